@@ -1,0 +1,249 @@
+"""Generate mcpkit's wire types from the MCP schema: one module per revision, plus the method table.
+
+Usage: python scripts/gen_types.py SCHEMA_DIR [--check] [--out DIR]
+
+SCHEMA_DIR holds `<revision>/schema.json` for each supported revision. The script writes
+`_gen_<revision>.py` for each, `__init__.py` (re-exporting the latest revision's names) and
+`methods.py` (each method's params and result types, kind, direction and revisions) into
+src/mcpkit/types, or DIR. With `--check` it writes nothing and exits 1 when a file differs
+from what it would generate. gen_types_model.py maps the schema to Python shapes and
+gen_types_render.py writes them out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from gen_types_model import Model, Struct
+from gen_types_render import SCRIPT, docstring, header, public_names, render_module
+
+__all__ = ["REVISIONS", "generate", "main"]
+
+REVISIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+LATEST = REVISIONS[0]
+OUT_DIR = Path(__file__).resolve().parent.parent / "src" / "mcpkit" / "types"
+ROLE_UNIONS = {
+    "ClientRequest": ("request", "client_to_server"),
+    "ServerRequest": ("request", "server_to_client"),
+    "ClientNotification": ("notification", "client_to_server"),
+    "ServerNotification": ("notification", "server_to_client"),
+}
+# The requests that schema.ts files under no `<Name>Result`: they are answered with EmptyResult.
+EMPTY_RESULT_METHODS = ("logging/setLevel", "ping", "resources/subscribe", "resources/unsubscribe")
+
+METHODS_DOC = """Which MCP methods each revision has, who sends them, and their params and results.
+
+`METHODS` describes revision {latest}; `methods_for(revision)` any supported revision. The
+params and result types are always those of `mcpkit.types` (revision {latest}), which the
+framework uses for every revision: later revisions only add optional fields and new shapes,
+so these types decode the older revisions' messages too. `direction` says who sends a method
+(both sides for `ping`, cancellation, progress and the task methods); `task_augmented` marks
+requests that may be answered with a `CreateTaskResult` instead (basic/utilities/tasks).
+`FooRequest` is answered with `FooResult`; the requests schema.ts files under no result type
+({empty}) with `EmptyResult`."""
+
+METHODS_CODE = '''
+Direction = Literal["client_to_server", "server_to_client"]
+Kind = Literal["request", "notification"]
+
+LATEST_REVISION: Final = "{latest}"
+SUPPORTED_REVISIONS: Final = ({revisions})
+
+
+class MethodInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """One method: its kind, who sends it, the revisions that have it, and its wire types."""
+
+    method: str
+    kind: Kind
+    direction: frozenset[Direction]
+    params: type[msgspec.Struct]
+    result: type[msgspec.Struct] | type[dict[str, Any]] | None
+    revisions: frozenset[str]
+    task_augmented: bool = False
+
+
+def _since(revision: str) -> frozenset[str]:
+    return frozenset(SUPPORTED_REVISIONS[: SUPPORTED_REVISIONS.index(revision) + 1])
+
+
+_C2S: Final[frozenset[Direction]] = frozenset({{"client_to_server"}})
+_S2C: Final[frozenset[Direction]] = frozenset({{"server_to_client"}})
+_BOTH: Final[frozenset[Direction]] = _C2S | _S2C
+
+_ALL: Final = (
+{entries}
+)
+
+_BY_REVISION: Final[dict[str, Mapping[str, MethodInfo]]] = {{
+    revision: MappingProxyType({{m.method: m for m in _ALL if revision in m.revisions}})
+    for revision in SUPPORTED_REVISIONS
+}}
+
+#: The methods of revision {latest}, by name.
+METHODS: Final = _BY_REVISION[LATEST_REVISION]
+
+
+def methods_for(revision: str) -> Mapping[str, MethodInfo]:
+    """The methods of a supported revision, by name; ValueError for any other revision."""
+    try:
+        return _BY_REVISION[revision]
+    except KeyError:
+        supported = ", ".join(SUPPORTED_REVISIONS)
+        raise ValueError(
+            f"unsupported MCP revision {{revision!r}} (supported: {{supported}})"
+        ) from None
+'''
+
+
+@dataclass
+class Method:
+    name: str
+    kind: str
+    directions: set[str]
+    params: str
+    result: str | None
+    task_augmented: bool
+
+
+def methods(model: Model) -> dict[str, Method]:
+    """Each method of the role unions: its params type and, for requests, its result type."""
+    found: dict[str, Method] = {}
+    for union_name, (kind, direction) in ROLE_UNIONS.items():
+        for ref in model.defs[union_name]["anyOf"]:
+            name, schema = model.deref(ref)
+            request = model.items[str(name)]
+            assert isinstance(request, Struct)
+            method = schema["properties"]["method"]["const"]
+            params = next(f.type for f in request.fields if f.wire == "params")
+            shape = model.items.get(str(params.arg))
+            task = isinstance(shape, Struct) and any(f.wire == "task" for f in shape.fields)
+            result = result_of(model, str(name), method) if kind == "request" else None
+            entry = Method(method, kind, set(), params.render(), result, task)
+            entry = found.setdefault(method, entry)
+            if entry.kind != kind:
+                raise SystemExit(f"{model.revision}: {method} is both request and notification")
+            entry.directions.add(direction)
+    return found
+
+
+def result_of(model: Model, request: str, method: str) -> str:
+    """FooRequest -> FooResult; the requests of EMPTY_RESULT_METHODS (only) get EmptyResult."""
+    name = request.removesuffix("Request") + "Result"
+    if (name in model.defs) == (method in EMPTY_RESULT_METHODS):
+        raise SystemExit(f"{model.revision}: {method} has result {name}: update the generator")
+    return name if name in model.defs else "EmptyResult"
+
+
+def method_entry(name: str, tables: dict[str, dict[str, Method]]) -> list[str]:
+    latest = tables[LATEST][name]
+    have = [rev for rev in REVISIONS if name in tables[rev]]
+    if have != list(REVISIONS[: len(have)]):
+        raise SystemExit(f"{name} is missing from a revision between {have[-1]} and {LATEST}")
+    if any(
+        (tables[r][name].kind, tables[r][name].directions) != (latest.kind, latest.directions)
+        for r in have
+    ):
+        raise SystemExit(f"{name} changes kind or direction between revisions")
+    short = {"client_to_server": "_C2S", "server_to_client": "_S2C"}
+    direction = "_BOTH" if len(latest.directions) == 2 else short[min(latest.directions)]
+    fields = [
+        f'method="{name}"',
+        f'kind="{latest.kind}"',
+        f"direction={direction}",
+        f"params=_t.{latest.params}",
+        f"result={f'_t.{latest.result}' if latest.result else None}",
+        f'revisions=_since("{have[-1]}")',
+        *(["task_augmented=True"] if latest.task_augmented else []),
+    ]
+    return ["    MethodInfo(", *(f"        {f}," for f in fields), "    ),"]
+
+
+def render_methods(tables: dict[str, dict[str, Method]]) -> str:
+    for rev in REVISIONS:
+        if extra := set(tables[rev]) - set(tables[LATEST]):
+            raise SystemExit(f"{rev} has methods that {LATEST} lacks: {sorted(extra)}")
+    entries = [line for name in sorted(tables[LATEST]) for line in method_entry(name, tables)]
+    revisions = ", ".join(f'"{r}"' for r in REVISIONS)
+    code = METHODS_CODE.format(latest=LATEST, revisions=revisions, entries="\n".join(entries))
+    empty = ", ".join(f"`{m}`" for m in EMPTY_RESULT_METHODS)
+    names = ["Direction", "Kind", "LATEST_REVISION", "METHODS", "MethodInfo"]
+    names += ["SUPPORTED_REVISIONS", "methods_for"]
+    lines = header(f"the MCP schema, revisions {REVISIONS[-1]} to {LATEST}")
+    lines += docstring(METHODS_DOC.format(latest=LATEST, empty=empty), "")
+    lines += ["", "from __future__ import annotations", "", "from collections.abc import Mapping"]
+    lines += ["from types import MappingProxyType", "from typing import Any, Final, Literal", ""]
+    lines += ["import msgspec", "", f"from mcpkit.types import {module_name(LATEST)} as _t", ""]
+    lines += ["__all__ = [", *(f'    "{n}",' for n in sorted(names)), "]"]
+    return "\n".join(lines) + "\n" + code
+
+
+def render_init(model: Model) -> str:
+    public = public_names(model)
+    lines = header(f"schema/{LATEST}/schema.json of the MCP specification")
+    lines += [
+        f'"""The MCP wire types as of revision {LATEST}, which mcpkit uses for every revision.',
+        "",
+        "Later revisions only add optional fields and new shapes, so these types also decode",
+        "the messages of older revisions. `mcpkit.types.methods` maps each method to them.",
+        '"""',
+        "",
+        f"from mcpkit.types.{module_name(LATEST)} import (",
+        *(f"    {n}," for n in sorted(public, key=isort_key)),
+        ")",
+        "",
+        "__all__ = [",
+        *(f'    "{n}",' for n in public),
+        "]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def isort_key(name: str) -> tuple[int, str]:
+    """Ruff's isort order inside one import: CONSTANTS, then Classes, then the rest."""
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2), name.lower()
+
+
+def module_name(revision: str) -> str:
+    return "_gen_" + revision.replace("-", "_")
+
+
+def generate(schema_dir: Path, out_dir: Path) -> dict[Path, str]:
+    outputs: dict[Path, str] = {}
+    tables: dict[str, dict[str, Method]] = {}
+    models: dict[str, Model] = {}
+    for rev in REVISIONS:
+        data = json.loads((schema_dir / rev / "schema.json").read_text(encoding="utf-8"))
+        models[rev] = Model(rev, data.get("$defs") or data["definitions"])
+        outputs[out_dir / f"{module_name(rev)}.py"] = render_module(models[rev])
+        tables[rev] = methods(models[rev])
+    outputs[out_dir / "__init__.py"] = render_init(models[LATEST])
+    outputs[out_dir / "methods.py"] = render_methods(tables)
+    return outputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("schema_dir", type=Path, help="directory holding <revision>/schema.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 if an output is stale")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where to write the modules")
+    args = parser.parse_args(argv)
+    stale = 0
+    for path, text in generate(args.schema_dir, args.out).items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale += 1
+        if args.check:
+            print(f"{path}: stale; run python {SCRIPT} SCHEMA_DIR", file=sys.stderr)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"{path}: written", file=sys.stderr)
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""One exception tree for mcpkit, rooted at McpkitError.
+
+`McpError` maps one-to-one to a JSON-RPC error object; the wire codes live in
+`mcpkit.protocol.codes`. Transport failures and protocol misuse have their own branches so
+callers can tell who is at fault (in the manner of h11's Local/RemoteProtocolError).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConnectionClosed",
+    "LocalProtocolError",
+    "McpError",
+    "McpkitError",
+    "RemoteProtocolError",
+    "RequestCancelled",
+    "RequestTimeout",
+    "ToolError",
+    "TransportError",
+    "UrlElicitationRequired",
+]
+
+# Kept here (not imported from protocol.codes) so that errors stays the bottom layer.
+_URL_ELICITATION_REQUIRED = -32042
+_REQUEST_TIMEOUT = -32001
+
+
+class McpkitError(Exception):
+    """The root of every exception mcpkit raises on purpose."""
+
+
+class McpError(McpkitError):
+    """A JSON-RPC error: raised by a handler to answer with it, or raised to a caller that got it.
+
+    `code`, `message` and `data` are sent as the error object's fields as they are.
+    """
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, message={self.message!r})"
+
+    def __str__(self) -> str:
+        return f"{self.message} (code {self.code})"
+
+
+class RequestTimeout(McpError):
+    """A request got no response within its deadline; the peer was sent `notifications/cancelled`."""
+
+    def __init__(self, message: str, data: Any = None) -> None:
+        super().__init__(_REQUEST_TIMEOUT, message, data)
+
+
+class UrlElicitationRequired(McpError):
+    """Raised by a tool to tell the client it must complete URL elicitations first (-32042).
+
+    `elicitations` is a list of URL-mode elicitation params (each with `mode`, `url`,
+    `message` and `elicitationId`).
+    """
+
+    def __init__(self, elicitations: list[Any], message: str | None = None) -> None:
+        super().__init__(
+            _URL_ELICITATION_REQUIRED,
+            message or "This request requires more information via URL elicitation.",
+            {"elicitations": elicitations},
+        )
+        self.elicitations = elicitations
+
+
+class ToolError(McpkitError):
+    """Raised inside a tool to return an `isError: true` result whose text is this message.
+
+    Any other exception from a tool does the same, but its message is reported as an
+    internal error; raise ToolError when the text is meant for the model.
+    """
+
+
+class RequestCancelled(McpkitError):
+    """The request was cancelled (by us, by the peer, or because the session ended)."""
+
+
+class LocalProtocolError(McpkitError):
+    """We were asked to do something the protocol does not allow (our caller's fault)."""
+
+
+class RemoteProtocolError(McpkitError):
+    """The peer broke the protocol (its fault)."""
+
+
+class TransportError(McpkitError):
+    """The connection failed: a process died, a pipe broke, a stream ended."""
+
+
+class ConnectionClosed(TransportError):
+    """The connection ended; pending requests fail with this."""
