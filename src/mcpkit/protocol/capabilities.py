@@ -1,0 +1,47 @@
+"""Which capability each method needs (spec: basic/lifecycle, Capability Negotiation).
+
+A request for a feature the receiver did not declare is refused with -32601; a request to a
+peer that did not declare the feature is never sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["REQUIRED_CAPABILITY", "has_capability"]
+
+# method -> path of attribute names into the receiver's capabilities struct.
+REQUIRED_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
+    # Served by servers (server capabilities).
+    "tools/list": ("tools",),
+    "tools/call": ("tools",),
+    "resources/list": ("resources",),
+    "resources/templates/list": ("resources",),
+    "resources/read": ("resources",),
+    "resources/subscribe": ("resources", "subscribe"),
+    "resources/unsubscribe": ("resources", "subscribe"),
+    "prompts/list": ("prompts",),
+    "prompts/get": ("prompts",),
+    "logging/setLevel": ("logging",),
+    "completion/complete": ("completions",),
+    "notifications/tools/list_changed": ("tools", "list_changed"),
+    "notifications/resources/list_changed": ("resources", "list_changed"),
+    "notifications/resources/updated": ("resources", "subscribe"),
+    "notifications/prompts/list_changed": ("prompts", "list_changed"),
+    "notifications/message": ("logging",),
+    # Served by clients (client capabilities).
+    "sampling/createMessage": ("sampling",),
+    "elicitation/create": ("elicitation",),
+    "roots/list": ("roots",),
+    "notifications/roots/list_changed": ("roots", "list_changed"),
+}
+
+
+def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:
+    """Whether the capabilities struct declares `path` (each step present and not false)."""
+    node = capabilities
+    for name in path:
+        node = node.get(name) if isinstance(node, dict) else getattr(node, name, None)
+        if node is None or node is False:
+            return False
+    return True

@@ -1,0 +1,24 @@
+"""The JSON-RPC and MCP error codes, in one place (spec: basic/index, JSON-RPC 2.0 section 5.1)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "REQUEST_TIMEOUT",
+    "RESOURCE_NOT_FOUND",
+    "URL_ELICITATION_REQUIRED",
+]
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+# Implementation-defined server errors (-32000 to -32099):
+REQUEST_TIMEOUT = -32001
+RESOURCE_NOT_FOUND = -32002  # server/resources: "Resource not found"
+URL_ELICITATION_REQUIRED = -32042  # client/elicitation: URLElicitationRequiredError

@@ -1,0 +1,203 @@
+"""The two roles of a session: the handshake, version negotiation and capability rules.
+
+Spec: basic/lifecycle. The client opens with `initialize`; the server answers with the
+requested revision when it speaks it, else its latest; the client then sends
+`notifications/initialized`. Each side refuses requests for features it did not declare
+(-32601) and never sends requests for features the peer did not declare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
+from mcpkit.protocol.events import (
+    ErrorReceived,
+    Event,
+    InitializedReceived,
+    InitializeReceived,
+    ResponseReceived,
+)
+from mcpkit.protocol.jsonrpc import RequestId
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_MESSAGE_SIZE, Session
+from mcpkit.types import (
+    ClientCapabilities,
+    Implementation,
+    InitializeRequestParams,
+    InitializeResult,
+    ServerCapabilities,
+)
+from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS, methods_for
+
+__all__ = ["ClientSession", "ServerSession"]
+
+_BEFORE_INIT_OK = frozenset({"ping", "initialize"})
+
+
+def _capability_error(method: str, path: tuple[str, ...], whose: str) -> str:
+    return f"Method not found: {method} ({whose} did not declare the '{'.'.join(path)}' capability)"
+
+
+class ServerSession(Session):
+    """The server's end: answers `initialize` itself, then serves the declared features."""
+
+    inbound_direction = "client_to_server"
+
+    def __init__(self, server_info: Implementation, capabilities: ServerCapabilities, *,
+                 instructions: str | None = None,
+                 supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
+                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
+        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight)
+        self.server_info = server_info
+        self.capabilities = capabilities
+        self.instructions = instructions
+        self.supported_revisions = tuple(supported_revisions)
+        self.phase = "new"  # new -> initializing (answered) -> operating (initialized received)
+        self.client_info: Implementation | None = None
+        self.client_capabilities = ClientCapabilities()
+
+    def _check_inbound_request(self, method: str) -> McpError | None:
+        if method == "initialize":
+            if self.phase != "new":
+                return McpError(codes.INVALID_REQUEST,
+                                "Invalid Request: the session is already initialized")
+            return None
+        if self.phase == "new" and method != "ping":
+            return McpError(codes.INVALID_REQUEST,
+                            f"Invalid Request: {method} received before initialize; "
+                            "the client must send initialize first")
+        path = REQUIRED_CAPABILITY.get(method)
+        if path is not None and not has_capability(self.capabilities, path):
+            return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the server"))
+        return None
+
+    def _handle_own_request(self, rid: RequestId, method: str, params: Any,
+                            events: list[Event]) -> bool:
+        if method != "initialize":
+            return super()._handle_own_request(rid, method, params, events)
+        assert isinstance(params, InitializeRequestParams)
+        requested = params.protocol_version
+        version = requested if requested in self.supported_revisions else self.supported_revisions[0]
+        self.revision = version
+        self._methods = methods_for(version)
+        self.client_info = params.client_info
+        self.client_capabilities = params.capabilities
+        self.phase = "initializing"
+        self.send_response(rid, InitializeResult(
+            protocol_version=version, capabilities=self.capabilities,
+            server_info=self.server_info, instructions=self.instructions))
+        events.append(InitializeReceived(params, version))
+        return True
+
+    def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
+        if method != "notifications/initialized":
+            return False
+        if self.phase == "initializing":
+            self.phase = "operating"
+            events.append(InitializedReceived())
+        return True
+
+    def _check_outbound_request(self, method: str, params: Any) -> None:
+        if self.phase != "operating" and method != "ping":
+            raise LocalProtocolError(
+                f"cannot send {method} before the client has sent notifications/initialized")
+        path = REQUIRED_CAPABILITY.get(method)
+        caps = self.client_capabilities
+        if path is not None and not has_capability(caps, path):
+            raise LocalProtocolError(
+                f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
+                "cannot be sent to it")
+        if method == "elicitation/create":
+            _check_elicitation_mode(caps, params)
+        elif method == "sampling/createMessage" and _get(params, "tools"):
+            if not has_capability(caps, ("sampling", "tools")):
+                raise LocalProtocolError(
+                    "the client did not declare 'sampling.tools', so a sampling request with "
+                    "tools cannot be sent to it (SEP-1577)")
+
+
+def _get(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
+    """client/elicitation, Capabilities: an empty `elicitation` object means form mode only."""
+    mode = _get(params, "mode") or "form"
+    elicitation = caps.elicitation
+    declared_modes = {m for m in ("form", "url") if has_capability(elicitation, (m,))}
+    if not declared_modes:
+        declared_modes = {"form"}
+    if mode not in declared_modes:
+        raise LocalProtocolError(
+            f"the client did not declare elicitation mode {mode!r} "
+            f"(it supports: {', '.join(sorted(declared_modes))})")
+
+
+class ClientSession(Session):
+    """The client's end: sends `initialize`, checks the answer, then uses what was declared."""
+
+    inbound_direction = "server_to_client"
+
+    def __init__(self, client_info: Implementation, capabilities: ClientCapabilities, *,
+                 supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
+                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
+        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight)
+        self.client_info = client_info
+        self.capabilities = capabilities
+        self.supported_revisions = tuple(supported_revisions)
+        self.phase = "new"
+        self.initialize_result: InitializeResult | None = None
+        self.server_capabilities = ServerCapabilities()
+
+    def start(self, protocol_version: str = LATEST_REVISION) -> RequestId:
+        """Queue the `initialize` request; its ResponseReceived means the session is ready."""
+        if self.phase != "new":
+            raise LocalProtocolError("initialize was already sent")
+        self.phase = "initializing"
+        return self.send_request("initialize", InitializeRequestParams(
+            protocol_version=protocol_version, capabilities=self.capabilities,
+            client_info=self.client_info))
+
+    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+        if method == "initialize":
+            assert isinstance(result, InitializeResult)
+            version = result.protocol_version
+            if version not in self.supported_revisions:
+                self.phase = "failed"
+                events.append(ErrorReceived(rid, McpError(
+                    codes.INVALID_REQUEST,
+                    f"the server chose protocol version {version!r}, which this client does not "
+                    f"support (supported: {', '.join(self.supported_revisions)})")))
+                return
+            self.revision = version
+            self._methods = methods_for(version)
+            self.initialize_result = result
+            self.server_capabilities = result.capabilities
+            self.phase = "operating"
+            self.send_notification("notifications/initialized")
+        events.append(ResponseReceived(rid, result))
+
+    def _check_inbound_request(self, method: str) -> McpError | None:
+        if self.phase != "operating" and method != "ping":
+            return McpError(codes.INVALID_REQUEST,
+                            f"Invalid Request: {method} received before initialization finished")
+        path = REQUIRED_CAPABILITY.get(method)
+        if path is not None and not has_capability(self.capabilities, path):
+            return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the client"))
+        return None
+
+    def _check_outbound_request(self, method: str, params: Any) -> None:
+        if self.phase != "operating" and method not in _BEFORE_INIT_OK:
+            raise LocalProtocolError(f"cannot send {method} before initialization finished")
+        path = REQUIRED_CAPABILITY.get(method)
+        if path is not None and not has_capability(self.server_capabilities, path):
+            raise LocalProtocolError(
+                f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
+                "cannot be sent to it")

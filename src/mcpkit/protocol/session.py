@@ -1,0 +1,421 @@
+"""The session core shared by both roles: correlation, cancellation, progress, deadlines, batches.
+
+`Session` turns inbound bytes into events and our calls into outgoing messages. The role
+subclasses in `lifecycle` add the handshake and capability rules. Each outgoing message is
+tagged once with the request it answers or relates to (`Outgoing.related`), so a transport
+routes it without re-correlating.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.events import (
+    ErrorReceived,
+    Event,
+    NotificationReceived,
+    ProgressReceived,
+    RequestCancelled,
+    RequestReceived,
+    RequestTimedOut,
+    ResponseReceived,
+)
+from mcpkit.protocol.jsonrpc import Envelope, Malformed, RequestId
+from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams
+from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
+
+__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "Outgoing", "Session"]
+
+DEFAULT_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
+DEFAULT_MAX_INFLIGHT: Final = 1024
+_EMPTY: Final = b"{}"
+_BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decode(tp: Any, raw: bytes | msgspec.Raw) -> Any:
+    dec = _decoders.get(tp)
+    if dec is None:
+        dec = _decoders[tp] = msgspec.json.Decoder(tp)
+    return dec.decode(raw)
+
+
+class Outgoing(msgspec.Struct):
+    """One message to send; `related` is the request id it answers or belongs to, if any."""
+
+    data: bytes
+    related: RequestId | None = None
+
+
+class _Pending:
+    __slots__ = ("deadline", "method", "progress_token", "related", "result_type")
+
+    def __init__(self, method: str, result_type: Any, deadline: float | None,
+                 progress_token: RequestId | None, related: RequestId | None) -> None:
+        self.method = method
+        self.result_type = result_type
+        self.deadline = deadline
+        self.progress_token = progress_token
+        self.related = related
+
+
+class _Inflight:
+    __slots__ = ("batch", "last_progress", "method")
+
+    def __init__(self, method: str, batch: _Batch | None) -> None:
+        self.method = method
+        self.batch = batch
+        self.last_progress: float | None = None
+
+
+class _Batch:
+    """Responses to one inbound batch, sent together as one array once all are in."""
+
+    __slots__ = ("open_ids", "parts", "sealed")
+
+    def __init__(self) -> None:
+        self.open_ids: set[RequestId] = set()
+        self.parts: list[bytes] = []
+        self.sealed = False  # set once every member of the batch has been read
+
+
+class Session:
+    """Sans-I/O JSON-RPC session for one MCP connection (either role)."""
+
+    #: Methods answered by this role (the peer sends them to us).
+    inbound_direction: str = ""
+
+    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
+        self.max_message_size = max_message_size
+        self.max_inflight = max_inflight
+        self.revision: str | None = None
+        self._methods: Mapping[str, MethodInfo] = methods_for(LATEST_REVISION)
+        self._next_id = 0
+        self._pending: dict[RequestId, _Pending] = {}
+        self._deadlines: list[tuple[float, int, RequestId]] = []
+        self._inflight: dict[RequestId, _Inflight] = {}
+        self._progress: dict[RequestId, RequestId] = {}  # our progress token -> our request id
+        self._outbox: list[Outgoing] = []
+
+    # ----------------------------------------------------------------- inbound
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Take one message (object or batch) from the peer; return what happened."""
+        events: list[Event] = []
+        if len(data) > self.max_message_size:
+            self._reply_malformed(Malformed(
+                codes.INVALID_REQUEST,
+                f"Invalid Request: message of {len(data)} bytes exceeds the limit of "
+                f"{self.max_message_size} bytes"))
+            return events
+        if jsonrpc.is_batch(data):
+            self._receive_batch(data, events)
+            return events
+        env = jsonrpc.decode_message(data)
+        if isinstance(env, Malformed):
+            self._reply_malformed(env)
+        else:
+            self._receive_envelope(env, events, None)
+        return events
+
+    def _receive_batch(self, data: bytes, events: list[Event]) -> None:
+        if self.revision != _BATCH_REVISION:
+            self._reply_malformed(Malformed(
+                codes.INVALID_REQUEST,
+                "Invalid Request: JSON-RPC batches are only allowed in protocol revision "
+                f"{_BATCH_REVISION} (this session uses {self.revision or 'none yet'})"))
+            return
+        items = jsonrpc.decode_batch_items(data)
+        if isinstance(items, Malformed):
+            self._reply_malformed(items)
+            return
+        batch = _Batch()
+        for item in items:
+            env = jsonrpc.decode_message(item)
+            if isinstance(env, Malformed):
+                batch.parts.append(jsonrpc.encode_error(env.id, env.code, env.message))
+            else:
+                self._receive_envelope(env, events, batch)
+        batch.sealed = True
+        if not batch.open_ids:
+            self._flush_batch(batch)
+
+    def _receive_envelope(self, env: Envelope, events: list[Event], batch: _Batch | None) -> None:
+        kind = jsonrpc.classify(env)
+        if isinstance(kind, Malformed):
+            self._reply_malformed(kind, batch)
+        elif kind == "request":
+            self._receive_request(env, events, batch)
+        elif kind == "notification":
+            self._receive_notification(env, events)
+        else:
+            self._receive_response(env, events)
+
+    def _receive_request(self, env: Envelope, events: list[Event], batch: _Batch | None) -> None:
+        rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
+        method: str = env.method  # type: ignore[assignment]
+        if rid in self._inflight:
+            self._reply_error(rid, codes.INVALID_REQUEST,
+                              f"Invalid Request: request id {rid!r} is already in use", batch)
+            return
+        info = self._methods.get(method)
+        if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
+            self._reply_error(rid, codes.METHOD_NOT_FOUND, f"Method not found: {method}", batch)
+            return
+        refusal = self._check_inbound_request(method)
+        if refusal is not None:
+            self._reply_error(rid, refusal.code, refusal.message, batch)
+            return
+        if len(self._inflight) >= self.max_inflight:
+            self._reply_error(rid, codes.INTERNAL_ERROR,
+                              f"Too many requests in flight (limit {self.max_inflight})", batch)
+            return
+        try:
+            params = _decode(info.params, env.params if env.params is not msgspec.UNSET else _EMPTY)
+        except msgspec.ValidationError as exc:
+            self._reply_error(rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}",
+                              batch)
+            return
+        except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
+            self._reply_error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
+            return
+        self._inflight[rid] = _Inflight(method, batch)
+        if batch is not None:
+            batch.open_ids.add(rid)
+        if self._handle_own_request(rid, method, params, events):
+            return
+        meta = getattr(params, "meta", None)
+        token = meta.get("progressToken") if isinstance(meta, dict) else None
+        if isinstance(token, bool) or not isinstance(token, (int, str)):
+            token = None
+        events.append(RequestReceived(rid, method, params, token))
+
+    def _handle_own_request(self, rid: RequestId, method: str, params: Any,
+                            events: list[Event]) -> bool:
+        """Answer requests the session serves itself (ping; initialize in the server role)."""
+        if method == "ping":
+            self.send_response(rid, {})
+            return True
+        return False
+
+    def _check_inbound_request(self, method: str) -> McpError | None:
+        """The role's lifecycle and capability rules; None lets the request through."""
+        return None
+
+    def _receive_notification(self, env: Envelope, events: list[Event]) -> None:
+        method: str = env.method  # type: ignore[assignment]
+        info = self._methods.get(method)
+        if info is None or info.kind != "notification":
+            return  # JSON-RPC: notifications are never answered, unknown ones are dropped
+        try:
+            params = _decode(info.params, env.params if env.params is not msgspec.UNSET else _EMPTY)
+        except msgspec.ValidationError:
+            return  # invalid notifications SHOULD be ignored (basic/utilities/cancellation)
+        if method == "notifications/cancelled":
+            self._receive_cancelled(params, events)
+        elif method == "notifications/progress":
+            self._receive_progress(params, events)
+        elif not self._handle_own_notification(method, params, events):
+            events.append(NotificationReceived(method, params))
+
+    def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
+        return False
+
+    def _receive_cancelled(self, params: CancelledNotificationParams,
+                           events: list[Event]) -> None:
+        rid = params.request_id
+        entry = self._inflight.get(rid) if rid is not None else None
+        if rid is None or entry is None or entry.method == "initialize":
+            return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
+        self._finish_inflight(rid, entry)
+        events.append(RequestCancelled(rid, params.reason))
+
+    def _receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
+        rid = self._progress.get(params.progress_token)
+        if rid is None or rid not in self._pending:
+            return
+        events.append(ProgressReceived(rid, params.progress, params.total, params.message))
+
+    def _receive_response(self, env: Envelope, events: list[Event]) -> None:
+        rid = env.id
+        pending = self._pending.pop(rid, None) if isinstance(rid, (int, str)) else None
+        if pending is None:
+            return  # a response to an unknown or cancelled request is ignored
+        if pending.progress_token is not None:
+            self._progress.pop(pending.progress_token, None)
+        assert isinstance(rid, (int, str))
+        if env.error is not msgspec.UNSET:
+            err = env.error
+            events.append(ErrorReceived(rid, McpError(err.code, err.message, err.data)))
+            return
+        try:
+            result = _decode(pending.result_type, env.result)  # type: ignore[arg-type]
+        except msgspec.ValidationError as exc:
+            events.append(ErrorReceived(rid, McpError(
+                codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}")))
+            return
+        self._on_result(rid, pending.method, result, events)
+
+    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+        events.append(ResponseReceived(rid, result))
+
+    # ---------------------------------------------------------------- outbound
+
+    def send_request(self, method: str, params: Any = None, *, deadline: float | None = None,
+                     progress: bool = False, related: RequestId | None = None) -> RequestId:
+        """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`)."""
+        info = self._methods.get(method)
+        if info is None or info.kind != "request":
+            raise LocalProtocolError(f"{method!r} is not a request in revision "
+                                     f"{self.revision or LATEST_REVISION}")
+        self._check_outbound_request(method, params)
+        rid = self._next_id
+        self._next_id += 1
+        token: RequestId | None = None
+        if progress:
+            token = rid
+            params = _with_progress_token(params, token)
+            self._progress[token] = rid
+        self._pending[rid] = _Pending(method, info.result, deadline, token, related)
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, rid, rid))
+        self._outbox.append(Outgoing(jsonrpc.encode_request(rid, method, params), related))
+        return rid
+
+    def _check_outbound_request(self, method: str, params: Any) -> None:
+        """Raise LocalProtocolError if the lifecycle or the peer's capabilities forbid it."""
+
+    def send_notification(self, method: str, params: Any = None, *,
+                          related: RequestId | None = None) -> None:
+        self._outbox.append(Outgoing(jsonrpc.encode_notification(method, params), related))
+
+    def send_response(self, request_id: RequestId, result: Any) -> None:
+        """Answer an inbound request. Dropped if it was cancelled or already answered."""
+        entry = self._inflight.pop(request_id, None)
+        if entry is None:
+            return
+        self._emit(request_id, jsonrpc.encode_response(request_id, result), entry.batch)
+
+    def send_error(self, request_id: RequestId, error: McpError) -> None:
+        entry = self._inflight.pop(request_id, None)
+        if entry is None:
+            return
+        data = jsonrpc.encode_error(request_id, error.code, error.message, error.data)
+        self._emit(request_id, data, entry.batch)
+
+    def send_progress(self, request_id: RequestId, token: RequestId, progress: float,
+                      total: float | None = None, message: str | None = None) -> None:
+        """Report progress on an inbound request that asked for it with `token`."""
+        entry = self._inflight.get(request_id)
+        if entry is None:
+            return  # progress MUST stop after completion (basic/utilities/progress)
+        if entry.last_progress is not None and progress <= entry.last_progress:
+            raise LocalProtocolError(
+                f"progress must increase with each notification ({progress} after "
+                f"{entry.last_progress})")
+        entry.last_progress = progress
+        params = ProgressNotificationParams(progress_token=token, progress=progress,
+                                            total=total, message=message)
+        self.send_notification("notifications/progress", params, related=request_id)
+
+    def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
+        """Give up on one of our requests: tell the peer, and ignore any late response."""
+        pending = self._pending.pop(request_id, None)
+        if pending is None:
+            return
+        if pending.progress_token is not None:
+            self._progress.pop(pending.progress_token, None)
+        if pending.method == "initialize":
+            return  # the initialize request MUST NOT be cancelled (basic/utilities/cancellation)
+        params = CancelledNotificationParams(request_id=request_id, reason=reason)
+        self.send_notification("notifications/cancelled", params, related=pending.related)
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline among our pending requests, for the driver's timer."""
+        while self._deadlines:
+            deadline, _, rid = self._deadlines[0]
+            pending = self._pending.get(rid)
+            if pending is not None and pending.deadline == deadline:
+                return deadline
+            heapq.heappop(self._deadlines)
+        return None
+
+    def expire(self, now: float) -> list[Event]:
+        """Time out every pending request whose deadline is at or before `now`."""
+        events: list[Event] = []
+        while (deadline := self.next_deadline()) is not None and deadline <= now:
+            _, _, rid = heapq.heappop(self._deadlines)
+            self.cancel_request(rid, "request timed out")
+            events.append(RequestTimedOut(rid))
+        return events
+
+    def data_to_send(self) -> list[Outgoing]:
+        """Take everything queued for sending, in order."""
+        out = self._outbox
+        self._outbox = []
+        return out
+
+    def pending_request_ids(self) -> list[RequestId]:
+        return list(self._pending)
+
+    def is_inflight(self, request_id: RequestId) -> bool:
+        return request_id in self._inflight
+
+    # ----------------------------------------------------------------- helpers
+
+    def _finish_inflight(self, rid: RequestId, entry: _Inflight) -> None:
+        self._inflight.pop(rid, None)
+        batch = entry.batch
+        if batch is not None:
+            batch.open_ids.discard(rid)
+            if batch.sealed and not batch.open_ids:
+                self._flush_batch(batch)
+
+    def _emit(self, rid: RequestId, data: bytes, batch: _Batch | None) -> None:
+        if batch is None:
+            self._outbox.append(Outgoing(data, rid))
+            return
+        batch.parts.append(data)
+        batch.open_ids.discard(rid)
+        if batch.sealed and not batch.open_ids:
+            self._flush_batch(batch)
+
+    def _flush_batch(self, batch: _Batch) -> None:
+        if batch.parts:
+            self._outbox.append(Outgoing(b"[" + b",".join(batch.parts) + b"]"))
+            batch.parts = []
+
+    def _reply_error(self, rid: RequestId, code: int, message: str, batch: _Batch | None) -> None:
+        data = jsonrpc.encode_error(rid, code, message)
+        if batch is None:
+            self._outbox.append(Outgoing(data, rid))
+        else:
+            batch.parts.append(data)
+
+    def _reply_malformed(self, bad: Malformed, batch: _Batch | None = None) -> None:
+        data = jsonrpc.encode_error(bad.id, bad.code, bad.message)
+        if batch is None:
+            self._outbox.append(Outgoing(data, bad.id))
+        else:
+            batch.parts.append(data)
+
+
+def _with_progress_token(params: Any, token: RequestId) -> Any:
+    """Return params with `_meta.progressToken` set (basic/utilities/progress)."""
+    if params is None:
+        return {"_meta": {"progressToken": token}}
+    if isinstance(params, dict):
+        meta = dict(params.get("_meta") or {})
+        meta["progressToken"] = token
+        return {**params, "_meta": meta}
+    meta = dict(getattr(params, "meta", None) or {})
+    meta["progressToken"] = token
+    return msgspec.structs.replace(params, meta=meta)

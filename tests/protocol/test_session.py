@@ -1,0 +1,325 @@
+"""The session state machine driven with plain calls: no event loop, no I/O."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mcpkit.errors import LocalProtocolError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import (
+    ErrorReceived,
+    InitializedReceived,
+    InitializeReceived,
+    NotificationReceived,
+    ProgressReceived,
+    RequestCancelled,
+    RequestReceived,
+    RequestTimedOut,
+    ResponseReceived,
+)
+from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
+
+import msgspec
+
+
+def server_session(**caps: Any) -> ServerSession:
+    capabilities = msgspec.convert(caps or {"tools": {"listChanged": True}}, ServerCapabilities)
+    return ServerSession(Implementation(name="s", version="1"), capabilities, instructions="hi")
+
+
+def client_session(**caps: Any) -> ClientSession:
+    return ClientSession(Implementation(name="c", version="1"),
+                         msgspec.convert(caps, ClientCapabilities))
+
+
+def out(session: Any) -> list[Any]:
+    return [json.loads(o.data) for o in session.data_to_send()]
+
+
+def send(session: Any, msg: Any) -> list[Any]:
+    return session.receive_data(json.dumps(msg).encode())
+
+
+def init_msg(version: str = "2025-11-25", rid: int = 0, **caps: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": rid, "method": "initialize",
+            "params": {"protocolVersion": version, "capabilities": caps,
+                       "clientInfo": {"name": "c", "version": "1"}}}
+
+
+def initialized(session: ServerSession, version: str = "2025-11-25", **caps: Any) -> None:
+    send(session, init_msg(version, **caps))
+    send(session, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    session.data_to_send()
+
+
+def pump(a: Any, b: Any) -> list[Any]:
+    """Deliver everything a has queued to b; return b's events."""
+    events: list[Any] = []
+    for o in a.data_to_send():
+        events.extend(b.receive_data(o.data))
+    return events
+
+
+def test_handshake_between_the_two_roles() -> None:
+    server, client = server_session(), client_session(sampling={})
+    rid = client.start()
+    events = pump(client, server)
+    assert isinstance(events[0], InitializeReceived)
+    assert events[0].protocol_version == "2025-11-25"
+    events = pump(server, client)
+    assert isinstance(events[0], ResponseReceived) and events[0].request_id == rid
+    assert client.phase == "operating" and client.revision == "2025-11-25"
+    assert client.server_capabilities.tools is not None
+    events = pump(client, server)  # notifications/initialized
+    assert isinstance(events[0], InitializedReceived)
+    assert server.phase == "operating"
+    assert server.client_capabilities.sampling is not None
+
+
+def test_unknown_version_is_answered_with_the_latest() -> None:
+    server = server_session()
+    send(server, init_msg("1999-01-01"))
+    (reply,) = out(server)
+    assert reply["result"]["protocolVersion"] == "2025-11-25"
+    assert reply["result"]["instructions"] == "hi"
+
+
+def test_older_version_is_kept() -> None:
+    server = server_session()
+    send(server, init_msg("2024-11-05"))
+    (reply,) = out(server)
+    assert reply["result"]["protocolVersion"] == "2024-11-05"
+    assert server.revision == "2024-11-05"
+
+
+def test_client_refuses_a_version_it_does_not_speak() -> None:
+    client = client_session()
+    rid = client.start()
+    client.data_to_send()
+    events = send(client, {"jsonrpc": "2.0", "id": rid, "result": {
+        "protocolVersion": "1999-01-01", "capabilities": {},
+        "serverInfo": {"name": "s", "version": "1"}}})
+    assert isinstance(events[0], ErrorReceived)
+    assert "1999-01-01" in events[0].error.message
+
+
+def test_requests_before_initialize_are_refused_but_ping_is_answered() -> None:
+    server = server_session()
+    send(server, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    send(server, {"jsonrpc": "2.0", "id": 2, "method": "ping"})
+    first, second = out(server)
+    assert first["error"]["code"] == codes.INVALID_REQUEST
+    assert "before initialize" in first["error"]["message"]
+    assert second == {"jsonrpc": "2.0", "id": 2, "result": {}}
+
+
+def test_second_initialize_is_refused() -> None:
+    server = server_session()
+    initialized(server)
+    send(server, init_msg(rid=5))
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.INVALID_REQUEST
+
+
+def test_undeclared_feature_is_method_not_found() -> None:
+    server = server_session()  # tools only
+    initialized(server)
+    send(server, {"jsonrpc": "2.0", "id": 1, "method": "prompts/list"})
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.METHOD_NOT_FOUND
+    assert "prompts" in reply["error"]["message"]
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"{not json", codes.PARSE_ERROR),
+    (b"42", codes.INVALID_REQUEST),
+    (b'{"jsonrpc": "1.0", "id": 1, "method": "ping"}', codes.INVALID_REQUEST),
+    (b'{"jsonrpc": "2.0", "id": null, "method": "ping"}', codes.INVALID_REQUEST),
+    (b'{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', codes.INVALID_REQUEST),
+    (b'{"jsonrpc": "2.0", "id": 1}', codes.INVALID_REQUEST),
+    (b'{"jsonrpc": "2.0", "id": 3, "method": "no/such"}', codes.METHOD_NOT_FOUND),
+    (b'{"jsonrpc": "2.0", "id": 3, "method": "sampling/createMessage", "params": {}}',
+     codes.METHOD_NOT_FOUND),
+    (b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 7}}',
+     codes.INVALID_PARAMS),
+])
+def test_bad_input_gets_the_named_error_and_the_session_goes_on(data: bytes, code: int) -> None:
+    server = server_session()
+    initialized(server)
+    assert server.receive_data(data) == []
+    (reply,) = out(server)
+    assert reply["error"]["code"] == code
+    assert reply["error"]["message"]
+    send(server, {"jsonrpc": "2.0", "id": 99, "method": "ping"})
+    assert out(server) == [{"jsonrpc": "2.0", "id": 99, "result": {}}]
+
+
+def test_invalid_params_message_names_the_path() -> None:
+    server = server_session()
+    initialized(server)
+    send(server, {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 7}})
+    (reply,) = out(server)
+    assert "$.name" in reply["error"]["message"]
+
+
+def test_oversize_message_is_refused() -> None:
+    server = server_session()
+    server.max_message_size = 100
+    initialized(server)
+    server.receive_data(b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * 200
+                        + b'"}}')
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.INVALID_REQUEST
+    assert "exceeds" in reply["error"]["message"]
+
+
+def test_duplicate_inflight_id_is_refused() -> None:
+    server = server_session()
+    initialized(server)
+    msg = {"jsonrpc": "2.0", "id": 7, "method": "tools/list"}
+    events = send(server, msg)
+    assert isinstance(events[0], RequestReceived)
+    assert send(server, msg) == []
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.INVALID_REQUEST and "already in use" in \
+        reply["error"]["message"]
+
+
+def test_response_to_unknown_id_is_ignored() -> None:
+    server = server_session()
+    initialized(server)
+    assert send(server, {"jsonrpc": "2.0", "id": 12345, "result": {}}) == []
+    assert out(server) == []
+
+
+def test_cancellation_suppresses_the_response() -> None:
+    server = server_session()
+    initialized(server)
+    send(server, {"jsonrpc": "2.0", "id": 3, "method": "tools/list"})
+    events = send(server, {"jsonrpc": "2.0", "method": "notifications/cancelled",
+                           "params": {"requestId": 3, "reason": "changed my mind"}})
+    assert events == [RequestCancelled(3, "changed my mind")]
+    server.send_response(3, {"tools": []})
+    assert out(server) == []
+
+
+def test_cancelling_initialize_is_ignored() -> None:
+    server = server_session()
+    send(server, init_msg(rid=1))
+    server.data_to_send()
+    assert send(server, {"jsonrpc": "2.0", "method": "notifications/cancelled",
+                         "params": {"requestId": 1}}) == []
+
+
+def test_progress_and_timeouts_on_our_requests() -> None:
+    server, client = server_session(), client_session(roots={})
+    client.start()
+    pump(client, server)
+    pump(server, client)
+    pump(client, server)
+    rid = server.send_request("roots/list", deadline=10.0, progress=True)
+    (msg,) = out(server)
+    token = msg["params"]["_meta"]["progressToken"]
+    events = send(server, {"jsonrpc": "2.0", "method": "notifications/progress",
+                           "params": {"progressToken": token, "progress": 1, "total": 2}})
+    assert events == [ProgressReceived(rid, 1, 2, None)]
+    assert server.next_deadline() == 10.0
+    assert server.expire(9.0) == []
+    assert server.expire(10.0) == [RequestTimedOut(rid)]
+    (cancel,) = out(server)
+    assert cancel["method"] == "notifications/cancelled"
+    assert cancel["params"]["requestId"] == rid
+    assert send(server, {"jsonrpc": "2.0", "id": rid, "result": {"roots": []}}) == []
+
+
+def test_server_may_not_ask_for_undeclared_client_features() -> None:
+    server = server_session()
+    initialized(server)  # client declared nothing
+    with pytest.raises(LocalProtocolError, match="sampling"):
+        server.send_request("sampling/createMessage", {})
+    with pytest.raises(LocalProtocolError, match="roots"):
+        server.send_request("roots/list")
+
+
+def test_elicitation_modes_are_checked() -> None:
+    server = server_session()
+    initialized(server, elicitation={})  # empty object: form mode only
+    server.send_request("elicitation/create", {"mode": "form", "message": "m",
+                                               "requestedSchema": {"type": "object",
+                                                                   "properties": {}}})
+    with pytest.raises(LocalProtocolError, match="url"):
+        server.send_request("elicitation/create", {"mode": "url", "message": "m",
+                                                   "url": "https://x", "elicitationId": "1"})
+
+
+def test_server_requests_wait_for_initialized() -> None:
+    server = server_session()
+    send(server, init_msg(roots={}))
+    with pytest.raises(LocalProtocolError, match="initialized"):
+        server.send_request("roots/list")
+
+
+def test_progress_must_increase() -> None:
+    server = server_session()
+    initialized(server)
+    send(server, {"jsonrpc": "2.0", "id": 1, "method": "tools/list",
+                  "params": {"_meta": {"progressToken": "t"}}})
+    server.send_progress(1, "t", 1)
+    with pytest.raises(LocalProtocolError):
+        server.send_progress(1, "t", 1)
+    server.send_response(1, {"tools": []})
+    server.send_progress(1, "t", 5)  # after completion: dropped
+    msgs = out(server)
+    assert [m.get("method") for m in msgs] == ["notifications/progress", None]
+
+
+def test_unknown_notifications_are_dropped_known_ones_reported() -> None:
+    client = client_session()
+    client.start()
+    client.data_to_send()
+    send(client, {"jsonrpc": "2.0", "id": 0, "result": {
+        "protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+        "serverInfo": {"name": "s", "version": "1"}}})
+    assert send(client, {"jsonrpc": "2.0", "method": "notifications/whatever"}) == []
+    events = send(client, {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+    assert isinstance(events[0], NotificationReceived)
+
+
+def test_batches_only_in_2025_03_26() -> None:
+    server = server_session()
+    initialized(server)
+    server.receive_data(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]')
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.INVALID_REQUEST and "2025-03-26" in \
+        reply["error"]["message"]
+
+    old = server_session()
+    initialized(old, "2025-03-26")
+    events = old.receive_data(b'[{"jsonrpc":"2.0","id":1,"method":"ping"},'
+                              b'{"jsonrpc":"2.0","id":2,"method":"tools/list"},'
+                              b'{"jsonrpc":"2.0","id":3,"method":"nope"},'
+                              b'{"jsonrpc":"2.0","method":"notifications/initialized"}]')
+    assert [type(e) for e in events] == [RequestReceived]
+    assert out(old) == []  # held until tools/list is answered
+    old.send_response(2, {"tools": []})
+    (batch,) = out(old)
+    assert sorted(r["id"] for r in batch) == [1, 2, 3]
+
+
+def test_client_side_refuses_undeclared_server_features() -> None:
+    client = client_session()
+    client.start()
+    client.data_to_send()
+    send(client, {"jsonrpc": "2.0", "id": 0, "result": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "serverInfo": {"name": "s", "version": "1"}}})
+    with pytest.raises(LocalProtocolError, match="tools"):
+        client.send_request("tools/list")
+    send(client, {"jsonrpc": "2.0", "id": 9, "method": "sampling/createMessage",
+                  "params": {"messages": [], "maxTokens": 5}})
+    replies = out(client)
+    assert replies[-1]["error"]["code"] == codes.METHOD_NOT_FOUND
