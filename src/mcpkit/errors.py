@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "ConnectionClosed",
+    "ElicitationContentInvalid",
     "LocalProtocolError",
     "McpError",
     "McpkitError",
@@ -51,7 +52,7 @@ class McpError(McpkitError):
 
 
 class RequestTimeout(McpError):
-    """A request got no response within its deadline; the peer was sent `notifications/cancelled`."""
+    """A request got no response within its deadline; the peer was told it is cancelled."""
 
     def __init__(self, message: str, data: Any = None) -> None:
         super().__init__(_REQUEST_TIMEOUT, message, data)
@@ -78,6 +79,13 @@ class ToolError(McpkitError):
 
     Any other exception from a tool does the same, but its message is reported as an
     internal error; raise ToolError when the text is meant for the model.
+    """
+
+
+class ElicitationContentInvalid(ToolError):
+    """The client accepted an elicitation with content that does not fit the requested schema.
+
+    A ToolError, so inside a tool it becomes an `isError` result that says what was wrong.
     """
 
 

@@ -43,7 +43,7 @@ class Envelope(msgspec.Struct, omit_defaults=True):
     """Any JSON-RPC message with its payload left undecoded."""
 
     jsonrpc: str | UnsetType = UNSET
-    id: int | str | None | UnsetType = UNSET
+    id: int | str | UnsetType | None = UNSET
     method: str | UnsetType = UNSET
     params: Raw | UnsetType = UNSET
     result: Raw | UnsetType = UNSET

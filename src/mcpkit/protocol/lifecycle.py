@@ -81,7 +81,8 @@ class ServerSession(Session):
             return super()._handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)
         requested = params.protocol_version
-        version = requested if requested in self.supported_revisions else self.supported_revisions[0]
+        supported = self.supported_revisions
+        version = requested if requested in supported else supported[0]
         self.revision = version
         self._methods = methods_for(version)
         self.client_info = params.client_info

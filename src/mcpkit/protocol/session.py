@@ -326,6 +326,10 @@ class Session:
                                             total=total, message=message)
         self.send_notification("notifications/progress", params, related=request_id)
 
+    def is_pending(self, request_id: RequestId) -> bool:
+        """Whether one of our requests still awaits its response."""
+        return request_id in self._pending
+
     def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
         """Give up on one of our requests: tell the peer, and ignore any late response."""
         pending = self._pending.pop(request_id, None)

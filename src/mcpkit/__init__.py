@@ -1,0 +1,78 @@
+"""mcpkit: the Model Context Protocol for Python - server framework, client and transports.
+
+Public names load lazily, so `import mcpkit` costs almost nothing until one is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "ConnectionClosed",
+    "Context",
+    "ElicitationResult",
+    "McpError",
+    "McpkitError",
+    "RequestTimeout",
+    "Server",
+    "StdioParameters",
+    "ToolError",
+    "UrlElicitationRequired",
+    "__version__",
+    "audio",
+    "embedded_resource",
+    "image",
+    "resource_link",
+    "text",
+]
+
+_LAZY: dict[str, str] = {
+    "Client": "mcpkit.client.client",
+    "ConnectionClosed": "mcpkit.errors",
+    "Context": "mcpkit.server.context",
+    "ElicitationResult": "mcpkit.server.context",
+    "McpError": "mcpkit.errors",
+    "McpkitError": "mcpkit.errors",
+    "RequestTimeout": "mcpkit.errors",
+    "Server": "mcpkit.server.server",
+    "StdioParameters": "mcpkit.transports.stdio_client",
+    "ToolError": "mcpkit.errors",
+    "UrlElicitationRequired": "mcpkit.errors",
+    "audio": "mcpkit.server.content",
+    "embedded_resource": "mcpkit.server.content",
+    "image": "mcpkit.server.content",
+    "resource_link": "mcpkit.server.content",
+    "text": "mcpkit.server.content",
+}
+
+if TYPE_CHECKING:
+    from mcpkit.client.client import Client
+    from mcpkit.errors import (
+        ConnectionClosed,
+        McpError,
+        McpkitError,
+        RequestTimeout,
+        ToolError,
+        UrlElicitationRequired,
+    )
+    from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
+    from mcpkit.server.context import Context, ElicitationResult
+    from mcpkit.server.server import Server
+    from mcpkit.transports.stdio_client import StdioParameters
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcpkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

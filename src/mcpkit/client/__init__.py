@@ -1,0 +1,21 @@
+"""The client: `Client` and the callback protocols a host implements."""
+
+from __future__ import annotations
+
+from mcpkit.client.callbacks import (
+    ElicitationHandler,
+    LogHandler,
+    NotificationHandler,
+    RootsProvider,
+    SamplingHandler,
+)
+from mcpkit.client.client import Client
+
+__all__ = [
+    "Client",
+    "ElicitationHandler",
+    "LogHandler",
+    "NotificationHandler",
+    "RootsProvider",
+    "SamplingHandler",
+]

@@ -1,0 +1,97 @@
+"""The callbacks a client host provides, as Protocols, and how server requests reach them.
+
+Spec: client/sampling, client/elicitation, client/roots. A callback may return the result
+struct or a plain dict of the same shape; it may be sync or async.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestParams,
+    ElicitResult,
+    ListRootsResult,
+    LoggingMessageNotificationParams,
+    Root,
+)
+
+__all__ = [
+    "ElicitationHandler",
+    "LogHandler",
+    "NotificationHandler",
+    "RootsProvider",
+    "SamplingHandler",
+    "ServerRequestRouter",
+]
+
+
+class SamplingHandler(Protocol):
+    def __call__(self, params: CreateMessageRequestParams
+                 ) -> CreateMessageResult | dict[str, Any] | Awaitable[
+                     CreateMessageResult | dict[str, Any]]: ...
+
+
+class ElicitationHandler(Protocol):
+    def __call__(self, params: ElicitRequestParams
+                 ) -> ElicitResult | dict[str, Any] | Awaitable[ElicitResult | dict[str, Any]]: ...
+
+
+class LogHandler(Protocol):
+    def __call__(self, params: LoggingMessageNotificationParams) -> Awaitable[None] | None: ...
+
+
+class NotificationHandler(Protocol):
+    def __call__(self, method: str, params: Any) -> Awaitable[None] | None: ...
+
+
+RootsProvider = Sequence[Root] | Callable[[], "Sequence[Root] | Awaitable[Sequence[Root]]"]
+
+
+async def maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _as(tp: type[Any], value: Any) -> Any:
+    if isinstance(value, tp):
+        return value
+    try:
+        return msgspec.convert(value, tp, from_attributes=True)
+    except msgspec.ValidationError as exc:
+        raise McpError(codes.INTERNAL_ERROR, f"the client callback returned an invalid "
+                       f"{tp.__name__}: {exc}") from exc
+
+
+class ServerRequestRouter:
+    """Answers the requests a server sends to the client."""
+
+    def __init__(self, *, sampling: SamplingHandler | None,
+                 elicitation: ElicitationHandler | None,
+                 url_elicitation: ElicitationHandler | None,
+                 roots: RootsProvider | None) -> None:
+        self.sampling = sampling
+        self.elicitation = elicitation
+        self.url_elicitation = url_elicitation
+        self.roots = roots
+
+    async def handle(self, method: str, params: Any) -> Any:
+        if method == "sampling/createMessage" and self.sampling is not None:
+            return _as(CreateMessageResult, await maybe_await(self.sampling(params)))
+        if method == "elicitation/create":
+            mode = getattr(params, "mode", None) or "form"
+            handler = self.url_elicitation if mode == "url" else self.elicitation
+            if handler is not None:
+                return _as(ElicitResult, await maybe_await(handler(params)))
+        if method == "roots/list" and self.roots is not None:
+            roots = self.roots
+            listed = await maybe_await(roots()) if callable(roots) else roots
+            return ListRootsResult(roots=list(listed))
+        raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")

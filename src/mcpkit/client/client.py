@@ -1,0 +1,216 @@
+"""`Client`: connect to an MCP server (in-process, or a command over stdio) and use it.
+
+    async with Client(["python", "server.py"]) as client:
+        tools = await client.list_tools()
+        result = await client.call_tool("add", {"a": 1, "b": 2})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from mcpkit.client.callbacks import (
+    ElicitationHandler,
+    LogHandler,
+    NotificationHandler,
+    RootsProvider,
+    SamplingHandler,
+    ServerRequestRouter,
+    maybe_await,
+)
+from mcpkit.client.connect import Target, open_target
+from mcpkit.client.features import FeatureCalls
+from mcpkit.errors import LocalProtocolError
+from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.lifecycle import ClientSession
+from mcpkit.protocol.session import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.runtime.connection import Connection
+from mcpkit.types import (
+    ClientCapabilities,
+    Implementation,
+    InitializeResult,
+    ServerCapabilities,
+)
+from mcpkit.types.methods import LATEST_REVISION
+
+__all__ = ["Client"]
+
+logger = logging.getLogger("mcpkit.client")
+
+
+class Client(FeatureCalls):
+    """An MCP client session. Use as `async with Client(target) as client:`."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        name: str = "mcpkit-client",
+        version: str = "0.1.0",
+        client_info: Implementation | None = None,
+        sampling_handler: SamplingHandler | None = None,
+        sampling_tools: bool = False,
+        elicitation_handler: ElicitationHandler | None = None,
+        url_elicitation_handler: ElicitationHandler | None = None,
+        roots: RootsProvider | None = None,
+        on_log: LogHandler | None = None,
+        on_notification: NotificationHandler | None = None,
+        timeout: float | None = 60.0,
+        init_timeout: float | None = 30.0,
+        protocol_version: str = LATEST_REVISION,
+        stderr: Any = "inherit",
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        self.target = target
+        self.client_info = client_info or Implementation(name=name, version=version)
+        self.timeout = timeout
+        self.init_timeout = init_timeout
+        self.requested_version = protocol_version
+        self._stderr = stderr
+        self._max_message_size = max_message_size
+        self._router = ServerRequestRouter(sampling=sampling_handler,
+                                           elicitation=elicitation_handler,
+                                           url_elicitation=url_elicitation_handler, roots=roots)
+        self.capabilities = _capabilities(sampling_handler, sampling_tools, elicitation_handler,
+                                          url_elicitation_handler, roots)
+        self.on_log = on_log
+        self.on_notification = on_notification
+        self._connection: Connection | None = None
+        self._release: Callable[[], Awaitable[None]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def connect(self) -> None:
+        """Open the transport and run the initialize handshake."""
+        if self._connection is not None:
+            raise LocalProtocolError("this client is already connected")
+        channel, self._release = await open_target(self.target, stderr=self._stderr)
+        session = ClientSession(self.client_info, self.capabilities,
+                                max_message_size=self._max_message_size)
+        conn = Connection(session, channel, on_request=self._on_request,
+                          on_event=self._on_event)
+        self._connection = conn
+        conn.start()
+        try:
+            rid = session.start(self.requested_version)
+            await self._await_initialize(conn, rid)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def _await_initialize(self, conn: Connection, rid: Any) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        conn._futures[rid] = fut
+        await conn.flush()
+        try:
+            async with asyncio.timeout(self.init_timeout):
+                await fut
+        finally:
+            conn._futures.pop(rid, None)
+        await conn.flush()  # notifications/initialized
+
+    async def aclose(self) -> None:
+        """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
+        conn, self._connection = self._connection, None
+        if conn is not None:
+            await conn.aclose()
+        release, self._release = self._release, None
+        if release is not None:
+            await release()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # ------------------------------------------------------------------- facts
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise LocalProtocolError("the client is not connected; use `async with Client(...)`")
+        return self._connection
+
+    @property
+    def session(self) -> ClientSession:
+        session = self.connection.session
+        assert isinstance(session, ClientSession)
+        return session
+
+    @property
+    def initialize_result(self) -> InitializeResult:
+        result = self.session.initialize_result
+        if result is None:
+            raise LocalProtocolError("the session is not initialized")
+        return result
+
+    @property
+    def server_info(self) -> Implementation:
+        return self.initialize_result.server_info
+
+    @property
+    def server_capabilities(self) -> ServerCapabilities:
+        return self.initialize_result.capabilities
+
+    @property
+    def instructions(self) -> str | None:
+        return self.initialize_result.instructions
+
+    @property
+    def protocol_version(self) -> str:
+        return self.initialize_result.protocol_version
+
+    # ----------------------------------------------------------- server → us
+
+    async def _on_request(self, ev: RequestReceived) -> Any:
+        return await self._router.handle(ev.method, ev.params)
+
+    def _on_event(self, ev: Event) -> None:
+        if not isinstance(ev, NotificationReceived):
+            return
+        if ev.method == "notifications/message" and self.on_log is not None:
+            self._run_callback(self.on_log, ev.params)
+        if self.on_notification is not None:
+            self._run_callback(self.on_notification, ev.method, ev.params)
+
+    def _run_callback(self, fn: Callable[..., Any], *args: Any) -> None:
+        async def run() -> None:
+            try:
+                await maybe_await(fn(*args))
+            except Exception:
+                logger.exception("client notification callback failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _capabilities(sampling: Any, sampling_tools: bool, elicitation: Any, url_elicitation: Any,
+                  roots: Any) -> ClientCapabilities:
+    modes: dict[str, Any] = {}
+    if elicitation is not None:
+        modes["form"] = {}
+    if url_elicitation is not None:
+        modes["url"] = {}
+    sampling_caps: dict[str, Any] | None = None
+    if sampling is not None:
+        sampling_caps = {"tools": {}} if sampling_tools else {}
+    caps: dict[str, Any] = {}
+    if sampling_caps is not None:
+        caps["sampling"] = sampling_caps
+    if modes:
+        caps["elicitation"] = modes
+    if roots is not None:
+        caps["roots"] = {"listChanged": True}
+    return msgspec.convert(caps, ClientCapabilities)

@@ -1,0 +1,70 @@
+"""Turn a client target into an open message channel: an in-process server (memory pair),
+a command (stdio), or a stdio description. URL targets arrive with Streamable HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from mcpkit.runtime.channel import MessageChannel
+
+__all__ = ["InProcessServer", "Target", "open_target"]
+
+
+@runtime_checkable
+class InProcessServer(Protocol):
+    """Anything with `serve(channel)`, such as `mcpkit.Server` (the client does not import it)."""
+
+    def serve(self, channel: MessageChannel) -> Coroutine[Any, Any, None]: ...
+
+
+Target = Any  # InProcessServer | Sequence[str] | StdioParameters | str
+
+
+async def open_target(target: Target, *, stderr: Any = "inherit"
+                      ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    """Open a channel to `target`; returns it and a coroutine function that releases it."""
+    if isinstance(target, InProcessServer) and not isinstance(target, (str, Sequence)):
+        return await _open_in_process(target)
+    from mcpkit.transports.stdio_client import StdioParameters, open_stdio_client_channel
+
+    if isinstance(target, str):
+        if target.startswith(("http://", "https://")):
+            raise ValueError("URL targets (Streamable HTTP) are not supported yet; "
+                             "give a command list or an in-process Server")
+        if target.endswith(".py"):
+            target = [sys.executable, target]
+        else:
+            target = target.split()
+    if isinstance(target, Sequence) and not isinstance(target, str):
+        argv = [str(a) for a in target]
+        if not argv:
+            raise ValueError("the command list is empty")
+        target = StdioParameters(command=argv[0], args=argv[1:], stderr=stderr)
+    if isinstance(target, StdioParameters):
+        channel = await open_stdio_client_channel(target)
+        return channel, channel.aclose
+    raise TypeError(f"cannot connect to {target!r}: give a Server, a command list such as "
+                    "['python', 'server.py'], or StdioParameters")
+
+
+async def _open_in_process(server: InProcessServer
+                           ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    from mcpkit.transports.memory import memory_channel_pair
+
+    client_end, server_end = memory_channel_pair()
+    task: asyncio.Task[None] = asyncio.get_running_loop().create_task(server.serve(server_end))
+
+    async def release() -> None:
+        await client_end.aclose()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 5)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+        except Exception:  # the server's own failure is logged by the server
+            pass
+
+    return client_end, release

@@ -1,0 +1,163 @@
+"""The client's calls for server features: tools, resources, prompts, completion, logging.
+
+Each `list_*` gathers every page (bounded by `max_pages`); `list_*_page` returns one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from mcpkit.types import (
+    CallToolResult,
+    CompleteResult,
+    GetPromptResult,
+    ListPromptsResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult,
+    ListToolsResult,
+    Prompt,
+    ReadResourceResult,
+    Resource,
+    ResourceTemplate,
+    Tool,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.runtime.connection import Connection
+
+__all__ = ["FeatureCalls", "ProgressHandler"]
+
+ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
+_MAX_PAGES = 1000
+
+
+def _params(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+class FeatureCalls:
+    """Request helpers; `Client` provides `connection` and `timeout`."""
+
+    timeout: float | None
+
+    @property
+    def connection(self) -> Connection:
+        raise NotImplementedError
+
+    async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
+                      progress: ProgressHandler | None = None) -> Any:
+        """Send any request and return its decoded result."""
+        return await self.connection.request(
+            method, params, timeout=timeout if timeout is not None else self.timeout,
+            on_progress=progress)
+
+    async def notify(self, method: str, params: Any = None) -> None:
+        await self.connection.notify(method, params)
+
+    async def ping(self, *, timeout: float | None = None) -> None:
+        await self.request("ping", timeout=timeout)
+
+    async def _all_pages(self, method: str, attr: str, max_pages: int) -> list[Any]:
+        items: list[Any] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(max_pages):
+            page = await self.request(method, _params(cursor=cursor))
+            items.extend(getattr(page, attr))
+            cursor = page.next_cursor
+            if not cursor or cursor in seen:
+                return items
+            seen.add(cursor)
+        return items
+
+    # ------------------------------------------------------------------- tools
+
+    async def list_tools(self, *, max_pages: int = _MAX_PAGES) -> list[Tool]:
+        return await self._all_pages("tools/list", "tools", max_pages)
+
+    async def list_tools_page(self, cursor: str | None = None) -> ListToolsResult:
+        result: ListToolsResult = await self.request("tools/list", _params(cursor=cursor))
+        return result
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, *,
+                        progress: ProgressHandler | None = None, timeout: float | None = None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        """Call a tool. A tool's own failure is a result with `is_error=True`, not an
+        exception; protocol errors raise McpError."""
+        params = _params(name=name, arguments=arguments, _meta=meta)
+        result: CallToolResult = await self.request("tools/call", params, timeout=timeout,
+                                                    progress=progress)
+        return result
+
+    # --------------------------------------------------------------- resources
+
+    async def list_resources(self, *, max_pages: int = _MAX_PAGES) -> list[Resource]:
+        return await self._all_pages("resources/list", "resources", max_pages)
+
+    async def list_resources_page(self, cursor: str | None = None) -> ListResourcesResult:
+        result: ListResourcesResult = await self.request("resources/list", _params(cursor=cursor))
+        return result
+
+    async def list_resource_templates(self, *, max_pages: int = _MAX_PAGES
+                                      ) -> list[ResourceTemplate]:
+        return await self._all_pages("resources/templates/list", "resource_templates", max_pages)
+
+    async def list_resource_templates_page(self, cursor: str | None = None
+                                           ) -> ListResourceTemplatesResult:
+        result: ListResourceTemplatesResult = await self.request(
+            "resources/templates/list", _params(cursor=cursor))
+        return result
+
+    async def read_resource(self, uri: str, *, timeout: float | None = None
+                            ) -> ReadResourceResult:
+        result: ReadResourceResult = await self.request("resources/read", {"uri": uri},
+                                                        timeout=timeout)
+        return result
+
+    async def subscribe(self, uri: str) -> None:
+        """Ask for `notifications/resources/updated` when `uri` changes."""
+        await self.request("resources/subscribe", {"uri": uri})
+
+    async def unsubscribe(self, uri: str) -> None:
+        await self.request("resources/unsubscribe", {"uri": uri})
+
+    # ----------------------------------------------------------------- prompts
+
+    async def list_prompts(self, *, max_pages: int = _MAX_PAGES) -> list[Prompt]:
+        return await self._all_pages("prompts/list", "prompts", max_pages)
+
+    async def list_prompts_page(self, cursor: str | None = None) -> ListPromptsResult:
+        result: ListPromptsResult = await self.request("prompts/list", _params(cursor=cursor))
+        return result
+
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None, *,
+                         timeout: float | None = None) -> GetPromptResult:
+        result: GetPromptResult = await self.request(
+            "prompts/get", _params(name=name, arguments=arguments), timeout=timeout)
+        return result
+
+    # -------------------------------------------------------- completion, logs
+
+    async def complete(self, ref: dict[str, Any] | Any, argument: str, value: str, *,
+                       context_arguments: dict[str, str] | None = None) -> CompleteResult:
+        """Ask for completions of one argument. `ref` is a PromptReference /
+        ResourceTemplateReference, or a shorthand dict such as `{"prompt": "review"}` or
+        `{"template": "users://{id}"}`."""
+        if isinstance(ref, dict) and "prompt" in ref:
+            ref = {"type": "ref/prompt", "name": ref["prompt"]}
+        elif isinstance(ref, dict) and "template" in ref:
+            ref = {"type": "ref/resource", "uri": ref["template"]}
+        params = _params(ref=ref, argument={"name": argument, "value": value},
+                         context={"arguments": context_arguments} if context_arguments else None)
+        result: CompleteResult = await self.request("completion/complete", params)
+        return result
+
+    async def set_logging_level(self, level: Literal["debug", "info", "notice", "warning",
+                                                     "error", "critical", "alert",
+                                                     "emergency"]) -> None:
+        await self.request("logging/setLevel", {"level": level})
+
+    async def send_roots_list_changed(self) -> None:
+        """Tell the server our roots changed (client/roots)."""
+        await self.notify("notifications/roots/list_changed")

@@ -1,0 +1,1 @@
+"""The asyncio driver that pumps a protocol session over a message channel."""

@@ -1,0 +1,260 @@
+"""Pump one protocol session over one message channel with asyncio.
+
+One task per inbound request (so a long handler never blocks a ping or a cancellation),
+futures for our own requests, one timer for request deadlines. When the channel ends,
+every pending request fails at once with ConnectionClosed and running handlers are
+cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import (
+    ErrorReceived,
+    Event,
+    ProgressReceived,
+    RequestCancelled,
+    RequestReceived,
+    RequestTimedOut,
+    ResponseReceived,
+)
+from mcpkit.protocol.jsonrpc import RequestId
+from mcpkit.protocol.session import Session
+from mcpkit.runtime.channel import MessageChannel
+
+__all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
+
+logger = logging.getLogger("mcpkit")
+
+RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
+NotificationHandler = Callable[[Event], None]
+ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
+
+
+class Connection:
+    """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
+
+    def __init__(self, session: Session, channel: MessageChannel, *,
+                 on_request: RequestHandler, on_event: NotificationHandler) -> None:
+        self.session = session
+        self.channel = channel
+        self._on_request = on_request
+        self._on_event = on_event
+        self._futures: dict[RequestId, asyncio.Future[Any]] = {}
+        self._progress: dict[RequestId, ProgressCallback] = {}
+        self._handlers: dict[RequestId, asyncio.Task[None]] = {}
+        self._closed: ConnectionClosed | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    def start(self) -> asyncio.Task[None]:
+        """Run the reader loop in a task and return it."""
+        self._reader = asyncio.get_running_loop().create_task(self.run())
+        return self._reader
+
+    async def run(self) -> None:
+        """Read and dispatch messages until the channel ends."""
+        receive = self.channel.receive
+        try:
+            while True:
+                data = await receive()
+                self._dispatch(self.session.receive_data(data))
+                await self.flush()
+        except ConnectionClosed as exc:
+            self._shutdown(exc)
+        except asyncio.CancelledError:
+            self._shutdown(ConnectionClosed("the connection was closed"))
+            raise
+        except Exception as exc:
+            logger.exception("mcpkit connection failed")
+            self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
+
+    async def aclose(self) -> None:
+        """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
+        self._shutdown(ConnectionClosed("the connection was closed"))
+        await self.channel.aclose()
+        reader = self._reader
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+            try:
+                await reader
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    # ----------------------------------------------------------------- sending
+
+    async def flush(self) -> None:
+        """Send everything the session has queued."""
+        out = self.session.data_to_send()
+        if not out:
+            return
+        if self._closed is not None:
+            return
+        send = self.channel.send
+        try:
+            for item in out:
+                await send(item.data)
+        except ConnectionClosed as exc:
+            self._shutdown(exc)
+        self._arm_timer()
+
+    def _flush_soon(self) -> None:
+        if self._closed is None:
+            task = asyncio.get_running_loop().create_task(self.flush())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
+                      on_progress: ProgressCallback | None = None,
+                      related: RequestId | None = None) -> Any:
+        """Send a request and wait for its result (raises McpError, RequestTimeout,
+        ConnectionClosed). Cancelling the awaiting task sends `notifications/cancelled`."""
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout is not None else None
+        rid = self.session.send_request(method, params, deadline=deadline,
+                                        progress=on_progress is not None, related=related)
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._futures[rid] = fut
+        if on_progress is not None:
+            self._progress[rid] = on_progress
+        try:
+            await self.flush()
+            return await fut
+        except asyncio.CancelledError:
+            # Awaiting `fut` cancels it too, so ask the session: it still holds the request
+            # only if no response has arrived.
+            if self.session.is_pending(rid):
+                self.session.cancel_request(rid, "the request was cancelled by the caller")
+                self._flush_soon()
+            raise
+        finally:
+            self._futures.pop(rid, None)
+            self._progress.pop(rid, None)
+
+    async def notify(self, method: str, params: Any = None, *,
+                     related: RequestId | None = None) -> None:
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+        self.session.send_notification(method, params, related=related)
+        await self.flush()
+
+    # ---------------------------------------------------------------- dispatch
+
+    def _dispatch(self, events: list[Event]) -> None:
+        for ev in events:
+            tp = type(ev)
+            if tp is RequestReceived:
+                self._spawn_handler(ev)  # type: ignore[arg-type]
+            elif tp is ResponseReceived:
+                self._resolve(ev.request_id, ev.result, None)  # type: ignore[union-attr]
+            elif tp is ErrorReceived:
+                self._resolve(ev.request_id, None, ev.error)  # type: ignore[union-attr]
+            elif tp is RequestCancelled:
+                task = self._handlers.get(ev.request_id)  # type: ignore[union-attr]
+                if task is not None:
+                    task.cancel()
+            elif tp is RequestTimedOut:
+                rid = ev.request_id  # type: ignore[union-attr]
+                self._resolve(rid, None, RequestTimeout(f"request {rid} timed out"))
+            elif tp is ProgressReceived:
+                self._report_progress(ev)  # type: ignore[arg-type]
+            else:
+                self._on_event(ev)
+
+    def _resolve(self, rid: RequestId, result: Any, error: BaseException | None) -> None:
+        fut = self._futures.get(rid)
+        if fut is None or fut.done():
+            return
+        if error is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(error)
+
+    def _report_progress(self, ev: ProgressReceived) -> None:
+        callback = self._progress.get(ev.request_id)
+        if callback is None:
+            return
+        try:
+            outcome = callback(ev.progress, ev.total, ev.message)
+        except Exception:
+            logger.exception("progress callback failed")
+            return
+        if asyncio.iscoroutine(outcome):
+            task = asyncio.get_running_loop().create_task(outcome)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def _spawn_handler(self, ev: RequestReceived) -> None:
+        task = asyncio.get_running_loop().create_task(self._serve(ev))
+        self._handlers[ev.request_id] = task
+
+    async def _serve(self, ev: RequestReceived) -> None:
+        rid = ev.request_id
+        session = self.session
+        try:
+            result = await self._on_request(ev)
+        except McpError as exc:
+            session.send_error(rid, exc)
+        except asyncio.CancelledError:
+            # Cancelled by the peer (the session already forgot the request, so no response
+            # goes out) or by shutdown.
+            self._handlers.pop(rid, None)
+            return
+        except Exception as exc:
+            logger.exception("handler for %s failed", ev.method)
+            session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
+        else:
+            session.send_response(rid, result)
+        self._handlers.pop(rid, None)
+        await self.flush()
+
+    # ------------------------------------------------------------------ timers
+
+    def _arm_timer(self) -> None:
+        deadline = self.session.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        loop = asyncio.get_running_loop()
+        self._dispatch(self.session.expire(loop.time()))
+        self._flush_soon()
+        self._arm_timer()
+
+    # ---------------------------------------------------------------- shutdown
+
+    def _shutdown(self, exc: ConnectionClosed) -> None:
+        if self._closed is not None:
+            return
+        self._closed = exc
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for fut in self._futures.values():
+            if not fut.done():
+                fut.set_exception(ConnectionClosed(str(exc)))
+        for task in list(self._handlers.values()):
+            task.cancel()
+        self._handlers.clear()

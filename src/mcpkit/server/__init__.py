@@ -1,0 +1,27 @@
+"""The server framework: `Server`, `Context`, the feature specs and content helpers."""
+
+from __future__ import annotations
+
+from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
+from mcpkit.server.context import Context, ElicitationResult
+from mcpkit.server.prompts import PromptSpec
+from mcpkit.server.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.server import Server
+from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.tools import ToolSpec
+
+__all__ = [
+    "Context",
+    "ElicitationResult",
+    "PromptSpec",
+    "ResourceSpec",
+    "Server",
+    "ServerSessionHandle",
+    "TemplateSpec",
+    "ToolSpec",
+    "audio",
+    "embedded_resource",
+    "image",
+    "resource_link",
+    "text",
+]

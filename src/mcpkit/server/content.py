@@ -1,0 +1,129 @@
+"""Content helpers and the conversion of handler return values into MCP content.
+
+Spec: server/tools (Tool Result: text, image, audio, resource links, embedded resources) and
+server/resources (text and blob contents).
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit.types import (
+    Annotations,
+    AudioContent,
+    BlobResourceContents,
+    EmbeddedResource,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+)
+
+__all__ = [
+    "CONTENT_TYPES",
+    "audio",
+    "embedded_resource",
+    "image",
+    "is_content",
+    "resource_link",
+    "text",
+    "to_json_text",
+]
+
+CONTENT_TYPES: Final = (TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource)
+_json: Final = msgspec.json.Encoder()
+
+
+def is_content(value: Any) -> bool:
+    """Whether `value` is a content block or a non-empty list of them."""
+    if isinstance(value, CONTENT_TYPES):
+        return True
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, CONTENT_TYPES) for v in value))
+
+
+def to_json_text(value: Any) -> str:
+    """Serialize any msgspec-encodable value as JSON text."""
+    return _json.encode(value).decode()
+
+
+def text(value: str, *, annotations: Annotations | None = None,
+         meta: dict[str, Any] | None = None) -> TextContent:
+    return TextContent(text=value, annotations=annotations, meta=meta)
+
+
+def _binary(data: bytes | str | Path, mime_type: str | None, default_kind: str
+            ) -> tuple[str, str]:
+    if isinstance(data, Path):
+        guessed = mimetypes.guess_type(data.name)[0]
+        mime_type = mime_type or guessed
+        data = data.read_bytes()
+    if isinstance(data, bytes):
+        encoded = base64.b64encode(data).decode()
+    else:
+        encoded = data  # already base64
+    if mime_type is None:
+        raise ValueError(f"a mime_type is needed for {default_kind} content")
+    return encoded, mime_type
+
+
+def image(data: bytes | str | Path, mime_type: str | None = None, *,
+          annotations: Annotations | None = None,
+          meta: dict[str, Any] | None = None) -> ImageContent:
+    """Image content from raw bytes, a base64 string or a file path (type guessed from it)."""
+    encoded, mime = _binary(data, mime_type, "image")
+    return ImageContent(data=encoded, mime_type=mime, annotations=annotations, meta=meta)
+
+
+def audio(data: bytes | str | Path, mime_type: str | None = None, *,
+          annotations: Annotations | None = None,
+          meta: dict[str, Any] | None = None) -> AudioContent:
+    """Audio content from raw bytes, a base64 string or a file path."""
+    encoded, mime = _binary(data, mime_type, "audio")
+    return AudioContent(data=encoded, mime_type=mime, annotations=annotations, meta=meta)
+
+
+def resource_link(uri: str, name: str, *, title: str | None = None,
+                  description: str | None = None, mime_type: str | None = None,
+                  size: int | None = None, annotations: Annotations | None = None,
+                  meta: dict[str, Any] | None = None) -> ResourceLink:
+    """A link to a resource the client may read (or subscribe to)."""
+    return ResourceLink(uri=uri, name=name, title=title, description=description,
+                        mime_type=mime_type, size=size, annotations=annotations, meta=meta)
+
+
+def embedded_resource(uri: str, content: str | bytes, *, mime_type: str | None = None,
+                      annotations: Annotations | None = None,
+                      meta: dict[str, Any] | None = None) -> EmbeddedResource:
+    """A resource's contents embedded in a result: text for `str`, a blob for `bytes`."""
+    return EmbeddedResource(resource=resource_contents(uri, content, mime_type),
+                            annotations=annotations, meta=meta)
+
+
+def resource_contents(uri: str, value: Any, mime_type: str | None
+                      ) -> TextResourceContents | BlobResourceContents:
+    """One resource contents entry from a handler's return value."""
+    if isinstance(value, (TextResourceContents, BlobResourceContents)):
+        return value
+    if isinstance(value, str):
+        return TextResourceContents(uri=uri, text=value, mime_type=mime_type)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BlobResourceContents(uri=uri, blob=base64.b64encode(bytes(value)).decode(),
+                                    mime_type=mime_type or "application/octet-stream")
+    return TextResourceContents(uri=uri, text=to_json_text(value),
+                                mime_type=mime_type or "application/json")
+
+
+def contents_list(uri: str, value: Any, mime_type: str | None
+                  ) -> list[TextResourceContents | BlobResourceContents]:
+    """All contents for a read: a list of contents entries passes through as it is."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)) and value \
+            and all(isinstance(v, (TextResourceContents, BlobResourceContents)) for v in value):
+        return list(value)
+    return [resource_contents(uri, value, mime_type)]

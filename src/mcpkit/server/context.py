@@ -1,0 +1,208 @@
+"""`Context`: what a handler may ask of the session while it serves one request.
+
+Injected into any handler parameter annotated `Context`. It reports progress, sends log
+messages, asks the client for sampling, elicitation and roots, and tells whether the request
+was cancelled. Everything it sends is tagged with the request, so on HTTP it travels on that
+request's stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+from mcpkit.errors import ElicitationContentInvalid
+from mcpkit.protocol.jsonrpc import RequestId
+from mcpkit.types import (
+    ClientCapabilities,
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitResult,
+    Implementation,
+    ModelPreferences,
+    Root,
+    SamplingMessage,
+    TextContent,
+    Tool,
+    ToolChoice,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.server.server import Server
+    from mcpkit.server.session import ServerSessionHandle
+
+__all__ = ["Context", "ElicitationResult"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ElicitationResult(Generic[T]):
+    """The user's answer to a form elicitation: `data` is set when `action == "accept"`."""
+
+    action: Literal["accept", "decline", "cancel"]
+    data: T | None
+    raw: ElicitResult
+
+
+class Context:
+    """Per-request access to the session (exactly one Context class exists in mcpkit)."""
+
+    __slots__ = ("meta", "method", "progress_token", "request_id", "server", "session")
+
+    def __init__(self, server: Server, session: ServerSessionHandle, request_id: RequestId,
+                 method: str, progress_token: RequestId | None = None,
+                 meta: dict[str, Any] | None = None) -> None:
+        self.server = server
+        self.session = session
+        self.request_id = request_id
+        self.method = method
+        self.progress_token = progress_token
+        self.meta = meta
+
+    # ------------------------------------------------------------ session facts
+
+    @property
+    def client_info(self) -> Implementation | None:
+        return self.session.client_info
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities:
+        return self.session.client_capabilities
+
+    @property
+    def protocol_version(self) -> str | None:
+        return self.session.protocol_version
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the client cancelled this request (the handler is also cancelled)."""
+        return not self.session.protocol.is_inflight(self.request_id)
+
+    @property
+    def lifespan_state(self) -> Any:
+        """What the server's lifespan hook yielded."""
+        return self.server.lifespan_state
+
+    # --------------------------------------------------------------- progress
+
+    async def progress(self, progress: float, total: float | None = None,
+                       message: str | None = None) -> None:
+        """Report progress, if the client asked for it (basic/utilities/progress)."""
+        token = self.progress_token
+        if token is None:
+            return
+        self.session.protocol.send_progress(self.request_id, token, progress, total, message)
+        await self.session.connection.flush()
+
+    # ---------------------------------------------------------------- logging
+
+    async def log(self, level: str, data: Any, *, logger: str | None = None) -> None:
+        """Send a log message to the client (server/utilities/logging)."""
+        await self.session.log(level, data, logger=logger, related=self.request_id)
+
+    async def debug(self, data: Any, *, logger: str | None = None) -> None:
+        await self.log("debug", data, logger=logger)
+
+    async def info(self, data: Any, *, logger: str | None = None) -> None:
+        await self.log("info", data, logger=logger)
+
+    async def warning(self, data: Any, *, logger: str | None = None) -> None:
+        await self.log("warning", data, logger=logger)
+
+    async def error(self, data: Any, *, logger: str | None = None) -> None:
+        await self.log("error", data, logger=logger)
+
+    # ---------------------------------------------------------------- sampling
+
+    async def sample(
+        self,
+        messages: str | Sequence[SamplingMessage],
+        *,
+        max_tokens: int = 1024,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        stop_sequences: list[str] | None = None,
+        model_preferences: ModelPreferences | None = None,
+        include_context: Literal["none", "thisServer", "allServers"] | None = None,
+        tools: Sequence[Tool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        metadata: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> CreateMessageResult:
+        """Ask the client's LLM for a message (client/sampling; tools per SEP-1577)."""
+        if isinstance(messages, str):
+            messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
+        params = CreateMessageRequestParams(
+            messages=list(messages), max_tokens=max_tokens, system_prompt=system_prompt,
+            temperature=temperature, stop_sequences=stop_sequences,
+            model_preferences=model_preferences, include_context=include_context,
+            tools=list(tools) if tools is not None else None, tool_choice=tool_choice,
+            metadata=metadata)
+        result: CreateMessageResult = await self.session.request(
+            "sampling/createMessage", params, timeout=timeout, related=self.request_id)
+        return result
+
+    # ------------------------------------------------------------- elicitation
+
+    @overload
+    async def elicit(self, message: str, schema: type[T], *,
+                     timeout: float | None = None) -> ElicitationResult[T]: ...
+
+    @overload
+    async def elicit(self, message: str, schema: dict[str, Any], *,
+                     timeout: float | None = None) -> ElicitationResult[dict[str, Any]]: ...
+
+    async def elicit(self, message: str, schema: Any, *,
+                     timeout: float | None = None) -> ElicitationResult[Any]:
+        """Ask the user for structured input with a form (client/elicitation, form mode).
+
+        `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
+        restricted JSON Schema dict); accepted content is validated and converted to it.
+        """
+        from mcpkit.server.elicitation_schema import (
+            check_requested_schema,
+            requested_schema,
+            validate_content,
+        )
+
+        if isinstance(schema, dict):
+            check_requested_schema(schema)
+            wire_schema = schema
+        else:
+            wire_schema = requested_schema(schema)
+        params = {"mode": "form", "message": message, "requestedSchema": wire_schema}
+        result: ElicitResult = await self.session.request(
+            "elicitation/create", params, timeout=timeout, related=self.request_id)
+        data: Any = None
+        if result.action == "accept":
+            try:
+                data = validate_content(schema, result.content or {})
+            except (ValueError, TypeError) as exc:
+                raise ElicitationContentInvalid(
+                    f"the client's elicitation content is invalid: {exc}") from exc
+        return ElicitationResult(result.action, data, result)
+
+    async def elicit_url(self, message: str, url: str, elicitation_id: str, *,
+                         timeout: float | None = None) -> ElicitResult:
+        """Send the user to `url` for out-of-band interaction (client/elicitation, URL mode).
+
+        The returned action only says whether the user agreed to open the URL; call
+        `complete_elicitation(elicitation_id)` once the interaction has finished.
+        """
+        params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
+        result: ElicitResult = await self.session.request(
+            "elicitation/create", params, timeout=timeout, related=self.request_id)
+        return result
+
+    async def complete_elicitation(self, elicitation_id: str) -> None:
+        """Tell the client a URL elicitation finished (`notifications/elicitation/complete`)."""
+        await self.session.notify("notifications/elicitation/complete",
+                                  {"elicitationId": elicitation_id})
+
+    # ------------------------------------------------------------------- roots
+
+    async def list_roots(self, *, timeout: float | None = None) -> list[Root]:
+        """The client's roots (client/roots); needs its `roots` capability."""
+        return await self.session.list_roots(timeout=timeout, related=self.request_id)

@@ -1,0 +1,171 @@
+"""The registration half of `Server`: decorators and add/remove for tools, resources,
+resource templates, prompts and completers, and list_changed on changes at run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from mcpkit.server.prompts import PromptSpec, make_prompt
+from mcpkit.server.registry import Registry
+from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
+from mcpkit.server.tools import ToolSpec, make_tool
+from mcpkit.types import Annotations, Icon, ToolAnnotations
+
+if TYPE_CHECKING:
+    from mcpkit.server.session import ServerSessionHandle
+
+__all__ = ["Completer", "FeatureRegistrations"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: A completer gets the partial value and the other arguments already given, and returns
+#: candidate values (server/utilities/completion). It may be sync or async.
+Completer = Callable[[str, dict[str, str]], "list[str] | Awaitable[list[str]]"]
+
+
+class FeatureRegistrations:
+    """Registries of a server's features; `Server` adds the serving half."""
+
+    def __init__(self) -> None:
+        self.tools: Registry[ToolSpec] = Registry("tool")
+        self.resources: Registry[ResourceSpec] = Registry("resource")
+        self.templates: Registry[TemplateSpec] = Registry("resource template")
+        self.prompts: Registry[PromptSpec] = Registry("prompt")
+        self.completers: dict[tuple[str, str, str], Completer] = {}
+        self.on_roots_changed: Callable[[ServerSessionHandle], Awaitable[None]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tools.on_change = lambda: self._broadcast("notifications/tools/list_changed")
+        self.prompts.on_change = lambda: self._broadcast("notifications/prompts/list_changed")
+        changed = lambda: self._broadcast("notifications/resources/list_changed")  # noqa: E731
+        self.resources.on_change = changed
+        self.templates.on_change = changed
+
+    def _broadcast(self, method: str, params: Any = None,
+                   only: Callable[[ServerSessionHandle], bool] | None = None) -> None:
+        raise NotImplementedError  # provided by Server
+
+    # ------------------------------------------------------------------- tools
+
+    @overload
+    def tool(self, name: F) -> F: ...
+
+    @overload
+    def tool(self, name: str | None = None, *, title: str | None = None,
+             description: str | None = None, annotations: ToolAnnotations | None = None,
+             icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
+             structured_output: bool | None = None,
+             input_schema: dict[str, Any] | None = None,
+             output_schema: dict[str, Any] | None = None) -> Callable[[F], F]: ...
+
+    def tool(self, name: Any = None, **options: Any) -> Any:
+        """Register a function as a tool: its hints give the schemas, its docstring the
+        description. Works as `@server.tool` and `@server.tool(...)`."""
+        if callable(name):
+            self.add_tool(name)
+            return name
+
+        def decorate(fn: F) -> F:
+            self.add_tool(fn, name=name, **options)
+            return fn
+
+        return decorate
+
+    def add_tool(self, fn: Callable[..., Any], **options: Any) -> ToolSpec:
+        """Register `fn` as a tool (same options as `tool()`); returns its spec."""
+        spec = make_tool(fn, **options)
+        self.tools.add(spec.name, spec)
+        return spec
+
+    def remove_tool(self, name: str) -> None:
+        self.tools.remove(name)
+
+    # --------------------------------------------------------------- resources
+
+    def resource(self, uri: str, *, name: str | None = None, title: str | None = None,
+                 description: str | None = None, mime_type: str | None = None,
+                 annotations: Annotations | None = None, icons: list[Icon] | None = None,
+                 size: int | None = None, meta: dict[str, Any] | None = None
+                 ) -> Callable[[F], F]:
+        """Register a function that returns a resource's contents. A URI with `{variables}`
+        (RFC 6570) makes a resource template whose variables are passed as arguments."""
+
+        def decorate(fn: F) -> F:
+            self.add_resource(fn, uri, name=name, title=title, description=description,
+                              mime_type=mime_type, annotations=annotations, icons=icons,
+                              size=size, meta=meta)
+            return fn
+
+        return decorate
+
+    def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any
+                     ) -> ResourceSpec | TemplateSpec:
+        if "{" in uri:
+            options.pop("size", None)
+            template = make_template(fn, uri, **options)
+            self.templates.add(uri, template)
+            return template
+        spec = make_resource(fn, uri, **options)
+        self.resources.add(uri, spec)
+        return spec
+
+    def remove_resource(self, uri: str) -> None:
+        """Remove a resource or a resource template by its URI (or URI template)."""
+        if uri in self.templates:
+            self.templates.remove(uri)
+        else:
+            self.resources.remove(uri)
+
+    # ----------------------------------------------------------------- prompts
+
+    @overload
+    def prompt(self, name: F) -> F: ...
+
+    @overload
+    def prompt(self, name: str | None = None, *, title: str | None = None,
+               description: str | None = None, icons: list[Icon] | None = None,
+               meta: dict[str, Any] | None = None) -> Callable[[F], F]: ...
+
+    def prompt(self, name: Any = None, **options: Any) -> Any:
+        """Register a function as a prompt; its parameters are the prompt's arguments."""
+        if callable(name):
+            self.add_prompt(name)
+            return name
+
+        def decorate(fn: F) -> F:
+            self.add_prompt(fn, name=name, **options)
+            return fn
+
+        return decorate
+
+    def add_prompt(self, fn: Callable[..., Any], **options: Any) -> PromptSpec:
+        spec = make_prompt(fn, **options)
+        self.prompts.add(spec.name, spec)
+        return spec
+
+    def remove_prompt(self, name: str) -> None:
+        self.prompts.remove(name)
+
+    # ------------------------------------------------------------- completions
+
+    def completion(self, *, argument: str, prompt: str | None = None,
+                   template: str | None = None) -> Callable[[F], F]:
+        """Register a completer for one argument of a prompt or variable of a resource
+        template: `@server.completion(prompt="review", argument="language")`."""
+        if (prompt is None) == (template is None):
+            raise ValueError("give exactly one of prompt= or template=")
+        key = ("ref/prompt", prompt, argument) if prompt is not None else (
+            "ref/resource", template or "", argument)
+
+        def decorate(fn: F) -> F:
+            self.completers[key] = fn
+            return fn
+
+        return decorate
+
+    def completable(self) -> bool:
+        """Whether anything can be completed (completers, or Literal/Enum arguments)."""
+        if self.completers:
+            return True
+        return any(p.choices for p in self.prompts) or any(t.choices for t in self.templates)

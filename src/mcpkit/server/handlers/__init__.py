@@ -1,0 +1,34 @@
+"""Protocol method -> handler for everything a server answers beyond the lifecycle.
+
+Each handler is `async (server, ctx, params) -> result struct`; raising McpError answers
+with that error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.server.handlers import completion, features, logging
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+    from mcpkit.server.server import Server
+
+__all__ = ["HANDLERS", "Handler"]
+
+Handler = Callable[["Server", "Context", Any], Awaitable[Any]]
+
+HANDLERS: dict[str, Handler] = {
+    "tools/list": features.list_tools,
+    "tools/call": features.call_tool,
+    "resources/list": features.list_resources,
+    "resources/templates/list": features.list_resource_templates,
+    "resources/read": features.read_resource,
+    "resources/subscribe": features.subscribe,
+    "resources/unsubscribe": features.unsubscribe,
+    "prompts/list": features.list_prompts,
+    "prompts/get": features.get_prompt,
+    "completion/complete": completion.complete,
+    "logging/setLevel": logging.set_level,
+}

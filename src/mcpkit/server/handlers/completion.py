@@ -1,0 +1,62 @@
+"""Handler for completion/complete (spec: server/utilities/completion).
+
+A registered completer wins; otherwise Literal and Enum arguments complete from their
+values. At most 100 values go out, with `total` and `hasMore` saying what was left out.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+    from mcpkit.server.server import Server
+
+__all__ = ["complete"]
+
+_MAX_VALUES = 100  # server/utilities/completion: values MUST NOT exceed 100 items
+
+
+def _choices(server: Server, ref_type: str, key: str, argument: str) -> list[str] | None:
+    if ref_type == "ref/prompt":
+        prompt = server.prompts.get(key)
+        if prompt is None:
+            raise McpError(codes.INVALID_PARAMS, f"Unknown prompt: {key}")
+        return prompt.choices.get(argument)
+    template = server.templates.get(key)
+    if template is None:
+        if key in server.resources:
+            return None
+        raise McpError(codes.INVALID_PARAMS, f"Unknown resource template: {key}")
+    return template.choices.get(argument)
+
+
+async def complete(server: Server, ctx: Context, params: CompleteRequestParams) -> CompleteResult:
+    ref: Any = params.ref
+    ref_type: str = ref.type if hasattr(ref, "type") else _ref_type(ref)
+    key = ref.name if ref_type == "ref/prompt" else ref.uri
+    argument = params.argument.name
+    value = params.argument.value
+    given: dict[str, str] = dict(params.context.arguments or {}) if params.context else {}
+    completer = server.completers.get((ref_type, key, argument))
+    values: list[str]
+    if completer is not None:
+        outcome = completer(value, given)
+        values = list(await outcome if inspect.isawaitable(outcome) else outcome)
+    else:
+        choices = _choices(server, ref_type, key, argument) or []
+        values = [c for c in choices if c.startswith(value)]
+    total = len(values)
+    return CompleteResult(completion=CompleteResultCompletion(
+        values=values[:_MAX_VALUES], total=total, has_more=total > _MAX_VALUES))
+
+
+def _ref_type(ref: Any) -> str:
+    from mcpkit.types import PromptReference
+
+    return "ref/prompt" if isinstance(ref, PromptReference) else "ref/resource"

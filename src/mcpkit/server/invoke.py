@@ -1,0 +1,82 @@
+"""Calling user handlers: Context injection, and sync functions kept off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from mcpkit.server.context import Context
+
+__all__ = ["call_handler", "context_parameter", "is_context_annotation"]
+
+
+def is_context_annotation(annotation: Any) -> bool:
+    """Whether a parameter annotation asks for the Context (also inside Optional/Annotated)."""
+    if annotation is Context or annotation == "Context":
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return is_context_annotation(typing.get_args(annotation)[0])
+    if origin is not None:
+        return any(is_context_annotation(a) for a in typing.get_args(annotation))
+    return False
+
+
+def context_parameter(fn: Callable[..., Any]) -> str | None:
+    """The name of `fn`'s Context parameter, if it has one."""
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # unresolvable hints: fall back to the raw annotations
+        hints = getattr(fn, "__annotations__", {})
+    for name in inspect.signature(fn).parameters:
+        if name in hints and is_context_annotation(hints[name]):
+            return name
+    return None
+
+
+def is_async_callable(fn: Callable[..., Any]) -> bool:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        type(fn).__call__)
+
+
+async def call_handler(fn: Callable[..., Any], is_async: bool, kwargs: dict[str, Any],
+                       in_thread: bool) -> Any:
+    """Await an async handler; run a sync one in a worker thread (or inline if asked)."""
+    if is_async:
+        return await fn(**kwargs)
+    if in_thread:
+        return await asyncio.to_thread(fn, **kwargs)
+    result = fn(**kwargs)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def argument_choices(fn: Callable[..., Any]) -> dict[str, list[str]]:
+    """Parameters whose hint is a Literal or an Enum, with their values as strings: what
+    completion offers for them when no completer is registered."""
+    import enum
+
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        return {}
+    choices: dict[str, list[str]] = {}
+    for name, hint in hints.items():
+        if name == "return":
+            continue
+        args = typing.get_args(hint) if typing.get_origin(hint) is not typing.Literal else (hint,)
+        for candidate in (hint, *args):
+            if typing.get_origin(candidate) is typing.Literal:
+                choices[name] = [str(v) for v in typing.get_args(candidate)]
+                break
+            if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+                choices[name] = [str(m.value) for m in candidate]
+                break
+    return choices

@@ -1,0 +1,92 @@
+"""Prompts: specs built from functions, and rendering them into messages (server/prompts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.server.content import CONTENT_TYPES, is_content
+from mcpkit.server.context import Context
+from mcpkit.server.invoke import (
+    argument_choices,
+    call_handler,
+    context_parameter,
+    is_async_callable,
+    is_context_annotation,
+)
+from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
+from mcpkit.server.tools import _description
+from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
+
+__all__ = ["PromptSpec", "make_prompt", "render_prompt"]
+
+
+@dataclass(slots=True)
+class PromptSpec:
+    name: str
+    fn: Callable[..., Any]
+    wire: Prompt
+    signature: FunctionSignature
+    context_param: str | None
+    is_async: bool
+    choices: dict[str, list[str]]
+
+
+def make_prompt(fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
+                description: str | None = None, icons: list[Icon] | None = None,
+                meta: dict[str, Any] | None = None) -> PromptSpec:
+    signature = build_signature(fn, skip=is_context_annotation)
+    schema = signature.input_schema
+    required = set(schema.get("required", []))
+    arguments = [
+        PromptArgument(name=arg, description=prop.get("description"),
+                       required=arg in required)
+        for arg, prop in schema.get("properties", {}).items()
+    ]
+    wire = Prompt(name=name or fn.__name__, title=title,
+                  description=description or _description(fn),
+                  arguments=arguments or None, icons=icons, meta=meta)
+    return PromptSpec(wire.name, fn, wire, signature, context_parameter(fn),
+                      is_async_callable(fn), argument_choices(fn))
+
+
+async def render_prompt(spec: PromptSpec, arguments: dict[str, str] | None, ctx: Context,
+                        in_thread: bool) -> GetPromptResult:
+    try:
+        kwargs = spec.signature.validate(dict(arguments or {}))
+    except ArgumentError as exc:
+        raise McpError(codes.INVALID_PARAMS,
+                       f"Invalid arguments for prompt {spec.name!r}: {exc}") from exc
+    if spec.context_param is not None:
+        kwargs[spec.context_param] = ctx
+    value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+    return to_prompt_result(spec, value)
+
+
+def _message(item: Any) -> PromptMessage:
+    if isinstance(item, PromptMessage):
+        return item
+    if isinstance(item, str):
+        return PromptMessage(role="user", content=TextContent(text=item))
+    if isinstance(item, CONTENT_TYPES):
+        return PromptMessage(role="user", content=item)
+    if isinstance(item, dict) and "role" in item and "content" in item:
+        content = item["content"]
+        if isinstance(content, str):
+            content = TextContent(text=content)
+        return PromptMessage(role=item["role"], content=content)
+    raise TypeError(f"a prompt returned {type(item).__name__}; return str, PromptMessage, "
+                    "content, a {'role', 'content'} dict, a list of these, or GetPromptResult")
+
+
+def to_prompt_result(spec: PromptSpec, value: Any) -> GetPromptResult:
+    if isinstance(value, GetPromptResult):
+        return value
+    items = value if isinstance(value, (list, tuple)) and not is_content(value) else [value]
+    if is_content(value) and isinstance(value, list):
+        items = value
+    return GetPromptResult(messages=[_message(i) for i in items],
+                           description=spec.wire.description)

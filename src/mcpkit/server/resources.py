@@ -1,0 +1,113 @@
+"""Resources and resource templates: specs built once, and reading them (server/resources)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.server.content import contents_list
+from mcpkit.server.context import Context
+from mcpkit.server.invoke import (
+    argument_choices,
+    call_handler,
+    context_parameter,
+    is_async_callable,
+    is_context_annotation,
+)
+from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
+from mcpkit.server.tools import _description
+from mcpkit.server.uri_template import UriTemplate
+from mcpkit.types import (
+    Annotations,
+    BlobResourceContents,
+    Icon,
+    Resource,
+    ResourceTemplate,
+    TextResourceContents,
+)
+
+__all__ = ["ResourceSpec", "TemplateSpec", "make_resource", "make_template", "read_spec"]
+
+
+@dataclass(slots=True)
+class ResourceSpec:
+    uri: str
+    fn: Callable[..., Any]
+    wire: Resource
+    context_param: str | None
+    is_async: bool
+    mime_type: str | None
+
+
+@dataclass(slots=True)
+class TemplateSpec:
+    template: UriTemplate
+    fn: Callable[..., Any]
+    wire: ResourceTemplate
+    signature: FunctionSignature
+    context_param: str | None
+    is_async: bool
+    mime_type: str | None
+    choices: dict[str, list[str]]
+
+
+def _name_from(fn: Callable[..., Any], name: str | None) -> str:
+    return name or fn.__name__
+
+
+def make_resource(fn: Callable[..., Any], uri: str, *, name: str | None = None,
+                  title: str | None = None, description: str | None = None,
+                  mime_type: str | None = None, annotations: Annotations | None = None,
+                  icons: list[Icon] | None = None, size: int | None = None,
+                  meta: dict[str, Any] | None = None) -> ResourceSpec:
+    ctx_param = context_parameter(fn)
+    wire = Resource(uri=uri, name=_name_from(fn, name), title=title,
+                    description=description or _description(fn), mime_type=mime_type,
+                    annotations=annotations, icons=icons, size=size, meta=meta)
+    return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type)
+
+
+def make_template(fn: Callable[..., Any], uri_template: str, *, name: str | None = None,
+                  title: str | None = None, description: str | None = None,
+                  mime_type: str | None = None, annotations: Annotations | None = None,
+                  icons: list[Icon] | None = None, meta: dict[str, Any] | None = None
+                  ) -> TemplateSpec:
+    template = UriTemplate(uri_template)
+    signature = build_signature(fn, skip=is_context_annotation)
+    params = set(signature.input_schema.get("properties", {}))
+    missing = params - set(template.variables)
+    if missing:
+        raise TypeError(f"resource template {uri_template!r}: parameters {sorted(missing)} of "
+                        f"{fn.__name__}() are not variables of the template")
+    wire = ResourceTemplate(uri_template=uri_template, name=_name_from(fn, name), title=title,
+                            description=description or _description(fn), mime_type=mime_type,
+                            annotations=annotations, icons=icons, meta=meta)
+    return TemplateSpec(template, fn, wire, signature, context_parameter(fn),
+                        is_async_callable(fn), mime_type, argument_choices(fn))
+
+
+def not_found(uri: str) -> McpError:
+    return McpError(codes.RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
+
+
+async def read_spec(spec: ResourceSpec | TemplateSpec, uri: str, variables: dict[str, str],
+                    ctx: Context, in_thread: bool
+                    ) -> list[TextResourceContents | BlobResourceContents]:
+    """Call the resource's function and turn its return value into contents."""
+    kwargs: dict[str, Any] = {}
+    if isinstance(spec, TemplateSpec):
+        wanted = {k: v for k, v in variables.items()
+                  if k in spec.signature.input_schema.get("properties", {})}
+        try:
+            kwargs = spec.signature.validate(wanted)
+        except ArgumentError as exc:
+            raise McpError(codes.INVALID_PARAMS, f"Invalid params: {uri}: {exc}") from exc
+    if spec.context_param is not None:
+        kwargs[spec.context_param] = ctx
+    value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+    if value is None:
+        raise not_found(uri)
+    return contents_list(uri, value, spec.mime_type)

@@ -1,0 +1,413 @@
+"""Type hints to tool schemas and validators: built once per function with msgspec.
+
+Input: a function's parameters (less the injected ones) become one JSON Schema 2020-12
+object (server/tools, `inputSchema`) and one msgspec conversion that turns the JSON
+arguments into keyword arguments; a bad argument raises `ArgumentError`, whose message
+tells the model what to fix (SEP-1303). Unknown arguments are refused, and the schema says
+so with `additionalProperties: false`: the spec recommends that form for tools without
+parameters, and a misspelt optional argument silently falling back to its default is the
+worst outcome for a model. A function with `**kwargs` takes unknown arguments instead.
+
+Output (server/tools, "Structured Content" and "Output Schema"), from the return hint:
+
+- none, `None`, `Any`, `object`, content blocks or `CallToolResult`: no output schema;
+- `str`: no output schema either: the text is the content (`force=True` wraps it);
+- a type whose schema is an object (dataclass, TypedDict, `msgspec.Struct`, pydantic
+  model, `dict[str, X]`): that schema as it is;
+- anything else (numbers, lists, unions, optional objects): wrapped as the one required
+  property `result`, since an output schema's root must be an object;
+- a type msgspec cannot describe: no output schema (`force=True` raises `TypeError`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Final, cast
+
+import msgspec
+
+from mcpkit.errors import McpkitError
+from mcpkit.server._docstrings import parameter_docs
+from mcpkit.server._hints import (
+    dec_hook,
+    enc_hook,
+    inline_root,
+    resolve_hints,
+    schema_components,
+    unwrap_callable,
+)
+
+__all__ = [
+    "ArgumentError",
+    "FunctionSignature",
+    "OutputError",
+    "OutputSpec",
+    "build_signature",
+    "output_spec",
+    "schema_for_type",
+]
+
+_ARGUMENTS: Final = "mcpkit:arguments"  # a name no user class can have, so no $defs clash
+# Wire types a tool returns as content rather than as structured data (server/tools).
+_CONTENT_NAMES: Final = frozenset(
+    "TextContent ImageContent AudioContent ResourceLink EmbeddedResource ContentBlock "
+    "CallToolResult".split()
+)
+_make_typed_dict = cast(Callable[[str, dict[str, Any]], type], typing.TypedDict)
+
+
+class ArgumentError(McpkitError):
+    """Arguments that do not fit a function's parameters.
+
+    The message is written for the model that sent them (SEP-1303): it names the argument,
+    the JSON path of the bad value, and what was expected. `argument` is the parameter's
+    name and `path` the JSONPath (`$.a.b[0]`) when one is known.
+    """
+
+    def __init__(
+        self, message: str, *, argument: str | None = None, path: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.path = path
+
+
+class OutputError(McpkitError):
+    """A function returned a value that does not fit the output schema of its return hint."""
+
+
+def schema_for_type(tp: object) -> dict[str, Any]:
+    """The JSON Schema 2020-12 for a type hint, any `$defs` at its top level.
+
+    Raises TypeError for a type msgspec cannot describe.
+    """
+    schemas, defs = schema_components([tp])
+    return inline_root(schemas[0], defs)
+
+
+# ------------------------------------------------------------------ output
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """What a return hint gives a tool: its output schema, and how to make structured content.
+
+    `wrapped` says the schema is `{"result": <schema>}` because the hint's own schema is not
+    an object (server/tools, "Output Schema": the root must be an object).
+    """
+
+    annotation: Any
+    output_schema: dict[str, Any] | None
+    wrapped: bool = False
+
+    def to_structured(self, value: object, *, check: bool = True) -> dict[str, Any] | None:
+        """The `structuredContent` for a returned value, or None without an output schema.
+
+        With `check`, the value is first checked against the hint, since servers MUST
+        return structured results that conform (server/tools, "Output Schema"); a mismatch
+        raises OutputError naming the JSON path.
+        """
+        if self.output_schema is None:
+            return None
+        try:
+            data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+            if check:
+                msgspec.convert(data, self.annotation, dec_hook=dec_hook)
+        except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
+            raise OutputError(
+                f"the return value does not match the return annotation "
+                f"{_type_name(self.annotation)}: {exc}"
+            ) from exc
+        return {"result": data} if self.wrapped else cast(dict[str, Any], data)
+
+
+def _type_name(tp: object) -> str:
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+def _strip_annotated(tp: object) -> object:
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _is_content_like(tp: object) -> bool:
+    tp = _strip_annotated(tp)
+    if isinstance(tp, type):
+        return tp.__module__.startswith("mcpkit.types") and tp.__name__ in _CONTENT_NAMES
+    args = typing.get_args(tp)
+    return bool(args) and any(_is_content_like(a) for a in args if a is not type(None))
+
+
+def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
+    """The output rules of this module's docstring for one return hint.
+
+    `force` (a tool's `structured_output=True`) wraps a `str` and raises TypeError where
+    no schema can be made, instead of quietly giving none.
+    """
+    base = _strip_annotated(annotation)
+    if isinstance(base, str):  # an annotation that could not be resolved
+        if force:
+            raise TypeError(f"cannot resolve the return annotation {base!r}")
+        return OutputSpec(annotation, None)
+    if base in (
+        inspect.Parameter.empty,
+        None,
+        type(None),
+        Any,
+        object,
+        typing.NoReturn,
+    ) or _is_content_like(base):
+        if force:
+            raise TypeError(
+                f"the return annotation {_type_name(annotation)} gives no output "
+                "schema; annotate the function with the type it returns"
+            )
+        return OutputSpec(annotation, None)
+    if base is str and not force:
+        return OutputSpec(annotation, None)
+    try:
+        schema = schema_for_type(annotation)
+    except TypeError:
+        if force:
+            raise
+        return OutputSpec(annotation, None)
+    if schema.get("type") == "object":
+        return OutputSpec(annotation, schema)
+    defs = schema.pop("$defs", None)
+    wrapped: dict[str, Any] = {
+        "type": "object",
+        "properties": {"result": schema},
+        "required": ["result"],
+    }
+    if defs:
+        wrapped["$defs"] = defs
+    return OutputSpec(annotation, wrapped, wrapped=True)
+
+
+# ------------------------------------------------------------------ input
+
+
+def _is_skipped(hint: object, skip: Callable[[Any], bool]) -> bool:
+    if skip(hint):
+        return True
+    origin = typing.get_origin(hint)
+    if origin is Annotated:
+        return _is_skipped(typing.get_args(hint)[0], skip)
+    if origin is typing.Union or type(hint).__name__ == "UnionType":
+        return any(_is_skipped(a, skip) for a in typing.get_args(hint))
+    return False
+
+
+def _never(annotation: object) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSignature:
+    """A function's parameters as a tool input schema and a validator, built once.
+
+    `parameters` are the names filled from arguments; `injected` those the framework fills
+    (by the `skip` predicate). `output` describes the return hint (see `output_spec`).
+    """
+
+    name: str
+    parameters: tuple[str, ...]
+    injected: tuple[str, ...]
+    input_schema: dict[str, Any]
+    output: OutputSpec
+    accepts_extra: bool
+    _arguments_type: Any = field(repr=False)
+    _names: frozenset[str] = field(repr=False)
+
+    def validate(self, arguments: dict[str, Any] | None) -> dict[str, Any]:
+        """Convert JSON arguments to keyword arguments, or raise ArgumentError saying why.
+
+        Numbers given as strings and the like are coerced (msgspec's lax mode: prompt and
+        URI template arguments are always strings); objects become the dataclass, Struct
+        or model the hint names. Omitted optional arguments are left to the function.
+        """
+        if arguments is None:
+            arguments = {}
+        elif not isinstance(cast(object, arguments), dict):
+            raise ArgumentError(f"arguments must be a JSON object, got {_json_kind(arguments)}")
+        if not self.accepts_extra and not self._names.issuperset(arguments):
+            raise self._unknown(arguments)
+        try:
+            kwargs: dict[str, Any] = msgspec.convert(
+                arguments, self._arguments_type, strict=False, dec_hook=dec_hook
+            )
+        except msgspec.ValidationError as exc:
+            error = _argument_error(str(exc))
+            if error.argument is not None and error.path == f"$.{error.argument}":
+                error = _with_choices(error, self.input_schema)
+            raise error from None
+        if self.accepts_extra:
+            kwargs.update((k, v) for k, v in arguments.items() if k not in self._names)
+        return kwargs
+
+    def _unknown(self, arguments: dict[str, Any]) -> ArgumentError:
+        unknown = sorted(k for k in arguments if k not in self._names)
+        name = unknown[0]
+        message = (
+            f"unknown argument `{name}`"
+            if len(unknown) == 1
+            else ("unknown arguments " + ", ".join(f"`{u}`" for u in unknown))
+        )
+        close = difflib.get_close_matches(name, self.parameters, n=1)
+        if close:
+            message += f"; did you mean `{close[0]}`?"
+        expected = ", ".join(f"`{p}`" for p in self.parameters) or "none"
+        return ArgumentError(
+            f"{message} (expected arguments: {expected})", argument=name, path=f"$.{name}"
+        )
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "null" if value is None else type(value).__name__
+
+
+def _argument_error(message: str) -> ArgumentError:
+    """Reword msgspec's `<what> - at `$.a.b`` so it leads with the argument's name."""
+    detail, _, path = message.partition(" - at `")
+    path = path.rstrip("`")
+    missing = detail.startswith("Object missing required field `")
+    if not path and missing:
+        name = detail.split("`")[1]
+        return ArgumentError(f"missing required argument `{name}`", argument=name, path=f"$.{name}")
+    if not path:
+        return ArgumentError(f"invalid arguments: {detail}")
+    name = path[2:].split(".", 1)[0].split("[", 1)[0]
+    detail = detail[:1].lower() + detail[1:]
+    return ArgumentError(
+        f"argument `{name}` is invalid: {detail} (at `{path}`)", argument=name, path=path
+    )
+
+
+def _with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError:
+    """Name the allowed values when a top-level argument is not one of its enum's."""
+    prop = schema["properties"].get(error.argument, {})
+    choices: list[Any] = []
+    for branch in prop.get("anyOf", [prop]):
+        ref = branch.get("$ref")
+        if isinstance(ref, str):
+            branch = schema.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
+        choices += branch.get("enum", [])
+    if not choices:
+        return error
+    allowed = ", ".join(msgspec.json.encode(c).decode() for c in choices)
+    return ArgumentError(
+        f"{error}; expected one of: {allowed}", argument=error.argument, path=error.path
+    )
+
+
+def _described(hint: Any, text: str) -> Any:
+    """`hint` with a description put before its own metadata, so that a description in
+    the hint itself (a later Meta) wins over the docstring's."""
+    doc = msgspec.Meta(description=text)
+    if typing.get_origin(hint) is Annotated:
+        base, *extras = typing.get_args(hint)
+        return Annotated[(base, doc, *extras)]
+    return Annotated[hint, doc]
+
+
+def _encodable(value: object) -> tuple[bool, Any]:
+    try:
+        return True, msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+    except (TypeError, ValueError):
+        return False, None
+
+
+def build_signature(
+    fn: Callable[..., Any], *, skip: Callable[[Any], bool] = _never, force_output: bool = False
+) -> FunctionSignature:
+    """Read `fn`'s parameters, hints and docstring once; see FunctionSignature.
+
+    `skip(annotation)` picks the parameters the framework injects (also looked for inside
+    Optional and Annotated). `force_output` is `output_spec`'s `force`. Raises TypeError
+    for hints msgspec cannot describe and for positional-only parameters.
+    """
+    target = unwrap_callable(fn)
+    hints = resolve_hints(target)
+    docs = parameter_docs(inspect.getdoc(target) or "")
+    fields: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    injected: list[str] = []
+    accepts_extra = False
+    for p in inspect.signature(fn).parameters.values():
+        hint = hints.get(p.name, Any)
+        if p.kind is p.VAR_KEYWORD:
+            accepts_extra = True
+        elif p.kind is p.VAR_POSITIONAL:
+            continue  # nothing in a JSON object can fill *args
+        elif _is_skipped(hint, skip):
+            injected.append(p.name)
+        elif isinstance(hint, str):
+            raise TypeError(
+                f"{_type_name(target)}: cannot resolve the annotation {hint!r} of parameter "
+                f"{p.name!r}; import the types it uses at module level"
+            )
+        elif p.kind is p.POSITIONAL_ONLY:
+            raise TypeError(
+                f"{_type_name(target)}: positional-only parameter {p.name!r} "
+                "cannot be filled from named arguments"
+            )
+        else:
+            if p.name in docs:
+                hint = _described(hint, docs[p.name])
+            if p.default is p.empty:
+                fields[p.name] = typing.Required[hint]
+            else:
+                fields[p.name] = typing.NotRequired[hint]
+                defaults[p.name] = p.default
+    arguments_type = _make_typed_dict(_ARGUMENTS, fields)
+    try:
+        schema = _input_schema(arguments_type, defaults, accepts_extra)
+    except TypeError as exc:
+        raise TypeError(f"{_type_name(target)}: {exc}") from exc
+    return FunctionSignature(
+        name=_type_name(target),
+        parameters=tuple(fields),
+        injected=tuple(injected),
+        input_schema=schema,
+        output=output_spec(hints.get("return", inspect.Parameter.empty), force=force_output),
+        accepts_extra=accepts_extra,
+        _arguments_type=arguments_type,
+        _names=frozenset(fields),
+    )
+
+
+def _input_schema(
+    arguments_type: Any, defaults: dict[str, Any], accepts_extra: bool
+) -> dict[str, Any]:
+    (ref,), defs = schema_components([arguments_type])
+    root = defs.pop(ref["$ref"].rsplit("/", 1)[1])
+    # msgspec sorts a TypedDict's keys; the model and prompt lists read better in
+    # the order the function declares them.
+    order = list(arguments_type.__annotations__)
+    given: dict[str, Any] = root.get("properties", {})
+    properties = {name: given[name] for name in order}
+    for name, default in defaults.items():
+        ok, encoded = _encodable(default)
+        if ok:
+            properties[name] = {**properties[name], "default": encoded}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if root.get("required"):
+        schema["required"] = [name for name in order if name in root["required"]]
+    if not accepts_extra:
+        schema["additionalProperties"] = False
+    if defs:
+        schema["$defs"] = defs
+    return schema

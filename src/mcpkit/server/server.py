@@ -1,0 +1,206 @@
+"""`Server`: the public server framework. Decorators register tools, resources and prompts;
+`serve(channel)` runs one client session; `run()` serves stdio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, Literal, TypeVar, cast
+
+import msgspec
+
+from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.connection import Connection
+from mcpkit.server.context import Context
+from mcpkit.server.features import FeatureRegistrations
+from mcpkit.server.handlers import HANDLERS
+from mcpkit.server.session import ServerSessionHandle
+from mcpkit.types import Icon, Implementation, ServerCapabilities
+
+__all__ = ["Lifespan", "Server"]
+
+logger = logging.getLogger("mcpkit.server")
+F = TypeVar("F", bound=Callable[..., Any])
+Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
+Feature = Literal["tools", "resources", "prompts", "completions", "logging"]
+
+
+_CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
+    "tools": {"listChanged": True},
+    "resources": {"subscribe": True, "listChanged": True},
+    "prompts": {"listChanged": True},
+    "logging": {},
+    "completions": {},
+}
+
+
+class Server(FeatureRegistrations):
+    """An MCP server: name it, register features with decorators, then `run()` it."""
+
+    def __init__(
+        self,
+        name: str,
+        version: str = "0.0.0",
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        instructions: str | None = None,
+        website_url: str | None = None,
+        icons: list[Icon] | None = None,
+        lifespan: Lifespan | None = None,
+        features: Iterable[Feature] | None = None,
+        page_size: int = 100,
+        request_timeout: float | None = 60.0,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_inflight: int = DEFAULT_MAX_INFLIGHT,
+        sync_in_thread: bool = True,
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.info = Implementation(name=name, version=version, title=title,
+                                   description=description, website_url=website_url,
+                                   icons=icons)
+        self.instructions = instructions
+        self.lifespan = lifespan
+        self.features = frozenset(features) if features is not None else None
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.page_size = page_size
+        self.request_timeout = request_timeout
+        self.max_message_size = max_message_size
+        self.max_inflight = max_inflight
+        self.sync_in_thread = sync_in_thread
+        self.sessions: set[ServerSessionHandle] = set()
+        self.lifespan_state: Any = None
+        self._lifespan_users = 0
+        self._lifespan_stack: contextlib.AsyncExitStack | None = None
+        self._lifespan_lock: asyncio.Lock | None = None
+
+    # ------------------------------------------------------------ capabilities
+
+    def capabilities(self) -> ServerCapabilities:
+        """What this server declares at initialize (inferred from registrations by default)."""
+        features = self.features
+        if features is None:
+            present = {"logging": True, "tools": len(self.tools) > 0,
+                       "resources": len(self.resources) + len(self.templates) > 0,
+                       "prompts": len(self.prompts) > 0, "completions": self.completable()}
+            features = frozenset(cast(Feature, name) for name, has in present.items() if has)
+        caps = {name: dict(_CAPABILITY_FLAGS[name]) for name in features
+                if name in _CAPABILITY_FLAGS}
+        return msgspec.convert(caps, ServerCapabilities)
+
+    # ----------------------------------------------------------------- serving
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Server]:
+        """Enter the lifespan hook once for however many sessions are being served."""
+        if self._lifespan_lock is None:
+            self._lifespan_lock = asyncio.Lock()
+        async with self._lifespan_lock:
+            if self._lifespan_users == 0 and self.lifespan is not None:
+                stack = contextlib.AsyncExitStack()
+                self.lifespan_state = await stack.enter_async_context(self.lifespan(self))
+                self._lifespan_stack = stack
+            self._lifespan_users += 1
+        try:
+            yield self
+        finally:
+            async with self._lifespan_lock:
+                self._lifespan_users -= 1
+                if self._lifespan_users == 0 and self._lifespan_stack is not None:
+                    stack, self._lifespan_stack = self._lifespan_stack, None
+                    await stack.aclose()
+                    self.lifespan_state = None
+
+    def new_connection(self, channel: MessageChannel) -> ServerSessionHandle:
+        """Build (but do not run) the session for one client over `channel`."""
+        protocol = ServerSession(self.info, self.capabilities(), instructions=self.instructions,
+                                 max_message_size=self.max_message_size,
+                                 max_inflight=self.max_inflight)
+        holder: list[ServerSessionHandle] = []
+
+        async def on_request(ev: RequestReceived) -> Any:
+            handle = holder[0]
+            meta = getattr(ev.params, "meta", None)
+            ctx = Context(self, handle, ev.request_id, ev.method, ev.progress_token, meta)
+            return await HANDLERS[ev.method](self, ctx, ev.params)
+
+        def on_event(ev: Event) -> None:
+            if isinstance(ev, NotificationReceived):
+                self._on_notification(holder[0], ev)
+
+        conn = Connection(protocol, channel, on_request=on_request, on_event=on_event)
+        handle = ServerSessionHandle(self, conn)
+        holder.append(handle)
+        return handle
+
+    async def serve(self, channel: MessageChannel) -> None:
+        """Serve one client session over `channel` until it closes."""
+        async with self.running():
+            handle = self.new_connection(channel)
+            self.sessions.add(handle)
+            try:
+                await handle.connection.run()
+            finally:
+                self.sessions.discard(handle)
+                await handle.connection.aclose()
+
+    async def run_stdio(self) -> None:
+        """Serve one session over this process's stdin and stdout (logs go to stderr)."""
+        from mcpkit.transports.stdio_server import open_stdio_server_channel
+
+        channel = await open_stdio_server_channel(max_message_size=self.max_message_size)
+        await self.serve(channel)
+
+    def run(self, transport: Literal["stdio"] = "stdio") -> None:
+        """Serve until the client goes away (blocking): the usual `if __name__ == "__main__"`."""
+        if transport != "stdio":
+            raise ValueError(f"unknown transport {transport!r}; this version serves 'stdio'")
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(self.run_stdio())
+
+    # ----------------------------------------------------------- notifications
+
+    def _on_notification(self, handle: ServerSessionHandle, ev: NotificationReceived) -> None:
+        if ev.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
+            self._spawn(self.on_roots_changed(handle))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _broadcast(self, method: str, params: Any = None,
+                   only: Callable[[ServerSessionHandle], bool] | None = None) -> None:
+        """Send a notification to every operating session (from sync code: runs in tasks)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not serving: nobody to tell
+        for handle in list(self.sessions):
+            if handle.notifiable and (only is None or only(handle)):
+                self._spawn(_notify_quietly(handle, method, params))
+
+    async def notify_resource_updated(self, uri: str) -> None:
+        """Tell every session subscribed to `uri` that it changed (server/resources)."""
+        params = {"uri": uri}
+        for handle in list(self.sessions):
+            if uri in handle.subscriptions and handle.notifiable:
+                await _notify_quietly(handle, "notifications/resources/updated", params)
+
+
+async def _notify_quietly(handle: ServerSessionHandle, method: str, params: Any) -> None:
+    try:
+        await handle.notify(method, params)
+    except Exception:  # the session may have ended meanwhile
+        logger.debug("could not send %s", method, exc_info=True)

@@ -1,0 +1,141 @@
+"""Tools: `ToolSpec` built once from a function, and calling it (spec: server/tools).
+
+Input that fails validation is an `isError` result that tells the model what to fix
+(SEP-1303); so is an exception from the tool. Structured output comes from the return
+hint, with the same value as JSON text beside it for older clients.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mcpkit.errors import McpError, ToolError
+from mcpkit.server.content import is_content, to_json_text
+from mcpkit.server.context import Context
+from mcpkit.server.invoke import call_handler, context_parameter, is_async_callable
+from mcpkit.server.invoke import is_context_annotation as _is_ctx
+from mcpkit.server.schema import ArgumentError, FunctionSignature, OutputSpec, build_signature
+from mcpkit.types import CallToolResult, Icon, TextContent, Tool, ToolAnnotations
+
+__all__ = ["ToolSpec", "check_tool_name", "make_tool", "run_tool"]
+
+logger = logging.getLogger("mcpkit.server")
+
+# server/tools, Tool Names (SEP-986 as adopted in 2025-11-25): 1-128 of [A-Za-z0-9_.-].
+_TOOL_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+
+
+def check_tool_name(name: str) -> None:
+    if not _TOOL_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid tool name {name!r}: use 1 to 128 characters from A-Z, a-z, 0-9, '_', "
+            "'-' and '.' (server/tools, Tool Names)")
+
+
+@dataclass(slots=True)
+class ToolSpec:
+    """A registered tool: the wire `Tool` and what it takes to call the function."""
+
+    name: str
+    fn: Callable[..., Any]
+    wire: Tool
+    signature: FunctionSignature
+    output: OutputSpec | None
+    context_param: str | None
+    is_async: bool
+    raw_validator: Any = None  # a jsonschema_rs validator when input_schema was given
+
+
+def _description(fn: Callable[..., Any]) -> str | None:
+    doc = inspect.getdoc(fn)
+    if not doc:
+        return None
+    # The summary paragraph(s) before an Args:/Parameters section describe the tool.
+    parts = re.split(r"\n\s*\n(?=\s*(?:Args|Arguments|Parameters|Returns|Raises)\b)", doc)
+    return parts[0].strip()
+
+
+def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
+              description: str | None = None, annotations: ToolAnnotations | None = None,
+              icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
+              structured_output: bool | None = None,
+              input_schema: dict[str, Any] | None = None,
+              output_schema: dict[str, Any] | None = None) -> ToolSpec:
+    """Build a tool from a function's signature, docstring and the options given."""
+    tool_name = name or fn.__name__
+    check_tool_name(tool_name)
+    signature = build_signature(fn, skip=_is_ctx)
+    output = None if structured_output is False else signature.output
+    if structured_output and (output is None or output.output_schema is None):
+        raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
+                        "that gives an output schema")
+    raw_validator = None
+    if input_schema is not None:
+        import jsonschema_rs
+
+        raw_validator = jsonschema_rs.validator_for(input_schema)
+    wire = Tool(
+        name=tool_name, title=title, description=description or _description(fn),
+        input_schema=input_schema if input_schema is not None else signature.input_schema,
+        output_schema=output_schema if output_schema is not None else (
+            output.output_schema if output is not None else None),
+        annotations=annotations, icons=icons, meta=meta)
+    return ToolSpec(tool_name, fn, wire, signature, output, context_parameter(fn),
+                    is_async_callable(fn), raw_validator)
+
+
+def _error_result(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(text=message)], is_error=True)
+
+
+async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | None, ctx: Context,
+                   in_thread: bool) -> CallToolResult:
+    """Validate, call, and turn the outcome into a CallToolResult."""
+    try:
+        if spec.raw_validator is not None:
+            _validate_raw(spec, arguments or {})
+        kwargs = spec.signature.validate(arguments)
+    except ArgumentError as exc:
+        return _error_result(f"Invalid arguments for tool {spec.name!r}: {exc}")
+    if spec.context_param is not None:
+        kwargs[spec.context_param] = ctx
+    try:
+        value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+    except ToolError as exc:
+        return _error_result(str(exc))
+    except McpError:
+        raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
+    except Exception as exc:
+        logger.exception("tool %r failed", spec.name)
+        return _error_result(f"Error executing tool {spec.name!r}: {exc}")
+    return to_tool_result(spec, value)
+
+
+def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
+    errors = [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+              for e in spec.raw_validator.iter_errors(arguments)]
+    if errors:
+        raise ArgumentError("; ".join(errors))
+
+
+def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
+    """The rules for return values: a CallToolResult as it is; content blocks as content;
+    with an output schema, structuredContent plus its JSON as text; else text."""
+    if isinstance(value, CallToolResult):
+        return value
+    if is_content(value):
+        return CallToolResult(content=value if isinstance(value, list) else [value])
+    output = spec.output
+    if output is not None and output.output_schema is not None:
+        structured = output.to_structured(value)
+        text = value if isinstance(value, str) else to_json_text(value)
+        return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
+    if value is None:
+        return CallToolResult(content=[])
+    text = value if isinstance(value, str) else to_json_text(value)
+    return CallToolResult(content=[TextContent(text=text)])

@@ -1,0 +1,1 @@
+"""I/O adapters that implement `mcpkit.runtime.channel.MessageChannel`."""

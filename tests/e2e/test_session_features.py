@@ -1,0 +1,288 @@
+"""Context features end to end: logging, sampling, elicitation, roots, cancellation,
+timeouts, lifespan, and concurrency of inbound requests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import enum
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import pytest
+
+from mcpkit import Client, Context, RequestTimeout, Server, UrlElicitationRequired
+from mcpkit.errors import ConnectionClosed, McpError
+from mcpkit.protocol import codes
+from mcpkit.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitResult,
+    Root,
+    TextContent,
+    ToolUseContent,
+)
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclasses.dataclass
+class Signup:
+    name: str
+    age: int = 30
+    color: Color = Color.RED
+    plan: Literal["free", "pro"] = "free"
+    newsletter: bool = False
+
+
+def make_server(started: list[str] | None = None) -> Server:
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[dict[str, str]]:
+        if started is not None:
+            started.append("up")
+        yield {"db": "connected"}
+        if started is not None:
+            started.append("down")
+
+    server = Server("features", lifespan=lifespan)
+
+    @server.tool()
+    async def chatty(ctx: Context) -> str:
+        await ctx.debug("debug detail")
+        await ctx.info("working", logger="worker")
+        await ctx.error({"code": 7})
+        return "ok"
+
+    @server.tool()
+    async def ask_llm(question: str, ctx: Context) -> str:
+        result = await ctx.sample(question, max_tokens=50, system_prompt="be brief")
+        content = result.content
+        assert isinstance(content, TextContent)
+        return content.text
+
+    @server.tool()
+    async def ask_llm_with_tools(ctx: Context) -> str:
+        from mcpkit.types import Tool
+
+        tool = Tool(name="lookup", input_schema={"type": "object", "properties": {}})
+        result = await ctx.sample("use the tool", tools=[tool], tool_choice={"mode": "auto"})
+        return result.stop_reason or ""
+
+    @server.tool()
+    async def signup(ctx: Context) -> str:
+        answer = await ctx.elicit("Who are you?", Signup)
+        if answer.action != "accept" or answer.data is None:
+            return answer.action
+        data = answer.data
+        return f"{data.name}/{data.age}/{data.color.value}/{data.plan}/{data.newsletter}"
+
+    @server.tool()
+    async def connect_account(ctx: Context) -> str:
+        result = await ctx.elicit_url("Log in please", "https://example.com/login", "el-1")
+        await ctx.complete_elicitation("el-1")
+        return result.action
+
+    @server.tool()
+    async def needs_login() -> str:
+        raise UrlElicitationRequired([{"mode": "url", "elicitationId": "el-2",
+                                       "url": "https://example.com/auth",
+                                       "message": "Authorize first"}])
+
+    @server.tool()
+    async def roots(ctx: Context) -> list[str]:
+        return [r.uri for r in await ctx.list_roots()]
+
+    @server.tool()
+    async def slow(ctx: Context) -> str:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            server.state_cancelled = True  # type: ignore[attr-defined]
+            raise
+        return "finished"
+
+    @server.tool()
+    async def state(ctx: Context) -> str:
+        return str(ctx.lifespan_state["db"])
+
+    @server.tool()
+    async def whoami(ctx: Context) -> str:
+        assert ctx.client_info is not None
+        return f"{ctx.client_info.name} {ctx.protocol_version} {ctx.request_id}"
+
+    return server
+
+
+async def test_log_messages_are_filtered_by_level() -> None:
+    logs: list[Any] = []
+    async with Client(make_server(), on_log=logs.append) as client:
+        await client.call_tool("chatty")
+        await client.ping()
+        assert [m.level for m in logs] == ["debug", "info", "error"]
+        assert logs[1].logger == "worker" and logs[2].data == {"code": 7}
+        logs.clear()
+        await client.set_logging_level("warning")
+        await client.call_tool("chatty")
+        await client.ping()
+        assert [m.level for m in logs] == ["error"]
+
+
+async def test_sampling_round_trip() -> None:
+    seen: list[CreateMessageRequestParams] = []
+
+    def sample(params: CreateMessageRequestParams) -> CreateMessageResult:
+        seen.append(params)
+        return CreateMessageResult(role="assistant", content=TextContent(text="42"),
+                                   model="test-model", stop_reason="endTurn")
+
+    async with Client(make_server(), sampling_handler=sample) as client:
+        result = await client.call_tool("ask_llm", {"question": "meaning of life?"})
+        assert result.content[0].text == "42"
+        assert seen[0].system_prompt == "be brief" and seen[0].max_tokens == 50
+
+
+async def test_sampling_without_the_capability_fails_the_tool() -> None:
+    async with Client(make_server()) as client:
+        result = await client.call_tool("ask_llm", {"question": "q"})
+        assert result.is_error is True and "sampling" in result.content[0].text
+
+
+async def test_sampling_with_tools_needs_sampling_tools() -> None:
+    async def sample(params: CreateMessageRequestParams) -> dict[str, Any]:
+        assert params.tools is not None and params.tools[0].name == "lookup"
+        return {"role": "assistant", "model": "m", "stopReason": "toolUse",
+                "content": [{"type": "tool_use", "id": "call-1", "name": "lookup",
+                             "input": {}}]}
+
+    async with Client(make_server(), sampling_handler=sample) as client:
+        refused = await client.call_tool("ask_llm_with_tools")
+        assert refused.is_error is True and "sampling.tools" in refused.content[0].text
+    async with Client(make_server(), sampling_handler=sample, sampling_tools=True) as client:
+        result = await client.call_tool("ask_llm_with_tools")
+        assert result.content[0].text == "toolUse"
+    assert ToolUseContent is not None
+
+
+async def test_form_elicitation_with_defaults_and_enums() -> None:
+    schemas: list[Any] = []
+
+    def elicit(params: Any) -> ElicitResult:
+        schemas.append(params.requested_schema)
+        return ElicitResult(action="accept", content={"name": "Ada", "color": "blue",
+                                                      "plan": "pro"})
+
+    async with Client(make_server(), elicitation_handler=elicit) as client:
+        result = await client.call_tool("signup")
+        assert result.content[0].text == "Ada/30/blue/pro/False"
+    props = schemas[0]["properties"]
+    assert props["age"]["default"] == 30
+    assert props["color"]["enum"] == ["red", "blue"]
+    assert props["plan"]["enum"] == ["free", "pro"]
+    assert schemas[0]["required"] == ["name"]
+
+
+async def test_form_elicitation_decline_and_bad_content() -> None:
+    async with Client(make_server(),
+                      elicitation_handler=lambda p: {"action": "decline"}) as client:
+        assert (await client.call_tool("signup")).content[0].text == "decline"
+    async with Client(make_server(), elicitation_handler=lambda p: {
+            "action": "accept", "content": {"name": 5}}) as client:
+        bad = await client.call_tool("signup")
+        assert bad.is_error is True and "name" in bad.content[0].text
+
+
+async def test_url_elicitation_and_completion_notification() -> None:
+    notes: list[tuple[str, Any]] = []
+    got_complete = asyncio.Event()
+
+    def on_notification(method: str, params: Any) -> None:
+        notes.append((method, params))
+        if method == "notifications/elicitation/complete":
+            got_complete.set()
+
+    async with Client(make_server(), url_elicitation_handler=lambda p: {"action": "accept"},
+                      on_notification=on_notification) as client:
+        result = await client.call_tool("connect_account")
+        assert result.content[0].text == "accept"
+        await asyncio.wait_for(got_complete.wait(), 5)
+        assert notes[-1][1].elicitation_id == "el-1"
+
+
+async def test_url_elicitation_required_error() -> None:
+    async with Client(make_server()) as client:
+        with pytest.raises(McpError) as info:
+            await client.call_tool("needs_login")
+        assert info.value.code == codes.URL_ELICITATION_REQUIRED
+        assert info.value.data["elicitations"][0]["elicitationId"] == "el-2"
+
+
+async def test_roots() -> None:
+    roots = [Root(uri="file:///work", name="work")]
+    async with Client(make_server(), roots=roots) as client:
+        result = await client.call_tool("roots")
+        assert result.structured_content == {"result": ["file:///work"]}
+    async with Client(make_server()) as client:
+        refused = await client.call_tool("roots")
+        assert refused.is_error is True and "roots" in refused.content[0].text
+
+
+async def test_cancelling_the_caller_cancels_the_handler_and_ping_still_works() -> None:
+    server = make_server()
+    async with Client(server) as client:
+        call = asyncio.create_task(client.call_tool("slow"))
+        await asyncio.sleep(0.05)
+        await client.ping()  # a long handler never blocks a ping
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        for _ in range(100):
+            if getattr(server, "state_cancelled", False):
+                break
+            await asyncio.sleep(0.01)
+        assert getattr(server, "state_cancelled", False) is True
+        assert (await client.call_tool("state")).content[0].text == "connected"
+
+
+async def test_timeout_sends_cancellation() -> None:
+    server = make_server()
+    async with Client(server) as client:
+        with pytest.raises(RequestTimeout):
+            await client.call_tool("slow", timeout=0.1)
+        for _ in range(100):
+            if getattr(server, "state_cancelled", False):
+                break
+            await asyncio.sleep(0.01)
+        assert getattr(server, "state_cancelled", False) is True
+
+
+async def test_lifespan_runs_around_sessions() -> None:
+    started: list[str] = []
+    server = make_server(started)
+    async with Client(server) as client:
+        assert started == ["up"]
+        assert (await client.call_tool("state")).content[0].text == "connected"
+        assert "mcpkit-client" in (await client.call_tool("whoami")).content[0].text
+    for _ in range(100):
+        if started == ["up", "down"]:
+            break
+        await asyncio.sleep(0.01)
+    assert started == ["up", "down"]
+
+
+async def test_requests_after_close_fail_at_once() -> None:
+    client = Client(make_server())
+    await client.connect()
+    conn = client.connection
+    await client.aclose()
+    with pytest.raises(ConnectionClosed):
+        await conn.request("ping")
+
+
+async def test_older_protocol_version() -> None:
+    async with Client(make_server(), protocol_version="2024-11-05") as client:
+        assert client.protocol_version == "2024-11-05"
+        assert (await client.call_tool("state")).content[0].text == "connected"
