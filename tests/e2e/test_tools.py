@@ -204,3 +204,34 @@ async def test_pagination_of_tools() -> None:
         with pytest.raises(McpError) as info:
             await client.list_tools_page("garbage!")
         assert info.value.code == codes.INVALID_PARAMS
+
+
+async def test_output_that_breaks_its_schema_is_an_error_result_and_str_can_be_structured(
+) -> None:
+    server = Server("out")
+
+    @server.tool()
+    def liar() -> int:
+        return "not a number"  # type: ignore[return-value]
+
+    @server.tool(structured_output=True)
+    def shout(text: str) -> str:
+        return text.upper()
+
+    @server.tool(structured_output=False)
+    def plain() -> int:
+        return 7
+
+    async with Client(server) as client:
+        tools = {t.name: t for t in await client.list_tools()}
+        assert tools["shout"].output_schema == {
+            "type": "object", "properties": {"result": {"type": "string"}},
+            "required": ["result"]}
+        assert tools["plain"].output_schema is None
+        bad = await client.call_tool("liar")
+        assert bad.is_error is True and "invalid output" in bad.content[0].text
+        loud = await client.call_tool("shout", {"text": "hi"})
+        assert loud.structured_content == {"result": "HI"}
+        assert loud.content[0].text == "HI"
+        seven = await client.call_tool("plain")
+        assert seven.structured_content is None and seven.content[0].text == "7"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from mcpkit.errors import LocalProtocolError
@@ -22,8 +23,6 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.lifecycle import ClientSession, ServerSession
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
-
-import msgspec
 
 
 def server_session(**caps: Any) -> ServerSession:

@@ -19,7 +19,13 @@ from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import call_handler, context_parameter, is_async_callable
 from mcpkit.server.invoke import is_context_annotation as _is_ctx
-from mcpkit.server.schema import ArgumentError, FunctionSignature, OutputSpec, build_signature
+from mcpkit.server.schema import (
+    ArgumentError,
+    FunctionSignature,
+    OutputError,
+    OutputSpec,
+    build_signature,
+)
 from mcpkit.types import CallToolResult, Icon, TextContent, Tool, ToolAnnotations
 
 __all__ = ["ToolSpec", "check_tool_name", "make_tool", "run_tool"]
@@ -69,7 +75,7 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
     """Build a tool from a function's signature, docstring and the options given."""
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
-    signature = build_signature(fn, skip=_is_ctx)
+    signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True)
     output = None if structured_output is False else signature.output
     if structured_output and (output is None or output.output_schema is None):
         raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
@@ -113,7 +119,12 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | None, ctx: Contex
     except Exception as exc:
         logger.exception("tool %r failed", spec.name)
         return _error_result(f"Error executing tool {spec.name!r}: {exc}")
-    return to_tool_result(spec, value)
+    try:
+        return to_tool_result(spec, value)
+    except OutputError as exc:
+        logger.error("tool %r returned a value that does not fit its output schema: %s",
+                     spec.name, exc)
+        return _error_result(f"Tool {spec.name!r} returned invalid output: {exc}")
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
