@@ -1,0 +1,89 @@
+"""Bad input sent to a real Server over the in-memory pair gets the error the spec names,
+and the session goes on (raw JSON-RPC through mcpkit.testing.RawPeer)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mcpkit import Context, Server
+from mcpkit.protocol import codes
+from mcpkit.testing import raw_session
+
+
+def make_server() -> Server:
+    server = Server("bad-input", max_message_size=2000)
+    gate = asyncio.Event()
+
+    @server.tool()
+    async def wait(ctx: Context) -> str:
+        await asyncio.wait_for(gate.wait(), 5)
+        return "done"
+
+    @server.tool()
+    def release() -> str:
+        gate.set()
+        return "released"
+
+    return server
+
+
+async def expect_error(peer, data: bytes, code: int) -> None:  # type: ignore[no-untyped-def]
+    await peer.send_bytes(data)
+    reply = await peer.receive()
+    assert reply["error"]["code"] == code, reply
+    assert reply["error"]["message"]
+    assert (await peer.request("ping"))["result"] == {}
+
+
+async def test_malformed_and_misshapen_messages() -> None:
+    async with raw_session(make_server()) as peer:
+        await expect_error(peer, b"{not json", codes.PARSE_ERROR)
+        await expect_error(peer, b'{"jsonrpc": "2.0", "id": 1}', codes.INVALID_REQUEST)
+        await expect_error(peer, b'[1, 2]', codes.INVALID_REQUEST)  # no batches in 2025-11-25
+        await expect_error(peer, b'{"jsonrpc": "2.0", "id": 2, "method": "no/such"}',
+                           codes.METHOD_NOT_FOUND)
+        await expect_error(peer, b'{"jsonrpc": "2.0", "id": 3, "method": "prompts/list"}',
+                           codes.METHOD_NOT_FOUND)  # a feature the server did not declare
+        await expect_error(
+            peer, b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 1}}',
+            codes.INVALID_PARAMS)
+        big = b'{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"x": "' + \
+            b"y" * 3000 + b'"}}'
+        await expect_error(peer, big, codes.INVALID_REQUEST)
+
+
+async def test_unknown_tool_and_resource() -> None:
+    async with raw_session(make_server()) as peer:
+        reply = await peer.request("tools/call", {"name": "missing", "arguments": {}})
+        assert reply["error"]["code"] == codes.INVALID_PARAMS
+        assert "missing" in reply["error"]["message"]
+
+
+async def test_requests_before_initialize() -> None:
+    async with raw_session(make_server(), initialize=False) as peer:
+        assert (await peer.request("ping"))["result"] == {}
+        refused = await peer.request("tools/list")
+        assert refused["error"]["code"] == codes.INVALID_REQUEST
+        await peer.initialize()
+        assert "tools" in (await peer.request("tools/list"))["result"]
+
+
+async def test_duplicate_inflight_id_and_stray_response() -> None:
+    async with raw_session(make_server()) as peer:
+        await peer.send({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                         "params": {"name": "wait"}})
+        await asyncio.sleep(0)
+        duplicate = await peer.request("tools/call", {"name": "release"}, id=7)
+        assert duplicate["error"]["code"] == codes.INVALID_REQUEST
+        # A response to an id we never used is ignored; the session goes on.
+        await peer.send({"jsonrpc": "2.0", "id": 424242, "result": {}})
+        released = await peer.request("tools/call", {"name": "release"})
+        assert released["result"]["content"][0]["text"] == "released"
+        first = await peer.response_to(7)
+        assert first["result"]["content"][0]["text"] == "done"
+
+
+async def test_unknown_protocol_version_gets_our_latest() -> None:
+    async with raw_session(make_server(), initialize=False) as peer:
+        result = await peer.initialize(protocol_version="1999-01-01")
+        assert result["protocolVersion"] == "2025-11-25"
