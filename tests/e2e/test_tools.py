@@ -235,3 +235,22 @@ async def test_output_that_breaks_its_schema_is_an_error_result_and_str_can_be_s
         assert loud.content[0].text == "HI"
         seven = await client.call_tool("plain")
         assert seven.structured_content is None and seven.content[0].text == "7"
+
+
+async def test_a_sync_tool_may_change_the_tool_list_from_its_worker_thread() -> None:
+    server = Server("threads")
+    changed = asyncio.Event()
+
+    @server.tool()
+    def grow() -> str:  # sync: runs in a worker thread
+        server.add_tool(lambda: "new", name="fresh")
+        return "ok"
+
+    def on_notification(method: str, params: Any) -> None:
+        if method == "notifications/tools/list_changed":
+            changed.set()
+
+    async with Client(server, on_notification=on_notification) as client:
+        assert (await client.call_tool("grow")).content[0].text == "ok"
+        await asyncio.wait_for(changed.wait(), 5)
+        assert "fresh" in {t.name for t in await client.list_tools()}

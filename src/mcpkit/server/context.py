@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from mcpkit.errors import ElicitationContentInvalid
+from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.types import (
     ClientCapabilities,
@@ -70,6 +71,18 @@ class Context:
     @property
     def client_capabilities(self) -> ClientCapabilities:
         return self.session.client_capabilities
+
+    def client_supports(self, capability: str) -> bool:
+        """Whether the client declared a capability, by dotted path: "sampling",
+        "sampling.tools", "elicitation.form", "elicitation.url", "roots"...
+
+        An empty `elicitation` object means form mode, as the spec keeps for older clients.
+        """
+        caps = self.client_capabilities
+        if capability == "elicitation.form":
+            el = caps.elicitation
+            return el is not None and (el.form is not None or el.url is None)
+        return has_capability(caps, tuple(capability.split(".")))
 
     @property
     def protocol_version(self) -> str | None:

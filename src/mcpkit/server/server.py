@@ -82,6 +82,7 @@ class Server(FeatureRegistrations):
         self._lifespan_users = 0
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
         self._lifespan_lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # where sessions are served
 
     # ------------------------------------------------------------ capabilities
 
@@ -104,6 +105,7 @@ class Server(FeatureRegistrations):
         """Enter the lifespan hook once for however many sessions are being served."""
         if self._lifespan_lock is None:
             self._lifespan_lock = asyncio.Lock()
+        self._loop = asyncio.get_running_loop()
         async with self._lifespan_lock:
             if self._lifespan_users == 0 and self.lifespan is not None:
                 stack = contextlib.AsyncExitStack()
@@ -186,7 +188,10 @@ class Server(FeatureRegistrations):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return  # not serving: nobody to tell
+            # Called from a sync handler's worker thread, or when not serving at all.
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._broadcast, method, params, only)
+            return
         for handle in list(self.sessions):
             if handle.notifiable and (only is None or only(handle)):
                 self._spawn(_notify_quietly(handle, method, params))
