@@ -11,7 +11,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mcpkit import Client
+import pytest
+
+from mcpkit import Client, McpError
+from mcpkit.protocol import codes
 from mcpkit.types import Root
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -49,6 +52,9 @@ async def test_resources_example() -> None:
         cfg = await client.read_resource("config://app")
         assert cfg.contents[0].text == '{"theme":"dark","retries":3}'
         assert (await client.read_resource("notes://welcome")).contents[0].text == "Hello!"
+        with pytest.raises(McpError) as missing:
+            await client.read_resource("notes://nope")
+        assert missing.value.code == codes.RESOURCE_NOT_FOUND
         done = await client.complete({"template": "notes://{name}"}, "name", "t")
         assert done.completion.values == ["todo"]
         await client.subscribe("notes://todo")

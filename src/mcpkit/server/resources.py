@@ -107,7 +107,11 @@ async def read_spec(spec: ResourceSpec | TemplateSpec, uri: str, variables: dict
             raise McpError(codes.INVALID_PARAMS, f"Invalid params: {uri}: {exc}") from exc
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
-    value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+    try:
+        value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+    except (KeyError, FileNotFoundError) as exc:
+        # The usual ways a lookup says "no such thing": answer -32002, not an internal error.
+        raise not_found(uri) from exc
     if value is None:
         raise not_found(uri)
     return contents_list(uri, value, spec.mime_type)
