@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import typing
 from collections.abc import Callable
 from typing import Any
 
+from mcpkit.runtime.workers import run_sync
 from mcpkit.server.context import Context
 
 __all__ = ["call_handler", "context_parameter", "is_context_annotation"]
@@ -51,7 +51,7 @@ async def call_handler(fn: Callable[..., Any], is_async: bool, kwargs: dict[str,
     if is_async:
         return await fn(**kwargs)
     if in_thread:
-        return await asyncio.to_thread(fn, **kwargs)
+        return await run_sync(fn, **kwargs)
     result = fn(**kwargs)
     if inspect.isawaitable(result):
         return await result
