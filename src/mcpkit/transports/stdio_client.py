@@ -1,0 +1,377 @@
+"""The client end of the stdio transport: start the server as a subprocess, talk to it over
+its stdin and stdout, and shut it down the way the spec asks.
+
+Spec: basic/transports, "stdio", and basic/lifecycle, "Shutdown": close the server's stdin,
+wait for it to exit, then SIGTERM, then SIGKILL. The child gets a small safe environment
+(`default_environment()`) plus what the caller adds, never the whole of ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Final, Literal, cast
+
+import msgspec
+
+from mcpkit.errors import ConnectionClosed, TransportError
+from mcpkit.transports._lines import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    FlowControl,
+    LineBuffer,
+    tune_read_transport,
+)
+
+__all__ = [
+    "StderrOption",
+    "StdioClientChannel",
+    "StdioParameters",
+    "default_environment",
+    "open_stdio_client_channel",
+]
+
+#: Where the server's stderr goes: our own stderr ("inherit"), a bounded in-memory tail that
+#: error messages quote ("capture"), nowhere ("devnull"), or a file object or descriptor.
+StderrOption = Literal["inherit", "capture", "devnull"] | IO[Any] | int
+
+_POSIX_ENVIRONMENT: Final = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+_WINDOWS_ENVIRONMENT: Final = (
+    "APPDATA",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "LOCALAPPDATA",
+    "PATH",
+    "PATHEXT",
+    "PROCESSOR_ARCHITECTURE",
+    "PROGRAMFILES",
+    "SYSTEMDRIVE",
+    "SYSTEMROOT",
+    "TEMP",
+    "USERNAME",
+    "USERPROFILE",
+)
+_EXIT_GRACE: Final = 1.0  # seconds between exit and end of stdout we wait for the other
+_KILL_TIMEOUT: Final = 5.0  # seconds to wait for the exit after SIGKILL
+_RELEASE_TIMEOUT: Final = 2.0  # seconds to wait for the pipes to close at the very end
+_TAIL_BYTES: Final = 8 * 1024
+_TAIL_LINES: Final = 20
+
+
+class StdioParameters(msgspec.Struct, frozen=True):
+    """How to start a stdio server: the command, its arguments, environment and limits."""
+
+    command: str
+    args: Sequence[str] = ()
+    #: Added on top of `default_environment()`.
+    env: Mapping[str, str] | None = None
+    cwd: str | os.PathLike[str] | None = None
+    stderr: StderrOption = "inherit"
+    #: Seconds to wait for the server to exit once its stdin is closed, before SIGTERM.
+    close_timeout: float = 2.0
+    #: Seconds to wait after SIGTERM before SIGKILL.
+    terminate_timeout: float = 2.0
+    #: A longer line from the server is cut to this + 1 bytes (the session rejects it).
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+
+
+def default_environment() -> dict[str, str]:
+    """The variables a server inherits from us: only the few a program needs to run.
+
+    Values that start with "()" are skipped: they are exported shell functions.
+    """
+    names = _WINDOWS_ENVIRONMENT if sys.platform == "win32" else _POSIX_ENVIRONMENT
+    env: dict[str, str] = {}
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and not value.startswith("()"):
+            env[name] = value
+    return env
+
+
+class _StderrTail:
+    """The last few KiB of the server's stderr, for error messages."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+        if len(self._data) > 2 * _TAIL_BYTES:
+            del self._data[:-_TAIL_BYTES]
+
+    def text(self) -> str:
+        text = bytes(self._data[-_TAIL_BYTES:]).decode("utf-8", errors="replace")
+        return "\n".join(text.rstrip().splitlines()[-_TAIL_LINES:])
+
+
+class _ServerProcessProtocol(asyncio.SubprocessProtocol):
+    """Routes the child's pipes: stdout to the line buffer, stderr to the tail."""
+
+    # Read by asyncio.subprocess.Process, which we build over this protocol.
+    stdin = stdout = stderr = None
+
+    def __init__(self, lines: LineBuffer, flow: FlowControl, tail: _StderrTail | None) -> None:
+        loop = asyncio.get_running_loop()
+        self.lines = lines
+        self.flow = flow
+        self.tail = tail
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.stderr_done: asyncio.Future[None] = loop.create_future()
+        self.finished: asyncio.Future[None] = loop.create_future()
+        self._grace: asyncio.TimerHandle | None = None
+        if tail is None:
+            self.stderr_done.set_result(None)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        pipe = cast(asyncio.SubprocessTransport, transport).get_pipe_transport(1)
+        if isinstance(pipe, asyncio.ReadTransport):
+            tune_read_transport(pipe, self.lines)
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if fd == 1:
+            self.lines.feed(cast(bytes, data))
+        elif fd == 2 and self.tail is not None:
+            self.tail.feed(cast(bytes, data))
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 0:
+            self.flow.connection_lost()
+        elif fd == 1:
+            self.lines.feed_eof()
+        elif fd == 2:
+            _settle(self.stderr_done)
+
+    def process_exited(self) -> None:
+        _settle(self.exited)
+        if not self.lines.eof:
+            # A grandchild may hold stdout open after the server died: stop waiting soon.
+            loop = asyncio.get_running_loop()
+            self._grace = loop.call_later(_EXIT_GRACE, self.lines.feed_eof)
+
+    def pause_writing(self) -> None:
+        self.flow.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.flow.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+        self.lines.feed_eof()
+        self.flow.connection_lost()
+        for fut in (self.exited, self.stderr_done, self.finished):
+            _settle(fut)
+
+
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class StdioClientChannel:
+    """A MessageChannel to a server subprocess; `aclose()` shuts the process down."""
+
+    def __init__(
+        self,
+        params: StdioParameters,
+        transport: asyncio.SubprocessTransport,
+        protocol: _ServerProcessProtocol,
+    ) -> None:
+        self.params = params
+        self._transport = transport
+        self._protocol = protocol
+        self._lines = protocol.lines
+        self._flow = protocol.flow
+        self._tail = protocol.tail
+        stdin = transport.get_pipe_transport(0)
+        assert isinstance(stdin, asyncio.WriteTransport)
+        self._stdin = stdin
+        self.process = asyncio.subprocess.Process(transport, protocol, asyncio.get_running_loop())
+        self._ended: str | None = None
+        self._closing = False
+        self._closed: asyncio.Event | None = None
+
+    @property
+    def returncode(self) -> int | None:
+        """The server's exit status once it has exited (negative: killed by that signal)."""
+        return self._transport.get_returncode()
+
+    def stderr_tail(self) -> str:
+        """The last lines the server wrote to stderr ("" unless stderr="capture")."""
+        return self._tail.text() if self._tail is not None else ""
+
+    # --------------------------------------------------------------- messages
+
+    async def receive(self) -> bytes:
+        lines = self._lines
+        if lines.lines:
+            return lines.pop()
+        await lines.wait()
+        if lines.lines:
+            return lines.pop()
+        raise ConnectionClosed(await self._end_message())
+
+    async def send(self, data: bytes) -> None:
+        stdin = self._stdin
+        if self._closing or stdin.is_closing():
+            raise ConnectionClosed(self._write_failure())
+        stdin.write(data + b"\n")
+        if stdin.is_closing():  # the write failed (EPIPE): the transport is already closing
+            raise ConnectionClosed(self._write_failure())
+        flow = self._flow
+        if flow.paused:
+            await flow.drain()
+            if flow.lost:
+                raise ConnectionClosed(self._write_failure())
+
+    # ------------------------------------------------------------ descriptions
+
+    def _name(self) -> str:
+        name = shlex.join([self.params.command, *self.params.args])
+        if len(name) > 80:
+            name = name[:77] + "..."
+        return f"{name!r} (pid {self.process.pid})"
+
+    async def _end_message(self) -> str:
+        if self._closing:
+            return "the stdio channel was closed"
+        if self._ended is None:
+            # Stdout ended; the exit status and the last stderr lines follow very soon.
+            protocol = self._protocol
+            await asyncio.wait((protocol.exited, protocol.stderr_done), timeout=_EXIT_GRACE)
+            self._ended = self._describe_end()
+        return self._ended
+
+    def _describe_end(self) -> str:
+        code = self.returncode
+        if code is None:
+            what = "closed its stdout but is still running"
+        elif code < 0:
+            what = f"exited: killed by signal {_signal_name(-code)}"
+        else:
+            what = f"exited with code {code}"
+        message = f"the server process {self._name()} {what}"
+        tail = self.stderr_tail()
+        if tail:
+            message += f"; the last lines of its stderr:\n{tail}"
+        return message
+
+    def _write_failure(self) -> str:
+        if self._closing:
+            return "the stdio channel was closed"
+        if self.returncode is not None:
+            return self._describe_end()
+        return f"cannot write to the server process {self._name()}: its stdin is closed"
+
+    # ---------------------------------------------------------------- shutdown
+
+    async def aclose(self) -> None:
+        """Close stdin, wait, SIGTERM, wait, SIGKILL (spec: lifecycle, Shutdown); reap."""
+        if self._closed is not None:
+            await self._closed.wait()
+            return
+        self._closed = asyncio.Event()
+        self._closing = True
+        # Keep reading (and dropping) stdout: a server blocked on a full pipe cannot exit.
+        self._lines.discard()
+        try:
+            await self._stop_process()
+        finally:
+            self._release()
+            self._closed.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_RELEASE_TIMEOUT):
+                await asyncio.shield(self._protocol.finished)
+
+    async def _stop_process(self) -> None:
+        self._stdin.close()
+        if await self._exited_within(self.params.close_timeout):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            self._transport.terminate()  # SIGTERM (TerminateProcess on Windows)
+        if await self._exited_within(self.params.terminate_timeout):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            self._transport.kill()  # SIGKILL
+        await self._exited_within(_KILL_TIMEOUT)
+
+    async def _exited_within(self, timeout: float) -> bool:
+        exited = self._protocol.exited
+        if not exited.done():
+            await asyncio.wait((exited,), timeout=max(timeout, 0.0))
+        return exited.done()
+
+    def _release(self) -> None:
+        stdin = self._stdin
+        if self._protocol.exited.done() and stdin.get_write_buffer_size():
+            stdin.abort()  # nobody will read what is still buffered
+        self._transport.close()  # closes the pipes, and kills the process if it still runs
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{number} ({signal.Signals(number).name})"
+    except ValueError:
+        return str(number)
+
+
+def _stderr_target(option: StderrOption) -> tuple[Any, _StderrTail | None]:
+    if isinstance(option, str):
+        if option == "inherit":
+            return None, None
+        if option == "capture":
+            return subprocess.PIPE, _StderrTail()
+        if option == "devnull":
+            return subprocess.DEVNULL, None
+        raise ValueError(
+            f"stderr must be 'inherit', 'capture', 'devnull', a file or a "
+            f"file descriptor, not {option!r}"
+        )
+    return option, None
+
+
+def _start_failure(params: StdioParameters, exc: OSError) -> TransportError:
+    reason = "not found" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
+    cwd = params.cwd
+    if cwd is not None and exc.filename is not None and str(exc.filename) == os.fspath(cwd):
+        return TransportError(
+            f"cannot start {params.command!r}: its working directory {os.fspath(cwd)!r}: {reason}"
+        )
+    if isinstance(exc, FileNotFoundError) and os.sep not in params.command:
+        reason += " on the PATH"
+    return TransportError(f"cannot start {params.command!r}: {reason}")
+
+
+async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChannel:
+    """Start the server process described by `params` and return a channel to it."""
+    loop = asyncio.get_running_loop()
+    env = default_environment()
+    if params.env:
+        env.update(params.env)
+    command = params.command
+    if sys.platform == "win32":  # CreateProcess does not search PATH for .cmd/.bat files
+        command = shutil.which(command, path=env.get("PATH")) or command
+    stderr, tail = _stderr_target(params.stderr)
+    lines = LineBuffer(params.max_message_size)
+    flow = FlowControl()
+    try:
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _ServerProcessProtocol(lines, flow, tail),
+            command,
+            *params.args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            cwd=params.cwd,
+        )
+    except OSError as exc:
+        raise _start_failure(params, exc) from exc
+    return StdioClientChannel(params, transport, protocol)

@@ -1,0 +1,305 @@
+"""The server end of the stdio transport: messages arrive on stdin and leave on stdout.
+
+Spec: basic/transports, "stdio". A server must write nothing but MCP messages to stdout, so
+when this module takes over the process's real stdio it keeps a private duplicate of the
+stdout file descriptor for the protocol and points fd 1 (and `sys.stdout`) at stderr: a
+stray `print()` in a tool then lands in the log instead of corrupting the stream. Stdin is
+taken the same way and fd 0 is pointed at the null device, so a child process a tool starts
+cannot swallow protocol bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import stat
+import sys
+from collections.abc import Callable
+from typing import IO, Any, Final
+
+from mcpkit.errors import ConnectionClosed, TransportError
+from mcpkit.transports._lines import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    FlowControl,
+    LineBuffer,
+    connect_read_fd,
+    connect_write_fd,
+    start_reader_thread,
+)
+
+__all__ = ["StdStream", "StdioServerChannel", "open_stdio_server_channel"]
+
+#: A stream given in place of the process's own stdin or stdout: a file descriptor, or a
+#: file object (one with a working `fileno()` is used through its descriptor).
+StdStream = IO[bytes] | IO[str] | int
+
+_CLOSE_FLUSH_TIMEOUT: Final = 2.0  # seconds aclose() waits for queued output to drain
+_process_stdio_taken = False
+
+
+class StdioServerChannel:
+    """A MessageChannel over newline-delimited JSON on a pair of byte streams."""
+
+    def __init__(
+        self,
+        buffer: LineBuffer,
+        *,
+        stop_reading: Callable[[], None],
+        out_transport: asyncio.WriteTransport | None = None,
+        out_closed: asyncio.Future[None] | None = None,
+        flow: FlowControl | None = None,
+        write_blocking: Callable[[bytes], None] | None = None,
+        close_blocking: Callable[[], None] | None = None,
+    ) -> None:
+        self._buffer = buffer
+        self._stop_reading = stop_reading
+        self._out = out_transport
+        self._out_closed = out_closed
+        self._flow = flow if flow is not None else FlowControl()
+        self._write_blocking = write_blocking
+        self._close_blocking = close_blocking
+        self._write_lock = asyncio.Lock()
+        self._closed = False
+
+    async def receive(self) -> bytes:
+        buffer = self._buffer
+        if buffer.lines:
+            return buffer.pop()
+        await buffer.wait()
+        if buffer.lines:
+            return buffer.pop()
+        if self._closed:
+            raise ConnectionClosed("the stdio channel was closed")
+        raise ConnectionClosed("stdin reached end of file: the client closed the connection")
+
+    async def send(self, data: bytes) -> None:
+        out = self._out
+        if out is None:
+            await self._send_blocking(data)
+            return
+        if self._closed or out.is_closing():
+            raise ConnectionClosed(_STDOUT_CLOSED)
+        out.write(data + b"\n")
+        if out.is_closing():  # the write failed (EPIPE): the transport is already closing
+            raise ConnectionClosed(_STDOUT_CLOSED)
+        if self._flow.paused:
+            await self._flow.drain()
+            if self._flow.lost:
+                raise ConnectionClosed(_STDOUT_CLOSED)
+
+    async def _send_blocking(self, data: bytes) -> None:
+        write = self._write_blocking
+        if self._closed or write is None:
+            raise ConnectionClosed(_STDOUT_CLOSED)
+        loop = asyncio.get_running_loop()
+        async with self._write_lock:
+            try:
+                await loop.run_in_executor(None, write, data + b"\n")
+            except (OSError, ValueError) as exc:  # ValueError: the file object was closed
+                self._write_blocking = None
+                raise ConnectionClosed(f"{_STDOUT_CLOSED} ({exc})") from exc
+
+    async def aclose(self) -> None:
+        """Stop reading, flush what is queued for stdout (bounded), then close it."""
+        if self._closed:
+            return
+        self._closed = True
+        self._buffer.discard()
+        self._stop_reading()
+        if self._out is not None:
+            self._out.close()  # flushes its buffer first
+            if self._out_closed is not None:
+                try:
+                    async with asyncio.timeout(_CLOSE_FLUSH_TIMEOUT):
+                        await asyncio.shield(self._out_closed)
+                except TimeoutError:
+                    self._out.abort()
+            return
+        close = self._close_blocking
+        self._close_blocking = None
+        if close is not None:
+            try:
+                async with asyncio.timeout(_CLOSE_FLUSH_TIMEOUT):
+                    await self._write_lock.acquire()
+            except TimeoutError:
+                return  # a write is stuck in its thread; leave the descriptor to it
+            try:
+                close()
+            finally:
+                self._write_lock.release()
+
+
+_STDOUT_CLOSED: Final = "stdout is closed: the client stopped reading"
+
+
+async def open_stdio_server_channel(
+    *,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    stdin: StdStream | None = None,
+    stdout: StdStream | None = None,
+) -> StdioServerChannel:
+    """Open the server end of stdio: this process's own stdin and stdout unless given.
+
+    Taking the process's stdout protects it (see the module docstring); streams passed in
+    are duplicated and left as they were: the caller still owns and closes them.
+    """
+    buffer = LineBuffer(max_message_size)
+    in_source, out_target = _take_process_stdio(stdin is None, stdout is None)
+    if stdin is not None:
+        in_source = _own(stdin)
+    if stdout is not None:
+        out_target = _own(stdout)
+    try:
+        stop_reading = await _start_reading(in_source, buffer)
+    except BaseException:
+        _close_quietly(out_target)
+        raise
+    if isinstance(out_target, int) and _pollable(out_target):
+        flow = FlowControl()
+        try:
+            transport, protocol = await connect_write_fd(out_target, flow)
+        except BaseException:
+            stop_reading()
+            raise
+        return StdioServerChannel(
+            buffer,
+            stop_reading=stop_reading,
+            out_transport=transport,
+            out_closed=protocol.closed,
+            flow=flow,
+        )
+    write, close = _blocking_writer(out_target)
+    return StdioServerChannel(
+        buffer, stop_reading=stop_reading, write_blocking=write, close_blocking=close
+    )
+
+
+# ------------------------------------------------------------------------ helpers
+
+Source = int | IO[Any]  # our own descriptor, or a file object without a usable one
+
+
+def _take_process_stdio(take_in: bool, take_out: bool) -> tuple[Source, Source]:
+    """Duplicate fds 0 and 1 for the protocol; point fd 0 at the null device, fd 1 at stderr."""
+    global _process_stdio_taken
+    if not (take_in or take_out):
+        return -1, -1
+    if _process_stdio_taken:
+        raise TransportError("this process's stdio is already used by an mcpkit channel")
+    if take_out:
+        _flush_python_stdout()
+    in_fd = _dup_std(0) if take_in else -1
+    try:
+        out_fd = _dup_std(1) if take_out else -1
+    except BaseException:
+        _close_quietly(in_fd)
+        raise
+    if take_in:
+        _point_at_devnull(0, os.O_RDONLY)
+    if take_out:
+        _point_stdout_at_stderr()
+    _process_stdio_taken = True
+    return in_fd, out_fd
+
+
+def _flush_python_stdout() -> None:
+    for stream in (sys.stdout, sys.__stdout__):
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.flush()
+
+
+def _point_stdout_at_stderr() -> None:
+    try:
+        os.dup2(2, 1)
+    except OSError:  # no stderr either: print() output is discarded
+        _point_at_devnull(1, os.O_WRONLY)
+    if sys.stderr is not None:
+        sys.stdout = sys.stderr
+
+
+def _dup_std(fd: int) -> int:
+    try:
+        return os.dup(fd)
+    except OSError as exc:
+        name = "stdin" if fd == 0 else "stdout"
+        raise TransportError(f"cannot use this process's {name}: {exc.strerror}") from exc
+
+
+def _point_at_devnull(fd: int, flags: int) -> None:
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, flags)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+
+
+def _own(stream: StdStream) -> Source:
+    """Our own duplicate of a given stream's descriptor, or the object when it has none."""
+    if isinstance(stream, int):
+        return os.dup(stream)
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
+        return stream
+    with contextlib.suppress(Exception):
+        stream.flush()
+    return os.dup(fd)
+
+
+def _pollable(fd: int) -> bool:
+    """Whether asyncio can watch `fd`: pipes and sockets, on POSIX (epoll and kqueue
+    refuse regular files; terminals and devices would put shared descriptions in
+    non-blocking mode, which the shell and stderr writers do not expect)."""
+    if sys.platform == "win32":
+        return False
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+async def _start_reading(source: Source, buffer: LineBuffer) -> Callable[[], None]:
+    """Start filling `buffer` from `source`; return the function that stops it."""
+    if isinstance(source, int):
+        fd = source
+        if _pollable(fd):
+            transport = await connect_read_fd(fd, buffer)
+            return transport.close
+
+        def read_fd(n: int) -> bytes:
+            return os.read(fd, n)
+
+        # The thread closes the descriptor when it ends (closing it under a blocked read
+        # would race with the reuse of its number).
+        return start_reader_thread(read_fd, buffer, on_exit=lambda: _close_quietly(fd))
+    raw: Any = getattr(source, "buffer", source)
+    read: Callable[[int], bytes] = getattr(raw, "read1", raw.read)
+    return start_reader_thread(read, buffer)
+
+
+def _blocking_writer(target: Source) -> tuple[Callable[[bytes], None], Callable[[], None]]:
+    if isinstance(target, int):
+        fd = target
+
+        def write_fd(data: bytes) -> None:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+
+        return write_fd, lambda: _close_quietly(fd)
+    raw: Any = getattr(target, "buffer", target)
+
+    def write_object(data: bytes) -> None:
+        raw.write(data)
+        raw.flush()
+
+    return write_object, lambda: None
+
+
+def _close_quietly(source: Source) -> None:
+    if isinstance(source, int) and source >= 0:
+        with contextlib.suppress(OSError):
+            os.close(source)
