@@ -25,7 +25,7 @@ from mcpkit.client.callbacks import (
 )
 from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls
-from mcpkit.errors import LocalProtocolError
+from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.session import DEFAULT_MAX_MESSAGE_SIZE
@@ -97,7 +97,8 @@ class Client(FeatureCalls):
         """Open the transport and run the initialize handshake."""
         if self._connection is not None:
             raise LocalProtocolError("this client is already connected")
-        channel, self._release = await open_target(self.target, stderr=self._stderr)
+        channel, self._release = await open_target(self.target, stderr=self._stderr,
+                                                   max_message_size=self._max_message_size)
         session = ClientSession(self.client_info, self.capabilities,
                                 max_message_size=self._max_message_size)
         conn = Connection(session, channel, on_request=self._on_request,
@@ -119,6 +120,9 @@ class Client(FeatureCalls):
         try:
             async with asyncio.timeout(self.init_timeout):
                 await fut
+        except TimeoutError:
+            raise RequestTimeout(f"the server did not answer initialize within "
+                                 f"{self.init_timeout} s") from None
         finally:
             conn._futures.pop(rid, None)
         await conn.flush()  # notifications/initialized

@@ -24,7 +24,8 @@ class InProcessServer(Protocol):
 Target = Any  # InProcessServer | Sequence[str] | StdioParameters | str
 
 
-async def open_target(target: Target, *, stderr: Any = "inherit"
+async def open_target(target: Target, *, stderr: Any = "inherit",
+                      max_message_size: int | None = None
                       ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     """Open a channel to `target`; returns it and a coroutine function that releases it."""
     if isinstance(target, InProcessServer) and not isinstance(target, (str, Sequence)):
@@ -43,7 +44,10 @@ async def open_target(target: Target, *, stderr: Any = "inherit"
         argv = [str(a) for a in target]
         if not argv:
             raise ValueError("the command list is empty")
-        target = StdioParameters(command=argv[0], args=argv[1:], stderr=stderr)
+        options: dict[str, Any] = {}
+        if max_message_size is not None:
+            options["max_message_size"] = max_message_size
+        target = StdioParameters(command=argv[0], args=argv[1:], stderr=stderr, **options)
     if isinstance(target, StdioParameters):
         channel = await open_stdio_client_channel(target)
         return channel, channel.aclose

@@ -19,6 +19,10 @@ class MessageChannel(Protocol):
     `receive` returns the next message's bytes and raises `mcpkit.errors.ConnectionClosed`
     once the peer has gone (end of file, process exit, closed stream). `send` writes one
     message and raises `ConnectionClosed` if it cannot. `aclose` is idempotent.
+
+    Optionally, a channel has a `writable` attribute: False once nothing more can be sent.
+    When `receive` ends while the channel is still writable (stdin closed, stdout open), the
+    runtime lets requests already received finish and answer before it shuts down.
     """
 
     async def receive(self) -> bytes: ...

@@ -41,8 +41,10 @@ class Connection:
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
 
     def __init__(self, session: Session, channel: MessageChannel, *,
-                 on_request: RequestHandler, on_event: NotificationHandler) -> None:
+                 on_request: RequestHandler, on_event: NotificationHandler,
+                 drain_timeout: float = 2.0) -> None:
         self.session = session
+        self.drain_timeout = drain_timeout
         self.channel = channel
         self._on_request = on_request
         self._on_event = on_event
@@ -50,6 +52,7 @@ class Connection:
         self._progress: dict[RequestId, ProgressCallback] = {}
         self._handlers: dict[RequestId, asyncio.Task[None]] = {}
         self._closed: ConnectionClosed | None = None
+        self._input_closed: ConnectionClosed | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -73,6 +76,7 @@ class Connection:
                 self._dispatch(self.session.receive_data(data))
                 await self.flush()
         except ConnectionClosed as exc:
+            await self._drain(exc)
             self._shutdown(exc)
         except asyncio.CancelledError:
             self._shutdown(ConnectionClosed("the connection was closed"))
@@ -80,6 +84,19 @@ class Connection:
         except Exception as exc:
             logger.exception("mcpkit connection failed")
             self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
+
+    async def _drain(self, exc: ConnectionClosed) -> None:
+        """The peer stopped sending (stdin closed, say), though it may still read: let the
+        requests it already sent finish and answer, for at most `drain_timeout` seconds.
+        Our own requests can get no answer any more, so they fail at once."""
+        self._input_closed = exc
+        for fut in self._futures.values():
+            if not fut.done():
+                fut.set_exception(ConnectionClosed(str(exc)))
+        handlers = [t for t in self._handlers.values() if not t.done()]
+        writable = getattr(self.channel, "writable", True)
+        if handlers and writable and self._closed is None and self.drain_timeout > 0:
+            await asyncio.wait(handlers, timeout=self.drain_timeout)
 
     async def aclose(self) -> None:
         """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
@@ -121,8 +138,9 @@ class Connection:
                       related: RequestId | None = None) -> Any:
         """Send a request and wait for its result (raises McpError, RequestTimeout,
         ConnectionClosed). Cancelling the awaiting task sends `notifications/cancelled`."""
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
+        closed = self._closed or self._input_closed
+        if closed is not None:
+            raise ConnectionClosed(str(closed))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(method, params, deadline=deadline,

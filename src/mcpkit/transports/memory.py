@@ -19,6 +19,11 @@ class MemoryChannel:
         self._outbox = outbox
         self._closed = False
 
+    @property
+    def writable(self) -> bool:
+        """False once either end has closed: both directions end together in memory."""
+        return not self._closed
+
     async def receive(self) -> bytes:
         if self._closed:
             raise ConnectionClosed("channel closed")
