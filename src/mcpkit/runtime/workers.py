@@ -1,11 +1,10 @@
 """Run sync handlers off the event loop with a cheaper hand-off than `asyncio.to_thread`.
 
 `asyncio.to_thread` goes through `run_in_executor` and `concurrent.futures`, which chains
-two futures and wakes the loop through several callbacks; measured here it costs about
-130 microseconds a call, against about 45 for this pool: a `queue.SimpleQueue` of jobs and one
-`call_soon_threadsafe` back. Threads start lazily up to `max_workers` and stay for the
-process's life (daemons, so they never hold up exit). Context variables are copied into the
-job as `to_thread` does.
+two futures and wakes the loop through several callbacks; this pool hands jobs over with a
+`queue.SimpleQueue` and a lock (see `WorkerPool` for the figures). Threads start lazily up
+to `max_workers` and stay for the process's life (daemons, so they never hold up exit).
+Context variables are copied into the job as `to_thread` does.
 """
 
 from __future__ import annotations
@@ -16,21 +15,56 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 __all__ = ["WorkerPool", "run_sync"]
 
 T = TypeVar("T")
 
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,
-             Callable[..., Any], dict[str, Any]]
+_WAIT_BUDGET: Final = 0.0002  # seconds the loop may wait for a quick job (see WorkerPool)
+
+
+_BUSY: Final = (None,)  # stands for a run queue we cannot see
+
+
+class _Job:
+    __slots__ = ("ctx", "done", "exc", "fn", "fut", "kwargs", "loop", "result", "state")
+
+    def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+        self.fn = fn
+        self.kwargs = kwargs
+        self.ctx = contextvars.copy_context()
+        self.done = threading.Lock()
+        self.done.acquire()  # released by the worker when the job has finished
+        self.state = threading.Lock()  # guards the hand-over between `done` and `fut`
+        self.result: Any = None
+        self.exc: BaseException | None = None
+        self.fut: asyncio.Future[Any] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def outcome(self) -> Any:
+        if self.exc is not None:
+            raise self.exc
+        return self.result
 
 
 class WorkerPool:
-    """A pool of threads that run functions for coroutines on any event loop."""
+    """A pool of threads that run functions for coroutines on any event loop.
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    Most sync handlers finish in microseconds, and waking the loop from another thread
+    (a write to its self-pipe, an epoll round) costs more than the work. So when the loop
+    has nothing else ready to run, it first waits for the job on a lock, for at most
+    `wait_budget` seconds (200 microseconds by default: the longest the loop is ever held
+    up by a sync handler); a job done by then returns with no loop wake-up at all, and a
+    longer one is handed back to the loop through a future as usual. Measured here, a
+    trivial job costs about 18 microseconds this way, against 45 with the future alone and
+    130 with `asyncio.to_thread`.
+    """
+
+    def __init__(self, max_workers: int | None = None,
+                 wait_budget: float = _WAIT_BUDGET) -> None:
         self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
+        self.wait_budget = wait_budget
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
@@ -38,8 +72,7 @@ class WorkerPool:
 
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run `fn(**kwargs)` in a worker thread and return (or raise) what it did."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[T] = loop.create_future()
+        job = _Job(fn, kwargs)
         with self._lock:
             if self._idle <= 0 and self._threads < self.max_workers:
                 self._threads += 1
@@ -47,8 +80,23 @@ class WorkerPool:
                                  daemon=True).start()
             else:
                 self._idle -= 1  # this job will take an idle thread
-        self._jobs.put((loop, fut, contextvars.copy_context(), fn, kwargs))
-        return await fut
+        self._jobs.put(job)
+        loop = asyncio.get_running_loop()
+        # Wait on the lock only when the loop has nothing else ready to run (it would sleep
+        # in its selector anyway); with other work ready, hand over through the future so
+        # that work goes on meanwhile. `_ready` is asyncio's run queue; loops without one
+        # (uvloop) always take the future.
+        ready = getattr(loop, "_ready", _BUSY)
+        if (self.wait_budget > 0 and not ready
+                and job.done.acquire(timeout=self.wait_budget)):
+            return cast(T, job.outcome())
+        with job.state:
+            if job.done.acquire(blocking=False):
+                return cast(T, job.outcome())
+            job.loop = loop
+            job.fut = fut = loop.create_future()
+        await fut
+        return cast(T, job.outcome())
 
     def _work(self) -> None:
         jobs = self._jobs
@@ -56,33 +104,30 @@ class WorkerPool:
             job = jobs.get()
             if job is None:
                 return
-            loop, fut, ctx, fn, kwargs = job
             try:
-                result = ctx.run(fn, **kwargs)
+                job.result = job.ctx.run(job.fn, **job.kwargs)
             except BaseException as exc:  # handed to the awaiting coroutine
-                _deliver(loop, fut, None, exc)
-            else:
-                _deliver(loop, fut, result, None)
-            del job, fut, fn, kwargs
+                job.exc = exc
             with self._lock:
-                self._idle += 1
+                self._idle += 1  # before waking the waiter, whose next job may come at once
+            with job.state:
+                job.done.release()
+                fut, loop = job.fut, job.loop
+            if fut is not None and loop is not None:
+                _wake(loop, fut)
+            del job, fut, loop
 
 
-def _deliver(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any], result: Any,
-             exc: BaseException | None) -> None:
+def _wake(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any]) -> None:
     try:
-        loop.call_soon_threadsafe(_settle, fut, result, exc)
+        loop.call_soon_threadsafe(_settle, fut)
     except RuntimeError:
         pass  # the loop has closed: nobody is waiting any more
 
 
-def _settle(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
-    if fut.done():  # the awaiting task was cancelled meanwhile
-        return
-    if exc is not None:
-        fut.set_exception(exc)
-    else:
-        fut.set_result(result)
+def _settle(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():  # else the awaiting task was cancelled meanwhile
+        fut.set_result(None)
 
 
 _POOL = WorkerPool()
