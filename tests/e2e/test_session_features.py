@@ -286,3 +286,31 @@ async def test_older_protocol_version() -> None:
     async with Client(make_server(), protocol_version="2024-11-05") as client:
         assert client.protocol_version == "2024-11-05"
         assert (await client.call_tool("state")).content[0].text == "connected"
+
+
+async def test_the_client_answers_a_ping_while_its_sampling_handler_is_busy() -> None:
+    """Server-to-client requests are handled concurrently by the client: the sampling
+    handler below only returns once the server's ping (sent meanwhile) has been answered."""
+    server = Server("client-concurrency")
+    pinged = asyncio.Event()
+
+    @server.tool()
+    async def ask(ctx: Context) -> str:
+        result = await ctx.sample("slow question", max_tokens=5)
+        return getattr(result.content, "text", "")
+
+    @server.tool()
+    async def ping_client(ctx: Context) -> str:
+        await ctx.session.request("ping", timeout=5)
+        pinged.set()
+        return "pong"
+
+    async def slow_sampling(params: Any) -> dict[str, Any]:
+        await asyncio.wait_for(pinged.wait(), 5)
+        return {"role": "assistant", "model": "m", "content": {"type": "text", "text": "late"}}
+
+    async with Client(server, sampling_handler=slow_sampling) as client:
+        asked = asyncio.ensure_future(client.call_tool("ask"))
+        await asyncio.sleep(0.05)
+        assert (await client.call_tool("ping_client")).content[0].text == "pong"
+        assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
