@@ -27,7 +27,22 @@ from mcpkit.types.methods import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-SPEC_DIR = Path(os.environ.get("MCPKIT_SPEC_DIR", REPO.parent / "shared" / "spec" / "schema"))
+
+
+def _find_spec_dir() -> Path:
+    """The spec's schema folder: $MCPKIT_SPEC_DIR, else `shared/spec/schema` beside the
+    repository or beside one of its parents (the workspace keeps the spec outside the repo)."""
+    if "MCPKIT_SPEC_DIR" in os.environ:
+        return Path(os.environ["MCPKIT_SPEC_DIR"])
+    for parent in REPO.parents:
+        candidate = parent / "shared" / "spec" / "schema"
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError("the MCP spec's schemas were not found: set MCPKIT_SPEC_DIR to the "
+                       "folder holding <revision>/schema.json")
+
+
+SPEC_DIR = _find_spec_dir()
 ROLE_UNIONS = ("ClientRequest", "ServerRequest", "ClientNotification", "ServerNotification")
 CHOICES = range(8)  # anyOf alternative picked by a sample; 8 covers the widest union
 
