@@ -87,3 +87,26 @@ async def test_unknown_protocol_version_gets_our_latest() -> None:
     async with raw_session(make_server(), initialize=False) as peer:
         result = await peer.initialize(protocol_version="1999-01-01")
         assert result["protocolVersion"] == "2025-11-25"
+
+
+async def test_older_revisions_get_results_without_fields_they_did_not_have() -> None:
+    from mcpkit.types import ToolAnnotations
+
+    server = Server("old-peers")
+
+    @server.tool(title="Adder", annotations=ToolAnnotations(read_only_hint=True))
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    async with raw_session(server, protocol_version="2024-11-05") as peer:
+        (tool,) = (await peer.request("tools/list"))["result"]["tools"]
+        assert set(tool) == {"name", "inputSchema"}  # no title, annotations, outputSchema
+        called = (await peer.request("tools/call", {"name": "add",
+                                                    "arguments": {"a": 1, "b": 2}}))["result"]
+        assert called == {"content": [{"type": "text", "text": "3"}]}
+    async with raw_session(server, protocol_version="2025-06-18") as peer:
+        (tool,) = (await peer.request("tools/list"))["result"]["tools"]
+        assert {"title", "annotations", "outputSchema"} <= set(tool)
+        called = (await peer.request("tools/call", {"name": "add",
+                                                    "arguments": {"a": 1, "b": 2}}))["result"]
+        assert called["structuredContent"] == {"result": 3}

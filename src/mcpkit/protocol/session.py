@@ -8,7 +8,9 @@ routes it without re-correlating.
 
 from __future__ import annotations
 
+import functools
 import heapq
+import importlib
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -30,7 +32,8 @@ from mcpkit.protocol.jsonrpc import Envelope, Malformed, RequestId
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
-__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "Outgoing", "Session"]
+__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "Outgoing", "Session",
+           "shape_for_revision"]
 
 DEFAULT_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
 DEFAULT_MAX_INFLIGHT: Final = 1024
@@ -302,6 +305,8 @@ class Session:
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
+        if self.revision is not None and self.revision != LATEST_REVISION:
+            result = shape_for_revision(result, self.revision)
         self._emit(request_id, jsonrpc.encode_response(request_id, result), entry.batch)
 
     def send_error(self, request_id: RequestId, error: McpError) -> None:
@@ -423,3 +428,24 @@ def _with_progress_token(params: Any, token: RequestId) -> Any:
     meta = dict(getattr(params, "meta", None) or {})
     meta["progressToken"] = token
     return msgspec.structs.replace(params, meta=meta)
+
+
+@functools.cache
+def _revision_module(revision: str) -> Any:
+    return importlib.import_module(f"mcpkit.types._gen_{revision.replace('-', '_')}")
+
+
+def shape_for_revision(result: Any, revision: str) -> Any:
+    """A result as the older `revision` knew it: fields it did not have are left out (a
+    2024-11-05 client gets no `structuredContent`, no `title`, no `icons`). A result that
+    uses a shape the revision cannot express at all (a content type it lacks) goes as it is,
+    which such clients ignore or refuse as they would any peer's extension."""
+    if not isinstance(result, msgspec.Struct):
+        return result
+    old = getattr(_revision_module(revision), type(result).__name__, None)
+    if old is None or old is type(result):
+        return result
+    try:
+        return msgspec.convert(msgspec.to_builtins(result), old)
+    except (msgspec.ValidationError, TypeError):
+        return result
