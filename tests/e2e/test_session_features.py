@@ -314,3 +314,28 @@ async def test_the_client_answers_a_ping_while_its_sampling_handler_is_busy() ->
         await asyncio.sleep(0.05)
         assert (await client.call_tool("ping_client")).content[0].text == "pong"
         assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
+
+
+async def test_a_server_request_that_times_out_cancels_the_client_handler() -> None:
+    server = Server("reverse-cancel")
+    handler_cancelled = asyncio.Event()
+
+    @server.tool()
+    async def impatient(ctx: Context) -> str:
+        try:
+            await ctx.sample("never answered", max_tokens=5, timeout=0.2)
+        except RequestTimeout:
+            return "gave up"
+        return "answered"
+
+    async def stuck_sampling(params: Any) -> dict[str, Any]:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            handler_cancelled.set()
+            raise
+        return {}
+
+    async with Client(server, sampling_handler=stuck_sampling) as client:
+        assert (await client.call_tool("impatient")).content[0].text == "gave up"
+        await asyncio.wait_for(handler_cancelled.wait(), 5)
