@@ -41,7 +41,24 @@ _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
 
 
 class Server(FeatureRegistrations):
-    """An MCP server: name it, register features with decorators, then `run()` it."""
+    """An MCP server: name it, register features with decorators, then `run()` it.
+
+    Args:
+        name, version, title, description, website_url, icons: the `serverInfo` sent at
+            initialize.
+        instructions: how to use this server, for the client's model.
+        lifespan: an async context manager factory `lifespan(server)` entered before the
+            first session and left after the last; what it yields is `ctx.lifespan_state`.
+        features: the capabilities to declare ("tools", "resources", "prompts",
+            "completions", "logging"); by default, inferred from what is registered.
+        page_size: items per page of list results.
+        request_timeout: seconds a request to the client (sampling, elicitation, roots)
+            may take unless the call gives its own `timeout`; None waits forever.
+        max_message_size: bytes; larger messages are refused with -32600.
+        max_inflight: requests a client may have in flight at once.
+        sync_in_thread: run plain `def` handlers in worker threads (the default) rather
+            than on the event loop.
+    """
 
     def __init__(
         self,
@@ -56,7 +73,7 @@ class Server(FeatureRegistrations):
         lifespan: Lifespan | None = None,
         features: Iterable[Feature] | None = None,
         page_size: int = 100,
-        request_timeout: float | None = 60.0,
+        request_timeout: float | None = 300.0,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         sync_in_thread: bool = True,
