@@ -44,7 +44,29 @@ logger = logging.getLogger("mcpkit.client")
 
 
 class Client(FeatureCalls):
-    """An MCP client session. Use as `async with Client(target) as client:`."""
+    """An MCP client session. Use as `async with Client(target) as client:`.
+
+    Args:
+        target: a `Server` (served in-process over the in-memory pair), a command as a list
+            of strings (`["python", "server.py"]`, run over stdio), a path to a `.py` file,
+            or `StdioParameters` for full control of the subprocess.
+        name, version, client_info: the `clientInfo` sent at initialize.
+        sampling_handler: answers `sampling/createMessage`; declares `sampling`.
+        sampling_tools: also declare `sampling.tools` (SEP-1577).
+        elicitation_handler: answers form-mode `elicitation/create`.
+        url_elicitation_handler: answers URL-mode `elicitation/create` (SEP-1036).
+        roots: a list of `Root`, or a function returning one; declares `roots`.
+        on_log: called with each `notifications/message`.
+        on_notification: called with `(method, params)` for every server notification.
+        timeout: default seconds for each request (None waits forever).
+        init_timeout: seconds the initialize handshake may take.
+        protocol_version: the revision to ask for (the server may answer an older one).
+        stderr: for commands: "inherit", "capture" (kept for error messages), "devnull",
+            or a file.
+        max_message_size: bytes; larger messages from the server are refused.
+
+    Handlers may be sync or async and may return result structs or dicts of their shape.
+    """
 
     def __init__(
         self,
