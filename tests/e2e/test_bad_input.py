@@ -110,3 +110,22 @@ async def test_older_revisions_get_results_without_fields_they_did_not_have() ->
         called = (await peer.request("tools/call", {"name": "add",
                                                     "arguments": {"a": 1, "b": 2}}))["result"]
         assert called["structuredContent"] == {"result": 3}
+
+
+async def test_batches_work_end_to_end_in_2025_03_26_only() -> None:
+    server = make_server()
+    batch = (b'[{"jsonrpc": "2.0", "id": "a", "method": "ping"},'
+             b' {"jsonrpc": "2.0", "id": "b", "method": "tools/call",'
+             b'  "params": {"name": "release"}},'
+             b' {"jsonrpc": "2.0", "method": "notifications/whatever"}]')
+    async with raw_session(server, protocol_version="2025-03-26") as peer:
+        await peer.send_bytes(batch)
+        replies = await peer.receive()
+        assert isinstance(replies, list)
+        by_id = {r["id"]: r for r in replies}
+        assert by_id["a"]["result"] == {}
+        assert by_id["b"]["result"]["content"][0]["text"] == "released"
+    async with raw_session(server) as peer:  # 2025-11-25 has no batches
+        await peer.send_bytes(batch)
+        refused = await peer.receive()
+        assert refused["error"]["code"] == codes.INVALID_REQUEST
