@@ -129,3 +129,22 @@ async def test_batches_work_end_to_end_in_2025_03_26_only() -> None:
         await peer.send_bytes(batch)
         refused = await peer.receive()
         assert refused["error"]["code"] == codes.INVALID_REQUEST
+
+
+async def test_meta_reaches_the_handler_and_unknown_fields_are_ignored() -> None:
+    from mcpkit import Client
+
+    server = Server("meta")
+
+    @server.tool()
+    def trace(ctx: Context) -> str:
+        return str((ctx.meta or {}).get("example.com/trace"))
+
+    async with Client(server) as client:
+        result = await client.call_tool("trace", meta={"example.com/trace": "abc"})
+        assert result.content[0].text == "abc"
+    async with raw_session(server) as peer:
+        reply = await peer.request("tools/call", {
+            "name": "trace", "arguments": {}, "someFutureField": {"x": 1},
+            "_meta": {"example.com/trace": "raw", "progressToken": 5}})
+        assert reply["result"]["content"][0]["text"] == "raw"
