@@ -211,3 +211,47 @@ async def test_undeclared_features_are_refused() -> None:
             await client.list_prompts()
         assert info.value.code == codes.METHOD_NOT_FOUND
 
+
+
+async def test_icons_titles_annotations_and_meta_on_everything() -> None:
+    from mcpkit import text
+    from mcpkit.types import Annotations, Icon
+
+    icon = [Icon(src="https://example.com/i.png", mime_type="image/png", sizes=["48x48"])]
+    server = Server("dressed", version="2.0", title="Dressed server", icons=icon,
+                    website_url="https://example.com", description="All the metadata")
+
+    @server.tool(title="T", icons=icon, meta={"k": "tool"})
+    def tool() -> object:
+        return text("hi", annotations=Annotations(audience=["user"], priority=0.5),
+                    meta={"k": "content"})
+
+    @server.resource("a://b", title="R", icons=icon, meta={"k": "resource"},
+                     annotations=Annotations(priority=1.0), size=2)
+    def res() -> str:
+        return "ab"
+
+    @server.resource("a://{x}", title="RT", icons=icon, meta={"k": "template"})
+    def tmpl(x: str) -> str:
+        return x
+
+    @server.prompt(title="P", icons=icon, meta={"k": "prompt"})
+    def prompt() -> str:
+        return "p"
+
+    async with Client(server) as client:
+        info = client.server_info
+        assert (info.title, info.icons, info.website_url, info.description) == (
+            "Dressed server", icon, "https://example.com", "All the metadata")
+        (t,) = await client.list_tools()
+        assert (t.title, t.icons, t.meta) == ("T", icon, {"k": "tool"})
+        (r,) = await client.list_resources()
+        assert (r.title, r.icons, r.meta, r.size) == ("R", icon, {"k": "resource"}, 2)
+        assert r.annotations is not None and r.annotations.priority == 1.0
+        (rt,) = await client.list_resource_templates()
+        assert (rt.title, rt.icons, rt.meta) == ("RT", icon, {"k": "template"})
+        (p,) = await client.list_prompts()
+        assert (p.title, p.icons, p.meta) == ("P", icon, {"k": "prompt"})
+        block = (await client.call_tool("tool")).content[0]
+        assert block.meta == {"k": "content"}
+        assert block.annotations is not None and block.annotations.audience == ["user"]
