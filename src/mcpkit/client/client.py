@@ -135,18 +135,12 @@ class Client(FeatureCalls):
             raise
 
     async def _await_initialize(self, conn: Connection, rid: Any) -> None:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
-        conn._futures[rid] = fut
-        await conn.flush()
         try:
             async with asyncio.timeout(self.init_timeout):
-                await fut
+                await conn.wait_response(rid)
         except TimeoutError:
             raise RequestTimeout(f"the server did not answer initialize within "
                                  f"{self.init_timeout} s") from None
-        finally:
-            conn._futures.pop(rid, None)
         await conn.flush()  # notifications/initialized
 
     async def aclose(self) -> None:

@@ -163,6 +163,19 @@ class Connection:
             self._futures.pop(rid, None)
             self._progress.pop(rid, None)
 
+    async def wait_response(self, rid: RequestId) -> Any:
+        """Send what is queued and wait for the response to a request the session already
+        queued itself (such as the client's initialize); raises as `request` does."""
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._futures[rid] = fut
+        try:
+            await self.flush()
+            return await fut
+        finally:
+            self._futures.pop(rid, None)
+
     async def notify(self, method: str, params: Any = None, *,
                      related: RequestId | None = None) -> None:
         if self._closed is not None:
