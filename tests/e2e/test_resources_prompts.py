@@ -255,3 +255,25 @@ async def test_icons_titles_annotations_and_meta_on_everything() -> None:
         block = (await client.call_tool("tool")).content[0]
         assert block.meta == {"k": "content"}
         assert block.annotations is not None and block.annotations.audience == ["user"]
+
+
+async def test_sync_completers_run_off_the_event_loop() -> None:
+    import threading
+
+    server = Server("completers")
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    @server.prompt()
+    def pick(fruit: str) -> str:
+        return fruit
+
+    @server.completion(prompt="pick", argument="fruit")
+    def fruits(prefix: str, context: dict[str, str]) -> list[str]:
+        seen.append(threading.get_ident())
+        return [f for f in ("apple", "apricot", "banana") if f.startswith(prefix)]
+
+    async with Client(server) as client:
+        done = await client.complete({"prompt": "pick"}, "fruit", "ap")
+        assert done.completion.values == ["apple", "apricot"]
+    assert seen and seen[0] != loop_thread

@@ -28,10 +28,12 @@ _BUSY: Final = (None,)  # stands for a run queue we cannot see
 
 
 class _Job:
-    __slots__ = ("ctx", "done", "exc", "fn", "fut", "kwargs", "loop", "result", "state")
+    __slots__ = ("args", "ctx", "done", "exc", "fn", "fut", "kwargs", "loop", "result", "state")
 
-    def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
         self.fn = fn
+        self.args = args
         self.kwargs = kwargs
         self.ctx = contextvars.copy_context()
         self.done = threading.Lock()
@@ -70,9 +72,9 @@ class WorkerPool:
         self._threads = 0
         self._idle = 0
 
-    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Run `fn(**kwargs)` in a worker thread and return (or raise) what it did."""
-        job = _Job(fn, kwargs)
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run `fn(*args, **kwargs)` in a worker thread and return (or raise) what it did."""
+        job = _Job(fn, args, kwargs)
         with self._lock:
             if self._idle <= 0 and self._threads < self.max_workers:
                 self._threads += 1
@@ -105,7 +107,7 @@ class WorkerPool:
             if job is None:
                 return
             try:
-                job.result = job.ctx.run(job.fn, **job.kwargs)
+                job.result = job.ctx.run(job.fn, *job.args, **job.kwargs)
             except BaseException as exc:  # handed to the awaiting coroutine
                 job.exc = exc
             with self._lock:
@@ -133,6 +135,6 @@ def _settle(fut: asyncio.Future[Any]) -> None:
 _POOL = WorkerPool()
 
 
-async def run_sync(fn: Callable[..., T], /, **kwargs: Any) -> T:
+async def run_sync(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run a sync function in mcpkit's shared worker pool."""
-    return await _POOL.run(fn, **kwargs)
+    return await _POOL.run(fn, *args, **kwargs)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.runtime.workers import run_sync
+from mcpkit.server.invoke import is_async_callable
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:
@@ -46,7 +48,10 @@ async def complete(server: Server, ctx: Context, params: CompleteRequestParams) 
     completer = server.completers.get((ref_type, key, argument))
     values: list[str]
     if completer is not None:
-        outcome = completer(value, given)
+        if is_async_callable(completer) or not server.sync_in_thread:
+            outcome = completer(value, given)
+        else:  # a sync completer may look things up slowly: keep it off the loop
+            outcome = await run_sync(completer, value, given)
         values = list(await outcome if inspect.isawaitable(outcome) else outcome)
     else:
         choices = _choices(server, ref_type, key, argument) or []
