@@ -339,3 +339,31 @@ async def test_a_server_request_that_times_out_cancels_the_client_handler() -> N
     async with Client(server, sampling_handler=stuck_sampling) as client:
         assert (await client.call_tool("impatient")).content[0].text == "gave up"
         await asyncio.wait_for(handler_cancelled.wait(), 5)
+
+
+async def test_a_blocking_sync_sampling_handler_does_not_block_the_client() -> None:
+    import threading
+
+    server = Server("client-sync-handler")
+    pinged = threading.Event()
+
+    @server.tool()
+    async def ask(ctx: Context) -> str:
+        result = await ctx.sample("slow question", max_tokens=5)
+        return getattr(result.content, "text", "")
+
+    @server.tool()
+    async def ping_client(ctx: Context) -> str:
+        await ctx.session.request("ping", timeout=5)
+        pinged.set()
+        return "pong"
+
+    def blocking_sampling(params: Any) -> dict[str, Any]:  # blocks its thread, not the loop
+        assert pinged.wait(5)
+        return {"role": "assistant", "model": "m", "content": {"type": "text", "text": "late"}}
+
+    async with Client(server, sampling_handler=blocking_sampling) as client:
+        asked = asyncio.ensure_future(client.call_tool("ask"))
+        await asyncio.sleep(0.05)
+        assert (await client.call_tool("ping_client")).content[0].text == "pong"
+        assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
