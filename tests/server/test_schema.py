@@ -16,6 +16,8 @@ import jsonschema_rs
 import msgspec
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcpkit.server.schema import (
     ArgumentError,
@@ -724,3 +726,60 @@ def test_schema_module_does_not_import_pydantic() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- JSON fast path parity
+
+
+class _Color(enum.Enum):
+    red = "red"
+    blue = "blue"
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+    y: float = 0.0
+
+
+def _parity_target(a: int, b: Annotated[float, msgspec.Meta(ge=0)] = 1.0,
+                   name: str = "n", tags: list[str] | None = None,
+                   color: _Color = _Color.red, point: _Point | None = None,
+                   mode: Literal["fast", "slow"] = "fast") -> None:
+    raise NotImplementedError
+
+
+_PARITY = build_signature(_parity_target)
+_scalar = (st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2)
+           | st.sampled_from(["red", "blue", "fast", "x", "1", "2.5"]))
+_value = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
+    st.sampled_from(["x", "y", "z"]), inner, max_size=2), max_leaves=5)
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return ("ok", call())
+    except ArgumentError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "name", "tags", "color", "point",
+                                           "mode", "extra"]), _value, max_size=5) | _value)
+def test_validate_json_agrees_with_validate(arguments: Any) -> None:
+    text = msgspec.json.encode(arguments)
+    assert _PARITY._json_decoder is not None
+    assert _outcome(lambda: _PARITY.validate_json(text)) == _outcome(
+        lambda: _PARITY.validate(arguments))
+
+
+def test_validate_json_without_arguments_and_with_kwargs() -> None:
+    with pytest.raises(ArgumentError, match="missing required argument `a`"):
+        _PARITY.validate_json(b"")
+
+    def loose(a: int, **rest: Any) -> None:
+        raise NotImplementedError
+
+    sig = build_signature(loose)
+    assert sig._json_decoder is None  # **kwargs: the dict path keeps the extra names
+    assert sig.validate_json(b'{"a": "3", "z": 1}') == {"a": 3, "z": 1}

@@ -8,7 +8,7 @@ requested revision when it speaks it, else its latest; the client then sends
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcpkit.errors import LocalProtocolError, McpError
@@ -50,8 +50,10 @@ class ServerSession(Session):
                  instructions: str | None = None,
                  supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
                  max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
-        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight)
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
+                 param_types: Mapping[str, type] | None = None) -> None:
+        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight,
+                         param_types=param_types)
         self.server_info = server_info
         self.capabilities = capabilities
         self.instructions = instructions

@@ -96,8 +96,12 @@ class Session:
     inbound_direction: str = ""
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
+                 param_types: Mapping[str, type] | None = None) -> None:
         self.max_message_size = max_message_size
+        #: Inbound request methods whose params decode into another type than the schema's:
+        #: a subclass that keeps part of them as raw JSON, say, for the handler to decode.
+        self.param_types: Mapping[str, type] = param_types or {}
         self.max_inflight = max_inflight
         self.revision: str | None = None
         self._methods: Mapping[str, MethodInfo] = methods_for(LATEST_REVISION)
@@ -182,7 +186,8 @@ class Session:
                               f"Too many requests in flight (limit {self.max_inflight})", batch)
             return
         try:
-            params = _decode(info.params, env.params if env.params is not msgspec.UNSET else _EMPTY)
+            params = _decode(self.param_types.get(method, info.params),
+                             env.params if env.params is not msgspec.UNSET else _EMPTY)
         except msgspec.ValidationError as exc:
             self._reply_error(rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}",
                               batch)

@@ -21,6 +21,7 @@ from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS
 from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import Icon, Implementation, ServerCapabilities
 
 __all__ = ["Lifespan", "Server"]
@@ -143,7 +144,7 @@ class Server(FeatureRegistrations):
         """Build (but do not run) the session for one client over `channel`."""
         protocol = ServerSession(self.info, self.capabilities(), instructions=self.instructions,
                                  max_message_size=self.max_message_size,
-                                 max_inflight=self.max_inflight)
+                                 max_inflight=self.max_inflight, param_types=PARAM_TYPES)
         holder: list[ServerSessionHandle] = []
 
         async def on_request(ev: RequestReceived) -> Any:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
+
 from mcpkit.errors import McpError, ToolError
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
@@ -26,7 +28,14 @@ from mcpkit.server.schema import (
     OutputSpec,
     build_signature,
 )
-from mcpkit.types import CallToolResult, Icon, TextContent, Tool, ToolAnnotations
+from mcpkit.types import (
+    CallToolRequestParams,
+    CallToolResult,
+    Icon,
+    TextContent,
+    Tool,
+    ToolAnnotations,
+)
 
 __all__ = ["ToolSpec", "check_tool_name", "make_tool", "run_tool"]
 
@@ -95,17 +104,27 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
                     is_async_callable(fn), raw_validator)
 
 
+class CallToolParams(CallToolRequestParams, kw_only=True, omit_defaults=True):
+    """tools/call params with the arguments left as JSON text (empty when absent), so the
+    tool's own decoder reads them straight into its parameter types: one decode, no dict."""
+
+    arguments: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]
+
+
+#: What the server asks its sessions to decode inbound params into.
+PARAM_TYPES: Final[dict[str, type]] = {"tools/call": CallToolParams}
+
+
 def _error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
-async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | None, ctx: Context,
-                   in_thread: bool) -> CallToolResult:
-    """Validate, call, and turn the outcome into a CallToolResult."""
+async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None,
+                   ctx: Context, in_thread: bool) -> CallToolResult:
+    """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
+    be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them)."""
     try:
-        if spec.raw_validator is not None:
-            _validate_raw(spec, arguments or {})
-        kwargs = spec.signature.validate(arguments)
+        kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
         return _error_result(f"Invalid arguments for tool {spec.name!r}: {exc}")
     if spec.context_param is not None:
@@ -125,6 +144,19 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | None, ctx: Contex
         logger.error("tool %r returned a value that does not fit its output schema: %s",
                      spec.name, exc)
         return _error_result(f"Tool {spec.name!r} returned invalid output: {exc}")
+
+
+def _keyword_arguments(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
+                       ) -> dict[str, Any]:
+    if isinstance(arguments, msgspec.Raw):
+        if spec.raw_validator is None:
+            return spec.signature.validate_json(arguments)
+        arguments = msgspec.json.decode(arguments) if arguments else None
+    if spec.raw_validator is not None:
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ArgumentError("arguments must be a JSON object")
+        _validate_raw(spec, arguments or {})
+    return spec.signature.validate(arguments)
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
