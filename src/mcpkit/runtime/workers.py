@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
 
-__all__ = ["WorkerPool", "run_sync"]
+__all__ = ["WorkerPool", "default_pool", "run_sync"]
 
 T = TypeVar("T")
 
@@ -71,6 +71,12 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._threads = 0
         self._idle = 0
+        self._unfinished = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job is running or waiting for a thread."""
+        return self._unfinished > 0
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` in a worker thread and return (or raise) what it did."""
@@ -82,6 +88,7 @@ class WorkerPool:
                                  daemon=True).start()
             else:
                 self._idle -= 1  # this job will take an idle thread
+            self._unfinished += 1
         self._jobs.put(job)
         loop = asyncio.get_running_loop()
         # Wait on the lock only when the loop has nothing else ready to run (it would sleep
@@ -112,6 +119,7 @@ class WorkerPool:
                 job.exc = exc
             with self._lock:
                 self._idle += 1  # before waking the waiter, whose next job may come at once
+                self._unfinished -= 1
             with job.state:
                 job.done.release()
                 fut, loop = job.fut, job.loop
@@ -133,6 +141,11 @@ def _settle(fut: asyncio.Future[Any]) -> None:
 
 
 _POOL = WorkerPool()
+
+
+def default_pool() -> WorkerPool:
+    """The pool `run_sync` uses."""
+    return _POOL
 
 
 async def run_sync(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

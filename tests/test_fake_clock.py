@@ -1,0 +1,72 @@
+"""mcpkit.testing's virtual clock: timers fire at once, in order, and real I/O still works."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from mcpkit import Client, Context, RequestTimeout, Server
+from mcpkit.testing import FakeClockLoop, run_with_fake_clock
+
+
+def test_sleeps_jump_the_clock_in_order() -> None:
+    async def main() -> tuple[float, list[str]]:
+        loop = asyncio.get_running_loop()
+        order: list[str] = []
+
+        async def nap(name: str, seconds: float) -> None:
+            await asyncio.sleep(seconds)
+            order.append(name)
+
+        await asyncio.gather(nap("day", 86_400), nap("hour", 3_600), nap("minute", 60))
+        return loop.time(), order
+
+    now, order = run_with_fake_clock(main(), start=100.0)
+    assert order == ["minute", "hour", "day"]
+    assert now == pytest.approx(100.0 + 86_400)
+
+
+def test_a_request_timeout_in_virtual_time() -> None:
+    server = Server("clock")
+    cancelled: list[float] = []
+
+    @server.tool()
+    async def forever(ctx: Context) -> str:
+        try:
+            await asyncio.sleep(10 * 86_400)
+        except asyncio.CancelledError:
+            cancelled.append(asyncio.get_running_loop().time())
+            raise
+        return "never"
+
+    @server.tool()
+    def quick_sync(x: int) -> int:  # runs in the worker pool: the loop waits for it for real
+        time.sleep(0.05)
+        return x * 2
+
+    async def main() -> None:
+        async with Client(server) as client:
+            with pytest.raises(RequestTimeout):
+                await client.call_tool("forever", timeout=600)
+            for _ in range(100):
+                if cancelled:
+                    break
+                await asyncio.sleep(0.01)
+            result = await client.call_tool("quick_sync", {"x": 21}, timeout=0.01)
+            assert result.structured_content == {"result": 42}
+
+    run_with_fake_clock(main())
+    assert cancelled and cancelled[0] >= 600
+
+
+def test_advance_only_moves_forward() -> None:
+    loop = FakeClockLoop(start=5.0)
+    try:
+        loop.advance(2.5)
+        assert loop.time() == 7.5
+        with pytest.raises(ValueError):
+            loop.advance(-1)
+    finally:
+        loop.close()
