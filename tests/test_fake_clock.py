@@ -70,3 +70,27 @@ def test_advance_only_moves_forward() -> None:
             loop.advance(-1)
     finally:
         loop.close()
+
+
+def test_the_documented_example_a_sampling_request_times_out_into_an_error_result() -> None:
+    server = Server("docs-example")
+
+    @server.tool()
+    async def ask_model(question: str, ctx: Context) -> str:
+        result = await ctx.sample(question, max_tokens=10, timeout=30)
+        return str(result.content)
+
+    async def never_answers(params: object) -> dict[str, object]:
+        await asyncio.Event().wait()
+        return {}
+
+    async def main() -> None:
+        from mcpkit.testing import connected
+
+        async with connected(server, sampling_handler=never_answers) as client:
+            result = await client.call_tool("ask_model", {"question": "?"})
+            assert result.is_error is True
+            assert "did not answer" in result.content[0].text or "timed out" in \
+                result.content[0].text
+
+    run_with_fake_clock(main())

@@ -15,6 +15,7 @@ __all__ = [
     "LocalProtocolError",
     "McpError",
     "McpkitError",
+    "PeerError",
     "RemoteProtocolError",
     "RequestCancelled",
     "RequestTimeout",
@@ -49,6 +50,11 @@ class McpError(McpkitError):
 
     def __str__(self) -> str:
         return f"{self.message} (code {self.code})"
+
+
+class PeerError(McpError):
+    """The peer answered one of our requests with this JSON-RPC error (or with a result
+    that does not fit the method's schema)."""
 
 
 class RequestTimeout(McpError):

@@ -367,3 +367,20 @@ async def test_a_blocking_sync_sampling_handler_does_not_block_the_client() -> N
         await asyncio.sleep(0.05)
         assert (await client.call_tool("ping_client")).content[0].text == "pong"
         assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
+
+
+async def test_a_client_refusing_a_sampling_request_makes_an_error_result() -> None:
+    server = Server("refused")
+
+    @server.tool()
+    async def ask(ctx: Context) -> str:
+        await ctx.sample("may I?", max_tokens=5)
+        return "allowed"
+
+    def refuse(params: Any) -> Any:
+        raise McpError(-1, "User rejected sampling request")
+
+    async with Client(server, sampling_handler=refuse) as client:
+        result = await client.call_tool("ask")
+        assert result.is_error is True
+        assert "User rejected sampling request" in result.content[0].text

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import msgspec
 
-from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.errors import LocalProtocolError, McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.events import (
     ErrorReceived,
@@ -262,12 +262,12 @@ class Session:
         assert isinstance(rid, (int, str))
         if env.error is not msgspec.UNSET:
             err = env.error
-            events.append(ErrorReceived(rid, McpError(err.code, err.message, err.data)))
+            events.append(ErrorReceived(rid, PeerError(err.code, err.message, err.data)))
             return
         try:
             result = _decode(pending.result_type, env.result)  # type: ignore[arg-type]
         except msgspec.ValidationError as exc:
-            events.append(ErrorReceived(rid, McpError(
+            events.append(ErrorReceived(rid, PeerError(
                 codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}")))
             return
         self._on_result(rid, pending.method, result, events)

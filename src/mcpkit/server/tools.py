@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import msgspec
 
-from mcpkit.errors import McpError, ToolError
+from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import call_handler, context_parameter, is_async_callable
@@ -133,6 +133,10 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | Non
         value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
     except ToolError as exc:
         return _error_result(str(exc))
+    except (PeerError, RequestTimeout) as exc:
+        # A request the tool made to the client (sampling, elicitation, roots) failed: the
+        # tool failed, which the model should hear about; the tools/call itself did not.
+        return _error_result(f"Error executing tool {spec.name!r}: {exc}")
     except McpError:
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
