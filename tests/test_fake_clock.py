@@ -94,3 +94,37 @@ def test_the_documented_example_a_sampling_request_times_out_into_an_error_resul
                 result.content[0].text
 
     run_with_fake_clock(main())
+
+
+def test_a_call_does_not_time_out_while_the_user_fills_its_form() -> None:
+    """The client's own 60 s timeout on tools/call holds while the client answers the
+    server's elicitation for it (a person may take minutes), and restarts afterwards."""
+    server = Server("slow-human")
+
+    @server.tool()
+    async def sign_up(ctx: Context) -> str:
+        answer = await ctx.elicit("name?", {"type": "object",
+                                            "properties": {"name": {"type": "string"}}})
+        return str(answer.action)
+
+    @server.tool()
+    async def slow_with_progress(ctx: Context) -> str:
+        for i in range(5):
+            await asyncio.sleep(40)  # 200 s in all, but never 60 s without progress
+            await ctx.progress(i + 1, total=5)
+        return "done"
+
+    async def person(params: object) -> dict[str, object]:
+        await asyncio.sleep(240)  # four minutes at the form
+        return {"action": "accept", "content": {"name": "Ada"}}
+
+    async def main() -> None:
+        async with Client(server, elicitation_handler=person, timeout=60) as client:
+            assert (await client.call_tool("sign_up")).content[0].text == "accept"
+            slow = await client.call_tool("slow_with_progress",
+                                          progress=lambda p, t, m: None)
+            assert slow.content[0].text == "done"
+            with pytest.raises(RequestTimeout):  # without progress, 60 s is the limit
+                await client.call_tool("slow_with_progress")
+
+    run_with_fake_clock(main())

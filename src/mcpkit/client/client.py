@@ -124,7 +124,7 @@ class Client(FeatureCalls):
         session = ClientSession(self.client_info, self.capabilities,
                                 max_message_size=self._max_message_size)
         conn = Connection(session, channel, on_request=self._on_request,
-                          on_event=self._on_event)
+                          on_event=self._on_event, hold_timeouts_while_serving=True)
         self._connection = conn
         conn.start()
         try:

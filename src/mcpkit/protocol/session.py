@@ -352,6 +352,15 @@ class Session:
         params = CancelledNotificationParams(request_id=request_id, reason=reason)
         self.send_notification("notifications/cancelled", params, related=pending.related)
 
+    def restart_deadline(self, request_id: RequestId, deadline: float) -> None:
+        """Give one of our pending requests a new deadline (on progress, say: the spec lets
+        a sender reset its timeout when the receiver shows it is working)."""
+        pending = self._pending.get(request_id)
+        if pending is None or pending.deadline is None or not isinstance(request_id, int):
+            return  # (our own ids are ints)
+        pending.deadline = deadline
+        heapq.heappush(self._deadlines, (deadline, request_id, request_id))
+
     def next_deadline(self) -> float | None:
         """The earliest deadline among our pending requests, for the driver's timer."""
         while self._deadlines:

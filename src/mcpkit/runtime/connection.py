@@ -42,9 +42,14 @@ class Connection:
 
     def __init__(self, session: Session, channel: MessageChannel, *,
                  on_request: RequestHandler, on_event: NotificationHandler,
-                 drain_timeout: float = 2.0) -> None:
+                 drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False) -> None:
         self.session = session
         self.drain_timeout = drain_timeout
+        #: When True (the client's choice), our requests do not time out while we are
+        #: answering the peer's requests - a person may be filling an elicitation form for
+        #: the very tool call that is waiting - and their timeouts restart once we are done.
+        self.hold_timeouts_while_serving = hold_timeouts_while_serving
+        self._timeouts: dict[RequestId, float] = {}
         self.channel = channel
         self._on_request = on_request
         self._on_event = on_event
@@ -147,6 +152,8 @@ class Connection:
                                         progress=on_progress is not None, related=related)
         fut: asyncio.Future[Any] = loop.create_future()
         self._futures[rid] = fut
+        if timeout is not None:
+            self._timeouts[rid] = timeout
         if on_progress is not None:
             self._progress[rid] = on_progress
         try:
@@ -162,6 +169,7 @@ class Connection:
         finally:
             self._futures.pop(rid, None)
             self._progress.pop(rid, None)
+            self._timeouts.pop(rid, None)
 
     async def wait_response(self, rid: RequestId) -> Any:
         """Send what is queued and wait for the response to a request the session already
@@ -215,7 +223,16 @@ class Connection:
         else:
             fut.set_exception(error)
 
+    def _restart_timeouts(self, only: RequestId | None = None) -> None:
+        now = asyncio.get_running_loop().time()
+        items = self._timeouts.items() if only is None else (
+            [(only, self._timeouts[only])] if only in self._timeouts else [])
+        for rid, timeout in list(items):
+            self.session.restart_deadline(rid, now + timeout)
+        self._arm_timer()
+
     def _report_progress(self, ev: ProgressReceived) -> None:
+        self._restart_timeouts(ev.request_id)  # the peer is working on it
         callback = self._progress.get(ev.request_id)
         if callback is None:
             return
@@ -243,15 +260,20 @@ class Connection:
         except asyncio.CancelledError:
             # Cancelled by the peer (the session already forgot the request, so no response
             # goes out) or by shutdown.
-            self._handlers.pop(rid, None)
+            self._handler_done(rid)
             return
         except Exception as exc:
             logger.exception("handler for %s failed", ev.method)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)
-        self._handlers.pop(rid, None)
+        self._handler_done(rid)
         await self.flush()
+
+    def _handler_done(self, rid: RequestId) -> None:
+        self._handlers.pop(rid, None)
+        if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
+            self._restart_timeouts()
 
     # ------------------------------------------------------------------ timers
 
@@ -269,6 +291,8 @@ class Connection:
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = None
+        if self.hold_timeouts_while_serving and self._handlers:
+            return  # re-armed with fresh deadlines when the last handler finishes
         loop = asyncio.get_running_loop()
         self._dispatch(self.session.expire(loop.time()))
         self._flush_soon()
