@@ -13,8 +13,8 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcpkit.protocol.lifecycle import ServerSession
-from mcpkit.types import Implementation, ServerCapabilities
+from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 
 METHODS = ["initialize", "ping", "tools/list", "tools/call", "resources/read",
            "notifications/initialized", "notifications/cancelled", "notifications/progress",
@@ -49,7 +49,7 @@ def new_session(operating: bool) -> ServerSession:
     return session
 
 
-def check_outgoing(session: ServerSession) -> list[Any]:
+def check_outgoing(session: ServerSession | ClientSession) -> list[Any]:
     sent = []
     for item in session.data_to_send():
         decoded = json.loads(item.data)
@@ -89,3 +89,34 @@ def test_random_json_rpc_shapes(batch: list[Any], operating: bool) -> None:
             assert "id" in reply or "method" in reply
     # A request may have been left in flight (a valid tools/list, say): a fresh id still works.
     still_answers_ping(session)
+
+
+def new_client_session(operating: bool) -> ClientSession:
+    session = ClientSession(Implementation(name="c", version="1"),
+                            msgspec.convert({"sampling": {}, "roots": {}}, ClientCapabilities))
+    session.max_message_size = 4096
+    rid = session.start()
+    session.data_to_send()
+    if operating:
+        session.receive_data(json.dumps({
+            "jsonrpc": "2.0", "id": rid, "result": {
+                "protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+                "serverInfo": {"name": "s", "version": "1"}}}).encode())
+        session.data_to_send()
+        session.send_request("tools/list", None)  # one request of ours awaits an answer
+        session.data_to_send()
+    return session
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(messages | st.binary(max_size=48), min_size=1, max_size=6), st.booleans())
+def test_a_client_session_survives_whatever_a_server_sends(batch: list[Any],
+                                                           operating: bool) -> None:
+    session = new_client_session(operating)
+    for message in batch:
+        data = message if isinstance(message, bytes) else json.dumps(message).encode()
+        session.receive_data(data)
+        check_outgoing(session)
+    session.receive_data(b'{"jsonrpc":"2.0","id":"probe-ping","method":"ping"}')
+    replies = [m for m in check_outgoing(session) if m.get("id") == "probe-ping"]
+    assert replies == [{"jsonrpc": "2.0", "id": "probe-ping", "result": {}}]
