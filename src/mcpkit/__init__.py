@@ -21,6 +21,7 @@ __all__ = [
     "Server",
     "StdioParameters",
     "ToolError",
+    "ToolResult",
     "UrlElicitationRequired",
     "__version__",
     "audio",
@@ -41,6 +42,7 @@ _LAZY: dict[str, str] = {
     "Server": "mcpkit.server.server",
     "StdioParameters": "mcpkit.transports.stdio_client",
     "ToolError": "mcpkit.errors",
+    "ToolResult": "mcpkit.client.results",
     "UrlElicitationRequired": "mcpkit.errors",
     "audio": "mcpkit.server.content",
     "embedded_resource": "mcpkit.server.content",
@@ -51,6 +53,7 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
+    from mcpkit.client.results import ToolResult
     from mcpkit.errors import (
         ConnectionClosed,
         McpError,

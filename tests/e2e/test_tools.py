@@ -254,3 +254,20 @@ async def test_a_sync_tool_may_change_the_tool_list_from_its_worker_thread() -> 
         assert (await client.call_tool("grow")).content[0].text == "ok"
         await asyncio.wait_for(changed.wait(), 5)
         assert "fresh" in {t.name for t in await client.list_tools()}
+
+
+async def test_call_tool_returns_a_tool_result_with_text() -> None:
+    from mcpkit import ToolResult, text
+    from mcpkit.types import CallToolResult
+
+    server = Server("texts")
+
+    @server.tool()
+    def two_lines() -> object:
+        return [text("first"), image(b"\x89PNG\r\n\x1a\n", "image/png"), text("second")]
+
+    async with Client(server) as client:
+        result = await client.call_tool("two_lines")
+        assert isinstance(result, ToolResult) and isinstance(result, CallToolResult)
+        assert result.text == "first\nsecond"
+        assert result.is_error in (None, False)

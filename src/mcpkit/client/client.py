@@ -25,6 +25,7 @@ from mcpkit.client.callbacks import (
 )
 from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls
+from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
@@ -122,7 +123,8 @@ class Client(FeatureCalls):
         channel, self._release = await open_target(self.target, stderr=self._stderr,
                                                    max_message_size=self._max_message_size)
         session = ClientSession(self.client_info, self.capabilities,
-                                max_message_size=self._max_message_size)
+                                max_message_size=self._max_message_size,
+                                result_types=RESULT_TYPES)
         conn = Connection(session, channel, on_request=self._on_request,
                           on_event=self._on_event, hold_timeouts_while_serving=True)
         self._connection = conn

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from mcpkit.client.results import ToolResult
 from mcpkit.types import (
-    CallToolResult,
     CompleteResult,
     GetPromptResult,
     ListPromptsResult,
@@ -82,11 +82,11 @@ class FeatureCalls:
 
     async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, *,
                         progress: ProgressHandler | None = None, timeout: float | None = None,
-                        meta: dict[str, Any] | None = None) -> CallToolResult:
+                        meta: dict[str, Any] | None = None) -> ToolResult:
         """Call a tool. A tool's own failure is a result with `is_error=True`, not an
         exception; protocol errors raise McpError."""
         params = _params(name=name, arguments=arguments, _meta=meta)
-        result: CallToolResult = await self.request("tools/call", params, timeout=timeout,
+        result: ToolResult = await self.request("tools/call", params, timeout=timeout,
                                                     progress=progress)
         return result
 

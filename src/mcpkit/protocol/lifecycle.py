@@ -150,8 +150,10 @@ class ClientSession(Session):
     def __init__(self, client_info: Implementation, capabilities: ClientCapabilities, *,
                  supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
                  max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
-        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight)
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
+                 result_types: Mapping[str, type] | None = None) -> None:
+        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight,
+                         result_types=result_types)
         self.client_info = client_info
         self.capabilities = capabilities
         self.supported_revisions = tuple(supported_revisions)

@@ -97,8 +97,12 @@ class Session:
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
                  max_inflight: int = DEFAULT_MAX_INFLIGHT,
-                 param_types: Mapping[str, type] | None = None) -> None:
+                 param_types: Mapping[str, type] | None = None,
+                 result_types: Mapping[str, type] | None = None) -> None:
         self.max_message_size = max_message_size
+        #: Our request methods whose results decode into a subclass of the schema's type
+        #: (one with conveniences for the caller, say).
+        self.result_types: Mapping[str, type] = result_types or {}
         #: Inbound request methods whose params decode into another type than the schema's:
         #: a subclass that keeps part of them as raw JSON, say, for the handler to decode.
         self.param_types: Mapping[str, type] = param_types or {}
@@ -292,7 +296,9 @@ class Session:
             token = rid
             params = _with_progress_token(params, token)
             self._progress[token] = rid
-        self._pending[rid] = _Pending(method, info.result, deadline, token, related)
+        result_type = self.result_types.get(method, info.result) if self.result_types \
+            else info.result
+        self._pending[rid] = _Pending(method, result_type, deadline, token, related)
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, rid, rid))
         self._outbox.append(Outgoing(jsonrpc.encode_request(rid, method, params), related))
