@@ -49,7 +49,7 @@ class Connection:
         #: answering the peer's requests - a person may be filling an elicitation form for
         #: the very tool call that is waiting - and their timeouts restart once we are done.
         self.hold_timeouts_while_serving = hold_timeouts_while_serving
-        self._timeouts: dict[RequestId, float] = {}
+        self._timeouts: dict[RequestId, tuple[float, str]] = {}  # rid -> (seconds, method)
         self.channel = channel
         self._on_request = on_request
         self._on_event = on_event
@@ -153,7 +153,7 @@ class Connection:
         fut: asyncio.Future[Any] = loop.create_future()
         self._futures[rid] = fut
         if timeout is not None:
-            self._timeouts[rid] = timeout
+            self._timeouts[rid] = (timeout, method)
         if on_progress is not None:
             self._progress[rid] = on_progress
         try:
@@ -208,7 +208,11 @@ class Connection:
                     task.cancel()
             elif tp is RequestTimedOut:
                 rid = ev.request_id  # type: ignore[union-attr]
-                self._resolve(rid, None, RequestTimeout(f"request {rid} timed out"))
+                timeout, method = self._timeouts.get(rid, (None, "request"))
+                within = f" within {timeout:g} s" if timeout is not None else ""
+                self._resolve(rid, None, RequestTimeout(
+                    f"{method} (id {rid}) got no response{within}; the peer was told to "
+                    "cancel it"))
             elif tp is ProgressReceived:
                 self._report_progress(ev)  # type: ignore[arg-type]
             else:
@@ -227,7 +231,7 @@ class Connection:
         now = asyncio.get_running_loop().time()
         items = self._timeouts.items() if only is None else (
             [(only, self._timeouts[only])] if only in self._timeouts else [])
-        for rid, timeout in list(items):
+        for rid, (timeout, _) in list(items):
             self.session.restart_deadline(rid, now + timeout)
         self._arm_timer()
 
