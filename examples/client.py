@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mcpkit import Client
+from mcpkit import Client, ToolResult
 from mcpkit.types import (
     CreateMessageRequestParams,
     CreateMessageResult,
@@ -54,9 +54,11 @@ def on_notification(method: str, params: Any) -> None:
         print(f"  [notification] {method}")
 
 
-def show(result: Any) -> str:
+def show(result: ToolResult) -> str:
     if result.structured_content is not None:
         return f"structured {result.structured_content}"
+    if result.text and len(result.content) == 1:
+        return result.text
     return " | ".join(getattr(c, "text", None) or c.type for c in result.content)
 
 
