@@ -138,3 +138,36 @@ def test_requests_sent_just_before_stdin_closes_are_still_answered() -> None:
     replies = {msg["id"]: msg for msg in map(json.loads, done.stdout.splitlines())}
     assert replies[2]["result"]["structuredContent"] == {"result": 42}
     assert done.returncode == 0
+
+
+def test_sigterm_ends_the_server_cleanly_through_its_lifespan(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import time
+
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, str(PEERS / "lifespan_server.py"), str(marker)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "t", "version": "0"}}}).encode() + b"\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["id"] == 1  # serving, lifespan entered
+        for _ in range(100):
+            if marker.exists() and marker.read_text() == "up":
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=WAIT) == 0
+        assert marker.read_text() == "down"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=WAIT)
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()

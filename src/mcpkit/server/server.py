@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Literal, TypeVar, cast
 
@@ -187,7 +188,7 @@ class Server(FeatureRegistrations):
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(self.run_stdio())
+            asyncio.run(_until_terminated(self.run_stdio()))
 
     # ----------------------------------------------------------- notifications
 
@@ -227,3 +228,32 @@ async def _notify_quietly(handle: ServerSessionHandle, method: str, params: Any)
         await handle.notify(method, params)
     except Exception:  # the session may have ended meanwhile
         logger.debug("could not send %s", method, exc_info=True)
+
+
+async def _until_terminated(main: Any) -> None:
+    """Run `main`, ending it as cleanly on SIGTERM as on end of input: handlers are cancelled
+    and the lifespan hook is left, where Python's default would kill the process mid-way."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    installed = False
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # leave a handler of the user's
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, terminate)  # not on Windows, off-thread
+            installed = True
+    try:
+        await main
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        logger.info("terminated by SIGTERM")
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)  # back to SIG_DFL, as it was
