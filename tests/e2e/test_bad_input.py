@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from mcpkit import Context, Server
 from mcpkit.protocol import codes
 from mcpkit.testing import raw_session
@@ -148,3 +150,18 @@ async def test_meta_reaches_the_handler_and_unknown_fields_are_ignored() -> None
             "name": "trace", "arguments": {}, "someFutureField": {"x": 1},
             "_meta": {"example.com/trace": "raw", "progressToken": 5}})
         assert reply["result"]["content"][0]["text"] == "raw"
+
+
+async def test_a_result_over_the_clients_limit_fails_the_call_at_once() -> None:
+    from mcpkit import Client, McpError
+
+    server = Server("big")
+
+    @server.tool()
+    def big() -> str:
+        return "x" * 5000
+
+    async with Client(server, max_message_size=1000, timeout=30) as client:
+        with pytest.raises(McpError, match="exceeds the limit of 1000 bytes"):
+            await client.call_tool("big")
+        await client.ping()  # the session goes on

@@ -174,6 +174,27 @@ def test_oversize_message_is_refused() -> None:
     (reply,) = out(server)
     assert reply["error"]["code"] == codes.INVALID_REQUEST
     assert "exceeds" in reply["error"]["message"]
+    assert reply["id"] == 1  # read from the message's head, so the peer can correlate
+    server.receive_data(b'{"no": "head"' + b" " * 200 + b"}")
+    (unknown,) = out(server)
+    assert unknown["id"] is None and unknown["error"]["code"] == codes.INVALID_REQUEST
+
+
+def test_an_oversize_response_fails_our_request_at_once() -> None:
+    client = client_session()
+    client.max_message_size = 200
+    server = server_session()
+    client.start()
+    pump(client, server)  # initialize
+    pump(server, client)  # its result
+    pump(client, server)  # initialized
+    rid = client.send_request("tools/list", None)
+    client.data_to_send()
+    big = json.dumps({"jsonrpc": "2.0", "id": rid, "result": {"tools": [], "x": "a" * 300}})
+    (event,) = client.receive_data(big.encode()[:201])  # cut as the stdio transport does
+    assert isinstance(event, ErrorReceived) and event.request_id == rid
+    assert "tools/list" in event.error.message and "exceeds" in event.error.message
+    assert out(client) == []  # nothing is sent back for a response
 
 
 def test_duplicate_inflight_id_is_refused() -> None:

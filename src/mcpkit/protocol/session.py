@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import heapq
 import importlib
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -48,6 +49,13 @@ def _decode(tp: Any, raw: bytes | msgspec.Raw) -> Any:
     if dec is None:
         dec = _decoders[tp] = msgspec.json.Decoder(tp)
     return dec.decode(raw)
+
+
+# The head of an oversized message: `{"jsonrpc": "2.0", "id": <id>, "result"|"error"|"method"`.
+_OVERSIZE_HEAD: Final = re.compile(
+    rb'\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")'
+    rb'\s*,\s*"(result|error|method)"')
+_HEAD_BYTES: Final = 512
 
 
 class Outgoing(msgspec.Struct):
@@ -122,10 +130,7 @@ class Session:
         """Take one message (object or batch) from the peer; return what happened."""
         events: list[Event] = []
         if len(data) > self.max_message_size:
-            self._reply_malformed(Malformed(
-                codes.INVALID_REQUEST,
-                f"Invalid Request: message of {len(data)} bytes exceeds the limit of "
-                f"{self.max_message_size} bytes"))
+            self._receive_oversize(data, events)
             return events
         if jsonrpc.is_batch(data):
             self._receive_batch(data, events)
@@ -136,6 +141,31 @@ class Session:
         else:
             self._receive_envelope(env, events, None)
         return events
+
+    def _receive_oversize(self, data: bytes, events: list[Event]) -> None:
+        """A message over the size limit is not parsed, but its head usually says what it is
+        (peers write `jsonrpc` and `id` first, and a transport may have cut the rest off): a
+        request is refused under its own id, and a response fails our pending request at
+        once instead of leaving it to time out."""
+        limit = f"exceeds the limit of {self.max_message_size} bytes"
+        head = _OVERSIZE_HEAD.match(data, 0, _HEAD_BYTES)
+        if head is None:
+            self._reply_malformed(Malformed(codes.INVALID_REQUEST,
+                                            f"Invalid Request: the message {limit}"))
+            return
+        rid: RequestId = msgspec.json.decode(head.group(1))
+        if head.group(2) == b"method":
+            self._reply_error(rid, codes.INVALID_REQUEST,
+                              f"Invalid Request: the request {limit}", None)
+            return
+        pending = self._pending.pop(rid, None)
+        if pending is None:
+            return  # a response to nothing of ours: ignored, as any such response is
+        if pending.progress_token is not None:
+            self._progress.pop(pending.progress_token, None)
+        events.append(ErrorReceived(rid, PeerError(
+            codes.INVALID_REQUEST,
+            f"the response to {pending.method} (id {rid!r}) {limit} (max_message_size)")))
 
     def _receive_batch(self, data: bytes, events: list[Event]) -> None:
         if self.revision != _BATCH_REVISION:
