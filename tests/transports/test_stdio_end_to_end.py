@@ -171,3 +171,15 @@ def test_sigterm_ends_the_server_cleanly_through_its_lifespan(tmp_path: Path) ->
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 stream.close()
+
+
+@pytest.mark.parametrize("uvloop", ["1", "0"])
+async def test_a_tool_call_over_stdio_on_each_event_loop(uvloop: str) -> None:
+    """Server.run uses uvloop when installed (it is, in the test environment) unless
+    MCPKIT_UVLOOP=0; both loops carry the same session."""
+    params = StdioParameters(command=sys.executable, args=[SERVER],
+                             env={"MCPKIT_UVLOOP": uvloop})
+    async with asyncio.timeout(WAIT):
+        async with Client(params) as client:
+            assert text_of(await client.call_tool("add", {"a": 2, "b": 40})) == "42"
+            assert text_of(await client.call_tool("noisy", {"text": "x"})) == "X"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Literal, TypeVar, cast
@@ -187,8 +188,9 @@ class Server(FeatureRegistrations):
             raise ValueError(f"unknown transport {transport!r}; this version serves 'stdio'")
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_until_terminated(self.run_stdio()))
+        with contextlib.suppress(KeyboardInterrupt), \
+                asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(_until_terminated(self.run_stdio()))
 
     # ----------------------------------------------------------- notifications
 
@@ -257,3 +259,15 @@ async def _until_terminated(main: Any) -> None:
     finally:
         if installed:
             loop.remove_signal_handler(signal.SIGTERM)  # back to SIG_DFL, as it was
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed and not turned off with MCPKIT_UVLOOP=0."""
+    if os.environ.get("MCPKIT_UVLOOP", "1") == "0":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
