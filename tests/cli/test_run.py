@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpkit import Client
+from mcpkit import Client, StdioParameters
 
 REPO = Path(__file__).resolve().parents[2]
 MCPKIT = [sys.executable, "-m", "mcpkit"]
@@ -63,3 +63,20 @@ def test_run_a_missing_file_and_version() -> None:
     version = subprocess.run([*MCPKIT, "--version"], capture_output=True, text=True,
                              timeout=60, check=True)
     assert version.stdout.startswith("mcpkit ")
+
+
+async def test_run_an_importable_module(tmp_path: Path) -> None:
+    package = tmp_path / "mypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "srv.py").write_text("from mcpkit import Server\napp = Server('from-module')\n")
+    params = StdioParameters(command=sys.executable, args=["-m", "mcpkit", "run", "mypkg.srv"],
+                             cwd=str(tmp_path))
+    async with Client(params) as client:
+        assert client.server_info.name == "from-module"
+
+
+def test_run_an_unknown_module() -> None:
+    done = subprocess.run([*MCPKIT, "run", "no_such_module_7f3a.server"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and "no such file or module" in done.stderr

@@ -1,4 +1,4 @@
-"""`mcpkit run FILE.py[:object]`: load a Server from a file and serve it over stdio."""
+"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`): load a Server and serve it over stdio."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["find_server", "load_file"]
+__all__ = ["find_server", "load_file", "load_module"]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
 
@@ -53,6 +53,22 @@ def find_server(module: Any, name: str | None) -> Any:
 
 def run(target: str) -> None:
     path_text, _, name = target.partition(":")
-    module = load_file(Path(path_text))
+    path = Path(path_text)
+    if path_text.endswith(".py") or path.exists():
+        module = load_file(path)
+    else:
+        module = load_module(path_text)
     server = find_server(module, name or None)
     server.run()
+
+
+def load_module(dotted: str) -> Any:
+    """Import an installed module by its dotted name (`mypackage.server`); the current
+    directory goes on sys.path first, as `python -m` does."""
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as exc:
+        if exc.name and dotted.startswith(exc.name):
+            raise SystemExit(f"mcpkit run: no such file or module: {dotted}") from None
+        raise
