@@ -384,3 +384,15 @@ async def test_a_client_refusing_a_sampling_request_makes_an_error_result() -> N
         result = await client.call_tool("ask")
         assert result.is_error is True
         assert "User rejected sampling request" in result.content[0].text
+
+
+async def test_a_server_whose_lifespan_fails_fails_the_client_at_once() -> None:
+    @contextlib.asynccontextmanager
+    async def broken(server: Server) -> AsyncIterator[None]:
+        raise RuntimeError("database is down")
+        yield  # pragma: no cover
+
+    client = Client(Server("broken", lifespan=broken), init_timeout=20)
+    with pytest.raises(ConnectionClosed, match="database is down"):
+        async with client:
+            pytest.fail("cannot connect")

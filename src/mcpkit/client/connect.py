@@ -62,6 +62,15 @@ async def _open_in_process(server: InProcessServer
     client_end, server_end = memory_channel_pair()
     task: asyncio.Task[None] = asyncio.get_running_loop().create_task(server.serve(server_end))
 
+    def server_ended(task: asyncio.Task[None]) -> None:
+        # A server that fails (its lifespan hook, say) must not leave the client waiting for
+        # an answer that cannot come: close the channel with the reason.
+        if not task.cancelled() and task.exception() is not None:
+            reason = f"the in-process server failed: {task.exception()!r}"
+            task.get_loop().create_task(server_end.aclose(reason))
+
+    task.add_done_callback(server_ended)
+
     async def release() -> None:
         await client_end.aclose()
         try:

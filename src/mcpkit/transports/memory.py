@@ -8,46 +8,55 @@ from mcpkit.errors import ConnectionClosed
 
 __all__ = ["MemoryChannel", "memory_channel_pair"]
 
-_CLOSED = b""
+
+class _Closed:
+    """Put on the peer's queue when one end closes; says why."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
 class MemoryChannel:
     """One end of an in-memory pair. Messages are bytes, as on any other transport."""
 
-    def __init__(self, inbox: asyncio.Queue[bytes], outbox: asyncio.Queue[bytes]) -> None:
+    def __init__(self, inbox: asyncio.Queue[bytes | _Closed],
+                 outbox: asyncio.Queue[bytes | _Closed]) -> None:
         self._inbox = inbox
         self._outbox = outbox
-        self._closed = False
+        self._closed: str | None = None
 
     @property
     def writable(self) -> bool:
         """False once either end has closed: both directions end together in memory."""
-        return not self._closed
+        return self._closed is None
 
     async def receive(self) -> bytes:
-        if self._closed:
-            raise ConnectionClosed("channel closed")
+        if self._closed is not None:
+            raise ConnectionClosed(self._closed)
         data = await self._inbox.get()
-        if data is _CLOSED:
-            self._closed = True
-            self._outbox.put_nowait(_CLOSED)
-            raise ConnectionClosed("peer closed the channel")
+        if isinstance(data, _Closed):
+            self._closed = data.reason
+            self._outbox.put_nowait(data)
+            raise ConnectionClosed(data.reason)
         return data
 
     async def send(self, data: bytes) -> None:
-        if self._closed:
-            raise ConnectionClosed("channel closed")
+        if self._closed is not None:
+            raise ConnectionClosed(self._closed)
         self._outbox.put_nowait(data)
 
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._outbox.put_nowait(_CLOSED)
-            self._inbox.put_nowait(_CLOSED)
+    async def aclose(self, reason: str = "the peer closed the channel") -> None:
+        """Close both directions; the other end's `receive` raises ConnectionClosed(reason)."""
+        if self._closed is None:
+            self._closed = "channel closed"
+            self._outbox.put_nowait(_Closed(reason))
+            self._inbox.put_nowait(_Closed("channel closed"))
 
 
 def memory_channel_pair() -> tuple[MemoryChannel, MemoryChannel]:
     """Return (client_end, server_end): what one sends, the other receives."""
-    a: asyncio.Queue[bytes] = asyncio.Queue()
-    b: asyncio.Queue[bytes] = asyncio.Queue()
+    a: asyncio.Queue[bytes | _Closed] = asyncio.Queue()
+    b: asyncio.Queue[bytes | _Closed] = asyncio.Queue()
     return MemoryChannel(a, b), MemoryChannel(b, a)
