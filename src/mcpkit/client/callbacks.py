@@ -6,7 +6,6 @@ struct or a plain dict of the same shape; it may be sync or async.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -14,7 +13,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.runtime.workers import run_sync
+from mcpkit.runtime.workers import call_handler
 from mcpkit.types import (
     CreateMessageRequestParams,
     CreateMessageResult,
@@ -57,19 +56,6 @@ class NotificationHandler(Protocol):
 RootsProvider = Sequence[Root] | Callable[[], "Sequence[Root] | Awaitable[Sequence[Root]]"]
 
 
-async def maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-async def call_off_loop(fn: Callable[..., Any], *args: Any) -> Any:
-    """Call a host callback: an async one on the loop, a sync one (which may block on a
-    person or an LLM API) in the worker pool, so the session keeps answering meanwhile."""
-    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-            getattr(fn, "__call__", None)):  # noqa: B004 - an async __call__ counts
-        return await fn(*args)
-    return await maybe_await(await run_sync(fn, *args))
-
-
 def _as(tp: type[Any], value: Any) -> Any:
     if isinstance(value, tp):
         return value
@@ -94,14 +80,14 @@ class ServerRequestRouter:
 
     async def handle(self, method: str, params: Any) -> Any:
         if method == "sampling/createMessage" and self.sampling is not None:
-            return _as(CreateMessageResult, await call_off_loop(self.sampling, params))
+            return _as(CreateMessageResult, await call_handler(self.sampling, (params,)))
         if method == "elicitation/create":
             mode = getattr(params, "mode", None) or "form"
             handler = self.url_elicitation if mode == "url" else self.elicitation
             if handler is not None:
-                return _as(ElicitResult, await call_off_loop(handler, params))
+                return _as(ElicitResult, await call_handler(handler, (params,)))
         if method == "roots/list" and self.roots is not None:
             roots = self.roots
-            listed = await call_off_loop(roots) if callable(roots) else roots
+            listed = await call_handler(roots) if callable(roots) else roots
             return ListRootsResult(roots=list(listed))
         raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")

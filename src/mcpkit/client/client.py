@@ -21,7 +21,6 @@ from mcpkit.client.callbacks import (
     RootsProvider,
     SamplingHandler,
     ServerRequestRouter,
-    maybe_await,
 )
 from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls
@@ -31,6 +30,7 @@ from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.session import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.workers import call_handler
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -208,8 +208,8 @@ class Client(FeatureCalls):
 
     def _run_callback(self, fn: Callable[..., Any], *args: Any) -> None:
         async def run() -> None:
-            try:
-                await maybe_await(fn(*args))
+            try:  # notification callbacks run on the loop (sync ones too: they should be quick)
+                await call_handler(fn, args, in_thread=False)
             except Exception:
                 logger.exception("client notification callback failed")
 

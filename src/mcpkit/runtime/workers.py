@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import inspect
 import os
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
 
-__all__ = ["WorkerPool", "default_pool", "run_sync"]
+__all__ = ["WorkerPool", "call_handler", "default_pool", "is_async_callable", "run_sync"]
 
 T = TypeVar("T")
 
@@ -151,3 +153,29 @@ def default_pool() -> WorkerPool:
 async def run_sync(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run a sync function in mcpkit's shared worker pool."""
     return await _POOL.run(fn, *args, **kwargs)
+
+
+def is_async_callable(fn: Callable[..., Any]) -> bool:
+    """Whether calling `fn` gives a coroutine: an `async def`, a partial of one, or an
+    object whose `__call__` is one."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        type(fn).__call__)
+
+
+async def call_handler(fn: Callable[..., Any], args: tuple[Any, ...] = (),
+                       kwargs: dict[str, Any] | None = None, *, is_async: bool | None = None,
+                       in_thread: bool = True) -> Any:
+    """Call user code from the loop: an async function is awaited; a sync one runs in the
+    worker pool (on the loop if `in_thread` is False), and an awaitable it returns is awaited.
+    Pass `is_async` when it is known already (it is worked out once per handler)."""
+    kwargs = kwargs or {}
+    if is_async is None:
+        is_async = is_async_callable(fn)
+    if is_async:
+        return await fn(*args, **kwargs)
+    result = await run_sync(fn, *args, **kwargs) if in_thread else fn(*args, **kwargs)
+    if inspect.isawaitable(result):
+        return await result
+    return result

@@ -1,17 +1,15 @@
-"""Calling user handlers: Context injection, and sync functions kept off the event loop."""
+"""Reading user handlers: Context injection and the choices Literal and Enum hints give."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import typing
 from collections.abc import Callable
 from typing import Any
 
-from mcpkit.runtime.workers import run_sync
 from mcpkit.server.context import Context
 
-__all__ = ["call_handler", "context_parameter", "is_context_annotation"]
+__all__ = ["argument_choices", "context_parameter", "is_context_annotation"]
 
 
 def is_context_annotation(annotation: Any) -> bool:
@@ -36,26 +34,6 @@ def context_parameter(fn: Callable[..., Any]) -> str | None:
         if name in hints and is_context_annotation(hints[name]):
             return name
     return None
-
-
-def is_async_callable(fn: Callable[..., Any]) -> bool:
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        type(fn).__call__)
-
-
-async def call_handler(fn: Callable[..., Any], is_async: bool, kwargs: dict[str, Any],
-                       in_thread: bool) -> Any:
-    """Await an async handler; run a sync one in a worker thread (or inline if asked)."""
-    if is_async:
-        return await fn(**kwargs)
-    if in_thread:
-        return await run_sync(fn, **kwargs)
-    result = fn(**kwargs)
-    if inspect.isawaitable(result):
-        return await result
-    return result
 
 
 def argument_choices(fn: Callable[..., Any]) -> dict[str, list[str]]:

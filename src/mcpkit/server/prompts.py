@@ -8,15 +8,10 @@ from typing import Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.content import CONTENT_TYPES, is_content
 from mcpkit.server.context import Context
-from mcpkit.server.invoke import (
-    argument_choices,
-    call_handler,
-    context_parameter,
-    is_async_callable,
-    is_context_annotation,
-)
+from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
 from mcpkit.server.tools import _description
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
@@ -62,7 +57,7 @@ async def render_prompt(spec: PromptSpec, arguments: dict[str, str] | None, ctx:
                        f"Invalid arguments for prompt {spec.name!r}: {exc}") from exc
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
-    value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+    value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
     return to_prompt_result(spec, value)
 
 

@@ -8,15 +8,10 @@ from typing import Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.content import contents_list
 from mcpkit.server.context import Context
-from mcpkit.server.invoke import (
-    argument_choices,
-    call_handler,
-    context_parameter,
-    is_async_callable,
-    is_context_annotation,
-)
+from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
 from mcpkit.server.tools import _description
 from mcpkit.server.uri_template import UriTemplate
@@ -108,7 +103,7 @@ async def read_spec(spec: ResourceSpec | TemplateSpec, uri: str, variables: dict
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
     try:
-        value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+        value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
     except (KeyError, FileNotFoundError) as exc:
         # The usual ways a lookup says "no such thing": answer -32002, not an internal error.
         raise not_found(uri) from exc

@@ -17,9 +17,10 @@ from typing import Any, Final
 import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
+from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
-from mcpkit.server.invoke import call_handler, context_parameter, is_async_callable
+from mcpkit.server.invoke import context_parameter
 from mcpkit.server.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.schema import (
     ArgumentError,
@@ -130,7 +131,7 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | Non
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
     try:
-        value = await call_handler(spec.fn, spec.is_async, kwargs, in_thread)
+        value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
     except ToolError as exc:
         return _error_result(str(exc))
     except (PeerError, RequestTimeout) as exc:

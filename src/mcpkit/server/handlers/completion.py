@@ -6,13 +6,11 @@ values. At most 100 values go out, with `total` and `hasMore` saying what was le
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.runtime.workers import run_sync
-from mcpkit.server.invoke import is_async_callable
+from mcpkit.runtime.workers import call_handler
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:
@@ -48,11 +46,9 @@ async def complete(server: Server, ctx: Context, params: CompleteRequestParams) 
     completer = server.completers.get((ref_type, key, argument))
     values: list[str]
     if completer is not None:
-        if is_async_callable(completer) or not server.sync_in_thread:
-            outcome = completer(value, given)
-        else:  # a sync completer may look things up slowly: keep it off the loop
-            outcome = await run_sync(completer, value, given)
-        values = list(await outcome if inspect.isawaitable(outcome) else outcome)
+        # A sync completer may look things up slowly: like any handler, off the loop.
+        values = list(await call_handler(completer, (value, given),
+                                         in_thread=server.sync_in_thread))
     else:
         choices = _choices(server, ref_type, key, argument) or []
         values = [c for c in choices if c.startswith(value)]
