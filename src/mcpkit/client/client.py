@@ -30,6 +30,7 @@ from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.session import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.runtime.workers import call_handler
 from mcpkit.types import (
     ClientCapabilities,
@@ -105,7 +106,7 @@ class Client(FeatureCalls):
         self.on_notification = on_notification
         self._connection: Connection | None = None
         self._release: Callable[[], Awaitable[None]] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks()
 
     # --------------------------------------------------------------- lifecycle
 
@@ -153,8 +154,7 @@ class Client(FeatureCalls):
         release, self._release = self._release, None
         if release is not None:
             await release()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # ------------------------------------------------------------------- facts
 
@@ -213,9 +213,7 @@ class Client(FeatureCalls):
             except Exception:
                 logger.exception("client notification callback failed")
 
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(run())
 
 
 def _capabilities(sampling: Any, sampling_tools: bool, elicitation: Any, url_elicitation: Any,

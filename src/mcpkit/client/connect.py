@@ -66,8 +66,7 @@ async def _open_in_process(server: InProcessServer
         # A server that fails (its lifespan hook, say) must not leave the client waiting for
         # an answer that cannot come: close the channel with the reason.
         if not task.cancelled() and task.exception() is not None:
-            reason = f"the in-process server failed: {task.exception()!r}"
-            task.get_loop().create_task(server_end.aclose(reason))
+            server_end.close(f"the in-process server failed: {task.exception()!r}")
 
     task.add_done_callback(server_ended)
 

@@ -27,6 +27,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.tasks import BackgroundTasks
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
 
@@ -61,7 +62,7 @@ class Connection:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks()
 
     @property
     def closed(self) -> bool:
@@ -134,9 +135,7 @@ class Connection:
 
     def _flush_soon(self) -> None:
         if self._closed is None:
-            task = asyncio.get_running_loop().create_task(self.flush())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._background.spawn(self.flush())
 
     async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
                       on_progress: ProgressCallback | None = None,
@@ -246,9 +245,7 @@ class Connection:
             logger.exception("progress callback failed")
             return
         if asyncio.iscoroutine(outcome):
-            task = asyncio.get_running_loop().create_task(outcome)
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._background.spawn(outcome)
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
         task = asyncio.get_running_loop().create_task(self._serve(ev))

@@ -4,10 +4,10 @@ resource templates, prompts and completers, and list_changed on changes at run t
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
@@ -25,6 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 Completer = Callable[[str, dict[str, str]], "list[str] | Awaitable[list[str]]"]
 
 
+RootsChanged = Callable[["ServerSessionHandle"], Coroutine[Any, Any, None]]
+
+
 class FeatureRegistrations:
     """Registries of a server's features; `Server` adds the serving half."""
 
@@ -34,16 +37,16 @@ class FeatureRegistrations:
         self.templates: Registry[TemplateSpec] = Registry("resource template")
         self.prompts: Registry[PromptSpec] = Registry("prompt")
         self.completers: dict[tuple[str, str, str], Completer] = {}
-        self.on_roots_changed: Callable[[ServerSessionHandle], Awaitable[None]] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        #: Called (as a task) when a client says its roots changed.
+        self.on_roots_changed: RootsChanged | None = None
+        self._tasks = BackgroundTasks()
         self.tools.on_change = lambda: self._broadcast("notifications/tools/list_changed")
         self.prompts.on_change = lambda: self._broadcast("notifications/prompts/list_changed")
         changed = lambda: self._broadcast("notifications/resources/list_changed")  # noqa: E731
         self.resources.on_change = changed
         self.templates.on_change = changed
 
-    def _broadcast(self, method: str, params: Any = None,
-                   only: Callable[[ServerSessionHandle], bool] | None = None) -> None:
+    def _broadcast(self, method: str, params: Any = None) -> None:
         raise NotImplementedError  # provided by Server
 
     # ------------------------------------------------------------------- tools

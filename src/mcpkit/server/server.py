@@ -196,26 +196,20 @@ class Server(FeatureRegistrations):
 
     def _on_notification(self, handle: ServerSessionHandle, ev: NotificationReceived) -> None:
         if ev.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
-            self._spawn(self.on_roots_changed(handle))
+            self._tasks.spawn(self.on_roots_changed(handle))
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _broadcast(self, method: str, params: Any = None,
-                   only: Callable[[ServerSessionHandle], bool] | None = None) -> None:
+    def _broadcast(self, method: str, params: Any = None) -> None:
         """Send a notification to every operating session (from sync code: runs in tasks)."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             # Called from a sync handler's worker thread, or when not serving at all.
             if self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._broadcast, method, params, only)
+                self._loop.call_soon_threadsafe(self._broadcast, method, params)
             return
         for handle in list(self.sessions):
-            if handle.notifiable and (only is None or only(handle)):
-                self._spawn(_notify_quietly(handle, method, params))
+            if handle.notifiable:
+                self._tasks.spawn(_notify_quietly(handle, method, params))
 
     async def notify_resource_updated(self, uri: str) -> None:
         """Tell every session subscribed to `uri` that it changed (server/resources)."""

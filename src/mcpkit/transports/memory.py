@@ -47,7 +47,10 @@ class MemoryChannel:
             raise ConnectionClosed(self._closed)
         self._outbox.put_nowait(data)
 
-    async def aclose(self, reason: str = "the peer closed the channel") -> None:
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self, reason: str = "the peer closed the channel") -> None:
         """Close both directions; the other end's `receive` raises ConnectionClosed(reason)."""
         if self._closed is None:
             self._closed = "channel closed"
