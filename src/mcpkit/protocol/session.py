@@ -158,11 +158,9 @@ class Session:
             self._reply_error(rid, codes.INVALID_REQUEST,
                               f"Invalid Request: the request {limit}", None)
             return
-        pending = self._pending.pop(rid, None)
+        pending = self._take_pending(rid)
         if pending is None:
             return  # a response to nothing of ours: ignored, as any such response is
-        if pending.progress_token is not None:
-            self._progress.pop(pending.progress_token, None)
         events.append(ErrorReceived(rid, PeerError(
             codes.INVALID_REQUEST,
             f"the response to {pending.method} (id {rid!r}) {limit} (max_message_size)")))
@@ -288,12 +286,11 @@ class Session:
 
     def _receive_response(self, env: Envelope, events: list[Event]) -> None:
         rid = env.id
-        pending = self._pending.pop(rid, None) if isinstance(rid, (int, str)) else None
+        if not isinstance(rid, (int, str)):
+            return
+        pending = self._take_pending(rid)
         if pending is None:
             return  # a response to an unknown or cancelled request is ignored
-        if pending.progress_token is not None:
-            self._progress.pop(pending.progress_token, None)
-        assert isinstance(rid, (int, str))
         if env.error is not msgspec.UNSET:
             err = env.error
             events.append(ErrorReceived(rid, PeerError(err.code, err.message, err.data)))
@@ -326,8 +323,7 @@ class Session:
             token = rid
             params = _with_progress_token(params, token)
             self._progress[token] = rid
-        result_type = self.result_types.get(method, info.result) if self.result_types \
-            else info.result
+        result_type = self.result_types.get(method, info.result)
         self._pending[rid] = _Pending(method, result_type, deadline, token, related)
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, rid, rid))
@@ -372,17 +368,22 @@ class Session:
                                             total=total, message=message)
         self.send_notification("notifications/progress", params, related=request_id)
 
+    def _take_pending(self, request_id: RequestId) -> _Pending | None:
+        """Forget one of our requests (answered, failed or given up) and its progress token."""
+        pending = self._pending.pop(request_id, None)
+        if pending is not None and pending.progress_token is not None:
+            self._progress.pop(pending.progress_token, None)
+        return pending
+
     def is_pending(self, request_id: RequestId) -> bool:
         """Whether one of our requests still awaits its response."""
         return request_id in self._pending
 
     def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
         """Give up on one of our requests: tell the peer, and ignore any late response."""
-        pending = self._pending.pop(request_id, None)
+        pending = self._take_pending(request_id)
         if pending is None:
             return
-        if pending.progress_token is not None:
-            self._progress.pop(pending.progress_token, None)
         if pending.method == "initialize":
             return  # the initialize request MUST NOT be cancelled (basic/utilities/cancellation)
         params = CancelledNotificationParams(request_id=request_id, reason=reason)

@@ -96,9 +96,7 @@ class Connection:
         requests it already sent finish and answer, for at most `drain_timeout` seconds.
         Our own requests can get no answer any more, so they fail at once."""
         self._input_closed = exc
-        for fut in self._futures.values():
-            if not fut.done():
-                fut.set_exception(ConnectionClosed(str(exc)))
+        self._fail_waiting(exc)
         handlers = [t for t in self._handlers.values() if not t.done()]
         writable = getattr(self.channel, "writable", True)
         if handlers and writable and self._closed is None and self.drain_timeout > 0:
@@ -301,6 +299,12 @@ class Connection:
 
     # ---------------------------------------------------------------- shutdown
 
+    def _fail_waiting(self, exc: ConnectionClosed) -> None:
+        """Our requests can get no answer any more: fail everyone awaiting one."""
+        for fut in self._futures.values():
+            if not fut.done():
+                fut.set_exception(ConnectionClosed(str(exc)))
+
     def _shutdown(self, exc: ConnectionClosed) -> None:
         if self._closed is not None:
             return
@@ -308,9 +312,7 @@ class Connection:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for fut in self._futures.values():
-            if not fut.done():
-                fut.set_exception(ConnectionClosed(str(exc)))
+        self._fail_waiting(exc)
         for task in list(self._handlers.values()):
             task.cancel()
         self._handlers.clear()

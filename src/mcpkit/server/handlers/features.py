@@ -8,7 +8,8 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.prompts import render_prompt
-from mcpkit.server.resources import not_found, read_spec
+from mcpkit.server.registry import Registry
+from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
 from mcpkit.server.tools import run_tool
 from mcpkit.types import (
     CallToolRequestParams,
@@ -44,10 +45,17 @@ __all__ = [
 ]
 
 
+def _page(server: Server, registry: Registry[Any], params: PaginatedRequestParams
+          ) -> tuple[list[Any], str | None]:
+    """One page of a registry's wire objects, and the cursor of the next page."""
+    page, cursor = paginate(registry.items(), params.cursor, server.page_size)
+    return [spec.wire for spec in page], cursor
+
+
 async def list_tools(server: Server, ctx: Context, params: PaginatedRequestParams
                      ) -> ListToolsResult:
-    page, cursor = paginate(server.tools.items(), params.cursor, server.page_size)
-    return ListToolsResult(tools=[t.wire for t in page], next_cursor=cursor)
+    tools, cursor = _page(server, server.tools, params)
+    return ListToolsResult(tools=tools, next_cursor=cursor)
 
 
 async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams
@@ -61,40 +69,38 @@ async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams
 
 async def list_resources(server: Server, ctx: Context, params: PaginatedRequestParams
                          ) -> ListResourcesResult:
-    page, cursor = paginate(server.resources.items(), params.cursor, server.page_size)
-    return ListResourcesResult(resources=[r.wire for r in page], next_cursor=cursor)
+    resources, cursor = _page(server, server.resources, params)
+    return ListResourcesResult(resources=resources, next_cursor=cursor)
 
 
 async def list_resource_templates(server: Server, ctx: Context, params: PaginatedRequestParams
                                   ) -> ListResourceTemplatesResult:
-    page, cursor = paginate(server.templates.items(), params.cursor, server.page_size)
-    return ListResourceTemplatesResult(resource_templates=[t.wire for t in page],
-                                       next_cursor=cursor)
+    templates, cursor = _page(server, server.templates, params)
+    return ListResourceTemplatesResult(resource_templates=templates, next_cursor=cursor)
 
 
 async def read_resource(server: Server, ctx: Context, params: ReadResourceRequestParams
                         ) -> ReadResourceResult:
-    uri = params.uri
+    spec, variables = _find(server, params.uri)
+    contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)
+    return ReadResourceResult(contents=contents)
+
+
+def _find(server: Server, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[str, str]]:
+    """The resource at `uri`, else the first template matching it (with its variables);
+    -32002 if there is none."""
     spec = server.resources.get(uri)
     if spec is not None:
-        return ReadResourceResult(contents=await read_spec(spec, uri, {}, ctx,
-                                                           server.sync_in_thread))
+        return spec, {}
     for template in server.templates:
         variables = template.template.match(uri)
         if variables is not None:
-            contents = await read_spec(template, uri, variables, ctx, server.sync_in_thread)
-            return ReadResourceResult(contents=contents)
+            return template, variables
     raise not_found(uri)
 
 
-def _known(server: Server, uri: str) -> bool:
-    return uri in server.resources or any(t.template.match(uri) is not None
-                                          for t in server.templates)
-
-
 async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams) -> EmptyResult:
-    if not _known(server, params.uri):
-        raise not_found(params.uri)
+    _find(server, params.uri)  # only what exists can be subscribed to
     ctx.session.subscriptions.add(params.uri)
     return EmptyResult()
 
@@ -107,8 +113,8 @@ async def unsubscribe(server: Server, ctx: Context, params: UnsubscribeRequestPa
 
 async def list_prompts(server: Server, ctx: Context, params: PaginatedRequestParams
                        ) -> ListPromptsResult:
-    page, cursor = paginate(server.prompts.items(), params.cursor, server.page_size)
-    return ListPromptsResult(prompts=[p.wire for p in page], next_cursor=cursor)
+    prompts, cursor = _page(server, server.prompts, params)
+    return ListPromptsResult(prompts=prompts, next_cursor=cursor)
 
 
 async def get_prompt(server: Server, ctx: Context, params: GetPromptRequestParams
