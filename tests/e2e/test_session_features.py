@@ -288,32 +288,59 @@ async def test_older_protocol_version() -> None:
         assert (await client.call_tool("state")).content[0].text == "connected"
 
 
+class PingRace:
+    """A server whose `ask` tool samples while its `ping_client` tool pings the client: a
+    sampling handler that returns only after that ping shows the client handles server
+    requests concurrently (a sequential client would deadlock, bounded by the waits)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.server = Server("client-concurrency")
+        self.pinged = asyncio.Event()
+        self.pinged_thread = threading.Event()  # the same news, for a handler in a thread
+
+        @self.server.tool()
+        async def ask(ctx: Context) -> str:
+            result = await ctx.sample("slow question", max_tokens=5)
+            return getattr(result.content, "text", "")
+
+        @self.server.tool()
+        async def ping_client(ctx: Context) -> str:
+            await ctx.session.request("ping", timeout=5)
+            self.pinged.set()
+            self.pinged_thread.set()
+            return "pong"
+
+    async def run(self, sampling_handler: Any) -> None:
+        async with Client(self.server, sampling_handler=sampling_handler) as client:
+            asked = asyncio.ensure_future(client.call_tool("ask"))
+            await asyncio.sleep(0.05)
+            assert (await client.call_tool("ping_client")).content[0].text == "pong"
+            assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
+
+
+LATE = {"role": "assistant", "model": "m", "content": {"type": "text", "text": "late"}}
+
+
 async def test_the_client_answers_a_ping_while_its_sampling_handler_is_busy() -> None:
-    """Server-to-client requests are handled concurrently by the client: the sampling
-    handler below only returns once the server's ping (sent meanwhile) has been answered."""
-    server = Server("client-concurrency")
-    pinged = asyncio.Event()
-
-    @server.tool()
-    async def ask(ctx: Context) -> str:
-        result = await ctx.sample("slow question", max_tokens=5)
-        return getattr(result.content, "text", "")
-
-    @server.tool()
-    async def ping_client(ctx: Context) -> str:
-        await ctx.session.request("ping", timeout=5)
-        pinged.set()
-        return "pong"
+    race = PingRace()
 
     async def slow_sampling(params: Any) -> dict[str, Any]:
-        await asyncio.wait_for(pinged.wait(), 5)
-        return {"role": "assistant", "model": "m", "content": {"type": "text", "text": "late"}}
+        await asyncio.wait_for(race.pinged.wait(), 5)
+        return LATE
 
-    async with Client(server, sampling_handler=slow_sampling) as client:
-        asked = asyncio.ensure_future(client.call_tool("ask"))
-        await asyncio.sleep(0.05)
-        assert (await client.call_tool("ping_client")).content[0].text == "pong"
-        assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
+    await race.run(slow_sampling)
+
+
+async def test_a_blocking_sync_sampling_handler_does_not_block_the_client() -> None:
+    race = PingRace()
+
+    def blocking_sampling(params: Any) -> dict[str, Any]:  # blocks its thread, not the loop
+        assert race.pinged_thread.wait(5)
+        return LATE
+
+    await race.run(blocking_sampling)
 
 
 async def test_a_server_request_that_times_out_cancels_the_client_handler() -> None:
@@ -339,34 +366,6 @@ async def test_a_server_request_that_times_out_cancels_the_client_handler() -> N
     async with Client(server, sampling_handler=stuck_sampling) as client:
         assert (await client.call_tool("impatient")).content[0].text == "gave up"
         await asyncio.wait_for(handler_cancelled.wait(), 5)
-
-
-async def test_a_blocking_sync_sampling_handler_does_not_block_the_client() -> None:
-    import threading
-
-    server = Server("client-sync-handler")
-    pinged = threading.Event()
-
-    @server.tool()
-    async def ask(ctx: Context) -> str:
-        result = await ctx.sample("slow question", max_tokens=5)
-        return getattr(result.content, "text", "")
-
-    @server.tool()
-    async def ping_client(ctx: Context) -> str:
-        await ctx.session.request("ping", timeout=5)
-        pinged.set()
-        return "pong"
-
-    def blocking_sampling(params: Any) -> dict[str, Any]:  # blocks its thread, not the loop
-        assert pinged.wait(5)
-        return {"role": "assistant", "model": "m", "content": {"type": "text", "text": "late"}}
-
-    async with Client(server, sampling_handler=blocking_sampling) as client:
-        asked = asyncio.ensure_future(client.call_tool("ask"))
-        await asyncio.sleep(0.05)
-        assert (await client.call_tool("ping_client")).content[0].text == "pong"
-        assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
 
 
 async def test_a_client_refusing_a_sampling_request_makes_an_error_result() -> None:

@@ -7,29 +7,13 @@ client prints one JSON summary (shape in README.md); the assertions below judge 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+from interop_harness import run_peer_client, server_command
 
-HERE = Path(__file__).resolve().parent
-PEERS = HERE / "peers"
-REPO = HERE.parent.parent
-SRC = REPO / "src"
-
-SUBPROCESS_TIMEOUT = 30.0  # seconds; a bound on hangs, not a performance assertion
-SETUP_HINT = (
-    "interop peers are not installed; run the test setup once:\n"
-    "    .venv/bin/pip install -r tests/interop/requirements.txt\n"
-    "    (cd tests/interop && npm ci)"
-)
+SUITE = ""  # which peers (see interop_harness)
 
 # The newest revision mcpkit, the TS SDK and the official SDK all reach by the initialize
 # handshake. (The official SDK also speaks 2026-07-28, which mcpkit does not serve yet;
@@ -40,92 +24,6 @@ SERVER_NAMES = {"official": "official-interop", "ts": "ts-interop", "mcpkit": "m
 ECHO_TEXT = "hello interop"  # what both peer clients send to `echo`
 REVIEW_CODE = "x = 1"  # what both peer clients pass to prompt `review`
 SLOW_PROGRESS = [[1, 3], [2, 3], [3, 3]]  # `slow` called with steps=3
-
-
-# ------------------------------------------------------------------ setup checks
-
-
-def require_python_sdk() -> None:
-    """Fail (never skip) when the official Python SDK, 2.x, is not importable."""
-    if importlib.util.find_spec("mcp") is None:
-        pytest.fail(f"the official Python SDK (`mcp`) is missing. {SETUP_HINT}")
-    if importlib.util.find_spec("mcp.server.mcpserver") is None:
-        pytest.fail(f"the installed `mcp` is older than 2.x. {SETUP_HINT}")
-
-
-def require_node() -> str:
-    """Fail (never skip) without node or the TypeScript SDK; return node's path."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"`node` is not on PATH (Node.js 20+ is needed). {SETUP_HINT}")
-    if not (HERE / "node_modules" / "@modelcontextprotocol" / "sdk" / "package.json").is_file():
-        pytest.fail(f"tests/interop/node_modules lacks @modelcontextprotocol/sdk. {SETUP_HINT}")
-    return node
-
-
-def server_command(server: str) -> list[str]:
-    """The stdio command that starts peer server `server`, after checking its setup."""
-    if server == "official":
-        require_python_sdk()
-        return [sys.executable, str(PEERS / "official_server.py")]
-    if server == "ts":
-        return [require_node(), str(PEERS / "ts_server.mjs")]
-    return [sys.executable, str(PEERS / "mcpkit_server.py")]
-
-
-def client_command(client: str) -> list[str]:
-    """The command of peer client `client`, to which a server command is appended."""
-    if client == "official":
-        require_python_sdk()
-        return [sys.executable, str(PEERS / "official_client.py")]
-    return [require_node(), str(PEERS / "ts_client.mjs")]
-
-
-# ------------------------------------------------------------------ running a peer client
-
-
-def peer_env() -> dict[str, str]:
-    """This environment, with mcpkit's source importable by the servers the peers start."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
-    return env
-
-
-def run_peer_client(client: str, server: str) -> dict[str, Any]:
-    """Run peer client `client` against peer server `server`; return its JSON summary."""
-    argv = client_command(client) + server_command(server)
-    # A session of its own, so a hang is ended with the server the client started.
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=peer_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(
-            f"{client} client vs {server} server: no result within "
-            f"{SUBPROCESS_TIMEOUT} s\nstdout:\n{out}\nstderr:\n{err}"
-        )
-    if proc.returncode != 0:
-        pytest.fail(
-            f"{client} client vs {server} server: exit {proc.returncode}\n"
-            f"stdout:\n{out}\nstderr:\n{err}"
-        )
-    try:
-        summary: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError) as exc:
-        pytest.fail(
-            f"{client} client printed no JSON summary ({exc})\nstdout:\n{out}\nstderr:\n{err}"
-        )
-    return summary
 
 
 def check_summary(summary: dict[str, Any], *, server: str) -> None:
@@ -185,7 +83,7 @@ def check_progress(summary: dict[str, Any]) -> None:
     ],
 )
 def test_peer_client_against_server(client: str, server: str) -> None:
-    summary = run_peer_client(client, server)
+    summary = run_peer_client(client, server, SUITE)
     assert summary["client"] == client
     check_summary(summary, server=server)
     check_progress(summary)
@@ -203,7 +101,7 @@ def text_of(item: Any) -> str:
 
 @pytest.mark.parametrize("server", ["official", "ts"])
 async def test_mcpkit_client_against_server(server: str) -> None:
-    command = server_command(server)
+    command = server_command(server, SUITE)
     # Imported here, not at the top, so that while mcpkit's client is unfinished only these
     # tests fail and the peer-vs-peer ones above still run.
     from mcpkit import Client

@@ -12,31 +12,15 @@ builds the same one here, so one set of assertions judges every pairing.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from interop_harness import run_peer_client, server_command
 
-HERE = Path(__file__).resolve().parent
-PEERS = HERE / "peers"
-REPO = HERE.parent.parent
-SRC = REPO / "src"
-
-SUBPROCESS_TIMEOUT = 30.0  # seconds; a bound on hangs, not a performance assertion
+SUITE = "features"  # which peers (see interop_harness)
 NOTIFICATION_WAIT = 5.0  # seconds; notification callbacks may run after the call returns
-SETUP_HINT = (
-    "interop peers are not installed; run the test setup once:\n"
-    "    .venv/bin/pip install -r tests/interop/requirements.txt\n"
-    "    (cd tests/interop && npm ci)"
-)
 HANDSHAKE_REVISION = "2025-11-25"
 SERVER_NAMES = {"official": "official-features", "ts": "ts-features", "mcpkit": "mcpkit-features"}
 
@@ -72,89 +56,6 @@ EXPECTED_LOGS = [
     ["warning", "interop", {"disk": "low", "free_mb": 12}],
     ["error", "interop", "failed step"],
 ]
-
-
-# ------------------------------------------------------------------ setup checks
-
-
-def require_python_sdk() -> None:
-    """Fail (never skip) when the official Python SDK, 2.x, is not importable."""
-    if importlib.util.find_spec("mcp") is None:
-        pytest.fail(f"the official Python SDK (`mcp`) is missing. {SETUP_HINT}")
-    if importlib.util.find_spec("mcp.server.mcpserver") is None:
-        pytest.fail(f"the installed `mcp` is older than 2.x. {SETUP_HINT}")
-
-
-def require_node() -> str:
-    """Fail (never skip) without node or the TypeScript SDK; return node's path."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"`node` is not on PATH (Node.js 20+ is needed). {SETUP_HINT}")
-    if not (HERE / "node_modules" / "@modelcontextprotocol" / "sdk" / "package.json").is_file():
-        pytest.fail(f"tests/interop/node_modules lacks @modelcontextprotocol/sdk. {SETUP_HINT}")
-    return node
-
-
-def server_command(server: str) -> list[str]:
-    """The stdio command that starts peer features server `server`."""
-    if server == "official":
-        require_python_sdk()
-        return [sys.executable, str(PEERS / "official_features_server.py")]
-    if server == "ts":
-        return [require_node(), str(PEERS / "ts_features_server.mjs")]
-    return [sys.executable, str(PEERS / "mcpkit_features_server.py")]
-
-
-def client_command(client: str) -> list[str]:
-    """The command of peer features client `client`, to which a server command is appended."""
-    if client == "official":
-        require_python_sdk()
-        return [sys.executable, str(PEERS / "official_features_client.py")]
-    return [require_node(), str(PEERS / "ts_features_client.mjs")]
-
-
-def peer_env() -> dict[str, str]:
-    """This environment, with mcpkit's source importable by the servers the peers start."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
-    return env
-
-
-def run_peer_client(client: str, server: str) -> dict[str, Any]:
-    """Run peer features client `client` against peer features server `server`."""
-    argv = client_command(client) + server_command(server)
-    # A session of its own, so a hang is ended with the server the client started.
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=peer_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(
-            f"{client} client vs {server} server: no result within "
-            f"{SUBPROCESS_TIMEOUT} s\nstdout:\n{out}\nstderr:\n{err}"
-        )
-    if proc.returncode != 0:
-        pytest.fail(
-            f"{client} client vs {server} server: exit {proc.returncode}\n"
-            f"stdout:\n{out}\nstderr:\n{err}"
-        )
-    try:
-        summary: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError) as exc:
-        pytest.fail(
-            f"{client} client printed no JSON summary ({exc})\nstdout:\n{out}\nstderr:\n{err}"
-        )
-    return summary
 
 
 # ------------------------------------------------------------------ the assertions
@@ -269,7 +170,7 @@ def check_features(summary: dict[str, Any], *, server: str) -> None:
     ],
 )
 def test_peer_client_against_features_server(client: str, server: str) -> None:
-    summary = run_peer_client(client, server)
+    summary = run_peer_client(client, server, SUITE)
     assert summary["client"] == client
     check_features(summary, server=server)
 
@@ -408,7 +309,7 @@ def tool_json(result: Any) -> Any:
 
 @pytest.mark.parametrize("server", ["official", "ts", "mcpkit"])
 async def test_mcpkit_client_against_features_server(server: str) -> None:
-    command = server_command(server)
+    command = server_command(server, SUITE)
     # Imported here so that while mcpkit's client is unfinished only these tests fail.
     from mcpkit import Client, McpError
     from mcpkit.types import Root

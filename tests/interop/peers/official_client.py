@@ -12,18 +12,17 @@ it prints the error to stderr and exits 1.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
-import traceback
 import warnings
 from typing import Any
 
+import peer_main
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-__all__ = ["main", "summarize"]
+__all__ = ["summarize"]
 
 OVERALL_TIMEOUT = 25.0  # seconds; below the test's own bound so the failure is reported here
 REQUEST_TIMEOUT = 10.0  # seconds per request
@@ -126,32 +125,5 @@ async def summarize(command: list[str]) -> dict[str, Any]:
         }
 
 
-async def run(command: list[str]) -> dict[str, Any]:
-    async with asyncio.timeout(OVERALL_TIMEOUT):
-        return await summarize(command)
-
-
-def leaves(exc: BaseException) -> list[BaseException]:
-    """The exceptions inside the SDK's (nested) task-group exception groups."""
-    if isinstance(exc, BaseExceptionGroup):
-        return [leaf for inner in exc.exceptions for leaf in leaves(inner)]
-    return [exc]
-
-
-def main(argv: list[str]) -> int:
-    if not argv:
-        print("usage: official_client.py COMMAND [ARG...]", file=sys.stderr)
-        return 2
-    try:
-        summary = asyncio.run(run(argv))
-    except BaseException as exc:  # any failure at all is reported, then exit 1
-        traceback.print_exc(file=sys.stderr)
-        for cause in leaves(exc):
-            print(f"official_client: {type(cause).__name__}: {cause}", file=sys.stderr)
-        return 1
-    print(json.dumps(summary, sort_keys=True))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(peer_main.main("official_client.py", summarize, OVERALL_TIMEOUT))

@@ -10,6 +10,7 @@
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { runPeerClient } from "./peer_main.mjs";
 
 const OVERALL_TIMEOUT_MS = 25_000; // below the test's own bound so the failure is reported here
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -102,26 +103,4 @@ async function summarize(command) {
   }
 }
 
-async function main(argv) {
-  if (argv.length === 0) {
-    console.error("usage: node ts_client.mjs COMMAND [ARG...]");
-    return 2;
-  }
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no summary within ${OVERALL_TIMEOUT_MS} ms`)), OVERALL_TIMEOUT_MS);
-  });
-  try {
-    const summary = await Promise.race([summarize(argv), deadline]);
-    await new Promise((resolve) => process.stdout.write(`${JSON.stringify(summary)}\n`, resolve));
-    return 0;
-  } catch (error) {
-    console.error(`ts_client: ${error?.stack ?? error}`);
-    return 1;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// Exit explicitly: a server that ignores the closed pipe must not keep this process alive.
-process.exit(await main(process.argv.slice(2)));
+await runPeerClient("ts_client.mjs", summarize, OVERALL_TIMEOUT_MS);

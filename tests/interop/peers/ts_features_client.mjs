@@ -19,6 +19,7 @@ import {
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { runPeerClient } from "./peer_main.mjs";
 
 const OVERALL_TIMEOUT_MS = 25_000; // below the test's own bound so the failure is reported here
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -191,26 +192,4 @@ async function summarize(command) {
   }
 }
 
-async function main(argv) {
-  if (argv.length === 0) {
-    console.error("usage: node ts_features_client.mjs COMMAND [ARG...]");
-    return 2;
-  }
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no summary within ${OVERALL_TIMEOUT_MS} ms`)), OVERALL_TIMEOUT_MS);
-  });
-  try {
-    const summary = await Promise.race([summarize(argv), deadline]);
-    await new Promise((resolve) => process.stdout.write(`${JSON.stringify(summary)}\n`, resolve));
-    return 0;
-  } catch (error) {
-    console.error(`ts_features_client: ${error?.stack ?? error}`);
-    return 1;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// Exit explicitly: a server that ignores the closed pipe must not keep this process alive.
-process.exit(await main(process.argv.slice(2)));
+await runPeerClient("ts_features_client.mjs", summarize, OVERALL_TIMEOUT_MS);
