@@ -277,3 +277,20 @@ async def test_sync_completers_run_off_the_event_loop() -> None:
         done = await client.complete({"prompt": "pick"}, "fruit", "ap")
         assert done.completion.values == ["apple", "apricot"]
     assert seen and seen[0] != loop_thread
+
+
+async def test_one_page_at_a_time_for_resources_templates_and_prompts() -> None:
+    server = Server("pages", page_size=1)
+    for i in range(2):
+        server.add_resource(lambda i=i: str(i), f"page://{i}")
+        server.add_resource(lambda x: x, f"tmpl{i}://{{x}}")
+        server.add_prompt(lambda i=i: str(i), name=f"p{i}")
+    async with Client(server) as client:
+        for fetch, attr in [(client.list_resources_page, "resources"),
+                            (client.list_resource_templates_page, "resource_templates"),
+                            (client.list_prompts_page, "prompts")]:
+            first = await fetch()
+            assert len(getattr(first, attr)) == 1 and first.next_cursor
+            second = await fetch(first.next_cursor)
+            assert len(getattr(second, attr)) == 1 and second.next_cursor is None
+            assert getattr(first, attr) != getattr(second, attr)

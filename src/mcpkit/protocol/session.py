@@ -423,9 +423,6 @@ class Session:
         self._outbox = []
         return out
 
-    def pending_request_ids(self) -> list[RequestId]:
-        return list(self._pending)
-
     def is_inflight(self, request_id: RequestId) -> bool:
         return request_id in self._inflight
 

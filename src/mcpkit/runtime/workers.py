@@ -30,7 +30,7 @@ _BUSY: Final = (None,)  # stands for a run queue we cannot see
 
 
 class _Job:
-    __slots__ = ("args", "ctx", "done", "exc", "fn", "fut", "kwargs", "loop", "result", "state")
+    __slots__ = ("args", "ctx", "done", "exc", "fn", "fut", "kwargs", "result", "state")
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> None:
@@ -44,7 +44,6 @@ class _Job:
         self.result: Any = None
         self.exc: BaseException | None = None
         self.fut: asyncio.Future[Any] | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     def outcome(self) -> Any:
         if self.exc is not None:
@@ -69,7 +68,7 @@ class WorkerPool:
                  wait_budget: float = _WAIT_BUDGET) -> None:
         self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self.wait_budget = wait_budget
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
         self._idle = 0
@@ -104,7 +103,6 @@ class WorkerPool:
         with job.state:
             if job.done.acquire(blocking=False):
                 return cast(T, job.outcome())
-            job.loop = loop
             job.fut = fut = loop.create_future()
         await fut
         return cast(T, job.outcome())
@@ -113,8 +111,6 @@ class WorkerPool:
         jobs = self._jobs
         while True:
             job = jobs.get()
-            if job is None:
-                return
             try:
                 job.result = job.ctx.run(job.fn, *job.args, **job.kwargs)
             except BaseException as exc:  # handed to the awaiting coroutine
@@ -124,15 +120,15 @@ class WorkerPool:
                 self._unfinished -= 1
             with job.state:
                 job.done.release()
-                fut, loop = job.fut, job.loop
-            if fut is not None and loop is not None:
-                _wake(loop, fut)
-            del job, fut, loop
+                fut = job.fut
+            if fut is not None:
+                _wake(fut)
+            del job, fut
 
 
-def _wake(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any]) -> None:
+def _wake(fut: asyncio.Future[Any]) -> None:
     try:
-        loop.call_soon_threadsafe(_settle, fut)
+        fut.get_loop().call_soon_threadsafe(_settle, fut)
     except RuntimeError:
         pass  # the loop has closed: nobody is waiting any more
 

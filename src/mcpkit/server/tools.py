@@ -178,12 +178,8 @@ def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
         return value
     if is_content(value):
         return CallToolResult(content=value if isinstance(value, list) else [value])
-    output = spec.output
-    if output is not None and output.output_schema is not None:
-        structured = output.to_structured(value)
-        text = value if isinstance(value, str) else to_json_text(value)
-        return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
-    if value is None:
+    structured = spec.output.to_structured(value) if spec.output is not None else None
+    if structured is None and value is None:
         return CallToolResult(content=[])
     text = value if isinstance(value, str) else to_json_text(value)
-    return CallToolResult(content=[TextContent(text=text)])
+    return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
