@@ -12,6 +12,7 @@ builds the same one here, so one set of assertions judges every pairing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -202,6 +203,7 @@ class McpkitRecorder:
         self.urls: list[dict[str, Any]] = []
         self.completed: list[str] = []
         self.logs: list[list[Any]] = []
+        self._arrived = asyncio.Event()  # set whenever a notification has been recorded
 
     def sample(self, params: Any) -> dict[str, Any]:
         if params.tools:
@@ -284,19 +286,21 @@ class McpkitRecorder:
 
     def on_log(self, params: Any) -> None:
         self.logs.append([params.level, params.logger, params.data])
+        self._arrived.set()
 
     def on_notification(self, method: str, params: Any) -> None:
         if method == "notifications/elicitation/complete":
             self.completed.append(params.elicitation_id)
+            self._arrived.set()
 
-    @staticmethod
-    async def wait_until(done: Callable[[], bool]) -> None:
+    async def wait_until(self, done: Callable[[], bool]) -> None:
         """Wait, bounded, for notification callbacks, which the client runs as tasks of their
-        own; the assertions then judge whatever arrived."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + NOTIFICATION_WAIT
-        while not done() and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        own: woken by each recorded notification; the assertions then judge what arrived."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(NOTIFICATION_WAIT):
+                while not done():
+                    self._arrived.clear()
+                    await self._arrived.wait()
 
 
 def tool_json(result: Any) -> Any:
