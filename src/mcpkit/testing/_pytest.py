@@ -161,9 +161,25 @@ def mcp_server() -> NoReturn:
         "    @pytest.fixture\n    def mcp_server():\n        return server")
 
 
+def _require_our_runner(request: pytest.FixtureRequest, fixture: str) -> None:
+    """These fixtures only work in tests this plugin runs: fail at once, saying why, rather
+    than hand another plugin a value it cannot use (or a clock it never installs)."""
+    node = request.node
+    if not isinstance(node, pytest.Function):
+        return
+    if inspect.iscoroutinefunction(node.obj) and not _claimed_elsewhere(node):
+        return
+    raise pytest.UsageError(
+        f"{node.name}: the {fixture} fixture works in `async def` tests that mcpkit's plugin "
+        "runs, and this one is a plain `def` or is run by another async plugin (a marker for "
+        "pytest-asyncio, anyio or trio, or pytest-asyncio's auto mode); use "
+        "`async with connected(server)` or `run_with_fake_clock(...)` from mcpkit.testing")
+
+
 @pytest.fixture
-def mcp_client(mcp_server: Any) -> InLoop:
+def mcp_client(mcp_server: Any, request: pytest.FixtureRequest) -> InLoop:
     """A `Client` connected to `mcp_server` over the in-memory pair (closed after the test)."""
+    _require_our_runner(request, "mcp_client")
 
     def open_client() -> AbstractAsyncContextManager[Any]:
         from mcpkit.testing._pair import connected
@@ -174,8 +190,9 @@ def mcp_client(mcp_server: Any) -> InLoop:
 
 
 @pytest.fixture
-def mcp_raw_peer(mcp_server: Any) -> InLoop:
+def mcp_raw_peer(mcp_server: Any, request: pytest.FixtureRequest) -> InLoop:
     """A `RawPeer` speaking raw JSON-RPC to `mcp_server`, already initialized."""
+    _require_our_runner(request, "mcp_raw_peer")
 
     def open_peer() -> AbstractAsyncContextManager[Any]:
         from mcpkit.testing._pair import raw_session
@@ -186,9 +203,10 @@ def mcp_raw_peer(mcp_server: Any) -> InLoop:
 
 
 @pytest.fixture
-def fake_clock() -> Iterator[asyncio.AbstractEventLoop]:
+def fake_clock(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop]:
     """Run this async test on a `FakeClockLoop`: timers fire at once, in virtual time. The
     value is the loop (`fake_clock.time()`, `fake_clock.advance(seconds)`)."""
+    _require_our_runner(request, "fake_clock")
     from mcpkit.testing._clock import FakeClockLoop
 
     loop = FakeClockLoop()
