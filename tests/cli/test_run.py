@@ -63,6 +63,8 @@ async def test_run_finds_a_named_object_and_prints_go_to_stderr(tmp_path: Path) 
     ("def mcp(): pass\n", "", ["`mcp` in", "is a function (mcp)"]),
     ("import fractions\napp = fractions.Fraction(1, 3)\n", "",
      ["is a Fraction (from fractions)"]),
+    ("class MCPServer: pass\nserver = MCPServer()\n", "",
+     ["`server` in", "is an MCPServer (from srv), not an mcpkit Server"]),
     ("raise RuntimeError('no API key')\n", "",
      ["RuntimeError: no API key", "raised RuntimeError (traceback above)", "fix that error"]),
 ])

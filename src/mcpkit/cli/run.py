@@ -150,5 +150,8 @@ def _describe(obj: Any) -> str:
 
 
 def _a(noun: str) -> str:
-    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+    """The article: "an int", "a str", and for an acronym by its letter's sound: "an MCPServer"."""
+    acronym = noun[:2].isupper()
+    vowel_sound = noun[:1] in "AEFHILMNORSX" if acronym else noun[:1].lower() in "aeiou"
+    return f"an {noun}" if vowel_sound else f"a {noun}"
 
