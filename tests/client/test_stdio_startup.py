@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from mcpkit import Client, ConnectionClosed
+from mcpkit import Client, ConnectionClosed, StdioParameters
+from mcpkit.transports.stdio_client import StdioClientChannel
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")  # this checkout, not an installed one
 
 DYING_SERVERS = {
     "raises_at_import": ("raise RuntimeError('the database URL is not set')\n",
@@ -77,3 +81,29 @@ async def test_a_bare_python_runs_this_interpreter(tmp_path: Path, python: str) 
         async with Client([python, str(path)], stderr="devnull"):
             pass
     assert f"interpreter {sys.executable}" in str(caught.value)
+
+
+async def test_a_stuck_stderr_destination_never_blocks_the_client(tmp_path: Path) -> None:
+    # A host whose stderr is a pipe nobody reads: the tee drops past its bound instead of
+    # blocking the event loop or growing without limit.
+    path = tmp_path / "loud.py"
+    path.write_text(
+        "import sys\nsys.stderr.write('x' * 4_000_000 + '\\nlast words\\n')\nsys.stderr.flush()\n"
+        "from mcpkit import Server\nserver = Server('loud')\n"
+        "@server.tool()\ndef hi() -> str:\n    return 'hi'\nserver.run()\n")
+    read_end, write_end = os.pipe()
+    try:
+        params = StdioParameters(sys.executable, [str(path)], stderr=write_end,
+                                 env={"PYTHONPATH": SRC})
+        async with Client(params) as client:
+            assert (await client.call_tool("hi")).text == "hi"
+            channel = client.connection.channel
+            assert isinstance(channel, StdioClientChannel)
+            forward = channel._forward  # the tee's own counters: what was held, what dropped
+            assert forward is not None
+            assert forward.dropped > 2_000_000
+            assert forward.pending <= 1024 * 1024
+            assert "last words" in channel.stderr_tail()
+    finally:
+        os.close(read_end)  # the forwarding thread's blocked write fails, and it ends
+        os.close(write_end)

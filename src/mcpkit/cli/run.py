@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["find_server", "load_file", "load_module", "run"]
 
@@ -61,24 +62,22 @@ def load_module(dotted: str) -> Any:
     directory goes on sys.path first, as `python -m` does."""
     sys.path.insert(0, str(Path.cwd()))
     try:
-        importlib.util.find_spec(dotted)
-    except ModuleNotFoundError as exc:  # a parent package is missing
-        _no_such_module(dotted, exc.name)
-    except ValueError:
-        pass
-    else:
         if importlib.util.find_spec(dotted) is None:
             _no_such_module(dotted, dotted)
+    except ModuleNotFoundError as exc:  # a parent package is missing
+        _no_such_module(dotted, exc.name)
+    except ValueError:  # "mcpkit run .x": not a module name; the import says so below
+        pass
     return _import_user_code(dotted, lambda: importlib.import_module(dotted))
 
 
-def _no_such_module(dotted: str, missing: str | None) -> None:
+def _no_such_module(dotted: str, missing: str | None) -> NoReturn:
     raise SystemExit(f"mcpkit run: no such file or module: {dotted} (cannot find {missing!r} "
                      f"from {Path.cwd()}); give a FILE.py path, or run from the folder that "
                      "holds the package")
 
 
-def _import_user_code(what: str, load: Any) -> Any:
+def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
     """Run the user's module; if it raises, show its traceback and say where it came from."""
     try:
         return load()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import shlex
@@ -43,6 +44,8 @@ __all__ = [
 #: "devnull"), or a file object or descriptor. Whatever the choice, it is read through a pipe
 #: and its last lines are kept, so an error about the server's death can say why it died.
 StderrOption = Literal["inherit", "capture", "devnull"] | IO[Any] | int
+
+logger = logging.getLogger("mcpkit.client")
 
 _POSIX_ENVIRONMENT: Final = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
 _WINDOWS_ENVIRONMENT: Final = (
@@ -128,9 +131,18 @@ class _StderrForwarder:
         self._thread: threading.Thread | None = None
         self.dropped = 0
 
+    @property
+    def pending(self) -> int:
+        """Bytes fed and not yet written (at most `_FORWARD_LIMIT`)."""
+        with self._lock:
+            return self._pending
+
     def feed(self, data: bytes) -> None:
         with self._lock:
             if self._pending + len(data) > _FORWARD_LIMIT:
+                if not self.dropped:
+                    logger.warning("the server's stderr is written more slowly than it "
+                                   "arrives; dropping it past 1 MiB (its tail is kept)")
                 self.dropped += len(data)
                 return
             self._pending += len(data)
