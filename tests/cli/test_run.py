@@ -65,6 +65,8 @@ async def test_run_finds_a_named_object_and_prints_go_to_stderr(tmp_path: Path) 
      ["is a Fraction (from fractions)"]),
     ("class MCPServer: pass\nserver = MCPServer()\n", "",
      ["`server` in", "is an MCPServer (from srv), not an mcpkit Server"]),
+    ("server = Server('bare')\nserver.run()\n", "",
+     ["calls server.run() while it is imported", "if __name__ == \"__main__\":"]),
     ("raise RuntimeError('no API key')\n", "",
      ["RuntimeError: no API key", "raised RuntimeError (traceback above)", "fix that error"]),
 ])

@@ -84,7 +84,15 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
     except SystemExit:
         raise
     except BaseException as exc:
+        from mcpkit.errors import TransportError
+
         traceback.print_exc(file=sys.stderr)
+        # The words of _take_process_stdio's refusal (stdio_server.py): the stdio was taken
+        # by run() above, so a second taker is the user's own server.run() at import time.
+        if isinstance(exc, TransportError) and "stdio is already used" in str(exc):
+            raise SystemExit(f"mcpkit run: {what} calls server.run() while it is imported, but "
+                             "`mcpkit run` serves the Server itself: put that call under "
+                             "`if __name__ == \"__main__\":`") from None
         raise SystemExit(f"mcpkit run: importing {what} raised {type(exc).__name__} (traceback "
                          "above); fix that error in your code and run again") from None
 
