@@ -3,6 +3,11 @@ test's loop, explains misuse, and leaves tests marked for other async plugins al
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -149,3 +154,13 @@ def test_tests_for_anyio_are_left_to_it(pytester: pytest.Pytester) -> None:
             await asyncio.sleep(0.3)  # past mcpkit's bound: passes only if anyio runs it
     """)
     pytester.runpytest(*PLUGIN).assert_outcomes(passed=1)
+
+
+def test_loading_the_plugin_stays_cheap() -> None:
+    # pytest loads it in every run wherever mcpkit is installed.
+    code = ("import sys, mcpkit.testing._pytest; print(','.join(m for m in sys.modules if "
+            "m.startswith(('mcpkit.server', 'mcpkit.client', 'mcpkit.runtime', 'msgspec'))))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60, env=env).stdout.strip()
+    assert loaded == ""
