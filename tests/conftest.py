@@ -1,27 +1,21 @@
-"""Test support: `async def` tests run in a fresh event loop, each bounded in time."""
+"""Test support: mcpkit's own pytest plugin runs the `async def` tests (each in a fresh event
+loop, bounded at 30 s: the plugin's default), and pytester tests the plugin itself."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from typing import Any
-
-import pytest
-
-TEST_TIMEOUT = 30.0  # seconds; a bound on hangs, not a performance assertion
+import importlib.metadata
+import os
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    fn = pyfuncitem.obj
-    if not inspect.iscoroutinefunction(fn):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    kwargs: dict[str, Any] = {name: pyfuncitem.funcargs[name] for name in names}
+def _plugin_comes_from_the_entry_point() -> bool:
+    """Whether pytest already loads mcpkit's plugin (an install that declares `pytest11`);
+    loading it twice under two names is an error."""
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return False
+    return any(ep.value == "mcpkit.testing._pytest"
+               for ep in importlib.metadata.entry_points(group="pytest11"))
 
-    async def bounded() -> None:
-        async with asyncio.timeout(TEST_TIMEOUT):
-            await fn(**kwargs)
 
-    asyncio.run(bounded())
-    return True
+pytest_plugins = ["pytester"]
+if not _plugin_comes_from_the_entry_point():
+    pytest_plugins.append("mcpkit.testing._pytest")

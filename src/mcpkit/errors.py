@@ -1,8 +1,10 @@
 """One exception tree for mcpkit, rooted at McpkitError.
 
 `McpError` maps one-to-one to a JSON-RPC error object; the wire codes live in
-`mcpkit.protocol.codes`. Transport failures and protocol misuse have their own branches so
-callers can tell who is at fault (in the manner of h11's Local/RemoteProtocolError).
+`mcpkit.protocol.codes`. Misuse caught before anything is sent (`LocalProtocolError`) and
+transport failures (`TransportError`) are siblings of `McpError`, not kinds of it: they never
+crossed the wire, so they have no code, and a handler that lets one escape must not answer
+the peer with an invented code that blames it. Catch `McpkitError` for all of them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ __all__ = [
     "McpError",
     "McpkitError",
     "PeerError",
-    "RemoteProtocolError",
-    "RequestCancelled",
     "RequestTimeout",
     "ToolError",
     "TransportError",
@@ -95,16 +95,13 @@ class ElicitationContentInvalid(ToolError):
     """
 
 
-class RequestCancelled(McpkitError):
-    """The request was cancelled (by us, by the peer, or because the session ended)."""
-
-
 class LocalProtocolError(McpkitError):
-    """We were asked to do something the protocol does not allow (our caller's fault)."""
+    """We were asked to do something the protocol does not allow (our caller's fault),
+    such as a request whose capability the peer never declared; nothing was sent.
 
-
-class RemoteProtocolError(McpkitError):
-    """The peer broke the protocol (its fault)."""
+    Not an `McpError`: inside a tool it becomes an `isError` result the model can read
+    rather than a protocol error with a made-up code.
+    """
 
 
 class TransportError(McpkitError):

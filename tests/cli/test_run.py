@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,21 @@ from mcpkit import Client, StdioParameters
 
 REPO = Path(__file__).resolve().parents[2]
 MCPKIT = [sys.executable, "-m", "mcpkit"]
+ENV = {"PYTHONPATH": str(REPO / "src")}  # this checkout's mcpkit, not an installed one
+
+
+def mcpkit_run(*args: str, cwd: Path | None = None) -> StdioParameters:
+    return StdioParameters(sys.executable, ["-m", "mcpkit", "run", *args], env=ENV,
+                           cwd=None if cwd is None else str(cwd))
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MCPKIT, *args], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, env={**os.environ, **ENV})
 
 
 async def test_run_serves_the_example_over_stdio() -> None:
-    async with Client([*MCPKIT, "run", str(REPO / "examples" / "tools.py")]) as client:
+    async with Client(mcpkit_run(str(REPO / "examples" / "tools.py"))) as client:
         assert client.server_info.name == "tools-example"
         result = await client.call_tool("add", {"a": 40, "b": 2})
         assert result.structured_content == {"result": 42}
@@ -35,34 +47,46 @@ async def test_run_finds_a_named_object_and_prints_go_to_stderr(tmp_path: Path) 
         "def hello() -> str:\n"
         "    print('this goes to stderr, not into the protocol stream')\n"
         "    return 'hi'\n"))
-    async with Client([*MCPKIT, "run", f"{path}:second"], stderr="capture") as client:
+    async with Client(mcpkit_run(f"{path}:second")) as client:
         assert client.server_info.name == "second"
         assert (await client.call_tool("hello")).content[0].text == "hi"
 
 
-@pytest.mark.parametrize(("body", "target_suffix", "message"), [
-    ("x = 1\n", "", "no Server found"),
-    ("a = Server('a')\nb = Server('b')\n", "", "several Servers"),
-    ("a = Server('a')\n", ":nope", "no object named 'nope'"),
-    ("a = 5\n", ":a", "not a Server"),
+@pytest.mark.parametrize(("body", "target_suffix", "messages"), [
+    ("x = 1\n", "", ["defines no mcpkit Server", "server = Server("]),
+    ("a = Server('a')\nb = Server('b')\n", "", ["several Servers (a, b)", "srv.py:a"]),
+    ("a = Server('a')\n", ":nope", ["no object named 'nope'", "its Servers: a"]),
+    ("a = 5\n", ":a", ["'a' in", "is an int (5), not an mcpkit Server", "defines no"]),
+    ("server = 'oops'\n", "", ["`server` in", "is a str ('oops'), not an mcpkit Server",
+                                "server = Server("]),
+    ("class server: pass\n", "", ["is the class srv.server (an instance is needed)"]),
+    ("def mcp(): pass\n", "", ["`mcp` in", "is a function (mcp)"]),
+    ("import fractions\napp = fractions.Fraction(1, 3)\n", "",
+     ["is a Fraction (from fractions)"]),
+    ("class MCPServer: pass\nserver = MCPServer()\n", "",
+     ["`server` in", "is an MCPServer (from srv), not an mcpkit Server"]),
+    ("server = Server('bare')\nserver.run()\n", "",
+     ["calls server.run() while it is imported", "if __name__ == \"__main__\":"]),
+    ("raise RuntimeError('no API key')\n", "",
+     ["RuntimeError: no API key", "raised RuntimeError (traceback above)", "fix that error"]),
 ])
 def test_run_explains_what_is_wrong(tmp_path: Path, body: str, target_suffix: str,
-                                    message: str) -> None:
+                                    messages: list[str]) -> None:
     path = write(tmp_path, body)
-    done = subprocess.run([*MCPKIT, "run", f"{path}{target_suffix}"], capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    done = run_cli("run", f"{path}{target_suffix}")
     assert done.returncode != 0
-    assert message in done.stderr
+    for message in messages:
+        assert message in done.stderr
     assert done.stdout == ""
 
 
-def test_run_a_missing_file_and_version() -> None:
-    done = subprocess.run([*MCPKIT, "run", "/no/such/file.py"], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode != 0 and "no such file" in done.stderr
-    version = subprocess.run([*MCPKIT, "--version"], capture_output=True, text=True,
-                             timeout=60, check=True)
-    assert version.stdout.startswith("mcpkit ")
+def test_run_a_missing_file_a_folder_and_version(tmp_path: Path) -> None:
+    done = run_cli("run", "/no/such/file.py")
+    assert done.returncode != 0 and "/no/such/file.py does not exist" in done.stderr
+    done = run_cli("run", f"{tmp_path}")
+    assert done.returncode != 0 and "is a folder, not a file" in done.stderr
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("mcpkit ")
 
 
 async def test_run_an_importable_module(tmp_path: Path) -> None:
@@ -70,13 +94,11 @@ async def test_run_an_importable_module(tmp_path: Path) -> None:
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "srv.py").write_text("from mcpkit import Server\napp = Server('from-module')\n")
-    params = StdioParameters(command=sys.executable, args=["-m", "mcpkit", "run", "mypkg.srv"],
-                             cwd=str(tmp_path))
-    async with Client(params) as client:
+    async with Client(mcpkit_run("mypkg.srv", cwd=tmp_path)) as client:
         assert client.server_info.name == "from-module"
 
 
 def test_run_an_unknown_module() -> None:
-    done = subprocess.run([*MCPKIT, "run", "no_such_module_7f3a.server"], capture_output=True,
-                          text=True, timeout=60)
+    done = run_cli("run", "no_such_module_7f3a.server")
     assert done.returncode != 0 and "no such file or module" in done.stderr
+    assert "'no_such_module_7f3a'" in done.stderr

@@ -4,38 +4,112 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-__all__ = ["find_server", "load_file", "load_module"]
+__all__ = ["find_server", "load_file", "load_module", "run"]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
+_HOW_TO_MAKE_ONE = "create one with `from mcpkit import Server` and `server = Server('my-server')`"
+
+
+def run(target: str) -> None:
+    """Take the process's stdio, import the target, find its Server and serve it.
+
+    The stdio is taken BEFORE the user's code is imported (spec: basic/transports, stdio:
+    the server writes nothing but MCP messages to stdout), so a `print()` at import time, a
+    logging handler made on `sys.stdout`, or a child process started there all write to
+    stderr; the protocol keeps private duplicates of fds 0 and 1.
+    """
+    from mcpkit.transports.stdio_server import _take_process_stdio
+
+    in_fd, out_fd = _take_process_stdio(True, True)
+    assert isinstance(in_fd, int) and isinstance(out_fd, int)  # both taken: descriptors
+    path_text, _, name = target.partition(":")
+    path = Path(path_text)
+    if path_text.endswith(".py") or path.exists():
+        module = load_file(path)
+    else:
+        module = load_module(path_text)
+    server = find_server(module, name or None)
+    from mcpkit.cli._serve import serve_taken_stdio
+
+    serve_taken_stdio(server, in_fd, out_fd)
 
 
 def load_file(path: Path) -> Any:
     """Import a Python file as a module named after it (its folder goes on sys.path)."""
     if not path.is_file():
-        raise SystemExit(f"mcpkit run: no such file: {path}")
+        where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise SystemExit(f"mcpkit run: {path} {what}{where}; give the path of a .py file "
+                         "that defines a Server")
     sys.path.insert(0, str(path.parent.resolve()))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"mcpkit run: cannot import {path}")
+        raise SystemExit(f"mcpkit run: Python cannot import {path}; give a .py file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
+    loader = spec.loader
+    _import_user_code(str(path), lambda: loader.exec_module(module))
     return module
+
+
+def load_module(dotted: str) -> Any:
+    """Import an installed module by its dotted name (`mypackage.server`); the current
+    directory goes on sys.path first, as `python -m` does."""
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        if importlib.util.find_spec(dotted) is None:
+            _no_such_module(dotted, dotted)
+    except ModuleNotFoundError as exc:  # a parent package is missing
+        _no_such_module(dotted, exc.name)
+    except ValueError:  # "mcpkit run .x": not a module name; the import says so below
+        pass
+    return _import_user_code(dotted, lambda: importlib.import_module(dotted))
+
+
+def _no_such_module(dotted: str, missing: str | None) -> NoReturn:
+    raise SystemExit(f"mcpkit run: no such file or module: {dotted} (cannot find {missing!r} "
+                     f"from {Path.cwd()}); give a FILE.py path, or run from the folder that "
+                     "holds the package")
+
+
+def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
+    """Run the user's module; if it raises, show its traceback and say where it came from."""
+    try:
+        return load()
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        from mcpkit.errors import TransportError
+
+        traceback.print_exc(file=sys.stderr)
+        # The words of _take_process_stdio's refusal (stdio_server.py): the stdio was taken
+        # by run() above, so a second taker is the user's own server.run() at import time.
+        if isinstance(exc, TransportError) and "stdio is already used" in str(exc):
+            raise SystemExit(f"mcpkit run: {what} calls server.run() while it is imported, but "
+                             "`mcpkit run` serves the Server itself: put that call under "
+                             "`if __name__ == \"__main__\":`") from None
+        raise SystemExit(f"mcpkit run: importing {what} raised {type(exc).__name__} (traceback "
+                         "above); fix that error in your code and run again") from None
 
 
 def find_server(module: Any, name: str | None) -> Any:
     """The Server named `name`, or the one in a variable called server, mcp or app."""
     from mcpkit.server.server import Server
 
+    where = getattr(module, "__file__", None) or module.__name__
     if name is not None:
-        obj = getattr(module, name, None)
-        if obj is None:
-            raise SystemExit(f"mcpkit run: {module.__file__} has no object named {name!r}")
+        if not hasattr(module, name):
+            raise SystemExit(f"mcpkit run: {where} has no object named {name!r}"
+                             f"{_servers_hint(module, Server)}")
+        obj = getattr(module, name)
         if not isinstance(obj, Server):
-            raise SystemExit(f"mcpkit run: {name!r} is a {type(obj).__name__}, not a Server")
+            raise SystemExit(f"mcpkit run: {name!r} in {where} is {_describe(obj)}, not an "
+                             f"mcpkit Server{_servers_hint(module, Server)}")
         return obj
     for candidate in _CONVENTIONAL_NAMES:
         obj = getattr(module, candidate, None)
@@ -45,30 +119,46 @@ def find_server(module: Any, name: str | None) -> Any:
     if len(found) == 1:
         return getattr(module, found[0])
     if found:
-        raise SystemExit(f"mcpkit run: several Servers in {module.__file__} ({', '.join(found)});"
-                         f" name one: FILE.py:{found[0]}")
-    raise SystemExit(f"mcpkit run: no Server found in {module.__file__}; name it `server`, "
-                     "`mcp` or `app`, or give FILE.py:object")
+        raise SystemExit(f"mcpkit run: {where} has several Servers ({', '.join(found)}); "
+                         f"name the one to serve: mcpkit run {where}:{found[0]}")
+    raise SystemExit(_no_server_message(module, where))
 
 
-def run(target: str) -> None:
-    path_text, _, name = target.partition(":")
-    path = Path(path_text)
-    if path_text.endswith(".py") or path.exists():
-        module = load_file(path)
-    else:
-        module = load_module(path_text)
-    server = find_server(module, name or None)
-    server.run()
+def _no_server_message(module: Any, where: str) -> str:
+    for candidate in _CONVENTIONAL_NAMES:
+        if hasattr(module, candidate):
+            obj = getattr(module, candidate)
+            return (f"mcpkit run: `{candidate}` in {where} is {_describe(obj)}, not an mcpkit "
+                    f"Server; {_HOW_TO_MAKE_ONE}")
+    return (f"mcpkit run: {where} defines no mcpkit Server (looked for `server`, `mcp`, `app` "
+            f"and any Server object); {_HOW_TO_MAKE_ONE}, or name it: FILE.py:object")
 
 
-def load_module(dotted: str) -> Any:
-    """Import an installed module by its dotted name (`mypackage.server`); the current
-    directory goes on sys.path first, as `python -m` does."""
-    sys.path.insert(0, str(Path.cwd()))
-    try:
-        return importlib.import_module(dotted)
-    except ModuleNotFoundError as exc:
-        if exc.name and dotted.startswith(exc.name):
-            raise SystemExit(f"mcpkit run: no such file or module: {dotted}") from None
-        raise
+def _servers_hint(module: Any, server_type: type) -> str:
+    found = [k for k, v in vars(module).items() if isinstance(v, server_type)]
+    if found:
+        return f"; its Servers: {', '.join(found)}"
+    return f"; it defines no mcpkit Server: {_HOW_TO_MAKE_ONE}"
+
+
+def _describe(obj: Any) -> str:
+    """`a Foo (from package.module)` for a value the user may not have meant."""
+    kind = type(obj)
+    if isinstance(obj, type):
+        return f"the class {obj.__module__}.{obj.__qualname__} (an instance is needed)"
+    if kind.__module__ == "builtins" and not callable(obj):
+        shown = repr(obj)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        return f"{_a(kind.__name__)} ({shown})"
+    if callable(obj) and hasattr(obj, "__name__") and not hasattr(obj, "__self__"):
+        return f"a function ({obj.__name__}); a Server object is needed"
+    return f"{_a(kind.__qualname__)} (from {kind.__module__})"
+
+
+def _a(noun: str) -> str:
+    """The article: "an int", "a str", and for an acronym by its letter's sound: "an MCPServer"."""
+    acronym = noun[:2].isupper()
+    vowel_sound = noun[:1] in "AEFHILMNORSX" if acronym else noun[:1].lower() in "aeiou"
+    return f"an {noun}" if vowel_sound else f"a {noun}"
+

@@ -50,8 +50,9 @@ class Client(FeatureCalls):
 
     Args:
         target: a `Server` (served in-process over the in-memory pair), a command as a list
-            of strings (`["python", "server.py"]`, run over stdio), a path to a `.py` file,
-            or `StdioParameters` for full control of the subprocess.
+            of strings (`["python", "server.py"]`, run over stdio; a bare `python` or
+            `python3` means `sys.executable`), a path to a `.py` file, or `StdioParameters`
+            for full control of the subprocess.
         name, version, client_info: the `clientInfo` sent at initialize.
         sampling_handler: answers `sampling/createMessage`; declares `sampling`.
         sampling_tools: also declare `sampling.tools` (SEP-1577).
@@ -63,8 +64,9 @@ class Client(FeatureCalls):
         timeout: default seconds for each request (None waits forever).
         init_timeout: seconds the initialize handshake may take.
         protocol_version: the revision to ask for (the server may answer an older one).
-        stderr: for commands: "inherit", "capture" (kept for error messages), "devnull",
-            or a file.
+        stderr: for commands, where the server's stderr is forwarded: "inherit" (our
+            stderr), a file or descriptor, or nowhere ("devnull", "capture"). Its last
+            lines are kept whatever the setting and quoted when the server dies.
         max_message_size: bytes; larger messages from the server are refused.
 
     Handlers may be sync or async and may return result structs or dicts of their shape.

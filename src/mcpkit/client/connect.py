@@ -23,6 +23,9 @@ class InProcessServer(Protocol):
 
 Target = Any  # InProcessServer | Sequence[str] | StdioParameters | str
 
+#: A command list or string starting with one of these runs with `sys.executable`.
+_BARE_PYTHON = frozenset({"python", "python3"})
+
 
 async def open_target(target: Target, *, stderr: Any = "inherit",
                       max_message_size: int | None = None
@@ -43,7 +46,12 @@ async def open_target(target: Target, *, stderr: Any = "inherit",
     if isinstance(target, Sequence) and not isinstance(target, str):
         argv = [str(a) for a in target]
         if not argv:
-            raise ValueError("the command list is empty")
+            raise ValueError("the command list is empty; give one such as "
+                             "['python', 'server.py']")
+        if argv[0] in _BARE_PYTHON:
+            # Whatever `python` is first on PATH is rarely the interpreter that has mcpkit
+            # and the server's dependencies installed; ours is (documented in client.md).
+            argv[0] = sys.executable
         options: dict[str, Any] = {}
         if max_message_size is not None:
             options["max_message_size"] = max_message_size
@@ -51,8 +59,9 @@ async def open_target(target: Target, *, stderr: Any = "inherit",
     if isinstance(target, StdioParameters):
         channel = await open_stdio_client_channel(target)
         return channel, channel.aclose
-    raise TypeError(f"cannot connect to {target!r}: give a Server, a command list such as "
-                    "['python', 'server.py'], or StdioParameters")
+    raise TypeError(f"cannot connect to {target!r} (a {type(target).__name__}): give an "
+                    "mcpkit Server, a command list such as ['python', 'server.py'], a path "
+                    "to a .py file, or StdioParameters")
 
 
 async def _open_in_process(server: InProcessServer

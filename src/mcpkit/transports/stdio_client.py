@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import queue
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any, Final, Literal, cast
 
 import msgspec
@@ -37,9 +40,12 @@ __all__ = [
     "open_stdio_client_channel",
 ]
 
-#: Where the server's stderr goes: our own stderr ("inherit"), a bounded in-memory tail that
-#: error messages quote ("capture"), nowhere ("devnull"), or a file object or descriptor.
+#: Where the server's stderr goes: our own stderr ("inherit"), nowhere else ("capture" and
+#: "devnull"), or a file object or descriptor. Whatever the choice, it is read through a pipe
+#: and its last lines are kept, so an error about the server's death can say why it died.
 StderrOption = Literal["inherit", "capture", "devnull"] | IO[Any] | int
+
+logger = logging.getLogger("mcpkit.client")
 
 _POSIX_ENVIRONMENT: Final = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
 _WINDOWS_ENVIRONMENT: Final = (
@@ -60,8 +66,9 @@ _WINDOWS_ENVIRONMENT: Final = (
 _EXIT_GRACE: Final = 1.0  # seconds between exit and end of stdout we wait for the other
 _KILL_TIMEOUT: Final = 5.0  # seconds to wait for the exit after SIGKILL
 _RELEASE_TIMEOUT: Final = 2.0  # seconds to wait for the pipes to close at the very end
-_TAIL_BYTES: Final = 8 * 1024
+_TAIL_BYTES: Final = 4 * 1024
 _TAIL_LINES: Final = 20
+_FORWARD_LIMIT: Final = 1024 * 1024  # bytes of stderr waiting to be forwarded before we drop
 
 
 class StdioParameters(msgspec.Struct, frozen=True):
@@ -111,23 +118,80 @@ class _StderrTail:
         return "\n".join(text.rstrip().splitlines()[-_TAIL_LINES:])
 
 
+class _StderrForwarder:
+    """Copies the server's stderr to where the user asked, from a thread of its own: a slow
+    or stuck destination (a full pipe nobody reads) never blocks the event loop. Past
+    `_FORWARD_LIMIT` bytes waiting, chunks are dropped (the tail still has them)."""
+
+    def __init__(self, write: Callable[[bytes], None]) -> None:
+        self._write = write
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        """Bytes fed and not yet written (at most `_FORWARD_LIMIT`)."""
+        with self._lock:
+            return self._pending
+
+    def feed(self, data: bytes) -> None:
+        with self._lock:
+            if self._pending + len(data) > _FORWARD_LIMIT:
+                if not self.dropped:
+                    logger.warning("the server's stderr is written more slowly than it "
+                                   "arrives; dropping it past 1 MiB (its tail is kept)")
+                self.dropped += len(data)
+                return
+            self._pending += len(data)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mcpkit-stderr",
+                                            daemon=True)
+            self._thread.start()
+        self._queue.put(data)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+
+    async def wait_drained(self, timeout: float) -> None:
+        """Wait (bounded, off the loop) until what was fed before `close` is written."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            await asyncio.get_running_loop().run_in_executor(None, thread.join, timeout)
+
+    def _run(self) -> None:
+        failed = False
+        while (data := self._queue.get()) is not None:
+            if not failed:
+                try:
+                    self._write(data)
+                except (OSError, ValueError):  # the destination was closed: keep draining
+                    failed = True
+            with self._lock:
+                self._pending -= len(data)
+
+
 class _ServerProcessProtocol(asyncio.SubprocessProtocol):
-    """Routes the child's pipes: stdout to the line buffer, stderr to the tail."""
+    """Routes the child's pipes: stdout to the line buffer, stderr to the tail (and on to
+    where the user asked)."""
 
     # Read by asyncio.subprocess.Process, which we build over this protocol.
     stdin = stdout = stderr = None
 
-    def __init__(self, lines: LineBuffer, flow: FlowControl, tail: _StderrTail | None) -> None:
+    def __init__(self, lines: LineBuffer, flow: FlowControl, tail: _StderrTail,
+                 forward: _StderrForwarder | None) -> None:
         loop = asyncio.get_running_loop()
         self.lines = lines
         self.flow = flow
         self.tail = tail
+        self.forward = forward
         self.exited: asyncio.Future[None] = loop.create_future()
         self.stderr_done: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()
         self._grace: asyncio.TimerHandle | None = None
-        if tail is None:
-            self.stderr_done.set_result(None)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         pipe = cast(asyncio.SubprocessTransport, transport).get_pipe_transport(1)
@@ -137,8 +201,10 @@ class _ServerProcessProtocol(asyncio.SubprocessProtocol):
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
         if fd == 1:
             self.lines.feed(cast(bytes, data))
-        elif fd == 2 and self.tail is not None:
+        elif fd == 2:
             self.tail.feed(cast(bytes, data))
+            if self.forward is not None:
+                self.forward.feed(cast(bytes, data))
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
         if fd == 0:
@@ -146,7 +212,13 @@ class _ServerProcessProtocol(asyncio.SubprocessProtocol):
         elif fd == 1:
             self.lines.feed_eof()
         elif fd == 2:
-            _settle(self.stderr_done)
+            self._stderr_ended()
+
+    def _stderr_ended(self) -> None:
+        _settle(self.stderr_done)
+        if self.forward is not None:
+            self.forward.close()
+            self.forward = None
 
     def process_exited(self) -> None:
         _settle(self.exited)
@@ -166,7 +238,8 @@ class _ServerProcessProtocol(asyncio.SubprocessProtocol):
             self._grace.cancel()
         self.lines.feed_eof()
         self.flow.connection_lost()
-        for fut in (self.exited, self.stderr_done, self.finished):
+        self._stderr_ended()
+        for fut in (self.exited, self.finished):
             _settle(fut)
 
 
@@ -190,6 +263,7 @@ class StdioClientChannel:
         self._lines = protocol.lines
         self._flow = protocol.flow
         self._tail = protocol.tail
+        self._forward = protocol.forward
         stdin = transport.get_pipe_transport(0)
         assert isinstance(stdin, asyncio.WriteTransport)
         self._stdin = stdin
@@ -204,8 +278,8 @@ class StdioClientChannel:
         return self._transport.get_returncode()
 
     def stderr_tail(self) -> str:
-        """The last lines the server wrote to stderr ("" unless stderr="capture")."""
-        return self._tail.text() if self._tail is not None else ""
+        """The last lines (at most 4 KiB) the server wrote to stderr, whatever `stderr` says."""
+        return self._tail.text()
 
     # --------------------------------------------------------------- messages
 
@@ -221,15 +295,15 @@ class StdioClientChannel:
     async def send(self, data: bytes) -> None:
         stdin = self._stdin
         if self._closing or stdin.is_closing():
-            raise ConnectionClosed(self._write_failure())
+            raise ConnectionClosed(await self._write_failure())
         stdin.write(data + b"\n")
         if stdin.is_closing():  # the write failed (EPIPE): the transport is already closing
-            raise ConnectionClosed(self._write_failure())
+            raise ConnectionClosed(await self._write_failure())
         flow = self._flow
         if flow.paused:
             await flow.drain()
             if flow.lost:
-                raise ConnectionClosed(self._write_failure())
+                raise ConnectionClosed(await self._write_failure())
 
     # ------------------------------------------------------------ descriptions
 
@@ -263,12 +337,20 @@ class StdioClientChannel:
             message += f"; the last lines of its stderr:\n{tail}"
         return message
 
-    def _write_failure(self) -> str:
+    async def _write_failure(self) -> str:
         if self._closing:
             return "the stdio channel was closed"
+        # A server that died at start-up breaks the pipe before its exit is reported: wait
+        # (bounded) for the exit and its last stderr lines, which say why it died.
+        protocol = self._protocol
+        await asyncio.wait((protocol.exited, protocol.stderr_done), timeout=_EXIT_GRACE)
         if self.returncode is not None:
             return self._describe_end()
-        return f"cannot write to the server process {self._name()}: its stdin is closed"
+        message = f"cannot write to the server process {self._name()}: its stdin is closed"
+        tail = self.stderr_tail()
+        if tail:
+            message += f"; the last lines of its stderr:\n{tail}"
+        return message
 
     # ---------------------------------------------------------------- shutdown
 
@@ -289,6 +371,8 @@ class StdioClientChannel:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(_RELEASE_TIMEOUT):
                 await asyncio.shield(self._protocol.finished)
+        if self._forward is not None and self._protocol.stderr_done.done():
+            await self._forward.wait_drained(_RELEASE_TIMEOUT)
 
     async def _stop_process(self) -> None:
         self._stdin.close()
@@ -322,19 +406,43 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-def _stderr_target(option: StderrOption) -> tuple[Any, _StderrTail | None]:
+def _stderr_forwarder(option: StderrOption) -> _StderrForwarder | None:
+    """Where to copy the server's stderr to (None: nowhere; the tail is kept either way)."""
     if isinstance(option, str):
         if option == "inherit":
-            return None, None
-        if option == "capture":
-            return subprocess.PIPE, _StderrTail()
-        if option == "devnull":
-            return subprocess.DEVNULL, None
+            return _StderrForwarder(_fd_writer(2))
+        if option in ("capture", "devnull"):
+            return None
         raise ValueError(
             f"stderr must be 'inherit', 'capture', 'devnull', a file or a "
             f"file descriptor, not {option!r}"
         )
-    return option, None
+    if isinstance(option, int):
+        return _StderrForwarder(_fd_writer(option))
+    try:
+        return _StderrForwarder(_fd_writer(option.fileno()))
+    except (OSError, ValueError, AttributeError):  # no descriptor (io.StringIO, say)
+        return _StderrForwarder(_object_writer(option))
+
+
+def _fd_writer(fd: int) -> Callable[[bytes], None]:
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+
+    return write
+
+
+def _object_writer(target: IO[Any]) -> Callable[[bytes], None]:
+    def write(data: bytes) -> None:
+        try:
+            target.write(data)
+        except TypeError:  # a text stream
+            target.write(data.decode("utf-8", errors="replace"))
+        target.flush()
+
+    return write
 
 
 def _start_failure(params: StdioParameters, exc: OSError) -> TransportError:
@@ -358,17 +466,17 @@ async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChann
     command = params.command
     if sys.platform == "win32":  # CreateProcess does not search PATH for .cmd/.bat files
         command = shutil.which(command, path=env.get("PATH")) or command
-    stderr, tail = _stderr_target(params.stderr)
+    forward = _stderr_forwarder(params.stderr)
     lines = LineBuffer(params.max_message_size)
     flow = FlowControl()
     try:
         transport, protocol = await loop.subprocess_exec(
-            lambda: _ServerProcessProtocol(lines, flow, tail),
+            lambda: _ServerProcessProtocol(lines, flow, _StderrTail(), forward),
             command,
             *params.args,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=stderr,
+            stderr=subprocess.PIPE,
             env=env,
             cwd=params.cwd,
         )

@@ -181,14 +181,18 @@ Source = int | IO[Any]  # our own descriptor, or a file object without a usable 
 
 
 def _take_process_stdio(take_in: bool, take_out: bool) -> tuple[Source, Source]:
-    """Duplicate fds 0 and 1 for the protocol; point fd 0 at the null device, fd 1 at stderr."""
+    """Duplicate fds 0 and 1 for the protocol; point fd 0 at the null device, fd 1 at stderr.
+
+    Order matters for fd 1 (spec: basic/transports, stdio: nothing but MCP messages on
+    stdout): text printed before this call (at import time, say) usually still sits in
+    `sys.stdout`'s buffer, so the protocol's copy is taken first, fd 1 is pointed at stderr,
+    and only then is that buffer flushed, onto stderr.
+    """
     global _process_stdio_taken
     if not (take_in or take_out):
         return -1, -1
     if _process_stdio_taken:
         raise TransportError("this process's stdio is already used by an mcpkit channel")
-    if take_out:
-        _flush_python_stdout()
     in_fd = _dup_std(0) if take_in else -1
     try:
         out_fd = _dup_std(1) if take_out else -1
@@ -203,18 +207,22 @@ def _take_process_stdio(take_in: bool, take_out: bool) -> tuple[Source, Source]:
     return in_fd, out_fd
 
 
-def _flush_python_stdout() -> None:
-    for stream in (sys.stdout, sys.__stdout__):
+def _flush_python_stdout(streams: tuple[IO[str] | None, ...]) -> None:
+    for stream in streams:
         if stream is not None:
             with contextlib.suppress(Exception):
                 stream.flush()
 
 
 def _point_stdout_at_stderr() -> None:
+    """Point fd 1 and `sys.stdout` at stderr, then flush what Python still buffered for fd 1
+    (it lands on stderr, never in the protocol stream)."""
+    buffered = (sys.stdout, sys.__stdout__)
     try:
         os.dup2(2, 1)
     except OSError:  # no stderr either: print() output is discarded
         _point_at_devnull(1, os.O_WRONLY)
+    _flush_python_stdout(buffered)
     if sys.stderr is not None:
         sys.stdout = sys.stderr
 
