@@ -44,8 +44,8 @@ def test_the_testing_docs_pass_as_written(tmp_path: Path, other_plugins: str) ->
     env.pop("PYTEST_ADDOPTS", None)
     if other_plugins == "none":  # a fresh install: pytest, mcpkit and nothing else
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    # The entry point needs an install whose metadata declares it: name the module instead.
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", PLUGIN, "-p",
+    # `-p mcpkit` names the installed entry point: loaded with autoload off, a no-op with it on.
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "mcpkit", "-p",
                            "no:cacheprovider", "-W", "error", "-q"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

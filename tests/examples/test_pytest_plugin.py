@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["pytester"]
-PLUGIN = ["-p", "mcpkit.testing._pytest", "-p", "no:cacheprovider"]
+# The installed entry point's name: loaded with autoload off, a no-op when autoload loaded it.
+PLUGIN = ["-p", "mcpkit", "-p", "no:cacheprovider"]
 
 SERVER = """
 import pytest
