@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_MESSAGE_SIZE
@@ -152,8 +154,14 @@ class Server(FeatureRegistrations):
         async def on_request(ev: RequestReceived) -> Any:
             handle = holder[0]
             meta = getattr(ev.params, "meta", None)
+            handler = HANDLERS.get(ev.method)
+            if handler is None:
+                # A method of the protocol this server does not implement (tasks/*, say):
+                # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
+                raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ev.method} "
+                               "(this server does not implement it)")
             ctx = Context(self, handle, ev.request_id, ev.method, ev.progress_token, meta)
-            return await HANDLERS[ev.method](self, ctx, ev.params)
+            return await handler(self, ctx, ev.params)
 
         def on_event(ev: Event) -> None:
             if isinstance(ev, NotificationReceived):
