@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
-from mcpkit.errors import McpError
+from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
@@ -63,6 +63,9 @@ class Server(FeatureRegistrations):
         max_inflight: requests a client may have in flight at once.
         sync_in_thread: run plain `def` handlers in worker threads (the default) rather
             than on the event loop.
+        mask_error_details: send the client a generic message instead of the text of an
+            unexpected exception from a tool, resource or prompt (the traceback is logged
+            on the server either way); `ToolError` and `McpError` pass as they are.
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class Server(FeatureRegistrations):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         sync_in_thread: bool = True,
+        mask_error_details: bool = False,
     ) -> None:
         super().__init__()
         self.name = name
@@ -99,6 +103,7 @@ class Server(FeatureRegistrations):
         self.max_message_size = max_message_size
         self.max_inflight = max_inflight
         self.sync_in_thread = sync_in_thread
+        self.mask_error_details = mask_error_details
         self.sessions: set[ServerSessionHandle] = set()
         self.lifespan_state: Any = None
         self._lifespan_users = 0
@@ -161,7 +166,15 @@ class Server(FeatureRegistrations):
                 raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ev.method} "
                                "(this server does not implement it)")
             ctx = Context(self, handle, ev.request_id, ev.method, ev.progress_token, meta)
-            return await handler(self, ctx, ev.params)
+            try:
+                return await handler(self, ctx, ev.params)
+            except (McpError, ToolError):
+                raise
+            except Exception:
+                if not self.mask_error_details:
+                    raise  # the runtime logs it and sends its text as -32603
+                logger.exception("handler for %s failed", ev.method)
+                raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
         def on_event(ev: Event) -> None:
             if isinstance(ev, NotificationReceived):

@@ -121,9 +121,11 @@ def _error_result(message: str) -> CallToolResult:
 
 
 async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None,
-                   ctx: Context, in_thread: bool) -> CallToolResult:
+                   ctx: Context, in_thread: bool, *, mask_errors: bool = False
+                   ) -> CallToolResult:
     """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
-    be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them)."""
+    be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
+    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`)."""
     try:
         kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
@@ -142,13 +144,15 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | Non
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
         logger.exception("tool %r failed", spec.name)
-        return _error_result(f"Error executing tool {spec.name!r}: {exc}")
+        detail = "" if mask_errors else f": {exc}"
+        return _error_result(f"Error executing tool {spec.name!r}{detail}")
     try:
         return to_tool_result(spec, value)
     except OutputError as exc:
         logger.error("tool %r returned a value that does not fit its output schema: %s",
                      spec.name, exc)
-        return _error_result(f"Tool {spec.name!r} returned invalid output: {exc}")
+        detail = "" if mask_errors else f": {exc}"
+        return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
 
 
 def _keyword_arguments(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
