@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.server.prompts import PromptSpec, make_prompt
+from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
 from mcpkit.server.tools import ToolSpec, make_tool
@@ -68,6 +69,7 @@ class FeatureRegistrations:
         if callable(name):
             self.add_tool(name)
             return name
+        check_options("server.tool()", options, make_tool)
 
         def decorate(fn: F) -> F:
             self.add_tool(fn, name=name, **options)
@@ -77,6 +79,7 @@ class FeatureRegistrations:
 
     def add_tool(self, fn: Callable[..., Any], **options: Any) -> ToolSpec:
         """Register `fn` as a tool (same options as `tool()`); returns its spec."""
+        check_options("server.add_tool()", options, make_tool, extra=["name"])
         spec = make_tool(fn, **options)
         self.tools.add(spec.name, spec)
         return spec
@@ -104,6 +107,9 @@ class FeatureRegistrations:
 
     def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any
                      ) -> ResourceSpec | TemplateSpec:
+        """Register `fn` as a resource, or a resource template when `uri` has `{variables}`
+        (same options as `resource()`)."""
+        check_options("server.add_resource()", options, make_resource)
         if "{" in uri:
             options.pop("size", None)
             template = make_template(fn, uri, **options)
@@ -135,6 +141,7 @@ class FeatureRegistrations:
         if callable(name):
             self.add_prompt(name)
             return name
+        check_options("server.prompt()", options, make_prompt)
 
         def decorate(fn: F) -> F:
             self.add_prompt(fn, name=name, **options)
@@ -143,6 +150,8 @@ class FeatureRegistrations:
         return decorate
 
     def add_prompt(self, fn: Callable[..., Any], **options: Any) -> PromptSpec:
+        """Register `fn` as a prompt (same options as `prompt()`); returns its spec."""
+        check_options("server.add_prompt()", options, make_prompt, extra=["name"])
         spec = make_prompt(fn, **options)
         self.prompts.add(spec.name, spec)
         return spec

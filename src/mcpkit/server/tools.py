@@ -22,6 +22,7 @@ from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
 from mcpkit.server.invoke import is_context_annotation as _is_ctx
+from mcpkit.server.registration import warn_untyped
 from mcpkit.server.schema import (
     ArgumentError,
     FunctionSignature,
@@ -86,6 +87,8 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
     signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True)
+    if input_schema is None:
+        warn_untyped("tool", fn, signature.parameters)
     output = None if structured_output is False else signature.output
     if structured_output and (output is None or output.output_schema is None):
         raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
