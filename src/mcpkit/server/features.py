@@ -40,6 +40,8 @@ class FeatureRegistrations:
         self.completers: dict[tuple[str, str, str], Completer] = {}
         #: Called (as a task) when a client says its roots changed.
         self.on_roots_changed: RootsChanged | None = None
+        #: The default of the tools' `lenient_arguments` (see `Server`).
+        self.lenient_arguments = False
         self._tasks = BackgroundTasks()
         self.tools.on_change = lambda: self._broadcast("notifications/tools/list_changed")
         self.prompts.on_change = lambda: self._broadcast("notifications/prompts/list_changed")
@@ -61,7 +63,8 @@ class FeatureRegistrations:
              icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
              structured_output: bool | None = None,
              input_schema: dict[str, Any] | None = None,
-             output_schema: dict[str, Any] | None = None) -> Callable[[F], F]: ...
+             output_schema: dict[str, Any] | None = None,
+             lenient_arguments: bool | None = None) -> Callable[[F], F]: ...
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a tool: its hints give the schemas, its docstring the
@@ -80,6 +83,8 @@ class FeatureRegistrations:
     def add_tool(self, fn: Callable[..., Any], **options: Any) -> ToolSpec:
         """Register `fn` as a tool (same options as `tool()`); returns its spec."""
         check_options("server.add_tool()", options, make_tool, extra=["name"])
+        if options.get("lenient_arguments") is None:
+            options["lenient_arguments"] = self.lenient_arguments
         spec = make_tool(fn, **options)
         self.tools.add(spec.name, spec)
         return spec

@@ -87,7 +87,7 @@ def make_template(fn: Callable[..., Any], uri_template: str, *, name: str | None
                   icons: list[Icon] | None = None, meta: dict[str, Any] | None = None
                   ) -> TemplateSpec:
     template = UriTemplate(uri_template)
-    signature = build_signature(fn, skip=is_context_annotation)
+    signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
     missing = params - set(template.variables)
     if missing:

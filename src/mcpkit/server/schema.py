@@ -22,6 +22,7 @@ Output (server/tools, "Structured Content" and "Output Schema"), from the return
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import typing
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from typing import Annotated, Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
+from mcpkit.server._coercion import has_integral_floats, integral_floats_as_ints
 from mcpkit.server._docstrings import parameter_docs
 from mcpkit.server._hints import (
     dec_hook,
@@ -224,13 +226,17 @@ class FunctionSignature:
     _arguments_type: Any = field(repr=False)
     _names: frozenset[str] = field(repr=False)
     _json_decoder: msgspec.json.Decoder[Any] | None = field(default=None, repr=False)
+    coerce: bool = False
 
     def validate(self, arguments: dict[str, Any] | None) -> dict[str, Any]:
         """Convert JSON arguments to keyword arguments, or raise ArgumentError saying why.
 
-        Numbers given as strings and the like are coerced (msgspec's lax mode: prompt and
-        URI template arguments are always strings); objects become the dataclass, Struct
-        or model the hint names. Omitted optional arguments are left to the function.
+        By default a value is taken only if the input schema allows it: `"36"` is no
+        integer, but `3.0` is one (JSON Schema counts numbers, not notations). With
+        `coerce`, strings are converted to the numbers and booleans the hints ask for
+        (msgspec's lax mode: prompt and URI template arguments are always strings).
+        Objects become the dataclass, Struct or model the hint names. Omitted optional
+        arguments are left to the function.
         """
         if arguments is None:
             arguments = {}
@@ -239,9 +245,7 @@ class FunctionSignature:
         if not self.accepts_extra and not self._names.issuperset(arguments):
             raise self._unknown(arguments)
         try:
-            kwargs: dict[str, Any] = msgspec.convert(
-                arguments, self._arguments_type, strict=False, dec_hook=dec_hook
-            )
+            kwargs = self._convert(arguments)
         except msgspec.ValidationError as exc:
             error = _argument_error(str(exc))
             if error.argument is not None and error.path == f"$.{error.argument}":
@@ -250,6 +254,22 @@ class FunctionSignature:
         if self.accepts_extra:
             kwargs.update((k, v) for k, v in arguments.items() if k not in self._names)
         return kwargs
+
+    def _convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        convert = functools.partial(msgspec.convert, type=self._arguments_type,
+                                    strict=not self.coerce, dec_hook=dec_hook)
+        try:
+            return cast("dict[str, Any]", convert(arguments))
+        except msgspec.ValidationError:
+            if self.coerce or not has_integral_floats(arguments):
+                raise
+        # JSON Schema: 3.0 is an integer. Strict msgspec refuses it, so retry with
+        # integral floats as ints (an int is also a valid float), keeping the first error.
+        try:
+            return cast("dict[str, Any]", convert(integral_floats_as_ints(arguments)))
+        except msgspec.ValidationError:
+            pass
+        return cast("dict[str, Any]", convert(arguments))  # raises the first error again
 
     def validate_json(self, raw: bytes | msgspec.Raw) -> dict[str, Any]:
         """`validate` for arguments still in their JSON text (empty: none were given).
@@ -351,9 +371,13 @@ def _encodable(value: object) -> tuple[bool, Any]:
 
 
 def build_signature(
-    fn: Callable[..., Any], *, skip: Callable[[Any], bool] = _never, force_output: bool = False
+    fn: Callable[..., Any], *, skip: Callable[[Any], bool] = _never, force_output: bool = False,
+    coerce: bool = False,
 ) -> FunctionSignature:
     """Read `fn`'s parameters, hints and docstring once; see FunctionSignature.
+
+    `coerce` converts strings to the numbers and booleans the hints ask for (see
+    `FunctionSignature.validate`); by default arguments must fit the input schema as sent.
 
     `skip(annotation)` picks the parameters the framework injects (also looked for inside
     Optional and Annotated). `force_output` is `output_spec`'s `force`. Raises TypeError
@@ -406,11 +430,12 @@ def build_signature(
         accepts_extra=accepts_extra,
         _arguments_type=arguments_type,
         _names=frozenset(fields),
-        _json_decoder=None if accepts_extra else _json_decoder(fields),
+        _json_decoder=None if accepts_extra else _json_decoder(fields, strict=not coerce),
+        coerce=coerce,
     )
 
 
-def _json_decoder(fields: dict[str, Any]) -> msgspec.json.Decoder[Any] | None:
+def _json_decoder(fields: dict[str, Any], *, strict: bool) -> msgspec.json.Decoder[Any] | None:
     """A decoder from JSON text to a struct of the parameters (unknown names refused, as
     `validate` does), or None where the names or hints do not make such a struct."""
     spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
@@ -422,7 +447,7 @@ def _json_decoder(fields: dict[str, Any]) -> msgspec.json.Decoder[Any] | None:
             spec.append((name, hint | msgspec.UnsetType, msgspec.UNSET))
     try:
         struct = msgspec.defstruct("Arguments", spec, kw_only=True, forbid_unknown_fields=True)
-        return msgspec.json.Decoder(struct, strict=False, dec_hook=dec_hook)
+        return msgspec.json.Decoder(struct, strict=strict, dec_hook=dec_hook)
     except (TypeError, ValueError):
         return None
 

@@ -63,6 +63,10 @@ class Server(FeatureRegistrations):
         max_inflight: requests a client may have in flight at once.
         sync_in_thread: run plain `def` handlers in worker threads (the default) rather
             than on the event loop.
+        lenient_arguments: the default of every tool's `lenient_arguments`: accept numbers
+            and booleans sent as strings (`"36"` for an integer), as some models send them,
+            and advertise that in the input schemas. By default arguments must fit the
+            schema as JSON Schema reads it.
         mask_error_details: send the client a generic message instead of the text of an
             unexpected exception from a tool, resource or prompt (the traceback is logged
             on the server either way); `ToolError` and `McpError` pass as they are.
@@ -85,6 +89,7 @@ class Server(FeatureRegistrations):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         sync_in_thread: bool = True,
+        lenient_arguments: bool = False,
         mask_error_details: bool = False,
     ) -> None:
         super().__init__()
@@ -104,6 +109,7 @@ class Server(FeatureRegistrations):
         self.max_inflight = max_inflight
         self.sync_in_thread = sync_in_thread
         self.mask_error_details = mask_error_details
+        self.lenient_arguments = lenient_arguments
         self.sessions: set[ServerSessionHandle] = set()
         self.lifespan_state: Any = None
         self._lifespan_users = 0

@@ -18,6 +18,7 @@ import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
 from mcpkit.runtime.workers import call_handler, is_async_callable
+from mcpkit.server._coercion import lenient_schema
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
@@ -82,13 +83,24 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
               icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
               structured_output: bool | None = None,
               input_schema: dict[str, Any] | None = None,
-              output_schema: dict[str, Any] | None = None) -> ToolSpec:
-    """Build a tool from a function's signature, docstring and the options given."""
+              output_schema: dict[str, Any] | None = None,
+              lenient_arguments: bool | None = None) -> ToolSpec:
+    """Build a tool from a function's signature, docstring and the options given.
+
+    `lenient_arguments` takes numbers and booleans sent as strings (`"36"`), and says so in
+    the input schema; a given `input_schema` is the contract as it is, so it has no effect.
+    """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
-    signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True)
+    # Arguments that passed a schema of the user's own are converted as loosely as they
+    # must be to reach the parameters' types.
+    coerce = bool(lenient_arguments) or input_schema is not None
+    signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True,
+                                coerce=coerce)
     if input_schema is None:
         warn_untyped("tool", fn, signature.parameters)
+        if lenient_arguments:
+            input_schema = lenient_schema(signature.input_schema)
     output = None if structured_output is False else signature.output
     if structured_output and (output is None or output.output_schema is None):
         raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
