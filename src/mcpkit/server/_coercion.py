@@ -1,8 +1,10 @@
-"""How far tool arguments are converted: integral floats for strict validation, and the
-input schema a lenient tool advertises (numbers and booleans also as strings)."""
+"""JSON's number rules where Python's differ: integral floats for strict validation, floats
+JSON cannot carry (NaN, infinities) in results, and the input schema a lenient tool
+advertises (numbers and booleans also as strings)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final, cast
 
 __all__ = [
@@ -10,6 +12,7 @@ __all__ = [
     "INTEGER_STRING",
     "NUMBER_STRING",
     "has_integral_floats",
+    "has_non_finite_floats",
     "integral_floats_as_ints",
     "lenient_schema",
 ]
@@ -33,6 +36,18 @@ def has_integral_floats(value: object) -> bool:
         return any(has_integral_floats(v) for v in cast("dict[str, Any]", value).values())
     if isinstance(value, list):
         return any(has_integral_floats(v) for v in value)
+    return False
+
+
+def has_non_finite_floats(value: object) -> bool:
+    """Whether `value` holds NaN or an infinity, which JSON has no number for (RFC 8259
+    section 6): encoders write null, which no number schema accepts."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(has_non_finite_floats(v) for v in cast("dict[str, Any]", value).values())
+    if isinstance(value, list):
+        return any(has_non_finite_floats(v) for v in value)
     return False
 
 

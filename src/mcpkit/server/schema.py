@@ -32,7 +32,11 @@ from typing import Annotated, Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
-from mcpkit.server._coercion import has_integral_floats, integral_floats_as_ints
+from mcpkit.server._coercion import (
+    has_integral_floats,
+    has_non_finite_floats,
+    integral_floats_as_ints,
+)
 from mcpkit.server._docstrings import parameter_docs
 from mcpkit.server._hints import (
     dec_hook,
@@ -124,6 +128,9 @@ class OutputSpec:
                 f"the return value does not match the return annotation "
                 f"{_type_name(self.annotation)}: {exc}"
             ) from exc
+        if has_non_finite_floats(data):
+            raise OutputError("the return value holds NaN or an infinity, which JSON numbers "
+                              "cannot carry; return None or a string for them instead")
         return {"result": data} if self.wrapped else cast(dict[str, Any], data)
 
 

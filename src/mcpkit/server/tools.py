@@ -12,13 +12,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._coercion import lenient_schema
+from mcpkit.server._hints import enc_hook
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
@@ -67,6 +68,7 @@ class ToolSpec:
     context_param: str | None
     is_async: bool
     raw_validator: Any = None  # a jsonschema_rs validator when input_schema was given
+    output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
 
 
 def _description(fn: Callable[..., Any]) -> str | None:
@@ -105,6 +107,10 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
     if structured_output and (output is None or output.output_schema is None):
         raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
                         "that gives an output schema")
+    if output_schema is not None and output_schema.get("type") != "object":
+        raise TypeError(f"tool {tool_name!r}: output_schema must have \"type\": \"object\" at "
+                        "its root (server/tools, Output Schema); wrap other values, for "
+                        "instance as {\"type\": \"object\", \"properties\": {\"result\": ...}}")
     raw_validator = None
     if input_schema is not None:
         import jsonschema_rs
@@ -116,8 +122,13 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
         output_schema=output_schema if output_schema is not None else (
             output.output_schema if output is not None else None),
         annotations=annotations, icons=icons, meta=meta)
+    output_validator = None
+    if wire.output_schema is not None:
+        import jsonschema_rs
+
+        output_validator = jsonschema_rs.validator_for(wire.output_schema)
     return ToolSpec(tool_name, fn, wire, signature, output, context_parameter(fn),
-                    is_async_callable(fn), raw_validator)
+                    is_async_callable(fn), raw_validator, output_validator)
 
 
 class CallToolParams(CallToolRequestParams, kw_only=True, omit_defaults=True):
@@ -192,13 +203,44 @@ def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
 
 def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
     """The rules for return values: a CallToolResult as it is; content blocks as content;
-    with an output schema, structuredContent plus its JSON as text; else text."""
+    with an output schema, structuredContent plus its JSON as text; else text.
+
+    A tool that advertises an output schema always sends structuredContent that validates
+    against it (server/tools, "Output Schema": servers MUST, and clients may refuse a
+    result without it), whatever the function returned; else OutputError.
+    """
     if isinstance(value, CallToolResult):
+        if spec.output_validator is not None:
+            _check_structured(spec, value.structured_content)
         return value
+    structured = _structured(spec, value)
     if is_content(value):
-        return CallToolResult(content=value if isinstance(value, list) else [value])
-    structured = spec.output.to_structured(value) if spec.output is not None else None
+        blocks = value if isinstance(value, list) else [value]
+        return CallToolResult(content=blocks, structured_content=structured)
     if structured is None and value is None:
         return CallToolResult(content=[])
     text = value if isinstance(value, str) else to_json_text(value)
     return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
+
+
+def _structured(spec: ToolSpec, value: Any) -> dict[str, Any] | None:
+    if spec.wire.output_schema is None:
+        return None
+    if spec.output is not None and spec.output.output_schema is spec.wire.output_schema:
+        return spec.output.to_structured(value)  # checked against the hint by msgspec
+    structured = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)  # given schema
+    _check_structured(spec, structured)
+    return cast("dict[str, Any]", structured)
+
+
+def _check_structured(spec: ToolSpec, structured: object) -> None:
+    if structured is None:
+        raise OutputError("it returned a CallToolResult without structuredContent, but the "
+                          "tool advertises an output schema; set structured_content, or "
+                          "register the tool with structured_output=False")
+    assert spec.output_validator is not None
+    errors = [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+              for e in spec.output_validator.iter_errors(structured)]
+    if errors:
+        raise OutputError("its structured content does not fit the output schema: "
+                          + "; ".join(errors))
