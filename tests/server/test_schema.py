@@ -106,9 +106,11 @@ def resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
         (Literal["a", "b"], {"type": "string", "enum": ["a", "b"]}),
         (Literal[1, 2], {"type": "integer", "enum": [1, 2]}),
         (uuid.UUID, {"type": "string", "format": "uuid"}),
-        (decimal.Decimal, {"type": "string", "format": "decimal"}),
+        # msgspec decodes a Decimal from a number as well, so the schema says so.
+        (decimal.Decimal, {"anyOf": [{"type": "string", "format": "decimal"},
+                                     {"type": "number"}]}),
         (datetime.date, {"type": "string", "format": "date"}),
-        (datetime.datetime, {"type": "string"}),
+        (datetime.datetime, {"type": "string", "format": "date-time"}),
         (Any, {}),
         (
             Annotated[int, msgspec.Meta(ge=1, le=9, description="digit")],
