@@ -183,15 +183,16 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | Non
 
 def _keyword_arguments(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
                        ) -> dict[str, Any]:
+    decoded: Any = arguments  # any JSON value until checked
     if isinstance(arguments, msgspec.Raw):
         if spec.raw_validator is None:
             return spec.signature.validate_json(arguments)
-        arguments = msgspec.json.decode(arguments) if arguments else None
+        decoded = msgspec.json.decode(arguments) if arguments else None
     if spec.raw_validator is not None:
-        if arguments is not None and not isinstance(arguments, dict):
+        if decoded is not None and not isinstance(decoded, dict):
             raise ArgumentError("arguments must be a JSON object")
-        _validate_raw(spec, arguments or {})
-    return spec.signature.validate(arguments)
+        _validate_raw(spec, decoded or {})
+    return spec.signature.validate(decoded)
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
