@@ -14,7 +14,7 @@ from mcpkit.server import RegistrationWarning
 def test_a_misspelt_tool_option_names_the_decorator_and_the_fix() -> None:
     server = Server("s")
     with pytest.raises(TypeError) as info:
-        @server.tool(descripton="adds")
+        @server.tool(descripton="adds")  # type: ignore[call-overload]
         def add(a: int) -> int:
             return a
     message = str(info.value)
@@ -28,6 +28,7 @@ def test_a_misspelt_tool_option_names_the_decorator_and_the_fix() -> None:
     lambda s, f: s.prompt(titel="x"),
     lambda s, f: s.add_prompt(f, titel="x"),
     lambda s, f: s.add_resource(f, "a://b", titel="x"),
+    lambda s, f: s.resource("a://b", titel="x"),
 ])
 def test_misspelt_options_everywhere_say_what_was_meant(register: Any) -> None:
     def fn() -> str:
@@ -35,6 +36,12 @@ def test_misspelt_options_everywhere_say_what_was_meant(register: Any) -> None:
 
     with pytest.raises(TypeError, match=r"unknown option 'titel'; did you mean 'title'\?"):
         register(Server("s"), fn)
+
+
+def test_a_misspelt_completion_option_says_what_was_meant() -> None:
+    with pytest.raises(TypeError, match=r"server.completion\(\) got an unknown option 'promt'; "
+                                        r"did you mean 'prompt'\?"):
+        Server("s").completion(argument="a", promt="review")  # type: ignore[call-arg]
 
 
 def test_a_static_resource_that_needs_parameters_is_refused_with_the_template_to_use() -> None:
@@ -81,7 +88,7 @@ def test_a_tool_with_a_raw_input_schema_does_not_warn() -> None:
 async def test_a_misspelt_option_leaves_a_working_server() -> None:
     server = Server("s")
     with pytest.raises(TypeError):
-        server.tool(nmae="x")
+        server.tool(nmae="x")  # type: ignore[call-overload]
 
     @server.tool()
     def ok() -> int:

@@ -5,7 +5,7 @@ resource templates, prompts and completers, and list_changed on changes at run t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Never, TypeVar, overload
 
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.server.prompts import PromptSpec, make_prompt
@@ -97,10 +97,13 @@ class FeatureRegistrations:
     def resource(self, uri: str, *, name: str | None = None, title: str | None = None,
                  description: str | None = None, mime_type: str | None = None,
                  annotations: Annotations | None = None, icons: list[Icon] | None = None,
-                 size: int | None = None, meta: dict[str, Any] | None = None
-                 ) -> Callable[[F], F]:
+                 size: int | None = None, meta: dict[str, Any] | None = None,
+                 **misspelt: Never) -> Callable[[F], F]:
         """Register a function that returns a resource's contents. A URI with `{variables}`
         (RFC 6570) makes a resource template whose variables are passed as arguments."""
+        # `**misspelt: Never`: type checkers refuse any other option, and at run time the
+        # error names this decorator rather than Python's view of our class.
+        check_options("server.resource()", misspelt, self.resource)
 
         def decorate(fn: F) -> F:
             self.add_resource(fn, uri, name=name, title=title, description=description,
@@ -167,9 +170,10 @@ class FeatureRegistrations:
     # ------------------------------------------------------------- completions
 
     def completion(self, *, argument: str, prompt: str | None = None,
-                   template: str | None = None) -> Callable[[F], F]:
+                   template: str | None = None, **misspelt: Never) -> Callable[[F], F]:
         """Register a completer for one argument of a prompt or variable of a resource
         template: `@server.completion(prompt="review", argument="language")`."""
+        check_options("server.completion()", misspelt, self.completion)
         if (prompt is None) == (template is None):
             raise ValueError("give exactly one of prompt= or template=")
         key = ("ref/prompt", prompt, argument) if prompt is not None else (
