@@ -14,7 +14,7 @@ from mcpkit.server import RegistrationWarning
 def test_a_misspelt_tool_option_names_the_decorator_and_the_fix() -> None:
     server = Server("s")
     with pytest.raises(TypeError) as info:
-        @server.tool(descripton="adds")  # type: ignore[call-overload]
+        @server.tool(descripton="adds")  # type: ignore[call-overload,untyped-decorator]
         def add(a: int) -> int:
             return a
     message = str(info.value)
@@ -41,7 +41,7 @@ def test_misspelt_options_everywhere_say_what_was_meant(register: Any) -> None:
 def test_a_misspelt_completion_option_says_what_was_meant() -> None:
     with pytest.raises(TypeError, match=r"server.completion\(\) got an unknown option 'promt'; "
                                         r"did you mean 'prompt'\?"):
-        Server("s").completion(argument="a", promt="review")  # type: ignore[call-arg]
+        Server("s").completion(argument="a", promt="review")  # type: ignore[arg-type]
 
 
 def test_a_static_resource_that_needs_parameters_is_refused_with_the_template_to_use() -> None:
