@@ -101,8 +101,9 @@ def test_every_method_of_every_revision_is_answered_without_an_internal_error() 
     """Each method once, with no params and with empty params, in every revision."""
     async def run(revision: str) -> None:
         async with raw_session(SERVER, protocol_version=revision, timeout=5) as peer:
+            no_params: tuple[dict[str, Any] | None, ...] = (None, {})
             for i, method in enumerate(ALL_METHODS):
-                for j, p in enumerate((None, {})):
+                for j, p in enumerate(no_params):
                     message: dict[str, Any] = {"jsonrpc": "2.0", "id": 2 * i + j + 10,
                                                "method": method}
                     if p is not None:
