@@ -23,6 +23,7 @@ __all__ = [
     "is_pydantic_model",
     "resolve_hints",
     "schema_components",
+    "type_name",
     "unwrap_callable",
 ]
 
@@ -136,6 +137,11 @@ def inline_root(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     if defs:
         root["$defs"] = defs
     return root
+
+
+def type_name(tp: object) -> str:
+    """How messages name a type or function: its `__name__`, else its repr."""
+    return getattr(tp, "__name__", None) or repr(tp)
 
 
 def unwrap_callable(fn: Callable[..., Any]) -> Any:
