@@ -157,10 +157,13 @@ async def test_a_value_that_breaks_the_hint_is_an_error_result_not_a_broken_prom
     def not_a_number() -> list[float]:
         return [1.0, float("nan")]
 
-    for fn in (wrong, bare, off_schema, not_a_number):
+    def opaque() -> Any:
+        return object()
+
+    for fn in (wrong, bare, off_schema, not_a_number, opaque):
         server.add_tool(fn)
     async with Client(server) as client:
-        for name in ("wrong", "bare", "off_schema", "not_a_number"):
+        for name in ("wrong", "bare", "off_schema", "not_a_number", "opaque"):
             result = await client.call_tool(name)
             assert result.is_error is True and result.structured_content is None, result
         bare_text = (await client.call_tool("bare")).content[0].text  # type: ignore[union-attr]
@@ -173,13 +176,19 @@ async def test_a_given_output_schema_is_kept_as_promised() -> None:
 
     @server.tool(output_schema=schema)
     def given(n: int) -> Any:
-        return {"n": n} if n >= 0 else {"n": "negative"}
+        if n == 0:
+            return {"n": float("nan")}
+        if n == 1:
+            return {"n": object()}
+        return {"n": n} if n > 0 else {"n": "negative"}
 
     async with Client(server) as client:
-        good = await client.call_tool("given", {"n": 1})
-        assert good.structured_content == {"n": 1}
+        good = await client.call_tool("given", {"n": 2})
+        assert good.structured_content == {"n": 2}
         bad = await client.call_tool("given", {"n": -1})
         assert bad.is_error is True and "does not fit the output schema" in str(bad.content)
+        for n in (0, 1):  # NaN, and a value JSON cannot hold at all
+            assert (await client.call_tool("given", {"n": n})).is_error is True
 
 
 def test_a_given_output_schema_must_be_an_object() -> None:

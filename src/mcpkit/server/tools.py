@@ -18,7 +18,7 @@ import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server._coercion import lenient_schema
+from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server._hints import enc_hook
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
@@ -220,8 +220,17 @@ def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
         return CallToolResult(content=blocks, structured_content=structured)
     if structured is None and value is None:
         return CallToolResult(content=[])
-    text = value if isinstance(value, str) else to_json_text(value)
-    return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
+    return CallToolResult(content=[TextContent(text=_text(value))], structured_content=structured)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return to_json_text(value)
+    except (TypeError, ValueError) as exc:
+        raise OutputError(f"the return value cannot be sent as JSON: {exc}; return "
+                          "JSON-like data, a dataclass or Struct, or content") from exc
 
 
 def _structured(spec: ToolSpec, value: Any) -> dict[str, Any] | None:
@@ -229,7 +238,10 @@ def _structured(spec: ToolSpec, value: Any) -> dict[str, Any] | None:
         return None
     if spec.output is not None and spec.output.output_schema is spec.wire.output_schema:
         return spec.output.to_structured(value)  # checked against the hint by msgspec
-    structured = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)  # given schema
+    try:  # a schema given as output_schema=: the value is checked against it as JSON
+        structured = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise OutputError(f"the return value cannot be sent as JSON: {exc}") from exc
     _check_structured(spec, structured)
     return cast("dict[str, Any]", structured)
 
@@ -240,6 +252,9 @@ def _check_structured(spec: ToolSpec, structured: object) -> None:
                           "tool advertises an output schema; set structured_content, or "
                           "register the tool with structured_output=False")
     assert spec.output_validator is not None
+    if has_non_finite_floats(structured):
+        raise OutputError("its structured content holds NaN or an infinity, which JSON "
+                          "numbers cannot carry")
     errors = [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
               for e in spec.output_validator.iter_errors(structured)]
     if errors:
