@@ -15,9 +15,7 @@ import msgspec
 from mcpkit import Context, Server, ToolError, image
 from mcpkit.types import ToolAnnotations
 
-# mask_error_details: an unexpected exception's text stays in the server's log; the client
-# hears only that the tool failed (ToolError's text, meant for the model, still goes out).
-server = Server("tools-example", version="1.0.0", mask_error_details=True)
+server = Server("tools-example", version="1.0.0")
 
 
 @server.tool()
