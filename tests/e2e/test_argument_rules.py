@@ -4,10 +4,13 @@ numbers and booleans may come as strings and the schema says so."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
 import jsonschema_rs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcpkit import Client, Server
 
@@ -100,3 +103,45 @@ async def test_a_tool_can_opt_out_of_a_lenient_server() -> None:
 
     async with Client(server) as client:
         assert (await client.call_tool("exact", {"n": "36"})).is_error is True
+
+
+# ------------------------------------------------------------------ property
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5)
+    | st.sampled_from(["36", "-1", "1e3", "2.5", "true", "false", "x", "a", "b"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["x", "y", "n"]), inner, max_size=2),
+    max_leaves=5)
+
+
+def _typed_server(lenient: bool) -> Server:
+    server = Server("typed", lenient_arguments=lenient)
+
+    @server.tool()
+    def typed(n: int = 0, x: float = 0.0, on: bool = False, name: str = "",
+              tags: list[int] | None = None, mode: Literal["a", "b"] = "a",
+              scores: dict[str, float] | None = None) -> int:
+        return 0
+
+    return server
+
+
+TYPED = {False: _typed_server(False), True: _typed_server(True)}
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.booleans(), st.dictionaries(
+    st.sampled_from(["n", "x", "on", "name", "tags", "mode", "scores"]), json_values,
+    max_size=3))
+def test_any_arguments_are_accepted_exactly_when_the_schema_allows_them(
+        lenient: bool, arguments: dict[str, Any]) -> None:
+    async def run() -> None:
+        async with Client(TYPED[lenient]) as client:
+            (tool,) = await client.list_tools()
+            valid = jsonschema_rs.validator_for(tool.input_schema).is_valid(arguments)
+            result = await client.call_tool("typed", arguments)
+            assert valid is not result.is_error, (arguments, result)
+
+    asyncio.run(asyncio.wait_for(run(), 20))
