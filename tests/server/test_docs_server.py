@@ -48,3 +48,15 @@ async def test_the_examples_serve_what_the_text_says(tmp_path: pathlib.Path) -> 
     async with Client(app) as client:
         await client.ping()
     assert app.lifespan_state is None  # left after the last session
+
+
+def test_every_name_in_the_import_table_is_where_it_says() -> None:
+    import importlib
+
+    table = DOC.read_text().split("## Where the names come from", 1)[1]
+    rows = re.findall(r"^\| (.+) \| `([\w.]+)` \|$", table, flags=re.MULTILINE)
+    assert len(rows) >= 6
+    for names, module_name in rows:
+        module = importlib.import_module(module_name)
+        for name in re.findall(r"`(\w+)`", names):
+            assert hasattr(module, name), (name, module_name)
