@@ -158,8 +158,10 @@ async def roots(ctx: Context) -> list[str]:
 @server.tool()
 def add_greeting_tool() -> str:
     """Add a tool at run time (clients get notifications/tools/list_changed)."""
-    server.add_tool(lambda name: f"Hello, {name}!", name="greet",
-                    description="Greet someone.")
+    def greet(name: str) -> str:
+        return f"Hello, {name}!"
+
+    server.add_tool(greet, description="Greet someone.")
     return "added greet"
 
 

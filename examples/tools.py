@@ -6,6 +6,7 @@ Run it over stdio with `mcpkit run examples/tools.py` (or `python examples/tools
 from __future__ import annotations
 
 import asyncio
+import datetime
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -50,6 +51,12 @@ async def count_to(n: int, ctx: Context) -> str:
         await ctx.progress(i, total=n, message=f"at {i}")
         await asyncio.sleep(0.01)
     return f"counted to {n}"
+
+
+@server.tool()
+def days_until(day: datetime.date, today: datetime.date | None = None) -> datetime.timedelta:
+    """How long until a day (`format: date` in, `format: duration` out)."""
+    return day - (today or datetime.date.today())
 
 
 @server.tool()

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from mcpkit import Context, Server
 from mcpkit.testing import raw_session
+from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 
-CLIENT_METHODS = ["tools/list", "tools/call", "resources/list", "resources/read",
-                  "resources/templates/list", "resources/subscribe", "resources/unsubscribe",
-                  "prompts/list", "prompts/get", "completion/complete", "logging/setLevel",
-                  "ping"]
+# Every method of every revision, whoever sends it and whether or not this server implements
+# it (tasks/*, sampling/*, notifications sent with an id): none may be an internal error.
+ALL_METHODS = sorted({name for revision in SUPPORTED_REVISIONS
+                      for name in methods_for(revision)} | {"ping", "no/such/method"})
 
 scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=6)
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
@@ -74,11 +75,12 @@ SERVER = make_server()
 
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(CLIENT_METHODS), params), min_size=1, max_size=5))
+@given(st.sampled_from(SUPPORTED_REVISIONS),
+       st.lists(st.tuples(st.sampled_from(ALL_METHODS), params), min_size=1, max_size=5))
 def test_every_request_gets_one_answer_and_the_session_survives(
-        calls: list[tuple[str, Any]]) -> None:
+        revision: str, calls: list[tuple[str, Any]]) -> None:
     async def run() -> None:
-        async with raw_session(SERVER, timeout=5) as peer:
+        async with raw_session(SERVER, protocol_version=revision, timeout=5) as peer:
             for i, (method, p) in enumerate(calls):
                 message: dict[str, Any] = {"jsonrpc": "2.0", "id": i, "method": method}
                 if p is not None:
@@ -91,5 +93,39 @@ def test_every_request_gets_one_answer_and_the_session_survives(
                     assert reply["error"]["code"] != -32603, reply  # no internal errors
                     assert reply["error"]["message"]
             assert (await peer.request("ping"))["result"] == {}
+
+    asyncio.run(asyncio.wait_for(run(), 30))
+
+
+def test_every_method_of_every_revision_is_answered_without_an_internal_error() -> None:
+    """Each method once, with no params and with empty params, in every revision."""
+    async def run(revision: str) -> None:
+        async with raw_session(SERVER, protocol_version=revision, timeout=5) as peer:
+            no_params: tuple[dict[str, Any] | None, ...] = (None, {})
+            for i, method in enumerate(ALL_METHODS):
+                for j, p in enumerate(no_params):
+                    message: dict[str, Any] = {"jsonrpc": "2.0", "id": 2 * i + j + 10,
+                                               "method": method}
+                    if p is not None:
+                        message["params"] = p
+                    await peer.send(message)
+                    reply = await peer.response_to(2 * i + j + 10)
+                    assert reply.get("error", {}).get("code") != -32603, (method, reply)
+            assert (await peer.request("ping"))["result"] == {}
+
+    for revision in SUPPORTED_REVISIONS:
+        asyncio.run(asyncio.wait_for(run(revision), 30))
+
+
+def test_unimplemented_methods_are_method_not_found() -> None:
+    async def run() -> None:
+        async with raw_session(SERVER, timeout=5) as peer:
+            for i, method in enumerate(["tasks/get", "tasks/list", "tasks/result",
+                                        "tasks/cancel", "no/such/method"]):
+                await peer.send({"jsonrpc": "2.0", "id": i, "method": method,
+                                 "params": {"taskId": "t"}})
+                error = (await peer.response_to(i))["error"]
+                assert error["code"] == -32601, error
+                assert method in error["message"]
 
     asyncio.run(asyncio.wait_for(run(), 30))

@@ -194,8 +194,11 @@ async def test_raw_input_schema_is_validated() -> None:
 
 async def test_pagination_of_tools() -> None:
     server = Server("many", page_size=3)
+    def constant(i: int = 0) -> int:
+        return i
+
     for i in range(8):
-        server.add_tool(lambda i=i: i, name=f"t{i}")
+        server.add_tool(constant, name=f"t{i}")
     async with Client(server) as client:
         first = await client.list_tools_page()
         assert len(first.tools) == 3 and first.next_cursor

@@ -106,9 +106,11 @@ def resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
         (Literal["a", "b"], {"type": "string", "enum": ["a", "b"]}),
         (Literal[1, 2], {"type": "integer", "enum": [1, 2]}),
         (uuid.UUID, {"type": "string", "format": "uuid"}),
-        (decimal.Decimal, {"type": "string", "format": "decimal"}),
+        # msgspec decodes a Decimal from a number as well, so the schema says so.
+        (decimal.Decimal, {"anyOf": [{"type": "string", "format": "decimal"},
+                                     {"type": "number"}]}),
         (datetime.date, {"type": "string", "format": "date"}),
-        (datetime.datetime, {"type": "string"}),
+        (datetime.datetime, {"type": "string", "format": "date-time"}),
         (Any, {}),
         (
             Annotated[int, msgspec.Meta(ge=1, le=9, description="digit")],
@@ -202,14 +204,41 @@ def test_validate_builds_objects_for_each_hint_kind() -> None:
     assert kwargs["names"] == {"a", "b"}
 
 
-def test_strings_are_coerced_where_json_would_be_a_number_or_boolean() -> None:
+def test_strings_are_coerced_where_json_would_be_a_number_or_boolean_only_if_asked() -> None:
     def fn(count: int, ratio: float, flag: bool) -> None: ...
 
-    assert build_signature(fn).validate({"count": "3", "ratio": "0.5", "flag": "true"}) == {
+    given = {"count": "3", "ratio": "0.5", "flag": "true"}
+    assert build_signature(fn, coerce=True).validate(given) == {
         "count": 3,
         "ratio": 0.5,
         "flag": True,
     }
+    with pytest.raises(ArgumentError, match="argument `count` is invalid"):
+        build_signature(fn).validate(given)
+
+
+@pytest.mark.parametrize("value", [3.0, 1e3, -0.0])
+def test_a_whole_float_is_an_integer_as_json_schema_says(value: float) -> None:
+    def fn(count: int, nested: list[int], ratio: float) -> None: ...
+
+    sig = build_signature(fn)
+    got = sig.validate({"count": value, "nested": [value], "ratio": 2.5})
+    assert got == {"count": int(value), "nested": [int(value)], "ratio": 2.5}
+    assert type(got["count"]) is int
+    raw = msgspec.json.encode({"count": value, "nested": [value], "ratio": 2.5})
+    assert sig.validate_json(raw) == got
+
+
+@pytest.mark.parametrize("bad", ["36", "1e3", 3.5, True, None])
+def test_strict_integers_refuse_what_the_schema_refuses(bad: object) -> None:
+    def fn(count: int) -> None: ...
+
+    sig = build_signature(fn)
+    assert sig.input_schema["properties"]["count"] == {"type": "integer"}
+    with pytest.raises(ArgumentError, match="argument `count` is invalid"):
+        sig.validate({"count": bad})
+    with pytest.raises(ArgumentError, match="argument `count` is invalid"):
+        sig.validate_json(msgspec.json.encode({"count": bad}))
 
 
 def test_defaults_are_in_the_schema_and_left_to_the_function() -> None:
@@ -428,7 +457,7 @@ def test_var_keyword_takes_unknown_arguments() -> None:
 
     sig = build_signature(fn)
     assert "additionalProperties" not in sig.input_schema
-    assert sig.validate({"a": "1", "b": [2]}) == {"a": 1, "b": [2]}
+    assert sig.validate({"a": 1, "b": [2]}) == {"a": 1, "b": [2]}
 
 
 # ------------------------------------------------------------------ callables and hints
@@ -782,4 +811,4 @@ def test_validate_json_without_arguments_and_with_kwargs() -> None:
 
     sig = build_signature(loose)
     assert sig._json_decoder is None  # **kwargs: the dict path keeps the extra names
-    assert sig.validate_json(b'{"a": "3", "z": 1}') == {"a": 3, "z": 1}
+    assert sig.validate_json(b'{"a": 3, "z": 1}') == {"a": 3, "z": 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.prompts import PromptSpec
+from mcpkit.server.registration import RegistrationWarning
 from mcpkit.server.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
@@ -14,6 +15,7 @@ __all__ = [
     "Context",
     "ElicitationResult",
     "PromptSpec",
+    "RegistrationWarning",
     "ResourceSpec",
     "Server",
     "ServerSessionHandle",

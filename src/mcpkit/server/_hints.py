@@ -11,6 +11,9 @@ from collections.abc import Callable
 from typing import Any, Final, cast
 
 import msgspec
+import msgspec.inspect
+
+from mcpkit.server._stdtypes import add_formats, decode_std, encode_std, std_schema
 
 __all__ = [
     "REF_TEMPLATE",
@@ -20,6 +23,7 @@ __all__ = [
     "is_pydantic_model",
     "resolve_hints",
     "schema_components",
+    "type_name",
     "unwrap_callable",
 ]
 
@@ -45,6 +49,9 @@ def is_pydantic_model(tp: object) -> bool:
 
 
 def dec_hook(tp: Any, obj: Any) -> Any:
+    std = decode_std(tp, obj)
+    if std is not NotImplemented:
+        return std
     if not is_pydantic_model(tp):
         raise NotImplementedError
     try:
@@ -59,6 +66,9 @@ def dec_hook(tp: Any, obj: Any) -> Any:
 
 
 def enc_hook(obj: Any) -> Any:
+    std = encode_std(obj)
+    if std is not NotImplemented:
+        return std
     if is_pydantic_model(obj.__class__):
         return obj.model_dump(mode="json", by_alias=True)
     raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
@@ -72,10 +82,14 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
     hoisted: dict[str, Any] = {}
 
     def hook(tp: Any) -> dict[str, Any]:
+        std = std_schema(tp)
+        if std is not None:
+            return std
         if not is_pydantic_model(tp):
             raise TypeError(
-                f"no JSON Schema for {tp!r}: use builtins, dataclasses, "
-                "TypedDict, msgspec.Struct, enums or Literal"
+                f"no JSON Schema for {tp!r}: use builtins, dataclasses, TypedDict, "
+                "msgspec.Struct, enums, Literal, or the datetime, uuid, decimal, pathlib "
+                "and ipaddress types"
             )
         schema = tp.model_json_schema(ref_template=REF_TEMPLATE.replace("{name}", "{model}"))
         hoisted.update(schema.pop("$defs", {}))
@@ -86,6 +100,8 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
         types, schema_hook=hook, ref_template=REF_TEMPLATE
     )
     defs = {**hoisted, **components}
+    for schema, info in zip(schemas, msgspec.inspect.multi_type_info(types), strict=True):
+        add_formats(schema, info, defs)
     _type_enums(defs)
     _type_enums(schemas)
     return list(schemas), defs
@@ -121,6 +137,11 @@ def inline_root(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     if defs:
         root["$defs"] = defs
     return root
+
+
+def type_name(tp: object) -> str:
+    """How messages name a type or function: its `__name__`, else its repr."""
+    return getattr(tp, "__name__", None) or repr(tp)
 
 
 def unwrap_callable(fn: Callable[..., Any]) -> Any:

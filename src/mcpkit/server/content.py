@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import msgspec
 
+from mcpkit.server._hints import enc_hook
 from mcpkit.types import (
     Annotations,
     AudioContent,
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 CONTENT_TYPES: Final = (TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource)
-_json: Final = msgspec.json.Encoder()
+_json: Final = msgspec.json.Encoder(enc_hook=enc_hook)  # pydantic models, Path, ...
 
 
 def is_content(value: Any) -> bool:

@@ -5,10 +5,11 @@ resource templates, prompts and completers, and list_changed on changes at run t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Never, TypeVar, overload
 
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.server.prompts import PromptSpec, make_prompt
+from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
 from mcpkit.server.tools import ToolSpec, make_tool
@@ -39,6 +40,8 @@ class FeatureRegistrations:
         self.completers: dict[tuple[str, str, str], Completer] = {}
         #: Called (as a task) when a client says its roots changed.
         self.on_roots_changed: RootsChanged | None = None
+        #: The default of the tools' `lenient_arguments` (see `Server`).
+        self.lenient_arguments = False
         self._tasks = BackgroundTasks()
         self.tools.on_change = lambda: self._broadcast("notifications/tools/list_changed")
         self.prompts.on_change = lambda: self._broadcast("notifications/prompts/list_changed")
@@ -60,7 +63,8 @@ class FeatureRegistrations:
              icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
              structured_output: bool | None = None,
              input_schema: dict[str, Any] | None = None,
-             output_schema: dict[str, Any] | None = None) -> Callable[[F], F]: ...
+             output_schema: dict[str, Any] | None = None,
+             lenient_arguments: bool | None = None) -> Callable[[F], F]: ...
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a tool: its hints give the schemas, its docstring the
@@ -68,6 +72,7 @@ class FeatureRegistrations:
         if callable(name):
             self.add_tool(name)
             return name
+        check_options("server.tool()", options, make_tool)
 
         def decorate(fn: F) -> F:
             self.add_tool(fn, name=name, **options)
@@ -77,6 +82,9 @@ class FeatureRegistrations:
 
     def add_tool(self, fn: Callable[..., Any], **options: Any) -> ToolSpec:
         """Register `fn` as a tool (same options as `tool()`); returns its spec."""
+        check_options("server.add_tool()", options, make_tool, extra=["name"])
+        if options.get("lenient_arguments") is None:
+            options["lenient_arguments"] = self.lenient_arguments
         spec = make_tool(fn, **options)
         self.tools.add(spec.name, spec)
         return spec
@@ -89,10 +97,13 @@ class FeatureRegistrations:
     def resource(self, uri: str, *, name: str | None = None, title: str | None = None,
                  description: str | None = None, mime_type: str | None = None,
                  annotations: Annotations | None = None, icons: list[Icon] | None = None,
-                 size: int | None = None, meta: dict[str, Any] | None = None
-                 ) -> Callable[[F], F]:
+                 size: int | None = None, meta: dict[str, Any] | None = None,
+                 **misspelt: Never) -> Callable[[F], F]:
         """Register a function that returns a resource's contents. A URI with `{variables}`
         (RFC 6570) makes a resource template whose variables are passed as arguments."""
+        # `**misspelt: Never`: type checkers refuse any other option, and at run time the
+        # error names this decorator rather than Python's view of our class.
+        check_options("server.resource()", misspelt, self.resource)
 
         def decorate(fn: F) -> F:
             self.add_resource(fn, uri, name=name, title=title, description=description,
@@ -104,6 +115,9 @@ class FeatureRegistrations:
 
     def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any
                      ) -> ResourceSpec | TemplateSpec:
+        """Register `fn` as a resource, or a resource template when `uri` has `{variables}`
+        (same options as `resource()`)."""
+        check_options("server.add_resource()", options, make_resource)
         if "{" in uri:
             options.pop("size", None)
             template = make_template(fn, uri, **options)
@@ -135,6 +149,7 @@ class FeatureRegistrations:
         if callable(name):
             self.add_prompt(name)
             return name
+        check_options("server.prompt()", options, make_prompt)
 
         def decorate(fn: F) -> F:
             self.add_prompt(fn, name=name, **options)
@@ -143,6 +158,8 @@ class FeatureRegistrations:
         return decorate
 
     def add_prompt(self, fn: Callable[..., Any], **options: Any) -> PromptSpec:
+        """Register `fn` as a prompt (same options as `prompt()`); returns its spec."""
+        check_options("server.add_prompt()", options, make_prompt, extra=["name"])
         spec = make_prompt(fn, **options)
         self.prompts.add(spec.name, spec)
         return spec
@@ -153,9 +170,10 @@ class FeatureRegistrations:
     # ------------------------------------------------------------- completions
 
     def completion(self, *, argument: str, prompt: str | None = None,
-                   template: str | None = None) -> Callable[[F], F]:
+                   template: str | None = None, **misspelt: Never) -> Callable[[F], F]:
         """Register a completer for one argument of a prompt or variable of a resource
         template: `@server.completion(prompt="review", argument="language")`."""
+        check_options("server.completion()", misspelt, self.completion)
         if (prompt is None) == (template is None):
             raise ValueError("give exactly one of prompt= or template=")
         key = ("ref/prompt", prompt, argument) if prompt is not None else (

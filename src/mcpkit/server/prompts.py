@@ -33,7 +33,7 @@ class PromptSpec:
 def make_prompt(fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
                 description: str | None = None, icons: list[Icon] | None = None,
                 meta: dict[str, Any] | None = None) -> PromptSpec:
-    signature = build_signature(fn, skip=is_context_annotation)
+    signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     schema = signature.input_schema
     required = set(schema.get("required", []))
     arguments = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,10 +60,25 @@ def make_resource(fn: Callable[..., Any], uri: str, *, name: str | None = None,
                   icons: list[Icon] | None = None, size: int | None = None,
                   meta: dict[str, Any] | None = None) -> ResourceSpec:
     ctx_param = context_parameter(fn)
+    _refuse_parameters(fn, uri, ctx_param)
     wire = Resource(uri=uri, name=_name_from(fn, name), title=title,
                     description=description or _description(fn), mime_type=mime_type,
                     annotations=annotations, icons=icons, size=size, meta=meta)
     return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type)
+
+
+def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) -> None:
+    """A fixed URI gives a function no values, so one that needs them would fail every read
+    (server/resources: values in a URI are what resource templates are for)."""
+    needed = [p.name for p in inspect.signature(fn).parameters.values()
+              if p.default is p.empty and p.name != ctx_param
+              and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if needed:
+        example = uri.rstrip("/") + "".join(f"/{{{name}}}" for name in needed)
+        raise TypeError(
+            f"resource {uri!r}: {_name_from(fn, None)}() needs the parameters "
+            f"{', '.join(needed)}, which a fixed URI cannot give; put them in the URI as a "
+            f"template, such as {example!r}, or give them defaults")
 
 
 def make_template(fn: Callable[..., Any], uri_template: str, *, name: str | None = None,
@@ -71,7 +87,7 @@ def make_template(fn: Callable[..., Any], uri_template: str, *, name: str | None
                   icons: list[Icon] | None = None, meta: dict[str, Any] | None = None
                   ) -> TemplateSpec:
     template = UriTemplate(uri_template)
-    signature = build_signature(fn, skip=is_context_annotation)
+    signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
     missing = params - set(template.variables)
     if missing:

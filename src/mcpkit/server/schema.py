@@ -7,21 +7,17 @@ tells the model what to fix (SEP-1303). Unknown arguments are refused, and the s
 so with `additionalProperties: false`: the spec recommends that form for tools without
 parameters, and a misspelt optional argument silently falling back to its default is the
 worst outcome for a model. A function with `**kwargs` takes unknown arguments instead.
+Values are taken as JSON Schema reads the schema (3.0 is an integer, "36" is not) unless
+the signature is built to `coerce` strings (prompt and URI template arguments, lenient
+tools).
 
-Output (server/tools, "Structured Content" and "Output Schema"), from the return hint:
-
-- none, `None`, `Any`, `object`, content blocks or `CallToolResult`: no output schema;
-- `str`: no output schema either: the text is the content (`force=True` wraps it);
-- a type whose schema is an object (dataclass, TypedDict, `msgspec.Struct`, pydantic
-  model, `dict[str, X]`): that schema as it is;
-- anything else (numbers, lists, unions, optional objects): wrapped as the one required
-  property `result`, since an output schema's root must be an object;
-- a type msgspec cannot describe: no output schema (`force=True` raises `TypeError`).
+Output: see `output_schema` (its names are re-exported here).
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import typing
 from collections.abc import Callable
@@ -31,15 +27,17 @@ from typing import Annotated, Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
+from mcpkit.server._coercion import has_integral_floats, integral_floats_as_ints
 from mcpkit.server._docstrings import parameter_docs
 from mcpkit.server._hints import (
     dec_hook,
     enc_hook,
-    inline_root,
     resolve_hints,
     schema_components,
+    type_name,
     unwrap_callable,
 )
+from mcpkit.server.output_schema import OutputError, OutputSpec, output_spec, schema_for_type
 
 __all__ = [
     "ArgumentError",
@@ -52,11 +50,6 @@ __all__ = [
 ]
 
 _ARGUMENTS: Final = "mcpkit:arguments"  # a name no user class can have, so no $defs clash
-# Wire types a tool returns as content rather than as structured data (server/tools).
-_CONTENT_NAMES: Final = frozenset(
-    "TextContent ImageContent AudioContent ResourceLink EmbeddedResource ContentBlock "
-    "CallToolResult".split()
-)
 _make_typed_dict = cast(Callable[[str, dict[str, Any]], type], typing.TypedDict)
 
 
@@ -74,119 +67,6 @@ class ArgumentError(McpkitError):
         super().__init__(message)
         self.argument = argument
         self.path = path
-
-
-class OutputError(McpkitError):
-    """A function returned a value that does not fit the output schema of its return hint."""
-
-
-def schema_for_type(tp: object) -> dict[str, Any]:
-    """The JSON Schema 2020-12 for a type hint, any `$defs` at its top level.
-
-    Raises TypeError for a type msgspec cannot describe.
-    """
-    schemas, defs = schema_components([tp])
-    return inline_root(schemas[0], defs)
-
-
-# ------------------------------------------------------------------ output
-
-
-@dataclass(frozen=True, slots=True)
-class OutputSpec:
-    """What a return hint gives a tool: its output schema, and how to make structured content.
-
-    `wrapped` says the schema is `{"result": <schema>}` because the hint's own schema is not
-    an object (server/tools, "Output Schema": the root must be an object).
-    """
-
-    annotation: Any
-    output_schema: dict[str, Any] | None
-    wrapped: bool = False
-
-    def to_structured(self, value: object, *, check: bool = True) -> dict[str, Any] | None:
-        """The `structuredContent` for a returned value, or None without an output schema.
-
-        With `check`, the value is first checked against the hint, since servers MUST
-        return structured results that conform (server/tools, "Output Schema"); a mismatch
-        raises OutputError naming the JSON path.
-        """
-        if self.output_schema is None:
-            return None
-        try:
-            data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
-            if check:
-                msgspec.convert(data, self.annotation, dec_hook=dec_hook)
-        except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
-            raise OutputError(
-                f"the return value does not match the return annotation "
-                f"{_type_name(self.annotation)}: {exc}"
-            ) from exc
-        return {"result": data} if self.wrapped else cast(dict[str, Any], data)
-
-
-def _type_name(tp: object) -> str:
-    return getattr(tp, "__name__", None) or repr(tp)
-
-
-def _strip_annotated(tp: object) -> object:
-    while typing.get_origin(tp) is Annotated:
-        tp = typing.get_args(tp)[0]
-    return tp
-
-
-def _is_content_like(tp: object) -> bool:
-    tp = _strip_annotated(tp)
-    if isinstance(tp, type):
-        return tp.__module__.startswith("mcpkit.types") and tp.__name__ in _CONTENT_NAMES
-    args = typing.get_args(tp)
-    return bool(args) and any(_is_content_like(a) for a in args if a is not type(None))
-
-
-def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
-    """The output rules of this module's docstring for one return hint.
-
-    `force` (a tool's `structured_output=True`) wraps a `str` and raises TypeError where
-    no schema can be made, instead of quietly giving none.
-    """
-    base = _strip_annotated(annotation)
-    if isinstance(base, str):  # an annotation that could not be resolved
-        if force:
-            raise TypeError(f"cannot resolve the return annotation {base!r}")
-        return OutputSpec(annotation, None)
-    if base in (
-        inspect.Parameter.empty,
-        None,
-        type(None),
-        Any,
-        object,
-        typing.NoReturn,
-    ) or _is_content_like(base):
-        if force:
-            raise TypeError(
-                f"the return annotation {_type_name(annotation)} gives no output "
-                "schema; annotate the function with the type it returns"
-            )
-        return OutputSpec(annotation, None)
-    if base is str and not force:
-        return OutputSpec(annotation, None)
-    try:
-        schema = schema_for_type(annotation)
-    except TypeError:
-        if force:
-            raise
-        return OutputSpec(annotation, None)
-    if schema.get("type") == "object":
-        return OutputSpec(annotation, schema)
-    defs = schema.pop("$defs", None)
-    wrapped: dict[str, Any] = {
-        "type": "object",
-        "properties": {"result": schema},
-        "required": ["result"],
-    }
-    if defs:
-        wrapped["$defs"] = defs
-    return OutputSpec(annotation, wrapped, wrapped=True)
 
 
 # ------------------------------------------------------------------ input
@@ -224,13 +104,17 @@ class FunctionSignature:
     _arguments_type: Any = field(repr=False)
     _names: frozenset[str] = field(repr=False)
     _json_decoder: msgspec.json.Decoder[Any] | None = field(default=None, repr=False)
+    coerce: bool = False
 
     def validate(self, arguments: dict[str, Any] | None) -> dict[str, Any]:
         """Convert JSON arguments to keyword arguments, or raise ArgumentError saying why.
 
-        Numbers given as strings and the like are coerced (msgspec's lax mode: prompt and
-        URI template arguments are always strings); objects become the dataclass, Struct
-        or model the hint names. Omitted optional arguments are left to the function.
+        By default a value is taken only if the input schema allows it: `"36"` is no
+        integer, but `3.0` is one (JSON Schema counts numbers, not notations). With
+        `coerce`, strings are converted to the numbers and booleans the hints ask for
+        (msgspec's lax mode: prompt and URI template arguments are always strings).
+        Objects become the dataclass, Struct or model the hint names. Omitted optional
+        arguments are left to the function.
         """
         if arguments is None:
             arguments = {}
@@ -239,9 +123,7 @@ class FunctionSignature:
         if not self.accepts_extra and not self._names.issuperset(arguments):
             raise self._unknown(arguments)
         try:
-            kwargs: dict[str, Any] = msgspec.convert(
-                arguments, self._arguments_type, strict=False, dec_hook=dec_hook
-            )
+            kwargs = self._convert(arguments)
         except msgspec.ValidationError as exc:
             error = _argument_error(str(exc))
             if error.argument is not None and error.path == f"$.{error.argument}":
@@ -250,6 +132,22 @@ class FunctionSignature:
         if self.accepts_extra:
             kwargs.update((k, v) for k, v in arguments.items() if k not in self._names)
         return kwargs
+
+    def _convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        convert = functools.partial(msgspec.convert, type=self._arguments_type,
+                                    strict=not self.coerce, dec_hook=dec_hook)
+        try:
+            return cast("dict[str, Any]", convert(arguments))
+        except msgspec.ValidationError:
+            if self.coerce or not has_integral_floats(arguments):
+                raise
+        # JSON Schema: 3.0 is an integer. Strict msgspec refuses it, so retry with
+        # integral floats as ints (an int is also a valid float), keeping the first error.
+        try:
+            return cast("dict[str, Any]", convert(integral_floats_as_ints(arguments)))
+        except msgspec.ValidationError:
+            pass
+        return cast("dict[str, Any]", convert(arguments))  # raises the first error again
 
     def validate_json(self, raw: bytes | msgspec.Raw) -> dict[str, Any]:
         """`validate` for arguments still in their JSON text (empty: none were given).
@@ -351,9 +249,13 @@ def _encodable(value: object) -> tuple[bool, Any]:
 
 
 def build_signature(
-    fn: Callable[..., Any], *, skip: Callable[[Any], bool] = _never, force_output: bool = False
+    fn: Callable[..., Any], *, skip: Callable[[Any], bool] = _never, force_output: bool = False,
+    coerce: bool = False,
 ) -> FunctionSignature:
     """Read `fn`'s parameters, hints and docstring once; see FunctionSignature.
+
+    `coerce` converts strings to the numbers and booleans the hints ask for (see
+    `FunctionSignature.validate`); by default arguments must fit the input schema as sent.
 
     `skip(annotation)` picks the parameters the framework injects (also looked for inside
     Optional and Annotated). `force_output` is `output_spec`'s `force`. Raises TypeError
@@ -376,12 +278,12 @@ def build_signature(
             injected.append(p.name)
         elif isinstance(hint, str):
             raise TypeError(
-                f"{_type_name(target)}: cannot resolve the annotation {hint!r} of parameter "
+                f"{type_name(target)}: cannot resolve the annotation {hint!r} of parameter "
                 f"{p.name!r}; import the types it uses at module level"
             )
         elif p.kind is p.POSITIONAL_ONLY:
             raise TypeError(
-                f"{_type_name(target)}: positional-only parameter {p.name!r} "
+                f"{type_name(target)}: positional-only parameter {p.name!r} "
                 "cannot be filled from named arguments"
             )
         else:
@@ -396,9 +298,9 @@ def build_signature(
     try:
         schema = _input_schema(arguments_type, defaults, accepts_extra)
     except TypeError as exc:
-        raise TypeError(f"{_type_name(target)}: {exc}") from exc
+        raise TypeError(f"{type_name(target)}: {exc}") from exc
     return FunctionSignature(
-        name=_type_name(target),
+        name=type_name(target),
         parameters=tuple(fields),
         injected=tuple(injected),
         input_schema=schema,
@@ -406,11 +308,12 @@ def build_signature(
         accepts_extra=accepts_extra,
         _arguments_type=arguments_type,
         _names=frozenset(fields),
-        _json_decoder=None if accepts_extra else _json_decoder(fields),
+        _json_decoder=None if accepts_extra else _json_decoder(fields, strict=not coerce),
+        coerce=coerce,
     )
 
 
-def _json_decoder(fields: dict[str, Any]) -> msgspec.json.Decoder[Any] | None:
+def _json_decoder(fields: dict[str, Any], *, strict: bool) -> msgspec.json.Decoder[Any] | None:
     """A decoder from JSON text to a struct of the parameters (unknown names refused, as
     `validate` does), or None where the names or hints do not make such a struct."""
     spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
@@ -422,7 +325,7 @@ def _json_decoder(fields: dict[str, Any]) -> msgspec.json.Decoder[Any] | None:
             spec.append((name, hint | msgspec.UnsetType, msgspec.UNSET))
     try:
         struct = msgspec.defstruct("Arguments", spec, kw_only=True, forbid_unknown_fields=True)
-        return msgspec.json.Decoder(struct, strict=False, dec_hook=dec_hook)
+        return msgspec.json.Decoder(struct, strict=strict, dec_hook=dec_hook)
     except (TypeError, ValueError):
         return None
 

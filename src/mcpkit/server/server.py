@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
+from mcpkit.errors import McpError, ToolError
+from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_MESSAGE_SIZE
@@ -61,6 +63,13 @@ class Server(FeatureRegistrations):
         max_inflight: requests a client may have in flight at once.
         sync_in_thread: run plain `def` handlers in worker threads (the default) rather
             than on the event loop.
+        lenient_arguments: the default of every tool's `lenient_arguments`: accept numbers
+            and booleans sent as strings (`"36"` for an integer), as some models send them,
+            and advertise that in the input schemas. By default arguments must fit the
+            schema as JSON Schema reads it.
+        mask_error_details: send the client a generic message instead of the text of an
+            unexpected exception from a tool, resource or prompt (the traceback is logged
+            on the server either way); `ToolError` and `McpError` pass as they are.
     """
 
     def __init__(
@@ -80,6 +89,8 @@ class Server(FeatureRegistrations):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         sync_in_thread: bool = True,
+        lenient_arguments: bool = False,
+        mask_error_details: bool = False,
     ) -> None:
         super().__init__()
         self.name = name
@@ -97,6 +108,8 @@ class Server(FeatureRegistrations):
         self.max_message_size = max_message_size
         self.max_inflight = max_inflight
         self.sync_in_thread = sync_in_thread
+        self.mask_error_details = mask_error_details
+        self.lenient_arguments = lenient_arguments
         self.sessions: set[ServerSessionHandle] = set()
         self.lifespan_state: Any = None
         self._lifespan_users = 0
@@ -152,8 +165,22 @@ class Server(FeatureRegistrations):
         async def on_request(ev: RequestReceived) -> Any:
             handle = holder[0]
             meta = getattr(ev.params, "meta", None)
+            handler = HANDLERS.get(ev.method)
+            if handler is None:
+                # A method of the protocol this server does not implement (tasks/*, say):
+                # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
+                raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ev.method} "
+                               "(this server does not implement it)")
             ctx = Context(self, handle, ev.request_id, ev.method, ev.progress_token, meta)
-            return await HANDLERS[ev.method](self, ctx, ev.params)
+            try:
+                return await handler(self, ctx, ev.params)
+            except (McpError, ToolError):
+                raise
+            except Exception:
+                if not self.mask_error_details:
+                    raise  # the runtime logs it and sends its text as -32603
+                logger.exception("handler for %s failed", ev.method)
+                raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
         def on_event(ev: Event) -> None:
             if isinstance(ev, NotificationReceived):

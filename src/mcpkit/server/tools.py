@@ -12,16 +12,19 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
 from mcpkit.runtime.workers import call_handler, is_async_callable
+from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
+from mcpkit.server._hints import enc_hook
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
 from mcpkit.server.invoke import is_context_annotation as _is_ctx
+from mcpkit.server.registration import warn_untyped
 from mcpkit.server.schema import (
     ArgumentError,
     FunctionSignature,
@@ -65,6 +68,7 @@ class ToolSpec:
     context_param: str | None
     is_async: bool
     raw_validator: Any = None  # a jsonschema_rs validator when input_schema was given
+    output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
 
 
 def _description(fn: Callable[..., Any]) -> str | None:
@@ -81,15 +85,32 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
               icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
               structured_output: bool | None = None,
               input_schema: dict[str, Any] | None = None,
-              output_schema: dict[str, Any] | None = None) -> ToolSpec:
-    """Build a tool from a function's signature, docstring and the options given."""
+              output_schema: dict[str, Any] | None = None,
+              lenient_arguments: bool | None = None) -> ToolSpec:
+    """Build a tool from a function's signature, docstring and the options given.
+
+    `lenient_arguments` takes numbers and booleans sent as strings (`"36"`), and says so in
+    the input schema; a given `input_schema` is the contract as it is, so it has no effect.
+    """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
-    signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True)
+    # Arguments that passed a schema of the user's own are converted as loosely as they
+    # must be to reach the parameters' types.
+    coerce = bool(lenient_arguments) or input_schema is not None
+    signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True,
+                                coerce=coerce)
+    if input_schema is None:
+        warn_untyped("tool", fn, signature.parameters)
+        if lenient_arguments:
+            input_schema = lenient_schema(signature.input_schema)
     output = None if structured_output is False else signature.output
     if structured_output and (output is None or output.output_schema is None):
         raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
                         "that gives an output schema")
+    if output_schema is not None and output_schema.get("type") != "object":
+        raise TypeError(f"tool {tool_name!r}: output_schema must have \"type\": \"object\" at "
+                        "its root (server/tools, Output Schema); wrap other values, for "
+                        "instance as {\"type\": \"object\", \"properties\": {\"result\": ...}}")
     raw_validator = None
     if input_schema is not None:
         import jsonschema_rs
@@ -101,8 +122,13 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
         output_schema=output_schema if output_schema is not None else (
             output.output_schema if output is not None else None),
         annotations=annotations, icons=icons, meta=meta)
+    output_validator = None
+    if wire.output_schema is not None:
+        import jsonschema_rs
+
+        output_validator = jsonschema_rs.validator_for(wire.output_schema)
     return ToolSpec(tool_name, fn, wire, signature, output, context_parameter(fn),
-                    is_async_callable(fn), raw_validator)
+                    is_async_callable(fn), raw_validator, output_validator)
 
 
 class CallToolParams(CallToolRequestParams, kw_only=True, omit_defaults=True):
@@ -121,9 +147,11 @@ def _error_result(message: str) -> CallToolResult:
 
 
 async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None,
-                   ctx: Context, in_thread: bool) -> CallToolResult:
+                   ctx: Context, in_thread: bool, *, mask_errors: bool = False
+                   ) -> CallToolResult:
     """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
-    be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them)."""
+    be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
+    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`)."""
     try:
         kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
@@ -142,26 +170,29 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | Non
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
         logger.exception("tool %r failed", spec.name)
-        return _error_result(f"Error executing tool {spec.name!r}: {exc}")
+        detail = "" if mask_errors else f": {exc}"
+        return _error_result(f"Error executing tool {spec.name!r}{detail}")
     try:
         return to_tool_result(spec, value)
     except OutputError as exc:
         logger.error("tool %r returned a value that does not fit its output schema: %s",
                      spec.name, exc)
-        return _error_result(f"Tool {spec.name!r} returned invalid output: {exc}")
+        detail = "" if mask_errors else f": {exc}"
+        return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
 
 
 def _keyword_arguments(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
                        ) -> dict[str, Any]:
+    decoded: Any = arguments  # any JSON value until checked
     if isinstance(arguments, msgspec.Raw):
         if spec.raw_validator is None:
             return spec.signature.validate_json(arguments)
-        arguments = msgspec.json.decode(arguments) if arguments else None
+        decoded = msgspec.json.decode(arguments) if arguments else None
     if spec.raw_validator is not None:
-        if arguments is not None and not isinstance(arguments, dict):
+        if decoded is not None and not isinstance(decoded, dict):
             raise ArgumentError("arguments must be a JSON object")
-        _validate_raw(spec, arguments or {})
-    return spec.signature.validate(arguments)
+        _validate_raw(spec, decoded or {})
+    return spec.signature.validate(decoded)
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
@@ -173,13 +204,59 @@ def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
 
 def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
     """The rules for return values: a CallToolResult as it is; content blocks as content;
-    with an output schema, structuredContent plus its JSON as text; else text."""
+    with an output schema, structuredContent plus its JSON as text; else text.
+
+    A tool that advertises an output schema always sends structuredContent that validates
+    against it (server/tools, "Output Schema": servers MUST, and clients may refuse a
+    result without it), whatever the function returned; else OutputError.
+    """
     if isinstance(value, CallToolResult):
+        if spec.output_validator is not None:
+            _check_structured(spec, value.structured_content)
         return value
+    structured = _structured(spec, value)
     if is_content(value):
-        return CallToolResult(content=value if isinstance(value, list) else [value])
-    structured = spec.output.to_structured(value) if spec.output is not None else None
+        blocks = value if isinstance(value, list) else [value]
+        return CallToolResult(content=blocks, structured_content=structured)
     if structured is None and value is None:
         return CallToolResult(content=[])
-    text = value if isinstance(value, str) else to_json_text(value)
-    return CallToolResult(content=[TextContent(text=text)], structured_content=structured)
+    return CallToolResult(content=[TextContent(text=_text(value))], structured_content=structured)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return to_json_text(value)
+    except (TypeError, ValueError) as exc:
+        raise OutputError(f"the return value cannot be sent as JSON: {exc}; return "
+                          "JSON-like data, a dataclass or Struct, or content") from exc
+
+
+def _structured(spec: ToolSpec, value: Any) -> dict[str, Any] | None:
+    if spec.wire.output_schema is None:
+        return None
+    if spec.output is not None and spec.output.output_schema is spec.wire.output_schema:
+        return spec.output.to_structured(value)  # checked against the hint by msgspec
+    try:  # a schema given as output_schema=: the value is checked against it as JSON
+        structured = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise OutputError(f"the return value cannot be sent as JSON: {exc}") from exc
+    _check_structured(spec, structured)
+    return cast("dict[str, Any]", structured)
+
+
+def _check_structured(spec: ToolSpec, structured: object) -> None:
+    if structured is None:
+        raise OutputError("it returned a CallToolResult without structuredContent, but the "
+                          "tool advertises an output schema; set structured_content, or "
+                          "register the tool with structured_output=False")
+    assert spec.output_validator is not None
+    if has_non_finite_floats(structured):
+        raise OutputError("its structured content holds NaN or an infinity, which JSON "
+                          "numbers cannot carry")
+    errors = [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+              for e in spec.output_validator.iter_errors(structured)]
+    if errors:
+        raise OutputError("its structured content does not fit the output schema: "
+                          + "; ".join(errors))

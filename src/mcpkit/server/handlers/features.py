@@ -64,7 +64,8 @@ async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams
     if spec is None:
         # server/tools, Error Handling: an unknown tool is a protocol error.
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
-    return await run_tool(spec, params.arguments, ctx, server.sync_in_thread)
+    return await run_tool(spec, params.arguments, ctx, server.sync_in_thread,
+                          mask_errors=server.mask_error_details)
 
 
 async def list_resources(server: Server, ctx: Context, params: PaginatedRequestParams

@@ -1,0 +1,142 @@
+"""Return hints to tool output schemas, and return values to structured content.
+
+Output (server/tools, "Structured Content" and "Output Schema"), from the return hint:
+
+- none, `None`, `Any`, `object`, content blocks or `CallToolResult`: no output schema;
+- `str`: no output schema either: the text is the content (`force=True` wraps it);
+- a type whose schema is an object (dataclass, TypedDict, `msgspec.Struct`, pydantic
+  model, `dict[str, X]`): that schema as it is;
+- anything else (numbers, lists, unions, optional objects): wrapped as the one required
+  property `result`, since an output schema's root must be an object;
+- a type msgspec cannot describe: no output schema (`force=True` raises `TypeError`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, cast
+
+import msgspec
+
+from mcpkit.errors import McpkitError
+from mcpkit.server._coercion import has_non_finite_floats
+from mcpkit.server._hints import dec_hook, enc_hook, inline_root, schema_components, type_name
+
+__all__ = ["OutputError", "OutputSpec", "output_spec", "schema_for_type"]
+
+# Wire types a tool returns as content rather than as structured data (server/tools).
+_CONTENT_NAMES: Final = frozenset(
+    "TextContent ImageContent AudioContent ResourceLink EmbeddedResource ContentBlock "
+    "CallToolResult".split()
+)
+
+
+class OutputError(McpkitError):
+    """A function returned a value that does not fit the output schema of its return hint."""
+
+
+def schema_for_type(tp: object) -> dict[str, Any]:
+    """The JSON Schema 2020-12 for a type hint, any `$defs` at its top level.
+
+    Raises TypeError for a type msgspec cannot describe.
+    """
+    schemas, defs = schema_components([tp])
+    return inline_root(schemas[0], defs)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """What a return hint gives a tool: its output schema, and how to make structured content.
+
+    `wrapped` says the schema is `{"result": <schema>}` because the hint's own schema is not
+    an object (server/tools, "Output Schema": the root must be an object).
+    """
+
+    annotation: Any
+    output_schema: dict[str, Any] | None
+    wrapped: bool = False
+
+    def to_structured(self, value: object, *, check: bool = True) -> dict[str, Any] | None:
+        """The `structuredContent` for a returned value, or None without an output schema.
+
+        With `check`, the value is first checked against the hint, since servers MUST
+        return structured results that conform (server/tools, "Output Schema"); a mismatch
+        raises OutputError naming the JSON path.
+        """
+        if self.output_schema is None:
+            return None
+        try:
+            data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+            if check:
+                msgspec.convert(data, self.annotation, dec_hook=dec_hook)
+        except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
+            raise OutputError(
+                f"the return value does not match the return annotation "
+                f"{type_name(self.annotation)}: {exc}"
+            ) from exc
+        if has_non_finite_floats(data):
+            raise OutputError("the return value holds NaN or an infinity, which JSON numbers "
+                              "cannot carry; return None or a string for them instead")
+        return {"result": data} if self.wrapped else cast(dict[str, Any], data)
+
+
+def _strip_annotated(tp: object) -> object:
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _is_content_like(tp: object) -> bool:
+    tp = _strip_annotated(tp)
+    if isinstance(tp, type):
+        return tp.__module__.startswith("mcpkit.types") and tp.__name__ in _CONTENT_NAMES
+    args = typing.get_args(tp)
+    return bool(args) and any(_is_content_like(a) for a in args if a is not type(None))
+
+
+def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
+    """The output rules of this module's docstring for one return hint.
+
+    `force` (a tool's `structured_output=True`) wraps a `str` and raises TypeError where
+    no schema can be made, instead of quietly giving none.
+    """
+    base = _strip_annotated(annotation)
+    if isinstance(base, str):  # an annotation that could not be resolved
+        if force:
+            raise TypeError(f"cannot resolve the return annotation {base!r}")
+        return OutputSpec(annotation, None)
+    if base in (
+        inspect.Parameter.empty,
+        None,
+        type(None),
+        Any,
+        object,
+        typing.NoReturn,
+    ) or _is_content_like(base):
+        if force:
+            raise TypeError(
+                f"the return annotation {type_name(annotation)} gives no output "
+                "schema; annotate the function with the type it returns"
+            )
+        return OutputSpec(annotation, None)
+    if base is str and not force:
+        return OutputSpec(annotation, None)
+    try:
+        schema = schema_for_type(annotation)
+    except TypeError:
+        if force:
+            raise
+        return OutputSpec(annotation, None)
+    if schema.get("type") == "object":
+        return OutputSpec(annotation, schema)
+    defs = schema.pop("$defs", None)
+    wrapped: dict[str, Any] = {
+        "type": "object",
+        "properties": {"result": schema},
+        "required": ["result"],
+    }
+    if defs:
+        wrapped["$defs"] = defs
+    return OutputSpec(annotation, wrapped, wrapped=True)

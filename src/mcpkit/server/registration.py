@@ -1,0 +1,62 @@
+"""Checks run when a feature is registered, so a mistake is reported where it was made,
+in the terms the user wrote: a misspelt option, a parameter with no type hint."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["RegistrationWarning", "check_options", "warn_untyped"]
+
+
+class RegistrationWarning(UserWarning):
+    """A registration that works but probably not as meant (say, a tool parameter with no
+    type hint, which accepts any JSON value and tells the model nothing about it).
+    Filter it with `warnings.filterwarnings("ignore", category=RegistrationWarning)`."""
+
+
+def _keyword_options(factory: Callable[..., Any]) -> list[str]:
+    return [p.name for p in inspect.signature(factory).parameters.values()
+            if p.kind is p.KEYWORD_ONLY]
+
+
+def check_options(where: str, options: dict[str, Any], factory: Callable[..., Any],
+                  *, extra: Iterable[str] = ()) -> None:
+    """Raise TypeError naming `where` (say `server.tool()`) for an option `factory` does not
+    take, with the closest valid one; Python's own message would name our internals."""
+    allowed = [*_keyword_options(factory), *extra]
+    unknown = [name for name in options if name not in allowed]
+    if not unknown:
+        return
+    name = unknown[0]
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise TypeError(f"{where} got an unknown option {name!r}{hint} "
+                    f"(its options: {', '.join(sorted(allowed))})")
+
+
+def warn_untyped(kind: str, fn: Callable[..., Any], names: Iterable[str]) -> None:
+    """Warn for each parameter of `fn` among `names` that has no annotation."""
+    import warnings
+
+    parameters = inspect.signature(fn).parameters
+    for name in names:
+        if parameters[name].annotation is inspect.Parameter.empty:
+            fn_name = getattr(fn, "__qualname__", None) or repr(fn)
+            warnings.warn(
+                f"{kind} {fn_name}(): parameter {name!r} has no type hint, so it accepts "
+                f"any JSON value and its schema tells the model nothing; annotate it "
+                f"(for instance `{name}: str`)", RegistrationWarning, stacklevel=_user_level())
+
+
+def _user_level() -> int:
+    """The stacklevel of the first caller outside mcpkit.server: the user's decorator line."""
+    frame = inspect.currentframe()
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("mcpkit.server"):
+        frame = frame.f_back
+        level += 1
+    del frame
+    return level - 1

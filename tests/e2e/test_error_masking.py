@@ -1,0 +1,85 @@
+"""`Server(mask_error_details=...)`: what an unexpected exception from a tool, resource or
+prompt tells the client, with both settings; ToolError and McpError always pass as they are."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from mcpkit import Client, McpError, Server, ToolError
+from mcpkit.protocol import codes
+
+SECRET = "password=hunter2 at db.internal:5432"
+
+
+def make_server(mask: bool) -> Server:
+    server = Server("masking", mask_error_details=mask)
+
+    @server.tool()
+    def crash(kind: str) -> str:
+        if kind == "tool":
+            raise ToolError("try another city")
+        if kind == "protocol":
+            raise McpError(codes.INVALID_PARAMS, "bad things")
+        raise RuntimeError(SECRET)
+
+    @server.tool()
+    def wrong_output() -> int:
+        return SECRET  # type: ignore[return-value]  # deliberately breaks its own hint
+
+    @server.resource("secret://crash")
+    def secret() -> str:
+        raise RuntimeError(SECRET)
+
+    @server.resource("secret://denied")
+    def denied() -> str:
+        raise McpError(codes.INVALID_PARAMS, "denied for you")
+
+    @server.prompt()
+    def leaky(topic: str) -> str:
+        raise RuntimeError(SECRET)
+
+    return server
+
+
+@pytest.mark.parametrize("mask", [False, True])
+async def test_tool_exception_text_is_masked_only_when_asked(
+        mask: bool, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="mcpkit"):
+        async with Client(make_server(mask)) as client:
+            crashed = await client.call_tool("crash", {"kind": "crash"})
+            wrong = await client.call_tool("wrong_output")
+            tool_error = await client.call_tool("crash", {"kind": "tool"})
+            with pytest.raises(McpError) as info:
+                await client.call_tool("crash", {"kind": "protocol"})
+    assert crashed.is_error is True and wrong.is_error is True
+    text = crashed.content[0].text  # type: ignore[union-attr]
+    assert (SECRET in text) is not mask
+    assert "crash" in text  # the model still learns which tool failed
+    assert ("Expected `int`" in wrong.content[0].text) is not mask  # type: ignore[union-attr]
+    # Meant for the model or the client: never masked.
+    assert tool_error.content[0].text == "try another city"  # type: ignore[union-attr]
+    assert info.value.code == codes.INVALID_PARAMS and info.value.message == "bad things"
+    # The server's log always has the whole story.
+    assert any(r.exc_info and SECRET in str(r.exc_info[1]) for r in caplog.records)
+
+
+@pytest.mark.parametrize("mask", [False, True])
+async def test_resource_and_prompt_exception_text_is_masked_only_when_asked(
+        mask: bool, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="mcpkit"):
+        async with Client(make_server(mask)) as client:
+            with pytest.raises(McpError) as resource:
+                await client.read_resource("secret://crash")
+            with pytest.raises(McpError) as prompt:
+                await client.get_prompt("leaky", {"topic": "x"})
+            with pytest.raises(McpError) as denied:
+                await client.read_resource("secret://denied")
+            await client.ping()  # the session goes on
+    for error in (resource.value, prompt.value):
+        assert error.code == codes.INTERNAL_ERROR
+        assert (SECRET in error.message) is not mask
+    assert denied.value.code == codes.INVALID_PARAMS and denied.value.message == "denied for you"
+    logged = [r for r in caplog.records if r.exc_info and SECRET in str(r.exc_info[1])]
+    assert len(logged) == 2
