@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
 
@@ -27,6 +27,9 @@ from mcpkit.server.handlers import HANDLERS
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import Icon, Implementation, ServerCapabilities
+
+if TYPE_CHECKING:
+    from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
 
@@ -202,22 +205,29 @@ class Server(FeatureRegistrations):
                 self.sessions.discard(handle)
                 await handle.connection.aclose()
 
-    async def run_stdio(self) -> None:
-        """Serve one session over this process's stdin and stdout (logs go to stderr)."""
+    async def run_stdio(self, *, stdin: StdStream | None = None,
+                        stdout: StdStream | None = None) -> None:
+        """Serve one session over this process's stdin and stdout (logs go to stderr), or
+        over the given streams, which stay the caller's to close."""
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
-        channel = await open_stdio_server_channel(max_message_size=self.max_message_size)
+        channel = await open_stdio_server_channel(max_message_size=self.max_message_size,
+                                                  stdin=stdin, stdout=stdout)
         await self.serve(channel)
 
-    def run(self, transport: Literal["stdio"] = "stdio") -> None:
-        """Serve until the client goes away (blocking): the usual `if __name__ == "__main__"`."""
+    def run(self, transport: Literal["stdio"] = "stdio", *, stdin: StdStream | None = None,
+            stdout: StdStream | None = None) -> None:
+        """Serve until the client goes away (blocking): the usual `if __name__ == "__main__"`.
+
+        `stdin` and `stdout` (file descriptors or file objects) replace the process's own.
+        """
         if transport != "stdio":
             raise ValueError(f"unknown transport {transport!r}; this version serves 'stdio'")
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         with contextlib.suppress(KeyboardInterrupt), \
                 asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(_until_terminated(self.run_stdio()))
+            runner.run(_until_terminated(self.run_stdio(stdin=stdin, stdout=stdout)))
 
     # ----------------------------------------------------------- notifications
 
