@@ -20,6 +20,7 @@ __all__ = [
     "McpError",
     "McpkitError",
     "PeerError",
+    "RegistrationWarning",
     "RequestTimeout",
     "Server",
     "StdioParameters",
@@ -45,6 +46,7 @@ _LAZY: dict[str, str] = {
     "McpError": "mcpkit.errors",
     "McpkitError": "mcpkit.errors",
     "PeerError": "mcpkit.errors",
+    "RegistrationWarning": "mcpkit.server.registration",
     "RequestTimeout": "mcpkit.errors",
     "Server": "mcpkit.server.server",
     "StdioParameters": "mcpkit.transports.stdio_client",
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
     )
     from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
     from mcpkit.server.context import Context, ElicitationResult
+    from mcpkit.server.registration import RegistrationWarning
     from mcpkit.server.server import Server
     from mcpkit.transports.stdio_client import StdioParameters
 
