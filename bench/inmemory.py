@@ -83,13 +83,20 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=2.0)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args()
     server = load_server(args.server)
     bounded = asyncio.wait_for(
         measure(args.impl, server, args.mode, args.duration, args.warmup),
         timeout=args.duration + 120,  # a hung implementation fails the run instead of stalling it
     )
-    result = asyncio.run(bounded)
+    factory = asyncio.new_event_loop
+    if args.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        result = runner.run(bounded)
     if args.json:
         print(json.dumps(result))
     else:

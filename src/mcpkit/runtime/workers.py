@@ -1,10 +1,14 @@
-"""Run sync handlers off the event loop with a cheaper hand-off than `asyncio.to_thread`.
+"""Run sync handlers in worker threads, handing results back to the loop without blocking it.
 
-`asyncio.to_thread` goes through `run_in_executor` and `concurrent.futures`, which chains
-two futures and wakes the loop through several callbacks; this pool hands jobs over with a
-`queue.SimpleQueue` and a lock (see `WorkerPool` for the figures). Threads start lazily up
-to `max_workers` and stay for the process's life (daemons, so they never hold up exit).
-Context variables are copied into the job as `to_thread` does.
+`asyncio.to_thread` goes through `run_in_executor` and `concurrent.futures`: two chained
+futures, a lock and a condition per job, and one loop wake-up per job. This pool uses only
+public APIs and never waits on the loop: a job goes to a thread through a `queue.SimpleQueue`;
+the thread puts the finished job in its loop's inbox, a deque, and only the first job of a
+burst schedules the inbox's drain with `call_soon_threadsafe`, so jobs that finish together
+share one wake-up of the loop. Threads start lazily up to `max_workers` and stay for the
+process's life (daemons, so they never hold up exit). Context variables are copied into the
+job as `to_thread` does. `bench/workers.py` measures the hand-off; docs/performance.md has
+the figures.
 """
 
 from __future__ import annotations
@@ -16,34 +20,67 @@ import inspect
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 __all__ = ["WorkerPool", "call_handler", "default_pool", "is_async_callable", "run_sync"]
 
 T = TypeVar("T")
 
-_WAIT_BUDGET: Final = 0.0002  # seconds the loop may wait for a quick job (see WorkerPool)
 
+class _Inbox:
+    """Jobs finished for one event loop, handed back with one wake-up per burst."""
 
-_BUSY: Final = (None,)  # stands for a run queue we cannot see
+    __slots__ = ("armed", "done", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.done: deque[_Job] = deque()  # append and popleft are thread-safe
+        self.armed = False  # a drain is scheduled on the loop and has not started yet
+
+    def put(self, job: _Job) -> None:
+        """Called in a worker thread: queue the job, waking the loop only if no drain is due."""
+        self.done.append(job)
+        if self.armed:
+            return  # the scheduled drain has not reset `armed` yet, so it will see this job
+        self.armed = True  # two threads may both get here: an extra drain finds nothing
+        try:
+            self.loop.call_soon_threadsafe(self.drain)
+        except RuntimeError:
+            pass  # the loop has closed: nobody is waiting any more
+
+    def drain(self) -> None:
+        """Called on the loop: settle the futures of every job finished so far."""
+        self.armed = False  # first, so a job queued from here on schedules another drain
+        done = self.done
+        while done:
+            fut = done.popleft().fut
+            if not fut.done():  # else its waiter was cancelled meanwhile
+                fut.set_result(None)
 
 
 class _Job:
-    __slots__ = ("args", "ctx", "done", "exc", "fn", "fut", "kwargs", "result", "state")
+    __slots__ = ("abandoned", "args", "ctx", "exc", "fn", "fut", "inbox", "kwargs", "result")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...],
-                 kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], inbox: _Inbox
+    ) -> None:
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.ctx = contextvars.copy_context()
-        self.done = threading.Lock()
-        self.done.acquire()  # released by the worker when the job has finished
-        self.state = threading.Lock()  # guards the hand-over between `done` and `fut`
+        self.inbox = inbox
+        self.fut: asyncio.Future[None] = inbox.loop.create_future()
+        self.abandoned = False  # the waiter was cancelled: skip the job if it has not started
         self.result: Any = None
         self.exc: BaseException | None = None
-        self.fut: asyncio.Future[Any] | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.ctx.run(self.fn, *self.args, **self.kwargs)
+        except BaseException as exc:  # handed to the awaiting coroutine, whatever it is
+            self.exc = exc
 
     def outcome(self) -> Any:
         if self.exc is not None:
@@ -54,88 +91,78 @@ class _Job:
 class WorkerPool:
     """A pool of threads that run functions for coroutines on any event loop.
 
-    Most sync handlers finish in microseconds, and waking the loop from another thread
-    (a write to its self-pipe, an epoll round) costs more than the work. So when the loop
-    has nothing else ready to run, it first waits for the job on a lock, for at most
-    `wait_budget` seconds (200 microseconds by default: the longest the loop is ever held
-    up by a sync handler); a job done by then returns with no loop wake-up at all, and a
-    longer one is handed back to the loop through a future as usual. Measured here, a
-    trivial job costs about 18 microseconds this way, against 45 with the future alone and
-    130 with `asyncio.to_thread`.
+    The loop never waits for a thread: it queues the job and awaits a future that the
+    loop's inbox settles. Jobs that finish while a drain is already scheduled add no wake-up
+    of their own, which is what makes many concurrent calls cheap on asyncio and uvloop alike.
     """
 
-    def __init__(self, max_workers: int | None = None,
-                 wait_budget: float = _WAIT_BUDGET) -> None:
+    def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
-        self.wait_budget = wait_budget
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the three counters below
         self._threads = 0
         self._idle = 0
         self._unfinished = 0
+        self._local = threading.local()  # each thread runs one loop at a time: its inbox
 
     @property
     def busy(self) -> bool:
         """Whether a job is running or waiting for a thread."""
         return self._unfinished > 0
 
+    @property
+    def threads(self) -> int:
+        """How many worker threads have started (they start lazily, one per busy job)."""
+        return self._threads
+
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run `fn(*args, **kwargs)` in a worker thread and return (or raise) what it did."""
-        job = _Job(fn, args, kwargs)
+        """Run `fn(*args, **kwargs)` in a worker thread and return (or raise) what it did.
+
+        If the awaiting task is cancelled before a thread has started the job, the job is
+        skipped; once started, it runs to completion and its outcome is dropped.
+        """
+        job = _Job(fn, args, kwargs, self._inbox())
+        self._submit(job)
+        try:
+            await job.fut
+        except asyncio.CancelledError:
+            job.abandoned = True
+            raise
+        return cast(T, job.outcome())
+
+    def _inbox(self) -> _Inbox:
+        loop = asyncio.get_running_loop()
+        inbox: _Inbox | None = getattr(self._local, "inbox", None)
+        if inbox is None or inbox.loop is not loop:
+            inbox = self._local.inbox = _Inbox(loop)
+        return inbox
+
+    def _submit(self, job: _Job) -> None:
         with self._lock:
-            if self._idle <= 0 and self._threads < self.max_workers:
+            start = self._idle <= 0 and self._threads < self.max_workers
+            if start:
                 self._threads += 1
-                threading.Thread(target=self._work, name=f"mcpkit-worker-{self._threads}",
-                                 daemon=True).start()
-            else:
+            elif self._idle > 0:
                 self._idle -= 1  # this job will take an idle thread
             self._unfinished += 1
+            number = self._threads
         self._jobs.put(job)
-        loop = asyncio.get_running_loop()
-        # Wait on the lock only when the loop has nothing else ready to run (it would sleep
-        # in its selector anyway); with other work ready, hand over through the future so
-        # that work goes on meanwhile. `_ready` is asyncio's run queue; loops without one
-        # (uvloop) always take the future.
-        ready = getattr(loop, "_ready", _BUSY)
-        if (self.wait_budget > 0 and not ready
-                and job.done.acquire(timeout=self.wait_budget)):
-            return cast(T, job.outcome())
-        with job.state:
-            if job.done.acquire(blocking=False):
-                return cast(T, job.outcome())
-            job.fut = fut = loop.create_future()
-        await fut
-        return cast(T, job.outcome())
+        if start:
+            threading.Thread(target=self._work, name=f"mcpkit-worker-{number}", daemon=True).start()
 
     def _work(self) -> None:
         jobs = self._jobs
         while True:
             job = jobs.get()
-            try:
-                job.result = job.ctx.run(job.fn, *job.args, **job.kwargs)
-            except BaseException as exc:  # handed to the awaiting coroutine
-                job.exc = exc
+            if not job.abandoned:
+                job.run()
             with self._lock:
-                self._idle += 1  # before waking the waiter, whose next job may come at once
-                self._unfinished -= 1
-            with job.state:
-                job.done.release()
-                fut = job.fut
-            if fut is not None:
-                _wake(fut)
-            del job, fut
-
-
-def _wake(fut: asyncio.Future[Any]) -> None:
-    try:
-        fut.get_loop().call_soon_threadsafe(_settle, fut)
-    except RuntimeError:
-        pass  # the loop has closed: nobody is waiting any more
-
-
-def _settle(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():  # else the awaiting task was cancelled meanwhile
-        fut.set_result(None)
+                self._idle += 1  # before the waiter wakes, as its next job may come at once
+            if not job.abandoned:
+                job.inbox.put(job)
+            with self._lock:
+                self._unfinished -= 1  # only now: `busy` covers the hand-back to the loop
+            del job  # hold no user objects while idle
 
 
 _POOL = WorkerPool()
@@ -156,13 +183,17 @@ def is_async_callable(fn: Callable[..., Any]) -> bool:
     object whose `__call__` is one."""
     while isinstance(fn, functools.partial):
         fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        type(fn).__call__)
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
 
-async def call_handler(fn: Callable[..., Any], args: tuple[Any, ...] = (),
-                       kwargs: dict[str, Any] | None = None, *, is_async: bool | None = None,
-                       in_thread: bool = True) -> Any:
+async def call_handler(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    *,
+    is_async: bool | None = None,
+    in_thread: bool = True,
+) -> Any:
     """Call user code from the loop: an async function is awaited; a sync one runs in the
     worker pool (on the loop if `in_thread` is False), and an awaitable it returns is awaited.
     Pass `is_async` when it is known already (it is worked out once per handler)."""
