@@ -1,17 +1,25 @@
 """Pump one protocol session over one message channel with asyncio.
 
 One task per inbound request (so a long handler never blocks a ping or a cancellation),
-futures for our own requests, one timer for request deadlines. When the channel ends,
-every pending request fails at once with ConnectionClosed and running handlers are
-cancelled.
+futures for our own requests, one timer for request deadlines, one writer at a time for
+what goes out. When the channel ends, every pending request fails at once with
+ConnectionClosed and running handlers are cancelled.
+
+What waits for the peer is bounded in bytes: answers to the peer (responses, and what
+handlers send while serving) count against `send_high_water`, and while they are over it
+the reader takes no new message, so a peer that stops reading stops being served rather
+than growing us. Our own requests and notifications wait for room before they are queued.
+Only answers pause the reader: two peers that both queued requests of their own would
+otherwise each stop reading the other's answers, and neither would ever drain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
@@ -29,7 +37,13 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.tasks import BackgroundTasks
 
-__all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
+__all__ = [
+    "DEFAULT_SEND_HIGH_WATER",
+    "Connection",
+    "NotificationHandler",
+    "ProgressCallback",
+    "RequestHandler",
+]
 
 logger = logging.getLogger("mcpkit")
 
@@ -37,13 +51,20 @@ RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
 ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
 
+#: Bytes queued for the peer above which we stop reading (and our own requests wait);
+#: both resume once the backlog is down to a quarter of it.
+DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
+
 
 class Connection:
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
 
     def __init__(self, session: Session, channel: MessageChannel, *,
                  on_request: RequestHandler, on_event: NotificationHandler,
-                 drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False) -> None:
+                 drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False,
+                 send_high_water: int = DEFAULT_SEND_HIGH_WATER) -> None:
+        if send_high_water < 1:
+            raise ValueError("send_high_water must be at least 1 byte")
         self.session = session
         self.drain_timeout = drain_timeout
         #: When True (the client's choice), our requests do not time out while we are
@@ -63,6 +84,17 @@ class Connection:
         self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
+        self._high = send_high_water
+        self._low = send_high_water // 4
+        self._outq: collections.deque[tuple[bytes, bool]] = collections.deque()  # (data, answer)
+        self._queued = 0  # bytes in _outq
+        self._answers = 0  # bytes in _outq that answer the peer
+        self._writing = False
+        self._idle: asyncio.Future[None] | None = None  # set when the writer empties the queue
+        self._room = asyncio.Event()  # set while _queued has come down to low water
+        self._room.set()
+        self._answer_room = asyncio.Event()  # the same for _answers
+        self._answer_room.set()
 
     @property
     def closed(self) -> bool:
@@ -78,9 +110,11 @@ class Connection:
         receive = self.channel.receive
         try:
             while True:
+                if self._answers > self._high:
+                    await self._answer_room.wait()  # the peer is not reading: nor do we
                 data = await receive()
                 self._dispatch(self.session.receive_data(data))
-                await self.flush()
+                self._flush_from_reader()
         except ConnectionClosed as exc:
             await self._drain(exc)
             self._shutdown(exc)
@@ -99,8 +133,15 @@ class Connection:
         self._fail_waiting(exc)
         handlers = [t for t in self._handlers.values() if not t.done()]
         writable = getattr(self.channel, "writable", True)
-        if handlers and writable and self._closed is None and self.drain_timeout > 0:
+        if not writable or self._closed is not None or self.drain_timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_timeout
+        if handlers:
             await asyncio.wait(handlers, timeout=self.drain_timeout)
+        if self._writing and self._closed is None:  # their answers may still be queued
+            self._idle = loop.create_future()
+            await asyncio.wait([self._idle], timeout=max(0.0, deadline - loop.time()))
 
     async def aclose(self) -> None:
         """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
@@ -116,33 +157,100 @@ class Connection:
 
     # ----------------------------------------------------------------- sending
 
-    async def flush(self) -> None:
-        """Send everything the session has queued."""
+    @property
+    def send_backlog(self) -> int:
+        """Bytes queued for the peer and not yet handed to the channel."""
+        return self._queued
+
+    async def flush(self, *, answering: bool = True) -> None:
+        """Send everything the session has queued, in order. With `answering` (the default:
+        a handler's progress, a response) the caller waits while answers to the peer are
+        over high water; without, the bytes are ours to send and only their order counts."""
         out = self.session.data_to_send()
-        if not out:
-            return
-        if self._closed is not None:
-            return
+        if out and self._closed is None:
+            self._enqueue(out, answering)
+            if not self._writing:
+                await self._write_queued()
+            elif answering and self._answers > self._high:
+                await self._answer_room.wait()
+        self._arm_timer()
+
+    def _flush_from_reader(self) -> None:
+        """Queue what the session answered itself (a ping, an error) without letting the
+        reader become the writer: blocked in a send it would stop reading the peer's
+        answers, and a peer doing the same would never drain."""
+        out = self.session.data_to_send()
+        if out and self._closed is None:
+            self._enqueue(out, True)
+            if not self._writing:
+                self._writing = True
+                self._background.spawn(self._write_queued())
+        self._arm_timer()
+
+    def _enqueue(self, out: list[Any], answering: bool) -> None:
+        append = self._outq.append
+        size = 0
+        for item in out:
+            data = item.data
+            append((data, answering))
+            size += len(data)
+        self._queued += size
+        if self._queued > self._high:
+            self._room.clear()
+        if answering:
+            self._answers += size
+            if self._answers > self._high:
+                self._answer_room.clear()
+
+    async def _write_queued(self) -> None:
+        """Be the one writer until the queue is empty; `channel.send` waits for the
+        transport's flow control, which is what holds the backlog here and not there."""
+        self._writing = True
+        queue = self._outq
         send = self.channel.send
         try:
-            for item in out:
-                await send(item.data)
+            while queue:
+                data, answer = queue.popleft()
+                self._sent(len(data), answer)
+                await send(data)
         except ConnectionClosed as exc:
             self._shutdown(exc)
-        self._arm_timer()
+        finally:
+            if queue and self._closed is None:  # the writer was cancelled: hand over
+                self._background.spawn(self._write_queued())
+            else:
+                self._writing = False
+                idle, self._idle = self._idle, None
+                if idle is not None and not idle.done():
+                    idle.set_result(None)
+
+    def _sent(self, size: int, answer: bool) -> None:
+        self._queued -= size
+        if self._queued <= self._low and not self._room.is_set():
+            self._room.set()
+        if answer:
+            self._answers -= size
+            if self._answers <= self._low and not self._answer_room.is_set():
+                self._answer_room.set()
+
+    async def _wait_for_room(self) -> None:
+        """Hold our own new messages while the peer has too much unread from us."""
+        if self._queued > self._high:
+            await self._room.wait()
+        closed = self._closed or self._input_closed
+        if closed is not None:
+            raise ConnectionClosed(str(closed))
 
     def _flush_soon(self) -> None:
         if self._closed is None:
-            self._background.spawn(self.flush())
+            self._background.spawn(self.flush(answering=False))
 
     async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
                       on_progress: ProgressCallback | None = None,
                       related: RequestId | None = None) -> Any:
         """Send a request and wait for its result (raises McpError, RequestTimeout,
         ConnectionClosed). Cancelling the awaiting task sends `notifications/cancelled`."""
-        closed = self._closed or self._input_closed
-        if closed is not None:
-            raise ConnectionClosed(str(closed))
+        await self._wait_for_room()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(method, params, deadline=deadline,
@@ -154,7 +262,7 @@ class Connection:
         if on_progress is not None:
             self._progress[rid] = on_progress
         try:
-            await self.flush()
+            await self.flush(answering=related is not None)
             return await fut
         except asyncio.CancelledError:
             # Awaiting `fut` cancels it too, so ask the session: it still holds the request
@@ -176,7 +284,7 @@ class Connection:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._futures[rid] = fut
         try:
-            await self.flush()
+            await self.flush(answering=False)
             return await fut
         finally:
             self._futures.pop(rid, None)
@@ -185,8 +293,10 @@ class Connection:
                      related: RequestId | None = None) -> None:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
+        if related is None:
+            await self._wait_for_room()
         self.session.send_notification(method, params, related=related)
-        await self.flush()
+        await self.flush(answering=related is not None)
 
     # ---------------------------------------------------------------- dispatch
 
@@ -246,8 +356,12 @@ class Connection:
             self._background.spawn(outcome)
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
+        rid = ev.request_id
         task = asyncio.get_running_loop().create_task(self._serve(ev))
-        self._handlers[ev.request_id] = task
+        self._handlers[rid] = task
+        # A done-callback, not code in _serve: a task cancelled before it first runs (its
+        # notifications/cancelled came in the same read) never executes its coroutine.
+        task.add_done_callback(lambda done: self._handler_done(rid, done))
 
     async def _serve(self, ev: RequestReceived) -> None:
         rid = ev.request_id
@@ -259,18 +373,17 @@ class Connection:
         except asyncio.CancelledError:
             # Cancelled by the peer (the session already forgot the request, so no response
             # goes out) or by shutdown.
-            self._handler_done(rid)
             return
         except Exception as exc:
             logger.exception("handler for %s failed", ev.method)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)
-        self._handler_done(rid)
         await self.flush()
 
-    def _handler_done(self, rid: RequestId) -> None:
-        self._handlers.pop(rid, None)
+    def _handler_done(self, rid: RequestId, task: asyncio.Task[None]) -> None:
+        if self._handlers.get(rid) is task:  # the peer may have reused the id since
+            del self._handlers[rid]
         if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
             self._restart_timeouts()
 
@@ -316,3 +429,7 @@ class Connection:
         for task in list(self._handlers.values()):
             task.cancel()
         self._handlers.clear()
+        self._outq.clear()
+        self._queued = self._answers = 0
+        self._room.set()  # wake whoever waits for room: they find the connection closed
+        self._answer_room.set()
