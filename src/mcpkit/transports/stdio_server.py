@@ -61,6 +61,26 @@ class StdioServerChannel:
         self._close_blocking = close_blocking
         self._write_lock = asyncio.Lock()
         self._closed = False
+        self._output_lost = False
+        if out_closed is not None:
+            out_closed.add_done_callback(self._on_output_closed)
+
+    @property
+    def writable(self) -> bool:
+        """False once stdout cannot take more: closed by us, or its reader has gone."""
+        if self._closed or self._output_lost:
+            return False
+        return self._out is not None or self._write_blocking is not None
+
+    def _on_output_closed(self, _: object) -> None:
+        """The reader of stdout went away (the pipe transport watches for it even while we
+        write nothing): whatever comes in now can never be answered, so end input too and
+        let the session end, rather than leave tools running for nobody."""
+        if self._closed:
+            return
+        self._output_lost = True
+        self._buffer.discard()
+        self._stop_reading()
 
     async def receive(self) -> bytes:
         buffer = self._buffer
@@ -71,6 +91,8 @@ class StdioServerChannel:
             return buffer.pop()
         if self._closed:
             raise ConnectionClosed("the stdio channel was closed")
+        if self._output_lost:
+            raise ConnectionClosed(_STDOUT_CLOSED)
         raise ConnectionClosed("stdin reached end of file: the client closed the connection")
 
     async def send(self, data: bytes) -> None:
