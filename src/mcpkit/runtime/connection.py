@@ -55,6 +55,8 @@ ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
 #: both resume once the backlog is down to a quarter of it.
 DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
 
+_YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
+
 
 class Connection:
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
@@ -111,10 +113,15 @@ class Connection:
         try:
             while True:
                 if self._answers > self._high:
-                    await self._answer_room.wait()  # the peer is not reading: nor do we
+                    await self._wait_for_peer_to_read()
                 data = await receive()
                 self._dispatch(self.session.receive_data(data))
                 self._flush_from_reader()
+                if len(self._handlers) > _YIELD_ABOVE:
+                    # A channel with messages already buffered returns them without ever
+                    # suspending: give the handlers a turn before taking more, or a peer
+                    # that pipelines requests has them all refused past max_inflight.
+                    await asyncio.sleep(0)
         except ConnectionClosed as exc:
             await self._drain(exc)
             self._shutdown(exc)
@@ -124,6 +131,12 @@ class Connection:
         except Exception as exc:
             logger.exception("mcpkit connection failed")
             self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
+
+    async def _wait_for_peer_to_read(self) -> None:
+        logger.debug("%d bytes of answers wait for the peer to read them: reading paused",
+                     self._answers)
+        await self._answer_room.wait()
+        logger.debug("the peer is reading again: reading resumed")
 
     async def _drain(self, exc: ConnectionClosed) -> None:
         """The peer stopped sending (stdin closed, say), though it may still read: let the

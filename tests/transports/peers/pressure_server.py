@@ -2,13 +2,15 @@
 
 Tools: `big(size)` sends one progress notification then a `size`-byte answer; `block` says
 "block: started" on stderr, waits forever, and says "block: cancelled" when cancelled. The
-lifespan says "lifespan: left" on stderr as it ends; stderr is flushed line by line.
+lifespan says "lifespan: left" on stderr as it ends. mcpkit logs at debug level, so the
+runtime says on stderr when it stops reading for a peer that does not read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator
 
@@ -51,4 +53,6 @@ async def block() -> str:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mcpkit").setLevel(logging.DEBUG)
     server.run()
