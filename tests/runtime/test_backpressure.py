@@ -204,7 +204,7 @@ async def test_closing_wakes_whoever_waits_for_room() -> None:
     conn = Connection(Session(), channel, on_request=lambda ev: asyncio.sleep(0),
                       on_event=lambda ev: None, send_high_water=10)
     loop = asyncio.get_running_loop()
-    loop.create_task(conn.notify("a", {"pad": "x" * 50}))
+    writer = loop.create_task(conn.notify("a", {"pad": "x" * 50}))
     await channel.sending.wait()
     await conn.notify("b", {"pad": "x" * 50})
     waiting = loop.create_task(conn.notify("c"))
@@ -214,6 +214,8 @@ async def test_closing_wakes_whoever_waits_for_room() -> None:
     await conn.aclose()
     with pytest.raises(ConnectionClosed):
         await asyncio.wait_for(waiting, 5)
+    channel.gate.set()
+    await asyncio.wait_for(writer, 5)
 
 
 def test_the_high_water_must_be_positive() -> None:
