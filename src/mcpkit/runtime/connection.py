@@ -181,12 +181,26 @@ class Connection:
         over high water; without, the bytes are ours to send and only their order counts."""
         out = self.session.data_to_send()
         if out and self._closed is None:
-            self._enqueue(out, answering)
-            if not self._writing:
-                await self._write_queued()
-            elif answering and self._answers > self._high:
-                await self._answer_room.wait()
+            if not self._writing and len(out) == 1 and not self._outq:
+                await self._send_alone(out[0].data)  # the common case, kept cheap
+            else:
+                self._enqueue(out, answering)
+                if not self._writing:
+                    await self._write_queued()
+                elif answering and self._answers > self._high:
+                    await self._answer_room.wait()
         self._arm_timer()
+
+    async def _send_alone(self, data: bytes) -> None:
+        """Write one message with nothing queued before it, as the writer; whatever others
+        queue meanwhile (if the send blocks) is written after it."""
+        self._writing = True
+        try:
+            await self.channel.send(data)
+        except ConnectionClosed as exc:
+            self._shutdown(exc)
+        finally:
+            self._writer_done()
 
     def _flush_from_reader(self) -> None:
         """Queue what the session answered itself (a ping, an error) without letting the
@@ -229,13 +243,16 @@ class Connection:
         except ConnectionClosed as exc:
             self._shutdown(exc)
         finally:
-            if queue and self._closed is None:  # the writer was cancelled: hand over
-                self._background.spawn(self._write_queued())
-            else:
-                self._writing = False
-                idle, self._idle = self._idle, None
-                if idle is not None and not idle.done():
-                    idle.set_result(None)
+            self._writer_done()
+
+    def _writer_done(self) -> None:
+        if self._outq and self._closed is None:  # queued behind us, or we were cancelled
+            self._background.spawn(self._write_queued())  # the writer's role passes on
+            return
+        self._writing = False
+        idle, self._idle = self._idle, None
+        if idle is not None and not idle.done():
+            idle.set_result(None)
 
     def _sent(self, size: int, answer: bool) -> None:
         self._queued -= size
@@ -248,8 +265,7 @@ class Connection:
 
     async def _wait_for_room(self) -> None:
         """Hold our own new messages while the peer has too much unread from us."""
-        if self._queued > self._high:
-            await self._room.wait()
+        await self._room.wait()
         closed = self._closed or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
@@ -263,7 +279,11 @@ class Connection:
                       related: RequestId | None = None) -> Any:
         """Send a request and wait for its result (raises McpError, RequestTimeout,
         ConnectionClosed). Cancelling the awaiting task sends `notifications/cancelled`."""
-        await self._wait_for_room()
+        closed = self._closed or self._input_closed
+        if closed is not None:
+            raise ConnectionClosed(str(closed))
+        if self._queued > self._high:
+            await self._wait_for_room()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(method, params, deadline=deadline,
@@ -306,7 +326,7 @@ class Connection:
                      related: RequestId | None = None) -> None:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
-        if related is None:
+        if related is None and self._queued > self._high:
             await self._wait_for_room()
         self.session.send_notification(method, params, related=related)
         await self.flush(answering=related is not None)
