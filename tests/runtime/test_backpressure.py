@@ -15,7 +15,8 @@ from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.session import Session
-from mcpkit.runtime.connection import DEFAULT_SEND_HIGH_WATER, Connection
+from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.transports.memory import DEFAULT_MAX_BUFFERED, MemoryChannel, memory_channel_pair
 from mcpkit.types import ClientCapabilities, Implementation
 

@@ -16,7 +16,6 @@ otherwise each stop reading the other's answers, and neither would ever drain.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -35,25 +34,16 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.tasks import BackgroundTasks
 
-__all__ = [
-    "DEFAULT_SEND_HIGH_WATER",
-    "Connection",
-    "NotificationHandler",
-    "ProgressCallback",
-    "RequestHandler",
-]
+__all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
 
 logger = logging.getLogger("mcpkit")
 
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
 ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
-
-#: Bytes queued for the peer above which we stop reading (and our own requests wait);
-#: both resume once the backlog is down to a quarter of it.
-DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
 
 _YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
 
@@ -65,8 +55,6 @@ class Connection:
                  on_request: RequestHandler, on_event: NotificationHandler,
                  drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False,
                  send_high_water: int = DEFAULT_SEND_HIGH_WATER) -> None:
-        if send_high_water < 1:
-            raise ValueError("send_high_water must be at least 1 byte")
         self.session = session
         self.drain_timeout = drain_timeout
         #: When True (the client's choice), our requests do not time out while we are
@@ -86,17 +74,7 @@ class Connection:
         self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
-        self._high = send_high_water
-        self._low = send_high_water // 4
-        self._outq: collections.deque[tuple[bytes, bool]] = collections.deque()  # (data, answer)
-        self._queued = 0  # bytes in _outq
-        self._answers = 0  # bytes in _outq that answer the peer
-        self._writing = False
-        self._idle: asyncio.Future[None] | None = None  # set when the writer empties the queue
-        self._room = asyncio.Event()  # set while _queued has come down to low water
-        self._room.set()
-        self._answer_room = asyncio.Event()  # the same for _answers
-        self._answer_room.set()
+        self._out = Outbound(channel, send_high_water, self._shutdown, self._background)
 
     @property
     def closed(self) -> bool:
@@ -112,7 +90,7 @@ class Connection:
         receive = self.channel.receive
         try:
             while True:
-                if self._answers > self._high:
+                if self._out.answers > self._out.high:
                     await self._wait_for_peer_to_read()
                 data = await receive()
                 self._dispatch(self.session.receive_data(data))
@@ -134,8 +112,8 @@ class Connection:
 
     async def _wait_for_peer_to_read(self) -> None:
         logger.debug("%d bytes of answers wait for the peer to read them: reading paused",
-                     self._answers)
-        await self._answer_room.wait()
+                     self._out.answers)
+        await self._out.answer_room.wait()
         logger.debug("the peer is reading again: reading resumed")
 
     async def _drain(self, exc: ConnectionClosed) -> None:
@@ -152,9 +130,7 @@ class Connection:
         deadline = loop.time() + self.drain_timeout
         if handlers:
             await asyncio.wait(handlers, timeout=self.drain_timeout)
-        if self._writing and self._closed is None:  # their answers may still be queued
-            self._idle = loop.create_future()
-            await asyncio.wait([self._idle], timeout=max(0.0, deadline - loop.time()))
+        await self._out.wait_idle(max(0.0, deadline - loop.time()))  # their answers
 
     async def aclose(self) -> None:
         """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
@@ -173,7 +149,7 @@ class Connection:
     @property
     def send_backlog(self) -> int:
         """Bytes queued for the peer and not yet handed to the channel."""
-        return self._queued
+        return self._out.queued
 
     async def flush(self, *, answering: bool = True) -> None:
         """Send everything the session has queued, in order. With `answering` (the default:
@@ -181,26 +157,16 @@ class Connection:
         over high water; without, the bytes are ours to send and only their order counts."""
         out = self.session.data_to_send()
         if out and self._closed is None:
-            if not self._writing and len(out) == 1 and not self._outq:
-                await self._send_alone(out[0].data)  # the common case, kept cheap
+            ob = self._out
+            if not ob.writing and len(out) == 1 and not ob.queue:
+                await ob.send_alone(out[0].data)
             else:
-                self._enqueue(out, answering)
-                if not self._writing:
-                    await self._write_queued()
-                elif answering and self._answers > self._high:
-                    await self._answer_room.wait()
+                ob.enqueue([item.data for item in out], answering)
+                if not ob.writing:
+                    await ob.write_queued()
+                elif answering and ob.answers > ob.high:
+                    await ob.answer_room.wait()
         self._arm_timer()
-
-    async def _send_alone(self, data: bytes) -> None:
-        """Write one message with nothing queued before it, as the writer; whatever others
-        queue meanwhile (if the send blocks) is written after it."""
-        self._writing = True
-        try:
-            await self.channel.send(data)
-        except ConnectionClosed as exc:
-            self._shutdown(exc)
-        finally:
-            self._writer_done()
 
     def _flush_from_reader(self) -> None:
         """Queue what the session answered itself (a ping, an error) without letting the
@@ -208,64 +174,15 @@ class Connection:
         answers, and a peer doing the same would never drain."""
         out = self.session.data_to_send()
         if out and self._closed is None:
-            self._enqueue(out, True)
-            if not self._writing:
-                self._writing = True
-                self._background.spawn(self._write_queued())
+            ob = self._out
+            ob.enqueue([item.data for item in out], True)
+            if not ob.writing:
+                ob.start_writer()
         self._arm_timer()
-
-    def _enqueue(self, out: list[Any], answering: bool) -> None:
-        append = self._outq.append
-        size = 0
-        for item in out:
-            data = item.data
-            append((data, answering))
-            size += len(data)
-        self._queued += size
-        if self._queued > self._high:
-            self._room.clear()
-        if answering:
-            self._answers += size
-            if self._answers > self._high:
-                self._answer_room.clear()
-
-    async def _write_queued(self) -> None:
-        """Be the one writer until the queue is empty; `channel.send` waits for the
-        transport's flow control, which is what holds the backlog here and not there."""
-        self._writing = True
-        queue = self._outq
-        send = self.channel.send
-        try:
-            while queue:
-                data, answer = queue.popleft()
-                self._sent(len(data), answer)
-                await send(data)
-        except ConnectionClosed as exc:
-            self._shutdown(exc)
-        finally:
-            self._writer_done()
-
-    def _writer_done(self) -> None:
-        if self._outq and self._closed is None:  # queued behind us, or we were cancelled
-            self._background.spawn(self._write_queued())  # the writer's role passes on
-            return
-        self._writing = False
-        idle, self._idle = self._idle, None
-        if idle is not None and not idle.done():
-            idle.set_result(None)
-
-    def _sent(self, size: int, answer: bool) -> None:
-        self._queued -= size
-        if self._queued <= self._low and not self._room.is_set():
-            self._room.set()
-        if answer:
-            self._answers -= size
-            if self._answers <= self._low and not self._answer_room.is_set():
-                self._answer_room.set()
 
     async def _wait_for_room(self) -> None:
         """Hold our own new messages while the peer has too much unread from us."""
-        await self._room.wait()
+        await self._out.room.wait()
         closed = self._closed or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
@@ -282,7 +199,7 @@ class Connection:
         closed = self._closed or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
-        if self._queued > self._high:
+        if self._out.queued > self._out.high:
             await self._wait_for_room()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
@@ -326,7 +243,7 @@ class Connection:
                      related: RequestId | None = None) -> None:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
-        if related is None and self._queued > self._high:
+        if related is None and self._out.queued > self._out.high:
             await self._wait_for_room()
         self.session.send_notification(method, params, related=related)
         await self.flush(answering=related is not None)
@@ -462,7 +379,4 @@ class Connection:
         for task in list(self._handlers.values()):
             task.cancel()
         self._handlers.clear()
-        self._outq.clear()
-        self._queued = self._answers = 0
-        self._room.set()  # wake whoever waits for room: they find the connection closed
-        self._answer_room.set()
+        self._out.close()
