@@ -59,7 +59,7 @@ class StdioServerChannel:
         self._flow = flow if flow is not None else FlowControl()
         self._write_blocking = write_blocking
         self._close_blocking = close_blocking
-        self._write_lock = asyncio.Lock()
+        self._last_write: asyncio.Future[None] | None = None
         self._closed = False
         self._output_lost = False
         if out_closed is not None:
@@ -111,16 +111,29 @@ class StdioServerChannel:
                 raise ConnectionClosed(_STDOUT_CLOSED)
 
     async def _send_blocking(self, data: bytes) -> None:
+        """Write in a worker thread, one message at a time and each to the end: a thread's
+        write cannot be stopped, so a cancelled send keeps the next one waiting behind its
+        bytes (or two threads would interleave theirs), and nothing queues beyond it."""
         write = self._write_blocking
         if self._closed or write is None:
             raise ConnectionClosed(_STDOUT_CLOSED)
+        while (previous := self._last_write) is not None and not previous.done():
+            await asyncio.wait([previous])
+            write = self._write_blocking
+            if self._closed or write is None:
+                raise ConnectionClosed(_STDOUT_CLOSED)
         loop = asyncio.get_running_loop()
-        async with self._write_lock:
-            try:
-                await loop.run_in_executor(None, write, data + b"\n")
-            except (OSError, ValueError) as exc:  # ValueError: the file object was closed
-                self._write_blocking = None
-                raise ConnectionClosed(f"{_STDOUT_CLOSED} ({exc})") from exc
+        pending = loop.run_in_executor(None, write, data + b"\n")
+        pending.add_done_callback(self._write_finished)
+        self._last_write = pending
+        try:
+            await asyncio.shield(pending)
+        except (OSError, ValueError) as exc:  # ValueError: the file object was closed
+            raise ConnectionClosed(f"{_STDOUT_CLOSED} ({exc})") from exc
+
+    def _write_finished(self, pending: asyncio.Future[None]) -> None:
+        if not pending.cancelled() and pending.exception() is not None:
+            self._write_blocking = None  # retrieved here, whoever awaited it was cancelled
 
     async def aclose(self) -> None:
         """Stop reading, flush what is queued for stdout (bounded), then close it."""
@@ -140,16 +153,13 @@ class StdioServerChannel:
             return
         close = self._close_blocking
         self._close_blocking = None
-        if close is not None:
-            try:
-                async with asyncio.timeout(_CLOSE_FLUSH_TIMEOUT):
-                    await self._write_lock.acquire()
-            except TimeoutError:
+        last = self._last_write
+        if last is not None and not last.done():
+            await asyncio.wait([last], timeout=_CLOSE_FLUSH_TIMEOUT)
+            if not last.done():
                 return  # a write is stuck in its thread; leave the descriptor to it
-            try:
-                close()
-            finally:
-                self._write_lock.release()
+        if close is not None:
+            close()
 
 
 _STDOUT_CLOSED: Final = "stdout is closed: the client stopped reading"
