@@ -114,6 +114,8 @@ class Connection:
         logger.debug("%d bytes of answers wait for the peer to read them: reading paused",
                      self._out.answers)
         await self._out.answer_room.wait()
+        if self._closed is not None:  # woken by the end, not by the peer reading
+            raise ConnectionClosed(str(self._closed))
         logger.debug("the peer is reading again: reading resumed")
 
     async def _drain(self, exc: ConnectionClosed) -> None:
