@@ -53,17 +53,40 @@ def big_server() -> Server:
 
 
 async def handshake(end: MemoryChannel) -> None:
-    await end.send(encode({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"}}}))
+    await end.send(
+        encode(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"},
+                },
+            }
+        )
+    )
     assert "result" in msgspec.json.decode(await end.receive())
     await end.send(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}))
 
 
 async def send_calls(end: MemoryChannel, ids: range) -> None:
     for rid in ids:
-        await end.send(encode({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {
-            "name": "big", "arguments": {"size": ANSWER}, "_meta": {"progressToken": rid}}}))
+        await end.send(
+            encode(
+                {
+                    "jsonrpc": "2.0",
+                    "id": rid,
+                    "method": "tools/call",
+                    "params": {
+                        "name": "big",
+                        "arguments": {"size": ANSWER},
+                        "_meta": {"progressToken": rid},
+                    },
+                }
+            )
+        )
 
 
 async def read_answers(end: MemoryChannel, ids: set[int]) -> dict[int, list[str]]:
@@ -112,8 +135,9 @@ async def test_a_server_that_stops_reading_stops_the_client_reading() -> None:
     async def on_request(ev: Any) -> Any:
         raise AssertionError(f"only pings, which the session answers: {ev}")
 
-    conn = Connection(session, client_end, on_request=on_request, on_event=lambda ev: None,
-                      send_high_water=high)
+    conn = Connection(
+        session, client_end, on_request=on_request, on_event=lambda ev: None, send_high_water=high
+    )
     conn.start()
     pings = range(1, 10_001)
 
@@ -163,8 +187,9 @@ def method_of(data: bytes) -> str:
 
 async def test_a_cancelled_writer_hands_over_and_order_is_kept() -> None:
     channel = GatedChannel()
-    conn = Connection(Session(), channel, on_request=lambda ev: asyncio.sleep(0),
-                      on_event=lambda ev: None)
+    conn = Connection(
+        Session(), channel, on_request=lambda ev: asyncio.sleep(0), on_event=lambda ev: None
+    )
     loop = asyncio.get_running_loop()
     first = loop.create_task(conn.notify("first"))  # the writer, stuck in send
     await channel.sending.wait()
@@ -181,8 +206,13 @@ async def test_a_cancelled_writer_hands_over_and_order_is_kept() -> None:
 
 async def test_our_own_notifications_wait_for_room() -> None:
     channel = GatedChannel()
-    conn = Connection(Session(), channel, on_request=lambda ev: asyncio.sleep(0),
-                      on_event=lambda ev: None, send_high_water=100)
+    conn = Connection(
+        Session(),
+        channel,
+        on_request=lambda ev: asyncio.sleep(0),
+        on_event=lambda ev: None,
+        send_high_water=100,
+    )
     loop = asyncio.get_running_loop()
     writer = loop.create_task(conn.notify("a"))
     await channel.sending.wait()
@@ -202,8 +232,13 @@ async def test_our_own_notifications_wait_for_room() -> None:
 
 async def test_closing_wakes_whoever_waits_for_room() -> None:
     channel = GatedChannel()
-    conn = Connection(Session(), channel, on_request=lambda ev: asyncio.sleep(0),
-                      on_event=lambda ev: None, send_high_water=10)
+    conn = Connection(
+        Session(),
+        channel,
+        on_request=lambda ev: asyncio.sleep(0),
+        on_event=lambda ev: None,
+        send_high_water=10,
+    )
     loop = asyncio.get_running_loop()
     writer = loop.create_task(conn.notify("a", {"pad": "x" * 50}))
     await channel.sending.wait()
@@ -221,5 +256,10 @@ async def test_closing_wakes_whoever_waits_for_room() -> None:
 
 def test_the_high_water_must_be_positive() -> None:
     with pytest.raises(ValueError, match="send_high_water"):
-        Connection(Session(), GatedChannel(), on_request=lambda ev: asyncio.sleep(0),
-                   on_event=lambda ev: None, send_high_water=0)
+        Connection(
+            Session(),
+            GatedChannel(),
+            on_request=lambda ev: asyncio.sleep(0),
+            on_event=lambda ev: None,
+            send_high_water=0,
+        )

@@ -29,17 +29,28 @@ def make_server() -> Server:
 
 
 def pair(rid: int) -> bytes:
-    request = {"jsonrpc": "2.0", "id": rid, "method": "tools/call",
-               "params": {"name": "wait", "arguments": {}}}
-    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled",
-              "params": {"requestId": rid, "reason": "storm"}}
+    request = {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "tools/call",
+        "params": {"name": "wait", "arguments": {}},
+    }
+    cancel = {
+        "jsonrpc": "2.0",
+        "method": "notifications/cancelled",
+        "params": {"requestId": rid, "reason": "storm"},
+    }
     return msgspec.json.encode(request) + b"\n" + msgspec.json.encode(cancel)
 
 
 def bookkeeping(conn: Connection) -> dict[str, int]:
-    return {"handlers": len(conn._handlers), "futures": len(conn._futures),
-            "progress": len(conn._progress), "timeouts": len(conn._timeouts),
-            "queued": conn.send_backlog}
+    return {
+        "handlers": len(conn._handlers),
+        "futures": len(conn._futures),
+        "progress": len(conn._progress),
+        "timeouts": len(conn._timeouts),
+        "queued": conn.send_backlog,
+    }
 
 
 async def storm(peer, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -69,8 +80,13 @@ async def test_request_and_cancel_pairs_leave_nothing_behind() -> None:
             after = tracemalloc.get_traced_memory()[0]
         finally:
             tracemalloc.stop()
-        assert bookkeeping(conn) == {"handlers": 0, "futures": 0, "progress": 0,
-                                     "timeouts": 0, "queued": 0}
+        assert bookkeeping(conn) == {
+            "handlers": 0,
+            "futures": 0,
+            "progress": 0,
+            "timeouts": 0,
+            "queued": 0,
+        }
         assert after - before < GROWTH_BOUND, f"grew {after - before} bytes"
         reply = await peer.request("tools/list")
         assert [tool["name"] for tool in reply["result"]["tools"]] == ["wait"]

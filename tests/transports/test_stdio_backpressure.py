@@ -25,14 +25,32 @@ def line(message: object) -> bytes:
 
 
 def call(rid: int) -> bytes:
-    return line({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {
-        "name": "big", "arguments": {"size": ANSWER}, "_meta": {"progressToken": f"p{rid}"}}})
+    return line(
+        {
+            "jsonrpc": "2.0",
+            "id": rid,
+            "method": "tools/call",
+            "params": {
+                "name": "big",
+                "arguments": {"size": ANSWER},
+                "_meta": {"progressToken": f"p{rid}"},
+            },
+        }
+    )
 
 
-HANDSHAKE = line({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-    "protocolVersion": "2025-11-25", "capabilities": {},
-    "clientInfo": {"name": "backpressure-test", "version": "0"}}}) + line(
-    {"jsonrpc": "2.0", "method": "notifications/initialized"})
+HANDSHAKE = line(
+    {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "backpressure-test", "version": "0"},
+        },
+    }
+) + line({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
 
 def rss(pid: int) -> int:
@@ -83,9 +101,14 @@ async def test_a_client_that_stops_reading_does_not_grow_the_server(uvloop: str)
     if uvloop == "1":
         pytest.importorskip("uvloop")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, PEER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, limit=1024 * 1024,
-        env={**os.environ, "MCPKIT_UVLOOP": uvloop})
+        sys.executable,
+        PEER,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        limit=1024 * 1024,
+        env={**os.environ, "MCPKIT_UVLOOP": uvloop},
+    )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     stderr = Stderr(proc.stderr)
     try:

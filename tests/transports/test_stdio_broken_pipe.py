@@ -20,10 +20,18 @@ def line(message: object) -> bytes:
     return msgspec.json.encode(message) + b"\n"
 
 
-HANDSHAKE = line({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-    "protocolVersion": "2025-11-25", "capabilities": {},
-    "clientInfo": {"name": "broken-pipe-test", "version": "0"}}}) + line(
-    {"jsonrpc": "2.0", "method": "notifications/initialized"})
+HANDSHAKE = line(
+    {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "broken-pipe-test", "version": "0"},
+        },
+    }
+) + line({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
 
 async def read_until(stream: asyncio.StreamReader, marker: bytes) -> bytes:
@@ -43,15 +51,29 @@ async def test_closing_our_end_of_its_stdout_ends_the_server(uvloop: str) -> Non
     read_end, write_end = os.pipe()
     try:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, PEER, stdin=asyncio.subprocess.PIPE, stdout=write_end,
-            stderr=asyncio.subprocess.PIPE, env={**os.environ, "MCPKIT_UVLOOP": uvloop})
+            sys.executable,
+            PEER,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=write_end,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "MCPKIT_UVLOOP": uvloop},
+        )
     finally:
         os.close(write_end)
     assert proc.stdin is not None and proc.stderr is not None
     try:
         async with asyncio.timeout(WAIT):
-            proc.stdin.write(HANDSHAKE + line({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                                               "params": {"name": "block", "arguments": {}}}))
+            proc.stdin.write(
+                HANDSHAKE
+                + line(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "tools/call",
+                        "params": {"name": "block", "arguments": {}},
+                    }
+                )
+            )
             await proc.stdin.drain()
             stderr = await read_until(proc.stderr, b"block: started")
             assert b"block: started" in stderr

@@ -28,9 +28,13 @@ DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
 class Outbound:
     """The send side of one Connection. `on_closed` is told when `channel.send` fails."""
 
-    def __init__(self, channel: MessageChannel, high_water: int,
-                 on_closed: Callable[[ConnectionClosed], None],
-                 background: BackgroundTasks) -> None:
+    def __init__(
+        self,
+        channel: MessageChannel,
+        high_water: int,
+        on_closed: Callable[[ConnectionClosed], None],
+        background: BackgroundTasks,
+    ) -> None:
         if high_water < 1:
             raise ValueError("send_high_water must be at least 1 byte")
         self.channel = channel
