@@ -183,3 +183,15 @@ async def test_a_tool_call_over_stdio_on_each_event_loop(uvloop: str) -> None:
         async with Client(params) as client:
             assert text_of(await client.call_tool("add", {"a": 2, "b": 40})) == "42"
             assert text_of(await client.call_tool("noisy", {"text": "x"})) == "X"
+
+
+def test_a_tool_call_over_stdio_on_uvloop() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def call() -> str:
+        async with asyncio.timeout(WAIT):
+            async with Client([sys.executable, SERVER]) as client:
+                return text_of(await client.call_tool("add", {"a": 2, "b": 3}))
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(call()) == "5"

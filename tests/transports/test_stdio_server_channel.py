@@ -7,7 +7,9 @@ import asyncio
 import io
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -280,3 +282,46 @@ async def test_a_process_hands_its_stdio_to_one_channel_only() -> None:
     assert assert_only_json_lines(out) == [
         {"error": "this process's stdio is already used by an mcpkit channel"}
     ]
+
+
+class _GatedSink:
+    """A file object without a descriptor whose `write` blocks (in the writer thread) until
+    `gate` is set, and records what was written."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.gate = threading.Event()
+        self.entered = asyncio.Event()
+        self.writes: list[bytes] = []
+
+    def fileno(self) -> int:
+        raise OSError("no descriptor")
+
+    def write(self, data: bytes) -> int:
+        self.writes.append(bytes(data))
+        self.loop.call_soon_threadsafe(self.entered.set)
+        self.gate.wait(10)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+async def test_a_cancelled_blocking_write_keeps_the_next_behind_it() -> None:
+    sink = _GatedSink(asyncio.get_running_loop())
+    stdout: Any = sink  # duck-typed: what the channel uses of a binary file object
+    channel = await open_stdio_server_channel(stdin=io.BytesIO(b""), stdout=stdout)
+    try:
+        first = asyncio.get_running_loop().create_task(channel.send(b'{"n":1}'))
+        await asyncio.wait_for(sink.entered.wait(), 5)
+        first.cancel()  # the thread goes on writing: its bytes are on their way
+        second = asyncio.get_running_loop().create_task(channel.send(b'{"n":2}'))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert sink.writes == [b'{"n":1}\n'] and not second.done()
+        sink.gate.set()
+        await asyncio.wait_for(second, 5)
+        assert sink.writes == [b'{"n":1}\n', b'{"n":2}\n']
+    finally:
+        sink.gate.set()
+        await channel.aclose()

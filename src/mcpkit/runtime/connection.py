@@ -1,9 +1,16 @@
 """Pump one protocol session over one message channel with asyncio.
 
 One task per inbound request (so a long handler never blocks a ping or a cancellation),
-futures for our own requests, one timer for request deadlines. When the channel ends,
-every pending request fails at once with ConnectionClosed and running handlers are
-cancelled.
+futures for our own requests, one timer for request deadlines, one writer at a time for
+what goes out. When the channel ends, every pending request fails at once with
+ConnectionClosed and running handlers are cancelled.
+
+What waits for the peer is bounded in bytes: answers to the peer (responses, and what
+handlers send while serving) count against `send_high_water`, and while they are over it
+the reader takes no new message, so a peer that stops reading stops being served rather
+than growing us. Our own requests and notifications wait for room before they are queued.
+Only answers pause the reader: two peers that both queued requests of their own would
+otherwise each stop reading the other's answers, and neither would ever drain.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
@@ -27,6 +34,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.tasks import BackgroundTasks
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
@@ -37,13 +45,16 @@ RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
 ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
 
+_YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
+
 
 class Connection:
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
 
     def __init__(self, session: Session, channel: MessageChannel, *,
                  on_request: RequestHandler, on_event: NotificationHandler,
-                 drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False) -> None:
+                 drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False,
+                 send_high_water: int = DEFAULT_SEND_HIGH_WATER) -> None:
         self.session = session
         self.drain_timeout = drain_timeout
         #: When True (the client's choice), our requests do not time out while we are
@@ -63,6 +74,7 @@ class Connection:
         self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
+        self._out = Outbound(channel, send_high_water, self._shutdown, self._background)
 
     @property
     def closed(self) -> bool:
@@ -78,9 +90,16 @@ class Connection:
         receive = self.channel.receive
         try:
             while True:
+                if self._out.answers > self._out.high:
+                    await self._wait_for_peer_to_read()
                 data = await receive()
                 self._dispatch(self.session.receive_data(data))
-                await self.flush()
+                self._flush_from_reader()
+                if len(self._handlers) > _YIELD_ABOVE:
+                    # A channel with messages already buffered returns them without ever
+                    # suspending: give the handlers a turn before taking more, or a peer
+                    # that pipelines requests has them all refused past max_inflight.
+                    await asyncio.sleep(0)
         except ConnectionClosed as exc:
             await self._drain(exc)
             self._shutdown(exc)
@@ -91,6 +110,14 @@ class Connection:
             logger.exception("mcpkit connection failed")
             self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
 
+    async def _wait_for_peer_to_read(self) -> None:
+        logger.debug("%d bytes of answers wait for the peer to read them: reading paused",
+                     self._out.answers)
+        await self._out.answer_room.wait()
+        if self._closed is not None:  # woken by the end, not by the peer reading
+            raise ConnectionClosed(str(self._closed))
+        logger.debug("the peer is reading again: reading resumed")
+
     async def _drain(self, exc: ConnectionClosed) -> None:
         """The peer stopped sending (stdin closed, say), though it may still read: let the
         requests it already sent finish and answer, for at most `drain_timeout` seconds.
@@ -99,8 +126,13 @@ class Connection:
         self._fail_waiting(exc)
         handlers = [t for t in self._handlers.values() if not t.done()]
         writable = getattr(self.channel, "writable", True)
-        if handlers and writable and self._closed is None and self.drain_timeout > 0:
+        if not writable or self._closed is not None or self.drain_timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_timeout
+        if handlers:
             await asyncio.wait(handlers, timeout=self.drain_timeout)
+        await self._out.wait_idle(max(0.0, deadline - loop.time()))  # their answers
 
     async def aclose(self) -> None:
         """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
@@ -116,24 +148,50 @@ class Connection:
 
     # ----------------------------------------------------------------- sending
 
-    async def flush(self) -> None:
-        """Send everything the session has queued."""
+    @property
+    def send_backlog(self) -> int:
+        """Bytes queued for the peer and not yet handed to the channel."""
+        return self._out.queued
+
+    async def flush(self, *, answering: bool = True) -> None:
+        """Send everything the session has queued, in order. With `answering` (the default:
+        a handler's progress, a response) the caller waits while answers to the peer are
+        over high water; without, the bytes are ours to send and only their order counts."""
         out = self.session.data_to_send()
-        if not out:
-            return
-        if self._closed is not None:
-            return
-        send = self.channel.send
-        try:
-            for item in out:
-                await send(item.data)
-        except ConnectionClosed as exc:
-            self._shutdown(exc)
+        if out and self._closed is None:
+            ob = self._out
+            if not ob.writing and len(out) == 1 and not ob.queue:
+                await ob.send_alone(out[0].data)
+            else:
+                ob.enqueue([item.data for item in out], answering)
+                if not ob.writing:
+                    await ob.write_queued()
+                elif answering and ob.answers > ob.high:
+                    await ob.answer_room.wait()
         self._arm_timer()
+
+    def _flush_from_reader(self) -> None:
+        """Queue what the session answered itself (a ping, an error) without letting the
+        reader become the writer: blocked in a send it would stop reading the peer's
+        answers, and a peer doing the same would never drain."""
+        out = self.session.data_to_send()
+        if out and self._closed is None:
+            ob = self._out
+            ob.enqueue([item.data for item in out], True)
+            if not ob.writing:
+                ob.start_writer()
+        self._arm_timer()
+
+    async def _wait_for_room(self) -> None:
+        """Hold our own new messages while the peer has too much unread from us."""
+        await self._out.room.wait()
+        closed = self._closed or self._input_closed
+        if closed is not None:
+            raise ConnectionClosed(str(closed))
 
     def _flush_soon(self) -> None:
         if self._closed is None:
-            self._background.spawn(self.flush())
+            self._background.spawn(self.flush(answering=False))
 
     async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
                       on_progress: ProgressCallback | None = None,
@@ -143,6 +201,8 @@ class Connection:
         closed = self._closed or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
+        if self._out.queued > self._out.high:
+            await self._wait_for_room()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(method, params, deadline=deadline,
@@ -154,7 +214,7 @@ class Connection:
         if on_progress is not None:
             self._progress[rid] = on_progress
         try:
-            await self.flush()
+            await self.flush(answering=related is not None)
             return await fut
         except asyncio.CancelledError:
             # Awaiting `fut` cancels it too, so ask the session: it still holds the request
@@ -176,7 +236,7 @@ class Connection:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._futures[rid] = fut
         try:
-            await self.flush()
+            await self.flush(answering=False)
             return await fut
         finally:
             self._futures.pop(rid, None)
@@ -185,8 +245,10 @@ class Connection:
                      related: RequestId | None = None) -> None:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
+        if related is None and self._out.queued > self._out.high:
+            await self._wait_for_room()
         self.session.send_notification(method, params, related=related)
-        await self.flush()
+        await self.flush(answering=related is not None)
 
     # ---------------------------------------------------------------- dispatch
 
@@ -246,8 +308,12 @@ class Connection:
             self._background.spawn(outcome)
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
+        rid = ev.request_id
         task = asyncio.get_running_loop().create_task(self._serve(ev))
-        self._handlers[ev.request_id] = task
+        self._handlers[rid] = task
+        # A done-callback, not code in _serve: a task cancelled before it first runs (its
+        # notifications/cancelled came in the same read) never executes its coroutine.
+        task.add_done_callback(lambda done: self._handler_done(rid, done))
 
     async def _serve(self, ev: RequestReceived) -> None:
         rid = ev.request_id
@@ -259,18 +325,17 @@ class Connection:
         except asyncio.CancelledError:
             # Cancelled by the peer (the session already forgot the request, so no response
             # goes out) or by shutdown.
-            self._handler_done(rid)
             return
         except Exception as exc:
             logger.exception("handler for %s failed", ev.method)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)
-        self._handler_done(rid)
         await self.flush()
 
-    def _handler_done(self, rid: RequestId) -> None:
-        self._handlers.pop(rid, None)
+    def _handler_done(self, rid: RequestId, task: asyncio.Task[None]) -> None:
+        if self._handlers.get(rid) is task:  # the peer may have reused the id since
+            del self._handlers[rid]
         if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
             self._restart_timeouts()
 
@@ -316,3 +381,4 @@ class Connection:
         for task in list(self._handlers.values()):
             task.cancel()
         self._handlers.clear()
+        self._out.close()

@@ -264,8 +264,10 @@ class StdioClientChannel:
         self._flow = protocol.flow
         self._tail = protocol.tail
         self._forward = protocol.forward
-        stdin = transport.get_pipe_transport(0)
-        assert isinstance(stdin, asyncio.WriteTransport)
+        # uvloop's pipe transports have the WriteTransport methods without subclassing it.
+        stdin = cast("asyncio.WriteTransport | None", transport.get_pipe_transport(0))
+        if stdin is None:
+            raise TransportError("the server process has no stdin pipe")
         self._stdin = stdin
         self.process = asyncio.subprocess.Process(transport, protocol, asyncio.get_running_loop())
         self._ended: str | None = None

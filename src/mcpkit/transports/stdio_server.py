@@ -59,8 +59,28 @@ class StdioServerChannel:
         self._flow = flow if flow is not None else FlowControl()
         self._write_blocking = write_blocking
         self._close_blocking = close_blocking
-        self._write_lock = asyncio.Lock()
+        self._last_write: asyncio.Future[None] | None = None
         self._closed = False
+        self._output_lost = False
+        if out_closed is not None:
+            out_closed.add_done_callback(self._on_output_closed)
+
+    @property
+    def writable(self) -> bool:
+        """False once stdout cannot take more: closed by us, or its reader has gone."""
+        if self._closed or self._output_lost:
+            return False
+        return self._out is not None or self._write_blocking is not None
+
+    def _on_output_closed(self, _: object) -> None:
+        """The reader of stdout went away (the pipe transport watches for it even while we
+        write nothing): whatever comes in now can never be answered, so end input too and
+        let the session end, rather than leave tools running for nobody."""
+        if self._closed:
+            return
+        self._output_lost = True
+        self._buffer.discard()
+        self._stop_reading()
 
     async def receive(self) -> bytes:
         buffer = self._buffer
@@ -71,6 +91,8 @@ class StdioServerChannel:
             return buffer.pop()
         if self._closed:
             raise ConnectionClosed("the stdio channel was closed")
+        if self._output_lost:
+            raise ConnectionClosed(_STDOUT_CLOSED)
         raise ConnectionClosed("stdin reached end of file: the client closed the connection")
 
     async def send(self, data: bytes) -> None:
@@ -89,16 +111,29 @@ class StdioServerChannel:
                 raise ConnectionClosed(_STDOUT_CLOSED)
 
     async def _send_blocking(self, data: bytes) -> None:
+        """Write in a worker thread, one message at a time and each to the end: a thread's
+        write cannot be stopped, so a cancelled send keeps the next one waiting behind its
+        bytes (or two threads would interleave theirs), and nothing queues beyond it."""
         write = self._write_blocking
         if self._closed or write is None:
             raise ConnectionClosed(_STDOUT_CLOSED)
+        while (previous := self._last_write) is not None and not previous.done():
+            await asyncio.wait([previous])
+            write = self._write_blocking
+            if self._closed or write is None:
+                raise ConnectionClosed(_STDOUT_CLOSED)
         loop = asyncio.get_running_loop()
-        async with self._write_lock:
-            try:
-                await loop.run_in_executor(None, write, data + b"\n")
-            except (OSError, ValueError) as exc:  # ValueError: the file object was closed
-                self._write_blocking = None
-                raise ConnectionClosed(f"{_STDOUT_CLOSED} ({exc})") from exc
+        pending = loop.run_in_executor(None, write, data + b"\n")
+        pending.add_done_callback(self._write_finished)
+        self._last_write = pending
+        try:
+            await asyncio.shield(pending)
+        except (OSError, ValueError) as exc:  # ValueError: the file object was closed
+            raise ConnectionClosed(f"{_STDOUT_CLOSED} ({exc})") from exc
+
+    def _write_finished(self, pending: asyncio.Future[None]) -> None:
+        if not pending.cancelled() and pending.exception() is not None:
+            self._write_blocking = None  # retrieved here, whoever awaited it was cancelled
 
     async def aclose(self) -> None:
         """Stop reading, flush what is queued for stdout (bounded), then close it."""
@@ -118,16 +153,13 @@ class StdioServerChannel:
             return
         close = self._close_blocking
         self._close_blocking = None
-        if close is not None:
-            try:
-                async with asyncio.timeout(_CLOSE_FLUSH_TIMEOUT):
-                    await self._write_lock.acquire()
-            except TimeoutError:
+        last = self._last_write
+        if last is not None and not last.done():
+            await asyncio.wait([last], timeout=_CLOSE_FLUSH_TIMEOUT)
+            if not last.done():
                 return  # a write is stuck in its thread; leave the descriptor to it
-            try:
-                close()
-            finally:
-                self._write_lock.release()
+        if close is not None:
+            close()
 
 
 _STDOUT_CLOSED: Final = "stdout is closed: the client stopped reading"

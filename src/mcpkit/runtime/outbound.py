@@ -1,0 +1,132 @@
+"""What waits to be sent to the peer: one writer at a time, and a backlog bounded in bytes.
+
+Messages leave in the order they were queued; whoever queues with no writer running
+becomes the writer and hands each message to `channel.send`, which waits for the
+transport's flow control, so the backlog builds up here, where it is counted, and not in
+the transport. Bytes that answer the peer (responses, and what handlers send while
+serving) are counted apart: the Connection stops reading while they are over high water.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable
+from typing import Final
+
+from mcpkit.errors import ConnectionClosed
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.tasks import BackgroundTasks
+
+__all__ = ["DEFAULT_SEND_HIGH_WATER", "Outbound"]
+
+#: Bytes queued for the peer above which we stop reading (and our own requests wait);
+#: both resume once the backlog is down to a quarter of it.
+DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
+
+
+class Outbound:
+    """The send side of one Connection. `on_closed` is told when `channel.send` fails."""
+
+    def __init__(
+        self,
+        channel: MessageChannel,
+        high_water: int,
+        on_closed: Callable[[ConnectionClosed], None],
+        background: BackgroundTasks,
+    ) -> None:
+        if high_water < 1:
+            raise ValueError("send_high_water must be at least 1 byte")
+        self.channel = channel
+        self.high = high_water
+        self.low = high_water // 4
+        self.queue: collections.deque[tuple[bytes, bool]] = collections.deque()  # (data, answer)
+        self.queued = 0  # bytes in the queue
+        self.answers = 0  # bytes in the queue that answer the peer
+        self.writing = False
+        self.closed = False
+        self._on_closed = on_closed
+        self._background = background
+        self._idle: asyncio.Future[None] | None = None  # set when the writer empties the queue
+        self.room = asyncio.Event()  # set while `queued` has come down to low water
+        self.room.set()
+        self.answer_room = asyncio.Event()  # the same for `answers`
+        self.answer_room.set()
+
+    async def send_alone(self, data: bytes) -> None:
+        """Write one message with nothing queued before it and no writer running (the
+        common case, kept cheap); what others queue meanwhile is written after it."""
+        self.writing = True
+        try:
+            await self.channel.send(data)
+        except ConnectionClosed as exc:
+            self._on_closed(exc)
+        finally:
+            self._writer_done()
+
+    def enqueue(self, items: list[bytes], answering: bool) -> None:
+        append = self.queue.append
+        size = 0
+        for data in items:
+            append((data, answering))
+            size += len(data)
+        self.queued += size
+        if self.queued > self.high:
+            self.room.clear()
+        if answering:
+            self.answers += size
+            if self.answers > self.high:
+                self.answer_room.clear()
+
+    def start_writer(self) -> None:
+        """Drain the queue in a task of its own (for callers that must not block)."""
+        self.writing = True
+        self._background.spawn(self.write_queued())
+
+    async def write_queued(self) -> None:
+        """Be the writer until the queue is empty."""
+        self.writing = True
+        queue = self.queue
+        send = self.channel.send
+        try:
+            while queue:
+                data, answer = queue.popleft()
+                self._sent(len(data), answer)
+                await send(data)
+        except ConnectionClosed as exc:
+            self._on_closed(exc)
+        finally:
+            self._writer_done()
+
+    def _writer_done(self) -> None:
+        if self.queue and not self.closed:  # queued behind us, or we were cancelled
+            self.start_writer()  # the writer's role passes on
+            return
+        self.writing = False
+        idle, self._idle = self._idle, None
+        if idle is not None and not idle.done():
+            idle.set_result(None)
+
+    def _sent(self, size: int, answer: bool) -> None:
+        self.queued -= size
+        if self.queued <= self.low and not self.room.is_set():
+            self.room.set()
+        if answer:
+            self.answers -= size
+            if self.answers <= self.low and not self.answer_room.is_set():
+                self.answer_room.set()
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) until everything queued is handed to the channel."""
+        if not self.writing or self.closed:
+            return
+        self._idle = idle = asyncio.get_running_loop().create_future()
+        await asyncio.wait([idle], timeout=timeout)
+
+    def close(self) -> None:
+        """Drop what is queued and wake whoever waits for room (they find us closed)."""
+        self.closed = True
+        self.queue.clear()
+        self.queued = self.answers = 0
+        self.room.set()
+        self.answer_room.set()
