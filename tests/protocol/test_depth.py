@@ -120,6 +120,9 @@ def test_the_default_limit_is_below_what_msgspec_survives(depth: int) -> None:
     b"[" + b",".join([b"[" * 200 + b"]" * 200] * 2000) + b"]",  # many chains just below
     b"[" + b",".join([b"[" * 17 + b"]" * 17] * 20000) + b"]",  # a comb: many short runs
     json.dumps([{"id": i, "tags": ["a", "b"], "s": "[x]"} for i in range(20000)]).encode(),
+    json.dumps({"pad": "x" * 9000, "v": nested(300)}).encode(),  # brackets only at the end
+    json.dumps({"pad": "x" * 9000, "v": nested(200)}).encode(),
+    json.dumps({"pad": "x" * 9000, "v": nested(200), "w": "[" * 100}).encode(),
 ])
 def test_wide_messages_are_judged_right(data: bytes) -> None:
     # These take the slow path (thousands of brackets); see the module's cost notes.
