@@ -303,3 +303,13 @@ def test_a_non_ascii_request_within_the_limits_is_received() -> None:
     (event,) = server.receive_data(data.encode())
     assert isinstance(event, RequestReceived) and event.request_id == "\u00e9"
     assert event.params.name == "\U0001f600"
+
+
+def test_params_or_a_result_too_deep_for_the_interpreter_fail_as_invalid() -> None:
+    # The second line behind the depth limit, for a limit set past the interpreter's stack:
+    # raw params and results decode through this, and a ValidationError is what their
+    # callers turn into -32602 for a request or a failed request of ours.
+    from mcpkit.protocol.session import _decode
+
+    with pytest.raises(msgspec.ValidationError, match="max_json_depth"):
+        _decode(Any, deep(50_000))
