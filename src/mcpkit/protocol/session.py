@@ -144,7 +144,11 @@ class Session:
                 data, codes.INVALID_REQUEST, "Invalid Request: the message exceeds the limit "
                 f"of {self.max_message_size} bytes (max_message_size)"), events)
             return events
-        bad = jsonrpc.check_bytes(data, self.max_json_depth)
+        # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
+        if len(data) > self.max_json_depth or not data.isascii():
+            bad = jsonrpc.check_bytes(data, self.max_json_depth)
+        else:
+            bad = None
         if bad is not None:
             self._refused(bad, events)
         elif jsonrpc.is_batch(data):
