@@ -313,3 +313,14 @@ def test_params_or_a_result_too_deep_for_the_interpreter_fail_as_invalid() -> No
 
     with pytest.raises(msgspec.ValidationError, match="max_json_depth"):
         _decode(Any, deep(50_000))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("head", "rid"), [
+    (b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"', None),  # an id JSON cannot hold
+    (b'{"jsonrpc":"2.0","id":"\xff","method":"ping"', None),  # an id that is not UTF-8
+    (b'{"jsonrpc":"2.0","id":"\\u00e9","method":"ping"', "\u00e9"),
+])
+def test_an_oversize_message_with_any_head_is_refused(role: str, head: bytes, rid: Any) -> None:
+    session = ROLES[role](max_message_size=100)
+    assert_refused(session, head + b',"params":{"x":"' + b"y" * 200 + b'"}}', INVALID, rid)

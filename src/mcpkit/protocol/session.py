@@ -164,7 +164,7 @@ class Session:
     def _refused(self, bad: Malformed, events: list[Event], batch: _Batch | None = None) -> None:
         """A message we cannot use: a request (or what may be one) gets the error, under its
         id if it could be read; a response fails our request at once rather than leaving it
-        to time out, and gets no reply (JSON-RPC 2.0, section 5: responses are not answered)."""
+        to time out, and gets no reply (JSON-RPC 2.0, section 5: only a request is answered)."""
         if not bad.response:
             self._reply_malformed(bad, batch)
             return
