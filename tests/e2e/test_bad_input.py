@@ -4,6 +4,7 @@ and the session goes on (raw JSON-RPC through mcpkit.testing.RawPeer)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -165,3 +166,67 @@ async def test_a_result_over_the_clients_limit_fails_the_call_at_once() -> None:
         with pytest.raises(McpError, match="exceeds the limit of 1000 bytes"):
             await client.call_tool("big")
         await client.ping()  # the session goes on
+
+
+# ------------------------------------------- bytes that used to end the process
+
+def echo_server() -> Server:
+    server = Server("echo")  # default limits: what is refused here is refused for depth
+
+    @server.tool()
+    def echo(text: Any) -> str:
+        return repr(text)
+
+    return server
+
+
+def deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels  # 1,000 levels: 2 KB
+
+
+@pytest.mark.parametrize(("data", "rid"), [
+    (b'{"jsonrpc":"2.0","id":21,"method":"pi\xffng"}', 21),
+    (b'{"jsonrpc":"2.0","id":"\xff","method":"ping"}', None),
+    (b'{"jsonrpc":"2.\xff","id":22,"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","method":"notifications/\xffinitialized"}', None),
+    (b'{"jsonrpc":"2.0","id":23,"method":"tools/call",'
+     b'"params":{"name":"echo","arguments":{"text":"caf\xe9"}}}', 23),  # Latin-1, not UTF-8
+    (b'"abc" x', None),
+    (b'{"jsonrpc":"2.0","id":24,"method":"ping"} trailing', 24),
+])
+async def test_what_is_not_utf8_json_is_a_parse_error(data: bytes, rid: object) -> None:
+    async with raw_session(echo_server()) as peer:
+        await peer.send_bytes(data)
+        reply = await peer.receive()
+        assert (reply["error"]["code"], reply["id"]) == (codes.PARSE_ERROR, rid), reply
+        assert (await peer.request("ping"))["result"] == {}
+        called = await peer.request("tools/call", {"name": "echo",
+                                                   "arguments": {"text": "caf\u00e9"}})
+        assert called["result"]["content"][0]["text"] == "'caf\u00e9'"
+
+
+async def test_invalid_utf8_as_the_very_first_line() -> None:
+    async with raw_session(echo_server(), initialize=False) as peer:
+        await peer.send_bytes(b'{"jsonrpc":"2.0","id":1,"method":"initi\xc3lize"}')
+        reply = await peer.receive()
+        assert (reply["error"]["code"], reply["id"]) == (codes.PARSE_ERROR, 1)
+        assert (await peer.initialize())["protocolVersion"] == "2025-11-25"
+
+
+@pytest.mark.parametrize(("data", "rid"), [
+    (b'{"jsonrpc":"2.0","id":' + deep(1000) + b',"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":31,"method":"ping","params":' + deep(1000) + b"}", 31),
+    (b'{"jsonrpc":"2.0","id":32,"method":"tools/call",'
+     b'"params":{"name":"echo","arguments":{"text":' + deep(1000) + b"}}}", 32),
+])
+async def test_a_2kb_line_nested_1000_deep_is_refused(data: bytes, rid: object) -> None:
+    assert len(data) < 2200
+    async with raw_session(echo_server()) as peer:
+        await peer.send_bytes(data)
+        reply = await peer.receive()
+        assert (reply["error"]["code"], reply["id"]) == (codes.INVALID_REQUEST, rid), reply
+        assert "max_json_depth" in reply["error"]["message"]
+        assert (await peer.request("ping"))["result"] == {}
+        nested = await peer.request("tools/call", {"name": "echo",
+                                                   "arguments": {"text": [[[[1]]]]}})
+        assert nested["result"]["content"][0]["text"] == "[[[[1]]]]"

@@ -1,7 +1,9 @@
 """Property tests: random and malformed input never breaks the session core.
 
 Whatever arrives, `receive_data` returns events without raising, every message it sends is a
-well-formed JSON-RPC object, and the session still answers a ping afterwards.
+well-formed JSON-RPC object, and the session still answers a ping afterwards. Messages use
+every method of every revision, and some are corrupted with invalid UTF-8 or nested past the
+depth limit, which must get exactly -32700 or -32600.
 """
 
 from __future__ import annotations
@@ -13,12 +15,26 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mcpkit.protocol import codes
 from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.protocol.limits import MAX_JSON_DEPTH
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
+from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 
-METHODS = ["initialize", "ping", "tools/list", "tools/call", "resources/read",
-           "notifications/initialized", "notifications/cancelled", "notifications/progress",
-           "logging/setLevel", "completion/complete", "prompts/get", "no/such", ""]
+
+def every_method() -> list[str]:
+    """Every method name of every revision mcpkit has a table for (the stateless 2026-07-28
+    one included once it has one), and names no revision has."""
+    names: set[str] = set()
+    for revision in (*SUPPORTED_REVISIONS, "2026-07-28"):
+        try:
+            names.update(methods_for(revision))
+        except ValueError:
+            continue  # no table for that revision yet
+    return [*sorted(names), "no/such", "", "tools/call/", "\x00"]
+
+
+METHODS = every_method()
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -35,14 +51,14 @@ messages = st.fixed_dictionaries(
               "params": json_values, "result": json_values, "error": json_values})
 
 
-def new_session(operating: bool) -> ServerSession:
+def new_session(operating: bool, version: str = "2025-11-25") -> ServerSession:
     session = ServerSession(Implementation(name="s", version="1"),
                             msgspec.convert({"tools": {}, "logging": {}}, ServerCapabilities))
     session.max_message_size = 4096
     if operating:
         session.receive_data(json.dumps({
             "jsonrpc": "2.0", "id": "init", "method": "initialize",
-            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+            "params": {"protocolVersion": version, "capabilities": {},
                        "clientInfo": {"name": "c", "version": "1"}}}).encode())
         session.receive_data(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
         session.data_to_send()
@@ -62,7 +78,7 @@ def check_outgoing(session: ServerSession | ClientSession) -> list[Any]:
     return sent
 
 
-def still_answers_ping(session: ServerSession) -> None:
+def still_answers_ping(session: ServerSession | ClientSession) -> None:
     session.receive_data(b'{"jsonrpc":"2.0","id":"probe-ping","method":"ping"}')
     replies = [m for m in check_outgoing(session) if m.get("id") == "probe-ping"]
     assert replies == [{"jsonrpc": "2.0", "id": "probe-ping", "result": {}}]
@@ -120,3 +136,71 @@ def test_a_client_session_survives_whatever_a_server_sends(batch: list[Any],
     session.receive_data(b'{"jsonrpc":"2.0","id":"probe-ping","method":"ping"}')
     replies = [m for m in check_outgoing(session) if m.get("id") == "probe-ping"]
     assert replies == [{"jsonrpc": "2.0", "id": "probe-ping", "result": {}}]
+
+
+# ------------------------------------------------------------ corrupted bytes
+
+NOT_UTF8 = [b"\xff", b"\x80", b"\xc0\x80", b"\xed\xa0\x80", b"\xe6\x97", b"\xf4\x90\x80\x80",
+            b"\xc3("]
+
+
+def replies_to(session: ServerSession | ClientSession, data: bytes) -> list[Any]:
+    session.receive_data(data)
+    return check_outgoing(session)
+
+
+def assert_only(replies: list[Any], code: int) -> None:
+    for reply in replies:
+        assert "error" in reply and reply["error"]["code"] == code, reply
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages, st.sampled_from(NOT_UTF8), st.floats(0, 1), st.booleans(), st.booleans())
+def test_invalid_utf8_anywhere_is_a_parse_error(message: Any, bad: bytes, where: float,
+                                                client: bool, operating: bool) -> None:
+    data = json.dumps(message, ensure_ascii=False).encode()
+    at = int(len(data) * where)
+    data = data[:at] + bad + data[at:]
+    session = new_client_session(operating) if client else new_session(operating)
+    assert_only(replies_to(session, data), codes.PARSE_ERROR)
+    still_answers_ping(session)
+
+
+def nest(depth: int, leaf: Any, objects: bool) -> Any:
+    for _ in range(depth):
+        leaf = {"k": leaf} if objects else [leaf]
+    return leaf
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages, st.sampled_from(["id", "params", "result", "error", "arguments"]),
+       st.integers(MAX_JSON_DEPTH + 1, 1500), st.booleans(), st.booleans(), st.booleans())
+def test_nesting_past_the_limit_anywhere_is_invalid(message: Any, where: str, depth: int,
+                                                    objects: bool, client: bool,
+                                                    operating: bool) -> None:
+    message = dict(message)
+    if where == "arguments":
+        message["params"] = {"name": "t", "arguments": nest(depth, 1, objects)}
+    else:
+        message[where] = nest(depth, 1, objects)
+    session = new_client_session(operating) if client else new_session(operating)
+    session.max_message_size = 64 * 1024
+    assert_only(replies_to(session, json.dumps(message).encode()), codes.INVALID_REQUEST)
+    still_answers_ping(session)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(messages | st.integers() | st.text(max_size=4), min_size=1, max_size=5),
+       st.sampled_from([None, "utf-8", "depth"]))
+def test_batches_in_2025_03_26(batch: list[Any], spoil: str | None) -> None:
+    session = new_session(True, "2025-03-26")
+    data = json.dumps(batch, ensure_ascii=False).encode()
+    if spoil == "utf-8":
+        data = data[:-1] + b',"\xff"]'
+    elif spoil == "depth":
+        data = data[:-1] + b"," + b"[" * 300 + b"]" * 300 + b"]"
+    replies = replies_to(session, data)
+    if spoil is not None:
+        assert len(replies) == 1 and replies[0]["id"] is None
+        assert_only(replies, codes.PARSE_ERROR if spoil == "utf-8" else codes.INVALID_REQUEST)
+    still_answers_ping(session)

@@ -6,18 +6,21 @@ the session can decode them straight into the typed struct the method calls for.
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias
+import re
+from typing import Any, Final
 
 import msgspec
 from msgspec import UNSET, Raw, UnsetType
 
 from mcpkit.protocol import codes
+from mcpkit.protocol.depth import deeper_than
+from mcpkit.types import Error, RequestId
 
 __all__ = [
-    "ErrorObject",
     "Envelope",
     "Malformed",
     "RequestId",
+    "check_bytes",
     "classify",
     "decode_batch_items",
     "decode_message",
@@ -26,42 +29,72 @@ __all__ = [
     "encode_request",
     "encode_response",
     "is_batch",
+    "refuse_by_head",
 ]
-
-RequestId: TypeAlias = "int | str"
-
-
-class ErrorObject(msgspec.Struct, omit_defaults=True):
-    """The `error` member of a JSON-RPC error response."""
-
-    code: int
-    message: str
-    data: Any = None
 
 
 class Envelope(msgspec.Struct, omit_defaults=True):
     """Any JSON-RPC message with its payload left undecoded."""
 
     jsonrpc: str | UnsetType = UNSET
-    id: int | str | UnsetType | None = UNSET
+    id: RequestId | UnsetType | None = UNSET
     method: str | UnsetType = UNSET
     params: Raw | UnsetType = UNSET
     result: Raw | UnsetType = UNSET
-    error: ErrorObject | UnsetType = UNSET
+    error: Error | UnsetType = UNSET
 
 
 class Malformed(msgspec.Struct):
-    """A message that could not be understood; `id` is the request id if one could be read."""
+    """A message that could not be understood. `id` is its id if one could be read, and
+    `response` says it evidently answers a request (so it fails ours, and gets no reply)."""
 
     code: int
     message: str
-    id: int | str | None = None
+    id: RequestId | None = None
+    response: bool = False
 
 
 _envelope_decoder: Final = msgspec.json.Decoder(Envelope)
 _batch_decoder: Final = msgspec.json.Decoder(list[Raw])
 _any_decoder: Final = msgspec.json.Decoder()
+_id_decoder: Final = msgspec.json.Decoder(RequestId)
 _encoder: Final = msgspec.json.Encoder()
+
+# The head of a message: `{"jsonrpc": "2.0", "id": <id>, "result"|"error"|"method"`, the
+# order peers write in. It names the request a message we cannot decode belongs to.
+_HEAD: Final = re.compile(
+    rb'\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")'
+    rb'\s*,\s*"(result|error|method)"')
+_HEAD_BYTES: Final = 512
+
+
+def refuse_by_head(data: bytes | Raw, code: int, message: str) -> Malformed:
+    """A refusal of a message that is not decoded, under the id its head shows, if any."""
+    head = _HEAD.match(bytes(memoryview(data)[:_HEAD_BYTES]))
+    if head is None:
+        return Malformed(code, message)
+    try:
+        rid: RequestId = _id_decoder.decode(head.group(1))
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return Malformed(code, message)  # an id that is not valid JSON: no id to answer under
+    return Malformed(code, message, rid, head.group(2) != b"method")
+
+
+def check_bytes(data: bytes, max_depth: int) -> Malformed | None:
+    """Refuse, before anything decodes it, what msgspec must not be given: bytes that are not
+    UTF-8 (it checks only the strings it decodes, not params kept raw, and raises
+    UnicodeDecodeError) and nesting past `max_depth` (it recurses, and raises RecursionError)."""
+    if not data.isascii():
+        try:
+            data.decode()
+        except UnicodeDecodeError as exc:
+            return _not_utf8(data, exc)
+    if deeper_than(data, max_depth):
+        return refuse_by_head(
+            data, codes.INVALID_REQUEST,
+            f"Invalid Request: the message nests arrays and objects more than {max_depth} "
+            "levels deep (max_json_depth)")
+    return None
 
 
 def is_batch(data: bytes) -> bool:
@@ -74,49 +107,68 @@ def decode_batch_items(data: bytes) -> list[Raw] | Malformed:
     """Split a batch into its raw members."""
     try:
         items = _batch_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        return _parse_failure(data, exc)
+    except _DECODE_ERRORS as exc:
+        return _failure(data, exc)
     if not items:
         return Malformed(codes.INVALID_REQUEST, "Invalid Request: empty batch")
     return items
 
 
 def decode_message(data: bytes | Raw) -> Envelope | Malformed:
-    """Decode one JSON-RPC message's envelope; a failure says what was wrong."""
+    """Decode one JSON-RPC message's envelope; a failure says what was wrong.
+
+    Params and results stay raw and unchecked: pass the message through `check_bytes` first
+    (a batch member: the batch)."""
     try:
         env = _envelope_decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        return Malformed(codes.INVALID_REQUEST, f"Invalid Request: {exc}", _salvage_id(data))
-    except msgspec.DecodeError as exc:
-        return _parse_failure(data, exc)
+    except _DECODE_ERRORS as exc:
+        return _failure(data, exc)
     if env.jsonrpc != "2.0":
         return Malformed(
             codes.INVALID_REQUEST,
             'Invalid Request: "jsonrpc" must be "2.0"',
-            env.id if isinstance(env.id, (int, str)) else None,
-        )
+            _id_of(env),
+            env.method is UNSET and (env.result is not UNSET or env.error is not UNSET))
     return env
 
 
-def _parse_failure(data: bytes | Raw, exc: msgspec.DecodeError) -> Malformed:
-    # A JSON value that is not an object (a number, a string) parses but is no message.
-    try:
-        _any_decoder.decode(data)
-    except msgspec.DecodeError:
-        return Malformed(codes.PARSE_ERROR, f"Parse error: {exc}")
-    return Malformed(codes.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+# What msgspec raises on bad input: UnicodeDecodeError and RecursionError only for what
+# `check_bytes` refuses first, so they are a second line here.
+_DECODE_ERRORS: Final = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
-def _salvage_id(data: bytes | Raw) -> int | str | None:
+def _failure(data: bytes | Raw, exc: Exception) -> Malformed:
+    if isinstance(exc, msgspec.ValidationError):
+        return _misshapen(data, exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return _not_utf8(data, exc)
+    if isinstance(exc, RecursionError):
+        return refuse_by_head(data, codes.INVALID_REQUEST,
+                              "Invalid Request: the message nests arrays and objects too deeply "
+                              "to decode (max_json_depth is above what this interpreter allows)")
+    return refuse_by_head(data, codes.PARSE_ERROR, f"Parse error: {exc}")
+
+
+def _not_utf8(data: bytes | Raw, exc: UnicodeDecodeError) -> Malformed:
+    # RFC 8259, section 8.1: JSON exchanged between systems MUST be encoded in UTF-8.
+    return refuse_by_head(data, codes.PARSE_ERROR,
+                          f"Parse error: the message is not valid UTF-8 (byte {exc.start})")
+
+
+def _misshapen(data: bytes | Raw, exc: msgspec.ValidationError) -> Malformed:
+    """Valid JSON of the wrong shape is -32600; JSON that is not valid (msgspec reports a
+    wrong type before it reads on, so `"abc" x` lands here too) is -32700."""
     try:
         obj = _any_decoder.decode(data)
-    except msgspec.DecodeError:
-        return None
-    if isinstance(obj, dict):
-        rid = obj.get("id")
-        if isinstance(rid, (str, int)) and not isinstance(rid, bool):
-            return rid
-    return None
+    except _DECODE_ERRORS as parse_exc:
+        return _failure(data, parse_exc)
+    if not isinstance(obj, dict):
+        return Malformed(codes.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+    rid = obj.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, (int, str)):
+        rid = None
+    response = "method" not in obj and ("result" in obj or "error" in obj)
+    return Malformed(codes.INVALID_REQUEST, f"Invalid Request: {exc}", rid, response)
 
 
 def classify(env: Envelope) -> str | Malformed:
@@ -134,18 +186,23 @@ def classify(env: Envelope) -> str | Malformed:
             return Malformed(codes.INVALID_REQUEST, "Invalid Request: request id must not be null")
         return "request"
     if has_result and has_error:
-        return Malformed(codes.INVALID_REQUEST, "Invalid Request: both result and error")
+        return Malformed(codes.INVALID_REQUEST, "Invalid Request: both result and error",
+                         _id_of(env), response=True)
     if has_result:
         if env.id is UNSET or env.id is None:
-            return Malformed(codes.INVALID_REQUEST, "Invalid Request: response without an id")
+            return Malformed(codes.INVALID_REQUEST, "Invalid Request: response without an id",
+                             response=True)
         return "response"
     if has_error:
         return "error"
     return Malformed(
         codes.INVALID_REQUEST,
         "Invalid Request: no method, result or error",
-        env.id if isinstance(env.id, (int, str)) else None,
-    )
+        _id_of(env))
+
+
+def _id_of(env: Envelope) -> RequestId | None:
+    return env.id if isinstance(env.id, (int, str)) else None
 
 
 class _Request(msgspec.Struct, omit_defaults=True):
@@ -170,7 +227,7 @@ class _Response(msgspec.Struct):
 class _ErrorResponse(msgspec.Struct):
     jsonrpc: str
     id: int | str | None
-    error: ErrorObject
+    error: Error
 
 
 def encode_request(request_id: RequestId, method: str, params: Any) -> bytes:
@@ -186,4 +243,5 @@ def encode_response(request_id: RequestId, result: Any) -> bytes:
 
 
 def encode_error(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:
-    return _encoder.encode(_ErrorResponse("2.0", request_id, ErrorObject(code, message, data)))
+    return _encoder.encode(_ErrorResponse("2.0", request_id,
+                                                Error(code=code, message=message, data=data)))

@@ -21,13 +21,14 @@ from mcpkit.protocol.events import (
     InitializeReceived,
     ResponseReceived,
 )
-from mcpkit.protocol.jsonrpc import RequestId
-from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_MESSAGE_SIZE, Session
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
     InitializeRequestParams,
     InitializeResult,
+    RequestId,
     ServerCapabilities,
 )
 from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS, methods_for
@@ -50,10 +51,11 @@ class ServerSession(Session):
                  instructions: str | None = None,
                  supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
                  max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_json_depth: int = MAX_JSON_DEPTH,
                  max_inflight: int = DEFAULT_MAX_INFLIGHT,
                  param_types: Mapping[str, type] | None = None) -> None:
-        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight,
-                         param_types=param_types)
+        super().__init__(max_message_size=max_message_size, max_json_depth=max_json_depth,
+                         max_inflight=max_inflight, param_types=param_types)
         self.server_info = server_info
         self.capabilities = capabilities
         self.instructions = instructions
@@ -150,10 +152,11 @@ class ClientSession(Session):
     def __init__(self, client_info: Implementation, capabilities: ClientCapabilities, *,
                  supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
                  max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_json_depth: int = MAX_JSON_DEPTH,
                  max_inflight: int = DEFAULT_MAX_INFLIGHT,
                  result_types: Mapping[str, type] | None = None) -> None:
-        super().__init__(max_message_size=max_message_size, max_inflight=max_inflight,
-                         result_types=result_types)
+        super().__init__(max_message_size=max_message_size, max_json_depth=max_json_depth,
+                         max_inflight=max_inflight, result_types=result_types)
         self.client_info = client_info
         self.capabilities = capabilities
         self.supported_revisions = tuple(supported_revisions)

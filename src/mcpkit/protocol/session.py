@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import heapq
 import importlib
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -29,14 +28,16 @@ from mcpkit.protocol.events import (
     RequestTimedOut,
     ResponseReceived,
 )
-from mcpkit.protocol.jsonrpc import Envelope, Malformed, RequestId
-from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams
+from mcpkit.protocol.jsonrpc import Envelope, Malformed
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
-__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "Outgoing", "Session",
-           "shape_for_revision"]
+# DEFAULT_MAX_MESSAGE_SIZE and MAX_JSON_DEPTH are defined in `limits`, and named here too
+# because the session is where they apply.
+__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "MAX_JSON_DEPTH", "Outgoing",
+           "Session", "shape_for_revision"]
 
-DEFAULT_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
 DEFAULT_MAX_INFLIGHT: Final = 1024
 _EMPTY: Final = b"{}"
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
@@ -45,17 +46,16 @@ _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
 def _decode(tp: Any, raw: bytes | msgspec.Raw) -> Any:
+    """Decode params or a result (raw parts of a message that passed `check_bytes`)."""
     dec = _decoders.get(tp)
     if dec is None:
         dec = _decoders[tp] = msgspec.json.Decoder(tp)
-    return dec.decode(raw)
-
-
-# The head of an oversized message: `{"jsonrpc": "2.0", "id": <id>, "result"|"error"|"method"`.
-_OVERSIZE_HEAD: Final = re.compile(
-    rb'\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")'
-    rb'\s*,\s*"(result|error|method)"')
-_HEAD_BYTES: Final = 512
+    try:
+        return dec.decode(raw)
+    except RecursionError:
+        # Only when max_json_depth is set above what this interpreter's stack allows.
+        raise msgspec.ValidationError("nested too deeply to decode (max_json_depth is set "
+                                      "above what this interpreter allows)") from None
 
 
 class Outgoing(msgspec.Struct):
@@ -104,10 +104,15 @@ class Session:
     inbound_direction: str = ""
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_json_depth: int = MAX_JSON_DEPTH,
                  max_inflight: int = DEFAULT_MAX_INFLIGHT,
                  param_types: Mapping[str, type] | None = None,
                  result_types: Mapping[str, type] | None = None) -> None:
+        if max_json_depth < 1:
+            raise ValueError(f"max_json_depth must be at least 1, not {max_json_depth}")
         self.max_message_size = max_message_size
+        #: Messages nesting arrays and objects deeper than this are refused (see `limits`).
+        self.max_json_depth = max_json_depth
         #: Our request methods whose results decode into a subclass of the schema's type
         #: (one with conveniences for the caller, say).
         self.result_types: Mapping[str, type] = result_types or {}
@@ -127,43 +132,48 @@ class Session:
     # ----------------------------------------------------------------- inbound
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Take one message (object or batch) from the peer; return what happened."""
+        """Take one message (object or batch) from the peer; return what happened.
+
+        Never raises, whatever the bytes: what cannot be read is answered with the JSON-RPC
+        error it calls for (or fails our request, if it answers one), and the session goes on.
+        """
         events: list[Event] = []
         if len(data) > self.max_message_size:
-            self._receive_oversize(data, events)
+            # Not parsed; the transport may have cut it short (stdio keeps limit + 1 bytes).
+            self._refused(jsonrpc.refuse_by_head(
+                data, codes.INVALID_REQUEST, "Invalid Request: the message exceeds the limit "
+                f"of {self.max_message_size} bytes (max_message_size)"), events)
             return events
-        if jsonrpc.is_batch(data):
-            self._receive_batch(data, events)
-            return events
-        env = jsonrpc.decode_message(data)
-        if isinstance(env, Malformed):
-            self._reply_malformed(env)
+        # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
+        if len(data) > self.max_json_depth or not data.isascii():
+            bad = jsonrpc.check_bytes(data, self.max_json_depth)
         else:
-            self._receive_envelope(env, events, None)
+            bad = None
+        if bad is not None:
+            self._refused(bad, events)
+        elif jsonrpc.is_batch(data):
+            self._receive_batch(data, events)
+        else:
+            env = jsonrpc.decode_message(data)
+            if isinstance(env, Malformed):
+                self._refused(env, events)
+            else:
+                self._receive_envelope(env, events, None)
         return events
 
-    def _receive_oversize(self, data: bytes, events: list[Event]) -> None:
-        """A message over the size limit is not parsed, but its head usually says what it is
-        (peers write `jsonrpc` and `id` first, and a transport may have cut the rest off): a
-        request is refused under its own id, and a response fails our pending request at
-        once instead of leaving it to time out."""
-        limit = f"exceeds the limit of {self.max_message_size} bytes"
-        head = _OVERSIZE_HEAD.match(data, 0, _HEAD_BYTES)
-        if head is None:
-            self._reply_malformed(Malformed(codes.INVALID_REQUEST,
-                                            f"Invalid Request: the message {limit}"))
+    def _refused(self, bad: Malformed, events: list[Event], batch: _Batch | None = None) -> None:
+        """A message we cannot use: a request (or what may be one) gets the error, under its
+        id if it could be read; a response fails our request at once rather than leaving it
+        to time out, and gets no reply (JSON-RPC 2.0, section 5: only a request is answered)."""
+        if not bad.response:
+            self._reply_malformed(bad, batch)
             return
-        rid: RequestId = msgspec.json.decode(head.group(1))
-        if head.group(2) == b"method":
-            self._reply_error(rid, codes.INVALID_REQUEST,
-                              f"Invalid Request: the request {limit}", None)
-            return
-        pending = self._take_pending(rid)
-        if pending is None:
+        rid = bad.id
+        pending = self._take_pending(rid) if rid is not None else None
+        if rid is None or pending is None:
             return  # a response to nothing of ours: ignored, as any such response is
         events.append(ErrorReceived(rid, PeerError(
-            codes.INVALID_REQUEST,
-            f"the response to {pending.method} (id {rid!r}) {limit} (max_message_size)")))
+            bad.code, f"the response to {pending.method} (id {rid!r}) was refused: {bad.message}")))
 
     def _receive_batch(self, data: bytes, events: list[Event]) -> None:
         if self.revision != _BATCH_REVISION:
@@ -174,13 +184,13 @@ class Session:
             return
         items = jsonrpc.decode_batch_items(data)
         if isinstance(items, Malformed):
-            self._reply_malformed(items)
+            self._refused(items, events)
             return
         batch = _Batch()
         for item in items:
             env = jsonrpc.decode_message(item)
             if isinstance(env, Malformed):
-                batch.parts.append(jsonrpc.encode_error(env.id, env.code, env.message))
+                self._refused(env, events, batch)
             else:
                 self._receive_envelope(env, events, batch)
         batch.sealed = True
@@ -190,7 +200,7 @@ class Session:
     def _receive_envelope(self, env: Envelope, events: list[Event], batch: _Batch | None) -> None:
         kind = jsonrpc.classify(env)
         if isinstance(kind, Malformed):
-            self._reply_malformed(kind, batch)
+            self._refused(kind, events, batch)
         elif kind == "request":
             self._receive_request(env, events, batch)
         elif kind == "notification":

@@ -17,6 +17,9 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
+# Defined once, in a module that imports no other part of mcpkit: no protocol core loads here.
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "FlowControl",
@@ -27,10 +30,6 @@ __all__ = [
     "start_reader_thread",
     "tune_read_transport",
 ]
-
-#: Equal to `mcpkit.protocol.session.DEFAULT_MAX_MESSAGE_SIZE` (a test checks it); repeated
-#: here so that importing a transport does not load the protocol core.
-DEFAULT_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
 
 #: Stop reading once this many bytes of complete lines wait to be popped; resume below LOW.
 HIGH_WATER: Final = 1024 * 1024
