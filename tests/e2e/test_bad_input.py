@@ -230,3 +230,51 @@ async def test_a_2kb_line_nested_1000_deep_is_refused(data: bytes, rid: object) 
         nested = await peer.request("tools/call", {"name": "echo",
                                                    "arguments": {"text": [[[[1]]]]}})
         assert nested["result"]["content"][0]["text"] == "[[[[1]]]]"
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def test_the_depth_limit_is_a_server_setting() -> None:
+    server = Server("shallow", max_json_depth=8)
+
+    @server.tool()
+    def echo(value: list[Any]) -> list[Any]:
+        return value
+
+    async with raw_session(server) as peer:
+        # Envelope, params and arguments take three levels: five more fit, six do not.
+        ok = await peer.request("tools/call", {"name": "echo", "arguments": {"value": nested(4)}})
+        assert ok["result"]["structuredContent"] == {"result": nested(4)}
+        refused = await peer.request("tools/call",
+                                     {"name": "echo", "arguments": {"value": nested(6)}})
+        assert refused["error"]["code"] == codes.INVALID_REQUEST
+        assert "8" in refused["error"]["message"]
+        assert (await peer.request("ping"))["result"] == {}
+
+
+async def test_the_client_applies_its_own_depth_limit_to_results() -> None:
+    from mcpkit import Client, PeerError
+
+    server = Server("deep")
+
+    @server.tool()
+    def deep() -> list[Any]:
+        return nested(20)  # type: ignore[no-any-return]  # a list, built level by level
+
+    async with Client(server, max_json_depth=10) as client:
+        with pytest.raises(PeerError, match="10"):
+            await client.call_tool("deep")
+        assert await client.ping() is None
+
+
+def test_send_high_water_reaches_each_session() -> None:
+    server = Server("bounded", send_high_water=4096)
+    from mcpkit.transports.memory import memory_channel_pair
+
+    handle = server.new_connection(memory_channel_pair()[1])
+    assert handle.connection.send_high_water == 4096

@@ -6,8 +6,6 @@ import asyncio
 
 import pytest
 
-from mcpkit.protocol.session import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.transports import _lines
 from mcpkit.transports._lines import HIGH_WATER, LOW_WATER, LineBuffer
 
 
@@ -16,10 +14,6 @@ def drain(buffer: LineBuffer) -> list[bytes]:
     while buffer.lines:
         out.append(buffer.pop())
     return out
-
-
-def test_default_limit_matches_the_protocol_session() -> None:
-    assert _lines.DEFAULT_MAX_MESSAGE_SIZE == DEFAULT_MAX_MESSAGE_SIZE
 
 
 def test_whole_lines_in_one_chunk() -> None:

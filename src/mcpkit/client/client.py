@@ -28,8 +28,9 @@ from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
-from mcpkit.protocol.session import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.runtime.workers import call_handler
 from mcpkit.types import (
@@ -68,6 +69,10 @@ class Client(FeatureCalls):
             stderr), a file or descriptor, or nowhere ("devnull", "capture"). Its last
             lines are kept whatever the setting and quoted when the server dies.
         max_message_size: bytes; larger messages from the server are refused.
+        max_json_depth: levels of nested arrays and objects a message from the server may
+            have; deeper ones are refused before they are decoded.
+        send_high_water: bytes of answers queued for a server that is not reading them,
+            above which the client stops reading until it catches up.
 
     Handlers may be sync or async and may return result structs or dicts of their shape.
     """
@@ -91,6 +96,8 @@ class Client(FeatureCalls):
         protocol_version: str = LATEST_REVISION,
         stderr: Any = "inherit",
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_json_depth: int = MAX_JSON_DEPTH,
+        send_high_water: int = DEFAULT_SEND_HIGH_WATER,
     ) -> None:
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
@@ -99,6 +106,8 @@ class Client(FeatureCalls):
         self.requested_version = protocol_version
         self._stderr = stderr
         self._max_message_size = max_message_size
+        self._max_json_depth = max_json_depth
+        self._send_high_water = send_high_water
         self._router = ServerRequestRouter(sampling=sampling_handler,
                                            elicitation=elicitation_handler,
                                            url_elicitation=url_elicitation_handler, roots=roots)
@@ -127,9 +136,11 @@ class Client(FeatureCalls):
                                                    max_message_size=self._max_message_size)
         session = ClientSession(self.client_info, self.capabilities,
                                 max_message_size=self._max_message_size,
+                                max_json_depth=self._max_json_depth,
                                 result_types=RESULT_TYPES)
         conn = Connection(session, channel, on_request=self._on_request,
-                          on_event=self._on_event, hold_timeouts_while_serving=True)
+                          on_event=self._on_event, hold_timeouts_while_serving=True,
+                          send_high_water=self._send_high_water)
         self._connection = conn
         conn.start()
         try:

@@ -19,7 +19,6 @@ from mcpkit.types import Error, RequestId
 __all__ = [
     "Envelope",
     "Malformed",
-    "RequestId",
     "check_bytes",
     "classify",
     "decode_batch_items",

@@ -31,11 +31,11 @@ from mcpkit.protocol.events import (
     RequestTimedOut,
     ResponseReceived,
 )
-from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.types import RequestId
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
 
@@ -147,6 +147,11 @@ class Connection:
                 pass
 
     # ----------------------------------------------------------------- sending
+
+    @property
+    def send_high_water(self) -> int:
+        """Bytes of answers queued for the peer above which reading stops."""
+        return self._out.high
 
     @property
     def send_backlog(self) -> int:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import has_capability
-from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.types import (
     ClientCapabilities,
     CreateMessageRequestParams,
@@ -22,6 +21,7 @@ from mcpkit.types import (
     ElicitResult,
     Implementation,
     ModelPreferences,
+    RequestId,
     Root,
     SamplingMessage,
     TextContent,

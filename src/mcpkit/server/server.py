@@ -18,9 +18,11 @@ from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
-from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS
@@ -63,6 +65,10 @@ class Server(FeatureRegistrations):
         request_timeout: seconds a request to the client (sampling, elicitation, roots)
             may take unless the call gives its own `timeout`; None waits forever.
         max_message_size: bytes; larger messages are refused with -32600.
+        max_json_depth: levels of nested arrays and objects a message may have; deeper ones
+            are refused with -32600 before they are decoded.
+        send_high_water: bytes of answers queued for a client that is not reading them, above
+            which the session stops reading its requests until it catches up.
         max_inflight: requests a client may have in flight at once.
         sync_in_thread: run plain `def` handlers in worker threads (the default) rather
             than on the event loop.
@@ -90,7 +96,9 @@ class Server(FeatureRegistrations):
         page_size: int = 100,
         request_timeout: float | None = 300.0,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
+        send_high_water: int = DEFAULT_SEND_HIGH_WATER,
         sync_in_thread: bool = True,
         lenient_arguments: bool = False,
         mask_error_details: bool = False,
@@ -109,7 +117,9 @@ class Server(FeatureRegistrations):
         self.page_size = page_size
         self.request_timeout = request_timeout
         self.max_message_size = max_message_size
+        self.max_json_depth = max_json_depth
         self.max_inflight = max_inflight
+        self.send_high_water = send_high_water
         self.sync_in_thread = sync_in_thread
         self.mask_error_details = mask_error_details
         self.lenient_arguments = lenient_arguments
@@ -162,6 +172,7 @@ class Server(FeatureRegistrations):
         """Build (but do not run) the session for one client over `channel`."""
         protocol = ServerSession(self.info, self.capabilities(), instructions=self.instructions,
                                  max_message_size=self.max_message_size,
+                                 max_json_depth=self.max_json_depth,
                                  max_inflight=self.max_inflight, param_types=PARAM_TYPES)
         holder: list[ServerSessionHandle] = []
 
@@ -189,7 +200,8 @@ class Server(FeatureRegistrations):
             if isinstance(ev, NotificationReceived):
                 self._on_notification(holder[0], ev)
 
-        conn = Connection(protocol, channel, on_request=on_request, on_event=on_event)
+        conn = Connection(protocol, channel, on_request=on_request, on_event=on_event,
+                          send_high_water=self.send_high_water)
         handle = ServerSessionHandle(self, conn)
         holder.append(handle)
         return handle

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
-from mcpkit.protocol.jsonrpc import RequestId
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.types import (
@@ -19,6 +18,7 @@ from mcpkit.types import (
     ListRootsResult,
     LoggingLevel,
     LoggingMessageNotificationParams,
+    RequestId,
     Root,
 )
 
