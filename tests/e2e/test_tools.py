@@ -274,3 +274,48 @@ async def test_call_tool_returns_a_tool_result_with_text() -> None:
         assert isinstance(result, ToolResult) and isinstance(result, CallToolResult)
         assert result.text == "first\nsecond"
         assert result.is_error in (None, False)
+
+
+async def test_changes_made_together_are_announced_once() -> None:
+    server = make_server()
+    seen: list[str] = []
+    changed = asyncio.Event()
+
+    def on_notification(method: str, params: Any) -> None:
+        seen.append(method)
+        changed.set()
+
+    async with Client(server, on_notification=on_notification) as client:
+        for n in range(100):
+            server.add_tool(lambda: "new", name=f"late{n}")
+        await asyncio.wait_for(changed.wait(), 5)
+        tools = await client.list_tools()  # answered after the announcement was sent
+        assert seen == ["notifications/tools/list_changed"]
+        assert {f"late{n}" for n in range(100)} <= {t.name for t in tools}
+
+
+async def test_changes_for_a_client_that_does_not_read_do_not_pile_up() -> None:
+    from mcpkit.testing import raw_session
+
+    server = make_server()
+
+    @server.tool()
+    def big() -> str:
+        return "x" * 100_000
+
+    async with raw_session(server) as peer:
+        handle = next(iter(server.sessions))
+        for n in range(40):  # 4 MB of answers the peer leaves unread: over high water
+            await peer.send({"jsonrpc": "2.0", "id": 100 + n, "method": "tools/call",
+                             "params": {"name": "big", "arguments": {}}})
+        await asyncio.wait_for(_until(lambda: handle.connection.send_backlog > 1024 * 1024), 5)
+        tasks_before = len(server._tasks)
+        for n in range(1000):
+            server.add_tool(lambda: "new", name=f"late{n}")
+        assert len(server._tasks) <= tasks_before + 1
+        assert handle.pending_announcements == {"notifications/tools/list_changed"}
+
+
+async def _until(done: Any) -> None:
+    while not done():
+        await asyncio.sleep(0)

@@ -187,8 +187,9 @@ class Connection:
                 ob.start_writer()
         self._arm_timer()
 
-    async def _wait_for_room(self) -> None:
-        """Hold our own new messages while the peer has too much unread from us."""
+    async def wait_for_room(self) -> None:
+        """Return once our own new messages may be queued: at once unless the peer has too
+        much unread from us (raises ConnectionClosed if the connection ends meanwhile)."""
         await self._out.room.wait()
         closed = self._closed or self._input_closed
         if closed is not None:
@@ -207,7 +208,7 @@ class Connection:
         if closed is not None:
             raise ConnectionClosed(str(closed))
         if self._out.queued > self._out.high:
-            await self._wait_for_room()
+            await self.wait_for_room()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(method, params, deadline=deadline,
@@ -251,7 +252,7 @@ class Connection:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
         if related is None and self._out.queued > self._out.high:
-            await self._wait_for_room()
+            await self.wait_for_room()
         self.session.send_notification(method, params, related=related)
         await self.flush(answering=related is not None)
 

@@ -49,7 +49,7 @@ class FeatureRegistrations:
         self.resources.on_change = changed
         self.templates.on_change = changed
 
-    def _broadcast(self, method: str, params: Any = None) -> None:
+    def _broadcast(self, method: str) -> None:
         raise NotImplementedError  # provided by Server
 
     # ------------------------------------------------------------------- tools

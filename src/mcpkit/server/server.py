@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
@@ -247,30 +247,33 @@ class Server(FeatureRegistrations):
         if ev.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
             self._tasks.spawn(self.on_roots_changed(handle))
 
-    def _broadcast(self, method: str, params: Any = None) -> None:
-        """Send a notification to every operating session (from sync code: runs in tasks)."""
+    def _broadcast(self, method: str) -> None:
+        """Announce a change (a list's) to every session that may be told (from sync code:
+        runs in tasks). Repeated changes before a session's announcement leaves make one."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             # Called from a sync handler's worker thread, or when not serving at all.
             if self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._broadcast, method, params)
+                self._loop.call_soon_threadsafe(self._broadcast, method)
             return
         for handle in list(self.sessions):
-            if handle.notifiable:
-                self._tasks.spawn(_notify_quietly(handle, method, params))
+            announcement = handle.announce(method) if handle.notifiable else None
+            if announcement is not None:
+                self._tasks.spawn(_quietly(announcement, method))
 
     async def notify_resource_updated(self, uri: str) -> None:
         """Tell every session subscribed to `uri` that it changed (server/resources)."""
         params = {"uri": uri}
         for handle in list(self.sessions):
             if uri in handle.subscriptions and handle.notifiable:
-                await _notify_quietly(handle, "notifications/resources/updated", params)
+                await _quietly(handle.notify("notifications/resources/updated", params),
+                               "notifications/resources/updated")
 
 
-async def _notify_quietly(handle: ServerSessionHandle, method: str, params: Any) -> None:
+async def _quietly(sending: Awaitable[None], method: str) -> None:
     try:
-        await handle.notify(method, params)
+        await sending
     except Exception:  # the session may have ended meanwhile
         logger.debug("could not send %s", method, exc_info=True)
 

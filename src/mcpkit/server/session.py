@@ -8,6 +8,7 @@ what the client declared.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
 from mcpkit.protocol.lifecycle import ServerSession
@@ -43,6 +44,8 @@ class ServerSessionHandle:
         self.id = uuid.uuid4().hex
         self.log_level: str | None = None  # None: send every level until the client sets one
         self.subscriptions: set[str] = set()
+        #: Change notifications (`notifications/tools/list_changed`...) waiting to be sent.
+        self.pending_announcements: set[str] = set()
 
     @property
     def protocol(self) -> ServerSession:
@@ -88,6 +91,22 @@ class ServerSessionHandle:
     async def notify(self, method: str, params: Any = None, *,
                      related: RequestId | None = None) -> None:
         await self.connection.notify(method, params, related=related)
+
+    def announce(self, method: str) -> Coroutine[Any, Any, None] | None:
+        """A notification without params that says something changed (a list), to run in a
+        task; None when one is already waiting for room. So however many changes happen
+        while it waits, a client that is not reading gets one, and nothing piles up for it."""
+        if method in self.pending_announcements:
+            return None
+        self.pending_announcements.add(method)
+        return self._announce(method)
+
+    async def _announce(self, method: str) -> None:
+        try:
+            await self.connection.wait_for_room()
+        finally:
+            self.pending_announcements.discard(method)
+        await self.notify(method)  # queued at once: there is room, and no await came between
 
     def wants_log(self, level: str) -> bool:
         threshold = self.log_level
