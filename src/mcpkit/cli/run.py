@@ -7,6 +7,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 __all__ = ["find_server", "load_file", "load_module", "run"]
@@ -23,10 +24,9 @@ def run(target: str) -> None:
     logging handler made on `sys.stdout`, or a child process started there all write to
     stderr; the protocol keeps private duplicates of fds 0 and 1.
     """
-    from mcpkit.transports.stdio_server import _take_process_stdio
+    from mcpkit.transports.stdio_server import take_process_stdio
 
-    in_fd, out_fd = _take_process_stdio(True, True)
-    assert isinstance(in_fd, int) and isinstance(out_fd, int)  # both taken: descriptors
+    in_fd, out_fd = take_process_stdio()
     path_text, _, name = target.partition(":")
     path = Path(path_text)
     if path_text.endswith(".py") or path.exists():
@@ -87,7 +87,7 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
         from mcpkit.errors import TransportError
 
         traceback.print_exc(file=sys.stderr)
-        # The words of _take_process_stdio's refusal (stdio_server.py): the stdio was taken
+        # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
         # by run() above, so a second taker is the user's own server.run() at import time.
         if isinstance(exc, TransportError) and "stdio is already used" in str(exc):
             raise SystemExit(f"mcpkit run: {what} calls server.run() while it is imported, but "
@@ -115,7 +115,7 @@ def find_server(module: Any, name: str | None) -> Any:
         obj = getattr(module, candidate, None)
         if isinstance(obj, Server):
             return obj
-    found = [k for k, v in vars(module).items() if isinstance(v, Server)]
+    found = _names_of(module, Server)
     if len(found) == 1:
         return getattr(module, found[0])
     if found:
@@ -135,13 +135,18 @@ def _no_server_message(module: Any, where: str) -> str:
 
 
 def _servers_hint(module: Any, server_type: type) -> str:
-    found = [k for k, v in vars(module).items() if isinstance(v, server_type)]
+    found = _names_of(module, server_type)
     if found:
         return f"; its Servers: {', '.join(found)}"
     return f"; it defines no mcpkit Server: {_HOW_TO_MAKE_ONE}"
 
 
-def _describe(obj: Any) -> str:
+def _names_of(module: ModuleType, kind: type) -> list[str]:
+    """The names of the module's global variables whose values are instances of `kind`."""
+    return [name for name, value in vars(module).items() if isinstance(value, kind)]
+
+
+def _describe(obj: object) -> str:
     """`a Foo (from package.module)` for a value the user may not have meant."""
     kind = type(obj)
     if isinstance(obj, type):

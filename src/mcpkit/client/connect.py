@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.channel import MessageChannel
 
@@ -44,7 +44,8 @@ async def open_target(target: Target, *, stderr: Any = "inherit",
         else:
             target = target.split()
     if isinstance(target, Sequence) and not isinstance(target, str):
-        argv = [str(a) for a in target]
+        # the parts may be anything (Path objects, say): each is made a str
+        argv = [str(a) for a in cast("Sequence[object]", target)]
         if not argv:
             raise ValueError("the command list is empty; give one such as "
                              "['python', 'server.py']")

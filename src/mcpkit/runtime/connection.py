@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
@@ -272,7 +272,7 @@ class Connection:
                 if task is not None:
                     task.cancel()
             elif tp is RequestTimedOut:
-                rid = ev.request_id  # type: ignore[union-attr]
+                rid = cast(RequestTimedOut, ev).request_id
                 timeout, method = self._timeouts.get(rid, (None, "request"))
                 within = f" within {timeout:g} s" if timeout is not None else ""
                 self._resolve(rid, None, RequestTimeout(

@@ -35,7 +35,7 @@ def has_integral_floats(value: object) -> bool:
     if isinstance(value, dict):
         return any(has_integral_floats(v) for v in cast("dict[str, Any]", value).values())
     if isinstance(value, list):
-        return any(has_integral_floats(v) for v in value)
+        return any(has_integral_floats(v) for v in cast("list[object]", value))
     return False
 
 
@@ -47,7 +47,7 @@ def has_non_finite_floats(value: object) -> bool:
     if isinstance(value, dict):
         return any(has_non_finite_floats(v) for v in cast("dict[str, Any]", value).values())
     if isinstance(value, list):
-        return any(has_non_finite_floats(v) for v in value)
+        return any(has_non_finite_floats(v) for v in cast("list[object]", value))
     return False
 
 
@@ -58,7 +58,7 @@ def integral_floats_as_ints(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: integral_floats_as_ints(v) for k, v in cast("dict[str, Any]", value).items()}
     if isinstance(value, list):
-        return [integral_floats_as_ints(v) for v in value]
+        return [integral_floats_as_ints(v) for v in cast("list[object]", value)]
     return value
 
 
@@ -66,7 +66,7 @@ def lenient_schema(schema: Any) -> Any:
     """`schema` where every integer, number and boolean may also be a string of one, as
     lenient validation accepts (a copy; `schema` is left as it is)."""
     if isinstance(schema, list):
-        return [lenient_schema(item) for item in schema]
+        return [lenient_schema(item) for item in cast("list[object]", schema)]
     if not isinstance(schema, dict):
         return schema
     node = {k: lenient_schema(v) for k, v in cast("dict[str, Any]", schema).items()}

@@ -1,11 +1,14 @@
-"""Parameter descriptions read from a docstring: Google, NumPy and Sphinx styles."""
+"""What a function's docstring says: its summary, and its parameters' descriptions (Google,
+NumPy and Sphinx styles)."""
 
 from __future__ import annotations
 
+import inspect
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
-__all__ = ["parameter_docs"]
+__all__ = ["parameter_docs", "summary_doc"]
 
 _GOOGLE_HEADER: Final = re.compile(
     r"(?P<indent>\s*)(?:Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments"
@@ -91,6 +94,18 @@ def _sphinx(lines: list[str], docs: dict[str, str]) -> None:
                 break
             text.append(more)
         docs.setdefault(item["name"], _join(text))
+
+
+def summary_doc(fn: Callable[..., Any]) -> str | None:
+    """The description of a tool, prompt or resource from its function's docstring, else None.
+
+    The summary paragraph(s) before an Args:/Parameters/Returns/Raises section describe it.
+    """
+    doc = inspect.getdoc(fn)
+    if not doc:
+        return None
+    parts = re.split(r"\n\s*\n(?=\s*(?:Args|Arguments|Parameters|Returns|Raises)\b)", doc)
+    return parts[0].strip()
 
 
 def parameter_docs(doc: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ def _std_type(tp: object) -> type | None:
     if not isinstance(tp, type):
         return None
     if issubclass(tp, pathlib.PurePath) or tp in _STRING_TYPES:
-        return tp
+        return cast("type[object]", tp)
     return None
 
 

@@ -10,7 +10,7 @@ import base64
 import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias, cast
 
 import msgspec
 
@@ -39,14 +39,17 @@ __all__ = [
 
 CONTENT_TYPES: Final = (TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource)
 _json: Final = msgspec.json.Encoder(enc_hook=enc_hook)  # pydantic models, Path, ...
+_Bytes: TypeAlias = "bytes | bytearray | memoryview"
+_Contents: TypeAlias = "Sequence[TextResourceContents | BlobResourceContents]"
 
 
 def is_content(value: Any) -> bool:
     """Whether `value` is a content block or a non-empty list of them."""
     if isinstance(value, CONTENT_TYPES):
         return True
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(v, CONTENT_TYPES) for v in value))
+    if not isinstance(value, list) or not value:
+        return False
+    return all(isinstance(v, CONTENT_TYPES) for v in cast("list[object]", value))
 
 
 def to_json_text(value: Any) -> str:
@@ -115,7 +118,8 @@ def resource_contents(uri: str, value: Any, mime_type: str | None
     if isinstance(value, str):
         return TextResourceContents(uri=uri, text=value, mime_type=mime_type)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return BlobResourceContents(uri=uri, blob=base64.b64encode(bytes(value)).decode(),
+        blob = base64.b64encode(bytes(cast(_Bytes, value))).decode()
+        return BlobResourceContents(uri=uri, blob=blob,
                                     mime_type=mime_type or "application/octet-stream")
     return TextResourceContents(uri=uri, text=to_json_text(value),
                                 mime_type=mime_type or "application/json")
@@ -124,7 +128,9 @@ def resource_contents(uri: str, value: Any, mime_type: str | None
 def contents_list(uri: str, value: Any, mime_type: str | None
                   ) -> list[TextResourceContents | BlobResourceContents]:
     """All contents for a read: a list of contents entries passes through as it is."""
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)) and value \
-            and all(isinstance(v, (TextResourceContents, BlobResourceContents)) for v in value):
-        return list(value)
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        entries = cast("Sequence[object]", value)
+        if entries and all(isinstance(v, (TextResourceContents, BlobResourceContents))
+                           for v in entries):
+            return list(cast(_Contents, entries))  # each entry was checked just above
     return [resource_contents(uri, value, mime_type)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import has_capability
@@ -174,18 +174,9 @@ class Context:
         `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
         restricted JSON Schema dict); accepted content is validated and converted to it.
         """
-        from mcpkit.server.elicitation_schema import (
-            check_requested_schema,
-            requested_schema,
-            validate_content,
-        )
+        from mcpkit.server.elicitation_schema import validate_content
 
-        if isinstance(schema, dict):
-            check_requested_schema(schema)
-            wire_schema = schema
-        else:
-            wire_schema = requested_schema(schema)
-        params = {"mode": "form", "message": message, "requestedSchema": wire_schema}
+        params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
         result: ElicitResult = await self.session.request(
             "elicitation/create", params, timeout=timeout, related=self.request_id)
         data: Any = None
@@ -219,3 +210,14 @@ class Context:
     async def list_roots(self, *, timeout: float | None = None) -> list[Root]:
         """The client's roots (client/roots); needs its `roots` capability."""
         return await self.session.list_roots(timeout=timeout, related=self.request_id)
+
+
+def _form_schema(schema: Any) -> dict[str, Any]:
+    """The `requestedSchema` for `schema`: a raw JSON Schema dict is checked and sent as it is."""
+    from mcpkit.server.elicitation_schema import check_requested_schema, requested_schema
+
+    if isinstance(schema, dict):
+        raw = cast("dict[str, Any]", schema)
+        check_requested_schema(raw)
+        return raw
+    return requested_schema(schema)

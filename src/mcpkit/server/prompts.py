@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.content import CONTENT_TYPES, is_content
+from mcpkit.server._docstrings import summary_doc
+from mcpkit.server.content import CONTENT_TYPES
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
-from mcpkit.server.tools import _description
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
 
 __all__ = ["PromptSpec", "make_prompt", "render_prompt"]
@@ -42,7 +42,7 @@ def make_prompt(fn: Callable[..., Any], *, name: str | None = None, title: str |
         for arg, prop in schema.get("properties", {}).items()
     ]
     wire = Prompt(name=name or fn.__name__, title=title,
-                  description=description or _description(fn),
+                  description=description or summary_doc(fn),
                   arguments=arguments or None, icons=icons, meta=meta)
     return PromptSpec(wire.name, fn, wire, signature, context_parameter(fn),
                       is_async_callable(fn), argument_choices(fn))
@@ -68,20 +68,26 @@ def _message(item: Any) -> PromptMessage:
         return PromptMessage(role="user", content=TextContent(text=item))
     if isinstance(item, CONTENT_TYPES):
         return PromptMessage(role="user", content=item)
-    if isinstance(item, dict) and "role" in item and "content" in item:
-        content = item["content"]
+    fields = _as_dict(item)
+    if fields is not None and "role" in fields and "content" in fields:
+        content = fields["content"]
         if isinstance(content, str):
             content = TextContent(text=content)
-        return PromptMessage(role=item["role"], content=content)
+        return PromptMessage(role=fields["role"], content=content)
     raise TypeError(f"a prompt returned {type(item).__name__}; return str, PromptMessage, "
                     "content, a {'role', 'content'} dict, a list of these, or GetPromptResult")
+
+
+def _as_dict(value: object) -> dict[str, Any] | None:
+    # Through a cast: pyright leaves a dict's keys and values unknown where mypy makes them Any.
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
 
 
 def to_prompt_result(spec: PromptSpec, value: Any) -> GetPromptResult:
     if isinstance(value, GetPromptResult):
         return value
-    items = value if isinstance(value, (list, tuple)) and not is_content(value) else [value]
-    if is_content(value) and isinstance(value, list):
-        items = value
+    # A list or tuple gives one message per item (a list of content blocks too); anything
+    # else, one message.
+    items = cast("Sequence[Any]", value) if isinstance(value, (list, tuple)) else [value]
     return GetPromptResult(messages=[_message(i) for i in items],
                            description=spec.wire.description)

@@ -10,11 +10,11 @@ from typing import Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
+from mcpkit.server._docstrings import summary_doc
 from mcpkit.server.content import contents_list
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
-from mcpkit.server.tools import _description
 from mcpkit.server.uri_template import UriTemplate
 from mcpkit.types import (
     Annotations,
@@ -62,7 +62,7 @@ def make_resource(fn: Callable[..., Any], uri: str, *, name: str | None = None,
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
     wire = Resource(uri=uri, name=_name_from(fn, name), title=title,
-                    description=description or _description(fn), mime_type=mime_type,
+                    description=description or summary_doc(fn), mime_type=mime_type,
                     annotations=annotations, icons=icons, size=size, meta=meta)
     return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type)
 
@@ -94,7 +94,7 @@ def make_template(fn: Callable[..., Any], uri_template: str, *, name: str | None
         raise TypeError(f"resource template {uri_template!r}: parameters {sorted(missing)} of "
                         f"{fn.__name__}() are not variables of the template")
     wire = ResourceTemplate(uri_template=uri_template, name=_name_from(fn, name), title=title,
-                            description=description or _description(fn), mime_type=mime_type,
+                            description=description or summary_doc(fn), mime_type=mime_type,
                             annotations=annotations, icons=icons, meta=meta)
     return TemplateSpec(template, fn, wire, signature, context_parameter(fn),
                         is_async_callable(fn), mime_type, argument_choices(fn))

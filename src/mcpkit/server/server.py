@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
@@ -147,7 +147,7 @@ class Server(FeatureRegistrations):
     # ----------------------------------------------------------------- serving
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[Server]:
+    async def running(self) -> AsyncGenerator[Server, None]:
         """Enter the lifespan hook once for however many sessions are being served."""
         if self._lifespan_lock is None:
             self._lifespan_lock = asyncio.Lock()

@@ -7,7 +7,6 @@ hint, with the same value as JSON text beside it for older clients.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import msgspec
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
+from mcpkit.server._docstrings import summary_doc
 from mcpkit.server._hints import enc_hook
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
@@ -35,6 +35,7 @@ from mcpkit.server.schema import (
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
+    ContentBlock,
     Icon,
     TextContent,
     Tool,
@@ -69,15 +70,6 @@ class ToolSpec:
     is_async: bool
     raw_validator: Any = None  # a jsonschema_rs validator when input_schema was given
     output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
-
-
-def _description(fn: Callable[..., Any]) -> str | None:
-    doc = inspect.getdoc(fn)
-    if not doc:
-        return None
-    # The summary paragraph(s) before an Args:/Parameters section describe the tool.
-    parts = re.split(r"\n\s*\n(?=\s*(?:Args|Arguments|Parameters|Returns|Raises)\b)", doc)
-    return parts[0].strip()
 
 
 def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
@@ -117,7 +109,7 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
 
         raw_validator = jsonschema_rs.validator_for(input_schema)
     wire = Tool(
-        name=tool_name, title=title, description=description or _description(fn),
+        name=tool_name, title=title, description=description or summary_doc(fn),
         input_schema=input_schema if input_schema is not None else signature.input_schema,
         output_schema=output_schema if output_schema is not None else (
             output.output_schema if output is not None else None),
@@ -189,10 +181,16 @@ def _keyword_arguments(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw |
             return spec.signature.validate_json(arguments)
         decoded = msgspec.json.decode(arguments) if arguments else None
     if spec.raw_validator is not None:
-        if decoded is not None and not isinstance(decoded, dict):
-            raise ArgumentError("arguments must be a JSON object")
+        decoded = _json_object(decoded)
         _validate_raw(spec, decoded or {})
     return spec.signature.validate(decoded)
+
+
+def _json_object(value: Any) -> dict[str, Any] | None:
+    """`value` if it is a JSON object or None (no arguments), else ArgumentError."""
+    if value is not None and not isinstance(value, dict):
+        raise ArgumentError("arguments must be a JSON object")
+    return cast("dict[str, Any] | None", value)
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
@@ -216,7 +214,7 @@ def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
         return value
     structured = _structured(spec, value)
     if is_content(value):
-        blocks = value if isinstance(value, list) else [value]
+        blocks = cast("list[ContentBlock]", value) if isinstance(value, list) else [value]
         return CallToolResult(content=blocks, structured_content=structured)
     if structured is None and value is None:
         return CallToolResult(content=[])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -24,7 +24,7 @@ _PROTOCOL_VERSION = "2025-11-25"
 
 
 @contextlib.asynccontextmanager
-async def connected(server: Server, **client_options: Any) -> AsyncIterator[Client]:
+async def connected(server: Server, **client_options: Any) -> AsyncGenerator[Client, None]:
     """A connected `Client` for `server` over the in-memory pair (options go to `Client`)."""
     from mcpkit.client.client import Client
 
@@ -98,14 +98,14 @@ class RawPeer:
 
 def _is_response_to(message: Any, rid: Any) -> bool:
     return (isinstance(message, dict) and "method" not in message
-            and message.get("id") == rid)
+            and cast("dict[str, Any]", message).get("id") == rid)
 
 
 @contextlib.asynccontextmanager
 async def raw_session(server: Server, *, initialize: bool = True,
                       protocol_version: str = _PROTOCOL_VERSION,
                       capabilities: dict[str, Any] | None = None,
-                      timeout: float = 5.0) -> AsyncIterator[RawPeer]:
+                      timeout: float = 5.0) -> AsyncGenerator[RawPeer, None]:
     """Serve one session of `server` to a `RawPeer` (initialized first unless told not to)."""
     client_end, server_end = memory_channel_pair()
     task = asyncio.get_running_loop().create_task(server.serve(server_end))

@@ -28,7 +28,12 @@ from mcpkit.transports._lines import (
     start_reader_thread,
 )
 
-__all__ = ["StdStream", "StdioServerChannel", "open_stdio_server_channel"]
+__all__ = [
+    "StdStream",
+    "StdioServerChannel",
+    "open_stdio_server_channel",
+    "take_process_stdio",
+]
 
 #: A stream given in place of the process's own stdin or stdout: a file descriptor, or a
 #: file object (one with a working `fileno()` is used through its descriptor).
@@ -210,6 +215,17 @@ async def open_stdio_server_channel(
 # ------------------------------------------------------------------------ helpers
 
 Source = int | IO[Any]  # our own descriptor, or a file object without a usable one
+
+
+def take_process_stdio() -> tuple[int, int]:
+    """Take this process's stdin and stdout for MCP: private duplicates of fds 0 and 1.
+
+    For a caller that must protect stdout before running other code (`mcpkit run` takes it
+    before importing the user's module); raises TransportError if the stdio is already taken.
+    """
+    in_fd, out_fd = _take_process_stdio(True, True)
+    assert isinstance(in_fd, int) and isinstance(out_fd, int)  # both taken: descriptors
+    return in_fd, out_fd
 
 
 def _take_process_stdio(take_in: bool, take_out: bool) -> tuple[Source, Source]:
