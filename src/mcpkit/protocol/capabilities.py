@@ -6,7 +6,7 @@ peer that did not declare the feature is never sent.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 __all__ = ["REQUIRED_CAPABILITY", "has_capability"]
 
@@ -41,7 +41,10 @@ def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:
     """Whether the capabilities struct declares `path` (each step present and not false)."""
     node = capabilities
     for name in path:
-        node = node.get(name) if isinstance(node, dict) else getattr(node, name, None)
+        if isinstance(node, dict):
+            node = cast("dict[str, Any]", node).get(name)
+        else:
+            node = getattr(node, name, None)
         if node is None or node is False:
             return False
     return True

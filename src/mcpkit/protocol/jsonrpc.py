@@ -7,7 +7,7 @@ the session can decode them straight into the typed struct the method calls for.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 from msgspec import UNSET, Raw, UnsetType
@@ -163,7 +163,7 @@ def _misshapen(data: bytes | Raw, exc: msgspec.ValidationError) -> Malformed:
         return _failure(data, parse_exc)
     if not isinstance(obj, dict):
         return Malformed(codes.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
-    rid = obj.get("id")
+    rid = cast("dict[str, Any]", obj).get("id")
     if isinstance(rid, bool) or not isinstance(rid, (int, str)):
         rid = None
     response = "method" not in obj and ("result" in obj or "error" in obj)

@@ -9,7 +9,7 @@ requested revision when it speaks it, else its latest; the client then sends
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
@@ -127,7 +127,7 @@ class ServerSession(Session):
 
 def _get(params: Any, name: str) -> Any:
     if isinstance(params, dict):
-        return params.get(name)
+        return cast("dict[str, Any]", params).get(name)
     return getattr(params, name, None)
 
 

@@ -12,7 +12,7 @@ import functools
 import heapq
 import importlib
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -243,7 +243,8 @@ class Session:
         if self._handle_own_request(rid, method, params, events):
             return
         meta = getattr(params, "meta", None)
-        token = meta.get("progressToken") if isinstance(meta, dict) else None
+        token = cast("dict[str, Any]", meta).get("progressToken") if isinstance(meta, dict) \
+            else None
         if isinstance(token, bool) or not isinstance(token, (int, str)):
             token = None
         events.append(RequestReceived(rid, method, params, token))
@@ -480,9 +481,10 @@ def _with_progress_token(params: Any, token: RequestId) -> Any:
     if params is None:
         return {"_meta": {"progressToken": token}}
     if isinstance(params, dict):
-        meta = dict(params.get("_meta") or {})
+        fields = cast("dict[str, Any]", params)
+        meta: dict[str, Any] = dict(fields.get("_meta") or {})
         meta["progressToken"] = token
-        return {**params, "_meta": meta}
+        return {**fields, "_meta": meta}
     meta = dict(getattr(params, "meta", None) or {})
     meta["progressToken"] = token
     return msgspec.structs.replace(params, meta=meta)
