@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
+    "BackgroundWriter",
     "COMMANDS",
     "PEERS",
     "WAIT",
@@ -47,18 +48,27 @@ INITIALIZE: Final = {
 INITIALIZED: Final = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 _EOF: Final = object()
+_POLL: Final = 0.05  # seconds between checks of the reader thread's stop and pause flags
+
+
+def _parse(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"unparsed": line}
 
 
 class ServerGone(AssertionError):
     """The server closed its stdout (exited) or did not answer in time."""
 
 
-def rss_kib(pid: int) -> int:
-    """The resident set size of process `pid` in KiB (Linux: /proc/PID/status VmRSS)."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """The resident set size of process `pid` in KiB (Linux: /proc/PID/status VmRSS), or its
+    peak so far with `field="VmHWM"`."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for process {pid}")
+    raise AssertionError(f"no {field} for process {pid}")
 
 
 def write_bounded(fd: int, data: bytes, deadline: float, stall: float | None = None) -> int:
@@ -83,6 +93,47 @@ def write_bounded(fd: int, data: bytes, deadline: float, stall: float | None = N
     return written
 
 
+class BackgroundWriter:
+    """Writes `data` to a non-blocking descriptor from a thread, within `timeout` seconds,
+    so a test can keep writing to a server that has stopped reading without blocking."""
+
+    def __init__(self, fd: int, data: bytes, timeout: float) -> None:
+        self.total = len(data)
+        self.written = 0
+        self.last_progress = time.monotonic()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fd, data, timeout),
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, fd: int, data: bytes, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        try:
+            while self.written < self.total and time.monotonic() < deadline:
+                chunk = write_bounded(fd, view[self.written:self.written + 16384].tobytes(),
+                                      deadline)
+                if chunk:
+                    self.written += chunk
+                    self.last_progress = time.monotonic()
+        except OSError as exc:
+            self.error = exc
+
+    @property
+    def idle(self) -> float:
+        """Seconds since the server last took any of our bytes (0 once all are written)."""
+        if self.written >= self.total:
+            return 0.0
+        return time.monotonic() - self.last_progress
+
+    @property
+    def finished(self) -> bool:
+        return not self._thread.is_alive()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
 class RawServer:
     """One server subprocess spoken to in raw bytes. Use as a context manager."""
 
@@ -96,6 +147,9 @@ class RawServer:
         os.set_blocking(self._in_fd, False)
         self._messages: queue.Queue[Any] = queue.Queue()
         self._reader: threading.Thread | None = None
+        self._reading = threading.Event()
+        self._reading.set()
+        self._stop = threading.Event()
         self._ids = itertools.count(1)
         self.eof = False
         if read:
@@ -114,22 +168,46 @@ class RawServer:
     # ------------------------------------------------------------------ output
 
     def start_reading(self) -> None:
-        """Start the thread that reads the server's stdout line by line."""
+        """Start the thread that reads the server's stdout and splits it into messages."""
         if self._reader is None:
             self._reader = threading.Thread(target=self._read_lines, daemon=True)
             self._reader.start()
 
+    def pause_reading(self) -> None:
+        """Stop taking the server's output (its pipe fills up), until `resume_reading`."""
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
+
+    def close_read_end(self) -> None:
+        """Close our end of the server's stdout (as a client that goes away would), keeping
+        its stdin open."""
+        self._stop.set()
+        self._reading.set()
+        if self._reader is not None:
+            self._reader.join(timeout=WAIT)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
     def _read_lines(self) -> None:
-        stdout = self.proc.stdout
-        assert stdout is not None
-        try:
-            for line in stdout:
-                try:
-                    self._messages.put(json.loads(line))
-                except ValueError:
-                    self._messages.put({"unparsed": line})
-        except (OSError, ValueError):
-            pass  # the test closed stdout on purpose
+        # Raw reads with a short select timeout, so the thread can pause and stop at once
+        # (closing a buffered file under a blocked read would wait for the read).
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        partial = b""
+        while not self._stop.is_set():
+            if not self._reading.wait(_POLL):
+                continue
+            ready, _, _ = select.select([fd], [], [], _POLL)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            *lines, partial = (partial + chunk).split(b"\n")
+            for line in lines:
+                self._messages.put(_parse(line))
         self._messages.put(_EOF)
 
     def next_message(self, timeout: float = WAIT) -> Any:
@@ -162,6 +240,9 @@ class RawServer:
         return f"; the server's stderr ends with:\n{tail}" if tail else ""
 
     # ------------------------------------------------------------------- input
+
+    def write_in_background(self, data: bytes, timeout: float) -> BackgroundWriter:
+        return BackgroundWriter(self._in_fd, data, timeout)
 
     def write(self, data: bytes, timeout: float = WAIT) -> None:
         """Write raw bytes (add the newline yourself); fail if the server stops reading."""
@@ -220,8 +301,8 @@ class RawServer:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=WAIT)
-            # Join the reader before closing stdout: closing a buffered file under a
-            # blocked read waits for the read.
+            self._stop.set()
+            self._reading.set()
             if self._reader is not None:
                 self._reader.join(timeout=WAIT)
             if proc.stdout is not None:
