@@ -102,6 +102,7 @@ class BackgroundWriter:
         self.written = 0
         self.last_progress = time.monotonic()
         self.error: BaseException | None = None
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(fd, data, timeout),
                                         daemon=True)
         self._thread.start()
@@ -110,14 +111,21 @@ class BackgroundWriter:
         deadline = time.monotonic() + timeout
         view = memoryview(data)
         try:
-            while self.written < self.total and time.monotonic() < deadline:
+            while (self.written < self.total and not self._stopped.is_set()
+                   and time.monotonic() < deadline):
+                # Short slices of the deadline, so that stop() takes effect at once.
                 chunk = write_bounded(fd, view[self.written:self.written + 16384].tobytes(),
-                                      deadline)
+                                      min(deadline, time.monotonic() + _POLL))
                 if chunk:
                     self.written += chunk
                     self.last_progress = time.monotonic()
         except OSError as exc:
             self.error = exc
+
+    def stop(self) -> None:
+        """Stop writing (before the descriptor is closed) and wait for the thread."""
+        self._stopped.set()
+        self._thread.join(WAIT)
 
     @property
     def idle(self) -> float:
@@ -150,6 +158,7 @@ class RawServer:
         self._reading = threading.Event()
         self._reading.set()
         self._stop = threading.Event()
+        self._writers: list[BackgroundWriter] = []
         self._ids = itertools.count(1)
         self.eof = False
         if read:
@@ -242,7 +251,9 @@ class RawServer:
     # ------------------------------------------------------------------- input
 
     def write_in_background(self, data: bytes, timeout: float) -> BackgroundWriter:
-        return BackgroundWriter(self._in_fd, data, timeout)
+        writer = BackgroundWriter(self._in_fd, data, timeout)
+        self._writers.append(writer)
+        return writer
 
     def write(self, data: bytes, timeout: float = WAIT) -> None:
         """Write raw bytes (add the newline yourself); fail if the server stops reading."""
@@ -285,8 +296,12 @@ class RawServer:
     # ---------------------------------------------------------------- shutdown
 
     def close(self) -> None:
-        """Close stdin, wait (bounded) for the exit, kill if need be; always reap."""
+        """Stop our writers, keep draining the server's output, close its stdin, wait
+        (bounded) for it to exit, kill it if need be; always reap it."""
         proc = self.proc
+        for writer in self._writers:
+            writer.stop()  # before stdin is closed: a thread must not write to a reused fd
+        self._reading.set()  # a server blocked on a full stdout can then see stdin close
         try:
             if proc.stdin is not None:
                 proc.stdin.close()
@@ -302,7 +317,6 @@ class RawServer:
                 proc.kill()
                 proc.wait(timeout=WAIT)
             self._stop.set()
-            self._reading.set()
             if self._reader is not None:
                 self._reader.join(timeout=WAIT)
             if proc.stdout is not None:
