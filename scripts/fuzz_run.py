@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                         "crashes go (default: a new temporary directory)")
     parser.add_argument("--stop-on-crash", action="store_true",
                         help="stop at the first failure instead of collecting distinct ones")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args: Any = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mcpkit-fuzz-"))
     log = CrashLog(workdir / "crashes", args.stop_on_crash)
@@ -151,10 +153,20 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             engine = "hypothesis"
     print(f"fuzzing with {engine} for {args.minutes:g} min; work in {workdir}", flush=True)
-    if engine == "atheris":
-        run_atheris(args.minutes, workdir, log)
+    if engine == "atheris" and args.child:
+        run_atheris(args.minutes, workdir, log)  # libFuzzer ends the process itself
+    elif engine == "atheris":
+        # libFuzzer exits the process when its time is up, so it runs in a child and this
+        # process reports what it left behind.
+        subprocess.run([sys.executable, __file__, "--child", "--engine", "atheris",
+                        "--minutes", str(args.minutes), "--workdir", str(workdir),
+                        *(["--stop-on-crash"] if args.stop_on_crash else [])], check=False)
+        log.seen = {path.read_text().splitlines()[0]
+                    for path in log.directory.glob("crash-*.txt")}
     else:
         run_hypothesis(args.minutes, log)
+    print(f"\n{len(log.seen)} distinct failures" + "".join(f"\n  {s}" for s in sorted(log.seen))
+          + (f"\ninputs and tracebacks in {log.directory}" if log.seen else ""))
     return 1 if log.seen else 0
 
 
