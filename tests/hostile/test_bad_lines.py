@@ -63,6 +63,9 @@ ERRORS: Final[dict[str, tuple[bytes, int, Any]]] = {
     "deep-mixed-objects-and-arrays": (head(b"21") + b',"params":{"x":' + DEEP_MIXED + b"}}",
                                       INVALID_REQUEST, 21),
     "deep-bare-array": (DEEP, INVALID_REQUEST, None),
+    "number-out-of-range": (b"1e999", INVALID_REQUEST, None),
+    "number-out-of-range-in-id": (b'{"jsonrpc":"2.0","id":1e999,"method":"ping"}',
+                                  INVALID_REQUEST, None),
 }
 
 # Valid JSON notifications that are wrong: never answered (JSON-RPC 2.0 section 4.1).

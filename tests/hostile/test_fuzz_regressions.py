@@ -39,6 +39,13 @@ FOUND: Final = {
                            b'"params":{"name":"add","arguments":{"a":' + DEEP + b"}}}",
     "deep-response": b'{"jsonrpc":"2.0","id":1,"result":{"tools":' + DEEP + b"}}",
     "deep-bare": DEEP,
+    # Numbers JSON allows but a double cannot hold: valid JSON of the wrong shape (-32600).
+    # Found by scripts/fuzz in the decoder rework of branch h7-decode (7d420ad), where the
+    # two failure paths called each other until RecursionError.
+    "number-out-of-range-message": b"1e999",
+    "number-out-of-range-id": b'{"jsonrpc":"2.0","id":1e999,"method":"ping"}',
+    "number-out-of-range-jsonrpc": b'{"jsonrpc":1e999,"id":3,"method":"ping"}',
+    "number-out-of-range-in-batch": b"[1e999]",
 }
 
 
