@@ -83,10 +83,12 @@ def run_atheris(minutes: float, workdir: Path, log: CrashLog) -> None:
     import atheris
 
     with atheris.instrument_imports(include=["mcpkit", "hostile"]):
-        from hostile.fuzz_target import check_input
+        from hostile.fuzz_target import check_input, method_seeds
 
     corpus = workdir / "corpus"  # libFuzzer adds new inputs to the first directory only
     corpus.mkdir(parents=True, exist_ok=True)
+    for number, seed in enumerate(method_seeds()):  # generated, so not kept in the repo
+        (corpus / f"method-{number:03d}").write_bytes(seed)
     dictionary = workdir / "json-rpc.dict"
     dictionary.write_text("\n".join(DICTIONARY) + "\n")
 

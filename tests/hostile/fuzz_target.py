@@ -21,8 +21,9 @@ from mcpkit.protocol.jsonrpc import Envelope, Malformed, decode_message
 from mcpkit.protocol.lifecycle import ClientSession, ServerSession
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
+from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 
-__all__ = ["CORPUS", "check_input", "seeds"]
+__all__ = ["CORPUS", "check_input", "method_seeds", "seeds"]
 
 CORPUS: Final = Path(__file__).parent / "corpus"
 MAX_LINES: Final = 8  # an input is up to this many newline-separated messages
@@ -43,8 +44,25 @@ _PING: Final = b'{"jsonrpc":"2.0","id":"probe-ping","method":"ping"}'
 
 
 def seeds() -> list[bytes]:
-    """The seed corpus: real messages of both directions, one file each."""
-    return [path.read_bytes() for path in sorted(CORPUS.iterdir()) if path.is_file()]
+    """The seed corpus: real messages of both directions (one file each), and every method
+    of every revision after a handshake in that revision."""
+    files = [path.read_bytes() for path in sorted(CORPUS.iterdir()) if path.is_file()]
+    return files + method_seeds()
+
+
+def method_seeds() -> list[bytes]:
+    """For each revision we speak and each of its methods: initialize in that revision,
+    notifications/initialized, then the method with empty params (as a request or a
+    notification, as the method is)."""
+    out = []
+    for revision in SUPPORTED_REVISIONS:
+        handshake = _INITIALIZE.replace(b"2025-11-25", revision.encode()) + b"\n" + _INITIALIZED
+        for rid, (name, info) in enumerate(sorted(methods_for(revision).items())):
+            message: dict[str, Any] = {"jsonrpc": "2.0", "method": name, "params": {}}
+            if info.kind == "request":
+                message["id"] = rid
+            out.append(handshake + b"\n" + json.dumps(message).encode())
+    return out
 
 
 def check_input(data: bytes) -> None:

@@ -8,12 +8,19 @@ from typing import Any
 
 import pytest
 
-from hostile.fuzz_target import check_input, check_message, seeds
+from hostile.fuzz_target import CORPUS, check_input, check_message, method_seeds, seeds
 
 
-@pytest.mark.parametrize("seed", seeds(), ids=lambda seed: seed[:40].decode("ascii", "replace"))
-def test_the_target_holds_on_each_seed(seed: bytes) -> None:
-    check_input(seed)
+@pytest.mark.parametrize("name", sorted(path.name for path in CORPUS.iterdir()))
+def test_the_target_holds_on_each_seed_file(name: str) -> None:
+    check_input((CORPUS / name).read_bytes())
+
+
+def test_the_target_holds_on_every_method_of_every_revision() -> None:
+    generated = method_seeds()
+    assert len(generated) > 50
+    for seed in generated:
+        check_input(seed)
 
 
 def test_the_target_holds_on_all_seeds_in_one_input() -> None:
