@@ -145,8 +145,7 @@ class BackgroundWriter:
 class RawServer:
     """One server subprocess spoken to in raw bytes. Use as a context manager."""
 
-    def __init__(self, command: list[str], *, env: dict[str, str] | None = None,
-                 read: bool = True) -> None:
+    def __init__(self, command: list[str], *, env: dict[str, str] | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, env={**os.environ, **(env or {})})
@@ -161,8 +160,7 @@ class RawServer:
         self._writers: list[BackgroundWriter] = []
         self._ids = itertools.count(1)
         self.eof = False
-        if read:
-            self.start_reading()
+        self._start_reading()
 
     @property
     def pid(self) -> int:
@@ -176,11 +174,10 @@ class RawServer:
 
     # ------------------------------------------------------------------ output
 
-    def start_reading(self) -> None:
+    def _start_reading(self) -> None:
         """Start the thread that reads the server's stdout and splits it into messages."""
-        if self._reader is None:
-            self._reader = threading.Thread(target=self._read_lines, daemon=True)
-            self._reader.start()
+        self._reader = threading.Thread(target=self._read_lines, daemon=True)
+        self._reader.start()
 
     def pause_reading(self) -> None:
         """Stop taking the server's output (its pipe fills up), until `resume_reading`."""
