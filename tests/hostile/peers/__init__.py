@@ -1,0 +1,1 @@
+"""Subprocess peers for the hostile suite."""
