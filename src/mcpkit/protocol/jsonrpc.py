@@ -159,7 +159,9 @@ def _misshapen(data: bytes | Raw, exc: msgspec.ValidationError) -> Malformed:
     wrong type before it reads on, so `"abc" x` lands here too) is -32700."""
     try:
         obj = _any_decoder.decode(data)
-    except _DECODE_ERRORS as parse_exc:
+    except msgspec.ValidationError as range_exc:  # valid JSON, a number past a double (1e999)
+        return refuse_by_head(data, codes.INVALID_REQUEST, f"Invalid Request: {range_exc}")
+    except _DECODE_ERRORS as parse_exc:  # not a ValidationError: no way back here
         return _failure(data, parse_exc)
     if not isinstance(obj, dict):
         return Malformed(codes.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
