@@ -39,7 +39,18 @@ class Signup:
     newsletter: bool = False
 
 
-def make_server(started: list[str] | None = None) -> Server:
+class Marks:
+    """Events the test server sets, so tests wait for what they name (bounded) and never poll."""
+
+    def __init__(self) -> None:
+        self.slow_started = asyncio.Event()
+        self.slow_cancelled = asyncio.Event()
+        self.lifespan_left = asyncio.Event()
+
+
+def make_server(started: list[str] | None = None, marks: Marks | None = None) -> Server:
+    marks = marks or Marks()
+
     @contextlib.asynccontextmanager
     async def lifespan(server: Server) -> AsyncIterator[dict[str, str]]:
         if started is not None:
@@ -47,6 +58,7 @@ def make_server(started: list[str] | None = None) -> Server:
         yield {"db": "connected"}
         if started is not None:
             started.append("down")
+        marks.lifespan_left.set()
 
     server = Server("features", lifespan=lifespan)
 
@@ -98,10 +110,11 @@ def make_server(started: list[str] | None = None) -> Server:
 
     @server.tool()
     async def slow(ctx: Context) -> str:
+        marks.slow_started.set()
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
-            server.state_cancelled = True  # type: ignore[attr-defined]
+            marks.slow_cancelled.set()
             raise
         return "finished"
 
@@ -231,45 +244,34 @@ async def test_roots() -> None:
 
 
 async def test_cancelling_the_caller_cancels_the_handler_and_ping_still_works() -> None:
-    server = make_server()
-    async with Client(server) as client:
+    marks = Marks()
+    async with Client(make_server(marks=marks)) as client:
         call = asyncio.create_task(client.call_tool("slow"))
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(marks.slow_started.wait(), 5)
         await client.ping()  # a long handler never blocks a ping
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
-        for _ in range(100):
-            if getattr(server, "state_cancelled", False):
-                break
-            await asyncio.sleep(0.01)
-        assert getattr(server, "state_cancelled", False) is True
+        await asyncio.wait_for(marks.slow_cancelled.wait(), 5)
         assert (await client.call_tool("state")).content[0].text == "connected"
 
 
 async def test_timeout_sends_cancellation() -> None:
-    server = make_server()
-    async with Client(server) as client:
+    marks = Marks()
+    async with Client(make_server(marks=marks)) as client:
         with pytest.raises(RequestTimeout):
             await client.call_tool("slow", timeout=0.1)
-        for _ in range(100):
-            if getattr(server, "state_cancelled", False):
-                break
-            await asyncio.sleep(0.01)
-        assert getattr(server, "state_cancelled", False) is True
+        await asyncio.wait_for(marks.slow_cancelled.wait(), 5)
 
 
 async def test_lifespan_runs_around_sessions() -> None:
     started: list[str] = []
-    server = make_server(started)
-    async with Client(server) as client:
+    marks = Marks()
+    async with Client(make_server(started, marks)) as client:
         assert started == ["up"]
         assert (await client.call_tool("state")).content[0].text == "connected"
         assert "mcpkit-client" in (await client.call_tool("whoami")).content[0].text
-    for _ in range(100):
-        if started == ["up", "down"]:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(marks.lifespan_left.wait(), 5)
     assert started == ["up", "down"]
 
 
@@ -297,6 +299,7 @@ class PingRace:
         import threading
 
         self.server = Server("client-concurrency")
+        self.sampling = asyncio.Event()  # the client's sampling handler has been called
         self.pinged = asyncio.Event()
         self.pinged_thread = threading.Event()  # the same news, for a handler in a thread
 
@@ -313,9 +316,21 @@ class PingRace:
             return "pong"
 
     async def run(self, sampling_handler: Any) -> None:
-        async with Client(self.server, sampling_handler=sampling_handler) as client:
+        loop = asyncio.get_running_loop()
+
+        def noting(params: Any) -> Any:  # runs on the loop or in a worker thread
+            loop.call_soon_threadsafe(self.sampling.set)
+            return sampling_handler(params)
+
+        handler = noting
+        if asyncio.iscoroutinefunction(sampling_handler):
+            async def noting_async(params: Any) -> Any:
+                self.sampling.set()
+                return await sampling_handler(params)
+            handler = noting_async  # type: ignore[assignment]
+        async with Client(self.server, sampling_handler=handler) as client:
             asked = asyncio.ensure_future(client.call_tool("ask"))
-            await asyncio.sleep(0.05)
+            await asyncio.wait_for(self.sampling.wait(), 5)
             assert (await client.call_tool("ping_client")).content[0].text == "pong"
             assert (await asyncio.wait_for(asked, 5)).content[0].text == "late"
 
