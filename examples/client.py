@@ -1,7 +1,7 @@
 """The mcpkit client against an example server over stdio: list everything, use everything.
 
-    python examples/client.py                 # starts examples/everything.py
-    python examples/client.py path/to/server.py
+python examples/client.py                 # starts examples/everything.py
+python examples/client.py path/to/server.py
 """
 
 from __future__ import annotations
@@ -28,16 +28,21 @@ def sampling(params: CreateMessageRequestParams) -> CreateMessageResult:
     """Stand in for the host's LLM."""
     question = params.messages[-1].content
     asked = getattr(question, "text", "?")
-    return CreateMessageResult(role="assistant", model="pretend-llm",
-                               content=TextContent(text=f"(an LLM would answer {asked!r})"))
+    return CreateMessageResult(
+        role="assistant",
+        model="pretend-llm",
+        content=TextContent(text=f"(an LLM would answer {asked!r})"),
+    )
 
 
 def elicitation(params: ElicitRequestParams) -> dict[str, Any]:
     """Stand in for the user filling a form."""
     fields = list((params.requested_schema or {}).get("properties", {}))
     print(f"  form asked: {params.message!r}, fields {fields}")
-    return {"action": "accept", "content": {"name": "Ada", "age": 36, "color": "red",
-                                            "toppings": ["cheese"]}}
+    return {
+        "action": "accept",
+        "content": {"name": "Ada", "age": 36, "color": "red", "toppings": ["cheese"]},
+    }
 
 
 def url_elicitation(params: ElicitRequestParams) -> dict[str, Any]:
@@ -66,14 +71,21 @@ async def main(target: Any) -> None:
     """`target` is a server file run over stdio (or anything else `Client` accepts)."""
     if isinstance(target, str):
         target = [sys.executable, target]
-    client = Client(target, sampling_handler=sampling,
-                    elicitation_handler=elicitation, url_elicitation_handler=url_elicitation,
-                    roots=[Root(uri=HERE.as_uri(), name="examples")], on_log=on_log,
-                    on_notification=on_notification)
+    client = Client(
+        target,
+        sampling_handler=sampling,
+        elicitation_handler=elicitation,
+        url_elicitation_handler=url_elicitation,
+        roots=[Root(uri=HERE.as_uri(), name="examples")],
+        on_log=on_log,
+        on_notification=on_notification,
+    )
     async with client:
         info = client.server_info
-        print(f"connected to {info.name} {info.version} over stdio, "
-              f"protocol {client.protocol_version}")
+        print(
+            f"connected to {info.name} {info.version} over stdio, "
+            f"protocol {client.protocol_version}"
+        )
         if client.instructions:
             print(f"instructions: {client.instructions}")
         tools = await client.list_tools()
@@ -91,8 +103,9 @@ async def main(target: Any) -> None:
         def progress(done: float, total: float | None, message: str | None) -> None:
             print(f"  progress {done}/{total}")
 
-        print("add(2, 3) ->", show(await client.call_tool("add", {"a": 2, "b": 3},
-                                                          progress=progress)))
+        print(
+            "add(2, 3) ->", show(await client.call_tool("add", {"a": 2, "b": 3}, progress=progress))
+        )
         print("stats ->", show(await client.call_tool("stats", {"values": [1, 2, 6]})))
         print("divide by zero ->", show(await client.call_tool("divide", {"a": 1, "b": 0})))
         print("bad input ->", show(await client.call_tool("add", {"a": "two"})))

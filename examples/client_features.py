@@ -40,9 +40,16 @@ async def link_account(ctx: Context) -> str:
     """Send the user to a web page (elicitation, URL mode), then say it is done."""
     if not ctx.client_supports("elicitation.url"):
         # The client cannot open URLs itself: tell it, with the -32042 error, what to do.
-        raise UrlElicitationRequired([{
-            "mode": "url", "elicitationId": "link-1", "url": "https://example.com/link",
-            "message": "Link your account first"}])
+        raise UrlElicitationRequired(
+            [
+                {
+                    "mode": "url",
+                    "elicitationId": "link-1",
+                    "url": "https://example.com/link",
+                    "message": "Link your account first",
+                }
+            ]
+        )
     result = await ctx.elicit_url("Link your account", "https://example.com/link", "link-1")
     await ctx.complete_elicitation("link-1")
     return f"link: {result.action}"

@@ -33,17 +33,23 @@ async def lifespan(server: Server) -> AsyncIterator[dict[str, int]]:
 
 
 server = Server(
-    "everything", version="1.0.0", title="Everything example",
+    "everything",
+    version="1.0.0",
+    title="Everything example",
     instructions="A tour of every MCP feature. Start with the `add` tool.",
     website_url="https://example.com/mcpkit",
     icons=[Icon(src="https://example.com/icon.png", mime_type="image/png")],
-    lifespan=lifespan, page_size=50)
+    lifespan=lifespan,
+    page_size=50,
+)
 
 # ------------------------------------------------------------------------ tools
 
 
-@server.tool(annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True),
-             meta={"example.com/category": "math"})
+@server.tool(
+    annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True),
+    meta={"example.com/category": "math"},
+)
 async def add(a: int, b: int, ctx: Context) -> int:
     """Add two numbers, with progress and a log message."""
     await ctx.progress(1, total=1)
@@ -75,8 +81,11 @@ def divide(a: float, b: float) -> float:
 @server.tool()
 def files() -> list[object]:
     """Content blocks: text, a link to a resource and an embedded resource."""
-    return [text("two files:"), resource_link("config://app", "config"),
-            embedded_resource("notes://welcome", "Hello!", mime_type="text/plain")]
+    return [
+        text("two files:"),
+        resource_link("config://app", "config"),
+        embedded_resource("notes://welcome", "Hello!", mime_type="text/plain"),
+    ]
 
 
 @server.tool()
@@ -118,8 +127,9 @@ class Profile:
     name: Annotated[str, msgspec.Meta(min_length=1, title="Your name")]
     age: Annotated[int, msgspec.Meta(ge=0, le=150)] = 30
     color: Color = Color.green
-    size: Annotated[Literal["s", "m", "l"], EnumTitles({"s": "Small", "m": "Medium",
-                                                       "l": "Large"})] = "m"
+    size: Annotated[
+        Literal["s", "m", "l"], EnumTitles({"s": "Small", "m": "Medium", "l": "Large"})
+    ] = "m"
     toppings: list[Literal["cheese", "ham"]] = field(default_factory=list)
     newsletter: bool = False
 
@@ -138,11 +148,17 @@ async def sign_up(ctx: Context) -> str:
 async def connect_account(ctx: Context) -> str:
     """Elicitation (URL mode), or the -32042 error for clients that cannot open URLs."""
     if not ctx.client_supports("elicitation.url"):
-        raise UrlElicitationRequired([{
-            "mode": "url", "elicitationId": "acct-1", "url": "https://example.com/connect",
-            "message": "Connect your account in the browser"}])
-    result = await ctx.elicit_url("Connect your account", "https://example.com/connect",
-                                  "acct-1")
+        raise UrlElicitationRequired(
+            [
+                {
+                    "mode": "url",
+                    "elicitationId": "acct-1",
+                    "url": "https://example.com/connect",
+                    "message": "Connect your account in the browser",
+                }
+            ]
+        )
+    result = await ctx.elicit_url("Connect your account", "https://example.com/connect", "acct-1")
     await ctx.complete_elicitation("acct-1")
     return f"connect: {result.action}"
 
@@ -158,6 +174,7 @@ async def roots(ctx: Context) -> list[str]:
 @server.tool()
 def add_greeting_tool() -> str:
     """Add a tool at run time (clients get notifications/tools/list_changed)."""
+
     def greet(name: str) -> str:
         return f"Hello, {name}!"
 
@@ -204,8 +221,10 @@ def review(code: str, language: Literal["python", "go", "rust"] = "python") -> s
 
 @server.prompt()
 def chat(topic: str) -> list[PromptMessage]:
-    return [PromptMessage(role="user", content=TextContent(text=f"Let's talk about {topic}")),
-            PromptMessage(role="assistant", content=TextContent(text="Gladly."))]
+    return [
+        PromptMessage(role="user", content=TextContent(text=f"Let's talk about {topic}")),
+        PromptMessage(role="assistant", content=TextContent(text="Gladly.")),
+    ]
 
 
 if __name__ == "__main__":

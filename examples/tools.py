@@ -65,7 +65,8 @@ def red_dot() -> object:
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5dd2ad0"
-        "0000000049454e44ae426082")
+        "0000000049454e44ae426082"
+    )
     return image(png, "image/png")
 
 

@@ -26,12 +26,37 @@ SEEDS = ROOT / "tests" / "hostile" / "corpus"
 
 # Tokens worth splicing in: JSON-RPC members, methods, and bytes that are not UTF-8.
 DICTIONARY = [
-    '"jsonrpc"', '"2.0"', '"id"', '"method"', '"params"', '"result"', '"error"', '"code"',
-    '"message"', '"_meta"', '"progressToken"', '"requestId"', '"arguments"', '"name"',
-    '"initialize"', '"ping"', '"tools/call"', '"notifications/cancelled"',
-    '"notifications/progress"', '"notifications/initialized"', '"sampling/createMessage"',
-    '"[[[[[[[[[[[[[[[["', '"{\\"a\\":{\\"a\\":"', '"\\xff"', '"\\xc3"', '"\\xed\\xa0\\x80"',
-    '"\\\\ud800"', '"1e999"', '"-0"', '"null"', '"\\x0a"',
+    '"jsonrpc"',
+    '"2.0"',
+    '"id"',
+    '"method"',
+    '"params"',
+    '"result"',
+    '"error"',
+    '"code"',
+    '"message"',
+    '"_meta"',
+    '"progressToken"',
+    '"requestId"',
+    '"arguments"',
+    '"name"',
+    '"initialize"',
+    '"ping"',
+    '"tools/call"',
+    '"notifications/cancelled"',
+    '"notifications/progress"',
+    '"notifications/initialized"',
+    '"sampling/createMessage"',
+    '"[[[[[[[[[[[[[[[["',
+    '"{\\"a\\":{\\"a\\":"',
+    '"\\xff"',
+    '"\\xc3"',
+    '"\\xed\\xa0\\x80"',
+    '"\\\\ud800"',
+    '"1e999"',
+    '"-0"',
+    '"null"',
+    '"\\x0a"',
 ]
 
 
@@ -64,9 +89,12 @@ class CrashLog:
         text = "".join(traceback.format_exception(exc))
         (self.directory / f"{name}.bin").write_bytes(data)
         (self.directory / f"{name}.txt").write_text(f"{signature}\ninput: {data!r}\n\n{text}")
-        print(f"\n=== new failure #{len(self.seen)} after {self.runs} inputs: {signature}\n"
-              f"    input ({len(data)} bytes): {data[:200]!r}\n    saved as "
-              f"{self.directory / name}.bin", flush=True)
+        print(
+            f"\n=== new failure #{len(self.seen)} after {self.runs} inputs: {signature}\n"
+            f"    input ({len(data)} bytes): {data[:200]!r}\n    saved as "
+            f"{self.directory / name}.bin",
+            flush=True,
+        )
 
 
 def _signature(exc: BaseException) -> str:
@@ -95,10 +123,18 @@ def run_atheris(minutes: float, workdir: Path, log: CrashLog) -> None:
     def one_input(data: bytes) -> None:
         log.run(check_input, data)
 
-    args = [sys.argv[0], f"-max_total_time={max(1, int(minutes * 60))}", "-timeout=20",
-            "-max_len=8192", "-rss_limit_mb=4096", f"-dict={dictionary}",
-            f"-artifact_prefix={log.directory}/", "-print_final_stats=1",
-            str(corpus), str(SEEDS)]
+    args = [
+        sys.argv[0],
+        f"-max_total_time={max(1, int(minutes * 60))}",
+        "-timeout=20",
+        "-max_len=8192",
+        "-rss_limit_mb=4096",
+        f"-dict={dictionary}",
+        f"-artifact_prefix={log.directory}/",
+        "-print_final_stats=1",
+        str(corpus),
+        str(SEEDS),
+    ]
     atheris.Setup(args, one_input)
     atheris.Fuzz()  # exits the process when the time is up
 
@@ -114,17 +150,23 @@ def run_hypothesis(minutes: float, log: CrashLog) -> None:
             seed = seed[:at] + piece + seed[at:]
         return seed
 
-    tokens = st.sampled_from([t.encode().decode("unicode_escape").encode("latin-1")[1:-1]
-                              for t in DICTIONARY])
+    tokens = st.sampled_from(
+        [t.encode().decode("unicode_escape").encode("latin-1")[1:-1] for t in DICTIONARY]
+    )
     pieces = st.binary(max_size=8) | tokens | st.integers(1, 1500).map(lambda n: b"[" * n)
-    inputs = (st.binary(max_size=512)
-              | st.builds(splice, st.sampled_from(seeds()),
-                          st.lists(st.tuples(st.integers(0, 4096), pieces), max_size=4))
-              | st.lists(st.sampled_from(seeds()), min_size=1, max_size=4)
-                  .map(b"\n".join))
+    inputs = (
+        st.binary(max_size=512)
+        | st.builds(
+            splice,
+            st.sampled_from(seeds()),
+            st.lists(st.tuples(st.integers(0, 4096), pieces), max_size=4),
+        )
+        | st.lists(st.sampled_from(seeds()), min_size=1, max_size=4).map(b"\n".join)
+    )
 
-    @settings(max_examples=2000, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=2000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(inputs)
     def batch(data: bytes) -> None:
         log.run(check_input, data)
@@ -139,10 +181,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/fuzz", description=__doc__)
     parser.add_argument("--minutes", type=float, default=2.0, help="how long to run")
     parser.add_argument("--engine", choices=["auto", "atheris", "hypothesis"], default="auto")
-    parser.add_argument("--workdir", type=Path, help="where the growing corpus and the "
-                        "crashes go (default: a new temporary directory)")
-    parser.add_argument("--stop-on-crash", action="store_true",
-                        help="stop at the first failure instead of collecting distinct ones")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where the growing corpus and the crashes go (default: a new temporary directory)",
+    )
+    parser.add_argument(
+        "--stop-on-crash",
+        action="store_true",
+        help="stop at the first failure instead of collecting distinct ones",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args: Any = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mcpkit-fuzz-"))
@@ -151,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if engine == "auto":
         try:
             import atheris  # noqa: F401
+
             engine = "atheris"
         except ImportError:
             engine = "hypothesis"
@@ -160,15 +209,29 @@ def main(argv: list[str] | None = None) -> int:
     elif engine == "atheris":
         # libFuzzer exits the process when its time is up, so it runs in a child and this
         # process reports what it left behind.
-        subprocess.run([sys.executable, __file__, "--child", "--engine", "atheris",
-                        "--minutes", str(args.minutes), "--workdir", str(workdir),
-                        *(["--stop-on-crash"] if args.stop_on_crash else [])], check=False)
-        log.seen = {path.read_text().splitlines()[0]
-                    for path in log.directory.glob("crash-*.txt")}
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--engine",
+                "atheris",
+                "--minutes",
+                str(args.minutes),
+                "--workdir",
+                str(workdir),
+                *(["--stop-on-crash"] if args.stop_on_crash else []),
+            ],
+            check=False,
+        )
+        log.seen = {path.read_text().splitlines()[0] for path in log.directory.glob("crash-*.txt")}
     else:
         run_hypothesis(args.minutes, log)
-    print(f"\n{len(log.seen)} distinct failures" + "".join(f"\n  {s}" for s in sorted(log.seen))
-          + (f"\ninputs and tracebacks in {log.directory}" if log.seen else ""))
+    print(
+        f"\n{len(log.seen)} distinct failures"
+        + "".join(f"\n  {s}" for s in sorted(log.seen))
+        + (f"\ninputs and tracebacks in {log.directory}" if log.seen else "")
+    )
     return 1 if log.seen else 0
 
 

@@ -12,8 +12,10 @@ def _plugin_comes_from_the_entry_point() -> bool:
     loading it twice under two names is an error."""
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
-    return any(ep.value == "mcpkit.testing._pytest"
-               for ep in importlib.metadata.entry_points(group="pytest11"))
+    return any(
+        ep.value == "mcpkit.testing._pytest"
+        for ep in importlib.metadata.entry_points(group="pytest11")
+    )
 
 
 pytest_plugins = ["pytester"]

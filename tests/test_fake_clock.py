@@ -101,8 +101,9 @@ def test_a_call_does_not_time_out_while_the_user_fills_its_form() -> None:
 
     @server.tool()
     async def sign_up(ctx: Context) -> str:
-        answer = await ctx.elicit("name?", {"type": "object",
-                                            "properties": {"name": {"type": "string"}}})
+        answer = await ctx.elicit(
+            "name?", {"type": "object", "properties": {"name": {"type": "string"}}}
+        )
         return str(answer.action)
 
     @server.tool()
@@ -119,8 +120,7 @@ def test_a_call_does_not_time_out_while_the_user_fills_its_form() -> None:
     async def main() -> None:
         async with Client(server, elicitation_handler=person, timeout=60) as client:
             assert (await client.call_tool("sign_up")).content[0].text == "accept"
-            slow = await client.call_tool("slow_with_progress",
-                                          progress=lambda p, t, m: None)
+            slow = await client.call_tool("slow_with_progress", progress=lambda p, t, m: None)
             assert slow.content[0].text == "done"
             with pytest.raises(RequestTimeout):  # without progress, 60 s is the limit
                 await client.call_tool("slow_with_progress")

@@ -19,11 +19,14 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_import_mcpkit_loads_nothing_heavy() -> None:
-    code = ("import sys, mcpkit; "
-            "print(','.join(m for m in sys.modules if m.startswith(('mcpkit.', 'msgspec', "
-            "'jsonschema_rs', 'asyncio'))))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, timeout=60).stdout.strip()
+    code = (
+        "import sys, mcpkit; "
+        "print(','.join(m for m in sys.modules if m.startswith(('mcpkit.', 'msgspec', "
+        "'jsonschema_rs', 'asyncio'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
     assert loaded == "", f"import mcpkit loaded: {loaded}"
 
 
@@ -40,10 +43,29 @@ ALLOWED: dict[str, set[str]] = {
     "transports": {"errors", "types", "protocol", "runtime", "stores", "auth"},
     "server": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports"},
     "client": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports"},
-    "testing": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports",
-                "server", "client"},
-    "cli": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports", "server",
-            "client", "testing"},
+    "testing": {
+        "errors",
+        "types",
+        "protocol",
+        "runtime",
+        "stores",
+        "auth",
+        "transports",
+        "server",
+        "client",
+    },
+    "cli": {
+        "errors",
+        "types",
+        "protocol",
+        "runtime",
+        "stores",
+        "auth",
+        "transports",
+        "server",
+        "client",
+        "testing",
+    },
     "__main__": {"cli"},
 }
 ALLOWED["cli"].add("__init__")  # `mcpkit --version`
@@ -52,8 +74,23 @@ ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazil
 
 # The sans-I/O layers (STYLE.md, habit 1): no event loop, threads, sockets, processes or clock.
 SANS_IO = {"errors", "types", "protocol"}
-IO_MODULES = {"asyncio", "anyio", "trio", "threading", "concurrent", "socket", "selectors",
-              "select", "ssl", "subprocess", "signal", "os", "time", "uvloop", "httpx"}
+IO_MODULES = {
+    "asyncio",
+    "anyio",
+    "trio",
+    "threading",
+    "concurrent",
+    "socket",
+    "selectors",
+    "select",
+    "ssl",
+    "subprocess",
+    "signal",
+    "os",
+    "time",
+    "uvloop",
+    "httpx",
+}
 
 
 def layer_of(path: Path) -> str:
@@ -74,8 +111,10 @@ def imported_modules(path: Path, source: str | None = None) -> list[str]:
             if node.level:
                 base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
             if base == "mcpkit":
-                names.extend(f"mcpkit.{a.name}" if a.name in ALLOWED else "mcpkit.__init__"
-                             for a in node.names)
+                names.extend(
+                    f"mcpkit.{a.name}" if a.name in ALLOWED else "mcpkit.__init__"
+                    for a in node.names
+                )
             else:
                 names.append(base)
         elif isinstance(node, ast.Import):
@@ -103,17 +142,28 @@ def test_layers_import_only_downwards() -> None:
 
 
 def test_sans_io_layers_do_no_io() -> None:
-    wrong = [f"{path.relative_to(SRC)} imports {name}"
-             for path in SRC.rglob("*.py") if layer_of(path) in SANS_IO
-             for name in imported_modules(path) if name.split(".")[0] in IO_MODULES]
+    wrong = [
+        f"{path.relative_to(SRC)} imports {name}"
+        for path in SRC.rglob("*.py")
+        if layer_of(path) in SANS_IO
+        for name in imported_modules(path)
+        if name.split(".")[0] in IO_MODULES
+    ]
     assert wrong == []
 
 
 def test_the_layer_checks_see_what_they_must() -> None:
     """The checks above fail closed: relative, package-level and I/O imports are all seen."""
     probe = SRC / "protocol" / "probe.py"
-    source = ("def f():\n    from ..server import server\n    import asyncio\n"
-              "from time import monotonic\nfrom . import codes\nfrom mcpkit import Server\n")
+    source = (
+        "def f():\n    from ..server import server\n    import asyncio\n"
+        "from time import monotonic\nfrom . import codes\nfrom mcpkit import Server\n"
+    )
     names = imported_modules(probe, source)
-    assert sorted(names) == ["asyncio", "mcpkit.__init__", "mcpkit.protocol", "mcpkit.server",
-                             "time"]
+    assert sorted(names) == [
+        "asyncio",
+        "mcpkit.__init__",
+        "mcpkit.protocol",
+        "mcpkit.server",
+        "time",
+    ]

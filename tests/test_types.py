@@ -38,8 +38,10 @@ def _find_spec_dir() -> Path:
         candidate = parent / "shared" / "spec" / "schema"
         if candidate.is_dir():
             return candidate
-    raise RuntimeError("the MCP spec's schemas were not found: set MCPKIT_SPEC_DIR to the "
-                       "folder holding <revision>/schema.json")
+    raise RuntimeError(
+        "the MCP spec's schemas were not found: set MCPKIT_SPEC_DIR to the "
+        "folder holding <revision>/schema.json"
+    )
 
 
 SPEC_DIR = _find_spec_dir()

@@ -17,13 +17,23 @@ ENV = {"PYTHONPATH": str(REPO / "src")}  # this checkout's mcpkit, not an instal
 
 
 def mcpkit_run(*args: str, cwd: Path | None = None) -> StdioParameters:
-    return StdioParameters(sys.executable, ["-m", "mcpkit", "run", *args], env=ENV,
-                           cwd=None if cwd is None else str(cwd))
+    return StdioParameters(
+        sys.executable,
+        ["-m", "mcpkit", "run", *args],
+        env=ENV,
+        cwd=None if cwd is None else str(cwd),
+    )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MCPKIT, *args], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL, env={**os.environ, **ENV})
+    return subprocess.run(
+        [*MCPKIT, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **ENV},
+    )
 
 
 async def test_run_serves_the_example_over_stdio() -> None:
@@ -40,38 +50,61 @@ def write(tmp_path: Path, body: str) -> Path:
 
 
 async def test_run_finds_a_named_object_and_prints_go_to_stderr(tmp_path: Path) -> None:
-    path = write(tmp_path, (
-        "first = Server('first')\n"
-        "second = Server('second')\n"
-        "@second.tool()\n"
-        "def hello() -> str:\n"
-        "    print('this goes to stderr, not into the protocol stream')\n"
-        "    return 'hi'\n"))
+    path = write(
+        tmp_path,
+        (
+            "first = Server('first')\n"
+            "second = Server('second')\n"
+            "@second.tool()\n"
+            "def hello() -> str:\n"
+            "    print('this goes to stderr, not into the protocol stream')\n"
+            "    return 'hi'\n"
+        ),
+    )
     async with Client(mcpkit_run(f"{path}:second")) as client:
         assert client.server_info.name == "second"
         assert (await client.call_tool("hello")).content[0].text == "hi"
 
 
-@pytest.mark.parametrize(("body", "target_suffix", "messages"), [
-    ("x = 1\n", "", ["defines no mcpkit Server", "server = Server("]),
-    ("a = Server('a')\nb = Server('b')\n", "", ["several Servers (a, b)", "srv.py:a"]),
-    ("a = Server('a')\n", ":nope", ["no object named 'nope'", "its Servers: a"]),
-    ("a = 5\n", ":a", ["'a' in", "is an int (5), not an mcpkit Server", "defines no"]),
-    ("server = 'oops'\n", "", ["`server` in", "is a str ('oops'), not an mcpkit Server",
-                                "server = Server("]),
-    ("class server: pass\n", "", ["is the class srv.server (an instance is needed)"]),
-    ("def mcp(): pass\n", "", ["`mcp` in", "is a function (mcp)"]),
-    ("import fractions\napp = fractions.Fraction(1, 3)\n", "",
-     ["is a Fraction (from fractions)"]),
-    ("class MCPServer: pass\nserver = MCPServer()\n", "",
-     ["`server` in", "is an MCPServer (from srv), not an mcpkit Server"]),
-    ("server = Server('bare')\nserver.run()\n", "",
-     ["calls server.run() while it is imported", "if __name__ == \"__main__\":"]),
-    ("raise RuntimeError('no API key')\n", "",
-     ["RuntimeError: no API key", "raised RuntimeError (traceback above)", "fix that error"]),
-])
-def test_run_explains_what_is_wrong(tmp_path: Path, body: str, target_suffix: str,
-                                    messages: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("body", "target_suffix", "messages"),
+    [
+        ("x = 1\n", "", ["defines no mcpkit Server", "server = Server("]),
+        ("a = Server('a')\nb = Server('b')\n", "", ["several Servers (a, b)", "srv.py:a"]),
+        ("a = Server('a')\n", ":nope", ["no object named 'nope'", "its Servers: a"]),
+        ("a = 5\n", ":a", ["'a' in", "is an int (5), not an mcpkit Server", "defines no"]),
+        (
+            "server = 'oops'\n",
+            "",
+            ["`server` in", "is a str ('oops'), not an mcpkit Server", "server = Server("],
+        ),
+        ("class server: pass\n", "", ["is the class srv.server (an instance is needed)"]),
+        ("def mcp(): pass\n", "", ["`mcp` in", "is a function (mcp)"]),
+        (
+            "import fractions\napp = fractions.Fraction(1, 3)\n",
+            "",
+            ["is a Fraction (from fractions)"],
+        ),
+        (
+            "class MCPServer: pass\nserver = MCPServer()\n",
+            "",
+            ["`server` in", "is an MCPServer (from srv), not an mcpkit Server"],
+        ),
+        (
+            "server = Server('bare')\nserver.run()\n",
+            "",
+            ["calls server.run() while it is imported", 'if __name__ == "__main__":'],
+        ),
+        (
+            "raise RuntimeError('no API key')\n",
+            "",
+            ["RuntimeError: no API key", "raised RuntimeError (traceback above)", "fix that error"],
+        ),
+    ],
+)
+def test_run_explains_what_is_wrong(
+    tmp_path: Path, body: str, target_suffix: str, messages: list[str]
+) -> None:
     path = write(tmp_path, body)
     done = run_cli("run", f"{path}{target_suffix}")
     assert done.returncode != 0

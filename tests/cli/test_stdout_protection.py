@@ -12,7 +12,7 @@ from mcpkit import Client, StdioParameters
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")  # this checkout, not an installed one
 
-NOISY_SERVER = '''\
+NOISY_SERVER = """\
 import logging, os, sys
 from mcpkit import Server
 
@@ -42,7 +42,7 @@ def child_process() -> str:
 
 if __name__ == "__main__":
     server.run()
-'''
+"""
 
 EXPECTED_ON_STDERR = [
     "printed at import time",
@@ -68,8 +68,11 @@ async def test_prints_go_to_stderr_and_the_client_works(tmp_path: Path, how: str
         params = StdioParameters(sys.executable, args, env=env, stderr=log_file)
         async with Client(params) as client:
             assert client.server_info.name == "noisy"
-            for tool, answer in [("sync_tool", "sync"), ("async_tool", "async"),
-                                 ("child_process", "child")]:
+            for tool, answer in [
+                ("sync_tool", "sync"),
+                ("async_tool", "async"),
+                ("child_process", "child"),
+            ]:
                 result = await client.call_tool(tool)
                 assert not result.is_error and result.text == answer
             await client.ping()

@@ -16,8 +16,11 @@ RAISED_BY_USERS = {"McpkitError", "McpError", "ToolError", "UrlElicitationRequir
 
 def test_every_error_class_is_raised_somewhere_or_meant_for_users() -> None:
     sources = "\n".join(p.read_text() for p in SRC.rglob("*.py") if p.name != "errors.py")
-    never = [name for name in errors.__all__ if name not in RAISED_BY_USERS
-             and not re.search(rf"\b{name}\(", sources)]
+    never = [
+        name
+        for name in errors.__all__
+        if name not in RAISED_BY_USERS and not re.search(rf"\b{name}\(", sources)
+    ]
     assert never == []
 
 

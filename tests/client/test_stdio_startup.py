@@ -15,10 +15,14 @@ from mcpkit.transports.stdio_client import StdioClientChannel
 SRC = str(Path(__file__).resolve().parents[2] / "src")  # this checkout, not an installed one
 
 DYING_SERVERS = {
-    "raises_at_import": ("raise RuntimeError('the database URL is not set')\n",
-                         "RuntimeError: the database URL is not set"),
-    "exits_3": ("import sys\nprint('config missing', file=sys.stderr)\nsys.exit(3)\n",
-                "config missing"),
+    "raises_at_import": (
+        "raise RuntimeError('the database URL is not set')\n",
+        "RuntimeError: the database URL is not set",
+    ),
+    "exits_3": (
+        "import sys\nprint('config missing', file=sys.stderr)\nsys.exit(3)\n",
+        "config missing",
+    ),
     "syntax_error": ("def broken(:\n    pass\n", "SyntaxError"),
 }
 
@@ -33,7 +37,8 @@ def dying_server(tmp_path: Path, kind: str) -> tuple[Path, str]:
 @pytest.mark.parametrize("kind", sorted(DYING_SERVERS))
 @pytest.mark.parametrize("stderr", ["inherit", "capture", "devnull", "file"])
 async def test_the_error_quotes_the_servers_last_stderr_lines(
-        tmp_path: Path, kind: str, stderr: str) -> None:
+    tmp_path: Path, kind: str, stderr: str
+) -> None:
     path, expected = dying_server(tmp_path, kind)
     log = tmp_path / "server.log"
     with open(log, "wb") as log_file:
@@ -62,8 +67,10 @@ async def test_stderr_can_go_to_a_file_object_without_a_descriptor(tmp_path: Pat
 
 async def test_the_tail_is_bounded(tmp_path: Path) -> None:
     path = tmp_path / "chatty.py"
-    path.write_text("import sys\nfor i in range(20000):\n    print('line', i, 'x' * 100, "
-                    "file=sys.stderr)\nsys.exit(5)\n")
+    path.write_text(
+        "import sys\nfor i in range(20000):\n    print('line', i, 'x' * 100, "
+        "file=sys.stderr)\nsys.exit(5)\n"
+    )
     with pytest.raises(ConnectionClosed) as caught:
         async with Client([sys.executable, str(path)], stderr="devnull"):
             pass
@@ -75,8 +82,9 @@ async def test_the_tail_is_bounded(tmp_path: Path) -> None:
 @pytest.mark.parametrize("python", ["python", "python3"])
 async def test_a_bare_python_runs_this_interpreter(tmp_path: Path, python: str) -> None:
     path = tmp_path / "which.py"
-    path.write_text("import sys\nprint('interpreter', sys.executable, file=sys.stderr)\n"
-                    "sys.exit(4)\n")
+    path.write_text(
+        "import sys\nprint('interpreter', sys.executable, file=sys.stderr)\nsys.exit(4)\n"
+    )
     with pytest.raises(ConnectionClosed) as caught:
         async with Client([python, str(path)], stderr="devnull"):
             pass
@@ -90,11 +98,13 @@ async def test_a_stuck_stderr_destination_never_blocks_the_client(tmp_path: Path
     path.write_text(
         "import sys\nsys.stderr.write('x' * 4_000_000 + '\\nlast words\\n')\nsys.stderr.flush()\n"
         "from mcpkit import Server\nserver = Server('loud')\n"
-        "@server.tool()\ndef hi() -> str:\n    return 'hi'\nserver.run()\n")
+        "@server.tool()\ndef hi() -> str:\n    return 'hi'\nserver.run()\n"
+    )
     read_end, write_end = os.pipe()
     try:
-        params = StdioParameters(sys.executable, [str(path)], stderr=write_end,
-                                 env={"PYTHONPATH": SRC})
+        params = StdioParameters(
+            sys.executable, [str(path)], stderr=write_end, env={"PYTHONPATH": SRC}
+        )
         async with Client(params) as client:
             assert (await client.call_tool("hi")).text == "hi"
             channel = client.connection.channel

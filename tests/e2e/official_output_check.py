@@ -16,13 +16,16 @@ import sys
 from mcp import Client, StdioServerParameters
 
 HERE = pathlib.Path(__file__).parent
-SERVE = ("import sys; sys.path.insert(0, sys.argv[1]); "
-         "from test_output_schemas import _server; _server()[0].run()")
+SERVE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from test_output_schemas import _server; _server()[0].run()"
+)
 
 
 async def main() -> list[str]:
-    params = StdioServerParameters(command=sys.executable, args=["-c", SERVE, str(HERE)],
-                                   env=dict(os.environ))
+    params = StdioServerParameters(
+        command=sys.executable, args=["-c", SERVE, str(HERE)], env=dict(os.environ)
+    )
     refused: list[str] = []
     async with Client(params, read_timeout_seconds=10.0) as client:
         tools = (await client.list_tools()).tools

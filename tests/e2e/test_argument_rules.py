@@ -14,9 +14,32 @@ from hypothesis import strategies as st
 
 from mcpkit import Client, Server
 
-VALUES: list[Any] = [36, 3.0, 1e3, -0.0, 3.5, "36", "-7", "1e3", "3.0", "3.5", " 36", "+36",
-                     "0x10", "inf", "nan", "", "true", "false", "True", "1", True, None, [1],
-                     {"a": 1}]
+VALUES: list[Any] = [
+    36,
+    3.0,
+    1e3,
+    -0.0,
+    3.5,
+    "36",
+    "-7",
+    "1e3",
+    "3.0",
+    "3.5",
+    " 36",
+    "+36",
+    "0x10",
+    "inf",
+    "nan",
+    "",
+    "true",
+    "false",
+    "True",
+    "1",
+    True,
+    None,
+    [1],
+    {"a": 1},
+]
 
 
 def make_server(**options: Any) -> Server:
@@ -61,19 +84,29 @@ async def _agreement(server: Server, tool: str, argument: str, wrap: bool = Fals
     return accepted
 
 
-@pytest.mark.parametrize(("tool", "argument", "wrap"), [
-    ("count", "n", False), ("ratio", "x", False), ("flag", "on", False),
-    ("many", "items", True), ("loose", "n", False)])
+@pytest.mark.parametrize(
+    ("tool", "argument", "wrap"),
+    [
+        ("count", "n", False),
+        ("ratio", "x", False),
+        ("flag", "on", False),
+        ("many", "items", True),
+        ("loose", "n", False),
+    ],
+)
 async def test_strict_by_default_what_is_accepted_is_what_the_schema_allows(
-        tool: str, argument: str, wrap: bool) -> None:
+    tool: str, argument: str, wrap: bool
+) -> None:
     assert await _agreement(make_server(), tool, argument, wrap) >= 1
 
 
-@pytest.mark.parametrize(("tool", "argument", "wrap"), [
-    ("count", "n", False), ("ratio", "x", False), ("flag", "on", False),
-    ("many", "items", True)])
+@pytest.mark.parametrize(
+    ("tool", "argument", "wrap"),
+    [("count", "n", False), ("ratio", "x", False), ("flag", "on", False), ("many", "items", True)],
+)
 async def test_lenient_server_accepts_strings_and_its_schemas_say_so(
-        tool: str, argument: str, wrap: bool) -> None:
+    tool: str, argument: str, wrap: bool
+) -> None:
     assert await _agreement(make_server(lenient_arguments=True), tool, argument, wrap) >= 2
 
 
@@ -83,15 +116,14 @@ async def test_the_rule_in_examples() -> None:
         assert refused.is_error is True
         assert "argument `n` is invalid" in refused.content[0].text  # type: ignore[union-attr]
         assert (await client.call_tool("count", {"n": 3.0})).structured_content == {"result": 3}
-        assert (await client.call_tool("count", {"n": 1e3})).structured_content == {
-            "result": 1000}
-        assert (await client.call_tool("loose", {"n": "36"})).structured_content == {
-            "result": 36}
+        assert (await client.call_tool("count", {"n": 1e3})).structured_content == {"result": 1000}
+        assert (await client.call_tool("loose", {"n": "36"})).structured_content == {"result": 36}
         assert (await client.call_tool("loose", {"n": "1e3"})).is_error is True
         tools = {t.name: t for t in await client.list_tools()}
         assert tools["count"].input_schema["properties"]["n"] == {"type": "integer"}
-        assert tools["loose"].input_schema["properties"]["n"] == {"anyOf": [
-            {"type": "integer"}, {"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)$"}]}
+        assert tools["loose"].input_schema["properties"]["n"] == {
+            "anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)$"}]
+        }
 
 
 async def test_a_tool_can_opt_out_of_a_lenient_server() -> None:
@@ -108,21 +140,33 @@ async def test_a_tool_can_opt_out_of_a_lenient_server() -> None:
 # ------------------------------------------------------------------ property
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5)
     | st.sampled_from(["36", "-1", "1e3", "2.5", "true", "false", "x", "a", "b"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["x", "y", "n"]), inner, max_size=2),
-    max_leaves=5)
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["x", "y", "n"]), inner, max_size=2)
+    ),
+    max_leaves=5,
+)
 
 
 def _typed_server(lenient: bool) -> Server:
     server = Server("typed", lenient_arguments=lenient)
 
     @server.tool()
-    def typed(n: int = 0, x: float = 0.0, on: bool = False, name: str = "",
-              tags: list[int] | None = None, mode: Literal["a", "b"] = "a",
-              scores: dict[str, float] | None = None) -> int:
+    def typed(
+        n: int = 0,
+        x: float = 0.0,
+        on: bool = False,
+        name: str = "",
+        tags: list[int] | None = None,
+        mode: Literal["a", "b"] = "a",
+        scores: dict[str, float] | None = None,
+    ) -> int:
         return 0
 
     return server
@@ -132,11 +176,15 @@ TYPED = {False: _typed_server(False), True: _typed_server(True)}
 
 
 @settings(max_examples=120, deadline=None)
-@given(st.booleans(), st.dictionaries(
-    st.sampled_from(["n", "x", "on", "name", "tags", "mode", "scores"]), json_values,
-    max_size=3))
+@given(
+    st.booleans(),
+    st.dictionaries(
+        st.sampled_from(["n", "x", "on", "name", "tags", "mode", "scores"]), json_values, max_size=3
+    ),
+)
 def test_any_arguments_are_accepted_exactly_when_the_schema_allows_them(
-        lenient: bool, arguments: dict[str, Any]) -> None:
+    lenient: bool, arguments: dict[str, Any]
+) -> None:
     async def run() -> None:
         async with Client(TYPED[lenient]) as client:
             (tool,) = await client.list_tools()

@@ -42,16 +42,23 @@ async def test_malformed_and_misshapen_messages() -> None:
     async with raw_session(make_server()) as peer:
         await expect_error(peer, b"{not json", codes.PARSE_ERROR)
         await expect_error(peer, b'{"jsonrpc": "2.0", "id": 1}', codes.INVALID_REQUEST)
-        await expect_error(peer, b'[1, 2]', codes.INVALID_REQUEST)  # no batches in 2025-11-25
-        await expect_error(peer, b'{"jsonrpc": "2.0", "id": 2, "method": "no/such"}',
-                           codes.METHOD_NOT_FOUND)
-        await expect_error(peer, b'{"jsonrpc": "2.0", "id": 3, "method": "prompts/list"}',
-                           codes.METHOD_NOT_FOUND)  # a feature the server did not declare
+        await expect_error(peer, b"[1, 2]", codes.INVALID_REQUEST)  # no batches in 2025-11-25
         await expect_error(
-            peer, b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 1}}',
-            codes.INVALID_PARAMS)
-        big = b'{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"x": "' + \
-            b"y" * 3000 + b'"}}'
+            peer, b'{"jsonrpc": "2.0", "id": 2, "method": "no/such"}', codes.METHOD_NOT_FOUND
+        )
+        await expect_error(
+            peer, b'{"jsonrpc": "2.0", "id": 3, "method": "prompts/list"}', codes.METHOD_NOT_FOUND
+        )  # a feature the server did not declare
+        await expect_error(
+            peer,
+            b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 1}}',
+            codes.INVALID_PARAMS,
+        )
+        big = (
+            b'{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"x": "'
+            + b"y" * 3000
+            + b'"}}'
+        )
         await expect_error(peer, big, codes.INVALID_REQUEST)
 
 
@@ -73,8 +80,9 @@ async def test_requests_before_initialize() -> None:
 
 async def test_duplicate_inflight_id_and_stray_response() -> None:
     async with raw_session(make_server()) as peer:
-        await peer.send({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-                         "params": {"name": "wait"}})
+        await peer.send(
+            {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "wait"}}
+        )
         await asyncio.sleep(0)
         duplicate = await peer.request("tools/call", {"name": "release"}, id=7)
         assert duplicate["error"]["code"] == codes.INVALID_REQUEST
@@ -104,23 +112,27 @@ async def test_older_revisions_get_results_without_fields_they_did_not_have() ->
     async with raw_session(server, protocol_version="2024-11-05") as peer:
         (tool,) = (await peer.request("tools/list"))["result"]["tools"]
         assert set(tool) == {"name", "inputSchema"}  # no title, annotations, outputSchema
-        called = (await peer.request("tools/call", {"name": "add",
-                                                    "arguments": {"a": 1, "b": 2}}))["result"]
+        called = (await peer.request("tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}}))[
+            "result"
+        ]
         assert called == {"content": [{"type": "text", "text": "3"}]}
     async with raw_session(server, protocol_version="2025-06-18") as peer:
         (tool,) = (await peer.request("tools/list"))["result"]["tools"]
         assert {"title", "annotations", "outputSchema"} <= set(tool)
-        called = (await peer.request("tools/call", {"name": "add",
-                                                    "arguments": {"a": 1, "b": 2}}))["result"]
+        called = (await peer.request("tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}}))[
+            "result"
+        ]
         assert called["structuredContent"] == {"result": 3}
 
 
 async def test_batches_work_end_to_end_in_2025_03_26_only() -> None:
     server = make_server()
-    batch = (b'[{"jsonrpc": "2.0", "id": "a", "method": "ping"},'
-             b' {"jsonrpc": "2.0", "id": "b", "method": "tools/call",'
-             b'  "params": {"name": "release"}},'
-             b' {"jsonrpc": "2.0", "method": "notifications/whatever"}]')
+    batch = (
+        b'[{"jsonrpc": "2.0", "id": "a", "method": "ping"},'
+        b' {"jsonrpc": "2.0", "id": "b", "method": "tools/call",'
+        b'  "params": {"name": "release"}},'
+        b' {"jsonrpc": "2.0", "method": "notifications/whatever"}]'
+    )
     async with raw_session(server, protocol_version="2025-03-26") as peer:
         await peer.send_bytes(batch)
         replies = await peer.receive()
@@ -147,9 +159,15 @@ async def test_meta_reaches_the_handler_and_unknown_fields_are_ignored() -> None
         result = await client.call_tool("trace", meta={"example.com/trace": "abc"})
         assert result.content[0].text == "abc"
     async with raw_session(server) as peer:
-        reply = await peer.request("tools/call", {
-            "name": "trace", "arguments": {}, "someFutureField": {"x": 1},
-            "_meta": {"example.com/trace": "raw", "progressToken": 5}})
+        reply = await peer.request(
+            "tools/call",
+            {
+                "name": "trace",
+                "arguments": {},
+                "someFutureField": {"x": 1},
+                "_meta": {"example.com/trace": "raw", "progressToken": 5},
+            },
+        )
         assert reply["result"]["content"][0]["text"] == "raw"
 
 
@@ -170,6 +188,7 @@ async def test_a_result_over_the_clients_limit_fails_the_call_at_once() -> None:
 
 # ------------------------------------------- bytes that used to end the process
 
+
 def echo_server() -> Server:
     server = Server("echo")  # default limits: what is refused here is refused for depth
 
@@ -184,24 +203,31 @@ def deep(levels: int) -> bytes:
     return b"[" * levels + b"]" * levels  # 1,000 levels: 2 KB
 
 
-@pytest.mark.parametrize(("data", "rid"), [
-    (b'{"jsonrpc":"2.0","id":21,"method":"pi\xffng"}', 21),
-    (b'{"jsonrpc":"2.0","id":"\xff","method":"ping"}', None),
-    (b'{"jsonrpc":"2.\xff","id":22,"method":"ping"}', None),
-    (b'{"jsonrpc":"2.0","method":"notifications/\xffinitialized"}', None),
-    (b'{"jsonrpc":"2.0","id":23,"method":"tools/call",'
-     b'"params":{"name":"echo","arguments":{"text":"caf\xe9"}}}', 23),  # Latin-1, not UTF-8
-    (b'"abc" x', None),
-    (b'{"jsonrpc":"2.0","id":24,"method":"ping"} trailing', 24),
-])
+@pytest.mark.parametrize(
+    ("data", "rid"),
+    [
+        (b'{"jsonrpc":"2.0","id":21,"method":"pi\xffng"}', 21),
+        (b'{"jsonrpc":"2.0","id":"\xff","method":"ping"}', None),
+        (b'{"jsonrpc":"2.\xff","id":22,"method":"ping"}', None),
+        (b'{"jsonrpc":"2.0","method":"notifications/\xffinitialized"}', None),
+        (
+            b'{"jsonrpc":"2.0","id":23,"method":"tools/call",'
+            b'"params":{"name":"echo","arguments":{"text":"caf\xe9"}}}',
+            23,
+        ),  # Latin-1, not UTF-8
+        (b'"abc" x', None),
+        (b'{"jsonrpc":"2.0","id":24,"method":"ping"} trailing', 24),
+    ],
+)
 async def test_what_is_not_utf8_json_is_a_parse_error(data: bytes, rid: object) -> None:
     async with raw_session(echo_server()) as peer:
         await peer.send_bytes(data)
         reply = await peer.receive()
         assert (reply["error"]["code"], reply["id"]) == (codes.PARSE_ERROR, rid), reply
         assert (await peer.request("ping"))["result"] == {}
-        called = await peer.request("tools/call", {"name": "echo",
-                                                   "arguments": {"text": "caf\u00e9"}})
+        called = await peer.request(
+            "tools/call", {"name": "echo", "arguments": {"text": "caf\u00e9"}}
+        )
         assert called["result"]["content"][0]["text"] == "'caf\u00e9'"
 
 
@@ -213,12 +239,18 @@ async def test_invalid_utf8_as_the_very_first_line() -> None:
         assert (await peer.initialize())["protocolVersion"] == "2025-11-25"
 
 
-@pytest.mark.parametrize(("data", "rid"), [
-    (b'{"jsonrpc":"2.0","id":' + deep(1000) + b',"method":"ping"}', None),
-    (b'{"jsonrpc":"2.0","id":31,"method":"ping","params":' + deep(1000) + b"}", 31),
-    (b'{"jsonrpc":"2.0","id":32,"method":"tools/call",'
-     b'"params":{"name":"echo","arguments":{"text":' + deep(1000) + b"}}}", 32),
-])
+@pytest.mark.parametrize(
+    ("data", "rid"),
+    [
+        (b'{"jsonrpc":"2.0","id":' + deep(1000) + b',"method":"ping"}', None),
+        (b'{"jsonrpc":"2.0","id":31,"method":"ping","params":' + deep(1000) + b"}", 31),
+        (
+            b'{"jsonrpc":"2.0","id":32,"method":"tools/call",'
+            b'"params":{"name":"echo","arguments":{"text":' + deep(1000) + b"}}}",
+            32,
+        ),
+    ],
+)
 async def test_a_2kb_line_nested_1000_deep_is_refused(data: bytes, rid: object) -> None:
     assert len(data) < 2200
     async with raw_session(echo_server()) as peer:
@@ -227,8 +259,9 @@ async def test_a_2kb_line_nested_1000_deep_is_refused(data: bytes, rid: object) 
         assert (reply["error"]["code"], reply["id"]) == (codes.INVALID_REQUEST, rid), reply
         assert "max_json_depth" in reply["error"]["message"]
         assert (await peer.request("ping"))["result"] == {}
-        nested = await peer.request("tools/call", {"name": "echo",
-                                                   "arguments": {"text": [[[[1]]]]}})
+        nested = await peer.request(
+            "tools/call", {"name": "echo", "arguments": {"text": [[[[1]]]]}}
+        )
         assert nested["result"]["content"][0]["text"] == "[[[[1]]]]"
 
 
@@ -250,8 +283,9 @@ async def test_the_depth_limit_is_a_server_setting() -> None:
         # Envelope, params and arguments take three levels: five more fit, six do not.
         ok = await peer.request("tools/call", {"name": "echo", "arguments": {"value": nested(4)}})
         assert ok["result"]["structuredContent"] == {"result": nested(4)}
-        refused = await peer.request("tools/call",
-                                     {"name": "echo", "arguments": {"value": nested(6)}})
+        refused = await peer.request(
+            "tools/call", {"name": "echo", "arguments": {"value": nested(6)}}
+        )
         assert refused["error"]["code"] == codes.INVALID_REQUEST
         assert "8" in refused["error"]["message"]
         assert (await peer.request("ping"))["result"] == {}

@@ -45,7 +45,8 @@ def make_server(mask: bool) -> Server:
 
 @pytest.mark.parametrize("mask", [False, True])
 async def test_tool_exception_text_is_masked_only_when_asked(
-        mask: bool, caplog: pytest.LogCaptureFixture) -> None:
+    mask: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
         async with Client(make_server(mask)) as client:
             crashed = await client.call_tool("crash", {"kind": "crash"})
@@ -67,7 +68,8 @@ async def test_tool_exception_text_is_masked_only_when_asked(
 
 @pytest.mark.parametrize("mask", [False, True])
 async def test_resource_and_prompt_exception_text_is_masked_only_when_asked(
-        mask: bool, caplog: pytest.LogCaptureFixture) -> None:
+    mask: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
         async with Client(make_server(mask)) as client:
             with pytest.raises(McpError) as resource:

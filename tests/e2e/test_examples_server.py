@@ -28,8 +28,7 @@ async def test_tools_example_takes_dates_and_answers_a_duration() -> None:
         tools = {t.name: t for t in await client.list_tools()}
         schema = tools["days_until"].input_schema["properties"]["day"]
         assert schema == {"type": "string", "format": "date"}
-        result = await client.call_tool("days_until",
-                                        {"day": "2025-12-25", "today": "2025-11-25"})
+        result = await client.call_tool("days_until", {"day": "2025-12-25", "today": "2025-11-25"})
         assert result.structured_content == {"result": "P30D"}
         refused = await client.call_tool("days_until", {"day": "christmas"})
         assert refused.is_error is True

@@ -19,7 +19,13 @@ def test_the_official_python_client_accepts_every_result() -> None:
     env = dict(os.environ)
     # The server subprocess imports this checkout's mcpkit, whatever is installed.
     env["PYTHONPATH"] = str(pathlib.Path(mcpkit.__file__).parents[1])
-    done = subprocess.run([sys.executable, str(CHECK)], capture_output=True, text=True,
-                          timeout=90, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, str(CHECK)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout) == []

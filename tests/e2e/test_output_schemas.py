@@ -133,9 +133,20 @@ async def test_every_return_hint_sends_what_it_advertises() -> None:
             assert not errors, (hint, value, result.structured_content, errors)
 
 
-@pytest.mark.parametrize(("hint", "advertised"), [
-    (list, True), (dict, True), (int, True), (Point | None, True), (str, False),
-    (None, False), (Any, False), (TextContent, False), (list[TextContent], False)])
+@pytest.mark.parametrize(
+    ("hint", "advertised"),
+    [
+        (list, True),
+        (dict, True),
+        (int, True),
+        (Point | None, True),
+        (str, False),
+        (None, False),
+        (Any, False),
+        (TextContent, False),
+        (list[TextContent], False),
+    ],
+)
 def test_which_hints_advertise_a_schema(hint: Any, advertised: bool) -> None:
     server = Server("s")
     spec = server.add_tool(_tool_for(hint, None), name="t")

@@ -54,13 +54,18 @@ def make_server() -> Server:
 
     @server.prompt()
     def dialogue(topic: str, turns: int = 2) -> list[PromptMessage]:
-        return [PromptMessage(role="user", content=TextContent(text=f"{topic} {i}"))
-                for i in range(turns)]
+        return [
+            PromptMessage(role="user", content=TextContent(text=f"{topic} {i}"))
+            for i in range(turns)
+        ]
 
     @server.completion(prompt="dialogue", argument="topic")
     def topics(value: str, given: dict[str, str]) -> list[str]:
-        return [t for t in ["cats", "cars", "dogs"] + [f"c{i}" for i in range(200)]
-                if t.startswith(value)]
+        return [
+            t
+            for t in ["cats", "cars", "dogs"] + [f"c{i}" for i in range(200)]
+            if t.startswith(value)
+        ]
 
     @server.completion(template="users://{user_id}/profile", argument="user_id")
     async def users(value: str, given: dict[str, str]) -> list[str]:
@@ -88,8 +93,10 @@ async def test_list_and_read_resources() -> None:
 async def test_templates() -> None:
     async with Client(make_server()) as client:
         templates = await client.list_resource_templates()
-        assert [t.uri_template for t in templates] == ["users://{user_id}/profile",
-                                                       "items://{item_id}"]
+        assert [t.uri_template for t in templates] == [
+            "users://{user_id}/profile",
+            "items://{item_id}",
+        ]
         profile = await client.read_resource("users://42/profile")
         assert profile.contents[0].text == "profile of 42"
         assert profile.contents[0].uri == "users://42/profile"
@@ -184,8 +191,7 @@ async def test_completion() -> None:
         custom = await client.complete({"prompt": "dialogue"}, "topic", "c")
         assert len(custom.completion.values) == 100
         assert custom.completion.total == 202 and custom.completion.has_more is True
-        users = await client.complete({"template": "users://{user_id}/profile"}, "user_id",
-                                      "al")
+        users = await client.complete({"template": "users://{user_id}/profile"}, "user_id", "al")
         assert users.completion.values == ["alice", "albert"]
         with pytest.raises(McpError):
             await client.complete({"prompt": "nope"}, "x", "")
@@ -205,12 +211,10 @@ async def test_undeclared_features_are_refused() -> None:
         with pytest.raises(LocalProtocolError):
             await client.list_prompts()
         # A request sent anyway is answered -32601 by the server.
-        client.session.server_capabilities = msgspec.convert({"prompts": {}},
-                                                             ServerCapabilities)
+        client.session.server_capabilities = msgspec.convert({"prompts": {}}, ServerCapabilities)
         with pytest.raises(McpError) as info:
             await client.list_prompts()
         assert info.value.code == codes.METHOD_NOT_FOUND
-
 
 
 async def test_icons_titles_annotations_and_meta_on_everything() -> None:
@@ -218,16 +222,29 @@ async def test_icons_titles_annotations_and_meta_on_everything() -> None:
     from mcpkit.types import Annotations, Icon
 
     icon = [Icon(src="https://example.com/i.png", mime_type="image/png", sizes=["48x48"])]
-    server = Server("dressed", version="2.0", title="Dressed server", icons=icon,
-                    website_url="https://example.com", description="All the metadata")
+    server = Server(
+        "dressed",
+        version="2.0",
+        title="Dressed server",
+        icons=icon,
+        website_url="https://example.com",
+        description="All the metadata",
+    )
 
     @server.tool(title="T", icons=icon, meta={"k": "tool"})
     def tool() -> object:
-        return text("hi", annotations=Annotations(audience=["user"], priority=0.5),
-                    meta={"k": "content"})
+        return text(
+            "hi", annotations=Annotations(audience=["user"], priority=0.5), meta={"k": "content"}
+        )
 
-    @server.resource("a://b", title="R", icons=icon, meta={"k": "resource"},
-                     annotations=Annotations(priority=1.0), size=2)
+    @server.resource(
+        "a://b",
+        title="R",
+        icons=icon,
+        meta={"k": "resource"},
+        annotations=Annotations(priority=1.0),
+        size=2,
+    )
     def res() -> str:
         return "ab"
 
@@ -242,7 +259,11 @@ async def test_icons_titles_annotations_and_meta_on_everything() -> None:
     async with Client(server) as client:
         info = client.server_info
         assert (info.title, info.icons, info.website_url, info.description) == (
-            "Dressed server", icon, "https://example.com", "All the metadata")
+            "Dressed server",
+            icon,
+            "https://example.com",
+            "All the metadata",
+        )
         (t,) = await client.list_tools()
         assert (t.title, t.icons, t.meta) == ("T", icon, {"k": "tool"})
         (r,) = await client.list_resources()
@@ -286,9 +307,11 @@ async def test_one_page_at_a_time_for_resources_templates_and_prompts() -> None:
         server.add_resource(lambda x: x, f"tmpl{i}://{{x}}")
         server.add_prompt(lambda i=i: str(i), name=f"p{i}")
     async with Client(server) as client:
-        for fetch, attr in [(client.list_resources_page, "resources"),
-                            (client.list_resource_templates_page, "resource_templates"),
-                            (client.list_prompts_page, "prompts")]:
+        for fetch, attr in [
+            (client.list_resources_page, "resources"),
+            (client.list_resource_templates_page, "resource_templates"),
+            (client.list_prompts_page, "prompts"),
+        ]:
             first = await fetch()
             assert len(getattr(first, attr)) == 1 and first.next_cursor
             second = await fetch(first.next_cursor)

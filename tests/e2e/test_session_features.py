@@ -100,9 +100,16 @@ def make_server(started: list[str] | None = None, marks: Marks | None = None) ->
 
     @server.tool()
     async def needs_login() -> str:
-        raise UrlElicitationRequired([{"mode": "url", "elicitationId": "el-2",
-                                       "url": "https://example.com/auth",
-                                       "message": "Authorize first"}])
+        raise UrlElicitationRequired(
+            [
+                {
+                    "mode": "url",
+                    "elicitationId": "el-2",
+                    "url": "https://example.com/auth",
+                    "message": "Authorize first",
+                }
+            ]
+        )
 
     @server.tool()
     async def roots(ctx: Context) -> list[str]:
@@ -149,8 +156,12 @@ async def test_sampling_round_trip() -> None:
 
     def sample(params: CreateMessageRequestParams) -> CreateMessageResult:
         seen.append(params)
-        return CreateMessageResult(role="assistant", content=TextContent(text="42"),
-                                   model="test-model", stop_reason="endTurn")
+        return CreateMessageResult(
+            role="assistant",
+            content=TextContent(text="42"),
+            model="test-model",
+            stop_reason="endTurn",
+        )
 
     async with Client(make_server(), sampling_handler=sample) as client:
         result = await client.call_tool("ask_llm", {"question": "meaning of life?"})
@@ -167,9 +178,12 @@ async def test_sampling_without_the_capability_fails_the_tool() -> None:
 async def test_sampling_with_tools_needs_sampling_tools() -> None:
     async def sample(params: CreateMessageRequestParams) -> dict[str, Any]:
         assert params.tools is not None and params.tools[0].name == "lookup"
-        return {"role": "assistant", "model": "m", "stopReason": "toolUse",
-                "content": [{"type": "tool_use", "id": "call-1", "name": "lookup",
-                             "input": {}}]}
+        return {
+            "role": "assistant",
+            "model": "m",
+            "stopReason": "toolUse",
+            "content": [{"type": "tool_use", "id": "call-1", "name": "lookup", "input": {}}],
+        }
 
     async with Client(make_server(), sampling_handler=sample) as client:
         refused = await client.call_tool("ask_llm_with_tools")
@@ -185,8 +199,9 @@ async def test_form_elicitation_with_defaults_and_enums() -> None:
 
     def elicit(params: Any) -> ElicitResult:
         schemas.append(params.requested_schema)
-        return ElicitResult(action="accept", content={"name": "Ada", "color": "blue",
-                                                      "plan": "pro"})
+        return ElicitResult(
+            action="accept", content={"name": "Ada", "color": "blue", "plan": "pro"}
+        )
 
     async with Client(make_server(), elicitation_handler=elicit) as client:
         result = await client.call_tool("signup")
@@ -199,11 +214,11 @@ async def test_form_elicitation_with_defaults_and_enums() -> None:
 
 
 async def test_form_elicitation_decline_and_bad_content() -> None:
-    async with Client(make_server(),
-                      elicitation_handler=lambda p: {"action": "decline"}) as client:
+    async with Client(make_server(), elicitation_handler=lambda p: {"action": "decline"}) as client:
         assert (await client.call_tool("signup")).content[0].text == "decline"
-    async with Client(make_server(), elicitation_handler=lambda p: {
-            "action": "accept", "content": {"name": 5}}) as client:
+    async with Client(
+        make_server(), elicitation_handler=lambda p: {"action": "accept", "content": {"name": 5}}
+    ) as client:
         bad = await client.call_tool("signup")
         assert bad.is_error is True and "name" in bad.content[0].text
 
@@ -217,8 +232,11 @@ async def test_url_elicitation_and_completion_notification() -> None:
         if method == "notifications/elicitation/complete":
             got_complete.set()
 
-    async with Client(make_server(), url_elicitation_handler=lambda p: {"action": "accept"},
-                      on_notification=on_notification) as client:
+    async with Client(
+        make_server(),
+        url_elicitation_handler=lambda p: {"action": "accept"},
+        on_notification=on_notification,
+    ) as client:
         result = await client.call_tool("connect_account")
         assert result.content[0].text == "accept"
         await asyncio.wait_for(got_complete.wait(), 5)
@@ -324,9 +342,11 @@ class PingRace:
 
         handler = noting
         if asyncio.iscoroutinefunction(sampling_handler):
+
             async def noting_async(params: Any) -> Any:
                 self.sampling.set()
                 return await sampling_handler(params)
+
             handler = noting_async  # type: ignore[assignment]
         async with Client(self.server, sampling_handler=handler) as client:
             asked = asyncio.ensure_future(client.call_tool("ask"))

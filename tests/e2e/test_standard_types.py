@@ -36,41 +36,87 @@ ID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 # (hint, JSON sent, Python value the function gets, the schema of the parameter)
 CASES: list[tuple[Any, Any, Any, dict[str, Any]]] = [
-    (datetime.datetime, "2025-11-25T10:30:00Z", datetime.datetime(2025, 11, 25, 10, 30, tzinfo=UTC),
-     {"type": "string", "format": "date-time"}),
-    (datetime.date, "2025-11-25", datetime.date(2025, 11, 25),
-     {"type": "string", "format": "date"}),
-    (datetime.time, "10:30:00Z", datetime.time(10, 30, tzinfo=UTC),
-     {"type": "string", "format": "time"}),
-    (datetime.timedelta, "P1DT7200S", datetime.timedelta(days=1, hours=2),
-     {"type": "string", "format": "duration"}),
+    (
+        datetime.datetime,
+        "2025-11-25T10:30:00Z",
+        datetime.datetime(2025, 11, 25, 10, 30, tzinfo=UTC),
+        {"type": "string", "format": "date-time"},
+    ),
+    (
+        datetime.date,
+        "2025-11-25",
+        datetime.date(2025, 11, 25),
+        {"type": "string", "format": "date"},
+    ),
+    (
+        datetime.time,
+        "10:30:00Z",
+        datetime.time(10, 30, tzinfo=UTC),
+        {"type": "string", "format": "time"},
+    ),
+    (
+        datetime.timedelta,
+        "P1DT7200S",
+        datetime.timedelta(days=1, hours=2),
+        {"type": "string", "format": "duration"},
+    ),
     (uuid.UUID, str(ID), ID, {"type": "string", "format": "uuid"}),
-    (decimal.Decimal, "1.50", decimal.Decimal("1.50"),
-     {"anyOf": [{"type": "string", "format": "decimal"}, {"type": "number"}]}),
+    (
+        decimal.Decimal,
+        "1.50",
+        decimal.Decimal("1.50"),
+        {"anyOf": [{"type": "string", "format": "decimal"}, {"type": "number"}]},
+    ),
     (pathlib.Path, "/tmp/notes.txt", pathlib.Path("/tmp/notes.txt"), {"type": "string"}),
     (pathlib.PurePath, "a/b", pathlib.PurePath("a/b"), {"type": "string"}),
     (pathlib.PurePosixPath, "a/b", pathlib.PurePosixPath("a/b"), {"type": "string"}),
-    (ipaddress.IPv4Address, "192.0.2.1", ipaddress.IPv4Address("192.0.2.1"),
-     {"type": "string", "format": "ipv4"}),
-    (ipaddress.IPv6Address, "2001:db8::1", ipaddress.IPv6Address("2001:db8::1"),
-     {"type": "string", "format": "ipv6"}),
+    (
+        ipaddress.IPv4Address,
+        "192.0.2.1",
+        ipaddress.IPv4Address("192.0.2.1"),
+        {"type": "string", "format": "ipv4"},
+    ),
+    (
+        ipaddress.IPv6Address,
+        "2001:db8::1",
+        ipaddress.IPv6Address("2001:db8::1"),
+        {"type": "string", "format": "ipv6"},
+    ),
     (bytes, "aGVsbG8=", b"hello", {"type": "string", "contentEncoding": "base64"}),
     (Color, "red", Color.RED, {"enum": ["red"], "type": "string", "title": "Color"}),
     (Level, 2, Level.HIGH, {"enum": [2], "type": "integer", "title": "Level"}),
     (Mode, "fast", Mode.FAST, {"enum": ["fast"], "type": "string", "title": "Mode"}),
-    (frozenset[int], [1, 2], frozenset({1, 2}),
-     {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}),
+    (
+        frozenset[int],
+        [1, 2],
+        frozenset({1, 2}),
+        {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+    ),
     (set[str], ["a"], {"a"}, {"type": "array", "items": {"type": "string"}, "uniqueItems": True}),
-    (tuple[int, str], [1, "a"], (1, "a"),
-     {"type": "array", "minItems": 2, "maxItems": 2,
-      "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": False}),
+    (
+        tuple[int, str],
+        [1, "a"],
+        (1, "a"),
+        {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 2,
+            "prefixItems": [{"type": "integer"}, {"type": "string"}],
+            "items": False,
+        },
+    ),
     (tuple[int, ...], [1, 2], (1, 2), {"type": "array", "items": {"type": "integer"}}),
 ]
 
 BAD: list[tuple[Any, Any]] = [
-    (datetime.datetime, "yesterday"), (uuid.UUID, "not-a-uuid"), (pathlib.Path, 3),
-    (ipaddress.IPv4Address, "192.0.2.300"), (ipaddress.IPv6Address, "192.0.2.1"),
-    (bytes, "***"), (Color, "blue"), (datetime.date, 20251125),
+    (datetime.datetime, "yesterday"),
+    (uuid.UUID, "not-a-uuid"),
+    (pathlib.Path, 3),
+    (ipaddress.IPv4Address, "192.0.2.300"),
+    (ipaddress.IPv6Address, "192.0.2.1"),
+    (bytes, "***"),
+    (Color, "blue"),
+    (datetime.date, 20251125),
 ]
 
 
@@ -107,13 +153,15 @@ async def test_each_standard_type_round_trips_with_its_format() -> None:
             prop = _definition(tool.input_schema, tool.input_schema["properties"]["value"])
             assert prop == expected_schema, hint
             arguments = {"value": sent}
-            assert jsonschema_rs.validator_for(
-                tool.input_schema, validate_formats=True).is_valid(arguments), hint
+            assert jsonschema_rs.validator_for(tool.input_schema, validate_formats=True).is_valid(
+                arguments
+            ), hint
             result = await client.call_tool(f"t{i}", arguments)
             assert result.is_error is not True, (hint, result)
             assert tool.output_schema is not None
             jsonschema_rs.validator_for(tool.output_schema, validate_formats=True).validate(
-                result.structured_content)
+                result.structured_content
+            )
             got = result.structured_content["result"]  # type: ignore[index]
             if typing.get_origin(hint) in (set, frozenset):
                 assert sorted(got) == sorted(sent), hint  # sets have no order

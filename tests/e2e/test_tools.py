@@ -38,8 +38,9 @@ def make_server() -> Server:
         city: str
         celsius: float
 
-    @server.tool(title="Weather", annotations=ToolAnnotations(read_only_hint=True),
-                 meta={"team": "x"})
+    @server.tool(
+        title="Weather", annotations=ToolAnnotations(read_only_hint=True), meta={"team": "x"}
+    )
     def weather(city: str, unit: Literal["c", "f"] = "c") -> Weather:
         return Weather(city=city, celsius=21.5)
 
@@ -101,7 +102,8 @@ async def test_call_tool_structured_output_and_text() -> None:
     progress: list[tuple[float, float | None]] = []
     async with Client(make_server()) as client:
         result = await client.call_tool(
-            "add", {"a": 2, "b": 3}, progress=lambda p, t, m: progress.append((p, t)))
+            "add", {"a": 2, "b": 3}, progress=lambda p, t, m: progress.append((p, t))
+        )
         assert result.is_error in (None, False)
         assert result.structured_content == {"result": 5}
         assert result.content[0].text == "5"
@@ -176,8 +178,11 @@ async def test_tools_added_and_removed_at_run_time_send_list_changed() -> None:
 
 async def test_raw_input_schema_is_validated() -> None:
     server = Server("raw")
-    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 3}},
-              "required": ["n"]}
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "minimum": 3}},
+        "required": ["n"],
+    }
 
     @server.tool(input_schema=schema)
     def count(n: int) -> int:
@@ -194,6 +199,7 @@ async def test_raw_input_schema_is_validated() -> None:
 
 async def test_pagination_of_tools() -> None:
     server = Server("many", page_size=3)
+
     def constant(i: int = 0) -> int:
         return i
 
@@ -209,8 +215,7 @@ async def test_pagination_of_tools() -> None:
         assert info.value.code == codes.INVALID_PARAMS
 
 
-async def test_output_that_breaks_its_schema_is_an_error_result_and_str_can_be_structured(
-) -> None:
+async def test_output_that_breaks_its_schema_is_an_error_result_and_str_can_be_structured() -> None:
     server = Server("out")
 
     @server.tool()
@@ -228,8 +233,10 @@ async def test_output_that_breaks_its_schema_is_an_error_result_and_str_can_be_s
     async with Client(server) as client:
         tools = {t.name: t for t in await client.list_tools()}
         assert tools["shout"].output_schema == {
-            "type": "object", "properties": {"result": {"type": "string"}},
-            "required": ["result"]}
+            "type": "object",
+            "properties": {"result": {"type": "string"}},
+            "required": ["result"],
+        }
         assert tools["plain"].output_schema is None
         bad = await client.call_tool("liar")
         assert bad.is_error is True and "invalid output" in bad.content[0].text
@@ -306,8 +313,14 @@ async def test_changes_for_a_client_that_does_not_read_do_not_pile_up() -> None:
     async with raw_session(server) as peer:
         handle = next(iter(server.sessions))
         for n in range(40):  # 4 MB of answers the peer leaves unread: over high water
-            await peer.send({"jsonrpc": "2.0", "id": 100 + n, "method": "tools/call",
-                             "params": {"name": "big", "arguments": {}}})
+            await peer.send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 100 + n,
+                    "method": "tools/call",
+                    "params": {"name": "big", "arguments": {}},
+                }
+            )
         await asyncio.wait_for(_until(lambda: handle.connection.send_backlog > 1024 * 1024), 5)
         tasks_before = len(server._tasks)
         for n in range(1000):

@@ -45,9 +45,25 @@ def test_the_testing_docs_pass_as_written(tmp_path: Path, other_plugins: str) ->
     if other_plugins == "none":  # a fresh install: pytest, mcpkit and nothing else
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     # `-p mcpkit` names the installed entry point: loaded with autoload off, a no-op with it on.
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "mcpkit", "-p",
-                           "no:cacheprovider", "-W", "error", "-q"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "mcpkit",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error",
+            "-q",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{expected} passed" in done.stdout
 
@@ -60,8 +76,10 @@ def test_the_plugin_is_declared_as_a_pytest_entry_point() -> None:
 
 def import_lines(block: str) -> list[str]:
     """`from mcpkit... import ...` statements of a block, parenthesised ones joined."""
-    return [re.sub(r"[()\s]+", " ", m) for m in
-            re.findall(r"^from mcpkit[\w.]* import (?:\([^)]*\)|[^\n]*)", block, re.M)]
+    return [
+        re.sub(r"[()\s]+", " ", m)
+        for m in re.findall(r"^from mcpkit[\w.]* import (?:\([^)]*\)|[^\n]*)", block, re.M)
+    ]
 
 
 @pytest.mark.parametrize("doc", USER_DOCS)
@@ -98,10 +116,16 @@ def test_every_public_class_the_docs_name_says_where_it_comes_from(doc: str) -> 
         if name not in homes or name in mcpkit.__all__:
             continue
         para = r"(?:(?!\n\n).)*"  # within one paragraph
-        said = any(re.search(rf"{re.escape(home)} import [^\n]*\b{name}\b|"
-                             rf"`{re.escape(home)}`{para}`{name}`|"
-                             rf"`{name}`{para}`{re.escape(home)}`|{re.escape(home)}\.{name}\b",
-                             text, re.S) for home in homes[name])
+        said = any(
+            re.search(
+                rf"{re.escape(home)} import [^\n]*\b{name}\b|"
+                rf"`{re.escape(home)}`{para}`{name}`|"
+                rf"`{name}`{para}`{re.escape(home)}`|{re.escape(home)}\.{name}\b",
+                text,
+                re.S,
+            )
+            for home in homes[name]
+        )
         if not said:
             unexplained.append(f"{name} (from {' or '.join(sorted(homes[name]))})")
     assert unexplained == [], f"{doc} uses names without their import path: {unexplained}"

@@ -33,14 +33,14 @@ async def test_tools_example() -> None:
     server = load("tools").server
     seen: list[float] = []
     async with Client(server) as client:
-        assert (await client.call_tool("add", {"a": 2, "b": 2})).structured_content == {
-            "result": 4}
+        assert (await client.call_tool("add", {"a": 2, "b": 2})).structured_content == {"result": 4}
         f = await client.call_tool("forecast", {"city": "Oslo", "days": 2})
         assert f.structured_content == {"city": "Oslo", "celsius": 20.5, "sky": "clear"}
         assert (await client.call_tool("forecast", {"city": " "})).is_error is True
         assert (await client.call_tool("forecast", {"city": "x", "days": 9})).is_error is True
-        counted = await client.call_tool("count_to", {"n": 3},
-                                         progress=lambda p, t, m: seen.append(p))
+        counted = await client.call_tool(
+            "count_to", {"n": 3}, progress=lambda p, t, m: seen.append(p)
+        )
         assert counted.content[0].text == "counted to 3" and seen == [1, 2, 3]
         assert (await client.call_tool("red_dot")).content[0].type == "image"
 
@@ -80,19 +80,23 @@ async def test_client_features_example() -> None:
     server = load("client_features").server
     async with Client(
         server,
-        sampling_handler=lambda p: {"role": "assistant", "model": "m",
-                                    "content": {"type": "text", "text": "short"}},
+        sampling_handler=lambda p: {
+            "role": "assistant",
+            "model": "m",
+            "content": {"type": "text", "text": "short"},
+        },
         elicitation_handler=lambda p: {"action": "accept", "content": {"name": "Bo"}},
         url_elicitation_handler=lambda p: {"action": "accept"},
         roots=[Root(uri="file:///tmp", name="tmp")],
     ) as client:
-        assert (await client.call_tool("summarize", {"text": "long"})).content[0].text == \
-            "short"
-        assert (await client.call_tool("book_table")).content[0].text == \
-            "booked 2 indoor seats for Bo"
+        assert (await client.call_tool("summarize", {"text": "long"})).content[0].text == "short"
+        assert (await client.call_tool("book_table")).content[
+            0
+        ].text == "booked 2 indoor seats for Bo"
         assert (await client.call_tool("link_account")).content[0].text == "link: accept"
         assert (await client.call_tool("workspace")).structured_content == {
-            "result": ["file:///tmp"]}
+            "result": ["file:///tmp"]
+        }
 
 
 async def test_lifespan_example() -> None:
@@ -107,9 +111,15 @@ async def test_everything_example_through_the_demo_client() -> None:
     with contextlib.redirect_stdout(out):
         await demo.main(everything.server)
     text = out.getvalue()
-    for expected in ["connected to everything 1.0.0", "add(2, 3) -> structured {'result': 5}",
-                     "divide by zero -> b must not be zero", "sign_up -> Ada, 36, red",
-                     "connect_account -> connect: accept", "notes://todo -> Done!",
-                     "notifications/tools/list_changed", "greet -> Hello, world!",
-                     "ping ok"]:
+    for expected in [
+        "connected to everything 1.0.0",
+        "add(2, 3) -> structured {'result': 5}",
+        "divide by zero -> b must not be zero",
+        "sign_up -> Ada, 36, red",
+        "connect_account -> connect: accept",
+        "notes://todo -> Done!",
+        "notifications/tools/list_changed",
+        "greet -> Hello, world!",
+        "ping ok",
+    ]:
         assert expected in text, f"{expected!r} not in demo output:\n{text}"

@@ -159,9 +159,17 @@ def test_tests_for_anyio_are_left_to_it(pytester: pytest.Pytester) -> None:
 
 def test_loading_the_plugin_stays_cheap() -> None:
     # pytest loads it in every run wherever mcpkit is installed.
-    code = ("import sys, mcpkit.testing._pytest; print(','.join(m for m in sys.modules if "
-            "m.startswith(('mcpkit.server', 'mcpkit.client', 'mcpkit.runtime', 'msgspec'))))")
+    code = (
+        "import sys, mcpkit.testing._pytest; print(','.join(m for m in sys.modules if "
+        "m.startswith(('mcpkit.server', 'mcpkit.client', 'mcpkit.runtime', 'msgspec'))))"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, timeout=60, env=env).stdout.strip()
+    loaded = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=env,
+    ).stdout.strip()
     assert loaded == ""

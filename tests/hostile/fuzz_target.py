@@ -30,15 +30,30 @@ MAX_LINES: Final = 8  # an input is up to this many newline-separated messages
 MAX_MESSAGE_SIZE: Final = 64 * 1024
 ERROR_CODES: Final = frozenset({-32700, -32600, -32601, -32602, -32603})
 
-_SERVER_CAPS: Final = {"tools": {"listChanged": True}, "logging": {}, "completions": {},
-                       "prompts": {"listChanged": True},
-                       "resources": {"subscribe": True, "listChanged": True}}
-_CLIENT_CAPS: Final = {"sampling": {}, "roots": {"listChanged": True},
-                       "elicitation": {"form": {}, "url": {}}}
-_INITIALIZE: Final = json.dumps({
-    "jsonrpc": "2.0", "id": "init", "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": "fuzz", "version": "0"}}}).encode()
+_SERVER_CAPS: Final = {
+    "tools": {"listChanged": True},
+    "logging": {},
+    "completions": {},
+    "prompts": {"listChanged": True},
+    "resources": {"subscribe": True, "listChanged": True},
+}
+_CLIENT_CAPS: Final = {
+    "sampling": {},
+    "roots": {"listChanged": True},
+    "elicitation": {"form": {}, "url": {}},
+}
+_INITIALIZE: Final = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": "init",
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "fuzz", "version": "0"},
+        },
+    }
+).encode()
 _INITIALIZED: Final = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
 _PING: Final = b'{"jsonrpc":"2.0","id":"probe-ping","method":"ping"}'
 
@@ -83,9 +98,12 @@ def check_decoder(data: bytes) -> None:
 
 
 def new_server(*, operating: bool) -> ServerSession:
-    session = ServerSession(Implementation(name="fuzz", version="0"),
-                            msgspec.convert(_SERVER_CAPS, ServerCapabilities),
-                            max_message_size=MAX_MESSAGE_SIZE, param_types=PARAM_TYPES)
+    session = ServerSession(
+        Implementation(name="fuzz", version="0"),
+        msgspec.convert(_SERVER_CAPS, ServerCapabilities),
+        max_message_size=MAX_MESSAGE_SIZE,
+        param_types=PARAM_TYPES,
+    )
     if operating:
         session.receive_data(_INITIALIZE)
         session.receive_data(_INITIALIZED)
@@ -95,16 +113,27 @@ def new_server(*, operating: bool) -> ServerSession:
 
 def new_client() -> ClientSession:
     """A client session after its handshake, with two requests of its own pending (ids 1, 2)."""
-    session = ClientSession(Implementation(name="fuzz", version="0"),
-                            msgspec.convert(_CLIENT_CAPS, ClientCapabilities),
-                            max_message_size=MAX_MESSAGE_SIZE, result_types=RESULT_TYPES)
+    session = ClientSession(
+        Implementation(name="fuzz", version="0"),
+        msgspec.convert(_CLIENT_CAPS, ClientCapabilities),
+        max_message_size=MAX_MESSAGE_SIZE,
+        result_types=RESULT_TYPES,
+    )
     rid = session.start()
     session.data_to_send()
-    session.receive_data(json.dumps({
-        "jsonrpc": "2.0", "id": rid, "result": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {"tools": {}, "resources": {}, "prompts": {}, "logging": {}},
-            "serverInfo": {"name": "s", "version": "0"}}}).encode())
+    session.receive_data(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "result": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {"tools": {}, "resources": {}, "prompts": {}, "logging": {}},
+                    "serverInfo": {"name": "s", "version": "0"},
+                },
+            }
+        ).encode()
+    )
     session.send_request("tools/list", None)
     session.send_request("tools/call", {"name": "t", "arguments": {}}, progress=True)
     session.data_to_send()

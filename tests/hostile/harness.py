@@ -42,9 +42,15 @@ COMMANDS: Final = {
 }
 
 INITIALIZE: Final = {
-    "jsonrpc": "2.0", "id": "init", "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": "hostile", "version": "0"}}}
+    "jsonrpc": "2.0",
+    "id": "init",
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "hostile", "version": "0"},
+    },
+}
 INITIALIZED: Final = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 _EOF: Final = object()
@@ -85,7 +91,7 @@ def write_bounded(fd: int, data: bytes, deadline: float, stall: float | None = N
         if not ready:
             continue
         try:
-            n = os.write(fd, view[written:written + 65536])
+            n = os.write(fd, view[written : written + 65536])
         except BlockingIOError:
             continue
         written += n
@@ -103,19 +109,24 @@ class BackgroundWriter:
         self.last_progress = time.monotonic()
         self.error: BaseException | None = None
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(fd, data, timeout),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(fd, data, timeout), daemon=True)
         self._thread.start()
 
     def _run(self, fd: int, data: bytes, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         view = memoryview(data)
         try:
-            while (self.written < self.total and not self._stopped.is_set()
-                   and time.monotonic() < deadline):
+            while (
+                self.written < self.total
+                and not self._stopped.is_set()
+                and time.monotonic() < deadline
+            ):
                 # Short slices of the deadline, so that stop() takes effect at once.
-                chunk = write_bounded(fd, view[self.written:self.written + 16384].tobytes(),
-                                      min(deadline, time.monotonic() + _POLL))
+                chunk = write_bounded(
+                    fd,
+                    view[self.written : self.written + 16384].tobytes(),
+                    min(deadline, time.monotonic() + _POLL),
+                )
                 if chunk:
                     self.written += chunk
                     self.last_progress = time.monotonic()
@@ -147,8 +158,13 @@ class RawServer:
 
     def __init__(self, command: list[str], *, env: dict[str, str] | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, **(env or {})},
+        )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in_fd = self.proc.stdin.fileno()
         os.set_blocking(self._in_fd, False)
@@ -226,8 +242,9 @@ class RawServer:
             self.eof = True
             self._messages.put(_EOF)  # every later call sees the end too
             self.proc.wait(timeout=WAIT)
-            raise ServerGone(f"the server closed stdout (exit code {self.proc.returncode})"
-                             f"{self.stderr_note()}")
+            raise ServerGone(
+                f"the server closed stdout (exit code {self.proc.returncode}){self.stderr_note()}"
+            )
         return msg
 
     def answer_to(self, rid: Any, timeout: float = WAIT) -> tuple[Any, list[Any]]:
@@ -258,11 +275,14 @@ class RawServer:
             written = write_bounded(self._in_fd, data, time.monotonic() + timeout)
         except BrokenPipeError:
             self.proc.wait(timeout=WAIT)
-            raise ServerGone(f"the server closed stdin (exit code {self.proc.returncode})"
-                             f"{self.stderr_note()}") from None
+            raise ServerGone(
+                f"the server closed stdin (exit code {self.proc.returncode}){self.stderr_note()}"
+            ) from None
         if written < len(data):
-            raise ServerGone(f"the server took {written} of {len(data)} bytes within "
-                             f"{timeout} s{self.stderr_note()}")
+            raise ServerGone(
+                f"the server took {written} of {len(data)} bytes within "
+                f"{timeout} s{self.stderr_note()}"
+            )
 
     def send(self, message: Any) -> None:
         self.write(json.dumps(message).encode() + b"\n")

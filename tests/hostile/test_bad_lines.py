@@ -30,8 +30,7 @@ def head(rid: bytes, method: bytes = b"ping") -> bytes:
 
 
 def call(rid: bytes, arguments: bytes) -> bytes:
-    return (head(rid, b"tools/call") + b',"params":{"name":"echo","arguments":'
-            + arguments + b"}}")
+    return head(rid, b"tools/call") + b',"params":{"name":"echo","arguments":' + arguments + b"}}"
 
 
 # (line without its newline, expected error code, expected id)
@@ -39,8 +38,11 @@ ERRORS: Final[dict[str, tuple[bytes, int, Any]]] = {
     "utf8-in-method": (head(b"11", b"pi\xffng") + b"}", PARSE_ERROR, 11),
     "utf8-in-string-id": (b'{"jsonrpc":"2.0","id":"a\xff","method":"ping"}', PARSE_ERROR, None),
     "utf8-in-jsonrpc": (b'{"jsonrpc":"2.\xff","id":12,"method":"ping"}', PARSE_ERROR, None),
-    "utf8-in-notification-method": (b'{"jsonrpc":"2.0","method":"notifications/\xfe"}',
-                                    PARSE_ERROR, None),
+    "utf8-in-notification-method": (
+        b'{"jsonrpc":"2.0","method":"notifications/\xfe"}',
+        PARSE_ERROR,
+        None,
+    ),
     "utf8-in-tool-argument": (call(b"13", b'{"text":"caf\xc3"}'), PARSE_ERROR, 13),
     "utf8-overlong-in-argument": (call(b"14", b'{"text":"\xc0\xaf"}'), PARSE_ERROR, 14),
     "utf8-surrogate-in-argument": (call(b"15", b'{"text":"\xed\xa0\x80"}'), PARSE_ERROR, 15),
@@ -52,29 +54,40 @@ ERRORS: Final[dict[str, tuple[bytes, int, Any]]] = {
     "null": (b"null", INVALID_REQUEST, None),
     "empty-object": (b"{}", INVALID_REQUEST, None),
     "no-method-result-or-error": (b'{"jsonrpc":"2.0","id":17}', INVALID_REQUEST, 17),
-    "over-max-message-size": (head(b"18") + b',"params":{"x":"' + b"y" * MAX_MESSAGE_SIZE
-                              + b'"}}', INVALID_REQUEST, 18),
-    "over-max-message-size-no-head": (b'{"x":"' + b"y" * MAX_MESSAGE_SIZE + b'"}',
-                                      INVALID_REQUEST, None),
-    "deep-in-id": (b'{"jsonrpc":"2.0","id":' + DEEP + b',"method":"ping"}',
-                   INVALID_REQUEST, None),
+    "over-max-message-size": (
+        head(b"18") + b',"params":{"x":"' + b"y" * MAX_MESSAGE_SIZE + b'"}}',
+        INVALID_REQUEST,
+        18,
+    ),
+    "over-max-message-size-no-head": (
+        b'{"x":"' + b"y" * MAX_MESSAGE_SIZE + b'"}',
+        INVALID_REQUEST,
+        None,
+    ),
+    "deep-in-id": (b'{"jsonrpc":"2.0","id":' + DEEP + b',"method":"ping"}', INVALID_REQUEST, None),
     "deep-in-params": (head(b"19") + b',"params":{"x":' + DEEP + b"}}", INVALID_REQUEST, 19),
     "deep-in-tool-arguments": (call(b"20", b'{"text":' + DEEP + b"}"), INVALID_REQUEST, 20),
-    "deep-mixed-objects-and-arrays": (head(b"21") + b',"params":{"x":' + DEEP_MIXED + b"}}",
-                                      INVALID_REQUEST, 21),
+    "deep-mixed-objects-and-arrays": (
+        head(b"21") + b',"params":{"x":' + DEEP_MIXED + b"}}",
+        INVALID_REQUEST,
+        21,
+    ),
     "deep-bare-array": (DEEP, INVALID_REQUEST, None),
     "number-out-of-range": (b"1e999", INVALID_REQUEST, None),
-    "number-out-of-range-in-id": (b'{"jsonrpc":"2.0","id":1e999,"method":"ping"}',
-                                  INVALID_REQUEST, None),
+    "number-out-of-range-in-id": (
+        b'{"jsonrpc":"2.0","id":1e999,"method":"ping"}',
+        INVALID_REQUEST,
+        None,
+    ),
 }
 
 # Valid JSON notifications that are wrong: never answered (JSON-RPC 2.0 section 4.1).
 SILENT: Final[dict[str, bytes]] = {
     "unknown-notification": b'{"jsonrpc":"2.0","method":"notifications/no-such-thing"}',
     "cancel-with-bad-params": b'{"jsonrpc":"2.0","method":"notifications/cancelled",'
-                              b'"params":{"requestId":{"a":1}}}',
+    b'"params":{"requestId":{"a":1}}}',
     "progress-for-nothing": b'{"jsonrpc":"2.0","method":"notifications/progress",'
-                            b'"params":{"progressToken":"none","progress":1}}',
+    b'"params":{"progressToken":"none","progress":1}}',
 }
 
 
@@ -141,8 +154,10 @@ def test_a_burst_of_every_bad_line_in_one_write() -> None:
     with RawServer(COMMANDS["script"]) as server:
         server.initialize()
         names = sorted(ERRORS)
-        server.write(b"".join(ERRORS[n][0] + b"\n" for n in names)
-                     + b"".join(SILENT[n] + b"\n" for n in sorted(SILENT)))
+        server.write(
+            b"".join(ERRORS[n][0] + b"\n" for n in names)
+            + b"".join(SILENT[n] + b"\n" for n in sorted(SILENT))
+        )
         answers = server.ping_after()
         for rid in {ERRORS[n][2] for n in names} - {m.get("id") for m in answers} - {None}:
             answers.append(server.answer_to(rid)[0])  # tool calls answer from their tasks

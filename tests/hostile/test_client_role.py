@@ -19,8 +19,13 @@ CALL_TIMEOUT = 3.0  # seconds: an unanswered call fails as a timeout, which the 
 
 
 def make_client(*args: str) -> Client:
-    return Client([*FAKE, *args], max_message_size=64 * 1024, timeout=CALL_TIMEOUT,
-                  init_timeout=WAIT, stderr="capture")
+    return Client(
+        [*FAKE, *args],
+        max_message_size=64 * 1024,
+        timeout=CALL_TIMEOUT,
+        init_timeout=WAIT,
+        stderr="capture",
+    )
 
 
 def text_of(result: object) -> str:
@@ -43,15 +48,17 @@ async def test_junk_right_after_the_handshake_does_not_break_the_client() -> Non
             await client.ping()
 
 
-@pytest.mark.parametrize("kind", ["utf8", "deep", "truncated", "wrong-shape", "oversize",
-                                  "utf8-error"])
+@pytest.mark.parametrize(
+    "kind", ["utf8", "deep", "truncated", "wrong-shape", "oversize", "utf8-error"]
+)
 async def test_an_invalid_answer_fails_its_call_and_the_session_goes_on(kind: str) -> None:
     async with asyncio.timeout(WAIT * 2):
         async with make_client() as client:
             with pytest.raises(McpError) as caught:
                 await client.call_tool(kind)
             assert not isinstance(caught.value, RequestTimeout), (
-                f"the call waited for its timeout instead of failing: {caught.value}")
+                f"the call waited for its timeout instead of failing: {caught.value}"
+            )
             assert caught.value.message
             assert text_of(await client.call_tool("echo")) == "ok"
             await client.ping()
@@ -63,5 +70,10 @@ async def test_the_client_answers_bad_requests_like_a_server() -> None:
             answers = json.loads(text_of(await client.call_tool("probe-client")))
             await client.ping()
     got = [(a.get("id"), a.get("error", {}).get("code")) for a in answers]
-    assert got == [("p1", -32700), ("p2", -32600), ("p3", -32700), (None, -32600),
-                   ("fake-ping", None)], answers
+    assert got == [
+        ("p1", -32700),
+        ("p2", -32600),
+        ("p3", -32700),
+        (None, -32600),
+        ("fake-ping", None),
+    ], answers

@@ -24,19 +24,19 @@ FOUND: Final = {
     "utf8-beside-a-wrong-jsonrpc-member": b'{"jsonrpc":1,"x":"\xff"}',
     # ... in session._decode: the params of a request, decoded into the method's type.
     "utf8-in-request-params": b'{"jsonrpc":"2.0","id":7,"method":"completion/complete",'
-                              b'"params":{"ref":{"type":"ref/pr\xd5mpt","name":"p"},'
-                              b'"argument":{"name":"x","value":"y"}}}',
+    b'"params":{"ref":{"type":"ref/pr\xd5mpt","name":"p"},'
+    b'"argument":{"name":"x","value":"y"}}}',
     # ... accepted by the session, then fatal to the tool's decoder (-32603 on the wire).
     "utf8-in-tool-arguments": b'{"jsonrpc":"2.0","id":3,"method":"tools/call",'
-                              b'"params":{"name":"add","arguments":{"a\xff":1}}}',
+    b'"params":{"name":"add","arguments":{"a\xff":1}}}',
     # ... in session._decode of a response to the client's pending tools/list (id 1).
     "utf8-in-a-response": b'{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"\xff",'
-                          b'"inputSchema":{"type":"object"}}]}}',
+    b'"inputSchema":{"type":"object"}}]}}',
     # RecursionError, wherever the nesting is.
     "deep-id": b'{"jsonrpc":"2.0","id":' + DEEP + b',"method":"ping"}',
     "deep-params": b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":' + DEEP + b"}}",
     "deep-tool-arguments": b'{"jsonrpc":"2.0","id":3,"method":"tools/call",'
-                           b'"params":{"name":"add","arguments":{"a":' + DEEP + b"}}}",
+    b'"params":{"name":"add","arguments":{"a":' + DEEP + b"}}}",
     "deep-response": b'{"jsonrpc":"2.0","id":1,"result":{"tools":' + DEEP + b"}}",
     "deep-bare": DEEP,
     # Numbers JSON allows but a double cannot hold: valid JSON of the wrong shape (-32600).

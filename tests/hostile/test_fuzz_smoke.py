@@ -27,16 +27,19 @@ def test_the_target_holds_on_all_seeds_in_one_input() -> None:
     check_input(b"\n".join(seeds()))
 
 
-@pytest.mark.parametrize("message", [
-    {"jsonrpc": "2.0", "id": 1},
-    {"jsonrpc": "1.0", "id": 1, "result": {}},
-    {"jsonrpc": "2.0", "result": {}},
-    {"jsonrpc": "2.0", "id": True, "result": {}},
-    {"jsonrpc": "2.0", "id": 1, "result": {}, "error": {"code": -32603, "message": "x"}},
-    {"jsonrpc": "2.0", "id": 1, "error": {"code": 7, "message": "x"}},
-    {"jsonrpc": "2.0", "id": 1, "error": {"code": -32600, "message": ""}},
-    [],
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"jsonrpc": "2.0", "id": 1},
+        {"jsonrpc": "1.0", "id": 1, "result": {}},
+        {"jsonrpc": "2.0", "result": {}},
+        {"jsonrpc": "2.0", "id": True, "result": {}},
+        {"jsonrpc": "2.0", "id": 1, "result": {}, "error": {"code": -32603, "message": "x"}},
+        {"jsonrpc": "2.0", "id": 1, "error": {"code": 7, "message": "x"}},
+        {"jsonrpc": "2.0", "id": 1, "error": {"code": -32600, "message": ""}},
+        [],
+    ],
+)
 def test_the_checks_refuse_what_is_not_json_rpc(message: Any) -> None:
     with pytest.raises((AssertionError, KeyError, TypeError)):
         check_message(message)

@@ -24,13 +24,30 @@ NOTICE: Final = 5.0  # seconds a server may take to notice a broken pipe: a boun
 
 
 def call_line(rid: int, name: str, arguments: dict[str, Any]) -> bytes:
-    return json.dumps({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
-                       "params": {"name": name, "arguments": arguments}}).encode() + b"\n"
+    return (
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "method": "tools/call",
+                "params": {"name": name, "arguments": arguments},
+            }
+        ).encode()
+        + b"\n"
+    )
 
 
 def cancel_line(rid: int) -> bytes:
-    return json.dumps({"jsonrpc": "2.0", "method": "notifications/cancelled",
-                       "params": {"requestId": rid, "reason": "storm"}}).encode() + b"\n"
+    return (
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "notifications/cancelled",
+                "params": {"requestId": rid, "reason": "storm"},
+            }
+        ).encode()
+        + b"\n"
+    )
 
 
 def storm(server: RawServer, first: int, count: int) -> None:
@@ -53,7 +70,8 @@ def test_requests_cancelled_as_they_arrive_leave_nothing_behind() -> None:
         grown = rss_kib(server.pid) - before
         assert grown < 15 * MIB, (
             f"{STORM} cancelled requests grew the server by {grown / MIB:.1f} MiB "
-            f"({grown * 1024 // STORM} bytes each)")
+            f"({grown * 1024 // STORM} bytes each)"
+        )
 
 
 def wait_while_stalled(server: RawServer, writer: Any, before: int, bound: int) -> int:
@@ -84,13 +102,13 @@ def test_a_client_that_stops_reading_gets_every_answer_once_in_bounded_memory() 
         server.ping_after()
         before = rss_kib(server.pid)
         server.pause_reading()
-        calls = b"".join(call_line(i, "blob", {"size": ANSWER_SIZE})
-                         for i in range(STALLED_CALLS))
+        calls = b"".join(call_line(i, "blob", {"size": ANSWER_SIZE}) for i in range(STALLED_CALLS))
         writer = server.write_in_background(calls, timeout=60)
         peak = wait_while_stalled(server, writer, before, bound)
         assert peak - before < bound, (
             f"while the client read nothing the server grew by {(peak - before) / MIB:.0f} "
-            f"MiB, having read {writer.written} of {writer.total} bytes of requests")
+            f"MiB, having read {writer.written} of {writer.total} bytes of requests"
+        )
         server.resume_reading()
         seen: dict[int, int] = {}
         for _ in range(STALLED_CALLS):
@@ -112,8 +130,14 @@ def test_a_client_that_closes_its_read_end_ends_the_session(tmp_path: Path, uvlo
     env = {"MCPKIT_HOSTILE_MARKER": str(marker), "MCPKIT_UVLOOP": uvloop}
     with RawServer(COMMANDS["script"], env=env) as server:
         server.initialize()
-        server.send({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                     "params": {"name": "hold", "arguments": {}}})
+        server.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "hold", "arguments": {}},
+            }
+        )
         deadline = time.monotonic() + WAIT
         while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
             time.sleep(0.01)  # polling a file the tool writes; bounded
@@ -122,6 +146,8 @@ def test_a_client_that_closes_its_read_end_ends_the_session(tmp_path: Path, uvlo
         try:
             server.proc.wait(timeout=NOTICE)
         except subprocess.TimeoutExpired as exc:
-            raise ServerGone(f"the server kept running with nobody reading its output "
-                             f"(tool: {marker.read_text()}){server.stderr_note()}") from exc
+            raise ServerGone(
+                f"the server kept running with nobody reading its output "
+                f"(tool: {marker.read_text()}){server.stderr_note()}"
+            ) from exc
         assert marker.read_text() == "cancelled", "the running tool was not cancelled"

@@ -21,28 +21,55 @@ from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 PARSE, INVALID = codes.PARSE_ERROR, codes.INVALID_REQUEST
 
 
-def new_server(version: str = "2025-11-25", *, operating: bool = True,
-               **options: Any) -> ServerSession:
-    session = ServerSession(Implementation(name="s", version="1"),
-                            msgspec.convert({"tools": {}}, ServerCapabilities), **options)
+def new_server(
+    version: str = "2025-11-25", *, operating: bool = True, **options: Any
+) -> ServerSession:
+    session = ServerSession(
+        Implementation(name="s", version="1"),
+        msgspec.convert({"tools": {}}, ServerCapabilities),
+        **options,
+    )
     if operating:
-        session.receive_data(json.dumps({
-            "jsonrpc": "2.0", "id": "init", "method": "initialize",
-            "params": {"protocolVersion": version, "capabilities": {"roots": {}},
-                       "clientInfo": {"name": "c", "version": "1"}}}).encode())
+        session.receive_data(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": "init",
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": version,
+                        "capabilities": {"roots": {}},
+                        "clientInfo": {"name": "c", "version": "1"},
+                    },
+                }
+            ).encode()
+        )
         session.receive_data(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
         session.data_to_send()
     return session
 
 
 def new_client(version: str = "2025-11-25", **options: Any) -> ClientSession:
-    session = ClientSession(Implementation(name="c", version="1"),
-                            msgspec.convert({"roots": {}}, ClientCapabilities), **options)
+    session = ClientSession(
+        Implementation(name="c", version="1"),
+        msgspec.convert({"roots": {}}, ClientCapabilities),
+        **options,
+    )
     rid = session.start(version)
     session.data_to_send()
-    session.receive_data(json.dumps({"jsonrpc": "2.0", "id": rid, "result": {
-        "protocolVersion": version, "capabilities": {"tools": {}},
-        "serverInfo": {"name": "s", "version": "1"}}}).encode())
+    session.receive_data(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "result": {
+                    "protocolVersion": version,
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "s", "version": "1"},
+                },
+            }
+        ).encode()
+    )
     session.data_to_send()
     return session
 
@@ -82,8 +109,7 @@ NOT_UTF8 = [
     (b'{"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta":{"x":"\xc3("}}}', 3),
     (b'{"jsonrpc":"2.0","id":4,"method":"ping","params":{"_meta":{"x":"\xc0\x80"}}}', 4),
     (b'{"jsonrpc":"2.0","id":5,"method":"ping","params":{"_meta":{"x":"\xed\xa0\x80"}}}', 5),
-    (b'{"jsonrpc":"2.0","id":6,"method":"ping","params":{"_meta":{"x":"\xf4\x90\x80\x80"}}}',
-     6),
+    (b'{"jsonrpc":"2.0","id":6,"method":"ping","params":{"_meta":{"x":"\xf4\x90\x80\x80"}}}', 6),
     (b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{"_meta":{"x":"\xe6\x97"}}}', 7),
     (b'{"jsonrpc":"2.0","id":8,"method":"ping"}\x80', 8),  # after the message
     (b"\xff\xfe{}", None),
@@ -100,49 +126,66 @@ def test_invalid_utf8_anywhere_is_a_parse_error(role: str, data: bytes, rid: Any
 def test_invalid_utf8_as_the_first_line(data: bytes, rid: Any) -> None:
     server = new_server(operating=False)
     assert_refused(server, data, PARSE, rid)
-    server.receive_data(b'{"jsonrpc":"2.0","id":"i","method":"initialize","params":{'
-                        b'"protocolVersion":"2025-11-25","capabilities":{},'
-                        b'"clientInfo":{"name":"c","version":"1"}}}')
+    server.receive_data(
+        b'{"jsonrpc":"2.0","id":"i","method":"initialize","params":{'
+        b'"protocolVersion":"2025-11-25","capabilities":{},'
+        b'"clientInfo":{"name":"c","version":"1"}}}'
+    )
     (reply,) = sent(server)
     assert reply["result"]["protocolVersion"] == "2025-11-25"
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("data", "code", "rid"), [
-    (b'"abc" x', PARSE, None),  # not an object and not JSON: a parse error, not -32600
-    (b'{"jsonrpc":"2.0","id":4,"method":"ping"} x', PARSE, 4),
-    (b'{"jsonrpc":"2.0","id":5,"method":"ping","params":{x}}', PARSE, 5),
-    (b'{"jsonrpc":"2.0","id":6,"method":"ping","params":{"_meta":{"x":"\\ud800"}}}', PARSE, 6),
-    (b"{not json", PARSE, None),
-    (b"", PARSE, None),
-    (b"42", INVALID, None),
-    (b'"abc"', INVALID, None),
-    (b"null", INVALID, None),
-    (b"{}", INVALID, None),
-    (b"[]", INVALID, None),  # no batches in 2025-11-25
-    (b'{"jsonrpc":"2.0","id":null,"method":"ping"}', INVALID, None),
-    (b'{"jsonrpc":"2.0","id":true,"method":"ping"}', INVALID, None),
-    (b'{"jsonrpc":"2.0","id":7,"method":5}', INVALID, 7),
-])
+@pytest.mark.parametrize(
+    ("data", "code", "rid"),
+    [
+        (b'"abc" x', PARSE, None),  # not an object and not JSON: a parse error, not -32600
+        (b'{"jsonrpc":"2.0","id":4,"method":"ping"} x', PARSE, 4),
+        (b'{"jsonrpc":"2.0","id":5,"method":"ping","params":{x}}', PARSE, 5),
+        (b'{"jsonrpc":"2.0","id":6,"method":"ping","params":{"_meta":{"x":"\\ud800"}}}', PARSE, 6),
+        (b"{not json", PARSE, None),
+        (b"", PARSE, None),
+        (b"42", INVALID, None),
+        (b'"abc"', INVALID, None),
+        (b"null", INVALID, None),
+        (b"{}", INVALID, None),
+        (b"[]", INVALID, None),  # no batches in 2025-11-25
+        (b'{"jsonrpc":"2.0","id":null,"method":"ping"}', INVALID, None),
+        (b'{"jsonrpc":"2.0","id":true,"method":"ping"}', INVALID, None),
+        (b'{"jsonrpc":"2.0","id":7,"method":5}', INVALID, 7),
+    ],
+)
 def test_invalid_json_is_a_parse_error_and_the_wrong_shape_is_invalid(
-        role: str, data: bytes, code: int, rid: Any) -> None:
+    role: str, data: bytes, code: int, rid: Any
+) -> None:
     assert_refused(ROLES[role](), data, code, rid)
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("data", "rid"), [
-    (b'{"jsonrpc":"2.0","id":' + deep(1000) + b',"method":"ping"}', None),
-    (b'{"jsonrpc":"2.0","id":9,"method":"ping","params":{"_meta":{"x":' + deep(1000)
-     + b"}}}", 9),
-    (b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"t","arguments":{"a":'
-     + deep(1000) + b"}}}", 9),
-    (b'{"jsonrpc":"2.0","method":"notifications/progress","params":' + deep(1000) + b"}",
-     None),
-    (deep(5000), None),
-    (b"{" * 1000, None),  # not even closed
-])
-def test_deep_nesting_is_refused_under_the_id_the_head_shows(role: str, data: bytes,
-                                                             rid: Any) -> None:
+@pytest.mark.parametrize(
+    ("data", "rid"),
+    [
+        (b'{"jsonrpc":"2.0","id":' + deep(1000) + b',"method":"ping"}', None),
+        (
+            b'{"jsonrpc":"2.0","id":9,"method":"ping","params":{"_meta":{"x":'
+            + deep(1000)
+            + b"}}}",
+            9,
+        ),
+        (
+            b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"t","arguments":{"a":'
+            + deep(1000)
+            + b"}}}",
+            9,
+        ),
+        (b'{"jsonrpc":"2.0","method":"notifications/progress","params":' + deep(1000) + b"}", None),
+        (deep(5000), None),
+        (b"{" * 1000, None),  # not even closed
+    ],
+)
+def test_deep_nesting_is_refused_under_the_id_the_head_shows(
+    role: str, data: bytes, rid: Any
+) -> None:
     assert len(data) < 12_000
     assert_refused(ROLES[role](), data, INVALID, rid)
 
@@ -174,6 +217,7 @@ def test_a_depth_limit_below_one_is_refused(depth: int) -> None:
 
 # ------------------------------------------------- responses to our own requests
 
+
 def with_pending(role: str) -> tuple[Session, Any, Any]:
     """A session with two requests of ours awaiting answers."""
     session = ROLES[role]()
@@ -184,26 +228,39 @@ def with_pending(role: str) -> tuple[Session, Any, Any]:
 
 
 BAD_RESPONSES = [
-    (b'{"jsonrpc":"2.0","id":RID,"result":{"tools":[{"name":"\xff"}],"roots":["\xff"]}}',
-     PARSE, "not valid UTF-8"),
-    (b'{"jsonrpc":"2.0","id":RID,"result":{"x":' + deep(1000) + b"}}", INVALID,
-     "more than 256 levels"),
+    (
+        b'{"jsonrpc":"2.0","id":RID,"result":{"tools":[{"name":"\xff"}],"roots":["\xff"]}}',
+        PARSE,
+        "not valid UTF-8",
+    ),
+    (
+        b'{"jsonrpc":"2.0","id":RID,"result":{"x":' + deep(1000) + b"}}",
+        INVALID,
+        "more than 256 levels",
+    ),
     (b'{"jsonrpc":"2.0","id":RID,"result":{x}}', PARSE, "Parse error"),
     (b'{"jsonrpc":"2.0","id":RID,"result":{}} trailing', PARSE, "Parse error"),
-    (b'{"jsonrpc":"2.0","id":RID,"result":{"tools":7,"roots":7}}', codes.INVALID_PARAMS,
-     "Invalid result"),
+    (
+        b'{"jsonrpc":"2.0","id":RID,"result":{"tools":7,"roots":7}}',
+        codes.INVALID_PARAMS,
+        "Invalid result",
+    ),
     (b'{"jsonrpc":"2.0","id":RID,"error":{"code":"x","message":"m"}}', INVALID, "$.error"),
     (b'{"jsonrpc":"2.0","id":RID,"error":{"code":1,"message":"\xe2\x82"}}', PARSE, "UTF-8"),
-    (b'{"jsonrpc":"2.0","id":RID,"result":{},"error":{"code":1,"message":"m"}}', INVALID,
-     "both result and error"),
+    (
+        b'{"jsonrpc":"2.0","id":RID,"result":{},"error":{"code":1,"message":"m"}}',
+        INVALID,
+        "both result and error",
+    ),
     (b'{"jsonrpc":"1.0","id":RID,"result":{}}', INVALID, '"jsonrpc" must be "2.0"'),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("template", "code", "says"), BAD_RESPONSES)
-def test_a_bad_response_fails_exactly_that_request(role: str, template: bytes, code: int,
-                                                   says: str) -> None:
+def test_a_bad_response_fails_exactly_that_request(
+    role: str, template: bytes, code: int, says: str
+) -> None:
     session, first, second = with_pending(role)
     (event,) = session.receive_data(template.replace(b"RID", str(first).encode()))
     assert isinstance(event, ErrorReceived) and event.request_id == first
@@ -216,8 +273,9 @@ def test_a_bad_response_fails_exactly_that_request(role: str, template: bytes, c
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("template", "code", "says"), BAD_RESPONSES)
-def test_a_bad_response_to_nothing_of_ours_is_ignored(role: str, template: bytes, code: int,
-                                                      says: str) -> None:
+def test_a_bad_response_to_nothing_of_ours_is_ignored(
+    role: str, template: bytes, code: int, says: str
+) -> None:
     session, first, second = with_pending(role)
     assert session.receive_data(template.replace(b"RID", b'"nobody"')) == []
     assert sent(session) == []
@@ -245,27 +303,33 @@ BATCH_REVISION = "2025-03-26"
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("data", "code"), [
-    (b'[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","id":"b","method":"p\xff"}]',
-     PARSE),
-    (b'[{"jsonrpc":"2.0","id":"a","method":"ping"},' + deep(1000) + b"]", INVALID),
-    (b'[{"jsonrpc":"2.0","id":"a","method":"ping"},{x}]', PARSE),
-    (b'[{"jsonrpc":"2.0","id":"a","method":"ping"}', PARSE),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (
+            b'[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","id":"b","method":"p\xff"}]',
+            PARSE,
+        ),
+        (b'[{"jsonrpc":"2.0","id":"a","method":"ping"},' + deep(1000) + b"]", INVALID),
+        (b'[{"jsonrpc":"2.0","id":"a","method":"ping"},{x}]', PARSE),
+        (b'[{"jsonrpc":"2.0","id":"a","method":"ping"}', PARSE),
+    ],
+)
 def test_a_batch_that_cannot_be_read_gets_one_error(role: str, data: bytes, code: int) -> None:
     assert_refused(ROLES[role](BATCH_REVISION), data, code, None)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_a_batch_answers_each_member_and_fails_our_request_on_a_bad_response(
-        role: str) -> None:
+def test_a_batch_answers_each_member_and_fails_our_request_on_a_bad_response(role: str) -> None:
     session = ROLES[role](BATCH_REVISION)
     method = "roots/list" if role == "server" else "tools/list"
     rid = session.send_request(method)
     session.data_to_send()
-    data = (b'[1, {"jsonrpc":"2.0","id":"a","method":"ping"},'
-            b'{"jsonrpc":"2.0","id":' + str(rid).encode() + b',"result":{"tools":7,"roots":7}},'
-            b'{"jsonrpc":"2.0","id":"n","method":"ping","params":7}]')
+    data = (
+        b'[1, {"jsonrpc":"2.0","id":"a","method":"ping"},'
+        b'{"jsonrpc":"2.0","id":' + str(rid).encode() + b',"result":{"tools":7,"roots":7}},'
+        b'{"jsonrpc":"2.0","id":"n","method":"ping","params":7}]'
+    )
     (event,) = session.receive_data(data)
     assert isinstance(event, ErrorReceived) and event.request_id == rid
     (replies,) = sent(session)
@@ -279,6 +343,7 @@ def test_a_batch_answers_each_member_and_fails_our_request_on_a_bad_response(
 
 # ------------------------------------------------------------- still working
 
+
 @pytest.mark.parametrize("role", ROLES)
 def test_good_messages_beside_the_bad_still_work(role: str) -> None:
     session = ROLES[role]()
@@ -289,17 +354,27 @@ def test_good_messages_beside_the_bad_still_work(role: str) -> None:
     method = "roots/list" if role == "server" else "tools/list"
     rid = session.send_request(method)
     session.data_to_send()
-    result = {"roots": [{"uri": "file:///\u00e9"}], "tools": [{"name": "\u65e5",
-                                                                  "inputSchema": {}}]}
-    (event,) = session.receive_data(json.dumps({"jsonrpc": "2.0", "id": rid,
-                                                "result": result}, ensure_ascii=False).encode())
+    result = {
+        "roots": [{"uri": "file:///\u00e9"}],
+        "tools": [{"name": "\u65e5", "inputSchema": {}}],
+    }
+    (event,) = session.receive_data(
+        json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}, ensure_ascii=False).encode()
+    )
     assert isinstance(event, ResponseReceived) and event.request_id == rid
 
 
 def test_a_non_ascii_request_within_the_limits_is_received() -> None:
     server = new_server()
-    data = json.dumps({"jsonrpc": "2.0", "id": "\u00e9", "method": "tools/call", "params": {
-        "name": "\U0001f600", "arguments": {"a": [[["\u65e5]]"]]]}}}, ensure_ascii=False)
+    data = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": "\u00e9",
+            "method": "tools/call",
+            "params": {"name": "\U0001f600", "arguments": {"a": [[["\u65e5]]"]]]}},
+        },
+        ensure_ascii=False,
+    )
     (event,) = server.receive_data(data.encode())
     assert isinstance(event, RequestReceived) and event.request_id == "\u00e9"
     assert event.params.name == "\U0001f600"
@@ -316,11 +391,14 @@ def test_params_or_a_result_too_deep_for_the_interpreter_fail_as_invalid() -> No
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("head", "rid"), [
-    (b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"', None),  # an id JSON cannot hold
-    (b'{"jsonrpc":"2.0","id":"\xff","method":"ping"', None),  # an id that is not UTF-8
-    (b'{"jsonrpc":"2.0","id":"\\u00e9","method":"ping"', "\u00e9"),
-])
+@pytest.mark.parametrize(
+    ("head", "rid"),
+    [
+        (b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"', None),  # an id JSON cannot hold
+        (b'{"jsonrpc":"2.0","id":"\xff","method":"ping"', None),  # an id that is not UTF-8
+        (b'{"jsonrpc":"2.0","id":"\\u00e9","method":"ping"', "\u00e9"),
+    ],
+)
 def test_an_oversize_message_with_any_head_is_refused(role: str, head: bytes, rid: Any) -> None:
     session = ROLES[role](max_message_size=100)
     assert_refused(session, head + b',"params":{"x":"' + b"y" * 200 + b'"}}', INVALID, rid)

@@ -22,7 +22,8 @@ tricky_text = st.text(alphabet='[]{}"\\/:,ab\n\u00e9\u65e5\U0001f600', max_size=
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | tricky_text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(tricky_text, inner, max_size=3),
-    max_leaves=40)
+    max_leaves=40,
+)
 
 
 def depth_of(value: Any) -> int:
@@ -116,14 +117,17 @@ def test_the_default_limit_is_below_what_msgspec_survives(depth: int) -> None:
         assert msgspec.json.decode(data) == nested(depth)
 
 
-@pytest.mark.parametrize("data", [
-    b"[" + b",".join([b"[" * 200 + b"]" * 200] * 2000) + b"]",  # many chains just below
-    b"[" + b",".join([b"[" * 17 + b"]" * 17] * 20000) + b"]",  # a comb: many short runs
-    json.dumps([{"id": i, "tags": ["a", "b"], "s": "[x]"} for i in range(20000)]).encode(),
-    json.dumps({"pad": "x" * 9000, "v": nested(300)}).encode(),  # brackets only at the end
-    json.dumps({"pad": "x" * 9000, "v": nested(200)}).encode(),
-    json.dumps({"pad": "x" * 9000, "v": nested(200), "w": "[" * 100}).encode(),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" + b",".join([b"[" * 200 + b"]" * 200] * 2000) + b"]",  # many chains just below
+        b"[" + b",".join([b"[" * 17 + b"]" * 17] * 20000) + b"]",  # a comb: many short runs
+        json.dumps([{"id": i, "tags": ["a", "b"], "s": "[x]"} for i in range(20000)]).encode(),
+        json.dumps({"pad": "x" * 9000, "v": nested(300)}).encode(),  # brackets only at the end
+        json.dumps({"pad": "x" * 9000, "v": nested(200)}).encode(),
+        json.dumps({"pad": "x" * 9000, "v": nested(200), "w": "[" * 100}).encode(),
+    ],
+)
 def test_wide_messages_are_judged_right(data: bytes) -> None:
     # These take the slow path (thousands of brackets); see the module's cost notes.
     value = msgspec.json.decode(data)

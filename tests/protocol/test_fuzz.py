@@ -38,28 +38,48 @@ METHODS = every_method()
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=4),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 ids = st.none() | st.integers(-5, 5) | st.text(max_size=3) | st.floats() | st.booleans()
 
 messages = st.fixed_dictionaries(
     {},
-    optional={"jsonrpc": st.sampled_from(["2.0", "1.0", 2]), "id": ids,
-              "method": st.sampled_from(METHODS) | st.text(max_size=10),
-              "params": json_values, "result": json_values, "error": json_values})
+    optional={
+        "jsonrpc": st.sampled_from(["2.0", "1.0", 2]),
+        "id": ids,
+        "method": st.sampled_from(METHODS) | st.text(max_size=10),
+        "params": json_values,
+        "result": json_values,
+        "error": json_values,
+    },
+)
 
 
 def new_session(operating: bool, version: str = "2025-11-25") -> ServerSession:
-    session = ServerSession(Implementation(name="s", version="1"),
-                            msgspec.convert({"tools": {}, "logging": {}}, ServerCapabilities))
+    session = ServerSession(
+        Implementation(name="s", version="1"),
+        msgspec.convert({"tools": {}, "logging": {}}, ServerCapabilities),
+    )
     session.max_message_size = 4096
     if operating:
-        session.receive_data(json.dumps({
-            "jsonrpc": "2.0", "id": "init", "method": "initialize",
-            "params": {"protocolVersion": version, "capabilities": {},
-                       "clientInfo": {"name": "c", "version": "1"}}}).encode())
+        session.receive_data(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": "init",
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": version,
+                        "capabilities": {},
+                        "clientInfo": {"name": "c", "version": "1"},
+                    },
+                }
+            ).encode()
+        )
         session.receive_data(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
         session.data_to_send()
     return session
@@ -95,8 +115,7 @@ def test_random_bytes(chunks: list[bytes], operating: bool) -> None:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(messages | st.lists(messages, max_size=3), min_size=1, max_size=6),
-       st.booleans())
+@given(st.lists(messages | st.lists(messages, max_size=3), min_size=1, max_size=6), st.booleans())
 def test_random_json_rpc_shapes(batch: list[Any], operating: bool) -> None:
     session = new_session(operating)
     for message in batch:
@@ -108,16 +127,27 @@ def test_random_json_rpc_shapes(batch: list[Any], operating: bool) -> None:
 
 
 def new_client_session(operating: bool) -> ClientSession:
-    session = ClientSession(Implementation(name="c", version="1"),
-                            msgspec.convert({"sampling": {}, "roots": {}}, ClientCapabilities))
+    session = ClientSession(
+        Implementation(name="c", version="1"),
+        msgspec.convert({"sampling": {}, "roots": {}}, ClientCapabilities),
+    )
     session.max_message_size = 4096
     rid = session.start()
     session.data_to_send()
     if operating:
-        session.receive_data(json.dumps({
-            "jsonrpc": "2.0", "id": rid, "result": {
-                "protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
-                "serverInfo": {"name": "s", "version": "1"}}}).encode())
+        session.receive_data(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": rid,
+                    "result": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {"tools": {}},
+                        "serverInfo": {"name": "s", "version": "1"},
+                    },
+                }
+            ).encode()
+        )
         session.data_to_send()
         session.send_request("tools/list", None)  # one request of ours awaits an answer
         session.data_to_send()
@@ -126,8 +156,9 @@ def new_client_session(operating: bool) -> ClientSession:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(messages | st.binary(max_size=48), min_size=1, max_size=6), st.booleans())
-def test_a_client_session_survives_whatever_a_server_sends(batch: list[Any],
-                                                           operating: bool) -> None:
+def test_a_client_session_survives_whatever_a_server_sends(
+    batch: list[Any], operating: bool
+) -> None:
     session = new_client_session(operating)
     for message in batch:
         data = message if isinstance(message, bytes) else json.dumps(message).encode()
@@ -140,8 +171,15 @@ def test_a_client_session_survives_whatever_a_server_sends(batch: list[Any],
 
 # ------------------------------------------------------------ corrupted bytes
 
-NOT_UTF8 = [b"\xff", b"\x80", b"\xc0\x80", b"\xed\xa0\x80", b"\xe6\x97", b"\xf4\x90\x80\x80",
-            b"\xc3("]
+NOT_UTF8 = [
+    b"\xff",
+    b"\x80",
+    b"\xc0\x80",
+    b"\xed\xa0\x80",
+    b"\xe6\x97",
+    b"\xf4\x90\x80\x80",
+    b"\xc3(",
+]
 
 
 def replies_to(session: ServerSession | ClientSession, data: bytes) -> list[Any]:
@@ -156,8 +194,9 @@ def assert_only(replies: list[Any], code: int) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messages, st.sampled_from(NOT_UTF8), st.floats(0, 1), st.booleans(), st.booleans())
-def test_invalid_utf8_anywhere_is_a_parse_error(message: Any, bad: bytes, where: float,
-                                                client: bool, operating: bool) -> None:
+def test_invalid_utf8_anywhere_is_a_parse_error(
+    message: Any, bad: bytes, where: float, client: bool, operating: bool
+) -> None:
     data = json.dumps(message, ensure_ascii=False).encode()
     at = int(len(data) * where)
     data = data[:at] + bad + data[at:]
@@ -173,11 +212,17 @@ def nest(depth: int, leaf: Any, objects: bool) -> Any:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(messages, st.sampled_from(["id", "params", "result", "error", "arguments"]),
-       st.integers(MAX_JSON_DEPTH + 1, 1500), st.booleans(), st.booleans(), st.booleans())
-def test_nesting_past_the_limit_anywhere_is_invalid(message: Any, where: str, depth: int,
-                                                    objects: bool, client: bool,
-                                                    operating: bool) -> None:
+@given(
+    messages,
+    st.sampled_from(["id", "params", "result", "error", "arguments"]),
+    st.integers(MAX_JSON_DEPTH + 1, 1500),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_nesting_past_the_limit_anywhere_is_invalid(
+    message: Any, where: str, depth: int, objects: bool, client: bool, operating: bool
+) -> None:
     message = dict(message)
     if where == "arguments":
         message["params"] = {"name": "t", "arguments": nest(depth, 1, objects)}
@@ -190,8 +235,10 @@ def test_nesting_past_the_limit_anywhere_is_invalid(message: Any, where: str, de
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(messages | st.integers() | st.text(max_size=4), min_size=1, max_size=5),
-       st.sampled_from([None, "utf-8", "depth"]))
+@given(
+    st.lists(messages | st.integers() | st.text(max_size=4), min_size=1, max_size=5),
+    st.sampled_from([None, "utf-8", "depth"]),
+)
 def test_batches_in_2025_03_26(batch: list[Any], spoil: str | None) -> None:
     session = new_session(True, "2025-03-26")
     data = json.dumps(batch, ensure_ascii=False).encode()

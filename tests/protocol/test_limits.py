@@ -25,8 +25,11 @@ def test_limits_imports_nothing_of_its_own() -> None:
 
 
 def test_the_stdio_server_transport_loads_no_protocol_core() -> None:
-    code = ("import sys, mcpkit.transports.stdio_server; "
-            "print(sorted(m for m in sys.modules if m.startswith('mcpkit.protocol')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    code = (
+        "import sys, mcpkit.transports.stdio_server; "
+        "print(sorted(m for m in sys.modules if m.startswith('mcpkit.protocol')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     assert out.strip() == "['mcpkit.protocol', 'mcpkit.protocol.limits']"

@@ -31,8 +31,9 @@ def server_session(**caps: Any) -> ServerSession:
 
 
 def client_session(**caps: Any) -> ClientSession:
-    return ClientSession(Implementation(name="c", version="1"),
-                         msgspec.convert(caps, ClientCapabilities))
+    return ClientSession(
+        Implementation(name="c", version="1"), msgspec.convert(caps, ClientCapabilities)
+    )
 
 
 def out(session: Any) -> list[Any]:
@@ -44,9 +45,16 @@ def send(session: Any, msg: Any) -> list[Any]:
 
 
 def init_msg(version: str = "2025-11-25", rid: int = 0, **caps: Any) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": rid, "method": "initialize",
-            "params": {"protocolVersion": version, "capabilities": caps,
-                       "clientInfo": {"name": "c", "version": "1"}}}
+    return {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": version,
+            "capabilities": caps,
+            "clientInfo": {"name": "c", "version": "1"},
+        },
+    }
 
 
 def initialized(session: ServerSession, version: str = "2025-11-25", **caps: Any) -> None:
@@ -99,9 +107,18 @@ def test_client_refuses_a_version_it_does_not_speak() -> None:
     client = client_session()
     rid = client.start()
     client.data_to_send()
-    events = send(client, {"jsonrpc": "2.0", "id": rid, "result": {
-        "protocolVersion": "1999-01-01", "capabilities": {},
-        "serverInfo": {"name": "s", "version": "1"}}})
+    events = send(
+        client,
+        {
+            "jsonrpc": "2.0",
+            "id": rid,
+            "result": {
+                "protocolVersion": "1999-01-01",
+                "capabilities": {},
+                "serverInfo": {"name": "s", "version": "1"},
+            },
+        },
+    )
     assert isinstance(events[0], ErrorReceived)
     assert "1999-01-01" in events[0].error.message
 
@@ -133,19 +150,26 @@ def test_undeclared_feature_is_method_not_found() -> None:
     assert "prompts" in reply["error"]["message"]
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    (b"{not json", codes.PARSE_ERROR),
-    (b"42", codes.INVALID_REQUEST),
-    (b'{"jsonrpc": "1.0", "id": 1, "method": "ping"}', codes.INVALID_REQUEST),
-    (b'{"jsonrpc": "2.0", "id": null, "method": "ping"}', codes.INVALID_REQUEST),
-    (b'{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', codes.INVALID_REQUEST),
-    (b'{"jsonrpc": "2.0", "id": 1}', codes.INVALID_REQUEST),
-    (b'{"jsonrpc": "2.0", "id": 3, "method": "no/such"}', codes.METHOD_NOT_FOUND),
-    (b'{"jsonrpc": "2.0", "id": 3, "method": "sampling/createMessage", "params": {}}',
-     codes.METHOD_NOT_FOUND),
-    (b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 7}}',
-     codes.INVALID_PARAMS),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"{not json", codes.PARSE_ERROR),
+        (b"42", codes.INVALID_REQUEST),
+        (b'{"jsonrpc": "1.0", "id": 1, "method": "ping"}', codes.INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": null, "method": "ping"}', codes.INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', codes.INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": 1}', codes.INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": 3, "method": "no/such"}', codes.METHOD_NOT_FOUND),
+        (
+            b'{"jsonrpc": "2.0", "id": 3, "method": "sampling/createMessage", "params": {}}',
+            codes.METHOD_NOT_FOUND,
+        ),
+        (
+            b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 7}}',
+            codes.INVALID_PARAMS,
+        ),
+    ],
+)
 def test_bad_input_gets_the_named_error_and_the_session_goes_on(data: bytes, code: int) -> None:
     server = server_session()
     initialized(server)
@@ -169,8 +193,9 @@ def test_oversize_message_is_refused() -> None:
     server = server_session()
     server.max_message_size = 100
     initialized(server)
-    server.receive_data(b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * 200
-                        + b'"}}')
+    server.receive_data(
+        b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * 200 + b'"}}'
+    )
     (reply,) = out(server)
     assert reply["error"]["code"] == codes.INVALID_REQUEST
     assert "exceeds" in reply["error"]["message"]
@@ -205,8 +230,10 @@ def test_duplicate_inflight_id_is_refused() -> None:
     assert isinstance(events[0], RequestReceived)
     assert send(server, msg) == []
     (reply,) = out(server)
-    assert reply["error"]["code"] == codes.INVALID_REQUEST and "already in use" in \
-        reply["error"]["message"]
+    assert (
+        reply["error"]["code"] == codes.INVALID_REQUEST
+        and "already in use" in reply["error"]["message"]
+    )
 
 
 def test_response_to_unknown_id_is_ignored() -> None:
@@ -220,8 +247,14 @@ def test_cancellation_suppresses_the_response() -> None:
     server = server_session()
     initialized(server)
     send(server, {"jsonrpc": "2.0", "id": 3, "method": "tools/list"})
-    events = send(server, {"jsonrpc": "2.0", "method": "notifications/cancelled",
-                           "params": {"requestId": 3, "reason": "changed my mind"}})
+    events = send(
+        server,
+        {
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": 3, "reason": "changed my mind"},
+        },
+    )
     assert events == [RequestCancelled(3, "changed my mind")]
     server.send_response(3, {"tools": []})
     assert out(server) == []
@@ -231,8 +264,13 @@ def test_cancelling_initialize_is_ignored() -> None:
     server = server_session()
     send(server, init_msg(rid=1))
     server.data_to_send()
-    assert send(server, {"jsonrpc": "2.0", "method": "notifications/cancelled",
-                         "params": {"requestId": 1}}) == []
+    assert (
+        send(
+            server,
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}},
+        )
+        == []
+    )
 
 
 def test_progress_and_timeouts_on_our_requests() -> None:
@@ -244,8 +282,14 @@ def test_progress_and_timeouts_on_our_requests() -> None:
     rid = server.send_request("roots/list", deadline=10.0, progress=True)
     (msg,) = out(server)
     token = msg["params"]["_meta"]["progressToken"]
-    events = send(server, {"jsonrpc": "2.0", "method": "notifications/progress",
-                           "params": {"progressToken": token, "progress": 1, "total": 2}})
+    events = send(
+        server,
+        {
+            "jsonrpc": "2.0",
+            "method": "notifications/progress",
+            "params": {"progressToken": token, "progress": 1, "total": 2},
+        },
+    )
     assert events == [ProgressReceived(rid, 1, 2, None)]
     assert server.next_deadline() == 10.0
     assert server.expire(9.0) == []
@@ -268,12 +312,15 @@ def test_server_may_not_ask_for_undeclared_client_features() -> None:
 def test_elicitation_modes_are_checked() -> None:
     server = server_session()
     initialized(server, elicitation={})  # empty object: form mode only
-    server.send_request("elicitation/create", {"mode": "form", "message": "m",
-                                               "requestedSchema": {"type": "object",
-                                                                   "properties": {}}})
+    server.send_request(
+        "elicitation/create",
+        {"mode": "form", "message": "m", "requestedSchema": {"type": "object", "properties": {}}},
+    )
     with pytest.raises(LocalProtocolError, match="url"):
-        server.send_request("elicitation/create", {"mode": "url", "message": "m",
-                                                   "url": "https://x", "elicitationId": "1"})
+        server.send_request(
+            "elicitation/create",
+            {"mode": "url", "message": "m", "url": "https://x", "elicitationId": "1"},
+        )
 
 
 def test_server_requests_wait_for_initialized() -> None:
@@ -286,8 +333,15 @@ def test_server_requests_wait_for_initialized() -> None:
 def test_progress_must_increase() -> None:
     server = server_session()
     initialized(server)
-    send(server, {"jsonrpc": "2.0", "id": 1, "method": "tools/list",
-                  "params": {"_meta": {"progressToken": "t"}}})
+    send(
+        server,
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/list",
+            "params": {"_meta": {"progressToken": "t"}},
+        },
+    )
     server.send_progress(1, "t", 1)
     with pytest.raises(LocalProtocolError):
         server.send_progress(1, "t", 1)
@@ -301,9 +355,18 @@ def test_unknown_notifications_are_dropped_known_ones_reported() -> None:
     client = client_session()
     client.start()
     client.data_to_send()
-    send(client, {"jsonrpc": "2.0", "id": 0, "result": {
-        "protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
-        "serverInfo": {"name": "s", "version": "1"}}})
+    send(
+        client,
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "result": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "s", "version": "1"},
+            },
+        },
+    )
     assert send(client, {"jsonrpc": "2.0", "method": "notifications/whatever"}) == []
     events = send(client, {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
     assert isinstance(events[0], NotificationReceived)
@@ -314,15 +377,19 @@ def test_batches_only_in_2025_03_26() -> None:
     initialized(server)
     server.receive_data(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]')
     (reply,) = out(server)
-    assert reply["error"]["code"] == codes.INVALID_REQUEST and "2025-03-26" in \
-        reply["error"]["message"]
+    assert (
+        reply["error"]["code"] == codes.INVALID_REQUEST
+        and "2025-03-26" in reply["error"]["message"]
+    )
 
     old = server_session()
     initialized(old, "2025-03-26")
-    events = old.receive_data(b'[{"jsonrpc":"2.0","id":1,"method":"ping"},'
-                              b'{"jsonrpc":"2.0","id":2,"method":"tools/list"},'
-                              b'{"jsonrpc":"2.0","id":3,"method":"nope"},'
-                              b'{"jsonrpc":"2.0","method":"notifications/initialized"}]')
+    events = old.receive_data(
+        b'[{"jsonrpc":"2.0","id":1,"method":"ping"},'
+        b'{"jsonrpc":"2.0","id":2,"method":"tools/list"},'
+        b'{"jsonrpc":"2.0","id":3,"method":"nope"},'
+        b'{"jsonrpc":"2.0","method":"notifications/initialized"}]'
+    )
     assert [type(e) for e in events] == [RequestReceived]
     assert out(old) == []  # held until tools/list is answered
     old.send_response(2, {"tools": []})
@@ -334,12 +401,28 @@ def test_client_side_refuses_undeclared_server_features() -> None:
     client = client_session()
     client.start()
     client.data_to_send()
-    send(client, {"jsonrpc": "2.0", "id": 0, "result": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "serverInfo": {"name": "s", "version": "1"}}})
+    send(
+        client,
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "result": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "serverInfo": {"name": "s", "version": "1"},
+            },
+        },
+    )
     with pytest.raises(LocalProtocolError, match="tools"):
         client.send_request("tools/list")
-    send(client, {"jsonrpc": "2.0", "id": 9, "method": "sampling/createMessage",
-                  "params": {"messages": [], "maxTokens": 5}})
+    send(
+        client,
+        {
+            "jsonrpc": "2.0",
+            "id": 9,
+            "method": "sampling/createMessage",
+            "params": {"messages": [], "maxTokens": 5},
+        },
+    )
     replies = out(client)
     assert replies[-1]["error"]["code"] == codes.METHOD_NOT_FOUND

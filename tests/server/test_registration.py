@@ -14,22 +14,27 @@ from mcpkit.server import RegistrationWarning
 def test_a_misspelt_tool_option_names_the_decorator_and_the_fix() -> None:
     server = Server("s")
     with pytest.raises(TypeError) as info:
+
         @server.tool(descripton="adds")  # type: ignore[call-overload,untyped-decorator]
         def add(a: int) -> int:
             return a
+
     message = str(info.value)
     assert "server.tool()" in message and "'descripton'" in message
     assert "did you mean 'description'?" in message
     assert "make_tool" not in message
 
 
-@pytest.mark.parametrize("register", [
-    lambda s, f: s.add_tool(f, titel="x"),
-    lambda s, f: s.prompt(titel="x"),
-    lambda s, f: s.add_prompt(f, titel="x"),
-    lambda s, f: s.add_resource(f, "a://b", titel="x"),
-    lambda s, f: s.resource("a://b", titel="x"),
-])
+@pytest.mark.parametrize(
+    "register",
+    [
+        lambda s, f: s.add_tool(f, titel="x"),
+        lambda s, f: s.prompt(titel="x"),
+        lambda s, f: s.add_prompt(f, titel="x"),
+        lambda s, f: s.add_resource(f, "a://b", titel="x"),
+        lambda s, f: s.resource("a://b", titel="x"),
+    ],
+)
 def test_misspelt_options_everywhere_say_what_was_meant(register: Any) -> None:
     def fn() -> str:
         return "x"
@@ -39,17 +44,22 @@ def test_misspelt_options_everywhere_say_what_was_meant(register: Any) -> None:
 
 
 def test_a_misspelt_completion_option_says_what_was_meant() -> None:
-    with pytest.raises(TypeError, match=r"server.completion\(\) got an unknown option 'promt'; "
-                                        r"did you mean 'prompt'\?"):
+    with pytest.raises(
+        TypeError,
+        match=r"server.completion\(\) got an unknown option 'promt'; "
+        r"did you mean 'prompt'\?",
+    ):
         Server("s").completion(argument="a", promt="review")  # type: ignore[arg-type]
 
 
 def test_a_static_resource_that_needs_parameters_is_refused_with_the_template_to_use() -> None:
     server = Server("s")
     with pytest.raises(TypeError) as info:
+
         @server.resource("users://profile")
         def profile(user_id: str, ctx: Context) -> str:
             return user_id
+
     message = str(info.value)
     assert "profile() needs the parameters user_id" in message
     assert "'users://profile/{user_id}'" in message
@@ -69,6 +79,7 @@ def test_a_static_resource_with_defaults_or_only_a_context_registers() -> None:
 def test_an_untyped_tool_parameter_warns_naming_the_function_and_parameter() -> None:
     server = Server("s")
     with pytest.warns(RegistrationWarning) as record:
+
         @server.tool()
         def echo(text, times: int = 1):  # type: ignore[no-untyped-def]
             return text
@@ -96,4 +107,5 @@ async def test_a_misspelt_option_leaves_a_working_server() -> None:
 
     async with Client(server) as client:
         assert (await asyncio.wait_for(client.call_tool("ok"), 5)).structured_content == {
-            "result": 1}
+            "result": 1
+        }

@@ -107,8 +107,7 @@ def resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
         (Literal[1, 2], {"type": "integer", "enum": [1, 2]}),
         (uuid.UUID, {"type": "string", "format": "uuid"}),
         # msgspec decodes a Decimal from a number as well, so the schema says so.
-        (decimal.Decimal, {"anyOf": [{"type": "string", "format": "decimal"},
-                                     {"type": "number"}]}),
+        (decimal.Decimal, {"anyOf": [{"type": "string", "format": "decimal"}, {"type": "number"}]}),
         (datetime.date, {"type": "string", "format": "date"}),
         (datetime.datetime, {"type": "string", "format": "date-time"}),
         (Any, {}),
@@ -771,18 +770,34 @@ class _Point:
     y: float = 0.0
 
 
-def _parity_target(a: int, b: Annotated[float, msgspec.Meta(ge=0)] = 1.0,
-                   name: str = "n", tags: list[str] | None = None,
-                   color: _Color = _Color.red, point: _Point | None = None,
-                   mode: Literal["fast", "slow"] = "fast") -> None:
+def _parity_target(
+    a: int,
+    b: Annotated[float, msgspec.Meta(ge=0)] = 1.0,
+    name: str = "n",
+    tags: list[str] | None = None,
+    color: _Color = _Color.red,
+    point: _Point | None = None,
+    mode: Literal["fast", "slow"] = "fast",
+) -> None:
     raise NotImplementedError
 
 
 _PARITY = build_signature(_parity_target)
-_scalar = (st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2)
-           | st.sampled_from(["red", "blue", "fast", "x", "1", "2.5"]))
-_value = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
-    st.sampled_from(["x", "y", "z"]), inner, max_size=2), max_leaves=5)
+_scalar = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(-2, 2)
+    | st.sampled_from(["red", "blue", "fast", "x", "1", "2.5"])
+)
+_value = st.recursive(
+    _scalar,
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(st.sampled_from(["x", "y", "z"]), inner, max_size=2)
+    ),
+    max_leaves=5,
+)
 
 
 def _outcome(call: Any) -> Any:
@@ -793,13 +808,20 @@ def _outcome(call: Any) -> Any:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.dictionaries(st.sampled_from(["a", "b", "name", "tags", "color", "point",
-                                           "mode", "extra"]), _value, max_size=5) | _value)
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "name", "tags", "color", "point", "mode", "extra"]),
+        _value,
+        max_size=5,
+    )
+    | _value
+)
 def test_validate_json_agrees_with_validate(arguments: Any) -> None:
     text = msgspec.json.encode(arguments)
     assert _PARITY._json_decoder is not None
     assert _outcome(lambda: _PARITY.validate_json(text)) == _outcome(
-        lambda: _PARITY.validate(arguments))
+        lambda: _PARITY.validate(arguments)
+    )
 
 
 def test_validate_json_without_arguments_and_with_kwargs() -> None:

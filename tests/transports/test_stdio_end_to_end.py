@@ -125,16 +125,28 @@ def test_requests_sent_just_before_stdin_closes_are_still_answered() -> None:
     import subprocess
 
     lines = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-                    "clientInfo": {"name": "pipe", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "pipe", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": "add", "arguments": {"a": 20, "b": 22}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "add", "arguments": {"a": 20, "b": 22}},
+        },
     ]
     data = "".join(json.dumps(line) + "\n" for line in lines)
-    done = subprocess.run([sys.executable, SERVER], input=data, capture_output=True,
-                          text=True, timeout=WAIT)
+    done = subprocess.run(
+        [sys.executable, SERVER], input=data, capture_output=True, text=True, timeout=WAIT
+    )
     replies = {msg["id"]: msg for msg in map(json.loads, done.stdout.splitlines())}
     assert replies[2]["result"]["structuredContent"] == {"result": 42}
     assert done.returncode == 0
@@ -145,15 +157,29 @@ def test_sigterm_ends_the_server_cleanly_through_its_lifespan(tmp_path: Path) ->
     import subprocess
 
     marker = tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, str(PEERS / "lifespan_server.py"), str(marker)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(PEERS / "lifespan_server.py"), str(marker)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps({
-            "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-                       "clientInfo": {"name": "t", "version": "0"}}}).encode() + b"\n")
+        proc.stdin.write(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "0"},
+                    },
+                }
+            ).encode()
+            + b"\n"
+        )
         proc.stdin.flush()
         assert json.loads(proc.stdout.readline())["id"] == 1
         assert marker.read_text() == "up"  # the lifespan is entered before anything is served
@@ -173,8 +199,7 @@ def test_sigterm_ends_the_server_cleanly_through_its_lifespan(tmp_path: Path) ->
 async def test_a_tool_call_over_stdio_on_each_event_loop(uvloop: str) -> None:
     """Server.run uses uvloop when installed (it is, in the test environment) unless
     MCPKIT_UVLOOP=0; both loops carry the same session."""
-    params = StdioParameters(command=sys.executable, args=[SERVER],
-                             env={"MCPKIT_UVLOOP": uvloop})
+    params = StdioParameters(command=sys.executable, args=[SERVER], env={"MCPKIT_UVLOOP": uvloop})
     async with asyncio.timeout(WAIT):
         async with Client(params) as client:
             assert text_of(await client.call_tool("add", {"a": 2, "b": 40})) == "42"

@@ -13,9 +13,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
     run = verbs.add_parser("run", help="serve a Server from a Python file over stdio")
-    run.add_argument("target", metavar="FILE.py[:object] | MODULE[:object]",
-                     help="a Python file or an importable module, and optionally the name "
-                          "of its Server (default: `server`, `mcp` or `app`)")
+    run.add_argument(
+        "target",
+        metavar="FILE.py[:object] | MODULE[:object]",
+        help="a Python file or an importable module, and optionally the name "
+        "of its Server (default: `server`, `mcp` or `app`)",
+    )
     return parser
 
 

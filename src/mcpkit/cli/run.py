@@ -44,8 +44,9 @@ def load_file(path: Path) -> Any:
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise SystemExit(f"mcpkit run: {path} {what}{where}; give the path of a .py file "
-                         "that defines a Server")
+        raise SystemExit(
+            f"mcpkit run: {path} {what}{where}; give the path of a .py file that defines a Server"
+        )
     sys.path.insert(0, str(path.parent.resolve()))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     if spec is None or spec.loader is None:
@@ -72,9 +73,11 @@ def load_module(dotted: str) -> Any:
 
 
 def _no_such_module(dotted: str, missing: str | None) -> NoReturn:
-    raise SystemExit(f"mcpkit run: no such file or module: {dotted} (cannot find {missing!r} "
-                     f"from {Path.cwd()}); give a FILE.py path, or run from the folder that "
-                     "holds the package")
+    raise SystemExit(
+        f"mcpkit run: no such file or module: {dotted} (cannot find {missing!r} "
+        f"from {Path.cwd()}); give a FILE.py path, or run from the folder that "
+        "holds the package"
+    )
 
 
 def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
@@ -90,11 +93,15 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
         # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
         # by run() above, so a second taker is the user's own server.run() at import time.
         if isinstance(exc, TransportError) and "stdio is already used" in str(exc):
-            raise SystemExit(f"mcpkit run: {what} calls server.run() while it is imported, but "
-                             "`mcpkit run` serves the Server itself: put that call under "
-                             "`if __name__ == \"__main__\":`") from None
-        raise SystemExit(f"mcpkit run: importing {what} raised {type(exc).__name__} (traceback "
-                         "above); fix that error in your code and run again") from None
+            raise SystemExit(
+                f"mcpkit run: {what} calls server.run() while it is imported, but "
+                "`mcpkit run` serves the Server itself: put that call under "
+                '`if __name__ == "__main__":`'
+            ) from None
+        raise SystemExit(
+            f"mcpkit run: importing {what} raised {type(exc).__name__} (traceback "
+            "above); fix that error in your code and run again"
+        ) from None
 
 
 def find_server(module: Any, name: str | None) -> Any:
@@ -104,12 +111,15 @@ def find_server(module: Any, name: str | None) -> Any:
     where = getattr(module, "__file__", None) or module.__name__
     if name is not None:
         if not hasattr(module, name):
-            raise SystemExit(f"mcpkit run: {where} has no object named {name!r}"
-                             f"{_servers_hint(module, Server)}")
+            raise SystemExit(
+                f"mcpkit run: {where} has no object named {name!r}{_servers_hint(module, Server)}"
+            )
         obj = getattr(module, name)
         if not isinstance(obj, Server):
-            raise SystemExit(f"mcpkit run: {name!r} in {where} is {_describe(obj)}, not an "
-                             f"mcpkit Server{_servers_hint(module, Server)}")
+            raise SystemExit(
+                f"mcpkit run: {name!r} in {where} is {_describe(obj)}, not an "
+                f"mcpkit Server{_servers_hint(module, Server)}"
+            )
         return obj
     for candidate in _CONVENTIONAL_NAMES:
         obj = getattr(module, candidate, None)
@@ -119,8 +129,10 @@ def find_server(module: Any, name: str | None) -> Any:
     if len(found) == 1:
         return getattr(module, found[0])
     if found:
-        raise SystemExit(f"mcpkit run: {where} has several Servers ({', '.join(found)}); "
-                         f"name the one to serve: mcpkit run {where}:{found[0]}")
+        raise SystemExit(
+            f"mcpkit run: {where} has several Servers ({', '.join(found)}); "
+            f"name the one to serve: mcpkit run {where}:{found[0]}"
+        )
     raise SystemExit(_no_server_message(module, where))
 
 
@@ -128,10 +140,14 @@ def _no_server_message(module: Any, where: str) -> str:
     for candidate in _CONVENTIONAL_NAMES:
         if hasattr(module, candidate):
             obj = getattr(module, candidate)
-            return (f"mcpkit run: `{candidate}` in {where} is {_describe(obj)}, not an mcpkit "
-                    f"Server; {_HOW_TO_MAKE_ONE}")
-    return (f"mcpkit run: {where} defines no mcpkit Server (looked for `server`, `mcp`, `app` "
-            f"and any Server object); {_HOW_TO_MAKE_ONE}, or name it: FILE.py:object")
+            return (
+                f"mcpkit run: `{candidate}` in {where} is {_describe(obj)}, not an mcpkit "
+                f"Server; {_HOW_TO_MAKE_ONE}"
+            )
+    return (
+        f"mcpkit run: {where} defines no mcpkit Server (looked for `server`, `mcp`, `app` "
+        f"and any Server object); {_HOW_TO_MAKE_ONE}, or name it: FILE.py:object"
+    )
 
 
 def _servers_hint(module: Any, server_type: type) -> str:
@@ -166,4 +182,3 @@ def _a(noun: str) -> str:
     acronym = noun[:2].isupper()
     vowel_sound = noun[:1] in "AEFHILMNORSX" if acronym else noun[:1].lower() in "aeiou"
     return f"an {noun}" if vowel_sound else f"a {noun}"
-

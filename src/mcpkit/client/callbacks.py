@@ -35,14 +35,15 @@ __all__ = [
 
 
 class SamplingHandler(Protocol):
-    def __call__(self, params: CreateMessageRequestParams
-                 ) -> CreateMessageResult | dict[str, Any] | Awaitable[
-                     CreateMessageResult | dict[str, Any]]: ...
+    def __call__(
+        self, params: CreateMessageRequestParams
+    ) -> CreateMessageResult | dict[str, Any] | Awaitable[CreateMessageResult | dict[str, Any]]: ...
 
 
 class ElicitationHandler(Protocol):
-    def __call__(self, params: ElicitRequestParams
-                 ) -> ElicitResult | dict[str, Any] | Awaitable[ElicitResult | dict[str, Any]]: ...
+    def __call__(
+        self, params: ElicitRequestParams
+    ) -> ElicitResult | dict[str, Any] | Awaitable[ElicitResult | dict[str, Any]]: ...
 
 
 class LogHandler(Protocol):
@@ -62,17 +63,22 @@ def _as(tp: type[Any], value: Any) -> Any:
     try:
         return msgspec.convert(value, tp, from_attributes=True)
     except msgspec.ValidationError as exc:
-        raise McpError(codes.INTERNAL_ERROR, f"the client callback returned an invalid "
-                       f"{tp.__name__}: {exc}") from exc
+        raise McpError(
+            codes.INTERNAL_ERROR, f"the client callback returned an invalid {tp.__name__}: {exc}"
+        ) from exc
 
 
 class ServerRequestRouter:
     """Answers the requests a server sends to the client."""
 
-    def __init__(self, *, sampling: SamplingHandler | None,
-                 elicitation: ElicitationHandler | None,
-                 url_elicitation: ElicitationHandler | None,
-                 roots: RootsProvider | None) -> None:
+    def __init__(
+        self,
+        *,
+        sampling: SamplingHandler | None,
+        elicitation: ElicitationHandler | None,
+        url_elicitation: ElicitationHandler | None,
+        roots: RootsProvider | None,
+    ) -> None:
         self.sampling = sampling
         self.elicitation = elicitation
         self.url_elicitation = url_elicitation

@@ -1,8 +1,8 @@
 """`Client`: connect to an MCP server (in-process, or a command over stdio) and use it.
 
-    async with Client(["python", "server.py"]) as client:
-        tools = await client.list_tools()
-        result = await client.call_tool("add", {"a": 1, "b": 2})
+async with Client(["python", "server.py"]) as client:
+    tools = await client.list_tools()
+    result = await client.call_tool("add", {"a": 1, "b": 2})
 """
 
 from __future__ import annotations
@@ -108,11 +108,15 @@ class Client(FeatureCalls):
         self._max_message_size = max_message_size
         self._max_json_depth = max_json_depth
         self._send_high_water = send_high_water
-        self._router = ServerRequestRouter(sampling=sampling_handler,
-                                           elicitation=elicitation_handler,
-                                           url_elicitation=url_elicitation_handler, roots=roots)
-        self.capabilities = _capabilities(sampling_handler, sampling_tools, elicitation_handler,
-                                          url_elicitation_handler, roots)
+        self._router = ServerRequestRouter(
+            sampling=sampling_handler,
+            elicitation=elicitation_handler,
+            url_elicitation=url_elicitation_handler,
+            roots=roots,
+        )
+        self.capabilities = _capabilities(
+            sampling_handler, sampling_tools, elicitation_handler, url_elicitation_handler, roots
+        )
         self.on_log = on_log
         self.on_notification = on_notification
         self._connection: Connection | None = None
@@ -132,15 +136,24 @@ class Client(FeatureCalls):
         """Open the transport and run the initialize handshake."""
         if self._connection is not None:
             raise LocalProtocolError("this client is already connected")
-        channel, self._release = await open_target(self.target, stderr=self._stderr,
-                                                   max_message_size=self._max_message_size)
-        session = ClientSession(self.client_info, self.capabilities,
-                                max_message_size=self._max_message_size,
-                                max_json_depth=self._max_json_depth,
-                                result_types=RESULT_TYPES)
-        conn = Connection(session, channel, on_request=self._on_request,
-                          on_event=self._on_event, hold_timeouts_while_serving=True,
-                          send_high_water=self._send_high_water)
+        channel, self._release = await open_target(
+            self.target, stderr=self._stderr, max_message_size=self._max_message_size
+        )
+        session = ClientSession(
+            self.client_info,
+            self.capabilities,
+            max_message_size=self._max_message_size,
+            max_json_depth=self._max_json_depth,
+            result_types=RESULT_TYPES,
+        )
+        conn = Connection(
+            session,
+            channel,
+            on_request=self._on_request,
+            on_event=self._on_event,
+            hold_timeouts_while_serving=True,
+            send_high_water=self._send_high_water,
+        )
         self._connection = conn
         conn.start()
         try:
@@ -155,8 +168,9 @@ class Client(FeatureCalls):
             async with asyncio.timeout(self.init_timeout):
                 await conn.wait_response(rid)
         except TimeoutError:
-            raise RequestTimeout(f"the server did not answer initialize within "
-                                 f"{self.init_timeout} s") from None
+            raise RequestTimeout(
+                f"the server did not answer initialize within {self.init_timeout} s"
+            ) from None
         await conn.flush()  # notifications/initialized
 
     async def aclose(self) -> None:
@@ -229,8 +243,9 @@ class Client(FeatureCalls):
         self._tasks.spawn(run())
 
 
-def _capabilities(sampling: Any, sampling_tools: bool, elicitation: Any, url_elicitation: Any,
-                  roots: Any) -> ClientCapabilities:
+def _capabilities(
+    sampling: Any, sampling_tools: bool, elicitation: Any, url_elicitation: Any, roots: Any
+) -> ClientCapabilities:
     modes: dict[str, Any] = {}
     if elicitation is not None:
         modes["form"] = {}

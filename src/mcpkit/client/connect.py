@@ -27,9 +27,9 @@ Target = Any  # InProcessServer | Sequence[str] | StdioParameters | str
 _BARE_PYTHON = frozenset({"python", "python3"})
 
 
-async def open_target(target: Target, *, stderr: Any = "inherit",
-                      max_message_size: int | None = None
-                      ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+async def open_target(
+    target: Target, *, stderr: Any = "inherit", max_message_size: int | None = None
+) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     """Open a channel to `target`; returns it and a coroutine function that releases it."""
     if isinstance(target, InProcessServer) and not isinstance(target, (str, Sequence)):
         return await _open_in_process(target)
@@ -37,8 +37,10 @@ async def open_target(target: Target, *, stderr: Any = "inherit",
 
     if isinstance(target, str):
         if target.startswith(("http://", "https://")):
-            raise ValueError("URL targets (Streamable HTTP) are not supported yet; "
-                             "give a command list or an in-process Server")
+            raise ValueError(
+                "URL targets (Streamable HTTP) are not supported yet; "
+                "give a command list or an in-process Server"
+            )
         if target.endswith(".py"):
             target = [sys.executable, target]
         else:
@@ -47,8 +49,7 @@ async def open_target(target: Target, *, stderr: Any = "inherit",
         # the parts may be anything (Path objects, say): each is made a str
         argv = [str(a) for a in cast("Sequence[object]", target)]
         if not argv:
-            raise ValueError("the command list is empty; give one such as "
-                             "['python', 'server.py']")
+            raise ValueError("the command list is empty; give one such as ['python', 'server.py']")
         if argv[0] in _BARE_PYTHON:
             # Whatever `python` is first on PATH is rarely the interpreter that has mcpkit
             # and the server's dependencies installed; ours is (documented in client.md).
@@ -60,13 +61,16 @@ async def open_target(target: Target, *, stderr: Any = "inherit",
     if isinstance(target, StdioParameters):
         channel = await open_stdio_client_channel(target)
         return channel, channel.aclose
-    raise TypeError(f"cannot connect to {target!r} (a {type(target).__name__}): give an "
-                    "mcpkit Server, a command list such as ['python', 'server.py'], a path "
-                    "to a .py file, or StdioParameters")
+    raise TypeError(
+        f"cannot connect to {target!r} (a {type(target).__name__}): give an "
+        "mcpkit Server, a command list such as ['python', 'server.py'], a path "
+        "to a .py file, or StdioParameters"
+    )
 
 
-async def _open_in_process(server: InProcessServer
-                           ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+async def _open_in_process(
+    server: InProcessServer,
+) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     from mcpkit.transports.memory import memory_channel_pair
 
     client_end, server_end = memory_channel_pair()

@@ -45,12 +45,21 @@ class FeatureCalls:
     def connection(self) -> Connection:
         raise NotImplementedError
 
-    async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
-                      progress: ProgressHandler | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressHandler | None = None,
+    ) -> Any:
         """Send any request and return its decoded result."""
         return await self.connection.request(
-            method, params, timeout=timeout if timeout is not None else self.timeout,
-            on_progress=progress)
+            method,
+            params,
+            timeout=timeout if timeout is not None else self.timeout,
+            on_progress=progress,
+        )
 
     async def notify(self, method: str, params: Any = None) -> None:
         await self.connection.notify(method, params)
@@ -80,14 +89,21 @@ class FeatureCalls:
         result: ListToolsResult = await self.request("tools/list", _params(cursor=cursor))
         return result
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, *,
-                        progress: ProgressHandler | None = None, timeout: float | None = None,
-                        meta: dict[str, Any] | None = None) -> ToolResult:
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        progress: ProgressHandler | None = None,
+        timeout: float | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> ToolResult:
         """Call a tool. A tool's own failure is a result with `is_error=True`, not an
         exception; protocol errors raise McpError."""
         params = _params(name=name, arguments=arguments, _meta=meta)
-        result: ToolResult = await self.request("tools/call", params, timeout=timeout,
-                                                    progress=progress)
+        result: ToolResult = await self.request(
+            "tools/call", params, timeout=timeout, progress=progress
+        )
         return result
 
     # --------------------------------------------------------------- resources
@@ -99,20 +115,23 @@ class FeatureCalls:
         result: ListResourcesResult = await self.request("resources/list", _params(cursor=cursor))
         return result
 
-    async def list_resource_templates(self, *, max_pages: int = _MAX_PAGES
-                                      ) -> list[ResourceTemplate]:
+    async def list_resource_templates(
+        self, *, max_pages: int = _MAX_PAGES
+    ) -> list[ResourceTemplate]:
         return await self._all_pages("resources/templates/list", "resource_templates", max_pages)
 
-    async def list_resource_templates_page(self, cursor: str | None = None
-                                           ) -> ListResourceTemplatesResult:
+    async def list_resource_templates_page(
+        self, cursor: str | None = None
+    ) -> ListResourceTemplatesResult:
         result: ListResourceTemplatesResult = await self.request(
-            "resources/templates/list", _params(cursor=cursor))
+            "resources/templates/list", _params(cursor=cursor)
+        )
         return result
 
-    async def read_resource(self, uri: str, *, timeout: float | None = None
-                            ) -> ReadResourceResult:
-        result: ReadResourceResult = await self.request("resources/read", {"uri": uri},
-                                                        timeout=timeout)
+    async def read_resource(self, uri: str, *, timeout: float | None = None) -> ReadResourceResult:
+        result: ReadResourceResult = await self.request(
+            "resources/read", {"uri": uri}, timeout=timeout
+        )
         return result
 
     async def subscribe(self, uri: str) -> None:
@@ -131,16 +150,24 @@ class FeatureCalls:
         result: ListPromptsResult = await self.request("prompts/list", _params(cursor=cursor))
         return result
 
-    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None, *,
-                         timeout: float | None = None) -> GetPromptResult:
+    async def get_prompt(
+        self, name: str, arguments: dict[str, str] | None = None, *, timeout: float | None = None
+    ) -> GetPromptResult:
         result: GetPromptResult = await self.request(
-            "prompts/get", _params(name=name, arguments=arguments), timeout=timeout)
+            "prompts/get", _params(name=name, arguments=arguments), timeout=timeout
+        )
         return result
 
     # -------------------------------------------------------- completion, logs
 
-    async def complete(self, ref: dict[str, Any] | Any, argument: str, value: str, *,
-                       context_arguments: dict[str, str] | None = None) -> CompleteResult:
+    async def complete(
+        self,
+        ref: dict[str, Any] | Any,
+        argument: str,
+        value: str,
+        *,
+        context_arguments: dict[str, str] | None = None,
+    ) -> CompleteResult:
         """Ask for completions of one argument. `ref` is a PromptReference /
         ResourceTemplateReference, or a shorthand dict such as `{"prompt": "review"}` or
         `{"template": "users://{id}"}`."""
@@ -148,14 +175,20 @@ class FeatureCalls:
             ref = {"type": "ref/prompt", "name": ref["prompt"]}
         elif isinstance(ref, dict) and "template" in ref:
             ref = {"type": "ref/resource", "uri": ref["template"]}
-        params = _params(ref=ref, argument={"name": argument, "value": value},
-                         context={"arguments": context_arguments} if context_arguments else None)
+        params = _params(
+            ref=ref,
+            argument={"name": argument, "value": value},
+            context={"arguments": context_arguments} if context_arguments else None,
+        )
         result: CompleteResult = await self.request("completion/complete", params)
         return result
 
-    async def set_logging_level(self, level: Literal["debug", "info", "notice", "warning",
-                                                     "error", "critical", "alert",
-                                                     "emergency"]) -> None:
+    async def set_logging_level(
+        self,
+        level: Literal[
+            "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"
+        ],
+    ) -> None:
         await self.request("logging/setLevel", {"level": level})
 
     async def send_roots_list_changed(self) -> None:

@@ -13,8 +13,7 @@ class ToolResult(CallToolResult, kw_only=True, omit_defaults=True):
     @property
     def text(self) -> str:
         """The text of the result's text content blocks, one per line ("" if none)."""
-        return "\n".join(block.text for block in self.content
-                         if isinstance(block, TextContent))
+        return "\n".join(block.text for block in self.content if isinstance(block, TextContent))
 
 
 #: What the client asks its session to decode results into.

@@ -63,7 +63,8 @@ _encoder: Final = msgspec.json.Encoder()
 # order peers write in. It names the request a message we cannot decode belongs to.
 _HEAD: Final = re.compile(
     rb'\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")'
-    rb'\s*,\s*"(result|error|method)"')
+    rb'\s*,\s*"(result|error|method)"'
+)
 _HEAD_BYTES: Final = 512
 
 
@@ -90,9 +91,11 @@ def check_bytes(data: bytes, max_depth: int) -> Malformed | None:
             return _not_utf8(data, exc)
     if deeper_than(data, max_depth):
         return refuse_by_head(
-            data, codes.INVALID_REQUEST,
+            data,
+            codes.INVALID_REQUEST,
             f"Invalid Request: the message nests arrays and objects more than {max_depth} "
-            "levels deep (max_json_depth)")
+            "levels deep (max_json_depth)",
+        )
     return None
 
 
@@ -127,7 +130,8 @@ def decode_message(data: bytes | Raw) -> Envelope | Malformed:
             codes.INVALID_REQUEST,
             'Invalid Request: "jsonrpc" must be "2.0"',
             _id_of(env),
-            env.method is UNSET and (env.result is not UNSET or env.error is not UNSET))
+            env.method is UNSET and (env.result is not UNSET or env.error is not UNSET),
+        )
     return env
 
 
@@ -142,16 +146,20 @@ def _failure(data: bytes | Raw, exc: Exception) -> Malformed:
     if isinstance(exc, UnicodeDecodeError):
         return _not_utf8(data, exc)
     if isinstance(exc, RecursionError):
-        return refuse_by_head(data, codes.INVALID_REQUEST,
-                              "Invalid Request: the message nests arrays and objects too deeply "
-                              "to decode (max_json_depth is above what this interpreter allows)")
+        return refuse_by_head(
+            data,
+            codes.INVALID_REQUEST,
+            "Invalid Request: the message nests arrays and objects too deeply "
+            "to decode (max_json_depth is above what this interpreter allows)",
+        )
     return refuse_by_head(data, codes.PARSE_ERROR, f"Parse error: {exc}")
 
 
 def _not_utf8(data: bytes | Raw, exc: UnicodeDecodeError) -> Malformed:
     # RFC 8259, section 8.1: JSON exchanged between systems MUST be encoded in UTF-8.
-    return refuse_by_head(data, codes.PARSE_ERROR,
-                          f"Parse error: the message is not valid UTF-8 (byte {exc.start})")
+    return refuse_by_head(
+        data, codes.PARSE_ERROR, f"Parse error: the message is not valid UTF-8 (byte {exc.start})"
+    )
 
 
 def _misshapen(data: bytes | Raw, exc: msgspec.ValidationError) -> Malformed:
@@ -187,19 +195,23 @@ def classify(env: Envelope) -> str | Malformed:
             return Malformed(codes.INVALID_REQUEST, "Invalid Request: request id must not be null")
         return "request"
     if has_result and has_error:
-        return Malformed(codes.INVALID_REQUEST, "Invalid Request: both result and error",
-                         _id_of(env), response=True)
+        return Malformed(
+            codes.INVALID_REQUEST,
+            "Invalid Request: both result and error",
+            _id_of(env),
+            response=True,
+        )
     if has_result:
         if env.id is UNSET or env.id is None:
-            return Malformed(codes.INVALID_REQUEST, "Invalid Request: response without an id",
-                             response=True)
+            return Malformed(
+                codes.INVALID_REQUEST, "Invalid Request: response without an id", response=True
+            )
         return "response"
     if has_error:
         return "error"
     return Malformed(
-        codes.INVALID_REQUEST,
-        "Invalid Request: no method, result or error",
-        _id_of(env))
+        codes.INVALID_REQUEST, "Invalid Request: no method, result or error", _id_of(env)
+    )
 
 
 def _id_of(env: Envelope) -> RequestId | None:
@@ -244,5 +256,6 @@ def encode_response(request_id: RequestId, result: Any) -> bytes:
 
 
 def encode_error(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:
-    return _encoder.encode(_ErrorResponse("2.0", request_id,
-                                                Error(code=code, message=message, data=data)))
+    return _encoder.encode(
+        _ErrorResponse("2.0", request_id, Error(code=code, message=message, data=data))
+    )

@@ -47,15 +47,24 @@ class ServerSession(Session):
 
     inbound_direction = "client_to_server"
 
-    def __init__(self, server_info: Implementation, capabilities: ServerCapabilities, *,
-                 instructions: str | None = None,
-                 supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
-                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                 max_json_depth: int = MAX_JSON_DEPTH,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
-                 param_types: Mapping[str, type] | None = None) -> None:
-        super().__init__(max_message_size=max_message_size, max_json_depth=max_json_depth,
-                         max_inflight=max_inflight, param_types=param_types)
+    def __init__(
+        self,
+        server_info: Implementation,
+        capabilities: ServerCapabilities,
+        *,
+        instructions: str | None = None,
+        supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_json_depth: int = MAX_JSON_DEPTH,
+        max_inflight: int = DEFAULT_MAX_INFLIGHT,
+        param_types: Mapping[str, type] | None = None,
+    ) -> None:
+        super().__init__(
+            max_message_size=max_message_size,
+            max_json_depth=max_json_depth,
+            max_inflight=max_inflight,
+            param_types=param_types,
+        )
         self.server_info = server_info
         self.capabilities = capabilities
         self.instructions = instructions
@@ -67,20 +76,24 @@ class ServerSession(Session):
     def _check_inbound_request(self, method: str) -> McpError | None:
         if method == "initialize":
             if self.phase != "new":
-                return McpError(codes.INVALID_REQUEST,
-                                "Invalid Request: the session is already initialized")
+                return McpError(
+                    codes.INVALID_REQUEST, "Invalid Request: the session is already initialized"
+                )
             return None
         if self.phase == "new" and method != "ping":
-            return McpError(codes.INVALID_REQUEST,
-                            f"Invalid Request: {method} received before initialize; "
-                            "the client must send initialize first")
+            return McpError(
+                codes.INVALID_REQUEST,
+                f"Invalid Request: {method} received before initialize; "
+                "the client must send initialize first",
+            )
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the server"))
         return None
 
-    def _handle_own_request(self, rid: RequestId, method: str, params: Any,
-                            events: list[Event]) -> bool:
+    def _handle_own_request(
+        self, rid: RequestId, method: str, params: Any, events: list[Event]
+    ) -> bool:
         if method != "initialize":
             return super()._handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)
@@ -92,9 +105,15 @@ class ServerSession(Session):
         self.client_info = params.client_info
         self.client_capabilities = params.capabilities
         self.phase = "initializing"
-        self.send_response(rid, InitializeResult(
-            protocol_version=version, capabilities=self.capabilities,
-            server_info=self.server_info, instructions=self.instructions))
+        self.send_response(
+            rid,
+            InitializeResult(
+                protocol_version=version,
+                capabilities=self.capabilities,
+                server_info=self.server_info,
+                instructions=self.instructions,
+            ),
+        )
         events.append(InitializeReceived(params, version))
         return True
 
@@ -109,20 +128,23 @@ class ServerSession(Session):
     def _check_outbound_request(self, method: str, params: Any) -> None:
         if self.phase != "operating" and method != "ping":
             raise LocalProtocolError(
-                f"cannot send {method} before the client has sent notifications/initialized")
+                f"cannot send {method} before the client has sent notifications/initialized"
+            )
         path = REQUIRED_CAPABILITY.get(method)
         caps = self.client_capabilities
         if path is not None and not has_capability(caps, path):
             raise LocalProtocolError(
                 f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
-                "cannot be sent to it")
+                "cannot be sent to it"
+            )
         if method == "elicitation/create":
             _check_elicitation_mode(caps, params)
         elif method == "sampling/createMessage" and _get(params, "tools"):
             if not has_capability(caps, ("sampling", "tools")):
                 raise LocalProtocolError(
                     "the client did not declare 'sampling.tools', so a sampling request with "
-                    "tools cannot be sent to it (SEP-1577)")
+                    "tools cannot be sent to it (SEP-1577)"
+                )
 
 
 def _get(params: Any, name: str) -> Any:
@@ -141,7 +163,8 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
     if mode not in declared_modes:
         raise LocalProtocolError(
             f"the client did not declare elicitation mode {mode!r} "
-            f"(it supports: {', '.join(sorted(declared_modes))})")
+            f"(it supports: {', '.join(sorted(declared_modes))})"
+        )
 
 
 class ClientSession(Session):
@@ -149,14 +172,23 @@ class ClientSession(Session):
 
     inbound_direction = "server_to_client"
 
-    def __init__(self, client_info: Implementation, capabilities: ClientCapabilities, *,
-                 supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
-                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                 max_json_depth: int = MAX_JSON_DEPTH,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
-                 result_types: Mapping[str, type] | None = None) -> None:
-        super().__init__(max_message_size=max_message_size, max_json_depth=max_json_depth,
-                         max_inflight=max_inflight, result_types=result_types)
+    def __init__(
+        self,
+        client_info: Implementation,
+        capabilities: ClientCapabilities,
+        *,
+        supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_json_depth: int = MAX_JSON_DEPTH,
+        max_inflight: int = DEFAULT_MAX_INFLIGHT,
+        result_types: Mapping[str, type] | None = None,
+    ) -> None:
+        super().__init__(
+            max_message_size=max_message_size,
+            max_json_depth=max_json_depth,
+            max_inflight=max_inflight,
+            result_types=result_types,
+        )
         self.client_info = client_info
         self.capabilities = capabilities
         self.supported_revisions = tuple(supported_revisions)
@@ -169,9 +201,14 @@ class ClientSession(Session):
         if self.phase != "new":
             raise LocalProtocolError("initialize was already sent")
         self.phase = "initializing"
-        return self.send_request("initialize", InitializeRequestParams(
-            protocol_version=protocol_version, capabilities=self.capabilities,
-            client_info=self.client_info))
+        return self.send_request(
+            "initialize",
+            InitializeRequestParams(
+                protocol_version=protocol_version,
+                capabilities=self.capabilities,
+                client_info=self.client_info,
+            ),
+        )
 
     def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
         if method == "initialize":
@@ -179,10 +216,16 @@ class ClientSession(Session):
             version = result.protocol_version
             if version not in self.supported_revisions:
                 self.phase = "failed"
-                events.append(ErrorReceived(rid, McpError(
-                    codes.INVALID_REQUEST,
-                    f"the server chose protocol version {version!r}, which this client does not "
-                    f"support (supported: {', '.join(self.supported_revisions)})")))
+                events.append(
+                    ErrorReceived(
+                        rid,
+                        McpError(
+                            codes.INVALID_REQUEST,
+                            f"the server chose protocol version {version!r}, which this client "
+                            f"does not support (supported: {', '.join(self.supported_revisions)})",
+                        ),
+                    )
+                )
                 return
             self.revision = version
             self._methods = methods_for(version)
@@ -194,8 +237,10 @@ class ClientSession(Session):
 
     def _check_inbound_request(self, method: str) -> McpError | None:
         if self.phase != "operating" and method != "ping":
-            return McpError(codes.INVALID_REQUEST,
-                            f"Invalid Request: {method} received before initialization finished")
+            return McpError(
+                codes.INVALID_REQUEST,
+                f"Invalid Request: {method} received before initialization finished",
+            )
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the client"))
@@ -208,4 +253,5 @@ class ClientSession(Session):
         if path is not None and not has_capability(self.server_capabilities, path):
             raise LocalProtocolError(
                 f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
-                "cannot be sent to it")
+                "cannot be sent to it"
+            )

@@ -30,7 +30,7 @@ def decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(padded.encode()).decode()
         if not text.startswith(_PREFIX):
             raise ValueError(text)
-        offset = int(text[len(_PREFIX):])
+        offset = int(text[len(_PREFIX) :])
         if offset < 0:
             raise ValueError(text)
     except (ValueError, binascii.Error, UnicodeDecodeError):

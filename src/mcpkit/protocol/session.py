@@ -35,8 +35,14 @@ from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
 # DEFAULT_MAX_MESSAGE_SIZE and MAX_JSON_DEPTH are defined in `limits`, and named here too
 # because the session is where they apply.
-__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "MAX_JSON_DEPTH", "Outgoing",
-           "Session", "shape_for_revision"]
+__all__ = [
+    "DEFAULT_MAX_INFLIGHT",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "MAX_JSON_DEPTH",
+    "Outgoing",
+    "Session",
+    "shape_for_revision",
+]
 
 DEFAULT_MAX_INFLIGHT: Final = 1024
 _EMPTY: Final = b"{}"
@@ -54,8 +60,9 @@ def _decode(tp: Any, raw: bytes | msgspec.Raw) -> Any:
         return dec.decode(raw)
     except RecursionError:
         # Only when max_json_depth is set above what this interpreter's stack allows.
-        raise msgspec.ValidationError("nested too deeply to decode (max_json_depth is set "
-                                      "above what this interpreter allows)") from None
+        raise msgspec.ValidationError(
+            "nested too deeply to decode (max_json_depth is set above what this interpreter allows)"
+        ) from None
 
 
 class Outgoing(msgspec.Struct):
@@ -68,8 +75,14 @@ class Outgoing(msgspec.Struct):
 class _Pending:
     __slots__ = ("deadline", "method", "progress_token", "related", "result_type")
 
-    def __init__(self, method: str, result_type: Any, deadline: float | None,
-                 progress_token: RequestId | None, related: RequestId | None) -> None:
+    def __init__(
+        self,
+        method: str,
+        result_type: Any,
+        deadline: float | None,
+        progress_token: RequestId | None,
+        related: RequestId | None,
+    ) -> None:
         self.method = method
         self.result_type = result_type
         self.deadline = deadline
@@ -103,11 +116,15 @@ class Session:
     #: Methods answered by this role (the peer sends them to us).
     inbound_direction: str = ""
 
-    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-                 max_json_depth: int = MAX_JSON_DEPTH,
-                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
-                 param_types: Mapping[str, type] | None = None,
-                 result_types: Mapping[str, type] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_json_depth: int = MAX_JSON_DEPTH,
+        max_inflight: int = DEFAULT_MAX_INFLIGHT,
+        param_types: Mapping[str, type] | None = None,
+        result_types: Mapping[str, type] | None = None,
+    ) -> None:
         if max_json_depth < 1:
             raise ValueError(f"max_json_depth must be at least 1, not {max_json_depth}")
         self.max_message_size = max_message_size
@@ -140,9 +157,15 @@ class Session:
         events: list[Event] = []
         if len(data) > self.max_message_size:
             # Not parsed; the transport may have cut it short (stdio keeps limit + 1 bytes).
-            self._refused(jsonrpc.refuse_by_head(
-                data, codes.INVALID_REQUEST, "Invalid Request: the message exceeds the limit "
-                f"of {self.max_message_size} bytes (max_message_size)"), events)
+            self._refused(
+                jsonrpc.refuse_by_head(
+                    data,
+                    codes.INVALID_REQUEST,
+                    "Invalid Request: the message exceeds the limit "
+                    f"of {self.max_message_size} bytes (max_message_size)",
+                ),
+                events,
+            )
             return events
         # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
         if len(data) > self.max_json_depth or not data.isascii():
@@ -172,15 +195,25 @@ class Session:
         pending = self._take_pending(rid) if rid is not None else None
         if rid is None or pending is None:
             return  # a response to nothing of ours: ignored, as any such response is
-        events.append(ErrorReceived(rid, PeerError(
-            bad.code, f"the response to {pending.method} (id {rid!r}) was refused: {bad.message}")))
+        events.append(
+            ErrorReceived(
+                rid,
+                PeerError(
+                    bad.code,
+                    f"the response to {pending.method} (id {rid!r}) was refused: {bad.message}",
+                ),
+            )
+        )
 
     def _receive_batch(self, data: bytes, events: list[Event]) -> None:
         if self.revision != _BATCH_REVISION:
-            self._reply_malformed(Malformed(
-                codes.INVALID_REQUEST,
-                "Invalid Request: JSON-RPC batches are only allowed in protocol revision "
-                f"{_BATCH_REVISION} (this session uses {self.revision or 'none yet'})"))
+            self._reply_malformed(
+                Malformed(
+                    codes.INVALID_REQUEST,
+                    "Invalid Request: JSON-RPC batches are only allowed in protocol revision "
+                    f"{_BATCH_REVISION} (this session uses {self.revision or 'none yet'})",
+                )
+            )
             return
         items = jsonrpc.decode_batch_items(data)
         if isinstance(items, Malformed):
@@ -212,8 +245,12 @@ class Session:
         rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
         method: str = env.method  # type: ignore[assignment]
         if rid in self._inflight:
-            self._reply_error(rid, codes.INVALID_REQUEST,
-                              f"Invalid Request: request id {rid!r} is already in use", batch)
+            self._reply_error(
+                rid,
+                codes.INVALID_REQUEST,
+                f"Invalid Request: request id {rid!r} is already in use",
+                batch,
+            )
             return
         info = self._methods.get(method)
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
@@ -224,15 +261,22 @@ class Session:
             self._reply_error(rid, refusal.code, refusal.message, batch)
             return
         if len(self._inflight) >= self.max_inflight:
-            self._reply_error(rid, codes.INTERNAL_ERROR,
-                              f"Too many requests in flight (limit {self.max_inflight})", batch)
+            self._reply_error(
+                rid,
+                codes.INTERNAL_ERROR,
+                f"Too many requests in flight (limit {self.max_inflight})",
+                batch,
+            )
             return
         try:
-            params = _decode(self.param_types.get(method, info.params),
-                             env.params if env.params is not msgspec.UNSET else _EMPTY)
+            params = _decode(
+                self.param_types.get(method, info.params),
+                env.params if env.params is not msgspec.UNSET else _EMPTY,
+            )
         except msgspec.ValidationError as exc:
-            self._reply_error(rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}",
-                              batch)
+            self._reply_error(
+                rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}", batch
+            )
             return
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
             self._reply_error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
@@ -243,14 +287,16 @@ class Session:
         if self._handle_own_request(rid, method, params, events):
             return
         meta = getattr(params, "meta", None)
-        token = cast("dict[str, Any]", meta).get("progressToken") if isinstance(meta, dict) \
-            else None
+        token = (
+            cast("dict[str, Any]", meta).get("progressToken") if isinstance(meta, dict) else None
+        )
         if isinstance(token, bool) or not isinstance(token, (int, str)):
             token = None
         events.append(RequestReceived(rid, method, params, token))
 
-    def _handle_own_request(self, rid: RequestId, method: str, params: Any,
-                            events: list[Event]) -> bool:
+    def _handle_own_request(
+        self, rid: RequestId, method: str, params: Any, events: list[Event]
+    ) -> bool:
         """Answer requests the session serves itself (ping; initialize in the server role)."""
         if method == "ping":
             self.send_response(rid, {})
@@ -280,8 +326,7 @@ class Session:
     def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
         return False
 
-    def _receive_cancelled(self, params: CancelledNotificationParams,
-                           events: list[Event]) -> None:
+    def _receive_cancelled(self, params: CancelledNotificationParams, events: list[Event]) -> None:
         rid = params.request_id
         entry = self._inflight.get(rid) if rid is not None else None
         if rid is None or entry is None or entry.method == "initialize":
@@ -309,8 +354,12 @@ class Session:
         try:
             result = _decode(pending.result_type, env.result)  # type: ignore[arg-type]
         except msgspec.ValidationError as exc:
-            events.append(ErrorReceived(rid, PeerError(
-                codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}")))
+            events.append(
+                ErrorReceived(
+                    rid,
+                    PeerError(codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}"),
+                )
+            )
             return
         self._on_result(rid, pending.method, result, events)
 
@@ -319,13 +368,21 @@ class Session:
 
     # ---------------------------------------------------------------- outbound
 
-    def send_request(self, method: str, params: Any = None, *, deadline: float | None = None,
-                     progress: bool = False, related: RequestId | None = None) -> RequestId:
+    def send_request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        deadline: float | None = None,
+        progress: bool = False,
+        related: RequestId | None = None,
+    ) -> RequestId:
         """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`)."""
         info = self._methods.get(method)
         if info is None or info.kind != "request":
-            raise LocalProtocolError(f"{method!r} is not a request in revision "
-                                     f"{self.revision or LATEST_REVISION}")
+            raise LocalProtocolError(
+                f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
+            )
         self._check_outbound_request(method, params)
         rid = self._next_id
         self._next_id += 1
@@ -344,8 +401,9 @@ class Session:
     def _check_outbound_request(self, method: str, params: Any) -> None:
         """Raise LocalProtocolError if the lifecycle or the peer's capabilities forbid it."""
 
-    def send_notification(self, method: str, params: Any = None, *,
-                          related: RequestId | None = None) -> None:
+    def send_notification(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
         self._outbox.append(Outgoing(jsonrpc.encode_notification(method, params), related))
 
     def send_response(self, request_id: RequestId, result: Any) -> None:
@@ -364,8 +422,14 @@ class Session:
         data = jsonrpc.encode_error(request_id, error.code, error.message, error.data)
         self._emit(request_id, data, entry.batch)
 
-    def send_progress(self, request_id: RequestId, token: RequestId, progress: float,
-                      total: float | None = None, message: str | None = None) -> None:
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None:
         """Report progress on an inbound request that asked for it with `token`."""
         entry = self._inflight.get(request_id)
         if entry is None:
@@ -373,10 +437,12 @@ class Session:
         if entry.last_progress is not None and progress <= entry.last_progress:
             raise LocalProtocolError(
                 f"progress must increase with each notification ({progress} after "
-                f"{entry.last_progress})")
+                f"{entry.last_progress})"
+            )
         entry.last_progress = progress
-        params = ProgressNotificationParams(progress_token=token, progress=progress,
-                                            total=total, message=message)
+        params = ProgressNotificationParams(
+            progress_token=token, progress=progress, total=total, message=message
+        )
         self.send_notification("notifications/progress", params, related=request_id)
 
     def _take_pending(self, request_id: RequestId) -> _Pending | None:

@@ -51,10 +51,17 @@ _YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them ru
 class Connection:
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
 
-    def __init__(self, session: Session, channel: MessageChannel, *,
-                 on_request: RequestHandler, on_event: NotificationHandler,
-                 drain_timeout: float = 2.0, hold_timeouts_while_serving: bool = False,
-                 send_high_water: int = DEFAULT_SEND_HIGH_WATER) -> None:
+    def __init__(
+        self,
+        session: Session,
+        channel: MessageChannel,
+        *,
+        on_request: RequestHandler,
+        on_event: NotificationHandler,
+        drain_timeout: float = 2.0,
+        hold_timeouts_while_serving: bool = False,
+        send_high_water: int = DEFAULT_SEND_HIGH_WATER,
+    ) -> None:
         self.session = session
         self.drain_timeout = drain_timeout
         #: When True (the client's choice), our requests do not time out while we are
@@ -111,8 +118,9 @@ class Connection:
             self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
 
     async def _wait_for_peer_to_read(self) -> None:
-        logger.debug("%d bytes of answers wait for the peer to read them: reading paused",
-                     self._out.answers)
+        logger.debug(
+            "%d bytes of answers wait for the peer to read them: reading paused", self._out.answers
+        )
         await self._out.answer_room.wait()
         if self._closed is not None:  # woken by the end, not by the peer reading
             raise ConnectionClosed(str(self._closed))
@@ -199,9 +207,15 @@ class Connection:
         if self._closed is None:
             self._background.spawn(self.flush(answering=False))
 
-    async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
-                      on_progress: ProgressCallback | None = None,
-                      related: RequestId | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        related: RequestId | None = None,
+    ) -> Any:
         """Send a request and wait for its result (raises McpError, RequestTimeout,
         ConnectionClosed). Cancelling the awaiting task sends `notifications/cancelled`."""
         closed = self._closed or self._input_closed
@@ -211,8 +225,9 @@ class Connection:
             await self.wait_for_room()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
-        rid = self.session.send_request(method, params, deadline=deadline,
-                                        progress=on_progress is not None, related=related)
+        rid = self.session.send_request(
+            method, params, deadline=deadline, progress=on_progress is not None, related=related
+        )
         fut: asyncio.Future[Any] = loop.create_future()
         self._futures[rid] = fut
         if timeout is not None:
@@ -247,8 +262,9 @@ class Connection:
         finally:
             self._futures.pop(rid, None)
 
-    async def notify(self, method: str, params: Any = None, *,
-                     related: RequestId | None = None) -> None:
+    async def notify(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
         if related is None and self._out.queued > self._out.high:
@@ -275,9 +291,14 @@ class Connection:
                 rid = cast(RequestTimedOut, ev).request_id
                 timeout, method = self._timeouts.get(rid, (None, "request"))
                 within = f" within {timeout:g} s" if timeout is not None else ""
-                self._resolve(rid, None, RequestTimeout(
-                    f"{method} (id {rid}) got no response{within}; the peer was told to "
-                    "cancel it"))
+                self._resolve(
+                    rid,
+                    None,
+                    RequestTimeout(
+                        f"{method} (id {rid}) got no response{within}; the peer was told to "
+                        "cancel it"
+                    ),
+                )
             elif tp is ProgressReceived:
                 self._report_progress(ev)  # type: ignore[arg-type]
             else:
@@ -294,8 +315,11 @@ class Connection:
 
     def _restart_timeouts(self, only: RequestId | None = None) -> None:
         now = asyncio.get_running_loop().time()
-        items = self._timeouts.items() if only is None else (
-            [(only, self._timeouts[only])] if only in self._timeouts else [])
+        items = (
+            self._timeouts.items()
+            if only is None
+            else ([(only, self._timeouts[only])] if only in self._timeouts else [])
+        )
         for rid, (timeout, _) in list(items):
             self.session.restart_deadline(rid, now + timeout)
         self._arm_timer()

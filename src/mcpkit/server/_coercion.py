@@ -22,8 +22,7 @@ __all__ = [
 INTEGER_STRING: Final = r"^-?(0|[1-9][0-9]*)$"
 NUMBER_STRING: Final = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 BOOLEAN_STRING: Final = r"^(true|false)$"
-_PATTERNS: Final = {"integer": INTEGER_STRING, "number": NUMBER_STRING,
-                    "boolean": BOOLEAN_STRING}
+_PATTERNS: Final = {"integer": INTEGER_STRING, "number": NUMBER_STRING, "boolean": BOOLEAN_STRING}
 # Keywords about a value rather than its type: kept on the outer schema, where a model
 # reads them.
 _ANNOTATIONS: Final = ("title", "description", "default", "examples")

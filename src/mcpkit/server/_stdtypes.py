@@ -66,8 +66,7 @@ def add_formats(schema: dict[str, Any], info: mi.Type, defs: dict[str, Any]) -> 
     _walk(schema, info, defs, set())
 
 
-def _resolve(node: dict[str, Any], defs: dict[str, Any], seen: set[str]
-             ) -> dict[str, Any] | None:
+def _resolve(node: dict[str, Any], defs: dict[str, Any], seen: set[str]) -> dict[str, Any] | None:
     """The definition a `$ref` node points to (once: recursive types end), or the node."""
     ref = node.get("$ref")
     if not isinstance(ref, str):
@@ -79,8 +78,7 @@ def _resolve(node: dict[str, Any], defs: dict[str, Any], seen: set[str]
     return cast("dict[str, Any]", defs[name])
 
 
-def _walk(ref_or_node: dict[str, Any], info: mi.Type, defs: dict[str, Any],
-          seen: set[str]) -> None:
+def _walk(ref_or_node: dict[str, Any], info: mi.Type, defs: dict[str, Any], seen: set[str]) -> None:
     node = _resolve(ref_or_node, defs, seen)
     if node is None:
         return
@@ -101,8 +99,9 @@ def _walk(ref_or_node: dict[str, Any], info: mi.Type, defs: dict[str, Any],
         _walk_fields(node, info, defs, seen)
 
 
-def _complete_scalar(node: dict[str, Any],
-                     info: mi.DateTimeType | mi.TimeType | mi.DecimalType) -> None:
+def _complete_scalar(
+    node: dict[str, Any], info: mi.DateTimeType | mi.TimeType | mi.DecimalType
+) -> None:
     if isinstance(info, mi.DecimalType):
         # msgspec decodes a Decimal from a number as well as from a string.
         string = {key: node.pop(key) for key in ("type", "format") if key in node}
@@ -124,8 +123,9 @@ def _walk_fields(node: dict[str, Any], info: Any, defs: dict[str, Any], seen: se
             _walk(sub, f.type, defs, seen)
 
 
-def _walk_union(node: dict[str, Any], info: mi.UnionType, defs: dict[str, Any],
-                seen: set[str]) -> None:
+def _walk_union(
+    node: dict[str, Any], info: mi.UnionType, defs: dict[str, Any], seen: set[str]
+) -> None:
     """msgspec allows at most one member per JSON kind in a union (tagged structs aside,
     told apart by their titles), so each member's branch is found by its kind."""
     branches = [cast("dict[str, Any]", b) for b in node.get("anyOf", []) if isinstance(b, dict)]
@@ -147,8 +147,9 @@ def _kind(info: mi.Type) -> str | None:
     return None
 
 
-def _branch_for(member: mi.Type, branches: list[dict[str, Any]], defs: dict[str, Any]
-                ) -> dict[str, Any] | None:
+def _branch_for(
+    member: mi.Type, branches: list[dict[str, Any]], defs: dict[str, Any]
+) -> dict[str, Any] | None:
     inner = member
     while isinstance(inner, mi.Metadata):
         inner = inner.type

@@ -57,13 +57,13 @@ def to_json_text(value: Any) -> str:
     return _json.encode(value).decode()
 
 
-def text(value: str, *, annotations: Annotations | None = None,
-         meta: dict[str, Any] | None = None) -> TextContent:
+def text(
+    value: str, *, annotations: Annotations | None = None, meta: dict[str, Any] | None = None
+) -> TextContent:
     return TextContent(text=value, annotations=annotations, meta=meta)
 
 
-def _binary(data: bytes | str | Path, mime_type: str | None, default_kind: str
-            ) -> tuple[str, str]:
+def _binary(data: bytes | str | Path, mime_type: str | None, default_kind: str) -> tuple[str, str]:
     if isinstance(data, Path):
         guessed = mimetypes.guess_type(data.name)[0]
         mime_type = mime_type or guessed
@@ -77,41 +77,71 @@ def _binary(data: bytes | str | Path, mime_type: str | None, default_kind: str
     return encoded, mime_type
 
 
-def image(data: bytes | str | Path, mime_type: str | None = None, *,
-          annotations: Annotations | None = None,
-          meta: dict[str, Any] | None = None) -> ImageContent:
+def image(
+    data: bytes | str | Path,
+    mime_type: str | None = None,
+    *,
+    annotations: Annotations | None = None,
+    meta: dict[str, Any] | None = None,
+) -> ImageContent:
     """Image content from raw bytes, a base64 string or a file path (type guessed from it)."""
     encoded, mime = _binary(data, mime_type, "image")
     return ImageContent(data=encoded, mime_type=mime, annotations=annotations, meta=meta)
 
 
-def audio(data: bytes | str | Path, mime_type: str | None = None, *,
-          annotations: Annotations | None = None,
-          meta: dict[str, Any] | None = None) -> AudioContent:
+def audio(
+    data: bytes | str | Path,
+    mime_type: str | None = None,
+    *,
+    annotations: Annotations | None = None,
+    meta: dict[str, Any] | None = None,
+) -> AudioContent:
     """Audio content from raw bytes, a base64 string or a file path."""
     encoded, mime = _binary(data, mime_type, "audio")
     return AudioContent(data=encoded, mime_type=mime, annotations=annotations, meta=meta)
 
 
-def resource_link(uri: str, name: str, *, title: str | None = None,
-                  description: str | None = None, mime_type: str | None = None,
-                  size: int | None = None, annotations: Annotations | None = None,
-                  meta: dict[str, Any] | None = None) -> ResourceLink:
+def resource_link(
+    uri: str,
+    name: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    mime_type: str | None = None,
+    size: int | None = None,
+    annotations: Annotations | None = None,
+    meta: dict[str, Any] | None = None,
+) -> ResourceLink:
     """A link to a resource the client may read (or subscribe to)."""
-    return ResourceLink(uri=uri, name=name, title=title, description=description,
-                        mime_type=mime_type, size=size, annotations=annotations, meta=meta)
+    return ResourceLink(
+        uri=uri,
+        name=name,
+        title=title,
+        description=description,
+        mime_type=mime_type,
+        size=size,
+        annotations=annotations,
+        meta=meta,
+    )
 
 
-def embedded_resource(uri: str, content: str | bytes, *, mime_type: str | None = None,
-                      annotations: Annotations | None = None,
-                      meta: dict[str, Any] | None = None) -> EmbeddedResource:
+def embedded_resource(
+    uri: str,
+    content: str | bytes,
+    *,
+    mime_type: str | None = None,
+    annotations: Annotations | None = None,
+    meta: dict[str, Any] | None = None,
+) -> EmbeddedResource:
     """A resource's contents embedded in a result: text for `str`, a blob for `bytes`."""
-    return EmbeddedResource(resource=resource_contents(uri, content, mime_type),
-                            annotations=annotations, meta=meta)
+    return EmbeddedResource(
+        resource=resource_contents(uri, content, mime_type), annotations=annotations, meta=meta
+    )
 
 
-def resource_contents(uri: str, value: Any, mime_type: str | None
-                      ) -> TextResourceContents | BlobResourceContents:
+def resource_contents(
+    uri: str, value: Any, mime_type: str | None
+) -> TextResourceContents | BlobResourceContents:
     """One resource contents entry from a handler's return value."""
     if isinstance(value, (TextResourceContents, BlobResourceContents)):
         return value
@@ -119,18 +149,22 @@ def resource_contents(uri: str, value: Any, mime_type: str | None
         return TextResourceContents(uri=uri, text=value, mime_type=mime_type)
     if isinstance(value, (bytes, bytearray, memoryview)):
         blob = base64.b64encode(bytes(cast(_Bytes, value))).decode()
-        return BlobResourceContents(uri=uri, blob=blob,
-                                    mime_type=mime_type or "application/octet-stream")
-    return TextResourceContents(uri=uri, text=to_json_text(value),
-                                mime_type=mime_type or "application/json")
+        return BlobResourceContents(
+            uri=uri, blob=blob, mime_type=mime_type or "application/octet-stream"
+        )
+    return TextResourceContents(
+        uri=uri, text=to_json_text(value), mime_type=mime_type or "application/json"
+    )
 
 
-def contents_list(uri: str, value: Any, mime_type: str | None
-                  ) -> list[TextResourceContents | BlobResourceContents]:
+def contents_list(
+    uri: str, value: Any, mime_type: str | None
+) -> list[TextResourceContents | BlobResourceContents]:
     """All contents for a read: a list of contents entries passes through as it is."""
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
         entries = cast("Sequence[object]", value)
-        if entries and all(isinstance(v, (TextResourceContents, BlobResourceContents))
-                           for v in entries):
+        if entries and all(
+            isinstance(v, (TextResourceContents, BlobResourceContents)) for v in entries
+        ):
             return list(cast(_Contents, entries))  # each entry was checked just above
     return [resource_contents(uri, value, mime_type)]

@@ -52,9 +52,15 @@ class Context:
 
     __slots__ = ("meta", "method", "progress_token", "request_id", "server", "session")
 
-    def __init__(self, server: Server, session: ServerSessionHandle, request_id: RequestId,
-                 method: str, progress_token: RequestId | None = None,
-                 meta: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        server: Server,
+        session: ServerSessionHandle,
+        request_id: RequestId,
+        method: str,
+        progress_token: RequestId | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         self.server = server
         self.session = session
         self.request_id = request_id
@@ -100,8 +106,9 @@ class Context:
 
     # --------------------------------------------------------------- progress
 
-    async def progress(self, progress: float, total: float | None = None,
-                       message: str | None = None) -> None:
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
         """Report progress, if the client asked for it (basic/utilities/progress)."""
         token = self.progress_token
         if token is None:
@@ -148,27 +155,37 @@ class Context:
         if isinstance(messages, str):
             messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
         params = CreateMessageRequestParams(
-            messages=list(messages), max_tokens=max_tokens, system_prompt=system_prompt,
-            temperature=temperature, stop_sequences=stop_sequences,
-            model_preferences=model_preferences, include_context=include_context,
-            tools=list(tools) if tools is not None else None, tool_choice=tool_choice,
-            metadata=metadata)
+            messages=list(messages),
+            max_tokens=max_tokens,
+            system_prompt=system_prompt,
+            temperature=temperature,
+            stop_sequences=stop_sequences,
+            model_preferences=model_preferences,
+            include_context=include_context,
+            tools=list(tools) if tools is not None else None,
+            tool_choice=tool_choice,
+            metadata=metadata,
+        )
         result: CreateMessageResult = await self.session.request(
-            "sampling/createMessage", params, timeout=timeout, related=self.request_id)
+            "sampling/createMessage", params, timeout=timeout, related=self.request_id
+        )
         return result
 
     # ------------------------------------------------------------- elicitation
 
     @overload
-    async def elicit(self, message: str, schema: type[T], *,
-                     timeout: float | None = None) -> ElicitationResult[T]: ...
+    async def elicit(
+        self, message: str, schema: type[T], *, timeout: float | None = None
+    ) -> ElicitationResult[T]: ...
 
     @overload
-    async def elicit(self, message: str, schema: dict[str, Any], *,
-                     timeout: float | None = None) -> ElicitationResult[dict[str, Any]]: ...
+    async def elicit(
+        self, message: str, schema: dict[str, Any], *, timeout: float | None = None
+    ) -> ElicitationResult[dict[str, Any]]: ...
 
-    async def elicit(self, message: str, schema: Any, *,
-                     timeout: float | None = None) -> ElicitationResult[Any]:
+    async def elicit(
+        self, message: str, schema: Any, *, timeout: float | None = None
+    ) -> ElicitationResult[Any]:
         """Ask the user for structured input with a form (client/elicitation, form mode).
 
         `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
@@ -178,18 +195,21 @@ class Context:
 
         params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
         result: ElicitResult = await self.session.request(
-            "elicitation/create", params, timeout=timeout, related=self.request_id)
+            "elicitation/create", params, timeout=timeout, related=self.request_id
+        )
         data: Any = None
         if result.action == "accept":
             try:
                 data = validate_content(schema, result.content or {})
             except (ValueError, TypeError) as exc:
                 raise ElicitationContentInvalid(
-                    f"the client's elicitation content is invalid: {exc}") from exc
+                    f"the client's elicitation content is invalid: {exc}"
+                ) from exc
         return ElicitationResult(result.action, data, result)
 
-    async def elicit_url(self, message: str, url: str, elicitation_id: str, *,
-                         timeout: float | None = None) -> ElicitResult:
+    async def elicit_url(
+        self, message: str, url: str, elicitation_id: str, *, timeout: float | None = None
+    ) -> ElicitResult:
         """Send the user to `url` for out-of-band interaction (client/elicitation, URL mode).
 
         The returned action only says whether the user agreed to open the URL; call
@@ -197,13 +217,15 @@ class Context:
         """
         params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
         result: ElicitResult = await self.session.request(
-            "elicitation/create", params, timeout=timeout, related=self.request_id)
+            "elicitation/create", params, timeout=timeout, related=self.request_id
+        )
         return result
 
     async def complete_elicitation(self, elicitation_id: str) -> None:
         """Tell the client a URL elicitation finished (`notifications/elicitation/complete`)."""
-        await self.session.notify("notifications/elicitation/complete",
-                                  {"elicitationId": elicitation_id})
+        await self.session.notify(
+            "notifications/elicitation/complete", {"elicitationId": elicitation_id}
+        )
 
     # ------------------------------------------------------------------- roots
 

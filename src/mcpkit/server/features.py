@@ -58,13 +58,20 @@ class FeatureRegistrations:
     def tool(self, name: F) -> F: ...
 
     @overload
-    def tool(self, name: str | None = None, *, title: str | None = None,
-             description: str | None = None, annotations: ToolAnnotations | None = None,
-             icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
-             structured_output: bool | None = None,
-             input_schema: dict[str, Any] | None = None,
-             output_schema: dict[str, Any] | None = None,
-             lenient_arguments: bool | None = None) -> Callable[[F], F]: ...
+    def tool(
+        self,
+        name: str | None = None,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+        icons: list[Icon] | None = None,
+        meta: dict[str, Any] | None = None,
+        structured_output: bool | None = None,
+        input_schema: dict[str, Any] | None = None,
+        output_schema: dict[str, Any] | None = None,
+        lenient_arguments: bool | None = None,
+    ) -> Callable[[F], F]: ...
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a tool: its hints give the schemas, its docstring the
@@ -94,11 +101,20 @@ class FeatureRegistrations:
 
     # --------------------------------------------------------------- resources
 
-    def resource(self, uri: str, *, name: str | None = None, title: str | None = None,
-                 description: str | None = None, mime_type: str | None = None,
-                 annotations: Annotations | None = None, icons: list[Icon] | None = None,
-                 size: int | None = None, meta: dict[str, Any] | None = None,
-                 **misspelt: Never) -> Callable[[F], F]:
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        annotations: Annotations | None = None,
+        icons: list[Icon] | None = None,
+        size: int | None = None,
+        meta: dict[str, Any] | None = None,
+        **misspelt: Never,
+    ) -> Callable[[F], F]:
         """Register a function that returns a resource's contents. A URI with `{variables}`
         (RFC 6570) makes a resource template whose variables are passed as arguments."""
         # `**misspelt: Never`: type checkers refuse any other option, and at run time the
@@ -106,15 +122,25 @@ class FeatureRegistrations:
         check_options("server.resource()", misspelt, self.resource)
 
         def decorate(fn: F) -> F:
-            self.add_resource(fn, uri, name=name, title=title, description=description,
-                              mime_type=mime_type, annotations=annotations, icons=icons,
-                              size=size, meta=meta)
+            self.add_resource(
+                fn,
+                uri,
+                name=name,
+                title=title,
+                description=description,
+                mime_type=mime_type,
+                annotations=annotations,
+                icons=icons,
+                size=size,
+                meta=meta,
+            )
             return fn
 
         return decorate
 
-    def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any
-                     ) -> ResourceSpec | TemplateSpec:
+    def add_resource(
+        self, fn: Callable[..., Any], uri: str, **options: Any
+    ) -> ResourceSpec | TemplateSpec:
         """Register `fn` as a resource, or a resource template when `uri` has `{variables}`
         (same options as `resource()`)."""
         check_options("server.add_resource()", options, make_resource)
@@ -140,9 +166,15 @@ class FeatureRegistrations:
     def prompt(self, name: F) -> F: ...
 
     @overload
-    def prompt(self, name: str | None = None, *, title: str | None = None,
-               description: str | None = None, icons: list[Icon] | None = None,
-               meta: dict[str, Any] | None = None) -> Callable[[F], F]: ...
+    def prompt(
+        self,
+        name: str | None = None,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        icons: list[Icon] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]: ...
 
     def prompt(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a prompt; its parameters are the prompt's arguments."""
@@ -169,15 +201,24 @@ class FeatureRegistrations:
 
     # ------------------------------------------------------------- completions
 
-    def completion(self, *, argument: str, prompt: str | None = None,
-                   template: str | None = None, **misspelt: Never) -> Callable[[F], F]:
+    def completion(
+        self,
+        *,
+        argument: str,
+        prompt: str | None = None,
+        template: str | None = None,
+        **misspelt: Never,
+    ) -> Callable[[F], F]:
         """Register a completer for one argument of a prompt or variable of a resource
         template: `@server.completion(prompt="review", argument="language")`."""
         check_options("server.completion()", misspelt, self.completion)
         if (prompt is None) == (template is None):
             raise ValueError("give exactly one of prompt= or template=")
-        key = ("ref/prompt", prompt, argument) if prompt is not None else (
-            "ref/resource", template or "", argument)
+        key = (
+            ("ref/prompt", prompt, argument)
+            if prompt is not None
+            else ("ref/resource", template or "", argument)
+        )
 
         def decorate(fn: F) -> F:
             self.completers[key] = fn

@@ -77,8 +77,10 @@ class OutputSpec:
                 f"{type_name(self.annotation)}: {exc}"
             ) from exc
         if has_non_finite_floats(data):
-            raise OutputError("the return value holds NaN or an infinity, which JSON numbers "
-                              "cannot carry; return None or a string for them instead")
+            raise OutputError(
+                "the return value holds NaN or an infinity, which JSON numbers "
+                "cannot carry; return None or a string for them instead"
+            )
         return {"result": data} if self.wrapped else cast(dict[str, Any], data)
 
 

@@ -30,31 +30,50 @@ class PromptSpec:
     choices: dict[str, list[str]]
 
 
-def make_prompt(fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
-                description: str | None = None, icons: list[Icon] | None = None,
-                meta: dict[str, Any] | None = None) -> PromptSpec:
+def make_prompt(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    icons: list[Icon] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> PromptSpec:
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     schema = signature.input_schema
     required = set(schema.get("required", []))
     arguments = [
-        PromptArgument(name=arg, description=prop.get("description"),
-                       required=arg in required)
+        PromptArgument(name=arg, description=prop.get("description"), required=arg in required)
         for arg, prop in schema.get("properties", {}).items()
     ]
-    wire = Prompt(name=name or fn.__name__, title=title,
-                  description=description or summary_doc(fn),
-                  arguments=arguments or None, icons=icons, meta=meta)
-    return PromptSpec(wire.name, fn, wire, signature, context_parameter(fn),
-                      is_async_callable(fn), argument_choices(fn))
+    wire = Prompt(
+        name=name or fn.__name__,
+        title=title,
+        description=description or summary_doc(fn),
+        arguments=arguments or None,
+        icons=icons,
+        meta=meta,
+    )
+    return PromptSpec(
+        wire.name,
+        fn,
+        wire,
+        signature,
+        context_parameter(fn),
+        is_async_callable(fn),
+        argument_choices(fn),
+    )
 
 
-async def render_prompt(spec: PromptSpec, arguments: dict[str, str] | None, ctx: Context,
-                        in_thread: bool) -> GetPromptResult:
+async def render_prompt(
+    spec: PromptSpec, arguments: dict[str, str] | None, ctx: Context, in_thread: bool
+) -> GetPromptResult:
     try:
         kwargs = spec.signature.validate(dict(arguments or {}))
     except ArgumentError as exc:
-        raise McpError(codes.INVALID_PARAMS,
-                       f"Invalid arguments for prompt {spec.name!r}: {exc}") from exc
+        raise McpError(
+            codes.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}"
+        ) from exc
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
     value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
@@ -74,8 +93,10 @@ def _message(item: Any) -> PromptMessage:
         if isinstance(content, str):
             content = TextContent(text=content)
         return PromptMessage(role=fields["role"], content=content)
-    raise TypeError(f"a prompt returned {type(item).__name__}; return str, PromptMessage, "
-                    "content, a {'role', 'content'} dict, a list of these, or GetPromptResult")
+    raise TypeError(
+        f"a prompt returned {type(item).__name__}; return str, PromptMessage, "
+        "content, a {'role', 'content'} dict, a list of these, or GetPromptResult"
+    )
 
 
 def _as_dict(value: object) -> dict[str, Any] | None:
@@ -89,5 +110,4 @@ def to_prompt_result(spec: PromptSpec, value: Any) -> GetPromptResult:
     # A list or tuple gives one message per item (a list of content blocks too); anything
     # else, one message.
     items = cast("Sequence[Any]", value) if isinstance(value, (list, tuple)) else [value]
-    return GetPromptResult(messages=[_message(i) for i in items],
-                           description=spec.wire.description)
+    return GetPromptResult(messages=[_message(i) for i in items], description=spec.wire.description)

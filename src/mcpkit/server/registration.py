@@ -18,12 +18,14 @@ class RegistrationWarning(UserWarning):
 
 
 def _keyword_options(factory: Callable[..., Any]) -> list[str]:
-    return [p.name for p in inspect.signature(factory).parameters.values()
-            if p.kind is p.KEYWORD_ONLY]
+    return [
+        p.name for p in inspect.signature(factory).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
 
 
-def check_options(where: str, options: dict[str, Any], factory: Callable[..., Any],
-                  *, extra: Iterable[str] = ()) -> None:
+def check_options(
+    where: str, options: dict[str, Any], factory: Callable[..., Any], *, extra: Iterable[str] = ()
+) -> None:
     """Raise TypeError naming `where` (say `server.tool()`) for an option `factory` does not
     take, with the closest valid one; Python's own message would name our internals."""
     allowed = [*_keyword_options(factory), *extra]
@@ -33,8 +35,9 @@ def check_options(where: str, options: dict[str, Any], factory: Callable[..., An
     name = unknown[0]
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise TypeError(f"{where} got an unknown option {name!r}{hint} "
-                    f"(its options: {', '.join(sorted(allowed))})")
+    raise TypeError(
+        f"{where} got an unknown option {name!r}{hint} (its options: {', '.join(sorted(allowed))})"
+    )
 
 
 def warn_untyped(kind: str, fn: Callable[..., Any], names: Iterable[str]) -> None:
@@ -48,7 +51,10 @@ def warn_untyped(kind: str, fn: Callable[..., Any], names: Iterable[str]) -> Non
             warnings.warn(
                 f"{kind} {fn_name}(): parameter {name!r} has no type hint, so it accepts "
                 f"any JSON value and its schema tells the model nothing; annotate it "
-                f"(for instance `{name}: str`)", RegistrationWarning, stacklevel=_user_level())
+                f"(for instance `{name}: str`)",
+                RegistrationWarning,
+                stacklevel=_user_level(),
+            )
 
 
 def _user_level() -> int:

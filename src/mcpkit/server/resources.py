@@ -54,64 +54,116 @@ def _name_from(fn: Callable[..., Any], name: str | None) -> str:
     return name or fn.__name__
 
 
-def make_resource(fn: Callable[..., Any], uri: str, *, name: str | None = None,
-                  title: str | None = None, description: str | None = None,
-                  mime_type: str | None = None, annotations: Annotations | None = None,
-                  icons: list[Icon] | None = None, size: int | None = None,
-                  meta: dict[str, Any] | None = None) -> ResourceSpec:
+def make_resource(
+    fn: Callable[..., Any],
+    uri: str,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    mime_type: str | None = None,
+    annotations: Annotations | None = None,
+    icons: list[Icon] | None = None,
+    size: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> ResourceSpec:
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
-    wire = Resource(uri=uri, name=_name_from(fn, name), title=title,
-                    description=description or summary_doc(fn), mime_type=mime_type,
-                    annotations=annotations, icons=icons, size=size, meta=meta)
+    wire = Resource(
+        uri=uri,
+        name=_name_from(fn, name),
+        title=title,
+        description=description or summary_doc(fn),
+        mime_type=mime_type,
+        annotations=annotations,
+        icons=icons,
+        size=size,
+        meta=meta,
+    )
     return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type)
 
 
 def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) -> None:
     """A fixed URI gives a function no values, so one that needs them would fail every read
     (server/resources: values in a URI are what resource templates are for)."""
-    needed = [p.name for p in inspect.signature(fn).parameters.values()
-              if p.default is p.empty and p.name != ctx_param
-              and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    needed = [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.default is p.empty
+        and p.name != ctx_param
+        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     if needed:
         example = uri.rstrip("/") + "".join(f"/{{{name}}}" for name in needed)
         raise TypeError(
             f"resource {uri!r}: {_name_from(fn, None)}() needs the parameters "
             f"{', '.join(needed)}, which a fixed URI cannot give; put them in the URI as a "
-            f"template, such as {example!r}, or give them defaults")
+            f"template, such as {example!r}, or give them defaults"
+        )
 
 
-def make_template(fn: Callable[..., Any], uri_template: str, *, name: str | None = None,
-                  title: str | None = None, description: str | None = None,
-                  mime_type: str | None = None, annotations: Annotations | None = None,
-                  icons: list[Icon] | None = None, meta: dict[str, Any] | None = None
-                  ) -> TemplateSpec:
+def make_template(
+    fn: Callable[..., Any],
+    uri_template: str,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    mime_type: str | None = None,
+    annotations: Annotations | None = None,
+    icons: list[Icon] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> TemplateSpec:
     template = UriTemplate(uri_template)
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
     missing = params - set(template.variables)
     if missing:
-        raise TypeError(f"resource template {uri_template!r}: parameters {sorted(missing)} of "
-                        f"{fn.__name__}() are not variables of the template")
-    wire = ResourceTemplate(uri_template=uri_template, name=_name_from(fn, name), title=title,
-                            description=description or summary_doc(fn), mime_type=mime_type,
-                            annotations=annotations, icons=icons, meta=meta)
-    return TemplateSpec(template, fn, wire, signature, context_parameter(fn),
-                        is_async_callable(fn), mime_type, argument_choices(fn))
+        raise TypeError(
+            f"resource template {uri_template!r}: parameters {sorted(missing)} of "
+            f"{fn.__name__}() are not variables of the template"
+        )
+    wire = ResourceTemplate(
+        uri_template=uri_template,
+        name=_name_from(fn, name),
+        title=title,
+        description=description or summary_doc(fn),
+        mime_type=mime_type,
+        annotations=annotations,
+        icons=icons,
+        meta=meta,
+    )
+    return TemplateSpec(
+        template,
+        fn,
+        wire,
+        signature,
+        context_parameter(fn),
+        is_async_callable(fn),
+        mime_type,
+        argument_choices(fn),
+    )
 
 
 def not_found(uri: str) -> McpError:
     return McpError(codes.RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
 
 
-async def read_spec(spec: ResourceSpec | TemplateSpec, uri: str, variables: dict[str, str],
-                    ctx: Context, in_thread: bool
-                    ) -> list[TextResourceContents | BlobResourceContents]:
+async def read_spec(
+    spec: ResourceSpec | TemplateSpec,
+    uri: str,
+    variables: dict[str, str],
+    ctx: Context,
+    in_thread: bool,
+) -> list[TextResourceContents | BlobResourceContents]:
     """Call the resource's function and turn its return value into contents."""
     kwargs: dict[str, Any] = {}
     if isinstance(spec, TemplateSpec):
-        wanted = {k: v for k, v in variables.items()
-                  if k in spec.signature.input_schema.get("properties", {})}
+        wanted = {
+            k: v
+            for k, v in variables.items()
+            if k in spec.signature.input_schema.get("properties", {})
+        }
         try:
             kwargs = spec.signature.validate(wanted)
         except ArgumentError as exc:

@@ -134,8 +134,9 @@ class FunctionSignature:
         return kwargs
 
     def _convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        convert = functools.partial(msgspec.convert, type=self._arguments_type,
-                                    strict=not self.coerce, dec_hook=dec_hook)
+        convert = functools.partial(
+            msgspec.convert, type=self._arguments_type, strict=not self.coerce, dec_hook=dec_hook
+        )
         try:
             return cast("dict[str, Any]", convert(arguments))
         except msgspec.ValidationError:
@@ -165,8 +166,11 @@ class FunctionSignature:
             obj = decoder.decode(raw)
         except msgspec.ValidationError:
             return self.validate(msgspec.json.decode(raw))  # raises the worded error
-        return {name: value for name in self.parameters
-                if (value := getattr(obj, name)) is not msgspec.UNSET}
+        return {
+            name: value
+            for name in self.parameters
+            if (value := getattr(obj, name)) is not msgspec.UNSET
+        }
 
     def _unknown(self, arguments: dict[str, Any]) -> ArgumentError:
         unknown = sorted(k for k in arguments if k not in self._names)
@@ -249,7 +253,10 @@ def _encodable(value: object) -> tuple[bool, Any]:
 
 
 def build_signature(
-    fn: Callable[..., Any], *, skip: Callable[[Any], bool] = _never, force_output: bool = False,
+    fn: Callable[..., Any],
+    *,
+    skip: Callable[[Any], bool] = _never,
+    force_output: bool = False,
     coerce: bool = False,
 ) -> FunctionSignature:
     """Read `fn`'s parameters, hints and docstring once; see FunctionSignature.

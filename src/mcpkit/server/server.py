@@ -106,9 +106,14 @@ class Server(FeatureRegistrations):
         super().__init__()
         self.name = name
         self.version = version
-        self.info = Implementation(name=name, version=version, title=title,
-                                   description=description, website_url=website_url,
-                                   icons=icons)
+        self.info = Implementation(
+            name=name,
+            version=version,
+            title=title,
+            description=description,
+            website_url=website_url,
+            icons=icons,
+        )
         self.instructions = instructions
         self.lifespan = lifespan
         self.features = frozenset(features) if features is not None else None
@@ -136,12 +141,17 @@ class Server(FeatureRegistrations):
         """What this server declares at initialize (inferred from registrations by default)."""
         features = self.features
         if features is None:
-            present = {"logging": True, "tools": len(self.tools) > 0,
-                       "resources": len(self.resources) + len(self.templates) > 0,
-                       "prompts": len(self.prompts) > 0, "completions": self.completable()}
+            present = {
+                "logging": True,
+                "tools": len(self.tools) > 0,
+                "resources": len(self.resources) + len(self.templates) > 0,
+                "prompts": len(self.prompts) > 0,
+                "completions": self.completable(),
+            }
             features = frozenset(cast(Feature, name) for name, has in present.items() if has)
-        caps = {name: dict(_CAPABILITY_FLAGS[name]) for name in features
-                if name in _CAPABILITY_FLAGS}
+        caps = {
+            name: dict(_CAPABILITY_FLAGS[name]) for name in features if name in _CAPABILITY_FLAGS
+        }
         return msgspec.convert(caps, ServerCapabilities)
 
     # ----------------------------------------------------------------- serving
@@ -170,10 +180,15 @@ class Server(FeatureRegistrations):
 
     def new_connection(self, channel: MessageChannel) -> ServerSessionHandle:
         """Build (but do not run) the session for one client over `channel`."""
-        protocol = ServerSession(self.info, self.capabilities(), instructions=self.instructions,
-                                 max_message_size=self.max_message_size,
-                                 max_json_depth=self.max_json_depth,
-                                 max_inflight=self.max_inflight, param_types=PARAM_TYPES)
+        protocol = ServerSession(
+            self.info,
+            self.capabilities(),
+            instructions=self.instructions,
+            max_message_size=self.max_message_size,
+            max_json_depth=self.max_json_depth,
+            max_inflight=self.max_inflight,
+            param_types=PARAM_TYPES,
+        )
         holder: list[ServerSessionHandle] = []
 
         async def on_request(ev: RequestReceived) -> Any:
@@ -183,8 +198,10 @@ class Server(FeatureRegistrations):
             if handler is None:
                 # A method of the protocol this server does not implement (tasks/*, say):
                 # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
-                raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ev.method} "
-                               "(this server does not implement it)")
+                raise McpError(
+                    codes.METHOD_NOT_FOUND,
+                    f"Method not found: {ev.method} (this server does not implement it)",
+                )
             ctx = Context(self, handle, ev.request_id, ev.method, ev.progress_token, meta)
             try:
                 return await handler(self, ctx, ev.params)
@@ -200,8 +217,13 @@ class Server(FeatureRegistrations):
             if isinstance(ev, NotificationReceived):
                 self._on_notification(holder[0], ev)
 
-        conn = Connection(protocol, channel, on_request=on_request, on_event=on_event,
-                          send_high_water=self.send_high_water)
+        conn = Connection(
+            protocol,
+            channel,
+            on_request=on_request,
+            on_event=on_event,
+            send_high_water=self.send_high_water,
+        )
         handle = ServerSessionHandle(self, conn)
         holder.append(handle)
         return handle
@@ -217,18 +239,25 @@ class Server(FeatureRegistrations):
                 self.sessions.discard(handle)
                 await handle.connection.aclose()
 
-    async def run_stdio(self, *, stdin: StdStream | None = None,
-                        stdout: StdStream | None = None) -> None:
+    async def run_stdio(
+        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
+    ) -> None:
         """Serve one session over this process's stdin and stdout (logs go to stderr), or
         over the given streams, which stay the caller's to close."""
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
-        channel = await open_stdio_server_channel(max_message_size=self.max_message_size,
-                                                  stdin=stdin, stdout=stdout)
+        channel = await open_stdio_server_channel(
+            max_message_size=self.max_message_size, stdin=stdin, stdout=stdout
+        )
         await self.serve(channel)
 
-    def run(self, transport: Literal["stdio"] = "stdio", *, stdin: StdStream | None = None,
-            stdout: StdStream | None = None) -> None:
+    def run(
+        self,
+        transport: Literal["stdio"] = "stdio",
+        *,
+        stdin: StdStream | None = None,
+        stdout: StdStream | None = None,
+    ) -> None:
         """Serve until the client goes away (blocking): the usual `if __name__ == "__main__"`.
 
         `stdin` and `stdout` (file descriptors or file objects) replace the process's own.
@@ -237,8 +266,10 @@ class Server(FeatureRegistrations):
             raise ValueError(f"unknown transport {transport!r}; this version serves 'stdio'")
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        with contextlib.suppress(KeyboardInterrupt), \
-                asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+        ):
             runner.run(_until_terminated(self.run_stdio(stdin=stdin, stdout=stdout)))
 
     # ----------------------------------------------------------- notifications
@@ -267,8 +298,10 @@ class Server(FeatureRegistrations):
         params = {"uri": uri}
         for handle in list(self.sessions):
             if uri in handle.subscriptions and handle.notifiable:
-                await _quietly(handle.notify("notifications/resources/updated", params),
-                               "notifications/resources/updated")
+                await _quietly(
+                    handle.notify("notifications/resources/updated", params),
+                    "notifications/resources/updated",
+                )
 
 
 async def _quietly(sending: Awaitable[None], method: str) -> None:

@@ -30,8 +30,14 @@ __all__ = ["LOG_LEVELS", "ServerSessionHandle"]
 
 # server/utilities/logging: RFC 5424 severities, least to most severe.
 LOG_LEVELS: dict[str, int] = {
-    "debug": 0, "info": 1, "notice": 2, "warning": 3,
-    "error": 4, "critical": 5, "alert": 6, "emergency": 7,
+    "debug": 0,
+    "info": 1,
+    "notice": 2,
+    "warning": 3,
+    "error": 4,
+    "critical": 5,
+    "alert": 6,
+    "emergency": 7,
 }
 
 
@@ -79,17 +85,25 @@ class ServerSessionHandle:
         """
         return self.protocol.phase in ("initializing", "operating") and not self.connection.closed
 
-    async def request(self, method: str, params: Any = None, *, timeout: float | None = None,
-                      related: RequestId | None = None,
-                      on_progress: ProgressCallback | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        related: RequestId | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Any:
         """Send a request to the client and return its decoded result."""
         if timeout is None:
             timeout = self.server.request_timeout
-        return await self.connection.request(method, params, timeout=timeout, related=related,
-                                             on_progress=on_progress)
+        return await self.connection.request(
+            method, params, timeout=timeout, related=related, on_progress=on_progress
+        )
 
-    async def notify(self, method: str, params: Any = None, *,
-                     related: RequestId | None = None) -> None:
+    async def notify(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
         await self.connection.notify(method, params, related=related)
 
     def announce(self, method: str) -> Coroutine[Any, Any, None] | None:
@@ -112,20 +126,24 @@ class ServerSessionHandle:
         threshold = self.log_level
         return threshold is None or LOG_LEVELS[level] >= LOG_LEVELS[threshold]
 
-    async def log(self, level: str, data: Any, *, logger: str | None = None,
-                  related: RequestId | None = None) -> None:
+    async def log(
+        self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
+    ) -> None:
         """Send `notifications/message` if `level` passes the client's threshold."""
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
         if not self.wants_log(level) or self.connection.closed:
             return
         params = LoggingMessageNotificationParams(
-            level=cast("LoggingLevel", level), data=data, logger=logger)
+            level=cast("LoggingLevel", level), data=data, logger=logger
+        )
         await self.notify("notifications/message", params, related=related)
 
-    async def list_roots(self, *, timeout: float | None = None,
-                         related: RequestId | None = None) -> list[Root]:
+    async def list_roots(
+        self, *, timeout: float | None = None, related: RequestId | None = None
+    ) -> list[Root]:
         """Ask the client for its roots (client/roots); needs the client's `roots` capability."""
-        result: ListRootsResult = await self.request("roots/list", None, timeout=timeout,
-                                                     related=related)
+        result: ListRootsResult = await self.request(
+            "roots/list", None, timeout=timeout, related=related
+        )
         return list(result.roots)

@@ -54,7 +54,8 @@ def check_tool_name(name: str) -> None:
     if not _TOOL_NAME.fullmatch(name):
         raise ValueError(
             f"invalid tool name {name!r}: use 1 to 128 characters from A-Z, a-z, 0-9, '_', "
-            "'-' and '.' (server/tools, Tool Names)")
+            "'-' and '.' (server/tools, Tool Names)"
+        )
 
 
 @dataclass(slots=True)
@@ -72,13 +73,20 @@ class ToolSpec:
     output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
 
 
-def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
-              description: str | None = None, annotations: ToolAnnotations | None = None,
-              icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
-              structured_output: bool | None = None,
-              input_schema: dict[str, Any] | None = None,
-              output_schema: dict[str, Any] | None = None,
-              lenient_arguments: bool | None = None) -> ToolSpec:
+def make_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    annotations: ToolAnnotations | None = None,
+    icons: list[Icon] | None = None,
+    meta: dict[str, Any] | None = None,
+    structured_output: bool | None = None,
+    input_schema: dict[str, Any] | None = None,
+    output_schema: dict[str, Any] | None = None,
+    lenient_arguments: bool | None = None,
+) -> ToolSpec:
     """Build a tool from a function's signature, docstring and the options given.
 
     `lenient_arguments` takes numbers and booleans sent as strings (`"36"`), and says so in
@@ -89,38 +97,58 @@ def make_tool(fn: Callable[..., Any], *, name: str | None = None, title: str | N
     # Arguments that passed a schema of the user's own are converted as loosely as they
     # must be to reach the parameters' types.
     coerce = bool(lenient_arguments) or input_schema is not None
-    signature = build_signature(fn, skip=_is_ctx, force_output=structured_output is True,
-                                coerce=coerce)
+    signature = build_signature(
+        fn, skip=_is_ctx, force_output=structured_output is True, coerce=coerce
+    )
     if input_schema is None:
         warn_untyped("tool", fn, signature.parameters)
         if lenient_arguments:
             input_schema = lenient_schema(signature.input_schema)
     output = None if structured_output is False else signature.output
     if structured_output and (output is None or output.output_schema is None):
-        raise TypeError(f"tool {tool_name!r}: structured_output=True needs a return annotation "
-                        "that gives an output schema")
+        raise TypeError(
+            f"tool {tool_name!r}: structured_output=True needs a return annotation "
+            "that gives an output schema"
+        )
     if output_schema is not None and output_schema.get("type") != "object":
-        raise TypeError(f"tool {tool_name!r}: output_schema must have \"type\": \"object\" at "
-                        "its root (server/tools, Output Schema); wrap other values, for "
-                        "instance as {\"type\": \"object\", \"properties\": {\"result\": ...}}")
+        raise TypeError(
+            f'tool {tool_name!r}: output_schema must have "type": "object" at '
+            "its root (server/tools, Output Schema); wrap other values, for "
+            'instance as {"type": "object", "properties": {"result": ...}}'
+        )
     raw_validator = None
     if input_schema is not None:
         import jsonschema_rs
 
         raw_validator = jsonschema_rs.validator_for(input_schema)
     wire = Tool(
-        name=tool_name, title=title, description=description or summary_doc(fn),
+        name=tool_name,
+        title=title,
+        description=description or summary_doc(fn),
         input_schema=input_schema if input_schema is not None else signature.input_schema,
-        output_schema=output_schema if output_schema is not None else (
-            output.output_schema if output is not None else None),
-        annotations=annotations, icons=icons, meta=meta)
+        output_schema=output_schema
+        if output_schema is not None
+        else (output.output_schema if output is not None else None),
+        annotations=annotations,
+        icons=icons,
+        meta=meta,
+    )
     output_validator = None
     if wire.output_schema is not None:
         import jsonschema_rs
 
         output_validator = jsonschema_rs.validator_for(wire.output_schema)
-    return ToolSpec(tool_name, fn, wire, signature, output, context_parameter(fn),
-                    is_async_callable(fn), raw_validator, output_validator)
+    return ToolSpec(
+        tool_name,
+        fn,
+        wire,
+        signature,
+        output,
+        context_parameter(fn),
+        is_async_callable(fn),
+        raw_validator,
+        output_validator,
+    )
 
 
 class CallToolParams(CallToolRequestParams, kw_only=True, omit_defaults=True):
@@ -138,9 +166,14 @@ def _error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
-async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None,
-                   ctx: Context, in_thread: bool, *, mask_errors: bool = False
-                   ) -> CallToolResult:
+async def run_tool(
+    spec: ToolSpec,
+    arguments: dict[str, Any] | msgspec.Raw | None,
+    ctx: Context,
+    in_thread: bool,
+    *,
+    mask_errors: bool = False,
+) -> CallToolResult:
     """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
     be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
     unexpected exception's text stays in the server's log (`Server(mask_error_details=)`)."""
@@ -167,14 +200,16 @@ async def run_tool(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | Non
     try:
         return to_tool_result(spec, value)
     except OutputError as exc:
-        logger.error("tool %r returned a value that does not fit its output schema: %s",
-                     spec.name, exc)
+        logger.error(
+            "tool %r returned a value that does not fit its output schema: %s", spec.name, exc
+        )
         detail = "" if mask_errors else f": {exc}"
         return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
 
 
-def _keyword_arguments(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
-                       ) -> dict[str, Any]:
+def _keyword_arguments(
+    spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
+) -> dict[str, Any]:
     decoded: Any = arguments  # any JSON value until checked
     if isinstance(arguments, msgspec.Raw):
         if spec.raw_validator is None:
@@ -194,8 +229,10 @@ def _json_object(value: Any) -> dict[str, Any] | None:
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
-    errors = [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
-              for e in spec.raw_validator.iter_errors(arguments)]
+    errors = [
+        f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+        for e in spec.raw_validator.iter_errors(arguments)
+    ]
     if errors:
         raise ArgumentError("; ".join(errors))
 
@@ -227,8 +264,10 @@ def _text(value: Any) -> str:
     try:
         return to_json_text(value)
     except (TypeError, ValueError) as exc:
-        raise OutputError(f"the return value cannot be sent as JSON: {exc}; return "
-                          "JSON-like data, a dataclass or Struct, or content") from exc
+        raise OutputError(
+            f"the return value cannot be sent as JSON: {exc}; return "
+            "JSON-like data, a dataclass or Struct, or content"
+        ) from exc
 
 
 def _structured(spec: ToolSpec, value: Any) -> dict[str, Any] | None:
@@ -246,15 +285,21 @@ def _structured(spec: ToolSpec, value: Any) -> dict[str, Any] | None:
 
 def _check_structured(spec: ToolSpec, structured: object) -> None:
     if structured is None:
-        raise OutputError("it returned a CallToolResult without structuredContent, but the "
-                          "tool advertises an output schema; set structured_content, or "
-                          "register the tool with structured_output=False")
+        raise OutputError(
+            "it returned a CallToolResult without structuredContent, but the "
+            "tool advertises an output schema; set structured_content, or "
+            "register the tool with structured_output=False"
+        )
     assert spec.output_validator is not None
     if has_non_finite_floats(structured):
-        raise OutputError("its structured content holds NaN or an infinity, which JSON "
-                          "numbers cannot carry")
-    errors = [f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
-              for e in spec.output_validator.iter_errors(structured)]
+        raise OutputError(
+            "its structured content holds NaN or an infinity, which JSON numbers cannot carry"
+        )
+    errors = [
+        f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+        for e in spec.output_validator.iter_errors(structured)
+    ]
     if errors:
-        raise OutputError("its structured content does not fit the output schema: "
-                          + "; ".join(errors))
+        raise OutputError(
+            "its structured content does not fit the output schema: " + "; ".join(errors)
+        )

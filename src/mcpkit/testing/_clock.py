@@ -38,8 +38,7 @@ class _JumpingSelector(selectors.BaseSelector):
     def close(self) -> None:
         self._real.close()
 
-    def select(self, timeout: float | None = None
-               ) -> list[tuple[selectors.SelectorKey, int]]:
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is not None and timeout <= 0:
             return self._real.select(0)
         if default_pool().busy:  # a sync handler is running: its result comes for real
@@ -76,8 +75,9 @@ class FakeClockLoop(asyncio.SelectorEventLoop):
         self._now += seconds
 
 
-def run_with_fake_clock(main: Coroutine[Any, Any, T], *, start: float = 0.0,
-                        idle: float = 0.005) -> T:
+def run_with_fake_clock(
+    main: Coroutine[Any, Any, T], *, start: float = 0.0, idle: float = 0.005
+) -> T:
     """`asyncio.run(main)` on a `FakeClockLoop`."""
     with asyncio.Runner(loop_factory=lambda: FakeClockLoop(start=start, idle=idle)) as runner:
         return runner.run(main)

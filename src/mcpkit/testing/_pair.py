@@ -84,12 +84,18 @@ class RawPeer:
                     return message
                 self._stash.append(message)
 
-    async def initialize(self, protocol_version: str = _PROTOCOL_VERSION,
-                         capabilities: dict[str, Any] | None = None) -> Any:
+    async def initialize(
+        self, protocol_version: str = _PROTOCOL_VERSION, capabilities: dict[str, Any] | None = None
+    ) -> Any:
         """Run the handshake; returns the initialize result."""
-        reply = await self.request("initialize", {
-            "protocolVersion": protocol_version, "capabilities": capabilities or {},
-            "clientInfo": {"name": "mcpkit-raw-peer", "version": "0"}})
+        reply = await self.request(
+            "initialize",
+            {
+                "protocolVersion": protocol_version,
+                "capabilities": capabilities or {},
+                "clientInfo": {"name": "mcpkit-raw-peer", "version": "0"},
+            },
+        )
         if "result" not in reply:
             raise AssertionError(f"initialize failed: {reply}")
         await self.notify("notifications/initialized")
@@ -97,15 +103,22 @@ class RawPeer:
 
 
 def _is_response_to(message: Any, rid: Any) -> bool:
-    return (isinstance(message, dict) and "method" not in message
-            and cast("dict[str, Any]", message).get("id") == rid)
+    return (
+        isinstance(message, dict)
+        and "method" not in message
+        and cast("dict[str, Any]", message).get("id") == rid
+    )
 
 
 @contextlib.asynccontextmanager
-async def raw_session(server: Server, *, initialize: bool = True,
-                      protocol_version: str = _PROTOCOL_VERSION,
-                      capabilities: dict[str, Any] | None = None,
-                      timeout: float = 5.0) -> AsyncGenerator[RawPeer, None]:
+async def raw_session(
+    server: Server,
+    *,
+    initialize: bool = True,
+    protocol_version: str = _PROTOCOL_VERSION,
+    capabilities: dict[str, Any] | None = None,
+    timeout: float = 5.0,
+) -> AsyncGenerator[RawPeer, None]:
     """Serve one session of `server` to a `RawPeer` (initialized first unless told not to)."""
     client_end, server_end = memory_channel_pair()
     task = asyncio.get_running_loop().create_task(server.serve(server_end))

@@ -47,17 +47,23 @@ class InLoop:
         raise RuntimeError(
             f"the {self._name} fixture is opened by mcpkit's pytest plugin in the event loop of "
             f"an `async def` test it runs; this test is not one (it is a plain `def`, or is "
-            f"marked for another async plugin): use `async with connected(server)` instead")
+            f"marked for another async plugin): use `async with connected(server)` instead"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("mcpkit_timeout", f"seconds each async test may take (0: no bound; "
-                  f"default {DEFAULT_TIMEOUT:g})", default=str(DEFAULT_TIMEOUT))
+    parser.addini(
+        "mcpkit_timeout",
+        f"seconds each async test may take (0: no bound; default {DEFAULT_TIMEOUT:g})",
+        default=str(DEFAULT_TIMEOUT),
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "mcpkit_timeout(seconds): bound this async test "
-                            "(mcpkit's plugin; 0 for no bound)")
+    config.addinivalue_line(
+        "markers",
+        "mcpkit_timeout(seconds): bound this async test (mcpkit's plugin; 0 for no bound)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -98,13 +104,17 @@ def _ini(config: pytest.Config, name: str) -> Any:
 
 def _timeout_of(item: pytest.Function) -> float | None:
     marker = item.get_closest_marker("mcpkit_timeout")
-    raw = marker.args[0] if marker is not None and marker.args else _ini(item.config,
-                                                                        "mcpkit_timeout")
+    raw = (
+        marker.args[0]
+        if marker is not None and marker.args
+        else _ini(item.config, "mcpkit_timeout")
+    )
     try:
         seconds = float(raw if raw not in (None, "") else DEFAULT_TIMEOUT)
     except (TypeError, ValueError):
         raise pytest.UsageError(
-            f"mcpkit_timeout must be a number of seconds, not {raw!r}") from None
+            f"mcpkit_timeout must be a number of seconds, not {raw!r}"
+        ) from None
     return seconds if seconds > 0 else None
 
 
@@ -143,9 +153,11 @@ async def _bounded(main: Any, timeout: float | None) -> None:
     finally:
         timer.cancel()
     if expired.is_set():  # failed here, outside the except: the cancellation is no news
-        pytest.fail(f"the test took longer than {timeout:g} s (mcpkit_timeout; raise it with "
-                    "@pytest.mark.mcpkit_timeout(seconds) or the mcpkit_timeout ini option)",
-                    pytrace=False)
+        pytest.fail(
+            f"the test took longer than {timeout:g} s (mcpkit_timeout; raise it with "
+            "@pytest.mark.mcpkit_timeout(seconds) or the mcpkit_timeout ini option)",
+            pytrace=False,
+        )
 
 
 # ------------------------------------------------------------------------ fixtures
@@ -158,7 +170,8 @@ def mcp_server() -> NoReturn:
     raise pytest.UsageError(
         "mcp_client and mcp_raw_peer need the server to test: define a fixture named "
         "`mcp_server` that returns your mcpkit Server, e.g. in conftest.py:\n"
-        "    @pytest.fixture\n    def mcp_server():\n        return server")
+        "    @pytest.fixture\n    def mcp_server():\n        return server"
+    )
 
 
 def _require_our_runner(request: pytest.FixtureRequest, fixture: str) -> None:
@@ -173,7 +186,8 @@ def _require_our_runner(request: pytest.FixtureRequest, fixture: str) -> None:
         f"{node.name}: the {fixture} fixture works in `async def` tests that mcpkit's plugin "
         "runs, and this one is a plain `def` or is run by another async plugin (a marker for "
         "pytest-asyncio, anyio or trio, or pytest-asyncio's auto mode); use "
-        "`async with connected(server)` or `run_with_fake_clock(...)` from mcpkit.testing")
+        "`async with connected(server)` or `run_with_fake_clock(...)` from mcpkit.testing"
+    )
 
 
 @pytest.fixture

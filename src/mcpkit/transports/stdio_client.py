@@ -141,14 +141,15 @@ class _StderrForwarder:
         with self._lock:
             if self._pending + len(data) > _FORWARD_LIMIT:
                 if not self.dropped:
-                    logger.warning("the server's stderr is written more slowly than it "
-                                   "arrives; dropping it past 1 MiB (its tail is kept)")
+                    logger.warning(
+                        "the server's stderr is written more slowly than it "
+                        "arrives; dropping it past 1 MiB (its tail is kept)"
+                    )
                 self.dropped += len(data)
                 return
             self._pending += len(data)
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="mcpkit-stderr",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="mcpkit-stderr", daemon=True)
             self._thread.start()
         self._queue.put(data)
 
@@ -181,8 +182,13 @@ class _ServerProcessProtocol(asyncio.SubprocessProtocol):
     # Read by asyncio.subprocess.Process, which we build over this protocol.
     stdin = stdout = stderr = None
 
-    def __init__(self, lines: LineBuffer, flow: FlowControl, tail: _StderrTail,
-                 forward: _StderrForwarder | None) -> None:
+    def __init__(
+        self,
+        lines: LineBuffer,
+        flow: FlowControl,
+        tail: _StderrTail,
+        forward: _StderrForwarder | None,
+    ) -> None:
         loop = asyncio.get_running_loop()
         self.lines = lines
         self.flow = flow

@@ -31,8 +31,7 @@ JUNK: Final = [
     b'"abc" x',
     b"42",
     b'{"jsonrpc":"2.0","id":987654,"result":{}}',
-    b'{"jsonrpc":"2.0","method":"notifications/message","params":{"x":"'
-    + b"y" * OVERSIZE + b'"}}',
+    b'{"jsonrpc":"2.0","method":"notifications/message","params":{"x":"' + b"y" * OVERSIZE + b'"}}',
 ]
 
 # What the fake server sends the client as requests, and the ping that follows them.
@@ -92,8 +91,14 @@ def probe_client(rid: Any) -> None:
 def serve(msg: dict[str, Any]) -> None:
     method, rid = msg.get("method"), msg.get("id")
     if method == "initialize":
-        result(rid, {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
-                     "serverInfo": {"name": "fake", "version": "0"}})
+        result(
+            rid,
+            {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "fake", "version": "0"},
+            },
+        )
     elif method == "notifications/initialized" and sys.argv[1:] == ["junk"]:
         for line in JUNK:
             write(line)

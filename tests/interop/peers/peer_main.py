@@ -20,8 +20,9 @@ def leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-def main(name: str, summarize: Callable[[list[str]], Awaitable[dict[str, Any]]],
-         timeout: float) -> int:
+def main(
+    name: str, summarize: Callable[[list[str]], Awaitable[dict[str, Any]]], timeout: float
+) -> int:
     """`name COMMAND [ARG...]`: drive the server that COMMAND starts."""
     argv = sys.argv[1:]
     if not argv:

@@ -47,14 +47,18 @@ async def complete(server: Server, ctx: Context, params: CompleteRequestParams) 
     values: list[str]
     if completer is not None:
         # A sync completer may look things up slowly: like any handler, off the loop.
-        values = list(await call_handler(completer, (value, given),
-                                         in_thread=server.sync_in_thread))
+        values = list(
+            await call_handler(completer, (value, given), in_thread=server.sync_in_thread)
+        )
     else:
         choices = _choices(server, ref_type, key, argument) or []
         values = [c for c in choices if c.startswith(value)]
     total = len(values)
-    return CompleteResult(completion=CompleteResultCompletion(
-        values=values[:_MAX_VALUES], total=total, has_more=total > _MAX_VALUES))
+    return CompleteResult(
+        completion=CompleteResultCompletion(
+            values=values[:_MAX_VALUES], total=total, has_more=total > _MAX_VALUES
+        )
+    )
 
 
 def _ref_type(ref: Any) -> str:

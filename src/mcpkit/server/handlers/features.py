@@ -45,43 +45,48 @@ __all__ = [
 ]
 
 
-def _page(server: Server, registry: Registry[Any], params: PaginatedRequestParams
-          ) -> tuple[list[Any], str | None]:
+def _page(
+    server: Server, registry: Registry[Any], params: PaginatedRequestParams
+) -> tuple[list[Any], str | None]:
     """One page of a registry's wire objects, and the cursor of the next page."""
     page, cursor = paginate(registry.items(), params.cursor, server.page_size)
     return [spec.wire for spec in page], cursor
 
 
-async def list_tools(server: Server, ctx: Context, params: PaginatedRequestParams
-                     ) -> ListToolsResult:
+async def list_tools(
+    server: Server, ctx: Context, params: PaginatedRequestParams
+) -> ListToolsResult:
     tools, cursor = _page(server, server.tools, params)
     return ListToolsResult(tools=tools, next_cursor=cursor)
 
 
-async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams
-                    ) -> CallToolResult:
+async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams) -> CallToolResult:
     spec = server.tools.get(params.name)
     if spec is None:
         # server/tools, Error Handling: an unknown tool is a protocol error.
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
-    return await run_tool(spec, params.arguments, ctx, server.sync_in_thread,
-                          mask_errors=server.mask_error_details)
+    return await run_tool(
+        spec, params.arguments, ctx, server.sync_in_thread, mask_errors=server.mask_error_details
+    )
 
 
-async def list_resources(server: Server, ctx: Context, params: PaginatedRequestParams
-                         ) -> ListResourcesResult:
+async def list_resources(
+    server: Server, ctx: Context, params: PaginatedRequestParams
+) -> ListResourcesResult:
     resources, cursor = _page(server, server.resources, params)
     return ListResourcesResult(resources=resources, next_cursor=cursor)
 
 
-async def list_resource_templates(server: Server, ctx: Context, params: PaginatedRequestParams
-                                  ) -> ListResourceTemplatesResult:
+async def list_resource_templates(
+    server: Server, ctx: Context, params: PaginatedRequestParams
+) -> ListResourceTemplatesResult:
     templates, cursor = _page(server, server.templates, params)
     return ListResourceTemplatesResult(resource_templates=templates, next_cursor=cursor)
 
 
-async def read_resource(server: Server, ctx: Context, params: ReadResourceRequestParams
-                        ) -> ReadResourceResult:
+async def read_resource(
+    server: Server, ctx: Context, params: ReadResourceRequestParams
+) -> ReadResourceResult:
     spec, variables = _find(server, params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)
     return ReadResourceResult(contents=contents)
@@ -106,20 +111,23 @@ async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams
     return EmptyResult()
 
 
-async def unsubscribe(server: Server, ctx: Context, params: UnsubscribeRequestParams
-                      ) -> EmptyResult:
+async def unsubscribe(
+    server: Server, ctx: Context, params: UnsubscribeRequestParams
+) -> EmptyResult:
     ctx.session.subscriptions.discard(params.uri)
     return EmptyResult()
 
 
-async def list_prompts(server: Server, ctx: Context, params: PaginatedRequestParams
-                       ) -> ListPromptsResult:
+async def list_prompts(
+    server: Server, ctx: Context, params: PaginatedRequestParams
+) -> ListPromptsResult:
     prompts, cursor = _page(server, server.prompts, params)
     return ListPromptsResult(prompts=prompts, next_cursor=cursor)
 
 
-async def get_prompt(server: Server, ctx: Context, params: GetPromptRequestParams
-                     ) -> GetPromptResult:
+async def get_prompt(
+    server: Server, ctx: Context, params: GetPromptRequestParams
+) -> GetPromptResult:
     spec = server.prompts.get(params.name)
     if spec is None:
         raise McpError(codes.INVALID_PARAMS, f"Unknown prompt: {params.name}")
