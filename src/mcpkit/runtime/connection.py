@@ -171,7 +171,9 @@ class Connection:
         a handler's progress, a response) the caller waits while answers to the peer are
         over high water; without, the bytes are ours to send and only their order counts."""
         out = self.session.data_to_send()
-        if out and self._closed is None:
+        if not out:
+            return
+        if self._closed is None:
             ob = self._out
             if not ob.writing and len(out) == 1 and not ob.queue:
                 await ob.send_alone(out[0].data)
@@ -284,9 +286,12 @@ class Connection:
             elif tp is ErrorReceived:
                 self._resolve(ev.request_id, None, ev.error)  # type: ignore[union-attr]
             elif tp is RequestCancelled:
-                task = self._handlers.get(ev.request_id)  # type: ignore[union-attr]
+                # Forgotten here, not when the task ends: a task cancelled before it first
+                # runs (its cancellation came in the same read) never executes its coroutine.
+                task = self._handlers.pop(ev.request_id, None)  # type: ignore[union-attr]
                 if task is not None:
                     task.cancel()
+                    self._maybe_restart_timeouts()
             elif tp is RequestTimedOut:
                 rid = cast(RequestTimedOut, ev).request_id
                 timeout, method = self._timeouts.get(rid, (None, "request"))
@@ -339,11 +344,7 @@ class Connection:
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
         rid = ev.request_id
-        task = asyncio.get_running_loop().create_task(self._serve(ev))
-        self._handlers[rid] = task
-        # A done-callback, not code in _serve: a task cancelled before it first runs (its
-        # notifications/cancelled came in the same read) never executes its coroutine.
-        task.add_done_callback(lambda done: self._handler_done(rid, done))
+        self._handlers[rid] = asyncio.get_running_loop().create_task(self._serve(ev))
 
     async def _serve(self, ev: RequestReceived) -> None:
         rid = ev.request_id
@@ -354,18 +355,23 @@ class Connection:
             session.send_error(rid, exc)
         except asyncio.CancelledError:
             # Cancelled by the peer (the session already forgot the request, so no response
-            # goes out) or by shutdown.
+            # goes out, and the dispatcher forgot this task) or by shutdown.
+            self._handler_done(rid)
             return
         except Exception as exc:
             logger.exception("handler for %s failed", ev.method)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)
+        self._handler_done(rid)
         await self.flush()
 
-    def _handler_done(self, rid: RequestId, task: asyncio.Task[None]) -> None:
-        if self._handlers.get(rid) is task:  # the peer may have reused the id since
+    def _handler_done(self, rid: RequestId) -> None:
+        if self._handlers.get(rid) is asyncio.current_task():  # the id may be reused since
             del self._handlers[rid]
+        self._maybe_restart_timeouts()
+
+    def _maybe_restart_timeouts(self) -> None:
         if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
             self._restart_timeouts()
 
