@@ -312,3 +312,35 @@ def test_send_high_water_reaches_each_session() -> None:
 
     handle = server.new_connection(memory_channel_pair()[1])
     assert handle.connection.send_high_water == 4096
+
+
+async def test_a_number_past_a_doubles_range_is_the_models_to_fix() -> None:
+    """Found by the fuzzer: 1e999 is valid JSON but fits no float; it was -32603."""
+    server = Server("ranges")
+
+    @server.tool()
+    def add(a: int, b: float) -> float:
+        return a + b
+
+    @server.tool(input_schema={"type": "object", "properties": {"x": {}}})
+    def raw(x: Any = None) -> str:
+        return "never"
+
+    async with raw_session(server) as peer:
+        for name, arguments, path in [
+            ("add", b'{"a": 1, "b": 1e999}', "$.b"),
+            ("add", b'{"a": -1e999, "b": 1}', "$.a"),
+            ("raw", b'{"x": [1, 1e999]}', "$"),
+        ]:
+            await peer.send_bytes(
+                b'{"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "'
+                + name.encode()
+                + b'", "arguments": '
+                + arguments
+                + b"}}"
+            )
+            reply = await peer.receive()
+            assert reply["id"] == 9 and reply["result"]["isError"] is True, reply
+            text = reply["result"]["content"][0]["text"]
+            assert "out of range" in text and path in text, text
+        assert (await peer.request("ping"))["result"] == {}

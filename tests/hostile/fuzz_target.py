@@ -152,11 +152,16 @@ def check_session(session: ServerSession | ClientSession, lines: list[bytes]) ->
 
 
 def check_params_decodable(params: Any) -> None:
-    """Params the session kept raw (a tool's arguments) are valid JSON for the handler."""
+    """Params the session kept raw (a tool's arguments) are valid JSON for the handler; a
+    number past a double's range (1e999) is valid JSON too, which the tool answers as an
+    argument error (tests/e2e/test_bad_input.py)."""
     for name in getattr(params, "__struct_fields__", ()):
         value = getattr(params, name)
         if isinstance(value, msgspec.Raw) and len(value):  # an empty Raw means "absent"
-            msgspec.json.decode(value)
+            try:
+                msgspec.json.decode(value)
+            except msgspec.ValidationError as exc:
+                assert "out of range" in str(exc), exc
 
 
 def check_outgoing(session: ServerSession | ClientSession) -> list[dict[str, Any]]:

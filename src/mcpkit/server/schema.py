@@ -45,6 +45,7 @@ __all__ = [
     "OutputError",
     "OutputSpec",
     "build_signature",
+    "decode_arguments",
     "output_spec",
     "schema_for_type",
 ]
@@ -161,11 +162,11 @@ class FunctionSignature:
         if not raw:
             return self.validate(None)
         if decoder is None:
-            return self.validate(msgspec.json.decode(raw))
+            return self.validate(decode_arguments(raw))
         try:
             obj = decoder.decode(raw)
-        except msgspec.ValidationError:
-            return self.validate(msgspec.json.decode(raw))  # raises the worded error
+        except msgspec.ValidationError as exc:
+            return self.validate(decode_arguments(raw, exc))  # raises the worded error
         return {
             name: value
             for name in self.parameters
@@ -187,6 +188,21 @@ class FunctionSignature:
         return ArgumentError(
             f"{message} (expected arguments: {expected})", argument=name, path=f"$.{name}"
         )
+
+
+def decode_arguments(raw: bytes | msgspec.Raw, typed: Exception | None = None) -> Any:
+    """Arguments as plain JSON values. The message was checked as JSON already, so the one
+    failure left is a number past a double's range (1e999), which is the model's to fix; the
+    typed decoder's error, when there was one, knows the path by its keys."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(typed if typed is not None and "out of range" in str(typed) else exc)
+        path = text.rpartition(" - at `")[2].rstrip("`") or "$"
+        raise ArgumentError(
+            f"a number at `{path}` is out of range: JSON numbers must fit a 64-bit float",
+            path=path,
+        ) from None
 
 
 def _json_kind(value: object) -> str:

@@ -31,6 +31,7 @@ from mcpkit.server.schema import (
     OutputError,
     OutputSpec,
     build_signature,
+    decode_arguments,
 )
 from mcpkit.types import (
     CallToolRequestParams,
@@ -214,7 +215,7 @@ def _keyword_arguments(
     if isinstance(arguments, msgspec.Raw):
         if spec.raw_validator is None:
             return spec.signature.validate_json(arguments)
-        decoded = msgspec.json.decode(arguments) if arguments else None
+        decoded = decode_arguments(arguments) if arguments else None
     if spec.raw_validator is not None:
         decoded = _json_object(decoded)
         _validate_raw(spec, decoded or {})
