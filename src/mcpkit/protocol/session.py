@@ -77,8 +77,8 @@ class Outgoing(msgspec.Struct):
     message, our request to the peer), or None when it relates to no request. `final` marks
     the last message about `related`: its response or error, or, on sessions that set
     `mark_unanswered`, an empty `data` saying the request ended without an answer
-    (cancelled). A final message with `related` None answers a message that could not be
-    tied to a request (unreadable, or a request id already in use).
+    (cancelled). A final message with `related` None answers a message that started no
+    request (not valid JSON-RPC, or a request whose id is already in use).
     """
 
     data: bytes
@@ -89,10 +89,12 @@ class Outgoing(msgspec.Struct):
 class BodyRead(msgspec.Struct):
     """What one received body (an HTTP POST's, say) did, from `Session.receive_body`.
 
-    `started` lists the peer's requests in it that will each get an answer: one final
-    `Outgoing` whose `related` is in `started` (a 2025-03-26 batch gets one final message,
-    the array, related to its first request). Empty `started` and `refused` means only
-    notifications and responses (HTTP 202). `refused` holds the answers to the body as a
+    `started` lists the request ids that what answers the body will be related to: for a
+    request, its id (its final `Outgoing` is the response); for a 2025-03-26 batch, the ids
+    of its requests handed out as `RequestReceived` (each may have related messages; the one
+    final message, the array, is related to the first), or when the session answered every
+    member itself, the one id the array is related to. Empty `started` and `refused` means
+    only notifications and responses (HTTP 202). `refused` holds the answers to the body as a
     whole (JSON-RPC errors with no usable id): they are taken out of the outbox, for the
     transport to send as its answer to the body (HTTP 400).
     """
@@ -638,16 +640,13 @@ class Session:
             batch.answered = rid
 
     def _reply_malformed(self, bad: Malformed, batch: _Batch | None = None) -> None:
-        rid = bad.id
-        data = jsonrpc.encode_error(rid, bad.code, bad.message)
-        if rid is not None and rid in self._inflight:
-            rid = None  # that id's request is another's: this refusal must not join its stream
+        data = jsonrpc.encode_error(bad.id, bad.code, bad.message)
         if batch is None:
-            self._outbox.append(Outgoing(data, rid, True))
-            return
-        batch.parts.append(data)
-        if rid is not None and batch.answered is None:
-            batch.answered = rid
+            # Related to no request, even when an id could be read: what is not a request
+            # started none (its id may even be one in flight), so it answers the body.
+            self._outbox.append(Outgoing(data, None, True))
+        else:
+            batch.parts.append(data)
 
 
 def _with_progress_token(params: Any, token: RequestId) -> Any:

@@ -49,10 +49,11 @@ class RoutedChannel(MessageChannel, Protocol):
 
     `body_read(info, started, refused)` is called once per body, right after the session
     has read it and before anything it caused is sent: `started` are the ids of the
-    requests in it that will each get an answer (an empty `started` and `refused`: only
-    notifications and responses, HTTP 202); `refused` are answers to the body as a whole
-    (JSON-RPC errors with no usable id, HTTP 400), which are not sent otherwise. A 2025-03-26
-    batch gets one answer, the array, related to one of its `started` ids.
+    requests in it that messages will be related to, each ending with one final message
+    (an empty `started` and `refused`: only notifications and responses, HTTP 202); `refused`
+    are answers to the body as a whole (JSON-RPC errors with no usable id, HTTP 400), which
+    are not sent otherwise. A 2025-03-26 batch gets one final message, the array, related to
+    one of its `started` ids (see `mcpkit.protocol.session.BodyRead`).
 
     `send_routed(data, related, final)` replaces `send`, with what the protocol session
     knows of the message: `related` is the request it answers or was sent while serving
