@@ -358,6 +358,8 @@ async def test_a_cancelled_request_ends_with_an_empty_final() -> None:
         await peer.notify("notifications/cancelled", {"requestId": 3})
         assert (await peer.request("ping"))["result"] == {}
     assert [(s.message, s.final) for s in channel.sent if s.related == 3] == [(None, True)]
+    call_body, cancel_body, _ = channel.bodies[-3:]
+    assert call_body.started == [3] and cancel_body.started == []  # the cancel: a 202
 
 
 async def test_a_batch_under_2025_03_26_starts_its_requests_and_gets_one_final_array() -> None:

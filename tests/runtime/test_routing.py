@@ -95,9 +95,10 @@ def test_a_cancelled_request_gets_an_empty_final_only_when_asked() -> None:
         session = server_session()
         session.mark_unanswered = mark
         session.receive_body(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
-        session.receive_body(
+        read = session.receive_body(
             b'{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}'
         )
+        assert (read.started, read.refused) == ([], [])
         session.send_response(1, {"tools": []})  # too late: dropped
         expected = [Outgoing(b"", 1, True)] if mark else []
         assert session.data_to_send() == expected
@@ -235,3 +236,22 @@ def test_request_info_header_lookup() -> None:
     assert info.header("x-b") == "\xe9"
     assert info.header("x-c") is None
     assert RequestInfo("stdio").headers == () and RequestInfo("stdio").client is None
+
+
+def test_a_batch_whose_requests_are_all_cancelled_ends_with_one_empty_final() -> None:
+    session = server_session()
+    session.revision = "2025-03-26"  # the only revision with batches
+    session.mark_unanswered = True
+    read = session.receive_body(
+        b'[{"jsonrpc":"2.0","id":1,"method":"tools/list"},'
+        b'{"jsonrpc":"2.0","id":2,"method":"tools/list"}]'
+    )
+    assert read.started == [1, 2]
+    for rid in (1, 2):
+        cancel = {
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": rid},
+        }
+        assert session.receive_body(encode(cancel)).started == []
+    assert session.data_to_send() == [Outgoing(b"", 1, True)]

@@ -202,11 +202,13 @@ class Session:
         if len(outbox) > mark:  # answered at once: ping, initialize, refusals
             kept = outbox[:mark]
             for item in outbox[mark:]:
-                if item.final and item.related is None:
-                    refused.append(item.data)
-                    continue
                 if item.final:
-                    started.append(item.related)  # type: ignore[arg-type]  # not None here
+                    related = item.related
+                    if related is None:
+                        refused.append(item.data)
+                        continue
+                    if item.data:  # (empty: the end of a request an earlier body started)
+                        started.append(related)
                 kept.append(item)
             self._outbox = kept
         return BodyRead(events, started, refused)
