@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -16,19 +17,45 @@ __all__ = [
     "NotificationReceived",
     "ProgressReceived",
     "RequestCancelled",
+    "RequestInfo",
     "RequestReceived",
     "RequestTimedOut",
     "ResponseReceived",
 ]
 
 
+class RequestInfo(msgspec.Struct, frozen=True):
+    """What the transport knew about the message a request came in (handlers see it as
+    `ctx.request_info`): None over stdio and in memory, where there is nothing to know.
+
+    `headers` are the HTTP request's, as ASGI gives them (lower-case names, raw bytes, in
+    order, repeats kept); `client` is the peer's (host, port) when the transport knows it.
+    The protocol session never looks inside: it only carries the value to `RequestReceived`.
+    """
+
+    transport: str
+    headers: Sequence[tuple[bytes, bytes]] = ()
+    client: tuple[str, int] | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case), decoded as Latin-1, or None."""
+        key = name.lower().encode("latin-1", "replace")
+        for k, v in self.headers:
+            if k == key:
+                return v.decode("latin-1")
+        return None
+
+
 class RequestReceived(msgspec.Struct):
-    """The peer asked something; answer with `send_response` or `send_error`."""
+    """The peer asked something; answer with `send_response` or `send_error`.
+
+    `request_info` is what the transport handed in with the message (see `RequestInfo`)."""
 
     request_id: int | str
     method: str
     params: Any
     progress_token: int | str | None = None
+    request_info: RequestInfo | None = None
 
 
 class NotificationReceived(msgspec.Struct):

@@ -2,8 +2,9 @@
 
 `Session` turns inbound bytes into events and our calls into outgoing messages. The role
 subclasses in `lifecycle` add the handshake and capability rules. Each outgoing message is
-tagged once with the request it answers or relates to (`Outgoing.related`), so a transport
-routes it without re-correlating.
+tagged once with the request it answers or relates to (`Outgoing.related`, and `final` on
+the answer), so a transport routes it without re-correlating; `receive_body` also says which
+requests one received body started (Streamable HTTP answers a POST by that).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mcpkit.protocol.events import (
     NotificationReceived,
     ProgressReceived,
     RequestCancelled,
+    RequestInfo,
     RequestReceived,
     RequestTimedOut,
     ResponseReceived,
@@ -39,6 +41,7 @@ __all__ = [
     "DEFAULT_MAX_INFLIGHT",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "MAX_JSON_DEPTH",
+    "BodyRead",
     "Outgoing",
     "Session",
     "shape_for_revision",
@@ -66,10 +69,39 @@ def _decode(tp: Any, raw: bytes | msgspec.Raw) -> Any:
 
 
 class Outgoing(msgspec.Struct):
-    """One message to send; `related` is the request id it answers or belongs to, if any."""
+    """One message to send, and where it belongs (basic/transports, Streamable HTTP: a
+    POST's stream carries the answer and the messages related to its request; the rest go
+    on the GET stream).
+
+    `related` is the peer's request it answers or was sent while serving (progress, a log
+    message, our request to the peer), or None when it relates to no request. `final` marks
+    the last message about `related`: its response or error, or, on sessions that set
+    `mark_unanswered`, an empty `data` saying the request ended without an answer
+    (cancelled). A final message with `related` None answers a message that started no
+    request (not valid JSON-RPC, or a request whose id is already in use).
+    """
 
     data: bytes
     related: RequestId | None = None
+    final: bool = False
+
+
+class BodyRead(msgspec.Struct):
+    """What one received body (an HTTP POST's, say) did, from `Session.receive_body`.
+
+    `started` lists the request ids that what answers the body will be related to: for a
+    request, its id (its final `Outgoing` is the response); for a 2025-03-26 batch, the ids
+    of its requests handed out as `RequestReceived` (each may have related messages; the one
+    final message, the array, is related to the first), or when the session answered every
+    member itself, the one id the array is related to. Empty `started` and `refused` means
+    only notifications and responses (HTTP 202). `refused` holds the answers to the body as a
+    whole (JSON-RPC errors with no usable id): they are taken out of the outbox, for the
+    transport to send as its answer to the body (HTTP 400).
+    """
+
+    events: list[Event]
+    started: list[RequestId]
+    refused: list[bytes]
 
 
 class _Pending:
@@ -102,12 +134,20 @@ class _Inflight:
 class _Batch:
     """Responses to one inbound batch, sent together as one array once all are in."""
 
-    __slots__ = ("open_ids", "parts", "sealed")
+    __slots__ = ("answered", "open_ids", "parts", "route", "sealed")
 
     def __init__(self) -> None:
         self.open_ids: set[RequestId] = set()
         self.parts: list[bytes] = []
         self.sealed = False  # set once every member of the batch has been read
+        #: The id the array is related to: the first request handed out as RequestReceived
+        #: (the array may go long after the body was read, and `receive_body` reported that
+        #: id); else the first answered by the session itself (then the array goes at once).
+        self.route: RequestId | None = None
+        self.answered: RequestId | None = None
+
+    def related(self) -> RequestId | None:
+        return self.route if self.route is not None else self.answered
 
 
 class Session:
@@ -145,11 +185,37 @@ class Session:
         self._inflight: dict[RequestId, _Inflight] = {}
         self._progress: dict[RequestId, RequestId] = {}  # our progress token -> our request id
         self._outbox: list[Outgoing] = []
+        #: Set by a runtime whose channel routes by request: a request that ends without an
+        #: answer (cancelled by the peer) then gets an empty final `Outgoing`, so its stream
+        #: can end.
+        self.mark_unanswered = False
 
     # ----------------------------------------------------------------- inbound
 
-    def receive_data(self, data: bytes) -> list[Event]:
-        """Take one message (object or batch) from the peer; return what happened.
+    def receive_body(self, data: bytes, info: RequestInfo | None = None) -> BodyRead:
+        """`receive_data`, and which requests the body started (see `BodyRead`)."""
+        outbox = self._outbox
+        mark = len(outbox)
+        events = self.receive_data(data, info)
+        started = [ev.request_id for ev in events if type(ev) is RequestReceived]
+        refused: list[bytes] = []
+        if len(outbox) > mark:  # answered at once: ping, initialize, refusals
+            kept = outbox[:mark]
+            for item in outbox[mark:]:
+                if item.final:
+                    related = item.related
+                    if related is None:
+                        refused.append(item.data)
+                        continue
+                    if item.data:  # (empty: the end of a request an earlier body started)
+                        started.append(related)
+                kept.append(item)
+            self._outbox = kept
+        return BodyRead(events, started, refused)
+
+    def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
+        """Take one message (object or batch) from the peer; return what happened. `info`,
+        what the transport knew about it, goes on each `RequestReceived` as `request_info`.
 
         Never raises, whatever the bytes: what cannot be read is answered with the JSON-RPC
         error it calls for (or fails our request, if it answers one), and the session goes on.
@@ -175,13 +241,13 @@ class Session:
         if bad is not None:
             self._refused(bad, events)
         elif jsonrpc.is_batch(data):
-            self._receive_batch(data, events)
+            self._receive_batch(data, events, info)
         else:
             env = jsonrpc.decode_message(data)
             if isinstance(env, Malformed):
                 self._refused(env, events)
             else:
-                self._receive_envelope(env, events, None)
+                self._receive_envelope(env, events, None, info)
         return events
 
     def _refused(self, bad: Malformed, events: list[Event], batch: _Batch | None = None) -> None:
@@ -205,7 +271,7 @@ class Session:
             )
         )
 
-    def _receive_batch(self, data: bytes, events: list[Event]) -> None:
+    def _receive_batch(self, data: bytes, events: list[Event], info: RequestInfo | None) -> None:
         if self.revision != _BATCH_REVISION:
             self._reply_malformed(
                 Malformed(
@@ -225,31 +291,42 @@ class Session:
             if isinstance(env, Malformed):
                 self._refused(env, events, batch)
             else:
-                self._receive_envelope(env, events, batch)
+                self._receive_envelope(env, events, batch, info)
         batch.sealed = True
         if not batch.open_ids:
             self._flush_batch(batch)
 
-    def _receive_envelope(self, env: Envelope, events: list[Event], batch: _Batch | None) -> None:
+    def _receive_envelope(
+        self, env: Envelope, events: list[Event], batch: _Batch | None, info: RequestInfo | None
+    ) -> None:
         kind = jsonrpc.classify(env)
         if isinstance(kind, Malformed):
             self._refused(kind, events, batch)
         elif kind == "request":
-            self._receive_request(env, events, batch)
+            self._receive_request(env, events, batch, info)
         elif kind == "notification":
             self._receive_notification(env, events)
         else:
             self._receive_response(env, events)
 
-    def _receive_request(self, env: Envelope, events: list[Event], batch: _Batch | None) -> None:
+    def _receive_request(
+        self,
+        env: Envelope,
+        events: list[Event],
+        batch: _Batch | None,
+        request_info: RequestInfo | None,
+    ) -> None:
         rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
         method: str = env.method  # type: ignore[assignment]
         if rid in self._inflight:
+            # Related to no request: the id belongs to the one in flight, whose stream this
+            # refusal must neither join nor end.
             self._reply_error(
                 rid,
                 codes.INVALID_REQUEST,
                 f"Invalid Request: request id {rid!r} is already in use",
                 batch,
+                routed=False,
             )
             return
         info = self._methods.get(method)
@@ -281,18 +358,33 @@ class Session:
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
             self._reply_error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
             return
+        self._start_request(rid, method, params, events, batch, request_info)
+
+    def _start_request(
+        self,
+        rid: RequestId,
+        method: str,
+        params: Any,
+        events: list[Event],
+        batch: _Batch | None,
+        request_info: RequestInfo | None,
+    ) -> None:
         self._inflight[rid] = _Inflight(method, batch)
         if batch is not None:
             batch.open_ids.add(rid)
         if self._handle_own_request(rid, method, params, events):
+            if batch is not None and batch.answered is None:
+                batch.answered = rid
             return
+        if batch is not None and batch.route is None:
+            batch.route = rid
         meta = getattr(params, "meta", None)
         token = (
             cast("dict[str, Any]", meta).get("progressToken") if isinstance(meta, dict) else None
         )
         if isinstance(token, bool) or not isinstance(token, (int, str)):
             token = None
-        events.append(RequestReceived(rid, method, params, token))
+        events.append(RequestReceived(rid, method, params, token, request_info))
 
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
@@ -332,6 +424,8 @@ class Session:
         if rid is None or entry is None or entry.method == "initialize":
             return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
         self._finish_inflight(rid, entry)
+        if self.mark_unanswered and entry.batch is None:
+            self._outbox.append(Outgoing(b"", rid, True))
         events.append(RequestCancelled(rid, params.reason))
 
     def _receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
@@ -515,7 +609,7 @@ class Session:
 
     def _emit(self, rid: RequestId, data: bytes, batch: _Batch | None) -> None:
         if batch is None:
-            self._outbox.append(Outgoing(data, rid))
+            self._outbox.append(Outgoing(data, rid, True))
             return
         batch.parts.append(data)
         batch.open_ids.discard(rid)
@@ -524,20 +618,35 @@ class Session:
 
     def _flush_batch(self, batch: _Batch) -> None:
         if batch.parts:
-            self._outbox.append(Outgoing(b"[" + b",".join(batch.parts) + b"]"))
+            data = b"[" + b",".join(batch.parts) + b"]"
+            self._outbox.append(Outgoing(data, batch.related(), True))
             batch.parts = []
+        elif self.mark_unanswered and batch.route is not None:
+            self._outbox.append(Outgoing(b"", batch.route, True))  # every member was cancelled
 
-    def _reply_error(self, rid: RequestId, code: int, message: str, batch: _Batch | None) -> None:
+    def _reply_error(
+        self,
+        rid: RequestId,
+        code: int,
+        message: str,
+        batch: _Batch | None,
+        *,
+        routed: bool = True,
+    ) -> None:
         data = jsonrpc.encode_error(rid, code, message)
         if batch is None:
-            self._outbox.append(Outgoing(data, rid))
-        else:
-            batch.parts.append(data)
+            self._outbox.append(Outgoing(data, rid if routed else None, True))
+            return
+        batch.parts.append(data)
+        if routed and batch.answered is None:
+            batch.answered = rid
 
     def _reply_malformed(self, bad: Malformed, batch: _Batch | None = None) -> None:
         data = jsonrpc.encode_error(bad.id, bad.code, bad.message)
         if batch is None:
-            self._outbox.append(Outgoing(data, bad.id))
+            # Related to no request, even when an id could be read: what is not a request
+            # started none (its id may even be one in flight), so it answers the body.
+            self._outbox.append(Outgoing(data, None, True))
         else:
             batch.parts.append(data)
 

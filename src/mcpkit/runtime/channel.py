@@ -2,14 +2,19 @@
 
 A channel carries whole JSON-RPC messages as UTF-8 JSON bytes (one object, or one batch
 array), never partial frames; framing (newlines for stdio, SSE events for HTTP) is the
-transport's job.
+transport's job. A channel that has more to say or to learn than bytes (Streamable HTTP)
+also implements the optional methods of `RoutedChannel`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MessageChannel"]
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.types import RequestId
+
+__all__ = ["MessageChannel", "RoutedChannel"]
 
 
 @runtime_checkable
@@ -30,3 +35,39 @@ class MessageChannel(Protocol):
     async def send(self, data: bytes) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class RoutedChannel(MessageChannel, Protocol):
+    """The optional methods of a channel that routes by request (Streamable HTTP, where a
+    POST's stream carries its request's answer and related messages, and the GET stream
+    the rest: basic/transports). The Connection looks each one up once, when it is built,
+    and uses it instead of the plain method; a channel may implement any of them.
+
+    `receive_with_info` returns the next body with what the transport knows about it
+    (headers, the peer's address): every request in the body reaches its handler with it,
+    as `ctx.request_info`.
+
+    `body_read(info, started, refused)` is called once per body, right after the session
+    has read it and before anything it caused is sent: `started` are the ids of the
+    requests in it that messages will be related to, each ending with one final message
+    (an empty `started` and `refused`: only notifications and responses, HTTP 202); `refused`
+    are answers to the body as a whole (JSON-RPC errors with no usable id, HTTP 400), which
+    are not sent otherwise. A 2025-03-26 batch gets one final message, the array, related to
+    one of its `started` ids (see `mcpkit.protocol.session.BodyRead`).
+
+    `send_routed(data, related, final)` replaces `send`, with what the protocol session
+    knows of the message: `related` is the request it answers or was sent while serving
+    (None: related to no request, so for the GET stream), and `final` marks the last
+    message about `related` (its response; or empty `data` when the request ended with no
+    answer, cancelled by the peer, so its stream can end: nothing is to be sent then).
+    Without `body_read`, answers to a body as a whole come here too, final with `related`
+    None. Messages come in the order they were queued, one at a time.
+    """
+
+    async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]: ...
+
+    def body_read(
+        self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
+    ) -> None: ...
+
+    async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None: ...

@@ -11,13 +11,19 @@ the reader takes no new message, so a peer that stops reading stops being served
 than growing us. Our own requests and notifications wait for room before they are queued.
 Only answers pause the reader: two peers that both queued requests of their own would
 otherwise each stop reading the other's answers, and neither would ever drain.
+
+A channel with the optional methods of `RoutedChannel` (Streamable HTTP) gets what the
+session knows about routing: which requests each body started, and for each message sent,
+the request it belongs to and whether it is the last one; and it hands each body in with
+what the transport knows of it, which reaches handlers on `RequestReceived.request_info`.
+Channels without them (stdio, memory) run the same loops as before, at no added cost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, cast
 
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
@@ -27,6 +33,7 @@ from mcpkit.protocol.events import (
     Event,
     ProgressReceived,
     RequestCancelled,
+    RequestInfo,
     RequestReceived,
     RequestTimedOut,
     ResponseReceived,
@@ -44,6 +51,8 @@ logger = logging.getLogger("mcpkit")
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
 ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
+_ReceiveWithInfo = Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]]
+_BodyRead = Callable[[RequestInfo | None, Sequence[RequestId], Sequence[bytes]], None]
 
 _YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
 
@@ -82,6 +91,13 @@ class Connection:
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
         self._out = Outbound(channel, send_high_water, self._shutdown, self._background)
+        # The optional methods of RoutedChannel, looked up once.
+        self._receive_with_info: _ReceiveWithInfo | None = getattr(
+            channel, "receive_with_info", None
+        )
+        self._body_read: _BodyRead | None = getattr(channel, "body_read", None)
+        if self._out.send_routed is not None:
+            session.mark_unanswered = True  # so a cancelled request's stream can end
 
     @property
     def closed(self) -> bool:
@@ -94,19 +110,11 @@ class Connection:
 
     async def run(self) -> None:
         """Read and dispatch messages until the channel ends."""
-        receive = self.channel.receive
         try:
-            while True:
-                if self._out.answers > self._out.high:
-                    await self._wait_for_peer_to_read()
-                data = await receive()
-                self._dispatch(self.session.receive_data(data))
-                self._flush_from_reader()
-                if len(self._handlers) > _YIELD_ABOVE:
-                    # A channel with messages already buffered returns them without ever
-                    # suspending: give the handlers a turn before taking more, or a peer
-                    # that pipelines requests has them all refused past max_inflight.
-                    await asyncio.sleep(0)
+            if self._receive_with_info is None and self._body_read is None:
+                await self._read_plain()
+            else:
+                await self._read_routed()
         except ConnectionClosed as exc:
             await self._drain(exc)
             self._shutdown(exc)
@@ -116,6 +124,45 @@ class Connection:
         except Exception as exc:
             logger.exception("mcpkit connection failed")
             self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
+
+    async def _read_plain(self) -> None:
+        receive = self.channel.receive
+        while True:
+            if self._out.answers > self._out.high:
+                await self._wait_for_peer_to_read()
+            data = await receive()
+            self._dispatch(self.session.receive_data(data))
+            self._flush_from_reader()
+            if len(self._handlers) > _YIELD_ABOVE:
+                # A channel with messages already buffered returns them without ever
+                # suspending: give the handlers a turn before taking more, or a peer
+                # that pipelines requests has them all refused past max_inflight.
+                await asyncio.sleep(0)
+
+    async def _read_routed(self) -> None:
+        """The same loop for a channel with `receive_with_info` or `body_read`."""
+        receive_with_info = self._receive_with_info
+        receive = self.channel.receive
+        body_read = self._body_read
+        session = self.session
+        while True:
+            if self._out.answers > self._out.high:
+                await self._wait_for_peer_to_read()
+            if receive_with_info is not None:
+                data, info = await receive_with_info()
+            else:
+                data, info = await receive(), None
+            if body_read is None:
+                self._dispatch(session.receive_data(data, info))
+            else:
+                read = session.receive_body(data, info)
+                # Before the handlers run or anything is sent: the channel learns where
+                # the answers go before the first of them comes.
+                body_read(info, read.started, read.refused)
+                self._dispatch(read.events)
+            self._flush_from_reader()
+            if len(self._handlers) > _YIELD_ABOVE:
+                await asyncio.sleep(0)
 
     async def _wait_for_peer_to_read(self) -> None:
         logger.debug(
@@ -176,9 +223,9 @@ class Connection:
         if self._closed is None:
             ob = self._out
             if not ob.writing and len(out) == 1 and not ob.queue:
-                await ob.send_alone(out[0].data)
+                await ob.send_alone(out[0])
             else:
-                ob.enqueue([item.data for item in out], answering)
+                ob.enqueue(out, answering)
                 if not ob.writing:
                     await ob.write_queued()
                 elif answering and ob.answers > ob.high:
@@ -192,7 +239,7 @@ class Connection:
         out = self.session.data_to_send()
         if out and self._closed is None:
             ob = self._out
-            ob.enqueue([item.data for item in out], True)
+            ob.enqueue(out, True)
             if not ob.writing:
                 ob.start_writer()
         self._arm_timer()

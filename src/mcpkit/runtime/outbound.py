@@ -5,24 +5,29 @@ becomes the writer and hands each message to `channel.send`, which waits for the
 transport's flow control, so the backlog builds up here, where it is counted, and not in
 the transport. Bytes that answer the peer (responses, and what handlers send while
 serving) are counted apart: the Connection stops reading while they are over high water.
+A channel with `send_routed` gets each message's routing beside its bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.session import Outgoing
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.types import RequestId
 
 __all__ = ["DEFAULT_SEND_HIGH_WATER", "Outbound"]
 
 #: Bytes queued for the peer above which we stop reading (and our own requests wait);
 #: both resume once the backlog is down to a quarter of it.
 DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
+
+SendRouted = Callable[[bytes, RequestId | None, bool], Awaitable[None]]
 
 
 class Outbound:
@@ -38,9 +43,11 @@ class Outbound:
         if high_water < 1:
             raise ValueError("send_high_water must be at least 1 byte")
         self.channel = channel
+        #: The channel's `send_routed` (see `RoutedChannel`), or None: `send` takes the bytes.
+        self.send_routed: SendRouted | None = getattr(channel, "send_routed", None)
         self.high = high_water
         self.low = high_water // 4
-        self.queue: collections.deque[tuple[bytes, bool]] = collections.deque()  # (data, answer)
+        self.queue: collections.deque[tuple[Outgoing, bool]] = collections.deque()  # (_, answer)
         self.queued = 0  # bytes in the queue
         self.answers = 0  # bytes in the queue that answer the peer
         self.writing = False
@@ -53,23 +60,27 @@ class Outbound:
         self.answer_room = asyncio.Event()  # the same for `answers`
         self.answer_room.set()
 
-    async def send_alone(self, data: bytes) -> None:
+    async def send_alone(self, item: Outgoing) -> None:
         """Write one message with nothing queued before it and no writer running (the
         common case, kept cheap); what others queue meanwhile is written after it."""
         self.writing = True
+        routed = self.send_routed
         try:
-            await self.channel.send(data)
+            if routed is None:
+                await self.channel.send(item.data)
+            else:
+                await routed(item.data, item.related, item.final)
         except ConnectionClosed as exc:
             self._on_closed(exc)
         finally:
             self._writer_done()
 
-    def enqueue(self, items: list[bytes], answering: bool) -> None:
+    def enqueue(self, items: list[Outgoing], answering: bool) -> None:
         append = self.queue.append
         size = 0
-        for data in items:
-            append((data, answering))
-            size += len(data)
+        for item in items:
+            append((item, answering))
+            size += len(item.data)
         self.queued += size
         if self.queued > self.high:
             self.room.clear()
@@ -88,11 +99,15 @@ class Outbound:
         self.writing = True
         queue = self.queue
         send = self.channel.send
+        routed = self.send_routed
         try:
             while queue:
-                data, answer = queue.popleft()
-                self._sent(len(data), answer)
-                await send(data)
+                item, answer = queue.popleft()
+                self._sent(len(item.data), answer)
+                if routed is None:
+                    await send(item.data)
+                else:
+                    await routed(item.data, item.related, item.final)
         except ConnectionClosed as exc:
             self._on_closed(exc)
         finally:

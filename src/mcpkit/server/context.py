@@ -3,7 +3,8 @@
 Injected into any handler parameter annotated `Context`. It reports progress, sends log
 messages, asks the client for sampling, elicitation and roots, and tells whether the request
 was cancelled. Everything it sends is tagged with the request, so on HTTP it travels on that
-request's stream.
+request's stream. `request_info` is what the transport knew about the message the request
+came in (HTTP headers, the peer's address), None over stdio and in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import has_capability
+from mcpkit.protocol.events import RequestInfo
 from mcpkit.types import (
     ClientCapabilities,
     CreateMessageRequestParams,
@@ -50,7 +52,15 @@ class ElicitationResult(Generic[T]):
 class Context:
     """Per-request access to the session (exactly one Context class exists in mcpkit)."""
 
-    __slots__ = ("meta", "method", "progress_token", "request_id", "server", "session")
+    __slots__ = (
+        "meta",
+        "method",
+        "progress_token",
+        "request_id",
+        "request_info",
+        "server",
+        "session",
+    )
 
     def __init__(
         self,
@@ -60,6 +70,7 @@ class Context:
         method: str,
         progress_token: RequestId | None = None,
         meta: dict[str, Any] | None = None,
+        request_info: RequestInfo | None = None,
     ) -> None:
         self.server = server
         self.session = session
@@ -67,6 +78,10 @@ class Context:
         self.method = method
         self.progress_token = progress_token
         self.meta = meta
+        #: What the transport knew about the message this request came in: for Streamable
+        #: HTTP its headers (`ctx.request_info.header("user-agent")`) and the peer's
+        #: address; None over stdio and in memory.
+        self.request_info = request_info
 
     # ------------------------------------------------------------ session facts
 

@@ -202,7 +202,9 @@ class Server(FeatureRegistrations):
                     codes.METHOD_NOT_FOUND,
                     f"Method not found: {ev.method} (this server does not implement it)",
                 )
-            ctx = Context(self, handle, ev.request_id, ev.method, ev.progress_token, meta)
+            ctx = Context(
+                self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
+            )
             try:
                 return await handler(self, ctx, ev.params)
             except (McpError, ToolError):
