@@ -21,6 +21,7 @@ __all__ = [
     "McpkitError",
     "PeerError",
     "RegistrationWarning",
+    "RequestInfo",
     "RequestTimeout",
     "Server",
     "StdioParameters",
@@ -47,6 +48,7 @@ _LAZY: dict[str, str] = {
     "McpkitError": "mcpkit.errors",
     "PeerError": "mcpkit.errors",
     "RegistrationWarning": "mcpkit.server.registration",
+    "RequestInfo": "mcpkit.protocol.events",
     "RequestTimeout": "mcpkit.errors",
     "Server": "mcpkit.server.server",
     "StdioParameters": "mcpkit.transports.stdio_client",
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
         TransportError,
         UrlElicitationRequired,
     )
+    from mcpkit.protocol.events import RequestInfo
     from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
     from mcpkit.server.context import Context, ElicitationResult
     from mcpkit.server.registration import RegistrationWarning
