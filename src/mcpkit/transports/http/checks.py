@@ -1,0 +1,306 @@
+"""The checks a Streamable HTTP request passes before its body is read, as pure functions that
+answer None (go on) or a `Refusal` to send as it is (spec: basic/transports, "Streamable HTTP").
+
+Headers are what an ASGI scope holds: (lower-case name, value) pairs. Nothing here raises on
+what a peer sends; a refusal's message says what was wrong and names the setting that decides.
+`check_request` runs the checks every request needs; `protocol_version` and `session_id` also
+return the value the app goes on with.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import msgspec
+
+from mcpkit.protocol.codes import INVALID_REQUEST
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.transports.http.origin import Headers, OriginPolicy, origin_problem, quote_header
+from mcpkit.types.methods import SUPPORTED_REVISIONS
+
+__all__ = [
+    "ASSUMED_REVISION",
+    "BodyLimit",
+    "EndpointPolicy",
+    "MAX_SESSION_ID_LENGTH",
+    "Refusal",
+    "check_accept",
+    "check_content_length",
+    "check_content_type",
+    "check_method",
+    "check_origin",
+    "check_request",
+    "new_session_id",
+    "protocol_version",
+    "refuse",
+    "session_id",
+]
+
+#: The revision a request without MCP-Protocol-Version speaks (spec: "Protocol Version Header").
+ASSUMED_REVISION: Final = "2025-03-26"
+#: The longest Mcp-Session-Id read; ours are 43 characters (`new_session_id`).
+MAX_SESSION_ID_LENGTH: Final = 128
+
+_JSON: Final = ("application", "json")
+_SSE: Final = ("text", "event-stream")
+_CONTENT_TYPE: Final = ((b"content-type", b"application/json"),)
+# RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+_QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+# The spec: a session id is visible ASCII (0x21 to 0x7E); bounded before any lookup.
+_SESSION_ID: Final = re.compile(rb"[\x21-\x7e]{1,%d}" % MAX_SESSION_ID_LENGTH)
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An answer that ends a request: the HTTP `status`, the `headers` to send (Content-Type,
+    and Allow for 405), a JSON-RPC error `body` with no id, and its `message` for the log."""
+
+    status: int
+    message: str
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+
+
+def refuse(
+    status: int,
+    message: str,
+    *,
+    code: int = INVALID_REQUEST,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> Refusal:
+    """A refusal whose body is the JSON-RPC error response with no id the spec allows (basic/
+    transports: "MAY comprise a JSON-RPC error response that has no id")."""
+    error = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+    return Refusal(status, message, _ENCODER.encode(error), (*_CONTENT_TYPE, *headers))
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointPolicy:
+    """The settings the checks read; their names are those the refusals tell operators to change.
+
+    `json_only` means the server answers every POST with JSON, never SSE, so a POST need only
+    accept application/json. `max_message_size` bounds a POST body (one JSON-RPC message).
+    """
+
+    origin: OriginPolicy = field(default_factory=lambda: OriginPolicy.for_bind("127.0.0.1"))
+    allow_get: bool = True
+    allow_delete: bool = True
+    json_only: bool = False
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    supported_revisions: tuple[str, ...] = SUPPORTED_REVISIONS
+
+
+def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refusal | None:
+    """Every check that needs no body and no session: Origin and Host first (a foreign page
+    learns nothing else), then method, Accept, and for POST Content-Type and Content-Length."""
+    refusal = (
+        check_origin(policy.origin, headers)
+        or check_method(method, allow_get=policy.allow_get, allow_delete=policy.allow_delete)
+        or check_accept(method, headers, json_only=policy.json_only)
+    )
+    if refusal is None and method == "POST":
+        refusal = check_content_type(headers) or check_content_length(
+            headers, policy.max_message_size
+        )
+    return refusal
+
+
+def check_origin(policy: OriginPolicy, headers: Headers) -> Refusal | None:
+    """403 for a foreign Origin (spec: "Security Warning"); 421 or 400 for a foreign or bad Host."""
+    problem = origin_problem(policy, headers)
+    return None if problem is None else refuse(*problem)
+
+
+def check_method(
+    method: str, *, allow_get: bool = True, allow_delete: bool = True
+) -> Refusal | None:
+    """405 with Allow for a method the endpoint does not offer (RFC 9110 section 15.5.6)."""
+    if method == "POST" or (method == "GET" and allow_get) or (method == "DELETE" and allow_delete):
+        return None
+    allowed = ["POST", *(["GET"] if allow_get else []), *(["DELETE"] if allow_delete else [])]
+    if method == "GET":
+        message = "GET is not offered: this server opens no stream for its own messages (allow_get)"
+    elif method == "DELETE":
+        message = (
+            "DELETE is not offered: this server does not let clients end sessions (allow_delete)"
+        )
+    else:
+        message = f"method {method[:20]!r} is not offered: use {', '.join(allowed)}"
+    return refuse(405, message, headers=((b"allow", ", ".join(allowed).encode()),))
+
+
+def _media_ranges(value: bytes) -> list[tuple[str, str, float]]:
+    """Accept's media ranges as (type, subtype, q), lower-cased; malformed ranges are skipped."""
+    ranges: list[tuple[str, str, float]] = []
+    for item in value.decode("latin-1").lower().split(","):
+        media, *params = item.split(";")
+        kind, slash, subtype = media.partition("/")
+        kind, subtype = kind.strip(" \t"), subtype.strip(" \t")
+        if not (slash and kind and subtype):
+            continue
+        q = 1.0
+        for param in params:
+            key, _, text = param.partition("=")
+            if key.strip(" \t") == "q":
+                text = text.strip(" \t")
+                q = float(text) if _QVALUE.fullmatch(text) else -1.0
+        if q >= 0:
+            ranges.append((kind, subtype, q))
+    return ranges
+
+
+def _acceptable(ranges: list[tuple[str, str, float]], kind: str, subtype: str) -> bool:
+    """Whether the most specific range matching kind/subtype has q > 0 (RFC 9110 section 12.5.1)."""
+    best, best_q = -1, 0.0
+    for range_kind, range_subtype, q in ranges:
+        if range_kind == kind and range_subtype == subtype:
+            rank = 2
+        elif range_kind == kind and range_subtype == "*":
+            rank = 1
+        elif range_kind == "*" and range_subtype == "*":
+            rank = 0
+        else:
+            continue
+        if rank > best or (rank == best and q > best_q):
+            best, best_q = rank, q
+    return best_q > 0
+
+
+def check_accept(method: str, headers: Headers, *, json_only: bool = False) -> Refusal | None:
+    """406 unless a POST accepts application/json and text/event-stream (only the first for a
+    `json_only` server, which never streams) and a GET accepts text/event-stream. A missing
+    Accept is refused too: the spec says clients MUST list them (basic/transports)."""
+    if method == "POST":
+        needed = (_JSON,) if json_only else (_JSON, _SSE)
+    elif method == "GET":
+        needed = (_SSE,)
+    else:
+        return None
+    values = [value for name, value in headers if name == b"accept"]
+    # A list-based field may come as several lines; they mean the same joined by commas.
+    ranges = _media_ranges(b",".join(values))
+    missing = [f"{kind}/{sub}" for kind, sub in needed if not _acceptable(ranges, kind, sub)]
+    if not missing:
+        return None
+    got = quote_header(b",".join(values)) if values else "none"
+    message = f"{method} needs an Accept header listing {' and '.join(missing)} (got {got})"
+    if method == "POST" and missing == ["text/event-stream"]:
+        message += "; a server with json_only=True needs only application/json"
+    return refuse(406, message)
+
+
+def check_content_type(headers: Headers) -> Refusal | None:
+    """415 unless a POST body is declared application/json, in UTF-8 if a charset is named
+    (spec: basic/transports, "JSON-RPC messages MUST be UTF-8 encoded")."""
+    values = [value for name, value in headers if name == b"content-type"]
+    if len(values) == 1:
+        media, *params = values[0].decode("latin-1").lower().split(";")
+        charsets = [
+            p.partition("=")[2] for p in params if p.partition("=")[0].strip(" \t") == "charset"
+        ]
+        if media.strip(" \t") == "application/json" and all(
+            c.strip(' \t"') in ("utf-8", "utf8") for c in charsets
+        ):
+            return None
+    got = " and ".join(quote_header(value) for value in values[:2]) if values else "none"
+    return refuse(
+        415,
+        f"a POST body must be one JSON-RPC message sent as Content-Type: "
+        f"application/json in UTF-8 (got {got})",
+    )
+
+
+def check_content_length(headers: Headers, max_message_size: int) -> Refusal | None:
+    """413 at once when Content-Length says the body is over `max_message_size`; 400 when it is
+    not a number or several differ (RFC 9110 section 8.6). Without one, `BodyLimit` counts."""
+    values = [value for name, value in headers if name == b"content-length"]
+    if not values:
+        return None
+    items = {item.strip(b" \t") for value in values for item in value.split(b",")}
+    if len(items) != 1 or not (length := items.pop()).isdigit():
+        got = quote_header(b", ".join(values))
+        return refuse(400, f"Content-Length must be one number of bytes (got {got})")
+    # Compare digit counts first: int() of thousands of digits is slow, then refused by Python.
+    digits = length.lstrip(b"0") or b"0"
+    if len(digits) > len(str(max_message_size)) or int(digits) > max_message_size:
+        return _too_large(max_message_size)
+    return None
+
+
+def _too_large(limit: int) -> Refusal:
+    return refuse(
+        413,
+        f"the request body is over max_message_size ({limit} bytes): send a smaller message, "
+        "or raise the server's max_message_size setting",
+    )
+
+
+class BodyLimit:
+    """Counts a body's bytes as they arrive: `add` answers 413 once they pass `limit`, so a
+    body without Content-Length (or one that lies) never costs more than `limit` bytes."""
+
+    __slots__ = ("limit", "received")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.received = 0
+
+    def add(self, size: int) -> Refusal | None:
+        self.received += size
+        return _too_large(self.limit) if self.received > self.limit else None
+
+
+def protocol_version(
+    headers: Headers, supported: Sequence[str] = SUPPORTED_REVISIONS
+) -> str | Refusal:
+    """The revision MCP-Protocol-Version names, ASSUMED_REVISION when absent (spec: "Protocol
+    Version Header"); 400 for an unsupported, malformed or repeated one."""
+    values = [value for name, value in headers if name == b"mcp-protocol-version"]
+    if not values:
+        if ASSUMED_REVISION in supported:
+            return ASSUMED_REVISION
+        message = f"no MCP-Protocol-Version header: send one of {', '.join(supported)}"
+        return refuse(400, message)
+    text = values[0].strip(b" \t").decode("latin-1")
+    if len(values) == 1 and text in supported:
+        return text
+    got = " and ".join(quote_header(value) for value in values[:2])
+    return refuse(
+        400,
+        f"MCP-Protocol-Version {got} is not supported: send one of {', '.join(supported)} "
+        "(the revision initialize negotiated), once",
+    )
+
+
+def new_session_id() -> str:
+    """A fresh Mcp-Session-Id: 256 random bits, URL-safe base64, so visible ASCII only (spec:
+    "Session Management": cryptographically secure, characters 0x21 to 0x7E)."""
+    return secrets.token_urlsafe(32)
+
+
+def session_id(headers: Headers, *, required: bool) -> str | Refusal | None:
+    """The Mcp-Session-Id a client sent, checked before any lookup: visible ASCII, at most
+    MAX_SESSION_ID_LENGTH characters, sent once. 400 when malformed, or missing where
+    `required` (every request but initialize, on a server that keeps sessions)."""
+    values = [value for name, value in headers if name == b"mcp-session-id"]
+    if not values:
+        if not required:
+            return None
+        return refuse(
+            400,
+            "no Mcp-Session-Id header: send the id the initialize response gave, or initialize "
+            "first (a server with stateless=True needs none)",
+        )
+    if len(values) == 1 and _SESSION_ID.fullmatch(values[0]):
+        return values[0].decode("ascii")
+    got = quote_header(values[0]) if len(values) == 1 else f"{len(values)} headers"
+    return refuse(
+        400,
+        f"Mcp-Session-Id {got} is malformed: send the id the initialize response gave, once, "
+        f"as it came (visible ASCII, at most {MAX_SESSION_ID_LENGTH} characters)",
+    )
