@@ -4,6 +4,7 @@ hypothesis over random header lists (never raises; always None or a well-formed 
 from __future__ import annotations
 
 import json
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from mcpkit.transports.http.checks import (
     MAX_SESSION_ID_LENGTH,
     BodyLimit,
     EndpointPolicy,
+    Headers,
     Refusal,
     check_accept,
     check_content_length,
@@ -27,7 +29,7 @@ from mcpkit.transports.http.checks import (
     refuse,
     session_id,
 )
-from mcpkit.transports.http.origin import Headers, OriginPolicy, is_loopback_bind
+from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 LOCAL = OriginPolicy.for_bind("127.0.0.1", 8000)
@@ -460,6 +462,26 @@ def test_body_limit_refuses_once_the_count_passes_the_limit() -> None:
     assert limit.add(4) is None and limit.add(6) is None
     assert_refused(limit.add(1), 413, "max_message_size", "10")
     assert limit.received == 11
+
+
+def test_memoized_parsing_stays_bounded_whatever_a_peer_sends() -> None:
+    def send_new_values(start: int, count: int, size: int) -> None:
+        for n in range(start, start + count):
+            value = b"%d," % n + b"x" * size
+            headers = [(b"accept", value), (b"host", value), (b"content-type", value)]
+            check_request(EndpointPolicy(origin=LOCAL), "POST", headers)
+            check_origin(LOCAL, [(b"host", b"localhost:8000"), (b"origin", value)])
+
+    tracemalloc.start()
+    try:
+        send_new_values(0, 1000, 200)  # fills the memo with short values
+        before = tracemalloc.get_traced_memory()[0]
+        send_new_values(1000, 5000, 200)
+        send_new_values(6000, 500, 20_000)  # long values are never remembered
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 64 * 1024, after - before
 
 
 # --- The whole chain ------------------------------------------------------------------------

@@ -19,13 +19,15 @@ import msgspec
 
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.transports.http.origin import Headers, OriginPolicy, origin_problem, quote_header
+from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
+from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 __all__ = [
     "ASSUMED_REVISION",
     "BodyLimit",
     "EndpointPolicy",
+    "Headers",
     "MAX_SESSION_ID_LENGTH",
     "Refusal",
     "check_accept",
@@ -48,6 +50,7 @@ MAX_SESSION_ID_LENGTH: Final = 128
 _JSON: Final = ("application", "json")
 _SSE: Final = ("text", "event-stream")
 _CONTENT_TYPE: Final = ((b"content-type", b"application/json"),)
+_CHECKED: Final = frozenset({b"origin", b"host", b"accept", b"content-type", b"content-length"})
 # RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
 _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 # The spec: a session id is visible ASCII (0x21 to 0x7E); bounded before any lookup.
@@ -75,6 +78,8 @@ def refuse(
 ) -> Refusal:
     """A refusal whose body is the JSON-RPC error response with no id the spec allows (basic/
     transports: "MAY comprise a JSON-RPC error response that has no id")."""
+    # -32600 by default: the HTTP request as a whole is not one the endpoint takes. Clients act
+    # on the status (the spec's fallback rules read 400, 404 and 405); the code is for people.
     error = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
     return Refusal(status, message, _ENCODER.encode(error), (*_CONTENT_TYPE, *headers))
 
@@ -83,8 +88,12 @@ def refuse(
 class EndpointPolicy:
     """The settings the checks read; their names are those the refusals tell operators to change.
 
-    `json_only` means the server answers every POST with JSON, never SSE, so a POST need only
-    accept application/json. `max_message_size` bounds a POST body (one JSON-RPC message).
+    `origin` holds `allowed_origins`, `allowed_hosts` and `dns_rebinding_protection` (see
+    `OriginPolicy.for_bind`; the default protects a loopback bind on any port). `allow_get`
+    and `allow_delete` offer the GET stream and client-ended sessions (else 405, as the spec
+    permits). `json_only` means the server answers every POST with JSON, never SSE, so a POST
+    need only accept application/json. `max_message_size` bounds a POST body (one JSON-RPC
+    message). `supported_revisions` is what `protocol_version` is given.
     """
 
     origin: OriginPolicy = field(default_factory=lambda: OriginPolicy.for_bind("127.0.0.1"))
@@ -98,14 +107,16 @@ class EndpointPolicy:
 def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refusal | None:
     """Every check that needs no body and no session: Origin and Host first (a foreign page
     learns nothing else), then method, Accept, and for POST Content-Type and Content-Length."""
-    refusal = (
-        check_origin(policy.origin, headers)
-        or check_method(method, allow_get=policy.allow_get, allow_delete=policy.allow_delete)
-        or check_accept(method, headers, json_only=policy.json_only)
-    )
+    found = collect(headers, _CHECKED)
+    problem = values_problem(policy.origin, found.get(b"origin", []), found.get(b"host", []))
+    if problem is not None:
+        return refuse(*problem)
+    refusal = check_method(
+        method, allow_get=policy.allow_get, allow_delete=policy.allow_delete
+    ) or _accept(method, found.get(b"accept", []), policy.json_only)
     if refusal is None and method == "POST":
-        refusal = check_content_type(headers) or check_content_length(
-            headers, policy.max_message_size
+        refusal = _content_type(found.get(b"content-type", [])) or _content_length(
+            found.get(b"content-length", []), policy.max_message_size
         )
     return refusal
 
@@ -154,6 +165,13 @@ def _media_ranges(value: bytes) -> list[tuple[str, str, float]]:
     return ranges
 
 
+@memo_short
+def _accepts(value: bytes) -> tuple[bool, bool]:
+    """Whether an Accept value accepts application/json, and text/event-stream."""
+    ranges = _media_ranges(value)
+    return _acceptable(ranges, *_JSON), _acceptable(ranges, *_SSE)
+
+
 def _acceptable(ranges: list[tuple[str, str, float]], kind: str, subtype: str) -> bool:
     """Whether the most specific range matching kind/subtype has q > 0 (RFC 9110 section 12.5.1)."""
     best, best_q = -1, 0.0
@@ -175,16 +193,19 @@ def check_accept(method: str, headers: Headers, *, json_only: bool = False) -> R
     """406 unless a POST accepts application/json and text/event-stream (only the first for a
     `json_only` server, which never streams) and a GET accepts text/event-stream. A missing
     Accept is refused too: the spec says clients MUST list them (basic/transports)."""
-    if method == "POST":
-        needed = (_JSON,) if json_only else (_JSON, _SSE)
-    elif method == "GET":
-        needed = (_SSE,)
-    else:
+    return _accept(method, values_of(headers, b"accept"), json_only)
+
+
+def _accept(method: str, values: list[bytes], json_only: bool) -> Refusal | None:
+    if method not in ("POST", "GET"):
         return None
-    values = [value for name, value in headers if name == b"accept"]
     # A list-based field may come as several lines; they mean the same joined by commas.
-    ranges = _media_ranges(b",".join(values))
-    missing = [f"{kind}/{sub}" for kind, sub in needed if not _acceptable(ranges, kind, sub)]
+    json, sse = _accepts(values[0] if len(values) == 1 else b",".join(values))
+    missing: list[str] = []
+    if method == "POST" and not json:
+        missing.append("application/json")
+    if not sse and not (method == "POST" and json_only):
+        missing.append("text/event-stream")
     if not missing:
         return None
     got = quote_header(b",".join(values)) if values else "none"
@@ -197,16 +218,12 @@ def check_accept(method: str, headers: Headers, *, json_only: bool = False) -> R
 def check_content_type(headers: Headers) -> Refusal | None:
     """415 unless a POST body is declared application/json, in UTF-8 if a charset is named
     (spec: basic/transports, "JSON-RPC messages MUST be UTF-8 encoded")."""
-    values = [value for name, value in headers if name == b"content-type"]
-    if len(values) == 1:
-        media, *params = values[0].decode("latin-1").lower().split(";")
-        charsets = [
-            p.partition("=")[2] for p in params if p.partition("=")[0].strip(" \t") == "charset"
-        ]
-        if media.strip(" \t") == "application/json" and all(
-            c.strip(' \t"') in ("utf-8", "utf8") for c in charsets
-        ):
-            return None
+    return _content_type(values_of(headers, b"content-type"))
+
+
+def _content_type(values: list[bytes]) -> Refusal | None:
+    if len(values) == 1 and _is_json_in_utf8(values[0]):
+        return None
     got = " and ".join(quote_header(value) for value in values[:2]) if values else "none"
     return refuse(
         415,
@@ -215,14 +232,32 @@ def check_content_type(headers: Headers) -> Refusal | None:
     )
 
 
+@memo_short
+def _is_json_in_utf8(value: bytes) -> bool:
+    media, *params = value.decode("latin-1").lower().split(";")
+    for param in params:
+        key, _, charset = param.partition("=")
+        if key.strip(" \t") == "charset" and charset.strip(' \t"') not in ("utf-8", "utf8"):
+            return False
+    return media.strip(" \t") == "application/json"
+
+
 def check_content_length(headers: Headers, max_message_size: int) -> Refusal | None:
     """413 at once when Content-Length says the body is over `max_message_size`; 400 when it is
     not a number or several differ (RFC 9110 section 8.6). Without one, `BodyLimit` counts."""
-    values = [value for name, value in headers if name == b"content-length"]
+    return _content_length(values_of(headers, b"content-length"), max_message_size)
+
+
+def _content_length(values: list[bytes], max_message_size: int) -> Refusal | None:
     if not values:
         return None
-    items = {item.strip(b" \t") for value in values for item in value.split(b",")}
-    if len(items) != 1 or not (length := items.pop()).isdigit():
+    if len(values) == 1 and values[0].isdigit():
+        length = values[0]  # the usual case, without the splitting below
+    elif len(items := {i.strip(b" \t") for v in values for i in v.split(b",")}) == 1:
+        length = items.pop()
+    else:
+        length = b""
+    if not length.isdigit():
         got = quote_header(b", ".join(values))
         return refuse(400, f"Content-Length must be one number of bytes (got {got})")
     # Compare digit counts first: int() of thousands of digits is slow, then refused by Python.
@@ -260,7 +295,7 @@ def protocol_version(
 ) -> str | Refusal:
     """The revision MCP-Protocol-Version names, ASSUMED_REVISION when absent (spec: "Protocol
     Version Header"); 400 for an unsupported, malformed or repeated one."""
-    values = [value for name, value in headers if name == b"mcp-protocol-version"]
+    values = values_of(headers, b"mcp-protocol-version")
     if not values:
         if ASSUMED_REVISION in supported:
             return ASSUMED_REVISION
@@ -287,7 +322,7 @@ def session_id(headers: Headers, *, required: bool) -> str | Refusal | None:
     """The Mcp-Session-Id a client sent, checked before any lookup: visible ASCII, at most
     MAX_SESSION_ID_LENGTH characters, sent once. 400 when malformed, or missing where
     `required` (every request but initialize, on a server that keeps sessions)."""
-    values = [value for name, value in headers if name == b"mcp-session-id"]
+    values = values_of(headers, b"mcp-session-id")
     if not values:
         if not required:
             return None

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from mcpkit.transports.http._headers import Headers, memo_short, quote_header, values_of
+
 __all__ = [
-    "Headers",
     "LOOPBACK_NAMES",
     "OriginPolicy",
     "is_loopback_bind",
     "origin_problem",
-    "quote_header",
+    "values_problem",
 ]
 
 #: The names a local client puts in Host and Origin for a server bound to loopback.
@@ -28,9 +29,6 @@ _AUTHORITY: Final = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9._~!$&'()*+,;=%-]+)(?::
 _SCHEME: Final = re.compile(r"[a-z][a-z0-9+.-]*")
 # A host name is at most 253 characters; anything much longer is refused unparsed.
 _MAX_TEXT: Final = 512
-
-#: Request headers as an ASGI scope gives them: (lower-case name, value) pairs, in order.
-Headers = Sequence[tuple[bytes, bytes]]
 
 
 def is_loopback_bind(host: str) -> bool:
@@ -82,6 +80,20 @@ def _origin(text: str) -> str | None:
     host, port = parsed
     port = _DEFAULT_PORTS.get(scheme) if port is None else port
     return f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+
+
+@memo_short
+def _origin_of(value: bytes) -> str | None:
+    """One Origin header's value, normalized; None if malformed."""
+    text = _ascii_lower(value)
+    return None if text is None else _origin(text)
+
+
+@memo_short
+def _host_of(value: bytes) -> tuple[str, int | None] | None:
+    """One Host header's value as name and port; None if malformed."""
+    text = _ascii_lower(value)
+    return None if text is None else _authority(text)
 
 
 def _setting_origins(entries: Iterable[str]) -> set[str]:
@@ -173,8 +185,7 @@ class OriginPolicy:
 
     def allows_origin(self, value: bytes) -> bool:
         """Whether one Origin header's value is allowed (`null` only when listed)."""
-        text = _ascii_lower(value)
-        origin = None if text is None else _origin(text)
+        origin = _origin_of(value)
         if origin is None:
             return False
         return origin in self.origins or origin.rpartition(":")[0] in self.any_port_origins
@@ -183,8 +194,7 @@ class OriginPolicy:
         """None if one Host header's value is served here, else the status to refuse it with:
         400 when it is not `host[:port]` (RFC 9112 section 3.2), 421 when it names another
         server (RFC 9110 section 7.4: the request was meant for an authority we do not serve)."""
-        text = _ascii_lower(value)
-        parsed = None if text is None else _authority(text)
+        parsed = _host_of(value)
         if parsed is None:
             return 400
         name, port = parsed
@@ -208,9 +218,15 @@ def _bind_name(host: str) -> tuple[str, ...]:
 
 def origin_problem(policy: OriginPolicy, headers: Headers) -> tuple[int, str] | None:
     """None if the Origin and Host headers may go on, else the status and what was wrong."""
+    return values_problem(policy, values_of(headers, b"origin"), values_of(headers, b"host"))
+
+
+def values_problem(
+    policy: OriginPolicy, origins: list[bytes], hosts: list[bytes]
+) -> tuple[int, str] | None:
+    """`origin_problem` given the values of the Origin and Host headers."""
     if not policy.enabled:
         return None
-    origins = [value for name, value in headers if name == b"origin"]
     # A missing Origin is a non-browser client: DNS rebinding needs a browser, which sends it.
     if len(origins) > 1:
         return 403, "more than one Origin header: a browser sends exactly one"
@@ -221,7 +237,6 @@ def origin_problem(policy: OriginPolicy, headers: Headers) -> tuple[int, str] | 
         )
     if not policy.check_host:
         return None
-    hosts = [value for name, value in headers if name == b"host"]
     if len(hosts) != 1:
         return 400, "a request needs exactly one Host header (RFC 9112 section 3.2)"
     status = policy.host_problem(hosts[0])
@@ -233,10 +248,3 @@ def origin_problem(policy: OriginPolicy, headers: Headers) -> tuple[int, str] | 
             "add it to the server's allowed_hosts setting"
         )
     return None
-
-
-def quote_header(value: bytes, limit: int = 80) -> str:
-    """A header value quoted for a message: escaped, and cut short when long."""
-    text = repr(value[:limit].decode("latin-1"))
-    # Escapes can make the text four times the bytes: cut the text, not only the bytes.
-    return text if len(value) <= limit and len(text) <= limit + 2 else text[:limit] + "..."
