@@ -28,6 +28,7 @@ from mcpkit.transports.http.checks import (
     protocol_version,
     refuse,
     session_id,
+    unknown_session,
 )
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.types.methods import SUPPORTED_REVISIONS
@@ -430,6 +431,11 @@ def test_the_longest_session_id_and_every_visible_character_pass() -> None:
     assert session_id([(b"mcp-session-id", longest)], required=True) == longest.decode()
     visible = bytes(range(0x21, 0x7F))
     assert session_id([(b"mcp-session-id", visible)], required=True) == visible.decode()
+
+
+def test_an_unknown_session_is_404_telling_the_client_to_initialize() -> None:
+    refusal = unknown_session(new_session_id())
+    assert_refused(refusal, 404, "initialize a new session")
 
 
 # --- Body size ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ __all__ = [
     "protocol_version",
     "refuse",
     "session_id",
+    "unknown_session",
 ]
 
 #: The revision a request without MCP-Protocol-Version speaks (spec: "Protocol Version Header").
@@ -338,4 +339,14 @@ def session_id(headers: Headers, *, required: bool) -> str | Refusal | None:
         400,
         f"Mcp-Session-Id {got} is malformed: send the id the initialize response gave, once, "
         f"as it came (visible ASCII, at most {MAX_SESSION_ID_LENGTH} characters)",
+    )
+
+
+def unknown_session(session_id: str) -> Refusal:
+    """404 for a well-formed id no live session has (spec: "Session Management": a client that
+    gets 404 MUST initialize a new session)."""
+    return refuse(
+        404,
+        f"session {quote_header(session_id.encode())} is unknown, expired or ended: initialize "
+        "a new session, without Mcp-Session-Id",
     )
