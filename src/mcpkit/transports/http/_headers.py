@@ -1,0 +1,51 @@
+"""Helpers the request checks share: the header list type, quoting a value for a message, and a
+bounded memo for parsing the short values real clients repeat on every request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Final, TypeVar
+
+__all__ = ["Headers", "collect", "memo_short", "quote_header", "values_of"]
+
+#: Request headers as an ASGI scope gives them: (lower-case name, value) pairs, in order.
+Headers = Sequence[tuple[bytes, bytes]]
+
+# Values up to this size are memoized: every real Accept, Host or Origin is far shorter, and
+# capping it bounds what a peer sending new values each time can make the memo hold.
+_MEMO_VALUE_MAX: Final = 256
+_MEMO_ENTRIES: Final = 256
+
+_T = TypeVar("_T")
+
+
+def values_of(headers: Headers, name: bytes) -> list[bytes]:
+    """Every value of header `name`, in order (several lines of one header are legal)."""
+    return [value for key, value in headers if key == name]
+
+
+def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes]]:
+    """The values of each of `names` present, in one pass over the headers."""
+    found: dict[bytes, list[bytes]] = {}
+    for key, value in headers:
+        if key in names:
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
+    """`parse`, remembering its answers for the last few short values (at most 64 KiB held)."""
+    remembered = lru_cache(maxsize=_MEMO_ENTRIES)(parse)
+
+    def parse_value(value: bytes) -> _T:
+        return remembered(value) if len(value) <= _MEMO_VALUE_MAX else parse(value)
+
+    return parse_value
+
+
+def quote_header(value: bytes, limit: int = 80) -> str:
+    """A header value quoted for a message: escaped, and cut short when long."""
+    text = repr(value[:limit].decode("latin-1"))
+    # Escapes can make the text four times the bytes: cut the text, not only the bytes.
+    return text if len(value) <= limit and len(text) <= limit + 2 else text[:limit] + "..."
