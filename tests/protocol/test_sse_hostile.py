@@ -208,7 +208,7 @@ def test_endless_comments_and_unknown_fields_keep_nothing() -> None:
     chunk = (b": keep-alive\n" + b"x-junk: " + b"z" * 100 + b"\nretry: 1e9\n") * 100
 
     def run() -> None:
-        for _ in range(2_000):
+        for _ in range(300):  # 90,000 lines, each read and dropped
             assert parser.feed(chunk) == []
 
     _, left = traced(run)

@@ -61,7 +61,8 @@ def encode_event(
     if event is None and retry_ms is None and data and 10 not in data and 13 not in data:
         if event_id is None:
             return b"data: " + data + b"\n\n"
-        return b"id: " + _field_value("event_id", event_id) + b"\ndata: " + data + b"\n\n"
+        if "\n" not in event_id and "\r" not in event_id and "\0" not in event_id:
+            return b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n"
     head = b"" if event_id is None else b"id: " + _field_value("event_id", event_id) + b"\n"
     if event is not None:
         head += b"event: " + _field_value("event", event, allow_nul=True) + b"\n"
@@ -150,7 +151,7 @@ def make_event_id(stream_id: str, seq: int) -> str:
         )
     if type(seq) is not int or not 0 <= seq <= _MAX_SEQ:
         raise ValueError(f"event sequence number must be an int from 0 to 2**63-1, not {seq!r}")
-    return f"{stream_id}.{seq}"
+    return stream_id + "." + str(seq)
 
 
 def parse_event_id(text: str) -> tuple[str, int] | None:
