@@ -197,6 +197,25 @@ def test_a_line_dribbled_byte_by_byte_costs_its_length() -> None:
     assert parser.feed(b"\n\n") == [SSEEvent("x" * 60 * 1024)]
 
 
+def test_events_before_a_line_past_the_limit_are_returned_then_it_raises() -> None:
+    parser = SSEParser(max_event_size=100)
+    chunk = b"id: s.1\ndata: ok\n\ndata: " + b"x" * 200 + b"\n\n"
+    assert parser.feed(chunk) == [SSEEvent("ok", id="s.1")]
+    with pytest.raises(RemoteProtocolError, match="max_event_size"):
+        parser.feed(b"data: more\n\n")
+    parser.feed_eof()  # already reported: ending the stream does not raise it again
+    assert parser.last_event_id == "s.1"
+
+
+def test_an_unreported_failure_is_raised_when_the_stream_ends() -> None:
+    parser = SSEParser(max_event_size=100)
+    assert parser.feed(b"data: ok\n\ndata: " + b"x" * 200) == [SSEEvent("ok")]
+    with pytest.raises(RemoteProtocolError, match="max_event_size"):
+        parser.feed_eof()
+    parser.feed_eof()  # the parser is ready for the next stream either way
+    assert parser.feed(b"data: next\n\n") == [SSEEvent("next")]
+
+
 def test_a_line_at_the_limit_is_accepted() -> None:
     parser = SSEParser(max_event_size=100)
     line = b"data: " + b"a" * 94

@@ -197,7 +197,9 @@ class SSEParser:
     after `feed_eof()` the same parser reads the next connection's stream.
 
     Memory stays bounded: a line, or the data of one event, longer than `max_event_size`
-    bytes raises `RemoteProtocolError`; the stream is then unusable until `feed_eof()`.
+    bytes raises `RemoteProtocolError`; the stream is then unusable until `feed_eof()`. The
+    events a chunk completed before such a line are returned first, and the error is raised
+    by the next call (`feed_eof()` included), so no good message is lost with the bad line.
     """
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
@@ -205,6 +207,7 @@ class SSEParser:
         self.last_event_id = ""
         self.retry: int | None = None
         self._failed: str | None = None
+        self._failure_raised = False
         self._reset_stream()
 
     def _reset_stream(self) -> None:
@@ -227,6 +230,7 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Parse the next bytes of the stream; return the events they complete."""
         if self._failed is not None:
+            self._failure_raised = True
             raise RemoteProtocolError(self._failed)
         if self._at_start:
             chunk = self._strip_bom(chunk)
@@ -244,17 +248,28 @@ class SSEParser:
         rest = lines.pop()
         self._skip_lf = chunk[-1] == 0x0D
         events: list[SSEEvent] = []
-        for line in lines:
-            self._line(line, events)
-        self._hold(rest)
+        try:
+            for line in lines:
+                self._line(line, events)
+            self._hold(rest)
+        except RemoteProtocolError:
+            if not events:
+                raise
+            self._failure_raised = False  # deferred: these events first, the error next call
         return events
 
     def feed_eof(self) -> None:
         """The stream ended: an event not yet ended by a blank line is discarded (standard:
         "If the file ends in the middle of an event ... the incomplete event is not
-        dispatched"); the parser is ready for the next connection's stream."""
-        self._failed = None
+        dispatched"); the parser is ready for the next connection's stream.
+
+        Raises `RemoteProtocolError` if the stream broke a limit that no call has reported yet.
+        """
+        failed, self._failed = self._failed, None
+        unreported, self._failure_raised = not self._failure_raised, False
         self._reset_stream()
+        if failed is not None and unreported:
+            raise RemoteProtocolError(failed)
 
     def _strip_bom(self, chunk: bytes) -> bytes:
         head = self._head + chunk
@@ -276,6 +291,7 @@ class SSEParser:
             f"the server sent an SSE {what} longer than {self.max_event_size} bytes "
             "(max_event_size); the stream was abandoned"
         )
+        self._failure_raised = True
         self._pending = bytearray()
         self._reset_event()
         raise RemoteProtocolError(self._failed)
