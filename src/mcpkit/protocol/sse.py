@@ -10,8 +10,9 @@ SEP-1699 (the priming event, `retry`, closing a stream early).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final
+
+import msgspec
 
 from mcpkit.errors import RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
@@ -174,13 +175,13 @@ def parse_event_id(text: str) -> tuple[str, int] | None:
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
+class SSEEvent(msgspec.Struct, frozen=True):
     """One dispatched event.
 
     `id` is the stream's last event id when the event was dispatched (an event without an
     `id` field carries the previous one, as the standard says); `retry` is the reconnection
-    time a `retry` field in this event's block set, or None.
+    time a `retry` field in this event's block set, or None. A `msgspec.Struct`, like the
+    session's events: built per message, it costs a tenth of a frozen dataclass.
     """
 
     data: str
