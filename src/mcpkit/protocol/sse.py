@@ -245,13 +245,20 @@ class SSEParser:
         if self._pending:
             chunk = bytes(self._pending) + chunk
             self._pending = bytearray()
+        return self._read_lines(chunk)
+
+    def _read_lines(self, chunk: bytes) -> list[SSEEvent]:
+        # `chunk` holds at least one line end; what follows the last one is held for later.
         lines = _LINE_END.split(chunk) if 13 in chunk else chunk.split(b"\n")
         rest = lines.pop()
         self._skip_lf = chunk[-1] == 0x0D
         events: list[SSEEvent] = []
         try:
             for line in lines:
-                self._line(line, events)
+                if line:
+                    self._line(line)
+                else:
+                    self._dispatch(events)  # a blank line ends the event
             self._hold(rest)
         except RemoteProtocolError:
             if not events:
@@ -297,10 +304,7 @@ class SSEParser:
         self._reset_event()
         raise RemoteProtocolError(self._failed)
 
-    def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
-        if not raw:
-            self._dispatch(events)
-            return
+    def _line(self, raw: bytes) -> None:
         if len(raw) > self.max_event_size:
             self._fail("line")
         # Invalid UTF-8 becomes U+FFFD (the standard decodes the stream with replacement).
