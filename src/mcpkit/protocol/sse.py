@@ -34,9 +34,9 @@ __all__ = [
 # counts as one line end, not two.
 _LINE_END: Final = re.compile(rb"\r\n|\r|\n")
 _BOM: Final = b"\xef\xbb\xbf"
-# The reconnection time is kept only while it fits an unsigned 64-bit integer, as browsers
-# do; a longer run of digits is ignored instead of converted (int() of megabytes of digits
-# is slow, and refused past 4,300 digits).
+# The standard sets no upper bound on `retry`; a value past an unsigned 64-bit integer (half
+# a billion years) is ignored rather than converted, since int() of megabytes of digits is
+# slow and Python refuses more than 4,300 digits.
 _MAX_RETRY_DIGITS: Final = 20
 _MAX_RETRY: Final = 2**64 - 1
 
