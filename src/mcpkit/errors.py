@@ -1,10 +1,11 @@
 """One exception tree for mcpkit, rooted at McpkitError.
 
 `McpError` maps one-to-one to a JSON-RPC error object; the wire codes live in
-`mcpkit.protocol.codes`. Misuse caught before anything is sent (`LocalProtocolError`) and
-transport failures (`TransportError`) are siblings of `McpError`, not kinds of it: they never
-crossed the wire, so they have no code, and a handler that lets one escape must not answer
-the peer with an invented code that blames it. Catch `McpkitError` for all of them.
+`mcpkit.protocol.codes`. Misuse caught before anything is sent (`LocalProtocolError`), bytes
+from the peer that break the protocol below JSON-RPC (`RemoteProtocolError`) and transport
+failures (`TransportError`) are siblings of `McpError`, not kinds of it: they have no wire
+code, and a handler that lets one escape must not answer the peer with an invented code that
+blames it. Catch `McpkitError` for all of them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "McpError",
     "McpkitError",
     "PeerError",
+    "RemoteProtocolError",
     "RequestTimeout",
     "ToolError",
     "TransportError",
@@ -101,6 +103,15 @@ class LocalProtocolError(McpkitError):
 
     Not an `McpError`: inside a tool it becomes an `isError` result the model can read
     rather than a protocol error with a made-up code.
+    """
+
+
+class RemoteProtocolError(McpkitError):
+    """The peer sent bytes that break the protocol below JSON-RPC (the peer's fault), such
+    as an SSE line longer than the limit; the stream they came on cannot be trusted further.
+
+    Raised by the sans-I/O parsers (`mcpkit.protocol.sse`); a transport ends that stream
+    (and may reconnect) rather than answer it, since there is no request to answer.
     """
 
 
