@@ -31,6 +31,9 @@ from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import Icon, Implementation, ServerCapabilities
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
@@ -252,6 +255,14 @@ class Server(FeatureRegistrations):
             max_message_size=self.max_message_size, stdin=stdin, stdout=stdout
         )
         await self.serve(channel)
+
+    def http_app(self, path: str = "/mcp", **settings: Unpack[HttpSettings]) -> McpHttpApp:
+        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
+        any ASGI framework (its lifespan events run this server's lifespan). The settings are
+        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use."""
+        from mcpkit.transports.http.app import McpHttpApp
+
+        return McpHttpApp(self, path=path, **settings)
 
     def run(
         self,

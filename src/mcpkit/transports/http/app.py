@@ -1,0 +1,366 @@
+"""The Streamable HTTP server: one MCP endpoint as a plain ASGI 3 application (spec:
+basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Final, TypedDict
+
+from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.transports.http._asgi import (
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    send_refusal,
+    send_sse,
+    send_whole,
+)
+from mcpkit.transports.http.checks import (
+    EndpointPolicy,
+    Refusal,
+    check_request,
+    new_session_id,
+    protocol_version,
+    refuse,
+    session_id,
+    unknown_session,
+)
+from mcpkit.transports.http.origin import OriginPolicy
+from mcpkit.transports.http.sessions import MemorySessionRegistry, SessionRegistry
+from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream
+
+if TYPE_CHECKING:
+    from mcpkit.server.server import Server
+    from mcpkit.server.session import ServerSessionHandle
+
+__all__ = ["HttpSession", "HttpSettings", "McpHttpApp"]
+
+logger = logging.getLogger("mcpkit.http")
+
+_JSON: Final = ((b"content-type", b"application/json"),)
+_NOT_FOUND: Final = refuse(404, "no MCP endpoint at this path")
+
+
+class HttpSettings(TypedDict, total=False):
+    """The settings `Server.http_app()` takes besides `path` (see `McpHttpApp`)."""
+
+    json_response: bool
+    allow_get: bool
+    allow_delete: bool
+    max_sessions: int
+    session_idle_timeout: float
+    bind_host: str
+    bind_port: int | None
+    allowed_origins: Sequence[str]
+    allowed_hosts: Sequence[str]
+    dns_rebinding_protection: bool | None
+
+
+class HttpSession:
+    """One client's session: the channel its HTTP requests share, and the running session."""
+
+    __slots__ = ("channel", "handle", "task")
+
+    def __init__(self, channel: HttpChannel, handle: ServerSessionHandle) -> None:
+        self.channel = channel
+        self.handle = handle
+        self.task = asyncio.get_running_loop().create_task(handle.connection.run())
+
+    @property
+    def idle_since(self) -> float | None:
+        return self.channel.idle_since
+
+    async def aclose(self) -> None:
+        """End the session and free what it holds: streams end, handlers are cancelled."""
+        self.handle.server.sessions.discard(self.handle)
+        await self.channel.aclose()
+        await self.handle.connection.aclose()
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+class McpHttpApp:
+    """An ASGI app serving `server` at `path` (POST, GET, DELETE) and running its lifespan.
+
+    Settings: `json_response` answers each POST with one JSON object instead of an SSE
+    stream; `allow_get` and `allow_delete` offer the GET stream and DELETE (else 405);
+    `max_sessions` live sessions at most (503 past it); `session_idle_timeout` seconds
+    without a request or an open stream end a session. `bind_host` and `bind_port` say where
+    the server listens: DNS rebinding protection (`allowed_origins`, `allowed_hosts`,
+    `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
+    """
+
+    def __init__(
+        self,
+        server: Server,
+        *,
+        path: str = "/mcp",
+        json_response: bool = False,
+        allow_get: bool = True,
+        allow_delete: bool = True,
+        max_sessions: int = 10_000,
+        session_idle_timeout: float = 1800.0,
+        bind_host: str = "127.0.0.1",
+        bind_port: int | None = None,
+        allowed_origins: Sequence[str] = (),
+        allowed_hosts: Sequence[str] = (),
+        dns_rebinding_protection: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.server = server
+        self.path = path
+        self.json_response = json_response
+        origin = OriginPolicy.for_bind(
+            bind_host,
+            bind_port,
+            allowed_origins=allowed_origins,
+            allowed_hosts=allowed_hosts,
+            dns_rebinding_protection=dns_rebinding_protection,
+        )
+        self.policy = EndpointPolicy(
+            origin=origin,
+            allow_get=allow_get,
+            allow_delete=allow_delete,
+            json_only=json_response,
+            max_message_size=server.max_message_size,
+        )
+        self.sessions: SessionRegistry[HttpSession] = MemorySessionRegistry(
+            max_sessions=max_sessions, idle_timeout=session_idle_timeout
+        )
+        self.max_sessions = max_sessions
+        self.session_idle_timeout = session_idle_timeout
+        self._clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] != self.path and scope["path"] != self.path + "/":
+            await send_refusal(send, _NOT_FOUND)
+            return
+        method: str = scope["method"]
+        refusal = check_request(self.policy, method, scope["headers"])
+        if refusal is not None:
+            logger.info("refused %s: %s", method, refusal.message)
+            await send_refusal(send, refusal)
+        elif method == "POST":
+            await self._post(scope, receive, send)
+        elif method == "GET":
+            await self._get(scope, receive, send)
+        else:
+            await self._delete(scope, send)
+
+    # -------------------------------------------------------------------- POST
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        version = protocol_version(headers, self.policy.supported_revisions)
+        sid = session_id(headers, required=False)
+        body = await read_body(receive, self.policy.max_message_size)
+        for found in (version, sid, body):
+            if isinstance(found, Refusal):
+                await send_refusal(send, found)
+                return
+        if body is None or isinstance(body, Refusal):
+            return  # the client went away
+        info = RequestInfo("http", headers, _client(scope))
+        if sid is None:
+            await self._post_new(info, body, receive, send)
+            return
+        session = self.sessions.get(str(sid))
+        if session is None:
+            await send_refusal(send, unknown_session(str(sid)))
+            return
+        exchange = await _submit(session, body, info)
+        if exchange is None:
+            await send_refusal(send, unknown_session(str(sid)))
+            return
+        await self._answer(exchange, receive, send, ())
+
+    async def _post_new(self, info: RequestInfo, body: bytes, receive: Receive, send: Send) -> None:
+        """A body without a session id: only an initialize request may open a session."""
+        if self.sessions.full():
+            await self.expire_idle()
+        session = self._open()
+        exchange = await _submit(session, body, info)
+        if exchange is None or session.handle.protocol.phase == "new":
+            # Not an initialize (or one refused): answer as for any request without an id.
+            await session.aclose()
+            refused = [] if exchange is None else exchange.read.result()[1]
+            await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
+            return
+        sid = new_session_id()
+        if not self.sessions.add(sid, session):
+            await session.aclose()
+            await send_refusal(send, _full(self.max_sessions))
+            return
+        session.task.add_done_callback(lambda _: self._forget(sid, session))
+        await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
+
+    async def _answer(
+        self,
+        exchange: Exchange,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]],
+    ) -> None:
+        started, refused = exchange.read.result()
+        if refused:
+            await send_refusal(send, _bad_body(refused[0]))
+        elif not started:
+            await send_whole(send, 202, b"", headers)
+        elif self.json_response:
+            data = await exchange.next()
+            if data:
+                await send_whole(send, 200, data, (*_JSON, *headers))
+            else:  # cancelled by the client: nothing to say
+                await send_whole(send, 202, b"", headers)
+        else:
+            await send_sse(receive, send, exchange, headers)
+
+    # --------------------------------------------------------------------- GET
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = await self._known(scope, send)
+        if session is None:
+            return
+        channel = session.channel
+        if channel.stream is not None:
+            # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
+            # here, since each message goes on exactly one stream.
+            await send_refusal(send, refuse(409, "this session's GET stream is already open"))
+            return
+        stream = channel.stream = Stream()
+        try:
+            await send_sse(receive, send, stream)
+        finally:
+            if channel.stream is stream:
+                channel.stream = None
+            channel.touch()
+
+    # ------------------------------------------------------------------ DELETE
+
+    async def _delete(self, scope: Scope, send: Send) -> None:
+        session = await self._known(scope, send)
+        if session is None:
+            return
+        sid = str(session_id(scope["headers"], required=True))
+        if self.sessions.remove(sid) is session:
+            await session.aclose()
+        await send_whole(send, 200)
+
+    # -------------------------------------------------------------- sessions
+
+    async def _known(self, scope: Scope, send: Send) -> HttpSession | None:
+        """The live session a GET or DELETE names, or None once refused."""
+        headers = scope["headers"]
+        version = protocol_version(headers, self.policy.supported_revisions)
+        sid = session_id(headers, required=True)
+        for found in (version, sid):
+            if isinstance(found, Refusal):
+                await send_refusal(send, found)
+                return None
+        session = self.sessions.get(str(sid))
+        if session is None:
+            await send_refusal(send, unknown_session(str(sid)))
+        return session
+
+    def _open(self) -> HttpSession:
+        channel = HttpChannel(json_response=self.json_response, clock=self._clock)
+        handle = self.server.new_connection(channel)
+        self.server.sessions.add(handle)
+        return HttpSession(channel, handle)
+
+    def _forget(self, sid: str, session: HttpSession) -> None:
+        """A session whose runtime ended on its own is removed at once."""
+        if self.sessions.get(sid) is session:
+            self.sessions.remove(sid)
+        self.server.sessions.discard(session.handle)
+
+    async def expire_idle(self) -> int:
+        """End the sessions idle for `session_idle_timeout`; how many there were."""
+        expired = self.sessions.expired(self._clock())
+        for sid, session in expired:
+            self.sessions.remove(sid)
+            await session.aclose()
+        if expired:
+            logger.info("%d idle sessions expired", len(expired))
+        return len(expired)
+
+    async def aclose_sessions(self) -> None:
+        """End every live session (at shutdown)."""
+        for sid, session in self.sessions.items():
+            self.sessions.remove(sid)
+            await session.aclose()
+
+    # ---------------------------------------------------------------- lifespan
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """ASGI lifespan: the server's lifespan hook, and the idle sweep, while serving."""
+        await receive()  # lifespan.startup
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.server.running())
+            except Exception as exc:
+                logger.exception("the server's lifespan failed to start")
+                await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                return
+            sweeper = asyncio.get_running_loop().create_task(self._sweep())
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await self.aclose_sessions()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def _sweep(self) -> None:
+        while True:
+            # A periodic timer, not a wait for something: sessions go within 1.25x the timeout.
+            await asyncio.sleep(max(0.05, self.session_idle_timeout / 4))
+            await self.expire_idle()
+
+
+async def _submit(session: HttpSession, body: bytes, info: RequestInfo) -> Exchange | None:
+    """Hand `body` to the session and wait until it has been read; None if the session ended."""
+    try:
+        exchange = await session.channel.submit(body, info)
+        await exchange.read
+    except ConnectionClosed:
+        return None
+    return exchange
+
+
+def _no_session() -> Refusal:
+    refusal = session_id((), required=True)
+    assert isinstance(refusal, Refusal)
+    return refusal
+
+
+def _bad_body(answer: bytes) -> Refusal:
+    return Refusal(400, "the body is not a JSON-RPC message", answer, _JSON)
+
+
+def _client(scope: Scope) -> tuple[str, int] | None:
+    client = scope.get("client")
+    return None if client is None else (str(client[0]), int(client[1]))
+
+
+def _full(cap: int) -> Refusal:
+    return refuse(
+        503,
+        f"this server has {cap} live sessions, its max_sessions setting: try again later, or "
+        "raise max_sessions",
+        headers=((b"retry-after", b"5"),),
+    )

@@ -1,0 +1,89 @@
+"""Where a Streamable HTTP endpoint keeps its live sessions: a small registry interface and its
+in-memory implementation, with a cap on live sessions and an idle expiry (spec: basic/transports,
+"Session Management")."""
+
+from __future__ import annotations
+
+from typing import Generic, Protocol, TypeVar
+
+__all__ = ["Expirable", "MemorySessionRegistry", "SessionRegistry"]
+
+
+class Expirable(Protocol):
+    """What a registry needs of a session: when it last went idle (None while it is busy:
+    serving a request or holding a stream open, which never expires)."""
+
+    @property
+    def idle_since(self) -> float | None: ...
+
+
+S = TypeVar("S", bound=Expirable)
+
+
+class SessionRegistry(Protocol[S]):
+    """The live sessions of one endpoint, by Mcp-Session-Id. A shared store implements the
+    same operations later; the app never reaches past them."""
+
+    def get(self, session_id: str) -> S | None: ...
+
+    def add(self, session_id: str, session: S) -> bool: ...
+
+    def remove(self, session_id: str) -> S | None: ...
+
+    def expired(self, now: float) -> list[tuple[str, S]]: ...
+
+    def full(self) -> bool: ...
+
+    def items(self) -> list[tuple[str, S]]: ...
+
+    def __len__(self) -> int: ...
+
+
+class MemorySessionRegistry(Generic[S]):
+    """Sessions in a dict: at most `max_sessions` live at once, and those idle for
+    `idle_timeout` seconds (by the clock the caller passes to `expired`) are due to end."""
+
+    __slots__ = ("_sessions", "idle_timeout", "max_sessions")
+
+    def __init__(self, *, max_sessions: int, idle_timeout: float) -> None:
+        if max_sessions < 1:
+            raise ValueError("max_sessions must be at least 1")
+        if idle_timeout <= 0:
+            raise ValueError("session_idle_timeout must be a positive number of seconds")
+        self.max_sessions = max_sessions
+        self.idle_timeout = idle_timeout
+        self._sessions: dict[str, S] = {}
+
+    def get(self, session_id: str) -> S | None:
+        return self._sessions.get(session_id)
+
+    def add(self, session_id: str, session: S) -> bool:
+        """Keep `session`; False (and nothing kept) when `max_sessions` are live already."""
+        if self.full():
+            return False
+        self._sessions[session_id] = session
+        return True
+
+    def remove(self, session_id: str) -> S | None:
+        return self._sessions.pop(session_id, None)
+
+    def expired(self, now: float) -> list[tuple[str, S]]:
+        """The sessions idle since `now - idle_timeout` or earlier (still registered: the
+        caller ends and removes each)."""
+        limit = now - self.idle_timeout
+        found: list[tuple[str, S]] = []
+        for session_id, session in self._sessions.items():
+            since = session.idle_since
+            if since is not None and since <= limit:
+                found.append((session_id, session))
+        return found
+
+    def full(self) -> bool:
+        return len(self._sessions) >= self.max_sessions
+
+    def items(self) -> list[tuple[str, S]]:
+        """Every (id, session), as a list the caller may change the registry while reading."""
+        return list(self._sessions.items())
+
+    def __len__(self) -> int:
+        return len(self._sessions)

@@ -1,0 +1,91 @@
+"""Serve an ASGI app with uvicorn on an ephemeral port of 127.0.0.1, in the test's loop, and
+talk to it with raw httpx2: the helpers the HTTP tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import msgspec
+import uvicorn
+
+WAIT = 10.0
+ACCEPT = "application/json, text/event-stream"
+VERSION = "2025-11-25"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": VERSION,
+        "capabilities": {},
+        "clientInfo": {"name": "raw-http", "version": "0"},
+    },
+}
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """The app served at a fresh port: yields its base URL, and always stops the server."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit it on Linux; without it Nagle holds a response's last write
+    # until the client's delayed ACK, 40 ms later, on every request.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    # The socket listens before uvicorn runs: connections wait in its backlog until uvicorn
+    # has run the lifespan startup and accepts them, so no readiness wait is needed.
+    sock.listen(128)
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(WAIT):
+            await task
+        sock.close()
+
+
+def headers(session: str | None = None, **extra: str) -> dict[str, str]:
+    found = {"accept": ACCEPT, "content-type": "application/json", "mcp-protocol-version": VERSION}
+    if session is not None:
+        found["mcp-session-id"] = session
+    found.update(extra)
+    return found
+
+
+def sse_messages(text: str) -> list[Any]:
+    """The JSON-RPC messages of an SSE body (every event here has one data line)."""
+    return [
+        msgspec.json.decode(line[len("data: ") :])
+        for line in text.splitlines()
+        if line.startswith("data: ")
+    ]
+
+
+def messages_of(response: httpx2.Response) -> list[Any]:
+    """The messages of a POST's answer, SSE or JSON."""
+    if response.headers["content-type"].startswith("text/event-stream"):
+        return sse_messages(response.text)
+    return [response.json()]
+
+
+async def open_session(client: httpx2.AsyncClient, url: str) -> str:
+    """initialize and notifications/initialized: the new session's id."""
+    response = await client.post(url, json=INITIALIZE, headers=headers())
+    assert response.status_code == 200, response.text
+    (answer,) = messages_of(response)
+    assert answer["result"]["protocolVersion"] == VERSION
+    sid = response.headers["mcp-session-id"]
+    done = await client.post(
+        url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers(sid)
+    )
+    assert done.status_code == 202 and done.content == b""
+    return sid
