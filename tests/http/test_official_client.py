@@ -1,0 +1,52 @@
+"""The official Python SDK's Streamable HTTP client against mcpkit's HTTP server, served by
+uvicorn: the handshake, tools with structured output, and progress on a call's own stream."""
+
+from __future__ import annotations
+
+import asyncio
+
+from _serving import WAIT, serving
+from mcp import Client as OfficialClient
+
+from mcpkit import Context, Server
+
+
+def make_server() -> Server:
+    server = Server("mcpkit-http", "1.2.3")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    @server.tool()
+    async def slow(ctx: Context, steps: int) -> str:
+        """One progress notification per step."""
+        for i in range(steps):
+            await ctx.progress(i + 1, steps)
+        return f"{steps} steps"
+
+    return server
+
+
+async def test_the_official_client_calls_tools_with_progress() -> None:
+    server = make_server()
+    app = server.http_app()
+    seen: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with OfficialClient(base + "/mcp") as client:
+            assert client.server_info is not None and client.server_info.name == "mcpkit-http"
+            assert client.protocol_version == "2025-11-25"
+            names = sorted(tool.name for tool in (await client.list_tools()).tools)
+            assert names == ["add", "slow"]
+            added = await client.call_tool("add", {"a": 2, "b": 3})
+            assert added.structured_content == {"result": 5}
+            result = await client.call_tool("slow", {"steps": 3}, progress_callback=on_progress)
+            assert result.content[0].text == "3 steps"  # type: ignore[union-attr]
+        assert len(app.sessions) == 0  # the client's DELETE ended its session
+    # The SDK runs progress callbacks as tasks; those it ran came in order.
+    assert seen == sorted(seen) and set(seen) <= {1, 2, 3}
