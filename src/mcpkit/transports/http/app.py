@@ -8,10 +8,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Final, TypedDict
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Final, Protocol, TypedDict
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.connection import Connection
 from mcpkit.transports.http._asgi import (
     Receive,
     Scope,
@@ -35,11 +39,7 @@ from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import MemorySessionRegistry, SessionRegistry
 from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream
 
-if TYPE_CHECKING:
-    from mcpkit.server.server import Server
-    from mcpkit.server.session import ServerSessionHandle
-
-__all__ = ["HttpSession", "HttpSettings", "McpHttpApp"]
+__all__ = ["HostServer", "HttpSession", "HttpSettings", "McpHttpApp", "SessionHandle"]
 
 logger = logging.getLogger("mcpkit.http")
 
@@ -62,15 +62,44 @@ class HttpSettings(TypedDict, total=False):
     dns_rebinding_protection: bool | None
 
 
+class SessionHandle(Protocol):
+    """What the app needs of a session the server built (`ServerSessionHandle`)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+
+class HostServer(Protocol):
+    """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
+    server layer, so they name only this)."""
+
+    @property
+    def max_message_size(self) -> int: ...
+
+    @property
+    def sessions(self) -> set[Any]: ...
+
+    def new_connection(self, channel: MessageChannel) -> SessionHandle: ...
+
+    def running(self) -> AbstractAsyncContextManager[object]: ...
+
+
 class HttpSession:
     """One client's session: the channel its HTTP requests share, and the running session."""
 
-    __slots__ = ("channel", "handle", "task")
+    __slots__ = ("channel", "handle", "server", "task")
 
-    def __init__(self, channel: HttpChannel, handle: ServerSessionHandle) -> None:
+    def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
+        self.server = server
         self.channel = channel
         self.handle = handle
         self.task = asyncio.get_running_loop().create_task(handle.connection.run())
+
+    @property
+    def opened(self) -> bool:
+        """Whether the session has answered an initialize request (and may be kept)."""
+        session = self.handle.connection.session
+        return not isinstance(session, ServerSession) or session.phase != "new"
 
     @property
     def idle_since(self) -> float | None:
@@ -78,7 +107,7 @@ class HttpSession:
 
     async def aclose(self) -> None:
         """End the session and free what it holds: streams end, handlers are cancelled."""
-        self.handle.server.sessions.discard(self.handle)
+        self.server.sessions.discard(self.handle)
         await self.channel.aclose()
         await self.handle.connection.aclose()
         self.task.cancel()
@@ -99,7 +128,7 @@ class McpHttpApp:
 
     def __init__(
         self,
-        server: Server,
+        server: HostServer,
         *,
         path: str = "/mcp",
         json_response: bool = False,
@@ -194,7 +223,7 @@ class McpHttpApp:
             await self.expire_idle()
         session = self._open()
         exchange = await _submit(session, body, info)
-        if exchange is None or session.handle.protocol.phase == "new":
+        if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
             await session.aclose()
             refused = [] if exchange is None else exchange.read.result()[1]
@@ -280,7 +309,7 @@ class McpHttpApp:
         channel = HttpChannel(json_response=self.json_response, clock=self._clock)
         handle = self.server.new_connection(channel)
         self.server.sessions.add(handle)
-        return HttpSession(channel, handle)
+        return HttpSession(self.server, channel, handle)
 
     def _forget(self, sid: str, session: HttpSession) -> None:
         """A session whose runtime ended on its own is removed at once."""
