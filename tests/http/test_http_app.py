@@ -206,3 +206,24 @@ async def test_the_lifespan_runs_around_serving() -> None:
 def test_http_app_builds_the_asgi_app() -> None:
     app = make_server().http_app("/x", max_sessions=3)
     assert isinstance(app, McpHttpApp) and app.path == "/x" and app.max_sessions == 3
+
+
+async def test_json_response_sends_progress_on_the_open_get_stream() -> None:
+    app = make_server().http_app(json_response=True)
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+        url = base + "/mcp"
+        sid = await open_session(client, url)
+        get_headers = headers(sid, accept="text/event-stream")
+        async with client.stream("GET", url, headers=get_headers) as stream:
+            body = call(4, "steps", {"n": 2}, token="t")
+            response = await client.post(url, json=body, headers=headers(sid))
+            # One JSON object, the response: progress cannot go in it.
+            assert response.json()["result"]["content"][0]["text"] == "done"
+            progress: list[int] = []
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    (message,) = sse_messages(line)
+                    progress.append(message["params"]["progress"])
+                    if len(progress) == 2:
+                        break
+    assert progress == [1, 2]

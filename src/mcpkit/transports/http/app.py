@@ -8,14 +8,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Final, Protocol, TypedDict
+from typing import Final, TypedDict
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.lifecycle import ServerSession
-from mcpkit.runtime.channel import MessageChannel
-from mcpkit.runtime.connection import Connection
 from mcpkit.transports.http._asgi import (
     Receive,
     Scope,
@@ -36,10 +32,15 @@ from mcpkit.transports.http.checks import (
     unknown_session,
 )
 from mcpkit.transports.http.origin import OriginPolicy
-from mcpkit.transports.http.sessions import MemorySessionRegistry, SessionRegistry
+from mcpkit.transports.http.sessions import (
+    HostServer,
+    HttpSession,
+    MemorySessionRegistry,
+    SessionRegistry,
+)
 from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream
 
-__all__ = ["HostServer", "HttpSession", "HttpSettings", "McpHttpApp", "SessionHandle"]
+__all__ = ["HttpSettings", "McpHttpApp"]
 
 logger = logging.getLogger("mcpkit.http")
 
@@ -60,59 +61,6 @@ class HttpSettings(TypedDict, total=False):
     allowed_origins: Sequence[str]
     allowed_hosts: Sequence[str]
     dns_rebinding_protection: bool | None
-
-
-class SessionHandle(Protocol):
-    """What the app needs of a session the server built (`ServerSessionHandle`)."""
-
-    @property
-    def connection(self) -> Connection: ...
-
-
-class HostServer(Protocol):
-    """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
-    server layer, so they name only this)."""
-
-    @property
-    def max_message_size(self) -> int: ...
-
-    @property
-    def sessions(self) -> set[Any]: ...
-
-    def new_connection(self, channel: MessageChannel) -> SessionHandle: ...
-
-    def running(self) -> AbstractAsyncContextManager[object]: ...
-
-
-class HttpSession:
-    """One client's session: the channel its HTTP requests share, and the running session."""
-
-    __slots__ = ("channel", "handle", "server", "task")
-
-    def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
-        self.server = server
-        self.channel = channel
-        self.handle = handle
-        self.task = asyncio.get_running_loop().create_task(handle.connection.run())
-
-    @property
-    def opened(self) -> bool:
-        """Whether the session has answered an initialize request (and may be kept)."""
-        session = self.handle.connection.session
-        return not isinstance(session, ServerSession) or session.phase != "new"
-
-    @property
-    def idle_since(self) -> float | None:
-        return self.channel.idle_since
-
-    async def aclose(self) -> None:
-        """End the session and free what it holds: streams end, handlers are cancelled."""
-        self.server.sessions.discard(self.handle)
-        await self.channel.aclose()
-        await self.handle.connection.aclose()
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
 
 
 class McpHttpApp:

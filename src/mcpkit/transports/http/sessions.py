@@ -1,12 +1,27 @@
-"""Where a Streamable HTTP endpoint keeps its live sessions: a small registry interface and its
-in-memory implementation, with a cap on live sessions and an idle expiry (spec: basic/transports,
-"Session Management")."""
+"""A Streamable HTTP endpoint's live sessions: what one is (`HttpSession`), and where they are
+kept: a small registry interface and its in-memory implementation, with a cap on live
+sessions and an idle expiry (spec: basic/transports, "Session Management")."""
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Expirable", "MemorySessionRegistry", "SessionRegistry"]
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.connection import Connection
+from mcpkit.transports.http.streams import HttpChannel
+
+__all__ = [
+    "Expirable",
+    "HostServer",
+    "HttpSession",
+    "MemorySessionRegistry",
+    "SessionHandle",
+    "SessionRegistry",
+]
 
 
 class Expirable(Protocol):
@@ -87,3 +102,56 @@ class MemorySessionRegistry(Generic[S]):
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+
+class SessionHandle(Protocol):
+    """What the app needs of a session the server built (`ServerSessionHandle`)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+
+class HostServer(Protocol):
+    """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
+    server layer, so they name only this)."""
+
+    @property
+    def max_message_size(self) -> int: ...
+
+    @property
+    def sessions(self) -> set[Any]: ...
+
+    def new_connection(self, channel: MessageChannel) -> SessionHandle: ...
+
+    def running(self) -> AbstractAsyncContextManager[object]: ...
+
+
+class HttpSession:
+    """One client's session: the channel its HTTP requests share, and the running session."""
+
+    __slots__ = ("channel", "handle", "server", "task")
+
+    def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
+        self.server = server
+        self.channel = channel
+        self.handle = handle
+        self.task = asyncio.get_running_loop().create_task(handle.connection.run())
+
+    @property
+    def opened(self) -> bool:
+        """Whether the session has answered an initialize request (and may be kept)."""
+        session = self.handle.connection.session
+        return not isinstance(session, ServerSession) or session.phase != "new"
+
+    @property
+    def idle_since(self) -> float | None:
+        return self.channel.idle_since
+
+    async def aclose(self) -> None:
+        """End the session and free what it holds: streams end, handlers are cancelled."""
+        self.server.sessions.discard(self.handle)
+        await self.channel.aclose()
+        await self.handle.connection.aclose()
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
