@@ -4,6 +4,7 @@ the app in-process (no server, no sleeps) and through the registry with plain ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import tracemalloc
 
@@ -103,3 +104,18 @@ async def test_sessions_opened_and_deleted_return_their_memory() -> None:
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     # A live session holds about 15 KB: 300 leaked ones would be over 4 MB.
     assert grown < 16 * 1024, grown
+
+
+async def test_a_session_whose_runtime_ends_on_its_own_is_forgotten() -> None:
+    server = Server("ends")
+    app = McpHttpApp(server)
+    async with asyncio.timeout(WAIT), in_process(app) as client:
+        sid = await open_session(client, URL)
+        session = app.sessions.get(sid)
+        assert session is not None
+        session.task.cancel()  # as if its connection failed
+        with contextlib.suppress(asyncio.CancelledError):
+            await session.task
+        assert app.sessions.get(sid) is None and len(server.sessions) == 0
+        assert not session.channel.writable
+        assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404

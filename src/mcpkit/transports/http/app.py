@@ -263,6 +263,7 @@ class McpHttpApp:
         """A session whose runtime ended on its own is removed at once."""
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
+        session.channel.close()  # a POST waiting for its body to be read gets a 404
         self.server.sessions.discard(session.handle)
 
     async def expire_idle(self) -> int:

@@ -174,7 +174,10 @@ class HttpChannel:
         await self.send_routed(data, None, False)
 
     async def aclose(self) -> None:
-        """End every stream of the session; the runtime gets ConnectionClosed on its next read."""
+        self.close()
+
+    def close(self) -> None:
+        """End every stream of the session, and fail the bodies it never read."""
         if self._closed:
             return
         self._closed = True
