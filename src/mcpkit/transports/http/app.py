@@ -167,8 +167,9 @@ class McpHttpApp:
 
     async def _post_new(self, info: RequestInfo, body: bytes, receive: Receive, send: Send) -> None:
         """A body without a session id: only an initialize request may open a session."""
-        if self.sessions.full():
-            await self.expire_idle()
+        if self.sessions.full() and not await self.expire_idle():
+            await send_refusal(send, _full(self.max_sessions))
+            return
         session = self._open()
         exchange = await _submit(session, body, info)
         if exchange is None or not session.opened:
