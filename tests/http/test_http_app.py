@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx2
-from _serving import WAIT, headers, messages_of, open_session, serving, sse_messages
+import msgspec
+from _serving import INITIALIZE, WAIT, headers, messages_of, open_session, serving, sse_messages
 
 from mcpkit import Context, Server
 from mcpkit.transports.http.app import McpHttpApp
@@ -227,3 +228,30 @@ async def test_json_response_sends_progress_on_the_open_get_stream() -> None:
                     if len(progress) == 2:
                         break
     assert progress == [1, 2]
+
+
+async def test_a_batch_is_answered_on_2025_03_26_and_refused_after() -> None:
+    app = make_server().http_app()
+    batch = [
+        {"jsonrpc": "2.0", "id": "a", "method": "ping"},
+        {"jsonrpc": "2.0", "id": "b", "method": "tools/call", "params": {"name": "add"}},
+    ]
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+        url = base + "/mcp"
+        old = msgspec.json.decode(
+            msgspec.json.encode(INITIALIZE).replace(b"2025-11-25", b"2025-03-26")
+        )
+        opened = await client.post(
+            url, json=old, headers=headers(**{"mcp-protocol-version": "2025-03-26"})
+        )
+        sid = opened.headers["mcp-session-id"]
+        old_headers = headers(sid, **{"mcp-protocol-version": "2025-03-26"})
+        await client.post(
+            url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=old_headers
+        )
+        answered = await client.post(url, json=batch, headers=old_headers)
+        (array,) = messages_of(answered)  # one final message: the array
+        assert sorted(a["id"] for a in array) == ["a", "b"]
+        new_sid = await open_session(client, url)
+        refused = await client.post(url, json=batch, headers=headers(new_sid))
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == -32600
