@@ -18,6 +18,7 @@ VALUES: list[Any] = [
     36,
     3.0,
     1e3,
+    9007199254740994.0,  # integral past 2**53 (found by hypothesis in lenient mode)
     -0.0,
     3.5,
     "36",

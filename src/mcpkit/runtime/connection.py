@@ -160,6 +160,8 @@ class Connection:
                 # the answers go before the first of them comes.
                 body_read(info, read.started, read.refused)
                 self._dispatch(read.events)
+                del read
+            del data, info  # an idle session must not keep its last body and headers alive
             self._flush_from_reader()
             if len(self._handlers) > _YIELD_ABOVE:
                 await asyncio.sleep(0)

@@ -141,10 +141,11 @@ class FunctionSignature:
         try:
             return cast("dict[str, Any]", convert(arguments))
         except msgspec.ValidationError:
-            if self.coerce or not has_integral_floats(arguments):
+            if not has_integral_floats(arguments):
                 raise
-        # JSON Schema: 3.0 is an integer. Strict msgspec refuses it, so retry with
-        # integral floats as ints (an int is also a valid float), keeping the first error.
+        # JSON Schema: 3.0 is an integer. Strict msgspec refuses it (and lax msgspec too,
+        # past 2**53: 9007199254740994.0), so retry with integral floats as ints (an int is
+        # also a valid float), keeping the first error.
         try:
             return cast("dict[str, Any]", convert(integral_floats_as_ints(arguments)))
         except msgspec.ValidationError:

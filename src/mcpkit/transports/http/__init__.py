@@ -1,5 +1,6 @@
-"""The Streamable HTTP transport (spec: basic/transports, "Streamable HTTP"): request checks
-now, the ASGI app and the client next."""
+"""The Streamable HTTP transport (spec: basic/transports, "Streamable HTTP"): the request
+checks, the server's ASGI app (`app`, reached as `Server.http_app()`), its sessions and
+streams; the client comes next (docs/http.md says what is there)."""
 
 from __future__ import annotations
 
