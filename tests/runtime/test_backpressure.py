@@ -181,15 +181,24 @@ class GatedChannel:
         pass
 
 
+def gated_connection(channel: GatedChannel, **options: Any) -> Connection:
+    """A Connection over `channel` whose own requests and handlers do nothing."""
+    return Connection(
+        Session(),
+        channel,
+        on_request=lambda ev: asyncio.sleep(0),
+        on_event=lambda ev: None,
+        **options,
+    )
+
+
 def method_of(data: bytes) -> str:
     return str(msgspec.json.decode(data)["method"])
 
 
 async def test_a_cancelled_writer_hands_over_and_order_is_kept() -> None:
     channel = GatedChannel()
-    conn = Connection(
-        Session(), channel, on_request=lambda ev: asyncio.sleep(0), on_event=lambda ev: None
-    )
+    conn = gated_connection(channel)
     loop = asyncio.get_running_loop()
     first = loop.create_task(conn.notify("first"))  # the writer, stuck in send
     await channel.sending.wait()
@@ -206,13 +215,7 @@ async def test_a_cancelled_writer_hands_over_and_order_is_kept() -> None:
 
 async def test_our_own_notifications_wait_for_room() -> None:
     channel = GatedChannel()
-    conn = Connection(
-        Session(),
-        channel,
-        on_request=lambda ev: asyncio.sleep(0),
-        on_event=lambda ev: None,
-        send_high_water=100,
-    )
+    conn = gated_connection(channel, send_high_water=100)
     loop = asyncio.get_running_loop()
     writer = loop.create_task(conn.notify("a"))
     await channel.sending.wait()
@@ -232,13 +235,7 @@ async def test_our_own_notifications_wait_for_room() -> None:
 
 async def test_closing_wakes_whoever_waits_for_room() -> None:
     channel = GatedChannel()
-    conn = Connection(
-        Session(),
-        channel,
-        on_request=lambda ev: asyncio.sleep(0),
-        on_event=lambda ev: None,
-        send_high_water=10,
-    )
+    conn = gated_connection(channel, send_high_water=10)
     loop = asyncio.get_running_loop()
     writer = loop.create_task(conn.notify("a", {"pad": "x" * 50}))
     await channel.sending.wait()
@@ -256,10 +253,4 @@ async def test_closing_wakes_whoever_waits_for_room() -> None:
 
 def test_the_high_water_must_be_positive() -> None:
     with pytest.raises(ValueError, match="send_high_water"):
-        Connection(
-            Session(),
-            GatedChannel(),
-            on_request=lambda ev: asyncio.sleep(0),
-            on_event=lambda ev: None,
-            send_high_water=0,
-        )
+        gated_connection(GatedChannel(), send_high_water=0)
