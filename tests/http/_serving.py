@@ -1,5 +1,5 @@
 """Serve an ASGI app with uvicorn on an ephemeral port of 127.0.0.1, in the test's loop, and
-talk to it with raw httpx2: the helpers the HTTP tests share."""
+talk to it with raw httpx: the helpers the HTTP tests share."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx2
+import httpx
 import msgspec
 import uvicorn
 
@@ -70,14 +70,14 @@ def sse_messages(text: str) -> list[Any]:
     ]
 
 
-def messages_of(response: httpx2.Response) -> list[Any]:
+def messages_of(response: httpx.Response) -> list[Any]:
     """The messages of a POST's answer, SSE or JSON."""
     if response.headers["content-type"].startswith("text/event-stream"):
         return sse_messages(response.text)
     return [response.json()]
 
 
-async def open_session(client: httpx2.AsyncClient, url: str) -> str:
+async def open_session(client: httpx.AsyncClient, url: str) -> str:
     """initialize and notifications/initialized: the new session's id."""
     response = await client.post(url, json=INITIALIZE, headers=headers())
     assert response.status_code == 200, response.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx2
+import httpx
 import msgspec
 from _serving import INITIALIZE, WAIT, headers, messages_of, open_session, serving, sse_messages
 
@@ -42,7 +42,7 @@ def call(rid: int, name: str, arguments: dict[str, object], token: str | None = 
 
 async def test_a_tool_call_is_answered_with_sse_by_default() -> None:
     app = make_server().http_app()
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         response = await client.post(
@@ -56,7 +56,7 @@ async def test_a_tool_call_is_answered_with_sse_by_default() -> None:
 
 async def test_json_response_answers_with_one_json_object() -> None:
     app = make_server().http_app(json_response=True)
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         # A json_response server needs only application/json in Accept.
@@ -69,7 +69,7 @@ async def test_json_response_answers_with_one_json_object() -> None:
 
 async def test_progress_arrives_on_the_calls_stream_before_its_result() -> None:
     app = make_server().http_app()
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         body = call(7, "steps", {"n": 3}, token="tok")
@@ -85,7 +85,7 @@ async def test_progress_arrives_on_the_calls_stream_before_its_result() -> None:
 async def test_session_id_rules_and_delete() -> None:
     app = make_server().http_app()
     ping = {"jsonrpc": "2.0", "id": 9, "method": "ping"}
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         missing = await client.post(url, json=ping, headers=headers())
@@ -106,7 +106,7 @@ async def test_session_id_rules_and_delete() -> None:
 async def test_the_get_stream_carries_a_list_changed() -> None:
     server = make_server()
     app = server.http_app()
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         get_headers = headers(sid, accept="text/event-stream")
@@ -129,7 +129,7 @@ async def test_the_get_stream_carries_a_list_changed() -> None:
 
 async def test_get_is_refused_with_405_when_disabled() -> None:
     app = make_server().http_app(allow_get=False)
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         response = await client.get(url, headers=headers(sid, accept="text/event-stream"))
@@ -139,7 +139,7 @@ async def test_get_is_refused_with_405_when_disabled() -> None:
 
 async def test_garbage_a_foreign_origin_and_a_wrong_path_are_refused() -> None:
     app = make_server().http_app()
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         garbage = await client.post(url, content=b'{"jsonrpc": "2.0", "id"', headers=headers(sid))
@@ -164,7 +164,7 @@ async def test_garbage_a_foreign_origin_and_a_wrong_path_are_refused() -> None:
 async def test_a_thousand_sessions_opened_and_deleted_leave_nothing() -> None:
     server = make_server()
     app = server.http_app()
-    async with asyncio.timeout(25), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(25), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         first = await open_session(client, url)  # after the lifespan startup, for the count
         await client.delete(url, headers=headers(first))
@@ -195,7 +195,7 @@ async def test_the_lifespan_runs_around_serving() -> None:
         return str(ctx.lifespan_state)
 
     async with asyncio.timeout(WAIT), serving(server.http_app()) as base:
-        async with httpx2.AsyncClient() as client:
+        async with httpx.AsyncClient() as client:
             url = base + "/mcp"
             sid = await open_session(client, url)
             response = await client.post(url, json=call(2, "state", {}), headers=headers(sid))
@@ -211,7 +211,7 @@ def test_http_app_builds_the_asgi_app() -> None:
 
 async def test_json_response_sends_progress_on_the_open_get_stream() -> None:
     app = make_server().http_app(json_response=True)
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         get_headers = headers(sid, accept="text/event-stream")
@@ -236,7 +236,7 @@ async def test_a_batch_is_answered_on_2025_03_26_and_refused_after() -> None:
         {"jsonrpc": "2.0", "id": "a", "method": "ping"},
         {"jsonrpc": "2.0", "id": "b", "method": "tools/call", "params": {"name": "add"}},
     ]
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         old = msgspec.json.decode(
             msgspec.json.encode(INITIALIZE).replace(b"2025-11-25", b"2025-03-26")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx2
+import httpx
 from _serving import WAIT, headers, messages_of, open_session, serving
 
 from mcpkit import Context, Server
@@ -36,7 +36,7 @@ async def test_a_client_that_leaves_mid_stream_costs_nothing_after() -> None:
         "method": "tools/call",
         "params": {"name": "chatty", "_meta": {"progressToken": 1}},
     }
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         async with client.stream("POST", url, json=body, headers=headers(sid)) as response:
@@ -55,7 +55,7 @@ async def test_a_client_that_leaves_mid_stream_costs_nothing_after() -> None:
 
 async def test_headers_a_client_should_never_send_are_refused_with_a_reason() -> None:
     app = Server("strict", max_message_size=100_000).http_app()
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx2.AsyncClient() as client:
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
         sid = await open_session(client, url)
         cases = {

@@ -8,7 +8,7 @@ import contextlib
 import gc
 import tracemalloc
 
-import httpx2
+import httpx
 from _serving import INITIALIZE, WAIT, headers, open_session
 
 from mcpkit import Server
@@ -50,8 +50,8 @@ def test_only_sessions_idle_for_the_timeout_expire() -> None:
     assert len(registry) == 3  # expired() only lists; the app ends and removes
 
 
-def in_process(app: McpHttpApp) -> httpx2.AsyncClient:
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app))
+def in_process(app: McpHttpApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
 
 
 async def test_an_idle_session_expires_and_then_gets_404() -> None:
