@@ -31,6 +31,7 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
+from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
     HostServer,
@@ -61,6 +62,7 @@ class HttpSettings(TypedDict, total=False):
     allowed_origins: Sequence[str]
     allowed_hosts: Sequence[str]
     dns_rebinding_protection: bool | None
+    legacy_sse: bool | LegacySse
 
 
 class McpHttpApp:
@@ -72,6 +74,8 @@ class McpHttpApp:
     without a request or an open stream end a session. `bind_host` and `bind_port` say where
     the server listens: DNS rebinding protection (`allowed_origins`, `allowed_hosts`,
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
+    `legacy_sse` also serves the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages;
+    a `LegacySse` moves them), with the same protections and limits; False turns it off.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class McpHttpApp:
         allowed_origins: Sequence[str] = (),
         allowed_hosts: Sequence[str] = (),
         dns_rebinding_protection: bool | None = None,
+        legacy_sse: bool | LegacySse = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
@@ -114,6 +119,9 @@ class McpHttpApp:
         self.max_sessions = max_sessions
         self.session_idle_timeout = session_idle_timeout
         self._clock = clock
+        self.legacy = legacy_endpoint(
+            server, legacy_sse, origin, max_sessions, session_idle_timeout, clock
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -124,7 +132,11 @@ class McpHttpApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] != self.path and scope["path"] != self.path + "/":
-            await send_refusal(send, _NOT_FOUND)
+            legacy = self.legacy
+            if legacy is not None and legacy.serves(scope):
+                await legacy(scope, receive, send)
+            else:
+                await send_refusal(send, _NOT_FOUND)
             return
         method: str = scope["method"]
         refusal = check_request(self.policy, method, scope["headers"])

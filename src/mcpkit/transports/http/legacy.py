@@ -1,0 +1,332 @@
+"""The legacy HTTP+SSE transport of protocol 2024-11-05, served beside the Streamable HTTP
+endpoint (2025-11-25 basic/transports, "Backwards Compatibility"): a GET opens a session's SSE
+stream, whose first event names the URL its client POSTs each message to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.sse import encode_comment, encode_event
+from mcpkit.transports.http._asgi import Receive, Scope, Send, read_body, send_refusal, send_whole
+from mcpkit.transports.http._headers import values_of
+from mcpkit.transports.http.checks import (
+    MAX_SESSION_ID_LENGTH,
+    Refusal,
+    check_accept,
+    check_content_length,
+    check_content_type,
+    check_origin,
+    new_session_id,
+    refuse,
+)
+from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
+from mcpkit.transports.http.origin import OriginPolicy
+from mcpkit.transports.http.sessions import HostServer, MemorySessionRegistry, SessionRegistry
+
+__all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
+
+logger = logging.getLogger("mcpkit.http")
+
+_JSON: Final = ((b"content-type", b"application/json"),)
+_SSE_HEADERS: Final = (
+    (b"content-type", b"text/event-stream"),
+    # Proxies must neither cache nor buffer a stream (nginx reads X-Accel-Buffering).
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+)
+# The ids `new_session_id` makes are URL-safe base64; anything else names no session.
+_SESSION_ID: Final = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_SESSION_ID_LENGTH}}}")
+
+
+@dataclass(frozen=True, slots=True)
+class LegacySse:
+    """Where the legacy transport is served, relative to the app's mount point (ASGI
+    `root_path`), and how often an idle stream gets a keep-alive comment (seconds), so that
+    proxies with idle timeouts leave it open."""
+
+    sse_path: str = "/sse"
+    messages_path: str = "/messages"
+    keepalive_interval: float = 15.0
+
+    def __post_init__(self) -> None:
+        for name in ("sse_path", "messages_path"):
+            value: str = getattr(self, name)
+            if not value.startswith("/"):
+                raise ValueError(f"{name} {value!r} must start with '/', e.g. '/sse'")
+        if self.sse_path.rstrip("/") == self.messages_path.rstrip("/"):
+            raise ValueError("sse_path and messages_path must differ")
+        if not self.keepalive_interval > 0:
+            raise ValueError("keepalive_interval must be a positive number of seconds")
+
+
+class LegacySseEndpoint:
+    """GET `sse_path` and POST `messages_path` for legacy clients, with the Streamable HTTP
+    endpoint's protections (Origin and Host, body size) and session limits (`max_sessions`
+    live at once, `idle_timeout` seconds without activity ends one)."""
+
+    def __init__(
+        self,
+        server: HostServer,
+        settings: LegacySse,
+        *,
+        origin: OriginPolicy,
+        max_sessions: int,
+        idle_timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.server = server
+        self.settings = settings
+        self.origin = origin
+        self.max_message_size = server.max_message_size
+        self.sessions: SessionRegistry[LegacySession] = MemorySessionRegistry(
+            max_sessions=max_sessions, idle_timeout=idle_timeout
+        )
+        self.idle_timeout = idle_timeout
+        self._clock = clock
+        self._paths = {
+            settings.sse_path.rstrip("/") or "/": self._sse,
+            settings.messages_path.rstrip("/") or "/": self._message,
+        }
+
+    def serves(self, scope: Scope) -> bool:
+        """Whether the request is for one of the legacy paths."""
+        return _route_path(scope) in self._paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = check_origin(self.origin, scope["headers"])
+        if refusal is not None:
+            logger.info("refused legacy %s: %s", scope["method"], refusal.message)
+            await send_refusal(send, refusal)
+            return
+        await self._paths[_route_path(scope)](scope, receive, send)
+
+    # --------------------------------------------------------------- the stream
+
+    async def _sse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        refusal = _only(scope["method"], "GET")
+        if refusal is None and values_of(headers, b"accept"):
+            refusal = check_accept("GET", headers)  # no Accept at all is what old clients send
+        if refusal is None and self.sessions.full() and not await self.expire_idle():
+            refusal = _full(self.sessions)
+        if refusal is not None:
+            await send_refusal(send, refusal)
+            return
+        sid = new_session_id()
+        session = self._open()
+        if not self.sessions.add(sid, session):
+            await session.aclose()
+            await send_refusal(send, _full(self.sessions))
+            return
+        try:
+            await self._stream(scope, receive, send, sid, session)
+        finally:
+            if self.sessions.get(sid) is session:
+                self.sessions.remove(sid)
+            await session.aclose()
+
+    def _open(self) -> LegacySession:
+        channel = LegacyChannel(clock=self._clock)
+        handle = self.server.new_connection(channel)
+        self.server.sessions.add(handle)
+        return LegacySession(self.server, channel, handle)
+
+    async def _stream(
+        self, scope: Scope, receive: Receive, send: Send, sid: str, session: LegacySession
+    ) -> None:
+        """The endpoint event, then every message of the session, until either side ends."""
+        stream = session.channel.stream
+        root = urllib.parse.quote(str(scope.get("root_path", "")).rstrip("/"))
+        endpoint = f"{root}{self.settings.messages_path}?session_id={sid}"
+        watcher = asyncio.get_running_loop().create_task(_close_on_disconnect(receive, session))
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS]})
+            # 2024-11-05 basic/transports: the first event is `endpoint`, with the POST URI.
+            await _body(send, encode_event(endpoint.encode(), event="endpoint"))
+            while (data := await self._next(session)) is not None:
+                await _body(send, data)
+            if stream.open:  # the session ended: so does the response
+                await send({"type": "http.response.body", "body": b""})
+        except OSError:  # the server's way of saying the client is gone
+            pass
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _next(self, session: LegacySession) -> bytes | None:
+        """The next message as an event, a keep-alive comment after `keepalive_interval`
+        quiet seconds, or None once the session ended or idled out."""
+        try:
+            async with asyncio.timeout(self.settings.keepalive_interval):
+                data = await session.channel.stream.next()
+        except TimeoutError:
+            since = session.idle_since
+            if since is not None and self._clock() - since >= self.idle_timeout:
+                logger.info("a legacy SSE session idle for %s s ended", self.idle_timeout)
+                return None
+            return encode_comment()
+        return None if data is None else encode_event(data, event="message")
+
+    # ------------------------------------------------------------- the messages
+
+    async def _message(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        refusal = (
+            _only(scope["method"], "POST")
+            or check_content_type(headers)
+            or check_content_length(headers, self.max_message_size)
+        )
+        found = _query_session(scope) if refusal is None else refusal
+        if isinstance(found, Refusal):
+            await send_refusal(send, found)
+            return
+        session = self.sessions.get(found)
+        if session is None:
+            await send_refusal(send, _unknown(found))
+            return
+        body = await read_body(receive, self.max_message_size)
+        if isinstance(body, Refusal):
+            await send_refusal(send, body)
+        elif body is not None:
+            await self._submit(session, body, RequestInfo("http", headers, _client(scope)), send)
+
+    async def _submit(
+        self, session: LegacySession, body: bytes, info: RequestInfo, send: Send
+    ) -> None:
+        """202 once the session has read the body (every answer goes on the stream), 400
+        with the JSON-RPC error when the body as a whole is refused (not JSON-RPC)."""
+        try:
+            refused = await session.channel.submit(body, info)
+        except ConnectionClosed:
+            refused = None
+        if refused is None:
+            await send_refusal(send, _ended())
+        elif refused:
+            await send_refusal(send, Refusal(400, "not a JSON-RPC message", refused[0], _JSON))
+        else:
+            session.prune()
+            await send_whole(send, 202, b"Accepted", ((b"content-type", b"text/plain"),))
+
+    # ---------------------------------------------------------------- sessions
+
+    async def expire_idle(self) -> int:
+        """End the sessions idle for `idle_timeout` seconds; how many there were."""
+        expired = self.sessions.expired(self._clock())
+        for sid, session in expired:
+            self.sessions.remove(sid)
+            await session.aclose()
+        return len(expired)
+
+    async def aclose_sessions(self) -> None:
+        """End every live legacy session (at shutdown): their streams end."""
+        for sid, session in self.sessions.items():
+            self.sessions.remove(sid)
+            await session.aclose()
+
+
+def legacy_endpoint(
+    server: HostServer,
+    setting: bool | LegacySse,
+    origin: OriginPolicy,
+    max_sessions: int,
+    idle_timeout: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> LegacySseEndpoint | None:
+    """The endpoint the app's `legacy_sse` setting asks for (True: the default paths), or None.
+
+    On by default: clients that speak only 2024-11-05, and the fallback of newer ones
+    (basic/transports, "Backwards Compatibility"), reach the server with no setting; it costs
+    nothing until a client opens a stream, and has the MCP endpoint's protections and limits.
+    """
+    settings = LegacySse() if setting is True else setting or None
+    if settings is None:
+        return None
+    return LegacySseEndpoint(
+        server,
+        settings,
+        origin=origin,
+        max_sessions=max_sessions,
+        idle_timeout=idle_timeout,
+        clock=clock,
+    )
+
+
+async def _body(send: Send, data: bytes) -> None:
+    await send({"type": "http.response.body", "body": data, "more_body": True})
+
+
+async def _close_on_disconnect(receive: Receive, session: LegacySession) -> None:
+    # No body comes with the GET: the next message the server gives is http.disconnect.
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    session.channel.stream.close()
+    session.channel.close()
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path below the mount point, without a trailing slash (servers differ on
+    whether `path` includes `root_path`: both are read)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        path = path[len(root) :]
+    return path.rstrip("/") or "/"
+
+
+def _query_session(scope: Scope) -> str | Refusal:
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    try:
+        values = urllib.parse.parse_qs(query, max_num_fields=20).get("session_id", [])
+    except ValueError:  # more than 20 fields: no client of ours sends them
+        values = ["?"]
+    if not values:
+        return refuse(
+            400,
+            "no session_id in the query: POST to the URL the stream's endpoint event named",
+        )
+    if len(values) > 1 or not _SESSION_ID.fullmatch(values[0]):
+        return refuse(400, "session_id is malformed: send it as the endpoint event gave it")
+    return values[0]
+
+
+def _only(method: str, allowed: str) -> Refusal | None:
+    if method == allowed:
+        return None
+    message = f"method {method[:20]!r} is not offered here: use {allowed}"
+    return refuse(405, message, headers=((b"allow", allowed.encode()),))
+
+
+def _unknown(sid: str) -> Refusal:
+    return refuse(
+        404,
+        f"session {sid[:MAX_SESSION_ID_LENGTH]!r} is unknown or ended: open a new SSE stream",
+    )
+
+
+def _ended() -> Refusal:
+    return refuse(404, "the session ended before reading this message: open a new SSE stream")
+
+
+def _full(sessions: SessionRegistry[LegacySession]) -> Refusal:
+    return refuse(
+        503,
+        f"this server has {len(sessions)} live legacy SSE sessions, its max_sessions setting: "
+        "try again later, or raise max_sessions",
+        headers=((b"retry-after", b"5"),),
+    )
+
+
+def _client(scope: Scope) -> tuple[str, int] | None:
+    client = scope.get("client")
+    return None if client is None else (str(client[0]), int(client[1]))

@@ -1,0 +1,158 @@
+"""One legacy HTTP+SSE session (protocol 2024-11-05, "HTTP with SSE"): the channel between its
+POSTs, its protocol session and its one SSE stream, and the session that owns them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.transports.http.sessions import HostServer, SessionHandle
+from mcpkit.transports.http.streams import Stream
+from mcpkit.types import RequestId
+
+__all__ = ["LegacyChannel", "LegacySession"]
+
+# Request ids remembered as in flight before the finished ones are pruned: bounds the set a
+# client that pipelines many quick requests between two idle checks makes us hold.
+_PRUNE_ABOVE: Final = 64
+
+_Body = tuple[bytes, RequestInfo, "asyncio.Future[list[bytes]]"]
+
+
+class LegacyChannel:
+    """A `MessageChannel` for one legacy session: no routing, since every message goes on the
+    session's one SSE stream (`stream`, bounded: a slow reader makes the writer wait, and the
+    runtime then stops reading bodies, so memory stays bounded). It implements
+    `receive_with_info` (handlers see the POST's headers) and `body_read` (so a POST learns
+    whether its body was refused as a whole: 400, with the JSON-RPC error in the answer)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = Stream()
+        self.started: set[RequestId] = set()  # requests received, maybe still being served
+        self._clock = clock
+        self._inbox: asyncio.Queue[_Body | None] = asyncio.Queue()
+        self._current: asyncio.Future[list[bytes]] | None = None
+        self._pending = 0  # bodies handed in and not yet read
+        self.active_at = clock()
+        self.closed = False
+
+    @property
+    def writable(self) -> bool:
+        return not self.closed
+
+    @property
+    def busy(self) -> bool:
+        """Whether a body waits to be read (served requests are the session's to judge)."""
+        return self._pending > 0
+
+    def touch(self) -> None:
+        self.active_at = self._clock()
+
+    def submit(self, data: bytes, info: RequestInfo) -> asyncio.Future[list[bytes]]:
+        """Hand a POST body to the session: the future resolves to the answers refusing the
+        body as a whole (empty: accepted) once the session has read it."""
+        if self.closed:
+            raise ConnectionClosed("the session has ended")
+        read: asyncio.Future[list[bytes]] = asyncio.get_running_loop().create_future()
+        self._pending += 1
+        self.touch()
+        self._inbox.put_nowait((data, info, read))
+        return read
+
+    # -------------------------------------------------------- MessageChannel
+
+    async def receive(self) -> bytes:
+        return (await self.receive_with_info())[0]
+
+    async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]:
+        item = await self._inbox.get()
+        if item is None:
+            raise ConnectionClosed("the session has ended")
+        data, info, self._current = item
+        self._pending -= 1
+        return data, info
+
+    def body_read(
+        self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
+    ) -> None:
+        read, self._current = self._current, None
+        self.started.update(started)
+        self.touch()
+        if read is not None and not read.done():
+            read.set_result(list(refused))
+
+    async def send(self, data: bytes) -> None:
+        if self.closed:
+            raise ConnectionClosed("the session's SSE stream has ended")
+        if data:  # an empty message ends a cancelled request's answer: nothing to send
+            await self.stream.put(data)
+            self.touch()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the SSE stream, fail the bodies never read, and end `receive`."""
+        if self.closed:
+            return
+        self.closed = True
+        self.stream.end()
+        while not self._inbox.empty():
+            item = self._inbox.get_nowait()
+            if item is not None and not item[2].done():
+                item[2].set_exception(ConnectionClosed("the session has ended"))
+        self._inbox.put_nowait(None)
+
+
+class LegacySession:
+    """A legacy client's session: its channel and the running protocol session. It lives as
+    long as its SSE stream: the GET ending ends it."""
+
+    __slots__ = ("channel", "handle", "server", "task")
+
+    def __init__(self, server: HostServer, channel: LegacyChannel, handle: SessionHandle) -> None:
+        self.server = server
+        self.channel = channel
+        self.handle = handle
+        self.task = asyncio.get_running_loop().create_task(handle.connection.run())
+        # A session whose runtime ends on its own (a failure) ends its stream too.
+        self.task.add_done_callback(lambda _: channel.close())
+
+    @property
+    def idle_since(self) -> float | None:
+        """When the session last had something to do; None while it has (a body to read, a
+        request being served). Its open stream alone does not count: a legacy session always
+        has one, and one that is never used would otherwise live forever."""
+        channel = self.channel
+        if channel.busy or self._serving():
+            return None
+        return channel.active_at
+
+    def _serving(self) -> bool:
+        session = self.handle.connection.session
+        started = self.channel.started
+        if not isinstance(session, ServerSession):
+            return False
+        for request_id in [rid for rid in started if not session.is_inflight(rid)]:
+            started.discard(request_id)
+        return bool(started)
+
+    def prune(self) -> None:
+        """Forget finished requests once many are remembered (called per body)."""
+        if len(self.channel.started) > _PRUNE_ABOVE:
+            self._serving()
+
+    async def aclose(self) -> None:
+        """End the session and free what it holds: the stream ends, handlers are cancelled."""
+        self.server.sessions.discard(self.handle)
+        self.channel.close()
+        await self.handle.connection.aclose()
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
