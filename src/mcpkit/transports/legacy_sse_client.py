@@ -1,0 +1,224 @@
+"""The client side of the legacy HTTP+SSE transport (protocol 2024-11-05, "HTTP with SSE"): a
+GET opens the server's SSE stream, whose `endpoint` event names where each message is POSTed,
+and whose `message` events carry every message from the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+import httpx
+
+from mcpkit.errors import ConnectionClosed, RemoteProtocolError, TransportError
+from mcpkit.protocol.sse import SSEEvent, SSEParser
+from mcpkit.runtime.channel import MessageChannel
+
+__all__ = ["ENDPOINT_TIMEOUT", "LegacySseChannel", "open_legacy_sse_channel"]
+
+logger = logging.getLogger("mcpkit.client")
+
+#: Seconds the server has to send its `endpoint` event once the GET is sent.
+ENDPOINT_TIMEOUT: Final = 30.0
+# Messages read from the stream and not yet taken by the session; past it the stream is not
+# read (TCP pushes back on the server), so a busy session never makes the client grow.
+_QUEUED: Final = 64
+# An event's `data: ` prefix and line ends, beyond the message it carries.
+_FRAMING: Final = 64
+
+
+async def open_legacy_sse_channel(
+    url: str,
+    *,
+    http_client: httpx.AsyncClient,
+    headers: Mapping[str, str],
+    max_message_size: int,
+) -> MessageChannel:
+    """Open the SSE stream at `url` and wait (at most ENDPOINT_TIMEOUT seconds) for its
+    `endpoint` event; the channel POSTs each message there. `headers` go on every request
+    (authorization, say); `max_message_size` bounds each message read from the stream.
+
+    Raises `TransportError` when `url` is no legacy SSE endpoint (a status other than 200,
+    not an event stream, no endpoint event in time) or names a POST URL on another origin,
+    which is refused: messages must not be sent where the user did not point the client.
+    """
+    channel = LegacySseChannel(
+        url, http_client=http_client, headers=headers, max_message_size=max_message_size
+    )
+    try:
+        await channel.wait_for_endpoint(ENDPOINT_TIMEOUT)
+    except BaseException:
+        await channel.aclose()
+        raise
+    return channel
+
+
+class LegacySseChannel:
+    """A `MessageChannel` over one legacy SSE stream and its POST endpoint; `aclose` ends
+    the GET. Build it with `open_legacy_sse_channel`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        http_client: httpx.AsyncClient,
+        headers: Mapping[str, str],
+        max_message_size: int,
+    ) -> None:
+        self.url = httpx.URL(url)
+        self.endpoint: httpx.URL | None = None
+        self._client = http_client
+        self._headers = httpx.Headers(dict(headers))
+        self._parser = SSEParser(max_event_size=max_message_size + _FRAMING)
+        self._messages: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUED)
+        loop = asyncio.get_running_loop()
+        self._found: asyncio.Future[httpx.URL] = loop.create_future()
+        self._closed: str | None = None
+        self._reader = loop.create_task(self._read())
+
+    @property
+    def writable(self) -> bool:
+        return self._closed is None
+
+    async def wait_for_endpoint(self, timeout: float) -> httpx.URL:
+        """The POST URL the `endpoint` event named; TransportError if none comes in time."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(self._found)
+        except TimeoutError:
+            raise TransportError(
+                f"{self.url} sent no endpoint event within {timeout} s: is it a legacy "
+                "HTTP+SSE endpoint (2024-11-05)? A Streamable HTTP server is reached at its "
+                "MCP endpoint instead"
+            ) from None
+
+    # ------------------------------------------------------------- reading
+
+    async def _read(self) -> None:
+        try:
+            await self._read_stream()
+            self._parser.feed_eof()
+            reason = "the server ended the SSE stream"
+        except (TransportError, RemoteProtocolError) as exc:
+            reason = str(exc)
+        except httpx.HTTPError as exc:
+            reason = f"the SSE stream from {self.url} failed: {exc!r}"
+        except Exception as exc:  # a bug here must still end the channel, not hang it
+            logger.exception("reading the legacy SSE stream failed")
+            reason = f"reading the SSE stream from {self.url} failed: {exc!r}"
+        self._close(reason)
+
+    async def _read_stream(self) -> None:
+        headers = self._headers.copy()
+        headers["accept"] = "text/event-stream"
+        headers["cache-control"] = "no-store"
+        timeout = self._client.timeout
+        # A stream may be quiet for long: no read timeout (the server's keep-alives and
+        # TCP tell us when it is gone); the rest as the caller's client has them.
+        no_read = httpx.Timeout(
+            connect=timeout.connect, read=None, write=timeout.write, pool=timeout.pool
+        )
+        async with self._client.stream(
+            "GET", self.url, headers=headers, timeout=no_read, follow_redirects=False
+        ) as response:
+            _check_stream(self.url, response)
+            async for chunk in response.aiter_bytes():
+                for event in self._parser.feed(chunk):
+                    await self._on_event(event)
+
+    async def _on_event(self, event: SSEEvent) -> None:
+        if event.event == "endpoint":
+            if not self._found.done():
+                self.endpoint = _endpoint(self.url, event.data)
+                self._found.set_result(self.endpoint)
+        elif event.event == "message" and event.data:
+            await self._messages.put(event.data.encode())
+        # Other events (and empty messages, some servers' keep-alives) mean nothing here.
+
+    def _close(self, reason: str) -> None:
+        if self._closed is not None:
+            return
+        self._closed = reason
+        if not self._found.done():
+            self._found.set_exception(TransportError(reason))
+            self._found.exception()  # retrieved: open_legacy_sse_channel may be gone
+        with contextlib.suppress(asyncio.QueueFull):  # full: the reader is woken anyway
+            self._messages.put_nowait(None)
+
+    # ------------------------------------------------------ MessageChannel
+
+    async def receive(self) -> bytes:
+        if self._closed is not None and self._messages.empty():
+            raise ConnectionClosed(self._closed)
+        data = await self._messages.get()
+        if data is None:
+            raise ConnectionClosed(self._closed or "the channel was closed")
+        return data
+
+    async def send(self, data: bytes) -> None:
+        endpoint = self.endpoint
+        if self._closed is not None or endpoint is None:
+            raise ConnectionClosed(self._closed or "the server has not named its endpoint yet")
+        headers = self._headers.copy()
+        headers["content-type"] = "application/json"
+        try:
+            response = await self._client.post(
+                endpoint, content=data, headers=headers, follow_redirects=False
+            )
+        except httpx.HTTPError as exc:
+            reason = f"POST to {endpoint} failed: {exc!r}"
+        else:
+            if response.is_success:  # 202 Accepted, as a rule
+                return
+            reason = _refused(response)
+        # The legacy transport cannot tie a refusal to a request: end the session with the
+        # reason rather than leave the request waiting for an answer that cannot come.
+        self._close(reason)
+        raise ConnectionClosed(reason)
+
+    async def aclose(self) -> None:
+        self._close("the channel was closed")
+        if not self._reader.done():
+            self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+
+def _check_stream(url: httpx.URL, response: httpx.Response) -> None:
+    if response.status_code != 200:
+        where = response.headers.get("location")
+        hint = f": use {where}" if where and response.is_redirect else ""
+        raise TransportError(
+            f"GET {url} answered {response.status_code} {response.reason_phrase}, not an SSE "
+            f"stream{hint}"
+        )
+    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "text/event-stream":
+        raise TransportError(
+            f"GET {url} answered with {kind or 'no content type'}, not text/event-stream: is "
+            "it a legacy HTTP+SSE endpoint (2024-11-05)?"
+        )
+
+
+def _endpoint(url: httpx.URL, data: str) -> httpx.URL:
+    """The POST URL an endpoint event names, resolved against the stream's URL; refused when
+    it is on another origin (scheme, host, port), where messages would leak."""
+    try:
+        endpoint = url.join(data.strip())
+    except httpx.InvalidURL as exc:
+        raise TransportError(f"the endpoint event's URL {data[:200]!r} is malformed") from exc
+    if (endpoint.scheme, endpoint.host, endpoint.port) != (url.scheme, url.host, url.port):
+        raise TransportError(
+            f"the server at {url} named an endpoint on another origin ({data[:200]!r}): "
+            "refused, since messages must go only where the client was pointed"
+        )
+    return endpoint
+
+
+def _refused(response: httpx.Response) -> str:
+    text = response.text[:200] if response.content else ""
+    if response.status_code == 404:
+        return f"the server ended the session (404 from {response.url}): reconnect"
+    return f"the server refused a message with {response.status_code}: {text}"
