@@ -1,0 +1,127 @@
+"""Legacy HTTP+SSE (2024-11-05) between mcpkit and the official Python SDK, both ways, served
+by uvicorn on 127.0.0.1 in the test: the SDK's `sse_client` against mcpkit's legacy server,
+and mcpkit's legacy client against the SDK's `MCPServer.sse_app()`; tools and progress."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import httpx
+from mcp import Client as OfficialClient
+from mcp.client.sse import sse_client
+from mcp.server.mcpserver import Context as OfficialContext
+from mcp.server.mcpserver import MCPServer
+
+from mcpkit import Client, Context, Server
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
+
+# The HTTP tests' helpers: uvicorn on an ephemeral port, and the relay that runs mcpkit's
+# Client over any channel without connect.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
+from _legacy import Relay
+from _serving import WAIT, serving
+
+
+def mcpkit_server() -> Server:
+    server = Server("mcpkit-legacy", "1.2.3")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    @server.tool()
+    async def slow(ctx: Context, steps: int) -> str:
+        """One progress notification per step."""
+        for i in range(steps):
+            await ctx.progress(i + 1, steps)
+        return f"{steps} steps"
+
+    return server
+
+
+def official_server() -> MCPServer:
+    server = MCPServer("official-legacy", version="1.0.0")
+
+    @server.tool()
+    async def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    @server.tool()
+    async def slow(steps: int, ctx: OfficialContext) -> str:
+        """Report one progress step per unit of work, then finish."""
+        for i in range(steps):
+            await ctx.report_progress(i + 1, total=steps)
+        return "done"
+
+    return server
+
+
+async def test_the_official_legacy_client_uses_mcpkits_legacy_server() -> None:
+    server = mcpkit_server()
+    app = server.http_app()
+    assert app.legacy is not None
+    seen: list[float] = []
+    all_seen = asyncio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+        if len(seen) == 3:
+            all_seen.set()
+
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with OfficialClient(sse_client(base + "/sse")) as client:
+            assert client.server_info is not None and client.server_info.name == "mcpkit-legacy"
+            names = sorted(tool.name for tool in (await client.list_tools()).tools)
+            assert names == ["add", "slow"]
+            added = await client.call_tool("add", {"a": 2, "b": 3})
+            assert added.structured_content == {"result": 5}
+            result = await client.call_tool("slow", {"steps": 3}, progress_callback=on_progress)
+            assert result.content[0].text == "3 steps"  # type: ignore[union-attr]
+            # The SDK runs progress callbacks as tasks: the last may still be queued.
+            await asyncio.wait_for(all_seen.wait(), WAIT)
+            assert len(app.legacy.sessions) == 1
+        tasks = {session.task for _, session in app.legacy.sessions.items()}
+        if tasks:  # the SDK closed its GET: the server frees the session when it notices
+            await asyncio.wait(tasks, timeout=WAIT)
+        assert len(app.legacy.sessions) == 0 and len(server.sessions) == 0
+    assert sorted(seen) == [1, 2, 3]
+
+
+async def test_mcpkits_legacy_client_uses_the_official_legacy_server() -> None:
+    app = official_server().sse_app()
+    seen: list[tuple[float, float | None]] = []
+
+    def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
+        channel = await open_legacy_sse_channel(
+            base + "/sse", http_client=http, headers={}, max_message_size=DEFAULT_MAX_MESSAGE_SIZE
+        )
+        async with Client(Relay(channel)) as client:
+            assert client.server_info.name == "official-legacy"
+            assert client.protocol_version == "2025-11-25"
+            assert sorted(t.name for t in await client.list_tools()) == ["add", "slow"]
+            added = await client.call_tool("add", {"a": 2, "b": 3})
+            assert added.structured_content == {"result": 5}
+            done = await client.call_tool("slow", {"steps": 3}, progress=on_progress)
+            assert done.content[0].text == "done"  # type: ignore[union-attr]
+            await client.ping()
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+async def test_mcpkits_legacy_client_asks_the_official_server_for_2024_11_05() -> None:
+    app = official_server().sse_app()
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
+        channel = await open_legacy_sse_channel(
+            base + "/sse", http_client=http, headers={}, max_message_size=DEFAULT_MAX_MESSAGE_SIZE
+        )
+        async with Client(Relay(channel), protocol_version="2024-11-05") as client:
+            assert client.protocol_version == "2024-11-05"
+            added = await client.call_tool("add", {"a": 1, "b": 2})
+            assert added.content[0].text == "3"  # type: ignore[union-attr]
