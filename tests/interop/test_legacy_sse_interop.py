@@ -1,10 +1,12 @@
-"""Legacy HTTP+SSE (2024-11-05) between mcpkit and the official Python SDK, both ways, served
-by uvicorn on 127.0.0.1 in the test: the SDK's `sse_client` against mcpkit's legacy server,
-and mcpkit's legacy client against the SDK's `MCPServer.sse_app()`; tools and progress."""
+"""Legacy HTTP+SSE (2024-11-05) between mcpkit and the official SDKs, served by uvicorn on
+127.0.0.1 in the test: the Python SDK's `sse_client` and the TypeScript SDK's
+`SSEClientTransport` against mcpkit's legacy server, and mcpkit's legacy client against the
+Python SDK's `MCPServer.sse_app()`; tools and progress."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 from _legacy import Relay
 from _serving import WAIT, serving
+from interop_harness import PEERS, SUBPROCESS_TIMEOUT, require_node
 
 
 def mcpkit_server() -> Server:
@@ -125,3 +128,37 @@ async def test_mcpkits_legacy_client_asks_the_official_server_for_2024_11_05() -
             assert client.protocol_version == "2024-11-05"
             added = await client.call_tool("add", {"a": 1, "b": 2})
             assert added.content[0].text == "3"  # type: ignore[union-attr]
+
+
+async def test_the_typescript_sdks_sse_client_uses_mcpkits_legacy_server() -> None:
+    node = require_node()
+    server = mcpkit_server()
+    app = server.http_app()
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT), serving(app) as base:
+        peer = await asyncio.create_subprocess_exec(
+            node,
+            str(PEERS / "legacy_ts_client.mjs"),
+            base + "/sse",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await peer.communicate()
+        assert peer.returncode == 0, err.decode()
+        tasks = (
+            {session.task for _, session in app.legacy.sessions.items()} if app.legacy else set()
+        )
+        if tasks:  # the peer closed its stream: the server frees the session when it notices
+            await asyncio.wait(tasks, timeout=WAIT)
+        assert len(server.sessions) == 0
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+    assert summary["server_name"] == "mcpkit-legacy"
+    assert summary["protocol_version"] == "2025-11-25"
+    assert summary["tools"] == ["add", "slow"]
+    assert summary["add"] == {"structured": {"result": 5}, "text": "5"}
+    assert summary["slow"]["text"] == "3 steps"
+    # The SDK's onprogress can miss progress read together with the response (see
+    # peers/ts_client.mjs): those that came, came in order.
+    progress = summary["slow"]["progress"]
+    assert progress == sorted(progress) and all(total == 3 for _, total in progress)
+    assert summary["ping"] is True
