@@ -35,6 +35,11 @@ def make_server() -> Server:
         return f"{n} steps"
 
     @server.tool()
+    def blob(size: int) -> str:
+        """A string of `size` bytes."""
+        return "x" * size
+
+    @server.tool()
     async def wait_for(ctx: Context, seconds: float) -> str:
         """Sleeps (to keep a request in flight), then answers."""
         await asyncio.sleep(seconds)
@@ -69,8 +74,9 @@ def call(rid: int, name: str, arguments: dict[str, Any], token: str | None = Non
 class Events:
     """The events of one SSE response, in order; `next()` is None once it has ended."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, *, keep_raw: bool = True) -> None:
         self.response = response
+        self.keep_raw = keep_raw
         self._chunks: AsyncIterator[bytes] = response.aiter_raw()
         self._parser = SSEParser()
         self._ready: deque[SSEEvent] = deque()
@@ -82,7 +88,8 @@ class Events:
                 chunk = await anext(self._chunks)
             except StopAsyncIteration:
                 return None
-            self.raw += chunk
+            if self.keep_raw:
+                self.raw += chunk
             self._ready.extend(self._parser.feed(chunk))
         return self._ready.popleft()
 

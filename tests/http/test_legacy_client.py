@@ -77,11 +77,8 @@ async def test_mcpkit_client_calls_tools_with_progress_over_legacy_sse() -> None
         assert channel.endpoint is not None and channel.endpoint.path == "/messages"
         async with Client(Relay(channel)) as client:
             assert client.server_info.name == "legacy-test"
-            assert sorted(t.name for t in await client.list_tools()) == [
-                "add",
-                "steps",
-                "wait_for",
-            ]
+            names = sorted(t.name for t in await client.list_tools())
+            assert names == ["add", "blob", "steps", "wait_for"]
             added = await client.call_tool("add", {"a": 2, "b": 3})
             assert added.structured_content == {"result": 5}
             done = await client.call_tool("steps", {"n": 3}, progress=on_progress)

@@ -1,0 +1,73 @@
+"""A legacy client that stops reading its SSE stream: the session's queue stays bounded, the
+runtime stops taking its POSTs, and once it reads again every answer arrives (spec: 2024-11-05
+basic/transports; DESIGN.md, "a slow consumer never grows memory")."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+
+import httpx
+from _legacy import call, legacy_session, make_server
+from _serving import WAIT, serving
+
+from mcpkit.transports.http.legacy_session import LegacyChannel
+from mcpkit.transports.http.streams import MAX_QUEUED
+
+N_CALLS = 500
+ANSWER_SIZE = 96 * 1024  # 500 answers: about 47 MiB if they were all held
+BOUND = 16 * 1024 * 1024  # the queue (64 answers), the runtime's high water, copies in flight
+
+
+async def test_a_full_stream_makes_the_sender_wait_until_read() -> None:
+    channel = LegacyChannel()
+    for i in range(MAX_QUEUED):
+        await channel.send(b"%d" % i)
+    blocked = asyncio.get_running_loop().create_task(channel.send(b"one more"))
+    await asyncio.sleep(0)  # one turn: the send runs up to its wait for room
+    assert not blocked.done()
+    assert await channel.stream.next() == b"0"
+    await asyncio.wait_for(blocked, WAIT)
+    channel.close()
+    assert [await channel.stream.next() for _ in range(MAX_QUEUED)][-1] == b"one more"
+    assert await channel.stream.next() is None
+
+
+async def test_a_client_that_stops_reading_costs_bounded_memory_and_loses_nothing() -> None:
+    app = make_server().http_app()
+    async with asyncio.timeout(WAIT * 3), serving(app) as base, httpx.AsyncClient() as client:
+        events, url = await legacy_session(client, base)
+        events.keep_raw = False
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            sent, blocked = await post_until_blocked(client, url)
+            held = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+        assert blocked is not None, "every call was taken with nobody reading the stream"
+        # Reading again: the waiting POST is taken, and every answer arrives, once.
+        ids = {(await events.message())["id"] for _ in range(sent)}
+        assert ids == set(range(sent))
+        assert (await asyncio.wait_for(blocked, WAIT)).status_code == 202
+        await events.response.aclose()
+    total = N_CALLS * ANSWER_SIZE
+    print(f"held: {held / 2**20:.1f} MiB after {sent - 1} calls taken of {total / 2**20:.0f} MiB")
+    assert held < BOUND
+
+
+async def post_until_blocked(
+    client: httpx.AsyncClient, url: str
+) -> tuple[int, asyncio.Task[httpx.Response] | None]:
+    """POST calls one at a time until one is not taken within a bounded wait (the session
+    stopped reading): how many were sent, and the POST still waiting."""
+    loop = asyncio.get_running_loop()
+    for i in range(N_CALLS):
+        post = loop.create_task(client.post(url, json=call(i, "blob", {"size": ANSWER_SIZE})))
+        done, _ = await asyncio.wait({post}, timeout=2.0)
+        if not done:
+            return i + 1, post
+        assert post.result().status_code == 202
+    return N_CALLS, None
