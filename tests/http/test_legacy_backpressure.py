@@ -12,9 +12,12 @@ import httpx
 from _legacy import call, legacy_session, make_server
 from _serving import WAIT, serving
 
-from mcpkit.transports.http.legacy_session import LegacyChannel
+from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.transports.http.legacy_session import MAX_WAITING_BODIES, LegacyChannel
 from mcpkit.transports.http.streams import MAX_QUEUED
 
+ROOTS_CHANGED = {"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}
 N_CALLS = 500
 ANSWER_SIZE = 96 * 1024  # 500 answers: about 47 MiB if they were all held
 BOUND = 16 * 1024 * 1024  # the queue (64 answers), the runtime's high water, copies in flight
@@ -34,6 +37,18 @@ async def test_a_full_stream_makes_the_sender_wait_until_read() -> None:
     assert await channel.stream.next() is None
 
 
+async def test_bodies_past_the_waiting_limit_mark_the_channel_full() -> None:
+    channel = LegacyChannel()
+    info = RequestInfo("http")
+    waiting = [channel.submit(b"{}", info) for _ in range(MAX_WAITING_BODIES)]
+    assert channel.full
+    await channel.receive()
+    assert not channel.full
+    channel.close()
+    assert all(isinstance(w.exception(), ConnectionClosed) for w in waiting[1:])
+    waiting[0].cancel()  # read, and never answered: body_read was not called
+
+
 async def test_a_client_that_stops_reading_costs_bounded_memory_and_loses_nothing() -> None:
     app = make_server().http_app()
     async with asyncio.timeout(WAIT * 3), serving(app) as base, httpx.AsyncClient() as client:
@@ -48,10 +63,19 @@ async def test_a_client_that_stops_reading_costs_bounded_memory_and_loses_nothin
         finally:
             tracemalloc.stop()
         assert blocked is not None, "every call was taken with nobody reading the stream"
+        # Waiting POSTs hold their bodies: past MAX_WAITING_BODIES more are refused at once.
+        extra = [
+            asyncio.get_running_loop().create_task(client.post(url, json=ROOTS_CHANGED))
+            for _ in range(MAX_WAITING_BODIES)
+        ]
+        done, _ = await asyncio.wait(extra, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
+        assert done and all(p.result().status_code == 429 for p in done)
         # Reading again: the waiting POST is taken, and every answer arrives, once.
         ids = {(await events.message())["id"] for _ in range(sent)}
         assert ids == set(range(sent))
         assert (await asyncio.wait_for(blocked, WAIT)).status_code == 202
+        await asyncio.wait(extra, timeout=WAIT)
+        assert {p.result().status_code for p in extra} <= {202, 429}
         await events.response.aclose()
     total = N_CALLS * ANSWER_SIZE
     print(f"held: {held / 2**20:.1f} MiB after {sent - 1} calls taken of {total / 2**20:.0f} MiB")

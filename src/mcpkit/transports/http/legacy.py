@@ -192,8 +192,8 @@ class LegacySseEndpoint:
             await send_refusal(send, found)
             return
         session = self.sessions.get(found)
-        if session is None:
-            await send_refusal(send, _unknown(found))
+        if session is None or session.channel.full:
+            await send_refusal(send, _unknown(found) if session is None else _busy())
             return
         body = await read_body(receive, self.max_message_size)
         if isinstance(body, Refusal):
@@ -316,6 +316,15 @@ def _unknown(sid: str) -> Refusal:
 
 def _ended() -> Refusal:
     return refuse(404, "the session ended before reading this message: open a new SSE stream")
+
+
+def _busy() -> Refusal:
+    return refuse(
+        429,
+        "too many messages of this session wait to be read: read the SSE stream, whose "
+        "unread answers keep the session from reading more",
+        headers=((b"retry-after", b"1"),),
+    )
 
 
 def _full(sessions: SessionRegistry[LegacySession]) -> Refusal:

@@ -16,7 +16,12 @@ from mcpkit.transports.http.sessions import HostServer, SessionHandle
 from mcpkit.transports.http.streams import Stream
 from mcpkit.types import RequestId
 
-__all__ = ["LegacyChannel", "LegacySession"]
+__all__ = ["MAX_WAITING_BODIES", "LegacyChannel", "LegacySession"]
+
+#: POST bodies of one session waiting to be read, past which more are refused (429): the
+#: session reads no body while its client is not reading the stream, and each waiting POST
+#: holds its body.
+MAX_WAITING_BODIES: Final = 64
 
 # Request ids remembered as in flight before the finished ones are pruned: bounds the set a
 # client that pipelines many quick requests between two idle checks makes us hold.
@@ -50,6 +55,11 @@ class LegacyChannel:
     def busy(self) -> bool:
         """Whether a body waits to be read (served requests are the session's to judge)."""
         return self._pending > 0
+
+    @property
+    def full(self) -> bool:
+        """Whether MAX_WAITING_BODIES bodies wait to be read already."""
+        return self._pending >= MAX_WAITING_BODIES
 
     def touch(self) -> None:
         self.active_at = self._clock()
