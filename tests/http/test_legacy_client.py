@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from mcpkit.errors import ConnectionClosed, TransportError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.transports.http._asgi import Receive, Scope, Send
 from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
+from mcpkit.types import CreateMessageRequestParams, CreateMessageResult, ElicitResult, TextContent
 
 Stream = Callable[[Send, Receive], Awaitable[None]]
 PING = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
@@ -218,3 +220,31 @@ async def test_a_server_that_is_gone_fails_the_open() -> None:
     async with asyncio.timeout(WAIT), httpx.AsyncClient() as http:
         with pytest.raises(TransportError, match="failed"):
             await open_channel("http://127.0.0.1:1/sse", http)
+
+
+async def test_sampling_and_elicitation_answers_come_back_on_their_own_posts() -> None:
+    server = make_server()
+
+    @server.tool()
+    async def ask(ctx: Context, question: str) -> str:
+        """Asks the client's model, then the user."""
+        sampled = await ctx.sample(question, max_tokens=10)
+        assert isinstance(sampled.content, TextContent)
+        answer = await ctx.elicit(
+            "Your name?", {"type": "object", "properties": {"name": {"type": "string"}}}
+        )
+        return f"{sampled.content.text}/{answer.action}/{(answer.data or {}).get('name')}"
+
+    def sample(params: CreateMessageRequestParams) -> CreateMessageResult:
+        return CreateMessageResult(role="assistant", content=TextContent(text="42"), model="m")
+
+    def elicit(params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    app = server.http_app()
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
+        channel = await open_channel(base + "/sse", http)
+        relay = Relay(channel)
+        async with Client(relay, sampling_handler=sample, elicitation_handler=elicit) as client:
+            result = await client.call_tool("ask", {"question": "meaning of life?"})
+    assert result.content[0].text == "42/accept/Ada"  # type: ignore[union-attr]
