@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from _legacy import INITIALIZED, Events, call, initialize, legacy_session, make_server
 from _serving import WAIT, serving
 
@@ -218,6 +219,21 @@ async def test_a_legacy_client_may_negotiate_the_latest_revision() -> None:
         assert (await events.message())["result"]["protocolVersion"] == "2025-11-25"
         await client.post(url, json=INITIALIZED)
         await events.response.aclose()
+
+
+def test_legacy_paths_must_differ_from_each_other_and_the_mcp_endpoint() -> None:
+    server = make_server()
+    with pytest.raises(ValueError, match="MCP endpoint's path"):
+        server.http_app("/sse")
+    with pytest.raises(ValueError, match="MCP endpoint's path"):
+        server.http_app(legacy_sse=LegacySse(messages_path="/mcp/"))
+    with pytest.raises(ValueError, match="must differ"):
+        LegacySse(sse_path="/x", messages_path="/x/")
+    with pytest.raises(ValueError, match="start with '/'"):
+        LegacySse(sse_path="sse")
+    with pytest.raises(ValueError, match="keepalive_interval"):
+        LegacySse(keepalive_interval=0)
+    assert server.http_app("/sse", legacy_sse=False).legacy is None
 
 
 def test_the_mcp_endpoint_and_legacy_share_the_origin_policy() -> None:

@@ -120,7 +120,7 @@ class McpHttpApp:
         self.session_idle_timeout = session_idle_timeout
         self._clock = clock
         self.legacy = legacy_endpoint(
-            server, legacy_sse, origin, max_sessions, session_idle_timeout, clock
+            server, legacy_sse, origin, max_sessions, session_idle_timeout, clock, mcp_path=path
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -242,6 +242,8 @@ def legacy_endpoint(
     max_sessions: int,
     idle_timeout: float,
     clock: Callable[[], float] = time.monotonic,
+    *,
+    mcp_path: str = "/mcp",
 ) -> LegacySseEndpoint | None:
     """The endpoint the app's `legacy_sse` setting asks for (True: the default paths), or None.
 
@@ -252,6 +254,12 @@ def legacy_endpoint(
     settings = LegacySse() if setting is True else setting or None
     if settings is None:
         return None
+    for name in ("sse_path", "messages_path"):
+        if getattr(settings, name).rstrip("/") == mcp_path.rstrip("/"):
+            raise ValueError(
+                f"the legacy {name} is the MCP endpoint's path {mcp_path!r}: give "
+                f"LegacySse({name}=...) another path, or pass legacy_sse=False"
+            )
     return LegacySseEndpoint(
         server,
         settings,
