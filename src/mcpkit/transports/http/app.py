@@ -14,6 +14,7 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.transports.http._asgi import (
     Receive,
+    Resumption,
     Scope,
     Send,
     read_body,
@@ -21,6 +22,7 @@ from mcpkit.transports.http._asgi import (
     send_sse,
     send_whole,
 )
+from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -31,6 +33,7 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
+from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore, MemoryEventStore
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
     HostServer,
@@ -38,7 +41,8 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
-from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream
+from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream, StreamSettings
+from mcpkit.protocol.sse import parse_event_id
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 
@@ -61,6 +65,12 @@ class HttpSettings(TypedDict, total=False):
     allowed_origins: Sequence[str]
     allowed_hosts: Sequence[str]
     dns_rebinding_protection: bool | None
+    resumable: bool
+    event_store: EventStore | None
+    replay_window: int
+    replay_retention: float
+    sse_retry: float
+    keepalive_interval: float | None
 
 
 class McpHttpApp:
@@ -72,6 +82,13 @@ class McpHttpApp:
     without a request or an open stream end a session. `bind_host` and `bind_port` say where
     the server listens: DNS rebinding protection (`allowed_origins`, `allowed_hosts`,
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
+
+    Resumption (`resumable`, on by default): every SSE event carries an id naming its stream,
+    and `event_store` (default: a `MemoryEventStore` keeping the last `replay_window` events
+    of each stream) keeps them for a GET with `Last-Event-ID`; a stream cut before its end
+    stays resumable `replay_retention` seconds after it ends. `sse_retry` is the reconnection
+    delay (seconds) sent when the server closes a stream early (`ctx.close_sse_stream()`);
+    `keepalive_interval` seconds without a message on a stream send a comment (None: never).
     """
 
     def __init__(
@@ -89,6 +106,12 @@ class McpHttpApp:
         allowed_origins: Sequence[str] = (),
         allowed_hosts: Sequence[str] = (),
         dns_rebinding_protection: bool | None = None,
+        resumable: bool = True,
+        event_store: EventStore | None = None,
+        replay_window: int = DEFAULT_REPLAY_EVENTS,
+        replay_retention: float = 60.0,
+        sse_retry: float = 1.0,
+        keepalive_interval: float | None = 15.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
@@ -113,6 +136,10 @@ class McpHttpApp:
         )
         self.max_sessions = max_sessions
         self.session_idle_timeout = session_idle_timeout
+        self.streams = _stream_settings(
+            resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
+        )
+        self._open_streams: set[Stream] = set()  # those a response carries now
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -156,8 +183,9 @@ class McpHttpApp:
             await self._post_new(info, body, receive, send)
             return
         session = self.sessions.get(str(sid))
-        if session is None:
-            await send_refusal(send, unknown_session(str(sid)))
+        refusal = unknown_session(str(sid)) if session is None else _wrong_version(session, headers)
+        if session is None or refusal is not None:
+            await send_refusal(send, refusal or unknown_session(str(sid)))
             return
         exchange = await _submit(session, body, info)
         if exchange is None:
@@ -205,7 +233,8 @@ class McpHttpApp:
             else:  # cancelled by the client: nothing to say
                 await send_whole(send, 202, b"", headers)
         else:
-            await send_sse(receive, send, exchange, headers)
+            assert exchange.channel is not None
+            await self._stream(exchange.channel, exchange, receive, send, headers)
 
     # --------------------------------------------------------------------- GET
 
@@ -213,18 +242,59 @@ class McpHttpApp:
         session = await self._known(scope, send)
         if session is None:
             return
-        channel = session.channel
-        if channel.stream is not None:
+        last = values_of(scope["headers"], b"last-event-id")
+        if last:
+            await self._resume(session.channel, last, receive, send)
+            return
+        stream = session.channel.open_stream()
+        if stream is None:
             # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
             # here, since each message goes on exactly one stream.
             await send_refusal(send, refuse(409, "this session's GET stream is already open"))
             return
-        stream = channel.stream = Stream()
+        await self._stream(session.channel, stream, receive, send)
+
+    async def _resume(
+        self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
+    ) -> None:
+        """GET with Last-Event-ID: replay what that one stream sent after it, then go on
+        (basic/transports, "Resumability and Redelivery")."""
+        found = resumable_stream(channel, last)
+        if isinstance(found, Refusal):
+            logger.info("refused a resumption: %s", found.message)
+            await send_refusal(send, found)
+            return
+        stream, after = found
+        generation = channel.resume(stream)
+        assert stream.store is not None and stream.id is not None
+        events = await stream.store.replay_after(stream.id, after)
+        if events is None:
+            stream.detach(generation)
+            channel.release(stream, delivered=False)
+            await send_refusal(send, _expired(last[0]))
+            return
+        await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
+
+    async def _stream(
+        self,
+        channel: HttpChannel,
+        stream: Stream,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        resume: Resumption | None = None,
+    ) -> None:
+        """Carry `stream` on this response; then keep it for a resumption, or free it."""
+        interval = self.streams.keepalive_interval
+        delivered = False
+        self._open_streams.add(stream)
         try:
-            await send_sse(receive, send, stream)
+            delivered = await send_sse(
+                receive, send, stream, headers, resume=resume, keepalive_interval=interval
+            )
         finally:
-            if channel.stream is stream:
-                channel.stream = None
+            self._open_streams.discard(stream)
+            channel.release(stream, delivered)
             channel.touch()
 
     # ------------------------------------------------------------------ DELETE
@@ -250,13 +320,18 @@ class McpHttpApp:
                 await send_refusal(send, found)
                 return None
         session = self.sessions.get(str(sid))
-        if session is None:
-            await send_refusal(send, unknown_session(str(sid)))
+        refusal = unknown_session(str(sid)) if session is None else _wrong_version(session, headers)
+        if refusal is not None:
+            await send_refusal(send, refusal)
+            return None
         return session
 
     def _open(self) -> HttpSession:
-        channel = HttpChannel(json_response=self.json_response, clock=self._clock)
+        channel = HttpChannel(
+            json_response=self.json_response, clock=self._clock, settings=self.streams
+        )
         handle = self.server.new_connection(channel)
+        channel.protocol = handle.connection.session
         self.server.sessions.add(handle)
         return HttpSession(self.server, channel, handle)
 
@@ -276,6 +351,14 @@ class McpHttpApp:
         if expired:
             logger.info("%d idle sessions expired", len(expired))
         return len(expired)
+
+    def close_streams(self) -> None:
+        """End the response of every open SSE stream now, with a `retry` (SEP-1699): call it
+        when a shutdown begins, since uvicorn waits for open responses to end before it sends
+        the lifespan shutdown (which calls it too)."""
+        retry = self.streams.retry_ms
+        for stream in list(self._open_streams):
+            stream.hang_up(retry, force=True)
 
     async def aclose_sessions(self) -> None:
         """End every live session (at shutdown)."""
@@ -298,6 +381,7 @@ class McpHttpApp:
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
+            self.close_streams()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
@@ -319,6 +403,70 @@ async def _submit(session: HttpSession, body: bytes, info: RequestInfo) -> Excha
     except ConnectionClosed:
         return None
     return exchange
+
+
+def _stream_settings(
+    resumable: bool,
+    store: EventStore | None,
+    window: int,
+    retention: float,
+    retry: float,
+    keepalive: float | None,
+) -> StreamSettings:
+    if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
+        raise ValueError(
+            "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
+            "seconds > 0 (or None for no keep-alive comments)"
+        )
+    if resumable and store is None:
+        store = MemoryEventStore(max_events=window)
+    return StreamSettings(
+        store=store if resumable else None,
+        retention=retention,
+        retry_ms=round(retry * 1000),
+        keepalive_interval=keepalive,
+    )
+
+
+def resumable_stream(channel: HttpChannel, last: list[bytes]) -> tuple[Stream, int] | Refusal:
+    """The stream a Last-Event-ID names in this session, and the last event the client has."""
+    parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
+    if parsed is None:
+        got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
+        return refuse(
+            400,
+            f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
+            "last event received, once, or open a new stream without it",
+        )
+    stream = channel.find_stream(parsed[0])
+    if stream is None or stream.store is None or parsed[1] > stream.seq:
+        return _expired(last[0])
+    return stream, parsed[1]
+
+
+def _expired(last: bytes) -> Refusal:
+    # Not 404: a client must take a 404 for the end of its session (basic/transports).
+    return refuse(
+        410,
+        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
+        "no stream of this session, or its events are past the replay window "
+        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
+    )
+
+
+def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
+    """400 when MCP-Protocol-Version names another revision than the session negotiated
+    (basic/transports, "Protocol Version Header"). Absent, the negotiated one is meant: the
+    spec assumes 2025-03-26 only when the server "has no other way to identify the version"."""
+    sent = values_of(headers, b"mcp-protocol-version")
+    negotiated = session.channel.protocol.revision if session.channel.protocol else None
+    if not sent or negotiated is None or sent[0].strip(b" \t").decode("latin-1") == negotiated:
+        return None
+    return refuse(
+        400,
+        f"MCP-Protocol-Version {quote_header(sent[0])} is not the revision this session "
+        f"negotiated ({negotiated}): send {negotiated}, or initialize a new session",
+    )
 
 
 def _no_session() -> Refusal:
