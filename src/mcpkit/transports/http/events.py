@@ -11,7 +11,6 @@ hole in it.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Final, Protocol
 
 __all__ = [
@@ -53,7 +52,7 @@ class _Log:
     __slots__ = ("events", "first", "size")
 
     def __init__(self, first: int) -> None:
-        self.events: deque[tuple[int, bytes]] = deque()
+        self.events: list[tuple[int, bytes]] = []  # a deque costs 600 bytes even empty
         self.first = first
         self.size = 0
 
@@ -80,9 +79,15 @@ class MemoryEventStore:
             log = self._logs[stream_id] = _Log(seq)
         log.events.append((seq, data))
         log.size += len(data)
-        while log.events and (len(log.events) > self.max_events or log.size > self.max_bytes):
-            _, dropped = log.events.popleft()
-            log.size -= len(dropped)
+        events = log.events
+        if len(events) > self.max_events or log.size > self.max_bytes:
+            cut = 0  # how many of the oldest go; one slice deletion for them all
+            while cut < len(events) and (
+                len(events) - cut > self.max_events or log.size > self.max_bytes
+            ):
+                log.size -= len(events[cut][1])
+                cut += 1
+            del events[:cut]
         log.first = log.events[0][0] if log.events else seq + 1
 
     async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:

@@ -104,8 +104,8 @@ class Stream:
         self.store = store if stream_id is not None else None
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0
-        self._items: deque[tuple[int, bytes]] = deque()
-        # Futures made only while someone waits: an idle stream holds none.
+        # The queue, and futures, made only when needed: an idle stream holds none.
+        self._items: deque[tuple[int, bytes]] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
         self._keepalive: asyncio.TimerHandle | None = None
@@ -128,7 +128,7 @@ class Stream:
     async def put(self, data: bytes) -> None:
         """Number `data`, store it, and queue it for the connection, waiting while the queue is
         full; without a connection it is only stored (dropped if the stream is not resumable)."""
-        while self.attached and len(self._items) >= MAX_QUEUED:
+        while self.attached and self._items is not None and len(self._items) >= MAX_QUEUED:
             self._room = room = asyncio.get_running_loop().create_future()
             await room
         if self.ended or not (self.attached or self.resumable):
@@ -137,6 +137,8 @@ class Stream:
         if self.store is not None:
             await self.store.append(self.id, seq, data)  # type: ignore[arg-type]
         if self.attached:
+            if self._items is None:
+                self._items = deque()
             self._items.append((seq, data))
             _wake(self._waiter)
 
@@ -150,7 +152,7 @@ class Stream:
         if generation is not None and generation != self._generation:
             return
         self.attached = False
-        self._items.clear()
+        self._items = None
         self.stop_keepalive()
         _wake(self._room)
         _wake(self._waiter)
@@ -164,7 +166,7 @@ class Stream:
         queued for the previous one is stored, so the new one replays it from the store."""
         self._generation += 1
         self._hangup = None
-        self._items.clear()
+        self._items = None
         self.attached = True
         _wake(self._waiter)  # the previous connection, if any, learns it is replaced
         return self._generation
@@ -218,6 +220,7 @@ class Stream:
             return None
         self._sent = True
         _wake(self._room)
+        assert self._items is not None
         return self._items.popleft()
 
     # ------------------------------------------------------------- keep-alive
