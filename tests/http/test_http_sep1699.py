@@ -43,7 +43,10 @@ def call(rid: int) -> object:
 
 
 async def open_old_session(client: httpx.AsyncClient, url: str) -> str:
-    body: dict[str, Any] = {**INITIALIZE, "params": {**INITIALIZE["params"], "protocolVersion": OLD}}
+    body: dict[str, Any] = {
+        **INITIALIZE,
+        "params": {**INITIALIZE["params"], "protocolVersion": OLD},
+    }
     response = await client.post(url, json=body, headers=headers(**{"mcp-protocol-version": OLD}))
     assert response.status_code == 200
     return response.headers["mcp-session-id"]
@@ -61,7 +64,9 @@ async def test_a_2025_11_25_stream_opens_with_a_priming_event_and_older_ones_do_
         assert answer.id == priming.id[:-1] + "1" and message(answer)["id"] == 5
 
         old_sid = await open_old_session(client, url)
-        old = await client.post(url, json=ping, headers=headers(old_sid, **{"mcp-protocol-version": OLD}))
+        old = await client.post(
+            url, json=ping, headers=headers(old_sid, **{"mcp-protocol-version": OLD})
+        )
         (only,) = SSEParser().feed(old.content)  # no event with empty data for an old client
         assert message(only)["id"] == 5 and only.id.endswith(".1")  # ids still, for resuming
 

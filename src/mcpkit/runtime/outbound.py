@@ -129,7 +129,7 @@ class Outbound:
     async def write_queued(self) -> None:
         """Be the writer until the queue is empty."""
         self.writing = True
-        queue = self.queue if self.queue is not None else collections.deque()
+        queue: collections.deque[tuple[Outgoing, bool]] = self.queue or collections.deque()
         send = self.channel.send
         routed = self.send_routed
         try:

@@ -12,6 +12,7 @@ from typing import Final, TypedDict
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.http._asgi import (
     Receive,
     Resumption,
@@ -42,7 +43,6 @@ from mcpkit.transports.http.sessions import (
     SessionRegistry,
 )
 from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream, StreamSettings
-from mcpkit.protocol.sse import parse_event_id
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 

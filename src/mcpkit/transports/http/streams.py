@@ -81,11 +81,11 @@ class Stream:
     """
 
     __slots__ = (
+        "_due",
         "_generation",
         "_hangup",
         "_items",
         "_keepalive",
-        "_due",
         "_room",
         "_sent",
         "_waiter",
