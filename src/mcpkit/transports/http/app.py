@@ -12,7 +12,6 @@ from typing import Final, TypedDict
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.http._asgi import (
     Receive,
     Resumption,
@@ -34,7 +33,7 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
-from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore, MemoryEventStore
+from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
     HostServer,
@@ -42,7 +41,13 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
-from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream, StreamSettings
+from mcpkit.transports.http.streams import (
+    Exchange,
+    HttpChannel,
+    Stream,
+    StreamSettings,
+    expired,
+)
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 
@@ -136,7 +141,7 @@ class McpHttpApp:
         )
         self.max_sessions = max_sessions
         self.session_idle_timeout = session_idle_timeout
-        self.streams = _stream_settings(
+        self.streams = StreamSettings.build(
             resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
@@ -259,7 +264,7 @@ class McpHttpApp:
     ) -> None:
         """GET with Last-Event-ID: replay what that one stream sent after it, then go on
         (basic/transports, "Resumability and Redelivery")."""
-        found = resumable_stream(channel, last)
+        found = channel.resumable(last)
         if isinstance(found, Refusal):
             logger.info("refused a resumption: %s", found.message)
             await send_refusal(send, found)
@@ -271,7 +276,7 @@ class McpHttpApp:
         if events is None:
             stream.detach(generation)
             channel.release(stream, delivered=False)
-            await send_refusal(send, _expired(last[0]))
+            await send_refusal(send, expired(last[0]))
             return
         await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
 
@@ -403,55 +408,6 @@ async def _submit(session: HttpSession, body: bytes, info: RequestInfo) -> Excha
     except ConnectionClosed:
         return None
     return exchange
-
-
-def _stream_settings(
-    resumable: bool,
-    store: EventStore | None,
-    window: int,
-    retention: float,
-    retry: float,
-    keepalive: float | None,
-) -> StreamSettings:
-    if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
-        raise ValueError(
-            "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
-            "seconds > 0 (or None for no keep-alive comments)"
-        )
-    if resumable and store is None:
-        store = MemoryEventStore(max_events=window)
-    return StreamSettings(
-        store=store if resumable else None,
-        retention=retention,
-        retry_ms=round(retry * 1000),
-        keepalive_interval=keepalive,
-    )
-
-
-def resumable_stream(channel: HttpChannel, last: list[bytes]) -> tuple[Stream, int] | Refusal:
-    """The stream a Last-Event-ID names in this session, and the last event the client has."""
-    parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
-    if parsed is None:
-        got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
-        return refuse(
-            400,
-            f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
-            "last event received, once, or open a new stream without it",
-        )
-    stream = channel.find_stream(parsed[0])
-    if stream is None or stream.store is None or parsed[1] > stream.seq:
-        return _expired(last[0])
-    return stream, parsed[1]
-
-
-def _expired(last: bytes) -> Refusal:
-    # Not 404: a client must take a 404 for the end of its session (basic/transports).
-    return refuse(
-        410,
-        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
-        "no stream of this session, or its events are past the replay window "
-        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
-    )
 
 
 def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:

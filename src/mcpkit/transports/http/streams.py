@@ -1,31 +1,36 @@
-"""The SSE streams of one HTTP session: `Stream`, the messages of one stream in order, bounded,
-numbered for resumption; `Exchange`, a POST's stream; and `StreamSettings`, what every stream
-of an endpoint shares (spec: basic/transports, "Sending Messages to the Server", "Listening for
-Messages from the Server", "Resumability and Redelivery"; SEP-1699).
-
-A stream outlives the HTTP response that carries it: when the connection is cut (by the
-client, or by the server under SEP-1699) its messages are still numbered and stored, and a
-GET with `Last-Event-ID` attaches a new response that replays what was missed and goes on.
+"""The channel between one HTTP session's protocol session and its HTTP responses: each POST
+body goes in with an `Exchange`, the stream its answers come out on, and messages related to
+no request go to the GET stream (spec: basic/transports, "Sending Messages to the Server",
+"Listening for Messages from the Server"). The channel also keeps the session's resumable
+streams (`mcpkit.transports.http.events.Stream`) until their time is up ("Resumability and
+Redelivery"): a GET with `Last-Event-ID` finds its stream here, never another session's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.transports.http.events import EventStore, MemoryEventStore
+from mcpkit.protocol.sse import parse_event_id
+from mcpkit.transports.http._headers import quote_header
+from mcpkit.transports.http.checks import Refusal, refuse
+from mcpkit.transports.http.events import (
+    MAX_QUEUED,
+    PRIMING_REVISION,
+    Stream,
+    StreamSettings,
+    new_stream_id,
+    wake,
+)
 from mcpkit.types import RequestId
 
 __all__ = [
-    "KEEPALIVE",
     "MAX_QUEUED",
     "MAX_RETAINED",
     "Exchange",
@@ -33,223 +38,14 @@ __all__ = [
     "HttpChannel",
     "Stream",
     "StreamSettings",
-    "new_stream_id",
+    "expired",
 ]
 
 logger = logging.getLogger("mcpkit.http")
 
-# Messages held for one response whose client reads slowly; past it the session's writer
-# waits (and the runtime stops reading that session's bodies), so memory stays bounded.
-MAX_QUEUED: Final = 64
 #: Streams one session keeps resumable once no connection carries them (the oldest goes
 #: first past it): a client that cuts every stream and never comes back costs a bounded sum.
 MAX_RETAINED: Final = 32
-#: What `Stream.next` returns when a keep-alive comment is due: no message has gone out for
-#: a whole `keepalive_interval`.
-KEEPALIVE: Final = (-1, b"")
-#: The first revision whose clients expect a priming event (SEP-1699): older clients may
-#: take its empty data for a broken message.
-PRIMING_REVISION: Final = "2025-11-25"
-
-
-def new_stream_id() -> str:
-    """A fresh stream id: 96 random bits, so an id from another session names nothing here."""
-    return secrets.token_urlsafe(12)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamSettings:
-    """What the streams of one endpoint share. `store` keeps their messages for replay
-    (None: streams are not resumable and carry no ids); `retention` is how many seconds a
-    stream cut before its end stays resumable once it has ended; `retry_ms` is the `retry`
-    sent when the server closes a connection early; `keepalive_interval` is the idle time
-    after which a comment goes out (None: never)."""
-
-    store: EventStore | None = field(default_factory=MemoryEventStore)
-    retention: float = 60.0
-    retry_ms: int = 1000
-    keepalive_interval: float | None = 15.0
-
-
-class Stream:
-    """The messages of one SSE stream, in order, numbered from 1, at most MAX_QUEUED waiting
-    for the response that carries them (its "connection").
-
-    `end()` says no more will come. `detach()` says the connection is gone: messages are
-    then numbered and stored, but not queued, until `attach()` gives it a new connection.
-    Each connection has a generation; a connection replaced by a newer one reads no more.
-    """
-
-    __slots__ = (
-        "_due",
-        "_generation",
-        "_hangup",
-        "_items",
-        "_keepalive",
-        "_room",
-        "_sent",
-        "_waiter",
-        "attached",
-        "ended",
-        "id",
-        "primed",
-        "seq",
-        "store",
-    )
-
-    def __init__(
-        self, stream_id: str | None = None, store: EventStore | None = None, primed: bool = False
-    ) -> None:
-        self.id = stream_id
-        self.store = store if stream_id is not None else None
-        self.primed = primed  # the connection opens with a priming event (SEP-1699)
-        self.seq = 0
-        # The queue, and futures, made only when needed: an idle stream holds none.
-        self._items: deque[tuple[int, bytes]] | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._room: asyncio.Future[None] | None = None
-        self._keepalive: asyncio.TimerHandle | None = None
-        self._sent = False  # something went out since the last keep-alive tick
-        self._due = False  # a keep-alive comment is to go out
-        self._hangup: int | None = None  # the retry (ms) to send before closing early
-        self._generation = 0
-        self.attached = True
-        self.ended = False
-
-    @property
-    def resumable(self) -> bool:
-        return self.store is not None
-
-    @property
-    def open(self) -> bool:
-        """Whether a connection still reads this stream."""
-        return self.attached
-
-    async def put(self, data: bytes) -> None:
-        """Number `data`, store it, and queue it for the connection, waiting while the queue is
-        full; without a connection it is only stored (dropped if the stream is not resumable)."""
-        while self.attached and self._items is not None and len(self._items) >= MAX_QUEUED:
-            self._room = room = asyncio.get_running_loop().create_future()
-            await room
-        if self.ended or not (self.attached or self.resumable):
-            return
-        self.seq = seq = self.seq + 1
-        if self.store is not None:
-            await self.store.append(self.id, seq, data)  # type: ignore[arg-type]
-        if self.attached:
-            if self._items is None:
-                self._items = deque()
-            self._items.append((seq, data))
-            _wake(self._waiter)
-
-    def end(self) -> None:
-        self.ended = True
-        _wake(self._waiter)
-
-    def detach(self, generation: int | None = None) -> None:
-        """The connection `generation` (default: the current one) is gone; the request goes on
-        (the spec: a disconnect is not a cancellation), its messages only stored from now."""
-        if generation is not None and generation != self._generation:
-            return
-        self.attached = False
-        self._items = None
-        self.stop_keepalive()
-        _wake(self._room)
-        _wake(self._waiter)
-
-    def close(self) -> None:
-        """The client went away (the same as `detach()`)."""
-        self.detach()
-
-    def attach(self) -> int:
-        """A new connection takes the stream over (a resumption); its generation. What was
-        queued for the previous one is stored, so the new one replays it from the store."""
-        self._generation += 1
-        self._hangup = None
-        self._items = None
-        self.attached = True
-        _wake(self._waiter)  # the previous connection, if any, learns it is replaced
-        return self._generation
-
-    @property
-    def generation(self) -> int:
-        return self._generation
-
-    def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
-        """Close the connection early, keeping the stream (SEP-1699): what is queued goes out,
-        then `retry: retry_ms`, then the response ends. Only for a primed, resumable stream
-        that a connection reads (any such stream with `force`, at shutdown); False otherwise."""
-        usable = force or (self.primed and self.resumable)
-        if not (usable and self.attached) or self.ended:
-            return False
-        self._hangup = retry_ms
-        self.attached = False
-        self.stop_keepalive()
-        _wake(self._room)
-        _wake(self._waiter)
-        return True
-
-    def hung_up(self, generation: int) -> int | None:
-        """The retry to send if connection `generation` was closed by `hang_up`, else None."""
-        return self._hangup if generation == self._generation else None
-
-    async def next(self) -> bytes | None:
-        """The next message for the current connection, or None once there is none to come
-        (for a reader that wants messages, not events: a JSON answer)."""
-        while (item := await self.next_event(self._generation)) is KEEPALIVE:
-            pass
-        return None if item is None else item[1]
-
-    async def next_event(self, generation: int) -> tuple[int, bytes] | None:
-        """The next (seq, message) for connection `generation`, KEEPALIVE when one is due, or
-        None once there is nothing more for it: the stream ended, or the connection was
-        detached, hung up or replaced."""
-        while not self._items:
-            if self.ended or generation != self._generation or not self.attached:
-                return None
-            if self._due:
-                self._due = False
-                return KEEPALIVE
-            self._waiter = waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                if self._waiter is waiter:  # a replaced connection's reader may wake late
-                    self._waiter = None
-        if generation != self._generation:
-            return None
-        self._sent = True
-        _wake(self._room)
-        assert self._items is not None
-        return self._items.popleft()
-
-    # ------------------------------------------------------------- keep-alive
-
-    def start_keepalive(self, interval: float | None) -> None:
-        """One timer for the stream, re-armed each `interval`: a comment goes out when no
-        message did in the last one (proxies close connections idle for long)."""
-        if interval is None or self._keepalive is not None:
-            return
-        self._sent = False
-        self._keepalive = asyncio.get_running_loop().call_later(interval, self._tick, interval)
-
-    def _tick(self, interval: float) -> None:
-        self._keepalive = asyncio.get_running_loop().call_later(interval, self._tick, interval)
-        if not self._sent:
-            self._due = True
-            _wake(self._waiter)
-        self._sent = False
-
-    def stop_keepalive(self) -> None:
-        if self._keepalive is not None:
-            self._keepalive.cancel()
-            self._keepalive = None
-        self._due = False
-
-
-def _wake(future: asyncio.Future[None] | None) -> None:
-    if future is not None and not future.done():
-        future.set_result(None)
 
 
 class Exchange(Stream):
@@ -268,6 +64,17 @@ class Exchange(Stream):
 
 
 _NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
+
+
+def expired(last: bytes) -> Refusal:
+    """410 for a Last-Event-ID whose stream cannot be resumed. Not 404: a client must take a
+    404 for the end of its session (basic/transports, "Session Management")."""
+    return refuse(
+        410,
+        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
+        "no stream of this session, or its events are past the replay window "
+        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
+    )
 
 
 class HasRevision(Protocol):
@@ -353,7 +160,7 @@ class HttpChannel:
         if self._inbox is None:
             self._inbox = deque()
         self._inbox.append((data, info, exchange))
-        _wake(self._receiver)
+        wake(self._receiver)
         return exchange
 
     # ------------------------------------------------------------ RoutedChannel
@@ -447,9 +254,21 @@ class HttpChannel:
             self._retained.pop(stream, None)
         return stream.attach()
 
-    def find_stream(self, stream_id: str) -> Stream | None:
-        """This session's resumable stream `stream_id` (None for another session's)."""
-        return None if self._streams is None else self._streams.get(stream_id)
+    def resumable(self, last: list[bytes]) -> tuple[Stream, int] | Refusal:
+        """The stream of this session that the Last-Event-ID values `last` name, and the
+        last event the client has; or the refusal to send."""
+        parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
+        if parsed is None:
+            got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
+            return refuse(
+                400,
+                f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
+                "last event received, once, or open a new stream without it",
+            )
+        stream = None if self._streams is None else self._streams.get(parsed[0])
+        if stream is None or stream.store is None or parsed[1] > stream.seq:
+            return expired(last[0])  # another session's stream is as good as unknown
+        return stream, parsed[1]
 
     def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
         """Close the connection of `request_id`'s stream early, keeping the stream (SEP-1699);
@@ -525,7 +344,7 @@ class HttpChannel:
         for _, _, exchange in self._inbox or ():  # bodies never read: their POSTs get the news
             exchange.read.set_exception(ConnectionClosed("the session has ended"))
         self._inbox = None
-        _wake(self._receiver)
+        wake(self._receiver)
         if self.stream is not None:
             self.stream.end()
         for stream in list(self._streams.values()) if self._streams else ():
