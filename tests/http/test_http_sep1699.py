@@ -177,3 +177,31 @@ async def test_a_shutdown_ends_open_streams_at_once() -> None:
         assert await reader.rest() == [] and reader.retry == 1000  # ended, with a retry
         await listening.aclose()
         assert len(app.sessions) == 0
+
+
+async def test_the_official_client_comes_back_for_a_result_after_close_sse_stream() -> None:
+    from mcp import Client as OfficialClient
+
+    server = Server("sep1699-official")
+    closed: list[bool] = []
+
+    @server.tool()
+    async def patient(ctx: Context) -> str:
+        """Closes its connection early, then reports progress and answers on the next one."""
+        await ctx.progress(1, 2)
+        closed.append(await ctx.close_sse_stream(retry=0.05))
+        await ctx.progress(2, 2)
+        return "came back"
+
+    seen: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    app = server.http_app()
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with OfficialClient(base + "/mcp") as client:
+            result = await client.call_tool("patient", {}, progress_callback=on_progress)
+            assert result.content[0].text == "came back"  # type: ignore[union-attr]
+    assert closed == [True]
+    assert set(seen) <= {1, 2}
