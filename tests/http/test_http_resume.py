@@ -149,6 +149,7 @@ async def test_an_id_of_another_stream_or_session_replays_nothing() -> None:
         for sid, last, status in [
             (theirs, progress.id, 410),  # another session's stream: as if unknown
             (mine, "AAAAAAAAAAAAAAAA.1", 410),  # no such stream
+            (mine, progress.id.rsplit("_", 1)[0] + "_99.1", 410),  # nor with this session's prefix
             (mine, progress.id.split(".")[0] + ".99", 410),  # an event not sent yet
             (mine, "not an id", 400),
             (mine, "x" * 5000, 400),

@@ -30,6 +30,7 @@ __all__ = [
     "Stream",
     "StreamSettings",
     "new_stream_id",
+    "new_stream_prefix",
     "wake",
 ]
 
@@ -128,9 +129,16 @@ KEEPALIVE: Final = (-1, b"")
 PRIMING_REVISION: Final = "2025-11-25"
 
 
-def new_stream_id() -> str:
-    """A fresh stream id: 96 random bits, so an id from another session names nothing here."""
-    return secrets.token_urlsafe(12)
+def new_stream_id(prefix: str, n: int) -> str:
+    """The id of a session's `n`-th stream: its random `prefix` (from `new_stream_prefix`)
+    and `n`, so an id from another session names nothing here and no id is guessable."""
+    return prefix + str(n)
+
+
+def new_stream_prefix() -> str:
+    """A session's stream id prefix: 64 random bits, URL-safe, ending in '_' (ids are
+    `[A-Za-z0-9_-]`, see `mcpkit.protocol.sse.make_event_id`)."""
+    return secrets.token_urlsafe(8) + "_"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from mcpkit.transports.http.events import (
     Stream,
     StreamSettings,
     new_stream_id,
+    new_stream_prefix,
     wake,
 )
 from mcpkit.types import RequestId
@@ -98,7 +99,9 @@ class HttpChannel:
         "_current",
         "_idle_at",
         "_inbox",
+        "_numbered",
         "_pending",
+        "_prefix",
         "_receiver",
         "_retained",
         "_routes",
@@ -129,6 +132,8 @@ class HttpChannel:
         self._current: Exchange | None = None
         self._routes: dict[RequestId, Exchange] = {}
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
+        self._prefix: str | None = None  # of this session's stream ids
+        self._numbered = 0  # streams given an id
         # Those no connection carries, with when they stop being resumable, oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
@@ -230,7 +235,10 @@ class HttpChannel:
         store = self.settings.store
         if store is None:
             return
-        stream.id = stream_id = new_stream_id()
+        if self._prefix is None:
+            self._prefix = new_stream_prefix()  # one random draw per session, not per stream
+        self._numbered += 1
+        stream.id = stream_id = new_stream_id(self._prefix, self._numbered)
         stream.store = store
         revision = None if self.protocol is None else self.protocol.revision
         stream.primed = revision is not None and revision >= PRIMING_REVISION
