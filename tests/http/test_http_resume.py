@@ -197,3 +197,21 @@ async def test_delete_frees_every_stream_and_stored_event() -> None:
         assert len(store) == 2  # type: ignore[arg-type]  # initialize's stream and the call's
         assert (await client.delete(url, headers=headers(sid))).status_code == 200
         assert len(store) == 0  # type: ignore[arg-type]
+
+
+async def test_a_stream_is_forgotten_once_its_retention_has_passed() -> None:
+    gates = Gates()
+    gates.release.set()
+    app: McpHttpApp = make_server(gates).http_app(replay_retention=0.0)
+    store = app.streams.store
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
+        url = base + "/mcp"
+        sid = await open_session(client, url)
+        answer = await client.post(
+            url, json=call(2, "count", {"before": 1, "after": 1}), headers=headers(sid)
+        )
+        last = SSEParser().feed(answer.content)[-1]
+        while len(store):  # type: ignore[arg-type]  # the session's one timer fires at once
+            await asyncio.sleep(0.01)
+        resumed = await client.get(url, headers=headers(sid, **{"last-event-id": last.id}))
+        assert resumed.status_code == 410
