@@ -187,10 +187,9 @@ class McpHttpApp:
         if sid is None:
             await self._post_new(info, body, receive, send)
             return
-        session = self.sessions.get(str(sid))
-        refusal = unknown_session(str(sid)) if session is None else _wrong_version(session, headers)
-        if session is None or refusal is not None:
-            await send_refusal(send, refusal or unknown_session(str(sid)))
+        session = self._lookup(str(sid), headers)
+        if isinstance(session, Refusal):
+            await send_refusal(send, session)
             return
         exchange = await _submit(session, body, info)
         if exchange is None:
@@ -324,12 +323,18 @@ class McpHttpApp:
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return None
-        session = self.sessions.get(str(sid))
-        refusal = unknown_session(str(sid)) if session is None else _wrong_version(session, headers)
-        if refusal is not None:
-            await send_refusal(send, refusal)
+        session = self._lookup(str(sid), headers)
+        if isinstance(session, Refusal):
+            await send_refusal(send, session)
             return None
         return session
+
+    def _lookup(self, sid: str, headers: Sequence[tuple[bytes, bytes]]) -> HttpSession | Refusal:
+        """The live session `sid` names, if the request speaks its negotiated revision."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return unknown_session(sid)
+        return _wrong_version(session, headers) or session
 
     def _open(self) -> HttpSession:
         channel = HttpChannel(
