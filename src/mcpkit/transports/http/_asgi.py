@@ -113,9 +113,9 @@ async def send_sse(
                 await _chunk(send, _event(stream.id, seq, data))
         return await _finish(send, stream, generation)
     except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)
-        stream.detach(generation)
         return False
     finally:
+        stream.detach(generation)  # this connection is over, however it ended
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher

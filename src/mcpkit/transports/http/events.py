@@ -120,8 +120,10 @@ class MemoryEventStore:
         return len(self._logs)
 
 
+#: Messages held for one response whose client reads slowly; past it the session's writer
+#: waits (and the runtime stops reading that session's bodies), so memory stays bounded.
 MAX_QUEUED: Final = 64
-#: What `Stream.next` returns when a keep-alive comment is due: no message has gone out for
+#: What `Stream.next_event` returns when a keep-alive comment is due: no message has gone out for
 #: a whole `keepalive_interval`.
 KEEPALIVE: Final = (-1, b"")
 #: The first revision whose clients expect a priming event (SEP-1699): older clients may
@@ -243,8 +245,8 @@ class Stream:
         if self.ended or not (self.attached or self.resumable):
             return
         self.seq = seq = self.seq + 1
-        if self.store is not None:
-            await self.store.append(self.id, seq, data)  # type: ignore[arg-type]
+        if self.store is not None and self.id is not None:
+            await self.store.append(self.id, seq, data)
         if self.attached:
             if self._items is None:
                 self._items = deque()

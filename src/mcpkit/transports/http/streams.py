@@ -289,9 +289,7 @@ class HttpChannel:
         """A connection of `stream` ended. Unless a newer one carries it, the stream stays
         resumable for `retention` seconds after its request ends (the GET stream: after the
         cut), even when all was written: the client may have lost what was written last."""
-        if delivered:
-            stream.detach()
-        if not stream.attached and (stream.ended or stream is self.stream):
+        if not stream.attached and (delivered or stream.ended or stream is self.stream):
             self._retain(stream)  # (a request still running is retained when it ends)
 
     def _retain(self, stream: Stream) -> None:
