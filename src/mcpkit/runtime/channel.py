@@ -62,6 +62,11 @@ class RoutedChannel(MessageChannel, Protocol):
     answer, cancelled by the peer, so its stream can end: nothing is to be sent then).
     Without `body_read`, answers to a body as a whole come here too, final with `related`
     None. Messages come in the order they were queued, one at a time.
+
+    `close_stream(related, retry_ms)` closes the connection that carries `related`'s
+    messages without ending its stream (SEP-1699): the request goes on, and the client comes
+    back for the rest (after `retry_ms`, None for the transport's default). False when the
+    transport cannot (no such stream, or the client could not resume it).
     """
 
     async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]: ...
@@ -71,3 +76,5 @@ class RoutedChannel(MessageChannel, Protocol):
     ) -> None: ...
 
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None: ...
+
+    def close_stream(self, related: RequestId, retry_ms: int | None = None) -> bool: ...

@@ -323,6 +323,18 @@ class Connection:
         self.session.send_notification(method, params, related=related)
         await self.flush(answering=related is not None)
 
+    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
+        """Close the connection carrying what `request_id` sends, keeping the request and its
+        stream (SEP-1699; `RoutedChannel.close_stream`), once what it sent so far is handed
+        to the channel; False when the channel cannot (stdio, memory, a JSON answer)."""
+        close: Callable[[RequestId, int | None], bool] | None = getattr(
+            self.channel, "close_stream", None
+        )
+        if close is None or self._closed is not None:
+            return False
+        await self.flush()
+        return close(request_id, retry_ms)
+
     # ---------------------------------------------------------------- dispatch
 
     def _dispatch(self, events: list[Event]) -> None:

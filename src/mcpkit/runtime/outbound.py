@@ -21,13 +21,43 @@ from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.types import RequestId
 
-__all__ = ["DEFAULT_SEND_HIGH_WATER", "Outbound"]
+__all__ = ["DEFAULT_SEND_HIGH_WATER", "Gate", "Outbound"]
 
 #: Bytes queued for the peer above which we stop reading (and our own requests wait);
 #: both resume once the backlog is down to a quarter of it.
 DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
 
 SendRouted = Callable[[bytes, RequestId | None, bool], Awaitable[None]]
+
+
+class Gate:
+    """`asyncio.Event`'s set/clear/is_set/wait, holding a future only while someone waits:
+    every idle connection has two, and an Event costs a deque of waiters from the start."""
+
+    __slots__ = ("_open", "_waiter")
+
+    def __init__(self) -> None:
+        self._open = True
+        self._waiter: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._open
+
+    def set(self) -> None:
+        self._open = True
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._open = False
+
+    async def wait(self) -> None:
+        while not self._open:
+            if self._waiter is None:
+                self._waiter = asyncio.get_running_loop().create_future()
+            # shield: one waiter cancelled must not cancel the future the others share
+            await asyncio.shield(self._waiter)
 
 
 class Outbound:
@@ -47,7 +77,9 @@ class Outbound:
         self.send_routed: SendRouted | None = getattr(channel, "send_routed", None)
         self.high = high_water
         self.low = high_water // 4
-        self.queue: collections.deque[tuple[Outgoing, bool]] = collections.deque()  # (_, answer)
+        # (message, answers the peer); made when first needed, dropped when drained: an idle
+        # connection holds no deque (600 bytes even empty)
+        self.queue: collections.deque[tuple[Outgoing, bool]] | None = None
         self.queued = 0  # bytes in the queue
         self.answers = 0  # bytes in the queue that answer the peer
         self.writing = False
@@ -55,10 +87,8 @@ class Outbound:
         self._on_closed = on_closed
         self._background = background
         self._idle: asyncio.Future[None] | None = None  # set when the writer empties the queue
-        self.room = asyncio.Event()  # set while `queued` has come down to low water
-        self.room.set()
-        self.answer_room = asyncio.Event()  # the same for `answers`
-        self.answer_room.set()
+        self.room = Gate()  # open while `queued` has come down to low water
+        self.answer_room = Gate()  # the same for `answers`
 
     async def send_alone(self, item: Outgoing) -> None:
         """Write one message with nothing queued before it and no writer running (the
@@ -76,6 +106,8 @@ class Outbound:
             self._writer_done()
 
     def enqueue(self, items: list[Outgoing], answering: bool) -> None:
+        if self.queue is None:
+            self.queue = collections.deque()
         append = self.queue.append
         size = 0
         for item in items:
@@ -97,7 +129,7 @@ class Outbound:
     async def write_queued(self) -> None:
         """Be the writer until the queue is empty."""
         self.writing = True
-        queue = self.queue
+        queue: collections.deque[tuple[Outgoing, bool]] = self.queue or collections.deque()
         send = self.channel.send
         routed = self.send_routed
         try:
@@ -118,6 +150,7 @@ class Outbound:
             self.start_writer()  # the writer's role passes on
             return
         self.writing = False
+        self.queue = None
         idle, self._idle = self._idle, None
         if idle is not None and not idle.done():
             idle.set_result(None)
@@ -141,7 +174,9 @@ class Outbound:
     def close(self) -> None:
         """Drop what is queued and wake whoever waits for room (they find us closed)."""
         self.closed = True
-        self.queue.clear()
+        if self.queue is not None:
+            self.queue.clear()  # a writer running holds it: it finds nothing more to send
+            self.queue = None
         self.queued = self.answers = 0
         self.room.set()
         self.answer_room.set()

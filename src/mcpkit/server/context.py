@@ -131,6 +131,17 @@ class Context:
         self.session.protocol.send_progress(self.request_id, token, progress, total, message)
         await self.session.connection.flush()
 
+    async def close_sse_stream(self, *, retry: float | None = None) -> bool:
+        """Close the HTTP connection carrying this request's messages now, without ending the
+        request (SEP-1699): a long call then survives proxies that cut idle connections. The
+        client reconnects after `retry` seconds (default: the app's `sse_retry`) and gets what
+        was sent meanwhile, then the result. False where nothing was closed: not Streamable
+        HTTP, a JSON answer, or a client older than 2025-11-25 (which may not reconnect)."""
+        if retry is not None and not retry >= 0:
+            raise ValueError(f"retry must be a number of seconds >= 0, not {retry!r}")
+        retry_ms = None if retry is None else round(retry * 1000)
+        return await self.session.connection.close_stream(self.request_id, retry_ms)
+
     # ---------------------------------------------------------------- logging
 
     async def log(self, level: str, data: Any, *, logger: str | None = None) -> None:

@@ -1,20 +1,23 @@
 """ASGI plumbing the Streamable HTTP app shares: the scope types, reading a bounded body,
-sending a refusal or a whole answer, and pumping a `Stream` out as server-sent events."""
+sending a refusal or a whole answer, and pumping a `Stream` out as server-sent events (with
+its priming event, replay, keep-alives and early close: basic/transports, SEP-1699)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
-from mcpkit.protocol.sse import encode_event
+from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
 from mcpkit.transports.http.checks import BodyLimit, Refusal
 from mcpkit.transports.http.streams import Stream
 
 __all__ = [
     "Message",
     "Receive",
+    "Resumption",
     "Scope",
     "Send",
     "read_body",
@@ -29,12 +32,22 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+_KEEPALIVE: Final = encode_comment()
 _SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream"),
     # Proxies must neither cache nor buffer a stream (nginx reads X-Accel-Buffering).
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Resumption:
+    """A stream taken up again (GET with `Last-Event-ID`): the client has every event up to
+    `after`, and `events` are those the store kept after it, in order."""
+
+    after: int
+    events: Sequence[tuple[int, bytes]]
 
 
 async def read_body(receive: Receive, max_size: int) -> bytes | Refusal | None:
@@ -69,28 +82,82 @@ async def send_refusal(send: Send, refusal: Refusal) -> None:
 
 
 async def send_sse(
-    receive: Receive, send: Send, stream: Stream, headers: Sequence[tuple[bytes, bytes]] = ()
-) -> None:
-    """Answer with `stream` as SSE until it ends or the client disconnects."""
+    receive: Receive,
+    send: Send,
+    stream: Stream,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    resume: Resumption | None = None,
+    keepalive_interval: float | None = None,
+) -> bool:
+    """Answer with `stream` as SSE until it ends, the client disconnects, or the server closes
+    the connection early (SEP-1699); whether the stream was delivered to its end.
+
+    A fresh primed stream opens with its priming event; a `resume` first replays what the
+    client missed. Every event of a numbered stream carries its id, and none goes out twice.
+    """
     await send({"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS, *headers]})
-    watcher = asyncio.get_running_loop().create_task(_close_on_disconnect(receive, stream))
+    generation = stream.generation
+    watcher = asyncio.get_running_loop().create_task(
+        _close_on_disconnect(receive, stream, generation)
+    )
     try:
-        while (data := await stream.next()) is not None:
-            await send(
-                {"type": "http.response.body", "body": encode_event(data), "more_body": True}
-            )
-        if stream.open:
-            await send({"type": "http.response.body", "body": b""})
+        cursor = await _open_stream(send, stream, resume)
+        stream.start_keepalive(keepalive_interval)
+        while (item := await stream.next_event(generation)) is not None:
+            seq, data = item
+            if seq < 0:
+                await _chunk(send, _KEEPALIVE)
+            elif seq > cursor:
+                cursor = seq
+                await _chunk(send, _event(stream.id, seq, data))
+        return await _finish(send, stream, generation)
     except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)
-        stream.close()
+        return False
     finally:
+        stream.detach(generation)  # this connection is over, however it ended
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
 
 
-async def _close_on_disconnect(receive: Receive, stream: Stream) -> None:
+async def _open_stream(send: Send, stream: Stream, resume: Resumption | None) -> int:
+    """Send the priming event, or the replayed events; the last sequence number sent."""
+    if resume is None:
+        if stream.primed and stream.id is not None:
+            await _chunk(send, encode_priming(stream.id + ".0"))
+        return 0
+    cursor = resume.after
+    for seq, data in resume.events:
+        if seq > cursor:
+            cursor = seq
+            await _chunk(send, _event(stream.id, seq, data))
+    return cursor
+
+
+async def _finish(send: Send, stream: Stream, generation: int) -> bool:
+    """End the response as the stream's state says; whether it was delivered to its end."""
+    retry = stream.hung_up(generation)
+    if retry is not None:  # SEP-1699: tell the client when to come back, then close
+        await _chunk(send, encode_retry(retry))
+    # Also when the client is gone (the server ignores it then) or a resumption took the
+    # stream over (the old response ends cleanly, with nothing more).
+    await send({"type": "http.response.body", "body": b""})
+    return retry is None and stream.generation == generation and stream.attached and stream.ended
+
+
+def _event(stream_id: str | None, seq: int, data: bytes) -> bytes:
+    if stream_id is None:
+        return encode_event(data)
+    return encode_event(data, event_id=stream_id + "." + str(seq))
+
+
+async def _chunk(send: Send, body: bytes) -> None:
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def _close_on_disconnect(receive: Receive, stream: Stream, generation: int) -> None:
     # The body has been read: the next message the server gives is http.disconnect.
     while (await receive())["type"] != "http.disconnect":
         pass
-    stream.close()
+    stream.detach(generation)

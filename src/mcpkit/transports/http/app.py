@@ -14,6 +14,7 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.transports.http._asgi import (
     Receive,
+    Resumption,
     Scope,
     Send,
     read_body,
@@ -21,6 +22,7 @@ from mcpkit.transports.http._asgi import (
     send_sse,
     send_whole,
 )
+from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -31,6 +33,7 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
+from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
@@ -39,7 +42,13 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
-from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream
+from mcpkit.transports.http.streams import (
+    Exchange,
+    HttpChannel,
+    Stream,
+    StreamSettings,
+    expired,
+)
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 
@@ -63,6 +72,12 @@ class HttpSettings(TypedDict, total=False):
     allowed_hosts: Sequence[str]
     dns_rebinding_protection: bool | None
     legacy_sse: bool | LegacySse
+    resumable: bool
+    event_store: EventStore | None
+    replay_window: int
+    replay_retention: float
+    sse_retry: float
+    keepalive_interval: float | None
 
 
 class McpHttpApp:
@@ -76,6 +91,13 @@ class McpHttpApp:
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
     `legacy_sse` also serves the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages;
     a `LegacySse` moves them), with the same protections and limits; False turns it off.
+
+    Resumption (`resumable`, on by default): every SSE event carries an id naming its stream,
+    and `event_store` (default: a `MemoryEventStore` keeping the last `replay_window` events
+    of each stream) keeps them for a GET with `Last-Event-ID`; a stream cut before its end
+    stays resumable `replay_retention` seconds after it ends. `sse_retry` is the reconnection
+    delay (seconds) sent when the server closes a stream early (`ctx.close_sse_stream()`);
+    `keepalive_interval` seconds without a message on a stream send a comment (None: never).
     """
 
     def __init__(
@@ -94,6 +116,12 @@ class McpHttpApp:
         allowed_hosts: Sequence[str] = (),
         dns_rebinding_protection: bool | None = None,
         legacy_sse: bool | LegacySse = True,
+        resumable: bool = True,
+        event_store: EventStore | None = None,
+        replay_window: int = DEFAULT_REPLAY_EVENTS,
+        replay_retention: float = 60.0,
+        sse_retry: float = 1.0,
+        keepalive_interval: float | None = 15.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
@@ -118,6 +146,10 @@ class McpHttpApp:
         )
         self.max_sessions = max_sessions
         self.session_idle_timeout = session_idle_timeout
+        self.streams = StreamSettings.build(
+            resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
+        )
+        self._open_streams: set[Stream] = set()  # those a response carries now
         self._clock = clock
         self.legacy = legacy_endpoint(
             server, legacy_sse, origin, max_sessions, session_idle_timeout, clock, mcp_path=path
@@ -167,9 +199,9 @@ class McpHttpApp:
         if sid is None:
             await self._post_new(info, body, receive, send)
             return
-        session = self.sessions.get(str(sid))
-        if session is None:
-            await send_refusal(send, unknown_session(str(sid)))
+        session = self._lookup(str(sid), headers)
+        if isinstance(session, Refusal):
+            await send_refusal(send, session)
             return
         exchange = await _submit(session, body, info)
         if exchange is None:
@@ -217,7 +249,8 @@ class McpHttpApp:
             else:  # cancelled by the client: nothing to say
                 await send_whole(send, 202, b"", headers)
         else:
-            await send_sse(receive, send, exchange, headers)
+            assert exchange.channel is not None
+            await self._stream(exchange.channel, exchange, receive, send, headers)
 
     # --------------------------------------------------------------------- GET
 
@@ -225,18 +258,59 @@ class McpHttpApp:
         session = await self._known(scope, send)
         if session is None:
             return
-        channel = session.channel
-        if channel.stream is not None:
+        last = values_of(scope["headers"], b"last-event-id")
+        if last:
+            await self._resume(session.channel, last, receive, send)
+            return
+        stream = session.channel.open_stream()
+        if stream is None:
             # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
             # here, since each message goes on exactly one stream.
             await send_refusal(send, refuse(409, "this session's GET stream is already open"))
             return
-        stream = channel.stream = Stream()
+        await self._stream(session.channel, stream, receive, send)
+
+    async def _resume(
+        self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
+    ) -> None:
+        """GET with Last-Event-ID: replay what that one stream sent after it, then go on
+        (basic/transports, "Resumability and Redelivery")."""
+        found = channel.resumable(last)
+        if isinstance(found, Refusal):
+            logger.info("refused a resumption: %s", found.message)
+            await send_refusal(send, found)
+            return
+        stream, after = found
+        generation = channel.resume(stream)
+        assert stream.store is not None and stream.id is not None
+        events = await stream.store.replay_after(stream.id, after)
+        if events is None:
+            stream.detach(generation)
+            channel.release(stream, delivered=False)
+            await send_refusal(send, expired(last[0]))
+            return
+        await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
+
+    async def _stream(
+        self,
+        channel: HttpChannel,
+        stream: Stream,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        resume: Resumption | None = None,
+    ) -> None:
+        """Carry `stream` on this response; then keep it for a resumption, or free it."""
+        interval = self.streams.keepalive_interval
+        delivered = False
+        self._open_streams.add(stream)
         try:
-            await send_sse(receive, send, stream)
+            delivered = await send_sse(
+                receive, send, stream, headers, resume=resume, keepalive_interval=interval
+            )
         finally:
-            if channel.stream is stream:
-                channel.stream = None
+            self._open_streams.discard(stream)
+            channel.release(stream, delivered)
             channel.touch()
 
     # ------------------------------------------------------------------ DELETE
@@ -261,14 +335,25 @@ class McpHttpApp:
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return None
-        session = self.sessions.get(str(sid))
-        if session is None:
-            await send_refusal(send, unknown_session(str(sid)))
+        session = self._lookup(str(sid), headers)
+        if isinstance(session, Refusal):
+            await send_refusal(send, session)
+            return None
         return session
 
+    def _lookup(self, sid: str, headers: Sequence[tuple[bytes, bytes]]) -> HttpSession | Refusal:
+        """The live session `sid` names, if the request speaks its negotiated revision."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return unknown_session(sid)
+        return _wrong_version(session, headers) or session
+
     def _open(self) -> HttpSession:
-        channel = HttpChannel(json_response=self.json_response, clock=self._clock)
+        channel = HttpChannel(
+            json_response=self.json_response, clock=self._clock, settings=self.streams
+        )
         handle = self.server.new_connection(channel)
+        channel.protocol = handle.connection.session
         self.server.sessions.add(handle)
         return HttpSession(self.server, channel, handle)
 
@@ -289,11 +374,23 @@ class McpHttpApp:
             logger.info("%d idle sessions expired", len(expired))
         return len(expired)
 
+    def close_streams(self) -> None:
+        """End the response of every open SSE stream now, with a `retry` (SEP-1699): call it
+        when a shutdown begins, since uvicorn waits for open responses to end before it sends
+        the lifespan shutdown (which calls it too)."""
+        retry = self.streams.retry_ms
+        for stream in list(self._open_streams):
+            stream.hang_up(retry, force=True)
+        if self.legacy is not None:
+            self.legacy.close_streams()
+
     async def aclose_sessions(self) -> None:
         """End every live session (at shutdown)."""
         for sid, session in self.sessions.items():
             self.sessions.remove(sid)
             await session.aclose()
+        if self.legacy is not None:
+            await self.legacy.aclose_sessions()
 
     # ---------------------------------------------------------------- lifespan
 
@@ -310,6 +407,7 @@ class McpHttpApp:
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
+            self.close_streams()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
@@ -331,6 +429,21 @@ async def _submit(session: HttpSession, body: bytes, info: RequestInfo) -> Excha
     except ConnectionClosed:
         return None
     return exchange
+
+
+def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
+    """400 when MCP-Protocol-Version names another revision than the session negotiated
+    (basic/transports, "Protocol Version Header"). Absent, the negotiated one is meant: the
+    spec assumes 2025-03-26 only when the server "has no other way to identify the version"."""
+    sent = values_of(headers, b"mcp-protocol-version")
+    negotiated = session.channel.protocol.revision if session.channel.protocol else None
+    if not sent or negotiated is None or sent[0].strip(b" \t").decode("latin-1") == negotiated:
+        return None
+    return refuse(
+        400,
+        f"MCP-Protocol-Version {quote_header(sent[0])} is not the revision this session "
+        f"negotiated ({negotiated}): send {negotiated}, or initialize a new session",
+    )
 
 
 def _no_session() -> Refusal:

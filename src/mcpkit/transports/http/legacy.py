@@ -228,6 +228,12 @@ class LegacySseEndpoint:
             await session.aclose()
         return len(expired)
 
+    def close_streams(self) -> None:
+        """End every session's stream now (a shutdown begins: uvicorn waits for open responses
+        before the lifespan shutdown); each session ends when its GET does."""
+        for _, session in self.sessions.items():
+            session.channel.close()
+
     async def aclose_sessions(self) -> None:
         """End every live legacy session (at shutdown): their streams end."""
         for sid, session in self.sessions.items():

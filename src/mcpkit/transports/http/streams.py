@@ -1,7 +1,10 @@
 """The channel between one HTTP session's protocol session and its HTTP responses: each POST
-body goes in with an `Exchange` that its answers come out on, and messages related to no
-request go to the GET stream (spec: basic/transports, "Sending Messages to the Server" and
-"Listening for Messages from the Server")."""
+body goes in with an `Exchange`, the stream its answers come out on, and messages related to
+no request go to the GET stream (spec: basic/transports, "Sending Messages to the Server",
+"Listening for Messages from the Server"). The channel also keeps the session's resumable
+streams (`mcpkit.transports.http.events.Stream`) until their time is up ("Resumability and
+Redelivery"): a GET with `Last-Event-ID` finds its stream here, never another session's.
+"""
 
 from __future__ import annotations
 
@@ -10,76 +13,76 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.sse import parse_event_id
+from mcpkit.transports.http._headers import quote_header
+from mcpkit.transports.http.checks import Refusal, refuse
+from mcpkit.transports.http.events import (
+    MAX_QUEUED,
+    PRIMING_REVISION,
+    Stream,
+    StreamSettings,
+    new_stream_id,
+    new_stream_prefix,
+    wake,
+)
 from mcpkit.types import RequestId
 
-__all__ = ["Exchange", "HttpChannel", "Stream"]
+__all__ = [
+    "MAX_QUEUED",
+    "MAX_RETAINED",
+    "Exchange",
+    "HasRevision",
+    "HttpChannel",
+    "Stream",
+    "StreamSettings",
+    "expired",
+]
 
 logger = logging.getLogger("mcpkit.http")
 
-# Messages held for one response whose client reads slowly; past it the session's writer
-# waits (and the runtime stops reading that session's bodies), so memory stays bounded.
-MAX_QUEUED: Final = 64
-
-
-class Stream:
-    """The messages for one HTTP response, in order, at most MAX_QUEUED held. `end()` says no
-    more will come; `close()` says the client went away, and whatever comes is dropped."""
-
-    __slots__ = ("_items", "_ready", "_room", "ended", "open")
-
-    def __init__(self) -> None:
-        self._items: deque[bytes] = deque()
-        self._ready = asyncio.Event()
-        self._room = asyncio.Event()
-        self._room.set()
-        self.ended = False
-        self.open = True
-
-    async def put(self, data: bytes) -> None:
-        """Queue `data`, waiting while the stream is full; dropped once closed or ended."""
-        while self.open and len(self._items) >= MAX_QUEUED:
-            self._room.clear()
-            await self._room.wait()
-        if self.open and not self.ended:
-            self._items.append(data)
-            self._ready.set()
-
-    def end(self) -> None:
-        self.ended = True
-        self._ready.set()
-
-    def close(self) -> None:
-        # The spec: a disconnect is not a cancellation; the request goes on, unheard.
-        self.open = False
-        self._items.clear()
-        self._room.set()
-        self._ready.set()
-
-    async def next(self) -> bytes | None:
-        """The next message, or None once the stream has ended (or closed) and is empty."""
-        while not self._items:
-            if self.ended or not self.open:
-                return None
-            self._ready.clear()
-            await self._ready.wait()
-        self._room.set()
-        return self._items.popleft()
+#: Streams one session keeps resumable once no connection carries them (the oldest goes
+#: first past it): a client that cuts every stream and never comes back costs a bounded sum.
+MAX_RETAINED: Final = 32
 
 
 class Exchange(Stream):
-    """One POST: `read` resolves to (started, refused) once the session has read the body."""
+    """One POST: `read` resolves to (started, refused) once the session has read the body;
+    its stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
+    `channel` is the session's channel, which frees the stream once it is delivered."""
 
-    __slots__ = ("read",)
+    __slots__ = ("channel", "read")
 
-    def __init__(self) -> None:
+    def __init__(self, channel: HttpChannel | None = None) -> None:
         super().__init__()
+        self.channel = channel
         self.read: asyncio.Future[tuple[list[RequestId], list[bytes]]] = (
             asyncio.get_running_loop().create_future()
         )
+
+
+_NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
+
+
+def expired(last: bytes) -> Refusal:
+    """410 for a Last-Event-ID whose stream cannot be resumed. Not 404: a client must take a
+    404 for the end of its session (basic/transports, "Session Management")."""
+    return refuse(
+        410,
+        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
+        "no stream of this session, or its events are past the replay window "
+        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
+    )
+
+
+class HasRevision(Protocol):
+    """What a channel reads of its protocol session: the revision initialize negotiated."""
+
+    @property
+    def revision(self) -> str | None: ...
 
 
 class HttpChannel:
@@ -87,18 +90,53 @@ class HttpChannel:
 
     With `json_response`, a POST is answered with its final message alone: the messages sent
     while serving it (progress, requests to the client) go to the GET stream when one is open,
-    as the only place left to send them, else they are dropped.
+    as the only place left to send them, else they are dropped. `protocol` is set by the app
+    once the session is built: it tells which streams open with a priming event.
     """
 
+    __slots__ = (
+        "_closed",
+        "_current",
+        "_idle_at",
+        "_inbox",
+        "_numbered",
+        "_pending",
+        "_prefix",
+        "_receiver",
+        "_retained",
+        "_routes",
+        "_streams",
+        "_sweeper",
+        "clock",
+        "json_response",
+        "protocol",
+        "settings",
+        "stream",
+    )
+
     def __init__(
-        self, *, json_response: bool = False, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        json_response: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        settings: StreamSettings = _NO_RESUMPTION,
     ) -> None:
         self.json_response = json_response
+        self.settings = settings
+        self.protocol: HasRevision | None = None
         self.stream: Stream | None = None  # the GET stream
-        self._clock = clock
-        self._inbox: asyncio.Queue[tuple[bytes, RequestInfo, Exchange]] = asyncio.Queue()
+        self.clock = clock
+        # Made on first use: an idle session holds no queue, no future, no stream table.
+        self._inbox: deque[tuple[bytes, RequestInfo, Exchange]] | None = None
+        self._receiver: asyncio.Future[None] | None = None
         self._current: Exchange | None = None
         self._routes: dict[RequestId, Exchange] = {}
+        self._streams: dict[str, Stream] | None = None  # resumable streams by id
+        self._prefix: str | None = None  # of this session's stream ids
+        self._numbered = 0  # streams given an id
+        # Those no connection carries, with when they stop being resumable, oldest first.
+        self._retained: dict[Stream, float] | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
         self._pending = 0  # bodies handed in and not yet read
         self._idle_at = clock()
         self._closed = False
@@ -109,22 +147,25 @@ class HttpChannel:
 
     @property
     def idle_since(self) -> float | None:
-        """None while a body waits, a request is served or the GET stream is open."""
-        if self._pending or self._routes or self.stream is not None:
+        """None while a body waits, a request is served or the GET stream is connected."""
+        if self._pending or self._routes or (self.stream is not None and self.stream.attached):
             return None
         return self._idle_at
 
     def touch(self) -> None:
         """Note activity now (the start of idleness, once nothing else is going on)."""
-        self._idle_at = self._clock()
+        self._idle_at = self.clock()
 
     async def submit(self, data: bytes, info: RequestInfo) -> Exchange:
         """Hand a POST body to the session; await the exchange's `read` for what it started."""
         if self._closed:
             raise ConnectionClosed("the session has ended")
-        exchange = Exchange()
+        exchange = Exchange(self)
         self._pending += 1
-        self._inbox.put_nowait((data, info, exchange))
+        if self._inbox is None:
+            self._inbox = deque()
+        self._inbox.append((data, info, exchange))
+        wake(self._receiver)
         return exchange
 
     # ------------------------------------------------------------ RoutedChannel
@@ -133,7 +174,17 @@ class HttpChannel:
         return (await self.receive_with_info())[0]
 
     async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]:
-        data, info, self._current = await self._inbox.get()
+        while not self._inbox:
+            if self._closed:
+                raise ConnectionClosed("the session has ended")
+            self._receiver = asyncio.get_running_loop().create_future()
+            try:
+                await self._receiver
+            finally:
+                self._receiver = None
+        data, info, self._current = self._inbox.popleft()
+        if not self._inbox:
+            self._inbox = None
         self._pending -= 1
         return data, info
 
@@ -149,6 +200,8 @@ class HttpChannel:
             self._routes[request_id] = exchange
         if not started:
             exchange.end()
+        elif not self.json_response:
+            self._number(exchange)
         self.touch()
         exchange.read.set_result((list(started), list(refused)))
 
@@ -160,6 +213,8 @@ class HttpChannel:
             if data:
                 await exchange.put(data)
             exchange.end()
+            if not exchange.attached:
+                self._retain(exchange)  # cut before its end: resumable for a while
             self.touch()
             return
         target: Stream | None = exchange
@@ -173,19 +228,134 @@ class HttpChannel:
     async def send(self, data: bytes) -> None:
         await self.send_routed(data, None, False)
 
+    # ----------------------------------------------------------------- streams
+
+    def _number(self, stream: Stream) -> None:
+        """Give `stream` an id, so its events carry ids and it can be resumed."""
+        store = self.settings.store
+        if store is None:
+            return
+        if self._prefix is None:
+            self._prefix = new_stream_prefix()  # one random draw per session, not per stream
+        self._numbered += 1
+        stream.id = stream_id = new_stream_id(self._prefix, self._numbered)
+        stream.store = store
+        revision = None if self.protocol is None else self.protocol.revision
+        stream.primed = revision is not None and revision >= PRIMING_REVISION
+        if self._streams is None:
+            self._streams = {}
+        self._streams[stream_id] = stream
+
+    def open_stream(self) -> Stream | None:
+        """A new GET stream, replacing one no connection reads; None while one is connected."""
+        if self.stream is not None:
+            if self.stream.attached:
+                return None
+            self.forget(self.stream)
+        stream = self.stream = Stream()
+        self._number(stream)
+        return stream
+
+    def resume(self, stream: Stream) -> int:
+        """A GET with Last-Event-ID takes `stream` over: its connection's generation."""
+        if self._retained is not None:
+            self._retained.pop(stream, None)
+        return stream.attach()
+
+    def resumable(self, last: list[bytes]) -> tuple[Stream, int] | Refusal:
+        """The stream of this session that the Last-Event-ID values `last` name, and the
+        last event the client has; or the refusal to send."""
+        parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
+        if parsed is None:
+            got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
+            return refuse(
+                400,
+                f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
+                "last event received, once, or open a new stream without it",
+            )
+        stream = None if self._streams is None else self._streams.get(parsed[0])
+        if stream is None or stream.store is None or parsed[1] > stream.seq:
+            return expired(last[0])  # another session's stream is as good as unknown
+        return stream, parsed[1]
+
+    def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
+        """Close the connection of `request_id`'s stream early, keeping the stream (SEP-1699);
+        False when there is none to close (JSON answers, a client before 2025-11-25...)."""
+        exchange = self._routes.get(request_id)
+        retry = self.settings.retry_ms if retry_ms is None else retry_ms
+        return exchange is not None and exchange.hang_up(retry)
+
+    def release(self, stream: Stream, delivered: bool) -> None:
+        """A connection of `stream` ended. Unless a newer one carries it, the stream stays
+        resumable for `retention` seconds after its request ends (the GET stream: after the
+        cut), even when all was written: the client may have lost what was written last."""
+        if not stream.attached and (delivered or stream.ended or stream is self.stream):
+            self._retain(stream)  # (a request still running is retained when it ends)
+
+    def _retain(self, stream: Stream) -> None:
+        if stream.id is None or self._closed:
+            self.forget(stream)
+            return
+        loop = asyncio.get_running_loop()
+        if self._retained is None:
+            self._retained = {}
+        self._retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
+        self._retained[stream] = loop.time() + self.settings.retention
+        if len(self._retained) > MAX_RETAINED:
+            self.forget(next(iter(self._retained)))
+        if self._sweeper is None:
+            self._sweeper = loop.call_at(self._retained[stream], self._sweep)
+
+    def _sweep(self) -> None:
+        """One timer per session, not per stream: forget the streams whose time is up."""
+        self._sweeper = None
+        now = asyncio.get_running_loop().time()
+        while self._retained:
+            stream, until = next(iter(self._retained.items()))
+            if until > now:
+                self._sweeper = asyncio.get_running_loop().call_at(until, self._sweep)
+                return
+            self.forget(stream)
+
+    def forget(self, stream: Stream) -> None:
+        """Free `stream`'s state and stored events; it can no longer be resumed."""
+        if self._retained is not None:
+            self._retained.pop(stream, None)
+            if not self._retained:
+                self._retained = None
+        stream.stop_keepalive()
+        if stream is self.stream:
+            self.stream = None
+        if stream.id is not None and self._streams is not None:
+            if self._streams.pop(stream.id, None) is not None and stream.store is not None:
+                stream.store.forget(stream.id)
+                stream.store = None  # what its request still sends is dropped, not stored
+            if not self._streams:
+                self._streams = None
+
+    # ------------------------------------------------------------------ ending
+
     async def aclose(self) -> None:
         self.close()
 
     def close(self) -> None:
-        """End every stream of the session, and fail the bodies it never read."""
+        """End every stream of the session, free what they keep, and fail the bodies it never
+        read."""
         if self._closed:
             return
         self._closed = True
         for exchange in set(self._routes.values()):
             exchange.end()
         self._routes.clear()
-        while not self._inbox.empty():  # bodies never read: their POSTs get the news
-            _, _, exchange = self._inbox.get_nowait()
+        for _, _, exchange in self._inbox or ():  # bodies never read: their POSTs get the news
             exchange.read.set_exception(ConnectionClosed("the session has ended"))
+        self._inbox = None
+        wake(self._receiver)
         if self.stream is not None:
             self.stream.end()
+        for stream in list(self._streams.values()) if self._streams else ():
+            stream.end()
+            self.forget(stream)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None

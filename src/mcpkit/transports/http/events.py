@@ -1,0 +1,364 @@
+"""The events of an SSE stream: `Stream`, the messages of one stream in order, numbered and
+bounded, which outlives the HTTP response carrying it; and where they are kept so that a
+client that lost its connection can have them again (spec: basic/transports, "Resumability
+and Redelivery"; SEP-1699): a small `EventStore` interface and `MemoryEventStore`, its
+in-process, bounded implementation; `StreamSettings`, what the streams of an endpoint share.
+
+A stream numbers its events 1, 2, 3... (0 is the priming event, which carries no message and
+is never stored); its SSE ids are `make_event_id(stream_id, seq)`, so a `Last-Event-ID` names
+the one stream it resumes. The store keeps the last events of each stream within a window;
+a replay that would need an event the window has dropped is refused rather than sent with a
+hole in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+__all__ = [
+    "DEFAULT_REPLAY_BYTES",
+    "DEFAULT_REPLAY_EVENTS",
+    "KEEPALIVE",
+    "MAX_QUEUED",
+    "PRIMING_REVISION",
+    "EventStore",
+    "MemoryEventStore",
+    "Stream",
+    "StreamSettings",
+    "new_stream_id",
+    "new_stream_prefix",
+    "wake",
+]
+
+#: Events kept per stream for replay: a call's progress rarely comes near it.
+DEFAULT_REPLAY_EVENTS: Final = 256
+#: Bytes of messages kept per stream for replay.
+DEFAULT_REPLAY_BYTES: Final = 1024 * 1024
+
+
+class EventStore(Protocol):
+    """The messages of SSE streams, kept for replay. A shared store (SQLite, Redis) implements
+    the same three operations later; the HTTP app never reaches past them.
+
+    `append` is told each message of a stream in order, with its sequence number.
+    `replay_after(stream_id, seq)` answers every message of that stream after `seq`, in
+    order, or None when some of them are no longer kept (the client must be refused: a
+    replay with a hole would lose messages silently). `forget` drops a stream's messages;
+    it is called from timers, so it must not block (a shared store may hand the work to a
+    task, or let the stream's keys expire).
+    """
+
+    async def append(self, stream_id: str, seq: int, data: bytes) -> None: ...
+
+    async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None: ...
+
+    def forget(self, stream_id: str) -> None: ...
+
+
+class _Log:
+    """One stream's kept events; `first` is the number of the oldest one still kept (or, when
+    none is, of the next one to come)."""
+
+    __slots__ = ("events", "first", "size")
+
+    def __init__(self, first: int) -> None:
+        self.events: list[tuple[int, bytes]] = []  # a deque costs 600 bytes even empty
+        self.first = first
+        self.size = 0
+
+
+class MemoryEventStore:
+    """Events in a dict of per-stream logs, each at most `max_events` events and `max_bytes`
+    bytes of messages (the oldest go first): the replay window. The bytes kept are the very
+    objects the stream sends, so a live stream's events cost no copy."""
+
+    __slots__ = ("_logs", "max_bytes", "max_events")
+
+    def __init__(
+        self, *, max_events: int = DEFAULT_REPLAY_EVENTS, max_bytes: int = DEFAULT_REPLAY_BYTES
+    ) -> None:
+        if max_events < 1 or max_bytes < 1:
+            raise ValueError("an event store's replay window must hold at least 1 event and byte")
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self._logs: dict[str, _Log] = {}
+
+    async def append(self, stream_id: str, seq: int, data: bytes) -> None:
+        log = self._logs.get(stream_id)
+        if log is None:
+            log = self._logs[stream_id] = _Log(seq)
+        log.events.append((seq, data))
+        log.size += len(data)
+        events = log.events
+        if len(events) > self.max_events or log.size > self.max_bytes:
+            cut = 0  # how many of the oldest go; one slice deletion for them all
+            while cut < len(events) and (
+                len(events) - cut > self.max_events or log.size > self.max_bytes
+            ):
+                log.size -= len(events[cut][1])
+                cut += 1
+            del events[:cut]
+        log.first = log.events[0][0] if log.events else seq + 1
+
+    async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
+        log = self._logs.get(stream_id)
+        if log is None:
+            return [] if seq == 0 else None  # nothing stored yet, or all of it forgotten
+        if seq + 1 < log.first:
+            return None  # the window has dropped some of what the client missed
+        return [event for event in log.events if event[0] > seq]
+
+    def forget(self, stream_id: str) -> None:
+        self._logs.pop(stream_id, None)
+
+    def __len__(self) -> int:
+        """How many streams have events kept (for tests and metrics)."""
+        return len(self._logs)
+
+
+#: Messages held for one response whose client reads slowly; past it the session's writer
+#: waits (and the runtime stops reading that session's bodies), so memory stays bounded.
+MAX_QUEUED: Final = 64
+#: What `Stream.next_event` returns when a keep-alive comment is due: no message has gone out for
+#: a whole `keepalive_interval`.
+KEEPALIVE: Final = (-1, b"")
+#: The first revision whose clients expect a priming event (SEP-1699): older clients may
+#: take its empty data for a broken message.
+PRIMING_REVISION: Final = "2025-11-25"
+
+
+def new_stream_id(prefix: str, n: int) -> str:
+    """The id of a session's `n`-th stream: its random `prefix` (from `new_stream_prefix`)
+    and `n`, so an id from another session names nothing here and no id is guessable."""
+    return prefix + str(n)
+
+
+def new_stream_prefix() -> str:
+    """A session's stream id prefix: 64 random bits, URL-safe, ending in '_' (ids are
+    `[A-Za-z0-9_-]`, see `mcpkit.protocol.sse.make_event_id`)."""
+    return secrets.token_urlsafe(8) + "_"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSettings:
+    """What the streams of one endpoint share. `store` keeps their messages for replay
+    (None: streams are not resumable and carry no ids); `retention` is how many seconds a
+    stream cut before its end stays resumable once it has ended; `retry_ms` is the `retry`
+    sent when the server closes a connection early; `keepalive_interval` is the idle time
+    after which a comment goes out (None: never)."""
+
+    store: EventStore | None = field(default_factory=MemoryEventStore)
+    retention: float = 60.0
+    retry_ms: int = 1000
+    keepalive_interval: float | None = 15.0
+
+    @classmethod
+    def build(
+        cls,
+        resumable: bool,
+        store: EventStore | None,
+        window: int,
+        retention: float,
+        retry: float,
+        keepalive: float | None,
+    ) -> StreamSettings:
+        """The settings from the app's (`McpHttpApp`): seconds, and a store made if needed."""
+        if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
+            raise ValueError(
+                "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
+                "seconds > 0 (or None for no keep-alive comments)"
+            )
+        if resumable and store is None:
+            store = MemoryEventStore(max_events=window)
+        return cls(
+            store=store if resumable else None,
+            retention=retention,
+            retry_ms=round(retry * 1000),
+            keepalive_interval=keepalive,
+        )
+
+
+class Stream:
+    """The messages of one SSE stream, in order, numbered from 1, at most MAX_QUEUED waiting
+    for the response that carries them (its "connection").
+
+    `end()` says no more will come. `detach()` says the connection is gone: messages are
+    then numbered and stored, but not queued, until `attach()` gives it a new connection.
+    Each connection has a generation; a connection replaced by a newer one reads no more.
+    """
+
+    __slots__ = (
+        "_due",
+        "_generation",
+        "_hangup",
+        "_items",
+        "_keepalive",
+        "_room",
+        "_sent",
+        "_waiter",
+        "attached",
+        "ended",
+        "id",
+        "primed",
+        "seq",
+        "store",
+    )
+
+    def __init__(
+        self, stream_id: str | None = None, store: EventStore | None = None, primed: bool = False
+    ) -> None:
+        self.id = stream_id
+        self.store = store if stream_id is not None else None
+        self.primed = primed  # the connection opens with a priming event (SEP-1699)
+        self.seq = 0
+        # The queue, and futures, made only when needed: an idle stream holds none.
+        self._items: deque[tuple[int, bytes]] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+        self._keepalive: asyncio.TimerHandle | None = None
+        self._sent = False  # something went out since the last keep-alive tick
+        self._due = False  # a keep-alive comment is to go out
+        self._hangup: int | None = None  # the retry (ms) to send before closing early
+        self._generation = 0
+        self.attached = True
+        self.ended = False
+
+    @property
+    def resumable(self) -> bool:
+        return self.store is not None
+
+    @property
+    def open(self) -> bool:
+        """Whether a connection still reads this stream."""
+        return self.attached
+
+    async def put(self, data: bytes) -> None:
+        """Number `data`, store it, and queue it for the connection, waiting while the queue is
+        full; without a connection it is only stored (dropped if the stream is not resumable)."""
+        while self.attached and self._items is not None and len(self._items) >= MAX_QUEUED:
+            self._room = room = asyncio.get_running_loop().create_future()
+            await room
+        if self.ended or not (self.attached or self.resumable):
+            return
+        self.seq = seq = self.seq + 1
+        if self.store is not None and self.id is not None:
+            await self.store.append(self.id, seq, data)
+        if self.attached:
+            if self._items is None:
+                self._items = deque()
+            self._items.append((seq, data))
+            wake(self._waiter)
+
+    def end(self) -> None:
+        self.ended = True
+        wake(self._waiter)
+
+    def detach(self, generation: int | None = None) -> None:
+        """The connection `generation` (default: the current one) is gone; the request goes on
+        (the spec: a disconnect is not a cancellation), its messages only stored from now."""
+        if generation is not None and generation != self._generation:
+            return
+        self.attached = False
+        self._items = None
+        self.stop_keepalive()
+        wake(self._room)
+        wake(self._waiter)
+
+    def close(self) -> None:
+        """The client went away (the same as `detach()`)."""
+        self.detach()
+
+    def attach(self) -> int:
+        """A new connection takes the stream over (a resumption); its generation. What was
+        queued for the previous one is stored, so the new one replays it from the store."""
+        self._generation += 1
+        self._hangup = None
+        self._items = None
+        self.attached = True
+        wake(self._waiter)  # the previous connection, if any, learns it is replaced
+        return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
+        """Close the connection early, keeping the stream (SEP-1699): what is queued goes out,
+        then `retry: retry_ms`, then the response ends. Only for a primed, resumable stream
+        that a connection reads (any such stream with `force`, at shutdown); False otherwise."""
+        usable = force or (self.primed and self.resumable)
+        if not (usable and self.attached) or self.ended:
+            return False
+        self._hangup = retry_ms
+        self.attached = False
+        self.stop_keepalive()
+        wake(self._room)
+        wake(self._waiter)
+        return True
+
+    def hung_up(self, generation: int) -> int | None:
+        """The retry to send if connection `generation` was closed by `hang_up`, else None."""
+        return self._hangup if generation == self._generation else None
+
+    async def next(self) -> bytes | None:
+        """The next message for the current connection, or None once there is none to come
+        (for a reader that wants messages, not events: a JSON answer)."""
+        while (item := await self.next_event(self._generation)) is KEEPALIVE:
+            pass
+        return None if item is None else item[1]
+
+    async def next_event(self, generation: int) -> tuple[int, bytes] | None:
+        """The next (seq, message) for connection `generation`, KEEPALIVE when one is due, or
+        None once there is nothing more for it: the stream ended, or the connection was
+        detached, hung up or replaced."""
+        while not self._items:
+            if self.ended or generation != self._generation or not self.attached:
+                return None
+            if self._due:
+                self._due = False
+                return KEEPALIVE
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                if self._waiter is waiter:  # a replaced connection's reader may wake late
+                    self._waiter = None
+        if generation != self._generation:
+            return None
+        self._sent = True
+        wake(self._room)
+        assert self._items is not None
+        return self._items.popleft()
+
+    # ------------------------------------------------------------- keep-alive
+
+    def start_keepalive(self, interval: float | None) -> None:
+        """One timer for the stream, re-armed each `interval`: a comment goes out when no
+        message did in the last one (proxies close connections idle for long)."""
+        if interval is None or self._keepalive is not None:
+            return
+        self._sent = False
+        self._keepalive = asyncio.get_running_loop().call_later(interval, self._tick, interval)
+
+    def _tick(self, interval: float) -> None:
+        self._keepalive = asyncio.get_running_loop().call_later(interval, self._tick, interval)
+        if not self._sent:
+            self._due = True
+            wake(self._waiter)
+        self._sent = False
+
+    def stop_keepalive(self) -> None:
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None
+        self._due = False
+
+
+def wake(future: asyncio.Future[None] | None) -> None:
+    """Resolve `future` if someone still waits on it."""
+    if future is not None and not future.done():
+        future.set_result(None)

@@ -1,0 +1,79 @@
+"""The pieces of resumption with plain calls: MemoryEventStore's bounded window and its refusal
+of a replay with a hole, and a Stream that stays bounded with a store behind it, whether its
+reader is slow or gone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from mcpkit.transports.http.events import KEEPALIVE, MAX_QUEUED, MemoryEventStore, Stream
+
+
+async def test_the_store_replays_what_follows_an_event_and_refuses_a_hole() -> None:
+    store = MemoryEventStore(max_events=3, max_bytes=1000)
+    assert await store.replay_after("s", 0) == []  # nothing sent yet
+    for seq in range(1, 6):
+        await store.append("s", seq, b"m%d" % seq)
+    assert await store.replay_after("s", 2) == [(3, b"m3"), (4, b"m4"), (5, b"m5")]
+    assert await store.replay_after("s", 5) == []
+    assert await store.replay_after("s", 1) is None  # event 2 is past the window
+    assert await store.replay_after("other", 1) is None
+    store.forget("s")
+    assert len(store) == 0 and await store.replay_after("s", 4) is None
+
+
+async def test_the_store_window_is_bounded_in_bytes_too() -> None:
+    store = MemoryEventStore(max_events=100, max_bytes=10)
+    for seq in range(1, 5):
+        await store.append("s", seq, b"abcd")
+    assert await store.replay_after("s", 2) == [(3, b"abcd"), (4, b"abcd")]
+    await store.append("s", 5, b"x" * 11)  # one event over the bound is not kept either
+    assert await store.replay_after("s", 4) is None
+    with pytest.raises(ValueError, match="at least 1"):
+        MemoryEventStore(max_events=0)
+
+
+async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_window() -> None:
+    store = MemoryEventStore(max_events=8)
+    stream = Stream("s", store)
+    writer = asyncio.get_running_loop().create_task(_put_many(stream, MAX_QUEUED + 10))
+    while stream.seq < MAX_QUEUED:
+        await asyncio.sleep(0)  # the writer fills the queue...
+    await asyncio.sleep(0)
+    assert stream.seq == MAX_QUEUED and not writer.done()  # ...then waits for the reader
+    assert await stream.next_event(0) == (1, b"0")  # room for one more
+    stream.detach()  # the reader is gone: the writer goes on, only the window is kept
+    await asyncio.wait_for(writer, 5)
+    assert stream.seq == MAX_QUEUED + 10
+    assert await stream.next_event(0) is None
+    assert [seq for seq, _ in await store.replay_after("s", MAX_QUEUED + 2) or []] == list(
+        range(MAX_QUEUED + 3, MAX_QUEUED + 11)
+    )
+
+
+async def test_a_replaced_reader_reads_nothing_more_and_the_new_one_everything_new() -> None:
+    stream = Stream("s", MemoryEventStore())
+    old = asyncio.get_running_loop().create_task(stream.next_event(0))
+    await asyncio.sleep(0)
+    generation = stream.attach()
+    new = asyncio.get_running_loop().create_task(stream.next_event(generation))
+    await asyncio.sleep(0)
+    await stream.put(b"hello")
+    assert await asyncio.wait_for(old, 5) is None
+    assert await asyncio.wait_for(new, 5) == (1, b"hello")
+
+
+async def test_keepalives_come_only_while_the_stream_is_idle() -> None:
+    stream = Stream("s", MemoryEventStore())
+    stream.start_keepalive(0.01)
+    assert await asyncio.wait_for(stream.next_event(0), 5) == KEEPALIVE
+    stream.stop_keepalive()
+    await stream.put(b"x")
+    assert await stream.next_event(0) == (1, b"x")
+
+
+async def _put_many(stream: Stream, n: int) -> None:
+    for i in range(n):
+        await stream.put(b"%d" % i)
