@@ -38,6 +38,7 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
+from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import Exchange, HttpChannel, Stream
 
 __all__ = ["HttpSettings", "McpHttpApp"]
@@ -61,6 +62,7 @@ class HttpSettings(TypedDict, total=False):
     allowed_origins: Sequence[str]
     allowed_hosts: Sequence[str]
     dns_rebinding_protection: bool | None
+    stateless: bool
 
 
 class McpHttpApp:
@@ -72,6 +74,8 @@ class McpHttpApp:
     without a request or an open stream end a session. `bind_host` and `bind_port` say where
     the server listens: DNS rebinding protection (`allowed_origins`, `allowed_hosts`,
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
+    `stateless` serves each POST with a fresh, already initialized session freed after its
+    answer: no Mcp-Session-Id, no GET stream or DELETE (405), no requests to the client.
     """
 
     def __init__(
@@ -89,11 +93,13 @@ class McpHttpApp:
         allowed_origins: Sequence[str] = (),
         allowed_hosts: Sequence[str] = (),
         dns_rebinding_protection: bool | None = None,
+        stateless: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
         self.path = path
         self.json_response = json_response
+        self.stateless = stateless
         origin = OriginPolicy.for_bind(
             bind_host,
             bind_port,
@@ -103,8 +109,9 @@ class McpHttpApp:
         )
         self.policy = EndpointPolicy(
             origin=origin,
-            allow_get=allow_get,
-            allow_delete=allow_delete,
+            # Stateless: no session for a GET stream to serve, or for a DELETE to end.
+            allow_get=allow_get and not stateless,
+            allow_delete=allow_delete and not stateless,
             json_only=json_response,
             max_message_size=server.max_message_size,
         )
@@ -152,6 +159,10 @@ class McpHttpApp:
         if body is None or isinstance(body, Refusal):
             return  # the client went away
         info = RequestInfo("http", headers, _client(scope))
+        if self.stateless:
+            assert isinstance(version, str)
+            await self._post_stateless(version, info, body, receive, send)
+            return
         if sid is None:
             await self._post_new(info, body, receive, send)
             return
@@ -185,6 +196,24 @@ class McpHttpApp:
             return
         session.task.add_done_callback(lambda _: self._forget(sid, session))
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
+
+    async def _post_stateless(
+        self, version: str, info: RequestInfo, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """Stateless: a fresh session on `version` serves this body alone (an initialize
+        too, answered with no session id), then ends with all it held, even when the client
+        left mid-answer: no later POST can reach it."""
+        session = open_stateless(
+            self.server, version, json_response=self.json_response, clock=self._clock
+        )
+        try:
+            exchange = await _submit(session, body, info)
+            if exchange is None:  # the session ended before it read the body: not ours to say
+                await send_refusal(send, refuse(500, "the request's session ended unread"))
+            else:
+                await self._answer(exchange, receive, send, ())
+        finally:
+            await session.aclose()
 
     async def _answer(
         self,

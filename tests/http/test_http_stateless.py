@@ -1,0 +1,269 @@
+"""Stateless Streamable HTTP (`http_app(stateless=True)`), served by uvicorn and driven with raw
+httpx: no session id, every POST served by a fresh session that is already initialized and is
+freed after its answer, GET and DELETE refused, no requests to the client."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from _serving import INITIALIZE, WAIT, headers, messages_of, serving
+
+from mcpkit import Context, Server
+from mcpkit.errors import LocalProtocolError
+from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.transports.http.sessions import HttpSession
+from mcpkit.types import Implementation, ServerCapabilities
+
+URL = "/mcp"
+
+
+def make_server() -> tuple[Server, dict[str, Any]]:
+    server = Server("stateless", "1.0.0")
+    seen: dict[str, Any] = {"cancelled": asyncio.Event(), "started": asyncio.Event()}
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    @server.tool()
+    async def steps(ctx: Context, count: int) -> str:
+        """One progress notification per step, then which revision the session speaks."""
+        for i in range(count):
+            await ctx.progress(i + 1, count)
+        return f"{count} steps on {ctx.protocol_version}"
+
+    @server.tool()
+    async def ask(ctx: Context) -> str:
+        """Tries to sample, which a stateless server cannot do."""
+        result = await ctx.sample("hello?", max_tokens=10)
+        return str(result)
+
+    @server.tool()
+    async def forever(ctx: Context) -> str:
+        """Reports once, then waits until cancelled."""
+        await ctx.progress(1)
+        seen["started"].set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen["cancelled"].set()
+            raise
+        return "never"
+
+    return server, seen
+
+
+def test_a_stateless_session_is_ready_at_once() -> None:
+    """The lifecycle seam, with plain calls: operating on the given revision, initialize still
+    answered, and no request ever sent to the client."""
+    caps = msgspec.convert({"tools": {}}, ServerCapabilities)
+    session = ServerSession(Implementation(name="s", version="1"), caps)
+    session.start_stateless("2025-06-18")
+    (event,) = session.receive_data(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
+    assert isinstance(event, RequestReceived) and event.method == "tools/list"
+    assert session.revision == "2025-06-18" and session.phase == "operating"
+    session.receive_data(msgspec.json.encode({**INITIALIZE, "id": 2}))
+    (answer,) = [msgspec.json.decode(o.data) for o in session.data_to_send()]
+    assert answer["result"]["protocolVersion"] == "2025-11-25"
+    assert session.phase == "operating"
+    with pytest.raises(LocalProtocolError, match="stateless HTTP"):
+        session.send_request("ping")
+
+
+def call(rid: int, name: str, arguments: dict[str, Any], token: str | None = None) -> Any:
+    params: dict[str, Any] = {"name": name, "arguments": arguments}
+    if token is not None:
+        params["_meta"] = {"progressToken": token}
+    return {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
+
+
+async def test_initialize_is_answered_without_a_session_id() -> None:
+    server, _ = make_server()
+    async with asyncio.timeout(WAIT), serving(server.http_app(stateless=True)) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            response = await client.post(URL, json=INITIALIZE, headers=headers())
+            assert response.status_code == 200, response.text
+            assert "mcp-session-id" not in response.headers
+            (answer,) = messages_of(response)
+            assert answer["id"] == 1
+            assert answer["result"]["protocolVersion"] == "2025-11-25"
+            assert answer["result"]["serverInfo"]["name"] == "stateless"
+            done = await client.post(
+                URL,
+                json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+                headers=headers(),
+            )
+            assert done.status_code == 202 and done.content == b""
+
+
+async def test_each_post_is_served_ready_on_the_header_revision() -> None:
+    server, _ = make_server()
+    app = server.http_app(stateless=True)
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            # No initialize first, and no session id: each POST stands alone.
+            response = await client.post(
+                URL, json=call(7, "steps", {"count": 2}, "t"), headers=headers()
+            )
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"].startswith("text/event-stream")
+            *progress, answer = messages_of(response)
+            assert [m["params"]["progress"] for m in progress] == [1, 2]
+            assert answer["id"] == 7
+            assert answer["result"]["content"][0]["text"] == "2 steps on 2025-11-25"
+            older = headers(**{"mcp-protocol-version": "2025-06-18"})
+            response = await client.post(URL, json=call(8, "steps", {"count": 0}), headers=older)
+            (answer,) = messages_of(response)
+            assert answer["result"]["content"][0]["text"] == "0 steps on 2025-06-18"
+            # A session id the client sends anyway names nothing: it is ignored.
+            stray = headers(session="made-up")
+            response = await client.post(URL, json=call(9, "add", {"a": 2, "b": 3}), headers=stray)
+            (answer,) = messages_of(response)
+            assert answer["result"]["structuredContent"] == {"result": 5}
+        assert len(app.sessions) == 0 and len(server.sessions) == 0
+
+
+async def test_json_response_answers_with_one_object() -> None:
+    server, _ = make_server()
+    app = server.http_app(stateless=True, json_response=True)
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            response = await client.post(
+                URL, json=call(1, "add", {"a": 1, "b": 1}), headers=headers()
+            )
+            assert response.headers["content-type"] == "application/json"
+            assert response.json()["result"]["structuredContent"] == {"result": 2}
+
+
+async def test_get_and_delete_are_not_offered() -> None:
+    server, _ = make_server()
+    async with asyncio.timeout(WAIT), serving(server.http_app(stateless=True)) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            for method in ("GET", "DELETE"):
+                response = await client.request(method, URL, headers=headers(session="any"))
+                assert response.status_code == 405, (method, response.text)
+                assert response.headers["allow"] == "POST"
+                assert response.json()["error"]["message"].startswith(f"{method} is not offered")
+
+
+async def test_bad_bodies_are_refused_and_leave_nothing() -> None:
+    server, _ = make_server()
+    app = server.http_app(stateless=True)
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            garbage = await client.post(URL, content=b"{not json", headers=headers())
+            assert garbage.status_code == 400
+            assert garbage.json()["error"]["code"] == -32700
+            wrong = await client.post(URL, json={"jsonrpc": "2.0", "id": 1}, headers=headers())
+            assert wrong.status_code == 400
+            unknown = headers(**{"mcp-protocol-version": "1999-01-01"})
+            old = await client.post(URL, json=call(1, "add", {"a": 1, "b": 1}), headers=unknown)
+            assert old.status_code == 400
+            # A response to a request this server never sent is accepted and dropped.
+            stray = {"jsonrpc": "2.0", "id": 5, "result": {}}
+            accepted = await client.post(URL, json=stray, headers=headers())
+            assert accepted.status_code == 202
+    assert len(server.sessions) == 0
+
+
+async def test_a_request_to_the_client_fails_clearly() -> None:
+    server, _ = make_server()
+    async with asyncio.timeout(WAIT), serving(server.http_app(stateless=True)) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            # Even a client that declared sampling in this very POST's initialize cannot
+            # answer: its answer would come on another POST, to no session.
+            response = await client.post(URL, json=call(3, "ask", {}), headers=headers())
+            (answer,) = messages_of(response)
+            result = answer["result"]
+            assert result["isError"] is True
+            message = result["content"][0]["text"]
+            assert "sampling/createMessage" in message and "stateless HTTP" in message
+            assert "stateless=False" in message
+
+
+async def test_a_client_that_leaves_cancels_the_handler() -> None:
+    server, seen = make_server()
+    app = server.http_app(stateless=True)
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            request = call(4, "forever", {}, "p")
+            async with client.stream("POST", URL, json=request, headers=headers()) as response:
+                assert response.status_code == 200
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        break  # the progress notification: the handler is running
+            # Nothing can hear the answer of a stateless session: it is freed, not kept.
+            await seen["cancelled"].wait()
+    assert seen["started"].is_set()
+
+
+def _live_sessions() -> int:
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, HttpSession))
+
+
+class Tracked:
+    """The app, noting when no HTTP request is being served: a client has its whole answer
+    a moment before the app has returned (and freed the POST's session)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.active = 0
+        self.idle = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.active += 1
+        self.idle.clear()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+            if self.active == 0:
+                self.idle.set()
+
+
+async def test_a_thousand_posts_leave_nothing_behind() -> None:
+    server, _ = make_server()
+    app = server.http_app(stateless=True)
+    request = call(1, "steps", {"count": 1}, "t")
+    tracked = Tracked(app)
+    async with asyncio.timeout(4 * WAIT), serving(tracked) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+
+            async def post_many(count: int) -> None:
+                for _ in range(count):
+                    response = await client.post(URL, json=request, headers=headers())
+                    assert response.status_code == 200
+                    assert messages_of(response)[-1]["result"]["content"][0]["text"] == (
+                        "1 steps on 2025-11-25"
+                    )
+                await tracked.idle.wait()
+
+            await post_many(50)  # warm up: caches, the connection, lazily built schemas
+            gc.collect()
+            tasks_before = len(asyncio.all_tasks())
+            tracemalloc.start()
+            try:
+                before, _ = tracemalloc.get_traced_memory()
+                await post_many(1000)
+                gc.collect()
+                after, _ = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            assert len(asyncio.all_tasks()) == tasks_before
+            assert _live_sessions() == 0
+            assert len(server.sessions) == 0 and len(app.sessions) == 0
+    # Measured: a few KiB move with uvicorn's and httpx's own state; a kept session would
+    # cost tens of KiB each, so 1,000 of them could not hide under this bound.
+    growth = after - before
+    assert growth < 256 * 1024, f"{growth} bytes kept after 1,000 stateless POSTs"
