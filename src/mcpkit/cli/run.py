@@ -1,42 +1,57 @@
-"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`): load a Server and serve it over stdio."""
+"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`): load a Server and serve it over stdio
+or Streamable HTTP."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-__all__ = ["find_server", "load_file", "load_module", "run"]
+__all__ = ["find_server", "load_file", "load_module", "load_server", "run"]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
 _HOW_TO_MAKE_ONE = "create one with `from mcpkit import Server` and `server = Server('my-server')`"
 
 
-def run(target: str) -> None:
-    """Take the process's stdio, import the target, find its Server and serve it.
+def run(
+    target: str, *, transport: str = "stdio", http_options: Mapping[str, Any] | None = None
+) -> None:
+    """Import the target, find its Server and serve it over `transport`.
 
-    The stdio is taken BEFORE the user's code is imported (spec: basic/transports, stdio:
-    the server writes nothing but MCP messages to stdout), so a `print()` at import time, a
-    logging handler made on `sys.stdout`, or a child process started there all write to
-    stderr; the protocol keeps private duplicates of fds 0 and 1.
+    Over stdio the process's stdio is taken BEFORE the user's code is imported (spec:
+    basic/transports, stdio: the server writes nothing but MCP messages to stdout), so a
+    `print()` at import time, a logging handler made on `sys.stdout`, or a child process
+    started there all write to stderr; the protocol keeps private duplicates of fds 0 and 1.
+    Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords.
     """
+    if transport == "http":
+        server = load_server(target)
+        from mcpkit.cli._serve import serve_http
+
+        serve_http(server, dict(http_options or {}))
+        return
     from mcpkit.transports.stdio_server import take_process_stdio
 
     in_fd, out_fd = take_process_stdio()
+    server = load_server(target)
+    from mcpkit.cli._serve import serve_taken_stdio
+
+    serve_taken_stdio(server, in_fd, out_fd)
+
+
+def load_server(target: str) -> Any:
+    """The Server `FILE.py[:object]` or `MODULE[:object]` names."""
     path_text, _, name = target.partition(":")
     path = Path(path_text)
     if path_text.endswith(".py") or path.exists():
         module = load_file(path)
     else:
         module = load_module(path_text)
-    server = find_server(module, name or None)
-    from mcpkit.cli._serve import serve_taken_stdio
-
-    serve_taken_stdio(server, in_fd, out_fd)
+    return find_server(module, name or None)
 
 
 def load_file(path: Path) -> Any:

@@ -1,5 +1,5 @@
 """`Server`: the public server framework. Decorators register tools, resources and prompts;
-`serve(channel)` runs one client session; `run()` serves stdio.
+`serve(channel)` runs one client session; `run()` serves stdio or HTTP.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
@@ -33,6 +33,7 @@ from mcpkit.types import Icon, Implementation, ServerCapabilities
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from mcpkit.server._http_run import HttpImplementation
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
@@ -266,24 +267,45 @@ class Server(FeatureRegistrations):
 
     def run(
         self,
-        transport: Literal["stdio"] = "stdio",
+        transport: Literal["stdio", "http"] = "stdio",
         *,
         stdin: StdStream | None = None,
         stdout: StdStream | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+        http: HttpImplementation = "auto",
+        **settings: Unpack[HttpSettings],
     ) -> None:
-        """Serve until the client goes away (blocking): the usual `if __name__ == "__main__"`.
+        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
+        the usual `if __name__ == "__main__"`.
 
-        `stdin` and `stdout` (file descriptors or file objects) replace the process's own.
+        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
+        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("auto": httptools when
+        installed, else h11); docs/http.md, "Serving".
         """
-        if transport != "stdio":
-            raise ValueError(f"unknown transport {transport!r}; this version serves 'stdio'")
+        if transport == "stdio":
+            if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", "auto"):
+                raise ValueError("host, port, path, http and HTTP settings need transport='http'")
+            main: Coroutine[Any, Any, None] = _until_terminated(
+                self.run_stdio(stdin=stdin, stdout=stdout)
+            )
+        elif transport == "http":
+            if stdin is not None or stdout is not None:
+                raise ValueError("stdin and stdout are for transport='stdio'")
+            from mcpkit.server._http_run import serve_http
+
+            main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
+        else:
+            raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         with (
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=_loop_factory()) as runner,
         ):
-            runner.run(_until_terminated(self.run_stdio(stdin=stdin, stdout=stdout)))
+            runner.run(main)
 
     # ----------------------------------------------------------- notifications
 

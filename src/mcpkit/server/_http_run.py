@@ -1,0 +1,186 @@
+"""Serving a Server's Streamable HTTP app with uvicorn until SIGINT or SIGTERM: what
+`Server.run(transport="http")` and `mcpkit run --transport http` do."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import importlib.util
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Generator
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from mcpkit.transports.http.origin import is_loopback_bind
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    import uvicorn
+
+    from mcpkit.server.server import Server
+    from mcpkit.transports.http.app import HttpSettings
+
+__all__ = [
+    "DEFAULT_HTTP_IMPLEMENTATION",
+    "HTTP_IMPLEMENTATIONS",
+    "HttpImplementation",
+    "http_implementation",
+    "serve_http",
+]
+
+logger = logging.getLogger("mcpkit.server")
+
+HttpImplementation = Literal["auto", "h11", "httptools"]
+HTTP_IMPLEMENTATIONS: Final[tuple[HttpImplementation, ...]] = ("auto", "h11", "httptools")
+#: What `run()` and `mcpkit run` use unless told: the benchmarks in bench/ decide, here alone.
+DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
+#: Seconds open streams (a GET stream, a long call) get to end at shutdown before they are cut.
+SHUTDOWN_TIMEOUT: Final = 5
+_BACKLOG: Final = 2048  # uvicorn's default
+
+
+def http_implementation(name: HttpImplementation) -> str:
+    """The uvicorn HTTP protocol `name` means: "auto" is httptools when installed, else h11."""
+    if name not in HTTP_IMPLEMENTATIONS:
+        raise ValueError(
+            f"unknown HTTP implementation {name!r}: use one of {', '.join(HTTP_IMPLEMENTATIONS)}"
+        )
+    if name != "auto":
+        if importlib.util.find_spec(name) is None:
+            raise ValueError(
+                f"the HTTP implementation {name!r} is not installed: pip install {name}"
+            )
+        return name
+    return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+
+
+async def serve_http(
+    server: Server,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    path: str = "/mcp",
+    http: HttpImplementation = DEFAULT_HTTP_IMPLEMENTATION,
+    **settings: Unpack[HttpSettings],
+) -> None:
+    """Serve `server.http_app(path, ...)` on host:port (0: a free port, which the log names)
+    until SIGINT or SIGTERM, then leave cleanly: streams end, the lifespan hook is left."""
+    for taken in ("bind_host", "bind_port"):
+        if taken in settings:
+            raise ValueError(f"{taken} follows host and port here: give host= and port= instead")
+    try:
+        import uvicorn
+    except ImportError:
+        raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
+    protocol = http_implementation(http)
+    sock = _bind(host, port)
+    try:
+        bound = sock.getsockname()[1]
+        # DNS rebinding protection follows the address and port actually bound.
+        bind: HttpSettings = {**settings, "bind_host": host, "bind_port": bound}
+        app = server.http_app(path, **bind)
+        config = uvicorn.Config(
+            app,
+            http=protocol,
+            ws="none",
+            lifespan="on",
+            log_config=None,  # uvicorn's records go to the root logger, like ours
+            access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+        )
+        web = uvicorn.Server(config)
+        with _stopped_by_signals(web) as stopped_by:  # before the log line tells anyone
+            if not is_loopback_bind(host):
+                _warn_public(host, bound)
+            logger.info(
+                "serving %s over Streamable HTTP at %s (uvicorn, %s); stop with Ctrl+C or SIGTERM",
+                server.name,
+                _url(sock, path),
+                protocol,
+            )
+            await web.serve(sockets=[sock])
+        if stopped_by:
+            logger.info("stopped by %s", signal.Signals(stopped_by[0]).name)
+    finally:
+        sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; the error names what to change."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, OverflowError) as exc:
+        raise SystemExit(
+            f"cannot serve on {host}:{port} ({exc}): give an IP address or a name this machine "
+            "resolves, and a port from 0 to 65535"
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit it on Linux: without it Nagle holds a response's last
+        # write until the client's delayed ACK, up to 40 ms on every request.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind(address)
+        sock.listen(_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(
+                f"cannot serve on {host}:{port}: the port is in use; give another port, or 0 "
+                "for a free one"
+            ) from None
+        raise SystemExit(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _url(sock: socket.socket, path: str) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
+def _warn_public(host: str, port: int) -> None:
+    # basic/security_best_practices and basic/transports ("Security Warning"): a server
+    # reachable from other machines must authenticate its clients; mcpkit cannot yet.
+    logger.warning(
+        "serving on %s, which other machines can reach, with no authorization: a token "
+        "verifier is not configured, so anyone who reaches port %d can call every tool and "
+        "read every resource. Bind 127.0.0.1 (the default) to serve this machine only, or put "
+        "a proxy that authenticates clients in front of it.",
+        host,
+        port,
+    )
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(web: uvicorn.Server) -> Generator[list[int], None, None]:
+    """While serving, SIGINT and SIGTERM stop `web` gracefully; yields the signals received.
+
+    uvicorn catches both itself while serving and raises them again once it has shut down,
+    under the handlers it found: ours, which only note them, so the process ends normally
+    (exit 0, lifespan left) instead of dying by SIGTERM's default action afterwards.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # signals reach the main thread only: its owner stops the server
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if signum not in received:
+            received.append(signum)
+        web.should_exit = True
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, stop)
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

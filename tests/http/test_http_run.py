@@ -1,0 +1,229 @@
+"""Serving HTTP from the command line (`mcpkit run FILE.py --transport http`) and from code
+(`server.run(transport="http")`): real subprocesses on a port of their choosing, talked to over
+127.0.0.1 only, stopped by signals with the lifespan left."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from _running import REPO, WAIT, mcpkit, running
+from _serving import INITIALIZE, headers, messages_of, open_session
+
+from mcpkit import Server
+from mcpkit.server._http_run import http_implementation
+
+LIFESPAN_SERVER = """
+import contextlib, sys
+from mcpkit import Context, Server
+
+@contextlib.asynccontextmanager
+async def lifespan(server):
+    print("lifespan entered", file=sys.stderr, flush=True)
+    yield {"greeting": "hello"}
+    print("lifespan left", file=sys.stderr, flush=True)
+
+server = Server("lifespan-http", lifespan=lifespan)
+
+@server.tool()
+def greet(name: str, ctx: Context) -> str:
+    return f"{ctx.lifespan_state['greeting']}, {name}"
+
+if __name__ == "__main__":
+    import json
+    server.run(transport="http", **json.loads(sys.argv[1]))
+"""
+
+
+def lifespan_server(tmp_path: Path) -> Path:
+    path = tmp_path / "lifespan_server.py"
+    path.write_text(LIFESPAN_SERVER)
+    return path
+
+
+def call(rid: int, name: str, arguments: dict[str, object]) -> dict[str, object]:
+    params = {"name": name, "arguments": arguments}
+    return {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
+
+
+async def test_mcpkit_run_serves_http_on_a_free_port_and_stops_on_sigterm(tmp_path: Path) -> None:
+    argv = mcpkit("run", str(lifespan_server(tmp_path)), "--transport", "http", "--port", "0")
+    async with running(argv) as server:
+        url = await server.started()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp")
+        assert not url.endswith(":0/mcp")  # the port chosen, not the one asked for
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            sid = await open_session(client, url)
+            response = await client.post(
+                url, json=call(2, "greet", {"name": "Ada"}), headers=headers(sid)
+            )
+            (answer,) = messages_of(response)
+            assert answer["result"]["content"][0]["text"] == "hello, Ada"
+        assert await server.stop(signal.SIGTERM) == 0
+    log = server.text
+    assert "lifespan entered" in log and "lifespan left" in log
+    assert log.index("lifespan left") > log.index("lifespan entered")
+    assert "stopped by SIGTERM" in log
+    assert "WARNING" not in log  # a loopback bind needs no warning
+
+
+async def test_sigint_ends_it_as_cleanly(tmp_path: Path) -> None:
+    argv = mcpkit("run", str(lifespan_server(tmp_path)), "--transport", "http", "--port", "0")
+    async with running(argv) as server:
+        await server.started()
+        assert await server.stop(signal.SIGINT) == 0
+    assert "lifespan left" in server.text and "stopped by SIGINT" in server.text
+    assert "Traceback" not in server.text
+
+
+async def test_a_public_bind_warns_that_no_authorization_is_configured(tmp_path: Path) -> None:
+    argv = mcpkit(
+        "run", str(lifespan_server(tmp_path)), "--transport", "http", "--host", "0.0.0.0",
+        "--port", "0",
+    )  # fmt: skip
+    async with running(argv) as server:
+        url = await server.started()
+        warning = next(line for line in server.log if line.startswith("WARNING"))
+        assert "0.0.0.0" in warning and "a token verifier is not configured" in warning
+        assert "Bind 127.0.0.1" in warning
+        # Only ever talk to this machine: the same port on 127.0.0.1.
+        local = url.replace("0.0.0.0", "127.0.0.1")
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            await open_session(client, local)
+        assert await server.stop() == 0
+
+
+async def test_run_from_code_takes_the_http_settings(tmp_path: Path) -> None:
+    settings = '{"port": 0, "path": "/api/mcp", "json_response": true, "stateless": true}'
+    async with running([sys.executable, str(lifespan_server(tmp_path)), settings]) as server:
+        url = await server.started()
+        assert url.endswith("/api/mcp")
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            response = await client.post(url, json=INITIALIZE, headers=headers())
+            assert response.headers["content-type"] == "application/json"
+            assert "mcp-session-id" not in response.headers  # stateless
+            response = await client.post(
+                url, json=call(2, "greet", {"name": "Bo"}), headers=headers()
+            )
+            assert response.json()["result"]["content"][0]["text"] == "hello, Bo"
+            gone = await client.get(url, headers=headers())
+            assert gone.status_code == 405
+        assert await server.stop() == 0
+    assert "lifespan left" in server.text
+
+
+async def test_the_cli_flags_reach_the_app(tmp_path: Path) -> None:
+    argv = mcpkit(
+        "run", f"{lifespan_server(tmp_path)}:server", "--transport", "http", "--port", "0",
+        "--path", "/x", "--json-response", "--stateless", "--http", "h11",
+    )  # fmt: skip
+    async with running(argv) as server:
+        url = await server.started()
+        assert url.endswith("/x") and "(uvicorn, h11)" in server.text
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            response = await client.post(url, json=INITIALIZE, headers=headers())
+            assert response.headers["content-type"] == "application/json"
+            assert "mcp-session-id" not in response.headers
+        assert await server.stop() == 0
+
+
+async def test_dns_rebinding_protection_follows_the_chosen_port(tmp_path: Path) -> None:
+    argv = mcpkit("run", str(lifespan_server(tmp_path)), "--transport", "http", "--port", "0")
+    async with running(argv) as server:
+        url = await server.started()
+        port = url.split(":")[2].split("/")[0]
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            ours = headers(origin=f"http://localhost:{port}")
+            assert (await client.post(url, json=INITIALIZE, headers=ours)).status_code == 200
+            foreign = headers(origin="http://evil.example")
+            assert (await client.post(url, json=INITIALIZE, headers=foreign)).status_code == 403
+        assert await server.stop() == 0
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        mcpkit(*args), capture_output=True, text=True, timeout=WAIT, env=env, cwd=REPO
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "9000"], "--port is an option of --transport http; add --transport http"),
+        (["--stateless"], "--stateless is an option of --transport http"),
+        (["--transport", "http", "--port", "70000"], "--port 70000 is not a port"),
+        (["--transport", "http", "--path", "mcp"], "must start with '/'"),
+        (["--transport", "http", "--http", "granian"], "invalid choice: 'granian'"),
+    ],
+)
+def test_bad_options_are_named(args: list[str], message: str) -> None:
+    done = run_cli("run", "examples/tools.py", *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_a_port_in_use_is_named() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = run_cli("run", "examples/tools.py", "--transport", "http", "--port", str(port))
+    assert done.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: the port is in use" in done.stderr
+    assert "or 0 for a free one" in done.stderr
+
+
+def test_run_refuses_mixed_up_arguments() -> None:
+    server = Server("mixed")
+    with pytest.raises(ValueError, match="need transport='http'"):
+        server.run(port=9000)
+    with pytest.raises(ValueError, match="are for transport='stdio'"):
+        server.run("http", stdin=0)
+    with pytest.raises(ValueError, match="bind_host follows host and port"):
+        server.run("http", port=0, bind_host="0.0.0.0")
+    with pytest.raises(ValueError, match="unknown transport 'websocket'"):
+        server.run("websocket")  # type: ignore[arg-type]
+
+
+def test_auto_picks_httptools_when_installed() -> None:
+    installed = importlib.util.find_spec("httptools") is not None
+    assert http_implementation("auto") == ("httptools" if installed else "h11")
+    assert http_implementation("h11") == "h11"
+    if not installed:
+        with pytest.raises(ValueError, match="pip install httptools"):
+            http_implementation("httptools")
+
+
+async def test_stdout_is_the_users_over_http(tmp_path: Path) -> None:
+    """Over HTTP nothing is taken from stdio: a print at import time goes to stdout."""
+    path = tmp_path / "printing.py"
+    path.write_text("print('imported')\nfrom mcpkit import Server\nserver = Server('p')\n")
+    argv = mcpkit("run", str(path), "--transport", "http", "--port", "0")
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        async with asyncio.timeout(WAIT):
+            assert await proc.stdout.readline() == b"imported\n"
+            while b"over Streamable HTTP" not in await proc.stderr.readline():
+                pass
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(WAIT):
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
