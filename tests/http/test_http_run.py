@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import signal
 import socket
 import subprocess
@@ -227,3 +228,96 @@ async def test_stdout_is_the_users_over_http(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+# ------------------------------------------------------------- the docs, as written
+
+DOCS = REPO / "docs"
+
+
+def section(doc: str, title: str) -> str:
+    text = (DOCS / doc).read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def blocks(text: str, kind: str) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)```", text, re.S)
+
+
+def log_line_pattern(line: str) -> re.Pattern[str]:
+    """The documented log line, with its server name, port and parser left open."""
+    pattern = re.escape(line.strip())
+    pattern = re.sub(r"serving\\ \w+", r"serving\\ \\S+", pattern)
+    pattern = re.sub(r":\d+/", r":\\d+/", pattern)
+    return re.compile(pattern.replace("h11", "(?:h11|httptools)"))
+
+
+def weather_example(tmp_path: Path) -> Path:
+    (module,) = blocks((DOCS / "http.md").read_text(), "python")
+    path = tmp_path / "weather.py"
+    path.write_text(module)
+    return path
+
+
+async def forecast(url: str, stateless: bool = False) -> str:
+    async with httpx.AsyncClient(timeout=WAIT) as client:
+        sid = None if stateless else await open_session(client, url)
+        request = call(2, "forecast", {"city": "Oslo", "days": 2})
+        response = await client.post(url, json=request, headers=headers(sid))
+        text: str = messages_of(response)[-1]["result"]["content"][0]["text"]
+        return text
+
+
+async def test_the_serving_section_of_http_md_works(tmp_path: Path) -> None:
+    serving_doc = section("http.md", "Serving")
+    (command,) = blocks(serving_doc, "sh")
+    (log_line,) = blocks(serving_doc, "text")
+    assert command.strip() == "mcpkit run weather.py --transport http --port 8000"
+    path = weather_example(tmp_path)
+    args = command.split()[2:]
+    args[args.index("8000")] = "0"  # 8000 may be taken on this machine
+    async with running(mcpkit("run", *args), cwd=tmp_path) as server:
+        url = await server.started()
+        assert any(log_line_pattern(log_line).fullmatch(line) for line in server.log)
+        assert await forecast(url) == "Oslo: sunny for 2 days"
+        assert await server.stop() == 0
+    # From code: the line the section gives, appended to the module.
+    ending = re.search(r"`(if __name__ == \"__main__\": server\.run\(.*?\))`", serving_doc)
+    assert ending is not None
+    path.write_text(path.read_text() + "\n" + ending.group(1).replace("8000", "0") + "\n")
+    async with running([sys.executable, str(path)], cwd=tmp_path) as server:
+        assert await forecast(await server.started()) == "Oslo: sunny for 2 days"
+        assert await server.stop() == 0
+
+
+async def test_the_stateless_section_of_http_md_works(tmp_path: Path) -> None:
+    stateless_doc = section("http.md", "Stateless")
+    assert "`mcpkit run FILE.py --transport http --stateless`" in stateless_doc
+    path = weather_example(tmp_path)
+    argv = mcpkit("run", str(path), "--transport", "http", "--stateless", "--port", "0")
+    async with running(argv, cwd=tmp_path) as server:
+        url = await server.started()
+        assert await forecast(url, stateless=True) == "Oslo: sunny for 2 days"
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            assert (await client.get(url, headers=headers())).status_code == 405
+        assert await server.stop() == 0
+
+
+async def test_the_http_section_of_cli_md_works(tmp_path: Path) -> None:
+    over_http = section("cli.md", "Over HTTP")
+    (command,) = blocks(over_http, "sh")
+    (log_line,) = blocks(over_http, "text")
+    (tmp_path / "server.py").write_text("from mcpkit import Server\nserver = Server('demo')\n")
+    async with running(mcpkit(*command.split()[1:]), cwd=tmp_path) as server:
+        url = await server.started()
+        assert any(log_line_pattern(log_line).fullmatch(line) for line in server.log)
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            await open_session(client, url)
+        assert await server.stop() == 0
+    # Every option the table names is one the command takes.
+    options = re.findall(r"^\| `(--[a-z-]+)` \|", over_http, re.M)
+    assert len(options) == 6
+    usage = run_cli("run", "--help").stdout
+    assert all(option in usage for option in options)

@@ -41,10 +41,21 @@ def make_server() -> tuple[Server, dict[str, Any]]:
         return f"{count} steps on {ctx.protocol_version}"
 
     @server.tool()
-    async def ask(ctx: Context) -> str:
-        """Tries to sample, which a stateless server cannot do."""
-        result = await ctx.sample("hello?", max_tokens=10)
-        return str(result)
+    async def ask(ctx: Context) -> list[str]:
+        """Tries every request to the client, which a stateless server cannot send."""
+        attempts = [
+            lambda: ctx.sample("hello?", max_tokens=10),
+            lambda: ctx.elicit("name?", {"type": "object", "properties": {}}),
+            lambda: ctx.elicit_url("go", "https://example.com", "e-1"),
+            lambda: ctx.list_roots(),
+        ]
+        errors: list[str] = []
+        for attempt in attempts:
+            try:
+                await attempt()
+            except LocalProtocolError as exc:
+                errors.append(str(exc))
+        return errors
 
     @server.tool()
     async def forever(ctx: Context) -> str:
@@ -178,15 +189,16 @@ async def test_a_request_to_the_client_fails_clearly() -> None:
     server, _ = make_server()
     async with asyncio.timeout(WAIT), serving(server.http_app(stateless=True)) as base:
         async with httpx.AsyncClient(base_url=base) as client:
-            # Even a client that declared sampling in this very POST's initialize cannot
-            # answer: its answer would come on another POST, to no session.
+            # Whatever the client can do, its answer would come on another POST, to no
+            # session: each request fails at once, saying why and what to change.
             response = await client.post(URL, json=call(3, "ask", {}), headers=headers())
             (answer,) = messages_of(response)
-            result = answer["result"]
-            assert result["isError"] is True
-            message = result["content"][0]["text"]
-            assert "sampling/createMessage" in message and "stateless HTTP" in message
-            assert "stateless=False" in message
+            errors = answer["result"]["structuredContent"]["result"]
+            methods = ["sampling/createMessage", "elicitation/create", "elicitation/create"]
+            assert len(errors) == 4
+            for method, message in zip([*methods, "roots/list"], errors, strict=True):
+                assert message.startswith(f"cannot send {method} to the client")
+                assert "stateless HTTP" in message and "stateless=False" in message
 
 
 async def test_a_client_that_leaves_cancels_the_handler() -> None:
