@@ -7,9 +7,9 @@ import sys
 
 __all__ = ["main"]
 
-# The options that only `--transport http` reads, with their defaults.
-_HTTP_OPTIONS = {"host": "127.0.0.1", "port": 8000, "path": "/mcp", "http": "auto"}
-_HTTP_FLAGS = ("json_response", "stateless")
+# The options that only `--transport http` reads, passed on only when given: `Server.run()`
+# holds their defaults.
+_HTTP_OPTIONS = ("host", "port", "path", "http", "json_response", "stateless")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,33 +55,27 @@ def _parser() -> argparse.ArgumentParser:
     http.add_argument(
         "--http",
         choices=("auto", "h11", "httptools"),
-        help="uvicorn's HTTP parser (default: auto, httptools when installed, else h11)",
+        help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
+        "installed, else h11)",
     )
     return parser
 
 
 def _http_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
-    """The HTTP options given, with defaults; an error if any is given for stdio."""
-    given = [name for name in (*_HTTP_OPTIONS, *_HTTP_FLAGS) if getattr(args, name) is not None]
+    """The HTTP options given (`Server.run()` keywords); an error if any is given for stdio."""
+    given = {name: getattr(args, name) for name in _HTTP_OPTIONS if getattr(args, name) is not None}
     if args.transport != "http":
         if given:
-            flag = "--" + given[0].replace("_", "-")
+            flag = "--" + next(iter(given)).replace("_", "-")
             parser.error(f"{flag} is an option of --transport http; add --transport http")
         return {}
-    options: dict[str, object] = {
-        name: default if getattr(args, name) is None else getattr(args, name)
-        for name, default in _HTTP_OPTIONS.items()
-    }
-    options.update({name: True for name in _HTTP_FLAGS if getattr(args, name)})
-    port = options["port"]
-    assert isinstance(port, int)
+    port = given.get("port", 0)
     if not 0 <= port <= 65535:
         parser.error(f"--port {port} is not a port: give 1 to 65535, or 0 for a free one")
-    path = options["path"]
-    assert isinstance(path, str)
+    path = given.get("path", "/")
     if not path.startswith("/"):
         parser.error(f"--path {path!r} must start with '/', as in /mcp")
-    return options
+    return given
 
 
 def main(argv: list[str] | None = None) -> int:

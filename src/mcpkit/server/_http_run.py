@@ -36,15 +36,19 @@ logger = logging.getLogger("mcpkit.server")
 
 HttpImplementation = Literal["auto", "h11", "httptools"]
 HTTP_IMPLEMENTATIONS: Final[tuple[HttpImplementation, ...]] = ("auto", "h11", "httptools")
-#: What `run()` and `mcpkit run` use unless told: the benchmarks in bench/ decide, here alone.
+#: What `run()` and `mcpkit run` use unless told (both pass None for it): the benchmarks in
+#: bench/ decide, and this is the one place to change.
 DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
 #: Seconds open streams (a GET stream, a long call) get to end at shutdown before they are cut.
 SHUTDOWN_TIMEOUT: Final = 5
 _BACKLOG: Final = 2048  # uvicorn's default
 
 
-def http_implementation(name: HttpImplementation) -> str:
-    """The uvicorn HTTP protocol `name` means: "auto" is httptools when installed, else h11."""
+def http_implementation(name: HttpImplementation | None = None) -> str:
+    """The uvicorn HTTP protocol `name` means: "auto" is httptools when installed, else h11;
+    None is DEFAULT_HTTP_IMPLEMENTATION."""
+    if name is None:
+        name = DEFAULT_HTTP_IMPLEMENTATION
     if name not in HTTP_IMPLEMENTATIONS:
         raise ValueError(
             f"unknown HTTP implementation {name!r}: use one of {', '.join(HTTP_IMPLEMENTATIONS)}"
@@ -64,7 +68,7 @@ async def serve_http(
     host: str = "127.0.0.1",
     port: int = 8000,
     path: str = "/mcp",
-    http: HttpImplementation = DEFAULT_HTTP_IMPLEMENTATION,
+    http: HttpImplementation | None = None,
     **settings: Unpack[HttpSettings],
 ) -> None:
     """Serve `server.http_app(path, ...)` on host:port (0: a free port, which the log names)

@@ -274,7 +274,7 @@ class Server(FeatureRegistrations):
         host: str = "127.0.0.1",
         port: int = 8000,
         path: str = "/mcp",
-        http: HttpImplementation = "auto",
+        http: HttpImplementation | None = None,
         **settings: Unpack[HttpSettings],
     ) -> None:
         """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
@@ -282,11 +282,11 @@ class Server(FeatureRegistrations):
 
         stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
         own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
-        in the log) with uvicorn, its HTTP parser chosen by `http` ("auto": httptools when
-        installed, else h11); docs/http.md, "Serving".
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
+        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
         """
         if transport == "stdio":
-            if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", "auto"):
+            if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
                 raise ValueError("host, port, path, http and HTTP settings need transport='http'")
             main: Coroutine[Any, Any, None] = _until_terminated(
                 self.run_stdio(stdin=stdin, stdout=stdout)
