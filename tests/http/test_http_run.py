@@ -49,8 +49,12 @@ def lifespan_server(tmp_path: Path) -> Path:
     return path
 
 
-def call(rid: int, name: str, arguments: dict[str, object]) -> dict[str, object]:
-    params = {"name": name, "arguments": arguments}
+def call(
+    rid: int, name: str, arguments: dict[str, object], token: str | None = None
+) -> dict[str, object]:
+    params: dict[str, object] = {"name": name, "arguments": arguments}
+    if token is not None:
+        params["_meta"] = {"progressToken": token}
     return {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
 
 
@@ -82,6 +86,32 @@ async def test_sigint_ends_it_as_cleanly(tmp_path: Path) -> None:
         assert await server.stop(signal.SIGINT) == 0
     assert "lifespan left" in server.text and "stopped by SIGINT" in server.text
     assert "Traceback" not in server.text
+
+
+async def test_shutdown_ends_get_streams_and_lets_calls_finish() -> None:
+    """SIGTERM with a client connected: its GET stream ends cleanly at once (it would never end
+    on its own), while a call in progress is answered before the process exits."""
+    argv = mcpkit("run", str(REPO / "examples" / "everything.py"), "--transport", "http")
+    slow = call(2, "slow", {"seconds": 0.3}, token="p")
+    async with running([*argv, "--port", "0"]) as server:
+        url = await server.started()
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            sid = await open_session(client, url)
+            async with (
+                client.stream("GET", url, headers=headers(sid)) as listening,
+                client.stream("POST", url, json=slow, headers=headers(sid)) as calling,
+            ):
+                lines = calling.aiter_lines()
+                async for line in lines:
+                    if line.startswith("data: "):
+                        break  # the first progress notification: the call is under way
+                server.proc.send_signal(signal.SIGTERM)
+                assert await listening.aread() == b""  # ended cleanly, with nothing lost
+                rest = [line async for line in lines if line.startswith("data: ")]
+                assert '"text":"done"' in rest[-1]
+        assert await server.exited() == 0
+    assert "graceful shutdown exceeded" not in server.text
+    assert "stopped by SIGTERM" in server.text
 
 
 async def test_a_public_bind_warns_that_no_authorization_is_configured(tmp_path: Path) -> None:

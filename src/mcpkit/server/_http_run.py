@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from mcpkit.server.server import Server
-    from mcpkit.transports.http.app import HttpSettings
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
 __all__ = [
     "DEFAULT_HTTP_IMPLEMENTATION",
@@ -96,7 +96,7 @@ async def serve_http(
             access_log=False,
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
         )
-        web = uvicorn.Server(config)
+        web = _graceful_server(app)(config)
         with _stopped_by_signals(web) as stopped_by:  # before the log line tells anyone
             if not is_loopback_bind(host):
                 _warn_public(host, bound)
@@ -111,6 +111,30 @@ async def serve_http(
             logger.info("stopped by %s", signal.Signals(stopped_by[0]).name)
     finally:
         sock.close()
+
+
+def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
+    """uvicorn's Server, ending `app`'s GET streams as it starts to shut down.
+
+    uvicorn waits for every response to finish (up to its graceful timeout) before the
+    lifespan ends the sessions; a GET stream never finishes on its own, so each connected
+    client would hold a Ctrl+C for the whole timeout and then be cut mid-stream. Calls
+    (POSTs) in flight are left their time to answer.
+    """
+
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # No await before uvicorn closes its listeners and ends keep-alive: the streams'
+            # writers run after that, so no client can open another stream meanwhile.
+            for _, session in app.sessions.items():
+                stream = session.channel.stream
+                if stream is not None:
+                    stream.end()
+            await super().shutdown(sockets)
+
+    return GracefulServer
 
 
 def _bind(host: str, port: int) -> socket.socket:
