@@ -14,6 +14,7 @@ import httpx
 import msgspec
 import pytest
 from _serving import INITIALIZE, WAIT, headers, messages_of, serving
+from mcp import Client as OfficialClient
 
 from mcpkit import Context, Server
 from mcpkit.errors import LocalProtocolError
@@ -141,6 +142,23 @@ async def test_each_post_is_served_ready_on_the_header_revision() -> None:
             (answer,) = messages_of(response)
             assert answer["result"]["structuredContent"] == {"result": 5}
         assert len(app.sessions) == 0 and len(server.sessions) == 0
+
+
+async def test_the_official_client_uses_a_stateless_server() -> None:
+    server, _ = make_server()
+    seen: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    async with asyncio.timeout(WAIT), serving(server.http_app(stateless=True)) as base:
+        async with OfficialClient(base + URL) as client:
+            assert client.protocol_version == "2025-11-25"
+            added = await client.call_tool("add", {"a": 1, "b": 2})
+            assert added.structured_content == {"result": 3}
+            done = await client.call_tool("steps", {"count": 3}, progress_callback=on_progress)
+            assert done.content[0].text == "3 steps on 2025-11-25"  # type: ignore[union-attr]
+    assert set(seen) <= {1, 2, 3}
 
 
 async def test_json_response_answers_with_one_object() -> None:
