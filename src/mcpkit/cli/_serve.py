@@ -25,4 +25,10 @@ def serve_taken_stdio(server: Any, in_fd: int, out_fd: int) -> None:
 
 def serve_http(server: Any, options: dict[str, Any]) -> None:
     """`Server.run(transport="http", **options)`: until SIGINT or SIGTERM."""
+    from mcpkit.server._http_run import http_implementation
+
+    try:
+        http_implementation(options.get("http"))  # a missing parser is the user's to install
+    except ValueError as exc:
+        raise SystemExit(f"mcpkit run: {exc}") from None
     server.run(transport="http", **options)

@@ -39,7 +39,8 @@ HTTP_IMPLEMENTATIONS: Final[tuple[HttpImplementation, ...]] = ("auto", "h11", "h
 #: What `run()` and `mcpkit run` use unless told (both pass None for it): the benchmarks in
 #: bench/ decide, and this is the one place to change.
 DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
-#: Seconds open streams (a GET stream, a long call) get to end at shutdown before they are cut.
+#: Seconds the calls in progress at shutdown get to answer before they are cut (GET streams,
+#: which never end on their own, end at once).
 SHUTDOWN_TIMEOUT: Final = 5
 _BACKLOG: Final = 2048  # uvicorn's default
 
