@@ -9,7 +9,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,9 +64,12 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running(argv: Sequence[str], cwd: Path = REPO) -> AsyncIterator[Running]:
-    """Start `argv` with this checkout's mcpkit first on the path; always killed on exit."""
-    env = dict(os.environ)
+async def running(
+    argv: Sequence[str], cwd: Path = REPO, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Running]:
+    """Start `argv` with this checkout's mcpkit first on the path (and `env` added to this
+    process's environment); always killed on exit."""
+    env = {**os.environ, **(env or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "src"), env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     proc = await asyncio.create_subprocess_exec(

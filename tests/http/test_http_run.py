@@ -60,10 +60,12 @@ def call(
 
 async def test_mcpkit_run_serves_http_on_a_free_port_and_stops_on_sigterm(tmp_path: Path) -> None:
     argv = mcpkit("run", str(lifespan_server(tmp_path)), "--transport", "http", "--port", "0")
-    async with running(argv) as server:
+    async with running(argv, env={"MCPKIT_UVLOOP": "1"}) as server:
         url = await server.started()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp")
         assert not url.endswith(":0/mcp")  # the port chosen, not the one asked for
+        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+        assert f", {loop}); stop with Ctrl+C" in server.text
         async with httpx.AsyncClient(timeout=WAIT) as client:
             sid = await open_session(client, url)
             response = await client.post(
@@ -155,9 +157,9 @@ async def test_the_cli_flags_reach_the_app(tmp_path: Path) -> None:
         "run", f"{lifespan_server(tmp_path)}:server", "--transport", "http", "--port", "0",
         "--path", "/x", "--json-response", "--stateless", "--http", "h11",
     )  # fmt: skip
-    async with running(argv) as server:
+    async with running(argv, env={"MCPKIT_UVLOOP": "0"}) as server:
         url = await server.started()
-        assert url.endswith("/x") and "(uvicorn, h11)" in server.text
+        assert url.endswith("/x") and "(uvicorn, h11, asyncio)" in server.text
         async with httpx.AsyncClient(timeout=WAIT) as client:
             response = await client.post(url, json=INITIALIZE, headers=headers())
             assert response.headers["content-type"] == "application/json"
@@ -284,7 +286,8 @@ def log_line_pattern(line: str) -> re.Pattern[str]:
     pattern = re.escape(line.strip())
     pattern = re.sub(r"serving\\ \w+", r"serving\\ \\S+", pattern)
     pattern = re.sub(r":\d+/", r":\\d+/", pattern)
-    return re.compile(pattern.replace("h11", "(?:h11|httptools)"))
+    pattern = pattern.replace("h11", "(?:h11|httptools)")
+    return re.compile(pattern.replace("uvloop", "(?:uvloop|asyncio)"))
 
 
 def weather_example(tmp_path: Path) -> Path:

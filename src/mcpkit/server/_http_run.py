@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import importlib.util
@@ -102,10 +103,12 @@ async def serve_http(
             if not is_loopback_bind(host):
                 _warn_public(host, bound)
             logger.info(
-                "serving %s over Streamable HTTP at %s (uvicorn, %s); stop with Ctrl+C or SIGTERM",
+                "serving %s over Streamable HTTP at %s (uvicorn, %s, %s); stop with Ctrl+C or "
+                "SIGTERM",
                 server.name,
                 _url(sock, path),
                 protocol,
+                _loop_name(),
             )
             await web.serve(sockets=[sock])
         if stopped_by:
@@ -166,6 +169,12 @@ def _bind(host: str, port: int) -> socket.socket:
             ) from None
         raise SystemExit(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     return sock
+
+
+def _loop_name() -> str:
+    """ "uvloop" or "asyncio": which event loop serves (run() picks uvloop when installed)."""
+    loop_type = type(asyncio.get_running_loop())
+    return "uvloop" if loop_type.__module__.startswith("uvloop") else "asyncio"
 
 
 def _url(sock: socket.socket, path: str) -> str:
