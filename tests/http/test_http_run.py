@@ -19,7 +19,7 @@ from _running import REPO, WAIT, mcpkit, running
 from _serving import INITIALIZE, headers, messages_of, open_session
 
 from mcpkit import Server
-from mcpkit.server._http_run import http_implementation
+from mcpkit.server._http_run import _bind, http_implementation
 
 LIFESPAN_SERVER = """
 import contextlib, sys
@@ -224,6 +224,20 @@ def test_run_refuses_mixed_up_arguments() -> None:
         server.run("http", port=0, bind_host="0.0.0.0")
     with pytest.raises(ValueError, match="unknown transport 'websocket'"):
         server.run("websocket")  # type: ignore[arg-type]
+
+
+def test_a_name_is_bound_on_each_of_its_addresses_on_one_port() -> None:
+    """`localhost` is 127.0.0.1 and often ::1 too: a client may try either first."""
+    sockets = _bind("localhost", 0)
+    try:
+        names = {sock.getsockname()[0] for sock in sockets}
+        ports = {sock.getsockname()[1] for sock in sockets}
+    finally:
+        for sock in sockets:
+            sock.close()
+    resolved = socket.getaddrinfo("localhost", 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    assert "127.0.0.1" in names and names <= {str(info[4][0]) for info in resolved}
+    assert len(ports) == 1 and ports != {0}
 
 
 def test_auto_picks_httptools_when_installed() -> None:

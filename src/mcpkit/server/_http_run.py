@@ -83,9 +83,9 @@ async def serve_http(
     except ImportError:
         raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
     protocol = http_implementation(http)
-    sock = _bind(host, port)
+    sockets = _bind(host, port)
     try:
-        bound = sock.getsockname()[1]
+        bound = sockets[0].getsockname()[1]
         # DNS rebinding protection follows the address and port actually bound.
         bind: HttpSettings = {**settings, "bind_host": host, "bind_port": bound}
         app = server.http_app(path, **bind)
@@ -106,15 +106,16 @@ async def serve_http(
                 "serving %s over Streamable HTTP at %s (uvicorn, %s, %s); stop with Ctrl+C or "
                 "SIGTERM",
                 server.name,
-                _url(sock, path),
+                _url(sockets[0], path),
                 protocol,
                 _loop_name(),
             )
-            await web.serve(sockets=[sock])
+            await web.serve(sockets=sockets)
         if stopped_by:
             logger.info("stopped by %s", signal.Signals(stopped_by[0]).name)
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()
 
 
 def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
@@ -141,24 +142,44 @@ def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
     return GracefulServer
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port; the error names what to change."""
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets on every address `host` names (`localhost`: 127.0.0.1 and ::1, so a
+    client that tries either connects), all on one port: `port`, or the one the first got
+    for port 0. The error names what to change."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, OverflowError) as exc:
         raise SystemExit(
             f"cannot serve on {host}:{port} ({exc}): give an IP address or a name this machine "
             "resolves, and a port from 0 to 65535"
         ) from None
-    sock = socket.socket(family, kind, proto)
+    addresses: list[tuple[int, str]] = []
+    for entry in found:
+        key = (int(entry[0]), str(entry[4][0]))
+        if key not in addresses:
+            addresses.append(key)
+    several = len(addresses) > 1
+    first = _listen(*addresses[0], port, several=several, host=host)
+    sockets = [first]
+    chosen: int = first.getsockname()[1]
+    for other_family, address in addresses[1:]:
+        try:
+            sockets.append(_listen(other_family, address, chosen, several=several, host=host))
+        except SystemExit:  # another family that this machine cannot bind (no IPv6, say)
+            logger.debug("not listening on %s port %d too", address, chosen)
+    return sockets
+
+
+def _listen(family: int, address: str, port: int, *, several: bool, host: str) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if several and family == socket.AF_INET6:  # beside an IPv4 socket on the same port
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         # Accepted sockets inherit it on Linux: without it Nagle holds a response's last
         # write until the client's delayed ACK, up to 40 ms on every request.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(address)
+        sock.bind((address, port))
         sock.listen(_BACKLOG)
     except OSError as exc:
         sock.close()
