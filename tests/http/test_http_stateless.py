@@ -14,6 +14,8 @@ import httpx
 import msgspec
 import pytest
 from _serving import INITIALIZE, WAIT, headers, messages_of, serving
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mcp import Client as OfficialClient
 
 from mcpkit import Context, Server
@@ -22,6 +24,7 @@ from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.transports.http.sessions import HttpSession
 from mcpkit.types import Implementation, ServerCapabilities
+from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 
 URL = "/mcp"
 
@@ -250,9 +253,12 @@ async def _live_sessions() -> int:
     return sum(1 for obj in gc.get_objects() if isinstance(obj, HttpSession))
 
 
-async def asgi_post(app: Any, body: bytes) -> list[Any]:
+async def asgi_post(app: Any, body: bytes, version: str | None = "2025-11-25") -> list[Any]:
     """POST `body` to the app in this process, as a server would; the ASGI messages sent back.
     The call returns once the app has returned: its POST's session is gone by then."""
+    sent_headers = headers(host="127.0.0.1:8000")
+    if version is None:
+        del sent_headers["mcp-protocol-version"]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -262,7 +268,7 @@ async def asgi_post(app: Any, body: bytes) -> list[Any]:
         "path": URL,
         "raw_path": URL.encode(),
         "query_string": b"",
-        "headers": [(k.encode(), v.encode()) for k, v in headers(host="127.0.0.1:8000").items()],
+        "headers": [(k.encode(), v.encode()) for k, v in sent_headers.items()],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
@@ -314,3 +320,69 @@ async def test_a_thousand_posts_leave_nothing_behind() -> None:
     # A kept session would cost KiBs each: 1,000 of them could not hide under this bound.
     growth = after - before
     assert growth < 64 * 1024, f"{growth} bytes kept after 1,000 stateless POSTs"
+
+
+# ------------------------------------------------------------------ hostile bodies
+
+FUZZED = make_server()[0]
+METHODS = sorted({m for r in SUPPORTED_REVISIONS for m in methods_for(r)} | {"no/such/method"})
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+messages = st.fixed_dictionaries(
+    {"jsonrpc": st.just("2.0") | json_values},
+    optional={
+        "id": st.integers(-2, 2) | st.text(max_size=3) | json_values,
+        "method": st.sampled_from(METHODS) | json_values,
+        "params": json_values
+        | st.fixed_dictionaries(
+            {"name": st.sampled_from(["add", "steps", "ask", "nope"])},
+            optional={
+                "arguments": st.dictionaries(st.sampled_from(["a", "b", "count"]), json_values)
+            },
+        ),
+        "result": json_values,
+    },
+)
+bodies = (
+    st.binary(max_size=40)
+    | json_values.map(msgspec.json.encode)
+    | messages.map(msgspec.json.encode)
+    | st.lists(messages, min_size=1, max_size=3).map(msgspec.json.encode)
+)
+
+
+def final_answer(sent: list[Any]) -> Any:
+    """The last JSON-RPC message of a 200 answer, SSE or JSON."""
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    kind = dict(sent[0]["headers"]).get(b"content-type", b"")
+    if kind.startswith(b"text/event-stream"):
+        lines = [line for line in body.split(b"\n") if line.startswith(b"data: ")]
+        return msgspec.json.decode(lines[-1][len(b"data: ") :])
+    return msgspec.json.decode(body)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bodies, st.sampled_from([None, *SUPPORTED_REVISIONS]))
+def test_any_body_gets_one_well_formed_answer_and_leaves_nothing(
+    body: bytes, version: str | None
+) -> None:
+    async def run() -> None:
+        app = FUZZED.http_app(stateless=True)
+        tasks = len(asyncio.all_tasks())
+        sent = await asgi_post(app, body, version)
+        status = sent[0]["status"]
+        assert status in (200, 202, 400), (status, sent)
+        if status == 200:
+            answer = final_answer(sent)
+            if isinstance(answer, dict):  # a 2025-03-26 batch is answered with an array
+                assert ("result" in answer) != ("error" in answer), answer
+                assert answer.get("error", {}).get("code") != -32603, answer
+        elif status == 400:  # a 2025-03-26 batch refused as a whole: an array of errors
+            refused = msgspec.json.decode(sent[1]["body"])
+            assert all("error" in e for e in (refused if isinstance(refused, list) else [refused]))
+        assert len(asyncio.all_tasks()) == tasks  # the POST's session is gone
+
+    asyncio.run(asyncio.wait_for(run(), 10))
