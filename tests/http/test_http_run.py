@@ -203,6 +203,17 @@ def test_bad_options_are_named(args: list[str], message: str) -> None:
     assert message in done.stderr
 
 
+def test_a_run_at_import_time_is_named(tmp_path: Path) -> None:
+    """Unguarded, the file's own run() would serve first and `mcpkit run` again after it."""
+    path = tmp_path / "bare.py"
+    path.write_text("from mcpkit import Server\nServer('bare').run('http', port=0)\n")
+    done = run_cli("run", str(path), "--transport", "http", "--port", "0")
+    assert done.returncode == 1
+    assert "calls server.run() while it is imported" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr
+    assert "over Streamable HTTP" not in done.stderr  # nothing was served
+
+
 def test_a_port_in_use_is_named() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -15,6 +15,8 @@ __all__ = ["find_server", "load_file", "load_module", "load_server", "run"]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
 _HOW_TO_MAKE_ONE = "create one with `from mcpkit import Server` and `server = Server('my-server')`"
+# Server.run()'s refusal while the user's file is imported for HTTP (`refusing_run`).
+_RUN_AT_IMPORT = "mcpkit run is importing this file to serve its Server itself"
 
 
 def run(
@@ -29,7 +31,10 @@ def run(
     Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords.
     """
     if transport == "http":
-        server = load_server(target)
+        from mcpkit.server.server import refusing_run
+
+        with refusing_run(_RUN_AT_IMPORT):
+            server = load_server(target)
         from mcpkit.cli._serve import serve_http
 
         serve_http(server, dict(http_options or {}))
@@ -106,8 +111,10 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
 
         traceback.print_exc(file=sys.stderr)
         # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
-        # by run() above, so a second taker is the user's own server.run() at import time.
-        if isinstance(exc, TransportError) and "stdio is already used" in str(exc):
+        # by run() above, so a second taker is the user's own server.run() at import time;
+        # over HTTP, Server.run() refuses with our own words.
+        stdio_taken = isinstance(exc, TransportError) and "stdio is already used" in str(exc)
+        if stdio_taken or (isinstance(exc, RuntimeError) and str(exc) == _RUN_AT_IMPORT):
             raise SystemExit(
                 f"mcpkit run: {what} calls server.run() while it is imported, but "
                 "`mcpkit run` serves the Server itself: put that call under "

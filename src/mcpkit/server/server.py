@@ -9,7 +9,14 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+)
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
@@ -37,12 +44,30 @@ if TYPE_CHECKING:
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
-__all__ = ["Lifespan", "Server"]
+__all__ = ["Lifespan", "Server", "refusing_run"]
 
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
 Feature = Literal["tools", "resources", "prompts", "completions", "logging"]
+
+
+# Why `Server.run()` may not serve now, while `mcpkit run` imports the user's file (see
+# `refusing_run`); None: it may.
+_run_refusal: str | None = None
+
+
+@contextlib.contextmanager
+def refusing_run(reason: str) -> Generator[None, None, None]:
+    """While in this block, `Server.run()` raises RuntimeError(reason) instead of serving:
+    `mcpkit run` serves the Server itself, so a `run()` called at import time would serve
+    first, and then again. (Over stdio the taken stdio refuses it already.)"""
+    global _run_refusal
+    previous, _run_refusal = _run_refusal, reason
+    try:
+        yield
+    finally:
+        _run_refusal = previous
 
 
 _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
@@ -285,6 +310,8 @@ class Server(FeatureRegistrations):
         in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
         "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
         """
+        if _run_refusal is not None:
+            raise RuntimeError(_run_refusal)
         if transport == "stdio":
             if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
                 raise ValueError("host, port, path, http and HTTP settings need transport='http'")
