@@ -31,7 +31,7 @@ def run(
     Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords.
     """
     if transport == "http":
-        from mcpkit.server.server import refusing_run
+        from mcpkit.server._run import refusing_run
 
         with refusing_run(_RUN_AT_IMPORT):
             server = load_server(target)

@@ -7,14 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
     Callable,
     Coroutine,
-    Generator,
     Iterable,
 )
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -30,6 +27,7 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
+from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS
@@ -44,30 +42,12 @@ if TYPE_CHECKING:
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
-__all__ = ["Lifespan", "Server", "refusing_run"]
+__all__ = ["Lifespan", "Server"]
 
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
 Feature = Literal["tools", "resources", "prompts", "completions", "logging"]
-
-
-# Why `Server.run()` may not serve now, while `mcpkit run` imports the user's file (see
-# `refusing_run`); None: it may.
-_run_refusal: str | None = None
-
-
-@contextlib.contextmanager
-def refusing_run(reason: str) -> Generator[None, None, None]:
-    """While in this block, `Server.run()` raises RuntimeError(reason) instead of serving:
-    `mcpkit run` serves the Server itself, so a `run()` called at import time would serve
-    first, and then again. (Over stdio the taken stdio refuses it already.)"""
-    global _run_refusal
-    previous, _run_refusal = _run_refusal, reason
-    try:
-        yield
-    finally:
-        _run_refusal = previous
 
 
 _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
@@ -310,12 +290,11 @@ class Server(FeatureRegistrations):
         in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
         "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
         """
-        if _run_refusal is not None:
-            raise RuntimeError(_run_refusal)
+        check_run_allowed()
         if transport == "stdio":
             if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
                 raise ValueError("host, port, path, http and HTTP settings need transport='http'")
-            main: Coroutine[Any, Any, None] = _until_terminated(
+            main: Coroutine[Any, Any, None] = until_terminated(
                 self.run_stdio(stdin=stdin, stdout=stdout)
             )
         elif transport == "http":
@@ -330,7 +309,7 @@ class Server(FeatureRegistrations):
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         with (
             contextlib.suppress(KeyboardInterrupt),
-            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+            asyncio.Runner(loop_factory=loop_factory()) as runner,
         ):
             runner.run(main)
 
@@ -371,44 +350,3 @@ async def _quietly(sending: Awaitable[None], method: str) -> None:
         await sending
     except Exception:  # the session may have ended meanwhile
         logger.debug("could not send %s", method, exc_info=True)
-
-
-async def _until_terminated(main: Any) -> None:
-    """Run `main`, ending it as cleanly on SIGTERM as on end of input: handlers are cancelled
-    and the lifespan hook is left, where Python's default would kill the process mid-way."""
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    terminated = False
-
-    def terminate() -> None:
-        nonlocal terminated
-        terminated = True
-        if task is not None:
-            task.cancel()
-
-    installed = False
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # leave a handler of the user's
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGTERM, terminate)  # not on Windows, off-thread
-            installed = True
-    try:
-        await main
-    except asyncio.CancelledError:
-        if not terminated:
-            raise
-        logger.info("terminated by SIGTERM")
-    finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGTERM)  # back to SIG_DFL, as it was
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop when it is installed and not turned off with MCPKIT_UVLOOP=0."""
-    if os.environ.get("MCPKIT_UVLOOP", "1") == "0":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
