@@ -1,11 +1,12 @@
-"""Serve a Server over stdio descriptors that `mcpkit run` took before importing user code."""
+"""Serve a Server for `mcpkit run`: over the stdio descriptors it took before importing user
+code, or over Streamable HTTP."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-__all__ = ["serve_taken_stdio"]
+__all__ = ["serve_http", "serve_taken_stdio"]
 
 
 def serve_taken_stdio(server: Any, in_fd: int, out_fd: int) -> None:
@@ -20,3 +21,14 @@ def serve_taken_stdio(server: Any, in_fd: int, out_fd: int) -> None:
     finally:
         os.close(in_fd)
         os.close(out_fd)
+
+
+def serve_http(server: Any, options: dict[str, Any]) -> None:
+    """`Server.run(transport="http", **options)`: until SIGINT or SIGTERM."""
+    from mcpkit.server._http_run import http_implementation
+
+    try:
+        http_implementation(options.get("http"))  # a missing parser is the user's to install
+    except ValueError as exc:
+        raise SystemExit(f"mcpkit run: {exc}") from None
+    server.run(transport="http", **options)

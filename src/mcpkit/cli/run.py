@@ -1,42 +1,62 @@
-"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`): load a Server and serve it over stdio."""
+"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`): load a Server and serve it over stdio
+or Streamable HTTP."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-__all__ = ["find_server", "load_file", "load_module", "run"]
+__all__ = ["find_server", "load_file", "load_module", "load_server", "run"]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
 _HOW_TO_MAKE_ONE = "create one with `from mcpkit import Server` and `server = Server('my-server')`"
+# Server.run()'s refusal while the user's file is imported for HTTP (`refusing_run`).
+_RUN_AT_IMPORT = "mcpkit run is importing this file to serve its Server itself"
 
 
-def run(target: str) -> None:
-    """Take the process's stdio, import the target, find its Server and serve it.
+def run(
+    target: str, *, transport: str = "stdio", http_options: Mapping[str, Any] | None = None
+) -> None:
+    """Import the target, find its Server and serve it over `transport`.
 
-    The stdio is taken BEFORE the user's code is imported (spec: basic/transports, stdio:
-    the server writes nothing but MCP messages to stdout), so a `print()` at import time, a
-    logging handler made on `sys.stdout`, or a child process started there all write to
-    stderr; the protocol keeps private duplicates of fds 0 and 1.
+    Over stdio the process's stdio is taken BEFORE the user's code is imported (spec:
+    basic/transports, stdio: the server writes nothing but MCP messages to stdout), so a
+    `print()` at import time, a logging handler made on `sys.stdout`, or a child process
+    started there all write to stderr; the protocol keeps private duplicates of fds 0 and 1.
+    Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords.
     """
+    if transport == "http":
+        from mcpkit.server._run import refusing_run
+
+        with refusing_run(_RUN_AT_IMPORT):
+            server = load_server(target)
+        from mcpkit.cli._serve import serve_http
+
+        serve_http(server, dict(http_options or {}))
+        return
     from mcpkit.transports.stdio_server import take_process_stdio
 
     in_fd, out_fd = take_process_stdio()
+    server = load_server(target)
+    from mcpkit.cli._serve import serve_taken_stdio
+
+    serve_taken_stdio(server, in_fd, out_fd)
+
+
+def load_server(target: str) -> Any:
+    """The Server `FILE.py[:object]` or `MODULE[:object]` names."""
     path_text, _, name = target.partition(":")
     path = Path(path_text)
     if path_text.endswith(".py") or path.exists():
         module = load_file(path)
     else:
         module = load_module(path_text)
-    server = find_server(module, name or None)
-    from mcpkit.cli._serve import serve_taken_stdio
-
-    serve_taken_stdio(server, in_fd, out_fd)
+    return find_server(module, name or None)
 
 
 def load_file(path: Path) -> Any:
@@ -91,8 +111,10 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
 
         traceback.print_exc(file=sys.stderr)
         # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
-        # by run() above, so a second taker is the user's own server.run() at import time.
-        if isinstance(exc, TransportError) and "stdio is already used" in str(exc):
+        # by run() above, so a second taker is the user's own server.run() at import time;
+        # over HTTP, Server.run() refuses with our own words.
+        stdio_taken = isinstance(exc, TransportError) and "stdio is already used" in str(exc)
+        if stdio_taken or (isinstance(exc, RuntimeError) and str(exc) == _RUN_AT_IMPORT):
             raise SystemExit(
                 f"mcpkit run: {what} calls server.run() while it is imported, but "
                 "`mcpkit run` serves the Server itself: put that call under "

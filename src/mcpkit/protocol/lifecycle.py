@@ -72,10 +72,24 @@ class ServerSession(Session):
         self.phase = "new"  # new -> initializing (answered) -> operating (initialized received)
         self.client_info: Implementation | None = None
         self.client_capabilities = ClientCapabilities()
+        self.stateless = False
+
+    def start_stateless(self, revision: str) -> None:
+        """Serve one exchange without a handshake, on `revision` (stateless Streamable HTTP:
+        each request comes to a fresh session that knows nothing of the client).
+
+        The session is operating at once, with empty client capabilities; an `initialize`
+        is still answered (the client sends one first) without changing that. It never sends
+        a request: the client's answer would come on another POST, to no session at all.
+        """
+        self.revision = revision
+        self._methods = methods_for(revision)
+        self.phase = "operating"
+        self.stateless = True
 
     def _check_inbound_request(self, method: str) -> McpError | None:
         if method == "initialize":
-            if self.phase != "new":
+            if self.phase != "new" and not self.stateless:
                 return McpError(
                     codes.INVALID_REQUEST, "Invalid Request: the session is already initialized"
                 )
@@ -104,7 +118,7 @@ class ServerSession(Session):
         self._methods = methods_for(version)
         self.client_info = params.client_info
         self.client_capabilities = params.capabilities
-        self.phase = "initializing"
+        self.phase = "operating" if self.stateless else "initializing"
         self.send_response(
             rid,
             InitializeResult(
@@ -126,6 +140,12 @@ class ServerSession(Session):
         return True
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
+        if self.stateless:
+            raise LocalProtocolError(
+                f"cannot send {method} to the client: this server serves stateless HTTP, where "
+                "the client's answer would arrive on another POST with no session to reach; "
+                "serve with stateless=False (the default) to use sampling, elicitation and roots"
+            )
         if self.phase != "operating" and method != "ping":
             raise LocalProtocolError(
                 f"cannot send {method} before the client has sent notifications/initialized"

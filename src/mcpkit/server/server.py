@@ -1,5 +1,5 @@
 """`Server`: the public server framework. Decorators register tools, resources and prompts;
-`serve(channel)` runs one client session; `run()` serves stdio.
+`serve(channel)` runs one client session; `run()` serves stdio or HTTP.
 """
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
@@ -23,6 +21,7 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
+from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS
@@ -33,6 +32,7 @@ from mcpkit.types import Icon, Implementation, ServerCapabilities
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from mcpkit.server._http_run import HttpImplementation
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
@@ -266,24 +266,46 @@ class Server(FeatureRegistrations):
 
     def run(
         self,
-        transport: Literal["stdio"] = "stdio",
+        transport: Literal["stdio", "http"] = "stdio",
         *,
         stdin: StdStream | None = None,
         stdout: StdStream | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+        http: HttpImplementation | None = None,
+        **settings: Unpack[HttpSettings],
     ) -> None:
-        """Serve until the client goes away (blocking): the usual `if __name__ == "__main__"`.
+        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
+        the usual `if __name__ == "__main__"`.
 
-        `stdin` and `stdout` (file descriptors or file objects) replace the process's own.
+        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
+        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
+        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
         """
-        if transport != "stdio":
-            raise ValueError(f"unknown transport {transport!r}; this version serves 'stdio'")
+        check_run_allowed()
+        if transport == "stdio":
+            if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
+                raise ValueError("host, port, path, http and HTTP settings need transport='http'")
+            main: Coroutine[Any, Any, None] = until_terminated(
+                self.run_stdio(stdin=stdin, stdout=stdout)
+            )
+        elif transport == "http":
+            if stdin is not None or stdout is not None:
+                raise ValueError("stdin and stdout are for transport='stdio'")
+            from mcpkit.server._http_run import serve_http
+
+            main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
+        else:
+            raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         with (
             contextlib.suppress(KeyboardInterrupt),
-            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+            asyncio.Runner(loop_factory=loop_factory()) as runner,
         ):
-            runner.run(_until_terminated(self.run_stdio(stdin=stdin, stdout=stdout)))
+            runner.run(main)
 
     # ----------------------------------------------------------- notifications
 
@@ -322,44 +344,3 @@ async def _quietly(sending: Awaitable[None], method: str) -> None:
         await sending
     except Exception:  # the session may have ended meanwhile
         logger.debug("could not send %s", method, exc_info=True)
-
-
-async def _until_terminated(main: Any) -> None:
-    """Run `main`, ending it as cleanly on SIGTERM as on end of input: handlers are cancelled
-    and the lifespan hook is left, where Python's default would kill the process mid-way."""
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    terminated = False
-
-    def terminate() -> None:
-        nonlocal terminated
-        terminated = True
-        if task is not None:
-            task.cancel()
-
-    installed = False
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # leave a handler of the user's
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGTERM, terminate)  # not on Windows, off-thread
-            installed = True
-    try:
-        await main
-    except asyncio.CancelledError:
-        if not terminated:
-            raise
-        logger.info("terminated by SIGTERM")
-    finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGTERM)  # back to SIG_DFL, as it was
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop when it is installed and not turned off with MCPKIT_UVLOOP=0."""
-    if os.environ.get("MCPKIT_UVLOOP", "1") == "0":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory

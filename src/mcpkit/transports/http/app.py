@@ -42,6 +42,7 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
+from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import (
     Exchange,
     HttpChannel,
@@ -78,6 +79,7 @@ class HttpSettings(TypedDict, total=False):
     replay_retention: float
     sse_retry: float
     keepalive_interval: float | None
+    stateless: bool
 
 
 class McpHttpApp:
@@ -98,6 +100,8 @@ class McpHttpApp:
     stays resumable `replay_retention` seconds after it ends. `sse_retry` is the reconnection
     delay (seconds) sent when the server closes a stream early (`ctx.close_sse_stream()`);
     `keepalive_interval` seconds without a message on a stream send a comment (None: never).
+    `stateless` serves each POST with a fresh, already initialized session freed after its
+    answer: no Mcp-Session-Id, no GET stream or DELETE (405), no requests to the client.
     """
 
     def __init__(
@@ -122,11 +126,13 @@ class McpHttpApp:
         replay_retention: float = 60.0,
         sse_retry: float = 1.0,
         keepalive_interval: float | None = 15.0,
+        stateless: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
         self.path = path
         self.json_response = json_response
+        self.stateless = stateless
         origin = OriginPolicy.for_bind(
             bind_host,
             bind_port,
@@ -136,8 +142,10 @@ class McpHttpApp:
         )
         self.policy = EndpointPolicy(
             origin=origin,
+            # Stateless: no session for a GET stream to serve, or for a DELETE to end.
             allow_get=allow_get,
             allow_delete=allow_delete,
+            stateless=stateless,
             json_only=json_response,
             max_message_size=server.max_message_size,
         )
@@ -196,6 +204,10 @@ class McpHttpApp:
         if body is None or isinstance(body, Refusal):
             return  # the client went away
         info = RequestInfo("http", headers, _client(scope))
+        if self.stateless:
+            assert isinstance(version, str)
+            await self._post_stateless(version, info, body, receive, send)
+            return
         if sid is None:
             await self._post_new(info, body, receive, send)
             return
@@ -229,6 +241,24 @@ class McpHttpApp:
             return
         session.task.add_done_callback(lambda _: self._forget(sid, session))
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
+
+    async def _post_stateless(
+        self, version: str, info: RequestInfo, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """Stateless: a fresh session on `version` serves this body alone (an initialize
+        too, answered with no session id), then ends with all it held, even when the client
+        left mid-answer: no later POST can reach it."""
+        session = open_stateless(
+            self.server, version, json_response=self.json_response, clock=self._clock
+        )
+        try:
+            exchange = await _submit(session, body, info)
+            if exchange is None:  # the session ended before it read the body: not ours to say
+                await send_refusal(send, refuse(500, "the request's session ended unread"))
+            else:
+                await self._answer(exchange, receive, send, ())
+        finally:
+            await session.aclose()
 
     async def _answer(
         self,
@@ -374,13 +404,20 @@ class McpHttpApp:
             logger.info("%d idle sessions expired", len(expired))
         return len(expired)
 
-    def close_streams(self) -> None:
-        """End the response of every open SSE stream now, with a `retry` (SEP-1699): call it
-        when a shutdown begins, since uvicorn waits for open responses to end before it sends
-        the lifespan shutdown (which calls it too)."""
+    def close_streams(self, *, calls: bool = False) -> None:
+        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699), so the
+        clients come back to whatever serves next: call it when a shutdown begins, since
+        uvicorn waits for open responses to end before the lifespan shutdown, and a GET
+        stream never ends on its own. A call's stream goes on to its answer, in the server's
+        graceful time, unless `calls` (the lifespan shutdown: whatever is still open)."""
         retry = self.streams.retry_ms
-        for stream in list(self._open_streams):
-            stream.hang_up(retry, force=True)
+        if calls:
+            for stream in list(self._open_streams):
+                stream.hang_up(retry, force=True)
+        for _, session in self.sessions.items():
+            get = session.channel.stream
+            if get is not None and not get.hang_up(retry, force=True):
+                get.end()
         if self.legacy is not None:
             self.legacy.close_streams()
 
@@ -407,7 +444,7 @@ class McpHttpApp:
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
-            self.close_streams()
+            self.close_streams(calls=True)
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

@@ -103,6 +103,7 @@ class EndpointPolicy:
     json_only: bool = False
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     supported_revisions: tuple[str, ...] = SUPPORTED_REVISIONS
+    stateless: bool = False
 
 
 def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refusal | None:
@@ -113,7 +114,10 @@ def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refu
     if problem is not None:
         return refuse(*problem)
     refusal = check_method(
-        method, allow_get=policy.allow_get, allow_delete=policy.allow_delete
+        method,
+        allow_get=policy.allow_get and not policy.stateless,
+        allow_delete=policy.allow_delete and not policy.stateless,
+        stateless=policy.stateless,
     ) or _accept(method, found.get(b"accept", []), policy.json_only)
     if refusal is None and method == "POST":
         refusal = _content_type(found.get(b"content-type", [])) or _content_length(
@@ -129,13 +133,18 @@ def check_origin(policy: OriginPolicy, headers: Headers) -> Refusal | None:
 
 
 def check_method(
-    method: str, *, allow_get: bool = True, allow_delete: bool = True
+    method: str, *, allow_get: bool = True, allow_delete: bool = True, stateless: bool = False
 ) -> Refusal | None:
     """405 with Allow for a method the endpoint does not offer (RFC 9110 section 15.5.6)."""
     if method == "POST" or (method == "GET" and allow_get) or (method == "DELETE" and allow_delete):
         return None
     allowed = ["POST", *(["GET"] if allow_get else []), *(["DELETE"] if allow_delete else [])]
-    if method == "GET":
+    if stateless and method in ("GET", "DELETE"):
+        message = (
+            f"{method} is not offered: this server is stateless (stateless=True) and keeps no "
+            "session to stream to or end"
+        )
+    elif method == "GET":
         message = "GET is not offered: this server opens no stream for its own messages (allow_get)"
     elif method == "DELETE":
         message = (

@@ -1,0 +1,242 @@
+"""Serving a Server's Streamable HTTP app with uvicorn until SIGINT or SIGTERM: what
+`Server.run(transport="http")` and `mcpkit run --transport http` do."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import importlib.util
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Generator
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from mcpkit.transports.http.origin import is_loopback_bind
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    import uvicorn
+
+    from mcpkit.server.server import Server
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+
+__all__ = [
+    "DEFAULT_HTTP_IMPLEMENTATION",
+    "HTTP_IMPLEMENTATIONS",
+    "HttpImplementation",
+    "http_implementation",
+    "serve_http",
+]
+
+logger = logging.getLogger("mcpkit.server")
+
+HttpImplementation = Literal["auto", "h11", "httptools"]
+HTTP_IMPLEMENTATIONS: Final[tuple[HttpImplementation, ...]] = ("auto", "h11", "httptools")
+#: What `run()` and `mcpkit run` use unless told (both pass None for it): the benchmarks in
+#: bench/ decide, and this is the one place to change.
+DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
+#: Seconds the calls in progress at shutdown get to answer before they are cut (GET streams,
+#: which never end on their own, end at once).
+SHUTDOWN_TIMEOUT: Final = 5
+_BACKLOG: Final = 2048  # uvicorn's default
+
+
+def http_implementation(name: HttpImplementation | None = None) -> str:
+    """The uvicorn HTTP protocol `name` means: "auto" is httptools when installed, else h11;
+    None is DEFAULT_HTTP_IMPLEMENTATION."""
+    if name is None:
+        name = DEFAULT_HTTP_IMPLEMENTATION
+    if name not in HTTP_IMPLEMENTATIONS:
+        raise ValueError(
+            f"unknown HTTP implementation {name!r}: use one of {', '.join(HTTP_IMPLEMENTATIONS)}"
+        )
+    if name != "auto":
+        if importlib.util.find_spec(name) is None:
+            raise ValueError(
+                f"the HTTP implementation {name!r} is not installed: pip install {name}"
+            )
+        return name
+    return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+
+
+async def serve_http(
+    server: Server,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    path: str = "/mcp",
+    http: HttpImplementation | None = None,
+    **settings: Unpack[HttpSettings],
+) -> None:
+    """Serve `server.http_app(path, ...)` on host:port (0: a free port, which the log names)
+    until SIGINT or SIGTERM, then leave cleanly: streams end, the lifespan hook is left."""
+    for taken in ("bind_host", "bind_port"):
+        if taken in settings:
+            raise ValueError(f"{taken} follows host and port here: give host= and port= instead")
+    try:
+        import uvicorn
+    except ImportError:
+        raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
+    protocol = http_implementation(http)
+    sockets = _bind(host, port)
+    try:
+        bound = sockets[0].getsockname()[1]
+        # DNS rebinding protection follows the address and port actually bound.
+        bind: HttpSettings = {**settings, "bind_host": host, "bind_port": bound}
+        app = server.http_app(path, **bind)
+        config = uvicorn.Config(
+            app,
+            http=protocol,
+            ws="none",
+            lifespan="on",
+            log_config=None,  # uvicorn's records go to the root logger, like ours
+            access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+        )
+        web = _graceful_server(app)(config)
+        with _stopped_by_signals(web) as stopped_by:  # before the log line tells anyone
+            if not is_loopback_bind(host):
+                _warn_public(host, bound)
+            logger.info(
+                "serving %s over Streamable HTTP at %s (uvicorn, %s, %s); stop with Ctrl+C or "
+                "SIGTERM",
+                server.name,
+                _url(sockets[0], path),
+                protocol,
+                _loop_name(),
+            )
+            await web.serve(sockets=sockets)
+        if stopped_by:
+            logger.info("stopped by %s", signal.Signals(stopped_by[0]).name)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
+    """uvicorn's Server, ending `app`'s GET streams as it starts to shut down.
+
+    uvicorn waits for every response to finish (up to its graceful timeout) before the
+    lifespan ends the sessions; a GET stream never finishes on its own, so each connected
+    client would hold a Ctrl+C for the whole timeout and then be cut mid-stream. Calls
+    (POSTs) in flight are left their time to answer.
+    """
+
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # No await before uvicorn closes its listeners and ends keep-alive: the streams'
+            # writers run after that, so no client can open another stream meanwhile.
+            app.close_streams()
+            await super().shutdown(sockets)
+
+    return GracefulServer
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets on every address `host` names (`localhost`: 127.0.0.1 and ::1, so a
+    client that tries either connects), all on one port: `port`, or the one the first got
+    for port 0. The error names what to change."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, OverflowError) as exc:
+        raise SystemExit(
+            f"cannot serve on {host}:{port} ({exc}): give an IP address or a name this machine "
+            "resolves, and a port from 0 to 65535"
+        ) from None
+    addresses: list[tuple[int, str]] = []
+    for entry in found:
+        key = (int(entry[0]), str(entry[4][0]))
+        if key not in addresses:
+            addresses.append(key)
+    several = len(addresses) > 1
+    first = _listen(*addresses[0], port, several=several, host=host)
+    sockets = [first]
+    chosen: int = first.getsockname()[1]
+    for other_family, address in addresses[1:]:
+        try:
+            sockets.append(_listen(other_family, address, chosen, several=several, host=host))
+        except SystemExit:  # another family that this machine cannot bind (no IPv6, say)
+            logger.debug("not listening on %s port %d too", address, chosen)
+    return sockets
+
+
+def _listen(family: int, address: str, port: int, *, several: bool, host: str) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if several and family == socket.AF_INET6:  # beside an IPv4 socket on the same port
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        # Accepted sockets inherit it on Linux: without it Nagle holds a response's last
+        # write until the client's delayed ACK, up to 40 ms on every request.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((address, port))
+        sock.listen(_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(
+                f"cannot serve on {host}:{port}: the port is in use; give another port, or 0 "
+                "for a free one"
+            ) from None
+        raise SystemExit(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _loop_name() -> str:
+    """ "uvloop" or "asyncio": which event loop serves (run() picks uvloop when installed)."""
+    loop_type = type(asyncio.get_running_loop())
+    return "uvloop" if loop_type.__module__.startswith("uvloop") else "asyncio"
+
+
+def _url(sock: socket.socket, path: str) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
+def _warn_public(host: str, port: int) -> None:
+    # basic/security_best_practices and basic/transports ("Security Warning"): a server
+    # reachable from other machines must authenticate its clients; mcpkit cannot yet.
+    logger.warning(
+        "serving on %s, which other machines can reach, with no authorization: a token "
+        "verifier is not configured, so anyone who reaches port %d can call every tool and "
+        "read every resource. Bind 127.0.0.1 (the default) to serve this machine only, or put "
+        "a proxy that authenticates clients in front of it.",
+        host,
+        port,
+    )
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(web: uvicorn.Server) -> Generator[list[int], None, None]:
+    """While serving, SIGINT and SIGTERM stop `web` gracefully; yields the signals received.
+
+    uvicorn catches both itself while serving and raises them again once it has shut down,
+    under the handlers it found: ours, which only note them, so the process ends normally
+    (exit 0, lifespan left) instead of dying by SIGTERM's default action afterwards.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # signals reach the main thread only: its owner stops the server
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if signum not in received:
+            received.append(signum)
+        web.should_exit = True
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, stop)
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

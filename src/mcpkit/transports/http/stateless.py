@@ -1,0 +1,35 @@
+"""Stateless Streamable HTTP: each POST is served by a fresh session that is already initialized
+and is freed once its answer is sent (spec: basic/transports, "Session Management": a server
+MAY assign no session id; the official Python SDK calls this `stateless_http`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.transports.http.sessions import HostServer, HttpSession
+from mcpkit.transports.http.streams import HttpChannel
+
+__all__ = ["open_stateless"]
+
+
+def open_stateless(
+    server: HostServer,
+    revision: str,
+    *,
+    json_response: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+) -> HttpSession:
+    """A running session for one POST, operating on `revision` (the request's
+    MCP-Protocol-Version) with no client capabilities, as no handshake reaches it.
+
+    It is not among `server.sessions`: nothing outlives the POST, so a list change or a
+    resource update has no stream to go to. The caller closes it after the answer.
+    """
+    channel = HttpChannel(json_response=json_response, clock=clock)
+    handle = server.new_connection(channel)
+    protocol = handle.connection.session
+    if isinstance(protocol, ServerSession):
+        protocol.start_stateless(revision)
+    return HttpSession(server, channel, handle)

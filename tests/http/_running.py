@@ -1,0 +1,95 @@
+"""Run `mcpkit run ... --transport http` (or any command that serves HTTP) as a subprocess: read
+the URL it serves at from its log, keep its log, stop it with a signal; every wait bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WAIT = 20.0  # seconds: a bound on hangs (a cold start imports uvicorn), not a measurement
+SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
+
+
+def mcpkit(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mcpkit", *args]
+
+
+class Running:
+    """A server subprocess: `url` once it listens, `log` (its stderr lines so far)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.url = ""
+        self.log: list[str] = []
+        self._found = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            text = line.decode(errors="replace").rstrip("\n")
+            self.log.append(text)
+            match = SERVING.search(text)
+            if match and not self._found.done():
+                self._found.set_result(match.group(1))
+        if not self._found.done():
+            self._found.set_exception(AssertionError("exited before serving:\n" + self.text))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.log)
+
+    async def started(self) -> str:
+        async with asyncio.timeout(WAIT):
+            self.url = await self._found
+        return self.url
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send `sig` and wait for the exit (and the whole log); the exit status."""
+        self.proc.send_signal(sig)
+        return await self.exited()
+
+    async def exited(self) -> int:
+        async with asyncio.timeout(WAIT):
+            code = await self.proc.wait()
+            await self._reader
+        return code
+
+
+@contextlib.asynccontextmanager
+async def running(
+    argv: Sequence[str], cwd: Path = REPO, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Running]:
+    """Start `argv` with this checkout's mcpkit first on the path (and `env` added to this
+    process's environment); always killed on exit."""
+    env = {**os.environ, **(env or {})}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "src"), env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    server = Running(proc)
+    try:
+        yield server
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            async with asyncio.timeout(WAIT):
+                await proc.wait()
+        server._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server._reader
