@@ -192,46 +192,44 @@ class Server(FeatureRegistrations):
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
         )
-        holder: list[ServerSessionHandle] = []
-
-        async def on_request(ev: RequestReceived) -> Any:
-            handle = holder[0]
-            meta = getattr(ev.params, "meta", None)
-            handler = HANDLERS.get(ev.method)
-            if handler is None:
-                # A method of the protocol this server does not implement (tasks/*, say):
-                # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
-                raise McpError(
-                    codes.METHOD_NOT_FOUND,
-                    f"Method not found: {ev.method} (this server does not implement it)",
-                )
-            ctx = Context(
-                self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
-            )
-            try:
-                return await handler(self, ctx, ev.params)
-            except (McpError, ToolError):
-                raise
-            except Exception:
-                if not self.mask_error_details:
-                    raise  # the runtime logs it and sends its text as -32603
-                logger.exception("handler for %s failed", ev.method)
-                raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
-
-        def on_event(ev: Event) -> None:
-            if isinstance(ev, NotificationReceived):
-                self._on_notification(holder[0], ev)
-
-        conn = Connection(
-            protocol,
-            channel,
-            on_request=on_request,
-            on_event=on_event,
-            send_high_water=self.send_high_water,
+        return ServerSessionHandle(
+            self,
+            lambda handle: Connection(
+                protocol,
+                channel,
+                on_request=handle.on_request,
+                on_event=handle.on_event,
+                send_high_water=self.send_high_water,
+            ),
         )
-        handle = ServerSessionHandle(self, conn)
-        holder.append(handle)
-        return handle
+
+    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
+        """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
+        meta = getattr(ev.params, "meta", None)
+        handler = HANDLERS.get(ev.method)
+        if handler is None:
+            # A method of the protocol this server does not implement (tasks/*, say):
+            # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
+            raise McpError(
+                codes.METHOD_NOT_FOUND,
+                f"Method not found: {ev.method} (this server does not implement it)",
+            )
+        ctx = Context(
+            self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
+        )
+        try:
+            return await handler(self, ctx, ev.params)
+        except (McpError, ToolError):
+            raise
+        except Exception:
+            if not self.mask_error_details:
+                raise  # the runtime logs it and sends its text as -32603
+            logger.exception("handler for %s failed", ev.method)
+            raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
+
+    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
+        if isinstance(ev, NotificationReceived):
+            self._on_notification(handle, ev)
 
     async def serve(self, channel: MessageChannel) -> None:
         """Serve one client session over `channel` until it closes."""

@@ -8,9 +8,11 @@ what the client declared.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, cast
 
+from mcpkit.protocol.events import Event, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.types import (
@@ -44,14 +46,44 @@ LOG_LEVELS: dict[str, int] = {
 class ServerSessionHandle:
     """One client session of a `Server`."""
 
-    def __init__(self, server: Server, connection: Connection) -> None:
+    # Slots, and sets made when first needed: thousands of idle HTTP sessions each hold one.
+    __slots__ = ("_announcing", "_subscriptions", "connection", "id", "log_level", "server")
+
+    def __init__(
+        self, server: Server, connect: Callable[[ServerSessionHandle], Connection]
+    ) -> None:
+        """`connect` builds the runtime connection, given this handle to dispatch to."""
         self.server = server
-        self.connection = connection
+        self.connection = connect(self)
         self.id = uuid.uuid4().hex
         self.log_level: str | None = None  # None: send every level until the client sets one
-        self.subscriptions: set[str] = set()
-        #: Change notifications (`notifications/tools/list_changed`...) waiting to be sent.
-        self.pending_announcements: set[str] = set()
+        self._subscriptions: set[str] | None = None
+        self._announcing: set[str] | None = None
+
+    async def on_request(self, ev: RequestReceived) -> Any:
+        return await self.server.handle_request(self, ev)
+
+    def on_event(self, ev: Event) -> None:
+        self.server.handle_event(self, ev)
+
+    @property
+    def subscriptions(self) -> AbstractSet[str]:
+        """The resource URIs the client subscribed to (server/resources, "Subscriptions")."""
+        return self._subscriptions or frozenset()
+
+    @property
+    def pending_announcements(self) -> AbstractSet[str]:
+        """Change notifications (`notifications/tools/list_changed`...) waiting for room."""
+        return self._announcing or frozenset()
+
+    def subscribe(self, uri: str) -> None:
+        if self._subscriptions is None:
+            self._subscriptions = set()
+        self._subscriptions.add(uri)
+
+    def unsubscribe(self, uri: str) -> None:
+        if self._subscriptions is not None:
+            self._subscriptions.discard(uri)
 
     @property
     def protocol(self) -> ServerSession:
@@ -110,16 +142,19 @@ class ServerSessionHandle:
         """A notification without params that says something changed (a list), to run in a
         task; None when one is already waiting for room. So however many changes happen
         while it waits, a client that is not reading gets one, and nothing piles up for it."""
-        if method in self.pending_announcements:
+        if self._announcing is None:
+            self._announcing = set()
+        elif method in self._announcing:
             return None
-        self.pending_announcements.add(method)
+        self._announcing.add(method)
         return self._announce(method)
 
     async def _announce(self, method: str) -> None:
         try:
             await self.connection.wait_for_room()
         finally:
-            self.pending_announcements.discard(method)
+            if self._announcing is not None:
+                self._announcing.discard(method)
         await self.notify(method)  # queued at once: there is room, and no await came between
 
     def wants_log(self, level: str) -> bool:

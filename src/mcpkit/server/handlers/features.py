@@ -107,14 +107,14 @@ def _find(server: Server, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[s
 
 async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams) -> EmptyResult:
     _find(server, params.uri)  # only what exists can be subscribed to
-    ctx.session.subscriptions.add(params.uri)
+    ctx.session.subscribe(params.uri)
     return EmptyResult()
 
 
 async def unsubscribe(
     server: Server, ctx: Context, params: UnsubscribeRequestParams
 ) -> EmptyResult:
-    ctx.session.subscriptions.discard(params.uri)
+    ctx.session.unsubscribe(params.uri)
     return EmptyResult()
 
 
