@@ -4,14 +4,14 @@ tracemalloc, and no stream, stored event or task behind. The app is driven in-pr
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from _serving import INITIALIZE
+from _inprocess import asgi_request
+from _serving import INITIALIZE, headers
 
 from mcpkit import Server
 from mcpkit.transports.http.app import McpHttpApp
@@ -33,31 +33,8 @@ async def request(
     app: McpHttpApp, method: str, sid: str | None = None, body: bytes = b""
 ) -> list[dict[str, Any]]:
     """One request through the ASGI app: the messages it sent back."""
-    headers: list[tuple[bytes, bytes]] = [
-        (b"host", b"127.0.0.1"),
-        (b"accept", b"application/json, text/event-stream"),
-        (b"content-type", b"application/json"),
-        (b"mcp-protocol-version", b"2025-11-25"),
-    ]
-    if sid is not None:
-        headers.append((b"mcp-session-id", sid.encode()))
-    scope = {"type": "http", "method": method, "path": "/mcp", "headers": headers}
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-    answered = asyncio.Event()
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if pending:
-            return pending.pop()
-        await answered.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    answered.set()
-    return sent
+    found = headers(sid, host="127.0.0.1")
+    return await asgi_request(app, method, found, body)
 
 
 def header(sent: Sequence[dict[str, Any]], name: bytes) -> str:

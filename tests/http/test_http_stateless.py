@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from _inprocess import asgi_request, bodies, final_answer
 from _serving import INITIALIZE, WAIT, headers, messages_of, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +25,7 @@ from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.transports.http.sessions import HttpSession
 from mcpkit.types import Implementation, ServerCapabilities
-from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
+from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 URL = "/mcp"
 
@@ -255,41 +256,11 @@ async def _live_sessions() -> int:
 
 
 async def asgi_post(app: Any, body: bytes, version: str | None = "2025-11-25") -> list[Any]:
-    """POST `body` to the app in this process, as a server would; the ASGI messages sent back.
-    The call returns once the app has returned: its POST's session is gone by then."""
+    """POST `body` to the app in this process; returns once its POST's session is gone."""
     sent_headers = headers(host="127.0.0.1:8000")
     if version is None:
         del sent_headers["mcp-protocol-version"]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": URL,
-        "raw_path": URL.encode(),
-        "query_string": b"",
-        "headers": [(k.encode(), v.encode()) for k, v in sent_headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    answered = asyncio.Event()
-    sent: list[Any] = []
-    bodies = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> Any:
-        if bodies:
-            return bodies.pop()
-        await answered.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            answered.set()
-
-    await app(scope, receive, send)
-    return sent
+    return await asgi_request(app, "POST", sent_headers, body, URL)
 
 
 async def test_a_thousand_posts_leave_nothing_behind() -> None:
@@ -326,43 +297,6 @@ async def test_a_thousand_posts_leave_nothing_behind() -> None:
 # ------------------------------------------------------------------ hostile bodies
 
 FUZZED = make_server()[0]
-METHODS = sorted({m for r in SUPPORTED_REVISIONS for m in methods_for(r)} | {"no/such/method"})
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=8,
-)
-messages = st.fixed_dictionaries(
-    {"jsonrpc": st.just("2.0") | json_values},
-    optional={
-        "id": st.integers(-2, 2) | st.text(max_size=3) | json_values,
-        "method": st.sampled_from(METHODS) | json_values,
-        "params": json_values
-        | st.fixed_dictionaries(
-            {"name": st.sampled_from(["add", "steps", "ask", "nope"])},
-            optional={
-                "arguments": st.dictionaries(st.sampled_from(["a", "b", "count"]), json_values)
-            },
-        ),
-        "result": json_values,
-    },
-)
-bodies = (
-    st.binary(max_size=40)
-    | json_values.map(msgspec.json.encode)
-    | messages.map(msgspec.json.encode)
-    | st.lists(messages, min_size=1, max_size=3).map(msgspec.json.encode)
-)
-
-
-def final_answer(sent: list[Any]) -> Any:
-    """The last JSON-RPC message of a 200 answer, SSE or JSON."""
-    body = b"".join(m.get("body", b"") for m in sent[1:])
-    kind = dict(sent[0]["headers"]).get(b"content-type", b"")
-    if kind.startswith(b"text/event-stream"):
-        lines = [line for line in body.split(b"\n") if line.startswith(b"data: ")]
-        return msgspec.json.decode(lines[-1][len(b"data: ") :])
-    return msgspec.json.decode(body)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

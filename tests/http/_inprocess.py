@@ -1,0 +1,97 @@
+"""Drive an ASGI app in this process, as a server would, with no socket in between (for tests
+that count memory and tasks, or run many examples), and the hostile bodies the HTTP fuzz
+tests send."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from hypothesis import strategies as st
+
+from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
+
+__all__ = ["asgi_request", "bodies", "body_of", "final_answer", "json_values", "messages"]
+
+
+async def asgi_request(
+    app: Any, method: str, headers: Mapping[str, str], body: bytes = b"", path: str = "/mcp"
+) -> list[Any]:
+    """One request: the ASGI messages the app sent back. The client stays until the response
+    is complete, then disconnects; the call returns once the app has returned."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    answered = asyncio.Event()
+    sent: list[Any] = []
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> Any:
+        if pending:
+            return pending.pop()
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            answered.set()
+
+    await app(scope, receive, send)
+    answered.set()
+    return sent
+
+
+def body_of(sent: list[Any]) -> bytes:
+    return b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def final_answer(sent: list[Any]) -> Any:
+    """The last JSON-RPC message of a 200 answer, SSE or JSON."""
+    body = body_of(sent)
+    kind = dict(sent[0]["headers"]).get(b"content-type", b"")
+    if kind.startswith(b"text/event-stream"):
+        lines = [line for line in body.split(b"\n") if line.startswith(b"data: ")]
+        return msgspec.json.decode(lines[-1][len(b"data: ") :])
+    return msgspec.json.decode(body)
+
+
+METHODS = sorted({m for r in SUPPORTED_REVISIONS for m in methods_for(r)} | {"no/such/method"})
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+messages = st.fixed_dictionaries(
+    {"jsonrpc": st.just("2.0") | json_values},
+    optional={
+        "id": st.integers(-2, 2) | st.text(max_size=3) | json_values,
+        "method": st.sampled_from(METHODS) | json_values,
+        "params": json_values
+        | st.fixed_dictionaries(
+            {"name": st.sampled_from(["add", "steps", "ask", "nope"])},
+            optional={
+                "arguments": st.dictionaries(st.sampled_from(["a", "b", "count"]), json_values)
+            },
+        ),
+        "result": json_values,
+    },
+)
+bodies = (
+    st.binary(max_size=40)
+    | json_values.map(msgspec.json.encode)
+    | messages.map(msgspec.json.encode)
+    | st.lists(messages, min_size=1, max_size=3).map(msgspec.json.encode)
+)
