@@ -16,6 +16,8 @@ from mcpkit.runtime.channel import MessageChannel
 if TYPE_CHECKING:
     import httpx
 
+    from mcpkit.transports.http_client import StreamableHttpTransport
+
 __all__ = ["InProcessServer", "Target", "open_target"]
 
 
@@ -165,7 +167,7 @@ class _HttpChannel:
     `LegacyFallback` from `receive()`, and the initialize it kept goes to the old transport.
     Nothing else is in flight then: the client sends nothing before initialize is answered."""
 
-    def __init__(self, transport: Any, *, legacy_now: bool = False) -> None:
+    def __init__(self, transport: StreamableHttpTransport, *, legacy_now: bool = False) -> None:
         self.http = transport
         self.legacy: MessageChannel | None = None
         self._legacy_now = legacy_now
@@ -176,7 +178,7 @@ class _HttpChannel:
         if self.legacy is not None:
             return await self.legacy.receive()
         try:
-            return cast(bytes, await self.http.receive())
+            return await self.http.receive()
         except LegacyFallback as signal:
             legacy = await self._open_legacy(signal.url, str(signal))
             await legacy.send(signal.initialize_body)
@@ -197,7 +199,7 @@ class _HttpChannel:
             # Imported here: only a server that needs the old transport loads it (by name,
             # so this module type-checks whether or not that transport is installed).
             legacy_client = importlib.import_module("mcpkit.transports.legacy_sse_client")
-            self.legacy = await legacy_client.open_legacy_sse_channel(
+            legacy: MessageChannel = await legacy_client.open_legacy_sse_channel(
                 url,
                 http_client=self.http.http_client,
                 headers=self.http.headers,
@@ -205,7 +207,8 @@ class _HttpChannel:
             )
         except Exception as exc:
             raise ConnectionClosed(f"{why}; the HTTP+SSE transport failed too: {exc}") from exc
-        return self.legacy
+        self.legacy = legacy
+        return legacy
 
     async def aclose(self) -> None:
         legacy, self.legacy = self.legacy, None
