@@ -202,3 +202,32 @@ async def test_requests_run_side_by_side() -> None:
             waiting = asyncio.create_task(client.call_tool("wait_gate", {}))
             assert (await client.call_tool("open_gate", {})).text == "done"
             assert (await waiting).text == "opened"
+
+
+async def test_a_call_that_times_out_is_cancelled_and_its_stream_let_go() -> None:
+    from mcpkit import RequestTimeout
+
+    server = Server("stuck")
+    cancelled = asyncio.Event()
+
+    @server.tool()
+    async def stuck() -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    recorder = Recorder(server.http_app())
+    async with asyncio.timeout(WAIT), serving(recorder) as base:
+        async with Client(base + "/mcp") as client:
+            with pytest.raises(RequestTimeout):
+                await client.call_tool("stuck", {}, timeout=0.2)
+            await cancelled.wait()  # notifications/cancelled reached the server
+            await client.ping()
+            transport = client.connection.channel.http  # type: ignore[attr-defined]
+            if transport._tasks:  # the ping's task ends just after its answer was handed on
+                await asyncio.wait(transport._tasks, timeout=WAIT)
+            assert transport._requests == {}  # the call's POST stream is no longer read
+    assert len(recorder.posts("notifications/cancelled")) == 1

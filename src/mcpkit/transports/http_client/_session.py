@@ -181,7 +181,13 @@ class HttpSessionState:
             body = self.initialize_body
             if body is None:
                 raise RequestFailed("the server ended the session before it was initialized")
-            await self._replay_initialize(body)
+            try:
+                await self._replay_initialize(body)
+            except RequestFailed:
+                # Kept so that the next request's 404 tries again, instead of every request
+                # going out with no session id at all (and a 400 for each).
+                self.session_id = stale
+                raise
             if self.initialized_body is not None:
                 response = await self.post(self.initialized_body, streaming=False)
                 await response.aclose()
