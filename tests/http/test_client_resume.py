@@ -207,17 +207,27 @@ async def test_a_server_that_cannot_resume_fails_the_request_clearly() -> None:
 async def test_resuming_gives_up_after_max_reconnects_failures_in_a_row() -> None:
     app = CuttingServer([503, 503, 503])
     async with asyncio.timeout(WAIT):
-        with pytest.raises(McpError, match=r"3 attempts to resume it failed .*HTTP 503"):
+        with pytest.raises(McpError, match=r"2 attempts to resume it failed .*HTTP 503"):
             await call(app, max_reconnects=2)
-    assert app.last_event_ids == ["s1.1"] * 3
+    assert app.last_event_ids == ["s1.1"] * 2
 
 
 async def test_empty_resumptions_without_retry_are_failures_too() -> None:
     app = CuttingServer([rest(), rest(), rest()])
     async with asyncio.timeout(WAIT):
         with pytest.raises(McpError, match="ended with nothing new"):
-            await call(app, max_reconnects=1)
+            await call(app, max_reconnects=2)
     assert len(app.last_event_ids) == 2
+
+
+async def test_a_retry_longer_than_sse_read_timeout_fails_rather_than_hangs() -> None:
+    app = CuttingServer([], first_retry=10**15)
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(
+            McpError, match=r"asked for 1e\+12 s before resuming .*sse_read_timeout"
+        ):
+            await call(app)
+    assert app.last_event_ids == []
 
 
 async def test_the_get_stream_is_resumed_with_its_last_event_id() -> None:

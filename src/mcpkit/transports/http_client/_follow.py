@@ -98,6 +98,16 @@ class StreamFollower(HttpSessionState):
             wait = max(wait, self.reconnect_delay)
         return wait
 
+    def _bounded_wait(self, stream: AnswerStream, failures: int, polls: int, method: str) -> float:
+        wait = self.reconnect_wait(stream, failures, polls)
+        if wait > self.sse_read_timeout:
+            # Respecting it would be a hang: we would not wait that long on an open stream.
+            raise RequestFailed(
+                f"{method}: the server asked for {wait:g} s before resuming its SSE answer "
+                f"(retry), longer than sse_read_timeout ({self.sse_read_timeout:g} s)"
+            )
+        return wait
+
     async def resume(self, stream: AnswerStream, deliver: Deliver, method: str) -> None:
         """Reconnect to a cut answer until its response comes; raises RequestFailed after
         `max_reconnects` failures in a row, or at once when it cannot be resumed at all. A
@@ -110,12 +120,12 @@ class StreamFollower(HttpSessionState):
                     f"{method}: the server closed its SSE answer before the response and sent "
                     "no event id to resume from (basic/transports, Resumability and Redelivery)"
                 )
-            if failures > self.max_reconnects:
+            if failures >= self.max_reconnects:
                 raise RequestFailed(
                     f"{method}: its SSE answer was cut and {failures} attempts to resume it "
                     f"failed (the last: {problem}); max_reconnects is {self.max_reconnects}"
                 )
-            await asyncio.sleep(self.reconnect_wait(stream, failures, polls))
+            await asyncio.sleep(self._bounded_wait(stream, failures, polls, method))
             delivered, polled, trouble = await self._reconnect(stream, deliver, method)
             if delivered:
                 failures = polls = 0
@@ -211,10 +221,12 @@ class StreamFollower(HttpSessionState):
                     polls += 1
                 else:
                     failures += 1
-                if failures > self.max_reconnects:
+                if failures >= self.max_reconnects:
                     logger.warning("gave up the GET stream of %s: %s", self.url, problem)
                     return
-                await asyncio.sleep(self.reconnect_wait(stream, failures, polls))
+                await asyncio.sleep(self._bounded_wait(stream, failures, polls, "GET stream"))
+        except RequestFailed as exc:
+            logger.warning("gave up the GET stream of %s: %s", self.url, exc)
         finally:
             ready.set()
 

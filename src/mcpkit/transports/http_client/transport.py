@@ -65,7 +65,7 @@ class StreamableHttpTransport(StreamFollower):
         max_message_size: bytes; a larger message from the server fails its stream. None:
             the `Client`'s `max_message_size`.
         max_reconnects: failed attempts in a row to resume a stream before giving up (the
-            waiting request then fails with an error that says so).
+            waiting request then fails with an error that says so); 0 never resumes.
         reconnect_delay: seconds before the first attempt when the server set no `retry`,
             doubled after each failure (at most 30 s).
         listen: open the GET stream for what the server sends outside any request.
