@@ -172,3 +172,19 @@ def test_headers_and_auth_are_for_urls_only() -> None:
         asyncio.run(Client(["python", "x.py"], headers={"a": "b"}).connect())
     with pytest.raises(ValueError, match="not an http"):
         StreamableHttpTransport("ftp://example.com/mcp")
+
+
+async def test_a_server_without_get_and_delete_is_used_all_the_same(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = Recorder(make_server().http_app(allow_get=False, allow_delete=False))
+    async with asyncio.timeout(WAIT), serving(recorder) as base:
+        async with Client(base + "/mcp") as client:
+            assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {
+                "result": 3
+            }
+    assert [(s.method, s.status) for s in recorder.seen if s.method != "POST"] == [
+        ("GET", 405),  # tried once: no GET stream
+        ("DELETE", 405),  # the server keeps its sessions: fine
+    ]
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]

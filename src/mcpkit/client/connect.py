@@ -168,18 +168,19 @@ class _HttpChannel:
     Nothing else is in flight then: the client sends nothing before initialize is answered."""
 
     def __init__(self, transport: StreamableHttpTransport, *, legacy_now: bool = False) -> None:
+        from mcpkit.transports.http_client import LegacyFallback
+
         self.http = transport
         self.legacy: MessageChannel | None = None
         self._legacy_now = legacy_now
+        self._signal = LegacyFallback
 
     async def receive(self) -> bytes:
-        from mcpkit.transports.http_client import LegacyFallback
-
         if self.legacy is not None:
             return await self.legacy.receive()
         try:
             return await self.http.receive()
-        except LegacyFallback as signal:
+        except self._signal as signal:
             legacy = await self._open_legacy(signal.url, str(signal))
             await legacy.send(signal.initialize_body)
             return await legacy.receive()

@@ -32,6 +32,9 @@ __all__ = ["StreamFollower"]
 logger = logging.getLogger("mcpkit.client.http")
 
 _MAX_BACKOFF: Final = 30.0  # seconds between failed attempts, at most
+# Seconds the first request waits for the GET stream's answer: a proxy that buffers it must
+# not hold every connect for the whole `timeout`.
+_GET_READY_WAIT: Final = 5.0
 
 
 class StreamFollower(HttpSessionState):
@@ -198,11 +201,12 @@ class StreamFollower(HttpSessionState):
             return
         ready = asyncio.Event()
         self._listener = asyncio.get_running_loop().create_task(self._listen(ready))
+        wait = min(self.timeout, _GET_READY_WAIT)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(wait):
                 await ready.wait()
         except TimeoutError:
-            logger.debug("the GET stream was not answered within %s s", self.timeout)
+            logger.debug("the GET stream was not answered within %s s; going on", wait)
 
     async def _listen(self, ready: asyncio.Event) -> None:
         stream = AnswerStream(None, self.max_message_size)
