@@ -174,21 +174,23 @@ class StreamableHttpTransport(StreamFollower):
         except RequestFailed as exc:
             self.inbox.end(ConnectionClosed(f"{exc} (is the server running at that URL?)"))
             return
+        stream = AnswerStream(rid, self.max_message_size)
+        deliver = self._deliver_initialize
         try:
-            if response.status_code >= 400:
-                await self._refused_initialize(response, data, rid)
-                return
-            if not self.take_session_id(response):
-                self.inbox.end(ConnectionClosed(self.bad_session_id(response)))
-                return
-            stream = AnswerStream(rid, self.max_message_size)
-            await self.read_answer(response, stream, self._deliver_initialize, "initialize")
+            try:
+                if response.status_code >= 400:
+                    await self._refused_initialize(response, data, rid)
+                    return
+                if not self.take_session_id(response):
+                    self.inbox.end(ConnectionClosed(self.bad_session_id(response)))
+                    return
+                await self.read_answer(response, stream, deliver, "initialize")
+            finally:
+                await response.aclose()
             if not stream.answered:
-                await self.resume(stream, self._deliver_initialize, "initialize")
+                await self.resume(stream, deliver, "initialize")
         except RequestFailed as exc:
-            await self.inbox.put(error_reply(rid, str(exc), data=exc.data))
-        finally:
-            await response.aclose()
+            await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
 
     async def _deliver_initialize(self, data: bytes, final: bool) -> None:
         if final:  # learnt before the answer reaches the session, which then says initialized
