@@ -58,6 +58,8 @@ async def test_a_404_starts_a_new_session_and_the_request_is_retried_once() -> N
     assert len(inits) == 2 and inits[0].body == inits[1].body  # the same parameters again
     assert "mcp-session-id" not in inits[1].headers
     assert len(recorder.posts("notifications/initialized")) == 2
+    gets = [s.headers["mcp-session-id"] for s in recorder.seen if s.method == "GET"]
+    assert gets[0] == old and gets[-1] == new  # the new session got its own GET stream
 
 
 async def test_a_second_404_fails_the_request_with_a_clear_error() -> None:
