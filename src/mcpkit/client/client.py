@@ -1,4 +1,5 @@
-"""`Client`: connect to an MCP server (in-process, or a command over stdio) and use it.
+"""`Client`: connect to an MCP server (in-process, a command over stdio, or a URL over
+Streamable HTTP) and use it.
 
 async with Client(["python", "server.py"]) as client:
     tools = await client.list_tools()
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -41,6 +42,9 @@ from mcpkit.types import (
 )
 from mcpkit.types.methods import LATEST_REVISION
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["Client"]
 
 logger = logging.getLogger("mcpkit.client")
@@ -52,8 +56,10 @@ class Client(FeatureCalls):
     Args:
         target: a `Server` (served in-process over the in-memory pair), a command as a list
             of strings (`["python", "server.py"]`, run over stdio; a bare `python` or
-            `python3` means `sys.executable`), a path to a `.py` file, or `StdioParameters`
-            for full control of the subprocess.
+            `python3` means `sys.executable`), a path to a `.py` file, `StdioParameters`
+            for full control of the subprocess, the URL of a Streamable HTTP endpoint
+            (`"http://127.0.0.1:8000/mcp"`; a server that refuses it is spoken to over the
+            older HTTP+SSE, as is a URL ending in `/sse`), or a `StreamableHttpTransport`.
         name, version, client_info: the `clientInfo` sent at initialize.
         sampling_handler: answers `sampling/createMessage`; declares `sampling`.
         sampling_tools: also declare `sampling.tools` (SEP-1577).
@@ -73,6 +79,8 @@ class Client(FeatureCalls):
             have; deeper ones are refused before they are decoded.
         send_high_water: bytes of answers queued for a server that is not reading them,
             above which the client stops reading until it catches up.
+        headers: for a URL, HTTP headers sent with every request (an API key, say).
+        auth: for a URL, an `httpx.Auth` applied to every request.
 
     Handlers may be sync or async and may return result structs or dicts of their shape.
     """
@@ -98,6 +106,8 @@ class Client(FeatureCalls):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
@@ -108,6 +118,8 @@ class Client(FeatureCalls):
         self._max_message_size = max_message_size
         self._max_json_depth = max_json_depth
         self._send_high_water = send_high_water
+        self._headers = headers
+        self._auth = auth
         self._router = ServerRequestRouter(
             sampling=sampling_handler,
             elicitation=elicitation_handler,
@@ -137,7 +149,11 @@ class Client(FeatureCalls):
         if self._connection is not None:
             raise LocalProtocolError("this client is already connected")
         channel, self._release = await open_target(
-            self.target, stderr=self._stderr, max_message_size=self._max_message_size
+            self.target,
+            stderr=self._stderr,
+            max_message_size=self._max_message_size,
+            headers=self._headers,
+            auth=self._auth,
         )
         session = ClientSession(
             self.client_info,

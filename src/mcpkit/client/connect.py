@@ -1,15 +1,22 @@
 """Turn a client target into an open message channel: an in-process server (memory pair),
-a command (stdio), or a stdio description. URL targets arrive with Streamable HTTP.
+a command (stdio), a stdio description, or a URL (Streamable HTTP, falling back to the older
+HTTP+SSE transport when the server refuses it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Protocol, cast, runtime_checkable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.channel import MessageChannel
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mcpkit.transports.http_client import StreamableHttpTransport
 
 __all__ = ["InProcessServer", "Target", "open_target"]
 
@@ -21,26 +28,40 @@ class InProcessServer(Protocol):
     def serve(self, channel: MessageChannel) -> Coroutine[Any, Any, None]: ...
 
 
-Target = Any  # InProcessServer | Sequence[str] | StdioParameters | str
+Target = Any  # InProcessServer | Sequence[str] | StdioParameters | StreamableHttpTransport | str
 
 #: A command list or string starting with one of these runs with `sys.executable`.
 _BARE_PYTHON = frozenset({"python", "python3"})
 
 
 async def open_target(
-    target: Target, *, stderr: Any = "inherit", max_message_size: int | None = None
+    target: Target,
+    *,
+    stderr: Any = "inherit",
+    max_message_size: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    auth: httpx.Auth | None = None,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
-    """Open a channel to `target`; returns it and a coroutine function that releases it."""
+    """Open a channel to `target`; returns it and a coroutine function that releases it.
+    `headers` and `auth` are for URL targets only."""
+    if _is_url(target) or _is_http_transport(target):
+        return _open_http(target, headers=headers, auth=auth, max_message_size=max_message_size)
+    if headers is not None or auth is not None:
+        raise TypeError(
+            f"headers and auth are for URL targets, not {type(target).__name__}; "
+            "give the URL of an MCP endpoint, such as 'http://127.0.0.1:8000/mcp'"
+        )
     if isinstance(target, InProcessServer) and not isinstance(target, (str, Sequence)):
         return await _open_in_process(target)
+    return await _open_command(target, stderr, max_message_size)
+
+
+async def _open_command(
+    target: Target, stderr: Any, max_message_size: int | None
+) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     from mcpkit.transports.stdio_client import StdioParameters, open_stdio_client_channel
 
     if isinstance(target, str):
-        if target.startswith(("http://", "https://")):
-            raise ValueError(
-                "URL targets (Streamable HTTP) are not supported yet; "
-                "give a command list or an in-process Server"
-            )
         if target.endswith(".py"):
             target = [sys.executable, target]
         else:
@@ -64,8 +85,18 @@ async def open_target(
     raise TypeError(
         f"cannot connect to {target!r} (a {type(target).__name__}): give an "
         "mcpkit Server, a command list such as ['python', 'server.py'], a path "
-        "to a .py file, or StdioParameters"
+        "to a .py file, StdioParameters, an http(s):// URL or a StreamableHttpTransport"
     )
+
+
+def _is_url(target: Target) -> bool:
+    return isinstance(target, str) and target.startswith(("http://", "https://"))
+
+
+def _is_http_transport(target: Target) -> bool:
+    # Checked by name so that a command or a Server target never imports httpx.
+    module = type(target).__module__
+    return module.startswith("mcpkit.transports.http_client")
 
 
 async def _open_in_process(
@@ -94,3 +125,94 @@ async def _open_in_process(
             pass
 
     return client_end, release
+
+
+# ------------------------------------------------------------------------------- HTTP
+
+
+def _open_http(
+    target: Any,
+    *,
+    headers: Mapping[str, str] | None,
+    auth: httpx.Auth | None,
+    max_message_size: int | None,
+) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    from mcpkit.transports.http_client import StreamableHttpTransport
+
+    if isinstance(target, str):
+        transport = StreamableHttpTransport(target, headers=headers, auth=auth)
+    elif headers is not None or auth is not None:
+        raise TypeError(
+            "give headers and auth to the StreamableHttpTransport itself, not to Client"
+        )
+    else:
+        transport = target
+    transport.open(max_message_size=max_message_size)
+    if _names_legacy_endpoint(transport.url):
+        channel: MessageChannel = _HttpChannel(transport, legacy_now=True)
+    else:
+        channel = _HttpChannel(transport)
+    return channel, channel.aclose
+
+
+def _names_legacy_endpoint(url: str) -> bool:
+    """A URL whose path ends in /sse names the old transport's SSE endpoint (2024-11-05)."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    return path.rstrip("/").endswith("/sse")
+
+
+class _HttpChannel:
+    """Streamable HTTP, or HTTP+SSE when the server refuses our initialize with 400, 404 or
+    405 (basic/transports, "Backwards Compatibility"): the transport says so by raising
+    `LegacyFallback` from `receive()`, and the initialize it kept goes to the old transport.
+    Nothing else is in flight then: the client sends nothing before initialize is answered."""
+
+    def __init__(self, transport: StreamableHttpTransport, *, legacy_now: bool = False) -> None:
+        from mcpkit.transports.http_client import LegacyFallback
+
+        self.http = transport
+        self.legacy: MessageChannel | None = None
+        self._legacy_now = legacy_now
+        self._signal = LegacyFallback
+
+    async def receive(self) -> bytes:
+        if self.legacy is not None:
+            return await self.legacy.receive()
+        try:
+            return await self.http.receive()
+        except self._signal as signal:
+            legacy = await self._open_legacy(signal.url, str(signal))
+            await legacy.send(signal.initialize_body)
+            return await legacy.receive()
+
+    async def send(self, data: bytes) -> None:
+        if self.legacy is None and self._legacy_now:
+            await self._open_legacy(self.http.url, "its URL ends in /sse")
+        if self.legacy is not None:
+            await self.legacy.send(data)
+        else:
+            await self.http.send(data)
+
+    async def _open_legacy(self, url: str, why: str) -> MessageChannel:
+        from mcpkit.errors import ConnectionClosed
+
+        try:
+            # Imported here: only a server that needs the old transport loads it (by name,
+            # so this module type-checks whether or not that transport is installed).
+            legacy_client = importlib.import_module("mcpkit.transports.legacy_sse_client")
+            legacy: MessageChannel = await legacy_client.open_legacy_sse_channel(
+                url,
+                http_client=self.http.http_client,
+                headers=self.http.headers,
+                max_message_size=self.http.max_message_size,
+            )
+        except Exception as exc:
+            raise ConnectionClosed(f"{why}; the HTTP+SSE transport failed too: {exc}") from exc
+        self.legacy = legacy
+        return legacy
+
+    async def aclose(self) -> None:
+        legacy, self.legacy = self.legacy, None
+        if legacy is not None:
+            await legacy.aclose()
+        await self.http.aclose()

@@ -1,0 +1,271 @@
+"""Following the server's streams: reading a POST's answer (JSON or SSE), resuming an SSE
+answer cut before its response with GET and Last-Event-ID after the server's `retry`, and
+keeping the GET stream open (spec: basic/transports, "Resumability and Redelivery" and
+"Listening for Messages from the Server"; SEP-1699)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+import httpx
+
+from mcpkit.errors import RemoteProtocolError
+from mcpkit.transports.http_client._reading import (
+    AnswerStream,
+    Deliver,
+    Inbox,
+    pump_sse,
+    read_bounded,
+)
+from mcpkit.transports.http_client._session import HttpSessionState, RequestFailed
+from mcpkit.transports.http_client._wire import (
+    ACCEPT_SSE,
+    is_answer,
+    negotiated_version,
+    read_head,
+)
+
+__all__ = ["StreamFollower"]
+
+logger = logging.getLogger("mcpkit.client.http")
+
+_MAX_BACKOFF: Final = 30.0  # seconds between failed attempts, at most
+# Seconds the first request waits for the GET stream's answer: a proxy that buffers it must
+# not hold every connect for the whole `timeout`.
+_GET_READY_WAIT: Final = 5.0
+
+
+class StreamFollower(HttpSessionState):
+    """The reading half of the transport; `inbox` is where messages go."""
+
+    inbox: Inbox
+    _listener: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------------- answers
+
+    async def read_answer(
+        self, response: httpx.Response, stream: AnswerStream, deliver: Deliver, method: str
+    ) -> None:
+        """Read a POST's answer: one JSON object or an SSE stream (basic/transports, "Sending
+        Messages to the Server" 5); raises RequestFailed when it cannot be the answer."""
+        await self.check_refusal(response, method)
+        kind = content_type(response)
+        if response.status_code == 202:
+            raise RequestFailed(
+                f"{method}: the server answered 202 Accepted with no body, but a request must "
+                "get a JSON or SSE answer (basic/transports)"
+            )
+        if kind == "application/json":
+            body = await read_bounded(response, self.max_message_size)
+            if body is None:
+                raise RequestFailed(
+                    f"{method}: the server's answer is larger than max_message_size "
+                    f"({self.max_message_size} bytes)"
+                )
+            rid = stream.request_id
+            stream.answered = rid is not None and is_answer(body, rid)
+            await deliver(body, stream.answered)
+            if not stream.answered:
+                raise RequestFailed(f"{method}: the server's JSON answer is not its response")
+        elif kind == "text/event-stream":
+            await self.pump(response, stream, deliver, method)
+        else:
+            raise RequestFailed(
+                f"{method}: the server answered with Content-Type {kind or '(none)'!r}; "
+                "Streamable HTTP answers are application/json or text/event-stream"
+            )
+
+    async def pump(
+        self, response: httpx.Response, stream: AnswerStream, deliver: Deliver, method: str
+    ) -> tuple[int, bool]:
+        """Pump one connection of `stream`: (messages delivered, whether it set `retry`)."""
+        try:
+            delivered = await pump_sse(response, stream, deliver)
+        except RemoteProtocolError as exc:
+            try:
+                stream.parser.feed_eof()  # ready for another connection, should one come
+            except RemoteProtocolError:
+                pass
+            raise RequestFailed(f"{method}: {exc}") from None
+        return delivered, stream.take_retry()
+
+    def reconnect_wait(self, stream: AnswerStream, failures: int, polls: int) -> float:
+        """Seconds before the next attempt: the server's `retry` (SEP-1699: MUST be respected),
+        else `reconnect_delay`; doubled per failure; and never a busy loop of empty polls."""
+        wait = stream.retry_ms / 1000 if stream.retry_ms is not None else self.reconnect_delay
+        if failures:
+            wait = max(wait, min(self.reconnect_delay * 2**failures, _MAX_BACKOFF))
+        if polls > self.max_reconnects:
+            wait = max(wait, self.reconnect_delay)
+        return wait
+
+    def _bounded_wait(self, stream: AnswerStream, failures: int, polls: int, method: str) -> float:
+        wait = self.reconnect_wait(stream, failures, polls)
+        if wait > self.sse_read_timeout:
+            # Respecting it would be a hang: we would not wait that long on an open stream.
+            raise RequestFailed(
+                f"{method}: the server asked for {wait:g} s before resuming its SSE answer "
+                f"(retry), longer than sse_read_timeout ({self.sse_read_timeout:g} s)"
+            )
+        return wait
+
+    async def resume(self, stream: AnswerStream, deliver: Deliver, method: str) -> None:
+        """Reconnect to a cut answer until its response comes; raises RequestFailed after
+        `max_reconnects` failures in a row, or at once when it cannot be resumed at all. A
+        connection that brings messages, or a `retry` (the server polling), is no failure."""
+        failures = polls = 0
+        problem = "the stream ended before the response"
+        while not stream.answered:
+            if not stream.last_event_id:
+                raise RequestFailed(
+                    f"{method}: the server closed its SSE answer before the response and sent "
+                    "no event id to resume from (basic/transports, Resumability and Redelivery)"
+                )
+            if failures >= self.max_reconnects:
+                raise RequestFailed(
+                    f"{method}: its SSE answer was cut and {failures} attempts to resume it "
+                    f"failed (the last: {problem}); max_reconnects is {self.max_reconnects}"
+                )
+            await asyncio.sleep(self._bounded_wait(stream, failures, polls, method))
+            delivered, polled, trouble = await self._reconnect(stream, deliver, method)
+            if delivered:
+                failures = polls = 0
+            elif polled and trouble is None:
+                polls += 1
+            else:
+                failures += 1
+                problem = trouble or "the resumed stream ended with nothing new"
+
+    async def _reconnect(
+        self, stream: AnswerStream, deliver: Deliver, method: str
+    ) -> tuple[int, bool, str | None]:
+        headers = self.request_headers(accept=ACCEPT_SSE)
+        headers["last-event-id"] = stream.last_event_id
+        try:
+            response = await self.send_request("GET", headers, None, True)
+        except RequestFailed as exc:
+            return 0, False, str(exc)
+        try:
+            status = response.status_code
+            if status in (404, 405):
+                why = "no longer knows the session" if status == 404 else "offers no GET"
+                raise RequestFailed(
+                    f"{method}: its SSE answer was cut, and the server {why} to resume it "
+                    f"(HTTP {status})",
+                    data={"httpStatus": status},
+                )
+            try:
+                await self.check_refusal(response, "GET with Last-Event-ID")
+            except RequestFailed as exc:
+                return 0, False, str(exc)
+            if not _is_sse(response):
+                return 0, False, "the answer to GET with Last-Event-ID was not an SSE stream"
+            delivered, polled = await self.pump(response, stream, deliver, method)
+            return delivered, polled, None
+        finally:
+            await response.aclose()
+
+    # -------------------------------------------------------------- new session
+
+    async def read_replayed_answer(self, response: httpx.Response) -> None:
+        rid = read_head(self.initialize_body or b"").id
+        stream = AnswerStream(rid, self.max_message_size)
+
+        async def learn(data: bytes, final: bool) -> None:
+            if final:  # the runtime's session knows this answer already: it is not passed on
+                self.protocol_version = negotiated_version(data)
+
+        what = "initialize (for a new session)"
+        await self.read_answer(response, stream, learn, what)
+        if not stream.answered:
+            await self.resume(stream, learn, what)
+
+    async def on_renewed(self) -> None:
+        old = self._listener
+        if old is not None and old is not asyncio.current_task():
+            old.cancel()
+            self._listener = None
+            await self.start_listening()
+
+    # --------------------------------------------------------------- GET stream
+
+    def listeners(self) -> list[asyncio.Task[None]]:
+        return [] if self._listener is None else [self._listener]
+
+    async def start_listening(self) -> None:
+        """Open the GET stream and wait (at most `timeout`) until the server answered it, so
+        what it sends there in reply to our next request is not missed."""
+        if self._listener is not None and not self._listener.done():
+            return
+        ready = asyncio.Event()
+        self._listener = asyncio.get_running_loop().create_task(self._listen(ready))
+        wait = min(self.timeout, _GET_READY_WAIT)
+        try:
+            async with asyncio.timeout(wait):
+                await ready.wait()
+        except TimeoutError:
+            logger.debug("the GET stream was not answered within %s s; going on", wait)
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        stream = AnswerStream(None, self.max_message_size)
+        failures = polls = 0
+        try:
+            while True:
+                delivered, polled, problem = await self._listen_once(stream, ready)
+                if problem in ("404", "405"):
+                    # 405: the server offers no GET stream; 404: our session ended, and the
+                    # next request starts a new one, with its own GET stream.
+                    logger.debug("%s: no GET stream (HTTP %s)", self.url, problem)
+                    return
+                if delivered:
+                    failures = polls = 0
+                elif polled and problem is None:
+                    polls += 1
+                else:
+                    failures += 1
+                if failures >= self.max_reconnects:
+                    logger.warning("gave up the GET stream of %s: %s", self.url, problem)
+                    return
+                await asyncio.sleep(self._bounded_wait(stream, failures, polls, "GET stream"))
+        except RequestFailed as exc:
+            logger.warning("gave up the GET stream of %s: %s", self.url, exc)
+        finally:
+            ready.set()
+
+    async def _listen_once(
+        self, stream: AnswerStream, ready: asyncio.Event
+    ) -> tuple[int, bool, str | None]:
+        headers = self.request_headers(accept=ACCEPT_SSE)
+        if stream.last_event_id:
+            headers["last-event-id"] = stream.last_event_id
+        try:
+            response = await self.send_request("GET", headers, None, True)
+        except RequestFailed as exc:
+            return 0, False, str(exc)
+        try:
+            ready.set()
+            if response.status_code in (404, 405):
+                return 0, False, str(response.status_code)
+            await self.check_refusal(response, "the GET stream")
+            if not _is_sse(response):
+                return 0, False, "the answer to GET was not an SSE stream"
+            delivered, polled = await self.pump(response, stream, self._deliver_unrelated, "GET")
+            return delivered, polled, None
+        except RequestFailed as exc:
+            return 0, False, str(exc)
+        finally:
+            await response.aclose()
+
+    async def _deliver_unrelated(self, data: bytes, final: bool) -> None:
+        await self.inbox.put(data)
+
+
+def _is_sse(response: httpx.Response) -> bool:
+    return content_type(response) == "text/event-stream"
+
+
+def content_type(response: httpx.Response) -> str:
+    """The media type of `response`, lower-case, without parameters."""
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()

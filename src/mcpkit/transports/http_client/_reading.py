@@ -1,0 +1,127 @@
+"""Reading what a Streamable HTTP server answers: the bounded inbox the runtime receives
+from, one SSE stream's state across reconnections, and pumping a response's events or JSON
+body into the inbox (spec: basic/transports; SEP-1699 for the priming event and `retry`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import httpx
+
+from mcpkit.protocol.sse import SSEParser
+from mcpkit.transports.http_client._wire import is_answer
+from mcpkit.types import RequestId
+
+__all__ = ["MAX_INBOX", "AnswerStream", "Deliver", "Inbox", "pump_sse", "read_bounded"]
+
+#: Messages read from the server and not yet taken by the runtime; past it the streams stop
+#: reading (TCP then slows the server), so a server that floods us costs bounded memory.
+MAX_INBOX: Final = 64
+
+#: Called with each message read and whether it is the answer its stream waited for.
+Deliver = Callable[[bytes, bool], Awaitable[None]]
+
+
+class Inbox:
+    """Messages for `receive()`, at most MAX_INBOX held; `end(exc)` makes every later (and
+    waiting) `get()` raise `exc` and drops what is put from then on."""
+
+    def __init__(self, limit: int = MAX_INBOX) -> None:
+        self._items: deque[bytes] = deque()
+        self._limit = limit
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self.ended: BaseException | None = None
+
+    async def put(self, data: bytes) -> None:
+        while self.ended is None and len(self._items) >= self._limit:
+            self._room.clear()
+            await self._room.wait()
+        if self.ended is None:
+            self._items.append(data)
+            self._ready.set()
+
+    async def get(self) -> bytes:
+        while not self._items or self.ended is not None:
+            if self.ended is not None:
+                raise self.ended
+            self._ready.clear()
+            await self._ready.wait()
+        self._room.set()
+        return self._items.popleft()
+
+    def end(self, exc: BaseException) -> None:
+        if self.ended is None:
+            self.ended = exc
+            self._items.clear()
+            self._ready.set()
+            self._room.set()
+
+
+class AnswerStream:
+    """One SSE stream as the client follows it across connections: the parser keeps the last
+    event id (sent back as Last-Event-ID) and the server's `retry`; `request_id` is the
+    request whose answer ends the stream (None: the GET stream, which has no end)."""
+
+    __slots__ = ("answered", "parser", "request_id", "retry_ms")
+
+    def __init__(self, request_id: RequestId | None, max_message_size: int) -> None:
+        self.request_id = request_id
+        self.parser = SSEParser(max_event_size=max_message_size)
+        self.answered = False
+        self.retry_ms: int | None = None  # the last `retry` the server sent on this stream
+
+    @property
+    def last_event_id(self) -> str:
+        return self.parser.last_event_id
+
+    def take_retry(self) -> bool:
+        """Whether the connection just read carried a `retry` field (then kept)."""
+        retry, self.parser.retry = self.parser.retry, None
+        if retry is None:
+            return False
+        self.retry_ms = retry
+        return True
+
+
+async def pump_sse(response: httpx.Response, stream: AnswerStream, deliver: Deliver) -> int:
+    """Read `response`'s events until the answer came or the connection ended; returns how
+    many messages were delivered. A dropped connection ends it quietly (the caller resumes);
+    an event over the size limit raises `mcpkit.errors.RemoteProtocolError`."""
+    parser = stream.parser
+    delivered = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            for event in parser.feed(chunk):
+                # Priming events (SEP-1699) have empty data: their id is all they carry. Other
+                # event types are not MCP messages (basic/transports sends plain events).
+                if not event.data or event.event != "message":
+                    continue
+                data = event.data.encode()
+                final = stream.request_id is not None and is_answer(data, stream.request_id)
+                await deliver(data, final)
+                delivered += 1
+                if final:
+                    stream.answered = True
+                    return delivered
+    except httpx.TransportError:
+        pass  # a drop, a read timeout: the stream is resumed (basic/transports: "MAY occur")
+    parser.feed_eof()
+    return delivered
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is longer than `limit` bytes."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

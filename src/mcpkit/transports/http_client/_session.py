@@ -1,0 +1,245 @@
+"""The Streamable HTTP client's session: its settings, the headers of every request, the
+Mcp-Session-Id and negotiated version it keeps, a new session when the server forgot the
+old one, and DELETE at the end (spec: basic/transports, "Session Management" and "Protocol
+Version Header")."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+import httpx
+
+from mcpkit.protocol import codes
+from mcpkit.transports.http_client._wire import (
+    ACCEPT_ANY,
+    MAX_SESSION_ID_LENGTH,
+    read_refusal,
+    valid_session_id,
+)
+
+__all__ = ["HttpSessionState", "RequestFailed"]
+
+logger = logging.getLogger("mcpkit.client.http")
+
+_REFUSAL_LIMIT: Final = 64 * 1024  # bytes of an error body read for its message
+_DELETE_TIMEOUT: Final = 5.0
+
+
+class RequestFailed(Exception):
+    """HTTP failed one of our requests: the transport answers it with this JSON-RPC error
+    (`code`, the message, `data`), so its caller gets an McpError that says what happened."""
+
+    def __init__(
+        self, message: str, *, code: int = codes.INTERNAL_ERROR, data: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+    @classmethod
+    def status(
+        cls, what: str, url: str, status: int, message: str, code: int | None
+    ) -> RequestFailed:
+        reason = httpx.codes.get_reason_phrase(status)
+        return cls(
+            f"{what}: {url} answered HTTP {status} {reason}: {message}".rstrip(),
+            code=code if code is not None else codes.INTERNAL_ERROR,
+            data={"httpStatus": status},
+        )
+
+
+class HttpSessionState:
+    """What every request of one Streamable HTTP session shares."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str],
+        auth: httpx.Auth | None,
+        timeout: float,
+        sse_read_timeout: float,
+        max_message_size: int,
+        max_reconnects: int,
+        reconnect_delay: float,
+        listen: bool,
+    ) -> None:
+        self.url = url
+        self.headers = headers
+        self.auth = auth
+        self.timeout = timeout
+        self.sse_read_timeout = sse_read_timeout
+        self.max_message_size = max_message_size
+        self.max_reconnects = max_reconnects
+        self.reconnect_delay = reconnect_delay
+        self.listen = listen
+        #: The Mcp-Session-Id the server gave at initialize (None: it uses none).
+        self.session_id: str | None = None
+        #: The negotiated revision, sent as MCP-Protocol-Version after initialize.
+        self.protocol_version: str | None = None
+        # Kept to start a new session when the server forgot ours ("Session Management" 4).
+        self.initialize_body: bytes | None = None
+        self.initialized_body: bytes | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._owns_client = False
+        self._renewing = asyncio.Lock()
+        self._quick = httpx.Timeout(timeout)
+        self._streaming = httpx.Timeout(timeout, read=sse_read_timeout)
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("the transport is not open: use it as a Client's target")
+        return self._client
+
+    # ---------------------------------------------------------------- requests
+
+    def request_headers(
+        self, *, accept: str = ACCEPT_ANY, with_session: bool = True
+    ) -> dict[str, str]:
+        found = {**self.headers, "accept": accept}
+        if with_session:
+            if self.session_id is not None:
+                found["mcp-session-id"] = self.session_id
+            if self.protocol_version is not None:
+                found["mcp-protocol-version"] = self.protocol_version
+        return found
+
+    async def send_request(
+        self, method: str, headers: dict[str, str], content: bytes | None, streaming: bool
+    ) -> httpx.Response:
+        """One HTTP request, its body left to read; raises RequestFailed when it cannot be
+        made (connection refused, a timeout)."""
+        client = self.http_client
+        timeout = self._streaming if streaming else self._quick
+        request = client.build_request(
+            method, self.url, headers=headers, content=content, timeout=timeout
+        )
+        try:
+            if self.auth is None:
+                return await client.send(request, stream=True)
+            return await client.send(request, auth=self.auth, stream=True)
+        except httpx.TransportError as exc:
+            raise RequestFailed(
+                f"cannot reach {self.url}: {exc or type(exc).__name__}",
+                data={"transportError": type(exc).__name__},
+            ) from None
+
+    async def post(
+        self, data: bytes, *, streaming: bool, with_session: bool = True
+    ) -> httpx.Response:
+        headers = self.request_headers(with_session=with_session)
+        headers["content-type"] = "application/json"
+        return await self.send_request("POST", headers, data, streaming)
+
+    async def post_renewing(
+        self, data: bytes, what: str, *, streaming: bool = True
+    ) -> httpx.Response:
+        """POST `data`; on 404 for our session, start a new one and POST once more."""
+        sid = self.session_id
+        response = await self.post(data, streaming=streaming)
+        if response.status_code != 404 or sid is None:
+            return response
+        await response.aclose()
+        logger.info("%s got 404: the server ended session %s; starting a new one", what, sid)
+        await self.renew(sid)
+        return await self.post(data, streaming=streaming)
+
+    async def check_refusal(self, response: httpx.Response, what: str) -> None:
+        """Raise RequestFailed for a refusal (4xx, 5xx) naming the status and the server's
+        message (from at most 64 KiB of its body)."""
+        if response.status_code >= 400:
+            body = await _read_some(response, _REFUSAL_LIMIT)
+            message, code = read_refusal(body)
+            raise RequestFailed.status(what, self.url, response.status_code, message, code)
+
+    # ---------------------------------------------------------------- session
+
+    def take_session_id(self, response: httpx.Response) -> bool:
+        """Keep the Mcp-Session-Id of an initialize answer; False if it is not one."""
+        sid = response.headers.get("mcp-session-id")
+        if sid is not None and not valid_session_id(sid):
+            return False
+        self.session_id = sid
+        return True
+
+    def bad_session_id(self, response: httpx.Response) -> str:
+        sid = response.headers.get("mcp-session-id", "")
+        return (
+            f"{self.url} sent an Mcp-Session-Id that is not 1 to {MAX_SESSION_ID_LENGTH} "
+            f"visible ASCII characters ({sid[:80]!r}); the spec allows only those"
+        )
+
+    async def renew(self, stale: str) -> None:
+        """Start a new session in place of `stale`, replaying our initialize (its answer is
+        not the caller's: the runtime's session was initialized already) and initialized."""
+        async with self._renewing:
+            if self.session_id != stale:
+                return  # another request renewed it meanwhile
+            body = self.initialize_body
+            if body is None:
+                raise RequestFailed("the server ended the session before it was initialized")
+            try:
+                await self._replay_initialize(body)
+            except RequestFailed:
+                # Kept so that the next request's 404 tries again, instead of every request
+                # going out with no session id at all (and a 400 for each).
+                self.session_id = stale
+                raise
+            if self.initialized_body is not None:
+                response = await self.post(self.initialized_body, streaming=False)
+                await response.aclose()
+            await self.on_renewed()
+
+    async def _replay_initialize(self, body: bytes) -> None:
+        self.session_id = None
+        self.protocol_version = None
+        response = await self.post(body, streaming=True, with_session=False)
+        try:
+            await self.check_refusal(response, "initialize (for a new session)")
+            if not self.take_session_id(response):
+                raise RequestFailed(self.bad_session_id(response))
+            await self.read_replayed_answer(response)
+        finally:
+            await response.aclose()
+
+    async def read_replayed_answer(self, response: httpx.Response) -> None:
+        """Read the replayed initialize's answer for its version (the follower does it)."""
+        raise NotImplementedError
+
+    async def on_renewed(self) -> None:
+        """A new session began (the GET stream is reopened for it)."""
+
+    async def end_session(self) -> None:
+        """DELETE the session ("Session Management" 5); 405 means the server keeps it."""
+        if self.session_id is None or self._client is None:
+            return
+        headers = self.request_headers(accept="application/json, text/event-stream")
+        try:
+            async with asyncio.timeout(_DELETE_TIMEOUT):
+                response = await self.send_request("DELETE", headers, None, False)
+                await response.aclose()
+        except (RequestFailed, TimeoutError) as exc:
+            logger.debug("DELETE of session %s failed: %s", self.session_id, exc)
+            return
+        if response.status_code >= 400 and response.status_code not in (404, 405):
+            logger.info(
+                "the server refused to end session %s: HTTP %d",
+                self.session_id,
+                response.status_code,
+            )
+        self.session_id = None
+
+
+async def _read_some(response: httpx.Response, limit: int) -> bytes:
+    body = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) >= limit:
+                break
+    except httpx.TransportError:
+        pass
+    return bytes(body[:limit])

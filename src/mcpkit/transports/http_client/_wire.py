@@ -1,0 +1,183 @@
+"""What the Streamable HTTP client reads of the messages it carries, without I/O: the head of
+each message it sends, whether a received message is the answer a stream waits for, the
+negotiated version in the initialize answer, the headers of each request, and the error
+messages it hands the runtime when HTTP fails a request (spec: basic/transports)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+import msgspec
+
+from mcpkit.protocol import codes
+from mcpkit.types import RequestId
+
+__all__ = [
+    "ACCEPT_ANY",
+    "ACCEPT_SSE",
+    "FALLBACK_STATUSES",
+    "MAX_SESSION_ID_LENGTH",
+    "Head",
+    "error_reply",
+    "falls_back_to_legacy",
+    "is_answer",
+    "negotiated_version",
+    "read_head",
+    "read_refusal",
+    "valid_session_id",
+]
+
+#: A POST lists both answer forms (basic/transports, "Sending Messages to the Server" 2).
+ACCEPT_ANY: Final = "application/json, text/event-stream"
+#: The GET stream is SSE only ("Listening for Messages from the Server" 2).
+ACCEPT_SSE: Final = "text/event-stream"
+#: The statuses of a refused initialize POST that mean an HTTP+SSE (2024-11-05) server
+#: (basic/transports, "Backwards Compatibility").
+FALLBACK_STATUSES: Final = frozenset({400, 404, 405})
+#: The longest Mcp-Session-Id kept; the spec only says visible ASCII, so a bound is ours.
+MAX_SESSION_ID_LENGTH: Final = 1024
+_SESSION_ID: Final = re.compile(r"[\x21-\x7e]+")
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+class Head(msgspec.Struct, frozen=True):
+    """The parts of one of our messages the transport routes by: a request has `id` and
+    `method`, a notification only `method`, a response only `id`. `cancels` is the request
+    a `notifications/cancelled` names."""
+
+    id: RequestId | None = None
+    method: str | None = None
+    cancels: RequestId | None = None
+
+    @property
+    def is_request(self) -> bool:
+        return self.id is not None and self.method is not None
+
+
+class _Envelope(msgspec.Struct):
+    # An absent member stays an empty Raw (`null` is a Raw of 4 bytes): Raw takes no union.
+    id: RequestId | None = None
+    method: str | None = None
+    params: msgspec.Raw = msgspec.Raw()
+    result: msgspec.Raw = msgspec.Raw()
+    error: msgspec.Raw = msgspec.Raw()
+
+
+class _CancelParams(msgspec.Struct, rename="camel"):
+    request_id: RequestId | None = None
+
+
+class _VersionResult(msgspec.Struct, rename="camel"):
+    protocol_version: str | None = None
+
+
+_HEAD_DECODER: Final = msgspec.json.Decoder(_Envelope)
+_CANCEL_DECODER: Final = msgspec.json.Decoder(_CancelParams)
+_VERSION_DECODER: Final = msgspec.json.Decoder(_VersionResult)
+_BAD_JSON: Final = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+
+
+def _envelope(data: bytes) -> _Envelope | None:
+    try:
+        return _HEAD_DECODER.decode(data)
+    except _BAD_JSON:
+        return None  # an array (a batch), or not JSON-RPC: nothing to route by
+
+
+def read_head(data: bytes) -> Head:
+    """The head of a message our session is sending (anything unreadable: an empty head)."""
+    env = _envelope(data)
+    if env is None:
+        return Head()
+    cancels = None
+    if env.method == "notifications/cancelled" and env.params:
+        try:
+            cancels = _CANCEL_DECODER.decode(env.params).request_id
+        except _BAD_JSON:
+            cancels = None
+    return Head(env.id, env.method, cancels)
+
+
+def is_answer(data: bytes, request_id: RequestId) -> bool:
+    """Whether `data` is the response (result or error) to our request `request_id`: the
+    message after which its stream has nothing more to say (the server's own requests carry
+    ids from another numbering, and a method)."""
+    env = _envelope(data)
+    return (
+        env is not None
+        and env.method is None
+        and env.id == request_id
+        and type(env.id) is type(request_id)
+        and bool(env.result or env.error)
+    )
+
+
+def negotiated_version(data: bytes) -> str | None:
+    """The `protocolVersion` of an initialize result, or None if `data` has none."""
+    env = _envelope(data)
+    if env is None or not env.result:
+        return None
+    try:
+        version = _VERSION_DECODER.decode(env.result).protocol_version
+    except _BAD_JSON:
+        return None
+    # It goes into every later request's headers: only visible ASCII, and short, is kept.
+    return version if version is not None and len(version) <= 64 and _visible(version) else None
+
+
+def valid_session_id(value: str) -> bool:
+    """The spec: an Mcp-Session-Id is visible ASCII (0x21 to 0x7E); and ours is bounded."""
+    return len(value) <= MAX_SESSION_ID_LENGTH and _visible(value)
+
+
+def _visible(value: str) -> bool:
+    return _SESSION_ID.fullmatch(value) is not None
+
+
+def falls_back_to_legacy(status: int) -> bool:
+    """Whether a refused initialize POST means the server speaks the old HTTP+SSE transport."""
+    return status in FALLBACK_STATUSES
+
+
+class _ErrorBody(msgspec.Struct):
+    message: str | None = None
+    code: int | None = None
+
+
+class _ErrorEnvelope(msgspec.Struct):
+    error: _ErrorBody | None = None
+
+
+_ERROR_DECODER: Final = msgspec.json.Decoder(_ErrorEnvelope)
+
+
+def read_refusal(body: bytes, limit: int = 500) -> tuple[str, int | None]:
+    """What a refusal's body says: its JSON-RPC error message and code (the body the spec
+    allows), or the start of the body as text and None; at most `limit` characters."""
+    try:
+        error = _ERROR_DECODER.decode(body).error
+    except _BAD_JSON:
+        error = None
+    text = error.message if error is not None and error.message else None
+    code = error.code if error is not None else None
+    if text is None:
+        text = body[: limit * 4].decode("utf-8", "replace").strip() or "(no body)"
+    return (text if len(text) <= limit else text[:limit] + "..."), code
+
+
+def error_reply(
+    request_id: RequestId,
+    message: str,
+    *,
+    code: int = codes.INTERNAL_ERROR,
+    data: Mapping[str, object] | None = None,
+) -> bytes:
+    """A JSON-RPC error response to our own request, made by the transport when HTTP failed
+    it, so the request's caller gets an McpError instead of waiting for an answer that cannot
+    come."""
+    error: dict[str, object] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = dict(data)
+    return _ENCODER.encode({"jsonrpc": "2.0", "id": request_id, "error": error})

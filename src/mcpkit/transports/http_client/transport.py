@@ -1,0 +1,249 @@
+"""`StreamableHttpTransport`: the client end of Streamable HTTP as a `MessageChannel` (spec:
+basic/transports, "Streamable HTTP"). Each message our session sends is one POST, run in a
+task of its own so a long answer never holds the next one; what the server sends on any
+stream (POST answers, the GET stream) comes out of `receive()`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from typing import Any, Final
+
+import httpx
+
+from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.transports.http_client._follow import StreamFollower
+from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
+from mcpkit.transports.http_client._session import RequestFailed
+from mcpkit.transports.http_client._wire import (
+    Head,
+    error_reply,
+    falls_back_to_legacy,
+    negotiated_version,
+    read_head,
+    read_refusal,
+)
+from mcpkit.types import RequestId
+
+__all__ = ["LegacyFallback", "StreamableHttpTransport"]
+
+logger = logging.getLogger("mcpkit.client.http")
+
+_REFUSAL_LIMIT: Final = 64 * 1024  # bytes of an error body read for its message
+
+
+class LegacyFallback(ConnectionClosed):
+    """The server refused our initialize POST with 400, 404 or 405: it may speak the old
+    HTTP+SSE transport (basic/transports, "Backwards Compatibility"). `Client` acts on it by
+    switching to that transport and sending `initialize_body` there."""
+
+    def __init__(self, url: str, status: int, message: str, initialize_body: bytes) -> None:
+        super().__init__(
+            f"{url} refused the Streamable HTTP initialize with HTTP {status} ({message}); "
+            "it may be an HTTP+SSE (2024-11-05) server"
+        )
+        self.url = url
+        self.status = status
+        self.server_message = message
+        self.initialize_body = initialize_body
+
+
+class StreamableHttpTransport(StreamFollower):
+    """A Streamable HTTP connection to the MCP endpoint at `url`, for `Client(transport)`.
+
+    Args:
+        url: the MCP endpoint, such as "http://127.0.0.1:8000/mcp".
+        headers: sent with every request (an API key, say).
+        http_client: an `httpx.AsyncClient` to use (its proxies, TLS, limits); it is not
+            closed here. Without one, the transport makes and closes its own.
+        auth: an `httpx.Auth` applied to every request (OAuth, for instance).
+        timeout: seconds to connect, send, and read anything but an answer to a request.
+        sse_read_timeout: seconds an answer (SSE or JSON) or the GET stream may stay silent
+            before the connection is taken as dropped (then resumed, if it can be).
+        max_message_size: bytes; a larger message from the server fails its stream. None:
+            the `Client`'s `max_message_size`.
+        max_reconnects: failed attempts in a row to resume a stream before giving up (the
+            waiting request then fails with an error that says so); 0 never resumes.
+        reconnect_delay: seconds before the first attempt when the server set no `retry`,
+            doubled after each failure (at most 30 s).
+        listen: open the GET stream for what the server sends outside any request.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        auth: httpx.Auth | None = None,
+        timeout: float = 30.0,
+        sse_read_timeout: float = 300.0,
+        max_message_size: int | None = None,
+        max_reconnects: int = 5,
+        reconnect_delay: float = 1.0,
+        listen: bool = True,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"{url!r} is not an http:// or https:// URL of an MCP endpoint")
+        super().__init__(
+            url,
+            headers=dict(headers or {}),
+            auth=auth,
+            timeout=timeout,
+            sse_read_timeout=sse_read_timeout,
+            max_message_size=max_message_size or DEFAULT_MAX_MESSAGE_SIZE,
+            max_reconnects=max_reconnects,
+            reconnect_delay=reconnect_delay,
+            listen=listen,
+        )
+        self._given_max = max_message_size is not None
+        self._given_client = http_client
+        self.inbox = Inbox()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._requests: dict[RequestId, asyncio.Task[None]] = {}
+        self._closed = False
+
+    def open(self, *, max_message_size: int | None = None) -> None:
+        """Get ready to send: called by `Client` (with its limit, unless one was given here)."""
+        if max_message_size is not None and not self._given_max:
+            self.max_message_size = max_message_size
+        if self._client is None:
+            self._client = self._given_client or httpx.AsyncClient()
+            self._owns_client = self._given_client is None
+
+    # ----------------------------------------------------------- MessageChannel
+
+    async def receive(self) -> bytes:
+        return await self.inbox.get()
+
+    async def send(self, data: bytes) -> None:
+        if self._closed or self.inbox.ended is not None:
+            raise ConnectionClosed(str(self.inbox.ended or "the HTTP transport is closed"))
+        self.open()
+        head = read_head(data)
+        if head.cancels is not None:
+            # The caller gave up on that request: stop following its stream (a disconnect
+            # alone is no cancellation, so the notification still goes out below).
+            task = self._requests.pop(head.cancels, None)
+            if task is not None:
+                task.cancel()
+        if head.method == "initialize" and head.id is not None:
+            self.initialize_body = data
+            self._spawn(self._initialize(data, head.id))
+        elif head.method == "notifications/initialized":
+            # Awaited, so the server knows the session is initialized before our next request,
+            # and the GET stream is open before a call whose messages may go there.
+            self.initialized_body = data
+            await self._post_quietly(data, head)
+            if self.listen:
+                await self.start_listening()
+        elif head.is_request:
+            assert head.id is not None
+            self._requests[head.id] = self._spawn(self._request(data, head))
+        else:
+            self._spawn(self._post_quietly(data, head))
+
+    async def aclose(self) -> None:
+        """Stop every stream, DELETE the session (405 is fine), close our own httpx client."""
+        if self._closed:
+            return
+        self._closed = True
+        self.inbox.end(ConnectionClosed("the HTTP transport was closed"))
+        tasks = [*self._tasks, *self.listeners()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.end_session()
+        client, self._client = self._client, None
+        if client is not None and self._owns_client:
+            await client.aclose()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------- initialize
+
+    async def _initialize(self, data: bytes, rid: RequestId) -> None:
+        try:
+            response = await self.post(data, streaming=True, with_session=False)
+        except RequestFailed as exc:
+            self.inbox.end(ConnectionClosed(f"{exc} (is the server running at that URL?)"))
+            return
+        stream = AnswerStream(rid, self.max_message_size)
+        deliver = self._deliver_initialize
+        try:
+            try:
+                if response.status_code >= 400:
+                    await self._refused_initialize(response, data, rid)
+                    return
+                if not self.take_session_id(response):
+                    self.inbox.end(ConnectionClosed(self.bad_session_id(response)))
+                    return
+                await self.read_answer(response, stream, deliver, "initialize")
+            finally:
+                await response.aclose()
+            if not stream.answered:
+                await self.resume(stream, deliver, "initialize")
+        except RequestFailed as exc:
+            await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
+
+    async def _deliver_initialize(self, data: bytes, final: bool) -> None:
+        if final:  # learnt before the answer reaches the session, which then says initialized
+            self.protocol_version = negotiated_version(data)
+        await self.inbox.put(data)
+
+    async def _refused_initialize(self, response: httpx.Response, data: bytes, rid: Any) -> None:
+        status = response.status_code
+        message, code = read_refusal(await read_bounded(response, _REFUSAL_LIMIT) or b"")
+        if falls_back_to_legacy(status):
+            self.inbox.end(LegacyFallback(self.url, status, message, data))
+            return
+        failed = RequestFailed.status("initialize", self.url, status, message, code)
+        await self.inbox.put(error_reply(rid, str(failed), code=failed.code, data=failed.data))
+
+    # --------------------------------------------------------------- requests
+
+    async def _request(self, data: bytes, head: Head) -> None:
+        rid = head.id
+        assert rid is not None and head.method is not None
+        stream = AnswerStream(rid, self.max_message_size)
+        deliver = self._deliver
+        try:
+            response = await self.post_renewing(data, head.method)
+            try:
+                await self.read_answer(response, stream, deliver, head.method)
+            finally:
+                await response.aclose()
+            if not stream.answered:
+                await self.resume(stream, deliver, head.method)
+        except RequestFailed as exc:
+            await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
+        finally:
+            if self._requests.get(rid) is asyncio.current_task():
+                del self._requests[rid]
+
+    async def _deliver(self, data: bytes, final: bool) -> None:
+        await self.inbox.put(data)
+
+    # ---------------------------------------------------- notifications, answers
+
+    async def _post_quietly(self, data: bytes, head: Head) -> None:
+        """POST a notification or a response: 202 expected; a refusal is logged, since no
+        caller waits for it."""
+        what = head.method or f"the response to request {head.id!r}"
+        try:
+            response = await self.post_renewing(data, what, streaming=False)
+        except RequestFailed as exc:
+            logger.warning("%s was not delivered: %s", what, exc)
+            return
+        try:
+            await self.check_refusal(response, what)
+        except RequestFailed as exc:
+            logger.warning("%s was refused: %s", what, exc)
+        finally:
+            await response.aclose()
