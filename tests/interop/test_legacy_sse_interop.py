@@ -10,20 +10,17 @@ import json
 import sys
 from pathlib import Path
 
-import httpx
 from mcp import Client as OfficialClient
 from mcp.client.sse import sse_client
 from mcp.server.mcpserver import Context as OfficialContext
 from mcp.server.mcpserver import MCPServer
 
 from mcpkit import Client, Context, Server
-from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
+from mcpkit.transports.http.legacy import LegacySse
 
 # The HTTP tests' helpers: uvicorn on an ephemeral port, and the relay that runs mcpkit's
 # Client over any channel without connect.py.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
-from _legacy import Relay
 from _serving import WAIT, serving
 from interop_harness import PEERS, SUBPROCESS_TIMEOUT, require_node
 
@@ -102,11 +99,8 @@ async def test_mcpkits_legacy_client_uses_the_official_legacy_server() -> None:
     def on_progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append((progress, total))
 
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
-        channel = await open_legacy_sse_channel(
-            base + "/sse", http_client=http, headers={}, max_message_size=DEFAULT_MAX_MESSAGE_SIZE
-        )
-        async with Client(Relay(channel)) as client:
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with Client(base + "/sse") as client:  # a URL ending in /sse: legacy at once
             assert client.server_info.name == "official-legacy"
             assert client.protocol_version == "2025-11-25"
             assert sorted(t.name for t in await client.list_tools()) == ["add", "slow"]
@@ -120,14 +114,38 @@ async def test_mcpkits_legacy_client_uses_the_official_legacy_server() -> None:
 
 async def test_mcpkits_legacy_client_asks_the_official_server_for_2024_11_05() -> None:
     app = official_server().sse_app()
-    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
-        channel = await open_legacy_sse_channel(
-            base + "/sse", http_client=http, headers={}, max_message_size=DEFAULT_MAX_MESSAGE_SIZE
-        )
-        async with Client(Relay(channel), protocol_version="2024-11-05") as client:
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with Client(base + "/sse", protocol_version="2024-11-05") as client:
             assert client.protocol_version == "2024-11-05"
             added = await client.call_tool("add", {"a": 1, "b": 2})
             assert added.content[0].text == "3"  # type: ignore[union-attr]
+
+
+async def test_mcpkits_client_falls_back_to_the_official_legacy_server() -> None:
+    """basic/transports, "Backwards Compatibility": the POST of initialize to an old server's
+    URL gets 405 (404 or 400 from others), and the client opens the legacy stream there."""
+    app = official_server().sse_app(sse_path="/events")
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with Client(base + "/events") as client:
+            assert client.server_info.name == "official-legacy"
+            added = await client.call_tool("add", {"a": 2, "b": 2})
+            assert added.structured_content == {"result": 4}
+
+
+async def test_mcpkits_client_falls_back_to_mcpkits_legacy_endpoint() -> None:
+    server = mcpkit_server()
+    app = server.http_app(legacy_sse=LegacySse(sse_path="/events"))
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        legacy = app.legacy
+        assert legacy is not None
+        async with Client(base + "/events") as client:
+            added = await client.call_tool("add", {"a": 1, "b": 1})
+            assert added.structured_content == {"result": 2}
+            assert len(legacy.sessions) == 1 and len(app.sessions) == 0
+            tasks = {session.task for _, session in legacy.sessions.items()}
+        # The client closed its stream: the session ends with it.
+        await asyncio.wait(tasks, timeout=WAIT)
+        assert len(legacy.sessions) == 0 and len(server.sessions) == 0
 
 
 async def test_the_typescript_sdks_sse_client_uses_mcpkits_legacy_server() -> None:

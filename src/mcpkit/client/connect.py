@@ -173,9 +173,20 @@ class _HttpChannel:
         self.http = transport
         self.legacy: MessageChannel | None = None
         self._legacy_now = legacy_now
+        self._opening: asyncio.Task[MessageChannel] | None = None
         self._signal = LegacyFallback
 
+    async def _legacy_at_once(self) -> MessageChannel:
+        """The old transport for a URL that names it: opened once, by whichever of the
+        runtime's reader (receive) and writer (send) comes first; the other waits for it."""
+        if self._opening is None:
+            why = "its URL ends in /sse"
+            self._opening = asyncio.ensure_future(self._open_legacy(self.http.url, why))
+        return await asyncio.shield(self._opening)
+
     async def receive(self) -> bytes:
+        if self.legacy is None and self._legacy_now:
+            await self._legacy_at_once()
         if self.legacy is not None:
             return await self.legacy.receive()
         try:
@@ -187,7 +198,7 @@ class _HttpChannel:
 
     async def send(self, data: bytes) -> None:
         if self.legacy is None and self._legacy_now:
-            await self._open_legacy(self.http.url, "its URL ends in /sse")
+            await self._legacy_at_once()
         if self.legacy is not None:
             await self.legacy.send(data)
         else:
@@ -212,6 +223,9 @@ class _HttpChannel:
         return legacy
 
     async def aclose(self) -> None:
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
+            await asyncio.gather(self._opening, return_exceptions=True)
         legacy, self.legacy = self.legacy, None
         if legacy is not None:
             await legacy.aclose()
