@@ -192,7 +192,9 @@ class Served:
         return self.log.read().decode(errors="replace")[-1500:]
 
     def stop(self) -> None:
-        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        # SIGINT: uvicorn re-raises the signal it caught once it has shut down, and only
+        # SIGINT then unwinds Python (KeyboardInterrupt), so a profiled server writes its stats.
+        for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGKILL, 10.0)):
             try:
                 os.killpg(self.proc.pid, sig)
             except ProcessLookupError:

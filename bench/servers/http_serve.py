@@ -6,7 +6,7 @@ Apps: `mcpkit` / `mcpkit_async` (`server.http_app()` of the stdio bench's server
 `async def` tools), `official` / `official_async` (the official SDK's `streamable_http_app()`,
 run in bench/.venv-official), and `floor` (a bare ASGI app that answers a fixed JSON body).
 `--answers json` sets `json_response=True`. `--profile FILE` runs the server under cProfile
-(main thread only) and writes the stats to FILE when it is stopped with SIGINT or SIGTERM.
+(main thread only) and writes the stats to FILE when it is stopped with SIGINT.
 Access logs are off for every server: they would cost the same for every app.
 """
 
@@ -131,6 +131,8 @@ def main() -> None:
     profiler.enable()
     try:
         serve_uvicorn(app, http, args.loop, args.port)
+    except KeyboardInterrupt:
+        pass  # how bench/http_bench.py stops a server: uvicorn re-raises the SIGINT it handled
     finally:
         profiler.disable()
         profiler.dump_stats(str(args.profile))
