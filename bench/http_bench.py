@@ -1,9 +1,6 @@
 """The Streamable HTTP benchmark: which servers run, how each one is started and measured.
 
-`bench/run --only http` runs it in rounds beside the other benchmarks; on its own it profiles
-one server under load (cProfile in the server process, main thread only):
-
-    python bench/http_bench.py --profile [--app mcpkit_async] [--server uvicorn-httptools]
+`bench/run --only http` runs it in rounds; `bench/http_profile.py` profiles one server.
 
 (The module is not called `http.py`: bench/ is first on the path of `bench/run`, and a module
 named `http` would shadow the standard library's package.)
@@ -14,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pstats
 import shutil
 import signal
 import socket
@@ -289,44 +285,13 @@ def find_node() -> str | None:
     return node if node and sdk.exists() else None
 
 
-# ---------------------------------------------------------------------------------- profiling
-
-
-def profile(args: argparse.Namespace) -> int:
-    """Serve one app under cProfile for a short load and print where its time went."""
-    pythons = {"http": ensure_http_venv(sys.executable, BENCH / ".venv-http")}
-    variant = Variant("profile", "profile", "http", args.app, args.server, args.loop)
-    out = BENCH / "results"
-    out.mkdir(exist_ok=True)
-    stats_file = out / f"http-profile-{args.app}-{args.server}-{args.answers}.pstats"
-    loadgen = ["--duration", str(args.duration), "--warmup", "0.5"]
-    r = measure(variant, args.answers, pythons, dict(os.environ), loadgen, stats_file)
-    print(f"{r['calls_per_s']:,.0f} calls/s under the profiler; stats in {stats_file}\n")
-    stats = pstats.Stats(str(stats_file))
-    calls = r["calls"]
-    print(f"(figures are for {calls} timed calls plus the warm-up)")
-    stats.sort_stats("tottime").print_stats(args.top)
-    stats.sort_stats("cumulative").print_stats(args.top)
-    return 0
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", action="store_true", help="profile one server under load")
-    parser.add_argument("--app", default="mcpkit_async")
-    parser.add_argument("--answers", choices=ANSWERS, default="sse")
-    parser.add_argument("--server", default="uvicorn-httptools")
-    parser.add_argument("--loop", default="uvloop")
-    parser.add_argument("--duration", type=float, default=3.0)
-    parser.add_argument("--top", type=int, default=30, help="functions to print")
-    args = parser.parse_args()
-    if not args.profile:
-        parser.error("run the whole HTTP benchmark with `bench/run --only http`")
-    try:
-        return profile(args)
-    except StepFailed as exc:
-        print(f"http_bench: {exc}", file=sys.stderr)
-        return 1
+    print(
+        "run the whole HTTP benchmark with `bench/run --only http`; profile a server with "
+        "bench/http_profile.py",
+        file=sys.stderr,
+    )
+    return 2
 
 
 if __name__ == "__main__":

@@ -273,6 +273,7 @@ class LoadResult:
     p99_us: float
     server_cpu_us_per_call: float | None
     loadgen_cpu_us_per_call: float  # the generator's own cost, to show it is not the limit
+    all_calls: int  # warm-up included: what a profile of the server saw
 
 
 class Load:
@@ -348,6 +349,7 @@ async def run_load(args: argparse.Namespace) -> LoadResult:
         p99_us=lat[min(len(lat) - 1, int(0.99 * len(lat)))] / 1e3,
         server_cpu_us_per_call=(cpu1 - cpu0) / calls * 1e6,
         loadgen_cpu_us_per_call=(own1 - own0) / calls * 1e6,
+        all_calls=load.ids - 1,
     )
 
 
