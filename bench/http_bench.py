@@ -1,0 +1,298 @@
+"""The Streamable HTTP benchmark: which servers run, how each one is started and measured.
+
+`bench/run --only http` runs it in rounds; `bench/http_profile.py` profiles one server.
+
+(The module is not called `http.py`: bench/ is first on the path of `bench/run`, and a module
+named `http` would shadow the standard library's package.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ANSWERS",
+    "IDLE_VARIANTS",
+    "VARIANTS",
+    "StepFailed",
+    "Variant",
+    "ensure_http_venv",
+    "http_steps",
+    "main",
+]
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+SERVERS = BENCH / "servers"
+INTEROP = REPO / "tests" / "interop"
+# Pinned so that runs compare like with like; uvicorn comes with mcpkit's [http] extra.
+HTTP_PACKAGES = ("httptools==0.9.0", "granian==2.8.7", "uvloop==0.23.0")
+ANSWERS = ("sse", "json")
+
+
+class StepFailed(Exception):
+    """A benchmark step could not produce its figures (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One server under test: `python` is a key of the interpreters ("http", "official")."""
+
+    key: str
+    label: str
+    python: str
+    app: str  # an app of servers/http_serve.py, or "ts" or "raw"
+    server: str = "uvicorn-h11"
+    loop: str = "uvloop"
+    floor: bool = False  # answers a fixed body: no handshake, no id checks, JSON only
+
+
+VARIANTS = [
+    Variant("mcpkit_async/h11", "mcpkit `async def`, uvicorn h11", "http", "mcpkit_async"),
+    Variant(
+        "mcpkit_async/httptools",
+        "mcpkit `async def`, uvicorn httptools",
+        "http",
+        "mcpkit_async",
+        "uvicorn-httptools",
+    ),
+    Variant(
+        "mcpkit_async/granian", "mcpkit `async def`, granian", "http", "mcpkit_async", "granian"
+    ),
+    Variant("mcpkit/h11", "mcpkit `def`, uvicorn h11", "http", "mcpkit"),
+    Variant(
+        "mcpkit/httptools", "mcpkit `def`, uvicorn httptools", "http", "mcpkit", "uvicorn-httptools"
+    ),
+    Variant("mcpkit/granian", "mcpkit `def`, granian", "http", "mcpkit", "granian"),
+    Variant(
+        "mcpkit_async/h11-asyncio",
+        "mcpkit `async def`, uvicorn h11, asyncio loop",
+        "http",
+        "mcpkit_async",
+        loop="asyncio",
+    ),
+    Variant(
+        "official", "official `def`, uvicorn defaults", "official", "official", "uvicorn", "auto"
+    ),
+    Variant(
+        "official_async",
+        "official `async def`, uvicorn defaults",
+        "official",
+        "official_async",
+        "uvicorn",
+        "auto",
+    ),
+    Variant("ts", "TypeScript SDK, node http", "node", "ts"),
+    Variant("floor/h11", "floor ASGI app, uvicorn h11", "http", "floor", floor=True),
+    Variant(
+        "floor/httptools",
+        "floor ASGI app, uvicorn httptools",
+        "http",
+        "floor",
+        "uvicorn-httptools",
+        floor=True,
+    ),
+    Variant("floor/granian", "floor ASGI app, granian", "http", "floor", "granian", floor=True),
+    Variant("floor/raw", "raw asyncio server (load generator ceiling)", "http", "raw", floor=True),
+]
+IDLE_VARIANTS = ("mcpkit_async/h11", "official_async", "ts")
+BY_KEY = {v.key: v for v in VARIANTS}
+
+
+# -------------------------------------------------------------------------------- environments
+
+
+def _run(cmd: Sequence[str], timeout: float) -> str:
+    try:
+        done = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise StepFailed(f"timed out after {timeout:.0f}s: {' '.join(cmd)}") from None
+    if done.returncode != 0:
+        raise StepFailed(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr[-1500:]}")
+    return done.stdout
+
+
+def ensure_http_venv(base_python: str, venv: Path) -> str:
+    """bench/.venv-http: this checkout of mcpkit (editable, [http]) with httptools, granian
+    and uvloop, so that nothing is installed into the interpreter the user gave."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {venv} ...", file=sys.stderr)
+        _run([base_python, "-m", "venv", str(venv)], timeout=300)
+    probe = (
+        "import importlib.metadata as m, mcpkit, uvicorn; "
+        "print(mcpkit.__file__, *(m.version(p) for p in ('httptools', 'granian', 'uvloop')))"
+    )
+    wanted = f"{REPO / 'src' / 'mcpkit' / '__init__.py'} " + " ".join(
+        p.split("==")[1] for p in HTTP_PACKAGES
+    )
+    try:
+        found = _run([str(python), "-c", probe], timeout=60).strip()
+    except StepFailed:
+        found = ""
+    if found != wanted:
+        print(
+            f"installing mcpkit[http] (editable) and {' '.join(HTTP_PACKAGES)} ...", file=sys.stderr
+        )
+        install = [str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[http]"]
+        _run([*install, *HTTP_PACKAGES], timeout=1200)
+    return str(python)
+
+
+# ------------------------------------------------------------------------------ one server run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(
+    variant: Variant, answers: str, port: int, pythons: dict[str, str], profile: Path | None
+) -> list[str]:
+    if variant.app == "ts":
+        return [pythons["node"], str(SERVERS / "http_ts_server.mjs"), str(port), answers]
+    python = pythons[variant.python]
+    if variant.app == "raw":
+        return [python, str(SERVERS / "http_floor_raw.py"), "--port", str(port)]
+    cmd = [python, str(SERVERS / "http_serve.py"), "--app", variant.app, "--answers", answers]
+    cmd += ["--server", variant.server, "--loop", variant.loop, "--port", str(port)]
+    return cmd + (["--profile", str(profile)] if profile else [])
+
+
+class Served:
+    """A benchmark server in its own process group; `stop()` ends the group and reaps it."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            cmd, stdout=self.log, stderr=self.log, env=env, start_new_session=True
+        )
+
+    def tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-1500:]
+
+    def stop(self) -> None:
+        # SIGINT: uvicorn re-raises the signal it caught once it has shut down, and only
+        # SIGINT then unwinds Python (KeyboardInterrupt), so a profiled server writes its stats.
+        for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self.log.close()
+
+
+def measure(
+    variant: Variant,
+    answers: str,
+    pythons: dict[str, str],
+    env: dict[str, str],
+    loadgen_args: Sequence[str],
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """Start the server, run the load generator against it, stop the server."""
+    port = free_port()
+    served = Served(server_command(variant, answers, port, pythons, profile), env)
+    try:
+        cmd = [pythons["http"], str(BENCH / "http_loadgen.py"), "--json", "--port", str(port)]
+        cmd += ["--pid", str(served.proc.pid), *loadgen_args]
+        if variant.floor:
+            cmd.append("--floor")
+        try:
+            out = _run(cmd, timeout=300)
+        except StepFailed as exc:
+            raise StepFailed(f"{exc}\nserver output: {served.tail()}") from None
+        result: dict[str, Any] = json.loads(out)
+        return result
+    finally:
+        served.stop()
+
+
+def load_figures(
+    variant: Variant,
+    answers: str,
+    pythons: dict[str, str],
+    env: dict[str, str],
+    args: argparse.Namespace,
+) -> dict[str, float]:
+    loadgen = ["--sessions", str(args.http_sessions), "--duration", str(args.duration)]
+    loadgen += ["--warmup", str(args.http_warmup)]
+    r = measure(variant, answers, pythons, env, loadgen)
+    return {
+        "http_rps": r["calls_per_s"],
+        "http_p50_us": r["p50_us"],
+        "http_p99_us": r["p99_us"],
+        "http_cpu_us": r["server_cpu_us_per_call"],
+        "http_loadgen_cpu_us": r["loadgen_cpu_us_per_call"],
+    }
+
+
+def idle_figures(
+    variant: Variant, pythons: dict[str, str], env: dict[str, str], args: argparse.Namespace
+) -> dict[str, float]:
+    r = measure(variant, "sse", pythons, env, ["--idle", str(args.idle_sessions)])
+    return {"idle_kib": r["kib_per_session"], "idle_rss_before_kib": r["rss_before_kib"]}
+
+
+Step = tuple[str, Callable[[], dict[str, Any]]]
+
+
+def http_steps(
+    pythons: dict[str, str], env: dict[str, str], args: argparse.Namespace
+) -> list[Step]:
+    """(sample key, measurement) for one round: every variant with both kinds of answer, then
+    the idle-session memory of mcpkit, the official SDK and the TypeScript SDK."""
+    steps: list[Step] = []
+    for variant in VARIANTS:
+        if variant.python not in pythons:
+            continue
+        for answers in ("json",) if variant.floor else ANSWERS:
+            run = partial(load_figures, variant, answers, pythons, env, args)
+            steps.append((f"http:{variant.key}:{answers}", run))
+    for key in IDLE_VARIANTS:
+        if BY_KEY[key].python in pythons:
+            steps.append(
+                (f"http:{key}:idle", partial(idle_figures, BY_KEY[key], pythons, env, args))
+            )
+    return steps
+
+
+def find_node() -> str | None:
+    """node, when it and the TypeScript SDK under tests/interop/node_modules are there."""
+    node = shutil.which("node")
+    sdk = INTEROP / "node_modules" / "@modelcontextprotocol" / "sdk"
+    return node if node and sdk.exists() else None
+
+
+def main() -> int:
+    print(
+        "run the whole HTTP benchmark with `bench/run --only http`; profile a server with "
+        "bench/http_profile.py",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The markdown tables of the Streamable HTTP benchmark, from the samples of `bench/run`."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from http_bench import BY_KEY, IDLE_VARIANTS, VARIANTS
+
+__all__ = ["http_report", "leading_server"]
+
+Samples = dict[str, dict[str, list[float]]]
+SERVERS = ("h11", "httptools", "granian")
+SERVER_NAMES = {
+    "h11": "uvicorn with h11",
+    "httptools": "uvicorn with httptools",
+    "granian": "granian",
+}
+
+
+def _median(samples: Samples, key: str, figure: str) -> float | None:
+    values = samples.get(key, {}).get(figure)
+    return statistics.median(values) if values else None
+
+
+def _spread(values: Sequence[float] | None, fmt: str = "{:,.0f}") -> str:
+    """The median, and the range over rounds when there was more than one."""
+    if not values:
+        return ""
+    mid = fmt.format(statistics.median(values))
+    if len(values) == 1:
+        return mid
+    return f"{mid} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def _latency(samples: Samples, key: str) -> str:
+    p50, p99 = _median(samples, key, "http_p50_us"), _median(samples, key, "http_p99_us")
+    return "" if p50 is None or p99 is None else f"{p50:,.0f} / {p99:,.0f}"
+
+
+def leading_server(samples: Samples) -> str:
+    """The HTTP server under which mcpkit's `async def` server spent the least CPU per SSE
+    call: on a shared machine calls/s swing with the other load, CPU per call much less."""
+    costs = {s: _median(samples, f"http:mcpkit_async/{s}:sse", "http_cpu_us") for s in SERVERS}
+    known = {s: c for s, c in costs.items() if c is not None}
+    return min(known, key=lambda s: known[s]) if known else "httptools"
+
+
+def load_table(samples: Samples) -> str:
+    lines = [
+        "| server | SSE calls/s | SSE p50 / p99 (us) | SSE server CPU per call (us) "
+        "| JSON calls/s | JSON p50 / p99 (us) | JSON server CPU per call (us) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for v in VARIANTS:
+        if v.floor:
+            continue
+        sse, js = f"http:{v.key}:sse", f"http:{v.key}:json"
+        cells = [
+            _spread(samples.get(sse, {}).get("http_rps")),
+            _latency(samples, sse),
+            _spread(samples.get(sse, {}).get("http_cpu_us")),
+            _spread(samples.get(js, {}).get("http_rps")),
+            _latency(samples, js),
+            _spread(samples.get(js, {}).get("http_cpu_us")),
+        ]
+        lines.append(f"| {v.label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def floor_table(samples: Samples) -> str:
+    lines = [
+        "| floor | calls/s | p50 / p99 (us) | server CPU per call (us) "
+        "| load generator CPU per call (us) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for v in VARIANTS:
+        if not v.floor:
+            continue
+        key = f"http:{v.key}:json"
+        figures = samples.get(key, {})
+        cells = [
+            _spread(figures.get("http_rps")),
+            _latency(samples, key),
+            _spread(figures.get("http_cpu_us")),
+            _spread(figures.get("http_loadgen_cpu_us")),
+        ]
+        lines.append(f"| {v.label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _ratio_row(samples: Samples, label: str, mine: str, theirs: str, bound: float | None) -> str:
+    cells = []
+    for figure in ("http_rps", "http_cpu_us"):
+        a, b = _median(samples, mine, figure), _median(samples, theirs, figure)
+        cells.append("" if a is None or not b else f"{a / b:.2f}")
+    target = ""
+    if bound is not None and cells[0]:
+        target = f"ratio >= {bound:g}: {'met' if float(cells[0]) >= bound else 'NOT met'}"
+    return f"| {label} | {cells[0]} | {cells[1]} | {target} |"
+
+
+def targets_table(samples: Samples, server: str) -> str:
+    lines = [
+        "| SSE answers, 16 sessions | calls/s ratio | CPU per call ratio | target |",
+        "| --- | ---: | ---: | --- |",
+        _ratio_row(
+            samples,
+            f"mcpkit `def` ({server}) / official `def`",
+            f"http:mcpkit/{server}:sse",
+            "http:official:sse",
+            6,
+        ),
+        _ratio_row(
+            samples,
+            f"mcpkit `async def` ({server}) / official `async def`",
+            f"http:mcpkit_async/{server}:sse",
+            "http:official_async:sse",
+            6,
+        ),
+        _ratio_row(
+            samples,
+            f"mcpkit `async def` ({server}) / TypeScript SDK",
+            f"http:mcpkit_async/{server}:sse",
+            "http:ts:sse",
+            2,
+        ),
+        _ratio_row(
+            samples,
+            "mcpkit `async def` (h11, asyncio) / official `async def` (h11, asyncio)",
+            "http:mcpkit_async/h11-asyncio:sse",
+            "http:official_async:sse",
+            None,
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def idle_table(samples: Samples) -> str:
+    lines = [
+        "| idle sessions | KiB per session | server RSS before (MiB) |",
+        "| --- | ---: | ---: |",
+    ]
+    for key in IDLE_VARIANTS:
+        figures = samples.get(f"http:{key}:idle", {})
+        before = figures.get("idle_rss_before_kib")
+        rss = _spread([b / 1024 for b in before], "{:,.1f}") if before else ""
+        label = BY_KEY[key].label.split(",")[0]
+        lines.append(f"| {label} | {_spread(figures.get('idle_kib'), '{:,.1f}')} | {rss} |")
+    return "\n".join(lines)
+
+
+def http_report(samples: Samples, header: str, sessions: int, idle: int) -> str:
+    server = leading_server(samples)
+    return "\n".join(
+        [
+            header,
+            "",
+            f"{sessions} sessions, each one keep-alive connection calling `echo` one call at a "
+            "time; median, and in brackets the lowest and highest round:",
+            "",
+            load_table(samples),
+            "",
+            "Against the official SDK and the TypeScript SDK, with mcpkit on the server under "
+            f"which it spent the least CPU per call ({SERVER_NAMES[server]}):",
+            "",
+            targets_table(samples, server),
+            "",
+            "Floors: a bare ASGI app answering a fixed JSON body on each server, and a raw "
+            "asyncio server that shows the load generator's own ceiling:",
+            "",
+            floor_table(samples),
+            "",
+            f"Server memory per idle session ({idle:,} sessions opened with initialize and "
+            "notifications/initialized, nothing else; resident memory before and after):",
+            "",
+            idle_table(samples),
+        ]
+    )

@@ -1,0 +1,142 @@
+"""Serve one benchmark ASGI app on uvicorn (h11 or httptools) or granian, on 127.0.0.1:PORT.
+
+    python http_serve.py --app mcpkit_async --answers sse --server uvicorn-h11 --port 8000
+
+Apps: `mcpkit` / `mcpkit_async` (`server.http_app()` of the stdio bench's servers, `def` and
+`async def` tools), `official` / `official_async` (the official SDK's `streamable_http_app()`,
+run in bench/.venv-official), and `floor` (a bare ASGI app that answers a fixed JSON body).
+`--answers json` sets `json_response=True`. `--profile FILE` runs the server under cProfile
+(main thread only) and writes the stats to FILE when it is stopped with SIGINT.
+Access logs are off for every server: they would cost the same for every app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["build_app", "floor_app", "main", "make_app"]
+
+HERE = Path(__file__).resolve().parent
+_APP_ENV = "MCPKIT_BENCH_HTTP_APP"  # "<app>:<answers>", read by the factory granian imports
+
+FLOOR_BODY = (
+    b'{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello"}],'
+    b'"isError":false}}'
+)
+
+
+async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The floor: read the whole body, answer a fixed JSON-RPC result; no parsing, no session."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(FLOOR_BODY))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": FLOOR_BODY})
+
+
+def build_app(app: str, answers: str) -> Any:
+    """The ASGI app named `app`, answering with SSE or JSON."""
+    json_response = answers == "json"
+    if app == "floor":
+        return floor_app
+    sys.path.insert(0, str(HERE))
+    if app in ("mcpkit", "mcpkit_async"):
+        module = __import__("mcpkit_server" if app == "mcpkit" else "mcpkit_server_async")
+        return module.server.http_app(json_response=json_response)
+    if app in ("official", "official_async"):
+        module = __import__("official_server" if app == "official" else "official_server_async")
+        # Its defaults otherwise: no event store, DNS rebinding protection for 127.0.0.1.
+        return module.server.streamable_http_app(json_response=json_response)
+    raise SystemExit(f"http_serve: unknown app {app!r}")
+
+
+def make_app() -> Any:
+    """The factory granian's worker calls: the app named in the environment."""
+    app, answers = os.environ[_APP_ENV].split(":")
+    return build_app(app, answers)
+
+
+def serve_uvicorn(app: Any, http: str, loop: str, port: int) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=http,
+        loop=loop,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+    )
+    uvicorn.Server(config).run()
+
+
+def serve_granian(args: argparse.Namespace) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    os.environ[_APP_ENV] = f"{args.app}:{args.answers}"
+    Server(
+        "http_serve:make_app",
+        address="127.0.0.1",
+        port=args.port,
+        interface=Interfaces.ASGI,
+        workers=1,
+        loop=Loops(args.loop),
+        factory=True,
+        working_dir=HERE,
+        log_level=LogLevels.warning,
+        log_access=False,
+    ).serve()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--answers", choices=["sse", "json"], default="sse")
+    parser.add_argument(
+        "--server", choices=["uvicorn-h11", "uvicorn-httptools", "uvicorn", "granian"]
+    )
+    parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--profile", type=Path, help="write cProfile stats here on exit")
+    args = parser.parse_args()
+    if args.server == "granian":
+        serve_granian(args)
+        return
+    http = {"uvicorn-h11": "h11", "uvicorn-httptools": "httptools"}.get(args.server, "auto")
+    app = build_app(args.app, args.answers)
+    if args.profile is None:
+        serve_uvicorn(app, http, args.loop, args.port)
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        serve_uvicorn(app, http, args.loop, args.port)
+    except KeyboardInterrupt:
+        pass  # how bench/http_bench.py stops a server: uvicorn re-raises the SIGINT it handled
+    finally:
+        profiler.disable()
+        profiler.dump_stats(str(args.profile))
+
+
+if __name__ == "__main__":
+    main()
