@@ -26,6 +26,7 @@ __all__ = [
     "RequestTimeout",
     "Server",
     "StdioParameters",
+    "StreamableHttpTransport",
     "ToolError",
     "ToolResult",
     "TransportError",
@@ -54,6 +55,7 @@ _LAZY: dict[str, str] = {
     "RequestTimeout": "mcpkit.errors",
     "Server": "mcpkit.server.server",
     "StdioParameters": "mcpkit.transports.stdio_client",
+    "StreamableHttpTransport": "mcpkit.transports.http_client",  # imports httpx: only when used
     "ToolError": "mcpkit.errors",
     "ToolResult": "mcpkit.client.results",
     "TransportError": "mcpkit.errors",
@@ -86,6 +88,7 @@ if TYPE_CHECKING:
     from mcpkit.server.context import Context, ElicitationResult
     from mcpkit.server.registration import RegistrationWarning
     from mcpkit.server.server import Server
+    from mcpkit.transports.http_client import StreamableHttpTransport
     from mcpkit.transports.stdio_client import StdioParameters
 
 

@@ -29,8 +29,10 @@ INITIALIZE = {
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """The app served at a fresh port: yields its base URL, and always stops the server."""
+async def serving(app: Any, http: str = "auto") -> AsyncIterator[str]:
+    """The app served at a fresh port: yields its base URL, and always stops the server.
+    `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], as `mcpkit run`
+    uses), or "h11", which sends header values httptools refuses (for hostile servers)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit it on Linux; without it Nagle holds a response's last write
@@ -38,7 +40,9 @@ async def serving(app: Any) -> AsyncIterator[str]:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app, http=http, lifespan="on", log_level="warning", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     # The socket listens before uvicorn runs: connections wait in its backlog until uvicorn
     # has run the lifespan startup and accepts them, so no readiness wait is needed.

@@ -231,3 +231,37 @@ async def test_a_call_that_times_out_is_cancelled_and_its_stream_let_go() -> Non
                 await asyncio.wait(transport._tasks, timeout=WAIT)
             assert transport._requests == {}  # the call's POST stream is no longer read
     assert len(recorder.posts("notifications/cancelled")) == 1
+
+
+async def test_a_call_whose_stream_the_server_closes_is_resumed_to_its_result() -> None:
+    """SEP-1699 both ways: the tool closes its SSE stream mid-call (`ctx.close_sse_stream()`),
+    keeps working, and the client comes back with GET + Last-Event-ID after the server's
+    `retry`: every progress notification once, in order, then the result."""
+    server = Server("resumed")
+    closed = asyncio.Event()
+    go_on = asyncio.Event()
+
+    @server.tool()
+    async def long_job(ctx: Context) -> str:
+        await ctx.progress(1, 3)
+        assert await ctx.close_sse_stream()
+        closed.set()
+        await go_on.wait()  # the client is away: what follows is stored for it
+        await ctx.progress(2, 3)
+        await ctx.progress(3, 3)
+        return "finished"
+
+    seen: list[float] = []
+    recorder = Recorder(server.http_app(sse_retry=0.05))
+    async with asyncio.timeout(WAIT), serving(recorder) as base:
+        async with Client(base + "/mcp") as client:
+            call = asyncio.ensure_future(
+                client.call_tool("long_job", {}, progress=lambda p, t, m: seen.append(p))
+            )
+            await closed.wait()
+            go_on.set()
+            result = await call
+    assert result.text == "finished"
+    assert seen == [1, 2, 3]
+    resumed = [r for r in recorder.seen if r.method == "GET" and "last-event-id" in r.headers]
+    assert resumed, "the client came back with Last-Event-ID"

@@ -172,7 +172,8 @@ async def test_a_silent_stream_is_taken_as_dropped_after_sse_read_timeout() -> N
 
 @pytest.mark.parametrize("sid", [b"has space", b"\x7f", b"x" * 2000])
 async def test_a_session_id_that_is_not_visible_ascii_fails_connect(sid: bytes) -> None:
-    async with asyncio.timeout(WAIT), serving(Hostile(lambda rid: None, sid)) as base:
+    hostile = Hostile(lambda rid: None, sid)
+    async with asyncio.timeout(WAIT), serving(hostile, http="h11") as base:
         with pytest.raises(ConnectionClosed, match="visible ASCII"):
             async with Client(base + "/mcp"):
                 pass

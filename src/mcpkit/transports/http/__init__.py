@@ -1,6 +1,7 @@
-"""The Streamable HTTP transport (spec: basic/transports, "Streamable HTTP"): the request
-checks, the server's ASGI app (`app`, reached as `Server.http_app()`), its sessions and
-streams; the client comes next (docs/http.md says what is there)."""
+"""The server side of Streamable HTTP (spec: basic/transports, "Streamable HTTP"): the request
+checks, the ASGI app (`app`, reached as `Server.http_app()`), its sessions, streams and event
+store, the stateless mode and the legacy HTTP+SSE endpoints (docs/http.md). The client side is
+`mcpkit.transports.http_client` (docs/client.md)."""
 
 from __future__ import annotations
 

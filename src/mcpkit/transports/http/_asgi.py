@@ -33,6 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _KEEPALIVE: Final = encode_comment()
+_BATCH: Final = 16  # events joined into one write at most
 _SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream"),
     # Proxies must neither cache nor buffer a stream (nginx reads X-Accel-Buffering).
@@ -101,17 +102,31 @@ async def send_sse(
     watcher = asyncio.get_running_loop().create_task(
         _close_on_disconnect(receive, stream, generation)
     )
+    # Events ready together go out in one write, and the last one ends the response: a call
+    # answered at once costs two ASGI sends (the head; priming, answer and end), not four.
+    out: list[bytes] = []
     try:
-        cursor = await _open_stream(send, stream, resume)
+        cursor = _open_stream(out, stream, resume)
         stream.start_keepalive(keepalive_interval)
-        while (item := await stream.next_event(generation)) is not None:
+        while True:
+            if out and not stream.ready(generation):
+                if stream.over(generation):
+                    break
+                await _chunk(send, b"".join(out))
+                out.clear()
+            elif len(out) >= _BATCH:  # a stream that always has more: memory stays bounded
+                await _chunk(send, b"".join(out))
+                out.clear()
+            item = await stream.next_event(generation)
+            if item is None:
+                break
             seq, data = item
             if seq < 0:
-                await _chunk(send, _KEEPALIVE)
+                out.append(_KEEPALIVE)
             elif seq > cursor:
                 cursor = seq
-                await _chunk(send, _event(stream.id, seq, data))
-        return await _finish(send, stream, generation)
+                out.append(_event(stream.id, seq, data))
+        return await _finish(send, stream, generation, out)
     except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)
         return False
     finally:
@@ -121,28 +136,29 @@ async def send_sse(
             await watcher
 
 
-async def _open_stream(send: Send, stream: Stream, resume: Resumption | None) -> int:
-    """Send the priming event, or the replayed events; the last sequence number sent."""
+def _open_stream(out: list[bytes], stream: Stream, resume: Resumption | None) -> int:
+    """Queue the priming event, or the replayed events, in `out`; the last sequence number."""
     if resume is None:
         if stream.primed and stream.id is not None:
-            await _chunk(send, encode_priming(stream.id + ".0"))
+            out.append(encode_priming(stream.id + ".0"))
         return 0
     cursor = resume.after
     for seq, data in resume.events:
         if seq > cursor:
             cursor = seq
-            await _chunk(send, _event(stream.id, seq, data))
+            out.append(_event(stream.id, seq, data))
     return cursor
 
 
-async def _finish(send: Send, stream: Stream, generation: int) -> bool:
-    """End the response as the stream's state says; whether it was delivered to its end."""
+async def _finish(send: Send, stream: Stream, generation: int, out: list[bytes]) -> bool:
+    """Send what is left and end the response as the stream's state says; whether the stream
+    was delivered to its end."""
     retry = stream.hung_up(generation)
     if retry is not None:  # SEP-1699: tell the client when to come back, then close
-        await _chunk(send, encode_retry(retry))
+        out.append(encode_retry(retry))
     # Also when the client is gone (the server ignores it then) or a resumption took the
     # stream over (the old response ends cleanly, with nothing more).
-    await send({"type": "http.response.body", "body": b""})
+    await send({"type": "http.response.body", "body": b"".join(out)})
     return retry is None and stream.generation == generation and stream.attached and stream.ended
 
 

@@ -311,6 +311,17 @@ class Stream:
             pass
         return None if item is None else item[1]
 
+    def ready(self, generation: int) -> bool:
+        """Whether `next_event(generation)` has a message to return at once."""
+        return bool(self._items) and generation == self._generation
+
+    def over(self, generation: int) -> bool:
+        """Whether `next_event(generation)` would return None at once: nothing more will come
+        to connection `generation` (so what it has to send may end the response)."""
+        if self._items and generation == self._generation:
+            return False
+        return self.ended or generation != self._generation or not self.attached
+
     async def next_event(self, generation: int) -> tuple[int, bytes] | None:
         """The next (seq, message) for connection `generation`, KEEPALIVE when one is due, or
         None once there is nothing more for it: the stream ended, or the connection was
