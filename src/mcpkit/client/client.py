@@ -188,6 +188,7 @@ class Client(FeatureCalls):
                 f"the server did not answer initialize within {self.init_timeout} s"
             ) from None
         await conn.flush()  # notifications/initialized
+        await conn.wait_sent(self.init_timeout if self.init_timeout is not None else 30.0)
 
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""

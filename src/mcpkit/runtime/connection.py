@@ -246,6 +246,12 @@ class Connection:
                 ob.start_writer()
         self._arm_timer()
 
+    async def wait_sent(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) until everything queued has been handed to the
+        channel: the client's connect returns once `notifications/initialized` is sent (over
+        HTTP, its GET stream is open then, so nothing the server says next is missed)."""
+        await self._out.wait_idle(timeout)
+
     async def wait_for_room(self) -> None:
         """Return once our own new messages may be queued: at once unless the peer has too
         much unread from us (raises ConnectionClosed if the connection ends meanwhile)."""
