@@ -90,6 +90,7 @@ async def send_sse(
     *,
     resume: Resumption | None = None,
     keepalive_interval: float | None = None,
+    first_wait: float = 0.0,
 ) -> bool:
     """Answer with `stream` as SSE until it ends, the client disconnects, or the server closes
     the connection early (SEP-1699); whether the stream was delivered to its end.
@@ -97,26 +98,26 @@ async def send_sse(
     A fresh primed stream opens with its priming event; a `resume` first replays what the
     client missed. Every event of a numbered stream carries its id, and none goes out twice.
     """
-    await send({"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS, *headers]})
     generation = stream.generation
-    watcher = asyncio.get_running_loop().create_task(
-        _close_on_disconnect(receive, stream, generation)
-    )
-    # Events ready together go out in one write, and the last one ends the response: a call
-    # answered at once costs two ASGI sends (the head; priming, answer and end), not four.
+    watcher: asyncio.Task[None] | None = None
+    # Events ready together go out in one write, and the last one ends the response; and a
+    # call's stream waits a moment (`first_wait`) for its first message before the head goes
+    # out, so a call answered at once costs two ASGI sends (the head; priming, answer and
+    # end), not four, and no disconnect watcher or keep-alive timer.
     out: list[bytes] = []
     try:
         cursor = _open_stream(out, stream, resume)
-        stream.start_keepalive(keepalive_interval)
-        while True:
-            if out and not stream.ready(generation):
-                if stream.over(generation):
-                    break
-                await _chunk(send, b"".join(out))
-                out.clear()
-            elif len(out) >= _BATCH:  # a stream that always has more: memory stays bounded
-                await _chunk(send, b"".join(out))
-                out.clear()
+        if first_wait > 0:
+            await stream.wait_ready(generation, first_wait)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS, *headers]}
+        )
+        while not await _flush(send, stream, generation, out):
+            if watcher is None and not stream.ready(generation):  # about to wait
+                watcher = asyncio.get_running_loop().create_task(
+                    _close_on_disconnect(receive, stream, generation)
+                )
+                stream.start_keepalive(keepalive_interval)
             item = await stream.next_event(generation)
             if item is None:
                 break
@@ -131,9 +132,22 @@ async def send_sse(
         return False
     finally:
         stream.detach(generation)  # this connection is over, however it ended
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+async def _flush(send: Send, stream: Stream, generation: int, out: list[bytes]) -> bool:
+    """Send what `out` holds once nothing more is ready (or a batch is full); True instead
+    when nothing more will come, so that `out` ends the response."""
+    ready = stream.ready(generation)
+    if out and not ready and stream.over(generation):
+        return True
+    if out and (not ready or len(out) >= _BATCH):  # a batch bounds a stream that has more
+        await _chunk(send, b"".join(out))
+        out.clear()
+    return False
 
 
 def _open_stream(out: list[bytes], stream: Stream, resume: Resumption | None) -> int:

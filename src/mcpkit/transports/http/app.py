@@ -56,6 +56,9 @@ __all__ = ["HttpSettings", "McpHttpApp"]
 logger = logging.getLogger("mcpkit.http")
 
 _JSON: Final = ((b"content-type", b"application/json"),)
+# Seconds a call's SSE answer waits for its first message before the head goes out alone:
+# long enough for a quick tool, short enough that no client notices.
+FIRST_WAIT: Final = 0.01
 _NOT_FOUND: Final = refuse(404, "no MCP endpoint at this path")
 
 
@@ -280,7 +283,7 @@ class McpHttpApp:
                 await send_whole(send, 202, b"", headers)
         else:
             assert exchange.channel is not None
-            await self._stream(exchange.channel, exchange, receive, send, headers)
+            await self._stream(exchange.channel, exchange, receive, send, headers, first_wait=True)
 
     # --------------------------------------------------------------------- GET
 
@@ -329,14 +332,24 @@ class McpHttpApp:
         send: Send,
         headers: Sequence[tuple[bytes, bytes]] = (),
         resume: Resumption | None = None,
+        *,
+        first_wait: bool = False,
     ) -> None:
-        """Carry `stream` on this response; then keep it for a resumption, or free it."""
+        """Carry `stream` on this response; then keep it for a resumption, or free it. A
+        call's stream (`first_wait`) waits up to FIRST_WAIT for its first message, so a quick
+        answer goes out with the response's head."""
         interval = self.streams.keepalive_interval
         delivered = False
         self._open_streams.add(stream)
         try:
             delivered = await send_sse(
-                receive, send, stream, headers, resume=resume, keepalive_interval=interval
+                receive,
+                send,
+                stream,
+                headers,
+                resume=resume,
+                keepalive_interval=interval,
+                first_wait=FIRST_WAIT if first_wait else 0.0,
             )
         finally:
             self._open_streams.discard(stream)

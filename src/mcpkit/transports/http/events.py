@@ -315,6 +315,20 @@ class Stream:
         """Whether `next_event(generation)` has a message to return at once."""
         return bool(self._items) and generation == self._generation
 
+    async def wait_ready(self, generation: int, timeout: float) -> None:
+        """Return once `next_event(generation)` would return at once, or after `timeout`."""
+        if self._items or self.ended or generation != self._generation or not self.attached:
+            return
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = loop.call_later(timeout, wake, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            if self._waiter is waiter:
+                self._waiter = None
+
     def over(self, generation: int) -> bool:
         """Whether `next_event(generation)` would return None at once: nothing more will come
         to connection `generation` (so what it has to send may end the response)."""
