@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -51,6 +52,14 @@ _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
     "logging": {},
     "completions": {},
 }
+
+
+@functools.cache
+def _capabilities_for(features: frozenset[Feature]) -> ServerCapabilities:
+    """One ServerCapabilities per set of features (a few at most), shared by the sessions
+    that declare it (read only: thousands of HTTP sessions would each hold a copy)."""
+    caps = {name: dict(_CAPABILITY_FLAGS[name]) for name in features if name in _CAPABILITY_FLAGS}
+    return msgspec.convert(caps, ServerCapabilities)
 
 
 class Server(FeatureRegistrations):
@@ -152,10 +161,7 @@ class Server(FeatureRegistrations):
                 "completions": self.completable(),
             }
             features = frozenset(cast(Feature, name) for name, has in present.items() if has)
-        caps = {
-            name: dict(_CAPABILITY_FLAGS[name]) for name in features if name in _CAPABILITY_FLAGS
-        }
-        return msgspec.convert(caps, ServerCapabilities)
+        return _capabilities_for(features)
 
     # ----------------------------------------------------------------- serving
 

@@ -3,6 +3,7 @@ basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -241,7 +242,7 @@ class McpHttpApp(SessionHost):
             await session.aclose()
             await send_refusal(send, _full(self.max_sessions))
             return
-        session.task.add_done_callback(lambda _: self._forget(sid, session))
+        session.task.add_done_callback(functools.partial(self._forget, sid, session))
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(

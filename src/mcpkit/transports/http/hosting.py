@@ -50,7 +50,7 @@ class SessionHost:
         self.server.sessions.add(handle)
         return HttpSession(self.server, channel, handle)
 
-    def _forget(self, sid: str, session: HttpSession) -> None:
+    def _forget(self, sid: str, session: HttpSession, _: object = None) -> None:
         """A session whose runtime ended on its own is removed at once."""
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
