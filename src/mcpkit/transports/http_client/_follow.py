@@ -130,12 +130,9 @@ class StreamFollower(HttpSessionState):
                 )
             await asyncio.sleep(self._bounded_wait(stream, failures, polls, method))
             delivered, polled, trouble = await self._reconnect(stream, deliver, method)
-            if delivered:
-                failures = polls = 0
-            elif polled and trouble is None:
-                polls += 1
-            else:
-                failures += 1
+            failed = failures
+            failures, polls = _counted(failures, polls, delivered, polled, trouble)
+            if failures > failed:
                 problem = trouble or "the resumed stream ended with nothing new"
 
     async def _reconnect(
@@ -219,12 +216,7 @@ class StreamFollower(HttpSessionState):
                     # next request starts a new one, with its own GET stream.
                     logger.debug("%s: no GET stream (HTTP %s)", self.url, problem)
                     return
-                if delivered:
-                    failures = polls = 0
-                elif polled and problem is None:
-                    polls += 1
-                else:
-                    failures += 1
+                failures, polls = _counted(failures, polls, delivered, polled, problem)
                 if failures >= self.max_reconnects:
                     logger.warning("gave up the GET stream of %s: %s", self.url, problem)
                     return
@@ -269,3 +261,16 @@ def _is_sse(response: httpx.Response) -> bool:
 def content_type(response: httpx.Response) -> str:
     """The media type of `response`, lower-case, without parameters."""
     return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+def _counted(
+    failures: int, polls: int, delivered: int, polled: bool, trouble: str | None
+) -> tuple[int, int]:
+    """(failures in a row, polls in a row) after one reconnection: messages reset both; a
+    `retry` with nothing new and no trouble (the server polling, SEP-1699) is a poll; anything
+    else is a failure."""
+    if delivered:
+        return 0, 0
+    if polled and trouble is None:
+        return failures, polls + 1
+    return failures + 1, polls

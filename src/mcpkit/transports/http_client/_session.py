@@ -15,6 +15,7 @@ from mcpkit.protocol import codes
 from mcpkit.transports.http_client._wire import (
     ACCEPT_ANY,
     MAX_SESSION_ID_LENGTH,
+    REFUSAL_LIMIT,
     read_refusal,
     valid_session_id,
 )
@@ -23,7 +24,6 @@ __all__ = ["HttpSessionState", "RequestFailed"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
-_REFUSAL_LIMIT: Final = 64 * 1024  # bytes of an error body read for its message
 _DELETE_TIMEOUT: Final = 5.0
 
 
@@ -151,7 +151,7 @@ class HttpSessionState:
         """Raise RequestFailed for a refusal (4xx, 5xx) naming the status and the server's
         message (from at most 64 KiB of its body)."""
         if response.status_code >= 400:
-            body = await _read_some(response, _REFUSAL_LIMIT)
+            body = await _read_some(response, REFUSAL_LIMIT)
             message, code = read_refusal(body)
             raise RequestFailed.status(what, self.url, response.status_code, message, code)
 

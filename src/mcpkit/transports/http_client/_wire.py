@@ -19,6 +19,7 @@ __all__ = [
     "ACCEPT_SSE",
     "FALLBACK_STATUSES",
     "MAX_SESSION_ID_LENGTH",
+    "REFUSAL_LIMIT",
     "Head",
     "error_reply",
     "falls_back_to_legacy",
@@ -38,6 +39,7 @@ ACCEPT_SSE: Final = "text/event-stream"
 FALLBACK_STATUSES: Final = frozenset({400, 404, 405})
 #: The longest Mcp-Session-Id kept; the spec only says visible ASCII, so a bound is ours.
 MAX_SESSION_ID_LENGTH: Final = 1024
+REFUSAL_LIMIT: Final = 64 * 1024  # bytes of an error body read for its message
 _SESSION_ID: Final = re.compile(r"[\x21-\x7e]+")
 _ENCODER: Final = msgspec.json.Encoder()
 

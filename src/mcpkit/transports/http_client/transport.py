@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
-from typing import Any, Final
+from typing import Any
 
 import httpx
 
@@ -18,6 +18,7 @@ from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
 from mcpkit.transports.http_client._session import RequestFailed
 from mcpkit.transports.http_client._wire import (
+    REFUSAL_LIMIT,
     Head,
     error_reply,
     falls_back_to_legacy,
@@ -30,8 +31,6 @@ from mcpkit.types import RequestId
 __all__ = ["LegacyFallback", "StreamableHttpTransport"]
 
 logger = logging.getLogger("mcpkit.client.http")
-
-_REFUSAL_LIMIT: Final = 64 * 1024  # bytes of an error body read for its message
 
 
 class LegacyFallback(ConnectionClosed):
@@ -199,7 +198,7 @@ class StreamableHttpTransport(StreamFollower):
 
     async def _refused_initialize(self, response: httpx.Response, data: bytes, rid: Any) -> None:
         status = response.status_code
-        message, code = read_refusal(await read_bounded(response, _REFUSAL_LIMIT) or b"")
+        message, code = read_refusal(await read_bounded(response, REFUSAL_LIMIT) or b"")
         if falls_back_to_legacy(status):
             self.inbox.end(LegacyFallback(self.url, status, message, data))
             return
