@@ -1,7 +1,9 @@
-"""The mcpkit client against an example server over stdio: list everything, use everything.
+"""The mcpkit client against an example server: list everything, use everything.
 
-python examples/client.py                 # starts examples/everything.py
+python examples/client.py                 # starts examples/everything.py over stdio
 python examples/client.py path/to/server.py
+python examples/client.py http://127.0.0.1:8000/mcp   # a server over Streamable HTTP, such as
+                                          # `mcpkit run examples/everything.py --transport http`
 """
 
 from __future__ import annotations
@@ -68,9 +70,15 @@ def show(result: ToolResult) -> str:
 
 
 async def main(target: Any) -> None:
-    """`target` is a server file run over stdio (or anything else `Client` accepts)."""
-    if isinstance(target, str):
+    """`target` is a server file run over stdio, a URL (Streamable HTTP, or HTTP+SSE for an
+    older server), or anything else `Client` accepts."""
+    over = "stdio"
+    if isinstance(target, str) and target.startswith(("http://", "https://")):
+        over = "HTTP"
+    elif isinstance(target, str):
         target = [sys.executable, target]
+    elif not isinstance(target, list):
+        over = "memory"
     client = Client(
         target,
         sampling_handler=sampling,
@@ -83,7 +91,7 @@ async def main(target: Any) -> None:
     async with client:
         info = client.server_info
         print(
-            f"connected to {info.name} {info.version} over stdio, "
+            f"connected to {info.name} {info.version} over {over}, "
             f"protocol {client.protocol_version}"
         )
         if client.instructions:

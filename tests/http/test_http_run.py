@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import io
 import re
 import signal
 import socket
@@ -385,3 +387,32 @@ async def test_the_http_section_of_cli_md_works(tmp_path: Path) -> None:
     assert len(options) == 6
     usage = run_cli("run", "--help").stdout
     assert all(option in usage for option in options)
+
+
+async def test_the_demo_client_over_http() -> None:
+    """The README's HTTP lines end to end: `mcpkit run examples/everything.py --transport http`
+    in a subprocess, and `examples/client.py URL` using every feature over Streamable HTTP
+    (the server's sampling and elicitation requests answered on POSTs of their own)."""
+    spec = importlib.util.spec_from_file_location("demo_client", REPO / "examples" / "client.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    everything = str(REPO / "examples" / "everything.py")
+    argv = mcpkit("run", everything, "--transport", "http", "--port", "0")
+    out = io.StringIO()
+    async with running(argv) as server:
+        url = await server.started()
+        with contextlib.redirect_stdout(out):
+            await demo.main(url)
+    text = out.getvalue()
+    for expected in [
+        "connected to everything 1.0.0 over HTTP",
+        "add(2, 3) -> structured {'result': 5}",
+        "sign_up -> Ada, 36, red",
+        "ask_model -> (an LLM would answer",
+        "notifications/resources/updated",
+        "notifications/tools/list_changed",
+        "greet -> Hello, world!",
+        "ping ok",
+    ]:
+        assert expected in text, f"{expected!r} not in demo output:\n{text}"
