@@ -60,8 +60,9 @@ class ServerSessionHandle:
         self._subscriptions: set[str] | None = None
         self._announcing: set[str] | None = None
 
-    async def on_request(self, ev: RequestReceived) -> Any:
-        return await self.server.handle_request(self, ev)
+    def on_request(self, ev: RequestReceived) -> Coroutine[Any, Any, Any]:
+        # The server's coroutine itself, not one more wrapped around it: once per request.
+        return self.server.handle_request(self, ev)
 
     def on_event(self, ev: Event) -> None:
         self.server.handle_event(self, ev)
