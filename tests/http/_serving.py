@@ -13,6 +13,8 @@ import httpx
 import msgspec
 import uvicorn
 
+from mcpkit import Context, Server
+
 WAIT = 10.0
 ACCEPT = "application/json, text/event-stream"
 VERSION = "2025-11-25"
@@ -93,3 +95,23 @@ async def open_session(client: httpx.AsyncClient, url: str) -> str:
     )
     assert done.status_code == 202 and done.content == b""
     return sid
+
+
+def small_server(name: str, version: str = "1.2.3") -> Server:
+    """A server with `add(a, b)` and `slow(steps)` (one progress notification per step, then
+    "N steps"): the surface most HTTP tests call; they add what else they need."""
+    server = Server(name, version)
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    @server.tool()
+    async def slow(ctx: Context, steps: int) -> str:
+        """One progress notification per step."""
+        for i in range(steps):
+            await ctx.progress(i + 1, steps)
+        return f"{steps} steps"
+
+    return server

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from _client_helpers import Recorder
-from _serving import WAIT, serving
+from _serving import WAIT, serving, small_server
 
 from mcpkit import Client, Context, Server
 from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
@@ -18,18 +18,7 @@ MODES = pytest.mark.parametrize("json_response", [False, True], ids=["sse", "jso
 
 
 def make_server() -> Server:
-    server = Server("http-features", "2.0")
-
-    @server.tool()
-    def add(a: int, b: int) -> int:
-        """Adds two numbers."""
-        return a + b
-
-    @server.tool()
-    async def slow(ctx: Context, steps: int) -> str:
-        for i in range(steps):
-            await ctx.progress(i + 1, steps)
-        return f"{steps} steps"
+    server = small_server("http-features", "2.0")
 
     @server.tool()
     async def chatty(ctx: Context) -> str:

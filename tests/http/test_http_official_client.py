@@ -5,28 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from _serving import WAIT, serving
+from _serving import WAIT, serving, small_server
 from mcp import Client as OfficialClient
 
-from mcpkit import Context, Server
+from mcpkit import Server
 
 
 def make_server() -> Server:
-    server = Server("mcpkit-http", "1.2.3")
-
-    @server.tool()
-    def add(a: int, b: int) -> int:
-        """Adds two numbers."""
-        return a + b
-
-    @server.tool()
-    async def slow(ctx: Context, steps: int) -> str:
-        """One progress notification per step."""
-        for i in range(steps):
-            await ctx.progress(i + 1, steps)
-        return f"{steps} steps"
-
-    return server
+    return small_server("mcpkit-http")
 
 
 async def test_the_official_client_calls_tools_with_progress() -> None:

@@ -15,32 +15,18 @@ from mcp.client.sse import sse_client
 from mcp.server.mcpserver import Context as OfficialContext
 from mcp.server.mcpserver import MCPServer
 
-from mcpkit import Client, Context, Server
+from mcpkit import Client, Server
 from mcpkit.transports.http.legacy import LegacySse
 
 # The HTTP tests' helpers: uvicorn on an ephemeral port, and the relay that runs mcpkit's
 # Client over any channel without connect.py.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
-from _serving import WAIT, serving
+from _serving import WAIT, serving, small_server
 from interop_harness import PEERS, SUBPROCESS_TIMEOUT, require_node
 
 
 def mcpkit_server() -> Server:
-    server = Server("mcpkit-legacy", "1.2.3")
-
-    @server.tool()
-    def add(a: int, b: int) -> int:
-        """Adds two numbers."""
-        return a + b
-
-    @server.tool()
-    async def slow(ctx: Context, steps: int) -> str:
-        """One progress notification per step."""
-        for i in range(steps):
-            await ctx.progress(i + 1, steps)
-        return f"{steps} steps"
-
-    return server
+    return small_server("mcpkit-legacy")
 
 
 def official_server() -> MCPServer:
