@@ -20,7 +20,8 @@ BOUND = 10.0  # seconds: a bound on hangs, never a performance assertion
 
 
 def _uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop  # installed with mcpkit[dev]: a missing one fails, never skips
+
     return uvloop.new_event_loop  # type: ignore[no-any-return]
 
 

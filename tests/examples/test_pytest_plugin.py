@@ -148,7 +148,6 @@ def test_tests_marked_for_pytest_asyncio_are_left_to_it(pytester: pytest.Pyteste
 
 
 def test_tests_for_anyio_are_left_to_it(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("anyio")
     pytester.makepyfile("""
         import asyncio
         import pytest

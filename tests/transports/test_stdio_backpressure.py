@@ -99,7 +99,7 @@ async def read_answers(stdout: asyncio.StreamReader, ids: set[int]) -> dict[int,
 @pytest.mark.parametrize("uvloop", ["0", "1"])
 async def test_a_client_that_stops_reading_does_not_grow_the_server(uvloop: str) -> None:
     if uvloop == "1":
-        pytest.importorskip("uvloop")
+        pass  # installed with mcpkit[dev]: a missing one fails, never skips
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         PEER,

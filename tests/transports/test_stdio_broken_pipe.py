@@ -47,7 +47,7 @@ async def read_until(stream: asyncio.StreamReader, marker: bytes) -> bytes:
 @pytest.mark.parametrize("uvloop", ["0", "1"])
 async def test_closing_our_end_of_its_stdout_ends_the_server(uvloop: str) -> None:
     if uvloop == "1":
-        pytest.importorskip("uvloop")
+        pass  # installed with mcpkit[dev]: a missing one fails, never skips
     read_end, write_end = os.pipe()
     try:
         proc = await asyncio.create_subprocess_exec(

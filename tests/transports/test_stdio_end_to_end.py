@@ -207,7 +207,7 @@ async def test_a_tool_call_over_stdio_on_each_event_loop(uvloop: str) -> None:
 
 
 def test_a_tool_call_over_stdio_on_uvloop() -> None:
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop  # installed with mcpkit[dev]: a missing one fails, never skips
 
     async def call() -> str:
         async with asyncio.timeout(WAIT):
