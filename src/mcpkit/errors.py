@@ -13,8 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AuthError",
+    "AuthorizationFailed",
     "ConnectionClosed",
     "ElicitationContentInvalid",
+    "InsufficientScope",
+    "InvalidToken",
     "LocalProtocolError",
     "McpError",
     "McpkitError",
@@ -121,3 +125,43 @@ class TransportError(McpkitError):
 
 class ConnectionClosed(TransportError):
     """The connection ended; pending requests fail with this."""
+
+
+class AuthError(McpkitError):
+    """Authorization failed. `error` is the OAuth error code (RFC 6749 section 5.2, RFC 6750
+    section 3.1) and `description` the human-readable reason; neither holds a token."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+
+
+class InvalidToken(AuthError):
+    """A resource server refused an access token (RFC 6750 `invalid_token`: expired, not yet
+    valid, for another resource or issuer, badly signed, revoked, unknown); HTTP 401."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__("invalid_token", description)
+
+
+class InsufficientScope(AuthError):
+    """The token is valid but lacks scopes the request needs (RFC 6750 `insufficient_scope`);
+    HTTP 403 with the scopes to ask for, so a client can step up (spec: basic/authorization,
+    "Scope Challenge Handling")."""
+
+    def __init__(self, scopes: tuple[str, ...] | list[str], description: str = "") -> None:
+        self.scopes = tuple(scopes)
+        super().__init__(
+            "insufficient_scope", description or f"this needs scope {' '.join(self.scopes)}"
+        )
+
+
+class AuthorizationFailed(AuthError):
+    """A client could not obtain or refresh an access token: discovery, registration, the
+    authorization step or the token endpoint failed. `status` is the HTTP status that ended
+    it, when there was one."""
+
+    def __init__(self, error: str, description: str = "", *, status: int | None = None) -> None:
+        super().__init__(error, description)
+        self.status = status

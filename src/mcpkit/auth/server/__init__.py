@@ -1,0 +1,2 @@
+"""The resource-server side of MCP authorization: protected resource metadata, token
+verification, challenges."""
