@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthError",
+    "AuthorizationFailed",
     "Client",
     "ConnectionClosed",
     "Context",
     "ElicitationContentInvalid",
     "ElicitationResult",
+    "InsufficientScope",
+    "InvalidToken",
     "LocalProtocolError",
     "McpError",
     "McpkitError",
@@ -40,11 +44,15 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
+    "AuthError": "mcpkit.errors",
+    "AuthorizationFailed": "mcpkit.errors",
     "Client": "mcpkit.client.client",
     "ConnectionClosed": "mcpkit.errors",
     "Context": "mcpkit.server.context",
     "ElicitationContentInvalid": "mcpkit.errors",
     "ElicitationResult": "mcpkit.server.context",
+    "InsufficientScope": "mcpkit.errors",
+    "InvalidToken": "mcpkit.errors",
     "LocalProtocolError": "mcpkit.errors",
     "McpError": "mcpkit.errors",
     "McpkitError": "mcpkit.errors",
@@ -71,8 +79,12 @@ if TYPE_CHECKING:
     from mcpkit.client.client import Client
     from mcpkit.client.results import ToolResult
     from mcpkit.errors import (
+        AuthError,
+        AuthorizationFailed,
         ConnectionClosed,
         ElicitationContentInvalid,
+        InsufficientScope,
+        InvalidToken,
         LocalProtocolError,
         McpError,
         McpkitError,

@@ -148,6 +148,7 @@ def test_any_other_method_gets_a_well_formed_answer(method: str, changed: dict[s
         if not done:
             request.cancel()
             await asyncio.gather(request, return_exceptions=True)
+            await asgi_request(app, "DELETE", headers(sid))  # no session outlives its test
             return
         sent = request.result()
         status = sent[0]["status"]
