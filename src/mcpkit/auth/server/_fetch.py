@@ -45,7 +45,7 @@ async def _read(response: httpx.Response, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise FetchFailed(f"the answer is {declared} bytes, over the limit of {limit}")
     body = bytearray()
-    async for chunk in response.aiter_raw():
+    async for chunk in response.aiter_bytes():  # identity: the bytes as sent
         body += chunk
         if len(body) > limit:
             raise FetchFailed(f"the answer is over the limit of {limit} bytes")
