@@ -24,6 +24,7 @@ class Endpoint:
     def __init__(self) -> None:
         self.mode = "ok"
         self.hits = 0
+        self.arrived = asyncio.Event()  # set by each request
         self.release = asyncio.Event()
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -31,6 +32,7 @@ class Endpoint:
             await _lifespan(receive, send)
             return
         self.hits += 1
+        self.arrived.set()
         body = await _body(receive)
         if self.mode == "hang":
             async with asyncio.timeout(WAIT):

@@ -200,6 +200,35 @@ async def test_keys_that_do_not_import_are_skipped(caplog: pytest.LogCaptureFixt
     assert "skipped a key of the JWKS" in caplog.text
 
 
+async def test_a_fetch_outlives_the_request_that_started_it() -> None:
+    endpoint = JwksEndpoint(jwks(EC))
+    endpoint.mode = "hang"
+    async with asyncio.timeout(WAIT), serving(endpoint) as url:
+        async with remote(url, FixedClock()) as verifier:
+            first = asyncio.create_task(verifier.verify(sign(EC), resource=RESOURCE))
+            await endpoint.arrived.wait()
+            first.cancel()  # its client hung up
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            endpoint.mode = "ok"
+            endpoint.release.set()
+            assert (await verifier.verify(sign(EC), resource=RESOURCE)).subject == "alice"
+            assert endpoint.hits == 1
+
+
+async def test_closing_stops_a_fetch_under_way() -> None:
+    endpoint = JwksEndpoint(jwks(EC))
+    endpoint.mode = "hang"
+    async with asyncio.timeout(WAIT), serving(endpoint) as url:
+        verifier = remote(url, FixedClock())
+        waiting = asyncio.create_task(verifier.verify(sign(EC), resource=RESOURCE))
+        await endpoint.arrived.wait()
+        await verifier.aclose()
+        with pytest.raises(InvalidToken, match="unknown key"):
+            await waiting
+        endpoint.release.set()
+
+
 async def test_a_given_client_is_used_and_left_open() -> None:
     endpoint = JwksEndpoint(jwks(EC))
     async with asyncio.timeout(WAIT), serving(endpoint) as url, httpx.AsyncClient() as client:

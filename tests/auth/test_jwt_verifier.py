@@ -187,6 +187,18 @@ async def test_the_leeway_absorbs_clock_differences(changes: dict[str, Any]) -> 
     assert "expired" in await refused(sign(EC, exp=int(NOW) - 1), leeway=0)
 
 
+async def test_the_issuer_may_follow_the_resource() -> None:
+    def origin_of(resource: str) -> str:
+        return resource.removesuffix("/mcp")
+
+    token = sign(EC, iss="http://localhost:8000", aud="http://localhost:8000/mcp")
+    checking = verifier(issuer=origin_of)
+    access = await checking.verify(token, resource="http://localhost:8000/mcp")
+    assert access.issuer == "http://localhost:8000"
+    with pytest.raises(InvalidToken, match=r"not http://127\.0\.0\.1:8000"):
+        await checking.verify(token, resource="http://127.0.0.1:8000/mcp")
+
+
 async def test_a_token_expires_by_the_injected_clock() -> None:
     clock = FixedClock()
     checking = verifier(clock=clock, leeway=0)

@@ -9,13 +9,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import httpx
 import msgspec
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
 from mcpkit.auth.server._fetch import FetchFailed, HttpClientSlot, send_bounded
 
-__all__ = ["KeySource", "RemoteKeys", "StaticKeys", "import_keys"]
+__all__ = ["KeySource", "RemoteKeys", "StaticKeys", "Usable", "import_keys"]
 
 logger = logging.getLogger("mcpkit.auth")
 
@@ -113,8 +114,7 @@ class RemoteKeys:
         self._keys: list[tuple[str | None, Key]] = []
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
-        self._lock = asyncio.Lock()
-        self.fetches = 0  # attempts made, for tests and metrics
+        self._inflight: asyncio.Task[None] | None = None
 
     async def keys_for(self, kid: str | None, usable: Usable) -> list[Key]:
         if self._stale(self._clock()):
@@ -138,23 +138,34 @@ class RemoteKeys:
         return since < 0 or since >= self._min_refresh_interval
 
     async def _refresh(self) -> None:
-        # One fetch at a time: tasks that needed a refresh while one ran find `_may_fetch`
-        # false after it and use what it brought.
-        async with self._lock:
+        # One fetch at a time, in a task of its own: tasks that need a refresh while it runs
+        # wait for it, and one of them being cancelled (its client went away) does not
+        # cancel the fetch, which would leave every other waiting for min_refresh_interval.
+        if self._inflight is None:
             now = self._clock()
             if not self._may_fetch(now):
                 return
             self._attempted_at = now
-            self.fetches += 1
-            try:
-                keys = await self._fetch()
-            except FetchFailed as exc:
-                logger.warning("could not refresh the JWKS from %s: %s", self.url, exc)
-                return
-            self._keys, self._fetched_at = keys, self._clock()
+            client = self._http.get()  # raises here, to the caller, once closed
+            self._inflight = asyncio.get_running_loop().create_task(self._update(client))
+        inflight = self._inflight
+        try:
+            await asyncio.shield(inflight)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not inflight.cancelled() or (current is not None and current.cancelling()):
+                raise
+            # `aclose()` stopped the fetch, not our caller: go on with the keys held.
 
-    async def _fetch(self) -> list[tuple[str | None, Key]]:
-        client = self._http.get()
+    async def _update(self, client: httpx.AsyncClient) -> None:
+        try:
+            self._keys, self._fetched_at = await self._fetch(client), self._clock()
+        except FetchFailed as exc:
+            logger.warning("could not refresh the JWKS from %s: %s", self.url, exc)
+        finally:
+            self._inflight = None
+
+    async def _fetch(self, client: httpx.AsyncClient) -> list[tuple[str | None, Key]]:
         request = client.build_request("GET", self.url, headers={"accept": "application/json"})
         status, body = await send_bounded(
             client, request, limit=self._max_bytes, timeout=self._timeout
@@ -175,4 +186,8 @@ class RemoteKeys:
         return keys
 
     async def aclose(self) -> None:
+        inflight = self._inflight
+        if inflight is not None:
+            inflight.cancel()
+            await asyncio.gather(inflight, return_exceptions=True)
         await self._http.aclose()

@@ -61,6 +61,8 @@ class _Registry(jws.JWSRegistry):
 class JwtVerifier:
     """Verifies JWT access tokens issued by `issuer` (compared exactly with `iss`), signed by a
     key of the JWKS at `jwks_url` or of the JWKS `jwks` (a dict; exactly one of the two).
+    `issuer` may be a function of the resource instead, for an authorization server that
+    names itself after the origin the client used (the development one does).
 
     The token's `aud` must contain `audience` (one URI or several) if set, else the resource
     the server passes to `verify`. `algorithms` is the allow-list (`none` is never accepted;
@@ -78,7 +80,7 @@ class JwtVerifier:
     def __init__(
         self,
         *,
-        issuer: str,
+        issuer: str | Callable[[str], str],
         jwks_url: str | None = None,
         jwks: Mapping[str, Any] | None = None,
         audience: str | Collection[str] | None = None,
@@ -103,12 +105,10 @@ class JwtVerifier:
         self._leeway = leeway
         self._max_token_bytes = max_token_bytes
         self._clock = clock
-        self._registry = _Registry(algorithms=self.algorithms, strict_check_header=False)
-        # Our limit, not joserfc's (128,000 bytes of payload): the caller chose it.
-        self._registry.max_payload_length = max_token_bytes
-        self._keys: KeySource
+        self._registry = _registry(self.algorithms, max_token_bytes)
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give the issuer's keys as exactly one of jwks_url= or jwks=")
+        self._keys: KeySource
         if jwks is not None:
             self._keys = StaticKeys(jwks, symmetric=bool(HMAC_ALGORITHMS & self.algorithms))
         else:
@@ -188,7 +188,8 @@ class JwtVerifier:
             raise InvalidToken("bad signature: the token was not signed by the issuer's key")
 
     def _check_claims(self, claims: dict[str, Any], resource: str) -> AccessToken:
-        issuer = check_issuer(claims, self.issuer, required=True)
+        expected = self.issuer(resource) if callable(self.issuer) else self.issuer
+        issuer = check_issuer(claims, expected, required=True)
         audience = check_audience(claims, audiences(self._audience, resource))
         expires_at = check_times(claims, now=self._clock(), leeway=self._leeway, require_exp=True)
         scopes = scopes_of(claims)
@@ -211,6 +212,13 @@ class JwtVerifier:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _registry(algorithms: frozenset[str], max_token_bytes: int) -> _Registry:
+    registry = _Registry(algorithms=algorithms, strict_check_header=False)
+    # Our limit, not joserfc's (128,000 bytes of payload): the caller chose it.
+    registry.max_payload_length = max_token_bytes
+    return registry
 
 
 def _allow_list(algorithms: Collection[str], *, static: bool) -> frozenset[str]:
