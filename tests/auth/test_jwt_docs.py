@@ -65,6 +65,18 @@ for more). Scopes come from `scope`, or `scp` as some providers send.
 | `max_token_bytes` | 16 KiB | longer tokens are refused unread |
 | `clock` | `time.time` | seconds since the epoch, for tests |
 
+For an OpenID Connect provider, `issuer` and `jwks_uri` are in
+`<issuer>/.well-known/openid-configuration`. For example:
+
+| provider | `issuer` | `jwks_url` |
+| --- | --- | --- |
+| Keycloak | `https://HOST/realms/R` | `https://HOST/realms/R/protocol/openid-connect/certs` |
+| Auth0 | `https://TENANT.auth0.com/` | `https://TENANT.auth0.com/.well-known/jwks.json` |
+| Okta | `https://ORG.okta.com/oauth2/default` | `https://ORG.okta.com/oauth2/default/v1/keys` |
+
+Where the provider names the API rather than the server's URL in `aud` (an Auth0 API
+identifier, say), set `audience=` to that name.
+
 The JWKS must come over HTTPS (plain HTTP only from `localhost`). If a fetch fails, the
 keys already held stay in use and the failure is logged (logger `mcpkit.auth`).
 
