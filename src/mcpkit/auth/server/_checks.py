@@ -67,6 +67,8 @@ def check_audience(
             )
         return ()
     found = _strings(aud, "aud")
+    if any(a in expected for a in found):
+        return found  # the common case, without parsing URIs
     wanted = {canonical_resource(e) for e in expected}
     if not any(canonical_resource(a) in wanted for a in found):
         raise InvalidToken(
