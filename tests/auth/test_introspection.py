@@ -266,3 +266,9 @@ async def test_answers_that_are_not_introspection_responses_refuse(body: bytes) 
             await checking.verify(TOKEN, resource=RESOURCE)
         await checking.aclose()
         assert not client.is_closed
+
+
+@pytest.mark.parametrize("endpoint", ["http://auth.example.com/i", "ftp://x/i", "https:///i", "x"])
+def test_the_endpoint_must_be_https(endpoint: str) -> None:
+    with pytest.raises(ValueError, match="introspection endpoint"):
+        IntrospectionVerifier(endpoint, client_id="c", client_secret="s")

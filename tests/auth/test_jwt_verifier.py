@@ -375,5 +375,7 @@ def test_misconfiguration_is_caught_when_the_verifier_is_made() -> None:
         JwtVerifier(issuer=ISSUER, jwks={"keys": "none"})
     with pytest.raises(ValueError, match="leeway"):
         JwtVerifier(issuer=ISSUER, jwks=KEYS, leeway=-1)
+    with pytest.raises(ValueError, match="not a URL"):
+        JwtVerifier(issuer=ISSUER, jwks_url="https://a.example:port/jwks")
     for local in ("http://127.0.0.1:9/jwks", "http://localhost/jwks", "http://[::1]:9/jwks"):
         JwtVerifier(issuer=ISSUER, jwks_url=local)

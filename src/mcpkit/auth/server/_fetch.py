@@ -5,10 +5,34 @@ and memory; and the `httpx.AsyncClient` a verifier owns only when it was not giv
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 import httpx
 
-__all__ = ["FetchFailed", "HttpClientSlot", "send_bounded"]
+__all__ = ["FetchFailed", "HttpClientSlot", "check_endpoint", "send_bounded"]
+
+
+def check_endpoint(url: str, setting: str) -> None:
+    """An authorization server endpoint must be an https URL (spec: basic/authorization,
+    "Communication Security"); plain http only on this machine, for development."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{setting} is not a URL ({exc}): {url!r}") from None
+    if parsed.scheme == "https" and parsed.host:
+        return
+    if parsed.scheme == "http" and _is_loopback(parsed.host):
+        return
+    raise ValueError(f"{setting} must be an https URL (http only for localhost): {url!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class FetchFailed(Exception):

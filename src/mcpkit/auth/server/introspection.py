@@ -27,7 +27,12 @@ from mcpkit.auth.server._checks import (
     check_times,
     scopes_of,
 )
-from mcpkit.auth.server._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.auth.server._fetch import (
+    FetchFailed,
+    HttpClientSlot,
+    check_endpoint,
+    send_bounded,
+)
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
 
@@ -80,6 +85,7 @@ class IntrospectionVerifier:
     ) -> None:
         if auth_method not in ("client_secret_basic", "client_secret_post"):
             raise ValueError("auth_method must be client_secret_basic or client_secret_post")
+        check_endpoint(endpoint, "the introspection endpoint")
         self.endpoint = endpoint
         self.issuer = issuer
         self._client_id = client_id

@@ -4,12 +4,10 @@ canonical URI, RFC 8707), expiry, not-before, issued-at and required scopes."""
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
-from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -27,7 +25,7 @@ from mcpkit.auth.server._checks import (
     check_times,
     scopes_of,
 )
-from mcpkit.auth.server._fetch import HttpClientSlot
+from mcpkit.auth.server._fetch import HttpClientSlot, check_endpoint
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
@@ -45,7 +43,6 @@ DEFAULT_ALGORITHMS: Final = (
 HMAC_ALGORITHMS: Final = frozenset({"HS256", "HS384", "HS512"})
 
 _TYPES = frozenset({"at+jwt", "jwt"})  # RFC 9068 section 4; plain JWT from older servers
-_LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 class _Registry(jws.JWSRegistry):
@@ -113,7 +110,7 @@ class JwtVerifier:
             self._keys = StaticKeys(jwks, symmetric=bool(HMAC_ALGORITHMS & self.algorithms))
         else:
             assert jwks_url is not None
-            _check_url(jwks_url)
+            check_endpoint(jwks_url, "jwks_url")
             self._keys = RemoteKeys(
                 jwks_url,
                 http=HttpClientSlot(http_client),
@@ -234,26 +231,6 @@ def _allow_list(algorithms: Collection[str], *, static: bool) -> frozenset[str]:
             "a JWKS URL publishes public keys only"
         )
     return chosen
-
-
-def _check_url(url: str) -> None:
-    """The JWKS must come over HTTPS (spec: basic/authorization, "Communication Security"),
-    except from this machine, for development."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname)):
-        return
-    raise ValueError(f"jwks_url must be an https URL (http only for localhost): {url}")
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_header(header: Mapping[str, Any]) -> None:
