@@ -311,6 +311,7 @@ GARBAGE = [
     f"{b64(b'not json')}.{b64(claims())}.c2ln",
     f"{b64([1, 2])}.{b64(claims())}.c2ln",
     f"{b64(b'[')}.{b64(claims())}.c2ln",
+    f"{b64(b'[' * 5000 + b']' * 5000)}.{b64(claims())}.c2ln",
     f"{b64({'alg': 'ES256', 'kid': 'ec-1'})}.!!!.c2ln",
     unsigned({"alg": 5, "kid": "ec-1"}, claims()),
     unsigned({"kid": "ec-1"}, claims()),
@@ -344,6 +345,11 @@ async def test_garbage_is_refused_as_invalid_token(token: str) -> None:
 )
 async def test_a_signed_payload_that_is_not_claims_is_refused(payload: bytes, reason: str) -> None:
     assert reason in await refused(sign_payload(EC, payload), max_token_bytes=64 * 1024)
+
+
+async def test_a_large_header_is_fine_within_the_limit() -> None:
+    access = await verifier().verify(sign(EC, header={"x5t": "x" * 2000}), resource=RESOURCE)
+    assert access.subject == "alice"
 
 
 async def test_a_one_megabyte_token_is_refused_unread() -> None:

@@ -213,8 +213,9 @@ class JwtVerifier:
 
 def _registry(algorithms: frozenset[str], max_token_bytes: int) -> _Registry:
     registry = _Registry(algorithms=algorithms, strict_check_header=False)
-    # Our limit, not joserfc's (128,000 bytes of payload): the caller chose it.
-    registry.max_payload_length = max_token_bytes
+    # Our limits, not joserfc's (512 bytes of header, too few for an `x5c` chain; 128,000 of
+    # payload): the whole token is bounded by max_token_bytes already.
+    registry.max_header_length = registry.max_payload_length = max_token_bytes
     return registry
 
 
