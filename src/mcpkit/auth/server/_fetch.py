@@ -1,0 +1,101 @@
+"""Bounded HTTP for the verifiers: a request with a deadline over the whole exchange and a cap
+on the body, so a slow, hanging or flooding JWKS or introspection endpoint costs a bounded time
+and memory; and the `httpx.AsyncClient` a verifier owns only when it was not given one."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import httpx
+
+__all__ = ["FetchFailed", "HttpClientSlot", "check_endpoint", "send_bounded"]
+
+
+def check_endpoint(url: str, setting: str) -> None:
+    """An authorization server endpoint must be an https URL (spec: basic/authorization,
+    "Communication Security"); plain http only on this machine, for development."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{setting} is not a URL ({exc}): {url!r}") from None
+    if parsed.scheme == "https" and parsed.host:
+        return
+    if parsed.scheme == "http" and _is_loopback(parsed.host):
+        return
+    raise ValueError(f"{setting} must be an https URL (http only for localhost): {url!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class FetchFailed(Exception):
+    """The endpoint could not be read; the message says why, for the server's log."""
+
+
+async def send_bounded(
+    client: httpx.AsyncClient, request: httpx.Request, *, limit: int, timeout: float
+) -> tuple[int, bytes]:
+    """`request`'s status and body, the body read up to `limit` bytes and the whole exchange
+    within `timeout` seconds (httpx's own timeouts are per read, which a server that drips
+    one byte at a time never trips)."""
+    request.headers["accept-encoding"] = "identity"
+    try:
+        async with asyncio.timeout(timeout):
+            response = await client.send(request, stream=True)
+            try:
+                return response.status_code, await _read(response, limit)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise FetchFailed(f"no answer within {timeout} s") from None
+    except httpx.HTTPError as exc:
+        raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
+
+
+async def _read(response: httpx.Response, limit: int) -> bytes:
+    # Identity only (asked for in the request): a compressed body could inflate far past the
+    # limit inside one decoded chunk.
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise FetchFailed(f"the answer is compressed ({encoding}) though identity was asked for")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchFailed(f"the answer is {declared} bytes, over the limit of {limit}")
+    body = bytearray()
+    async for chunk in response.aiter_bytes():  # identity: the bytes as sent
+        body += chunk
+        if len(body) > limit:
+            raise FetchFailed(f"the answer is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+class HttpClientSlot:
+    """The client a verifier sends with: the one it was given (never closed here), or one it
+    makes on first use and closes in `aclose()`."""
+
+    def __init__(self, given: httpx.AsyncClient | None) -> None:
+        self._given = given
+        self._owned: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def get(self) -> httpx.AsyncClient:
+        if self._given is not None:
+            return self._given
+        if self._closed:
+            raise RuntimeError("this verifier was closed (aclose); make a new one")
+        if self._owned is None:
+            self._owned = httpx.AsyncClient()
+        return self._owned
+
+    async def aclose(self) -> None:
+        self._closed = True
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            await owned.aclose()

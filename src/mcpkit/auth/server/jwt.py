@@ -1,0 +1,265 @@
+"""`JwtVerifier`: checks JWT access tokens (RFC 9068) against the issuer's keys, from a JWKS
+URL or given directly: algorithm allow-list, signature, issuer, audience (the resource's
+canonical URI, RFC 8707), expiry, not-before, issued-at and required scopes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Mapping
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+import msgspec
+from joserfc import jws
+from joserfc.errors import JoseError, UnsupportedAlgorithmError
+from joserfc.jwa import JWSAlgModel
+from joserfc.jwk import Key
+
+from mcpkit.auth.server._checks import (
+    audiences,
+    build_access_token,
+    check_audience,
+    check_issuer,
+    check_required_scopes,
+    check_times,
+    scopes_of,
+)
+from mcpkit.auth.server._fetch import HttpClientSlot, check_endpoint
+from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken
+
+__all__ = ["DEFAULT_ALGORITHMS", "HMAC_ALGORITHMS", "JwtVerifier"]
+
+#: Asymmetric algorithms only (RFC 9068 section 4: RS256 at least): with these, the keys that
+#: verify are public and cannot sign. `Ed25519`/`Ed448` are RFC 9864's names for `EdDSA`.
+DEFAULT_ALGORITHMS: Final = (
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+    "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448",
+)  # fmt: skip
+#: Shared-secret algorithms: allowed only when listed in `algorithms` and the secret is given
+#: as an `oct` key of a static `jwks` (never from a JWKS URL, which is public).
+HMAC_ALGORITHMS: Final = frozenset({"HS256", "HS384", "HS512"})
+
+_TYPES = frozenset({"at+jwt", "jwt"})  # RFC 9068 section 4; plain JWT from older servers
+
+
+class _Registry(jws.JWSRegistry):
+    """joserfc's registry held to our allow-list, and quiet: joserfc warns on each use of
+    `EdDSA` (deprecated by RFC 9864), which most servers still send."""
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        if name not in self.algorithms or not self.allowed or name not in self.allowed:
+            raise UnsupportedAlgorithmError(f"algorithm {name!r} is not allowed")
+        return self.algorithms[name]
+
+
+class JwtVerifier:
+    """Verifies JWT access tokens issued by `issuer` (compared exactly with `iss`), signed by a
+    key of the JWKS at `jwks_url` or of the JWKS `jwks` (a dict; exactly one of the two).
+    `issuer` may be a function of the resource instead, for an authorization server that
+    names itself after the origin the client used (the development one does).
+
+    The token's `aud` must contain `audience` (one URI or several) if set, else the resource
+    the server passes to `verify`. `algorithms` is the allow-list (`none` is never accepted;
+    HMAC only with a secret in `jwks`). `exp` is required; `exp`, `nbf` and `iat` are checked
+    with `leeway` seconds of clock difference. Every token must carry `required_scopes`
+    (else `InsufficientScope`, 403). `clock` returns seconds since the epoch.
+
+    The JWKS is cached for `cache_ttl` seconds and refetched sooner when a token names a key
+    it does not hold, at most once per `min_refresh_interval`; a fetch is bounded by
+    `timeout`, `max_jwks_bytes` and `max_keys`. Tokens over `max_token_bytes` are refused
+    unread. `http_client` is used if given (and not closed here); otherwise the verifier makes
+    one and `aclose()` (or `async with`) closes it.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str | Callable[[str], str],
+        jwks_url: str | None = None,
+        jwks: Mapping[str, Any] | None = None,
+        audience: str | Collection[str] | None = None,
+        algorithms: Collection[str] = DEFAULT_ALGORITHMS,
+        required_scopes: Collection[str] = (),
+        leeway: float = 60.0,
+        max_token_bytes: int = 16 * 1024,
+        cache_ttl: float = 600.0,
+        min_refresh_interval: float = 30.0,
+        timeout: float = 5.0,
+        max_jwks_bytes: int = 256 * 1024,
+        max_keys: int = 100,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.issuer = issuer
+        self.algorithms = _allow_list(algorithms, static=jwks is not None)
+        if leeway < 0 or max_token_bytes <= 0:
+            raise ValueError("leeway must be >= 0 and max_token_bytes > 0")
+        self._audience = audience
+        self._required_scopes = frozenset(required_scopes)
+        self._leeway = leeway
+        self._max_token_bytes = max_token_bytes
+        self._clock = clock
+        self._registry = _registry(self.algorithms, max_token_bytes)
+        if (jwks_url is None) == (jwks is None):
+            raise ValueError("give the issuer's keys as exactly one of jwks_url= or jwks=")
+        self._keys: KeySource
+        if jwks is not None:
+            self._keys = StaticKeys(jwks, symmetric=bool(HMAC_ALGORITHMS & self.algorithms))
+        else:
+            assert jwks_url is not None
+            check_endpoint(jwks_url, "jwks_url")
+            self._keys = RemoteKeys(
+                jwks_url,
+                http=HttpClientSlot(http_client),
+                clock=clock,
+                min_refresh_interval=min_refresh_interval,
+                cache_ttl=cache_ttl,
+                max_keys=max_keys,
+                max_bytes=max_jwks_bytes,
+                timeout=timeout,
+            )
+
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
+        """The verified token shown to `resource`, or `InvalidToken` saying what is wrong."""
+        signed = self._parse(token)
+        alg = self._algorithm(signed.protected)
+        key = await self._key(signed.protected, alg)
+        self._check_signature(signed, key)
+        return self._check_claims(_claims_of(signed.payload), resource)
+
+    def _parse(self, token: str) -> jws.CompactSignature:
+        if len(token) > self._max_token_bytes:
+            raise InvalidToken(f"the token is over {self._max_token_bytes} bytes")
+        dots = token.count(".")
+        if dots == 4:
+            raise InvalidToken("encrypted tokens (JWE) are not accepted; send a signed JWT")
+        if dots != 2 or not token.isascii():
+            raise InvalidToken("malformed token: a JWT is three base64url parts joined by dots")
+        try:
+            signed = jws.extract_compact(token.encode("ascii"), registry=self._registry)
+        # Hostile bytes reach joserfc's parser here; whatever it raises means "not a JWS".
+        except Exception:
+            raise InvalidToken(
+                "malformed token: its header is not base64url-encoded JSON"
+            ) from None
+        if not isinstance(signed.protected, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InvalidToken("malformed token: its header is not a JSON object")
+        if not signed.segments.get("payload"):
+            raise InvalidToken("malformed token: its payload is empty (detached)")
+        _check_header(signed.protected)
+        return signed
+
+    def _algorithm(self, header: Mapping[str, Any]) -> JWSAlgModel:
+        name = header.get("alg")
+        if name == "none":
+            raise InvalidToken("unsigned tokens (alg none) are never accepted")
+        if not isinstance(name, str) or name not in self.algorithms:
+            allowed = ", ".join(sorted(self.algorithms))
+            raise InvalidToken(f"the token's algorithm is not allowed here (allowed: {allowed})")
+        return jws.JWSRegistry.algorithms[name]
+
+    async def _key(self, header: Mapping[str, Any], alg: JWSAlgModel) -> Key:
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidToken("malformed token: kid is not a string")
+        keys = await self._keys.keys_for(kid, lambda key: _fits(alg, key))
+        if not keys:
+            raise InvalidToken(
+                "unknown key: no key of the issuer's key set has the token's kid and algorithm"
+            )
+        if kid is None and len(keys) > 1:
+            raise InvalidToken("the token names no key (kid) and several keys could have signed it")
+        return keys[0]
+
+    def _check_signature(self, signed: jws.CompactSignature, key: Key) -> None:
+        try:
+            valid = jws.validate_compact(signed, key, registry=self._registry)
+        except (JoseError, ValueError, TypeError):
+            raise InvalidToken(
+                "malformed token: its header has a value of the wrong type"
+            ) from None
+        if not valid:
+            raise InvalidToken("bad signature: the token was not signed by the issuer's key")
+
+    def _check_claims(self, claims: dict[str, Any], resource: str) -> AccessToken:
+        expected = self.issuer(resource) if callable(self.issuer) else self.issuer
+        issuer = check_issuer(claims, expected, required=True)
+        audience = check_audience(claims, audiences(self._audience, resource))
+        expires_at = check_times(claims, now=self._clock(), leeway=self._leeway, require_exp=True)
+        scopes = scopes_of(claims)
+        check_required_scopes(scopes, self._required_scopes)
+        return build_access_token(
+            claims, scopes=scopes, expires_at=expires_at, issuer=issuer, audience=audience
+        )
+
+    async def aclose(self) -> None:
+        """Closes the HTTP client the verifier made (never one it was given)."""
+        await self._keys.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _registry(algorithms: frozenset[str], max_token_bytes: int) -> _Registry:
+    registry = _Registry(algorithms=algorithms, strict_check_header=False)
+    # Our limits, not joserfc's (512 bytes of header, too few for an `x5c` chain; 128,000 of
+    # payload): the whole token is bounded by max_token_bytes already.
+    registry.max_header_length = registry.max_payload_length = max_token_bytes
+    return registry
+
+
+def _allow_list(algorithms: Collection[str], *, static: bool) -> frozenset[str]:
+    chosen = frozenset(algorithms)
+    if "none" in chosen:
+        raise ValueError("alg none (unsigned tokens) cannot be allowed")
+    unknown = chosen - jws.JWSRegistry.algorithms.keys()
+    if unknown or not chosen:
+        raise ValueError(f"unknown JWS algorithms {sorted(unknown)}; choose from RFC 7518")
+    if chosen & HMAC_ALGORITHMS and not static:
+        raise ValueError(
+            "HMAC algorithms need the shared secret as an oct key in jwks=; "
+            "a JWKS URL publishes public keys only"
+        )
+    return chosen
+
+
+def _check_header(header: Mapping[str, Any]) -> None:
+    typ = header.get("typ")
+    if typ is not None:
+        if not isinstance(typ, str) or typ.lower().removeprefix("application/") not in _TYPES:
+            raise InvalidToken("the token is not an access token (typ is not at+jwt or JWT)")
+    # RFC 7515 section 4.1.11: extensions marked critical must be understood; we know none,
+    # and an unencoded payload (b64, RFC 7797) has no place in an access token.
+    if "crit" in header or "b64" in header:
+        raise InvalidToken("the token uses JWS extensions (crit, b64) that are not accepted")
+
+
+def _fits(alg: JWSAlgModel, key: Key) -> bool:
+    """Whether `key` can check `alg` (key type, curve, and the key's own `alg` and `use`):
+    an RSA public key never checks an HMAC signature, whatever the token's header says."""
+    try:
+        alg.check_key(key)
+    except JoseError:
+        return False
+    return True
+
+
+def _claims_of(payload: bytes) -> dict[str, Any]:
+    try:
+        claims = msgspec.json.decode(payload)
+    except (msgspec.DecodeError, RecursionError):  # msgspec raises the latter for deep nesting
+        raise InvalidToken("malformed token: its payload is not JSON") from None
+    if not isinstance(claims, dict):
+        raise InvalidToken("malformed token: its payload is not a JSON object")
+    return claims  # pyright: ignore[reportUnknownVariableType]
