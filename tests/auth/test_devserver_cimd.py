@@ -134,6 +134,7 @@ def refused_with(response: httpx.Response, error: str = "invalid_client") -> str
         (lambda url: good(url) | {"client_secret": "shared"}, 200, "none"),
         (lambda url: good(url) | {"redirect_uris": "x"}, 200, "not a valid"),
         (lambda url: b"{not json", 200, "not a valid"),
+        (lambda url: b'{"jwks": {"k": ' + b"[" * 2400 + b"]" * 2400 + b"}}", 200, "nests"),
         (lambda url: good(url) | {"padding": "x" * 6000}, 200, "bytes"),
         (None, 404, "HTTP 404"),
         (None, 302, "HTTP 302"),  # redirects are not followed

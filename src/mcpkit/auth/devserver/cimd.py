@@ -26,11 +26,13 @@ from mcpkit.auth.devserver._http import Refused
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Bounded
 from mcpkit.auth.metadata import ClientInformation, decode
+from mcpkit.protocol.depth import deeper_than
 
 __all__ = ["MetadataDocuments", "is_metadata_url"]
 
 _MAX_AGE: Final = re.compile(r"max-age=([0-9]{1,9})")
 _MAX_CACHE_TTL: Final = 3600
+_MAX_DEPTH: Final = 32  # a real document nests 3 deep at most
 
 
 def is_metadata_url(client_id: str) -> bool:
@@ -127,6 +129,8 @@ class MetadataDocuments:
 
     @staticmethod
     def _validate(url: str, body: bytes) -> ClientInformation:
+        if deeper_than(body, _MAX_DEPTH):  # msgspec recurses: refuse before it can overflow
+            raise _refused(url, f"its JSON nests deeper than {_MAX_DEPTH}")
         try:
             document = decode(body, ClientInformation)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:

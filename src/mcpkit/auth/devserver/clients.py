@@ -17,13 +17,16 @@ from mcpkit.auth.devserver.redirects import is_acceptable
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Bounded
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata, decode
+from mcpkit.protocol.depth import deeper_than
 
-__all__ = ["AUTH_METHODS", "GRANT_TYPES", "Clients", "single"]
+__all__ = ["AUTH_METHODS", "GRANT_TYPES", "MAX_DEPTH", "Clients", "single"]
 
 #: Token endpoint client authentication methods served (RFC 7591 section 2).
 AUTH_METHODS: Final = ("none", "client_secret_basic", "client_secret_post")
 #: Grants served at the token endpoint.
 GRANT_TYPES: Final = ("authorization_code", "refresh_token", "client_credentials")
+#: The deepest JSON nesting read in client metadata (a real document nests 3 deep at most).
+MAX_DEPTH: Final = 32
 _BASIC_CHALLENGE: Final = ((b"www-authenticate", b'Basic realm="mcpkit-dev"'),)
 
 
@@ -96,6 +99,8 @@ class Clients:
     def register(self, body: bytes) -> ClientInformation:
         """RFC 7591 section 3: a new client from its metadata, with a secret unless it asked for
         `token_endpoint_auth_method: none`."""
+        if deeper_than(body, MAX_DEPTH):  # msgspec recurses: refuse before it can overflow
+            raise Refused("invalid_client_metadata", f"the JSON nests deeper than {MAX_DEPTH}")
         try:
             metadata = decode(body, ClientMetadata)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
