@@ -5,6 +5,8 @@ client credentials (RFC 8414, 7591, 6749, 7636, 8707, 9207, 9068, 7009, 7662; SE
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +22,12 @@ from _devserver_helpers import (
     token,
 )
 
-from mcpkit.auth.devserver import NOT_FOR_PRODUCTION, DevAuthorizationServer, DevServerSettings
+from mcpkit.auth.devserver import (
+    NOT_FOR_PRODUCTION,
+    DevAuthorizationServer,
+    DevServerSettings,
+    Paths,
+)
 from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientInformation, decode
 
 RS = ClientInformation(
@@ -250,3 +257,36 @@ async def test_startup_says_it_is_not_for_production(caplog: pytest.LogCaptureFi
         async with serving(DevAuthorizationServer()):
             pass
     assert NOT_FOR_PRODUCTION in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"issuer": "auth.example.com"}, "http(s) URL"),
+        ({"issuer": "https://auth.example.com/#x"}, "http(s) URL"),
+        ({"paths": Paths(token="token")}, "must start with /"),
+        ({"code_ttl": 0}, "code_ttl must be positive"),
+        ({"algorithm": "none"}, "ES256"),
+        ({"algorithm": "HS256"}, "ES256"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_at_once(settings: dict[str, Any], says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        DevAuthorizationServer(DevServerSettings(**settings))
+
+
+async def test_approvals_are_logged_with_the_redirect_host(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, challenge = pkce()
+    with caplog.at_level(logging.INFO, logger="mcpkit.auth.devserver"):
+        async with (
+            serving(DevAuthorizationServer()) as base,
+            httpx.AsyncClient(timeout=WAIT) as http,
+        ):
+            client = await register(http, base)
+            await authorize(http, base, client["client_id"], challenge)
+    assert (
+        f"approved client {client['client_id']} for dev-user (redirect to 127.0.0.1:9999"
+        in caplog.text
+    )

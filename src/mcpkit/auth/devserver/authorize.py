@@ -5,10 +5,12 @@ clients complete the flow. PKCE S256 only (RFC 7636), `resource` (RFC 8707), `st
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
 from typing import Final
+from urllib.parse import urlsplit
 
 from mcpkit.auth.devserver._http import Form, Refused
 from mcpkit.auth.devserver.clients import Clients, single
@@ -19,6 +21,8 @@ from mcpkit.auth.devserver.store import CodeRecord, Grant, Store, digest
 from mcpkit.auth.metadata import ClientInformation
 
 __all__ = ["Authorizer"]
+
+logger = logging.getLogger("mcpkit.auth.devserver")
 
 # RFC 7636 section 4.2: BASE64URL(SHA256(verifier)) is 43 characters.
 _CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -99,6 +103,15 @@ class Authorizer:
             subject=self._subject(single(query, "login_hint")),
             scopes=grant_scopes(self._settings, single(query, "scope"), client),
             resource=grant_resource(self._settings, single(query, "resource"), origin),
+        )
+        # Spec, "Localhost Redirect URI Risks": a real server shows the redirect host to the
+        # user; with no page, the log is where a developer sees who got a code.
+        logger.info(
+            "approved client %s for %s (redirect to %s, resource %s)",
+            client.client_id,
+            grant.subject,
+            urlsplit(redirect_uri).netloc or redirect_uri,
+            grant.resource,
         )
         code = secrets.token_urlsafe(32)
         expires = self._clock() + self._settings.code_ttl

@@ -78,6 +78,9 @@ class DevServerSettings:
                 raise ValueError(
                     f"issuer {self.issuer!r} is not an http(s) URL without query or fragment"
                 )
+        for path in (getattr(self.paths, name) for name in Paths.__dataclass_fields__):
+            if not path.startswith("/") or "?" in path or "#" in path:
+                raise ValueError(f"endpoint path {path!r} must start with / (no query)")
         for name in ("code_ttl", "access_token_ttl", "refresh_token_ttl", "max_clients"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
