@@ -1,0 +1,184 @@
+"""ASGI plumbing of the development authorization server: reading a bounded body, parsing a
+form and Basic credentials, and the answers it sends (JSON, RFC 6749 section 5.2 errors,
+redirects). The auth layer may not import the HTTP transport, so this is its own small copy."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any, Final
+from urllib.parse import parse_qsl, unquote
+
+import msgspec
+
+from mcpkit.auth.metadata import OAuthErrorResponse, encode
+
+__all__ = [
+    "Form",
+    "Message",
+    "Receive",
+    "Refused",
+    "Scope",
+    "Send",
+    "basic_credentials",
+    "header",
+    "parse_form",
+    "read_body",
+    "request_origin",
+    "send_json",
+    "send_redirect",
+    "send_refused",
+    "send_whole",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+#: A parsed form or query: every value of every name, in order.
+Form = dict[str, list[str]]
+
+_JSON: Final = (b"content-type", b"application/json")
+# RFC 6749 section 5.1: token answers must not be cached.
+_NO_STORE: Final = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
+# Browser-based clients (the MCP Inspector) call the metadata and token endpoints cross-origin.
+_CORS: Final = (b"access-control-allow-origin", b"*")
+# RFC 3986 section 3.2.2 host (reg-name or IP literal) and an optional port, lower-cased first.
+_HOST: Final = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(:[0-9]{1,5})?")
+_MAX_FIELDS: Final = 64
+
+
+class Refused(Exception):
+    """A request the server refuses: an OAuth error code, what was wrong, the HTTP status
+    (400 unless said) and any headers (WWW-Authenticate for a 401)."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        self.status = status
+        self.headers = tuple(headers)
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header `name` (lower-case), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def request_origin(scope: Scope) -> str:
+    """`scheme://host[:port]` as the client addressed this server (its Host header), so that
+    metadata, endpoint URLs and the `iss` of tokens use the origin the client used."""
+    scheme = str(scope.get("scheme", "http"))
+    raw = header(scope, b"host")
+    if raw is None:
+        server = scope.get("server")
+        if not server:
+            raise Refused("invalid_request", "the request has no Host header")
+        raw = f"{server[0]}:{server[1]}".encode()
+    host = raw.decode("latin-1").strip().lower() if len(raw) <= 260 and raw.isascii() else ""
+    if _HOST.fullmatch(host) is None:
+        raise Refused("invalid_request", "the Host header is not a host[:port]")
+    return f"{scheme}://{host}"
+
+
+async def read_body(receive: Receive, max_size: int) -> bytes:
+    """The request body; refused with 413 once it passes `max_size` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise Refused("invalid_request", "the client went away", status=400)
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > max_size:
+            raise Refused(
+                "invalid_request", f"the body is over {max_size} bytes (max_body_size)", status=413
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def parse_form(text: bytes | str) -> Form:
+    """An application/x-www-form-urlencoded body or a query string; refused when it is not
+    UTF-8 or has more fields than any OAuth request needs."""
+    try:
+        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
+        pairs = parse_qsl(
+            decoded, keep_blank_values=True, strict_parsing=False, max_num_fields=_MAX_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise Refused("invalid_request", "the form is not UTF-8 or has too many fields") from None
+    form: Form = {}
+    for name, value in pairs:
+        form.setdefault(name, []).append(value)
+    return form
+
+
+def basic_credentials(scope: Scope) -> tuple[str, str] | None:
+    """The client id and secret of an `Authorization: Basic` header (RFC 6749 section 2.3.1:
+    each form-url-encoded, then joined by a colon), or None when there is none."""
+    raw = header(scope, b"authorization")
+    if raw is None or not raw[:6].lower() == b"basic ":
+        return None
+    try:
+        joined = base64.b64decode(raw[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _bad_basic() from None
+    client_id, sep, secret = joined.partition(":")
+    if not sep or not client_id:
+        raise _bad_basic()
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+
+
+def _bad_basic() -> Refused:
+    return Refused(
+        "invalid_client",
+        "the Authorization header is not Basic base64(client_id:client_secret)",
+        status=401,
+        headers=[(b"www-authenticate", b'Basic realm="mcpkit-dev"')],
+    )
+
+
+async def send_whole(
+    send: Send, status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]]
+) -> None:
+    length = (b"content-length", str(len(body)).encode())
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, length]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_json(
+    send: Send, document: msgspec.Struct | dict[str, Any], *, status: int = 200, store: bool = True
+) -> None:
+    """A JSON answer; `store=False` for answers holding tokens or secrets."""
+    body = (
+        encode(document) if isinstance(document, msgspec.Struct) else msgspec.json.encode(document)
+    )
+    headers = [_JSON, _CORS] if store else [_JSON, _CORS, *_NO_STORE]
+    await send_whole(send, status, body, headers)
+
+
+async def send_refused(send: Send, refused: Refused) -> None:
+    """The RFC 6749 section 5.2 error body for `refused`, with its status and headers."""
+    body = encode(OAuthErrorResponse(error=refused.error, error_description=refused.description))
+    await send_whole(send, refused.status, body, [_JSON, _CORS, *_NO_STORE, *refused.headers])
+
+
+async def send_redirect(send: Send, location: str) -> None:
+    """302 to `location` (the authorization response, RFC 6749 section 4.1.2)."""
+    headers = [(b"location", location.encode("utf-8")), *_NO_STORE]
+    await send_whole(send, 302, b"", headers)

@@ -1,0 +1,195 @@
+"""`DevAuthorizationServer`: the development authorization server as a plain ASGI 3 app, its
+routes, and the warning that it is not a production identity provider."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from mcpkit.auth.devserver._http import (
+    Receive,
+    Refused,
+    Scope,
+    Send,
+    parse_form,
+    read_body,
+    request_origin,
+    send_json,
+    send_redirect,
+    send_refused,
+    send_whole,
+)
+from mcpkit.auth.devserver.authorize import Authorizer
+from mcpkit.auth.devserver.clients import Clients
+from mcpkit.auth.devserver.endpoints import NOT_FOR_PRODUCTION, introspect, metadata, revoke
+from mcpkit.auth.devserver.grants import Grants
+from mcpkit.auth.devserver.keys import SigningKey
+from mcpkit.auth.devserver.settings import DevServerSettings
+from mcpkit.auth.devserver.store import Store
+from mcpkit.auth.devserver.tokens import Minter
+from mcpkit.auth.metadata import ClientInformation
+
+__all__ = ["DevAuthorizationServer"]
+
+logger = logging.getLogger("mcpkit.auth.devserver")
+
+_AS_METADATA: Final = "/.well-known/oauth-authorization-server"
+_OIDC: Final = "/.well-known/openid-configuration"
+_PREFLIGHT: Final = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"authorization, content-type, mcp-protocol-version"),
+)
+
+
+class DevAuthorizationServer:
+    """A development OAuth 2.1 authorization server for MCP, as an ASGI app: serve it alone
+    or mount it beside the MCP endpoint (every path in `routes` to this app). It approves
+    every request at once: never use it in production.
+
+    `clients` are pre-registered (`ClientInformation`, with `client_secret` for confidential
+    ones); `clock` (seconds since the epoch) is for tests of expiry."""
+
+    def __init__(
+        self,
+        settings: DevServerSettings | None = None,
+        *,
+        clients: Iterable[ClientInformation] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings = settings or DevServerSettings()
+        self.key = SigningKey(settings.algorithm)
+        self._clock = clock
+        self._store = Store(settings.max_codes, settings.max_tokens)
+        self._clients = Clients(settings, clock, clients)
+        self._authorizer = Authorizer(settings, self._clients, self._store, clock)
+        self._grants = Grants(
+            settings, self._store, Minter(settings, self.key, self._store, clock), clock
+        )
+        self._warned = False
+        prefix, paths = settings.prefix, settings.paths
+        self._handlers: dict[str, Callable[[Scope, Receive, Send], Any]] = {
+            _AS_METADATA + prefix: self._metadata,
+            prefix + _OIDC: self._metadata,
+            _OIDC + prefix: self._metadata,
+            prefix + paths.authorize: self._authorize,
+            prefix + paths.token: self._token,
+            prefix + paths.revoke: self._revoke,
+            prefix + paths.introspect: self._introspect,
+            prefix + paths.jwks: self._jwks,
+        }
+        if settings.allow_registration:
+            self._handlers[prefix + paths.register] = self._register
+
+    @property
+    def routes(self) -> Mapping[str, DevAuthorizationServer]:
+        """Every path this server answers, each mapped to this app (for mounting)."""
+        return MappingProxyType(dict.fromkeys(self._handlers, self))
+
+    def issuer(self, origin: str) -> str:
+        """The issuer as seen by a client that reached this server at `origin`."""
+        return (
+            self.settings.issuer.rstrip("/")
+            if self.settings.issuer
+            else origin + self.settings.prefix
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        self._warn_once()
+        handler = self._handlers.get(scope["path"])
+        try:
+            if handler is None:
+                raise Refused(
+                    "invalid_request", f"nothing is served at {scope['path']}", status=404
+                )
+            if scope["method"] == "OPTIONS":
+                await send_whole(send, 204, b"", _PREFLIGHT)
+                return
+            await handler(scope, receive, send)
+        except Refused as refused:
+            await send_refused(send, refused)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._warn_once()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _warn_once(self) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning("%s", NOT_FOR_PRODUCTION)
+
+    async def _metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _method(scope, "GET")
+        await send_json(send, metadata(self.settings, self.issuer(request_origin(scope))))
+
+    async def _jwks(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _method(scope, "GET")
+        await send_json(send, self.key.jwks())
+
+    async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _method(scope, "GET")
+        origin = request_origin(scope)
+        query = parse_form(scope.get("query_string", b""))
+        location = await self._authorizer.authorize(query, self.issuer(origin), origin)
+        await send_redirect(send, location)
+
+    async def _token(self, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self._form(scope, receive)
+        client = await self._clients.authenticate(scope, form)
+        origin = request_origin(scope)
+        answer = self._grants.exchange(form, client, self.issuer(origin), origin)
+        await send_json(send, answer, store=False)
+
+    async def _register(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _method(scope, "POST")
+        _content_type(scope, b"application/json")
+        body = await read_body(receive, self.settings.max_body_size)
+        await send_json(send, self._clients.register(body), status=201, store=False)
+
+    async def _revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self._form(scope, receive)
+        revoke(self._store, form, await self._clients.authenticate(scope, form))
+        await send_whole(send, 200, b"", ())
+
+    async def _introspect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self._form(scope, receive)
+        client = await self._clients.authenticate(scope, form)
+        await send_json(send, introspect(self._store, form, client, self._clock), store=False)
+
+    async def _form(self, scope: Scope, receive: Receive) -> dict[str, list[str]]:
+        _method(scope, "POST")
+        _content_type(scope, b"application/x-www-form-urlencoded")
+        return parse_form(await read_body(receive, self.settings.max_body_size))
+
+
+def _method(scope: Scope, allowed: str) -> None:
+    if scope["method"] != allowed:
+        raise Refused(
+            "invalid_request",
+            f"use {allowed} here",
+            status=405,
+            headers=[(b"allow", allowed.encode())],
+        )
+
+
+def _content_type(scope: Scope, expected: bytes) -> None:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            if bytes(value).split(b";")[0].strip().lower() == expected:
+                return
+            break
+    raise Refused("invalid_request", f"the body must be {expected.decode()}", status=415)

@@ -1,0 +1,148 @@
+"""Client ID metadata documents (SEP-991; spec: basic/authorization, "Client ID Metadata
+Documents"): a client whose id is an https URL is described by the JSON document at that URL.
+Fetched with httpx (bounded size and time, no redirects), validated, and cached.
+
+Server-side request forgery ("Client ID Metadata Document Security"): only https URLs with a
+path, no credentials or fragment, whose host resolves to public addresses only, unless
+`allow_insecure_metadata_urls` (local tests) also allows http and loopback or private hosts.
+The check resolves the name before httpx does; a DNS answer that changes in between is not
+caught, which is within reason for a development server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+import socket
+from collections.abc import Callable
+from typing import Final
+from urllib.parse import urlsplit
+
+import httpx
+import msgspec
+
+from mcpkit.auth.devserver._http import Refused
+from mcpkit.auth.devserver.settings import DevServerSettings
+from mcpkit.auth.devserver.store import Bounded
+from mcpkit.auth.metadata import ClientInformation, decode
+from mcpkit.protocol.depth import deeper_than
+
+__all__ = ["MetadataDocuments", "is_metadata_url"]
+
+_MAX_AGE: Final = re.compile(r"max-age=([0-9]{1,9})")
+_MAX_CACHE_TTL: Final = 3600
+_MAX_DEPTH: Final = 32  # a real document nests 3 deep at most
+
+
+def is_metadata_url(client_id: str) -> bool:
+    """Whether `client_id` names a metadata document rather than a registered client."""
+    return client_id.startswith(("https://", "http://"))
+
+
+def _refused(url: str, why: str) -> Refused:
+    return Refused("invalid_client", f"client ID metadata document {url}: {why}")
+
+
+class MetadataDocuments:
+    """Fetches, checks and caches client ID metadata documents."""
+
+    def __init__(self, settings: DevServerSettings, clock: Callable[[], float]) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._cache: Bounded[str, tuple[ClientInformation, float]] = Bounded(
+            settings.metadata_cache_size
+        )
+
+    async def get(self, url: str) -> ClientInformation:
+        """The validated document for client id `url`; refused with invalid_client saying why."""
+        cached = self._cache.get(url)
+        if cached is not None and cached[1] > self._clock():
+            return cached[0]
+        await self._check_url(url)
+        document, ttl = await self._fetch(url)
+        if ttl > 0:
+            self._cache.put(url, (document, self._clock() + ttl))
+        return document
+
+    async def _check_url(self, url: str) -> None:
+        insecure = self._settings.allow_insecure_metadata_urls
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise _refused(url, "not a URL") from None
+        if parts.scheme != "https" and not (insecure and parts.scheme == "http"):
+            raise _refused(url, "a client_id URL must use https")
+        if not parts.hostname or parts.username is not None or "#" in url:
+            raise _refused(url, "a client_id URL has a host, no credentials and no fragment")
+        if parts.path in ("", "/") or "/./" in parts.path or "/../" in parts.path:
+            raise _refused(url, "a client_id URL has a path without dot segments")
+        if not insecure:
+            await self._check_public(url, parts.hostname, port or 443)
+
+    async def _check_public(self, url: str, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._settings.metadata_timeout):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, TimeoutError):
+            raise _refused(url, "its host does not resolve") from None
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if not address.is_global:
+                raise _refused(
+                    url,
+                    f"its host resolves to the non-public address {address} "
+                    "(set allow_insecure_metadata_urls for local tests)",
+                )
+
+    async def _fetch(self, url: str) -> tuple[ClientInformation, int]:
+        limit = self._settings.metadata_max_size
+        try:
+            async with (
+                httpx.AsyncClient(timeout=self._settings.metadata_timeout) as client,
+                client.stream("GET", url, headers={"accept": "application/json"}) as response,
+            ):
+                if response.status_code != 200:
+                    raise _refused(url, f"fetching it answered HTTP {response.status_code}")
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        raise _refused(url, f"it is over {limit} bytes")
+                ttl = self._ttl(response.headers.get("cache-control", ""))
+        except httpx.HTTPError as exc:
+            raise _refused(url, f"fetching it failed ({type(exc).__name__})") from None
+        return self._validate(url, bytes(body)), ttl
+
+    def _ttl(self, cache_control: str) -> int:
+        """How long to keep a document: its Cache-Control max-age (bounded), none for
+        no-store, else the setting."""
+        lowered = cache_control.lower()
+        if "no-store" in lowered or "no-cache" in lowered:
+            return 0
+        found = _MAX_AGE.search(lowered)
+        if found is None:
+            return self._settings.metadata_cache_ttl
+        return min(int(found.group(1)), _MAX_CACHE_TTL)
+
+    @staticmethod
+    def _validate(url: str, body: bytes) -> ClientInformation:
+        if deeper_than(body, _MAX_DEPTH):  # msgspec recurses: refuse before it can overflow
+            raise _refused(url, f"its JSON nests deeper than {_MAX_DEPTH}")
+        try:
+            document = decode(body, ClientInformation)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise _refused(url, f"it is not a valid client metadata document ({exc})") from None
+        if document.client_id != url:
+            raise _refused(url, "its client_id is not exactly the URL it was fetched from")
+        if not document.redirect_uris or not document.client_name:
+            raise _refused(url, "it must name client_name and redirect_uris")
+        if document.client_secret is not None or document.token_endpoint_auth_method not in (
+            None,
+            "none",
+        ):
+            # The draft forbids shared secrets in a public document; private_key_jwt comes later.
+            raise _refused(url, 'token_endpoint_auth_method must be "none" here')
+        return document

@@ -1,0 +1,148 @@
+"""The clients the development authorization server knows: pre-registered ones, dynamically
+registered ones (RFC 7591, bounded) and client ID metadata documents; and client
+authentication at the token, revocation and introspection endpoints (RFC 6749 section 2.3:
+none, client_secret_basic, client_secret_post)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Final
+
+import msgspec
+
+from mcpkit.auth.devserver._http import Form, Refused, Scope, basic_credentials
+from mcpkit.auth.devserver.cimd import MetadataDocuments, is_metadata_url
+from mcpkit.auth.devserver.redirects import is_acceptable
+from mcpkit.auth.devserver.settings import DevServerSettings
+from mcpkit.auth.devserver.store import Bounded
+from mcpkit.auth.metadata import ClientInformation, ClientMetadata, decode
+from mcpkit.protocol.depth import deeper_than
+
+__all__ = ["AUTH_METHODS", "GRANT_TYPES", "MAX_DEPTH", "Clients", "single"]
+
+#: Token endpoint client authentication methods served (RFC 7591 section 2).
+AUTH_METHODS: Final = ("none", "client_secret_basic", "client_secret_post")
+#: Grants served at the token endpoint.
+GRANT_TYPES: Final = ("authorization_code", "refresh_token", "client_credentials")
+#: The deepest JSON nesting read in client metadata (a real document nests 3 deep at most).
+MAX_DEPTH: Final = 32
+_BASIC_CHALLENGE: Final = ((b"www-authenticate", b'Basic realm="mcpkit-dev"'),)
+
+
+def single(form: Form, name: str) -> str | None:
+    """The one value of `name`; RFC 6749 section 3.1: a parameter sent twice is refused."""
+    values = form.get(name)
+    if values is None:
+        return None
+    if len(values) > 1:
+        raise Refused("invalid_request", f"parameter {name} is given more than once")
+    return values[0]
+
+
+def _invalid_client(description: str, basic: bool) -> Refused:
+    return Refused(
+        "invalid_client", description, status=401, headers=_BASIC_CHALLENGE if basic else ()
+    )
+
+
+class Clients:
+    """Looks clients up, registers them and authenticates them."""
+
+    def __init__(
+        self,
+        settings: DevServerSettings,
+        clock: Callable[[], float],
+        preregistered: Iterable[ClientInformation] = (),
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._fixed = {client.client_id: client for client in preregistered}
+        self._registered: Bounded[str, ClientInformation] = Bounded(settings.max_clients)
+        self.documents = MetadataDocuments(settings, clock)
+
+    async def find(self, client_id: str) -> ClientInformation | None:
+        """The client `client_id`: pre-registered, registered, or fetched from its metadata
+        document URL (refused when that fails); None when unknown."""
+        found = self._fixed.get(client_id) or self._registered.get(client_id)
+        if found is None and is_metadata_url(client_id):
+            found = await self.documents.get(client_id)
+        return found
+
+    async def authenticate(self, scope: Scope, form: Form) -> ClientInformation:
+        """The client making a token-endpoint-style request, authenticated; 401 invalid_client
+        (with a Basic challenge when Basic was tried) otherwise."""
+        basic = basic_credentials(scope)
+        form_id, form_secret = single(form, "client_id"), single(form, "client_secret")
+        if basic is not None and form_secret is not None:
+            raise Refused("invalid_request", "use one client authentication method, not two")
+        client_id, secret = basic if basic is not None else (form_id, form_secret)
+        if basic is not None and form_id is not None and form_id != client_id:
+            raise _invalid_client("client_id differs from the Basic credentials", True)
+        if not client_id:
+            raise _invalid_client("no client_id: authenticate the client", False)
+        client = await self.find(client_id)
+        if client is None:
+            raise _invalid_client(
+                f"unknown client {client_id!r}: register it first", basic is not None
+            )
+        if client.client_secret is None:
+            if secret:
+                raise _invalid_client("this client is public: send no secret", basic is not None)
+            return client
+        if secret is None or not secrets.compare_digest(
+            secret.encode("utf-8"), client.client_secret.encode("utf-8")
+        ):
+            raise _invalid_client("wrong or missing client secret", basic is not None)
+        return client
+
+    def register(self, body: bytes) -> ClientInformation:
+        """RFC 7591 section 3: a new client from its metadata, with a secret unless it asked for
+        `token_endpoint_auth_method: none`."""
+        if deeper_than(body, MAX_DEPTH):  # msgspec recurses: refuse before it can overflow
+            raise Refused("invalid_client_metadata", f"the JSON nests deeper than {MAX_DEPTH}")
+        try:
+            metadata = decode(body, ClientMetadata)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise Refused("invalid_client_metadata", f"not valid client metadata: {exc}") from None
+        method = metadata.token_endpoint_auth_method or "client_secret_basic"  # RFC 7591 default
+        if method not in AUTH_METHODS:
+            raise Refused(
+                "invalid_client_metadata",
+                f"token_endpoint_auth_method {method!r} is not one of {', '.join(AUTH_METHODS)}",
+            )
+        grants = metadata.grant_types or ["authorization_code", "refresh_token"]
+        _check_grants(grants, method, metadata.redirect_uris)
+        for uri in metadata.redirect_uris or ():
+            if not is_acceptable(uri):
+                raise Refused(
+                    "invalid_redirect_uri",
+                    f"redirect URI {uri!r} must be https, http on a loopback host, or a "
+                    "private-use scheme, without a fragment",
+                )
+        now = int(self._clock())
+        fields = msgspec.structs.asdict(metadata) | {
+            "token_endpoint_auth_method": method,
+            "grant_types": list(grants),
+            "client_id": "dev-" + secrets.token_urlsafe(16),
+            "client_secret": None if method == "none" else secrets.token_urlsafe(32),
+            "client_id_issued_at": now,
+            "client_secret_expires_at": None if method == "none" else 0,
+        }
+        client = msgspec.convert(fields, ClientInformation)
+        self._registered.put(client.client_id, client)
+        return client
+
+
+def _check_grants(grants: list[str], method: str, redirect_uris: list[str] | None) -> None:
+    unknown = [grant for grant in grants if grant not in GRANT_TYPES]
+    if unknown:
+        raise Refused("invalid_client_metadata", f"grant types not served: {', '.join(unknown)}")
+    if "authorization_code" in grants and not redirect_uris:
+        raise Refused("invalid_redirect_uri", "the authorization_code grant needs redirect_uris")
+    if "client_credentials" in grants and method == "none":
+        raise Refused(
+            "invalid_client_metadata",
+            "client_credentials needs a confidential client: pick client_secret_basic or "
+            "client_secret_post",
+        )

@@ -1,0 +1,121 @@
+"""The development authorization server's documents and small endpoints: its metadata (RFC
+8414, also served as OpenID Connect discovery), the JWKS, registration (RFC 7591), revocation
+(RFC 7009) and introspection (RFC 7662)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit.auth.devserver._http import Form, Refused
+from mcpkit.auth.devserver.clients import AUTH_METHODS, GRANT_TYPES, single
+from mcpkit.auth.devserver.settings import DevServerSettings
+from mcpkit.auth.devserver.store import Store, digest
+from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientInformation, encode
+
+__all__ = ["NOT_FOR_PRODUCTION", "introspect", "metadata", "revoke"]
+
+#: Said in the metadata, the startup log and the docs.
+NOT_FOR_PRODUCTION: Final = (
+    "mcpkit development authorization server: it approves every authorization request without "
+    "a login and keeps its keys and tokens in memory; never use it as a production identity "
+    "provider"
+)
+_SECRET_METHODS: Final = ["client_secret_basic", "client_secret_post"]
+
+
+def metadata(settings: DevServerSettings, issuer: str) -> dict[str, Any]:
+    """The RFC 8414 document for `issuer`, with a warning field that it is for development."""
+    paths = settings.paths
+    document = AuthorizationServerMetadata(
+        issuer=issuer,
+        authorization_endpoint=issuer + paths.authorize,
+        token_endpoint=issuer + paths.token,
+        jwks_uri=issuer + paths.jwks,
+        registration_endpoint=issuer + paths.register if settings.allow_registration else None,
+        scopes_supported=list(settings.scopes) if settings.scopes is not None else None,
+        response_types_supported=["code"],
+        response_modes_supported=["query"],
+        grant_types_supported=list(GRANT_TYPES),
+        token_endpoint_auth_methods_supported=list(AUTH_METHODS),
+        service_documentation=settings.service_documentation,
+        revocation_endpoint=issuer + paths.revoke,
+        revocation_endpoint_auth_methods_supported=list(AUTH_METHODS),
+        introspection_endpoint=issuer + paths.introspect,
+        introspection_endpoint_auth_methods_supported=_SECRET_METHODS,
+        code_challenge_methods_supported=["S256"],
+        client_id_metadata_document_supported=True,
+        authorization_response_iss_parameter_supported=True,
+    )
+    fields: dict[str, Any] = {"mcpkit_development_server": NOT_FOR_PRODUCTION}
+    return fields | _as_dict(document)
+
+
+def _as_dict(document: AuthorizationServerMetadata) -> dict[str, Any]:
+    found: dict[str, Any] = msgspec.json.decode(encode(document))
+    return found
+
+
+def revoke(store: Store, form: Form, client: ClientInformation) -> None:
+    """RFC 7009 section 2: end the token if this client holds it; an unknown token, or one of
+    another client, is answered the same (200), so nothing leaks."""
+    token = single(form, "token")
+    if token is None:
+        raise Refused("invalid_request", "token is missing")
+    hashed = digest(token)
+    access = store.access.get(hashed)
+    if access is not None and access.grant.client_id == client.client_id:
+        access.revoked = True
+        return
+    family_id = store.refresh.get(hashed)
+    family = None if family_id is None else store.families.get(family_id)
+    if family_id is not None and family is not None:
+        if family.grant.client_id == client.client_id:
+            store.revoke_family(family_id)
+
+
+def introspect(
+    store: Store, form: Form, client: ClientInformation, clock: Callable[[], float]
+) -> dict[str, Any]:
+    """RFC 7662 section 2.2: what a live access or refresh token holds; `{"active": false}`
+    for anything else. Only confidential clients may ask (resource servers)."""
+    if client.client_secret is None:
+        raise Refused("invalid_client", "introspection needs a confidential client", status=401)
+    token = single(form, "token")
+    if token is None:
+        raise Refused("invalid_request", "token is missing")
+    hashed = digest(token)
+    now = clock()
+    access = store.access.get(hashed)
+    if access is not None and store.live(access, now):
+        grant = access.grant
+        answer: dict[str, Any] = {
+            "active": True,
+            "token_type": "Bearer",
+            "client_id": grant.client_id,
+            "sub": grant.subject,
+            "aud": grant.resource,
+            "iss": access.issuer,
+            "iat": access.issued_at,
+            "nbf": access.issued_at,
+            "exp": access.expires_at,
+            "jti": access.jti,
+        }
+        if grant.scopes:
+            answer["scope"] = " ".join(grant.scopes)
+        return answer
+    family_id = store.refresh.get(hashed)
+    family = None if family_id is None else store.families.get(family_id)
+    if family is not None and not family.revoked and family.refresh == hashed:
+        if family.expires_at > now:
+            return {
+                "active": True,
+                "token_type": "refresh_token",
+                "client_id": family.grant.client_id,
+                "sub": family.grant.subject,
+                "scope": " ".join(family.grant.scopes),
+                "exp": int(family.expires_at),
+            }
+    return {"active": False}

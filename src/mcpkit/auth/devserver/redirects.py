@@ -1,0 +1,59 @@
+"""Which redirect URIs a client may register and use: exact match against the registered ones,
+except that a loopback redirect URI may name any port (RFC 8252 section 7.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+__all__ = ["add_query", "is_acceptable", "matches"]
+
+_LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})  # urlsplit hostnames
+_UNSAFE: Final = frozenset({"javascript", "data", "file", "vbscript", "about"})
+
+
+def _loopback_without_port(uri: str) -> str | None:
+    """`uri` with its port removed when it is an http loopback URI, else None."""
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or (parts.hostname or "") not in _LOOPBACK:
+        return None
+    host = parts.netloc.rpartition("@")[2]
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def matches(given: str, registered: Sequence[str]) -> bool:
+    """Whether `given` is one of `registered` (string equality), or a loopback URI that differs
+    from a registered loopback URI only in its port."""
+    if given in registered:
+        return True
+    bare = _loopback_without_port(given)
+    return bare is not None and any(_loopback_without_port(r) == bare for r in registered)
+
+
+def is_acceptable(uri: str) -> bool:
+    """Whether a client may register `uri` (RFC 6749 section 3.1.2, OAuth 2.1 section 2.3.1):
+    absolute, no fragment, and https, http on a loopback host, or a private-use scheme
+    (native apps, RFC 8252 section 7.1)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    if parts.fragment or "#" in uri or not parts.scheme or len(uri) > 2000:
+        return False
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    if parts.scheme == "http":
+        return (parts.hostname or "") in _LOOPBACK
+    return parts.scheme not in _UNSAFE
+
+
+def add_query(uri: str, params: dict[str, str]) -> str:
+    """`uri` with `params` appended to its query (RFC 6749 section 4.1.2: keep the query the
+    client registered)."""
+    parts = urlsplit(uri)
+    extra = urlencode(params)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))

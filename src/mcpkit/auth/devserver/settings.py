@@ -1,0 +1,91 @@
+"""The settings of the development authorization server, one dataclass with a default for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+__all__ = ["DEFAULT_SUBJECT", "DevServerSettings", "Paths"]
+
+#: The resource owner every development authorization is granted for, unless a test picks one.
+DEFAULT_SUBJECT: Final = "dev-user"
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Where each endpoint is served, below the issuer's path."""
+
+    authorize: str = "/authorize"
+    token: str = "/token"
+    register: str = "/register"
+    revoke: str = "/revoke"
+    introspect: str = "/introspect"
+    jwks: str = "/jwks"
+
+
+@dataclass(frozen=True, slots=True)
+class DevServerSettings:
+    """How the development authorization server behaves.
+
+    - `issuer`: its issuer URL; None (the default) derives it per request from the scheme and
+      Host header, so `http://127.0.0.1:PORT` and `http://localhost:PORT` both work. A
+      configured issuer's path is where the endpoints live (RFC 8414 section 3).
+    - `resources`: the canonical URIs (RFC 8707) it issues tokens for; None serves any URI on
+      the issuer's own origin. A request without `resource` gets the first one, or
+      `<origin>/mcp` when None.
+    - `scopes`: the scopes it grants (also `scopes_supported`); None grants any scope asked
+      for. `default_scopes` are granted when a request asks for none.
+    - `subject`: who every approval is for; with `login_hint_selects_subject` the
+      authorization request's `login_hint` picks another (tests of per-identity sessions).
+    - `allow_insecure_metadata_urls`: also fetch client ID metadata documents over plain http
+      and from loopback or private addresses (local tests only).
+    - TTLs in seconds; caps bound memory: the oldest entry is evicted when one is full.
+    """
+
+    issuer: str | None = None
+    paths: Paths = Paths()
+    resources: tuple[str, ...] | None = None
+    scopes: tuple[str, ...] | None = None
+    default_scopes: tuple[str, ...] = ()
+    subject: str = DEFAULT_SUBJECT
+    login_hint_selects_subject: bool = True
+    allow_registration: bool = True
+    allow_insecure_metadata_urls: bool = False
+    service_documentation: str | None = None
+    algorithm: str = "ES256"
+    code_ttl: int = 60
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 86400
+    max_clients: int = 1000
+    max_codes: int = 1000
+    max_tokens: int = 10000
+    max_body_size: int = 64 * 1024
+    metadata_timeout: float = 5.0
+    metadata_max_size: int = 5 * 1024
+    metadata_cache_ttl: int = 300
+    metadata_cache_size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.issuer is not None:
+            parts = urlsplit(self.issuer)
+            if (
+                parts.scheme not in ("https", "http")
+                or not parts.netloc
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(
+                    f"issuer {self.issuer!r} is not an http(s) URL without query or fragment"
+                )
+        for path in (getattr(self.paths, name) for name in Paths.__dataclass_fields__):
+            if not path.startswith("/") or "?" in path or "#" in path:
+                raise ValueError(f"endpoint path {path!r} must start with / (no query)")
+        for name in ("code_ttl", "access_token_ttl", "refresh_token_ttl", "max_clients"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+
+    @property
+    def prefix(self) -> str:
+        """The issuer's path without a trailing slash ("" for an origin)."""
+        return "" if self.issuer is None else urlsplit(self.issuer).path.rstrip("/")

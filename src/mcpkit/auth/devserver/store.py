@@ -1,0 +1,136 @@
+"""What the development authorization server remembers, in memory and bounded: authorization
+codes, access tokens (for introspection and revocation) and refresh-token families. Secrets are
+kept only as SHA-256 digests; each map evicts its oldest entry when full."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+__all__ = ["AccessRecord", "Bounded", "CodeRecord", "Family", "Grant", "Store", "digest"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+# Rotated refresh tokens remembered per family to detect reuse (OAuth 2.1 section 4.3.1).
+_USED_PER_FAMILY = 64
+
+
+def digest(secret: str) -> str:
+    """The key a code or token is stored under: never the secret itself."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class Bounded(Generic[K, V]):
+    """A map that forgets its oldest entry when a new one would pass `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def pop(self, key: K) -> V | None:
+        return self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a code or token was issued for: the client, the resource owner (`subject`), the
+    scopes and the one resource (the tokens' `aud`, RFC 8707)."""
+
+    client_id: str
+    subject: str
+    scopes: tuple[str, ...]
+    resource: str
+
+
+@dataclass(slots=True)
+class CodeRecord:
+    """An authorization code: its grant, the PKCE challenge (S256), the redirect URI it was
+    sent to (and whether the request named it), and, once redeemed, the family it started."""
+
+    grant: Grant
+    challenge: str
+    redirect_uri: str
+    redirect_uri_given: bool
+    expires_at: float
+    family: str | None = None
+
+
+@dataclass(slots=True)
+class Family:
+    """The tokens one authorization produced, rotated together: revoking it (a reused code or
+    refresh token, a revocation request) ends every token in it."""
+
+    grant: Grant
+    expires_at: float
+    refresh: str | None = None  # digest of the one valid refresh token
+    used: list[str] = field(default_factory=lambda: [])  # digests of rotated ones
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class AccessRecord:
+    """An issued access token, for introspection and revocation."""
+
+    grant: Grant
+    jti: str
+    issuer: str
+    issued_at: int
+    expires_at: int
+    family: str | None
+    revoked: bool = False
+
+
+class Store:
+    """The server's memory: codes, access tokens, refresh families and refresh digests."""
+
+    def __init__(self, max_codes: int, max_tokens: int) -> None:
+        self.codes: Bounded[str, CodeRecord] = Bounded(max_codes)
+        self.access: Bounded[str, AccessRecord] = Bounded(max_tokens)
+        self.families: Bounded[str, Family] = Bounded(max_tokens)
+        self.refresh: Bounded[str, str] = Bounded(max_tokens * 2)  # digest -> family id
+
+    def new_family(self, grant: Grant, expires_at: float) -> str:
+        """A new family for `grant`; its id."""
+        family_id = secrets.token_urlsafe(16)
+        self.families.put(family_id, Family(grant, expires_at))
+        return family_id
+
+    def live(self, record: AccessRecord, now: float) -> bool:
+        """Whether an access token is still good: unexpired, not revoked, and its family (when
+        it has one) still known and not revoked."""
+        if record.revoked or record.expires_at <= now:
+            return False
+        if record.family is None:
+            return True
+        family = self.families.get(record.family)
+        return family is not None and not family.revoked
+
+    def rotate(self, family_id: str, family: Family, new_refresh: str) -> None:
+        """Make `new_refresh` (a digest) the family's one valid refresh token."""
+        if family.refresh is not None:
+            family.used.append(family.refresh)
+            del family.used[:-_USED_PER_FAMILY]
+        family.refresh = new_refresh
+        self.refresh.put(new_refresh, family_id)
+
+    def revoke_family(self, family_id: str) -> None:
+        """End every token of the family (its access tokens are refused at introspection)."""
+        family = self.families.get(family_id)
+        if family is not None:
+            family.revoked = True
+            family.refresh = None

@@ -1,0 +1,190 @@
+"""Client ID metadata documents at the development authorization server (SEP-991; spec:
+basic/authorization, "Client ID Metadata Documents" and its security section): a document
+served by a second small ASGI app on 127.0.0.1 is fetched, checked, cached and used; every
+broken or dangerous document or URL is refused with invalid_client and never redirected."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from _devserver_helpers import (
+    REDIRECT,
+    WAIT,
+    authorize,
+    pkce,
+    read_jwt,
+    redirect_params,
+    serving,
+    token,
+)
+
+from mcpkit.auth.devserver import DevAuthorizationServer, DevServerSettings
+
+
+@dataclass
+class DocumentHost:
+    """An ASGI app serving one client metadata document at /client.json, as the test shapes
+    it (`document(url)`), counting fetches."""
+
+    shape: Any = None
+    status: int = 200
+    headers: list[tuple[bytes, bytes]] = field(default_factory=lambda: [])
+    fetches: int = 0
+    release: asyncio.Event | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.fetches += 1
+        if self.release is not None:
+            await self.release.wait()
+        host = dict(scope["headers"])[b"host"].decode()
+        url = f"http://{host}/client.json"
+        document = self.shape(url) if self.shape is not None else good(url)
+        body = document if isinstance(document, bytes) else msgspec.json.encode(document)
+        headers = [(b"content-type", b"application/json"), *self.headers]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def good(url: str) -> dict[str, Any]:
+    return {
+        "client_id": url,
+        "client_name": "Example MCP Client",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["authorization_code"],
+        "token_endpoint_auth_method": "none",
+    }
+
+
+@contextlib.asynccontextmanager
+async def both(
+    host: DocumentHost, insecure: bool = True
+) -> AsyncIterator[tuple[httpx.AsyncClient, str, str]]:
+    """The authorization server and the document host running; the client and both URLs."""
+    settings = DevServerSettings(allow_insecure_metadata_urls=insecure, metadata_timeout=1.0)
+    async with (
+        serving(DevAuthorizationServer(settings)) as base,
+        serving(host) as documents,
+        httpx.AsyncClient(timeout=WAIT) as http,
+    ):
+        yield http, base, documents + "/client.json"
+
+
+async def test_a_document_client_completes_the_flow_and_is_cached() -> None:
+    host = DocumentHost(headers=[(b"cache-control", b"max-age=60")])
+    verifier, challenge = pkce()
+    async with both(host) as (http, base, client_id):
+        reply = redirect_params(await authorize(http, base, client_id, challenge))
+        again = await authorize(http, base, client_id, challenge)
+        answer = await token(
+            http,
+            base,
+            grant_type="authorization_code",
+            code=reply["code"],
+            redirect_uri=REDIRECT,
+            code_verifier=verifier,
+            client_id=client_id,
+        )
+        claims = (await read_jwt(http, base, answer.json()["access_token"])).claims
+    assert again.status_code == 302
+    assert claims["client_id"] == client_id and "refresh_token" not in answer.json()
+    assert host.fetches == 1
+
+
+async def test_no_store_means_fetch_every_time() -> None:
+    host = DocumentHost(headers=[(b"cache-control", b"no-store")])
+    _, challenge = pkce()
+    async with both(host) as (http, base, client_id):
+        for _ in range(2):
+            assert (await authorize(http, base, client_id, challenge)).status_code == 302
+    assert host.fetches == 2
+
+
+def refused_with(response: httpx.Response, error: str = "invalid_client") -> str:
+    assert response.status_code == 400, response.text
+    assert "location" not in response.headers
+    assert response.json()["error"] == error
+    description: str = response.json()["error_description"]
+    return description
+
+
+@pytest.mark.parametrize(
+    ("shape", "status", "says"),
+    [
+        (lambda url: good(url) | {"client_id": url + "x"}, 200, "client_id"),
+        (lambda url: good(url) | {"redirect_uris": []}, 200, "redirect_uris"),
+        (
+            lambda url: {k: v for k, v in good(url).items() if k != "client_name"},
+            200,
+            "client_name",
+        ),
+        (
+            lambda url: good(url) | {"token_endpoint_auth_method": "client_secret_basic"},
+            200,
+            "none",
+        ),
+        (lambda url: good(url) | {"client_secret": "shared"}, 200, "none"),
+        (lambda url: good(url) | {"redirect_uris": "x"}, 200, "not a valid"),
+        (lambda url: b"{not json", 200, "not a valid"),
+        (lambda url: b'{"jwks": {"k": ' + b"[" * 2400 + b"]" * 2400 + b"}}", 200, "nests"),
+        (lambda url: good(url) | {"padding": "x" * 6000}, 200, "bytes"),
+        (None, 404, "HTTP 404"),
+        (None, 302, "HTTP 302"),  # redirects are not followed
+    ],
+)
+async def test_broken_documents(shape: Any, status: int, says: str) -> None:
+    _, challenge = pkce()
+    async with both(DocumentHost(shape=shape, status=status)) as (http, base, client_id):
+        response = await authorize(http, base, client_id, challenge)
+    assert says in refused_with(response)
+
+
+async def test_redirect_uri_not_in_the_document() -> None:
+    _, challenge = pkce()
+    async with both(DocumentHost()) as (http, base, client_id):
+        response = await authorize(
+            http, base, client_id, challenge, redirect_uri="https://evil.example/cb"
+        )
+    refused_with(response, "invalid_request")
+
+
+async def test_a_host_that_never_answers_times_out() -> None:
+    release = asyncio.Event()
+    _, challenge = pkce()
+    async with both(DocumentHost(release=release)) as (http, base, client_id):
+        try:
+            response = await authorize(http, base, client_id, challenge)
+        finally:
+            release.set()
+    assert "Timeout" in refused_with(response)
+
+
+@pytest.mark.parametrize(
+    ("client_id", "says"),
+    [
+        ("http://127.0.0.1:1/client.json", "https"),
+        ("https://127.0.0.1:1/client.json", "non-public address 127.0.0.1"),
+        ("https://localhost:1/client.json", "non-public address"),
+        ("https://10.1.2.3/client.json", "non-public address 10.1.2.3"),
+        ("https://169.254.169.254/latest/meta-data", "non-public address"),
+        ("https://[::1]/client.json", "non-public address ::1"),
+        ("https://example.com", "path"),
+        ("https://user:pw@example.com/client.json", "credentials"),
+        ("https://example.com/a/../client.json", "dot segments"),
+        ("https://example.com:99999/client.json", "not a URL"),
+    ],
+)
+async def test_urls_refused_without_the_insecure_setting(client_id: str, says: str) -> None:
+    """SSRF ("Client ID Metadata Document Security"): nothing is fetched from these."""
+    _, challenge = pkce()
+    async with both(DocumentHost(), insecure=False) as (http, base, _):
+        response = await authorize(http, base, client_id, challenge)
+    assert says in refused_with(response)
