@@ -58,7 +58,9 @@ class _Message(msgspec.Struct):
     params: _Params | None = None
 
 
-_PEEK: Final = msgspec.json.Decoder(_Message | list[_Message])
+_PEEK: Final[msgspec.json.Decoder[_Message | list[_Message]]] = msgspec.json.Decoder(
+    _Message | list[_Message]
+)
 
 
 class Guard:
@@ -105,14 +107,16 @@ class Guard:
             found = _PEEK.decode(body)
         except msgspec.DecodeError:  # ValidationError too: the session says what is wrong
             return None
+        messages: list[_Message] = found if isinstance(found, list) else [found]
         needed: list[str] = []
-        for message in found if isinstance(found, list) else (found,):
-            field = _TARGETS.get(message.method or "")
+        for message in messages:
+            method = message.method or ""
+            field = _TARGETS.get(method)
             if field is None or message.params is None:
                 continue
-            target = getattr(message.params, field)
+            target: str | None = getattr(message.params, field)
             if target is not None:
-                needed.extend(self.server.scopes_for(message.method or "", target))
+                needed.extend(self.server.scopes_for(method, target))
         missing = [s for s in dict.fromkeys(needed) if s not in token.scopes]
         if not missing:
             return None
