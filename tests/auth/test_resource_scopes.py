@@ -141,10 +141,10 @@ def test_the_handlers_refuse_a_token_set_by_another_transport() -> None:
 
     spec = server.tools.get("deploy")
     assert spec is not None
-    check_access(spec, None, "tool 'deploy'")
-    check_access(spec, AccessToken(scopes=frozenset({"admin"})), "tool 'deploy'")
-    with pytest.raises(McpError, match="needs scope admin"):
-        check_access(spec, AccessToken(scopes=frozenset({"mcp"})), "tool 'deploy'")
+    check_access(spec, None, "tool", "deploy")
+    check_access(spec, AccessToken(scopes=frozenset({"admin"})), "tool", "deploy")
+    with pytest.raises(McpError, match="tool 'deploy' needs scope admin"):
+        check_access(spec, AccessToken(scopes=frozenset({"mcp"})), "tool", "deploy")
 
 
 def test_scope_mistakes_are_named_where_they_were_made() -> None:

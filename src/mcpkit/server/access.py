@@ -35,8 +35,9 @@ def visible(items: Sequence[S], token: AccessToken | None) -> Sequence[S]:
     return [item for item in items if item.scopes <= granted]
 
 
-def check_access(item: Scoped, token: AccessToken | None, what: str) -> None:
-    """Refuse `what` (say "tool 'deploy'") to a token lacking the item's scopes.
+def check_access(item: Scoped, token: AccessToken | None, kind: str, name: str) -> None:
+    """Refuse the `kind` ("tool", "resource", "prompt") `name` to a token lacking the item's
+    scopes.
 
     A protected HTTP endpoint refuses such a call with 403 before it reaches the server (the
     client can step up); this is the same rule for a transport that sets `auth` itself."""
@@ -44,7 +45,8 @@ def check_access(item: Scoped, token: AccessToken | None, what: str) -> None:
         missing = " ".join(sorted(item.scopes - token.scopes))
         raise McpError(
             codes.INVALID_PARAMS,
-            f"{what} needs scope {missing}, which the access token lacks: get a token with it",
+            f"{kind} {name!r} needs scope {missing}, which the access token lacks: get a token "
+            "with it",
         )
 
 

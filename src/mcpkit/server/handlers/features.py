@@ -67,7 +67,7 @@ async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams)
     if spec is None:
         # server/tools, Error Handling: an unknown tool is a protocol error.
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
-    check_access(spec, ctx.auth, f"tool {params.name!r}")
+    check_access(spec, ctx.auth, "tool", params.name)
     return await run_tool(
         spec, params.arguments, ctx, server.sync_in_thread, mask_errors=server.mask_error_details
     )
@@ -91,7 +91,7 @@ async def read_resource(
     server: Server, ctx: Context, params: ReadResourceRequestParams
 ) -> ReadResourceResult:
     spec, variables = _find(server, params.uri)
-    check_access(spec, ctx.auth, f"resource {params.uri!r}")
+    check_access(spec, ctx.auth, "resource", params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)
     return ReadResourceResult(contents=contents)
 
@@ -111,7 +111,7 @@ def _find(server: Server, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[s
 
 async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams) -> EmptyResult:
     # Only what exists, and what the caller may read, can be subscribed to.
-    check_access(_find(server, params.uri)[0], ctx.auth, f"resource {params.uri!r}")
+    check_access(_find(server, params.uri)[0], ctx.auth, "resource", params.uri)
     ctx.session.subscribe(params.uri)
     return EmptyResult()
 
@@ -136,6 +136,6 @@ async def get_prompt(
     spec = server.prompts.get(params.name)
     if spec is None:
         raise McpError(codes.INVALID_PARAMS, f"Unknown prompt: {params.name}")
-    check_access(spec, ctx.auth, f"prompt {params.name!r}")
+    check_access(spec, ctx.auth, "prompt", params.name)
     arguments: dict[str, Any] | None = params.arguments
     return await render_prompt(spec, arguments, ctx, server.sync_in_thread)
