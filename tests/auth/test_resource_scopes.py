@@ -91,6 +91,28 @@ async def test_calls_without_the_item_s_scopes_get_403_for_step_up(body: Any) ->
         assert "result" in answer, answer
 
 
+async def test_completions_of_a_scoped_prompt_need_its_scopes() -> None:
+    server, _ = scoped_server()
+
+    @server.completion(prompt="incident", argument="service")
+    def services(value: str, given: dict[str, str]) -> list[str]:
+        return ["db", "web"]
+
+    complete = call(
+        2,
+        "completion/complete",
+        ref={"type": "ref/prompt", "name": "incident"},
+        argument={"name": "service", "value": ""},
+    )
+    async with serving(server.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as client:
+        url = base + "/mcp"
+        sid = await open_as(client, url, ALICE)
+        refused = await _answer(client, url, ALICE, sid, complete)
+        assert "needs scope admin" in refused["error"]["message"]
+        allowed = await _answer(client, url, ADMIN, sid, complete)
+        assert allowed["result"]["completion"]["values"] == ["db", "web"]
+
+
 async def test_a_2025_03_26_batch_needing_a_scope_is_refused_whole() -> None:
     server, _ = scoped_server()
     async with serving(server.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as client:
