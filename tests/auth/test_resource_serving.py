@@ -8,11 +8,15 @@ import logging
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 
-from _resource_helpers import TableVerifier, scoped_server
+from _resource_helpers import TableVerifier, bearer, scoped_server
+from _running import WAIT, mcpkit, running
+from _serving import INITIALIZE
 
 from mcpkit import Server
 from mcpkit.auth.server.resource import ProtectedResource
@@ -51,3 +55,43 @@ def test_a_public_bind_warns_unless_protected_with_a_resource(
     else:
         (record,) = caplog.records
         assert warning in record.getMessage()
+
+
+PROTECTED_FILE = """
+from mcpkit import Server
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken
+
+
+class OneToken:
+    async def verify(self, token, *, resource):
+        if token != "let-me-in":
+            raise InvalidToken("unknown token")
+        return AccessToken(subject="ada", audience=(resource,))
+
+
+async def issuer(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"issuer at " + scope["path"].encode()})
+
+
+server = Server("ran", auth=ProtectedResource(verifier=OneToken(), routes={"/": issuer}))
+"""
+
+
+async def test_mcpkit_run_serves_the_protected_endpoint_and_its_routes(tmp_path: Path) -> None:
+    path = tmp_path / "protected_server.py"
+    path.write_text(PROTECTED_FILE)
+    argv = mcpkit("run", str(path), "--transport", "http", "--port", "0")
+    async with running(argv) as server, httpx.AsyncClient(timeout=WAIT) as client:
+        url = await server.started()
+        base = url.removesuffix("/mcp")
+        assert (await client.post(url, json=INITIALIZE, headers=bearer(None))).status_code == 401
+        opened = await client.post(url, json=INITIALIZE, headers=bearer("let-me-in"))
+        assert opened.status_code == 200
+        metadata = await client.get(base + "/.well-known/oauth-protected-resource/mcp")
+        assert metadata.json()["authorization_servers"] == [base]
+        assert (await client.get(base + "/token")).text == "issuer at /token"
+        assert await server.stop() == 0
+    assert not [line for line in server.log if line.startswith("WARNING")]
