@@ -154,3 +154,15 @@ def test_challenge_values_cannot_be_broken_out_of() -> None:
     assert 'scope="ok"' in value and 'resource_metadata="http://h/%22x%0D%0A"' in value
     assert len(clean_description("y" * 1000)) == 200
     assert bearer_challenge() == "Bearer"
+
+
+async def test_hostile_bodies_with_a_valid_token_get_the_session_s_answer_never_500() -> None:
+    server, _ = scoped_server()
+    deep_object = b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"x":'
+    deep_object += b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"}}"
+    bodies = [b"[" * 100_000 + b"]" * 100_000, deep_object, b"\xff\xfe", b"{"]
+    async with serving(server.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as client:
+        sid = await open_as(client, base + "/mcp", ALICE)
+        for body in bodies:
+            response = await client.post(base + "/mcp", content=body, headers=bearer(ALICE, sid))
+            assert response.status_code in (200, 400), (body[:20], response.status_code)

@@ -105,8 +105,8 @@ class Guard:
         JSON-RPC (the session answers that)."""
         try:
             found = _PEEK.decode(body)
-        except msgspec.DecodeError:  # ValidationError too: the session says what is wrong
-            return None
+        except (msgspec.DecodeError, RecursionError):  # too deep, or not JSON-RPC: the
+            return None  # session refuses it with the error the spec names
         messages: list[_Message] = found if isinstance(found, list) else [found]
         needed: list[str] = []
         for message in messages:
