@@ -11,13 +11,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _resource_helpers import ALICE, NOSCOPE, SECRET, bearer, open_as, scoped_server
+from _resource_helpers import (
+    ALICE,
+    NOSCOPE,
+    SECRET,
+    TableVerifier,
+    bearer,
+    open_as,
+    scoped_server,
+)
 from _serving import INITIALIZE, WAIT, serving
 
 from mcpkit.auth.server.challenge import bearer_challenge, clean_description
+from mcpkit.auth.server.resource import AuthFailure, ProtectedResource, metadata_url
 
 
 def _challenge(response: httpx.Response) -> str:
@@ -166,3 +177,18 @@ async def test_hostile_bodies_with_a_valid_token_get_the_session_s_answer_never_
         for body in bodies:
             response = await client.post(base + "/mcp", content=body, headers=bearer(ALICE, sid))
             assert response.status_code in (200, 400), (body[:20], response.status_code)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=40) | st.just(b"Bearer ") | st.just(b"bearer abc=="), max_size=3)
+)
+def test_any_authorization_values_get_a_token_or_a_well_formed_refusal(values: list[bytes]) -> None:
+    resource = ProtectedResource(verifier=TableVerifier(), required_scopes=["mcp"])
+    found = asyncio.run(resource.authenticate(values, "http://127.0.0.1/mcp"))
+    if isinstance(found, AuthFailure):
+        assert found.status in (400, 401)
+        challenge = found.challenge(metadata_url("http://127.0.0.1/mcp"))
+        challenge.encode("ascii")
+        assert "\r" not in challenge and "\n" not in challenge
+        found.body()
