@@ -30,12 +30,15 @@ class RequestInfo(msgspec.Struct, frozen=True):
 
     `headers` are the HTTP request's, as ASGI gives them (lower-case names, raw bytes, in
     order, repeats kept); `client` is the peer's (host, port) when the transport knows it.
+    `auth` is the verified access token (a `mcpkit.auth.server.verifier.AccessToken`; typed
+    Any because this layer cannot import auth) when the endpoint is protected, else None.
     The protocol session never looks inside: it only carries the value to `RequestReceived`.
     """
 
     transport: str
     headers: Sequence[tuple[bytes, bytes]] = ()
     client: tuple[str, int] | None = None
+    auth: Any = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), decoded as Latin-1, or None."""

@@ -100,8 +100,7 @@ async def serve_http(
         )
         web = _graceful_server(app)(config)
         with _stopped_by_signals(web) as stopped_by:  # before the log line tells anyone
-            if not is_loopback_bind(host):
-                _warn_public(host, bound)
+            _warn_exposed(host, bound, app)
             logger.info(
                 "serving %s over Streamable HTTP at %s (uvicorn, %s, %s); stop with Ctrl+C or "
                 "SIGTERM",
@@ -201,17 +200,31 @@ def _url(sock: socket.socket, path: str) -> str:
     return f"http://{shown}:{port}{path}"
 
 
-def _warn_public(host: str, port: int) -> None:
+def _warn_exposed(host: str, port: int, app: McpHttpApp) -> None:
+    """Warn when other machines can reach a server that does not check who they are."""
+    if is_loopback_bind(host):
+        return
+    guard = app.guard
     # basic/security_best_practices and basic/transports ("Security Warning"): a server
-    # reachable from other machines must authenticate its clients; mcpkit cannot yet.
-    logger.warning(
-        "serving on %s, which other machines can reach, with no authorization: a token "
-        "verifier is not configured, so anyone who reaches port %d can call every tool and "
-        "read every resource. Bind 127.0.0.1 (the default) to serve this machine only, or put "
-        "a proxy that authenticates clients in front of it.",
-        host,
-        port,
-    )
+    # reachable from other machines must authenticate its clients.
+    if guard is None:
+        logger.warning(
+            "serving on %s, which other machines can reach, with no authorization (a token "
+            "verifier is not configured): anyone who reaches port %d can call every tool and "
+            "read every resource. Bind 127.0.0.1 (the default) to serve this machine only, "
+            "protect it with Server(auth=ProtectedResource(verifier=...)) (docs/auth.md), or "
+            "put a proxy that authenticates clients in front of it.",
+            host,
+            port,
+        )
+    elif guard.auth.resource is None:
+        # The derived URI follows the Host header, which other machines choose.
+        logger.warning(
+            "serving a protected endpoint on %s without ProtectedResource(resource=...): the "
+            "audience tokens must name is derived from each request's Host header; set "
+            "resource to the endpoint's public URL, such as 'https://mcp.example.com/mcp'",
+            host,
+        )
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
+    from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.server import Server
     from mcpkit.server.session import ServerSessionHandle
 
@@ -113,6 +114,16 @@ class Context:
     def cancelled(self) -> bool:
         """Whether the client cancelled this request (the handler is also cancelled)."""
         return not self.session.protocol.is_inflight(self.request_id)
+
+    @property
+    def auth(self) -> AccessToken | None:
+        """The verified access token of this request (`subject`, `client_id`, `scopes`,
+        `claims`...) when the server is protected (docs/auth.md); None otherwise, and always
+        over stdio and in memory. The token string itself is never kept: never pass a
+        client's token on to another service (spec: basic/authorization)."""
+        info = self.request_info
+        token: AccessToken | None = None if info is None else info.auth
+        return token
 
     @property
     def lifespan_state(self) -> Any:

@@ -4,7 +4,7 @@ resource templates, prompts and completers, and list_changed on changes at run t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Never, TypeVar, overload
 
 from mcpkit.runtime.tasks import BackgroundTasks
@@ -71,11 +71,14 @@ class FeatureRegistrations:
         input_schema: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None,
         lenient_arguments: bool | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> Callable[[F], F]: ...
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a tool: its hints give the schemas, its docstring the
-        description. Works as `@server.tool` and `@server.tool(...)`."""
+        description. Works as `@server.tool` and `@server.tool(...)`. With `scopes=[...]`,
+        a caller on a protected HTTP endpoint whose token lacks them neither sees the tool
+        nor may call it (docs/auth.md); over stdio and in memory they are not enforced."""
         if callable(name):
             self.add_tool(name)
             return name
@@ -113,10 +116,12 @@ class FeatureRegistrations:
         icons: list[Icon] | None = None,
         size: int | None = None,
         meta: dict[str, Any] | None = None,
+        scopes: Iterable[str] | None = None,
         **misspelt: Never,
     ) -> Callable[[F], F]:
         """Register a function that returns a resource's contents. A URI with `{variables}`
-        (RFC 6570) makes a resource template whose variables are passed as arguments."""
+        (RFC 6570) makes a resource template whose variables are passed as arguments.
+        `scopes` (as for tools) hide it from, and refuse it to, tokens without them."""
         # `**misspelt: Never`: type checkers refuse any other option, and at run time the
         # error names this decorator rather than Python's view of our class.
         check_options("server.resource()", misspelt, self.resource)
@@ -133,6 +138,7 @@ class FeatureRegistrations:
                 icons=icons,
                 size=size,
                 meta=meta,
+                scopes=scopes,
             )
             return fn
 
@@ -174,6 +180,7 @@ class FeatureRegistrations:
         description: str | None = None,
         icons: list[Icon] | None = None,
         meta: dict[str, Any] | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> Callable[[F], F]: ...
 
     def prompt(self, name: Any = None, **options: Any) -> Any:

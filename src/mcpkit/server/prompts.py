@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -13,6 +13,7 @@ from mcpkit.server._docstrings import summary_doc
 from mcpkit.server.content import CONTENT_TYPES
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.registration import scope_set
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
 
@@ -28,6 +29,7 @@ class PromptSpec:
     context_param: str | None
     is_async: bool
     choices: dict[str, list[str]]
+    scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
 
 
 def make_prompt(
@@ -38,6 +40,7 @@ def make_prompt(
     description: str | None = None,
     icons: list[Icon] | None = None,
     meta: dict[str, Any] | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> PromptSpec:
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     schema = signature.input_schema
@@ -62,6 +65,7 @@ def make_prompt(
         context_parameter(fn),
         is_async_callable(fn),
         argument_choices(fn),
+        scope_set(f"prompt {wire.name!r}", scopes),
     )
 
 

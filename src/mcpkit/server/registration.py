@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["RegistrationWarning", "check_options", "warn_untyped"]
+__all__ = ["RegistrationWarning", "check_options", "scope_set", "warn_untyped"]
 
 
 class RegistrationWarning(UserWarning):
@@ -38,6 +38,21 @@ def check_options(
     raise TypeError(
         f"{where} got an unknown option {name!r}{hint} (its options: {', '.join(sorted(allowed))})"
     )
+
+
+def scope_set(where: str, scopes: Iterable[str] | None) -> frozenset[str]:
+    """The `scopes=` option of a tool, resource or prompt as a set, each an RFC 6750 scope
+    token; ValueError naming `where` for a mistake (a single string, say)."""
+    from mcpkit.auth.server.challenge import check_scope_token
+
+    if scopes is None:
+        return frozenset()
+    if isinstance(scopes, str):
+        raise ValueError(f"{where}: give scopes as a list, such as scopes=[{scopes!r}]")
+    try:
+        return frozenset(check_scope_token(scope) for scope in scopes)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def warn_untyped(kind: str, fn: Callable[..., Any], names: Iterable[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from mcpkit.server._docstrings import summary_doc
 from mcpkit.server.content import contents_list
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.registration import scope_set
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
 from mcpkit.server.uri_template import UriTemplate
 from mcpkit.types import (
@@ -36,6 +37,7 @@ class ResourceSpec:
     context_param: str | None
     is_async: bool
     mime_type: str | None
+    scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class TemplateSpec:
     is_async: bool
     mime_type: str | None
     choices: dict[str, list[str]]
+    scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
 
 
 def _name_from(fn: Callable[..., Any], name: str | None) -> str:
@@ -66,6 +69,7 @@ def make_resource(
     icons: list[Icon] | None = None,
     size: int | None = None,
     meta: dict[str, Any] | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> ResourceSpec:
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
@@ -80,7 +84,8 @@ def make_resource(
         size=size,
         meta=meta,
     )
-    return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type)
+    needed = scope_set(f"resource {uri!r}", scopes)
+    return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type, needed)
 
 
 def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) -> None:
@@ -113,6 +118,7 @@ def make_template(
     annotations: Annotations | None = None,
     icons: list[Icon] | None = None,
     meta: dict[str, Any] | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> TemplateSpec:
     template = UriTemplate(uri_template)
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
@@ -142,6 +148,7 @@ def make_template(
         is_async_callable(fn),
         mime_type,
         argument_choices(fn),
+        scope_set(f"resource template {uri_template!r}", scopes),
     )
 
 

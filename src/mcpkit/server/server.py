@@ -23,6 +23,7 @@ from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
+from mcpkit.server.access import scopes_for
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS
@@ -33,6 +34,7 @@ from mcpkit.types import Icon, Implementation, ServerCapabilities
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
@@ -91,6 +93,10 @@ class Server(FeatureRegistrations):
         mask_error_details: send the client a generic message instead of the text of an
             unexpected exception from a tool, resource or prompt (the traceback is logged
             on the server either way); `ToolError` and `McpError` pass as they are.
+        auth: protect the HTTP endpoint (`http_app()`, `run(transport="http")`, `mcpkit
+            run`): a `mcpkit.auth.server.resource.ProtectedResource` (docs/auth.md). stdio
+            and in-memory sessions are not protected by it (the spec: credentials for stdio
+            come from the environment).
     """
 
     def __init__(
@@ -114,6 +120,7 @@ class Server(FeatureRegistrations):
         sync_in_thread: bool = True,
         lenient_arguments: bool = False,
         mask_error_details: bool = False,
+        auth: ProtectedResource | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -140,6 +147,7 @@ class Server(FeatureRegistrations):
         self.sync_in_thread = sync_in_thread
         self.mask_error_details = mask_error_details
         self.lenient_arguments = lenient_arguments
+        self.auth = auth
         self.sessions: set[ServerSessionHandle] = set()
         self.lifespan_state: Any = None
         self._lifespan_users = 0
@@ -233,6 +241,11 @@ class Server(FeatureRegistrations):
             logger.exception("handler for %s failed", ev.method)
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
+    def scopes_for(self, method: str, target: str) -> frozenset[str]:
+        """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
+        item `target` (a name or a URI) needs: those it was registered with."""
+        return scopes_for(self, method, target)
+
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
             self._on_notification(handle, ev)
@@ -263,9 +276,12 @@ class Server(FeatureRegistrations):
     def http_app(self, path: str = "/mcp", **settings: Unpack[HttpSettings]) -> McpHttpApp:
         """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
         any ASGI framework (its lifespan events run this server's lifespan). The settings are
-        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use."""
+        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
+        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected."""
         from mcpkit.transports.http.app import McpHttpApp
 
+        if "auth" not in settings:
+            settings["auth"] = self.auth
         return McpHttpApp(self, path=path, **settings)
 
     def run(

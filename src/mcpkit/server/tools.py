@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -24,7 +24,7 @@ from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
 from mcpkit.server.invoke import is_context_annotation as _is_ctx
-from mcpkit.server.registration import warn_untyped
+from mcpkit.server.registration import scope_set, warn_untyped
 from mcpkit.server.schema import (
     ArgumentError,
     FunctionSignature,
@@ -61,7 +61,8 @@ def check_tool_name(name: str) -> None:
 
 @dataclass(slots=True)
 class ToolSpec:
-    """A registered tool: the wire `Tool` and what it takes to call the function."""
+    """A registered tool: the wire `Tool` and what it takes to call the function; `scopes`
+    are what a caller's token needs to see and call it (HTTP with auth only)."""
 
     name: str
     fn: Callable[..., Any]
@@ -72,6 +73,7 @@ class ToolSpec:
     is_async: bool
     raw_validator: Any = None  # a jsonschema_rs validator when input_schema was given
     output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
+    scopes: frozenset[str] = frozenset()
 
 
 def make_tool(
@@ -87,11 +89,14 @@ def make_tool(
     input_schema: dict[str, Any] | None = None,
     output_schema: dict[str, Any] | None = None,
     lenient_arguments: bool | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> ToolSpec:
     """Build a tool from a function's signature, docstring and the options given.
 
     `lenient_arguments` takes numbers and booleans sent as strings (`"36"`), and says so in
     the input schema; a given `input_schema` is the contract as it is, so it has no effect.
+    `scopes`: a caller on a protected HTTP endpoint whose token lacks them neither sees the
+    tool listed nor may call it (HTTP 403 `insufficient_scope`, so its client can step up).
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -149,6 +154,7 @@ def make_tool(
         is_async_callable(fn),
         raw_validator,
         output_validator,
+        scope_set(f"tool {tool_name!r}", scopes),
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
+from mcpkit.server.access import check_access
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ async def complete(server: Server, ctx: Context, params: CompleteRequestParams) 
     argument = params.argument.name
     value = params.argument.value
     given: dict[str, str] = dict(params.context.arguments or {}) if params.context else {}
+    if ctx.auth is not None:
+        _check_access(server, ctx, ref_type, key)
     completer = server.completers.get((ref_type, key, argument))
     values: list[str]
     if completer is not None:
@@ -59,6 +62,14 @@ async def complete(server: Server, ctx: Context, params: CompleteRequestParams) 
             values=values[:_MAX_VALUES], total=total, has_more=total > _MAX_VALUES
         )
     )
+
+
+def _check_access(server: Server, ctx: Context, ref_type: str, key: str) -> None:
+    """A prompt or template the caller may not use completes nothing for it either."""
+    item = server.prompts.get(key) if ref_type == "ref/prompt" else server.templates.get(key)
+    if item is not None:
+        kind = "prompt" if ref_type == "ref/prompt" else "resource template"
+        check_access(item, ctx.auth, kind, key)
 
 
 def _ref_type(ref: Any) -> str:

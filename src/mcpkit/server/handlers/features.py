@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
+from mcpkit.server.access import check_access, visible
 from mcpkit.server.prompts import render_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
@@ -46,17 +47,18 @@ __all__ = [
 
 
 def _page(
-    server: Server, registry: Registry[Any], params: PaginatedRequestParams
+    server: Server, ctx: Context, registry: Registry[Any], params: PaginatedRequestParams
 ) -> tuple[list[Any], str | None]:
-    """One page of a registry's wire objects, and the cursor of the next page."""
-    page, cursor = paginate(registry.items(), params.cursor, server.page_size)
+    """One page of the wire objects of a registry's items the caller may see, and the
+    cursor of the next page."""
+    page, cursor = paginate(visible(registry.items(), ctx.auth), params.cursor, server.page_size)
     return [spec.wire for spec in page], cursor
 
 
 async def list_tools(
     server: Server, ctx: Context, params: PaginatedRequestParams
 ) -> ListToolsResult:
-    tools, cursor = _page(server, server.tools, params)
+    tools, cursor = _page(server, ctx, server.tools, params)
     return ListToolsResult(tools=tools, next_cursor=cursor)
 
 
@@ -65,6 +67,7 @@ async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams)
     if spec is None:
         # server/tools, Error Handling: an unknown tool is a protocol error.
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
+    check_access(spec, ctx.auth, "tool", params.name)
     return await run_tool(
         spec, params.arguments, ctx, server.sync_in_thread, mask_errors=server.mask_error_details
     )
@@ -73,14 +76,14 @@ async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams)
 async def list_resources(
     server: Server, ctx: Context, params: PaginatedRequestParams
 ) -> ListResourcesResult:
-    resources, cursor = _page(server, server.resources, params)
+    resources, cursor = _page(server, ctx, server.resources, params)
     return ListResourcesResult(resources=resources, next_cursor=cursor)
 
 
 async def list_resource_templates(
     server: Server, ctx: Context, params: PaginatedRequestParams
 ) -> ListResourceTemplatesResult:
-    templates, cursor = _page(server, server.templates, params)
+    templates, cursor = _page(server, ctx, server.templates, params)
     return ListResourceTemplatesResult(resource_templates=templates, next_cursor=cursor)
 
 
@@ -88,6 +91,7 @@ async def read_resource(
     server: Server, ctx: Context, params: ReadResourceRequestParams
 ) -> ReadResourceResult:
     spec, variables = _find(server, params.uri)
+    check_access(spec, ctx.auth, "resource", params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)
     return ReadResourceResult(contents=contents)
 
@@ -106,7 +110,8 @@ def _find(server: Server, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[s
 
 
 async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams) -> EmptyResult:
-    _find(server, params.uri)  # only what exists can be subscribed to
+    # Only what exists, and what the caller may read, can be subscribed to.
+    check_access(_find(server, params.uri)[0], ctx.auth, "resource", params.uri)
     ctx.session.subscribe(params.uri)
     return EmptyResult()
 
@@ -121,7 +126,7 @@ async def unsubscribe(
 async def list_prompts(
     server: Server, ctx: Context, params: PaginatedRequestParams
 ) -> ListPromptsResult:
-    prompts, cursor = _page(server, server.prompts, params)
+    prompts, cursor = _page(server, ctx, server.prompts, params)
     return ListPromptsResult(prompts=prompts, next_cursor=cursor)
 
 
@@ -131,5 +136,6 @@ async def get_prompt(
     spec = server.prompts.get(params.name)
     if spec is None:
         raise McpError(codes.INVALID_PARAMS, f"Unknown prompt: {params.name}")
+    check_access(spec, ctx.auth, "prompt", params.name)
     arguments: dict[str, Any] | None = params.arguments
     return await render_prompt(spec, arguments, ctx, server.sync_in_thread)

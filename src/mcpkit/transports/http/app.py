@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final, TypedDict
 
+from mcpkit.auth.server.resource import ProtectedResource, identity_of
+from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.transports.http._asgi import (
@@ -33,6 +35,7 @@ from mcpkit.transports.http.checks import (
     unknown_session,
 )
 from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore
+from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import SessionHost
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.origin import OriginPolicy
@@ -83,6 +86,7 @@ class HttpSettings(TypedDict, total=False):
     sse_retry: float
     keepalive_interval: float | None
     stateless: bool
+    auth: ProtectedResource | None
 
 
 class McpHttpApp(SessionHost):
@@ -105,6 +109,10 @@ class McpHttpApp(SessionHost):
     `keepalive_interval` seconds without a message on a stream send a comment (None: never).
     `stateless` serves each POST with a fresh, already initialized session freed after its
     answer: no Mcp-Session-Id, no GET stream or DELETE (405), no requests to the client.
+
+    `auth` protects the endpoint (docs/auth.md): every request needs a bearer token the
+    `ProtectedResource`'s verifier accepts, a session answers only the identity that opened
+    it, and the metadata and the `routes` apps are served beside the endpoint.
     """
 
     def __init__(
@@ -130,6 +138,7 @@ class McpHttpApp(SessionHost):
         sse_retry: float = 1.0,
         keepalive_interval: float | None = 15.0,
         stateless: bool = False,
+        auth: ProtectedResource | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
@@ -162,9 +171,12 @@ class McpHttpApp(SessionHost):
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
         self._clock = clock
+        self.guard = None if auth is None else Guard(auth, path, server)
         self.legacy = legacy_endpoint(
             server, legacy_sse, origin, max_sessions, session_idle_timeout, clock, mcp_path=path
         )
+        if self.legacy is not None:
+            self.legacy.guard = self.guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -175,27 +187,46 @@ class McpHttpApp(SessionHost):
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] != self.path and scope["path"] != self.path + "/":
-            legacy = self.legacy
-            if legacy is not None and legacy.serves(scope):
-                await legacy(scope, receive, send)
-            else:
-                await send_refusal(send, _NOT_FOUND)
+            await self._elsewhere(scope, receive, send)
             return
         method: str = scope["method"]
         refusal = check_request(self.policy, method, scope["headers"])
+        token: AccessToken | None = None
+        if refusal is None and self.guard is not None:
+            # basic/authorization: the token is checked before anything touches a session.
+            found = await self.guard.admit(scope)
+            refusal, token = (found, None) if isinstance(found, Refusal) else (None, found)
         if refusal is not None:
             logger.info("refused %s: %s", method, refusal.message)
             await send_refusal(send, refusal)
         elif method == "POST":
-            await self._post(scope, receive, send)
+            await self._post(scope, receive, send, token)
         elif method == "GET":
-            await self._get(scope, receive, send)
+            await self._get(scope, receive, send, token)
         else:
-            await self._delete(scope, send)
+            await self._delete(scope, send, token)
+
+    async def _elsewhere(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Another path: the protected resource metadata, the legacy endpoints, the apps of
+        `auth.routes`, in this order, else 404."""
+        guard = self.guard
+        if guard is not None and await guard.serve_metadata(scope, send):
+            return
+        legacy = self.legacy
+        if legacy is not None and legacy.serves(scope):
+            await legacy(scope, receive, send)
+            return
+        mounted = None if guard is None else guard.route(scope)
+        if mounted is not None:
+            await call_route(*mounted, scope, receive, send)
+        else:
+            await send_refusal(send, _NOT_FOUND)
 
     # -------------------------------------------------------------------- POST
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _post(
+        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+    ) -> None:
         headers = scope["headers"]
         version = protocol_version(headers, self.policy.supported_revisions)
         sid = session_id(headers, required=False)
@@ -206,15 +237,22 @@ class McpHttpApp(SessionHost):
                 return
         if body is None or isinstance(body, Refusal):
             return  # the client went away
-        info = RequestInfo("http", headers, _client(scope))
+        owner = None
+        if token is not None and self.guard is not None:
+            scoped = self.guard.check_scopes(scope, token, body)
+            if scoped is not None:
+                await send_refusal(send, scoped)
+                return
+            owner = identity_of(token)
+        info = RequestInfo("http", headers, _client(scope), token)
         if self.stateless:
             assert isinstance(version, str)
             await self._post_stateless(version, info, body, receive, send)
             return
         if sid is None:
-            await self._post_new(info, body, receive, send)
+            await self._post_new(info, body, receive, send, owner)
             return
-        session = self._lookup(str(sid), headers)
+        session = self._lookup(str(sid), headers, owner)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -224,12 +262,16 @@ class McpHttpApp(SessionHost):
             return
         await self._answer(exchange, receive, send, ())
 
-    async def _post_new(self, info: RequestInfo, body: bytes, receive: Receive, send: Send) -> None:
-        """A body without a session id: only an initialize request may open a session."""
+    async def _post_new(
+        self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
+    ) -> None:
+        """A body without a session id: only an initialize request may open a session, which
+        belongs to `owner` (who the token speaks for; None without auth)."""
         if self.sessions.full() and not await self.expire_idle():
             await send_refusal(send, _full(self.max_sessions))
             return
         session = self._open()
+        session.owner = owner
         exchange = await _submit(session, body, info)
         if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
@@ -287,8 +329,10 @@ class McpHttpApp(SessionHost):
 
     # --------------------------------------------------------------------- GET
 
-    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
-        session = await self._known(scope, send)
+    async def _get(
+        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+    ) -> None:
+        session = await self._known(scope, send, token)
         if session is None:
             return
         last = values_of(scope["headers"], b"last-event-id")
@@ -358,8 +402,8 @@ class McpHttpApp(SessionHost):
 
     # ------------------------------------------------------------------ DELETE
 
-    async def _delete(self, scope: Scope, send: Send) -> None:
-        session = await self._known(scope, send)
+    async def _delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
+        session = await self._known(scope, send, token)
         if session is None:
             return
         sid = str(session_id(scope["headers"], required=True))
@@ -369,8 +413,11 @@ class McpHttpApp(SessionHost):
 
     # -------------------------------------------------------------- sessions
 
-    async def _known(self, scope: Scope, send: Send) -> HttpSession | None:
-        """The live session a GET or DELETE names, or None once refused."""
+    async def _known(
+        self, scope: Scope, send: Send, token: AccessToken | None
+    ) -> HttpSession | None:
+        """The live session a GET or DELETE names (opened by who `token` speaks for), or None
+        once refused."""
         headers = scope["headers"]
         version = protocol_version(headers, self.policy.supported_revisions)
         sid = session_id(headers, required=True)
@@ -378,7 +425,8 @@ class McpHttpApp(SessionHost):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return None
-        session = self._lookup(str(sid), headers)
+        owner = None if token is None else identity_of(token)
+        session = self._lookup(str(sid), headers, owner)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return None

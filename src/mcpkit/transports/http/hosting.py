@@ -34,10 +34,14 @@ class SessionHost:
     _open_streams: set[Stream]  # those a response carries now
     _clock: Callable[[], float]
 
-    def _lookup(self, sid: str, headers: Sequence[tuple[bytes, bytes]]) -> HttpSession | Refusal:
-        """The live session `sid` names, if the request speaks its negotiated revision."""
+    def _lookup(
+        self, sid: str, headers: Sequence[tuple[bytes, bytes]], owner: object = None
+    ) -> HttpSession | Refusal:
+        """The live session `sid` names, if `owner` opened it (who the request's token speaks
+        for: another identity learns nothing, not even that it exists) and the request speaks
+        its negotiated revision."""
         session = self.sessions.get(sid)
-        if session is None:
+        if session is None or session.owner != owner:
             return unknown_session(sid)
         return _wrong_version(session, headers) or session
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from mcpkit.auth.server.resource import identity_of
+from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
@@ -29,6 +31,7 @@ from mcpkit.transports.http.checks import (
     new_session_id,
     refuse,
 )
+from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import HostServer, MemorySessionRegistry, SessionRegistry
@@ -93,6 +96,8 @@ class LegacySseEndpoint:
         )
         self.idle_timeout = idle_timeout
         self._clock = clock
+        #: The MCP endpoint's protection, when it has one (`McpHttpApp` sets it).
+        self.guard: Guard | None = None
         self._paths = {
             settings.sse_path.rstrip("/") or "/": self._sse,
             settings.messages_path.rstrip("/") or "/": self._message,
@@ -108,11 +113,21 @@ class LegacySseEndpoint:
             logger.info("refused legacy %s: %s", scope["method"], refusal.message)
             await send_refusal(send, refusal)
             return
-        await self._paths[_route_path(scope)](scope, receive, send)
+        token: AccessToken | None = None
+        if self.guard is not None:
+            found = await self.guard.admit(scope)
+            if isinstance(found, Refusal):
+                logger.info("refused legacy %s: %s", scope["method"], found.message)
+                await send_refusal(send, found)
+                return
+            token = found
+        await self._paths[_route_path(scope)](scope, receive, send, token)
 
     # --------------------------------------------------------------- the stream
 
-    async def _sse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _sse(
+        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+    ) -> None:
         headers = scope["headers"]
         refusal = _only(scope["method"], "GET")
         if refusal is None and values_of(headers, b"accept"):
@@ -124,6 +139,7 @@ class LegacySseEndpoint:
             return
         sid = new_session_id()
         session = self._open()
+        session.owner = None if token is None else identity_of(token)
         if not self.sessions.add(sid, session):
             await session.aclose()
             await send_refusal(send, _full(self.sessions))
@@ -180,7 +196,9 @@ class LegacySseEndpoint:
 
     # ------------------------------------------------------------- the messages
 
-    async def _message(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _message(
+        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+    ) -> None:
         headers = scope["headers"]
         refusal = (
             _only(scope["method"], "POST")
@@ -192,14 +210,20 @@ class LegacySseEndpoint:
             await send_refusal(send, found)
             return
         session = self.sessions.get(found)
+        if session is not None and session.owner != (None if token is None else identity_of(token)):
+            session = None  # another identity's: as if unknown
         if session is None or session.channel.full:
             await send_refusal(send, _unknown(found) if session is None else _busy())
             return
         body = await read_body(receive, self.max_message_size)
+        if body is not None and not isinstance(body, Refusal) and token is not None:
+            assert self.guard is not None  # a token comes from it
+            body = self.guard.check_scopes(scope, token, body) or body
         if isinstance(body, Refusal):
             await send_refusal(send, body)
         elif body is not None:
-            await self._submit(session, body, RequestInfo("http", headers, _client(scope)), send)
+            info = RequestInfo("http", headers, _client(scope), token)
+            await self._submit(session, body, info, send)
 
     async def _submit(
         self, session: LegacySession, body: bytes, info: RequestInfo, send: Send

@@ -124,12 +124,13 @@ class LegacySession:
     """A legacy client's session: its channel and the running protocol session. It lives as
     long as its SSE stream: the GET ending ends it."""
 
-    __slots__ = ("channel", "handle", "server", "task")
+    __slots__ = ("channel", "handle", "owner", "server", "task")
 
     def __init__(self, server: HostServer, channel: LegacyChannel, handle: SessionHandle) -> None:
         self.server = server
         self.channel = channel
         self.handle = handle
+        self.owner: object = None  # who opened it, as `HttpSession.owner`
         self.task = asyncio.get_running_loop().create_task(handle.connection.run())
         # A session whose runtime ends on its own (a failure) ends its stream too.
         self.task.add_done_callback(lambda _: channel.close())

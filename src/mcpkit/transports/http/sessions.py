@@ -125,16 +125,24 @@ class HostServer(Protocol):
 
     def running(self) -> AbstractAsyncContextManager[object]: ...
 
+    def scopes_for(self, method: str, target: str) -> frozenset[str]:
+        """The scopes a `method` request on the item `target` (a tool's or prompt's name, a
+        resource's URI) needs beyond the endpoint's own (empty for most)."""
+        ...
+
 
 class HttpSession:
     """One client's session: the channel its HTTP requests share, and the running session."""
 
-    __slots__ = ("channel", "handle", "server", "task")
+    __slots__ = ("channel", "handle", "owner", "server", "task")
 
     def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
         self.server = server
         self.channel = channel
         self.handle = handle
+        #: Who opened it (`mcpkit.auth.server.resource.identity_of` its token); None without
+        #: auth. A request of anyone else finds no such session (spec: basic/security).
+        self.owner: object = None
         self.task = asyncio.get_running_loop().create_task(handle.connection.run())
 
     @property

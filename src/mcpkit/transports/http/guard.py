@@ -1,0 +1,175 @@
+"""The HTTP side of a protected endpoint (spec: basic/authorization): each request's bearer
+token checked before any session is touched, the per-item scopes of a call checked before
+its body reaches the session, the protected resource metadata served at its well-known URIs
+(RFC 9728 section 3), and the other apps of the origin (`ProtectedResource.routes`)."""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from typing import Final
+
+import msgspec
+
+from mcpkit.auth.metadata import encode
+from mcpkit.auth.server.resource import (
+    WELL_KNOWN,
+    ASGIApp,
+    AuthFailure,
+    ProtectedResource,
+    check_host,
+    metadata_url,
+)
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.transports.http._asgi import Receive, Scope, Send, send_whole
+from mcpkit.transports.http._headers import values_of
+from mcpkit.transports.http.checks import Refusal, refuse
+from mcpkit.transports.http.sessions import HostServer
+
+__all__ = ["Guard", "call_route"]
+
+logger = logging.getLogger("mcpkit.http")
+
+_JSON: Final = (b"content-type", b"application/json")
+# The metadata is public and read by browser-based clients too: any origin may GET it.
+_CORS: Final = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, OPTIONS"),
+    (b"access-control-allow-headers", b"mcp-protocol-version"),
+)
+# The requests that name one item, and the params field that names it.
+_TARGETS: Final = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    "resources/subscribe": "uri",
+}
+
+
+class _Params(msgspec.Struct):
+    name: str | None = None
+    uri: str | None = None
+
+
+class _Message(msgspec.Struct):
+    """Just what the scope check reads of a JSON-RPC message (the session decodes it all)."""
+
+    method: str | None = None
+    params: _Params | None = None
+
+
+_PEEK: Final[msgspec.json.Decoder[_Message | list[_Message]]] = msgspec.json.Decoder(
+    _Message | list[_Message]
+)
+
+
+class Guard:
+    """`auth` applied to the endpoint at `path` of `server`."""
+
+    def __init__(self, auth: ProtectedResource, path: str, server: HostServer) -> None:
+        self.auth = auth
+        self.path = path
+        self.server = server
+        paths = {WELL_KNOWN, WELL_KNOWN + path.rstrip("/")}
+        if auth.resource is not None:
+            paths.add(urllib.parse.urlsplit(metadata_url(auth.resource)).path)
+        self.metadata_paths = frozenset(paths)
+        self.routes = sorted(auth.routes.items(), key=lambda item: len(item[0]), reverse=True)
+
+    def _where(self, scope: Scope) -> tuple[str, str] | Refusal:
+        """The origin the client used and the canonical URI of the endpoint."""
+        hosts = values_of(scope["headers"], b"host")
+        host = check_host(hosts[0]) if len(hosts) == 1 else None
+        if host is None:
+            return refuse(400, "the Host header is missing or malformed: send one host[:port]")
+        scheme = "https" if scope.get("scheme") == "https" else "http"
+        return f"{scheme}://{host}", self.auth.resource_for(scheme, host, self.path)
+
+    # ---------------------------------------------------------------- requests
+
+    async def admit(self, scope: Scope) -> AccessToken | Refusal:
+        """The request's verified token, or the 400/401/403/503 refusal to send."""
+        where = self._where(scope)
+        if isinstance(where, Refusal):
+            return where
+        found = await self.auth.authenticate(
+            values_of(scope["headers"], b"authorization"), where[1]
+        )
+        if isinstance(found, AuthFailure):
+            return _refusal(found, where[1])
+        return found
+
+    def check_scopes(self, scope: Scope, token: AccessToken, body: bytes) -> Refusal | None:
+        """403 when `body` calls, reads or gets an item needing scopes `token` lacks (spec:
+        "Runtime Insufficient Scope Errors"); None otherwise, or when the body is not
+        JSON-RPC (the session answers that)."""
+        try:
+            found = _PEEK.decode(body)
+        except (msgspec.DecodeError, RecursionError):  # too deep, or not JSON-RPC: the
+            return None  # session refuses it with the error the spec names
+        messages: list[_Message] = found if isinstance(found, list) else [found]
+        needed: list[str] = []
+        for message in messages:
+            method = message.method or ""
+            field = _TARGETS.get(method)
+            if field is None or message.params is None:
+                continue
+            target: str | None = getattr(message.params, field)
+            if target is not None:
+                needed.extend(self.server.scopes_for(method, target))
+        missing = [s for s in dict.fromkeys(needed) if s not in token.scopes]
+        if not missing:
+            return None
+        where = self._where(scope)
+        if isinstance(where, Refusal):
+            return where
+        logger.info("refused a call needing scopes %s", " ".join(missing))
+        return _refusal(self.auth.insufficient(token, missing), where[1])
+
+    # ----------------------------------------------------- the rest of the origin
+
+    async def serve_metadata(self, scope: Scope, send: Send) -> bool:
+        """Answer a request for the metadata (GET, or a CORS preflight); False when the path
+        is not one of its well-known URIs. No token is needed: it tells how to get one."""
+        if scope["path"] not in self.metadata_paths:
+            return False
+        method = scope["method"]
+        if method == "OPTIONS":
+            await send_whole(send, 204, b"", _CORS)
+            return True
+        if method != "GET":
+            refusal = refuse(405, "use GET", headers=((b"allow", b"GET, OPTIONS"),))
+            await send_whole(send, 405, refusal.body, refusal.headers)
+            return True
+        where = self._where(scope)
+        if isinstance(where, Refusal):
+            await send_whole(send, where.status, where.body, where.headers)
+            return True
+        body = encode(self.auth.metadata(where[1], where[0]))
+        headers = (_JSON, *_CORS, (b"cache-control", b"max-age=300"))
+        await send_whole(send, 200, body, headers)
+        return True
+
+    def route(self, scope: Scope) -> tuple[str, ASGIApp] | None:
+        """The app of `routes` serving the request's path (longest prefix), with its prefix."""
+        path: str = scope["path"]
+        for prefix, app in self.routes:
+            bare = prefix.rstrip("/")
+            if not bare or path == bare or path.startswith(bare + "/"):
+                return bare, app
+        return None
+
+
+async def call_route(prefix: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Hand a request to a mounted app: `path` stays whole, `root_path` gains the prefix (ASGI
+    3: an app mounted below a prefix reads its own path as `path` minus `root_path`)."""
+    inner = dict(scope)
+    inner["root_path"] = str(scope.get("root_path", "")) + prefix
+    await app(inner, receive, send)
+
+
+def _refusal(failure: AuthFailure, resource: str) -> Refusal:
+    headers = [_JSON, (b"www-authenticate", failure.challenge(metadata_url(resource)).encode())]
+    if failure.status == 503:
+        headers.append((b"retry-after", b"5"))
+    return Refusal(failure.status, failure.description, failure.body(), tuple(headers))
