@@ -10,7 +10,7 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -23,6 +23,8 @@ __all__ = [
     "RedirectHandler",
 ]
 
+#: Characters of a redirect's query read at most.
+_QUERY_LIMIT: Final = 16 * 1024
 #: Bytes of a redirect request's head read at most.
 _HEAD_LIMIT: Final = 16 * 1024
 _PAGE: Final = (
@@ -43,11 +45,14 @@ class AuthorizationResponse:
 
     @classmethod
     def from_query(cls, query: str) -> AuthorizationResponse:
-        values = parse_qs(query, keep_blank_values=True, max_num_fields=32)
+        """The fields of a redirect's query; the first of a repeated one counts, and only the
+        first _QUERY_LIMIT characters are read (a hostile redirect is not a memory bomb)."""
+        values: dict[str, str] = {}
+        for name, value in parse_qsl(query[:_QUERY_LIMIT], keep_blank_values=True):
+            values.setdefault(name, value)
 
         def one(name: str) -> str | None:
-            found = values.get(name)
-            return found[0] if found else None
+            return values.get(name)
 
         return cls(one("code"), one("state"), one("iss"), one("error"), one("error_description"))
 
