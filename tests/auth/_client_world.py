@@ -38,8 +38,11 @@ class World:
     prm_urls: tuple[str, ...] | None = None
     #: The metadata's `resource`; None: `mcp`.
     prm_resource: str | None = None
-    as_metadata_urls: tuple[str, ...] = (f"{ISSUER}/.well-known/oauth-authorization-server",)
-    as_issuer_in_metadata: str = ISSUER
+    issuer: str = ISSUER
+    #: Where the authorization server metadata is served; None: the RFC 8414 URL.
+    as_metadata_urls: tuple[str, ...] | None = None
+    #: The metadata's `issuer`; None: `issuer`.
+    as_issuer_in_metadata: str | None = None
     metadata_extra: dict[str, Any] = field(default_factory=dict[str, Any])
     challenge_scope: str | None = "mcp:read"
     scopes_supported: list[str] | None = field(default_factory=lambda: ["mcp:read"])
@@ -75,13 +78,14 @@ class World:
         url = str(request.url.copy_with(query=None))
         if url in (self.prm_urls if self.prm_urls is not None else (self.prm_path,)):
             return self._json(self._prm())
-        if url in self.as_metadata_urls:
+        rfc8414 = (f"{self.issuer}/.well-known/oauth-authorization-server",)
+        if url in (self.as_metadata_urls if self.as_metadata_urls is not None else rfc8414):
             return self._json(self._as_metadata())
-        if url == f"{ISSUER}/register" and request.method == "POST":
+        if url == f"{self.issuer}/register" and request.method == "POST":
             return self._register(request)
-        if url == f"{ISSUER}/authorize":
+        if url == f"{self.issuer}/authorize":
             return self._authorize(request)
-        if url == f"{ISSUER}/token" and request.method == "POST":
+        if url == f"{self.issuer}/token" and request.method == "POST":
             return self._token(request)
         if url.startswith(self.mcp):
             return self.check_mcp(request) or self._json({"ok": True})
@@ -99,17 +103,17 @@ class World:
 
     def _prm(self) -> dict[str, Any]:
         resource = self.prm_resource or self.mcp
-        doc: dict[str, Any] = {"resource": resource, "authorization_servers": [ISSUER]}
+        doc: dict[str, Any] = {"resource": resource, "authorization_servers": [self.issuer]}
         if self.scopes_supported is not None:
             doc["scopes_supported"] = self.scopes_supported
         return doc
 
     def _as_metadata(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
-            "issuer": self.as_issuer_in_metadata,
-            "authorization_endpoint": f"{ISSUER}/authorize",
-            "token_endpoint": f"{ISSUER}/token",
-            "registration_endpoint": f"{ISSUER}/register",
+            "issuer": self.as_issuer_in_metadata or self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/token",
+            "registration_endpoint": f"{self.issuer}/register",
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": self.send_iss,
         }
@@ -132,7 +136,7 @@ class World:
         self.codes[code] = (grant, q["code_challenge"], q["redirect_uri"])
         answer = {"code": code, "state": self.forged_state or q["state"]}
         if self.send_iss or self.forged_iss:
-            answer["iss"] = self.forged_iss or ISSUER
+            answer["iss"] = self.forged_iss or self.issuer
         return httpx.Response(302, headers={"location": f"{q['redirect_uri']}?{urlencode(answer)}"})
 
     def _token(self, request: httpx.Request) -> httpx.Response:
