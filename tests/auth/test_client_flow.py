@@ -4,11 +4,14 @@ the checks that make it refuse: state, iss, PKCE S256 (spec: basic/authorization
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import httpx
 import pytest
 from _client_world import ISSUER, MCP, World, mock_client
 
-from mcpkit.auth.client import HeadlessRedirect, OAuth
+from mcpkit.auth.client import HeadlessRedirect, LoopbackBrowser, OAuth
 from mcpkit.errors import AuthorizationFailed
 
 
@@ -207,8 +210,6 @@ async def test_an_error_redirect_is_reported() -> None:
 
 
 async def test_concurrent_401s_run_one_flow() -> None:
-    import asyncio
-
     world = World()
     auth = make_auth(world)
     async with mock_client(world, auth) as client:
@@ -222,3 +223,36 @@ def test_the_sync_client_is_refused_with_a_reason() -> None:
     with httpx.Client(transport=httpx.MockTransport(world), auth=make_auth(world)) as client:
         with pytest.raises(RuntimeError, match="AsyncClient"):
             client.get(MCP)
+
+
+async def test_a_flow_failing_before_the_browser_frees_the_loopback_port() -> None:
+    world = World(metadata_extra={"code_challenge_methods_supported": ["plain"]})
+    opened: list[str] = []
+    loopback = LoopbackBrowser(open_browser=opened.append)
+    auth = OAuth(loopback, http_client=mock_client(world))
+    async with mock_client(world, auth) as client:
+        with pytest.raises(AuthorizationFailed, match="S256"):
+            await client.get(MCP)
+    assert opened == [] and loopback.port != 0
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", loopback.port))
+
+
+async def test_step_up_keeps_the_asked_scope_when_the_server_omits_scope() -> None:
+    world = World(needed_scope={"mcp:read", "files:write"}, step_up_scope="files:write")
+
+    def no_scope(request: httpx.Request) -> httpx.Response:
+        response = world(request)
+        if request.url.path == "/token":
+            body = response.json()
+            body.pop("scope")
+            return httpx.Response(200, json=body)
+        return response
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(no_scope))
+    auth = OAuth(HeadlessRedirect(http_client=http), http_client=http)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(no_scope), auth=auth) as client:
+        assert (await client.get(MCP)).status_code == 200
+    scopes = [r.url.params["scope"] for r in world.requests_to(f"{ISSUER}/authorize")]
+    assert scopes == ["mcp:read", "mcp:read files:write"]

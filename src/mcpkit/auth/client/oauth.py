@@ -27,7 +27,12 @@ from mcpkit.auth.client.token import (
     refresh_token_grant,
     request_token,
 )
-from mcpkit.auth.metadata import ClientInformation, ClientMetadata, TokenResponse
+from mcpkit.auth.metadata import (
+    AuthorizationServerMetadata,
+    ClientInformation,
+    ClientMetadata,
+    TokenResponse,
+)
 from mcpkit.errors import AuthorizationFailed
 
 __all__ = ["DEFAULT_CLIENT_METADATA", "OAuth"]
@@ -190,6 +195,12 @@ class OAuth(httpx.Auth):
         held = (tokens.scope or "").split() if tokens is not None else []
         wanted = list(dict.fromkeys([*held, *challenge.scopes]))
         async with self._lock:
+            current = await self.storage.load_tokens(server)
+            if current is not None and (
+                tokens is None or current.access_token != tokens.access_token
+            ):
+                if set(wanted) <= set((current.scope or "").split()):
+                    return current  # another request stepped up meanwhile
             return await self._authorize(server, challenge, " ".join(wanted))
 
     async def _try_refresh(self, server: str, tokens: StoredTokens) -> StoredTokens | None:
@@ -235,38 +246,64 @@ class OAuth(httpx.Auth):
         self, server: str, challenge: Challenge | None, scope: str | None
     ) -> StoredTokens:
         """Discovery, registration and the authorization code flow; the new tokens, stored."""
-        async with self._as_client() as http:
-            found = await discover(http, server, challenge)
-            metadata = found.authorization_server
-            redirect_uri = await self.redirect.redirect_uri()
-            client, is_new = await choose_client(
-                http,
-                metadata,
-                redirect_uri=redirect_uri,
-                client_metadata=self.client_metadata,
-                pre_registered=self.client,
-                client_id_metadata_url=self.client_id_metadata_url,
-                stored=await self.storage.load_client(server),
-            )
-            if is_new or self.client is None:
-                await self.storage.save_client(
-                    server, StoredClient(issuer=metadata.issuer, information=client)
-                )
-            answer = await run_authorization_code(
-                http,
-                metadata,
-                redirect=self.redirect,
-                redirect_uri=redirect_uri,
-                client_id=client.client_id,
-                client_auth=self._client_authentication(client),
-                resource=found.resource,
-                scope=scope or select_scope(challenge, found.resource_metadata),
-                steps=self._token_steps,
-            )
+        try:
+            async with self._as_client() as http:
+                return await self._authorize_with(http, server, challenge, scope)
+        finally:
+            # A loopback listener must not outlive a flow that failed before its redirect.
+            close = getattr(self.redirect, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _authorize_with(
+        self, http: httpx.AsyncClient, server: str, challenge: Challenge | None, scope: str | None
+    ) -> StoredTokens:
+        found = await discover(http, server, challenge)
+        metadata = found.authorization_server
+        redirect_uri = await self.redirect.redirect_uri()
+        client = await self._registered(http, server, metadata, redirect_uri)
+        scope = scope or select_scope(challenge, found.resource_metadata)
+        answer = await run_authorization_code(
+            http,
+            metadata,
+            redirect=self.redirect,
+            redirect_uri=redirect_uri,
+            client_id=client.client_id,
+            client_auth=self._client_authentication(client),
+            resource=found.resource,
+            scope=scope,
+            steps=self._token_steps,
+        )
         assert metadata.token_endpoint is not None  # checked by run_authorization_code
         tokens = self._stored(answer, found.resource, metadata.issuer, metadata.token_endpoint)
+        if tokens.scope is None:  # RFC 6749 section 5.1: no scope means the one asked for
+            tokens.scope = scope
         await self.storage.save_tokens(server, tokens)
         return tokens
+
+    async def _registered(
+        self,
+        http: httpx.AsyncClient,
+        server: str,
+        metadata: AuthorizationServerMetadata,
+        redirect_uri: str,
+    ) -> ClientInformation:
+        """The client to authorize as; kept in storage (for refreshes after a restart) unless
+        the app gave it."""
+        stored = await self.storage.load_client(server)
+        client, _ = await choose_client(
+            http,
+            metadata,
+            redirect_uri=redirect_uri,
+            client_metadata=self.client_metadata,
+            pre_registered=self.client,
+            client_id_metadata_url=self.client_id_metadata_url,
+            stored=stored,
+        )
+        keep = StoredClient(issuer=metadata.issuer, information=client)
+        if self.client is None and keep != stored:
+            await self.storage.save_client(server, keep)
+        return client
 
     def _stored(
         self, answer: TokenResponse, resource: str, issuer: str, token_endpoint: str
