@@ -229,3 +229,12 @@ def test_scope_selection_prefers_the_challenge_then_scopes_supported_then_none()
     assert select_scope(Challenge("bearer"), prm) == "a b"
     assert select_scope(None, ProtectedResourceMetadata(resource=SERVER)) is None
     assert select_scope(None, None) is None
+
+
+async def test_metadata_missing_where_the_challenge_says_is_refused_not_guessed() -> None:
+    named = Challenge("bearer", {"resource_metadata": "https://mcp.example.com/prm"})
+    site = Site({"https://mcp.example.com/.well-known/oauth-authorization-server": as_doc()})
+    async with site.client() as http:
+        with pytest.raises(AuthorizationFailed, match="which has none"):
+            await discover(http, SERVER, named)
+    assert site.asked == ["https://mcp.example.com/prm"]

@@ -96,6 +96,14 @@ async def discover_resource(
                 f"the protected resource metadata at {url} names no authorization_servers",
             )
         return document
+    if challenge is not None and challenge.resource_metadata:
+        # The server named its metadata and it is not there: a broken server, not a 2025-03-26
+        # one (those send no resource_metadata), so no fallback to guessing.
+        raise AuthorizationFailed(
+            "invalid_resource_metadata",
+            f"{server_url} names its protected resource metadata at "
+            f"{challenge.resource_metadata}, which has none",
+        )
     return None
 
 
