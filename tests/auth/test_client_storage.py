@@ -111,3 +111,9 @@ async def test_a_stored_registration_is_reused_for_a_new_flow(tmp_path: Path) ->
         await storage.save_tokens(MCP, None)  # tokens lost; the registration stays
     assert len(world.requests_to(f"{ISSUER}/authorize")) == 2
     assert len(world.requests_to(f"{ISSUER}/register")) == 1
+
+
+def test_the_tokens_stay_out_of_reprs() -> None:
+    shown = repr(tokens("secret-access")) + str(tokens("secret-access"))
+    assert "secret-access" not in shown and "'rt'" not in shown
+    assert "a.example.com" in shown

@@ -36,6 +36,14 @@ class StoredTokens(msgspec.Struct, kw_only=True, omit_defaults=True):
     expires_at: float | None = None
     scope: str | None = None
 
+    def __repr__(self) -> str:
+        # Tokens are bearer credentials: never in a log line or a traceback's locals.
+        return (
+            f"StoredTokens(resource={self.resource!r}, issuer={self.issuer!r}, "
+            f"expires_at={self.expires_at!r}, scope={self.scope!r}, "
+            f"refresh_token={'...' if self.refresh_token else None})"
+        )
+
 
 class StoredClient(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The client's registration at `issuer` (RFC 7591 response, or a pre-registration)."""
