@@ -215,6 +215,7 @@ class _HttpChannel:
                 url,
                 http_client=self.http.http_client,
                 headers=self.http.headers,
+                auth=self.http.auth,
                 max_message_size=self.http.max_message_size,
             )
         except Exception as exc:

@@ -12,7 +12,7 @@ from typing import Final
 
 import httpx
 
-from mcpkit.errors import ConnectionClosed, RemoteProtocolError, TransportError
+from mcpkit.errors import AuthError, ConnectionClosed, RemoteProtocolError, TransportError
 from mcpkit.protocol.sse import SSEEvent, SSEParser
 from mcpkit.runtime.channel import MessageChannel
 
@@ -35,17 +35,23 @@ async def open_legacy_sse_channel(
     http_client: httpx.AsyncClient,
     headers: Mapping[str, str],
     max_message_size: int,
+    auth: httpx.Auth | None = None,
 ) -> MessageChannel:
     """Open the SSE stream at `url` and wait (at most ENDPOINT_TIMEOUT seconds) for its
     `endpoint` event; the channel POSTs each message there. `headers` go on every request
-    (authorization, say); `max_message_size` bounds each message read from the stream.
+    (authorization, say), and so does `auth` (an `httpx.Auth`, such as OAuth); `max_message_size`
+    bounds each message read from the stream.
 
     Raises `TransportError` when `url` is no legacy SSE endpoint (a status other than 200,
     not an event stream, no endpoint event in time) or names a POST URL on another origin,
     which is refused: messages must not be sent where the user did not point the client.
     """
     channel = LegacySseChannel(
-        url, http_client=http_client, headers=headers, max_message_size=max_message_size
+        url,
+        http_client=http_client,
+        headers=headers,
+        max_message_size=max_message_size,
+        auth=auth,
     )
     try:
         await channel.wait_for_endpoint(ENDPOINT_TIMEOUT)
@@ -66,8 +72,10 @@ class LegacySseChannel:
         http_client: httpx.AsyncClient,
         headers: Mapping[str, str],
         max_message_size: int,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.url = httpx.URL(url)
+        self._auth = auth
         self.endpoint: httpx.URL | None = None
         self._client = http_client
         self._headers = httpx.Headers(dict(headers))
@@ -77,6 +85,14 @@ class LegacySseChannel:
         self._found: asyncio.Future[httpx.URL] = loop.create_future()
         self._closed: str | None = None
         self._reader = loop.create_task(self._read())
+
+    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        # auth=None would switch off an auth the caller's client has: pass ours only.
+        if self._auth is None:
+            return await self._client.send(request, stream=stream, follow_redirects=False)
+        return await self._client.send(
+            request, auth=self._auth, stream=stream, follow_redirects=False
+        )
 
     @property
     def writable(self) -> bool:
@@ -103,6 +119,8 @@ class LegacySseChannel:
             reason = "the server ended the SSE stream"
         except (TransportError, RemoteProtocolError) as exc:
             reason = str(exc)
+        except AuthError as exc:
+            reason = f"authorization for {self.url} failed: {exc}"
         except httpx.HTTPError as exc:
             reason = f"the SSE stream from {self.url} failed: {exc!r}"
         except Exception as exc:  # a bug here must still end the channel, not hang it
@@ -120,13 +138,15 @@ class LegacySseChannel:
         no_read = httpx.Timeout(
             connect=timeout.connect, read=None, write=timeout.write, pool=timeout.pool
         )
-        async with self._client.stream(
-            "GET", self.url, headers=headers, timeout=no_read, follow_redirects=False
-        ) as response:
+        request = self._client.build_request("GET", self.url, headers=headers, timeout=no_read)
+        response = await self._send(request, stream=True)
+        try:
             _check_stream(self.url, response)
             async for chunk in response.aiter_bytes():
                 for event in self._parser.feed(chunk):
                     await self._on_event(event)
+        finally:
+            await response.aclose()
 
     async def _on_event(self, event: SSEEvent) -> None:
         if event.event == "endpoint":
@@ -164,11 +184,12 @@ class LegacySseChannel:
         headers = self._headers.copy()
         headers["content-type"] = "application/json"
         try:
-            response = await self._client.post(
-                endpoint, content=data, headers=headers, follow_redirects=False
-            )
+            request = self._client.build_request("POST", endpoint, content=data, headers=headers)
+            response = await self._send(request, stream=False)
         except httpx.HTTPError as exc:
             reason = f"POST to {endpoint} failed: {exc!r}"
+        except AuthError as exc:
+            reason = f"authorization for {endpoint} failed: {exc}"
         else:
             if response.is_success:  # 202 Accepted, as a rule
                 return

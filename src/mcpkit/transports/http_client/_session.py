@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import httpx
 
+from mcpkit.errors import AuthError, AuthorizationFailed
 from mcpkit.protocol import codes
 from mcpkit.transports.http_client._wire import (
     ACCEPT_ANY,
@@ -126,6 +127,13 @@ class HttpSessionState:
                 f"cannot reach {self.url}: {exc or type(exc).__name__}",
                 data={"transportError": type(exc).__name__},
             ) from None
+        except AuthError as exc:
+            # The auth (OAuth, say) could not authorize the request: the caller gets an error
+            # answer naming why, as for any refusal, instead of a request left waiting.
+            data: dict[str, Any] = {"authError": exc.error}
+            if isinstance(exc, AuthorizationFailed) and exc.status is not None:
+                data["httpStatus"] = exc.status
+            raise RequestFailed(f"authorization for {self.url} failed: {exc}", data=data) from None
 
     async def post(
         self, data: bytes, *, streaming: bool, with_session: bool = True

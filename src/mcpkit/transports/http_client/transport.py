@@ -171,7 +171,9 @@ class StreamableHttpTransport(StreamFollower):
         try:
             response = await self.post(data, streaming=True, with_session=False)
         except RequestFailed as exc:
-            self.inbox.end(ConnectionClosed(f"{exc} (is the server running at that URL?)"))
+            unreachable = exc.data is not None and "transportError" in exc.data
+            hint = " (is the server running at that URL?)" if unreachable else ""
+            self.inbox.end(ConnectionClosed(f"{exc}{hint}"))
             return
         stream = AnswerStream(rid, self.max_message_size)
         deliver = self._deliver_initialize

@@ -1,0 +1,340 @@
+"""`OAuth`, the `httpx.Auth` that authorizes an MCP client (spec: basic/authorization): it
+sends the stored bearer token on every request to the MCP server's origin, runs discovery,
+registration and the authorization code flow on 401, refreshes before expiry and on 401, and
+steps up on 403 `insufficient_scope` ("Scope Challenge Handling")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from typing import Final
+
+import httpx
+
+from mcpkit.auth.client._urls import canonical_resource, origin
+from mcpkit.auth.client.challenge import Challenge, bearer_challenge
+from mcpkit.auth.client.discovery import discover
+from mcpkit.auth.client.flow import run_authorization_code, select_scope
+from mcpkit.auth.client.redirect import LoopbackBrowser, RedirectHandler
+from mcpkit.auth.client.registration import check_client_id_metadata_url, choose_client
+from mcpkit.auth.client.storage import MemoryTokenStorage, StoredClient, StoredTokens, TokenStorage
+from mcpkit.auth.client.token import (
+    ClientAuthentication,
+    TokenRequestStep,
+    client_authentication_for,
+    refresh_token_grant,
+    request_token,
+)
+from mcpkit.auth.metadata import (
+    AuthorizationServerMetadata,
+    ClientInformation,
+    ClientMetadata,
+    TokenResponse,
+)
+from mcpkit.errors import AuthorizationFailed
+
+__all__ = ["DEFAULT_CLIENT_METADATA", "OAuth"]
+
+#: What the client registers as when the app gives no metadata of its own.
+DEFAULT_CLIENT_METADATA: Final = ClientMetadata(client_name="mcpkit")
+
+
+class OAuth(httpx.Auth):
+    """Authorization for one MCP server: give it to `Client(url, auth=OAuth(...))`.
+
+    `redirect` takes the user through the authorization page (default: `LoopbackBrowser`).
+    How the client is known, in the spec's order: `client` (pre-registered credentials), then
+    `client_id_metadata_url` (an https URL serving a client ID metadata document) when the
+    authorization server supports those, then dynamic registration with `client_metadata`.
+    `storage` keeps tokens and registrations (default: in memory). `scope` overrides the
+    scope selection strategy. `http_client` makes the calls to the authorization server
+    (default: a fresh `httpx.AsyncClient` per flow). At most `max_step_ups` re-authorizations
+    for more scope per request; tokens are refreshed `refresh_margin` seconds before expiry.
+
+    The token goes only to the origin of the first request made with this auth (the MCP
+    server); requests elsewhere go out without it.
+    """
+
+    def __init__(
+        self,
+        redirect: RedirectHandler | None = None,
+        *,
+        client: ClientInformation | None = None,
+        client_id_metadata_url: str | None = None,
+        client_metadata: ClientMetadata = DEFAULT_CLIENT_METADATA,
+        storage: TokenStorage | None = None,
+        scope: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        max_step_ups: int = 2,
+        refresh_margin: float = 60.0,
+        client_authentication: Callable[
+            [ClientInformation], ClientAuthentication
+        ] = client_authentication_for,
+        token_steps: Sequence[TokenRequestStep] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if client_id_metadata_url is not None:
+            check_client_id_metadata_url(client_id_metadata_url)
+        self.redirect = redirect if redirect is not None else LoopbackBrowser()
+        self.client = client
+        self.client_id_metadata_url = client_id_metadata_url
+        self.client_metadata = client_metadata
+        self.storage: TokenStorage = storage if storage is not None else MemoryTokenStorage()
+        self.scope = scope
+        self.max_step_ups = max_step_ups
+        self.refresh_margin = refresh_margin
+        self._http = http_client
+        self._client_authentication = client_authentication
+        self._token_steps = tuple(token_steps)
+        self._clock = clock
+        self._server: str | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def server(self) -> str | None:
+        """The canonical URL of the MCP server this auth is bound to (None before a request)."""
+        return self._server
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        raise RuntimeError("OAuth runs asynchronous flows: use it with httpx.AsyncClient")
+        yield request  # pragma: no cover - makes this a generator, as httpx expects
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self._server is None:
+            self._server = canonical_resource(request.url)
+        server = self._server
+        if origin(request.url) != origin(server):
+            # Never a token for another origin (spec: "Token Theft"; tokens are bound to the
+            # MCP server they were issued for).
+            yield request
+            return
+        tokens = await self._usable_tokens(server)
+        _put_token(request, tokens)
+        response = yield request
+        tried: set[str] = set()
+        step_ups = 0
+        while True:
+            challenge = bearer_challenge(response.headers.get_list("www-authenticate"))
+            if response.status_code == 401:
+                tokens = await self._after_unauthorized(server, tokens, challenge, tried)
+            elif response.status_code == 403 and _needs_scope(challenge):
+                assert challenge is not None
+                if step_ups >= self.max_step_ups:
+                    raise AuthorizationFailed(
+                        "insufficient_scope",
+                        f"{server} still wants scope {' '.join(challenge.scopes)!r} after "
+                        f"{step_ups} re-authorizations: giving up",
+                        status=403,
+                    )
+                step_ups += 1
+                tokens = await self._step_up(server, tokens, challenge)
+            else:
+                return
+            _put_token(request, tokens)
+            response = yield request
+
+    # ---------------------------------------------------------------- tokens
+
+    async def _usable_tokens(self, server: str) -> StoredTokens | None:
+        """The stored tokens, refreshed first when they expire within `refresh_margin`."""
+        tokens = await self.storage.load_tokens(server)
+        if tokens is None or not self._expiring(tokens):
+            return tokens
+        async with self._lock:
+            current = await self.storage.load_tokens(server)
+            if current is not None and current.access_token != tokens.access_token:
+                return current  # another request refreshed them meanwhile
+            refreshed = await self._try_refresh(server, tokens)
+            return refreshed if refreshed is not None else tokens
+
+    def _expiring(self, tokens: StoredTokens) -> bool:
+        return tokens.expires_at is not None and (
+            tokens.expires_at - self.refresh_margin <= self._clock()
+        )
+
+    async def _after_unauthorized(
+        self,
+        server: str,
+        sent: StoredTokens | None,
+        challenge: Challenge | None,
+        tried: set[str],
+    ) -> StoredTokens:
+        """New tokens after a 401: someone else's new ones, a refresh, or a whole flow; each
+        at most once per request, then AuthorizationFailed."""
+        async with self._lock:
+            current = await self.storage.load_tokens(server)
+            if current is not None and (sent is None or current.access_token != sent.access_token):
+                if "newer" not in tried:
+                    tried.add("newer")
+                    return current
+            if sent is not None and "refresh" not in tried:
+                tried.add("refresh")
+                refreshed = await self._try_refresh(server, sent)
+                if refreshed is not None:
+                    return refreshed
+            if "flow" not in tried:
+                tried.add("flow")
+                scope = self.scope or None
+                return await self._authorize(server, challenge, scope)
+        raise AuthorizationFailed(
+            "invalid_token",
+            f"{server} refused the access token it was just issued (HTTP 401): is its "
+            "authorization server configured for this resource?",
+            status=401,
+        )
+
+    async def _step_up(
+        self, server: str, tokens: StoredTokens | None, challenge: Challenge
+    ) -> StoredTokens:
+        """Re-authorize with the union of the scopes held and those the 403 asks for (spec:
+        "Step-Up Authorization Flow"), so earlier grants are not lost."""
+        held = (tokens.scope or "").split() if tokens is not None else []
+        wanted = list(dict.fromkeys([*held, *challenge.scopes]))
+        async with self._lock:
+            current = await self.storage.load_tokens(server)
+            if current is not None and (
+                tokens is None or current.access_token != tokens.access_token
+            ):
+                if set(wanted) <= set((current.scope or "").split()):
+                    return current  # another request stepped up meanwhile
+            return await self._authorize(server, challenge, " ".join(wanted))
+
+    async def _try_refresh(self, server: str, tokens: StoredTokens) -> StoredTokens | None:
+        """Refreshed tokens, stored; None when there is no refresh token or the server refuses
+        it (then a whole flow follows)."""
+        if tokens.refresh_token is None:
+            return None
+        client = await self._client_for(server, tokens.issuer)
+        if client is None:
+            return None
+        grant = refresh_token_grant(tokens.refresh_token, resource=tokens.resource)
+        try:
+            async with self._as_client() as http:
+                answer = await request_token(
+                    http,
+                    tokens.token_endpoint,
+                    grant,
+                    self._client_authentication(client),
+                    steps=self._token_steps,
+                )
+        except AuthorizationFailed:
+            await self.storage.save_tokens(server, None)
+            return None
+        fresh = self._stored(answer, tokens.resource, tokens.issuer, tokens.token_endpoint)
+        if fresh.refresh_token is None:  # RFC 6749 section 6: the old one stays valid
+            fresh.refresh_token = tokens.refresh_token
+        if fresh.scope is None:
+            fresh.scope = tokens.scope
+        await self.storage.save_tokens(server, fresh)
+        return fresh
+
+    async def _client_for(self, server: str, issuer: str) -> ClientInformation | None:
+        if self.client is not None:
+            return self.client
+        stored = await self.storage.load_client(server)
+        if stored is not None and stored.issuer == issuer:
+            return stored.information
+        return None
+
+    # ---------------------------------------------------------------- the flow
+
+    async def _authorize(
+        self, server: str, challenge: Challenge | None, scope: str | None
+    ) -> StoredTokens:
+        """Discovery, registration and the authorization code flow; the new tokens, stored."""
+        try:
+            async with self._as_client() as http:
+                return await self._authorize_with(http, server, challenge, scope)
+        finally:
+            # A loopback listener must not outlive a flow that failed before its redirect.
+            close = getattr(self.redirect, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _authorize_with(
+        self, http: httpx.AsyncClient, server: str, challenge: Challenge | None, scope: str | None
+    ) -> StoredTokens:
+        found = await discover(http, server, challenge)
+        metadata = found.authorization_server
+        redirect_uri = await self.redirect.redirect_uri()
+        client = await self._registered(http, server, metadata, redirect_uri)
+        scope = scope or select_scope(challenge, found.resource_metadata)
+        answer = await run_authorization_code(
+            http,
+            metadata,
+            redirect=self.redirect,
+            redirect_uri=redirect_uri,
+            client_id=client.client_id,
+            client_auth=self._client_authentication(client),
+            resource=found.resource,
+            scope=scope,
+            steps=self._token_steps,
+        )
+        assert metadata.token_endpoint is not None  # checked by run_authorization_code
+        tokens = self._stored(answer, found.resource, metadata.issuer, metadata.token_endpoint)
+        if tokens.scope is None:  # RFC 6749 section 5.1: no scope means the one asked for
+            tokens.scope = scope
+        await self.storage.save_tokens(server, tokens)
+        return tokens
+
+    async def _registered(
+        self,
+        http: httpx.AsyncClient,
+        server: str,
+        metadata: AuthorizationServerMetadata,
+        redirect_uri: str,
+    ) -> ClientInformation:
+        """The client to authorize as; kept in storage (for refreshes after a restart) unless
+        the app gave it."""
+        stored = await self.storage.load_client(server)
+        client, _ = await choose_client(
+            http,
+            metadata,
+            redirect_uri=redirect_uri,
+            client_metadata=self.client_metadata,
+            pre_registered=self.client,
+            client_id_metadata_url=self.client_id_metadata_url,
+            stored=stored,
+        )
+        keep = StoredClient(issuer=metadata.issuer, information=client)
+        if self.client is None and keep != stored:
+            await self.storage.save_client(server, keep)
+        return client
+
+    def _stored(
+        self, answer: TokenResponse, resource: str, issuer: str, token_endpoint: str
+    ) -> StoredTokens:
+        expires_at = None if answer.expires_in is None else self._clock() + answer.expires_in
+        return StoredTokens(
+            access_token=answer.access_token,
+            resource=resource,
+            issuer=issuer,
+            token_endpoint=token_endpoint,
+            refresh_token=answer.refresh_token,
+            expires_at=expires_at,
+            scope=answer.scope,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _as_client(self) -> AsyncGenerator[httpx.AsyncClient]:
+        if self._http is not None:
+            yield self._http
+            return
+        async with httpx.AsyncClient() as http:
+            yield http
+
+
+def _put_token(request: httpx.Request, tokens: StoredTokens | None) -> None:
+    # Always in the Authorization header, never the query (spec: "Token Requirements").
+    if tokens is None:
+        request.headers.pop("authorization", None)
+    else:
+        request.headers["authorization"] = f"Bearer {tokens.access_token}"
+
+
+def _needs_scope(challenge: Challenge | None) -> bool:
+    return challenge is not None and challenge.error == "insufficient_scope"

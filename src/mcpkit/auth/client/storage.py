@@ -1,0 +1,163 @@
+"""Where a client keeps what authorization gave it, per MCP server: tokens and the client's
+registration. `MemoryTokenStorage` (the default) forgets them at exit; `FileTokenStorage` keeps
+them in owner-only files written atomically (spec: basic/authorization, "Token Theft")."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+from mcpkit.auth.metadata import ClientInformation
+
+__all__ = [
+    "FileTokenStorage",
+    "MemoryTokenStorage",
+    "StoredClient",
+    "StoredTokens",
+    "TokenStorage",
+]
+
+
+class StoredTokens(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Tokens for one MCP server: what they are for (`resource`), who issued them and where to
+    refresh them, and when the access token expires (seconds since the epoch)."""
+
+    access_token: str
+    resource: str
+    issuer: str
+    token_endpoint: str
+    refresh_token: str | None = None
+    expires_at: float | None = None
+    scope: str | None = None
+
+    def __repr__(self) -> str:
+        # Tokens are bearer credentials: never in a log line or a traceback's locals.
+        return (
+            f"StoredTokens(resource={self.resource!r}, issuer={self.issuer!r}, "
+            f"expires_at={self.expires_at!r}, scope={self.scope!r}, "
+            f"refresh_token={'...' if self.refresh_token else None})"
+        )
+
+
+class StoredClient(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The client's registration at `issuer` (RFC 7591 response, or a pre-registration)."""
+
+    issuer: str
+    information: ClientInformation
+
+
+@runtime_checkable
+class TokenStorage(Protocol):
+    """Keeps tokens and client registrations per MCP server URL (`server`); implementations
+    must keep them from other users (they are bearer credentials)."""
+
+    async def load_tokens(self, server: str) -> StoredTokens | None: ...
+
+    async def save_tokens(self, server: str, tokens: StoredTokens | None) -> None:
+        """Keep `tokens` for `server`; None forgets them."""
+        ...
+
+    async def load_client(self, server: str) -> StoredClient | None: ...
+
+    async def save_client(self, server: str, client: StoredClient | None) -> None:
+        """Keep `client` for `server`; None forgets it."""
+        ...
+
+
+class MemoryTokenStorage:
+    """Tokens and registrations in this process only."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, StoredTokens] = {}
+        self._clients: dict[str, StoredClient] = {}
+
+    async def load_tokens(self, server: str) -> StoredTokens | None:
+        return self._tokens.get(server)
+
+    async def save_tokens(self, server: str, tokens: StoredTokens | None) -> None:
+        if tokens is None:
+            self._tokens.pop(server, None)
+        else:
+            self._tokens[server] = tokens
+
+    async def load_client(self, server: str) -> StoredClient | None:
+        return self._clients.get(server)
+
+    async def save_client(self, server: str, client: StoredClient | None) -> None:
+        if client is None:
+            self._clients.pop(server, None)
+        else:
+            self._clients[server] = client
+
+
+class _Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    server: str
+    tokens: StoredTokens | None = None
+    client: StoredClient | None = None
+
+
+class FileTokenStorage:
+    """One JSON file per MCP server in `directory` (created 0700), each 0600 and replaced
+    atomically, so a crash never leaves half a token file and no other user can read one.
+    A file that cannot be read as ours counts as empty (and is replaced on the next save)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self._lock = asyncio.Lock()
+
+    def path_for(self, server: str) -> Path:
+        """The file of `server`: named by a hash, so any URL makes a safe file name."""
+        digest = hashlib.sha256(server.encode()).hexdigest()[:32]
+        return self.directory / f"{digest}.json"
+
+    async def load_tokens(self, server: str) -> StoredTokens | None:
+        return (await self._load(server)).tokens
+
+    async def save_tokens(self, server: str, tokens: StoredTokens | None) -> None:
+        async with self._lock:
+            entry = await self._load(server)
+            entry.tokens = tokens
+            await asyncio.to_thread(self._write, server, entry)
+
+    async def load_client(self, server: str) -> StoredClient | None:
+        return (await self._load(server)).client
+
+    async def save_client(self, server: str, client: StoredClient | None) -> None:
+        async with self._lock:
+            entry = await self._load(server)
+            entry.client = client
+            await asyncio.to_thread(self._write, server, entry)
+
+    async def _load(self, server: str) -> _Entry:
+        return await asyncio.to_thread(self._read, server)
+
+    def _read(self, server: str) -> _Entry:
+        try:
+            data = self.path_for(server).read_bytes()
+            entry = msgspec.json.decode(data, type=_Entry)
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return _Entry(server=server)
+        # A hash collision (or a copied file) must not hand one server's tokens to another.
+        return entry if entry.server == server else _Entry(server=server)
+
+    def _write(self, server: str, entry: _Entry) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = self.path_for(server)
+        # mkstemp creates the file 0600 from the start: the token is never readable by others,
+        # not even between creation and a chmod.
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(msgspec.json.encode(entry))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
