@@ -60,6 +60,7 @@ class FakeLegacy:
         http_client: httpx.AsyncClient,
         headers: Mapping[str, str],
         max_message_size: int,
+        auth: httpx.Auth | None = None,
     ) -> MessageChannel:
         self.calls.append((url, http_client, headers, max_message_size))
         client_end, server_end = memory_channel_pair()
