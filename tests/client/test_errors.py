@@ -11,7 +11,15 @@ import mcpkit
 from mcpkit import Context, LocalProtocolError, McpError, McpkitError, PeerError, Server, errors
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "mcpkit"
-RAISED_BY_USERS = {"AuthError", "InsufficientScope", "InvalidToken", "McpkitError", "McpError", "ToolError", "UrlElicitationRequired"}
+RAISED_BY_USERS = {
+    "AuthError",
+    "InsufficientScope",
+    "InvalidToken",
+    "McpkitError",
+    "McpError",
+    "ToolError",
+    "UrlElicitationRequired",
+}
 
 
 def test_every_error_class_is_raised_somewhere_or_meant_for_users() -> None:

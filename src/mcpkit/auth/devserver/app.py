@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from mcpkit.auth.devserver._http import (
     Receive,
@@ -31,6 +32,8 @@ from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Store
 from mcpkit.auth.devserver.tokens import Minter
 from mcpkit.auth.metadata import ClientInformation
+from mcpkit.auth.server.jwt import JwtVerifier
+from mcpkit.auth.server.resource import ProtectedResource
 
 __all__ = ["DevAuthorizationServer"]
 
@@ -96,6 +99,43 @@ class DevAuthorizationServer:
             if self.settings.issuer
             else origin + self.settings.prefix
         )
+
+    def verifier(self, **options: Any) -> JwtVerifier:
+        """A `JwtVerifier` for this server's tokens, checked in process against its own key
+        (no JWKS fetch): the issuer is the one a client reaching the resource's origin sees.
+        `options` go to `JwtVerifier` (`required_scopes`, `leeway`...)."""
+        return JwtVerifier(issuer=self._issuer_of, jwks=self.key.jwks(), **options)
+
+    def protect(
+        self,
+        *,
+        required_scopes: Sequence[str] = (),
+        scopes_supported: Sequence[str] | None = None,
+        resource: str | None = None,
+        resource_name: str | None = None,
+    ) -> ProtectedResource:
+        """Protect a server with this development authorization server, mounted beside its
+        MCP endpoint on the same origin: `Server(name, auth=dev.protect(...))`. Tokens are
+        checked with `verifier()`; clients discover this server through the endpoint's
+        protected resource metadata. `scopes_supported` defaults to the scopes this server
+        grants (`DevServerSettings.scopes`), else the required ones."""
+        if scopes_supported is None and self.settings.scopes is not None:
+            scopes_supported = list(self.settings.scopes)
+        issuer, prefix = self.settings.issuer, self.settings.prefix
+        return ProtectedResource(
+            verifier=self.verifier(),
+            # None: the origin the client used, as the issuer is when not configured.
+            authorization_servers=[issuer] if issuer else ([prefix] if prefix else None),
+            required_scopes=required_scopes,
+            scopes_supported=scopes_supported,
+            resource=resource,
+            resource_name=resource_name,
+            routes=self.routes,
+        )
+
+    def _issuer_of(self, resource: str) -> str:
+        parts = urlsplit(resource)
+        return self.issuer(f"{parts.scheme}://{parts.netloc}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
