@@ -4,6 +4,7 @@ tracemalloc, and no stream, stored event or task behind. The app is driven in-pr
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import tracemalloc
 from collections.abc import Sequence
@@ -67,15 +68,18 @@ async def open_and_delete(app: McpHttpApp, store: MemoryEventStore) -> tuple[int
     the bytes still held once they are gone (tracemalloc must be on)."""
     before = tracemalloc.get_traced_memory()[0]
     sids = [await open_and_call(app) for _ in range(N_SESSIONS)]
-    tasks = [session.task for _, session in app.sessions.items()]
+    connections = [session.handle.connection for _, session in app.sessions.items()]
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] - before
     assert len(app.sessions) == N_SESSIONS and len(store) == 2 * N_SESSIONS  # kept to resume
     for sid in sids:
         assert (await request(app, "DELETE", sid))[0]["status"] == 200
     del sids
-    assert all(task.done() for task in tasks)
-    del tasks
+    assert all(connection.closed for connection in connections)
+    del connections
+    # One turn of the loop: asyncio drops cancelled timers (each session's sweep of its
+    # resumable streams) from its heap only when it next runs, not when they are cancelled.
+    await asyncio.sleep(0)
     gc.collect()
     return held, tracemalloc.get_traced_memory()[0] - before
 

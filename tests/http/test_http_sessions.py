@@ -4,11 +4,12 @@ the app in-process (no server, no sleeps) and through the registry with plain ca
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import tracemalloc
+from typing import NoReturn
 
 import httpx
+import pytest
 from _serving import INITIALIZE, WAIT, headers, open_session
 
 from mcpkit import Server
@@ -106,16 +107,23 @@ async def test_sessions_opened_and_deleted_return_their_memory() -> None:
     assert grown < 16 * 1024, grown
 
 
-async def test_a_session_whose_runtime_ends_on_its_own_is_forgotten() -> None:
+async def test_a_session_whose_runtime_fails_is_forgotten(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     server = Server("ends")
     app = McpHttpApp(server)
     async with asyncio.timeout(WAIT), in_process(app) as client:
         sid = await open_session(client, URL)
         session = app.sessions.get(sid)
         assert session is not None
-        session.task.cancel()  # as if its connection failed
-        with contextlib.suppress(asyncio.CancelledError):
-            await session.task
-        assert app.sessions.get(sid) is None and len(server.sessions) == 0
-        assert not session.channel.writable
+
+        def broken(*args: object, **kwargs: object) -> NoReturn:
+            raise RuntimeError("a bug in the protocol session")
+
+        monkeypatch.setattr(session.handle.connection.session, "receive_body", broken)
+        # The POST whose body broke it gets the session's end, as any later one does.
         assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404
+        assert app.sessions.get(sid) is None and len(server.sessions) == 0
+        assert not session.channel.writable and session.handle.connection.closed
+        assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404
+    assert "a bug in the protocol session" in caplog.text

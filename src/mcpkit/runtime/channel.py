@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.types import RequestId
 
-__all__ = ["MessageChannel", "RoutedChannel"]
+__all__ = ["Feeder", "MessageChannel", "PushingChannel", "RoutedChannel"]
 
 
 @runtime_checkable
@@ -78,3 +78,30 @@ class RoutedChannel(MessageChannel, Protocol):
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None: ...
 
     def close_stream(self, related: RequestId, retry_ms: int | None = None) -> bool: ...
+
+
+class Feeder(Protocol):
+    """What a connection offers a channel that hands it bodies itself (`PushingChannel`).
+
+    `room_to_read()` returns once the connection may take another body (at once unless the
+    peer has too many answers unread), raising `ConnectionClosed` if it has ended. `feed(data,
+    info)` reads one body there and then, as a reader task would have after `receive`: the
+    channel's `body_read` is called before `feed` returns, and the handlers it starts are
+    tasks of their own. It raises `ConnectionClosed` once the connection has ended.
+    `input_closed()` says no more bodies will come (the connection then ends).
+    """
+
+    async def room_to_read(self) -> None: ...
+
+    def feed(self, data: bytes, info: RequestInfo | None) -> None: ...
+
+    def input_closed(self) -> None: ...
+
+
+class PushingChannel(RoutedChannel, Protocol):
+    """A channel whose bodies arrive in the caller's own task (an HTTP POST's), so no task
+    needs to wait on it: the connection, when built, calls `deliver_to(feeder)` and never
+    calls `receive`; the channel calls the feeder for each body. Streamable HTTP does this,
+    so an idle session holds no reader task and a request costs no extra task switch."""
+
+    def deliver_to(self, feeder: Feeder) -> None: ...

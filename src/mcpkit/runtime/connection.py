@@ -98,13 +98,19 @@ class Connection:
         self._body_read: _BodyRead | None = getattr(channel, "body_read", None)
         if self._out.send_routed is not None:
             session.mark_unanswered = True  # so a cancelled request's stream can end
+        deliver_to: Callable[[Connection], None] | None = getattr(channel, "deliver_to", None)
+        #: True when the channel hands bodies to `feed` itself (`PushingChannel`): no reader.
+        self.pushed = deliver_to is not None
+        if deliver_to is not None:
+            deliver_to(self)
 
     @property
     def closed(self) -> bool:
         return self._closed is not None
 
     def start(self) -> asyncio.Task[None]:
-        """Run the reader loop in a task and return it."""
+        """Run the reader loop in a task and return it (not for a `PushingChannel`'s
+        connection, which has no reader: its channel calls `feed`)."""
         self._reader = asyncio.get_running_loop().create_task(self.run())
         return self._reader
 
@@ -165,6 +171,37 @@ class Connection:
             self._flush_from_reader()
             if len(self._handlers) > _YIELD_ABOVE:
                 await asyncio.sleep(0)
+
+    # ---------------------------------------------- a PushingChannel's feeder
+
+    async def room_to_read(self) -> None:
+        """Return once another body may be fed (see `runtime.channel.Feeder`)."""
+        if self._out.answers > self._out.high:
+            await self._wait_for_peer_to_read()
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+
+    def feed(self, data: bytes, info: RequestInfo | None) -> None:
+        """Read one body now, in the caller's task: what `run()` does after each receive."""
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+        try:
+            if self._body_read is None:
+                self._dispatch(self.session.receive_data(data, info))
+            else:
+                read = self.session.receive_body(data, info)
+                self._body_read(info, read.started, read.refused)
+                self._dispatch(read.events)
+            self._flush_from_reader()
+        except Exception as exc:  # a bug: the reader task would have ended the same way
+            logger.exception("mcpkit connection failed")
+            closed = ConnectionClosed(f"the connection failed: {exc!r}")
+            self._shutdown(closed)
+            raise closed from exc
+
+    def input_closed(self) -> None:
+        """No body will come any more: end, as `run()` does when `receive` ends."""
+        self._shutdown(ConnectionClosed("the connection was closed"))
 
     async def _wait_for_peer_to_read(self) -> None:
         logger.debug(

@@ -276,7 +276,7 @@ class McpHttpApp(SessionHost):
         if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
             await session.aclose()
-            refused = [] if exchange is None else exchange.read.result()[1]
+            refused = [] if exchange is None else exchange.read[1]
             await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
             return
         sid = new_session_id()
@@ -284,7 +284,7 @@ class McpHttpApp(SessionHost):
             await session.aclose()
             await send_refusal(send, _full(self.max_sessions))
             return
-        session.task.add_done_callback(functools.partial(self._forget, sid, session))
+        session.channel.on_close = functools.partial(self._forget, sid, session)
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(
@@ -312,7 +312,7 @@ class McpHttpApp(SessionHost):
         send: Send,
         headers: Sequence[tuple[bytes, bytes]],
     ) -> None:
-        started, refused = exchange.read.result()
+        started, refused = exchange.read
         if refused:
             await send_refusal(send, _bad_body(refused[0]))
         elif not started:
@@ -434,13 +434,11 @@ class McpHttpApp(SessionHost):
 
 
 async def _submit(session: HttpSession, body: bytes, info: RequestInfo) -> Exchange | None:
-    """Hand `body` to the session and wait until it has been read; None if the session ended."""
+    """Hand `body` to the session, which reads it; None if the session ended."""
     try:
-        exchange = await session.channel.submit(body, info)
-        await exchange.read
+        return await session.channel.submit(body, info)
     except ConnectionClosed:
         return None
-    return exchange
 
 
 def _no_session() -> Refusal:

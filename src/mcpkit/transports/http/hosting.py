@@ -54,8 +54,9 @@ class SessionHost:
         self.server.sessions.add(handle)
         return HttpSession(self.server, channel, handle)
 
-    def _forget(self, sid: str, session: HttpSession, _: object = None) -> None:
-        """A session whose runtime ended on its own is removed at once."""
+    def _forget(self, sid: str, session: HttpSession) -> None:
+        """A session whose channel closed (its runtime failed, or it was ended) is removed
+        at once (`HttpChannel.on_close`)."""
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
         session.channel.close()  # a POST waiting for its body to be read gets a 404

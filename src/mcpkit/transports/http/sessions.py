@@ -4,8 +4,6 @@ sessions and an idle expiry (spec: basic/transports, "Session Management")."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -132,9 +130,12 @@ class HostServer(Protocol):
 
 
 class HttpSession:
-    """One client's session: the channel its HTTP requests share, and the running session."""
+    """One client's session: the channel its HTTP requests share, and the running session.
 
-    __slots__ = ("channel", "handle", "owner", "server", "task")
+    No task runs while it is idle: each POST's own task hands its body to the session
+    (`HttpChannel.submit`), and only the handlers it starts are tasks."""
+
+    __slots__ = ("channel", "handle", "owner", "server")
 
     def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
         self.server = server
@@ -143,7 +144,6 @@ class HttpSession:
         #: Who opened it (`mcpkit.auth.server.resource.identity_of` its token); None without
         #: auth. A request of anyone else finds no such session (spec: basic/security).
         self.owner: object = None
-        self.task = asyncio.get_running_loop().create_task(handle.connection.run())
 
     @property
     def opened(self) -> bool:
@@ -160,6 +160,3 @@ class HttpSession:
         self.server.sessions.discard(self.handle)
         await self.channel.aclose()
         await self.handle.connection.aclose()
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import parse_event_id
+from mcpkit.runtime.channel import Feeder
 from mcpkit.transports.http._headers import quote_header
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.events import (
@@ -27,7 +27,6 @@ from mcpkit.transports.http.events import (
     StreamSettings,
     new_stream_id,
     new_stream_prefix,
-    wake,
 )
 from mcpkit.types import RequestId
 
@@ -50,8 +49,8 @@ MAX_RETAINED: Final = 32
 
 
 class Exchange(Stream):
-    """One POST: `read` resolves to (started, refused) once the session has read the body;
-    its stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
+    """One POST: `read` is (started, refused) once the session has read the body; its
+    stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
     `channel` is the session's channel, which frees the stream once it is delivered."""
 
     __slots__ = ("channel", "read")
@@ -59,9 +58,7 @@ class Exchange(Stream):
     def __init__(self, channel: HttpChannel | None = None) -> None:
         super().__init__()
         self.channel = channel
-        self.read: asyncio.Future[tuple[list[RequestId], list[bytes]]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        self.read: tuple[list[RequestId], list[bytes]] = ([], [])
 
 
 _NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
@@ -97,18 +94,18 @@ class HttpChannel:
     __slots__ = (
         "_closed",
         "_current",
+        "_feeder",
         "_idle_at",
-        "_inbox",
         "_numbered",
         "_pending",
         "_prefix",
-        "_receiver",
         "_retained",
         "_routes",
         "_streams",
         "_sweeper",
         "clock",
         "json_response",
+        "on_close",
         "protocol",
         "settings",
         "stream",
@@ -126,10 +123,12 @@ class HttpChannel:
         self.protocol: HasRevision | None = None
         self.stream: Stream | None = None  # the GET stream
         self.clock = clock
-        # Made on first use: an idle session holds no queue, no future, no stream table.
-        self._inbox: deque[tuple[bytes, RequestInfo, Exchange]] | None = None
-        self._receiver: asyncio.Future[None] | None = None
+        # The connection bodies go to (`PushingChannel`): an idle session has no reader
+        # task; made on first use: no stream table.
+        self._feeder: Feeder | None = None
         self._current: Exchange | None = None
+        #: Called once when the channel closes (the app forgets the session then).
+        self.on_close: Callable[[], None] | None = None
         self._routes: dict[RequestId, Exchange] = {}
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
@@ -137,7 +136,7 @@ class HttpChannel:
         # Those no connection carries, with when they stop being resumable, oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
-        self._pending = 0  # bodies handed in and not yet read
+        self._pending = 0  # bodies waiting for room to be read
         self._idle_at = clock()
         self._closed = False
 
@@ -157,36 +156,35 @@ class HttpChannel:
         self._idle_at = self.clock()
 
     async def submit(self, data: bytes, info: RequestInfo) -> Exchange:
-        """Hand a POST body to the session; await the exchange's `read` for what it started."""
+        """Hand a POST body to the session, which reads it before this returns: the
+        exchange's `read` says what it started. ConnectionClosed once the session ended."""
+        feeder = self._feeder
+        if self._closed or feeder is None:
+            raise ConnectionClosed("the session has ended")
+        self._pending += 1
+        try:
+            await feeder.room_to_read()  # at once, unless answers pile up unread
+        finally:
+            self._pending -= 1
         if self._closed:
             raise ConnectionClosed("the session has ended")
-        exchange = Exchange(self)
-        self._pending += 1
-        if self._inbox is None:
-            self._inbox = deque()
-        self._inbox.append((data, info, exchange))
-        wake(self._receiver)
+        exchange = self._current = Exchange(self)
+        try:
+            feeder.feed(data, info)  # calls body_read, which takes `_current`
+        except ConnectionClosed:
+            self.close()  # the connection failed: the session is over
+            raise
+        finally:
+            self._current = None
         return exchange
 
     # ------------------------------------------------------------ RoutedChannel
 
-    async def receive(self) -> bytes:
-        return (await self.receive_with_info())[0]
+    def deliver_to(self, feeder: Feeder) -> None:
+        self._feeder = feeder
 
-    async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]:
-        while not self._inbox:
-            if self._closed:
-                raise ConnectionClosed("the session has ended")
-            self._receiver = asyncio.get_running_loop().create_future()
-            try:
-                await self._receiver
-            finally:
-                self._receiver = None
-        data, info, self._current = self._inbox.popleft()
-        if not self._inbox:
-            self._inbox = None
-        self._pending -= 1
-        return data, info
+    async def receive(self) -> bytes:
+        raise RuntimeError("an HttpChannel delivers its bodies with submit(), not receive()")
 
     def body_read(
         self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
@@ -203,7 +201,7 @@ class HttpChannel:
         elif not self.json_response:
             self._number(exchange)
         self.touch()
-        exchange.read.set_result((list(started), list(refused)))
+        exchange.read = (list(started), list(refused))
 
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
         exchange = None if related is None else self._routes.get(related)
@@ -347,10 +345,12 @@ class HttpChannel:
         for exchange in set(self._routes.values()):
             exchange.end()
         self._routes.clear()
-        for _, _, exchange in self._inbox or ():  # bodies never read: their POSTs get the news
-            exchange.read.set_exception(ConnectionClosed("the session has ended"))
-        self._inbox = None
-        wake(self._receiver)
+        if self._feeder is not None:
+            self._feeder.input_closed()
+            self._feeder = None
+        if self.on_close is not None:
+            on_close, self.on_close = self.on_close, None
+            on_close()
         if self.stream is not None:
             self.stream.end()
         for stream in list(self._streams.values()) if self._streams else ():
