@@ -194,7 +194,7 @@ async def test_delete_frees_every_stream_and_stored_event() -> None:
         body = call(2, "count", {"before": 2, "after": 0})
         async with client.stream("POST", url, json=body, headers=headers(sid)) as response:
             await Reader(response).take(2)
-        assert len(store) == 2  # type: ignore[arg-type]  # initialize's stream and the call's
+        assert len(store) == 1  # type: ignore[arg-type]  # the call's (initialize's is not kept)
         assert (await client.delete(url, headers=headers(sid))).status_code == 200
         assert len(store) == 0  # type: ignore[arg-type]
 

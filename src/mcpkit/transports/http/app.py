@@ -272,7 +272,7 @@ class McpHttpApp(SessionHost):
             return
         session = self._open()
         session.owner = owner
-        exchange = await _submit(session, body, info)
+        exchange = await _submit(session, body, info, resumable=False)
         if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
             await session.aclose()
@@ -433,10 +433,12 @@ class McpHttpApp(SessionHost):
         return session
 
 
-async def _submit(session: HttpSession, body: bytes, info: RequestInfo) -> Exchange | None:
+async def _submit(
+    session: HttpSession, body: bytes, info: RequestInfo, *, resumable: bool = True
+) -> Exchange | None:
     """Hand `body` to the session, which reads it; None if the session ended."""
     try:
-        return await session.channel.submit(body, info)
+        return await session.channel.submit(body, info, resumable=resumable)
     except ConnectionClosed:
         return None
 

@@ -94,6 +94,7 @@ class HttpChannel:
     __slots__ = (
         "_closed",
         "_current",
+        "_current_resumable",
         "_feeder",
         "_idle_at",
         "_numbered",
@@ -127,6 +128,7 @@ class HttpChannel:
         # task; made on first use: no stream table.
         self._feeder: Feeder | None = None
         self._current: Exchange | None = None
+        self._current_resumable = True
         #: Called once when the channel closes (the app forgets the session then).
         self.on_close: Callable[[], None] | None = None
         self._routes: dict[RequestId, Exchange] = {}
@@ -155,9 +157,12 @@ class HttpChannel:
         """Note activity now (the start of idleness, once nothing else is going on)."""
         self._idle_at = self.clock()
 
-    async def submit(self, data: bytes, info: RequestInfo) -> Exchange:
+    async def submit(self, data: bytes, info: RequestInfo, *, resumable: bool = True) -> Exchange:
         """Hand a POST body to the session, which reads it before this returns: the
-        exchange's `read` says what it started. ConnectionClosed once the session ended."""
+        exchange's `read` says what it started. ConnectionClosed once the session ended.
+
+        Without `resumable` its SSE answer has no event ids and is not kept for a GET with
+        Last-Event-ID (the initialize: a client that lost its answer starts again)."""
         feeder = self._feeder
         if self._closed or feeder is None:
             raise ConnectionClosed("the session has ended")
@@ -169,6 +174,7 @@ class HttpChannel:
         if self._closed:
             raise ConnectionClosed("the session has ended")
         exchange = self._current = Exchange(self)
+        self._current_resumable = resumable
         try:
             feeder.feed(data, info)  # calls body_read, which takes `_current`
         except ConnectionClosed:
@@ -198,7 +204,7 @@ class HttpChannel:
             self._routes[request_id] = exchange
         if not started:
             exchange.end()
-        elif not self.json_response:
+        elif not self.json_response and self._current_resumable:
             self._number(exchange)
         self.touch()
         exchange.read = (list(started), list(refused))
