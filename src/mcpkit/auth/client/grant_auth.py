@@ -44,6 +44,7 @@ class GrantAuth(httpx.Auth):
     `client_authentication` is how the client proves who it is at the token endpoint
     (`ClientSecretBasic`, `ClientSecretPost`, `PrivateKeyJwt`, or `NoClientAuthentication`).
     `scope` is asked for (default: the server's challenge, else its `scopes_supported`).
+    `http_client` makes the calls to the authorization servers (default: a fresh one each time).
     With `dpop` the tokens are DPoP-bound (RFC 9449) and presented with a proof per request.
     A refused grant is not retried (the error is raised: fix the credentials); a token is
     fetched again `refresh_margin` seconds before it expires, or on a 401.
@@ -66,7 +67,7 @@ class GrantAuth(httpx.Auth):
         self.dpop = dpop
         self.refresh_margin = refresh_margin
         self._steps: tuple[TokenRequestStep, ...] = () if dpop is None else (dpop.token_step(),)
-        self._http = http_client
+        self.http_client = http_client
         self._clock = clock
         self._server: str | None = None
         self._challenge: Challenge | None = None
@@ -175,8 +176,8 @@ class GrantAuth(httpx.Auth):
 
     @contextlib.asynccontextmanager
     async def _as_client(self) -> AsyncGenerator[httpx.AsyncClient]:
-        if self._http is not None:
-            yield self._http
+        if self.http_client is not None:
+            yield self.http_client
             return
         async with httpx.AsyncClient() as http:
             yield http
