@@ -261,6 +261,7 @@ class OAuth(httpx.Auth):
                     grant,
                     self._client_authentication(client),
                     steps=self._token_steps,
+                    issuer=tokens.issuer,
                 )
         except AuthorizationFailed:
             await self.storage.save_tokens(server, None)
