@@ -81,6 +81,10 @@ class GrantsWorld:
     #: Error the token endpoint answers with (RFC 6749 section 5.2), if any.
     token_error: str | None = None
     expires_in: int = 3600
+    #: A scope every MCP request needs (403 insufficient_scope without it), if any.
+    required_scope: str | None = None
+    #: The scope every token gets whatever was asked (None: what was asked).
+    granted_scope: str | None = None
     #: What the IdP answers instead of an ID-JAG (status, body), if set.
     idp_answer: tuple[int, dict[str, Any]] | None = None
     seen: list[httpx.Request] = field(default_factory=list[httpx.Request])
@@ -168,7 +172,7 @@ class GrantsWorld:
             if self.as_nonce is not None and claims.get("nonce") != self.as_nonce:
                 return _json({"error": "use_dpop_nonce"}, 400, {"DPoP-Nonce": self.as_nonce})
         token = secrets.token_urlsafe(16)
-        self.issued[token] = Issued(form.get("scope"), jkt)
+        self.issued[token] = Issued(self.granted_scope or form.get("scope"), jkt)
         answer: dict[str, Any] = {
             "access_token": token,
             "expires_in": self.expires_in,
@@ -270,6 +274,9 @@ class GrantsWorld:
                 return _json({"error": "use_dpop_nonce"}, 401, headers)
         else:
             assert scheme == "Bearer"
+        if self.required_scope and self.required_scope not in (issued.scope or "").split():
+            wanted = f'Bearer error="insufficient_scope", scope="{self.required_scope}"'
+            return _json({"error": "insufficient_scope"}, 403, {"WWW-Authenticate": wanted})
         return _json({"ok": True, "scope": issued.scope})
 
 

@@ -282,3 +282,19 @@ async def test_a_workload_token_for_another_audience_is_refused() -> None:
     with pytest.raises(AuthorizationFailed) as caught:
         await get(world, auth)
     assert caught.value.error == "invalid_grant" and len(world.requests_to(TOKEN)) == 1
+
+
+async def test_a_scope_challenge_gets_a_token_with_the_scopes_held_and_asked() -> None:
+    world = GrantsWorld(client_auth="basic", required_scope="admin")
+    auth = auth_for(world, ClientCredentialsGrant(), ClientSecretBasic(CLIENT_ID, SECRET))
+    (response,) = await get(world, auth)
+    assert response.status_code == 200 and response.json()["scope"] == "mcp admin"
+    assert [form_of(r)["scope"] for r in world.requests_to(TOKEN)] == ["mcp", "mcp admin"]
+
+
+async def test_a_server_that_keeps_wanting_scope_gets_one_new_token_per_request() -> None:
+    # The authorization server never grants admin, the MCP server always wants it.
+    world = GrantsWorld(client_auth="basic", required_scope="admin", granted_scope="mcp")
+    auth = auth_for(world, ClientCredentialsGrant(), ClientSecretBasic(CLIENT_ID, SECRET))
+    (response,) = await get(world, auth)
+    assert response.status_code == 403 and len(world.requests_to(TOKEN)) == 2

@@ -92,24 +92,25 @@ class GrantAuth(httpx.Auth):
             held = await self._renew(server, held, self._challenge, self.scope)
         self._present(request, held)
         response = yield request
-        fetched = nonce_retried = False
+        done: set[str] = set()  # each kind of retry at most once per request
         while True:
             if self.dpop is not None and self.dpop.resource_retry(request, response):
-                if held is not None and not nonce_retried:
-                    nonce_retried = True  # RFC 9449 section 9: once, with the new nonce
+                if held is not None and "nonce" not in done:
+                    done.add("nonce")  # RFC 9449 section 9: once, with the new nonce
                     self._present(request, held)
                     response = yield request
                     continue
             challenge = self._challenge_in(response)
-            if fetched or response.status_code not in (401, 403):
+            kind = {401: "token", 403: "scope"}.get(response.status_code)
+            if kind is None or kind in done:
                 return
             scope: str | None = self.scope
-            if response.status_code == 403:
+            if kind == "scope":
                 if challenge is None or challenge.error != "insufficient_scope":
                     return
                 # Spec "Step-Up Authorization Flow": keep the scopes held, add those asked for.
                 scope = _union(held.scope if held else None, challenge.scopes)
-            fetched = True
+            done.add(kind)
             held = await self._renew(server, held, challenge, scope)
             self._present(request, held)
             response = yield request
