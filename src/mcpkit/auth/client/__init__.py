@@ -3,6 +3,17 @@ flow and the other grants, token storage and refresh; `OAuth` joins them as an `
 
 from __future__ import annotations
 
+from mcpkit.auth.client.assertions import PrivateKeyJwt
+from mcpkit.auth.client.dpop import DPoPKey
+from mcpkit.auth.client.grant_auth import GrantAuth
+from mcpkit.auth.client.grants import (
+    ClientCredentialsGrant,
+    EnterpriseGrant,
+    Grant,
+    JwtBearerGrant,
+    assertion_from_env,
+    assertion_from_file,
+)
 from mcpkit.auth.client.oauth import OAuth
 from mcpkit.auth.client.redirect import (
     AuthorizationResponse,
@@ -28,15 +39,24 @@ __all__ = [
     "AuthorizationResponse",
     "ClientAuthentication",
     "ClientSecretBasic",
+    "ClientCredentialsGrant",
     "ClientSecretPost",
+    "DPoPKey",
+    "EnterpriseGrant",
     "FileTokenStorage",
+    "Grant",
+    "GrantAuth",
     "HeadlessRedirect",
+    "JwtBearerGrant",
     "LoopbackBrowser",
     "MemoryTokenStorage",
     "NoClientAuthentication",
     "OAuth",
+    "PrivateKeyJwt",
     "RedirectHandler",
     "StoredClient",
     "StoredTokens",
     "TokenStorage",
+    "assertion_from_env",
+    "assertion_from_file",
 ]

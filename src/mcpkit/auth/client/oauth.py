@@ -16,6 +16,7 @@ import httpx
 from mcpkit.auth.client._urls import canonical_resource, origin
 from mcpkit.auth.client.challenge import Challenge, bearer_challenge
 from mcpkit.auth.client.discovery import discover
+from mcpkit.auth.client.dpop import DPoPKey, dpop_challenge
 from mcpkit.auth.client.flow import run_authorization_code, select_scope
 from mcpkit.auth.client.redirect import LoopbackBrowser, RedirectHandler
 from mcpkit.auth.client.registration import check_client_id_metadata_url, choose_client
@@ -52,6 +53,8 @@ class OAuth(httpx.Auth):
     scope selection strategy. `http_client` makes the calls to the authorization server
     (default: a fresh `httpx.AsyncClient` per flow). At most `max_step_ups` re-authorizations
     for more scope per request; tokens are refreshed `refresh_margin` seconds before expiry.
+    With `dpop` the tokens are DPoP-bound to that key (RFC 9449) and each request carries a
+    proof; a Bearer token is then refused.
 
     The token goes only to the origin of the first request made with this auth (the MCP
     server); requests elsewhere go out without it.
@@ -73,6 +76,7 @@ class OAuth(httpx.Auth):
             [ClientInformation], ClientAuthentication
         ] = client_authentication_for,
         token_steps: Sequence[TokenRequestStep] = (),
+        dpop: DPoPKey | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if client_id_metadata_url is not None:
@@ -87,7 +91,9 @@ class OAuth(httpx.Auth):
         self.refresh_margin = refresh_margin
         self._http = http_client
         self._client_authentication = client_authentication
-        self._token_steps = tuple(token_steps)
+        self.dpop = dpop
+        dpop_steps: tuple[TokenRequestStep, ...] = () if dpop is None else (dpop.token_step(),)
+        self._token_steps = (*token_steps, *dpop_steps)
         self._clock = clock
         self._server: str | None = None
         self._lock = asyncio.Lock()
@@ -113,12 +119,16 @@ class OAuth(httpx.Auth):
             yield request
             return
         tokens = await self._usable_tokens(server)
-        _put_token(request, tokens)
+        self._put_token(request, tokens)
         response = yield request
         tried: set[str] = set()
         step_ups = 0
         while True:
-            challenge = bearer_challenge(response.headers.get_list("www-authenticate"))
+            if self._nonce_retry(request, response, tokens, tried):
+                self._put_token(request, tokens)
+                response = yield request
+                continue
+            challenge = self._challenge(response.headers.get_list("www-authenticate"))
             if response.status_code == 401:
                 tokens = await self._after_unauthorized(server, tokens, challenge, tried)
             elif response.status_code == 403 and _needs_scope(challenge):
@@ -134,8 +144,39 @@ class OAuth(httpx.Auth):
                 tokens = await self._step_up(server, tokens, challenge)
             else:
                 return
-            _put_token(request, tokens)
+            self._put_token(request, tokens)
             response = yield request
+
+    def _nonce_retry(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        tokens: StoredTokens | None,
+        tried: set[str],
+    ) -> bool:
+        """Whether to resend `request` once with the resource server's new DPoP nonce (RFC 9449
+        section 9); the nonce is kept from every answer."""
+        if self.dpop is None or not self.dpop.resource_retry(request, response):
+            return False
+        if tokens is None or "nonce" in tried:
+            return False
+        tried.add("nonce")
+        return True
+
+    def _challenge(self, headers: list[str]) -> Challenge | None:
+        found = bearer_challenge(headers)
+        if found is None and self.dpop is not None:
+            found = dpop_challenge(headers)  # RFC 9449 section 7.1
+        return found
+
+    def _put_token(self, request: httpx.Request, tokens: StoredTokens | None) -> None:
+        # Always in the Authorization header, never the query (spec: "Token Requirements").
+        if tokens is None:
+            request.headers.pop("authorization", None)
+        elif self.dpop is not None:
+            self.dpop.authorize(request, tokens.access_token)
+        else:
+            request.headers["authorization"] = f"Bearer {tokens.access_token}"
 
     # ---------------------------------------------------------------- tokens
 
@@ -220,6 +261,7 @@ class OAuth(httpx.Auth):
                     grant,
                     self._client_authentication(client),
                     steps=self._token_steps,
+                    issuer=tokens.issuer,
                 )
         except AuthorizationFailed:
             await self.storage.save_tokens(server, None)
@@ -308,6 +350,14 @@ class OAuth(httpx.Auth):
     def _stored(
         self, answer: TokenResponse, resource: str, issuer: str, token_endpoint: str
     ) -> StoredTokens:
+        if self.dpop is not None and answer.token_type.lower() != "dpop":
+            # RFC 9449 section 5: a Bearer answer to a DPoP request would silently drop the
+            # sender constraint the application asked for.
+            raise AuthorizationFailed(
+                "invalid_response",
+                f"{issuer} issued a {answer.token_type!r} token where a DPoP-bound one was "
+                "asked for: it does not support DPoP; drop dpop= to use Bearer tokens",
+            )
         expires_at = None if answer.expires_in is None else self._clock() + answer.expires_in
         return StoredTokens(
             access_token=answer.access_token,
@@ -326,14 +376,6 @@ class OAuth(httpx.Auth):
             return
         async with httpx.AsyncClient() as http:
             yield http
-
-
-def _put_token(request: httpx.Request, tokens: StoredTokens | None) -> None:
-    # Always in the Authorization header, never the query (spec: "Token Requirements").
-    if tokens is None:
-        request.headers.pop("authorization", None)
-    else:
-        request.headers["authorization"] = f"Bearer {tokens.access_token}"
 
 
 def _needs_scope(challenge: Challenge | None) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import httpx
@@ -22,9 +22,11 @@ __all__ = [
     "ClientAuthentication",
     "ClientSecretBasic",
     "ClientSecretPost",
+    "MAX_TOKEN_ATTEMPTS",
     "NoClientAuthentication",
     "TokenRequest",
     "TokenRequestStep",
+    "TokenResponseStep",
     "authorization_code_grant",
     "client_authentication_for",
     "client_credentials_grant",
@@ -33,13 +35,21 @@ __all__ = [
 ]
 
 
+#: Times one token request is sent at most: the first try and one retry a step asked for (a
+#: DPoP nonce, RFC 9449 section 8); a server that keeps asking is refused.
+MAX_TOKEN_ATTEMPTS: Final = 2
+
+
 @dataclass
 class TokenRequest:
-    """A token request being built: steps add form fields and headers before it is sent."""
+    """A token request being built: steps add form fields and headers before it is sent.
+    `issuer` is the authorization server's issuer identifier when the caller knows it (the
+    audience of client assertions, RFC 7523 section 3)."""
 
     endpoint: str
     form: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict[str, str])
+    issuer: str | None = None
 
 
 @runtime_checkable
@@ -48,6 +58,18 @@ class TokenRequestStep(Protocol):
     DPoP proof (RFC 9449), a client assertion (RFC 7523)."""
 
     async def apply(self, request: TokenRequest) -> None: ...
+
+
+@runtime_checkable
+class TokenResponseStep(TokenRequestStep, Protocol):
+    """A step that also reads the answer: it may ask for the request to be built and sent once
+    more (`retry`: a DPoP nonce challenge, RFC 9449 section 8) and may accept token types
+    besides Bearer (`token_types`, lower case: "dpop")."""
+
+    @property
+    def token_types(self) -> frozenset[str]: ...
+
+    def retry(self, request: TokenRequest, response: httpx.Response) -> bool: ...
 
 
 class ClientAuthentication(TokenRequestStep, Protocol):
@@ -156,32 +178,48 @@ async def request_token(
     client_auth: ClientAuthentication,
     *,
     steps: Sequence[TokenRequestStep] = (),
+    issuer: str | None = None,
 ) -> TokenResponse:
-    """POST the `grant` form to the token `endpoint`, authenticated by `client_auth` and
-    shaped by each of `steps` in turn; the token response, or AuthorizationFailed with the
-    server's OAuth error (RFC 6749 section 5.2)."""
+    """POST the `grant` form to the token `endpoint` of the authorization server `issuer`,
+    authenticated by `client_auth` and shaped by each of `steps` in turn; the token response,
+    or AuthorizationFailed with the server's OAuth error (RFC 6749 section 5.2). A step that
+    reads answers may have the request rebuilt and sent once more."""
     require_secure(endpoint, "the token endpoint")
-    request = TokenRequest(endpoint, dict(grant), {"accept": "application/json"})
-    await client_auth.apply(request)
-    for step in steps:
-        await step.apply(request)
-    built = http.build_request(
-        "POST", endpoint, data=request.form, headers=request.headers, timeout=TIMEOUT
-    )
-    response = await send(http, built)
-    if response.status_code != 200:
-        raise refusal(response, f"the token endpoint {endpoint}")
+    readers = [step for step in steps if isinstance(step, TokenResponseStep)]
+    attempt = 0
+    while True:
+        attempt += 1
+        request = TokenRequest(endpoint, dict(grant), {"accept": "application/json"}, issuer)
+        await client_auth.apply(request)
+        for step in steps:
+            await step.apply(request)
+        built = http.build_request(
+            "POST", endpoint, data=request.form, headers=request.headers, timeout=TIMEOUT
+        )
+        response = await send(http, built)
+        # Every reader sees the answer (each may keep a nonce from it), not just the first.
+        wanted = [step.retry(request, response) for step in readers]
+        if response.status_code == 200:
+            break
+        if not any(wanted) or attempt == MAX_TOKEN_ATTEMPTS:
+            raise refusal(response, f"the token endpoint {endpoint}")
+    return _token(response, endpoint, readers)
+
+
+def _token(
+    response: httpx.Response, endpoint: str, readers: Sequence[TokenResponseStep]
+) -> TokenResponse:
     try:
         token = decode(response.content, TokenResponse)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise AuthorizationFailed(
             "invalid_response", f"the token endpoint {endpoint} sent no valid token: {exc}"
         ) from None
-    # DPoP-bound tokens (RFC 9449) come with the DPoP step, which will accept "DPoP" here.
-    if token.token_type.lower() != "bearer":
+    accepted = {"bearer"}.union(*(step.token_types for step in readers))
+    if token.token_type.lower() not in accepted:
         raise AuthorizationFailed(
             "invalid_response",
             f"the token endpoint {endpoint} issued a {token.token_type!r} token; this client "
-            "sends Bearer tokens",
+            f"accepts {', '.join(sorted(accepted))} tokens here",
         )
     return token

@@ -189,8 +189,10 @@ class DevAuthorizationServer:
 
     async def _token(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
-        client = await self._clients.authenticate(scope, form)
         origin = request_origin(scope)
+        client = await self._clients.authenticate(
+            scope, form, self._audiences(origin, self.settings.paths.token)
+        )
         answer = self._grants.exchange(form, client, self.issuer(origin), origin)
         await send_json(send, answer, store=False)
 
@@ -202,13 +204,20 @@ class DevAuthorizationServer:
 
     async def _revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
-        revoke(self._store, form, await self._clients.authenticate(scope, form))
+        audiences = self._audiences(request_origin(scope), self.settings.paths.revoke)
+        revoke(self._store, form, await self._clients.authenticate(scope, form, audiences))
         await send_whole(send, 200, b"", ())
 
     async def _introspect(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
         client = await self._clients.authenticate(scope, form)
         await send_json(send, introspect(self._store, form, client, self._clock), store=False)
+
+    def _audiences(self, origin: str, path: str) -> set[str]:
+        """What a client assertion's `aud` may be here (RFC 7523 section 3): the issuer, or
+        the URL of the endpoint it is sent to."""
+        issuer = self.issuer(origin)
+        return {issuer.rstrip("/"), issuer + path}
 
     async def _form(self, scope: Scope, receive: Receive) -> dict[str, list[str]]:
         _method(scope, "POST")

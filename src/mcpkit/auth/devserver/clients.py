@@ -1,17 +1,20 @@
 """The clients the development authorization server knows: pre-registered ones, dynamically
 registered ones (RFC 7591, bounded) and client ID metadata documents; and client
 authentication at the token, revocation and introspection endpoints (RFC 6749 section 2.3:
-none, client_secret_basic, client_secret_post)."""
+none, client_secret_basic, client_secret_post; RFC 7523: private_key_jwt)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
-from typing import Final
+from collections.abc import Callable, Collection, Iterable
+from typing import Any, Final
 
 import msgspec
+from joserfc.errors import JoseError
+from joserfc.jws import extract_compact
 
 from mcpkit.auth.devserver._http import Form, Refused, Scope, basic_credentials
+from mcpkit.auth.devserver.assertions import ASSERTION_TYPE, PRIVATE_KEY_JWT, ClientAssertions
 from mcpkit.auth.devserver.cimd import MetadataDocuments, is_metadata_url
 from mcpkit.auth.devserver.redirects import is_acceptable
 from mcpkit.auth.devserver.settings import DevServerSettings
@@ -19,14 +22,15 @@ from mcpkit.auth.devserver.store import Bounded
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata, decode
 from mcpkit.protocol.depth import deeper_than
 
-__all__ = ["AUTH_METHODS", "GRANT_TYPES", "MAX_DEPTH", "Clients", "single"]
+__all__ = ["AUTH_METHODS", "GRANT_TYPES", "MAX_DEPTH", "Clients", "is_confidential", "single"]
 
 #: Token endpoint client authentication methods served (RFC 7591 section 2).
-AUTH_METHODS: Final = ("none", "client_secret_basic", "client_secret_post")
+AUTH_METHODS: Final = ("none", "client_secret_basic", "client_secret_post", PRIVATE_KEY_JWT)
 #: Grants served at the token endpoint.
 GRANT_TYPES: Final = ("authorization_code", "refresh_token", "client_credentials")
 #: The deepest JSON nesting read in client metadata (a real document nests 3 deep at most).
 MAX_DEPTH: Final = 32
+_NO_SECRET: Final = ("none", PRIVATE_KEY_JWT)
 _BASIC_CHALLENGE: Final = ((b"www-authenticate", b'Basic realm="mcpkit-dev"'),)
 
 
@@ -38,6 +42,11 @@ def single(form: Form, name: str) -> str | None:
     if len(values) > 1:
         raise Refused("invalid_request", f"parameter {name} is given more than once")
     return values[0]
+
+
+def is_confidential(client: ClientInformation) -> bool:
+    """Whether `client` can authenticate: it has a secret or signs JWTs with its key."""
+    return client.client_secret is not None or client.token_endpoint_auth_method == PRIVATE_KEY_JWT
 
 
 def _invalid_client(description: str, basic: bool) -> Refused:
@@ -60,6 +69,7 @@ class Clients:
         self._fixed = {client.client_id: client for client in preregistered}
         self._registered: Bounded[str, ClientInformation] = Bounded(settings.max_clients)
         self.documents = MetadataDocuments(settings, clock)
+        self._assertions = ClientAssertions(clock)
 
     async def find(self, client_id: str) -> ClientInformation | None:
         """The client `client_id`: pre-registered, registered, or fetched from its metadata
@@ -69,9 +79,15 @@ class Clients:
             found = await self.documents.get(client_id)
         return found
 
-    async def authenticate(self, scope: Scope, form: Form) -> ClientInformation:
+    async def authenticate(
+        self, scope: Scope, form: Form, audiences: Collection[str] = ()
+    ) -> ClientInformation:
         """The client making a token-endpoint-style request, authenticated; 401 invalid_client
-        (with a Basic challenge when Basic was tried) otherwise."""
+        (with a Basic challenge when Basic was tried) otherwise. A client assertion's `aud`
+        must be one of `audiences` (the issuer, the endpoint's URL)."""
+        assertion = single(form, "client_assertion")
+        if assertion is not None or single(form, "client_assertion_type") is not None:
+            return await self._by_assertion(scope, form, assertion, audiences)
         basic = basic_credentials(scope)
         form_id, form_secret = single(form, "client_id"), single(form, "client_secret")
         if basic is not None and form_secret is not None:
@@ -86,6 +102,8 @@ class Clients:
             raise _invalid_client(
                 f"unknown client {client_id!r}: register it first", basic is not None
             )
+        if client.token_endpoint_auth_method == PRIVATE_KEY_JWT:
+            raise _invalid_client("this client authenticates with private_key_jwt", False)
         if client.client_secret is None:
             if secret:
                 raise _invalid_client("this client is public: send no secret", basic is not None)
@@ -94,6 +112,26 @@ class Clients:
             secret.encode("utf-8"), client.client_secret.encode("utf-8")
         ):
             raise _invalid_client("wrong or missing client secret", basic is not None)
+        return client
+
+    async def _by_assertion(
+        self, scope: Scope, form: Form, assertion: str | None, audiences: Collection[str]
+    ) -> ClientInformation:
+        """RFC 7523 section 2.2: the client named by `client_id` (or the assertion's `iss`),
+        registered for private_key_jwt, proves who it is with `assertion`."""
+        if basic_credentials(scope) is not None or single(form, "client_secret") is not None:
+            raise Refused("invalid_request", "use one client authentication method, not two")
+        if single(form, "client_assertion_type") != ASSERTION_TYPE or not assertion:
+            raise _invalid_client(
+                f"a client assertion needs client_assertion_type {ASSERTION_TYPE}", False
+            )
+        client_id = single(form, "client_id") or _unverified_issuer(assertion)
+        client = await self.find(client_id) if client_id else None
+        if client is None or client.token_endpoint_auth_method != PRIVATE_KEY_JWT:
+            raise _invalid_client(
+                f"client {client_id!r} is not registered for private_key_jwt", False
+            )
+        self._assertions.verify(client, assertion, audiences)
         return client
 
     def register(self, body: bytes) -> ClientInformation:
@@ -111,6 +149,12 @@ class Clients:
                 "invalid_client_metadata",
                 f"token_endpoint_auth_method {method!r} is not one of {', '.join(AUTH_METHODS)}",
             )
+        if method == PRIVATE_KEY_JWT and not isinstance((metadata.jwks or {}).get("keys"), list):
+            raise Refused(
+                "invalid_client_metadata",
+                'private_key_jwt needs the public keys inline as jwks: {"keys": [...]} '
+                "(jwks_uri is not fetched by the development server)",
+            )
         grants = metadata.grant_types or ["authorization_code", "refresh_token"]
         _check_grants(grants, method, metadata.redirect_uris)
         for uri in metadata.redirect_uris or ():
@@ -125,9 +169,9 @@ class Clients:
             "token_endpoint_auth_method": method,
             "grant_types": list(grants),
             "client_id": "dev-" + secrets.token_urlsafe(16),
-            "client_secret": None if method == "none" else secrets.token_urlsafe(32),
+            "client_secret": None if method in _NO_SECRET else secrets.token_urlsafe(32),
             "client_id_issued_at": now,
-            "client_secret_expires_at": None if method == "none" else 0,
+            "client_secret_expires_at": None if method in _NO_SECRET else 0,
         }
         client = msgspec.convert(fields, ClientInformation)
         self._registered.put(client.client_id, client)
@@ -143,6 +187,17 @@ def _check_grants(grants: list[str], method: str, redirect_uris: list[str] | Non
     if "client_credentials" in grants and method == "none":
         raise Refused(
             "invalid_client_metadata",
-            "client_credentials needs a confidential client: pick client_secret_basic or "
-            "client_secret_post",
+            "client_credentials needs a confidential client: pick client_secret_basic, "
+            "client_secret_post or private_key_jwt",
         )
+
+
+def _unverified_issuer(assertion: str) -> str | None:
+    # Only to find whose keys to verify with; the signature is checked right after.
+    try:
+        payload = extract_compact(assertion.encode()).payload
+        claims = msgspec.json.decode(payload, type=dict[str, Any])
+    except (JoseError, ValueError, msgspec.DecodeError):
+        return None
+    issuer = claims.get("iss")
+    return issuer if isinstance(issuer, str) else None

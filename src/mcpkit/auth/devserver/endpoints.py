@@ -10,6 +10,7 @@ from typing import Any, Final
 import msgspec
 
 from mcpkit.auth.devserver._http import Form, Refused
+from mcpkit.auth.devserver.assertions import ASSERTION_ALGORITHMS
 from mcpkit.auth.devserver.clients import AUTH_METHODS, GRANT_TYPES, single
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Store, digest
@@ -40,6 +41,7 @@ def metadata(settings: DevServerSettings, issuer: str) -> dict[str, Any]:
         response_modes_supported=["query"],
         grant_types_supported=list(GRANT_TYPES),
         token_endpoint_auth_methods_supported=list(AUTH_METHODS),
+        token_endpoint_auth_signing_alg_values_supported=list(ASSERTION_ALGORITHMS),
         service_documentation=settings.service_documentation,
         revocation_endpoint=issuer + paths.revoke,
         revocation_endpoint_auth_methods_supported=list(AUTH_METHODS),

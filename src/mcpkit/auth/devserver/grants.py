@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Final
 
 from mcpkit.auth.devserver._http import Form, Refused
-from mcpkit.auth.devserver.clients import single
+from mcpkit.auth.devserver.clients import is_confidential, single
 from mcpkit.auth.devserver.policy import (
     canonical_resource,
     grant_resource,
@@ -128,7 +128,7 @@ class Grants:
     def _client_credentials(
         self, form: Form, client: ClientInformation, issuer: str, origin: str
     ) -> TokenResponse:
-        if client.client_secret is None:
+        if not is_confidential(client):
             raise Refused("unauthorized_client", "client_credentials needs a confidential client")
         grant = Grant(
             client_id=client.client_id,
