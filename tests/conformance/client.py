@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from mcpkit import Client
@@ -24,7 +24,7 @@ __all__ = ["main"]
 CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 CLIENT_METADATA = ClientMetadata(client_name="mcpkit-conformance-client")
 
-Run = Callable[[str], Awaitable[None]]
+Run = Callable[[str], Coroutine[Any, Any, None]]
 
 
 def _context() -> dict[str, Any]:

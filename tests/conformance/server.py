@@ -37,8 +37,8 @@ def _png_pixel() -> bytes:
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
     pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then one red pixel
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
 
 
@@ -259,9 +259,7 @@ JSON_SCHEMA_2020_12: dict[str, Any] = {
 }
 
 
-@server.tool(
-    description="Tool with JSON Schema 2020-12 features", input_schema=JSON_SCHEMA_2020_12
-)
+@server.tool(description="Tool with JSON Schema 2020-12 features", input_schema=JSON_SCHEMA_2020_12)
 def json_schema_2020_12_tool(**arguments: Any) -> str:
     return f"received {json.dumps(arguments, sort_keys=True)}"
 
@@ -317,7 +315,7 @@ def test_prompt_with_arguments(arg1: str, arg2: str) -> str:
 
 
 @server.prompt()
-def test_prompt_with_embedded_resource(resourceUri: str) -> list[PromptMessage]:  # noqa: N803
+def test_prompt_with_embedded_resource(resourceUri: str) -> list[PromptMessage]:
     """A prompt that embeds the resource named by its argument.
 
     Args:
@@ -344,4 +342,3 @@ def test_prompt_with_image() -> list[PromptMessage]:
 @server.completion(prompt="test_prompt_with_arguments", argument="arg1")
 def arg1_values(prefix: str, context: dict[str, str]) -> list[str]:
     return [value for value in ("paris", "park", "party", "test") if value.startswith(prefix)]
-
