@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
+
 from mcpkit import Client
 from mcpkit.auth.client import HeadlessRedirect, OAuth
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata
@@ -66,7 +68,7 @@ async def schema_round_trip(url: str) -> None:
         await client.call_tool("json_schema_echo", {"schema": schema})
 
 
-async def _authorized(url: str, auth: OAuth) -> None:
+async def _authorized(url: str, auth: httpx.Auth) -> None:
     async with Client(url, auth=auth) as client:
         tools = await client.list_tools()
         if any(tool.name == "test-tool" for tool in tools):
@@ -92,6 +94,70 @@ async def pre_registered(url: str) -> None:
     await _authorized(url, OAuth(HeadlessRedirect(), client=client))
 
 
+# The grants below come from issue 9's last part (GrantAuth, DPoPKey...); they are imported
+# where used so that the other scenarios run on a tree that does not have them yet.
+
+
+async def client_credentials(url: str) -> None:
+    """Client credentials (SEP-1046) with a client secret (HTTP Basic) or a private key."""
+    from mcpkit.auth.client import (
+        ClientCredentialsGrant,
+        ClientSecretBasic,
+        GrantAuth,
+        PrivateKeyJwt,
+    )
+
+    context = _context()
+    proof: Any
+    if "private_key_pem" in context:
+        algorithm = context.get("signing_algorithm") or "ES256"
+        proof = PrivateKeyJwt(context["client_id"], context["private_key_pem"], algorithm=algorithm)
+    else:
+        proof = ClientSecretBasic(context["client_id"], context["client_secret"])
+    await _authorized(url, GrantAuth(ClientCredentialsGrant(), proof))
+
+
+async def enterprise(url: str) -> None:
+    """Enterprise-managed authorization (SEP-990): ID token to ID-JAG, then the JWT bearer grant."""
+    from mcpkit.auth.client import (
+        ClientSecretBasic,
+        EnterpriseGrant,
+        GrantAuth,
+        NoClientAuthentication,
+    )
+
+    context = _context()
+    grant = EnterpriseGrant(
+        context["idp_token_endpoint"],
+        context["idp_id_token"],
+        idp_authentication=NoClientAuthentication(context["idp_client_id"]),
+    )
+    proof = ClientSecretBasic(context["client_id"], context["client_secret"])
+    await _authorized(url, GrantAuth(grant, proof))
+
+
+async def workload_identity(url: str) -> None:
+    """A workload's platform-issued JWT presented with the JWT bearer grant (RFC 7523)."""
+    from mcpkit.auth.client import GrantAuth, JwtBearerGrant, NoClientAuthentication
+
+    context = _context()
+    grant = JwtBearerGrant(context["valid_jwt"])
+    await _authorized(url, GrantAuth(grant, NoClientAuthentication(context["client_id"])))
+
+
+async def dpop(url: str) -> None:
+    """The authorization code flow with DPoP-bound tokens (RFC 9449, SEP-1932)."""
+    from mcpkit.auth.client import DPoPKey
+
+    auth = OAuth(
+        HeadlessRedirect(),
+        client_metadata=CLIENT_METADATA,
+        client_id_metadata_url=CLIENT_METADATA_URL,
+        dpop=DPoPKey(),
+    )
+    await _authorized(url, auth)
+
+
 SCENARIOS: dict[str, Run] = {
     "initialize": list_and_call_first,
     "tools_call": list_and_call_first,
@@ -99,6 +165,12 @@ SCENARIOS: dict[str, Run] = {
     "elicitation-sep1034-client-defaults": elicitation_defaults,
     "json-schema-2020-12-preservation": schema_round_trip,
     "auth/pre-registration": pre_registered,
+    "auth/client-credentials-basic": client_credentials,
+    "auth/client-credentials-jwt": client_credentials,
+    "auth/enterprise-managed-authorization": enterprise,
+    "auth/wif-jwt-bearer": workload_identity,
+    "auth/dpop": dpop,
+    "auth/dpop-nonce": dpop,
 }
 
 
