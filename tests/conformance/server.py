@@ -1,0 +1,344 @@
+"""The server the MCP conformance suite tests: every tool, resource and prompt its scenarios name.
+
+Serve it with `mcpkit run tests/conformance/server.py --transport http --host 127.0.0.1 --port N`
+and point `conformance server --url http://localhost:N/mcp` at it (scripts/conformance does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import struct
+import wave
+import zlib
+from typing import Any
+
+from mcpkit import Context, Server, ToolError, audio, embedded_resource, image, text
+from mcpkit.types import (
+    EmbeddedResource,
+    ImageContent,
+    PromptMessage,
+    TextContent,
+    TextResourceContents,
+)
+
+__all__ = ["server"]
+
+server = Server("mcpkit-conformance-server", version="1.0.0")
+
+
+def _png_pixel() -> bytes:
+    """A 1x1 red PNG, built here so no binary file sits in the tree."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then one red pixel
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def _wav_silence() -> bytes:
+    """A tenth of a second of 8 kHz mono silence as a WAV file."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(b"\x80" * 800)
+    return buffer.getvalue()
+
+
+PNG = _png_pixel()
+WAV = _wav_silence()
+
+# ------------------------------------------------------------------------ tools
+
+
+@server.tool()
+def test_simple_text() -> TextContent:
+    """Return one text block."""
+    return text("This is a simple text response for testing.")
+
+
+@server.tool()
+def test_image_content() -> ImageContent:
+    """Return one image block (a 1x1 PNG)."""
+    return image(PNG, "image/png")
+
+
+@server.tool()
+def test_audio_content() -> object:
+    """Return one audio block (a short WAV)."""
+    return audio(WAV, "audio/wav")
+
+
+@server.tool()
+def test_embedded_resource() -> EmbeddedResource:
+    """Return one embedded text resource."""
+    return embedded_resource(
+        "test://embedded-resource",
+        "This is an embedded resource content.",
+        mime_type="text/plain",
+    )
+
+
+@server.tool()
+def test_multiple_content_types() -> list[object]:
+    """Return a text, an image and an embedded resource block."""
+    return [
+        text("Multiple content types test:"),
+        image(PNG, "image/png"),
+        embedded_resource(
+            "test://mixed-content-resource",
+            json.dumps({"test": "data", "value": 123}, separators=(",", ":")),
+            mime_type="application/json",
+        ),
+    ]
+
+
+@server.tool()
+async def test_tool_with_logging(ctx: Context) -> str:
+    """Send three info log messages while running."""
+    await ctx.info("Tool execution started")
+    await asyncio.sleep(0.05)
+    await ctx.info("Tool processing data")
+    await asyncio.sleep(0.05)
+    await ctx.info("Tool execution completed")
+    return "Tool with logging executed successfully"
+
+
+@server.tool()
+async def test_tool_with_progress(ctx: Context) -> str:
+    """Report progress 0, 50 and 100 of 100 (when the caller sent a progress token)."""
+    for step, done in enumerate((0, 50, 100)):
+        if step:
+            await asyncio.sleep(0.05)
+        await ctx.progress(done, total=100)
+    return "Tool with progress executed successfully"
+
+
+@server.tool()
+def test_error_handling() -> str:
+    """Always fail, with an error result the model can read."""
+    raise ToolError("This tool intentionally returns an error for testing")
+
+
+@server.tool()
+async def test_reconnection(ctx: Context) -> str:
+    """Close the SSE stream mid-call (SEP-1699); the result waits for the client's GET."""
+    await ctx.close_sse_stream()
+    # The result is sent after the stream closed, so the client must resume to get it.
+    await asyncio.sleep(0.1)
+    return (
+        "Reconnection test completed successfully. If you received this, the client "
+        "properly reconnected after stream closure."
+    )
+
+
+@server.tool()
+async def test_sampling(prompt: str, ctx: Context) -> str:
+    """Ask the client's LLM to answer a prompt."""
+    if not ctx.client_supports("sampling"):
+        raise ToolError("this tool needs a client with the sampling capability")
+    result = await ctx.sample(prompt, max_tokens=100)
+    answer = getattr(result.content, "text", None)
+    return f"LLM response: {answer if answer is not None else result.content}"
+
+
+USER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "username": {"type": "string", "description": "User's response"},
+        "email": {"type": "string", "description": "User's email address"},
+    },
+    "required": ["username", "email"],
+}
+
+
+@server.tool()
+async def test_elicitation(message: str, ctx: Context) -> str:
+    """Ask the user for a user name and an email address."""
+    if not ctx.client_supports("elicitation"):
+        raise ToolError("this tool needs a client with the elicitation capability")
+    answer = await ctx.elicit(message, USER_SCHEMA)
+    return f"User response: action={answer.action}, content={json.dumps(answer.data)}"
+
+
+DEFAULTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "default": "John Doe"},
+        "age": {"type": "integer", "default": 30},
+        "score": {"type": "number", "default": 95.5},
+        "status": {
+            "type": "string",
+            "enum": ["active", "inactive", "pending"],
+            "default": "active",
+        },
+        "verified": {"type": "boolean", "default": True},
+    },
+}
+
+
+@server.tool()
+async def test_elicitation_sep1034_defaults(ctx: Context) -> str:
+    """Elicit a form whose fields of every primitive type have defaults (SEP-1034)."""
+    answer = await ctx.elicit("Please review and update the form fields", DEFAULTS_SCHEMA)
+    return f"Elicitation completed: action={answer.action}, content={json.dumps(answer.data)}"
+
+
+def _titled(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"const": value, "title": title} for value, title in pairs]
+
+
+ENUMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+        "titledSingle": {
+            "type": "string",
+            "oneOf": _titled(
+                [("value1", "First Option"), ("value2", "Second Option"), ("value3", "Third")]
+            ),
+        },
+        "legacyEnum": {
+            "type": "string",
+            "enum": ["opt1", "opt2", "opt3"],
+            "enumNames": ["Option One", "Option Two", "Option Three"],
+        },
+        "untitledMulti": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+        },
+        "titledMulti": {
+            "type": "array",
+            "items": {
+                "anyOf": _titled(
+                    [("value1", "First Choice"), ("value2", "Second Choice"), ("value3", "Third")]
+                )
+            },
+        },
+    },
+}
+
+
+@server.tool()
+async def test_elicitation_sep1330_enums(ctx: Context) -> str:
+    """Elicit a form with the five enum shapes of SEP-1330."""
+    answer = await ctx.elicit("Please pick from the options", ENUMS_SCHEMA)
+    return f"Elicitation completed: action={answer.action}, content={json.dumps(answer.data)}"
+
+
+JSON_SCHEMA_2020_12: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "$anchor": "addressDef",
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+
+
+@server.tool(description="Tool with JSON Schema 2020-12 features", input_schema=JSON_SCHEMA_2020_12)
+def json_schema_2020_12_tool(**arguments: Any) -> str:
+    return f"received {json.dumps(arguments, sort_keys=True)}"
+
+
+# -------------------------------------------------------------------- resources
+
+
+@server.resource("test://static-text", mime_type="text/plain", description="A static text")
+def static_text() -> str:
+    return "This is the content of the static text resource."
+
+
+@server.resource("test://static-binary", mime_type="image/png", description="A 1x1 PNG image")
+def static_binary() -> bytes:
+    return PNG
+
+
+@server.resource(
+    "test://template/{id}/data", mime_type="application/json", description="Data by id"
+)
+def template_data(id: str) -> TextResourceContents:
+    body = {"id": id, "templateTest": True, "data": f"Data for ID: {id}"}
+    return TextResourceContents(
+        uri=f"test://template/{id}/data",
+        mime_type="application/json",
+        text=json.dumps(body, separators=(",", ":")),
+    )
+
+
+@server.resource("test://watched-resource", mime_type="text/plain", description="Subscribable")
+def watched_resource() -> str:
+    return "Watched resource content"
+
+
+# ---------------------------------------------------------------------- prompts
+
+
+@server.prompt()
+def test_simple_prompt() -> str:
+    """A prompt without arguments."""
+    return "This is a simple prompt for testing."
+
+
+@server.prompt()
+def test_prompt_with_arguments(arg1: str, arg2: str) -> str:
+    """A prompt with two required arguments.
+
+    Args:
+        arg1: First test argument
+        arg2: Second test argument
+    """
+    return f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+
+
+@server.prompt()
+def test_prompt_with_embedded_resource(resourceUri: str) -> list[PromptMessage]:
+    """A prompt that embeds the resource named by its argument.
+
+    Args:
+        resourceUri: URI of the resource to embed
+    """
+    resource = embedded_resource(
+        resourceUri, "Embedded resource content for testing.", mime_type="text/plain"
+    )
+    return [
+        PromptMessage(role="user", content=resource),
+        PromptMessage(role="user", content=text("Please process the embedded resource above.")),
+    ]
+
+
+@server.prompt()
+def test_prompt_with_image() -> list[PromptMessage]:
+    """A prompt with an image."""
+    return [
+        PromptMessage(role="user", content=image(PNG, "image/png")),
+        PromptMessage(role="user", content=text("Please analyze the image above.")),
+    ]
+
+
+@server.completion(prompt="test_prompt_with_arguments", argument="arg1")
+def arg1_values(prefix: str, context: dict[str, str]) -> list[str]:
+    return [value for value in ("paris", "park", "party", "test") if value.startswith(prefix)]
