@@ -99,7 +99,7 @@ async def test_the_resource_server_answers_with_the_statuses_and_headers_the_spe
         assert garbage.status_code == 401
         challenge = garbage.headers["www-authenticate"]
         assert challenge.startswith('Bearer error="invalid_token", error_description="')
-        assert f'resource_metadata="{metadata_url}"' in challenge
+        assert f'scope="mcp", resource_metadata="{metadata_url}"' in challenge
 
         token = await _authorize(http, base, url)
         sid = await open_as(http, url, token)
