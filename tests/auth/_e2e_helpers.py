@@ -104,19 +104,33 @@ class LoginAs(HeadlessRedirect):
 
 
 class Recorder:
-    """An ASGI wrapper that records the method and path of every HTTP request it passes on."""
+    """An ASGI wrapper that records the method, path and status of every HTTP request."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.seen: list[tuple[str, str]] = []
+        self.statuses: list[tuple[str, int]] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.seen.append((scope["method"], scope["path"]))
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        self.seen.append((scope["method"], path))
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.statuses.append((path, message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
     def count(self, path: str) -> int:
         return sum(1 for _, seen in self.seen if seen == path)
+
+    def answered(self, path: str) -> list[int]:
+        """The statuses `path` was answered with, in order."""
+        return [status for seen, status in self.statuses if seen == path]
 
 
 def forged_signature(auth_server: DevAuthorizationServer, claims: dict[str, Any]) -> str:
