@@ -28,6 +28,7 @@ from mcpkit.auth.server.verifier import AccessToken, TokenVerifier
 
 __all__ = [
     "WAIT",
+    "EXAMPLES",
     "LateVerifier",
     "LoginAs",
     "Recorder",
