@@ -144,3 +144,16 @@ async def test_the_introspection_block_refuses_a_revoked_token_at_its_next_use()
     finally:
         await introspected.verifier.aclose()
     assert (accepted.status_code, revoked.status_code, refused.status_code) == (200, 200, 401)
+
+
+def test_the_page_reads_top_to_bottom() -> None:
+    headings = re.findall(r"^## (.+)$", DOC.read_text(), re.M)
+    assert headings[:5] == [
+        "Quick start",
+        "Protecting a server",
+        "Verifying tokens",
+        "The development authorization server",
+        "Authorizing a client",
+    ]
+    for anchor in re.findall(r"\]\(#([a-z-]+)\)", DOC.read_text()):
+        assert anchor.replace("-", " ") in [h.lower() for h in headings], anchor
