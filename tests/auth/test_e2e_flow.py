@@ -12,6 +12,7 @@ import httpx
 from _devserver_helpers import REDIRECT, pkce, read_jwt
 from _e2e_helpers import WAIT, Recorder, load_protected, serving, stored_tokens
 from _resource_helpers import bearer, call, open_as
+from _serving import messages_of
 
 from mcpkit import Client
 from mcpkit.auth.client import HeadlessRedirect, OAuth
@@ -190,3 +191,36 @@ async def _authorize(
     assert answer.headers["cache-control"] == "no-store"
     found: dict[str, Any] = answer.json()
     return str(found["access_token"])
+
+
+async def test_a_service_with_client_credentials_calls_the_example() -> None:
+    example = load_protected()
+    async with (
+        asyncio.timeout(WAIT),
+        serving(example.server.http_app()) as base,
+        httpx.AsyncClient(timeout=WAIT) as http,
+    ):
+        url = base + "/mcp"
+        registered = await http.post(
+            base + "/register",
+            json={
+                "client_name": "nightly-job",
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        client = registered.json()
+        answer = await http.post(
+            base + "/token",
+            data={"grant_type": "client_credentials", "scope": "mcp", "resource": url},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["access_token"]
+        sid = await open_as(http, url, token)
+        who = call(2, "tools/call", name="whoami", arguments={})
+        called = await http.post(url, json=who, headers=bearer(token, sid))
+    assert called.status_code == 200
+    text = messages_of(called)[0]["result"]["content"][0]["text"]
+    assert f'"subject":"{client["client_id"]}"' in text  # the client is its own subject
