@@ -190,7 +190,11 @@ class OAuth(httpx.Auth):
             if current is not None and current.access_token != tokens.access_token:
                 return current  # another request refreshed them meanwhile
             refreshed = await self._try_refresh(server, tokens)
-            return refreshed if refreshed is not None else tokens
+            if refreshed is not None:
+                return refreshed
+            # A refused refresh cleared the storage: send no token rather than one known to be
+            # expiring, and let the 401 start a whole flow (not a second refused refresh).
+            return await self.storage.load_tokens(server)
 
     def _expiring(self, tokens: StoredTokens) -> bool:
         return tokens.expires_at is not None and (

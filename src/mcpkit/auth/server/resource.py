@@ -169,7 +169,10 @@ class ProtectedResource:
                 token = await self.verifier.verify(found, resource=resource)
         except InvalidToken as exc:
             logger.info("refused a token for %s: %s", resource, exc.description)
-            return AuthFailure(401, "invalid_token", exc.description or "the token is invalid")
+            # The scope goes with every 401 (spec: "Scope Selection Strategy"), so a client
+            # that must authorize again asks for what is needed, not every scope supported.
+            description = exc.description or "the token is invalid"
+            return AuthFailure(401, "invalid_token", description, self._needed())
         except TimeoutError:
             logger.warning("the token verifier took over %s s: answered 503", self.verify_timeout)
             return AuthFailure(503, "temporarily_unavailable", "token verification timed out")
@@ -206,7 +209,10 @@ class ProtectedResource:
         token = rest.strip(b" \t")
         if len(token) > self.max_token_length:
             return AuthFailure(
-                401, "invalid_token", f"the token is over {self.max_token_length} bytes"
+                401,
+                "invalid_token",
+                f"the token is over {self.max_token_length} bytes",
+                self._needed(),
             )
         if not _B64TOKEN.fullmatch(token):
             return AuthFailure(
