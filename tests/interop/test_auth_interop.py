@@ -1,0 +1,252 @@
+"""OAuth 2.1 across implementations (issue 9): the official Python SDK's and the TypeScript
+SDK's OAuth clients complete the whole flow against examples/protected.py (discovery,
+dynamic registration, PKCE, the token, listing tools and calling `whoami`), and mcpkit's client
+completes it against a server protected by the official Python SDK whose tokens come from
+mcpkit's development authorization server, checked by introspection (RFC 7662).
+
+Redirects are followed headlessly (the development server approves at once); every server
+listens on 127.0.0.1 only; every wait is bounded and every subprocess killed at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from interop_harness import SUBPROCESS_TIMEOUT, peer_env, require_node, require_python_sdk
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
+from _running import mcpkit, running
+from _serving import serving
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+PROTECTED = REPO / "examples" / "protected.py"
+REDIRECT_URI = "http://127.0.0.1:3030/callback"  # never served: the code is read from Location
+WAIT = 10.0  # seconds: a bound on one HTTP exchange, not a measurement
+
+
+def check(summary: dict[str, Any], client: str, origin: str) -> None:
+    """What every OAuth client must have seen against examples/protected.py."""
+    assert summary["client"] == client
+    assert summary["server_name"] == "protected"
+    # The admin-scoped tool is hidden from a token with `mcp` only.
+    assert summary["tools"] == ["whoami"]
+    whoami = summary["whoami"]
+    assert whoami["subject"] == "dev-user"
+    assert whoami["scopes"] == ["mcp"]
+    assert whoami["client_id"] == summary["client_id"]  # the client it registered
+    assert summary["token_type"].lower() == "bearer"
+    assert summary["refresh_token"] is True
+    # Discovery led the client to the authorization server on the MCP server's own origin.
+    assert summary["authorization_url"].startswith(origin + "/authorize?")
+    query = parse_qs(urlsplit(summary["authorization_url"]).query)
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
+    assert query["resource"] == [origin + "/mcp"]  # RFC 8707
+    assert query["state"] and query["client_id"] == [summary["client_id"]]
+
+
+# --------------------------------------------------------- the official Python SDK
+
+
+class SdkMemoryStorage:
+    """The official SDK's TokenStorage, in memory."""
+
+    def __init__(self) -> None:
+        self.tokens: Any = None
+        self.client: Any = None
+
+    async def get_tokens(self) -> Any:
+        return self.tokens
+
+    async def set_tokens(self, tokens: Any) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> Any:
+        return self.client
+
+    async def set_client_info(self, client_info: Any) -> None:
+        self.client = client_info
+
+
+class HeadlessBrowser:
+    """The official SDK's redirect and callback handlers without a browser: follow the
+    authorization URL with one GET and read the answer from the 302's Location."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.answer: dict[str, list[str]] = {}
+
+    async def redirect(self, url: str) -> None:
+        self.urls.append(url)
+        async with httpx.AsyncClient(timeout=WAIT) as browser:
+            response = await browser.get(url)
+        assert response.status_code == 302, response.text
+        location = response.headers["location"]
+        assert location.startswith(REDIRECT_URI + "?"), location
+        self.answer = parse_qs(urlsplit(location).query)
+
+    async def callback(self) -> Any:
+        from mcp.client.auth import AuthorizationCodeResult
+
+        found = self.answer
+        return AuthorizationCodeResult(
+            code=found["code"][0], state=found["state"][0], iss=found.get("iss", [None])[0]
+        )
+
+
+async def official_summary(url: str) -> dict[str, Any]:
+    """The official Python SDK's OAuthClientProvider, in this process, against `url`."""
+    require_python_sdk()
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import OAuthClientMetadata
+
+    browser = HeadlessBrowser()
+    storage = SdkMemoryStorage()
+    metadata = OAuthClientMetadata(
+        redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]  # pydantic converts
+        client_name="official-interop",
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="none",
+    )
+    provider = OAuthClientProvider(url, metadata, storage, browser.redirect, browser.callback)
+    async with (
+        asyncio.timeout(SUBPROCESS_TIMEOUT),
+        httpx2.AsyncClient(auth=provider, timeout=WAIT) as http,
+        streamable_http_client(url, http_client=http) as (read, write, *_),
+        ClientSession(read, write) as session,
+    ):
+        init = await session.initialize()
+        tools = sorted(tool.name for tool in (await session.list_tools()).tools)
+        whoami = await session.call_tool("whoami", {})
+    assert storage.client is not None and storage.tokens is not None
+    return {
+        "client": "official",
+        "server_name": init.server_info.name,
+        "tools": tools,
+        "whoami": json.loads(whoami.content[0].text),  # type: ignore[union-attr]
+        "client_id": storage.client.client_id,
+        "token_type": storage.tokens.token_type,
+        "refresh_token": bool(storage.tokens.refresh_token),
+        "authorization_url": browser.urls[0] if len(browser.urls) == 1 else browser.urls,
+    }
+
+
+# ----------------------------------------------------------- the TypeScript SDK
+
+
+async def ts_summary(url: str) -> dict[str, Any]:
+    """The TypeScript peer (peers/ts_auth_client.mjs) against `url`, awaited as a subprocess:
+    this loop may be the one serving `url`."""
+    proc = await asyncio.create_subprocess_exec(
+        require_node(),
+        str(HERE / "peers" / "ts_auth_client.mjs"),
+        url,
+        REDIRECT_URI,
+        cwd=HERE,
+        env=peer_env(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(SUBPROCESS_TIMEOUT):
+            out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, f"TypeScript client failed:\n{err.decode()}"
+    summary: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return summary
+
+
+CLIENTS = {"official": official_summary, "ts": ts_summary}
+
+
+@pytest.mark.parametrize("name", sorted(CLIENTS))
+async def test_sdk_oauth_clients_use_mcpkit_run_protected(name: str) -> None:
+    """`mcpkit run examples/protected.py` serves each SDK's client the whole flow."""
+    argv = mcpkit("run", str(PROTECTED), "--transport", "http", "--port", "0")
+    async with running(argv) as server:
+        url = await server.started()
+        origin = url.removesuffix("/mcp")
+        check(await CLIENTS[name](url), name, origin)
+        assert await server.stop() == 0
+    assert "Traceback" not in server.text
+
+
+# ------------------------------------- mcpkit's client, the official SDK's server
+
+
+class Later:
+    """An ASGI app given after its port is known (the authorization server must list the MCP
+    server's URI as a resource it serves, and that server must name its own URI): uvicorn's
+    lifespan, and anything else, waits (bounded) until `set` gives the app, then goes to it."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self._given = asyncio.Event()
+
+    def set(self, app: Any) -> None:
+        self.app = app
+        self._given.set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async with asyncio.timeout(WAIT):
+            await self._given.wait()
+        await self.app(scope, receive, send)
+
+
+async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> None:
+    """Discovery across two origins: the official server's RFC 9728 document names mcpkit's
+    development authorization server on another port; the mcpkit client registers there,
+    authorizes with PKCE for the official server's URI, and calls it with the token, which
+    the official server introspects at the development server."""
+    require_python_sdk()
+    sys.path.insert(0, str(HERE / "peers"))
+    from official_auth_server import IntrospectingVerifier, make_app
+
+    from mcpkit import Client
+    from mcpkit.auth.client import HeadlessRedirect, MemoryTokenStorage, OAuth
+    from mcpkit.auth.devserver import DevAuthorizationServer, DevServerSettings
+    from mcpkit.auth.metadata import ClientInformation, ClientMetadata
+
+    secret = "interop-introspection-secret"
+    later = Later()
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT), serving(later) as issuer:
+        verifier = IntrospectingVerifier(issuer + "/introspect", "official-rs", secret)
+        holder = Later()
+        async with serving(holder) as base:
+            resource = base + "/mcp"
+            later.set(
+                DevAuthorizationServer(
+                    DevServerSettings(resources=(resource,), scopes=("mcp",)),
+                    clients=[ClientInformation(client_id="official-rs", client_secret=secret)],
+                )
+            )
+            holder.set(make_app(issuer, resource, verifier))
+            storage = MemoryTokenStorage()
+            auth = OAuth(
+                HeadlessRedirect(REDIRECT_URI),
+                client_metadata=ClientMetadata(client_name="mcpkit-interop"),
+                storage=storage,
+            )
+            async with Client(resource, auth=auth) as client:
+                tools = [tool.name for tool in await client.list_tools()]
+                whoami = await client.call_tool("whoami")
+    assert tools == ["whoami"]
+    assert whoami.structured_content is not None
+    found = whoami.structured_content.get("result", whoami.structured_content)
+    assert found["subject"] == "dev-user" and found["scopes"] == ["mcp"]
+    assert found["audience"] == resource  # RFC 8707: the token is for the official server
+    assert verifier.asked and all(answer["iss"] == issuer for answer in verifier.asked)
