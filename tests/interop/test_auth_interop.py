@@ -10,6 +10,7 @@ listens on 127.0.0.1 only; every wait is bounded and every subprocess killed at 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ WAIT = 10.0  # seconds: a bound on one HTTP exchange, not a measurement
 def check(summary: dict[str, Any], client: str, origin: str) -> None:
     """What every OAuth client must have seen against examples/protected.py."""
     assert summary["client"] == client
+    if client == "ts":  # its first connection fails as the SDK documents, then it finishes
+        assert summary["first_attempt"] == "unauthorized"
     assert summary["server_name"] == "protected"
     # The admin-scoped tool is hidden from a token with `mcp` only.
     assert summary["tools"] == ["whoami"]
@@ -48,7 +51,9 @@ def check(summary: dict[str, Any], client: str, origin: str) -> None:
     query = parse_qs(urlsplit(summary["authorization_url"]).query)
     assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
     assert query["resource"] == [origin + "/mcp"]  # RFC 8707
+    assert query["scope"] == ["mcp"]  # the scope of the 401's challenge
     assert query["state"] and query["client_id"] == [summary["client_id"]]
+    assert summary["iss"] == origin  # RFC 9207: the code came from the issuer it discovered
 
 
 # --------------------------------------------------------- the official Python SDK
@@ -138,6 +143,7 @@ async def official_summary(url: str) -> dict[str, Any]:
         "token_type": storage.tokens.token_type,
         "refresh_token": bool(storage.tokens.refresh_token),
         "authorization_url": browser.urls[0] if len(browser.urls) == 1 else browser.urls,
+        "iss": browser.answer.get("iss", [None])[0],
     }
 
 
@@ -183,6 +189,27 @@ async def test_sdk_oauth_clients_use_mcpkit_run_protected(name: str) -> None:
         check(await CLIENTS[name](url), name, origin)
         assert await server.stop() == 0
     assert "Traceback" not in server.text
+
+
+def load_protected(name: str) -> Any:
+    """A fresh copy of examples/protected.py (its own authorization server, keys and
+    clients) as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, PROTECTED)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(CLIENTS))
+async def test_sdk_oauth_clients_use_the_example_in_process_on_localhost(name: str) -> None:
+    """The example served in this process, reached as `localhost`: the issuer, the endpoints
+    and the token's audience all follow the origin the client used."""
+    app = load_protected(f"protected_for_{name}").server.http_app()
+    async with serving(app) as base:
+        origin = base.replace("127.0.0.1", "localhost")
+        check(await CLIENTS[name](origin + "/mcp"), name, origin)
 
 
 # ------------------------------------- mcpkit's client, the official SDK's server
@@ -236,17 +263,34 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
             )
             holder.set(make_app(issuer, resource, verifier))
             storage = MemoryTokenStorage()
+            visited: list[httpx.URL] = []
+
+            async def visit(request: httpx.Request) -> None:
+                visited.append(request.url)
+
+            browser = httpx.AsyncClient(timeout=WAIT, event_hooks={"request": [visit]})
             auth = OAuth(
-                HeadlessRedirect(REDIRECT_URI),
+                HeadlessRedirect(REDIRECT_URI, http_client=browser),
                 client_metadata=ClientMetadata(client_name="mcpkit-interop"),
                 storage=storage,
             )
-            async with Client(resource, auth=auth) as client:
+            async with browser, Client(resource, auth=auth) as client:
                 tools = [tool.name for tool in await client.list_tools()]
                 whoami = await client.call_tool("whoami")
     assert tools == ["whoami"]
     assert whoami.structured_content is not None
-    found = whoami.structured_content.get("result", whoami.structured_content)
+    found = whoami.structured_content
     assert found["subject"] == "dev-user" and found["scopes"] == ["mcp"]
     assert found["audience"] == resource  # RFC 8707: the token is for the official server
     assert verifier.asked and all(answer["iss"] == issuer for answer in verifier.asked)
+    tokens = await storage.load_tokens(resource)
+    registered = await storage.load_client(resource)
+    assert tokens is not None and tokens.issuer == issuer and tokens.resource == resource
+    assert registered is not None and registered.issuer == issuer
+    assert found["client_id"] == registered.information.client_id  # registered dynamically
+    # The official server's 401 names no scope: the client asked for its scopes_supported.
+    (authorization,) = visited
+    assert str(authorization).startswith(issuer + "/authorize?")
+    query = parse_qs(authorization.query.decode())
+    assert query["scope"] == ["mcp"] and query["resource"] == [resource]
+    assert query["code_challenge_method"] == ["S256"] and query["redirect_uri"] == [REDIRECT_URI]
