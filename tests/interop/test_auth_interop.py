@@ -37,6 +37,12 @@ def check(summary: dict[str, Any], client: str, origin: str) -> None:
     assert summary["client"] == client
     if client == "ts":  # its first connection fails as the SDK documents, then it finishes
         assert summary["first_attempt"] == "unauthorized"
+        # SDK 1.32 refreshes rather than steps up while it holds a refresh token
+        # (typescript-sdk issue #2255); the peer then drops it and steps up (see the peer).
+        assert summary["step_up_with_refresh_token"] in {
+            "stepped up",
+            "Streamable HTTP error: Server returned 403 after trying upscoping",
+        }
     assert summary["server_name"] == "protected"
     # The admin-scoped tool is hidden from a token with `mcp` only.
     assert summary["tools"] == ["whoami"]
@@ -47,13 +53,23 @@ def check(summary: dict[str, Any], client: str, origin: str) -> None:
     assert summary["token_type"].lower() == "bearer"
     assert summary["refresh_token"] is True
     # Discovery led the client to the authorization server on the MCP server's own origin.
-    assert summary["authorization_url"].startswith(origin + "/authorize?")
-    query = parse_qs(urlsplit(summary["authorization_url"]).query)
+    first, again = summary["authorization_urls"]
+    assert first.startswith(origin + "/authorize?")
+    query = parse_qs(urlsplit(first).query)
     assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
     assert query["resource"] == [origin + "/mcp"]  # RFC 8707
     assert query["scope"] == ["mcp"]  # the scope of the 401's challenge
     assert query["state"] and query["client_id"] == [summary["client_id"]]
     assert summary["iss"] == origin  # RFC 9207: the code came from the issuer it discovered
+    # Step-up (spec: "Scope Challenge Handling"): the 403 named `mcp admin`; the client
+    # authorized again with them, under the same registration, and the call went through.
+    more = parse_qs(urlsplit(again).query)
+    assert set(more["scope"][0].split()) == {"mcp", "admin"}
+    assert more["client_id"] == query["client_id"] and more["resource"] == query["resource"]
+    step_up = summary["step_up"]
+    assert step_up["result"] == "secrets rotated"
+    assert step_up["tools"] == ["rotate_secrets", "whoami"]
+    assert step_up["whoami"] == {**whoami, "scopes": ["admin", "mcp"]}
 
 
 # --------------------------------------------------------- the official Python SDK
@@ -133,18 +149,32 @@ async def official_summary(url: str) -> dict[str, Any]:
         init = await session.initialize()
         tools = sorted(tool.name for tool in (await session.list_tools()).tools)
         whoami = await session.call_tool("whoami", {})
+        # A 403 insufficient_scope: the provider authorizes again, for more scopes, and retries.
+        rotated = await session.call_tool("rotate_secrets", {})
+        tools_after = sorted(tool.name for tool in (await session.list_tools()).tools)
+        whoami_after = await session.call_tool("whoami", {})
     assert storage.client is not None and storage.tokens is not None
     return {
         "client": "official",
         "server_name": init.server_info.name,
         "tools": tools,
-        "whoami": json.loads(whoami.content[0].text),  # type: ignore[union-attr]
+        "whoami": json_text(whoami),
         "client_id": storage.client.client_id,
         "token_type": storage.tokens.token_type,
         "refresh_token": bool(storage.tokens.refresh_token),
-        "authorization_url": browser.urls[0] if len(browser.urls) == 1 else browser.urls,
+        "authorization_urls": browser.urls,
         "iss": browser.answer.get("iss", [None])[0],
+        "step_up": {
+            "result": rotated.content[0].text,  # type: ignore[union-attr]
+            "tools": tools_after,
+            "whoami": json_text(whoami_after),
+        },
     }
+
+
+def json_text(result: Any) -> Any:
+    """A tool result's first text block, as JSON."""
+    return json.loads(result.content[0].text)
 
 
 # ----------------------------------------------------------- the TypeScript SDK

@@ -10,7 +10,9 @@
 // reads `code`, `state` and `iss` from the 302's Location instead of opening a browser. The
 // first connection then fails with UnauthorizedError, as the SDK documents; the peer checks
 // `state`, calls `transport.finishAuth(code)` (the token request) and connects again with the
-// token. It lists tools, calls `whoami` and prints one JSON object (the shape the official
+// token. It lists tools, calls `whoami`, then `rotate_secrets`, whose 403 insufficient_scope
+// makes the transport authorize again for more scopes (spec: "Scope Challenge Handling"), and
+// prints one JSON object (the shape the official
 // client's summary has in test_auth_interop.py), exiting 0; on failure it prints the error to
 // stderr and exits 1.
 
@@ -23,6 +25,9 @@ import { runPeerClient } from "./peer_main.mjs";
 const OVERALL_TIMEOUT_MS = 25_000; // below the test's own bound so the failure is reported here
 const REQUEST_TIMEOUT_MS = 10_000;
 
+const firstText = (result) => result.content?.find((block) => block.type === "text")?.text ?? null;
+const jsonText = (result) => JSON.parse(firstText(result));
+
 class HeadlessProvider {
   constructor(redirectUri) {
     this.redirectUri = redirectUri;
@@ -30,6 +35,7 @@ class HeadlessProvider {
     this.sentState = undefined;
     this.authorizationUrls = [];
     this.answer = undefined; // the query of the authorization server's redirect
+    this.keepRefreshTokens = true;
   }
 
   get redirectUrl() {
@@ -60,7 +66,8 @@ class HeadlessProvider {
   }
 
   tokens() {
-    return this.stored.tokens;
+    const tokens = this.stored.tokens;
+    return this.keepRefreshTokens || !tokens ? tokens : { ...tokens, refresh_token: undefined };
   }
 
   saveTokens(tokens) {
@@ -124,20 +131,50 @@ async function summarize([url, redirectUri]) {
   try {
     const options = { timeout: REQUEST_TIMEOUT_MS };
     const tools = (await client.listTools(undefined, options)).tools.map((t) => t.name).sort();
-    const whoami = await client.callTool({ name: "whoami", arguments: {} }, undefined, options);
+    const call = (name) => client.callTool({ name, arguments: {} }, undefined, options);
+    const whoami = await call("whoami");
     const tokens = provider.stored.tokens;
+    const refreshToken = Boolean(tokens?.refresh_token);
+    // A 403 insufficient_scope: the transport authorizes again for the challenge's scopes
+    // (redirecting, hence UnauthorizedError); the token request, then the call once more.
+    // SDK 1.32 refreshes instead while it holds a refresh token, and a refresh cannot widen
+    // scopes (RFC 6749 section 6), so the retry meets the same 403 and the transport gives up
+    // (typescript-sdk issue #2255). Then this client stops keeping refresh tokens, which the
+    // spec allows, and the step-up proper goes through.
+    const stepUp = async () => {
+      try {
+        return await call("rotate_secrets");
+      } catch (error) {
+        if (!(error instanceof UnauthorizedError)) throw error;
+        await transport.finishAuth(provider.authorizationCode());
+        return await call("rotate_secrets");
+      }
+    };
+    let withRefreshToken = "stepped up";
+    let rotated;
+    try {
+      rotated = await stepUp();
+    } catch (error) {
+      withRefreshToken = String(error?.message ?? error);
+      provider.keepRefreshTokens = false;
+      await call("whoami"); // a success resets the transport's guard against repeated step-ups
+      rotated = await stepUp();
+    }
+    const toolsAfter = (await client.listTools(undefined, options)).tools.map((t) => t.name).sort();
+    const whoamiAfter = await call("whoami");
     return {
       client: "ts",
       first_attempt: firstAttempt,
       server_name: client.getServerVersion()?.name ?? null,
       tools,
-      whoami: JSON.parse(whoami.content.find((block) => block.type === "text").text),
+      whoami: jsonText(whoami),
       client_id: provider.stored.client?.client_id ?? null,
       token_type: tokens?.token_type ?? null,
-      refresh_token: Boolean(tokens?.refresh_token),
-      authorization_url:
-        provider.authorizationUrls.length === 1 ? provider.authorizationUrls[0] : provider.authorizationUrls,
+      refresh_token: refreshToken,
+      authorization_urls: provider.authorizationUrls,
       iss: provider.answer?.get("iss") ?? null,
+      step_up_with_refresh_token: withRefreshToken,
+      step_up: { result: firstText(rotated), tools: toolsAfter, whoami: jsonText(whoamiAfter) },
     };
   } finally {
     await transport.terminateSession().catch(() => {});
