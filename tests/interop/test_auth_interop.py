@@ -324,3 +324,59 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
     query = parse_qs(authorization.query.decode())
     assert query["scope"] == ["mcp"] and query["resource"] == [resource]
     assert query["code_challenge_method"] == ["S256"] and query["redirect_uri"] == [REDIRECT_URI]
+
+
+async def test_the_mcpkit_client_uses_a_server_the_typescript_sdk_protects() -> None:
+    """The same against the TypeScript SDK's `requireBearerAuth` and `mcpAuthMetadataRouter`
+    (peers/ts_auth_server.mjs), introspecting at our development server."""
+    from mcpkit import Client
+    from mcpkit.auth.client import HeadlessRedirect, MemoryTokenStorage, OAuth
+    from mcpkit.auth.devserver import DevAuthorizationServer, DevServerSettings
+    from mcpkit.auth.metadata import ClientInformation
+
+    secret = "interop-introspection-secret"
+    later = Later()
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT), serving(later) as issuer:
+        proc = await asyncio.create_subprocess_exec(
+            require_node(),
+            str(HERE / "peers" / "ts_auth_server.mjs"),
+            issuer,
+            "ts-rs",
+            secret,
+            cwd=HERE,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            started = await proc.stdout.readline()
+            assert started, (await proc.stderr.read()).decode()
+            resource = f"http://127.0.0.1:{json.loads(started)['port']}/mcp"
+            later.set(
+                DevAuthorizationServer(
+                    DevServerSettings(resources=(resource,), scopes=("mcp",)),
+                    clients=[ClientInformation(client_id="ts-rs", client_secret=secret)],
+                )
+            )
+            assert json.loads(await proc.stdout.readline()) == {"ready": True}
+            storage = MemoryTokenStorage()
+            async with Client(resource, auth=OAuth(HeadlessRedirect(), storage=storage)) as client:
+                tools = [tool.name for tool in await client.list_tools()]
+                whoami = await client.call_tool("whoami")
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+            async with asyncio.timeout(WAIT):
+                _, err = await proc.communicate()
+    assert tools == ["whoami"]
+    found = json.loads(whoami.content[0].text)  # type: ignore[union-attr]
+    registered = await storage.load_client(resource)
+    assert registered is not None and registered.issuer == issuer
+    assert found == {
+        "subject": "dev-user",
+        "client_id": registered.information.client_id,
+        "scopes": ["mcp"],
+        "audience": resource,
+    }
+    assert b"introspected" in err
