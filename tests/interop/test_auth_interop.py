@@ -1,8 +1,9 @@
 """OAuth 2.1 across implementations (issue 9): the official Python SDK's and the TypeScript
 SDK's OAuth clients complete the whole flow against examples/protected.py (discovery,
-dynamic registration, PKCE, the token, listing tools and calling `whoami`), and mcpkit's client
-completes it against a server protected by the official Python SDK whose tokens come from
-mcpkit's development authorization server, checked by introspection (RFC 7662).
+dynamic registration, PKCE, the token, listing tools, calling `whoami`, and a step-up for an
+`admin` tool), and mcpkit's client completes it against servers protected by the official
+Python SDK and by the TypeScript SDK whose tokens come from mcpkit's development authorization
+server on another port, checked there by introspection (RFC 7662).
 
 Redirects are followed headlessly (the development server approves at once); every server
 listens on 127.0.0.1 only; every wait is bounded and every subprocess killed at the end."""
@@ -13,6 +14,7 @@ import asyncio
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -264,11 +266,23 @@ class Later:
         await self.app(scope, receive, send)
 
 
+class Ahead:
+    """The development server's clock: real time plus `ahead` seconds, so its tokens expire
+    when the test says (the client and the official server read the real clock)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.ahead
+
+
 async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> None:
     """Discovery across two origins: the official server's RFC 9728 document names mcpkit's
     development authorization server on another port; the mcpkit client registers there,
     authorizes with PKCE for the official server's URI, and calls it with the token, which
-    the official server introspects at the development server."""
+    the official server introspects at the development server. When the token expires, the
+    official server's 401 makes the client refresh it, without a new authorization."""
     require_python_sdk()
     sys.path.insert(0, str(HERE / "peers"))
     from official_auth_server import IntrospectingVerifier, make_app
@@ -280,6 +294,7 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
 
     secret = "interop-introspection-secret"
     later = Later()
+    clock = Ahead()
     async with asyncio.timeout(SUBPROCESS_TIMEOUT), serving(later) as issuer:
         verifier = IntrospectingVerifier(issuer + "/introspect", "official-rs", secret)
         holder = Later()
@@ -289,6 +304,7 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
                 DevAuthorizationServer(
                     DevServerSettings(resources=(resource,), scopes=("mcp",)),
                     clients=[ClientInformation(client_id="official-rs", client_secret=secret)],
+                    clock=clock,
                 )
             )
             holder.set(make_app(issuer, resource, verifier))
@@ -307,15 +323,24 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
             async with browser, Client(resource, auth=auth) as client:
                 tools = [tool.name for tool in await client.list_tools()]
                 whoami = await client.call_tool("whoami")
+                first = await storage.load_tokens(resource)
+                clock.ahead = 2 * 3600.0  # past the access token's hour, within the refresh's day
+                again = await client.call_tool("whoami")
     assert tools == ["whoami"]
+    assert again.structured_content == whoami.structured_content  # the same session and user
+    assert {"active": False} in verifier.asked  # the expired token, refused
+    assert first is not None and first.refresh_token is not None
     assert whoami.structured_content is not None
     found = whoami.structured_content
     assert found["subject"] == "dev-user" and found["scopes"] == ["mcp"]
     assert found["audience"] == resource  # RFC 8707: the token is for the official server
-    assert verifier.asked and all(answer["iss"] == issuer for answer in verifier.asked)
+    live = [answer for answer in verifier.asked if answer["active"]]
+    assert live and all(answer["iss"] == issuer for answer in live)
     tokens = await storage.load_tokens(resource)
     registered = await storage.load_client(resource)
     assert tokens is not None and tokens.issuer == issuer and tokens.resource == resource
+    assert tokens.access_token != first.access_token  # refreshed, and rotated:
+    assert tokens.refresh_token not in (None, first.refresh_token)
     assert registered is not None and registered.issuer == issuer
     assert found["client_id"] == registered.information.client_id  # registered dynamically
     # The official server's 401 names no scope: the client asked for its scopes_supported.
