@@ -123,8 +123,9 @@ class HeadlessBrowser:
         )
 
 
-async def official_summary(url: str) -> dict[str, Any]:
-    """The official Python SDK's OAuthClientProvider, in this process, against `url`."""
+async def official_summary(url: str, auth_method: str = "none") -> dict[str, Any]:
+    """The official Python SDK's OAuthClientProvider, in this process, against `url`,
+    registering with token endpoint authentication `auth_method`."""
     require_python_sdk()
     import httpx2
     from mcp import ClientSession
@@ -139,7 +140,7 @@ async def official_summary(url: str) -> dict[str, Any]:
         client_name="official-interop",
         grant_types=["authorization_code", "refresh_token"],
         response_types=["code"],
-        token_endpoint_auth_method="none",
+        token_endpoint_auth_method=auth_method,  # type: ignore[arg-type]  # a Literal
     )
     provider = OAuthClientProvider(url, metadata, storage, browser.redirect, browser.callback)
     async with (
@@ -162,6 +163,8 @@ async def official_summary(url: str) -> dict[str, Any]:
         "tools": tools,
         "whoami": json_text(whoami),
         "client_id": storage.client.client_id,
+        "auth_method": storage.client.token_endpoint_auth_method,
+        "has_secret": bool(storage.client.client_secret),
         "token_type": storage.tokens.token_type,
         "refresh_token": bool(storage.tokens.refresh_token),
         "authorization_urls": browser.urls,
@@ -182,14 +185,15 @@ def json_text(result: Any) -> Any:
 # ----------------------------------------------------------- the TypeScript SDK
 
 
-async def ts_summary(url: str) -> dict[str, Any]:
-    """The TypeScript peer (peers/ts_auth_client.mjs) against `url`, awaited as a subprocess:
-    this loop may be the one serving `url`."""
+async def ts_summary(url: str, auth_method: str = "none") -> dict[str, Any]:
+    """The TypeScript peer (peers/ts_auth_client.mjs) against `url`, awaited as a subprocess
+    (this loop may be the one serving `url`), registering with `auth_method`."""
     proc = await asyncio.create_subprocess_exec(
         require_node(),
         str(HERE / "peers" / "ts_auth_client.mjs"),
         url,
         REDIRECT_URI,
+        auth_method,
         cwd=HERE,
         env=peer_env(),
         stdin=asyncio.subprocess.DEVNULL,
@@ -242,6 +246,18 @@ async def test_sdk_oauth_clients_use_the_example_in_process_on_localhost(name: s
     async with serving(app) as base:
         origin = base.replace("127.0.0.1", "localhost")
         check(await CLIENTS[name](origin + "/mcp"), name, origin)
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+@pytest.mark.parametrize("name", sorted(CLIENTS))
+async def test_sdk_oauth_clients_register_as_confidential_clients(name: str, method: str) -> None:
+    """A client that registers for a secret gets one, and the token endpoint takes it the way
+    the client sends it (RFC 6749 section 2.3.1)."""
+    app = load_protected(f"protected_for_{name}_{method}").server.http_app()
+    async with serving(app) as base:
+        summary = await CLIENTS[name](base + "/mcp", method)
+    check(summary, name, base)
+    assert summary["auth_method"] == method and summary["has_secret"] is True
 
 
 # ------------------------------------- mcpkit's client, the official SDK's server

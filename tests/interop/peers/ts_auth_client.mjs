@@ -1,7 +1,9 @@
 // Complete the OAuth 2.1 flow against a protected MCP server with the TypeScript SDK's
 // StreamableHTTPClientTransport and its `authProvider`, headlessly, and print a summary.
 //
-// Usage: node ts_auth_client.mjs URL REDIRECT_URI
+// Usage: node ts_auth_client.mjs URL REDIRECT_URI [AUTH_METHOD]
+//
+// AUTH_METHOD is the `token_endpoint_auth_method` it registers with (default `none`).
 //
 // The provider implements the SDK's OAuthClientProvider with in-memory storage: the SDK
 // discovers the server's protected resource metadata and its authorization server, registers
@@ -29,8 +31,9 @@ const firstText = (result) => result.content?.find((block) => block.type === "te
 const jsonText = (result) => JSON.parse(firstText(result));
 
 class HeadlessProvider {
-  constructor(redirectUri) {
+  constructor(redirectUri, authMethod) {
     this.redirectUri = redirectUri;
+    this.authMethod = authMethod;
     this.stored = { client: undefined, tokens: undefined, verifier: undefined };
     this.sentState = undefined;
     this.authorizationUrls = [];
@@ -48,7 +51,7 @@ class HeadlessProvider {
       redirect_uris: [this.redirectUri],
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
-      token_endpoint_auth_method: "none",
+      token_endpoint_auth_method: this.authMethod,
     };
   }
 
@@ -114,8 +117,8 @@ async function connect(url, provider) {
   return { client, transport };
 }
 
-async function summarize([url, redirectUri]) {
-  const provider = new HeadlessProvider(redirectUri);
+async function summarize([url, redirectUri, authMethod = "none"]) {
+  const provider = new HeadlessProvider(redirectUri, authMethod);
   let firstAttempt = "connected";
   try {
     const { client } = await connect(url, provider);
@@ -169,6 +172,8 @@ async function summarize([url, redirectUri]) {
       tools,
       whoami: jsonText(whoami),
       client_id: provider.stored.client?.client_id ?? null,
+      auth_method: provider.stored.client?.token_endpoint_auth_method ?? null,
+      has_secret: Boolean(provider.stored.client?.client_secret),
       token_type: tokens?.token_type ?? null,
       refresh_token: refreshToken,
       authorization_urls: provider.authorizationUrls,
