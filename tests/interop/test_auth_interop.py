@@ -260,6 +260,39 @@ async def test_sdk_oauth_clients_register_as_confidential_clients(name: str, met
     assert summary["auth_method"] == method and summary["has_secret"] is True
 
 
+async def test_the_official_legacy_sse_client_carries_its_token() -> None:
+    """The official SDK's HTTP+SSE client (`sse_client`) with its OAuth provider, against the
+    example's legacy endpoint: the token is for the server's canonical URI (`/mcp`), so the
+    provider is given that URI; given `/sse` it refuses our metadata, whose `resource` is
+    `/mcp` (RFC 9728 section 3.3; see tests/interop/README.md)."""
+    require_python_sdk()
+    from mcp import ClientSession
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.sse import sse_client
+    from mcp.shared.auth import OAuthClientMetadata
+
+    app = load_protected("protected_for_legacy_sse").server.http_app()
+    browser = HeadlessBrowser()
+    metadata = OAuthClientMetadata(
+        redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]  # pydantic converts
+        client_name="official-legacy",
+        token_endpoint_auth_method="none",
+    )
+    async with serving(app) as base:
+        provider = OAuthClientProvider(
+            base + "/mcp", metadata, SdkMemoryStorage(), browser.redirect, browser.callback
+        )
+        async with (
+            asyncio.timeout(SUBPROCESS_TIMEOUT),
+            sse_client(base + "/sse", auth=provider, timeout=WAIT) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            whoami = json_text(await session.call_tool("whoami", {}))
+    assert whoami["subject"] == "dev-user"
+    assert len(browser.urls) == 1 and browser.answer["iss"] == [base]
+
+
 # ------------------------------------- mcpkit's client, the official SDK's server
 
 
