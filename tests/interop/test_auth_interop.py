@@ -24,13 +24,20 @@ import pytest
 from interop_harness import SUBPROCESS_TIMEOUT, peer_env, require_node, require_python_sdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from _running import mcpkit, running
 from _serving import serving
+from official_auth_client import (
+    REDIRECT_URI,
+    HeadlessBrowser,
+    SdkMemoryStorage,
+    json_text,
+    official_summary,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 PROTECTED = REPO / "examples" / "protected.py"
-REDIRECT_URI = "http://127.0.0.1:3030/callback"  # never served: the code is read from Location
 WAIT = 10.0  # seconds: a bound on one HTTP exchange, not a measurement
 
 
@@ -74,114 +81,6 @@ def check(summary: dict[str, Any], client: str, origin: str) -> None:
     assert step_up["whoami"] == {**whoami, "scopes": ["admin", "mcp"]}
 
 
-# --------------------------------------------------------- the official Python SDK
-
-
-class SdkMemoryStorage:
-    """The official SDK's TokenStorage, in memory."""
-
-    def __init__(self) -> None:
-        self.tokens: Any = None
-        self.client: Any = None
-
-    async def get_tokens(self) -> Any:
-        return self.tokens
-
-    async def set_tokens(self, tokens: Any) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> Any:
-        return self.client
-
-    async def set_client_info(self, client_info: Any) -> None:
-        self.client = client_info
-
-
-class HeadlessBrowser:
-    """The official SDK's redirect and callback handlers without a browser: follow the
-    authorization URL with one GET and read the answer from the 302's Location."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.answer: dict[str, list[str]] = {}
-
-    async def redirect(self, url: str) -> None:
-        self.urls.append(url)
-        async with httpx.AsyncClient(timeout=WAIT) as browser:
-            response = await browser.get(url)
-        assert response.status_code == 302, response.text
-        location = response.headers["location"]
-        assert location.startswith(REDIRECT_URI + "?"), location
-        self.answer = parse_qs(urlsplit(location).query)
-
-    async def callback(self) -> Any:
-        from mcp.client.auth import AuthorizationCodeResult
-
-        found = self.answer
-        return AuthorizationCodeResult(
-            code=found["code"][0], state=found["state"][0], iss=found.get("iss", [None])[0]
-        )
-
-
-async def official_summary(url: str, auth_method: str = "none") -> dict[str, Any]:
-    """The official Python SDK's OAuthClientProvider, in this process, against `url`,
-    registering with token endpoint authentication `auth_method`."""
-    require_python_sdk()
-    import httpx2
-    from mcp import ClientSession
-    from mcp.client.auth import OAuthClientProvider
-    from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared.auth import OAuthClientMetadata
-
-    browser = HeadlessBrowser()
-    storage = SdkMemoryStorage()
-    metadata = OAuthClientMetadata(
-        redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]  # pydantic converts
-        client_name="official-interop",
-        grant_types=["authorization_code", "refresh_token"],
-        response_types=["code"],
-        token_endpoint_auth_method=auth_method,  # type: ignore[arg-type]  # a Literal
-    )
-    provider = OAuthClientProvider(url, metadata, storage, browser.redirect, browser.callback)
-    async with (
-        asyncio.timeout(SUBPROCESS_TIMEOUT),
-        httpx2.AsyncClient(auth=provider, timeout=WAIT) as http,
-        streamable_http_client(url, http_client=http) as (read, write, *_),
-        ClientSession(read, write) as session,
-    ):
-        init = await session.initialize()
-        tools = sorted(tool.name for tool in (await session.list_tools()).tools)
-        whoami = await session.call_tool("whoami", {})
-        # A 403 insufficient_scope: the provider authorizes again, for more scopes, and retries.
-        rotated = await session.call_tool("rotate_secrets", {})
-        tools_after = sorted(tool.name for tool in (await session.list_tools()).tools)
-        whoami_after = await session.call_tool("whoami", {})
-    assert storage.client is not None and storage.tokens is not None
-    return {
-        "client": "official",
-        "server_name": init.server_info.name,
-        "tools": tools,
-        "whoami": json_text(whoami),
-        "client_id": storage.client.client_id,
-        "auth_method": storage.client.token_endpoint_auth_method,
-        "has_secret": bool(storage.client.client_secret),
-        "token_type": storage.tokens.token_type,
-        "refresh_token": bool(storage.tokens.refresh_token),
-        "authorization_urls": browser.urls,
-        "iss": browser.answer.get("iss", [None])[0],
-        "step_up": {
-            "result": rotated.content[0].text,  # type: ignore[union-attr]
-            "tools": tools_after,
-            "whoami": json_text(whoami_after),
-        },
-    }
-
-
-def json_text(result: Any) -> Any:
-    """A tool result's first text block, as JSON."""
-    return json.loads(result.content[0].text)
-
-
 # ----------------------------------------------------------- the TypeScript SDK
 
 
@@ -212,7 +111,13 @@ async def ts_summary(url: str, auth_method: str = "none") -> dict[str, Any]:
     return summary
 
 
-CLIENTS = {"official": official_summary, "ts": ts_summary}
+async def official(url: str, auth_method: str = "none") -> dict[str, Any]:
+    """The official peer (peers/official_auth_client.py), in this process and loop."""
+    require_python_sdk()
+    return await official_summary(url, auth_method)
+
+
+CLIENTS = {"official": official, "ts": ts_summary}
 
 
 @pytest.mark.parametrize("name", sorted(CLIENTS))
@@ -333,7 +238,6 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
     the official server introspects at the development server. When the token expires, the
     official server's 401 makes the client refresh it, without a new authorization."""
     require_python_sdk()
-    sys.path.insert(0, str(HERE / "peers"))
     from official_auth_server import IntrospectingVerifier, make_app
 
     from mcpkit import Client
