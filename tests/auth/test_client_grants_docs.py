@@ -19,7 +19,7 @@ from mcpkit.auth.client import GrantAuth, OAuth
 from mcpkit.auth.devserver import DevAuthorizationServer, DevServerSettings
 from mcpkit.auth.metadata import ClientInformation
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "_auth_grants.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "auth.md"
 
 
 def load(name: str) -> ModuleType:

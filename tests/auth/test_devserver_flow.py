@@ -59,6 +59,7 @@ async def test_metadata_names_every_endpoint_and_what_is_supported() -> None:
         "none",
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
     ]
 
 

@@ -143,4 +143,6 @@ async def run_authorization_code(
     grant = authorization_code_grant(
         code, code_verifier=pkce.verifier, redirect_uri=redirect_uri, resource=resource
     )
-    return await request_token(http, metadata.token_endpoint, grant, client_auth, steps=steps)
+    return await request_token(
+        http, metadata.token_endpoint, grant, client_auth, steps=steps, issuer=metadata.issuer
+    )
