@@ -16,6 +16,7 @@ from mcpkit.errors import InsufficientScope, InvalidToken
 __all__ = [
     "audiences",
     "build_access_token",
+    "checked_access_token",
     "canonical_resource",
     "check_audience",
     "check_issuer",
@@ -183,3 +184,27 @@ def _optional_string(claims: Mapping[str, Any], name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidToken(f"malformed token: {name} is not a string")
     return value
+
+
+def checked_access_token(
+    claims: Mapping[str, Any],
+    *,
+    issuer: str | None,
+    issuer_required: bool,
+    audiences: tuple[str, ...],
+    audience_required: bool,
+    now: float,
+    leeway: float,
+    require_exp: bool,
+    required_scopes: frozenset[str],
+) -> AccessToken:
+    """Every check a verified token's claims (a JWT's, an introspection answer) go through, in
+    the order their refusals are most useful, then the `AccessToken` they describe."""
+    found_issuer = check_issuer(claims, issuer, required=issuer_required)
+    audience = check_audience(claims, audiences, required=audience_required)
+    expires_at = check_times(claims, now=now, leeway=leeway, require_exp=require_exp)
+    scopes = scopes_of(claims)
+    check_required_scopes(scopes, required_scopes)
+    return build_access_token(
+        claims, scopes=scopes, expires_at=expires_at, issuer=found_issuer, audience=audience
+    )

@@ -18,15 +18,7 @@ from urllib.parse import quote_plus
 import httpx
 import msgspec
 
-from mcpkit.auth.server._checks import (
-    audiences,
-    build_access_token,
-    check_audience,
-    check_issuer,
-    check_required_scopes,
-    check_times,
-    scopes_of,
-)
+from mcpkit.auth.server._checks import audiences, checked_access_token
 from mcpkit.auth.server._fetch import (
     FetchFailed,
     HttpClientSlot,
@@ -155,15 +147,16 @@ class IntrospectionVerifier:
         return answer  # pyright: ignore[reportUnknownVariableType]
 
     def _check(self, answer: dict[str, Any], resource: str) -> AccessToken:
-        issuer = check_issuer(answer, self.issuer, required=False)
-        audience = check_audience(
-            answer, audiences(self._audience, resource), required=self._require_audience
-        )
-        expires_at = check_times(answer, now=self._clock(), leeway=self._leeway, require_exp=False)
-        scopes = scopes_of(answer)
-        check_required_scopes(scopes, self._required_scopes)
-        return build_access_token(
-            answer, scopes=scopes, expires_at=expires_at, issuer=issuer, audience=audience
+        return checked_access_token(
+            answer,
+            issuer=self.issuer,
+            issuer_required=False,
+            audiences=audiences(self._audience, resource),
+            audience_required=self._require_audience,
+            now=self._clock(),
+            leeway=self._leeway,
+            require_exp=False,
+            required_scopes=self._required_scopes,
         )
 
     async def aclose(self) -> None:

@@ -16,15 +16,7 @@ from joserfc.errors import JoseError, UnsupportedAlgorithmError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import Key
 
-from mcpkit.auth.server._checks import (
-    audiences,
-    build_access_token,
-    check_audience,
-    check_issuer,
-    check_required_scopes,
-    check_times,
-    scopes_of,
-)
+from mcpkit.auth.server._checks import audiences, checked_access_token
 from mcpkit.auth.server._fetch import HttpClientSlot, check_endpoint
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
@@ -185,14 +177,16 @@ class JwtVerifier:
             raise InvalidToken("bad signature: the token was not signed by the issuer's key")
 
     def _check_claims(self, claims: dict[str, Any], resource: str) -> AccessToken:
-        expected = self.issuer(resource) if callable(self.issuer) else self.issuer
-        issuer = check_issuer(claims, expected, required=True)
-        audience = check_audience(claims, audiences(self._audience, resource))
-        expires_at = check_times(claims, now=self._clock(), leeway=self._leeway, require_exp=True)
-        scopes = scopes_of(claims)
-        check_required_scopes(scopes, self._required_scopes)
-        return build_access_token(
-            claims, scopes=scopes, expires_at=expires_at, issuer=issuer, audience=audience
+        return checked_access_token(
+            claims,
+            issuer=self.issuer(resource) if callable(self.issuer) else self.issuer,
+            issuer_required=True,
+            audiences=audiences(self._audience, resource),
+            audience_required=True,
+            now=self._clock(),
+            leeway=self._leeway,
+            require_exp=True,
+            required_scopes=self._required_scopes,
         )
 
     async def aclose(self) -> None:
