@@ -1,0 +1,329 @@
+"""The task store interface (spec: basic/utilities/tasks) and its in-memory implementation.
+
+A task belongs to an owner: an opaque string naming the authorization context (or, without
+one, the session) that created it. Every call names the owner, and a task of another owner
+is answered exactly like an unknown one, so ids cannot be probed ("Task Isolation and
+Access Control").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.pagination import decode_cursor, encode_cursor
+from mcpkit.types import Task, TaskStatus
+
+__all__ = ["MemoryTaskStore", "TaskOutcome", "TaskStore", "is_terminal", "task_not_found"]
+
+# "Task Status Lifecycle": working and input_required move freely between each other and to
+# these three; these three never change again.
+_TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+_MAX_CURSOR = 64  # our cursors are ~12 characters; anything far longer is not ours
+
+
+def is_terminal(status: str) -> bool:
+    """Whether `status` is completed, failed or cancelled (no further change allowed)."""
+    return status in _TERMINAL
+
+
+def task_not_found(task_id: str) -> McpError:
+    """The -32602 error the spec shows for an unknown, foreign or purged task ("Error Handling")."""
+    return McpError(
+        codes.INVALID_PARAMS, f"Failed to retrieve task: Task not found ({task_id[:80]!r})"
+    )
+
+
+class TaskOutcome(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What the underlying request returned: exactly one of `result` (the JSON result object)
+    or `error` (the JSON-RPC error object: code, message, data), kept as JSON so that durable
+    stores hold it as it is and `tasks/result` returns it unchanged ("Result Retrieval")."""
+
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class TaskStore(Protocol):
+    """Tasks of many owners. Lookups of unknown, expired or foreign tasks raise `task_not_found`."""
+
+    async def create(self, owner: str, *, ttl: int | None = None) -> Task:
+        """Start a task in `working`; `ttl` is the requested lifetime in ms (may be overridden)."""
+        ...
+
+    async def get(self, owner: str, task_id: str) -> Task: ...
+
+    async def list(self, owner: str, cursor: str | None = None) -> tuple[list[Task], str | None]:
+        """One page of the owner's tasks, oldest first, and the cursor of the next page."""
+        ...
+
+    async def set_status(
+        self,
+        owner: str,
+        task_id: str,
+        status: Literal["working", "input_required"],
+        message: str | None = None,
+    ) -> Task:
+        """Move between working and input_required; a terminal task is left as it is."""
+        ...
+
+    async def finish(
+        self,
+        owner: str,
+        task_id: str,
+        status: Literal["completed", "failed"],
+        outcome: TaskOutcome,
+        message: str | None = None,
+    ) -> Task:
+        """Store the final outcome; a task cancelled meanwhile stays cancelled, outcome dropped."""
+        ...
+
+    async def cancel(self, owner: str, task_id: str, message: str | None = None) -> Task:
+        """Move to cancelled; -32602 if the task is already terminal ("Task Cancellation")."""
+        ...
+
+    async def outcome(self, owner: str, task_id: str) -> TaskOutcome | None:
+        """The stored outcome, or None while running (and for a cancelled task)."""
+        ...
+
+    async def wait(self, owner: str, task_id: str, timeout: float) -> Task:
+        """The task once terminal or input_required, or as it is after `timeout` seconds."""
+        ...
+
+    async def purge_expired(self) -> int:
+        """Delete every task whose ttl has elapsed since createdAt; return how many."""
+        ...
+
+
+def _iso(seconds: float) -> str:
+    stamp = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class _Record:
+    task: Task
+    owner: str
+    seq: int
+    created: float
+    outcome: TaskOutcome | None = None
+    changed: asyncio.Event | None = field(default=None)
+
+    @property
+    def expires(self) -> float | None:
+        ttl = self.task.ttl
+        return None if ttl is None else self.created + ttl / 1000
+
+    def touch(self, now: float, **changes: Any) -> None:
+        self.task = msgspec.structs.replace(self.task, last_updated_at=_iso(now), **changes)
+        if self.changed is not None:  # wake every waiter; the next wait makes a new event
+            self.changed.set()
+            self.changed = None
+
+
+class MemoryTaskStore:
+    """Tasks in this process's memory, bounded in number and lifetime.
+
+    `clock` returns wall-clock seconds since the epoch (createdAt is wall time); tests pass
+    a fake one. `ttl` requests above `max_ttl` (ms) are lowered to it; without a request
+    `default_ttl` applies. `max_tasks` bounds the store, `max_tasks_per_owner` each owner
+    ("Resource Management"); at a bound, `create` refuses with -32603 until tasks expire.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        default_ttl: int = 3_600_000,
+        max_ttl: int = 86_400_000,
+        poll_interval: int | None = 1_000,
+        max_tasks: int = 10_000,
+        max_tasks_per_owner: int = 1_000,
+        page_size: int = 100,
+    ) -> None:
+        if not 0 < default_ttl <= max_ttl:
+            raise LocalProtocolError("default_ttl must be positive and at most max_ttl")
+        if min(max_tasks, max_tasks_per_owner, page_size) < 1:
+            raise LocalProtocolError("max_tasks, max_tasks_per_owner, page_size must be >= 1")
+        self._clock = clock
+        self._default_ttl = default_ttl
+        self._max_ttl = max_ttl
+        self._poll_interval = poll_interval
+        self._max_tasks = max_tasks
+        self._max_per_owner = max_tasks_per_owner
+        self._page_size = page_size
+        self._records: dict[str, _Record] = {}
+        self._by_owner: dict[str, dict[str, None]] = {}  # insertion order = creation order
+        self._expiry: list[tuple[float, str]] = []  # a heap of (expires, task id)
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    async def create(self, owner: str, *, ttl: int | None = None) -> Task:
+        now = self._clock()
+        self._purge(now)
+        ttl = self._granted_ttl(ttl)
+        owned = self._by_owner.get(owner, {})
+        if len(self._records) >= self._max_tasks or len(owned) >= self._max_per_owner:
+            raise McpError(
+                codes.INTERNAL_ERROR,
+                "Too many tasks: the server's task limit is reached; fetch or cancel "
+                "earlier tasks and retry once they expire",
+            )
+        task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
+        stamp = _iso(now)
+        task = Task(
+            task_id=task_id,
+            status="working",
+            created_at=stamp,
+            last_updated_at=stamp,
+            ttl=ttl,
+            poll_interval=self._poll_interval,
+        )
+        self._seq += 1
+        record = _Record(task=task, owner=owner, seq=self._seq, created=now)
+        self._records[task_id] = record
+        self._by_owner.setdefault(owner, {})[task_id] = None
+        expires = record.expires
+        if expires is not None:
+            heapq.heappush(self._expiry, (expires, task_id))
+        return task
+
+    def _granted_ttl(self, requested: int | None) -> int:
+        if requested is None:
+            return self._default_ttl
+        if requested <= 0:
+            raise McpError(
+                codes.INVALID_PARAMS,
+                f"Invalid params: task.ttl must be a positive number of ms, got {requested}",
+            )
+        return min(requested, self._max_ttl)  # "Receivers MAY override the requested ttl"
+
+    async def get(self, owner: str, task_id: str) -> Task:
+        return self._find(owner, task_id).task
+
+    async def list(self, owner: str, cursor: str | None = None) -> tuple[list[Task], str | None]:
+        after = self._decode(cursor)
+        now = self._clock()
+        self._purge(now)
+        page: list[Task] = []
+        for task_id in self._by_owner.get(owner, {}):
+            record = self._records[task_id]
+            if record.seq <= after:
+                continue
+            if len(page) == self._page_size:
+                return page, encode_cursor(self._records[page[-1].task_id].seq)
+            page.append(record.task)
+        return page, None
+
+    @staticmethod
+    def _decode(cursor: str | None) -> int:
+        if not cursor:
+            return 0
+        if len(cursor) > _MAX_CURSOR:
+            raise McpError(codes.INVALID_PARAMS, "Invalid params: unknown cursor (too long)")
+        return decode_cursor(cursor)
+
+    async def set_status(
+        self,
+        owner: str,
+        task_id: str,
+        status: Literal["working", "input_required"],
+        message: str | None = None,
+    ) -> Task:
+        record = self._find(owner, task_id)
+        if status not in ("working", "input_required"):
+            raise LocalProtocolError(f"set_status takes working or input_required, not {status!r}")
+        if not is_terminal(record.task.status):
+            record.touch(self._clock(), status=status, status_message=message)
+        return record.task
+
+    async def finish(
+        self,
+        owner: str,
+        task_id: str,
+        status: Literal["completed", "failed"],
+        outcome: TaskOutcome,
+        message: str | None = None,
+    ) -> Task:
+        record = self._find(owner, task_id)
+        if status not in ("completed", "failed"):
+            raise LocalProtocolError(f"finish takes completed or failed, not {status!r}")
+        if (outcome.result is None) == (outcome.error is None):
+            raise LocalProtocolError("a TaskOutcome holds exactly one of result and error")
+        if is_terminal(record.task.status):  # cancelled stays cancelled ("Task Cancellation")
+            return record.task
+        record.outcome = outcome
+        record.touch(self._clock(), status=status, status_message=message)
+        return record.task
+
+    async def cancel(self, owner: str, task_id: str, message: str | None = None) -> Task:
+        record = self._find(owner, task_id)
+        status = record.task.status
+        if is_terminal(status):
+            raise McpError(
+                codes.INVALID_PARAMS, f"Cannot cancel task: already in terminal status {status!r}"
+            )
+        record.touch(self._clock(), status="cancelled", status_message=message)
+        return record.task
+
+    async def outcome(self, owner: str, task_id: str) -> TaskOutcome | None:
+        return self._find(owner, task_id).outcome
+
+    async def wait(self, owner: str, task_id: str, timeout: float) -> Task:
+        record = self._find(owner, task_id)
+        try:
+            async with asyncio.timeout(timeout):
+                while not _settled(record.task.status):
+                    if record.changed is None:
+                        record.changed = asyncio.Event()
+                    await record.changed.wait()
+        except TimeoutError:
+            pass
+        return self._find(owner, task_id).task  # raises if it expired while we waited
+
+    async def purge_expired(self) -> int:
+        return self._purge(self._clock())
+
+    def _purge(self, now: float) -> int:
+        removed = 0
+        while self._expiry and self._expiry[0][0] <= now:
+            _, task_id = heapq.heappop(self._expiry)
+            record = self._records.pop(task_id, None)
+            if record is not None:
+                removed += 1
+                self._drop_owned(record.owner, task_id)
+        if removed > len(self._records):  # dicts and lists never shrink on their own
+            self._records = dict(self._records)
+            self._expiry = list(self._expiry)
+        return removed
+
+    def _drop_owned(self, owner: str, task_id: str) -> None:
+        owned = self._by_owner[owner]
+        del owned[task_id]
+        if not owned:
+            del self._by_owner[owner]
+
+    def _find(self, owner: str, task_id: str) -> _Record:
+        record = self._records.get(task_id)
+        if record is None or record.owner != owner:
+            raise task_not_found(task_id)
+        expires = record.expires
+        if expires is not None and expires <= self._clock():
+            self._purge(self._clock())
+            raise task_not_found(task_id)
+        return record
+
+
+def _settled(status: TaskStatus) -> bool:
+    return is_terminal(status) or status == "input_required"
