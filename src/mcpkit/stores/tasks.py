@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
@@ -327,3 +327,7 @@ class MemoryTaskStore:
 
 def _settled(status: TaskStatus) -> bool:
     return is_terminal(status) or status == "input_required"
+
+
+if TYPE_CHECKING:  # mypy and pyright prove the memory store implements the interface
+    _implements: type[TaskStore] = MemoryTaskStore
