@@ -1,15 +1,17 @@
 """Bounded HTTP for the verifiers: a request with a deadline over the whole exchange and a cap
 on the body, so a slow, hanging or flooding JWKS or introspection endpoint costs a bounded time
-and memory; and the `httpx.AsyncClient` a verifier owns only when it was not given one."""
+and memory; the `httpx.AsyncClient` a verifier owns only when it was not given one; `async with` for them."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+from types import TracebackType
+from typing import Self
 
 import httpx
 
-__all__ = ["FetchFailed", "HttpClientSlot", "check_endpoint", "send_bounded"]
+__all__ = ["ClosesOnExit", "FetchFailed", "HttpClientSlot", "check_endpoint", "send_bounded"]
 
 
 def check_endpoint(url: str, setting: str) -> None:
@@ -99,3 +101,21 @@ class HttpClientSlot:
         owned, self._owned = self._owned, None
         if owned is not None:
             await owned.aclose()
+
+
+class ClosesOnExit:
+    """`async with` for an object with `aclose()`: the verifiers, which own an HTTP client."""
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -11,8 +11,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import quote_plus
 
 import httpx
@@ -20,6 +19,7 @@ import msgspec
 
 from mcpkit.auth.server._checks import audiences, checked_access_token
 from mcpkit.auth.server._fetch import (
+    ClosesOnExit,
     FetchFailed,
     HttpClientSlot,
     check_endpoint,
@@ -37,7 +37,7 @@ _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _UNCHECKED = "the token could not be checked (the introspection endpoint failed); try again"
 
 
-class IntrospectionVerifier:
+class IntrospectionVerifier(ClosesOnExit):
     """Verifies tokens by POSTing them to the introspection `endpoint` (RFC 7662), as the
     client `client_id` with `client_secret`, sent per `auth_method` (RFC 6749 section 2.3.1:
     HTTP Basic by default, or in the form).
@@ -162,17 +162,6 @@ class IntrospectionVerifier:
     async def aclose(self) -> None:
         """Closes the HTTP client the verifier made (never one it was given)."""
         await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _basic(client_id: str, client_secret: str) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import httpx
 import msgspec
@@ -17,7 +16,7 @@ from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import Key
 
 from mcpkit.auth.server._checks import audiences, checked_access_token
-from mcpkit.auth.server._fetch import HttpClientSlot, check_endpoint
+from mcpkit.auth.server._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
@@ -47,7 +46,7 @@ class _Registry(jws.JWSRegistry):
         return self.algorithms[name]
 
 
-class JwtVerifier:
+class JwtVerifier(ClosesOnExit):
     """Verifies JWT access tokens issued by `issuer` (compared exactly with `iss`), signed by a
     key of the JWKS at `jwks_url` or of the JWKS `jwks` (a dict; exactly one of the two).
     `issuer` may be a function of the resource instead, for an authorization server that
@@ -192,17 +191,6 @@ class JwtVerifier:
     async def aclose(self) -> None:
         """Closes the HTTP client the verifier made (never one it was given)."""
         await self._keys.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _registry(algorithms: frozenset[str], max_token_bytes: int) -> _Registry:
