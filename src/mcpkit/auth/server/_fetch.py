@@ -1,6 +1,7 @@
 """Bounded HTTP for the verifiers: a request with a deadline over the whole exchange and a cap
 on the body, so a slow, hanging or flooding JWKS or introspection endpoint costs a bounded time
-and memory; the `httpx.AsyncClient` a verifier owns only when it was not given one; `async with` for them."""
+and memory; the `httpx.AsyncClient` a verifier owns only when it was not given one; `async with`
+for them."""
 
 from __future__ import annotations
 
