@@ -52,13 +52,15 @@ class FeatureCalls:
         *,
         timeout: float | None = None,
         progress: ProgressHandler | None = None,
+        result_type: Any = None,
     ) -> Any:
-        """Send any request and return its decoded result."""
+        """Send any request and return its decoded result (as `result_type` if given)."""
         return await self.connection.request(
             method,
             params,
             timeout=timeout if timeout is not None else self.timeout,
             on_progress=progress,
+            result_type=result_type,
         )
 
     async def notify(self, method: str, params: Any = None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-__all__ = ["REQUIRED_CAPABILITY", "has_capability"]
+__all__ = ["REQUIRED_CAPABILITY", "TASK_CAPABILITY", "has_capability", "task_params"]
 
 # method -> path of attribute names into the receiver's capabilities struct.
 REQUIRED_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
@@ -34,7 +34,28 @@ REQUIRED_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
     "elicitation/create": ("elicitation",),
     "roots/list": ("roots",),
     "notifications/roots/list_changed": ("roots", "list_changed"),
+    # Served by either side (basic/utilities/tasks): a peer without `tasks` has no tasks to
+    # get, and lists or cancels them only where it declared so.
+    "tasks/get": ("tasks",),
+    "tasks/result": ("tasks",),
+    "tasks/list": ("tasks", "list"),
+    "tasks/cancel": ("tasks", "cancel"),
 }
+
+# method -> the receiver's capability that lets it be task-augmented ("Capabilities": the
+# set under `tasks.requests` is exhaustive).
+TASK_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
+    "tools/call": ("tasks", "requests", "tools", "call"),
+    "sampling/createMessage": ("tasks", "requests", "sampling", "create_message"),
+    "elicitation/create": ("tasks", "requests", "elicitation", "create"),
+}
+
+
+def task_params(params: Any) -> Any:
+    """The `task` field of a request's params (a dict or a struct), or None."""
+    if isinstance(params, dict):
+        return cast("dict[str, Any]", params).get("task")
+    return getattr(params, "task", None)
 
 
 def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:

@@ -13,7 +13,12 @@ from typing import Any, cast
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
+from mcpkit.protocol.capabilities import (
+    REQUIRED_CAPABILITY,
+    TASK_CAPABILITY,
+    has_capability,
+    task_params,
+)
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
@@ -157,6 +162,7 @@ class ServerSession(Session):
                 f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
                 "cannot be sent to it"
             )
+        _check_task_augmentation(method, params, caps, "client")
         if method == "elicitation/create":
             _check_elicitation_mode(caps, params)
         elif method == "sampling/createMessage" and _get(params, "tools"):
@@ -165,6 +171,19 @@ class ServerSession(Session):
                     "the client did not declare 'sampling.tools', so a sampling request with "
                     "tools cannot be sent to it (SEP-1577)"
                 )
+
+
+def _check_task_augmentation(method: str, params: Any, caps: Any, peer: str) -> None:
+    """basic/utilities/tasks, Capability Negotiation: a request is task-augmented only where
+    the receiver declared it (`tasks.requests...`)."""
+    if task_params(params) is None:
+        return
+    path = TASK_CAPABILITY.get(method)
+    if path is None or not has_capability(caps, path):
+        wire = "tasks.requests." + method.replace("/", ".")
+        raise LocalProtocolError(
+            f"the {peer} did not declare '{wire}', so {method} cannot be sent to it as a task"
+        )
 
 
 def _get(params: Any, name: str) -> Any:
@@ -275,3 +294,4 @@ class ClientSession(Session):
                 f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
                 "cannot be sent to it"
             )
+        _check_task_augmentation(method, params, self.server_capabilities, "server")

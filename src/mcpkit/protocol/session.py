@@ -19,6 +19,7 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.capabilities import task_params
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
@@ -32,7 +33,12 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
+from mcpkit.types import (
+    CancelledNotificationParams,
+    CreateTaskResult,
+    ProgressNotificationParams,
+    RequestId,
+)
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
 # DEFAULT_MAX_MESSAGE_SIZE and MAX_JSON_DEPTH are defined in `limits`, and named here too
@@ -470,8 +476,12 @@ class Session:
         deadline: float | None = None,
         progress: bool = False,
         related: RequestId | None = None,
+        result_type: Any = None,
     ) -> RequestId:
-        """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`)."""
+        """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`).
+
+        Its result is decoded as `result_type`, else as the method's; a task-augmented request
+        (params with `task`) is answered with a `CreateTaskResult` (basic/utilities/tasks)."""
         info = self._methods.get(method)
         if info is None or info.kind != "request":
             raise LocalProtocolError(
@@ -485,7 +495,11 @@ class Session:
             token = rid
             params = _with_progress_token(params, token)
             self._progress[token] = rid
-        result_type = self.result_types.get(method, info.result)
+        if result_type is None:
+            if info.task_augmented and task_params(params) is not None:
+                result_type = CreateTaskResult
+            else:
+                result_type = self.result_types.get(method, info.result)
         self._pending[rid] = _Pending(method, result_type, deadline, token, related)
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, rid, rid))

@@ -309,9 +309,11 @@ class Connection:
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         related: RequestId | None = None,
+        result_type: Any = None,
     ) -> Any:
         """Send a request and wait for its result (raises McpError, RequestTimeout,
-        ConnectionClosed). Cancelling the awaiting task sends `notifications/cancelled`."""
+        ConnectionClosed), decoded as `result_type` if given (`Session.send_request`).
+        Cancelling the awaiting task sends `notifications/cancelled`."""
         closed = self._closed or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
@@ -320,7 +322,12 @@ class Connection:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(
-            method, params, deadline=deadline, progress=on_progress is not None, related=related
+            method,
+            params,
+            deadline=deadline,
+            progress=on_progress is not None,
+            related=related,
+            result_type=result_type,
         )
         fut: asyncio.Future[Any] = loop.create_future()
         self._futures[rid] = fut
