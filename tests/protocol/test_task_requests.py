@@ -12,7 +12,7 @@ from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import ErrorReceived, ResponseReceived
 from mcpkit.protocol.lifecycle import ClientSession, ServerSession
-from mcpkit.types import CallToolResult, CreateTaskResult, Task
+from mcpkit.types import CallToolResult, CreateTaskResult, GetTaskResult
 
 TASK = {
     "taskId": "t1",
@@ -98,5 +98,5 @@ def test_a_created_task_status_is_a_task() -> None:
     client.send_request("tasks/get", {"taskId": "t1"})
     event = answer(server, client, TASK)
     assert not isinstance(event, ErrorReceived)
-    assert isinstance(event.result, Task)
+    assert isinstance(event.result, GetTaskResult)
     assert event.result.status == "working"
