@@ -45,6 +45,8 @@ from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 # because the session is where they apply.
 __all__ = [
     "DEFAULT_MAX_INFLIGHT",
+    "MAX_KEPT_PROGRESS",
+    "MAX_TASK_ID_LENGTH",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "MAX_JSON_DEPTH",
     "BodyRead",
@@ -54,6 +56,13 @@ __all__ = [
 ]
 
 DEFAULT_MAX_INFLIGHT: Final = 1024
+#: Progress tokens kept past a `CreateTaskResult` answer (basic/utilities/tasks, "Task
+#: Progress Notifications": the token stays valid for the task's lifetime). A requestor that
+#: never says its tasks ended must not grow us: past this many the oldest are dropped.
+MAX_KEPT_PROGRESS: Final = 256
+#: Task ids longer than this are not kept for progress (clients refuse them as hostile: an id
+#: is sent back in every tasks/get, so a megabyte one would cost a megabyte per poll).
+MAX_TASK_ID_LENGTH: Final = 1024
 _EMPTY: Final = b"{}"
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
 
@@ -190,6 +199,9 @@ class Session:
         self._deadlines: list[tuple[float, int, RequestId]] = []
         self._inflight: dict[RequestId, _Inflight] = {}
         self._progress: dict[RequestId, RequestId] = {}  # our progress token -> our request id
+        #: task id -> the progress token of the request that created it (see `keep_progress`)
+        self._kept_progress: dict[str, RequestId] = {}
+        self.max_kept_progress = MAX_KEPT_PROGRESS
         self._outbox: list[Outgoing] = []
         #: Set by a runtime whose channel routes by request: a request that ends without an
         #: answer (cancelled by the peer) then gets an empty final `Outgoing`, so its stream
@@ -435,8 +447,8 @@ class Session:
         events.append(RequestCancelled(rid, params.reason))
 
     def _receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
-        rid = self._progress.get(params.progress_token)
-        if rid is None or rid not in self._pending:
+        rid = self._progress.get(params.progress_token)  # pending, or kept for a task
+        if rid is None:
             return
         events.append(ProgressReceived(rid, params.progress, params.total, params.message))
 
@@ -444,24 +456,61 @@ class Session:
         rid = env.id
         if not isinstance(rid, (int, str)):
             return
-        pending = self._take_pending(rid)
+        pending = self._pending.pop(rid, None)
         if pending is None:
             return  # a response to an unknown or cancelled request is ignored
+        token = pending.progress_token
+        result: Any = None
         if env.error is not msgspec.UNSET:
             err = env.error
             events.append(ErrorReceived(rid, PeerError(err.code, err.message, err.data)))
-            return
-        try:
-            result = _decode(pending.result_type, env.result)  # type: ignore[arg-type]
-        except msgspec.ValidationError as exc:
-            events.append(
-                ErrorReceived(
-                    rid,
-                    PeerError(codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}"),
+        else:
+            try:
+                result = _decode(pending.result_type, env.result)  # type: ignore[arg-type]
+            except msgspec.ValidationError as exc:
+                events.append(
+                    ErrorReceived(
+                        rid,
+                        PeerError(
+                            codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}"
+                        ),
+                    )
                 )
-            )
-            return
-        self._on_result(rid, pending.method, result, events)
+            else:
+                self._on_result(rid, pending.method, result, events)
+        if token is not None and not (
+            isinstance(result, CreateTaskResult) and self._keep_progress(token, result.task.task_id)
+        ):
+            self._progress.pop(token, None)
+
+    def _keep_progress(self, token: RequestId, task_id: str) -> bool:
+        """Keep the progress token of a request answered with a `CreateTaskResult`: "The
+        progressToken provided in the initial request remains valid throughout the task
+        lifetime" (basic/utilities/tasks) - until `release_task_progress`, or until
+        `max_kept_progress` newer ones push it out."""
+        if len(task_id) > MAX_TASK_ID_LENGTH:
+            return False
+        old = self._kept_progress.pop(task_id, None)
+        if old is not None:  # a peer reusing a task id: the newer request's progress wins
+            self._progress.pop(old, None)
+        self._kept_progress[task_id] = token
+        while len(self._kept_progress) > self.max_kept_progress:
+            oldest = next(iter(self._kept_progress))
+            self._progress.pop(self._kept_progress.pop(oldest), None)
+        return True
+
+    def release_task_progress(self, task_id: str) -> RequestId | None:
+        """Stop taking progress for the task `task_id` (it ended, or its requestor forgot
+        it); returns the id of the request that created it, or None if none was kept."""
+        token = self._kept_progress.pop(task_id, None)
+        if token is None:
+            return None
+        return self._progress.pop(token, None)
+
+    def has_progress(self, request_id: RequestId) -> bool:
+        """Whether progress for one of our requests is still taken: pending, or kept because
+        it created a task (our progress tokens are our request ids)."""
+        return request_id in self._progress
 
     def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
         events.append(ResponseReceived(rid, result))

@@ -347,8 +347,27 @@ class Connection:
             raise
         finally:
             self._futures.pop(rid, None)
-            self._progress.pop(rid, None)
             self._timeouts.pop(rid, None)
+            if on_progress is not None:
+                self._forget_progress(rid)
+
+    def _forget_progress(self, rid: RequestId) -> None:
+        """Drop a finished request's progress callback, unless the session still takes its
+        progress (it created a task: basic/utilities/tasks). Kept callbacks are bounded as
+        the session's kept tokens are: past that, those it no longer keeps are dropped."""
+        session = self.session
+        if not session.has_progress(rid):
+            self._progress.pop(rid, None)
+        elif len(self._progress) > len(self._futures) + session.max_kept_progress:
+            for old in [r for r in self._progress if not session.has_progress(r)]:
+                del self._progress[old]
+
+    def release_task_progress(self, task_id: str) -> None:
+        """Stop passing progress about task `task_id` to the callback of the request that
+        created it (the task ended, or its requestor forgot it)."""
+        rid = self.session.release_task_progress(task_id)
+        if rid is not None:
+            self._progress.pop(rid, None)
 
     async def wait_response(self, rid: RequestId) -> Any:
         """Send what is queued and wait for the response to a request the session already
