@@ -1,16 +1,22 @@
-"""The client's calls for server features: tools, resources, prompts, completion, logging.
+"""The client's calls for server features: tools, resources, prompts, completion, logging,
+and tool calls run as tasks (the `tasks/*` calls are in `client.tasks`).
 
 Each `list_*` gathers every page (bounded by `max_pages`); `list_*_page` returns one page.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.client.results import ToolResult
+from mcpkit.client.tasks import ClientTask, TaskRequests, task_metadata
+from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.types import (
     CompleteResult,
+    CreateTaskResult,
     GetPromptResult,
     ListPromptsResult,
     ListResourcesResult,
@@ -20,6 +26,7 @@ from mcpkit.types import (
     ReadResourceResult,
     Resource,
     ResourceTemplate,
+    TaskMetadata,
     Tool,
 )
 
@@ -30,13 +37,14 @@ __all__ = ["FeatureCalls", "ProgressHandler"]
 
 ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
 _MAX_PAGES = 1000
+_CANCEL_WAIT = 5.0
 
 
 def _params(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-class FeatureCalls:
+class FeatureCalls(TaskRequests):
     """Request helpers; `Client` provides `connection` and `timeout`."""
 
     timeout: float | None
@@ -99,14 +107,60 @@ class FeatureCalls:
         progress: ProgressHandler | None = None,
         timeout: float | None = None,
         meta: dict[str, Any] | None = None,
+        task: bool | int | TaskMetadata = False,
     ) -> ToolResult:
         """Call a tool. A tool's own failure is a result with `is_error=True`, not an
-        exception; protocol errors raise McpError."""
-        params = _params(name=name, arguments=arguments, _meta=meta)
-        result: ToolResult = await self.request(
-            "tools/call", params, timeout=timeout, progress=progress
-        )
-        return result
+        exception; protocol errors raise McpError.
+
+        With `task` (True, a ttl in milliseconds, or a `TaskMetadata`) the call runs as a
+        task (basic/utilities/tasks; tools whose `taskSupport` is "required" need it): the
+        result is the same, fetched with `tasks/result` once the task ends. `timeout` then
+        bounds the wait for the end (None: as long as the task runs); if it passes, or the
+        caller is cancelled, the task is cancelled too, as a plain call would be."""
+        if task is False:
+            params = _params(name=name, arguments=arguments, _meta=meta)
+            result: ToolResult = await self.request(
+                "tools/call", params, timeout=timeout, progress=progress
+            )
+            return result
+        handle = await self._create_tool_task(name, arguments, task, progress, meta)
+        async with handle:
+            try:
+                return await handle.result(timeout)
+            except (RequestTimeout, asyncio.CancelledError):
+                await _cancel_quietly(handle)
+                raise
+
+    async def call_tool_as_task(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        ttl: int | None = None,
+        progress: ProgressHandler | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> ClientTask[ToolResult]:
+        """Start a tool call as a task and return its handle at once (`await h.result()`,
+        `h.wait()`, `h.refresh()`, `h.cancel()`; see `ClientTask`). `ttl` is how long the
+        server should keep it, in milliseconds from its creation (the server may change it).
+        `progress` is called for the task's progress until it ends or the handle is closed."""
+        return await self._create_tool_task(name, arguments, TaskMetadata(ttl=ttl), progress, meta)
+
+    async def _create_tool_task(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        task: bool | int | TaskMetadata,
+        progress: ProgressHandler | None,
+        meta: dict[str, Any] | None,
+    ) -> ClientTask[ToolResult]:
+        params = _params(name=name, arguments=arguments, _meta=meta, task=task_metadata(task))
+        created: CreateTaskResult = await self.request("tools/call", params, progress=progress)
+        try:
+            return self.track_task(created.task, ToolResult, created.meta, method="tools/call")
+        except McpError:
+            self.forget_task(created.task.task_id)
+            raise
 
     # --------------------------------------------------------------- resources
 
@@ -196,3 +250,11 @@ class FeatureCalls:
     async def send_roots_list_changed(self) -> None:
         """Tell the server our roots changed (client/roots)."""
         await self.notify("notifications/roots/list_changed")
+
+
+async def _cancel_quietly(handle: ClientTask[Any]) -> None:
+    """Cancel a task whose caller gave up waiting (best effort, for at most
+    _CANCEL_WAIT seconds: it may have just ended, or the server may not offer tasks/cancel)."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(_CANCEL_WAIT):
+            await handle.cancel()
