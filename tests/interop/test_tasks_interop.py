@@ -1,0 +1,177 @@
+"""Tasks (SEP-1686, basic/utilities/tasks) between mcpkit and the TypeScript SDK 1.32's
+experimental tasks, over Streamable HTTP on 127.0.0.1: the mcpkit client as requestor against
+a TS server with task tools (peers/tasks_ts_server.mjs): every state, progress after the task
+was created, status notifications, input_required with an elicitation, failure,
+cancellation, listing, expiry, and a result fetched by id from another session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from interop_harness import PEERS, SUBPROCESS_TIMEOUT, require_node
+
+from mcpkit import Client, McpError
+from mcpkit.protocol import codes
+from mcpkit.transports.http_client import StreamableHttpTransport
+from mcpkit.types import ElicitResult
+
+WAIT = SUBPROCESS_TIMEOUT
+
+
+@contextlib.asynccontextmanager
+async def ts_tasks_server() -> AsyncIterator[str]:
+    """Run peers/tasks_ts_server.mjs; yields its base URL (add /mcp or /shared)."""
+    process = await asyncio.create_subprocess_exec(
+        require_node(),
+        str(PEERS / "tasks_ts_server.mjs"),
+        stdout=subprocess.PIPE,  # its stderr is ours: a failure shows there
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(WAIT):
+            port = json.loads(await process.stdout.readline())["port"]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+def client(url: str, **options: Any) -> Client:
+    return Client(StreamableHttpTransport(url, reconnect_delay=0.05), **options)
+
+
+async def test_a_task_runs_from_working_to_completed_with_its_progress() -> None:
+    seen: list[tuple[float, float | None]] = []
+    async with ts_tasks_server() as base, client(base + "/mcp") as mcp:
+        async with asyncio.timeout(WAIT):
+            tools = {t.name: t.execution for t in await mcp.list_tools()}
+            assert tools["job"] is not None and tools["job"].task_support == "required"
+            handle = await mcp.call_tool_as_task(
+                "job", {"steps": 3}, ttl=60_000, progress=lambda p, t, m: seen.append((p, t))
+            )
+            assert handle.status == "working" and handle.task.ttl == 60_000
+            assert (await handle.wait()).status == "completed"
+            result = await handle.result()
+    assert result.text == "3 steps" and not result.is_error
+    assert seen == [(1, 3), (2, 3), (3, 3)]  # sent after the CreateTaskResult
+
+
+async def test_call_tool_with_task_just_works_for_required_and_optional_tools() -> None:
+    async with ts_tasks_server() as base, client(base + "/mcp") as mcp:
+        async with asyncio.timeout(WAIT):
+            added = await mcp.call_tool("add_later", {"a": 2, "b": 3}, task=True)
+            job = await mcp.call_tool("job", {"steps": 1}, task=30_000)
+            plain_optional = await mcp.call_tool("add_later", {"a": 1, "b": 1})
+            plain_required = await mcp.call_tool("job", {"steps": 1})
+    assert added.structured_content == {"result": 5} and added.text == "5"
+    assert job.text == "1 steps"
+    assert plain_optional.structured_content == {"result": 2}  # the SDK polls for us
+    # The SDK turns its -32601 for a required tool called plainly into an error result.
+    assert plain_required.is_error and "requires task augmentation" in plain_required.text
+
+
+async def test_status_notifications_reach_the_live_handle() -> None:
+    statuses: list[str] = []
+    arrived = asyncio.Event()
+
+    def on_notification(method: str, params: Any) -> None:
+        if method == "notifications/tasks/status":
+            statuses.append(params.status)
+            if params.status == "completed":
+                arrived.set()
+
+    async with (
+        ts_tasks_server() as base,
+        client(base + "/mcp", on_notification=on_notification) as mcp,
+    ):
+        async with asyncio.timeout(WAIT):
+            handle = await mcp.call_tool_as_task("add_later", {"a": 1, "b": 2})
+            await arrived.wait()
+            assert handle.status == "completed"  # no tasks/get was asked
+            assert (await handle.result()).structured_content == {"result": 3}
+    assert statuses[-1] == "completed"
+
+
+async def test_input_required_is_answered_through_tasks_result() -> None:
+    asked: list[str] = []
+
+    def elicit(params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    async with ts_tasks_server() as base, client(base + "/mcp", elicitation_handler=elicit) as mcp:
+        async with asyncio.timeout(WAIT):
+            handle = await mcp.call_tool_as_task("ask_name")
+            final = await handle.wait()
+            result = await handle.result()
+    assert final.status == "completed"
+    assert asked == ["Your name?"]
+    assert result.text == "hello Ada"
+
+
+async def test_a_failed_task_returns_its_error_result() -> None:
+    async with ts_tasks_server() as base, client(base + "/mcp") as mcp:
+        async with asyncio.timeout(WAIT):
+            handle = await mcp.call_tool_as_task("explode")
+            assert (await handle.wait()).status == "failed"
+            result = await handle.result()
+            assert (await mcp.call_tool("explode", task=True)).is_error
+    assert result.is_error and result.text == "it broke"
+
+
+async def test_cancel_and_a_refused_second_cancel() -> None:
+    async with ts_tasks_server() as base, client(base + "/mcp") as mcp:
+        async with asyncio.timeout(WAIT):
+            handle = await mcp.call_tool_as_task("forever")
+            cancelled = await handle.cancel()
+            assert cancelled.status == "cancelled" and handle.done
+            with pytest.raises(McpError, match="terminal status") as refused:
+                await handle.cancel()
+            assert refused.value.code == codes.INVALID_PARAMS
+            assert (await mcp.get_task(handle.id)).status == "cancelled"
+
+
+async def test_list_tasks_follows_the_pages() -> None:
+    async with ts_tasks_server() as base, client(base + "/mcp") as mcp:
+        async with asyncio.timeout(WAIT):
+            made = [(await mcp.call_tool_as_task("forever")).id for _ in range(12)]
+            first = await mcp.list_tasks_page()
+            listed = [t.task_id for t in await mcp.list_tasks()]
+    assert len(first.tasks) == 10 and first.next_cursor is not None  # the SDK's page size
+    assert listed == made
+
+
+async def test_unknown_and_expired_tasks_are_invalid_params() -> None:
+    async with ts_tasks_server() as base, client(base + "/mcp") as mcp:
+        async with asyncio.timeout(WAIT):
+            with pytest.raises(McpError, match="Task not found") as unknown:
+                await mcp.get_task("no-such-task")
+            assert unknown.value.code == codes.INVALID_PARAMS
+            handle = await mcp.call_tool_as_task("forever", ttl=100)
+            with pytest.raises(McpError) as expired:
+                while True:  # until the SDK drops it, 100 ms after its creation
+                    await handle.refresh()
+                    await asyncio.sleep(0.05)
+            assert expired.value.code == codes.INVALID_PARAMS
+
+
+async def test_another_session_fetches_a_result_by_id_where_tasks_are_shared() -> None:
+    async with ts_tasks_server() as base:
+        async with asyncio.timeout(WAIT):
+            async with client(base + "/shared") as first:
+                task_id = (await first.call_tool_as_task("job", {"steps": 2})).id
+            async with client(base + "/shared") as second:
+                handle = await second.task_handle(task_id)
+                result = await handle.result()
+                assert (await second.get_task(task_id)).status == "completed"
+            async with client(base + "/mcp") as bound, client(base + "/mcp") as other:
+                mine = (await bound.call_tool_as_task("forever")).id
+                with pytest.raises(McpError, match="Task not found"):
+                    await other.get_task(mine)  # bound to the session that made it
+    assert result.text == "2 steps"
