@@ -558,6 +558,11 @@ class Session:
     def _check_outbound_request(self, method: str, params: Any) -> None:
         """Raise LocalProtocolError if the lifecycle or the peer's capabilities forbid it."""
 
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
+        """Raise LocalProtocolError now if `send_request(method, params)` would (for a request
+        that is sent later, as a task's requests are)."""
+        self._check_outbound_request(method, params)
+
     def send_notification(
         self, method: str, params: Any = None, *, related: RequestId | None = None
     ) -> None:

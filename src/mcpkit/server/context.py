@@ -22,6 +22,7 @@ from mcpkit.types import (
     CreateMessageResult,
     ElicitResult,
     Implementation,
+    ListRootsResult,
     ModelPreferences,
     RequestId,
     Root,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.server import Server
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.stores.task_runner import TaskRun
 
 __all__ = ["Context", "ElicitationResult"]
 
@@ -61,6 +63,7 @@ class Context:
         "request_info",
         "server",
         "session",
+        "task",
     )
 
     def __init__(
@@ -72,6 +75,7 @@ class Context:
         progress_token: RequestId | None = None,
         meta: dict[str, Any] | None = None,
         request_info: RequestInfo | None = None,
+        task: TaskRun | None = None,
     ) -> None:
         self.server = server
         self.session = session
@@ -83,6 +87,9 @@ class Context:
         #: HTTP its headers (`ctx.request_info.header("user-agent")`) and the peer's
         #: address; None over stdio and in memory.
         self.request_info = request_info
+        #: The task this handler runs as, when the client called it as one (docs/tasks.md):
+        #: its messages then travel with the task, and `ctx.task.id` names it.
+        self.task = task
 
     # ------------------------------------------------------------ session facts
 
@@ -112,7 +119,10 @@ class Context:
 
     @property
     def cancelled(self) -> bool:
-        """Whether the client cancelled this request (the handler is also cancelled)."""
+        """Whether the client cancelled this request, or its task (the handler is also
+        cancelled)."""
+        if self.task is not None:
+            return self.task.cancelled
         return not self.session.protocol.is_inflight(self.request_id)
 
     @property
@@ -139,6 +149,9 @@ class Context:
         token = self.progress_token
         if token is None:
             return
+        if self.task is not None:
+            await self.task.progress(token, progress, total, message)
+            return
         self.session.protocol.send_progress(self.request_id, token, progress, total, message)
         await self.session.connection.flush()
 
@@ -151,13 +164,20 @@ class Context:
         if retry is not None and not retry >= 0:
             raise ValueError(f"retry must be a number of seconds >= 0, not {retry!r}")
         retry_ms = None if retry is None else round(retry * 1000)
+        if self.task is not None:  # a task's messages have no stream of their own
+            return False
         return await self.session.connection.close_stream(self.request_id, retry_ms)
 
     # ---------------------------------------------------------------- logging
 
     async def log(self, level: str, data: Any, *, logger: str | None = None) -> None:
         """Send a log message to the client (server/utilities/logging)."""
-        await self.session.log(level, data, logger=logger, related=self.request_id)
+        if self.task is None:
+            await self.session.log(level, data, logger=logger, related=self.request_id)
+            return
+        params = self.session.log_params(level, data, logger)
+        if params is not None:
+            await self.task.notify("notifications/message", params)
 
     async def debug(self, data: Any, *, logger: str | None = None) -> None:
         await self.log("debug", data, logger=logger)
@@ -203,9 +223,7 @@ class Context:
             tool_choice=tool_choice,
             metadata=metadata,
         )
-        result: CreateMessageResult = await self.session.request(
-            "sampling/createMessage", params, timeout=timeout, related=self.request_id
-        )
+        result: CreateMessageResult = await self._ask("sampling/createMessage", params, timeout)
         return result
 
     # ------------------------------------------------------------- elicitation
@@ -231,9 +249,7 @@ class Context:
         from mcpkit.server.elicitation_schema import validate_content
 
         params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
-        result: ElicitResult = await self.session.request(
-            "elicitation/create", params, timeout=timeout, related=self.request_id
-        )
+        result: ElicitResult = await self._ask("elicitation/create", params, timeout)
         data: Any = None
         if result.action == "accept":
             try:
@@ -253,9 +269,7 @@ class Context:
         `complete_elicitation(elicitation_id)` once the interaction has finished.
         """
         params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
-        result: ElicitResult = await self.session.request(
-            "elicitation/create", params, timeout=timeout, related=self.request_id
-        )
+        result: ElicitResult = await self._ask("elicitation/create", params, timeout)
         return result
 
     async def complete_elicitation(self, elicitation_id: str) -> None:
@@ -268,7 +282,22 @@ class Context:
 
     async def list_roots(self, *, timeout: float | None = None) -> list[Root]:
         """The client's roots (client/roots); needs its `roots` capability."""
-        return await self.session.list_roots(timeout=timeout, related=self.request_id)
+        if self.task is None:
+            return await self.session.list_roots(timeout=timeout, related=self.request_id)
+        result: ListRootsResult = await self._ask("roots/list", None, timeout)
+        return list(result.roots)
+
+    async def _ask(self, method: str, params: Any, timeout: float | None) -> Any:
+        """A request to the client about this request, or on behalf of its task (which then
+        waits in `input_required` for the client to call tasks/result: docs/tasks.md)."""
+        if self.task is None:
+            return await self.session.request(
+                method, params, timeout=timeout, related=self.request_id
+            )
+        if timeout is None:
+            timeout = self.server.request_timeout
+        self.session.protocol.check_outbound_request(method, params)
+        return await self.task.request(method, params, timeout=timeout)
 
 
 def _form_schema(schema: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
-from mcpkit.server.tools import ToolSpec, make_tool
+from mcpkit.server.tools import TaskSupport, ToolSpec, make_tool
 from mcpkit.types import Annotations, Icon, ToolAnnotations
 
 if TYPE_CHECKING:
@@ -72,13 +72,17 @@ class FeatureRegistrations:
         output_schema: dict[str, Any] | None = None,
         lenient_arguments: bool | None = None,
         scopes: Iterable[str] | None = None,
+        task: bool | TaskSupport = False,
     ) -> Callable[[F], F]: ...
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a tool: its hints give the schemas, its docstring the
         description. Works as `@server.tool` and `@server.tool(...)`. With `scopes=[...]`,
         a caller on a protected HTTP endpoint whose token lacks them neither sees the tool
-        nor may call it (docs/auth.md); over stdio and in memory they are not enforced."""
+        nor may call it (docs/auth.md); over stdio and in memory they are not enforced.
+        With `task=True` ("optional") or `task="required"`, clients may (must) call it as
+        a task: answered at once, run in the background, its result fetched later
+        (docs/tasks.md)."""
         if callable(name):
             self.add_tool(name)
             return name

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
+    from mcpkit.stores.task_runner import TaskRunner
+    from mcpkit.stores.tasks import TaskStore
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
@@ -57,10 +59,18 @@ _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
 
 
 @functools.cache
-def _capabilities_for(features: frozenset[Feature]) -> ServerCapabilities:
+def _capabilities_for(
+    features: frozenset[Feature], tasks: Literal["", "tools", "tools+list"] = ""
+) -> ServerCapabilities:
     """One ServerCapabilities per set of features (a few at most), shared by the sessions
     that declare it (read only: thousands of HTTP sessions would each hold a copy)."""
-    caps = {name: dict(_CAPABILITY_FLAGS[name]) for name in features if name in _CAPABILITY_FLAGS}
+    caps: dict[str, Any] = {
+        name: dict(_CAPABILITY_FLAGS[name]) for name in features if name in _CAPABILITY_FLAGS
+    }
+    if tasks:  # basic/utilities/tasks, Server Capabilities
+        caps["tasks"] = {"cancel": {}, "requests": {"tools": {"call": {}}}}
+        if tasks == "tools+list":
+            caps["tasks"]["list"] = {}
     return msgspec.convert(caps, ServerCapabilities)
 
 
@@ -97,6 +107,9 @@ class Server(FeatureRegistrations):
             run`): a `mcpkit.auth.server.resource.ProtectedResource` (docs/auth.md). stdio
             and in-memory sessions are not protected by it (the spec: credentials for stdio
             come from the environment).
+        task_store: where the tasks of tools called as tasks (`@server.tool(task=True)`)
+            are kept: a `mcpkit.stores.tasks.TaskStore`; by default a `MemoryTaskStore`
+            (docs/tasks.md).
     """
 
     def __init__(
@@ -121,6 +134,7 @@ class Server(FeatureRegistrations):
         lenient_arguments: bool = False,
         mask_error_details: bool = False,
         auth: ProtectedResource | None = None,
+        task_store: TaskStore | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -148,6 +162,8 @@ class Server(FeatureRegistrations):
         self.mask_error_details = mask_error_details
         self.lenient_arguments = lenient_arguments
         self.auth = auth
+        self._task_store = task_store
+        self._task_runner: TaskRunner | None = None
         self.sessions: set[ServerSessionHandle] = set()
         self.lifespan_state: Any = None
         self._lifespan_users = 0
@@ -169,7 +185,28 @@ class Server(FeatureRegistrations):
                 "completions": self.completable(),
             }
             features = frozenset(cast(Feature, name) for name, has in present.items() if has)
-        return _capabilities_for(features)
+        if not self.serves_tasks:
+            return _capabilities_for(features)
+        # tasks/list only where requestors are told apart ("Task Isolation and Access Control").
+        return _capabilities_for(features, "tools+list" if self.auth is not None else "tools")
+
+    @property
+    def serves_tasks(self) -> bool:
+        """Whether some tool may be called as a task (so `tasks` is declared)."""
+        return any(spec.task_support != "forbidden" for spec in self.tools.items())
+
+    @property
+    def task_runner(self) -> TaskRunner:
+        """Runs this server's tasks; its `store` is `task_store` (a MemoryTaskStore unless
+        one was given)."""
+        if self._task_runner is None:
+            from mcpkit.server.tasks import tool_failed
+            from mcpkit.stores.task_runner import TaskRunner
+            from mcpkit.stores.tasks import MemoryTaskStore
+
+            store = self._task_store if self._task_store is not None else MemoryTaskStore()
+            self._task_runner = TaskRunner(store, failed=tool_failed)
+        return self._task_runner
 
     # ----------------------------------------------------------------- serving
 
@@ -190,6 +227,8 @@ class Server(FeatureRegistrations):
         finally:
             async with self._lifespan_lock:
                 self._lifespan_users -= 1
+                if self._lifespan_users == 0 and self._task_runner is not None:
+                    await self._task_runner.aclose()  # tasks end with the last session's server
                 if self._lifespan_users == 0 and self._lifespan_stack is not None:
                     stack, self._lifespan_stack = self._lifespan_stack, None
                     await stack.aclose()

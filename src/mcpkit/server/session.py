@@ -166,14 +166,21 @@ class ServerSessionHandle:
         self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
     ) -> None:
         """Send `notifications/message` if `level` passes the client's threshold."""
+        params = self.log_params(level, data, logger)
+        if params is not None and not self.connection.closed:
+            await self.notify("notifications/message", params, related=related)
+
+    def log_params(
+        self, level: str, data: Any, logger: str | None
+    ) -> LoggingMessageNotificationParams | None:
+        """The params of a log message at `level`, or None below the client's threshold."""
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
-        if not self.wants_log(level) or self.connection.closed:
-            return
-        params = LoggingMessageNotificationParams(
+        if not self.wants_log(level):
+            return None
+        return LoggingMessageNotificationParams(
             level=cast("LoggingLevel", level), data=data, logger=logger
         )
-        await self.notify("notifications/message", params, related=related)
 
     async def list_roots(
         self, *, timeout: float | None = None, related: RequestId | None = None

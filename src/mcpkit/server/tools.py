@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 import msgspec
 
@@ -41,9 +41,10 @@ from mcpkit.types import (
     TextContent,
     Tool,
     ToolAnnotations,
+    ToolExecution,
 )
 
-__all__ = ["ToolSpec", "check_tool_name", "make_tool", "run_tool"]
+__all__ = ["TaskSupport", "ToolSpec", "check_tool_name", "make_tool", "run_tool"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -75,6 +76,36 @@ class ToolSpec:
     output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
     scopes: frozenset[str] = frozenset()
 
+    @property
+    def task_support(self) -> TaskSupport:
+        """Whether clients may, or must, call it as a task (basic/utilities/tasks)."""
+        execution = self.wire.execution
+        support = execution.task_support if execution is not None else None
+        return support or "forbidden"
+
+
+TaskSupport = Literal["forbidden", "optional", "required"]
+_TASK_SUPPORT: Final[dict[str, TaskSupport]] = {
+    "forbidden": "forbidden",
+    "optional": "optional",
+    "required": "required",
+}
+
+
+def task_support_of(tool_name: str, task: bool | str) -> TaskSupport | None:
+    """The `execution.taskSupport` of `@server.tool(task=...)`: True means "optional"."""
+    if task is True:
+        return "optional"
+    if task is False:
+        return None
+    support = _TASK_SUPPORT.get(str(task))
+    if support is not None:
+        return support
+    raise ValueError(
+        f"tool {tool_name!r}: task must be True, False, 'optional', 'required' or "
+        f"'forbidden', not {task!r}"
+    )
+
 
 def make_tool(
     fn: Callable[..., Any],
@@ -90,6 +121,7 @@ def make_tool(
     output_schema: dict[str, Any] | None = None,
     lenient_arguments: bool | None = None,
     scopes: Iterable[str] | None = None,
+    task: bool | TaskSupport = False,
 ) -> ToolSpec:
     """Build a tool from a function's signature, docstring and the options given.
 
@@ -97,6 +129,8 @@ def make_tool(
     the input schema; a given `input_schema` is the contract as it is, so it has no effect.
     `scopes`: a caller on a protected HTTP endpoint whose token lacks them neither sees the
     tool listed nor may call it (HTTP 403 `insufficient_scope`, so its client can step up).
+    `task`: whether a client may ("optional", or True) or must ("required") call it as a
+    task (SEP-1686): the call is answered at once and the tool runs on (docs/tasks.md).
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -139,6 +173,9 @@ def make_tool(
         icons=icons,
         meta=meta,
     )
+    support = task_support_of(tool_name, task)
+    if support is not None:
+        wire.execution = ToolExecution(task_support=support)
     output_validator = None
     if wire.output_schema is not None:
         import jsonschema_rs

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.server.handlers import completion, features, logging
+from mcpkit.server.handlers import completion, features, logging, tasks
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -31,4 +31,8 @@ HANDLERS: dict[str, Handler] = {
     "prompts/get": features.get_prompt,
     "completion/complete": completion.complete,
     "logging/setLevel": logging.set_level,
+    "tasks/get": tasks.get_task,
+    "tasks/result": tasks.task_result,
+    "tasks/list": tasks.list_tasks,
+    "tasks/cancel": tasks.cancel_task,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
@@ -11,10 +12,12 @@ from mcpkit.server.access import check_access, visible
 from mcpkit.server.prompts import render_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
+from mcpkit.server.tasks import check_task_support, start_tool_task
 from mcpkit.server.tools import run_tool
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
+    CreateTaskResult,
     EmptyResult,
     GetPromptRequestParams,
     GetPromptResult,
@@ -62,15 +65,30 @@ async def list_tools(
     return ListToolsResult(tools=tools, next_cursor=cursor)
 
 
-async def call_tool(server: Server, ctx: Context, params: CallToolRequestParams) -> CallToolResult:
+async def call_tool(
+    server: Server, ctx: Context, params: CallToolRequestParams
+) -> CallToolResult | CreateTaskResult:
     spec = server.tools.get(params.name)
     if spec is None:
         # server/tools, Error Handling: an unknown tool is a protocol error.
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
     check_access(spec, ctx.auth, "tool", params.name)
-    return await run_tool(
-        spec, params.arguments, ctx, server.sync_in_thread, mask_errors=server.mask_error_details
-    )
+    task = params.task
+    if task is not None and not server.serves_tasks:
+        task = None  # not declared, so processed normally ("Task Support and Handling")
+    check_task_support(spec, task)
+    arguments = params.arguments
+    if task is None:
+        return await run_tool(
+            spec, arguments, ctx, server.sync_in_thread, mask_errors=server.mask_error_details
+        )
+
+    def run(task_ctx: Context) -> Awaitable[CallToolResult]:
+        return run_tool(
+            spec, arguments, task_ctx, server.sync_in_thread, mask_errors=server.mask_error_details
+        )
+
+    return await start_tool_task(server, ctx, server.task_runner, task.ttl, run)
 
 
 async def list_resources(

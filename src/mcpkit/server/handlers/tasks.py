@@ -1,0 +1,58 @@
+"""Handlers for tasks/get, tasks/result, tasks/list and tasks/cancel (basic/utilities/tasks).
+
+The session layer refuses them with -32601 where the server declared no tasks; each looks the
+task up for the caller's owner (`mcpkit.server.tasks.owner_of`), so another requestor's task
+is answered as unknown (-32602).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.server.tasks import owner_of
+from mcpkit.stores.task_runner import TaskRunner
+from mcpkit.types import (
+    CancelTaskRequestParams,
+    CancelTaskResult,
+    GetTaskPayloadRequestParams,
+    GetTaskRequestParams,
+    GetTaskResult,
+    ListTasksResult,
+    PaginatedRequestParams,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+    from mcpkit.server.server import Server
+
+__all__ = ["cancel_task", "get_task", "list_tasks", "task_result"]
+
+
+def _runner(server: Server) -> TaskRunner:
+    return server.task_runner
+
+
+async def get_task(server: Server, ctx: Context, params: GetTaskRequestParams) -> GetTaskResult:
+    return await _runner(server).get(owner_of(ctx), params.task_id)
+
+
+async def task_result(
+    server: Server, ctx: Context, params: GetTaskPayloadRequestParams
+) -> dict[str, Any]:
+    """Blocks until the task is terminal; meanwhile the task's own requests to the client
+    travel related to this call (over HTTP: on its SSE stream, "Input Required Status")."""
+    return await _runner(server).result(
+        owner_of(ctx), params.task_id, ctx.session.connection, ctx.request_id
+    )
+
+
+async def list_tasks(
+    server: Server, ctx: Context, params: PaginatedRequestParams
+) -> ListTasksResult:
+    return await _runner(server).list(owner_of(ctx), params.cursor)
+
+
+async def cancel_task(
+    server: Server, ctx: Context, params: CancelTaskRequestParams
+) -> CancelTaskResult:
+    return await _runner(server).cancel(owner_of(ctx), params.task_id)

@@ -1,0 +1,89 @@
+"""Tasks on the server (spec: basic/utilities/tasks): task-augmented `tools/call`, who owns a
+task, and what the server declares.
+
+A task belongs to the authorization context that created it ("Task Isolation and Access
+Control"): on a protected endpoint, the token's issuer and subject (or client); without
+authorization, to every requestor alike, so that a client that reconnects can still fetch a
+result by its id (192 random bits, unguessable), and `tasks/list` is not declared (it would
+show every requestor's tasks).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.server.context import Context
+from mcpkit.stores.task_runner import TaskRun, TaskRunner
+from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
+
+if TYPE_CHECKING:
+    from mcpkit.server.server import Server
+    from mcpkit.server.tools import ToolSpec
+
+__all__ = ["ANONYMOUS", "check_task_support", "owner_of", "start_tool_task", "tool_failed"]
+
+#: The owner of tasks created without authorization.
+ANONYMOUS = ""
+
+
+def owner_of(ctx: Context) -> str:
+    """The task owner of the caller: its verified identity, else `ANONYMOUS`."""
+    from mcpkit.auth.server.resource import identity_of
+
+    identity = identity_of(ctx.auth)
+    return ANONYMOUS if identity is None else json.dumps(identity)
+
+
+def tool_failed(result: Any) -> str | None:
+    """A tool result with `isError` fails its task ("Task Execution Errors")."""
+    if isinstance(result, CallToolResult) and result.is_error:
+        text = next((getattr(block, "text", None) for block in result.content), None)
+        return f"Tool execution failed: {text}" if text else "Tool execution failed"
+    return None
+
+
+def check_task_support(spec: ToolSpec, task: TaskMetadata | None) -> None:
+    """server/tools x tasks, "Tool-Level Negotiation": -32601 for a task of a tool that
+    forbids it, and for a plain call of a tool that requires one."""
+    support = spec.task_support
+    if task is not None and support == "forbidden":
+        raise McpError(
+            codes.METHOD_NOT_FOUND,
+            f"Method not found: tool {spec.name!r} cannot be called as a task "
+            "(its execution.taskSupport is forbidden); call it without `task`",
+        )
+    if task is None and support == "required":
+        raise McpError(
+            codes.METHOD_NOT_FOUND,
+            f"Method not found: tool {spec.name!r} must be called as a task (its "
+            'execution.taskSupport is required); add "task": {} to the params',
+        )
+
+
+async def start_tool_task(
+    server: Server,
+    ctx: Context,
+    runner: TaskRunner,
+    ttl: int | None,
+    run_tool: Any,
+) -> CreateTaskResult:
+    """Answer a task-augmented tools/call at once; `run_tool(task_ctx)` runs in the
+    background with a Context whose messages travel with the task."""
+
+    async def work(run: TaskRun) -> Any:
+        task_ctx = Context(
+            server,
+            ctx.session,
+            ctx.request_id,
+            ctx.method,
+            ctx.progress_token,
+            ctx.meta,
+            ctx.request_info,
+            task=run,
+        )
+        return await run_tool(task_ctx)
+
+    return await runner.start(owner_of(ctx), ttl, ctx.session.connection, work)
