@@ -1,8 +1,14 @@
 """Tasks (SEP-1686, basic/utilities/tasks) between mcpkit and the TypeScript SDK 1.32's
-experimental tasks, over Streamable HTTP on 127.0.0.1: the mcpkit client as requestor against
-a TS server with task tools (peers/tasks_ts_server.mjs): every state, progress after the task
-was created, status notifications, input_required with an elicitation, failure,
-cancellation, listing, expiry, and a result fetched by id from another session."""
+experimental tasks, over Streamable HTTP on 127.0.0.1, both ways round:
+
+- the mcpkit client as requestor against a TS server with task tools
+  (peers/tasks_ts_server.mjs): every state, progress after the task was created, status
+  notifications, input_required with an elicitation, failure, cancellation, listing, expiry,
+  and a result fetched by id from another session;
+- the TS client (`client.experimental.tasks`, peers/tasks_ts_client.mjs) against the mcpkit
+  server with task tools (peers/tasks_mcpkit_server.py), unprotected and protected (tasks
+  bound to the token, tasks/list offered);
+- the mcpkit client against that same mcpkit server over HTTP."""
 
 from __future__ import annotations
 
@@ -10,18 +16,29 @@ import asyncio
 import contextlib
 import json
 import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_harness import PEERS, SUBPROCESS_TIMEOUT, require_node
+from interop_harness import HERE, PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node
 
 from mcpkit import Client, McpError
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken
 from mcpkit.protocol import codes
 from mcpkit.transports.http_client import StreamableHttpTransport
 from mcpkit.types import ElicitResult
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
+sys.path.insert(0, str(PEERS))
+from _serving import serving
+from tasks_mcpkit_server import make_server
+
 WAIT = SUBPROCESS_TIMEOUT
+ALICE, BOB = "tok-alice-51c2", "tok-bob-9e07"
 
 
 @contextlib.asynccontextmanager
@@ -42,8 +59,9 @@ async def ts_tasks_server() -> AsyncIterator[str]:
         await process.wait()
 
 
-def client(url: str, **options: Any) -> Client:
-    return Client(StreamableHttpTransport(url, reconnect_delay=0.05), **options)
+def client(url: str, token: str | None = None, **options: Any) -> Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return Client(StreamableHttpTransport(url, headers=headers, reconnect_delay=0.05), **options)
 
 
 async def test_a_task_runs_from_working_to_completed_with_its_progress() -> None:
@@ -175,3 +193,128 @@ async def test_another_session_fetches_a_result_by_id_where_tasks_are_shared() -
                 with pytest.raises(McpError, match="Task not found"):
                     await other.get_task(mine)  # bound to the session that made it
     assert result.text == "2 steps"
+
+
+# ------------------------------------------- the TS client against the mcpkit server
+
+
+class TwoTokens:
+    """A `TokenVerifier` that knows alice's and bob's tokens."""
+
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
+        who = {ALICE: "alice", BOB: "bob"}.get(token)
+        if who is None:
+            raise InvalidToken("the token is unknown")
+        return AccessToken(subject=who, client_id="interop", scopes=frozenset({"mcp"}))
+
+
+async def ts_client(url: str, token: str | None = None) -> dict[str, Any]:
+    """Run peers/tasks_ts_client.mjs against `url` (awaited: this loop serves `url`)."""
+    proc = await asyncio.create_subprocess_exec(
+        require_node(),
+        str(PEERS / "tasks_ts_client.mjs"),
+        url,
+        *([token] if token else []),
+        cwd=HERE,
+        env=peer_env(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(WAIT):
+            out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, f"TypeScript client failed:\n{err.decode()}"
+    summary: dict[str, Any] = json.loads(out)
+    return summary
+
+
+def check_flows(summary: dict[str, Any]) -> None:
+    assert summary["task_support"] == {
+        "add_later": "optional",
+        "job": "required",
+        "explode": "optional",
+        "ask_name": "required",
+        "forever": "required",
+    }
+    assert summary["add_later"] == {
+        "kinds": ["taskCreated", "taskStatus", "result"],
+        "last": "completed",
+        "structured": {"result": 5},
+    }
+    assert summary["job"] == {"text": "3 steps", "progress": [[1, 3], [2, 3], [3, 3]]}
+    explode = summary["explode"]
+    assert (explode["last"], explode["is_error"], explode["text"]) == ("failed", True, "it broke")
+    ask = summary["ask_name"]
+    assert ask["statuses"] == ["input_required"] and ask["text"] == "hello Ada"
+    (question,) = ask["asked"]
+    assert question["message"] == "Your name?" and question["related"]["taskId"]
+    assert summary["forever"] == {
+        "created": "working",
+        "got": "working",
+        "cancelled": "cancelled",
+        "cancel_again": codes.INVALID_PARAMS,
+        "result": codes.INVALID_PARAMS,
+        "after": "cancelled",
+    }
+    assert summary["unknown"] == codes.INVALID_PARAMS
+
+
+async def test_the_typescript_client_runs_every_flow_against_the_mcpkit_server() -> None:
+    async with serving(make_server().http_app()) as base:
+        summary = await ts_client(base + "/mcp")
+    check_flows(summary)
+    assert summary["capabilities"] == {"cancel": {}, "requests": {"tools": {"call": {}}}}
+    # Without authorization requestors cannot be told apart: no tasks/list (Security).
+    assert summary["list"] == codes.METHOD_NOT_FOUND
+
+
+async def test_protected_tasks_are_bound_to_the_token_and_listed_for_it() -> None:
+    server = make_server(auth=ProtectedResource(verifier=TwoTokens()))
+    async with serving(server.http_app()) as base:
+        alice = await ts_client(base + "/mcp", ALICE)
+        bob = await ts_client(base + "/mcp", BOB)
+        async with client(base + "/mcp", ALICE) as ours:
+            mine = {t.task_id for t in await ours.list_tasks()}
+            assert (await ours.get_task(alice["created"][0])).status == "completed"
+        async with client(base + "/mcp", BOB) as other:
+            with pytest.raises(McpError) as hidden:
+                await other.get_task(alice["created"][0])
+    check_flows(alice)
+    assert "list" in alice["capabilities"]
+    assert set(alice["created"]) <= set(alice["list"]) and set(alice["created"]) <= mine
+    assert not set(alice["created"]) & set(bob["list"])
+    assert hidden.value.code == codes.INVALID_PARAMS
+
+
+# ------------------------------------------------------ mcpkit to mcpkit over HTTP
+
+
+async def test_the_mcpkit_client_against_the_mcpkit_server_over_http() -> None:
+    seen: list[float] = []
+
+    def elicit(params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    async with serving(make_server().http_app()) as base, asyncio.timeout(WAIT):
+        async with client(base + "/mcp", elicitation_handler=elicit) as mcp:
+            job = await mcp.call_tool_as_task(
+                "job", {"steps": 3}, progress=lambda p, t, m: seen.append(p)
+            )
+            assert (await job.wait()).status == "completed"
+            assert (await job.result()).text == "3 steps"
+            assert (await mcp.call_tool("ask_name", task=True)).text == "hello Ada"
+            assert (await mcp.call_tool("explode", task=True)).is_error
+            forever = await mcp.call_tool_as_task("forever")
+            assert (await forever.cancel()).status == "cancelled"
+            with pytest.raises(McpError) as again:
+                await forever.cancel()
+            assert again.value.code == codes.INVALID_PARAMS
+            added = (await mcp.call_tool_as_task("add_later", {"a": 2, "b": 3})).id
+        async with client(base + "/mcp") as later:  # a new session fetches it by id
+            assert (await later.task_result(added)).structured_content == {"result": 5}
+    assert seen == [1, 2, 3]
