@@ -383,3 +383,29 @@ async def test_a_handle_used_as_a_context_gives_up_its_result_request() -> None:
             await waiting
         book.set_status("completed")
         assert (await handle.result(timeout=5)).text == "done"  # asked afresh
+
+
+async def test_a_cancelled_call_cancels_its_task() -> None:
+    book = Book(["working"])
+    server = Scripted(book)
+    async with Client(server) as client:
+        call = asyncio.get_running_loop().create_task(client.call_tool("slow", task=True))
+        await server.arrival("tasks/result")
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert book.task["status"] == "cancelled"  # told before the cancellation went on
+
+
+async def test_the_creation_answers_meta_and_a_bad_task_option() -> None:
+    text = "The forecast is being computed; it takes a minute."
+    immediate = {"io.modelcontextprotocol/model-immediate-response": text}
+
+    async def handler(peer: Scripted, method: str, params: dict[str, Any]) -> Any:
+        return {"task": task_json(), "_meta": immediate}
+
+    async with Client(Scripted(handler)) as client:
+        handle = await client.call_tool_as_task("forecast")
+        assert handle.immediate_response == text and handle.meta == immediate
+        with pytest.raises(TypeError, match="task must be True, a ttl in milliseconds"):
+            await client.call_tool("forecast", task="yes")  # type: ignore[arg-type]

@@ -11,8 +11,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
+
 from mcpkit.client.results import ToolResult
-from mcpkit.client.tasks import ClientTask, TaskRequests, task_metadata
+from mcpkit.client.tasks import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.types import (
     CompleteResult,
@@ -154,7 +156,7 @@ class FeatureCalls(TaskRequests):
         progress: ProgressHandler | None,
         meta: dict[str, Any] | None,
     ) -> ClientTask[ToolResult]:
-        params = _params(name=name, arguments=arguments, _meta=meta, task=task_metadata(task))
+        params = _params(name=name, arguments=arguments, _meta=meta, task=_task_field(task))
         created: CreateTaskResult = await self.request("tools/call", params, progress=progress)
         try:
             return self.track_task(created.task, ToolResult, created.meta, method="tools/call")
@@ -258,3 +260,20 @@ async def _cancel_quietly(handle: ClientTask[Any]) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(_CANCEL_WAIT):
             await handle.cancel()
+
+
+def _task_field(task: object) -> dict[str, Any] | None:
+    """The `task` field of a request's params for `call_tool(task=...)`: True (the server's
+    default ttl), a ttl in milliseconds, or a `TaskMetadata`; None for a plain request."""
+    if task is False or task is None:
+        return None
+    if task is True:
+        return {}
+    if isinstance(task, int):
+        return {"ttl": task}
+    if isinstance(task, TaskMetadata):
+        fields: dict[str, Any] = msgspec.to_builtins(task)
+        return fields
+    raise TypeError(
+        f"task must be True, a ttl in milliseconds or a TaskMetadata, not {type(task).__name__}"
+    )

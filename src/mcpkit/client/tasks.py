@@ -16,8 +16,6 @@ import contextlib
 import weakref
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
-import msgspec
-
 from mcpkit.client.results import ToolResult
 from mcpkit.errors import McpError, PeerError, RequestTimeout
 from mcpkit.protocol import codes
@@ -27,7 +25,6 @@ from mcpkit.types import (
     GetTaskResult,
     ListTasksResult,
     Task,
-    TaskMetadata,
     TaskStatusNotificationParams,
 )
 
@@ -41,7 +38,6 @@ __all__ = [
     "TERMINAL_STATUSES",
     "ClientTask",
     "TaskRequests",
-    "task_metadata",
 ]
 
 R = TypeVar("R")
@@ -390,20 +386,3 @@ class TaskRequests:
         if live is None:
             live = self._live_tasks = weakref.WeakValueDictionary()
         return live
-
-
-def task_metadata(task: object) -> dict[str, Any] | None:
-    """The `task` field of a request's params for `call_tool(task=...)`: True (the server's
-    default ttl), a ttl in milliseconds, or a `TaskMetadata`; None for a plain request."""
-    if task is False or task is None:
-        return None
-    if task is True:
-        return {}
-    if isinstance(task, int):
-        return {"ttl": task}
-    if isinstance(task, TaskMetadata):
-        fields: dict[str, Any] = msgspec.to_builtins(task)
-        return fields
-    raise TypeError(
-        f"task must be True, a ttl in milliseconds or a TaskMetadata, not {type(task).__name__}"
-    )
