@@ -61,6 +61,9 @@ function taskTool(mcp, name, config, work) {
       const task = await store.createTask({ ttl: extra.taskRequestedTtl, pollInterval: POLL_MS });
       const token = extra._meta?.progressToken;
       work(args, { store, taskId: task.taskId, token }).catch((error) => {
+        // The SDK's request-scoped store keeps the result, then fails to announce it when
+        // the session that made the task has gone: a client that left fetches it later.
+        if (error?.message === "Not connected") return;
         process.stderr.write(`task ${task.taskId} failed: ${error?.stack ?? error}\n`);
       });
       return { task };
