@@ -162,7 +162,8 @@ class ServerSession(Session):
                 f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
                 "cannot be sent to it"
             )
-        _check_task_augmentation(method, params, caps, "client")
+        if method in TASK_CAPABILITY and task_params(params) is not None:
+            _check_task_augmentation(method, caps, "client")
         if method == "elicitation/create":
             _check_elicitation_mode(caps, params)
         elif method == "sampling/createMessage" and _get(params, "tools"):
@@ -173,13 +174,11 @@ class ServerSession(Session):
                 )
 
 
-def _check_task_augmentation(method: str, params: Any, caps: Any, peer: str) -> None:
+def _check_task_augmentation(method: str, caps: Any, peer: str) -> None:
     """basic/utilities/tasks, Capability Negotiation: a request is task-augmented only where
     the receiver declared it (`tasks.requests...`)."""
-    if task_params(params) is None:
-        return
-    path = TASK_CAPABILITY.get(method)
-    if path is None or not has_capability(caps, path):
+    path = TASK_CAPABILITY[method]
+    if not has_capability(caps, path):
         wire = "tasks.requests." + method.replace("/", ".")
         raise LocalProtocolError(
             f"the {peer} did not declare '{wire}', so {method} cannot be sent to it as a task"
@@ -294,4 +293,5 @@ class ClientSession(Session):
                 f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
                 "cannot be sent to it"
             )
-        _check_task_augmentation(method, params, self.server_capabilities, "server")
+        if method in TASK_CAPABILITY and task_params(params) is not None:
+            _check_task_augmentation(method, self.server_capabilities, "server")

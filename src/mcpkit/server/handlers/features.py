@@ -13,7 +13,7 @@ from mcpkit.server.prompts import render_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
 from mcpkit.server.tasks import check_task_support, start_tool_task
-from mcpkit.server.tools import run_tool
+from mcpkit.server.tools import ToolSpec, run_tool
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
@@ -73,6 +73,21 @@ async def call_tool(
         # server/tools, Error Handling: an unknown tool is a protocol error.
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
     check_access(spec, ctx.auth, "tool", params.name)
+    if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
+        return await run_tool(
+            spec,
+            params.arguments,
+            ctx,
+            server.sync_in_thread,
+            mask_errors=server.mask_error_details,
+        )
+    return await _call_tool_as_declared(server, ctx, params, spec)
+
+
+async def _call_tool_as_declared(
+    server: Server, ctx: Context, params: CallToolRequestParams, spec: ToolSpec
+) -> CallToolResult | CreateTaskResult:
+    """A tool with `execution.taskSupport`, or a call with `task` (basic/utilities/tasks)."""
     task = params.task
     if task is not None and not server.serves_tasks:
         task = None  # not declared, so processed normally ("Task Support and Handling")
