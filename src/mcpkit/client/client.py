@@ -248,7 +248,7 @@ class Client(FeatureCalls):
         if ev.method == "notifications/message" and self.on_log is not None:
             self._run_callback(self.on_log, ev.params)
         elif ev.method == "notifications/tasks/status":
-            self.task_status_received(ev.params)  # updates the task's live handle
+            self._task_status_received(ev.params)  # updates the task's live handle
         if self.on_notification is not None:
             self._run_callback(self.on_notification, ev.method, ev.params)
 

@@ -372,7 +372,7 @@ class TaskRequests:
         with contextlib.suppress(Exception):  # not connected (any more): nothing is kept
             self.connection.release_task_progress(task_id)
 
-    def task_status_received(self, params: Any) -> None:
+    def _task_status_received(self, params: Any) -> None:
         """A `notifications/tasks/status` from the server: update the task's live handle."""
         if not isinstance(params, TaskStatusNotificationParams):
             return
