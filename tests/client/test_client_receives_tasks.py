@@ -84,6 +84,13 @@ class Llm:
         return CreateMessageResult(role="assistant", content=TextContent(text="hi!"), model="m")
 
 
+def owner_of(client: Client) -> str:
+    """The owner of the client's tasks in its store (one per client)."""
+    receiver = client._task_receiver  # pyright: ignore[reportPrivateUsage]
+    assert receiver is not None
+    return receiver.owner
+
+
 def accept(params: Any) -> dict[str, Any]:
     return {"action": "accept", "content": {"name": "Ada"}}
 
@@ -185,7 +192,7 @@ async def test_closing_the_client_stops_its_tasks() -> None:
     store = MemoryTaskStore()
     async with connected(driver(), sampling_handler=llm, task_store=store) as client:
         tid = await created(client)
-        owner = client._task_receiver.owner  # pyright: ignore[reportPrivateUsage]
+        owner = owner_of(client)
         async with asyncio.timeout(WAIT):
             await llm.started.wait()
     assert llm.cancelled.is_set()

@@ -93,6 +93,13 @@ def tasks_host(host: Host) -> dict[str, Any]:
     }
 
 
+def owner_of(client: Any) -> str:
+    """The owner of the client's tasks in its store (one per client)."""
+    receiver = client._task_receiver
+    assert receiver is not None
+    return str(receiver.owner)
+
+
 def text_of(result: Any) -> str:
     return str(result.content[0].text)
 
@@ -174,7 +181,7 @@ async def test_a_cancelled_tool_cancels_the_clients_task() -> None:
             await host.cancelled.wait()  # ... which sent tasks/cancel to us
         with pytest.raises(asyncio.CancelledError):
             await call
-        tasks, _ = await store.list(client._task_receiver.owner)  # pyright: ignore[reportPrivateUsage]
+        tasks, _ = await store.list(owner_of(client))
         assert [t.status for t in tasks] == ["cancelled"]
 
 
