@@ -5,7 +5,16 @@ Sampling Request") with the TypeScript SDK's experimental tasks, over stdio.
 elicitation as tasks: `createMessageStream`/`elicitInputStream` with `task`, polling tasks/get,
 then tasks/result; tasks/cancel and tasks/list. (b) The mcpkit server asks a TypeScript client
 that has a task store (`ctx.sample(..., task=True)`, `ctx.elicit(..., task=True)`), and a
-cancelled tool cancels the client's task.
+cancelled tool cancels the client's task; a tool run as a task of the server's asks the same
+way, its request naming that task.
+
+Known behaviour of the TypeScript SDK (shared/protocol.js `_onrequest`): a receiver with a task
+store and a task message queue takes the `related-task` id of every incoming request for one of
+its OWN tasks. Over stdio it queues its answer under that id, to be sent on a tasks/result for
+it that never comes, so a request from a server's task (which the spec says MUST name the task)
+goes unanswered until our timeout; over Streamable HTTP it first looks the id up in its store
+and answers -32602 "Task not found". Without a message queue it answers normally, so the TS
+client here has none.
 """
 
 from __future__ import annotations
@@ -126,10 +135,15 @@ def test_the_mcpkit_server_asks_a_ts_client_for_tasks() -> None:
     summary = run_ts_client()
     assert summary["llm"] == {"model": "ts-llm", "text": "answer to MCP?"}
     assert summary["user"] == {"action": "accept", "data": {"name": "Ada"}}
-    # Every request asked for a task with the ttl, and named no task of the server's: a TS
-    # receiver with a message queue would hold back its answer to one that did.
-    asked = summary["seen"]["sampling"] + summary["seen"]["elicitation"]
-    assert asked == [{"task": {"ttl": 60_000}, "related": None}] * 3
+    # Every request asked for a task with the ttl; the first three named no task of the
+    # server's, the last (from a tool run as the server's task) named that task.
+    sampling, elicitation = summary["seen"]["sampling"], summary["seen"]["elicitation"]
+    plain = {"task": {"ttl": 60_000}, "related": None}
+    assert sampling[:2] == [plain, plain] and elicitation == [plain]
+    in_task = summary["in_task"]
+    assert in_task["kinds"][0] == "taskCreated" and in_task["kinds"][-1] == "result"
+    assert sampling[2] == {"task": {"ttl": 60_000}, "related": {"taskId": in_task["server_task"]}}
+    assert in_task["result"] == {"model": "ts-llm", "text": "answer to MCP?"}
     # The aborted call cancelled the tool, whose ctx.sample cancelled the client's task.
     assert summary["held_status"] == "cancelled"
     assert summary["statuses"] == ["completed", "completed", "cancelled"]

@@ -1,18 +1,19 @@
 // A TypeScript SDK client that runs the server's sampling and elicitation as tasks of its own
-// (SEP-1686: a task store and message queue, `tasks` declared) and prints a summary.
+// (SEP-1686: a task store, `tasks` declared) and prints a summary.
 //
 // Usage: node tasks_recv_ts_client.mjs COMMAND [ARG...]
 //
 // The server command (tasks_recv_mcpkit_server.py) is started as a subprocess. The client calls
 // `ask_llm` and `ask_user`, whose requests it answers with a task that completes shortly after;
 // then `ask_llm` with "hold", whose task never ends, aborts that call, and waits (bounded) for
-// the server's tasks/cancel to reach its store. It prints one JSON object and exits 0, or the
+// the server's tasks/cancel to reach its store; last it calls `ask_llm_in_task` as a task of the
+// server's (callToolStream), whose sampling names that task. It prints one JSON object and exits 0, or the
 // error to stderr and exits 1.
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { InMemoryTaskMessageQueue, InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
-import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
+import { CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { runPeerClient } from "./peer_main.mjs";
 
 const OVERALL_TIMEOUT_MS = 25_000; // below the test's own bound so the failure is reported here
@@ -39,8 +40,10 @@ async function summarize([command, ...args]) {
         elicitation: { form: {} },
         tasks: { list: {}, cancel: {}, requests: { sampling: { createMessage: {} }, elicitation: { create: {} } } },
       },
+      // No task message queue: with one, the SDK looks the related-task id of each incoming
+      // request up in its own store and queues its answer there, so a request made for a
+      // task of the server's (`ask_llm_in_task`) would never be answered (see test_tasks_receiver_interop.py).
       taskStore: store,
-      taskMessageQueue: new InMemoryTaskMessageQueue(),
     },
   );
 
@@ -79,8 +82,22 @@ async function summarize([command, ...args]) {
     abort.abort("the user gave up");
     await waitUntil(async () => (await store.getTask(seen.held))?.status === "cancelled");
     const heldStatus = (await store.getTask(seen.held))?.status ?? null;
+    const statuses = store.getAllTasks().map((task) => task.status);
 
-    return { llm, user, seen, held_status: heldStatus, statuses: store.getAllTasks().map((task) => task.status) };
+    const inTask = { kinds: [], server_task: null, result: null };
+    const stream = client.experimental.tasks.callToolStream(
+      { name: "ask_llm_in_task", arguments: { question: "MCP?" } },
+      CallToolResultSchema,
+      { task: { ttl: 60_000 } },
+    );
+    for await (const message of stream) {
+      inTask.kinds.push(message.type);
+      if (message.type === "taskCreated") inTask.server_task = message.task.taskId;
+      if (message.type === "result") inTask.result = report(message.result);
+      if (message.type === "error") throw message.error;
+    }
+
+    return { llm, user, seen, held_status: heldStatus, statuses, in_task: inTask };
   } finally {
     await client.close();
   }
