@@ -5,11 +5,13 @@ receiver, and against a scripted raw client for what a real one rarely does."""
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mcpkit import Context, Server
+from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.server.task_requests import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
@@ -22,6 +24,9 @@ from mcpkit.types import (
     TaskMetadata,
     TextContent,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
+from _serving import serving
 
 RELATED = "io.modelcontextprotocol/related-task"
 NAME_FORM = {"type": "object", "properties": {"n": {"type": "string"}}}
@@ -219,6 +224,21 @@ async def test_a_task_of_the_server_relates_its_requests_to_that_task() -> None:
     assert host.sampled[0].task == TaskMetadata()
     assert (host.sampled[0].meta or {})[RELATED] == {"taskId": server_task}
     assert (host.elicited[0].meta or {})[RELATED] == {"taskId": server_task}
+
+
+async def test_both_ways_over_streamable_http() -> None:
+    """Over HTTP each request must find a stream: the plain tool's go on its tools/call POST,
+    the task tool's on the client's open tasks/result POST ("Input Required Status")."""
+    host = Host()
+    async with (
+        serving(make_server().http_app()) as url,
+        Client(f"{url}/mcp", **tasks_host(host)) as client,
+    ):
+        assert text_of(await client.call_tool("ask", {})) == "42 accept {'n': 'Ada'}"
+        created = await client.request("tools/call", {"name": "ask", "arguments": {}, "task": {}})
+        result = await client.request("tasks/result", {"taskId": created.task.task_id})
+        assert result["content"][0]["text"] == "42 accept {'n': 'Ada'}"
+    assert [p.task is not None for p in host.sampled] == [True, True]
 
 
 def test_poll_intervals_are_kept_within_bounds() -> None:

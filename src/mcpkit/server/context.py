@@ -218,7 +218,8 @@ class Context:
 
         `task` (True, a ttl in ms, or a `TaskMetadata`) asks the client to run the request as
         a task, where it declared support (a plain request otherwise: the result is the same);
-        `timeout` then bounds the whole wait, after which the client's task is cancelled."""
+        `timeout` (default: the server's `request_timeout`) then bounds the whole wait, after
+        which the client's task is cancelled, as it is when the tool is."""
         if isinstance(messages, str):
             messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
         params = CreateMessageRequestParams(

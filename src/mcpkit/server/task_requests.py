@@ -87,10 +87,13 @@ async def ask_as_task(
                 raise McpError(codes.INTERNAL_ERROR, f"the client answered {method} with no task")
             return await _result_of(send, created.task, result_type)
     except TimeoutError:
-        if created is not None:
-            await cancel(created.task.task_id)
+        if created is None:
+            raise RequestTimeout(
+                f"{method}: the client did not answer within {timeout} s"
+            ) from None
+        await cancel(created.task.task_id)
         raise RequestTimeout(
-            f"{method}: the client's task did not finish within {timeout:g} s; it was cancelled"
+            f"{method}: the client's task did not finish within {timeout} s; it was cancelled"
         ) from None
     except asyncio.CancelledError:
         if created is not None:
