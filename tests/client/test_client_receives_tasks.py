@@ -244,3 +244,18 @@ async def test_a_client_without_tasks_is_not_asked_about_them() -> None:
         assert "did not declare the 'tasks' capability" in refused["refused"]
         refused = await send(client, "sampling/createMessage", {**SAMPLE, "task": {}})
         assert "tasks.requests.sampling.createMessage" in refused["refused"]
+
+
+async def test_a_flood_of_tasks_stops_at_the_stores_bound() -> None:
+    """A server that creates tasks and never fetches them fills its share of the store, then
+    is refused (-32603) instead of growing the client ("Resource Management")."""
+    llm = Llm()
+    llm.go.set()
+    store = MemoryTaskStore(max_tasks_per_owner=5)
+    async with connected(driver(), sampling_handler=llm, task_store=store) as client:
+        for _ in range(5):
+            await created(client)
+        error = error_of(await send(client, "sampling/createMessage", {**SAMPLE, "task": {}}))
+        assert error["code"] == codes.INTERNAL_ERROR and "Too many tasks" in error["message"]
+        assert ok(await send(client, "sampling/createMessage", SAMPLE))["model"] == "m"
+    assert len(store) == 5
