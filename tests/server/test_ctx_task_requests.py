@@ -136,6 +136,28 @@ async def test_a_ttl_reaches_the_client() -> None:
     assert host.elicited[0].task == TaskMetadata(ttl=5_000)
 
 
+async def test_url_elicitation_as_a_task() -> None:
+    server = Server("url")
+    seen: list[ElicitRequestParams] = []
+
+    @server.tool
+    async def connect(ctx: Context) -> str:
+        answer = await ctx.elicit_url("Connect", "https://example.com/c", "e1", task=True)
+        return answer.action
+
+    def open_url(params: ElicitRequestParams) -> dict[str, str]:
+        seen.append(params)
+        return {"action": "accept"}
+
+    async with connected(server, url_elicitation_handler=open_url, tasks=True) as client:
+        assert text_of(await client.call_tool("connect", {})) == "accept"
+    assert (seen[0].mode, seen[0].url, seen[0].task) == (
+        "url",
+        "https://example.com/c",
+        TaskMetadata(),
+    )
+
+
 def test_a_bad_task_option_is_refused() -> None:
     for bad in (0, -1, False):
         with pytest.raises(ValueError, match="task must be True"):
