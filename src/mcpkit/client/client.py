@@ -26,7 +26,6 @@ from mcpkit.client.callbacks import (
 from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls
 from mcpkit.client.results import RESULT_TYPES
-from mcpkit.client.task_receiver import ClientTaskReceiver, task_capability
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
@@ -47,6 +46,7 @@ from mcpkit.types.methods import LATEST_REVISION
 if TYPE_CHECKING:
     import httpx
 
+    from mcpkit.client.task_receiver import ClientTaskReceiver
     from mcpkit.stores.tasks import TaskStore
 
 __all__ = ["Client"]
@@ -292,9 +292,11 @@ def _task_receiver(
             "tasks, so it needs a sampling_handler, elicitation_handler or "
             "url_elicitation_handler; give one, or leave tasks off"
         )
-    if store is None:
-        from mcpkit.stores.tasks import MemoryTaskStore
+    # Imported here: a client that receives no tasks loads no task machinery.
+    from mcpkit.client.task_receiver import ClientTaskReceiver, task_capability
+    from mcpkit.stores.tasks import MemoryTaskStore
 
+    if store is None:
         store = MemoryTaskStore()
     caps.tasks = msgspec.convert(task_capability(sampling, elicitation), ClientCapabilitiesTasks)
     return ClientTaskReceiver(store, router)
