@@ -36,6 +36,7 @@ from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.runtime.workers import call_handler
 from mcpkit.types import (
     ClientCapabilities,
+    ClientCapabilitiesTasks,
     Implementation,
     InitializeResult,
     ServerCapabilities,
@@ -44,6 +45,9 @@ from mcpkit.types.methods import LATEST_REVISION
 
 if TYPE_CHECKING:
     import httpx
+
+    from mcpkit.client.task_receiver import ClientTaskReceiver
+    from mcpkit.stores.tasks import TaskStore
 
 __all__ = ["Client"]
 
@@ -66,6 +70,12 @@ class Client(FeatureCalls):
         elicitation_handler: answers form-mode `elicitation/create`.
         url_elicitation_handler: answers URL-mode `elicitation/create` (SEP-1036).
         roots: a list of `Root`, or a function returning one; declares `roots`.
+        tasks: let the server ask for sampling and elicitation as tasks (SEP-1686;
+            docs/tasks.md): such a request is answered at once with a task, the handler runs
+            in the background, and the server fetches the result with `tasks/result`.
+            Declares `tasks` for the handlers given. Handlers stay the same functions.
+        task_store: where those tasks are kept (a `mcpkit.stores.tasks.TaskStore`; implies
+            `tasks=True`); by default a `MemoryTaskStore` of this client.
         on_log: called with each `notifications/message`.
         on_notification: called with `(method, params)` for every server notification.
         timeout: default seconds for each request (None waits forever).
@@ -97,6 +107,8 @@ class Client(FeatureCalls):
         elicitation_handler: ElicitationHandler | None = None,
         url_elicitation_handler: ElicitationHandler | None = None,
         roots: RootsProvider | None = None,
+        tasks: bool = False,
+        task_store: TaskStore | None = None,
         on_log: LogHandler | None = None,
         on_notification: NotificationHandler | None = None,
         timeout: float | None = 60.0,
@@ -129,6 +141,9 @@ class Client(FeatureCalls):
         self.capabilities = _capabilities(
             sampling_handler, sampling_tools, elicitation_handler, url_elicitation_handler, roots
         )
+        self._task_receiver: ClientTaskReceiver | None = None
+        if tasks or task_store is not None:
+            self._task_receiver = _task_receiver(self._router, task_store, self.capabilities)
         self.on_log = on_log
         self.on_notification = on_notification
         self._connection: Connection | None = None
@@ -199,6 +214,8 @@ class Client(FeatureCalls):
         if release is not None:
             await release()
         self._tasks.cancel_all()
+        if self._task_receiver is not None:  # nobody can fetch their results any more
+            await self._task_receiver.aclose()
 
     # ------------------------------------------------------------------- facts
 
@@ -240,6 +257,9 @@ class Client(FeatureCalls):
     # ----------------------------------------------------------- server → us
 
     async def _on_request(self, ev: RequestReceived) -> Any:
+        receiver = self._task_receiver
+        if receiver is not None and receiver.takes(ev):
+            return await receiver.handle(ev, self.connection)
         return await self._router.handle(ev.method, ev.params)
 
     def _on_event(self, ev: Event) -> None:
@@ -260,6 +280,28 @@ class Client(FeatureCalls):
                 logger.exception("client notification callback failed")
 
         self._tasks.spawn(run())
+
+
+def _task_receiver(
+    router: ServerRequestRouter, store: TaskStore | None, caps: ClientCapabilities
+) -> ClientTaskReceiver:
+    """The receiver of the server's task-augmented requests; declares `tasks` in `caps`."""
+    sampling = router.sampling is not None
+    elicitation = router.elicitation is not None or router.url_elicitation is not None
+    if not (sampling or elicitation):
+        raise ValueError(
+            "tasks=True (or a task_store) lets the server ask for sampling or elicitation as "
+            "tasks, so it needs a sampling_handler, elicitation_handler or "
+            "url_elicitation_handler; give one, or leave tasks off"
+        )
+    # Imported here: a client that receives no tasks loads no task machinery.
+    from mcpkit.client.task_receiver import ClientTaskReceiver, task_capability
+    from mcpkit.stores.tasks import MemoryTaskStore
+
+    if store is None:
+        store = MemoryTaskStore()
+    caps.tasks = msgspec.convert(task_capability(sampling, elicitation), ClientCapabilitiesTasks)
+    return ClientTaskReceiver(store, router)
 
 
 def _capabilities(

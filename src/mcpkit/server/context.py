@@ -13,9 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
+import msgspec
+
 from mcpkit.errors import ElicitationContentInvalid
-from mcpkit.protocol.capabilities import has_capability
+from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
+from mcpkit.server.task_requests import metadata as task_metadata
 from mcpkit.types import (
     ClientCapabilities,
     CreateMessageRequestParams,
@@ -27,6 +31,7 @@ from mcpkit.types import (
     RequestId,
     Root,
     SamplingMessage,
+    TaskMetadata,
     TextContent,
     Tool,
     ToolChoice,
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.server import Server
     from mcpkit.server.session import ServerSessionHandle
-    from mcpkit.stores.task_runner import TaskRun
+    from mcpkit.stores.task_runner import Peer, TaskRun
 
 __all__ = ["Context", "ElicitationResult"]
 
@@ -207,8 +212,14 @@ class Context:
         tool_choice: ToolChoice | None = None,
         metadata: dict[str, Any] | None = None,
         timeout: float | None = None,
+        task: TaskOption = False,
     ) -> CreateMessageResult:
-        """Ask the client's LLM for a message (client/sampling; tools per SEP-1577)."""
+        """Ask the client's LLM for a message (client/sampling; tools per SEP-1577).
+
+        `task` (True, a ttl in ms, or a `TaskMetadata`) asks the client to run the request as
+        a task, where it declared support (a plain request otherwise: the result is the same);
+        `timeout` (default: the server's `request_timeout`) then bounds the whole wait, after
+        which the client's task is cancelled, as it is when the tool is."""
         if isinstance(messages, str):
             messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
         params = CreateMessageRequestParams(
@@ -223,33 +234,53 @@ class Context:
             tool_choice=tool_choice,
             metadata=metadata,
         )
-        result: CreateMessageResult = await self._ask("sampling/createMessage", params, timeout)
+        result: CreateMessageResult = await self._ask(
+            "sampling/createMessage", params, timeout, task, CreateMessageResult
+        )
         return result
 
     # ------------------------------------------------------------- elicitation
 
     @overload
     async def elicit(
-        self, message: str, schema: type[T], *, timeout: float | None = None
+        self,
+        message: str,
+        schema: type[T],
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
     ) -> ElicitationResult[T]: ...
 
     @overload
     async def elicit(
-        self, message: str, schema: dict[str, Any], *, timeout: float | None = None
+        self,
+        message: str,
+        schema: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
     ) -> ElicitationResult[dict[str, Any]]: ...
 
     async def elicit(
-        self, message: str, schema: Any, *, timeout: float | None = None
+        self,
+        message: str,
+        schema: Any,
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
     ) -> ElicitationResult[Any]:
         """Ask the user for structured input with a form (client/elicitation, form mode).
 
         `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
         restricted JSON Schema dict); accepted content is validated and converted to it.
+        `task` and `timeout` are as for `sample`.
         """
         from mcpkit.server.elicitation_schema import validate_content
 
         params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
-        result: ElicitResult = await self._ask("elicitation/create", params, timeout)
+        result: ElicitResult = await self._ask(
+            "elicitation/create", params, timeout, task, ElicitResult
+        )
         data: Any = None
         if result.action == "accept":
             try:
@@ -261,15 +292,24 @@ class Context:
         return ElicitationResult(result.action, data, result)
 
     async def elicit_url(
-        self, message: str, url: str, elicitation_id: str, *, timeout: float | None = None
+        self,
+        message: str,
+        url: str,
+        elicitation_id: str,
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
     ) -> ElicitResult:
         """Send the user to `url` for out-of-band interaction (client/elicitation, URL mode).
 
         The returned action only says whether the user agreed to open the URL; call
-        `complete_elicitation(elicitation_id)` once the interaction has finished.
+        `complete_elicitation(elicitation_id)` once the interaction has finished. `task` and
+        `timeout` are as for `sample`.
         """
         params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
-        result: ElicitResult = await self._ask("elicitation/create", params, timeout)
+        result: ElicitResult = await self._ask(
+            "elicitation/create", params, timeout, task, ElicitResult
+        )
         return result
 
     async def complete_elicitation(self, elicitation_id: str) -> None:
@@ -287,9 +327,21 @@ class Context:
         result: ListRootsResult = await self._ask("roots/list", None, timeout)
         return list(result.roots)
 
-    async def _ask(self, method: str, params: Any, timeout: float | None) -> Any:
+    async def _ask(
+        self,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        task: TaskOption = False,
+        result_type: Any = None,
+    ) -> Any:
         """A request to the client about this request, or on behalf of its task (which then
-        waits in `input_required` for the client to call tasks/result: docs/tasks.md)."""
+        waits in `input_required` for the client to call tasks/result: docs/tasks.md); run by
+        the client as a task of its own when asked for and declared ("Capabilities")."""
+        if task is not False:
+            metadata = task_metadata(task)
+            if has_capability(self.client_capabilities, TASK_CAPABILITY[method]):
+                return await self._ask_as_task(method, params, timeout, metadata, result_type)
         if self.task is None:
             return await self.session.request(
                 method, params, timeout=timeout, related=self.request_id
@@ -298,6 +350,45 @@ class Context:
             timeout = self.server.request_timeout
         self.session.protocol.check_outbound_request(method, params)
         return await self.task.request(method, params, timeout=timeout)
+
+    async def _ask_as_task(
+        self, method: str, params: Any, timeout: float | None, task: TaskMetadata, result_type: Any
+    ) -> Any:
+        raw: dict[str, Any] = msgspec.to_builtins(params)
+        self.session.protocol.check_outbound_request(method, {**raw, "task": task})
+        if timeout is None:
+            timeout = self.server.request_timeout
+        return await ask_as_task(
+            self._send_for_task,
+            self._cancel_client_task,
+            method,
+            raw,
+            result_type,
+            task=task,
+            timeout=timeout,
+        )
+
+    async def _send_for_task(self, method: str, params: Any, result_type: Any) -> Any:
+        """One request of a task-augmented ask, routed as this context's requests are (over
+        HTTP: this request's stream, or the stream of the open tasks/result of its task)."""
+        if self.task is not None:
+            return await self.task.request(method, params, timeout=None, result_type=result_type)
+        return await self.session.connection.request(
+            method, params, related=self.request_id, result_type=result_type
+        )
+
+    async def _cancel_client_task(self, task_id: str) -> None:
+        if not self.client_supports("tasks.cancel"):
+            return
+        # Not through the task's request(): that would wait for its requestor to call
+        # tasks/result, and a cancelled task's requestor has stopped.
+        peer: Peer = self.session.connection
+        related = self.request_id if self.session.protocol.is_inflight(self.request_id) else None
+        if self.task is not None:
+            waiter = self.task.current()
+            peer = waiter.peer if waiter is not None else self.task.peer
+            related = waiter.request_id if waiter is not None else None
+        await cancel_quietly(peer, related, task_id)
 
 
 def _form_schema(schema: Any) -> dict[str, Any]:

@@ -1,0 +1,366 @@
+"""The server as task requestor (basic/utilities/tasks, "Task-Augmented Sampling Request"):
+`ctx.sample(..., task=...)` and `ctx.elicit(..., task=...)` against mcpkit's Client as the
+receiver, and against a scripted raw client for what a real one rarely does."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpkit import Client, Context, Server
+from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.protocol import codes
+from mcpkit.server.task_requests import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
+from mcpkit.stores.tasks import MemoryTaskStore
+from mcpkit.testing import connected, raw_session
+from mcpkit.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestParams,
+    TaskMetadata,
+    TextContent,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
+from _serving import serving
+
+RELATED = "io.modelcontextprotocol/related-task"
+NAME_FORM = {"type": "object", "properties": {"n": {"type": "string"}}}
+WAIT = 5.0  # seconds; a bound on hangs, not a performance assertion
+
+
+class Host:
+    """The client host's handlers, recording what they were asked."""
+
+    def __init__(self, *, fail: Exception | None = None, hold: bool = False) -> None:
+        self.fail = fail
+        self.hold = hold
+        self.sampled: list[CreateMessageRequestParams] = []
+        self.elicited: list[ElicitRequestParams] = []
+        self.started = asyncio.Event()
+        self.cancelled = asyncio.Event()
+
+    async def sampling(self, params: CreateMessageRequestParams) -> CreateMessageResult:
+        self.sampled.append(params)
+        await self._maybe_hold()
+        if self.fail is not None:
+            raise self.fail
+        return CreateMessageResult(role="assistant", content=TextContent(text="42"), model="m")
+
+    async def elicitation(self, params: ElicitRequestParams) -> dict[str, Any]:
+        self.elicited.append(params)
+        await self._maybe_hold()
+        return {"action": "accept", "content": {"n": "Ada"}}
+
+    async def _maybe_hold(self) -> None:
+        self.started.set()
+        if not self.hold:
+            return
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+
+
+def make_server(**sample_options: Any) -> Server:
+    server = Server("asking", task_store=MemoryTaskStore(poll_interval=50))
+
+    @server.tool(task=True)
+    async def ask(ctx: Context, task: bool = True) -> str:
+        """Samples, then elicits, each as a task of the client's when `task`."""
+        sampled = await ctx.sample("question", task=task, **sample_options)
+        answer = await ctx.elicit("Your name?", NAME_FORM, task=task)
+        text = getattr(sampled.content, "text", None)
+        return f"{text} {answer.action} {answer.data}"
+
+    @server.tool
+    async def sample_error(ctx: Context, task: bool) -> str:
+        try:
+            await ctx.sample("question", task=task)
+        except McpError as exc:
+            return f"{type(exc).__name__} {exc.code} {exc.message} {exc.data}"
+        return "no error"
+
+    return server
+
+
+def tasks_host(host: Host) -> dict[str, Any]:
+    return {
+        "sampling_handler": host.sampling,
+        "elicitation_handler": host.elicitation,
+        "tasks": True,
+        "task_store": MemoryTaskStore(poll_interval=50),
+    }
+
+
+def owner_of(client: Any) -> str:
+    """The owner of the client's tasks in its store (one per client)."""
+    receiver = client._task_receiver
+    assert receiver is not None
+    return str(receiver.owner)
+
+
+def text_of(result: Any) -> str:
+    return str(result.content[0].text)
+
+
+async def test_sampling_and_elicitation_run_as_the_clients_tasks() -> None:
+    host = Host()
+    async with connected(make_server(), **tasks_host(host)) as client:
+        result = await client.call_tool("ask", {})
+        assert text_of(result) == "42 accept {'n': 'Ada'}"
+    assert host.sampled[0].task == TaskMetadata()
+    assert host.elicited[0].task == TaskMetadata()
+    # Not a task of the server's: no related-task meta on the requests.
+    assert RELATED not in (host.sampled[0].meta or {})
+
+
+async def test_a_ttl_reaches_the_client() -> None:
+    host = Host()
+    server = Server("ttl")
+
+    @server.tool
+    async def ask(ctx: Context) -> str:
+        await ctx.sample("question", task=60_000)
+        await ctx.elicit("Your name?", NAME_FORM, task=TaskMetadata(ttl=5_000))
+        return "asked"
+
+    async with connected(server, **tasks_host(host)) as client:
+        await client.call_tool("ask", {})
+    assert host.sampled[0].task == TaskMetadata(ttl=60_000)
+    assert host.elicited[0].task == TaskMetadata(ttl=5_000)
+
+
+async def test_url_elicitation_as_a_task() -> None:
+    server = Server("url")
+    seen: list[ElicitRequestParams] = []
+
+    @server.tool
+    async def connect(ctx: Context) -> str:
+        answer = await ctx.elicit_url("Connect", "https://example.com/c", "e1", task=True)
+        return answer.action
+
+    def open_url(params: ElicitRequestParams) -> dict[str, str]:
+        seen.append(params)
+        return {"action": "accept"}
+
+    async with connected(server, url_elicitation_handler=open_url, tasks=True) as client:
+        assert text_of(await client.call_tool("connect", {})) == "accept"
+    assert (seen[0].mode, seen[0].url, seen[0].task) == (
+        "url",
+        "https://example.com/c",
+        TaskMetadata(),
+    )
+
+
+def test_a_bad_task_option_is_refused() -> None:
+    for bad in (0, -1, False):
+        with pytest.raises(ValueError, match="task must be True"):
+            metadata(bad)
+
+
+async def test_a_client_without_the_capability_gets_plain_requests() -> None:
+    host = Host()
+    options = {"sampling_handler": host.sampling, "elicitation_handler": host.elicitation}
+    async with connected(make_server(), **options) as client:
+        assert client.capabilities.tasks is None
+        result = await client.call_tool("ask", {})
+        assert text_of(result) == "42 accept {'n': 'Ada'}"
+    assert host.sampled[0].task is None and host.elicited[0].task is None
+
+
+async def test_without_task_the_request_is_plain_even_to_a_task_client() -> None:
+    host = Host()
+    async with connected(make_server(), **tasks_host(host)) as client:
+        await client.call_tool("ask", {"task": False})
+    assert host.sampled[0].task is None
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [RuntimeError("the model is down"), McpError(codes.INVALID_PARAMS, "no such model", [1])],
+)
+async def test_a_failing_handler_raises_what_the_plain_request_raises(failure: Exception) -> None:
+    host = Host(fail=failure)
+    async with connected(make_server(), **tasks_host(host)) as client:
+        as_task = text_of(await client.call_tool("sample_error", {"task": True}))
+        plain = text_of(await client.call_tool("sample_error", {"task": False}))
+    assert as_task == plain
+    assert as_task.startswith("PeerError")
+    assert host.sampled[0].task is not None and host.sampled[1].task is None
+
+
+async def test_a_cancelled_tool_cancels_the_clients_task() -> None:
+    host = Host(hold=True)
+    store = MemoryTaskStore(poll_interval=50)
+    options = {**tasks_host(host), "task_store": store}
+    async with connected(make_server(), **options) as client:
+        call = asyncio.ensure_future(client.call_tool("ask", {}))
+        async with asyncio.timeout(WAIT):
+            await host.started.wait()
+        call.cancel()  # notifications/cancelled: the server cancels the tool
+        async with asyncio.timeout(WAIT):
+            await host.cancelled.wait()  # ... which sent tasks/cancel to us
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        tasks, _ = await store.list(owner_of(client))
+        assert [t.status for t in tasks] == ["cancelled"]
+
+
+async def test_the_timeout_bounds_the_whole_wait_and_cancels_the_task() -> None:
+    host = Host(hold=True)
+    server = Server("timing")
+
+    @server.tool
+    async def impatient(ctx: Context) -> str:
+        try:
+            await ctx.sample("question", task=True, timeout=0.05)
+        except RequestTimeout as exc:
+            return exc.message
+        return "answered"
+
+    async with connected(server, **tasks_host(host)) as client:
+        message = text_of(await client.call_tool("impatient", {}))
+        async with asyncio.timeout(WAIT):
+            await host.cancelled.wait()
+    assert "did not finish within 0.05 s; it was cancelled" in message
+
+
+async def test_a_task_of_the_server_relates_its_requests_to_that_task() -> None:
+    """The tool runs as the server's task and asks the client as a task of the client's: the
+    request carries the server's task id ("Associating Task-Related Messages") and travels
+    on the client's tasks/result call; the answer comes back through the client's task."""
+    host = Host()
+    async with connected(make_server(), **tasks_host(host)) as client:
+        created = await client.request(
+            "tools/call", {"name": "ask", "arguments": {}, "task": {"ttl": 60_000}}
+        )
+        server_task = created.task.task_id
+        result = await client.request("tasks/result", {"taskId": server_task})
+        assert result["content"][0]["text"] == "42 accept {'n': 'Ada'}"
+    assert host.sampled[0].task == TaskMetadata()
+    assert (host.sampled[0].meta or {})[RELATED] == {"taskId": server_task}
+    assert (host.elicited[0].meta or {})[RELATED] == {"taskId": server_task}
+
+
+async def test_both_ways_over_streamable_http() -> None:
+    """Over HTTP each request must find a stream: the plain tool's go on its tools/call POST,
+    the task tool's on the client's open tasks/result POST ("Input Required Status")."""
+    host = Host()
+    async with (
+        serving(make_server().http_app()) as url,
+        Client(f"{url}/mcp", **tasks_host(host)) as client,
+    ):
+        assert text_of(await client.call_tool("ask", {})) == "42 accept {'n': 'Ada'}"
+        created = await client.request("tools/call", {"name": "ask", "arguments": {}, "task": {}})
+        result = await client.request("tasks/result", {"taskId": created.task.task_id})
+        assert result["content"][0]["text"] == "42 accept {'n': 'Ada'}"
+    assert [p.task is not None for p in host.sampled] == [True, True]
+
+
+def test_poll_intervals_are_kept_within_bounds() -> None:
+    assert poll_seconds(0) == POLL_FLOOR
+    assert poll_seconds(-5) == POLL_FLOOR
+    assert poll_seconds(10**12) == POLL_CEILING
+    assert poll_seconds(250) == 0.25
+    assert poll_seconds(None) == 1.0
+
+
+# ------------------------------------------------------------- a scripted raw client
+
+TASK_CAPS = {
+    "sampling": {},
+    "tasks": {"cancel": {}, "requests": {"sampling": {"createMessage": {}}}},
+}
+
+
+def task_state(status: str, poll: int | None = 0) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "taskId": "c1",
+        "status": status,
+        "createdAt": "2025-11-25T10:30:00Z",
+        "lastUpdatedAt": "2025-11-25T10:30:00Z",
+        "ttl": 60000,
+    }
+    if poll is not None:
+        state["pollInterval"] = poll
+    return state
+
+
+SAMPLED = {"role": "assistant", "content": {"type": "text", "text": "polled"}, "model": "m"}
+
+
+async def answer(peer: Any, method: str, reply: dict[str, Any]) -> dict[str, Any]:
+    """Take the server's next request, check its method, answer it; return its params."""
+    request = await peer.receive()
+    assert request["method"] == method, request
+    await peer.send({"jsonrpc": "2.0", "id": request["id"], **reply})
+    params: dict[str, Any] = request.get("params") or {}
+    return params
+
+
+async def test_a_failed_tasks_result_falls_back_to_polling() -> None:
+    server = Server("polling")
+
+    @server.tool
+    async def ask(ctx: Context) -> str:
+        result = await ctx.sample("question", task=True)
+        return str(getattr(result.content, "text", None))
+
+    async with raw_session(server, capabilities=TASK_CAPS) as peer:
+        await peer.send(
+            {"jsonrpc": "2.0", "id": "call", "method": "tools/call", "params": {"name": "ask"}}
+        )
+        sent = await answer(
+            peer, "sampling/createMessage", {"result": {"task": task_state("working")}}
+        )
+        assert sent["task"] == {}
+        cut = {"error": {"code": codes.INTERNAL_ERROR, "message": "stream cut"}}
+        asked = await answer(peer, "tasks/result", cut)
+        assert asked == {"taskId": "c1"}  # no related-task meta ("SHOULD NOT")
+        await answer(peer, "tasks/get", {"result": task_state("working", poll=-5)})
+        await answer(peer, "tasks/get", {"result": task_state("completed", poll=None)})
+        await answer(peer, "tasks/result", {"result": SAMPLED})
+        reply = await peer.response_to("call")
+    assert reply["result"]["content"][0]["text"] == "polled"
+
+
+async def test_a_failed_task_raises_its_error_after_one_look() -> None:
+    server = make_server()
+    async with raw_session(server, capabilities=TASK_CAPS) as peer:
+        await peer.send(
+            {
+                "jsonrpc": "2.0",
+                "id": "call",
+                "method": "tools/call",
+                "params": {"name": "sample_error", "arguments": {"task": True}},
+            }
+        )
+        await answer(peer, "sampling/createMessage", {"result": {"task": task_state("working")}})
+        refused = {"error": {"code": codes.INVALID_PARAMS, "message": "refused", "data": 7}}
+        await answer(peer, "tasks/result", refused)
+        await answer(peer, "tasks/get", {"result": task_state("failed")})
+        reply = await peer.response_to("call")
+    assert reply["result"]["content"][0]["text"] == "PeerError -32602 refused 7"
+
+
+async def test_a_client_that_answers_without_a_task_gets_a_clear_error() -> None:
+    server = make_server()
+    async with raw_session(server, capabilities=TASK_CAPS) as peer:
+        await peer.send(
+            {
+                "jsonrpc": "2.0",
+                "id": "call",
+                "method": "tools/call",
+                "params": {"name": "sample_error", "arguments": {"task": True}},
+            }
+        )
+        await answer(peer, "sampling/createMessage", {"result": SAMPLED})
+        reply = await peer.response_to("call")
+    text = reply["result"]["content"][0]["text"]
+    assert text.startswith("PeerError") and "task" in text
