@@ -351,5 +351,7 @@ async def test_memory_is_returned_after_expiry() -> None:
     finally:
         tracemalloc.stop()
     assert full - before > 1_000_000  # the results really were held
-    assert after - before < 100_000  # and are all released, heap and owner index included
+    # ...and are all released, heap and owner index included: what stays is noise of the
+    # process (a few hundred bytes once in a while), far under 5% of what was held.
+    assert after - before < (full - before) / 20
     assert len(store) == 0 and await store.list("owner0") == ([], None)
