@@ -14,6 +14,7 @@ __all__ = [
     "AuthError",
     "AuthorizationFailed",
     "Client",
+    "ClientTask",
     "ConnectionClosed",
     "Context",
     "ElicitationContentInvalid",
@@ -47,6 +48,7 @@ _LAZY: dict[str, str] = {
     "AuthError": "mcpkit.errors",
     "AuthorizationFailed": "mcpkit.errors",
     "Client": "mcpkit.client.client",
+    "ClientTask": "mcpkit.client.tasks",
     "ConnectionClosed": "mcpkit.errors",
     "Context": "mcpkit.server.context",
     "ElicitationContentInvalid": "mcpkit.errors",
@@ -78,6 +80,7 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
     from mcpkit.client.results import ToolResult
+    from mcpkit.client.tasks import ClientTask
     from mcpkit.errors import (
         AuthError,
         AuthorizationFailed,

@@ -10,9 +10,11 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
 )
 from mcpkit.client.client import Client
+from mcpkit.client.tasks import ClientTask
 
 __all__ = [
     "Client",
+    "ClientTask",
     "ElicitationHandler",
     "LogHandler",
     "NotificationHandler",

@@ -27,6 +27,7 @@ from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import LocalProtocolError, RequestTimeout
+from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
@@ -260,7 +261,11 @@ class Client(FeatureCalls):
         receiver = self._task_receiver
         if receiver is not None and receiver.takes(ev):
             return await receiver.handle(ev, self.connection)
-        return await self._router.handle(ev.method, ev.params)
+        result = await self._router.handle(ev.method, ev.params)
+        meta = getattr(ev.params, "meta", None)
+        if meta and RELATED_TASK in meta:  # a request of the server's task: so is the answer
+            result = _with_meta(result, RELATED_TASK, meta[RELATED_TASK])
+        return result
 
     def _on_event(self, ev: Event) -> None:
         if not isinstance(ev, NotificationReceived):
@@ -323,3 +328,11 @@ def _capabilities(
     if roots is not None:
         caps["roots"] = {"listChanged": True}
     return msgspec.convert(caps, ClientCapabilities)
+
+
+def _with_meta(result: Any, key: str, value: Any) -> Any:
+    """`result` (a struct or dict) as a dict with `_meta[key] = value` ("Associating
+    Task-Related Messages": responses related to a task carry its id too)."""
+    raw: dict[str, Any] = dict(msgspec.to_builtins(result))
+    raw["_meta"] = {**(raw.get("_meta") or {}), key: value}
+    return raw

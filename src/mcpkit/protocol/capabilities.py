@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-__all__ = ["REQUIRED_CAPABILITY", "TASK_CAPABILITY", "has_capability", "task_params"]
+__all__ = [
+    "RELATED_TASK",
+    "REQUIRED_CAPABILITY",
+    "TASK_CAPABILITY",
+    "has_capability",
+    "task_params",
+]
 
 # method -> path of attribute names into the receiver's capabilities struct.
 REQUIRED_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
@@ -49,6 +55,10 @@ TASK_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
     "sampling/createMessage": ("tasks", "requests", "sampling", "create_message"),
     "elicitation/create": ("tasks", "requests", "elicitation", "create"),
 }
+
+
+#: The `_meta` key that ties a message to its task ("Associating Task-Related Messages").
+RELATED_TASK: Final = "io.modelcontextprotocol/related-task"
 
 
 def task_params(params: Any) -> Any:

@@ -21,6 +21,7 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
+from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.stores.tasks import TaskOutcome, TaskStore, is_terminal
 from mcpkit.types import (
     CancelTaskResult,
@@ -36,8 +37,6 @@ __all__ = ["RELATED_TASK", "Peer", "TaskRun", "TaskRunner", "with_related_task"]
 logger = logging.getLogger("mcpkit.tasks")
 _T = TypeVar("_T")
 
-#: The `_meta` key that ties a message to its task ("Associating Task-Related Messages").
-RELATED_TASK = "io.modelcontextprotocol/related-task"
 _STORE_WAIT = 30.0  # seconds per wait on a task that runs elsewhere (a shared store)
 
 
