@@ -258,7 +258,9 @@ async def test_input_required_opens_tasks_result_whose_elicitation_is_answered()
         handle = await client.call_tool_as_task("greet")
         assert (await handle.wait(timeout=10)).status == "completed"
         assert (await handle.result(timeout=10)).text == "hello Ada"
-    assert asked == [{"action": "accept", "content": {"name": "Ada"}}]
+    # The answer names the task too ("Associating Task-Related Messages").
+    related = {"io.modelcontextprotocol/related-task": {"taskId": "t1"}}
+    assert asked == [{"action": "accept", "content": {"name": "Ada"}, "_meta": related}]
     methods = server.methods()
     assert methods.index("tasks/result") > methods.index("tasks/get")  # opened on input_required
 
