@@ -26,6 +26,7 @@ USER_DOCS = [
     "docs/server.md",
     "docs/http.md",
     "docs/auth.md",
+    "docs/tasks.md",
 ]
 PLUGIN = "mcpkit.testing._pytest"
 
