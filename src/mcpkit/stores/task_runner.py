@@ -89,7 +89,9 @@ class TaskRun:
         self.id = task_id
         self.peer = peer  # the connection the task was created on
         self.finished = asyncio.Event()
-        self.cancelled = False
+        self.cancelled = False  # by tasks/cancel
+        self.expired = False  # its ttl elapsed while it ran
+        self.expiry: asyncio.TimerHandle | None = None
         self._waiters: list[_Waiter] = []
         self._waiter_came: asyncio.Event | None = None
         self._asking = 0  # requests to the requestor in flight
@@ -222,17 +224,30 @@ class TaskRunner:
         task = await self.store.create(owner, ttl=ttl)
         run = TaskRun(self, owner, task.task_id, peer)
         self._runs[run.id] = run
-        run.work = asyncio.get_running_loop().create_task(
-            self._drive(run, work), name=f"mcpkit task {run.id[:8]}"
-        )
+        loop = asyncio.get_running_loop()
+        run.work = loop.create_task(self._drive(run, work), name=f"mcpkit task {run.id[:8]}")
+        if task.ttl is not None:
+            # Once the ttl has elapsed the store may delete the task and its result ("TTL
+            # and Resource Management"): nobody could fetch what the work makes, and work
+            # outliving its entry would escape the store's bound on tasks. So it stops then.
+            run.expiry = loop.call_later(task.ttl / 1000, self._expire, run)
         return CreateTaskResult(task=task)
+
+    def _expire(self, run: TaskRun) -> None:
+        run.expiry = None
+        run.expired = True
+        if run.work is not None:
+            run.work.cancel()
 
     async def _drive(self, run: TaskRun, work: Work) -> None:
         try:
             try:
                 result = await work(run)
             except asyncio.CancelledError:
-                if not run.cancelled:  # shutdown, not tasks/cancel: say so in the store
+                if run.expired:
+                    await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _EXPIRED))
+                    await self.store.purge_expired()
+                elif not run.cancelled:  # shutdown, not tasks/cancel: say so in the store
                     await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _SHUTDOWN))
                 raise
             except McpError as exc:
@@ -248,6 +263,9 @@ class TaskRunner:
                 status: Literal["completed", "failed"] = "failed" if message else "completed"
                 await self._finish(run, status, TaskOutcome(result=raw), message)
         finally:
+            if run.expiry is not None:
+                run.expiry.cancel()
+                run.expiry = None
             run.finished.set()
             self._runs.pop(run.id, None)
 
@@ -258,6 +276,8 @@ class TaskRunner:
         outcome: TaskOutcome,
         message: str | None = None,
     ) -> None:
+        if message is None and outcome.error is not None:
+            message = str(outcome.error.get("message", "")) or None
         try:
             task = await self.store.finish(run.owner, run.id, status, outcome, message)
         except McpError:  # expired meanwhile: nobody can ask for it any more
@@ -360,6 +380,7 @@ class TaskRunner:
 
 
 _SHUTDOWN = "The receiver shut down before the task finished"
+_EXPIRED = "The task's ttl elapsed before it finished: it was stopped"
 
 
 def _error(code: int, message: str, data: Any = None) -> TaskOutcome:
