@@ -52,6 +52,7 @@ from mcpkit.transports.http.streams import (
     Stream,
     StreamSettings,
     expired,
+    is_poll,
 )
 
 __all__ = ["HttpSettings", "McpHttpApp"]
@@ -256,7 +257,8 @@ class McpHttpApp(SessionHost):
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
-        exchange = await _submit(session, body, info)
+        poll = not self.json_response and is_poll(body)
+        exchange = await _submit(session, body, info, json=poll)
         if exchange is None:
             await send_refusal(send, unknown_session(str(sid)))
             return
@@ -317,7 +319,7 @@ class McpHttpApp(SessionHost):
             await send_refusal(send, _bad_body(refused[0]))
         elif not started:
             await send_whole(send, 202, b"", headers)
-        elif self.json_response:
+        elif self.json_response or exchange.json:
             data = await exchange.next()
             if data:
                 await send_whole(send, 200, data, (*_JSON, *headers))
@@ -434,11 +436,16 @@ class McpHttpApp(SessionHost):
 
 
 async def _submit(
-    session: HttpSession, body: bytes, info: RequestInfo, *, resumable: bool = True
+    session: HttpSession,
+    body: bytes,
+    info: RequestInfo,
+    *,
+    resumable: bool = True,
+    json: bool = False,
 ) -> Exchange | None:
     """Hand `body` to the session, which reads it; None if the session ended."""
     try:
-        return await session.channel.submit(body, info, resumable=resumable)
+        return await session.channel.submit(body, info, resumable=resumable, json=json)
     except ConnectionClosed:
         return None
 

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
+import msgspec
+
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import parse_event_id
@@ -39,6 +41,7 @@ __all__ = [
     "Stream",
     "StreamSettings",
     "expired",
+    "is_poll",
 ]
 
 logger = logging.getLogger("mcpkit.http")
@@ -51,14 +54,42 @@ MAX_RETAINED: Final = 32
 class Exchange(Stream):
     """One POST: `read` is (started, refused) once the session has read the body; its
     stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
-    `channel` is the session's channel, which frees the stream once it is delivered."""
+    `channel` is the session's channel, which frees the stream once it is delivered.
+    `json`: answered with one JSON object, as with `json_response` (a poll: `is_poll`)."""
 
-    __slots__ = ("channel", "read")
+    __slots__ = ("channel", "json", "read")
 
-    def __init__(self, channel: HttpChannel | None = None) -> None:
+    def __init__(self, channel: HttpChannel | None = None, json: bool = False) -> None:
         super().__init__()
         self.channel = channel
+        self.json = json
         self.read: tuple[list[RequestId], list[bytes]] = ([], [])
+
+
+# basic/utilities/tasks, "Input Required Status": "servers SHOULD NOT upgrade to an SSE
+# stream in response to a tasks/get request, as the client has indicated it wishes to poll".
+# tasks/list and tasks/cancel are polls too; tasks/result is not (the task's requests to the
+# client travel on its stream).
+_POLLS: Final = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
+_POLL_MAX: Final = 4096  # bytes: a poll is ~100; a longer body is never taken for one
+
+
+class _Method(msgspec.Struct):
+    method: str = ""
+
+
+_read_method = msgspec.json.Decoder(_Method).decode
+
+
+def is_poll(body: bytes) -> bool:
+    """Whether `body` is one tasks/get, tasks/list or tasks/cancel request. Other bodies cost
+    a length check and one substring search: no decoding (the tools/call path)."""
+    if len(body) > _POLL_MAX or b'"tasks/' not in body:
+        return False
+    try:
+        return _read_method(body).method in _POLLS
+    except msgspec.DecodeError:  # a batch, a method that is not a string: not a poll
+        return False
 
 
 _NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
@@ -157,12 +188,16 @@ class HttpChannel:
         """Note activity now (the start of idleness, once nothing else is going on)."""
         self._idle_at = self.clock()
 
-    async def submit(self, data: bytes, info: RequestInfo, *, resumable: bool = True) -> Exchange:
+    async def submit(
+        self, data: bytes, info: RequestInfo, *, resumable: bool = True, json: bool = False
+    ) -> Exchange:
         """Hand a POST body to the session, which reads it before this returns: the
         exchange's `read` says what it started. ConnectionClosed once the session ended.
 
         Without `resumable` its SSE answer has no event ids and is not kept for a GET with
-        Last-Event-ID (the initialize: a client that lost its answer starts again)."""
+        Last-Event-ID (the initialize: a client that lost its answer starts again). With
+        `json` it is answered with one JSON object (what else it causes goes to the GET
+        stream), as every POST is with `json_response`."""
         feeder = self._feeder
         if self._closed or feeder is None:
             raise ConnectionClosed("the session has ended")
@@ -173,8 +208,8 @@ class HttpChannel:
             self._pending -= 1
         if self._closed:
             raise ConnectionClosed("the session has ended")
-        exchange = self._current = Exchange(self)
-        self._current_resumable = resumable
+        exchange = self._current = Exchange(self, json)
+        self._current_resumable = resumable and not json
         try:
             feeder.feed(data, info)  # calls body_read, which takes `_current`
         except ConnectionClosed:
@@ -222,7 +257,7 @@ class HttpChannel:
             self.touch()
             return
         target: Stream | None = exchange
-        if target is None or self.json_response:
+        if exchange is None or self.json_response or exchange.json:
             target = self.stream
         if target is None:
             logger.debug("no stream for a message related to %r: dropped", related)
