@@ -71,6 +71,7 @@ class Exchange(Stream):
 # tasks/list and tasks/cancel are polls too; tasks/result is not (the task's requests to the
 # client travel on its stream).
 _POLLS: Final = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
+_TASKS: Final = b'"tasks/'
 _POLL_MAX: Final = 4096  # bytes: a poll is ~100; a longer body is never taken for one
 
 
@@ -84,7 +85,7 @@ _read_method = msgspec.json.Decoder(_Method).decode
 def is_poll(body: bytes) -> bool:
     """Whether `body` is one tasks/get, tasks/list or tasks/cancel request. Other bodies cost
     a length check and one substring search: no decoding (the tools/call path)."""
-    if len(body) > _POLL_MAX or b'"tasks/' not in body:
+    if len(body) > _POLL_MAX or body.find(_TASKS) < 0:  # (find: faster than `in` here)
         return False
     try:
         return _read_method(body).method in _POLLS
