@@ -268,6 +268,8 @@ class TaskRunner:
                 run.expiry = None
             run.finished.set()
             self._runs.pop(run.id, None)
+            if not self._runs:  # a dict keeps its largest size: give a burst's table back
+                self._runs = {}
 
     async def _finish(
         self,

@@ -1,0 +1,103 @@
+"""Memory of the task machinery (stores.tasks, stores.task_runner): 10,000 tasks created and
+completed are held in a bounded sum, and once their ttl has elapsed the store is empty and
+what they held is given back. Measured with tracemalloc, never timed."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from typing import Any
+
+from mcpkit.stores.task_runner import TaskRun, TaskRunner
+from mcpkit.stores.tasks import MemoryTaskStore
+from mcpkit.types import RequestId
+
+TASKS = 10_000
+
+
+class GonePeer:
+    """A requestor whose connection is closed: nothing is sent to it."""
+
+    closed = True
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        related: RequestId | None = None,
+        result_type: Any = None,
+    ) -> Any:
+        raise AssertionError("nothing is asked of a closed peer")
+
+    async def notify(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
+        raise AssertionError("nothing is sent to a closed peer")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def work(run: TaskRun) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": run.id}], "isError": False}
+
+
+async def test_ten_thousand_tasks_then_expired_leave_the_store_empty() -> None:
+    clock = Clock()
+    store = MemoryTaskStore(clock=clock, max_tasks=TASKS, max_tasks_per_owner=TASKS)
+    runner = TaskRunner(store)
+    peer = GonePeer()
+    await _one_round(runner, peer, clock, 10)  # warm up: interned strings, caches, the loop
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.take_snapshot()
+        before = tracemalloc.get_traced_memory()[0]
+        held = await _one_round(runner, peer, clock, TASKS, before)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        left = tracemalloc.take_snapshot().compare_to(start, "filename")
+        await _one_round(runner, peer, clock, TASKS)
+        gc.collect()
+        again = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(store) == 0 and len(runner) == 0
+    # What asyncio keeps at its high-water mark: the table of all tasks (a WeakSet).
+    asyncio_own = sum(d.size_diff for d in left if _in_asyncio(d.traceback[0].filename))
+    print(
+        f"\n{TASKS} completed tasks held {held / TASKS:.0f} bytes each ({held / 1e6:.1f} MB); "
+        f"after expiry {after - before:+d} bytes, of which asyncio's task table "
+        f"{asyncio_own:+d}; a second round {again - after:+d}"
+    )
+    assert held < TASKS * 4_000  # a task, its result and the store's indexes: bounded
+    assert after - before - asyncio_own < 64_000  # given back (less a few freelists)
+    assert again - after < 16_000  # and a second round of as many adds nothing
+
+
+def _in_asyncio(filename: str) -> bool:
+    return "asyncio" in filename or filename.endswith("_weakrefset.py")
+
+
+async def _one_round(
+    runner: TaskRunner, peer: GonePeer, clock: Clock, n: int, before: int = 0
+) -> int:
+    """Create `n` tasks, fetch every result, then let them expire; the bytes held at the top."""
+    store = runner.store
+    ids = [(await runner.start("owner", 60_000, peer, work)).task.task_id for _ in range(n)]
+    for number, task_id in enumerate(ids):
+        result = await runner.result("owner", task_id, peer, number)
+        assert result["content"][0]["text"] == task_id
+    held = tracemalloc.get_traced_memory()[0] - before if tracemalloc.is_tracing() else 0
+    assert len(runner) == 0 and len(store) == n  # `def __len__`: MemoryTaskStore
+    del ids
+    clock.now += 61
+    assert await store.purge_expired() == n
+    return held
