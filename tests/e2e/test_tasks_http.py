@@ -19,6 +19,8 @@ from _tasks_http import RELATED, Gate, error_of, make_server, ok, open_wire
 
 from mcpkit.protocol import codes
 from mcpkit.server.tasks import ANONYMOUS
+from mcpkit.transports.http.events import MemoryEventStore
+from mcpkit.transports.http.streams import MAX_RETAINED
 
 
 async def test_working_then_completed_gives_the_plain_calls_result() -> None:
@@ -133,14 +135,17 @@ async def test_status_notifications_go_to_the_get_stream_when_no_result_call_is_
 async def test_without_a_get_stream_status_notifications_are_not_kept() -> None:
     gate = Gate()
     gate.go.set()
-    app = make_server(gate).http_app(resumable=False)
+    app = make_server(gate).http_app()
     async with serving(app) as base, httpx.AsyncClient() as http:
         wire = await open_wire(http, base + "/mcp")
-        for _ in range(20):
+        for _ in range(MAX_RETAINED + 8):
             tid = await wire.create("slow", {"x": 1})
             ok(await wire.call("tasks/result", {"taskId": tid}))
         (session,) = [s for _, s in app.sessions.items()]
-        assert session.channel.stream is None  # nowhere to keep them: dropped
+        assert session.channel.stream is None  # no GET stream: nowhere to keep them, dropped
+        # What is kept is the answered tasks/result streams, for a while, and at most these.
+        store = app.streams.store
+        assert isinstance(store, MemoryEventStore) and len(store) <= MAX_RETAINED
 
 
 async def test_a_cut_get_stream_keeps_at_most_its_replay_window() -> None:
