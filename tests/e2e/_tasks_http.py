@@ -96,7 +96,9 @@ def error_of(reply: dict[str, Any]) -> dict[str, Any]:
 class Wire:
     """One session of an MCP endpoint, spoken as raw JSON-RPC; `token` is sent as a bearer."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str, sid: str, token: str | None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, sid: str | None, token: str | None
+    ) -> None:
         self.http = http
         self.url = url
         self.sid = sid

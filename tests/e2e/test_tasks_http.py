@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 
 from _serving import WAIT, serving
-from _tasks_http import RELATED, Gate, error_of, make_server, ok, open_wire
+from _tasks_http import RELATED, Gate, Wire, error_of, make_server, ok, open_wire
 
 from mcpkit.protocol import codes
 from mcpkit.server.tasks import ANONYMOUS
@@ -241,3 +241,18 @@ async def test_the_apps_shutdown_stops_running_tasks_and_marks_them_failed() -> 
     outcome = await store.outcome(ANONYMOUS, tid)
     assert outcome is not None and outcome.error is not None
     assert outcome.error["code"] == codes.INTERNAL_ERROR
+
+
+async def test_a_stateless_endpoint_runs_tasks_across_posts() -> None:
+    gate = Gate()
+    app = make_server(gate).http_app(stateless=True)
+    async with serving(app) as base, httpx.AsyncClient() as http:
+        # Each POST has a session of its own: the task outlives the one that created it.
+        wire = Wire(http, base + "/mcp", sid=None, token=None)
+        tid = await wire.create("slow", {"x": 9})
+        polled = await wire.post(wire.message("tasks/get", {"taskId": tid}))
+        assert polled.headers["content-type"] == "application/json"
+        assert polled.json()["result"]["status"] == "working"
+        gate.go.set()
+        result = ok(await wire.call("tasks/result", {"taskId": tid}))
+        assert result["structuredContent"] == {"result": 18}

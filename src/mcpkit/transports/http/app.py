@@ -257,7 +257,7 @@ class McpHttpApp(SessionHost):
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
-        poll = not self.json_response and is_poll(body)
+        poll = not self.json_response and is_poll(body)  # answered as JSON: "Input Required"
         exchange = await _submit(session, body, info, json=poll)
         if exchange is None:
             await send_refusal(send, unknown_session(str(sid)))
@@ -299,7 +299,8 @@ class McpHttpApp(SessionHost):
             self.server, version, json_response=self.json_response, clock=self._clock
         )
         try:
-            exchange = await _submit(session, body, info)
+            poll = not self.json_response and is_poll(body)
+            exchange = await _submit(session, body, info, json=poll)
             if exchange is None:  # the session ended before it read the body: not ours to say
                 await send_refusal(send, refuse(500, "the request's session ended unread"))
             else:
