@@ -21,7 +21,6 @@ from _tasks_http import Gate, error_of, make_server, ok, open_wire
 
 from mcpkit.protocol import codes
 from mcpkit.stores.tasks import MemoryTaskStore
-from mcpkit.transports.http.streams import is_poll
 
 BAD_TASK_IDS: list[Any] = [123, None, {"a": 1}, ["x"], True, 1.5]
 
@@ -74,17 +73,27 @@ async def test_a_huge_ttl_is_lowered_to_the_stores_maximum() -> None:
                 assert ok(await wire.call("tools/call", params))["task"]["ttl"] == 60_000
 
 
-def test_only_single_task_polls_are_taken_for_polls() -> None:
-    assert is_poll(b'{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"taskId":"a"}}')
-    assert is_poll(b'{"method" : "tasks/list", "id": 2, "jsonrpc": "2.0"}')
-    assert not is_poll(b'{"jsonrpc":"2.0","id":1,"method":"tasks/result","params":{}}')
-    assert not is_poll(b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"a":"tasks/"}}')
-    assert not is_poll(b'[{"jsonrpc":"2.0","id":1,"method":"tasks/get"}]')  # a batch
-    assert not is_poll(b'{"method":5,"x":"tasks/get"}')
-    assert not is_poll(b'{"method":"tasks/get"')  # not JSON: the session answers -32700
-    assert not is_poll(b'{"method":"tasks\\/get"}')  # escaped: answered on a stream, still valid
-    padded = b'{"method":"tasks/get","pad":"' + b" " * 5000 + b'"}'
-    assert not is_poll(padded)
+async def test_any_spelling_of_a_poll_is_answered_as_json() -> None:
+    gate = Gate()
+    async with serving(make_server(gate).http_app()) as base, httpx.AsyncClient() as http:
+        wire = await open_wire(http, base + "/mcp")
+        tid = await wire.create("slow", {"x": 1})
+        spellings = [
+            '{"params": {"taskId": "%s"}, "id": 5, "method": "tasks/get", "jsonrpc": "2.0"}',
+            '{"jsonrpc":"2.0","id":"a/b","method":"tasks\\/get","params":{"taskId":"%s"}}',
+            '{ "jsonrpc" : "2.0" , "id" : 6 , "method" : "tasks/get" , '
+            '"params" : { "taskId" : "%s", "_meta": {"x": "tasks/result"} } }',
+        ]
+        for spelling in spellings:
+            body = (spelling % tid).encode()
+            response = await http.post(wire.url, content=body, headers=wire.headers())
+            assert response.headers["content-type"] == "application/json", spelling
+            assert response.json()["result"]["taskId"] == tid
+        # What is not a poll keeps its stream: a batch (refused in this revision), bad JSON.
+        for body in (b'[{"jsonrpc":"2.0","id":1,"method":"tasks/get"}]', b'{"method":"tasks/get"'):
+            response = await http.post(wire.url, content=body, headers=wire.headers())
+            assert response.status_code == 400
+        gate.go.set()
 
 
 async def test_a_flood_of_result_calls_is_bounded_and_leaves_nothing() -> None:

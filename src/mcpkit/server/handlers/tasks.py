@@ -2,7 +2,8 @@
 
 The session layer refuses them with -32601 where the server declared no tasks; each looks the
 task up for the caller's owner (`mcpkit.server.tasks.owner_of`), so another requestor's task
-is answered as unknown (-32602).
+is answered as unknown (-32602). The polls (get, list, cancel) ask for a plain JSON answer
+where the transport offers a choice (Streamable HTTP), tasks/result never does.
 """
 
 from __future__ import annotations
@@ -32,7 +33,18 @@ def _runner(server: Server) -> TaskRunner:
     return server.task_runner
 
 
+def _polled(ctx: Context) -> None:
+    """ "Where possible, servers SHOULD NOT upgrade to an SSE stream in response to a tasks/get
+    request, as the client has indicated it wishes to poll" ("Input Required Status"): over
+    Streamable HTTP the answer goes as one JSON object (`HttpChannel.answer_as_json`, an
+    optional method of a channel; stdio and memory have no such choice)."""
+    answer_as_json = getattr(ctx.session.connection.channel, "answer_as_json", None)
+    if answer_as_json is not None:
+        answer_as_json(ctx.request_id)
+
+
 async def get_task(server: Server, ctx: Context, params: GetTaskRequestParams) -> GetTaskResult:
+    _polled(ctx)
     return await _runner(server).get(owner_of(ctx), params.task_id)
 
 
@@ -49,10 +61,12 @@ async def task_result(
 async def list_tasks(
     server: Server, ctx: Context, params: PaginatedRequestParams
 ) -> ListTasksResult:
+    _polled(ctx)
     return await _runner(server).list(owner_of(ctx), params.cursor)
 
 
 async def cancel_task(
     server: Server, ctx: Context, params: CancelTaskRequestParams
 ) -> CancelTaskResult:
+    _polled(ctx)
     return await _runner(server).cancel(owner_of(ctx), params.task_id)

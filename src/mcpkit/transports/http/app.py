@@ -52,7 +52,6 @@ from mcpkit.transports.http.streams import (
     Stream,
     StreamSettings,
     expired,
-    is_poll,
 )
 
 __all__ = ["HttpSettings", "McpHttpApp"]
@@ -257,8 +256,7 @@ class McpHttpApp(SessionHost):
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
-        poll = not self.json_response and is_poll(body)  # answered as JSON: "Input Required"
-        exchange = await _submit(session, body, info, json=poll)
+        exchange = await _submit(session, body, info)
         if exchange is None:
             await send_refusal(send, unknown_session(str(sid)))
             return
@@ -299,8 +297,7 @@ class McpHttpApp(SessionHost):
             self.server, version, json_response=self.json_response, clock=self._clock
         )
         try:
-            poll = not self.json_response and is_poll(body)
-            exchange = await _submit(session, body, info, json=poll)
+            exchange = await _submit(session, body, info)
             if exchange is None:  # the session ended before it read the body: not ours to say
                 await send_refusal(send, refuse(500, "the request's session ended unread"))
             else:
@@ -320,15 +317,24 @@ class McpHttpApp(SessionHost):
             await send_refusal(send, _bad_body(refused[0]))
         elif not started:
             await send_whole(send, 202, b"", headers)
-        elif self.json_response or exchange.json:
+        elif self.json_response:
             data = await exchange.next()
             if data:
                 await send_whole(send, 200, data, (*_JSON, *headers))
             else:  # cancelled by the client: nothing to say
                 await send_whole(send, 202, b"", headers)
         else:
-            assert exchange.channel is not None
-            await self._stream(exchange.channel, exchange, receive, send, headers, first_wait=True)
+            channel = exchange.channel
+            assert channel is not None
+            # A call's stream waits a moment for its first message, so that a quick answer goes
+            # out with the response's head; and a poll's handler has said by then that it
+            # wants JSON (HttpChannel.answer_as_json).
+            await exchange.wait_ready(exchange.generation, FIRST_WAIT)
+            if exchange.json:
+                channel.forget(exchange)  # not a stream: nothing to keep for a resumption
+                await _send_json(exchange, send, headers)
+            else:
+                await self._stream(channel, exchange, receive, send, headers)
 
     # --------------------------------------------------------------------- GET
 
@@ -379,12 +385,8 @@ class McpHttpApp(SessionHost):
         send: Send,
         headers: Sequence[tuple[bytes, bytes]] = (),
         resume: Resumption | None = None,
-        *,
-        first_wait: bool = False,
     ) -> None:
-        """Carry `stream` on this response; then keep it for a resumption, or free it. A
-        call's stream (`first_wait`) waits up to FIRST_WAIT for its first message, so a quick
-        answer goes out with the response's head."""
+        """Carry `stream` on this response; then keep it for a resumption, or free it."""
         interval = self.streams.keepalive_interval
         delivered = False
         self._open_streams.add(stream)
@@ -396,7 +398,6 @@ class McpHttpApp(SessionHost):
                 headers,
                 resume=resume,
                 keepalive_interval=interval,
-                first_wait=FIRST_WAIT if first_wait else 0.0,
             )
         finally:
             self._open_streams.discard(stream)
@@ -437,18 +438,24 @@ class McpHttpApp(SessionHost):
 
 
 async def _submit(
-    session: HttpSession,
-    body: bytes,
-    info: RequestInfo,
-    *,
-    resumable: bool = True,
-    json: bool = False,
+    session: HttpSession, body: bytes, info: RequestInfo, *, resumable: bool = True
 ) -> Exchange | None:
     """Hand `body` to the session, which reads it; None if the session ended."""
     try:
-        return await session.channel.submit(body, info, resumable=resumable, json=json)
+        return await session.channel.submit(body, info, resumable=resumable)
     except ConnectionClosed:
         return None
+
+
+async def _send_json(
+    exchange: Exchange, send: Send, headers: Sequence[tuple[bytes, bytes]]
+) -> None:
+    """A poll's answer as one JSON object (202 with no body if the client cancelled it)."""
+    data = await exchange.next()
+    if data:
+        await send_whole(send, 200, data, (*_JSON, *headers))
+    else:
+        await send_whole(send, 202, b"", headers)
 
 
 def _no_session() -> Refusal:

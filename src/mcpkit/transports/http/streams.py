@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
-import msgspec
-
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import parse_event_id
@@ -41,7 +39,6 @@ __all__ = [
     "Stream",
     "StreamSettings",
     "expired",
-    "is_poll",
 ]
 
 logger = logging.getLogger("mcpkit.http")
@@ -55,42 +52,16 @@ class Exchange(Stream):
     """One POST: `read` is (started, refused) once the session has read the body; its
     stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
     `channel` is the session's channel, which frees the stream once it is delivered.
-    `json`: answered with one JSON object, as with `json_response` (a poll: `is_poll`)."""
+    `json`: answered with one JSON object, as with `json_response` (a poll of a task, see
+    `HttpChannel.answer_as_json`)."""
 
     __slots__ = ("channel", "json", "read")
 
-    def __init__(self, channel: HttpChannel | None = None, json: bool = False) -> None:
+    def __init__(self, channel: HttpChannel | None = None) -> None:
         super().__init__()
         self.channel = channel
-        self.json = json
+        self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = ([], [])
-
-
-# basic/utilities/tasks, "Input Required Status": "servers SHOULD NOT upgrade to an SSE
-# stream in response to a tasks/get request, as the client has indicated it wishes to poll".
-# tasks/list and tasks/cancel are polls too; tasks/result is not (the task's requests to the
-# client travel on its stream).
-_POLLS: Final = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
-_TASKS: Final = b'"tasks/'
-_POLL_MAX: Final = 4096  # bytes: a poll is ~100; a longer body is never taken for one
-
-
-class _Method(msgspec.Struct):
-    method: str = ""
-
-
-_read_method = msgspec.json.Decoder(_Method).decode
-
-
-def is_poll(body: bytes) -> bool:
-    """Whether `body` is one tasks/get, tasks/list or tasks/cancel request. Other bodies cost
-    a length check and one substring search: no decoding (the tools/call path)."""
-    if len(body) > _POLL_MAX or body.find(_TASKS) < 0:  # (find: faster than `in` here)
-        return False
-    try:
-        return _read_method(body).method in _POLLS
-    except msgspec.DecodeError:  # a batch, a method that is not a string: not a poll
-        return False
 
 
 _NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
@@ -189,16 +160,12 @@ class HttpChannel:
         """Note activity now (the start of idleness, once nothing else is going on)."""
         self._idle_at = self.clock()
 
-    async def submit(
-        self, data: bytes, info: RequestInfo, *, resumable: bool = True, json: bool = False
-    ) -> Exchange:
+    async def submit(self, data: bytes, info: RequestInfo, *, resumable: bool = True) -> Exchange:
         """Hand a POST body to the session, which reads it before this returns: the
         exchange's `read` says what it started. ConnectionClosed once the session ended.
 
         Without `resumable` its SSE answer has no event ids and is not kept for a GET with
-        Last-Event-ID (the initialize: a client that lost its answer starts again). With
-        `json` it is answered with one JSON object (what else it causes goes to the GET
-        stream), as every POST is with `json_response`."""
+        Last-Event-ID (the initialize: a client that lost its answer starts again)."""
         feeder = self._feeder
         if self._closed or feeder is None:
             raise ConnectionClosed("the session has ended")
@@ -209,8 +176,8 @@ class HttpChannel:
             self._pending -= 1
         if self._closed:
             raise ConnectionClosed("the session has ended")
-        exchange = self._current = Exchange(self, json)
-        self._current_resumable = resumable and not json
+        exchange = self._current = Exchange(self)
+        self._current_resumable = resumable
         try:
             feeder.feed(data, info)  # calls body_read, which takes `_current`
         except ConnectionClosed:
@@ -267,6 +234,17 @@ class HttpChannel:
 
     async def send(self, data: bytes) -> None:
         await self.send_routed(data, None, False)
+
+    def answer_as_json(self, request_id: RequestId) -> None:
+        """Answer `request_id` with one JSON object rather than an SSE stream, if its response
+        has not begun (the app waits FIRST_WAIT for a call's first message before choosing);
+        what else it causes goes to the GET stream. The handlers of tasks/get, tasks/list and
+        tasks/cancel call it: "servers SHOULD NOT upgrade to an SSE stream in response to a
+        tasks/get request, as the client has indicated it wishes to poll" (basic/utilities/
+        tasks, "Input Required Status"). The choice costs other requests nothing."""
+        exchange = self._routes.get(request_id)
+        if exchange is not None:
+            exchange.json = True
 
     # ----------------------------------------------------------------- streams
 
