@@ -1,7 +1,8 @@
-"""Tasks over Streamable HTTP with mcpkit's own Client (its generic `request`, until the task
-methods of the client land): a task created and fetched, a task that elicits answered by the
-client's handler on the tasks/result stream, a cancellation, and a result fetched by a new
-client after the first one closed, in SSE and in JSON answers."""
+"""Tasks over Streamable HTTP with mcpkit's own Client, through its generic `request` (the wire
+as the spec writes it) and its requestor API (`call_tool_as_task`, `ClientTask`): a task
+created and fetched, a task that elicits answered by the client's handler on the tasks/result
+stream, a cancellation, and a result fetched by a new client after the first one closed, in
+SSE and in JSON answers."""
 
 from __future__ import annotations
 
@@ -90,3 +91,28 @@ async def test_a_new_client_fetches_what_a_closed_one_started() -> None:
         async with Client(base + "/mcp") as second:
             result = await second.request("tasks/result", {"taskId": tid}, result_type=ToolResult)
     assert result.structured_content == {"result": 16}
+
+
+@MODES
+async def test_the_requestor_api_over_http(json_response: bool) -> None:
+    gate = Gate()
+    app = make_server(gate).http_app(json_response=json_response)
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        async with Client(base + "/mcp", elicitation_handler=elicit) as client:
+            handle = await client.call_tool_as_task("slow", {"x": 10}, ttl=60_000)
+            assert handle.status == "working" and (await handle.refresh()).status == "working"
+            stopped = await client.call_tool_as_task("slow", {"x": 0})
+            assert (await stopped.cancel()).status == "cancelled"
+            gate.go.set()
+            assert (await handle.result()).structured_content == {"result": 20}
+            assert handle.done and handle.status == "completed"
+            # call_tool(task=True): the plain call's result, by way of a task.
+            assert (await client.call_tool("asking", {}, task=True)).text == "hello Grace"
+            started = await client.call_tool_as_task("slow", {"x": 11})
+        # Another client takes the task up by its id, from a session of its own.
+        async with Client(base + "/mcp") as other:
+            again = await other.task_handle(started.id)
+            assert (await again.result()).structured_content == {"result": 22}
+            with pytest.raises(McpError) as caught:
+                await other.cancel_task(started.id)
+            assert caught.value.code == codes.INVALID_PARAMS
