@@ -19,6 +19,7 @@ from _tasks_http import RELATED, Gate, Wire, error_of, make_server, ok, open_wir
 
 from mcpkit.protocol import codes
 from mcpkit.server.tasks import ANONYMOUS
+from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.events import MemoryEventStore
 from mcpkit.transports.http.streams import MAX_RETAINED
 
@@ -256,3 +257,22 @@ async def test_a_stateless_endpoint_runs_tasks_across_posts() -> None:
         gate.go.set()
         result = ok(await wire.call("tasks/result", {"taskId": tid}))
         assert result["structuredContent"] == {"result": 18}
+
+
+async def test_a_session_that_idles_out_leaves_its_task_running() -> None:
+    gate = Gate()
+    server = make_server(gate)
+    now = [0.0]
+    app = McpHttpApp(server, session_idle_timeout=60, clock=lambda: now[0])
+    async with serving(app) as base, httpx.AsyncClient() as http:
+        first = await open_wire(http, base + "/mcp")
+        tid = await first.create("slow", {"x": 12})
+        await gate.started.wait()
+        now[0] += 61
+        assert await app.expire_idle() == 1  # the session ended, the task did not
+        assert (await first.post(first.message("ping"))).status_code == 404
+        assert len(server.task_runner) == 1
+        second = await open_wire(http, base + "/mcp")
+        gate.go.set()
+        result = ok(await second.call("tasks/result", {"taskId": tid}))
+        assert result["structuredContent"] == {"result": 24}
