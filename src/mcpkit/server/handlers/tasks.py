@@ -34,10 +34,10 @@ def _runner(server: Server) -> TaskRunner:
 
 
 def _polled(ctx: Context) -> None:
-    """ "Where possible, servers SHOULD NOT upgrade to an SSE stream in response to a tasks/get
-    request, as the client has indicated it wishes to poll" ("Input Required Status"): over
-    Streamable HTTP the answer goes as one JSON object (`HttpChannel.answer_as_json`, an
-    optional method of a channel; stdio and memory have no such choice)."""
+    """Ask for a plain JSON answer: "where possible, servers SHOULD NOT upgrade to an SSE
+    stream in response to a tasks/get request, as the client has indicated it wishes to poll"
+    ("Input Required Status"). Over Streamable HTTP `HttpChannel.answer_as_json` does it (an
+    optional method of a channel: stdio and memory have no such choice)."""
     answer_as_json = getattr(ctx.session.connection.channel, "answer_as_json", None)
     if answer_as_json is not None:
         answer_as_json(ctx.request_id)
