@@ -3,6 +3,7 @@ basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -329,7 +330,13 @@ class McpHttpApp(SessionHost):
             # A call's stream waits a moment for its first message, so that a quick answer goes
             # out with the response's head; and a poll's handler has said by then that it
             # wants JSON (HttpChannel.answer_as_json).
-            await exchange.wait_ready(exchange.generation, FIRST_WAIT)
+            generation = exchange.generation
+            try:
+                await exchange.wait_ready(generation, FIRST_WAIT)
+            except asyncio.CancelledError:  # as if its connection went: the request goes on
+                exchange.detach(generation)
+                channel.release(exchange, delivered=False)
+                raise
             if exchange.json:
                 channel.forget(exchange)  # not a stream: nothing to keep for a resumption
                 await _send_json(exchange, send, headers)
