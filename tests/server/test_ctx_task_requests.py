@@ -364,3 +364,39 @@ async def test_a_client_that_answers_without_a_task_gets_a_clear_error() -> None
         reply = await peer.response_to("call")
     text = reply["result"]["content"][0]["text"]
     assert text.startswith("PeerError") and "task" in text
+
+
+async def test_a_server_tasks_polls_name_their_task_in_params_only_and_flip_status_once() -> None:
+    """The follow-up tasks/* requests of a server task's ask carry no related-task meta (they
+    name the client's task in their params: "SHOULD NOT"), and the server task goes
+    input_required once per question, however many requests the question takes."""
+    host = Host()
+    statuses: list[str] = []
+
+    def on_notification(method: str, params: Any) -> None:
+        if method == "notifications/tasks/status":
+            statuses.append(params.status)
+
+    options = {**tasks_host(host), "on_notification": on_notification}
+    async with connected(make_server(), **options) as client:
+        receiver = client._task_receiver
+        assert receiver is not None
+        asked: list[tuple[str, Any]] = []
+        handle = receiver.handle
+
+        async def recording(ev: Any, connection: Any) -> Any:
+            asked.append((ev.method, getattr(ev.params, "meta", None)))
+            return await handle(ev, connection)
+
+        receiver.handle = recording  # type: ignore[method-assign]
+        created = await client.request("tools/call", {"name": "ask", "arguments": {}, "task": {}})
+        server_task = created.task.task_id
+        await client.request("tasks/result", {"taskId": server_task})
+        async with asyncio.timeout(WAIT):
+            while "completed" not in statuses:
+                await asyncio.sleep(0.01)
+    polls = [(method, meta) for method, meta in asked if method.startswith("tasks/")]
+    assert polls and all(RELATED not in (meta or {}) for _, meta in polls)
+    creating = [meta for method, meta in asked if not method.startswith("tasks/")]
+    assert all((meta or {})[RELATED] == {"taskId": server_task} for meta in creating)
+    assert statuses == ["input_required", "working", "input_required", "working", "completed"]

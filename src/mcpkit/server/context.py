@@ -358,7 +358,7 @@ class Context:
         self.session.protocol.check_outbound_request(method, {**raw, "task": task})
         if timeout is None:
             timeout = self.server.request_timeout
-        return await ask_as_task(
+        asking = ask_as_task(
             self._send_for_task,
             self._cancel_client_task,
             method,
@@ -367,12 +367,22 @@ class Context:
             task=task,
             timeout=timeout,
         )
+        if self.task is None:
+            return await asking
+        async with self.task.needing_input():  # one input_required for the whole exchange
+            return await asking
 
     async def _send_for_task(self, method: str, params: Any, result_type: Any) -> Any:
         """One request of a task-augmented ask, routed as this context's requests are (over
         HTTP: this request's stream, or the stream of the open tasks/result of its task)."""
         if self.task is not None:
-            return await self.task.request(method, params, timeout=None, result_type=result_type)
+            return await self.task.request(
+                method,
+                params,
+                timeout=None,
+                result_type=result_type,
+                related_task=not method.startswith("tasks/"),  # those name their task
+            )
         return await self.session.connection.request(
             method, params, related=self.request_id, result_type=result_type
         )

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Generator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal, Protocol, TypeVar
 
 import msgspec
@@ -130,16 +130,22 @@ class TaskRun:
     # ------------------------------------------------------------ operations
 
     async def request(
-        self, method: str, params: Any, *, timeout: float | None, result_type: Any = None
+        self,
+        method: str,
+        params: Any,
+        *,
+        timeout: float | None,
+        result_type: Any = None,
+        related_task: bool = True,
     ) -> Any:
         """Ask the requestor (sampling, elicitation, roots) on the task's behalf: the task is
         `input_required` until the answer comes; the request goes out once the requestor
-        calls `tasks/result` (at once if it already has)."""
-        params = with_related_task(params, self.id)
-        self._asking += 1
-        if self._asking == 1:
-            await self.runner.set_status(self, "input_required")
-        try:
+        calls `tasks/result` (at once if it already has). `related_task=False` for the
+        `tasks/*` requests of a task asked of the requestor in turn: they name their task in
+        their params and SHOULD NOT carry the meta ("Associating Task-Related Messages")."""
+        if related_task:
+            params = with_related_task(params, self.id)
+        async with self.needing_input():
             try:
                 async with asyncio.timeout(timeout):
                     waiter = await self._next_waiter()
@@ -155,6 +161,16 @@ class TaskRun:
                 related=waiter.request_id,
                 result_type=result_type,
             )
+
+    @asynccontextmanager
+    async def needing_input(self) -> AsyncGenerator[None]:
+        """The task is `input_required` while any of these is open (nested or concurrent:
+        one change in, one change out, however many requests a question takes)."""
+        self._asking += 1
+        if self._asking == 1:
+            await self.runner.set_status(self, "input_required")
+        try:
+            yield
         finally:
             self._asking -= 1
             if self._asking == 0 and not self.finished.is_set():
@@ -287,8 +303,10 @@ class TaskRunner:
         await self._announce(run, task)
 
     async def set_status(self, run: TaskRun, status: Literal["working", "input_required"]) -> None:
+        before = (await self.store.get(run.owner, run.id)).status
         task = await self.store.set_status(run.owner, run.id, status)
-        await self._announce(run, task)
+        if task.status != before:  # a terminal task is left as it is: nothing to announce
+            await self._announce(run, task)
 
     async def _announce(self, run: TaskRun, task: Task) -> None:
         """`notifications/tasks/status` to the requestor (optional for receivers; without the
