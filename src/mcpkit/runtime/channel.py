@@ -67,6 +67,11 @@ class RoutedChannel(MessageChannel, Protocol):
     messages without ending its stream (SEP-1699): the request goes on, and the client comes
     back for the rest (after `retry_ms`, None for the transport's default). False when the
     transport cannot (no such stream, or the client could not resume it).
+
+    `answer_as_json(request_id)` asks for `request_id`'s answer as one JSON object rather than
+    a stream, if its response has not begun; a handler calls it (through the channel, found
+    with getattr) where the spec prefers it: the task polls tasks/get, tasks/list and
+    tasks/cancel. Channels without streams have no use for it and need not implement it.
     """
 
     async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]: ...

@@ -177,7 +177,7 @@ class MemoryTaskStore:
         if len(self._records) >= self._max_tasks or len(owned) >= self._max_per_owner:
             raise McpError(
                 codes.INTERNAL_ERROR,
-                "Too many tasks: the server's task limit is reached; fetch or cancel "
+                "Too many tasks: the receiver's task limit is reached; fetch or cancel "
                 "earlier tasks and retry once they expire",
             )
         task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
