@@ -328,3 +328,39 @@ async def test_input_required_then_the_request_travels_with_tasks_result() -> No
             m["params"]["status"] for m in seen if m.get("method") == "notifications/tasks/status"
         ]
         assert statuses == ["working", "completed"]
+
+
+async def test_a_def_tool_runs_as_a_task_in_a_worker_thread() -> None:
+    """`def` tools run in worker threads as tasks too; a cancelled one runs on in its thread
+    (threads cannot be stopped) and its outcome is dropped: the task stays cancelled."""
+    import threading
+
+    server = Server("sync-tasks")
+    release = threading.Event()
+    started = threading.Event()
+    returned = threading.Event()
+
+    @server.tool(task=True)
+    def blocking(x: int) -> int:
+        started.set()
+        release.wait(5)
+        returned.set()
+        return x + 1
+
+    async with raw_session(server) as peer:
+        tid = await created(peer, "blocking", {"x": 1})
+        await asyncio.to_thread(started.wait, 5)
+        assert ok(await peer.request("tasks/get", {"taskId": tid}))["status"] == "working"
+        release.set()
+        assert ok(await peer.request("tasks/result", {"taskId": tid}))["structuredContent"] == {
+            "result": 2
+        }
+        release.clear()
+        started.clear()
+        tid = await created(peer, "blocking", {"x": 1})
+        await asyncio.to_thread(started.wait, 5)
+        ok(await peer.request("tasks/cancel", {"taskId": tid}))
+        returned.clear()
+        release.set()  # the thread finishes; its result must not revive the task
+        assert await asyncio.to_thread(returned.wait, 5)
+        assert ok(await peer.request("tasks/get", {"taskId": tid}))["status"] == "cancelled"
