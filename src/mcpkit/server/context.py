@@ -21,6 +21,7 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
 from mcpkit.server.task_requests import metadata as task_metadata
 from mcpkit.types import (
+    BlobResourceContents,
     ClientCapabilities,
     CreateMessageRequestParams,
     CreateMessageResult,
@@ -28,11 +29,13 @@ from mcpkit.types import (
     Implementation,
     ListRootsResult,
     ModelPreferences,
+    ReadResourceRequestParams,
     RequestId,
     Root,
     SamplingMessage,
     TaskMetadata,
     TextContent,
+    TextResourceContents,
     Tool,
     ToolChoice,
 )
@@ -317,6 +320,18 @@ class Context:
         await self.session.notify(
             "notifications/elicitation/complete", {"elicitationId": elicitation_id}
         )
+
+    # --------------------------------------------------------------- resources
+
+    async def read_resource(self, uri: str) -> list[TextResourceContents | BlobResourceContents]:
+        """Read one of this server's own resources (or a template's match), as a client's
+        `resources/read` would get it: the same contents, the same -32002 for an unknown URI,
+        and the caller's scopes checked on a protected server. Sent nowhere: the function
+        runs here, with this Context."""
+        from mcpkit.server.handlers.features import read_resource
+
+        result = await read_resource(self.server, self, ReadResourceRequestParams(uri=uri))
+        return list(result.contents)
 
     # ------------------------------------------------------------------- roots
 
