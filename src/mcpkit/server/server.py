@@ -27,6 +27,7 @@ from mcpkit.server.access import scopes_for
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS
+from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import Icon, Implementation, ServerCapabilities
@@ -110,6 +111,8 @@ class Server(FeatureRegistrations):
         task_store: where the tasks of tools called as tasks (`@server.tool(task=True)`)
             are kept: a `mcpkit.stores.tasks.TaskStore`; by default a `MemoryTaskStore`
             (docs/tasks.md).
+        middleware: layers around every request this server handles (docs/server.md,
+            "Middleware"); the first is outermost. `add_middleware` adds more.
     """
 
     def __init__(
@@ -135,6 +138,7 @@ class Server(FeatureRegistrations):
         mask_error_details: bool = False,
         auth: ProtectedResource | None = None,
         task_store: TaskStore | None = None,
+        middleware: Iterable[Middleware] = (),
     ) -> None:
         super().__init__()
         self.name = name
@@ -163,6 +167,7 @@ class Server(FeatureRegistrations):
         self.lenient_arguments = lenient_arguments
         self.auth = auth
         self._task_store = task_store
+        self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
         self.sessions: set[ServerSessionHandle] = set()
         self.lifespan_state: Any = None
@@ -207,6 +212,10 @@ class Server(FeatureRegistrations):
             store = self._task_store if self._task_store is not None else MemoryTaskStore()
             self._task_runner = TaskRunner(store, failed=tool_failed)
         return self._task_runner
+
+    def add_middleware(self, middleware: Middleware) -> None:
+        """Add a layer inside those already added (the first added stays outermost)."""
+        self.middleware = (*self.middleware, middleware)
 
     # ----------------------------------------------------------------- serving
 
@@ -271,7 +280,11 @@ class Server(FeatureRegistrations):
             self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
         )
         try:
-            return await handler(self, ctx, ev.params)
+            if not self.middleware:
+                return await handler(self, ctx, ev.params)
+            return await call_through(
+                self.middleware, ctx, ev.params, functools.partial(handler, self, ctx)
+            )
         except (McpError, ToolError):
             raise
         except Exception:
