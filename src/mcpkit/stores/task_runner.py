@@ -266,13 +266,12 @@ class TaskRunner:
                 elif not run.cancelled:  # shutdown, not tasks/cancel: say so in the store
                     await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _SHUTDOWN))
                 raise
-            except McpError as exc:
-                error = _error(exc.code, exc.message, exc.data)
-                await self._finish(run, "failed", error, exc.message)
+            except McpError as exc:  # the error's message is the status message (_finish)
+                await self._finish(run, "failed", _error(exc.code, exc.message, exc.data))
             except Exception as exc:
                 logger.exception("task %s failed", run.id)
                 error = _error(codes.INTERNAL_ERROR, f"Internal error: {exc}")
-                await self._finish(run, "failed", error, f"Internal error: {exc}")
+                await self._finish(run, "failed", error)
             else:
                 raw: dict[str, Any] = msgspec.to_builtins(result)
                 message = self._failed(result) if self._failed is not None else None
@@ -303,9 +302,10 @@ class TaskRunner:
         await self._announce(run, task)
 
     async def set_status(self, run: TaskRun, status: Literal["working", "input_required"]) -> None:
-        before = (await self.store.get(run.owner, run.id)).status
         task = await self.store.set_status(run.owner, run.id, status)
-        if task.status != before:  # a terminal task is left as it is: nothing to announce
+        # `needing_input` only ever flips between the two, so the status changed unless the
+        # task is terminal (left as it is): no need to read it first.
+        if not is_terminal(task.status):
             await self._announce(run, task)
 
     async def _announce(self, run: TaskRun, task: Task) -> None:
