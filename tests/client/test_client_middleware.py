@@ -4,14 +4,15 @@ end to end through the real server over the in-memory pair."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import msgspec
 import pytest
 
 from mcpkit import Client, Server
-from mcpkit.client.middleware import CallNext, OutgoingRequest
-from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.client.middleware import CallNext, OutgoingRequest, RequestLogging
+from mcpkit.errors import McpError, RequestTimeout, ToolError
 from mcpkit.protocol import codes
 
 
@@ -169,3 +170,57 @@ async def test_no_middleware_sends_as_before() -> None:
     async with Client(make_server()) as client:
         assert client.middleware == ()
         assert (await client.call_tool("add", {"a": 2, "b": 2})).structured_content == {"result": 4}
+
+
+async def test_request_logging_writes_one_record_per_request(
+    caplog: pytest.LogCaptureFixture, fake_clock: Any
+) -> None:
+    server = make_server()
+
+    @server.tool()
+    def broken() -> None:
+        raise ToolError("no luck")
+
+    @server.prompt()
+    def hello() -> str:
+        return "hello"
+
+    @server.tool()
+    async def hang() -> None:
+        await asyncio.Event().wait()
+
+    ticks = iter(range(0, 1000, 2))
+    logging_layer = RequestLogging(clock=lambda: next(ticks) / 1000)
+    with caplog.at_level(logging.INFO, logger="mcpkit.client.requests"):
+        async with Client(server, middleware=[logging_layer]) as client:
+            await client.call_tool("add", {"a": 1, "b": 2})
+            await client.call_tool("broken")
+            with pytest.raises(McpError):
+                await client.get_prompt("missing")
+            with pytest.raises(RequestTimeout):
+                await client.call_tool("hang", timeout=1)
+    records = [r for r in caplog.records if r.name == "mcpkit.client.requests"]
+    assert [r.getMessage() for r in records] == [
+        "tools/call add ok 2.0 ms",
+        "tools/call broken tool_error 2.0 ms",
+        "prompts/get missing error 2.0 ms",
+        "tools/call hang timeout 2.0 ms",
+    ]
+    assert records[2].mcp == {  # type: ignore[attr-defined]
+        "method": "prompts/get",
+        "target": "missing",
+        "outcome": "error",
+        "code": codes.INVALID_PARAMS,
+        "duration_ms": 2.0,
+    }
+    assert "arguments" not in records[0].mcp  # type: ignore[attr-defined]
+
+
+async def test_request_logging_costs_nothing_when_its_level_is_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    quiet = RequestLogging(level=logging.DEBUG)
+    with caplog.at_level(logging.INFO, logger="mcpkit.client.requests"):
+        async with Client(make_server(), middleware=[quiet]) as client:
+            await client.call_tool("add", {"a": 1, "b": 2})
+    assert not [r for r in caplog.records if r.name == "mcpkit.client.requests"]
