@@ -129,12 +129,27 @@ async def test_an_identity_shares_its_bucket_across_sessions_over_http() -> None
             assert (await bob.call_tool("whoami")).content[0].text == "bob"  # type: ignore[union-attr]
 
 
+async def test_over_http_each_session_has_its_own_bucket() -> None:
+    limit = RateLimit(0.001, 1, per="session")
+    server = make_server(limit)
+    async with serving(server.http_app()) as base:
+        async with Client(f"{base}/mcp") as first, Client(f"{base}/mcp") as second:
+            await first.call_tool("add", {"a": 1, "b": 1})
+            await second.call_tool("add", {"a": 1, "b": 1})
+            with pytest.raises(McpError) as refused:
+                await second.call_tool("add", {"a": 1, "b": 1})
+            assert refused.value.code == RATE_LIMITED
+    assert len(limit) == 2
+
+
 def _request(key: str, *, subject: str | None = None) -> Context:
     """A stand-in Context with what RateLimit reads: the method, the session, the token."""
     auth = AccessToken(subject=subject) if subject is not None else None
     return cast(
         "Context",
-        SimpleNamespace(method="tools/call", session=SimpleNamespace(id=key), auth=auth),
+        SimpleNamespace(
+            method="tools/call", session=SimpleNamespace(id=key), auth=auth, request_info=None
+        ),
     )
 
 

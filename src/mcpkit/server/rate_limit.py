@@ -45,7 +45,8 @@ class RateLimit:
         rate: requests a second each key earns back.
         burst: requests a key may make at once (the bucket's size); `max(1, rate)` if None.
         per: "identity" (the verified token's subject, or its client id, when the server is
-            protected; the session otherwise) or "session" (always the session).
+            protected; the session otherwise) or "session" (always the session: its
+            Mcp-Session-Id over Streamable HTTP).
         methods: the methods counted (`{"tools/call"}`, say); every method the layers see if
             None (initialize and ping never reach them).
         max_keys: buckets kept at most. The least recently used goes first when full, and a
@@ -100,7 +101,11 @@ class RateLimit:
                 return f"sub:{token.subject}"
             if token.client_id is not None:
                 return f"client:{token.client_id}"
-        return f"session:{ctx.session.id}"
+        # Streamable HTTP names the session itself (and checked the id before we run), the
+        # same in every process that serves it; over stdio and memory, the session object.
+        info = ctx.request_info
+        session_id = info.header("mcp-session-id") if info is not None else None
+        return f"session:{session_id if session_id is not None else ctx.session.id}"
 
     def take(self, key: str, method: str) -> None:
         """Spend one request of `key`'s bucket, or raise the `RATE_LIMITED` McpError."""
