@@ -224,3 +224,26 @@ async def test_request_logging_costs_nothing_when_its_level_is_off(
         async with Client(make_server(), middleware=[quiet]) as client:
             await client.call_tool("add", {"a": 1, "b": 2})
     assert not [r for r in caplog.records if r.name == "mcpkit.client.requests"]
+
+
+async def test_task_requests_pass_through_the_layers_too() -> None:
+    """tasks/result waits without a bound (math.inf), through the middleware like any other."""
+    server = Server("cmw-tasks")
+
+    @server.tool(task=True)
+    async def slow(x: int) -> int:
+        return 2 * x
+
+    seen: list[str] = []
+
+    async def record(request: OutgoingRequest, params: Any, call_next: CallNext) -> Any:
+        seen.append(request.method)
+        return await call_next(params)
+
+    async with Client(server, middleware=[record], timeout=5) as client:
+        task = await client.call_tool_as_task("slow", {"x": 21})
+        assert (await task.result()).structured_content == {"result": 42}
+        again = await client.task_result(task.id)
+        assert again.structured_content == {"result": 42}
+    assert seen.count("tasks/result") >= 2
+    assert "tools/call" in seen

@@ -24,7 +24,7 @@ from mcpkit.client.callbacks import (
     ServerRequestRouter,
 )
 from mcpkit.client.connect import Target, open_target
-from mcpkit.client.features import FeatureCalls, ProgressHandler
+from mcpkit.client.features import FeatureCalls, ProgressHandler, request_timeout
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import LocalProtocolError, RequestTimeout
@@ -236,8 +236,7 @@ class Client(FeatureCalls):
     ) -> Any:
         """Send any request through the middleware, if any, and return its decoded result
         (as `result_type` if given)."""
-        if timeout is None:
-            timeout = self.timeout
+        timeout = request_timeout(timeout, self.timeout)
         if self.middleware:
             return await self._request_through_middleware(
                 method, params, timeout, progress, result_type
