@@ -50,6 +50,9 @@ class LinkSettings:
     max_message_size: int
     max_json_depth: int
     send_high_water: int
+    #: Pass results down as the upstream's bytes, never decoded (no middleware to show them
+    #: to): both sessions speak the same revision, so the shape is already the client's.
+    raw_results: bool = False
 
 
 class UpstreamLink:
@@ -132,7 +135,11 @@ class UpstreamLink:
         self._forwarded[ev.request_id] = None
         try:
             return await conn.request(
-                ev.method, params, timeout=self.settings.upstream_timeout, on_progress=progress
+                ev.method,
+                params,
+                timeout=self.settings.upstream_timeout,
+                on_progress=progress,
+                result_type=msgspec.Raw if self.settings.raw_results else None,
             )
         except ConnectionClosed:
             raise self._gone() from None

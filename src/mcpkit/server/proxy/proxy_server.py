@@ -3,6 +3,7 @@ any of our transports (stdio, Streamable HTTP and its authorization, in memory).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,7 @@ class ProxyServer(Server):
             stderr=stderr,
             max_message_size=self.max_message_size,
         )
-        self.link_settings = LinkSettings(
+        self._settings = LinkSettings(
             open_channel=opener,
             connect_timeout=connect_timeout,
             upstream_timeout=upstream_timeout,
@@ -76,6 +77,12 @@ class ProxyServer(Server):
             max_json_depth=self.max_json_depth,
             send_high_water=self.send_high_water,
         )
+
+    @property
+    def link_settings(self) -> LinkSettings:
+        """How upstream sessions are opened: results pass down undecoded unless middleware
+        (which may read or change them) is installed."""
+        return dataclasses.replace(self._settings, raw_results=not self.middleware)
 
     def capabilities(self) -> ServerCapabilities:
         """None of its own: each session declares its upstream server's (at initialize)."""
