@@ -169,6 +169,8 @@ async def test_a_target_no_session_could_open_is_refused_at_once() -> None:
         Server.proxy("  ")
     with pytest.raises(TypeError, match="no features"):
         Server.proxy(["server"], features=["tools"])
+    with pytest.raises(ValueError, match="cannot serve stateless HTTP"):
+        Server.proxy(["server"]).http_app(stateless=True)
 
 
 async def test_raw_http_without_a_session_still_gets_the_transport_s_answers() -> None:

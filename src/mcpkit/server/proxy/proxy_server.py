@@ -24,7 +24,11 @@ from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import InitializeRequestParams, ServerCapabilities
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
     import httpx
+
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
 __all__ = ["DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
 
@@ -83,6 +87,16 @@ class ProxyServer(Server):
         """How upstream sessions are opened: results pass down undecoded unless middleware
         (which may read or change them) is installed."""
         return dataclasses.replace(self._settings, raw_results=not self.middleware)
+
+    def http_app(self, path: str = "/mcp", **settings: Unpack[HttpSettings]) -> McpHttpApp:
+        """`Server.http_app`, but never stateless: a proxy session is an upstream session,
+        which a fresh session per POST would open and close on every request."""
+        if settings.get("stateless"):
+            raise ValueError(
+                "a proxy cannot serve stateless HTTP (each POST would start its own upstream "
+                "session); leave stateless off"
+            )
+        return super().http_app(path, **settings)
 
     def capabilities(self) -> ServerCapabilities:
         """None of its own: each session declares its upstream server's (at initialize)."""
