@@ -36,6 +36,16 @@ async def test_a_proxy_of_a_stdio_server_passes_them() -> None:
     assert proxy.links == {}
 
 
+async def test_a_proxy_of_an_http_server_passes_them() -> None:
+    """The upstream over Streamable HTTP: its requests to the client come back on the
+    proxy's POST streams and GET stream, and go on to the client."""
+    async with serving(fresh_everything().http_app()) as base:
+        seen = Seen()
+        proxy = Server.proxy(base + "/mcp")
+        async with asyncio.timeout(WAIT), full_client(proxy, seen) as client:
+            await check_features(client, seen)
+
+
 async def test_a_stdio_server_served_over_http_passes_them() -> None:
     """The classic use: an existing stdio server put on the network by our HTTP stack."""
     proxy = Server.proxy(everything_command(), stderr="devnull")

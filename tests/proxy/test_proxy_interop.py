@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import pytest
+from _serving import serving
 from interop_harness import REPO, SUBPROCESS_TIMEOUT, client_command, peer_env, server_command
 from test_interop_features import (
     EXPECTED_LOGS,
@@ -30,12 +31,24 @@ from mcpkit import Client, McpError, Server
 from mcpkit.types import Root
 
 
+@pytest.mark.parametrize("downstream", ["memory", "http"])
 @pytest.mark.parametrize("server", ["official", "ts"])
-async def test_mcpkit_client_through_a_proxy_of_an_sdk_features_server(server: str) -> None:
+async def test_mcpkit_client_through_a_proxy_of_an_sdk_features_server(
+    server: str, downstream: str
+) -> None:
     proxy = Server.proxy(server_command(server, SUITE), stderr="devnull")
+    if downstream == "memory":
+        await _drive(proxy, server)
+        return
+    async with serving(proxy.http_app()) as base:
+        await _drive(base + "/mcp", server)
+
+
+async def _drive(target: Any, server: str) -> None:
+    """test_interop_features's mcpkit client run, against `target`."""
     rec = McpkitRecorder()
     client = Client(
-        proxy,
+        target,
         sampling_handler=rec.sample,
         sampling_tools=True,
         elicitation_handler=rec.elicit,
