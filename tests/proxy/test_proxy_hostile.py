@@ -136,6 +136,17 @@ async def test_an_upstream_that_cannot_start_refuses_initialize_saying_why() -> 
     assert proxy.links == {}
 
 
+async def test_an_upstream_that_exits_at_start_gets_an_http_client_the_reason() -> None:
+    command = [sys.executable, "-c", "import sys; print('no config', file=sys.stderr); exit(4)"]
+    proxy = Server.proxy(command, stderr="devnull")
+    async with serving(proxy.http_app()) as base, asyncio.timeout(WAIT):
+        with pytest.raises(McpError, match="could not reach the upstream server") as refused:
+            async with Client(base + "/mcp"):
+                pass
+        assert "no config" in refused.value.message  # its stderr, quoted
+        assert proxy.links == {}
+
+
 async def test_an_upstream_that_never_answers_initialize_is_bounded() -> None:
     async def silent() -> tuple[object, object]:
         from mcpkit.transports.memory import memory_channel_pair

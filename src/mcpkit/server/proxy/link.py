@@ -69,6 +69,7 @@ class UpstreamLink:
         self._forwarded: dict[RequestId, None] = {}
         self._tasks = BackgroundTasks()
         self._closing = False
+        self._opened = False  # initialize answered: the client session depends on it
 
     # ----------------------------------------------------------------- opening
 
@@ -108,6 +109,7 @@ class UpstreamLink:
         assert result is not None
         # basic/utilities/tasks: the proxy forwards no tasks/* request, so it declares none.
         caps = msgspec.structs.replace(result.capabilities, tasks=None)
+        self._opened = True
         return msgspec.structs.replace(result, capabilities=caps)
 
     async def aclose(self) -> None:
@@ -218,9 +220,9 @@ class UpstreamLink:
         with an error that says so, then the client session ends too, so a client over
         Streamable HTTP opens a new one (404: basic/transports, "Session Management")
         and with it a new upstream session."""
-        if self._closing:
-            return
         self.ended = "its connection closed"
+        if self._closing or not self._opened:
+            return  # closed by us, or failing `open`, whose error answers initialize
         logger.warning("the upstream server ended; ending its client session too")
         self._tasks.spawn(self._end_client_session())
 
