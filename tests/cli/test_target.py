@@ -44,6 +44,12 @@ def test_a_quoted_command_is_split_like_a_shell_would(tmp_path: Path) -> None:
     assert target.argv_or_url == (sys.executable, "-c", "print(1)")
 
 
+def test_a_command_naming_a_py_file_is_still_a_command(tmp_path: Path) -> None:
+    (tmp_path / "server.py").write_text("")
+    target = parse_target("python server.py", cwd=tmp_path)
+    assert (target.kind, target.argv_or_url) == ("command", (sys.executable, "server.py"))
+
+
 def test_a_single_program_on_path_is_a_command(tmp_path: Path) -> None:
     assert parse_target("sh", cwd=tmp_path).argv_or_url == ("sh",)
 

@@ -72,7 +72,9 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
         raise TargetError(f"{scheme}:// is not a transport mcpkit speaks; use http:// or https://")
     base = cwd if cwd is not None else Path.cwd()
     file_part = stripped.partition(":")[0]
-    if file_part.endswith(".py") or (" " not in stripped and (base / file_part).is_file()):
+    # `server.py[:object]` is a file; `python server.py` (words) is a command
+    one_word = not any(ch.isspace() for ch in stripped)
+    if one_word and (file_part.endswith(".py") or (base / file_part).is_file()):
         if not (base / file_part).is_file():
             raise TargetError(f"{file_part} does not exist (relative to {base}); {_HOW}")
         return Target(text, "file", _serve_with_mcpkit(stripped))

@@ -23,7 +23,6 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
     ServerRequestRouter,
 )
-from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls, ProgressHandler, request_timeout
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
@@ -36,6 +35,7 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.runtime.workers import call_handler
+from mcpkit.transports.connect import Target, open_target
 from mcpkit.types import (
     ClientCapabilities,
     ClientCapabilitiesTasks,

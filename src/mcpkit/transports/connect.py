@@ -1,12 +1,14 @@
-"""Turn a client target into an open message channel: an in-process server (memory pair),
-a command (stdio), a stdio description, or a URL (Streamable HTTP, falling back to the older
-HTTP+SSE transport when the server refuses it).
+"""Turn a target into an open message channel to an MCP server: an in-process server (memory
+pair), a command (stdio), a stdio description, a URL (Streamable HTTP, falling back to the
+older HTTP+SSE transport when the server refuses it), or a function that opens one. The client
+connects with it, and the proxy opens its upstream sessions with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
@@ -18,7 +20,12 @@ if TYPE_CHECKING:
 
     from mcpkit.transports.http_client import StreamableHttpTransport
 
-__all__ = ["InProcessServer", "Target", "open_target"]
+__all__ = ["ChannelOpener", "InProcessServer", "Opened", "Target", "open_target"]
+
+#: An open channel and the coroutine function that releases it (ends the process, say).
+Opened = tuple[MessageChannel, Callable[[], Awaitable[None]]]
+#: Opens a fresh channel each time it is called: for servers no other target describes.
+ChannelOpener = Callable[[], Awaitable[Opened]]
 
 
 @runtime_checkable
@@ -28,7 +35,9 @@ class InProcessServer(Protocol):
     def serve(self, channel: MessageChannel) -> Coroutine[Any, Any, None]: ...
 
 
-Target = Any  # InProcessServer | Sequence[str] | StdioParameters | StreamableHttpTransport | str
+#: InProcessServer | Sequence[str] | str | PathLike | StdioParameters | StreamableHttpTransport
+#: | ChannelOpener
+Target = Any
 
 #: A command list or string starting with one of these runs with `sys.executable`.
 _BARE_PYTHON = frozenset({"python", "python3"})
@@ -53,6 +62,9 @@ async def open_target(
         )
     if isinstance(target, InProcessServer) and not isinstance(target, (str, Sequence)):
         return await _open_in_process(target)
+    if callable(target):
+        opener = cast(ChannelOpener, target)
+        return await opener()
     return await _open_command(target, stderr, max_message_size)
 
 
@@ -61,7 +73,9 @@ async def _open_command(
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     from mcpkit.transports.stdio_client import StdioParameters, open_stdio_client_channel
 
-    if isinstance(target, str):
+    if isinstance(target, os.PathLike):
+        target = [sys.executable, os.fspath(cast("os.PathLike[str]", target))]
+    elif isinstance(target, str):
         if target.endswith(".py"):
             target = [sys.executable, target]
         else:
@@ -85,7 +99,8 @@ async def _open_command(
     raise TypeError(
         f"cannot connect to {target!r} (a {type(target).__name__}): give an "
         "mcpkit Server, a command list such as ['python', 'server.py'], a path "
-        "to a .py file, StdioParameters, an http(s):// URL or a StreamableHttpTransport"
+        "to a .py file, StdioParameters, an http(s):// URL, a StreamableHttpTransport, or an "
+        "async function returning (channel, release)"
     )
 
 
