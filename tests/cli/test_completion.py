@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpkit.cli.commands.completion import Command, describe, script
+from mcpkit.cli.commands.completion import describe, script
 from mcpkit.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def hostile_parser() -> argparse.ArgumentParser:
 
 def test_hostile_names_and_help_cannot_break_out_of_the_scripts(tmp_path: Path) -> None:
     parser = hostile_parser()
-    root: Command = describe(parser)
+    root = describe(parser)
     assert [verb.name for verb in root.verbs] == ["good"]
     (good,) = root.verbs
     assert good.options[1].choices == ("a", "d")  # a choice a shell would split is left out

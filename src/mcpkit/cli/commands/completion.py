@@ -10,7 +10,7 @@ from typing import cast
 
 from mcpkit.cli.commands import AddParser
 
-__all__ = ["SHELLS", "Command", "Option", "Positional", "describe", "register", "script"]
+__all__ = ["SHELLS", "describe", "register", "script"]
 
 SHELLS = ("bash", "zsh", "fish")
 # Values complete as file names when the argument's metavar (or name) says it is one.

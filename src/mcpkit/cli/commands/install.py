@@ -11,7 +11,7 @@ from mcpkit.cli.commands import AddParser
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from mcpkit.cli.hosts import Host
+    from mcpkit.cli.hosts import HostSpec
 
 __all__ = ["HOST_NAMES", "register"]
 
@@ -111,7 +111,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
 
 
-def _install(args: argparse.Namespace, host: Host) -> int:
+def _install(args: argparse.Namespace, host: HostSpec) -> int:
     import sys
 
     from mcpkit.cli.hosts import launch_command, server_entry
@@ -136,7 +136,7 @@ def _install(args: argparse.Namespace, host: Host) -> int:
 
 def _write(
     path: Path,
-    host: Host,
+    host: HostSpec,
     name: str,
     entry: dict[str, object],
     inputs: list[dict[str, object]],
@@ -186,7 +186,7 @@ def _absolute_target(text: str) -> tuple[Path, str]:
     return path.resolve(), object_part
 
 
-def _environment(args: argparse.Namespace, host: Host) -> dict[str, str | None]:
+def _environment(args: argparse.Namespace, host: HostSpec) -> dict[str, str | None]:
     from pathlib import Path
 
     from mcpkit.cli.hosts import parse_env_file, parse_env_options
@@ -201,7 +201,7 @@ def _environment(args: argparse.Namespace, host: Host) -> dict[str, str | None]:
     return env
 
 
-def _config_file(args: argparse.Namespace, host: Host) -> Path:
+def _config_file(args: argparse.Namespace, host: HostSpec) -> Path:
     import os
     import sys
     from pathlib import Path

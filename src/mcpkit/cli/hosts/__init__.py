@@ -11,12 +11,19 @@ from mcpkit.cli.hosts.config_file import (
     write_config,
 )
 from mcpkit.cli.hosts.envfile import parse_env_file, parse_env_options
-from mcpkit.cli.hosts.formats import HOSTS, Host, Scope, config_path, launch_command, server_entry
+from mcpkit.cli.hosts.formats import (
+    HOSTS,
+    HostSpec,
+    Scope,
+    config_path,
+    launch_command,
+    server_entry,
+)
 
 __all__ = [
     "HOSTS",
     "ConfigError",
-    "Host",
+    "HostSpec",
     "Scope",
     "add_server",
     "config_path",

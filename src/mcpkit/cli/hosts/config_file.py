@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from mcpkit.cli.hosts.formats import Host
+from mcpkit.cli.hosts.formats import HostSpec
 
 __all__ = ["ConfigError", "add_server", "load_config", "render_config", "write_config"]
 
@@ -53,7 +53,7 @@ def load_config(path: Path) -> tuple[dict[str, Any], bytes | None]:
 
 def add_server(
     config: dict[str, Any],
-    host: Host,
+    host: HostSpec,
     name: str,
     entry: dict[str, object],
     inputs: Sequence[dict[str, object]] = (),

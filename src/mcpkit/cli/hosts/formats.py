@@ -12,7 +12,7 @@ from typing import Literal
 
 __all__ = [
     "HOSTS",
-    "Host",
+    "HostSpec",
     "Scope",
     "config_path",
     "input_id_for",
@@ -24,7 +24,7 @@ Scope = Literal["user", "project"]
 
 
 @dataclass(frozen=True, slots=True)
-class Host:
+class HostSpec:
     """A host `mcpkit install` can write to."""
 
     name: str
@@ -41,13 +41,13 @@ class Host:
     next_step: str
 
 
-HOSTS: dict[str, Host] = {
+HOSTS: dict[str, HostSpec] = {
     host.name: host
     for host in (
         # Claude Desktop: modelcontextprotocol.io "Connect to local MCP servers" and Anthropic's
         # "Getting started with local MCP servers on Claude Desktop": claude_desktop_config.json,
         # {"mcpServers": {NAME: {"command", "args", "env"}}}; user scope only.
-        Host(
+        HostSpec(
             "claude-desktop",
             "Claude Desktop",
             "mcpServers",
@@ -59,7 +59,7 @@ HOSTS: dict[str, Host] = {
         # Claude Code: code.claude.com/docs/en/mcp, "MCP installation scopes": project scope is
         # .mcp.json at the project root, user scope the top-level "mcpServers" of ~/.claude.json
         # (what `claude mcp add-json --scope user` writes); entries carry "type": "stdio".
-        Host(
+        HostSpec(
             "claude-code",
             "Claude Code",
             "mcpServers",
@@ -70,7 +70,7 @@ HOSTS: dict[str, Host] = {
         ),
         # Cursor: cursor.com/docs/mcp, "Configuration locations": ~/.cursor/mcp.json (global)
         # or .cursor/mcp.json (project), {"mcpServers": {NAME: {"command", "args", "env"}}}.
-        Host(
+        HostSpec(
             "cursor",
             "Cursor",
             "mcpServers",
@@ -82,7 +82,7 @@ HOSTS: dict[str, Host] = {
         # VS Code: code.visualstudio.com/docs/copilot/reference/mcp-configuration: .vscode/mcp.json
         # in the workspace, or mcp.json in the user profile; {"servers": {NAME: {"type": "stdio",
         # "command", "args", "env"}}, "inputs": [...]}, `${input:ID}` prompting for secrets.
-        Host(
+        HostSpec(
             "vscode",
             "VS Code",
             "servers",
@@ -92,7 +92,7 @@ HOSTS: dict[str, Host] = {
             next_step="start it from the MCP servers list (or the code lens in mcp.json)",
         ),
         # The common shape the hosts above share (and most others read): {"mcpServers": {...}}.
-        Host(
+        HostSpec(
             "mcp-json",
             "mcp.json",
             "mcpServers",
@@ -106,7 +106,7 @@ HOSTS: dict[str, Host] = {
 
 
 def config_path(
-    host: Host,
+    host: HostSpec,
     scope: Scope,
     *,
     home: Path,
@@ -152,7 +152,7 @@ def launch_command(
 
 
 def server_entry(
-    host: Host, name: str, command: str, args: Sequence[str], env: Mapping[str, str | None]
+    host: HostSpec, name: str, command: str, args: Sequence[str], env: Mapping[str, str | None]
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     """The entry for `host`, and the `inputs` it refers to. An env value of None is a secret
     the host asks the user for (`${input:ID}`, VS Code); the caller allows it only there."""
