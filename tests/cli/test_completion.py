@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpkit.cli.commands.completion import describe, script
 from mcpkit.cli.main import build_parser
+from mcpkit.cli.shell_completion import SHELLS, describe, script
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = describe(build_parser())
@@ -164,3 +164,7 @@ def test_zsh_script_is_valid_and_registers_with_compinit(tmp_path: Path) -> None
         "_mcpkit_complete",
         "install-function",
     ]
+
+
+def test_the_verb_offers_every_shell_there_is_a_script_for() -> None:
+    assert VERBS["completion"].positionals[0].choices == SHELLS
