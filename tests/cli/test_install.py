@@ -156,6 +156,8 @@ def test_an_existing_name_is_replaced_only_with_force_and_keeps_its_place(box: S
         ("[1, 2]", "holds a JSON list, not an object"),
         ('{"mcpServers": ["a"]}', '"mcpServers" in'),
         ('{"mcpServers": {}}\n\xff', "is not valid JSON"),
+        ('{"mcpServers": {}, "a": 1, "a": 2}', "the key 'a' appears twice in one object"),
+        ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
     ],
 )
 def test_a_file_that_is_not_a_json_object_of_servers_is_left_untouched(
@@ -322,3 +324,18 @@ def test_a_symlinked_config_stays_a_link_to_the_updated_file(box: Sandbox) -> No
     link.symlink_to(real)
     box.ok("mcp-json", "weather.py")
     assert link.is_symlink() and "weather" in read(real)["mcpServers"]
+
+
+def test_a_byte_order_mark_is_read_past_and_not_written_back(box: Sandbox) -> None:
+    config = box.cwd / "mcp.json"
+    config.write_bytes(b'\xef\xbb\xbf{"mcpServers": {"a": {"command": "a"}}}')
+    box.ok("mcp-json", "weather.py")
+    assert config.read_bytes().startswith(b"{")
+    assert list(read(config)["mcpServers"]) == ["a", "weather"]
+
+
+def test_a_file_that_cannot_be_written_is_named_without_a_traceback(box: Sandbox) -> None:
+    (box.cwd / "not-a-folder").write_text("")
+    done = box.install("mcp-json", "weather.py", "--config", "not-a-folder/mcp.json")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "not-a-folder/mcp.json" in done.stderr and "--config" in done.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mcpkit.cli.commands.install import HOST_NAMES
-from mcpkit.cli.hosts import HOSTS, Scope, config_path, write_config
+from mcpkit.cli.hosts import HOSTS, ConfigError, Scope, config_path, write_config
 from mcpkit.cli.hosts.formats import input_id_for
 
 HOME = Path("/h")
@@ -80,3 +80,9 @@ def test_a_new_file_appearing_before_the_write_is_not_overwritten(tmp_path: Path
 
 def test_input_ids_keep_to_letters_digits_dashes_and_underscores() -> None:
     assert input_id_for("My Server!", "API_KEY") == "My-Server-API_KEY"
+
+
+def test_a_folder_that_cannot_be_made_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"cannot write .*file/mcp\.json: .*--config"):
+        write_config(tmp_path / "file" / "mcp.json", "{}\n", expected=None)

@@ -34,21 +34,39 @@ def load_config(path: Path) -> tuple[dict[str, Any], bytes | None]:
     except IsADirectoryError:
         raise ConfigError(f"{path} is a folder; give the path of a JSON file") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror}; check the path, or give another file "
+            "with --config"
+        ) from None
     if not raw.strip():
         return {}, raw
     try:
-        data: object = json.loads(raw.decode("utf-8"))
+        # utf-8-sig: Windows editors may start the file with a byte order mark
+        data: object = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(
             f"{path} is not valid JSON ({exc}), or has comments; mcpkit leaves it untouched"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests too deeply to be a configuration; fix it") from None
+    except ConfigError as exc:  # from _unique_keys
+        raise ConfigError(f"{path}: {exc}; mcpkit leaves it untouched") from None
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path} holds a JSON {type(data).__name__}, not an object; mcpkit leaves it "
             "untouched: fix it, or give another file with --config"
         )
     return cast("dict[str, Any]", data), raw
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # a repeated key would silently lose its first value when the file is written back
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ConfigError(f"the key {key!r} appears twice in one object; keep one of them")
+        result[key] = value
+    return result
 
 
 def add_server(
@@ -108,10 +126,21 @@ def write_config(path: Path, text: str, *, expected: bytes | None) -> bool:
     longer `expected` (the host changed it since it was read: read it again and retry).
     A symbolic link stays a link: its target is replaced."""
     target = path.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = _mode_of(target)
-    if _current_bytes(target) != expected:
-        return False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = _mode_of(target)
+        if _current_bytes(target) != expected:
+            return False
+        _replace(target, text, mode)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {target}: {exc.strerror}; check the folder's permissions, or give "
+            "another file with --config"
+        ) from None
+    return True
+
+
+def _replace(target: Path, text: str, mode: int) -> None:
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as file:
@@ -123,7 +152,6 @@ def write_config(path: Path, text: str, *, expected: bytes | None) -> bool:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return True
 
 
 def _mode_of(path: Path) -> int:
