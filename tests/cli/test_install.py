@@ -339,3 +339,21 @@ def test_a_file_that_cannot_be_written_is_named_without_a_traceback(box: Sandbox
     done = box.install("mcp-json", "weather.py", "--config", "not-a-folder/mcp.json")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "not-a-folder/mcp.json" in done.stderr and "--config" in done.stderr
+
+
+async def test_the_installed_entry_starts_the_server_as_a_host_would(box: Sandbox) -> None:
+    from mcpkit import Client, StdioParameters
+
+    box.server.write_text(
+        "import os\n"
+        + SERVER
+        + "@server.tool()\ndef token() -> str:\n    return os.environ['TOKEN']\n"
+    )
+    box.ok("mcp-json", "weather.py", "--env", "TOKEN=s3cret")
+    entry = read(box.cwd / "mcp.json")["mcpServers"]["weather"]
+    # a host starts it from a folder of its own, with the entry's env (and this checkout's src)
+    env = {**entry["env"], "PYTHONPATH": str(REPO / "src"), "PATH": os.environ["PATH"]}
+    params = StdioParameters(entry["command"], entry["args"], env=env, cwd=str(box.home))
+    async with Client(params) as client:
+        result = await client.call_tool("token")
+        assert result.structured_content == {"result": "s3cret"}
