@@ -356,4 +356,4 @@ async def test_the_installed_entry_starts_the_server_as_a_host_would(box: Sandbo
     params = StdioParameters(entry["command"], entry["args"], env=env, cwd=str(box.home))
     async with Client(params) as client:
         result = await client.call_tool("token")
-        assert result.structured_content == {"result": "s3cret"}
+        assert [getattr(block, "text", None) for block in result.content] == ["s3cret"]
