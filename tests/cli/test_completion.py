@@ -168,3 +168,50 @@ def test_zsh_script_is_valid_and_registers_with_compinit(tmp_path: Path) -> None
 
 def test_the_verb_offers_every_shell_there_is_a_script_for() -> None:
     assert VERBS["completion"].positionals[0].choices == SHELLS
+
+
+# Types LINE and two tabs into an interactive zsh on a pseudo-terminal, and returns once the
+# output matches PATTERN (zpty -r blocks until then: the subprocess timeout bounds it).
+ZPTY = """
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z "PS1='> '; autoload -U compinit; compinit -u -D; source $1"
+zpty -n -w z "$2"$'\\t\\t'
+zpty -r z out "$3" && print -r -- completed
+zpty -d z
+"""
+
+
+@pytest.fixture(scope="module")
+def zsh_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # a folder whose name no expected completion matches (the setup line is echoed)
+    path = tmp_path_factory.mktemp("z") / "_m"
+    path.write_text(script("zsh", build_parser()))
+    return path
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@pytest.mark.parametrize(
+    ("line", "pattern"),
+    [
+        ("mcpkit ins", "*install*"),
+        ("mcpkit install --sc", "*--scope*"),
+        ("mcpkit install --scope ", "*project*user*"),
+        ("mcpkit install cl", "*claude-code*claude-desktop*"),
+        ("mcpkit install cursor we", "*weather.py*"),
+        ("mcpkit completion ", "*bash*fish*zsh*"),
+    ],
+)
+def test_zsh_completes_in_an_interactive_shell(
+    zsh_script: Path, tmp_path: Path, line: str, pattern: str
+) -> None:
+    (tmp_path / "weather.py").write_text("")
+    done = subprocess.run(
+        ["zsh", "-f", "-c", ZPTY, "zsh", str(zsh_script), line, pattern],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert done.stdout.strip().endswith("completed"), done.stdout + done.stderr

@@ -116,12 +116,15 @@ def _names_files(text: str) -> bool:
 
 def _first_sentence(text: str | None) -> str:
     sentence = re.split(r"(?<=[.;])\s", " ".join((text or "").split()), maxsplit=1)[0]
-    return _clean(sentence.rstrip(".;"))[:80]
+    # an apostrophe would end the scripts' single quotes: the typographic one reads the same
+    return _clean(sentence.rstrip(".;").replace("'", "\u2019"), keep=":\u2019")[:80]
 
 
-def _clean(text: str) -> str:
-    """Text safe inside any of the three scripts' single quotes and zsh's `[...]` and `:`."""
-    return " ".join(re.sub(r"[^\w .,+/=@%()<>|-]", " ", text).split())
+def _clean(text: str, *, keep: str = "") -> str:
+    """Text safe inside any of the three scripts' single quotes and zsh's `[...]`; `keep` adds
+    characters (a colon may stand in a description, never in a zsh spec's name)."""
+    allowed = re.escape(" .,+/=@%()<>|-" + keep)
+    return " ".join(re.sub(rf"[^\w{allowed}]", " ", text).split())
 
 
 def script(shell: str, parser: argparse.ArgumentParser, prog: str = "mcpkit") -> str:
