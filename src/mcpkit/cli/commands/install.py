@@ -42,6 +42,27 @@ def register(add_parser: AddParser) -> None:
         help="the server's file, and optionally the name of its Server object",
     )
     install.add_argument("--name", help="the entry's name (default: the Server's name)")
+    _add_environment_options(install)
+    _add_launcher_options(install)
+    install.add_argument(
+        "--scope",
+        choices=("user", "project"),
+        help="claude-code, cursor, vscode: the user's file or the current project's "
+        "(defaults: claude-code project, cursor user, vscode project)",
+    )
+    install.add_argument("--config", metavar="PATH", help="the file to change, instead")
+    install.add_argument("--force", action="store_true", help="replace an entry of that name")
+    install.add_argument(
+        "--dry-run", action="store_true", help="print the resulting file; write nothing"
+    )
+    install.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not import FILE.py first to find its Server",
+    )
+
+
+def _add_environment_options(install: argparse.ArgumentParser) -> None:
     install.add_argument(
         "--env",
         action="append",
@@ -53,6 +74,9 @@ def register(add_parser: AddParser) -> None:
     install.add_argument(
         "--env-file", metavar="FILE", help="KEY=VALUE lines for the server's environment"
     )
+
+
+def _add_launcher_options(install: argparse.ArgumentParser) -> None:
     install.add_argument(
         "--with",
         dest="with_packages",
@@ -75,22 +99,6 @@ def register(add_parser: AddParser) -> None:
         action="store_const",
         const="python",
         help="run the server with this Python interpreter (the default)",
-    )
-    install.add_argument(
-        "--scope",
-        choices=("user", "project"),
-        help="claude-code, cursor, vscode: the user's file or the current project's "
-        "(defaults: claude-code project, cursor user, vscode project)",
-    )
-    install.add_argument("--config", metavar="PATH", help="the file to change, instead")
-    install.add_argument("--force", action="store_true", help="replace an entry of that name")
-    install.add_argument(
-        "--dry-run", action="store_true", help="print the resulting file; write nothing"
-    )
-    install.add_argument(
-        "--no-check",
-        action="store_true",
-        help="do not import FILE.py first to find its Server",
     )
 
 
