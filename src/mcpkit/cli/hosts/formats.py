@@ -66,7 +66,8 @@ HOSTS: dict[str, HostSpec] = {
             ("project", "user"),
             typed=True,
             has_inputs=False,
-            next_step="start `claude` in the project; it asks you to approve project servers once",
+            next_step="start `claude` again (`claude mcp list` shows the server; a project's "
+            "servers are approved once)",
         ),
         # Cursor: cursor.com/docs/mcp, "Configuration locations": ~/.cursor/mcp.json (global)
         # or .cursor/mcp.json (project), {"mcpServers": {NAME: {"command", "args", "env"}}}.
