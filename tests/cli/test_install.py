@@ -357,3 +357,31 @@ async def test_the_installed_entry_starts_the_server_as_a_host_would(box: Sandbo
     async with Client(params) as client:
         result = await client.call_tool("token")
         assert [getattr(block, "text", None) for block in result.content] == ["s3cret"]
+
+
+def test_a_module_in_the_current_folder_does_not_shadow_the_check(box: Sandbox) -> None:
+    elsewhere = box.cwd / "srv"
+    elsewhere.mkdir()
+    box.server.rename(elsewhere / "weather.py")
+    (box.cwd / "json.py").write_text("raise SystemExit('shadowed the standard library')\n")
+    # -P: as the `mcpkit` console script runs, without the current folder on sys.path
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "mcpkit",
+            "install",
+            "mcp-json",
+            "srv/weather.py",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        cwd=box.cwd,
+        env=box.env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(json.loads(done.stdout)["mcpServers"]) == ["weather"]

@@ -234,7 +234,9 @@ def _check(target: str, env: dict[str, str | None], *, uv: bool) -> str:
     child_env = {**os.environ, **{key: value for key, value in env.items() if value is not None}}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _CHECK_CODE, target],
+            # -P: the current folder is not put first on sys.path (a json.py there would
+            # shadow the standard library); the file's own folder is, as mcpkit run does
+            [sys.executable, "-P", "-c", _CHECK_CODE, target],
             capture_output=True,
             text=True,
             errors="replace",
