@@ -1,0 +1,186 @@
+"""Each host's configuration file: where it lives per operating system and scope, under which
+key its servers are, and the shape of one stdio server entry, as each host documents it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "HOSTS",
+    "HostSpec",
+    "Scope",
+    "config_path",
+    "input_id_for",
+    "launch_command",
+    "server_entry",
+]
+
+Scope = Literal["user", "project"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostSpec:
+    """A host `mcpkit install` can write to."""
+
+    name: str
+    title: str
+    #: The top-level key that maps server names to entries.
+    servers_key: str
+    #: The scopes it reads servers from; the first is the default.
+    scopes: tuple[Scope, ...]
+    #: Whether an entry says `"type": "stdio"` (the hosts that also take URL entries ask for it).
+    typed: bool
+    #: Whether the file has an `inputs` list that `${input:ID}` values refer to.
+    has_inputs: bool
+    #: What the user does next for the host to load the server.
+    next_step: str
+
+
+HOSTS: dict[str, HostSpec] = {
+    host.name: host
+    for host in (
+        # Claude Desktop: modelcontextprotocol.io "Connect to local MCP servers" and Anthropic's
+        # "Getting started with local MCP servers on Claude Desktop": claude_desktop_config.json,
+        # {"mcpServers": {NAME: {"command", "args", "env"}}}; user scope only.
+        HostSpec(
+            "claude-desktop",
+            "Claude Desktop",
+            "mcpServers",
+            ("user",),
+            typed=False,
+            has_inputs=False,
+            next_step="quit Claude Desktop fully and start it again",
+        ),
+        # Claude Code: code.claude.com/docs/en/mcp, "MCP installation scopes": project scope is
+        # .mcp.json at the project root, user scope the top-level "mcpServers" of ~/.claude.json
+        # (what `claude mcp add-json --scope user` writes); entries carry "type": "stdio".
+        HostSpec(
+            "claude-code",
+            "Claude Code",
+            "mcpServers",
+            ("project", "user"),
+            typed=True,
+            has_inputs=False,
+            next_step="start `claude` again (`claude mcp list` shows the server; a project's "
+            "servers are approved once)",
+        ),
+        # Cursor: cursor.com/docs/mcp, "Configuration locations": ~/.cursor/mcp.json (global)
+        # or .cursor/mcp.json (project), {"mcpServers": {NAME: {"command", "args", "env"}}}.
+        HostSpec(
+            "cursor",
+            "Cursor",
+            "mcpServers",
+            ("user", "project"),
+            typed=False,
+            has_inputs=False,
+            next_step="turn the server on in Cursor's MCP settings if it is not already",
+        ),
+        # VS Code: code.visualstudio.com/docs/copilot/reference/mcp-configuration: .vscode/mcp.json
+        # in the workspace, or mcp.json in the user profile; {"servers": {NAME: {"type": "stdio",
+        # "command", "args", "env"}}, "inputs": [...]}, `${input:ID}` prompting for secrets.
+        HostSpec(
+            "vscode",
+            "VS Code",
+            "servers",
+            ("project", "user"),
+            typed=True,
+            has_inputs=True,
+            next_step="start it from the MCP servers list (or the code lens in mcp.json)",
+        ),
+        # The common shape the hosts above share (and most others read): {"mcpServers": {...}}.
+        HostSpec(
+            "mcp-json",
+            "mcp.json",
+            "mcpServers",
+            ("project",),
+            typed=False,
+            has_inputs=False,
+            next_step="point your host at this file",
+        ),
+    )
+}
+
+
+def config_path(
+    host: HostSpec,
+    scope: Scope,
+    *,
+    home: Path,
+    cwd: Path,
+    platform: str,
+    environ: Mapping[str, str] = os.environ,
+) -> Path:
+    """Where `host` keeps the servers of `scope` on `platform` (`sys.platform`'s values)."""
+    if host.name == "claude-desktop":
+        return _app_config_dir(home, platform, environ) / "Claude" / "claude_desktop_config.json"
+    if host.name == "claude-code":
+        return home / ".claude.json" if scope == "user" else cwd / ".mcp.json"
+    if host.name == "cursor":
+        return (home if scope == "user" else cwd) / ".cursor" / "mcp.json"
+    if host.name == "vscode":
+        if scope == "user":
+            return _app_config_dir(home, platform, environ) / "Code" / "User" / "mcp.json"
+        return cwd / ".vscode" / "mcp.json"
+    return cwd / "mcp.json"
+
+
+def _app_config_dir(home: Path, platform: str, environ: Mapping[str, str]) -> Path:
+    """The folder desktop applications keep their settings in."""
+    if platform == "darwin":
+        return home / "Library" / "Application Support"
+    if platform == "win32":
+        appdata = environ.get("APPDATA")
+        return Path(appdata) if appdata else home / "AppData" / "Roaming"
+    xdg = environ.get("XDG_CONFIG_HOME")
+    # XDG Base Directory: a relative $XDG_CONFIG_HOME is invalid and must be ignored
+    return Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
+
+
+def launch_command(
+    target: str, *, python: str, uv: str | None, with_packages: Sequence[str] = ()
+) -> tuple[str, list[str]]:
+    """The command and arguments that serve `target` (an absolute FILE.py[:object]) over stdio:
+    `python -m mcpkit run TARGET`, or with `uv`, `uv run --with mcpkit [--with P] mcpkit run`."""
+    if uv is None:
+        return python, ["-m", "mcpkit", "run", target]
+    withs = [arg for package in ("mcpkit", *with_packages) for arg in ("--with", package)]
+    return uv, ["run", *withs, "mcpkit", "run", target]
+
+
+def server_entry(
+    host: HostSpec, name: str, command: str, args: Sequence[str], env: Mapping[str, str | None]
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The entry for `host`, and the `inputs` it refers to. An env value of None is a secret
+    the host asks the user for (`${input:ID}`, VS Code); the caller allows it only there."""
+    entry: dict[str, object] = {"type": "stdio"} if host.typed else {}
+    entry["command"] = command
+    entry["args"] = list(args)
+    inputs: list[dict[str, object]] = []
+    values: dict[str, str] = {}
+    for key, value in env.items():
+        if value is None:
+            input_id = input_id_for(name, key)
+            values[key] = "${input:" + input_id + "}"
+            inputs.append(
+                {
+                    "type": "promptString",
+                    "id": input_id,
+                    "description": f"{key} for the MCP server {name}",
+                    "password": True,
+                }
+            )
+        else:
+            values[key] = value
+    if values:
+        entry["env"] = values
+    return entry, inputs
+
+
+def input_id_for(name: str, key: str) -> str:
+    """A VS Code input id for `key` of server `name`: letters, digits, `-` and `_` only."""
+    return re.sub(r"[^A-Za-z0-9_]+", "-", f"{name}-{key}").strip("-")
