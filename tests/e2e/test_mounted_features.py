@@ -36,7 +36,7 @@ MEMORY_ONLY = {
 }
 
 
-def _parent_of(server: Server) -> Server:
+def parent_of(server: Server) -> Server:
     """The server the client talks to: a parent with `server`'s identity and settings that
     mounts it, made once per server."""
     if server.mounted_in is not None:
@@ -63,14 +63,14 @@ def _parent_of(server: Server) -> Server:
 
 
 def _memory_client(target: Any, **options: Any) -> Client:
-    return Client(_parent_of(target) if isinstance(target, Server) else target, **options)
+    return Client(parent_of(target) if isinstance(target, Server) else target, **options)
 
 
 class _HttpClient:
     """`Client(server)` for the tests, served over Streamable HTTP by uvicorn."""
 
     def __init__(self, target: Server, **options: Any) -> None:
-        self.parent = _parent_of(target)
+        self.parent = parent_of(target)
         self.options = options
         self.stack = contextlib.AsyncExitStack()
 
