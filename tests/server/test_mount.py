@@ -235,3 +235,14 @@ async def test_the_parent_declares_what_the_mounted_server_has() -> None:
     async with Client(parent) as client:
         caps = client.server_capabilities
         assert caps.tools is not None and caps.resources is not None and caps.prompts is not None
+
+
+def test_a_hidden_entry_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
+    parent, child = Server("parent"), make_child()
+    parent.mount(child)
+    parent.add_tool(lambda: 0, name="add")
+    with caplog.at_level(logging.WARNING, "mcpkit.server"):
+        for i in range(3):
+            child.add_tool(lambda: 0, name=f"more{i}")
+            assert len(parent.tools.items()) == 1 + 1 + i  # rebuilt after each change
+    assert caplog.text.count("mounted tool 'add' is hidden") == 1

@@ -41,6 +41,7 @@ class Registry(Generic[T]):
         # key -> (item as shown, its source, its key there); built when first needed.
         self._mounted: dict[str, tuple[T, MountedSource[T], str]] | None = None
         self._dependents: list[Registry[Any]] = []  # registries that mount this one
+        self._hidden: frozenset[str] = frozenset()  # mounted keys another entry has
 
     def add(self, key: str, item: T, *, replace: bool = False) -> None:
         if key in self._items and not replace:
@@ -111,6 +112,7 @@ class Registry(Generic[T]):
         mounted = self._mounted
         if mounted is None:
             mounted = {}
+            hidden: set[str] = set()
             for source in self._sources:
                 for key, item in source.registry.entries():
                     shown = source.rewrite(key, item)
@@ -119,9 +121,12 @@ class Registry(Generic[T]):
                     if shown[0] in self._items or shown[0] in mounted:
                         # docs/server.md, "Composing servers": the parent's own (or the
                         # first mounted) entry wins a name that collides after mounting.
-                        logger.warning("mounted %s %r is hidden by another", self.kind, shown[0])
+                        hidden.add(shown[0])
                         continue
                     mounted[shown[0]] = (shown[1], source, key)
+            for key in sorted(hidden - self._hidden):  # once, not at every rebuild
+                logger.warning("mounted %s %r is hidden by another", self.kind, key)
+            self._hidden = frozenset(hidden)
             self._mounted = mounted
         return mounted
 
