@@ -303,3 +303,38 @@ async def test_mounting_while_the_parent_serves_is_refused() -> None:
         with pytest.raises(RuntimeError, match="already serving: mount 'child' before it starts"):
             parent.mount(Server("child"), namespace="kid")
     parent.mount(Server("child"), namespace="kid")  # once stopped, it may
+
+
+async def test_ctx_read_resource_of_a_mounted_resource_runs_it_with_its_own_context() -> None:
+    events: list[str] = []
+    leaf = Server("leaf", lifespan=_recording_lifespan("leaf", events))
+
+    @leaf.resource("state://now")
+    def now(ctx: Context) -> str:
+        return f"{ctx.server.name}: {ctx.lifespan_state}"
+
+    @leaf.resource("state://of/{key}")
+    async def of(key: str, ctx: Context) -> str:
+        return f"{key} of {ctx.server.name}"
+
+    middle, top = Server("middle"), Server("top")
+    middle.mount(leaf, namespace="leaf")
+    top.mount(middle, namespace="mid")
+
+    @middle.tool
+    async def from_middle(ctx: Context) -> str:
+        return (await ctx.read_resource("state://leaf/now"))[0].text  # type: ignore[union-attr]
+
+    @top.tool
+    async def from_top(ctx: Context) -> list[str]:
+        read = [
+            await ctx.read_resource(uri)
+            for uri in ("state://mid/leaf/now", "state://mid/leaf/of/k")
+        ]
+        return [contents[0].text for contents in read]  # type: ignore[union-attr]
+
+    async with Client(top) as client:
+        top_read = await client.call_tool("from_top", {})
+        assert top_read.structured_content == {"result": ["leaf: leaf state", "k of leaf"]}
+        middle_read = await client.call_tool("mid_from_middle", {})
+        assert middle_read.content[0].text == "leaf: leaf state"  # type: ignore[union-attr]

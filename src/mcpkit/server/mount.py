@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mcpkit.server.handlers import Handler
     from mcpkit.server.server import Server
 
-__all__ = ["Mount", "forward_update", "mount_server", "route"]
+__all__ = ["Mount", "context_for", "forward_update", "mount_server", "route"]
 
 T = TypeVar("T")
 
@@ -121,7 +121,8 @@ def _resource(mount: Mount, uri: str, spec: ResourceSpec) -> tuple[str, Resource
     if shown is None:
         return None
     wire = msgspec.structs.replace(spec.wire, uri=shown)
-    return shown, dataclasses.replace(spec, uri=shown, wire=wire)
+    fn = _in_own_context(mount.server, spec.fn, spec.context_param)
+    return shown, dataclasses.replace(spec, uri=shown, wire=wire, fn=fn)
 
 
 def _template(mount: Mount, uri: str, spec: TemplateSpec) -> tuple[str, TemplateSpec] | None:
@@ -129,7 +130,39 @@ def _template(mount: Mount, uri: str, spec: TemplateSpec) -> tuple[str, Template
     if shown is None:
         return None
     wire = msgspec.structs.replace(spec.wire, uri_template=shown)
-    return shown, dataclasses.replace(spec, template=UriTemplate(shown), wire=wire)
+    fn = _in_own_context(mount.server, spec.fn, spec.context_param)
+    return shown, dataclasses.replace(spec, template=UriTemplate(shown), wire=wire, fn=fn)
+
+
+def _in_own_context(
+    server: Server, fn: Callable[..., Any], context_param: str | None
+) -> Callable[..., Any]:
+    """`fn` given a Context of `server` however it is reached: the parent's
+    `ctx.read_resource` runs a mounted resource's function itself, with the parent's."""
+    if context_param is None:
+        return fn
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        ctx = kwargs.get(context_param)
+        if isinstance(ctx, Context) and ctx.server is not server:
+            kwargs[context_param] = context_for(server, ctx)
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def context_for(server: Server, ctx: Context) -> Context:
+    """The Context of the same request, for `server` (mounted in `ctx.server`)."""
+    return Context(
+        server,
+        ctx.session,
+        ctx.request_id,
+        ctx.method,
+        ctx.progress_token,
+        ctx.meta,
+        ctx.request_info,
+        ctx.task,
+    )
 
 
 # ------------------------------------------------------------------ mounting
@@ -210,17 +243,7 @@ async def route(server: Server, ctx: Context, handler: Handler, params: Any) -> 
     if found is None:
         return await handler(server, ctx, params)
     mount, inner_params = found
-    inner_ctx = Context(
-        mount.server,
-        ctx.session,
-        ctx.request_id,
-        ctx.method,
-        ctx.progress_token,
-        ctx.meta,
-        ctx.request_info,
-        ctx.task,
-    )
-    result = await mount.server.handle_mounted(inner_ctx, inner_params)
+    result = await mount.server.handle_mounted(context_for(mount.server, ctx), inner_params)
     if isinstance(result, ReadResourceResult):
         return _shown_contents(mount, result)
     return result
