@@ -14,6 +14,7 @@ import pytest
 
 from mcpkit import Server
 from mcpkit.protocol import codes
+from mcpkit.server.tools import make_tool
 from mcpkit.testing import raw_session
 
 SEEN: list[str] = []
@@ -112,17 +113,18 @@ async def test_completion_refs_that_only_look_mounted_are_refused() -> None:
 
 
 def _churn(child: Server, parent: Server, rounds: int) -> None:
+    spec = make_tool(lambda: 1, name="t")  # built once: the point is the view, not make_tool
     for i in range(rounds):
-        child.add_tool(lambda: 1, name=f"t{i}")
+        child.tools.add(f"t{i}", spec)
         assert parent.tools.get(f"kid_t{i}") is not None  # the view is rebuilt
-        child.remove_tool(f"t{i}")
+        child.tools.remove(f"t{i}")
         assert len(parent.tools.items()) == 1
 
 
 def test_a_mounted_server_that_changes_all_the_time_holds_bounded_memory() -> None:
     parent = make_parent()
     child = parent.mounts[0].server
-    _churn(child, parent, 200)  # warm up: interned names, caches
+    _churn(child, parent, 1_000)  # warm up: caches of msgspec, logging, the interpreter
     gc.collect()
     tracemalloc.start()
     try:
@@ -132,4 +134,4 @@ def test_a_mounted_server_that_changes_all_the_time_holds_bounded_memory() -> No
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert after - before < 64 * 1024, after - before  # nothing kept per change
+    assert after - before < 16 * 1024, after - before  # nothing kept per change
