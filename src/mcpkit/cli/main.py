@@ -1,99 +1,41 @@
-"""Entry point of the `mcpkit` command line."""
+"""Entry point of the `mcpkit` command line: builds the parser from the verb modules
+(mcpkit.cli.commands) and runs the chosen verb's handler."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-__all__ = ["main"]
+from mcpkit.cli.commands import VERBS, Handler
 
-# The options that only `--transport http` reads, passed on only when given: `Server.run()`
-# holds their defaults.
-_HTTP_OPTIONS = ("host", "port", "path", "http", "json_response", "stateless")
+__all__ = ["build_parser", "main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcpkit", description="The mcpkit command line.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
-    run = verbs.add_parser(
-        "run",
-        help="serve a Server from a Python file over stdio or Streamable HTTP",
-        description="Serve a Server over stdio (the default) or Streamable HTTP "
-        "(--transport http). docs/cli.md has examples.",
-    )
-    run.add_argument(
-        "target",
-        metavar="FILE.py[:object] | MODULE[:object]",
-        help="a Python file or an importable module, and optionally the name "
-        "of its Server (default: `server`, `mcp` or `app`)",
-    )
-    run.add_argument(
-        "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
-    )
-    http = run.add_argument_group("with --transport http")
-    http.add_argument(
-        "--host",
-        help="the address to listen on (default: 127.0.0.1, this machine only; another "
-        "address logs a warning, as no authorization is configured)",
-    )
-    http.add_argument("--port", type=int, help="the port (default: 8000; 0 picks a free one)")
-    http.add_argument("--path", help="the MCP endpoint's path (default: /mcp)")
-    http.add_argument(
-        "--json-response",
-        action="store_true",
-        default=None,
-        help="answer each POST with one JSON object, never an SSE stream",
-    )
-    http.add_argument(
-        "--stateless",
-        action="store_true",
-        default=None,
-        help="no sessions: each POST is served on its own (no GET stream, no requests to "
-        "the client)",
-    )
-    http.add_argument(
-        "--http",
-        choices=("auto", "h11", "httptools"),
-        help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
-        "installed, else h11)",
-    )
+    for name in VERBS:
+        importlib.import_module(f"mcpkit.cli.commands.{name}").register(verbs.add_parser)
     return parser
 
 
-def _http_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
-    """The HTTP options given (`Server.run()` keywords); an error if any is given for stdio."""
-    given = {name: getattr(args, name) for name in _HTTP_OPTIONS if getattr(args, name) is not None}
-    if args.transport != "http":
-        if given:
-            flag = "--" + next(iter(given)).replace("_", "-")
-            parser.error(f"{flag} is an option of --transport http; add --transport http")
-        return {}
-    port = given.get("port", 0)
-    if not 0 <= port <= 65535:
-        parser.error(f"--port {port} is not a port: give 1 to 65535, or 0 for a free one")
-    path = given.get("path", "/")
-    if not path.startswith("/"):
-        parser.error(f"--path {path!r} must start with '/', as in /mcp")
-    return given
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
         from mcpkit import __version__
 
         print(f"mcpkit {__version__}")
         return 0
-    if args.verb == "run":
-        from mcpkit.cli.run import run
-
-        options = _http_options(parser, args)
-        run(args.target, transport=args.transport, http_options=options)
-        return 0
-    parser.print_help(sys.stderr)
-    return 2
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    # the verb's own parser, for its `parser.error(...)` (usage: mcpkit VERB ...)
+    verb_parser: argparse.ArgumentParser = args.verb_parser
+    return handler(args, verb_parser)
 
 
 if __name__ == "__main__":

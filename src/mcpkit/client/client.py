@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -24,7 +24,8 @@ from mcpkit.client.callbacks import (
     ServerRequestRouter,
 )
 from mcpkit.client.connect import Target, open_target
-from mcpkit.client.features import FeatureCalls
+from mcpkit.client.features import FeatureCalls, ProgressHandler, request_timeout
+from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
@@ -92,6 +93,8 @@ class Client(FeatureCalls):
             above which the client stops reading until it catches up.
         headers: for a URL, HTTP headers sent with every request (an API key, say).
         auth: for a URL, an `httpx.Auth` applied to every request.
+        middleware: layers around every request this client sends (`ClientMiddleware`,
+            `mcpkit.client.middleware`; docs/client.md "Middleware"), the first outermost.
 
     Handlers may be sync or async and may return result structs or dicts of their shape.
     """
@@ -121,6 +124,7 @@ class Client(FeatureCalls):
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
+        middleware: Sequence[ClientMiddleware] = (),
     ) -> None:
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
@@ -150,6 +154,7 @@ class Client(FeatureCalls):
         self._connection: Connection | None = None
         self._release: Callable[[], Awaitable[None]] | None = None
         self._tasks = BackgroundTasks()
+        self.middleware: tuple[ClientMiddleware, ...] = tuple(middleware)
 
     # --------------------------------------------------------------- lifecycle
 
@@ -217,6 +222,50 @@ class Client(FeatureCalls):
         self._tasks.cancel_all()
         if self._task_receiver is not None:  # nobody can fetch their results any more
             await self._task_receiver.aclose()
+
+    # ---------------------------------------------------------------- requests
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressHandler | None = None,
+        result_type: Any = None,
+    ) -> Any:
+        """Send any request through the middleware, if any, and return its decoded result
+        (as `result_type` if given)."""
+        timeout = request_timeout(timeout, self.timeout)
+        if self.middleware:
+            return await self._request_through_middleware(
+                method, params, timeout, progress, result_type
+            )
+        # No middleware: the same single call FeatureCalls.request makes, no frame more.
+        return await self.connection.request(
+            method, params, timeout=timeout, on_progress=progress, result_type=result_type
+        )
+
+    def add_middleware(self, layer: ClientMiddleware) -> None:
+        """Add a layer inside those already there (it sees requests after them)."""
+        self.middleware = (*self.middleware, layer)
+
+    async def _request_through_middleware(
+        self,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        progress: ProgressHandler | None,
+        result_type: Any,
+    ) -> Any:
+        conn = self.connection
+
+        def send(params: Any) -> Awaitable[Any]:
+            return conn.request(
+                method, params, timeout=timeout, on_progress=progress, result_type=result_type
+            )
+
+        return await call_through(self.middleware, OutgoingRequest(method, self), params, send)
 
     # ------------------------------------------------------------------- facts
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,7 +36,7 @@ from mcpkit.types import (
 if TYPE_CHECKING:
     from mcpkit.runtime.connection import Connection
 
-__all__ = ["FeatureCalls", "ProgressHandler"]
+__all__ = ["FeatureCalls", "ProgressHandler", "request_timeout"]
 
 ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
 _MAX_PAGES = 1000
@@ -44,6 +45,14 @@ _CANCEL_WAIT = 5.0
 
 def _params(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def request_timeout(timeout: float | None, default: float | None) -> float | None:
+    """The bound a request gets: `default` for None, no bound for `math.inf` (a tasks/result
+    waits as long as its task runs), else `timeout`."""
+    if timeout is None:
+        return default
+    return None if timeout == math.inf else timeout
 
 
 class FeatureCalls(TaskRequests):
@@ -64,11 +73,12 @@ class FeatureCalls(TaskRequests):
         progress: ProgressHandler | None = None,
         result_type: Any = None,
     ) -> Any:
-        """Send any request and return its decoded result (as `result_type` if given)."""
+        """Send any request and return its decoded result (as `result_type` if given).
+        `timeout`: seconds; None for the client's default; `math.inf` for no bound."""
         return await self.connection.request(
             method,
             params,
-            timeout=timeout if timeout is not None else self.timeout,
+            timeout=request_timeout(timeout, self.timeout),
             on_progress=progress,
             result_type=result_type,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import weakref
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
@@ -247,8 +248,9 @@ class ClientTask(Generic[R]):
 
     async def _fetch_result(self) -> R:
         # No request timeout: tasks/result blocks until the task ends (Result Retrieval).
-        result: R = await self._calls.connection.request(
-            "tasks/result", {"taskId": self.id}, timeout=None, result_type=self.result_type
+        # Through the client's request, so its middleware sees it as any other request.
+        result: R = await self._calls.request(
+            "tasks/result", {"taskId": self.id}, timeout=math.inf, result_type=self.result_type
         )
         return result
 
@@ -310,8 +312,11 @@ class TaskRequests:
         """The outcome of a task (`tasks/result`, which blocks until it ends), decoded as
         `result_type` (a tool call's by default); a stored JSON-RPC error raises McpError.
         `timeout` seconds bound the wait (None: until the task ends)."""
-        return await self.connection.request(
-            "tasks/result", {"taskId": task_id}, timeout=timeout, result_type=result_type
+        return await self.request(
+            "tasks/result",
+            {"taskId": task_id},
+            timeout=math.inf if timeout is None else timeout,
+            result_type=result_type,
         )
 
     async def list_tasks(self, *, max_pages: int = _MAX_PAGES) -> list[Task]:

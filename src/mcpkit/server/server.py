@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
+    from mcpkit.server.proxy import ProxyServer
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
@@ -180,6 +181,18 @@ class Server(FeatureRegistrations):
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
+
+    @staticmethod
+    def proxy(target: Any, **options: Any) -> ProxyServer:
+        """A server that serves another MCP server, `target`, over any transport (`run()`,
+        `run(transport="http")`, `http_app()`; docs/proxy.md): a `Server` (in process), a
+        command list or string, a `.py` path, `StdioParameters`, or an http(s) URL.
+        `options` are `Server`'s (`auth=` protects the HTTP endpoint) and the proxy's own:
+        `headers` and `upstream_auth` for a URL, `stderr` for a command, `connect_timeout`,
+        `upstream_timeout` (seconds a forwarded request may take) and `max_upstreams`."""
+        from mcpkit.server.proxy import ProxyServer
+
+        return ProxyServer(target, **options)
 
     # ------------------------------------------------------------ capabilities
 

@@ -1,0 +1,105 @@
+"""`mcpkit proxy TARGET`: serve any MCP server (a file, module, command or URL) over stdio or
+Streamable HTTP, forwarding everything both ways (`Server.proxy`, docs/proxy.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mcpkit.cli.commands import AddParser
+
+__all__ = ["register"]
+
+
+def register(add_parser: AddParser) -> None:
+    proxy = add_parser(
+        "proxy",
+        help="serve any MCP server (file, module, command or URL) over stdio or HTTP",
+        description="Serve TARGET over stdio (the default) or Streamable HTTP (--transport "
+        "http): each client session gets its own session with TARGET (a process of its own "
+        "for a command). docs/proxy.md has examples.",
+    )
+    proxy.set_defaults(handler=_main, verb_parser=proxy, stateless=None)
+    proxy.add_argument(
+        "target",
+        metavar="TARGET",
+        help='a server file (server.py[:object]), a module (pkg.mod:app), a command in quotes ("npx -y some-server") or a URL',  # noqa: E501
+    )
+    proxy.add_argument(
+        "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
+    )
+    proxy.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="for a URL TARGET: an HTTP header sent with every request (repeatable)",
+    )
+    proxy.add_argument(
+        "--max-sessions",
+        type=int,
+        default=None,
+        help="client sessions served at once, each with its own upstream session (default: 32)",
+    )
+    http = proxy.add_argument_group("with --transport http")
+    http.add_argument("--host", help="the address to listen on (default: 127.0.0.1)")
+    http.add_argument("--port", type=int, help="the port (default: 8000; 0 picks a free one)")
+    http.add_argument("--path", help="the MCP endpoint's path (default: /mcp)")
+    http.add_argument(
+        "--json-response",
+        action="store_true",
+        default=None,
+        help="answer each POST with one JSON object, never an SSE stream",
+    )
+    http.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        help="uvicorn's HTTP parser (default: mcpkit's choice)",
+    )
+
+
+def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mcpkit.cli.commands.run import http_options
+    from mcpkit.cli.target import TargetError, parse_headers, parse_target
+
+    options = http_options(parser, args)
+    try:
+        target = parse_target(args.target)
+        headers = parse_headers(args.header)
+    except TargetError as exc:
+        parser.error(str(exc))
+    if headers and target.kind != "url":
+        parser.error("--header is for URL targets; a server started as a process has none")
+    if args.max_sessions is not None and args.max_sessions < 1:
+        parser.error(f"--max-sessions {args.max_sessions}: give 1 or more")
+    if args.transport == "http":
+        from mcpkit.cli._serve import serve_http
+
+        serve_http(_proxy(target, headers, args.max_sessions), options)
+        return 0
+    from mcpkit.transports.stdio_server import take_process_stdio
+
+    # Before anything else runs: stdout carries nothing but MCP messages (basic/transports).
+    in_fd, out_fd = take_process_stdio()
+    from mcpkit.cli._serve import serve_taken_stdio
+
+    serve_taken_stdio(_proxy(target, headers, 1), in_fd, out_fd)
+    return 0
+
+
+def _proxy(target: object, headers: dict[str, str], max_sessions: int | None) -> object:
+    import os
+
+    from mcpkit import Server
+    from mcpkit.cli.target import Target
+    from mcpkit.transports.stdio_client import StdioParameters
+
+    assert isinstance(target, Target)
+    options: dict[str, object] = {}
+    if max_sessions is not None:
+        options["max_upstreams"] = max_sessions
+    if isinstance(target.argv_or_url, str):
+        return Server.proxy(target.argv_or_url, headers=headers or None, **options)
+    command, *rest = target.argv_or_url
+    # The user runs the command line in the shell that holds the server's settings.
+    upstream = StdioParameters(command, rest, env=dict(os.environ))
+    return Server.proxy(upstream, **options)

@@ -1,0 +1,83 @@
+"""`mcpkit run FILE.py[:object] | MODULE[:object]`: serve a Server over stdio or HTTP."""
+
+from __future__ import annotations
+
+import argparse
+
+from mcpkit.cli.commands import AddParser
+
+__all__ = ["register"]
+
+# The options that only `--transport http` reads, passed on only when given: `Server.run()`
+# holds their defaults.
+_HTTP_OPTIONS = ("host", "port", "path", "http", "json_response", "stateless")
+
+
+def register(add_parser: AddParser) -> None:
+    run = add_parser(
+        "run",
+        help="serve a Server from a Python file over stdio or Streamable HTTP",
+        description="Serve a Server over stdio (the default) or Streamable HTTP "
+        "(--transport http). docs/cli.md has examples.",
+    )
+    run.set_defaults(handler=_main, verb_parser=run)
+    run.add_argument(
+        "target",
+        metavar="FILE.py[:object] | MODULE[:object]",
+        help="a Python file or an importable module, and optionally the name "
+        "of its Server (default: `server`, `mcp` or `app`)",
+    )
+    run.add_argument(
+        "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
+    )
+    http = run.add_argument_group("with --transport http")
+    http.add_argument(
+        "--host",
+        help="the address to listen on (default: 127.0.0.1, this machine only; another "
+        "address logs a warning, as no authorization is configured)",
+    )
+    http.add_argument("--port", type=int, help="the port (default: 8000; 0 picks a free one)")
+    http.add_argument("--path", help="the MCP endpoint's path (default: /mcp)")
+    http.add_argument(
+        "--json-response",
+        action="store_true",
+        default=None,
+        help="answer each POST with one JSON object, never an SSE stream",
+    )
+    http.add_argument(
+        "--stateless",
+        action="store_true",
+        default=None,
+        help="no sessions: each POST is served on its own (no GET stream, no requests to "
+        "the client)",
+    )
+    http.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
+        "installed, else h11)",
+    )
+
+
+def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mcpkit.cli.run import run
+
+    run(args.target, transport=args.transport, http_options=http_options(parser, args))
+    return 0
+
+
+def http_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
+    """The HTTP options given (`Server.run()` keywords); an error if any is given for stdio."""
+    given = {name: getattr(args, name) for name in _HTTP_OPTIONS if getattr(args, name) is not None}
+    if args.transport != "http":
+        if given:
+            flag = "--" + next(iter(given)).replace("_", "-")
+            parser.error(f"{flag} is an option of --transport http; add --transport http")
+        return {}
+    port = given.get("port", 0)
+    if not 0 <= port <= 65535:
+        parser.error(f"--port {port} is not a port: give 1 to 65535, or 0 for a free one")
+    path = given.get("path", "/")
+    if not path.startswith("/"):
+        parser.error(f"--path {path!r} must start with '/', as in /mcp")
+    return given

@@ -1,0 +1,172 @@
+"""TARGET, as every `mcpkit` verb takes it: a server file (`server.py[:object]`), a module
+(`pkg.mod[:object]`), a command (`"npx -y some-server"`), or a URL (Streamable HTTP or legacy
+SSE); `parse_target` decides which and `open_client` connects the mcpkit client to it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mcpkit.client.client import Client
+
+__all__ = [
+    "Target",
+    "TargetError",
+    "TargetKind",
+    "default_token_directory",
+    "open_client",
+    "parse_headers",
+    "parse_target",
+]
+
+TargetKind = Literal["file", "module", "command", "url"]
+
+# `pkg.mod`, `pkg.mod:app`: Python identifiers joined by dots, and an optional object name.
+_MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?")
+_HOW = (
+    "give a server file (server.py or server.py:object), a module (package.module:object), "
+    'a command in quotes ("npx -y some-server") or a URL (http://127.0.0.1:8000/mcp)'
+)
+
+
+class TargetError(ValueError):
+    """TARGET names nothing mcpkit can connect to; the message says what to give instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a TARGET text names: its kind, and the command or URL the client connects to."""
+
+    text: str
+    kind: TargetKind
+    #: The URL (kind "url") or the command's argv (the others).
+    argv_or_url: tuple[str, ...] | str
+
+    @property
+    def spawns(self) -> bool:
+        """Whether connecting starts a process (every kind but "url")."""
+        return self.kind != "url"
+
+
+def parse_target(text: str, *, cwd: Path | None = None) -> Target:
+    """Decide what `text` names. A file or module is served by `python -m mcpkit run` in a
+    child process (the way hosts run it), so a server that crashes or prints cannot take the
+    command line down with it; a command runs as given; a URL is connected to over HTTP."""
+    stripped = text.strip()
+    if not stripped:
+        raise TargetError(f"TARGET is empty; {_HOW}")
+    if stripped.startswith(("http://", "https://")):
+        return Target(text, "url", stripped)
+    if "://" in stripped:
+        scheme = stripped.split("://", 1)[0]
+        raise TargetError(f"{scheme}:// is not a transport mcpkit speaks; use http:// or https://")
+    base = cwd if cwd is not None else Path.cwd()
+    file_part = stripped.partition(":")[0]
+    if file_part.endswith(".py") or (" " not in stripped and (base / file_part).is_file()):
+        if not (base / file_part).is_file():
+            raise TargetError(f"{file_part} does not exist (relative to {base}); {_HOW}")
+        return Target(text, "file", _serve_with_mcpkit(stripped))
+    if any(ch.isspace() for ch in stripped):
+        return _command(text, stripped)
+    if ":" not in stripped and shutil.which(stripped) is not None:
+        return Target(text, "command", (stripped,))  # a program on PATH, such as `my-server`
+    if _MODULE.fullmatch(stripped):
+        return Target(text, "module", _serve_with_mcpkit(stripped))
+    raise TargetError(f"{text!r} is not a file, module, program on PATH or URL; {_HOW}")
+
+
+def _serve_with_mcpkit(target: str) -> tuple[str, ...]:
+    # this interpreter: it has mcpkit, and most likely the server's own dependencies
+    return (sys.executable, "-m", "mcpkit", "run", target)
+
+
+def _command(text: str, stripped: str) -> Target:
+    try:
+        argv = shlex.split(stripped)
+    except ValueError as exc:  # an unclosed quote
+        raise TargetError(f"cannot split the command {text!r} into words: {exc}") from None
+    if argv[0] in ("python", "python3"):
+        argv[0] = sys.executable
+    elif shutil.which(argv[0]) is None:
+        raise TargetError(f"the command {argv[0]!r} is not on PATH; {_HOW}")
+    return Target(text, "command", tuple(argv))
+
+
+def parse_headers(values: Sequence[str]) -> dict[str, str]:
+    """`--header 'Name: value'` options as a dict; a malformed one is a TargetError."""
+    headers: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition(":")
+        name = name.strip()
+        if not sep or not name or any(ch.isspace() for ch in name):
+            raise TargetError(f"--header {value!r} is not 'Name: value', as in 'X-Api-Key: abc'")
+        headers[name] = rest.strip()
+    return headers
+
+
+def default_token_directory() -> Path:
+    """Where the command line keeps OAuth tokens between runs (per server, mode 0600):
+    `$XDG_CACHE_HOME/mcpkit/oauth`, else `~/.cache/mcpkit/oauth`."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "mcpkit" / "oauth"
+
+
+def open_client(
+    target: Target | str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    oauth: Literal["browser", "headless", "off"] = "browser",
+    token_directory: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stderr: Any = "inherit",
+    **client_options: Any,
+) -> Client:
+    """A `Client` (not yet connected: use `async with`) for `target`.
+
+    URLs: `headers` go on every request; unless `oauth="off"` or an Authorization header is
+    given, a server that answers 401 is authorized with OAuth (in a browser, or headless for
+    authorization servers that approve at once), tokens kept in `token_directory`.
+    Processes: they inherit this environment (the user runs the command line in the shell
+    that holds the server's settings) plus `env`.
+    """
+    from mcpkit.client.client import Client
+    from mcpkit.transports.stdio_client import StdioParameters
+
+    resolved = parse_target(target) if isinstance(target, str) else target
+    if isinstance(resolved.argv_or_url, str):
+        return Client(
+            resolved.argv_or_url,
+            headers=headers,
+            auth=_oauth(oauth, headers, token_directory),
+            **client_options,
+        )
+    if headers:
+        raise TargetError("--header is for URL targets; a server started as a process has none")
+    command, *args = resolved.argv_or_url
+    params = StdioParameters(command, args, env={**os.environ, **(env or {})}, stderr=stderr)
+    return Client(params, **client_options)
+
+
+def _oauth(
+    mode: Literal["browser", "headless", "off"],
+    headers: Mapping[str, str] | None,
+    token_directory: Path | None,
+) -> httpx.Auth | None:
+    if mode == "off" or any(name.lower() == "authorization" for name in headers or {}):
+        return None
+    from mcpkit.auth.client import FileTokenStorage, HeadlessRedirect, LoopbackBrowser, OAuth
+    from mcpkit.auth.metadata import ClientMetadata
+
+    redirect = LoopbackBrowser() if mode == "browser" else HeadlessRedirect()
+    storage = FileTokenStorage(token_directory or default_token_directory())
+    return OAuth(redirect, storage=storage, client_metadata=ClientMetadata(client_name="mcpkit"))

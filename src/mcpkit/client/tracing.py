@@ -1,0 +1,174 @@
+"""`ClientTracing`: a client middleware that makes an OpenTelemetry CLIENT span of each request,
+as the semantic conventions for MCP name them, and sends its trace context in `_meta`.
+
+Needs the `otel` extra (`pip install 'mcpkit[otel]'`: opentelemetry-api); importing this
+module does not import OpenTelemetry, constructing `ClientTracing` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+import msgspec
+
+from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.transports.stdio_client import StdioParameters
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, TracerProvider
+
+    from mcpkit.client.middleware import CallNext, OutgoingRequest
+
+__all__ = ["ClientTracing"]
+
+
+def _opentelemetry() -> Any:
+    try:
+        from opentelemetry import propagate, trace
+    except ImportError as exc:
+        raise ImportError(
+            "ClientTracing needs OpenTelemetry, which is not installed: pip install 'mcpkit[otel]'"
+        ) from exc
+    return propagate, trace
+
+
+class ClientTracing:
+    """One span per request the client sends (semconv gen-ai/mcp, "Client"): named
+    `"{mcp.method.name} {target}"` (the tool or prompt name; the method alone otherwise),
+    kind CLIENT, with `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` and
+    `gen_ai.operation.name` (tools/call), `gen_ai.prompt.name`, `mcp.resource.uri`,
+    `network.transport` ("pipe" for a command, "tcp" for a URL), `network.protocol.name`,
+    `server.address` and `server.port` where known.
+
+    The span's context is injected, with the configured propagator (W3C `traceparent`,
+    `tracestate` and `baggage` by default), into the request's `params._meta` (spec
+    2026-07-28 basic/index, "OpenTelemetry trace context"), so the server's span is its child.
+    The caller's params are copied, never changed.
+
+    Failures set `error.type` and the span's status to ERROR: a JSON-RPC error's code (also
+    `rpc.response.status_code`), "timeout", "tool_error" for a tool result with isError,
+    "cancelled", or the exception's class.
+
+    Args:
+        tracer_provider: where spans go; OpenTelemetry's global provider if None.
+        resource_uri_in_name: add `mcp.resource.uri` to span names (off by default: the
+            conventions warn of high cardinality).
+    """
+
+    def __init__(
+        self, tracer_provider: TracerProvider | None = None, *, resource_uri_in_name: bool = False
+    ) -> None:
+        self._propagate, trace = _opentelemetry()
+        self._trace = trace
+        self.tracer = trace.get_tracer("mcpkit.client", tracer_provider=tracer_provider)
+        self.resource_uri_in_name = resource_uri_in_name
+
+    async def __call__(self, request: OutgoingRequest, params: Any, call_next: CallNext) -> Any:
+        method = request.method
+        attributes = _attributes(request, params)
+        target = attributes.get("gen_ai.tool.name") or attributes.get("gen_ai.prompt.name")
+        if target is None and self.resource_uri_in_name:
+            target = attributes.get("mcp.resource.uri")
+        with self.tracer.start_as_current_span(
+            f"{method} {target}" if target else method,
+            kind=self._trace.SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            meta = _meta_of(params)
+            self._propagate.inject(meta)  # the span just started is the current one
+            return await _traced_call(span, _with_meta(params, meta), call_next)
+
+
+async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
+    try:
+        result = await call_next(params)
+    except RequestTimeout as exc:  # an McpError too, but no answer came: no status code
+        _failed(span, "timeout", exc.message)
+        raise
+    except McpError as exc:
+        _failed(span, str(exc.code), exc.message)
+        span.set_attribute("rpc.response.status_code", str(exc.code))
+        raise
+    except asyncio.CancelledError:
+        _failed(span, "cancelled", "the request was cancelled")
+        raise
+    except Exception as exc:
+        span.record_exception(exc)
+        _failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
+        raise
+    if getattr(result, "is_error", None):
+        _failed(span, "tool_error", "the tool's result has isError")
+    return result
+
+
+def _failed(span: Span, error_type: str, message: str) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("error.type", error_type)
+    span.set_status(Status(StatusCode.ERROR, message))
+
+
+def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+    method = request.method
+    attributes: dict[str, Any] = {"mcp.method.name": method}
+    session = request.client.session
+    if session.initialize_result is not None:
+        attributes["mcp.protocol.version"] = session.initialize_result.protocol_version
+    name, uri = _field(params, "name"), _field(params, "uri")
+    if method == "tools/call" and isinstance(name, str):
+        attributes["gen_ai.tool.name"] = name
+        attributes["gen_ai.operation.name"] = "execute_tool"
+    elif method == "prompts/get" and isinstance(name, str):
+        attributes["gen_ai.prompt.name"] = name
+    elif method.startswith("resources/") and isinstance(uri, str):
+        attributes["mcp.resource.uri"] = uri
+    attributes.update(_network(request.client.target))
+    return attributes
+
+
+def _network(target: Any) -> dict[str, Any]:
+    """`network.*` and `server.*` for what the client connected to (semconv: "tcp" for
+    HTTP, "pipe" for stdio); nothing in-process."""
+    if isinstance(target, str) and target.startswith(("http://", "https://")):
+        url = urlsplit(target)
+        found: dict[str, Any] = {"network.transport": "tcp", "network.protocol.name": "http"}
+        if url.hostname:
+            found["server.address"] = url.hostname
+            found["server.port"] = url.port or (443 if url.scheme == "https" else 80)
+        return found
+    if isinstance(target, (str, list, tuple, StdioParameters)):
+        return {"network.transport": "pipe"}
+    return {}
+
+
+def _meta_of(params: Any) -> dict[str, Any]:
+    """A copy of the params' `_meta` (a new dict if none) to inject the context into."""
+    meta = _field(params, "_meta")
+    if meta is None and not isinstance(params, dict):
+        meta = getattr(params, "meta", None)
+    return dict(cast("dict[str, Any]", meta)) if isinstance(meta, dict) else {}
+
+
+def _with_meta(params: Any, meta: dict[str, Any]) -> Any:
+    """`params` as a new dict with `_meta` replaced (a struct is converted to its dict)."""
+    if not meta:
+        return params
+    if params is None:
+        return {"_meta": meta}
+    fields: dict[str, Any] = (
+        dict(cast("dict[str, Any]", params))
+        if isinstance(params, dict)
+        else msgspec.to_builtins(params)
+    )
+    fields["_meta"] = meta
+    return fields
+
+
+def _field(params: Any, key: str) -> Any:
+    if isinstance(params, dict):
+        return cast("dict[str, Any]", params).get(key)
+    return getattr(params, key, None)

@@ -1,0 +1,53 @@
+"""The proxy's end of a client session: `initialize` is handed to the proxy, not answered at
+once, so the answer can be the upstream server's own (its capabilities, serverInfo and
+instructions) once the upstream session for this client is open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcpkit.protocol.events import Event
+from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
+from mcpkit.types.methods import methods_for
+
+__all__ = ["ProxiedSession"]
+
+
+class ProxiedSession(ServerSession):
+    """A `ServerSession` whose `initialize` arrives as a `RequestReceived` (basic/lifecycle:
+    the client waits for the answer before anything but pings, so it may come later)."""
+
+    def _handle_own_request(
+        self, rid: RequestId, method: str, params: Any, events: list[Event]
+    ) -> bool:
+        if method != "initialize" or self.stateless:
+            return super()._handle_own_request(rid, method, params, events)
+        assert isinstance(params, InitializeRequestParams)
+        # What the plain session records at once, so later checks (and the HTTP app, which
+        # keeps a session once it left "new") see an initializing session.
+        requested = params.protocol_version
+        supported = self.supported_revisions
+        self.agree(requested if requested in supported else supported[0])
+        self.client_info = params.client_info
+        self.client_capabilities = params.capabilities
+        self.phase = "initializing"
+        return False  # a RequestReceived: the proxy answers with `answer_initialize`
+
+    def agree(self, revision: str) -> None:
+        """Speak `revision` from now on (the one the upstream server chose)."""
+        self.revision = revision
+        self._methods = methods_for(revision)
+
+    def initialize_result(self, upstream: InitializeResult) -> InitializeResult:
+        """Our answer: the upstream's facts, on the revision agreed, with our capabilities."""
+        self.capabilities = upstream.capabilities
+        self.server_info = upstream.server_info
+        self.instructions = upstream.instructions
+        self.agree(upstream.protocol_version)
+        return InitializeResult(
+            protocol_version=upstream.protocol_version,
+            capabilities=upstream.capabilities,
+            server_info=upstream.server_info,
+            instructions=upstream.instructions,
+        )

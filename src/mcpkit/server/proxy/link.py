@@ -1,0 +1,245 @@
+"""One upstream session serving one client session of a proxy: requests go up, and the
+upstream server's notifications and own requests (sampling, elicitation, roots) come down."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.lifecycle import ClientSession
+from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
+
+if TYPE_CHECKING:
+    from mcpkit.server.session import ServerSessionHandle
+
+__all__ = ["LinkSettings", "UpstreamLink"]
+
+logger = logging.getLogger("mcpkit.proxy")
+
+#: Change announcements: coalesced per session as the server's own are.
+_ANNOUNCED = frozenset(
+    {
+        "notifications/tools/list_changed",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+    }
+)
+#: Passed down as they are; a log message goes with the call it most likely belongs to.
+_PASSED = frozenset({"notifications/resources/updated", "notifications/elicitation/complete"})
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """How every upstream session of one proxy is opened and used."""
+
+    open_channel: Callable[[], Awaitable[tuple[Any, Callable[[], Awaitable[None]]]]]
+    connect_timeout: float
+    upstream_timeout: float | None
+    downstream_timeout: float | None
+    max_message_size: int
+    max_json_depth: int
+    send_high_water: int
+    #: Pass results down as the upstream's bytes, never decoded (no middleware to show them
+    #: to): both sessions speak the same revision, so the shape is already the client's.
+    raw_results: bool = False
+
+
+class UpstreamLink:
+    """The upstream session of one client session (`handle`)."""
+
+    def __init__(self, settings: LinkSettings, handle: ServerSessionHandle) -> None:
+        self.settings = settings
+        self.handle = handle
+        self.connection: Connection | None = None
+        self._release: Callable[[], Awaitable[None]] | None = None
+        #: Why the upstream session ended, once it has.
+        self.ended: str | None = None
+        #: Client requests being forwarded, oldest first.
+        self._forwarded: dict[RequestId, None] = {}
+        self._tasks = BackgroundTasks()
+        self._closing = False
+        self._opened = False  # initialize answered: the client session depends on it
+
+    # ----------------------------------------------------------------- opening
+
+    async def open(self, params: InitializeRequestParams) -> InitializeResult:
+        """Open the upstream session as this client: its info, its capabilities (but
+        `tasks`, which the proxy does not forward) and its requested revision."""
+        settings = self.settings
+        channel, self._release = await settings.open_channel()
+        session = ClientSession(
+            params.client_info,
+            msgspec.structs.replace(params.capabilities, tasks=None),
+            max_message_size=settings.max_message_size,
+            max_json_depth=settings.max_json_depth,
+        )
+        conn = Connection(
+            session,
+            channel,
+            on_request=self._upstream_request,
+            on_event=self._upstream_event,
+            hold_timeouts_while_serving=True,  # a person may be answering an elicitation
+            send_high_water=settings.send_high_water,
+        )
+        self.connection = conn
+        conn.start().add_done_callback(self._upstream_ended)
+        rid = session.start(params.protocol_version)
+        try:
+            async with asyncio.timeout(settings.connect_timeout):
+                await conn.wait_response(rid)
+        except TimeoutError:
+            raise McpError(
+                codes.INTERNAL_ERROR,
+                f"the upstream server did not answer initialize within "
+                f"{settings.connect_timeout} s (connect_timeout)",
+            ) from None
+        await conn.flush()  # notifications/initialized
+        result = session.initialize_result
+        assert result is not None
+        # basic/utilities/tasks: the proxy forwards no tasks/* request, so it declares none.
+        caps = msgspec.structs.replace(result.capabilities, tasks=None)
+        self._opened = True
+        return msgspec.structs.replace(result, capabilities=caps)
+
+    async def aclose(self) -> None:
+        """End the upstream session (a process is stopped as a client stops it)."""
+        self._closing = True
+        conn, self.connection = self.connection, None
+        if conn is not None:
+            await conn.aclose()
+        release, self._release = self._release, None
+        if release is not None:
+            await release()
+        self._tasks.cancel_all()
+
+    # -------------------------------------------------------------- client → up
+
+    async def forward(self, ev: RequestReceived, params: Any) -> Any:
+        """Send the client's request upstream and return the answer. Cancelling the caller
+        (the client cancelled, or left) cancels the upstream request."""
+        conn = self.connection
+        if conn is None or self.ended is not None:
+            raise self._gone()
+        progress = None
+        if ev.progress_token is not None:  # our own token goes up; progress comes down
+            progress = functools.partial(self._progress, ev.request_id, ev.progress_token)
+        self._forwarded[ev.request_id] = None
+        try:
+            return await conn.request(
+                ev.method,
+                params,
+                timeout=self.settings.upstream_timeout,
+                on_progress=progress,
+                result_type=msgspec.Raw if self.settings.raw_results else None,
+            )
+        except ConnectionClosed:
+            raise self._gone() from None
+        except LocalProtocolError as exc:  # the upstream did not declare what it needs
+            raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
+        finally:
+            self._forwarded.pop(ev.request_id, None)
+
+    async def notify_upstream(self, method: str, params: Any) -> None:
+        conn = self.connection
+        if conn is not None and self.ended is None:
+            try:
+                await conn.notify(method, params)
+            except ConnectionClosed:
+                pass  # the end is handled by `_upstream_ended`
+
+    def _gone(self) -> McpError:
+        why = self.ended or "its connection closed"
+        return McpError(
+            codes.INTERNAL_ERROR,
+            f"the upstream server of this proxy session has ended ({why}); "
+            "start a new session to reconnect",
+        )
+
+    async def _progress(
+        self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
+    ) -> None:
+        handle = self.handle
+        try:  # basic/utilities/progress: under the client's own token
+            handle.protocol.send_progress(rid, token, progress, total, msg)
+            await handle.connection.flush()
+        except (LocalProtocolError, ConnectionClosed):
+            pass  # progress that does not increase, or a client gone: nothing to tell
+
+    # -------------------------------------------------------------- up → client
+
+    def _related(self) -> RequestId | None:
+        """The client request an upstream message most likely belongs to: the newest one
+        being forwarded (exact when one is; stdio upstreams say no more). Over Streamable
+        HTTP it then goes on that request's stream, which the client surely reads."""
+        return next(reversed(self._forwarded), None)
+
+    async def _upstream_request(self, ev: RequestReceived) -> Any:
+        """Sampling, elicitation or roots asked by the upstream server: asked of the client."""
+        try:
+            return await self.handle.request(
+                ev.method,
+                ev.params,
+                timeout=self.settings.downstream_timeout,
+                related=self._related(),
+            )
+        except LocalProtocolError as exc:
+            raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
+        except ConnectionClosed:
+            raise McpError(
+                codes.INTERNAL_ERROR, "the client of this proxy session has gone"
+            ) from None
+
+    def _upstream_event(self, ev: Event) -> None:
+        if not isinstance(ev, NotificationReceived) or not self.handle.notifiable:
+            return
+        method = ev.method
+        if method in _ANNOUNCED:
+            announcing = self.handle.announce(method)
+            if announcing is not None:
+                self._tasks.spawn(_quietly(announcing))
+        elif method == "notifications/message":
+            self._tasks.spawn(
+                _quietly(self.handle.notify(method, ev.params, related=self._related()))
+            )
+        elif method in _PASSED:
+            self._tasks.spawn(_quietly(self.handle.notify(method, ev.params)))
+
+    def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
+        """The upstream session ended (its process died, say): requests in flight fail
+        with an error that says so, then the client session ends too, so a client over
+        Streamable HTTP opens a new one (404: basic/transports, "Session Management")
+        and with it a new upstream session."""
+        self.ended = "its connection closed"
+        if self._closing or not self._opened:
+            return  # closed by us, or failing `open`, whose error answers initialize
+        logger.warning("the upstream server ended; ending its client session too")
+        self._tasks.spawn(self._end_client_session())
+
+    async def _end_client_session(self) -> None:
+        connection = self.handle.connection
+        # The failed requests' answers are queued by now (their handlers ran first): send
+        # them, at most for a while, then end.
+        try:
+            await connection.flush()
+            await connection.wait_sent(2.0)
+        except ConnectionClosed:
+            pass
+        await connection.aclose()
+
+
+async def _quietly(sending: Awaitable[None]) -> None:
+    try:
+        await sending
+    except Exception:  # the session may have ended meanwhile
+        logger.debug("could not pass a notification on", exc_info=True)

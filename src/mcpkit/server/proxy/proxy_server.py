@@ -1,0 +1,202 @@
+"""`ProxyServer`: a `Server` whose every request is another MCP server's to answer, served over
+any of our transports (stdio, Streamable HTTP and its authorization, in memory)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.errors import McpError, ToolError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.connection import Connection
+from mcpkit.server.context import Context
+from mcpkit.server.middleware import call_through
+from mcpkit.server.proxy.handshake import ProxiedSession
+from mcpkit.server.proxy.link import LinkSettings, UpstreamLink
+from mcpkit.server.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
+from mcpkit.server.server import Server
+from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.tools import PARAM_TYPES
+from mcpkit.types import InitializeRequestParams, ServerCapabilities
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    import httpx
+
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+
+__all__ = ["DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
+
+#: Upstream sessions open at once (each may be a process): client sessions past it are
+#: refused at initialize rather than starting one process more.
+DEFAULT_MAX_UPSTREAMS = 32
+#: Client notifications the upstream server is told of (the rest are the proxy's own).
+_PASSED_UP = frozenset({"notifications/roots/list_changed"})
+
+
+class ProxyServer(Server):
+    """Serves `target` (see `Server.proxy`): one upstream session per client session."""
+
+    def __init__(
+        self,
+        target: UpstreamTarget,
+        *,
+        name: str = "mcpkit-proxy",
+        headers: Mapping[str, str] | None = None,
+        upstream_auth: httpx.Auth | None = None,
+        stderr: Any = "inherit",
+        connect_timeout: float = 30.0,
+        upstream_timeout: float | None = 300.0,
+        max_upstreams: int = DEFAULT_MAX_UPSTREAMS,
+        **options: Any,
+    ) -> None:
+        if "features" in options or "task_store" in options:
+            raise TypeError("a proxy declares what its upstream server declares: no features=")
+        super().__init__(name, **options)
+        check_target(target)
+        if max_upstreams < 1:
+            raise ValueError("max_upstreams must be at least 1")
+        self.target = target
+        self.max_upstreams = max_upstreams
+        self.links: dict[ServerSessionHandle, UpstreamLink] = {}
+        opener = functools.partial(
+            open_upstream,
+            target,
+            headers=headers,
+            auth=upstream_auth,
+            stderr=stderr,
+            max_message_size=self.max_message_size,
+        )
+        self._settings = LinkSettings(
+            open_channel=opener,
+            connect_timeout=connect_timeout,
+            upstream_timeout=upstream_timeout,
+            downstream_timeout=self.request_timeout,
+            max_message_size=self.max_message_size,
+            max_json_depth=self.max_json_depth,
+            send_high_water=self.send_high_water,
+        )
+
+    @property
+    def link_settings(self) -> LinkSettings:
+        """How upstream sessions are opened: results pass down undecoded unless middleware
+        (which may read or change them) is installed."""
+        return dataclasses.replace(self._settings, raw_results=not self.middleware)
+
+    def http_app(self, path: str = "/mcp", **settings: Unpack[HttpSettings]) -> McpHttpApp:
+        """`Server.http_app`, but never stateless: a proxy session is an upstream session,
+        which a fresh session per POST would open and close on every request."""
+        if settings.get("stateless"):
+            raise ValueError(
+                "a proxy cannot serve stateless HTTP (each POST would start its own upstream "
+                "session); leave stateless off"
+            )
+        return super().http_app(path, **settings)
+
+    def capabilities(self) -> ServerCapabilities:
+        """None of its own: each session declares its upstream server's (at initialize)."""
+        return ServerCapabilities()
+
+    def new_connection(self, channel: MessageChannel) -> ServerSessionHandle:
+        protocol = ProxiedSession(
+            self.info,
+            self.capabilities(),
+            max_message_size=self.max_message_size,
+            max_json_depth=self.max_json_depth,
+            max_inflight=self.max_inflight,
+            param_types=PARAM_TYPES,  # tool arguments go up as the client sent them
+        )
+        return ServerSessionHandle(
+            self,
+            lambda handle: _ProxiedConnection(
+                self,
+                handle,
+                protocol,
+                channel,
+                on_request=handle.on_request,
+                on_event=handle.on_event,
+                send_high_water=self.send_high_water,
+            ),
+        )
+
+    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
+        if ev.method == "initialize":
+            return await self._initialize(handle, ev.params)
+        link = self.links.get(handle)
+        if link is None:  # initialize failed; the client went on regardless
+            raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
+        meta = getattr(ev.params, "meta", None)
+        if not self.middleware:
+            return await link.forward(ev, ev.params)
+        ctx = Context(
+            self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
+        )
+        try:
+            return await call_through(
+                self.middleware, ctx, ev.params, functools.partial(link.forward, ev)
+            )
+        except (McpError, ToolError):
+            raise
+        except Exception:
+            if not self.mask_error_details:
+                raise
+            raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
+
+    async def _initialize(self, handle: ServerSessionHandle, params: Any) -> Any:
+        assert isinstance(params, InitializeRequestParams)
+        if len(self.links) >= self.max_upstreams:
+            raise McpError(
+                codes.INTERNAL_ERROR,
+                f"this proxy already serves {self.max_upstreams} sessions (max_upstreams); "
+                "try again once one has ended",
+            )
+        link = self.links[handle] = UpstreamLink(self.link_settings, handle)
+        try:
+            upstream = await link.open(params)
+        except BaseException as exc:
+            await self.drop_link(handle)
+            if isinstance(exc, McpError):
+                raise
+            if isinstance(exc, Exception):
+                raise McpError(
+                    codes.INTERNAL_ERROR, f"could not reach the upstream server: {exc}"
+                ) from exc
+            raise
+        protocol = handle.protocol
+        assert isinstance(protocol, ProxiedSession)
+        return protocol.initialize_result(upstream)
+
+    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
+        if isinstance(ev, NotificationReceived) and ev.method in _PASSED_UP:
+            link = self.links.get(handle)
+            if link is not None:
+                self._tasks.spawn(link.notify_upstream(ev.method, ev.params))
+
+    async def drop_link(self, handle: ServerSessionHandle) -> None:
+        """End the upstream session of `handle` (its client session ended)."""
+        link = self.links.pop(handle, None)
+        if link is not None:
+            await link.aclose()
+
+
+class _ProxiedConnection(Connection):
+    """The client session's connection, which ends its upstream session when it closes
+    (however the transport ends it: stdin closed, HTTP DELETE, idle expiry)."""
+
+    def __init__(
+        self, proxy: ProxyServer, handle: ServerSessionHandle, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._proxy = proxy
+        self._handle = handle
+
+    async def aclose(self) -> None:
+        try:
+            await super().aclose()
+        finally:
+            await self._proxy.drop_link(self._handle)

@@ -1,0 +1,152 @@
+"""`RateLimit`: a server middleware that answers requests over a token-bucket rate with an
+error saying when to retry, per session or per authorized identity, in bounded memory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from mcpkit.errors import McpError
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+    from mcpkit.server.middleware import CallNext
+
+__all__ = ["RATE_LIMITED", "RateLimit"]
+
+#: The JSON-RPC error code of a refused request. The spec defines none for rate limits, and
+#: 2026-07-28 (basic/index, "Error Codes") reserves -32020..-32099 for its own codes and
+#: retires -32000..-32019, so this is an application code outside JSON-RPC's reserved
+#: -32768..-32000 (JSON-RPC 2.0 section 5.1), -31429 recalling HTTP's 429.
+RATE_LIMITED = -31429
+
+logger = logging.getLogger("mcpkit.ratelimit")
+
+
+class _Bucket:
+    __slots__ = ("refused", "stamp", "tokens")
+
+    def __init__(self, tokens: float, stamp: float) -> None:
+        self.tokens = tokens
+        self.stamp = stamp
+        self.refused = 0  # refusals since the last request let through
+
+
+class RateLimit:
+    """Lets each key make `burst` requests at once and `rate` a second after that (a token
+    bucket); a request over it is answered with `RATE_LIMITED` and data `{"retryAfter":
+    seconds, "rate", "burst"}`, and never reaches the handler.
+
+    Args:
+        rate: requests a second each key earns back.
+        burst: requests a key may make at once (the bucket's size); `max(1, rate)` if None.
+        per: "identity" (the verified token's subject, or its client id, when the server is
+            protected; the session otherwise) or "session" (always the session: its
+            Mcp-Session-Id over Streamable HTTP).
+        methods: the methods counted (`{"tools/call"}`, say); every method the layers see if
+            None (initialize and ping never reach them).
+        max_keys: buckets kept at most. The least recently used goes first when full, and a
+            bucket idle long enough to be full again is dropped as soon as it is the oldest
+            (it is the same as none), so a flood of sessions or identities costs no memory
+            beyond this. A key dropped while not full starts again with a full bucket.
+        clock: seconds, monotonic; the running loop's time if None (so `fake_clock` works).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int | None = None,
+        *,
+        per: Literal["identity", "session"] = "identity",
+        methods: Iterable[str] | None = None,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be a positive number of requests a second, not {rate}")
+        burst = max(1, math.ceil(rate)) if burst is None else burst
+        if burst < 1:
+            raise ValueError(f"burst must be at least 1 request, not {burst}")
+        if per not in ("identity", "session"):
+            raise ValueError(f'per must be "identity" or "session", not {per!r}')
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be at least 1, not {max_keys}")
+        self.rate = float(rate)
+        self.burst = burst
+        self.per = per
+        self.methods = frozenset(methods) if methods is not None else None
+        self.max_keys = max_keys
+        self.clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._refill_time = burst / self.rate  # idle seconds after which a bucket is full
+
+    def __len__(self) -> int:
+        """Buckets held now (at most `max_keys`)."""
+        return len(self._buckets)
+
+    async def __call__(self, ctx: Context, params: Any, call_next: CallNext) -> Any:
+        if self.methods is None or ctx.method in self.methods:
+            self.take(self.key_of(ctx), ctx.method)
+        return await call_next(params)
+
+    def key_of(self, ctx: Context) -> str:
+        """The bucket a request draws from."""
+        token = ctx.auth if self.per == "identity" else None
+        if token is not None:
+            if token.subject is not None:
+                return f"sub:{token.subject}"
+            if token.client_id is not None:
+                return f"client:{token.client_id}"
+        # Streamable HTTP names the session itself (and checked the id before we run), the
+        # same in every process that serves it; over stdio and memory, the session object.
+        info = ctx.request_info
+        session_id = info.header("mcp-session-id") if info is not None else None
+        return f"session:{session_id if session_id is not None else ctx.session.id}"
+
+    def take(self, key: str, method: str) -> None:
+        """Spend one request of `key`'s bucket, or raise the `RATE_LIMITED` McpError."""
+        now = self.clock() if self.clock is not None else asyncio.get_running_loop().time()
+        bucket = self._bucket(key, now)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            bucket.refused = 0
+            return
+        bucket.refused += 1
+        # Rounded up to the millisecond: retrying after it always finds a token.
+        retry_after = math.ceil((1.0 - bucket.tokens) / self.rate * 1000) / 1000
+        if bucket.refused == 1:  # once per run of refusals: a flood must not flood the log
+            logger.warning(
+                "rate limit: refused %s for %s (retry after %.3f s)", method, key, retry_after
+            )
+        raise McpError(
+            RATE_LIMITED,
+            f"Too many requests: {method} is limited to {self.rate:g} a second in bursts of "
+            f"{self.burst}; retry after {retry_after:g} s",
+            {"retryAfter": retry_after, "rate": self.rate, "burst": self.burst},
+        )
+
+    def _bucket(self, key: str, now: float) -> _Bucket:
+        buckets = self._buckets
+        bucket = buckets.get(key)
+        if bucket is None:
+            self._make_room(now)
+            bucket = buckets[key] = _Bucket(float(self.burst), now)
+            return bucket
+        buckets.move_to_end(key)
+        elapsed = max(0.0, now - bucket.stamp)
+        bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * self.rate)
+        bucket.stamp = now
+        return bucket
+
+    def _make_room(self, now: float) -> None:
+        """Before a new bucket: drop the oldest if it is full again, or if there is no room."""
+        buckets = self._buckets
+        while buckets:
+            oldest = next(iter(buckets.values()))
+            if now - oldest.stamp < self._refill_time and len(buckets) < self.max_keys:
+                return
+            buckets.popitem(last=False)

@@ -1,0 +1,75 @@
+"""TARGET parsing for the `mcpkit` verbs: files, modules, commands, URLs, and bad ones."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcpkit.cli.target import TargetError, parse_headers, parse_target
+
+
+def test_a_url_is_connected_to_over_http() -> None:
+    target = parse_target("http://127.0.0.1:8000/mcp")
+    assert (target.kind, target.argv_or_url, target.spawns) == (
+        "url",
+        "http://127.0.0.1:8000/mcp",
+        False,
+    )
+
+
+def test_a_file_with_or_without_object_is_served_by_mcpkit_run(tmp_path: Path) -> None:
+    (tmp_path / "srv.py").write_text("")
+    for text in ("srv.py", "srv.py:other"):
+        target = parse_target(text, cwd=tmp_path)
+        assert target.kind == "file"
+        assert target.argv_or_url == (sys.executable, "-m", "mcpkit", "run", text)
+
+
+def test_a_missing_py_file_is_refused_with_where_it_was_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match=r"nope\.py does not exist \(relative to"):
+        parse_target("nope.py:app", cwd=tmp_path)
+
+
+def test_a_dotted_name_is_a_module(tmp_path: Path) -> None:
+    target = parse_target("pkg.server:app", cwd=tmp_path)
+    assert target.kind == "module"
+    assert target.argv_or_url[-1] == "pkg.server:app"
+
+
+def test_a_quoted_command_is_split_like_a_shell_would(tmp_path: Path) -> None:
+    target = parse_target("python -c 'print(1)'", cwd=tmp_path)
+    assert target.kind == "command"
+    assert target.argv_or_url == (sys.executable, "-c", "print(1)")
+
+
+def test_a_single_program_on_path_is_a_command(tmp_path: Path) -> None:
+    assert parse_target("sh", cwd=tmp_path).argv_or_url == ("sh",)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "TARGET is empty"),
+        ("   ", "TARGET is empty"),
+        ("ws://host/mcp", r"ws:// is not a transport"),
+        ("no-such-program-xyz --flag", "is not on PATH"),
+        ("echo 'unclosed", "cannot split the command"),
+        ("a/b\x00c", "is not a file, module"),
+        ("-x", "is not a file, module"),
+    ],
+)
+def test_bad_targets_say_what_to_give(text: str, words: str, tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match=words):
+        parse_target(text, cwd=tmp_path)
+
+
+def test_headers_parse_and_malformed_ones_are_refused() -> None:
+    assert parse_headers(["X-Api-Key: abc", "Authorization:Bearer t"]) == {
+        "X-Api-Key": "abc",
+        "Authorization": "Bearer t",
+    }
+    for bad in ("no colon", ": value", "Bad Name: v"):
+        with pytest.raises(TargetError, match="is not 'Name: value'"):
+            parse_headers([bad])

@@ -1,0 +1,13 @@
+"""The proxy tests: their helpers (`tests/proxy/_proxying.py`), the HTTP tests'
+(`tests/http/_serving.py`) and the interop tests' (`tests/interop/interop_harness.py`, and the
+features checks) importable by name, however pytest imports this directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for folder in (HERE, HERE.parent / "http", HERE.parent / "interop"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
