@@ -246,3 +246,11 @@ def test_a_hidden_entry_is_reported_once(caplog: pytest.LogCaptureFixture) -> No
             child.add_tool(lambda: 0, name=f"more{i}")
             assert len(parent.tools.items()) == 1 + 1 + i  # rebuilt after each change
     assert caplog.text.count("mounted tool 'add' is hidden") == 1
+
+
+def test_a_proxy_neither_mounts_nor_is_mounted() -> None:
+    proxy = Server.proxy(make_child())
+    with pytest.raises(TypeError, match=r"a proxy .* can neither be mounted nor mount"):
+        Server("parent").mount(proxy, namespace="up")
+    with pytest.raises(TypeError, match="can neither be mounted nor mount"):
+        proxy.mount(make_child(), namespace="x")
