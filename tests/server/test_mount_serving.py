@@ -338,3 +338,16 @@ async def test_ctx_read_resource_of_a_mounted_resource_runs_it_with_its_own_cont
         assert top_read.structured_content == {"result": ["leaf: leaf state", "k of leaf"]}
         middle_read = await client.call_tool("mid_from_middle", {})
         assert middle_read.content[0].text == "leaf: leaf state"  # type: ignore[union-attr]
+
+
+async def test_a_mounted_server_s_size_limit_leaves_its_read_uris_rewritable() -> None:
+    from mcpkit.server.size_limit import ResponseSizeLimit
+
+    child = make_child()
+    child.add_middleware(ResponseSizeLimit(10_000))  # it hands on results as encoded JSON
+    parent, _ = mounted(child)
+    async with Client(parent) as client:
+        read = await client.read_resource("notes://kid/day/monday")
+        assert read.contents[0].uri == "notes://kid/day/monday"
+        assert read.contents[0].text == "notes of monday"  # type: ignore[union-attr]
+        assert (await client.call_tool("kid_reads", {})).content[0].text == "buy milk"  # type: ignore[union-attr]

@@ -253,9 +253,14 @@ async def route(server: Server, ctx: Context, handler: Handler, params: Any) -> 
         return await handler(server, ctx, params)
     mount, inner_params = found
     result = await mount.server.handle_mounted(context_for(mount.server, ctx), inner_params)
-    if isinstance(result, ReadResourceResult):
-        return _shown_contents(mount, result)
-    return result
+    if ctx.method != "resources/read":
+        return result
+    read: ReadResourceResult = (
+        msgspec.json.decode(result, type=ReadResourceResult)  # encoded by a layer already
+        if isinstance(result, msgspec.Raw)
+        else result
+    )
+    return _shown_contents(mount, read)
 
 
 Found = tuple[Mount, Any]
