@@ -1,27 +1,47 @@
 """An ordered name -> spec store that reports changes, one per kind of server feature.
 
 Adding or removing an entry after the server has started calls `on_change`, which the
-server turns into a `notifications/*/list_changed` for every operating session.
+server turns into a `notifications/*/list_changed` for every operating session. A registry
+may also show the entries of mounted servers' registries (`mount`), rewritten by a
+`MountedSource`; its own entries win a name both have.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Registry"]
+__all__ = ["MountedSource", "Registry"]
 
 T = TypeVar("T")
+logger = logging.getLogger("mcpkit.server")
+
+
+class MountedSource(Protocol[T]):
+    """Another server's registry, as this one shows it (mcpkit.server.mount)."""
+
+    @property
+    def registry(self) -> Registry[T]: ...
+
+    def rewrite(self, key: str, item: T) -> tuple[str, T] | None:
+        """The key and item as shown here; None for one that cannot be shown."""
+        ...
 
 
 class Registry(Generic[T]):
-    """Entries keyed by name (or URI), in registration order."""
+    """Entries keyed by name (or URI), in registration order, then mounted ones."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
         self._snapshot: list[T] | None = None
         self.on_change: Callable[[], None] | None = None
+        self._sources: list[MountedSource[T]] = []
+        # key -> (item as shown, its source, its key there); built when first needed.
+        self._mounted: dict[str, tuple[T, MountedSource[T], str]] | None = None
+        self._dependents: list[Registry[Any]] = []  # registries that mount this one
+        self._hidden: frozenset[str] = frozenset()  # mounted keys another entry has
 
     def add(self, key: str, item: T, *, replace: bool = False) -> None:
         if key in self._items and not replace:
@@ -33,29 +53,87 @@ class Registry(Generic[T]):
         try:
             item = self._items.pop(key)
         except KeyError:
+            if key in self._mounted_entries():
+                raise KeyError(
+                    f"the {self.kind} {key!r} comes from a mounted server: remove it there"
+                ) from None
             raise KeyError(f"no {self.kind} named {key!r} is registered") from None
         self._changed()
         return item
 
     def get(self, key: str) -> T | None:
-        return self._items.get(key)
+        item = self._items.get(key)
+        if item is None and self._sources:
+            entry = self._mounted_entries().get(key)
+            return None if entry is None else entry[0]
+        return item
+
+    def origin(self, key: str) -> tuple[MountedSource[T], str] | None:
+        """Where a mounted entry comes from (its source, its key there); None for one of this
+        registry's own entries, or an unknown key."""
+        if not self._sources or key in self._items:
+            return None
+        entry = self._mounted_entries().get(key)
+        return None if entry is None else (entry[1], entry[2])
 
     def items(self) -> list[T]:
         """All entries, in order; the list is cached until the next change."""
         if self._snapshot is None:
-            self._snapshot = list(self._items.values())
+            snapshot = list(self._items.values())
+            if self._sources:
+                snapshot.extend(entry[0] for entry in self._mounted_entries().values())
+            self._snapshot = snapshot
         return self._snapshot
 
+    def entries(self) -> list[tuple[str, T]]:
+        """(key, item) of every entry, own ones first."""
+        pairs = list(self._items.items())
+        pairs.extend((key, entry[0]) for key, entry in self._mounted_entries().items())
+        return pairs
+
+    def mount(self, source: MountedSource[T]) -> None:
+        """Show `source`'s entries here from now on, and follow its changes."""
+        self._sources.append(source)
+        source.registry._dependents.append(self)
+        self._changed()
+
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        if key in self._items:
+            return True
+        return bool(self._sources) and key in self._mounted_entries()
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) + (len(self._mounted_entries()) if self._sources else 0)
+
+    def _mounted_entries(self) -> dict[str, tuple[T, MountedSource[T], str]]:
+        mounted = self._mounted
+        if mounted is None:
+            mounted = {}
+            hidden: set[str] = set()
+            for source in self._sources:
+                for key, item in source.registry.entries():
+                    shown = source.rewrite(key, item)
+                    if shown is None:
+                        continue
+                    if shown[0] in self._items or shown[0] in mounted:
+                        # docs/server.md, "Composing servers": the parent's own (or the
+                        # first mounted) entry wins a name that collides after mounting.
+                        hidden.add(shown[0])
+                        continue
+                    mounted[shown[0]] = (shown[1], source, key)
+            for key in sorted(hidden - self._hidden):  # once, not at every rebuild
+                logger.warning("mounted %s %r is hidden by another", self.kind, key)
+            self._hidden = frozenset(hidden)
+            self._mounted = mounted
+        return mounted
 
     def _changed(self) -> None:
         self._snapshot = None
+        self._mounted = None
         if self.on_change is not None:
             self.on_change()
+        for dependent in self._dependents:  # a mounted server's change is its parent's too
+            dependent._changed()

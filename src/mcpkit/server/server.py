@@ -26,8 +26,9 @@ from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 from mcpkit.server.access import scopes_for
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
-from mcpkit.server.handlers import HANDLERS
+from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.middleware import Middleware, call_through
+from mcpkit.server.mount import Mount, forward_update, mount_server, route
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import Icon, Implementation, ServerCapabilities
@@ -176,6 +177,10 @@ class Server(FeatureRegistrations):
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
         self._lifespan_lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # where sessions are served
+        #: The servers mounted in this one (`mount`), in order.
+        self.mounts: tuple[Mount, ...] = ()
+        #: Where this server is mounted, if it is.
+        self.mounted_in: Mount | None = None
 
     @staticmethod
     def proxy(target: Any, **options: Any) -> ProxyServer:
@@ -208,6 +213,10 @@ class Server(FeatureRegistrations):
         # tasks/list only where requestors are told apart ("Task Isolation and Access Control").
         return _capabilities_for(features, "tools+list" if self.auth is not None else "tools")
 
+    def completable(self) -> bool:
+        """Whether anything can be completed, here or in a mounted server."""
+        return super().completable() or any(m.server.completable() for m in self.mounts)
+
     @property
     def serves_tasks(self) -> bool:
         """Whether some tool may be called as a task (so `tasks` is declared)."""
@@ -216,7 +225,9 @@ class Server(FeatureRegistrations):
     @property
     def task_runner(self) -> TaskRunner:
         """Runs this server's tasks; its `store` is `task_store` (a MemoryTaskStore unless
-        one was given)."""
+        one was given). A mounted server's tasks are its parent's: tasks/get reaches them."""
+        if self.mounted_in is not None:
+            return self.mounted_in.parent.task_runner
         if self._task_runner is None:
             from mcpkit.server.tasks import tool_failed
             from mcpkit.stores.task_runner import TaskRunner
@@ -230,7 +241,21 @@ class Server(FeatureRegistrations):
         """Add a layer inside those already added (the first added stays outermost)."""
         self.middleware = (*self.middleware, middleware)
 
+    def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:
+        """Serve `other`'s tools, resources, resource templates and prompts as this server's,
+        live, under `namespace`: tool and prompt `name` as `{namespace}_name`, a URI
+        `scheme://rest` as `scheme://{namespace}/rest` (docs/server.md, "Composing servers").
+        `namespace=None` keeps names and URIs; a name both servers have is refused here, and
+        one that appears later is this server's. Mount before serving: `other`'s lifespan
+        runs inside this one's."""
+        mount_server(self, other, namespace, separator)
+
     # ----------------------------------------------------------------- serving
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the lifespan has been entered (some session is being served)."""
+        return self._lifespan_users > 0
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncGenerator[Server, None]:
@@ -239,10 +264,8 @@ class Server(FeatureRegistrations):
             self._lifespan_lock = asyncio.Lock()
         self._loop = asyncio.get_running_loop()
         async with self._lifespan_lock:
-            if self._lifespan_users == 0 and self.lifespan is not None:
-                stack = contextlib.AsyncExitStack()
-                self.lifespan_state = await stack.enter_async_context(self.lifespan(self))
-                self._lifespan_stack = stack
+            if self._lifespan_users == 0 and (self.lifespan is not None or self.mounts):
+                self._lifespan_stack = await self._enter_lifespans()
             self._lifespan_users += 1
         try:
             yield self
@@ -253,8 +276,22 @@ class Server(FeatureRegistrations):
                     await self._task_runner.aclose()  # tasks end with the last session's server
                 if self._lifespan_users == 0 and self._lifespan_stack is not None:
                     stack, self._lifespan_stack = self._lifespan_stack, None
-                    await stack.aclose()
+                    await stack.aclose()  # mounted servers' first, in reverse order
                     self.lifespan_state = None
+
+    async def _enter_lifespans(self) -> contextlib.AsyncExitStack:
+        """This server's lifespan, then those of the servers mounted in it, in order."""
+        stack = contextlib.AsyncExitStack()
+        try:
+            if self.lifespan is not None:
+                self.lifespan_state = await stack.enter_async_context(self.lifespan(self))
+            for mount in self.mounts:
+                await stack.enter_async_context(mount.server.running())
+        except BaseException:
+            await stack.aclose()
+            self.lifespan_state = None
+            raise
+        return stack
 
     def new_connection(self, channel: MessageChannel) -> ServerSessionHandle:
         """Build (but do not run) the session for one client over `channel`."""
@@ -293,18 +330,43 @@ class Server(FeatureRegistrations):
             self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
         )
         try:
-            if not self.middleware:
+            if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)
-            return await call_through(
-                self.middleware, ctx, ev.params, functools.partial(handler, self, ctx)
-            )
+            return await self._through_layers(ctx, ev.params, handler)
         except (McpError, ToolError):
             raise
         except Exception:
             if not self.mask_error_details:
                 raise  # the runtime logs it and sends its text as -32603
-            logger.exception("handler for %s failed", ev.method)
-            raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
+            raise self._masked(ev.method) from None
+
+    async def handle_mounted(self, ctx: Context, params: Any) -> Any:
+        """Serve a request its parent routed here (`ctx.server` is this server): inside the
+        parent's middleware, through this server's own."""
+        try:
+            return await self._through_layers(ctx, params, HANDLERS[ctx.method])
+        except (McpError, ToolError):
+            raise
+        except Exception:
+            if not self.mask_error_details:
+                raise
+            raise self._masked(ctx.method) from None
+
+    def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
+        inner: Callable[[Any], Awaitable[Any]] = (
+            functools.partial(route, self, ctx, handler)
+            if self.mounts
+            else functools.partial(handler, self, ctx)
+        )
+        if not self.middleware:
+            return inner(params)
+        return call_through(self.middleware, ctx, params, inner)
+
+    def _masked(self, method: str) -> McpError:
+        """With `mask_error_details`, what an unexpected exception of a handler becomes: a
+        generic -32603 (its traceback logged here, from the `except` clause calling this)."""
+        logger.exception("handler for %s failed", method)
+        return McpError(codes.INTERNAL_ERROR, "Internal error")
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
@@ -422,6 +484,10 @@ class Server(FeatureRegistrations):
                     handle.notify("notifications/resources/updated", params),
                     "notifications/resources/updated",
                 )
+        if self.mounted_in is not None:  # the parent's subscribers know it by another URI
+            forwarded = forward_update(self.mounted_in, uri)
+            if forwarded is not None:
+                await forwarded
 
 
 async def _quietly(sending: Awaitable[None], method: str) -> None:

@@ -1,0 +1,342 @@
+"""Composing servers: `Server.mount(other, namespace)` shows another server's tools, resources,
+templates and prompts under a namespace, live, and routes requests for them to it.
+
+Names become `namespace + separator + name` (`_` by default: of the characters a tool name may
+have, server/tools "Tool Names", the one the LLM APIs that clients pass names to accept too).
+URIs keep their scheme and get the namespace as their first segment: `notes://today` becomes
+`notes://x/today`, `file:///a` becomes `file://x//a`, `urn:a` becomes `urn:x/a`; http(s) URIs
+stay as they are (server/resources, "Common URI Schemes": a client may fetch them itself).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+import msgspec
+
+from mcpkit.server.context import Context
+from mcpkit.server.prompts import PromptSpec
+from mcpkit.server.registry import MountedSource, Registry
+from mcpkit.server.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.tools import ToolSpec, check_tool_name
+from mcpkit.server.uri_template import UriTemplate
+from mcpkit.types import ReadResourceResult
+
+if TYPE_CHECKING:
+    from mcpkit.server.handlers import Handler
+    from mcpkit.server.server import Server
+
+__all__ = ["Mount", "context_for", "forward_update", "mount_server", "route"]
+
+T = TypeVar("T")
+
+# Characters a tool name may have (server/tools, "Tool Names") that URIs also leave as they
+# are (RFC 3986 "unreserved"), so a namespace reads the same in names and in URIs.
+_NAMESPACE: Final = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+_SEPARATOR: Final = re.compile(r"[A-Za-z0-9_.\-]{0,8}")
+_WEB_SCHEMES: Final = frozenset({"http", "https"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Mount:
+    """`server` mounted in `parent` under `namespace` (None: names and URIs unchanged)."""
+
+    parent: Server
+    server: Server
+    namespace: str | None
+    separator: str = "_"
+
+    def name(self, name: str) -> str:
+        """A tool or prompt name of `server` as `parent` shows it."""
+        return name if self.namespace is None else f"{self.namespace}{self.separator}{name}"
+
+    def uri(self, uri: str) -> str | None:
+        """A URI (or URI template) of `server` as `parent` shows it; None if it has no
+        scheme to keep (a template that starts with a variable)."""
+        if self.namespace is None:
+            return uri
+        scheme, colon, rest = uri.partition(":")
+        if not colon or not _is_scheme(scheme):
+            return None
+        if scheme.lower() in _WEB_SCHEMES:
+            return uri
+        if rest.startswith("//"):
+            return f"{scheme}://{self.namespace}/{rest[2:]}"
+        return f"{scheme}:{self.namespace}/{rest}"
+
+    def original_uri(self, uri: str) -> str | None:
+        """The URI of `server` that `parent` shows as `uri`; None if it shows none such."""
+        if self.namespace is None:
+            return uri
+        scheme, colon, rest = uri.partition(":")
+        if not colon or not _is_scheme(scheme):
+            return None
+        if scheme.lower() in _WEB_SCHEMES:
+            return uri
+        for lead, back in ((f"//{self.namespace}/", "//"), (f"{self.namespace}/", "")):
+            if rest.startswith(lead):
+                return f"{scheme}:{back}{rest[len(lead) :]}"
+        return None
+
+
+def _is_scheme(text: str) -> bool:
+    # RFC 3986 section 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    return re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", text) is not None
+
+
+# --------------------------------------------------------------- the sources
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Source(Generic[T]):
+    mount: Mount
+    registry: Registry[T]
+    rewrite_item: Callable[[Mount, str, T], tuple[str, T] | None]
+
+    def rewrite(self, key: str, item: T) -> tuple[str, T] | None:
+        return self.rewrite_item(self.mount, key, item)
+
+
+def _tool(mount: Mount, name: str, spec: ToolSpec) -> tuple[str, ToolSpec] | None:
+    shown = mount.name(name)
+    try:
+        check_tool_name(shown)
+    except ValueError:
+        return None
+    wire = msgspec.structs.replace(spec.wire, name=shown)
+    return shown, dataclasses.replace(spec, name=shown, wire=wire)
+
+
+def _prompt(mount: Mount, name: str, spec: PromptSpec) -> tuple[str, PromptSpec]:
+    shown = mount.name(name)
+    wire = msgspec.structs.replace(spec.wire, name=shown)
+    return shown, dataclasses.replace(spec, name=shown, wire=wire)
+
+
+def _resource(mount: Mount, uri: str, spec: ResourceSpec) -> tuple[str, ResourceSpec] | None:
+    shown = mount.uri(uri)
+    if shown is None:
+        return None
+    wire = msgspec.structs.replace(spec.wire, uri=shown)
+    fn = _in_own_context(mount.server, spec.fn, spec.context_param)
+    return shown, dataclasses.replace(spec, uri=shown, wire=wire, fn=fn)
+
+
+def _template(mount: Mount, uri: str, spec: TemplateSpec) -> tuple[str, TemplateSpec] | None:
+    shown = mount.uri(uri)
+    if shown is None:
+        return None
+    wire = msgspec.structs.replace(spec.wire, uri_template=shown)
+    fn = _in_own_context(mount.server, spec.fn, spec.context_param)
+    return shown, dataclasses.replace(spec, template=UriTemplate(shown), wire=wire, fn=fn)
+
+
+def _in_own_context(
+    server: Server, fn: Callable[..., Any], context_param: str | None
+) -> Callable[..., Any]:
+    """`fn` given a Context of `server` however it is reached: the parent's
+    `ctx.read_resource` runs a mounted resource's function itself, with the parent's."""
+    if context_param is None:
+        return fn
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        ctx = kwargs.get(context_param)
+        if isinstance(ctx, Context) and ctx.server is not server:
+            kwargs[context_param] = context_for(server, ctx)
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def context_for(server: Server, ctx: Context) -> Context:
+    """The Context of the same request, for `server` (mounted in `ctx.server`)."""
+    return Context(
+        server,
+        ctx.session,
+        ctx.request_id,
+        ctx.method,
+        ctx.progress_token,
+        ctx.meta,
+        ctx.request_info,
+        ctx.task,
+    )
+
+
+# ------------------------------------------------------------------ mounting
+
+
+def mount_server(parent: Server, other: Server, namespace: str | None, separator: str) -> Mount:
+    """`parent.mount(other, namespace)`: check it can be done, then do it."""
+    _check_mountable(parent, other, namespace, separator)
+    mount = Mount(parent, other, namespace, separator)
+    pairs: list[tuple[_Source[Any], Registry[Any]]] = [
+        (_Source(mount, other.tools, _tool), parent.tools),
+        (_Source(mount, other.prompts, _prompt), parent.prompts),
+        (_Source(mount, other.resources, _resource), parent.resources),
+        (_Source(mount, other.templates, _template), parent.templates),
+    ]
+    for source, registry in pairs:
+        _check_entries(mount, source, registry)
+    for source, registry in pairs:
+        registry.mount(source)
+    other.mounted_in = mount
+    parent.mounts = (*parent.mounts, mount)
+    return mount
+
+
+def _check_mountable(parent: Server, other: Server, namespace: str | None, separator: str) -> None:
+    from mcpkit.server.proxy import ProxyServer
+
+    if isinstance(other, ProxyServer) or isinstance(parent, ProxyServer):
+        raise TypeError(
+            "a proxy (Server.proxy) answers each session from its own upstream session and has "
+            "no tools, resources or prompts of its own, so it can neither be mounted nor "
+            "mount: mount Server objects, and proxy the composed one if it must be reached "
+            "through a proxy"
+        )
+    if namespace is not None and not _NAMESPACE.fullmatch(namespace):
+        raise ValueError(
+            f"invalid namespace {namespace!r}: use 1 to 64 characters from A-Z, a-z, 0-9, "
+            "'_', '-' and '.' (they must fit in tool names and URIs alike), or None"
+        )
+    if not _SEPARATOR.fullmatch(separator):
+        raise ValueError(f"invalid separator {separator!r}: use '_', '.' or '-'")
+    ancestor: Server | None = parent
+    while ancestor is not None:
+        if ancestor is other:
+            what = "itself" if other is parent else f"{other.name!r}, which contains it"
+            raise ValueError(f"server {parent.name!r} cannot mount {what}: that is a cycle")
+        ancestor = ancestor.mounted_in.parent if ancestor.mounted_in is not None else None
+    if other.mounted_in is not None:
+        raise ValueError(
+            f"server {other.name!r} is already mounted in {other.mounted_in.parent.name!r}; "
+            "a server is mounted in one parent (build another Server for the second)"
+        )
+    if parent.is_running:
+        raise RuntimeError(
+            f"server {parent.name!r} is already serving: mount {other.name!r} before it starts, "
+            "so that its lifespan is entered with the parent's"
+        )
+
+
+def _check_entries(mount: Mount, source: _Source[Any], registry: Registry[Any]) -> None:
+    """At mount time, every entry of the mounted server must show, under a name of its own."""
+    for key, item in source.registry.entries():
+        shown = source.rewrite(key, item)
+        if shown is None:
+            raise ValueError(
+                f"cannot mount {mount.server.name!r} under {mount.namespace!r}: its "
+                f"{source.registry.kind} {key!r} has no valid name there (a tool name has "
+                "at most 128 characters; a URI template must start with its scheme)"
+            )
+        if shown[0] in registry:
+            raise ValueError(
+                f"cannot mount {mount.server.name!r}: its {source.registry.kind} {key!r} "
+                f"would be {shown[0]!r}, which {mount.parent.name!r} already has; mount it "
+                "under a namespace, or rename one of them"
+            )
+
+
+# ------------------------------------------------------------------- routing
+
+
+async def route(server: Server, ctx: Context, handler: Handler, params: Any) -> Any:
+    """Answer a request of `server`, which has mounts: the mounted server's for one of its
+    items, `handler` otherwise (lists and subscriptions are answered here, from the merged
+    registries)."""
+    finder = _FINDERS.get(ctx.method)
+    found = finder(server, params) if finder is not None else None
+    if found is None:
+        return await handler(server, ctx, params)
+    mount, inner_params = found
+    result = await mount.server.handle_mounted(context_for(mount.server, ctx), inner_params)
+    if ctx.method != "resources/read":
+        return result
+    read: ReadResourceResult = (
+        msgspec.json.decode(result, type=ReadResourceResult)  # encoded by a layer already
+        if isinstance(result, msgspec.Raw)
+        else result
+    )
+    return _shown_contents(mount, read)
+
+
+Found = tuple[Mount, Any]
+
+
+def _mount_of(source: MountedSource[Any]) -> Mount:
+    assert isinstance(source, _Source)
+    return source.mount
+
+
+def _tool_call(server: Server, params: Any) -> Found | None:
+    origin = server.tools.origin(params.name)
+    if origin is None:
+        return None
+    return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
+
+
+def _prompt_get(server: Server, params: Any) -> Found | None:
+    origin = server.prompts.origin(params.name)
+    if origin is None:
+        return None
+    return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
+
+
+def _resource_read(server: Server, params: Any) -> Found | None:
+    """The mount serving `params.uri`, found as resources/read finds it: an exact resource
+    first, then the first template that matches (the parent's own ones first)."""
+    uri: str = params.uri
+    if uri in server.resources:
+        exact = server.resources.origin(uri)
+        if exact is None:
+            return None
+        return _mount_of(exact[0]), msgspec.structs.replace(params, uri=exact[1])
+    for template in server.templates.items():
+        if template.template.match(uri) is not None:
+            matched = server.templates.origin(template.wire.uri_template)
+            if matched is None:
+                return None
+            mount = _mount_of(matched[0])
+            inner = mount.original_uri(uri)
+            return None if inner is None else (mount, msgspec.structs.replace(params, uri=inner))
+    return None
+
+
+def _completion(server: Server, params: Any) -> Found | None:
+    ref = params.ref
+    origin: tuple[MountedSource[Any], str] | None
+    if ref.type == "ref/prompt":
+        origin = server.prompts.origin(ref.name)
+        inner_ref = None if origin is None else msgspec.structs.replace(ref, name=origin[1])
+    else:
+        origin = server.templates.origin(ref.uri) or server.resources.origin(ref.uri)
+        inner_ref = None if origin is None else msgspec.structs.replace(ref, uri=origin[1])
+    if origin is None:
+        return None
+    return _mount_of(origin[0]), msgspec.structs.replace(params, ref=inner_ref)
+
+
+_FINDERS: Final[dict[str, Callable[[Server, Any], Found | None]]] = {
+    "tools/call": _tool_call,
+    "prompts/get": _prompt_get,
+    "resources/read": _resource_read,
+    "completion/complete": _completion,
+}
+
+
+def _shown_contents(mount: Mount, result: ReadResourceResult) -> ReadResourceResult:
+    """The contents of a mounted resource carry the URIs the parent shows."""
+    contents = [
+        msgspec.structs.replace(item, uri=mount.uri(item.uri) or item.uri)
+        for item in result.contents
+    ]
+    return msgspec.structs.replace(result, contents=contents)
+
+
+def forward_update(mount: Mount, uri: str) -> Awaitable[None] | None:
+    """The parent's notifications/resources/updated for a mounted server's `uri`."""
+    shown = mount.uri(uri)
+    return None if shown is None else mount.parent.notify_resource_updated(shown)
