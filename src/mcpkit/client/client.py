@@ -26,6 +26,7 @@ from mcpkit.client.callbacks import (
 from mcpkit.client.connect import Target, open_target
 from mcpkit.client.features import FeatureCalls
 from mcpkit.client.results import RESULT_TYPES
+from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
@@ -92,6 +93,8 @@ class Client(FeatureCalls):
             above which the client stops reading until it catches up.
         headers: for a URL, HTTP headers sent with every request (an API key, say).
         auth: for a URL, an `httpx.Auth` applied to every request.
+        on_message: called with `("sent" | "received", bytes)` for every JSON-RPC message
+            (a debugger's log, such as the inspector's); quick and never raising.
 
     Handlers may be sync or async and may return result structs or dicts of their shape.
     """
@@ -121,6 +124,7 @@ class Client(FeatureCalls):
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
+        on_message: MessageTap | None = None,
     ) -> None:
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
@@ -133,6 +137,7 @@ class Client(FeatureCalls):
         self._send_high_water = send_high_water
         self._headers = headers
         self._auth = auth
+        self._on_message = on_message
         self._router = ServerRequestRouter(
             sampling=sampling_handler,
             elicitation=elicitation_handler,
@@ -171,6 +176,8 @@ class Client(FeatureCalls):
             headers=self._headers,
             auth=self._auth,
         )
+        if self._on_message is not None:
+            channel = TappedChannel(channel, self._on_message)
         session = ClientSession(
             self.client_info,
             self.capabilities,
