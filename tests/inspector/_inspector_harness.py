@@ -61,6 +61,7 @@ async def browser_page(url: str) -> AsyncIterator[Any]:
         browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(10_000)
             await page.goto(url)
             await page.wait_for_selector("body[data-ready]", timeout=10_000)
             yield page

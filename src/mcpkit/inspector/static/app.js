@@ -191,12 +191,16 @@ function logged(event) {
   const kind = body.method ? (body.id !== undefined ? "request" : "notification") : (body.error ? "error" : "response");
   const key = `${event.direction}:${body.id}`;
   let timing = "";
-  if (body.method && body.id !== undefined) sentAt.set(key, event.at);
+  let answers = "";
+  if (body.method && body.id !== undefined) sentAt.set(key, { at: event.at, method: body.method });
   if (!body.method && body.id !== undefined) {
-    const asked = `${event.direction === "sent" ? "received" : "sent"}:${body.id}`;
-    if (sentAt.has(asked)) { timing = ` ${(event.at - sentAt.get(asked)).toFixed(1)} ms`; sentAt.delete(asked); }
+    // a response pairs with the request of that id that went the other way
+    const askedKey = `${event.direction === "sent" ? "received" : "sent"}:${body.id}`;
+    const asked = sentAt.get(askedKey);
+    sentAt.delete(askedKey);
+    if (asked) { timing = ` ${(event.at - asked.at).toFixed(1)} ms`; answers = ` to ${asked.method}`; }
   }
-  const text = `${body.method || kind}${body.id !== undefined ? " #" + body.id : ""}${timing} (${event.size} B, t=${event.at} ms)`;
+  const text = `${body.method || kind}${answers}${body.id !== undefined ? " #" + body.id : ""}${timing} (${event.size} B, t=${event.at} ms)`;
   const row = el("li", { className: event.direction, textContent: text });
   row.onclick = () => { if (row.childElementCount) row.lastChild.remove(); else row.append(event.body ? tree(event.body) : el("pre", { textContent: event.text })); };
   $("log").append(row);
