@@ -27,6 +27,7 @@ USER_DOCS = [
     "docs/http.md",
     "docs/auth.md",
     "docs/tasks.md",
+    "docs/inspector.md",
 ]
 PLUGIN = "mcpkit.testing._pytest"
 
