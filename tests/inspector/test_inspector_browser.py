@@ -62,6 +62,13 @@ async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Pa
             log = await page.text_content("#log")
             assert log is not None and "response to tools/call" in log and " ms" in log
             await shoot(page, tmp_path, "tool-call")
+            app.session.publish("reload", files=["/work/server.py"])  # as `mcpkit dev` does
+            banner = page.locator("#banner")
+            await banner.wait_for(state="visible")
+            assert "/work/server.py changed" in (await banner.text_content() or "")
+            await page.click("#disconnect")
+            await page.wait_for_selector("#status >> text=not connected")
+            assert app.session.client is None
 
 
 async def test_a_nested_form_validates_before_sending_then_calls(tmp_path: Path) -> None:
