@@ -164,3 +164,29 @@ async def test_progress_sampling_and_elicitation_answered_by_hand(tmp_path: Path
             await shoot(page, tmp_path, "elicitation")
             await page.click(".server-request button.accept")
             await page.wait_for_selector(".result >> text=signed up Grace (l)", timeout=WAIT_MS)
+
+
+async def test_the_everything_example_url_elicitation_and_embedded_resources(
+    tmp_path: Path,
+) -> None:
+    everything = str(Path(__file__).resolve().parents[2] / "examples" / "everything.py")
+    async with served(InspectorSession(initial_target=everything)) as (base, app):
+        # given a TARGET on the command line, the page connects to it by itself
+        async with browser_page(f"{base}/?token={app.token}") as page:
+            await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
+            await open_tool(page, "connect_account")
+            await page.click(".tool-form button[type=submit]")
+            ask = page.locator(".server-request")
+            await ask.wait_for()
+            link = ask.locator("a")
+            assert await link.get_attribute("href") == "https://example.com/connect"
+            await shoot(page, tmp_path, "url-elicitation")
+            await page.click(".server-request button.accept")
+            await page.wait_for_selector(".result >> text=connect: accept")
+            await open_tool(page, "files")
+            await page.click(".tool-form button[type=submit]")
+            await page.wait_for_selector(".result >> text=embedded notes://welcome")
+            await page.wait_for_selector(".result >> text=Hello!")
+            await page.click(".result .resource-link")
+            await page.wait_for_selector("#resource-view >> text=config://app")
+            await shoot(page, tmp_path, "everything")

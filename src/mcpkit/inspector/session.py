@@ -52,6 +52,7 @@ class InspectorSession:
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
         self._release: asyncio.TimerHandle | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
         self._started = time.monotonic()
 
     # ------------------------------------------------------------------ pages
@@ -70,19 +71,20 @@ class InspectorSession:
         (a closed tab must not keep a server process running)."""
         self._subscribers.discard(queue)
         if not self._subscribers and self.client is not None and self._release is None:
-            loop = asyncio.get_running_loop()
-            self._release = loop.call_later(
-                self.release_after, lambda: loop.create_task(self._release_unwatched())
+            self._release = asyncio.get_running_loop().call_later(
+                self.release_after, self._start_release
             )
 
     @property
     def watchers(self) -> int:
         return len(self._subscribers)
 
-    async def _release_unwatched(self) -> None:
+    def _start_release(self) -> None:
         self._release = None
-        if not self._subscribers:
-            await self.disconnect()
+        if not self._subscribers:  # the task is kept: the loop holds only weak references
+            task = asyncio.get_running_loop().create_task(self.disconnect())
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
 
     def publish(self, kind: str, **fields: Any) -> None:
         event = {"type": kind, "at": round((time.monotonic() - self._started) * 1000, 1), **fields}
