@@ -69,6 +69,10 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
 }
 ALLOWED["cli"].add("__init__")  # `mcpkit --version`
+# The web inspector: a client of any TARGET (cli.target), started by `mcpkit dev` and
+# `mcpkit inspect --web` (imported lazily in their handlers).
+ALLOWED["inspector"] = ALLOWED["cli"] | {"cli"}
+ALLOWED["cli"].add("inspector")
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 

@@ -26,6 +26,7 @@ from mcpkit.client.callbacks import (
 from mcpkit.client.features import FeatureCalls, ProgressHandler, request_timeout
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
+from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
@@ -95,6 +96,8 @@ class Client(FeatureCalls):
         auth: for a URL, an `httpx.Auth` applied to every request.
         middleware: layers around every request this client sends (`ClientMiddleware`,
             `mcpkit.client.middleware`; docs/client.md "Middleware"), the first outermost.
+        on_message: called with `("sent" | "received", bytes)` for every JSON-RPC message
+            (a debugger's log, such as the inspector's); quick and never raising.
 
     Handlers may be sync or async and may return result structs or dicts of their shape.
     """
@@ -125,6 +128,7 @@ class Client(FeatureCalls):
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
         middleware: Sequence[ClientMiddleware] = (),
+        on_message: MessageTap | None = None,
     ) -> None:
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
@@ -137,6 +141,7 @@ class Client(FeatureCalls):
         self._send_high_water = send_high_water
         self._headers = headers
         self._auth = auth
+        self._on_message = on_message
         self._router = ServerRequestRouter(
             sampling=sampling_handler,
             elicitation=elicitation_handler,
@@ -176,6 +181,8 @@ class Client(FeatureCalls):
             headers=self._headers,
             auth=self._auth,
         )
+        if self._on_message is not None:
+            channel = TappedChannel(channel, self._on_message)
         session = ClientSession(
             self.client_info,
             self.capabilities,

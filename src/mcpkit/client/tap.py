@@ -1,0 +1,41 @@
+"""`TappedChannel`: a client channel that shows every message, both ways, to an observer."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from mcpkit.runtime.channel import MessageChannel
+
+__all__ = ["MessageTap", "TappedChannel"]
+
+
+class MessageTap(Protocol):
+    """Called with each whole JSON-RPC message's bytes: "sent" before it is written,
+    "received" as it is read. It runs in the transport's task: it must be quick, and not raise."""
+
+    def __call__(self, direction: Literal["sent", "received"], data: bytes) -> None: ...
+
+
+class TappedChannel:
+    """Wraps a client's channel (stdio or HTTP: plain `receive`/`send`) for `Client(on_message=)`;
+    a client without an observer never builds one, so the plain path costs nothing."""
+
+    def __init__(self, channel: MessageChannel, tap: MessageTap) -> None:
+        self._channel = channel
+        self._tap = tap
+
+    @property
+    def writable(self) -> bool:
+        return bool(getattr(self._channel, "writable", True))
+
+    async def receive(self) -> bytes:
+        data = await self._channel.receive()
+        self._tap("received", data)
+        return data
+
+    async def send(self, data: bytes) -> None:
+        self._tap("sent", data)
+        await self._channel.send(data)
+
+    async def aclose(self) -> None:
+        await self._channel.aclose()

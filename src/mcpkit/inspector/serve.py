@@ -1,0 +1,104 @@
+"""`serve_inspector`: serve the inspector on 127.0.0.1 with uvicorn until Ctrl-C, print its URL,
+open it in a browser, and (for `mcpkit dev`) reconnect when the server's files change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+import webbrowser
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.watch import changed_files, snapshot
+
+__all__ = ["serve_inspector"]
+
+#: Seconds between looks at the watched files' modification times.
+POLL_INTERVAL = 0.5
+
+
+def serve_inspector(
+    target_text: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    port: int | None = None,
+    open_browser: bool = True,
+    watch: Iterable[Path] = (),
+    out: TextIO | None = None,
+) -> int:
+    """Serve the inspector for `target_text` (None: the page asks) until Ctrl-C; the exit
+    code. `watch`: files whose change restarts the server and reconnects (`mcpkit dev`)."""
+    out = out if out is not None else sys.stderr
+    try:
+        sock = _listen(port or 0)
+    except OSError as exc:
+        print(f"mcpkit: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
+        return 1
+    session = InspectorSession(initial_target=target_text, headers=headers)
+    app = InspectorApp(session)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/?token={app.token}"
+    print(f"mcpkit inspector: {url}", file=out, flush=True)
+    if open_browser:  # a thread: some browsers' launchers block until the window closes
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    try:
+        asyncio.run(_serve(app, sock, list(watch), out or sys.stderr))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sock.close()
+    return 0
+
+
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(64)
+    return sock
+
+
+async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out: TextIO) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    watcher = asyncio.create_task(_watch(app.session, watch, out)) if watch else None
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(app.session.disconnect(), 5)
+
+
+async def _watch(session: InspectorSession, files: list[Path], out: TextIO) -> None:
+    seen = snapshot(files)
+    while True:
+        await asyncio.sleep(POLL_INTERVAL)
+        now = snapshot(files)
+        changed = changed_files(seen, now)
+        seen = now
+        if changed:
+            await _reload(session, changed, out)
+
+
+async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -> None:
+    names = ", ".join(path.name for path in changed)
+    print(f"mcpkit dev: {names} changed; restarting the server", file=out, flush=True)
+    session.publish("reload", files=[str(path) for path in changed])
+    target = session.target or session.initial_target
+    if session.client is None or target is None:
+        return  # nobody is connected: the next connect starts the new code anyway
+    try:
+        await session.connect(target)
+    except Exception as exc:  # a syntax error mid-edit: say so, and wait for the next save
+        print(f"mcpkit dev: the server did not start again: {exc}", file=out, flush=True)
+        return
+    print("mcpkit dev: reloaded", file=out, flush=True)

@@ -1,0 +1,232 @@
+"""The inspector's one MCP client session, shared by the pages that watch it: it connects to a
+TARGET, forwards the page's requests, streams every message and notification to the pages, and
+holds the server's own requests (sampling, elicitation, roots) until a page answers them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from mcpkit.errors import McpError
+
+if TYPE_CHECKING:
+    from mcpkit.client.client import Client
+
+__all__ = ["InspectorSession"]
+
+#: Events a page has not read yet, above which that page is dropped (it reconnects).
+_QUEUE_LIMIT = 1000
+#: Bytes of one message the log shows; the rest is cut (a 10 MB resource is not worth it).
+_LOG_LIMIT = 64 * 1024
+#: JSON-RPC code for a request the user refused (as in the spec's sampling examples).
+_USER_REJECTED = -1
+
+
+class InspectorSession:
+    """What the inspector's pages share: at most one connected client, and the event feed."""
+
+    def __init__(
+        self,
+        *,
+        initial_target: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        answer_timeout: float = 300.0,
+        release_after: float = 10.0,
+        client_factory: Callable[..., Client] | None = None,
+    ) -> None:
+        self.initial_target = initial_target
+        self.headers = dict(headers or {})
+        self.answer_timeout = answer_timeout
+        self.release_after = release_after
+        self.client: Client | None = None
+        self.target: str | None = None
+        self._factory = client_factory
+        self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._lock = asyncio.Lock()
+        self._release: asyncio.TimerHandle | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
+        self._started = time.monotonic()
+
+    # ------------------------------------------------------------------ pages
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
+        """A queue of events for one page; `unsubscribe` it when the page goes."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(_QUEUE_LIMIT)
+        self._subscribers.add(queue)
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        """Forget a page; when none is left for `release_after` seconds, the client goes too
+        (a closed tab must not keep a server process running)."""
+        self._subscribers.discard(queue)
+        if not self._subscribers and self.client is not None and self._release is None:
+            self._release = asyncio.get_running_loop().call_later(
+                self.release_after, self._start_release
+            )
+
+    @property
+    def watchers(self) -> int:
+        return len(self._subscribers)
+
+    def _start_release(self) -> None:
+        self._release = None
+        if not self._subscribers:  # the task is kept: the loop holds only weak references
+            task = asyncio.get_running_loop().create_task(self.disconnect())
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+
+    def publish(self, kind: str, **fields: Any) -> None:
+        event = {"type": kind, "at": round((time.monotonic() - self._started) * 1000, 1), **fields}
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:  # a page that stopped reading: end its stream
+                self._subscribers.discard(queue)
+                queue.get_nowait()
+                queue.put_nowait(None)
+
+    def state(self) -> dict[str, Any]:
+        """What a page that just opened needs: the target, and the server if connected."""
+        return {
+            "initialTarget": self.initial_target,
+            "target": self.target,
+            "server": self._server_facts() if self.client is not None else None,
+        }
+
+    # ------------------------------------------------------------- the client
+
+    async def connect(self, target: str) -> dict[str, Any]:
+        """Connect to `target` (closing any earlier client); the server's facts."""
+        async with self._lock:
+            await self._close_client()
+            client = self._new_client(target)
+            self.publish("connecting", target=target)
+            try:
+                await client.connect()
+            except BaseException as exc:
+                await client.aclose()
+                self.publish("disconnected", target=target, reason=str(exc) or type(exc).__name__)
+                raise
+            self.client, self.target = client, target
+            facts = self._server_facts()
+            self.publish("connected", target=target, server=facts)
+            return facts
+
+    def _new_client(self, target: str) -> Client:
+        options: dict[str, Any] = {
+            "sampling_handler": self._ask_page("sampling/createMessage"),
+            "elicitation_handler": self._ask_page("elicitation/create"),
+            "url_elicitation_handler": self._ask_page("elicitation/create"),
+            "roots": self._ask_page("roots/list"),
+            "on_notification": self._notified,
+            "on_message": self._tapped,
+            "timeout": None,  # the page's calls wait as long as the user does
+            "name": "mcpkit-inspector",
+        }
+        if self._factory is not None:
+            return self._factory(target, **options)
+        from mcpkit.cli.target import open_client
+
+        headers = self.headers or None
+        return open_client(target, headers=headers, stderr="devnull", **options)
+
+    async def disconnect(self) -> None:
+        async with self._lock:
+            await self._close_client()
+
+    async def _close_client(self) -> None:
+        client, self.client = self.client, None
+        for future in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+        if client is not None:
+            await client.aclose()
+            self.publish("disconnected", target=self.target, reason="closed")
+
+    def _server_facts(self) -> dict[str, Any]:
+        assert self.client is not None
+        facts: dict[str, Any] = msgspec.to_builtins(self.client.initialize_result)
+        return facts
+
+    async def request(self, method: str, params: Any, call: str | None = None) -> Any:
+        """Send one request as the page asked; its result as JSON-ready builtins. `call`, the
+        page's name for it, asks for progress reports (published as `progress` events)."""
+        client = self.client
+        if client is None:
+            raise McpError(-32600, "not connected: connect to a server first")
+
+        def progress(done: float, total: float | None, message: str | None) -> None:
+            self.publish("progress", call=call, progress=done, total=total, message=message)
+
+        result = await client.request(method, params, progress=progress if call else None)
+        return msgspec.to_builtins(result)
+
+    # --------------------------------------------------------- the server asks
+
+    def _ask_page(self, method: str) -> Callable[..., Any]:
+        async def ask(params: Any = None) -> Any:
+            return await self._held(method, params)
+
+        return ask
+
+    async def _held(self, method: str, params: Any) -> Any:
+        ident = f"q{next(self._ids)}"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
+        self.publish("server_request", id=ident, method=method, params=msgspec.to_builtins(params))
+        try:
+            async with asyncio.timeout(self.answer_timeout):
+                answer = await future
+        except TimeoutError:
+            raise McpError(
+                -32603, f"nobody answered {method} in the inspector within {self.answer_timeout} s"
+            ) from None
+        finally:
+            self._pending.pop(ident, None)
+            self.publish("server_request_done", id=ident)
+        if method == "roots/list":
+            from mcpkit.types import Root
+
+            return [msgspec.convert(root, Root) for root in answer.get("roots", [])]
+        return answer
+
+    def answer(self, ident: str, result: Any = None, error: str | None = None) -> bool:
+        """The page's answer to a held request (an error message refuses it); False if that
+        request is no longer waiting."""
+        future = self._pending.get(ident)
+        if future is None or future.done():
+            return False
+        if error is not None:
+            future.set_exception(McpError(_USER_REJECTED, error))
+        else:
+            future.set_result(result)
+        return True
+
+    def _notified(self, method: str, params: Any) -> None:
+        self.publish("notification", method=method, params=msgspec.to_builtins(params))
+
+    def _tapped(self, direction: Literal["sent", "received"], data: bytes) -> None:
+        if len(data) > _LOG_LIMIT:
+            self.publish(
+                "message",
+                direction=direction,
+                size=len(data),
+                text=data[:_LOG_LIMIT].decode(errors="replace"),
+            )
+            return
+        try:
+            body = json.loads(data)
+        except ValueError:
+            body = None
+        self.publish("message", direction=direction, size=len(data), body=body)

@@ -1,0 +1,69 @@
+"""What the inspector tests share: the app served by uvicorn on 127.0.0.1, and a page of it in
+a real headless Chromium (Debian's, never a downloaded one)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.session import InspectorSession
+
+HERE = Path(__file__).resolve().parent
+SHOWCASE = str(HERE / "showcase.py")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextlib.asynccontextmanager
+async def served(session: InspectorSession) -> AsyncIterator[tuple[str, InspectorApp]]:
+    """The inspector for `session` at a fresh port: (its base URL, the app)."""
+    app = InspectorApp(session)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
+    )
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        await session.disconnect()
+        server.should_exit = True
+        async with asyncio.timeout(10):
+            await task
+        sock.close()
+
+
+@contextlib.asynccontextmanager
+async def browser_page(url: str) -> AsyncIterator[Any]:
+    """A page of Chromium at `url`, once the page has opened its event stream."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(10_000)
+            await page.goto(url)
+            await page.wait_for_selector("body[data-ready]", timeout=10_000)
+            yield page
+        finally:
+            await browser.close()
