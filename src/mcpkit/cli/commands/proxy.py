@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from mcpkit.cli.commands import AddParser
+from mcpkit.cli.commands.run import add_http_options
 
 __all__ = ["register"]
 
@@ -40,21 +41,8 @@ def register(add_parser: AddParser) -> None:
         default=None,
         help="client sessions served at once, each with its own upstream session (default: 32)",
     )
-    http = proxy.add_argument_group("with --transport http")
-    http.add_argument("--host", help="the address to listen on (default: 127.0.0.1)")
-    http.add_argument("--port", type=int, help="the port (default: 8000; 0 picks a free one)")
-    http.add_argument("--path", help="the MCP endpoint's path (default: /mcp)")
-    http.add_argument(
-        "--json-response",
-        action="store_true",
-        default=None,
-        help="answer each POST with one JSON object, never an SSE stream",
-    )
-    http.add_argument(
-        "--http",
-        choices=("auto", "h11", "httptools"),
-        help="uvicorn's HTTP parser (default: mcpkit's choice)",
-    )
+    # a proxy keeps sessions: each holds its upstream session (docs/proxy.md)
+    add_http_options(proxy, stateless=False)
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

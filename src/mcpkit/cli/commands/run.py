@@ -6,7 +6,7 @@ import argparse
 
 from mcpkit.cli.commands import AddParser
 
-__all__ = ["register"]
+__all__ = ["add_http_options", "http_options", "register"]
 
 # The options that only `--transport http` reads, passed on only when given: `Server.run()`
 # holds their defaults.
@@ -30,7 +30,12 @@ def register(add_parser: AddParser) -> None:
     run.add_argument(
         "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
     )
-    http = run.add_argument_group("with --transport http")
+    add_http_options(run)
+
+
+def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True) -> None:
+    """The `--transport http` options (`Server.run()` keywords) of `run` and `proxy`."""
+    http = parser.add_argument_group("with --transport http")
     http.add_argument(
         "--host",
         help="the address to listen on (default: 127.0.0.1, this machine only; another "
@@ -44,13 +49,14 @@ def register(add_parser: AddParser) -> None:
         default=None,
         help="answer each POST with one JSON object, never an SSE stream",
     )
-    http.add_argument(
-        "--stateless",
-        action="store_true",
-        default=None,
-        help="no sessions: each POST is served on its own (no GET stream, no requests to "
-        "the client)",
-    )
+    if stateless:
+        http.add_argument(
+            "--stateless",
+            action="store_true",
+            default=None,
+            help="no sessions: each POST is served on its own (no GET stream, no requests "
+            "to the client)",
+        )
     http.add_argument(
         "--http",
         choices=("auto", "h11", "httptools"),
