@@ -79,5 +79,6 @@ def load_server() -> ModuleType:
     spec = importlib.util.spec_from_file_location("verbs_server", SERVER)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module

@@ -66,23 +66,27 @@ def run_session(args: argparse.Namespace, parser: argparse.ArgumentParser, body:
 
 async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
     from mcpkit.cli._args import UsageError
-    from mcpkit.cli.target import TargetError, open_client, parse_headers
+    from mcpkit.cli.target import TargetError, open_client, parse_headers, parse_target
     from mcpkit.errors import McpkitError, RequestTimeout
 
     try:
-        client = open_client(
-            args.target,
-            headers=parse_headers(args.header) or None,
-            oauth=args.oauth,
-            **_client_options(args, ui),
-        )
+        target = parse_target(args.target)
     except TargetError as exc:
         ui.error(str(exc))
         return EXIT_CONNECT
     try:
+        headers = parse_headers(args.header)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    if headers and target.spawns:
+        raise UsageError("--header is for URL targets; a server started as a process has none")
+    client = open_client(
+        target, headers=headers or None, oauth=args.oauth, **_client_options(args, ui)
+    )
+    try:
         await client.connect()
     except (RequestTimeout, TimeoutError):
-        ui.error(f"{args.target} did not finish the handshake within {args.timeout:g} s")
+        ui.error(f"{args.target} did not finish the MCP handshake in time")
         await client.aclose()
         return EXIT_TIMEOUT
     except (McpkitError, OSError) as exc:
