@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-__all__ = ["UsageError", "prompt_arguments", "split_pairs", "tool_arguments"]
+__all__ = [
+    "UsageError",
+    "as_list",
+    "as_object",
+    "convert",
+    "prompt_arguments",
+    "split_pairs",
+    "tool_arguments",
+]
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+
+
+def as_object(value: object) -> dict[str, Any]:
+    """A JSON value read as an object (a schema, a property): {} if it is not one."""
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    """A JSON value read as an array: [] if it is not one."""
+    items: list[Any] = []
+    if isinstance(value, list):
+        items.extend(cast("list[object]", value))
+    return items
 
 
 class UsageError(ValueError):
@@ -40,16 +61,17 @@ def tool_arguments(
         except json.JSONDecodeError as exc:
             hint = "give an object, as in '{\"n\": 3}'"
             raise UsageError(f"--args is not JSON ({exc}); {hint}") from None
+        whole_object = as_object(loaded)
         if not isinstance(loaded, dict):
             raise UsageError("--args must be a JSON object, as in '{\"n\": 3}'")
-        arguments.update(loaded)
-    properties: Mapping[str, Any] = schema.get("properties") or {}
+        arguments.update(whole_object)
+    properties = as_object(schema.get("properties"))
     for key, text in pairs:
         # A key the schema does not list is most likely a typo: refused unless the schema
         # explicitly takes more (JSON Schema's default allows them; a person rarely means it).
         if key not in properties and not schema.get("additionalProperties"):
             raise UsageError(f"unknown argument {key!r}; {_known(properties)}")
-        arguments[key] = convert(key, text, properties.get(key) or {})
+        arguments[key] = convert(key, text, as_object(properties.get(key)))
     _check(schema, arguments, properties)
     return arguments
 
@@ -75,12 +97,11 @@ def _types(prop: Mapping[str, Any]) -> list[str]:
     if isinstance(declared, str):
         return [declared]
     if isinstance(declared, list):
-        return [t for t in declared if isinstance(t, str)]
+        return [t for t in as_list(prop.get("type")) if isinstance(t, str)]
     # Optional[X] comes as anyOf [X, null]: read the value as the alternatives' types
     found: list[str] = []
-    for alternative in prop.get("anyOf") or prop.get("oneOf") or []:
-        if isinstance(alternative, Mapping):
-            found.extend(_types(alternative))
+    for alternative in as_list(prop.get("anyOf") or prop.get("oneOf")):
+        found.extend(_types(as_object(alternative)))
     return found
 
 
@@ -118,10 +139,10 @@ def _check(schema: Mapping[str, Any], arguments: dict[str, Any], props: Mapping[
     not sent (the server would answer the same with an error result, SEP-1303)."""
     import jsonschema_rs
 
-    for name in schema.get("required") or []:
+    for name in as_list(schema.get("required")):
         if name not in arguments:
             raise UsageError(
-                f"missing argument {name!r} ({_type_of(props.get(name))}); add {name}=..."
+                f"missing argument {name!r} ({_type_of(props.get(str(name)))}); add {name}=..."
             )
     try:
         validator = jsonschema_rs.validator_for(dict(schema))
@@ -137,13 +158,12 @@ def _check(schema: Mapping[str, Any], arguments: dict[str, Any], props: Mapping[
         )
 
 
-def _type_of(prop: Any) -> str:
-    if not isinstance(prop, Mapping):
-        return "any type"
-    types = _types(prop)
+def _type_of(prop: object) -> str:
+    schema = as_object(prop)
+    types = _types(schema)
     text = " or ".join(types) if types else "any type"
-    if isinstance(prop.get("enum"), list):
-        text += " (one of " + ", ".join(json.dumps(v) for v in prop["enum"]) + ")"
+    if isinstance(schema.get("enum"), list):
+        text += " (one of " + ", ".join(json.dumps(v) for v in as_list(schema["enum"])) + ")"
     return text
 
 

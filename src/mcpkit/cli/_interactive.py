@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.cli._args import UsageError, convert
+from mcpkit.cli._args import UsageError, as_list, as_object, convert
 
 if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal
@@ -79,10 +79,10 @@ class Asker:
         if not choice.lower().startswith("y"):
             return {"action": "decline"}
         schema = params.requested_schema or {}
-        required = set(schema.get("required") or [])
+        required = set(as_list(schema.get("required")))
         content: dict[str, Any] = {}
-        for name, prop in (schema.get("properties") or {}).items():
-            value = await _field(name, prop, name in required)
+        for name, prop in as_object(schema.get("properties")).items():
+            value = await _field(name, as_object(prop), name in required)
             if value is _CANCEL:
                 return {"action": "cancel"}
             if value is not _SKIP:
@@ -150,13 +150,11 @@ def _value(name: str, answer: str, prop: Mapping[str, Any], choices: list[str]) 
 def _choices(prop: Mapping[str, Any]) -> list[str]:
     """The allowed values of an enum field: `enum`, titled `oneOf` consts, or the same on an
     array's `items` (spec client/elicitation, "Supported schema types")."""
-    source = prop.get("items") if prop.get("type") == "array" else prop
-    if not isinstance(source, Mapping):
-        return []
+    source = as_object(prop.get("items")) if prop.get("type") == "array" else prop
     if isinstance(source.get("enum"), list):
-        return [str(v) for v in source["enum"]]
-    titled = source.get("oneOf") or source.get("anyOf") or []
-    return [str(c["const"]) for c in titled if isinstance(c, Mapping) and "const" in c]
+        return [str(v) for v in as_list(source["enum"])]
+    titled = (as_object(c) for c in as_list(source.get("oneOf") or source.get("anyOf")))
+    return [str(c["const"]) for c in titled if "const" in c]
 
 
 async def _ask(prompt: str) -> str | None:

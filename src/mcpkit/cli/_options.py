@@ -100,6 +100,6 @@ def split_trailing_options(
     configure(trailing)
     trailing.add_argument("rest", nargs="*")
     words = list(args.pairs)
-    del args.pairs
+    delattr(args, "pairs")
     parsed = trailing.parse_intermixed_args(words, namespace=args)
     parsed.pairs = parsed.rest

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal
     from mcpkit.client.client import Client
+    from mcpkit.types import Root
 
 __all__ = [
     "EXIT_CONNECT",
@@ -146,10 +147,10 @@ def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
     return options
 
 
-def _roots(paths: list[str]) -> list[Any]:
+def _roots(paths: list[str]) -> list[Root]:
     from mcpkit.types import Root
 
-    roots = []
+    roots: list[Root] = []
     for text in paths:
         path = Path(text).expanduser().resolve()
         roots.append(Root(uri=path.as_uri(), name=path.name or str(path)))

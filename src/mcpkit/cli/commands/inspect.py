@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.cli.commands import AddParser
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mcpkit.cli._output import Terminal
     from mcpkit.client.client import Client
 
@@ -42,17 +44,7 @@ def register(add_parser: AddParser) -> None:
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.web:
-        from mcpkit.cli.target import TargetError, parse_headers
-        from mcpkit.inspector import serve_inspector  # type: ignore[import-not-found,unused-ignore]
-
-        try:
-            headers = parse_headers(args.header)
-        except TargetError as exc:
-            parser.error(str(exc))
-        code: int = serve_inspector(
-            args.target, headers=headers, port=args.port, open_browser=not args.no_browser
-        )
-        return code
+        return _web(args, parser)
     from mcpkit.cli._session import run_session
 
     async def body(client: Client, ui: Terminal) -> int:
@@ -66,6 +58,25 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
 
     return run_session(args, parser, body)
+
+
+def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`--web`: the browser inspector (mcpkit.inspector, written beside this verb), looked up
+    by name so this verb works, and type-checks, without it."""
+    import importlib
+
+    from mcpkit.cli.target import TargetError, parse_headers
+
+    try:
+        headers = parse_headers(args.header)
+    except TargetError as exc:
+        parser.error(str(exc))
+    inspector = importlib.import_module("mcpkit.inspector")
+    serve_inspector: Callable[..., object] = inspector.serve_inspector
+    code = serve_inspector(
+        args.target, headers=headers, port=args.port, open_browser=not args.no_browser
+    )
+    return code if isinstance(code, int) else 0
 
 
 async def describe(client: Client) -> dict[str, Any]:
@@ -97,7 +108,7 @@ def render_markdown(found: dict[str, Any]) -> str:
         items = found.get(key)
         if items is None:
             continue
-        lines += ["", f"## {heading}", ""]
+        lines += [*([""] if lines[-1] else []), f"## {heading}", ""]
         if not items:
             lines.append("(none)")
         for item in items:
@@ -119,8 +130,7 @@ def _item(item: dict[str, Any], name_key: str) -> list[str]:
         lines += [item["description"], ""]
     rest = {k: v for k, v in item.items() if k not in (name_key, "description")}
     for key in sorted(rest):
-        lines += [f"- {key}:", *_json_block(rest[key])]
-    lines.append("")
+        lines += [f"- {key}:", *_json_block(rest[key]), ""]
     return lines
 
 
@@ -135,5 +145,4 @@ def _json_block(value: Any) -> list[str]:
             for line in json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
         ),
         "  ```",
-        "",
     ]

@@ -73,9 +73,9 @@ def _show(ui: Terminal, found: dict[str, list[Any]]) -> None:
         ui.table("Resource templates", ("URI template", "name", "MIME type", "description"), rows)
     for prompt in found.get("prompts", []):
         title = f"Prompt {prompt.name}" + (f": {prompt.description}" if prompt.description else "")
+        declared: list[Any] = prompt.arguments or []
         arguments = [
-            (a.name, "yes" if a.required else "no", a.description or "")
-            for a in prompt.arguments or []
+            (str(a.name), "yes" if a.required else "no", str(a.description or "")) for a in declared
         ]
         if arguments:
             ui.table(title, ("argument", "required", "description"), arguments)
@@ -94,35 +94,32 @@ def _show_tool(ui: Terminal, tool: Any) -> None:
 
 def parameters(schema: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(name, type, required, description) per property of an input schema."""
-    required = set(schema.get("required") or [])
-    rows = []
-    for name, prop in (schema.get("properties") or {}).items():
-        rows.append(
-            (
-                name,
-                type_text(prop),
-                "yes" if name in required else "no",
-                str(prop.get("description") or ""),
-            )
-        )
+    from mcpkit.cli._args import as_list, as_object
+
+    required = set(as_list(schema.get("required")))
+    rows: list[tuple[str, str, str, str]] = []
+    for name, prop in as_object(schema.get("properties")).items():
+        description = str(as_object(prop).get("description") or "")
+        rows.append((name, type_text(prop), "yes" if name in required else "no", description))
     return rows
 
 
-def type_text(prop: Any) -> str:
+def type_text(value: object) -> str:
     """A property's type as people read it: `integer`, `array of string`, `"a" | "b"`."""
-    if not isinstance(prop, dict):
-        return "any"
+    from mcpkit.cli._args import as_list, as_object
+
+    prop = as_object(value)
     if isinstance(prop.get("enum"), list):
-        return " | ".join(_literal(v) for v in prop["enum"])
-    kind = prop.get("type")
+        return " | ".join(_literal(v) for v in as_list(prop["enum"]))
+    kind: object = prop.get("type")
     if isinstance(kind, list):
-        return " | ".join(str(k) for k in kind)
+        return " | ".join(str(k) for k in as_list(prop.get("type")))
     if kind == "array":
-        return f"array of {type_text(prop.get('items'))}" if prop.get("items") else "array"
+        return f"array of {type_text(prop['items'])}" if prop.get("items") else "array"
     if kind is not None:
         return str(kind)
-    alternatives = prop.get("anyOf") or prop.get("oneOf")
-    if isinstance(alternatives, list):
+    alternatives = as_list(prop.get("anyOf") or prop.get("oneOf"))
+    if alternatives:
         return " | ".join(type_text(a) for a in alternatives)
     if "$ref" in prop:
         return str(prop["$ref"]).rsplit("/", 1)[-1]
