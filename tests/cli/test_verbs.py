@@ -135,3 +135,16 @@ def test_no_answer_in_time_exits_124() -> None:
     ran = cli("call", S, "slow", "--timeout", "0.5")
     assert ran.code == 124
     assert "no answer in time" in ran.err
+
+
+def test_server_text_is_never_read_as_markup_or_terminal_escapes() -> None:
+    listed = cli("list", S)
+    assert listed.code == 0, listed.err
+    assert "Tool hostile: [/] [bold]not markup\ufffd[2J" in listed.out
+    called = cli("call", S, "hostile", "--log-level", "info")
+    assert (called.code, called.out) == (0, "\ufffd[31mred?[/] [link=x]no[/link]\n")
+    assert "[info] [/red] log \ufffd]0;retitled\ufffd" in called.err
+    assert "progress 1/2: [/] half \ufffd[1A" in called.err
+    assert "\x1b" not in called.err + listed.out
+    exact = cli("call", S, "hostile", "--json")  # --json keeps the exact text
+    assert json.loads(exact.out)["content"][0]["text"] == "\x1b[31mred?[/] [link=x]no[/link]"

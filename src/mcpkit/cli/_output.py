@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,16 @@ if TYPE_CHECKING:
 
     from mcpkit.types import LoggingMessageNotificationParams
 
-__all__ = ["Terminal", "as_json", "size_text"]
+__all__ = ["Terminal", "as_json", "clean", "size_text"]
+
+# C0 and C1 control characters but newline and tab: a server's text must not move the cursor,
+# retitle the window or hide what follows (escape sequences start with ESC or CSI).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """`text` from the server, safe to show: control characters become U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def as_json(value: Any) -> str:
@@ -54,7 +64,9 @@ class Terminal:
 
     def text(self, text: str) -> None:
         """Text as it is: no markup read, no wrapping (a pipe gets the exact characters)."""
-        self.out.print(text, markup=False, soft_wrap=True, emoji=False)
+        from rich.text import Text
+
+        self.out.print(Text(clean(text)), soft_wrap=True)
 
     def json(self, value: Any) -> None:
         sys.stdout.write(as_json(value) + "\n")
@@ -63,17 +75,18 @@ class Terminal:
     def heading(self, text: str) -> None:
         from rich.text import Text
 
-        self.out.print(Text(text, style="bold"), soft_wrap=True)
+        self.out.print(Text(clean(text), style="bold"), soft_wrap=True)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         self.heading(title)  # above the table, not as its title: a title wraps to its width
         table = Table(show_lines=False, expand=False)
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(clean(cell)) for cell in row))
         self.out.print(table)
 
     def content(self, blocks: Sequence[Any]) -> None:
@@ -120,13 +133,13 @@ class Terminal:
 
         self.stop_progress()
         self.err.print(
-            Text("error: ", style="bold red") + Text(message, style="red"), soft_wrap=True
+            Text("error: ", style="bold red") + Text(clean(message), style="red"), soft_wrap=True
         )
 
     def note(self, message: str) -> None:
         from rich.text import Text
 
-        self.err.print(Text(message, style="yellow"), soft_wrap=True)
+        self.err.print(Text(clean(message), style="yellow"), soft_wrap=True)
 
     def log(self, params: LoggingMessageNotificationParams) -> None:
         """A `notifications/message`, as it comes (server/utilities/logging)."""
@@ -135,7 +148,7 @@ class Terminal:
         data = params.data if isinstance(params.data, str) else json.dumps(params.data)
         source = f" {params.logger}:" if params.logger else ""
         style = "red" if params.level in ("error", "critical", "alert", "emergency") else "dim"
-        line = Text(f"[{params.level}]{source} ", style=style) + Text(data)
+        line = Text(clean(f"[{params.level}]{source} "), style=style) + Text(clean(data))
         if self._progress is not None:
             self._progress.console.print(line, soft_wrap=True)
         else:
@@ -144,20 +157,24 @@ class Terminal:
     def progress(self, progress: float, total: float | None, message: str | None) -> None:
         """A `notifications/progress` for the running call: a bar on a terminal, a line each
         elsewhere (a bar redrawn into a pipe or a log file is noise)."""
+        from rich.text import Text
+
+        message = clean(message) if message else message
         if not self.err.is_terminal:
             of = f"/{total:g}" if total is not None else ""
-            self.err.print(f"progress {progress:g}{of}" + (f": {message}" if message else ""))
+            line = f"progress {progress:g}{of}" + (f": {message}" if message else "")
+            self.err.print(Text(line), soft_wrap=True)
             return
+        from rich.markup import escape
         from rich.progress import Progress
 
+        label = escape(message) if message else "working"  # the bar reads its label as markup
         if self._progress is None:
             self._progress = Progress(console=self.err, transient=True)
             self._progress.start()
-            self._task = self._progress.add_task(message or "working", total=total)
+            self._task = self._progress.add_task(label, total=total)
         assert self._task is not None
-        self._progress.update(
-            self._task, completed=progress, total=total, description=message or "working"
-        )
+        self._progress.update(self._task, completed=progress, total=total, description=label)
 
     def stop_progress(self) -> None:
         if self._progress is not None:

@@ -128,3 +128,11 @@ def note(name: str) -> str:
 def greet(name: str, style: str = "plain") -> str:
     """Greet someone."""
     return f"Greet {name} in a {style} way."
+
+
+@server.tool(description="[/] [bold]not markup\x1b[2J")
+async def hostile(ctx: Context) -> str:
+    """Text that would be rich markup or terminal escapes if shown carelessly."""
+    await ctx.info("[/red] log \x1b]0;retitled\x07")
+    await ctx.progress(1, 2, "[/] half \x1b[1A")
+    return "\x1b[31mred?[/] [link=x]no[/link]"
