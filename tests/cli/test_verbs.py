@@ -148,3 +148,8 @@ def test_server_text_is_never_read_as_markup_or_terminal_escapes() -> None:
     assert "\x1b" not in called.err + listed.out
     exact = cli("call", S, "hostile", "--json")  # --json keeps the exact text
     assert json.loads(exact.out)["content"][0]["text"] == "\x1b[31mred?[/] [link=x]no[/link]"
+
+
+def test_a_tool_that_only_runs_as_a_task_is_called_as_one() -> None:
+    ran = cli("call", S, "report", "pages=3")
+    assert (ran.code, ran.out) == (0, "3 pages\n"), ran.err

@@ -136,3 +136,9 @@ async def hostile(ctx: Context) -> str:
     await ctx.info("[/red] log \x1b]0;retitled\x07")
     await ctx.progress(1, 2, "[/] half \x1b[1A")
     return "\x1b[31mred?[/] [link=x]no[/link]"
+
+
+@server.tool(task="required")
+async def report(pages: int) -> str:
+    """Only runs as a task (SEP-1686)."""
+    return f"{pages} pages"

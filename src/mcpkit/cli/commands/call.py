@@ -73,7 +73,11 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             known = ", ".join(sorted(tools)) or "none"
             raise UsageError(f"the server has no tool {args.tool!r} (its tools: {known})")
         arguments = tool_arguments(tool.input_schema, pairs, args.args)
-        result = await client.call_tool(tool.name, arguments, progress=ui.progress)
+        # a tool that only runs as a task (SEP-1686) is called as one; the result is the same
+        as_task = tool.execution is not None and tool.execution.task_support == "required"
+        result = await client.call_tool(
+            tool.name, arguments, progress=ui.progress, task=as_task, timeout=_wait(args, as_task)
+        )
         ui.stop_progress()
         if ui.json_output:
             ui.json(result)
@@ -82,6 +86,14 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_FAILED if result.is_error else 0
 
     return run_session(args, parser, body)
+
+
+def _wait(args: argparse.Namespace, as_task: bool) -> float | None:
+    """A plain call's --timeout is per answer (the client's default); a task's bounds the
+    whole wait for its end, so it waits as long as the task runs unless given."""
+    if as_task:
+        return None
+    return args.timeout or None
 
 
 def _show(ui: Terminal, result: Any) -> None:
