@@ -17,12 +17,14 @@ def test_json_has_the_whole_surface_sorted() -> None:
     assert found["serverInfo"] == {"name": "verbs-test", "version": "1.2.3"}
     assert found["protocolVersion"] == "2025-11-25"
     assert found["instructions"] == "A server for the CLI tests."
-    assert set(found["capabilities"]) == {"logging", "prompts", "resources", "tools"}
+    assert set(found["capabilities"]) == {"logging", "prompts", "resources", "tasks", "tools"}
     names = [tool["name"] for tool in found["tools"]]
     assert names == sorted(names)
     add = found["tools"][0]
     assert add["inputSchema"]["properties"] == {"a": {"type": "integer"}, "b": {"type": "integer"}}
     assert "outputSchema" in add
+    report = next(tool for tool in found["tools"] if tool["name"] == "report")
+    assert report["execution"] == {"taskSupport": "required"}
     assert found["resources"][0]["uri"] == "memo://hello"
     assert found["resourceTemplates"][0]["uriTemplate"] == "notes://{name}"
     assert found["prompts"][0]["name"] == "greet"
