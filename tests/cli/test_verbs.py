@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
-from _verbs import SERVER, cli
+from _verbs import SERVER, cli, cli_env
 
 S = str(SERVER)
 
@@ -153,3 +155,16 @@ def test_server_text_is_never_read_as_markup_or_terminal_escapes() -> None:
 def test_a_tool_that_only_runs_as_a_task_is_called_as_one() -> None:
     ran = cli("call", S, "report", "pages=3")
     assert (ran.code, ran.out) == (0, "3 pages\n"), ran.err
+
+
+def test_building_the_parser_imports_neither_rich_nor_the_client() -> None:
+    # `mcpkit --help` and completion build every verb's parser: it must stay cheap
+    heavy = "('asyncio', 'rich', 'mcpkit.client', 'msgspec')"
+    probe = (
+        "import sys; from mcpkit.cli.main import build_parser; build_parser(); "
+        f"print(sorted(m for m in {heavy} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=cli_env()
+    )
+    assert done.stdout == "[]\n", done.stderr
