@@ -62,3 +62,11 @@ async def test_oauth_headless_against_the_protected_example(tmp_path: Path) -> N
     assert '"subject":"dev-user"' in json.loads(first.out)["content"][0]["text"]
     assert '"subject": "dev-user"' in again.out  # shown pretty
     assert list((tmp_path / "mcpkit" / "oauth").iterdir())  # tokens kept between runs
+
+
+async def test_a_server_that_dies_mid_call_over_http_exits_4() -> None:
+    async with running(mcpkit("run", str(SERVER), "--transport", "http", "--port", "0")) as server:
+        url = await server.started()
+        ran = await acli("call", url, "die")
+    assert ran.code == 4, ran.err
+    assert "the connection ended" in ran.err

@@ -113,7 +113,7 @@ def _failed(ui: Terminal, exc: Exception) -> int:
     if isinstance(exc, RequestTimeout):
         ui.error(f"no answer in time: {exc} (raise --timeout, or 0 to wait forever)")
         return EXIT_TIMEOUT
-    if isinstance(exc, TransportError):
+    if isinstance(exc, TransportError) or _dropped_over_http(exc):
         ui.error(f"the connection ended: {exc}")
         return EXIT_DROPPED
     if isinstance(exc, McpError):
@@ -124,6 +124,15 @@ def _failed(ui: Terminal, exc: Exception) -> int:
         return EXIT_FAILED
     ui.error(str(exc))
     return EXIT_FAILED
+
+
+def _dropped_over_http(exc: Exception) -> bool:
+    """The HTTP client answers a request whose connection failed (the server went away
+    mid-call) with an error naming the `transportError`, not with ConnectionClosed."""
+    from mcpkit.cli._args import as_object
+    from mcpkit.errors import McpError
+
+    return isinstance(exc, McpError) and "transportError" in as_object(exc.data)
 
 
 def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
