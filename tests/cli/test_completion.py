@@ -143,7 +143,7 @@ def test_fish_completes_verbs_options_choices_and_files(tmp_path: Path) -> None:
         out = shell("fish", "-c", f"source {path}; complete -C '{line}'", cwd=tmp_path)
         return [row.split("\t")[0] for row in out.splitlines()]
 
-    assert complete("mcpkit ins") == ["install"]
+    assert complete("mcpkit inst") == ["install"]
     assert sorted(complete("mcpkit install --scope ")) == ["project", "user"]
     assert "claude-code" in complete("mcpkit install ")
     assert complete("mcpkit install cursor we") == ["weather.py"]
@@ -194,7 +194,7 @@ def zsh_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("line", "pattern"),
     [
-        ("mcpkit ins", "*install*"),
+        ("mcpkit inst", "*install*"),
         ("mcpkit install --sc", "*--scope*"),
         ("mcpkit install --scope ", "*project*user*"),
         ("mcpkit install cl", "*claude-code*claude-desktop*"),

@@ -124,4 +124,4 @@ def test_the_fish_line_installs_a_completion_fish_loads(tmp_path: Path) -> None:
     home = Home(tmp_path)
     fish_line = completion_lines()[2]
     home.run("sh", "-c", f"mkdir -p ~/.config/fish/completions && {fish_line}")
-    assert home.run("fish", "-c", "complete -C 'mcpkit ins'").split("\t")[0] == "install"
+    assert home.run("fish", "-c", "complete -C 'mcpkit inst'").split("\t")[0] == "install"

@@ -19,4 +19,15 @@ AddParser = Callable[..., argparse.ArgumentParser]
 Handler = Callable[[argparse.Namespace, argparse.ArgumentParser], int]
 
 #: The verbs in the order `mcpkit --help` lists them (module names under mcpkit.cli.commands).
-VERBS: tuple[str, ...] = ("run", "dev", "proxy", "install", "completion")
+VERBS: tuple[str, ...] = (
+    "run",
+    "list",
+    "call",
+    "read",
+    "prompt",
+    "inspect",
+    "dev",
+    "proxy",
+    "install",
+    "completion",
+)

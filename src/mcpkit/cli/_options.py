@@ -1,0 +1,105 @@
+"""The options every verb that talks to a server shares (TARGET, --json, --header, --timeout,
+--oauth, --log-level; --no-input and --root where the server may ask things). Only argparse is
+imported: `mcpkit --help` builds every verb's parser."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+__all__ = ["add_common_options", "add_pairs", "add_target", "split_trailing_options"]
+
+_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+
+def add_target(parser: argparse.ArgumentParser) -> None:
+    """The TARGET positional argument."""
+    parser.add_argument(
+        "target",
+        metavar="TARGET",
+        help='a server file (server.py[:object]), a module, a command in quotes ("npx -y '
+        'some-server") or a URL (http://127.0.0.1:8000/mcp)',
+    )
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, interactive: bool = True) -> None:
+    """The options every verb that talks to a server takes."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the exact result object as JSON on stdout, and nothing else there",
+    )
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="an HTTP header for URL targets (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for each answer (default 60; progress restarts it; 0: forever)",
+    )
+    parser.add_argument(
+        "--oauth",
+        choices=("browser", "headless", "off"),
+        default="browser",
+        help="how to authorize when a URL answers 401 (default: browser)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=_LEVELS,
+        help="ask the server to send log messages of this level and above (shown on stderr)",
+    )
+    if not interactive:
+        return
+    parser.add_argument(
+        "--no-input",
+        action="store_true",
+        help="never ask: sampling requests are refused and elicitations declined",
+    )
+    parser.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a directory offered to the server as a root (repeatable)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("give 0 (wait forever) or more seconds")
+    return value
+
+
+def add_pairs(parser: argparse.ArgumentParser, help: str) -> None:
+    """The trailing `key=value` words; options may come among them (`call T add a=1 --json`).
+    argparse cannot mix a `*` positional with later options, so the words are taken whole
+    here and `split_trailing_options` parses the options among them."""
+    parser.add_argument("pairs", nargs=argparse.REMAINDER, metavar="key=value ...", help=help)
+
+
+def split_trailing_options(
+    parser: argparse.ArgumentParser,
+    configure: Callable[[argparse.ArgumentParser], None],
+    args: argparse.Namespace,
+) -> None:
+    """Parse the options among `args.pairs` into `args` (a parser made by `configure`, which
+    adds the verb's options, reads them), leaving only the key=value words in `args.pairs`."""
+    if not any(word.startswith("-") for word in args.pairs):
+        return
+    trailing = argparse.ArgumentParser(prog=parser.prog, usage=parser.format_usage()[7:])
+    configure(trailing)
+    trailing.add_argument("rest", nargs="*")
+    words = list(args.pairs)
+    delattr(args, "pairs")
+    parsed = trailing.parse_intermixed_args(words, namespace=args)
+    parsed.pairs = parsed.rest

@@ -1,0 +1,166 @@
+"""One verb's session with its TARGET: the options every client verb shares, the client opened
+with the terminal's handlers, and every way it can end mapped to one exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpkit.cli._output import Terminal
+    from mcpkit.client.client import Client
+    from mcpkit.types import Root
+
+__all__ = [
+    "EXIT_CONNECT",
+    "EXIT_DROPPED",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "Body",
+    "run_session",
+]
+
+EXIT_OK = 0
+#: the tool answered isError, or the server answered a JSON-RPC error
+EXIT_FAILED = 1
+#: the command cannot be sent as given (argparse's own code)
+EXIT_USAGE = 2
+#: no session: a bad TARGET, a process that exits before initialize, a refused connection, 401
+EXIT_CONNECT = 3
+#: the session ended during the verb: the server died or the connection dropped
+EXIT_DROPPED = 4
+#: no answer within --timeout (as timeout(1) reports)
+EXIT_TIMEOUT = 124
+#: Ctrl+C (128 + SIGINT, as shells report)
+EXIT_INTERRUPTED = 130
+
+#: What a verb does once connected: returns its exit code.
+Body = Callable[["Client", "Terminal"], Awaitable[int]]
+
+
+def run_session(args: argparse.Namespace, parser: argparse.ArgumentParser, body: Body) -> int:
+    """Connect to `args.target`, run `body`, close; the exit code (docs/cli.md, "Exit
+    codes"). Ctrl+C cancels the running request (the server gets notifications/cancelled),
+    stops a spawned server and exits 130 with no traceback."""
+    from mcpkit.cli._args import UsageError
+    from mcpkit.cli._output import Terminal
+
+    ui = Terminal(json_output=args.json, save_dir=getattr(args, "save_dir", None))
+    try:
+        return asyncio.run(_session(args, ui, body))
+    except KeyboardInterrupt:
+        ui.stop_progress()
+        ui.error("interrupted")
+        return EXIT_INTERRUPTED
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        ui.error(str(exc))
+        return EXIT_USAGE
+
+
+async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
+    from mcpkit.cli._args import UsageError
+    from mcpkit.cli.target import TargetError, open_client, parse_headers, parse_target
+    from mcpkit.errors import McpkitError, RequestTimeout
+
+    try:
+        target = parse_target(args.target)
+    except TargetError as exc:
+        ui.error(str(exc))
+        return EXIT_CONNECT
+    try:
+        headers = parse_headers(args.header)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    if headers and target.spawns:
+        raise UsageError("--header is for URL targets; a server started as a process has none")
+    client = open_client(
+        target, headers=headers or None, oauth=args.oauth, **_client_options(args, ui)
+    )
+    try:
+        await client.connect()
+    except (RequestTimeout, TimeoutError):
+        ui.error(f"{args.target} did not finish the MCP handshake in time")
+        await client.aclose()
+        return EXIT_TIMEOUT
+    except (McpkitError, OSError) as exc:
+        ui.error(f"cannot connect to {args.target}: {exc}")
+        await client.aclose()
+        return EXIT_CONNECT
+    try:
+        if args.log_level and client.server_capabilities.logging is not None:
+            await client.set_logging_level(args.log_level)
+        return await body(client, ui)
+    except UsageError:
+        raise
+    except McpkitError as exc:
+        return _failed(ui, exc)
+    finally:
+        ui.stop_progress()
+        await client.aclose()
+
+
+def _failed(ui: Terminal, exc: Exception) -> int:
+    from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout, TransportError
+
+    if isinstance(exc, RequestTimeout):
+        ui.error(f"no answer in time: {exc} (raise --timeout, or 0 to wait forever)")
+        return EXIT_TIMEOUT
+    if isinstance(exc, TransportError) or _dropped_over_http(exc):
+        ui.error(f"the connection ended: {exc}")
+        return EXIT_DROPPED
+    if isinstance(exc, McpError):
+        ui.error(f"the server answered error {exc.code}: {exc.message}")
+        return EXIT_FAILED
+    if isinstance(exc, LocalProtocolError):
+        ui.error(str(exc))
+        return EXIT_FAILED
+    ui.error(str(exc))
+    return EXIT_FAILED
+
+
+def _dropped_over_http(exc: Exception) -> bool:
+    """The HTTP client answers a request whose connection failed (the server went away
+    mid-call) with an error naming the `transportError`, not with ConnectionClosed."""
+    from mcpkit.cli._args import as_object
+    from mcpkit.errors import McpError
+
+    return isinstance(exc, McpError) and "transportError" in as_object(exc.data)
+
+
+def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
+    from mcpkit.cli._interactive import Asker
+
+    timeout = args.timeout or None
+    options: dict[str, Any] = {
+        "name": "mcpkit-cli",
+        "timeout": timeout,
+        # the handshake waits for a server to start (imports, npx downloads): at least 30 s
+        "init_timeout": None if timeout is None else max(timeout, 30.0),
+        "on_log": ui.log,
+    }
+    if hasattr(args, "no_input"):
+        asker = Asker(ui, no_input=args.no_input)
+        options["sampling_handler"] = asker.sample
+        options["elicitation_handler"] = asker.elicit
+        options["url_elicitation_handler"] = asker.elicit_url
+        if args.root:
+            options["roots"] = _roots(args.root)
+    return options
+
+
+def _roots(paths: list[str]) -> list[Root]:
+    from mcpkit.types import Root
+
+    roots: list[Root] = []
+    for text in paths:
+        path = Path(text).expanduser().resolve()
+        roots.append(Root(uri=path.as_uri(), name=path.name or str(path)))
+    return roots

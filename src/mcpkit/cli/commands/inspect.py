@@ -1,0 +1,148 @@
+"""`mcpkit inspect TARGET`: a server's whole surface as JSON or Markdown, sorted and free of
+anything volatile so two runs diff clean; `--web` opens the browser inspector instead."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.cli.commands import AddParser
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mcpkit.cli._output import Terminal
+    from mcpkit.client.client import Client
+
+__all__ = ["register", "render_markdown"]
+
+
+def register(add_parser: AddParser) -> None:
+    verb = add_parser(
+        "inspect",
+        help="describe a server's whole surface (JSON or Markdown), or inspect it in a browser",
+        description="Print everything TARGET declares: server info, protocol version, "
+        "capabilities, instructions, tools with their schemas, resources, templates and "
+        "prompts, sorted, so two runs diff clean. docs/cli.md has examples.",
+    )
+    verb.set_defaults(handler=_main, verb_parser=verb)
+    from mcpkit.cli._options import add_common_options, add_target
+
+    add_target(verb)
+    add_common_options(verb, interactive=False)
+    verb.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        help="markdown (default) or json (--json is the same as --format json)",
+    )
+    web = verb.add_argument_group("the web inspector")
+    web.add_argument("--web", action="store_true", help="open the inspector in a browser")
+    web.add_argument("--port", type=int, default=0, help="its port (default: a free one)")
+    web.add_argument("--no-browser", action="store_true", help="print its URL, open nothing")
+
+
+def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.web:
+        return _web(args, parser)
+    from mcpkit.cli._session import run_session
+
+    async def body(client: Client, ui: Terminal) -> int:
+        found = await describe(client)
+        if args.json or args.format == "json":
+            import json
+
+            ui.text(json.dumps(found, indent=2, sort_keys=True, ensure_ascii=False))
+        else:
+            ui.text(render_markdown(found))
+        return 0
+
+    return run_session(args, parser, body)
+
+
+def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`--web`: the browser inspector (mcpkit.inspector, written beside this verb), looked up
+    by name so this verb works, and type-checks, without it."""
+    import importlib
+
+    from mcpkit.cli.target import TargetError, parse_headers
+
+    try:
+        headers = parse_headers(args.header)
+    except TargetError as exc:
+        parser.error(str(exc))
+    inspector = importlib.import_module("mcpkit.inspector")
+    serve_inspector: Callable[..., object] = inspector.serve_inspector
+    code = serve_inspector(
+        args.target, headers=headers, port=args.port, open_browser=not args.no_browser
+    )
+    return code if isinstance(code, int) else 0
+
+
+async def describe(client: Client) -> dict[str, Any]:
+    """The server's surface as plain data, every list sorted."""
+    import msgspec
+
+    from mcpkit.cli.commands.list import surface
+
+    described: dict[str, Any] = {
+        "serverInfo": msgspec.to_builtins(client.server_info),
+        "protocolVersion": client.protocol_version,
+        "capabilities": msgspec.to_builtins(client.server_capabilities),
+        "instructions": client.instructions,
+    }
+    for key, items in (await surface(client)).items():
+        described[key] = msgspec.to_builtins(items)
+    return described
+
+
+def render_markdown(found: dict[str, Any]) -> str:
+    """The surface as a Markdown document (headings per item, schemas as JSON blocks)."""
+    info = found["serverInfo"]
+    lines = [f"# {info.get('title') or info['name']} {info.get('version', '')}".rstrip(), ""]
+    lines += [f"- name: `{info['name']}`", f"- protocol version: `{found['protocolVersion']}`"]
+    lines += ["- capabilities:", *_json_block(found["capabilities"])]
+    if found.get("instructions"):
+        lines += ["", "## Instructions", "", found["instructions"]]
+    for key, heading, name_key in _SECTIONS:
+        items = found.get(key)
+        if items is None:
+            continue
+        lines += [*([""] if lines[-1] else []), f"## {heading}", ""]
+        if not items:
+            lines.append("(none)")
+        for item in items:
+            lines += _item(item, name_key)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_SECTIONS = (
+    ("tools", "Tools", "name"),
+    ("resources", "Resources", "uri"),
+    ("resourceTemplates", "Resource templates", "uriTemplate"),
+    ("prompts", "Prompts", "name"),
+)
+
+
+def _item(item: dict[str, Any], name_key: str) -> list[str]:
+    lines = [f"### `{item[name_key]}`", ""]
+    if item.get("description"):
+        lines += [item["description"], ""]
+    rest = {k: v for k, v in item.items() if k not in (name_key, "description")}
+    for key in sorted(rest):
+        lines += [f"- {key}:", *_json_block(rest[key]), ""]
+    return lines
+
+
+def _json_block(value: Any) -> list[str]:
+    import json
+
+    return [
+        "",
+        "  ```json",
+        *(
+            "  " + line
+            for line in json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+        ),
+        "  ```",
+    ]

@@ -1,0 +1,61 @@
+"""`mcpkit inspect`: a server's whole surface, sorted and free of anything volatile, so two
+runs are byte-identical (diffable in CI) in both formats."""
+
+from __future__ import annotations
+
+import json
+
+from _verbs import SERVER, cli
+
+S = str(SERVER)
+
+
+def test_json_has_the_whole_surface_sorted() -> None:
+    ran = cli("inspect", S, "--format", "json")
+    assert ran.code == 0, ran.err
+    found = json.loads(ran.out)
+    assert found["serverInfo"] == {"name": "verbs-test", "version": "1.2.3"}
+    assert found["protocolVersion"] == "2025-11-25"
+    assert found["instructions"] == "A server for the CLI tests."
+    assert set(found["capabilities"]) == {"logging", "prompts", "resources", "tasks", "tools"}
+    names = [tool["name"] for tool in found["tools"]]
+    assert names == sorted(names)
+    add = found["tools"][0]
+    assert add["inputSchema"]["properties"] == {"a": {"type": "integer"}, "b": {"type": "integer"}}
+    assert "outputSchema" in add
+    report = next(tool for tool in found["tools"] if tool["name"] == "report")
+    assert report["execution"] == {"taskSupport": "required"}
+    assert found["resources"][0]["uri"] == "memo://hello"
+    assert found["resourceTemplates"][0]["uriTemplate"] == "notes://{name}"
+    assert found["prompts"][0]["name"] == "greet"
+    assert cli("inspect", S, "--json").out == ran.out  # --json is --format json
+
+
+def test_two_runs_are_byte_identical_in_both_formats() -> None:
+    for fmt in ("json", "markdown"):
+        first, second = cli("inspect", S, "--format", fmt), cli("inspect", S, "--format", fmt)
+        assert first.code == second.code == 0
+        assert first.out == second.out
+
+
+def test_markdown_has_a_section_per_kind_and_each_schema() -> None:
+    out = cli("inspect", S).out
+    assert out.startswith("# verbs-test 1.2.3\n\n- name: `verbs-test`\n")
+    for heading in (
+        "## Instructions",
+        "## Tools",
+        "### `add`",
+        "## Resources",
+        "### `memo://hello`",
+        "## Resource templates",
+        "## Prompts",
+        "### `greet`",
+    ):
+        assert f"\n{heading}\n" in out
+    assert '  ```json\n  {\n    "additionalProperties": false,' in out
+    assert "\n\n\n" not in out
+
+
+def test_inspect_of_a_bad_target_exits_3() -> None:
+    ran = cli("inspect", "missing_server.py")
+    assert (ran.code, ran.out) == (3, "")
