@@ -123,6 +123,7 @@ async def test_over_http_the_parent_crosses_the_connection(spans: Any) -> None:
     assert server_span.attributes["network.transport"] == "tcp"
     assert server_span.attributes["client.address"] == "127.0.0.1"
     assert len(str(server_span.attributes["mcp.session.id"])) >= 16
+    assert client_span.attributes["mcp.session.id"] == server_span.attributes["mcp.session.id"]
 
 
 async def test_baggage_reaches_the_handler_and_the_callers_params_stay_as_they_were(

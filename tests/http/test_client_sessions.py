@@ -41,13 +41,13 @@ async def test_a_404_starts_a_new_session_and_the_request_is_retried_once() -> N
     async with asyncio.timeout(WAIT), serving(recorder) as base, Client(base + "/mcp") as client:
         await client.call_tool("add", {"a": 1, "b": 1})
         old = transport_of(client).session_id
-        assert old is not None
+        assert old is not None and client.session_id == old
         async with httpx.AsyncClient() as raw:  # the server ends the session
             ended = await raw.delete(base + "/mcp", headers=headers(old))
             assert ended.status_code == 200
         assert (await client.call_tool("add", {"a": 2, "b": 3})).structured_content == {"result": 5}
         new = transport_of(client).session_id
-        assert new is not None and new != old
+        assert new is not None and new != old and client.session_id == new
     calls = recorder.posts("tools/call")
     assert [(c.headers["mcp-session-id"], c.status) for c in calls] == [
         (old, 200),
@@ -190,3 +190,13 @@ async def test_a_server_without_get_and_delete_is_used_all_the_same(
         ("DELETE", 405),  # the server keeps its sessions: fine
     ]
     assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+async def test_session_id_is_none_where_there_is_no_http_session() -> None:
+    client = Client(make_server())
+    assert client.session_id is None  # not connected yet
+    async with client:
+        assert client.session_id is None  # in memory
+    async with asyncio.timeout(WAIT), serving(make_server().http_app(stateless=True)) as base:
+        async with Client(base + "/mcp") as stateless:
+            assert stateless.session_id is None

@@ -311,6 +311,16 @@ class Client(FeatureCalls):
     def protocol_version(self) -> str:
         return self.initialize_result.protocol_version
 
+    @property
+    def session_id(self) -> str | None:
+        """The `Mcp-Session-Id` a Streamable HTTP server gave this session; None over other
+        transports, for a stateless server, or before connecting."""
+        if self._connection is None:
+            return None
+        http = getattr(self._connection.channel, "http", None)  # transports/connect.py
+        sid = getattr(http, "session_id", None)
+        return sid if isinstance(sid, str) else None
+
     # ----------------------------------------------------------- server → us
 
     async def _on_request(self, ev: RequestReceived) -> Any:

@@ -118,6 +118,9 @@ def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
     session = request.client.session
     if session.initialize_result is not None:
         attributes["mcp.protocol.version"] = session.initialize_result.protocol_version
+    session_id = request.client.session_id
+    if session_id is not None:
+        attributes["mcp.session.id"] = session_id
     name, uri = _field(params, "name"), _field(params, "uri")
     if method == "tools/call" and isinstance(name, str):
         attributes["gen_ai.tool.name"] = name
