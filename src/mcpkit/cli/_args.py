@@ -4,18 +4,27 @@ types it, and refused (UsageError) before anything is sent when it cannot fit.""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, cast
 
 __all__ = [
     "UsageError",
     "as_list",
     "as_object",
     "convert",
+    "named",
     "prompt_arguments",
     "split_pairs",
     "tool_arguments",
 ]
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Named)
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -36,6 +45,15 @@ def as_list(value: object) -> list[Any]:
 
 class UsageError(ValueError):
     """The user's command cannot be sent as it is; the message says what to change (exit 2)."""
+
+
+def named(items: Iterable[T], name: str, kind: str) -> T:
+    """The item called `name` (a tool, a prompt), or a usage error listing the server's."""
+    by_name = {item.name: item for item in items}
+    if name not in by_name:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise UsageError(f"the server has no {kind} {name!r} (its {kind}s: {known})")
+    return by_name[name]
 
 
 def split_pairs(words: Sequence[str]) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-__all__ = ["add_common_options", "add_pairs", "add_target", "split_trailing_options"]
+__all__ = ["add_common_options", "add_pairs", "add_target", "pairs_of", "split_trailing_options"]
 
 _LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
@@ -103,3 +103,19 @@ def split_trailing_options(
     delattr(args, "pairs")
     parsed = trailing.parse_intermixed_args(words, namespace=args)
     parsed.pairs = parsed.rest
+
+
+def pairs_of(
+    parser: argparse.ArgumentParser,
+    configure: Callable[[argparse.ArgumentParser], None],
+    args: argparse.Namespace,
+) -> list[tuple[str, str]]:
+    """The verb's key=value words as pairs, after the options among them are read into `args`;
+    a malformed word is a usage error (exit 2)."""
+    from mcpkit.cli._args import UsageError, split_pairs
+
+    split_trailing_options(parser, configure, args)
+    try:
+        return split_pairs(args.pairs)
+    except UsageError as exc:
+        parser.error(str(exc))

@@ -56,22 +56,14 @@ def _directory(text: str) -> Any:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._args import UsageError, split_pairs, tool_arguments
-    from mcpkit.cli._options import split_trailing_options
+    from mcpkit.cli._args import named, tool_arguments
+    from mcpkit.cli._options import pairs_of
     from mcpkit.cli._session import EXIT_FAILED, run_session
 
-    split_trailing_options(parser, _options, args)
-    try:
-        pairs = split_pairs(args.pairs)
-    except UsageError as exc:
-        parser.error(str(exc))
+    pairs = pairs_of(parser, _options, args)
 
     async def body(client: Client, ui: Terminal) -> int:
-        tools = {tool.name: tool for tool in await client.list_tools()}
-        tool = tools.get(args.tool)
-        if tool is None:
-            known = ", ".join(sorted(tools)) or "none"
-            raise UsageError(f"the server has no tool {args.tool!r} (its tools: {known})")
+        tool = named(await client.list_tools(), args.tool, "tool")
         arguments = tool_arguments(tool.input_schema, pairs, args.args)
         # a tool that only runs as a task (SEP-1686) is called as one; the result is the same
         as_task = tool.execution is not None and tool.execution.task_support == "required"

@@ -31,22 +31,14 @@ def register(add_parser: AddParser) -> None:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._args import UsageError, prompt_arguments, split_pairs
-    from mcpkit.cli._options import add_common_options, split_trailing_options
+    from mcpkit.cli._args import named, prompt_arguments
+    from mcpkit.cli._options import add_common_options, pairs_of
     from mcpkit.cli._session import run_session
 
-    split_trailing_options(parser, add_common_options, args)
-    try:
-        pairs = split_pairs(args.pairs)
-    except UsageError as exc:
-        parser.error(str(exc))
+    pairs = pairs_of(parser, add_common_options, args)
 
     async def body(client: Client, ui: Terminal) -> int:
-        prompts = {prompt.name: prompt for prompt in await client.list_prompts()}
-        prompt = prompts.get(args.name)
-        if prompt is None:
-            known = ", ".join(sorted(prompts)) or "none"
-            raise UsageError(f"the server has no prompt {args.name!r} (its prompts: {known})")
+        prompt = named(await client.list_prompts(), args.name, "prompt")
         declared = [(a.name, bool(a.required)) for a in prompt.arguments or []]
         result = await client.get_prompt(prompt.name, prompt_arguments(declared, pairs))
         if ui.json_output:
