@@ -90,7 +90,7 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         ui.error(f"{args.target} did not finish the MCP handshake in time")
         await client.aclose()
         return EXIT_TIMEOUT
-    except (McpkitError, OSError) as exc:
+    except (McpkitError, OSError, ImportError) as exc:  # ImportError: an extra not installed
         ui.error(f"cannot connect to {args.target}: {exc}")
         await client.aclose()
         return EXIT_CONNECT

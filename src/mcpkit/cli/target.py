@@ -166,8 +166,11 @@ def _oauth(
 ) -> httpx.Auth | None:
     if mode == "off" or any(name.lower() == "authorization" for name in headers or {}):
         return None
-    from mcpkit.auth.client import FileTokenStorage, HeadlessRedirect, LoopbackBrowser, OAuth
-    from mcpkit.auth.metadata import ClientMetadata
+    try:
+        from mcpkit.auth.client import FileTokenStorage, HeadlessRedirect, LoopbackBrowser, OAuth
+        from mcpkit.auth.metadata import ClientMetadata
+    except ModuleNotFoundError:  # without mcpkit[auth] a server's 401 is reported as it is
+        return None
 
     redirect = LoopbackBrowser() if mode == "browser" else HeadlessRedirect()
     storage = FileTokenStorage(token_directory or default_token_directory())

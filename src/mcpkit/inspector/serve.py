@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import socket
 import sys
 import threading
@@ -35,6 +36,9 @@ def serve_inspector(
     """Serve the inspector for `target_text` (None: the page asks) until Ctrl-C; the exit
     code. `watch`: files whose change restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
+    if importlib.util.find_spec("uvicorn") is None:
+        print('mcpkit: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
+        return 1
     try:
         sock = _listen(port or 0)
     except OSError as exc:

@@ -152,7 +152,14 @@ def _open_http(
     auth: httpx.Auth | None,
     max_message_size: int | None,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
-    from mcpkit.transports.http_client import StreamableHttpTransport
+    try:
+        from mcpkit.transports.http_client import StreamableHttpTransport
+    except ModuleNotFoundError as exc:  # a plain `pip install mcpkit` has no HTTP client
+        raise ModuleNotFoundError(
+            f"connecting to a URL needs {exc.name}, which is not installed: "
+            'pip install "mcpkit[http]"',
+            name=exc.name,
+        ) from None
 
     if isinstance(target, str):
         transport = StreamableHttpTransport(target, headers=headers, auth=auth)
