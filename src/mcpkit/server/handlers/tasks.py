@@ -20,27 +20,33 @@ from mcpkit.types import (
     GetTaskResult,
     ListTasksResult,
     PaginatedRequestParams,
+    RequestId,
 )
 
 if TYPE_CHECKING:
+    from mcpkit.runtime.connection import Connection
     from mcpkit.server.context import Context
     from mcpkit.server.server import Server
 
-__all__ = ["cancel_task", "get_task", "list_tasks", "task_result"]
+__all__ = ["cancel_task", "get_task", "list_tasks", "polled", "task_result"]
 
 
 def _runner(server: Server) -> TaskRunner:
     return server.task_runner
 
 
-def _polled(ctx: Context) -> None:
+def polled(connection: Connection, request_id: RequestId) -> None:
     """Ask for a plain JSON answer: "where possible, servers SHOULD NOT upgrade to an SSE
     stream in response to a tasks/get request, as the client has indicated it wishes to poll"
     ("Input Required Status"). Over Streamable HTTP `HttpChannel.answer_as_json` does it (an
     optional method of a channel: stdio and memory have no such choice)."""
-    answer_as_json = getattr(ctx.session.connection.channel, "answer_as_json", None)
+    answer_as_json = getattr(connection.channel, "answer_as_json", None)
     if answer_as_json is not None:
-        answer_as_json(ctx.request_id)
+        answer_as_json(request_id)
+
+
+def _polled(ctx: Context) -> None:
+    polled(ctx.session.connection, ctx.request_id)
 
 
 async def get_task(server: Server, ctx: Context, params: GetTaskRequestParams) -> GetTaskResult:

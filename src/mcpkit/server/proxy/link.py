@@ -6,18 +6,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.stores.tasks import is_terminal
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 
 if TYPE_CHECKING:
@@ -36,7 +39,13 @@ _ANNOUNCED = frozenset(
     }
 )
 #: Passed down as they are; a log message goes with the call it most likely belongs to.
-_PASSED = frozenset({"notifications/resources/updated", "notifications/elicitation/complete"})
+_PASSED = frozenset(
+    {
+        "notifications/resources/updated",
+        "notifications/elicitation/complete",
+        "notifications/tasks/status",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,9 @@ class UpstreamLink:
         self.ended: str | None = None
         #: Client requests being forwarded, oldest first.
         self._forwarded: dict[RequestId, None] = {}
+        #: task id -> the client's `tasks/result` call waiting for it (where the task's
+        #: messages go: basic/utilities/tasks, "Input Required Status").
+        self._results: dict[str, RequestId] = {}
         self._tasks = BackgroundTasks()
         self._closing = False
         self._opened = False  # initialize answered: the client session depends on it
@@ -74,13 +86,13 @@ class UpstreamLink:
     # ----------------------------------------------------------------- opening
 
     async def open(self, params: InitializeRequestParams) -> InitializeResult:
-        """Open the upstream session as this client: its info, its capabilities (but
-        `tasks`, which the proxy does not forward) and its requested revision."""
+        """Open the upstream session as this client: its info, its capabilities and its
+        requested revision; returns the upstream's answer."""
         settings = self.settings
         channel, self._release = await settings.open_channel()
         session = ClientSession(
             params.client_info,
-            msgspec.structs.replace(params.capabilities, tasks=None),
+            params.capabilities,
             max_message_size=settings.max_message_size,
             max_json_depth=settings.max_json_depth,
         )
@@ -107,10 +119,8 @@ class UpstreamLink:
         await conn.flush()  # notifications/initialized
         result = session.initialize_result
         assert result is not None
-        # basic/utilities/tasks: the proxy forwards no tasks/* request, so it declares none.
-        caps = msgspec.structs.replace(result.capabilities, tasks=None)
         self._opened = True
-        return msgspec.structs.replace(result, capabilities=caps)
+        return result
 
     async def aclose(self) -> None:
         """End the upstream session (a process is stopped as a client stops it)."""
@@ -134,14 +144,22 @@ class UpstreamLink:
         progress = None
         if ev.progress_token is not None:  # our own token goes up; progress comes down
             progress = functools.partial(self._progress, ev.request_id, ev.progress_token)
+        timeout = self.settings.upstream_timeout
+        result_type: Any = msgspec.Raw if self.settings.raw_results else None
+        waited = None
+        if ev.method == "tasks/result":
+            # Blocks until the task ends, however long (its ttl bounds it upstream); the
+            # result is the underlying request's, whatever it is: passed down as bytes.
+            timeout, result_type = None, msgspec.Raw
+            waited = getattr(params, "task_id", None)
+            if isinstance(waited, str):
+                self._results[waited] = ev.request_id
+        elif task_params(params) is not None:
+            result_type = None  # a CreateTaskResult, decoded so its progress token is kept
         self._forwarded[ev.request_id] = None
         try:
             return await conn.request(
-                ev.method,
-                params,
-                timeout=self.settings.upstream_timeout,
-                on_progress=progress,
-                result_type=msgspec.Raw if self.settings.raw_results else None,
+                ev.method, params, timeout=timeout, on_progress=progress, result_type=result_type
             )
         except ConnectionClosed:
             raise self._gone() from None
@@ -149,6 +167,8 @@ class UpstreamLink:
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
         finally:
             self._forwarded.pop(ev.request_id, None)
+            if waited is not None and self._results.get(waited) == ev.request_id:
+                del self._results[waited]
 
     async def notify_upstream(self, method: str, params: Any) -> None:
         conn = self.connection
@@ -171,27 +191,48 @@ class UpstreamLink:
     ) -> None:
         handle = self.handle
         try:  # basic/utilities/progress: under the client's own token
-            handle.protocol.send_progress(rid, token, progress, total, msg)
-            await handle.connection.flush()
+            if handle.protocol.is_inflight(rid):
+                handle.protocol.send_progress(rid, token, progress, total, msg)
+                await handle.connection.flush()
+            else:  # the request made a task: its token lives on with the task (tasks,
+                # "Task Progress Notifications"); the upstream keeps it increasing
+                params: dict[str, Any] = {"progressToken": token, "progress": progress}
+                if total is not None:
+                    params["total"] = total
+                if msg is not None:
+                    params["message"] = msg
+                await handle.notify("notifications/progress", params)
         except (LocalProtocolError, ConnectionClosed):
             pass  # progress that does not increase, or a client gone: nothing to tell
 
     # -------------------------------------------------------------- up → client
 
-    def _related(self) -> RequestId | None:
-        """The client request an upstream message most likely belongs to: the newest one
-        being forwarded (exact when one is; stdio upstreams say no more). Over Streamable
-        HTTP it then goes on that request's stream, which the client surely reads."""
+    def _related(self, params: Any = None) -> RequestId | None:
+        """The client request an upstream message most likely belongs to: the client's
+        `tasks/result` call for the task the message names, else the newest request being
+        forwarded (exact when one is; stdio upstreams say no more). Over Streamable HTTP it
+        then goes on that request's stream, which the client surely reads."""
+        task_id = _related_task(params)
+        if task_id is not None:
+            waiting = self._results.get(task_id)
+            if waiting is not None:
+                return waiting
         return next(reversed(self._forwarded), None)
 
     async def _upstream_request(self, ev: RequestReceived) -> Any:
-        """Sampling, elicitation or roots asked by the upstream server: asked of the client."""
+        """Sampling, elicitation, roots or tasks/* asked by the upstream server: asked of the
+        client."""
+        timeout = self.settings.downstream_timeout
+        result_type = None
+        if ev.method == "tasks/result":  # waits for the client's task; any result
+            timeout, result_type = math.inf, msgspec.Raw
         try:
-            return await self.handle.request(
+            return await self.handle.connection.request(
                 ev.method,
                 ev.params,
-                timeout=self.settings.downstream_timeout,
-                related=self._related(),
+                timeout=timeout,
+                related=self._related(ev.params),
+                result_type=result_type,
             )
         except LocalProtocolError as exc:
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
@@ -209,11 +250,19 @@ class UpstreamLink:
             if announcing is not None:
                 self._tasks.spawn(_quietly(announcing))
         elif method == "notifications/message":
-            self._tasks.spawn(
-                _quietly(self.handle.notify(method, ev.params, related=self._related()))
-            )
+            related = self._related(ev.params)
+            self._tasks.spawn(_quietly(self.handle.notify(method, ev.params, related=related)))
         elif method in _PASSED:
+            if method == "notifications/tasks/status":
+                self._task_status(ev.params)
             self._tasks.spawn(_quietly(self.handle.notify(method, ev.params)))
+
+    def _task_status(self, params: Any) -> None:
+        """A task of the client's ended: its progress token is released upstream."""
+        conn = self.connection
+        status, task_id = getattr(params, "status", None), getattr(params, "task_id", None)
+        if conn is not None and isinstance(task_id, str) and is_terminal(str(status)):
+            conn.session.release_task_progress(task_id)
 
     def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
         """The upstream session ended (its process died, say): requests in flight fail
@@ -236,6 +285,20 @@ class UpstreamLink:
         except ConnectionClosed:
             pass
         await connection.aclose()
+
+
+def _related_task(params: Any) -> str | None:
+    """The task a message names in its `_meta` ("Associating Task-Related Messages")."""
+    meta: Any = getattr(params, "meta", None)
+    if isinstance(params, dict):
+        meta = cast("dict[str, Any]", params).get("_meta")
+    related: Any = (
+        cast("dict[str, Any]", meta).get(RELATED_TASK) if isinstance(meta, dict) else None
+    )
+    task_id: Any = (
+        cast("dict[str, Any]", related).get("taskId") if isinstance(related, dict) else None
+    )
+    return task_id if isinstance(task_id, str) else None
 
 
 async def _quietly(sending: Awaitable[None]) -> None:

@@ -8,20 +8,29 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
+from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.proxy.handshake import ProxiedSession
 from mcpkit.server.proxy.link import LinkSettings, UpstreamLink
+from mcpkit.server.proxy.tasks import BY_ID, TaskOwners, requestor
 from mcpkit.server.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
-from mcpkit.types import InitializeRequestParams, ServerCapabilities
+from mcpkit.types import (
+    CreateTaskResult,
+    InitializeRequestParams,
+    InitializeResult,
+    ServerCapabilities,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -36,7 +45,9 @@ __all__ = ["DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
 #: refused at initialize rather than starting one process more.
 DEFAULT_MAX_UPSTREAMS = 32
 #: Client notifications the upstream server is told of (the rest are the proxy's own).
-_PASSED_UP = frozenset({"notifications/roots/list_changed"})
+_PASSED_UP = frozenset({"notifications/roots/list_changed", "notifications/tasks/status"})
+#: Polls answered as plain JSON over Streamable HTTP, as a plain server answers them.
+_POLLS = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
 
 
 class ProxyServer(Server):
@@ -63,6 +74,8 @@ class ProxyServer(Server):
             raise ValueError("max_upstreams must be at least 1")
         self.target = target
         self.max_upstreams = max_upstreams
+        #: Who made which task (`auth=` only: without it every requestor is one owner).
+        self.task_owners = TaskOwners() if self.auth is not None else None
         self.links: dict[ServerSessionHandle, UpstreamLink] = {}
         opener = functools.partial(
             open_upstream,
@@ -130,15 +143,17 @@ class ProxyServer(Server):
         link = self.links.get(handle)
         if link is None:  # initialize failed; the client went on regardless
             raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
-        meta = getattr(ev.params, "meta", None)
+        if ev.method in _POLLS:
+            polled(handle.connection, ev.request_id)
         if not self.middleware:
-            return await link.forward(ev, ev.params)
+            return await self._forward(link, ev, ev.params)
+        meta = getattr(ev.params, "meta", None)
         ctx = Context(
             self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
         )
         try:
             return await call_through(
-                self.middleware, ctx, ev.params, functools.partial(link.forward, ev)
+                self.middleware, ctx, ev.params, functools.partial(self._forward, link, ev)
             )
         except (McpError, ToolError):
             raise
@@ -146,6 +161,37 @@ class ProxyServer(Server):
             if not self.mask_error_details:
                 raise
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
+
+    async def _forward(self, link: UpstreamLink, ev: RequestReceived, params: Any) -> Any:
+        """`link.forward`, keeping each identity to its own tasks (`mcpkit.server.proxy.tasks`)."""
+        owners = self.task_owners
+        if owners is None:
+            return await link.forward(ev, params)
+        owner = requestor(ev.request_info) or ""
+        method = ev.method
+        if method in BY_ID:
+            task_id = getattr(params, "task_id", None)
+            if not isinstance(task_id, str):
+                raise McpError(codes.INVALID_PARAMS, f"Invalid params: {method} needs a taskId")
+            owners.check(owner, task_id)
+        result = await link.forward(ev, params)
+        if method == "tasks/list":
+            return owners.visible(owner, result)
+        if isinstance(result, CreateTaskResult):
+            owners.record(owner, result.task.task_id)
+        return result
+
+    def _declared(self, upstream: InitializeResult) -> InitializeResult:
+        """The upstream's capabilities, but `tasks.list` without `auth=`: every requestor is
+        then one owner, so a list would show each client the others' tasks (as a plain
+        server, which offers it only with `auth=`)."""
+        tasks = upstream.capabilities.tasks
+        if tasks is None or tasks.list is None or self.task_owners is not None:
+            return upstream
+        caps = msgspec.structs.replace(
+            upstream.capabilities, tasks=msgspec.structs.replace(tasks, list=None)
+        )
+        return msgspec.structs.replace(upstream, capabilities=caps)
 
     async def _initialize(self, handle: ServerSessionHandle, params: Any) -> Any:
         assert isinstance(params, InitializeRequestParams)
@@ -169,7 +215,7 @@ class ProxyServer(Server):
             raise
         protocol = handle.protocol
         assert isinstance(protocol, ProxiedSession)
-        return protocol.initialize_result(upstream)
+        return protocol.initialize_result(self._declared(upstream))
 
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         if isinstance(ev, NotificationReceived) and ev.method in _PASSED_UP:
