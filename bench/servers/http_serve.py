@@ -7,7 +7,9 @@ Apps: `mcpkit` / `mcpkit_async` (`server.http_app()` of the stdio bench's server
 run in bench/.venv-official), and `floor` (a bare ASGI app that answers a fixed JSON body).
 `--answers json` sets `json_response=True`. `--profile FILE` runs the server under cProfile
 (main thread only) and writes the stats to FILE when it is stopped with SIGINT.
-Access logs are off for every server: they would cost the same for every app.
+Access logs are off for every server: they would cost the same for every app. mcpkit's apps
+are served on uvicorn as `mcpkit run` serves them, with the writes of one loop turn joined
+(mcpkit.transports.http.joined_writes); the others on uvicorn's own protocols.
 """
 
 from __future__ import annotations
@@ -70,14 +72,22 @@ def make_app() -> Any:
     return build_app(app, answers)
 
 
-def serve_uvicorn(app: Any, http: str, loop: str, port: int) -> None:
+def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = False) -> None:
+    """`joined`: with the writes of one loop turn joined, as `mcpkit run` serves (mcpkit's
+    apps); the other apps get uvicorn's own protocols."""
     import uvicorn
 
+    protocol: Any = http
+    if joined:
+        from mcpkit.server._http_run import http_implementation
+        from mcpkit.transports.http import joined_writes
+
+        protocol = joined_writes.protocol(http_implementation(http))  # type: ignore[arg-type]
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
-        http=http,
+        http=protocol,
         loop=loop,
         lifespan="on",
         log_level="warning",
@@ -122,15 +132,16 @@ def main() -> None:
         return
     http = {"uvicorn-h11": "h11", "uvicorn-httptools": "httptools"}.get(args.server, "auto")
     app = build_app(args.app, args.answers)
+    joined = args.app.startswith("mcpkit")
     if args.profile is None:
-        serve_uvicorn(app, http, args.loop, args.port)
+        serve_uvicorn(app, http, args.loop, args.port, joined=joined)
         return
     import cProfile
 
     profiler = cProfile.Profile()
     profiler.enable()
     try:
-        serve_uvicorn(app, http, args.loop, args.port)
+        serve_uvicorn(app, http, args.loop, args.port, joined=joined)
     except KeyboardInterrupt:
         pass  # how bench/http_bench.py stops a server: uvicorn re-raises the SIGINT it handled
     finally:

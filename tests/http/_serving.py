@@ -14,6 +14,7 @@ import msgspec
 import uvicorn
 
 from mcpkit import Context, Server
+from mcpkit.transports.http import joined_writes
 
 WAIT = 10.0
 ACCEPT = "application/json, text/event-stream"
@@ -31,10 +32,12 @@ INITIALIZE = {
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, http: str = "auto") -> AsyncIterator[str]:
+async def serving(app: Any, http: Any = "auto") -> AsyncIterator[str]:
     """The app served at a fresh port: yields its base URL, and always stops the server.
-    `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], as `mcpkit run`
-    uses), or "h11", which sends header values httptools refuses (for hostile servers)."""
+    `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], with its writes
+    joined as `mcpkit run` serves it: mcpkit.transports.http.joined_writes), "httptools" as
+    uvicorn has it, "h11", which sends header values httptools refuses (hostile servers), or a
+    protocol class."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit it on Linux; without it Nagle holds a response's last write
@@ -42,8 +45,9 @@ async def serving(app: Any, http: str = "auto") -> AsyncIterator[str]:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    protocol: Any = joined_writes.protocol("httptools") if http == "auto" else http
     config = uvicorn.Config(
-        app, http=http, lifespan="on", log_level="warning", timeout_graceful_shutdown=2
+        app, http=protocol, lifespan="on", log_level="warning", timeout_graceful_shutdown=2
     )
     server = uvicorn.Server(config)
     # The socket listens before uvicorn runs: connections wait in its backlog until uvicorn

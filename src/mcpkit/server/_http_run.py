@@ -46,7 +46,7 @@ SHUTDOWN_TIMEOUT: Final = 5
 _BACKLOG: Final = 2048  # uvicorn's default
 
 
-def http_implementation(name: HttpImplementation | None = None) -> str:
+def http_implementation(name: HttpImplementation | None = None) -> Literal["httptools", "h11"]:
     """The uvicorn HTTP protocol `name` means: "auto" is httptools when installed, else h11;
     None is DEFAULT_HTTP_IMPLEMENTATION."""
     if name is None:
@@ -60,7 +60,7 @@ def http_implementation(name: HttpImplementation | None = None) -> str:
             raise ValueError(
                 f"the HTTP implementation {name!r} is not installed: pip install {name}"
             )
-        return name
+        return "h11" if name == "h11" else "httptools"
     return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 
 
@@ -80,6 +80,8 @@ async def serve_http(
             raise ValueError(f"{taken} follows host and port here: give host= and port= instead")
     try:
         import uvicorn
+
+        from mcpkit.transports.http import joined_writes
     except ImportError:
         raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
     protocol = http_implementation(http)
@@ -91,7 +93,7 @@ async def serve_http(
         app = server.http_app(path, **bind)
         config = uvicorn.Config(
             app,
-            http=protocol,
+            http=joined_writes.protocol(protocol),  # a quick answer in one write
             ws="none",
             lifespan="on",
             log_config=None,  # uvicorn's records go to the root logger, like ours
