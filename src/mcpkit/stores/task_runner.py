@@ -28,6 +28,7 @@ from mcpkit.types import (
     CreateTaskResult,
     GetTaskResult,
     ListTasksResult,
+    ProgressNotificationParams,
     RequestId,
     Task,
 )
@@ -197,11 +198,9 @@ class TaskRun:
                 f"{self._last_progress})"
             )
         self._last_progress = progress
-        params: dict[str, Any] = {"progressToken": token, "progress": progress}
-        if total is not None:
-            params["total"] = total
-        if message is not None:
-            params["message"] = message
+        params = ProgressNotificationParams(
+            progress_token=token, progress=progress, total=total, message=message
+        )
         await self.notify("notifications/progress", params)
 
 

@@ -21,7 +21,12 @@ from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.stores.tasks import is_terminal
-from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
+from mcpkit.types import (
+    InitializeRequestParams,
+    InitializeResult,
+    ProgressNotificationParams,
+    RequestId,
+)
 
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
@@ -196,11 +201,9 @@ class UpstreamLink:
                 await handle.connection.flush()
             else:  # the request made a task: its token lives on with the task (tasks,
                 # "Task Progress Notifications"); the upstream keeps it increasing
-                params: dict[str, Any] = {"progressToken": token, "progress": progress}
-                if total is not None:
-                    params["total"] = total
-                if msg is not None:
-                    params["message"] = msg
+                params = ProgressNotificationParams(
+                    progress_token=token, progress=progress, total=total, message=msg
+                )
                 await handle.notify("notifications/progress", params)
         except (LocalProtocolError, ConnectionClosed):
             pass  # progress that does not increase, or a client gone: nothing to tell
