@@ -18,6 +18,7 @@ from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken, McpError
 from mcpkit.server.middleware import CallNext
+from mcpkit.testing import raw_session
 from mcpkit.types import CreateMessageResult, Root, TextContent
 
 
@@ -170,3 +171,42 @@ async def test_an_upstream_s_tasks_are_declared_and_its_optional_ones_called_pla
     async with asyncio.timeout(WAIT), Client(Server.proxy(upstream)) as client:
         assert client.server_capabilities.tasks is not None  # test_proxy_tasks.py has more
         assert (await client.call_tool("work")).content[0].text == "worked"  # type: ignore[union-attr]
+
+
+async def test_the_clients_progress_on_an_upstream_request_goes_up() -> None:
+    """The upstream asks for sampling with a progressToken: the client sees the proxy's own
+    token, and its progress reaches the upstream under the upstream's."""
+    seen: list[float] = []
+    server = Server("asks-with-progress")
+
+    @server.tool
+    async def ask(ctx: Context) -> str:
+        params = {
+            "messages": [{"role": "user", "content": {"type": "text", "text": "q"}}],
+            "maxTokens": 5,
+        }
+        result = await ctx.session.request(
+            "sampling/createMessage", params, on_progress=lambda p, t, m: seen.append(p)
+        )
+        return str(result.content.text)
+
+    async with raw_session(Server.proxy(server), capabilities={"sampling": {}}) as peer:
+        await peer.send(
+            {"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": {"name": "ask"}}
+        )
+        request = await peer.receive()
+        assert request["method"] == "sampling/createMessage"
+        token = request["params"]["_meta"]["progressToken"]
+        for step in (1, 2):
+            await peer.send(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "notifications/progress",
+                    "params": {"progressToken": token, "progress": step, "total": 2},
+                }
+            )
+        answer = {"role": "assistant", "content": {"type": "text", "text": "a"}, "model": "m"}
+        await peer.send({"jsonrpc": "2.0", "id": request["id"], "result": answer})
+        reply = await peer.response_to("c")
+    assert reply["result"]["content"][0]["text"] == "a"
+    assert seen == [1, 2]

@@ -208,6 +208,19 @@ class UpstreamLink:
         except (LocalProtocolError, ConnectionClosed):
             pass  # progress that does not increase, or a client gone: nothing to tell
 
+    async def _progress_up(
+        self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
+    ) -> None:
+        """The client's progress on a request of the upstream's, under the upstream's token."""
+        conn = self.connection
+        if conn is None:
+            return
+        try:
+            conn.session.send_progress(rid, token, progress, total, msg)
+            await conn.flush()
+        except (LocalProtocolError, ConnectionClosed):
+            pass
+
     # -------------------------------------------------------------- up → client
 
     def _related(self, params: Any = None) -> RequestId | None:
@@ -229,6 +242,9 @@ class UpstreamLink:
         result_type = None
         if ev.method == "tasks/result":  # waits for the client's task; any result
             timeout, result_type = math.inf, msgspec.Raw
+        progress = None
+        if ev.progress_token is not None:  # our own token goes down; progress goes up
+            progress = functools.partial(self._progress_up, ev.request_id, ev.progress_token)
         try:
             return await self.handle.connection.request(
                 ev.method,
@@ -236,6 +252,7 @@ class UpstreamLink:
                 timeout=timeout,
                 related=self._related(ev.params),
                 result_type=result_type,
+                on_progress=progress,
             )
         except LocalProtocolError as exc:
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
