@@ -1,10 +1,12 @@
-"""What the inspector tests share: the app served by uvicorn on 127.0.0.1, and a page of it in
-a real headless Chromium (Debian's, never a downloaded one)."""
+"""What the inspector tests share: the app served by uvicorn on 127.0.0.1, a page of it in a
+real headless Chromium (Debian's, never a downloaded one), and the steps the page tests repeat;
+screenshots go to the test's folder, or to $MCPKIT_SCREENSHOTS to look at them by hand."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from mcpkit.inspector.session import InspectorSession
 HERE = Path(__file__).resolve().parent
 SHOWCASE = str(HERE / "showcase.py")
 CHROMIUM = "/usr/bin/chromium"
+WAIT_MS = 10_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -67,3 +70,25 @@ async def browser_page(url: str) -> AsyncIterator[Any]:
             yield page
         finally:
             await browser.close()
+
+
+async def shoot(page: Any, folder: Path, name: str) -> None:
+    chosen = os.environ.get("MCPKIT_SCREENSHOTS")
+    if chosen:
+        folder = Path(chosen)
+        folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+async def connect(page: Any, target: str = SHOWCASE) -> None:
+    await page.fill("#target", target)
+    await page.click("#connect")
+    await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
+
+
+async def open_tool(page: Any, name: str) -> None:
+    await page.click("#tabs button[data-tab=tools]")
+    await page.click(f"#tool-list button.item >> text='{name}'", timeout=WAIT_MS)
+    await page.wait_for_selector(".tool-form", timeout=WAIT_MS)

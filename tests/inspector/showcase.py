@@ -3,6 +3,7 @@ result and a tool whose input nests an object, an array and an enum."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -67,7 +68,15 @@ def order(
     speed: Literal["standard", "express"] = "standard",
     gift: bool = False,
 ) -> str:
-    """Nested object, array of objects, enum and boolean."""
+    """Nested object, array of objects, enum and boolean.
+
+    Args:
+        customer: Who the order is for.
+        address: Where to deliver it.
+        items: What to send, and how many of each.
+        speed: How fast it travels.
+        gift: Wrap it as a gift.
+    """
     lines = ", ".join(f"{item.quantity}x{item.sku}" for item in items)
     return f"{customer} at {address.street}, {address.city}: {lines} ({speed}, gift={gift})"
 
@@ -79,6 +88,14 @@ async def ask_model(question: str, ctx: Context) -> str:
     result = await ctx.sample(question, max_tokens=50)
     await ctx.progress(2, total=2)
     return "model said: " + getattr(result.content, "text", "?")
+
+
+@server.tool()
+async def slow(ctx: Context, seconds: float = 60.0) -> str:
+    """Reports progress, then waits: a call to cancel."""
+    await ctx.progress(1, total=3, message="started")
+    await asyncio.sleep(seconds)
+    return "done"
 
 
 @dataclass

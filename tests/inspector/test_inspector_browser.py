@@ -1,15 +1,14 @@
 """The inspector page in a real headless Chromium, driven panel by panel against a server that
 offers every feature (tests/inspector/showcase.py); screenshots go to a temporary folder whose
-path each test prints."""
+path each test prints, or to $MCPKIT_SCREENSHOTS to look at them by hand."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from _inspector_harness import CHROMIUM, SHOWCASE, browser_page, served
+from _inspector_harness import CHROMIUM, WAIT_MS, browser_page, connect, open_tool, served, shoot
 
 from mcpkit.inspector.session import InspectorSession
 
@@ -20,26 +19,6 @@ pytestmark = [
     ),
     pytest.mark.mcpkit_timeout(90),  # a browser on two shared cores
 ]
-
-WAIT_MS = 10_000
-
-
-async def shoot(page: Any, folder: Path, name: str) -> None:
-    path = folder / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-
-
-async def connect(page: Any) -> None:
-    await page.fill("#target", SHOWCASE)
-    await page.click("#connect")
-    await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
-
-
-async def open_tool(page: Any, name: str) -> None:
-    await page.click("#tabs button[data-tab=tools]")
-    await page.click(f"#tool-list button.item >> text='{name}'", timeout=WAIT_MS)
-    await page.wait_for_selector(".tool-form", timeout=WAIT_MS)
 
 
 async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs
 
 from mcpkit.errors import McpError
-from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.session import CallCancelled, InspectorSession
 
 __all__ = ["InspectorApp"]
 
@@ -26,7 +26,11 @@ _ASSETS = {
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
+    "/log.js": ("log.js", "text/javascript; charset=utf-8"),
+    "/look.js": ("look.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),
+    "/favicon.ico": ("favicon.svg", "image/svg+xml"),  # asked for by browsers on every page
 }
 _MAX_BODY = 4 * 1024 * 1024
 #: Seconds between SSE comments that keep an idle stream (and its proxies) open.
@@ -76,6 +80,8 @@ class InspectorApp:
             result = await self._act(action, cast("dict[str, Any]", args))
         except McpError as exc:
             return await _reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
+        except CallCancelled as exc:
+            return await _reply(send, 200, {"cancelled": str(exc)})
         except (KeyError, TypeError, ValueError) as exc:
             return await _reply(send, 400, {"error": f"bad request for {action}: {exc}"})
         except Exception as exc:  # a server that cannot start, a URL that refuses us
@@ -94,6 +100,8 @@ class InspectorApp:
         if action == "request":
             call = args.get("call")
             return await session.request(str(args["method"]), args.get("params"), call)
+        if action == "cancel":
+            return {"cancelled": session.cancel(str(args["call"]))}
         if action == "answer":
             return {
                 "accepted": session.answer(str(args["id"]), args.get("result"), args.get("error"))

@@ -12,9 +12,10 @@ import threading
 import webbrowser
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.failure import describe_failure
 from mcpkit.inspector.session import InspectorSession
 from mcpkit.inspector.watch import changed_files, snapshot
 
@@ -97,12 +98,21 @@ async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -
     names = ", ".join(path.name for path in changed)
     print(f"mcpkit dev: {names} changed; restarting the server", file=out, flush=True)
     session.publish("reload", files=[str(path) for path in changed])
-    target = session.target or session.initial_target
-    if session.client is None or target is None:
-        return  # nobody is connected: the next connect starts the new code anyway
-    try:
+    target = session.wanted_target
+    if target is None:
+        return  # no page asked for a server (or it disconnected): its next connect is fresh
+    try:  # connected, or the last try failed (a syntax error mid-edit): try the new code
         await session.connect(target)
-    except Exception as exc:  # a syntax error mid-edit: say so, and wait for the next save
-        print(f"mcpkit dev: the server did not start again: {exc}", file=out, flush=True)
+    except Exception as exc:
+        told = "\n".join(_users_part(describe_failure(exc)))
+        print(f"mcpkit dev: the server did not start again:\n{told}", file=out)
+        print("mcpkit dev: the next save tries again", file=out, flush=True)
         return
     print("mcpkit dev: reloaded", file=out, flush=True)
+
+
+def _users_part(failure: dict[str, Any]) -> list[str]:
+    """The user's frames and the exception; the whole error when it is not a traceback."""
+    if not failure["exception"]:
+        return [failure["text"]]
+    return [*failure["userFrames"], failure["exception"]]

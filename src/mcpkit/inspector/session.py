@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from mcpkit.errors import McpError
+from mcpkit.inspector.failure import describe_failure
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
 
-__all__ = ["InspectorSession"]
+__all__ = ["CallCancelled", "InspectorSession"]
 
 #: Events a page has not read yet, above which that page is dropped (it reconnects).
 _QUEUE_LIMIT = 1000
@@ -26,6 +27,10 @@ _QUEUE_LIMIT = 1000
 _LOG_LIMIT = 64 * 1024
 #: JSON-RPC code for a request the user refused (as in the spec's sampling examples).
 _USER_REJECTED = -1
+
+
+class CallCancelled(Exception):
+    """The page cancelled this call; the server was sent `notifications/cancelled`."""
 
 
 class InspectorSession:
@@ -45,7 +50,11 @@ class InspectorSession:
         self.answer_timeout = answer_timeout
         self.release_after = release_after
         self.client: Client | None = None
+        #: The target connected to (None: not connected, or never).
         self.target: str | None = None
+        #: The target the pages last asked for, connected or not (a failed connect counts:
+        #: `mcpkit dev` tries it again on the next save); None after `disconnect`.
+        self.wanted_target: str | None = None
         self._factory = client_factory
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._pending: dict[str, asyncio.Future[Any]] = {}
@@ -53,6 +62,8 @@ class InspectorSession:
         self._lock = asyncio.Lock()
         self._release: asyncio.TimerHandle | None = None
         self._releasing: set[asyncio.Task[None]] = set()
+        self._calls: dict[str, asyncio.Task[Any]] = {}
+        #: Events' `at` counts milliseconds from here: the start of the latest connect.
         self._started = time.monotonic()
 
     # ------------------------------------------------------------------ pages
@@ -110,13 +121,15 @@ class InspectorSession:
         """Connect to `target` (closing any earlier client); the server's facts."""
         async with self._lock:
             await self._close_client()
+            self.wanted_target = target
             client = self._new_client(target)
+            self._started = time.monotonic()
             self.publish("connecting", target=target)
             try:
                 await client.connect()
             except BaseException as exc:
                 await client.aclose()
-                self.publish("disconnected", target=target, reason=str(exc) or type(exc).__name__)
+                self.publish("connect_failed", target=target, failure=describe_failure(exc))
                 raise
             self.client, self.target = client, target
             facts = self._server_facts()
@@ -143,16 +156,20 @@ class InspectorSession:
 
     async def disconnect(self) -> None:
         async with self._lock:
+            self.wanted_target = None
             await self._close_client()
 
     async def _close_client(self) -> None:
         client, self.client = self.client, None
+        for call in self._calls.values():
+            call.cancel()
         for future in self._pending.values():
             future.cancel()
         self._pending.clear()
         if client is not None:
             await client.aclose()
             self.publish("disconnected", target=self.target, reason="closed")
+        self.target = None
 
     def _server_facts(self) -> dict[str, Any]:
         assert self.client is not None
@@ -169,8 +186,32 @@ class InspectorSession:
         def progress(done: float, total: float | None, message: str | None) -> None:
             self.publish("progress", call=call, progress=done, total=total, message=message)
 
-        result = await client.request(method, params, progress=progress if call else None)
-        return msgspec.to_builtins(result)
+        sent = client.request(method, params, progress=progress if call else None)
+        if call is None:
+            return msgspec.to_builtins(await sent)
+        task = asyncio.get_running_loop().create_task(sent)
+        self._calls[call] = task
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:  # the page's HTTP request went away: so does the call
+            task.cancel()
+            raise
+        finally:
+            self._calls.pop(call, None)
+        if task.cancelled():
+            raise CallCancelled(
+                f"{method} was cancelled; the server was sent notifications/cancelled"
+            )
+        return msgspec.to_builtins(task.result())
+
+    def cancel(self, call: str) -> bool:
+        """Cancel the running request the page named `call` (the client sends the server
+        `notifications/cancelled`); False if it is no longer running."""
+        task = self._calls.get(call)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
 
     # --------------------------------------------------------- the server asks
 

@@ -1,24 +1,27 @@
 // The inspector page: talks to its backend (POST /api/*, events over SSE at /api/events).
 import { answerForm } from "./answer.js";
 import { el, objectFields } from "./form.js";
-import { block, contents, toolResult, tree } from "./render.js";
+import { clearFeeds, logged, notified } from "./log.js";
+import { block, contents, failureView, toolResult, tree } from "./render.js";
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 let calls = 0;
-const sentAt = new Map();
 
 async function api(action, args = {}) {
   const response = await fetch(`/api/${action}?token=${encodeURIComponent(token)}`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(args),
   });
   const reply = await response.json();
+  if (reply.cancelled) throw Object.assign(new Error(reply.cancelled), { cancelled: true });
   if (reply.error) throw new Error(typeof reply.error === "string" ? reply.error : `${reply.error.message} (code ${reply.error.code})`);
   return reply.result;
 }
 const request = (method, params, call) => api("request", { method, params, call });
 
-function failure(where, err) { where.replaceChildren(el("div", { className: "result is-error", textContent: String(err.message || err) })); }
+function failure(where, err) {
+  where.replaceChildren(el("div", { className: err.cancelled ? "result is-cancelled" : "result is-error", textContent: String(err.message || err) }));
+}
 
 function status(text, cls) { $("status").textContent = text; $("status").className = "status " + (cls || ""); }
 
@@ -32,21 +35,63 @@ function showTab(name) {
 }
 
 // ------------------------------------------------------------- connection
-$("connect").onclick = async () => {
-  status("connecting…");
-  try { await api("connect", { target: $("target").value }); } catch (err) { status(`failed: ${err.message}`, "failed"); }
+$("connect-form").onsubmit = async (event) => {
+  event.preventDefault();
+  try { await api("connect", { target: $("target").value }); } catch { /* the connect_failed event shows why */ }
 };
 $("disconnect").onclick = () => api("disconnect").catch(() => {});
 
+const listed = { tools: ["tool-list", "tool-detail", "Choose a tool to call it."],
+  resources: ["resource-list", "resource-view", "Choose a resource to read it."],
+  prompts: ["prompt-list", "prompt-detail", "Choose a prompt to render it."] };
+
+// Forget the previous server: its info, lists, open forms, held requests and messages.
+function forget(hint) {
+  $("tab-server").replaceChildren(el("p", { className: "hint", textContent: hint }));
+  for (const [name, [list, detail, prompt]] of Object.entries(listed)) {
+    $(list).replaceChildren();
+    $(detail).replaceChildren(el("p", { className: "hint", textContent: prompt }));
+    $(`${name}-count`).textContent = "";
+  }
+  $("template-list").replaceChildren();
+  $("template-detail").replaceChildren();
+  $("server-requests").replaceChildren(el("p", { className: "hint", textContent: "None waiting." }));
+  clearFeeds();
+}
+
+function connecting(event) {
+  status(`connecting to ${event.target}…`, "busy");
+  $("error-panel").hidden = true;
+  $("error-panel").replaceChildren();
+  $("disconnect").disabled = true;
+  forget(`Connecting to ${event.target}…`);
+}
+
+function connectFailed(event) {
+  status("could not connect: the error is shown below the bar", "failed");
+  const panel = $("error-panel");
+  panel.replaceChildren(...failureView(event.target, event.failure));
+  panel.hidden = false;
+  $("tab-server").replaceChildren(el("p", { className: "hint", textContent: "Not connected: fix the error above and connect again." }));
+}
+
+function fact(term, value) {
+  return value ? [el("dt", { textContent: term }), el("dd", { textContent: value })] : [];
+}
+
 function connected(server) {
-  status(`connected to ${server.serverInfo.name} ${server.serverInfo.version}`, "connected");
+  const info = server.serverInfo;
+  status(`connected to ${info.name} ${info.version}`, "connected");
   $("disconnect").disabled = false;
-  const info = el("div", {}, el("h3", { textContent: server.serverInfo.title || server.serverInfo.name }),
-    el("p", { textContent: `version ${server.serverInfo.version}, protocol ${server.protocolVersion}` }));
-  if (server.instructions) info.append(el("p", { className: "desc", textContent: server.instructions }));
-  info.append(el("h4", { textContent: "Capabilities" }), tree(server.capabilities));
-  $("tab-server").replaceChildren(info);
+  $("error-panel").hidden = true;
   const caps = server.capabilities || {};
+  const view = el("div", { className: "server-info" },
+    el("h2", { className: "server-name", textContent: info.title || info.name }),
+    el("dl", { className: "facts" }, ...fact("Name", info.name), ...fact("Version", info.version),
+      ...fact("Protocol", server.protocolVersion), ...fact("Offers", Object.keys(caps).join(", ") || "nothing")));
+  if (server.instructions) view.append(el("h3", { textContent: "Instructions" }), el("p", { className: "instructions", textContent: server.instructions }));
+  view.append(el("h3", { textContent: "Capabilities" }), tree(caps));
+  $("tab-server").replaceChildren(view);
   if (caps.tools) loadTools();
   if (caps.resources) loadResources();
   if (caps.prompts) loadPrompts();
@@ -57,24 +102,34 @@ function disconnected(reason) {
   $("disconnect").disabled = true;
 }
 
+function entry(name, description, onclick) {
+  return el("li", {}, el("button", { className: "item", type: "button", onclick: (event) => {
+    for (const b of event.currentTarget.closest("ul").querySelectorAll("button.item")) b.classList.remove("selected");
+    event.currentTarget.classList.add("selected");
+    onclick();
+  } }, el("span", { className: "item-name", textContent: name }), description ? el("span", { className: "item-desc", textContent: description }) : null));
+}
+
 // ------------------------------------------------------------------ tools
 async function loadTools() {
   try {
     const { tools } = await request("tools/list", {});
-    $("tool-list").replaceChildren(...tools.map((tool) => el("li", {},
-      el("button", { className: "item", type: "button", textContent: tool.name, onclick: () => showTool(tool) }),
-      el("span", { className: "desc", textContent: tool.description || "" }))));
+    $("tools-count").textContent = String(tools.length);
+    $("tool-list").replaceChildren(...tools.map((tool) => entry(tool.name, tool.description, () => showTool(tool))));
   } catch (err) { failure($("tool-detail"), err); }
 }
 
 function showTool(tool) {
   const form = objectFields(tool.inputSchema || { type: "object" });
   const bar = el("progress", { hidden: true });
-  const out = el("div");
-  const run = el("button", { type: "submit", textContent: "Call" });
-  const summary = el("div", { className: "error" });
-  const node = el("form", { className: "tool-form" }, el("h3", { textContent: tool.title || tool.name }),
-    el("p", { className: "desc", textContent: tool.description || "" }), form.node, run, summary, bar, out);
+  const out = el("div", { className: "outcome" });
+  const run = el("button", { type: "submit", className: "primary", textContent: "Call" });
+  const cancel = el("button", { type: "button", className: "cancel danger", textContent: "Cancel", hidden: true });
+  const summary = el("div", { className: "error summary" });
+  const node = el("form", { className: "tool-form" }, el("h2", { textContent: tool.title || tool.name }),
+    tool.title ? el("code", { className: "subtitle", textContent: tool.name }) : null,
+    el("p", { className: "desc", textContent: tool.description || "" }), form.node,
+    el("div", { className: "actions" }, run, cancel, bar), summary, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
     const [args, errors] = form.read();
@@ -82,11 +137,13 @@ function showTool(tool) {
     if (errors.length) return;
     const call = `c${++calls}`;
     bar.id = `progress-${call}`; bar.hidden = true; bar.removeAttribute("value");
-    out.replaceChildren(el("p", { className: "hint", textContent: "calling…" }));
+    cancel.hidden = false; cancel.disabled = false; run.disabled = true;
+    cancel.onclick = () => { cancel.disabled = true; api("cancel", { call }).catch((err) => failure(out, err)); };
+    out.replaceChildren(el("p", { className: "hint running", textContent: `Calling ${tool.name}…` }));
     try {
       const result = await request("tools/call", { name: tool.name, arguments: args }, call);
       out.replaceChildren(toolResult(result, readResource));
-    } catch (err) { failure(out, err); }
+    } catch (err) { failure(out, err); } finally { cancel.hidden = true; run.disabled = false; }
   };
   $("tool-detail").replaceChildren(node);
 }
@@ -103,13 +160,10 @@ function progressed(event) {
 async function loadResources() {
   try {
     const { resources } = await request("resources/list", {});
-    $("resource-list").replaceChildren(...resources.map((r) => el("li", {},
-      el("button", { className: "item", type: "button", textContent: r.uri, onclick: () => readResource(r.uri) }),
-      el("span", { className: "desc", textContent: r.title || r.name || "" }))));
+    $("resource-list").replaceChildren(...resources.map((r) => entry(r.uri, r.title || r.name, () => readResource(r.uri))));
     const { resourceTemplates } = await request("resources/templates/list", {});
-    $("template-list").replaceChildren(...resourceTemplates.map((t) => el("li", {},
-      el("button", { className: "item", type: "button", textContent: t.uriTemplate, onclick: () => showTemplate(t) }),
-      el("span", { className: "desc", textContent: t.description || t.name || "" }))));
+    $("template-list").replaceChildren(...resourceTemplates.map((t) => entry(t.uriTemplate, t.description || t.name, () => showTemplate(t))));
+    $("resources-count").textContent = String(resources.length + resourceTemplates.length);
   } catch (err) { failure($("resource-view"), err); }
 }
 
@@ -120,7 +174,8 @@ async function readResource(uri) {
   try {
     const result = await request("resources/read", { uri });
     view.replaceChildren(...result.contents.map((c) => el("div", { className: "result" },
-      el("div", { className: "desc", textContent: `${c.uri} ${c.mimeType || ""}` }), contents(c, readResource))));
+      el("div", { className: "result-head" }, el("code", { textContent: c.uri }), c.mimeType ? el("span", { className: "type", textContent: c.mimeType }) : null),
+      contents(c, readResource))));
   } catch (err) { failure(view, err); }
 }
 
@@ -141,8 +196,9 @@ function showTemplate(template) {
   const schema = { type: "object", properties: Object.fromEntries(names.map((n) => [n, { type: "string" }])), required: names };
   const form = objectFields(schema, "");
   const summary = el("div", { className: "error" });
-  const node = el("form", { className: "template-form" }, el("h4", { textContent: template.uriTemplate }), form.node,
-    el("button", { type: "submit", textContent: "Read" }), summary);
+  const node = el("form", { className: "template-form" }, el("h2", { textContent: template.uriTemplate }),
+    template.description ? el("p", { className: "desc", textContent: template.description }) : null, form.node,
+    el("div", { className: "actions" }, el("button", { type: "submit", className: "primary", textContent: "Read" })), summary);
   node.onsubmit = (event) => {
     event.preventDefault();
     const [values, errors] = form.read();
@@ -156,9 +212,8 @@ function showTemplate(template) {
 async function loadPrompts() {
   try {
     const { prompts } = await request("prompts/list", {});
-    $("prompt-list").replaceChildren(...prompts.map((p) => el("li", {},
-      el("button", { className: "item", type: "button", textContent: p.name, onclick: () => showPrompt(p) }),
-      el("span", { className: "desc", textContent: p.description || "" }))));
+    $("prompts-count").textContent = String(prompts.length);
+    $("prompt-list").replaceChildren(...prompts.map((p) => entry(p.name, p.description, () => showPrompt(p))));
   } catch (err) { failure($("prompt-detail"), err); }
 }
 
@@ -169,8 +224,9 @@ function showPrompt(prompt) {
   const form = objectFields(schema, "");
   const out = el("div");
   const summary = el("div", { className: "error" });
-  const node = el("form", { className: "prompt-form" }, el("h3", { textContent: prompt.title || prompt.name }), form.node,
-    el("button", { type: "submit", textContent: "Get prompt" }), summary, out);
+  const node = el("form", { className: "prompt-form" }, el("h2", { textContent: prompt.title || prompt.name }),
+    prompt.description ? el("p", { className: "desc", textContent: prompt.description }) : null, form.node,
+    el("div", { className: "actions" }, el("button", { type: "submit", className: "primary", textContent: "Get prompt" })), summary, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
     const [values, errors] = form.read();
@@ -185,33 +241,9 @@ function showPrompt(prompt) {
   $("prompt-detail").replaceChildren(node);
 }
 
-// ---------------------------------------------------- the log and the feed
-function logged(event) {
-  const body = event.body || {};
-  const kind = body.method ? (body.id !== undefined ? "request" : "notification") : (body.error ? "error" : "response");
-  const key = `${event.direction}:${body.id}`;
-  let timing = "";
-  let answers = "";
-  if (body.method && body.id !== undefined) sentAt.set(key, { at: event.at, method: body.method });
-  if (!body.method && body.id !== undefined) {
-    // a response pairs with the request of that id that went the other way
-    const askedKey = `${event.direction === "sent" ? "received" : "sent"}:${body.id}`;
-    const asked = sentAt.get(askedKey);
-    sentAt.delete(askedKey);
-    if (asked) { timing = ` ${(event.at - asked.at).toFixed(1)} ms`; answers = ` to ${asked.method}`; }
-  }
-  const text = `${body.method || kind}${answers}${body.id !== undefined ? " #" + body.id : ""}${timing} (${event.size} B, t=${event.at} ms)`;
-  const row = el("li", { className: event.direction, textContent: text });
-  row.onclick = () => { if (row.childElementCount) row.lastChild.remove(); else row.append(event.body ? tree(event.body) : el("pre", { textContent: event.text })); };
-  $("log").append(row);
-  $("message-count").textContent = String($("log").childElementCount);
-  row.scrollIntoView({ block: "nearest" });
-}
-
-function notified(event) {
-  const row = el("li", { className: "notification", textContent: `${event.method} ` });
-  row.append(tree(event.params ?? {}));
-  $("notifications").append(row);
+// ------------------------------------------------- the server's own messages
+function notification(event) {
+  notified(event);
   if (event.method === "notifications/tools/list_changed") loadTools();
   if (event.method === "notifications/resources/list_changed") loadResources();
   if (event.method === "notifications/prompts/list_changed") loadPrompts();
@@ -231,15 +263,16 @@ function serverRequestDone(event) {
 function reloaded(event) {
   const banner = $("banner");
   banner.hidden = false;
-  banner.textContent = `Reloaded: ${event.files.join(", ")} changed at ${new Date().toLocaleTimeString()}; the server restarted.`;
+  banner.textContent = `${event.files.join(", ")} changed at ${new Date().toLocaleTimeString()}: restarting the server.`;
 }
 
 const handlers = {
-  connecting: (e) => status(`connecting to ${e.target}…`),
+  connecting,
+  connect_failed: connectFailed,
   connected: (e) => { $("target").value = e.target; connected(e.server); },
   disconnected: (e) => disconnected(e.reason),
   message: logged,
-  notification: notified,
+  notification,
   progress: progressed,
   server_request: serverAsked,
   server_request_done: serverRequestDone,
@@ -253,6 +286,6 @@ async function start() {
   await new Promise((resolve) => { events.onopen = resolve; });
   document.body.dataset.ready = "true";
   if (state.server) { $("target").value = state.target; connected(state.server); }
-  else if (state.initialTarget) { $("target").value = state.initialTarget; $("connect").click(); }
+  else if (state.initialTarget) { $("target").value = state.initialTarget; $("connect-form").requestSubmit(); }
 }
 start().catch((err) => status(`the inspector backend is gone: ${err.message}`, "failed"));

@@ -13,8 +13,9 @@ function unwrap(schema) {
   if (branches && !schema.enum && !branches.every((b) => "const" in b)) {
     const real = branches.filter((b) => b.type !== "null");
     if (real.length === 1) {
-      const { title, description } = schema;
-      return { title, description, default: schema.default ?? undefined, ...real[0] };
+      // the property's own title and description first, then its type's
+      return { ...real[0], title: schema.title ?? real[0].title, description: schema.description ?? real[0].description,
+        typeName: real[0].typeName, default: schema.default ?? real[0].default };
     }
   }
   return schema;
@@ -31,13 +32,22 @@ function choices(schema) {
 
 // A field for `schema`; returns {node, read} where read() gives [value, errors] and
 // `undefined` for an empty optional field.
+// What a field's label says: its name (or title) and its type (a class's name if it has one).
+function heading(schema, name, required) {
+  const type = schema.typeName || (Array.isArray(schema.type) ? schema.type.filter((t) => t !== "null").join(" | ") : schema.type);
+  return el("span", { className: "field-label" },
+    el("span", { className: "name" + (required ? " required" : ""), textContent: schema.title || name }),
+    type ? el("span", { className: "type", textContent: type }) : null);
+}
+
+const help = (schema) => schema.description ? el("span", { className: "help", textContent: schema.description }) : null;
+
 export function field(schema, name, required, path) {
   schema = unwrap(schema || {});
-  const label = el("span", { className: "name" + (required ? " required" : ""), textContent: schema.title || name });
+  const label = heading(schema, name, required);
   const error = el("span", { className: "error" });
   const wrap = (control, read) => {
-    const node = el("label", { className: "field" }, label, control, error);
-    if (schema.description) node.title = schema.description;
+    const node = el("label", { className: "field" }, label, el("span", { className: "field-body" }, control, help(schema), error));
     node.dataset.path = path;
     return { node, read: () => { const [v, errs] = read(); error.textContent = errs[0] ? errs[0].message : ""; control.classList?.toggle("invalid", errs.length > 0 && errs[0].path === path); return [v, errs]; } };
   };
@@ -98,22 +108,22 @@ function stringField(schema, required, path, wrap, fail) {
 }
 
 function arrayField(schema, name, required, path) {
-  const box = el("fieldset", {}, el("legend", { className: required ? "required" : "", textContent: schema.title || name }));
+  const box = el("fieldset", { className: "group" }, el("legend", {}, heading({ ...schema, typeName: schema.typeName || `${schema.items?.typeName || schema.items?.type || "any"}[]` }, name, required)), help(schema));
   box.dataset.path = path;
   const error = el("span", { className: "error" });
   const rows = el("div");
   const items = [];
   const add = (value) => {
     const item = field({ ...(schema.items || {}), default: value ?? (schema.items || {}).default }, `${name}[${items.length}]`, true, `${path}[${items.length}]`);
-    const remove = el("button", { type: "button", textContent: "remove" });
-    const row = el("div", {}, item.node, remove);
+    const remove = el("button", { type: "button", className: "ghost small", textContent: "Remove" });
+    const row = el("div", { className: "array-row" }, item.node, remove);
     const entry = { item, row };
     remove.onclick = () => { items.splice(items.indexOf(entry), 1); row.remove(); };
     items.push(entry);
     rows.append(row);
   };
   (Array.isArray(schema.default) ? schema.default : []).forEach(add);
-  box.append(rows, el("button", { type: "button", className: "add", textContent: "add item", onclick: () => add() }), error);
+  box.append(rows, el("button", { type: "button", className: "add ghost small", textContent: "+ Add item", onclick: () => add() }), error);
   return {
     node: box,
     read: () => {
@@ -132,7 +142,7 @@ function arrayField(schema, name, required, path) {
 }
 
 function objectField(schema, name, required, path) {
-  const box = el("fieldset", {}, name ? el("legend", { className: required ? "required" : "", textContent: schema.title || name }) : null);
+  const box = el("fieldset", { className: "group" }, name ? el("legend", {}, heading(schema, name, required)) : null, help(schema));
   const form = objectFields(schema, path);
   box.append(form.node);
   return { node: box, read: form.read };
@@ -145,9 +155,12 @@ function inline(schema, root, depth = 0) {
   if (!schema || typeof schema !== "object") return schema;
   if (typeof schema.$ref === "string" && schema.$ref.startsWith("#/")) {
     if (depth > 6) return {};
-    const target = schema.$ref.slice(2).split("/").reduce((node, key) => node?.[key], root);
+    const target = schema.$ref.slice(2).split("/").reduce((node, key) => node?.[key], root) || {};
+    // A definition's title is its class's name: the type, not what this property is for,
+    // which the property's own title and description say.
+    const { title, ...body } = target;
     const { $ref, ...rest } = schema;
-    return inline({ ...target, ...rest }, root, depth + 1);
+    return inline({ ...body, typeName: title, ...rest }, root, depth + 1);
   }
   const out = {};
   for (const [key, value] of Object.entries(schema)) {

@@ -66,3 +66,21 @@ export function toolResult(result, onLink) {
   }
   return box;
 }
+
+// Why a connect failed (the backend's describe_failure): what happened, then the user's own
+// frames and the exception, then everything as it came, folded.
+export function failureView(target, failure) {
+  const nodes = [el("div", { className: "error-title" }, el("strong", { textContent: "Could not connect" }),
+    el("code", { textContent: target || "" }))];
+  nodes.push(el("p", { className: "error-summary", textContent: failure.summary }));
+  if (failure.exception) {
+    const hidden = failure.otherFrames ? `${failure.otherFrames} frame(s) of mcpkit, Python and libraries left out; all of them are below` : "";
+    nodes.push(el("pre", { className: "user-frames", textContent: [...failure.userFrames, failure.exception].join("\n") }));
+    if (hidden) nodes.push(el("p", { className: "hint", textContent: hidden }));
+  }
+  if (failure.text.includes("\n")) {
+    nodes.push(el("details", { className: "full-error" }, el("summary", { textContent: "The whole error" }),
+      el("pre", { textContent: failure.text })));
+  }
+  return nodes;
+}
