@@ -1,5 +1,6 @@
 """`mcpkit dev FILE.py` as a subprocess: it prints the inspector's URL, serves the file, and
-after the file is edited restarts the server so the new tool is listed; Ctrl-C ends it."""
+after the file is edited restarts the server so the new tool is listed (after a save that does
+not import, the next save tries again); Ctrl-C ends it."""
 
 from __future__ import annotations
 
@@ -52,7 +53,77 @@ async def _tools(http: httpx.AsyncClient, url: str) -> list[str]:
 async def test_dev_restarts_the_server_when_its_file_changes(tmp_path: Path) -> None:
     server = tmp_path / "server.py"
     server.write_text(SERVER)
-    proc = await asyncio.create_subprocess_exec(
+    proc = await _start_dev(server)
+    assert proc.stderr is not None
+    try:
+        line = await _line_with(proc.stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
+        base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+            assert state["result"]["initialTarget"] == str(server)
+            connect = {"target": state["result"]["initialTarget"]}
+            await http.post(f"{base}/api/connect?token={token}", json=connect)
+            assert await _tools(http, f"{base}/api/request?token={token}") == ["first"]
+            _save(server, SERVER + SECOND_TOOL)
+            await _line_with(proc.stderr, r"server\.py changed; restarting")
+            await _line_with(proc.stderr, r"mcpkit dev: reloaded")
+            tools = await _tools(http, f"{base}/api/request?token={token}")
+            assert tools == ["first", "second"]
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(WAIT):
+            assert await proc.wait() in (0, 130)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+def _save(path: Path, source: str) -> None:
+    """Write `source` with a modification time one second on (a coarse clock sees it)."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(source)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, max(stat.st_mtime_ns, before) + 1_000_000_000))
+
+
+async def test_dev_tries_again_on_the_save_after_a_syntax_error(tmp_path: Path) -> None:
+    server = tmp_path / "server.py"
+    server.write_text(SERVER)
+    proc = await _start_dev(server)
+    assert proc.stderr is not None
+    try:
+        line = await _line_with(proc.stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
+        base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            await http.post(f"{base}/api/connect?token={token}", json={"target": str(server)})
+            assert await _tools(http, f"{base}/api/request?token={token}") == ["first"]
+            _save(server, SERVER + "\n@server.tool(\ndef broken(:\n")  # saved mid-edit
+            await _line_with(proc.stderr, r"server\.py changed; restarting")
+            await _line_with(proc.stderr, r"the server did not start again")
+            frame = await _line_with(proc.stderr, r'File ".*server\.py", line \d+')
+            assert str(server) in frame
+            await _line_with(proc.stderr, r"SyntaxError")
+            await _line_with(proc.stderr, r"the next save tries again")
+            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+            assert state["result"]["server"] is None
+            _save(server, SERVER + SECOND_TOOL)  # fixed: the page is connected again
+            await _line_with(proc.stderr, r"server\.py changed; restarting")
+            await _line_with(proc.stderr, r"mcpkit dev: reloaded")
+            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+            assert state["result"]["server"]["serverInfo"]["name"] == "dev-demo"
+            tools = await _tools(http, f"{base}/api/request?token={token}")
+            assert tools == ["first", "second"]
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(WAIT):
+            assert await proc.wait() in (0, 130)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def _start_dev(server: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "mcpkit",
@@ -65,30 +136,6 @@ async def test_dev_restarts_the_server_when_its_file_changes(tmp_path: Path) -> 
         stderr=asyncio.subprocess.PIPE,
         env=ENV,
     )
-    assert proc.stderr is not None
-    try:
-        line = await _line_with(proc.stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
-        base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
-        async with httpx.AsyncClient(timeout=WAIT) as http:
-            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
-            assert state["result"]["initialTarget"] == str(server)
-            connect = {"target": state["result"]["initialTarget"]}
-            await http.post(f"{base}/api/connect?token={token}", json=connect)
-            assert await _tools(http, f"{base}/api/request?token={token}") == ["first"]
-            server.write_text(SERVER + SECOND_TOOL)
-            stat = server.stat()  # a new mtime even on a coarse clock
-            os.utime(server, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-            await _line_with(proc.stderr, r"server\.py changed; restarting")
-            await _line_with(proc.stderr, r"mcpkit dev: reloaded")
-            tools = await _tools(http, f"{base}/api/request?token={token}")
-            assert tools == ["first", "second"]
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(WAIT):
-            assert await proc.wait() in (0, 130)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_dev_refuses_what_is_not_a_python_file(tmp_path: Path) -> None:

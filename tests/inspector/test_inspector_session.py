@@ -11,10 +11,12 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.client.tap import TappedChannel
 from mcpkit.errors import McpError
-from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.session import CallCancelled, InspectorSession
 
 
-def small_server() -> Server:
+def small_server(
+    started: asyncio.Event | None = None, cancelled: asyncio.Event | None = None
+) -> Server:
     server = Server("small")
 
     @server.tool()
@@ -24,6 +26,17 @@ def small_server() -> Server:
     @server.tool()
     def big() -> str:
         return "x" * 200_000
+
+    @server.tool()
+    async def hold() -> str:
+        """Waits until cancelled."""
+        assert started is not None and cancelled is not None
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+        return "never"
 
     return server
 
@@ -37,7 +50,9 @@ def in_memory(server: Server) -> Any:
 
 async def test_on_message_sees_both_directions_and_is_absent_unless_asked() -> None:
     seen: list[tuple[str, bytes]] = []
-    async with Client(small_server(), on_message=lambda d, b: seen.append((d, b))) as client:
+    async with Client(
+        small_server(), on_message=lambda direction, data: seen.append((direction, data))
+    ) as client:
         await client.list_tools()
         assert isinstance(client.connection.channel, TappedChannel)
     directions = [direction for direction, _ in seen]
@@ -95,6 +110,58 @@ async def test_a_page_that_stops_reading_is_dropped_not_buffered() -> None:
         await session.request("tools/list", {})
 
 
+async def test_a_call_the_page_cancels_sends_notifications_cancelled() -> None:
+    started, cancelled = asyncio.Event(), asyncio.Event()
+    session = InspectorSession(client_factory=in_memory(small_server(started, cancelled)))
+    events = session.subscribe()
+    await session.connect("small")
+    try:
+        call = asyncio.ensure_future(
+            session.request("tools/call", {"name": "hold", "arguments": {}}, "c1")
+        )
+        async with asyncio.timeout(10):
+            await started.wait()
+        assert session.cancel("c1")
+        with pytest.raises(CallCancelled, match="the server was sent notifications/cancelled"):
+            await asyncio.wait_for(call, 10)
+        told = await _first(events, "message", "notifications/cancelled")
+        assert told["direction"] == "sent"
+        assert not session.cancel("c1")  # over: nothing left to cancel
+        async with asyncio.timeout(10):
+            await cancelled.wait()  # the tool's task was cancelled on the server
+        assert session.client is not None  # the session goes on
+        assert (await session.request("tools/call", {"name": "big", "arguments": {}}))["content"]
+    finally:
+        await session.disconnect()
+
+
+async def test_a_failed_connect_says_why_and_forgets_the_last_server(tmp_path: Any) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("from mcpkit import Server\nserver = Server('x'\n")
+
+    def factory(target: str, **options: Any) -> Client:
+        if target == "small":
+            return Client(small_server(), **options)
+        from mcpkit.cli.target import open_client
+
+        return open_client(target, stderr="devnull", **options)
+
+    session = InspectorSession(client_factory=factory)
+    events = session.subscribe()
+    await session.connect("small")
+    with pytest.raises(Exception, match="SyntaxError"):
+        await session.connect(str(broken))
+    failed = await _first(events, "connect_failed")
+    assert failed["target"] == str(broken)
+    assert f'File "{broken}", line 2' in failed["failure"]["userFrames"]
+    assert "SyntaxError: '(' was never closed" in failed["failure"]["exception"]
+    assert "mcpkit/cli" not in failed["failure"]["userFrames"]
+    assert session.state() == {"initialTarget": None, "target": None, "server": None}
+    assert session.wanted_target == str(broken)  # what `mcpkit dev` tries again on a save
+    await session.disconnect()
+    assert session.wanted_target is None
+
+
 def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
     items: list[Any] = []
     while not queue.empty():
@@ -102,9 +169,11 @@ def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
     return items
 
 
-async def _first(queue: asyncio.Queue[Any], kind: str) -> dict[str, Any]:
+async def _first(queue: asyncio.Queue[Any], kind: str, method: str = "") -> dict[str, Any]:
     async with asyncio.timeout(10):
         while True:
             event = await queue.get()
+            if method and event is not None and (event.get("body") or {}).get("method") != method:
+                continue
             if event is not None and event["type"] == kind:
                 return dict(event)

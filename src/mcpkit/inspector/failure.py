@@ -31,29 +31,36 @@ def is_user_file(file: str) -> bool:
 
 
 def describe_failure(error: BaseException | str) -> dict[str, Any]:
-    """`summary` (the error's first line), `exception` (the lines that name the exception),
-    `userFrames` (each of the user's frames, its source lines included), `otherFrames` (how
-    many frames were library ones), `text` (everything, as it came)."""
+    """`summary`: the error's first line; `exception`: the lines naming the (last) exception;
+    `userFrames`: the traceback(s) with the user's frames only, exceptions and chaining lines
+    kept; `otherFrames`: how many frames that left out; `text`: all of it, as it came."""
     text = str(error) or type(error).__name__
     lines = text.splitlines()
-    frames: list[list[str]] = []
+    kept: list[str] = []
     exception: list[str] = []
-    summary = lines[0] if lines else text
+    in_frame = keep = False
+    left_out = 0
     for line in lines[1:]:
-        if _FRAME.match(line) and line.startswith("  ") and not line.startswith("    "):
-            frames.append([line])
-        elif line.startswith("    ") and frames and not exception:
-            frames[-1].append(line)
-        elif line.startswith(_CHAIN) or not line.strip():
-            exception = []  # a chained traceback follows: its own exception comes later
-        elif frames:
+        if line.startswith("  File ") and _FRAME.match(line):
+            in_frame, keep = True, is_user_file(_file_of(line))
+            left_out += not keep
+            if keep:
+                kept.append(line)
+        elif in_frame and line.startswith("    "):
+            if keep:
+                kept.append(line)  # the frame's source line and its ^^^ marks
+        elif line.startswith(_CHAIN):
+            kept.extend(["", line] if kept else [line])
+            in_frame, exception = False, []
+        elif line.strip() and (in_frame or exception):
+            in_frame = False
             exception.append(line)
-    user = [frame for frame in frames if is_user_file(_file_of(frame[0]))]
+            kept.append(line)
     return {
-        "summary": summary,
+        "summary": lines[0] if lines else text,
         "exception": "\n".join(exception),
-        "userFrames": ["\n".join(frame) for frame in user],
-        "otherFrames": len(frames) - len(user),
+        "userFrames": "\n".join(kept),
+        "otherFrames": left_out,
         "text": text,
     }
 

@@ -12,7 +12,7 @@ import threading
 import webbrowser
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.failure import describe_failure
@@ -104,15 +104,9 @@ async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -
     try:  # connected, or the last try failed (a syntax error mid-edit): try the new code
         await session.connect(target)
     except Exception as exc:
-        told = "\n".join(_users_part(describe_failure(exc)))
+        failure = describe_failure(exc)
+        told = failure["userFrames"] or failure["text"]
         print(f"mcpkit dev: the server did not start again:\n{told}", file=out)
         print("mcpkit dev: the next save tries again", file=out, flush=True)
         return
     print("mcpkit dev: reloaded", file=out, flush=True)
-
-
-def _users_part(failure: dict[str, Any]) -> list[str]:
-    """The user's frames and the exception; the whole error when it is not a traceback."""
-    if not failure["exception"]:
-        return [failure["text"]]
-    return [*failure["userFrames"], failure["exception"]]

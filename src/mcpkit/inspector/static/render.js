@@ -73,10 +73,11 @@ export function failureView(target, failure) {
   const nodes = [el("div", { className: "error-title" }, el("strong", { textContent: "Could not connect" }),
     el("code", { textContent: target || "" }))];
   nodes.push(el("p", { className: "error-summary", textContent: failure.summary }));
-  if (failure.exception) {
-    const hidden = failure.otherFrames ? `${failure.otherFrames} frame(s) of mcpkit, Python and libraries left out; all of them are below` : "";
-    nodes.push(el("pre", { className: "user-frames", textContent: [...failure.userFrames, failure.exception].join("\n") }));
-    if (hidden) nodes.push(el("p", { className: "hint", textContent: hidden }));
+  if (failure.userFrames) {
+    nodes.push(el("pre", { className: "user-frames", textContent: failure.userFrames }));
+    if (failure.otherFrames) {
+      nodes.push(el("p", { className: "hint", textContent: `Your code's frames only: ${failure.otherFrames} frame(s) of mcpkit, Python and installed packages are left out (the whole error is below).` }));
+    }
   }
   if (failure.text.includes("\n")) {
     nodes.push(el("details", { className: "full-error" }, el("summary", { textContent: "The whole error" }),
