@@ -68,11 +68,13 @@ function connecting(event) {
 }
 
 function connectFailed(event) {
-  status("could not connect: the error is shown below the bar", "failed");
+  status("could not connect (why is shown below)", "failed");
   const panel = $("error-panel");
   panel.replaceChildren(...failureView(event.target, event.failure));
   panel.hidden = false;
   $("tab-server").replaceChildren(el("p", { className: "hint", textContent: "Not connected: fix the error above and connect again." }));
+  for (const [, detail] of Object.values(listed)) $(detail).replaceChildren(el("p", { className: "hint", textContent: "Not connected." }));
+  reloadOutcome("the new code did not start (why is shown below); the next save tries again");
 }
 
 function fact(term, value) {
@@ -80,6 +82,7 @@ function fact(term, value) {
 }
 
 function connected(server) {
+  reloadOutcome("the server restarted");
   const info = server.serverInfo;
   status(`connected to ${info.name} ${info.version}`, "connected");
   $("disconnect").disabled = false;
@@ -122,6 +125,7 @@ async function loadTools() {
 function showTool(tool) {
   const form = objectFields(tool.inputSchema || { type: "object" });
   const bar = el("progress", { hidden: true });
+  const told = el("span", { className: "progress-text" });
   const out = el("div", { className: "outcome" });
   const run = el("button", { type: "submit", className: "primary", textContent: "Call" });
   const cancel = el("button", { type: "button", className: "cancel danger", textContent: "Cancel", hidden: true });
@@ -129,21 +133,21 @@ function showTool(tool) {
   const node = el("form", { className: "tool-form" }, el("h2", { textContent: tool.title || tool.name }),
     tool.title ? el("code", { className: "subtitle", textContent: tool.name }) : null,
     el("p", { className: "desc", textContent: tool.description || "" }), form.node,
-    el("div", { className: "actions" }, run, cancel, bar), summary, out);
+    el("div", { className: "actions" }, run, cancel, bar, told), summary, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
     const [args, errors] = form.read();
     summary.textContent = errors.length ? `Fix ${errors.length} field(s) first: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}` : "";
     if (errors.length) return;
     const call = `c${++calls}`;
-    bar.id = `progress-${call}`; bar.hidden = true; bar.removeAttribute("value");
+    bar.id = `progress-${call}`; bar.hidden = true; bar.removeAttribute("value"); told.textContent = "";
     cancel.hidden = false; cancel.disabled = false; run.disabled = true;
     cancel.onclick = () => { cancel.disabled = true; api("cancel", { call }).catch((err) => failure(out, err)); };
     out.replaceChildren(el("p", { className: "hint running", textContent: `Calling ${tool.name}…` }));
     try {
       const result = await request("tools/call", { name: tool.name, arguments: args }, call);
       out.replaceChildren(toolResult(result, readResource));
-    } catch (err) { failure(out, err); } finally { cancel.hidden = true; run.disabled = false; }
+    } catch (err) { failure(out, err); } finally { cancel.hidden = true; run.disabled = false; bar.hidden = true; told.textContent = ""; }
   };
   $("tool-detail").replaceChildren(node);
 }
@@ -154,6 +158,7 @@ function progressed(event) {
   bar.hidden = false;
   if (event.total) { bar.max = event.total; bar.value = event.progress; } else bar.removeAttribute("value");
   bar.title = event.message || `${event.progress}${event.total ? " / " + event.total : ""}`;
+  bar.nextElementSibling.textContent = `${event.progress}${event.total ? " / " + event.total : ""}${event.message ? " · " + event.message : ""}`;
 }
 
 // -------------------------------------------------------------- resources
@@ -260,10 +265,20 @@ function serverRequestDone(event) {
   if (!$("server-requests").childElementCount) $("server-requests").replaceChildren(el("p", { className: "hint", textContent: "None waiting." }));
 }
 
+// `mcpkit dev` saw a file change: say so, and then how the restart went.
+let reload = null;
 function reloaded(event) {
-  const banner = $("banner");
-  banner.hidden = false;
-  banner.textContent = `${event.files.join(", ")} changed at ${new Date().toLocaleTimeString()}: restarting the server.`;
+  reload = `${event.files.join(", ")} changed at ${new Date().toLocaleTimeString()}`;
+  $("banner").hidden = false;
+  $("banner").className = "banner";
+  $("banner").textContent = `${reload}: restarting the server…`;
+}
+
+function reloadOutcome(outcome) {
+  if (reload === null) return;
+  $("banner").textContent = `${reload}: ${outcome}.`;
+  $("banner").classList.toggle("done", outcome === "the server restarted");
+  reload = null;
 }
 
 const handlers = {
