@@ -49,6 +49,8 @@ export function field(schema, name, required, path) {
   const wrap = (control, read) => {
     const node = el("label", { className: "field" }, label, el("span", { className: "field-body" }, control, help(schema), error));
     node.dataset.path = path;
+    // a problem named at the last check goes once the field is edited
+    control.addEventListener("input", () => { error.textContent = ""; control.classList.remove("invalid"); });
     return { node, read: () => { const [v, errs] = read(); error.textContent = errs[0] ? errs[0].message : ""; control.classList?.toggle("invalid", errs.length > 0 && errs[0].path === path); return [v, errs]; } };
   };
   const fail = (message) => [[{ path, message }]];
