@@ -136,3 +136,30 @@ async def _first_of_each(
             if event["type"] in kinds:
                 seen.setdefault(event["type"], event)
     return seen
+
+
+async def test_the_icon_is_served_and_a_call_is_cancelled_through_the_api() -> None:
+    async with served(InspectorSession()) as (base, app), httpx.AsyncClient(timeout=30) as http:
+        for path in ("/favicon.ico", "/favicon.svg"):  # no token: browsers ask without one
+            icon = await http.get(base + path)
+            assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+        gone = await http.post(api(base, app, "cancel"), json={"call": "nobody"})
+        assert gone.json() == {"result": {"cancelled": False}}
+        await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
+        call = {
+            "method": "tools/call",
+            "params": {"name": "slow", "arguments": {}},
+            "call": "p1-c1",
+        }
+        events = app.session.subscribe()
+        running = asyncio.ensure_future(http.post(api(base, app, "request"), json=call))
+        async with asyncio.timeout(10):  # the tool reports progress once it runs
+            while (await events.get() or {}).get("type") != "progress":
+                pass
+        app.session.unsubscribe(events)
+        cancel = await http.post(api(base, app, "cancel"), json={"call": "p1-c1"})
+        assert cancel.json() == {"result": {"cancelled": True}}
+        reply = (await asyncio.wait_for(running, 10)).json()
+        assert reply == {
+            "cancelled": "tools/call was cancelled; the server was sent notifications/cancelled"
+        }

@@ -135,6 +135,20 @@ async def test_a_call_the_page_cancels_sends_notifications_cancelled() -> None:
         await session.disconnect()
 
 
+async def test_a_call_running_when_the_page_disconnects_ends_unanswered() -> None:
+    started, cancelled = asyncio.Event(), asyncio.Event()
+    session = InspectorSession(client_factory=in_memory(small_server(started, cancelled)))
+    await session.connect("small")
+    call = asyncio.ensure_future(
+        session.request("tools/call", {"name": "hold", "arguments": {}}, "p1-c1")
+    )
+    async with asyncio.timeout(10):
+        await started.wait()
+    await session.disconnect()
+    with pytest.raises(McpError, match="ended unanswered: the inspector disconnected"):
+        await asyncio.wait_for(call, 10)
+
+
 async def test_a_failed_connect_says_why_and_forgets_the_last_server(tmp_path: Any) -> None:
     broken = tmp_path / "broken.py"
     broken.write_text("from mcpkit import Server\nserver = Server('x'\n")

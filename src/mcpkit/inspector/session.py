@@ -15,6 +15,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.inspector.failure import describe_failure
+from mcpkit.protocol.codes import INTERNAL_ERROR
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
@@ -63,6 +64,7 @@ class InspectorSession:
         self._release: asyncio.TimerHandle | None = None
         self._releasing: set[asyncio.Task[None]] = set()
         self._calls: dict[str, asyncio.Task[Any]] = {}
+        self._cancelled_calls: set[str] = set()
         #: Events' `at` counts milliseconds from here: the start of the latest connect.
         self._started = time.monotonic()
 
@@ -198,10 +200,13 @@ class InspectorSession:
             raise
         finally:
             self._calls.pop(call, None)
-        if task.cancelled():
+        if task.cancelled() and call in self._cancelled_calls:
+            self._cancelled_calls.discard(call)
             raise CallCancelled(
                 f"{method} was cancelled; the server was sent notifications/cancelled"
             )
+        if task.cancelled():  # the client closed under it (Disconnect, another connect)
+            raise McpError(INTERNAL_ERROR, f"{method} ended unanswered: the inspector disconnected")
         return msgspec.to_builtins(task.result())
 
     def cancel(self, call: str) -> bool:
@@ -210,6 +215,7 @@ class InspectorSession:
         task = self._calls.get(call)
         if task is None or task.done():
             return False
+        self._cancelled_calls.add(call)
         task.cancel()
         return True
 

@@ -7,6 +7,8 @@ import { block, contents, failureView, toolResult, tree } from "./render.js";
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 let calls = 0;
+// Pages share one session: each names its calls apart from the others' (for progress, cancel).
+const pageId = Math.random().toString(36).slice(2, 8);
 
 async function api(action, args = {}) {
   const response = await fetch(`/api/${action}?token=${encodeURIComponent(token)}`, {
@@ -139,7 +141,7 @@ function showTool(tool) {
     const [args, errors] = form.read();
     summary.textContent = errors.length ? `Fix ${errors.length} field(s) first: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}` : "";
     if (errors.length) return;
-    const call = `c${++calls}`;
+    const call = `${pageId}-c${++calls}`;
     bar.id = `progress-${call}`; bar.hidden = true; bar.removeAttribute("value"); told.textContent = "";
     cancel.hidden = false; cancel.disabled = false; run.disabled = true;
     cancel.onclick = () => { cancel.disabled = true; api("cancel", { call }).catch((err) => failure(out, err)); };
