@@ -1,21 +1,24 @@
 """Generate mcpkit's wire types from the MCP schema: one module per revision, plus the method table.
 
-Usage: python scripts/gen_types.py SCHEMA_DIR [--check] [--out DIR]
+Usage: python scripts/gen_types.py [--check] [--out DIR] [--doc FILE] SPEC_DIR
 
-SCHEMA_DIR holds `<revision>/schema.json` and `<revision>/schema.ts` for each supported
-revision. The script writes `_gen_<revision>.py` for each, `__init__.py` (re-exporting the
-latest revision's names) and `methods.py` (each method's params and result types, kind,
-direction and revisions) into src/mcpkit/types, or DIR, and docs/spec-deviations.md (or
-`--doc`): where schema.json and schema.ts disagree, in every revision of SCHEMA_DIR. schema.ts
-is the authority (gen_types_ts.py). With `--check` it writes nothing, exits 1 when a file
-differs from what it would generate, and checks the committed types against the spec's own
-messages (gen_types_check.py). gen_types_model.py maps the schema to Python shapes and
-gen_types_render.py writes them out.
+SPEC_DIR (the spec, or its `schema/` folder) holds `<revision>/schema.json` and
+`<revision>/schema.ts` for each supported revision. The script writes `_gen_<revision>.py`
+for each, `__init__.py` (re-exporting the latest revision's names) and `methods.py` (each
+method's params and result types, kind, direction and revisions) into src/mcpkit/types, or
+DIR, and docs/spec-deviations.md (or FILE): where schema.json and schema.ts disagree, in every
+revision the spec holds. schema.ts is the authority (gen_types_ts.py). With `--check` it
+writes nothing and exits 1, showing the diff, when a file differs from what it would
+generate; checking the package's own types, it also checks them against the spec's messages
+(gen_types_check.py). gen_types_model.py maps the schema to Python shapes and
+gen_types_render.py writes them out. The test suite checks the generator on its own fixtures
+(tests/types_fixture); `.ci/run` runs `--check` where the spec is at ../shared/spec.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ LATEST = REVISIONS[0]
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "src" / "mcpkit" / "types"
 DOC = REPO / "docs" / "spec-deviations.md"
+DIFF_LINES = 40  # of each stale file's diff, shown by --check
 ROLE_UNIONS = {
     "ClientRequest": ("request", "client_to_server"),
     "ServerRequest": ("request", "server_to_client"),
@@ -286,24 +290,57 @@ def generate(schema_dir: Path, out_dir: Path, doc: Path = DOC) -> dict[Path, str
     return outputs
 
 
+def schema_folder(spec: Path) -> Path:
+    """The folder of `<revision>/schema.json`: SPEC_DIR's `schema/`, or SPEC_DIR itself."""
+    return spec / "schema" if (spec / "schema").is_dir() else spec
+
+
+def show_stale(path: Path, text: str) -> None:
+    """Say that `path` is stale, with the start of its diff against what would be generated."""
+    old = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    diff = list(difflib.unified_diff(old, text.splitlines(), str(path), "generated", lineterm=""))
+    print(f"{path}: stale; run python {SCRIPT} SPEC_DIR to rewrite it", file=sys.stderr)
+    for line in diff[:DIFF_LINES]:
+        print("    " + line, file=sys.stderr)
+    if len(diff) > DIFF_LINES:
+        print(f"    ... {len(diff) - DIFF_LINES} more diff lines", file=sys.stderr)
+
+
+def check_spec(schema_dir: Path) -> int:
+    """The committed types against the spec's own messages (gen_types_check.py)."""
+    from gen_types_check import check_against_spec  # imports mcpkit, so only when checking
+
+    problems = check_against_spec(schema_dir, {r: read_schema(schema_dir, r)[0] for r in REVISIONS})
+    for problem in problems:
+        print(f"mcpkit.types: {problem}", file=sys.stderr)
+    return len(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("schema_dir", type=Path, help="directory holding <revision>/schema.json")
-    parser.add_argument("--check", action="store_true", help="exit 1 if an output is stale")
+    parser.add_argument(
+        "spec_dir", type=Path, help="the spec (holding schema/<revision>/) or its schema folder"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if an output is stale"
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where to write the modules")
     parser.add_argument("--doc", type=Path, default=DOC, help="where to list the disagreements")
     args = parser.parse_args(argv)
+    schema_dir = schema_folder(args.spec_dir)
     stale = 0
-    for path, text in generate(args.schema_dir, args.out, args.doc).items():
+    for path, text in generate(schema_dir, args.out, args.doc).items():
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         stale += 1
         if args.check:
-            print(f"{path}: stale; run python {SCRIPT} SCHEMA_DIR", file=sys.stderr)
+            show_stale(path, text)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"{path}: written", file=sys.stderr)
+    if args.check and args.out.resolve() == OUT_DIR:
+        stale += check_spec(schema_dir)
     return 1 if args.check and stale else 0
 
 

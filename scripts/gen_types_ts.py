@@ -183,7 +183,7 @@ def integer_disagreements(
     for path, ts_type, node in found:
         if ts_type is None:
             raise SystemExit(f"schema.ts has no declaration for schema.json's {path}")
-        ts_type = " ".join(ts_type.split())
+        ts_type = " ".join(ts_type.split()).removeprefix("| ")  # a union may open with `|`
         if _is_number(ts_type):
             out.append((Disagreement(path, ts_type), node))
         elif not re.fullmatch(r"-?\d+|typeof \w+", ts_type):
