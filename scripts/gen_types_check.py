@@ -134,20 +134,25 @@ def _decode_problems(rev: _Revision) -> list[str]:
         result = rev.result_name(name) if info.result is not None else None
         for choice in CHOICES:
             for full in (False, True):
+                what = f"a {'full' if full else 'minimal'} sample (union choice {choice})"
                 message = sample(definition, rev.defs, choice, full)
                 try:
-                    if type(_decode(message, getattr(rev.module, role))) is not getattr(
-                        rev.module, name
-                    ):
-                        problems.append(f"{rev.revision}: {name} decodes as another member")
+                    decoded = _decode(message, getattr(rev.module, role))
                     _decode(message.get("params", {}), info.params)
-                    if result is not None:
-                        ref = "Result" if result == "EmptyResult" else result
-                        data = sample({"$ref": f"#/x/{ref}"}, rev.defs, choice, full)
-                        _decode(data, info.result)
-                        _decode(data, getattr(rev.module, result))
                 except msgspec.ValidationError as exc:
-                    problems.append(f"{rev.revision}: {name} (sample {choice}, {full}): {exc}")
+                    problems.append(f"{rev.revision}: {name}, {what}: {exc}")
+                    continue
+                if type(decoded) is not getattr(rev.module, name):
+                    problems.append(f"{rev.revision}: {name}, {what}, decodes as another type")
+                if result is None:
+                    continue
+                ref = "Result" if result == "EmptyResult" else result
+                data = sample({"$ref": f"#/x/{ref}"}, rev.defs, choice, full)
+                try:
+                    _decode(data, info.result)
+                    _decode(data, getattr(rev.module, result))
+                except msgspec.ValidationError as exc:
+                    problems.append(f"{rev.revision}: {result}, {what}: {exc}")
     return problems
 
 
