@@ -234,9 +234,9 @@ elicitation schemas; tagged `@TJS-type number` since 2025-06-18, they agree in t
 mcpkit takes schema.ts as the authority: each node below is a JSON `number` in mcpkit's types,
 `int | float` in Python, so `1.5` is accepted where schema.json says `integer` (an elicitation
 answer's value, `ElicitResult.content`, is the one users meet) and a whole number keeps its
-form. The exceptions keep `integer` where JSON-RPC 2.0, on which the spec builds, asks for
-whole numbers; each says why. Paths are schema.json's `$defs` (`properties` left out).
-Revisions that mcpkit does not generate types for yet are listed too."""
+form. The exceptions keep `integer` where JSON-RPC 2.0 or JSON Schema, on which the spec
+builds, asks for whole numbers; each says why. Paths are schema.json's `$defs` (`properties`
+left out). Revisions that mcpkit does not generate types for yet are listed too."""
 
 
 def read_schema(schema_dir: Path, rev: str) -> tuple[dict[str, Any], list[Disagreement]]:

@@ -7,7 +7,8 @@ schema.json is generated from schema.ts by typescript-json-schema with
 refuses 1.5 in schema.json, while schema.ts, the source, and the official SDKs take any number.
 schema.ts is the authority: `integer_disagreements` finds each such node (by its path in
 schema.json, looked up in schema.ts) and `widen` makes it a `number` before the model is built,
-except the few that KEPT_INTEGER lists with the normative text that wants an integer.
+except the few that KEPT_INTEGER and KEPT_KEYWORDS list with the normative text that wants an
+integer.
 
 The TypeScript read is deliberately small: interfaces (with `extends`), type aliases, object
 literal types, index signatures, arrays, unions and intersections; an integer node whose
@@ -21,7 +22,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KEPT_INTEGER", "Disagreement", "TsSource", "integer_disagreements", "widen"]
+__all__ = [
+    "KEPT_INTEGER",
+    "KEPT_KEYWORDS",
+    "Disagreement",
+    "TsSource",
+    "integer_disagreements",
+    "widen",
+]
 
 Schema = dict[str, Any]
 _DECL = re.compile(r"^export (interface|type) (\w+)\b", re.M)
@@ -37,6 +45,17 @@ KEPT_INTEGER = {
     "ProgressToken": "a token is echoed like a request id (JSON-RPC 2.0 §4); both SDKs take"
     " whole numbers",
 }
+# Keywords of the JSON Schema an elicitation form is written in: kept integer wherever they are.
+KEPT_KEYWORDS = {
+    keyword: f"JSON Schema 2020-12 Validation §{section}: `{keyword}` MUST be a non-negative"
+    " integer"
+    for keyword, section in [
+        ("maxLength", "6.3.1"),
+        ("minLength", "6.3.2"),
+        ("maxItems", "6.4.1"),
+        ("minItems", "6.4.2"),
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +68,7 @@ class Disagreement:
     @property
     def kept(self) -> str | None:
         """Why mcpkit keeps `integer` here, or None: it follows schema.ts (`number`)."""
-        return KEPT_INTEGER.get(self.path)
+        return KEPT_INTEGER.get(self.path) or KEPT_KEYWORDS.get(self.path.rsplit(".", 1)[-1])
 
 
 def _closing(text: str, start: int) -> int:

@@ -140,6 +140,7 @@ def test_every_disagreement_of_every_revision_is_listed(tmp_path: Path) -> None:
         "CallToolRequestParams.timeout",
         "CallToolResult.sizes.items",
         "ElicitResult.content.additionalProperties.anyOf[1]",
+        "StringSchema.minLength",
         "ProgressNotificationParams.total",
     ]
     assert rows[2].endswith(
@@ -147,6 +148,7 @@ def test_every_disagreement_of_every_revision_is_listed(tmp_path: Path) -> None:
         "format) §5.1: the code MUST be an integer |"
     )
     assert "| `string \\| number \\| boolean \\| string[]` | number (schema.ts) |" in rows[5]
+    assert "integer, kept: JSON Schema 2020-12 Validation §6.3.2" in rows[6]
     # Annotated `@TJS-type number` (score, progress) or a const (-32042): no disagreement.
     assert "score" not in section and ".progress " not in section and "UrlRequired" not in section
 

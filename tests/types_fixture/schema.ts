@@ -80,6 +80,11 @@ export interface ElicitResult {
   content?: { [key: string]: string | number | boolean | string[] };
 }
 
+export interface StringSchema {
+  type: "string";
+  minLength?: number;
+}
+
 export interface ProgressNotificationParams {
   progressToken: ProgressToken;
   /**

@@ -689,9 +689,9 @@ class PrimitiveSchemaDefinition(msgspec.Struct, kw_only=True, omit_defaults=True
     enum: list[str] | None = None
     enum_names: list[str] | None = msgspec.field(default=None, name="enumNames")
     format: Literal["date", "date-time", "email", "uri"] | None = None
-    max_length: int | float | None = msgspec.field(default=None, name="maxLength")
+    max_length: int | None = msgspec.field(default=None, name="maxLength")
     maximum: int | float | None = None
-    min_length: int | float | None = msgspec.field(default=None, name="minLength")
+    min_length: int | None = msgspec.field(default=None, name="minLength")
     minimum: int | float | None = None
     title: str | None = None
     type: Literal["string", "integer", "number", "boolean"]
@@ -958,8 +958,8 @@ class StringSchema(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     type: ClassVar[Literal["string"]] = "string"
     description: str | None = None
     format: Literal["date", "date-time", "email", "uri"] | None = None
-    max_length: int | float | None = msgspec.field(default=None, name="maxLength")
-    min_length: int | float | None = msgspec.field(default=None, name="minLength")
+    max_length: int | None = msgspec.field(default=None, name="maxLength")
+    min_length: int | None = msgspec.field(default=None, name="minLength")
     title: str | None = None
 
 

@@ -628,8 +628,8 @@ class EnumSchema(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_def
     enum: list[str] | None = None
     enum_names: list[str] | None = msgspec.field(default=None, name="enumNames")
     items: EnumSchemaItems | None = None
-    max_items: int | float | None = msgspec.field(default=None, name="maxItems")
-    min_items: int | float | None = msgspec.field(default=None, name="minItems")
+    max_items: int | None = msgspec.field(default=None, name="maxItems")
+    min_items: int | None = msgspec.field(default=None, name="minItems")
     one_of: list[EnumSchemaOneOfItem] | None = msgspec.field(default=None, name="oneOf")
     title: str | None = None
     type: Literal["string", "array"]
@@ -1013,8 +1013,8 @@ class MultiSelectEnumSchema(msgspec.Struct, kw_only=True, omit_defaults=True, re
     default: list[str] | None = None
     description: str | None = None
     items: MultiSelectEnumSchemaItems
-    max_items: int | float | None = msgspec.field(default=None, name="maxItems")
-    min_items: int | float | None = msgspec.field(default=None, name="minItems")
+    max_items: int | None = msgspec.field(default=None, name="maxItems")
+    min_items: int | None = msgspec.field(default=None, name="minItems")
     title: str | None = None
     type: Literal["array"]
 
@@ -1099,11 +1099,11 @@ class PrimitiveSchemaDefinition(msgspec.Struct, kw_only=True, omit_defaults=True
     enum_names: list[str] | None = msgspec.field(default=None, name="enumNames")
     format: Literal["date", "date-time", "email", "uri"] | None = None
     items: PrimitiveSchemaDefinitionItems | None = None
-    max_items: int | float | None = msgspec.field(default=None, name="maxItems")
-    max_length: int | float | None = msgspec.field(default=None, name="maxLength")
+    max_items: int | None = msgspec.field(default=None, name="maxItems")
+    max_length: int | None = msgspec.field(default=None, name="maxLength")
     maximum: int | float | None = None
-    min_items: int | float | None = msgspec.field(default=None, name="minItems")
-    min_length: int | float | None = msgspec.field(default=None, name="minLength")
+    min_items: int | None = msgspec.field(default=None, name="minItems")
+    min_length: int | None = msgspec.field(default=None, name="minLength")
     minimum: int | float | None = None
     one_of: list[PrimitiveSchemaDefinitionOneOfItem] | None = msgspec.field(default=None, name="oneOf")
     title: str | None = None
@@ -1466,8 +1466,8 @@ class StringSchema(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     default: str | None = None
     description: str | None = None
     format: Literal["date", "date-time", "email", "uri"] | None = None
-    max_length: int | float | None = msgspec.field(default=None, name="maxLength")
-    min_length: int | float | None = msgspec.field(default=None, name="minLength")
+    max_length: int | None = msgspec.field(default=None, name="maxLength")
+    min_length: int | None = msgspec.field(default=None, name="minLength")
     title: str | None = None
 
 
@@ -1568,8 +1568,8 @@ class TitledMultiSelectEnumSchema(msgspec.Struct, kw_only=True, omit_defaults=Tr
     default: list[str] | None = None
     description: str | None = None
     items: TitledMultiSelectEnumSchemaItems
-    max_items: int | float | None = msgspec.field(default=None, name="maxItems")
-    min_items: int | float | None = msgspec.field(default=None, name="minItems")
+    max_items: int | None = msgspec.field(default=None, name="maxItems")
+    min_items: int | None = msgspec.field(default=None, name="minItems")
     title: str | None = None
 
 
@@ -1701,8 +1701,8 @@ class UntitledMultiSelectEnumSchema(msgspec.Struct, kw_only=True, omit_defaults=
     default: list[str] | None = None
     description: str | None = None
     items: UntitledMultiSelectEnumSchemaItems
-    max_items: int | float | None = msgspec.field(default=None, name="maxItems")
-    min_items: int | float | None = msgspec.field(default=None, name="minItems")
+    max_items: int | None = msgspec.field(default=None, name="maxItems")
+    min_items: int | None = msgspec.field(default=None, name="minItems")
     title: str | None = None
 
 
