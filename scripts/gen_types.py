@@ -12,7 +12,8 @@ writes nothing and exits 1, showing the diff, when a file differs from what it w
 generate; checking the package's own types, it also checks them against the spec's messages
 (gen_types_check.py). gen_types_model.py maps the schema to Python shapes and
 gen_types_render.py writes them out. The test suite checks the generator on its own fixtures
-(tests/types_fixture); `.ci/run` runs `--check` where the spec is at ../shared/spec.
+(tests/test_gen_types.py, tests/types_fixture); `.ci/run` runs `--check` where the spec is at
+../shared/spec.
 """
 
 from __future__ import annotations
