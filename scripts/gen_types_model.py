@@ -19,10 +19,12 @@ __all__ = [
     "Field",
     "Model",
     "NONE",
+    "NUMBER",
     "OPEN",
     "Struct",
     "T",
     "Wire",
+    "prim",
     "snake",
     "union",
 ]
@@ -39,7 +41,7 @@ OPEN_DEFS = frozenset({"GetTaskPayloadResult"})
 OPEN_REFS = frozenset({"Result"})
 # Required string consts that make a msgspec tag, in order of preference.
 TAG_FIELDS = ("type", "method", "mode")
-PRIMS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+PRIMS = {"string": "str", "integer": "int", "boolean": "bool", "null": "None"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,14 @@ class T:
 ANY = T("prim", "Any")
 NONE = T("prim", "None")
 OPEN = T("dict", ANY)
+# A JSON number is `int | float`: a whole number stays an int (`3` is sent back as `3`, not
+# `3.0`), a fraction is a float; `float` alone would turn every `3` into `3.0`.
+NUMBER = T("union", (T("prim", "int"), T("prim", "float")))
+
+
+def prim(kind: str) -> T:
+    """The Python type of a JSON Schema primitive type name."""
+    return NUMBER if kind == "number" else T("prim", PRIMS[kind])
 
 
 def _literal(value: Any) -> str:
@@ -419,7 +429,7 @@ class Model:
             return T("lit", (s["const"],) if "const" in s else tuple(s["enum"]))
         kind = s.get("type")
         if isinstance(kind, list):
-            return union([T("prim", PRIMS[k]) for k in kind])
+            return union([prim(k) for k in kind])
         if kind == "object" and is_open(s):
             extra = s.get("additionalProperties")
             return T("dict", self.resolve(extra, ctx) if isinstance(extra, dict) else ANY)
@@ -427,7 +437,7 @@ class Model:
             return T("ref", self.add_struct(ctx, s))
         if kind == "array":
             return T("list", self.resolve(s["items"], ctx + "Item") if "items" in s else ANY)
-        return T("prim", PRIMS[kind]) if kind else ANY
+        return prim(kind) if kind else ANY
 
 
 def _default_consts(fields: list[Field], parts: list[tuple[str, Schema]]) -> None:

@@ -46,7 +46,7 @@ async def test_task_ids_of_any_size_or_type_are_invalid_params() -> None:
 
 @pytest.mark.parametrize(
     "task",
-    ["x", 5, [], True, {"ttl": -1}, {"ttl": 0}, {"ttl": 1e308}, {"ttl": "5"}],
+    ["x", 5, [], True, {"ttl": -1}, {"ttl": 0}, {"ttl": -0.5}, {"ttl": "5"}],
     ids=repr,
 )
 async def test_a_bad_task_field_is_refused_and_starts_nothing(task: Any) -> None:
@@ -68,9 +68,12 @@ async def test_a_huge_ttl_is_lowered_to_the_stores_maximum() -> None:
     async with serving(make_server(gate, task_store=store).http_app()) as base:
         async with httpx.AsyncClient() as http:
             wire = await open_wire(http, base + "/mcp")
-            for ttl in (2**62, 10**30):  # "Receivers MAY override the requested ttl"
+            for ttl in (2**62, 10**30, 1e308):  # "Receivers MAY override the requested ttl"
                 params = {"name": "slow", "arguments": {"x": 1}, "task": {"ttl": ttl}}
                 assert ok(await wire.call("tools/call", params))["task"]["ttl"] == 60_000
+            # schema.ts's ttl is a number: a fraction of a millisecond is rounded up.
+            params = {"name": "slow", "arguments": {"x": 1}, "task": {"ttl": 1500.5}}
+            assert ok(await wire.call("tools/call", params))["task"]["ttl"] == 1_501
 
 
 async def test_any_spelling_of_a_poll_is_answered_as_json() -> None:

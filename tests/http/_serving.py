@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,12 +15,16 @@ import httpx
 import msgspec
 import uvicorn
 
+import mcpkit
 from mcpkit import Context, Server
 from mcpkit.transports.http import joined_writes
 
 WAIT = 10.0
 ACCEPT = "application/json, text/event-stream"
 VERSION = "2025-11-25"
+# Traces of mcpkit's own code only: the package's folder, never a pattern such as */mcpkit/*,
+# which in a checkout named `mcpkit` also matches .venv/.../site-packages (httpx, anyio).
+ONLY_MCPKIT = [tracemalloc.Filter(True, os.path.join(os.path.dirname(mcpkit.__file__), "*"))]
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import httpx
 import pytest
-from _serving import INITIALIZE, WAIT, headers, open_session
+from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session
 
 from mcpkit import Server
 from mcpkit.transports.http.app import McpHttpApp
@@ -87,7 +87,7 @@ async def test_past_max_sessions_initialize_gets_503_until_one_expires() -> None
 
 async def test_sessions_opened_and_deleted_return_their_memory() -> None:
     app = McpHttpApp(Server("memory"))
-    ours = [tracemalloc.Filter(True, "*/mcpkit/*")]  # not the HTTP client's own caches
+    ours = ONLY_MCPKIT  # not the HTTP client's own caches, nor uvicorn's
     async with asyncio.timeout(25), in_process(app) as client:
         for _ in range(20):  # warm caches and free lists
             await client.delete(URL, headers=headers(await open_session(client, URL)))

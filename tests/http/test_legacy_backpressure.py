@@ -11,7 +11,7 @@ import tracemalloc
 
 import httpx
 from _legacy import Events, call, legacy_session, make_server
-from _serving import WAIT, serving
+from _serving import ONLY_MCPKIT, WAIT, serving
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
@@ -105,7 +105,7 @@ async def test_legacy_sessions_opened_and_closed_return_their_memory() -> None:
     app = server.http_app()
     legacy = app.legacy
     assert legacy is not None
-    ours = [tracemalloc.Filter(True, "*/mcpkit/*")]  # not the HTTP client's or uvicorn's
+    ours = ONLY_MCPKIT  # not the HTTP client's own caches, nor uvicorn's
     limits = httpx.Limits(max_connections=None)
     async with asyncio.timeout(WAIT * 2), serving(app) as base:
         async with httpx.AsyncClient(limits=limits) as client:

@@ -135,7 +135,7 @@ async def cancel_quietly(peer: Peer, related: RequestId | None, task_id: str) ->
         logger.debug("could not cancel the client's task %s: %s", task_id, exc)
 
 
-def poll_seconds(poll_interval: int | None) -> float:
+def poll_seconds(poll_interval: float | None) -> float:
     """Seconds to wait before the next `tasks/get`, for a task's `pollInterval` (ms)."""
     if poll_interval is None:
         return POLL_DEFAULT

@@ -11,6 +11,7 @@ show every requestor's tasks).
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
@@ -67,7 +68,7 @@ async def start_tool_task(
     server: Server,
     ctx: Context,
     runner: TaskRunner,
-    ttl: int | None,
+    ttl: float | None,
     run_tool: Any,
 ) -> CreateTaskResult:
     """Answer a task-augmented tools/call at once; `run_tool(task_ctx)` runs in the
@@ -86,4 +87,6 @@ async def start_tool_task(
         )
         return await run_tool(task_ctx)
 
-    return await runner.start(owner_of(ctx), ttl, ctx.session.connection, work)
+    # schema.ts's ttl is a number of milliseconds; the stores keep whole ones.
+    whole = None if ttl is None else math.ceil(ttl)
+    return await runner.start(owner_of(ctx), whole, ctx.session.connection, work)

@@ -167,7 +167,7 @@ def _check_one_of(value: object, message: str, shapes: _Shapes) -> None:
 
 class AnnotatedAnnotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class Annotated(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -260,7 +260,7 @@ class CompleteRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omi
 
 class CompleteResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 
@@ -273,13 +273,13 @@ class CompleteResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit
 
 class CreateMessageRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     include_context: Literal["allServers", "none", "thisServer"] | None = msgspec.field(default=None, name="includeContext")
-    max_tokens: int = msgspec.field(name="maxTokens")
+    max_tokens: int | float = msgspec.field(name="maxTokens")
     messages: list[SamplingMessage]
     metadata: dict[str, Any] | None = None
     model_preferences: ModelPreferences | None = msgspec.field(default=None, name="modelPreferences")
     stop_sequences: list[str] | None = msgspec.field(default=None, name="stopSequences")
     system_prompt: str | None = msgspec.field(default=None, name="systemPrompt")
-    temperature: float | None = None
+    temperature: int | float | None = None
 
 
 class CreateMessageRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="sampling/createMessage"):
@@ -301,7 +301,7 @@ class CreateMessageResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr
 
 class EmbeddedResourceAnnotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class _TextResourceContentsOrBlobResourceContentsWire(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -349,7 +349,7 @@ class GetPromptResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omi
 
 class ImageContentAnnotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class ImageContent(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="type", tag="image"):
@@ -574,10 +574,10 @@ class ModelHint(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defa
 class ModelPreferences(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     """The server's preferences for model selection, requested of the client during sampling."""
 
-    cost_priority: float | None = msgspec.field(default=None, name="costPriority")
+    cost_priority: int | float | None = msgspec.field(default=None, name="costPriority")
     hints: list[ModelHint] | None = None
-    intelligence_priority: float | None = msgspec.field(default=None, name="intelligencePriority")
-    speed_priority: float | None = msgspec.field(default=None, name="speedPriority")
+    intelligence_priority: int | float | None = msgspec.field(default=None, name="intelligencePriority")
+    speed_priority: int | float | None = msgspec.field(default=None, name="speedPriority")
 
 
 class Notification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -607,9 +607,9 @@ class PingRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_de
 
 
 class ProgressNotificationParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
-    progress: float
+    progress: int | float
     progress_token: ProgressToken = msgspec.field(name="progressToken")
-    total: float | None = None
+    total: int | float | None = None
 
 
 class ProgressNotification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="notifications/progress"):
@@ -684,7 +684,7 @@ class Request(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaul
 
 class ResourceAnnotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class Resource(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -694,7 +694,7 @@ class Resource(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defau
     description: str | None = None
     mime_type: str | None = msgspec.field(default=None, name="mimeType")
     name: str
-    size: int | None = None
+    size: int | float | None = None
     uri: str
 
 
@@ -721,7 +721,7 @@ class ResourceReference(msgspec.Struct, kw_only=True, omit_defaults=True, repr_o
 
 class ResourceTemplateAnnotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class ResourceTemplate(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -803,7 +803,7 @@ class ServerCapabilities(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
 
 class ServerResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 
@@ -856,7 +856,7 @@ class SubscribeRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_om
 
 class TextContentAnnotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class TextContent(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="type", tag="text"):

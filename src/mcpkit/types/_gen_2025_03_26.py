@@ -173,7 +173,7 @@ class Annotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_de
     """Optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
 
     audience: list[Role] | None = None
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class AudioContent(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="type", tag="audio"):
@@ -269,7 +269,7 @@ class CompleteRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omi
 
 class CompleteResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 
@@ -282,13 +282,13 @@ class CompleteResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit
 
 class CreateMessageRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     include_context: Literal["allServers", "none", "thisServer"] | None = msgspec.field(default=None, name="includeContext")
-    max_tokens: int = msgspec.field(name="maxTokens")
+    max_tokens: int | float = msgspec.field(name="maxTokens")
     messages: list[SamplingMessage]
     metadata: dict[str, Any] | None = None
     model_preferences: ModelPreferences | None = msgspec.field(default=None, name="modelPreferences")
     stop_sequences: list[str] | None = msgspec.field(default=None, name="stopSequences")
     system_prompt: str | None = msgspec.field(default=None, name="systemPrompt")
-    temperature: float | None = None
+    temperature: int | float | None = None
 
 
 class CreateMessageRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="sampling/createMessage"):
@@ -623,10 +623,10 @@ class ModelHint(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defa
 class ModelPreferences(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     """The server's preferences for model selection, requested of the client during sampling."""
 
-    cost_priority: float | None = msgspec.field(default=None, name="costPriority")
+    cost_priority: int | float | None = msgspec.field(default=None, name="costPriority")
     hints: list[ModelHint] | None = None
-    intelligence_priority: float | None = msgspec.field(default=None, name="intelligencePriority")
-    speed_priority: float | None = msgspec.field(default=None, name="speedPriority")
+    intelligence_priority: int | float | None = msgspec.field(default=None, name="intelligencePriority")
+    speed_priority: int | float | None = msgspec.field(default=None, name="speedPriority")
 
 
 class Notification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -657,9 +657,9 @@ class PingRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_de
 
 class ProgressNotificationParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     message: str | None = None
-    progress: float
+    progress: int | float
     progress_token: ProgressToken = msgspec.field(name="progressToken")
-    total: float | None = None
+    total: int | float | None = None
 
 
 class ProgressNotification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="notifications/progress"):
@@ -739,7 +739,7 @@ class Resource(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defau
     description: str | None = None
     mime_type: str | None = msgspec.field(default=None, name="mimeType")
     name: str
-    size: int | None = None
+    size: int | float | None = None
     uri: str
 
 
@@ -844,7 +844,7 @@ class ServerCapabilities(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
 
 class ServerResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 

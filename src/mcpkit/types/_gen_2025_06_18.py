@@ -178,7 +178,7 @@ class Annotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_de
 
     audience: list[Role] | None = None
     last_modified: str | None = msgspec.field(default=None, name="lastModified")
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class AudioContent(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="type", tag="audio"):
@@ -300,7 +300,7 @@ class CompleteRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omi
 
 class CompleteResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 
@@ -313,13 +313,13 @@ class CompleteResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit
 
 class CreateMessageRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     include_context: Literal["allServers", "none", "thisServer"] | None = msgspec.field(default=None, name="includeContext")
-    max_tokens: int = msgspec.field(name="maxTokens")
+    max_tokens: int | float = msgspec.field(name="maxTokens")
     messages: list[SamplingMessage]
     metadata: dict[str, Any] | None = None
     model_preferences: ModelPreferences | None = msgspec.field(default=None, name="modelPreferences")
     stop_sequences: list[str] | None = msgspec.field(default=None, name="stopSequences")
     system_prompt: str | None = msgspec.field(default=None, name="systemPrompt")
-    temperature: float | None = None
+    temperature: int | float | None = None
 
 
 class CreateMessageRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="sampling/createMessage"):
@@ -356,7 +356,7 @@ class ElicitResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
 
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     action: Literal["accept", "cancel", "decline"]
-    content: dict[str, str | int | bool] | None = None
+    content: dict[str, str | int | float | bool] | None = None
 
 
 class _TextResourceContentsOrBlobResourceContentsWire(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -638,10 +638,10 @@ class ModelHint(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defa
 class ModelPreferences(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     """The server's preferences for model selection, requested of the client during sampling."""
 
-    cost_priority: float | None = msgspec.field(default=None, name="costPriority")
+    cost_priority: int | float | None = msgspec.field(default=None, name="costPriority")
     hints: list[ModelHint] | None = None
-    intelligence_priority: float | None = msgspec.field(default=None, name="intelligencePriority")
-    speed_priority: float | None = msgspec.field(default=None, name="speedPriority")
+    intelligence_priority: int | float | None = msgspec.field(default=None, name="intelligencePriority")
+    speed_priority: int | float | None = msgspec.field(default=None, name="speedPriority")
 
 
 class Notification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -651,8 +651,8 @@ class Notification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
 
 class NumberSchema(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     description: str | None = None
-    maximum: float | None = None
-    minimum: float | None = None
+    maximum: int | float | None = None
+    minimum: int | float | None = None
     title: str | None = None
     type: Literal["integer", "number"]
 
@@ -690,9 +690,9 @@ class PrimitiveSchemaDefinition(msgspec.Struct, kw_only=True, omit_defaults=True
     enum_names: list[str] | None = msgspec.field(default=None, name="enumNames")
     format: Literal["date", "date-time", "email", "uri"] | None = None
     max_length: int | None = msgspec.field(default=None, name="maxLength")
-    maximum: float | None = None
+    maximum: int | float | None = None
     min_length: int | None = msgspec.field(default=None, name="minLength")
-    minimum: float | None = None
+    minimum: int | float | None = None
     title: str | None = None
     type: Literal["string", "integer", "number", "boolean"]
 
@@ -702,9 +702,9 @@ class PrimitiveSchemaDefinition(msgspec.Struct, kw_only=True, omit_defaults=True
 
 class ProgressNotificationParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     message: str | None = None
-    progress: float
+    progress: int | float
     progress_token: ProgressToken = msgspec.field(name="progressToken")
-    total: float | None = None
+    total: int | float | None = None
 
 
 class ProgressNotification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="notifications/progress"):
@@ -789,7 +789,7 @@ class Resource(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defau
     description: str | None = None
     mime_type: str | None = msgspec.field(default=None, name="mimeType")
     name: str
-    size: int | None = None
+    size: int | float | None = None
     title: str | None = None
     uri: str
 
@@ -811,7 +811,7 @@ class ResourceLink(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     description: str | None = None
     mime_type: str | None = msgspec.field(default=None, name="mimeType")
     name: str
-    size: int | None = None
+    size: int | float | None = None
     title: str | None = None
     uri: str
 
@@ -913,7 +913,7 @@ class ServerCapabilities(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
 
 class ServerResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 

@@ -239,7 +239,7 @@ class Annotations(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_de
 
     audience: list[Role] | None = None
     last_modified: str | None = msgspec.field(default=None, name="lastModified")
-    priority: float | None = None
+    priority: int | float | None = None
 
 
 class AudioContent(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="type", tag="audio"):
@@ -319,11 +319,11 @@ class CancelTaskResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_om
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     created_at: str = msgspec.field(name="createdAt")
     last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    poll_interval: int | None = msgspec.field(default=None, name="pollInterval")
+    poll_interval: int | float | None = msgspec.field(default=None, name="pollInterval")
     status: TaskStatus
     status_message: str | None = msgspec.field(default=None, name="statusMessage")
     task_id: str = msgspec.field(name="taskId")
-    ttl: int | None
+    ttl: int | float | None
 
 
 class CancelledNotification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="notifications/cancelled"):
@@ -409,7 +409,7 @@ class ClientResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     last_updated_at: str | None = msgspec.field(default=None, name="lastUpdatedAt")
     model: str | None = None
     next_cursor: str | None = msgspec.field(default=None, name="nextCursor")
-    poll_interval: int | None = msgspec.field(default=None, name="pollInterval")
+    poll_interval: int | float | None = msgspec.field(default=None, name="pollInterval")
     role: Role | None = None
     roots: list[Root] | None = None
     status: TaskStatus | None = None
@@ -417,7 +417,7 @@ class ClientResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     stop_reason: str | None = msgspec.field(default=None, name="stopReason")
     task_id: str | None = msgspec.field(default=None, name="taskId")
     tasks: list[Task] | None = None
-    ttl: int | None = None
+    ttl: int | float | None = None
 
 
 class CompleteRequest(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="completion/complete"):
@@ -453,7 +453,7 @@ class CompleteRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True, re
 
 class CompleteResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 
@@ -478,14 +478,14 @@ class CreateMessageRequestParams(msgspec.Struct, kw_only=True, omit_defaults=Tru
 
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     include_context: Literal["allServers", "none", "thisServer"] | None = msgspec.field(default=None, name="includeContext")
-    max_tokens: int = msgspec.field(name="maxTokens")
+    max_tokens: int | float = msgspec.field(name="maxTokens")
     messages: list[SamplingMessage]
     metadata: dict[str, Any] | None = None
     model_preferences: ModelPreferences | None = msgspec.field(default=None, name="modelPreferences")
     stop_sequences: list[str] | None = msgspec.field(default=None, name="stopSequences")
     system_prompt: str | None = msgspec.field(default=None, name="systemPrompt")
     task: TaskMetadata | None = None
-    temperature: float | None = None
+    temperature: int | float | None = None
     tool_choice: ToolChoice | None = msgspec.field(default=None, name="toolChoice")
     tools: list[Tool] | None = None
 
@@ -561,7 +561,7 @@ class ElicitResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
 
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     action: Literal["accept", "cancel", "decline"]
-    content: dict[str, list[str] | str | int | bool] | None = None
+    content: dict[str, list[str] | str | int | float | bool] | None = None
 
 
 class ElicitationCompleteNotificationParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -701,11 +701,11 @@ class GetTaskResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     created_at: str = msgspec.field(name="createdAt")
     last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    poll_interval: int | None = msgspec.field(default=None, name="pollInterval")
+    poll_interval: int | float | None = msgspec.field(default=None, name="pollInterval")
     status: TaskStatus
     status_message: str | None = msgspec.field(default=None, name="statusMessage")
     task_id: str = msgspec.field(name="taskId")
-    ttl: int | None
+    ttl: int | float | None
 
 
 class Icon(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -987,10 +987,10 @@ class ModelHint(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defa
 class ModelPreferences(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     """The server's preferences for model selection, requested of the client during sampling."""
 
-    cost_priority: float | None = msgspec.field(default=None, name="costPriority")
+    cost_priority: int | float | None = msgspec.field(default=None, name="costPriority")
     hints: list[ModelHint] | None = None
-    intelligence_priority: float | None = msgspec.field(default=None, name="intelligencePriority")
-    speed_priority: float | None = msgspec.field(default=None, name="speedPriority")
+    intelligence_priority: int | float | None = msgspec.field(default=None, name="intelligencePriority")
+    speed_priority: int | float | None = msgspec.field(default=None, name="speedPriority")
 
 
 class MultiSelectEnumSchemaItemsAnyOfItem(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -1032,10 +1032,10 @@ class NotificationParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
 
 
 class NumberSchema(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
-    default: float | None = None
+    default: int | float | None = None
     description: str | None = None
-    maximum: float | None = None
-    minimum: float | None = None
+    maximum: int | float | None = None
+    minimum: int | float | None = None
     title: str | None = None
     type: Literal["integer", "number"]
 
@@ -1093,7 +1093,7 @@ class PrimitiveSchemaDefinition(msgspec.Struct, kw_only=True, omit_defaults=True
 
     Merged from StringSchema | NumberSchema | BooleanSchema | UntitledSingleSelectEnumSchema | TitledSingleSelectEnumSchema | UntitledMultiSelectEnumSchema | TitledMultiSelectEnumSchema | LegacyTitledEnumSchema."""
 
-    default: str | float | bool | list[str] | None = None
+    default: str | int | float | bool | list[str] | None = None
     description: str | None = None
     enum: list[str] | None = None
     enum_names: list[str] | None = msgspec.field(default=None, name="enumNames")
@@ -1101,10 +1101,10 @@ class PrimitiveSchemaDefinition(msgspec.Struct, kw_only=True, omit_defaults=True
     items: PrimitiveSchemaDefinitionItems | None = None
     max_items: int | None = msgspec.field(default=None, name="maxItems")
     max_length: int | None = msgspec.field(default=None, name="maxLength")
-    maximum: float | None = None
+    maximum: int | float | None = None
     min_items: int | None = msgspec.field(default=None, name="minItems")
     min_length: int | None = msgspec.field(default=None, name="minLength")
-    minimum: float | None = None
+    minimum: int | float | None = None
     one_of: list[PrimitiveSchemaDefinitionOneOfItem] | None = msgspec.field(default=None, name="oneOf")
     title: str | None = None
     type: Literal["string", "integer", "number", "boolean", "array"]
@@ -1126,9 +1126,9 @@ class ProgressNotificationParams(msgspec.Struct, kw_only=True, omit_defaults=Tru
 
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     message: str | None = None
-    progress: float
+    progress: int | float
     progress_token: ProgressToken = msgspec.field(name="progressToken")
-    total: float | None = None
+    total: int | float | None = None
 
 
 class Prompt(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -1227,7 +1227,7 @@ class Resource(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defau
     icons: list[Icon] | None = None
     mime_type: str | None = msgspec.field(default=None, name="mimeType")
     name: str
-    size: int | None = None
+    size: int | float | None = None
     title: str | None = None
     uri: str
 
@@ -1250,7 +1250,7 @@ class ResourceLink(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     icons: list[Icon] | None = None
     mime_type: str | None = msgspec.field(default=None, name="mimeType")
     name: str
-    size: int | None = None
+    size: int | float | None = None
     title: str | None = None
     uri: str
 
@@ -1388,7 +1388,7 @@ class ServerCapabilities(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
 
 class ServerResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
     has_more: bool | None = msgspec.field(default=None, name="hasMore")
-    total: int | None = None
+    total: int | float | None = None
     values: list[str]
 
 
@@ -1407,7 +1407,7 @@ class ServerResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     last_updated_at: str | None = msgspec.field(default=None, name="lastUpdatedAt")
     messages: list[PromptMessage] | None = None
     next_cursor: str | None = msgspec.field(default=None, name="nextCursor")
-    poll_interval: int | None = msgspec.field(default=None, name="pollInterval")
+    poll_interval: int | float | None = msgspec.field(default=None, name="pollInterval")
     prompts: list[Prompt] | None = None
     protocol_version: str | None = msgspec.field(default=None, name="protocolVersion")
     resource_templates: list[ResourceTemplate] | None = msgspec.field(default=None, name="resourceTemplates")
@@ -1419,7 +1419,7 @@ class ServerResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     task_id: str | None = msgspec.field(default=None, name="taskId")
     tasks: list[Task] | None = None
     tools: list[Tool] | None = None
-    ttl: int | None = None
+    ttl: int | float | None = None
 
     def __post_init__(self) -> None:
         if self.contents is not None:
@@ -1492,11 +1492,11 @@ class Task(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=
 
     created_at: str = msgspec.field(name="createdAt")
     last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    poll_interval: int | None = msgspec.field(default=None, name="pollInterval")
+    poll_interval: int | float | None = msgspec.field(default=None, name="pollInterval")
     status: TaskStatus
     status_message: str | None = msgspec.field(default=None, name="statusMessage")
     task_id: str = msgspec.field(name="taskId")
-    ttl: int | None
+    ttl: int | float | None
 
 
 class TaskAugmentedRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -1510,7 +1510,7 @@ class TaskMetadata(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_d
     """Metadata for augmenting a request with task execution.
     Include this in the `task` field of the request parameters."""
 
-    ttl: int | None = None
+    ttl: int | float | None = None
 
 
 class TaskStatusNotification(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="method", tag="notifications/tasks/status"):
@@ -1527,11 +1527,11 @@ class TaskStatusNotificationParams(msgspec.Struct, kw_only=True, omit_defaults=T
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     created_at: str = msgspec.field(name="createdAt")
     last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    poll_interval: int | None = msgspec.field(default=None, name="pollInterval")
+    poll_interval: int | float | None = msgspec.field(default=None, name="pollInterval")
     status: TaskStatus
     status_message: str | None = msgspec.field(default=None, name="statusMessage")
     task_id: str = msgspec.field(name="taskId")
-    ttl: int | None
+    ttl: int | float | None
 
 
 class TextContent(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, tag_field="type", tag="text"):
