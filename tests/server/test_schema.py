@@ -10,6 +10,7 @@ import functools
 import subprocess
 import sys
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple, Optional, TypedDict
 
 import jsonschema_rs
@@ -494,6 +495,17 @@ def test_unannotated_parameters_take_any_json() -> None:
     assert sig.validate({"a": [1, {"x": None}]}) == {"a": [1, {"x": None}]}
 
 
+def test_object_parameters_take_any_json_as_any_does() -> None:
+    def fn(a: object, b: dict[str, object], c: list[object]) -> None: ...
+
+    sig = build_signature(fn)
+    props = sig.input_schema["properties"]
+    assert props["a"] == {} and props["b"] == {"type": "object", "additionalProperties": {}}
+    assert "x-mcpkit-any" not in str(sig.input_schema)
+    args = {"a": [1], "b": {"k": {"n": None}}, "c": [1, "x"]}
+    assert sig.validate(args) == args
+
+
 def test_methods_partials_and_callable_objects() -> None:
     class Service:
         def method(self, a: int) -> int:
@@ -589,6 +601,10 @@ def test_no_return_annotation_gives_no_output_schema() -> None:
         (Span, {"start": 1, "end": 2}, {"start": 1, "end": 2}),
         (Box, Box(1.0, ["a"]), {"width": 1.0, "tags": ["a"]}),
         (dict[str, int], {"a": 1}, {"a": 1}),
+        # `object` is any JSON value, as `Any` is (examples/protected.py's whoami)
+        (dict[str, object], {"a": [1, {"b": None}]}, {"a": [1, {"b": None}]}),
+        (Mapping[str, object], {"a": "x"}, {"a": "x"}),
+        (dict[str, list[object]], {"a": [1, "x"]}, {"a": [1, "x"]}),
     ],
 )
 def test_object_returns_are_used_as_they_are(
@@ -615,6 +631,7 @@ def test_object_returns_are_used_as_they_are(
         (Color, Color.RED, "red"),
         (datetime.date, datetime.date(2025, 11, 25), "2025-11-25"),
         (Pair, Pair(1, "b"), (1, "b")),
+        (list[object], [1, "a", None], [1, "a", None]),
     ],
 )
 def test_other_returns_are_wrapped_in_result(annotation: Any, value: Any, result: Any) -> None:

@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 REF_TEMPLATE: Final = "#/$defs/{name}"
+_ANY: Final = "x-mcpkit-any"
 _FRAMES_SEARCHED: Final = 8
 _ENUM_TYPES: Final[dict[frozenset[type], str]] = {
     frozenset({str}): "string",
@@ -49,6 +50,8 @@ def is_pydantic_model(tp: object) -> bool:
 
 
 def dec_hook(tp: Any, obj: Any) -> Any:
+    if tp is object:  # any JSON value, as it is
+        return obj
     std = decode_std(tp, obj)
     if std is not NotImplemented:
         return std
@@ -82,6 +85,8 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
     hoisted: dict[str, Any] = {}
 
     def hook(tp: Any) -> dict[str, Any]:
+        if tp is object:  # `dict[str, object]`, `list[object]`: any JSON value, as `Any`
+            return {_ANY: True}  # msgspec refuses an empty schema from a hook; _tidy drops it
         std = std_schema(tp)
         if std is not None:
             return std
@@ -102,16 +107,17 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
     defs = {**hoisted, **components}
     for schema, info in zip(schemas, msgspec.inspect.multi_type_info(types), strict=True):
         add_formats(schema, info, defs)
-    _type_enums(defs)
-    _type_enums(schemas)
+    _tidy(defs)
+    _tidy(schemas)
     return list(schemas), defs
 
 
-def _type_enums(node: object) -> None:
-    """Add the `type` msgspec leaves out beside `enum` (Literal, Enum): some model
-    providers reject an enum without one."""
+def _tidy(node: object) -> None:
+    """Add the `type` msgspec leaves out beside `enum` (Literal, Enum), since some model
+    providers reject an enum without one; drop the marker of `object` (any value)."""
     if isinstance(node, dict):
         schema = cast("dict[str, Any]", node)
+        schema.pop(_ANY, None)
         values: Any = schema.get("enum")
         if isinstance(values, list) and values and "type" not in schema:
             kinds = frozenset(type(v) for v in cast("list[object]", values))
@@ -119,10 +125,10 @@ def _type_enums(node: object) -> None:
             if kind is not None:
                 schema["type"] = kind
         for child in schema.values():
-            _type_enums(child)
+            _tidy(child)
     elif isinstance(node, (list, tuple)):
         for child in cast("list[Any]", node):
-            _type_enums(child)
+            _tidy(child)
 
 
 def inline_root(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

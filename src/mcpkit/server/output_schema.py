@@ -5,7 +5,7 @@ Output (server/tools, "Structured Content" and "Output Schema"), from the return
 - none, `None`, `Any`, `object`, content blocks or `CallToolResult`: no output schema;
 - `str`: no output schema either: the text is the content (`force=True` wraps it);
 - a type whose schema is an object (dataclass, TypedDict, `msgspec.Struct`, pydantic
-  model, `dict[str, X]`): that schema as it is;
+  model, `dict[str, X]` with any X, `object` and `Any` alike): that schema as it is;
 - anything else (numbers, lists, unions, optional objects): wrapped as the one required
   property `result`, since an output schema's root must be an object;
 - a type msgspec cannot describe: no output schema (`force=True` raises `TypeError`).
