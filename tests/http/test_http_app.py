@@ -255,3 +255,24 @@ async def test_a_batch_is_answered_on_2025_03_26_and_refused_after() -> None:
         new_sid = await open_session(client, url)
         refused = await client.post(url, json=batch, headers=headers(new_sid))
         assert refused.status_code == 400 and refused.json()["error"]["code"] == -32600
+
+
+async def test_a_2026_probe_gets_the_answer_that_revision_defines() -> None:
+    # The official SDK 2.x and FastMCP 4 probe server/discover first; a 2025-era server answers
+    # 400 with UnsupportedProtocolVersionError listing its revisions (2026-07-28 basic/versioning),
+    # never without a session id header, and a malformed header keeps its -32600.
+    app = make_server().http_app()
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
+    probe = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}}
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
+        url = base + "/mcp"
+        answer = await client.post(
+            url, json=probe, headers=headers(**{"mcp-protocol-version": "2026-07-28"})
+        )
+        assert answer.status_code == 400 and "mcp-session-id" not in answer.headers
+        error = answer.json()["error"]
+        assert error["code"] == -32022
+        assert error["data"]["requested"] == "2026-07-28"
+        assert "2025-11-25" in error["data"]["supported"]
+        bad = await client.post(url, json=probe, headers=headers(**{"mcp-protocol-version": "x"}))
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == -32600

@@ -133,6 +133,52 @@ def test_requests_before_initialize_are_refused_but_ping_is_answered() -> None:
     assert second == {"jsonrpc": "2.0", "id": 2, "result": {}}
 
 
+def modern(rid: int, method: str, version: str = "2026-07-28") -> dict[str, Any]:
+    meta = {"io.modelcontextprotocol/protocolVersion": version}
+    return {"jsonrpc": "2.0", "id": rid, "method": method, "params": {"_meta": meta}}
+
+
+def test_a_request_on_a_revision_not_spoken_gets_the_2026_answer() -> None:
+    # What the official SDK 2.x and FastMCP 4 send first (2026-07-28 basic/versioning): the
+    # answer lists only handshake revisions, so a client of both eras falls back to initialize.
+    server = server_session()
+    send(server, modern(1, "server/discover"))
+    send(server, modern(2, "tools/list"))
+    for reply in out(server):
+        error = reply["error"]
+        assert error["code"] == codes.UNSUPPORTED_PROTOCOL_VERSION == -32022
+        assert error["data"] == {
+            "supported": list(server.supported_revisions),
+            "requested": "2026-07-28",
+        }
+    initialized(server)
+    send(server, modern(3, "server/discover"))
+    (reply,) = out(server)
+    assert reply["error"]["code"] == -32022  # on a session too: no method of that revision
+
+
+@pytest.mark.parametrize(
+    "params",
+    [None, [1], {"_meta": []}, {"_meta": {"io.modelcontextprotocol/protocolVersion": 5}}],
+)
+def test_a_refused_request_without_a_readable_revision_keeps_its_refusal(params: Any) -> None:
+    server = server_session()
+    msg: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "server/discover"}
+    if params is not None:
+        msg["params"] = params
+    send(server, msg)
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.METHOD_NOT_FOUND
+    assert "data" not in reply["error"]
+
+
+def test_a_served_request_naming_a_spoken_revision_is_served() -> None:
+    server = server_session()
+    initialized(server)
+    send(server, modern(1, "tools/list", "2025-11-25") | {"id": 1})
+    assert out(server) == []  # passed on to the handler, not refused
+
+
 def test_second_initialize_is_refused() -> None:
     server = server_session()
     initialized(server)

@@ -43,11 +43,11 @@ def assert_refused(result: object, status: int, *words: str) -> Refusal:
     assert isinstance(result, Refusal), result
     assert result.status == status
     body = json.loads(result.body)
-    assert body == {
-        "jsonrpc": "2.0",
-        "id": None,
-        "error": {"code": -32600, "message": result.message},
-    }
+    assert body["jsonrpc"] == "2.0" and body["id"] is None
+    error = body["error"]
+    assert error["message"] == result.message
+    # -32600, or the one refusal with its own code and data (2026-07-28's -32022)
+    assert (error["code"] == -32600 and "data" not in error) or error["code"] == -32022
     assert (b"content-type", b"application/json") in result.headers
     for name, value in result.headers:
         assert name == name.lower() and name.isascii() and value.isascii()
@@ -388,6 +388,13 @@ def test_an_absent_version_means_2025_03_26() -> None:
 def test_an_unsupported_or_malformed_version_is_400(values: list[bytes]) -> None:
     refusal = protocol_version([(b"mcp-protocol-version", value) for value in values])
     assert_refused(refusal, 400, "MCP-Protocol-Version", "2025-11-25")
+    assert isinstance(refusal, Refusal)
+    error = json.loads(refusal.body)["error"]
+    if values == [b"2099-01-01"]:  # a revision's name: 2026-07-28's UnsupportedProtocolVersion
+        assert error["code"] == -32022
+        assert error["data"] == {"supported": list(SUPPORTED_REVISIONS), "requested": "2099-01-01"}
+    else:
+        assert error["code"] == -32600 and "data" not in error
 
 
 # --- Mcp-Session-Id -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ __all__ = [
     "PARSE_ERROR",
     "REQUEST_TIMEOUT",
     "RESOURCE_NOT_FOUND",
+    "UNSUPPORTED_PROTOCOL_VERSION",
     "URL_ELICITATION_REQUIRED",
 ]
 
@@ -22,3 +23,6 @@ INTERNAL_ERROR = -32603
 REQUEST_TIMEOUT = -32001
 RESOURCE_NOT_FOUND = -32002  # server/resources: "Resource not found"
 URL_ELICITATION_REQUIRED = -32042  # client/elicitation: URLElicitationRequiredError
+# 2026-07-28 basic/versioning: the revision a request names in its _meta (or, over HTTP, in
+# MCP-Protocol-Version) is not one the server speaks; data {supported, requested}.
+UNSUPPORTED_PROTOCOL_VERSION = -32022

@@ -9,7 +9,9 @@ requested revision when it speaks it, else its latest; the client then sends
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Final, cast
+
+import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
@@ -38,9 +40,27 @@ from mcpkit.types import (
 )
 from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS, methods_for
 
-__all__ = ["ClientSession", "ServerSession"]
+__all__ = ["ClientSession", "ServerSession", "unsupported_revision"]
 
 _BEFORE_INIT_OK = frozenset({"ping", "initialize"})
+# 2026-07-28 basic/index: the key of a request's _meta that names its revision.
+_REVISION_KEY: Final = "io.modelcontextprotocol/protocolVersion"
+
+
+class _ParamsMeta(msgspec.Struct):
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+
+
+def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
+    """The 2026-07-28 answer to a request on a revision the server does not speak (basic/
+    versioning: UnsupportedProtocolVersionError, listing the supported ones). A client of both
+    eras that finds only handshake revisions in the list falls back to `initialize`."""
+    return McpError(
+        codes.UNSUPPORTED_PROTOCOL_VERSION,
+        f"Unsupported protocol version {requested!r}: this server speaks "
+        f"{', '.join(supported)} (send initialize to open a session on one of them)",
+        {"supported": list(supported), "requested": requested},
+    )
 
 
 def _capability_error(method: str, path: tuple[str, ...], whose: str) -> str:
@@ -91,6 +111,18 @@ class ServerSession(Session):
         self._methods = methods_for(revision)
         self.phase = "operating"
         self.stateless = True
+
+    def _revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
+        if isinstance(params, msgspec.UnsetType):
+            return None
+        try:
+            meta = msgspec.json.decode(params, type=_ParamsMeta).meta
+        except msgspec.ValidationError:
+            return None
+        requested = meta.get(_REVISION_KEY) if meta else None
+        if not isinstance(requested, str) or requested in self.supported_revisions:
+            return None
+        return unsupported_revision(requested, self.supported_revisions)
 
     def _check_inbound_request(self, method: str) -> McpError | None:
         if method == "initialize":

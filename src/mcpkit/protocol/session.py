@@ -349,11 +349,12 @@ class Session:
             return
         info = self._methods.get(method)
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
-            self._reply_error(rid, codes.METHOD_NOT_FOUND, f"Method not found: {method}", batch)
+            unknown = McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
+            self._refuse(rid, env, unknown, batch)
             return
         refusal = self._check_inbound_request(method)
         if refusal is not None:
-            self._reply_error(rid, refusal.code, refusal.message, batch)
+            self._refuse(rid, env, refusal, batch)
             return
         if len(self._inflight) >= self.max_inflight:
             self._reply_error(
@@ -412,6 +413,19 @@ class Session:
             self.send_response(rid, {})
             return True
         return False
+
+    def _refuse(
+        self, rid: RequestId, env: Envelope, refusal: McpError, batch: _Batch | None
+    ) -> None:
+        refusal = self._revision_refusal(env.params) or refusal
+        self._reply_error(rid, refusal.code, refusal.message, batch, data=refusal.data)
+
+    def _revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
+        """The answer to a refused request that names, in its `_meta`, a revision this side
+        does not speak (a 2026-07-28 request to a 2025-era session); None to keep the refusal.
+        Only refused requests are looked at, so the answer a served request gets never costs
+        a second decode."""
+        return None
 
     def _check_inbound_request(self, method: str) -> McpError | None:
         """The role's lifecycle and capability rules; None lets the request through."""
@@ -700,8 +714,9 @@ class Session:
         batch: _Batch | None,
         *,
         routed: bool = True,
+        data: Any = None,
     ) -> None:
-        data = jsonrpc.encode_error(rid, code, message)
+        data = jsonrpc.encode_error(rid, code, message, data)
         if batch is None:
             self._outbox.append(Outgoing(data, rid if routed else None, True))
             return

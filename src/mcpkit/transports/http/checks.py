@@ -18,6 +18,7 @@ from typing import Final
 import msgspec
 
 from mcpkit.protocol.codes import INVALID_REQUEST
+from mcpkit.protocol.lifecycle import unsupported_revision
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
@@ -55,6 +56,7 @@ _CHECKED: Final = frozenset({b"origin", b"host", b"accept", b"content-type", b"c
 # RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
 _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 # The spec: a session id is visible ASCII (0x21 to 0x7E); bounded before any lookup.
+_REVISION: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # basic/versioning: YYYY-MM-DD
 _SESSION_ID: Final = re.compile(rb"[\x21-\x7e]{1,%d}" % MAX_SESSION_ID_LENGTH)
 _ENCODER: Final = msgspec.json.Encoder()
 
@@ -76,12 +78,16 @@ def refuse(
     *,
     code: int = INVALID_REQUEST,
     headers: Sequence[tuple[bytes, bytes]] = (),
+    data: object = None,
 ) -> Refusal:
     """A refusal whose body is the JSON-RPC error response with no id the spec allows (basic/
     transports: "MAY comprise a JSON-RPC error response that has no id")."""
     # -32600 by default: the HTTP request as a whole is not one the endpoint takes. Clients act
     # on the status (the spec's fallback rules read 400, 404 and 405); the code is for people.
-    error = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+    body: dict[str, object] = {"code": code, "message": message}
+    if data is not None:
+        body["data"] = data
+    error = {"jsonrpc": "2.0", "id": None, "error": body}
     return Refusal(status, message, _ENCODER.encode(error), (*_CONTENT_TYPE, *headers))
 
 
@@ -314,6 +320,12 @@ def protocol_version(
     text = values[0].strip(b" \t").decode("latin-1")
     if len(values) == 1 and text in supported:
         return text
+    if len(values) == 1 and _REVISION.fullmatch(text):
+        # A revision we do not speak (a 2026-07-28 client's first request): the answer that
+        # revision defines (streamable-http: 400 with UnsupportedProtocolVersionError).
+        error = unsupported_revision(text, supported)
+        message = f"MCP-Protocol-Version: {error.message}"
+        return refuse(400, message, code=error.code, data=error.data)
     got = " and ".join(quote_header(value) for value in values[:2])
     return refuse(
         400,
