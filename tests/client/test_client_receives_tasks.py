@@ -247,15 +247,20 @@ async def test_a_client_without_tasks_is_not_asked_about_them() -> None:
 
 
 async def test_a_flood_of_tasks_stops_at_the_stores_bound() -> None:
-    """A server that creates tasks and never fetches them fills its share of the store, then
-    is refused (-32603) instead of growing the client ("Resource Management")."""
+    """A server that creates tasks and never fetches them fills its share of the store: while
+    they work it is refused (-32603); finished ones make room, oldest first, so the client
+    never grows past the bound ("Resource Management")."""
     llm = Llm()
-    llm.go.set()
     store = MemoryTaskStore(max_tasks_per_owner=5)
     async with connected(driver(), sampling_handler=llm, task_store=store) as client:
-        for _ in range(5):
-            await created(client)
+        first = [await created(client) for _ in range(5)]
         error = error_of(await send(client, "sampling/createMessage", {**SAMPLE, "task": {}}))
-        assert error["code"] == codes.INTERNAL_ERROR and "Too many tasks" in error["message"]
+        assert error["code"] == codes.INTERNAL_ERROR and "max_tasks_per_owner" in error["message"]
+        llm.go.set()
         assert ok(await send(client, "sampling/createMessage", SAMPLE))["model"] == "m"
-    assert len(store) == 5
+        for task_id in first:  # bounded: tasks/result waits for each to finish
+            ok(await send(client, "tasks/result", {"taskId": task_id}))
+        newer = await created(client)
+        assert len(store) == 5
+        assert error_of(await send(client, "tasks/get", {"taskId": first[0]}))
+        ok(await send(client, "tasks/get", {"taskId": newer}))

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import httpx
 import pytest
-from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session
+from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session, serving
 
 from mcpkit import Server
 from mcpkit.transports.http.app import McpHttpApp
@@ -72,17 +72,60 @@ async def test_an_idle_session_expires_and_then_gets_404() -> None:
         assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404
 
 
-async def test_past_max_sessions_initialize_gets_503_until_one_expires() -> None:
+def test_the_longest_idle_session_is_the_one_to_end_when_full() -> None:
+    registry: MemorySessionRegistry[Idle] = MemorySessionRegistry(max_sessions=9, idle_timeout=5)
+    assert registry.longest_idle() is None
+    registry.add("busy", Idle(None))  # a request running or a stream connected
+    assert registry.longest_idle() is None
+    registry.add("recent", Idle(14))
+    registry.add("oldest", Idle(10))
+    found = registry.longest_idle()
+    assert found is not None and found[0] == "oldest"
+
+
+async def test_past_max_sessions_initialize_ends_the_longest_idle_session() -> None:
+    # Clients that never send DELETE (the official Inspector's CLI) must not lock others out
+    # for the idle timeout: a full server ends the session idle the longest.
     clock = Clock()
-    app = McpHttpApp(Server("cap"), max_sessions=2, session_idle_timeout=60, clock=clock)
+    app = McpHttpApp(Server("cap"), max_sessions=2, session_idle_timeout=1800, clock=clock)
     async with asyncio.timeout(WAIT), in_process(app) as client:
-        await open_session(client, URL)
-        await open_session(client, URL)
-        refused = await client.post(URL, json=INITIALIZE, headers=headers())
-        assert refused.status_code == 503 and "max_sessions" in refused.json()["error"]["message"]
-        clock.now += 61  # both idle: the next initialize makes room by expiring them
-        await open_session(client, URL)
-        assert len(app.sessions) == 1
+        first = await open_session(client, URL)
+        clock.now += 1
+        second = await open_session(client, URL)
+        clock.now += 1
+        third = await open_session(client, URL)
+        assert len(app.sessions) == 2
+        assert (await client.post(URL, json=PING, headers=headers(first))).status_code == 404
+        for live in (second, third):
+            assert (await client.post(URL, json=PING, headers=headers(live))).status_code == 200
+
+
+async def test_past_max_sessions_with_every_session_busy_initialize_gets_503() -> None:
+    server = Server("busy")
+    release = asyncio.Event()
+
+    @server.tool()
+    async def hold() -> str:
+        await release.wait()
+        return "done"
+
+    app = McpHttpApp(server, max_sessions=2)
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hold"}}
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
+        url = base + "/mcp"
+        held = [await open_session(client, url) for _ in range(2)]
+        calls = [
+            asyncio.create_task(client.post(url, json=call, headers=headers(sid))) for sid in held
+        ]
+        while any(s.idle_since is not None for _, s in app.sessions.items()):
+            await asyncio.sleep(0.01)  # bounded by the timeout above
+        refused = await client.post(url, json=INITIALIZE, headers=headers())
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        assert "mcp-session-id" not in refused.headers
+        assert "max_sessions" in refused.json()["error"]["message"]
+        release.set()
+        assert all(r.status_code == 200 for r in await asyncio.gather(*calls))
+        await open_session(client, url)  # idle again: the longest idle makes room
 
 
 async def test_sessions_opened_and_deleted_return_their_memory() -> None:

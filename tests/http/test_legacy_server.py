@@ -171,10 +171,27 @@ async def test_closing_the_stream_ends_and_frees_the_session() -> None:
         assert gone.status_code == 404
 
 
-async def test_past_max_sessions_a_new_stream_gets_503() -> None:
+async def test_past_max_sessions_a_new_stream_ends_the_longest_idle_session() -> None:
     app = make_server().http_app(max_sessions=2)
     async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         opened = [await legacy_session(client, base) for _ in range(2)]
+        third = await legacy_session(client, base)
+        assert await opened[0][0].next() is None  # the first one's stream ended
+        gone = await client.post(opened[0][1], json={"jsonrpc": "2.0", "id": 3, "method": "ping"})
+        assert gone.status_code == 404
+        for events, _ in (*opened[1:], third):
+            await events.response.aclose()
+
+
+async def test_past_max_sessions_with_every_session_busy_a_new_stream_gets_503() -> None:
+    app = make_server().http_app(max_sessions=2)
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
+        opened = [await legacy_session(client, base) for _ in range(2)]
+        for _, url in opened:  # a request running: busy, never ended to make room
+            await client.post(url, json=call(2, "wait_for", {"seconds": 60}))
+        assert app.legacy is not None
+        while any(s.idle_since is not None for _, s in app.legacy.sessions.items()):
+            await asyncio.sleep(0.01)  # bounded by the timeout above
         full = await client.get(base + "/sse")
         assert full.status_code == 503 and "max_sessions" in full.json()["error"]["message"]
         assert full.headers["retry-after"] == "5"

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from _proxying import WAIT
-from _serving import serving
+from _serving import INITIALIZE, headers, open_session, serving
 
 from mcpkit import Client, Context, Server
 from mcpkit.errors import ConnectionClosed, McpError
@@ -161,16 +161,36 @@ async def test_an_upstream_that_never_answers_initialize_is_bounded() -> None:
             pass
 
 
-async def test_sessions_past_max_upstreams_are_refused_at_initialize() -> None:
+async def test_past_max_upstreams_the_longest_idle_session_ends_or_503() -> None:
+    # 32 runs of the official Inspector's CLI (which never sends DELETE) locked every later
+    # client out of `mcpkit proxy` for 30 minutes; now the idle ones make room.
     upstream = Server("small")
+    release = asyncio.Event()
+
+    @upstream.tool()
+    async def hold() -> str:
+        await release.wait()
+        return "done"
+
     proxy = Server.proxy(upstream, max_upstreams=1)
-    async with serving(proxy.http_app()) as base, asyncio.timeout(WAIT):
-        async with Client(base + "/mcp"):
-            with pytest.raises(McpError, match="max_upstreams"):
-                async with Client(base + "/mcp"):
-                    pass
-        async with Client(base + "/mcp") as client:  # the first one's ended: room again
-            await client.ping()
+    app = proxy.http_app()
+    assert app.max_sessions == 1  # the app's cap is the upstream cap
+    async with serving(app) as base, asyncio.timeout(WAIT), httpx.AsyncClient() as http:
+        url = base + "/mcp"
+        # As the Inspector's CLI leaves it: initialized, no stream open, never deleted.
+        idle = await open_session(http, url)
+        async with Client(url) as busy:  # the idle one's upstream ended to make room
+            assert len(proxy.links) == 1
+            ping = {"jsonrpc": "2.0", "id": 9, "method": "ping"}
+            assert (await http.post(url, json=ping, headers=headers(idle))).status_code == 404
+            # `busy` holds its GET stream open (and then a call): never ended for a newcomer
+            call = asyncio.create_task(busy.call_tool("hold", {}))
+            refused = await http.post(url, json=INITIALIZE, headers=headers())
+            assert refused.status_code == 503 and "retry-after" in refused.headers
+            assert "mcp-session-id" not in refused.headers
+            assert "max_sessions" in refused.json()["error"]["message"]
+            release.set()
+            assert (await call).text == "done"
 
 
 async def test_a_target_no_session_could_open_is_refused_at_once() -> None:

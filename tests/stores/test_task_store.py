@@ -194,13 +194,31 @@ async def test_total_and_per_owner_bounds() -> None:
     await store.create("a")
     with pytest.raises(McpError) as info:
         await store.create("a")
-    assert info.value.code == codes.INTERNAL_ERROR and "limit" in info.value.message
+    assert info.value.code == codes.INTERNAL_ERROR
+    assert "max_tasks_per_owner" in info.value.message
     await store.create("b")
-    with pytest.raises(McpError):
+    with pytest.raises(McpError) as info:
         await store.create("c")
+    assert "max_tasks" in info.value.message
     clock.now += 1  # expiry makes room again, without an explicit purge
     assert (await store.create("c")).status == "working"
     assert len(store) == 1
+
+
+async def test_at_a_bound_the_oldest_finished_task_makes_room() -> None:
+    # A cap must not lock everyone out until tasks expire: finished tasks nobody fetched go
+    # first, oldest first, of the same owner at its own bound, of anyone at the total one.
+    store, _ = make(max_tasks=3, max_tasks_per_owner=2)
+    a1, a2 = (await store.create("a")).task_id, (await store.create("a")).task_id
+    await store.cancel("a", a2)
+    a3 = (await store.create("a")).task_id  # a2 (cancelled) made room, not a1 (working)
+    assert {t.task_id for t in (await store.list("a"))[0]} == {a1, a3}
+    b1 = (await store.create("b")).task_id
+    await store.cancel("a", a1)
+    await store.create("c")  # the total bound: a1, the oldest finished, goes
+    with pytest.raises(McpError):
+        await store.get("a", a1)
+    assert (await store.get("b", b1)).status == "working"
 
 
 async def test_list_paginates_oldest_first() -> None:

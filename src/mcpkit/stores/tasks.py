@@ -136,7 +136,8 @@ class MemoryTaskStore:
     `clock` returns wall-clock seconds since the epoch (createdAt is wall time); tests pass
     a fake one. `ttl` requests above `max_ttl` (ms) are lowered to it; without a request
     `default_ttl` applies. `max_tasks` bounds the store, `max_tasks_per_owner` each owner
-    ("Resource Management"); at a bound, `create` refuses with -32603 until tasks expire.
+    ("Resource Management"); at a bound, `create` deletes the oldest finished task, and
+    refuses with -32603 only when every task it covers is still working.
     """
 
     def __init__(
@@ -173,13 +174,7 @@ class MemoryTaskStore:
         now = self._clock()
         self._purge(now)
         ttl = self._granted_ttl(ttl)
-        owned = self._by_owner.get(owner, {})
-        if len(self._records) >= self._max_tasks or len(owned) >= self._max_per_owner:
-            raise McpError(
-                codes.INTERNAL_ERROR,
-                "Too many tasks: the receiver's task limit is reached; fetch or cancel "
-                "earlier tasks and retry once they expire",
-            )
+        self._make_room(owner)
         task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
         stamp = _iso(now)
         task = Task(
@@ -307,6 +302,27 @@ class MemoryTaskStore:
             self._records = dict(self._records)
             self._expiry = list(self._expiry)
         return removed
+
+    def _make_room(self, owner: str) -> None:
+        """Room for one task more of `owner`: at a bound, the oldest finished task (of this
+        owner at `max_tasks_per_owner`, of anyone at `max_tasks`) is deleted before its ttl,
+        since a limit must not lock everyone out until tasks expire; -32603 naming the bound
+        when every task it covers is still working."""
+        for bound, setting, ids in (
+            (self._max_per_owner, "max_tasks_per_owner", self._by_owner.get(owner, {})),
+            (self._max_tasks, "max_tasks", self._records),
+        ):
+            if len(ids) < bound:
+                continue
+            done = next((i for i in ids if is_terminal(self._records[i].task.status)), None)
+            if done is None:
+                raise McpError(
+                    codes.INTERNAL_ERROR,
+                    f"Too many tasks: {bound} are working ({setting}); wait for or cancel "
+                    "some, then retry",
+                )
+            record = self._records.pop(done)
+            self._drop_owned(record.owner, done)
 
     def _drop_owned(self, owner: str, task_id: str) -> None:
         owned = self._by_owner[owner]

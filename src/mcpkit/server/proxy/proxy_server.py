@@ -109,6 +109,10 @@ class ProxyServer(Server):
                 "a proxy cannot serve stateless HTTP (each POST would start its own upstream "
                 "session); leave stateless off"
             )
+        # The app's session cap is the upstream cap, so a full proxy ends its longest-idle
+        # session or answers 503 with Retry-After before an initialize starts an upstream.
+        cap = settings.get("max_sessions", self.max_upstreams)
+        settings["max_sessions"] = min(cap, self.max_upstreams)
         return super().http_app(path, **settings)
 
     def capabilities(self) -> ServerCapabilities:
@@ -196,10 +200,12 @@ class ProxyServer(Server):
     async def _initialize(self, handle: ServerSessionHandle, params: Any) -> Any:
         assert isinstance(params, InitializeRequestParams)
         if len(self.links) >= self.max_upstreams:
+            # Over HTTP the app's cap (max_sessions, at most max_upstreams) makes room first;
+            # this is for the transports whose sessions the proxy alone counts.
             raise McpError(
                 codes.INTERNAL_ERROR,
-                f"this proxy already serves {self.max_upstreams} sessions (max_upstreams); "
-                "try again once one has ended",
+                f"this proxy already serves {self.max_upstreams} sessions (max_upstreams): "
+                "try again once one has ended, or raise max_upstreams",
             )
         link = self.links[handle] = UpstreamLink(self.link_settings, handle)
         try:

@@ -45,6 +45,7 @@ from mcpkit.transports.http.sessions import (
     HttpSession,
     MemorySessionRegistry,
     SessionRegistry,
+    make_room,
 )
 from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import (
@@ -268,7 +269,7 @@ class McpHttpApp(SessionHost):
     ) -> None:
         """A body without a session id: only an initialize request may open a session, which
         belongs to `owner` (who the token speaks for; None without auth)."""
-        if self.sessions.full() and not await self.expire_idle():
+        if not await make_room(self.sessions, self._clock()):
             await send_refusal(send, _full(self.max_sessions))
             return
         session = self._open()
@@ -281,7 +282,11 @@ class McpHttpApp(SessionHost):
             await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
             return
         sid = new_session_id()
-        if not self.sessions.add(sid, session):
+        added = self.sessions.add(sid, session) or (
+            # another initialize took the place made while this one was read
+            await make_room(self.sessions, self._clock()) and self.sessions.add(sid, session)
+        )
+        if not added:
             await session.aclose()
             await send_refusal(send, _full(self.max_sessions))
             return

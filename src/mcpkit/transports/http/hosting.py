@@ -14,7 +14,12 @@ from mcpkit.transports.http._asgi import Receive, Send
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.legacy import LegacySseEndpoint
-from mcpkit.transports.http.sessions import HostServer, HttpSession, SessionRegistry
+from mcpkit.transports.http.sessions import (
+    HostServer,
+    HttpSession,
+    SessionRegistry,
+    end_expired,
+)
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
 __all__ = ["SessionHost"]
@@ -64,13 +69,7 @@ class SessionHost:
 
     async def expire_idle(self) -> int:
         """End the sessions idle for `session_idle_timeout`; how many there were."""
-        expired = self.sessions.expired(self._clock())
-        for sid, session in expired:
-            self.sessions.remove(sid)
-            await session.aclose()
-        if expired:
-            logger.info("%d idle sessions expired", len(expired))
-        return len(expired)
+        return await end_expired(self.sessions, self._clock())
 
     def close_streams(self, *, calls: bool = False) -> None:
         """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699), so the

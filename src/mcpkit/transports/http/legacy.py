@@ -34,7 +34,13 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.http.origin import OriginPolicy
-from mcpkit.transports.http.sessions import HostServer, MemorySessionRegistry, SessionRegistry
+from mcpkit.transports.http.sessions import (
+    HostServer,
+    MemorySessionRegistry,
+    SessionRegistry,
+    end_expired,
+    make_room,
+)
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 
@@ -132,7 +138,7 @@ class LegacySseEndpoint:
         refusal = _only(scope["method"], "GET")
         if refusal is None and values_of(headers, b"accept"):
             refusal = check_accept("GET", headers)  # no Accept at all is what old clients send
-        if refusal is None and self.sessions.full() and not await self.expire_idle():
+        if refusal is None and not await make_room(self.sessions, self._clock()):
             refusal = _full(self.sessions)
         if refusal is not None:
             await send_refusal(send, refusal)
@@ -246,11 +252,7 @@ class LegacySseEndpoint:
 
     async def expire_idle(self) -> int:
         """End the sessions idle for `idle_timeout` seconds; how many there were."""
-        expired = self.sessions.expired(self._clock())
-        for sid, session in expired:
-            self.sessions.remove(sid)
-            await session.aclose()
-        return len(expired)
+        return await end_expired(self.sessions, self._clock())
 
     def close_streams(self) -> None:
         """End every session's stream now (a shutdown begins: uvicorn waits for open responses

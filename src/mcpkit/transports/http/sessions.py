@@ -4,6 +4,7 @@ sessions and an idle expiry (spec: basic/transports, "Session Management")."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -19,7 +20,11 @@ __all__ = [
     "MemorySessionRegistry",
     "SessionHandle",
     "SessionRegistry",
+    "end_expired",
+    "make_room",
 ]
+
+logger = logging.getLogger("mcpkit.http")
 
 
 class Expirable(Protocol):
@@ -28,6 +33,8 @@ class Expirable(Protocol):
 
     @property
     def idle_since(self) -> float | None: ...
+
+    async def aclose(self) -> None: ...
 
 
 S = TypeVar("S", bound=Expirable)
@@ -46,6 +53,8 @@ class SessionRegistry(Protocol[S]):
     def expired(self, now: float) -> list[tuple[str, S]]: ...
 
     def full(self) -> bool: ...
+
+    def longest_idle(self) -> tuple[str, S] | None: ...
 
     def items(self) -> list[tuple[str, S]]: ...
 
@@ -94,12 +103,54 @@ class MemorySessionRegistry(Generic[S]):
     def full(self) -> bool:
         return len(self._sessions) >= self.max_sessions
 
+    def longest_idle(self) -> tuple[str, S] | None:
+        """The session idle the longest (no request running, no stream connected), or None
+        when every one is busy. A scan: it runs only when the registry is full."""
+        found: tuple[str, S] | None = None
+        oldest = 0.0
+        for session_id, session in self._sessions.items():
+            since = session.idle_since
+            if since is not None and (found is None or since < oldest):
+                found, oldest = (session_id, session), since
+        return found
+
     def items(self) -> list[tuple[str, S]]:
         """Every (id, session), as a list the caller may change the registry while reading."""
         return list(self._sessions.items())
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+
+async def end_expired(sessions: SessionRegistry[S], now: float) -> int:
+    """End the sessions idle past the registry's idle timeout at `now`; how many there were."""
+    expired = sessions.expired(now)
+    for session_id, session in expired:
+        sessions.remove(session_id)
+        await session.aclose()
+    if expired:
+        logger.info("%d idle sessions expired", len(expired))
+    return len(expired)
+
+
+async def make_room(sessions: SessionRegistry[S], now: float) -> bool:
+    """Room for one session more in `sessions`: True when there is some, after ending those
+    idle past the idle timeout or else the one idle the longest; False when every session is
+    busy (a request running or a stream connected), for a 503 with Retry-After.
+
+    A cap must never lock everyone out: clients that never send DELETE (the official MCP
+    Inspector's CLI, say) would otherwise hold every place until the idle timeout.
+    """
+    if not sessions.full() or (await end_expired(sessions, now) and not sessions.full()):
+        return True
+    found = sessions.longest_idle()
+    if found is None:
+        return False
+    session_id, session = found
+    sessions.remove(session_id)
+    await session.aclose()
+    logger.info("the sessions were at their cap: ended the one idle the longest")
+    return not sessions.full()
 
 
 class SessionHandle(Protocol):
