@@ -321,7 +321,8 @@ def log_line_pattern(line: str) -> re.Pattern[str]:
 
 
 def weather_example(tmp_path: Path) -> Path:
-    (module,) = blocks((DOCS / "http.md").read_text(), "python")
+    python = blocks((DOCS / "http.md").read_text(), "python")
+    (module,) = [block for block in python if block.startswith("# weather.py\n")]
     path = tmp_path / "weather.py"
     path.write_text(module)
     return path

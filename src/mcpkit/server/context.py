@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import msgspec
 
-from mcpkit.errors import ElicitationContentInvalid
+from mcpkit.errors import ElicitationContentInvalid, McpkitError
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
@@ -145,8 +145,22 @@ class Context:
 
     @property
     def lifespan_state(self) -> Any:
-        """What the server's lifespan hook yielded."""
-        return self.server.lifespan_state
+        """What the server's lifespan hook yielded.
+
+        Raises McpkitError when the server has a lifespan hook that is not running: an HTTP
+        app mounted in another ASGI app gets no lifespan events of its own (Starlette and
+        FastAPI send them to the outer app only), and None here would fail far from the cause.
+        """
+        server = self.server
+        if server.lifespan is not None and not server.is_running:
+            raise McpkitError(
+                f"server {server.name!r} has a lifespan hook that is not running, so "
+                "ctx.lifespan_state has nothing to give: an HTTP app mounted in another ASGI "
+                "app must be run from the outer app's lifespan, e.g. Starlette(..., "
+                'lifespan=lambda _: mcp_app.lifespan()) (docs/http.md, "Inside another ASGI '
+                'app")'
+            )
+        return server.lifespan_state
 
     # --------------------------------------------------------------- progress
 

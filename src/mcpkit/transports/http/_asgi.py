@@ -20,6 +20,7 @@ __all__ = [
     "Resumption",
     "Scope",
     "Send",
+    "local_path",
     "read_body",
     "send_refusal",
     "send_sse",
@@ -31,6 +32,18 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+def local_path(scope: Scope) -> str:
+    """The request's path below the point the app is mounted at, without a trailing slash.
+    ASGI 3 says `path` includes `root_path` (Starlette's `Mount` does so); some servers and
+    older frameworks strip it: both are read."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        path = path[len(root) :]
+    return path.rstrip("/") or "/"
+
 
 _KEEPALIVE: Final = encode_comment()
 _BATCH: Final = 16  # events joined into one write at most

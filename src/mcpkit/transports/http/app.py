@@ -19,6 +19,7 @@ from mcpkit.transports.http._asgi import (
     Resumption,
     Scope,
     Send,
+    local_path,
     read_body,
     send_refusal,
     send_sse,
@@ -172,6 +173,9 @@ class McpHttpApp(SessionHost):
             resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
+        self._local = path.rstrip("/") or "/"
+        self._lifespan_ran = False
+        self._warned = False
         self._clock = clock
         self.guard = None if auth is None else Guard(auth, path, server)
         self.legacy = legacy_endpoint(
@@ -188,9 +192,11 @@ class McpHttpApp(SessionHost):
             await self._lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] != self.path and scope["path"] != self.path + "/":
+        if local_path(scope) != self._local:
             await self._elsewhere(scope, receive, send)
             return
+        if not self._lifespan_ran and not self._warned:
+            self._warn_no_lifespan()
         method: str = scope["method"]
         refusal = check_request(self.policy, method, scope["headers"])
         token: AccessToken | None = None
@@ -207,6 +213,20 @@ class McpHttpApp(SessionHost):
             await self._get(scope, receive, send, token)
         else:
             await self._delete(scope, send, token)
+
+    def _warn_no_lifespan(self) -> None:
+        """Say once, at the first request, that the lifespan never ran (the app is mounted in
+        another ASGI app that does not enter `lifespan()`): the server's lifespan hook has
+        not run and idle sessions are not swept."""
+        self._warned = True
+        has_hook = getattr(self.server, "lifespan", None) is not None
+        hook = " (the server's lifespan hook has not run)" if has_hook else ""
+        logger.warning(
+            "serving without the ASGI lifespan%s: when mounting this app in another, enter "
+            "app.lifespan() in the outer app's lifespan (docs/http.md, \"Inside another ASGI "
+            'app")',
+            hook,
+        )
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Another path: the protected resource metadata, the legacy endpoints, the apps of

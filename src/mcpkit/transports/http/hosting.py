@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from mcpkit.transports.http._asgi import Receive, Send
 from mcpkit.transports.http._headers import quote_header, values_of
@@ -37,6 +37,7 @@ class SessionHost:
     streams: StreamSettings
     legacy: LegacySseEndpoint | None
     _open_streams: set[Stream]  # those a response carries now
+    _lifespan_ran: bool  # whether `lifespan()` was ever entered (a warning when it was not)
     _clock: Callable[[], float]
 
     def _lookup(
@@ -98,24 +99,37 @@ class SessionHost:
 
     # ---------------------------------------------------------------- lifespan
 
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        """What the ASGI lifespan events run: the server's lifespan hook and the idle sweep,
+        then, on the way out, every stream and session ended. Enter it from the outer app's
+        lifespan when this app is mounted in another (Starlette's and FastAPI's `Mount` send
+        no lifespan events to mounted apps): `Starlette(routes=[Mount("/api", app=app)],
+        lifespan=lambda _: app.lifespan())`."""
+        async with self.server.running():
+            self._lifespan_ran = True
+            sweeper = asyncio.get_running_loop().create_task(self._sweep())
+            try:
+                yield
+            finally:
+                self.close_streams(calls=True)
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+                await self.aclose_sessions()
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        """ASGI lifespan: the server's lifespan hook, and the idle sweep, while serving."""
+        """ASGI lifespan: `lifespan()` from startup to shutdown."""
         await receive()  # lifespan.startup
         async with contextlib.AsyncExitStack() as stack:
             try:
-                await stack.enter_async_context(self.server.running())
+                await stack.enter_async_context(self.lifespan())
             except Exception as exc:
                 logger.exception("the server's lifespan failed to start")
                 await send({"type": "lifespan.startup.failed", "message": repr(exc)})
                 return
-            sweeper = asyncio.get_running_loop().create_task(self._sweep())
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
-            self.close_streams(calls=True)
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            await self.aclose_sessions()
         await send({"type": "lifespan.shutdown.complete"})
 
     async def _sweep(self) -> None:

@@ -19,7 +19,15 @@ from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
-from mcpkit.transports.http._asgi import Receive, Scope, Send, read_body, send_refusal, send_whole
+from mcpkit.transports.http._asgi import (
+    Receive,
+    Scope,
+    Send,
+    local_path,
+    read_body,
+    send_refusal,
+    send_whole,
+)
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
     MAX_SESSION_ID_LENGTH,
@@ -111,7 +119,7 @@ class LegacySseEndpoint:
 
     def serves(self, scope: Scope) -> bool:
         """Whether the request is for one of the legacy paths."""
-        return _route_path(scope) in self._paths
+        return local_path(scope) in self._paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         refusal = check_origin(self.origin, scope["headers"])
@@ -127,7 +135,7 @@ class LegacySseEndpoint:
                 await send_refusal(send, found)
                 return
             token = found
-        await self._paths[_route_path(scope)](scope, receive, send, token)
+        await self._paths[local_path(scope)](scope, receive, send, token)
 
     # --------------------------------------------------------------- the stream
 
@@ -312,16 +320,6 @@ async def _close_on_disconnect(receive: Receive, session: LegacySession) -> None
         pass
     session.channel.stream.close()
     session.channel.close()
-
-
-def _route_path(scope: Scope) -> str:
-    """The request's path below the mount point, without a trailing slash (servers differ on
-    whether `path` includes `root_path`: both are read)."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
-        path = path[len(root) :]
-    return path.rstrip("/") or "/"
 
 
 def _query_session(scope: Scope) -> str | Refusal:
