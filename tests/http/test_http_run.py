@@ -121,6 +121,46 @@ async def test_shutdown_ends_get_streams_and_lets_calls_finish() -> None:
     assert "stopped by SIGTERM" in server.text
 
 
+LONG_CALL_SERVER = """
+import asyncio, pathlib, sys
+from mcpkit import Server
+
+server = Server("long")
+
+@server.tool()
+async def long(marker: str) -> str:
+    pathlib.Path(marker).write_text("started")
+    await asyncio.sleep(600)
+    return "never"
+"""
+
+
+async def test_ctrl_c_during_a_long_call_ends_it_after_the_grace_and_the_client_learns(
+    tmp_path: Path,
+) -> None:
+    """Ctrl+C while a call runs: after the grace the call's stream ends, the server logs no
+    traceback, and the command line learns at once that the server went away (exit 4), not
+    after every resumption attempt's backoff, blaming the server."""
+    (tmp_path / "long.py").write_text(LONG_CALL_SERVER)
+    marker = tmp_path / "started"
+    argv = mcpkit("run", str(tmp_path / "long.py"), "--transport", "http", "--port", "0")
+    async with running(argv) as server:
+        url = await server.started()
+        cli = await asyncio.create_subprocess_exec(
+            *mcpkit("call", url, "long", f"marker={marker}"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(WAIT):
+            while not marker.exists():
+                await asyncio.sleep(0.05)  # bounded: the call under way
+            assert await server.stop(signal.SIGINT) == 0
+            _, err = await cli.communicate()
+    assert cli.returncode == 4, err.decode()
+    assert "the server went away" in err.decode()
+    assert "Traceback" not in server.text and "graceful shutdown exceeded" not in server.text
+
+
 async def test_a_public_bind_warns_that_no_authorization_is_configured(tmp_path: Path) -> None:
     argv = mcpkit(
         "run", str(lifespan_server(tmp_path)), "--transport", "http", "--host", "0.0.0.0",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import importlib.util
 import logging
 import signal
@@ -40,9 +41,12 @@ HTTP_IMPLEMENTATIONS: Final[tuple[HttpImplementation, ...]] = ("auto", "h11", "h
 #: What `run()` and `mcpkit run` use unless told (both pass None for it): the benchmarks in
 #: bench/ decide, and this is the one place to change.
 DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
-#: Seconds the calls in progress at shutdown get to answer before they are cut (GET streams,
-#: which never end on their own, end at once).
-SHUTDOWN_TIMEOUT: Final = 5
+#: Seconds the calls in progress at shutdown get to answer (GET streams, which never end on
+#: their own, end at once); then their streams end, so each client learns at once that the
+#: server went away (its resumption finds nobody listening) instead of waiting for an answer.
+SHUTDOWN_GRACE: Final = 5
+#: uvicorn's own bound, past the grace: what is still open then is cut (with a traceback).
+SHUTDOWN_TIMEOUT: Final = SHUTDOWN_GRACE + 3
 _BACKLOG: Final = 2048  # uvicorn's default
 
 
@@ -135,7 +139,14 @@ def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
             # No await before uvicorn closes its listeners and ends keep-alive: the streams'
             # writers run after that, so no client can open another stream meanwhile.
             app.close_streams()
-            await super().shutdown(sockets)
+            # Calls still running after the grace have their streams ended, before uvicorn
+            # would cancel their responses mid-write; the lifespan shutdown then ends them.
+            loop = asyncio.get_running_loop()
+            cut = loop.call_later(SHUTDOWN_GRACE, functools.partial(app.close_streams, calls=True))
+            try:
+                await super().shutdown(sockets)
+            finally:
+                cut.cancel()
 
     return GracefulServer
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -117,6 +117,7 @@ class StreamFollower(HttpSessionState):
         connection that brings messages, or a `retry` (the server polling), is no failure."""
         failures = polls = 0
         problem = "the stream ended before the response"
+        last_data: dict[str, Any] | None = None  # what the last failure knew (transportError)
         while not stream.answered:
             if not stream.last_event_id:
                 raise RequestFailed(
@@ -126,24 +127,33 @@ class StreamFollower(HttpSessionState):
             if failures >= self.max_reconnects:
                 raise RequestFailed(
                     f"{method}: its SSE answer was cut and {failures} attempts to resume it "
-                    f"failed (the last: {problem}); max_reconnects is {self.max_reconnects}"
+                    f"failed (the last: {problem}); max_reconnects is {self.max_reconnects}",
+                    data=last_data,
                 )
             await asyncio.sleep(self._bounded_wait(stream, failures, polls, method))
             delivered, polled, trouble = await self._reconnect(stream, deliver, method)
             failed = failures
             failures, polls = _counted(failures, polls, delivered, polled, trouble)
             if failures > failed:
-                problem = trouble or "the resumed stream ended with nothing new"
+                problem = str(trouble or "the resumed stream ended with nothing new")
+                last_data = trouble.data if trouble is not None and trouble.data else None
+                if last_data is not None and last_data.get("transportError") == "ConnectError":
+                    # Nobody listens there any more (a server that shut down ends its calls'
+                    # streams so): say so now, not after every attempt's backoff.
+                    raise RequestFailed(
+                        f"{method}: the server went away before answering ({problem})",
+                        data=last_data,
+                    )
 
     async def _reconnect(
         self, stream: AnswerStream, deliver: Deliver, method: str
-    ) -> tuple[int, bool, str | None]:
+    ) -> tuple[int, bool, RequestFailed | None]:
         headers = self.request_headers(accept=ACCEPT_SSE)
         headers["last-event-id"] = stream.last_event_id
         try:
             response = await self.send_request("GET", headers, None, True)
         except RequestFailed as exc:
-            return 0, False, str(exc)
+            return 0, False, exc
         try:
             status = response.status_code
             if status in (404, 405):
@@ -156,9 +166,10 @@ class StreamFollower(HttpSessionState):
             try:
                 await self.check_refusal(response, "GET with Last-Event-ID")
             except RequestFailed as exc:
-                return 0, False, str(exc)
+                return 0, False, exc
             if not _is_sse(response):
-                return 0, False, "the answer to GET with Last-Event-ID was not an SSE stream"
+                why = "the answer to GET with Last-Event-ID was not an SSE stream"
+                return 0, False, RequestFailed(why)
             delivered, polled = await self.pump(response, stream, deliver, method)
             return delivered, polled, None
         finally:
@@ -264,7 +275,7 @@ def content_type(response: httpx.Response) -> str:
 
 
 def _counted(
-    failures: int, polls: int, delivered: int, polled: bool, trouble: str | None
+    failures: int, polls: int, delivered: int, polled: bool, trouble: object
 ) -> tuple[int, int]:
     """(failures in a row, polls in a row) after one reconnection: messages reset both; a
     `retry` with nothing new and no trouble (the server polling, SEP-1699) is a poll; anything
