@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 
 from mcpkit.transports.http._asgi import Receive, Send
 from mcpkit.transports.http._headers import quote_header, values_of
@@ -100,7 +100,7 @@ class SessionHost:
     # ---------------------------------------------------------------- lifespan
 
     @contextlib.asynccontextmanager
-    async def lifespan(self) -> AsyncIterator[None]:
+    async def lifespan(self) -> AsyncGenerator[None]:
         """What the ASGI lifespan events run: the server's lifespan hook and the idle sweep,
         then, on the way out, every stream and session ended. Enter it from the outer app's
         lifespan when this app is mounted in another (Starlette's and FastAPI's `Mount` send
