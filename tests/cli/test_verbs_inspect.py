@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from _verbs import SERVER, cli
+import pytest
+from _verbs import REPO, SERVER, cli
 
 S = str(SERVER)
 
@@ -59,3 +60,22 @@ def test_markdown_has_a_section_per_kind_and_each_schema() -> None:
 def test_inspect_of_a_bad_target_exits_3() -> None:
     ran = cli("inspect", "missing_server.py")
     assert (ran.code, ran.out) == (3, "")
+
+
+GATED = str(REPO / "tests" / "cli" / "servers" / "gated_server.py")
+
+
+@pytest.mark.parametrize("verb", ["list", "inspect"])
+def test_list_and_inspect_declare_what_a_client_can_answer(verb: str) -> None:
+    # A server may offer tools only to clients that can sample, elicit or give roots (the
+    # reference server `everything` does): the command line shows them all, as `call` sees.
+    ran = cli(verb, GATED, *(["--json"] if verb == "list" else ["--format", "json"]))
+    assert ran.code == 0, ran.err
+    tools = json.loads(ran.out)["tools"]
+    assert sorted(t["name"] for t in tools) == ["confirm", "plain", "summarize", "where"]
+
+
+def test_call_reaches_a_tool_offered_to_capable_clients_only() -> None:
+    ran = cli("call", GATED, "summarize", "--no-input")
+    assert ran.code == 0, ran.err
+    assert ran.out.strip() == "summarize"

@@ -26,12 +26,17 @@ _USER_REJECTED = -1
 class Asker:
     """The sampling and elicitation handlers of the command line's client."""
 
-    def __init__(self, ui: Terminal, *, no_input: bool) -> None:
+    def __init__(self, ui: Terminal, *, no_input: bool, listing: str | None = None) -> None:
         self.ui = ui
         self.no_input = no_input
+        #: The verb that only lists (`mcpkit list`): it declares every client feature, so a
+        #: server shows all it offers to a capable client, and refuses each request it gets.
+        self.listing = listing
 
     def _refusal(self, what: str) -> str | None:
         """Why `what` cannot be asked, or None when a person is there to answer."""
+        if self.listing is not None:
+            return f"the server asked for {what}; refused ({self.listing} only lists)"
         if self.no_input:
             return f"the server asked for {what}; refused (--no-input)"
         if not sys.stdin.isatty():

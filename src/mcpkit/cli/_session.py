@@ -146,13 +146,18 @@ def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
         "init_timeout": None if timeout is None else max(timeout, 30.0),
         "on_log": ui.log,
     }
+    # Every verb declares sampling, elicitation and roots: a server may offer some tools only
+    # to clients that can answer those (the reference server `everything` does), and the
+    # command line must show and reach all of it. `list` and `inspect` refuse what they are
+    # asked; `call` asks the person, unless --no-input or nobody is at a terminal.
     if hasattr(args, "no_input"):
         asker = Asker(ui, no_input=args.no_input)
-        options["sampling_handler"] = asker.sample
-        options["elicitation_handler"] = asker.elicit
-        options["url_elicitation_handler"] = asker.elicit_url
-        if args.root:
-            options["roots"] = _roots(args.root)
+    else:
+        asker = Asker(ui, no_input=True, listing=f"mcpkit {args.verb}")
+    options["sampling_handler"] = asker.sample
+    options["elicitation_handler"] = asker.elicit
+    options["url_elicitation_handler"] = asker.elicit_url
+    options["roots"] = _roots(getattr(args, "root", None) or [])
     return options
 
 
