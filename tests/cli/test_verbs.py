@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from _verbs import SERVER, cli, cli_env
+from _verbs import REPO, SERVER, cli, cli_env
 
 S = str(SERVER)
 
@@ -168,3 +168,19 @@ def test_building_the_parser_imports_neither_rich_nor_the_client() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=cli_env()
     )
     assert done.stdout == "[]\n", done.stderr
+
+
+NUMBERS = str(REPO / "tests" / "cli" / "servers" / "numbers_server.py")
+
+
+def test_a_whole_number_fits_an_integer_as_the_server_says() -> None:
+    ran = cli("call", NUMBERS, "scale", "factor=3.0")
+    assert (ran.code, ran.out, ran.err) == (0, "6\n", "")
+    refused = cli("call", NUMBERS, "scale", "factor=2.5")
+    assert refused.code == 2 and "argument 'factor' must be integer" in refused.err
+
+
+def test_a_nested_argument_is_refused_by_its_json_path() -> None:
+    ran = cli("call", NUMBERS, "place", 'order={"item": "tea", "quantity": "many"}')
+    assert ran.code == 2, ran.err
+    assert "argument $.order.quantity is refused by the tool's schema" in ran.err

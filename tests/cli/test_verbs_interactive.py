@@ -129,3 +129,22 @@ async def test_ctrl_c_cancels_the_call_stops_the_server_and_exits_130(tmp_path: 
     assert "error: interrupted" in err
     assert "Traceback" not in err
     assert marker.read_text() == "cancelled"  # the server saw the cancellation
+
+
+NUMBERS = str(REPO / "tests" / "cli" / "servers" / "numbers_server.py")
+
+
+def test_a_float_field_takes_its_default_and_typed_fractions() -> None:
+    # Enter accepts the server's default of 1.5 (a float), and 2.5 typed is a float too
+    code, out, err = on_a_terminal("call", NUMBERS, "weigh", typed="y\n\n\n")
+    assert (code, out) == (0, "2 parcels of 1.5 kg\n"), err
+    code, out, err = on_a_terminal("call", NUMBERS, "weigh", typed="y\n2.5\n3.0\n")
+    assert (code, out) == (0, "3 parcels of 2.5 kg\n"), err  # 3.0 fits an integer
+
+
+def test_an_unrecognised_answer_to_the_form_question_is_asked_again() -> None:
+    # a bare Enter or a typo decides nothing; the question comes again
+    code, out, err = on_a_terminal("call", NUMBERS, "weigh", typed="\nsure\nx\nn\n")
+    assert (code, out) == (0, "nothing weighed (decline)\n"), err
+    assert err.count("Answer? [y]es") == 4
+    assert "answer with one of 'y', 'n', 'c'" in err

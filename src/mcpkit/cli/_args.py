@@ -4,8 +4,11 @@ types it, and refused (UsageError) before anything is sent when it cannot fit.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, cast
+
+from mcpkit.server._coercion import NUMBER_STRING, integral_floats_as_ints
 
 __all__ = [
     "UsageError",
@@ -126,17 +129,16 @@ def _types(prop: Mapping[str, Any]) -> list[str]:
 def _as(kind: str, text: str) -> tuple[bool, Any]:
     if kind == "string":
         return True, text
-    if kind == "integer":
-        try:
-            return True, int(text)
-        except ValueError:
+    if kind in ("integer", "number"):
+        # JSON's number grammar, and JSON Schema's rule the server keeps too: a whole number
+        # is an integer however it is written (3.0, 1e3), so `a=3.0` fits an integer.
+        if not re.fullmatch(NUMBER_STRING, text):
             return False, None
-    if kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            return False, None
-        return True, int(number) if number.is_integer() and "." not in text else number
+        number = json.loads(text)
+        if kind == "number":
+            return True, number
+        whole = integral_floats_as_ints(number)
+        return isinstance(whole, int), whole
     if kind == "boolean":
         lowered = text.lower()
         if lowered in _TRUE or lowered in _FALSE:
@@ -168,7 +170,9 @@ def _check(schema: Mapping[str, Any], arguments: dict[str, Any], props: Mapping[
         return  # a schema we cannot compile: the server is the judge
     for error in validator.iter_errors(arguments):
         path = list(error.instance_path)
-        where = repr(path[0]) if path else "the arguments"
+        # the top-level name, or the JSONPath of a nested value, as the server words it
+        steps = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        where = repr(path[0]) if len(path) == 1 else f"${steps}" if path else "the arguments"
         prop = props.get(path[0]) if path and isinstance(path[0], str) else None
         expected = f" (the schema says {_type_of(prop)})" if prop is not None else ""
         raise UsageError(

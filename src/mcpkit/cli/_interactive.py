@@ -78,10 +78,10 @@ class Asker:
             return {"action": "decline"}
         self.ui.stop_progress()
         self.ui.note(f"The server asks: {params.message}")
-        choice = await _ask("Answer? [y]es, [n]o (decline), [c]ancel: ")
-        if choice is None or choice.lower().startswith("c"):
+        choice = await _choose("Answer? [y]es, [n]o (decline), [c]ancel: ", "ync")
+        if choice in (None, "c"):
             return {"action": "cancel"}
-        if not choice.lower().startswith("y"):
+        if choice == "n":
             return {"action": "decline"}
         schema = params.requested_schema or {}
         required = set(as_list(schema.get("required")))
@@ -160,6 +160,20 @@ def _choices(prop: Mapping[str, Any]) -> list[str]:
         return [str(v) for v in as_list(source["enum"])]
     titled = (as_object(c) for c in as_list(source.get("oneOf") or source.get("anyOf")))
     return [str(c["const"]) for c in titled if "const" in c]
+
+
+async def _choose(prompt: str, letters: str) -> str | None:
+    """The letter of `letters` the answer starts with, asked again on anything else (a bare
+    Enter or a typo decides nothing); None at the end of stdin."""
+    while True:
+        answer = await _ask(prompt)
+        if answer is None:
+            return None
+        first = answer.strip()[:1].lower()
+        if first and first in letters:
+            return first
+        options = ", ".join(repr(letter) for letter in letters)
+        sys.stderr.write(f"  answer with one of {options}\n")
 
 
 async def _ask(prompt: str) -> str | None:
