@@ -305,7 +305,7 @@ def test_auto_picks_httptools_when_installed() -> None:
             http_implementation("httptools")
         done = run_cli("run", "examples/tools.py", "--transport", "http", "--http", "httptools")
         assert done.returncode == 1 and "Traceback" not in done.stderr
-        assert "mcpkit run: the HTTP implementation 'httptools' is not installed" in done.stderr
+        assert "error: the HTTP implementation 'httptools' is not installed" in done.stderr
 
 
 async def test_stdout_is_the_users_over_http(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def split_trailing_options(
     adds the verb's options, reads them), leaving only the key=value words in `args.pairs`."""
     if not any(word.startswith("-") for word in args.pairs):
         return
-    trailing = argparse.ArgumentParser(prog=parser.prog, usage=parser.format_usage()[7:])
+    trailing = type(parser)(prog=parser.prog, usage=parser.format_usage()[7:])
     configure(trailing)
     trailing.add_argument("rest", nargs="*")
     words = list(args.pairs)

@@ -60,8 +60,9 @@ def run_session(args: argparse.Namespace, parser: argparse.ArgumentParser, body:
         ui.error("interrupted")
         return EXIT_INTERRUPTED
     except UsageError as exc:
-        parser.print_usage(sys.stderr)
-        ui.error(str(exc))
+        from mcpkit.cli.main import help_hint
+
+        ui.error(f"{exc}\n{help_hint(parser.prog)}")
         return EXIT_USAGE
 
 

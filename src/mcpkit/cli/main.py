@@ -6,14 +6,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from mcpkit.cli.commands import VERBS, Handler
 
 __all__ = ["build_parser", "main"]
 
 
+#: The one prefix of every error the command line prints.
+ERROR_PREFIX = "error: "
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line and a pointer to --help (as git's
+    and cargo's), not the whole usage block before the message; its verbs' parsers too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{ERROR_PREFIX}{message}\n{help_hint(self.prog)}\n")
+
+
+def help_hint(prog: str) -> str:
+    return f"(run '{prog} --help' for its usage)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mcpkit", description="The mcpkit command line.")
+    parser = Parser(prog="mcpkit", description="The mcpkit command line.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for name in VERBS:
@@ -35,7 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # the verb's own parser, for its `parser.error(...)` (usage: mcpkit VERB ...)
     verb_parser: argparse.ArgumentParser = args.verb_parser
-    return handler(args, verb_parser)
+    try:
+        return handler(args, verb_parser)
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        # A verb's fatal message (`mcpkit run: cannot import ...`), with the one prefix.
+        message = exc.code.removeprefix(f"mcpkit {args.verb}: ")
+        sys.stderr.write(f"{ERROR_PREFIX}{message}\n")
+        return 1
 
 
 if __name__ == "__main__":

@@ -115,7 +115,9 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         return _install(args, host)
     except (InstallError, ConfigError) as exc:
-        print(f"mcpkit install: {exc}", file=sys.stderr)
+        from mcpkit.cli.main import ERROR_PREFIX
+
+        print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
         return 1
 
 
