@@ -113,6 +113,18 @@ def test_run_explains_what_is_wrong(
     assert done.stdout == ""
 
 
+def test_an_import_error_shows_its_traceback_once_from_the_users_frames(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("def boom():\n    raise ValueError('bad config')\n")
+    path = write(tmp_path, "import helper\nhelper.boom()\n")
+    done = run_cli("run", str(path))
+    err = done.stderr
+    assert done.returncode == 1 and err.count("Traceback (most recent call last)") == 1
+    assert "importlib" not in err and "mcpkit/cli" not in err  # the import machinery's frames
+    frames = [line for line in err.splitlines() if line.startswith('  File "')]
+    assert [f.split('"')[1] for f in frames] == [str(path), str(tmp_path / "helper.py")]
+    assert err.rstrip().splitlines()[-1].startswith("error: importing ")
+
+
 def test_run_a_missing_file_a_folder_and_version(tmp_path: Path) -> None:
     done = run_cli("run", "/no/such/file.py")
     assert done.returncode != 0 and "/no/such/file.py does not exist" in done.stderr

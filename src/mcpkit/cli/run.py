@@ -100,6 +100,17 @@ def _no_such_module(dotted: str, missing: str | None) -> NoReturn:
     )
 
 
+def _from_user_frames(exc: BaseException) -> BaseException:
+    """`exc` with its traceback starting at the user's first frame: mcpkit's and importlib's
+    frames of the import before it say nothing about the user's error."""
+    from mcpkit.inspector.failure import is_user_file
+
+    tb = exc.__traceback__
+    while tb is not None and not is_user_file(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return exc if tb is None else exc.with_traceback(tb)
+
+
 def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
     """Run the user's module; if it raises, show its traceback and say where it came from."""
     try:
@@ -109,7 +120,7 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
     except BaseException as exc:
         from mcpkit.errors import TransportError
 
-        traceback.print_exc(file=sys.stderr)
+        traceback.print_exception(_from_user_frames(exc), file=sys.stderr)
         # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
         # by run() above, so a second taker is the user's own server.run() at import time;
         # over HTTP, Server.run() refuses with our own words.
