@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,25 @@ def test_run_an_unknown_module() -> None:
     done = run_cli("run", "no_such_module_7f3a.server")
     assert done.returncode != 0 and "no such file or module" in done.stderr
     assert "'no_such_module_7f3a'" in done.stderr
+
+
+def test_run_on_a_terminal_says_once_on_stderr_that_it_serves_stdio(tmp_path: Path) -> None:
+    path = write(tmp_path, "server = Server('tty')\n")
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcpkit", "run", str(path)],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        )
+        os.close(slave)
+        assert proc.stderr is not None
+        line = proc.stderr.readline().decode()  # bounded: the process writes it at start
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        os.close(master)
+    assert "serving tty over stdio, waiting for an MCP client on stdin" in line
+    assert "waiting for an MCP client" not in err.decode() and out == b""

@@ -16,6 +16,15 @@ def serve_taken_stdio(server: Any, in_fd: int, out_fd: int) -> None:
     taken before the user's file was imported, so fds 0 and 1 now point at the null device
     and stderr. The channel duplicates what it is given, so ours are closed afterwards.
     """
+    if os.isatty(in_fd):
+        # A person ran it in a terminal: without a word it looks hung (nothing on stdout,
+        # which is the protocol's).
+        os.write(
+            2,
+            f"mcpkit run: serving {getattr(server, 'name', 'the server')} over stdio, waiting "
+            "for an MCP client on stdin (Ctrl+C stops it; `mcpkit dev FILE` opens the "
+            "inspector, `--transport http` serves HTTP)\n".encode(),
+        )
     try:
         server.run(stdin=in_fd, stdout=out_fd)
     finally:
