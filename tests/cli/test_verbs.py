@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from _verbs import REPO, SERVER, cli, cli_env
 
@@ -184,3 +185,19 @@ def test_a_nested_argument_is_refused_by_its_json_path() -> None:
     ran = cli("call", NUMBERS, "place", 'order={"item": "tea", "quantity": "many"}')
     assert ran.code == 2, ran.err
     assert "argument $.order.quantity is refused by the tool's schema" in ran.err
+
+
+def test_list_to_a_pipe_never_wraps_long_uris_or_descriptions(tmp_path: Path) -> None:
+    uri = "docs://" + "/".join(["a-rather-long-segment"] * 6) + "/readme.md"
+    words = "words that go well past eighty columns " * 4
+    (tmp_path / "wide.py").write_text(
+        "from mcpkit import Server\nserver = Server('wide')\n"
+        f"@server.resource({uri!r})\ndef readme() -> str:\n    return 'hi'\n"
+        f"@server.tool()\ndef tool(x: int) -> int:\n    {words.strip()!r}\n    return x\n"
+    )
+    ran = cli("list", str(tmp_path / "wide.py"))  # stdout is a pipe here
+    assert ran.code == 0, ran.err
+    lines = ran.out.splitlines()
+    assert any(uri in line for line in lines)
+    assert any(words.strip() in line for line in lines)
+    assert not any(line != line.rstrip() for line in lines)  # no padding to a width

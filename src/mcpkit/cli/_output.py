@@ -55,8 +55,10 @@ class Terminal:
 
         self.json_output = json_output
         self.save_dir = save_dir
-        self.out: Console = Console(file=sys.stdout, highlight=False)
-        self.err: Console = Console(file=sys.stderr, highlight=False)
+        # Not a terminal (a pipe, a file, CI): no width to fit, so tables and lines are never
+        # wrapped at rich's 80 columns, which split URIs and descriptions mid-word.
+        self.out: Console = Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
+        self.err: Console = Console(file=sys.stderr, highlight=False, width=_width(sys.stderr))
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
@@ -190,3 +192,12 @@ def _pretty_if_json(text: str) -> str:
         return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
     except json.JSONDecodeError:
         return text
+
+
+_UNWRAPPED = 100_000  # columns: wider than any line the command line prints
+
+
+def _width(stream: Any) -> int | None:
+    """None (the terminal's own width) on a terminal, else no limit worth the name."""
+    isatty = getattr(stream, "isatty", None)
+    return None if isatty is not None and isatty() else _UNWRAPPED
