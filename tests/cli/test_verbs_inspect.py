@@ -4,6 +4,7 @@ runs are byte-identical (diffable in CI) in both formats."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from _verbs import REPO, SERVER, cli
@@ -79,3 +80,16 @@ def test_call_reaches_a_tool_offered_to_capable_clients_only() -> None:
     ran = cli("call", GATED, "summarize", "--no-input")
     assert ran.code == 0, ran.err
     assert ran.out.strip() == "summarize"
+
+
+def test_markdown_gives_a_title_and_other_text_as_text(tmp_path: Path) -> None:
+    (tmp_path / "titled.py").write_text(
+        "from mcpkit import Server\nserver = Server('titled')\n"
+        "@server.tool(title='Add Two Numbers')\ndef add(a: int, b: int) -> int:\n"
+        "    return a + b\n"
+    )
+    out = cli("inspect", str(tmp_path / "titled.py")).out
+    assert "\n- title: Add Two Numbers\n" in out
+    assert '"Add Two Numbers"' not in out  # not a JSON code block
+    mime = cli("inspect", S).out
+    assert "\n- mimeType: text/plain\n" in mime

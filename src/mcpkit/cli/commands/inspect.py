@@ -130,8 +130,20 @@ def _item(item: dict[str, Any], name_key: str) -> list[str]:
         lines += [item["description"], ""]
     rest = {k: v for k, v in item.items() if k not in (name_key, "description")}
     for key in sorted(rest):
-        lines += [f"- {key}:", *_json_block(rest[key]), ""]
+        value = rest[key]
+        if isinstance(value, str):  # a title, a MIME type: text, not a JSON block
+            lines += [f"- {key}: {value}", ""]
+        elif isinstance(value, (bool, int, float)) or value is None:
+            lines += [f"- {key}: `{_json(value)}`", ""]
+        else:
+            lines += [f"- {key}:", *_json_block(value), ""]
     return lines
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _json_block(value: Any) -> list[str]:
