@@ -201,3 +201,32 @@ def test_list_to_a_pipe_never_wraps_long_uris_or_descriptions(tmp_path: Path) ->
     assert any(uri in line for line in lines)
     assert any(words.strip() in line for line in lines)
     assert not any(line != line.rstrip() for line in lines)  # no padding to a width
+
+
+LOGIN = """
+from mcpkit import Server
+from mcpkit.errors import UrlElicitationRequired
+
+server = Server("login")
+
+@server.tool()
+def account() -> str:
+    raise UrlElicitationRequired([{
+        "mode": "url", "elicitationId": "e1", "url": "https://example.com/login",
+        "message": "Sign in to your account",
+    }])
+"""
+
+
+def test_a_url_elicitation_required_error_shows_its_urls_and_json_the_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "login.py").write_text(LOGIN)
+    ran = cli("call", str(tmp_path / "login.py"), "account")
+    assert ran.code == 1 and ran.out == ""
+    assert "open: https://example.com/login (Sign in to your account)" in ran.err
+    assert "then run the command again" in ran.err
+    as_json = cli("call", str(tmp_path / "login.py"), "account", "--json")
+    error = json.loads(as_json.out)
+    assert error["code"] == -32042
+    assert error["data"]["elicitations"][0]["url"] == "https://example.com/login"

@@ -117,13 +117,37 @@ def _failed(ui: Terminal, exc: Exception) -> int:
         ui.error(f"the connection ended: {exc}")
         return EXIT_DROPPED
     if isinstance(exc, McpError):
+        if ui.json_output:  # the error object, for scripts, as a result would be
+            error = {"code": exc.code, "message": exc.message}
+            ui.json(error if exc.data is None else {**error, "data": exc.data})
         ui.error(f"the server answered error {exc.code}: {exc.message}")
+        for line in _url_elicitations(exc):
+            ui.note(line)
         return EXIT_FAILED
     if isinstance(exc, LocalProtocolError):
         ui.error(str(exc))
         return EXIT_FAILED
     ui.error(str(exc))
     return EXIT_FAILED
+
+
+def _url_elicitations(exc: Exception) -> list[str]:
+    """What a -32042 (URL elicitation required, client/elicitation) asks of the person: each
+    URL to open, with why, and what to do then."""
+    from mcpkit.cli._args import as_list, as_object
+    from mcpkit.errors import McpError
+    from mcpkit.protocol.codes import URL_ELICITATION_REQUIRED
+
+    if not isinstance(exc, McpError) or exc.code != URL_ELICITATION_REQUIRED:
+        return []
+    lines: list[str] = []
+    for asked in as_list(as_object(exc.data).get("elicitations")):
+        found = as_object(asked)
+        why = f" ({found['message']})" if isinstance(found.get("message"), str) else ""
+        lines.append(f"  open: {found.get('url')}{why}")
+    if lines:
+        lines.append("then run the command again")
+    return lines
 
 
 def _dropped_over_http(exc: Exception) -> bool:
