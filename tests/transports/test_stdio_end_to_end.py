@@ -216,3 +216,22 @@ def test_a_tool_call_over_stdio_on_uvloop() -> None:
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         assert runner.run(call()) == "5"
+
+
+async def test_a_file_without_a_main_block_is_served_as_the_command_line_serves_it(
+    tmp_path: Path,
+) -> None:
+    # One rule: Client("server.py") runs `python -m mcpkit run server.py`, as a TARGET does,
+    # so a file that only defines its Server works in both (it exited with code 0 before).
+    (tmp_path / "bare.py").write_text(
+        "from mcpkit import Server\nserver = Server('bare')\n"
+        "@server.tool()\ndef add(a: int, b: int) -> int:\n    return a + b\n"
+    )
+    async with asyncio.timeout(WAIT):
+        for target in (
+            str(tmp_path / "bare.py"),
+            tmp_path / "bare.py",
+            f"{tmp_path}/bare.py:server",
+        ):
+            async with Client(target) as client:
+                assert text_of(await client.call_tool("add", {"a": 2, "b": 2})) == "4"

@@ -88,8 +88,9 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
 
 
 def _serve_with_mcpkit(target: str) -> tuple[str, ...]:
-    # this interpreter: it has mcpkit, and most likely the server's own dependencies
-    return (sys.executable, "-m", "mcpkit", "run", target)
+    from mcpkit.transports.connect import mcpkit_run_argv
+
+    return tuple(mcpkit_run_argv(target))
 
 
 def _command(text: str, stripped: str) -> Target:

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
     from mcpkit.transports.http_client import StreamableHttpTransport
 
-__all__ = ["ChannelOpener", "InProcessServer", "Opened", "Target", "open_target"]
+__all__ = [
+    "ChannelOpener",
+    "InProcessServer",
+    "Opened",
+    "Target",
+    "mcpkit_run_argv",
+    "open_target",
+]
 
 #: An open channel and the coroutine function that releases it (ends the process, say).
 Opened = tuple[MessageChannel, Callable[[], Awaitable[None]]]
@@ -41,6 +48,22 @@ Target = Any
 
 #: A command list or string starting with one of these runs with `sys.executable`.
 _BARE_PYTHON = frozenset({"python", "python3"})
+
+
+def mcpkit_run_argv(target: str) -> list[str]:
+    """The command that serves a server file (`server.py[:object]`) or module over stdio, as
+    `mcpkit run` does: with this interpreter (it has mcpkit, and most likely the server's
+    dependencies), finding the file's Server whether or not it has a `__main__` block. The
+    one rule for `Client("server.py")` and the command line's TARGET."""
+    return [sys.executable, "-m", "mcpkit", "run", target]
+
+
+def _is_server_file(target: str) -> bool:
+    """`server.py` or `server.py:object` (one word, as the command line's TARGET), or a path
+    to an existing .py file with spaces in it; not a command such as `python server.py`."""
+    if target.endswith(".py") and os.path.isfile(target):
+        return True
+    return not any(ch.isspace() for ch in target) and target.partition(":")[0].endswith(".py")
 
 
 async def open_target(
@@ -74,10 +97,10 @@ async def _open_command(
     from mcpkit.transports.stdio_client import StdioParameters, open_stdio_client_channel
 
     if isinstance(target, os.PathLike):
-        target = [sys.executable, os.fspath(cast("os.PathLike[str]", target))]
+        target = mcpkit_run_argv(os.fspath(cast("os.PathLike[str]", target)))
     elif isinstance(target, str):
-        if target.endswith(".py"):
-            target = [sys.executable, target]
+        if _is_server_file(target):
+            target = mcpkit_run_argv(target)
         else:
             target = target.split()
     if isinstance(target, Sequence) and not isinstance(target, str):
