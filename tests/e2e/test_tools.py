@@ -236,6 +236,7 @@ async def test_output_that_breaks_its_schema_is_an_error_result_and_str_can_be_s
             "type": "object",
             "properties": {"result": {"type": "string"}},
             "required": ["result"],
+            "x-fastmcp-wrap-result": True,  # FastMCP's client then unwraps the value
         }
         assert tools["plain"].output_schema is None
         bad = await client.call_tool("liar")

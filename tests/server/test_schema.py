@@ -613,7 +613,7 @@ def test_object_returns_are_used_as_they_are(
     spec = output_spec(annotation)
     assert spec.wrapped is False
     assert spec.output_schema is not None and spec.output_schema["type"] == "object"
-    assert "$ref" not in spec.output_schema
+    assert "$ref" not in spec.output_schema and "x-fastmcp-wrap-result" not in spec.output_schema
     assert spec.to_structured(value) == structured
     assert jsonschema_rs.validator_for(spec.output_schema).is_valid(structured)
 
@@ -639,6 +639,7 @@ def test_other_returns_are_wrapped_in_result(annotation: Any, value: Any, result
     assert spec.wrapped is True
     schema = spec.output_schema
     assert schema is not None and schema["type"] == "object" and schema["required"] == ["result"]
+    assert schema["x-fastmcp-wrap-result"] is True  # FastMCP's client unwraps the value
     structured = spec.to_structured(value)
     assert structured == {"result": result}
     assert jsonschema_rs.validator_for(schema).is_valid(structured)

@@ -7,7 +7,8 @@ Output (server/tools, "Structured Content" and "Output Schema"), from the return
 - a type whose schema is an object (dataclass, TypedDict, `msgspec.Struct`, pydantic
   model, `dict[str, X]` with any X, `object` and `Any` alike): that schema as it is;
 - anything else (numbers, lists, unions, optional objects): wrapped as the one required
-  property `result`, since an output schema's root must be an object;
+  property `result`, since an output schema's root must be an object, and marked as FastMCP
+  marks it (`"x-fastmcp-wrap-result": true`), so its client unwraps the value;
 - a type msgspec cannot describe: no output schema (`force=True` raises `TypeError`).
 """
 
@@ -24,7 +25,10 @@ from mcpkit.errors import McpkitError
 from mcpkit.server._coercion import has_non_finite_floats
 from mcpkit.server._hints import dec_hook, enc_hook, inline_root, schema_components, type_name
 
-__all__ = ["OutputError", "OutputSpec", "output_spec", "schema_for_type"]
+__all__ = ["WRAP_MARK", "OutputError", "OutputSpec", "output_spec", "schema_for_type"]
+
+#: The output schema keyword that says a non-object value is wrapped as `{"result": value}`.
+WRAP_MARK: Final = "x-fastmcp-wrap-result"
 
 # Wire types a tool returns as content rather than as structured data (server/tools).
 _CONTENT_NAMES: Final = frozenset(
@@ -138,6 +142,9 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         "type": "object",
         "properties": {"result": schema},
         "required": ["result"],
+        # FastMCP's mark of a wrapped value: its client then gives the caller the value (5),
+        # not a model of the wrapper (`Root(result=5)`); any other client ignores the keyword.
+        WRAP_MARK: True,
     }
     if defs:
         wrapped["$defs"] = defs
