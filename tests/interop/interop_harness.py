@@ -78,6 +78,19 @@ def peer_env() -> dict[str, str]:
 def run_peer_client(client: str, server: str, suite: str = "") -> dict[str, Any]:
     """Run peer client `client` against peer server `server`; return its JSON summary."""
     argv = client_command(client, suite) + server_command(server, suite)
+    return run_summary(argv, f"{client} client vs {server} server")
+
+
+def through_proxy(client: str, server: str, suite: str = "") -> list[str]:
+    """Peer client `client` with `mcpkit proxy '<server's command>'` as its server."""
+    upstream = " ".join(server_command(server, suite))
+    if upstream.endswith(".py"):  # cli/target.py reads that text as a file to `mcpkit run`
+        upstream += " --stdio"  # an argument the peer ignores keeps it a command
+    return [*client_command(client, suite), sys.executable, "-m", "mcpkit", "proxy", upstream]
+
+
+def run_summary(argv: list[str], what: str) -> dict[str, Any]:
+    """Run a peer client's `argv` to its end (bounded); the JSON summary its last line is."""
     # A session of its own, so a hang is ended with the server the client started.
     proc = subprocess.Popen(
         argv,
@@ -95,18 +108,12 @@ def run_peer_client(client: str, server: str, suite: str = "") -> dict[str, Any]
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         pytest.fail(
-            f"{client} client vs {server} server: no result within "
-            f"{SUBPROCESS_TIMEOUT} s\nstdout:\n{out}\nstderr:\n{err}"
+            f"{what}: no result within {SUBPROCESS_TIMEOUT} s\nstdout:\n{out}\nstderr:\n{err}"
         )
     if proc.returncode != 0:
-        pytest.fail(
-            f"{client} client vs {server} server: exit {proc.returncode}\n"
-            f"stdout:\n{out}\nstderr:\n{err}"
-        )
+        pytest.fail(f"{what}: exit {proc.returncode}\nstdout:\n{out}\nstderr:\n{err}")
     try:
         summary: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError) as exc:
-        pytest.fail(
-            f"{client} client printed no JSON summary ({exc})\nstdout:\n{out}\nstderr:\n{err}"
-        )
+        pytest.fail(f"{what}: no JSON summary ({exc})\nstdout:\n{out}\nstderr:\n{err}")
     return summary

@@ -6,21 +6,9 @@ docs/spec-deviations.md); the SDK follows schema.ts."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from typing import Any
 
-import pytest
-from interop_harness import (
-    REPO,
-    SUBPROCESS_TIMEOUT,
-    client_command,
-    peer_env,
-    run_peer_client,
-    server_command,
-)
+from interop_harness import run_peer_client, run_summary, through_proxy
 
 SUITE = "numbers"
 EXPECTED = [
@@ -41,23 +29,4 @@ def test_the_official_client_answers_fractions_to_an_mcpkit_server() -> None:
 
 
 def test_the_official_client_answers_fractions_through_mcpkit_proxy() -> None:
-    upstream = " ".join(server_command("mcpkit", SUITE)) + " --stdio"  # a command, not a file
-    argv = [*client_command("official", SUITE), sys.executable, "-m", "mcpkit", "proxy", upstream]
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=peer_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a hang is ended with everything the client started
-    )
-    try:
-        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"no result within {SUBPROCESS_TIMEOUT} s\nstdout:\n{out}\nstderr:\n{err}")
-    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{out}\nstderr:\n{err}"
-    check(json.loads(out.strip().splitlines()[-1]))
+    check(run_summary(through_proxy("official", "mcpkit", SUITE), "through mcpkit proxy"))

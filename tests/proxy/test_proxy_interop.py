@@ -6,16 +6,11 @@ talking to `mcpkit proxy` over stdio."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from _serving import serving
-from interop_harness import REPO, SUBPROCESS_TIMEOUT, client_command, peer_env, server_command
+from interop_harness import run_summary, server_command, through_proxy
 from test_interop_features import (
     EXPECTED_LOGS,
     QUESTION,
@@ -102,29 +97,7 @@ async def _drive(target: Any, server: str) -> None:
 
 def _run_client_through_proxy(client: str, server: str) -> dict[str, Any]:
     """Peer client `client` started with `mcpkit proxy '<server's command>'` as its server."""
-    upstream = " ".join(server_command(server, SUITE))
-    if upstream.endswith(".py"):  # cli/target.py reads that text as a file to `mcpkit run`
-        upstream += " --stdio"  # an argument the peer ignores keeps it a command
-    argv = [*client_command(client, SUITE), sys.executable, "-m", "mcpkit", "proxy", upstream]
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=peer_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a hang is ended with everything the client started
-    )
-    try:
-        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"no result within {SUBPROCESS_TIMEOUT} s\nstdout:\n{out}\nstderr:\n{err}")
-    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{out}\nstderr:\n{err}"
-    summary: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return summary
+    return run_summary(through_proxy(client, server, SUITE), f"{client} through mcpkit proxy")
 
 
 @pytest.mark.parametrize(
