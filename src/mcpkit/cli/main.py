@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # refused by the verb's parser, so its pointer names `mcpkit VERB --help`
+        owner: argparse.ArgumentParser = getattr(args, "verb_parser", parser)
+        owner.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.version:
         from mcpkit import __version__
 

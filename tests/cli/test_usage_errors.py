@@ -1,0 +1,43 @@
+"""Every error the command line prints starts `error: `, and a usage error is its one line
+and a pointer to the verb's --help (as git's and cargo's), not a usage block before it."""
+
+from __future__ import annotations
+
+import pytest
+from _verbs import SERVER, cli
+
+S = str(SERVER)
+
+USAGE_ERRORS = {
+    ("call", S): ("the following arguments are required: TOOL, key=value ...", "call"),
+    ("call", "--bogus", S, "add"): ("unrecognized arguments: --bogus", "call"),
+    ("list", S, "--nope"): ("unrecognized arguments: --nope", "list"),
+    ("call", S, "add", "a=x", "b=1"): ("argument 'a' must be integer; 'x' is not", "call"),
+    ("run", S, "--port", "80"): ("--port is an option of --transport http", "run"),
+    ("frobnicate",): ("argument COMMAND: invalid choice: 'frobnicate'", ""),
+}
+
+
+@pytest.mark.parametrize("words", list(USAGE_ERRORS))
+def test_a_usage_error_is_one_line_and_a_pointer_to_help(words: tuple[str, ...]) -> None:
+    message, verb = USAGE_ERRORS[words]
+    ran = cli(*words)
+    assert (ran.code, ran.out) == (2, ""), ran.err
+    first, pointer = ran.err.splitlines()  # nothing else: no usage block
+    assert first.startswith(f"error: {message}"), ran.err
+    assert pointer == f"(run '{' '.join(['mcpkit', verb]).strip()} --help' for its usage)"
+
+
+@pytest.mark.parametrize(
+    ("words", "code"),
+    [
+        (("call", "missing_server.py", "add"), 3),  # a TARGET that names nothing
+        (("run", "missing_server.py"), 1),  # a verb's fatal message
+        (("call", S, "fail"), 1),  # the tool's own error
+    ],
+)
+def test_every_error_has_the_one_prefix(words: tuple[str, ...], code: int) -> None:
+    ran = cli(*words)
+    assert ran.code == code, ran.err
+    assert ran.err.startswith("error: "), ran.err
+    assert "mcpkit: error" not in ran.err and "mcpkit run:" not in ran.err
