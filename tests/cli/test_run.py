@@ -150,12 +150,15 @@ def test_run_an_unknown_module() -> None:
     assert "'no_such_module_7f3a'" in done.stderr
 
 
-def test_run_on_a_terminal_says_once_on_stderr_that_it_serves_stdio(tmp_path: Path) -> None:
+@pytest.mark.parametrize("verb", ["run", "proxy"])
+def test_run_on_a_terminal_says_once_on_stderr_that_it_serves_stdio(
+    tmp_path: Path, verb: str
+) -> None:
     path = write(tmp_path, "server = Server('tty')\n")
     master, slave = os.openpty()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mcpkit", "run", str(path)],
+            [sys.executable, "-m", "mcpkit", verb, str(path)],
             stdin=slave,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -168,5 +171,6 @@ def test_run_on_a_terminal_says_once_on_stderr_that_it_serves_stdio(tmp_path: Pa
         out, err = proc.communicate(timeout=30)
     finally:
         os.close(master)
-    assert "serving tty over stdio, waiting for an MCP client on stdin" in line
+    assert line.startswith(f"mcpkit {verb}: serving ")
+    assert "over stdio, waiting for an MCP client on stdin" in line
     assert "waiting for an MCP client" not in err.decode() and out == b""

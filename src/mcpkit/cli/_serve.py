@@ -9,7 +9,7 @@ from typing import Any
 __all__ = ["serve_http", "serve_taken_stdio"]
 
 
-def serve_taken_stdio(server: Any, in_fd: int, out_fd: int) -> None:
+def serve_taken_stdio(server: Any, in_fd: int, out_fd: int, *, verb: str = "run") -> None:
     """`Server.run()` over the protocol's own duplicates of fds 0 and 1.
 
     `Server.run()` alone would take the process's stdio itself; under `mcpkit run` it was
@@ -19,11 +19,12 @@ def serve_taken_stdio(server: Any, in_fd: int, out_fd: int) -> None:
     if os.isatty(in_fd):
         # A person ran it in a terminal: without a word it looks hung (nothing on stdout,
         # which is the protocol's).
+        dev = "`mcpkit dev FILE` opens the inspector, " if verb == "run" else ""
         os.write(
             2,
-            f"mcpkit run: serving {getattr(server, 'name', 'the server')} over stdio, waiting "
-            "for an MCP client on stdin (Ctrl+C stops it; `mcpkit dev FILE` opens the "
-            "inspector, `--transport http` serves HTTP)\n".encode(),
+            f"mcpkit {verb}: serving {getattr(server, 'name', 'the server')} over stdio, "
+            f"waiting for an MCP client on stdin (Ctrl+C stops it; {dev}`--transport http` "
+            "serves HTTP)\n".encode(),
         )
     try:
         server.run(stdin=in_fd, stdout=out_fd)

@@ -70,7 +70,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     in_fd, out_fd = take_process_stdio()
     from mcpkit.cli._serve import serve_taken_stdio
 
-    serve_taken_stdio(_proxy(target, headers, 1), in_fd, out_fd)
+    serve_taken_stdio(_proxy(target, headers, 1), in_fd, out_fd, verb="proxy")
     return 0
 
 
