@@ -27,6 +27,17 @@ def test_a_file_with_or_without_object_is_served_by_mcpkit_run(tmp_path: Path) -
         assert target.argv_or_url == (sys.executable, "-m", "mcpkit", "run", text)
 
 
+def test_an_executable_given_by_its_path_is_a_command(tmp_path: Path) -> None:
+    # as ./node_modules/.bin/mcp-server-everything: a program, not Python to import
+    program = tmp_path / "some-server"
+    program.write_text("#!/bin/sh\nexec node server.js\n")
+    program.chmod(0o755)
+    target = parse_target(str(program))
+    assert (target.kind, target.argv_or_url) == ("command", (str(program),))
+    program.chmod(0o644)  # a file that is not executable is still served as Python
+    assert parse_target(str(program)).kind == "file"
+
+
 def test_a_missing_py_file_is_refused_with_where_it_was_looked_for(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match=r"nope\.py does not exist \(relative to"):
         parse_target("nope.py:app", cwd=tmp_path)

@@ -74,6 +74,8 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
     file_part = stripped.partition(":")[0]
     # `server.py[:object]` is a file; `python server.py` (words) is a command
     one_word = not any(ch.isspace() for ch in stripped)
+    if one_word and _runs_by_itself(base / stripped):  # `./node_modules/.bin/some-server`
+        return Target(text, "command", (stripped,))
     if one_word and (file_part.endswith(".py") or (base / file_part).is_file()):
         if not (base / file_part).is_file():
             raise TargetError(f"{file_part} does not exist (relative to {base}); {_HOW}")
@@ -85,6 +87,11 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
     if _MODULE.fullmatch(stripped):
         return Target(text, "module", _serve_with_mcpkit(stripped))
     raise TargetError(f"{text!r} is not a file, module, program on PATH or URL; {_HOW}")
+
+
+def _runs_by_itself(path: Path) -> bool:
+    """An executable file that is not Python source: a program given by its path."""
+    return path.suffix != ".py" and path.is_file() and os.access(path, os.X_OK)
 
 
 def _serve_with_mcpkit(target: str) -> tuple[str, ...]:
