@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.cli._args import UsageError, as_list, as_object, convert
+from mcpkit.server._coercion import integral_floats_as_ints
 
 if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal
@@ -129,7 +130,8 @@ async def _field(name: str, prop: Mapping[str, Any], required: bool) -> Any:
             return _CANCEL
         if not answer:
             if default is not None:
-                return default
+                # an integer field's default of 2.0 is the int 2, as a typed 2.0 is
+                return integral_floats_as_ints(default) if kind == "integer" else default
             if not required:
                 return _SKIP
             sys.stderr.write(f"  {label} is required\n")
