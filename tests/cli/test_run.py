@@ -174,3 +174,23 @@ def test_run_on_a_terminal_says_once_on_stderr_that_it_serves_stdio(
     assert line.startswith(f"mcpkit {verb}: serving ")
     assert "over stdio, waiting for an MCP client on stdin" in line
     assert "waiting for an MCP client" not in err.decode() and out == b""
+
+
+def test_a_syntax_error_shows_only_its_place_and_caret(tmp_path: Path) -> None:
+    path = write(tmp_path, "def broken(:\n    pass\n")
+    err = run_cli("run", str(path)).stderr
+    assert "importlib" not in err and "mcpkit/cli" not in err, err
+    # the first line is the place, in the format the inspector reads
+    assert err.splitlines()[0].startswith(f'  File "{path}", line '), err
+    assert "SyntaxError" in err and "error: importing " in err
+
+
+def test_a_verb_shows_the_import_error_of_the_server_it_starts_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "import helper_that_is_missing\n")
+    done = run_cli("call", str(path), "tool")
+    err = done.stderr
+    assert done.returncode == 3, err
+    assert err.count("Traceback (most recent call last)") == 1, err
+    assert err.count("No module named 'helper_that_is_missing'") == 1, err
+    assert "importlib" not in err, err
+    assert err.rstrip().endswith("exited with code 1 (its stderr is above)"), err

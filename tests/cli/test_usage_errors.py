@@ -29,15 +29,15 @@ def test_a_usage_error_is_one_line_and_a_pointer_to_help(words: tuple[str, ...])
 
 
 @pytest.mark.parametrize(
-    ("words", "code"),
+    ("words", "code", "says"),
     [
-        (("call", "missing_server.py", "add"), 3),  # a TARGET that names nothing
-        (("run", "missing_server.py"), 1),  # a verb's fatal message
-        (("call", S, "fail"), 1),  # the tool's own error
+        (("call", "missing_server.py", "add"), 3, "missing_server.py does not exist"),
+        (("run", "missing_server.py"), 1, "missing_server.py does not exist"),  # a verb's own
+        (("call", S, "fail"), 1, "the tool reported an error"),  # the server logs, then this
     ],
 )
-def test_every_error_has_the_one_prefix(words: tuple[str, ...], code: int) -> None:
+def test_every_error_has_the_one_prefix(words: tuple[str, ...], code: int, says: str) -> None:
     ran = cli(*words)
     assert ran.code == code, ran.err
-    assert ran.err.startswith("error: "), ran.err
+    assert any(line.startswith(f"error: {says}") for line in ran.err.splitlines()), ran.err
     assert "mcpkit: error" not in ran.err and "mcpkit run:" not in ran.err

@@ -91,7 +91,7 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         await client.aclose()
         return EXIT_TIMEOUT
     except (McpkitError, OSError, ImportError) as exc:  # ImportError: an extra not installed
-        ui.error(f"cannot connect to {args.target}: {exc}")
+        ui.error(f"cannot connect to {args.target}: {_shown_once(exc)}")
         await client.aclose()
         return EXIT_CONNECT
     try:
@@ -114,7 +114,7 @@ def _failed(ui: Terminal, exc: Exception) -> int:
         ui.error(f"no answer in time: {exc} (raise --timeout, or 0 to wait forever)")
         return EXIT_TIMEOUT
     if isinstance(exc, TransportError) or _dropped_over_http(exc):
-        ui.error(f"the connection ended: {exc}")
+        ui.error(f"the connection ended: {_shown_once(exc)}")
         return EXIT_DROPPED
     if isinstance(exc, McpError):
         if ui.json_output:  # the error object, for scripts, as a result would be
@@ -129,6 +129,17 @@ def _failed(ui: Terminal, exc: Exception) -> int:
         return EXIT_FAILED
     ui.error(str(exc))
     return EXIT_FAILED
+
+
+def _shown_once(exc: Exception) -> str:
+    """`exc`'s message without the server's last stderr lines it quotes: a server the command
+    line started writes its stderr to ours, so they (a traceback, say) are already above."""
+    from mcpkit.transports.stdio_client import STDERR_TAIL
+
+    text = str(exc)
+    if STDERR_TAIL not in text:
+        return text
+    return text.split(STDERR_TAIL, 1)[0] + " (its stderr is above)"
 
 
 def _url_elicitations(exc: Exception) -> list[str]:

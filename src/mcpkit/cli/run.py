@@ -108,6 +108,10 @@ def _from_user_frames(exc: BaseException) -> BaseException:
     tb = exc.__traceback__
     while tb is not None and not is_user_file(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
+    if tb is None and isinstance(exc, SyntaxError):
+        # the file itself does not compile: no frame of it ran, and its `File "...", line N`
+        # with the caret is all there is to show (as `python server.py` shows it)
+        return exc.with_traceback(None)
     return exc if tb is None else exc.with_traceback(tb)
 
 

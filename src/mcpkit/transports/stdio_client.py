@@ -33,12 +33,16 @@ from mcpkit.transports._lines import (
 )
 
 __all__ = [
+    "STDERR_TAIL",
     "StderrOption",
     "StdioClientChannel",
     "StdioParameters",
     "default_environment",
     "open_stdio_client_channel",
 ]
+
+#: What precedes the server's last stderr lines in an error about its end.
+STDERR_TAIL = "; the last lines of its stderr:\n"
 
 #: Where the server's stderr goes: our own stderr ("inherit"), nowhere else ("capture" and
 #: "devnull"), or a file object or descriptor. Whatever the choice, it is read through a pipe
@@ -342,7 +346,7 @@ class StdioClientChannel:
         message = f"the server process {self._name()} {what}"
         tail = self.stderr_tail()
         if tail:
-            message += f"; the last lines of its stderr:\n{tail}"
+            message += f"{STDERR_TAIL}{tail}"
         return message
 
     async def _write_failure(self) -> str:
@@ -357,7 +361,7 @@ class StdioClientChannel:
         message = f"cannot write to the server process {self._name()}: its stdin is closed"
         tail = self.stderr_tail()
         if tail:
-            message += f"; the last lines of its stderr:\n{tail}"
+            message += f"{STDERR_TAIL}{tail}"
         return message
 
     # ---------------------------------------------------------------- shutdown
