@@ -45,6 +45,13 @@ async def _line_with(stream: asyncio.StreamReader, pattern: str) -> str:
                 return line
 
 
+async def _inspector_address(stderr: asyncio.StreamReader) -> tuple[str, str]:
+    """The inspector's base URL and token, from the line `mcpkit dev` prints."""
+    line = await _line_with(stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
+    base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
+    return base, token
+
+
 async def _tools(http: httpx.AsyncClient, url: str) -> list[str]:
     reply = await http.post(url, json={"method": "tools/list", "params": {}})
     return [tool["name"] for tool in reply.json()["result"]["tools"]]
@@ -56,8 +63,7 @@ async def test_dev_restarts_the_server_when_its_file_changes(tmp_path: Path) -> 
     proc = await _start_dev(server)
     assert proc.stderr is not None
     try:
-        line = await _line_with(proc.stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
-        base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
+        base, token = await _inspector_address(proc.stderr)
         async with httpx.AsyncClient(timeout=WAIT) as http:
             state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
             assert state["result"]["initialTarget"] == str(server)
@@ -92,8 +98,7 @@ async def test_dev_tries_again_on_the_save_after_a_syntax_error(tmp_path: Path) 
     proc = await _start_dev(server)
     assert proc.stderr is not None
     try:
-        line = await _line_with(proc.stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
-        base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
+        base, token = await _inspector_address(proc.stderr)
         async with httpx.AsyncClient(timeout=WAIT) as http:
             await http.post(f"{base}/api/connect?token={token}", json={"target": str(server)})
             assert await _tools(http, f"{base}/api/request?token={token}") == ["first"]
