@@ -174,6 +174,7 @@ class McpHttpApp(SessionHost):
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
         self._local = path.rstrip("/") or "/"
+        self._slashed = self._local.rstrip("/") + "/"
         self._lifespan_ran = False
         self._warned = False
         self._clock = clock
@@ -192,7 +193,13 @@ class McpHttpApp(SessionHost):
             await self._lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if local_path(scope) != self._local:
+        path: str = scope["path"]
+        # Unmounted (the usual case), two compares; below a mount point, its path below it.
+        if scope.get("root_path"):
+            mine = local_path(scope) == self._local
+        else:
+            mine = path == self.path or path == self._slashed
+        if not mine:
             await self._elsewhere(scope, receive, send)
             return
         if not self._lifespan_ran and not self._warned:
