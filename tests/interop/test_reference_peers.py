@@ -50,6 +50,20 @@ def inspector(*args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def mcpkit_json(*args: str) -> Any:
+    """`mcpkit ARGS --json` to its end (bounded); what it printed, decoded."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mcpkit", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        env=peer_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 async def test_mcpkit_client_drives_the_reference_server() -> None:
     async with (
         asyncio.timeout(SUBPROCESS_TIMEOUT),
@@ -70,28 +84,10 @@ def test_the_command_line_shows_and_calls_everything_it_offers() -> None:
     # `list` declares what a client can answer, so the tools `everything` gates on roots,
     # sampling and elicitation are listed, as `call` sees them (13 of 16 before).
     target = " ".join(everything())
-    cli = [sys.executable, "-m", "mcpkit"]
-    listed = subprocess.run(
-        [*cli, "list", target, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        env=peer_env(),
-        stdin=subprocess.DEVNULL,
-    )
-    assert listed.returncode == 0, listed.stderr
-    names = {tool["name"] for tool in json.loads(listed.stdout)["tools"]}
+    names = {tool["name"] for tool in mcpkit_json("list", target)["tools"]}
     assert GATED <= names
-    called = subprocess.run(
-        [*cli, "call", target, "get-sum", "a=2", "b=3.5", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        env=peer_env(),
-        stdin=subprocess.DEVNULL,
-    )
-    assert called.returncode == 0, called.stderr
-    assert "5.5" in json.loads(called.stdout)["content"][0]["text"]
+    called = mcpkit_json("call", target, "get-sum", "a=2", "b=3.5")
+    assert "5.5" in called["content"][0]["text"]
 
 
 def _check_inspector_against(target: list[str]) -> None:
