@@ -61,41 +61,42 @@ async def test_a_client_that_stops_reading_costs_bounded_memory_and_loses_nothin
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
-            sent, blocked = await post_until_blocked(client, url)
+            taken, blocked = await post_until_refused(client, url)
             held = tracemalloc.get_traced_memory()[1] - before
         finally:
             tracemalloc.stop()
         assert blocked is not None, "every call was taken with nobody reading the stream"
-        # Waiting POSTs hold their bodies: past MAX_WAITING_BODIES more are refused at once.
+        # Once answers wait for the reader (or bodies wait to be read), more are refused.
         extra = [
             asyncio.get_running_loop().create_task(client.post(url, json=ROOTS_CHANGED))
             for _ in range(MAX_WAITING_BODIES)
         ]
         done, _ = await asyncio.wait(extra, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
         assert done and all(p.result().status_code == 429 for p in done)
-        # Reading again: the waiting POST is taken, and every answer arrives, once.
-        ids = {(await events.message())["id"] for _ in range(sent)}
-        assert ids == set(range(sent))
-        assert (await asyncio.wait_for(blocked, WAIT)).status_code == 202
-        await asyncio.wait(extra, timeout=WAIT)
-        assert {p.result().status_code for p in extra} <= {202, 429}
+        # Reading again: every call taken is answered, once.
+        ids = {(await events.message())["id"] for _ in range(taken)}
+        assert len(ids) == taken
+        await asyncio.wait([blocked, *extra], timeout=WAIT)
+        assert {p.result().status_code for p in [blocked, *extra]} <= {202, 429}
         await events.response.aclose()
     total = N_CALLS * ANSWER_SIZE
-    print(f"held: {held / 2**20:.1f} MiB after {sent - 1} calls taken of {total / 2**20:.0f} MiB")
+    print(f"held: {held / 2**20:.1f} MiB after {taken} calls taken of {total / 2**20:.0f} MiB")
     assert held < BOUND
 
 
-async def post_until_blocked(
+async def post_until_refused(
     client: httpx.AsyncClient, url: str
 ) -> tuple[int, asyncio.Task[httpx.Response] | None]:
-    """POST calls one at a time until one is not taken within a bounded wait (the session
-    stopped reading): how many were sent, and the POST still waiting."""
+    """POST calls one at a time until one is refused (429) or not taken within a bounded
+    wait (the session stopped reading): how many were taken, and that POST."""
     loop = asyncio.get_running_loop()
     for i in range(N_CALLS):
         post = loop.create_task(client.post(url, json=call(i, "blob", {"size": ANSWER_SIZE})))
         done, _ = await asyncio.wait({post}, timeout=2.0)
         if not done:
-            return i + 1, post
+            return i + 1, post  # taken once the session reads again
+        if post.result().status_code == 429:
+            return i, post
         assert post.result().status_code == 202
     return N_CALLS, None
 
@@ -140,3 +141,49 @@ async def close_all(legacy: LegacySseEndpoint, opened: list[tuple[Events, str]])
         await events.response.aclose()
     if tasks:
         await asyncio.wait(tasks, timeout=WAIT)
+
+
+BIG = 2 * 1024 * 1024  # one answer: 2 MiB of text
+BIG_BOUND = 16 * BIG  # 69 answers would be 138 MiB: a few answers, their encoding copies
+
+
+async def test_an_unread_stream_holds_bounded_bytes_however_big_the_answers() -> None:
+    """Issue 19: 69 small POSTs asking for big answers grew a never-read stream by 1 GiB (64
+    queued messages whatever their size). The stream's queue is bounded in bytes, then the
+    runtime stops reading, then POSTs are refused: held memory is a few answers, not 64."""
+    app = make_server().http_app()
+    limits = httpx.Limits(max_connections=None)
+    async with (
+        asyncio.timeout(WAIT * 4),
+        serving(app) as base,
+        httpx.AsyncClient(limits=limits) as client,
+    ):
+        events, url = await legacy_session(client, base)
+        events.keep_raw = False
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            posts = [
+                asyncio.get_running_loop().create_task(
+                    client.post(url, json=call(i, "blob", {"size": BIG}))
+                )
+                for i in range(69)
+            ]
+            done, waiting = await asyncio.wait(posts, timeout=3.0)
+            held = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+        codes = sorted(p.result().status_code for p in done)
+        print(
+            f"held {held / 2**20:.1f} MiB; answered {codes.count(202)}, refused "
+            f"{codes.count(429)}, waiting {len(waiting)}"
+        )
+        assert codes.count(429) > 0, "every POST was taken with nobody reading the stream"
+        # Reading again: every call taken is answered.
+        taken = codes.count(202) + len(waiting)
+        answered = {(await events.message())["id"] for _ in range(taken)}
+        assert len(answered) == taken
+        await asyncio.wait(waiting, timeout=WAIT)
+        await events.response.aclose()
+    assert held < BIG_BOUND, f"{held / 2**20:.1f} MiB held"

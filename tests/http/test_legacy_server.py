@@ -199,6 +199,17 @@ async def test_past_max_sessions_with_every_session_busy_a_new_stream_gets_503()
             await events.response.aclose()
 
 
+async def test_one_address_opening_streams_ends_its_own_longest_idle_session() -> None:
+    # Issue 19: without a per-client cap, one client filled max_sessions for everyone.
+    app = make_server().http_app(max_sessions=10, max_sessions_per_address=2)
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
+        opened = [await legacy_session(client, base) for _ in range(3)]
+        assert app.legacy is not None and len(app.legacy.sessions) == 2
+        assert await opened[0][0].next() is None  # its own oldest stream ended
+        for events, _ in opened[1:]:
+            await events.response.aclose()
+
+
 async def test_an_idle_session_gets_keepalives_then_ends() -> None:
     app = make_server().http_app(
         session_idle_timeout=0.2, legacy_sse=LegacySse(keepalive_interval=0.05)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,6 +25,7 @@ __all__ = [
     "send_refusal",
     "send_sse",
     "send_whole",
+    "watch_disconnect",
 ]
 
 #: ASGI 3 as the specification types it: a scope and messages are dicts of str keys.
@@ -204,3 +205,23 @@ async def _close_on_disconnect(receive: Receive, stream: Stream, generation: int
     while (await receive())["type"] != "http.disconnect":
         pass
     stream.detach(generation)
+
+
+@contextlib.asynccontextmanager
+async def watch_disconnect(receive: Receive, stream: Stream) -> AsyncIterator[None]:
+    """While the block runs, detach `stream` from this connection once the client goes
+    (for an answer awaited without sending anything: a JSON answer); no task when the
+    stream has its message ready or will have none."""
+    generation = stream.generation
+    if stream.ready(generation) or stream.over(generation):
+        yield
+        return
+    watcher = asyncio.get_running_loop().create_task(
+        _close_on_disconnect(receive, stream, generation)
+    )
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

@@ -24,6 +24,7 @@ from mcpkit.transports.http._asgi import (
     send_refusal,
     send_sse,
     send_whole,
+    watch_disconnect,
 )
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
@@ -42,11 +43,15 @@ from mcpkit.transports.http.hosting import SessionHost
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
+    DEFAULT_MAX_SESSIONS_PER_ADDRESS,
+    DEFAULT_MAX_SESSIONS_PER_USER,
+    ClientCaps,
     HostServer,
     HttpSession,
     MemorySessionRegistry,
     SessionRegistry,
     make_room,
+    no_room,
 )
 from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import (
@@ -75,6 +80,8 @@ class HttpSettings(TypedDict, total=False):
     allow_get: bool
     allow_delete: bool
     max_sessions: int
+    max_sessions_per_user: int
+    max_sessions_per_address: int
     session_idle_timeout: float
     bind_host: str
     bind_port: int | None
@@ -97,8 +104,11 @@ class McpHttpApp(SessionHost):
 
     Settings: `json_response` answers each POST with one JSON object instead of an SSE
     stream; `allow_get` and `allow_delete` offer the GET stream and DELETE (else 405);
-    `max_sessions` live sessions at most (503 past it); `session_idle_timeout` seconds
-    without a request or an open stream end a session. `bind_host` and `bind_port` say where
+    `max_sessions` live sessions at most, of which `max_sessions_per_user` for one
+    authenticated user and `max_sessions_per_address` for one client address without auth
+    (past a cap the longest-idle session goes, or 503 when all are busy);
+    `session_idle_timeout` seconds without a request, an open stream or a call whose client
+    is still connected end a session. `bind_host` and `bind_port` say where
     the server listens: DNS rebinding protection (`allowed_origins`, `allowed_hosts`,
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
     `legacy_sse` also serves the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages;
@@ -127,6 +137,8 @@ class McpHttpApp(SessionHost):
         allow_get: bool = True,
         allow_delete: bool = True,
         max_sessions: int = 10_000,
+        max_sessions_per_user: int = DEFAULT_MAX_SESSIONS_PER_USER,
+        max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
         session_idle_timeout: float = 1800.0,
         bind_host: str = "127.0.0.1",
         bind_port: int | None = None,
@@ -168,6 +180,7 @@ class McpHttpApp(SessionHost):
             max_sessions=max_sessions, idle_timeout=session_idle_timeout
         )
         self.max_sessions = max_sessions
+        self.client_caps = ClientCaps(max_sessions_per_user, max_sessions_per_address)
         self.session_idle_timeout = session_idle_timeout
         self.streams = StreamSettings.build(
             resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
@@ -180,7 +193,14 @@ class McpHttpApp(SessionHost):
         self._clock = clock
         self.guard = None if auth is None else Guard(auth, path, server)
         self.legacy = legacy_endpoint(
-            server, legacy_sse, origin, max_sessions, session_idle_timeout, clock, mcp_path=path
+            server,
+            legacy_sse,
+            origin,
+            max_sessions,
+            session_idle_timeout,
+            clock,
+            mcp_path=path,
+            client_caps=self.client_caps,
         )
         if self.legacy is not None:
             self.legacy.guard = self.guard
@@ -296,8 +316,10 @@ class McpHttpApp(SessionHost):
     ) -> None:
         """A body without a session id: only an initialize request may open a session, which
         belongs to `owner` (who the token speaks for; None without auth)."""
-        if not await make_room(self.sessions, self._clock()):
-            await send_refusal(send, _full(self.max_sessions))
+        client = self.client_caps.of(owner, None if info.client is None else info.client[0])
+        full = await make_room(self.sessions, self._clock(), client)
+        if full is not None:
+            await send_refusal(send, no_room(full))
             return
         session = self._open()
         session.owner = owner
@@ -309,13 +331,16 @@ class McpHttpApp(SessionHost):
             await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
             return
         sid = new_session_id()
-        added = self.sessions.add(sid, session) or (
-            # another initialize took the place made while this one was read
-            await make_room(self.sessions, self._clock()) and self.sessions.add(sid, session)
-        )
-        if not added:
+        key = None if client is None else client[0]
+        # Another initialize may have taken the place made while this one was read.
+        full = None if self.sessions.add(sid, session, key) else "max_sessions"
+        if full is not None:
+            full = await make_room(self.sessions, self._clock(), client)
+            if full is None and not self.sessions.add(sid, session, key):
+                full = "max_sessions"
+        if full is not None:
             await session.aclose()
-            await send_refusal(send, _full(self.max_sessions))
+            await send_refusal(send, no_room(full))
             return
         session.channel.on_close = functools.partial(self._forget, sid, session)
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
@@ -351,11 +376,7 @@ class McpHttpApp(SessionHost):
         elif not started:
             await send_whole(send, 202, b"", headers)
         elif self.json_response:
-            data = await exchange.next()
-            if data:
-                await send_whole(send, 200, data, (*_JSON, *headers))
-            else:  # cancelled by the client: nothing to say
-                await send_whole(send, 202, b"", headers)
+            await _send_json(exchange, receive, send, headers)
         else:
             channel = exchange.channel
             assert channel is not None
@@ -371,7 +392,7 @@ class McpHttpApp(SessionHost):
                 raise
             if exchange.json:
                 channel.forget(exchange)  # not a stream: nothing to keep for a resumption
-                await _send_json(exchange, send, headers)
+                await _send_json(exchange, receive, send, headers)
             else:
                 await self._stream(channel, exchange, receive, send, headers)
 
@@ -487,10 +508,15 @@ async def _submit(
 
 
 async def _send_json(
-    exchange: Exchange, send: Send, headers: Sequence[tuple[bytes, bytes]]
+    exchange: Exchange, receive: Receive, send: Send, headers: Sequence[tuple[bytes, bytes]]
 ) -> None:
-    """A poll's answer as one JSON object (202 with no body if the client cancelled it)."""
-    data = await exchange.next()
+    """The answer as one JSON object (202 with no body if the client cancelled it). A
+    client that goes away meanwhile leaves the call running, no longer holding its session
+    against expiry (`HttpChannel.idle_since`)."""
+    async with watch_disconnect(receive, exchange):
+        data = await exchange.next()
+    if exchange.channel is not None:
+        exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
     if data:
         await send_whole(send, 200, data, (*_JSON, *headers))
     else:
@@ -510,12 +536,3 @@ def _bad_body(answer: bytes) -> Refusal:
 def _client(scope: Scope) -> tuple[str, int] | None:
     client = scope.get("client")
     return None if client is None else (str(client[0]), int(client[1]))
-
-
-def _full(cap: int) -> Refusal:
-    return refuse(
-        503,
-        f"this server has {cap} live sessions, its max_sessions setting: try again later, or "
-        "raise max_sessions",
-        headers=((b"retry-after", b"5"),),
-    )

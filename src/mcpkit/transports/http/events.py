@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_REPLAY_EVENTS",
     "KEEPALIVE",
     "MAX_QUEUED",
+    "MAX_QUEUED_BYTES",
     "PRIMING_REVISION",
     "EventStore",
     "MemoryEventStore",
@@ -123,6 +124,10 @@ class MemoryEventStore:
 #: Messages held for one response whose client reads slowly; past it the session's writer
 #: waits (and the runtime stops reading that session's bodies), so memory stays bounded.
 MAX_QUEUED: Final = 64
+#: Bytes held for one response whose client reads slowly, past which the writer waits the
+#: same way: 64 messages of any size could be a gigabyte. A message is always taken when
+#: nothing is queued, so one bigger than this still goes out.
+MAX_QUEUED_BYTES: Final = 1024 * 1024
 #: What `Stream.next_event` returns when a keep-alive comment is due: no message has gone out for
 #: a whole `keepalive_interval`.
 KEEPALIVE: Final = (-1, b"")
@@ -197,6 +202,7 @@ class Stream:
         "_hangup",
         "_items",
         "_keepalive",
+        "_queued",
         "_room",
         "_sent",
         "_waiter",
@@ -217,6 +223,7 @@ class Stream:
         self.seq = 0
         # The queue, and futures, made only when needed: an idle stream holds none.
         self._items: deque[tuple[int, bytes]] | None = None
+        self._queued = 0  # bytes in _items
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
         self._keepalive: asyncio.TimerHandle | None = None
@@ -236,10 +243,20 @@ class Stream:
         """Whether a connection still reads this stream."""
         return self.attached
 
+    @property
+    def backed_up(self) -> bool:
+        """Whether a writer waits for the connection to read (the queue is full)."""
+        room = self._room
+        return room is not None and not room.done()
+
     async def put(self, data: bytes) -> None:
         """Number `data`, store it, and queue it for the connection, waiting while the queue is
         full; without a connection it is only stored (dropped if the stream is not resumable)."""
-        while self.attached and self._items is not None and len(self._items) >= MAX_QUEUED:
+        while (
+            self.attached
+            and self._items
+            and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES)
+        ):
             self._room = room = asyncio.get_running_loop().create_future()
             await room
         if self.ended or not (self.attached or self.resumable):
@@ -251,6 +268,7 @@ class Stream:
             if self._items is None:
                 self._items = deque()
             self._items.append((seq, data))
+            self._queued += len(data)
             wake(self._waiter)
 
     def end(self) -> None:
@@ -264,6 +282,7 @@ class Stream:
             return
         self.attached = False
         self._items = None
+        self._queued = 0
         self.stop_keepalive()
         wake(self._room)
         wake(self._waiter)
@@ -278,6 +297,7 @@ class Stream:
         self._generation += 1
         self._hangup = None
         self._items = None
+        self._queued = 0
         self.attached = True
         wake(self._waiter)  # the previous connection, if any, learns it is replaced
         return self._generation
@@ -357,7 +377,9 @@ class Stream:
         self._sent = True
         wake(self._room)
         assert self._items is not None
-        return self._items.popleft()
+        item = self._items.popleft()
+        self._queued -= len(item[1])
+        return item
 
     # ------------------------------------------------------------- keep-alive
 

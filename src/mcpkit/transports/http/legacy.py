@@ -43,11 +43,13 @@ from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
+    ClientCaps,
     HostServer,
     MemorySessionRegistry,
     SessionRegistry,
     end_expired,
     make_room,
+    no_room,
 )
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
@@ -89,7 +91,8 @@ class LegacySse:
 class LegacySseEndpoint:
     """GET `sse_path` and POST `messages_path` for legacy clients, with the Streamable HTTP
     endpoint's protections (Origin and Host, body size) and session limits (`max_sessions`
-    live at once, `idle_timeout` seconds without activity ends one)."""
+    live at once, `client_caps` for one user or address, `idle_timeout` seconds without
+    activity ends one)."""
 
     def __init__(
         self,
@@ -100,8 +103,10 @@ class LegacySseEndpoint:
         max_sessions: int,
         idle_timeout: float,
         clock: Callable[[], float] = time.monotonic,
+        client_caps: ClientCaps | None = None,
     ) -> None:
         self.server = server
+        self.client_caps = ClientCaps() if client_caps is None else client_caps
         self.settings = settings
         self.origin = origin
         self.max_message_size = server.max_message_size
@@ -146,17 +151,21 @@ class LegacySseEndpoint:
         refusal = _only(scope["method"], "GET")
         if refusal is None and values_of(headers, b"accept"):
             refusal = check_accept("GET", headers)  # no Accept at all is what old clients send
-        if refusal is None and not await make_room(self.sessions, self._clock()):
-            refusal = _full(self.sessions)
+        owner = None if token is None else identity_of(token)
+        address = _client(scope)
+        client = self.client_caps.of(owner, None if address is None else address[0])
+        if refusal is None:
+            full = await make_room(self.sessions, self._clock(), client)
+            refusal = None if full is None else no_room(full, "legacy SSE ")
         if refusal is not None:
             await send_refusal(send, refusal)
             return
         sid = new_session_id()
         session = self._open()
-        session.owner = None if token is None else identity_of(token)
-        if not self.sessions.add(sid, session):
+        session.owner = owner
+        if not self.sessions.add(sid, session, None if client is None else client[0]):
             await session.aclose()
-            await send_refusal(send, _full(self.sessions))
+            await send_refusal(send, no_room("max_sessions", "legacy SSE "))
             return
         try:
             await self._stream(scope, receive, send, sid, session)
@@ -284,6 +293,7 @@ def legacy_endpoint(
     clock: Callable[[], float] = time.monotonic,
     *,
     mcp_path: str = "/mcp",
+    client_caps: ClientCaps | None = None,
 ) -> LegacySseEndpoint | None:
     """The endpoint the app's `legacy_sse` setting asks for (True: the default paths), or None.
 
@@ -307,6 +317,7 @@ def legacy_endpoint(
         max_sessions=max_sessions,
         idle_timeout=idle_timeout,
         clock=clock,
+        client_caps=client_caps,
     )
 
 
@@ -362,15 +373,6 @@ def _busy() -> Refusal:
         "too many messages of this session wait to be read: read the SSE stream, whose "
         "unread answers keep the session from reading more",
         headers=((b"retry-after", b"1"),),
-    )
-
-
-def _full(sessions: SessionRegistry[LegacySession]) -> Refusal:
-    return refuse(
-        503,
-        f"this server has {len(sessions)} live legacy SSE sessions, its max_sessions setting: "
-        "try again later, or raise max_sessions",
-        headers=((b"retry-after", b"5"),),
     )
 
 

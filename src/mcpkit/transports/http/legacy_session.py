@@ -16,12 +16,15 @@ from mcpkit.transports.http.sessions import HostServer, SessionHandle
 from mcpkit.transports.http.streams import Stream
 from mcpkit.types import RequestId
 
-__all__ = ["MAX_WAITING_BODIES", "LegacyChannel", "LegacySession"]
+__all__ = ["MAX_WAITING_BODIES", "MAX_WAITING_BYTES", "LegacyChannel", "LegacySession"]
 
 #: POST bodies of one session waiting to be read, past which more are refused (429): the
 #: session reads no body while its client is not reading the stream, and each waiting POST
 #: holds its body.
 MAX_WAITING_BODIES: Final = 64
+#: Bytes of those bodies past which more are refused the same way (one body is always taken
+#: when none waits, up to the app's max_message_size).
+MAX_WAITING_BYTES: Final = 1024 * 1024
 
 # Request ids remembered as in flight before the finished ones are pruned: bounds the set a
 # client that pipelines many quick requests between two idle checks makes us hold.
@@ -44,6 +47,7 @@ class LegacyChannel:
         self._inbox: asyncio.Queue[_Body | None] = asyncio.Queue()
         self._current: asyncio.Future[list[bytes]] | None = None
         self._pending = 0  # bodies handed in and not yet read
+        self._pending_bytes = 0  # their size
         self.active_at = clock()
         self.closed = False
 
@@ -58,8 +62,14 @@ class LegacyChannel:
 
     @property
     def full(self) -> bool:
-        """Whether MAX_WAITING_BODIES bodies wait to be read already."""
-        return self._pending >= MAX_WAITING_BODIES
+        """Whether no more bodies are taken for now: MAX_WAITING_BODIES or MAX_WAITING_BYTES
+        wait to be read already, or answers wait for the client to read its stream (a POST
+        taken then could only add one more answer that nobody reads)."""
+        return (
+            self._pending >= MAX_WAITING_BODIES
+            or self._pending_bytes >= MAX_WAITING_BYTES
+            or self.stream.backed_up
+        )
 
     def touch(self) -> None:
         self.active_at = self._clock()
@@ -71,6 +81,7 @@ class LegacyChannel:
             raise ConnectionClosed("the session has ended")
         read: asyncio.Future[list[bytes]] = asyncio.get_running_loop().create_future()
         self._pending += 1
+        self._pending_bytes += len(data)
         self.touch()
         self._inbox.put_nowait((data, info, read))
         return read
@@ -86,6 +97,7 @@ class LegacyChannel:
             raise ConnectionClosed("the session has ended")
         data, info, self._current = item
         self._pending -= 1
+        self._pending_bytes -= len(data)
         return data, info
 
     def body_read(

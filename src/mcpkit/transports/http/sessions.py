@@ -5,15 +5,21 @@ sessions and an idle expiry (spec: basic/transports, "Session Management")."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable, Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import HttpChannel
 
 __all__ = [
+    "DEFAULT_MAX_SESSIONS_PER_ADDRESS",
+    "DEFAULT_MAX_SESSIONS_PER_USER",
+    "ClientCaps",
     "Expirable",
     "HostServer",
     "HttpSession",
@@ -22,9 +28,16 @@ __all__ = [
     "SessionRegistry",
     "end_expired",
     "make_room",
+    "no_room",
 ]
 
 logger = logging.getLogger("mcpkit.http")
+
+#: Live sessions one authenticated user (token subject, or client for client credentials)
+#: may hold at once on one endpoint.
+DEFAULT_MAX_SESSIONS_PER_USER: Final = 100
+#: Live sessions one client address may hold at once when the endpoint has no auth.
+DEFAULT_MAX_SESSIONS_PER_ADDRESS: Final = 1000
 
 
 class Expirable(Protocol):
@@ -46,7 +59,7 @@ class SessionRegistry(Protocol[S]):
 
     def get(self, session_id: str) -> S | None: ...
 
-    def add(self, session_id: str, session: S) -> bool: ...
+    def add(self, session_id: str, session: S, client: Hashable = None) -> bool: ...
 
     def remove(self, session_id: str) -> S | None: ...
 
@@ -54,7 +67,9 @@ class SessionRegistry(Protocol[S]):
 
     def full(self) -> bool: ...
 
-    def longest_idle(self) -> tuple[str, S] | None: ...
+    def count(self, client: Hashable) -> int: ...
+
+    def longest_idle(self, client: Hashable = None) -> tuple[str, S] | None: ...
 
     def items(self) -> list[tuple[str, S]]: ...
 
@@ -63,9 +78,11 @@ class SessionRegistry(Protocol[S]):
 
 class MemorySessionRegistry(Generic[S]):
     """Sessions in a dict: at most `max_sessions` live at once, and those idle for
-    `idle_timeout` seconds (by the clock the caller passes to `expired`) are due to end."""
+    `idle_timeout` seconds (by the clock the caller passes to `expired`) are due to end.
+    Each session may be added for a client (who opened it: a user, an address), whose
+    sessions are counted apart (`count`, `longest_idle(client)`)."""
 
-    __slots__ = ("_sessions", "idle_timeout", "max_sessions")
+    __slots__ = ("_by_client", "_clients", "_sessions", "idle_timeout", "max_sessions")
 
     def __init__(self, *, max_sessions: int, idle_timeout: float) -> None:
         if max_sessions < 1:
@@ -75,19 +92,36 @@ class MemorySessionRegistry(Generic[S]):
         self.max_sessions = max_sessions
         self.idle_timeout = idle_timeout
         self._sessions: dict[str, S] = {}
+        self._clients: dict[str, Hashable] = {}  # session id -> its client, when it has one
+        self._by_client: dict[Hashable, dict[str, None]] = {}  # client -> its session ids
 
     def get(self, session_id: str) -> S | None:
         return self._sessions.get(session_id)
 
-    def add(self, session_id: str, session: S) -> bool:
-        """Keep `session`; False (and nothing kept) when `max_sessions` are live already."""
+    def add(self, session_id: str, session: S, client: Hashable = None) -> bool:
+        """Keep `session` (opened by `client`, if not None); False (and nothing kept) when
+        `max_sessions` are live already."""
         if self.full():
             return False
         self._sessions[session_id] = session
+        if client is not None:
+            self._clients[session_id] = client
+            self._by_client.setdefault(client, {})[session_id] = None
         return True
 
     def remove(self, session_id: str) -> S | None:
+        client = self._clients.pop(session_id, None)
+        if client is not None:
+            ids = self._by_client[client]
+            del ids[session_id]
+            if not ids:
+                del self._by_client[client]
         return self._sessions.pop(session_id, None)
+
+    def count(self, client: Hashable) -> int:
+        """How many live sessions `client` opened."""
+        ids = self._by_client.get(client)
+        return 0 if ids is None else len(ids)
 
     def expired(self, now: float) -> list[tuple[str, S]]:
         """The sessions idle since `now - idle_timeout` or earlier (still registered: the
@@ -103,12 +137,19 @@ class MemorySessionRegistry(Generic[S]):
     def full(self) -> bool:
         return len(self._sessions) >= self.max_sessions
 
-    def longest_idle(self) -> tuple[str, S] | None:
-        """The session idle the longest (no request running, no stream connected), or None
-        when every one is busy. A scan: it runs only when the registry is full."""
+    def longest_idle(self, client: Hashable = None) -> tuple[str, S] | None:
+        """The session idle the longest (no request running, no stream connected), of
+        `client`'s when given, or None when every one is busy. A scan: it runs only when the
+        registry, or the client's share of it, is full."""
         found: tuple[str, S] | None = None
         oldest = 0.0
-        for session_id, session in self._sessions.items():
+        candidates: Iterable[tuple[str, S]]
+        if client is None:
+            candidates = self._sessions.items()
+        else:
+            sessions = self._sessions
+            candidates = ((sid, sessions[sid]) for sid in self._by_client.get(client, ()))
+        for session_id, session in candidates:
             since = session.idle_since
             if since is not None and (found is None or since < oldest):
                 found, oldest = (session_id, session), since
@@ -133,24 +174,82 @@ async def end_expired(sessions: SessionRegistry[S], now: float) -> int:
     return len(expired)
 
 
-async def make_room(sessions: SessionRegistry[S], now: float) -> bool:
-    """Room for one session more in `sessions`: True when there is some, after ending those
-    idle past the idle timeout or else the one idle the longest; False when every session is
-    busy (a request running or a stream connected), for a 503 with Retry-After.
+@dataclass(frozen=True, slots=True)
+class ClientCaps:
+    """How many live sessions one client may hold: `per_user` for an authenticated user (its
+    token's subject, or its client for client credentials), `per_address` for a client
+    address when the endpoint has no auth. A client at its cap that opens one more ends its
+    own longest-idle session, so one client cannot fill the server's `max_sessions`."""
+
+    per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
+    per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
+
+    def __post_init__(self) -> None:
+        if self.per_user < 1 or self.per_address < 1:
+            raise ValueError("max_sessions_per_user and max_sessions_per_address must be >= 1")
+
+    def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
+        """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
+        cap, and the setting naming it; None when neither is known."""
+        if owner is not None:
+            return ("user", owner), self.per_user, "max_sessions_per_user"
+        if address is not None:
+            return ("address", address), self.per_address, "max_sessions_per_address"
+        return None
+
+
+async def make_room(
+    sessions: SessionRegistry[S],
+    now: float,
+    client: tuple[Hashable, int, str] | None = None,
+) -> str | None:
+    """Room for one session more in `sessions` for `client` (from `ClientCaps.of`): None
+    when there is some, after ending the client's longest-idle session when it is at its
+    cap, and those idle past the idle timeout or else the one idle the longest when the
+    registry is full. Otherwise the name of the setting that is exhausted
+    (`max_sessions_per_user`, `max_sessions_per_address`, `max_sessions`): every session
+    that would have to end is busy (a request running, a stream connected), for a 503 with
+    Retry-After.
 
     A cap must never lock everyone out: clients that never send DELETE (the official MCP
-    Inspector's CLI, say) would otherwise hold every place until the idle timeout.
+    Inspector's CLI, say) would otherwise hold every place until the idle timeout, and one
+    client could hold every place of the server.
     """
+    if client is not None:
+        key, cap, setting = client
+        if sessions.count(key) >= cap:
+            found = sessions.longest_idle(key)
+            if found is None:
+                return setting
+            await _end(sessions, *found)
+            logger.info("a client was at its %s cap: ended its session idle the longest", setting)
     if not sessions.full() or (await end_expired(sessions, now) and not sessions.full()):
-        return True
+        return None
     found = sessions.longest_idle()
     if found is None:
-        return False
-    session_id, session = found
+        return "max_sessions"
+    await _end(sessions, *found)
+    logger.info("the sessions were at their cap: ended the one idle the longest")
+    return None if not sessions.full() else "max_sessions"
+
+
+def no_room(setting: str, kind: str = "") -> Refusal:
+    """The 503 for a `make_room` that found none: which cap is full, and what to do."""
+    if setting == "max_sessions":
+        why = f"this server's live {kind}sessions are at its max_sessions setting"
+    else:
+        who = "user" if setting == "max_sessions_per_user" else "client address"
+        why = f"this {who} holds as many live {kind}sessions as its {setting} setting allows"
+    return refuse(
+        503,
+        f"{why}, and each of them is busy: end one (DELETE), try again later, or raise {setting}",
+        headers=((b"retry-after", b"5"),),
+    )
+
+
+async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> None:
     sessions.remove(session_id)
     await session.aclose()
-    logger.info("the sessions were at their cap: ended the one idle the longest")
-    return not sessions.full()
 
 
 class SessionHandle(Protocol):

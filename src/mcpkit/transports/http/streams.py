@@ -151,9 +151,15 @@ class HttpChannel:
 
     @property
     def idle_since(self) -> float | None:
-        """None while a body waits, a request is served or the GET stream is connected."""
-        if self._pending or self._routes or (self.stream is not None and self.stream.attached):
+        """None while a body waits, the GET stream is connected, or a request is served whose
+        client still holds its answer's connection. A call whose client went away (and has
+        not resumed its stream) goes on, but no longer keeps the session alive: 50 slow calls
+        behind dropped POSTs would otherwise hold a session place forever."""
+        if self._pending or (self.stream is not None and self.stream.attached):
             return None
+        for exchange in self._routes.values():
+            if exchange.attached:
+                return None
         return self._idle_at
 
     def touch(self) -> None:
