@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -208,7 +208,7 @@ async def _close_on_disconnect(receive: Receive, stream: Stream, generation: int
 
 
 @contextlib.asynccontextmanager
-async def watch_disconnect(receive: Receive, stream: Stream) -> AsyncIterator[None]:
+async def watch_disconnect(receive: Receive, stream: Stream) -> AsyncGenerator[None]:
     """While the block runs, detach `stream` from this connection once the client goes
     (for an answer awaited without sending anything: a JSON answer); no task when the
     stream has its message ready or will have none."""
