@@ -84,8 +84,6 @@ async def serve_http(
             raise ValueError(f"{taken} follows host and port here: give host= and port= instead")
     try:
         import uvicorn
-
-        from mcpkit.transports.http import joined_writes
     except ImportError:
         raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
     protocol = http_implementation(http)
@@ -97,7 +95,8 @@ async def serve_http(
         app = server.http_app(path, **bind)
         config = uvicorn.Config(
             app,
-            http=joined_writes.protocol(protocol),  # a quick answer in one write
+            # A quick answer in one write; header_timeout and max_connections.
+            http=app.uvicorn_protocol(protocol),
             ws="none",
             lifespan="on",
             log_config=None,  # uvicorn's records go to the root logger, like ours

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
 from mcpkit.transports.http.checks import BodyLimit, Refusal
+from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.streams import Stream
 
 __all__ = [
@@ -65,10 +66,24 @@ class Resumption:
     events: Sequence[tuple[int, bytes]]
 
 
-async def read_body(receive: Receive, max_size: int) -> bytes | Refusal | None:
+async def read_body(
+    receive: Receive, max_size: int, budget: BodyBudget | None = None
+) -> bytes | Refusal | None:
     """The request body, a 413 refusal once it passes `max_size`, or None when the client
-    went away before sending it all."""
+    went away before sending it all. With a `budget`, the body counts against the bytes of
+    bodies the app holds at once (503 past them). (How long a body may take is the uvicorn
+    protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
     limit = BodyLimit(max_size)
+    try:
+        return await _read_body(receive, limit, budget)
+    finally:
+        if budget is not None:
+            budget.give_back(limit.held)
+
+
+async def _read_body(
+    receive: Receive, limit: BodyLimit, budget: BodyBudget | None
+) -> bytes | Refusal | None:
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -76,6 +91,10 @@ async def read_body(receive: Receive, max_size: int) -> bytes | Refusal | None:
             return None
         chunk: bytes = message.get("body", b"")
         refusal = limit.add(len(chunk))
+        if refusal is None and budget is not None:
+            refusal = budget.take(len(chunk))
+            if refusal is None:
+                limit.held += len(chunk)
         if refusal is not None:
             return refusal
         chunks.append(chunk)

@@ -8,12 +8,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Final, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 from mcpkit.auth.server.resource import ProtectedResource, identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._asgi import (
     Receive,
     Resumption,
@@ -41,6 +42,15 @@ from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import SessionHost
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
+from mcpkit.transports.http.limits import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES,
+    BodyBudget,
+    check_connection_settings,
+    default_max_connections,
+    guarded,
+)
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
@@ -97,6 +107,10 @@ class HttpSettings(TypedDict, total=False):
     keepalive_interval: float | None
     stateless: bool
     auth: ProtectedResource | None
+    header_timeout: float
+    body_timeout: float
+    max_connections: int | None
+    max_body_bytes: int
 
 
 class McpHttpApp(SessionHost):
@@ -126,6 +140,13 @@ class McpHttpApp(SessionHost):
     `auth` protects the endpoint (docs/auth.md): every request needs a bearer token the
     `ProtectedResource`'s verifier accepts, a session answers only the identity that opened
     it, and the metadata and the `routes` apps are served beside the endpoint.
+
+    What all clients together may cost (docs/http.md, "Limits and exposure"): bodies being
+    read hold at most `max_body_bytes` at once (503 past it). `header_timeout` and
+    `body_timeout` (seconds for a request's headers, and for its body after them: 408) and
+    `max_connections` (open at once; None: from the file-descriptor limit) are enforced by
+    the uvicorn protocol `uvicorn_protocol()` gives, which `mcpkit run` and `server.run()`
+    serve with: ASGI sees no connection before its headers are complete.
     """
 
     def __init__(
@@ -154,9 +175,25 @@ class McpHttpApp(SessionHost):
         keepalive_interval: float | None = 15.0,
         stateless: bool = False,
         auth: ProtectedResource | None = None,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        max_connections: int | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
+        if max_body_bytes < server.max_message_size:
+            raise ValueError(
+                f"max_body_bytes ({max_body_bytes}) is below the server's max_message_size "
+                f"({server.max_message_size}): a body of the largest size could never be read"
+            )
+        self.bodies = BodyBudget(max_body_bytes)
+        if max_connections is None:
+            max_connections = default_max_connections()
+        check_connection_settings(header_timeout, body_timeout, max_connections)
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self.max_connections = max_connections
         self.path = path
         self.json_response = json_response
         self.stateless = stateless
@@ -201,6 +238,7 @@ class McpHttpApp(SessionHost):
             clock,
             mcp_path=path,
             client_caps=self.client_caps,
+            bodies=self.bodies,
         )
         if self.legacy is not None:
             self.legacy.guard = self.guard
@@ -241,6 +279,17 @@ class McpHttpApp(SessionHost):
         else:
             await self._delete(scope, send, token)
 
+    def uvicorn_protocol(self, http: Literal["httptools", "h11"] = "httptools") -> type[Any]:
+        """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
+        and `max_connections`, its writes joined per loop turn (`joined_writes`): for
+        `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself."""
+        return guarded(
+            joined_writes.protocol(http),
+            header_timeout=self.header_timeout,
+            body_timeout=self.body_timeout,
+            max_connections=self.max_connections,
+        )
+
     def _warn_no_lifespan(self) -> None:
         """Say once, at the first request, that the lifespan never ran (the app is mounted in
         another ASGI app that does not enter `lifespan()`): the server's lifespan hook has
@@ -279,7 +328,7 @@ class McpHttpApp(SessionHost):
         headers = scope["headers"]
         version = protocol_version(headers, self.policy.supported_revisions)
         sid = session_id(headers, required=False)
-        body = await read_body(receive, self.policy.max_message_size)
+        body = await read_body(receive, self.policy.max_message_size, self.bodies)
         for found in (version, sid, body):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)

@@ -295,11 +295,12 @@ class BodyLimit:
     """Counts a body's bytes as they arrive: `add` answers 413 once they pass `limit`, so a
     body without Content-Length (or one that lies) never costs more than `limit` bytes."""
 
-    __slots__ = ("limit", "received")
+    __slots__ = ("held", "limit", "received")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.received = 0
+        self.held = 0  # of them, counted against the app's BodyBudget
 
     def add(self, size: int) -> Refusal | None:
         self.received += size

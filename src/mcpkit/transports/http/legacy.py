@@ -41,6 +41,7 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
+from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
     ClientCaps,
@@ -104,8 +105,10 @@ class LegacySseEndpoint:
         idle_timeout: float,
         clock: Callable[[], float] = time.monotonic,
         client_caps: ClientCaps | None = None,
+        bodies: BodyBudget | None = None,
     ) -> None:
         self.server = server
+        self.bodies = bodies
         self.client_caps = ClientCaps() if client_caps is None else client_caps
         self.settings = settings
         self.origin = origin
@@ -238,7 +241,7 @@ class LegacySseEndpoint:
         if session is None or session.channel.full:
             await send_refusal(send, _unknown(found) if session is None else _busy())
             return
-        body = await read_body(receive, self.max_message_size)
+        body = await read_body(receive, self.max_message_size, self.bodies)
         if body is not None and not isinstance(body, Refusal) and token is not None:
             assert self.guard is not None  # a token comes from it
             body = self.guard.check_scopes(scope, token, body) or body
@@ -294,6 +297,7 @@ def legacy_endpoint(
     *,
     mcp_path: str = "/mcp",
     client_caps: ClientCaps | None = None,
+    bodies: BodyBudget | None = None,
 ) -> LegacySseEndpoint | None:
     """The endpoint the app's `legacy_sse` setting asks for (True: the default paths), or None.
 
@@ -318,6 +322,7 @@ def legacy_endpoint(
         idle_timeout=idle_timeout,
         clock=clock,
         client_caps=client_caps,
+        bodies=bodies,
     )
 
 

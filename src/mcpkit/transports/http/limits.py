@@ -1,0 +1,262 @@
+"""What one HTTP server spends on all its clients together, whoever they are: request bodies
+held at once and how long one may take to arrive (`BodyBudget`, in the ASGI app), and
+connections open at once and how long a request's headers may take (`guarded`, in uvicorn's
+protocol, since ASGI never sees a connection before its headers are complete).
+
+Each refusal names the setting that decides it (docs/http.md, "Limits and exposure")."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+from mcpkit.transports.http.checks import Refusal, refuse
+
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_MAX_BODY_BYTES",
+    "BodyBudget",
+    "check_connection_settings",
+    "default_max_connections",
+    "guarded",
+]
+
+logger = logging.getLogger("mcpkit.http")
+
+#: Seconds a request's body may take to arrive, as a whole (not per read).
+DEFAULT_BODY_TIMEOUT: Final = 30.0
+#: Bytes of request bodies held at once across the app (four bodies of the default 16 MiB
+#: max_message_size).
+DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
+#: Seconds a connection may take to send a request's headers, from its opening or the end of
+#: its previous response.
+DEFAULT_HEADER_TIMEOUT: Final = 10.0
+# File descriptors kept for everything else the process opens (its listeners, log files,
+# the stores, the subprocesses a proxy runs).
+_FD_RESERVE: Final = 128
+_MAX_CONNECTIONS_CEILING: Final = 10_000
+
+
+def default_max_connections() -> int:
+    """Connections open at once by default: what this process's file-descriptor limit leaves
+    after a reserve (with Linux's usual 1024, 896), at most 10,000. Past the limit every
+    accept fails, for everyone, and uvicorn logs errors in a loop."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: no such limit to read
+        return 1000
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return _MAX_CONNECTIONS_CEILING
+    return max(16, min(_MAX_CONNECTIONS_CEILING, soft - _FD_RESERVE))
+
+
+class BodyBudget:
+    """Request bodies being read by one app: at most `max_bytes` held at once across all
+    requests. A body that would pass them is refused with 503 and Retry-After (the others
+    finish first)."""
+
+    __slots__ = ("held", "max_bytes")
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_body_bytes must be a positive number of bytes")
+        self.max_bytes = max_bytes
+        self.held = 0
+
+    def take(self, size: int) -> Refusal | None:
+        """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
+        if self.held + size > self.max_bytes:
+            logger.warning(
+                "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
+                self.held,
+                self.max_bytes,
+            )
+            return refuse(
+                503,
+                f"this server holds {self.held} bytes of request bodies being read, near its "
+                f"max_body_bytes setting ({self.max_bytes}): try again shortly, or raise "
+                "max_body_bytes",
+                headers=((b"retry-after", b"1"),),
+            )
+        self.held += size
+        return None
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
+
+
+def check_connection_settings(
+    header_timeout: float, body_timeout: float, max_connections: int
+) -> None:
+    """Raise ValueError naming the setting when one is out of range."""
+    if not header_timeout > 0:
+        raise ValueError("header_timeout must be a positive number of seconds")
+    if not body_timeout > 0:
+        raise ValueError("body_timeout must be a positive number of seconds")
+    if max_connections < 1:
+        raise ValueError("max_connections must be at least 1")
+
+
+def guarded(
+    base: Any, *, header_timeout: float, body_timeout: float, max_connections: int
+) -> type[asyncio.Protocol]:
+    """uvicorn's protocol class `base` (`HttpToolsProtocol`, `H11Protocol`, or a subclass),
+    with deadlines for a request's headers and body and a cap on open connections.
+
+    A connection that has not completed a request's headers `header_timeout` seconds after it
+    opened (or after its last response) is answered 408 and closed: a silent or dribbling
+    client no longer holds a file descriptor for ever. A body not complete `body_timeout`
+    seconds after its headers is answered 408 and the connection closed (the app reading it
+    sees the client go); a body that arrives with its headers, the usual case, costs no
+    timer. When `max_connections` are open, a new
+    one ends the connection idle the longest (no request in progress: waiting for headers,
+    or kept alive between requests); when every connection has a request in progress, the
+    new one is answered 503 with Retry-After and closed. Both name their setting."""
+    check_connection_settings(header_timeout, body_timeout, max_connections)
+    settings = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "max_connections": max_connections,
+        "timed_out": _raw_refusal(
+            408,
+            "Request Timeout",
+            f"the request's headers did not arrive within header_timeout ({header_timeout:g} s)",
+        ),
+        "body_timed_out": _raw_refusal(
+            408,
+            "Request Timeout",
+            f"the request body did not arrive within body_timeout ({body_timeout:g} s): send it "
+            "at once, or raise body_timeout",
+        ),
+        "full": _raw_refusal(
+            503,
+            "Service Unavailable",
+            f"this server has {max_connections} open connections, its max_connections setting, "
+            "each with a request in progress: try again later, or raise max_connections",
+            retry_after=5,
+        ),
+        "__doc__": f"{base.__name__} with header_timeout and max_connections (limits.guarded).",
+    }
+    cls: type[asyncio.Protocol] = type("Guarded" + base.__name__, (_Guard, base), settings)
+    cls.__module__ = __name__
+    return cls
+
+
+class _Guard:
+    """The methods `guarded` puts before uvicorn's protocol's (the class attributes are set
+    there). uvicorn's protocols share `connections` (every open one of the server), and each
+    has `cycle` (the request being served, if any), `transport` and `loop`."""
+
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
+    timed_out: bytes
+    body_timed_out: bytes
+    full: bytes
+    # uvicorn's:
+    connections: set[Any]
+    cycle: Any
+    transport: Any
+    loop: asyncio.AbstractEventLoop
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._mk_idle_at = self.loop.time()
+        self._mk_waiting: Any = None  # the cycle whose successor the header timer waits for
+        self._mk_timer: asyncio.TimerHandle | None = None  # for headers
+        self._mk_body_timer: asyncio.TimerHandle | None = None
+        if len(self.connections) > self.max_connections and not self._make_room():
+            logger.warning(
+                "refused a connection: max_connections (%d) are busy", self.max_connections
+            )
+            transport.write(self.full)
+            transport.close()
+            return
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # type: ignore[misc]
+        cycle = self.cycle
+        if cycle is not self._mk_waiting:  # a request's headers are complete
+            self._mk_waiting = cycle
+            if self._mk_timer is not None:
+                self._mk_timer.cancel()
+                self._mk_timer = None
+            if cycle is not None and cycle.more_body:  # its body is not: it has a deadline
+                self._mk_body_timer = self.loop.call_later(self.body_timeout, self._expire_body)
+        elif self._mk_body_timer is not None and not cycle.more_body:
+            self._mk_body_timer.cancel()
+            self._mk_body_timer = None
+
+    def _expire_body(self) -> None:
+        self._mk_body_timer = None
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+            logger.info("closed a connection: its request body took over body_timeout")
+            if not cycle.response_started:
+                self.transport.write(self.body_timed_out)
+            self.transport.close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        self._mk_idle_at = self.loop.time()
+        if not self.transport.is_closing() and not _busy(self):  # (a pipelined one may run)
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in (self._mk_timer, self._mk_body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._mk_timer = self._mk_body_timer = None
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _arm(self) -> None:
+        if self._mk_timer is not None:
+            self._mk_timer.cancel()
+        self._mk_waiting = self.cycle
+        self._mk_timer = self.loop.call_later(self.header_timeout, self._expire)
+
+    def _expire(self) -> None:
+        self._mk_timer = None
+        waited = self.cycle is self._mk_waiting and not _busy(self)
+        if waited and not self.transport.is_closing():
+            logger.info("closed a connection: no request headers within header_timeout")
+            self.transport.write(self.timed_out)
+            self.transport.close()
+
+    def _make_room(self) -> bool:
+        """End the open connection idle the longest (not this one); False if all are busy."""
+        oldest: Any = None
+        for other in self.connections:
+            if other is self or other.transport is None or other.transport.is_closing():
+                continue
+            idle_at = getattr(other, "_mk_idle_at", None)
+            if idle_at is None or _busy(other):
+                continue
+            if oldest is None or idle_at < oldest._mk_idle_at:
+                oldest = other
+        if oldest is None:
+            return False
+        logger.info("max_connections were open: closed the one idle the longest")
+        oldest.transport.close()
+        return True
+
+
+def _busy(protocol: Any) -> bool:
+    """Whether the connection has a request in progress (its headers read, its response not
+    yet complete)."""
+    cycle = protocol.cycle
+    return cycle is not None and not cycle.response_complete
+
+
+def _raw_refusal(status: int, reason: str, message: str, retry_after: int | None = None) -> bytes:
+    """A whole HTTP/1.1 response, written before any request was read: the app's refusal
+    body (a JSON-RPC error without an id), and the connection closes."""
+    extra = () if retry_after is None else ((b"retry-after", str(retry_after).encode()),)
+    refusal = refuse(status, message, headers=(*extra, (b"connection", b"close")))
+    head = [f"HTTP/1.1 {status} {reason}".encode(), b"content-length: %d" % len(refusal.body)]
+    head += [name + b": " + value for name, value in refusal.headers]
+    return b"\r\n".join(head) + b"\r\n\r\n" + refusal.body

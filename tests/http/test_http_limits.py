@@ -1,0 +1,190 @@
+"""What all clients together may cost a server (issue 19): a silent or dribbling connection is
+closed after header_timeout, a dribbled body after body_timeout, bodies being read hold at most
+max_body_bytes, and past max_connections the longest-idle connection goes (503 when every one
+is busy). Each refusal names its setting. Raw sockets on 127.0.0.1, every wait bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+
+import httpx
+import pytest
+from _serving import WAIT, headers, open_session, serving
+
+from mcpkit import Server
+from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.http.limits import BodyBudget, default_max_connections
+
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+async def connect(base: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", port_of(base))
+
+
+async def read_all(reader: asyncio.StreamReader) -> bytes:
+    """What the server sends until it closes (bounded by the caller's timeout)."""
+    return await reader.read(-1)
+
+
+def post_head(length: int) -> bytes:
+    return (
+        "POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"accept: application/json, text/event-stream\r\ncontent-length: {length}\r\n\r\n"
+    ).encode()
+
+
+async def dribble(writer: asyncio.StreamWriter, data: bytes, answer: asyncio.Task[bytes]) -> None:
+    """Send `data` a byte every 50 ms until the server answers (or closes)."""
+    for byte in data:
+        if answer.done():
+            return
+        try:
+            writer.write(bytes([byte]))
+            await writer.drain()
+        except ConnectionError:
+            return
+        await asyncio.sleep(0.05)
+
+
+def holding_server(max_message_size: int = 16 * 1024 * 1024) -> tuple[Server, asyncio.Event]:
+    server = Server("limits", max_message_size=max_message_size)
+    release = asyncio.Event()
+
+    @server.tool()
+    async def hold() -> str:
+        await release.wait()
+        return "done"
+
+    return server, release
+
+
+def test_settings_out_of_range_name_themselves() -> None:
+    server = Server("limits", max_message_size=1000)
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        McpHttpApp(server, max_body_bytes=999)
+    with pytest.raises(ValueError, match="header_timeout"):
+        McpHttpApp(server, header_timeout=0)
+    with pytest.raises(ValueError, match="max_connections"):
+        McpHttpApp(server, max_connections=0)
+    with pytest.raises(ValueError, match="body_timeout"):
+        McpHttpApp(server, body_timeout=0)
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        BodyBudget(0)
+    assert 16 <= default_max_connections() <= 10_000
+
+
+async def test_a_silent_or_dribbling_connection_is_closed_after_header_timeout() -> None:
+    # Before: a silent connection, and one dribbling its headers, were open after 40 s.
+    app = McpHttpApp(Server("limits"), header_timeout=0.3)
+    async with asyncio.timeout(WAIT), serving(app, http=app.uvicorn_protocol()) as base:
+        silent = await connect(base)
+        dribbling = await connect(base)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        answer = loop.create_task(read_all(dribbling[0]))
+        await dribble(dribbling[1], b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\n", answer)
+        for found in (await read_all(silent[0]), await answer):
+            assert found.startswith(b"HTTP/1.1 408 "), found
+            assert b"header_timeout" in found
+        for _, writer in (silent, dribbling):
+            writer.close()
+        assert loop.time() - started < 2.5  # 0.3 s each, not the 38 bytes x 50 ms
+        # A client that sends its request at once is served as ever.
+        async with httpx.AsyncClient() as client:
+            await open_session(client, base + "/mcp")
+
+
+async def test_a_dribbled_body_gets_408_after_body_timeout() -> None:
+    app = McpHttpApp(Server("limits"), body_timeout=0.3)
+    async with asyncio.timeout(WAIT), serving(app, http=app.uvicorn_protocol()) as base:
+        reader, writer = await connect(base)
+        writer.write(post_head(1000) + b'{"jsonrpc"')
+        reading = asyncio.get_running_loop().create_task(read_all(reader))
+        await dribble(writer, b" " * 40, reading)
+        answer = await reading
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        assert b"body_timeout" in answer
+        for _ in range(50):  # the app saw the client go: the bytes it held are back
+            if app.bodies.held == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert app.bodies.held == 0
+
+
+async def test_bodies_held_at_once_are_bounded_across_the_server() -> None:
+    # Before: 64 connections each holding a 15.9 MiB body grew the server by 1 GiB. Here:
+    # bodies of up to 1 MiB, at most 4 MiB of them held at once, 16 senders.
+    size = 1024 * 1024
+    server, _ = holding_server(max_message_size=size)
+    app = McpHttpApp(server, max_body_bytes=4 * size, body_timeout=WAIT * 2)
+    async with asyncio.timeout(WAIT * 2), serving(app, http=app.uvicorn_protocol()) as base:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            held = []
+            for _ in range(16):  # all but the last byte of a whole body, then hold on
+                reader, writer = await connect(base)
+                writer.write(post_head(size) + b" " * (size - 1))
+                await writer.drain()
+                held.append((reader, writer))
+            refused = []
+            for _ in range(100):  # bounded: until the bodies past the budget are refused
+                await asyncio.sleep(0.05)
+                refused = [r for r, _ in held if r.at_eof() or len(r._buffer)]
+                if len(refused) >= 12 and app.bodies.held >= 3 * size:
+                    break
+            peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+        assert app.bodies.held <= 4 * size
+        assert len(refused) >= 12, len(refused)
+        answer = await read_all(refused[0])
+        assert answer.startswith(b"HTTP/1.1 503 "), answer
+        assert b"max_body_bytes" in answer and b"retry-after: 1" in answer.lower()
+        for _, writer in held:
+            writer.close()
+        for _ in range(100):  # the server sees them go: what they held comes back
+            if app.bodies.held == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert app.bodies.held == 0
+    print(f"peak {peak / 2**20:.1f} MiB of mcpkit's and uvicorn's for 16 MiB sent")
+    assert peak < 10 * size
+
+
+async def test_past_max_connections_the_longest_idle_goes_then_503_when_all_are_busy() -> None:
+    server, release = holding_server()
+    app = McpHttpApp(server, max_connections=4, header_timeout=WAIT)
+    hold = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hold"}}
+    async with asyncio.timeout(WAIT * 2), serving(app, http=app.uvicorn_protocol()) as base:
+        idle = [await connect(base) for _ in range(4)]
+        await asyncio.sleep(0.1)
+        newcomer = await connect(base)
+        assert await read_all(idle[0][0]) == b""  # the oldest idle one was closed
+        for _, writer in (*idle, newcomer):
+            writer.close()
+        # Four connections each with a call in progress: a fifth is refused.
+        limits = httpx.Limits(max_connections=4, max_keepalive_connections=0)
+        async with httpx.AsyncClient(limits=limits) as client:
+            url = base + "/mcp"
+            sid = await open_session(client, url)
+            calls = [
+                asyncio.create_task(client.post(url, json={**hold, "id": i}, headers=headers(sid)))
+                for i in range(4)
+            ]
+            while sum(len(s.channel._routes) for _, s in app.sessions.items()) < 4:
+                await asyncio.sleep(0.02)  # bounded by the timeout above
+            reader, writer = await connect(base)
+            answer = await read_all(reader)
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 503 "), answer
+            assert b"max_connections" in answer and b"retry-after: 5" in answer.lower()
+            release.set()
+            assert all(r.status_code == 200 for r in await asyncio.gather(*calls))
