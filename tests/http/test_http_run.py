@@ -175,6 +175,31 @@ async def test_a_public_bind_warns_that_no_authorization_is_configured(tmp_path:
         local = url.replace("0.0.0.0", "127.0.0.1")
         async with httpx.AsyncClient(timeout=WAIT) as client:
             await open_session(client, local)
+            # Issue 19: a page on a rebinding name got a session on a public bind. Now any
+            # browser Origin not in allowed_origins is refused, and the log says so.
+            forged = headers(origin="http://rebind.example:8000", host="rebind.example:8000")
+            refused = await client.post(local, json=INITIALIZE, headers=forged)
+            assert refused.status_code == 403 and "allowed_origins" in refused.text
+        assert await server.stop() == 0
+    said = next(line for line in server.log if "allowed_origins only" in line)
+    assert "every request with an Origin is refused" in said and "allowed_hosts" in said
+
+
+async def test_the_limit_flags_reach_the_app(tmp_path: Path) -> None:
+    argv = mcpkit(
+        "run", str(lifespan_server(tmp_path)), "--transport", "http", "--port", "0",
+        "--header-timeout", "0.3", "--allowed-origin", "https://app.example",
+    )  # fmt: skip
+    async with running(argv) as server:
+        url = await server.started()
+        host, port = url.split("/")[2].split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        answer = await asyncio.wait_for(reader.read(-1), WAIT)  # silent: cut after 0.3 s
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"header_timeout" in answer
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            allowed = headers(origin="https://app.example")
+            assert (await client.post(url, json=INITIALIZE, headers=allowed)).status_code == 200
         assert await server.stop() == 0
 
 

@@ -189,11 +189,22 @@ def test_is_loopback_bind(bind: str, local: bool) -> None:
     assert is_loopback_bind(bind) is local
 
 
-def test_a_public_bind_checks_nothing_unless_told() -> None:
+def test_a_public_bind_refuses_every_browser_origin_unless_listed() -> None:
+    # Issue 19: with --host 0.0.0.0 every forged Origin was accepted, and headless Chromium
+    # on a rebinding name initialized a session and called a tool.
     policy = OriginPolicy.for_bind("0.0.0.0", 80)
-    assert not policy.enabled
+    assert policy.enabled and not policy.check_host
+    for origin in (b"http://rebind.example", b"null", b"http://localhost:80"):
+        refusal = check_origin(policy, [(b"origin", origin), (b"host", b"rebind.example")])
+        assert_refused(refusal, 403, "allowed_origins")
+    # No Origin: not a browser, so not DNS rebinding; the Host is the deployment's to name.
+    assert check_origin(policy, [(b"host", b"mcp.example.com")]) is None
+
+
+def test_only_an_explicit_setting_turns_protection_off() -> None:
+    off = OriginPolicy.for_bind("0.0.0.0", 80, dns_rebinding_protection=False)
     headers = [(b"origin", b"null"), (b"host", b"\xff"), (b"host", b"x")]
-    assert check_origin(policy, headers) is None
+    assert check_origin(off, headers) is None
 
 
 def test_a_public_bind_with_allowed_origins_checks_origin_only() -> None:

@@ -106,6 +106,7 @@ async def serve_http(
         web = _graceful_server(app)(config)
         with _stopped_by_signals(web) as stopped_by:  # before the log line tells anyone
             _warn_exposed(host, bound, app)
+            _say_exposure(host, app)
             logger.info(
                 "serving %s over Streamable HTTP at %s (uvicorn, %s, %s); stop with Ctrl+C or "
                 "SIGTERM",
@@ -237,6 +238,30 @@ def _warn_exposed(host: str, port: int, app: McpHttpApp) -> None:
             "resource to the endpoint's public URL, such as 'https://mcp.example.com/mcp'",
             host,
         )
+
+
+def _say_exposure(host: str, app: McpHttpApp) -> None:
+    """Say what DNS rebinding protection does on this bind, naming the settings: never
+    switched off, nor the Host check left out, without a word."""
+    origin = app.policy.origin
+    if not origin.enabled:
+        logger.warning(
+            "DNS rebinding protection is off (dns_rebinding_protection=False): any web page "
+            "a browser on a machine that reaches %s opens can call this server",
+            host,
+        )
+        return
+    if is_loopback_bind(host):
+        return
+    listed = sorted(origin.origins | origin.any_port_origins)
+    logger.info(
+        "browser pages may call this server from allowed_origins only (%s); requests "
+        "without an Origin header (not from a browser) go on. The Host header is %s",
+        ", ".join(listed) if listed else "none set: every request with an Origin is refused",
+        "checked against allowed_hosts"
+        if origin.check_host
+        else "not checked: set allowed_hosts to the names clients use",
+    )
 
 
 @contextlib.contextmanager

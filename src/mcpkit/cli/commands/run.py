@@ -10,7 +10,28 @@ __all__ = ["add_http_options", "http_options", "register"]
 
 # The options that only `--transport http` reads, passed on only when given: `Server.run()`
 # holds their defaults.
-_HTTP_OPTIONS = ("host", "port", "path", "http", "json_response", "stateless")
+_HTTP_OPTIONS = (
+    "host",
+    "port",
+    "path",
+    "http",
+    "json_response",
+    "stateless",
+    "allowed_origins",
+    "max_connections",
+    "header_timeout",
+    "body_timeout",
+    "max_body_bytes",
+    "max_sessions_per_address",
+)
+# Limits that must be positive: (option, is it a whole number).
+_POSITIVE = {
+    "max_connections": True,
+    "header_timeout": False,
+    "body_timeout": False,
+    "max_body_bytes": True,
+    "max_sessions_per_address": True,
+}
 
 
 def register(add_parser: AddParser) -> None:
@@ -58,6 +79,38 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
             "to the client)",
         )
     http.add_argument(
+        "--allowed-origin",
+        dest="allowed_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin allowed to call the server, such as https://app.example.com "
+        "(repeat for more; default: none beyond this machine's loopback names)",
+    )
+    limits = parser.add_argument_group(
+        "limits with --transport http (docs/http.md, 'Limits and exposure')"
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        help="connections open at once (default: the file-descriptor limit less 128)",
+    )
+    limits.add_argument(
+        "--header-timeout", type=float, help="seconds for a request's headers (default: 10)"
+    )
+    limits.add_argument(
+        "--body-timeout", type=float, help="seconds for a request's body (default: 30)"
+    )
+    limits.add_argument(
+        "--max-body-bytes",
+        type=int,
+        help="bytes of request bodies read at once, all clients together (default: 64 MiB)",
+    )
+    limits.add_argument(
+        "--max-sessions-per-address",
+        type=int,
+        help="live sessions of one client address without auth (default: 1000)",
+    )
+    http.add_argument(
         "--http",
         choices=("auto", "h11", "httptools"),
         help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
@@ -86,4 +139,9 @@ def http_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     path = given.get("path", "/")
     if not path.startswith("/"):
         parser.error(f"--path {path!r} must start with '/', as in /mcp")
+    for name in _POSITIVE:
+        value = given.get(name)
+        if value is not None and not value > 0:
+            flag = "--" + name.replace("_", "-")
+            parser.error(f"{flag} {value} must be above 0")
     return given

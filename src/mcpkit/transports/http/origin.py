@@ -136,7 +136,8 @@ class OriginPolicy:
     `origins` are normalized serialized origins, matched exactly; `any_port_origins` are
     `scheme://host` prefixes matched on any port. `hosts` are `host:port` entries (that port
     only) and `any_port_hosts` bare names. `check_host` is off when no Host list applies (a
-    public bind without `allowed_hosts`): behind a proxy the Host is what the deployment names.
+    public bind without `allowed_hosts`): behind a proxy the Host is what the deployment
+    names; `mcpkit run` says so when it starts (set `allowed_hosts` to check it).
     """
 
     enabled: bool
@@ -157,14 +158,16 @@ class OriginPolicy:
         dns_rebinding_protection: bool | None = None,
     ) -> OriginPolicy:
         """The policy of a server bound to `host` and `port` (None when the app cannot know it:
-        loopback names are then allowed on any port). Protection defaults to on for loopback
-        binds and wherever an allow-list is given. Raises ValueError naming a bad entry."""
+        loopback names are then allowed on any port). Protection is on unless
+        `dns_rebinding_protection=False`, whatever the bind: a browser's Origin must be a
+        loopback origin of a loopback bind or in `allowed_origins` (none by default for any
+        other bind), and a request without Origin (not a browser) goes on. The Host is
+        checked where a list applies: loopback names for a loopback bind, `allowed_hosts`.
+        Raises ValueError naming a bad entry."""
         origins = _setting_origins(allowed_origins)
         hosts, any_port_hosts = _setting_hosts(allowed_hosts)
         loopback = is_loopback_bind(host)
-        enabled = dns_rebinding_protection
-        if enabled is None:
-            enabled = loopback or bool(origins or hosts or any_port_hosts)
+        enabled = True if dns_rebinding_protection is None else dns_rebinding_protection
         any_port_origins: set[str] = set()
         if loopback:
             for name in {*LOOPBACK_NAMES, *_bind_name(host)}:
