@@ -367,18 +367,23 @@ class Context:
         """A request to the client about this request, or on behalf of its task (which then
         waits in `input_required` for the client to call tasks/result: docs/tasks.md); run by
         the client as a task of its own when asked for and declared ("Capabilities")."""
-        if task is not False:
-            metadata = task_metadata(task)
-            if has_capability(self.client_capabilities, TASK_CAPABILITY[method]):
-                return await self._ask_as_task(method, params, timeout, metadata, result_type)
-        if self.task is None:
+        metadata = None if task is False else task_metadata(task)
+        as_task = metadata is not None and has_capability(
+            self.client_capabilities, TASK_CAPABILITY[method]
+        )
+        if self.task is None and not as_task:  # (counted by session.request)
             return await self.session.request(
                 method, params, timeout=timeout, related=self.request_id
             )
-        if timeout is None:
-            timeout = self.server.request_timeout
-        self.session.protocol.check_outbound_request(method, params)
-        return await self.task.request(method, params, timeout=timeout)
+        with self.server.asks.hold(self.session):  # max_pending_client_requests
+            if as_task:
+                assert metadata is not None
+                return await self._ask_as_task(method, params, timeout, metadata, result_type)
+            if timeout is None:
+                timeout = self.server.request_timeout
+            assert self.task is not None
+            self.session.protocol.check_outbound_request(method, params)
+            return await self.task.request(method, params, timeout=timeout)
 
     async def _ask_as_task(
         self, method: str, params: Any, timeout: float | None, task: TaskMetadata, result_type: Any

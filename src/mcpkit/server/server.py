@@ -24,6 +24,11 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 from mcpkit.server.access import scopes_for
+from mcpkit.server.asks import (
+    DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
+    DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION,
+    AskBudget,
+)
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS, Handler
@@ -97,6 +102,10 @@ class Server(FeatureRegistrations):
         send_high_water: bytes of answers queued for a client that is not reading them, above
             which the session stops reading its requests until it catches up.
         max_inflight: requests a client may have in flight at once.
+        max_pending_client_requests: requests to clients (sampling, elicitation, roots)
+            awaiting an answer at once, all sessions together; past it an ask fails at once
+            (McpError -32603 naming the setting).
+        max_pending_client_requests_per_session: the same for one session.
         sync_in_thread: run plain `def` handlers in worker threads (the default) rather
             than on the event loop.
         lenient_arguments: the default of every tool's `lenient_arguments`: accept numbers
@@ -134,6 +143,10 @@ class Server(FeatureRegistrations):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
+        max_pending_client_requests: int = DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
+        max_pending_client_requests_per_session: int = (
+            DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION
+        ),
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
         sync_in_thread: bool = True,
         lenient_arguments: bool = False,
@@ -163,6 +176,8 @@ class Server(FeatureRegistrations):
         self.max_message_size = max_message_size
         self.max_json_depth = max_json_depth
         self.max_inflight = max_inflight
+        #: Requests to clients awaiting their answers (`max_pending_client_requests`).
+        self.asks = AskBudget(max_pending_client_requests, max_pending_client_requests_per_session)
         self.send_high_water = send_high_water
         self.sync_in_thread = sync_in_thread
         self.mask_error_details = mask_error_details

@@ -127,12 +127,14 @@ class ServerSessionHandle:
         related: RequestId | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Any:
-        """Send a request to the client and return its decoded result."""
+        """Send a request to the client and return its decoded result (counted against the
+        server's `max_pending_client_requests` while it waits)."""
         if timeout is None:
             timeout = self.server.request_timeout
-        return await self.connection.request(
-            method, params, timeout=timeout, related=related, on_progress=on_progress
-        )
+        with self.server.asks.hold(self):
+            return await self.connection.request(
+                method, params, timeout=timeout, related=related, on_progress=on_progress
+            )
 
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
