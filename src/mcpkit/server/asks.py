@@ -7,7 +7,7 @@ the server; past either bound the ask fails at once, naming the setting."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Final
 
 from mcpkit.errors import McpError
@@ -47,7 +47,7 @@ class AskBudget:
         return self._by_session.get(session, 0)
 
     @contextlib.contextmanager
-    def hold(self, session: object) -> Iterator[None]:
+    def hold(self, session: object) -> Generator[None]:
         """Count one request to `session`'s client while the block runs; McpError (-32603)
         naming the setting, before anything is sent, when a bound is reached."""
         mine = self._by_session.get(session, 0)
