@@ -77,3 +77,15 @@ async def test_mounted_without_its_lifespan_the_handler_and_the_log_say_so(
         r.getMessage() for r in caplog.records if "without the ASGI lifespan" in r.getMessage()
     ]
     assert len(warned) == 1 and "lifespan hook has not run" in warned[0]
+
+
+async def test_the_limits_example_serves_with_its_header_timeout() -> None:
+    limits = load_example("limits")
+    app = limits.app
+    assert (app.header_timeout, app.max_connections) == (5, 500)
+    async with asyncio.timeout(WAIT), serving(app, http=app.uvicorn_protocol("h11")) as base:
+        host, port = base.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        answer = await reader.read(-1)  # silent: closed after header_timeout, 5 s
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"header_timeout (5 s)" in answer
