@@ -165,3 +165,14 @@ class AuthorizationFailed(AuthError):
     def __init__(self, error: str, description: str = "", *, status: int | None = None) -> None:
         super().__init__(error, description)
         self.status = status
+
+
+def shown_when_masked(exc: BaseException) -> bool:
+    """Whether `exc`'s text goes to the peer even under `Server(mask_error_details=True)`:
+    mcpkit's own words about how it was used (a capability the client never declared, a
+    lifespan that is not running), which hold none of the application's data. Not a
+    transport's or an auth failure's, which may name internal hosts; never another
+    library's or the application's exception."""
+    return isinstance(exc, McpkitError) and not isinstance(
+        exc, (TransportError, RemoteProtocolError, AuthError)
+    )

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from mcpkit import Client, McpError, Server, ToolError
+from mcpkit import Client, Context, McpError, Server, ToolError
 from mcpkit.protocol import codes
 
 SECRET = "password=hunter2 at db.internal:5432"
@@ -85,3 +85,44 @@ async def test_resource_and_prompt_exception_text_is_masked_only_when_asked(
     assert denied.value.code == codes.INVALID_PARAMS and denied.value.message == "denied for you"
     logged = [r for r in caplog.records if r.exc_info and SECRET in str(r.exc_info[1])]
     assert len(logged) == 2
+
+
+async def test_masking_is_the_default_and_the_environment_can_turn_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 19: RuntimeError("db password hunter2 at /srv/app/secrets.py") reached the peer.
+    monkeypatch.delenv("MCPKIT_MASK_ERROR_DETAILS", raising=False)
+    server = Server("default")
+
+    @server.tool()
+    def crash() -> str:
+        raise RuntimeError(SECRET)
+
+    @server.prompt()
+    def missing() -> str:
+        with open("/nonexistent/y") as f:
+            return f.read()
+
+    assert server.mask_error_details is True
+    async with Client(server) as client:
+        crashed = await client.call_tool("crash")
+        with pytest.raises(McpError) as prompt:
+            await client.get_prompt("missing")
+    assert crashed.content[0].text == "Error executing tool 'crash'"  # type: ignore[union-attr]
+    assert prompt.value.message == "Internal error" and "nonexistent" not in str(prompt.value)
+    monkeypatch.setenv("MCPKIT_MASK_ERROR_DETAILS", "0")  # what mcpkit dev sets
+    assert Server("dev").mask_error_details is False
+    assert Server("told", mask_error_details=True).mask_error_details is True
+
+
+async def test_mcpkits_own_words_about_its_use_pass_a_mask() -> None:
+    server = Server("asks")
+
+    @server.tool()
+    async def ask(ctx: Context) -> str:
+        await ctx.sample("hello?", max_tokens=5)  # the client never declared sampling
+        return "unreachable"
+
+    async with Client(server) as client:
+        result = await client.call_tool("ask")
+    assert result.is_error and "sampling" in result.text

@@ -38,7 +38,7 @@ INITIALIZE = {
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, http: Any = "auto") -> AsyncIterator[str]:
+async def serving(app: Any, http: Any = "auto", sndbuf: int | None = None) -> AsyncIterator[str]:
     """The app served at a fresh port: yields its base URL, and always stops the server.
     `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], with its writes
     joined as `mcpkit run` serves it: mcpkit.transports.http.joined_writes), "httptools" as
@@ -49,6 +49,8 @@ async def serving(app: Any, http: Any = "auto") -> AsyncIterator[str]:
     # Accepted sockets inherit it on Linux; without it Nagle holds a response's last write
     # until the client's delayed ACK, 40 ms later, on every request.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if sndbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     protocol: Any = joined_writes.protocol("httptools") if http == "auto" else http

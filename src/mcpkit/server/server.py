@@ -8,12 +8,13 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
 
-from mcpkit.errors import McpError, ToolError
+from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
+
+#: The environment variable that turns error masking off ("0") where `mask_error_details`
+#: is not given: `mcpkit dev` sets it for the server it runs.
+MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
 
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,8 +118,11 @@ class Server(FeatureRegistrations):
             and advertise that in the input schemas. By default arguments must fit the
             schema as JSON Schema reads it.
         mask_error_details: send the client a generic message instead of the text of an
-            unexpected exception from a tool, resource or prompt (the traceback is logged
-            on the server either way); `ToolError` and `McpError` pass as they are.
+            unexpected exception from a tool, resource, prompt or any handler (the traceback
+            is logged on the server either way); `ToolError` and `McpError` pass as they are.
+            None (the default): on, unless the environment variable
+            MCPKIT_MASK_ERROR_DETAILS is "0" (`mcpkit dev` sets it for the server it runs).
+            An exception's text can hold paths, queries, secrets: keep it on in production.
         auth: protect the HTTP endpoint (`http_app()`, `run(transport="http")`, `mcpkit
             run`): a `mcpkit.auth.server.resource.ProtectedResource` (docs/auth.md). stdio
             and in-memory sessions are not protected by it (the spec: credentials for stdio
@@ -150,7 +158,7 @@ class Server(FeatureRegistrations):
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
         sync_in_thread: bool = True,
         lenient_arguments: bool = False,
-        mask_error_details: bool = False,
+        mask_error_details: bool | None = None,
         auth: ProtectedResource | None = None,
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
@@ -180,6 +188,8 @@ class Server(FeatureRegistrations):
         self.asks = AskBudget(max_pending_client_requests, max_pending_client_requests_per_session)
         self.send_high_water = send_high_water
         self.sync_in_thread = sync_in_thread
+        if mask_error_details is None:
+            mask_error_details = os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
         self.mask_error_details = mask_error_details
         self.lenient_arguments = lenient_arguments
         self.auth = auth
@@ -350,8 +360,8 @@ class Server(FeatureRegistrations):
             return await self._through_layers(ctx, ev.params, handler)
         except (McpError, ToolError):
             raise
-        except Exception:
-            if not self.mask_error_details:
+        except Exception as exc:
+            if not self.mask_error_details or shown_when_masked(exc):
                 raise  # the runtime logs it and sends its text as -32603
             raise self._masked(ev.method) from None
 
@@ -362,8 +372,8 @@ class Server(FeatureRegistrations):
             return await self._through_layers(ctx, params, HANDLERS[ctx.method])
         except (McpError, ToolError):
             raise
-        except Exception:
-            if not self.mask_error_details:
+        except Exception as exc:
+            if not self.mask_error_details or shown_when_masked(exc):
                 raise
             raise self._masked(ctx.method) from None
 
@@ -491,14 +501,16 @@ class Server(FeatureRegistrations):
                 self._tasks.spawn(_quietly(announcement, method))
 
     async def notify_resource_updated(self, uri: str) -> None:
-        """Tell every session subscribed to `uri` that it changed (server/resources)."""
-        params = {"uri": uri}
+        """Tell every session subscribed to `uri` that it changed (server/resources). Never
+        waits for a client: each session's notification is queued in a task, and one still
+        waiting for a slow client to read makes further ones for the same URI redundant
+        (`ServerSessionHandle.announce`)."""
+        method = "notifications/resources/updated"
         for handle in list(self.sessions):
             if uri in handle.subscriptions and handle.notifiable:
-                await _quietly(
-                    handle.notify("notifications/resources/updated", params),
-                    "notifications/resources/updated",
-                )
+                announcement = handle.announce(method, uri)
+                if announcement is not None:
+                    self._tasks.spawn(_quietly(announcement, method))
         if self.mounted_in is not None:  # the parent's subscribers know it by another URI
             forwarded = forward_update(self.mounted_in, uri)
             if forwarded is not None:

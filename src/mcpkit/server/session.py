@@ -141,24 +141,31 @@ class ServerSessionHandle:
     ) -> None:
         await self.connection.notify(method, params, related=related)
 
-    def announce(self, method: str) -> Coroutine[Any, Any, None] | None:
-        """A notification without params that says something changed (a list), to run in a
-        task; None when one is already waiting for room. So however many changes happen
-        while it waits, a client that is not reading gets one, and nothing piles up for it."""
+    def announce(self, method: str, uri: str | None = None) -> Coroutine[Any, Any, None] | None:
+        """A notification that says something changed (a list, or the resource `uri`: then
+        `notifications/resources/updated` with it), to run in a task that waits for room;
+        None when one for the same thing already waits (changes made together, or while the
+        client does not read, make one). So however many changes happen while it waits,
+        a client that is not reading gets one, nothing piles up for it, and whoever made the
+        change never waits for this client (they are idempotent: the client reads the list
+        or the resource again, and sees the latest)."""
+        key = method if uri is None else f"{method} {uri}"
         if self._announcing is None:
             self._announcing = set()
-        elif method in self._announcing:
+        elif key in self._announcing:
             return None
-        self._announcing.add(method)
-        return self._announce(method)
+        self._announcing.add(key)
+        return self._announce(method, key, None if uri is None else {"uri": uri})
 
-    async def _announce(self, method: str) -> None:
+    async def _announce(self, method: str, key: str, params: Any) -> None:
         try:
             await self.connection.wait_for_room()
         finally:
             if self._announcing is not None:
-                self._announcing.discard(method)
-        await self.notify(method)  # queued at once: there is room, and no await came between
+                self._announcing.discard(key)
+        await self.notify(
+            method, params
+        )  # queued at once: there is room, and no await came between
 
     def wants_log(self, level: str) -> bool:
         threshold = self.log_level

@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, cast
 
 import msgspec
 
-from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError
+from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_when_masked
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server._docstrings import summary_doc
@@ -239,7 +239,7 @@ async def run_tool(
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
         logger.exception("tool %r failed", spec.name)
-        detail = "" if mask_errors else f": {exc}"
+        detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
         return _error_result(f"Error executing tool {spec.name!r}{detail}")
     try:
         return to_tool_result(spec, value)

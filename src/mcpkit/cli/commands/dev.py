@@ -31,16 +31,21 @@ def register(add_parser: AddParser) -> None:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import os
     from pathlib import Path
 
     from mcpkit.inspector import serve_inspector
     from mcpkit.inspector.watch import files_to_watch
+    from mcpkit.server.server import MASK_ERRORS_VARIABLE
 
     file = Path(str(args.target).partition(":")[0])
     if file.suffix != ".py" or not file.is_file():
         parser.error(f"{args.target} is not a Python file; give one, as in `mcpkit dev server.py`")
     if args.port is not None and not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port: give 1 to 65535, or 0 for a free one")
+    # Developing: the server it runs shows an exception's text to the inspector (a server
+    # that sets mask_error_details itself keeps its choice).
+    os.environ.setdefault(MASK_ERRORS_VARIABLE, "0")
     return serve_inspector(
         args.target,
         port=args.port,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mcpkit.errors import McpError, ToolError
+from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.runtime.channel import MessageChannel
@@ -161,8 +161,8 @@ class ProxyServer(Server):
             )
         except (McpError, ToolError):
             raise
-        except Exception:
-            if not self.mask_error_details:
+        except Exception as exc:
+            if not self.mask_error_details or shown_when_masked(exc):
                 raise
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
