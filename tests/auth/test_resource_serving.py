@@ -37,7 +37,6 @@ def test_http_app_uses_the_server_s_auth_unless_told_otherwise() -> None:
     ("host", "auth", "warning"),
     [
         ("0.0.0.0", None, "a token verifier is not configured"),
-        ("0.0.0.0", {}, "without ProtectedResource(resource=...)"),
         ("0.0.0.0", {"resource": "https://mcp.example.com/mcp"}, None),
         ("127.0.0.1", None, None),
         ("127.0.0.1", {}, None),
@@ -55,6 +54,26 @@ def test_a_public_bind_warns_unless_protected_with_a_resource(
     else:
         (record,) = caplog.records
         assert warning in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"bind_host": "0.0.0.0"},
+        {"bind_host": "0.0.0.0", "allowed_hosts": ["b.example"]},
+        {"bind_host": "127.0.0.1", "dns_rebinding_protection": False},
+    ],
+)
+def test_without_resource_an_unchecked_host_cannot_choose_the_audience(
+    settings: dict[str, object],
+) -> None:
+    # Issue 19: with resource=None on a public bind the audience came from each request's
+    # Host: a token issued for http://b.example/mcp, sent with Host: b.example, passed.
+    server = Server("s", auth=ProtectedResource(verifier=TableVerifier()))
+    with pytest.raises(ValueError, match=r"needs ProtectedResource\(resource=\.\.\.\)"):
+        server.http_app(**settings)  # type: ignore[arg-type]
+    # On loopback the Host is checked against loopback names: the audience is one of ours.
+    assert server.http_app(bind_host="127.0.0.1").guard is not None
 
 
 PROTECTED_FILE = """

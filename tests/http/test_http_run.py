@@ -482,3 +482,29 @@ async def test_the_demo_client_over_http() -> None:
         "ping ok",
     ]:
         assert expected in text, f"{expected!r} not in demo output:\n{text}"
+
+
+PROTECTED_WITHOUT_RESOURCE = """
+from mcpkit import Server
+from mcpkit.auth.server.resource import ProtectedResource
+
+
+class Refuses:
+    async def verify(self, token, *, resource):
+        raise ValueError("never called")
+
+
+server = Server("guarded", auth=ProtectedResource(verifier=Refuses()))
+"""
+
+
+def test_a_protected_server_on_a_public_bind_without_resource_does_not_start(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "guarded.py"
+    path.write_text(PROTECTED_WITHOUT_RESOURCE)
+    argv = mcpkit("run", str(path), "--transport", "http", "--host", "0.0.0.0", "--port", "0")
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT, cwd=REPO)
+    assert done.returncode == 1
+    assert "needs ProtectedResource(resource=...)" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1

@@ -92,7 +92,10 @@ async def serve_http(
         bound = sockets[0].getsockname()[1]
         # DNS rebinding protection follows the address and port actually bound.
         bind: HttpSettings = {**settings, "bind_host": host, "bind_port": bound}
-        app = server.http_app(path, **bind)
+        try:
+            app = server.http_app(path, **bind)
+        except ValueError as exc:  # a setting that cannot serve here: said in one line
+            raise SystemExit(f"cannot serve {server.name} on {host}: {exc}") from None
         config = uvicorn.Config(
             app,
             # A quick answer in one write; header_timeout and max_connections.
@@ -101,6 +104,9 @@ async def serve_http(
             lifespan="on",
             log_config=None,  # uvicorn's records go to the root logger, like ours
             access_log=False,
+            # X-Forwarded-Proto and -For are not taken from anyone (uvicorn trusts them from
+            # 127.0.0.1 by default: any local process could name the scheme and address).
+            proxy_headers=False,
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
         )
         web = _graceful_server(app)(config)
@@ -229,14 +235,6 @@ def _warn_exposed(host: str, port: int, app: McpHttpApp) -> None:
             "put a proxy that authenticates clients in front of it.",
             host,
             port,
-        )
-    elif guard.auth.resource is None:
-        # The derived URI follows the Host header, which other machines choose.
-        logger.warning(
-            "serving a protected endpoint on %s without ProtectedResource(resource=...): the "
-            "audience tokens must name is derived from each request's Host header; set "
-            "resource to the endpoint's public URL, such as 'https://mcp.example.com/mcp'",
-            host,
         )
 
 

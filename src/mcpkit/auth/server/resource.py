@@ -82,7 +82,9 @@ class ProtectedResource:
     every MCP request; `scopes_supported` is what the metadata lists (default: the required
     ones). `resource` is the canonical URI of the endpoint (RFC 8707, the audience tokens
     must name); None derives it per request from the scheme, the Host header and the
-    endpoint's path, for development on any loopback name (set it in production).
+    endpoint's path, for development on any loopback name: only on a loopback bind, whose
+    Host header is checked against the loopback names (`http_app` refuses None for any
+    other bind, or with DNS rebinding protection off).
     `resource_name` and `resource_documentation` go in the metadata. `routes` maps path
     prefixes to other ASGI apps served on the same origin (the longest prefix wins; the MCP
     endpoint and the metadata come first). A token longer than `max_token_length` bytes is

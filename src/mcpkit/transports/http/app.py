@@ -51,7 +51,7 @@ from mcpkit.transports.http.limits import (
     default_max_connections,
     guarded,
 )
-from mcpkit.transports.http.origin import OriginPolicy
+from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.sessions import (
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
     DEFAULT_MAX_SESSIONS_PER_USER,
@@ -228,6 +228,19 @@ class McpHttpApp(SessionHost):
         self._lifespan_ran = False
         self._warned = False
         self._clock = clock
+        if (
+            auth is not None
+            and auth.resource is None
+            and not (is_loopback_bind(bind_host) and origin.enabled)
+        ):
+            # The audience would follow a Host header nobody checks: a token issued for
+            # another server, sent with that server's name as Host, would pass.
+            raise ValueError(
+                f"serving a protected endpoint on {bind_host} needs ProtectedResource("
+                "resource=...): the endpoint's public URL, such as 'https://mcp.example.com/"
+                "mcp', which tokens must name as their audience (only a loopback bind with "
+                "DNS rebinding protection derives it from the checked Host)"
+            )
         self.guard = None if auth is None else Guard(auth, path, server)
         self.legacy = legacy_endpoint(
             server,
