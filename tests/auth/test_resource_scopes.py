@@ -123,6 +123,28 @@ async def test_a_2025_03_26_batch_needing_a_scope_is_refused_whole() -> None:
         assert response.status_code == 403
 
 
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"jsonrpc": "2.0", "id": 5, "method": "resources/read", "params": {"uri": 5}},
+        {"foo": 1},
+        7,
+        {"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": "deploy"},
+    ],
+)
+async def test_a_malformed_element_does_not_hide_a_scoped_call_in_a_batch(odd: Any) -> None:
+    # Issue 19: a batch the scope check could not decode as a whole skipped its 403, and
+    # the handler refused the scoped call with -32602 inside a 200: no step-up possible.
+    server, _ = scoped_server()
+    async with serving(server.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as client:
+        url = base + "/mcp"
+        sid = await open_as(client, url, ALICE)
+        batch = [call(4, "tools/call", name="deploy", arguments={}), odd]
+        response = await client.post(url, json=batch, headers=bearer(ALICE, sid))
+        assert response.status_code == 403, response.text
+        assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
 async def test_unscoped_calls_and_unknown_items_pass_to_the_server() -> None:
     server, _ = scoped_server()
     async with serving(server.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as client:

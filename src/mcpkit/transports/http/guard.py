@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from typing import Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -46,21 +46,32 @@ _TARGETS: Final = {
 }
 
 
-class _Params(msgspec.Struct):
-    name: str | None = None
-    uri: str | None = None
+_ANY_JSON: Final[msgspec.json.Decoder[Any]] = msgspec.json.Decoder()
 
 
-class _Message(msgspec.Struct):
-    """Just what the scope check reads of a JSON-RPC message (the session decodes it all)."""
-
-    method: str | None = None
-    params: _Params | None = None
-
-
-_PEEK: Final[msgspec.json.Decoder[_Message | list[_Message]]] = msgspec.json.Decoder(
-    _Message | list[_Message]
-)
+def _targets(body: bytes) -> list[tuple[str, str]]:
+    """The (method, item) pairs a body's requests name: each message of a batch on its own,
+    so one malformed element does not hide the others, and an item given as another JSON
+    type than a string (`"uri": 5`) as its JSON text, as the session would see it named."""
+    try:
+        found: Any = _ANY_JSON.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # too deep, or not JSON: the session
+        return []  # refuses it with the error the spec names
+    pairs: list[tuple[str, str]] = []
+    messages = cast("list[Any]", found if isinstance(found, list) else [found])
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        fields = cast("dict[str, Any]", message)
+        method, params = fields.get("method"), fields.get("params")
+        name = _TARGETS.get(method) if isinstance(method, str) else None
+        if name is None or not isinstance(params, dict):
+            continue
+        target = cast("dict[str, Any]", params).get(name)
+        if isinstance(method, str) and target is not None:
+            text = target if isinstance(target, str) else msgspec.json.encode(target).decode()
+            pairs.append((method, text))
+    return pairs
 
 
 class Guard:
@@ -103,20 +114,9 @@ class Guard:
         """403 when `body` calls, reads or gets an item needing scopes `token` lacks (spec:
         "Runtime Insufficient Scope Errors"); None otherwise, or when the body is not
         JSON-RPC (the session answers that)."""
-        try:
-            found = _PEEK.decode(body)
-        except (msgspec.DecodeError, RecursionError):  # too deep, or not JSON-RPC: the
-            return None  # session refuses it with the error the spec names
-        messages: list[_Message] = found if isinstance(found, list) else [found]
         needed: list[str] = []
-        for message in messages:
-            method = message.method or ""
-            field = _TARGETS.get(method)
-            if field is None or message.params is None:
-                continue
-            target: str | None = getattr(message.params, field)
-            if target is not None:
-                needed.extend(self.server.scopes_for(method, target))
+        for method, target in _targets(body):
+            needed.extend(self.server.scopes_for(method, target))
         missing = [s for s in dict.fromkeys(needed) if s not in token.scopes]
         if not missing:
             return None
