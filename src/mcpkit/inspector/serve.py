@@ -1,5 +1,6 @@
-"""`serve_inspector`: serve the inspector on 127.0.0.1 with uvicorn until Ctrl-C, print its URL,
-open it in a browser, and (for `mcpkit dev`) reconnect when the server's files change."""
+"""`serve_inspector`: serve the inspector on 127.0.0.1 with uvicorn until Ctrl-C, print a
+one-time link to it, open another in a browser, and (for `mcpkit dev`) reconnect when the
+server's files change."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import TextIO
 
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.failure import describe_failure
+from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
 from mcpkit.inspector.session import InspectorSession
 from mcpkit.inspector.watch import changed_files, snapshot
 
@@ -35,7 +37,9 @@ def serve_inspector(
     out: TextIO | None = None,
 ) -> int:
     """Serve the inspector for `target_text` (None: the page asks) until Ctrl-C; the exit
-    code. `watch`: files whose change restarts the server and reconnects (`mcpkit dev`)."""
+    code. `target_text` is connected to without a confirmation (the page asks before
+    starting any other command); `headers` are sent to it only. `watch`: files whose change
+    restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
     if importlib.util.find_spec("uvicorn") is None:
         print('mcpkit: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
@@ -47,10 +51,20 @@ def serve_inspector(
         return 1
     session = InspectorSession(initial_target=target_text, headers=headers)
     app = InspectorApp(session)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/?token={app.token}"
-    print(f"mcpkit inspector: {url}", file=out, flush=True)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    # Two one-time links, neither holding the token itself: the browser's arguments can be
+    # read by every user of this machine (`ps`), so its link is spent within a second or
+    # two, and is refused after BROWSER_CODE_LIFETIME seconds anyway; the terminal's is
+    # good until it is used.
+    print(f"mcpkit inspector: {base}/?code={app.one_time_code(None)}", file=out)
+    print(
+        "  (a one-time link: it logs in one browser, which stays logged in until it closes)",
+        file=out,
+        flush=True,
+    )
     if open_browser:  # a thread: some browsers' launchers block until the window closes
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        link = f"{base}/?code={app.one_time_code(BROWSER_CODE_LIFETIME)}"
+        threading.Thread(target=webbrowser.open, args=(link,), daemon=True).start()
     try:
         asyncio.run(_serve(app, sock, list(watch), out or sys.stderr))
     except KeyboardInterrupt:
