@@ -5,6 +5,7 @@ command line (`ps`), a command named by a request, a page on another port of 127
 from __future__ import annotations
 
 import asyncio
+import io
 import shlex
 import signal
 import sys
@@ -12,9 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from _inspector_harness import SHOWCASE, log_in, served, serving
 from test_dev import ENV, REPO, WAIT, _line_with
 
+from mcpkit.cli.target import TargetError
+from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
 from mcpkit.inspector.session import InspectorSession
 
 FAKE_BROWSER = """#!/bin/sh
@@ -126,6 +131,20 @@ async def test_a_command_named_by_a_request_runs_only_once_confirmed(tmp_path: P
             await log_in(http, base, app)
             reply = await http.post(f"{base}/api/connect", json={"target": SHOWCASE})
             assert reply.json()["result"]["serverInfo"]["name"] == "showcase"
+
+
+async def test_a_save_does_not_start_a_target_that_was_never_confirmed(tmp_path: Path) -> None:
+    # a file that does not exist yet is nothing to confirm: the connect fails, but `mcpkit dev`
+    # keeps the target to try again on the next save
+    app = InspectorApp(InspectorSession())
+    later, marker = tmp_path / "later.py", tmp_path / "ran"
+    with pytest.raises(TargetError):
+        await app.session.connect(str(later), approve=app.approvals.check)
+    later.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n")
+    out = io.StringIO()
+    await _reload(app.session, [later], out, app.approvals.check)
+    assert "nobody confirmed it in the page" in out.getvalue()
+    assert not marker.exists() and app.session.client is None
 
 
 class HeaderRecorder:

@@ -41,14 +41,14 @@ class Logins:
         for known in [c for c, until in self._codes.items() if until is not None and now >= until]:
             del self._codes[known]
         # every code compared, in constant time: how long this takes says nothing of any
-        found = [known for known in self._codes if secrets.compare_digest(known, code)]
+        found = [known for known in self._codes if _same(known, code)]
         for known in found:
             del self._codes[known]
         return bool(code) and bool(found)
 
     def holds_token(self, scope: MutableMapping[str, Any]) -> bool:
         """Whether the request carries this inspector's cookie."""
-        return secrets.compare_digest(_cookie(scope, cookie_name(scope)), self.token)
+        return _same(_cookie(scope, cookie_name(scope)), self.token)
 
     def set_cookie(self, scope: MutableMapping[str, Any]) -> tuple[bytes, bytes]:
         """The header that gives the browser the token: unreadable by scripts (HttpOnly),
@@ -73,3 +73,10 @@ def _cookie(scope: MutableMapping[str, Any], name: str) -> str:
             if key_text == name:
                 return found
     return ""
+
+
+def _same(text: str, secret: str) -> bool:
+    """Constant-time equality; as bytes, since a request may send any character."""
+    return secrets.compare_digest(
+        text.encode("utf-8", "surrogateescape"), secret.encode("utf-8", "surrogateescape")
+    )

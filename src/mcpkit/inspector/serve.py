@@ -11,15 +11,19 @@ import socket
 import sys
 import threading
 import webbrowser
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
 from mcpkit.inspector.session import InspectorSession
 from mcpkit.inspector.watch import changed_files, snapshot
+
+if TYPE_CHECKING:
+    from mcpkit.cli.target import Target
 
 __all__ = ["serve_inspector"]
 
@@ -87,7 +91,7 @@ async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out:
 
     config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
-    watcher = asyncio.create_task(_watch(app.session, watch, out)) if watch else None
+    watcher = asyncio.create_task(_watch(app, watch, out)) if watch else None
     try:
         await server.serve(sockets=[sock])
     finally:
@@ -97,7 +101,7 @@ async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out:
             await asyncio.wait_for(app.session.disconnect(), 5)
 
 
-async def _watch(session: InspectorSession, files: list[Path], out: TextIO) -> None:
+async def _watch(app: InspectorApp, files: list[Path], out: TextIO) -> None:
     seen = snapshot(files)
     while True:
         await asyncio.sleep(POLL_INTERVAL)
@@ -105,10 +109,17 @@ async def _watch(session: InspectorSession, files: list[Path], out: TextIO) -> N
         changed = changed_files(seen, now)
         seen = now
         if changed:
-            await _reload(session, changed, out)
+            await _reload(app.session, changed, out, app.approvals.check)
 
 
-async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -> None:
+async def _reload(
+    session: InspectorSession,
+    changed: list[Path],
+    out: TextIO,
+    approve: Callable[[Target], None] | None = None,
+) -> None:
+    """Reconnect to the target the pages last asked for; `approve` (the app's) checks it
+    as it checked the page's request: a target that did not parse then was not confirmed."""
     names = ", ".join(path.name for path in changed)
     print(f"mcpkit dev: {names} changed; restarting the server", file=out, flush=True)
     session.publish("reload", files=[str(path) for path in changed])
@@ -116,7 +127,10 @@ async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -
     if target is None:
         return  # no page asked for a server (or it disconnected): its next connect is fresh
     try:  # connected, or the last try failed (a syntax error mid-edit): try the new code
-        await session.connect(target)
+        await session.connect(target, approve=approve)
+    except ConfirmationNeeded:
+        print(f"mcpkit dev: not starting {target}: nobody confirmed it in the page", file=out)
+        return
     except Exception as exc:
         failure = describe_failure(exc)
         told = failure["userFrames"] or failure["text"]
