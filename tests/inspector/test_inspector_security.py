@@ -78,6 +78,7 @@ async def test_a_one_time_code_is_good_once_and_for_a_short_time() -> None:
         expired = app.one_time_code(lifetime=0)
         assert (await http.get(f"{base}/?code={expired}")).status_code == 403
         assert (await http.get(f"{base}/?code=")).status_code == 403
+        assert (await http.get(f"{base}/?code=%C3%A9")).status_code == 403  # not an error
         assert not http.cookies
         printed = app.one_time_code(lifetime=None)  # the terminal's: good until it is used
         assert (await http.get(f"{base}/?code={printed}")).status_code == 200
