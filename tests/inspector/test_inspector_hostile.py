@@ -46,14 +46,6 @@ async def test_a_one_time_link_logs_in_and_a_typed_command_runs_once_confirmed(
         async with browser_page(link) as page:
             assert page.url == f"{base}/"  # the spent code is out of the address bar
             assert await page.evaluate("document.cookie") == ""  # HttpOnly: no script reads it
-            other = await page.context.browser.new_context()
-            try:  # another browser (or a thief) with the same link is refused
-                stranger = await other.new_page()
-                refused = await stranger.goto(link)
-                assert refused is not None and refused.status == 403
-                assert "not logged in" in (await stranger.text_content("body") or "")
-            finally:
-                await other.close()
             await page.fill("#target", f"sh -c 'touch {marker}'")
             await page.click("#connect")
             panel = page.locator("#confirm-panel")
@@ -69,6 +61,17 @@ async def test_a_one_time_link_logs_in_and_a_typed_command_runs_once_confirmed(
             await page.click("#confirm-run", timeout=WAIT_MS)
             await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
             assert await panel.is_hidden()
+            other = await page.context.browser.new_context()
+            try:  # another browser with the same link: someone raced one of the two to it
+                stranger = await other.new_page()
+                refused = await stranger.goto(link)
+                assert refused is not None and refused.status == 403
+                assert "revoked" in (await stranger.text_content("body") or "")
+            finally:
+                await other.close()
+            # every login is revoked: this page's stream ends, and it says so
+            await page.wait_for_selector("#status >> text=logged this browser out")
+            assert (await page.request.post(f"{base}/api/state", data={})).status == 403
 
 
 async def test_a_catastrophic_pattern_does_not_freeze_the_page(tmp_path: Path) -> None:

@@ -56,10 +56,15 @@ async def test_the_browser_is_given_a_one_time_code_never_the_token(tmp_path: Pa
             (token,) = thief.cookies.values()
             assert token not in opened and token not in printed
             assert "token" not in opened and "token" not in printed
-            again = await late.get(opened)  # ... and the code is spent: the browser sees 403
-            assert again.status_code == 403 and "not logged in" in again.text
             refused = await late.post(f"{base}/api/state?token={token}", json={})
             assert refused.status_code == 403  # the token in an address admits nobody
+            again = await late.get(opened)  # the browser, second: the code is spent ...
+            assert again.status_code == 403 and "used already" in again.text
+            await _line_with(proc.stderr, r"Every login is revoked")  # ... and the race seen:
+            assert (await thief.post(f"{base}/api/state", json={})).status_code == 403
+            code = printed.split("?code=")[1].split()[0]
+            assert (await late.get(f"{base}/?code={code}")).status_code == 200
+            assert (await late.post(f"{base}/api/state", json={})).status_code == 200
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(WAIT):
             assert await proc.wait() in (0, 130)
@@ -70,18 +75,28 @@ async def test_the_browser_is_given_a_one_time_code_never_the_token(tmp_path: Pa
 
 
 async def test_a_one_time_code_is_good_once_and_for_a_short_time() -> None:
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient() as http:
-        spent = app.one_time_code()
-        assert (await http.get(f"{base}/?code={spent}")).status_code == 200
-        http.cookies.clear()
-        assert (await http.get(f"{base}/?code={spent}")).status_code == 403
-        expired = app.one_time_code(lifetime=0)
-        assert (await http.get(f"{base}/?code={expired}")).status_code == 403
-        assert (await http.get(f"{base}/?code=")).status_code == 403
-        assert (await http.get(f"{base}/?code=%C3%A9")).status_code == 403  # not an error
-        assert not http.cookies
-        printed = app.one_time_code(lifetime=None)  # the terminal's: good until it is used
-        assert (await http.get(f"{base}/?code={printed}")).status_code == 200
+    async with (
+        served(InspectorSession()) as (base, app),
+        httpx.AsyncClient() as browser,
+        httpx.AsyncClient() as other,
+    ):
+        state = f"{base}/api/state"
+        for code in (app.one_time_code(lifetime=0), "", "%C3%A9"):  # expired, none, not ASCII
+            assert (await other.get(f"{base}/?code={code}")).status_code == 403
+        printed = app.one_time_code(lifetime=None, exposed=False)  # good until it is used
+        assert (await other.get(f"{base}/?code={printed}")).status_code == 200
+        spent = app.one_time_code()  # the browser's: its arguments show it to every user
+        assert (await browser.get(f"{base}/?code={spent}")).status_code == 200
+        assert (await browser.get(f"{base}/?code={spent}")).status_code == 200  # its cookie
+        assert (await browser.post(state, json={})).status_code == 200
+        async with httpx.AsyncClient() as late:
+            assert (await late.get(f"{base}/?code={printed}")).status_code == 403
+            assert (await other.post(state, json={})).status_code == 200  # nothing revoked
+            # the browser's code again, without its cookie: one of the two raced the other
+            raced = await late.get(f"{base}/?code={spent}")
+            assert raced.status_code == 403 and "revoked" in raced.text
+        for client in (browser, other):  # every login: the token changed
+            assert (await client.post(state, json={})).status_code == 403
 
 
 async def test_a_page_on_another_port_of_this_machine_cannot_use_the_cookie() -> None:

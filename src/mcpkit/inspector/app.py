@@ -59,17 +59,39 @@ class InspectorApp:
     """`InspectorApp(session)` is an ASGI app; a browser opens `/?code=<one_time_code()>` and
     is logged in for as long as it runs (a cookie holding `token`)."""
 
-    def __init__(self, session: InspectorSession, token: str | None = None) -> None:
+    def __init__(
+        self,
+        session: InspectorSession,
+        token: str | None = None,
+        *,
+        on_revoked: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
         self.logins = Logins(token)
-        self.token = self.logins.token
         #: Targets requests may connect to without a confirmation: the command line's.
         self.approvals = Approvals([session.initial_target])
+        #: Told when an exposed code came back spent and every login was revoked.
+        self.on_revoked = on_revoked
+        self._revoked = asyncio.Event()  # set (and replaced) at each revocation
 
-    def one_time_code(self, lifetime: float | None = BROWSER_CODE_LIFETIME) -> str:
+    @property
+    def token(self) -> str:
+        """What a logged-in browser's cookie holds (a new one after a revocation)."""
+        return self.logins.token
+
+    def one_time_code(
+        self, lifetime: float | None = BROWSER_CODE_LIFETIME, *, exposed: bool = True
+    ) -> str:
         """A code for `/?code=...` that logs in one browser, once, within `lifetime` seconds
-        (None: until used)."""
-        return self.logins.one_time_code(lifetime)
+        (None: until used); `exposed`: see `Logins.one_time_code`."""
+        return self.logins.one_time_code(lifetime, exposed=exposed)
+
+    def _revoke(self) -> None:
+        self.logins.revoke()
+        self._revoked.set()  # open event streams end
+        self._revoked = asyncio.Event()
+        if self.on_revoked is not None:
+            self.on_revoked()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,15 +103,9 @@ class InspectorApp:
             return await _reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
         if path in _ASSETS and path != "/" and method == "GET":
             return await _asset(send, *_ASSETS[path])
-        # a code in the address logs the browser in (and is spent, even if it holds the cookie)
-        code = _query(scope, "code") if path == "/" and method == "GET" else ""
-        logging_in = bool(code) and self.logins.redeem(code)
-        if not logging_in and not self.logins.holds_token(scope):
-            if path == "/":
-                return await _text(send, 403, _LOGGED_OUT)
-            return await _reply(send, 403, {"error": "open the link the inspector printed"})
-        if not logging_in and not _made_here(scope):
-            return await _reply(send, 403, {"error": "requests from other sites are refused"})
+        logging_in = await self._admitted(scope, send)
+        if logging_in is None:
+            return
         if path == "/" and method == "GET":
             cookie = [self.logins.set_cookie(scope)] if logging_in else []
             return await _asset(send, *_ASSETS["/"], extra=cookie)
@@ -98,6 +114,28 @@ class InspectorApp:
         if path.startswith("/api/") and method == "POST":
             return await self._api(path.removeprefix("/api/"), scope, receive, send)
         await _reply(send, 404, {"error": f"no {method} {path} here"})
+
+    async def _admitted(self, scope: Scope, send: Send) -> bool | None:
+        """None if refused (the refusal is sent); else whether the request logs in with a
+        one-time code (its page sets the cookie) rather than holding the cookie already."""
+        path = scope["path"]
+        # a code in the address logs the browser in (and is spent, even if it holds the cookie)
+        code = _query(scope, "code") if path == "/" and scope["method"] == "GET" else ""
+        if code and self.logins.redeem(code):
+            return True
+        if not self.logins.holds_token(scope):
+            if self.logins.reused(code):  # someone may have raced this browser to its link
+                self._revoke()
+                await _text(send, 403, _RACED)
+            elif path == "/":
+                await _text(send, 403, _LOGGED_OUT)
+            else:
+                await _reply(send, 403, {"error": "open the link the inspector printed"})
+            return None
+        if not _made_here(scope):
+            await _reply(send, 403, {"error": "requests from other sites are refused"})
+            return None
+        return False
 
     async def _api(self, action: str, scope: Scope, receive: Receive, send: Send) -> None:
         if _header(scope, b"content-type").split(";")[0].strip() != "application/json":
@@ -150,7 +188,7 @@ class InspectorApp:
 
     async def _events(self, receive: Receive, send: Send) -> None:
         queue = self.session.subscribe()
-        gone = asyncio.get_running_loop().create_task(_disconnected(receive))
+        gone = asyncio.get_running_loop().create_task(_disconnected(receive, self._revoked))
         try:
             headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -182,9 +220,20 @@ async def _next_event(
     return b"data: " + json.dumps(event, default=str).encode() + b"\n\n"
 
 
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+async def _disconnected(receive: Receive, revoked: asyncio.Event) -> None:
+    """Until the page goes away, or its login is revoked."""
+
+    async def hung_up() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    ended = asyncio.ensure_future(hung_up())
+    waiting = asyncio.ensure_future(revoked.wait())
+    try:
+        await asyncio.wait({ended, waiting}, return_when="FIRST_COMPLETED")
+    finally:
+        ended.cancel()
+        waiting.cancel()
 
 
 def _query(scope: Scope, name: str) -> str:
@@ -236,6 +285,14 @@ Open the link the inspector printed in its terminal (http://127.0.0.1:PORT/?code
 link logs in one browser, once; the browser then stays logged in until it closes. A link that
 was used already (or the one given to the browser, after 60 seconds) is refused: start the
 inspector again for a new one.
+"""
+
+
+_RACED = """This one-time link was used already, by another browser: perhaps by another user of
+this machine, who can read a browser's arguments (ps) and may have opened it first.
+
+Every login to this inspector is now revoked. Open the link the inspector printed in its
+terminal (that one is never shown to other users).
 """
 
 

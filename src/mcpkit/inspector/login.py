@@ -1,7 +1,9 @@
 """How a browser logs in to the inspector without its token ever appearing in a command line
 or a URL: the link the inspector opens (or prints) carries a one-time code, and the page that
 code opens sets an HttpOnly, SameSite=Strict cookie holding the token. A browser's arguments
-are readable by every local user (`ps`); a code read there is spent, or expired, by then."""
+are readable by every local user (`ps`): a code read there is spent, or expired, by the time
+most could use it, and one who races the browser to it is found out when the browser brings
+the spent code, and every login is revoked."""
 
 from __future__ import annotations
 
@@ -27,12 +29,20 @@ class Logins:
         self._clock = clock
         #: code -> the clock's time after which it is refused (None: good until used)
         self._codes: dict[str, float | None] = {}
+        #: codes other users could read, and whether each was spent
+        self._exposed: dict[str, bool] = {}
 
-    def one_time_code(self, lifetime: float | None = BROWSER_CODE_LIFETIME) -> str:
+    def one_time_code(
+        self, lifetime: float | None = BROWSER_CODE_LIFETIME, *, exposed: bool = True
+    ) -> str:
         """A code that logs in one browser, once, within `lifetime` seconds (None: until it
-        is used; for the link printed in the terminal, which no other user can read)."""
+        is used). `exposed`: others could read it (a browser's arguments), so a second use
+        means someone may have used it first (`reused`); False for the link printed in the
+        terminal, which a person may try in a second browser."""
         code = secrets.token_urlsafe(24)
         self._codes[code] = None if lifetime is None else self._clock() + lifetime
+        if exposed:
+            self._exposed[code] = False
         return code
 
     def redeem(self, code: str) -> bool:
@@ -44,7 +54,17 @@ class Logins:
         found = [known for known in self._codes if _same(known, code)]
         for known in found:
             del self._codes[known]
+            if known in self._exposed:
+                self._exposed[known] = True
         return bool(code) and bool(found)
+
+    def reused(self, code: str) -> bool:
+        """Whether `code` is an exposed code that was spent already."""
+        return any(spent and _same(known, code) for known, spent in self._exposed.items())
+
+    def revoke(self) -> None:
+        """Log every browser out: a new token, which no cookie holds."""
+        self.token = secrets.token_urlsafe(32)
 
     def holds_token(self, scope: MutableMapping[str, Any]) -> bool:
         """Whether the request carries this inspector's cookie."""

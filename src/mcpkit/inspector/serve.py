@@ -54,13 +54,14 @@ def serve_inspector(
         print(f"mcpkit: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
         return 1
     session = InspectorSession(initial_target=target_text, headers=headers)
-    app = InspectorApp(session)
+    app = InspectorApp(session, on_revoked=lambda: print(_RACED, file=out, flush=True))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # Two one-time links, neither holding the token itself: the browser's arguments can be
     # read by every user of this machine (`ps`), so its link is spent within a second or
     # two, and is refused after BROWSER_CODE_LIFETIME seconds anyway; the terminal's is
     # good until it is used.
-    print(f"mcpkit inspector: {base}/?code={app.one_time_code(None)}", file=out)
+    printed = app.one_time_code(None, exposed=False)
+    print(f"mcpkit inspector: {base}/?code={printed}", file=out)
     print(
         "  (a one-time link: it logs in one browser, which stays logged in until it closes)",
         file=out,
@@ -76,6 +77,13 @@ def serve_inspector(
     finally:
         sock.close()
     return 0
+
+
+_RACED = (
+    "mcpkit inspector: the link opened in the browser was used twice; another user of this "
+    "machine may have read it from the browser's arguments (ps) and used it first. Every "
+    "login is revoked: open the link printed above, or start the inspector again."
+)
 
 
 def _listen(port: int) -> socket.socket:

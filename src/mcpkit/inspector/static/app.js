@@ -335,6 +335,9 @@ async function start() {
   const state = await api("state");
   const events = new EventSource("/api/events");
   events.onmessage = (message) => { const event = JSON.parse(message.data); handlers[event.type]?.(event); };
+  events.onerror = () => {  // a stream refused for good: the inspector stopped, or logged us out
+    if (events.readyState === EventSource.CLOSED) status("the inspector stopped, or logged this browser out: open the link it printed", "failed");
+  };
   await new Promise((resolve) => { events.onopen = resolve; });
   document.body.dataset.ready = "true";
   if (state.server) { $("target").value = state.target; connected(state.server); }
