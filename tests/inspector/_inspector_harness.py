@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from mcpkit.inspector.app import InspectorApp
@@ -37,6 +38,16 @@ CHROMIUM_ARGS = [
 async def served(session: InspectorSession) -> AsyncIterator[tuple[str, InspectorApp]]:
     """The inspector for `session` at a fresh port: (its base URL, the app)."""
     app = InspectorApp(session)
+    try:
+        async with serving(app) as base:
+            yield base, app
+    finally:
+        await session.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """The ASGI `app` served by uvicorn on 127.0.0.1 at a fresh port: its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -46,13 +57,23 @@ async def served(session: InspectorSession) -> AsyncIterator[tuple[str, Inspecto
     )
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     try:
-        yield f"http://127.0.0.1:{port}", app
+        yield f"http://127.0.0.1:{port}"
     finally:
-        await session.disconnect()
         server.should_exit = True
         async with asyncio.timeout(10):
             await task
         sock.close()
+
+
+def login_url(base: str, app: InspectorApp) -> str:
+    """A one-time link that logs a browser in, as the inspector prints one."""
+    return f"{base}/?code={app.one_time_code()}"
+
+
+async def log_in(http: httpx.AsyncClient, base: str, app: InspectorApp) -> None:
+    """Log `http` in as a browser is: a one-time link, exchanged for the cookie."""
+    page = await http.get(login_url(base, app))
+    assert page.status_code == 200 and http.cookies, page.text
 
 
 @contextlib.asynccontextmanager
@@ -82,9 +103,13 @@ async def shoot(page: Any, folder: Path, name: str) -> None:
     print(f"screenshot: {path}")
 
 
-async def connect(page: Any, target: str = SHOWCASE) -> None:
+async def connect(page: Any, target: str = SHOWCASE, *, confirm: bool = True) -> None:
+    """Connect the page to `target`; `confirm`: the page asks first (a file or a command not
+    given on the command line, and not confirmed before), and the test runs it."""
     await page.fill("#target", target)
     await page.click("#connect")
+    if confirm:
+        await page.click("#confirm-run", timeout=WAIT_MS)
     await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
 
 

@@ -5,10 +5,12 @@ not import, the next save tries again); Ctrl-C ends it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -46,10 +48,22 @@ async def _line_with(stream: asyncio.StreamReader, pattern: str) -> str:
 
 
 async def _inspector_address(stderr: asyncio.StreamReader) -> tuple[str, str]:
-    """The inspector's base URL and token, from the line `mcpkit dev` prints."""
-    line = await _line_with(stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
-    base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
-    return base, token
+    """The inspector's base URL and the one-time code of the link `mcpkit dev` prints."""
+    line = await _line_with(stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?code=")
+    base, code = re.findall(r"(http://127\.0\.0\.1:\d+)/\?code=(\S+)", line)[0]
+    return base, code
+
+
+@contextlib.asynccontextmanager
+async def _logged_in(
+    stderr: asyncio.StreamReader,
+) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """The inspector's base URL, and a client logged in with the link it printed."""
+    base, code = await _inspector_address(stderr)
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        page = await http.get(f"{base}/?code={code}")
+        assert page.status_code == 200 and http.cookies
+        yield base, http
 
 
 async def _tools(http: httpx.AsyncClient, url: str) -> list[str]:
@@ -63,17 +77,16 @@ async def test_dev_restarts_the_server_when_its_file_changes(tmp_path: Path) -> 
     proc = await _start_dev(server)
     assert proc.stderr is not None
     try:
-        base, token = await _inspector_address(proc.stderr)
-        async with httpx.AsyncClient(timeout=WAIT) as http:
-            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+        async with _logged_in(proc.stderr) as (base, http):
+            state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["initialTarget"] == str(server)
             connect = {"target": state["result"]["initialTarget"]}
-            await http.post(f"{base}/api/connect?token={token}", json=connect)
-            assert await _tools(http, f"{base}/api/request?token={token}") == ["first"]
+            await http.post(f"{base}/api/connect", json=connect)
+            assert await _tools(http, f"{base}/api/request") == ["first"]
             _save(server, SERVER + SECOND_TOOL)
             await _line_with(proc.stderr, r"server\.py changed; restarting")
             await _line_with(proc.stderr, r"mcpkit dev: reloaded")
-            tools = await _tools(http, f"{base}/api/request?token={token}")
+            tools = await _tools(http, f"{base}/api/request")
             assert tools == ["first", "second"]
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(WAIT):
@@ -98,10 +111,9 @@ async def test_dev_tries_again_on_the_save_after_a_syntax_error(tmp_path: Path) 
     proc = await _start_dev(server)
     assert proc.stderr is not None
     try:
-        base, token = await _inspector_address(proc.stderr)
-        async with httpx.AsyncClient(timeout=WAIT) as http:
-            await http.post(f"{base}/api/connect?token={token}", json={"target": str(server)})
-            assert await _tools(http, f"{base}/api/request?token={token}") == ["first"]
+        async with _logged_in(proc.stderr) as (base, http):
+            await http.post(f"{base}/api/connect", json={"target": str(server)})
+            assert await _tools(http, f"{base}/api/request") == ["first"]
             _save(server, SERVER + "\n@server.tool(\ndef broken(:\n")  # saved mid-edit
             await _line_with(proc.stderr, r"server\.py changed; restarting")
             await _line_with(proc.stderr, r"the server did not start again")
@@ -109,14 +121,14 @@ async def test_dev_tries_again_on_the_save_after_a_syntax_error(tmp_path: Path) 
             assert str(server) in frame
             await _line_with(proc.stderr, r"SyntaxError")
             await _line_with(proc.stderr, r"the next save tries again")
-            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+            state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["server"] is None
             _save(server, SERVER + SECOND_TOOL)  # fixed: the page is connected again
             await _line_with(proc.stderr, r"server\.py changed; restarting")
             await _line_with(proc.stderr, r"mcpkit dev: reloaded")
-            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+            state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["server"]["serverInfo"]["name"] == "dev-demo"
-            tools = await _tools(http, f"{base}/api/request?token={token}")
+            tools = await _tools(http, f"{base}/api/request")
             assert tools == ["first", "second"]
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(WAIT):

@@ -1,15 +1,15 @@
 """`mcpkit inspect TARGET --web` as a subprocess: it serves the inspector for TARGET, the page's
-API answers with the token and refuses without it, and Ctrl-C ends it."""
+API answers a client logged in with the printed one-time link and refuses others, and Ctrl-C
+ends it."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import sys
 
 import httpx
-from test_dev import ENV, REPO, WAIT, _line_with, _tools
+from test_dev import ENV, REPO, WAIT, _logged_in, _tools
 
 
 async def test_inspect_web_serves_the_inspector_for_the_target() -> None:
@@ -23,15 +23,16 @@ async def test_inspect_web_serves_the_inspector_for_the_target() -> None:
     )
     assert proc.stderr is not None
     try:
-        line = await _line_with(proc.stderr, r"mcpkit inspector: http://127\.0\.0\.1:\d+/\?token=")
-        base, token = re.findall(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)[0]
-        async with httpx.AsyncClient(timeout=WAIT) as http:
-            refused = await http.post(f"{base}/api/state?token=wrong", json={})
+        async with (
+            _logged_in(proc.stderr) as (base, http),
+            httpx.AsyncClient(timeout=WAIT) as stranger,
+        ):
+            refused = await stranger.post(f"{base}/api/state", json={})
             assert refused.status_code == 403
-            state = (await http.post(f"{base}/api/state?token={token}", json={})).json()
+            state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["initialTarget"] == target
-            await http.post(f"{base}/api/connect?token={token}", json={"target": target})
-            assert "add" in await _tools(http, f"{base}/api/request?token={token}")
+            await http.post(f"{base}/api/connect", json={"target": target})
+            assert "add" in await _tools(http, f"{base}/api/request")
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(WAIT):
             assert await proc.wait() in (0, 130)

@@ -1,37 +1,58 @@
-"""The inspector's HTTP API without a browser: the token, Host and Origin checks, requests
-forwarded to the server, held server requests, and a closed page releasing the client."""
+"""The inspector's HTTP API without a browser: the login cookie, Host and Origin checks,
+requests forwarded to the server, held server requests, and a closed page releasing the
+client. (tests/inspector/test_inspector_security.py has the attacks of issue 19.)"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from _inspector_harness import SHOWCASE, served
+from _inspector_harness import SHOWCASE, log_in, served
 
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.session import InspectorSession
 
 
 def api(base: str, app: InspectorApp, action: str) -> str:
-    return f"{base}/api/{action}?token={app.token}"
+    return f"{base}/api/{action}"
 
 
-async def test_every_api_call_and_the_page_need_the_token() -> None:
+@contextlib.asynccontextmanager
+async def logged_in(
+    session: InspectorSession,
+) -> AsyncIterator[tuple[str, InspectorApp, httpx.AsyncClient]]:
+    """The inspector for `session`, and an HTTP client logged in to it as a browser is."""
+    async with served(session) as (base, app), httpx.AsyncClient(timeout=30) as http:
+        await log_in(http, base, app)
+        yield base, app, http
+
+
+async def test_every_api_call_and_the_page_need_the_login_cookie() -> None:
     async with served(InspectorSession()) as (base, app), httpx.AsyncClient() as http:
-        for url in (f"{base}/", f"{base}/?token=wrong", f"{base}/api/events"):
+        for url in (f"{base}/", f"{base}/?code=wrong", f"{base}/api/events"):
             assert (await http.get(url)).status_code == 403
-        refused = await http.post(f"{base}/api/state?token=nope", json={})
+        # the token itself, in the address, is no way in: only the cookie is
+        refused = await http.post(f"{base}/api/state?token={app.token}", json={})
         assert refused.status_code == 403
-        assert "open the URL the inspector printed" in refused.json()["error"]
-        page = await http.get(f"{base}/?token={app.token}")
+        assert "open the link the inspector printed" in refused.json()["error"]
+        page = await http.get(f"{base}/?code={app.one_time_code()}")
         assert page.status_code == 200 and "mcpkit inspector" in page.text
         assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        cookie = page.headers["set-cookie"]
+        assert f"={app.token};" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert (await http.post(f"{base}/api/state", json={})).status_code == 200
+        assert (await http.get(f"{base}/")).status_code == 200  # the cookie, from now on
+        async with httpx.AsyncClient() as stranger:
+            assert (await stranger.post(f"{base}/api/state", json={})).status_code == 403
 
 
 async def test_another_sites_origin_and_host_are_refused() -> None:
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient() as http:
+    async with logged_in(InspectorSession()) as (base, app, http):
         url = api(base, app, "state")
         evil = await http.post(url, json={}, headers={"Origin": "http://evil.example"})
         assert evil.status_code == 403
@@ -44,7 +65,7 @@ async def test_another_sites_origin_and_host_are_refused() -> None:
 
 
 async def test_a_form_post_and_a_huge_body_are_refused() -> None:
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient() as http:
+    async with logged_in(InspectorSession()) as (base, app, http):
         url = api(base, app, "connect")
         form = await http.post(url, data={"target": "x"})  # what a cross-site <form> can send
         assert form.status_code == 415
@@ -57,7 +78,7 @@ async def test_a_form_post_and_a_huge_body_are_refused() -> None:
 
 
 async def test_requests_reach_the_server_and_errors_name_the_cause() -> None:
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient(timeout=30) as http:
+    async with logged_in(InspectorSession(initial_target=SHOWCASE)) as (base, app, http):
         early = await http.post(api(base, app, "request"), json={"method": "tools/list"})
         assert "connect to a server first" in early.json()["error"]["message"]
         connected = await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
@@ -73,9 +94,9 @@ async def test_requests_reach_the_server_and_errors_name_the_cause() -> None:
 
 
 async def test_a_held_sampling_request_waits_for_the_page_and_is_bounded() -> None:
-    session = InspectorSession(answer_timeout=30)
+    session = InspectorSession(initial_target=SHOWCASE, answer_timeout=30)
     events = session.subscribe()
-    async with served(session) as (base, app), httpx.AsyncClient(timeout=30) as http:
+    async with logged_in(session) as (base, app, http):
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
         call = {
             "method": "tools/call",
@@ -103,8 +124,8 @@ async def test_a_held_sampling_request_waits_for_the_page_and_is_bounded() -> No
 
 
 async def test_an_unanswered_request_times_out_with_a_clear_error() -> None:
-    session = InspectorSession(answer_timeout=0.2)
-    async with served(session) as (base, app), httpx.AsyncClient(timeout=30) as http:
+    session = InspectorSession(initial_target=SHOWCASE, answer_timeout=0.2)
+    async with logged_in(session) as (base, app, http):
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
         call = {"method": "tools/call", "params": {"name": "sign_up", "arguments": {}}}
         reply = (await http.post(api(base, app, "request"), json=call)).json()
@@ -112,8 +133,8 @@ async def test_an_unanswered_request_times_out_with_a_clear_error() -> None:
 
 
 async def test_a_page_that_goes_away_releases_the_client() -> None:
-    session = InspectorSession(release_after=0.05)
-    async with served(session) as (base, app), httpx.AsyncClient(timeout=30) as http:
+    session = InspectorSession(initial_target=SHOWCASE, release_after=0.05)
+    async with logged_in(session) as (base, app, http):
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
         async with http.stream("GET", api(base, app, "events")) as stream:
             async for _ in stream.aiter_bytes():
@@ -139,10 +160,12 @@ async def _first_of_each(
 
 
 async def test_the_icon_is_served_and_a_call_is_cancelled_through_the_api() -> None:
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient(timeout=30) as http:
-        for path in ("/favicon.ico", "/favicon.svg"):  # no token: browsers ask without one
-            icon = await http.get(base + path)
-            assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    async with logged_in(InspectorSession(initial_target=SHOWCASE)) as (base, app, http):
+        async with httpx.AsyncClient() as stranger:  # browsers ask for it without the cookie
+            for path in ("/favicon.ico", "/favicon.svg"):
+                icon = await stranger.get(base + path)
+                assert icon.status_code == 200
+                assert icon.headers["content-type"] == "image/svg+xml"
         gone = await http.post(api(base, app, "cancel"), json={"call": "nobody"})
         assert gone.json() == {"result": {"cancelled": False}}
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})

@@ -8,7 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _inspector_harness import CHROMIUM, WAIT_MS, browser_page, connect, open_tool, served, shoot
+from _inspector_harness import (
+    CHROMIUM,
+    WAIT_MS,
+    browser_page,
+    connect,
+    login_url,
+    open_tool,
+    served,
+    shoot,
+)
 
 from mcpkit.inspector.session import InspectorSession
 
@@ -23,7 +32,7 @@ pytestmark = [
 
 async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Path) -> None:
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await connect(page)
             server = await page.text_content("#tab-server")
             assert server is not None and "showcase" in server and "Try every panel." in server
@@ -52,7 +61,7 @@ async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Pa
 
 async def test_a_nested_form_validates_before_sending_then_calls(tmp_path: Path) -> None:
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await connect(page)
             await open_tool(page, "order")
             assert await page.input_value("input[name='address.city']") == "Paris"  # default
@@ -83,7 +92,7 @@ async def test_a_nested_form_validates_before_sending_then_calls(tmp_path: Path)
 
 async def test_images_links_resources_templates_and_prompts(tmp_path: Path) -> None:
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await connect(page)
             await open_tool(page, "picture")
             await page.click(".tool-form button[type=submit]")
@@ -118,7 +127,7 @@ async def test_images_links_resources_templates_and_prompts(tmp_path: Path) -> N
 
 async def test_progress_sampling_and_elicitation_answered_by_hand(tmp_path: Path) -> None:
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await connect(page)
             await open_tool(page, "ask_model")
             await page.fill("input[name=question]", "What is MCP?")
@@ -151,7 +160,7 @@ async def test_the_everything_example_url_elicitation_and_embedded_resources(
     everything = str(Path(__file__).resolve().parents[2] / "examples" / "everything.py")
     async with served(InspectorSession(initial_target=everything)) as (base, app):
         # given a TARGET on the command line, the page connects to it by itself
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
             await open_tool(page, "connect_account")
             await page.click(".tool-form button[type=submit]")

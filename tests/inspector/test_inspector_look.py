@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _inspector_harness import CHROMIUM, WAIT_MS, browser_page, connect, open_tool, served, shoot
+from _inspector_harness import (
+    CHROMIUM,
+    WAIT_MS,
+    browser_page,
+    connect,
+    login_url,
+    open_tool,
+    served,
+    shoot,
+)
 
 from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
 from mcpkit.inspector.session import InspectorSession
@@ -51,7 +60,7 @@ def dark(rgb: tuple[int, ...]) -> bool:
 
 async def test_light_and_dark_a_favicon_and_descriptions_beside_fields(tmp_path: Path) -> None:
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             refused: list[str] = []
             page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
             await page.emulate_media(color_scheme="light")
@@ -97,12 +106,13 @@ async def test_a_failed_connect_shows_its_traceback_and_forgets_the_last_server(
     broken = project / "broken.py"
     broken.write_text(BROKEN_IMPORT)
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await page.emulate_media(color_scheme="light")
             await connect(page)
             await open_tool(page, "add")
             await page.fill("#target", str(broken))
             await page.click("#connect")
+            await page.click("#confirm-run")  # a file typed in the page runs once confirmed
             panel = page.locator("#error-panel")
             await panel.wait_for(state="visible", timeout=WAIT_MS)
             frames = await panel.locator("pre.user-frames").text_content() or ""
@@ -129,13 +139,13 @@ async def test_a_failed_connect_shows_its_traceback_and_forgets_the_last_server(
             assert "ValueError: bad config" in whole and "raised ValueError" in whole
             await page.emulate_media(color_scheme="dark")
             await shoot(page, tmp_path, "error-dark")
-            await connect(page)  # a good connect puts the panel away
+            await connect(page, confirm=False)  # a good connect puts the panel away
             assert await panel.is_hidden()
 
 
 async def test_a_running_call_shows_its_progress_and_can_be_cancelled(tmp_path: Path) -> None:
     async with served(InspectorSession()) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await page.emulate_media(color_scheme="light")
             await connect(page)
             await open_tool(page, "slow")
@@ -167,7 +177,7 @@ async def test_dev_reconnects_the_page_after_a_save_that_did_not_import(tmp_path
     session = InspectorSession(initial_target=str(server))
     out = io.StringIO()
     async with served(session) as (base, app):
-        async with browser_page(f"{base}/?token={app.token}") as page:
+        async with browser_page(login_url(base, app)) as page:
             await page.emulate_media(color_scheme="light")
             await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
             server.write_text(GOOD + "\n@server.tool(\ndef second(:\n")  # saved mid-edit

@@ -1,17 +1,20 @@
 """The inspector's web app (plain ASGI): the page and its assets, an SSE event stream, and a
-JSON API, each call checked for the session's token, a loopback Host and a same-site Origin."""
+JSON API, each call checked for the session's cookie (login.py), a loopback Host, and that the
+page itself made it; a request to connect to a command needs the person's confirmation
+(approval.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from importlib import resources
 from typing import Any, cast
 from urllib.parse import parse_qs
 
 from mcpkit.errors import McpError
+from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
+from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
 from mcpkit.inspector.session import CallCancelled, InspectorSession
 
 __all__ = ["InspectorApp"]
@@ -28,6 +31,8 @@ _ASSETS = {
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
     "/log.js": ("log.js", "text/javascript; charset=utf-8"),
     "/look.js": ("look.js", "text/javascript; charset=utf-8"),
+    "/patterns.js": ("patterns.js", "text/javascript; charset=utf-8"),
+    "/pattern-worker.js": ("pattern-worker.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
     "/favicon.svg": ("favicon.svg", "image/svg+xml"),
     "/favicon.ico": ("favicon.svg", "image/svg+xml"),  # asked for by browsers on every page
@@ -36,35 +41,101 @@ _MAX_BODY = 4 * 1024 * 1024
 #: Seconds between SSE comments that keep an idle stream (and its proxies) open.
 _KEEPALIVE = 15.0
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+#: What browsers say (Sec-Fetch-Site) of a request the page made itself, or the person opened.
+_OWN_REQUEST = ("", "same-origin", "none")
+_SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; media-src data:; frame-ancestors 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),  # no other page (another port of 127.0.0.1 is the same
+    # site) may frame the inspector and have the person click in it
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
 
 
 class InspectorApp:
-    """`InspectorApp(session)` is an ASGI app; open `/?token=<app.token>`."""
+    """`InspectorApp(session)` is an ASGI app; a browser opens `/?code=<one_time_code()>` and
+    is logged in for as long as it runs (a cookie holding `token`)."""
 
-    def __init__(self, session: InspectorSession, token: str | None = None) -> None:
+    def __init__(
+        self,
+        session: InspectorSession,
+        token: str | None = None,
+        *,
+        on_revoked: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
-        self.token = token or secrets.token_urlsafe(24)
+        self.logins = Logins(token)
+        #: Targets requests may connect to without a confirmation: the command line's.
+        self.approvals = Approvals([session.initial_target])
+        #: Told when an exposed code came back spent and every login was revoked.
+        self.on_revoked = on_revoked
+        self._revoked = asyncio.Event()  # set (and replaced) at each revocation
+
+    @property
+    def token(self) -> str:
+        """What a logged-in browser's cookie holds (a new one after a revocation)."""
+        return self.logins.token
+
+    def one_time_code(
+        self, lifetime: float | None = BROWSER_CODE_LIFETIME, *, exposed: bool = True
+    ) -> str:
+        """A code for `/?code=...` that logs in one browser, once, within `lifetime` seconds
+        (None: until used); `exposed`: see `Logins.one_time_code`."""
+        return self.logins.one_time_code(lifetime, exposed=exposed)
+
+    def _revoke(self) -> None:
+        self.logins.revoke()
+        self._revoked.set()  # open event streams end
+        self._revoked = asyncio.Event()
+        if self.on_revoked is not None:
+            self.on_revoked()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        method: str = scope["method"]
         if not _loopback_host(scope):
             # DNS rebinding: a page of another site, resolved to 127.0.0.1, names its own host
             return await _reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
-        if path in _ASSETS and path != "/" and scope["method"] == "GET":
+        if path in _ASSETS and path != "/" and method == "GET":
             return await _asset(send, *_ASSETS[path])
-        if not secrets.compare_digest(_query(scope, "token"), self.token):
-            return await _reply(send, 403, {"error": "open the URL the inspector printed"})
-        if not _same_origin(scope):
-            return await _reply(send, 403, {"error": "requests from other sites are refused"})
-        if path == "/" and scope["method"] == "GET":
-            return await _asset(send, *_ASSETS["/"])
-        if path == "/api/events" and scope["method"] == "GET":
+        logging_in = await self._admitted(scope, send)
+        if logging_in is None:
+            return
+        if path == "/" and method == "GET":
+            cookie = [self.logins.set_cookie(scope)] if logging_in else []
+            return await _asset(send, *_ASSETS["/"], extra=cookie)
+        if path == "/api/events" and method == "GET":
             return await self._events(receive, send)
-        if path.startswith("/api/") and scope["method"] == "POST":
+        if path.startswith("/api/") and method == "POST":
             return await self._api(path.removeprefix("/api/"), scope, receive, send)
-        await _reply(send, 404, {"error": f"no {scope['method']} {path} here"})
+        await _reply(send, 404, {"error": f"no {method} {path} here"})
+
+    async def _admitted(self, scope: Scope, send: Send) -> bool | None:
+        """None if refused (the refusal is sent); else whether the request logs in with a
+        one-time code (its page sets the cookie) rather than holding the cookie already."""
+        path = scope["path"]
+        # a code in the address logs the browser in (and is spent, even if it holds the cookie)
+        code = _query(scope, "code") if path == "/" and scope["method"] == "GET" else ""
+        if code and self.logins.redeem(code):
+            return True
+        if not self.logins.holds_token(scope):
+            if self.logins.reused(code):  # someone may have raced this browser to its link
+                self._revoke()
+                await _text(send, 403, _RACED)
+            elif path == "/":
+                await _text(send, 403, _LOGGED_OUT)
+            else:
+                await _reply(send, 403, {"error": "open the link the inspector printed"})
+            return None
+        if not _made_here(scope):
+            await _reply(send, 403, {"error": "requests from other sites are refused"})
+            return None
+        return False
 
     async def _api(self, action: str, scope: Scope, receive: Receive, send: Send) -> None:
         if _header(scope, b"content-type").split(";")[0].strip() != "application/json":
@@ -78,6 +149,8 @@ class InspectorApp:
             return await _reply(send, 400, {"error": "send a JSON object under 4 MB"})
         try:
             result = await self._act(action, cast("dict[str, Any]", args))
+        except ConfirmationNeeded as exc:  # the page shows the command, with a Run button
+            return await _reply(send, 200, {"confirm": exc.as_json()})
         except McpError as exc:
             return await _reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
         except CallCancelled as exc:
@@ -93,7 +166,12 @@ class InspectorApp:
         if action == "state":
             return session.state()
         if action == "connect":
-            return await session.connect(str(args["target"]))
+            confirm = args.get("confirm")
+            confirmation = None if confirm is None else str(confirm)
+            return await session.connect(
+                str(args["target"]),
+                approve=lambda target: self.approvals.check(target, confirmation),
+            )
         if action == "disconnect":
             await session.disconnect()
             return {}
@@ -110,7 +188,7 @@ class InspectorApp:
 
     async def _events(self, receive: Receive, send: Send) -> None:
         queue = self.session.subscribe()
-        gone = asyncio.get_running_loop().create_task(_disconnected(receive))
+        gone = asyncio.get_running_loop().create_task(_disconnected(receive, self._revoked))
         try:
             headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -142,9 +220,20 @@ async def _next_event(
     return b"data: " + json.dumps(event, default=str).encode() + b"\n\n"
 
 
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+async def _disconnected(receive: Receive, revoked: asyncio.Event) -> None:
+    """Until the page goes away, or its login is revoked."""
+
+    async def hung_up() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    ended = asyncio.ensure_future(hung_up())
+    waiting = asyncio.ensure_future(revoked.wait())
+    try:
+        await asyncio.wait({ended, waiting}, return_when="FIRST_COMPLETED")
+    finally:
+        ended.cancel()
+        waiting.cancel()
 
 
 def _query(scope: Scope, name: str) -> str:
@@ -165,10 +254,15 @@ def _loopback_host(scope: Scope) -> bool:
     return name in _LOOPBACK
 
 
-def _same_origin(scope: Scope) -> bool:
-    # Browsers send Origin on every POST and on cross-site fetches: it must be this server.
+def _made_here(scope: Scope) -> bool:
+    """Whether the page itself sent this (or the person opened it): browsers send Origin on
+    every POST and cross-origin fetch, and Sec-Fetch-Site on every request. The cookie is
+    SameSite, but every port of 127.0.0.1 is the same site: a page served on another port
+    is refused here. Clients that are not browsers send neither."""
     origin = _header(scope, b"origin")
-    return not origin or origin == "http://" + _header(scope, b"host")
+    if origin and origin != "http://" + _header(scope, b"host"):
+        return False
+    return _header(scope, b"sec-fetch-site") in _OWN_REQUEST
 
 
 async def _body(receive: Receive) -> bytes | None:
@@ -185,15 +279,45 @@ async def _body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _asset(send: Send, name: str, content_type: str) -> None:
+_LOGGED_OUT = """This browser is not logged in to the mcpkit inspector.
+
+Open the link the inspector printed in its terminal (http://127.0.0.1:PORT/?code=...). Each
+link logs in one browser, once; the browser then stays logged in until it closes. A link that
+was used already (or the one given to the browser, after 60 seconds) is refused: start the
+inspector again for a new one.
+"""
+
+
+_RACED = """This one-time link was used already, by another browser: perhaps by another user of
+this machine, who can read a browser's arguments (ps) and may have opened it first.
+
+Every login to this inspector is now revoked. Open the link the inspector printed in its
+terminal (that one is never shown to other users).
+"""
+
+
+async def _asset(
+    send: Send, name: str, content_type: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     data = resources.files("mcpkit.inspector").joinpath("static", name).read_bytes()
     headers = [
         (b"content-type", content_type.encode()),
         (b"cache-control", b"no-store"),
-        (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src data:"),
+        *_SECURITY_HEADERS,
+        *(extra or []),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _text(send: Send, status: int, text: str) -> None:
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"cache-control", b"no-store"),
+        *_SECURITY_HEADERS,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": text.encode()})
 
 
 async def _reply(send: Send, status: int, payload: Any) -> None:

@@ -1,5 +1,6 @@
-"""`serve_inspector`: serve the inspector on 127.0.0.1 with uvicorn until Ctrl-C, print its URL,
-open it in a browser, and (for `mcpkit dev`) reconnect when the server's files change."""
+"""`serve_inspector`: serve the inspector on 127.0.0.1 with uvicorn until Ctrl-C, print a
+one-time link to it, open another in a browser, and (for `mcpkit dev`) reconnect when the
+server's files change."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ import socket
 import sys
 import threading
 import webbrowser
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
+from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
 from mcpkit.inspector.session import InspectorSession
 from mcpkit.inspector.watch import changed_files, snapshot
+
+if TYPE_CHECKING:
+    from mcpkit.cli.target import Target
 
 __all__ = ["serve_inspector"]
 
@@ -35,7 +41,9 @@ def serve_inspector(
     out: TextIO | None = None,
 ) -> int:
     """Serve the inspector for `target_text` (None: the page asks) until Ctrl-C; the exit
-    code. `watch`: files whose change restarts the server and reconnects (`mcpkit dev`)."""
+    code. `target_text` is connected to without a confirmation (the page asks before
+    starting any other command); `headers` are sent to it only. `watch`: files whose change
+    restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
     if importlib.util.find_spec("uvicorn") is None:
         print('mcpkit: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
@@ -46,11 +54,22 @@ def serve_inspector(
         print(f"mcpkit: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
         return 1
     session = InspectorSession(initial_target=target_text, headers=headers)
-    app = InspectorApp(session)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/?token={app.token}"
-    print(f"mcpkit inspector: {url}", file=out, flush=True)
+    app = InspectorApp(session, on_revoked=lambda: print(_RACED, file=out, flush=True))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    # Two one-time links, neither holding the token itself: the browser's arguments can be
+    # read by every user of this machine (`ps`), so its link is spent within a second or
+    # two, and is refused after BROWSER_CODE_LIFETIME seconds anyway; the terminal's is
+    # good until it is used.
+    printed = app.one_time_code(None, exposed=False)
+    print(f"mcpkit inspector: {base}/?code={printed}", file=out)
+    print(
+        "  (a one-time link: it logs in one browser, which stays logged in until it closes)",
+        file=out,
+        flush=True,
+    )
     if open_browser:  # a thread: some browsers' launchers block until the window closes
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        link = f"{base}/?code={app.one_time_code(BROWSER_CODE_LIFETIME)}"
+        threading.Thread(target=webbrowser.open, args=(link,), daemon=True).start()
     try:
         asyncio.run(_serve(app, sock, list(watch), out or sys.stderr))
     except KeyboardInterrupt:
@@ -58,6 +77,13 @@ def serve_inspector(
     finally:
         sock.close()
     return 0
+
+
+_RACED = (
+    "mcpkit inspector: the link opened in the browser was used twice; another user of this "
+    "machine may have read it from the browser's arguments (ps) and used it first. Every "
+    "login is revoked: open the link printed above, or start the inspector again."
+)
 
 
 def _listen(port: int) -> socket.socket:
@@ -73,7 +99,7 @@ async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out:
 
     config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
-    watcher = asyncio.create_task(_watch(app.session, watch, out)) if watch else None
+    watcher = asyncio.create_task(_watch(app, watch, out)) if watch else None
     try:
         await server.serve(sockets=[sock])
     finally:
@@ -83,7 +109,7 @@ async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out:
             await asyncio.wait_for(app.session.disconnect(), 5)
 
 
-async def _watch(session: InspectorSession, files: list[Path], out: TextIO) -> None:
+async def _watch(app: InspectorApp, files: list[Path], out: TextIO) -> None:
     seen = snapshot(files)
     while True:
         await asyncio.sleep(POLL_INTERVAL)
@@ -91,10 +117,17 @@ async def _watch(session: InspectorSession, files: list[Path], out: TextIO) -> N
         changed = changed_files(seen, now)
         seen = now
         if changed:
-            await _reload(session, changed, out)
+            await _reload(app.session, changed, out, app.approvals.check)
 
 
-async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -> None:
+async def _reload(
+    session: InspectorSession,
+    changed: list[Path],
+    out: TextIO,
+    approve: Callable[[Target], None] | None = None,
+) -> None:
+    """Reconnect to the target the pages last asked for; `approve` (the app's) checks it
+    as it checked the page's request: a target that did not parse then was not confirmed."""
     names = ", ".join(path.name for path in changed)
     print(f"mcpkit dev: {names} changed; restarting the server", file=out, flush=True)
     session.publish("reload", files=[str(path) for path in changed])
@@ -102,7 +135,10 @@ async def _reload(session: InspectorSession, changed: list[Path], out: TextIO) -
     if target is None:
         return  # no page asked for a server (or it disconnected): its next connect is fresh
     try:  # connected, or the last try failed (a syntax error mid-edit): try the new code
-        await session.connect(target)
+        await session.connect(target, approve=approve)
+    except ConfirmationNeeded:
+        print(f"mcpkit dev: not starting {target}: nobody confirmed it in the page", file=out)
+        return
     except Exception as exc:
         failure = describe_failure(exc)
         told = failure["userFrames"] or failure["text"]

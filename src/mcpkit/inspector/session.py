@@ -18,6 +18,7 @@ from mcpkit.inspector.failure import describe_failure
 from mcpkit.protocol.codes import INTERNAL_ERROR
 
 if TYPE_CHECKING:
+    from mcpkit.cli.target import Target
     from mcpkit.client.client import Client
 
 __all__ = ["CallCancelled", "InspectorSession"]
@@ -35,7 +36,9 @@ class CallCancelled(Exception):
 
 
 class InspectorSession:
-    """What the inspector's pages share: at most one connected client, and the event feed."""
+    """What the inspector's pages share: at most one connected client, and the event feed.
+    `headers` (the command line's `--header`) are sent to `initial_target` only, never to a
+    target typed in the page later."""
 
     def __init__(
         self,
@@ -119,14 +122,32 @@ class InspectorSession:
 
     # ------------------------------------------------------------- the client
 
-    async def connect(self, target: str) -> dict[str, Any]:
-        """Connect to `target` (closing any earlier client); the server's facts."""
+    async def connect(
+        self, target: str, *, approve: Callable[[Target], None] | None = None
+    ) -> dict[str, Any]:
+        """Connect to `target` (closing any earlier client); the server's facts. `approve`
+        sees what `target` names before anything is closed or started, and may refuse by
+        raising (the inspector's app asks the person to confirm a command)."""
+        from mcpkit.cli.target import TargetError, parse_target
+
         async with self._lock:
+            try:
+                resolved: Target | TargetError = parse_target(target)
+            except TargetError as exc:
+                resolved = exc
+            if approve is not None and not isinstance(resolved, TargetError):
+                approve(resolved)
             await self._close_client()
             self.wanted_target = target
-            client = self._new_client(target)
             self._started = time.monotonic()
             self.publish("connecting", target=target)
+            try:
+                if isinstance(resolved, TargetError):
+                    raise resolved  # told as a failed connect, as a server that fails is
+                client = self._new_client(resolved)
+            except TargetError as exc:
+                self.publish("connect_failed", target=target, failure=describe_failure(exc))
+                raise
             try:
                 await client.connect()
             except BaseException as exc:
@@ -138,7 +159,7 @@ class InspectorSession:
             self.publish("connected", target=target, server=facts)
             return facts
 
-    def _new_client(self, target: str) -> Client:
+    def _new_client(self, target: Target) -> Client:
         options: dict[str, Any] = {
             "sampling_handler": self._ask_page("sampling/createMessage"),
             "elicitation_handler": self._ask_page("elicitation/create"),
@@ -150,10 +171,13 @@ class InspectorSession:
             "name": "mcpkit-inspector",
         }
         if self._factory is not None:
-            return self._factory(target, **options)
+            return self._factory(target.text, **options)
         from mcpkit.cli.target import open_client
 
-        headers = self.headers or None
+        # `--header` values were given for the command line's target: another server typed
+        # in the page later must not receive them (they are often credentials)
+        given_for = (self.initial_target or "").strip()
+        headers = self.headers if self.headers and target.text.strip() == given_for else None
         return open_client(target, headers=headers, stderr="devnull", **options)
 
     async def disconnect(self) -> None:

@@ -26,7 +26,9 @@ def register(add_parser: AddParser) -> None:
     )
     dev.add_argument("--port", type=int, help="the inspector's port (default: a free one)")
     dev.add_argument(
-        "--no-browser", action="store_true", help="print the inspector's URL, open no browser"
+        "--no-browser",
+        action="store_true",
+        help="print a one-time link to the inspector, open no browser",
     )
 
 

@@ -36,10 +36,15 @@ def register(add_parser: AddParser) -> None:
         default="markdown",
         help="markdown (default) or json (--json is the same as --format json)",
     )
-    web = verb.add_argument_group("the web inspector")
+    web = verb.add_argument_group(
+        "the web inspector",
+        "--header values go to TARGET only, never to a server typed in the page later",
+    )
     web.add_argument("--web", action="store_true", help="open the inspector in a browser")
     web.add_argument("--port", type=int, default=0, help="its port (default: a free one)")
-    web.add_argument("--no-browser", action="store_true", help="print its URL, open nothing")
+    web.add_argument(
+        "--no-browser", action="store_true", help="print a one-time link to it, open nothing"
+    )
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

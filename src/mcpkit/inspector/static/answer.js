@@ -34,8 +34,8 @@ function elicitation(params, send) {
   }
   const form = objectFields(params.requestedSchema || { type: "object" }, "");
   const summary = el("div", { className: "error" });
-  const accept = () => {
-    const [content, errors] = form.read();
+  const accept = async () => {
+    const [content, errors] = await form.read();
     summary.textContent = errors.length ? `Fix ${errors.length} field(s) first` : "";
     if (!errors.length) send({ result: { action: "accept", content } });
   };

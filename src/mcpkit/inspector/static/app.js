@@ -1,20 +1,26 @@
-// The inspector page: talks to its backend (POST /api/*, events over SSE at /api/events).
+// The inspector page: talks to its backend (POST /api/*, events over SSE at /api/events); the
+// browser holds the login as an HttpOnly cookie, which this script never sees.
 import { answerForm } from "./answer.js";
 import { el, objectFields } from "./form.js";
 import { clearFeeds, logged, notified } from "./log.js";
 import { block, contents, failureView, toolResult, tree } from "./render.js";
 
-const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
+// The one-time code that logged this browser in is spent: keep it out of the address bar.
+if (location.search) history.replaceState(null, "", "/");
 let calls = 0;
 // Pages share one session: each names its calls apart from the others' (for progress, cancel).
 const pageId = Math.random().toString(36).slice(2, 8);
 
-async function api(action, args = {}) {
-  const response = await fetch(`/api/${action}?token=${encodeURIComponent(token)}`, {
+async function post(action, args) {
+  const response = await fetch(`/api/${action}`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(args),
   });
-  const reply = await response.json();
+  return response.json();
+}
+
+async function api(action, args = {}) {
+  const reply = await post(action, args);
   if (reply.cancelled) throw Object.assign(new Error(reply.cancelled), { cancelled: true });
   if (reply.error) throw new Error(typeof reply.error === "string" ? reply.error : `${reply.error.message} (code ${reply.error.code})`);
   return reply.result;
@@ -39,8 +45,36 @@ function showTab(name) {
 // ------------------------------------------------------------- connection
 $("connect-form").onsubmit = async (event) => {
   event.preventDefault();
-  try { await api("connect", { target: $("target").value }); } catch { /* the connect_failed event shows why */ }
+  await connectTo({ target: $("target").value });
 };
+
+async function connectTo(args) {
+  hideConfirmation();
+  try {
+    const reply = await post("connect", args);
+    if (reply.confirm) askToRun(reply.confirm);
+  } catch { /* the connect_failed event shows why */ }
+}
+
+// A target that starts a process (a file, a module, a command) and was not given on the
+// inspector's command line runs only once the person has read the command and pressed Run.
+function askToRun(asked) {
+  const run = el("button", { id: "confirm-run", type: "button", className: "danger", textContent: "Run it" });
+  const cancel = el("button", { id: "confirm-cancel", type: "button", textContent: "Cancel" });
+  run.onclick = () => connectTo({ target: asked.target, confirm: asked.nonce });
+  cancel.onclick = hideConfirmation;
+  $("confirm-panel").replaceChildren(
+    el("strong", { textContent: "Run this command on your computer?" }),
+    el("pre", { className: "command", textContent: asked.command }),
+    el("p", { className: "hint", textContent: "The inspector starts it as you, with your files and permissions, to talk to it as an MCP server. Run it only if you typed it yourself; you are asked once per command." }),
+    el("div", { className: "actions" }, run, cancel));
+  $("confirm-panel").hidden = false;
+}
+
+function hideConfirmation() {
+  $("confirm-panel").hidden = true;
+  $("confirm-panel").replaceChildren();
+}
 $("disconnect").onclick = () => api("disconnect").catch(() => {});
 
 const listed = { tools: ["tool-list", "tool-detail", "Choose a tool to call it."],
@@ -138,9 +172,10 @@ function showTool(tool) {
     el("div", { className: "actions" }, run, cancel, bar, told), summary, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
-    const [args, errors] = form.read();
+    run.disabled = true;  // while patterns are checked (off this thread, see patterns.js)
+    const [args, errors] = await form.read();
     summary.textContent = errors.length ? `Fix ${errors.length} field(s) first: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}` : "";
-    if (errors.length) return;
+    if (errors.length) { run.disabled = false; return; }
     const call = `${pageId}-c${++calls}`;
     bar.id = `progress-${call}`; bar.hidden = true; bar.removeAttribute("value"); told.textContent = "";
     cancel.hidden = false; cancel.disabled = false; run.disabled = true;
@@ -206,9 +241,9 @@ function showTemplate(template) {
   const node = el("form", { className: "template-form" }, el("h2", { textContent: template.uriTemplate }),
     template.description ? el("p", { className: "desc", textContent: template.description }) : null, form.node,
     el("div", { className: "actions" }, el("button", { type: "submit", className: "primary", textContent: "Read" })), summary);
-  node.onsubmit = (event) => {
+  node.onsubmit = async (event) => {
     event.preventDefault();
-    const [values, errors] = form.read();
+    const [values, errors] = await form.read();
     summary.textContent = errors.length ? "Fill in every variable" : "";
     if (!errors.length) readResource(expand(template.uriTemplate, values));
   };
@@ -236,7 +271,7 @@ function showPrompt(prompt) {
     el("div", { className: "actions" }, el("button", { type: "submit", className: "primary", textContent: "Get prompt" })), summary, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
-    const [values, errors] = form.read();
+    const [values, errors] = await form.read();
     summary.textContent = errors.length ? "Fill in the required arguments" : "";
     if (errors.length) return;
     try {
@@ -298,8 +333,11 @@ const handlers = {
 
 async function start() {
   const state = await api("state");
-  const events = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
+  const events = new EventSource("/api/events");
   events.onmessage = (message) => { const event = JSON.parse(message.data); handlers[event.type]?.(event); };
+  events.onerror = () => {  // a stream refused for good: the inspector stopped, or logged us out
+    if (events.readyState === EventSource.CLOSED) status("the inspector stopped, or logged this browser out: open the link it printed", "failed");
+  };
   await new Promise((resolve) => { events.onopen = resolve; });
   document.body.dataset.ready = "true";
   if (state.server) { $("target").value = state.target; connected(state.server); }

@@ -1,5 +1,7 @@
 // Forms generated from a JSON Schema (tool inputs, elicitation requests): one field per
-// property, defaults filled, required marked, and validation before anything is sent.
+// property, defaults filled, required marked, and validation before anything is sent. A form's
+// read() is async: patterns are checked off the page's thread (patterns.js).
+import { checkPattern, warm } from "./patterns.js";
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -30,7 +32,7 @@ function choices(schema) {
   return null;
 }
 
-// A field for `schema`; returns {node, read} where read() gives [value, errors] and
+// A field for `schema`; returns {node, read} where read() resolves to [value, errors] and
 // `undefined` for an empty optional field.
 // What a field's label says: its name (or title) and its type (a class's name if it has one).
 function heading(schema, name, required) {
@@ -46,12 +48,19 @@ export function field(schema, name, required, path) {
   schema = unwrap(schema || {});
   const label = heading(schema, name, required);
   const error = el("span", { className: "error" });
+  const note = el("span", { className: "note" });  // what was not checked here, and why
   const wrap = (control, read) => {
-    const node = el("label", { className: "field" }, label, el("span", { className: "field-body" }, control, help(schema), error));
+    const node = el("label", { className: "field" }, label, el("span", { className: "field-body" }, control, help(schema), error, note));
     node.dataset.path = path;
     // a problem named at the last check goes once the field is edited
-    control.addEventListener("input", () => { error.textContent = ""; control.classList.remove("invalid"); });
-    return { node, read: () => { const [v, errs] = read(); error.textContent = errs[0] ? errs[0].message : ""; control.classList?.toggle("invalid", errs.length > 0 && errs[0].path === path); return [v, errs]; } };
+    control.addEventListener("input", () => { error.textContent = ""; note.textContent = ""; control.classList.remove("invalid"); });
+    return { node, read: async () => {
+      const [v, errs, unchecked] = await read();
+      error.textContent = errs[0] ? errs[0].message : "";
+      note.textContent = unchecked || "";
+      control.classList?.toggle("invalid", errs.length > 0 && errs[0].path === path);
+      return [v, errs];
+    } };
   };
   const fail = (message) => [[{ path, message }]];
   const opts = choices(schema);
@@ -99,13 +108,17 @@ function stringField(schema, required, path, wrap, fail) {
   const input = el(long ? "textarea" : "input", { name: path });
   if (!long) input.type = { email: "email", uri: "url", date: "date" }[schema.format] || "text";
   if (schema.default !== undefined) input.value = String(schema.default);
-  return wrap(input, () => {
+  const pattern = typeof schema.pattern === "string" ? schema.pattern : null;
+  if (pattern !== null) warm();
+  return wrap(input, async () => {
     const v = input.value;
     if (!v) return [undefined, required ? fail("required")[0] : []];
     if (schema.minLength !== undefined && v.length < schema.minLength) return [v, fail(`at least ${schema.minLength} characters`)[0]];
     if (schema.maxLength !== undefined && v.length > schema.maxLength) return [v, fail(`at most ${schema.maxLength} characters`)[0]];
-    if (schema.pattern && !new RegExp(schema.pattern, "u").test(v)) return [v, fail(`must match ${schema.pattern}`)[0]];
-    return [v, []];
+    if (pattern === null) return [v, []];
+    const answer = await checkPattern(pattern, v);
+    if (answer.unchecked) return [v, [], answer.unchecked];
+    return answer.matched ? [v, []] : [v, fail(`must match ${pattern}`)[0]];
   });
 }
 
@@ -128,10 +141,10 @@ function arrayField(schema, name, required, path) {
   box.append(rows, el("button", { type: "button", className: "add ghost small", textContent: "+ Add item", onclick: () => add() }), error);
   return {
     node: box,
-    read: () => {
+    read: async () => {
       const values = [];
       const errors = [];
-      for (const { item } of items) { const [v, errs] = item.read(); values.push(v); errors.push(...errs); }
+      for (const { item } of items) { const [v, errs] = await item.read(); values.push(v); errors.push(...errs); }
       let own = "";
       if (schema.minItems !== undefined && values.length < schema.minItems) own = `add at least ${schema.minItems} item(s)`;
       if (schema.maxItems !== undefined && values.length > schema.maxItems) own = `at most ${schema.maxItems} item(s)`;
@@ -183,11 +196,11 @@ export function objectFields(schema, path = "") {
   });
   return {
     node,
-    read: () => {
+    read: async () => {
       const value = {};
       const errors = [];
       for (const [key, f] of fields) {
-        const [v, errs] = f.read();
+        const [v, errs] = await f.read();
         if (v !== undefined) value[key] = v;
         errors.push(...errs);
       }

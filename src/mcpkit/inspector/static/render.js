@@ -1,5 +1,6 @@
 // Results as a person reads them: text, JSON as a collapsible tree, images and audio from
-// base64, and resource links that read the resource when clicked.
+// base64, other blobs as downloads of inert type, and resource links that read the resource
+// when clicked.
 import { el } from "./form.js";
 
 export function jsonTree(value, key) {
@@ -50,11 +51,46 @@ export function contents(c, onLink) {
   if (c.text !== undefined) return textBlock(c.text, c.mimeType);
   if (c.blob !== undefined) {
     const src = `data:${c.mimeType || "application/octet-stream"};base64,${c.blob}`;
+    // an <img> or <audio> runs nothing, whatever the data (an SVG's scripts included)
     if ((c.mimeType || "").startsWith("image/")) return el("img", { className: "content", src });
     if ((c.mimeType || "").startsWith("audio/")) return el("audio", { controls: true, src });
-    return el("a", { href: src, download: c.uri.split("/").pop() || "blob", textContent: `download ${c.uri}` });
+    return blobDownload(c);
   }
   return tree(c);
+}
+
+// Extensions a browser, or the desktop, opens as data rather than as a page or a program.
+const INERT = new Set(["txt", "bin", "dat", "csv", "tsv", "json", "jsonl", "md", "log", "zip", "gz", "tgz", "tar",
+  "bz2", "xz", "zst", "7z", "png", "jpg", "jpeg", "gif", "webp", "bmp", "mp3", "wav", "ogg", "flac", "m4a",
+  "mp4", "webm", "parquet", "sqlite", "db", "wasm"]);
+const TEXTUAL = /^text\/|[/+](xml|json|javascript|ecmascript|x-javascript)$/;
+
+// A server's blob, whatever type it claims, is offered as a download of inert type (text/plain
+// or application/octet-stream) under a name of inert extension: a blob "text/html" saved as
+// page.html would run its scripts when opened. A textual blob is also shown, as text.
+function blobDownload(c) {
+  const type = (c.mimeType || "").split(";")[0].trim().toLowerCase();
+  const asText = TEXTUAL.test(type);
+  const href = asText ? `data:text/plain;charset=utf-8;base64,${c.blob}` : `data:application/octet-stream;base64,${c.blob}`;
+  const name = safeName(c.uri, asText);
+  const link = el("a", { className: "download", href, download: name, textContent: `download ${name}` });
+  const told = el("span", { className: "hint", textContent: ` (${type || "no type given"}, saved as ${asText ? "text" : "bytes"})` });
+  if (!asText) return el("div", {}, link, told);
+  let shown;
+  try {
+    shown = el("pre", { textContent: new TextDecoder().decode(Uint8Array.from(atob(c.blob), (ch) => ch.charCodeAt(0))) });
+  } catch {
+    shown = el("p", { className: "error", textContent: "the blob is not valid base64" });
+  }
+  return el("div", {}, shown, link, told);
+}
+
+function safeName(uri, asText) {
+  const last = String(uri || "").split(/[?#]/)[0].split("/").pop() || "";
+  const name = last.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[.]+/, "").slice(0, 100) || "blob";
+  const dot = name.lastIndexOf(".");
+  const extension = dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+  return INERT.has(extension) ? name : `${name}.${asText ? "txt" : "bin"}`;
 }
 
 export function toolResult(result, onLink) {

@@ -1,0 +1,72 @@
+"""Which targets a page's request may connect to as they are: a URL (nothing is started), the
+target given on the inspector's own command line, and one the person confirmed in the page.
+Any other target starts a process as the inspector's user, so the page is shown the exact
+command and must send back the nonce of that confirmation: a request alone, even one that
+carries the inspector's token, never runs a command."""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpkit.cli.target import Target
+
+__all__ = ["CONFIRMATION_LIFETIME", "Approvals", "ConfirmationNeeded"]
+
+#: Seconds a confirmation the page was asked for stays good (the person reads the command).
+CONFIRMATION_LIFETIME = 300.0
+#: Confirmations waiting at once; asking for more forgets the oldest.
+_MAX_WAITING = 16
+
+
+class ConfirmationNeeded(Exception):
+    """`target` starts `command`, which nobody confirmed; the page shows it and sends `nonce`
+    back if the person runs it."""
+
+    def __init__(self, target: str, command: str, nonce: str) -> None:
+        super().__init__(f"{target!r} runs `{command}`: confirm it in the page first")
+        self.target = target
+        self.command = command
+        self.nonce = nonce
+
+    def as_json(self) -> dict[str, Any]:
+        return {"target": self.target, "command": self.command, "nonce": self.nonce}
+
+
+class Approvals:
+    """The targets that need no confirmation (`trusted`: those of the command line), and the
+    confirmations asked for and not yet given."""
+
+    def __init__(
+        self, trusted: Iterable[str | None] = (), *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._trusted = {text.strip() for text in trusted if text}
+        self._clock = clock
+        #: nonce -> (target, command shown, the clock's time it expires)
+        self._waiting: dict[str, tuple[str, str, float]] = {}
+
+    def check(self, target: Target, confirmation: str | None = None) -> None:
+        """Return if `target` may be connected to; else raise ConfirmationNeeded with a new
+        nonce. `confirmation`: the nonce of an earlier ConfirmationNeeded, good once, for
+        that target and command only; once given, the target is trusted from then on."""
+        text = target.text.strip()
+        if not target.spawns or text in self._trusted:
+            return
+        command = shlex.join(target.argv_or_url)
+        if confirmation is not None and self._confirmed(confirmation, text, command):
+            self._trusted.add(text)
+            return
+        nonce = secrets.token_urlsafe(18)
+        self._waiting[nonce] = (text, command, self._clock() + CONFIRMATION_LIFETIME)
+        while len(self._waiting) > _MAX_WAITING:
+            del self._waiting[next(iter(self._waiting))]
+        raise ConfirmationNeeded(target.text, command, nonce)
+
+    def _confirmed(self, nonce: str, text: str, command: str) -> bool:
+        waiting = self._waiting.pop(nonce, None)  # spent, whatever it confirms
+        # the command shown must still be what runs (a file may have appeared on PATH since)
+        return waiting is not None and waiting[:2] == (text, command) and self._clock() < waiting[2]
