@@ -58,7 +58,7 @@ def _targets(body: bytes) -> list[tuple[str, str]]:
     except (msgspec.DecodeError, RecursionError):  # too deep, or not JSON: the session
         return []  # refuses it with the error the spec names
     pairs: list[tuple[str, str]] = []
-    messages = cast("list[Any]", found if isinstance(found, list) else [found])
+    messages: list[Any] = found if isinstance(found, list) else [found]  # pyright: ignore[reportUnknownVariableType]
     for message in messages:
         if not isinstance(message, dict):
             continue
