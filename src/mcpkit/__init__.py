@@ -36,6 +36,7 @@ __all__ = [
     "ToolResult",
     "TransportError",
     "UrlElicitationRequired",
+    "VerifierUnavailable",
     "__version__",
     "audio",
     "embedded_resource",
@@ -70,6 +71,7 @@ _LAZY: dict[str, str] = {
     "ToolResult": "mcpkit.client.results",
     "TransportError": "mcpkit.errors",
     "UrlElicitationRequired": "mcpkit.errors",
+    "VerifierUnavailable": "mcpkit.errors",
     "audio": "mcpkit.server.content",
     "embedded_resource": "mcpkit.server.content",
     "image": "mcpkit.server.content",
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
         ToolError,
         TransportError,
         UrlElicitationRequired,
+        VerifierUnavailable,
     )
     from mcpkit.protocol.events import RequestInfo
     from mcpkit.server.content import audio, embedded_resource, image, resource_link, text

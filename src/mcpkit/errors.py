@@ -28,6 +28,7 @@ __all__ = [
     "ToolError",
     "TransportError",
     "UrlElicitationRequired",
+    "VerifierUnavailable",
 ]
 
 # Kept here (not imported from protocol.codes) so that errors stays the bottom layer.
@@ -143,6 +144,16 @@ class InvalidToken(AuthError):
 
     def __init__(self, description: str) -> None:
         super().__init__("invalid_token", description)
+
+
+class VerifierUnavailable(AuthError):
+    """A resource server could neither accept nor refuse a token: what its verifier needs
+    (the issuer's key set, the introspection endpoint) failed, timed out or answered
+    nonsense. HTTP 503 with Retry-After, so the client keeps its token and tries again
+    (a 401 would make it throw a good token away and authorize again)."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__("temporarily_unavailable", description)
 
 
 class InsufficientScope(AuthError):

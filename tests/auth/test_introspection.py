@@ -15,7 +15,7 @@ from _verify_servers import WAIT, IntrospectionEndpoint
 from _verify_tokens import ISSUER, NOW, RESOURCE, FixedClock
 
 from mcpkit.auth.server.introspection import IntrospectionVerifier
-from mcpkit.errors import InsufficientScope, InvalidToken
+from mcpkit.errors import InsufficientScope, InvalidToken, VerifierUnavailable
 
 CLIENT = ("mcp-server", "s3cret")
 TOKEN = "opaque-token-1"
@@ -61,7 +61,7 @@ async def check(answer: dict[str, Any] | None, token: str = TOKEN, **settings: A
         async with verifier(url, **settings) as checking:
             try:
                 return await checking.verify(token, resource=RESOURCE)
-            except (InvalidToken, InsufficientScope) as exc:
+            except (InvalidToken, InsufficientScope, VerifierUnavailable) as exc:
                 assert token not in str(exc)
                 return exc
 
@@ -109,7 +109,7 @@ async def test_wrong_client_credentials_refuse_and_are_logged(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="mcpkit.auth")
     refused = await check(None, client_secret="wrong")
-    assert isinstance(refused, InvalidToken)
+    assert isinstance(refused, VerifierUnavailable)  # our configuration, not the token
     assert "could not be checked" in refused.description
     assert "answered HTTP 401 (are client_id and client_secret right?)" in caplog.text
     assert "wrong" not in caplog.text
@@ -127,6 +127,11 @@ async def test_wrong_client_credentials_refuse_and_are_logged(
         (active(nbf=int(NOW) + 61), "not valid yet"),
         (active(scope=5), "scope is not a string"),
         (active(exp="soon"), "exp is not a number"),
+        # Issue 19: a refresh token's answer with aud passed as an access token, and one
+        # without iss although issuer= is set.
+        (active(token_type="refresh_token"), "not an access token"),
+        (active(token_type=7), "not an access token"),
+        (active(iss=None), "names no issuer"),
     ],
 )
 async def test_refused_answers(answer: dict[str, Any], reason: str) -> None:
@@ -137,11 +142,36 @@ async def test_refused_answers(answer: dict[str, Any], reason: str) -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    [active(iss=None), active(exp=None, iat=None), active(scope=None)],
+    [
+        active(exp=None, iat=None),
+        active(scope=None),
+        active(token_type=None),
+        active(token_type="DPoP"),
+        active(token_type="access_token"),
+    ],
 )
 async def test_what_rfc_7662_makes_optional_may_be_missing(answer: dict[str, Any]) -> None:
     access = await check(answer)
     assert access.subject == "alice"
+
+
+async def test_an_answer_without_iss_passes_only_when_told() -> None:
+    assert (await check(active(iss=None), require_issuer=False)).subject == "alice"
+    assert (await check(active(iss=None), issuer=None)).subject == "alice"
+
+
+async def test_an_answer_without_exp_is_not_cached_unless_told() -> None:
+    # Issue 19: an answer without exp was cached 30 s: a revoked token lived on.
+    endpoint = endpoint_with(active(exp=None))
+    async with asyncio.timeout(WAIT), serving(endpoint) as url:
+        async with verifier(url) as checking:
+            for _ in range(3):
+                await checking.verify(TOKEN, resource=RESOURCE)
+            assert endpoint.hits == 3
+        async with verifier(url, cache_without_exp=True) as checking:
+            for _ in range(3):
+                await checking.verify(TOKEN, resource=RESOURCE)
+            assert endpoint.hits == 4
 
 
 async def test_the_audience_may_be_optional_or_configured() -> None:
@@ -236,16 +266,18 @@ FAILURES = [
 
 
 @pytest.mark.parametrize(("mode", "logged"), FAILURES)
-async def test_a_failing_endpoint_refuses_and_says_why_in_the_log(
+async def test_a_failing_endpoint_makes_tokens_unverifiable_and_says_why_in_the_log(
     mode: str, logged: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Issue 19: an endpoint answering 500, timing out or sending garbage gave 401, so
+    # clients threw good tokens away; now 503 (VerifierUnavailable) and they try again.
     caplog.set_level(logging.WARNING, logger="mcpkit.auth")
     endpoint = endpoint_with()
     endpoint.mode = mode
     async with asyncio.timeout(WAIT), serving(endpoint) as url:
         try:
             async with verifier(url, timeout=0.5, max_response_bytes=65536) as checking:
-                with pytest.raises(InvalidToken, match="could not be checked"):
+                with pytest.raises(VerifierUnavailable, match="could not be checked"):
                     await checking.verify(TOKEN, resource=RESOURCE)
         finally:
             endpoint.release.set()
@@ -256,13 +288,13 @@ async def test_a_failing_endpoint_refuses_and_says_why_in_the_log(
 @pytest.mark.parametrize(
     "body", [b"[]", b'{"active": "true"}', b'{"active": 1}', b"[" * 5000 + b"]" * 5000]
 )
-async def test_answers_that_are_not_introspection_responses_refuse(body: bytes) -> None:
+async def test_answers_that_are_not_introspection_responses_are_unverifiable(body: bytes) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
         checking = verifier("https://auth.example.com", http_client=client)
-        with pytest.raises(InvalidToken, match="could not be checked"):
+        with pytest.raises(VerifierUnavailable, match="could not be checked"):
             await checking.verify(TOKEN, resource=RESOURCE)
         await checking.aclose()
         assert not client.is_closed

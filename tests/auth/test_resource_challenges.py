@@ -27,8 +27,11 @@ from _resource_helpers import (
 )
 from _serving import INITIALIZE, WAIT, serving
 
+from mcpkit import Server
 from mcpkit.auth.server.challenge import bearer_challenge, clean_description
 from mcpkit.auth.server.resource import AuthFailure, ProtectedResource, metadata_url
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import VerifierUnavailable
 
 
 def _challenge(response: httpx.Response) -> str:
@@ -192,3 +195,18 @@ def test_any_authorization_values_get_a_token_or_a_well_formed_refusal(values: l
         challenge.encode("ascii")
         assert "\r" not in challenge and "\n" not in challenge
         found.body()
+
+
+async def test_a_verifier_that_cannot_reach_its_issuer_gets_503_with_the_reason() -> None:
+    # Issue 19: a JWKS or introspection outage answered 401 invalid_token, and clients
+    # threw good tokens away; VerifierUnavailable is a 503 the client retries.
+    class Outage:
+        async def verify(self, token: str, *, resource: str) -> AccessToken:
+            raise VerifierUnavailable("the issuer's key set could not be fetched: it answered 500")
+
+    server = Server("outage", auth=ProtectedResource(verifier=Outage()))
+    async with serving(server.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as client:
+        response = await client.post(base + "/mcp", json=INITIALIZE, headers=bearer(ALICE))
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert 'error="temporarily_unavailable"' in _challenge(response)
+    assert "could not be fetched" in response.json()["error_description"]

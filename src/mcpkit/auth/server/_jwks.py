@@ -15,10 +15,14 @@ from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
 from mcpkit.auth.server._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.errors import VerifierUnavailable
 
 __all__ = ["KeySource", "RemoteKeys", "StaticKeys", "Usable", "import_keys"]
 
 logger = logging.getLogger("mcpkit.auth")
+
+# Seconds before the first retry of a failed JWKS fetch (then doubled each failure).
+_FIRST_RETRY = 1.0
 
 #: Whether a key may check the token's algorithm.
 Usable = Callable[[Key], bool]
@@ -89,7 +93,9 @@ class RemoteKeys:
     """A JWKS fetched from `url`: refetched after `cache_ttl` seconds, or sooner when a token
     names a key it does not hold; either at most once per `min_refresh_interval`. A failed
     fetch keeps the keys already held, so an outage of the authorization server does not
-    refuse tokens signed by keys we know."""
+    refuse tokens signed by keys we know; a token whose key we do not hold while the fetch
+    fails is neither accepted nor refused (`VerifierUnavailable`: 503), and the fetch is
+    tried again after 1 s, then 2, 4... up to `min_refresh_interval`, not after it."""
 
     def __init__(
         self,
@@ -115,6 +121,9 @@ class RemoteKeys:
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._inflight: asyncio.Task[None] | None = None
+        #: Why the last fetch failed (None: it did not), and the wait before the next one.
+        self._failure: str | None = None
+        self._backoff = _FIRST_RETRY
 
     async def keys_for(self, kid: str | None, usable: Usable) -> list[Key]:
         if self._stale(self._clock()):
@@ -125,6 +134,9 @@ class RemoteKeys:
             # section 5 leaves the cadence to it); `_refresh` rate-limits the fetches.
             await self._refresh()
             found = _select(self._keys, kid, usable)
+        if not found and self._failure is not None:
+            # Not "no such key": we could not learn which keys there are.
+            raise VerifierUnavailable(f"the issuer's key set could not be fetched: {self._failure}")
         return found
 
     def _stale(self, now: float) -> bool:
@@ -134,8 +146,9 @@ class RemoteKeys:
         if self._attempted_at is None:
             return True
         since = now - self._attempted_at
+        wait = self._min_refresh_interval if self._failure is None else self._backoff
         # A clock set back must not stop refreshes until it catches up.
-        return since < 0 or since >= self._min_refresh_interval
+        return since < 0 or since >= wait
 
     async def _refresh(self) -> None:
         # One fetch at a time, in a task of its own: tasks that need a refresh while it runs
@@ -160,8 +173,12 @@ class RemoteKeys:
     async def _update(self, client: httpx.AsyncClient) -> None:
         try:
             self._keys, self._fetched_at = await self._fetch(client), self._clock()
+            self._failure, self._backoff = None, _FIRST_RETRY
         except FetchFailed as exc:
             logger.warning("could not refresh the JWKS from %s: %s", self.url, exc)
+            if self._failure is not None:  # the wait before this try doubles for the next
+                self._backoff = min(self._backoff * 2, self._min_refresh_interval)
+            self._failure = str(exc)
         finally:
             self._inflight = None
 

@@ -26,7 +26,7 @@ from mcpkit.auth.server._fetch import (
     send_bounded,
 )
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import InvalidToken
+from mcpkit.errors import InvalidToken, VerifierUnavailable
 
 __all__ = ["IntrospectionVerifier"]
 
@@ -34,6 +34,11 @@ logger = logging.getLogger("mcpkit.auth")
 
 # RFC 6750 section 2.1: the characters a bearer token may hold.
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# RFC 7662 section 2.2: token_type is a type of RFC 6749 section 7.1 ("Bearer", RFC 9449's
+# "DPoP"); some servers name the kind of token instead ("access_token", RFC 8693's URN).
+_ACCESS_TYPES = frozenset(
+    {"bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token"}
+)
 _UNCHECKED = "the token could not be checked (the introspection endpoint failed); try again"
 
 
@@ -42,15 +47,20 @@ class IntrospectionVerifier(ClosesOnExit):
     client `client_id` with `client_secret`, sent per `auth_method` (RFC 6749 section 2.3.1:
     HTTP Basic by default, or in the form).
 
-    An answer with `active` false refuses the token. Then, as for a JWT: `iss` must equal
-    `issuer` when both are present; `aud` must contain `audience` (or the resource the server
+    An answer with `active` false refuses the token, and so does one whose `token_type` names
+    anything but an access token (a refresh token introspected is active too). Then, as for
+    a JWT: `iss` must equal `issuer` when `issuer` is set, and must be present unless
+    `require_issuer` is false; `aud` must contain `audience` (or the resource the server
     passes to `verify`), and must be present unless `require_audience` is false; `exp`, `nbf`
     and `iat` are checked with `leeway` seconds; every token must carry `required_scopes`
-    (else `InsufficientScope`, 403).
+    (else `InsufficientScope`, 403). An endpoint that fails, times out or answers nonsense
+    makes the token unverifiable (`VerifierUnavailable`: 503), not invalid.
 
     Active answers are cached for `cache_ttl` seconds (never past the token's `exp`; 0 turns
     the cache off), at most `cache_size` of them, keyed by a SHA-256 digest so the token
     itself is not kept; a revoked token is refused again at most `cache_ttl` seconds later.
+    An answer without `exp` is not cached (nothing bounds how long it holds) unless
+    `cache_without_exp` is true.
     A request is bounded by `timeout` and `max_response_bytes`. `http_client` is used if
     given (and not closed here); otherwise `aclose()` (or `async with`) closes the one made.
     """
@@ -65,10 +75,12 @@ class IntrospectionVerifier(ClosesOnExit):
         issuer: str | None = None,
         audience: str | Collection[str] | None = None,
         require_audience: bool = True,
+        require_issuer: bool = True,
         required_scopes: Collection[str] = (),
         leeway: float = 60.0,
         cache_ttl: float = 30.0,
         cache_size: int = 1024,
+        cache_without_exp: bool = False,
         timeout: float = 5.0,
         max_token_bytes: int = 16 * 1024,
         max_response_bytes: int = 64 * 1024,
@@ -85,6 +97,8 @@ class IntrospectionVerifier(ClosesOnExit):
         self._auth_method = auth_method
         self._audience = audience
         self._require_audience = require_audience
+        self._require_issuer = require_issuer
+        self._cache_without_exp = cache_without_exp
         self._required_scopes = frozenset(required_scopes)
         self._leeway = leeway
         self._timeout = timeout
@@ -105,7 +119,8 @@ class IntrospectionVerifier(ClosesOnExit):
         if cached is not None:
             return cached
         access = self._check(await self._introspect(token), resource)
-        self._cache.put(key, access, self._clock())
+        if access.expires_at is not None or self._cache_without_exp:
+            self._cache.put(key, access, self._clock())
         return access
 
     async def _introspect(self, token: str) -> dict[str, Any]:
@@ -123,7 +138,7 @@ class IntrospectionVerifier(ClosesOnExit):
             )
         except FetchFailed as exc:
             logger.warning("token introspection at %s failed: %s", self.endpoint, exc)
-            raise InvalidToken(_UNCHECKED) from None
+            raise VerifierUnavailable(_UNCHECKED) from None
         return self._answer(status, body)
 
     def _answer(self, status: int, body: bytes) -> dict[str, Any]:
@@ -132,7 +147,7 @@ class IntrospectionVerifier(ClosesOnExit):
             logger.warning(
                 "token introspection at %s answered HTTP %d%s", self.endpoint, status, hint
             )
-            raise InvalidToken(_UNCHECKED)
+            raise VerifierUnavailable(_UNCHECKED)
         try:
             answer = msgspec.json.decode(body)
         except (msgspec.DecodeError, RecursionError):  # msgspec raises the latter for deep nesting
@@ -141,16 +156,19 @@ class IntrospectionVerifier(ClosesOnExit):
             logger.warning(
                 "token introspection at %s answered without a boolean active", self.endpoint
             )
-            raise InvalidToken(_UNCHECKED)
+            raise VerifierUnavailable(_UNCHECKED)
         if answer["active"] is not True:
             raise InvalidToken("the token is not active (revoked, expired or unknown)")
+        kind = answer.get("token_type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        if kind is not None and (not isinstance(kind, str) or kind.lower() not in _ACCESS_TYPES):
+            raise InvalidToken("the token is not an access token (its token_type says so)")
         return answer  # pyright: ignore[reportUnknownVariableType]
 
     def _check(self, answer: dict[str, Any], resource: str) -> AccessToken:
         return checked_access_token(
             answer,
             issuer=self.issuer,
-            issuer_required=False,
+            issuer_required=self.issuer is not None and self._require_issuer,
             audiences=audiences(self._audience, resource),
             audience_required=self._require_audience,
             now=self._clock(),

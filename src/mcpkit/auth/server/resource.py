@@ -17,7 +17,7 @@ from typing import Final
 from mcpkit.auth.metadata import OAuthErrorResponse, ProtectedResourceMetadata, encode
 from mcpkit.auth.server.challenge import bearer_challenge, check_scope_token
 from mcpkit.auth.server.verifier import AccessToken, TokenVerifier
-from mcpkit.errors import InvalidToken
+from mcpkit.errors import InvalidToken, VerifierUnavailable
 
 __all__ = [
     "ASGIApp",
@@ -169,6 +169,9 @@ class ProtectedResource:
         try:
             async with asyncio.timeout(self.verify_timeout):
                 token = await self.verifier.verify(found, resource=resource)
+        except VerifierUnavailable as exc:
+            logger.warning("could not check a token for %s: %s: answered 503", resource, exc)
+            return AuthFailure(503, "temporarily_unavailable", exc.description)
         except InvalidToken as exc:
             logger.info("refused a token for %s: %s", resource, exc.description)
             # The scope goes with every 401 (spec: "Scope Selection Strategy"), so a client
