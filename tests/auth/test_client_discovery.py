@@ -4,12 +4,16 @@ looks and in which order, the resource and issuer checks, the 2025-03-26 fallbac
 
 from __future__ import annotations
 
+import gzip
+import tracemalloc
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
+from _devserver_helpers import serving
 
+from mcpkit.auth.client._http import get_document
 from mcpkit.auth.client.challenge import Challenge, bearer_challenge, parse_challenges
 from mcpkit.auth.client.discovery import (
     authorization_server_metadata_urls,
@@ -188,10 +192,36 @@ async def test_a_huge_or_broken_document_is_refused_not_swallowed() -> None:
     def broken(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b'{"resource": 5}')
 
-    for handler, match in ((huge, "more than"), (broken, "not a valid")):
+    for handler, match in ((huge, "over the limit"), (broken, "not a valid")):
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
             with pytest.raises(AuthorizationFailed, match=match):
                 await discover(http, SERVER, Challenge("bearer", {"resource_metadata": prm}))
+
+
+PRM_PATH = "/.well-known/oauth-protected-resource/mcp"
+BOMB = gzip.compress(b'{"resource": "' + b"x" * (16 * 1024 * 1024) + b'"}')  # 16 KiB
+
+
+async def bomb_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": BOMB})
+
+
+async def test_a_compressed_document_is_never_inflated() -> None:
+    # Issue 19: the protected resource metadata was inflated before the limit (+117 MB).
+    async with serving(bomb_app) as base, httpx.AsyncClient() as http:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            with pytest.raises(AuthorizationFailed, match=r"compressed \(gzip\)"):
+                await get_document(http, base + PRM_PATH, ProtectedResourceMetadata)
+            peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, f"{peak / 2**20:.1f} MiB"
 
 
 def test_challenges_are_parsed_with_quotes_commas_and_several_schemes() -> None:

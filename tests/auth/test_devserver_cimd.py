@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,7 +166,7 @@ async def test_a_host_that_never_answers_times_out() -> None:
             response = await authorize(http, base, client_id, challenge)
         finally:
             release.set()
-    assert "Timeout" in refused_with(response)
+    assert "no answer within" in refused_with(response)
 
 
 @pytest.mark.parametrize(
@@ -188,3 +190,62 @@ async def test_urls_refused_without_the_insecure_setting(client_id: str, says: s
     async with both(DocumentHost(), insecure=False) as (http, base, _):
         response = await authorize(http, base, client_id, challenge)
     assert says in refused_with(response)
+
+
+# A gzip document that inflates to 20 MiB: made once, outside what the test measures.
+BOMB = gzip.compress(b'{"client_name": "' + b"x" * (20 * 1024 * 1024) + b'"}')
+
+
+class Bomb(DocumentHost):
+    """A gzip document that inflates to 20 MiB (the limit is 5 KiB)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.fetches += 1
+        body = BOMB
+        headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class Drip(DocumentHost):
+    """A good document sent one byte every 0.2 s: each read is quick, the whole is not."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.fetches += 1
+        host = dict(scope["headers"])[b"host"].decode()
+        body = msgspec.json.encode(good(f"http://{host}/client.json"))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for byte in body[:40]:  # bounded: 40 bytes, 8 s, far past metadata_timeout
+            await send({"type": "http.response.body", "body": bytes([byte]), "more_body": True})
+            await asyncio.sleep(0.2)
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def test_a_compressed_document_is_never_inflated() -> None:
+    # Issue 19: a 57 KB gzip document inflated before the 5 KiB limit (+122 MB per request).
+    _, challenge = pkce()
+    async with both(Bomb()) as (http, base, client_id):
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            response = await authorize(http, base, client_id, challenge)
+            peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+    assert "compressed (gzip)" in refused_with(response)
+    assert peak < 8 * 1024 * 1024, f"{peak / 2**20:.1f} MiB"  # the bomb itself is 20 KiB
+
+
+async def test_a_dripped_document_is_cut_at_metadata_timeout_in_all() -> None:
+    # Issue 19: a byte every 2 s was held 38 s despite metadata_timeout=5 (a per-read timeout).
+    _, challenge = pkce()
+    async with both(Drip()) as (http, base, client_id):
+        started = asyncio.get_running_loop().time()
+        response = await authorize(http, base, client_id, challenge)
+        took = asyncio.get_running_loop().time() - started
+    assert "no answer within 1.0 s" in refused_with(response)
+    assert took < 4.0  # metadata_timeout=1.0 over the whole exchange, not per byte

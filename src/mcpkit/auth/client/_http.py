@@ -8,10 +8,11 @@ from typing import Final, TypeVar
 import httpx
 import msgspec
 
+from mcpkit.auth._fetch import FetchFailed, fetch_bounded
 from mcpkit.auth.metadata import OAuthErrorResponse, decode
 from mcpkit.errors import AuthorizationFailed
 
-__all__ = ["DOCUMENT_LIMIT", "TIMEOUT", "get_document", "read_bounded", "refusal", "send"]
+__all__ = ["DOCUMENT_LIMIT", "TIMEOUT", "get_document", "refusal", "send"]
 
 _T = TypeVar("_T")
 
@@ -25,36 +26,18 @@ TIMEOUT: Final = 30.0
 async def send(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     """Send `request` (never following redirects: RFC 9728 and RFC 8414 documents are fetched
     where they are, and a token must not be posted to where a redirect points) and read at
-    most DOCUMENT_LIMIT bytes of the answer."""
+    most DOCUMENT_LIMIT bytes of the answer, as sent (never inflated), within TIMEOUT
+    seconds in all."""
     try:
-        response = await http.send(request, stream=True, follow_redirects=False)
-    except httpx.HTTPError as exc:
+        return await fetch_bounded(http, request, limit=DOCUMENT_LIMIT, timeout=TIMEOUT)
+    except FetchFailed as exc:
+        if exc.refused:  # over DOCUMENT_LIMIT, or compressed
+            raise AuthorizationFailed(
+                "invalid_response", f"{request.url} answered what is not an OAuth document: {exc}"
+            ) from None
         raise AuthorizationFailed(
-            "temporarily_unavailable", f"cannot reach {request.url}: {exc!r}"
+            "temporarily_unavailable", f"cannot reach {request.url}: {exc}"
         ) from None
-    try:
-        body = await read_bounded(response, DOCUMENT_LIMIT)
-    finally:
-        await response.aclose()
-    if body is None:
-        raise AuthorizationFailed(
-            "invalid_response",
-            f"{request.url} answered more than {DOCUMENT_LIMIT} bytes: not an OAuth document",
-            status=response.status_code,
-        )
-    return httpx.Response(response.status_code, headers=response.headers, content=body)
-
-
-async def read_bounded(response: httpx.Response, limit: int) -> bytes | None:
-    """The body of `response`, or None when it is longer than `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def get_document(http: httpx.AsyncClient, url: str, kind: type[_T]) -> _T | None:

@@ -14,7 +14,7 @@ import msgspec
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from mcpkit.auth.server._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, send_bounded
 from mcpkit.errors import VerifierUnavailable
 
 __all__ = ["KeySource", "RemoteKeys", "StaticKeys", "Usable", "import_keys"]

@@ -17,14 +17,14 @@ from urllib.parse import quote_plus
 import httpx
 import msgspec
 
-from mcpkit.auth.server._checks import audiences, checked_access_token
-from mcpkit.auth.server._fetch import (
+from mcpkit.auth._fetch import (
     ClosesOnExit,
     FetchFailed,
     HttpClientSlot,
     check_endpoint,
     send_bounded,
 )
+from mcpkit.auth.server._checks import audiences, checked_access_token
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken, VerifierUnavailable
 

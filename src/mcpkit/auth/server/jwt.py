@@ -15,8 +15,8 @@ from joserfc.errors import JoseError, UnsupportedAlgorithmError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import Key
 
+from mcpkit.auth._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
 from mcpkit.auth.server._checks import audiences, checked_access_token
-from mcpkit.auth.server._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken

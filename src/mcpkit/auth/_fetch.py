@@ -1,7 +1,9 @@
-"""Bounded HTTP for the verifiers: a request with a deadline over the whole exchange and a cap
-on the body, so a slow, hanging or flooding JWKS or introspection endpoint costs a bounded time
-and memory; the `httpx.AsyncClient` a verifier owns only when it was not given one; `async with`
-for them."""
+"""Bounded HTTP for every fetch the authorization code makes (the verifiers' JWKS and
+introspection, the development server's client ID metadata documents, the client's metadata,
+registration and token requests): a deadline over the whole exchange and a cap on the body
+counted as it arrives, never inflated (identity encoding only), so a slow, dripping, hanging,
+flooding or compressed answer costs a bounded time and memory; the `httpx.AsyncClient` a
+verifier owns only when it was not given one; `async with` for them."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from typing import Self
 
 import httpx
 
-__all__ = ["ClosesOnExit", "FetchFailed", "HttpClientSlot", "check_endpoint", "send_bounded"]
+__all__ = [
+    "ClosesOnExit",
+    "FetchFailed",
+    "HttpClientSlot",
+    "check_endpoint",
+    "fetch_bounded",
+    "send_bounded",
+]
 
 
 def check_endpoint(url: str, setting: str) -> None:
@@ -39,27 +48,44 @@ def _is_loopback(host: str) -> bool:
 
 
 class FetchFailed(Exception):
-    """The endpoint could not be read; the message says why, for the server's log."""
+    """The endpoint could not be read; the message says why, for the log. `refused` when it
+    answered, with what we do not read (over the limit, compressed): the peer's fault, not
+    an outage."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
-async def send_bounded(
+async def fetch_bounded(
     client: httpx.AsyncClient, request: httpx.Request, *, limit: int, timeout: float
-) -> tuple[int, bytes]:
-    """`request`'s status and body, the body read up to `limit` bytes and the whole exchange
-    within `timeout` seconds (httpx's own timeouts are per read, which a server that drips
-    one byte at a time never trips)."""
+) -> httpx.Response:
+    """`request`'s answer, its body read up to `limit` bytes and the whole exchange within
+    `timeout` seconds (httpx's own timeouts are per read, which a server that drips one byte
+    at a time never trips). Redirects are never followed. FetchFailed otherwise."""
     request.headers["accept-encoding"] = "identity"
     try:
         async with asyncio.timeout(timeout):
-            response = await client.send(request, stream=True)
+            response = await client.send(request, stream=True, follow_redirects=False)
             try:
-                return response.status_code, await _read(response, limit)
+                body = await _read(response, limit)
             finally:
                 await response.aclose()
     except TimeoutError:
         raise FetchFailed(f"no answer within {timeout} s") from None
     except httpx.HTTPError as exc:
         raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
+    return httpx.Response(
+        response.status_code, headers=response.headers, content=body, request=request
+    )
+
+
+async def send_bounded(
+    client: httpx.AsyncClient, request: httpx.Request, *, limit: int, timeout: float
+) -> tuple[int, bytes]:
+    """`fetch_bounded`'s status and body."""
+    response = await fetch_bounded(client, request, limit=limit, timeout=timeout)
+    return response.status_code, response.content
 
 
 async def _read(response: httpx.Response, limit: int) -> bytes:
@@ -67,15 +93,19 @@ async def _read(response: httpx.Response, limit: int) -> bytes:
     # limit inside one decoded chunk.
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding != "identity":
-        raise FetchFailed(f"the answer is compressed ({encoding}) though identity was asked for")
+        raise FetchFailed(
+            f"the answer is compressed ({encoding}) though identity was asked for", refused=True
+        )
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise FetchFailed(f"the answer is {declared} bytes, over the limit of {limit}")
+        raise FetchFailed(
+            f"the answer is {declared} bytes, over the limit of {limit}", refused=True
+        )
     body = bytearray()
-    async for chunk in response.aiter_bytes():  # identity: the bytes as sent
+    async for chunk in response.aiter_bytes():  # identity (checked above): the bytes as sent
         body += chunk
         if len(body) > limit:
-            raise FetchFailed(f"the answer is over the limit of {limit} bytes")
+            raise FetchFailed(f"the answer is over the limit of {limit} bytes", refused=True)
     return bytes(body)
 
 
