@@ -249,3 +249,17 @@ async def test_a_dripped_document_is_cut_at_metadata_timeout_in_all() -> None:
         took = asyncio.get_running_loop().time() - started
     assert "no answer within 1.0 s" in refused_with(response)
     assert took < 4.0  # metadata_timeout=1.0 over the whole exchange, not per byte
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://evil.example/cb", "javascript:alert(1)//", "ftp://files.example/cb"]
+)
+async def test_a_document_naming_a_redirect_the_policy_refuses_is_refused(uri: str) -> None:
+    # Issue 19: /authorize answered 302 to http://evil.example/cb, and to
+    # `Location: javascript:alert(1)//?code=...`, because the document listed them.
+    _, challenge = pkce()
+    host = DocumentHost(shape=lambda url: good(url) | {"redirect_uris": [uri]})
+    async with both(host) as (http, base, client_id):
+        response = await authorize(http, base, client_id, challenge, redirect_uri=uri)
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "must be https, http on a loopback host" in refused_with(response)

@@ -332,6 +332,11 @@ async def test_introspection_needs_a_confidential_client(peer: Peer) -> None:
         ({"redirect_uris": ["http://evil.example/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["https://app.example/cb#frag"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri"),
+        # Issue 19: taken as private-use schemes, which RFC 8252 makes reverse domain names.
+        ({"redirect_uris": ["ftp://files.example/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["ws://app.example/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["blob:https://app.example/x"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["myapp:/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": []}, "invalid_redirect_uri"),
         ({"redirect_uris": "not a list"}, "invalid_client_metadata"),
         ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
@@ -343,6 +348,13 @@ async def test_introspection_needs_a_confidential_client(peer: Peer) -> None:
 async def test_registration_refusals(peer: Peer, metadata: dict[str, Any], error: str) -> None:
     body = {"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"} | metadata
     assert error_of(await peer.http.post(peer.base + "/register", json=body)) == error
+
+
+@with_peer
+async def test_a_private_use_scheme_in_reverse_domain_form_is_registered(peer: Peer) -> None:
+    body = {"redirect_uris": ["com.example.app:/oauth/cb"], "token_endpoint_auth_method": "none"}
+    response = await peer.http.post(peer.base + "/register", json=body)
+    assert response.status_code == 201, response.text
 
 
 @with_peer

@@ -3,6 +3,7 @@ routes, and the warning that it is not a production identity provider."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -66,7 +67,7 @@ class DevAuthorizationServer:
         self.settings = settings = settings or DevServerSettings()
         self.key = SigningKey(settings.algorithm)
         self._clock = clock
-        self._store = Store(settings.max_codes, settings.max_tokens)
+        self._store = Store(settings.max_codes, settings.max_tokens, settings.max_codes_per_source)
         self._clients = Clients(settings, clock, clients)
         self._authorizer = Authorizer(settings, self._clients, self._store, clock)
         self._grants = Grants(
@@ -146,6 +147,14 @@ class DevAuthorizationServer:
         self._warn_once()
         handler = self._handlers.get(scope["path"])
         try:
+            if not self.settings.insecure_serve_network and not _over_loopback(scope):
+                raise Refused(
+                    "access_denied",
+                    "the development authorization server answers this machine only (it "
+                    "approves everyone): set DevServerSettings(insecure_serve_network=True) "
+                    "to serve the network anyway",
+                    status=403,
+                )
             if handler is None:
                 raise Refused(
                     "invalid_request", f"nothing is served at {scope['path']}", status=404
@@ -184,7 +193,9 @@ class DevAuthorizationServer:
         _method(scope, "GET")
         origin = request_origin(scope)
         query = parse_form(scope.get("query_string", b""))
-        location = await self._authorizer.authorize(query, self.issuer(origin), origin)
+        location = await self._authorizer.authorize(
+            query, self.issuer(origin), origin, source_of(scope)
+        )
         await send_redirect(send, location)
 
     async def _token(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -200,7 +211,8 @@ class DevAuthorizationServer:
         _method(scope, "POST")
         _content_type(scope, b"application/json")
         body = await read_body(receive, self.settings.max_body_size)
-        await send_json(send, self._clients.register(body), status=201, store=False)
+        client = self._clients.register(body, source_of(scope))
+        await send_json(send, client, status=201, store=False)
 
     async def _revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
@@ -211,7 +223,11 @@ class DevAuthorizationServer:
     async def _introspect(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
         client = await self._clients.authenticate(scope, form)
-        await send_json(send, introspect(self._store, form, client, self._clock), store=False)
+        # A configured client (a resource server) may ask about any token; a registered one
+        # only about its own: anyone may register a confidential client.
+        trusted = self._clients.configured(client.client_id)
+        answer = introspect(self._store, form, client, self._clock, trusted=trusted)
+        await send_json(send, answer, store=False)
 
     def _audiences(self, origin: str, path: str) -> set[str]:
         """What a client assertion's `aud` may be here (RFC 7523 section 3): the issuer, or
@@ -242,3 +258,24 @@ def _content_type(scope: Scope, expected: bytes) -> None:
                 return
             break
     raise Refused("invalid_request", f"the body must be {expected.decode()}", status=415)
+
+
+def source_of(scope: Scope) -> str:
+    """Who asked: the client's address (what the per-source caps count)."""
+    client = scope.get("client")
+    return "?" if not client else str(client[0])
+
+
+def _over_loopback(scope: Scope) -> bool:
+    """Whether the request reached a loopback address of this machine (ASGI `server`: the
+    local address the connection arrived on; unknown, as in-process, counts as loopback)."""
+    server = scope.get("server")
+    if not server or not server[0]:
+        return True
+    host = str(server[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return True  # a Unix socket path, or an in-process transport's name

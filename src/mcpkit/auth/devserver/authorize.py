@@ -45,14 +45,15 @@ class Authorizer:
         self._store = store
         self._clock = clock
 
-    async def authorize(self, query: Form, issuer: str, origin: str) -> str:
+    async def authorize(self, query: Form, issuer: str, origin: str, source: str = "?") -> str:
         """The Location to redirect to. Refused (an error page, never a redirect) when the
-        client or the redirect URI is not valid: RFC 6749 section 4.1.2.1."""
+        client or the redirect URI is not valid: RFC 6749 section 4.1.2.1. `source` (the
+        client address) is who the code is counted against."""
         client, redirect_uri, given = await self._client_and_redirect(query)
         state = single(query, "state")
         reply: dict[str, str] = {}
         try:
-            reply["code"] = self._issue(query, client, redirect_uri, given, origin)
+            reply["code"] = self._issue(query, client, redirect_uri, given, origin, source)
         except Refused as refused:
             reply = {"error": refused.error, "error_description": refused.description}
         if state is not None:
@@ -87,6 +88,7 @@ class Authorizer:
         redirect_uri: str,
         given: bool,
         origin: str,
+        source: str,
     ) -> str:
         if single(query, "response_type") != "code":
             raise Refused("unsupported_response_type", 'response_type must be "code"')
@@ -116,7 +118,7 @@ class Authorizer:
         code = secrets.token_urlsafe(32)
         expires = self._clock() + self._settings.code_ttl
         self._store.codes.put(
-            digest(code), CodeRecord(grant, challenge, redirect_uri, given, expires)
+            digest(code), CodeRecord(grant, challenge, redirect_uri, given, expires), source
         )
         return code
 

@@ -25,6 +25,7 @@ import msgspec
 
 from mcpkit.auth._fetch import FetchFailed, fetch_bounded
 from mcpkit.auth.devserver._http import Refused
+from mcpkit.auth.devserver.redirects import is_acceptable
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Bounded
 from mcpkit.auth.metadata import ClientInformation, decode
@@ -141,6 +142,13 @@ class MetadataDocuments:
             raise _refused(url, "its client_id is not exactly the URL it was fetched from")
         if not document.redirect_uris or not document.client_name:
             raise _refused(url, "it must name client_name and redirect_uris")
+        for uri in document.redirect_uris:
+            if not is_acceptable(uri):  # /authorize would redirect there: evil.example
+                raise _refused(
+                    url,
+                    f"its redirect URI {uri!r} must be https, http on a loopback host, or a "
+                    "private-use scheme such as com.example.app:/cb",
+                )
         if document.client_secret is not None or document.token_endpoint_auth_method not in (
             None,
             "none",

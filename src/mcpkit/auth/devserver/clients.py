@@ -18,7 +18,7 @@ from mcpkit.auth.devserver.assertions import ASSERTION_TYPE, PRIVATE_KEY_JWT, Cl
 from mcpkit.auth.devserver.cimd import MetadataDocuments, is_metadata_url
 from mcpkit.auth.devserver.redirects import is_acceptable
 from mcpkit.auth.devserver.settings import DevServerSettings
-from mcpkit.auth.devserver.store import Bounded
+from mcpkit.auth.devserver.store import SourceBounded
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata, decode
 from mcpkit.protocol.depth import deeper_than
 
@@ -67,7 +67,9 @@ class Clients:
         self._settings = settings
         self._clock = clock
         self._fixed = {client.client_id: client for client in preregistered}
-        self._registered: Bounded[str, ClientInformation] = Bounded(settings.max_clients)
+        self._registered: SourceBounded[str, ClientInformation] = SourceBounded(
+            settings.max_clients, settings.max_clients_per_source
+        )
         self.documents = MetadataDocuments(settings, clock)
         self._assertions = ClientAssertions(clock)
 
@@ -134,7 +136,12 @@ class Clients:
         self._assertions.verify(client, assertion, audiences)
         return client
 
-    def register(self, body: bytes) -> ClientInformation:
+    def configured(self, client_id: str) -> bool:
+        """Whether `client_id` was given in the settings (a resource server, say), not
+        registered by whoever asked."""
+        return client_id in self._fixed
+
+    def register(self, body: bytes, source: str) -> ClientInformation:
         """RFC 7591 section 3: a new client from its metadata, with a secret unless it asked for
         `token_endpoint_auth_method: none`."""
         if deeper_than(body, MAX_DEPTH):  # msgspec recurses: refuse before it can overflow
@@ -174,7 +181,7 @@ class Clients:
             "client_secret_expires_at": None if method in _NO_SECRET else 0,
         }
         client = msgspec.convert(fields, ClientInformation)
-        self._registered.put(client.client_id, client)
+        self._registered.put(client.client_id, client, source)
         return client
 
 

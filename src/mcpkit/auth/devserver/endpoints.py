@@ -79,10 +79,17 @@ def revoke(store: Store, form: Form, client: ClientInformation) -> None:
 
 
 def introspect(
-    store: Store, form: Form, client: ClientInformation, clock: Callable[[], float]
+    store: Store,
+    form: Form,
+    client: ClientInformation,
+    clock: Callable[[], float],
+    *,
+    trusted: bool = False,
 ) -> dict[str, Any]:
     """RFC 7662 section 2.2: what a live access or refresh token holds; `{"active": false}`
-    for anything else. Only confidential clients may ask (resource servers)."""
+    for anything else. Only confidential clients may ask, and only a `trusted` one (given in
+    the settings: a resource server) about another client's token (section 2.2 lets the
+    server answer inactive to a client not allowed to know)."""
     if client.client_secret is None:
         raise Refused("invalid_client", "introspection needs a confidential client", status=401)
     token = single(form, "token")
@@ -91,6 +98,8 @@ def introspect(
     hashed = digest(token)
     now = clock()
     access = store.access.get(hashed)
+    if access is not None and not (trusted or access.grant.client_id == client.client_id):
+        return {"active": False}
     if access is not None and store.live(access, now):
         grant = access.grant
         answer: dict[str, Any] = {
@@ -110,6 +119,8 @@ def introspect(
         return answer
     family_id = store.refresh.get(hashed)
     family = None if family_id is None else store.families.get(family_id)
+    if family is not None and not (trusted or family.grant.client_id == client.client_id):
+        return {"active": False}
     if family is not None and not family.revoked and family.refresh == hashed:
         if family.expires_at > now:
             return {

@@ -1,8 +1,13 @@
-"""Which redirect URIs a client may register and use: exact match against the registered ones,
-except that a loopback redirect URI may name any port (RFC 8252 section 7.3)."""
+"""Which redirect URIs a client may register and use: one policy for every way a client is
+known (dynamic registration, a client ID metadata document, a client given in the settings),
+checked when it becomes known and again at /authorize: https, http on a loopback host, or a
+private-use scheme in reverse domain name form (RFC 8252 section 7.1); then exact match
+against the registered ones, except that a loopback redirect URI may name any port (RFC 8252
+section 7.3)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -10,7 +15,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 __all__ = ["add_query", "is_acceptable", "matches"]
 
 _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})  # urlsplit hostnames
-_UNSAFE: Final = frozenset({"javascript", "data", "file", "vbscript", "about"})
+# RFC 8252 section 7.1: a private-use scheme is a reverse domain name (com.example.app), so
+# it holds a period; no scheme a browser or the network gives a meaning to does.
+_PRIVATE_USE: Final = re.compile(r"[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+")
 
 
 def _loopback_without_port(uri: str) -> str | None:
@@ -25,7 +32,10 @@ def _loopback_without_port(uri: str) -> str | None:
 
 def matches(given: str, registered: Sequence[str]) -> bool:
     """Whether `given` is one of `registered` (string equality), or a loopback URI that differs
-    from a registered loopback URI only in its port."""
+    from a registered loopback URI only in its port; never a URI the policy refuses, however
+    it came to be registered."""
+    if not is_acceptable(given):
+        return False
     if given in registered:
         return True
     bare = _loopback_without_port(given)
@@ -34,8 +44,9 @@ def matches(given: str, registered: Sequence[str]) -> bool:
 
 def is_acceptable(uri: str) -> bool:
     """Whether a client may register `uri` (RFC 6749 section 3.1.2, OAuth 2.1 section 2.3.1):
-    absolute, no fragment, and https, http on a loopback host, or a private-use scheme
-    (native apps, RFC 8252 section 7.1)."""
+    absolute, no fragment, and https, http on a loopback host, or a private-use scheme in
+    reverse domain name form (native apps, RFC 8252 section 7.1: `com.example.app:/cb`; not
+    `javascript:`, `ftp:`, `ws:`, `blob:`...)."""
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -47,7 +58,7 @@ def is_acceptable(uri: str) -> bool:
         return bool(parts.hostname)
     if parts.scheme == "http":
         return (parts.hostname or "") in _LOOPBACK
-    return parts.scheme not in _UNSAFE
+    return _PRIVATE_USE.fullmatch(parts.scheme) is not None
 
 
 def add_query(uri: str, params: dict[str, str]) -> str:

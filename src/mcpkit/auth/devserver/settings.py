@@ -40,7 +40,13 @@ class DevServerSettings:
       authorization request's `login_hint` picks another (tests of per-identity sessions).
     - `allow_insecure_metadata_urls`: also fetch client ID metadata documents over plain http
       and from loopback or private addresses (local tests only).
+    - `insecure_serve_network`: answer requests that reach it over the network, not only
+      over loopback. Off by default: it approves everyone, grants any self-registered
+      client tokens, and is meant for this machine alone.
     - TTLs in seconds; caps bound memory: the oldest entry is evicted when one is full.
+      Registered clients and pending codes are bounded per source (client address) too,
+      `max_clients_per_source` and `max_codes_per_source`: a source at its cap forgets its
+      own oldest, and a full store forgets the oldest of the source holding the most.
     """
 
     issuer: str | None = None
@@ -57,8 +63,11 @@ class DevServerSettings:
     code_ttl: int = 60
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 86400
+    insecure_serve_network: bool = False
     max_clients: int = 1000
+    max_clients_per_source: int = 100
     max_codes: int = 1000
+    max_codes_per_source: int = 100
     max_tokens: int = 10000
     max_body_size: int = 64 * 1024
     metadata_timeout: float = 5.0
@@ -81,7 +90,14 @@ class DevServerSettings:
         for path in (getattr(self.paths, name) for name in Paths.__dataclass_fields__):
             if not path.startswith("/") or "?" in path or "#" in path:
                 raise ValueError(f"endpoint path {path!r} must start with / (no query)")
-        for name in ("code_ttl", "access_token_ttl", "refresh_token_ttl", "max_clients"):
+        for name in (
+            "code_ttl",
+            "access_token_ttl",
+            "refresh_token_ttl",
+            "max_clients",
+            "max_clients_per_source",
+            "max_codes_per_source",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
 

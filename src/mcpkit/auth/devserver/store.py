@@ -10,7 +10,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-__all__ = ["AccessRecord", "Bounded", "CodeRecord", "Family", "Grant", "Store", "digest"]
+__all__ = [
+    "AccessRecord",
+    "Bounded",
+    "CodeRecord",
+    "Family",
+    "Grant",
+    "SourceBounded",
+    "Store",
+    "digest",
+]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -41,6 +50,50 @@ class Bounded(Generic[K, V]):
 
     def pop(self, key: K) -> V | None:
         return self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SourceBounded(Generic[K, V]):
+    """A map of at most `limit` entries, each put by a source (the client address that asked),
+    at most `per_source` of them by one source. A source at its cap forgets its own oldest
+    entry; a full map forgets the oldest entry of the source holding the most. So one source
+    cannot push out anyone else's entries (1,000 registrations from one address evicted every
+    legitimate client, 1,001 /authorize calls a pending code, when one LRU served all)."""
+
+    def __init__(self, limit: int, per_source: int) -> None:
+        self.limit = limit
+        self.per_source = per_source
+        self._items: dict[K, tuple[V, str]] = {}
+        self._by_source: dict[str, OrderedDict[K, None]] = {}
+
+    def put(self, key: K, value: V, source: str) -> None:
+        self.pop(key)
+        mine = self._by_source.setdefault(source, OrderedDict())
+        if len(mine) >= self.per_source:
+            self.pop(next(iter(mine)))
+        elif len(self._items) >= self.limit:
+            heaviest = max(self._by_source.values(), key=len)
+            self.pop(next(iter(heaviest)))
+        mine = self._by_source.setdefault(source, OrderedDict())
+        self._items[key] = (value, source)
+        mine[key] = None
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        return None if found is None else found[0]
+
+    def pop(self, key: K) -> V | None:
+        found = self._items.pop(key, None)
+        if found is None:
+            return None
+        value, source = found
+        mine = self._by_source[source]
+        del mine[key]
+        if not mine:
+            del self._by_source[source]
+        return value
 
     def __len__(self) -> int:
         return len(self._items)
@@ -98,8 +151,8 @@ class AccessRecord:
 class Store:
     """The server's memory: codes, access tokens, refresh families and refresh digests."""
 
-    def __init__(self, max_codes: int, max_tokens: int) -> None:
-        self.codes: Bounded[str, CodeRecord] = Bounded(max_codes)
+    def __init__(self, max_codes: int, max_tokens: int, max_codes_per_source: int = 100) -> None:
+        self.codes: SourceBounded[str, CodeRecord] = SourceBounded(max_codes, max_codes_per_source)
         self.access: Bounded[str, AccessRecord] = Bounded(max_tokens)
         self.families: Bounded[str, Family] = Bounded(max_tokens)
         self.refresh: Bounded[str, str] = Bounded(max_tokens * 2)  # digest -> family id
