@@ -68,6 +68,25 @@ async def test_stray_requests_do_not_complete_it() -> None:
     assert [r.status_code for r in browser.answers] == [404, 400, 200]
 
 
+async def test_a_redirect_with_another_state_is_ignored_and_the_wait_goes_on() -> None:
+    # Issue 19: the first redirect completed the flow, so any local process that found the
+    # port could abort every login with a wrong state.
+    browser = Browser()
+    handler = LoopbackBrowser(timeout=WAIT, open_browser=browser)
+    uri = await handler.redirect_uri()
+    browser.visits = (
+        f"{uri}?code=planted&state=wrong",
+        f"{uri}?error=access_denied",  # no state at all
+        f"{uri}?code=real&state=s3cr3t",
+    )
+    answer = await handler.authorize("https://auth.example.com/authorize?state=s3cr3t&x=1")
+    assert answer.code == "real" and answer.state == "s3cr3t"
+    assert browser.task is not None
+    await asyncio.wait_for(browser.task, WAIT)
+    assert [r.status_code for r in browser.answers] == [400, 400, 200]
+    assert "not for the authorization in progress" in browser.answers[0].text
+
+
 async def test_garbage_on_the_port_gets_a_400_and_the_wait_goes_on() -> None:
     handler = LoopbackBrowser(timeout=WAIT, open_browser=lambda url: True)
     uri = await handler.redirect_uri()

@@ -7,6 +7,7 @@ import base64
 from urllib.parse import parse_qs
 
 import httpx
+import msgspec
 import pytest
 
 from mcpkit.auth.client.pkce import Pkce, require_s256, s256
@@ -119,11 +120,29 @@ async def test_an_oauth_error_names_the_servers_error() -> None:
         (200, b'{"token_type": "bearer"}', "no valid token"),
         (200, b'{"access_token": "a", "token_type": "mac"}', "'mac' token"),
         (200, b"{" * (512 * 1024), "over the limit"),
+        # Issue 19: a non-ASCII token raised in a background task, then a 30 s hang.
+        (200, '{"access_token": "tök", "token_type": "bearer"}'.encode(), "bearer token cannot"),
+        (200, b'{"access_token": "a b", "token_type": "bearer"}', "bearer token cannot"),
+        (
+            200,
+            '{"access_token": "a", "token_type": "bearer", "refresh_token": "r\u00e9"}'.encode(),
+            "refresh token with characters",
+        ),
     ],
 )
 async def test_hostile_answers_are_refused(status: int, body: bytes, match: str) -> None:
     with pytest.raises(AuthorizationFailed, match=match):
         await call(Endpoint(status, body), NoClientAuthentication("cid"))
+
+
+@pytest.mark.parametrize("expires_in", [-3600, 0])
+async def test_a_nonsense_lifetime_is_taken_as_unknown(expires_in: int) -> None:
+    # Issue 19: a negative expires_in made the client refresh before every request.
+    body = msgspec.json.encode(
+        {"access_token": "a", "token_type": "bearer", "expires_in": expires_in}
+    )
+    token = await call(Endpoint(200, body), NoClientAuthentication("cid"))
+    assert token.access_token == "a" and token.expires_in is None
 
 
 async def test_a_plain_http_token_endpoint_is_refused_off_loopback() -> None:

@@ -10,7 +10,7 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import httpx
 
@@ -125,7 +125,10 @@ class LoopbackBrowser:
     """Opens the authorization URL in the user's browser and receives the redirect on
     http://127.0.0.1:<port><path> (RFC 8252 section 7.3); `port` 0 picks a free one, kept for
     later flows. Waits at most `timeout` seconds; cancelling the flow closes the listener.
-    `open_browser` is `webbrowser.open` unless given (tests, hosts with their own window)."""
+    Only a redirect carrying the `state` of the authorization URL completes it: another
+    local process that finds the port and sends a wrong one gets a 400 page, and the
+    listener keeps waiting. `open_browser` is `webbrowser.open` unless given (tests, hosts
+    with their own window)."""
 
     def __init__(
         self,
@@ -141,6 +144,7 @@ class LoopbackBrowser:
         self._open = open_browser or webbrowser.open
         self._server: asyncio.Server | None = None
         self._answer: asyncio.Future[AuthorizationResponse] | None = None
+        self._state: str | None = None  # what the redirect must carry
 
     async def redirect_uri(self) -> str:
         await self._listen()
@@ -149,6 +153,8 @@ class LoopbackBrowser:
     async def authorize(self, authorization_url: str) -> AuthorizationResponse:
         uri = await self.redirect_uri()
         assert self._answer is not None
+        states = parse_qs(urlsplit(authorization_url).query).get("state", [])
+        self._state = states[0] if len(states) == 1 else None
         try:
             self._open(authorization_url)
             async with asyncio.timeout(self.timeout):
@@ -207,6 +213,10 @@ class LoopbackBrowser:
         answer = AuthorizationResponse.from_query(target.query)
         if answer.code is None and answer.error is None:
             return b"400 Bad Request", b"This redirect carries no authorization."
+        if self._state is not None and answer.state != self._state:
+            # Not the authorization in progress (RFC 6749 section 10.12): ignored, and the
+            # real redirect may still come.
+            return b"400 Bad Request", b"This redirect is not for the authorization in progress."
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(answer)
         if answer.error is not None:

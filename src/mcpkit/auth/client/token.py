@@ -5,6 +5,8 @@ grants and client authentication methods plug in without changing the flows."""
 from __future__ import annotations
 
 import base64
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
@@ -38,6 +40,8 @@ __all__ = [
 #: Times one token request is sent at most: the first try and one retry a step asked for (a
 #: DPoP nonce, RFC 9449 section 8); a server that keeps asking is refused.
 MAX_TOKEN_ATTEMPTS: Final = 2
+
+logger = logging.getLogger("mcpkit.auth")
 
 
 @dataclass
@@ -206,6 +210,11 @@ async def request_token(
     return _token(response, endpoint, readers)
 
 
+# RFC 6750 section 2.1 (b64token), and RFC 6749 appendix A.17 (VSCHAR, printable ASCII).
+_B64TOKEN: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_VSCHARS: Final = re.compile(r"[\x20-\x7e]+")
+
+
 def _token(
     response: httpx.Response, endpoint: str, readers: Sequence[TokenResponseStep]
 ) -> TokenResponse:
@@ -222,4 +231,25 @@ def _token(
             f"the token endpoint {endpoint} issued a {token.token_type!r} token; this client "
             f"accepts {', '.join(sorted(accepted))} tokens here",
         )
+    # A token goes in an Authorization header: one that cannot (non-ASCII raised later, in
+    # a background task, and the request hung) is refused here, at once.
+    if not _B64TOKEN.fullmatch(token.access_token):
+        raise AuthorizationFailed(
+            "invalid_response",
+            f"the token endpoint {endpoint} issued an access token with characters a bearer "
+            "token cannot hold (RFC 6750 section 2.1)",
+        )
+    if token.refresh_token is not None and not _VSCHARS.fullmatch(token.refresh_token):
+        raise AuthorizationFailed(
+            "invalid_response",
+            f"the token endpoint {endpoint} issued a refresh token with characters one cannot "
+            "hold (RFC 6749 appendix A.17)",
+        )
+    if token.expires_in is not None and token.expires_in <= 0:
+        # Nonsense (a token already expired): taken as unknown, not as a reason to refresh
+        # before every request.
+        logger.warning(
+            "the token endpoint %s gave expires_in %d: ignored", endpoint, token.expires_in
+        )
+        token = msgspec.structs.replace(token, expires_in=None)
     return token
