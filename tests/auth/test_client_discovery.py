@@ -18,6 +18,7 @@ from mcpkit.auth.client.challenge import Challenge, bearer_challenge, parse_chal
 from mcpkit.auth.client.discovery import (
     authorization_server_metadata_urls,
     discover,
+    discover_resource,
     resource_metadata_urls,
 )
 from mcpkit.auth.client.flow import select_scope
@@ -268,3 +269,24 @@ async def test_metadata_missing_where_the_challenge_says_is_refused_not_guessed(
         with pytest.raises(AuthorizationFailed, match="which has none"):
             await discover(http, SERVER, named)
     assert site.asked == ["https://mcp.example.com/prm"]
+
+
+async def test_a_resource_metadata_on_another_origin_is_ignored_for_the_well_known() -> None:
+    # Issue 19: a challenge naming https://evil.example/prm had it fetched; the spec orders
+    # the resource's own location, then the well-known one.
+    seen: list[str] = []
+    good = {"resource": SERVER, "authorization_servers": ["https://auth.example.com"]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == "evil.example":
+            return httpx.Response(200, json={**good, "authorization_servers": ["https://x"]})
+        if "oauth-protected-resource" in request.url.path:
+            return httpx.Response(200, json=good)
+        return httpx.Response(404)
+
+    challenge = Challenge("bearer", {"resource_metadata": "https://evil.example/prm"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        found = await discover_resource(http, SERVER, challenge)
+    assert found is not None and found.authorization_servers == ["https://auth.example.com"]
+    assert all("evil.example" not in url for url in seen), seen

@@ -12,6 +12,7 @@ import pytest
 from _client_world import ISSUER, MCP, World, mock_client
 
 from mcpkit.auth.client import HeadlessRedirect, LoopbackBrowser, OAuth
+from mcpkit.auth.client.storage import MemoryTokenStorage
 from mcpkit.errors import AuthorizationFailed
 
 
@@ -256,3 +257,32 @@ async def test_step_up_keeps_the_asked_scope_when_the_server_omits_scope() -> No
         assert (await client.get(MCP)).status_code == 200
     scopes = [r.url.params["scope"] for r in world.requests_to(f"{ISSUER}/authorize")]
     assert scopes == ["mcp:read", "mcp:read files:write"]
+
+
+async def test_a_refresh_goes_to_the_issuers_token_endpoint_never_the_stored_one() -> None:
+    # Issue 19: FileTokenStorage loaded planted token files with their token_endpoint, which
+    # the refresh then used. The endpoint now comes from the issuer's metadata.
+    world = World()
+    storage = MemoryTokenStorage()
+    auth = make_auth(world, storage=storage)
+    async with mock_client(world, auth) as client:
+        await client.get(MCP)
+        key = next(iter(storage._tokens))
+        planted = storage._tokens[key]
+        planted.token_endpoint = "https://evil.example/steal"
+        world.tokens.clear()  # the server forgot every access token: a refresh follows
+        assert (await client.get(MCP)).status_code == 200
+    assert world.requests_to("https://evil.example/steal") == []
+    assert "grant_type=refresh_token" in world.requests_to(f"{ISSUER}/token")[1].content.decode()
+
+
+async def test_tokens_are_kept_per_url_with_its_query() -> None:
+    # Issue 19: /mcp?tenant=b reused tenant a's tokens (keyed without the query).
+    world = World()
+    storage = MemoryTokenStorage()
+    for tenant in ("a", "b"):
+        auth = make_auth(world, storage=storage)
+        async with mock_client(world, auth) as client:
+            assert (await client.get(f"{MCP}?tenant={tenant}")).status_code == 200
+    assert sorted(storage._tokens) == [f"{MCP}?tenant=a", f"{MCP}?tenant=b"]
+    assert len(world.requests_to(f"{ISSUER}/authorize")) == 2

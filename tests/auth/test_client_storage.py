@@ -17,6 +17,8 @@ from mcpkit.auth.client.storage import (
     StoredClient,
     StoredTokens,
     TokenStorage,
+    UnsafeTokenDirectory,
+    _unsafe,
 )
 from mcpkit.auth.metadata import ClientInformation
 
@@ -117,3 +119,52 @@ def test_the_tokens_stay_out_of_reprs() -> None:
     shown = repr(tokens("secret-access")) + str(tokens("secret-access"))
     assert "secret-access" not in shown and "'rt'" not in shown
     assert "a.example.com" in shown
+
+
+TOKENS = StoredTokens(
+    access_token="at", resource=MCP, issuer=ISSUER, token_endpoint=f"{ISSUER}/token"
+)
+
+
+async def test_a_symlinked_or_shared_directory_is_refused(tmp_path: Path) -> None:
+    # Issue 19: a pre-existing symlinked or 0777 directory was used as it was, and planted
+    # token files in it were loaded.
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    for directory, problem in ((link, "symbolic link"), (shared, "written by other users")):
+        storage = FileTokenStorage(directory)
+        with pytest.raises(UnsafeTokenDirectory, match=problem):
+            await storage.save_tokens(MCP, TOKENS)
+        with pytest.raises(UnsafeTokenDirectory, match=problem):
+            await storage.load_tokens(MCP)
+    assert list(real.iterdir()) == []
+
+
+async def test_the_directory_is_created_private_and_planted_files_are_ignored(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "new" / "tokens"
+    storage = FileTokenStorage(directory)
+    await storage.save_tokens(MCP, TOKENS)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert (await storage.load_tokens(MCP)) is not None
+    planted = storage.path_for(MCP)
+    planted.chmod(0o666)  # as a file another user could have written
+    assert await storage.load_tokens(MCP) is None
+    planted.unlink()
+    planted.symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_bytes(planted.name.encode())
+    assert await storage.load_tokens(MCP) is None
+
+
+def test_what_another_user_owns_is_unsafe(tmp_path: Path) -> None:
+    mine = os.stat(tmp_path)
+    other = os.stat_result((mine.st_mode, 0, 0, 1, mine.st_uid + 1, 0, 0, 0, 0, 0))
+    assert _unsafe(other, directory=True) == "belongs to another user"
+    tmp_path.chmod(0o700)
+    assert _unsafe(os.stat(tmp_path), directory=True) is None

@@ -45,12 +45,29 @@ class Discovery:
     authorization_server: AuthorizationServerMetadata
 
 
+def _same_origin(url: str, server_url: str) -> bool:
+    try:
+        return origin(url) == origin(server_url)
+    except httpx.InvalidURL:
+        return False
+
+
 def resource_metadata_urls(server_url: str, challenge: Challenge | None) -> list[str]:
     """Where to look for the server's protected resource metadata, in order (spec:
     "Protected Resource Metadata Discovery Requirements"): the challenge's `resource_metadata`
-    when given, else the path-inserted well-known URL, then the root one."""
-    if challenge is not None and challenge.resource_metadata:
-        return [challenge.resource_metadata]
+    when given and on the server's own origin, else the path-inserted well-known URL, then
+    the root one. A `resource_metadata` on another origin is ignored (logged): whoever
+    answers a 401 could otherwise point the client at a document of its choosing elsewhere."""
+    named = None if challenge is None else challenge.resource_metadata
+    if named and _same_origin(named, server_url):
+        return [named]
+    if named:
+        logger.warning(
+            "ignored resource_metadata %s: not on %s's origin; looking at the well-known "
+            "location instead",
+            named,
+            server_url,
+        )
     urls = [well_known(server_url, "oauth-protected-resource")]
     root = well_known(server_url, "oauth-protected-resource", path_inserted=False)
     if root not in urls:
@@ -96,13 +113,13 @@ async def discover_resource(
                 f"the protected resource metadata at {url} names no authorization_servers",
             )
         return document
-    if challenge is not None and challenge.resource_metadata:
+    named = None if challenge is None else challenge.resource_metadata
+    if named and _same_origin(named, server_url):
         # The server named its metadata and it is not there: a broken server, not a 2025-03-26
         # one (those send no resource_metadata), so no fallback to guessing.
         raise AuthorizationFailed(
             "invalid_resource_metadata",
-            f"{server_url} names its protected resource metadata at "
-            f"{challenge.resource_metadata}, which has none",
+            f"{server_url} names its protected resource metadata at {named}, which has none",
         )
     return None
 

@@ -15,7 +15,11 @@ import httpx
 
 from mcpkit.auth.client._urls import canonical_resource, origin
 from mcpkit.auth.client.challenge import Challenge, bearer_challenge
-from mcpkit.auth.client.discovery import discover
+from mcpkit.auth.client.discovery import (
+    discover,
+    discover_authorization_server,
+    fallback_metadata,
+)
 from mcpkit.auth.client.dpop import DPoPKey, dpop_challenge
 from mcpkit.auth.client.flow import run_authorization_code, select_scope
 from mcpkit.auth.client.redirect import LoopbackBrowser, RedirectHandler
@@ -96,6 +100,12 @@ class OAuth(httpx.Auth):
         self._token_steps = (*token_steps, *dpop_steps)
         self._clock = clock
         self._server: str | None = None
+        #: What storage keeps its tokens under: the server's URL with its query, so that
+        #: `/mcp?tenant=b` never gets tenant a's tokens.
+        self._storage_key = ""
+        #: Token endpoints learned from each issuer's metadata in this process: never from
+        #: storage, whose files another local user might have planted.
+        self._token_endpoints: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
     @property
@@ -112,6 +122,8 @@ class OAuth(httpx.Auth):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self._server is None:
             self._server = canonical_resource(request.url)
+            query = request.url.query.decode("ascii", "replace")
+            self._storage_key = self._server + (f"?{query}" if query else "")
         server = self._server
         if origin(request.url) != origin(server):
             # Never a token for another origin (spec: "Token Theft"; tokens are bound to the
@@ -182,11 +194,11 @@ class OAuth(httpx.Auth):
 
     async def _usable_tokens(self, server: str) -> StoredTokens | None:
         """The stored tokens, refreshed first when they expire within `refresh_margin`."""
-        tokens = await self.storage.load_tokens(server)
+        tokens = await self.storage.load_tokens(self._storage_key)
         if tokens is None or not self._expiring(tokens):
             return tokens
         async with self._lock:
-            current = await self.storage.load_tokens(server)
+            current = await self.storage.load_tokens(self._storage_key)
             if current is not None and current.access_token != tokens.access_token:
                 return current  # another request refreshed them meanwhile
             refreshed = await self._try_refresh(server, tokens)
@@ -194,7 +206,7 @@ class OAuth(httpx.Auth):
                 return refreshed
             # A refused refresh cleared the storage: send no token rather than one known to be
             # expiring, and let the 401 start a whole flow (not a second refused refresh).
-            return await self.storage.load_tokens(server)
+            return await self.storage.load_tokens(self._storage_key)
 
     def _expiring(self, tokens: StoredTokens) -> bool:
         return tokens.expires_at is not None and (
@@ -211,7 +223,7 @@ class OAuth(httpx.Auth):
         """New tokens after a 401: someone else's new ones, a refresh, or a whole flow; each
         at most once per request, then AuthorizationFailed."""
         async with self._lock:
-            current = await self.storage.load_tokens(server)
+            current = await self.storage.load_tokens(self._storage_key)
             if current is not None and (sent is None or current.access_token != sent.access_token):
                 if "newer" not in tried:
                     tried.add("newer")
@@ -240,7 +252,7 @@ class OAuth(httpx.Auth):
         held = (tokens.scope or "").split() if tokens is not None else []
         wanted = list(dict.fromkeys([*held, *challenge.scopes]))
         async with self._lock:
-            current = await self.storage.load_tokens(server)
+            current = await self.storage.load_tokens(self._storage_key)
             if current is not None and (
                 tokens is None or current.access_token != tokens.access_token
             ):
@@ -259,29 +271,45 @@ class OAuth(httpx.Auth):
         grant = refresh_token_grant(tokens.refresh_token, resource=tokens.resource)
         try:
             async with self._as_client() as http:
+                endpoint = await self._token_endpoint(http, server, tokens.issuer)
                 answer = await request_token(
                     http,
-                    tokens.token_endpoint,
+                    endpoint,
                     grant,
                     self._client_authentication(client),
                     steps=self._token_steps,
                     issuer=tokens.issuer,
                 )
         except AuthorizationFailed:
-            await self.storage.save_tokens(server, None)
+            await self.storage.save_tokens(self._storage_key, None)
             return None
-        fresh = self._stored(answer, tokens.resource, tokens.issuer, tokens.token_endpoint)
+        fresh = self._stored(answer, tokens.resource, tokens.issuer, endpoint)
         if fresh.refresh_token is None:  # RFC 6749 section 6: the old one stays valid
             fresh.refresh_token = tokens.refresh_token
         if fresh.scope is None:
             fresh.scope = tokens.scope
-        await self.storage.save_tokens(server, fresh)
+        await self.storage.save_tokens(self._storage_key, fresh)
         return fresh
+
+    async def _token_endpoint(self, http: httpx.AsyncClient, server: str, issuer: str) -> str:
+        """Where `issuer` takes token requests, from its metadata (RFC 8414), learned once
+        per process; the stored tokens' `token_endpoint` is never used."""
+        endpoint = self._token_endpoints.get(issuer)
+        if endpoint is None:
+            metadata = await discover_authorization_server(http, issuer)
+            if metadata is None and issuer.rstrip("/") == origin(server):
+                metadata = fallback_metadata(server)  # 2025-03-26: the server's own origin
+            if metadata is None or metadata.token_endpoint is None:
+                raise AuthorizationFailed(
+                    "invalid_issuer", f"{issuer} publishes no token endpoint to refresh at"
+                )
+            endpoint = self._token_endpoints[issuer] = metadata.token_endpoint
+        return endpoint
 
     async def _client_for(self, server: str, issuer: str) -> ClientInformation | None:
         if self.client is not None:
             return self.client
-        stored = await self.storage.load_client(server)
+        stored = await self.storage.load_client(self._storage_key)
         if stored is not None and stored.issuer == issuer:
             return stored.information
         return None
@@ -321,10 +349,11 @@ class OAuth(httpx.Auth):
             steps=self._token_steps,
         )
         assert metadata.token_endpoint is not None  # checked by run_authorization_code
+        self._token_endpoints[metadata.issuer] = metadata.token_endpoint
         tokens = self._stored(answer, found.resource, metadata.issuer, metadata.token_endpoint)
         if tokens.scope is None:  # RFC 6749 section 5.1: no scope means the one asked for
             tokens.scope = scope
-        await self.storage.save_tokens(server, tokens)
+        await self.storage.save_tokens(self._storage_key, tokens)
         return tokens
 
     async def _registered(
@@ -336,7 +365,7 @@ class OAuth(httpx.Auth):
     ) -> ClientInformation:
         """The client to authorize as; kept in storage (for refreshes after a restart) unless
         the app gave it."""
-        stored = await self.storage.load_client(server)
+        stored = await self.storage.load_client(self._storage_key)
         client, _ = await choose_client(
             http,
             metadata,
@@ -348,7 +377,7 @@ class OAuth(httpx.Auth):
         )
         keep = StoredClient(issuer=metadata.issuer, information=client)
         if self.client is None and keep != stored:
-            await self.storage.save_client(server, keep)
+            await self.storage.save_client(self._storage_key, keep)
         return client
 
     def _stored(

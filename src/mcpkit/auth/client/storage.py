@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -14,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 from mcpkit.auth.metadata import ClientInformation
+from mcpkit.errors import McpkitError
 
 __all__ = [
     "FileTokenStorage",
@@ -21,7 +24,16 @@ __all__ = [
     "StoredClient",
     "StoredTokens",
     "TokenStorage",
+    "UnsafeTokenDirectory",
 ]
+
+logger = logging.getLogger("mcpkit.auth")
+
+
+class UnsafeTokenDirectory(McpkitError):
+    """`FileTokenStorage`'s directory is one another user could have prepared: a symbolic
+    link, not owned by this user, or writable by others. Nothing is read from it or written
+    to it; the message says what to do."""
 
 
 class StoredTokens(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -105,7 +117,13 @@ class _Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
 class FileTokenStorage:
     """One JSON file per MCP server in `directory` (created 0700), each 0600 and replaced
     atomically, so a crash never leaves half a token file and no other user can read one.
-    A file that cannot be read as ours counts as empty (and is replaced on the next save)."""
+    A file that cannot be read as ours counts as empty (and is replaced on the next save).
+
+    Another local user must not plant tokens here: an existing `directory` that is a
+    symbolic link, is not owned by this user, or that group or others may write is refused
+    (`UnsafeTokenDirectory`), and so is a file in it that is not this user's own regular
+    file. Keyed by the server's URL with its query; the endpoints a token is refreshed at
+    come from the issuer's metadata, never from a file."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
@@ -137,17 +155,51 @@ class FileTokenStorage:
     async def _load(self, server: str) -> _Entry:
         return await asyncio.to_thread(self._read, server)
 
-    def _read(self, server: str) -> _Entry:
+    def _check_directory(self, *, create: bool) -> bool:
+        """Whether the directory exists and is ours alone (made 0700 when `create`);
+        UnsafeTokenDirectory when it exists and is not."""
         try:
-            data = self.path_for(server).read_bytes()
+            found = os.lstat(self.directory)
+        except FileNotFoundError:
+            if not create:
+                return False
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(self.directory, 0o700)
+            found = os.lstat(self.directory)
+        problem = _unsafe(found, directory=True)
+        if problem is not None:
+            raise UnsafeTokenDirectory(
+                f"the token directory {self.directory} {problem}: another user could plant "
+                "or read tokens there; give a directory of your own (it is created 0700 when "
+                "it does not exist)"
+            )
+        return True
+
+    def _read(self, server: str) -> _Entry:
+        if not self._check_directory(create=False):
+            return _Entry(server=server)
+        path = self.path_for(server)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return _Entry(server=server)
+        try:
+            problem = _unsafe(os.fstat(fd), directory=False)
+            if problem is not None:
+                logger.warning("ignored the token file %s: it %s", path, problem)
+                return _Entry(server=server)
+            with os.fdopen(fd, "rb", closefd=False) as file:
+                data = file.read()
             entry = msgspec.json.decode(data, type=_Entry)
         except (OSError, msgspec.DecodeError, msgspec.ValidationError):
             return _Entry(server=server)
+        finally:
+            os.close(fd)
         # A hash collision (or a copied file) must not hand one server's tokens to another.
         return entry if entry.server == server else _Entry(server=server)
 
     def _write(self, server: str, entry: _Entry) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._check_directory(create=True)
         target = self.path_for(server)
         # mkstemp creates the file 0600 from the start: the token is never readable by others,
         # not even between creation and a chmod.
@@ -161,3 +213,18 @@ class FileTokenStorage:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+
+def _unsafe(found: os.stat_result, *, directory: bool) -> str | None:
+    """What makes a token directory or file one another user could have prepared, or None."""
+    kind = stat.S_ISDIR(found.st_mode) if directory else stat.S_ISREG(found.st_mode)
+    if stat.S_ISLNK(found.st_mode):
+        return "is a symbolic link"
+    if not kind:
+        return "is not a directory" if directory else "is not a regular file"
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and found.st_uid != getuid():
+        return "belongs to another user"
+    if found.st_mode & 0o022:
+        return "may be written by other users"
+    return None
