@@ -6,19 +6,14 @@ no longer holds its session against expiry or eviction."""
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import httpx
+from _resource_helpers import ALICE, BOB, bearer, open_as, scoped_server
 from _serving import INITIALIZE, WAIT, headers, open_session, serving
 
 from mcpkit import Server
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.sessions import ClientCaps, MemorySessionRegistry
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "auth"))
-
-from _resource_helpers import ALICE, BOB, bearer, open_as, scoped_server
 
 URL = "http://127.0.0.1/mcp"
 PING = {"jsonrpc": "2.0", "id": 5, "method": "ping"}
