@@ -5,6 +5,7 @@ message that says what came, the session goes on, and nothing is left behind."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 from typing import Any
 
 import msgspec
@@ -58,6 +59,9 @@ class Hostile:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await asyncio.sleep(0)
         await send({"type": "http.response.body", "body": b""})
+
+
+BOMB = gzip.compress(b"data: " + b"x" * (32 * 1024 * 1024) + b"\n\n")  # 32 KiB, 32 MiB inflated
 
 
 def result(rid: Any) -> bytes:
@@ -115,6 +119,20 @@ CASES: dict[str, tuple[Any, str]] = {
     "sse line without end over the limit": (
         lambda rid: (200, SSE, [b"x" * 1000] * 10),
         "longer than 4096 bytes",
+    ),
+    # Issue 19's class "inflated before the limit": httpx inflates a gzip chunk whole, up to
+    # a thousand times its size, before a limit of ours could count it. Never inflated.
+    "sse compressed": (
+        lambda rid: (200, [*SSE, (b"content-encoding", b"gzip")], [BOMB]),
+        "compressed (gzip)",
+    ),
+    "json compressed": (
+        lambda rid: (
+            200,
+            [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")],
+            [BOMB],
+        ),
+        "compressed (gzip)",
     ),
 }
 

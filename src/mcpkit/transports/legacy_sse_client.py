@@ -15,6 +15,7 @@ import httpx
 from mcpkit.errors import AuthError, ConnectionClosed, RemoteProtocolError, TransportError
 from mcpkit.protocol.sse import SSEEvent, SSEParser
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.transports.http_client._reading import identity_chunks
 
 __all__ = ["ENDPOINT_TIMEOUT", "LegacySseChannel", "open_legacy_sse_channel"]
 
@@ -131,6 +132,7 @@ class LegacySseChannel:
     async def _read_stream(self) -> None:
         headers = self._headers.copy()
         headers["accept"] = "text/event-stream"
+        headers["accept-encoding"] = "identity"  # never inflated: identity_chunks
         headers["cache-control"] = "no-store"
         timeout = self._client.timeout
         # A stream may be quiet for long: no read timeout (the server's keep-alives and
@@ -142,7 +144,7 @@ class LegacySseChannel:
         response = await self._send(request, stream=True)
         try:
             _check_stream(self.url, response)
-            async for chunk in response.aiter_bytes():
+            async for chunk in identity_chunks(response):
                 for event in self._parser.feed(chunk):
                     await self._on_event(event)
         finally:

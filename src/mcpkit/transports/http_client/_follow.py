@@ -58,7 +58,10 @@ class StreamFollower(HttpSessionState):
                 "get a JSON or SSE answer (basic/transports)"
             )
         if kind == "application/json":
-            body = await read_bounded(response, self.max_message_size)
+            try:
+                body = await read_bounded(response, self.max_message_size)
+            except RemoteProtocolError as exc:  # compressed though identity was asked for
+                raise RequestFailed(f"{method}: {exc}") from None
             if body is None:
                 raise RequestFailed(
                     f"{method}: the server's answer is larger than max_message_size "

@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 import httpx
 
+from mcpkit.errors import RemoteProtocolError
 from mcpkit.protocol.sse import SSEParser
 from mcpkit.transports.http_client._wire import is_answer
 from mcpkit.types import RequestId
 
-__all__ = ["MAX_INBOX", "AnswerStream", "Deliver", "Inbox", "pump_sse", "read_bounded"]
+__all__ = [
+    "MAX_INBOX",
+    "AnswerStream",
+    "Deliver",
+    "Inbox",
+    "identity_chunks",
+    "pump_sse",
+    "read_bounded",
+]
 
 #: Messages read from the server and not yet taken by the runtime; past it the streams stop
 #: reading (TCP then slows the server), so a server that floods us costs bounded memory.
@@ -88,6 +97,20 @@ class AnswerStream:
         return True
 
 
+async def identity_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """`response`'s body as sent. The client asks for `accept-encoding: identity`; a body
+    compressed anyway is refused before a byte is inflated (RemoteProtocolError): httpx
+    would inflate each chunk whole, up to a thousand times its size, before any limit of
+    ours could count it."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise RemoteProtocolError(
+            f"the server sent a compressed ({encoding}) answer though identity was asked for"
+        )
+    async for chunk in response.aiter_bytes():
+        yield chunk
+
+
 async def pump_sse(response: httpx.Response, stream: AnswerStream, deliver: Deliver) -> int:
     """Read `response`'s events until the answer came or the connection ended; returns how
     many messages were delivered. A dropped connection ends it quietly (the caller resumes);
@@ -95,7 +118,7 @@ async def pump_sse(response: httpx.Response, stream: AnswerStream, deliver: Deli
     parser = stream.parser
     delivered = 0
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in identity_chunks(response):
             for event in parser.feed(chunk):
                 # Priming events (SEP-1699) have empty data: their id is all they carry. Other
                 # event types are not MCP messages (basic/transports sends plain events).
@@ -120,7 +143,7 @@ async def read_bounded(response: httpx.Response, limit: int) -> bytes | None:
     if length.isdigit() and int(length) > limit:
         return None
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in identity_chunks(response):
         body += chunk
         if len(body) > limit:
             return None

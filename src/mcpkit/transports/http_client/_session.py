@@ -11,8 +11,9 @@ from typing import Any, Final
 
 import httpx
 
-from mcpkit.errors import AuthError, AuthorizationFailed
+from mcpkit.errors import AuthError, AuthorizationFailed, RemoteProtocolError
 from mcpkit.protocol import codes
+from mcpkit.transports.http_client._reading import identity_chunks
 from mcpkit.transports.http_client._wire import (
     ACCEPT_ANY,
     MAX_SESSION_ID_LENGTH,
@@ -100,7 +101,7 @@ class HttpSessionState:
     def request_headers(
         self, *, accept: str = ACCEPT_ANY, with_session: bool = True
     ) -> dict[str, str]:
-        found = {**self.headers, "accept": accept}
+        found = {**self.headers, "accept": accept, "accept-encoding": "identity"}
         if with_session:
             if self.session_id is not None:
                 found["mcp-session-id"] = self.session_id
@@ -244,10 +245,10 @@ class HttpSessionState:
 async def _read_some(response: httpx.Response, limit: int) -> bytes:
     body = bytearray()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in identity_chunks(response):
             body += chunk
             if len(body) >= limit:
                 break
-    except httpx.TransportError:
+    except (httpx.TransportError, RemoteProtocolError):
         pass
     return bytes(body[:limit])

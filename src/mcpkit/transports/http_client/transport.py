@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from mcpkit.errors import ConnectionClosed
+from mcpkit.errors import ConnectionClosed, RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
@@ -200,7 +200,11 @@ class StreamableHttpTransport(StreamFollower):
 
     async def _refused_initialize(self, response: httpx.Response, data: bytes, rid: Any) -> None:
         status = response.status_code
-        message, code = read_refusal(await read_bounded(response, REFUSAL_LIMIT) or b"")
+        try:
+            body = await read_bounded(response, REFUSAL_LIMIT) or b""
+        except RemoteProtocolError:  # compressed: not read, its status says enough
+            body = b""
+        message, code = read_refusal(body)
         if falls_back_to_legacy(status):
             self.inbox.end(LegacyFallback(self.url, status, message, data))
             return
