@@ -9,7 +9,9 @@ run in bench/.venv-official), and `floor` (a bare ASGI app that answers a fixed 
 (main thread only) and writes the stats to FILE when it is stopped with SIGINT.
 Access logs are off for every server: they would cost the same for every app. mcpkit's apps
 are served on uvicorn as `mcpkit run` serves them, with the writes of one loop turn joined
-(mcpkit.transports.http.joined_writes); the others on uvicorn's own protocols.
+and the header and body deadlines and connection cap (`app.uvicorn_protocol()`); the others
+on uvicorn's own protocols. `MCPKIT_BENCH_UNGUARDED=1` serves mcpkit's apps with the joined
+writes alone, to measure what the guard costs.
 """
 
 from __future__ import annotations
@@ -82,7 +84,11 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
         from mcpkit.server._http_run import http_implementation
         from mcpkit.transports.http import joined_writes
 
-        protocol = joined_writes.protocol(http_implementation(http))  # type: ignore[arg-type]
+        name = http_implementation(http)  # type: ignore[arg-type]
+        if os.environ.get("MCPKIT_BENCH_UNGUARDED") == "1":
+            protocol = joined_writes.protocol(name)
+        else:
+            protocol = app.uvicorn_protocol(name)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -116,7 +116,7 @@ def guarded(
     or kept alive between requests); when every connection has a request in progress, the
     new one is answered 503 with Retry-After and closed. Both name their setting."""
     check_connection_settings(header_timeout, body_timeout, max_connections)
-    settings = {
+    settings: dict[str, Any] = {
         "header_timeout": header_timeout,
         "body_timeout": body_timeout,
         "max_connections": max_connections,
@@ -140,6 +140,7 @@ def guarded(
         ),
         "__doc__": f"{base.__name__} with header_timeout and max_connections (limits.guarded).",
     }
+    settings["_sweeps"] = {}
     cls: type[asyncio.Protocol] = type("Guarded" + base.__name__, (_Guard, base), settings)
     cls.__module__ = __name__
     return cls
@@ -148,7 +149,12 @@ def guarded(
 class _Guard:
     """The methods `guarded` puts before uvicorn's protocol's (the class attributes are set
     there). uvicorn's protocols share `connections` (every open one of the server), and each
-    has `cycle` (the request being served, if any), `transport` and `loop`."""
+    has `cycle` (the request being served, if any), `transport` and `loop`.
+
+    No timer per request: a request only notes the time (when its connection went idle, when
+    its body began), and one sweep per server, every quarter of the shorter deadline while
+    connections are open, closes those past a deadline. A deadline is thus kept within a
+    quarter of itself, and a request costs a clock read, not a timer armed and cancelled."""
 
     header_timeout: float
     body_timeout: float
@@ -161,13 +167,14 @@ class _Guard:
     cycle: Any
     transport: Any
     loop: asyncio.AbstractEventLoop
+    # The sweep of the server these connections belong to, keyed by its `connections` set.
+    _sweeps: dict[int, asyncio.TimerHandle]
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
-        self._mk_idle_at = self.loop.time()
-        self._mk_waiting: Any = None  # the cycle whose successor the header timer waits for
-        self._mk_timer: asyncio.TimerHandle | None = None  # for headers
-        self._mk_body_timer: asyncio.TimerHandle | None = None
+        self._mk_idle_at: float | None = self.loop.time()  # None while a request is served
+        self._mk_seen: Any = None  # the cycle last seen: a new one is a new request
+        self._mk_body_at: float | None = None  # when a body still arriving began
         if len(self.connections) > self.max_connections and not self._make_room():
             logger.warning(
                 "refused a connection: max_connections (%d) are busy", self.max_connections
@@ -175,57 +182,47 @@ class _Guard:
             transport.write(self.full)
             transport.close()
             return
-        self._arm()
+        self._sweep_soon()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # type: ignore[misc]
         cycle = self.cycle
-        if cycle is not self._mk_waiting:  # a request's headers are complete
-            self._mk_waiting = cycle
-            if self._mk_timer is not None:
-                self._mk_timer.cancel()
-                self._mk_timer = None
-            if cycle is not None and cycle.more_body:  # its body is not: it has a deadline
-                self._mk_body_timer = self.loop.call_later(self.body_timeout, self._expire_body)
-        elif self._mk_body_timer is not None and not cycle.more_body:
-            self._mk_body_timer.cancel()
-            self._mk_body_timer = None
-
-    def _expire_body(self) -> None:
-        self._mk_body_timer = None
-        cycle = self.cycle
-        if cycle is not None and cycle.more_body and not self.transport.is_closing():
-            logger.info("closed a connection: its request body took over body_timeout")
-            if not cycle.response_started:
-                self.transport.write(self.body_timed_out)
-            self.transport.close()
+        if cycle is not self._mk_seen:  # a request's headers are complete
+            self._mk_seen = cycle
+            self._mk_idle_at = None
+            self._mk_body_at = self.loop.time() if cycle.more_body else None
+        elif self._mk_body_at is not None and not cycle.more_body:
+            self._mk_body_at = None
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
-        self._mk_idle_at = self.loop.time()
-        if not self.transport.is_closing() and not _busy(self):  # (a pipelined one may run)
-            self._arm()
+        if not _busy(self):  # (a pipelined request may already run)
+            self._mk_idle_at = self.loop.time()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._mk_timer, self._mk_body_timer):
-            if timer is not None:
-                timer.cancel()
-        self._mk_timer = self._mk_body_timer = None
-        super().connection_lost(exc)  # type: ignore[misc]
+    def _sweep_soon(self) -> None:
+        key = id(self.connections)
+        if key not in self._sweeps:
+            period = min(self.header_timeout, self.body_timeout) / 4
+            self._sweeps[key] = self.loop.call_later(
+                period, _sweep, self.connections, self._sweeps, key, period
+            )
 
-    def _arm(self) -> None:
-        if self._mk_timer is not None:
-            self._mk_timer.cancel()
-        self._mk_waiting = self.cycle
-        self._mk_timer = self.loop.call_later(self.header_timeout, self._expire)
-
-    def _expire(self) -> None:
-        self._mk_timer = None
-        waited = self.cycle is self._mk_waiting and not _busy(self)
-        if waited and not self.transport.is_closing():
+    def _expire(self, now: float) -> None:
+        """Close this connection if it is past a deadline."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        idle_at, body_at = self._mk_idle_at, self._mk_body_at
+        if idle_at is not None and now - idle_at >= self.header_timeout and not _busy(self):
             logger.info("closed a connection: no request headers within header_timeout")
             self.transport.write(self.timed_out)
             self.transport.close()
+        elif body_at is not None and now - body_at >= self.body_timeout:
+            cycle = self.cycle
+            if cycle is not None and cycle.more_body:
+                logger.info("closed a connection: its request body took over body_timeout")
+                if not cycle.response_started:
+                    self.transport.write(self.body_timed_out)
+                self.transport.close()
 
     def _make_room(self) -> bool:
         """End the open connection idle the longest (not this one); False if all are busy."""
@@ -243,6 +240,22 @@ class _Guard:
         logger.info("max_connections were open: closed the one idle the longest")
         oldest.transport.close()
         return True
+
+
+def _sweep(
+    connections: set[Any], sweeps: dict[int, asyncio.TimerHandle], key: int, period: float
+) -> None:
+    """One look at every open connection of a server; again in `period` while any is open."""
+    del sweeps[key]
+    if not connections:
+        return
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    for connection in list(connections):
+        expire = getattr(connection, "_expire", None)
+        if expire is not None:
+            expire(now)
+    sweeps[key] = loop.call_later(period, _sweep, connections, sweeps, key, period)
 
 
 def _busy(protocol: Any) -> bool:
