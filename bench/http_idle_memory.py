@@ -80,7 +80,9 @@ async def run(sessions: int, top: int) -> None:
     sys.path.insert(0, str(SERVERS))
     from mcpkit_server_async import server
 
-    app = server.http_app()
+    # Every session comes from one address: lift the per-address cap (1,000 by default),
+    # or sessions past it would end the oldest and the figure would count evictions.
+    app = server.http_app(max_sessions_per_address=max(10_000, sessions * 2))
     lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     lifespan_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     lifespan = asyncio.create_task(
