@@ -62,9 +62,7 @@ def build_app(app: str, answers: str) -> Any:
         module = __import__("mcpkit_server" if app == "mcpkit" else "mcpkit_server_async")
         # Every session of the load comes from 127.0.0.1: lift the per-address cap (1,000 by
         # default) to the global one, or the idle-memory figure would count evictions.
-        return module.server.http_app(
-            json_response=json_response, max_sessions_per_address=10_000
-        )
+        return module.server.http_app(json_response=json_response, max_sessions_per_address=10_000)
     if app in ("official", "official_async"):
         module = __import__("official_server" if app == "official" else "official_server_async")
         # Its defaults otherwise: no event store, DNS rebinding protection for 127.0.0.1.
