@@ -5,6 +5,7 @@ header the spec names (basic/authorization; RFC 9728, RFC 8414, RFC 6750, RFC 92
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ from _e2e_helpers import WAIT, Recorder, load_protected, serving, stored_tokens
 from _resource_helpers import bearer, call, open_as
 from _serving import messages_of
 
-from mcpkit import Client
+from mcpkit import Client, Context, Server
 from mcpkit.auth.client import HeadlessRedirect, OAuth
 from mcpkit.auth.metadata import ClientMetadata
 
@@ -224,3 +225,34 @@ async def test_a_service_with_client_credentials_calls_the_example() -> None:
     assert called.status_code == 200
     text = messages_of(called)[0]["result"]["content"][0]["text"]
     assert f'"subject":"{client["client_id"]}"' in text  # the client is its own subject
+
+
+async def test_a_server_configured_with_a_trailing_slash_accepts_its_clients_tokens() -> None:
+    """`resource="http://127.0.0.1:PORT/mcp/"` once named the server in its metadata with the
+    slash, the development server issued `aud` without it, and the server refused the token:
+    the three now share one canonical form (mcpkit.auth.uris)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    example = load_protected()
+    configured = f"HTTP://127.0.0.1:{port}/mcp/"
+    server = Server(
+        "slash",
+        auth=example.auth_server.protect(required_scopes=["mcp"], resource=configured),
+    )
+
+    @server.tool()
+    def whoami(ctx: Context) -> str:
+        assert ctx.auth is not None
+        return ctx.auth.subject or ""
+
+    auth = OAuth(HeadlessRedirect())
+    async with asyncio.timeout(WAIT), serving(server.http_app(), port=port) as base:
+        async with Client(base + "/mcp", auth=auth) as client:
+            answer = (await client.call_tool("whoami")).content[0].text
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            token = await read_jwt(http, base, (await stored_tokens(auth)).access_token)
+            metadata = (await http.get(base + PRM + "/mcp")).json()
+    assert answer == "dev-user"
+    assert metadata["resource"] == token.claims["aud"] == base + "/mcp"

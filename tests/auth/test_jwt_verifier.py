@@ -132,7 +132,6 @@ async def test_the_root_resource_matches_with_or_without_its_slash() -> None:
     "aud",
     [
         "https://other.example.com/mcp",
-        "https://mcp.example.com/mcp/",
         "https://mcp.example.com/mcp2",
         "http://mcp.example.com/mcp",
         "https://mcp.example.com:8443/mcp",
@@ -142,6 +141,21 @@ async def test_the_root_resource_matches_with_or_without_its_slash() -> None:
 )
 async def test_a_token_for_another_resource_is_refused(aud: Any) -> None:
     assert "another audience" in await refused(sign(EC, aud=aud))
+
+
+@pytest.mark.parametrize(
+    "aud",
+    [
+        "https://mcp.example.com/mcp/",
+        "HTTPS://MCP.EXAMPLE.COM:443/mcp",
+        "https://mcp.example.com/./mcp",
+    ],
+)
+async def test_a_token_for_another_spelling_of_the_resource_passes(aud: str) -> None:
+    """One canonical form (mcpkit.auth.uris): a trailing slash, case and a default port do
+    not make another resource."""
+    access = await verifier().verify(sign(EC, aud=aud), resource=RESOURCE)
+    assert access.audience == (aud,)
 
 
 async def test_a_configured_audience_replaces_the_resource() -> None:

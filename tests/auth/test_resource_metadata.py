@@ -20,7 +20,6 @@ from mcpkit import Server
 from mcpkit.auth.metadata import ProtectedResourceMetadata, decode
 from mcpkit.auth.server.resource import (
     ProtectedResource,
-    canonical_uri,
     metadata_url,
 )
 
@@ -131,13 +130,21 @@ async def test_without_auth_there_is_no_metadata_and_no_route() -> None:
             assert response.status_code == 404
 
 
-def test_canonical_uris() -> None:
-    assert canonical_uri("HTTPS://Example.COM/mcp/") == "https://example.com/mcp"
-    assert canonical_uri("https://example.com/") == "https://example.com/"
-    assert canonical_uri("https://example.com:8443") == "https://example.com:8443"
+def test_a_configured_resource_is_kept_in_canonical_form() -> None:
+    verifier = TableVerifier()
+    for given, kept in [
+        ("HTTPS://Example.COM/mcp/", "https://example.com/mcp"),
+        ("https://example.com/", "https://example.com"),
+        ("https://example.com:443/mcp", "https://example.com/mcp"),
+        ("https://example.com:8443", "https://example.com:8443"),
+    ]:
+        assert ProtectedResource(verifier=verifier, resource=given).resource == kept
     for bad in ("example.com", "https://example.com#x", "ftp://example.com/x", "/mcp"):
-        with pytest.raises(ValueError, match="absolute http"):
-            canonical_uri(bad)
+        with pytest.raises(ValueError, match="give the server's canonical URI"):
+            ProtectedResource(verifier=verifier, resource=bad)
+
+
+def test_metadata_urls() -> None:
     assert (
         metadata_url("https://e.com/a/mcp")
         == "https://e.com/.well-known/oauth-protected-resource/a/mcp"

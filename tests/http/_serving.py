@@ -38,12 +38,14 @@ INITIALIZE = {
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, http: Any = "auto", sndbuf: int | None = None) -> AsyncIterator[str]:
+async def serving(
+    app: Any, http: Any = "auto", sndbuf: int | None = None, port: int = 0
+) -> AsyncIterator[str]:
     """The app served at a fresh port: yields its base URL, and always stops the server.
     `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], with its writes
     joined as `mcpkit run` serves it: mcpkit.transports.http.joined_writes), "httptools" as
     uvicorn has it, "h11", which sends header values httptools refuses (hostile servers), or a
-    protocol class."""
+    protocol class. `port` 0 is a free one."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit it on Linux; without it Nagle holds a response's last write
@@ -51,7 +53,7 @@ async def serving(app: Any, http: Any = "auto", sndbuf: int | None = None) -> As
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if sndbuf is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     protocol: Any = joined_writes.protocol("httptools") if http == "auto" else http
     config = uvicorn.Config(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from mcpkit.auth import uris
+
 __all__ = [
     "canonical_resource",
     "is_loopback",
@@ -18,12 +20,10 @@ _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def canonical_resource(url: str | httpx.URL) -> str:
-    """The canonical URI of the MCP server at `url` (spec: basic/authorization, "Canonical
-    Server URI"): lower-case scheme and host, the port when not the default, the path without a
-    trailing slash; no query, no fragment."""
-    parsed = httpx.URL(url)
-    path = parsed.path.rstrip("/")
-    return f"{origin(parsed)}{path}"
+    """The canonical URI of the MCP server at `url`, the resource its tokens are asked for
+    (`mcpkit.auth.uris.canonical_resource`, shared with the servers), without the query: the
+    server names itself so, and tokens are kept apart per query by the storage key."""
+    return uris.canonical_resource(str(httpx.URL(url).copy_with(query=None, fragment=None)))
 
 
 def origin(url: str | httpx.URL) -> str:

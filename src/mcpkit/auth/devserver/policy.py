@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
+from mcpkit.auth import uris
 from mcpkit.auth.devserver._http import Refused
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.metadata import ClientInformation
@@ -19,25 +19,13 @@ _MAX_SCOPES: Final = 64
 
 
 def canonical_resource(value: str) -> str:
-    """`value` as a canonical resource URI (spec: basic/authorization, "Canonical Server URI"):
-    scheme and host lower-cased, no trailing slash; refused with invalid_target when it is not
-    an absolute http(s) URI or has a fragment (RFC 8707 section 2)."""
+    """`value` as a canonical resource URI (`mcpkit.auth.uris.canonical_resource`, shared
+    with the resource server and the client); refused with invalid_target when it is not an
+    absolute http(s) URI without a fragment (RFC 8707 section 2)."""
     try:
-        parts = urlsplit(value.strip())
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise Refused("invalid_target", f"resource {value!r} is not a URI") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise Refused("invalid_target", f"resource {value!r} is not an absolute http(s) URI")
-    if parts.fragment or "#" in value:
-        raise Refused("invalid_target", f"resource {value!r} has a fragment")
-    host = parts.netloc.rpartition("@")[2].lower()
-    return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), parts.query, ""))
-
-
-def _origin(uri: str) -> str:
-    parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}"
+        return uris.canonical_resource(value)
+    except uris.NotAResourceUri as exc:
+        raise Refused("invalid_target", f"resource {exc}") from None
 
 
 def grant_resource(settings: DevServerSettings, requested: str | None, origin: str) -> str:
@@ -46,13 +34,13 @@ def grant_resource(settings: DevServerSettings, requested: str | None, origin: s
     if requested is None:
         if settings.resources:
             return canonical_resource(settings.resources[0])
-        return origin + "/mcp"
+        return canonical_resource(origin + "/mcp")
     resource = canonical_resource(requested)
     if settings.resources is not None:
         served = {canonical_resource(r) for r in settings.resources}
         if resource not in served:
             raise Refused("invalid_target", f"this server issues no tokens for {resource}")
-    elif _origin(resource) != _origin(canonical_resource(origin)):
+    elif uris.origin(resource) != uris.origin(canonical_resource(origin)):
         raise Refused(
             "invalid_target",
             f"this server issues tokens for resources on {origin} only, not {resource}: "

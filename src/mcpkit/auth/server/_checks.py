@@ -8,16 +8,15 @@ import math
 from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.auth.uris import NotAResourceUri, canonical_resource
 from mcpkit.errors import InsufficientScope, InvalidToken
 
 __all__ = [
     "audiences",
     "build_access_token",
     "checked_access_token",
-    "canonical_resource",
     "check_audience",
     "check_issuer",
     "check_required_scopes",
@@ -25,26 +24,15 @@ __all__ = [
     "scopes_of",
 ]
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-
-def canonical_resource(uri: str) -> str:
-    """`uri` in the form two equal resource URIs share: lowercase scheme and host, no default
-    port, an empty path for "/" (spec: basic/authorization, "Canonical Server URI": accept
-    uppercase scheme and host). Anything that is not an http(s) URL is returned as it is."""
-    parts = urlsplit(uri)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
-        return uri
+def _comparable(audience: str) -> str:
+    """An audience in the form two equal ones share: the canonical resource URI for an
+    http(s) URI (`mcpkit.auth.uris`), the value itself for anything else (an API identifier
+    such as Auth0's, which `audience=` may configure)."""
     try:
-        port = parts.port
-    except ValueError:
-        return uri
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    path = "" if parts.path == "/" else parts.path
-    return urlunsplit((scheme, host, path, parts.query, parts.fragment))
+        return canonical_resource(audience)
+    except NotAResourceUri:
+        return audience
 
 
 def audiences(expected: str | Collection[str] | None, resource: str) -> tuple[str, ...]:
@@ -70,8 +58,8 @@ def check_audience(
     found = _strings(aud, "aud")
     if any(a in expected for a in found):
         return found  # the common case, without parsing URIs
-    wanted = {canonical_resource(e) for e in expected}
-    if not any(canonical_resource(a) in wanted for a in found):
+    wanted = {_comparable(e) for e in expected}
+    if not any(_comparable(a) in wanted for a in found):
         raise InvalidToken(
             f"the token was issued for another audience, not {' or '.join(expected)}"
         )

@@ -17,6 +17,7 @@ from typing import Final
 from mcpkit.auth.metadata import OAuthErrorResponse, ProtectedResourceMetadata, encode
 from mcpkit.auth.server.challenge import bearer_challenge, check_scope_token
 from mcpkit.auth.server.verifier import AccessToken, TokenVerifier
+from mcpkit.auth.uris import NotAResourceUri, canonical_resource
 from mcpkit.errors import InvalidToken, VerifierUnavailable
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "AuthFailure",
     "ProtectedResource",
     "WELL_KNOWN",
-    "canonical_uri",
     "check_host",
     "identity_of",
     "metadata_url",
@@ -119,7 +119,7 @@ class ProtectedResource:
                     "starting with '/' on this origin"
                 )
         if self.resource is not None:
-            object.__setattr__(self, "resource", canonical_uri(self.resource))
+            object.__setattr__(self, "resource", _configured_resource(self.resource))
         for prefix in self.routes:
             if not prefix.startswith("/"):
                 raise ValueError(f"route prefix {prefix!r} must start with '/'")
@@ -133,7 +133,11 @@ class ProtectedResource:
         the request (`host` already checked with `check_host`)."""
         if self.resource is not None:
             return self.resource
-        return f"{scheme}://{host}{path.rstrip('/') or '/'}"
+        derived = f"{scheme}://{host}{path}"
+        try:
+            return canonical_resource(derived)
+        except NotAResourceUri:  # a path with a space, say: compared as it is
+            return derived
 
     def issuers(self, origin: str) -> list[str]:
         """`authorization_servers` with paths resolved against `origin` (scheme://host)."""
@@ -237,21 +241,6 @@ def check_host(host: bytes | None) -> str | None:
     return text if _HOST.fullmatch(text) else None
 
 
-def canonical_uri(uri: str) -> str:
-    """`uri` in canonical form (RFC 8707 section 2; spec: "Canonical Server URI"): lower-case
-    scheme and host, no fragment, no trailing slash unless the path is "/"; ValueError when
-    it is no absolute http(s) URI."""
-    parts = urllib.parse.urlsplit(uri)
-    if not _absolute(uri) or parts.fragment or "#" in uri:
-        raise ValueError(
-            f"resource {uri!r} must be an absolute http(s) URI without a fragment, such as "
-            "'https://mcp.example.com/mcp'"
-        )
-    path = parts.path if parts.path == "/" else parts.path.rstrip("/")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
-
-
 def metadata_url(resource: str) -> str:
     """Where the metadata of `resource` is (RFC 9728 section 3.1: the well-known suffix
     inserted between the host and the path)."""
@@ -268,6 +257,17 @@ def identity_of(token: AccessToken | None) -> tuple[str | None, ...] | None:
     if token.subject is not None:
         return ("sub", token.issuer, token.subject)
     return ("client", token.issuer, token.client_id)
+
+
+def _configured_resource(value: str) -> str:
+    """The `resource` setting in canonical form (mcpkit.auth.uris), or a ValueError."""
+    try:
+        return canonical_resource(value)
+    except NotAResourceUri as exc:
+        raise ValueError(
+            f"resource {exc}: give the server's canonical URI, an absolute http(s) URI such "
+            "as 'https://mcp.example.com/mcp'"
+        ) from None
 
 
 def _absolute(uri: str) -> bool:
