@@ -171,3 +171,146 @@ def test_the_layer_checks_see_what_they_must() -> None:
         "mcpkit.server",
         "time",
     ]
+
+
+# ------------------------------------------------------------------ structure (issue 20)
+
+# Import cycles inside a package (every import counts: type-only and deferred ones couple
+# modules as much). A new cycle fails; these known ones may only shrink, and when one does,
+# the test asks for this table to shrink with it.
+KNOWN_CYCLES: list[set[str]] = [
+    {
+        "server._http_run",
+        "server.access",
+        "server.context",
+        "server.features",
+        "server.handlers",
+        "server.handlers.completion",
+        "server.handlers.features",
+        "server.handlers.logging",
+        "server.handlers.tasks",
+        "server.invoke",
+        "server.middleware",
+        "server.mount",
+        "server.prompts",
+        "server.proxy",
+        "server.proxy.link",
+        "server.proxy.proxy_server",
+        "server.resources",
+        "server.server",
+        "server.session",
+        "server.tasks",
+        "server.tools",
+    },
+    {"client.client", "client.middleware"},
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the modules of src/mcpkit it imports (names relative to `mcpkit`); `from
+    package import name` counts as an import of the submodule when `name` is one."""
+    modules = {module_name(p): p for p in SRC.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(a.name.removeprefix("mcpkit.") for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    keep = len(package) - node.level + 1
+                    base = ".".join(package[:keep] + ([node.module] if node.module else []))
+                else:
+                    base = (node.module or "").removeprefix("mcpkit").removeprefix(".")
+                found.add(base)
+                found.update(f"{base}.{a.name}".lstrip(".") for a in node.names)
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component: set[str] = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(component)
+    return found
+
+
+def test_no_new_import_cycle_inside_a_package() -> None:
+    found = cycles(module_graph())
+    new = [sorted(c) for c in found if not any(c <= known for known in KNOWN_CYCLES)]
+    assert new == [], f"new import cycles (break them with a narrow Protocol): {new}"
+    shrunk = [sorted(k) for k in KNOWN_CYCLES if k not in found]
+    assert shrunk == [], f"a known cycle shrank or went: update KNOWN_CYCLES to {found}"
+
+
+def test_the_cycle_check_sees_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def channel_probes(source: str) -> list[str]:
+    """`getattr(<something named like a channel>, ...)` calls in `source`."""
+    return [
+        ast.unparse(node)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("getattr", "hasattr")
+        and node.args
+        and "channel" in ast.unparse(node.args[0]).lower()
+    ]
+
+
+def test_channels_are_asked_for_their_optional_methods_in_one_place() -> None:
+    """`mcpkit.runtime.channel.extras_of` is the one place that probes a channel: elsewhere a
+    type checker sees each optional method through `ChannelExtras`."""
+    home = SRC / "runtime" / "channel.py"
+    probes = [
+        f"{path.relative_to(SRC)}: {probe}"
+        for path in SRC.rglob("*.py")
+        if path != home
+        for probe in channel_probes(path.read_text())
+    ]
+    assert probes == []
+    assert channel_probes("getattr(self._connection.channel, 'http', None)") != []

@@ -317,9 +317,8 @@ class Client(FeatureCalls):
         transports, for a stateless server, or before connecting."""
         if self._connection is None:
             return None
-        http = getattr(self._connection.channel, "http", None)  # transports/connect.py
-        sid = getattr(http, "session_id", None)
-        return sid if isinstance(sid, str) else None
+        session_id = self._connection.extras.session_id
+        return None if session_id is None else session_id()
 
     # ----------------------------------------------------------- server → us
 

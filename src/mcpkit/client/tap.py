@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.channel import MessageChannel, extras_of
 
 __all__ = ["MessageTap", "TappedChannel"]
 
@@ -26,7 +26,12 @@ class TappedChannel:
 
     @property
     def writable(self) -> bool:
-        return bool(getattr(self._channel, "writable", True))
+        return extras_of(self._channel).writable
+
+    def session_id(self) -> str | None:
+        """The wrapped channel's Streamable HTTP session id (`ChannelExtras.session_id`)."""
+        found = extras_of(self._channel).session_id
+        return None if found is None else found()
 
     async def receive(self) -> bytes:
         data = await self._channel.receive()

@@ -4,17 +4,29 @@ A channel carries whole JSON-RPC messages as UTF-8 JSON bytes (one object, or on
 array), never partial frames; framing (newlines for stdio, SSE events for HTTP) is the
 transport's job. A channel that has more to say or to learn than bytes (Streamable HTTP)
 also implements the optional methods of `RoutedChannel`.
+
+The runtime finds a channel's optional methods in one place, `extras_of(channel)`, which
+returns them as one typed `ChannelExtras` (None for each the channel lacks): nothing else
+probes a channel with `getattr`, so a type checker sees every call (tests/test_structure.py
+guards this).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.types import RequestId
 
-__all__ = ["Feeder", "MessageChannel", "PushingChannel", "RoutedChannel"]
+__all__ = [
+    "ChannelExtras",
+    "Feeder",
+    "MessageChannel",
+    "PushingChannel",
+    "RoutedChannel",
+    "extras_of",
+]
 
 
 @runtime_checkable
@@ -69,8 +81,8 @@ class RoutedChannel(MessageChannel, Protocol):
     transport cannot (no such stream, or the client could not resume it).
 
     `answer_as_json(request_id)` asks for `request_id`'s answer as one JSON object rather than
-    a stream, if its response has not begun; a handler calls it (through the channel, found
-    with getattr) where the spec prefers it: the task polls tasks/get, tasks/list and
+    a stream, if its response has not begun; a handler calls it (through the connection's
+    `extras`) where the spec prefers it: the task polls tasks/get, tasks/list and
     tasks/cancel. Channels without streams have no use for it and need not implement it.
     """
 
@@ -83,6 +95,8 @@ class RoutedChannel(MessageChannel, Protocol):
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None: ...
 
     def close_stream(self, related: RequestId, retry_ms: int | None = None) -> bool: ...
+
+    def answer_as_json(self, request_id: RequestId) -> None: ...
 
 
 class Feeder(Protocol):
@@ -110,3 +124,56 @@ class PushingChannel(RoutedChannel, Protocol):
     so an idle session holds no reader task and a request costs no extra task switch."""
 
     def deliver_to(self, feeder: Feeder) -> None: ...
+
+
+class ChannelExtras:
+    """The optional methods of one channel, bound, or None where it has none: what
+    `RoutedChannel` and `PushingChannel` describe, plus what a client channel may tell
+    (`session_id`: the Streamable HTTP session the server gave it), and its `writable`
+    attribute (True when it has none). Each is looked up when asked, so holding one costs a
+    session nothing; callers on a hot path keep the method they got."""
+
+    __slots__ = ("channel",)
+
+    def __init__(self, channel: MessageChannel) -> None:
+        self.channel = channel
+
+    @property
+    def receive_with_info(self) -> Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None:
+        return getattr(self.channel, "receive_with_info", None)
+
+    @property
+    def body_read(
+        self,
+    ) -> Callable[[RequestInfo | None, Sequence[RequestId], Sequence[bytes]], None] | None:
+        return getattr(self.channel, "body_read", None)
+
+    @property
+    def send_routed(self) -> Callable[[bytes, RequestId | None, bool], Awaitable[None]] | None:
+        return getattr(self.channel, "send_routed", None)
+
+    @property
+    def close_stream(self) -> Callable[[RequestId, int | None], bool] | None:
+        return getattr(self.channel, "close_stream", None)
+
+    @property
+    def answer_as_json(self) -> Callable[[RequestId], None] | None:
+        return getattr(self.channel, "answer_as_json", None)
+
+    @property
+    def deliver_to(self) -> Callable[[Feeder], None] | None:
+        return getattr(self.channel, "deliver_to", None)
+
+    @property
+    def session_id(self) -> Callable[[], str | None] | None:
+        return getattr(self.channel, "session_id", None)
+
+    @property
+    def writable(self) -> bool:
+        return bool(getattr(self.channel, "writable", True))
+
+
+def extras_of(channel: MessageChannel) -> ChannelExtras:
+    """`channel`'s optional methods: the only place the runtime asks a channel what it has
+    beyond `receive`, `send` and `aclose`."""
+    return ChannelExtras(channel)

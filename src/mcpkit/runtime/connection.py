@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, cast
 
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
@@ -39,7 +39,7 @@ from mcpkit.protocol.events import (
     ResponseReceived,
 )
 from mcpkit.protocol.session import Session
-from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.types import RequestId
@@ -51,8 +51,6 @@ logger = logging.getLogger("mcpkit")
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
 ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
-_ReceiveWithInfo = Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]]
-_BodyRead = Callable[[RequestInfo | None, Sequence[RequestId], Sequence[bytes]], None]
 
 _YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
 
@@ -90,19 +88,24 @@ class Connection:
         self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
-        self._out = Outbound(channel, send_high_water, self._shutdown, self._background)
-        # The optional methods of RoutedChannel, looked up once.
-        self._receive_with_info: _ReceiveWithInfo | None = getattr(
-            channel, "receive_with_info", None
-        )
-        self._body_read: _BodyRead | None = getattr(channel, "body_read", None)
+        # The optional methods of the channel (`RoutedChannel`, `PushingChannel`) used on
+        # every message, looked up once.
+        extras = extras_of(channel)
+        self._out = Outbound(extras, send_high_water, self._shutdown, self._background)
+        self._receive_with_info = extras.receive_with_info
+        self._body_read = extras.body_read
         if self._out.send_routed is not None:
             session.mark_unanswered = True  # so a cancelled request's stream can end
-        deliver_to: Callable[[Connection], None] | None = getattr(channel, "deliver_to", None)
+        deliver_to = extras.deliver_to
         #: True when the channel hands bodies to `feed` itself (`PushingChannel`): no reader.
         self.pushed = deliver_to is not None
         if deliver_to is not None:
             deliver_to(self)
+
+    @property
+    def extras(self) -> ChannelExtras:
+        """The channel's optional methods (`mcpkit.runtime.channel.ChannelExtras`)."""
+        return extras_of(self.channel)
 
     @property
     def closed(self) -> bool:
@@ -219,8 +222,7 @@ class Connection:
         self._input_closed = exc
         self._fail_waiting(exc)
         handlers = [t for t in self._handlers.values() if not t.done()]
-        writable = getattr(self.channel, "writable", True)
-        if not writable or self._closed is not None or self.drain_timeout <= 0:
+        if not self.extras.writable or self._closed is not None or self.drain_timeout <= 0:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.drain_timeout
@@ -396,9 +398,7 @@ class Connection:
         """Close the connection carrying what `request_id` sends, keeping the request and its
         stream (SEP-1699; `RoutedChannel.close_stream`), once what it sent so far is handed
         to the channel; False when the channel cannot (stdio, memory, a JSON answer)."""
-        close: Callable[[RequestId, int | None], bool] | None = getattr(
-            self.channel, "close_stream", None
-        )
+        close = self.extras.close_stream
         if close is None or self._closed is not None:
             return False
         await self.flush()

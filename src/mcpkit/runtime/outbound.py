@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Final
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.session import Outgoing
-from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.channel import ChannelExtras
 from mcpkit.runtime.tasks import BackgroundTasks
-from mcpkit.types import RequestId
 
 __all__ = ["DEFAULT_SEND_HIGH_WATER", "Gate", "Outbound"]
 
 #: Bytes queued for the peer above which we stop reading (and our own requests wait);
 #: both resume once the backlog is down to a quarter of it.
 DEFAULT_SEND_HIGH_WATER: Final = 1024 * 1024
-
-SendRouted = Callable[[bytes, RequestId | None, bool], Awaitable[None]]
 
 
 class Gate:
@@ -65,16 +62,16 @@ class Outbound:
 
     def __init__(
         self,
-        channel: MessageChannel,
+        extras: ChannelExtras,
         high_water: int,
         on_closed: Callable[[ConnectionClosed], None],
         background: BackgroundTasks,
     ) -> None:
         if high_water < 1:
             raise ValueError("send_high_water must be at least 1 byte")
-        self.channel = channel
+        self.channel = extras.channel
         #: The channel's `send_routed` (see `RoutedChannel`), or None: `send` takes the bytes.
-        self.send_routed: SendRouted | None = getattr(channel, "send_routed", None)
+        self.send_routed = extras.send_routed
         self.high = high_water
         self.low = high_water // 4
         # (message, answers the peer); made when first needed, dropped when drained: an idle

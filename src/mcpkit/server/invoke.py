@@ -24,11 +24,16 @@ def is_context_annotation(annotation: Any) -> bool:
     return False
 
 
+# What typing.get_type_hints raises for hints it cannot evaluate: a name not in scope, a
+# string that is not an expression, a subscript of something that takes none.
+_UNRESOLVABLE = (NameError, SyntaxError, TypeError, AttributeError)
+
+
 def context_parameter(fn: Callable[..., Any]) -> str | None:
     """The name of `fn`'s Context parameter, if it has one."""
     try:
         hints = typing.get_type_hints(fn, include_extras=True)
-    except Exception:  # unresolvable hints: fall back to the raw annotations
+    except _UNRESOLVABLE:  # a forward reference to a name not in scope: the raw annotations
         hints = getattr(fn, "__annotations__", {})
     for name in inspect.signature(fn).parameters:
         if name in hints and is_context_annotation(hints[name]):
@@ -43,7 +48,7 @@ def argument_choices(fn: Callable[..., Any]) -> dict[str, list[str]]:
 
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:
+    except _UNRESOLVABLE:  # the input schema's builder already said so when it was registered
         return {}
     choices: dict[str, list[str]] = {}
     for name, hint in hints.items():

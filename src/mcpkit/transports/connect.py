@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -28,6 +29,8 @@ __all__ = [
     "mcpkit_run_argv",
     "open_target",
 ]
+
+logger = logging.getLogger("mcpkit.client")
 
 #: An open channel and the coroutine function that releases it (ends the process, say).
 Opened = tuple[MessageChannel, Callable[[], Awaitable[None]]]
@@ -159,8 +162,8 @@ async def _open_in_process(
             await asyncio.wait_for(asyncio.shield(task), 5)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
-        except Exception:  # the server's own failure is logged by the server
-            pass
+        except Exception as exc:  # already told to the client: server_ended closed its channel
+            logger.debug("the in-process server ended with %r", exc)
 
     return client_end, release
 
@@ -220,6 +223,11 @@ class _HttpChannel:
         self._legacy_now = legacy_now
         self._opening: asyncio.Task[MessageChannel] | None = None
         self._signal = LegacyFallback
+
+    def session_id(self) -> str | None:
+        """The `Mcp-Session-Id` the server gave (`ChannelExtras.session_id`); None before it
+        answered, for a stateless server, or on the old transport."""
+        return self.http.session_id if self.legacy is None else None
 
     async def _legacy_at_once(self) -> MessageChannel:
         """The old transport for a URL that names it: opened once, by whichever of the

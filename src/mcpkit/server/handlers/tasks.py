@@ -40,7 +40,7 @@ def polled(connection: Connection, request_id: RequestId) -> None:
     stream in response to a tasks/get request, as the client has indicated it wishes to poll"
     ("Input Required Status"). Over Streamable HTTP `HttpChannel.answer_as_json` does it (an
     optional method of a channel: stdio and memory have no such choice)."""
-    answer_as_json = getattr(connection.channel, "answer_as_json", None)
+    answer_as_json = connection.extras.answer_as_json
     if answer_as_json is not None:
         answer_as_json(request_id)
 
