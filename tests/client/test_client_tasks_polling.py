@@ -126,21 +126,19 @@ async def test_progress_after_the_create_task_result_reaches_the_callback() -> N
 
 async def test_kept_progress_tokens_are_bounded() -> None:
     book = Book(["working"])
-    async with Client(Scripted(book)) as client:
+    server = Scripted(book)
+    async with Client(server) as client:
         cap = client.session.max_kept_progress = 8
         handles = []
+        tokens: dict[str, Any] = {}  # task id -> the progress token of the call that made it
         for i in range(cap + 5):
             book.task = task_json(f"t{i}")
-            handles.append(await client.call_tool_as_task("slow", progress=lambda *a: None))
+            handle = await client.call_tool_as_task("slow", progress=lambda *a: None)
+            handles.append(handle)
+            tokens[handle.id] = server.received[-1][2]["_meta"]["progressToken"]
         session = client.session
-        kept = [h for h in handles if session.has_progress(_token_of(client, h.id))]
+        kept = [h for h in handles if session.has_progress(tokens[h.id])]
         assert [h.id for h in kept] == [f"t{i}" for i in range(5, cap + 5)]
         for handle in handles:
             await handle.aclose()
-        assert not any(session.has_progress(_token_of(client, h.id)) for h in handles)
-
-
-def _token_of(client: Client, task_id: str) -> Any:
-    """Our progress tokens are request ids: the tools/call that created task t<i> was the
-    (i + 1)-th request after initialize (id 0)."""
-    return int(task_id[1:]) + 1
+        assert not any(session.has_progress(tokens[h.id]) for h in handles)

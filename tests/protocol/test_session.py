@@ -21,6 +21,7 @@ from mcpkit.protocol.events import (
     RequestTimedOut,
     ResponseReceived,
 )
+from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.lifecycle import ClientSession, ServerSession
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 
@@ -31,8 +32,11 @@ def server_session(**caps: Any) -> ServerSession:
 
 
 def client_session(**caps: Any) -> ClientSession:
+    # Its own id source, so its requests are numbered from 0 as the messages below expect.
     return ClientSession(
-        Implementation(name="c", version="1"), msgspec.convert(caps, ClientCapabilities)
+        Implementation(name="c", version="1"),
+        msgspec.convert(caps, ClientCapabilities),
+        request_ids=RequestIds(),
     )
 
 

@@ -28,6 +28,7 @@ from mcpkit.protocol.events import (
     InitializeReceived,
     ResponseReceived,
 )
+from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.types import (
@@ -83,12 +84,14 @@ class ServerSession(Session):
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         param_types: Mapping[str, type] | None = None,
+        request_ids: RequestIds | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
             max_json_depth=max_json_depth,
             max_inflight=max_inflight,
             param_types=param_types,
+            request_ids=request_ids,
         )
         self.server_info = server_info
         self.capabilities = capabilities
@@ -252,12 +255,14 @@ class ClientSession(Session):
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         result_types: Mapping[str, type] | None = None,
+        request_ids: RequestIds | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
             max_json_depth=max_json_depth,
             max_inflight=max_inflight,
             result_types=result_types,
+            request_ids=request_ids,
         )
         self.client_info = client_info
         self.capabilities = capabilities

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import heapq
 import importlib
+import itertools
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -31,6 +32,7 @@ from mcpkit.protocol.events import (
     RequestTimedOut,
     ResponseReceived,
 )
+from mcpkit.protocol.ids import RequestIds, process_request_ids
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.types import (
@@ -179,6 +181,7 @@ class Session:
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         param_types: Mapping[str, type] | None = None,
         result_types: Mapping[str, type] | None = None,
+        request_ids: RequestIds | None = None,
     ) -> None:
         if max_json_depth < 1:
             raise ValueError(f"max_json_depth must be at least 1, not {max_json_depth}")
@@ -194,9 +197,14 @@ class Session:
         self.max_inflight = max_inflight
         self.revision: str | None = None
         self._methods: Mapping[str, MethodInfo] = methods_for(LATEST_REVISION)
-        self._next_id = 0
+        #: Where our requests' ids come from: the process's source unless given another
+        #: (see `mcpkit.protocol.ids`), so an id is never reused by another session.
+        self.request_ids = request_ids or process_request_ids()
         self._pending: dict[RequestId, _Pending] = {}
+        #: (deadline, tiebreak, request id): the tiebreak keeps equal deadlines from
+        #: comparing ids, which may be ints and strings in one heap if the prefix changes.
         self._deadlines: list[tuple[float, int, RequestId]] = []
+        self._deadline_seq = itertools.count()
         self._inflight: dict[RequestId, _Inflight] = {}
         self._progress: dict[RequestId, RequestId] = {}  # our progress token -> our request id
         #: task id -> the progress token of the request that created it (see `keep_progress`)
@@ -551,8 +559,7 @@ class Session:
                 f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
             )
         self._check_outbound_request(method, params)
-        rid = self._next_id
-        self._next_id += 1
+        rid = self.request_ids.next()
         token: RequestId | None = None
         if progress:
             token = rid
@@ -565,7 +572,7 @@ class Session:
                 result_type = self.result_types.get(method, info.result)
         self._pending[rid] = _Pending(method, result_type, deadline, token, related)
         if deadline is not None:
-            heapq.heappush(self._deadlines, (deadline, rid, rid))
+            heapq.heappush(self._deadlines, (deadline, next(self._deadline_seq), rid))
         self._outbox.append(Outgoing(jsonrpc.encode_request(rid, method, params), related))
         return rid
 
@@ -646,10 +653,10 @@ class Session:
         """Give one of our pending requests a new deadline (on progress, say: the spec lets
         a sender reset its timeout when the receiver shows it is working)."""
         pending = self._pending.get(request_id)
-        if pending is None or pending.deadline is None or not isinstance(request_id, int):
-            return  # (our own ids are ints)
+        if pending is None or pending.deadline is None:
+            return
         pending.deadline = deadline
-        heapq.heappush(self._deadlines, (deadline, request_id, request_id))
+        heapq.heappush(self._deadlines, (deadline, next(self._deadline_seq), request_id))
 
     def next_deadline(self) -> float | None:
         """The earliest deadline among our pending requests, for the driver's timer."""
