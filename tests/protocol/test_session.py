@@ -20,6 +20,7 @@ from mcpkit.protocol.events import (
     RequestReceived,
     RequestTimedOut,
     ResponseReceived,
+    StrayResponse,
 )
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.lifecycle import ClientSession, ServerSession
@@ -286,10 +287,18 @@ def test_duplicate_inflight_id_is_refused() -> None:
     )
 
 
-def test_response_to_unknown_id_is_ignored() -> None:
+def test_a_response_to_an_unknown_id_is_reported_as_stray_and_never_answered() -> None:
     server = server_session()
     initialized(server)
-    assert send(server, {"jsonrpc": "2.0", "id": 12345, "result": {}}) == []
+    (stray,) = send(server, {"jsonrpc": "2.0", "id": 12345, "result": {"x": [1]}})
+    assert isinstance(stray, StrayResponse) and stray.request_id == 12345
+    assert json.loads(stray.data) == {"jsonrpc": "2.0", "id": 12345, "result": {"x": [1]}}
+    (stray,) = send(server, {"jsonrpc": "2.0", "id": "a-1", "error": {"code": 1, "message": "m"}})
+    assert json.loads(stray.data) == {
+        "jsonrpc": "2.0",
+        "id": "a-1",
+        "error": {"code": 1, "message": "m"},
+    }
     assert out(server) == []
 
 
@@ -347,7 +356,9 @@ def test_progress_and_timeouts_on_our_requests() -> None:
     (cancel,) = out(server)
     assert cancel["method"] == "notifications/cancelled"
     assert cancel["params"]["requestId"] == rid
-    assert send(server, {"jsonrpc": "2.0", "id": rid, "result": {"roots": []}}) == []
+    # The answer after we gave up is nobody's: reported as stray, never decoded.
+    (late,) = send(server, {"jsonrpc": "2.0", "id": rid, "result": {"roots": []}})
+    assert isinstance(late, StrayResponse) and late.request_id == rid
 
 
 def test_server_may_not_ask_for_undeclared_client_features() -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "RequestReceived",
     "RequestTimedOut",
     "ResponseReceived",
+    "StrayResponse",
 ]
 
 
@@ -82,6 +83,19 @@ class ErrorReceived(msgspec.Struct):
     error: McpError
 
 
+class StrayResponse(msgspec.Struct):
+    """A response (result or error) that no request of this session awaits.
+
+    Three things send one: a peer answering after we gave up (we cancelled the request, or
+    it timed out), a broken peer, and, when several processes share one session, a client
+    whose answer to another process's request was delivered here. Only the last can be
+    used: `data` is the whole message, re-encoded, for whoever can hand it to the process
+    whose id it carries (see `mcpkit.protocol.ids` and `mcpkit.stores.broker`)."""
+
+    request_id: int | str
+    data: bytes
+
+
 class RequestCancelled(msgspec.Struct):
     """The peer cancelled a request it sent us; no response will be sent for it."""
 
@@ -123,6 +137,7 @@ Event = (
     | RequestCancelled
     | RequestTimedOut
     | ProgressReceived
+    | StrayResponse
     | InitializeReceived
     | InitializedReceived
 )

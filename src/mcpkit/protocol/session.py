@@ -31,6 +31,7 @@ from mcpkit.protocol.events import (
     RequestReceived,
     RequestTimedOut,
     ResponseReceived,
+    StrayResponse,
 )
 from mcpkit.protocol.ids import RequestIds, process_request_ids
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
@@ -480,7 +481,12 @@ class Session:
             return
         pending = self._pending.pop(rid, None)
         if pending is None:
-            return  # a response to an unknown or cancelled request is ignored
+            # Not ours to decode: a late answer to a request we gave up, or (sessions shared
+            # by several processes) one another process awaits. Reported, never answered
+            # (JSON-RPC 2.0, section 5: only a request gets a reply). Re-encoded: a batch
+            # member has no bytes of its own.
+            events.append(StrayResponse(rid, msgspec.json.encode(env)))
+            return
         token = pending.progress_token
         result: Any = None
         if env.error is not msgspec.UNSET:

@@ -16,7 +16,7 @@ import msgspec
 
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
-from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived, StrayResponse
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
@@ -37,6 +37,7 @@ from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, forward_update, mount_server, route
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
+from mcpkit.stores.broker import Broker, Change, MemoryBroker
 from mcpkit.types import Icon, Implementation, ServerCapabilities
 
 if TYPE_CHECKING:
@@ -132,6 +133,9 @@ class Server(FeatureRegistrations):
             (docs/tasks.md).
         middleware: layers around every request this server handles (docs/server.md,
             "Middleware"); the first is outermost. `add_middleware` adds more.
+        broker: how changes (list_changed, resources/updated) reach every session, and
+            where responses that no request awaits go: a `mcpkit.stores.broker.Broker`; by
+            default a `MemoryBroker` (one process).
     """
 
     def __init__(
@@ -162,6 +166,7 @@ class Server(FeatureRegistrations):
         auth: ProtectedResource | None = None,
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
+        broker: Broker | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -196,7 +201,10 @@ class Server(FeatureRegistrations):
         self._task_store = task_store
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
+        #: The sessions this process serves: where `_deliver` takes the broker's changes.
         self.sessions: set[ServerSessionHandle] = set()
+        self.broker: Broker = broker if broker is not None else MemoryBroker()
+        self.broker.subscribe(self._deliver)
         self.lifespan_state: Any = None
         self._lifespan_users = 0
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
@@ -401,6 +409,8 @@ class Server(FeatureRegistrations):
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
             self._on_notification(handle, ev)
+        elif isinstance(ev, StrayResponse):
+            self.broker.forward_response(handle.id, ev)
 
     async def serve(self, channel: MessageChannel) -> None:
         """Serve one client session over `channel` until it closes."""
@@ -486,8 +496,12 @@ class Server(FeatureRegistrations):
             self._tasks.spawn(self.on_roots_changed(handle))
 
     def _broadcast(self, method: str) -> None:
-        """Announce a change (a list's) to every session that may be told (from sync code:
-        runs in tasks). Repeated changes before a session's announcement leaves make one."""
+        """Announce that a list changed (from sync code too: a registration in a `def`
+        handler's worker thread hops to the loop first). Only while serving: registrations
+        made before (at import, in every process of a deployment) change nothing a client
+        has seen, and must not tell every other process's clients that they did."""
+        if not self.is_running:
+            return
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -495,26 +509,31 @@ class Server(FeatureRegistrations):
             if self._loop is not None and not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._broadcast, method)
             return
-        for handle in list(self.sessions):
-            announcement = handle.announce(method) if handle.notifiable else None
-            if announcement is not None:
-                self._tasks.spawn(_quietly(announcement, method))
+        self.broker.publish(Change(method))
 
     async def notify_resource_updated(self, uri: str) -> None:
         """Tell every session subscribed to `uri` that it changed (server/resources). Never
         waits for a client: each session's notification is queued in a task, and one still
         waiting for a slow client to read makes further ones for the same URI redundant
         (`ServerSessionHandle.announce`)."""
-        method = "notifications/resources/updated"
-        for handle in list(self.sessions):
-            if uri in handle.subscriptions and handle.notifiable:
-                announcement = handle.announce(method, uri)
-                if announcement is not None:
-                    self._tasks.spawn(_quietly(announcement, method))
+        self.broker.publish(Change("notifications/resources/updated", uri))
         if self.mounted_in is not None:  # the parent's subscribers know it by another URI
             forwarded = forward_update(self.mounted_in, uri)
             if forwarded is not None:
                 await forwarded
+
+    def _deliver(self, change: Change) -> None:
+        """The broker's change, to each of this process's sessions that may be told: those
+        past `initialize`, and for a resource, those subscribed to it. Sent from tasks, so a
+        slow client holds up nobody; repeated changes before a session's announcement
+        leaves make one."""
+        uri = change.uri
+        for handle in list(self.sessions):
+            if not handle.notifiable or (uri is not None and uri not in handle.subscriptions):
+                continue
+            announcement = handle.announce(change.method, uri)
+            if announcement is not None:
+                self._tasks.spawn(_quietly(announcement, change.method))
 
 
 async def _quietly(sending: Awaitable[None], method: str) -> None:

@@ -228,6 +228,8 @@ class ProxyServer(Server):
             link = self.links.get(handle)
             if link is not None:
                 self._tasks.spawn(link.notify_upstream(ev.method, ev.params))
+        else:
+            super().handle_event(handle, ev)
 
     async def drop_link(self, handle: ServerSessionHandle) -> None:
         """End the upstream session of `handle` (its client session ended)."""

@@ -1,0 +1,180 @@
+"""Every change reaches sessions through the server's broker (mcpkit.stores.broker), and a
+response that no request awaits goes to the broker too, never silently away."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mcpkit import Client, Server
+from mcpkit.client import NotificationHandler
+from mcpkit.protocol.events import StrayResponse
+from mcpkit.stores.broker import Broker, Change, ChangeHandler, MemoryBroker
+from mcpkit.testing import raw_session
+
+WAIT = 5.0
+
+
+class Recording(MemoryBroker):
+    """A broker that keeps what it was given (and otherwise is the memory broker)."""
+
+    __slots__ = ("changes", "strays")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changes: list[Change] = []
+        self.strays: list[tuple[str, StrayResponse]] = []
+
+    def publish(self, change: Change) -> None:
+        self.changes.append(change)
+        super().publish(change)
+
+    def forward_response(self, session_id: str, response: StrayResponse) -> None:
+        self.strays.append((session_id, response))
+        super().forward_response(session_id, response)
+
+
+class Elsewhere:
+    """A broker standing for the other processes of a deployment: what this server
+    publishes goes nowhere (it is 'sent'), and only what `arrive` delivers reaches the
+    handlers, as a shared broker's reader would."""
+
+    def __init__(self) -> None:
+        self.sent: list[Change] = []
+        self._handlers: list[ChangeHandler] = []
+
+    def publish(self, change: Change) -> None:
+        self.sent.append(change)
+
+    def subscribe(self, handler: ChangeHandler) -> Callable[[], None]:
+        self._handlers.append(handler)
+        return lambda: self._handlers.remove(handler)
+
+    def forward_response(self, session_id: str, response: StrayResponse) -> None:
+        pass
+
+    def arrive(self, change: Change) -> None:
+        for handler in self._handlers:
+            handler(change)
+
+
+def notes(broker: Broker | None = None) -> Server:
+    server = Server("notes", broker=broker)
+
+    @server.tool
+    def one() -> str:
+        return "1"
+
+    @server.resource("notes://today")
+    def today() -> str:
+        return "today"
+
+    return server
+
+
+def listening() -> tuple[list[tuple[str, Any]], asyncio.Event, NotificationHandler]:
+    seen: list[tuple[str, Any]] = []
+    got = asyncio.Event()
+
+    def on_notification(method: str, params: Any) -> None:
+        seen.append((method, params))
+        got.set()
+
+    return seen, got, on_notification
+
+
+async def test_a_list_change_is_published_and_delivered_by_the_broker() -> None:
+    broker = Recording()
+    server = notes(broker)
+    seen, got, on_notification = listening()
+    async with Client(server, on_notification=on_notification) as client:
+
+        @server.tool
+        def two() -> str:
+            return "2"
+
+        await asyncio.wait_for(got.wait(), WAIT)
+        assert broker.changes == [Change("notifications/tools/list_changed")]
+        assert [m for m, _ in seen] == ["notifications/tools/list_changed"]
+        assert "two" in [t.name for t in await client.list_tools()]
+
+
+async def test_a_resource_update_goes_through_the_broker_to_its_subscribers_only() -> None:
+    broker = Recording()
+    server = notes(broker)
+    seen, got, on_notification = listening()
+    other_seen, _, on_other = listening()
+    async with (
+        Client(server, on_notification=on_notification) as client,
+        Client(server, on_notification=on_other) as other,
+    ):
+        await client.subscribe("notes://today")
+        await server.notify_resource_updated("notes://today")
+        await asyncio.wait_for(got.wait(), WAIT)
+        await other.ping()
+    assert broker.changes == [Change("notifications/resources/updated", "notes://today")]
+    assert [(m, p.uri) for m, p in seen] == [("notifications/resources/updated", "notes://today")]
+    assert other_seen == []
+
+
+async def test_changes_from_another_process_reach_this_process_s_sessions() -> None:
+    broker = Elsewhere()
+    server = notes(broker)
+    seen, got, on_notification = listening()
+    async with Client(server, on_notification=on_notification) as client:
+
+        @server.prompt
+        def hello() -> str:
+            return "hi"
+
+        await client.ping()
+        assert broker.sent == [Change("notifications/prompts/list_changed")]
+        assert seen == []  # published, but only the broker delivers
+        broker.arrive(Change("notifications/tools/list_changed"))
+        await asyncio.wait_for(got.wait(), WAIT)
+        assert [m for m, _ in seen] == ["notifications/tools/list_changed"]
+
+
+async def test_a_response_nothing_awaits_goes_to_the_broker() -> None:
+    broker = Recording()
+    server = notes(broker)
+    async with raw_session(server) as peer:
+        await peer.send({"jsonrpc": "2.0", "id": "host-b-7", "result": {"roots": []}})
+        await peer.send({"jsonrpc": "2.0", "id": 99, "error": {"code": -1, "message": "late"}})
+        assert (await peer.request("ping"))["result"] == {}  # the session goes on
+        (handle,) = server.sessions
+        assert [(sid, s.request_id) for sid, s in broker.strays] == [
+            (handle.id, "host-b-7"),
+            (handle.id, 99),
+        ]
+    assert broker.stray_responses == 2
+
+
+def test_the_memory_broker_keeps_going_past_a_broken_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = MemoryBroker()
+    got: list[Change] = []
+
+    def broken(change: Change) -> None:
+        raise RuntimeError("boom")
+
+    stop_broken = broker.subscribe(broken)
+    stop = broker.subscribe(got.append)
+    broker.publish(Change("notifications/tools/list_changed"))
+    assert got == [Change("notifications/tools/list_changed")]
+    assert "a handler of notifications/tools/list_changed failed" in caplog.text
+    stop_broken()
+    stop()
+    stop()  # twice is harmless
+    broker.publish(Change("notifications/prompts/list_changed"))
+    assert len(got) == 1
+
+
+def test_the_memory_broker_is_a_broker() -> None:
+    assert isinstance(MemoryBroker(), Broker)
+    assert isinstance(Elsewhere(), Broker)
+    assert isinstance(Server("s").broker, MemoryBroker)
