@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcpkit.stores.sessions import new_session_id
 from mcpkit.transports.http.checks import (
     ASSUMED_REVISION,
     MAX_SESSION_ID_LENGTH,
@@ -24,7 +25,6 @@ from mcpkit.transports.http.checks import (
     check_method,
     check_origin,
     check_request,
-    new_session_id,
     protocol_version,
     refuse,
     session_id,

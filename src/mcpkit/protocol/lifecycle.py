@@ -115,6 +115,33 @@ class ServerSession(Session):
         self.phase = "operating"
         self.stateless = True
 
+    def resume(
+        self,
+        revision: str,
+        client_info: Implementation | None,
+        client_capabilities: ClientCapabilities | None,
+        *,
+        initialized: bool = True,
+    ) -> None:
+        """Go on with a session whose handshake happened elsewhere (in a process that saved
+        its record, say): what `initialize` settled is taken as given, and the session is
+        operating (or, when the client had not yet sent `notifications/initialized`,
+        waiting for it). Only a new session can be resumed, on a revision it speaks."""
+        if self.phase != "new":
+            raise LocalProtocolError(
+                f"only a new session can be resumed (this one is {self.phase})"
+            )
+        if revision not in self.supported_revisions:
+            raise LocalProtocolError(
+                f"cannot resume a session on revision {revision!r}: this server speaks "
+                f"{', '.join(self.supported_revisions)}"
+            )
+        self.revision = revision
+        self._methods = methods_for(revision)
+        self.client_info = client_info
+        self.client_capabilities = client_capabilities or ClientCapabilities()
+        self.phase = "operating" if initialized else "initializing"
+
     def _revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
         if isinstance(params, msgspec.UnsetType):
             return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import msgspec
 
-from mcpkit.errors import McpError, ToolError, shown_when_masked
+from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived, StrayResponse
 from mcpkit.protocol.lifecycle import ServerSession
@@ -38,6 +38,7 @@ from mcpkit.server.mount import Mount, forward_update, mount_server, route
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.stores.broker import Broker, Change, MemoryBroker
+from mcpkit.stores.sessions import SessionRecord
 from mcpkit.types import Icon, Implementation, ServerCapabilities
 
 if TYPE_CHECKING:
@@ -326,9 +327,12 @@ class Server(FeatureRegistrations):
             raise
         return stack
 
-    def new_connection(self, channel: MessageChannel) -> ServerSessionHandle:
-        """Build (but do not run) the session for one client over `channel`."""
-        protocol = ServerSession(
+    def new_connection(
+        self, channel: MessageChannel, record: SessionRecord | None = None
+    ) -> ServerSessionHandle:
+        """Build (but do not run) the session for one client over `channel`; `record` is the
+        session's (a fresh one by default; `restore` passes a saved one)."""
+        protocol = self._session_type(
             self.info,
             self.capabilities(),
             instructions=self.instructions,
@@ -338,15 +342,41 @@ class Server(FeatureRegistrations):
             param_types=PARAM_TYPES,
         )
         return ServerSessionHandle(
-            self,
-            lambda handle: Connection(
-                protocol,
-                channel,
-                on_request=handle.on_request,
-                on_event=handle.on_event,
-                send_high_water=self.send_high_water,
-            ),
+            self, functools.partial(self._connect, protocol=protocol, channel=channel), record
         )
+
+    #: The protocol session each client gets (the proxy's answers `initialize` itself).
+    _session_type: type[ServerSession] = ServerSession
+
+    def _connect(
+        self, handle: ServerSessionHandle, *, protocol: ServerSession, channel: MessageChannel
+    ) -> Connection:
+        """The runtime connection of `handle`'s session (the proxy's also ends its upstream)."""
+        return Connection(
+            protocol,
+            channel,
+            on_request=handle.on_request,
+            on_event=handle.on_event,
+            send_high_water=self.send_high_water,
+        )
+
+    def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle:
+        """Rebuild a session from its saved `record`, over `channel` (built, not run, like
+        `new_connection`): the client goes on where it was, with the revision and
+        capabilities it negotiated, its log level and its subscriptions. What lived only in
+        the process that ended (requests in flight, their streams) is gone; the client
+        resumes those streams, or asks again. Raises LocalProtocolError when the record
+        holds no handshake, or one on a revision this server does not speak."""
+        if record.revision is None:
+            raise LocalProtocolError(f"session {record.id} never finished initialize")
+        handle = self.new_connection(channel, record)
+        handle.protocol.resume(
+            record.revision,
+            record.client_info,
+            record.client_capabilities,
+            initialized=record.initialized,
+        )
+        return handle
 
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""

@@ -7,14 +7,14 @@ what the client declared.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, cast
 
-from mcpkit.protocol.events import Event, RequestReceived
+from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.runtime.connection import Connection, ProgressCallback
+from mcpkit.stores.sessions import SessionRecord, new_session_id
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -44,33 +44,62 @@ LOG_LEVELS: dict[str, int] = {
 
 
 class ServerSessionHandle:
-    """One client session of a `Server`."""
+    """One client session of a `Server`: its live connection, and its `record`
+    (`mcpkit.stores.sessions.SessionRecord`), which holds everything about it that outlives a
+    request: its id, what `initialize` settled, its log level and subscriptions, its owner.
+    `Server.restore` builds a handle from a saved record."""
 
     # Slots, and sets made when first needed: thousands of idle HTTP sessions each hold one.
-    __slots__ = ("_announcing", "_subscriptions", "connection", "id", "log_level", "server")
+    __slots__ = ("_announcing", "connection", "record", "server")
 
     def __init__(
-        self, server: Server, connect: Callable[[ServerSessionHandle], Connection]
+        self,
+        server: Server,
+        connect: Callable[[ServerSessionHandle], Connection],
+        record: SessionRecord | None = None,
     ) -> None:
-        """`connect` builds the runtime connection, given this handle to dispatch to."""
+        """`connect` builds the runtime connection, given this handle to dispatch to;
+        `record` is the session's (a new one, with a fresh id, by default)."""
         self.server = server
+        self.record = record if record is not None else SessionRecord(id=new_session_id())
         self.connection = connect(self)
-        self.id = uuid.uuid4().hex
-        self.log_level: str | None = None  # None: send every level until the client sets one
-        self._subscriptions: set[str] | None = None
         self._announcing: set[str] | None = None
+
+    @property
+    def id(self) -> str:
+        """The session's one id (its Mcp-Session-Id over Streamable HTTP)."""
+        return self.record.id
+
+    @property
+    def log_level(self) -> str | None:
+        """The level the client set with logging/setLevel; None sends every level."""
+        return self.record.log_level
+
+    @log_level.setter
+    def log_level(self, level: str | None) -> None:
+        self.record.log_level = level
 
     def on_request(self, ev: RequestReceived) -> Coroutine[Any, Any, Any]:
         # The server's coroutine itself, not one more wrapped around it: once per request.
         return self.server.handle_request(self, ev)
 
     def on_event(self, ev: Event) -> None:
-        self.server.handle_event(self, ev)
+        tp = type(ev)
+        if tp is InitializeReceived:  # the handshake's facts go on the record
+            record = self.record
+            protocol = self.protocol
+            record.revision = protocol.revision
+            record.client_info = protocol.client_info
+            record.client_capabilities = protocol.client_capabilities
+        elif tp is InitializedReceived:
+            self.record.initialized = True
+        else:
+            self.server.handle_event(self, ev)
 
     @property
     def subscriptions(self) -> AbstractSet[str]:
         """The resource URIs the client subscribed to (server/resources, "Subscriptions")."""
-        return self._subscriptions or frozenset()
+        return self.record.subscriptions
 
     @property
     def pending_announcements(self) -> AbstractSet[str]:
@@ -78,13 +107,14 @@ class ServerSessionHandle:
         return self._announcing or frozenset()
 
     def subscribe(self, uri: str) -> None:
-        if self._subscriptions is None:
-            self._subscriptions = set()
-        self._subscriptions.add(uri)
+        record = self.record
+        if uri not in record.subscriptions:
+            record.subscriptions = record.subscriptions | {uri}
 
     def unsubscribe(self, uri: str) -> None:
-        if self._subscriptions is not None:
-            self._subscriptions.discard(uri)
+        record = self.record
+        if uri in record.subscriptions:
+            record.subscriptions = record.subscriptions - {uri}
 
     @property
     def protocol(self) -> ServerSession:

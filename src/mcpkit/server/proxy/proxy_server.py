@@ -13,6 +13,7 @@ import msgspec
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
@@ -24,7 +25,6 @@ from mcpkit.server.proxy.tasks import BY_ID, TaskOwners, requestor
 from mcpkit.server.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import (
     CreateTaskResult,
     InitializeRequestParams,
@@ -119,26 +119,19 @@ class ProxyServer(Server):
         """None of its own: each session declares its upstream server's (at initialize)."""
         return ServerCapabilities()
 
-    def new_connection(self, channel: MessageChannel) -> ServerSessionHandle:
-        protocol = ProxiedSession(
-            self.info,
-            self.capabilities(),
-            max_message_size=self.max_message_size,
-            max_json_depth=self.max_json_depth,
-            max_inflight=self.max_inflight,
-            param_types=PARAM_TYPES,  # tool arguments go up as the client sent them
-        )
-        return ServerSessionHandle(
+    _session_type = ProxiedSession
+
+    def _connect(
+        self, handle: ServerSessionHandle, *, protocol: ServerSession, channel: MessageChannel
+    ) -> Connection:
+        return _ProxiedConnection(
             self,
-            lambda handle: _ProxiedConnection(
-                self,
-                handle,
-                protocol,
-                channel,
-                on_request=handle.on_request,
-                on_event=handle.on_event,
-                send_high_water=self.send_high_water,
-            ),
+            handle,
+            protocol,
+            channel,
+            on_request=handle.on_request,
+            on_event=handle.on_event,
+            send_high_water=self.send_high_water,
         )
 
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:

@@ -14,6 +14,7 @@ from mcpkit.auth.server.resource import ProtectedResource, identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._asgi import (
     Receive,
@@ -32,7 +33,6 @@ from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
     check_request,
-    new_session_id,
     protocol_version,
     refuse,
     session_id,
@@ -101,6 +101,7 @@ class HttpSettings(TypedDict, total=False):
     legacy_sse: bool | LegacySse
     resumable: bool
     event_store: EventStore | None
+    session_store: SessionStore | None
     replay_window: int
     replay_retention: float
     sse_retry: float
@@ -137,6 +138,11 @@ class McpHttpApp(SessionHost):
     `stateless` serves each POST with a fresh, already initialized session freed after its
     answer: no Mcp-Session-Id, no GET stream or DELETE (405), no requests to the client.
 
+    `session_store` (a `mcpkit.stores.sessions.SessionStore`; None: none) keeps each
+    session's record: written when the session opens and when it changes, read when a
+    request names a session this app does not hold (it ended with a restarted process, or
+    another process opened it), which is then rebuilt from it (`Server.restore`).
+
     `auth` protects the endpoint (docs/auth.md): every request needs a bearer token the
     `ProtectedResource`'s verifier accepts, a session answers only the identity that opened
     it, and the metadata and the `routes` apps are served beside the endpoint.
@@ -169,6 +175,7 @@ class McpHttpApp(SessionHost):
         legacy_sse: bool | LegacySse = True,
         resumable: bool = True,
         event_store: EventStore | None = None,
+        session_store: SessionStore | None = None,
         replay_window: int = DEFAULT_REPLAY_EVENTS,
         replay_retention: float = 60.0,
         sse_retry: float = 1.0,
@@ -219,6 +226,7 @@ class McpHttpApp(SessionHost):
         self.max_sessions = max_sessions
         self.client_caps = ClientCaps(max_sessions_per_user, max_sessions_per_address)
         self.session_idle_timeout = session_idle_timeout
+        self.session_store = session_store
         self.streams = StreamSettings.build(
             resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
         )
@@ -363,7 +371,7 @@ class McpHttpApp(SessionHost):
         if sid is None:
             await self._post_new(info, body, receive, send, owner)
             return
-        session = self._lookup(str(sid), headers, owner)
+        session = await self._find(str(sid), headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -372,6 +380,7 @@ class McpHttpApp(SessionHost):
             await send_refusal(send, unknown_session(str(sid)))
             return
         await self._answer(exchange, receive, send, ())
+        await self._save(session)
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -392,7 +401,7 @@ class McpHttpApp(SessionHost):
             refused = [] if exchange is None else exchange.read[1]
             await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
             return
-        sid = new_session_id()
+        sid = session.handle.id
         key = None if client is None else client[0]
         # Another initialize may have taken the place made while this one was read.
         full = None if self.sessions.add(sid, session, key) else "max_sessions"
@@ -405,6 +414,7 @@ class McpHttpApp(SessionHost):
             await send_refusal(send, no_room(full))
             return
         session.channel.on_close = functools.partial(self._forget, sid, session)
+        await self._save(session)
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(
@@ -535,6 +545,8 @@ class McpHttpApp(SessionHost):
         sid = str(session_id(scope["headers"], required=True))
         if self.sessions.remove(sid) is session:
             await session.aclose()
+        if self.session_store is not None:
+            await self.session_store.delete(sid)
         await send_whole(send, 200)
 
     # -------------------------------------------------------------- sessions
@@ -552,7 +564,7 @@ class McpHttpApp(SessionHost):
                 await send_refusal(send, found)
                 return None
         owner = None if token is None else identity_of(token)
-        session = self._lookup(str(sid), headers, owner)
+        session = await self._find(str(sid), headers, owner, _client(scope))
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return None

@@ -10,7 +10,6 @@ return the value the app goes on with.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -37,7 +36,6 @@ __all__ = [
     "check_method",
     "check_origin",
     "check_request",
-    "new_session_id",
     "protocol_version",
     "refuse",
     "session_id",
@@ -333,12 +331,6 @@ def protocol_version(
         f"MCP-Protocol-Version {got} is not supported: send one of {', '.join(supported)} "
         "(the revision initialize negotiated), once",
     )
-
-
-def new_session_id() -> str:
-    """A fresh Mcp-Session-Id: 256 random bits, URL-safe base64, so visible ASCII only (spec:
-    "Session Management": cryptographically secure, characters 0x21 to 0x7E)."""
-    return secrets.token_urlsafe(32)
 
 
 def session_id(headers: Headers, *, required: bool) -> str | Refusal | None:

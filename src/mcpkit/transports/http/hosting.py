@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
+from mcpkit.errors import LocalProtocolError
+from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
 from mcpkit.transports.http._asgi import Receive, Send
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.sessions import (
+    ClientCaps,
     HostServer,
     HttpSession,
     SessionRegistry,
     end_expired,
+    make_room,
+    no_room,
 )
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
@@ -33,6 +40,8 @@ class SessionHost:
     server: HostServer
     json_response: bool
     sessions: SessionRegistry[HttpSession]
+    session_store: SessionStore | None
+    client_caps: ClientCaps
     session_idle_timeout: float
     streams: StreamSettings
     legacy: LegacySseEndpoint | None
@@ -47,18 +56,75 @@ class SessionHost:
         for: another identity learns nothing, not even that it exists) and the request speaks
         its negotiated revision."""
         session = self.sessions.get(sid)
-        if session is None or session.owner != owner:
+        if session is None or session.owner != owner_key(owner):
             return unknown_session(sid)
         return _wrong_version(session, headers) or session
 
-    def _open(self) -> HttpSession:
+    async def _find(
+        self,
+        sid: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        owner: object,
+        client: tuple[str, int] | None,
+    ) -> HttpSession | Refusal:
+        """`_lookup`, and when this app does not hold the session but its `session_store`
+        has its record (and `owner` opened it), the session rebuilt from the record."""
+        found = self._lookup(sid, headers, owner)
+        store = self.session_store
+        if store is None or not isinstance(found, Refusal) or self.sessions.get(sid) is not None:
+            return found
+        record = await store.get(sid)
+        if record is None or record.owner != owner_key(owner) or record.revision is None:
+            return found
+        if self.sessions.get(sid) is not None:  # restored by another request meanwhile
+            return self._lookup(sid, headers, owner)
+        caps = self.client_caps.of(owner, None if client is None else client[0])
+        full = await make_room(self.sessions, self._clock(), caps)
+        if full is not None:
+            return no_room(full)
+        try:
+            session = self._open(record)
+        except LocalProtocolError as exc:  # a revision this server no longer speaks, say
+            # (an id's head only: the whole id is what a client shows to reach the session)
+            logger.warning("session %s... could not be restored: %s", sid[:8], exc)
+            return found
+        if not self.sessions.add(sid, session, None if caps is None else caps[0]):
+            await session.aclose()
+            return no_room("max_sessions")
+        session.channel.on_close = functools.partial(self._forget, sid, session)
+        logger.info("session %s... restored from its record", sid[:8])
+        return _wrong_version(session, headers) or session
+
+    def _open(self, record: SessionRecord | None = None) -> HttpSession:
+        """A new session, or with `record` the one it describes, rebuilt."""
         channel = HttpChannel(
             json_response=self.json_response, clock=self._clock, settings=self.streams
         )
-        handle = self.server.new_connection(channel)
+        if record is None:
+            handle = self.server.new_connection(channel)
+        else:
+            handle = self.server.restore(record, channel)
         channel.protocol = handle.connection.session
         self.server.sessions.add(handle)
         return HttpSession(self.server, channel, handle)
+
+    async def _save(self, session: HttpSession) -> None:
+        """Write the session's record to the `session_store` when it changed since it was
+        last written, or when a quarter of the idle timeout passed (so a store that expires
+        records by `last_seen` keeps those in use)."""
+        store = self.session_store
+        if store is None:
+            return
+        record = session.handle.record
+        now = time.time()
+        seen, record.last_seen = record.last_seen, 0.0
+        data = encode_record(record)  # without last_seen: what changed is what counts
+        if data == session.saved and now - seen < self.session_idle_timeout / 4:
+            record.last_seen = seen
+            return
+        record.last_seen = now
+        session.saved = data
+        await store.put(record)
 
     def _forget(self, sid: str, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
@@ -69,7 +135,11 @@ class SessionHost:
         self.server.sessions.discard(session.handle)
 
     async def expire_idle(self) -> int:
-        """End the sessions idle for `session_idle_timeout`; how many there were."""
+        """End the sessions idle for `session_idle_timeout`; how many there were. The
+        `session_store`'s records not seen for as long are dropped too (a record stays while
+        its session lives in some process: `_save` keeps its `last_seen` recent)."""
+        if self.session_store is not None:
+            await self.session_store.expire(time.time() - self.session_idle_timeout)
         return await end_expired(self.sessions, self._clock())
 
     def close_streams(self, *, calls: bool = False) -> None:

@@ -19,6 +19,7 @@ from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
+from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._asgi import (
     Receive,
     Scope,
@@ -36,7 +37,6 @@ from mcpkit.transports.http.checks import (
     check_content_length,
     check_content_type,
     check_origin,
-    new_session_id,
     refuse,
 )
 from mcpkit.transports.http.guard import Guard
@@ -163,8 +163,8 @@ class LegacySseEndpoint:
         if refusal is not None:
             await send_refusal(send, refusal)
             return
-        sid = new_session_id()
         session = self._open()
+        sid = session.handle.id
         session.owner = owner
         if not self.sessions.add(sid, session, None if client is None else client[0]):
             await session.aclose()
@@ -236,7 +236,7 @@ class LegacySseEndpoint:
             await send_refusal(send, found)
             return
         session = self.sessions.get(found)
-        if session is not None and session.owner != (None if token is None else identity_of(token)):
+        if session is not None and session.owner != owner_key(identity_of(token)):
             session = None  # another identity's: as if unknown
         if session is None or session.channel.full:
             await send_refusal(send, _unknown(found) if session is None else _busy())

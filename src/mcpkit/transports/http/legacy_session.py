@@ -12,6 +12,7 @@ from typing import Final
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http.sessions import HostServer, SessionHandle
 from mcpkit.transports.http.streams import Stream
 from mcpkit.types import RequestId
@@ -136,16 +137,24 @@ class LegacySession:
     """A legacy client's session: its channel and the running protocol session. It lives as
     long as its SSE stream: the GET ending ends it."""
 
-    __slots__ = ("channel", "handle", "owner", "server", "task")
+    __slots__ = ("channel", "handle", "server", "task")
 
     def __init__(self, server: HostServer, channel: LegacyChannel, handle: SessionHandle) -> None:
         self.server = server
         self.channel = channel
         self.handle = handle
-        self.owner: object = None  # who opened it, as `HttpSession.owner`
         self.task = asyncio.get_running_loop().create_task(handle.connection.run())
         # A session whose runtime ends on its own (a failure) ends its stream too.
         self.task.add_done_callback(lambda _: channel.close())
+
+    @property
+    def owner(self) -> str | None:
+        """Who opened it, as `HttpSession.owner`."""
+        return self.handle.record.owner
+
+    @owner.setter
+    def owner(self, identity: object) -> None:
+        self.handle.record.owner = owner_key(identity)
 
     @property
     def idle_since(self) -> float | None:

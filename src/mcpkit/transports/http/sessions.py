@@ -13,6 +13,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import HttpChannel
 
@@ -258,6 +259,12 @@ class SessionHandle(Protocol):
     @property
     def connection(self) -> Connection: ...
 
+    @property
+    def record(self) -> SessionRecord: ...
+
+    @property
+    def id(self) -> str: ...
+
 
 class HostServer(Protocol):
     """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
@@ -270,6 +277,8 @@ class HostServer(Protocol):
     def sessions(self) -> set[Any]: ...
 
     def new_connection(self, channel: MessageChannel) -> SessionHandle: ...
+
+    def restore(self, record: SessionRecord, channel: MessageChannel) -> SessionHandle: ...
 
     def running(self) -> AbstractAsyncContextManager[object]: ...
 
@@ -285,15 +294,25 @@ class HttpSession:
     No task runs while it is idle: each POST's own task hands its body to the session
     (`HttpChannel.submit`), and only the handlers it starts are tasks."""
 
-    __slots__ = ("channel", "handle", "owner", "server")
+    __slots__ = ("channel", "handle", "saved", "server")
 
     def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
         self.server = server
         self.channel = channel
         self.handle = handle
-        #: Who opened it (`mcpkit.auth.server.resource.identity_of` its token); None without
-        #: auth. A request of anyone else finds no such session (spec: basic/security).
-        self.owner: object = None
+        #: Its record as last written to the app's session store (see `SessionHost._save`).
+        self.saved: bytes | None = None
+
+    @property
+    def owner(self) -> str | None:
+        """Who opened it: `owner_key` of `mcpkit.auth.server.resource.identity_of` its
+        token; None without auth. A request of anyone else finds no such session (spec:
+        basic/security)."""
+        return self.handle.record.owner
+
+    @owner.setter
+    def owner(self, identity: object) -> None:
+        self.handle.record.owner = owner_key(identity)
 
     @property
     def opened(self) -> bool:

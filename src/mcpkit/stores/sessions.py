@@ -1,0 +1,139 @@
+"""A session's durable state as one plain record, and the store interface that keeps records.
+
+A live session is many objects (its connection, the streams carrying its answers, the
+futures of its requests), and they die with the process. What a session is, apart from
+them, fits in a `SessionRecord`: who it belongs to, what was negotiated at `initialize`,
+what the client asked for since (a log level, resource subscriptions), and when. A server
+given a `SessionStore` writes the record when it changes, and a process that receives a
+request for a session it does not hold reads the record and rebuilds the live objects
+from it (`Server.restore`), so the client carries on as if nothing happened.
+
+`MemorySessionStore` keeps encoded records in a dict: it is what tests and one process use,
+and it checks that every record survives encoding, as a shared store's must.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+from mcpkit.types import ClientCapabilities, Implementation
+
+__all__ = [
+    "MemorySessionStore",
+    "SessionRecord",
+    "SessionStore",
+    "decode_record",
+    "encode_record",
+    "new_session_id",
+    "owner_key",
+]
+
+
+class SessionRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Everything about one session that outlives a request and can be written down.
+
+    `id` is the session's one id: its Mcp-Session-Id over Streamable HTTP, a random one
+    otherwise. `revision`, `client_info` and `client_capabilities` are what `initialize`
+    settled (None until then); `initialized` says the client sent `notifications/initialized`.
+    `owner` names who opened it, as `owner_key` of the token's identity (None without
+    auth). `log_level` is the level the client set (None: every level), `subscriptions` the
+    resource URIs it subscribed to (a frozenset: the empty one is shared by every session
+    that has none, and a change makes a new one). `created` and `last_seen` are wall-
+    clock seconds (time.time()): a shared store expires records by them.
+    """
+
+    id: str
+    revision: str | None = None
+    client_info: Implementation | None = None
+    client_capabilities: ClientCapabilities | None = None
+    initialized: bool = False
+    owner: str | None = None
+    log_level: str | None = None
+    subscriptions: frozenset[str] = frozenset()
+    created: float = msgspec.field(default_factory=time.time)
+    last_seen: float = 0.0
+
+
+def new_session_id() -> str:
+    """A fresh session id: 256 random bits, URL-safe base64, so visible ASCII only, as an
+    Mcp-Session-Id must be (basic/transports, "Session Management": cryptographically
+    secure, characters 0x21 to 0x7E)."""
+    return secrets.token_urlsafe(32)
+
+
+def owner_key(identity: object) -> str | None:
+    """An owner identity (`mcpkit.auth.server.resource.identity_of`'s tuple) as the string a
+    record keeps: the same identity always gives the same string; None stays None."""
+    if identity is None:
+        return None
+    if isinstance(identity, str):
+        return identity
+    return _encoder.encode(identity).decode()
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(SessionRecord)
+
+
+def encode_record(record: SessionRecord) -> bytes:
+    """The record as JSON bytes (what a store writes)."""
+    return _encoder.encode(record)
+
+
+def decode_record(data: bytes) -> SessionRecord:
+    """A record from `encode_record`'s bytes (msgspec.ValidationError when they are not one)."""
+    return _decoder.decode(data)
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Where session records are kept between requests (and between processes, for a shared
+    store). Every operation is async: a store may be a network away.
+
+    `put` writes a record (replacing the one with its id); `get` reads one, or None when
+    there is none (never written, deleted, or expired); `delete` removes one (nothing when
+    there is none). `expire(before)` deletes the records last seen before `before` (wall-
+    clock seconds) and returns their ids.
+    """
+
+    async def put(self, record: SessionRecord) -> None: ...
+
+    async def get(self, session_id: str) -> SessionRecord | None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+    async def expire(self, before: float) -> list[str]: ...
+
+
+class MemorySessionStore:
+    """Records in a dict, encoded, as a shared store would hold them: a record read back is
+    a copy, never the live session's own object."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self) -> None:
+        self._records: dict[str, tuple[float, bytes]] = {}
+
+    async def put(self, record: SessionRecord) -> None:
+        self._records[record.id] = (record.last_seen or record.created, encode_record(record))
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        kept = self._records.get(session_id)
+        return None if kept is None else decode_record(kept[1])
+
+    async def delete(self, session_id: str) -> None:
+        self._records.pop(session_id, None)
+
+    async def expire(self, before: float) -> list[str]:
+        gone = [sid for sid, (seen, _) in self._records.items() if seen < before]
+        for sid in gone:
+            del self._records[sid]
+        return gone
+
+    def __len__(self) -> int:
+        """How many records are kept (for tests and metrics)."""
+        return len(self._records)

@@ -1,0 +1,175 @@
+"""A session outlives the process serving it: its record (mcpkit.stores.sessions) is written to
+the app's session store, every live object is dropped (the first server stops), and a second
+server, built afresh, rebuilds the session from the record when the client's next request
+names it. The client carries on: same session id, same revision, same log level, same
+subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+from _serving import INITIALIZE, WAIT, headers, messages_of, open_session, serving
+
+from mcpkit import Client, Context, Server
+from mcpkit.stores.sessions import (
+    MemorySessionStore,
+    SessionRecord,
+    SessionStore,
+)
+from mcpkit.types import LoggingMessageNotificationParams
+
+PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+
+
+def notes() -> Server:
+    """The same server, as each process of a deployment builds it."""
+    server = Server("notes", "1")
+
+    @server.tool
+    async def shout(ctx: Context) -> str:
+        await ctx.info("a detail")
+        await ctx.error("a problem")
+        return "done"
+
+    @server.resource("notes://today")
+    def today() -> str:
+        return "today"
+
+    return server
+
+
+class Counting(MemorySessionStore):
+    __slots__ = ("puts",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts = 0
+
+    async def put(self, record: SessionRecord) -> None:
+        self.puts += 1
+        await super().put(record)
+
+
+async def test_a_session_goes_on_in_a_server_built_afresh_from_its_record() -> None:
+    store = MemorySessionStore()
+    logs: list[LoggingMessageNotificationParams] = []
+
+    def on_log(params: LoggingMessageNotificationParams) -> None:
+        logs.append(params)
+
+    first, second = notes(), notes()
+    async with contextlib.AsyncExitStack() as stack, asyncio.timeout(WAIT * 3):
+        app = first.http_app(session_store=store)
+        async with serving(app) as base:
+            port = int(base.rsplit(":", 1)[1])
+            client = await stack.enter_async_context(Client(f"{base}/mcp", on_log=on_log))
+            await client.set_logging_level("warning")
+            await client.subscribe("notes://today")
+            sid = client.session_id
+            (handle,) = first.sessions
+            assert sid is not None and handle.id == sid  # one id: the Mcp-Session-Id
+            app.close_streams()  # what a SIGTERM does first (server.run, mcpkit run)
+        # The first server has stopped, and every live object of the session with it.
+        assert first.sessions == set()
+        saved = await store.get(sid)
+        assert saved is not None and saved.initialized
+        assert saved.log_level == "warning" and saved.subscriptions == {"notes://today"}
+        assert saved.revision == client.session.revision
+
+        async with serving(second.http_app(session_store=store), port=port):
+            result = await client.call_tool("shout")  # the same client, the same session
+            assert result.content[0].text == "done"  # type: ignore[union-attr]
+            (restored,) = second.sessions
+            assert restored.id == sid and restored.log_level == "warning"
+            assert restored.subscriptions == {"notes://today"}
+            assert restored.protocol_version == saved.revision
+            assert restored.client_info is not None
+            assert restored.client_info.name == client.session.client_info.name
+            # Only the level the client chose while the first server served it comes.
+            assert [p.data for p in logs] == ["a problem"]
+            await client.unsubscribe("notes://today")
+            changed = await store.get(sid)
+            assert changed is not None and changed.subscriptions == frozenset()
+            await stack.aclose()  # the client, before its GET stream holds up the shutdown
+
+
+async def test_updates_reach_a_restored_session_s_subscription() -> None:
+    store = MemorySessionStore()
+    async with asyncio.timeout(WAIT * 3):
+        async with serving(notes().http_app(session_store=store)) as base:
+            port = int(base.rsplit(":", 1)[1])
+            async with httpx.AsyncClient() as http:
+                sid = await open_session(http, f"{base}/mcp")
+                subscribe = {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "resources/subscribe",
+                    "params": {"uri": "notes://today"},
+                }
+                answer = await http.post(f"{base}/mcp", json=subscribe, headers=headers(sid))
+                assert answer.status_code == 200
+        second = notes()
+        async with serving(second.http_app(session_store=store), port=port) as base:
+            async with httpx.AsyncClient() as http:
+                url = f"{base}/mcp"
+                got: list[Any] = []
+                async with http.stream("GET", url, headers=headers(sid)) as stream:
+                    assert stream.status_code == 200
+                    await second.notify_resource_updated("notes://today")
+                    async for line in stream.aiter_lines():
+                        if line.startswith("data: {"):
+                            got.append(line)
+                            break
+                assert '"notifications/resources/updated"' in got[0]
+                assert '"notes://today"' in got[0]
+
+
+async def test_what_the_store_is_told() -> None:
+    store = Counting()
+    server = notes()
+    async with asyncio.timeout(WAIT), serving(server.http_app(session_store=store)) as base:
+        url = f"{base}/mcp"
+        async with httpx.AsyncClient() as http:
+            sid = await open_session(http, url)
+            record = await store.get(sid)
+            assert record is not None and record.initialized and record.owner is None
+            puts = store.puts
+            for _ in range(3):  # nothing changes: nothing is written
+                assert (await http.post(url, json=PING, headers=headers(sid))).status_code == 200
+            assert store.puts == puts
+            level = {
+                "jsonrpc": "2.0",
+                "id": 8,
+                "method": "logging/setLevel",
+                "params": {"level": "error"},
+            }
+            assert (await http.post(url, json=level, headers=headers(sid))).status_code == 200
+            assert store.puts == puts + 1
+            record = await store.get(sid)
+            assert record is not None and record.log_level == "error"
+            # DELETE ends the session everywhere: its record goes too.
+            assert (await http.delete(url, headers=headers(sid))).status_code == 200
+            assert await store.get(sid) is None
+            assert (await http.post(url, json=PING, headers=headers(sid))).status_code == 404
+
+
+async def test_a_session_the_store_does_not_know_is_still_not_found() -> None:
+    store: SessionStore = MemorySessionStore()
+    await store.put(SessionRecord(id="half-open"))  # initialize never finished
+    server = notes()
+    async with asyncio.timeout(WAIT), serving(server.http_app(session_store=store)) as base:
+        url = f"{base}/mcp"
+        async with httpx.AsyncClient() as http:
+            for sid in ("nobody", "half-open"):
+                answer = await http.post(url, json=PING, headers=headers(sid))
+                assert answer.status_code == 404, sid
+            # A record on a revision this server does not speak is not restored either.
+            await store.put(SessionRecord(id="ancient", revision="2023-01-01", initialized=True))
+            answer = await http.post(url, json=PING, headers=headers("ancient"))
+            assert answer.status_code == 404
+            fresh = await http.post(url, json=INITIALIZE, headers=headers())
+            assert fresh.status_code == 200 and messages_of(fresh)[0]["result"]
+    assert server.sessions == set()
