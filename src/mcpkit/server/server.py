@@ -368,7 +368,7 @@ class Server(FeatureRegistrations):
         resumes those streams, or asks again. Raises LocalProtocolError when the record
         holds no handshake, or one on a revision this server does not speak."""
         if record.revision is None:
-            raise LocalProtocolError(f"session {record.id} never finished initialize")
+            raise LocalProtocolError(f"session {record.id[:8]}... never finished initialize")
         handle = self.new_connection(channel, record)
         handle.protocol.resume(
             record.revision,
