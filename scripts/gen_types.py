@@ -47,16 +47,24 @@ ROLE_UNIONS = {
 # The requests that schema.ts files under no `<Name>Result`: they are answered with EmptyResult.
 EMPTY_RESULT_METHODS = ("logging/setLevel", "ping", "resources/subscribe", "resources/unsubscribe")
 
+# The revision whose types decode each revision's messages (its era's newest): within the
+# 2025 era later revisions only add optional fields, methods and shapes, so 2025-11-25's types
+# (`mcpkit.types`) decode the older ones. A revision that changes shapes incompatibly names
+# itself here, and its table then decodes with its own module.
+DECODED_WITH = {rev: LATEST for rev in REVISIONS}
+
 METHODS_DOC = """Which MCP methods each revision has, who sends them, and their params and results.
 
-`METHODS` describes revision {latest}; `methods_for(revision)` any supported revision. The
-params and result types are always those of `mcpkit.types` (revision {latest}), which the
-framework uses for every revision: later revisions only add optional fields and new shapes,
-so these types decode the older revisions' messages too. `direction` says who sends a method
-(both sides for `ping`, cancellation, progress and the task methods); `task_augmented` marks
-requests that may be answered with a `CreateTaskResult` instead (basic/utilities/tasks).
-`FooRequest` is answered with `FooResult`; the requests schema.ts files under no result type
-({empty}) with `EmptyResult`."""
+Each revision has its own table, written out below: `methods_for(revision)` gives it, `METHODS`
+is revision {latest}'s. A method missing from a revision's table does not exist there (its
+requests are answered -32601), whatever other revisions have. Each table's params and result
+types are those its revision is decoded with (`DECODED_WITH`): the types of {latest}
+(`mcpkit.types`) for the 2025 era, whose later revisions only add optional fields and new
+shapes. `direction` says who sends a method in that revision (both sides for `ping`,
+cancellation, progress and the task methods); `task_augmented` marks requests that may be
+answered with a `CreateTaskResult` instead (basic/utilities/tasks). `FooRequest` is answered
+with `FooResult`; the requests schema.ts files under no result type with `EmptyResult`:
+{empty}."""
 
 METHODS_CODE = '''
 Direction = Literal["client_to_server", "server_to_client"]
@@ -64,36 +72,65 @@ Kind = Literal["request", "notification"]
 
 LATEST_REVISION: Final = "{latest}"
 SUPPORTED_REVISIONS: Final = ({revisions})
+#: The revision whose types decode each supported revision's messages.
+DECODED_WITH: Final[Mapping[str, str]] = MappingProxyType(
+    {{
+{decoded_with}
+    }}
+)
 
 
 class MethodInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """One method: its kind, who sends it, the revisions that have it, and its wire types."""
+    """One method of one revision: its kind, who sends it, and the types it decodes with."""
 
     method: str
     kind: Kind
     direction: frozenset[Direction]
     params: type[msgspec.Struct]
     result: type[msgspec.Struct] | type[dict[str, Any]] | None
-    revisions: frozenset[str]
     task_augmented: bool = False
 
 
-def _since(revision: str) -> frozenset[str]:
-    return frozenset(SUPPORTED_REVISIONS[: SUPPORTED_REVISIONS.index(revision) + 1])
+def _request(
+    method: str,
+    direction: frozenset[Direction],
+    params: type[msgspec.Struct],
+    result: type[msgspec.Struct] | type[dict[str, Any]],
+    *,
+    task_augmented: bool = False,
+) -> MethodInfo:
+    return MethodInfo(
+        method=method,
+        kind="request",
+        direction=direction,
+        params=params,
+        result=result,
+        task_augmented=task_augmented,
+    )
+
+
+def _notification(
+    method: str, direction: frozenset[Direction], params: type[msgspec.Struct]
+) -> MethodInfo:
+    return MethodInfo(
+        method=method, kind="notification", direction=direction, params=params, result=None
+    )
+
+
+def _table(*methods: MethodInfo) -> Mapping[str, MethodInfo]:
+    return MappingProxyType({{m.method: m for m in methods}})
 
 
 _C2S: Final[frozenset[Direction]] = frozenset({{"client_to_server"}})
 _S2C: Final[frozenset[Direction]] = frozenset({{"server_to_client"}})
 _BOTH: Final[frozenset[Direction]] = _C2S | _S2C
+{tables}
 
-_ALL: Final = (
-{entries}
+_BY_REVISION: Final[Mapping[str, Mapping[str, MethodInfo]]] = MappingProxyType(
+    {{
+{by_revision}
+    }}
 )
-
-_BY_REVISION: Final[dict[str, Mapping[str, MethodInfo]]] = {{
-    revision: MappingProxyType({{m.method: m for m in _ALL if revision in m.revisions}})
-    for revision in SUPPORTED_REVISIONS
-}}
 
 #: The methods of revision {latest}, by name.
 METHODS: Final = _BY_REVISION[LATEST_REVISION]
@@ -150,46 +187,76 @@ def result_of(model: Model, request: str, method: str) -> str:
     return name if name in model.defs else "EmptyResult"
 
 
-def method_entry(name: str, tables: dict[str, dict[str, Method]]) -> list[str]:
-    latest = tables[LATEST][name]
-    have = [rev for rev in REVISIONS if name in tables[rev]]
-    if have != list(REVISIONS[: len(have)]):
-        raise SystemExit(f"{name} is missing from a revision between {have[-1]} and {LATEST}")
-    if any(
-        (tables[r][name].kind, tables[r][name].directions) != (latest.kind, latest.directions)
-        for r in have
-    ):
-        raise SystemExit(f"{name} changes kind or direction between revisions")
+def method_entry(rev: str, name: str, tables: dict[str, dict[str, Method]]) -> str:
+    """One line of `rev`'s table: the method as `rev` has it, with the types it decodes with."""
+    own = tables[rev][name]
+    types = tables[DECODED_WITH[rev]].get(name)
+    if types is None or types.kind != own.kind:
+        raise SystemExit(
+            f"{rev}'s {name} has no {own.kind} in {DECODED_WITH[rev]}, whose types decode {rev}: "
+            "give the revision its own types (DECODED_WITH)"
+        )
     short = {"client_to_server": "_C2S", "server_to_client": "_S2C"}
-    direction = "_BOTH" if len(latest.directions) == 2 else short[min(latest.directions)]
-    fields = [
-        f'method="{name}"',
-        f'kind="{latest.kind}"',
-        f"direction={direction}",
-        f"params=_t.{latest.params}",
-        f"result={f'_t.{latest.result}' if latest.result else None}",
-        f'revisions=_since("{have[-1]}")',
-        *(["task_augmented=True"] if latest.task_augmented else []),
-    ]
-    return ["    MethodInfo(", *(f"        {f}," for f in fields), "    ),"]
+    direction = "_BOTH" if len(own.directions) == 2 else short[min(own.directions)]
+    alias = types_alias(DECODED_WITH[rev])
+    if own.kind == "notification":
+        return call("_notification", [f'"{name}"', direction, f"{alias}.{types.params}"])
+    args = [f'"{name}"', direction, f"{alias}.{types.params}", f"{alias}.{types.result}"]
+    return call("_request", args + (["task_augmented=True"] if own.task_augmented else []))
+
+
+def call(fn: str, args: list[str], indent: str = "    ", width: int = 100) -> str:
+    """`fn(args),` as ruff formats it: on one line if it fits, else its arguments on one
+    line of their own, else one argument per line."""
+    one = f"{indent}{fn}({', '.join(args)}),"
+    if len(one) <= width:
+        return one
+    inner = f"{indent}    {', '.join(args)}"
+    if len(inner) <= width:
+        return f"{indent}{fn}(\n{inner}\n{indent}),"
+    return "\n".join([f"{indent}{fn}(", *(f"{indent}    {a}," for a in args), f"{indent}),"])
+
+
+def types_alias(rev: str) -> str:
+    return "_t" if rev == LATEST else "_t" + rev.replace("-", "")
+
+
+def table_name(rev: str) -> str:
+    return "_REVISION_" + rev.replace("-", "_")
 
 
 def render_methods(tables: dict[str, dict[str, Method]]) -> str:
+    blocks: list[str] = []
     for rev in REVISIONS:
-        if extra := set(tables[rev]) - set(tables[LATEST]):
-            raise SystemExit(f"{rev} has methods that {LATEST} lacks: {sorted(extra)}")
-    entries = [line for name in sorted(tables[LATEST]) for line in method_entry(name, tables)]
-    revisions = ", ".join(f'"{r}"' for r in REVISIONS)
-    code = METHODS_CODE.format(latest=LATEST, revisions=revisions, entries="\n".join(entries))
+        decoded = DECODED_WITH[rev]
+        lines = [method_entry(rev, name, tables) for name in sorted(tables[rev])]
+        blocks += [
+            "",
+            f"#: Revision {rev}: its {len(lines)} methods, decoded with the types of {decoded}.",
+            f"{table_name(rev)}: Final = _table(",
+            *lines,
+            ")",
+        ]
+    code = METHODS_CODE.format(
+        latest=LATEST,
+        revisions=", ".join(f'"{r}"' for r in REVISIONS),
+        decoded_with="\n".join(f'        "{r}": "{DECODED_WITH[r]}",' for r in REVISIONS),
+        tables="\n".join(blocks),
+        by_revision="\n".join(f'        "{r}": {table_name(r)},' for r in REVISIONS),
+    )
     empty = ", ".join(f"`{m}`" for m in EMPTY_RESULT_METHODS)
-    names = ["Direction", "Kind", "LATEST_REVISION", "METHODS", "MethodInfo"]
+    names = ["DECODED_WITH", "Direction", "Kind", "LATEST_REVISION", "METHODS", "MethodInfo"]
     names += ["SUPPORTED_REVISIONS", "methods_for"]
     lines = header(f"the MCP schema, revisions {REVISIONS[-1]} to {LATEST}")
     lines += docstring(METHODS_DOC.format(latest=LATEST, empty=empty), "")
     lines += ["", "from __future__ import annotations", "", "from collections.abc import Mapping"]
     lines += ["from types import MappingProxyType", "from typing import Any, Final, Literal", ""]
-    lines += ["import msgspec", "", f"from mcpkit.types import {module_name(LATEST)} as _t", ""]
-    lines += ["__all__ = [", *(f'    "{n}",' for n in sorted(names)), "]"]
+    lines += ["import msgspec", ""]
+    lines += [
+        f"from mcpkit.types import {module_name(r)} as {types_alias(r)}"
+        for r in sorted(set(DECODED_WITH.values()))
+    ]
+    lines += ["", "__all__ = [", *(f'    "{n}",' for n in sorted(names)), "]"]
     return "\n".join(lines) + "\n" + code
 
 

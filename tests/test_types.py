@@ -15,6 +15,7 @@ import pytest
 import mcpkit.types as t
 from mcpkit.types import _gen_2025_11_25
 from mcpkit.types.methods import (
+    DECODED_WITH,
     LATEST_REVISION,
     METHODS,
     SUPPORTED_REVISIONS,
@@ -68,7 +69,7 @@ def test_every_method_of_the_revision_is_in_the_table(revision: str) -> None:
         info = table[str(tp.__struct_config__.tag)]
         kind = "request" if role.endswith("Request") else "notification"
         direction = "client_to_server" if role.startswith("Client") else "server_to_client"
-        assert info.kind == kind and direction in info.direction and revision in info.revisions
+        assert info.kind == kind and direction in info.direction
         params = typing.get_type_hints(tp)["params"]
         own = [a for a in typing.get_args(params) or (params,) if a is not type(None)]
         if revision == LATEST_REVISION:  # older revisions name their params otherwise
@@ -99,7 +100,11 @@ def test_method_table_facts() -> None:
     assert METHODS["tools/call"].result is t.CallToolResult
     assert METHODS["tools/call"].task_augmented and not METHODS["tools/list"].task_augmented
     assert METHODS["tools/list"].params is t.PaginatedRequestParams
-    assert METHODS["elicitation/create"].revisions == {"2025-11-25", "2025-06-18"}
+    have_elicitation = [r for r in SUPPORTED_REVISIONS if "elicitation/create" in methods_for(r)]
+    assert have_elicitation == ["2025-11-25", "2025-06-18"]
+    # Each revision's own facts: tasks came in 2025-11-25, so nothing is task-augmented before.
+    assert not any(m.task_augmented for m in methods_for("2025-06-18").values())
+    assert DECODED_WITH["2024-11-05"] == LATEST_REVISION  # the 2025 era decodes with one set
     assert METHODS["elicitation/create"].result is t.ElicitResult
     assert METHODS["resources/subscribe"].result is t.EmptyResult
     assert "tasks/get" not in methods_for("2025-06-18")

@@ -211,7 +211,10 @@ async def test_undeclared_features_are_refused() -> None:
         with pytest.raises(LocalProtocolError):
             await client.list_prompts()
         # A request sent anyway is answered -32601 by the server.
-        client.session.server_capabilities = msgspec.convert({"prompts": {}}, ServerCapabilities)
+        terms = client.session.terms
+        assert terms is not None
+        caps = msgspec.convert({"prompts": {}}, ServerCapabilities)
+        client.session.terms = msgspec.structs.replace(terms, peer_capabilities=caps)
         with pytest.raises(McpError) as info:
             await client.list_prompts()
         assert info.value.code == codes.METHOD_NOT_FOUND

@@ -86,11 +86,11 @@ def test_a_stateless_session_is_ready_at_once() -> None:
     session.start_stateless("2025-06-18")
     (event,) = session.receive_data(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
     assert isinstance(event, RequestReceived) and event.method == "tools/list"
-    assert session.revision == "2025-06-18" and session.phase == "operating"
+    assert session.revision == "2025-06-18" and session.phase == "stateless"
     session.receive_data(msgspec.json.encode({**INITIALIZE, "id": 2}))
     (answer,) = [msgspec.json.decode(o.data) for o in session.data_to_send()]
     assert answer["result"]["protocolVersion"] == "2025-11-25"
-    assert session.phase == "operating"
+    assert session.phase == "stateless"
     with pytest.raises(LocalProtocolError, match="stateless HTTP"):
         session.send_request("ping")
 

@@ -240,7 +240,9 @@ def test_request_info_header_lookup() -> None:
 
 def test_a_batch_whose_requests_are_all_cancelled_ends_with_one_empty_final() -> None:
     session = server_session()
-    session.revision = "2025-03-26"  # the only revision with batches
+    assert session.terms is not None
+    # 2025-03-26: the only revision with batches
+    session.settle(msgspec.structs.replace(session.terms, revision="2025-03-26"))
     session.mark_unanswered = True
     read = session.receive_body(
         b'[{"jsonrpc":"2.0","id":1,"method":"tools/list"},'

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from mcpkit.errors import McpError
+from mcpkit.protocol.terms import Terms
 
 __all__ = [
     "ErrorReceived",
@@ -60,6 +61,9 @@ class RequestReceived(msgspec.Struct):
     params: Any
     progress_token: int | str | None = None
     request_info: RequestInfo | None = None
+    #: What the request is served under (`mcpkit.protocol.terms`): its session's, for a
+    #: request of a session; None before the handshake (ping).
+    terms: Terms[Any] | None = None
 
 
 class NotificationReceived(msgspec.Struct):

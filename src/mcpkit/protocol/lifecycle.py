@@ -30,7 +30,15 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.protocol.phases import (
+    CLIENT_PHASES,
+    CLIENT_STEPS,
+    SERVER_PHASES,
+    SERVER_STEPS,
+    next_phase,
+)
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
+from mcpkit.protocol.terms import Terms
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -39,11 +47,12 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS, methods_for
+from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS
 
 __all__ = ["ClientSession", "ServerSession", "unsupported_revision"]
 
-_BEFORE_INIT_OK = frozenset({"ping", "initialize"})
+_NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
+_NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
 # 2026-07-28 basic/index: the key of a request's _meta that names its revision.
 _REVISION_KEY: Final = "io.modelcontextprotocol/protocolVersion"
 
@@ -97,23 +106,39 @@ class ServerSession(Session):
         self.capabilities = capabilities
         self.instructions = instructions
         self.supported_revisions = tuple(supported_revisions)
-        self.phase = "new"  # new -> initializing (answered) -> operating (initialized received)
-        self.client_info: Implementation | None = None
-        self.client_capabilities = ClientCapabilities()
-        self.stateless = False
+        #: A name in `phases.SERVER_PHASES`, which says what may be received and sent.
+        self.phase = "new"
+        self.terms: Terms[ClientCapabilities] | None = None
+
+    @property
+    def client_info(self) -> Implementation | None:
+        """What the client said of itself in `initialize`."""
+        return None if self.terms is None else self.terms.peer_info
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities:
+        """What the client declared in `initialize` (nothing, before it)."""
+        return _NO_CLIENT_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
+
+    @property
+    def stateless(self) -> bool:
+        return self.phase == "stateless"
+
+    def _step(self, happened: str) -> None:
+        phase = next_phase(SERVER_STEPS, self.phase, happened)
+        if phase is not None:
+            self.phase = phase
 
     def start_stateless(self, revision: str) -> None:
         """Serve one exchange without a handshake, on `revision` (stateless Streamable HTTP:
         each request comes to a fresh session that knows nothing of the client).
 
-        The session is operating at once, with empty client capabilities; an `initialize`
-        is still answered (the client sends one first) without changing that. It never sends
-        a request: the client's answer would come on another POST, to no session at all.
+        The session serves at once, with empty client capabilities; an `initialize` is still
+        answered (the client sends one first) and settles what the client declared. It never
+        sends a request: the client's answer would come on another POST, to no session at all.
         """
-        self.revision = revision
-        self._methods = methods_for(revision)
-        self.phase = "operating"
-        self.stateless = True
+        self.settle(Terms(revision, _NO_CLIENT_CAPABILITIES, stateless=True))
+        self._step("stateless")
 
     def resume(
         self,
@@ -136,11 +161,11 @@ class ServerSession(Session):
                 f"cannot resume a session on revision {revision!r}: this server speaks "
                 f"{', '.join(self.supported_revisions)}"
             )
-        self.revision = revision
-        self._methods = methods_for(revision)
-        self.client_info = client_info
-        self.client_capabilities = client_capabilities or ClientCapabilities()
-        self.phase = "operating" if initialized else "initializing"
+        caps = client_capabilities or _NO_CLIENT_CAPABILITIES
+        self.settle(Terms(revision, caps, client_info))
+        self._step("initialize answered")
+        if initialized:
+            self._step("notifications/initialized")
 
     def _revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
         if isinstance(params, msgspec.UnsetType):
@@ -155,18 +180,9 @@ class ServerSession(Session):
         return unsupported_revision(requested, self.supported_revisions)
 
     def _check_inbound_request(self, method: str) -> McpError | None:
-        if method == "initialize":
-            if self.phase != "new" and not self.stateless:
-                return McpError(
-                    codes.INVALID_REQUEST, "Invalid Request: the session is already initialized"
-                )
-            return None
-        if self.phase == "new" and method != "ping":
-            return McpError(
-                codes.INVALID_REQUEST,
-                f"Invalid Request: {method} received before initialize; "
-                "the client must send initialize first",
-            )
+        refusal = SERVER_PHASES[self.phase].refusal(method)
+        if refusal is not None:
+            return McpError(codes.INVALID_REQUEST, refusal)
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the server"))
@@ -180,12 +196,12 @@ class ServerSession(Session):
         assert isinstance(params, InitializeRequestParams)
         requested = params.protocol_version
         supported = self.supported_revisions
+        # basic/lifecycle, Version Negotiation: the requested revision if we speak it, else
+        # our latest (the client then decides whether it can go on).
         version = requested if requested in supported else supported[0]
-        self.revision = version
-        self._methods = methods_for(version)
-        self.client_info = params.client_info
-        self.client_capabilities = params.capabilities
-        self.phase = "operating" if self.stateless else "initializing"
+        terms = Terms(version, params.capabilities, params.client_info, stateless=self.stateless)
+        self.settle(terms)
+        self._step("initialize answered")
         self.send_response(
             rid,
             InitializeResult(
@@ -201,22 +217,15 @@ class ServerSession(Session):
     def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
         if method != "notifications/initialized":
             return False
-        if self.phase == "initializing":
-            self.phase = "operating"
+        if self.phase == "initializing":  # (a repeated one changes nothing, and says nothing)
+            self._step(method)
             events.append(InitializedReceived())
         return True
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
-        if self.stateless:
-            raise LocalProtocolError(
-                f"cannot send {method} to the client: this server serves stateless HTTP, where "
-                "the client's answer would arrive on another POST with no session to reach; "
-                "serve with stateless=False (the default) to use sampling, elicitation and roots"
-            )
-        if self.phase != "operating" and method != "ping":
-            raise LocalProtocolError(
-                f"cannot send {method} before the client has sent notifications/initialized"
-            )
+        refusal = SERVER_PHASES[self.phase].send_refusal(method)
+        if refusal is not None:
+            raise LocalProtocolError(refusal)
         path = REQUIRED_CAPABILITY.get(method)
         caps = self.client_capabilities
         if path is not None and not has_capability(caps, path):
@@ -294,15 +303,26 @@ class ClientSession(Session):
         self.client_info = client_info
         self.capabilities = capabilities
         self.supported_revisions = tuple(supported_revisions)
+        #: A name in `phases.CLIENT_PHASES`, which says what may be received and sent.
         self.phase = "new"
         self.initialize_result: InitializeResult | None = None
-        self.server_capabilities = ServerCapabilities()
+        self.terms: Terms[ServerCapabilities] | None = None
+
+    @property
+    def server_capabilities(self) -> ServerCapabilities:
+        """What the server declared in its `initialize` result (nothing, before it)."""
+        return _NO_SERVER_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
+
+    def _step(self, happened: str) -> None:
+        phase = next_phase(CLIENT_STEPS, self.phase, happened)
+        if phase is not None:
+            self.phase = phase
 
     def start(self, protocol_version: str = LATEST_REVISION) -> RequestId:
         """Queue the `initialize` request; its ResponseReceived means the session is ready."""
         if self.phase != "new":
             raise LocalProtocolError("initialize was already sent")
-        self.phase = "initializing"
+        self._step("initialize sent")
         return self.send_request(
             "initialize",
             InitializeRequestParams(
@@ -317,7 +337,7 @@ class ClientSession(Session):
             assert isinstance(result, InitializeResult)
             version = result.protocol_version
             if version not in self.supported_revisions:
-                self.phase = "failed"
+                self._step("unsupported revision")
                 events.append(
                     ErrorReceived(
                         rid,
@@ -329,28 +349,25 @@ class ClientSession(Session):
                     )
                 )
                 return
-            self.revision = version
-            self._methods = methods_for(version)
+            self.settle(Terms(version, result.capabilities, result.server_info))
             self.initialize_result = result
-            self.server_capabilities = result.capabilities
-            self.phase = "operating"
+            self._step("initialize result")
             self.send_notification("notifications/initialized")
         events.append(ResponseReceived(rid, result))
 
     def _check_inbound_request(self, method: str) -> McpError | None:
-        if self.phase != "operating" and method != "ping":
-            return McpError(
-                codes.INVALID_REQUEST,
-                f"Invalid Request: {method} received before initialization finished",
-            )
+        refusal = CLIENT_PHASES[self.phase].refusal(method)
+        if refusal is not None:
+            return McpError(codes.INVALID_REQUEST, refusal)
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the client"))
         return None
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
-        if self.phase != "operating" and method not in _BEFORE_INIT_OK:
-            raise LocalProtocolError(f"cannot send {method} before initialization finished")
+        refusal = CLIENT_PHASES[self.phase].send_refusal(method)
+        if refusal is not None:
+            raise LocalProtocolError(refusal)
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.server_capabilities, path):
             raise LocalProtocolError(

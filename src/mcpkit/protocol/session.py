@@ -35,6 +35,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.ids import RequestIds, process_request_ids
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.protocol.terms import Terms
 from mcpkit.types import (
     CancelledNotificationParams,
     CreateTaskResult,
@@ -195,7 +196,9 @@ class Session:
         #: a subclass that keeps part of them as raw JSON, say, for the handler to decode.
         self.param_types: Mapping[str, type] = param_types or {}
         self.max_inflight = max_inflight
-        self.revision: str | None = None
+        #: What the handshake settled (revision, the peer's info and capabilities), which
+        #: each request of the session is served under; None before (see `terms`).
+        self.terms: Terms[Any] | None = None
         self._methods: Mapping[str, MethodInfo] = methods_for(LATEST_REVISION)
         #: Where our requests' ids come from: the process's source unless given another
         #: (see `mcpkit.protocol.ids`), so an id is never reused by another session.
@@ -215,6 +218,18 @@ class Session:
         #: answer (cancelled by the peer) then gets an empty final `Outgoing`, so its stream
         #: can end.
         self.mark_unanswered = False
+
+    @property
+    def revision(self) -> str | None:
+        """The revision the session speaks, once settled."""
+        terms = self.terms
+        return None if terms is None else terms.revision
+
+    def settle(self, terms: Terms[Any]) -> None:
+        """Take `terms` as the session's: its revision decides which methods exist (a method
+        the revision lacks is answered -32601) and how results are shaped."""
+        self._methods = methods_for(terms.revision)
+        self.terms = terms
 
     # ----------------------------------------------------------------- inbound
 
@@ -411,7 +426,7 @@ class Session:
         )
         if isinstance(token, bool) or not isinstance(token, (int, str)):
             token = None
-        events.append(RequestReceived(rid, method, params, token, request_info))
+        events.append(RequestReceived(rid, method, params, token, request_info, self.terms))
 
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]

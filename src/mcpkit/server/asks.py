@@ -1,22 +1,33 @@
-"""Requests the server has sent to clients (sampling, elicitation, roots) and awaits answers
-to: each holds its handler, its message and a future until the client answers or the
-request times out (`request_timeout`, 300 s by default), so a client that never answers
-could make a tool that asks pile them up. `AskBudget` bounds them per session and across
-the server; past either bound the ask fails at once, naming the setting."""
+"""Requests the server sends to clients (sampling, elicitation, roots) on a handler's behalf:
+how they are bounded, and the ways of sending them.
+
+Each one awaiting an answer holds its handler, its message and a future until the client
+answers or the request times out (`request_timeout`, 300 s by default), so a client that never
+answers could make a tool that asks pile them up. `AskBudget` bounds them per session and
+across the server; past either bound the ask fails at once, naming the setting.
+
+`Asking` is a way of asking, chosen per request by `Context`: on the live session, or on
+behalf of a task (and, from 2026-07-28, as a multi round-trip answer)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Generator
-from typing import Final
+from typing import Any, Final, Protocol
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.types import RequestId
 
 __all__ = [
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS",
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION",
     "AskBudget",
+    "Asking",
+    "AskingSession",
+    "AskingTask",
+    "SessionAsking",
+    "TaskAsking",
 ]
 
 #: Requests to clients awaiting an answer at once, all sessions together (each holds about
@@ -74,3 +85,152 @@ class AskBudget:
                 self._by_session[session] = left
             else:
                 del self._by_session[session]
+
+
+# ------------------------------------------------------------------ ways of asking
+
+
+class Asking(Protocol):
+    """One way a request's handler asks the client something (`Context.sample`, `elicit`,
+    `list_roots`). Which one serves a request is decided per request (`asking_for`):
+
+    - `SessionAsking`: a request on the live session, sent on the asking request's stream.
+    - `TaskAsking`: on behalf of a task, which waits in `input_required` until the client
+      calls `tasks/result` (basic/utilities/tasks), where the request then goes.
+    - (2026-07-28) the multi round-trip answer, which ends the call with the question and
+      resumes it when the client retries with the answer (basic/patterns/mrtr).
+    """
+
+    async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        """Send one request and return its result, decoded as `result_type` (the method's
+        own type when None); `timeout` None means the server's `request_timeout`."""
+        ...
+
+    async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        """One request of an exchange the caller bounds itself (a task-augmented ask, whose
+        `tasks/*` follow-ups go the same way): no timeout, not counted again."""
+        ...
+
+    def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held around a whole exchange of several requests (a task-augmented ask)."""
+        ...
+
+
+class SessionAsking:
+    """Ask on the live session of the request `request_id`: over HTTP its stream carries the
+    question, and the client answers with a POST to the same session."""
+
+    __slots__ = ("request_id", "session")
+
+    def __init__(self, session: AskingSession, request_id: RequestId) -> None:
+        self.session = session
+        self.request_id = request_id
+
+    async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        # (counted in the server's AskBudget by session.request)
+        return await self.session.request(
+            method, params, timeout=timeout, related=self.request_id, result_type=result_type
+        )
+
+    async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        return await self.session.connection.request(
+            method, params, related=self.request_id, result_type=result_type
+        )
+
+    def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
+
+
+class TaskAsking:
+    """Ask on behalf of `task`: the task is `input_required` while the question is open, and
+    the question goes out on the stream of the client's open `tasks/result` for it."""
+
+    __slots__ = ("budget", "request_timeout", "session", "task")
+
+    def __init__(
+        self,
+        session: AskingSession,
+        task: AskingTask,
+        budget: AskBudget,
+        request_timeout: float | None,
+    ) -> None:
+        """`request_timeout`: the server's, for asks that name no timeout (None: none)."""
+        self.session = session
+        self.task = task
+        self.budget = budget
+        self.request_timeout = request_timeout
+
+    async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        with self.budget.hold(self.session):  # max_pending_client_requests
+            # Checked here, not when it goes out: that may be long after, on another stream.
+            self.session.protocol.check_outbound_request(method, params)
+            return await self.task.request(
+                method,
+                params,
+                timeout=self.request_timeout if timeout is None else timeout,
+                result_type=result_type,
+            )
+
+    async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        return await self.task.request(
+            method,
+            params,
+            timeout=None,
+            result_type=result_type,
+            related_task=not method.startswith("tasks/"),  # those name their task
+        )
+
+    def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.task.needing_input()  # one input_required for the whole exchange
+
+
+class AskingSession(Protocol):
+    """What asking needs of the session (`mcpkit.server.session.ServerSessionHandle`)."""
+
+    @property
+    def protocol(self) -> _OutboundChecks: ...
+
+    @property
+    def connection(self) -> _Requester: ...
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        related: RequestId | None = None,
+        result_type: Any = None,
+    ) -> Any: ...
+
+
+class AskingTask(Protocol):
+    """What asking needs of a running task (`mcpkit.stores.task_runner.TaskRun`)."""
+
+    async def request(
+        self,
+        method: str,
+        params: Any,
+        *,
+        timeout: float | None,
+        result_type: Any = None,
+        related_task: bool = True,
+    ) -> Any: ...
+
+    def needing_input(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class _OutboundChecks(Protocol):
+    def check_outbound_request(self, method: str, params: Any = None) -> None: ...
+
+
+class _Requester(Protocol):
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        related: RequestId | None = None,
+        result_type: Any = None,
+    ) -> Any: ...

@@ -17,7 +17,9 @@ import msgspec
 
 from mcpkit.errors import ElicitationContentInvalid, McpkitError
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
-from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.terms import Terms
+from mcpkit.server.asks import Asking, SessionAsking, TaskAsking
 from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
 from mcpkit.server.task_requests import metadata as task_metadata
 from mcpkit.types import (
@@ -33,7 +35,6 @@ from mcpkit.types import (
     RequestId,
     Root,
     SamplingMessage,
-    TaskMetadata,
     TextContent,
     TextResourceContents,
     Tool,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["Context", "ElicitationResult"]
 
 T = TypeVar("T")
+_NO_CAPABILITIES = ClientCapabilities()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class Context:
         "server",
         "session",
         "task",
+        "terms",
     )
 
     def __init__(
@@ -84,6 +87,7 @@ class Context:
         meta: dict[str, Any] | None = None,
         request_info: RequestInfo | None = None,
         task: TaskRun | None = None,
+        terms: Terms[ClientCapabilities] | None = None,
     ) -> None:
         self.server = server
         self.session = session
@@ -98,16 +102,53 @@ class Context:
         #: The task this handler runs as, when the client called it as one (docs/tasks.md):
         #: its messages then travel with the task, and `ctx.task.id` names it.
         self.task = task
+        #: What this request is served under (`mcpkit.protocol.terms`): the revision and
+        #: what the client declared, its session's unless the request carried its own.
+        self.terms = terms if terms is not None else session.protocol.terms
 
-    # ------------------------------------------------------------ session facts
+    @classmethod
+    def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Context:
+        """The Context of the request `ev`, which `session`'s client sent."""
+        meta = getattr(ev.params, "meta", None)
+        return cls(
+            server,
+            session,
+            ev.request_id,
+            ev.method,
+            ev.progress_token,
+            meta,
+            ev.request_info,
+            terms=ev.terms,
+        )
+
+    def derive(self, *, server: Server | None = None, task: TaskRun | None = None) -> Context:
+        """The same request's Context, for another server (one mounted in this one) or run
+        as `task`."""
+        return Context(
+            self.server if server is None else server,
+            self.session,
+            self.request_id,
+            self.method,
+            self.progress_token,
+            self.meta,
+            self.request_info,
+            self.task if task is None else task,
+            self.terms,
+        )
+
+    # ------------------------------------------------------------ request facts
 
     @property
     def client_info(self) -> Implementation | None:
-        return self.session.client_info
+        """What the client said of itself (`initialize`'s clientInfo)."""
+        terms = self.terms
+        return None if terms is None else terms.peer_info
 
     @property
     def client_capabilities(self) -> ClientCapabilities:
-        return self.session.client_capabilities
+        """What the client declared it can do, for this request."""
+        terms = self.terms
+        return _NO_CAPABILITIES if terms is None else terms.peer_capabilities
 
     def client_supports(self, capability: str) -> bool:
         """Whether the client declared a capability, by dotted path: "sampling",
@@ -123,7 +164,9 @@ class Context:
 
     @property
     def protocol_version(self) -> str | None:
-        return self.session.protocol_version
+        """The revision this request is served under; None only before the handshake."""
+        terms = self.terms
+        return None if terms is None else terms.revision
 
     @property
     def cancelled(self) -> bool:
@@ -351,10 +394,16 @@ class Context:
 
     async def list_roots(self, *, timeout: float | None = None) -> list[Root]:
         """The client's roots (client/roots); needs its `roots` capability."""
-        if self.task is None:
-            return await self.session.list_roots(timeout=timeout, related=self.request_id)
         result: ListRootsResult = await self._ask("roots/list", None, timeout)
         return list(result.roots)
+
+    def _asking(self) -> Asking:
+        """The way this request asks the client (`mcpkit.server.asks`)."""
+        if self.task is not None:
+            return TaskAsking(
+                self.session, self.task, self.server.asks, self.server.request_timeout
+            )
+        return SessionAsking(self.session, self.request_id)
 
     async def _ask(
         self,
@@ -364,62 +413,29 @@ class Context:
         task: TaskOption = False,
         result_type: Any = None,
     ) -> Any:
-        """A request to the client about this request, or on behalf of its task (which then
-        waits in `input_required` for the client to call tasks/result: docs/tasks.md); run by
-        the client as a task of its own when asked for and declared ("Capabilities")."""
+        """Ask the client `method` the way this request asks (`_asking`); run by the client
+        as a task of its own when `task` asks for it and the client declared it
+        ("Capabilities"), a plain request otherwise."""
+        asking = self._asking()
         metadata = None if task is False else task_metadata(task)
-        as_task = metadata is not None and has_capability(
+        if metadata is None or not has_capability(
             self.client_capabilities, TASK_CAPABILITY[method]
-        )
-        if self.task is None and not as_task:  # (counted by session.request)
-            return await self.session.request(
-                method, params, timeout=timeout, related=self.request_id
-            )
+        ):
+            return await asking.ask(method, params, timeout, result_type)
         with self.server.asks.hold(self.session):  # max_pending_client_requests
-            if as_task:
-                assert metadata is not None
-                return await self._ask_as_task(method, params, timeout, metadata, result_type)
-            if timeout is None:
-                timeout = self.server.request_timeout
-            assert self.task is not None
-            self.session.protocol.check_outbound_request(method, params)
-            return await self.task.request(method, params, timeout=timeout)
-
-    async def _ask_as_task(
-        self, method: str, params: Any, timeout: float | None, task: TaskMetadata, result_type: Any
-    ) -> Any:
-        raw: dict[str, Any] = msgspec.to_builtins(params)
-        self.session.protocol.check_outbound_request(method, {**raw, "task": task})
-        if timeout is None:
-            timeout = self.server.request_timeout
-        asking = ask_as_task(
-            self._send_for_task,
-            self._cancel_client_task,
-            method,
-            raw,
-            result_type,
-            task=task,
-            timeout=timeout,
-        )
-        if self.task is None:
-            return await asking
-        async with self.task.needing_input():  # one input_required for the whole exchange
-            return await asking
-
-    async def _send_for_task(self, method: str, params: Any, result_type: Any) -> Any:
-        """One request of a task-augmented ask, routed as this context's requests are (over
-        HTTP: this request's stream, or the stream of the open tasks/result of its task)."""
-        if self.task is not None:
-            return await self.task.request(
+            raw: dict[str, Any] = msgspec.to_builtins(params)
+            self.session.protocol.check_outbound_request(method, {**raw, "task": metadata})
+            exchange = ask_as_task(
+                asking.send,
+                self._cancel_client_task,
                 method,
-                params,
-                timeout=None,
-                result_type=result_type,
-                related_task=not method.startswith("tasks/"),  # those name their task
+                raw,
+                result_type,
+                task=metadata,
+                timeout=self.server.request_timeout if timeout is None else timeout,
             )
-        return await self.session.connection.request(
-            method, params, related=self.request_id, result_type=result_type
-        )
+            async with asking.asking():
+                return await exchange
 
     async def _cancel_client_task(self, task_id: str) -> None:
         if not self.client_supports("tasks.cancel"):

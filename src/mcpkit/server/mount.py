@@ -153,16 +153,7 @@ def _in_own_context(
 
 def context_for(server: Server, ctx: Context) -> Context:
     """The Context of the same request, for `server` (mounted in `ctx.server`)."""
-    return Context(
-        server,
-        ctx.session,
-        ctx.request_id,
-        ctx.method,
-        ctx.progress_token,
-        ctx.meta,
-        ctx.request_info,
-        ctx.task,
-    )
+    return ctx.derive(server=server)
 
 
 # ------------------------------------------------------------------ mounting

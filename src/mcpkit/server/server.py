@@ -380,7 +380,6 @@ class Server(FeatureRegistrations):
 
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
-        meta = getattr(ev.params, "meta", None)
         handler = HANDLERS.get(ev.method)
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
@@ -389,9 +388,7 @@ class Server(FeatureRegistrations):
                 codes.METHOD_NOT_FOUND,
                 f"Method not found: {ev.method} (this server does not implement it)",
             )
-        ctx = Context(
-            self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
-        )
+        ctx = Context.of(self, handle, ev)
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.stores.sessions import SessionRecord, new_session_id
 from mcpkit.types import (
@@ -141,12 +142,9 @@ class ServerSessionHandle:
 
     @property
     def notifiable(self) -> bool:
-        """Whether notifications may be sent: once `initialize` has been answered.
-
-        The spec holds back only requests (other than ping) until `initialized` arrives, so a
-        list change made right after the handshake still reaches the client.
-        """
-        return self.protocol.phase in ("initializing", "operating") and not self.connection.closed
+        """Whether notifications may be sent: once `initialize` has been answered (the
+        phase's `notifies`, `mcpkit.protocol.phases`)."""
+        return SERVER_PHASES[self.protocol.phase].notifies and not self.connection.closed
 
     async def request(
         self,
@@ -156,14 +154,21 @@ class ServerSessionHandle:
         timeout: float | None = None,
         related: RequestId | None = None,
         on_progress: ProgressCallback | None = None,
+        result_type: Any = None,
     ) -> Any:
-        """Send a request to the client and return its decoded result (counted against the
-        server's `max_pending_client_requests` while it waits)."""
+        """Send a request to the client and return its result, decoded as `result_type` (the
+        method's own type when None), counted against the server's
+        `max_pending_client_requests` while it waits."""
         if timeout is None:
             timeout = self.server.request_timeout
         with self.server.asks.hold(self):
             return await self.connection.request(
-                method, params, timeout=timeout, related=related, on_progress=on_progress
+                method,
+                params,
+                timeout=timeout,
+                related=related,
+                on_progress=on_progress,
+                result_type=result_type,
             )
 
     async def notify(

@@ -75,17 +75,7 @@ async def start_tool_task(
     background with a Context whose messages travel with the task."""
 
     async def work(run: TaskRun) -> Any:
-        task_ctx = Context(
-            server,
-            ctx.session,
-            ctx.request_id,
-            ctx.method,
-            ctx.progress_token,
-            ctx.meta,
-            ctx.request_info,
-            task=run,
-        )
-        return await run_tool(task_ctx)
+        return await run_tool(ctx.derive(task=run))
 
     # schema.ts's ttl is a number of milliseconds; the stores keep whole ones.
     whole = None if ttl is None else math.ceil(ttl)

@@ -2,14 +2,16 @@
 # Do not edit: change the generator and run `python scripts/gen_types.py <spec>/schema`.
 """Which MCP methods each revision has, who sends them, and their params and results.
 
-`METHODS` describes revision 2025-11-25; `methods_for(revision)` any supported revision. The
-params and result types are always those of `mcpkit.types` (revision 2025-11-25), which the
-framework uses for every revision: later revisions only add optional fields and new shapes,
-so these types decode the older revisions' messages too. `direction` says who sends a method
-(both sides for `ping`, cancellation, progress and the task methods); `task_augmented` marks
-requests that may be answered with a `CreateTaskResult` instead (basic/utilities/tasks).
-`FooRequest` is answered with `FooResult`; the requests schema.ts files under no result type
-(`logging/setLevel`, `ping`, `resources/subscribe`, `resources/unsubscribe`) with `EmptyResult`."""
+Each revision has its own table, written out below: `methods_for(revision)` gives it, `METHODS`
+is revision 2025-11-25's. A method missing from a revision's table does not exist there (its
+requests are answered -32601), whatever other revisions have. Each table's params and result
+types are those its revision is decoded with (`DECODED_WITH`): the types of 2025-11-25
+(`mcpkit.types`) for the 2025 era, whose later revisions only add optional fields and new
+shapes. `direction` says who sends a method in that revision (both sides for `ping`,
+cancellation, progress and the task methods); `task_augmented` marks requests that may be
+answered with a `CreateTaskResult` instead (basic/utilities/tasks). `FooRequest` is answered
+with `FooResult`; the requests schema.ts files under no result type with `EmptyResult`:
+`logging/setLevel`, `ping`, `resources/subscribe`, `resources/unsubscribe`."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import msgspec
 from mcpkit.types import _gen_2025_11_25 as _t
 
 __all__ = [
+    "DECODED_WITH",
     "Direction",
     "Kind",
     "LATEST_REVISION",
@@ -36,286 +39,208 @@ Kind = Literal["request", "notification"]
 
 LATEST_REVISION: Final = "2025-11-25"
 SUPPORTED_REVISIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+#: The revision whose types decode each supported revision's messages.
+DECODED_WITH: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "2025-11-25": "2025-11-25",
+        "2025-06-18": "2025-11-25",
+        "2025-03-26": "2025-11-25",
+        "2024-11-05": "2025-11-25",
+    }
+)
 
 
 class MethodInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """One method: its kind, who sends it, the revisions that have it, and its wire types."""
+    """One method of one revision: its kind, who sends it, and the types it decodes with."""
 
     method: str
     kind: Kind
     direction: frozenset[Direction]
     params: type[msgspec.Struct]
     result: type[msgspec.Struct] | type[dict[str, Any]] | None
-    revisions: frozenset[str]
     task_augmented: bool = False
 
 
-def _since(revision: str) -> frozenset[str]:
-    return frozenset(SUPPORTED_REVISIONS[: SUPPORTED_REVISIONS.index(revision) + 1])
+def _request(
+    method: str,
+    direction: frozenset[Direction],
+    params: type[msgspec.Struct],
+    result: type[msgspec.Struct] | type[dict[str, Any]],
+    *,
+    task_augmented: bool = False,
+) -> MethodInfo:
+    return MethodInfo(
+        method=method,
+        kind="request",
+        direction=direction,
+        params=params,
+        result=result,
+        task_augmented=task_augmented,
+    )
+
+
+def _notification(
+    method: str, direction: frozenset[Direction], params: type[msgspec.Struct]
+) -> MethodInfo:
+    return MethodInfo(
+        method=method, kind="notification", direction=direction, params=params, result=None
+    )
+
+
+def _table(*methods: MethodInfo) -> Mapping[str, MethodInfo]:
+    return MappingProxyType({m.method: m for m in methods})
 
 
 _C2S: Final[frozenset[Direction]] = frozenset({"client_to_server"})
 _S2C: Final[frozenset[Direction]] = frozenset({"server_to_client"})
 _BOTH: Final[frozenset[Direction]] = _C2S | _S2C
 
-_ALL: Final = (
-    MethodInfo(
-        method="completion/complete",
-        kind="request",
-        direction=_C2S,
-        params=_t.CompleteRequestParams,
-        result=_t.CompleteResult,
-        revisions=_since("2024-11-05"),
+#: Revision 2025-11-25: its 31 methods, decoded with the types of 2025-11-25.
+_REVISION_2025_11_25: Final = _table(
+    _request("completion/complete", _C2S, _t.CompleteRequestParams, _t.CompleteResult),
+    _request(
+        "elicitation/create", _S2C, _t.ElicitRequestParams, _t.ElicitResult, task_augmented=True
     ),
-    MethodInfo(
-        method="elicitation/create",
-        kind="request",
-        direction=_S2C,
-        params=_t.ElicitRequestParams,
-        result=_t.ElicitResult,
-        revisions=_since("2025-06-18"),
+    _request("initialize", _C2S, _t.InitializeRequestParams, _t.InitializeResult),
+    _request("logging/setLevel", _C2S, _t.SetLevelRequestParams, _t.EmptyResult),
+    _notification("notifications/cancelled", _BOTH, _t.CancelledNotificationParams),
+    _notification(
+        "notifications/elicitation/complete", _S2C, _t.ElicitationCompleteNotificationParams
+    ),
+    _notification("notifications/initialized", _C2S, _t.NotificationParams),
+    _notification("notifications/message", _S2C, _t.LoggingMessageNotificationParams),
+    _notification("notifications/progress", _BOTH, _t.ProgressNotificationParams),
+    _notification("notifications/prompts/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/updated", _S2C, _t.ResourceUpdatedNotificationParams),
+    _notification("notifications/roots/list_changed", _C2S, _t.NotificationParams),
+    _notification("notifications/tasks/status", _BOTH, _t.TaskStatusNotificationParams),
+    _notification("notifications/tools/list_changed", _S2C, _t.NotificationParams),
+    _request("ping", _BOTH, _t.RequestParams, _t.EmptyResult),
+    _request("prompts/get", _C2S, _t.GetPromptRequestParams, _t.GetPromptResult),
+    _request("prompts/list", _C2S, _t.PaginatedRequestParams, _t.ListPromptsResult),
+    _request("resources/list", _C2S, _t.PaginatedRequestParams, _t.ListResourcesResult),
+    _request("resources/read", _C2S, _t.ReadResourceRequestParams, _t.ReadResourceResult),
+    _request("resources/subscribe", _C2S, _t.SubscribeRequestParams, _t.EmptyResult),
+    _request(
+        "resources/templates/list", _C2S, _t.PaginatedRequestParams, _t.ListResourceTemplatesResult
+    ),
+    _request("resources/unsubscribe", _C2S, _t.UnsubscribeRequestParams, _t.EmptyResult),
+    _request("roots/list", _S2C, _t.RequestParams, _t.ListRootsResult),
+    _request(
+        "sampling/createMessage",
+        _S2C,
+        _t.CreateMessageRequestParams,
+        _t.CreateMessageResult,
         task_augmented=True,
     ),
-    MethodInfo(
-        method="initialize",
-        kind="request",
-        direction=_C2S,
-        params=_t.InitializeRequestParams,
-        result=_t.InitializeResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="logging/setLevel",
-        kind="request",
-        direction=_C2S,
-        params=_t.SetLevelRequestParams,
-        result=_t.EmptyResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/cancelled",
-        kind="notification",
-        direction=_BOTH,
-        params=_t.CancelledNotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/elicitation/complete",
-        kind="notification",
-        direction=_S2C,
-        params=_t.ElicitationCompleteNotificationParams,
-        result=None,
-        revisions=_since("2025-11-25"),
-    ),
-    MethodInfo(
-        method="notifications/initialized",
-        kind="notification",
-        direction=_C2S,
-        params=_t.NotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/message",
-        kind="notification",
-        direction=_S2C,
-        params=_t.LoggingMessageNotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/progress",
-        kind="notification",
-        direction=_BOTH,
-        params=_t.ProgressNotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/prompts/list_changed",
-        kind="notification",
-        direction=_S2C,
-        params=_t.NotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/resources/list_changed",
-        kind="notification",
-        direction=_S2C,
-        params=_t.NotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/resources/updated",
-        kind="notification",
-        direction=_S2C,
-        params=_t.ResourceUpdatedNotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/roots/list_changed",
-        kind="notification",
-        direction=_C2S,
-        params=_t.NotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="notifications/tasks/status",
-        kind="notification",
-        direction=_BOTH,
-        params=_t.TaskStatusNotificationParams,
-        result=None,
-        revisions=_since("2025-11-25"),
-    ),
-    MethodInfo(
-        method="notifications/tools/list_changed",
-        kind="notification",
-        direction=_S2C,
-        params=_t.NotificationParams,
-        result=None,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="ping",
-        kind="request",
-        direction=_BOTH,
-        params=_t.RequestParams,
-        result=_t.EmptyResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="prompts/get",
-        kind="request",
-        direction=_C2S,
-        params=_t.GetPromptRequestParams,
-        result=_t.GetPromptResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="prompts/list",
-        kind="request",
-        direction=_C2S,
-        params=_t.PaginatedRequestParams,
-        result=_t.ListPromptsResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="resources/list",
-        kind="request",
-        direction=_C2S,
-        params=_t.PaginatedRequestParams,
-        result=_t.ListResourcesResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="resources/read",
-        kind="request",
-        direction=_C2S,
-        params=_t.ReadResourceRequestParams,
-        result=_t.ReadResourceResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="resources/subscribe",
-        kind="request",
-        direction=_C2S,
-        params=_t.SubscribeRequestParams,
-        result=_t.EmptyResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="resources/templates/list",
-        kind="request",
-        direction=_C2S,
-        params=_t.PaginatedRequestParams,
-        result=_t.ListResourceTemplatesResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="resources/unsubscribe",
-        kind="request",
-        direction=_C2S,
-        params=_t.UnsubscribeRequestParams,
-        result=_t.EmptyResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="roots/list",
-        kind="request",
-        direction=_S2C,
-        params=_t.RequestParams,
-        result=_t.ListRootsResult,
-        revisions=_since("2024-11-05"),
-    ),
-    MethodInfo(
-        method="sampling/createMessage",
-        kind="request",
-        direction=_S2C,
-        params=_t.CreateMessageRequestParams,
-        result=_t.CreateMessageResult,
-        revisions=_since("2024-11-05"),
-        task_augmented=True,
-    ),
-    MethodInfo(
-        method="tasks/cancel",
-        kind="request",
-        direction=_BOTH,
-        params=_t.CancelTaskRequestParams,
-        result=_t.CancelTaskResult,
-        revisions=_since("2025-11-25"),
-    ),
-    MethodInfo(
-        method="tasks/get",
-        kind="request",
-        direction=_BOTH,
-        params=_t.GetTaskRequestParams,
-        result=_t.GetTaskResult,
-        revisions=_since("2025-11-25"),
-    ),
-    MethodInfo(
-        method="tasks/list",
-        kind="request",
-        direction=_BOTH,
-        params=_t.PaginatedRequestParams,
-        result=_t.ListTasksResult,
-        revisions=_since("2025-11-25"),
-    ),
-    MethodInfo(
-        method="tasks/result",
-        kind="request",
-        direction=_BOTH,
-        params=_t.GetTaskPayloadRequestParams,
-        result=_t.GetTaskPayloadResult,
-        revisions=_since("2025-11-25"),
-    ),
-    MethodInfo(
-        method="tools/call",
-        kind="request",
-        direction=_C2S,
-        params=_t.CallToolRequestParams,
-        result=_t.CallToolResult,
-        revisions=_since("2024-11-05"),
-        task_augmented=True,
-    ),
-    MethodInfo(
-        method="tools/list",
-        kind="request",
-        direction=_C2S,
-        params=_t.PaginatedRequestParams,
-        result=_t.ListToolsResult,
-        revisions=_since("2024-11-05"),
-    ),
+    _request("tasks/cancel", _BOTH, _t.CancelTaskRequestParams, _t.CancelTaskResult),
+    _request("tasks/get", _BOTH, _t.GetTaskRequestParams, _t.GetTaskResult),
+    _request("tasks/list", _BOTH, _t.PaginatedRequestParams, _t.ListTasksResult),
+    _request("tasks/result", _BOTH, _t.GetTaskPayloadRequestParams, _t.GetTaskPayloadResult),
+    _request("tools/call", _C2S, _t.CallToolRequestParams, _t.CallToolResult, task_augmented=True),
+    _request("tools/list", _C2S, _t.PaginatedRequestParams, _t.ListToolsResult),
 )
 
-_BY_REVISION: Final[dict[str, Mapping[str, MethodInfo]]] = {
-    revision: MappingProxyType({m.method: m for m in _ALL if revision in m.revisions})
-    for revision in SUPPORTED_REVISIONS
-}
+#: Revision 2025-06-18: its 25 methods, decoded with the types of 2025-11-25.
+_REVISION_2025_06_18: Final = _table(
+    _request("completion/complete", _C2S, _t.CompleteRequestParams, _t.CompleteResult),
+    _request("elicitation/create", _S2C, _t.ElicitRequestParams, _t.ElicitResult),
+    _request("initialize", _C2S, _t.InitializeRequestParams, _t.InitializeResult),
+    _request("logging/setLevel", _C2S, _t.SetLevelRequestParams, _t.EmptyResult),
+    _notification("notifications/cancelled", _BOTH, _t.CancelledNotificationParams),
+    _notification("notifications/initialized", _C2S, _t.NotificationParams),
+    _notification("notifications/message", _S2C, _t.LoggingMessageNotificationParams),
+    _notification("notifications/progress", _BOTH, _t.ProgressNotificationParams),
+    _notification("notifications/prompts/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/updated", _S2C, _t.ResourceUpdatedNotificationParams),
+    _notification("notifications/roots/list_changed", _C2S, _t.NotificationParams),
+    _notification("notifications/tools/list_changed", _S2C, _t.NotificationParams),
+    _request("ping", _BOTH, _t.RequestParams, _t.EmptyResult),
+    _request("prompts/get", _C2S, _t.GetPromptRequestParams, _t.GetPromptResult),
+    _request("prompts/list", _C2S, _t.PaginatedRequestParams, _t.ListPromptsResult),
+    _request("resources/list", _C2S, _t.PaginatedRequestParams, _t.ListResourcesResult),
+    _request("resources/read", _C2S, _t.ReadResourceRequestParams, _t.ReadResourceResult),
+    _request("resources/subscribe", _C2S, _t.SubscribeRequestParams, _t.EmptyResult),
+    _request(
+        "resources/templates/list", _C2S, _t.PaginatedRequestParams, _t.ListResourceTemplatesResult
+    ),
+    _request("resources/unsubscribe", _C2S, _t.UnsubscribeRequestParams, _t.EmptyResult),
+    _request("roots/list", _S2C, _t.RequestParams, _t.ListRootsResult),
+    _request("sampling/createMessage", _S2C, _t.CreateMessageRequestParams, _t.CreateMessageResult),
+    _request("tools/call", _C2S, _t.CallToolRequestParams, _t.CallToolResult),
+    _request("tools/list", _C2S, _t.PaginatedRequestParams, _t.ListToolsResult),
+)
+
+#: Revision 2025-03-26: its 24 methods, decoded with the types of 2025-11-25.
+_REVISION_2025_03_26: Final = _table(
+    _request("completion/complete", _C2S, _t.CompleteRequestParams, _t.CompleteResult),
+    _request("initialize", _C2S, _t.InitializeRequestParams, _t.InitializeResult),
+    _request("logging/setLevel", _C2S, _t.SetLevelRequestParams, _t.EmptyResult),
+    _notification("notifications/cancelled", _BOTH, _t.CancelledNotificationParams),
+    _notification("notifications/initialized", _C2S, _t.NotificationParams),
+    _notification("notifications/message", _S2C, _t.LoggingMessageNotificationParams),
+    _notification("notifications/progress", _BOTH, _t.ProgressNotificationParams),
+    _notification("notifications/prompts/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/updated", _S2C, _t.ResourceUpdatedNotificationParams),
+    _notification("notifications/roots/list_changed", _C2S, _t.NotificationParams),
+    _notification("notifications/tools/list_changed", _S2C, _t.NotificationParams),
+    _request("ping", _BOTH, _t.RequestParams, _t.EmptyResult),
+    _request("prompts/get", _C2S, _t.GetPromptRequestParams, _t.GetPromptResult),
+    _request("prompts/list", _C2S, _t.PaginatedRequestParams, _t.ListPromptsResult),
+    _request("resources/list", _C2S, _t.PaginatedRequestParams, _t.ListResourcesResult),
+    _request("resources/read", _C2S, _t.ReadResourceRequestParams, _t.ReadResourceResult),
+    _request("resources/subscribe", _C2S, _t.SubscribeRequestParams, _t.EmptyResult),
+    _request(
+        "resources/templates/list", _C2S, _t.PaginatedRequestParams, _t.ListResourceTemplatesResult
+    ),
+    _request("resources/unsubscribe", _C2S, _t.UnsubscribeRequestParams, _t.EmptyResult),
+    _request("roots/list", _S2C, _t.RequestParams, _t.ListRootsResult),
+    _request("sampling/createMessage", _S2C, _t.CreateMessageRequestParams, _t.CreateMessageResult),
+    _request("tools/call", _C2S, _t.CallToolRequestParams, _t.CallToolResult),
+    _request("tools/list", _C2S, _t.PaginatedRequestParams, _t.ListToolsResult),
+)
+
+#: Revision 2024-11-05: its 24 methods, decoded with the types of 2025-11-25.
+_REVISION_2024_11_05: Final = _table(
+    _request("completion/complete", _C2S, _t.CompleteRequestParams, _t.CompleteResult),
+    _request("initialize", _C2S, _t.InitializeRequestParams, _t.InitializeResult),
+    _request("logging/setLevel", _C2S, _t.SetLevelRequestParams, _t.EmptyResult),
+    _notification("notifications/cancelled", _BOTH, _t.CancelledNotificationParams),
+    _notification("notifications/initialized", _C2S, _t.NotificationParams),
+    _notification("notifications/message", _S2C, _t.LoggingMessageNotificationParams),
+    _notification("notifications/progress", _BOTH, _t.ProgressNotificationParams),
+    _notification("notifications/prompts/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/list_changed", _S2C, _t.NotificationParams),
+    _notification("notifications/resources/updated", _S2C, _t.ResourceUpdatedNotificationParams),
+    _notification("notifications/roots/list_changed", _C2S, _t.NotificationParams),
+    _notification("notifications/tools/list_changed", _S2C, _t.NotificationParams),
+    _request("ping", _BOTH, _t.RequestParams, _t.EmptyResult),
+    _request("prompts/get", _C2S, _t.GetPromptRequestParams, _t.GetPromptResult),
+    _request("prompts/list", _C2S, _t.PaginatedRequestParams, _t.ListPromptsResult),
+    _request("resources/list", _C2S, _t.PaginatedRequestParams, _t.ListResourcesResult),
+    _request("resources/read", _C2S, _t.ReadResourceRequestParams, _t.ReadResourceResult),
+    _request("resources/subscribe", _C2S, _t.SubscribeRequestParams, _t.EmptyResult),
+    _request(
+        "resources/templates/list", _C2S, _t.PaginatedRequestParams, _t.ListResourceTemplatesResult
+    ),
+    _request("resources/unsubscribe", _C2S, _t.UnsubscribeRequestParams, _t.EmptyResult),
+    _request("roots/list", _S2C, _t.RequestParams, _t.ListRootsResult),
+    _request("sampling/createMessage", _S2C, _t.CreateMessageRequestParams, _t.CreateMessageResult),
+    _request("tools/call", _C2S, _t.CallToolRequestParams, _t.CallToolResult),
+    _request("tools/list", _C2S, _t.PaginatedRequestParams, _t.ListToolsResult),
+)
+
+_BY_REVISION: Final[Mapping[str, Mapping[str, MethodInfo]]] = MappingProxyType(
+    {
+        "2025-11-25": _REVISION_2025_11_25,
+        "2025-06-18": _REVISION_2025_06_18,
+        "2025-03-26": _REVISION_2025_03_26,
+        "2024-11-05": _REVISION_2024_11_05,
+    }
+)
 
 #: The methods of revision 2025-11-25, by name.
 METHODS: Final = _BY_REVISION[LATEST_REVISION]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from mcpkit.protocol.events import Event
 from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.terms import Terms
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
-from mcpkit.types.methods import methods_for
 
 __all__ = ["ProxiedSession"]
 
@@ -28,16 +30,16 @@ class ProxiedSession(ServerSession):
         # keeps a session once it left "new") see an initializing session.
         requested = params.protocol_version
         supported = self.supported_revisions
-        self.agree(requested if requested in supported else supported[0])
-        self.client_info = params.client_info
-        self.client_capabilities = params.capabilities
-        self.phase = "initializing"
+        version = requested if requested in supported else supported[0]
+        self.settle(Terms(version, params.capabilities, params.client_info))
+        self._step("initialize answered")
         return False  # a RequestReceived: the proxy answers with `answer_initialize`
 
     def agree(self, revision: str) -> None:
         """Speak `revision` from now on (the one the upstream server chose)."""
-        self.revision = revision
-        self._methods = methods_for(revision)
+        terms = self.terms
+        assert terms is not None  # (set when initialize arrived)
+        self.settle(msgspec.structs.replace(terms, revision=revision))
 
     def initialize_result(self, upstream: InitializeResult) -> InitializeResult:
         """Our answer: the upstream's facts, on the revision agreed, with our capabilities."""

@@ -144,10 +144,7 @@ class ProxyServer(Server):
             polled(handle.connection, ev.request_id)
         if not self.middleware:
             return await self._forward(link, ev, ev.params)
-        meta = getattr(ev.params, "meta", None)
-        ctx = Context(
-            self, handle, ev.request_id, ev.method, ev.progress_token, meta, ev.request_info
-        )
+        ctx = Context.of(self, handle, ev)
         try:
             return await call_through(
                 self.middleware, ctx, ev.params, functools.partial(self._forward, link, ev)

@@ -1,0 +1,41 @@
+"""`Terms`: what one request is served under - its protocol revision and what the peer said
+about itself.
+
+Up to 2025-11-25 these are settled once per session by `initialize` (basic/lifecycle), so every
+request of a session shares one `Terms` object, made when the handshake ends. From 2026-07-28
+a request may carry them itself, in its `_meta` (`io.modelcontextprotocol/protocolVersion`,
+`.../clientCapabilities`, `.../clientInfo`: basic/index), with no session at all; such a
+request gets `Terms` of its own. Either way a handler reads them from the request
+(`RequestReceived.terms`, `Context.terms`), never from the session, so the same handler serves
+both eras.
+
+The peer's capabilities are typed by role: `Terms[ClientCapabilities]` on the server (the
+client's), `Terms[ServerCapabilities]` on the client (the server's).
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+import msgspec
+
+from mcpkit.types import Implementation
+
+__all__ = ["Terms"]
+
+Caps = TypeVar("Caps")
+
+
+class Terms(msgspec.Struct, Generic[Caps], frozen=True, gc=False):
+    """The revision a request is served under, and the peer's info and capabilities.
+
+    `stateless` says the request carried them itself (2026-07-28) rather than taking them
+    from a session's handshake; such a request has no session to send requests back on.
+    Frozen: one object is shared by all the requests of a session, so it is replaced, never
+    changed (a changed copy would silently apply to requests already running).
+    """
+
+    revision: str
+    peer_capabilities: Caps
+    peer_info: Implementation | None = None
+    stateless: bool = False
