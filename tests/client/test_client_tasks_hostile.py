@@ -12,7 +12,7 @@ from test_client_tasks import Book, Refuse, Scripted, task_json, text_result
 
 from mcpkit import Client, McpError, PeerError
 from mcpkit.protocol import codes
-from mcpkit.protocol.session import MAX_TASK_ID_LENGTH
+from mcpkit.protocol.pending import MAX_TASK_ID_LENGTH
 
 MEGABYTE = 1024 * 1024
 

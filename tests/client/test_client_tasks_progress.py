@@ -11,7 +11,7 @@ import msgspec
 
 from mcpkit.protocol.events import ErrorReceived, ProgressReceived, ResponseReceived
 from mcpkit.protocol.lifecycle import ClientSession
-from mcpkit.protocol.session import MAX_TASK_ID_LENGTH
+from mcpkit.protocol.pending import MAX_TASK_ID_LENGTH
 from mcpkit.types import ClientCapabilities, CreateTaskResult, Implementation
 
 TASK_CAPS = {"tools": {}, "tasks": {"cancel": {}, "requests": {"tools": {"call": {}}}}}

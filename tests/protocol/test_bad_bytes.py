@@ -389,10 +389,10 @@ def test_params_or_a_result_too_deep_for_the_interpreter_fail_as_invalid() -> No
     # The second line behind the depth limit, for a limit set past the interpreter's stack:
     # raw params and results decode through this, and a ValidationError is what their
     # callers turn into -32602 for a request or a failed request of ours.
-    from mcpkit.protocol.session import _decode
+    from mcpkit.protocol.jsonrpc import decode_part
 
     with pytest.raises(msgspec.ValidationError, match="max_json_depth"):
-        _decode(Any, deep(50_000))
+        decode_part(Any, deep(50_000))
 
 
 @pytest.mark.parametrize("role", ROLES)

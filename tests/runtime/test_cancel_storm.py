@@ -46,9 +46,9 @@ def pair(rid: int) -> bytes:
 def bookkeeping(conn: Connection) -> dict[str, int]:
     return {
         "handlers": len(conn._handlers),
-        "futures": len(conn._futures),
-        "progress": len(conn._progress),
-        "timeouts": len(conn._timeouts),
+        "futures": len(conn._awaiting.futures),
+        "progress": len(conn._awaiting.progress),
+        "timeouts": len(conn._awaiting.timeouts),
         "queued": conn.send_backlog,
     }
 

@@ -12,7 +12,7 @@ import msgspec
 from mcpkit import Context, Server
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
-from mcpkit.protocol.session import Outgoing
+from mcpkit.protocol.outbox import Outgoing
 from mcpkit.runtime.connection import Connection
 from mcpkit.testing import RawPeer
 from mcpkit.transports.memory import MemoryChannel, memory_channel_pair

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 from mcpkit.client.results import ToolResult
 from mcpkit.errors import McpError, PeerError, RequestTimeout
 from mcpkit.protocol import codes
-from mcpkit.protocol.session import MAX_TASK_ID_LENGTH
+from mcpkit.protocol.pending import MAX_TASK_ID_LENGTH
 from mcpkit.types import (
     CancelTaskResult,
     GetTaskResult,

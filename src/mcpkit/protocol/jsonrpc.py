@@ -23,6 +23,7 @@ __all__ = [
     "classify",
     "decode_batch_items",
     "decode_message",
+    "decode_part",
     "encode_error",
     "encode_notification",
     "encode_request",
@@ -259,3 +260,26 @@ def encode_error(request_id: RequestId | None, code: int, message: str, data: An
     return _encoder.encode(
         _ErrorResponse("2.0", request_id, Error(code=code, message=message, data=data))
     )
+
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+#: What absent params decode from: `{}`, so a method whose params are all optional gets them.
+EMPTY_PARAMS: Final = b"{}"
+
+
+def decode_part(tp: Any, raw: bytes | Raw | UnsetType) -> Any:
+    """Decode params or a result (a raw part of a message that passed `check_bytes`) into
+    `tp`; absent params decode as `{}`. One cached decoder per type: building one costs
+    more than most decodes."""
+    if raw is UNSET:
+        raw = EMPTY_PARAMS
+    dec = _decoders.get(tp)
+    if dec is None:
+        dec = _decoders[tp] = msgspec.json.Decoder(tp)
+    try:
+        return dec.decode(raw)
+    except RecursionError:
+        # Only when max_json_depth is set above what this interpreter's stack allows.
+        raise msgspec.ValidationError(
+            "nested too deeply to decode (max_json_depth is set above what this interpreter allows)"
+        ) from None

@@ -24,23 +24,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, cast
+from typing import Any, cast
 
-from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
+from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
     ProgressReceived,
     RequestCancelled,
-    RequestInfo,
     RequestReceived,
     RequestTimedOut,
     ResponseReceived,
 )
 from mcpkit.protocol.session import Session
+from mcpkit.runtime.awaiting import Awaiting, ProgressCallback
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
+from mcpkit.runtime.reading import Reading
 from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.types import RequestId
 
@@ -50,12 +51,9 @@ logger = logging.getLogger("mcpkit")
 
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
-ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
-
-_YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
 
 
-class Connection:
+class Connection(Reading):
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
 
     def __init__(
@@ -75,19 +73,16 @@ class Connection:
         #: answering the peer's requests - a person may be filling an elicitation form for
         #: the very tool call that is waiting - and their timeouts restart once we are done.
         self.hold_timeouts_while_serving = hold_timeouts_while_serving
-        self._timeouts: dict[RequestId, tuple[float, str]] = {}  # rid -> (seconds, method)
         self.channel = channel
         self._on_request = on_request
         self._on_event = on_event
-        self._futures: dict[RequestId, asyncio.Future[Any]] = {}
-        self._progress: dict[RequestId, ProgressCallback] = {}
         self._handlers: dict[RequestId, asyncio.Task[None]] = {}
         self._closed: ConnectionClosed | None = None
         self._input_closed: ConnectionClosed | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
+        #: Our requests' waiters, timeouts, progress callbacks and deadline timer.
+        self._awaiting = Awaiting(session, self._on_timer, self._background)
         # The optional methods of the channel (`RoutedChannel`, `PushingChannel`) used on
         # every message, looked up once.
         extras = extras_of(channel)
@@ -117,110 +112,12 @@ class Connection:
         self._reader = asyncio.get_running_loop().create_task(self.run())
         return self._reader
 
-    async def run(self) -> None:
-        """Read and dispatch messages until the channel ends."""
-        try:
-            if self._receive_with_info is None and self._body_read is None:
-                await self._read_plain()
-            else:
-                await self._read_routed()
-        except ConnectionClosed as exc:
-            await self._drain(exc)
-            self._shutdown(exc)
-        except asyncio.CancelledError:
-            self._shutdown(ConnectionClosed("the connection was closed"))
-            raise
-        except Exception as exc:
-            logger.exception("mcpkit connection failed")
-            self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
-
-    async def _read_plain(self) -> None:
-        receive = self.channel.receive
-        while True:
-            if self._out.answers > self._out.high:
-                await self._wait_for_peer_to_read()
-            data = await receive()
-            self._dispatch(self.session.receive_data(data))
-            self._flush_from_reader()
-            if len(self._handlers) > _YIELD_ABOVE:
-                # A channel with messages already buffered returns them without ever
-                # suspending: give the handlers a turn before taking more, or a peer
-                # that pipelines requests has them all refused past max_inflight.
-                await asyncio.sleep(0)
-
-    async def _read_routed(self) -> None:
-        """The same loop for a channel with `receive_with_info` or `body_read`."""
-        receive_with_info = self._receive_with_info
-        receive = self.channel.receive
-        body_read = self._body_read
-        session = self.session
-        while True:
-            if self._out.answers > self._out.high:
-                await self._wait_for_peer_to_read()
-            if receive_with_info is not None:
-                data, info = await receive_with_info()
-            else:
-                data, info = await receive(), None
-            if body_read is None:
-                self._dispatch(session.receive_data(data, info))
-            else:
-                read = session.receive_body(data, info)
-                # Before the handlers run or anything is sent: the channel learns where
-                # the answers go before the first of them comes.
-                body_read(info, read.started, read.refused)
-                self._dispatch(read.events)
-                del read
-            del data, info  # an idle session must not keep its last body and headers alive
-            self._flush_from_reader()
-            if len(self._handlers) > _YIELD_ABOVE:
-                await asyncio.sleep(0)
-
-    # ---------------------------------------------- a PushingChannel's feeder
-
-    async def room_to_read(self) -> None:
-        """Return once another body may be fed (see `runtime.channel.Feeder`)."""
-        if self._out.answers > self._out.high:
-            await self._wait_for_peer_to_read()
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
-
-    def feed(self, data: bytes, info: RequestInfo | None) -> None:
-        """Read one body now, in the caller's task: what `run()` does after each receive."""
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
-        try:
-            if self._body_read is None:
-                self._dispatch(self.session.receive_data(data, info))
-            else:
-                read = self.session.receive_body(data, info)
-                self._body_read(info, read.started, read.refused)
-                self._dispatch(read.events)
-            self._flush_from_reader()
-        except Exception as exc:  # a bug: the reader task would have ended the same way
-            logger.exception("mcpkit connection failed")
-            closed = ConnectionClosed(f"the connection failed: {exc!r}")
-            self._shutdown(closed)
-            raise closed from exc
-
-    def input_closed(self) -> None:
-        """No body will come any more: end, as `run()` does when `receive` ends."""
-        self._shutdown(ConnectionClosed("the connection was closed"))
-
-    async def _wait_for_peer_to_read(self) -> None:
-        logger.debug(
-            "%d bytes of answers wait for the peer to read them: reading paused", self._out.answers
-        )
-        await self._out.answer_room.wait()
-        if self._closed is not None:  # woken by the end, not by the peer reading
-            raise ConnectionClosed(str(self._closed))
-        logger.debug("the peer is reading again: reading resumed")
-
     async def _drain(self, exc: ConnectionClosed) -> None:
         """The peer stopped sending (stdin closed, say), though it may still read: let the
         requests it already sent finish and answer, for at most `drain_timeout` seconds.
         Our own requests can get no answer any more, so they fail at once."""
         self._input_closed = exc
-        self._fail_waiting(exc)
+        self._awaiting.fail_all(exc)
         handlers = [t for t in self._handlers.values() if not t.done()]
         if not self.extras.writable or self._closed is not None or self.drain_timeout <= 0:
             return
@@ -271,7 +168,7 @@ class Connection:
                     await ob.write_queued()
                 elif answering and ob.answers > ob.high:
                     await ob.answer_room.wait()
-        self._arm_timer()
+        self._awaiting.arm_timer()
 
     def _flush_from_reader(self) -> None:
         """Queue what the session answered itself (a ping, an error) without letting the
@@ -283,7 +180,7 @@ class Connection:
             ob.enqueue(out, True)
             if not ob.writing:
                 ob.start_writer()
-        self._arm_timer()
+        self._awaiting.arm_timer()
 
     async def wait_sent(self, timeout: float) -> None:
         """Wait (at most `timeout` seconds) until everything queued has been handed to the
@@ -331,12 +228,7 @@ class Connection:
             related=related,
             result_type=result_type,
         )
-        fut: asyncio.Future[Any] = loop.create_future()
-        self._futures[rid] = fut
-        if timeout is not None:
-            self._timeouts[rid] = (timeout, method)
-        if on_progress is not None:
-            self._progress[rid] = on_progress
+        fut = self._awaiting.wait_for(rid, timeout, method, on_progress)
         try:
             await self.flush(answering=related is not None)
             return await fut
@@ -348,41 +240,24 @@ class Connection:
                 self._flush_soon()
             raise
         finally:
-            self._futures.pop(rid, None)
-            self._timeouts.pop(rid, None)
-            if on_progress is not None:
-                self._forget_progress(rid)
-
-    def _forget_progress(self, rid: RequestId) -> None:
-        """Drop a finished request's progress callback, unless the session still takes its
-        progress (it created a task: basic/utilities/tasks). Kept callbacks are bounded as
-        the session's kept tokens are: past that, those it no longer keeps are dropped."""
-        session = self.session
-        if not session.has_progress(rid):
-            self._progress.pop(rid, None)
-        elif len(self._progress) > len(self._futures) + session.max_kept_progress:
-            for old in [r for r in self._progress if not session.has_progress(r)]:
-                del self._progress[old]
+            self._awaiting.done(rid)
 
     def release_task_progress(self, task_id: str) -> None:
         """Stop passing progress about task `task_id` to the callback of the request that
         created it (the task ended, or its requestor forgot it)."""
-        rid = self.session.release_task_progress(task_id)
-        if rid is not None:
-            self._progress.pop(rid, None)
+        self._awaiting.release_task_progress(task_id)
 
     async def wait_response(self, rid: RequestId) -> Any:
         """Send what is queued and wait for the response to a request the session already
         queued itself (such as the client's initialize); raises as `request` does."""
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._futures[rid] = fut
+        fut = self._awaiting.wait_for(rid)
         try:
             await self.flush(answering=False)
             return await fut
         finally:
-            self._futures.pop(rid, None)
+            self._awaiting.done(rid)
 
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
@@ -412,9 +287,9 @@ class Connection:
             if tp is RequestReceived:
                 self._spawn_handler(ev)  # type: ignore[arg-type]
             elif tp is ResponseReceived:
-                self._resolve(ev.request_id, ev.result, None)  # type: ignore[union-attr]
+                self._awaiting.resolve(ev.request_id, ev.result, None)  # type: ignore[union-attr]
             elif tp is ErrorReceived:
-                self._resolve(ev.request_id, None, ev.error)  # type: ignore[union-attr]
+                self._awaiting.resolve(ev.request_id, None, ev.error)  # type: ignore[union-attr]
             elif tp is RequestCancelled:
                 # Forgotten here, not when the task ends: a task cancelled before it first
                 # runs (its cancellation came in the same read) never executes its coroutine.
@@ -423,54 +298,11 @@ class Connection:
                     task.cancel()
                     self._maybe_restart_timeouts()
             elif tp is RequestTimedOut:
-                rid = cast(RequestTimedOut, ev).request_id
-                timeout, method = self._timeouts.get(rid, (None, "request"))
-                within = f" within {timeout:g} s" if timeout is not None else ""
-                self._resolve(
-                    rid,
-                    None,
-                    RequestTimeout(
-                        f"{method} (id {rid}) got no response{within}; the peer was told to "
-                        "cancel it"
-                    ),
-                )
+                self._awaiting.timed_out(cast(RequestTimedOut, ev).request_id)
             elif tp is ProgressReceived:
-                self._report_progress(ev)  # type: ignore[arg-type]
+                self._awaiting.report_progress(ev)  # type: ignore[arg-type]
             else:
                 self._on_event(ev)
-
-    def _resolve(self, rid: RequestId, result: Any, error: BaseException | None) -> None:
-        fut = self._futures.get(rid)
-        if fut is None or fut.done():
-            return
-        if error is None:
-            fut.set_result(result)
-        else:
-            fut.set_exception(error)
-
-    def _restart_timeouts(self, only: RequestId | None = None) -> None:
-        now = asyncio.get_running_loop().time()
-        items = (
-            self._timeouts.items()
-            if only is None
-            else ([(only, self._timeouts[only])] if only in self._timeouts else [])
-        )
-        for rid, (timeout, _) in list(items):
-            self.session.restart_deadline(rid, now + timeout)
-        self._arm_timer()
-
-    def _report_progress(self, ev: ProgressReceived) -> None:
-        self._restart_timeouts(ev.request_id)  # the peer is working on it
-        callback = self._progress.get(ev.request_id)
-        if callback is None:
-            return
-        try:
-            outcome = callback(ev.progress, ev.total, ev.message)
-        except Exception:
-            logger.exception("progress callback failed")
-            return
-        if asyncio.iscoroutine(outcome):
-            self._background.spawn(outcome)
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
         rid = ev.request_id
@@ -503,47 +335,25 @@ class Connection:
 
     def _maybe_restart_timeouts(self) -> None:
         if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
-            self._restart_timeouts()
-
-    # ------------------------------------------------------------------ timers
-
-    def _arm_timer(self) -> None:
-        deadline = self.session.next_deadline()
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = deadline
-        if deadline is not None:
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+            self._awaiting.restart_timeouts()
 
     def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
+        """A deadline of one of our requests passed (`Awaiting`'s timer)."""
         if self.hold_timeouts_while_serving and self._handlers:
             return  # re-armed with fresh deadlines when the last handler finishes
         loop = asyncio.get_running_loop()
         self._dispatch(self.session.expire(loop.time()))
         self._flush_soon()
-        self._arm_timer()
+        self._awaiting.arm_timer()
 
     # ---------------------------------------------------------------- shutdown
-
-    def _fail_waiting(self, exc: ConnectionClosed) -> None:
-        """Our requests can get no answer any more: fail everyone awaiting one."""
-        for fut in self._futures.values():
-            if not fut.done():
-                fut.set_exception(ConnectionClosed(str(exc)))
 
     def _shutdown(self, exc: ConnectionClosed) -> None:
         if self._closed is not None:
             return
         self._closed = exc
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._fail_waiting(exc)
+        self._awaiting.stop_timer()
+        self._awaiting.fail_all(exc)
         for task in list(self._handlers.values()):
             task.cancel()
         self._handlers.clear()

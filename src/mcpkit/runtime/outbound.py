@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Final
 
 from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.session import Outgoing
+from mcpkit.protocol.outbox import Outgoing
 from mcpkit.runtime.channel import ChannelExtras
 from mcpkit.runtime.tasks import BackgroundTasks
 

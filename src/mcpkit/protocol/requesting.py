@@ -1,0 +1,202 @@
+"""The requesting half of a session: our requests to the peer, and what comes back for them.
+
+A request we send gets an id from the session's `RequestIds`, an entry in `PendingRequests`
+(its result type, its deadline, its progress token) and a place in the outbox. What comes
+back is, in the end, exactly one of: its response (`ResponseReceived`), an error
+(`ErrorReceived`: the peer's, or ours when the response cannot be decoded), or its deadline
+passing (`RequestTimedOut`, and `notifications/cancelled` to the peer). Until then progress
+notifications naming its token are reported (`ProgressReceived`). A response to an id nobody
+awaits is reported as `StrayResponse`, never answered: JSON-RPC 2.0 (section 5) replies only
+to requests.
+
+`Requesting` is one of `Session`'s two halves (the other serves the peer's requests): it holds
+no state of its own and works on the session's `_pending` and `_outbox`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from mcpkit.errors import LocalProtocolError, PeerError
+from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.capabilities import task_params
+from mcpkit.protocol.events import (
+    ErrorReceived,
+    Event,
+    ProgressReceived,
+    RequestTimedOut,
+    ResponseReceived,
+    StrayResponse,
+)
+from mcpkit.protocol.ids import RequestIds
+from mcpkit.protocol.jsonrpc import Envelope
+from mcpkit.protocol.outbox import Outbox
+from mcpkit.protocol.pending import Pending, PendingRequests, with_progress_token
+from mcpkit.protocol.terms import Terms
+from mcpkit.types import (
+    CancelledNotificationParams,
+    CreateTaskResult,
+    ProgressNotificationParams,
+    RequestId,
+)
+from mcpkit.types.methods import LATEST_REVISION, MethodInfo
+
+__all__ = ["Requesting"]
+
+
+class Requesting:
+    """Sending requests and notifications, and taking what answers our requests."""
+
+    # Set by `Session.__init__`.
+    _methods: Mapping[str, MethodInfo]
+    _pending: PendingRequests
+    _outbox: Outbox
+    request_ids: RequestIds
+    result_types: Mapping[str, type]
+    terms: Terms[Any] | None
+
+    @property
+    def revision(self) -> str | None:
+        """The revision the session speaks, once settled (`terms`)."""
+        terms = self.terms
+        return None if terms is None else terms.revision
+
+    def _receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
+        rid = self._pending.progress_target(params.progress_token)  # pending, or kept
+        if rid is None:
+            return
+        events.append(ProgressReceived(rid, params.progress, params.total, params.message))
+
+    def _receive_response(self, env: Envelope, events: list[Event]) -> None:
+        rid = env.id
+        if not isinstance(rid, (int, str)):
+            return
+        pending = self._pending.answered(rid)
+        if pending is None:
+            # Not ours to decode: a late answer to a request we gave up, or (sessions shared
+            # by several processes) one another process awaits. Reported, never answered
+            # (JSON-RPC 2.0, section 5: only a request gets a reply). Re-encoded: a batch
+            # member has no bytes of its own.
+            events.append(StrayResponse(rid, msgspec.json.encode(env)))
+            return
+        token = pending.progress_token
+        result: Any = None
+        if env.error is not msgspec.UNSET:
+            err = env.error
+            events.append(ErrorReceived(rid, PeerError(err.code, err.message, err.data)))
+        else:
+            try:
+                result = jsonrpc.decode_part(pending.result_type, env.result)
+            except msgspec.ValidationError as exc:
+                events.append(
+                    ErrorReceived(
+                        rid,
+                        PeerError(
+                            codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}"
+                        ),
+                    )
+                )
+            else:
+                self._on_result(rid, pending.method, result, events)
+        if token is not None and not (
+            isinstance(result, CreateTaskResult)
+            and self._pending.keep_progress(token, result.task.task_id)
+        ):
+            self._pending.forget_progress(token)
+
+    def release_task_progress(self, task_id: str) -> RequestId | None:
+        """Stop taking progress for the task `task_id` (it ended, or its requestor forgot
+        it); returns the id of the request that created it, or None if none was kept.
+        A request answered with a `CreateTaskResult` keeps its progress token: "The
+        progressToken provided in the initial request remains valid throughout the task
+        lifetime" (basic/utilities/tasks); `max_kept_progress` bounds how many are kept."""
+        return self._pending.release_task_progress(task_id)
+
+    def has_progress(self, request_id: RequestId) -> bool:
+        """Whether progress for one of our requests is still taken: pending, or kept because
+        it created a task (our progress tokens are our request ids)."""
+        return self._pending.has_progress(request_id)
+
+    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+        events.append(ResponseReceived(rid, result))
+
+    def send_request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        deadline: float | None = None,
+        progress: bool = False,
+        related: RequestId | None = None,
+        result_type: Any = None,
+    ) -> RequestId:
+        """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`).
+
+        Its result is decoded as `result_type`, else as the method's; a task-augmented request
+        (params with `task`) is answered with a `CreateTaskResult` (basic/utilities/tasks)."""
+        info = self._methods.get(method)
+        if info is None or info.kind != "request":
+            raise LocalProtocolError(
+                f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
+            )
+        self._check_outbound_request(method, params)
+        rid = self.request_ids.next()
+        token: RequestId | None = None
+        if progress:
+            token = rid
+            params = with_progress_token(params, token)
+        if result_type is None:
+            if info.task_augmented and task_params(params) is not None:
+                result_type = CreateTaskResult
+            else:
+                result_type = self.result_types.get(method, info.result)
+        self._pending.add(rid, Pending(method, result_type, deadline, token, related))
+        self._outbox.send(jsonrpc.encode_request(rid, method, params), related)
+        return rid
+
+    def _check_outbound_request(self, method: str, params: Any) -> None:
+        """Raise LocalProtocolError if the lifecycle or the peer's capabilities forbid it."""
+
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
+        """Raise LocalProtocolError now if `send_request(method, params)` would (for a request
+        that is sent later, as a task's requests are)."""
+        self._check_outbound_request(method, params)
+
+    def send_notification(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
+        self._outbox.send(jsonrpc.encode_notification(method, params), related)
+
+    def is_pending(self, request_id: RequestId) -> bool:
+        """Whether one of our requests still awaits its response."""
+        return request_id in self._pending
+
+    def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
+        """Give up on one of our requests: tell the peer, and ignore any late response."""
+        pending = self._pending.take(request_id)
+        if pending is None:
+            return
+        if pending.method == "initialize":
+            return  # the initialize request MUST NOT be cancelled (basic/utilities/cancellation)
+        params = CancelledNotificationParams(request_id=request_id, reason=reason)
+        self.send_notification("notifications/cancelled", params, related=pending.related)
+
+    def restart_deadline(self, request_id: RequestId, deadline: float) -> None:
+        """Give one of our pending requests a new deadline (on progress, say: the spec lets
+        a sender reset its timeout when the receiver shows it is working)."""
+        self._pending.restart_deadline(request_id, deadline)
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline among our pending requests, for the driver's timer."""
+        return self._pending.next_deadline()
+
+    def expire(self, now: float) -> list[Event]:
+        """Time out every pending request whose deadline is at or before `now`."""
+        events: list[Event] = []
+        while (rid := self._pending.pop_due(now)) is not None:
+            self.cancel_request(rid, "request timed out")
+            events.append(RequestTimedOut(rid))
+        return events

@@ -1,0 +1,177 @@
+"""Our requests awaiting the peer's answers, on the event loop: their futures, their timeouts,
+their progress callbacks, and the one timer for all their deadlines.
+
+The protocol session (`mcpkit.protocol.pending`) keeps the deadlines as numbers; this is the
+asyncio side of the same requests. One `call_at` timer is armed for the earliest deadline and
+moved when that changes, so a thousand requests in flight cost one timer, not a thousand.
+When it fires the connection asks the session which requests expired (`Session.expire`), and
+each one's waiter gets `RequestTimeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from mcpkit.errors import ConnectionClosed, RequestTimeout
+from mcpkit.protocol.events import ProgressReceived
+from mcpkit.protocol.session import Session
+from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.types import RequestId
+
+__all__ = ["Awaiting", "ProgressCallback"]
+
+logger = logging.getLogger("mcpkit")
+
+ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
+
+
+class Awaiting:
+    """The waiters of one connection's requests; `on_due` runs when a deadline passes."""
+
+    __slots__ = (
+        "_background",
+        "_on_due",
+        "_timer",
+        "_timer_at",
+        "futures",
+        "progress",
+        "session",
+        "timeouts",
+    )
+
+    def __init__(
+        self, session: Session, on_due: Callable[[], None], background: BackgroundTasks
+    ) -> None:
+        self.session = session
+        self._on_due = on_due
+        self._background = background
+        self.futures: dict[RequestId, asyncio.Future[Any]] = {}
+        self.timeouts: dict[RequestId, tuple[float, str]] = {}  # rid -> (seconds, method)
+        self.progress: dict[RequestId, ProgressCallback] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+
+    def wait_for(
+        self,
+        rid: RequestId,
+        timeout: float | None = None,
+        method: str = "request",
+        on_progress: ProgressCallback | None = None,
+    ) -> asyncio.Future[Any]:
+        """A future for the answer to `rid`, which the session has queued."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.futures[rid] = fut
+        if timeout is not None:
+            self.timeouts[rid] = (timeout, method)
+        if on_progress is not None:
+            self.progress[rid] = on_progress
+        return fut
+
+    def done(self, rid: RequestId) -> None:
+        """`rid`'s waiter has stopped waiting (answered, failed or cancelled)."""
+        self.futures.pop(rid, None)
+        self.timeouts.pop(rid, None)
+        if rid in self.progress:
+            self._forget_progress(rid)
+
+    def resolve(self, rid: RequestId, result: Any, error: BaseException | None) -> None:
+        """Hand `rid`'s waiter its result or error (a late one, after it stopped waiting,
+        goes nowhere)."""
+        fut = self.futures.get(rid)
+        if fut is None or fut.done():
+            return
+        if error is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(error)
+
+    def timed_out(self, rid: RequestId) -> None:
+        """`rid`'s deadline passed (the session has told the peer to cancel it)."""
+        timeout, method = self.timeouts.get(rid, (None, "request"))
+        within = f" within {timeout:g} s" if timeout is not None else ""
+        self.resolve(
+            rid,
+            None,
+            RequestTimeout(
+                f"{method} (id {rid}) got no response{within}; the peer was told to cancel it"
+            ),
+        )
+
+    def fail_all(self, exc: ConnectionClosed) -> None:
+        """Our requests can get no answer any more: fail everyone awaiting one."""
+        for fut in self.futures.values():
+            if not fut.done():
+                fut.set_exception(ConnectionClosed(str(exc)))
+
+    # ------------------------------------------------------------------- progress
+
+    def report_progress(self, ev: ProgressReceived) -> None:
+        """Pass progress to the request's callback; the peer is working on it, so its
+        timeout starts again (basic/utilities/progress lets a sender reset it)."""
+        self.restart_timeouts(ev.request_id)
+        callback = self.progress.get(ev.request_id)
+        if callback is None:
+            return
+        try:
+            outcome = callback(ev.progress, ev.total, ev.message)
+        except Exception:
+            logger.exception("progress callback failed")
+            return
+        if asyncio.iscoroutine(outcome):
+            self._background.spawn(outcome)
+
+    def _forget_progress(self, rid: RequestId) -> None:
+        """Drop a finished request's progress callback, unless the session still takes its
+        progress (it created a task: basic/utilities/tasks). Kept callbacks are bounded as
+        the session's kept tokens are: past that, those it no longer keeps are dropped."""
+        session = self.session
+        if not session.has_progress(rid):
+            self.progress.pop(rid, None)
+        elif len(self.progress) > len(self.futures) + session.max_kept_progress:
+            for old in [r for r in self.progress if not session.has_progress(r)]:
+                del self.progress[old]
+
+    def release_task_progress(self, task_id: str) -> None:
+        """Stop passing progress about task `task_id` to the callback of the request that
+        created it (the task ended, or its requestor forgot it)."""
+        rid = self.session.release_task_progress(task_id)
+        if rid is not None:
+            self.progress.pop(rid, None)
+
+    # --------------------------------------------------------------------- timer
+
+    def restart_timeouts(self, only: RequestId | None = None) -> None:
+        """Start the timeouts of our requests (or of `only`) again from now."""
+        now = asyncio.get_running_loop().time()
+        if only is None:
+            items = list(self.timeouts.items())
+        else:
+            entry = self.timeouts.get(only)
+            items = [] if entry is None else [(only, entry)]
+        for rid, (timeout, _) in items:
+            self.session.restart_deadline(rid, now + timeout)
+        self.arm_timer()
+
+    def arm_timer(self) -> None:
+        """Set the timer for the session's earliest deadline (a no-op if it already is)."""
+        deadline = self.session.next_deadline()
+        if deadline == self._timer_at:
+            return
+        self.stop_timer()
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)
+
+    def stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = None
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._on_due()

@@ -1,0 +1,150 @@
+"""The reading half of a connection: the loop that takes the peer's messages off the channel
+(or, for a channel that pushes bodies, `feed`), hands them to the session, and dispatches
+what happened.
+
+Reading is where backpressure bites: while the answers we owe the peer are over
+`send_high_water` bytes, no new message is read, so a peer that stops reading stops being
+served rather than growing us. Two loops, chosen once: `_read_plain` for channels that only
+`receive` (stdio, memory: the fast path, with nothing to look up per message) and
+`_read_routed` for channels that hand in what the transport knew of each body, or want to
+learn which requests a body started (Streamable HTTP).
+
+`Reading` is one of `Connection`'s two halves: it has no state of its own and works on the
+connection's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final
+
+from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.events import Event, RequestInfo
+from mcpkit.protocol.session import Session
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.outbound import Outbound
+from mcpkit.types import RequestId
+
+__all__ = ["Reading"]
+
+logger = logging.getLogger("mcpkit")
+
+_YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
+
+
+class Reading:
+    """Taking the peer's messages in, for `Connection`."""
+
+    # Set by `Connection.__init__`.
+    session: Session
+    channel: MessageChannel
+    _out: Outbound
+    _handlers: dict[RequestId, asyncio.Task[None]]
+    _closed: ConnectionClosed | None
+    _receive_with_info: Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
+    _body_read: Callable[[RequestInfo | None, list[RequestId], list[bytes]], None] | None
+
+    if TYPE_CHECKING:  # (`Connection`'s)
+
+        def _dispatch(self, events: list[Event]) -> None: ...
+        def _flush_from_reader(self) -> None: ...
+        def _shutdown(self, exc: ConnectionClosed) -> None: ...
+        async def _drain(self, exc: ConnectionClosed) -> None: ...
+
+    async def run(self) -> None:
+        """Read and dispatch messages until the channel ends."""
+        try:
+            if self._receive_with_info is None and self._body_read is None:
+                await self._read_plain()
+            else:
+                await self._read_routed()
+        except ConnectionClosed as exc:
+            await self._drain(exc)
+            self._shutdown(exc)
+        except asyncio.CancelledError:
+            self._shutdown(ConnectionClosed("the connection was closed"))
+            raise
+        except Exception as exc:
+            logger.exception("mcpkit connection failed")
+            self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
+
+    async def _read_plain(self) -> None:
+        receive = self.channel.receive
+        while True:
+            if self._out.answers > self._out.high:
+                await self._wait_for_peer_to_read()
+            data = await receive()
+            self._dispatch(self.session.receive_data(data))
+            self._flush_from_reader()
+            if len(self._handlers) > _YIELD_ABOVE:
+                # A channel with messages already buffered returns them without ever
+                # suspending: give the handlers a turn before taking more, or a peer
+                # that pipelines requests has them all refused past max_inflight.
+                await asyncio.sleep(0)
+
+    async def _read_routed(self) -> None:
+        """The same loop for a channel with `receive_with_info` or `body_read`."""
+        receive_with_info = self._receive_with_info
+        receive = self.channel.receive
+        body_read = self._body_read
+        session = self.session
+        while True:
+            if self._out.answers > self._out.high:
+                await self._wait_for_peer_to_read()
+            if receive_with_info is not None:
+                data, info = await receive_with_info()
+            else:
+                data, info = await receive(), None
+            if body_read is None:
+                self._dispatch(session.receive_data(data, info))
+            else:
+                read = session.receive_body(data, info)
+                # Before the handlers run or anything is sent: the channel learns where
+                # the answers go before the first of them comes.
+                body_read(info, read.started, read.refused)
+                self._dispatch(read.events)
+                del read
+            del data, info  # an idle session must not keep its last body and headers alive
+            self._flush_from_reader()
+            if len(self._handlers) > _YIELD_ABOVE:
+                await asyncio.sleep(0)
+
+    async def room_to_read(self) -> None:
+        """Return once another body may be fed (see `runtime.channel.Feeder`)."""
+        if self._out.answers > self._out.high:
+            await self._wait_for_peer_to_read()
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+
+    def feed(self, data: bytes, info: RequestInfo | None) -> None:
+        """Read one body now, in the caller's task: what `run()` does after each receive."""
+        if self._closed is not None:
+            raise ConnectionClosed(str(self._closed))
+        try:
+            if self._body_read is None:
+                self._dispatch(self.session.receive_data(data, info))
+            else:
+                read = self.session.receive_body(data, info)
+                self._body_read(info, read.started, read.refused)
+                self._dispatch(read.events)
+            self._flush_from_reader()
+        except Exception as exc:  # a bug: the reader task would have ended the same way
+            logger.exception("mcpkit connection failed")
+            closed = ConnectionClosed(f"the connection failed: {exc!r}")
+            self._shutdown(closed)
+            raise closed from exc
+
+    def input_closed(self) -> None:
+        """No body will come any more: end, as `run()` does when `receive` ends."""
+        self._shutdown(ConnectionClosed("the connection was closed"))
+
+    async def _wait_for_peer_to_read(self) -> None:
+        logger.debug(
+            "%d bytes of answers wait for the peer to read them: reading paused", self._out.answers
+        )
+        await self._out.answer_room.wait()
+        if self._closed is not None:  # woken by the end, not by the peer reading
+            raise ConnectionClosed(str(self._closed))
+        logger.debug("the peer is reading again: reading resumed")
