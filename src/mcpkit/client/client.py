@@ -32,9 +32,9 @@ from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
-from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.runtime.workers import call_handler
 from mcpkit.transports.connect import Target, open_target
 from mcpkit.types import (

@@ -18,7 +18,7 @@ from typing import Any
 from mcpkit.errors import ConnectionClosed, RequestTimeout
 from mcpkit.protocol.events import ProgressReceived
 from mcpkit.protocol.session import Session
-from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.types import RequestId
 
 __all__ = ["Awaiting", "ProgressCallback"]

@@ -39,10 +39,10 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import Awaiting, ProgressCallback
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reading
-from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.types import RequestId
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]

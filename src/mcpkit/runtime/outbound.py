@@ -17,8 +17,8 @@ from typing import Final
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.outbox import Outgoing
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import ChannelExtras
-from mcpkit.runtime.tasks import BackgroundTasks
 
 __all__ = ["DEFAULT_SEND_HIGH_WATER", "Gate", "Outbound"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Never, TypeVar, overload
 
-from mcpkit.runtime.tasks import BackgroundTasks
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry

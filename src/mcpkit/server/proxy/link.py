@@ -18,8 +18,8 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ClientSession
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
-from mcpkit.runtime.tasks import BackgroundTasks
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.types import (
     InitializeRequestParams,
