@@ -106,8 +106,10 @@ class ServerSession(Session):
         self.capabilities = capabilities
         self.instructions = instructions
         self.supported_revisions = tuple(supported_revisions)
-        #: A name in `phases.SERVER_PHASES`, which says what may be received and sent.
+        #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
+        #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
+        self._rules = SERVER_PHASES["new"]
         self.terms: Terms[ClientCapabilities] | None = None
 
     @property
@@ -128,6 +130,7 @@ class ServerSession(Session):
         phase = next_phase(SERVER_STEPS, self.phase, happened)
         if phase is not None:
             self.phase = phase
+            self._rules = SERVER_PHASES[phase]
 
     def start_stateless(self, revision: str) -> None:
         """Serve one exchange without a handshake, on `revision` (stateless Streamable HTTP:
@@ -180,9 +183,11 @@ class ServerSession(Session):
         return unsupported_revision(requested, self.supported_revisions)
 
     def _check_inbound_request(self, method: str) -> McpError | None:
-        refusal = SERVER_PHASES[self.phase].refusal(method)
-        if refusal is not None:
-            return McpError(codes.INVALID_REQUEST, refusal)
+        rules = self._rules
+        if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
+            refusal = rules.refusal(method)
+            if refusal is not None:
+                return McpError(codes.INVALID_REQUEST, refusal)
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the server"))
@@ -223,9 +228,11 @@ class ServerSession(Session):
         return True
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
-        refusal = SERVER_PHASES[self.phase].send_refusal(method)
-        if refusal is not None:
-            raise LocalProtocolError(refusal)
+        rules = self._rules
+        if rules.sends is not None:
+            refusal = rules.send_refusal(method)
+            if refusal is not None:
+                raise LocalProtocolError(refusal)
         path = REQUIRED_CAPABILITY.get(method)
         caps = self.client_capabilities
         if path is not None and not has_capability(caps, path):
@@ -303,8 +310,10 @@ class ClientSession(Session):
         self.client_info = client_info
         self.capabilities = capabilities
         self.supported_revisions = tuple(supported_revisions)
-        #: A name in `phases.CLIENT_PHASES`, which says what may be received and sent.
+        #: A name in `phases.CLIENT_PHASES`, which says what may be received and sent
+        #: (`_rules`, looked up once per change).
         self.phase = "new"
+        self._rules = CLIENT_PHASES["new"]
         self.initialize_result: InitializeResult | None = None
         self.terms: Terms[ServerCapabilities] | None = None
 
@@ -317,6 +326,7 @@ class ClientSession(Session):
         phase = next_phase(CLIENT_STEPS, self.phase, happened)
         if phase is not None:
             self.phase = phase
+            self._rules = CLIENT_PHASES[phase]
 
     def start(self, protocol_version: str = LATEST_REVISION) -> RequestId:
         """Queue the `initialize` request; its ResponseReceived means the session is ready."""
@@ -356,23 +366,29 @@ class ClientSession(Session):
         events.append(ResponseReceived(rid, result))
 
     def _check_inbound_request(self, method: str) -> McpError | None:
-        refusal = CLIENT_PHASES[self.phase].refusal(method)
-        if refusal is not None:
-            return McpError(codes.INVALID_REQUEST, refusal)
+        rules = self._rules
+        if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
+            refusal = rules.refusal(method)
+            if refusal is not None:
+                return McpError(codes.INVALID_REQUEST, refusal)
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the client"))
         return None
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
-        refusal = CLIENT_PHASES[self.phase].send_refusal(method)
-        if refusal is not None:
-            raise LocalProtocolError(refusal)
+        rules = self._rules
+        if rules.sends is not None:
+            refusal = rules.send_refusal(method)
+            if refusal is not None:
+                raise LocalProtocolError(refusal)
         path = REQUIRED_CAPABILITY.get(method)
-        if path is not None and not has_capability(self.server_capabilities, path):
+        terms = self.terms
+        caps = _NO_SERVER_CAPABILITIES if terms is None else terms.peer_capabilities
+        if path is not None and not has_capability(caps, path):
             raise LocalProtocolError(
                 f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
                 "cannot be sent to it"
             )
         if method in TASK_CAPABILITY and task_params(params) is not None:
-            _check_task_augmentation(method, self.server_capabilities, "server")
+            _check_task_augmentation(method, caps, "server")

@@ -77,8 +77,9 @@ class PendingRequests:
         self._by_id[rid] = pending
         if pending.progress_token is not None:
             self._progress[pending.progress_token] = rid
-        if pending.deadline is not None:
-            self._push(pending.deadline, rid)
+        if pending.deadline is not None:  # (`_push`, inlined: once per request we send)
+            self._seq += 1
+            heapq.heappush(self._deadlines, (pending.deadline, self._seq, rid))
 
     def answered(self, rid: RequestId) -> Pending | None:
         """Take out the request a response answers; its progress token stays until the

@@ -50,7 +50,7 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
     resource updates)."""
 
     receives: frozenset[str] | None
-    refuses: Mapping[str, str] = MappingProxyType({})
+    refuses: dict[str, str] = msgspec.field(default_factory=dict[str, str])  # (never changed)
     too_early: str = ""
     sends: frozenset[str] | None
     cannot_send: str = ""
@@ -72,9 +72,7 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _PING: Final = frozenset({"ping"})
-_AGAIN: Final = MappingProxyType(
-    {"initialize": "Invalid Request: the session is already initialized"}
-)
+_AGAIN: Final = {"initialize": "Invalid Request: the session is already initialized"}
 _NOT_YET_INITIALIZED: Final = (
     "cannot send {method} before the client has sent notifications/initialized"
 )

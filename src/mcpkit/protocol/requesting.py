@@ -33,7 +33,7 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope
-from mcpkit.protocol.outbox import Outbox
+from mcpkit.protocol.outbox import Outbox, Outgoing
 from mcpkit.protocol.pending import Pending, PendingRequests, with_progress_token
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import (
@@ -154,7 +154,8 @@ class Requesting:
             else:
                 result_type = self.result_types.get(method, info.result)
         self._pending.add(rid, Pending(method, result_type, deadline, token, related))
-        self._outbox.send(jsonrpc.encode_request(rid, method, params), related)
+        # (`Outbox.send`, inlined: this and `send_response` are the per-call hot path)
+        self._outbox.items.append(Outgoing(jsonrpc.encode_request(rid, method, params), related))
         return rid
 
     def _check_outbound_request(self, method: str, params: Any) -> None:

@@ -373,9 +373,14 @@ class Session(Requesting):
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
-        if self.revision is not None and self.revision != LATEST_REVISION:
-            result = shape_for_revision(result, self.revision)
-        self._outbox.answer(request_id, jsonrpc.encode_response(request_id, result), entry.batch)
+        terms = self.terms
+        if terms is not None and terms.revision != LATEST_REVISION:
+            result = shape_for_revision(result, terms.revision)
+        data = jsonrpc.encode_response(request_id, result)
+        if entry.batch is None:  # (`Outbox.answer`'s common case, inlined: the hot path)
+            self._outbox.items.append(Outgoing(data, request_id, True))
+        else:
+            self._outbox.answer(request_id, data, entry.batch)
 
     def send_error(self, request_id: RequestId, error: McpError) -> None:
         entry = self._inflight.pop(request_id, None)
@@ -409,7 +414,10 @@ class Session(Requesting):
 
     def data_to_send(self) -> list[Outgoing]:
         """Take everything queued for sending, in order."""
-        return self._outbox.take()
+        outbox = self._outbox  # (`Outbox.take`, inlined: called after every message)
+        out = outbox.items
+        outbox.items = []
+        return out
 
     def is_inflight(self, request_id: RequestId) -> bool:
         return request_id in self._inflight
