@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 
 from mcpkit.inspector.app import InspectorApp
-from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.hub import InspectorHub
 
 HERE = Path(__file__).resolve().parent
 SHOWCASE = str(HERE / "showcase.py")
@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.asynccontextmanager
-async def served(session: InspectorSession) -> AsyncIterator[tuple[str, InspectorApp]]:
+async def served(session: InspectorHub) -> AsyncIterator[tuple[str, InspectorApp]]:
     """The inspector for `session` at a fresh port: (its base URL, the app)."""
     app = InspectorApp(session)
     try:

@@ -14,7 +14,7 @@ import httpx
 from _inspector_harness import SHOWCASE, log_in, served
 
 from mcpkit.inspector.app import InspectorApp
-from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.hub import InspectorHub
 
 
 def api(base: str, app: InspectorApp, action: str) -> str:
@@ -23,7 +23,7 @@ def api(base: str, app: InspectorApp, action: str) -> str:
 
 @contextlib.asynccontextmanager
 async def logged_in(
-    session: InspectorSession,
+    session: InspectorHub,
 ) -> AsyncIterator[tuple[str, InspectorApp, httpx.AsyncClient]]:
     """The inspector for `session`, and an HTTP client logged in to it as a browser is."""
     async with served(session) as (base, app), httpx.AsyncClient(timeout=30) as http:
@@ -32,7 +32,7 @@ async def logged_in(
 
 
 async def test_every_api_call_and_the_page_need_the_login_cookie() -> None:
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient() as http:
+    async with served(InspectorHub()) as (base, app), httpx.AsyncClient() as http:
         for url in (f"{base}/", f"{base}/?code=wrong", f"{base}/api/events"):
             assert (await http.get(url)).status_code == 403
         # the token itself, in the address, is no way in: only the cookie is
@@ -52,7 +52,7 @@ async def test_every_api_call_and_the_page_need_the_login_cookie() -> None:
 
 
 async def test_another_sites_origin_and_host_are_refused() -> None:
-    async with logged_in(InspectorSession()) as (base, app, http):
+    async with logged_in(InspectorHub()) as (base, app, http):
         url = api(base, app, "state")
         evil = await http.post(url, json={}, headers={"Origin": "http://evil.example"})
         assert evil.status_code == 403
@@ -65,7 +65,7 @@ async def test_another_sites_origin_and_host_are_refused() -> None:
 
 
 async def test_a_form_post_and_a_huge_body_are_refused() -> None:
-    async with logged_in(InspectorSession()) as (base, app, http):
+    async with logged_in(InspectorHub()) as (base, app, http):
         url = api(base, app, "connect")
         form = await http.post(url, data={"target": "x"})  # what a cross-site <form> can send
         assert form.status_code == 415
@@ -78,7 +78,7 @@ async def test_a_form_post_and_a_huge_body_are_refused() -> None:
 
 
 async def test_requests_reach_the_server_and_errors_name_the_cause() -> None:
-    async with logged_in(InspectorSession(initial_target=SHOWCASE)) as (base, app, http):
+    async with logged_in(InspectorHub(initial_target=SHOWCASE)) as (base, app, http):
         early = await http.post(api(base, app, "request"), json={"method": "tools/list"})
         assert "connect to a server first" in early.json()["error"]["message"]
         connected = await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
@@ -94,7 +94,7 @@ async def test_requests_reach_the_server_and_errors_name_the_cause() -> None:
 
 
 async def test_a_held_sampling_request_waits_for_the_page_and_is_bounded() -> None:
-    session = InspectorSession(initial_target=SHOWCASE, answer_timeout=30)
+    session = InspectorHub(initial_target=SHOWCASE, answer_timeout=30)
     events = session.subscribe()
     async with logged_in(session) as (base, app, http):
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
@@ -124,7 +124,7 @@ async def test_a_held_sampling_request_waits_for_the_page_and_is_bounded() -> No
 
 
 async def test_an_unanswered_request_times_out_with_a_clear_error() -> None:
-    session = InspectorSession(initial_target=SHOWCASE, answer_timeout=0.2)
+    session = InspectorHub(initial_target=SHOWCASE, answer_timeout=0.2)
     async with logged_in(session) as (base, app, http):
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
         call = {"method": "tools/call", "params": {"name": "sign_up", "arguments": {}}}
@@ -133,7 +133,7 @@ async def test_an_unanswered_request_times_out_with_a_clear_error() -> None:
 
 
 async def test_a_page_that_goes_away_releases_the_client() -> None:
-    session = InspectorSession(initial_target=SHOWCASE, release_after=0.05)
+    session = InspectorHub(initial_target=SHOWCASE, release_after=0.05)
     async with logged_in(session) as (base, app, http):
         await http.post(api(base, app, "connect"), json={"target": SHOWCASE})
         async with http.stream("GET", api(base, app, "events")) as stream:
@@ -160,7 +160,7 @@ async def _first_of_each(
 
 
 async def test_the_icon_is_served_and_a_call_is_cancelled_through_the_api() -> None:
-    async with logged_in(InspectorSession(initial_target=SHOWCASE)) as (base, app, http):
+    async with logged_in(InspectorHub(initial_target=SHOWCASE)) as (base, app, http):
         async with httpx.AsyncClient() as stranger:  # browsers ask for it without the cookie
             for path in ("/favicon.ico", "/favicon.svg"):
                 icon = await stranger.get(base + path)
@@ -174,12 +174,12 @@ async def test_the_icon_is_served_and_a_call_is_cancelled_through_the_api() -> N
             "params": {"name": "slow", "arguments": {}},
             "call": "p1-c1",
         }
-        events = app.session.subscribe()
+        events = app.hub.subscribe()
         running = asyncio.ensure_future(http.post(api(base, app, "request"), json=call))
         async with asyncio.timeout(10):  # the tool reports progress once it runs
             while (await events.get() or {}).get("type") != "progress":
                 pass
-        app.session.unsubscribe(events)
+        app.hub.unsubscribe(events)
         cancel = await http.post(api(base, app, "cancel"), json={"call": "p1-c1"})
         assert cancel.json() == {"result": {"cancelled": True}}
         reply = (await asyncio.wait_for(running, 10)).json()

@@ -19,7 +19,7 @@ from _inspector_harness import (
     shoot,
 )
 
-from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.hub import InspectorHub
 
 pytest.importorskip("playwright.async_api")
 pytestmark = [
@@ -31,7 +31,7 @@ pytestmark = [
 
 
 async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Path) -> None:
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await connect(page)
             server = await page.text_content("#tab-server")
@@ -50,17 +50,17 @@ async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Pa
             log = await page.text_content("#log")
             assert log is not None and "response to tools/call" in log and " ms" in log
             await shoot(page, tmp_path, "tool-call")
-            app.session.publish("reload", files=["/work/server.py"])  # as `mcpkit dev` does
+            app.hub.publish("reload", files=["/work/server.py"])  # as `mcpkit dev` does
             banner = page.locator("#banner")
             await banner.wait_for(state="visible")
             assert "/work/server.py changed" in (await banner.text_content() or "")
             await page.click("#disconnect")
             await page.wait_for_selector("#status >> text=not connected")
-            assert app.session.client is None
+            assert app.hub.client is None
 
 
 async def test_a_nested_form_validates_before_sending_then_calls(tmp_path: Path) -> None:
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await connect(page)
             await open_tool(page, "order")
@@ -91,7 +91,7 @@ async def test_a_nested_form_validates_before_sending_then_calls(tmp_path: Path)
 
 
 async def test_images_links_resources_templates_and_prompts(tmp_path: Path) -> None:
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await connect(page)
             await open_tool(page, "picture")
@@ -126,7 +126,7 @@ async def test_images_links_resources_templates_and_prompts(tmp_path: Path) -> N
 
 
 async def test_progress_sampling_and_elicitation_answered_by_hand(tmp_path: Path) -> None:
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await connect(page)
             await open_tool(page, "ask_model")
@@ -158,7 +158,7 @@ async def test_the_everything_example_url_elicitation_and_embedded_resources(
     tmp_path: Path,
 ) -> None:
     everything = str(Path(__file__).resolve().parents[2] / "examples" / "everything.py")
-    async with served(InspectorSession(initial_target=everything)) as (base, app):
+    async with served(InspectorHub(initial_target=everything)) as (base, app):
         # given a TARGET on the command line, the page connects to it by itself
         async with browser_page(login_url(base, app)) as page:
             await page.wait_for_selector("#status.connected", timeout=WAIT_MS)

@@ -24,7 +24,7 @@ from _inspector_harness import (
     shoot,
 )
 
-from mcpkit.inspector.session import InspectorSession
+from mcpkit.inspector.hub import InspectorHub
 
 pytest.importorskip("playwright.async_api")
 pytestmark = [
@@ -41,7 +41,7 @@ async def test_a_one_time_link_logs_in_and_a_typed_command_runs_once_confirmed(
     tmp_path: Path,
 ) -> None:
     marker = tmp_path / "ran"
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         link = login_url(base, app)
         async with browser_page(link) as page:
             assert page.url == f"{base}/"  # the spent code is out of the address bar
@@ -55,7 +55,7 @@ async def test_a_one_time_link_logs_in_and_a_typed_command_runs_once_confirmed(
             await shoot(page, tmp_path, "confirm-command")
             await page.click("#confirm-cancel")
             assert await panel.is_hidden()
-            assert not marker.exists() and app.session.client is None
+            assert not marker.exists() and app.hub.client is None
             await page.fill("#target", f"{sys.executable} -m mcpkit run {SHOWCASE}")
             await page.click("#connect")
             await page.click("#confirm-run", timeout=WAIT_MS)
@@ -75,7 +75,7 @@ async def test_a_one_time_link_logs_in_and_a_typed_command_runs_once_confirmed(
 
 
 async def test_a_catastrophic_pattern_does_not_freeze_the_page(tmp_path: Path) -> None:
-    async with served(InspectorSession(initial_target=HOSTILE)) as (base, app):
+    async with served(InspectorHub(initial_target=HOSTILE)) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
             await open_tool(page, "shout")
@@ -105,7 +105,7 @@ async def test_a_catastrophic_pattern_does_not_freeze_the_page(tmp_path: Path) -
 
 
 async def test_an_html_blob_is_offered_as_text_not_as_a_page(tmp_path: Path) -> None:
-    async with served(InspectorSession(initial_target=HOSTILE)) as (base, app):
+    async with served(InspectorHub(initial_target=HOSTILE)) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await page.wait_for_selector("#status.connected", timeout=WAIT_MS)
             await page.click("#tabs button[data-tab=resources]")

@@ -22,8 +22,8 @@ from _inspector_harness import (
     shoot,
 )
 
+from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
-from mcpkit.inspector.session import InspectorSession
 
 pytest.importorskip("playwright.async_api")
 pytestmark = [
@@ -59,7 +59,7 @@ def dark(rgb: tuple[int, ...]) -> bool:
 
 
 async def test_light_and_dark_a_favicon_and_descriptions_beside_fields(tmp_path: Path) -> None:
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             refused: list[str] = []
             page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
@@ -105,7 +105,7 @@ async def test_a_failed_connect_shows_its_traceback_and_forgets_the_last_server(
     (project / "helper.py").write_text(HELPER)
     broken = project / "broken.py"
     broken.write_text(BROKEN_IMPORT)
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await page.emulate_media(color_scheme="light")
             await connect(page)
@@ -144,7 +144,7 @@ async def test_a_failed_connect_shows_its_traceback_and_forgets_the_last_server(
 
 
 async def test_a_running_call_shows_its_progress_and_can_be_cancelled(tmp_path: Path) -> None:
-    async with served(InspectorSession()) as (base, app):
+    async with served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await page.emulate_media(color_scheme="light")
             await connect(page)
@@ -174,7 +174,7 @@ async def test_a_running_call_shows_its_progress_and_can_be_cancelled(tmp_path: 
 async def test_dev_reconnects_the_page_after_a_save_that_did_not_import(tmp_path: Path) -> None:
     server = tmp_path / "server.py"
     server.write_text(GOOD)
-    session = InspectorSession(initial_target=str(server))
+    session = InspectorHub(initial_target=str(server))
     out = io.StringIO()
     async with served(session) as (base, app):
         async with browser_page(login_url(base, app)) as page:

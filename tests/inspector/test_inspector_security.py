@@ -19,8 +19,8 @@ from test_dev import ENV, REPO, WAIT, _line_with
 
 from mcpkit.cli.target import TargetError
 from mcpkit.inspector.app import InspectorApp
+from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
-from mcpkit.inspector.session import InspectorSession
 
 FAKE_BROWSER = """#!/bin/sh
 # what a browser's process shows every user of the machine: its arguments
@@ -76,7 +76,7 @@ async def test_the_browser_is_given_a_one_time_code_never_the_token(tmp_path: Pa
 
 async def test_a_one_time_code_is_good_once_and_for_a_short_time() -> None:
     async with (
-        served(InspectorSession()) as (base, app),
+        served(InspectorHub()) as (base, app),
         httpx.AsyncClient() as browser,
         httpx.AsyncClient() as other,
     ):
@@ -101,7 +101,7 @@ async def test_a_one_time_code_is_good_once_and_for_a_short_time() -> None:
 
 async def test_a_page_on_another_port_of_this_machine_cannot_use_the_cookie() -> None:
     # SameSite does not tell ports apart: http://127.0.0.1:8000 is the same site
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient() as http:
+    async with served(InspectorHub()) as (base, app), httpx.AsyncClient() as http:
         await log_in(http, base, app)
         for site in ("same-site", "cross-site"):
             framed = await http.get(f"{base}/", headers={"Sec-Fetch-Site": site})
@@ -118,7 +118,7 @@ async def test_a_command_named_by_a_request_runs_only_once_confirmed(tmp_path: P
     marker = tmp_path / "ran"
     attack = f"sh -c 'touch {marker}'"
     server = f"{sys.executable} -m mcpkit run {SHOWCASE}"
-    async with served(InspectorSession()) as (base, app), httpx.AsyncClient(timeout=30) as http:
+    async with served(InspectorHub()) as (base, app), httpx.AsyncClient(timeout=30) as http:
         await log_in(http, base, app)  # even with the token, a request alone runs nothing
 
         async def connect(target: str, confirm: str | None = None) -> dict[str, Any]:
@@ -132,7 +132,7 @@ async def test_a_command_named_by_a_request_runs_only_once_confirmed(tmp_path: P
         assert "confirm" in guessed and guessed["confirm"]["nonce"] != asked["nonce"]
         other = (await connect(server))["confirm"]
         assert "confirm" in await connect(attack, confirm=other["nonce"])  # not its nonce
-        assert not marker.exists() and app.session.client is None
+        assert not marker.exists() and app.hub.client is None
         # the page shows the command; the person presses Run: the nonce comes back, once
         connected = await connect(server, confirm=(await connect(server))["confirm"]["nonce"])
         assert connected["result"]["serverInfo"]["name"] == "showcase"
@@ -142,7 +142,7 @@ async def test_a_command_named_by_a_request_runs_only_once_confirmed(tmp_path: P
         assert (await connect("http://127.0.0.1:9/mcp"))["error"]  # a URL starts nothing
         assert not marker.exists()
     # the target given on the command line (`mcpkit dev server.py`) is not asked about
-    async with served(InspectorSession(initial_target=SHOWCASE)) as (base, app):
+    async with served(InspectorHub(initial_target=SHOWCASE)) as (base, app):
         async with httpx.AsyncClient(timeout=30) as http:
             await log_in(http, base, app)
             reply = await http.post(f"{base}/api/connect", json={"target": SHOWCASE})
@@ -152,15 +152,15 @@ async def test_a_command_named_by_a_request_runs_only_once_confirmed(tmp_path: P
 async def test_a_save_does_not_start_a_target_that_was_never_confirmed(tmp_path: Path) -> None:
     # a file that does not exist yet is nothing to confirm: the connect fails, but `mcpkit dev`
     # keeps the target to try again on the next save
-    app = InspectorApp(InspectorSession())
+    app = InspectorApp(InspectorHub())
     later, marker = tmp_path / "later.py", tmp_path / "ran"
     with pytest.raises(TargetError):
-        await app.session.connect(str(later), approve=app.approvals.check)
+        await app.hub.connect(str(later), approve=app.approvals.check)
     later.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n")
     out = io.StringIO()
-    await _reload(app.session, [later], out, app.approvals.check)
+    await _reload(app.hub, [later], out, app.approvals.check)
     assert "nobody confirmed it in the page" in out.getvalue()
-    assert not marker.exists() and app.session.client is None
+    assert not marker.exists() and app.hub.client is None
 
 
 class HeaderRecorder:
@@ -180,9 +180,7 @@ class HeaderRecorder:
 async def test_header_values_go_only_to_the_target_they_were_given_for() -> None:
     given, typed = HeaderRecorder(), HeaderRecorder()
     async with serving(given) as given_base, serving(typed) as typed_base:
-        session = InspectorSession(
-            initial_target=f"{given_base}/mcp", headers={"X-Api-Key": "secret"}
-        )
+        session = InspectorHub(initial_target=f"{given_base}/mcp", headers={"X-Api-Key": "secret"})
         async with served(session) as (base, app), httpx.AsyncClient(timeout=30) as http:
             await log_in(http, base, app)
             await http.post(f"{base}/api/connect", json={"target": f"{typed_base}/mcp"})

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 
 from mcpkit.errors import McpError
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
+from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
-from mcpkit.inspector.session import CallCancelled, InspectorSession
 
 __all__ = ["InspectorApp"]
 
@@ -56,20 +56,20 @@ _SECURITY_HEADERS = [
 
 
 class InspectorApp:
-    """`InspectorApp(session)` is an ASGI app; a browser opens `/?code=<one_time_code()>` and
+    """`InspectorApp(hub)` is an ASGI app; a browser opens `/?code=<one_time_code()>` and
     is logged in for as long as it runs (a cookie holding `token`)."""
 
     def __init__(
         self,
-        session: InspectorSession,
+        hub: InspectorHub,
         token: str | None = None,
         *,
         on_revoked: Callable[[], None] | None = None,
     ) -> None:
-        self.session = session
+        self.hub = hub
         self.logins = Logins(token)
         #: Targets requests may connect to without a confirmation: the command line's.
-        self.approvals = Approvals([session.initial_target])
+        self.approvals = Approvals([hub.initial_target])
         #: Told when an exposed code came back spent and every login was revoked.
         self.on_revoked = on_revoked
         self._revoked = asyncio.Event()  # set (and replaced) at each revocation
@@ -162,32 +162,30 @@ class InspectorApp:
         await _reply(send, 200, {"result": result})
 
     async def _act(self, action: str, args: dict[str, Any]) -> Any:
-        session = self.session
+        hub = self.hub
         if action == "state":
-            return session.state()
+            return hub.state()
         if action == "connect":
             confirm = args.get("confirm")
             confirmation = None if confirm is None else str(confirm)
-            return await session.connect(
+            return await hub.connect(
                 str(args["target"]),
                 approve=lambda target: self.approvals.check(target, confirmation),
             )
         if action == "disconnect":
-            await session.disconnect()
+            await hub.disconnect()
             return {}
         if action == "request":
             call = args.get("call")
-            return await session.request(str(args["method"]), args.get("params"), call)
+            return await hub.request(str(args["method"]), args.get("params"), call)
         if action == "cancel":
-            return {"cancelled": session.cancel(str(args["call"]))}
+            return {"cancelled": hub.cancel(str(args["call"]))}
         if action == "answer":
-            return {
-                "accepted": session.answer(str(args["id"]), args.get("result"), args.get("error"))
-            }
+            return {"accepted": hub.answer(str(args["id"]), args.get("result"), args.get("error"))}
         raise KeyError(action)
 
     async def _events(self, receive: Receive, send: Send) -> None:
-        queue = self.session.subscribe()
+        queue = self.hub.subscribe()
         gone = asyncio.get_running_loop().create_task(_disconnected(receive, self._revoked))
         try:
             headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
@@ -203,7 +201,7 @@ class InspectorApp:
             pass  # the page went away mid-write
         finally:
             gone.cancel()
-            self.session.unsubscribe(queue)
+            self.hub.unsubscribe(queue)
 
 
 async def _next_event(

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, TextIO
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
+from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
-from mcpkit.inspector.session import InspectorSession
 from mcpkit.inspector.watch import changed_files, snapshot
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ def serve_inspector(
     except OSError as exc:
         print(f"mcpkit: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
         return 1
-    session = InspectorSession(initial_target=target_text, headers=headers)
-    app = InspectorApp(session, on_revoked=lambda: print(_RACED, file=out, flush=True))
+    hub = InspectorHub(initial_target=target_text, headers=headers)
+    app = InspectorApp(hub, on_revoked=lambda: print(_RACED, file=out, flush=True))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # Two one-time links, neither holding the token itself: the browser's arguments can be
     # read by every user of this machine (`ps`), so its link is spent within a second or
@@ -106,7 +106,7 @@ async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out:
         if watcher is not None:
             watcher.cancel()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(app.session.disconnect(), 5)
+            await asyncio.wait_for(app.hub.disconnect(), 5)
 
 
 async def _watch(app: InspectorApp, files: list[Path], out: TextIO) -> None:
@@ -117,11 +117,11 @@ async def _watch(app: InspectorApp, files: list[Path], out: TextIO) -> None:
         changed = changed_files(seen, now)
         seen = now
         if changed:
-            await _reload(app.session, changed, out, app.approvals.check)
+            await _reload(app.hub, changed, out, app.approvals.check)
 
 
 async def _reload(
-    session: InspectorSession,
+    hub: InspectorHub,
     changed: list[Path],
     out: TextIO,
     approve: Callable[[Target], None] | None = None,
@@ -130,12 +130,12 @@ async def _reload(
     as it checked the page's request: a target that did not parse then was not confirmed."""
     names = ", ".join(path.name for path in changed)
     print(f"mcpkit dev: {names} changed; restarting the server", file=out, flush=True)
-    session.publish("reload", files=[str(path) for path in changed])
-    target = session.wanted_target
+    hub.publish("reload", files=[str(path) for path in changed])
+    target = hub.wanted_target
     if target is None:
         return  # no page asked for a server (or it disconnected): its next connect is fresh
     try:  # connected, or the last try failed (a syntax error mid-edit): try the new code
-        await session.connect(target, approve=approve)
+        await hub.connect(target, approve=approve)
     except ConfirmationNeeded:
         print(f"mcpkit dev: not starting {target}: nobody confirmed it in the page", file=out)
         return

@@ -1,4 +1,4 @@
-"""The inspector's session without HTTP: the client's message tap, the event feed's bounds,
+"""The inspector's hub without HTTP: the client's message tap, the event feed's bounds,
 roots and refusals answered by the page, and what a hostile server's huge message costs."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.client.tap import TappedChannel
 from mcpkit.errors import McpError
-from mcpkit.inspector.session import CallCancelled, InspectorSession
+from mcpkit.inspector.hub import CallCancelled, InspectorHub
 
 
 def small_server(
@@ -63,7 +63,7 @@ async def test_on_message_sees_both_directions_and_is_absent_unless_asked() -> N
 
 
 async def test_roots_and_a_refusal_are_answered_by_the_page() -> None:
-    session = InspectorSession(client_factory=in_memory(small_server()))
+    session = InspectorHub(client_factory=in_memory(small_server()))
     events = session.subscribe()
     await session.connect("small")
     try:
@@ -87,7 +87,7 @@ async def test_roots_and_a_refusal_are_answered_by_the_page() -> None:
 
 
 async def test_a_huge_message_is_cut_in_the_log() -> None:
-    session = InspectorSession(client_factory=in_memory(small_server()))
+    session = InspectorHub(client_factory=in_memory(small_server()))
     events = session.subscribe()
     await session.connect("small")
     try:
@@ -99,7 +99,7 @@ async def test_a_huge_message_is_cut_in_the_log() -> None:
 
 
 async def test_a_page_that_stops_reading_is_dropped_not_buffered() -> None:
-    session = InspectorSession()
+    session = InspectorHub()
     slow = session.subscribe()
     for n in range(1500):
         session.publish("notification", method="x", params={"n": n})
@@ -112,7 +112,7 @@ async def test_a_page_that_stops_reading_is_dropped_not_buffered() -> None:
 
 async def test_a_call_the_page_cancels_sends_notifications_cancelled() -> None:
     started, cancelled = asyncio.Event(), asyncio.Event()
-    session = InspectorSession(client_factory=in_memory(small_server(started, cancelled)))
+    session = InspectorHub(client_factory=in_memory(small_server(started, cancelled)))
     events = session.subscribe()
     await session.connect("small")
     try:
@@ -137,7 +137,7 @@ async def test_a_call_the_page_cancels_sends_notifications_cancelled() -> None:
 
 async def test_a_call_running_when_the_page_disconnects_ends_unanswered() -> None:
     started, cancelled = asyncio.Event(), asyncio.Event()
-    session = InspectorSession(client_factory=in_memory(small_server(started, cancelled)))
+    session = InspectorHub(client_factory=in_memory(small_server(started, cancelled)))
     await session.connect("small")
     call = asyncio.ensure_future(
         session.request("tools/call", {"name": "hold", "arguments": {}}, "p1-c1")
@@ -160,7 +160,7 @@ async def test_a_failed_connect_says_why_and_forgets_the_last_server(tmp_path: A
 
         return open_client(target, stderr="devnull", **options)
 
-    session = InspectorSession(client_factory=factory)
+    session = InspectorHub(client_factory=factory)
     events = session.subscribe()
     await session.connect("small")
     with pytest.raises(Exception, match="SyntaxError"):

@@ -1,4 +1,4 @@
-"""The inspector's one MCP client session, shared by the pages that watch it: it connects to a
+"""The inspector's hub: its one MCP client, shared by the pages that watch it. It connects to a
 TARGET, forwards the page's requests, streams every message and notification to the pages, and
 holds the server's own requests (sampling, elicitation, roots) until a page answers them."""
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mcpkit.cli.target import Target
     from mcpkit.client.client import Client
 
-__all__ = ["CallCancelled", "InspectorSession"]
+__all__ = ["CallCancelled", "InspectorHub"]
 
 #: Events a page has not read yet, above which that page is dropped (it reconnects).
 _QUEUE_LIMIT = 1000
@@ -35,7 +35,7 @@ class CallCancelled(Exception):
     """The page cancelled this call; the server was sent `notifications/cancelled`."""
 
 
-class InspectorSession:
+class InspectorHub:
     """What the inspector's pages share: at most one connected client, and the event feed.
     `headers` (the command line's `--header`) are sent to `initial_target` only, never to a
     target typed in the page later."""
