@@ -69,6 +69,10 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
 }
 ALLOWED["cli"].add("__init__")  # `mcpkit --version`
+# The proxy (`ProxyServer`, a Server answered by another server) builds on the server layer,
+# which never imports it; `mcpkit proxy` serves one.
+ALLOWED["proxy"] = ALLOWED["server"] | {"server"}
+ALLOWED["cli"].add("proxy")
 # The web inspector: a client of any TARGET (cli.target), started by `mcpkit dev` and
 # `mcpkit inspect --web` (imported lazily in their handlers).
 ALLOWED["inspector"] = ALLOWED["cli"] | {"cli"}
@@ -193,9 +197,6 @@ KNOWN_CYCLES: list[set[str]] = [
         "server.middleware",
         "server.mount",
         "server.prompts",
-        "server.proxy",
-        "server.proxy.link",
-        "server.proxy.proxy_server",
         "server.resources",
         "server.server",
         "server.session",

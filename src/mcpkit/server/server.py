@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 import msgspec
 
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
-    from mcpkit.server.proxy import ProxyServer
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
@@ -216,18 +215,6 @@ class Server(FeatureRegistrations):
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
 
-    @staticmethod
-    def proxy(target: Any, **options: Any) -> ProxyServer:
-        """A server that serves another MCP server, `target`, over any transport (`run()`,
-        `run(transport="http")`, `http_app()`; docs/proxy.md): a `Server` (in process), a
-        command list or string, a `.py` path, `StdioParameters`, or an http(s) URL.
-        `options` are `Server`'s (`auth=` protects the HTTP endpoint) and the proxy's own:
-        `headers` and `upstream_auth` for a URL, `stderr` for a command, `connect_timeout`,
-        `upstream_timeout` (seconds a forwarded request may take) and `max_upstreams`."""
-        from mcpkit.server.proxy import ProxyServer
-
-        return ProxyServer(target, **options)
-
     # ------------------------------------------------------------ capabilities
 
     def capabilities(self) -> ServerCapabilities:
@@ -274,6 +261,11 @@ class Server(FeatureRegistrations):
     def add_middleware(self, middleware: Middleware) -> None:
         """Add a layer inside those already added (the first added stays outermost)."""
         self.middleware = (*self.middleware, middleware)
+
+    #: Whether this server may mount others and be mounted (`mount`): its tools, resources
+    #: and prompts are its registries'. A proxy (`mcpkit.proxy.ProxyServer`) answers every
+    #: request from its upstream server instead, so it is not.
+    composable: ClassVar[bool] = True
 
     def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:
         """Serve `other`'s tools, resources, resource templates and prompts as this server's,
