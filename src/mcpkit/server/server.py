@@ -33,13 +33,20 @@ from mcpkit.server.asks import (
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, forward_update, mount_server, route
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.stores.broker import Broker, Change, MemoryBroker
 from mcpkit.stores.sessions import SessionRecord
-from mcpkit.types import Icon, Implementation, ServerCapabilities
+from mcpkit.types import (
+    Icon,
+    Implementation,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+    ServerCapabilities,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -422,6 +429,13 @@ class Server(FeatureRegistrations):
         generic -32603 (its traceback logged here, from the `except` clause calling this)."""
         logger.exception("handler for %s failed", method)
         return McpError(codes.INTERNAL_ERROR, "Internal error")
+
+    async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
+        """Read `uri`, one of this server's resources or a match of its templates (its
+        mounted servers' too), for the request of `ctx`, as resources/read answers it but
+        outside the middleware: what `ctx.read_resource(uri)` does. McpError -32002 for an
+        unknown URI."""
+        return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
