@@ -1,5 +1,5 @@
 """What a proxy adds to each tools/call: the same `echo` called one at a time directly and
-through `Server.proxy`, median and p99 over N calls, and the difference.
+through `ProxyServer`, median and p99 over N calls, and the difference.
 
     python bench/proxy_bench.py [--calls 3000] [--rounds 3] [--json]
 
@@ -108,7 +108,7 @@ Pair = tuple[Callable[[], Awaitable[dict[str, float]]], Callable[[], Awaitable[d
 
 
 def pairs(calls: int, warmup: int) -> dict[str, Pair]:
-    from mcpkit import Server
+    from mcpkit.proxy import ProxyServer
 
     command = [sys.executable, str(SERVER_FILE)]
 
@@ -130,11 +130,11 @@ def pairs(calls: int, warmup: int) -> dict[str, Pair]:
     return {
         "memory": (
             lambda: measure(load_server(), calls, warmup),
-            lambda: measure(Server.proxy(load_server()), calls, warmup),
+            lambda: measure(ProxyServer(load_server()), calls, warmup),
         ),
         "stdio": (
             lambda: measure(command, calls, warmup),
-            lambda: measure(Server.proxy(command, stderr="devnull"), calls, warmup),
+            lambda: measure(ProxyServer(command, stderr="devnull"), calls, warmup),
         ),
         "http": (http_direct, http_proxied),
         "http-in": (http_direct, http_in_process),
@@ -143,11 +143,11 @@ def pairs(calls: int, warmup: int) -> dict[str, Pair]:
 
 _WRAPPER = """
 import importlib.util
-from mcpkit import Server
+from mcpkit.proxy import ProxyServer
 spec = importlib.util.spec_from_file_location("bench_upstream", {server_file!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-server = Server.proxy(module.server)
+server = ProxyServer(module.server)
 """
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mcpkit import Server
+from mcpkit.proxy import ProxyServer
 
 EVERYTHING = Path(__file__).resolve().parent / "everything.py"
 
-server = Server.proxy(
+server = ProxyServer(
     [sys.executable, str(EVERYTHING)],
     upstream_timeout=120,  # seconds a forwarded request may take before it is cancelled
     max_upstreams=8,  # HTTP sessions (so processes) at once

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from mcpkit import Client, Context, Server
+from mcpkit.proxy import ProxyServer
 from mcpkit.types import ElicitRequestParams, ElicitResult
 
 
@@ -89,7 +90,7 @@ async def test_a_fraction_for_an_int_field_is_refused_naming_the_field() -> None
 
 
 async def test_the_proxy_passes_a_fraction_through() -> None:
-    proxy = Server.proxy(make_server())
+    proxy = ProxyServer(make_server())
     content = {"ratio": 1.5, "quantity": 2}
     async with Client(proxy, elicitation_handler=answering(content)) as client:
         assert await text_of(client, "order") == "(1.5, 2, 1.5)"

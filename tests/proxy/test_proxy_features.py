@@ -10,7 +10,7 @@ import asyncio
 from _proxying import WAIT, Seen, check_features, everything_command, fresh_everything, full_client
 from _serving import serving
 
-from mcpkit import Server
+from mcpkit.proxy import ProxyServer
 
 
 async def test_the_plain_server_passes_the_feature_checks() -> None:
@@ -22,7 +22,7 @@ async def test_the_plain_server_passes_the_feature_checks() -> None:
 
 async def test_a_proxy_of_an_in_process_server_passes_them() -> None:
     seen = Seen()
-    proxy = Server.proxy(fresh_everything())
+    proxy = ProxyServer(fresh_everything())
     async with asyncio.timeout(WAIT), full_client(proxy, seen) as client:
         await check_features(client, seen)
     assert proxy.links == {}  # the upstream session ended with the client's
@@ -30,7 +30,7 @@ async def test_a_proxy_of_an_in_process_server_passes_them() -> None:
 
 async def test_a_proxy_of_a_stdio_server_passes_them() -> None:
     seen = Seen()
-    proxy = Server.proxy(everything_command(), stderr="devnull")
+    proxy = ProxyServer(everything_command(), stderr="devnull")
     async with asyncio.timeout(WAIT), full_client(proxy, seen) as client:
         await check_features(client, seen)
     assert proxy.links == {}
@@ -41,14 +41,14 @@ async def test_a_proxy_of_an_http_server_passes_them() -> None:
     proxy's POST streams and GET stream, and go on to the client."""
     async with serving(fresh_everything().http_app()) as base:
         seen = Seen()
-        proxy = Server.proxy(base + "/mcp")
+        proxy = ProxyServer(base + "/mcp")
         async with asyncio.timeout(WAIT), full_client(proxy, seen) as client:
             await check_features(client, seen)
 
 
 async def test_a_stdio_server_served_over_http_passes_them() -> None:
     """The classic use: an existing stdio server put on the network by our HTTP stack."""
-    proxy = Server.proxy(everything_command(), stderr="devnull")
+    proxy = ProxyServer(everything_command(), stderr="devnull")
     async with serving(proxy.http_app()) as base:
         seen = Seen()
         async with asyncio.timeout(WAIT), full_client(base + "/mcp", seen) as client:

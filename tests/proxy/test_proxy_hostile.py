@@ -17,6 +17,7 @@ from _serving import INITIALIZE, headers, open_session, serving
 
 from mcpkit import Client, Context, Server
 from mcpkit.errors import ConnectionClosed, McpError
+from mcpkit.proxy import ProxyServer
 
 DYING = [sys.executable, str(Path(__file__).resolve().parent / "_dying_server.py")]
 
@@ -24,7 +25,7 @@ DYING = [sys.executable, str(Path(__file__).resolve().parent / "_dying_server.py
 async def test_an_upstream_that_dies_mid_call_gets_the_call_an_error_then_ends_the_session() -> (
     None
 ):
-    proxy = Server.proxy(DYING, stderr="devnull")
+    proxy = ProxyServer(DYING, stderr="devnull")
     async with asyncio.timeout(WAIT), Client(proxy) as client:
         assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"  # type: ignore[union-attr]
         with pytest.raises(McpError, match="upstream server of this proxy session has ended"):
@@ -38,7 +39,7 @@ async def test_an_upstream_that_dies_mid_call_gets_the_call_an_error_then_ends_t
 async def test_over_http_a_dead_upstream_ends_the_session_and_the_client_starts_anew() -> None:
     """The session ends with its upstream: the client's next request gets 404, upon which it
     starts a new session (basic/transports, "Session Management"), with a new upstream."""
-    proxy = Server.proxy(DYING, stderr="devnull")
+    proxy = ProxyServer(DYING, stderr="devnull")
     async with serving(proxy.http_app()) as base:
         async with asyncio.timeout(WAIT), Client(base + "/mcp") as client:
             with pytest.raises(McpError, match="has ended"):
@@ -72,7 +73,7 @@ def _stuck_upstream(cancelled: asyncio.Event, started: asyncio.Event) -> Server:
 
 async def test_an_upstream_that_never_answers_times_out_and_is_told_to_cancel() -> None:
     cancelled, started = asyncio.Event(), asyncio.Event()
-    proxy = Server.proxy(_stuck_upstream(cancelled, started), upstream_timeout=0.2)
+    proxy = ProxyServer(_stuck_upstream(cancelled, started), upstream_timeout=0.2)
     async with asyncio.timeout(WAIT), Client(proxy) as client:
         with pytest.raises(McpError, match=r"no response within 0\.2 s") as refused:
             await client.call_tool("hang")
@@ -83,7 +84,7 @@ async def test_an_upstream_that_never_answers_times_out_and_is_told_to_cancel() 
 
 async def test_a_client_cancelling_cancels_the_upstream_request() -> None:
     cancelled, started = asyncio.Event(), asyncio.Event()
-    proxy = Server.proxy(_stuck_upstream(cancelled, started))
+    proxy = ProxyServer(_stuck_upstream(cancelled, started))
     async with asyncio.timeout(WAIT), Client(proxy) as client:
         call = asyncio.ensure_future(client.call_tool("hang"))
         await started.wait()
@@ -106,7 +107,7 @@ async def _leave_mid_call(proxy: Server, cancelled: asyncio.Event, started: asyn
 
 async def test_a_client_leaving_mid_call_cancels_upstream_and_holds_nothing() -> None:
     cancelled, started = asyncio.Event(), asyncio.Event()
-    proxy = Server.proxy(_stuck_upstream(cancelled, started))
+    proxy = ProxyServer(_stuck_upstream(cancelled, started))
     async with asyncio.timeout(WAIT):
         for _ in range(20):  # warm up: caches, decoders, first-use allocations
             await _leave_mid_call(proxy, cancelled, started)
@@ -129,7 +130,7 @@ async def test_a_client_leaving_mid_call_cancels_upstream_and_holds_nothing() ->
 
 
 async def test_an_upstream_that_cannot_start_refuses_initialize_saying_why() -> None:
-    proxy = Server.proxy(["/nonexistent/mcp-server-binary"], stderr="devnull")
+    proxy = ProxyServer(["/nonexistent/mcp-server-binary"], stderr="devnull")
     with pytest.raises(McpError, match="could not reach the upstream server"):
         async with asyncio.timeout(WAIT), Client(proxy):
             pass
@@ -138,7 +139,7 @@ async def test_an_upstream_that_cannot_start_refuses_initialize_saying_why() -> 
 
 async def test_an_upstream_that_exits_at_start_gets_an_http_client_the_reason() -> None:
     command = [sys.executable, "-c", "import sys; print('no config', file=sys.stderr); exit(4)"]
-    proxy = Server.proxy(command, stderr="devnull")
+    proxy = ProxyServer(command, stderr="devnull")
     async with serving(proxy.http_app()) as base, asyncio.timeout(WAIT):
         with pytest.raises(McpError, match="could not reach the upstream server") as refused:
             async with Client(base + "/mcp"):
@@ -155,7 +156,7 @@ async def test_an_upstream_that_never_answers_initialize_is_bounded() -> None:
         del theirs
         return ours, ours.aclose
 
-    proxy = Server.proxy(silent, connect_timeout=0.2)
+    proxy = ProxyServer(silent, connect_timeout=0.2)
     with pytest.raises(McpError, match="did not answer initialize"):
         async with asyncio.timeout(WAIT), Client(proxy):
             pass
@@ -172,7 +173,7 @@ async def test_past_max_upstreams_the_longest_idle_session_ends_or_503() -> None
         await release.wait()
         return "done"
 
-    proxy = Server.proxy(upstream, max_upstreams=1)
+    proxy = ProxyServer(upstream, max_upstreams=1)
     app = proxy.http_app()
     assert app.max_sessions == 1  # the app's cap is the upstream cap
     async with serving(app) as base, asyncio.timeout(WAIT), httpx.AsyncClient() as http:
@@ -195,17 +196,17 @@ async def test_past_max_upstreams_the_longest_idle_session_ends_or_503() -> None
 
 async def test_a_target_no_session_could_open_is_refused_at_once() -> None:
     with pytest.raises(TypeError, match="cannot proxy 42"):
-        Server.proxy(42)
+        ProxyServer(42)
     with pytest.raises(ValueError, match="empty string"):
-        Server.proxy("  ")
+        ProxyServer("  ")
     with pytest.raises(TypeError, match="no features"):
-        Server.proxy(["server"], features=["tools"])
+        ProxyServer(["server"], features=["tools"])
     with pytest.raises(ValueError, match="cannot serve stateless HTTP"):
-        Server.proxy(["server"]).http_app(stateless=True)
+        ProxyServer(["server"]).http_app(stateless=True)
 
 
 async def test_raw_http_without_a_session_still_gets_the_transport_s_answers() -> None:
-    proxy = Server.proxy(Server("small"))
+    proxy = ProxyServer(Server("small"))
     async with serving(proxy.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as http:
         response = await http.post(
             base + "/mcp",

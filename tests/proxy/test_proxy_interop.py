@@ -22,7 +22,8 @@ from test_interop_features import (
     tool_json,
 )
 
-from mcpkit import Client, McpError, Server
+from mcpkit import Client, McpError
+from mcpkit.proxy import ProxyServer
 from mcpkit.types import Root
 
 
@@ -31,7 +32,7 @@ from mcpkit.types import Root
 async def test_mcpkit_client_through_a_proxy_of_an_sdk_features_server(
     server: str, downstream: str
 ) -> None:
-    proxy = Server.proxy(server_command(server, SUITE), stderr="devnull")
+    proxy = ProxyServer(server_command(server, SUITE), stderr="devnull")
     if downstream == "memory":
         await _drive(proxy, server)
         return

@@ -17,6 +17,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken, McpError
+from mcpkit.proxy import ProxyServer
 from mcpkit.server.middleware import CallNext
 from mcpkit.testing import raw_session
 from mcpkit.types import CreateMessageResult, Root, TextContent
@@ -30,7 +31,7 @@ def _many_tools(count: int) -> Server:
 
 
 async def test_initialize_answers_with_the_upstream_s_facts_and_pages_pass_through() -> None:
-    async with asyncio.timeout(WAIT), Client(Server.proxy(_many_tools(5))) as client:
+    async with asyncio.timeout(WAIT), Client(ProxyServer(_many_tools(5))) as client:
         assert client.server_info.name == "many"
         assert client.instructions == "use t0 first"
         page = await client.list_tools_page()
@@ -43,7 +44,7 @@ async def test_initialize_answers_with_the_upstream_s_facts_and_pages_pass_throu
 
 
 async def test_an_older_client_gets_the_revision_both_ends_speak() -> None:
-    proxy = Server.proxy(_many_tools(1))
+    proxy = ProxyServer(_many_tools(1))
     async with asyncio.timeout(WAIT), Client(proxy, protocol_version="2025-03-26") as client:
         assert client.protocol_version == "2025-03-26"
         (link,) = proxy.links.values()
@@ -74,7 +75,7 @@ async def test_the_upstream_cancelling_its_sampling_request_cancels_the_client_s
             raise
         raise AssertionError("unreachable")
 
-    proxy = Server.proxy(upstream)
+    proxy = ProxyServer(upstream)
     async with asyncio.timeout(WAIT), Client(proxy, sampling_handler=sample) as client:
         result = await client.call_tool("ask")
         assert result.content[0].text == "gave up: -32001"  # type: ignore[union-attr]
@@ -95,7 +96,7 @@ async def test_roots_changes_reach_the_upstream_and_its_roots_request_the_client
         return [root.uri for root in await ctx.list_roots()]
 
     roots = [Root(uri="file:///a")]
-    proxy = Server.proxy(upstream)
+    proxy = ProxyServer(upstream)
     async with asyncio.timeout(WAIT), Client(proxy, roots=lambda: roots) as client:
         assert (await client.call_tool("where")).structured_content == {"result": ["file:///a"]}
         roots.append(Root(uri="file:///b"))
@@ -115,7 +116,7 @@ async def test_middleware_wraps_forwarded_requests() -> None:
             result.content = [TextContent(text="changed by the proxy")]
         return result
 
-    proxy = Server.proxy(_many_tools(1), middleware=[record])
+    proxy = ProxyServer(_many_tools(1), middleware=[record])
     async with asyncio.timeout(WAIT), Client(proxy) as client:
         result = await client.call_tool("t0")
         assert result.content[0].text == "changed by the proxy"  # type: ignore[union-attr]
@@ -131,7 +132,7 @@ class _Tokens:
 
 async def test_a_stdio_server_on_the_network_behind_our_authorization() -> None:
     auth = ProtectedResource(verifier=_Tokens(), required_scopes=["mcp"])
-    proxy = Server.proxy(everything_command(), stderr="devnull", auth=auth)
+    proxy = ProxyServer(everything_command(), stderr="devnull", auth=auth)
     async with serving(proxy.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as http:
         url = base + "/mcp"
         refused = await http.post(url, json=INITIALIZE, headers=headers())
@@ -150,7 +151,7 @@ async def test_a_stdio_server_on_the_network_behind_our_authorization() -> None:
 
 
 async def test_raw_initialize_over_http_carries_the_upstream_s_answer() -> None:
-    proxy = Server.proxy(_many_tools(1))
+    proxy = ProxyServer(_many_tools(1))
     async with serving(proxy.http_app()) as base, httpx.AsyncClient(timeout=WAIT) as http:
         response = await http.post(base + "/mcp", json=INITIALIZE, headers=headers())
         assert response.status_code == 200
@@ -168,7 +169,7 @@ async def test_an_upstream_s_tasks_are_declared_and_its_optional_ones_called_pla
     async def work() -> str:
         return "worked"
 
-    async with asyncio.timeout(WAIT), Client(Server.proxy(upstream)) as client:
+    async with asyncio.timeout(WAIT), Client(ProxyServer(upstream)) as client:
         assert client.server_capabilities.tasks is not None  # test_proxy_tasks.py has more
         assert (await client.call_tool("work")).content[0].text == "worked"  # type: ignore[union-attr]
 
@@ -190,7 +191,7 @@ async def test_the_clients_progress_on_an_upstream_request_goes_up() -> None:
         )
         return str(result.content.text)
 
-    async with raw_session(Server.proxy(server), capabilities={"sampling": {}}) as peer:
+    async with raw_session(ProxyServer(server), capabilities={"sampling": {}}) as peer:
         await peer.send(
             {"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": {"name": "ask"}}
         )

@@ -25,7 +25,8 @@ from mcpkit import Client, Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
-from mcpkit.server.proxy.tasks import TaskOwners
+from mcpkit.proxy import ProxyServer
+from mcpkit.proxy.tasks import TaskOwners
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.types import ElicitRequestParams, TaskMetadata
 
@@ -106,7 +107,7 @@ async def check_task_flows(client: Client, host: Host) -> None:
 
 async def test_a_proxy_forwards_the_upstreams_tasks_in_memory() -> None:
     host = Host()
-    proxy = Server.proxy(upstream())
+    proxy = ProxyServer(upstream())
     async with (
         asyncio.timeout(WAIT),
         Client(proxy, elicitation_handler=host.elicit) as client,
@@ -118,7 +119,7 @@ async def test_a_proxy_forwards_the_upstreams_tasks_in_memory() -> None:
 async def test_a_task_outlives_the_client_session_that_made_it() -> None:
     """As far as it outlives the upstream session: an mcpkit server over HTTP keeps it."""
     async with serving(upstream().http_app()) as up:
-        proxy = Server.proxy(up + "/mcp")
+        proxy = ProxyServer(up + "/mcp")
         async with asyncio.timeout(WAIT):
             async with Client(proxy) as first:
                 made = await first.call_tool_as_task("render", {"frames": 3})
@@ -130,7 +131,7 @@ async def test_the_upstreams_task_requests_reach_a_client_that_runs_tasks() -> N
     """Reverse: the upstream asks the client for an elicitation as the client's task; the
     proxy passes the request, the CreateTaskResult, and the upstream's tasks/* polls."""
     host = Host()
-    proxy = Server.proxy(upstream())
+    proxy = ProxyServer(upstream())
     async with (
         asyncio.timeout(WAIT),
         Client(
@@ -148,7 +149,7 @@ async def test_examples_tasks_over_stdio_served_over_http() -> None:
     """examples/tasks.py as a process, put on Streamable HTTP by the proxy: the task's
     elicitation comes on the client's tasks/result stream."""
     host = Host()
-    proxy = Server.proxy([sys.executable, str(TASKS_EXAMPLE)], stderr="devnull")
+    proxy = ProxyServer([sys.executable, str(TASKS_EXAMPLE)], stderr="devnull")
     async with serving(proxy.http_app()) as base:
         async with (
             asyncio.timeout(WAIT),
@@ -170,7 +171,7 @@ async def test_examples_tasks_over_stdio_served_over_http() -> None:
 
 async def test_polls_are_answered_as_json_over_http() -> None:
     gate = Gate()
-    proxy = Server.proxy(make_server(gate))
+    proxy = ProxyServer(make_server(gate))
     async with serving(proxy.http_app()) as base, httpx.AsyncClient() as http:
         wire = await open_wire(http, base + "/mcp")
         tid = await wire.create("slow", {"x": 4})
@@ -196,7 +197,7 @@ async def test_a_protected_proxy_keeps_each_identity_to_its_tasks(intruder: str)
     gate = Gate()
     shared = make_server(gate, auth=protected(), task_store=MemoryTaskStore())
     async with serving(shared.http_app()) as up:
-        proxy = Server.proxy(
+        proxy = ProxyServer(
             up + "/mcp", headers={"authorization": f"Bearer {ROBOT}"}, auth=protected()
         )
         async with serving(proxy.http_app()) as base, httpx.AsyncClient() as http:
@@ -227,7 +228,7 @@ async def test_without_auth_a_proxy_offers_no_task_list() -> None:
     gate = Gate()
     shared = make_server(gate, auth=protected(), task_store=MemoryTaskStore())
     async with serving(shared.http_app()) as up:
-        proxy = Server.proxy(up + "/mcp", headers={"authorization": f"Bearer {ROBOT}"})
+        proxy = ProxyServer(up + "/mcp", headers={"authorization": f"Bearer {ROBOT}"})
         async with asyncio.timeout(WAIT), Client(proxy) as client:
             tasks = client.server_capabilities.tasks
             assert tasks is not None and tasks.list is None and tasks.cancel is not None

@@ -9,6 +9,7 @@ import pytest
 
 from mcpkit import Client, McpError, Server
 from mcpkit.protocol import codes
+from mcpkit.proxy import ProxyServer
 from mcpkit.server.mount import Mount
 
 
@@ -249,7 +250,7 @@ def test_a_hidden_entry_is_reported_once(caplog: pytest.LogCaptureFixture) -> No
 
 
 def test_a_proxy_neither_mounts_nor_is_mounted() -> None:
-    proxy = Server.proxy(make_child())
+    proxy = ProxyServer(make_child())
     with pytest.raises(TypeError, match=r"a proxy .* can neither be mounted nor mount"):
         Server("parent").mount(proxy, namespace="up")
     with pytest.raises(TypeError, match="can neither be mounted nor mount"):

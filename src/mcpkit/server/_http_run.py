@@ -14,7 +14,7 @@ import socket
 import threading
 from collections.abc import Generator
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from mcpkit.transports.http.origin import is_loopback_bind
 
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 
     import uvicorn
 
-    from mcpkit.server.server import Server
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
 __all__ = [
     "DEFAULT_HTTP_IMPLEMENTATION",
     "HTTP_IMPLEMENTATIONS",
     "HttpImplementation",
+    "HttpServable",
     "http_implementation",
     "serve_http",
 ]
@@ -48,6 +48,16 @@ SHUTDOWN_GRACE: Final = 5
 #: uvicorn's own bound, past the grace: what is still open then is cut (with a traceback).
 SHUTDOWN_TIMEOUT: Final = SHUTDOWN_GRACE + 3
 _BACKLOG: Final = 2048  # uvicorn's default
+
+
+class HttpServable(Protocol):
+    """What serving over HTTP needs of a server (`mcpkit.Server`, whose `run` calls this
+    module): its name for the log, and its ASGI app."""
+
+    @property
+    def name(self) -> str: ...
+
+    def http_app(self, path: str = ..., **settings: Unpack[HttpSettings]) -> McpHttpApp: ...
 
 
 def http_implementation(name: HttpImplementation | None = None) -> Literal["httptools", "h11"]:
@@ -69,7 +79,7 @@ def http_implementation(name: HttpImplementation | None = None) -> Literal["http
 
 
 async def serve_http(
-    server: Server,
+    server: HttpServable,
     *,
     host: str = "127.0.0.1",
     port: int = 8000,

@@ -31,7 +31,6 @@ from mcpkit.types import (
     Implementation,
     ListRootsResult,
     ModelPreferences,
-    ReadResourceRequestParams,
     RequestId,
     Root,
     SamplingMessage,
@@ -385,9 +384,7 @@ class Context:
         `resources/read` would get it: the same contents, the same -32002 for an unknown URI,
         and the caller's scopes checked on a protected server. Sent nowhere: the function
         runs here, with this Context."""
-        from mcpkit.server.handlers.features import read_resource
-
-        result = await read_resource(self.server, self, ReadResourceRequestParams(uri=uri))
+        result = await self.server.read_resource(self, uri)
         return list(result.contents)
 
     # ------------------------------------------------------------------- roots

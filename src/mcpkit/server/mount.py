@@ -179,14 +179,12 @@ def mount_server(parent: Server, other: Server, namespace: str | None, separator
 
 
 def _check_mountable(parent: Server, other: Server, namespace: str | None, separator: str) -> None:
-    from mcpkit.server.proxy import ProxyServer
-
-    if isinstance(other, ProxyServer) or isinstance(parent, ProxyServer):
+    if not (other.composable and parent.composable):
         raise TypeError(
-            "a proxy (Server.proxy) answers each session from its own upstream session and has "
-            "no tools, resources or prompts of its own, so it can neither be mounted nor "
-            "mount: mount Server objects, and proxy the composed one if it must be reached "
-            "through a proxy"
+            "a proxy (mcpkit.proxy.ProxyServer) answers each session from its own upstream "
+            "session and has no tools, resources or prompts of its own, so it can neither be "
+            "mounted nor mount: mount Server objects, and proxy the composed one if it must be "
+            "reached through a proxy"
         )
     if namespace is not None and not _NAMESPACE.fullmatch(namespace):
         raise ValueError(

@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 import msgspec
 
@@ -33,20 +33,26 @@ from mcpkit.server.asks import (
 from mcpkit.server.context import Context
 from mcpkit.server.features import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, forward_update, mount_server, route
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.stores.broker import Broker, Change, MemoryBroker
 from mcpkit.stores.sessions import SessionRecord
-from mcpkit.types import Icon, Implementation, ServerCapabilities
+from mcpkit.types import (
+    Icon,
+    Implementation,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+    ServerCapabilities,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
-    from mcpkit.server.proxy import ProxyServer
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
@@ -216,18 +222,6 @@ class Server(FeatureRegistrations):
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
 
-    @staticmethod
-    def proxy(target: Any, **options: Any) -> ProxyServer:
-        """A server that serves another MCP server, `target`, over any transport (`run()`,
-        `run(transport="http")`, `http_app()`; docs/proxy.md): a `Server` (in process), a
-        command list or string, a `.py` path, `StdioParameters`, or an http(s) URL.
-        `options` are `Server`'s (`auth=` protects the HTTP endpoint) and the proxy's own:
-        `headers` and `upstream_auth` for a URL, `stderr` for a command, `connect_timeout`,
-        `upstream_timeout` (seconds a forwarded request may take) and `max_upstreams`."""
-        from mcpkit.server.proxy import ProxyServer
-
-        return ProxyServer(target, **options)
-
     # ------------------------------------------------------------ capabilities
 
     def capabilities(self) -> ServerCapabilities:
@@ -274,6 +268,11 @@ class Server(FeatureRegistrations):
     def add_middleware(self, middleware: Middleware) -> None:
         """Add a layer inside those already added (the first added stays outermost)."""
         self.middleware = (*self.middleware, middleware)
+
+    #: Whether this server may mount others and be mounted (`mount`): its tools, resources
+    #: and prompts are its registries'. A proxy (`mcpkit.proxy.ProxyServer`) answers every
+    #: request from its upstream server instead, so it is not.
+    composable: ClassVar[bool] = True
 
     def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:
         """Serve `other`'s tools, resources, resource templates and prompts as this server's,
@@ -427,6 +426,13 @@ class Server(FeatureRegistrations):
         generic -32603 (its traceback logged here, from the `except` clause calling this)."""
         logger.exception("handler for %s failed", method)
         return McpError(codes.INTERNAL_ERROR, "Internal error")
+
+    async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
+        """Read `uri`, one of this server's resources or a match of its templates (its
+        mounted servers' too), for the request of `ctx`, as resources/read answers it but
+        outside the middleware: what `ctx.read_resource(uri)` does. McpError -32002 for an
+        unknown URI."""
+        return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.runtime.connection import Connection, ProgressCallback
+from mcpkit.server.asks import AskBudget
 from mcpkit.stores.sessions import SessionRecord, new_session_id
 from mcpkit.types import (
     ClientCapabilities,
@@ -26,10 +27,7 @@ from mcpkit.types import (
     Root,
 )
 
-if TYPE_CHECKING:
-    from mcpkit.server.server import Server
-
-__all__ = ["LOG_LEVELS", "ServerSessionHandle"]
+__all__ = ["LOG_LEVELS", "ServerSessionHandle", "SessionHost"]
 
 # server/utilities/logging: RFC 5424 severities, least to most severe.
 LOG_LEVELS: dict[str, int] = {
@@ -44,6 +42,22 @@ LOG_LEVELS: dict[str, int] = {
 }
 
 
+class SessionHost(Protocol):
+    """What a session needs of the server it belongs to (`mcpkit.Server`): where its
+    requests and events go, and the bounds on its own requests to the client. Named here, so
+    that this module sits below the server that builds sessions and never imports it."""
+
+    @property
+    def request_timeout(self) -> float | None: ...
+
+    @property
+    def asks(self) -> AskBudget: ...
+
+    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any: ...
+
+    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None: ...
+
+
 class ServerSessionHandle:
     """One client session of a `Server`: its live connection, and its `record`
     (`mcpkit.stores.sessions.SessionRecord`), which holds everything about it that outlives a
@@ -55,7 +69,7 @@ class ServerSessionHandle:
 
     def __init__(
         self,
-        server: Server,
+        server: SessionHost,
         connect: Callable[[ServerSessionHandle], Connection],
         record: SessionRecord | None = None,
     ) -> None:

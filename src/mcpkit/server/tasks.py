@@ -21,7 +21,6 @@ from mcpkit.stores.task_runner import TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
 
 if TYPE_CHECKING:
-    from mcpkit.server.server import Server
     from mcpkit.server.tools import ToolSpec
 
 __all__ = ["ANONYMOUS", "check_task_support", "owner_of", "start_tool_task", "tool_failed"]
@@ -65,11 +64,7 @@ def check_task_support(spec: ToolSpec, task: TaskMetadata | None) -> None:
 
 
 async def start_tool_task(
-    server: Server,
-    ctx: Context,
-    runner: TaskRunner,
-    ttl: float | None,
-    run_tool: Any,
+    ctx: Context, runner: TaskRunner, ttl: float | None, run_tool: Any
 ) -> CreateTaskResult:
     """Answer a task-augmented tools/call at once; `run_tool(task_ctx)` runs in the
     background with a Context whose messages travel with the task."""

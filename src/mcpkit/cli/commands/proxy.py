@@ -1,5 +1,5 @@
 """`mcpkit proxy TARGET`: serve any MCP server (a file, module, command or URL) over stdio or
-Streamable HTTP, forwarding everything both ways (`Server.proxy`, docs/proxy.md)."""
+Streamable HTTP, forwarding everything both ways (`mcpkit.proxy.ProxyServer`, docs/proxy.md)."""
 
 from __future__ import annotations
 
@@ -77,17 +77,15 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _proxy(target: object, headers: dict[str, str], max_sessions: int | None) -> object:
     import os
 
-    from mcpkit import Server
     from mcpkit.cli.target import Target
+    from mcpkit.proxy import DEFAULT_MAX_UPSTREAMS, ProxyServer
     from mcpkit.transports.stdio_client import StdioParameters
 
     assert isinstance(target, Target)
-    options: dict[str, object] = {}
-    if max_sessions is not None:
-        options["max_upstreams"] = max_sessions
+    upstreams = DEFAULT_MAX_UPSTREAMS if max_sessions is None else max_sessions
     if isinstance(target.argv_or_url, str):
-        return Server.proxy(target.argv_or_url, headers=headers or None, **options)
+        return ProxyServer(target.argv_or_url, headers=headers or None, max_upstreams=upstreams)
     command, *rest = target.argv_or_url
     # The user runs the command line in the shell that holds the server's settings.
     upstream = StdioParameters(command, rest, env=dict(os.environ))
-    return Server.proxy(upstream, **options)
+    return ProxyServer(upstream, max_upstreams=upstreams)

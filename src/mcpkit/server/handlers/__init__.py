@@ -1,6 +1,7 @@
 """Protocol method -> handler for everything a server answers beyond the lifecycle.
 
-Each handler is `async (server, ctx, params) -> result struct`; raising McpError answers
+Each handler is `async (server, ctx, params) -> result struct`, `server` being what it needs
+of the server (`interfaces.FeatureServer`: `ctx.server` itself); raising McpError answers
 with that error.
 """
 
@@ -10,14 +11,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.server.handlers import completion, features, logging, tasks
+from mcpkit.server.interfaces import FeatureServer
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
-    from mcpkit.server.server import Server
 
 __all__ = ["HANDLERS", "Handler"]
 
-Handler = Callable[["Server", "Context", Any], Awaitable[Any]]
+Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
 HANDLERS: dict[str, Handler] = {
     "tools/list": features.list_tools,

@@ -12,18 +12,18 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
 from mcpkit.server.access import check_access
+from mcpkit.server.interfaces import FeatureServer
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
-    from mcpkit.server.server import Server
 
 __all__ = ["complete"]
 
 _MAX_VALUES = 100  # server/utilities/completion: values MUST NOT exceed 100 items
 
 
-def _choices(server: Server, ref_type: str, key: str, argument: str) -> list[str] | None:
+def _choices(server: FeatureServer, ref_type: str, key: str, argument: str) -> list[str] | None:
     if ref_type == "ref/prompt":
         prompt = server.prompts.get(key)
         if prompt is None:
@@ -37,7 +37,9 @@ def _choices(server: Server, ref_type: str, key: str, argument: str) -> list[str
     return template.choices.get(argument)
 
 
-async def complete(server: Server, ctx: Context, params: CompleteRequestParams) -> CompleteResult:
+async def complete(
+    server: FeatureServer, ctx: Context, params: CompleteRequestParams
+) -> CompleteResult:
     ref: Any = params.ref
     ref_type: str = ref.type if hasattr(ref, "type") else _ref_type(ref)
     key = ref.name if ref_type == "ref/prompt" else ref.uri
@@ -64,7 +66,7 @@ async def complete(server: Server, ctx: Context, params: CompleteRequestParams) 
     )
 
 
-def _check_access(server: Server, ctx: Context, ref_type: str, key: str) -> None:
+def _check_access(server: FeatureServer, ctx: Context, ref_type: str, key: str) -> None:
     """A prompt or template the caller may not use completes nothing for it either."""
     item = server.prompts.get(key) if ref_type == "ref/prompt" else server.templates.get(key)
     if item is not None:

@@ -9,6 +9,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.access import check_access, visible
+from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.prompts import render_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
@@ -34,7 +35,6 @@ from mcpkit.types import (
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
-    from mcpkit.server.server import Server
 
 __all__ = [
     "call_tool",
@@ -50,7 +50,7 @@ __all__ = [
 
 
 def _page(
-    server: Server, ctx: Context, registry: Registry[Any], params: PaginatedRequestParams
+    server: FeatureServer, ctx: Context, registry: Registry[Any], params: PaginatedRequestParams
 ) -> tuple[list[Any], str | None]:
     """One page of the wire objects of a registry's items the caller may see, and the
     cursor of the next page."""
@@ -59,14 +59,14 @@ def _page(
 
 
 async def list_tools(
-    server: Server, ctx: Context, params: PaginatedRequestParams
+    server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListToolsResult:
     tools, cursor = _page(server, ctx, server.tools, params)
     return ListToolsResult(tools=tools, next_cursor=cursor)
 
 
 async def call_tool(
-    server: Server, ctx: Context, params: CallToolRequestParams
+    server: FeatureServer, ctx: Context, params: CallToolRequestParams
 ) -> CallToolResult | CreateTaskResult:
     spec = server.tools.get(params.name)
     if spec is None:
@@ -85,7 +85,7 @@ async def call_tool(
 
 
 async def _call_tool_as_declared(
-    server: Server, ctx: Context, params: CallToolRequestParams, spec: ToolSpec
+    server: FeatureServer, ctx: Context, params: CallToolRequestParams, spec: ToolSpec
 ) -> CallToolResult | CreateTaskResult:
     """A tool with `execution.taskSupport`, or a call with `task` (basic/utilities/tasks)."""
     task = params.task
@@ -103,25 +103,25 @@ async def _call_tool_as_declared(
             spec, arguments, task_ctx, server.sync_in_thread, mask_errors=server.mask_error_details
         )
 
-    return await start_tool_task(server, ctx, server.task_runner, task.ttl, run)
+    return await start_tool_task(ctx, server.task_runner, task.ttl, run)
 
 
 async def list_resources(
-    server: Server, ctx: Context, params: PaginatedRequestParams
+    server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListResourcesResult:
     resources, cursor = _page(server, ctx, server.resources, params)
     return ListResourcesResult(resources=resources, next_cursor=cursor)
 
 
 async def list_resource_templates(
-    server: Server, ctx: Context, params: PaginatedRequestParams
+    server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListResourceTemplatesResult:
     templates, cursor = _page(server, ctx, server.templates, params)
     return ListResourceTemplatesResult(resource_templates=templates, next_cursor=cursor)
 
 
 async def read_resource(
-    server: Server, ctx: Context, params: ReadResourceRequestParams
+    server: FeatureServer, ctx: Context, params: ReadResourceRequestParams
 ) -> ReadResourceResult:
     spec, variables = _find(server, params.uri)
     check_access(spec, ctx.auth, "resource", params.uri)
@@ -129,7 +129,7 @@ async def read_resource(
     return ReadResourceResult(contents=contents)
 
 
-def _find(server: Server, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[str, str]]:
+def _find(server: FeatureServer, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[str, str]]:
     """The resource at `uri`, else the first template matching it (with its variables);
     -32002 if there is none."""
     spec = server.resources.get(uri)
@@ -142,7 +142,9 @@ def _find(server: Server, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[s
     raise not_found(uri)
 
 
-async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams) -> EmptyResult:
+async def subscribe(
+    server: FeatureServer, ctx: Context, params: SubscribeRequestParams
+) -> EmptyResult:
     # Only what exists, and what the caller may read, can be subscribed to.
     check_access(_find(server, params.uri)[0], ctx.auth, "resource", params.uri)
     ctx.session.subscribe(params.uri)
@@ -150,21 +152,21 @@ async def subscribe(server: Server, ctx: Context, params: SubscribeRequestParams
 
 
 async def unsubscribe(
-    server: Server, ctx: Context, params: UnsubscribeRequestParams
+    server: FeatureServer, ctx: Context, params: UnsubscribeRequestParams
 ) -> EmptyResult:
     ctx.session.unsubscribe(params.uri)
     return EmptyResult()
 
 
 async def list_prompts(
-    server: Server, ctx: Context, params: PaginatedRequestParams
+    server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListPromptsResult:
     prompts, cursor = _page(server, ctx, server.prompts, params)
     return ListPromptsResult(prompts=prompts, next_cursor=cursor)
 
 
 async def get_prompt(
-    server: Server, ctx: Context, params: GetPromptRequestParams
+    server: FeatureServer, ctx: Context, params: GetPromptRequestParams
 ) -> GetPromptResult:
     spec = server.prompts.get(params.name)
     if spec is None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mcpkit.server.interfaces import FeatureServer
 from mcpkit.types import EmptyResult, SetLevelRequestParams
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
-    from mcpkit.server.server import Server
 
 __all__ = ["set_level"]
 
 
-async def set_level(server: Server, ctx: Context, params: SetLevelRequestParams) -> EmptyResult:
+async def set_level(
+    server: FeatureServer, ctx: Context, params: SetLevelRequestParams
+) -> EmptyResult:
     ctx.session.log_level = params.level
     return EmptyResult()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.tasks import owner_of
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import (
@@ -26,12 +27,11 @@ from mcpkit.types import (
 if TYPE_CHECKING:
     from mcpkit.runtime.connection import Connection
     from mcpkit.server.context import Context
-    from mcpkit.server.server import Server
 
 __all__ = ["cancel_task", "get_task", "list_tasks", "polled", "task_result"]
 
 
-def _runner(server: Server) -> TaskRunner:
+def _runner(server: FeatureServer) -> TaskRunner:
     return server.task_runner
 
 
@@ -49,13 +49,15 @@ def _polled(ctx: Context) -> None:
     polled(ctx.session.connection, ctx.request_id)
 
 
-async def get_task(server: Server, ctx: Context, params: GetTaskRequestParams) -> GetTaskResult:
+async def get_task(
+    server: FeatureServer, ctx: Context, params: GetTaskRequestParams
+) -> GetTaskResult:
     _polled(ctx)
     return await _runner(server).get(owner_of(ctx), params.task_id)
 
 
 async def task_result(
-    server: Server, ctx: Context, params: GetTaskPayloadRequestParams
+    server: FeatureServer, ctx: Context, params: GetTaskPayloadRequestParams
 ) -> dict[str, Any]:
     """Blocks until the task is terminal; meanwhile the task's own requests to the client
     travel related to this call (over HTTP: on its SSE stream, "Input Required Status")."""
@@ -65,14 +67,14 @@ async def task_result(
 
 
 async def list_tasks(
-    server: Server, ctx: Context, params: PaginatedRequestParams
+    server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListTasksResult:
     _polled(ctx)
     return await _runner(server).list(owner_of(ctx), params.cursor)
 
 
 async def cancel_task(
-    server: Server, ctx: Context, params: CancelTaskRequestParams
+    server: FeatureServer, ctx: Context, params: CancelTaskRequestParams
 ) -> CancelTaskResult:
     _polled(ctx)
     return await _runner(server).cancel(owner_of(ctx), params.task_id)

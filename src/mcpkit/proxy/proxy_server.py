@@ -14,15 +14,15 @@ from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.proxy.handshake import ProxiedSession
+from mcpkit.proxy.link import LinkSettings, UpstreamLink
+from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor
+from mcpkit.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
-from mcpkit.server.proxy.handshake import ProxiedSession
-from mcpkit.server.proxy.link import LinkSettings, UpstreamLink
-from mcpkit.server.proxy.tasks import BY_ID, TaskOwners, requestor
-from mcpkit.server.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import (
@@ -51,7 +51,15 @@ _POLLS = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
 
 
 class ProxyServer(Server):
-    """Serves `target` (see `Server.proxy`): one upstream session per client session."""
+    """A server that serves another MCP server, `target`, over any transport (`run()`,
+    `run(transport="http")`, `http_app()`; docs/proxy.md), with one upstream session per
+    client session. `target` is a `Server` (in process), a command list or string, a `.py`
+    path, `StdioParameters`, or an http(s) URL. `options` are `Server`'s (`auth=` protects
+    the HTTP endpoint) beside the proxy's own: `headers` and `upstream_auth` for a URL,
+    `stderr` for a command, `connect_timeout`, `upstream_timeout` (seconds a forwarded
+    request may take) and `max_upstreams`."""
+
+    composable = False  # its upstream answers every request: nothing to mount, or mount in
 
     def __init__(
         self,
@@ -157,7 +165,7 @@ class ProxyServer(Server):
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
     async def _forward(self, link: UpstreamLink, ev: RequestReceived, params: Any) -> Any:
-        """`link.forward`, keeping each identity to its own tasks (`mcpkit.server.proxy.tasks`)."""
+        """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.tasks`)."""
         owners = self.task_owners
         if owners is None:
             return await link.forward(ev, params)

@@ -1,0 +1,10 @@
+"""A proxy: any MCP server served over any of mcpkit's transports (`ProxyServer(target)`);
+docs/proxy.md says what is forwarded and how sessions and failures are handled.
+
+A layer above `mcpkit.server`: a `ProxyServer` is a `Server`, and the server package never
+imports this one (`Server.composable` is all a mount needs to know of a proxy)."""
+
+from mcpkit.proxy.proxy_server import DEFAULT_MAX_UPSTREAMS, ProxyServer
+from mcpkit.proxy.upstream_channel import ChannelOpener, UpstreamTarget
+
+__all__ = ["DEFAULT_MAX_UPSTREAMS", "ChannelOpener", "ProxyServer", "UpstreamTarget"]

@@ -1,0 +1,61 @@
+"""What the request handlers need of the server they answer for, as a Protocol.
+
+`Server` builds the handlers' `Context` and calls them, so a handler naming `Server` would
+close an import cycle (server -> handlers -> server). `handlers/` names `FeatureServer`
+instead, as the HTTP transport names `HostServer`: a `Server` is one, and so is anything
+else with these registries and settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from mcpkit.server.features import Completer
+from mcpkit.server.prompts import PromptSpec
+from mcpkit.server.registry import Registry
+from mcpkit.server.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.tools import ToolSpec
+from mcpkit.stores.task_runner import TaskRunner
+
+__all__ = ["FeatureServer"]
+
+
+class FeatureServer(Protocol):
+    """A server as tools/*, resources/*, prompts/*, completion/complete, logging/setLevel
+    and tasks/* see it: its registries (merged with those of the servers mounted in it) and
+    the settings that shape their answers (`mcpkit.Server`'s, of the same names)."""
+
+    @property
+    def tools(self) -> Registry[ToolSpec]: ...
+
+    @property
+    def resources(self) -> Registry[ResourceSpec]: ...
+
+    @property
+    def templates(self) -> Registry[TemplateSpec]: ...
+
+    @property
+    def prompts(self) -> Registry[PromptSpec]: ...
+
+    @property
+    def completers(self) -> Mapping[tuple[str, str, str], Completer]: ...
+
+    @property
+    def page_size(self) -> int: ...
+
+    @property
+    def sync_in_thread(self) -> bool: ...
+
+    @property
+    def mask_error_details(self) -> bool: ...
+
+    @property
+    def serves_tasks(self) -> bool:
+        """Whether some tool may be called as a task (so `tasks` is declared)."""
+        ...
+
+    @property
+    def task_runner(self) -> TaskRunner:
+        """Runs the server's tasks (a mounted server's are its parent's)."""
+        ...
