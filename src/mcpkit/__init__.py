@@ -25,6 +25,7 @@ __all__ = [
     "McpError",
     "McpkitError",
     "PeerError",
+    "ProxyServer",
     "RegistrationWarning",
     "RemoteProtocolError",
     "RequestInfo",
@@ -60,6 +61,7 @@ _LAZY: dict[str, str] = {
     "McpError": "mcpkit.errors",
     "McpkitError": "mcpkit.errors",
     "PeerError": "mcpkit.errors",
+    "ProxyServer": "mcpkit.proxy",
     "RegistrationWarning": "mcpkit.server.registration",
     "RemoteProtocolError": "mcpkit.errors",
     "RequestInfo": "mcpkit.protocol.events",
@@ -102,6 +104,7 @@ if TYPE_CHECKING:
         VerifierUnavailable,
     )
     from mcpkit.protocol.events import RequestInfo
+    from mcpkit.proxy import ProxyServer
     from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
     from mcpkit.server.context import Context, ElicitationResult
     from mcpkit.server.registration import RegistrationWarning
