@@ -16,7 +16,7 @@ from _serving import INITIALIZE, headers
 
 from mcpkit import Server
 from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.events import MemoryEventStore
+from mcpkit.transports.http.sse_stream import MemoryEventStore
 
 N_SESSIONS = 1000
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from mcpkit.transports.http.events import KEEPALIVE, MAX_QUEUED, MemoryEventStore, Stream
+from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, MemoryEventStore, Stream
 
 
 async def test_the_store_replays_what_follows_an_event_and_refuses_a_hole() -> None:

@@ -38,7 +38,7 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
-from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore
+from mcpkit.transports.http.sse_stream import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import SessionHost
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint

@@ -2,7 +2,7 @@
 body goes in with an `Exchange`, the stream its answers come out on, and messages related to
 no request go to the GET stream (spec: basic/transports, "Sending Messages to the Server",
 "Listening for Messages from the Server"). The channel also keeps the session's resumable
-streams (`mcpkit.transports.http.events.Stream`) until their time is up ("Resumability and
+streams (`mcpkit.transports.http.sse_stream.Stream`) until their time is up ("Resumability and
 Redelivery"): a GET with `Last-Event-ID` finds its stream here, never another session's.
 """
 
@@ -20,7 +20,7 @@ from mcpkit.protocol.sse import parse_event_id
 from mcpkit.runtime.channel import Feeder
 from mcpkit.transports.http._headers import quote_header
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.events import (
+from mcpkit.transports.http.sse_stream import (
     MAX_QUEUED,
     PRIMING_REVISION,
     Stream,
