@@ -1,6 +1,7 @@
 """The pieces of resumption with plain calls: MemoryEventStore's bounded window and its refusal
-of a replay with a hole, and a Stream that stays bounded with a store behind it, whether its
-reader is slow or gone."""
+of a replay with a hole (the behaviour every event store shares is tests/stores'), a Stream
+that stays bounded with a store behind it, whether its reader is slow or gone, and a closed
+channel's streams forgotten by the store."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import asyncio
 
 import pytest
 
-from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, MemoryEventStore, Stream
+from mcpkit.stores.event_log import MemoryEventStore
+from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
+from mcpkit.transports.http.streams import HttpChannel
 
 
 async def test_the_store_replays_what_follows_an_event_and_refuses_a_hole() -> None:
@@ -20,7 +23,7 @@ async def test_the_store_replays_what_follows_an_event_and_refuses_a_hole() -> N
     assert await store.replay_after("s", 5) == []
     assert await store.replay_after("s", 1) is None  # event 2 is past the window
     assert await store.replay_after("other", 1) is None
-    store.forget("s")
+    await store.forget("s")
     assert len(store) == 0 and await store.replay_after("s", 4) is None
 
 
@@ -72,6 +75,55 @@ async def test_keepalives_come_only_while_the_stream_is_idle() -> None:
     stream.stop_keepalive()
     await stream.put(b"x")
     assert await stream.next_event(0) == (1, b"x")
+
+
+async def test_a_closed_channel_has_its_streams_forgotten_awaited_or_in_a_task() -> None:
+    settings = StreamSettings(store=MemoryEventStore())
+    store = settings.store
+    assert isinstance(store, MemoryEventStore)
+    waited = HttpChannel(settings=settings)
+    first = await _cut_get_stream(waited)
+    second = await _cut_get_stream(waited)  # replaces the first, which is forgotten at once
+    assert len(store) == 1 and first.store is None and second.store is store
+    await waited.aclose()  # awaits the store
+    assert len(store) == 0 and second.store is None
+    # close() is called from plain callbacks, which cannot await: a task forgets, and the
+    # app's shutdown waits for it (drain).
+    closed = HttpChannel(settings=settings)
+    await _cut_get_stream(closed)
+    assert len(store) == 1 and not settings.forgetting
+    closed.close()
+    assert len(settings.forgetting) == 1
+    await asyncio.wait_for(settings.drain(), 5)
+    assert len(store) == 0 and not settings.forgetting
+
+
+class _FailingStore(MemoryEventStore):
+    async def forget(self, stream_id: str) -> None:
+        raise ConnectionError("the store is down")
+
+
+async def test_a_store_failing_to_forget_in_a_task_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = _FailingStore()
+    settings = StreamSettings(store=store)
+    channel = HttpChannel(settings=settings)
+    stream = await _cut_get_stream(channel)
+    channel.close()
+    with caplog.at_level("WARNING", logger="mcpkit.http"):
+        await asyncio.wait_for(settings.drain(), 5)
+    assert "failed to forget" in caplog.text and not settings.forgetting
+    assert len(store) == 1 and stream.store is None  # kept by the store, unreachable here
+
+
+async def _cut_get_stream(channel: HttpChannel) -> Stream:
+    """A GET stream with one stored message, whose connection went."""
+    stream = await channel.open_stream()
+    assert stream is not None and stream.id is not None
+    await stream.put(b"x")
+    stream.detach()
+    return stream
 
 
 async def _put_many(stream: Stream, n: int) -> None:
