@@ -1,7 +1,6 @@
-"""The pieces of resumption with plain calls: MemoryEventStore's bounded window and its refusal
-of a replay with a hole (the behaviour every event store shares is tests/stores'), a Stream
-that stays bounded with a store behind it, whether its reader is slow or gone, and a closed
-channel's streams forgotten by the store."""
+"""The pieces of resumption with plain calls (the event store's own are tests/stores'): a
+Stream that stays bounded with a store behind it, whether its reader is slow or gone, and a
+closed channel's streams forgotten by the store."""
 
 from __future__ import annotations
 
@@ -12,30 +11,6 @@ import pytest
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
 from mcpkit.transports.http.streams import HttpChannel
-
-
-async def test_the_store_replays_what_follows_an_event_and_refuses_a_hole() -> None:
-    store = MemoryEventStore(max_events=3, max_bytes=1000)
-    assert await store.replay_after("s", 0) == []  # nothing sent yet
-    for seq in range(1, 6):
-        await store.append("s", seq, b"m%d" % seq)
-    assert await store.replay_after("s", 2) == [(3, b"m3"), (4, b"m4"), (5, b"m5")]
-    assert await store.replay_after("s", 5) == []
-    assert await store.replay_after("s", 1) is None  # event 2 is past the window
-    assert await store.replay_after("other", 1) is None
-    await store.forget("s")
-    assert len(store) == 0 and await store.replay_after("s", 4) is None
-
-
-async def test_the_store_window_is_bounded_in_bytes_too() -> None:
-    store = MemoryEventStore(max_events=100, max_bytes=10)
-    for seq in range(1, 5):
-        await store.append("s", seq, b"abcd")
-    assert await store.replay_after("s", 2) == [(3, b"abcd"), (4, b"abcd")]
-    await store.append("s", 5, b"x" * 11)  # one event over the bound is not kept either
-    assert await store.replay_after("s", 4) is None
-    with pytest.raises(ValueError, match="at least 1"):
-        MemoryEventStore(max_events=0)
 
 
 async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_window() -> None:
