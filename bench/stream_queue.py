@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from mcpkit.transports.http.events import Stream
+from mcpkit.transports.http.sse_stream import Stream
 
 MESSAGE = b'{"jsonrpc":"2.0","id":1,"result":{"content":[]}}'
 ROUNDS = 5

@@ -38,13 +38,17 @@ def python_blocks(doc: str) -> list[str]:
 
 
 def write_testing_examples(folder: Path) -> int:
-    """Save docs/testing.md's blocks under the names in their first lines; count the tests."""
+    """Save docs/testing.md's blocks under the names in their first lines; count the tests,
+    the checks a class inherits from mcpkit.testing.stores included."""
     tests = 0
     for block in python_blocks("docs/testing.md"):
         match = re.fullmatch(r"# (\w+\.py)", block.splitlines()[0])
         assert match, f"every block in testing.md starts with its file name:\n{block}"
         (folder / match.group(1)).write_text(block)
         tests += len(re.findall(r"^(?:async )?def test_", block, re.M))
+        for base in re.findall(r"^class Test\w*\((\w+Checks)\):", block, re.M):
+            checks = getattr(importlib.import_module("mcpkit.testing.stores"), base)
+            tests += sum(name.startswith("test_") for name in dir(checks))
     return tests
 
 

@@ -15,8 +15,8 @@ from _inprocess import asgi_request
 from _serving import INITIALIZE, headers
 
 from mcpkit import Server
+from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.events import MemoryEventStore
 
 N_SESSIONS = 1000
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'

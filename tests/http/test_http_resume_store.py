@@ -1,6 +1,6 @@
-"""The pieces of resumption with plain calls: MemoryEventStore's bounded window and its refusal
-of a replay with a hole, and a Stream that stays bounded with a store behind it, whether its
-reader is slow or gone."""
+"""The pieces of resumption with plain calls (the event store's own are tests/stores'): a
+Stream that stays bounded with a store behind it, whether its reader is slow or gone, and a
+closed channel's streams forgotten by the store."""
 
 from __future__ import annotations
 
@@ -8,31 +8,9 @@ import asyncio
 
 import pytest
 
-from mcpkit.transports.http.events import KEEPALIVE, MAX_QUEUED, MemoryEventStore, Stream
-
-
-async def test_the_store_replays_what_follows_an_event_and_refuses_a_hole() -> None:
-    store = MemoryEventStore(max_events=3, max_bytes=1000)
-    assert await store.replay_after("s", 0) == []  # nothing sent yet
-    for seq in range(1, 6):
-        await store.append("s", seq, b"m%d" % seq)
-    assert await store.replay_after("s", 2) == [(3, b"m3"), (4, b"m4"), (5, b"m5")]
-    assert await store.replay_after("s", 5) == []
-    assert await store.replay_after("s", 1) is None  # event 2 is past the window
-    assert await store.replay_after("other", 1) is None
-    store.forget("s")
-    assert len(store) == 0 and await store.replay_after("s", 4) is None
-
-
-async def test_the_store_window_is_bounded_in_bytes_too() -> None:
-    store = MemoryEventStore(max_events=100, max_bytes=10)
-    for seq in range(1, 5):
-        await store.append("s", seq, b"abcd")
-    assert await store.replay_after("s", 2) == [(3, b"abcd"), (4, b"abcd")]
-    await store.append("s", 5, b"x" * 11)  # one event over the bound is not kept either
-    assert await store.replay_after("s", 4) is None
-    with pytest.raises(ValueError, match="at least 1"):
-        MemoryEventStore(max_events=0)
+from mcpkit.stores.event_log import MemoryEventStore
+from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
+from mcpkit.transports.http.streams import HttpChannel
 
 
 async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_window() -> None:
@@ -72,6 +50,55 @@ async def test_keepalives_come_only_while_the_stream_is_idle() -> None:
     stream.stop_keepalive()
     await stream.put(b"x")
     assert await stream.next_event(0) == (1, b"x")
+
+
+async def test_a_closed_channel_has_its_streams_forgotten_awaited_or_in_a_task() -> None:
+    settings = StreamSettings(store=MemoryEventStore())
+    store = settings.store
+    assert isinstance(store, MemoryEventStore)
+    waited = HttpChannel(settings=settings)
+    first = await _cut_get_stream(waited)
+    second = await _cut_get_stream(waited)  # replaces the first, which is forgotten at once
+    assert len(store) == 1 and first.store is None and second.store is store
+    await waited.aclose()  # awaits the store
+    assert len(store) == 0 and second.store is None
+    # close() is called from plain callbacks, which cannot await: a task forgets, and the
+    # app's shutdown waits for it (drain).
+    closed = HttpChannel(settings=settings)
+    await _cut_get_stream(closed)
+    assert len(store) == 1 and not settings.forgetting
+    closed.close()
+    assert len(settings.forgetting) == 1
+    await asyncio.wait_for(settings.drain(), 5)
+    assert len(store) == 0 and not settings.forgetting
+
+
+class _FailingStore(MemoryEventStore):
+    async def forget(self, stream_id: str) -> None:
+        raise ConnectionError("the store is down")
+
+
+async def test_a_store_failing_to_forget_in_a_task_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = _FailingStore()
+    settings = StreamSettings(store=store)
+    channel = HttpChannel(settings=settings)
+    stream = await _cut_get_stream(channel)
+    channel.close()
+    with caplog.at_level("WARNING", logger="mcpkit.http"):
+        await asyncio.wait_for(settings.drain(), 5)
+    assert "failed to forget" in caplog.text and not settings.forgetting
+    assert len(store) == 1 and stream.store is None  # kept by the store, unreachable here
+
+
+async def _cut_get_stream(channel: HttpChannel) -> Stream:
+    """A GET stream with one stored message, whose connection went."""
+    stream = await channel.open_stream()
+    assert stream is not None and stream.id is not None
+    await stream.put(b"x")
+    stream.detach()
+    return stream
 
 
 async def _put_many(stream: Stream, n: int) -> None:

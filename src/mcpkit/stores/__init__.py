@@ -1,7 +1,11 @@
-"""State that must outlive a request: one small interface per kind, with an in-memory store."""
+"""State that must outlive a request: one small interface per kind, each with an in-memory
+implementation. `mcpkit.testing.stores` checks that an implementation behaves as the
+interface says."""
 
 from __future__ import annotations
 
+from mcpkit.stores.event_log import EventStore, MemoryEventStore
+from mcpkit.stores.sessions import MemorySessionStore, SessionRecord, SessionStore
 from mcpkit.stores.tasks import (
     MemoryTaskStore,
     TaskOutcome,
@@ -10,4 +14,15 @@ from mcpkit.stores.tasks import (
     task_not_found,
 )
 
-__all__ = ["MemoryTaskStore", "TaskOutcome", "TaskStore", "is_terminal", "task_not_found"]
+__all__ = [
+    "EventStore",
+    "MemoryEventStore",
+    "MemorySessionStore",
+    "MemoryTaskStore",
+    "SessionRecord",
+    "SessionStore",
+    "TaskOutcome",
+    "TaskStore",
+    "is_terminal",
+    "task_not_found",
+]

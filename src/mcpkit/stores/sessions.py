@@ -96,8 +96,11 @@ class SessionStore(Protocol):
 
     `put` writes a record (replacing the one with its id); `get` reads one, or None when
     there is none (never written, deleted, or expired); `delete` removes one (nothing when
-    there is none). `expire(before)` deletes the records last seen before `before` (wall-
-    clock seconds) and returns their ids.
+    there is none). `expire(before)` deletes the records last seen (never seen: created)
+    before `before` (wall-clock seconds) and returns their ids. A record read is a copy:
+    neither the caller's changes to it nor to the one it wrote reach the store.
+    `mcpkit.testing.stores.SessionStoreChecks` is the behaviour every implementation must
+    have.
     """
 
     async def put(self, record: SessionRecord) -> None: ...

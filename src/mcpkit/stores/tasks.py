@@ -9,6 +9,7 @@ Access Control").
 from __future__ import annotations
 
 import asyncio
+import copy
 import heapq
 import secrets
 import time
@@ -54,7 +55,10 @@ class TaskOutcome(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class TaskStore(Protocol):
-    """Tasks of many owners. Lookups of unknown, expired or foreign tasks raise `task_not_found`."""
+    """Tasks of many owners. Lookups of unknown, expired or foreign tasks raise `task_not_found`;
+    a status or outcome a method does not take raises `LocalProtocolError`. What a store
+    returns is the caller's own (a copy, as a store a network away returns). `mcpkit.testing.
+    stores.TaskStoreChecks` is the behaviour every implementation must have."""
 
     async def create(self, owner: str, *, ttl: int | None = None) -> Task:
         """Start a task in `working`; `ttl` is the requested lifetime in ms (may be overridden)."""
@@ -104,6 +108,10 @@ class TaskStore(Protocol):
         ...
 
 
+_encoder = msgspec.json.Encoder()
+_outcome_decoder = msgspec.json.Decoder(TaskOutcome)
+
+
 def _iso(seconds: float) -> str:
     stamp = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
@@ -115,7 +123,7 @@ class _Record:
     owner: str
     seq: int
     created: float
-    outcome: TaskOutcome | None = None
+    outcome: bytes | None = None  # encoded, as a shared store keeps it: read, it is a copy
     changed: asyncio.Event | None = field(default=None)
 
     @property
@@ -192,7 +200,7 @@ class MemoryTaskStore:
         expires = record.expires
         if expires is not None:
             heapq.heappush(self._expiry, (expires, task_id))
-        return task
+        return copy.copy(task)
 
     def _granted_ttl(self, requested: int | None) -> int:
         if requested is None:
@@ -205,7 +213,7 @@ class MemoryTaskStore:
         return min(requested, self._max_ttl)  # "Receivers MAY override the requested ttl"
 
     async def get(self, owner: str, task_id: str) -> Task:
-        return self._find(owner, task_id).task
+        return copy.copy(self._find(owner, task_id).task)
 
     async def list(self, owner: str, cursor: str | None = None) -> tuple[list[Task], str | None]:
         after = self._decode(cursor)
@@ -218,7 +226,7 @@ class MemoryTaskStore:
                 continue
             if len(page) == self._page_size:
                 return page, encode_cursor(self._records[page[-1].task_id].seq)
-            page.append(record.task)
+            page.append(copy.copy(record.task))
         return page, None
 
     @staticmethod
@@ -241,7 +249,7 @@ class MemoryTaskStore:
             raise LocalProtocolError(f"set_status takes working or input_required, not {status!r}")
         if not is_terminal(record.task.status):
             record.touch(self._clock(), status=status, status_message=message)
-        return record.task
+        return copy.copy(record.task)
 
     async def finish(
         self,
@@ -257,10 +265,10 @@ class MemoryTaskStore:
         if (outcome.result is None) == (outcome.error is None):
             raise LocalProtocolError("a TaskOutcome holds exactly one of result and error")
         if is_terminal(record.task.status):  # cancelled stays cancelled ("Task Cancellation")
-            return record.task
-        record.outcome = outcome
+            return copy.copy(record.task)
+        record.outcome = _encoder.encode(outcome)
         record.touch(self._clock(), status=status, status_message=message)
-        return record.task
+        return copy.copy(record.task)
 
     async def cancel(self, owner: str, task_id: str, message: str | None = None) -> Task:
         record = self._find(owner, task_id)
@@ -270,10 +278,11 @@ class MemoryTaskStore:
                 codes.INVALID_PARAMS, f"Cannot cancel task: already in terminal status {status!r}"
             )
         record.touch(self._clock(), status="cancelled", status_message=message)
-        return record.task
+        return copy.copy(record.task)
 
     async def outcome(self, owner: str, task_id: str) -> TaskOutcome | None:
-        return self._find(owner, task_id).outcome
+        data = self._find(owner, task_id).outcome
+        return None if data is None else _outcome_decoder.decode(data)
 
     async def wait(self, owner: str, task_id: str, timeout: float) -> Task:
         record = self._find(owner, task_id)
@@ -285,7 +294,7 @@ class MemoryTaskStore:
                     await record.changed.wait()
         except TimeoutError:
             pass
-        return self._find(owner, task_id).task  # raises if it expired while we waited
+        return copy.copy(self._find(owner, task_id).task)  # raises if it expired meanwhile
 
     async def purge_expired(self) -> int:
         return self._purge(self._clock())

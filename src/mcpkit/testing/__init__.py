@@ -14,6 +14,8 @@ async with raw_session(server) as peer:          # speak raw JSON-RPC to a serve
 run_with_fake_clock(test_a_timeout())            # timers fire at once, in virtual time
 ```
 
+`mcpkit.testing.stores` has the checks every session, event and task store passes.
+
 Names load lazily: pytest imports this package for mcpkit's plugin (`_pytest`) in every
 run, and that must not cost the import of the client and the server.
 """

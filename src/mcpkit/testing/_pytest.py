@@ -1,5 +1,6 @@
 """mcpkit's pytest plugin (entry point `pytest11: mcpkit`): runs `async def` tests, bounded
-in time, with fixtures for a connected client, a raw JSON-RPC peer and a fake clock.
+in time, with fixtures for a connected client, a raw JSON-RPC peer and a fake clock, and
+has pytest rewrite the asserts of the store checks (`mcpkit.testing.stores`).
 
 It stays out of the way of the other async plugins: a test marked `asyncio`, `anyio` or
 `trio`, one that uses `anyio_backend`, and every test when pytest-asyncio runs in auto mode
@@ -30,6 +31,10 @@ __all__ = [
     "pytest_configure",
     "pytest_pyfunc_call",
 ]
+
+# The store checks (mcpkit.testing.stores) are plain asserts in a package pytest does not
+# rewrite on its own: rewritten, a failing check shows the values it compared.
+pytest.register_assert_rewrite("mcpkit.testing.stores")
 
 DEFAULT_TIMEOUT = 30.0  # seconds; a bound on hangs, not a performance assertion
 _OTHER_RUNNERS = ("asyncio", "anyio", "trio")

@@ -14,6 +14,7 @@ from mcpkit.auth.server.resource import ProtectedResource, identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._asgi import (
@@ -38,7 +39,6 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
-from mcpkit.transports.http.events import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import SessionHost
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
@@ -460,10 +460,10 @@ class McpHttpApp(SessionHost):
                 await exchange.wait_ready(generation, FIRST_WAIT)
             except asyncio.CancelledError:  # as if its connection went: the request goes on
                 exchange.detach(generation)
-                channel.release(exchange, delivered=False)
+                await channel.release(exchange, delivered=False)
                 raise
             if exchange.json:
-                channel.forget(exchange)  # not a stream: nothing to keep for a resumption
+                await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
                 await _send_json(exchange, receive, send, headers)
             else:
                 await self._stream(channel, exchange, receive, send, headers)
@@ -480,7 +480,7 @@ class McpHttpApp(SessionHost):
         if last:
             await self._resume(session.channel, last, receive, send)
             return
-        stream = session.channel.open_stream()
+        stream = await session.channel.open_stream()
         if stream is None:
             # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
             # here, since each message goes on exactly one stream.
@@ -504,7 +504,7 @@ class McpHttpApp(SessionHost):
         events = await stream.store.replay_after(stream.id, after)
         if events is None:
             stream.detach(generation)
-            channel.release(stream, delivered=False)
+            await channel.release(stream, delivered=False)
             await send_refusal(send, expired(last[0]))
             return
         await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
@@ -533,7 +533,7 @@ class McpHttpApp(SessionHost):
             )
         finally:
             self._open_streams.discard(stream)
-            channel.release(stream, delivered)
+            await channel.release(stream, delivered)
             channel.touch()
 
     # ------------------------------------------------------------------ DELETE

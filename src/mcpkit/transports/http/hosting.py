@@ -187,6 +187,7 @@ class SessionHost:
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
                 await self.aclose_sessions()
+                await self.streams.drain()  # what sessions that ended earlier left to forget
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         """ASGI lifespan: `lifespan()` from startup to shutdown."""

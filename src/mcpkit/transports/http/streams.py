@@ -2,7 +2,7 @@
 body goes in with an `Exchange`, the stream its answers come out on, and messages related to
 no request go to the GET stream (spec: basic/transports, "Sending Messages to the Server",
 "Listening for Messages from the Server"). The channel also keeps the session's resumable
-streams (`mcpkit.transports.http.events.Stream`) until their time is up ("Resumability and
+streams (`mcpkit.transports.http.sse_stream.Stream`) until their time is up ("Resumability and
 Redelivery"): a GET with `Last-Event-ID` finds its stream here, never another session's.
 """
 
@@ -20,7 +20,7 @@ from mcpkit.protocol.sse import parse_event_id
 from mcpkit.runtime.channel import Feeder
 from mcpkit.transports.http._headers import quote_header
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.events import (
+from mcpkit.transports.http.sse_stream import (
     MAX_QUEUED,
     PRIMING_REVISION,
     Stream,
@@ -226,8 +226,10 @@ class HttpChannel:
             if data:
                 await exchange.put(data)
             exchange.end()
-            if not exchange.attached:
-                self._retain(exchange)  # cut before its end: resumable for a while
+            if not exchange.attached:  # cut before its end: resumable for a while
+                gone = self._retain(exchange)
+                if gone is not None:
+                    await self.forget(gone)
             self.touch()
             return
         target: Stream | None = exchange
@@ -270,12 +272,12 @@ class HttpChannel:
             self._streams = {}
         self._streams[stream_id] = stream
 
-    def open_stream(self) -> Stream | None:
+    async def open_stream(self) -> Stream | None:
         """A new GET stream, replacing one no connection reads; None while one is connected."""
         if self.stream is not None:
             if self.stream.attached:
                 return None
-            self.forget(self.stream)
+            await self.forget(self.stream)
         stream = self.stream = Stream()
         self._number(stream)
         return stream
@@ -309,40 +311,60 @@ class HttpChannel:
         retry = self.settings.retry_ms if retry_ms is None else retry_ms
         return exchange is not None and exchange.hang_up(retry)
 
-    def release(self, stream: Stream, delivered: bool) -> None:
+    async def release(self, stream: Stream, delivered: bool) -> None:
         """A connection of `stream` ended. Unless a newer one carries it, the stream stays
         resumable for `retention` seconds after its request ends (the GET stream: after the
         cut), even when all was written: the client may have lost what was written last."""
         if not stream.attached and (delivered or stream.ended or stream is self.stream):
-            self._retain(stream)  # (a request still running is retained when it ends)
+            # (a request still running is retained when it ends)
+            gone = self._retain(stream)
+            if gone is not None:
+                await self.forget(gone)
 
-    def _retain(self, stream: Stream) -> None:
+    def _retain(self, stream: Stream) -> Stream | None:
+        """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
+        `stream` itself when it cannot be resumed, else the oldest past MAX_RETAINED. (The
+        caller awaits the forgetting: this stays a plain call, since an answer's every
+        stream passes here.)"""
         if stream.id is None or self._closed:
-            self.forget(stream)
-            return
+            return stream
         loop = asyncio.get_running_loop()
         if self._retained is None:
             self._retained = {}
         self._retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
         self._retained[stream] = loop.time() + self.settings.retention
-        if len(self._retained) > MAX_RETAINED:
-            self.forget(next(iter(self._retained)))
         if self._sweeper is None:
             self._sweeper = loop.call_at(self._retained[stream], self._sweep)
+        if len(self._retained) > MAX_RETAINED:
+            return next(iter(self._retained))
+        return None
 
     def _sweep(self) -> None:
-        """One timer per session, not per stream: forget the streams whose time is up."""
+        """One timer per session, not per stream: forget the streams whose time is up. A
+        timer callback cannot await, so the store's part goes to a task (`forget_later`)."""
         self._sweeper = None
         now = asyncio.get_running_loop().time()
+        gone: list[str] = []
         while self._retained:
             stream, until = next(iter(self._retained.items()))
             if until > now:
                 self._sweeper = asyncio.get_running_loop().call_at(until, self._sweep)
-                return
-            self.forget(stream)
+                break
+            self._drop(stream, gone)
+        self.settings.forget_later(gone)
 
-    def forget(self, stream: Stream) -> None:
+    async def forget(self, stream: Stream) -> None:
         """Free `stream`'s state and stored events; it can no longer be resumed."""
+        gone: list[str] = []
+        self._drop(stream, gone)
+        store = self.settings.store
+        if gone and store is not None:
+            await store.forget(gone[0])
+
+    def _drop(self, stream: Stream, gone: list[str]) -> None:
+        """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing
+        from now on, and what its request still sends is no longer stored); add its id to
+        `gone` when the store holds events of it, for the caller to have them forgotten."""
         if self._retained is not None:
             self._retained.pop(stream, None)
             if not self._retained:
@@ -352,7 +374,7 @@ class HttpChannel:
             self.stream = None
         if stream.id is not None and self._streams is not None:
             if self._streams.pop(stream.id, None) is not None and stream.store is not None:
-                stream.store.forget(stream.id)
+                gone.append(stream.id)
                 stream.store = None  # what its request still sends is dropped, not stored
             if not self._streams:
                 self._streams = None
@@ -360,13 +382,25 @@ class HttpChannel:
     # ------------------------------------------------------------------ ending
 
     async def aclose(self) -> None:
-        self.close()
+        """`close()`, waiting for the store to forget the session's streams."""
+        gone = self._end()
+        store = self.settings.store
+        if store is not None:
+            for stream_id in gone:
+                await store.forget(stream_id)
 
     def close(self) -> None:
         """End every stream of the session, free what they keep, and fail the bodies it never
-        read."""
+        read. The runtime calls it from plain callbacks (the connection's end, `on_close`),
+        which cannot await: the store forgets the session's streams in a task
+        (`StreamSettings.forget_later`); `aclose()` waits for it instead."""
+        self.settings.forget_later(self._end())
+
+    def _end(self) -> list[str]:
+        """`close()` but for the store: the ids of the streams it is to forget."""
+        gone: list[str] = []
         if self._closed:
-            return
+            return gone
         self._closed = True
         for exchange in set(self._routes.values()):
             exchange.end()
@@ -381,7 +415,8 @@ class HttpChannel:
             self.stream.end()
         for stream in list(self._streams.values()) if self._streams else ():
             stream.end()
-            self.forget(stream)
+            self._drop(stream, gone)
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
+        return gone

@@ -1,33 +1,30 @@
-"""The events of an SSE stream: `Stream`, the messages of one stream in order, numbered and
-bounded, which outlives the HTTP response carrying it; and where they are kept so that a
-client that lost its connection can have them again (spec: basic/transports, "Resumability
-and Redelivery"; SEP-1699): a small `EventStore` interface and `MemoryEventStore`, its
-in-process, bounded implementation; `StreamSettings`, what the streams of an endpoint share.
+"""An SSE stream of the Streamable HTTP transport: `Stream`, the messages of one stream in
+order, numbered and bounded, which outlives the HTTP response carrying it, and
+`StreamSettings`, what the streams of an endpoint share, among them the
+`mcpkit.stores.event_log.EventStore` that keeps their messages for a resumption (spec:
+basic/transports, "Resumability and Redelivery"; SEP-1699).
 
 A stream numbers its events 1, 2, 3... (0 is the priming event, which carries no message and
 is never stored); its SSE ids are `make_event_id(stream_id, seq)`, so a `Last-Event-ID` names
-the one stream it resumes. The store keeps the last events of each stream within a window;
-a replay that would need an event the window has dropped is refused rather than sent with a
-hole in it.
+the one stream it resumes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final
+
+from mcpkit.stores.event_log import EventStore, MemoryEventStore
 
 __all__ = [
-    "DEFAULT_REPLAY_BYTES",
-    "DEFAULT_REPLAY_EVENTS",
     "KEEPALIVE",
     "MAX_QUEUED",
     "MAX_QUEUED_BYTES",
     "PRIMING_REVISION",
-    "EventStore",
-    "MemoryEventStore",
     "Stream",
     "StreamSettings",
     "new_stream_id",
@@ -35,91 +32,7 @@ __all__ = [
     "wake",
 ]
 
-#: Events kept per stream for replay: a call's progress rarely comes near it.
-DEFAULT_REPLAY_EVENTS: Final = 256
-#: Bytes of messages kept per stream for replay.
-DEFAULT_REPLAY_BYTES: Final = 1024 * 1024
-
-
-class EventStore(Protocol):
-    """The messages of SSE streams, kept for replay. A shared store (SQLite, Redis) implements
-    the same three operations later; the HTTP app never reaches past them.
-
-    `append` is told each message of a stream in order, with its sequence number.
-    `replay_after(stream_id, seq)` answers every message of that stream after `seq`, in
-    order, or None when some of them are no longer kept (the client must be refused: a
-    replay with a hole would lose messages silently). `forget` drops a stream's messages;
-    it is called from timers, so it must not block (a shared store may hand the work to a
-    task, or let the stream's keys expire).
-    """
-
-    async def append(self, stream_id: str, seq: int, data: bytes) -> None: ...
-
-    async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None: ...
-
-    def forget(self, stream_id: str) -> None: ...
-
-
-class _Log:
-    """One stream's kept events; `first` is the number of the oldest one still kept (or, when
-    none is, of the next one to come)."""
-
-    __slots__ = ("events", "first", "size")
-
-    def __init__(self, first: int) -> None:
-        self.events: list[tuple[int, bytes]] = []  # a deque costs 600 bytes even empty
-        self.first = first
-        self.size = 0
-
-
-class MemoryEventStore:
-    """Events in a dict of per-stream logs, each at most `max_events` events and `max_bytes`
-    bytes of messages (the oldest go first): the replay window. The bytes kept are the very
-    objects the stream sends, so a live stream's events cost no copy."""
-
-    __slots__ = ("_logs", "max_bytes", "max_events")
-
-    def __init__(
-        self, *, max_events: int = DEFAULT_REPLAY_EVENTS, max_bytes: int = DEFAULT_REPLAY_BYTES
-    ) -> None:
-        if max_events < 1 or max_bytes < 1:
-            raise ValueError("an event store's replay window must hold at least 1 event and byte")
-        self.max_events = max_events
-        self.max_bytes = max_bytes
-        self._logs: dict[str, _Log] = {}
-
-    async def append(self, stream_id: str, seq: int, data: bytes) -> None:
-        log = self._logs.get(stream_id)
-        if log is None:
-            log = self._logs[stream_id] = _Log(seq)
-        log.events.append((seq, data))
-        log.size += len(data)
-        events = log.events
-        if len(events) > self.max_events or log.size > self.max_bytes:
-            cut = 0  # how many of the oldest go; one slice deletion for them all
-            while cut < len(events) and (
-                len(events) - cut > self.max_events or log.size > self.max_bytes
-            ):
-                log.size -= len(events[cut][1])
-                cut += 1
-            del events[:cut]
-        log.first = log.events[0][0] if log.events else seq + 1
-
-    async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
-        log = self._logs.get(stream_id)
-        if log is None:
-            return [] if seq == 0 else None  # nothing stored yet, or all of it forgotten
-        if seq + 1 < log.first:
-            return None  # the window has dropped some of what the client missed
-        return [event for event in log.events if event[0] > seq]
-
-    def forget(self, stream_id: str) -> None:
-        self._logs.pop(stream_id, None)
-
-    def __len__(self) -> int:
-        """How many streams have events kept (for tests and metrics)."""
-        return len(self._logs)
-
+logger = logging.getLogger("mcpkit.http")
 
 #: Messages held for one response whose client reads slowly; past it the session's writer
 #: waits (and the runtime stops reading that session's bodies), so memory stays bounded.
@@ -154,12 +67,36 @@ class StreamSettings:
     (None: streams are not resumable and carry no ids); `retention` is how many seconds a
     stream cut before its end stays resumable once it has ended; `retry_ms` is the `retry`
     sent when the server closes a connection early; `keepalive_interval` is the idle time
-    after which a comment goes out (None: never)."""
+    after which a comment goes out (None: never). `forgetting` holds the store's deletions
+    started by `forget_later` until they are done."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
     retention: float = 60.0
     retry_ms: int = 1000
     keepalive_interval: float | None = 15.0
+    forgetting: set[asyncio.Task[None]] = field(
+        default_factory=set[asyncio.Task[None]], compare=False, repr=False
+    )
+
+    def forget_later(self, stream_ids: list[str]) -> None:
+        """Have the store forget `stream_ids` in a task of their own. Only for callers that
+        cannot wait, since they are not coroutines: the timer that ends a stream's retention
+        and `HttpChannel.close()`, which the runtime and the app call from plain callbacks
+        when a session ends; every other caller awaits `store.forget` itself. The task is
+        held in `forgetting` until it is done, so that it is never collected half-way and
+        the app's shutdown waits for it (`drain`)."""
+        store = self.store
+        if store is None or not stream_ids:
+            return
+        task = asyncio.get_running_loop().create_task(_forget_all(store, stream_ids))
+        self.forgetting.add(task)
+        task.add_done_callback(self.forgetting.discard)
+
+    async def drain(self) -> None:
+        """Wait for the deletions `forget_later` started (at shutdown, once every session has
+        ended: none starts after that)."""
+        while self.forgetting:
+            await asyncio.wait(set(self.forgetting))
 
     @classmethod
     def build(
@@ -185,6 +122,14 @@ class StreamSettings:
             retry_ms=round(retry * 1000),
             keepalive_interval=keepalive,
         )
+
+
+async def _forget_all(store: EventStore, stream_ids: list[str]) -> None:
+    for stream_id in stream_ids:
+        try:
+            await store.forget(stream_id)
+        except Exception:  # nobody awaits this task: say it here, and go on with the rest
+            logger.warning("the event store failed to forget a stream's events", exc_info=True)
 
 
 class Stream:

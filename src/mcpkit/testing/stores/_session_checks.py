@@ -1,0 +1,132 @@
+"""The behaviour every `mcpkit.stores.sessions.SessionStore` has, as checks to inherit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import msgspec
+
+from mcpkit.stores.sessions import SessionRecord, SessionStore
+from mcpkit.types import ClientCapabilities, Implementation
+
+__all__ = ["SessionStoreChecks"]
+
+
+def _full_record(session_id: str = "sess-A1b2") -> SessionRecord:
+    """A record with every field set away from its default."""
+    return SessionRecord(
+        id=session_id,
+        revision="2025-06-18",
+        client_info=Implementation(name="client", version="2.1"),
+        client_capabilities=msgspec.convert({"roots": {"listChanged": True}}, ClientCapabilities),
+        initialized=True,
+        owner='["sub","https://issuer.example","alice"]',
+        log_level="error",
+        subscriptions=frozenset({"notes://a", "notes://b"}),
+        created=1_764_000_000.5,
+        last_seen=1_764_000_100.25,
+    )
+
+
+class SessionStoreChecks:
+    """Checks any `SessionStore` passes. Subclass it in a test module under a name pytest
+    collects (`class TestMySessionStore(SessionStoreChecks)`) and define `make_store`; each
+    check is an `async def test_...` method, run by mcpkit's pytest plugin."""
+
+    async def make_store(self) -> SessionStore:
+        """A new, empty store for one check. Override it."""
+        raise NotImplementedError("define make_store() in your subclass of SessionStoreChecks")
+
+    async def close_store(self, store: SessionStore) -> None:
+        """Release what `make_store` took (a connection, a file, keys); by default nothing."""
+
+    @asynccontextmanager
+    async def _store(self) -> AsyncGenerator[SessionStore, None]:
+        store = await self.make_store()
+        try:
+            yield store
+        finally:
+            await self.close_store(store)
+
+    async def test_a_record_round_trips_with_every_field(self) -> None:
+        async with self._store() as store:
+            record = _full_record()
+            await store.put(record)
+            assert await store.get(record.id) == record
+            bare = SessionRecord(id="bare", created=5.0)
+            await store.put(bare)
+            assert await store.get("bare") == bare
+
+    async def test_records_are_copies_never_the_callers_object(self) -> None:
+        async with self._store() as store:
+            record = _full_record()
+            await store.put(record)
+            record.log_level = "debug"  # the live record changes; the stored one does not
+            record.subscriptions = frozenset()
+            got = await store.get(record.id)
+            assert got is not None and got is not record
+            assert got.log_level == "error" and got.subscriptions == {"notes://a", "notes://b"}
+            got.log_level = "info"
+            again = await store.get(record.id)
+            assert again is not None and again is not got and again.log_level == "error"
+
+    async def test_put_replaces_the_record_of_its_id(self) -> None:
+        async with self._store() as store:
+            record = _full_record()
+            await store.put(record)
+            newer = msgspec.structs.replace(record, log_level="warning", last_seen=1_764_000_200.0)
+            await store.put(newer)
+            assert await store.get(record.id) == newer
+
+    async def test_delete_removes_a_record_and_unknown_ids_are_nothing(self) -> None:
+        async with self._store() as store:
+            assert await store.get("never-written") is None
+            await store.delete("never-written")  # no error
+            kept, gone = _full_record("kept"), _full_record("gone")
+            await store.put(kept)
+            await store.put(gone)
+            await store.delete("gone")
+            await store.delete("gone")  # twice is harmless
+            assert await store.get("gone") is None
+            assert await store.get("kept") == kept
+
+    async def test_an_id_names_exactly_one_record(self) -> None:
+        # A store keyed by patterns (Redis SCAN/KEYS, SQL LIKE) must not read these as ones.
+        async with self._store() as store:
+            for session_id in ("abc", "abc:1", "ab_"):
+                await store.put(_full_record(session_id))
+            for other in ("ab*", "ab?", "ab%", "ABC", "abc:", "ab", "abc "):
+                assert await store.get(other) is None, other
+                await store.delete(other)
+            for session_id in ("abc", "abc:1", "ab_"):
+                assert await store.get(session_id) == _full_record(session_id)
+
+    async def test_expire_drops_the_records_last_seen_before_a_time(self) -> None:
+        async with self._store() as store:
+            seen = msgspec.structs.replace(_full_record("seen"), created=10.0, last_seen=500.0)
+            never_seen = SessionRecord(id="never-seen", created=200.0)  # counts from created
+            at_the_bound = SessionRecord(id="at-the-bound", created=10.0, last_seen=300.0)
+            old = SessionRecord(id="old", created=10.0, last_seen=20.0)
+            for record in (seen, never_seen, at_the_bound, old):
+                await store.put(record)
+            assert sorted(await store.expire(before=300.0)) == ["never-seen", "old"]
+            assert await store.get("old") is None and await store.get("never-seen") is None
+            assert await store.get("seen") == seen
+            assert await store.get("at-the-bound") == at_the_bound  # not before: kept
+            assert await store.expire(before=300.0) == []
+            # Written again with a later last_seen, a record is no longer due.
+            await store.put(msgspec.structs.replace(at_the_bound, last_seen=900.0))
+            assert sorted(await store.expire(before=600.0)) == ["seen"]
+            assert await store.get("at-the-bound") is not None
+
+    async def test_many_sessions_written_and_read_at_once(self) -> None:
+        async with self._store() as store:
+            records = [_full_record(f"s{i}") for i in range(50)]
+            await asyncio.gather(*(store.put(record) for record in records))
+            got = await asyncio.gather(*(store.get(record.id) for record in records))
+            assert got == records
+            await asyncio.gather(*(store.delete(record.id) for record in records[::2]))
+            left = await asyncio.gather(*(store.get(record.id) for record in records))
+            assert left == [None if i % 2 == 0 else r for i, r in enumerate(records)]
