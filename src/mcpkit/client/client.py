@@ -36,7 +36,7 @@ from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.workers import call_handler
-from mcpkit.transports.connect import Target, open_target
+from mcpkit.transports.connect import Target, close_opened, open_target
 from mcpkit.types import (
     ClientCapabilities,
     ClientCapabilitiesTasks,
@@ -221,11 +221,8 @@ class Client(FeatureCalls):
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
         conn, self._connection = self._connection, None
-        if conn is not None:
-            await conn.aclose()
         release, self._release = self._release, None
-        if release is not None:
-            await release()
+        await close_opened(conn, release)
         self._tasks.cancel_all()
         if self._task_receiver is not None:  # nobody can fetch their results any more
             await self._task_receiver.aclose()

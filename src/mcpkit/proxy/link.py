@@ -21,6 +21,7 @@ from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
 from mcpkit.stores.tasks import is_terminal
+from mcpkit.transports.connect import close_opened
 from mcpkit.types import (
     InitializeRequestParams,
     InitializeResult,
@@ -131,11 +132,8 @@ class UpstreamLink:
         """End the upstream session (a process is stopped as a client stops it)."""
         self._closing = True
         conn, self.connection = self.connection, None
-        if conn is not None:
-            await conn.aclose()
         release, self._release = self._release, None
-        if release is not None:
-            await release()
+        await close_opened(conn, release)
         self._tasks.cancel_all()
 
     # -------------------------------------------------------------- client → up

@@ -17,6 +17,7 @@ from typing import Any, Final, Protocol
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.stores.task_runner import Peer
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -191,7 +192,7 @@ class AskingSession(Protocol):
     def protocol(self) -> _OutboundChecks: ...
 
     @property
-    def connection(self) -> _Requester: ...
+    def connection(self) -> Peer: ...
 
     async def request(
         self,
@@ -222,15 +223,3 @@ class AskingTask(Protocol):
 
 class _OutboundChecks(Protocol):
     def check_outbound_request(self, method: str, params: Any = None) -> None: ...
-
-
-class _Requester(Protocol):
-    async def request(
-        self,
-        method: str,
-        params: Any = None,
-        *,
-        timeout: float | None = None,
-        related: RequestId | None = None,
-        result_type: Any = None,
-    ) -> Any: ...

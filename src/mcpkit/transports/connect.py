@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.connection import Connection
 
 if TYPE_CHECKING:
     import httpx
@@ -26,6 +27,7 @@ __all__ = [
     "InProcessServer",
     "Opened",
     "Target",
+    "close_opened",
     "mcpkit_run_argv",
     "open_target",
 ]
@@ -51,6 +53,19 @@ Target = Any
 
 #: A command list or string starting with one of these runs with `sys.executable`.
 _BARE_PYTHON = frozenset({"python", "python3"})
+
+
+async def close_opened(
+    connection: Connection | None, release: Callable[[], Awaitable[None]] | None
+) -> None:
+    """End what was opened for a target: the connection first (its channel, so the peer sees
+    the end), then the transport's release (stdio: stdin closed, then SIGTERM, then SIGKILL).
+    Either may be None: not opened, or already closed (take them from their owner first, so
+    a second close finds nothing)."""
+    if connection is not None:
+        await connection.aclose()
+    if release is not None:
+        await release()
 
 
 def mcpkit_run_argv(target: str) -> list[str]:
