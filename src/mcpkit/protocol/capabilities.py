@@ -2,6 +2,12 @@
 
 A request for a feature the receiver did not declare is refused with -32601; a request to a
 peer that did not declare the feature is never sent.
+
+basic/lifecycle, Operation: both sides "Only use capabilities that were successfully
+negotiated". A capability is declared by its presence, most often as an empty object
+(`"tools": {}`); a sub-capability such as `listChanged` or `subscribe` is a flag inside it.
+Paths use the generated structs' attribute names (`list_changed`), which match a dict's keys
+only where the wire name has no capital letter.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ __all__ = [
     "task_params",
 ]
 
-# method -> path of attribute names into the receiver's capabilities struct.
+# method -> path of attribute names into the receiver's capabilities struct. The session checks
+# requests only (both ways): the notification entries record which capability allows each,
+# and nothing enforces them here.
 REQUIRED_CAPABILITY: Final[dict[str, tuple[str, ...]]] = {
     # Served by servers (server capabilities).
     "tools/list": ("tools",),
@@ -62,7 +70,8 @@ RELATED_TASK: Final = "io.modelcontextprotocol/related-task"
 
 
 def task_params(params: Any) -> Any:
-    """The `task` field of a request's params (a dict or a struct), or None."""
+    """The `task` field of a request's params (a dict or a struct), or None. Its presence is
+    what makes a request task-augmented (basic/utilities/tasks, Creating Tasks)."""
     if isinstance(params, dict):
         return cast("dict[str, Any]", params).get("task")
     return getattr(params, "task", None)
@@ -72,10 +81,14 @@ def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:
     """Whether the capabilities struct declares `path` (each step present and not false)."""
     node = capabilities
     for name in path:
+        # Capabilities decode into structs down to the objects the schema leaves open (`form`,
+        # `tools`, `experimental`), which stay dicts.
         if isinstance(node, dict):
             node = cast("dict[str, Any]", node).get(name)
         else:
             node = getattr(node, name, None)
+        # Absent is undeclared; so is an explicit false (`"listChanged": false`). An empty
+        # object is declared: that is how most capabilities are.
         if node is None or node is False:
             return False
     return True

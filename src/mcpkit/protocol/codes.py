@@ -14,12 +14,19 @@ __all__ = [
     "URL_ELICITATION_REQUIRED",
 ]
 
+# JSON-RPC 2.0, section 5.1: the predefined errors. -32700 is for bytes that are not JSON;
+# -32600 for JSON that is not a valid message; -32601 for a method unknown or not offered
+# (an undeclared capability). Our choices where the spec names no code: -32600 for a request
+# the lifecycle does not allow (too early, a second initialize), -32603 for one past our
+# limit on requests in flight.
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 # Implementation-defined server errors (-32000 to -32099):
+# Ours, not the spec's: the code of `errors.RequestTimeout` (one of our requests got no
+# answer in time). The peer sees it only when a handler lets that error out.
 REQUEST_TIMEOUT = -32001
 RESOURCE_NOT_FOUND = -32002  # server/resources: "Resource not found"
 URL_ELICITATION_REQUIRED = -32042  # client/elicitation: URLElicitationRequiredError

@@ -59,6 +59,7 @@ class RequestReceived(msgspec.Struct):
     request_id: int | str
     method: str
     params: Any
+    #: The token the peer asked progress under (`Session.send_progress` takes it), or None.
     progress_token: int | str | None = None
     request_info: RequestInfo | None = None
     #: What the request is served under (`mcpkit.protocol.terms`): its session's, for a
@@ -101,7 +102,8 @@ class StrayResponse(msgspec.Struct):
 
 
 class RequestCancelled(msgspec.Struct):
-    """The peer cancelled a request it sent us; no response will be sent for it."""
+    """The peer cancelled a request it sent us; no response will be sent for it (the session
+    drops any), so its handler may stop: basic/utilities/cancellation."""
 
     request_id: int | str
     reason: str | None = None
@@ -133,6 +135,8 @@ class InitializedReceived(msgspec.Struct):
     """(server) The client sent `notifications/initialized`: the session is operating."""
 
 
+# Every event a session returns. Runtimes dispatch on the exact type (`type(ev) is ...`, the
+# cheapest test), so no event class may subclass another.
 Event = (
     RequestReceived
     | NotificationReceived

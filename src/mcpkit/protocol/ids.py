@@ -38,6 +38,7 @@ class RequestIds:
 
     @property
     def prefix(self) -> str:
+        """What the ids handed out from now on start with; "" for integer ids."""
         return self._prefix
 
     @prefix.setter

@@ -2,6 +2,14 @@
 
 The envelope is decoded once into `Envelope`, whose `params`/`result` are `msgspec.Raw` so
 the session can decode them straight into the typed struct the method calls for.
+
+What makes a message, by JSON-RPC 2.0 section: a request has a method and an id (4; MCP adds
+that the id is never null, basic/index); a notification has a method and no id (4.1) and is
+never answered; a response has the id of its request and exactly one of result and error (5).
+A batch is an array of at least one message (6). What cannot be used becomes a `Malformed`,
+which says what to answer (5.1: -32700 for bytes that are not JSON, -32600 for JSON that is
+not a valid message) and, where the id could be read, under which id; where it could not, the
+error carries a null id (5).
 """
 
 from __future__ import annotations
@@ -34,7 +42,12 @@ __all__ = [
 
 
 class Envelope(msgspec.Struct, omit_defaults=True):
-    """Any JSON-RPC message with its payload left undecoded."""
+    """Any JSON-RPC message with its payload left undecoded.
+
+    Every field may be absent, so decoding fails only on what is not an object or a field of
+    the wrong type, and `classify` can then say what was missing. `id` tells absent (UNSET: a
+    notification) from null (None: refused in a request, allowed in an error response).
+    """
 
     jsonrpc: str | UnsetType = UNSET
     id: RequestId | UnsetType | None = UNSET
@@ -45,8 +58,9 @@ class Envelope(msgspec.Struct, omit_defaults=True):
 
 
 class Malformed(msgspec.Struct):
-    """A message that could not be understood. `id` is its id if one could be read, and
-    `response` says it evidently answers a request (so it fails ours, and gets no reply)."""
+    """A message that could not be understood. `code` is the error to answer with (-32700 or
+    -32600), `id` its id if one could be read, and `response` says it evidently answers a
+    request (so it fails ours, and gets no reply)."""
 
     code: int
     message: str
@@ -54,6 +68,7 @@ class Malformed(msgspec.Struct):
     response: bool = False
 
 
+# Built once: a Decoder compiles its type when it is made.
 _envelope_decoder: Final = msgspec.json.Decoder(Envelope)
 _batch_decoder: Final = msgspec.json.Decoder(list[Raw])
 _any_decoder: Final = msgspec.json.Decoder()
@@ -61,7 +76,10 @@ _id_decoder: Final = msgspec.json.Decoder(RequestId)
 _encoder: Final = msgspec.json.Encoder()
 
 # The head of a message: `{"jsonrpc": "2.0", "id": <id>, "result"|"error"|"method"`, the
-# order peers write in. It names the request a message we cannot decode belongs to.
+# order peers (and our own encoders below) write in. It names the request a message we cannot
+# decode belongs to. Only the first _HEAD_BYTES are matched, so a refusal costs the same for a
+# 16 MB message as for a small one. A longer id (past 18 digits, which always fit a 64-bit
+# integer, or 256 string characters) is not read: the refusal then goes under a null id.
 _HEAD: Final = re.compile(
     rb'\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")'
     rb'\s*,\s*"(result|error|method)"'
@@ -78,6 +96,7 @@ def refuse_by_head(data: bytes | Raw, code: int, message: str) -> Malformed:
         rid: RequestId = _id_decoder.decode(head.group(1))
     except (msgspec.DecodeError, UnicodeDecodeError):
         return Malformed(code, message)  # an id that is not valid JSON: no id to answer under
+    # `result` or `error` after the id: a response, which fails our request and is not answered.
     return Malformed(code, message, rid, head.group(2) != b"method")
 
 
@@ -85,7 +104,7 @@ def check_bytes(data: bytes, max_depth: int) -> Malformed | None:
     """Refuse, before anything decodes it, what msgspec must not be given: bytes that are not
     UTF-8 (it checks only the strings it decodes, not params kept raw, and raises
     UnicodeDecodeError) and nesting past `max_depth` (it recurses, and raises RecursionError)."""
-    if not data.isascii():
+    if not data.isascii():  # ASCII is valid UTF-8: most messages skip the decode
         try:
             data.decode()
         except UnicodeDecodeError as exc:
@@ -101,7 +120,8 @@ def check_bytes(data: bytes, max_depth: int) -> Malformed | None:
 
 
 def is_batch(data: bytes) -> bool:
-    """Whether the message is a JSON array (a batch), judged by its first non-space byte."""
+    """Whether the message is a JSON array (a batch, JSON-RPC 2.0 section 6), judged by its
+    first byte after any whitespace (RFC 8259, section 2, allows it before the value)."""
     stripped = data.lstrip()
     return stripped[:1] == b"["
 
@@ -113,6 +133,7 @@ def decode_batch_items(data: bytes) -> list[Raw] | Malformed:
     except _DECODE_ERRORS as exc:
         return _failure(data, exc)
     if not items:
+        # JSON-RPC 2.0, section 6: an empty array is answered with one error, not an array.
         return Malformed(codes.INVALID_REQUEST, "Invalid Request: empty batch")
     return items
 
@@ -126,7 +147,7 @@ def decode_message(data: bytes | Raw) -> Envelope | Malformed:
         env = _envelope_decoder.decode(data)
     except _DECODE_ERRORS as exc:
         return _failure(data, exc)
-    if env.jsonrpc != "2.0":
+    if env.jsonrpc != "2.0":  # JSON-RPC 2.0, sections 4 and 5: exactly "2.0"
         return Malformed(
             codes.INVALID_REQUEST,
             'Invalid Request: "jsonrpc" must be "2.0"',
@@ -142,6 +163,8 @@ _DECODE_ERRORS: Final = (msgspec.DecodeError, UnicodeDecodeError, RecursionError
 
 
 def _failure(data: bytes | Raw, exc: Exception) -> Malformed:
+    """The refusal a decode failure calls for (JSON-RPC 2.0, section 5.1: -32700 for what is
+    not JSON, -32600 for JSON that is not a valid message)."""
     if isinstance(exc, msgspec.ValidationError):
         return _misshapen(data, exc)
     if isinstance(exc, UnicodeDecodeError):
@@ -174,27 +197,32 @@ def _misshapen(data: bytes | Raw, exc: msgspec.ValidationError) -> Malformed:
         return _failure(data, parse_exc)
     if not isinstance(obj, dict):
         return Malformed(codes.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+    # The id, where it is one a request may have; else the error goes under a null id.
     rid = cast("dict[str, Any]", obj).get("id")
-    if isinstance(rid, bool) or not isinstance(rid, (int, str)):
+    if isinstance(rid, bool) or not isinstance(rid, (int, str)):  # (a bool is an int here)
         rid = None
     response = "method" not in obj and ("result" in obj or "error" in obj)
     return Malformed(codes.INVALID_REQUEST, f"Invalid Request: {exc}", rid, response)
 
 
 def classify(env: Envelope) -> str | Malformed:
-    """Name the kind of message: "request", "notification", "response" or "error"."""
+    """Name the kind of message: "request", "notification", "response" or "error".
+
+    A message with a method is a request or a notification (refused, and answered, if it also
+    has a result or an error); one without is a response, or nothing valid."""
     has_method = env.method is not UNSET
     has_result = env.result is not UNSET
     has_error = env.error is not UNSET
     if has_method:
         if has_result or has_error:
             return Malformed(codes.INVALID_REQUEST, "Invalid Request: method with result or error")
-        if env.id is UNSET:
+        if env.id is UNSET:  # JSON-RPC 2.0, section 4.1: a request without an id
             return "notification"
         if env.id is None:
             # MCP (basic/index, Requests): the id MUST NOT be null.
             return Malformed(codes.INVALID_REQUEST, "Invalid Request: request id must not be null")
         return "request"
+    # JSON-RPC 2.0, section 5: exactly one of result and error.
     if has_result and has_error:
         return Malformed(
             codes.INVALID_REQUEST,
@@ -203,13 +231,15 @@ def classify(env: Envelope) -> str | Malformed:
             response=True,
         )
     if has_result:
+        # A result names its request; a null id is only for an error whose request's id could
+        # not be read (JSON-RPC 2.0, section 5; basic/index, Error Responses).
         if env.id is UNSET or env.id is None:
             return Malformed(
                 codes.INVALID_REQUEST, "Invalid Request: response without an id", response=True
             )
         return "response"
     if has_error:
-        return "error"
+        return "error"  # any id, null or none: the session matches it to a request, or not
     return Malformed(
         codes.INVALID_REQUEST, "Invalid Request: no method, result or error", _id_of(env)
     )
@@ -217,6 +247,11 @@ def classify(env: Envelope) -> str | Malformed:
 
 def _id_of(env: Envelope) -> RequestId | None:
     return env.id if isinstance(env.id, (int, str)) else None
+
+
+# The shapes we write. msgspec encodes fields in the order declared: `jsonrpc`, then `id`,
+# the order `_HEAD` expects of a peer. `omit_defaults` leaves out params that are None (they
+# are optional, basic/index); a result and an error id are always written, null included.
 
 
 class _Request(msgspec.Struct, omit_defaults=True):
@@ -245,23 +280,29 @@ class _ErrorResponse(msgspec.Struct):
 
 
 def encode_request(request_id: RequestId, method: str, params: Any) -> bytes:
+    """A request's bytes; `params` None leaves them out."""
     return _encoder.encode(_Request("2.0", request_id, method, params))
 
 
 def encode_notification(method: str, params: Any) -> bytes:
+    """A notification's bytes (no id: JSON-RPC 2.0, section 4.1); `params` None leaves them out."""
     return _encoder.encode(_Notification("2.0", method, params))
 
 
 def encode_response(request_id: RequestId, result: Any) -> bytes:
+    """A result response's bytes."""
     return _encoder.encode(_Response("2.0", request_id, result))
 
 
 def encode_error(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:
+    """An error response's bytes; `request_id` None when the request's id could not be read."""
     return _encoder.encode(
         _ErrorResponse("2.0", request_id, Error(code=code, message=message, data=data))
     )
 
 
+# type -> its Decoder, one for each type ever asked for: the methods' params and results (and
+# the few `param_types`/`result_types` a caller adds), a fixed set in practice.
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 #: What absent params decode from: `{}`, so a method whose params are all optional gets them.
 EMPTY_PARAMS: Final = b"{}"

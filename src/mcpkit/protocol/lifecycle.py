@@ -4,6 +4,14 @@ Spec: basic/lifecycle. The client opens with `initialize`; the server answers wi
 requested revision when it speaks it, else its latest; the client then sends
 `notifications/initialized`. Each side refuses requests for features it did not declare
 (-32601) and never sends requests for features the peer did not declare.
+
+Each role fills in `Session`'s hooks. `_check_inbound_request` decides whether the peer's
+request may be served now: first the phase table (`phases`), then the capability we declared.
+That order decides which error a peer sees when both apply: a known method that comes too
+early is -32600 whatever feature it needs; only in a phase that serves it can it be -32601.
+`_handle_own_request` and `_handle_own_notification` consume the handshake messages, and
+`_check_outbound_request` refuses, with LocalProtocolError, to send what the phase or the
+peer's declared capabilities forbid: a bug on our side, so it raises rather than answers.
 """
 
 from __future__ import annotations
@@ -51,6 +59,8 @@ from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS
 
 __all__ = ["ClientSession", "ServerSession", "unsupported_revision"]
 
+# What the peer counts as having declared before the handshake: nothing, so every capability
+# check on it fails closed until `initialize` says otherwise.
 _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
 _NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
 # 2026-07-28 basic/index: the key of a request's _meta that names its revision.
@@ -58,6 +68,8 @@ _REVISION_KEY: Final = "io.modelcontextprotocol/protocolVersion"
 
 
 class _ParamsMeta(msgspec.Struct):
+    """Only the `_meta` of a request's params: the rest is skipped undecoded."""
+
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
 
 
@@ -74,11 +86,19 @@ def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
 
 
 def _capability_error(method: str, path: tuple[str, ...], whose: str) -> str:
+    # -32601 for a feature the receiver did not offer, as client/roots and
+    # server/utilities/completion (Error Handling) name it; the message says which capability.
     return f"Method not found: {method} ({whose} did not declare the '{'.'.join(path)}' capability)"
 
 
 class ServerSession(Session):
-    """The server's end: answers `initialize` itself, then serves the declared features."""
+    """The server's end: answers `initialize` itself, then serves the declared features.
+
+    `phase` changes only through `SERVER_STEPS`. `terms` is None until the handshake settles
+    it (`initialize` answered, `resume`, `start_stateless`), and is then replaced whole, never
+    changed. `capabilities` are what the client was told in the `initialize` result: every
+    inbound request is checked against them, so they should not change after it.
+    """
 
     inbound_direction = "client_to_server"
 
@@ -105,6 +125,8 @@ class ServerSession(Session):
         self.server_info = server_info
         self.capabilities = capabilities
         self.instructions = instructions
+        #: The revisions we speak, preferred first: a client that asks for one we lack is
+        #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
@@ -124,9 +146,12 @@ class ServerSession(Session):
 
     @property
     def stateless(self) -> bool:
+        """Whether the session serves stateless HTTP (`start_stateless`): no handshake is
+        needed, and no request is ever sent to the client."""
         return self.phase == "stateless"
 
     def _step(self, happened: str) -> None:
+        """Move to the phase `happened` leads to; what the table does not list changes nothing."""
         phase = next_phase(SERVER_STEPS, self.phase, happened)
         if phase is not None:
             self.phase = phase
@@ -166,6 +191,7 @@ class ServerSession(Session):
             )
         caps = client_capabilities or _NO_CLIENT_CAPABILITIES
         self.settle(Terms(revision, caps, client_info))
+        # The steps a live handshake takes, so the phase tables alone say what may follow.
         self._step("initialize answered")
         if initialized:
             self._step("notifications/initialized")
@@ -176,18 +202,23 @@ class ServerSession(Session):
         try:
             meta = msgspec.json.decode(params, type=_ParamsMeta).meta
         except msgspec.ValidationError:
-            return None
+            return None  # params or _meta not an object: they name no revision
         requested = meta.get(_REVISION_KEY) if meta else None
+        # No revision named, or one we speak: the request is of our era, and the refusal it
+        # was due (too early, unknown method) is the right answer.
         if not isinstance(requested, str) or requested in self.supported_revisions:
             return None
         return unsupported_revision(requested, self.supported_revisions)
 
     def _check_inbound_request(self, method: str) -> McpError | None:
+        # basic/lifecycle, Initialization: only initialize and ping before the handshake;
+        # a second initialize is refused too (`phases._AGAIN`).
         rules = self._rules
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
             refusal = rules.refusal(method)
             if refusal is not None:
                 return McpError(codes.INVALID_REQUEST, refusal)
+        # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the server"))
@@ -196,6 +227,8 @@ class ServerSession(Session):
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
     ) -> bool:
+        # Reached only where the phase allows initialize: once in a stateful session
+        # (`phases._AGAIN` refuses a second), on every POST of a stateless one.
         if method != "initialize":
             return super()._handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)
@@ -204,7 +237,11 @@ class ServerSession(Session):
         # basic/lifecycle, Version Negotiation: the requested revision if we speak it, else
         # our latest (the client then decides whether it can go on).
         version = requested if requested in supported else supported[0]
+        # A stateless session answers initialize too, but stays stateless: its terms must not
+        # promise a session that requests could be sent back on.
         terms = Terms(version, params.capabilities, params.client_info, stateless=self.stateless)
+        # Settled before the result is queued: `send_response` shapes a result for the
+        # session's revision, so a 2024-11-05 client gets an InitializeResult it knows.
         self.settle(terms)
         self._step("initialize answered")
         self.send_response(
@@ -222,17 +259,23 @@ class ServerSession(Session):
     def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
         if method != "notifications/initialized":
             return False
+        # Consumed in every phase (a notification gets no answer, right or wrong): one that
+        # comes before initialize was answered is dropped, as no step leads from "new".
         if self.phase == "initializing":  # (a repeated one changes nothing, and says nothing)
             self._step(method)
             events.append(InitializedReceived())
         return True
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
+        # basic/lifecycle, Initialization: no request but ping before `initialized`; none
+        # at all when stateless.
         rules = self._rules
         if rules.sends is not None:
             refusal = rules.send_refusal(method)
             if refusal is not None:
                 raise LocalProtocolError(refusal)
+        # basic/lifecycle, Operation: sampling, elicitation and roots only where the client
+        # declared them. The finer checks below assume the feature itself was declared.
         path = REQUIRED_CAPABILITY.get(method)
         caps = self.client_capabilities
         if path is not None and not has_capability(caps, path):
@@ -244,6 +287,7 @@ class ServerSession(Session):
             _check_task_augmentation(method, caps, "client")
         if method == "elicitation/create":
             _check_elicitation_mode(caps, params)
+        # client/sampling, Tools in Sampling: a request with `tools` needs `sampling.tools`.
         elif method == "sampling/createMessage" and _get(params, "tools"):
             if not has_capability(caps, ("sampling", "tools")):
                 raise LocalProtocolError(
@@ -254,9 +298,12 @@ class ServerSession(Session):
 
 def _check_task_augmentation(method: str, caps: Any, peer: str) -> None:
     """basic/utilities/tasks, Capability Negotiation: a request is task-augmented only where
-    the receiver declared it (`tasks.requests...`)."""
+    the receiver declared it (`tasks.requests...`; the set is exhaustive, so a request type it
+    does not list cannot be a task)."""
     path = TASK_CAPABILITY[method]
     if not has_capability(caps, path):
+        # `path` holds struct attribute names (`create_message`); the peer's author knows
+        # the wire names, which the method spells (`sampling.createMessage`).
         wire = "tasks.requests." + method.replace("/", ".")
         raise LocalProtocolError(
             f"the {peer} did not declare '{wire}', so {method} cannot be sent to it as a task"
@@ -264,18 +311,20 @@ def _check_task_augmentation(method: str, caps: Any, peer: str) -> None:
 
 
 def _get(params: Any, name: str) -> Any:
+    """A field of request params, given as a dict or as a struct (`send_request` takes both)."""
     if isinstance(params, dict):
         return cast("dict[str, Any]", params).get(name)
     return getattr(params, name, None)
 
 
 def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
-    """client/elicitation, Capabilities: an empty `elicitation` object means form mode only."""
-    mode = _get(params, "mode") or "form"
+    """client/elicitation, Capabilities: a server sends no elicitation in a mode the client
+    did not declare, and an empty `elicitation` object means form mode only."""
+    mode = _get(params, "mode") or "form"  # `mode` may be left out for form mode
     elicitation = caps.elicitation
     declared_modes = {m for m in ("form", "url") if has_capability(elicitation, (m,))}
     if not declared_modes:
-        declared_modes = {"form"}
+        declared_modes = {"form"}  # (the 2025-06-18 shape: no modes existed yet)
     if mode not in declared_modes:
         raise LocalProtocolError(
             f"the client did not declare elicitation mode {mode!r} "
@@ -284,7 +333,12 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
 
 
 class ClientSession(Session):
-    """The client's end: sends `initialize`, checks the answer, then uses what was declared."""
+    """The client's end: sends `initialize`, checks the answer, then uses what was declared.
+
+    `phase` changes only through `CLIENT_STEPS`. `initialize_result` and `terms` are set
+    together, once, by an `initialize` result on a revision we speak; a result on another
+    leaves them None and the session "failed", where only ping is sent or served.
+    """
 
     inbound_direction = "server_to_client"
 
@@ -309,11 +363,13 @@ class ClientSession(Session):
         )
         self.client_info = client_info
         self.capabilities = capabilities
+        #: The revisions we accept in the server's answer; any other fails the session.
         self.supported_revisions = tuple(supported_revisions)
         #: A name in `phases.CLIENT_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change).
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
+        #: The server's whole answer (its instructions, say), for the caller to read.
         self.initialize_result: InitializeResult | None = None
         self.terms: Terms[ServerCapabilities] | None = None
 
@@ -323,13 +379,18 @@ class ClientSession(Session):
         return _NO_SERVER_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
 
     def _step(self, happened: str) -> None:
+        """Move to the phase `happened` leads to; what the table does not list changes nothing."""
         phase = next_phase(CLIENT_STEPS, self.phase, happened)
         if phase is not None:
             self.phase = phase
             self._rules = CLIENT_PHASES[phase]
 
     def start(self, protocol_version: str = LATEST_REVISION) -> RequestId:
-        """Queue the `initialize` request; its ResponseReceived means the session is ready."""
+        """Queue the `initialize` request; its ResponseReceived means the session is ready.
+
+        `protocol_version` is the revision asked for (basic/lifecycle, Version Negotiation:
+        it SHOULD be our latest); the server answers with it or with one of its own, which
+        fails the session, and the request with ErrorReceived, if we do not speak it."""
         if self.phase != "new":
             raise LocalProtocolError("initialize was already sent")
         self._step("initialize sent")
@@ -346,6 +407,9 @@ class ClientSession(Session):
         if method == "initialize":
             assert isinstance(result, InitializeResult)
             version = result.protocol_version
+            # basic/lifecycle, Version Negotiation: a server that does not speak our revision
+            # answers with another; if we do not speak that one either, we "SHOULD
+            # disconnect". The session fails, and the caller of `start` gets the error.
             if version not in self.supported_revisions:
                 self._step("unsupported revision")
                 events.append(
@@ -362,10 +426,15 @@ class ClientSession(Session):
             self.settle(Terms(version, result.capabilities, result.server_info))
             self.initialize_result = result
             self._step("initialize result")
+            # Queued here, inside `receive_data`, not left to whoever handles the event: the
+            # caller learns from ResponseReceived that the session is ready and may send
+            # requests at once, and `initialized` is how basic/lifecycle has the client say
+            # it is ready "to begin normal operations": it must go first.
             self.send_notification("notifications/initialized")
         events.append(ResponseReceived(rid, result))
 
     def _check_inbound_request(self, method: str) -> McpError | None:
+        # As the server's: the phase first (-32600), then what we declared (-32601).
         rules = self._rules
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
             refusal = rules.refusal(method)
@@ -377,6 +446,8 @@ class ClientSession(Session):
         return None
 
     def _check_outbound_request(self, method: str, params: Any) -> None:
+        # basic/lifecycle, Initialization: nothing but ping (and initialize itself) until
+        # the server has answered initialize; then only what the server declared.
         rules = self._rules
         if rules.sends is not None:
             refusal = rules.send_refusal(method)

@@ -68,6 +68,7 @@ class Batch:
     def __init__(self) -> None:
         #: Its requests not answered yet; the array goes when this empties after `sealed`.
         self.open_ids: set[RequestId] = set()
+        #: The answers in so far, encoded: the array's members, in the order they came.
         self.parts: list[bytes] = []
         self.sealed = False  # set once every member of the batch has been read
         #: The id the array is related to: the first request handed out as RequestReceived
@@ -77,11 +78,16 @@ class Batch:
         self.answered: RequestId | None = None
 
     def related(self) -> RequestId | None:
+        """The id the array goes related to (see `route`)."""
         return self.route if self.route is not None else self.answered
 
 
 class Outbox:
-    """The messages a session has made and the transport has not taken yet, in order."""
+    """The messages a session has made and the transport has not taken yet, in order.
+
+    Each lone request the session started gets at most one `final` item: its answer; when
+    the peer cancelled it, an empty one with `mark_unanswered`, else none. A batch's requests
+    share one, the array. A refusal of what started no request is final, related to none."""
 
     __slots__ = ("items", "mark_unanswered")
 
@@ -129,6 +135,7 @@ class Outbox:
         if batch is None:
             self.items.append(Outgoing(encoded, rid if routed else None, True))
             return
+        # Not in `open_ids`: a refused request never started, so the array waits for nothing.
         batch.parts.append(encoded)
         if routed and batch.answered is None:
             batch.answered = rid
@@ -141,6 +148,8 @@ class Outbox:
             # started none (its id may even be one in flight), so it answers the body.
             self.items.append(Outgoing(data, None, True))
         else:
+            # JSON-RPC 2.0, section 6: a member that is not a valid request is answered in
+            # the array, like any other.
             batch.parts.append(data)
 
     def unanswered(self, rid: RequestId) -> None:

@@ -58,6 +58,7 @@ class PendingRequests:
     __slots__ = ("_by_id", "_deadlines", "_kept", "_progress", "_seq", "max_kept")
 
     def __init__(self, max_kept: int = MAX_KEPT_PROGRESS) -> None:
+        #: Every request of ours not yet answered, failed or given up.
         self._by_id: dict[RequestId, Pending] = {}
         #: (deadline, tiebreak, request id): the tiebreak keeps equal deadlines from comparing
         #: ids, which may be ints and strings in one heap if the id prefix changes. Entries
@@ -74,6 +75,7 @@ class PendingRequests:
         return rid in self._by_id
 
     def add(self, rid: RequestId, pending: Pending) -> None:
+        """Track a request just sent, with its progress token and its deadline."""
         self._by_id[rid] = pending
         if pending.progress_token is not None:
             self._progress[pending.progress_token] = rid
@@ -121,9 +123,10 @@ class PendingRequests:
     def pop_due(self, now: float) -> RequestId | None:
         """The id of a request whose deadline is at or before `now` (its heap entry is
         removed; the request stays pending until the caller gives it up), or None."""
-        deadline = self.next_deadline()
+        deadline = self.next_deadline()  # (drops stale entries: the top is live)
         if deadline is None or deadline > now:
             return None
+        # The request stays pending: `Requesting.expire` cancels it, which takes it out.
         return heapq.heappop(self._deadlines)[2]
 
     # ------------------------------------------------------------------- progress
@@ -137,6 +140,7 @@ class PendingRequests:
         return rid in self._progress
 
     def forget_progress(self, token: RequestId) -> None:
+        """Stop taking progress under `token` (its request was answered, with no task)."""
         self._progress.pop(token, None)
 
     def keep_progress(self, token: RequestId, task_id: str) -> bool:

@@ -72,6 +72,8 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _PING: Final = frozenset({"ping"})
+# A second initialize is refused: the handshake settles the session's terms once, and every
+# request served since holds them (`Terms`); new ones would apply to some requests, not others.
 _AGAIN: Final = {"initialize": "Invalid Request: the session is already initialized"}
 _NOT_YET_INITIALIZED: Final = (
     "cannot send {method} before the client has sent notifications/initialized"
@@ -101,12 +103,15 @@ SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
             notifies=True,
         ),
         "operating": Phase(receives=None, refuses=_AGAIN, sends=None, notifies=True),
+        # No `refuses`: each POST may open with its own initialize, which is answered again.
         "stateless": Phase(
             receives=None, sends=frozenset(), cannot_send=_STATELESS_SEND, notifies=True
         ),
     }
 )
 
+# The client until the server has answered initialize, and after an answer it cannot use: it
+# serves only ping and sends only ping and initialize (basic/lifecycle, Initialization).
 _CLIENT_WAITING: Final = Phase(
     receives=_PING,
     too_early="Invalid Request: {method} received before initialization finished",

@@ -67,13 +67,21 @@ class Requesting:
     def _receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
         rid = self._pending.progress_target(params.progress_token)  # pending, or kept
         if rid is None:
+            # A token of no active request of ours (it ended, we gave it up, or it never was
+            # ours): basic/utilities/progress lets a sender use only active tokens, so the
+            # notification is the peer's mistake, and a notification is never answered.
             return
         events.append(ProgressReceived(rid, params.progress, params.total, params.message))
 
     def _receive_response(self, env: Envelope, events: list[Event]) -> None:
         rid = env.id
         if not isinstance(rid, (int, str)):
+            # An error under a null id: the peer could not read the id of what it refuses
+            # (JSON-RPC 2.0, section 5), so there is no request of ours to fail.
             return
+        # Out of pending before its body is looked at: a response ends the request whatever
+        # it holds, so a result we cannot decode fails the request instead of leaving it
+        # waiting for its deadline.
         pending = self._pending.answered(rid)
         if pending is None:
             # Not ours to decode: a late answer to a request we gave up, or (sessions shared
@@ -90,6 +98,7 @@ class Requesting:
         else:
             try:
                 result = jsonrpc.decode_part(pending.result_type, env.result)
+            # -32602 is our choice: the spec names no code for a result that fails its schema.
             except msgspec.ValidationError as exc:
                 events.append(
                     ErrorReceived(
@@ -101,6 +110,9 @@ class Requesting:
                 )
             else:
                 self._on_result(rid, pending.method, result, events)
+        # The progress token ends with the request, unless the result created a task: then
+        # it stays valid for the task's lifetime (basic/utilities/progress, Behavior
+        # Requirements), until `release_task_progress`.
         if token is not None and not (
             isinstance(result, CreateTaskResult)
             and self._pending.keep_progress(token, result.task.task_id)
@@ -121,6 +133,7 @@ class Requesting:
         return self._pending.has_progress(request_id)
 
     def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+        """Report a decoded result (the client role also ends its handshake here)."""
         events.append(ResponseReceived(rid, result))
 
     def send_request(
@@ -142,13 +155,18 @@ class Requesting:
             raise LocalProtocolError(
                 f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
             )
-        self._check_outbound_request(method, params)
+        self._check_outbound_request(method, params)  # raises before anything is queued
         rid = self.request_ids.next()
         token: RequestId | None = None
         if progress:
+            # The request's own id as its progress token: unique among our active requests,
+            # as basic/utilities/progress requires, with no second counter to keep.
             token = rid
             params = with_progress_token(params, token)
         if result_type is None:
+            # A receiver that accepts a task answers with CreateTaskResult, the method's own
+            # result coming later through tasks/result (basic/utilities/tasks, Result
+            # Retrieval).
             if info.task_augmented and task_params(params) is not None:
                 result_type = CreateTaskResult
             else:
@@ -169,6 +187,8 @@ class Requesting:
     def send_notification(
         self, method: str, params: Any = None, *, related: RequestId | None = None
     ) -> None:
+        """Queue a notification. `related` is the peer's request it is sent while serving, so
+        that it travels with that request (on its stream, over HTTP)."""
         self._outbox.send(jsonrpc.encode_notification(method, params), related)
 
     def is_pending(self, request_id: RequestId) -> bool:
@@ -177,17 +197,22 @@ class Requesting:
 
     def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
         """Give up on one of our requests: tell the peer, and ignore any late response."""
+        # Forgotten before the peer is told: a response that crosses the cancellation is then
+        # a StrayResponse, not this request's answer, as basic/utilities/cancellation has the
+        # sender ignore it.
         pending = self._pending.take(request_id)
         if pending is None:
             return
         if pending.method == "initialize":
             return  # the initialize request MUST NOT be cancelled (basic/utilities/cancellation)
         params = CancelledNotificationParams(request_id=request_id, reason=reason)
+        # Related as the request was, so it takes the same way to the peer (over HTTP, the
+        # stream of the peer's request we sent it while serving).
         self.send_notification("notifications/cancelled", params, related=pending.related)
 
     def restart_deadline(self, request_id: RequestId, deadline: float) -> None:
-        """Give one of our pending requests a new deadline (on progress, say: the spec lets
-        a sender reset its timeout when the receiver shows it is working)."""
+        """Give one of our pending requests a new deadline (on progress, say: basic/lifecycle,
+        Timeouts, lets a sender reset its timeout when the receiver shows it is working)."""
         self._pending.restart_deadline(request_id, deadline)
 
     def next_deadline(self) -> float | None:
@@ -195,7 +220,10 @@ class Requesting:
         return self._pending.next_deadline()
 
     def expire(self, now: float) -> list[Event]:
-        """Time out every pending request whose deadline is at or before `now`."""
+        """Time out every pending request whose deadline is at or before `now`.
+
+        basic/lifecycle, Timeouts: a request with no answer in time gets a cancellation
+        notification, and its sender stops waiting (each gets `RequestTimedOut`)."""
         events: list[Event] = []
         while (rid := self._pending.pop_due(now)) is not None:
             self.cancel_request(rid, "request timed out")

@@ -49,12 +49,17 @@ from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 # because the session is where they apply.
 __all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "MAX_JSON_DEPTH", "Session"]
 
-#: The peer's requests we serve at once; past it they are answered -32603 at once.
+#: The peer's requests we serve at once; past it they are answered -32603 at once. Counted in
+#: requests: a peer that sends without waiting for answers would otherwise start a handler
+#: task, and hold its params, for every request it can write.
 DEFAULT_MAX_INFLIGHT: Final = 1024
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
 
 
 class _Inflight:
+    """One of the peer's requests we serve: its method (initialize cannot be cancelled), the
+    batch its answer joins, and the progress last sent (it must increase)."""
+
     __slots__ = ("batch", "last_progress", "method")
 
     def __init__(self, method: str, batch: Batch | None) -> None:
@@ -64,7 +69,14 @@ class _Inflight:
 
 
 class Session(Requesting):
-    """Sans-I/O JSON-RPC session for one MCP connection (either role)."""
+    """Sans-I/O JSON-RPC session for one MCP connection (either role).
+
+    `_inflight` holds exactly the peer's requests that started (a `RequestReceived`, or an
+    answer the session gave itself) and have not ended. A request leaves it when answered or
+    cancelled, before anything about its end is queued; from then on a second answer, late
+    progress and the peer's late cancellation of it are dropped, so it never gets a second
+    final message.
+    """
 
     #: Methods answered by this role (the peer sends them to us).
     inbound_direction: str = ""
@@ -81,6 +93,7 @@ class Session(Requesting):
     ) -> None:
         if max_json_depth < 1:
             raise ValueError(f"max_json_depth must be at least 1, not {max_json_depth}")
+        #: Bytes; a longer message is refused unread (see `limits`).
         self.max_message_size = max_message_size
         #: Messages nesting arrays and objects deeper than this are refused (see `limits`).
         self.max_json_depth = max_json_depth
@@ -90,10 +103,13 @@ class Session(Requesting):
         #: Inbound request methods whose params decode into another type than the schema's:
         #: a subclass that keeps part of them as raw JSON, say, for the handler to decode.
         self.param_types: Mapping[str, type] = param_types or {}
+        #: How many of the peer's requests are served at once (see DEFAULT_MAX_INFLIGHT).
         self.max_inflight = max_inflight
         #: What the handshake settled (revision, the peer's info and capabilities), which
         #: each request of the session is served under; None before (see `terms`).
         self.terms: Terms[Any] | None = None
+        #: The methods of the session's revision (the latest until `settle`): which exist,
+        #: which way each goes, and the types its params and result decode into.
         self._methods: Mapping[str, MethodInfo] = methods_for(LATEST_REVISION)
         #: Where our requests' ids come from: the process's source unless given another
         #: (see `mcpkit.protocol.ids`), so an id is never reused by another session.
@@ -127,7 +143,8 @@ class Session(Requesting):
 
     def settle(self, terms: Terms[Any]) -> None:
         """Take `terms` as the session's: its revision decides which methods exist (a method
-        the revision lacks is answered -32601) and how results are shaped."""
+        the revision lacks is answered -32601) and how results are shaped. The object is
+        replaced, never changed: a request already running keeps the terms it started under."""
         self._methods = methods_for(terms.revision)
         self.terms = terms
 
@@ -135,6 +152,8 @@ class Session(Requesting):
 
     def receive_body(self, data: bytes, info: RequestInfo | None = None) -> BodyRead:
         """`receive_data`, and which requests the body started (see `BodyRead`)."""
+        # What the body makes the session queue lies past `mark`: the answers it gives
+        # itself and the refusals of the body as a whole (see `Outbox.split_body`).
         mark = len(self._outbox.items)
         events = self.receive_data(data, info)
         started = [ev.request_id for ev in events if type(ev) is RequestReceived]
@@ -150,6 +169,8 @@ class Session(Requesting):
         error it calls for (or fails our request, if it answers one), and the session goes on.
         """
         events: list[Event] = []
+        # The size first: a message past the limit costs a length check and the match of
+        # its head for an id, never a decode.
         if len(data) > self.max_message_size:
             # Not parsed; the transport may have cut it short (stdio keeps limit + 1 bytes).
             self._refused(
@@ -187,6 +208,7 @@ class Session(Requesting):
             self._outbox.malformed(bad, batch)
             return
         rid = bad.id
+        # `take`, not `answered`: a refused response ends the request, its progress token too.
         pending = self._pending.take(rid) if rid is not None else None
         if rid is None or pending is None:
             return  # a response to nothing of ours: ignored, as any such response is
@@ -201,6 +223,10 @@ class Session(Requesting):
         )
 
     def _receive_batch(self, data: bytes, events: list[Event], info: RequestInfo | None) -> None:
+        """A JSON-RPC batch (2.0, section 6): each member is read as a message of its own, and
+        the answers go back together, as one array, once all are in (`Batch`)."""
+        # Only the 2025-03-26 schema has batches (2025-06-18 dropped them); before the
+        # handshake there is no revision, so none is taken either.
         if self.revision != _BATCH_REVISION:
             self._outbox.malformed(
                 Malformed(
@@ -221,13 +247,20 @@ class Session(Requesting):
                 self._refused(env, events, batch)
             else:
                 self._receive_envelope(env, events, batch, info)
+        # Sealed only now: a member the session answers itself (ping) closes its part while
+        # later members are still unread, and must not send the array before they are in.
         batch.sealed = True
+        # No member left open (all answered already, or only notifications and responses:
+        # then nothing at all is sent, section 6): the array goes now. Else the last answer
+        # sends it (`Outbox.answer`, `Outbox.close`).
         if not batch.open_ids:
             self._outbox.flush(batch)
 
     def _receive_envelope(
         self, env: Envelope, events: list[Event], batch: Batch | None, info: RequestInfo | None
     ) -> None:
+        """One message, a whole body or a batch member, by its kind: what the peer asks is
+        served here; what answers our requests goes to the requesting half."""
         kind = jsonrpc.classify(env)
         if isinstance(kind, Malformed):
             self._refused(kind, events, batch)
@@ -245,8 +278,18 @@ class Session(Requesting):
         batch: Batch | None,
         request_info: RequestInfo | None,
     ) -> None:
+        """Start the peer's request, or refuse it with the error that says why.
+
+        The checks go from what makes the request wrong to what makes it unaffordable: a
+        reused id, an unknown method (-32601), the role's phase and capability rules, the
+        in-flight limit (a request that is wrong anyway is told why, even when we are busy),
+        and last the params decode, the only costly step. A refused request leaves no trace
+        but its answer."""
         rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
         method: str = env.method  # type: ignore[assignment]
+        # basic/index, Requests: an id is never reused within a session. Only ids in flight
+        # can be checked (remembering every id would grow without bound), and only they
+        # matter: an answer under a reused in-flight id would be ambiguous.
         if rid in self._inflight:
             # Related to no request: the id belongs to the one in flight, whose stream this
             # refusal must neither join nor end.
@@ -258,6 +301,8 @@ class Session(Requesting):
                 routed=False,
             )
             return
+        # Unknown in the session's revision, a notification's name, or a request our role
+        # does not serve (tools/call sent to a client): all "Method not found".
         info = self._methods.get(method)
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
             unknown = McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
@@ -296,6 +341,9 @@ class Session(Requesting):
         batch: Batch | None,
         request_info: RequestInfo | None,
     ) -> None:
+        # In flight, and open in its batch, before the role's own handler runs: ping and
+        # initialize are answered right there, and `send_response` answers only requests in
+        # flight (and closes their batch member).
         self._inflight[rid] = _Inflight(method, batch)
         if batch is not None:
             batch.open_ids.add(rid)
@@ -303,12 +351,15 @@ class Session(Requesting):
             if batch is not None and batch.answered is None:
                 batch.answered = rid
             return
+        # The first request handed out routes the batch's array (see `Batch.route`).
         if batch is not None and batch.route is None:
             batch.route = rid
         meta = getattr(params, "meta", None)
         token = (
             cast("dict[str, Any]", meta).get("progressToken") if isinstance(meta, dict) else None
         )
+        # basic/utilities/progress: a token is a string or an integer (JSON true decodes to a
+        # bool, which Python counts as an int); anything else asks for no progress.
         if isinstance(token, bool) or not isinstance(token, (int, str)):
             token = None
         events.append(RequestReceived(rid, method, params, token, request_info, self.terms))
@@ -325,6 +376,8 @@ class Session(Requesting):
     def _refuse(
         self, rid: RequestId, env: Envelope, refusal: McpError, batch: Batch | None
     ) -> None:
+        """Answer a request refused before it started; a request that names a revision we do
+        not speak is told that instead (`_revision_refusal`)."""
         refusal = self._revision_refusal(env.params) or refusal
         self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
 
@@ -341,6 +394,8 @@ class Session(Requesting):
 
     def _receive_notification(self, env: Envelope, events: list[Event]) -> None:
         method: str = env.method  # type: ignore[assignment]
+        # Whatever is wrong with a notification, nothing is sent back: basic/index,
+        # Notifications ("The receiver MUST NOT send a response").
         info = self._methods.get(method)
         if info is None or info.kind != "notification":
             return  # JSON-RPC: notifications are never answered, unknown ones are dropped
@@ -356,23 +411,34 @@ class Session(Requesting):
             events.append(NotificationReceived(method, params))
 
     def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
+        """Consume the role's own notifications (`initialized`, on the server); True if it did."""
         return False
 
     def _receive_cancelled(self, params: CancelledNotificationParams, events: list[Event]) -> None:
         rid = params.request_id
         entry = self._inflight.get(rid) if rid is not None else None
+        # basic/utilities/cancellation, Behavior Requirements: initialize MUST NOT be
+        # cancelled, and a receiver MAY ignore a request it does not know or has answered.
         if rid is None or entry is None or entry.method == "initialize":
             return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
+        # A cancelled request gets no response (the same section's SHOULD): out of flight
+        # now, so the handler's late answer is dropped by `send_response`.
         self._finish_inflight(rid, entry)
+        # A batch member's end is told by the array (`_finish_inflight` closes it); only a
+        # lone request needs its own empty final message.
         if entry.batch is None:
             self._outbox.unanswered(rid)
         events.append(RequestCancelled(rid, params.reason))
 
     def send_response(self, request_id: RequestId, result: Any) -> None:
         """Answer an inbound request. Dropped if it was cancelled or already answered."""
+        # Out of flight before the answer is queued: whatever comes for the request after
+        # this (a second answer, progress, the peer's cancellation) finds it ended and is
+        # dropped, so it never gets a second final message.
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
+        # Results are built with the newest types; an older revision gets them re-shaped.
         terms = self.terms
         if terms is not None and terms.revision != LATEST_REVISION:
             result = shape_for_revision(result, terms.revision)
@@ -383,6 +449,8 @@ class Session(Requesting):
             self._outbox.answer(request_id, data, entry.batch)
 
     def send_error(self, request_id: RequestId, error: McpError) -> None:
+        """Answer an inbound request with `error`. Dropped if it was cancelled or already
+        answered (out of flight first, as in `send_response`)."""
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
@@ -401,6 +469,8 @@ class Session(Requesting):
         entry = self._inflight.get(request_id)
         if entry is None:
             return  # progress MUST stop after completion (basic/utilities/progress)
+        # basic/utilities/progress: the value MUST increase with each notification, total
+        # known or not. A handler that reports otherwise has a bug: raised, never sent.
         if entry.last_progress is not None and progress <= entry.last_progress:
             raise LocalProtocolError(
                 f"progress must increase with each notification ({progress} after "
@@ -410,16 +480,21 @@ class Session(Requesting):
         params = ProgressNotificationParams(
             progress_token=token, progress=progress, total=total, message=message
         )
+        # Related to the request, so it travels with it (on the POST's stream over HTTP).
         self.send_notification("notifications/progress", params, related=request_id)
 
     def data_to_send(self) -> list[Outgoing]:
-        """Take everything queued for sending, in order."""
+        """Take everything queued for sending, in order.
+
+        The order is the order things happened, and a transport must keep it: a request's
+        progress comes before its response, which ends the request's stream."""
         outbox = self._outbox  # (`Outbox.take`, inlined: called after every message)
         out = outbox.items
         outbox.items = []
         return out
 
     def is_inflight(self, request_id: RequestId) -> bool:
+        """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
         return request_id in self._inflight
 
     # ----------------------------------------------------------------- helpers

@@ -311,6 +311,8 @@ class SSEParser:
         line = raw.decode("utf-8", "replace")
         if line[0] == ":":
             return  # a comment
+        # No colon: the whole line is a field name with an empty value. One space after the
+        # colon is part of the syntax, not of the value (standard, "Interpreting").
         name, colon, value = line.partition(":")
         if colon and value[:1] == " ":
             value = value[1:]
@@ -325,6 +327,7 @@ class SSEParser:
         elif name == "event":
             self._event_type = value
         elif name == "id":
+            # An id with NULL is ignored, and an empty one resets the id (standard, "id").
             if "\0" not in value:
                 self._id_buffer = value
         elif name == "retry":
@@ -339,6 +342,8 @@ class SSEParser:
                 self.retry = self._event_retry = int(digits)
 
     def _dispatch(self, events: list[SSEEvent]) -> None:
+        # The standard sets the last event id before it looks at the data: a block with an
+        # `id` and no `data` dispatches nothing, yet is where a reconnection resumes from.
         self.last_event_id = self._id_buffer
         if self._data:
             # Each data line was followed by LF and the last LF is removed: a join by LF.

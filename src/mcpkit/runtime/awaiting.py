@@ -29,7 +29,16 @@ ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
 
 
 class Awaiting:
-    """The waiters of one connection's requests; `on_due` runs when a deadline passes."""
+    """The waiters of one connection's requests; `on_due` runs when a deadline passes.
+
+    `futures` holds a future for each of our requests someone awaits; an entry leaves only
+    through `done`, which the waiter calls when it stops waiting, never through whoever
+    resolves it. `timeouts` keeps each request's timeout length in seconds (and its method,
+    for the error), so a restart grants the whole length again. `progress` may outlive
+    `futures`: the callback of a request that created a task goes on getting the task's
+    progress (bounded: `_forget_progress`). At most one timer is armed, for the session's
+    earliest deadline (`_timer_at`).
+    """
 
     __slots__ = (
         "_background",
@@ -61,7 +70,8 @@ class Awaiting:
         method: str = "request",
         on_progress: ProgressCallback | None = None,
     ) -> asyncio.Future[Any]:
-        """A future for the answer to `rid`, which the session has queued."""
+        """A future for the answer to `rid`, which the session has queued. Made before the
+        request is sent: an answer that comes while nobody awaits it is dropped."""
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.futures[rid] = fut
         if timeout is not None:
@@ -74,6 +84,7 @@ class Awaiting:
         """`rid`'s waiter has stopped waiting (answered, failed or cancelled)."""
         self.futures.pop(rid, None)
         self.timeouts.pop(rid, None)
+        # The progress callback may stay: its request may have created a task.
         if rid in self.progress:
             self._forget_progress(rid)
 
@@ -81,6 +92,7 @@ class Awaiting:
         """Hand `rid`'s waiter its result or error (a late one, after it stopped waiting,
         goes nowhere)."""
         fut = self.futures.get(rid)
+        # Done already: its waiter was cancelled and has not called `done` yet.
         if fut is None or fut.done():
             return
         if error is None:
@@ -104,17 +116,22 @@ class Awaiting:
         """Our requests can get no answer any more: fail everyone awaiting one."""
         for fut in self.futures.values():
             if not fut.done():
+                # An exception each: one instance raised in many tasks would collect all
+                # their frames in its traceback.
                 fut.set_exception(ConnectionClosed(str(exc)))
 
     # ------------------------------------------------------------------- progress
 
     def report_progress(self, ev: ProgressReceived) -> None:
         """Pass progress to the request's callback; the peer is working on it, so its
-        timeout starts again (basic/utilities/progress lets a sender reset it)."""
+        timeout starts again (basic/lifecycle, Timeouts, lets a sender reset it)."""
         self.restart_timeouts(ev.request_id)
         callback = self.progress.get(ev.request_id)
         if callback is None:
             return
+        # Called on the reader's path: a failing callback is logged, never let out (it
+        # would end the connection), and an async one runs in a task of its own, so the
+        # reader never waits on it.
         try:
             outcome = callback(ev.progress, ev.total, ev.message)
         except Exception:
@@ -158,6 +175,7 @@ class Awaiting:
     def arm_timer(self) -> None:
         """Set the timer for the session's earliest deadline (a no-op if it already is)."""
         deadline = self.session.next_deadline()
+        # Called after every flush: an unchanged deadline costs a comparison, not a call_at.
         if deadline == self._timer_at:
             return
         self.stop_timer()
@@ -166,12 +184,14 @@ class Awaiting:
             self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)
 
     def stop_timer(self) -> None:
+        """Cancel the timer, if one is armed (the connection is ending, or it moves)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._timer_at = None
 
     def _fire(self) -> None:
+        # The handle is spent: forgotten before `on_due`, which may arm the next one.
         self._timer = None
         self._timer_at = None
         self._on_due()

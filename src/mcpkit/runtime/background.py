@@ -11,7 +11,11 @@ __all__ = ["BackgroundTasks"]
 
 
 class BackgroundTasks:
-    """Tasks started with `spawn`, referenced until done; `cancel_all` ends the rest."""
+    """Tasks started with `spawn`, referenced until done; `cancel_all` ends the rest.
+
+    A task's exception is not retrieved here: asyncio logs it when the task is collected, so
+    a coroutine spawned here handles its own errors or leaves them to be logged.
+    """
 
     __slots__ = ("_tasks",)
 
@@ -20,6 +24,7 @@ class BackgroundTasks:
         self._tasks: set[asyncio.Task[Any]] | None = None
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` in a task of its own, kept referenced until it ends."""
         task = asyncio.get_running_loop().create_task(coro)
         if self._tasks is None:
             self._tasks = set()
@@ -28,14 +33,17 @@ class BackgroundTasks:
         return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
+        # The set goes with the last task: an idle connection holds none.
         if self._tasks is not None:
             self._tasks.discard(task)
             if not self._tasks:
                 self._tasks = None
 
     def cancel_all(self) -> None:
+        """Cancel every task still running (each is dropped as it ends)."""
         for task in list(self._tasks or ()):
             task.cancel()
 
     def __len__(self) -> int:
+        """How many tasks are still running."""
         return len(self._tasks or ())

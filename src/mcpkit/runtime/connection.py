@@ -49,12 +49,24 @@ __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHand
 
 logger = logging.getLogger("mcpkit")
 
+# Serves one of the peer's requests, in a task of its own: what it returns is the result, an
+# McpError it raises is the error answer, and any other exception is answered -32603 with
+# its message (its traceback is logged here, never sent).
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
+# Told every event the connection does not consume itself (notifications, the handshake's,
+# stray responses), synchronously, on the reader's path: it must not block.
 NotificationHandler = Callable[[Event], None]
 
 
 class Connection(Reading):
-    """Drives `session` over `channel`; call `run()` in a task, or use `start()`."""
+    """Drives `session` over `channel`; call `run()` in a task, or use `start()`.
+
+    `_handlers` holds the task serving each of the peer's requests, by id, from the read that
+    started it until it ends or the peer cancels it. `_closed` is set once, by `_shutdown`:
+    from then on nothing more is sent, and every wait ends in ConnectionClosed.
+    `_input_closed` is set when the peer stopped sending but may still read (`_drain`): our
+    new requests are refused, while answers to its requests still go out.
+    """
 
     def __init__(
         self,
@@ -94,6 +106,7 @@ class Connection(Reading):
         deliver_to = extras.deliver_to
         #: True when the channel hands bodies to `feed` itself (`PushingChannel`): no reader.
         self.pushed = deliver_to is not None
+        # Last: the channel may feed a body at once, and everything above must be in place.
         if deliver_to is not None:
             deliver_to(self)
 
@@ -104,6 +117,7 @@ class Connection(Reading):
 
     @property
     def closed(self) -> bool:
+        """Whether the connection has shut down (nothing more is sent or read)."""
         return self._closed is not None
 
     def start(self) -> asyncio.Task[None]:
@@ -119,8 +133,10 @@ class Connection(Reading):
         self._input_closed = exc
         self._awaiting.fail_all(exc)
         handlers = [t for t in self._handlers.values() if not t.done()]
+        # Nothing can reach the peer any more, or we are shutting down on purpose: no wait.
         if not self.extras.writable or self._closed is not None or self.drain_timeout <= 0:
             return
+        # One deadline for the whole drain: the handlers, then the sending of their answers.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.drain_timeout
         if handlers:
@@ -129,6 +145,8 @@ class Connection(Reading):
 
     async def aclose(self) -> None:
         """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
+        # Shut down before the channel closes: the reader, woken by the close, then finds the
+        # connection closed and skips the drain that the peer's own end of input gets.
         self._shutdown(ConnectionClosed("the connection was closed"))
         await self.channel.aclose()
         reader = self._reader
@@ -158,16 +176,19 @@ class Connection(Reading):
         out = self.session.data_to_send()
         if not out:
             return
-        if self._closed is None:
+        if self._closed is None:  # (closed: what the session queued is dropped)
             ob = self._out
             if not ob.writing and len(out) == 1 and not ob.queue:
-                await ob.send_alone(out[0])
+                await ob.send_alone(out[0])  # the common case: one message, nobody writing
             else:
                 ob.enqueue(out, answering)
                 if not ob.writing:
-                    await ob.write_queued()
+                    await ob.write_queued()  # no writer: this task becomes it
                 elif answering and ob.answers > ob.high:
+                    # Another task writes. A handler that answers faster than the peer reads
+                    # (progress in a loop) waits here, so it goes at the peer's pace.
                     await ob.answer_room.wait()
+        # A request just queued may have the earliest deadline.
         self._awaiting.arm_timer()
 
     def _flush_from_reader(self) -> None:
@@ -197,6 +218,8 @@ class Connection(Reading):
             raise ConnectionClosed(str(closed))
 
     def _flush_soon(self) -> None:
+        """Send what is queued from a task of its own: for callers that cannot await (a timer
+        callback) or must not (a task being cancelled)."""
         if self._closed is None:
             self._background.spawn(self.flush(answering=False))
 
@@ -218,6 +241,7 @@ class Connection(Reading):
             raise ConnectionClosed(str(closed))
         if self._out.queued > self._out.high:
             await self.wait_for_room()
+        # The session's deadlines are on the loop's clock, which also fires the timer.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
         rid = self.session.send_request(
@@ -228,8 +252,12 @@ class Connection(Reading):
             related=related,
             result_type=result_type,
         )
+        # The waiter exists before the request is sent: the reader may take its response
+        # while this task is still in `flush`, and a response nobody awaits is dropped.
         fut = self._awaiting.wait_for(rid, timeout, method, on_progress)
         try:
+            # A request sent while serving the peer's (`related`) travels with that answer
+            # and is paced as answers are; one of our own only keeps its place in line.
             await self.flush(answering=related is not None)
             return await fut
         except asyncio.CancelledError:
@@ -237,6 +265,8 @@ class Connection(Reading):
             # only if no response has arrived.
             if self.session.is_pending(rid):
                 self.session.cancel_request(rid, "the request was cancelled by the caller")
+                # Sent from a task of its own: this one is being cancelled, and an await
+                # here could be interrupted before the notification is out.
                 self._flush_soon()
             raise
         finally:
@@ -262,8 +292,11 @@ class Connection(Reading):
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
     ) -> None:
+        """Send a notification. `related` is the peer's request it is sent while serving:
+        it travels with that request's answer and is paced as answers are (`flush`)."""
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
+        # One of our own (a list change, say) waits for room, as our requests do.
         if related is None and self._out.queued > self._out.high:
             await self.wait_for_room()
         self.session.send_notification(method, params, related=related)
@@ -276,12 +309,16 @@ class Connection(Reading):
         close = self.extras.close_stream
         if close is None or self._closed is not None:
             return False
+        # What the request sent so far is handed over first, so the client gets it before
+        # this connection ends rather than when it comes back.
         await self.flush()
         return close(request_id, retry_ms)
 
     # ---------------------------------------------------------------- dispatch
 
     def _dispatch(self, events: list[Event]) -> None:
+        """Act on what the session reported, in the order it happened (a request and its
+        cancellation can come in one read). Synchronous: nothing here waits for the peer."""
         for ev in events:
             tp = type(ev)
             if tp is RequestReceived:
@@ -305,6 +342,7 @@ class Connection(Reading):
                 self._on_event(ev)
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
+        # A task per request: a long handler never holds up a ping or a cancellation.
         rid = ev.request_id
         self._handlers[rid] = asyncio.get_running_loop().create_task(self._serve(ev))
 
@@ -325,15 +363,21 @@ class Connection(Reading):
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)
+        # Done before the flush, which may wait long for the peer to read: the request is
+        # answered, so it no longer holds our timeouts (hold_timeouts_while_serving).
         self._handler_done(rid)
         await self.flush()
 
     def _handler_done(self, rid: RequestId) -> None:
+        # A cancelled request's id may already serve a new request of the peer's (only ids
+        # in flight are refused): forget this task only if it is still the one registered.
         if self._handlers.get(rid) is asyncio.current_task():  # the id may be reused since
             del self._handlers[rid]
         self._maybe_restart_timeouts()
 
     def _maybe_restart_timeouts(self) -> None:
+        """If our timeouts are held while we serve the peer and no handler is left, start
+        them again from now, each with its whole length."""
         if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
             self._awaiting.restart_timeouts()
 
@@ -342,6 +386,8 @@ class Connection(Reading):
         if self.hold_timeouts_while_serving and self._handlers:
             return  # re-armed with fresh deadlines when the last handler finishes
         loop = asyncio.get_running_loop()
+        # Each expired request's waiter gets RequestTimeout; the session has queued its
+        # notifications/cancelled, sent from a task since a timer callback cannot await.
         self._dispatch(self.session.expire(loop.time()))
         self._flush_soon()
         self._awaiting.arm_timer()
@@ -349,6 +395,10 @@ class Connection(Reading):
     # ---------------------------------------------------------------- shutdown
 
     def _shutdown(self, exc: ConnectionClosed) -> None:
+        """End the connection, once: nothing more is sent, every waiter fails, every handler
+        is cancelled. `_closed` is set first, so that what the rest wakes (a handler's
+        CancelledError, a writer waiting for room) finds the connection closed and sends
+        nothing."""
         if self._closed is not None:
             return
         self._closed = exc

@@ -6,6 +6,10 @@ transport's flow control, so the backlog builds up here, where it is counted, an
 the transport. Bytes that answer the peer (responses, and what handlers send while
 serving) are counted apart: the Connection stops reading while they are over high water.
 A channel with `send_routed` gets each message's routing beside its bytes.
+
+The water marks are in bytes of encoded messages. Past `high` a gate closes; it opens again
+only once the count is down to `low`, a quarter of it, so a backlog that hovers at the mark
+does not open and close the gate (and wake its waiters) on every message.
 """
 
 from __future__ import annotations
@@ -38,18 +42,23 @@ class Gate:
         self._waiter: asyncio.Future[None] | None = None
 
     def is_set(self) -> bool:
+        """Whether the gate is open (`wait` returns at once)."""
         return self._open
 
     def set(self) -> None:
+        """Open the gate and wake everyone waiting."""
         self._open = True
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def clear(self) -> None:
+        """Close the gate: `wait` blocks until the next `set`."""
         self._open = False
 
     async def wait(self) -> None:
+        """Return once the gate is open."""
+        # A loop: the gate may close again between the `set` that woke us and our turn.
         while not self._open:
             if self._waiter is None:
                 self._waiter = asyncio.get_running_loop().create_future()
@@ -58,7 +67,13 @@ class Gate:
 
 
 class Outbound:
-    """The send side of one Connection. `on_closed` is told when `channel.send` fails."""
+    """The send side of one Connection. `on_closed` is told when `channel.send` fails.
+
+    `queued` counts the bytes in `queue`, and `answers` those of them that answer the peer.
+    A message leaves both counts when the writer takes it, before `send` returns: what
+    `send` is writing is the transport's to bound. At most one writer runs (`writing`), so
+    messages reach the channel in the order they were queued.
+    """
 
     def __init__(
         self,
@@ -79,6 +94,8 @@ class Outbound:
         self.queue: collections.deque[tuple[Outgoing, bool]] | None = None
         self.queued = 0  # bytes in the queue
         self.answers = 0  # bytes in the queue that answer the peer
+        #: A writer is running (`send_alone`, `write_queued`): whoever queues now leaves the
+        #: sending to it.
         self.writing = False
         self.closed = False
         self._on_closed = on_closed
@@ -103,6 +120,8 @@ class Outbound:
             self._writer_done()
 
     def enqueue(self, items: list[Outgoing], answering: bool) -> None:
+        """Queue messages behind those already queued (`answering`: they answer the peer).
+        Past high water the gates close; waiting, or not, is the caller's choice."""
         if self.queue is None:
             self.queue = collections.deque()
         append = self.queue.append
@@ -120,12 +139,14 @@ class Outbound:
 
     def start_writer(self) -> None:
         """Drain the queue in a task of its own (for callers that must not block)."""
+        # Set before the task starts, so nobody else becomes a writer in between.
         self.writing = True
         self._background.spawn(self.write_queued())
 
     async def write_queued(self) -> None:
         """Be the writer until the queue is empty."""
         self.writing = True
+        # The deque is held for the whole run: `close` empties it in place, which ends the loop.
         queue: collections.deque[tuple[Outgoing, bool]] = self.queue or collections.deque()
         send = self.channel.send
         routed = self.send_routed
@@ -165,6 +186,7 @@ class Outbound:
         """Wait (at most `timeout` seconds) until everything queued is handed to the channel."""
         if not self.writing or self.closed:
             return
+        # Set by `_writer_done` when the last writer leaves an empty queue.
         self._idle = idle = asyncio.get_running_loop().create_future()
         await asyncio.wait([idle], timeout=timeout)
 

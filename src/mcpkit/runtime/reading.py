@@ -9,6 +9,11 @@ served rather than growing us. Two loops, chosen once: `_read_plain` for channel
 `_read_routed` for channels that hand in what the transport knew of each body, or want to
 learn which requests a body started (Streamable HTTP).
 
+Each body goes through the same steps, in this order: the session reads it; the channel
+learns which requests it started (`body_read`); the events are dispatched (a handler becomes
+a task, which first runs when the reader next yields); and what the session answered itself
+is queued (`_flush_from_reader`). Nothing is sent before the channel knows where it goes.
+
 `Reading` is one of `Connection`'s two halves: it has no state of its own and works on the
 connection's.
 """
@@ -31,7 +36,9 @@ __all__ = ["Reading"]
 
 logger = logging.getLogger("mcpkit")
 
-_YIELD_ABOVE: Final = 16  # running handlers above which the reader lets them run first
+# Running handlers above which the reader lets them run before it reads on: a threshold, not
+# a limit (that is `max_inflight`), so that a pipelining peer is not refused past the limit.
+_YIELD_ABOVE: Final = 16
 
 
 class Reading:
@@ -61,18 +68,22 @@ class Reading:
             else:
                 await self._read_routed()
         except ConnectionClosed as exc:
+            # The peer stopped sending, but may still read: its requests get their answers
+            # (for at most drain_timeout), then the connection ends.
             await self._drain(exc)
             self._shutdown(exc)
         except asyncio.CancelledError:
             self._shutdown(ConnectionClosed("the connection was closed"))
             raise
-        except Exception as exc:
+        except Exception as exc:  # a bug of ours: end this connection, not the process
             logger.exception("mcpkit connection failed")
             self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
 
     async def _read_plain(self) -> None:
         receive = self.channel.receive
         while True:
+            # Before each read: whatever is read gets served, so not reading is the only
+            # way not to grow while the peer leaves our answers unread.
             if self._out.answers > self._out.high:
                 await self._wait_for_peer_to_read()
             data = await receive()
@@ -102,7 +113,10 @@ class Reading:
             else:
                 read = session.receive_body(data, info)
                 # Before the handlers run or anything is sent: the channel learns where
-                # the answers go before the first of them comes.
+                # the answers go before the first of them comes. Before dispatch too, so
+                # this does not rest on dispatch never sending: an answer reaching the
+                # channel first would name a request it has not placed (over HTTP, it
+                # would not know which POST's stream the answer ends).
                 body_read(info, read.started, read.refused)
                 self._dispatch(read.events)
                 del read
@@ -127,7 +141,7 @@ class Reading:
                 self._dispatch(self.session.receive_data(data, info))
             else:
                 read = self.session.receive_body(data, info)
-                self._body_read(info, read.started, read.refused)
+                self._body_read(info, read.started, read.refused)  # first, as in `run()`
                 self._dispatch(read.events)
             self._flush_from_reader()
         except Exception as exc:  # a bug: the reader task would have ended the same way
@@ -137,7 +151,8 @@ class Reading:
             raise closed from exc
 
     def input_closed(self) -> None:
-        """No body will come any more: end, as `run()` does when `receive` ends."""
+        """No body will come any more: end now. Unlike `run()` when `receive` ends, there is
+        no drain: requests still being served are cancelled."""
         self._shutdown(ConnectionClosed("the connection was closed"))
 
     async def _wait_for_peer_to_read(self) -> None:

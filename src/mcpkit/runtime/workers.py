@@ -61,6 +61,8 @@ class _Inbox:
 
 
 class _Job:
+    """One call handed to a worker thread: run there, its outcome read back on the loop."""
+
     __slots__ = ("abandoned", "args", "ctx", "exc", "fn", "fut", "inbox", "kwargs", "result")
 
     def __init__(
@@ -77,12 +79,15 @@ class _Job:
         self.exc: BaseException | None = None
 
     def run(self) -> None:
+        """In the worker thread: call the function in the copied context, keeping what it
+        returned or raised."""
         try:
             self.result = self.ctx.run(self.fn, *self.args, **self.kwargs)
         except BaseException as exc:  # handed to the awaiting coroutine, whatever it is
             self.exc = exc
 
     def outcome(self) -> Any:
+        """On the loop: what the function returned, or raise what it raised."""
         if self.exc is not None:
             raise self.exc
         return self.result
@@ -147,6 +152,8 @@ class WorkerPool:
             self._unfinished += 1
             number = self._threads
         self._jobs.put(job)
+        # Started outside the lock: `Thread.start` waits for the thread to come up, and
+        # other submitters must not wait for that.
         if start:
             threading.Thread(target=self._work, name=f"mcpkit-worker-{number}", daemon=True).start()
 
