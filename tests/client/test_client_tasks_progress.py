@@ -9,8 +9,8 @@ from typing import Any
 
 import msgspec
 
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import ErrorReceived, ProgressReceived, ResponseReceived
-from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.pending import MAX_TASK_ID_LENGTH
 from mcpkit.types import ClientCapabilities, CreateTaskResult, Implementation
 

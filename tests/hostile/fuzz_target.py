@@ -16,9 +16,10 @@ from typing import Any, Final
 import msgspec
 
 from mcpkit.client.results import RESULT_TYPES
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.jsonrpc import Envelope, Malformed, decode_message
-from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.server.tools import PARAM_TYPES
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for

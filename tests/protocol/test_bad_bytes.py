@@ -12,9 +12,10 @@ import pytest
 
 from mcpkit.errors import PeerError
 from mcpkit.protocol import codes
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import ErrorReceived, RequestReceived, ResponseReceived, StrayResponse
-from mcpkit.protocol.lifecycle import ClientSession, ServerSession
 from mcpkit.protocol.limits import MAX_JSON_DEPTH
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import Session
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 

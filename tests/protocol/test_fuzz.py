@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcpkit.protocol import codes
-from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.limits import MAX_JSON_DEPTH
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import msgspec
 import pytest
 
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import ResponseReceived
 from mcpkit.protocol.ids import RequestIds, process_request_ids, set_request_id_prefix
-from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.types import ClientCapabilities, Implementation
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol import codes
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import (
     ErrorReceived,
     InitializedReceived,
@@ -23,7 +24,7 @@ from mcpkit.protocol.events import (
     StrayResponse,
 )
 from mcpkit.protocol.ids import RequestIds
-from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 
 

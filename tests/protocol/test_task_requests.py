@@ -10,8 +10,9 @@ from test_session import client_session, out, pump, send, server_session
 
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol import codes
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import ErrorReceived, ResponseReceived
-from mcpkit.protocol.lifecycle import ClientSession, ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.types import CallToolResult, CreateTaskResult, GetTaskResult
 
 TASK = {

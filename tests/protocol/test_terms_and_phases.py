@@ -13,9 +13,9 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol import codes
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.ids import RequestIds
-from mcpkit.protocol.lifecycle import ClientSession, ServerSession
 from mcpkit.protocol.phases import (
     CLIENT_PHASES,
     CLIENT_STEPS,
@@ -23,6 +23,7 @@ from mcpkit.protocol.phases import (
     SERVER_STEPS,
     next_phase,
 )
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 

@@ -13,7 +13,7 @@ import pytest
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.lifecycle import ClientSession
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER

@@ -11,8 +11,8 @@ import msgspec
 
 from mcpkit import Context, Server
 from mcpkit.protocol.events import RequestInfo, RequestReceived
-from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.protocol.outbox import Outgoing
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.connection import Connection
 from mcpkit.testing import RawPeer
 from mcpkit.transports.memory import MemoryChannel, memory_channel_pair

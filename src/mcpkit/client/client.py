@@ -29,8 +29,8 @@ from mcpkit.client.results import RESULT_TYPES
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection

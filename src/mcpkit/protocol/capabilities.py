@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
+from mcpkit.errors import LocalProtocolError
+
 __all__ = [
     "RELATED_TASK",
     "REQUIRED_CAPABILITY",
     "TASK_CAPABILITY",
+    "capability_error",
+    "check_task_augmentation",
     "has_capability",
     "task_params",
 ]
@@ -92,3 +96,24 @@ def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:
         if node is None or node is False:
             return False
     return True
+
+
+def capability_error(method: str, path: tuple[str, ...], whose: str) -> str:
+    """The -32601 message for a request of a feature `whose` side did not declare."""
+    # -32601 for a feature the receiver did not offer, as client/roots and
+    # server/utilities/completion (Error Handling) name it; the message says which capability.
+    return f"Method not found: {method} ({whose} did not declare the '{'.'.join(path)}' capability)"
+
+
+def check_task_augmentation(method: str, caps: Any, peer: str) -> None:
+    """basic/utilities/tasks, Capability Negotiation: a request is task-augmented only where
+    the receiver declared it (`tasks.requests...`; the set is exhaustive, so a request type it
+    does not list cannot be a task)."""
+    path = TASK_CAPABILITY[method]
+    if not has_capability(caps, path):
+        # `path` holds struct attribute names (`create_message`); the peer's author knows
+        # the wire names, which the method spells (`sampling.createMessage`).
+        wire = "tasks.requests." + method.replace("/", ".")
+        raise LocalProtocolError(
+            f"the {peer} did not declare '{wire}', so {method} cannot be sent to it as a task"
+        )

@@ -9,7 +9,7 @@ notifications naming its token are reported (`ProgressReceived`). A response to 
 awaits is reported as `StrayResponse`, never answered: JSON-RPC 2.0 (section 5) replies only
 to requests.
 
-`Requesting` is one of `Session`'s two halves (the other serves the peer's requests): it holds
+`Requesting` is one of `Session`'s three parts (with the intake and `answering`): it holds
 no state of its own and works on the session's `_pending` and `_outbox`.
 """
 

@@ -1,10 +1,12 @@
-"""The session core shared by both roles: the peer's requests we serve, and batches.
+"""The session core shared by both roles: taking in what the peer sends.
 
 `Session` turns inbound bytes into events and our calls into outgoing messages, with no I/O
-and no clock (the runtime drives it: `mcpkit.runtime.connection`). It is made of two halves:
-this module serves what the peer sends (requests, notifications, cancellation of its
-requests, JSON-RPC batches), and `requesting.Requesting` sends our requests and takes what
-answers them. The role subclasses in `lifecycle` add the handshake and the capability rules.
+and no clock (the runtime drives it: `mcpkit.runtime.connection`). It has three parts: this
+module takes in what the peer sends (checks the bytes, JSON-RPC batches, requests and
+notifications, and hands each to its part), `answering.Answering` answers the peer's
+requests (and drops them when cancelled), and `requesting.Requesting` sends our requests and
+takes what answers them. The role subclasses (`server_session`, `client_session`) add the
+handshake and the capability rules.
 
 Invariants:
 - Every inbound request gets exactly one answer (a result or an error) unless the peer
@@ -24,13 +26,13 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit.errors import LocalProtocolError, McpError, PeerError
+from mcpkit.errors import McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.answering import Answering, Inflight
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
     NotificationReceived,
-    RequestCancelled,
     RequestInfo,
     RequestReceived,
 )
@@ -40,9 +42,8 @@ from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import Batch, BodyRead, Outbox, Outgoing
 from mcpkit.protocol.pending import PendingRequests
 from mcpkit.protocol.requesting import Requesting
-from mcpkit.protocol.shapes import shape_for_revision
 from mcpkit.protocol.terms import Terms
-from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
+from mcpkit.types import RequestId
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
 # DEFAULT_MAX_MESSAGE_SIZE and MAX_JSON_DEPTH are defined in `limits`, and named here too
@@ -56,19 +57,7 @@ DEFAULT_MAX_INFLIGHT: Final = 1024
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
 
 
-class _Inflight:
-    """One of the peer's requests we serve: its method (initialize cannot be cancelled), the
-    batch its answer joins, and the progress last sent (it must increase)."""
-
-    __slots__ = ("batch", "last_progress", "method")
-
-    def __init__(self, method: str, batch: Batch | None) -> None:
-        self.method = method
-        self.batch = batch
-        self.last_progress: float | None = None
-
-
-class Session(Requesting):
+class Session(Answering, Requesting):
     """Sans-I/O JSON-RPC session for one MCP connection (either role).
 
     `_inflight` holds exactly the peer's requests that started (a `RequestReceived`, or an
@@ -117,7 +106,7 @@ class Session(Requesting):
         #: Our requests awaiting the peer's answer (`mcpkit.protocol.pending`).
         self._pending = PendingRequests()
         #: The peer's requests we are serving: answered at most once, cancellable until then.
-        self._inflight: dict[RequestId, _Inflight] = {}
+        self._inflight: dict[RequestId, Inflight] = {}
         #: What we have to send, tagged with where it belongs (`mcpkit.protocol.outbox`).
         self._outbox = Outbox()
 
@@ -344,7 +333,7 @@ class Session(Requesting):
         # In flight, and open in its batch, before the role's own handler runs: ping and
         # initialize are answered right there, and `send_response` answers only requests in
         # flight (and closes their batch member).
-        self._inflight[rid] = _Inflight(method, batch)
+        self._inflight[rid] = Inflight(method, batch)
         if batch is not None:
             batch.open_ids.add(rid)
         if self._handle_own_request(rid, method, params, events):
@@ -414,75 +403,6 @@ class Session(Requesting):
         """Consume the role's own notifications (`initialized`, on the server); True if it did."""
         return False
 
-    def _receive_cancelled(self, params: CancelledNotificationParams, events: list[Event]) -> None:
-        rid = params.request_id
-        entry = self._inflight.get(rid) if rid is not None else None
-        # basic/utilities/cancellation, Behavior Requirements: initialize MUST NOT be
-        # cancelled, and a receiver MAY ignore a request it does not know or has answered.
-        if rid is None or entry is None or entry.method == "initialize":
-            return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
-        # A cancelled request gets no response (the same section's SHOULD): out of flight
-        # now, so the handler's late answer is dropped by `send_response`.
-        self._finish_inflight(rid, entry)
-        # A batch member's end is told by the array (`_finish_inflight` closes it); only a
-        # lone request needs its own empty final message.
-        if entry.batch is None:
-            self._outbox.unanswered(rid)
-        events.append(RequestCancelled(rid, params.reason))
-
-    def send_response(self, request_id: RequestId, result: Any) -> None:
-        """Answer an inbound request. Dropped if it was cancelled or already answered."""
-        # Out of flight before the answer is queued: whatever comes for the request after
-        # this (a second answer, progress, the peer's cancellation) finds it ended and is
-        # dropped, so it never gets a second final message.
-        entry = self._inflight.pop(request_id, None)
-        if entry is None:
-            return
-        # Results are built with the newest types; an older revision gets them re-shaped.
-        terms = self.terms
-        if terms is not None and terms.revision != LATEST_REVISION:
-            result = shape_for_revision(result, terms.revision)
-        data = jsonrpc.encode_response(request_id, result)
-        if entry.batch is None:  # (`Outbox.answer`'s common case, inlined: the hot path)
-            self._outbox.items.append(Outgoing(data, request_id, True))
-        else:
-            self._outbox.answer(request_id, data, entry.batch)
-
-    def send_error(self, request_id: RequestId, error: McpError) -> None:
-        """Answer an inbound request with `error`. Dropped if it was cancelled or already
-        answered (out of flight first, as in `send_response`)."""
-        entry = self._inflight.pop(request_id, None)
-        if entry is None:
-            return
-        data = jsonrpc.encode_error(request_id, error.code, error.message, error.data)
-        self._outbox.answer(request_id, data, entry.batch)
-
-    def send_progress(
-        self,
-        request_id: RequestId,
-        token: RequestId,
-        progress: float,
-        total: float | None = None,
-        message: str | None = None,
-    ) -> None:
-        """Report progress on an inbound request that asked for it with `token`."""
-        entry = self._inflight.get(request_id)
-        if entry is None:
-            return  # progress MUST stop after completion (basic/utilities/progress)
-        # basic/utilities/progress: the value MUST increase with each notification, total
-        # known or not. A handler that reports otherwise has a bug: raised, never sent.
-        if entry.last_progress is not None and progress <= entry.last_progress:
-            raise LocalProtocolError(
-                f"progress must increase with each notification ({progress} after "
-                f"{entry.last_progress})"
-            )
-        entry.last_progress = progress
-        params = ProgressNotificationParams(
-            progress_token=token, progress=progress, total=total, message=message
-        )
-        # Related to the request, so it travels with it (on the POST's stream over HTTP).
-        self.send_notification("notifications/progress", params, related=request_id)
-
     def data_to_send(self) -> list[Outgoing]:
         """Take everything queued for sending, in order.
 
@@ -492,16 +412,3 @@ class Session(Requesting):
         out = outbox.items
         outbox.items = []
         return out
-
-    def is_inflight(self, request_id: RequestId) -> bool:
-        """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
-        return request_id in self._inflight
-
-    # ----------------------------------------------------------------- helpers
-
-    def _finish_inflight(self, rid: RequestId, entry: _Inflight) -> None:
-        """The peer's request `rid` ends unanswered (cancelled): forget it, and send its
-        batch's array if it was the last member the array waited for."""
-        self._inflight.pop(rid, None)
-        if entry.batch is not None:
-            self._outbox.close(rid, entry.batch)

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from mcpkit.protocol.events import Event
-from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 

@@ -16,8 +16,8 @@ import msgspec
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
+from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.lifecycle import ClientSession
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
 from mcpkit.stores.tasks import is_terminal

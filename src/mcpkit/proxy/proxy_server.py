@@ -13,7 +13,7 @@ import msgspec
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
 from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor

@@ -12,8 +12,8 @@ from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
-from mcpkit.protocol.lifecycle import ServerSession
 from mcpkit.protocol.phases import SERVER_PHASES
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.server.asks import AskBudget
 from mcpkit.stores.sessions import SessionRecord, new_session_id

@@ -17,8 +17,8 @@ from typing import Final
 import msgspec
 
 from mcpkit.protocol.codes import INVALID_REQUEST
-from mcpkit.protocol.lifecycle import unsupported_revision
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.protocol.server_session import unsupported_revision
 from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import SUPPORTED_REVISIONS

@@ -11,7 +11,7 @@ from typing import Final
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http.sessions import HostServer, SessionHandle
 from mcpkit.transports.http.streams import Stream

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from mcpkit.protocol.lifecycle import ServerSession
+from mcpkit.protocol.server_session import ServerSession
 from mcpkit.transports.http.sessions import HostServer, HttpSession
 from mcpkit.transports.http.streams import HttpChannel
 

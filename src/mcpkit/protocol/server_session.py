@@ -1,9 +1,10 @@
-"""The two roles of a session: the handshake, version negotiation and capability rules.
+"""The server's role in a session: the handshake, version negotiation and capability rules.
 
 Spec: basic/lifecycle. The client opens with `initialize`; the server answers with the
 requested revision when it speaks it, else its latest; the client then sends
 `notifications/initialized`. Each side refuses requests for features it did not declare
-(-32601) and never sends requests for features the peer did not declare.
+(-32601) and never sends requests for features the peer did not declare. The client's role
+is `client_session`.
 
 Each role fills in `Session`'s hooks. `_check_inbound_request` decides whether the peer's
 request may be served now: first the phase table (`phases`), then the capability we declared.
@@ -26,21 +27,19 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import (
     REQUIRED_CAPABILITY,
     TASK_CAPABILITY,
+    capability_error,
+    check_task_augmentation,
     has_capability,
     task_params,
 )
 from mcpkit.protocol.events import (
-    ErrorReceived,
     Event,
     InitializedReceived,
     InitializeReceived,
-    ResponseReceived,
 )
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.phases import (
-    CLIENT_PHASES,
-    CLIENT_STEPS,
     SERVER_PHASES,
     SERVER_STEPS,
     next_phase,
@@ -55,9 +54,9 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS
+from mcpkit.types.methods import SUPPORTED_REVISIONS
 
-__all__ = ["ClientSession", "ServerSession", "unsupported_revision"]
+__all__ = ["ServerSession", "unsupported_revision"]
 
 # What the peer counts as having declared before the handshake: nothing, so every capability
 # check on it fails closed until `initialize` says otherwise.
@@ -83,12 +82,6 @@ def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
         f"{', '.join(supported)} (send initialize to open a session on one of them)",
         {"supported": list(supported), "requested": requested},
     )
-
-
-def _capability_error(method: str, path: tuple[str, ...], whose: str) -> str:
-    # -32601 for a feature the receiver did not offer, as client/roots and
-    # server/utilities/completion (Error Handling) name it; the message says which capability.
-    return f"Method not found: {method} ({whose} did not declare the '{'.'.join(path)}' capability)"
 
 
 class ServerSession(Session):
@@ -221,7 +214,7 @@ class ServerSession(Session):
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
-            return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the server"))
+            return McpError(codes.METHOD_NOT_FOUND, capability_error(method, path, "the server"))
         return None
 
     def _handle_own_request(
@@ -284,7 +277,7 @@ class ServerSession(Session):
                 "cannot be sent to it"
             )
         if method in TASK_CAPABILITY and task_params(params) is not None:
-            _check_task_augmentation(method, caps, "client")
+            check_task_augmentation(method, caps, "client")
         if method == "elicitation/create":
             _check_elicitation_mode(caps, params)
         # client/sampling, Tools in Sampling: a request with `tools` needs `sampling.tools`.
@@ -294,20 +287,6 @@ class ServerSession(Session):
                     "the client did not declare 'sampling.tools', so a sampling request with "
                     "tools cannot be sent to it (SEP-1577)"
                 )
-
-
-def _check_task_augmentation(method: str, caps: Any, peer: str) -> None:
-    """basic/utilities/tasks, Capability Negotiation: a request is task-augmented only where
-    the receiver declared it (`tasks.requests...`; the set is exhaustive, so a request type it
-    does not list cannot be a task)."""
-    path = TASK_CAPABILITY[method]
-    if not has_capability(caps, path):
-        # `path` holds struct attribute names (`create_message`); the peer's author knows
-        # the wire names, which the method spells (`sampling.createMessage`).
-        wire = "tasks.requests." + method.replace("/", ".")
-        raise LocalProtocolError(
-            f"the {peer} did not declare '{wire}', so {method} cannot be sent to it as a task"
-        )
 
 
 def _get(params: Any, name: str) -> Any:
@@ -330,136 +309,3 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
             f"the client did not declare elicitation mode {mode!r} "
             f"(it supports: {', '.join(sorted(declared_modes))})"
         )
-
-
-class ClientSession(Session):
-    """The client's end: sends `initialize`, checks the answer, then uses what was declared.
-
-    `phase` changes only through `CLIENT_STEPS`. `initialize_result` and `terms` are set
-    together, once, by an `initialize` result on a revision we speak; a result on another
-    leaves them None and the session "failed", where only ping is sent or served.
-    """
-
-    inbound_direction = "server_to_client"
-
-    def __init__(
-        self,
-        client_info: Implementation,
-        capabilities: ClientCapabilities,
-        *,
-        supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        max_json_depth: int = MAX_JSON_DEPTH,
-        max_inflight: int = DEFAULT_MAX_INFLIGHT,
-        result_types: Mapping[str, type] | None = None,
-        request_ids: RequestIds | None = None,
-    ) -> None:
-        super().__init__(
-            max_message_size=max_message_size,
-            max_json_depth=max_json_depth,
-            max_inflight=max_inflight,
-            result_types=result_types,
-            request_ids=request_ids,
-        )
-        self.client_info = client_info
-        self.capabilities = capabilities
-        #: The revisions we accept in the server's answer; any other fails the session.
-        self.supported_revisions = tuple(supported_revisions)
-        #: A name in `phases.CLIENT_PHASES`, which says what may be received and sent
-        #: (`_rules`, looked up once per change).
-        self.phase = "new"
-        self._rules = CLIENT_PHASES["new"]
-        #: The server's whole answer (its instructions, say), for the caller to read.
-        self.initialize_result: InitializeResult | None = None
-        self.terms: Terms[ServerCapabilities] | None = None
-
-    @property
-    def server_capabilities(self) -> ServerCapabilities:
-        """What the server declared in its `initialize` result (nothing, before it)."""
-        return _NO_SERVER_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
-
-    def _step(self, happened: str) -> None:
-        """Move to the phase `happened` leads to; what the table does not list changes nothing."""
-        phase = next_phase(CLIENT_STEPS, self.phase, happened)
-        if phase is not None:
-            self.phase = phase
-            self._rules = CLIENT_PHASES[phase]
-
-    def start(self, protocol_version: str = LATEST_REVISION) -> RequestId:
-        """Queue the `initialize` request; its ResponseReceived means the session is ready.
-
-        `protocol_version` is the revision asked for (basic/lifecycle, Version Negotiation:
-        it SHOULD be our latest); the server answers with it or with one of its own, which
-        fails the session, and the request with ErrorReceived, if we do not speak it."""
-        if self.phase != "new":
-            raise LocalProtocolError("initialize was already sent")
-        self._step("initialize sent")
-        return self.send_request(
-            "initialize",
-            InitializeRequestParams(
-                protocol_version=protocol_version,
-                capabilities=self.capabilities,
-                client_info=self.client_info,
-            ),
-        )
-
-    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
-        if method == "initialize":
-            assert isinstance(result, InitializeResult)
-            version = result.protocol_version
-            # basic/lifecycle, Version Negotiation: a server that does not speak our revision
-            # answers with another; if we do not speak that one either, we "SHOULD
-            # disconnect". The session fails, and the caller of `start` gets the error.
-            if version not in self.supported_revisions:
-                self._step("unsupported revision")
-                events.append(
-                    ErrorReceived(
-                        rid,
-                        McpError(
-                            codes.INVALID_REQUEST,
-                            f"the server chose protocol version {version!r}, which this client "
-                            f"does not support (supported: {', '.join(self.supported_revisions)})",
-                        ),
-                    )
-                )
-                return
-            self.settle(Terms(version, result.capabilities, result.server_info))
-            self.initialize_result = result
-            self._step("initialize result")
-            # Queued here, inside `receive_data`, not left to whoever handles the event: the
-            # caller learns from ResponseReceived that the session is ready and may send
-            # requests at once, and `initialized` is how basic/lifecycle has the client say
-            # it is ready "to begin normal operations": it must go first.
-            self.send_notification("notifications/initialized")
-        events.append(ResponseReceived(rid, result))
-
-    def _check_inbound_request(self, method: str) -> McpError | None:
-        # As the server's: the phase first (-32600), then what we declared (-32601).
-        rules = self._rules
-        if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
-            refusal = rules.refusal(method)
-            if refusal is not None:
-                return McpError(codes.INVALID_REQUEST, refusal)
-        path = REQUIRED_CAPABILITY.get(method)
-        if path is not None and not has_capability(self.capabilities, path):
-            return McpError(codes.METHOD_NOT_FOUND, _capability_error(method, path, "the client"))
-        return None
-
-    def _check_outbound_request(self, method: str, params: Any) -> None:
-        # basic/lifecycle, Initialization: nothing but ping (and initialize itself) until
-        # the server has answered initialize; then only what the server declared.
-        rules = self._rules
-        if rules.sends is not None:
-            refusal = rules.send_refusal(method)
-            if refusal is not None:
-                raise LocalProtocolError(refusal)
-        path = REQUIRED_CAPABILITY.get(method)
-        terms = self.terms
-        caps = _NO_SERVER_CAPABILITIES if terms is None else terms.peer_capabilities
-        if path is not None and not has_capability(caps, path):
-            raise LocalProtocolError(
-                f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
-                "cannot be sent to it"
-            )
-        if method in TASK_CAPABILITY and task_params(params) is not None:
-            _check_task_augmentation(method, caps, "server")

@@ -1,0 +1,135 @@
+"""The answering half of a session: the peer's requests we serve, from the moment they start
+until their one answer, or their cancellation.
+
+A request of the peer is in flight (`Session._inflight`) from when the session hands it out as
+`RequestReceived` (or answers it itself: ping, initialize) until its response or error is
+queued, or the peer cancels it. That is the only time anything may be sent about it:
+`send_response` and `send_error` for a request no longer in flight are dropped, so a handler
+that finishes after its request was cancelled can never answer it, and progress stops with
+the answer (basic/utilities/progress).
+
+`Answering` is one of `Session`'s three parts (with the intake in `session` and `requesting`):
+it holds no state of its own and works on the session's `_inflight`, `_outbox` and `terms`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.protocol import jsonrpc
+from mcpkit.protocol.events import Event, RequestCancelled
+from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
+from mcpkit.protocol.shapes import shape_for_revision
+from mcpkit.protocol.terms import Terms
+from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
+from mcpkit.types.methods import LATEST_REVISION
+
+__all__ = ["Answering", "Inflight"]
+
+
+class Inflight:
+    """One of the peer's requests we serve: its method (initialize cannot be cancelled), the
+    batch its answer joins, and the progress last sent (it must increase)."""
+
+    __slots__ = ("batch", "last_progress", "method")
+
+    def __init__(self, method: str, batch: Batch | None) -> None:
+        self.method = method
+        self.batch = batch
+        self.last_progress: float | None = None
+
+
+class Answering:
+    """Answering the peer's requests, and their cancellation."""
+
+    # Set by `Session.__init__`.
+    _inflight: dict[RequestId, Inflight]
+    _outbox: Outbox
+    terms: Terms[Any] | None
+
+    if TYPE_CHECKING:  # (`Requesting`'s)
+
+        def send_notification(
+            self, method: str, params: Any = None, *, related: RequestId | None = None
+        ) -> None: ...
+
+    def _receive_cancelled(self, params: CancelledNotificationParams, events: list[Event]) -> None:
+        rid = params.request_id
+        entry = self._inflight.get(rid) if rid is not None else None
+        # basic/utilities/cancellation, Behavior Requirements: initialize MUST NOT be
+        # cancelled, and a receiver MAY ignore a request it does not know or has answered.
+        if rid is None or entry is None or entry.method == "initialize":
+            return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
+        # A cancelled request gets no response (the same section's SHOULD): out of flight
+        # now, so the handler's late answer is dropped by `send_response`.
+        self._finish_inflight(rid, entry)
+        # A batch member's end is told by the array (`_finish_inflight` closes it); only a
+        # lone request needs its own empty final message.
+        if entry.batch is None:
+            self._outbox.unanswered(rid)
+        events.append(RequestCancelled(rid, params.reason))
+
+    def send_response(self, request_id: RequestId, result: Any) -> None:
+        """Answer an inbound request. Dropped if it was cancelled or already answered."""
+        # Out of flight before the answer is queued: whatever comes for the request after
+        # this (a second answer, progress, the peer's cancellation) finds it ended and is
+        # dropped, so it never gets a second final message.
+        entry = self._inflight.pop(request_id, None)
+        if entry is None:
+            return
+        # Results are built with the newest types; an older revision gets them re-shaped.
+        terms = self.terms
+        if terms is not None and terms.revision != LATEST_REVISION:
+            result = shape_for_revision(result, terms.revision)
+        data = jsonrpc.encode_response(request_id, result)
+        if entry.batch is None:  # (`Outbox.answer`'s common case, inlined: the hot path)
+            self._outbox.items.append(Outgoing(data, request_id, True))
+        else:
+            self._outbox.answer(request_id, data, entry.batch)
+
+    def send_error(self, request_id: RequestId, error: McpError) -> None:
+        """Answer an inbound request with `error`. Dropped if it was cancelled or already
+        answered (out of flight first, as in `send_response`)."""
+        entry = self._inflight.pop(request_id, None)
+        if entry is None:
+            return
+        data = jsonrpc.encode_error(request_id, error.code, error.message, error.data)
+        self._outbox.answer(request_id, data, entry.batch)
+
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Report progress on an inbound request that asked for it with `token`."""
+        entry = self._inflight.get(request_id)
+        if entry is None:
+            return  # progress MUST stop after completion (basic/utilities/progress)
+        # basic/utilities/progress: the value MUST increase with each notification, total
+        # known or not. A handler that reports otherwise has a bug: raised, never sent.
+        if entry.last_progress is not None and progress <= entry.last_progress:
+            raise LocalProtocolError(
+                f"progress must increase with each notification ({progress} after "
+                f"{entry.last_progress})"
+            )
+        entry.last_progress = progress
+        params = ProgressNotificationParams(
+            progress_token=token, progress=progress, total=total, message=message
+        )
+        # Related to the request, so it travels with it (on the POST's stream over HTTP).
+        self.send_notification("notifications/progress", params, related=request_id)
+
+    def is_inflight(self, request_id: RequestId) -> bool:
+        """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
+        return request_id in self._inflight
+
+    def _finish_inflight(self, rid: RequestId, entry: Inflight) -> None:
+        """The peer's request `rid` ends unanswered (cancelled): forget it, and send its
+        batch's array if it was the last member the array waited for."""
+        self._inflight.pop(rid, None)
+        if entry.batch is not None:
+            self._outbox.close(rid, entry.batch)
