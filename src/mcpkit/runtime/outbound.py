@@ -186,8 +186,11 @@ class Outbound:
         """Wait (at most `timeout` seconds) until everything queued is handed to the channel."""
         if not self.writing or self.closed:
             return
-        # Set by `_writer_done` when the last writer leaves an empty queue.
-        self._idle = idle = asyncio.get_running_loop().create_future()
+        # Set by `_writer_done` when the last writer leaves an empty queue. One future for
+        # every waiter: a second one must not replace (and so strand) the first's.
+        idle = self._idle
+        if idle is None or idle.done():
+            self._idle = idle = asyncio.get_running_loop().create_future()
         await asyncio.wait([idle], timeout=timeout)
 
     def close(self) -> None:
