@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from mcpkit.errors import ConnectionClosed, RequestTimeout
 from mcpkit.protocol.events import ProgressReceived
@@ -21,11 +21,17 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.types import RequestId
 
-__all__ = ["Awaiting", "ProgressCallback"]
+__all__ = ["MAX_TIMEOUT_FACTOR", "Awaiting", "ProgressCallback"]
 
 logger = logging.getLogger("mcpkit")
 
 ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
+
+#: Progress restarts a request's timeout, but never past this many times its timeout after it
+#: was sent: basic/lifecycle, Timeouts, "SHOULD always enforce a maximum timeout, regardless
+#: of progress notifications", so a peer that reports progress forever cannot keep a request
+#: (and whoever awaits it) waiting forever. `Connection(max_timeout_factor=...)` sets it.
+MAX_TIMEOUT_FACTOR: Final = 10.0
 
 
 class Awaiting:
@@ -46,19 +52,28 @@ class Awaiting:
         "_timer",
         "_timer_at",
         "futures",
+        "max_timeout_factor",
         "progress",
         "session",
         "timeouts",
     )
 
     def __init__(
-        self, session: Session, on_due: Callable[[], None], background: BackgroundTasks
+        self,
+        session: Session,
+        on_due: Callable[[], None],
+        background: BackgroundTasks,
+        max_timeout_factor: float = MAX_TIMEOUT_FACTOR,
     ) -> None:
+        if not max_timeout_factor >= 1:
+            raise ValueError(f"max_timeout_factor must be at least 1, not {max_timeout_factor!r}")
         self.session = session
+        self.max_timeout_factor = max_timeout_factor
         self._on_due = on_due
         self._background = background
         self.futures: dict[RequestId, asyncio.Future[Any]] = {}
-        self.timeouts: dict[RequestId, tuple[float, str]] = {}  # rid -> (seconds, method)
+        #: rid -> (seconds, method, the latest deadline progress may push it to)
+        self.timeouts: dict[RequestId, tuple[float, str, float]] = {}
         self.progress: dict[RequestId, ProgressCallback] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -75,7 +90,8 @@ class Awaiting:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.futures[rid] = fut
         if timeout is not None:
-            self.timeouts[rid] = (timeout, method)
+            latest = asyncio.get_running_loop().time() + timeout * self.max_timeout_factor
+            self.timeouts[rid] = (timeout, method, latest)
         if on_progress is not None:
             self.progress[rid] = on_progress
         return fut
@@ -102,8 +118,17 @@ class Awaiting:
 
     def timed_out(self, rid: RequestId) -> None:
         """`rid`'s deadline passed (the session has told the peer to cancel it)."""
-        timeout, method = self.timeouts.get(rid, (None, "request"))
-        within = f" within {timeout:g} s" if timeout is not None else ""
+        entry = self.timeouts.get(rid)
+        within = ""
+        method = "request"
+        if entry is not None:
+            timeout, method, latest = entry
+            within = f" within {timeout:g} s"
+            if asyncio.get_running_loop().time() >= latest:
+                within += (
+                    f" of its last progress, and took the most progress may extend it to "
+                    f"({self.max_timeout_factor:g} x {timeout:g} s, max_timeout_factor)"
+                )
         self.resolve(
             rid,
             None,
@@ -161,15 +186,18 @@ class Awaiting:
     # --------------------------------------------------------------------- timer
 
     def restart_timeouts(self, only: RequestId | None = None) -> None:
-        """Start the timeouts of our requests (or of `only`) again from now."""
+        """Start the timeouts of our requests again from now: all of them (the connection
+        stopped holding them while it served the peer), or `only`, on its progress, which
+        never pushes a deadline past the request's latest (`max_timeout_factor`)."""
         now = asyncio.get_running_loop().time()
         if only is None:
-            items = list(self.timeouts.items())
+            for rid, (timeout, _, _) in list(self.timeouts.items()):
+                self.session.restart_deadline(rid, now + timeout)
         else:
             entry = self.timeouts.get(only)
-            items = [] if entry is None else [(only, entry)]
-        for rid, (timeout, _) in items:
-            self.session.restart_deadline(rid, now + timeout)
+            if entry is not None:
+                timeout, _, latest = entry
+                self.session.restart_deadline(only, min(now + timeout, latest))
         self.arm_timer()
 
     def arm_timer(self) -> None:

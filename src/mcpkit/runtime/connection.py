@@ -38,7 +38,7 @@ from mcpkit.protocol.events import (
     ResponseReceived,
 )
 from mcpkit.protocol.session import Session
-from mcpkit.runtime.awaiting import Awaiting, ProgressCallback
+from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
@@ -78,6 +78,7 @@ class Connection(Reading):
         drain_timeout: float = 2.0,
         hold_timeouts_while_serving: bool = False,
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
+        max_timeout_factor: float = MAX_TIMEOUT_FACTOR,
     ) -> None:
         self.session = session
         self.drain_timeout = drain_timeout
@@ -94,7 +95,7 @@ class Connection(Reading):
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
         #: Our requests' waiters, timeouts, progress callbacks and deadline timer.
-        self._awaiting = Awaiting(session, self._on_timer, self._background)
+        self._awaiting = Awaiting(session, self._on_timer, self._background, max_timeout_factor)
         # The optional methods of the channel (`RoutedChannel`, `PushingChannel`) used on
         # every message, looked up once.
         extras = extras_of(channel)
