@@ -5,22 +5,21 @@ steps up on 403 `insufficient_scope` ("Scope Challenge Handling")."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import httpx
 
-from mcpkit.auth.client._urls import canonical_resource, origin
-from mcpkit.auth.client.challenge import Challenge, bearer_challenge
+from mcpkit.auth.client._token_auth import Attempts, TokenAuth, wider_scope
+from mcpkit.auth.client._urls import origin
+from mcpkit.auth.client.challenge import Challenge
 from mcpkit.auth.client.discovery import (
     discover,
     discover_authorization_server,
     fallback_metadata,
 )
-from mcpkit.auth.client.dpop import DPoPKey, dpop_challenge
+from mcpkit.auth.client.dpop import DPoPKey
 from mcpkit.auth.client.flow import run_authorization_code, select_scope
 from mcpkit.auth.client.redirect import LoopbackBrowser, RedirectHandler
 from mcpkit.auth.client.registration import check_client_id_metadata_url, choose_client
@@ -46,7 +45,7 @@ __all__ = ["DEFAULT_CLIENT_METADATA", "OAuth"]
 DEFAULT_CLIENT_METADATA: Final = ClientMetadata(client_name="mcpkit")
 
 
-class OAuth(httpx.Auth):
+class OAuth(TokenAuth[StoredTokens]):
     """Authorization for one MCP server: give it to `Client(url, auth=OAuth(...))`.
 
     `redirect` takes the user through the authorization page (default: `LoopbackBrowser`).
@@ -85,6 +84,9 @@ class OAuth(httpx.Auth):
     ) -> None:
         if client_id_metadata_url is not None:
             check_client_id_metadata_url(client_id_metadata_url)
+        super().__init__(
+            dpop=dpop, http_client=http_client, refresh_margin=refresh_margin, clock=clock
+        )
         self.redirect = redirect if redirect is not None else LoopbackBrowser()
         self.client = client
         self.client_id_metadata_url = client_id_metadata_url
@@ -92,107 +94,23 @@ class OAuth(httpx.Auth):
         self.storage: TokenStorage = storage if storage is not None else MemoryTokenStorage()
         self.scope = scope
         self.max_step_ups = max_step_ups
-        self.refresh_margin = refresh_margin
-        self._http = http_client
         self._client_authentication = client_authentication
-        self.dpop = dpop
         dpop_steps: tuple[TokenRequestStep, ...] = () if dpop is None else (dpop.token_step(),)
         self._token_steps = (*token_steps, *dpop_steps)
-        self._clock = clock
-        self._server: str | None = None
         #: What storage keeps its tokens under: the server's URL with its query, so that
         #: `/mcp?tenant=b` never gets tenant a's tokens.
         self._storage_key = ""
         #: Token endpoints learned from each issuer's metadata in this process: never from
         #: storage, whose files another local user might have planted.
         self._token_endpoints: dict[str, str] = {}
-        self._lock = asyncio.Lock()
 
-    @property
-    def server(self) -> str | None:
-        """The canonical URL of the MCP server this auth is bound to (None before a request)."""
-        return self._server
-
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-        raise RuntimeError("OAuth runs asynchronous flows: use it with httpx.AsyncClient")
-        yield request  # pragma: no cover - makes this a generator, as httpx expects
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self._server is None:
-            self._server = canonical_resource(request.url)
-            query = request.url.query.decode("ascii", "replace")
-            self._storage_key = self._server + (f"?{query}" if query else "")
-        server = self._server
-        if origin(request.url) != origin(server):
-            # Never a token for another origin (spec: "Token Theft"; tokens are bound to the
-            # MCP server they were issued for).
-            yield request
-            return
-        tokens = await self._usable_tokens(server)
-        self._put_token(request, tokens)
-        response = yield request
-        tried: set[str] = set()
-        step_ups = 0
-        while True:
-            if self._nonce_retry(request, response, tokens, tried):
-                self._put_token(request, tokens)
-                response = yield request
-                continue
-            challenge = self._challenge(response.headers.get_list("www-authenticate"))
-            if response.status_code == 401:
-                tokens = await self._after_unauthorized(server, tokens, challenge, tried)
-            elif response.status_code == 403 and _needs_scope(challenge):
-                assert challenge is not None
-                if step_ups >= self.max_step_ups:
-                    raise AuthorizationFailed(
-                        "insufficient_scope",
-                        f"{server} still wants scope {' '.join(challenge.scopes)!r} after "
-                        f"{step_ups} re-authorizations: giving up",
-                        status=403,
-                    )
-                step_ups += 1
-                tokens = await self._step_up(server, tokens, challenge)
-            else:
-                return
-            self._put_token(request, tokens)
-            response = yield request
-
-    def _nonce_retry(
-        self,
-        request: httpx.Request,
-        response: httpx.Response,
-        tokens: StoredTokens | None,
-        tried: set[str],
-    ) -> bool:
-        """Whether to resend `request` once with the resource server's new DPoP nonce (RFC 9449
-        section 9); the nonce is kept from every answer."""
-        if self.dpop is None or not self.dpop.resource_retry(request, response):
-            return False
-        if tokens is None or "nonce" in tried:
-            return False
-        tried.add("nonce")
-        return True
-
-    def _challenge(self, headers: list[str]) -> Challenge | None:
-        found = bearer_challenge(headers)
-        if found is None and self.dpop is not None:
-            found = dpop_challenge(headers)  # RFC 9449 section 7.1
-        return found
-
-    def _put_token(self, request: httpx.Request, tokens: StoredTokens | None) -> None:
-        # Always in the Authorization header, never the query (spec: "Token Requirements").
-        if tokens is None:
-            request.headers.pop("authorization", None)
-        elif self.dpop is not None:
-            self.dpop.authorize(request, tokens.access_token)
-        else:
-            request.headers["authorization"] = f"Bearer {tokens.access_token}"
+    def _bound(self, server: str, request: httpx.Request) -> None:
+        query = request.url.query.decode("ascii", "replace")
+        self._storage_key = server + (f"?{query}" if query else "")
 
     # ---------------------------------------------------------------- tokens
 
-    async def _usable_tokens(self, server: str) -> StoredTokens | None:
+    async def _usable_token(self, server: str) -> StoredTokens | None:
         """The stored tokens, refreshed first when they expire within `refresh_margin`."""
         tokens = await self.storage.load_tokens(self._storage_key)
         if tokens is None or not self._expiring(tokens):
@@ -208,20 +126,16 @@ class OAuth(httpx.Auth):
             # expiring, and let the 401 start a whole flow (not a second refused refresh).
             return await self.storage.load_tokens(self._storage_key)
 
-    def _expiring(self, tokens: StoredTokens) -> bool:
-        return tokens.expires_at is not None and (
-            tokens.expires_at - self.refresh_margin <= self._clock()
-        )
-
     async def _after_unauthorized(
         self,
         server: str,
         sent: StoredTokens | None,
         challenge: Challenge | None,
-        tried: set[str],
+        attempts: Attempts,
     ) -> StoredTokens:
         """New tokens after a 401: someone else's new ones, a refresh, or a whole flow; each
         at most once per request, then AuthorizationFailed."""
+        tried = attempts.done
         async with self._lock:
             current = await self.storage.load_tokens(self._storage_key)
             if current is not None and (sent is None or current.access_token != sent.access_token):
@@ -245,20 +159,30 @@ class OAuth(httpx.Auth):
         )
 
     async def _step_up(
-        self, server: str, tokens: StoredTokens | None, challenge: Challenge
+        self,
+        server: str,
+        sent: StoredTokens | None,
+        challenge: Challenge,
+        attempts: Attempts,
     ) -> StoredTokens:
         """Re-authorize with the union of the scopes held and those the 403 asks for (spec:
-        "Step-Up Authorization Flow"), so earlier grants are not lost."""
-        held = (tokens.scope or "").split() if tokens is not None else []
-        wanted = list(dict.fromkeys([*held, *challenge.scopes]))
+        "Step-Up Authorization Flow"), so earlier grants are not lost; at most `max_step_ups`
+        times per request, then AuthorizationFailed."""
+        if attempts.step_ups >= self.max_step_ups:
+            raise AuthorizationFailed(
+                "insufficient_scope",
+                f"{server} still wants scope {' '.join(challenge.scopes)!r} after "
+                f"{attempts.step_ups} re-authorizations: giving up",
+                status=403,
+            )
+        attempts.step_ups += 1
+        wanted = wider_scope(sent, challenge)
         async with self._lock:
             current = await self.storage.load_tokens(self._storage_key)
-            if current is not None and (
-                tokens is None or current.access_token != tokens.access_token
-            ):
-                if set(wanted) <= set((current.scope or "").split()):
+            if current is not None and (sent is None or current.access_token != sent.access_token):
+                if set(wanted.split()) <= set((current.scope or "").split()):
                     return current  # another request stepped up meanwhile
-            return await self._authorize(server, challenge, " ".join(wanted))
+            return await self._authorize(server, challenge, wanted)
 
     async def _try_refresh(self, server: str, tokens: StoredTokens) -> StoredTokens | None:
         """Refreshed tokens, stored; None when there is no refresh token or the server refuses
@@ -383,15 +307,7 @@ class OAuth(httpx.Auth):
     def _stored(
         self, answer: TokenResponse, resource: str, issuer: str, token_endpoint: str
     ) -> StoredTokens:
-        if self.dpop is not None and answer.token_type.lower() != "dpop":
-            # RFC 9449 section 5: a Bearer answer to a DPoP request would silently drop the
-            # sender constraint the application asked for.
-            raise AuthorizationFailed(
-                "invalid_response",
-                f"{issuer} issued a {answer.token_type!r} token where a DPoP-bound one was "
-                "asked for: it does not support DPoP; drop dpop= to use Bearer tokens",
-            )
-        expires_at = None if answer.expires_in is None else self._clock() + answer.expires_in
+        expires_at = self._expires_at(answer, issuer)
         return StoredTokens(
             access_token=answer.access_token,
             resource=resource,
@@ -401,15 +317,3 @@ class OAuth(httpx.Auth):
             expires_at=expires_at,
             scope=answer.scope,
         )
-
-    @contextlib.asynccontextmanager
-    async def _as_client(self) -> AsyncGenerator[httpx.AsyncClient]:
-        if self._http is not None:
-            yield self._http
-            return
-        async with httpx.AsyncClient() as http:
-            yield http
-
-
-def _needs_scope(challenge: Challenge | None) -> bool:
-    return challenge is not None and challenge.error == "insufficient_scope"

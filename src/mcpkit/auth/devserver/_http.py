@@ -1,27 +1,26 @@
-"""ASGI plumbing of the development authorization server: reading a bounded body, parsing a
-form and Basic credentials, and the answers it sends (JSON, RFC 6749 section 5.2 errors,
-redirects). The auth layer may not import the HTTP transport, so this is its own small copy."""
+"""The HTTP side of the development authorization server: its body limit, parsing a form and
+Basic credentials, and the answers it sends (JSON, RFC 6749 section 5.2 errors, redirects).
+The ASGI plumbing under them (types, reading a body, a whole answer) is `mcpkit.auth._asgi`,
+shared with the Streamable HTTP transport."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
 
 import msgspec
 
+from mcpkit.auth import _asgi
+from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.metadata import OAuthErrorResponse, encode
 
 __all__ = [
     "Form",
-    "Message",
-    "Receive",
     "Refused",
-    "Scope",
-    "Send",
     "basic_credentials",
     "header",
     "parse_form",
@@ -30,13 +29,8 @@ __all__ = [
     "send_json",
     "send_redirect",
     "send_refused",
-    "send_whole",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 #: A parsed form or query: every value of every name, in order.
 Form = dict[str, list[str]]
 
@@ -95,21 +89,23 @@ def request_origin(scope: Scope) -> str:
 
 async def read_body(receive: Receive, max_size: int) -> bytes:
     """The request body; refused with 413 once it passes `max_size` bytes."""
-    chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise Refused("invalid_request", "the client went away", status=400)
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > max_size:
-            raise Refused(
-                "invalid_request", f"the body is over {max_size} bytes (max_body_size)", status=413
-            )
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+
+    def check(chunk: int) -> Refused | None:
+        nonlocal size
+        size += chunk
+        if size <= max_size:
+            return None
+        return Refused(
+            "invalid_request", f"the body is over {max_size} bytes (max_body_size)", status=413
+        )
+
+    body = await _asgi.read_body(receive, check)
+    if body is None:
+        raise Refused("invalid_request", "the client went away", status=400)
+    if isinstance(body, Refused):
+        raise body
+    return body
 
 
 def parse_form(text: bytes | str) -> Form:
@@ -151,14 +147,6 @@ def _bad_basic() -> Refused:
         status=401,
         headers=[(b"www-authenticate", b'Basic realm="mcpkit-dev"')],
     )
-
-
-async def send_whole(
-    send: Send, status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]]
-) -> None:
-    length = (b"content-length", str(len(body)).encode())
-    await send({"type": "http.response.start", "status": status, "headers": [*headers, length]})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def send_json(

@@ -11,18 +11,15 @@ from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.devserver._http import (
-    Receive,
     Refused,
-    Scope,
-    Send,
     parse_form,
     read_body,
     request_origin,
     send_json,
     send_redirect,
     send_refused,
-    send_whole,
 )
 from mcpkit.auth.devserver.authorize import Authorizer
 from mcpkit.auth.devserver.clients import Clients

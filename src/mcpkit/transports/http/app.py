@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypedDict
 
+from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import ProtectedResource, identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -17,16 +18,12 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
-from mcpkit.transports.http._asgi import (
-    Receive,
+from mcpkit.transports.http._exchange import (
     Resumption,
-    Scope,
-    Send,
     local_path,
     read_body,
     send_refusal,
     send_sse,
-    send_whole,
     watch_disconnect,
 )
 from mcpkit.transports.http._headers import values_of

@@ -11,6 +11,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
+from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.metadata import encode
 from mcpkit.auth.server.resource import (
     WELL_KNOWN,
@@ -21,7 +22,6 @@ from mcpkit.auth.server.resource import (
     metadata_url,
 )
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.transports.http._asgi import Receive, Scope, Send, send_whole
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.sessions import HostServer

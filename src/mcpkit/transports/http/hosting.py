@@ -12,9 +12,9 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
+from mcpkit.auth._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
 from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
-from mcpkit.transports.http._asgi import Receive, Send
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.legacy import LegacySseEndpoint

@@ -1,39 +1,33 @@
-"""ASGI plumbing the Streamable HTTP app shares: the scope types, reading a bounded body,
-sending a refusal or a whole answer, and pumping a `Stream` out as server-sent events (with
-its priming event, replay, keep-alives and early close: basic/transports, SEP-1699)."""
+"""One exchange of the HTTP apps, over ASGI: the path below the mount point, a request body
+read within the app's limits, a refusal sent, and a `Stream` pumped out as server-sent events
+(with its priming event, replay, keep-alives and early close: basic/transports, SEP-1699).
+The plumbing under them (types, reading a body, a whole answer) is `mcpkit.auth._asgi`, shared
+with the development authorization server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from functools import partial
+from typing import Final
 
+from mcpkit.auth import _asgi
+from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
 from mcpkit.transports.http.checks import BodyLimit, Refusal
 from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.streams import Stream
 
 __all__ = [
-    "Message",
-    "Receive",
     "Resumption",
-    "Scope",
-    "Send",
     "local_path",
     "read_body",
     "send_refusal",
     "send_sse",
-    "send_whole",
     "watch_disconnect",
 ]
-
-#: ASGI 3 as the specification types it: a scope and messages are dicts of str keys.
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 def local_path(scope: Scope) -> str:
@@ -75,40 +69,22 @@ async def read_body(
     protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
     limit = BodyLimit(max_size)
     try:
-        return await _read_body(receive, limit, budget)
+        if budget is None:
+            return await _asgi.read_body(receive, limit.add)
+        return await _asgi.read_body(receive, partial(_take, limit, budget))
     finally:
         if budget is not None:
             budget.give_back(limit.held)
 
 
-async def _read_body(
-    receive: Receive, limit: BodyLimit, budget: BodyBudget | None
-) -> bytes | Refusal | None:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk: bytes = message.get("body", b"")
-        refusal = limit.add(len(chunk))
-        if refusal is None and budget is not None:
-            refusal = budget.take(len(chunk))
-            if refusal is None:
-                limit.held += len(chunk)
-        if refusal is not None:
-            return refusal
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-async def send_whole(
-    send: Send, status: int, body: bytes = b"", headers: Sequence[tuple[bytes, bytes]] = ()
-) -> None:
-    """A complete response in two messages, with Content-Length (no chunked encoding)."""
-    length = (b"content-length", str(len(body)).encode())
-    await send({"type": "http.response.start", "status": status, "headers": [*headers, length]})
-    await send({"type": "http.response.body", "body": body})
+def _take(limit: BodyLimit, budget: BodyBudget, size: int) -> Refusal | None:
+    """Count a chunk against the body's limit, then against the app's budget."""
+    refusal = limit.add(size)
+    if refusal is None:
+        refusal = budget.take(size)
+        if refusal is None:
+            limit.held += size
+    return refusal
 
 
 async def send_refusal(send: Send, refusal: Refusal) -> None:
