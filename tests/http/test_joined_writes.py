@@ -5,14 +5,20 @@ past a bound or lost at close; and the app served by each protocol, joined or no
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from _serving import INITIALIZE, WAIT, headers, serving, small_server
 
 from mcpkit import Client, Server
-from mcpkit.transports.http.joined_writes import FLUSH_AT, JoinedWrites, protocol
+from mcpkit.transports.http.joined_writes import (
+    FLUSH_AT,
+    JoinedWrites,
+    joined,
+    protocol,
+    uvicorn_protocol,
+)
 
 
 def echo_server() -> Server:
@@ -118,12 +124,68 @@ async def test_a_transport_closed_meanwhile_gets_nothing() -> None:
     assert inner.writes == []
 
 
-def test_the_protocol_classes_are_uvicorns_own_made_once() -> None:
+class Inner(asyncio.Protocol):
+    """A protocol recording what it is built with and every callback it gets."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.built = (args, kwargs)
+        self.calls: list[tuple[str, Any]] = []
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.calls.append(("made", None))
+
+    def data_received(self, data: bytes) -> None:
+        self.calls.append(("data", data))
+
+    def eof_received(self) -> bool:
+        self.calls.append(("eof", None))
+        return True
+
+    def pause_writing(self) -> None:
+        self.calls.append(("pause", None))
+
+    def resume_writing(self) -> None:
+        self.calls.append(("resume", None))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.calls.append(("lost", exc))
+
+
+async def test_joined_wraps_a_protocol_it_neither_subclasses_nor_reads() -> None:
+    """The inner protocol is built with uvicorn's arguments as given, sees every callback,
+    and writes through JoinedWrites to the real transport."""
+    cls = joined(Inner)
+    assert not issubclass(cls, Inner) and cls.__name__ == "JoinedInner"
+    outer: Any = cast(Any, cls)(1, config="c")
+    inner: Inner = outer.inner
+    assert inner.built == ((1,), {"config": "c"})
+    real = Recorder()
+    outer.connection_made(real)
+    assert isinstance(inner.transport, JoinedWrites) and inner.transport.transport is real
+    outer.data_received(b"GET")
+    assert outer.eof_received() is True
+    outer.pause_writing()
+    outer.resume_writing()
+    error = ConnectionResetError()
+    outer.connection_lost(error)
+    assert [name for name, _ in inner.calls] == ["made", "data", "eof", "pause", "resume", "lost"]
+    assert inner.calls[1] == ("data", b"GET") and inner.calls[-1] == ("lost", error)
+    inner.transport.write(b"a")
+    inner.transport.write(b"b")
+    await asyncio.sleep(0)
+    assert real.writes == [b"ab"]
+
+
+def test_the_protocol_classes_wrap_uvicorns_own_made_once() -> None:
     from uvicorn.protocols.http.h11_impl import H11Protocol
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    assert issubclass(protocol("httptools"), HttpToolsProtocol)
-    assert issubclass(protocol("h11"), H11Protocol)
+    assert uvicorn_protocol("httptools") is HttpToolsProtocol
+    assert uvicorn_protocol("h11") is H11Protocol
+    assert protocol("httptools").__name__ == "JoinedHttpToolsProtocol"
+    assert protocol("h11").__name__ == "JoinedH11Protocol"
     assert protocol("httptools") is protocol("httptools")
 
 

@@ -301,11 +301,15 @@ class McpHttpApp(SessionHost):
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
         and `max_connections`, its writes joined per loop turn (`joined_writes`): for
         `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself."""
-        return guarded(
-            joined_writes.protocol(http),
-            header_timeout=self.header_timeout,
-            body_timeout=self.body_timeout,
-            max_connections=self.max_connections,
+        # The guard reads uvicorn's protocol state, so it is the inner class; the joined
+        # writes only wrap the transport, from outside.
+        return joined_writes.joined(
+            guarded(
+                joined_writes.uvicorn_protocol(http),
+                header_timeout=self.header_timeout,
+                body_timeout=self.body_timeout,
+                max_connections=self.max_connections,
+            )
         )
 
     def _warn_no_lifespan(self) -> None:

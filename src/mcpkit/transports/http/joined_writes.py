@@ -9,6 +9,10 @@ http` serves with these protocols; an app served by another uvicorn can use them
 
     uvicorn.run(server.http_app(), http=joined_writes.protocol("httptools"))
 
+`joined(base)` wraps a protocol class rather than subclassing it: uvicorn's protocol gets the
+wrapped transport through asyncio's own `connection_made`, and none of its attributes are read
+or replaced, so a uvicorn release that changes its internals cannot silently unjoin the writes.
+
 Bounds: a write of `FLUSH_AT` bytes or more (or one that brings the held bytes there) goes out
 at once, so no more than that is ever held, and uvicorn's flow control (which watches the
 real transport) sees every byte at most one loop turn late. Closing sends what is held
@@ -21,7 +25,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
-__all__ = ["FLUSH_AT", "JoinedWrites", "protocol"]
+__all__ = ["FLUSH_AT", "JoinedWrites", "joined", "protocol", "uvicorn_protocol"]
 
 #: Bytes held at most before they go out without waiting for the end of the turn.
 FLUSH_AT: Final = 64 * 1024
@@ -89,32 +93,59 @@ def protocol(name: Literal["httptools", "h11"]) -> type[asyncio.Protocol]:
     """uvicorn's `name` protocol class, writing through `JoinedWrites` (for uvicorn's `http=`)."""
     found = _JOINED.get(name)
     if found is None:
-        base: type[asyncio.Protocol]
-        if name == "httptools":
-            from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-            base = HttpToolsProtocol
-        else:
-            from uvicorn.protocols.http.h11_impl import H11Protocol
-
-            base = H11Protocol
-        found = _JOINED[name] = _joined(base)
+        found = _JOINED[name] = joined(uvicorn_protocol(name))
     return found
+
+
+def uvicorn_protocol(name: Literal["httptools", "h11"]) -> type[asyncio.Protocol]:
+    """uvicorn's own protocol class for `name`, as its `http="httptools"` / `"h11"` picks."""
+    if name == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        return HttpToolsProtocol
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    return H11Protocol
 
 
 _JOINED: dict[str, type[asyncio.Protocol]] = {}
 
 
-def _joined(base: Any) -> type[asyncio.Protocol]:
-    def connection_made(self: Any, transport: asyncio.Transport) -> None:
-        base.connection_made(self, transport)
-        # uvicorn keeps its transport as `self.transport` and hands it to each request's
-        # cycle; should a version not, it is served unjoined rather than half joined.
-        if getattr(self, "transport", None) is transport:
-            self.transport = JoinedWrites(transport, self.loop)
+def joined(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    """A protocol class that serves a connection with `base` (built with the same arguments)
+    and hands it the connection's transport wrapped in `JoinedWrites`.
 
-    name = "Joined" + base.__name__
-    cls: type[asyncio.Protocol] = type(name, (base,), {"connection_made": connection_made})
-    cls.__module__ = __name__
-    cls.__doc__ = f"uvicorn's {base.__name__}, its writes joined per loop turn (JoinedWrites)."
-    return cls
+    Only asyncio's public contracts are used: the event loop calls this protocol's callbacks,
+    which pass each on to the inner one, and the inner protocol writes to the transport it was
+    given in `connection_made`. Nothing of `base` is read or replaced, so a uvicorn release that
+    renames its internals still serves joined (uvicorn's part is its `http=` setting, which
+    takes a protocol class and calls it with its own arguments, passed on untouched)."""
+
+    class Joined(asyncio.Protocol):
+        __slots__ = ("inner",)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.inner = base(*args, **kwargs)
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            loop = asyncio.get_running_loop()
+            self.inner.connection_made(JoinedWrites(transport, loop))  # type: ignore[arg-type]
+
+        def data_received(self, data: bytes) -> None:
+            self.inner.data_received(data)
+
+        def eof_received(self) -> bool | None:
+            return self.inner.eof_received()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.inner.connection_lost(exc)
+
+        def pause_writing(self) -> None:
+            self.inner.pause_writing()
+
+        def resume_writing(self) -> None:
+            self.inner.resume_writing()
+
+    Joined.__name__ = Joined.__qualname__ = "Joined" + base.__name__
+    Joined.__doc__ = f"{base.__name__}, its writes joined per loop turn (joined_writes.joined)."
+    return Joined
