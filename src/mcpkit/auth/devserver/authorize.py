@@ -17,7 +17,7 @@ from mcpkit.auth.devserver.clients import Clients, single
 from mcpkit.auth.devserver.policy import grant_resource, grant_scopes
 from mcpkit.auth.devserver.redirects import add_query, matches
 from mcpkit.auth.devserver.settings import DevServerSettings
-from mcpkit.auth.devserver.store import CodeRecord, Grant, Store, digest
+from mcpkit.auth.devserver.store import CodeRecord, Consent, Store, digest
 from mcpkit.auth.metadata import ClientInformation
 
 __all__ = ["Authorizer"]
@@ -100,7 +100,7 @@ class Authorizer:
             raise Refused("invalid_request", "code_challenge_method must be S256 (PKCE)")
         if challenge is None or not _CHALLENGE.fullmatch(challenge):
             raise Refused("invalid_request", "code_challenge must be an S256 challenge (PKCE)")
-        grant = Grant(
+        consent = Consent(
             client_id=client.client_id,
             subject=self._subject(single(query, "login_hint")),
             scopes=grant_scopes(self._settings, single(query, "scope"), client),
@@ -111,14 +111,14 @@ class Authorizer:
         logger.info(
             "approved client %s for %s (redirect to %s, resource %s)",
             client.client_id,
-            grant.subject,
+            consent.subject,
             urlsplit(redirect_uri).netloc or redirect_uri,
-            grant.resource,
+            consent.resource,
         )
         code = secrets.token_urlsafe(32)
         expires = self._clock() + self._settings.code_ttl
         self._store.codes.put(
-            digest(code), CodeRecord(grant, challenge, redirect_uri, given, expires), source
+            digest(code), CodeRecord(consent, challenge, redirect_uri, given, expires), source
         )
         return code
 

@@ -68,13 +68,13 @@ def revoke(store: Store, form: Form, client: ClientInformation) -> None:
         raise Refused("invalid_request", "token is missing")
     hashed = digest(token)
     access = store.access.get(hashed)
-    if access is not None and access.grant.client_id == client.client_id:
+    if access is not None and access.consent.client_id == client.client_id:
         access.revoked = True
         return
     family_id = store.refresh.get(hashed)
     family = None if family_id is None else store.families.get(family_id)
     if family_id is not None and family is not None:
-        if family.grant.client_id == client.client_id:
+        if family.consent.client_id == client.client_id:
             store.revoke_family(family_id)
 
 
@@ -98,37 +98,37 @@ def introspect(
     hashed = digest(token)
     now = clock()
     access = store.access.get(hashed)
-    if access is not None and not (trusted or access.grant.client_id == client.client_id):
+    if access is not None and not (trusted or access.consent.client_id == client.client_id):
         return {"active": False}
     if access is not None and store.live(access, now):
-        grant = access.grant
+        consent = access.consent
         answer: dict[str, Any] = {
             "active": True,
             "token_type": "Bearer",
-            "client_id": grant.client_id,
-            "sub": grant.subject,
-            "aud": grant.resource,
+            "client_id": consent.client_id,
+            "sub": consent.subject,
+            "aud": consent.resource,
             "iss": access.issuer,
             "iat": access.issued_at,
             "nbf": access.issued_at,
             "exp": access.expires_at,
             "jti": access.jti,
         }
-        if grant.scopes:
-            answer["scope"] = " ".join(grant.scopes)
+        if consent.scopes:
+            answer["scope"] = " ".join(consent.scopes)
         return answer
     family_id = store.refresh.get(hashed)
     family = None if family_id is None else store.families.get(family_id)
-    if family is not None and not (trusted or family.grant.client_id == client.client_id):
+    if family is not None and not (trusted or family.consent.client_id == client.client_id):
         return {"active": False}
     if family is not None and not family.revoked and family.refresh == hashed:
         if family.expires_at > now:
             return {
                 "active": True,
                 "token_type": "refresh_token",
-                "client_id": family.grant.client_id,
-                "sub": family.grant.subject,
-                "scope": " ".join(family.grant.scopes),
+                "client_id": family.consent.client_id,
+                "sub": family.consent.subject,
+                "scope": " ".join(family.consent.scopes),
                 "exp": int(family.expires_at),
             }
     return {"active": False}

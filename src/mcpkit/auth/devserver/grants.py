@@ -20,7 +20,7 @@ from mcpkit.auth.devserver.policy import (
     parse_scope,
 )
 from mcpkit.auth.devserver.settings import DevServerSettings
-from mcpkit.auth.devserver.store import Grant, Store, digest
+from mcpkit.auth.devserver.store import Consent, Store, digest
 from mcpkit.auth.devserver.tokens import Minter
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
@@ -78,7 +78,7 @@ class Grants:
             raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
         if record.expires_at <= self._clock():
             raise Refused("invalid_grant", "the code expired: authorize again")
-        if record.grant.client_id != client.client_id:
+        if record.consent.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
         redirect_uri = single(form, "redirect_uri")
         if (record.redirect_uri_given or redirect_uri is not None) and (
@@ -90,13 +90,13 @@ class Grants:
             raise Refused("invalid_grant", "code_verifier is missing or malformed (PKCE)")
         if not secrets.compare_digest(_s256(verifier), record.challenge):
             raise Refused("invalid_grant", "code_verifier does not match the code_challenge")
-        _same_resource(single(form, "resource"), record.grant.resource)
+        _same_resource(single(form, "resource"), record.consent.resource)
         refresh = client.grant_types is None or "refresh_token" in client.grant_types
         # A family even without a refresh token, so that a reused code can revoke the token.
         expires = self._clock() + self._settings.refresh_token_ttl
-        record.family = self._store.new_family(record.grant, expires)
+        record.family = self._store.new_family(record.consent, expires)
         response, _ = self._minter.respond(
-            record.grant, issuer, refresh=refresh, family_id=record.family
+            record.consent, issuer, refresh=refresh, family_id=record.family
         )
         return response
 
@@ -107,7 +107,7 @@ class Grants:
         family = None if family_id is None else self._store.families.get(family_id)
         if family_id is None or family is None or family.revoked:
             raise Refused("invalid_grant", "the refresh token is unknown or revoked")
-        if family.grant.client_id != client.client_id:
+        if family.consent.client_id != client.client_id:
             raise Refused("invalid_grant", "the refresh token was issued to another client")
         if family.refresh != hashed:
             # A rotated token came back: someone holds a copy. End the whole family.
@@ -116,13 +116,13 @@ class Grants:
         now = self._clock()
         if family.expires_at <= now:
             raise Refused("invalid_grant", "the refresh token expired: authorize again")
-        _same_resource(single(form, "resource"), family.grant.resource)
-        scopes = parse_scope(single(form, "scope")) or family.grant.scopes
-        if not set(scopes) <= set(family.grant.scopes):
+        _same_resource(single(form, "resource"), family.consent.resource)
+        scopes = parse_scope(single(form, "scope")) or family.consent.scopes
+        if not set(scopes) <= set(family.consent.scopes):
             raise Refused("invalid_scope", "a refresh may narrow the scopes, never widen them")
         family.expires_at = now + self._settings.refresh_token_ttl
-        grant = Grant(client.client_id, family.grant.subject, scopes, family.grant.resource)
-        response, _ = self._minter.respond(grant, issuer, refresh=True, family_id=family_id)
+        consent = Consent(client.client_id, family.consent.subject, scopes, family.consent.resource)
+        response, _ = self._minter.respond(consent, issuer, refresh=True, family_id=family_id)
         return response
 
     def _client_credentials(
@@ -130,11 +130,11 @@ class Grants:
     ) -> TokenResponse:
         if not is_confidential(client):
             raise Refused("unauthorized_client", "client_credentials needs a confidential client")
-        grant = Grant(
+        consent = Consent(
             client_id=client.client_id,
             subject=client.client_id,  # RFC 9068 section 2.2: no resource owner, the client
             scopes=grant_scopes(self._settings, single(form, "scope"), client),
             resource=grant_resource(self._settings, single(form, "resource"), origin),
         )
-        response, _ = self._minter.respond(grant, issuer, refresh=False)
+        response, _ = self._minter.respond(consent, issuer, refresh=False)
         return response

@@ -15,7 +15,7 @@ __all__ = [
     "Bounded",
     "CodeRecord",
     "Family",
-    "Grant",
+    "Consent",
     "SourceBounded",
     "Store",
     "digest",
@@ -100,9 +100,10 @@ class SourceBounded(Generic[K, V]):
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
-    """What a code or token was issued for: the client, the resource owner (`subject`), the
-    scopes and the one resource (the tokens' `aud`, RFC 8707)."""
+class Consent:
+    """What a code or token was issued for: the client, the resource owner (`subject`) who
+    consented, the scopes and the one resource (the tokens' `aud`, RFC 8707). (Not called a
+    grant: `mcpkit.auth.client.Grant` is the client's way of getting a token.)"""
 
     client_id: str
     subject: str
@@ -112,10 +113,10 @@ class Grant:
 
 @dataclass(slots=True)
 class CodeRecord:
-    """An authorization code: its grant, the PKCE challenge (S256), the redirect URI it was
+    """An authorization code: its consent, the PKCE challenge (S256), the redirect URI it was
     sent to (and whether the request named it), and, once redeemed, the family it started."""
 
-    grant: Grant
+    consent: Consent
     challenge: str
     redirect_uri: str
     redirect_uri_given: bool
@@ -128,7 +129,7 @@ class Family:
     """The tokens one authorization produced, rotated together: revoking it (a reused code or
     refresh token, a revocation request) ends every token in it."""
 
-    grant: Grant
+    consent: Consent
     expires_at: float
     refresh: str | None = None  # digest of the one valid refresh token
     used: list[str] = field(default_factory=lambda: [])  # digests of rotated ones
@@ -139,7 +140,7 @@ class Family:
 class AccessRecord:
     """An issued access token, for introspection and revocation."""
 
-    grant: Grant
+    consent: Consent
     jti: str
     issuer: str
     issued_at: int
@@ -157,10 +158,10 @@ class Store:
         self.families: Bounded[str, Family] = Bounded(max_tokens)
         self.refresh: Bounded[str, str] = Bounded(max_tokens * 2)  # digest -> family id
 
-    def new_family(self, grant: Grant, expires_at: float) -> str:
-        """A new family for `grant`; its id."""
+    def new_family(self, consent: Consent, expires_at: float) -> str:
+        """A new family for `consent`; its id."""
         family_id = secrets.token_urlsafe(16)
-        self.families.put(family_id, Family(grant, expires_at))
+        self.families.put(family_id, Family(consent, expires_at))
         return family_id
 
     def live(self, record: AccessRecord, now: float) -> bool:

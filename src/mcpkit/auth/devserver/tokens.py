@@ -9,7 +9,7 @@ from typing import Any
 
 from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.devserver.settings import DevServerSettings
-from mcpkit.auth.devserver.store import AccessRecord, Grant, Store, digest
+from mcpkit.auth.devserver.store import AccessRecord, Consent, Store, digest
 from mcpkit.auth.metadata import TokenResponse
 
 __all__ = ["Minter"]
@@ -30,45 +30,45 @@ class Minter:
         self._store = store
         self._clock = clock
 
-    def access_token(self, grant: Grant, issuer: str, family: str | None) -> str:
+    def access_token(self, consent: Consent, issuer: str, family: str | None) -> str:
         now = int(self._clock())
         jti = secrets.token_urlsafe(16)
         claims: dict[str, Any] = {
             "iss": issuer,
-            "sub": grant.subject,
-            "aud": grant.resource,
-            "client_id": grant.client_id,
+            "sub": consent.subject,
+            "aud": consent.resource,
+            "client_id": consent.client_id,
             "iat": now,
             "nbf": now,
             "exp": now + self._settings.access_token_ttl,
             "jti": jti,
         }
-        if grant.scopes:
-            claims["scope"] = " ".join(grant.scopes)
+        if consent.scopes:
+            claims["scope"] = " ".join(consent.scopes)
         token = self._key.sign_access_token(claims)
-        record = AccessRecord(grant, jti, issuer, now, claims["exp"], family)
+        record = AccessRecord(consent, jti, issuer, now, claims["exp"], family)
         self._store.access.put(digest(token), record)
         return token
 
     def respond(
-        self, grant: Grant, issuer: str, *, refresh: bool, family_id: str | None = None
+        self, consent: Consent, issuer: str, *, refresh: bool, family_id: str | None = None
     ) -> tuple[TokenResponse, str | None]:
-        """A token response for `grant`: an access token, and a refresh token when `refresh`
+        """A token response for `consent`: an access token, and a refresh token when `refresh`
         (in a new family unless `family_id` names one). Also the family's id."""
         refresh_token = None
         if refresh:
             if family_id is None:
                 expires = self._clock() + self._settings.refresh_token_ttl
-                family_id = self._store.new_family(grant, expires)
+                family_id = self._store.new_family(consent, expires)
             family = self._store.families.get(family_id)
             assert family is not None  # a rotated family was looked up just before
             refresh_token = secrets.token_urlsafe(32)
             self._store.rotate(family_id, family, digest(refresh_token))
         response = TokenResponse(
-            access_token=self.access_token(grant, issuer, family_id),
+            access_token=self.access_token(consent, issuer, family_id),
             token_type="Bearer",
             expires_in=self._settings.access_token_ttl,
             refresh_token=refresh_token,
-            scope=" ".join(grant.scopes) if grant.scopes else None,
+            scope=" ".join(consent.scopes) if consent.scopes else None,
         )
         return response, family_id
