@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.runtime.layers import field_of
+from mcpkit.runtime.spans import mark_failed, opentelemetry, span_name, target_attributes
 from mcpkit.transports.stdio_client import StdioParameters
 
 if TYPE_CHECKING:
@@ -22,16 +24,6 @@ if TYPE_CHECKING:
     from mcpkit.client.middleware import CallNext, OutgoingRequest
 
 __all__ = ["ClientTracing"]
-
-
-def _opentelemetry() -> Any:
-    try:
-        from opentelemetry import propagate, trace
-    except ImportError as exc:
-        raise ImportError(
-            "ClientTracing needs OpenTelemetry, which is not installed: pip install 'mcpkit[otel]'"
-        ) from exc
-    return propagate, trace
 
 
 class ClientTracing:
@@ -60,19 +52,15 @@ class ClientTracing:
     def __init__(
         self, tracer_provider: TracerProvider | None = None, *, resource_uri_in_name: bool = False
     ) -> None:
-        self._propagate, trace = _opentelemetry()
+        _, self._propagate, trace = opentelemetry("ClientTracing")
         self._trace = trace
         self.tracer = trace.get_tracer("mcpkit.client", tracer_provider=tracer_provider)
         self.resource_uri_in_name = resource_uri_in_name
 
     async def __call__(self, request: OutgoingRequest, params: Any, call_next: CallNext) -> Any:
-        method = request.method
         attributes = _attributes(request, params)
-        target = attributes.get("gen_ai.tool.name") or attributes.get("gen_ai.prompt.name")
-        if target is None and self.resource_uri_in_name:
-            target = attributes.get("mcp.resource.uri")
         with self.tracer.start_as_current_span(
-            f"{method} {target}" if target else method,
+            span_name(request.method, attributes, self.resource_uri_in_name),
             kind=self._trace.SpanKind.CLIENT,
             attributes=attributes,
             record_exception=False,
@@ -87,29 +75,21 @@ async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
     try:
         result = await call_next(params)
     except RequestTimeout as exc:  # an McpError too, but no answer came: no status code
-        _failed(span, "timeout", exc.message)
+        mark_failed(span, "timeout", exc.message)
         raise
     except McpError as exc:
-        _failed(span, str(exc.code), exc.message)
-        span.set_attribute("rpc.response.status_code", str(exc.code))
+        mark_failed(span, str(exc.code), exc.message, code=exc.code)
         raise
     except asyncio.CancelledError:
-        _failed(span, "cancelled", "the request was cancelled")
+        mark_failed(span, "cancelled", "the request was cancelled")
         raise
     except Exception as exc:
         span.record_exception(exc)
-        _failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
+        mark_failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
         raise
     if getattr(result, "is_error", None):
-        _failed(span, "tool_error", "the tool's result has isError")
+        mark_failed(span, "tool_error", "the tool's result has isError")
     return result
-
-
-def _failed(span: Span, error_type: str, message: str) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
-    span.set_attribute("error.type", error_type)
-    span.set_status(Status(StatusCode.ERROR, message))
 
 
 def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
@@ -121,14 +101,7 @@ def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
     session_id = request.client.session_id
     if session_id is not None:
         attributes["mcp.session.id"] = session_id
-    name, uri = _field(params, "name"), _field(params, "uri")
-    if method == "tools/call" and isinstance(name, str):
-        attributes["gen_ai.tool.name"] = name
-        attributes["gen_ai.operation.name"] = "execute_tool"
-    elif method == "prompts/get" and isinstance(name, str):
-        attributes["gen_ai.prompt.name"] = name
-    elif method.startswith("resources/") and isinstance(uri, str):
-        attributes["mcp.resource.uri"] = uri
+    attributes.update(target_attributes(method, params))
     attributes.update(_network(request.client.target))
     return attributes
 
@@ -150,7 +123,7 @@ def _network(target: Any) -> dict[str, Any]:
 
 def _meta_of(params: Any) -> dict[str, Any]:
     """A copy of the params' `_meta` (a new dict if none) to inject the context into."""
-    meta = _field(params, "_meta")
+    meta = field_of(params, "_meta")
     if meta is None and not isinstance(params, dict):
         meta = getattr(params, "meta", None)
     return dict(cast("dict[str, Any]", meta)) if isinstance(meta, dict) else {}
@@ -169,9 +142,3 @@ def _with_meta(params: Any, meta: dict[str, Any]) -> Any:
     )
     fields["_meta"] = meta
     return fields
-
-
-def _field(params: Any, key: str) -> Any:
-    if isinstance(params, dict):
-        return cast("dict[str, Any]", params).get(key)
-    return getattr(params, key, None)

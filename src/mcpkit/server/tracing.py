@@ -8,11 +8,17 @@ module does not import OpenTelemetry, constructing `ServerTracing` does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
+from mcpkit.runtime.spans import (
+    TRACE_META_KEYS,
+    mark_failed,
+    opentelemetry,
+    span_name,
+    target_attributes,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, TracerProvider
@@ -21,22 +27,6 @@ if TYPE_CHECKING:
     from mcpkit.server.middleware import CallNext
 
 __all__ = ["ServerTracing"]
-
-#: The `_meta` keys OpenTelemetry's context travels in (spec 2026-07-28 basic/index,
-#: "OpenTelemetry trace context": reserved unprefixed, W3C Trace Context and Baggage).
-TRACE_META_KEYS = ("traceparent", "tracestate", "baggage")
-
-
-def _opentelemetry(what: str) -> Any:
-    """The `opentelemetry` modules this middleware uses, or an ImportError saying what to
-    install."""
-    try:
-        from opentelemetry import context, propagate, trace
-    except ImportError as exc:
-        raise ImportError(
-            f"{what} needs OpenTelemetry, which is not installed: pip install 'mcpkit[otel]'"
-        ) from exc
-    return context, propagate, trace
 
 
 class ServerTracing:
@@ -66,7 +56,7 @@ class ServerTracing:
     def __init__(
         self, tracer_provider: TracerProvider | None = None, *, resource_uri_in_name: bool = False
     ) -> None:
-        self._context, self._propagate, trace = _opentelemetry("ServerTracing")
+        self._context, self._propagate, trace = opentelemetry("ServerTracing")
         self._trace = trace
         self.tracer = trace.get_tracer("mcpkit.server", tracer_provider=tracer_provider)
         self.resource_uri_in_name = resource_uri_in_name
@@ -74,7 +64,7 @@ class ServerTracing:
     async def __call__(self, ctx: Context, params: Any, call_next: CallNext) -> Any:
         trace = self._trace
         attributes = _attributes(ctx, params)
-        name = _span_name(ctx.method, attributes, self.resource_uri_in_name)
+        name = span_name(ctx.method, attributes, self.resource_uri_in_name)
         meta = ctx.meta
         token = None
         links = None
@@ -99,36 +89,24 @@ class ServerTracing:
 
 
 async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
-    from opentelemetry.trace import Status, StatusCode
-
     try:
         result = await call_next(params)
     except McpError as exc:
-        _failed(span, str(exc.code), exc.message, code=exc.code)
+        mark_failed(span, str(exc.code), exc.message, code=exc.code)
         raise
     except ToolError as exc:
-        _failed(span, "tool_error", str(exc))
+        mark_failed(span, "tool_error", str(exc))
         raise
     except asyncio.CancelledError:
-        _failed(span, "cancelled", "the client cancelled the request")
+        mark_failed(span, "cancelled", "the client cancelled the request")
         raise
     except Exception as exc:
         span.record_exception(exc)
-        _failed(span, str(codes.INTERNAL_ERROR), str(exc), code=codes.INTERNAL_ERROR)
+        mark_failed(span, str(codes.INTERNAL_ERROR), str(exc), code=codes.INTERNAL_ERROR)
         raise
     if getattr(result, "is_error", None):
-        span.set_attribute("error.type", "tool_error")
-        span.set_status(Status(StatusCode.ERROR, "the tool's result has isError"))
+        mark_failed(span, "tool_error", "the tool's result has isError")
     return result
-
-
-def _failed(span: Span, error_type: str, message: str, *, code: int | None = None) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
-    span.set_attribute("error.type", error_type)
-    if code is not None:
-        span.set_attribute("rpc.response.status_code", str(code))
-    span.set_status(Status(StatusCode.ERROR, message))
 
 
 def _attributes(ctx: Context, params: Any) -> dict[str, Any]:
@@ -150,30 +128,3 @@ def _attributes(ctx: Context, params: Any) -> dict[str, Any]:
         if info.client is not None:
             attributes["client.address"], attributes["client.port"] = info.client
     return attributes
-
-
-def target_attributes(method: str, params: Any) -> dict[str, str]:
-    """`gen_ai.tool.name` (and `gen_ai.operation.name`), `gen_ai.prompt.name` or
-    `mcp.resource.uri`, from the params of `method` (a struct or a dict)."""
-    name, uri = _field(params, "name"), _field(params, "uri")
-    if method == "tools/call" and isinstance(name, str):
-        return {"gen_ai.tool.name": name, "gen_ai.operation.name": "execute_tool"}
-    if method == "prompts/get" and isinstance(name, str):
-        return {"gen_ai.prompt.name": name}
-    if method.startswith("resources/") and isinstance(uri, str):
-        return {"mcp.resource.uri": uri}
-    return {}
-
-
-def _span_name(method: str, attributes: Mapping[str, Any], uri_in_name: bool) -> str:
-    """ "{mcp.method.name} {target}": the tool or prompt name, or the URI if asked for."""
-    target = attributes.get("gen_ai.tool.name") or attributes.get("gen_ai.prompt.name")
-    if target is None and uri_in_name:
-        target = attributes.get("mcp.resource.uri")
-    return f"{method} {target}" if target else method
-
-
-def _field(params: Any, key: str) -> Any:
-    if isinstance(params, dict):
-        return cast("dict[str, Any]", params).get(key)
-    return getattr(params, key, None)

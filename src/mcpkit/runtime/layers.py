@@ -1,0 +1,139 @@
+"""Middleware machinery both sides share: running a request through its layers, and the
+request log the server's and the client's `RequestLogging` write.
+
+A layer is `async (request, params, call_next) -> result`, where `request` is what that side
+knows of the request (the server's `Context`, the client's `OutgoingRequest`). The server and
+the client each name their own types (`mcpkit.server.middleware`, `mcpkit.client.middleware`);
+the logic is here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from mcpkit.errors import McpError, RequestTimeout
+
+__all__ = ["CallNext", "Layer", "RequestLog", "call_through", "outcome_of", "target_of"]
+
+#: What a layer knows of the request it wraps.
+R = TypeVar("R")
+
+#: The next layer inward: give it the params (changed or not), await its result.
+CallNext = Callable[[Any], Awaitable[Any]]
+
+#: A layer around every request of one side: `async (request, params, call_next) -> result`.
+Layer = Callable[[R, Any, CallNext], Awaitable[Any]]
+
+
+def _layer(layer: Layer[R], request: R, inner: CallNext) -> CallNext:
+    def call(params: Any) -> Awaitable[Any]:
+        return layer(request, params, inner)
+
+    return call
+
+
+def call_through(
+    layers: Sequence[Layer[R]], request: R, params: Any, innermost: CallNext
+) -> Awaitable[Any]:
+    """Run `innermost(params)` inside `layers`, the first of them outermost. With no layers
+    this is `innermost(params)` itself: a request pays nothing for middleware it does not
+    have."""
+    call = innermost
+    for layer in reversed(layers):
+        call = _layer(layer, request, call)
+    return call(params)
+
+
+def field_of(params: Any, key: str) -> Any:
+    """`key` of params decoded as a struct (tools/call) or left a dict (the other methods)."""
+    if isinstance(params, dict):
+        return cast("dict[str, Any]", params).get(key)
+    return getattr(params, key, None)
+
+
+def target_of(params: Any) -> str | None:
+    """The tool or prompt name, or the resource URI, a request is about (None if neither)."""
+    for key in ("name", "uri"):
+        value = field_of(params, key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def outcome_of(result: Any) -> str:
+    """ "ok", or "tool_error" for a tools/call result with isError (a tool's own failure)."""
+    return "tool_error" if getattr(result, "is_error", None) else "ok"
+
+
+class RequestLog(Generic[R]):
+    """One log record per request: method, target (tool/prompt name or resource URI),
+    duration and outcome, in the message and as `record.mcp` (a dict, for structured
+    handlers). A side says what its request is called (`method_of`) and may add fields
+    (`more_fields`); everything else is the same on both sides.
+
+    Outcomes: "ok", "tool_error" (a tool result with isError), "error" (McpError, with its
+    code), "timeout" (where `timeouts_apart`: nothing answered in time), "cancelled",
+    "exception" (anything else, with the exception's class)."""
+
+    #: The logger used when none is given.
+    default_logger: ClassVar[str] = "mcpkit.requests"
+    #: Whether a RequestTimeout is its own outcome ("timeout") or an "error" like any McpError.
+    timeouts_apart: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        logger: logging.Logger | None = None,
+        *,
+        level: int = logging.INFO,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.logger = logger if logger is not None else logging.getLogger(self.default_logger)
+        self.level = level
+        self.clock = clock
+
+    def method_of(self, request: R) -> str:
+        raise NotImplementedError
+
+    def more_fields(self, request: R, params: Any, fields: dict[str, Any]) -> None:
+        """Add what this side knows to a record's fields (nothing by default)."""
+
+    async def __call__(self, request: R, params: Any, call_next: CallNext) -> Any:
+        if not self.logger.isEnabledFor(self.level):
+            return await call_next(params)
+        start = self.clock()
+        fields: dict[str, Any] = {"method": self.method_of(request), "target": target_of(params)}
+        try:
+            result = await call_next(params)
+        except McpError as exc:
+            # A RequestTimeout is an McpError too, but nothing answered it.
+            if self.timeouts_apart and isinstance(exc, RequestTimeout):
+                fields["outcome"] = "timeout"
+            else:
+                fields.update(outcome="error", code=exc.code)
+            raise
+        except asyncio.CancelledError:
+            fields["outcome"] = "cancelled"
+            raise
+        except Exception as exc:
+            fields.update(outcome="exception", exception=type(exc).__name__)
+            raise
+        else:
+            fields["outcome"] = outcome_of(result)
+            return result
+        finally:
+            # The record is written however the request ended, cancellation included.
+            fields["duration_ms"] = round((self.clock() - start) * 1000, 3)
+            self.more_fields(request, params, fields)
+            self.logger.log(
+                self.level,
+                "%s %s %s %.1f ms",
+                fields["method"],
+                fields["target"] or "-",
+                fields["outcome"],
+                fields["duration_ms"],
+                extra={"mcp": fields},
+            )
