@@ -23,7 +23,7 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
     ServerRequestRouter,
 )
-from mcpkit.client.features import FeatureCalls, ProgressHandler, request_timeout
+from mcpkit.client.calls import FeatureCalls, ProgressHandler, request_timeout
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.client.tap import MessageTap, TappedChannel

@@ -12,7 +12,7 @@ from mcpkit.protocol import codes
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.server.features import FeatureRegistrations
+    from mcpkit.server.decorators import FeatureRegistrations
 
 __all__ = ["Scoped", "check_access", "scopes_for", "visible"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from mcpkit.server.features import Completer
+from mcpkit.server.decorators import Completer
 from mcpkit.server.prompts import PromptSpec
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
@@ -17,7 +17,7 @@ from mcpkit.server.registration import scope_set
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
 
-__all__ = ["PromptSpec", "make_prompt", "render_prompt"]
+__all__ = ["PromptOptions", "PromptSpec", "make_prompt", "render_prompt"]
 
 
 @dataclass(slots=True)
@@ -32,15 +32,19 @@ class PromptSpec:
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
 
 
+class PromptOptions(TypedDict, total=False):
+    """The options of a prompt, besides its name: what `server.prompt()`,
+    `server.add_prompt()` and `make_prompt()` take (this is their one list)."""
+
+    title: str | None
+    description: str | None
+    icons: list[Icon] | None
+    meta: dict[str, Any] | None
+    scopes: Iterable[str] | None
+
+
 def make_prompt(
-    fn: Callable[..., Any],
-    *,
-    name: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    icons: list[Icon] | None = None,
-    meta: dict[str, Any] | None = None,
-    scopes: Iterable[str] | None = None,
+    fn: Callable[..., Any], *, name: str | None = None, **options: Unpack[PromptOptions]
 ) -> PromptSpec:
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     schema = signature.input_schema
@@ -51,11 +55,11 @@ def make_prompt(
     ]
     wire = Prompt(
         name=name or fn.__name__,
-        title=title,
-        description=description or summary_doc(fn),
+        title=options.get("title"),
+        description=options.get("description") or summary_doc(fn),
         arguments=arguments or None,
-        icons=icons,
-        meta=meta,
+        icons=options.get("icons"),
+        meta=options.get("meta"),
     )
     return PromptSpec(
         wire.name,
@@ -65,7 +69,7 @@ def make_prompt(
         context_parameter(fn),
         is_async_callable(fn),
         argument_choices(fn),
-        scope_set(f"prompt {wire.name!r}", scopes),
+        scope_set(f"prompt {wire.name!r}", options.get("scopes")),
     )
 
 

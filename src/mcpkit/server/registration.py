@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 
 __all__ = ["RegistrationWarning", "check_options", "scope_set", "warn_untyped"]
 
@@ -17,18 +17,24 @@ class RegistrationWarning(UserWarning):
     Filter it with `warnings.filterwarnings("ignore", category=RegistrationWarning)`."""
 
 
-def _keyword_options(factory: Callable[..., Any]) -> list[str]:
-    return [
-        p.name for p in inspect.signature(factory).parameters.values() if p.kind is p.KEYWORD_ONLY
-    ]
+def _keyword_options(options: Callable[..., Any] | type[Any]) -> list[str]:
+    if isinstance(options, type) and issubclass(options, dict):  # a TypedDict of options
+        return list(options.__annotations__)
+    parameters = inspect.signature(cast("Callable[..., Any]", options)).parameters.values()
+    return [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
 
 
 def check_options(
-    where: str, options: dict[str, Any], factory: Callable[..., Any], *, extra: Iterable[str] = ()
+    where: str,
+    options: Mapping[str, Any],
+    allowed_by: Callable[..., Any] | type[Any],
+    *,
+    extra: Iterable[str] = (),
 ) -> None:
-    """Raise TypeError naming `where` (say `server.tool()`) for an option `factory` does not
-    take, with the closest valid one; Python's own message would name our internals."""
-    allowed = [*_keyword_options(factory), *extra]
+    """Raise TypeError naming `where` (say `server.tool()`) for an option that `allowed_by`
+    (a TypedDict of options, or a function's keyword-only parameters) does not have, with
+    the closest valid one; Python's own message would name our internals."""
+    allowed = [*_keyword_options(allowed_by), *extra]
     unknown = [name for name in options if name not in allowed]
     if not unknown:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
@@ -26,7 +26,14 @@ from mcpkit.types import (
     TextResourceContents,
 )
 
-__all__ = ["ResourceSpec", "TemplateSpec", "make_resource", "make_template", "read_spec"]
+__all__ = [
+    "ResourceOptions",
+    "ResourceSpec",
+    "TemplateSpec",
+    "make_resource",
+    "make_template",
+    "read_spec",
+]
 
 
 @dataclass(slots=True)
@@ -53,38 +60,48 @@ class TemplateSpec:
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
 
 
+class ResourceOptions(TypedDict, total=False):
+    """The options of a resource or resource template, besides its URI: what
+    `server.resource()`, `server.add_resource()`, `make_resource()` and `make_template()`
+    take (this is their one list). `size` is a fixed resource's alone: a template leaves it
+    out, as its resources differ."""
+
+    name: str | None
+    title: str | None
+    description: str | None
+    mime_type: str | None
+    annotations: Annotations | None
+    icons: list[Icon] | None
+    size: int | None
+    meta: dict[str, Any] | None
+    scopes: Iterable[str] | None
+
+
 def _name_from(fn: Callable[..., Any], name: str | None) -> str:
     return name or fn.__name__
 
 
+def _described(fn: Callable[..., Any], options: ResourceOptions) -> dict[str, Any]:
+    """The fields a resource and a resource template share on the wire, from the options."""
+    return {
+        "name": _name_from(fn, options.get("name")),
+        "title": options.get("title"),
+        "description": options.get("description") or summary_doc(fn),
+        "mime_type": options.get("mime_type"),
+        "annotations": options.get("annotations"),
+        "icons": options.get("icons"),
+        "meta": options.get("meta"),
+    }
+
+
 def make_resource(
-    fn: Callable[..., Any],
-    uri: str,
-    *,
-    name: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    mime_type: str | None = None,
-    annotations: Annotations | None = None,
-    icons: list[Icon] | None = None,
-    size: int | None = None,
-    meta: dict[str, Any] | None = None,
-    scopes: Iterable[str] | None = None,
+    fn: Callable[..., Any], uri: str, **options: Unpack[ResourceOptions]
 ) -> ResourceSpec:
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
-    wire = Resource(
-        uri=uri,
-        name=_name_from(fn, name),
-        title=title,
-        description=description or summary_doc(fn),
-        mime_type=mime_type,
-        annotations=annotations,
-        icons=icons,
-        size=size,
-        meta=meta,
-    )
-    needed = scope_set(f"resource {uri!r}", scopes)
+    wire = Resource(uri=uri, size=options.get("size"), **_described(fn, options))
+    needed = scope_set(f"resource {uri!r}", options.get("scopes"))
+    mime_type = options.get("mime_type")
     return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type, needed)
 
 
@@ -108,17 +125,7 @@ def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) 
 
 
 def make_template(
-    fn: Callable[..., Any],
-    uri_template: str,
-    *,
-    name: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    mime_type: str | None = None,
-    annotations: Annotations | None = None,
-    icons: list[Icon] | None = None,
-    meta: dict[str, Any] | None = None,
-    scopes: Iterable[str] | None = None,
+    fn: Callable[..., Any], uri_template: str, **options: Unpack[ResourceOptions]
 ) -> TemplateSpec:
     template = UriTemplate(uri_template)
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
@@ -129,16 +136,7 @@ def make_template(
             f"resource template {uri_template!r}: parameters {sorted(missing)} of "
             f"{fn.__name__}() are not variables of the template"
         )
-    wire = ResourceTemplate(
-        uri_template=uri_template,
-        name=_name_from(fn, name),
-        title=title,
-        description=description or summary_doc(fn),
-        mime_type=mime_type,
-        annotations=annotations,
-        icons=icons,
-        meta=meta,
-    )
+    wire = ResourceTemplate(uri_template=uri_template, **_described(fn, options))
     return TemplateSpec(
         template,
         fn,
@@ -146,9 +144,9 @@ def make_template(
         signature,
         context_parameter(fn),
         is_async_callable(fn),
-        mime_type,
+        options.get("mime_type"),
         argument_choices(fn),
-        scope_set(f"resource template {uri_template!r}", scopes),
+        scope_set(f"resource template {uri_template!r}", options.get("scopes")),
     )
 
 

@@ -31,7 +31,7 @@ from mcpkit.server.asks import (
     AskBudget,
 )
 from mcpkit.server.context import Context
-from mcpkit.server.features import FeatureRegistrations
+from mcpkit.server.decorators import FeatureRegistrations
 from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.middleware import Middleware, call_through

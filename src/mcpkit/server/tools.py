@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, TypedDict, Unpack, cast
 
 import msgspec
 
@@ -44,7 +44,7 @@ from mcpkit.types import (
     ToolExecution,
 )
 
-__all__ = ["TaskSupport", "ToolSpec", "check_tool_name", "make_tool", "run_tool"]
+__all__ = ["TaskSupport", "ToolOptions", "ToolSpec", "check_tool_name", "make_tool", "run_tool"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -107,21 +107,25 @@ def task_support_of(tool_name: str, task: bool | str) -> TaskSupport | None:
     )
 
 
+class ToolOptions(TypedDict, total=False):
+    """The options of a tool, besides its name: what `server.tool()`, `server.add_tool()` and
+    `make_tool()` take (this is their one list)."""
+
+    title: str | None
+    description: str | None
+    annotations: ToolAnnotations | None
+    icons: list[Icon] | None
+    meta: dict[str, Any] | None
+    structured_output: bool | None
+    input_schema: dict[str, Any] | None
+    output_schema: dict[str, Any] | None
+    lenient_arguments: bool | None
+    scopes: Iterable[str] | None
+    task: bool | TaskSupport
+
+
 def make_tool(
-    fn: Callable[..., Any],
-    *,
-    name: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    annotations: ToolAnnotations | None = None,
-    icons: list[Icon] | None = None,
-    meta: dict[str, Any] | None = None,
-    structured_output: bool | None = None,
-    input_schema: dict[str, Any] | None = None,
-    output_schema: dict[str, Any] | None = None,
-    lenient_arguments: bool | None = None,
-    scopes: Iterable[str] | None = None,
-    task: bool | TaskSupport = False,
+    fn: Callable[..., Any], *, name: str | None = None, **options: Unpack[ToolOptions]
 ) -> ToolSpec:
     """Build a tool from a function's signature, docstring and the options given.
 
@@ -134,6 +138,10 @@ def make_tool(
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
+    lenient_arguments = options.get("lenient_arguments")
+    input_schema = options.get("input_schema")
+    output_schema = options.get("output_schema")
+    structured_output = options.get("structured_output")
     # Arguments that passed a schema of the user's own are converted as loosely as they
     # must be to reach the parameters' types.
     coerce = bool(lenient_arguments) or input_schema is not None
@@ -163,17 +171,17 @@ def make_tool(
         raw_validator = jsonschema_rs.validator_for(input_schema)
     wire = Tool(
         name=tool_name,
-        title=title,
-        description=description or summary_doc(fn),
+        title=options.get("title"),
+        description=options.get("description") or summary_doc(fn),
         input_schema=input_schema if input_schema is not None else signature.input_schema,
         output_schema=output_schema
         if output_schema is not None
         else (output.output_schema if output is not None else None),
-        annotations=annotations,
-        icons=icons,
-        meta=meta,
+        annotations=options.get("annotations"),
+        icons=options.get("icons"),
+        meta=options.get("meta"),
     )
-    support = task_support_of(tool_name, task)
+    support = task_support_of(tool_name, options.get("task", False))
     if support is not None:
         wire.execution = ToolExecution(task_support=support)
     output_validator = None
@@ -191,7 +199,7 @@ def make_tool(
         is_async_callable(fn),
         raw_validator,
         output_validator,
-        scope_set(f"tool {tool_name!r}", scopes),
+        scope_set(f"tool {tool_name!r}", options.get("scopes")),
     )
 
 

@@ -4,16 +4,21 @@ resource templates, prompts and completers, and list_changed on changes at run t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Never, TypeVar, overload
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
 
 from mcpkit.runtime.background import BackgroundTasks
-from mcpkit.server.prompts import PromptSpec, make_prompt
+from mcpkit.server.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
-from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
-from mcpkit.server.tools import TaskSupport, ToolSpec, make_tool
-from mcpkit.types import Annotations, Icon, ToolAnnotations
+from mcpkit.server.resources import (
+    ResourceOptions,
+    ResourceSpec,
+    TemplateSpec,
+    make_resource,
+    make_template,
+)
+from mcpkit.server.tools import ToolOptions, ToolSpec, make_tool
 
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
@@ -58,22 +63,7 @@ class FeatureRegistrations:
     def tool(self, name: F) -> F: ...
 
     @overload
-    def tool(
-        self,
-        name: str | None = None,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        annotations: ToolAnnotations | None = None,
-        icons: list[Icon] | None = None,
-        meta: dict[str, Any] | None = None,
-        structured_output: bool | None = None,
-        input_schema: dict[str, Any] | None = None,
-        output_schema: dict[str, Any] | None = None,
-        lenient_arguments: bool | None = None,
-        scopes: Iterable[str] | None = None,
-        task: bool | TaskSupport = False,
-    ) -> Callable[[F], F]: ...
+    def tool(self, name: str | None = None, **options: Unpack[ToolOptions]) -> Callable[[F], F]: ...
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """Register a function as a tool: its hints give the schemas, its docstring the
@@ -86,7 +76,7 @@ class FeatureRegistrations:
         if callable(name):
             self.add_tool(name)
             return name
-        check_options("server.tool()", options, make_tool)
+        check_options("server.tool()", options, ToolOptions)
 
         def decorate(fn: F) -> F:
             self.add_tool(fn, name=name, **options)
@@ -94,12 +84,14 @@ class FeatureRegistrations:
 
         return decorate
 
-    def add_tool(self, fn: Callable[..., Any], **options: Any) -> ToolSpec:
+    def add_tool(
+        self, fn: Callable[..., Any], *, name: str | None = None, **options: Unpack[ToolOptions]
+    ) -> ToolSpec:
         """Register `fn` as a tool (same options as `tool()`); returns its spec."""
-        check_options("server.add_tool()", options, make_tool, extra=["name"])
+        check_options("server.add_tool()", options, ToolOptions)
         if options.get("lenient_arguments") is None:
             options["lenient_arguments"] = self.lenient_arguments
-        spec = make_tool(fn, **options)
+        spec = make_tool(fn, name=name, **options)
         self.tools.add(spec.name, spec)
         return spec
 
@@ -108,52 +100,26 @@ class FeatureRegistrations:
 
     # --------------------------------------------------------------- resources
 
-    def resource(
-        self,
-        uri: str,
-        *,
-        name: str | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        mime_type: str | None = None,
-        annotations: Annotations | None = None,
-        icons: list[Icon] | None = None,
-        size: int | None = None,
-        meta: dict[str, Any] | None = None,
-        scopes: Iterable[str] | None = None,
-        **misspelt: Never,
-    ) -> Callable[[F], F]:
+    def resource(self, uri: str, **options: Unpack[ResourceOptions]) -> Callable[[F], F]:
         """Register a function that returns a resource's contents. A URI with `{variables}`
         (RFC 6570) makes a resource template whose variables are passed as arguments.
         `scopes` (as for tools) hide it from, and refuse it to, tokens without them."""
-        # `**misspelt: Never`: type checkers refuse any other option, and at run time the
-        # error names this decorator rather than Python's view of our class.
-        check_options("server.resource()", misspelt, self.resource)
+        # Checked here too, so that a misspelt option is named where the decorator is
+        # written, not where it is applied.
+        check_options("server.resource()", options, ResourceOptions)
 
         def decorate(fn: F) -> F:
-            self.add_resource(
-                fn,
-                uri,
-                name=name,
-                title=title,
-                description=description,
-                mime_type=mime_type,
-                annotations=annotations,
-                icons=icons,
-                size=size,
-                meta=meta,
-                scopes=scopes,
-            )
+            self.add_resource(fn, uri, **options)
             return fn
 
         return decorate
 
     def add_resource(
-        self, fn: Callable[..., Any], uri: str, **options: Any
+        self, fn: Callable[..., Any], uri: str, **options: Unpack[ResourceOptions]
     ) -> ResourceSpec | TemplateSpec:
         """Register `fn` as a resource, or a resource template when `uri` has `{variables}`
         (same options as `resource()`)."""
-        check_options("server.add_resource()", options, make_resource)
+        check_options("server.add_resource()", options, ResourceOptions)
         if "{" in uri:
             options.pop("size", None)
             template = make_template(fn, uri, **options)
@@ -177,14 +143,7 @@ class FeatureRegistrations:
 
     @overload
     def prompt(
-        self,
-        name: str | None = None,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        icons: list[Icon] | None = None,
-        meta: dict[str, Any] | None = None,
-        scopes: Iterable[str] | None = None,
+        self, name: str | None = None, **options: Unpack[PromptOptions]
     ) -> Callable[[F], F]: ...
 
     def prompt(self, name: Any = None, **options: Any) -> Any:
@@ -192,7 +151,7 @@ class FeatureRegistrations:
         if callable(name):
             self.add_prompt(name)
             return name
-        check_options("server.prompt()", options, make_prompt)
+        check_options("server.prompt()", options, PromptOptions)
 
         def decorate(fn: F) -> F:
             self.add_prompt(fn, name=name, **options)
@@ -200,10 +159,12 @@ class FeatureRegistrations:
 
         return decorate
 
-    def add_prompt(self, fn: Callable[..., Any], **options: Any) -> PromptSpec:
+    def add_prompt(
+        self, fn: Callable[..., Any], *, name: str | None = None, **options: Unpack[PromptOptions]
+    ) -> PromptSpec:
         """Register `fn` as a prompt (same options as `prompt()`); returns its spec."""
-        check_options("server.add_prompt()", options, make_prompt, extra=["name"])
-        spec = make_prompt(fn, **options)
+        check_options("server.add_prompt()", options, PromptOptions)
+        spec = make_prompt(fn, name=name, **options)
         self.prompts.add(spec.name, spec)
         return spec
 
