@@ -37,7 +37,7 @@ from mcpkit.transports.http.checks import (
     unknown_session,
 )
 from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.hosting import SessionHost
+from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
@@ -111,7 +111,7 @@ class HttpSettings(TypedDict, total=False):
     max_body_bytes: int
 
 
-class McpHttpApp(SessionHost):
+class McpHttpApp(SessionHosting):
     """An ASGI app serving `server` at `path` (POST, GET, DELETE) and running its lifespan.
 
     Settings: `json_response` answers each POST with one JSON object instead of an SSE

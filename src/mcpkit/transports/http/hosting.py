@@ -29,13 +29,14 @@ from mcpkit.transports.http.sessions import (
 )
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["SessionHost"]
+__all__ = ["SessionHosting"]
 
 logger = logging.getLogger("mcpkit.http")
 
 
-class SessionHost:
-    """The session bookkeeping of `McpHttpApp` (which sets these attributes)."""
+class SessionHosting:
+    """The session bookkeeping of `McpHttpApp` (which sets these attributes). Not
+    `mcpkit.server.session.SessionHost`, what a server offers its sessions."""
 
     server: HostServer
     json_response: bool

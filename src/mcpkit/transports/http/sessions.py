@@ -300,7 +300,8 @@ class HttpSession:
         self.server = server
         self.channel = channel
         self.handle = handle
-        #: Its record as last written to the app's session store (see `SessionHost._save`).
+        #: Its record as last written to the app's session store
+        #: (see `hosting.SessionHosting._save`).
         self.saved: bytes | None = None
 
     @property
