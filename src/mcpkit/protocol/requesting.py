@@ -15,7 +15,7 @@ no state of its own and works on the session's `_pending` and `_outbox`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -54,6 +54,9 @@ class Requesting:
     _methods: Mapping[str, MethodInfo]
     _pending: PendingRequests
     _outbox: Outbox
+    #: The earliest deadline among our pending requests, for the driver's timer: the
+    #: pending table's own method, bound once (the driver asks after every flush).
+    next_deadline: Callable[[], float | None]
     request_ids: RequestIds
     result_types: Mapping[str, type]
     terms: Terms[Any] | None
@@ -214,10 +217,6 @@ class Requesting:
         """Give one of our pending requests a new deadline (on progress, say: basic/lifecycle,
         Timeouts, lets a sender reset its timeout when the receiver shows it is working)."""
         self._pending.restart_deadline(request_id, deadline)
-
-    def next_deadline(self) -> float | None:
-        """The earliest deadline among our pending requests, for the driver's timer."""
-        return self._pending.next_deadline()
 
     def expire(self, now: float) -> list[Event]:
         """Time out every pending request whose deadline is at or before `now`.

@@ -105,6 +105,7 @@ class Session(Answering, Requesting):
         self.request_ids = request_ids or process_request_ids()
         #: Our requests awaiting the peer's answer (`mcpkit.protocol.pending`).
         self._pending = PendingRequests()
+        self.next_deadline = self._pending.next_deadline
         #: The peer's requests we are serving: answered at most once, cancellable until then.
         self._inflight: dict[RequestId, Inflight] = {}
         #: What we have to send, tagged with where it belongs (`mcpkit.protocol.outbox`).

@@ -84,14 +84,17 @@ class Awaiting:
         timeout: float | None = None,
         method: str = "request",
         on_progress: ProgressCallback | None = None,
+        sent_at: float | None = None,
     ) -> asyncio.Future[Any]:
         """A future for the answer to `rid`, which the session has queued. Made before the
-        request is sent: an answer that comes while nobody awaits it is dropped."""
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        request is sent: an answer that comes while nobody awaits it is dropped. `sent_at`
+        is the loop time its deadline was counted from (read again if not given)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
         self.futures[rid] = fut
         if timeout is not None:
-            latest = asyncio.get_running_loop().time() + timeout * self.max_timeout_factor
-            self.timeouts[rid] = (timeout, method, latest)
+            start = loop.time() if sent_at is None else sent_at
+            self.timeouts[rid] = (timeout, method, start + timeout * self.max_timeout_factor)
         if on_progress is not None:
             self.progress[rid] = on_progress
         return fut
@@ -206,7 +209,10 @@ class Awaiting:
         # Called after every flush: an unchanged deadline costs a comparison, not a call_at.
         if deadline == self._timer_at:
             return
-        self.stop_timer()
+        # (stop_timer, inline: this runs twice per request, when its deadline comes and goes)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._timer_at = deadline
         if deadline is not None:
             self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)

@@ -243,8 +243,11 @@ class Connection(Reading):
         if self._out.queued > self._out.high:
             await self.wait_for_room()
         # The session's deadlines are on the loop's clock, which also fires the timer.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout is not None else None
+        if timeout is None:
+            now = deadline = None
+        else:
+            now = asyncio.get_running_loop().time()
+            deadline = now + timeout
         rid = self.session.send_request(
             method,
             params,
@@ -255,7 +258,7 @@ class Connection(Reading):
         )
         # The waiter exists before the request is sent: the reader may take its response
         # while this task is still in `flush`, and a response nobody awaits is dropped.
-        fut = self._awaiting.wait_for(rid, timeout, method, on_progress)
+        fut = self._awaiting.wait_for(rid, timeout, method, on_progress, now)
         try:
             # A request sent while serving the peer's (`related`) travels with that answer
             # and is paced as answers are; one of our own only keeps its place in line.

@@ -109,6 +109,7 @@ class Context:
     def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Context:
         """The Context of the request `ev`, which `session`'s client sent."""
         meta = getattr(ev.params, "meta", None)
+        # (positional, task None: one Context per request)
         return cls(
             server,
             session,
@@ -117,7 +118,8 @@ class Context:
             ev.progress_token,
             meta,
             ev.request_info,
-            terms=ev.terms,
+            None,
+            ev.terms,
         )
 
     def derive(self, *, server: Server | None = None, task: TaskRun | None = None) -> Context:
