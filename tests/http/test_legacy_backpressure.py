@@ -144,7 +144,10 @@ async def close_all(legacy: LegacySseEndpoint, opened: list[tuple[Events, str]])
 
 
 BIG = 2 * 1024 * 1024  # one answer: 2 MiB of text
-BIG_BOUND = 16 * BIG  # 69 answers would be 138 MiB: a few answers, their encoding copies
+# 69 answers would be 138 MiB. Held: the answers queued up to the stream's byte bound, those
+# being encoded (each a few copies) and the handlers that started before the reader stopped,
+# more of them when the machine is busy (16 answers' worth was seen just passed under load).
+BIG_BOUND = 24 * BIG
 
 
 def _refused(posts: list[asyncio.Task[httpx.Response]]) -> bool:
