@@ -193,7 +193,7 @@ KNOWN_CYCLES: list[set[str]] = []
 # for the type checker only, and narrowing the attribute to a Protocol would take the rest of
 # the class away from users. Each entry says which attribute needs it.
 TYPE_ONLY_BACK_EDGES: dict[tuple[str, str], str] = {
-    ("server.context", "server.server"): "Context.server, the Server that built the Context",
+    ("server.request_facts", "server.server"): "Context.server, the Server that built the Context",
     ("server.mount", "server.server"): "Mount.parent and Mount.server (`Server.mounts`)",
     ("client.middleware", "client.client"): "OutgoingRequest.client, the Client sending",
 }

@@ -55,7 +55,7 @@ class FeatureRegistrations:
         self.templates.on_change = changed
 
     def _broadcast(self, method: str) -> None:
-        raise NotImplementedError  # provided by Server
+        raise NotImplementedError  # provided by SessionBroadcasts (broadcasts.py)
 
     # ------------------------------------------------------------------- tools
 

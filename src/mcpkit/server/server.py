@@ -1,5 +1,13 @@
 """`Server`: the public server framework. Decorators register tools, resources and prompts;
 `serve(channel)` runs one client session; `run()` serves stdio or HTTP.
+
+This module holds what a server is (its settings, what it declares, the servers mounted in
+it), the sessions it builds, and the way of each request: from the session to its handler,
+through the middleware and the mounts, errors masked on the way back. Its bases hold the
+rest, each in a module of its own: `decorators.FeatureRegistrations` (registering features),
+`serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
+`broadcasts.SessionBroadcasts` (changes announced to the sessions) and
+`lifespan.ServerLifespan` (the lifespan hook the sessions share).
 """
 
 from __future__ import annotations
@@ -9,10 +17,8 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
-
-import msgspec
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
@@ -23,22 +29,23 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
-from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 from mcpkit.server.access import scopes_for
 from mcpkit.server.asks import (
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION,
     AskBudget,
 )
+from mcpkit.server.broadcasts import SessionBroadcasts
 from mcpkit.server.context import Context
-from mcpkit.server.decorators import FeatureRegistrations
+from mcpkit.server.declared_capabilities import Feature, capabilities_for
 from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.middleware import Middleware, call_through
-from mcpkit.server.mount import Mount, forward_update, mount_server, route
+from mcpkit.server.mount import Mount, mount_server, route
+from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import PARAM_TYPES
-from mcpkit.stores.broker import Broker, Change, MemoryBroker
+from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.types import (
     Icon,
@@ -49,14 +56,9 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from typing import Unpack
-
     from mcpkit.auth.server.resource import ProtectedResource
-    from mcpkit.server._http_run import HttpImplementation
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
-    from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
 
@@ -67,35 +69,9 @@ MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
-Feature = Literal["tools", "resources", "prompts", "completions", "logging"]
 
 
-_CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
-    "tools": {"listChanged": True},
-    "resources": {"subscribe": True, "listChanged": True},
-    "prompts": {"listChanged": True},
-    "logging": {},
-    "completions": {},
-}
-
-
-@functools.cache
-def _capabilities_for(
-    features: frozenset[Feature], tasks: Literal["", "tools", "tools+list"] = ""
-) -> ServerCapabilities:
-    """One ServerCapabilities per set of features (a few at most), shared by the sessions
-    that declare it (read only: thousands of HTTP sessions would each hold a copy)."""
-    caps: dict[str, Any] = {
-        name: dict(_CAPABILITY_FLAGS[name]) for name in features if name in _CAPABILITY_FLAGS
-    }
-    if tasks:  # basic/utilities/tasks, Server Capabilities
-        caps["tasks"] = {"cancel": {}, "requests": {"tools": {"call": {}}}}
-        if tasks == "tools+list":
-            caps["tasks"]["list"] = {}
-    return msgspec.convert(caps, ServerCapabilities)
-
-
-class Server(FeatureRegistrations):
+class Server(TransportServing, SessionBroadcasts):
     """An MCP server: name it, register features with decorators, then `run()` it.
 
     Args:
@@ -237,9 +213,9 @@ class Server(FeatureRegistrations):
             }
             features = frozenset(cast(Feature, name) for name, has in present.items() if has)
         if not self.serves_tasks:
-            return _capabilities_for(features)
+            return capabilities_for(features)
         # tasks/list only where requestors are told apart ("Task Isolation and Access Control").
-        return _capabilities_for(features, "tools+list" if self.auth is not None else "tools")
+        return capabilities_for(features, "tools+list" if self.auth is not None else "tools")
 
     def completable(self) -> bool:
         """Whether anything can be completed, here or in a mounted server."""
@@ -283,48 +259,7 @@ class Server(FeatureRegistrations):
         runs inside this one's."""
         mount_server(self, other, namespace, separator)
 
-    # ----------------------------------------------------------------- serving
-
-    @property
-    def is_running(self) -> bool:
-        """Whether the lifespan has been entered (some session is being served)."""
-        return self._lifespan_users > 0
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncGenerator[Server, None]:
-        """Enter the lifespan hook once for however many sessions are being served."""
-        if self._lifespan_lock is None:
-            self._lifespan_lock = asyncio.Lock()
-        self._loop = asyncio.get_running_loop()
-        async with self._lifespan_lock:
-            if self._lifespan_users == 0 and (self.lifespan is not None or self.mounts):
-                self._lifespan_stack = await self._enter_lifespans()
-            self._lifespan_users += 1
-        try:
-            yield self
-        finally:
-            async with self._lifespan_lock:
-                self._lifespan_users -= 1
-                if self._lifespan_users == 0 and self._task_runner is not None:
-                    await self._task_runner.aclose()  # tasks end with the last session's server
-                if self._lifespan_users == 0 and self._lifespan_stack is not None:
-                    stack, self._lifespan_stack = self._lifespan_stack, None
-                    await stack.aclose()  # mounted servers' first, in reverse order
-                    self.lifespan_state = None
-
-    async def _enter_lifespans(self) -> contextlib.AsyncExitStack:
-        """This server's lifespan, then those of the servers mounted in it, in order."""
-        stack = contextlib.AsyncExitStack()
-        try:
-            if self.lifespan is not None:
-                self.lifespan_state = await stack.enter_async_context(self.lifespan(self))
-            for mount in self.mounts:
-                await stack.enter_async_context(mount.server.running())
-        except BaseException:
-            await stack.aclose()
-            self.lifespan_state = None
-            raise
-        return stack
+    # ---------------------------------------------------------------- sessions
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None
@@ -376,6 +311,8 @@ class Server(FeatureRegistrations):
             initialized=record.initialized,
         )
         return handle
+
+    # ---------------------------------------------------------------- requests
 
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
@@ -444,133 +381,3 @@ class Server(FeatureRegistrations):
             self._on_notification(handle, ev)
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
-
-    async def serve(self, channel: MessageChannel) -> None:
-        """Serve one client session over `channel` until it closes."""
-        async with self.running():
-            handle = self.new_connection(channel)
-            self.sessions.add(handle)
-            try:
-                await handle.connection.run()
-            finally:
-                self.sessions.discard(handle)
-                await handle.connection.aclose()
-
-    async def run_stdio(
-        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
-    ) -> None:
-        """Serve one session over this process's stdin and stdout (logs go to stderr), or
-        over the given streams, which stay the caller's to close."""
-        from mcpkit.transports.stdio_server import open_stdio_server_channel
-
-        channel = await open_stdio_server_channel(
-            max_message_size=self.max_message_size, stdin=stdin, stdout=stdout
-        )
-        await self.serve(channel)
-
-    def http_app(self, path: str = "/mcp", **settings: Unpack[HttpSettings]) -> McpHttpApp:
-        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
-        any ASGI framework (its lifespan events run this server's lifespan). The settings are
-        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
-        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected."""
-        from mcpkit.transports.http.app import McpHttpApp
-
-        if "auth" not in settings:
-            settings["auth"] = self.auth
-        return McpHttpApp(self, path=path, **settings)
-
-    def run(
-        self,
-        transport: Literal["stdio", "http"] = "stdio",
-        *,
-        stdin: StdStream | None = None,
-        stdout: StdStream | None = None,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        path: str = "/mcp",
-        http: HttpImplementation | None = None,
-        **settings: Unpack[HttpSettings],
-    ) -> None:
-        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
-        the usual `if __name__ == "__main__"`.
-
-        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
-        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
-        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
-        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
-        """
-        check_run_allowed()
-        if transport == "stdio":
-            if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
-                raise ValueError("host, port, path, http and HTTP settings need transport='http'")
-            main: Coroutine[Any, Any, None] = until_terminated(
-                self.run_stdio(stdin=stdin, stdout=stdout)
-            )
-        elif transport == "http":
-            if stdin is not None or stdout is not None:
-                raise ValueError("stdin and stdout are for transport='stdio'")
-            from mcpkit.server._http_run import serve_http
-
-            main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
-        else:
-            raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
-        if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        with (
-            contextlib.suppress(KeyboardInterrupt),
-            asyncio.Runner(loop_factory=loop_factory()) as runner,
-        ):
-            runner.run(main)
-
-    # ----------------------------------------------------------- notifications
-
-    def _on_notification(self, handle: ServerSessionHandle, ev: NotificationReceived) -> None:
-        if ev.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
-            self._tasks.spawn(self.on_roots_changed(handle))
-
-    def _broadcast(self, method: str) -> None:
-        """Announce that a list changed (from sync code too: a registration in a `def`
-        handler's worker thread hops to the loop first). Only while serving: registrations
-        made before (at import, in every process of a deployment) change nothing a client
-        has seen, and must not tell every other process's clients that they did."""
-        if not self.is_running:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            # Called from a sync handler's worker thread, or when not serving at all.
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._broadcast, method)
-            return
-        self.broker.publish(Change(method))
-
-    async def notify_resource_updated(self, uri: str) -> None:
-        """Tell every session subscribed to `uri` that it changed (server/resources). Never
-        waits for a client: each session's notification is queued in a task, and one still
-        waiting for a slow client to read makes further ones for the same URI redundant
-        (`ServerSessionHandle.announce`)."""
-        self.broker.publish(Change("notifications/resources/updated", uri))
-        if self.mounted_in is not None:  # the parent's subscribers know it by another URI
-            forwarded = forward_update(self.mounted_in, uri)
-            if forwarded is not None:
-                await forwarded
-
-    def _deliver(self, change: Change) -> None:
-        """The broker's change, to each of this process's sessions that may be told: those
-        past `initialize`, and for a resource, those subscribed to it. Sent from tasks, so a
-        slow client holds up nobody; repeated changes before a session's announcement
-        leaves make one."""
-        uri = change.uri
-        for handle in list(self.sessions):
-            if not handle.notifiable or (uri is not None and uri not in handle.subscriptions):
-                continue
-            announcement = handle.announce(change.method, uri)
-            if announcement is not None:
-                self._tasks.spawn(_quietly(announcement, change.method))
-
-
-async def _quietly(sending: Awaitable[None], method: str) -> None:
-    try:
-        await sending
-    except Exception:  # the session may have ended meanwhile
-        logger.debug("could not send %s", method, exc_info=True)

@@ -1,0 +1,251 @@
+"""`ClientAsks`: what a handler may ask the client while it serves a request, a base of
+`Context`: a message from its LLM (`sample`), input from its user (`elicit`, `elicit_url`),
+its roots (`list_roots`).
+
+Each ask travels the way its request does (`mcpkit.server.asks`: on the live session, or
+through the task the handler runs as), is bounded by the server's `request_timeout` and
+`max_pending_client_requests`, and may ask the client to run it as a task of its own. Apart
+from `context` because asking is the one part of a Context with a protocol of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
+
+import msgspec
+
+from mcpkit.errors import ElicitationContentInvalid
+from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
+from mcpkit.server.asks import Asking, SessionAsking, TaskAsking
+from mcpkit.server.request_facts import RequestFacts
+from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
+from mcpkit.server.task_requests import metadata as task_metadata
+from mcpkit.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitResult,
+    ListRootsResult,
+    ModelPreferences,
+    Root,
+    SamplingMessage,
+    TextContent,
+    Tool,
+    ToolChoice,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.stores.task_runner import Peer
+
+__all__ = ["ClientAsks", "ElicitationResult"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ElicitationResult(Generic[T]):
+    """The user's answer to a form elicitation: `data` is set when `action == "accept"`."""
+
+    action: Literal["accept", "decline", "cancel"]
+    data: T | None
+    raw: ElicitResult
+
+
+class ClientAsks(RequestFacts):
+    """Requests to the client on behalf of the request a `Context` serves."""
+
+    __slots__ = ()
+
+    # ---------------------------------------------------------------- sampling
+
+    async def sample(
+        self,
+        messages: str | Sequence[SamplingMessage],
+        *,
+        max_tokens: int = 1024,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        stop_sequences: list[str] | None = None,
+        model_preferences: ModelPreferences | None = None,
+        include_context: Literal["none", "thisServer", "allServers"] | None = None,
+        tools: Sequence[Tool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        metadata: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        task: TaskOption = False,
+    ) -> CreateMessageResult:
+        """Ask the client's LLM for a message (client/sampling; tools per SEP-1577).
+
+        `task` (True, a ttl in ms, or a `TaskMetadata`) asks the client to run the request as
+        a task, where it declared support (a plain request otherwise: the result is the same);
+        `timeout` (default: the server's `request_timeout`) then bounds the whole wait, after
+        which the client's task is cancelled, as it is when the tool is."""
+        if isinstance(messages, str):
+            messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
+        params = CreateMessageRequestParams(
+            messages=list(messages),
+            max_tokens=max_tokens,
+            system_prompt=system_prompt,
+            temperature=temperature,
+            stop_sequences=stop_sequences,
+            model_preferences=model_preferences,
+            include_context=include_context,
+            tools=list(tools) if tools is not None else None,
+            tool_choice=tool_choice,
+            metadata=metadata,
+        )
+        result: CreateMessageResult = await self._ask(
+            "sampling/createMessage", params, timeout, task, CreateMessageResult
+        )
+        return result
+
+    # ------------------------------------------------------------- elicitation
+
+    @overload
+    async def elicit(
+        self,
+        message: str,
+        schema: type[T],
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
+    ) -> ElicitationResult[T]: ...
+
+    @overload
+    async def elicit(
+        self,
+        message: str,
+        schema: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
+    ) -> ElicitationResult[dict[str, Any]]: ...
+
+    async def elicit(
+        self,
+        message: str,
+        schema: Any,
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
+    ) -> ElicitationResult[Any]:
+        """Ask the user for structured input with a form (client/elicitation, form mode).
+
+        `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
+        restricted JSON Schema dict); accepted content is validated and converted to it.
+        `task` and `timeout` are as for `sample`.
+        """
+        from mcpkit.server.elicitation_schema import validate_content
+
+        params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
+        result: ElicitResult = await self._ask(
+            "elicitation/create", params, timeout, task, ElicitResult
+        )
+        data: Any = None
+        if result.action == "accept":
+            try:
+                data = validate_content(schema, result.content or {})
+            except (ValueError, TypeError) as exc:
+                raise ElicitationContentInvalid(
+                    f"the client's elicitation content is invalid: {exc}"
+                ) from exc
+        return ElicitationResult(result.action, data, result)
+
+    async def elicit_url(
+        self,
+        message: str,
+        url: str,
+        elicitation_id: str,
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
+    ) -> ElicitResult:
+        """Send the user to `url` for out-of-band interaction (client/elicitation, URL mode).
+
+        The returned action only says whether the user agreed to open the URL; call
+        `complete_elicitation(elicitation_id)` once the interaction has finished. `task` and
+        `timeout` are as for `sample`.
+        """
+        params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
+        result: ElicitResult = await self._ask(
+            "elicitation/create", params, timeout, task, ElicitResult
+        )
+        return result
+
+    async def complete_elicitation(self, elicitation_id: str) -> None:
+        """Tell the client a URL elicitation finished (`notifications/elicitation/complete`)."""
+        await self.session.notify(
+            "notifications/elicitation/complete", {"elicitationId": elicitation_id}
+        )
+
+    # ------------------------------------------------------------------- roots
+
+    async def list_roots(self, *, timeout: float | None = None) -> list[Root]:
+        """The client's roots (client/roots); needs its `roots` capability."""
+        result: ListRootsResult = await self._ask("roots/list", None, timeout)
+        return list(result.roots)
+
+    def _asking(self) -> Asking:
+        """The way this request asks the client (`mcpkit.server.asks`)."""
+        if self.task is not None:
+            return TaskAsking(
+                self.session, self.task, self.server.asks, self.server.request_timeout
+            )
+        return SessionAsking(self.session, self.request_id)
+
+    async def _ask(
+        self,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        task: TaskOption = False,
+        result_type: Any = None,
+    ) -> Any:
+        """Ask the client `method` the way this request asks (`_asking`); run by the client
+        as a task of its own when `task` asks for it and the client declared it
+        ("Capabilities"), a plain request otherwise."""
+        asking = self._asking()
+        metadata = None if task is False else task_metadata(task)
+        if metadata is None or not has_capability(
+            self.client_capabilities, TASK_CAPABILITY[method]
+        ):
+            return await asking.ask(method, params, timeout, result_type)
+        with self.server.asks.hold(self.session):  # max_pending_client_requests
+            raw: dict[str, Any] = msgspec.to_builtins(params)
+            self.session.protocol.check_outbound_request(method, {**raw, "task": metadata})
+            exchange = ask_as_task(
+                asking.send,
+                self._cancel_client_task,
+                method,
+                raw,
+                result_type,
+                task=metadata,
+                timeout=self.server.request_timeout if timeout is None else timeout,
+            )
+            async with asking.asking():
+                return await exchange
+
+    async def _cancel_client_task(self, task_id: str) -> None:
+        if not self.client_supports("tasks.cancel"):
+            return
+        # Not through the task's request(): that would wait for its requestor to call
+        # tasks/result, and a cancelled task's requestor has stopped.
+        peer: Peer = self.session.connection
+        related = self.request_id if self.session.protocol.is_inflight(self.request_id) else None
+        if self.task is not None:
+            waiter = self.task.current()
+            peer = waiter.peer if waiter is not None else self.task.peer
+            related = waiter.request_id if waiter is not None else None
+        await cancel_quietly(peer, related, task_id)
+
+
+def _form_schema(schema: Any) -> dict[str, Any]:
+    """The `requestedSchema` for `schema`: a raw JSON Schema dict is checked and sent as it is."""
+    from mcpkit.server.elicitation_schema import check_requested_schema, requested_schema
+
+    if isinstance(schema, dict):
+        raw = cast("dict[str, Any]", schema)
+        check_requested_schema(raw)
+        return raw
+    return requested_schema(schema)

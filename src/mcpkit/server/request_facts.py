@@ -1,0 +1,174 @@
+"""`RequestFacts`: the facts of the one request a `Context` serves, the base of `Context`.
+
+Who sent it (the session, the client's info and capabilities, the `terms` it is served
+under), what it is (id, method, `_meta`, progress token), what the transport knew of it
+(`request_info`, the verified access token) and whether it was cancelled. Kept apart from
+what a handler does with the request (`context`, `client_asks`) because it is the part every
+request pays for: `Server.handle_request` builds one per request, and only this module names
+`Server` (a type-only import, for `ctx.server`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self
+
+from mcpkit.errors import McpkitError
+from mcpkit.protocol.capabilities import has_capability
+from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.terms import Terms
+from mcpkit.types import ClientCapabilities, Implementation, RequestId
+
+if TYPE_CHECKING:
+    from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.server.server import Server
+    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.stores.task_runner import TaskRun
+
+__all__ = ["RequestFacts"]
+
+_NO_CAPABILITIES = ClientCapabilities()
+
+
+class RequestFacts:
+    """The request a `Context` serves, and who sent it (`Context` adds what a handler may do)."""
+
+    __slots__ = (
+        "meta",
+        "method",
+        "progress_token",
+        "request_id",
+        "request_info",
+        "server",
+        "session",
+        "task",
+        "terms",
+    )
+
+    def __init__(
+        self,
+        server: Server,
+        session: ServerSessionHandle,
+        request_id: RequestId,
+        method: str,
+        progress_token: RequestId | None = None,
+        meta: dict[str, Any] | None = None,
+        request_info: RequestInfo | None = None,
+        task: TaskRun | None = None,
+        terms: Terms[ClientCapabilities] | None = None,
+    ) -> None:
+        self.server = server
+        self.session = session
+        self.request_id = request_id
+        self.method = method
+        self.progress_token = progress_token
+        self.meta = meta
+        #: What the transport knew about the message this request came in: for Streamable
+        #: HTTP its headers (`ctx.request_info.header("user-agent")`) and the peer's
+        #: address; None over stdio and in memory.
+        self.request_info = request_info
+        #: The task this handler runs as, when the client called it as one (docs/tasks.md):
+        #: its messages then travel with the task, and `ctx.task.id` names it.
+        self.task = task
+        #: What this request is served under (`mcpkit.protocol.terms`): the revision and
+        #: what the client declared, its session's unless the request carried its own.
+        self.terms = terms if terms is not None else session.protocol.terms
+
+    @classmethod
+    def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Self:
+        """The Context of the request `ev`, which `session`'s client sent."""
+        meta = getattr(ev.params, "meta", None)
+        return cls(
+            server,
+            session,
+            ev.request_id,
+            ev.method,
+            ev.progress_token,
+            meta,
+            ev.request_info,
+            None,  # (positional, task None: one Context per request)
+            ev.terms,
+        )
+
+    def derive(self, *, server: Server | None = None, task: TaskRun | None = None) -> Self:
+        """The same request's Context, for another server (one mounted in this one) or run
+        as `task`."""
+        return type(self)(
+            self.server if server is None else server,
+            self.session,
+            self.request_id,
+            self.method,
+            self.progress_token,
+            self.meta,
+            self.request_info,
+            self.task if task is None else task,
+            self.terms,
+        )
+
+    # ------------------------------------------------------------ request facts
+
+    @property
+    def client_info(self) -> Implementation | None:
+        """What the client said of itself (`initialize`'s clientInfo)."""
+        terms = self.terms
+        return None if terms is None else terms.peer_info
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities:
+        """What the client declared it can do, for this request."""
+        terms = self.terms
+        return _NO_CAPABILITIES if terms is None else terms.peer_capabilities
+
+    def client_supports(self, capability: str) -> bool:
+        """Whether the client declared a capability, by dotted path: "sampling",
+        "sampling.tools", "elicitation.form", "elicitation.url", "roots"...
+
+        An empty `elicitation` object means form mode, as the spec keeps for older clients.
+        """
+        caps = self.client_capabilities
+        if capability == "elicitation.form":
+            el = caps.elicitation
+            return el is not None and (el.form is not None or el.url is None)
+        return has_capability(caps, tuple(capability.split(".")))
+
+    @property
+    def protocol_version(self) -> str | None:
+        """The revision this request is served under; None only before the handshake."""
+        terms = self.terms
+        return None if terms is None else terms.revision
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the client cancelled this request, or its task (the handler is also
+        cancelled)."""
+        if self.task is not None:
+            return self.task.cancelled
+        return not self.session.protocol.is_inflight(self.request_id)
+
+    @property
+    def auth(self) -> AccessToken | None:
+        """The verified access token of this request (`subject`, `client_id`, `scopes`,
+        `claims`...) when the server is protected (docs/auth.md); None otherwise, and always
+        over stdio and in memory. The token string itself is never kept: never pass a
+        client's token on to another service (spec: basic/authorization)."""
+        info = self.request_info
+        token: AccessToken | None = None if info is None else info.auth
+        return token
+
+    @property
+    def lifespan_state(self) -> Any:
+        """What the server's lifespan hook yielded.
+
+        Raises McpkitError when the server has a lifespan hook that is not running: an HTTP
+        app mounted in another ASGI app gets no lifespan events of its own (Starlette and
+        FastAPI send them to the outer app only), and None here would fail far from the cause.
+        """
+        server = self.server
+        if server.lifespan is not None and not server.is_running:
+            raise McpkitError(
+                f"server {server.name!r} has a lifespan hook that is not running, so "
+                "ctx.lifespan_state has nothing to give: an HTTP app mounted in another ASGI "
+                "app must be run from the outer app's lifespan, e.g. Starlette(..., "
+                'lifespan=lambda _: mcp_app.lifespan()) (docs/http.md, "Inside another ASGI '
+                'app")'
+            )
+        return server.lifespan_state

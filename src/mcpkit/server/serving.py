@@ -1,0 +1,148 @@
+"""`TransportServing`: serving a `Server` over a channel, stdio or Streamable HTTP, a base of
+`Server`: `serve(channel)` runs one session, `run_stdio()` one over the process's stdio,
+`http_app()` builds the ASGI app, and `run()` does one or the other in the foreground.
+
+Each is a way into the server, not part of it: what they need of it is `Servable` (its
+sessions, its lifespan, building a session), so this module never names `Server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from mcpkit.runtime.channel import MessageChannel
+from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from mcpkit.auth.server.resource import ProtectedResource
+    from mcpkit.server._http_run import HttpImplementation
+    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.stores.sessions import SessionRecord
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.stdio_server import StdStream
+
+__all__ = ["Servable", "TransportServing"]
+
+
+class Servable(Protocol):
+    """What serving over a transport needs of a server (`mcpkit.Server`): the HTTP app's
+    `HostServer`, `_http_run`'s `HttpServable`, and this class's own methods."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def auth(self) -> ProtectedResource | None: ...
+
+    @property
+    def max_message_size(self) -> int: ...
+
+    @property
+    def sessions(self) -> set[ServerSessionHandle]: ...
+
+    def new_connection(
+        self, channel: MessageChannel, record: SessionRecord | None = None
+    ) -> ServerSessionHandle: ...
+
+    def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle: ...
+
+    def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
+
+    def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
+
+    async def serve(self, channel: MessageChannel) -> None: ...
+
+    async def run_stdio(
+        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
+    ) -> None: ...
+
+    def http_app(self, path: str = ..., **settings: Unpack[HttpSettings]) -> McpHttpApp: ...
+
+
+class TransportServing:
+    """The ways to serve a server: one channel, stdio, an ASGI app, or `run()`."""
+
+    async def serve(self: Servable, channel: MessageChannel) -> None:
+        """Serve one client session over `channel` until it closes."""
+        async with self.running():
+            handle = self.new_connection(channel)
+            self.sessions.add(handle)
+            try:
+                await handle.connection.run()
+            finally:
+                self.sessions.discard(handle)
+                await handle.connection.aclose()
+
+    async def run_stdio(
+        self: Servable, *, stdin: StdStream | None = None, stdout: StdStream | None = None
+    ) -> None:
+        """Serve one session over this process's stdin and stdout (logs go to stderr), or
+        over the given streams, which stay the caller's to close."""
+        from mcpkit.transports.stdio_server import open_stdio_server_channel
+
+        channel = await open_stdio_server_channel(
+            max_message_size=self.max_message_size, stdin=stdin, stdout=stdout
+        )
+        await self.serve(channel)
+
+    def http_app(
+        self: Servable, path: str = "/mcp", **settings: Unpack[HttpSettings]
+    ) -> McpHttpApp:
+        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
+        any ASGI framework (its lifespan events run this server's lifespan). The settings are
+        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
+        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected."""
+        from mcpkit.transports.http.app import McpHttpApp
+
+        if "auth" not in settings:
+            settings["auth"] = self.auth
+        return McpHttpApp(self, path=path, **settings)
+
+    def run(
+        self: Servable,
+        transport: Literal["stdio", "http"] = "stdio",
+        *,
+        stdin: StdStream | None = None,
+        stdout: StdStream | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+        http: HttpImplementation | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> None:
+        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
+        the usual `if __name__ == "__main__"`.
+
+        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
+        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
+        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
+        """
+        check_run_allowed()
+        if transport == "stdio":
+            if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
+                raise ValueError("host, port, path, http and HTTP settings need transport='http'")
+            main: Coroutine[Any, Any, None] = until_terminated(
+                self.run_stdio(stdin=stdin, stdout=stdout)
+            )
+        elif transport == "http":
+            if stdin is not None or stdout is not None:
+                raise ValueError("stdin and stdout are for transport='stdio'")
+            from mcpkit.server._http_run import serve_http
+
+            main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
+        else:
+            raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=loop_factory()) as runner,
+        ):
+            runner.run(main)
