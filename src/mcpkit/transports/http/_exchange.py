@@ -1,8 +1,8 @@
-"""One exchange of the HTTP apps, over ASGI: the path below the mount point, a request body
-read within the app's limits, a refusal sent, and a `Stream` pumped out as server-sent events
-(with its priming event, replay, keep-alives and early close: basic/transports, SEP-1699).
-The plumbing under them (types, reading a body, a whole answer) is `mcpkit.auth._asgi`, shared
-with the development authorization server."""
+"""One exchange of the HTTP apps, over ASGI: the path below the mount point, the client's
+address, a request body read within the app's limits, a refusal sent, and a `Stream` pumped
+out as server-sent events (with its priming event, replay, keep-alives and early close:
+basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
+is `mcpkit.auth._asgi`, shared with the development authorization server."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from mcpkit.transports.http.streams import Stream
 
 __all__ = [
     "Resumption",
+    "client_address",
     "local_path",
     "read_body",
     "send_refusal",
@@ -39,6 +40,12 @@ def local_path(scope: Scope) -> str:
     if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
         path = path[len(root) :]
     return path.rstrip("/") or "/"
+
+
+def client_address(scope: Scope) -> tuple[str, int] | None:
+    """The client's (host, port), when the server says it."""
+    client = scope.get("client")
+    return None if client is None else (str(client[0]), int(client[1]))
 
 
 _KEEPALIVE: Final = encode_comment()

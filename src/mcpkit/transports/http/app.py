@@ -1,43 +1,26 @@
 """The Streamable HTTP server: one MCP endpoint as a plain ASGI 3 application (spec:
-basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`."""
+basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`.
+
+Here: its settings, the ASGI entry, and the checks every request passes before it is routed
+by method; the methods' own paths are `post` and `get_delete`, its sessions `hosting`."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypedDict
 
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
-from mcpkit.auth.server.resource import ProtectedResource, identity_of
+from mcpkit.auth._asgi import Receive, Scope, Send
+from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.events import RequestInfo
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
-from mcpkit.transports.http._exchange import (
-    Resumption,
-    local_path,
-    read_body,
-    send_refusal,
-    send_sse,
-    watch_disconnect,
-)
-from mcpkit.transports.http._headers import values_of
-from mcpkit.transports.http.checks import (
-    EndpointPolicy,
-    Refusal,
-    check_request,
-    protocol_version,
-    refuse,
-    session_id,
-    unknown_session,
-)
+from mcpkit.transports.http._exchange import local_path, send_refusal
+from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
+from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
@@ -49,6 +32,7 @@ from mcpkit.transports.http.limits import (
     guarded,
 )
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
+from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.sessions import (
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
     DEFAULT_MAX_SESSIONS_PER_USER,
@@ -57,26 +41,13 @@ from mcpkit.transports.http.sessions import (
     HttpSession,
     MemorySessionRegistry,
     SessionRegistry,
-    make_room,
-    no_room,
 )
-from mcpkit.transports.http.stateless import open_stateless
-from mcpkit.transports.http.streams import (
-    Exchange,
-    HttpChannel,
-    Stream,
-    StreamSettings,
-    expired,
-)
+from mcpkit.transports.http.streams import Stream, StreamSettings
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 
 logger = logging.getLogger("mcpkit.http")
 
-_JSON: Final = ((b"content-type", b"application/json"),)
-# Seconds a call's SSE answer waits for its first message before the head goes out alone:
-# long enough for a quick tool, short enough that no client notices.
-FIRST_WAIT: Final = 0.01
 _NOT_FOUND: Final = refuse(404, "no MCP endpoint at this path")
 
 
@@ -111,7 +82,7 @@ class HttpSettings(TypedDict, total=False):
     max_body_bytes: int
 
 
-class McpHttpApp(SessionHosting):
+class McpHttpApp(PostRequests, GetDeleteRequests):
     """An ASGI app serving `server` at `path` (POST, GET, DELETE) and running its lifespan.
 
     Settings: `json_response` answers each POST with one JSON object instead of an SSE
@@ -341,273 +312,3 @@ class McpHttpApp(SessionHosting):
             await call_route(*mounted, scope, receive, send)
         else:
             await send_refusal(send, _NOT_FOUND)
-
-    # -------------------------------------------------------------------- POST
-
-    async def _post(
-        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
-    ) -> None:
-        headers = scope["headers"]
-        version = protocol_version(headers, self.policy.supported_revisions)
-        sid = session_id(headers, required=False)
-        body = await read_body(receive, self.policy.max_message_size, self.bodies)
-        for found in (version, sid, body):
-            if isinstance(found, Refusal):
-                await send_refusal(send, found)
-                return
-        if body is None or isinstance(body, Refusal):
-            return  # the client went away
-        owner = None
-        if token is not None and self.guard is not None:
-            scoped = self.guard.check_scopes(scope, token, body)
-            if scoped is not None:
-                await send_refusal(send, scoped)
-                return
-            owner = identity_of(token)
-        info = RequestInfo("http", headers, _client(scope), token)
-        if self.stateless:
-            assert isinstance(version, str)
-            await self._post_stateless(version, info, body, receive, send)
-            return
-        if sid is None:
-            await self._post_new(info, body, receive, send, owner)
-            return
-        session = await self._find(str(sid), headers, owner, info.client)
-        if isinstance(session, Refusal):
-            await send_refusal(send, session)
-            return
-        exchange = await _submit(session, body, info)
-        if exchange is None:
-            await send_refusal(send, unknown_session(str(sid)))
-            return
-        await self._answer(exchange, receive, send, ())
-        await self._save(session)
-
-    async def _post_new(
-        self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
-    ) -> None:
-        """A body without a session id: only an initialize request may open a session, which
-        belongs to `owner` (who the token speaks for; None without auth)."""
-        client = self.client_caps.of(owner, None if info.client is None else info.client[0])
-        full = await make_room(self.sessions, self._clock(), client)
-        if full is not None:
-            await send_refusal(send, no_room(full))
-            return
-        session = self._open()
-        session.owner = owner
-        exchange = await _submit(session, body, info, resumable=False)
-        if exchange is None or not session.opened:
-            # Not an initialize (or one refused): answer as for any request without an id.
-            await session.aclose()
-            refused = [] if exchange is None else exchange.read[1]
-            await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
-            return
-        sid = session.handle.id
-        key = None if client is None else client[0]
-        # Another initialize may have taken the place made while this one was read.
-        full = None if self.sessions.add(sid, session, key) else "max_sessions"
-        if full is not None:
-            full = await make_room(self.sessions, self._clock(), client)
-            if full is None and not self.sessions.add(sid, session, key):
-                full = "max_sessions"
-        if full is not None:
-            await session.aclose()
-            await send_refusal(send, no_room(full))
-            return
-        session.channel.on_close = functools.partial(self._forget, sid, session)
-        await self._save(session)
-        await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
-
-    async def _post_stateless(
-        self, version: str, info: RequestInfo, body: bytes, receive: Receive, send: Send
-    ) -> None:
-        """Stateless: a fresh session on `version` serves this body alone (an initialize
-        too, answered with no session id), then ends with all it held, even when the client
-        left mid-answer: no later POST can reach it."""
-        session = open_stateless(
-            self.server, version, json_response=self.json_response, clock=self._clock
-        )
-        try:
-            exchange = await _submit(session, body, info)
-            if exchange is None:  # the session ended before it read the body: not ours to say
-                await send_refusal(send, refuse(500, "the request's session ended unread"))
-            else:
-                await self._answer(exchange, receive, send, ())
-        finally:
-            await session.aclose()
-
-    async def _answer(
-        self,
-        exchange: Exchange,
-        receive: Receive,
-        send: Send,
-        headers: Sequence[tuple[bytes, bytes]],
-    ) -> None:
-        started, refused = exchange.read
-        if refused:
-            await send_refusal(send, _bad_body(refused[0]))
-        elif not started:
-            await send_whole(send, 202, b"", headers)
-        elif self.json_response:
-            await _send_json(exchange, receive, send, headers)
-        else:
-            channel = exchange.channel
-            assert channel is not None
-            # A call's stream waits a moment for its first message, so that a quick answer goes
-            # out with the response's head; and a poll's handler has said by then that it
-            # wants JSON (HttpChannel.answer_as_json).
-            generation = exchange.generation
-            try:
-                await exchange.wait_ready(generation, FIRST_WAIT)
-            except asyncio.CancelledError:  # as if its connection went: the request goes on
-                exchange.detach(generation)
-                await channel.release(exchange, delivered=False)
-                raise
-            if exchange.json:
-                await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
-                await _send_json(exchange, receive, send, headers)
-            else:
-                await self._stream(channel, exchange, receive, send, headers)
-
-    # --------------------------------------------------------------------- GET
-
-    async def _get(
-        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
-    ) -> None:
-        session = await self._known(scope, send, token)
-        if session is None:
-            return
-        last = values_of(scope["headers"], b"last-event-id")
-        if last:
-            await self._resume(session.channel, last, receive, send)
-            return
-        stream = await session.channel.open_stream()
-        if stream is None:
-            # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
-            # here, since each message goes on exactly one stream.
-            await send_refusal(send, refuse(409, "this session's GET stream is already open"))
-            return
-        await self._stream(session.channel, stream, receive, send)
-
-    async def _resume(
-        self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
-    ) -> None:
-        """GET with Last-Event-ID: replay what that one stream sent after it, then go on
-        (basic/transports, "Resumability and Redelivery")."""
-        found = channel.resumable(last)
-        if isinstance(found, Refusal):
-            logger.info("refused a resumption: %s", found.message)
-            await send_refusal(send, found)
-            return
-        stream, after = found
-        generation = channel.resume(stream)
-        assert stream.store is not None and stream.id is not None
-        events = await stream.store.replay_after(stream.id, after)
-        if events is None:
-            stream.detach(generation)
-            await channel.release(stream, delivered=False)
-            await send_refusal(send, expired(last[0]))
-            return
-        await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
-
-    async def _stream(
-        self,
-        channel: HttpChannel,
-        stream: Stream,
-        receive: Receive,
-        send: Send,
-        headers: Sequence[tuple[bytes, bytes]] = (),
-        resume: Resumption | None = None,
-    ) -> None:
-        """Carry `stream` on this response; then keep it for a resumption, or free it."""
-        interval = self.streams.keepalive_interval
-        delivered = False
-        self._open_streams.add(stream)
-        try:
-            delivered = await send_sse(
-                receive,
-                send,
-                stream,
-                headers,
-                resume=resume,
-                keepalive_interval=interval,
-            )
-        finally:
-            self._open_streams.discard(stream)
-            await channel.release(stream, delivered)
-            channel.touch()
-
-    # ------------------------------------------------------------------ DELETE
-
-    async def _delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
-        session = await self._known(scope, send, token)
-        if session is None:
-            return
-        sid = str(session_id(scope["headers"], required=True))
-        if self.sessions.remove(sid) is session:
-            await session.aclose()
-        if self.session_store is not None:
-            await self.session_store.delete(sid)
-        await send_whole(send, 200)
-
-    # -------------------------------------------------------------- sessions
-
-    async def _known(
-        self, scope: Scope, send: Send, token: AccessToken | None
-    ) -> HttpSession | None:
-        """The live session a GET or DELETE names (opened by who `token` speaks for), or None
-        once refused."""
-        headers = scope["headers"]
-        version = protocol_version(headers, self.policy.supported_revisions)
-        sid = session_id(headers, required=True)
-        for found in (version, sid):
-            if isinstance(found, Refusal):
-                await send_refusal(send, found)
-                return None
-        owner = None if token is None else identity_of(token)
-        session = await self._find(str(sid), headers, owner, _client(scope))
-        if isinstance(session, Refusal):
-            await send_refusal(send, session)
-            return None
-        return session
-
-
-async def _submit(
-    session: HttpSession, body: bytes, info: RequestInfo, *, resumable: bool = True
-) -> Exchange | None:
-    """Hand `body` to the session, which reads it; None if the session ended."""
-    try:
-        return await session.channel.submit(body, info, resumable=resumable)
-    except ConnectionClosed:
-        return None
-
-
-async def _send_json(
-    exchange: Exchange, receive: Receive, send: Send, headers: Sequence[tuple[bytes, bytes]]
-) -> None:
-    """The answer as one JSON object (202 with no body if the client cancelled it). A
-    client that goes away meanwhile leaves the call running, no longer holding its session
-    against expiry (`HttpChannel.idle_since`)."""
-    async with watch_disconnect(receive, exchange):
-        data = await exchange.next()
-    if exchange.channel is not None:
-        exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
-    if data:
-        await send_whole(send, 200, data, (*_JSON, *headers))
-    else:
-        await send_whole(send, 202, b"", headers)
-
-
-def _no_session() -> Refusal:
-    refusal = session_id((), required=True)
-    assert isinstance(refusal, Refusal)
-    return refusal
-
-
-def _bad_body(answer: bytes) -> Refusal:
-    return Refusal(400, "the body is not a JSON-RPC message", answer, _JSON)
-
-
-def _client(scope: Scope) -> tuple[str, int] | None:
-    client = scope.get("client")
-    return None if client is None else (str(client[0]), int(client[1]))

@@ -1,7 +1,8 @@
-"""What a Streamable HTTP endpoint does with its sessions between requests: find one (for the
-revision it negotiated), open one, forget one whose runtime ended, expire idle ones, end
-their streams and them at shutdown, and run the server's lifespan with the idle sweep (the
-ASGI lifespan events). `McpHttpApp` is this plus the requests."""
+"""What a Streamable HTTP endpoint does with its sessions around requests: find one (for the
+revision it negotiated), open one, forget one whose runtime ended, carry a stream on a response
+(noted, so that a shutdown can end it), expire idle ones, end their streams and them at
+shutdown, and run the server's lifespan with the idle sweep (the ASGI lifespan events).
+`McpHttpApp` is this plus the requests (`post`, `get_delete`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from mcpkit.auth._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
 from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
+from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.legacy import LegacySseEndpoint
@@ -134,6 +136,33 @@ class SessionHosting:
             self.sessions.remove(sid)
         session.channel.close()  # a POST waiting for its body to be read gets a 404
         self.server.sessions.discard(session.handle)
+
+    async def _stream(
+        self,
+        channel: HttpChannel,
+        stream: Stream,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        resume: Resumption | None = None,
+    ) -> None:
+        """Carry `stream` on this response; then keep it for a resumption, or free it."""
+        interval = self.streams.keepalive_interval
+        delivered = False
+        self._open_streams.add(stream)
+        try:
+            delivered = await send_sse(
+                receive,
+                send,
+                stream,
+                headers,
+                resume=resume,
+                keepalive_interval=interval,
+            )
+        finally:
+            self._open_streams.discard(stream)
+            await channel.release(stream, delivered)
+            channel.touch()
 
     async def expire_idle(self) -> int:
         """End the sessions idle for `session_idle_timeout`; how many there were. The

@@ -3,31 +3,27 @@ body goes in with an `Exchange`, the stream its answers come out on, and message
 no request go to the GET stream (spec: basic/transports, "Sending Messages to the Server",
 "Listening for Messages from the Server"). The channel also keeps the session's resumable
 streams (`mcpkit.transports.http.sse_stream.Stream`) until their time is up ("Resumability and
-Redelivery"): a GET with `Last-Event-ID` finds its stream here, never another session's.
+Redelivery"): a GET with `Last-Event-ID` finds its stream here, never another session's; that
+keeping is `resumable_streams.ResumableStreams`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Final, Protocol
+from typing import Final
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.sse import parse_event_id
 from mcpkit.runtime.channel import Feeder
-from mcpkit.transports.http._headers import quote_header
-from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.sse_stream import (
-    MAX_QUEUED,
-    PRIMING_REVISION,
-    Stream,
-    StreamSettings,
-    new_stream_id,
-    new_stream_prefix,
+from mcpkit.transports.http.resumable_streams import (
+    MAX_RETAINED,
+    HasRevision,
+    ResumableStreams,
+    expired,
 )
+from mcpkit.transports.http.sse_stream import MAX_QUEUED, Stream, StreamSettings
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -42,10 +38,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mcpkit.http")
-
-#: Streams one session keeps resumable once no connection carries them (the oldest goes
-#: first past it): a client that cuts every stream and never comes back costs a bounded sum.
-MAX_RETAINED: Final = 32
 
 
 class Exchange(Stream):
@@ -67,25 +59,7 @@ class Exchange(Stream):
 _NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
 
 
-def expired(last: bytes) -> Refusal:
-    """410 for a Last-Event-ID whose stream cannot be resumed. Not 404: a client must take a
-    404 for the end of its session (basic/transports, "Session Management")."""
-    return refuse(
-        410,
-        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
-        "no stream of this session, or its events are past the replay window "
-        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
-    )
-
-
-class HasRevision(Protocol):
-    """What a channel reads of its protocol session: the revision initialize negotiated."""
-
-    @property
-    def revision(self) -> str | None: ...
-
-
-class HttpChannel:
+class HttpChannel(ResumableStreams):
     """A `RoutedChannel` for one HTTP session (see mcpkit.runtime.channel).
 
     With `json_response`, a POST is answered with its final message alone: the messages sent
@@ -100,19 +74,13 @@ class HttpChannel:
         "_current_resumable",
         "_feeder",
         "_idle_at",
-        "_numbered",
         "_pending",
-        "_prefix",
-        "_retained",
         "_routes",
-        "_streams",
-        "_sweeper",
         "clock",
         "json_response",
         "on_close",
         "protocol",
         "settings",
-        "stream",
     )
 
     def __init__(
@@ -122,10 +90,10 @@ class HttpChannel:
         clock: Callable[[], float] = time.monotonic,
         settings: StreamSettings = _NO_RESUMPTION,
     ) -> None:
+        super().__init__()
         self.json_response = json_response
         self.settings = settings
         self.protocol: HasRevision | None = None
-        self.stream: Stream | None = None  # the GET stream
         self.clock = clock
         # The connection bodies go to (`PushingChannel`): an idle session has no reader
         # task; made on first use: no stream table.
@@ -135,12 +103,6 @@ class HttpChannel:
         #: Called once when the channel closes (the app forgets the session then).
         self.on_close: Callable[[], None] | None = None
         self._routes: dict[RequestId, Exchange] = {}
-        self._streams: dict[str, Stream] | None = None  # resumable streams by id
-        self._prefix: str | None = None  # of this session's stream ids
-        self._numbered = 0  # streams given an id
-        # Those no connection carries, with when they stop being resumable, oldest first.
-        self._retained: dict[Stream, float] | None = None
-        self._sweeper: asyncio.TimerHandle | None = None
         self._pending = 0  # bodies waiting for room to be read
         self._idle_at = clock()
         self._closed = False
@@ -256,22 +218,6 @@ class HttpChannel:
 
     # ----------------------------------------------------------------- streams
 
-    def _number(self, stream: Stream) -> None:
-        """Give `stream` an id, so its events carry ids and it can be resumed."""
-        store = self.settings.store
-        if store is None:
-            return
-        if self._prefix is None:
-            self._prefix = new_stream_prefix()  # one random draw per session, not per stream
-        self._numbered += 1
-        stream.id = stream_id = new_stream_id(self._prefix, self._numbered)
-        stream.store = store
-        revision = None if self.protocol is None else self.protocol.revision
-        stream.primed = revision is not None and revision >= PRIMING_REVISION
-        if self._streams is None:
-            self._streams = {}
-        self._streams[stream_id] = stream
-
     async def open_stream(self) -> Stream | None:
         """A new GET stream, replacing one no connection reads; None while one is connected."""
         if self.stream is not None:
@@ -282,102 +228,12 @@ class HttpChannel:
         self._number(stream)
         return stream
 
-    def resume(self, stream: Stream) -> int:
-        """A GET with Last-Event-ID takes `stream` over: its connection's generation."""
-        if self._retained is not None:
-            self._retained.pop(stream, None)
-        return stream.attach()
-
-    def resumable(self, last: list[bytes]) -> tuple[Stream, int] | Refusal:
-        """The stream of this session that the Last-Event-ID values `last` name, and the
-        last event the client has; or the refusal to send."""
-        parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
-        if parsed is None:
-            got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
-            return refuse(
-                400,
-                f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
-                "last event received, once, or open a new stream without it",
-            )
-        stream = None if self._streams is None else self._streams.get(parsed[0])
-        if stream is None or stream.store is None or parsed[1] > stream.seq:
-            return expired(last[0])  # another session's stream is as good as unknown
-        return stream, parsed[1]
-
     def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
         """Close the connection of `request_id`'s stream early, keeping the stream (SEP-1699);
         False when there is none to close (JSON answers, a client before 2025-11-25...)."""
         exchange = self._routes.get(request_id)
         retry = self.settings.retry_ms if retry_ms is None else retry_ms
         return exchange is not None and exchange.hang_up(retry)
-
-    async def release(self, stream: Stream, delivered: bool) -> None:
-        """A connection of `stream` ended. Unless a newer one carries it, the stream stays
-        resumable for `retention` seconds after its request ends (the GET stream: after the
-        cut), even when all was written: the client may have lost what was written last."""
-        if not stream.attached and (delivered or stream.ended or stream is self.stream):
-            # (a request still running is retained when it ends)
-            gone = self._retain(stream)
-            if gone is not None:
-                await self.forget(gone)
-
-    def _retain(self, stream: Stream) -> Stream | None:
-        """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
-        `stream` itself when it cannot be resumed, else the oldest past MAX_RETAINED. (The
-        caller awaits the forgetting: this stays a plain call, since an answer's every
-        stream passes here.)"""
-        if stream.id is None or self._closed:
-            return stream
-        loop = asyncio.get_running_loop()
-        if self._retained is None:
-            self._retained = {}
-        self._retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
-        self._retained[stream] = loop.time() + self.settings.retention
-        if self._sweeper is None:
-            self._sweeper = loop.call_at(self._retained[stream], self._sweep)
-        if len(self._retained) > MAX_RETAINED:
-            return next(iter(self._retained))
-        return None
-
-    def _sweep(self) -> None:
-        """One timer per session, not per stream: forget the streams whose time is up. A
-        timer callback cannot await, so the store's part goes to a task (`forget_later`)."""
-        self._sweeper = None
-        now = asyncio.get_running_loop().time()
-        gone: list[str] = []
-        while self._retained:
-            stream, until = next(iter(self._retained.items()))
-            if until > now:
-                self._sweeper = asyncio.get_running_loop().call_at(until, self._sweep)
-                break
-            self._drop(stream, gone)
-        self.settings.forget_later(gone)
-
-    async def forget(self, stream: Stream) -> None:
-        """Free `stream`'s state and stored events; it can no longer be resumed."""
-        gone: list[str] = []
-        self._drop(stream, gone)
-        store = self.settings.store
-        if gone and store is not None:
-            await store.forget(gone[0])
-
-    def _drop(self, stream: Stream, gone: list[str]) -> None:
-        """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing
-        from now on, and what its request still sends is no longer stored); add its id to
-        `gone` when the store holds events of it, for the caller to have them forgotten."""
-        if self._retained is not None:
-            self._retained.pop(stream, None)
-            if not self._retained:
-                self._retained = None
-        stream.stop_keepalive()
-        if stream is self.stream:
-            self.stream = None
-        if stream.id is not None and self._streams is not None:
-            if self._streams.pop(stream.id, None) is not None and stream.store is not None:
-                gone.append(stream.id)
-                stream.store = None  # what its request still sends is dropped, not stored
-            if not self._streams:
-                self._streams = None
 
     # ------------------------------------------------------------------ ending
 
@@ -398,9 +254,8 @@ class HttpChannel:
 
     def _end(self) -> list[str]:
         """`close()` but for the store: the ids of the streams it is to forget."""
-        gone: list[str] = []
         if self._closed:
-            return gone
+            return []
         self._closed = True
         for exchange in set(self._routes.values()):
             exchange.end()
@@ -413,10 +268,4 @@ class HttpChannel:
             on_close()
         if self.stream is not None:
             self.stream.end()
-        for stream in list(self._streams.values()) if self._streams else ():
-            stream.end()
-            self._drop(stream, gone)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
-        return gone
+        return self._drop_all()

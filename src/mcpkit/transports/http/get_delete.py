@@ -1,0 +1,106 @@
+"""The GET and DELETE paths of the Streamable HTTP endpoint (spec: basic/transports,
+"Listening for Messages from the Server", "Resumability and Redelivery", "Session
+Management"): a GET opens the session's stream, or resumes one with `Last-Event-ID`; a DELETE
+ends the session. Both name a live session and carry no body; neither is on the hot path of
+a POST (`post`)."""
+
+from __future__ import annotations
+
+import logging
+
+from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit.auth.server.resource import identity_of
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal
+from mcpkit.transports.http._headers import values_of
+from mcpkit.transports.http.checks import (
+    EndpointPolicy,
+    Refusal,
+    protocol_version,
+    refuse,
+    session_id,
+)
+from mcpkit.transports.http.hosting import SessionHosting
+from mcpkit.transports.http.sessions import HttpSession
+from mcpkit.transports.http.streams import HttpChannel, expired
+
+__all__ = ["GetDeleteRequests"]
+
+logger = logging.getLogger("mcpkit.http")
+
+
+class GetDeleteRequests(SessionHosting):
+    """How `McpHttpApp` (which sets `policy`) answers a GET or DELETE that passed its checks."""
+
+    policy: EndpointPolicy
+
+    async def _get(
+        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+    ) -> None:
+        session = await self._known(scope, send, token)
+        if session is None:
+            return
+        last = values_of(scope["headers"], b"last-event-id")
+        if last:
+            await self._resume(session.channel, last, receive, send)
+            return
+        stream = await session.channel.open_stream()
+        if stream is None:
+            # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
+            # here, since each message goes on exactly one stream.
+            await send_refusal(send, refuse(409, "this session's GET stream is already open"))
+            return
+        await self._stream(session.channel, stream, receive, send)
+
+    async def _resume(
+        self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
+    ) -> None:
+        """GET with Last-Event-ID: replay what that one stream sent after it, then go on
+        (basic/transports, "Resumability and Redelivery")."""
+        found = channel.resumable(last)
+        if isinstance(found, Refusal):
+            logger.info("refused a resumption: %s", found.message)
+            await send_refusal(send, found)
+            return
+        stream, after = found
+        generation = channel.resume(stream)
+        assert stream.store is not None and stream.id is not None
+        events = await stream.store.replay_after(stream.id, after)
+        if events is None:
+            stream.detach(generation)
+            await channel.release(stream, delivered=False)
+            await send_refusal(send, expired(last[0]))
+            return
+        await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
+
+    async def _delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
+        session = await self._known(scope, send, token)
+        if session is None:
+            return
+        sid = str(session_id(scope["headers"], required=True))
+        if self.sessions.remove(sid) is session:
+            await session.aclose()
+        if self.session_store is not None:
+            await self.session_store.delete(sid)
+        await send_whole(send, 200)
+
+    # -------------------------------------------------------------- sessions
+
+    async def _known(
+        self, scope: Scope, send: Send, token: AccessToken | None
+    ) -> HttpSession | None:
+        """The live session a GET or DELETE names (opened by who `token` speaks for), or None
+        once refused."""
+        headers = scope["headers"]
+        version = protocol_version(headers, self.policy.supported_revisions)
+        sid = session_id(headers, required=True)
+        for found in (version, sid):
+            if isinstance(found, Refusal):
+                await send_refusal(send, found)
+                return None
+        owner = None if token is None else identity_of(token)
+        session = await self._find(str(sid), headers, owner, client_address(scope))
+        if isinstance(session, Refusal):
+            await send_refusal(send, session)
+            return None
+        return session
