@@ -3,32 +3,31 @@ the background and answer `tasks/get`, `tasks/result`, `tasks/list` and `tasks/c
 
 A server runs task-augmented `tools/call` with it; a client its task-augmented sampling and
 elicitation. Task state lives in a `TaskStore`; what lives here is what cannot be stored: the
-running work (an asyncio task) and the requestors waiting on `tasks/result`, through whose
-streams the work's own requests to the requestor travel ("Input Required Status": a task that
-needs input moves to `input_required`, the requestor then calls `tasks/result`, and the
-request goes out related to that call, so over Streamable HTTP it arrives on its stream).
+running work (an asyncio task), its end written to the store and announced, and the
+`tasks/result` calls that wait for it. How one running task reaches its requestor meanwhile
+("Input Required Status") is `stores.task_run.TaskRun`, re-exported here with `Peer` and
+`with_related_task`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Literal, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
+from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
+from mcpkit.stores.task_run import Peer, TaskRun, with_related_task
 from mcpkit.stores.tasks import TaskOutcome, TaskStore, is_terminal
 from mcpkit.types import (
     CancelTaskResult,
     CreateTaskResult,
     GetTaskResult,
     ListTasksResult,
-    ProgressNotificationParams,
     RequestId,
     Task,
 )
@@ -39,169 +38,6 @@ logger = logging.getLogger("mcpkit.tasks")
 _T = TypeVar("_T")
 
 _STORE_WAIT = 30.0  # seconds per wait on a task that runs elsewhere (a shared store)
-
-
-class Peer(Protocol):
-    """The requestor's end of one connection (`mcpkit.runtime.connection.Connection` is one)."""
-
-    @property
-    def closed(self) -> bool: ...
-
-    async def request(
-        self,
-        method: str,
-        params: Any = None,
-        *,
-        timeout: float | None = None,
-        related: RequestId | None = None,
-        result_type: Any = None,
-    ) -> Any: ...
-
-    async def notify(
-        self, method: str, params: Any = None, *, related: RequestId | None = None
-    ) -> None: ...
-
-
-def with_related_task(params: Any, task_id: str) -> dict[str, Any]:
-    """`params` (a struct or dict) as a dict whose `_meta` names the task."""
-    raw: dict[str, Any] = dict(msgspec.to_builtins(params) if params is not None else {})
-    meta = dict(raw.get("_meta") or {})
-    meta[RELATED_TASK] = {"taskId": task_id}
-    raw["_meta"] = meta
-    return raw
-
-
-class _Waiter:
-    """One `tasks/result` call in progress: where the task's requests can go meanwhile."""
-
-    __slots__ = ("peer", "request_id")
-
-    def __init__(self, peer: Peer, request_id: RequestId) -> None:
-        self.peer = peer
-        self.request_id = request_id
-
-
-class TaskRun:
-    """One task running in this process: what its work uses to reach the requestor."""
-
-    def __init__(self, runner: TaskRunner, owner: str, task_id: str, peer: Peer) -> None:
-        self.runner = runner
-        self.owner = owner
-        self.id = task_id
-        self.peer = peer  # the connection the task was created on
-        self.finished = asyncio.Event()
-        self.cancelled = False  # by tasks/cancel
-        self.expired = False  # its ttl elapsed while it ran
-        self.expiry: asyncio.TimerHandle | None = None
-        self._waiters: list[_Waiter] = []
-        self._waiter_came: asyncio.Event | None = None
-        self._asking = 0  # requests to the requestor in flight
-        self._last_progress: float | None = None
-        self.work: asyncio.Task[None] | None = None
-
-    # --------------------------------------------------------------- routing
-
-    @contextmanager
-    def waiting(self, peer: Peer, request_id: RequestId) -> Generator[None]:
-        """While a `tasks/result` call is open, the task's messages travel related to it."""
-        waiter = _Waiter(peer, request_id)
-        self._waiters.append(waiter)
-        if self._waiter_came is not None:
-            self._waiter_came.set()
-            self._waiter_came = None
-        try:
-            yield
-        finally:
-            self._waiters.remove(waiter)
-
-    def current(self) -> _Waiter | None:
-        """The latest `tasks/result` call whose connection is open."""
-        for waiter in reversed(self._waiters):
-            if not waiter.peer.closed:
-                return waiter
-        return None
-
-    async def _next_waiter(self) -> _Waiter:
-        while (waiter := self.current()) is None:
-            if self._waiter_came is None:
-                self._waiter_came = asyncio.Event()
-            await self._waiter_came.wait()
-        return waiter
-
-    # ------------------------------------------------------------ operations
-
-    async def request(
-        self,
-        method: str,
-        params: Any,
-        *,
-        timeout: float | None,
-        result_type: Any = None,
-        related_task: bool = True,
-    ) -> Any:
-        """Ask the requestor (sampling, elicitation, roots) on the task's behalf: the task is
-        `input_required` until the answer comes; the request goes out once the requestor
-        calls `tasks/result` (at once if it already has). `related_task=False` for the
-        `tasks/*` requests of a task asked of the requestor in turn: they name their task in
-        their params and SHOULD NOT carry the meta ("Associating Task-Related Messages")."""
-        if related_task:
-            params = with_related_task(params, self.id)
-        async with self.needing_input():
-            try:
-                async with asyncio.timeout(timeout):
-                    waiter = await self._next_waiter()
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"{method}: the requestor did not call tasks/result for task {self.id} "
-                    f"within {timeout:g} s to take this request"
-                ) from None
-            return await waiter.peer.request(
-                method,
-                params,
-                timeout=timeout,
-                related=waiter.request_id,
-                result_type=result_type,
-            )
-
-    @asynccontextmanager
-    async def needing_input(self) -> AsyncGenerator[None]:
-        """The task is `input_required` while any of these is open (nested or concurrent:
-        one change in, one change out, however many requests a question takes)."""
-        self._asking += 1
-        if self._asking == 1:
-            await self.runner.set_status(self, "input_required")
-        try:
-            yield
-        finally:
-            self._asking -= 1
-            if self._asking == 0 and not self.finished.is_set():
-                await self.runner.set_status(self, "working")
-
-    async def notify(self, method: str, params: Any) -> None:
-        """Send a notification about the task: on the open `tasks/result` stream if any, else
-        unrelated (the GET stream over HTTP); dropped if neither connection is open."""
-        params = with_related_task(params, self.id)
-        waiter = self.current()
-        if waiter is not None:
-            await waiter.peer.notify(method, params, related=waiter.request_id)
-        elif not self.peer.closed:
-            await self.peer.notify(method, params)
-
-    async def progress(
-        self, token: RequestId, progress: float, total: float | None, message: str | None
-    ) -> None:
-        """Progress on the request that created the task: its token stays valid for the
-        task's lifetime ("Task Progress Notifications"), and still must increase."""
-        if self._last_progress is not None and progress <= self._last_progress:
-            raise LocalProtocolError(
-                f"progress must increase with each notification ({progress} after "
-                f"{self._last_progress})"
-            )
-        self._last_progress = progress
-        params = ProgressNotificationParams(
-            progress_token=token, progress=progress, total=total, message=message
-        )
-        await self.notify("notifications/progress", params)
 
 
 Work = Callable[[TaskRun], Awaitable[Any]]

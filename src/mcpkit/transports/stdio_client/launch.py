@@ -1,0 +1,65 @@
+"""`open_stdio_client_channel`: start the server a `StdioParameters` describes and return a
+`StdioClientChannel` to it.
+
+This is where the description becomes a process: the environment is `default_environment()`
+plus the caller's additions, the command is resolved (on Windows only, where CreateProcess
+does not search PATH for .cmd/.bat files), its three pipes go to a `ServerProcessProtocol`,
+and an `OSError` from the start becomes a `TransportError` that says what was not found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+
+from mcpkit.errors import TransportError
+from mcpkit.transports._lines import FlowControl, LineBuffer
+from mcpkit.transports.stdio_client._process import ServerProcessProtocol
+from mcpkit.transports.stdio_client._stderr import StderrTail, stderr_forwarder
+from mcpkit.transports.stdio_client.channel import StdioClientChannel
+from mcpkit.transports.stdio_client.parameters import StdioParameters, default_environment
+
+__all__ = ["open_stdio_client_channel"]
+
+
+async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChannel:
+    """Start the server process described by `params` and return a channel to it."""
+    loop = asyncio.get_running_loop()
+    env = default_environment()
+    if params.env:
+        env.update(params.env)
+    command = params.command
+    if sys.platform == "win32":  # CreateProcess does not search PATH for .cmd/.bat files
+        command = shutil.which(command, path=env.get("PATH")) or command
+    forward = stderr_forwarder(params.stderr)
+    lines = LineBuffer(params.max_message_size)
+    flow = FlowControl()
+    try:
+        transport, protocol = await loop.subprocess_exec(
+            lambda: ServerProcessProtocol(lines, flow, StderrTail(), forward),
+            command,
+            *params.args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=params.cwd,
+        )
+    except OSError as exc:
+        raise _start_failure(params, exc) from exc
+    return StdioClientChannel(params, transport, protocol)
+
+
+def _start_failure(params: StdioParameters, exc: OSError) -> TransportError:
+    reason = "not found" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
+    cwd = params.cwd
+    if cwd is not None and exc.filename is not None and str(exc.filename) == os.fspath(cwd):
+        return TransportError(
+            f"cannot start {params.command!r}: its working directory {os.fspath(cwd)!r}: {reason}"
+        )
+    if isinstance(exc, FileNotFoundError) and os.sep not in params.command:
+        reason += " on the PATH"
+    return TransportError(f"cannot start {params.command!r}: {reason}")
