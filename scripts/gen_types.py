@@ -4,9 +4,9 @@ Usage: python scripts/gen_types.py [--check] [--out DIR] [--doc FILE] SPEC_DIR
 
 SPEC_DIR (the spec, or its `schema/` folder) holds `<revision>/schema.json` and
 `<revision>/schema.ts` for each supported revision. The script writes `_gen_<revision>.py`
-for each, `__init__.py` (re-exporting the latest revision's names) and `methods.py` (each
-method's params and result types, kind, direction and revisions) into src/mcpkit/types, or
-DIR, and docs/spec-deviations.md (or FILE): where schema.json and schema.ts disagree, in every
+for each, `__init__.py` (re-exporting the names of LATEST, the session era's newest
+revision, which the API is written in) and `methods.py` (each revision's table of methods:
+params and result types, kind, direction) into src/mcpkit/types, or DIR, and docs/spec-deviations.md (or FILE): where schema.json and schema.ts disagree, in every
 revision the spec holds. schema.ts is the authority (gen_types_ts.py). With `--check` it
 writes nothing and exits 1, showing the diff, when a file differs from what it would
 generate; checking the package's own types, it also checks them against the spec's messages
@@ -32,8 +32,12 @@ from gen_types_ts import Disagreement, TsSource, integer_disagreements, widen
 
 __all__ = ["REVISIONS", "generate", "main"]
 
-REVISIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
-LATEST = REVISIONS[0]
+REVISIONS = ("2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+# The revisions served without a session: each request says its revision in `_meta`
+# (2026-07-28 basic/versioning); the others are negotiated by `initialize`.
+STATELESS_REVISIONS = ("2026-07-28",)
+# `mcpkit.types`: the newest revision of the session era, whose types the API is written in.
+LATEST = "2025-11-25"
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "src" / "mcpkit" / "types"
 DOC = REPO / "docs" / "spec-deviations.md"
@@ -51,7 +55,8 @@ EMPTY_RESULT_METHODS = ("logging/setLevel", "ping", "resources/subscribe", "reso
 # 2025 era later revisions only add optional fields, methods and shapes, so 2025-11-25's types
 # (`mcpkit.types`) decode the older ones. A revision that changes shapes incompatibly names
 # itself here, and its table then decodes with its own module.
-DECODED_WITH = {rev: LATEST for rev in REVISIONS}
+# 2026-07-28 changes shapes (every result has `resultType`, the handshake is gone): its own.
+DECODED_WITH = {rev: rev if rev in STATELESS_REVISIONS else LATEST for rev in REVISIONS}
 
 METHODS_DOC = """Which MCP methods each revision has, who sends them, and their params and results.
 
@@ -71,7 +76,10 @@ Direction = Literal["client_to_server", "server_to_client"]
 Kind = Literal["request", "notification"]
 
 LATEST_REVISION: Final = "{latest}"
+#: The revisions `initialize` negotiates (a session), newest first.
 SUPPORTED_REVISIONS: Final = ({revisions})
+#: The revisions served without a session, each request naming its own in `_meta`.
+STATELESS_REVISIONS: Final = ({stateless})
 #: The revision whose types decode each supported revision's messages.
 DECODED_WITH: Final[Mapping[str, str]] = MappingProxyType(
     {{
@@ -162,7 +170,8 @@ def methods(model: Model) -> dict[str, Method]:
     """Each method of the role unions: its params type and, for requests, its result type."""
     found: dict[str, Method] = {}
     for union_name, (kind, direction) in ROLE_UNIONS.items():
-        for ref in model.defs[union_name]["anyOf"]:
+        # (2026-07-28 has no ServerRequest and an empty ClientNotification)
+        for ref in model.defs.get(union_name, {}).get("anyOf", []):
             name, schema = model.deref(ref)
             request = model.items[str(name)]
             assert isinstance(request, Struct)
@@ -239,15 +248,16 @@ def render_methods(tables: dict[str, dict[str, Method]]) -> str:
         ]
     code = METHODS_CODE.format(
         latest=LATEST,
-        revisions=", ".join(f'"{r}"' for r in REVISIONS),
+        revisions=", ".join(f'"{r}"' for r in REVISIONS if r not in STATELESS_REVISIONS),
+        stateless=", ".join(f'"{r}"' for r in STATELESS_REVISIONS) + ",",
         decoded_with="\n".join(f'        "{r}": "{DECODED_WITH[r]}",' for r in REVISIONS),
         tables="\n".join(blocks),
         by_revision="\n".join(f'        "{r}": {table_name(r)},' for r in REVISIONS),
     )
     empty = ", ".join(f"`{m}`" for m in EMPTY_RESULT_METHODS)
     names = ["DECODED_WITH", "Direction", "Kind", "LATEST_REVISION", "METHODS", "MethodInfo"]
-    names += ["SUPPORTED_REVISIONS", "methods_for"]
-    lines = header(f"the MCP schema, revisions {REVISIONS[-1]} to {LATEST}")
+    names += ["STATELESS_REVISIONS", "SUPPORTED_REVISIONS", "methods_for"]
+    lines = header(f"the MCP schema, revisions {REVISIONS[-1]} to {REVISIONS[0]}")
     lines += docstring(METHODS_DOC.format(latest=LATEST, empty=empty), "")
     lines += ["", "from __future__ import annotations", "", "from collections.abc import Mapping"]
     lines += ["from types import MappingProxyType", "from typing import Any, Final, Literal", ""]

@@ -25,22 +25,29 @@ ROLE_UNIONS = ("ClientRequest", "ServerRequest", "ClientNotification", "ServerNo
 CHOICES = range(8)  # anyOf alternative picked by a sample; 8 covers the widest union
 
 
-def sample(schema: dict[str, Any], defs: dict[str, Any], choice: int, full: bool) -> Any:
+def sample(
+    schema: dict[str, Any],
+    defs: dict[str, Any],
+    choice: int,
+    full: bool,
+    path: tuple[str, ...] = (),
+) -> Any:
     """A JSON value valid for `schema`: only required members, or every one when `full`.
 
     `choice` picks the alternative of each anyOf, so samples over CHOICES reach every
-    union member that a field allows.
+    union member that a field allows. A definition met again inside itself (2026-07-28's
+    JSONValue, an object or array of JSONValues) is a string there, which it allows.
     """
     if "$ref" in schema:
-        return sample(defs[schema["$ref"].rsplit("/", 1)[1]], defs, choice, full)
+        return _sample_ref(schema["$ref"].rsplit("/", 1)[1], defs, choice, full, path)
     if "allOf" in schema:
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
-            merged.update(sample(part, defs, choice, full))
+            merged.update(sample(part, defs, choice, full, path))
         return merged
     alternatives = schema.get("anyOf") or schema.get("oneOf")
     if alternatives:
-        return sample(alternatives[choice % len(alternatives)], defs, choice, full)
+        return sample(alternatives[choice % len(alternatives)], defs, choice, full, path)
     if "const" in schema:
         return schema["const"]
     if "enum" in schema:
@@ -49,20 +56,30 @@ def sample(schema: dict[str, Any], defs: dict[str, Any], choice: int, full: bool
     if isinstance(kind, list):
         kind = kind[choice % len(kind)]
     if kind == "object" or "properties" in schema:
-        return _sample_object(schema, defs, choice, full)
+        return _sample_object(schema, defs, choice, full, path)
     if kind == "array":
         items = schema.get("items", {})
-        return [sample(items, defs, choice, full)] if full or schema.get("minItems") else []
+        return [sample(items, defs, choice, full, path)] if full or schema.get("minItems") else []
     return _sample_scalar(kind, schema.get("format"))
 
 
-def _sample_object(schema: dict[str, Any], defs: dict[str, Any], choice: int, full: bool) -> Any:
+def _sample_ref(
+    name: str, defs: dict[str, Any], choice: int, full: bool, path: tuple[str, ...]
+) -> Any:
+    return "text" if name in path else sample(defs[name], defs, choice, full, (*path, name))
+
+
+def _sample_object(
+    schema: dict[str, Any], defs: dict[str, Any], choice: int, full: bool, path: tuple[str, ...]
+) -> Any:
     props = schema.get("properties", {})
     required = schema.get("required", [])
-    out = {k: sample(v, defs, choice, full) for k, v in props.items() if full or k in required}
+    out = {
+        k: sample(v, defs, choice, full, path) for k, v in props.items() if full or k in required
+    }
     extra = schema.get("additionalProperties")
     if full and not props and isinstance(extra, dict) and extra:
-        out["extra"] = sample(extra, defs, choice, full)
+        out["extra"] = sample(extra, defs, choice, full, path)
     elif full and extra is not False:
         out["unknownField"] = {"kept": "nowhere"}  # unknown members must be ignored
     return out
@@ -91,14 +108,23 @@ class _Revision:
         self.module: ModuleType = importlib.import_module(
             "mcpkit.types._gen_" + revision.replace("-", "_")
         )
-        self.table = importlib.import_module("mcpkit.types.methods").methods_for(revision)
+        methods = importlib.import_module("mcpkit.types.methods")
+        self.table = methods.methods_for(revision)
+        #: The types this revision's messages decode with: mcpkit.types for the 2025 era, its
+        #: own module for a revision that changed shapes (2026-07-28).
+        decoded_with = methods.DECODED_WITH[revision]
+        self.decoded_with: ModuleType = (
+            importlib.import_module("mcpkit.types")
+            if decoded_with == methods.LATEST_REVISION
+            else importlib.import_module("mcpkit.types._gen_" + decoded_with.replace("-", "_"))
+        )
 
     def members(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(role union, definition name, definition) of every request and notification."""
         refs = [
             (role, ref["$ref"].rsplit("/", 1)[1])
             for role in ROLE_UNIONS
-            for ref in self.defs[role]["anyOf"]
+            for ref in self.defs.get(role, {}).get("anyOf", [])
         ]
         return [(role, name, self.defs[name]) for role, name in refs]
 
@@ -117,7 +143,7 @@ def _table_problems(rev: _Revision, types: ModuleType) -> list[str]:
         info = rev.table.get(definition["properties"]["method"]["const"])
         kind = "request" if role.endswith("Request") else "notification"
         direction = "client_to_server" if role.startswith("Client") else "server_to_client"
-        result = getattr(types, rev.result_name(name)) if kind == "request" else None
+        result = getattr(rev.decoded_with, rev.result_name(name)) if kind == "request" else None
         # (A revision's table holds only its own methods: `set(rev.table) != methods` above.)
         if (
             info is None

@@ -75,6 +75,10 @@ class T:
 ANY = T("prim", "Any")
 NONE = T("prim", "None")
 OPEN = T("dict", ANY)
+# 2026-07-28's JSON values, defined in terms of each other (a value is an object, an array of
+# values or a scalar): any JSON, as msgspec decodes it. schema.json also lists the scalars as
+# `integer` where schema.ts says `number` and leaves out `null`; schema.ts is the authority.
+JSON_DEFS = {"JSONValue": ANY, "JSONObject": OPEN, "JSONArray": T("list", ANY)}
 # A JSON number is `int | float`: a whole number stays an int (`3` is sent back as `3`, not
 # `3.0`), a fraction is a float; `float` alone would turn every `3` into `3.0`.
 NUMBER = T("union", (T("prim", "int"), T("prim", "float")))
@@ -147,7 +151,9 @@ class Wire:
 
 
 def snake(name: str) -> str:
-    name = name.lstrip("_$")
+    # A prefixed `_meta` key (`io.modelcontextprotocol/logLevel`, 2026-07-28) is named by its
+    # last segment; the wire name keeps the prefix.
+    name = name.rsplit("/", 1)[-1].lstrip("_$")
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
     return name + "_" if keyword.iskeyword(name) else name
@@ -264,6 +270,8 @@ class Model:
         alts = alternatives_of(schema)
         if name in OPEN_DEFS:
             self.items[name] = Alias(name, OPEN, doc)
+        elif name in JSON_DEFS:
+            self.items[name] = Alias(name, JSON_DEFS[name], doc)
         elif alts and not self.decodable([k for a in alts for k in self.kinds(a)]):
             if all(self.is_object(a) for a in self._flat(alts)):
                 self.add_merged(name, alts, doc)
