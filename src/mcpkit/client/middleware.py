@@ -43,6 +43,3 @@ class RequestLogging(RequestLog[OutgoingRequest]):
 
     default_logger = "mcpkit.client.requests"
     timeouts_apart = True
-
-    def method_of(self, request: OutgoingRequest) -> str:
-        return request.method

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from mcpkit.errors import McpError, RequestTimeout
-from mcpkit.runtime.layers import field_of
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.runtime.spans import mark_failed, opentelemetry, span_name, target_attributes
 from mcpkit.transports.stdio_client import StdioParameters
 

@@ -36,6 +36,7 @@ __all__ = [
     "encode_notification",
     "encode_request",
     "encode_response",
+    "field_of",
     "is_batch",
     "refuse_by_head",
 ]
@@ -324,3 +325,11 @@ def decode_part(tp: Any, raw: bytes | Raw | UnsetType) -> Any:
         raise msgspec.ValidationError(
             "nested too deeply to decode (max_json_depth is set above what this interpreter allows)"
         ) from None
+
+
+def field_of(params: Any, key: str) -> Any:
+    """`key` of a message's params, whether they are a dict (as given by a caller, or left
+    undecoded) or a decoded struct (by its Python name); None when absent."""
+    if isinstance(params, dict):
+        return cast("dict[str, Any]", params).get(key)
+    return getattr(params, key, None)

@@ -18,7 +18,7 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import msgspec
 
@@ -38,6 +38,7 @@ from mcpkit.protocol.events import (
     InitializeReceived,
 )
 from mcpkit.protocol.ids import RequestIds
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.phases import (
     SERVER_PHASES,
@@ -281,7 +282,7 @@ class ServerSession(Session):
         if method == "elicitation/create":
             _check_elicitation_mode(caps, params)
         # client/sampling, Tools in Sampling: a request with `tools` needs `sampling.tools`.
-        elif method == "sampling/createMessage" and _get(params, "tools"):
+        elif method == "sampling/createMessage" and field_of(params, "tools"):
             if not has_capability(caps, ("sampling", "tools")):
                 raise LocalProtocolError(
                     "the client did not declare 'sampling.tools', so a sampling request with "
@@ -289,17 +290,10 @@ class ServerSession(Session):
                 )
 
 
-def _get(params: Any, name: str) -> Any:
-    """A field of request params, given as a dict or as a struct (`send_request` takes both)."""
-    if isinstance(params, dict):
-        return cast("dict[str, Any]", params).get(name)
-    return getattr(params, name, None)
-
-
 def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
     """client/elicitation, Capabilities: a server sends no elicitation in a mode the client
     did not declare, and an empty `elicitation` object means form mode only."""
-    mode = _get(params, "mode") or "form"  # `mode` may be left out for form mode
+    mode = field_of(params, "mode") or "form"  # `mode` may be left out for form mode
     elicitation = caps.elicitation
     declared_modes = {m for m in ("form", "url") if has_capability(elicitation, (m,))}
     if not declared_modes:

@@ -13,14 +13,34 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.protocol.jsonrpc import field_of
 
-__all__ = ["CallNext", "Layer", "RequestLog", "call_through", "outcome_of", "target_of"]
+__all__ = [
+    "CallNext",
+    "Layer",
+    "NamedRequest",
+    "RequestLog",
+    "call_through",
+    "outcome_of",
+    "target_of",
+]
 
 #: What a layer knows of the request it wraps.
 R = TypeVar("R")
+
+
+class NamedRequest(Protocol):
+    """A request as both sides' layers see it: at least its method's name."""
+
+    @property
+    def method(self) -> str: ...
+
+
+#: A request the request log can name (the server's Context, the client's OutgoingRequest).
+N = TypeVar("N", bound=NamedRequest)
 
 #: The next layer inward: give it the params (changed or not), await its result.
 CallNext = Callable[[Any], Awaitable[Any]]
@@ -48,13 +68,6 @@ def call_through(
     return call(params)
 
 
-def field_of(params: Any, key: str) -> Any:
-    """`key` of params decoded as a struct (tools/call) or left a dict (the other methods)."""
-    if isinstance(params, dict):
-        return cast("dict[str, Any]", params).get(key)
-    return getattr(params, key, None)
-
-
 def target_of(params: Any) -> str | None:
     """The tool or prompt name, or the resource URI, a request is about (None if neither)."""
     for key in ("name", "uri"):
@@ -69,11 +82,11 @@ def outcome_of(result: Any) -> str:
     return "tool_error" if getattr(result, "is_error", None) else "ok"
 
 
-class RequestLog(Generic[R]):
+class RequestLog(Generic[N]):
     """One log record per request: method, target (tool/prompt name or resource URI),
     duration and outcome, in the message and as `record.mcp` (a dict, for structured
-    handlers). A side says what its request is called (`method_of`) and may add fields
-    (`more_fields`); everything else is the same on both sides.
+    handlers). A side may add fields (`more_fields`); everything else is the same on both
+    sides.
 
     Outcomes: "ok", "tool_error" (a tool result with isError), "error" (McpError, with its
     code), "timeout" (where `timeouts_apart`: nothing answered in time), "cancelled",
@@ -95,17 +108,14 @@ class RequestLog(Generic[R]):
         self.level = level
         self.clock = clock
 
-    def method_of(self, request: R) -> str:
-        raise NotImplementedError
-
-    def more_fields(self, request: R, params: Any, fields: dict[str, Any]) -> None:
+    def more_fields(self, request: N, params: Any, fields: dict[str, Any]) -> None:
         """Add what this side knows to a record's fields (nothing by default)."""
 
-    async def __call__(self, request: R, params: Any, call_next: CallNext) -> Any:
+    async def __call__(self, request: N, params: Any, call_next: CallNext) -> Any:
         if not self.logger.isEnabledFor(self.level):
             return await call_next(params)
         start = self.clock()
-        fields: dict[str, Any] = {"method": self.method_of(request), "target": target_of(params)}
+        fields: dict[str, Any] = {"method": request.method, "target": target_of(params)}
         try:
             result = await call_next(params)
         except McpError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.runtime.layers import field_of
+from mcpkit.protocol.jsonrpc import field_of
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span

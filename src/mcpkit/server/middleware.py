@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mcpkit.runtime.layers import CallNext, RequestLog, call_through, field_of
+from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.runtime.layers import CallNext, RequestLog, call_through
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -65,9 +66,6 @@ class RequestLogging(RequestLog["Context"]):
     ) -> None:
         super().__init__(logger, level=level, clock=clock)
         self.include_arguments = include_arguments
-
-    def method_of(self, request: Context) -> str:
-        return request.method
 
     def more_fields(self, request: Context, params: Any, fields: dict[str, Any]) -> None:
         info = request.request_info
