@@ -121,7 +121,6 @@ class FeatureRegistrations:
         (same options as `resource()`)."""
         check_options("server.add_resource()", options, ResourceOptions)
         if "{" in uri:
-            options.pop("size", None)
             template = make_template(fn, uri, **options)
             self.templates.add(uri, template)
             return template
