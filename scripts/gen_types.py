@@ -6,7 +6,8 @@ SPEC_DIR (the spec, or its `schema/` folder) holds `<revision>/schema.json` and
 `<revision>/schema.ts` for each supported revision. The script writes `_gen_<revision>.py`
 for each, `__init__.py` (re-exporting the names of LATEST, the session era's newest
 revision, which the API is written in) and `methods.py` (each revision's table of methods:
-params and result types, kind, direction) into src/mcpkit/types, or DIR, and docs/spec-deviations.md (or FILE): where schema.json and schema.ts disagree, in every
+params and result types, kind, direction) into src/mcpkit/types, or DIR, and
+docs/spec-deviations.md (or FILE): where schema.json and schema.ts disagree, in every
 revision the spec holds. schema.ts is the authority (gen_types_ts.py). With `--check` it
 writes nothing and exits 1, showing the diff, when a file differs from what it would
 generate; checking the package's own types, it also checks them against the spec's messages
