@@ -5,8 +5,10 @@ from __future__ import annotations
 __all__ = [
     "INTERNAL_ERROR",
     "INVALID_PARAMS",
+    "HEADER_MISMATCH",
     "INVALID_REQUEST",
     "METHOD_NOT_FOUND",
+    "MISSING_REQUIRED_CLIENT_CAPABILITY",
     "PARSE_ERROR",
     "REQUEST_TIMEOUT",
     "RESOURCE_NOT_FOUND",
@@ -30,6 +32,13 @@ INTERNAL_ERROR = -32603
 REQUEST_TIMEOUT = -32001
 RESOURCE_NOT_FOUND = -32002  # server/resources: "Resource not found"
 URL_ELICITATION_REQUIRED = -32042  # client/elicitation: URLElicitationRequiredError
+# 2026-07-28 basic/index, Error Codes: -32020 to -32099 is the specification's own range.
+# Over HTTP, an MCP-Protocol-Version, Mcp-Method or Mcp-Name header that disagrees with the
+# body (basic/transports/streamable-http); answered with HTTP 400.
+HEADER_MISMATCH = -32020
+# A request that needs a capability the client did not declare in its _meta (sampling, say);
+# data {requiredCapabilities: ClientCapabilities}.
+MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
 # 2026-07-28 basic/versioning: the revision a request names in its _meta (or, over HTTP, in
 # MCP-Protocol-Version) is not one the server speaks; data {supported, requested}.
 UNSUPPORTED_PROTOCOL_VERSION = -32022
