@@ -25,7 +25,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from gen_types_model import Model, Struct
 from gen_types_render import SCRIPT, docstring, header, public_names, render_module
@@ -330,6 +330,25 @@ def read_schema(schema_dir: Path, rev: str) -> tuple[dict[str, Any], list[Disagr
     return defs, [d for d, _ in found]
 
 
+# SEP-2133 (extensions): `capabilities.extensions` first appears in the 2026-07-28 schema, but
+# the SEP has both eras declare extensions there, and the SDKs do (the tasks and skills
+# extensions are negotiated in a 2025-11-25 handshake too). Our 2025-11-25 types carry it.
+_EXTENSIONS_FROM: Final = {"2025-11-25": "2026-07-28"}
+_EXTENDED: Final = ("ClientCapabilities", "ServerCapabilities")
+
+
+def backport_extensions(defs: dict[str, dict[str, Any]]) -> None:
+    """Give `rev`'s capabilities the `extensions` member of the revision that defined it."""
+    for rev, source in _EXTENSIONS_FROM.items():
+        if rev not in defs or source not in defs:
+            continue
+        for name in _EXTENDED:
+            member = dict(defs[source][name]["properties"]["extensions"])
+            # (the older schema has no JSONObject to refer to: the same type, spelled out)
+            member["additionalProperties"] = {"type": "object", "additionalProperties": {}}
+            defs[rev][name]["properties"].setdefault("extensions", member)
+
+
 def render_deviations(found: dict[str, list[Disagreement]]) -> str:
     lines = [DOC_INTRO.format(script=SCRIPT)]
     for rev in sorted(found, reverse=True):
@@ -356,10 +375,12 @@ def generate(schema_dir: Path, out_dir: Path, doc: Path = DOC) -> dict[Path, str
     tables: dict[str, dict[str, Method]] = {}
     models: dict[str, Model] = {}
     found: dict[str, list[Disagreement]] = {}
+    all_defs: dict[str, dict[str, Any]] = {}
     for rev in sorted({*REVISIONS, *revisions_in(schema_dir)}, reverse=True):
-        defs, found[rev] = read_schema(schema_dir, rev)
-        if rev not in REVISIONS:
-            continue
+        all_defs[rev], found[rev] = read_schema(schema_dir, rev)
+    backport_extensions(all_defs)
+    for rev in sorted(REVISIONS, reverse=True):
+        defs = all_defs[rev]
         models[rev] = Model(rev, defs)
         outputs[out_dir / f"{module_name(rev)}.py"] = render_module(models[rev])
         tables[rev] = methods(models[rev])

@@ -397,6 +397,7 @@ class ClientCapabilities(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
     roots: ClientCapabilitiesRoots | None = None
     sampling: ClientCapabilitiesSampling | None = None
     tasks: ClientCapabilitiesTasks | None = None
+    extensions: dict[str, dict[str, Any]] | None = None
 
 
 class ClientResult(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
@@ -1384,6 +1385,7 @@ class ServerCapabilities(msgspec.Struct, kw_only=True, omit_defaults=True, repr_
     resources: ServerCapabilitiesResources | None = None
     tasks: ServerCapabilitiesTasks | None = None
     tools: ServerCapabilitiesTools | None = None
+    extensions: dict[str, dict[str, Any]] | None = None
 
 
 class ServerResultCompletion(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
