@@ -343,6 +343,8 @@ def backport_extensions(defs: dict[str, dict[str, Any]]) -> None:
         if rev not in defs or source not in defs:
             continue
         for name in _EXTENDED:
+            if name not in defs[rev] or name not in defs[source]:
+                continue
             member = dict(defs[source][name]["properties"]["extensions"])
             # (the older schema has no JSONObject to refer to: the same type, spelled out)
             member["additionalProperties"] = {"type": "object", "additionalProperties": {}}
