@@ -4,6 +4,7 @@ session rules (spec: basic/transports, "Streamable HTTP")."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import msgspec
@@ -258,21 +259,35 @@ async def test_a_batch_is_answered_on_2025_03_26_and_refused_after() -> None:
 
 
 async def test_a_2026_probe_gets_the_answer_that_revision_defines() -> None:
-    # The official SDK 2.x and FastMCP 4 probe server/discover first; a 2025-era server answers
-    # 400 with UnsupportedProtocolVersionError listing its revisions (2026-07-28 basic/versioning),
-    # never without a session id header, and a malformed header keeps its -32600.
+    # The official SDK 2.x and FastMCP 4 probe server/discover first (2026-07-28 basic/
+    # versioning): a revision we speak is discovered, one we do not gets 400 with
+    # UnsupportedProtocolVersionError listing both eras, under the request's id; never a
+    # session id; and a header that disagrees with the body is a HeaderMismatch.
     app = make_server().http_app()
-    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
-    probe = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}}
+
+    def probe(version: str) -> dict[str, Any]:
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": version,
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        return {"jsonrpc": "2.0", "id": 7, "method": "server/discover", "params": {"_meta": meta}}
+
+    def modern(version: str) -> dict[str, str]:
+        return headers(**{"mcp-protocol-version": version, "mcp-method": "server/discover"})
+
     async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
-        answer = await client.post(
-            url, json=probe, headers=headers(**{"mcp-protocol-version": "2026-07-28"})
-        )
+        found = await client.post(url, json=probe("2026-07-28"), headers=modern("2026-07-28"))
+        assert found.status_code == 200 and "mcp-session-id" not in found.headers
+        (result,) = [m["result"] for m in messages_of(found)]
+        assert result["supportedVersions"][:2] == ["2026-07-28", "2025-11-25"]
+        assert result["resultType"] == "complete" and result["cacheScope"] == "private"
+        answer = await client.post(url, json=probe("2027-01-01"), headers=modern("2027-01-01"))
         assert answer.status_code == 400 and "mcp-session-id" not in answer.headers
+        assert answer.json()["id"] == 7
         error = answer.json()["error"]
         assert error["code"] == -32022
-        assert error["data"]["requested"] == "2026-07-28"
+        assert error["data"]["requested"] == "2027-01-01"
         assert "2025-11-25" in error["data"]["supported"]
-        bad = await client.post(url, json=probe, headers=headers(**{"mcp-protocol-version": "x"}))
-        assert bad.status_code == 400 and bad.json()["error"]["code"] == -32600
+        bad = await client.post(url, json=probe("2026-07-28"), headers=modern("x"))
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == -32020

@@ -200,7 +200,7 @@ async def test_the_official_client_comes_back_for_a_result_after_close_sse_strea
 
     app = server.http_app()
     async with asyncio.timeout(WAIT), serving(app) as base:
-        async with OfficialClient(base + "/mcp") as client:
+        async with OfficialClient(base + "/mcp", mode="legacy") as client:  # (SEP-1699: 2025)
             result = await client.call_tool("patient", {}, progress_callback=on_progress)
             assert result.content[0].text == "came back"  # type: ignore[union-attr]
     assert closed == [True]

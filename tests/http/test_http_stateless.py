@@ -148,20 +148,23 @@ async def test_each_post_is_served_ready_on_the_header_revision() -> None:
         assert len(app.sessions) == 0 and len(server.sessions) == 0
 
 
-async def test_the_official_client_uses_a_stateless_server() -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_the_official_client_uses_a_stateless_server(mode: str) -> None:
+    # Both eras: the handshake on a fresh session per POST, or 2026-07-28's own terms.
     server, _ = make_server()
+    revision = "2025-11-25" if mode == "legacy" else "2026-07-28"
     seen: list[float] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append(progress)
 
     async with asyncio.timeout(WAIT), serving(server.http_app(stateless=True)) as base:
-        async with OfficialClient(base + URL) as client:
-            assert client.protocol_version == "2025-11-25"
+        async with OfficialClient(base + URL, mode=mode) as client:
+            assert client.protocol_version == revision
             added = await client.call_tool("add", {"a": 1, "b": 2})
             assert added.structured_content == {"result": 3}
             done = await client.call_tool("steps", {"count": 3}, progress_callback=on_progress)
-            assert done.content[0].text == "3 steps on 2025-11-25"  # type: ignore[union-attr]
+            assert done.content[0].text == f"3 steps on {revision}"  # type: ignore[union-attr]
     assert set(seen) <= {1, 2, 3}
 
 

@@ -140,27 +140,40 @@ def test_requests_before_initialize_are_refused_but_ping_is_answered() -> None:
 
 
 def modern(rid: int, method: str, version: str = "2026-07-28") -> dict[str, Any]:
-    meta = {"io.modelcontextprotocol/protocolVersion": version}
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
     return {"jsonrpc": "2.0", "id": rid, "method": method, "params": {"_meta": meta}}
 
 
 def test_a_request_on_a_revision_not_spoken_gets_the_2026_answer() -> None:
-    # What the official SDK 2.x and FastMCP 4 send first (2026-07-28 basic/versioning): the
-    # answer lists only handshake revisions, so a client of both eras falls back to initialize.
+    # 2026-07-28 basic/versioning: UnsupportedProtocolVersionError lists what we speak, both
+    # eras, so a client picks one (or falls back to initialize when only handshakes remain).
     server = server_session()
-    send(server, modern(1, "server/discover"))
-    send(server, modern(2, "tools/list"))
+    send(server, modern(1, "server/discover", "2027-01-01"))
+    send(server, modern(2, "tools/list", "2027-01-01"))
     for reply in out(server):
         error = reply["error"]
         assert error["code"] == codes.UNSUPPORTED_PROTOCOL_VERSION == -32022
         assert error["data"] == {
-            "supported": list(server.supported_revisions),
-            "requested": "2026-07-28",
+            "supported": ["2026-07-28", *server.supported_revisions],
+            "requested": "2027-01-01",
         }
     initialized(server)
-    send(server, modern(3, "server/discover"))
+    send(server, modern(3, "server/discover", "2027-01-01"))
     (reply,) = out(server)
     assert reply["error"]["code"] == -32022  # on a session too: no method of that revision
+
+
+def test_a_server_of_the_session_era_only_lists_its_revisions() -> None:
+    server = ServerSession(
+        Implementation(name="s", version="1"), ServerCapabilities(), stateless_revisions=()
+    )
+    send(server, modern(1, "tools/list"))
+    (reply,) = out(server)
+    assert reply["error"]["code"] == codes.UNSUPPORTED_PROTOCOL_VERSION
+    assert reply["error"]["data"]["supported"] == list(server.supported_revisions)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +187,8 @@ def test_a_refused_request_without_a_readable_revision_keeps_its_refusal(params:
         msg["params"] = params
     send(server, msg)
     (reply,) = out(server)
-    assert reply["error"]["code"] == codes.METHOD_NOT_FOUND
+    # server/discover exists only with per-request terms, which it then lacks (basic/index).
+    assert reply["error"]["code"] == codes.INVALID_PARAMS
     assert "data" not in reply["error"]
 
 

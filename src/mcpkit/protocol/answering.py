@@ -17,26 +17,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import LocalProtocolError, McpError
-from mcpkit.protocol import jsonrpc
+from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.events import Event, RequestCancelled
 from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
 from mcpkit.protocol.shapes import shape_for_revision
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
-from mcpkit.types.methods import LATEST_REVISION
+from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS
 
 __all__ = ["Answering", "Inflight"]
 
 
 class Inflight:
     """One of the peer's requests we serve: its method (initialize cannot be cancelled), the
-    batch its answer joins, and the progress last sent (it must increase)."""
+    batch its answer joins, the terms it is served under (its answer is shaped for their
+    revision) and the progress last sent (it must increase)."""
 
-    __slots__ = ("batch", "last_progress", "method")
+    __slots__ = ("batch", "last_progress", "method", "terms")
 
-    def __init__(self, method: str, batch: Batch | None) -> None:
+    def __init__(self, method: str, batch: Batch | None, terms: Terms[Any] | None) -> None:
         self.method = method
         self.batch = batch
+        self.terms = terms
         self.last_progress: float | None = None
 
 
@@ -78,10 +80,11 @@ class Answering:
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
-        # Results are built with the newest types; an older revision gets them re-shaped.
-        terms = self.terms
+        # Results are built with the 2025-era types; another revision gets them re-shaped.
+        # (`initialize` starts before the terms it settles: it takes the session's.)
+        terms = entry.terms or self.terms
         if terms is not None and terms.revision != LATEST_REVISION:
-            result = shape_for_revision(result, terms.revision)
+            result = self._shape_result(result, entry.method, terms)
         data = jsonrpc.encode_response(request_id, result)
         if entry.batch is None:  # (`Outbox.answer`'s common case, inlined: the hot path)
             self._outbox.items.append(Outgoing(data, request_id, True))
@@ -94,8 +97,19 @@ class Answering:
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
-        data = jsonrpc.encode_error(request_id, error.code, error.message, error.data)
+        code = error.code
+        # 2026-07-28 basic/index, Error Codes: -32002 is no longer emitted; a resource not
+        # found is Invalid Params. (Handlers raise one error for both eras.)
+        if code == codes.RESOURCE_NOT_FOUND and entry.terms is not None:
+            if entry.terms.revision in STATELESS_REVISIONS:
+                code = codes.INVALID_PARAMS
+        data = jsonrpc.encode_error(request_id, code, error.message, error.data)
         self._outbox.answer(request_id, data, entry.batch)
+
+    def _shape_result(self, result: Any, method: str, terms: Terms[Any]) -> Any:
+        """`result`, built with the 2025-era types, as `terms.revision` has it (an older one's
+        fields only; the server role adds what a 2026-07-28 result carries)."""
+        return shape_for_revision(result, terms.revision)
 
     def send_progress(
         self,

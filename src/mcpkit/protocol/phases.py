@@ -15,9 +15,14 @@ with a client that sends requests after initialize was answered but before `init
 (several clients do), and notifies from then on (a list change made right after the handshake
 still reaches the client).
 
-A stateless session (Streamable HTTP without sessions, and the 2026-07-28 revision) has one
-phase: it serves whatever comes, `initialize` included, and never sends a request, since the
-client's answer would arrive on another HTTP request with no session to reach.
+A stateless session (Streamable HTTP without sessions) has one phase: it serves whatever
+comes, `initialize` included, and never sends a request, since the client's answer would
+arrive on another HTTP request with no session to reach.
+
+A 2026-07-28 request carries its terms in its `_meta` and needs no handshake: in a phase whose
+`own_terms` allows it (before any handshake, or stateless), it is served under the "own terms"
+row instead of the session's, whatever the session's phase, and the session's phase does not
+change.
 
 `Session` subclasses hold a phase name and consult these tables; nothing else decides.
 """
@@ -47,7 +52,9 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
     maps a method to why it is refused); `too_early` is the refusal of any other request.
     `sends` are the requests we may send (None: any); `cannot_send` says why another may not.
     `notifies`: whether we may send notifications that are not about a request (list changes,
-    resource updates)."""
+    resource updates). `own_terms`: whether a request may carry its own terms in its `_meta`
+    (2026-07-28), to be served under them whatever the phase's other columns say; only where
+    no handshake has settled the session's terms."""
 
     receives: frozenset[str] | None
     refuses: dict[str, str] = msgspec.field(default_factory=dict[str, str])  # (never changed)
@@ -55,6 +62,7 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
     sends: frozenset[str] | None
     cannot_send: str = ""
     notifies: bool
+    own_terms: bool = False
 
     def refusal(self, method: str) -> str | None:
         """Why a request for `method` from the peer is refused now; None to serve it."""
@@ -84,6 +92,11 @@ _STATELESS_SEND: Final = (
     "(the default) to use sampling, elicitation and roots"
 )
 
+_OWN_TERMS_SEND: Final = (
+    "cannot send {method} to the client: a 2026-07-28 request has no session to send requests "
+    "on; its handler asks the client through the request's result (basic/patterns/mrtr)"
+)
+
 #: The server's phases.
 SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
     {
@@ -94,6 +107,7 @@ SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
             sends=_PING,
             cannot_send=_NOT_YET_INITIALIZED,
             notifies=False,
+            own_terms=True,
         ),
         "initializing": Phase(
             receives=None,
@@ -105,7 +119,19 @@ SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
         "operating": Phase(receives=None, refuses=_AGAIN, sends=None, notifies=True),
         # No `refuses`: each POST may open with its own initialize, which is answered again.
         "stateless": Phase(
-            receives=None, sends=frozenset(), cannot_send=_STATELESS_SEND, notifies=True
+            receives=None,
+            sends=frozenset(),
+            cannot_send=_STATELESS_SEND,
+            notifies=True,
+            own_terms=True,
+        ),
+        # A request that carries its own terms (2026-07-28), in a phase that allows them:
+        # any method of its revision, and nothing sent to the client but about the request.
+        "own terms": Phase(
+            receives=None,
+            sends=frozenset(),
+            cannot_send=_OWN_TERMS_SEND,
+            notifies=False,
         ),
     }
 )

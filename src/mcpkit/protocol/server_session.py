@@ -36,16 +36,26 @@ from mcpkit.protocol.events import (
     Event,
     InitializedReceived,
     InitializeReceived,
+    RequestInfo,
 )
 from mcpkit.protocol.ids import RequestIds
-from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.protocol.outbox import Batch
 from mcpkit.protocol.phases import (
     SERVER_PHASES,
     SERVER_STEPS,
     next_phase,
 )
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
+from mcpkit.protocol.stateless import (
+    REVISION_KEY,
+    CachePolicy,
+    carries_terms,
+    request_terms,
+    stateless_result,
+    unsupported_revision,
+)
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import (
     ClientCapabilities,
@@ -55,34 +65,26 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import SUPPORTED_REVISIONS
+from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, methods_for
 
-__all__ = ["ServerSession", "unsupported_revision"]
+__all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `stateless`'s, kept here)
 
 # What the peer counts as having declared before the handshake: nothing, so every capability
 # check on it fails closed until `initialize` says otherwise.
 _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
 _NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
-# 2026-07-28 basic/index: the key of a request's _meta that names its revision.
-_REVISION_KEY: Final = "io.modelcontextprotocol/protocolVersion"
+_OWN_TERMS: Final = SERVER_PHASES["own terms"]
+# Methods only a request with its own terms can name: without them, the request lacks the
+# `_meta` its revision requires (-32602), rather than naming an unknown method.
+_OWN_TERMS_ONLY: Final = frozenset(
+    m for rev in STATELESS_REVISIONS for m in methods_for(rev)
+) - frozenset(methods_for(SUPPORTED_REVISIONS[0]))
 
 
 class _ParamsMeta(msgspec.Struct):
     """Only the `_meta` of a request's params: the rest is skipped undecoded."""
 
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
-
-
-def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
-    """The 2026-07-28 answer to a request on a revision the server does not speak (basic/
-    versioning: UnsupportedProtocolVersionError, listing the supported ones). A client of both
-    eras that finds only handshake revisions in the list falls back to `initialize`."""
-    return McpError(
-        codes.UNSUPPORTED_PROTOCOL_VERSION,
-        f"Unsupported protocol version {requested!r}: this server speaks "
-        f"{', '.join(supported)} (send initialize to open a session on one of them)",
-        {"supported": list(supported), "requested": requested},
-    )
 
 
 class ServerSession(Session):
@@ -103,6 +105,8 @@ class ServerSession(Session):
         *,
         instructions: str | None = None,
         supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
+        stateless_revisions: Sequence[str] = STATELESS_REVISIONS,
+        cache: CachePolicy | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
@@ -122,6 +126,15 @@ class ServerSession(Session):
         #: The revisions we speak, preferred first: a client that asks for one we lack is
         #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
+        #: The revisions whose requests carry their own terms (2026-07-28), served beside a
+        #: session's; none to serve only the handshake era.
+        self.stateless_revisions = tuple(stateless_revisions)
+        #: Every revision we speak, as `server/discover` and -32022 list them.
+        self.all_revisions = (*self.stateless_revisions, *self.supported_revisions)
+        #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
+        self.cache = cache or CachePolicy()
+        #: The terms of the request being read, when it carries its own (see `_receive_request`).
+        self._own: Terms[ClientCapabilities] | None = None
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
@@ -197,17 +210,51 @@ class ServerSession(Session):
             meta = msgspec.json.decode(params, type=_ParamsMeta).meta
         except msgspec.ValidationError:
             return None  # params or _meta not an object: they name no revision
-        requested = meta.get(_REVISION_KEY) if meta else None
+        requested = meta.get(REVISION_KEY) if meta else None
         # No revision named, or one we speak: the request is of our era, and the refusal it
         # was due (too early, unknown method) is the right answer.
-        if not isinstance(requested, str) or requested in self.supported_revisions:
+        if not isinstance(requested, str) or requested in self.all_revisions:
             return None
-        return unsupported_revision(requested, self.supported_revisions)
+        return unsupported_revision(requested, self.all_revisions)
+
+    def _receive_request(
+        self,
+        env: Envelope,
+        events: list[Event],
+        batch: Batch | None,
+        request_info: RequestInfo | None,
+    ) -> None:
+        # 2026-07-28: where no handshake settled the session's terms (`Phase.own_terms`), a
+        # request may carry its own; it is served under them and the "own terms" phase row,
+        # and leaves the session as it was. A 2025-era session's requests skip this at the
+        # cost of one attribute read.
+        if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
+            super()._receive_request(env, events, batch, request_info)
+            return
+        if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
+            super()._receive_request(env, events, batch, request_info)
+            return
+        terms = request_terms(env.params, self.all_revisions)
+        if isinstance(terms, McpError):
+            rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
+            self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
+            return
+        session_terms, session_methods = self.terms, self._methods
+        self._own, self.terms, self._methods = terms, terms, methods_for(terms.revision)
+        try:
+            super()._receive_request(env, events, batch, request_info)
+        finally:
+            self._own, self.terms, self._methods = None, session_terms, session_methods
+
+    def _shape_result(self, result: Any, method: str, terms: Terms[Any]) -> Any:
+        if terms.revision in self.stateless_revisions:
+            return stateless_result(result, method, self.server_info, self.cache)
+        return super()._shape_result(result, method, terms)
 
     def _check_inbound_request(self, method: str) -> McpError | None:
         # basic/lifecycle, Initialization: only initialize and ping before the handshake;
         # a second initialize is refused too (`phases._AGAIN`).
-        rules = self._rules
+        rules = self._rules if self._own is None else _OWN_TERMS
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
             refusal = rules.refusal(method)
             if refusal is not None:
@@ -221,6 +268,9 @@ class ServerSession(Session):
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
     ) -> bool:
+        if method == "server/discover":
+            self._discover(rid)
+            return True
         # Reached only where the phase allows initialize: once in a stateful session
         # (`phases._AGAIN` refuses a second), on every POST of a stateless one.
         if method != "initialize":
@@ -249,6 +299,19 @@ class ServerSession(Session):
         )
         events.append(InitializeReceived(params, version))
         return True
+
+    def _discover(self, rid: RequestId) -> None:
+        """server/discover: the revisions we speak, our capabilities and instructions (the
+        server's info goes in the result's `_meta`, as on every 2026 result)."""
+        capabilities = msgspec.to_builtins(self.capabilities)
+        capabilities.pop("tasks", None)  # (2025-11-25's tasks; 2026's are an extension)
+        result: dict[str, Any] = {
+            "supportedVersions": list(self.all_revisions),
+            "capabilities": capabilities,
+        }
+        if self.instructions is not None:
+            result["instructions"] = self.instructions
+        self.send_response(rid, result)
 
     def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
         if method != "notifications/initialized":

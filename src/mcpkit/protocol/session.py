@@ -334,7 +334,7 @@ class Session(Answering, Requesting):
         # In flight, and open in its batch, before the role's own handler runs: ping and
         # initialize are answered right there, and `send_response` answers only requests in
         # flight (and closes their batch member).
-        self._inflight[rid] = Inflight(method, batch)
+        self._inflight[rid] = Inflight(method, batch, self.terms)
         if batch is not None:
             batch.open_ids.add(rid)
         if self._handle_own_request(rid, method, params, events):

@@ -29,8 +29,8 @@ Caps = TypeVar("Caps")
 class Terms(msgspec.Struct, Generic[Caps], frozen=True, gc=False):
     """The revision a request is served under, and the peer's info and capabilities.
 
-    `stateless` says the request carried them itself (2026-07-28) rather than taking them
-    from a session's handshake; such a request has no session to send requests back on.
+    `stateless` says there is no session to send requests back on: the request carried its
+    terms itself (2026-07-28), or came to a 2025-era server serving stateless HTTP.
     Frozen: one object is shared by all the requests of a session, so it is replaced, never
     changed (a changed copy would silently apply to requests already running).
     """
@@ -39,3 +39,7 @@ class Terms(msgspec.Struct, Generic[Caps], frozen=True, gc=False):
     peer_capabilities: Caps
     peer_info: Implementation | None = None
     stateless: bool = False
+    #: The least severe log level the client wants for this request (2026-07-28: `_meta`'s
+    #: `io.modelcontextprotocol/logLevel`; no log messages at all without it). A 2025-era
+    #: session's level is the session's (`logging/setLevel`), not this.
+    log_level: str | None = None

@@ -4,11 +4,12 @@ so over stdio and in memory (`ctx.auth` is None) everything is visible and usabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.transports.http.mirrored import declared_param_headers
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
@@ -66,3 +67,14 @@ def scopes_for(server: FeatureRegistrations, method: str, target: str) -> frozen
             if template.template.match(target) is not None:
                 return template.scopes
     return frozenset()
+
+
+def param_headers_for(
+    server: FeatureRegistrations, tool_name: str
+) -> Mapping[str, tuple[str, ...]] | None:
+    """The arguments tool `tool_name` mirrors into `Mcp-Param-{Name}` headers over HTTP
+    (2026-07-28 `x-mcp-header`), by path; None for an unknown tool."""
+    tool = server.tools.get(tool_name)
+    if tool is None:
+        return None
+    return declared_param_headers(tool.wire.input_schema)

@@ -17,7 +17,7 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
@@ -29,7 +29,7 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
-from mcpkit.server.access import scopes_for
+from mcpkit.server.access import param_headers_for, scopes_for
 from mcpkit.server.asks import (
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION,
@@ -375,6 +375,10 @@ class Server(TransportServing, SessionBroadcasts):
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
         item `target` (a name or a URI) needs: those it was registered with."""
         return scopes_for(self, method, target)
+
+    def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`)."""
+        return param_headers_for(self, tool_name)
 
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):

@@ -18,10 +18,10 @@ import msgspec
 
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.protocol.server_session import unsupported_revision
+from mcpkit.protocol.stateless import unsupported_revision
 from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
-from mcpkit.types.methods import SUPPORTED_REVISIONS
+from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
 __all__ = [
     "ASSUMED_REVISION",
@@ -108,6 +108,9 @@ class EndpointPolicy:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     supported_revisions: tuple[str, ...] = SUPPORTED_REVISIONS
     stateless: bool = False
+    #: The revisions whose requests carry their own terms (2026-07-28); none to serve only
+    #: the session era.
+    stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
 
 
 def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refusal | None:

@@ -10,17 +10,31 @@ import functools
 from collections.abc import Sequence
 from typing import Final
 
+import msgspec
+
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import ConnectionClosed
+from mcpkit.errors import ConnectionClosed, McpError
+from mcpkit.protocol import jsonrpc
+from mcpkit.protocol.codes import (
+    HEADER_MISMATCH,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    PARSE_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+)
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.stateless import REVISION_KEY, carries_terms
 from mcpkit.transports.http._exchange import (
     client_address,
     read_body,
     send_refusal,
     watch_disconnect,
 )
+from mcpkit.transports.http._headers import Headers, values_of
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -32,6 +46,7 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.limits import BodyBudget
+from mcpkit.transports.http.mirrored import Mirrored, mirror_problem, read_mirrored
 from mcpkit.transports.http.sessions import HttpSession, make_room, no_room
 from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import Exchange
@@ -59,19 +74,22 @@ class PostRequests(SessionHosting):
         version = protocol_version(headers, self.policy.supported_revisions)
         sid = session_id(headers, required=False)
         body = await read_body(receive, self.policy.max_message_size, self.bodies)
+        if isinstance(body, bytes) and self._own_terms(version, sid, body):
+            # 2026-07-28: a request that carries its own terms (or names a revision we
+            # do not serve sessions on) is answered by its revision's rules, with its id.
+            if await self._owner(scope, token, body, send) is not _REFUSED:
+                info = RequestInfo("http", headers, client_address(scope), token)
+                await self._post_own_terms(info, body, receive, send)
+            return
         for found in (version, sid, body):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return
         if body is None or isinstance(body, Refusal):
             return  # the client went away
-        owner = None
-        if token is not None and self.guard is not None:
-            scoped = self.guard.check_scopes(scope, token, body)
-            if scoped is not None:
-                await send_refusal(send, scoped)
-                return
-            owner = identity_of(token)
+        owner = await self._owner(scope, token, body, send)
+        if owner is _REFUSED:
+            return
         info = RequestInfo("http", headers, client_address(scope), token)
         if self.stateless:
             assert isinstance(version, str)
@@ -79,17 +97,98 @@ class PostRequests(SessionHosting):
             return
         if sid is None:
             await self._post_new(info, body, receive, send, owner)
-            return
-        session = await self._find(str(sid), headers, owner, info.client)
+        else:
+            await self._post_to_session(str(sid), info, body, receive, send, owner)
+
+    async def _post_to_session(
+        self, sid: str, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
+    ) -> None:
+        """A body for the session `sid` names, when it is `owner`'s."""
+        session = await self._find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
         exchange = await _submit(session, body, info)
         if exchange is None:
-            await send_refusal(send, unknown_session(str(sid)))
+            await send_refusal(send, unknown_session(sid))
             return
         await self._answer(exchange, receive, send, ())
         await self._save(session)
+
+    def _own_terms(self, version: str | Refusal, sid: str | Refusal | None, body: bytes) -> bool:
+        """Whether a POST is of the 2026 era: no session named, and a body that carries its
+        own terms or a revision header we serve no session on."""
+        if not self.policy.stateless_revisions or isinstance(sid, str):
+            return False
+        return not isinstance(version, str) or carries_terms(body)
+
+    async def _owner(
+        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
+    ) -> object:
+        """Who the token speaks for (None without auth), once its scopes allow `body`;
+        `_REFUSED` when they do not (the refusal is sent)."""
+        if token is None or self.guard is None:
+            return None
+        scoped = self.guard.check_scopes(scope, token, body)
+        if scoped is not None:
+            await send_refusal(send, scoped)
+            return _REFUSED
+        return identity_of(token)
+
+    async def _post_own_terms(
+        self, info: RequestInfo, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """A 2026-07-28 request: its mirrored headers checked against the body (-32020), then
+        served by a fresh session under the terms it carries, answered with the status its
+        revision gives errors (400, 404 for an unknown method), and forgotten."""
+        found = read_mirrored(body)
+        if found is not None:
+            problem = self._mirror_problem(info.headers, found)
+            if problem is not None:
+                await send_whole(send, 400, _error_body(found.id, problem), _JSON)
+                return
+        session = open_stateless(
+            self.server, None, json_response=self.json_response, clock=self._clock
+        )
+        try:
+            exchange = await _submit(session, body, info)
+            if exchange is None:
+                await send_refusal(send, refuse(500, "the request's session ended unread"))
+                return
+            started, refused = exchange.read
+            if refused:
+                await send_whole(send, error_status(refused[0]), refused[0], _JSON)
+                return
+            if started and not self.json_response:
+                # An error the request ends with at once goes with its status, as JSON.
+                await exchange.wait_ready(exchange.generation, FIRST_WAIT)
+                first = exchange.peek()
+                status = 200 if first is None else error_status(first)
+                if status != 200:
+                    await exchange.next()
+                    await send_whole(send, status, first, _JSON)
+                    return
+            await self._answer(exchange, receive, send, ())
+        finally:
+            await session.aclose()
+
+    def _mirror_problem(self, headers: Headers, found: Mirrored) -> McpError | None:
+        """HeaderMismatch for headers that disagree with the body (see `mirrored`)."""
+        revision = (
+            None
+            if found.params is None or found.params.meta is None
+            else (found.params.meta.get(REVISION_KEY))
+        )
+        sent = values_of(headers, b"mcp-protocol-version")
+        if isinstance(revision, str) and (
+            len(sent) != 1 or sent[0].strip(b" \t").decode("latin-1") != revision
+        ):
+            return McpError(
+                HEADER_MISMATCH,
+                "Header mismatch: MCP-Protocol-Version must be sent once and equal the body's "
+                f"_meta {REVISION_KEY} {revision!r}",
+            )
+        return mirror_problem(headers, found, self.server.param_headers)
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -202,6 +301,44 @@ async def _send_json(
         await send_whole(send, 200, data, (*_JSON, *headers))
     else:
         await send_whole(send, 202, b"", headers)
+
+
+def error_status(message: bytes) -> int:
+    """The HTTP status of a 2026-07-28 answer (basic/transports/streamable-http): 404 for an
+    unknown method, 400 for the errors that say the request itself was wrong (invalid params,
+    a header or revision mismatch, a capability the client did not declare), 200 otherwise."""
+    try:
+        answer = msgspec.json.decode(message, type=_ErrorOnly)
+    except msgspec.DecodeError:
+        return 200
+    if answer.error is None:
+        return 200
+    return _ERROR_STATUS.get(answer.error.code, 200)
+
+
+class _Code(msgspec.Struct):
+    code: int = 0
+
+
+class _ErrorOnly(msgspec.Struct):
+    error: _Code | None = None
+
+
+_ERROR_STATUS: Final = {
+    METHOD_NOT_FOUND: 404,
+    INVALID_PARAMS: 400,
+    HEADER_MISMATCH: 400,
+    MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+    INVALID_REQUEST: 400,
+    PARSE_ERROR: 400,
+}
+_REFUSED: Final = object()
+
+
+def _error_body(rid: object, error: McpError) -> bytes:
+    valid_id = rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
+    return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
 
 
 def _no_session() -> Refusal:

@@ -5,7 +5,7 @@ sessions and an idle expiry (spec: basic/transports, "Session Management")."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
@@ -285,6 +285,11 @@ class HostServer(Protocol):
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request on the item `target` (a tool's or prompt's name, a
         resource's URI) needs beyond the endpoint's own (empty for most)."""
+        ...
+
+    def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The arguments a tool mirrors into `Mcp-Param-{Name}` headers (2026-07-28), by
+        path; None for an unknown tool."""
         ...
 
 

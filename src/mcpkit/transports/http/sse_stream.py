@@ -276,6 +276,11 @@ class Stream:
             pass
         return None if item is None else item[1]
 
+    def peek(self) -> bytes | None:
+        """The first message queued for the current connection, left in place; None if none."""
+        items = self._items
+        return items[0][1] if items else None
+
     def ready(self, generation: int) -> bool:
         """Whether `next_event(generation)` has a message to return at once."""
         return bool(self._items) and generation == self._generation

@@ -16,13 +16,14 @@ __all__ = ["open_stateless"]
 
 def open_stateless(
     server: HostServer,
-    revision: str,
+    revision: str | None,
     *,
     json_response: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> HttpSession:
     """A running session for one POST, operating on `revision` (the request's
-    MCP-Protocol-Version) with no client capabilities, as no handshake reaches it.
+    MCP-Protocol-Version) with no client capabilities, as no handshake reaches it; with
+    `revision` None, one that serves a request carrying its own terms (2026-07-28) alone.
 
     It is not among `server.sessions`: nothing outlives the POST, so a list change or a
     resource update has no stream to go to. The caller closes it after the answer.
@@ -30,6 +31,6 @@ def open_stateless(
     channel = HttpChannel(json_response=json_response, clock=clock)
     handle = server.new_connection(channel)
     protocol = handle.connection.session
-    if isinstance(protocol, ServerSession):
+    if revision is not None and isinstance(protocol, ServerSession):
         protocol.start_stateless(revision)
     return HttpSession(server, channel, handle)

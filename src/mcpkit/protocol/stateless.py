@@ -1,0 +1,203 @@
+"""The stateless revision (2026-07-28) on the server: a request that carries its own terms.
+
+Spec: basic/index ("_meta", "Per-request protocol fields", "Error Codes"), basic/versioning,
+server/discover, server/utilities/caching. From 2026-07-28 there is no handshake: each request
+names its revision and the client's capabilities (and, optionally, the client's info and the
+log level it wants) in `_meta`, and each result names its type (`resultType`) and the server
+(`_meta`'s `io.modelcontextprotocol/serverInfo`); list and read results say how long they stay
+fresh (`ttlMs`, `cacheScope`).
+
+`request_terms` reads those keys into the `Terms` the request is served under, or the error
+that refuses it; `RESULT_SHAPE` adds what a 2026 result carries to one built with
+`mcpkit.types` (the handlers' types in both eras). Finding out whether a request is one of
+these at all costs a substring search of its params (`carries_terms`), never a decode: a
+2025-era session pays nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.terms import Terms
+from mcpkit.types import ClientCapabilities, Implementation
+from mcpkit.types.methods import STATELESS_REVISIONS, methods_for
+
+__all__ = [
+    "CACHEABLE",
+    "CLIENT_CAPABILITIES_KEY",
+    "CLIENT_INFO_KEY",
+    "CachePolicy",
+    "LOG_LEVEL_KEY",
+    "REVISION_KEY",
+    "ROUND_TRIP_METHODS",
+    "SERVER_INFO_KEY",
+    "SUBSCRIPTION_ID_KEY",
+    "carries_terms",
+    "is_stateless_revision",
+    "missing_capability",
+    "request_terms",
+    "stateless_result",
+    "unsupported_revision",
+]
+
+REVISION_KEY: Final = "io.modelcontextprotocol/protocolVersion"
+CLIENT_CAPABILITIES_KEY: Final = "io.modelcontextprotocol/clientCapabilities"
+CLIENT_INFO_KEY: Final = "io.modelcontextprotocol/clientInfo"
+LOG_LEVEL_KEY: Final = "io.modelcontextprotocol/logLevel"
+SERVER_INFO_KEY: Final = "io.modelcontextprotocol/serverInfo"
+SUBSCRIPTION_ID_KEY: Final = "io.modelcontextprotocol/subscriptionId"
+# What marks a request as one that carries its terms: any key of the reserved prefix that only
+# per-request terms use. A request of a 2025-era session has none, so the search fails fast.
+_MARKS: Final = (b'"io.modelcontextprotocol/protocolVersion"', b'"io.modelcontextprotocol/client')
+
+#: Methods whose result may be an InputRequiredResult (basic/patterns/mrtr, "Supported
+#: Requests"); any other answers only with its own result or an error.
+ROUND_TRIP_METHODS: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
+#: Methods whose results carry `ttlMs` and `cacheScope` (CacheableResult in schema.ts).
+CACHEABLE: Final = frozenset(
+    m
+    for m, info in methods_for("2026-07-28").items()
+    if info.kind == "request"
+    and info.result is not None
+    and any(f.name == "ttl_ms" and f.required for f in msgspec.structs.fields(info.result))
+)
+_LOG_LEVELS: Final = frozenset(
+    {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+)
+
+
+def is_stateless_revision(revision: str | None) -> bool:
+    """Whether `revision` is one without sessions (each request carries its terms)."""
+    return revision in STATELESS_REVISIONS
+
+
+def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> bool:
+    """Whether a request's raw params name per-request terms in their `_meta` (a 2026 request,
+    or a malformed one trying to be): a substring search, no decode."""
+    if params is None or isinstance(params, msgspec.UnsetType):
+        return False
+    data = bytes(params)
+    return any(mark in data for mark in _MARKS)
+
+
+class _Meta(msgspec.Struct):
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+
+
+def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
+    """UnsupportedProtocolVersionError (-32022, basic/versioning), listing what we speak. A
+    client of both eras that finds only handshake revisions in the list falls back to
+    `initialize`."""
+    return McpError(
+        codes.UNSUPPORTED_PROTOCOL_VERSION,
+        f"Unsupported protocol version {requested!r}: this server speaks {', '.join(supported)}",
+        {"supported": list(supported), "requested": requested},
+    )
+
+
+def missing_capability(path: Sequence[str]) -> McpError:
+    """MissingRequiredClientCapabilityError (-32021): serving the request needs a capability the
+    client did not declare in its `_meta`; `data.requiredCapabilities` is a ClientCapabilities
+    object naming it (`{"sampling": {}}`)."""
+    required: dict[str, Any] = {}
+    node = required
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = {}
+    return McpError(
+        codes.MISSING_REQUIRED_CLIENT_CAPABILITY,
+        f"this request needs the client capability '{'.'.join(path)}', which the request's "
+        f"_meta ({CLIENT_CAPABILITIES_KEY}) does not declare",
+        {"requiredCapabilities": required},
+    )
+
+
+def request_terms(
+    params: bytes | msgspec.Raw | msgspec.UnsetType | None, supported: Sequence[str]
+) -> Terms[ClientCapabilities] | McpError:
+    """The terms a request carries in its params' `_meta`, or why it is refused: -32602 when a
+    required key is missing or malformed (basic/index), -32022 for a revision we do not speak
+    (of either era: a session-era revision is only ever settled by `initialize`)."""
+    try:
+        raw = b"{}" if params is None or isinstance(params, msgspec.UnsetType) else params
+        meta = msgspec.json.decode(bytes(raw), type=_Meta).meta
+    except msgspec.ValidationError:
+        meta = None
+    if meta is None:
+        return _invalid("the request has no _meta object; a 2026-07-28 request carries its terms")
+    revision = meta.get(REVISION_KEY)
+    caps = meta.get(CLIENT_CAPABILITIES_KEY)
+    missing = [
+        k for k, v in ((REVISION_KEY, revision), (CLIENT_CAPABILITIES_KEY, caps)) if v is None
+    ]
+    if missing:
+        return _invalid(f"_meta lacks the required {' and '.join(missing)}")
+    if not isinstance(revision, str):
+        return _invalid(f"_meta's {REVISION_KEY} must be a string")
+    stateless = [r for r in supported if r in STATELESS_REVISIONS]
+    if revision not in stateless:
+        return unsupported_revision(revision, supported)
+    try:
+        capabilities = msgspec.convert(caps, ClientCapabilities)
+        raw_info = meta.get(CLIENT_INFO_KEY)
+        info = None if raw_info is None else msgspec.convert(raw_info, Implementation)
+    except msgspec.ValidationError as exc:
+        return _invalid(f"_meta's client capabilities or info are malformed: {exc}")
+    level = meta.get(LOG_LEVEL_KEY)
+    if level is not None and level not in _LOG_LEVELS:
+        return _invalid(f"_meta's {LOG_LEVEL_KEY} {level!r} is not a logging level")
+    return Terms(revision, capabilities, info, stateless=True, log_level=level)
+
+
+def _invalid(why: str) -> McpError:
+    return McpError(codes.INVALID_PARAMS, f"Invalid params: {why}")
+
+
+@dataclass(frozen=True, slots=True)
+class CachePolicy:
+    """How long a cacheable result stays fresh (server/utilities/caching): `ttl_ms` and
+    `scope` for every cacheable method, with `per_method` overrides ("tools/list": (ms,
+    scope)). `private` by default: a result may depend on who asks (auth scopes, say)."""
+
+    ttl_ms: int = 0
+    scope: Literal["public", "private"] = "private"
+    per_method: Mapping[str, tuple[int, Literal["public", "private"]]] = field(
+        default_factory=dict[str, tuple[int, Literal["public", "private"]]]
+    )
+
+    def __post_init__(self) -> None:
+        for ttl, scope in (
+            (self.ttl_ms, self.scope),
+            *self.per_method.values(),
+        ):
+            if not isinstance(ttl, int) or ttl < 0:
+                raise ValueError(f"a cache ttl is a whole number of milliseconds >= 0, not {ttl!r}")
+            if scope not in ("public", "private"):
+                raise ValueError(f"a cache scope is 'public' or 'private', not {scope!r}")
+
+    def for_method(self, method: str) -> tuple[int, str]:
+        return self.per_method.get(method, (self.ttl_ms, self.scope))
+
+
+def stateless_result(
+    result: Any, method: str, server_info: Implementation, cache: CachePolicy
+) -> dict[str, Any]:
+    """`result` (built with `mcpkit.types`, or a dict) as a 2026-07-28 result: `resultType`
+    ("complete" unless it says otherwise), the server's info in `_meta`, and the cache hints of
+    a cacheable method where the result sets none."""
+    shaped: dict[str, Any] = msgspec.to_builtins(result)
+    shaped.setdefault("resultType", "complete")
+    meta = shaped.get("_meta")
+    info = msgspec.to_builtins(server_info)
+    shaped["_meta"] = {SERVER_INFO_KEY: info} if not meta else {SERVER_INFO_KEY: info, **meta}
+    if method in CACHEABLE:
+        ttl, scope = cache.for_method(method)
+        shaped.setdefault("ttlMs", ttl)
+        shaped.setdefault("cacheScope", scope)
+    return shaped

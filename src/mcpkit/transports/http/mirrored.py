@@ -1,0 +1,209 @@
+"""The request headers a 2026-07-28 POST mirrors from its body, checked against it (spec:
+basic/transports/streamable-http, "Request Metadata", "Custom Headers from Tool Parameters",
+"Server Validation"; SEP-2243).
+
+A 2026 client copies the body's revision (`MCP-Protocol-Version`), method (`Mcp-Method`) and,
+for tools/call, resources/read and prompts/get, the item it names (`Mcp-Name`) into headers, so
+that a load balancer can route on them without reading the body; a tool may also mark
+arguments to be mirrored as `Mcp-Param-{Name}` (`x-mcp-header` in its input schema). A server
+that acts on the body must refuse a request whose headers say something else (-32020,
+HeaderMismatch, HTTP 400): otherwise what the balancer routed on and what the server ran
+could differ. Header names compare case-insensitively, values exactly, after the optional
+whitespace around them is dropped and the `=?base64?...?=` form is decoded.
+
+`mirror_problem` is a pure function over the headers and the decoded body fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.transports.http._headers import Headers, quote_header, values_of
+
+__all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
+
+#: The methods whose request names an item in `Mcp-Name`, and the params field that holds it.
+NAMED_BY: Final = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+_PREFIX: Final = "=?base64?"
+_SUFFIX: Final = "?="
+_OWS: Final = b" \t"
+
+#: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
+ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
+
+
+class _Params(msgspec.Struct):
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+    name: Any = None
+    uri: Any = None
+    arguments: Any = None
+
+
+class Mirrored(msgspec.Struct):
+    """What the headers mirror from a request body (the rest of it is skipped undecoded)."""
+
+    method: Any = None
+    id: Any = None
+    params: _Params | None = None
+
+
+def read_mirrored(body: bytes) -> Mirrored | None:
+    """The mirrored fields of `body`; None when it is not one JSON object of that shape (the
+    session then answers it as any malformed body)."""
+    try:
+        return msgspec.json.decode(body, type=Mirrored)
+    except msgspec.DecodeError:
+        return None
+
+
+def decode_value(raw: bytes) -> str | None:
+    """A mirrored header value as the body has it: OWS dropped, `=?base64?...?=` decoded
+    (strict: padding and alphabet checked), else taken literally; None when invalid."""
+    text = raw.strip(_OWS)
+    try:
+        value = text.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not all(c == "\t" or " " <= c <= "~" for c in value):
+        return None
+    if value.startswith(_PREFIX) and value.endswith(_SUFFIX) and len(value) >= 11:
+        encoded = value[len(_PREFIX) : -len(_SUFFIX)]
+        try:
+            return base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return value
+
+
+def mirror_problem(
+    headers: Headers, found: Mirrored, param_headers: ParamHeaders | None = None
+) -> McpError | None:
+    """HeaderMismatch (-32020) when a header the body calls for is missing, malformed, or says
+    something else than the body; None when they agree. The revision header is checked by the
+    caller (it also decides which era the POST is)."""
+    method = found.method if isinstance(found.method, str) else None
+    if method is None:
+        return None  # not a request or notification the session can read: it says so itself
+    sent = values_of(headers, b"mcp-method")
+    if len(sent) != 1:
+        return _mismatch(f"send one Mcp-Method header naming the body's method {method!r}")
+    if sent[0].strip(_OWS).decode("latin-1") != method:
+        return _mismatch(
+            f"Mcp-Method header {quote_header(sent[0])} does not match the body's method {method!r}"
+        )
+    params = found.params
+    problem = _name_problem(headers, method, params)
+    if problem is not None:
+        return problem
+    if method == "tools/call" and param_headers is not None and params is not None:
+        name = params.name
+        declared = param_headers(name) if isinstance(name, str) else None
+        if declared:
+            return _params_problem(headers, declared, params.arguments)
+    return None
+
+
+def _name_problem(headers: Headers, method: str, params: _Params | None) -> McpError | None:
+    """`Mcp-Name` must carry the item a tools/call, prompts/get or resources/read names."""
+    field = NAMED_BY.get(method)
+    body_value = getattr(params, field, None) if field is not None and params else None
+    if not isinstance(body_value, str):
+        return None
+    named = values_of(headers, b"mcp-name")
+    if len(named) != 1:
+        return _mismatch(f"send one Mcp-Name header naming the body's params.{field}")
+    value = decode_value(named[0])
+    if value is None:
+        return _mismatch(f"Mcp-Name header {quote_header(named[0])} is malformed")
+    if value != body_value:
+        return _mismatch(
+            f"Mcp-Name header {quote_header(named[0])} does not match the body's params.{field}"
+        )
+    return None
+
+
+def _params_problem(
+    headers: Headers, declared: Mapping[str, tuple[str, ...]], arguments: Any
+) -> McpError | None:
+    """Each argument a tool mirrors must come in its `Mcp-Param-{Name}` header when the body
+    has a value for it, equal to it; a header for an argument the body lacks is refused too."""
+    for suffix, path in declared.items():
+        header = b"mcp-param-" + suffix.lower().encode("ascii")
+        sent = values_of(headers, header)
+        value = _at(arguments, path)
+        if value is None:
+            if sent:
+                return _mismatch(f"Mcp-Param-{suffix} is sent but the body has no value for it")
+            continue
+        if len(sent) != 1:
+            return _mismatch(
+                f"the body has a value for {'.'.join(path)}, so send it once in the "
+                f"Mcp-Param-{suffix} header"
+            )
+        got = decode_value(sent[0])
+        if got is None:
+            return _mismatch(f"Mcp-Param-{suffix} header {quote_header(sent[0])} is malformed")
+        if not _same(got, value):
+            return _mismatch(
+                f"Mcp-Param-{suffix} header {quote_header(sent[0])} does not match the body's "
+                f"{'.'.join(path)}"
+            )
+    return None
+
+
+def _at(arguments: Any, path: tuple[str, ...]) -> Any:
+    node = arguments
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _same(header: str, value: Any) -> bool:
+    """Whether a header's text is the body's value: strings exactly, booleans as true/false,
+    numbers numerically (42 and 42.0 agree)."""
+    if isinstance(value, bool):
+        return header == ("true" if value else "false")
+    if isinstance(value, (int, float)):
+        try:
+            number = float(header)
+        except ValueError:
+            return False
+        return math.isfinite(number) and number == value
+    if isinstance(value, str):
+        return header == value
+    return False  # objects and arrays cannot be mirrored
+
+
+def _mismatch(why: str) -> McpError:
+    return McpError(codes.HEADER_MISMATCH, f"Header mismatch: {why}")
+
+
+def declared_param_headers(input_schema: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The arguments a tool mirrors into `Mcp-Param-{Name}` headers: each `x-mcp-header` on a
+    property reached from the schema's root through `properties` alone, by its path."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(schema: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return
+        for key, sub in properties.items():
+            if not isinstance(sub, dict):
+                continue
+            name = sub.get("x-mcp-header")
+            if isinstance(name, str) and name:
+                found[name] = (*path, key)
+            walk(sub, (*path, key))
+
+    walk(input_schema, ())
+    return found
