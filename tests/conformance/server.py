@@ -342,3 +342,163 @@ def test_prompt_with_image() -> list[PromptMessage]:
 @server.completion(prompt="test_prompt_with_arguments", argument="arg1")
 def arg1_values(prefix: str, context: dict[str, str]) -> list[str]:
     return [value for value in ("paris", "park", "party", "test") if value.startswith(prefix)]
+
+
+# ----------------------------------------------- 2026-07-28: diagnostics (SEP-2575)
+
+
+@server.tool()
+async def test_missing_capability(ctx: Context) -> str:
+    """Ask the client's LLM without checking the client declared sampling (the server answers
+    -32021 MissingRequiredClientCapability when it did not)."""
+    result = await ctx.sample("Say hello", max_tokens=10)
+    return str(getattr(result.content, "text", result.content))
+
+
+@server.tool()
+async def test_streaming_elicitation(ctx: Context) -> str:
+    """Ask the user something: under 2026-07-28 an InputRequiredResult, never a request."""
+    answer = await ctx.elicit("Continue?", {"type": "object", "properties": {}})
+    return f"action={answer.action}"
+
+
+@server.tool()
+async def test_logging_tool(ctx: Context) -> str:
+    """Log at three levels: under 2026-07-28 only a request that asked for a level gets any."""
+    await ctx.info("info from test_logging_tool")
+    await ctx.warning("warning from test_logging_tool")
+    await ctx.error("error from test_logging_tool")
+    return "logged"
+
+
+def _changing_tool() -> str:
+    return "I come and go"
+
+
+def _changing_prompt() -> str:
+    return "I come and go"
+
+
+@server.tool()
+def test_trigger_tool_change() -> str:
+    """Add or remove a tool, which tells subscribers the tool list changed."""
+    if "changing_tool" in server.tools:
+        server.remove_tool("changing_tool")
+        return "removed changing_tool"
+    server.add_tool(_changing_tool, name="changing_tool")
+    return "added changing_tool"
+
+
+@server.tool()
+def test_trigger_prompt_change() -> str:
+    """Add or remove a prompt, which tells subscribers the prompt list changed."""
+    if "changing_prompt" in server.prompts:
+        server.remove_prompt("changing_prompt")
+        return "removed changing_prompt"
+    server.add_prompt(_changing_prompt, name="changing_prompt")
+    return "added changing_prompt"
+
+
+# ------------------------------------ 2026-07-28: multi round-trip requests (SEP-2322)
+
+NAME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}},
+    "required": ["name"],
+}
+
+
+@server.tool()
+async def test_input_required_result_elicitation(ctx: Context) -> str:
+    """Ask the user's name, then greet them."""
+    answer = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    name = answer.data["name"] if answer.data else "stranger"
+    return f"Hello, {name}!"
+
+
+@server.tool()
+async def test_input_required_result_sampling(ctx: Context) -> str:
+    """Ask the client's LLM a question, and return its answer."""
+    result = await ctx.sample(
+        "What is the capital of France?", max_tokens=100, key="capital_question"
+    )
+    return str(getattr(result.content, "text", result.content))
+
+
+@server.tool()
+async def test_input_required_result_list_roots(ctx: Context) -> str:
+    """Ask the client's roots, and list them."""
+    roots = await ctx.list_roots(key="client_roots")
+    return "Roots: " + ", ".join(root.uri for root in roots)
+
+
+@server.tool()
+async def test_input_required_result_request_state(ctx: Context) -> str:
+    """Ask for a confirmation; its answer comes back through the sealed requestState."""
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    answer = await ctx.elicit("Confirm?", schema, key="confirm")
+    return f"state-ok: {answer.action}"
+
+
+@server.tool()
+async def test_input_required_result_multiple_inputs(ctx: Context) -> str:
+    """Ask three things at once: a name, a greeting from the LLM, and the roots."""
+    name, greeting, roots = await asyncio.gather(
+        ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name"),
+        ctx.sample("Generate a greeting", max_tokens=50, key="greeting"),
+        ctx.list_roots(key="client_roots"),
+    )
+    said = getattr(greeting.content, "text", "")
+    return f"{said} {name.data['name'] if name.data else ''} ({len(roots)} roots)"
+
+
+@server.tool()
+async def test_input_required_result_multi_round(ctx: Context) -> str:
+    """Ask two questions, one after the other: two rounds, each with its own state."""
+    name = await ctx.elicit("Step 1: What is your name?", NAME_SCHEMA, key="step1")
+    color_schema = {
+        "type": "object",
+        "properties": {"color": {"type": "string"}},
+        "required": ["color"],
+    }
+    color = await ctx.elicit("Step 2: What is your favorite color?", color_schema, key="step2")
+    who = name.data["name"] if name.data else "?"
+    return f"{who} likes {color.data['color'] if color.data else '?'}"
+
+
+@server.tool()
+async def test_input_required_result_tampered_state(ctx: Context) -> str:
+    """Ask for a confirmation (the suite then sends back a tampered requestState)."""
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    answer = await ctx.elicit("Confirm?", schema, key="confirm")
+    return f"confirmed: {answer.action}"
+
+
+@server.tool()
+async def test_input_required_result_capabilities(ctx: Context) -> str:
+    """Ask only what the client can answer: elicitation and sampling where declared."""
+    asks: list[Any] = []
+    if ctx.client_supports("elicitation"):
+        asks.append(ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name"))
+    if ctx.client_supports("sampling"):
+        asks.append(ctx.sample("Generate a greeting", max_tokens=50, key="greeting"))
+    answers = await asyncio.gather(*asks)
+    return f"{len(answers)} answers"
+
+
+@server.prompt()
+async def test_input_required_result_prompt(ctx: Context) -> str:
+    """A prompt that asks the user for its context first."""
+    schema = {
+        "type": "object",
+        "properties": {"context": {"type": "string"}},
+        "required": ["context"],
+    }
+    answer = await ctx.elicit("What context should the prompt use?", schema, key="user_context")
+    return f"Use this context: {answer.data['context'] if answer.data else ''}"
+
+
+@server.tool(headers={"region": "Region"})
+def test_custom_header(region: str, query: str = "") -> str:
+    """Run a query in a region, which HTTP clients mirror into the Mcp-Param-Region header."""
+    return f"{query or 'nothing'} in {region}"

@@ -107,6 +107,7 @@ class ServerSession(Session):
         supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
         stateless_revisions: Sequence[str] = STATELESS_REVISIONS,
         cache: CachePolicy | None = None,
+        stateless_param_types: Mapping[str, type] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
@@ -133,6 +134,8 @@ class ServerSession(Session):
         self.all_revisions = (*self.stateless_revisions, *self.supported_revisions)
         #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
         self.cache = cache or CachePolicy()
+        #: `param_types` for requests that carry their own terms.
+        self.stateless_param_types: Mapping[str, type] = stateless_param_types or {}
         #: The terms of the request being read, when it carries its own (see `_receive_request`).
         self._own: Terms[ClientCapabilities] | None = None
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
@@ -239,12 +242,14 @@ class ServerSession(Session):
             rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
             return
-        session_terms, session_methods = self.terms, self._methods
-        self._own, self.terms, self._methods = terms, terms, methods_for(terms.revision)
+        session = self.terms, self._methods, self.param_types
+        self._own, self.terms = terms, terms
+        self._methods, self.param_types = methods_for(terms.revision), self.stateless_param_types
         try:
             super()._receive_request(env, events, batch, request_info)
         finally:
-            self._own, self.terms, self._methods = None, session_terms, session_methods
+            self._own = None
+            self.terms, self._methods, self.param_types = session
 
     def _shape_result(self, result: Any, method: str, terms: Terms[Any]) -> Any:
         if terms.revision in self.stateless_revisions:

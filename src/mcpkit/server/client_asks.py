@@ -20,6 +20,7 @@ from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
 from mcpkit.server.asks import Asking, SessionAsking, TaskAsking
 from mcpkit.server.request_facts import RequestFacts
+from mcpkit.server.round_trip import RoundTripAsking
 from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
 from mcpkit.server.task_requests import metadata as task_metadata
 from mcpkit.types import (
@@ -74,13 +75,16 @@ class ClientAsks(RequestFacts):
         metadata: dict[str, Any] | None = None,
         timeout: float | None = None,
         task: TaskOption = False,
+        key: str | None = None,
     ) -> CreateMessageResult:
         """Ask the client's LLM for a message (client/sampling; tools per SEP-1577).
 
         `task` (True, a ttl in ms, or a `TaskMetadata`) asks the client to run the request as
         a task, where it declared support (a plain request otherwise: the result is the same);
         `timeout` (default: the server's `request_timeout`) then bounds the whole wait, after
-        which the client's task is cancelled, as it is when the tool is."""
+        which the client's task is cancelled, as it is when the tool is. `key` names the
+        question in a 2026-07-28 InputRequiredResult (default: its number, "q1", "q2"...;
+        docs/server.md, "Tools that ask")."""
         if isinstance(messages, str):
             messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
         params = CreateMessageRequestParams(
@@ -96,7 +100,7 @@ class ClientAsks(RequestFacts):
             metadata=metadata,
         )
         result: CreateMessageResult = await self._ask(
-            "sampling/createMessage", params, timeout, task, CreateMessageResult
+            "sampling/createMessage", params, timeout, task, CreateMessageResult, key
         )
         return result
 
@@ -110,6 +114,7 @@ class ClientAsks(RequestFacts):
         *,
         timeout: float | None = None,
         task: TaskOption = False,
+        key: str | None = None,
     ) -> ElicitationResult[T]: ...
 
     @overload
@@ -120,6 +125,7 @@ class ClientAsks(RequestFacts):
         *,
         timeout: float | None = None,
         task: TaskOption = False,
+        key: str | None = None,
     ) -> ElicitationResult[dict[str, Any]]: ...
 
     async def elicit(
@@ -129,18 +135,19 @@ class ClientAsks(RequestFacts):
         *,
         timeout: float | None = None,
         task: TaskOption = False,
+        key: str | None = None,
     ) -> ElicitationResult[Any]:
         """Ask the user for structured input with a form (client/elicitation, form mode).
 
         `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
         restricted JSON Schema dict); accepted content is validated and converted to it.
-        `task` and `timeout` are as for `sample`.
+        `task`, `timeout` and `key` are as for `sample`.
         """
         from mcpkit.server.elicitation_schema import validate_content
 
         params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
         result: ElicitResult = await self._ask(
-            "elicitation/create", params, timeout, task, ElicitResult
+            "elicitation/create", params, timeout, task, ElicitResult, key
         )
         data: Any = None
         if result.action == "accept":
@@ -181,13 +188,21 @@ class ClientAsks(RequestFacts):
 
     # ------------------------------------------------------------------- roots
 
-    async def list_roots(self, *, timeout: float | None = None) -> list[Root]:
-        """The client's roots (client/roots); needs its `roots` capability."""
-        result: ListRootsResult = await self._ask("roots/list", None, timeout)
+    async def list_roots(
+        self, *, timeout: float | None = None, key: str | None = None
+    ) -> list[Root]:
+        """The client's roots (client/roots); needs its `roots` capability. `key` is as for
+        `sample`."""
+        result: ListRootsResult = await self._ask(
+            "roots/list", None, timeout, result_type=ListRootsResult, key=key
+        )
         return list(result.roots)
 
-    def _asking(self) -> Asking:
-        """The way this request asks the client (`mcpkit.server.asks`)."""
+    def _asking(self, key: str | None = None) -> Asking:
+        """The way this request asks the client (`mcpkit.server.asks`); `key` names the
+        question in a 2026-07-28 InputRequiredResult."""
+        if self.round_trip is not None:
+            return RoundTripAsking(self.round_trip, key)
         if self.task is not None:
             return TaskAsking(
                 self.session, self.task, self.server.asks, self.server.request_timeout
@@ -201,11 +216,14 @@ class ClientAsks(RequestFacts):
         timeout: float | None,
         task: TaskOption = False,
         result_type: Any = None,
+        key: str | None = None,
     ) -> Any:
         """Ask the client `method` the way this request asks (`_asking`); run by the client
         as a task of its own when `task` asks for it and the client declared it
-        ("Capabilities"), a plain request otherwise."""
-        asking = self._asking()
+        ("Capabilities"), a plain request otherwise (always, under 2026-07-28)."""
+        asking = self._asking(key)
+        if self.round_trip is not None:
+            return await asking.ask(method, params, timeout, result_type)
         metadata = None if task is False else task_metadata(task)
         if metadata is None or not has_capability(
             self.client_capabilities, TASK_CAPABILITY[method]

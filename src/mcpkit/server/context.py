@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcpkit.protocol.stateless import is_stateless_revision
 from mcpkit.server.client_asks import ClientAsks, ElicitationResult
+from mcpkit.server.session import LOG_LEVELS
 from mcpkit.types import BlobResourceContents, TextResourceContents
 
 __all__ = ["Context", "ElicitationResult"]
@@ -59,7 +61,21 @@ class Context(ClientAsks):
     # ---------------------------------------------------------------- logging
 
     async def log(self, level: str, data: Any, *, logger: str | None = None) -> None:
-        """Send a log message to the client (server/utilities/logging)."""
+        """Send a log message to the client (server/utilities/logging), at or above the level
+        it asked for: the session's (`logging/setLevel`), or under 2026-07-28 the request's
+        own (`_meta`'s logLevel), without which no message is sent at all."""
+        terms = self.terms
+        if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+            wanted = terms.log_level
+            if level not in LOG_LEVELS:
+                raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
+            if wanted is None or LOG_LEVELS[level] < LOG_LEVELS[wanted]:
+                return
+            params = {"level": level, "data": data}
+            if logger is not None:
+                params["logger"] = logger
+            await self.session.notify("notifications/message", params, related=self.request_id)
+            return
         if self.task is None:
             await self.session.log(level, data, logger=logger, related=self.request_id)
             return

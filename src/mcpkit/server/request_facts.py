@@ -20,6 +20,7 @@ from mcpkit.types import ClientCapabilities, Implementation, RequestId
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.server.round_trip import RoundTrip
     from mcpkit.server.server import Server
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.stores.task_runner import TaskRun
@@ -38,6 +39,7 @@ class RequestFacts:
         "progress_token",
         "request_id",
         "request_info",
+        "round_trip",
         "server",
         "session",
         "task",
@@ -72,6 +74,10 @@ class RequestFacts:
         #: What this request is served under (`mcpkit.protocol.terms`): the revision and
         #: what the client declared, its session's unless the request carried its own.
         self.terms = terms if terms is not None else session.protocol.terms
+        #: The multi round-trip state of a 2026-07-28 request that may ask the client
+        #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
+        #: other asks are answered there (`mcpkit.server.round_trip`); None otherwise.
+        self.round_trip: RoundTrip | None = None
 
     @classmethod
     def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Self:
@@ -92,7 +98,7 @@ class RequestFacts:
     def derive(self, *, server: Server | None = None, task: TaskRun | None = None) -> Self:
         """The same request's Context, for another server (one mounted in this one) or run
         as `task`."""
-        return type(self)(
+        derived = type(self)(
             self.server if server is None else server,
             self.session,
             self.request_id,
@@ -103,6 +109,8 @@ class RequestFacts:
             self.task if task is None else task,
             self.terms,
         )
+        derived.round_trip = self.round_trip
+        return derived
 
     # ------------------------------------------------------------ request facts
 

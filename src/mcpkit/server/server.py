@@ -26,6 +26,7 @@ from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived,
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
+from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy, is_stateless_revision
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
@@ -42,9 +43,11 @@ from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, mount_server, route
+from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
+from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.server.tools import PARAM_TYPES
+from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.types import (
@@ -150,6 +153,9 @@ class Server(TransportServing, SessionBroadcasts):
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
         broker: Broker | None = None,
+        request_state_key: bytes | str | None = None,
+        request_state_ttl: float = DEFAULT_STATE_TTL,
+        cache: CachePolicy | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -188,6 +194,11 @@ class Server(TransportServing, SessionBroadcasts):
         self.sessions: set[ServerSessionHandle] = set()
         self.broker: Broker = broker if broker is not None else MemoryBroker()
         self.broker.subscribe(self._deliver)
+        #: Seals the requestState of 2026-07-28 requests that ask the client something; its
+        #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
+        self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
+        #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
+        self.cache = cache or CachePolicy()
         self.lifespan_state: Any = None
         self._lifespan_users = 0
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
@@ -274,6 +285,8 @@ class Server(TransportServing, SessionBroadcasts):
             max_json_depth=self.max_json_depth,
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
+            stateless_param_types=STATELESS_PARAM_TYPES,
+            cache=self.cache,
         )
         return ServerSessionHandle(
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
@@ -325,10 +338,20 @@ class Server(TransportServing, SessionBroadcasts):
                 f"Method not found: {ev.method} (this server does not implement it)",
             )
         ctx = Context.of(self, handle, ev)
+        terms = ev.terms
+        if terms is not None and terms.stateless and ev.method in ROUND_TRIP_METHODS:
+            if is_stateless_revision(terms.revision):
+                ctx.round_trip = RoundTrip(
+                    self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth)
+                )
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)
             return await self._through_layers(ctx, ev.params, handler)
+        except InputRequired:
+            # basic/patterns/mrtr: the handler asked what the client has not answered yet.
+            assert ctx.round_trip is not None
+            return ctx.round_trip.result()
         except (McpError, ToolError):
             raise
         except Exception as exc:

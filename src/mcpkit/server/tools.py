@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypedDict, Unpack, cast
+from typing import Any, ClassVar, Final, Literal, TypedDict, Unpack, cast
 
 import msgspec
 
@@ -43,6 +43,7 @@ from mcpkit.types import (
     ToolAnnotations,
     ToolExecution,
 )
+from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
 
 __all__ = ["TaskSupport", "ToolOptions", "ToolSpec", "check_tool_name", "make_tool", "run_tool"]
 
@@ -122,6 +123,38 @@ class ToolOptions(TypedDict, total=False):
     lenient_arguments: bool | None
     scopes: Iterable[str] | None
     task: bool | TaskSupport
+    headers: Mapping[str, str] | None
+
+
+# RFC 9110 section 5.6.2: a header name is 1*tchar.
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def with_param_headers(
+    tool_name: str, schema: dict[str, Any], headers: Mapping[str, str]
+) -> dict[str, Any]:
+    """`schema` with each named top-level argument marked to be mirrored into an
+    `Mcp-Param-{Name}` HTTP header (2026-07-28 `x-mcp-header`): strings, integers and booleans
+    only, header names tokens, unique whatever their case. TypeError names what is wrong."""
+    properties = dict(schema.get("properties") or {})
+    seen: set[str] = set()
+    for argument, header in headers.items():
+        where = f"tool {tool_name!r}: headers[{argument!r}]"
+        if not isinstance(header, str) or not _TOKEN.fullmatch(header):
+            raise TypeError(f"{where} must be an HTTP header name token (RFC 9110), not {header!r}")
+        if header.lower() in seen:
+            raise TypeError(f"{where}: header {header!r} is named twice (case does not count)")
+        seen.add(header.lower())
+        prop = properties.get(argument)
+        if not isinstance(prop, dict):
+            raise TypeError(f"{where}: the tool has no argument {argument!r}")
+        if prop.get("type") not in ("string", "integer", "boolean"):
+            raise TypeError(
+                f"{where}: only string, integer and boolean arguments can be mirrored into a "
+                f"header, and {argument!r} is {prop.get('type', 'untyped')}"
+            )
+        properties[argument] = {**prop, "x-mcp-header": header}
+    return {**schema, "properties": properties}
 
 
 def make_tool(
@@ -135,6 +168,9 @@ def make_tool(
     tool listed nor may call it (HTTP 403 `insufficient_scope`, so its client can step up).
     `task`: whether a client may ("optional", or True) or must ("required") call it as a
     task (SEP-1686): the call is answered at once and the tool runs on (docs/tasks.md).
+    `headers`: arguments a 2026-07-28 client mirrors into HTTP headers, argument name to
+    header name (`{"region": "Region"}` sends `Mcp-Param-Region`), so a load balancer can
+    route on them; the server checks they match the body (docs/http.md).
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -169,11 +205,15 @@ def make_tool(
         import jsonschema_rs
 
         raw_validator = jsonschema_rs.validator_for(input_schema)
+    wire_input = input_schema if input_schema is not None else signature.input_schema
+    headers = options.get("headers")
+    if headers:
+        wire_input = with_param_headers(tool_name, wire_input, headers)
     wire = Tool(
         name=tool_name,
         title=options.get("title"),
         description=options.get("description") or summary_doc(fn),
-        input_schema=input_schema if input_schema is not None else signature.input_schema,
+        input_schema=wire_input,
         output_schema=output_schema
         if output_schema is not None
         else (output.output_schema if output is not None else None),
@@ -210,8 +250,20 @@ class CallToolParams(CallToolRequestParams, kw_only=True, omit_defaults=True):
     arguments: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]
 
 
+class StatelessCallToolParams(StatelessCallToolRequestParams, kw_only=True, omit_defaults=True):
+    """`CallToolParams` of a 2026-07-28 request, which may also carry `inputResponses` and
+    `requestState` (basic/patterns/mrtr)."""
+
+    arguments: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]
+    #: No 2025-11-25 task augmentation under 2026-07-28 (its tasks are an extension that the
+    #: server decides on, SEP-2663): the handlers read it as "not asked".
+    task: ClassVar[None] = None
+
+
 #: What the server asks its sessions to decode inbound params into.
 PARAM_TYPES: Final[dict[str, type]] = {"tools/call": CallToolParams}
+#: The same, for requests that carry their own terms (2026-07-28).
+STATELESS_PARAM_TYPES: Final[dict[str, type]] = {"tools/call": StatelessCallToolParams}
 
 
 def _error_result(message: str) -> CallToolResult:

@@ -1,0 +1,145 @@
+"""`StateSeal`: the `requestState` of a multi round-trip request, sealed so a client can carry it
+but never forge or reuse it (spec: basic/patterns/mrtr, "Server Requirements" 4 and 5).
+
+A 2026-07-28 server keeps nothing between the rounds of a request: what a handler learned in
+earlier rounds travels in `requestState`, which the client echoes on its retry. The client is
+not to be trusted with it, so the state is a JSON payload and an HMAC-SHA256 over it with a
+key only the servers know: a changed byte fails verification. The payload also binds the state
+to what it is for, each checked when it comes back:
+
+- `x`: when it expires (unix seconds; `ttl` after it was sealed);
+- `b`: the request it belongs to (a digest of its method and params, its `_meta`, answers
+  and state left out), so state from one call cannot resume another;
+- `p`: who it was issued to (the access token's subject and client), so one user's state is
+  useless to another.
+
+The payload is readable by the client (who gave the answers it holds) but not changeable. Every
+replica of a server must share the key (`Server(request_state_key=...)`, or the
+MCPKIT_REQUEST_STATE_KEY environment variable); without one, each process draws its own and a
+retry that reaches another process is refused, with a message that says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+
+__all__ = ["DEFAULT_STATE_TTL", "KEY_ENV", "StateSeal", "request_digest"]
+
+#: Seconds a requestState stays valid: long enough for a person to answer a form.
+DEFAULT_STATE_TTL: Final = 900.0
+KEY_ENV: Final = "MCPKIT_REQUEST_STATE_KEY"
+_VERSION: Final = "s1"
+_encoder: Final = msgspec.json.Encoder(order="sorted")
+# Kept out of the digest that binds a state to its request: they change between rounds.
+_ROUND_FIELDS: Final = frozenset({"_meta", "inputResponses", "requestState"})
+
+
+def request_digest(method: str, params: Any) -> str:
+    """A digest of what a request asks (its method and params, less what changes between the
+    rounds of one request), which its requestState is bound to."""
+    # (through JSON: params may hold raw JSON, as tools/call arguments do)
+    raw = msgspec.json.decode(msgspec.json.encode(params)) if params is not None else {}
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k not in _ROUND_FIELDS}
+    data = _encoder.encode([method, raw])
+    return _b64(hashlib.sha256(data).digest()[:18])
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class StateSeal:
+    """Seals and opens requestState with one key (see the module's docstring)."""
+
+    def __init__(
+        self,
+        key: bytes | str | None = None,
+        *,
+        ttl: float = DEFAULT_STATE_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if key is None:
+            key = os.environ.get(KEY_ENV) or None
+        #: Whether the key was given (or configured): without, another process cannot open
+        #: what this one sealed, which the refusal says.
+        self.shared = key is not None
+        if isinstance(key, str):
+            key = key.encode("utf-8")
+        if key is not None and len(key) < 16:
+            raise ValueError("request_state_key must be at least 16 bytes (32 random ones is best)")
+        self._key = key if key is not None else secrets.token_bytes(32)
+        if not ttl > 0:
+            raise ValueError(f"the requestState ttl must be a number of seconds > 0, not {ttl!r}")
+        self.ttl = ttl
+        self.clock = clock
+
+    def _mac(self, payload: str) -> str:
+        mac = hmac.new(self._key, f"{_VERSION}.{payload}".encode("ascii"), hashlib.sha256)
+        return _b64(mac.digest())
+
+    def seal(self, binding: str, principal: str | None, content: dict[str, Any]) -> str:
+        """The requestState for `content`, bound to the request digest `binding` and to
+        `principal`, expiring `ttl` seconds from now."""
+        payload = {
+            "b": binding,
+            "p": principal,
+            "x": int(self.clock() + self.ttl),
+            "c": content,
+        }
+        text = _b64(_encoder.encode(payload))
+        return f"{_VERSION}.{text}.{self._mac(text)}"
+
+    def open(self, state: str, binding: str, principal: str | None) -> dict[str, Any]:
+        """What `state` holds, once verified; McpError -32602 (Invalid Params) when it was
+        changed, sealed with another key, expired, or issued for another request or user."""
+        parts = state.split(".")
+        if len(parts) != 3 or parts[0] != _VERSION:
+            raise _refused("it is not one this server issued")
+        _, text, mac = parts
+        if not hmac.compare_digest(mac, self._mac(text)):
+            why = "it was altered, or sealed with another key"
+            if not self.shared:
+                why += (
+                    " (this server has no shared request_state_key: a retry that reaches "
+                    f"another process or a restarted one is refused; set {KEY_ENV})"
+                )
+            raise _refused(why)
+        try:
+            payload = msgspec.json.decode(_unb64(text))
+        except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+            raise _refused("its payload is unreadable") from exc
+        if not isinstance(payload, dict):
+            raise _refused("its payload is unreadable")
+        expires = payload.get("x")
+        if not isinstance(expires, int) or expires < self.clock():
+            raise _refused("it expired; start the request again without it")
+        if payload.get("b") != binding:
+            raise _refused("it belongs to another request (a different method or params)")
+        if payload.get("p") != principal:
+            raise _refused("it was issued to another user")
+        content = payload.get("c")
+        if not isinstance(content, dict):
+            raise _refused("its payload is unreadable")
+        return content
+
+
+def _refused(why: str) -> McpError:
+    return McpError(codes.INVALID_PARAMS, f"Invalid params: requestState is refused: {why}")
