@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from mcpkit.protocol.events import NotificationReceived
 from mcpkit.server.decorators import FeatureRegistrations
 from mcpkit.server.lifespan import ServerLifespan
+from mcpkit.server.listeners import Listeners
 from mcpkit.server.mount import forward_update
 from mcpkit.stores.broker import Change
 
@@ -35,6 +36,7 @@ class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
     attributes are set by `Server.__init__`)."""
 
     sessions: set[ServerSessionHandle]
+    listeners: Listeners
     broker: Broker
     mounted_in: Mount | None
 
@@ -74,6 +76,7 @@ class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
         past `initialize`, and for a resource, those subscribed to it. Sent from tasks, so a
         slow client holds up nobody; repeated changes before a session's announcement
         leaves make one."""
+        self.listeners.deliver(change)  # 2026-07-28 subscriptions/listen
         uri = change.uri
         for handle in list(self.sessions):
             if not handle.notifiable or (uri is not None and uri not in handle.subscriptions):

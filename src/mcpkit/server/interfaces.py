@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from mcpkit.server.decorators import Completer
+from mcpkit.server.listeners import Listeners
 from mcpkit.server.prompts import PromptSpec
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.tools import ToolSpec
 from mcpkit.stores.task_runner import TaskRunner
+from mcpkit.types import ServerCapabilities
 
 __all__ = ["FeatureServer"]
 
@@ -53,6 +55,15 @@ class FeatureServer(Protocol):
     @property
     def serves_tasks(self) -> bool:
         """Whether some tool may be called as a task (so `tasks` is declared)."""
+        ...
+
+    @property
+    def listeners(self) -> Listeners:
+        """The open `subscriptions/listen` requests of this process (2026-07-28)."""
+        ...
+
+    def capabilities(self) -> ServerCapabilities:
+        """What the server declares."""
         ...
 
     @property

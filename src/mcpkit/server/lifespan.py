@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
+    from mcpkit.server.listeners import Listeners
     from mcpkit.server.mount import Mount
     from mcpkit.stores.task_runner import TaskRunner
 
@@ -31,6 +32,7 @@ class ServerLifespan:
     lifespan_state: Any
     mounts: tuple[Mount, ...]
     _task_runner: TaskRunner | None
+    listeners: Listeners
     _lifespan_users: int
     _lifespan_stack: contextlib.AsyncExitStack | None
     _lifespan_lock: asyncio.Lock | None
@@ -56,6 +58,8 @@ class ServerLifespan:
         finally:
             async with self._lifespan_lock:
                 self._lifespan_users -= 1
+                if self._lifespan_users == 0:
+                    self.listeners.close_all()  # each answers its listen: a graceful end
                 if self._lifespan_users == 0 and self._task_runner is not None:
                     await self._task_runner.aclose()  # tasks end with the last session's server
                 if self._lifespan_users == 0 and self._lifespan_stack is not None:

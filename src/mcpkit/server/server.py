@@ -41,6 +41,7 @@ from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
 from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
+from mcpkit.server.listeners import Listeners
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, mount_server, route
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
@@ -192,6 +193,8 @@ class Server(TransportServing, SessionBroadcasts):
         self._task_runner: TaskRunner | None = None
         #: The sessions this process serves: where `_deliver` takes the broker's changes.
         self.sessions: set[ServerSessionHandle] = set()
+        #: The open 2026-07-28 `subscriptions/listen` requests of this process.
+        self.listeners = Listeners()
         self.broker: Broker = broker if broker is not None else MemoryBroker()
         self.broker.subscribe(self._deliver)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.server.handlers import completion, features, logging, tasks
+from mcpkit.server.handlers import completion, features, listen, logging, tasks
 from mcpkit.server.interfaces import FeatureServer
 
 if TYPE_CHECKING:
@@ -36,4 +36,5 @@ HANDLERS: dict[str, Handler] = {
     "tasks/result": tasks.task_result,
     "tasks/list": tasks.list_tasks,
     "tasks/cancel": tasks.cancel_task,
+    "subscriptions/listen": listen.listen,
 }

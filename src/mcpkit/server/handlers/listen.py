@@ -1,0 +1,38 @@
+"""The `subscriptions/listen` handler (2026-07-28; see `mcpkit.server.listeners`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from mcpkit.protocol.stateless import SUBSCRIPTION_ID_KEY
+from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.listeners import Listen, agreed_filter
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+
+__all__ = ["listen"]
+
+
+async def listen(server: FeatureServer, ctx: Context, params: Any) -> dict[str, Any]:
+    """Acknowledge what this server honours of the client's filter, then send each matching
+    change on this request's stream until the client cancels it; when the server stops,
+    answer it (the graceful end)."""
+    requested = msgspec.to_builtins(getattr(params, "notifications", None)) or {}
+    agreed = agreed_filter(requested, server.capabilities())
+    rid = ctx.request_id
+    opened = Listen(rid, agreed)
+    server.listeners.add(opened)
+    try:
+        await ctx.session.notify(
+            "notifications/subscriptions/acknowledged",
+            {"_meta": {SUBSCRIPTION_ID_KEY: rid}, "notifications": agreed},
+            related=rid,
+        )
+        while (notification := await opened.next()) is not None:
+            await ctx.session.notify(notification["method"], notification["params"], related=rid)
+    finally:
+        server.listeners.discard(opened)
+    return {"_meta": {SUBSCRIPTION_ID_KEY: rid}}
