@@ -176,8 +176,11 @@ async def official_summary(url: str) -> dict[str, Any]:
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append([done, total])
 
+    # The 2025-11-25 scenario (URL elicitation's completion notice is gone from 2026-07-28);
+    # test_interop_eras.py runs this client in each era against one endpoint.
     client = Client(
         url,
+        mode="legacy",
         read_timeout_seconds=10.0,
         sampling_callback=rec.sample,
         elicitation_callback=rec.elicit,

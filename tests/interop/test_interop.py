@@ -15,10 +15,20 @@ from interop_harness import run_peer_client, server_command
 
 SUITE = ""  # which peers (see interop_harness)
 
-# The newest revision mcpkit, the TS SDK and the official SDK all reach by the initialize
-# handshake. (The official SDK also speaks 2026-07-28, which mcpkit does not serve yet;
-# when it does, the official client's pairing with mcpkit will negotiate that instead.)
+# The newest revision mcpkit, the TS SDK v1 and the official SDK all reach by the initialize
+# handshake; the official SDK 2.x and mcpkit also speak 2026-07-28, which their clients
+# find with server/discover before any handshake.
 HANDSHAKE_REVISION = "2025-11-25"
+STATELESS_REVISION = "2026-07-28"
+MODERN_CLIENTS = frozenset({"official"})
+MODERN_SERVERS = frozenset({"official", "mcpkit"})
+
+
+def expected_revision(client: str, server: str) -> str:
+    """The revision a pairing speaks: 2026-07-28 where both ends do, else the handshake's."""
+    modern = client in MODERN_CLIENTS and server in MODERN_SERVERS
+    return STATELESS_REVISION if modern else HANDSHAKE_REVISION
+
 
 SERVER_NAMES = {"official": "official-interop", "ts": "ts-interop", "mcpkit": "mcpkit-interop"}
 ECHO_TEXT = "hello interop"  # what both peer clients send to `echo`
@@ -31,7 +41,8 @@ def check_summary(summary: dict[str, Any], *, server: str) -> None:
     assert summary["server_name"] == SERVER_NAMES[server]
     assert summary["server_version"] == "1.0.0"
     assert summary["instructions"] == "interop test server"
-    assert summary["protocol_version"] == HANDSHAKE_REVISION
+    revision = expected_revision(summary["client"], server)
+    assert summary["protocol_version"] == revision
     assert summary["tools"] == ["add", "echo", "slow"]
     schema = summary["add_input_schema"]
     assert schema["type"] == "object"
@@ -53,7 +64,8 @@ def check_summary(summary: dict[str, Any], *, server: str) -> None:
     messages = summary["review"]["messages"]
     assert messages and messages[0]["role"] == "user"
     assert REVIEW_CODE in messages[0]["text"]
-    assert summary["ping"] is True
+    # 2026-07-28 has no ping; the peer clients record None there.
+    assert summary["ping"] is (True if revision == HANDSHAKE_REVISION else None)
 
 
 def check_progress(summary: dict[str, Any]) -> None:

@@ -217,8 +217,12 @@ async def summarize(command: list[str]) -> dict[str, Any]:
     """Run the whole scenario against `command` and return the summary."""
     params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     rec = Recorder()
+    # The 2025-11-25 feature set (URL elicitation's completion notice and its -32042 error,
+    # logging/setLevel, roots/list_changed: all gone from 2026-07-28), so the handshake era;
+    # tests/interop/test_interop_eras.py covers what both eras share.
     client = Client(
         params,
+        mode="legacy",
         read_timeout_seconds=REQUEST_TIMEOUT,
         sampling_callback=rec.sample,
         sampling_capabilities=types.SamplingCapability(tools=types.SamplingToolsCapability()),
