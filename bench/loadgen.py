@@ -27,9 +27,22 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 PROTOCOL_VERSION = "2025-11-25"
+STATELESS_VERSION = "2026-07-28"
 ECHO_TEMPLATE = (
     b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
     b'"params":{"name":"echo","arguments":{"text":"hello"}}}'
+)
+# The same call as a 2026-07-28 client sends it: no session, its terms in `_meta`.
+STATELESS_META = {
+    "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "bench-loadgen", "version": "1.0.0"},
+}
+STATELESS_ECHO_TEMPLATE = (
+    b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":'
+    + json.dumps(STATELESS_META, separators=(",", ":")).encode().replace(b"%", b"%%")
+    + b"}}"
 )
 READ_CHUNK = 1 << 16  # a pipe holds 64 KiB; a larger buffer costs an mmap per read
 
@@ -198,14 +211,18 @@ def process_rss_mib(pid: int) -> float:
 class Session:
     """Sequential JSON-RPC over a transport, fully decoded: for the handshake and checks."""
 
-    def __init__(self, transport: Transport, timeout: float) -> None:
+    def __init__(self, transport: Transport, timeout: float, stateless: bool = False) -> None:
         self.transport = transport
         self.timeout = timeout
         self.next_id = 1
+        #: 2026-07-28: every request carries its terms, and there is no handshake.
+        self.stateless = stateless
 
     def request(self, method: str, params: dict[str, Any]) -> Any:
         rid = self.next_id
         self.next_id += 1
+        if self.stateless:
+            params = {**params, "_meta": STATELESS_META}
         msg = {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
         self.transport.send([json.dumps(msg).encode()])
         for _ in range(10_000):  # skip notifications and server requests, but not forever
@@ -225,6 +242,11 @@ class Session:
         self.transport.send([json.dumps(msg).encode()])
 
     def initialize(self) -> dict[str, Any]:
+        if self.stateless:
+            found: dict[str, Any] = self.request("server/discover", {})
+            if STATELESS_VERSION not in found.get("supportedVersions", []):
+                raise BenchError(f"server/discover lists no {STATELESS_VERSION}: {found}")
+            return {"serverInfo": found.get("_meta", {}).get("io.modelcontextprotocol/serverInfo")}
         result: dict[str, Any] = self.request(
             "initialize",
             {
@@ -279,6 +301,7 @@ def run_load(
     first_id: int,
     max_requests: int = 10_000_000,
     timeout: float = 10.0,
+    template: bytes = ECHO_TEMPLATE,
 ) -> LoadResult:
     """Call echo for `duration` seconds keeping `inflight` requests outstanding."""
     pending: dict[int, int] = {}
@@ -300,7 +323,7 @@ def run_load(
         next_id += count
         for rid in ids:
             pending[rid] = at
-        transport.send([ECHO_TEMPLATE % rid for rid in ids])
+        transport.send([template % rid for rid in ids])
 
     issue(inflight, now_ns())
     now = start
@@ -363,17 +386,22 @@ def bench_stdio(
     warmup: int = 200,
     check: bool = True,
     timeout: float = 30.0,
+    revision: str = PROTOCOL_VERSION,
 ) -> StdioReport:
-    """Spawn the server, time the handshake, check it, then measure both load shapes."""
+    """Spawn the server, time the handshake (2026-07-28: server/discover), check it, then
+    measure both load shapes."""
     start = time.perf_counter()
     transport = StdioTransport(command)
+    stateless = revision == STATELESS_VERSION
+    template = STATELESS_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
     try:
-        session = Session(transport, timeout)
+        session = Session(transport, timeout, stateless)
         init = session.initialize()
         spawn_ms = (time.perf_counter() - start) * 1e3
         assert transport.pid is not None
         rss_init = process_rss_mib(transport.pid)
-        session.notify("notifications/initialized")
+        if not stateless:
+            session.notify("notifications/initialized")
         if check:
             session.check_features()
         first = 1_000
@@ -384,14 +412,25 @@ def bench_stdio(
             first_id=first,
             max_requests=warmup,
             timeout=timeout,
+            template=template,
         )
         first += warmup
         sequential = run_load(
-            transport, inflight=1, duration=duration, first_id=first, timeout=timeout
+            transport,
+            inflight=1,
+            duration=duration,
+            first_id=first,
+            timeout=timeout,
+            template=template,
         )
         first += sequential.requests
         pipelined = run_load(
-            transport, inflight=inflight, duration=duration, first_id=first, timeout=timeout
+            transport,
+            inflight=inflight,
+            duration=duration,
+            first_id=first,
+            timeout=timeout,
+            template=template,
         )
         rss_load = process_rss_mib(transport.pid)
         return StdioReport(
@@ -439,6 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a reply")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--revision",
+        choices=[PROTOCOL_VERSION, STATELESS_VERSION],
+        default=PROTOCOL_VERSION,
+        help="the era: a 2025-11-25 session, or 2026-07-28 requests that carry their terms",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- server command")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -452,6 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup=args.warmup,
             check=not args.no_check,
             timeout=args.timeout,
+            revision=args.revision,
         )
     except BenchError as exc:
         print(f"loadgen: {exc}", file=sys.stderr)

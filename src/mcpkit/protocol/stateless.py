@@ -87,7 +87,13 @@ def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> boo
 
 
 class _Meta(msgspec.Struct):
-    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+    meta: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw, name="_meta")
+
+
+# A client sends the same `_meta` on most of its requests: its terms are read once, by the
+# bytes of that `_meta`, and shared (Terms are frozen). Bounded; emptied when full.
+_TERMS_CACHE_SIZE: Final = 256
+_terms_cache: dict[tuple[bytes, tuple[str, ...]], Terms[ClientCapabilities] | McpError] = {}
 
 
 def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
@@ -126,11 +132,28 @@ def request_terms(
     (of either era: a session-era revision is only ever settled by `initialize`)."""
     try:
         raw = b"{}" if params is None or isinstance(params, msgspec.UnsetType) else params
-        meta = msgspec.json.decode(bytes(raw), type=_Meta).meta
+        meta_raw = msgspec.json.decode(bytes(raw), type=_Meta).meta
     except msgspec.ValidationError:
-        meta = None
-    if meta is None:
+        meta_raw = msgspec.Raw()
+    if not meta_raw:
         return _invalid("the request has no _meta object; a 2026-07-28 request carries its terms")
+    key = (bytes(meta_raw), tuple(supported))
+    found = _terms_cache.get(key)
+    if found is None:
+        found = _read_terms(key[0], supported)
+        if len(_terms_cache) >= _TERMS_CACHE_SIZE:
+            _terms_cache.clear()
+        _terms_cache[key] = found
+    return found
+
+
+def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabilities] | McpError:
+    try:
+        meta = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        meta = None
+    if not isinstance(meta, dict):
+        return _invalid("the request's _meta is not an object")
     revision = meta.get(REVISION_KEY)
     caps = meta.get(CLIENT_CAPABILITIES_KEY)
     missing = [
