@@ -239,3 +239,17 @@ async def test_listen_streams_changes_until_the_client_hangs_up() -> None:
                 break
             await asyncio.sleep(0.02)
     assert len(server.listeners) == 0
+
+
+async def test_a_session_id_beside_a_2026_request_is_ignored() -> None:
+    app = make_server().http_app()
+    call = body("tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}})
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        status, answer = await post(
+            client, call, modern("tools/call", "add", **{"mcp-session-id": "stale"})
+        )
+    assert status == 200 and answer["result"]["structuredContent"] == {"result": 2}

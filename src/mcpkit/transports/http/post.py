@@ -116,11 +116,14 @@ class PostRequests(SessionHosting):
         await self._save(session)
 
     def _own_terms(self, version: str | Refusal, sid: str | Refusal | None, body: bytes) -> bool:
-        """Whether a POST is of the 2026 era: no session named, and a body that carries its
-        own terms or a revision header we serve no session on."""
-        if not self.policy.stateless_revisions or isinstance(sid, str):
+        """Whether a POST is of the 2026 era: a body that carries its own terms (an
+        Mcp-Session-Id beside them is ignored, as 2026-07-28 says), or one that names no
+        session and a revision header we serve no session on."""
+        if not self.policy.stateless_revisions:
             return False
-        return not isinstance(version, str) or carries_terms(body)
+        if carries_terms(body):
+            return True
+        return sid is None and not isinstance(version, str)
 
     async def _owner(
         self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
