@@ -80,7 +80,9 @@ def check_response(
 ) -> str:
     """The code from the redirect's `answer`, after the checks that stop a forged or mixed-up
     response: `state` must be ours (spec: "Open Redirection"), `iss` must be the issuer when
-    given, and must be given when the server says it sends it (RFC 9207 section 2.4)."""
+    given, and must be given when the server says it sends it (RFC 9207 section 2.4; spec:
+    "Authorization Response Validation"). These come before the answer's `error` is read: a
+    mixed-up error response is not acted on either."""
     if answer.state != state:
         raise AuthorizationFailed(
             "invalid_state",
@@ -88,7 +90,10 @@ def check_response(
             "(a forged or stale redirect)",
         )
     if answer.iss is not None:
-        if answer.iss.rstrip("/") != metadata.issuer.rstrip("/"):
+        # Simple string comparison (RFC 3986 section 6.2.1): no case folding, default-port,
+        # trailing-slash or percent-encoding normalization (spec: "Authorization Response
+        # Validation"); `issuer` was checked against the metadata's own URL at discovery.
+        if answer.iss != metadata.issuer:
             raise AuthorizationFailed(
                 "invalid_issuer",
                 f"the authorization response came from issuer {answer.iss!r}, not "
