@@ -12,9 +12,9 @@ import pytest
 from _client_world import ISSUER, MCP, World, mock_client
 
 from mcpkit.auth.client import AuthorizationResponse, HeadlessRedirect, LoopbackBrowser, OAuth
-from mcpkit.auth.client.flow import check_response
+from mcpkit.auth.client.flow import check_response, with_offline_access
 from mcpkit.auth.client.storage import MemoryTokenStorage
-from mcpkit.auth.metadata import AuthorizationServerMetadata
+from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientMetadata
 from mcpkit.errors import AuthorizationFailed
 
 
@@ -251,6 +251,33 @@ def test_an_error_response_from_another_issuer_is_not_acted_on() -> None:
     with pytest.raises(AuthorizationFailed) as caught:
         check_response(answer, state="s", metadata=metadata)
     assert caught.value.error == "invalid_issuer" and "go" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("supported", "grant_types", "asked"),
+    [
+        (["mcp:read", "offline_access"], None, "mcp:read offline_access"),
+        (["mcp:read"], None, "mcp:read"),
+        (None, None, "mcp:read"),
+        (["mcp:read", "offline_access"], ["authorization_code"], "mcp:read"),
+    ],
+)
+async def test_offline_access_is_asked_for_when_the_authorization_server_lists_it(
+    supported: list[str] | None, grant_types: list[str] | None, asked: str
+) -> None:
+    world = World(metadata_extra={"scopes_supported": supported})
+    metadata = ClientMetadata(client_name="t", grant_types=grant_types)
+    async with mock_client(world, make_auth(world, client_metadata=metadata)) as client:
+        assert (await client.get(MCP)).status_code == 200
+    assert world.requests_to(f"{ISSUER}/authorize")[0].url.params["scope"] == asked
+
+
+def test_offline_access_is_never_the_only_scope_nor_added_twice() -> None:
+    metadata = AuthorizationServerMetadata(issuer=ISSUER, scopes_supported=["offline_access"])
+    assert with_offline_access(None, metadata) is None
+    assert with_offline_access("", metadata) == ""
+    assert with_offline_access("a offline_access", metadata) == "a offline_access"
+    assert with_offline_access("a", metadata) == "a offline_access"
 
 
 @pytest.mark.parametrize("methods", [None, ["plain"], []])
