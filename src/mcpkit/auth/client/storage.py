@@ -94,7 +94,7 @@ async def load_issuer_client(
     """The registration `storage` keeps for `issuer`, never one made at another authorization
     server (spec: "Authorization Server Binding").
 
-    Storage written before registrations were keyed by issuer (mcpkit 0.x up to issue 21) kept
+    Storage written before registrations were keyed by issuer (earlier mcpkit versions) kept
     one under the MCP server's URL: give that URL as `legacy_key` and such a registration moves
     to its own issuer's key (and is returned when that is `issuer`)."""
     stored = await storage.load_client(issuer)
