@@ -147,6 +147,23 @@ async def test_an_issuer_mismatch_is_refused() -> None:
     assert caught.value.error == "invalid_issuer"
 
 
+@pytest.mark.parametrize("stated", [AS + "/", AS.upper(), AS.replace("https://", "https://www.")])
+async def test_an_issuer_that_is_not_identical_is_refused(stated: str) -> None:
+    # "MUST be identical" (spec: "Authorization Server Metadata Discovery"): that issuer is what
+    # the authorization response's iss is compared with, character for character, later on.
+    prm = "https://mcp.example.com/.well-known/oauth-protected-resource/public/mcp"
+    site = Site(
+        {
+            prm: {"resource": SERVER, "authorization_servers": [AS]},
+            f"{AS}/.well-known/oauth-authorization-server": as_doc(stated),
+        }
+    )
+    async with site.client() as http:
+        with pytest.raises(AuthorizationFailed, match="RFC 8414") as caught:
+            await discover(http, SERVER, None)
+    assert caught.value.error == "invalid_issuer"
+
+
 async def test_an_authorization_server_without_metadata_is_refused_when_prm_names_it() -> None:
     prm = "https://mcp.example.com/.well-known/oauth-protected-resource/public/mcp"
     site = Site({prm: {"resource": SERVER, "authorization_servers": [AS]}})

@@ -11,8 +11,10 @@ import httpx
 import pytest
 from _client_world import ISSUER, MCP, World, mock_client
 
-from mcpkit.auth.client import HeadlessRedirect, LoopbackBrowser, OAuth
+from mcpkit.auth.client import AuthorizationResponse, HeadlessRedirect, LoopbackBrowser, OAuth
+from mcpkit.auth.client.flow import check_response, with_offline_access
 from mcpkit.auth.client.storage import MemoryTokenStorage
+from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientMetadata
 from mcpkit.errors import AuthorizationFailed
 
 
@@ -179,6 +181,103 @@ async def test_no_iss_is_fine_when_the_server_does_not_send_it() -> None:
     world = World(send_iss=False)
     async with mock_client(world, make_auth(world)) as client:
         assert (await client.get(MCP)).status_code == 200
+
+
+# The spec's table ("Authorization Response Validation"): advertised, iss sent -> outcome.
+ISS_TABLE = [
+    (True, ISSUER, "code"),
+    (True, None, "invalid_issuer"),
+    (True, "https://evil.example.com", "invalid_issuer"),
+    (False, ISSUER, "code"),  # sent before the metadata says so: compared all the same
+    (False, "https://evil.example.com", "invalid_issuer"),
+    (None, "https://evil.example.com", "invalid_issuer"),
+    (False, None, "code"),
+    (None, None, "code"),
+]
+
+
+@pytest.mark.parametrize(("advertised", "iss", "outcome"), ISS_TABLE)
+def test_the_iss_table(advertised: bool | None, iss: str | None, outcome: str) -> None:
+    metadata = AuthorizationServerMetadata(
+        issuer=ISSUER, authorization_response_iss_parameter_supported=advertised
+    )
+    answer = AuthorizationResponse(code="code", state="s", iss=iss)
+    if outcome == "code":
+        assert check_response(answer, state="s", metadata=metadata) == "code"
+    else:
+        with pytest.raises(AuthorizationFailed) as caught:
+            check_response(answer, state="s", metadata=metadata)
+        assert caught.value.error == outcome
+
+
+@pytest.mark.parametrize(
+    "iss",
+    [
+        ISSUER + "/",  # trailing slash
+        ISSUER.upper(),  # scheme and host case
+        "https://auth.example.com:443",  # the default port spelled out
+        "https://auth%2Eexample.com",  # percent-encoding
+    ],
+)
+async def test_an_iss_equal_only_after_normalization_is_refused(iss: str) -> None:
+    world = World(forged_iss=iss)  # the iss parameter decodes to exactly this string
+    async with mock_client(world, make_auth(world)) as client:
+        with pytest.raises(AuthorizationFailed, match="mix-up") as caught:
+            await client.get(MCP)
+    assert caught.value.error == "invalid_issuer"
+    assert world.requests_to(f"{ISSUER}/token") == []  # the code was never redeemed
+
+
+async def test_an_unadvertised_iss_is_compared_too() -> None:
+    world = World(send_iss=False, forged_iss="https://evil.example.com")
+    async with mock_client(world, make_auth(world)) as client:
+        with pytest.raises(AuthorizationFailed, match="mix-up"):
+            await client.get(MCP)
+    assert world.requests_to(f"{ISSUER}/token") == []
+
+
+async def test_an_unadvertised_matching_iss_is_accepted() -> None:
+    world = World(send_iss=False, forged_iss=ISSUER)
+    async with mock_client(world, make_auth(world)) as client:
+        assert (await client.get(MCP)).status_code == 200
+    assert len(world.requests_to(f"{ISSUER}/token")) == 1
+
+
+def test_an_error_response_from_another_issuer_is_not_acted_on() -> None:
+    metadata = AuthorizationServerMetadata(issuer=ISSUER)
+    answer = AuthorizationResponse(
+        state="s", iss="https://evil.example.com", error="access_denied", error_description="go"
+    )
+    with pytest.raises(AuthorizationFailed) as caught:
+        check_response(answer, state="s", metadata=metadata)
+    assert caught.value.error == "invalid_issuer" and "go" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("supported", "grant_types", "asked"),
+    [
+        (["mcp:read", "offline_access"], None, "mcp:read offline_access"),
+        (["mcp:read"], None, "mcp:read"),
+        (None, None, "mcp:read"),
+        (["mcp:read", "offline_access"], ["authorization_code"], "mcp:read"),
+    ],
+)
+async def test_offline_access_is_asked_for_when_the_authorization_server_lists_it(
+    supported: list[str] | None, grant_types: list[str] | None, asked: str
+) -> None:
+    world = World(metadata_extra={"scopes_supported": supported})
+    metadata = ClientMetadata(client_name="t", grant_types=grant_types)
+    async with mock_client(world, make_auth(world, client_metadata=metadata)) as client:
+        assert (await client.get(MCP)).status_code == 200
+    assert world.requests_to(f"{ISSUER}/authorize")[0].url.params["scope"] == asked
+
+
+def test_offline_access_is_never_the_only_scope_nor_added_twice() -> None:
+    metadata = AuthorizationServerMetadata(issuer=ISSUER, scopes_supported=["offline_access"])
+    assert with_offline_access(None, metadata) is None
+    assert with_offline_access("", metadata) == ""
+    assert with_offline_access("a offline_access", metadata) == "a offline_access"
+    assert with_offline_access("a", metadata) == "a offline_access"
 
 
 @pytest.mark.parametrize("methods", [None, ["plain"], []])

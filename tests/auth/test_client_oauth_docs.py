@@ -60,8 +60,10 @@ async def test_the_interactive_example_authorizes_and_stores_tokens(tmp_path: Pa
             again = await example.main(f"{base}/mcp", tmp_path / "tokens", HeadlessRedirect())
     assert tools == again == ["forecast", "sunny_days"]
     assert len(world.requests_to(f"{base}/authorize")) == 1  # the second run used the file
-    (stored,) = (tmp_path / "tokens").iterdir()
-    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    # One file for the server's tokens, one for the registration at its issuer (SEP-2352).
+    files = sorted((tmp_path / "tokens").iterdir())
+    assert len(files) == 2
+    assert all(stat.S_IMODE(stored.stat().st_mode) == 0o600 for stored in files)
 
 
 async def test_the_service_example_calls_a_tool_headlessly() -> None:

@@ -9,7 +9,11 @@ import pytest
 from _client_world import ISSUER, MCP, World, mock_client
 
 from mcpkit.auth.client import HeadlessRedirect, OAuth
-from mcpkit.auth.client.registration import check_client_id_metadata_url, choose_client
+from mcpkit.auth.client.registration import (
+    application_type_for,
+    check_client_id_metadata_url,
+    choose_client,
+)
 from mcpkit.auth.client.storage import StoredClient
 from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientInformation, ClientMetadata
 from mcpkit.errors import AuthorizationFailed
@@ -108,6 +112,57 @@ async def test_a_refused_registration_names_the_servers_reason() -> None:
                 http, metadata(), redirect_uri=REDIRECT, client_metadata=ClientMetadata()
             )
     assert caught.value.error == "invalid_redirect_uri"
+    # SEP-837: a meaningful error says what was registered and what to change.
+    assert "application_type 'native'" in caught.value.description
+    assert REDIRECT in caught.value.description
+
+
+@pytest.mark.parametrize(
+    ("uris", "kind"),
+    [
+        (["http://127.0.0.1:8123/callback"], "native"),
+        (["http://localhost/callback"], "native"),
+        (["http://[::1]:9000/cb"], "native"),
+        (["https://localhost:8443/cb"], "native"),  # a web app served on this machine
+        (["com.example.app:/oauth2redirect"], "native"),  # private-use scheme (RFC 8252)
+        (["https://app.example.com/callback"], "web"),
+        (["http://127.0.0.1/cb", "https://app.example.com/cb"], "web"),
+    ],
+)
+def test_the_application_type_follows_the_redirect_uris(uris: list[str], kind: str) -> None:
+    assert application_type_for(uris) == kind
+
+
+async def test_dynamic_registration_sends_an_application_type() -> None:
+    world = World()
+    await choose(world, metadata())
+    sent = msgspec.json.decode(world.seen[0].content)
+    assert sent["application_type"] == "native"  # a loopback redirect URI
+
+
+async def test_an_application_type_the_app_gives_is_kept() -> None:
+    world = World()
+    async with mock_client(world) as http:
+        await choose_client(
+            http,
+            metadata(),
+            redirect_uri="https://app.example.com/callback",
+            client_metadata=ClientMetadata(client_name="t", application_type="native"),
+        )
+    assert msgspec.json.decode(world.seen[0].content)["application_type"] == "native"
+
+
+async def test_a_web_redirect_uri_registers_a_web_client() -> None:
+    world = World()
+    async with mock_client(world) as http:
+        chosen, _ = await choose_client(
+            http,
+            metadata(),
+            redirect_uri="https://app.example.com/callback",
+            client_metadata=ClientMetadata(client_name="t"),
+        )
+    assert msgspec.json.decode(world.seen[0].content)["application_type"] == "web"
+    assert chosen.application_type == "web"  # echoed back, kept with the registration
 
 
 @pytest.mark.parametrize(

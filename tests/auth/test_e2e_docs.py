@@ -131,8 +131,7 @@ async def test_the_introspection_block_refuses_a_revoked_token_at_its_next_use()
             accepted = await http.post(
                 base + "/mcp", json=INITIALIZE, headers=bearer(tokens.access_token)
             )
-            assert auth.server is not None
-            client = await auth.storage.load_client(auth.server)
+            client = await auth.storage.load_client(tokens.issuer)  # kept per issuer
             assert client is not None
             revoked = await http.post(
                 base + "/revoke",

@@ -200,7 +200,9 @@ async def _post(http: httpx.AsyncClient, url: str, token: str) -> int:
 async def _revoke(http: httpx.AsyncClient, base: str, auth: OAuth, token: Any) -> None:
     """RFC 7009 revocation, as the (public) client that holds the token."""
     assert auth.server is not None
-    stored = await auth.storage.load_client(auth.server)
+    tokens = await auth.storage.load_tokens(auth.server)
+    assert tokens is not None
+    stored = await auth.storage.load_client(tokens.issuer)  # registrations are kept per issuer
     assert stored is not None
     form = {"token": str(token), "client_id": stored.information.client_id}
     answer = await http.post(base + "/revoke", data=form)

@@ -158,6 +158,20 @@ async def dpop(url: str) -> None:
     await _authorized(url, auth)
 
 
+AUTHORIZATION_CODE_2026 = [
+    "auth/resource-mismatch",
+    "auth/offline-access-scope",
+    "auth/offline-access-not-supported",
+    "auth/authorization-server-migration",
+    "auth/iss-supported",
+    "auth/iss-not-advertised",
+    "auth/iss-supported-missing",
+    "auth/iss-wrong-issuer",
+    "auth/iss-unexpected",
+    "auth/iss-normalized",
+    "auth/metadata-issuer-mismatch",
+]
+
 SCENARIOS: dict[str, Run] = {
     "initialize": list_and_call_first,
     "tools_call": list_and_call_first,
@@ -171,6 +185,11 @@ SCENARIOS: dict[str, Run] = {
     "auth/wif-jwt-bearer": workload_identity,
     "auth/dpop": dpop,
     "auth/dpop-nonce": dpop,
+    # 2026-07-28: the authorization code flow, whose checks are what the client sends or
+    # refuses: a resource or metadata issuer that does not match (RFC 9728, RFC 8414), the
+    # iss of the authorization response (RFC 9207, SEP-2468), offline_access (SEP-2207) and a
+    # new registration when the authorization server changes (SEP-2352).
+    **dict.fromkeys(AUTHORIZATION_CODE_2026, authorization_code),
 }
 
 

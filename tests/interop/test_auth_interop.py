@@ -290,7 +290,7 @@ async def test_the_mcpkit_client_uses_a_server_the_official_sdk_protects() -> No
     live = [answer for answer in verifier.asked if answer["active"]]
     assert live and all(answer["iss"] == issuer for answer in live)
     tokens = await storage.load_tokens(resource)
-    registered = await storage.load_client(resource)
+    registered = await storage.load_client(issuer)  # registrations are kept per issuer
     assert tokens is not None and tokens.issuer == issuer and tokens.resource == resource
     assert tokens.access_token != first.access_token  # refreshed, and rotated:
     assert tokens.refresh_token not in (None, first.refresh_token)
@@ -349,7 +349,7 @@ async def test_the_mcpkit_client_uses_a_server_the_typescript_sdk_protects() -> 
                 _, err = await proc.communicate()
     assert tools == ["whoami"]
     found = json.loads(whoami.content[0].text)  # type: ignore[union-attr]
-    registered = await storage.load_client(resource)
+    registered = await storage.load_client(issuer)
     assert registered is not None and registered.issuer == issuer
     assert found == {
         "subject": "dev-user",

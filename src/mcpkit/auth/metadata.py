@@ -76,7 +76,9 @@ class AuthorizationServerMetadata(msgspec.Struct, kw_only=True, omit_defaults=Tr
 
 class ClientMetadata(msgspec.Struct, kw_only=True, omit_defaults=True):
     """RFC 7591 section 2: what a client says about itself when it registers, and what a
-    client ID metadata document (SEP-991) holds besides its `client_id`."""
+    client ID metadata document (SEP-991) holds besides its `client_id`; `application_type`
+    ("native" or "web") is OpenID Connect Dynamic Client Registration's (section 2), which MCP
+    clients send when they register (SEP-837)."""
 
     redirect_uris: list[str] | None = None
     token_endpoint_auth_method: str | None = None
@@ -93,6 +95,7 @@ class ClientMetadata(msgspec.Struct, kw_only=True, omit_defaults=True):
     jwks: dict[str, Any] | None = None
     software_id: str | None = None
     software_version: str | None = None
+    application_type: str | None = None
 
 
 class ClientInformation(ClientMetadata, kw_only=True, omit_defaults=True):

@@ -128,13 +128,15 @@ async def discover_authorization_server(
     http: httpx.AsyncClient, issuer: str
 ) -> AuthorizationServerMetadata | None:
     """The metadata of the authorization server `issuer`; None when it publishes none. Refuses
-    a document whose `issuer` is not `issuer` (RFC 8414 section 3.3)."""
+    a document whose `issuer` is not `issuer`, character for character (RFC 8414 section 3.3;
+    spec: "Authorization Server Metadata Discovery": it MUST be identical): that `issuer` is
+    what the authorization response's `iss` is later compared with (RFC 9207)."""
     require_secure(issuer, "the authorization server")
     for url in authorization_server_metadata_urls(issuer):
         document = await get_document(http, url, AuthorizationServerMetadata)
         if document is None:
             continue
-        if document.issuer.rstrip("/") != issuer.rstrip("/"):
+        if document.issuer != issuer:
             raise AuthorizationFailed(
                 "invalid_issuer",
                 f"the metadata at {url} says its issuer is {document.issuer!r}, not "

@@ -26,7 +26,16 @@ from mcpkit.auth.metadata import (
 )
 from mcpkit.errors import AuthorizationFailed
 
-__all__ = ["authorization_url", "check_response", "run_authorization_code", "select_scope"]
+__all__ = [
+    "authorization_url",
+    "check_response",
+    "run_authorization_code",
+    "select_scope",
+    "with_offline_access",
+]
+
+#: The scope that asks an OpenID Connect style authorization server for a refresh token.
+OFFLINE_ACCESS = "offline_access"
 
 
 def select_scope(
@@ -40,6 +49,18 @@ def select_scope(
     if resource_metadata is not None and resource_metadata.scopes_supported:
         return " ".join(resource_metadata.scopes_supported)
     return None
+
+
+def with_offline_access(scope: str | None, metadata: AuthorizationServerMetadata) -> str | None:
+    """`scope` with `offline_access` added when the authorization server lists it in its
+    `scopes_supported` (spec: "Refresh Tokens", SEP-2207): the client wants a refresh token.
+    Never added to an absent scope (that would narrow the server's default to this one alone),
+    and never when the server does not list it."""
+    if not scope or OFFLINE_ACCESS not in (metadata.scopes_supported or ()):
+        return scope
+    if OFFLINE_ACCESS in scope.split():
+        return scope
+    return f"{scope} {OFFLINE_ACCESS}"
 
 
 def authorization_url(
@@ -80,7 +101,9 @@ def check_response(
 ) -> str:
     """The code from the redirect's `answer`, after the checks that stop a forged or mixed-up
     response: `state` must be ours (spec: "Open Redirection"), `iss` must be the issuer when
-    given, and must be given when the server says it sends it (RFC 9207 section 2.4)."""
+    given, and must be given when the server says it sends it (RFC 9207 section 2.4; spec:
+    "Authorization Response Validation"). These come before the answer's `error` is read: a
+    mixed-up error response is not acted on either."""
     if answer.state != state:
         raise AuthorizationFailed(
             "invalid_state",
@@ -88,7 +111,10 @@ def check_response(
             "(a forged or stale redirect)",
         )
     if answer.iss is not None:
-        if answer.iss.rstrip("/") != metadata.issuer.rstrip("/"):
+        # Simple string comparison (RFC 3986 section 6.2.1): no case folding, default-port,
+        # trailing-slash or percent-encoding normalization (spec: "Authorization Response
+        # Validation"); `issuer` was checked against the metadata's own URL at discovery.
+        if answer.iss != metadata.issuer:
             raise AuthorizationFailed(
                 "invalid_issuer",
                 f"the authorization response came from issuer {answer.iss!r}, not "

@@ -20,10 +20,16 @@ from mcpkit.auth.client.discovery import (
     fallback_metadata,
 )
 from mcpkit.auth.client.dpop import DPoPKey
-from mcpkit.auth.client.flow import run_authorization_code, select_scope
+from mcpkit.auth.client.flow import run_authorization_code, select_scope, with_offline_access
 from mcpkit.auth.client.redirect import LoopbackBrowser, RedirectHandler
 from mcpkit.auth.client.registration import check_client_id_metadata_url, choose_client
-from mcpkit.auth.client.storage import MemoryTokenStorage, StoredClient, StoredTokens, TokenStorage
+from mcpkit.auth.client.storage import (
+    MemoryTokenStorage,
+    StoredClient,
+    StoredTokens,
+    TokenStorage,
+    load_issuer_client,
+)
 from mcpkit.auth.client.token import (
     ClientAuthentication,
     TokenRequestStep,
@@ -49,11 +55,14 @@ class OAuth(TokenAuth[StoredTokens]):
     """Authorization for one MCP server: give it to `Client(url, auth=OAuth(...))`.
 
     `redirect` takes the user through the authorization page (default: `LoopbackBrowser`).
-    How the client is known, in the spec's order: `client` (pre-registered credentials), then
+    How the client is known, in the spec's order: `client` (pre-registered credentials, with
+    `client_issuer` the authorization server they are registered at), then
     `client_id_metadata_url` (an https URL serving a client ID metadata document) when the
     authorization server supports those, then dynamic registration with `client_metadata`.
-    `storage` keeps tokens and registrations (default: in memory). `scope` overrides the
-    scope selection strategy. `http_client` makes the calls to the authorization server
+    `storage` keeps tokens (per MCP server) and registrations (per issuer; default: in
+    memory). `scope` overrides the scope selection strategy; `offline_access` is added when
+    the authorization server lists it and the client has the refresh_token grant. `http_client`
+    makes the calls to the authorization server
     (default: a fresh `httpx.AsyncClient` per flow). At most `max_step_ups` re-authorizations
     for more scope per request; tokens are refreshed `refresh_margin` seconds before expiry.
     With `dpop` the tokens are DPoP-bound to that key (RFC 9449) and each request carries a
@@ -68,6 +77,7 @@ class OAuth(TokenAuth[StoredTokens]):
         redirect: RedirectHandler | None = None,
         *,
         client: ClientInformation | None = None,
+        client_issuer: str | None = None,
         client_id_metadata_url: str | None = None,
         client_metadata: ClientMetadata = DEFAULT_CLIENT_METADATA,
         storage: TokenStorage | None = None,
@@ -89,6 +99,8 @@ class OAuth(TokenAuth[StoredTokens]):
         )
         self.redirect = redirect if redirect is not None else LoopbackBrowser()
         self.client = client
+        #: The issuer `client` belongs to: given, or the first one it was used with here.
+        self.client_issuer = client_issuer
         self.client_id_metadata_url = client_id_metadata_url
         self.client_metadata = client_metadata
         self.storage: TokenStorage = storage if storage is not None else MemoryTokenStorage()
@@ -231,12 +243,15 @@ class OAuth(TokenAuth[StoredTokens]):
         return endpoint
 
     async def _client_for(self, server: str, issuer: str) -> ClientInformation | None:
+        """The client registered at `issuer` (never one of another authorization server's:
+        SEP-2352), to refresh tokens it issued; None when there is none."""
         if self.client is not None:
-            return self.client
-        stored = await self.storage.load_client(self._storage_key)
-        if stored is not None and stored.issuer == issuer:
-            return stored.information
-        return None
+            return self.client if self.client_issuer in (None, issuer) else None
+        stored = await self._stored_client(issuer)
+        return None if stored is None else stored.information
+
+    async def _stored_client(self, issuer: str) -> StoredClient | None:
+        return await load_issuer_client(self.storage, issuer, legacy_key=self._storage_key)
 
     # ---------------------------------------------------------------- the flow
 
@@ -261,6 +276,9 @@ class OAuth(TokenAuth[StoredTokens]):
         redirect_uri = await self.redirect.redirect_uri()
         client = await self._registered(http, server, metadata, redirect_uri)
         scope = scope or select_scope(challenge, found.resource_metadata)
+        grants = client.grant_types or self.client_metadata.grant_types or ["refresh_token"]
+        if "refresh_token" in grants:
+            scope = with_offline_access(scope, metadata)
         answer = await run_authorization_code(
             http,
             metadata,
@@ -273,6 +291,8 @@ class OAuth(TokenAuth[StoredTokens]):
             steps=self._token_steps,
         )
         assert metadata.token_endpoint is not None  # checked by run_authorization_code
+        if self.client is not None and self.client_issuer is None:
+            self.client_issuer = metadata.issuer  # where the app's credentials just worked
         self._token_endpoints[metadata.issuer] = metadata.token_endpoint
         tokens = self._stored(answer, found.resource, metadata.issuer, metadata.token_endpoint)
         if tokens.scope is None:  # RFC 6749 section 5.1: no scope means the one asked for
@@ -287,22 +307,40 @@ class OAuth(TokenAuth[StoredTokens]):
         metadata: AuthorizationServerMetadata,
         redirect_uri: str,
     ) -> ClientInformation:
-        """The client to authorize as; kept in storage (for refreshes after a restart) unless
-        the app gave it."""
-        stored = await self.storage.load_client(self._storage_key)
+        """The client to authorize as at the authorization server `metadata` describes: the
+        app's own when it gave one (and it is for this issuer), else the registration kept
+        for this issuer, else a new one, kept under the issuer (for refreshes after a restart).
+        A registration at another authorization server is never used here: when the server's
+        authorization server changes, the client registers anew (spec: "Authorization Server
+        Binding")."""
+        if self.client is not None:
+            self._check_client_issuer(server, metadata.issuer)
+            return self.client
+        stored = await self._stored_client(metadata.issuer)
         client, _ = await choose_client(
             http,
             metadata,
             redirect_uri=redirect_uri,
             client_metadata=self.client_metadata,
-            pre_registered=self.client,
             client_id_metadata_url=self.client_id_metadata_url,
             stored=stored,
         )
         keep = StoredClient(issuer=metadata.issuer, information=client)
-        if self.client is None and keep != stored:
-            await self.storage.save_client(self._storage_key, keep)
+        if keep != stored:
+            await self.storage.save_client(metadata.issuer, keep)
         return client
+
+    def _check_client_issuer(self, server: str, issuer: str) -> None:
+        """Pre-registered credentials belong to one authorization server: an error rather than
+        sending them to another (spec: "Authorization Server Binding")."""
+        assert self.client is not None
+        if self.client_issuer is not None and self.client_issuer != issuer:
+            raise AuthorizationFailed(
+                "invalid_client",
+                f"the client {self.client.client_id!r} is registered at {self.client_issuer}, "
+                f"but {server} is now authorized by {issuer}: register a client there and "
+                "pass it as OAuth(client=..., client_issuer=...)",
+            )
 
     def _stored(
         self, answer: TokenResponse, resource: str, issuer: str, token_endpoint: str

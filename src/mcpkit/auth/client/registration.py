@@ -1,16 +1,19 @@
 """Choosing how the client is known to an authorization server (spec: basic/authorization,
-"Client Registration Approaches"): pre-registered credentials, then a client ID metadata
-document (SEP-991), then dynamic client registration (RFC 7591)."""
+"Client Registration"): pre-registered credentials, then a client ID metadata document
+(SEP-991), then dynamic client registration (RFC 7591, deprecated in 2026-07-28 but kept for
+authorization servers without metadata documents), with an `application_type` (SEP-837)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Final
 
 import httpx
 import msgspec
 
 from mcpkit.auth.client._http import TIMEOUT, refusal, send
-from mcpkit.auth.client._urls import require_secure
+from mcpkit.auth.client._urls import is_loopback, require_secure
 from mcpkit.auth.client.storage import StoredClient
 from mcpkit.auth.metadata import (
     AuthorizationServerMetadata,
@@ -21,7 +24,11 @@ from mcpkit.auth.metadata import (
 )
 from mcpkit.errors import AuthorizationFailed
 
-__all__ = ["check_client_id_metadata_url", "choose_client", "register"]
+__all__ = ["application_type_for", "check_client_id_metadata_url", "choose_client", "register"]
+
+#: Registration errors a redirect URI the server will not take for the `application_type`
+#: gives (RFC 7591 section 3.2.2).
+_REDIRECT_ERRORS: Final = frozenset({"invalid_redirect_uri", "invalid_client_metadata"})
 
 
 def check_client_id_metadata_url(url: str) -> None:
@@ -77,11 +84,24 @@ def _still_valid(stored: StoredClient, issuer: str, redirect_uri: str) -> bool:
     return not expires or expires > time.time()
 
 
+def application_type_for(redirect_uris: Sequence[str]) -> str:
+    """The OpenID Connect `application_type` these redirect URIs make a client (spec: "Application
+    Type and Redirect URI Constraints"): "native" when every one is on the loopback interface
+    or has a private-use scheme (a desktop app, a CLI, a web app served on localhost, a mobile
+    app: RFC 8252 sections 7.1 and 7.3), "web" when any is a remote http(s) page."""
+    for uri in redirect_uris:
+        url = httpx.URL(uri)
+        if url.scheme in ("http", "https") and not is_loopback(url):
+            return "web"
+    return "native"
+
+
 async def register(
     http: httpx.AsyncClient, endpoint: str, client_metadata: ClientMetadata, *, redirect_uri: str
 ) -> ClientInformation:
     """Dynamic client registration (RFC 7591 section 3): POST our metadata, with
-    `redirect_uri` and the authorization code grant filled in where the app left them out."""
+    `redirect_uri`, the authorization code grant and the `application_type` its redirect URIs
+    call for (SEP-837) filled in where the app left them out."""
     require_secure(endpoint, "the registration endpoint")
     document = msgspec.structs.replace(
         client_metadata,
@@ -92,6 +112,9 @@ async def register(
     )
     if redirect_uri not in (document.redirect_uris or ()):
         document.redirect_uris = [*(document.redirect_uris or ()), redirect_uri]
+    if document.application_type is None:
+        # OpenID Connect takes an absent one as "web", which refuses loopback redirect URIs.
+        document.application_type = application_type_for(document.redirect_uris or ())
     request = http.build_request(
         "POST",
         endpoint,
@@ -101,7 +124,20 @@ async def register(
     )
     response = await send(http, request)
     if response.status_code not in (200, 201):
-        raise refusal(response, f"dynamic client registration at {endpoint}")
+        failure = refusal(response, f"dynamic client registration at {endpoint}")
+        if failure.error in _REDIRECT_ERRORS:
+            # The spec asks for a meaningful error: say what was asked and what to change.
+            failure = AuthorizationFailed(
+                failure.error,
+                f"{failure.description} (registered as application_type "
+                f"{document.application_type!r} with redirect URIs "
+                f"{', '.join(document.redirect_uris or ())}: an OpenID Connect server takes "
+                'loopback or private-use redirect URIs for "native" clients only and https '
+                'ones for "web" clients; set ClientMetadata(application_type=...) or '
+                "redirect_uris to what this server accepts)",
+                status=failure.status,
+            )
+        raise failure
     try:
         return decode(response.content, ClientInformation)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -1,6 +1,8 @@
-"""Where a client keeps what authorization gave it, per MCP server: tokens and the client's
-registration. `MemoryTokenStorage` (the default) forgets them at exit; `FileTokenStorage` keeps
-them in owner-only files written atomically (spec: basic/authorization, "Token Theft")."""
+"""Where a client keeps what authorization gave it: tokens per MCP server, stamped with their
+issuer, and client registrations per authorization server, keyed by its issuer (spec:
+basic/authorization, "Authorization Server Binding", SEP-2352). `MemoryTokenStorage` (the
+default) forgets them at exit; `FileTokenStorage` keeps them in owner-only files written
+atomically ("Token Theft")."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ __all__ = [
     "StoredTokens",
     "TokenStorage",
     "UnsafeTokenDirectory",
+    "load_issuer_client",
 ]
 
 logger = logging.getLogger("mcpkit.auth")
@@ -58,7 +61,8 @@ class StoredTokens(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class StoredClient(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The client's registration at `issuer` (RFC 7591 response, or a pre-registration)."""
+    """The client's registration at `issuer` (RFC 7591 response, or a client ID metadata
+    document's URL); kept under that issuer and used with no other authorization server."""
 
     issuer: str
     information: ClientInformation
@@ -66,20 +70,47 @@ class StoredClient(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 @runtime_checkable
 class TokenStorage(Protocol):
-    """Keeps tokens and client registrations per MCP server URL (`server`); implementations
-    must keep them from other users (they are bearer credentials)."""
+    """Keeps tokens per MCP server URL (`server`) and client registrations per authorization
+    server (`issuer`, its issuer identifier); implementations must keep them from other users
+    (they are bearer credentials). The two kinds are looked up apart: a string may be both a
+    server's key and an issuer's."""
 
-    async def load_tokens(self, server: str) -> StoredTokens | None: ...
+    async def load_tokens(self, server: str, /) -> StoredTokens | None: ...
 
-    async def save_tokens(self, server: str, tokens: StoredTokens | None) -> None:
+    async def save_tokens(self, server: str, tokens: StoredTokens | None, /) -> None:
         """Keep `tokens` for `server`; None forgets them."""
         ...
 
-    async def load_client(self, server: str) -> StoredClient | None: ...
+    async def load_client(self, issuer: str, /) -> StoredClient | None: ...
 
-    async def save_client(self, server: str, client: StoredClient | None) -> None:
-        """Keep `client` for `server`; None forgets it."""
+    async def save_client(self, issuer: str, client: StoredClient | None, /) -> None:
+        """Keep `client`, registered at `issuer`; None forgets it."""
         ...
+
+
+async def load_issuer_client(
+    storage: TokenStorage, issuer: str, *, legacy_key: str | None = None
+) -> StoredClient | None:
+    """The registration `storage` keeps for `issuer`, never one made at another authorization
+    server (spec: "Authorization Server Binding").
+
+    Storage written before registrations were keyed by issuer (earlier mcpkit versions) kept
+    one under the MCP server's URL: give that URL as `legacy_key` and such a registration moves
+    to its own issuer's key (and is returned when that is `issuer`)."""
+    stored = await storage.load_client(issuer)
+    if stored is None and legacy_key is not None and legacy_key != issuer:
+        legacy = await storage.load_client(legacy_key)
+        # A registration whose issuer is its key is already in the new format (an issuer
+        # URL may also be a server URL); anything else there is an old server-keyed one.
+        if legacy is not None and legacy.issuer != legacy_key:
+            if await storage.load_client(legacy.issuer) is None:
+                await storage.save_client(legacy.issuer, legacy)
+            await storage.save_client(legacy_key, None)
+            logger.info("moved the client registration at %s under its issuer", legacy.issuer)
+            stored = legacy if legacy.issuer == issuer else None
+    if stored is not None and stored.issuer != issuer:
+        return None
+    return stored
 
 
 class MemoryTokenStorage:
@@ -98,40 +129,45 @@ class MemoryTokenStorage:
         else:
             self._tokens[server] = tokens
 
-    async def load_client(self, server: str) -> StoredClient | None:
-        return self._clients.get(server)
+    async def load_client(self, issuer: str) -> StoredClient | None:
+        return self._clients.get(issuer)
 
-    async def save_client(self, server: str, client: StoredClient | None) -> None:
+    async def save_client(self, issuer: str, client: StoredClient | None) -> None:
         if client is None:
-            self._clients.pop(server, None)
+            self._clients.pop(issuer, None)
         else:
-            self._clients[server] = client
+            self._clients[issuer] = client
 
 
 class _Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    #: The key the file is for: a server's URL (its tokens) or an issuer (its registration);
+    #: named `server` since the files of the first versions, which held both under the server.
     server: str
     tokens: StoredTokens | None = None
     client: StoredClient | None = None
 
 
 class FileTokenStorage:
-    """One JSON file per MCP server in `directory` (created 0700), each 0600 and replaced
-    atomically, so a crash never leaves half a token file and no other user can read one.
-    A file that cannot be read as ours counts as empty (and is replaced on the next save).
+    """One JSON file per key in `directory` (created 0700): an MCP server's tokens, an
+    authorization server's client registration. Each file is 0600 and replaced atomically, so
+    a crash never leaves half a token file and no other user can read one. A file that cannot
+    be read as ours counts as empty (and is replaced on the next save).
 
     Another local user must not plant tokens here: an existing `directory` that is a
     symbolic link, is not owned by this user, or that group or others may write is refused
     (`UnsafeTokenDirectory`), and so is a file in it that is not this user's own regular
-    file. Keyed by the server's URL with its query; the endpoints a token is refreshed at
-    come from the issuer's metadata, never from a file."""
+    file. Tokens are keyed by the server's URL with its query, registrations by the issuer;
+    the endpoints a token is refreshed at come from the issuer's metadata, never from a
+    file."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         self._lock = asyncio.Lock()
 
-    def path_for(self, server: str) -> Path:
-        """The file of `server`: named by a hash, so any URL makes a safe file name."""
-        digest = hashlib.sha256(server.encode()).hexdigest()[:32]
+    def path_for(self, key: str) -> Path:
+        """The file of `key` (a server URL or an issuer): named by a hash, so any URL makes a
+        safe file name."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         return self.directory / f"{digest}.json"
 
     async def load_tokens(self, server: str) -> StoredTokens | None:
@@ -143,14 +179,14 @@ class FileTokenStorage:
             entry.tokens = tokens
             await asyncio.to_thread(self._write, server, entry)
 
-    async def load_client(self, server: str) -> StoredClient | None:
-        return (await self._load(server)).client
+    async def load_client(self, issuer: str) -> StoredClient | None:
+        return (await self._load(issuer)).client
 
-    async def save_client(self, server: str, client: StoredClient | None) -> None:
+    async def save_client(self, issuer: str, client: StoredClient | None) -> None:
         async with self._lock:
-            entry = await self._load(server)
+            entry = await self._load(issuer)
             entry.client = client
-            await asyncio.to_thread(self._write, server, entry)
+            await asyncio.to_thread(self._write, issuer, entry)
 
     async def _load(self, server: str) -> _Entry:
         return await asyncio.to_thread(self._read, server)
