@@ -18,6 +18,7 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final
 
 import msgspec
@@ -97,6 +98,15 @@ class ServerSession(Session):
     """
 
     inbound_direction = "client_to_server"
+    #: The revisions whose requests carry their own terms (2026-07-28), served beside a
+    #: session's; none to serve only the handshake era.
+    stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
+    #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
+    cache: CachePolicy = CachePolicy()
+    #: `param_types` for requests that carry their own terms.
+    stateless_param_types: Mapping[str, type] = MappingProxyType({})
+    #: The terms of the request being read, when it carries its own (see `_receive_request`).
+    _own: Terms[ClientCapabilities] | None = None
 
     def __init__(
         self,
@@ -127,17 +137,14 @@ class ServerSession(Session):
         #: The revisions we speak, preferred first: a client that asks for one we lack is
         #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
-        #: The revisions whose requests carry their own terms (2026-07-28), served beside a
-        #: session's; none to serve only the handshake era.
-        self.stateless_revisions = tuple(stateless_revisions)
-        #: Every revision we speak, as `server/discover` and -32022 list them.
-        self.all_revisions = (*self.stateless_revisions, *self.supported_revisions)
-        #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
-        self.cache = cache or CachePolicy()
-        #: `param_types` for requests that carry their own terms.
-        self.stateless_param_types: Mapping[str, type] = stateless_param_types or {}
-        #: The terms of the request being read, when it carries its own (see `_receive_request`).
-        self._own: Terms[ClientCapabilities] | None = None
+        # The 2026-07-28 settings are set on the instance only where they differ from the
+        # class's defaults below: a 2025 session holds not a byte more for them.
+        if tuple(stateless_revisions) != STATELESS_REVISIONS:
+            self.stateless_revisions = tuple(stateless_revisions)
+        if cache is not None and cache != type(self).cache:
+            self.cache = cache
+        if stateless_param_types:
+            self.stateless_param_types = stateless_param_types
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
@@ -159,6 +166,11 @@ class ServerSession(Session):
         """Whether the session serves stateless HTTP (`start_stateless`): no handshake is
         needed, and no request is ever sent to the client."""
         return self.phase == "stateless"
+
+    @property
+    def all_revisions(self) -> tuple[str, ...]:
+        """Every revision we speak, as `server/discover` and -32022 list them."""
+        return (*self.stateless_revisions, *self.supported_revisions)
 
     def _step(self, happened: str) -> None:
         """Move to the phase `happened` leads to; what the table does not list changes nothing."""

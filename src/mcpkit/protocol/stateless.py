@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import msgspec
 
@@ -59,13 +59,19 @@ _MARKS: Final = (b'"io.modelcontextprotocol/protocolVersion"', b'"io.modelcontex
 #: Methods whose result may be an InputRequiredResult (basic/patterns/mrtr, "Supported
 #: Requests"); any other answers only with its own result or an error.
 ROUND_TRIP_METHODS: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
+
+
 #: Methods whose results carry `ttlMs` and `cacheScope` (CacheableResult in schema.ts).
+def _cacheable(result: type | None) -> bool:
+    if result is None or not issubclass(result, msgspec.Struct):
+        return False
+    return any(f.name == "ttl_ms" and f.required for f in msgspec.structs.fields(result))
+
+
 CACHEABLE: Final = frozenset(
     m
     for m, info in methods_for("2026-07-28").items()
-    if info.kind == "request"
-    and info.result is not None
-    and any(f.name == "ttl_ms" and f.required for f in msgspec.structs.fields(info.result))
+    if info.kind == "request" and _cacheable(info.result)
 )
 _LOG_LEVELS: Final = frozenset(
     {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
@@ -149,11 +155,12 @@ def request_terms(
 
 def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabilities] | McpError:
     try:
-        meta = msgspec.json.decode(data)
+        decoded: Any = msgspec.json.decode(data)
     except msgspec.DecodeError:
-        meta = None
-    if not isinstance(meta, dict):
+        decoded = None
+    if not isinstance(decoded, dict):
         return _invalid("the request's _meta is not an object")
+    meta = cast("dict[str, Any]", decoded)
     revision = meta.get(REVISION_KEY)
     caps = meta.get(CLIENT_CAPABILITIES_KEY)
     missing = [
@@ -199,7 +206,7 @@ class CachePolicy:
             (self.ttl_ms, self.scope),
             *self.per_method.values(),
         ):
-            if not isinstance(ttl, int) or ttl < 0:
+            if type(ttl) is not int or ttl < 0:  # (not a bool, not a float)
                 raise ValueError(f"a cache ttl is a whole number of milliseconds >= 0, not {ttl!r}")
             if scope not in ("public", "private"):
                 raise ValueError(f"a cache scope is 'public' or 'private', not {scope!r}")

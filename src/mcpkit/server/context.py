@@ -71,10 +71,10 @@ class Context(ClientAsks):
                 raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
             if wanted is None or LOG_LEVELS[level] < LOG_LEVELS[wanted]:
                 return
-            params = {"level": level, "data": data}
+            message: dict[str, Any] = {"level": level, "data": data}
             if logger is not None:
-                params["logger"] = logger
-            await self.session.notify("notifications/message", params, related=self.request_id)
+                message["logger"] = logger
+            await self.session.notify("notifications/message", message, related=self.request_id)
             return
         if self.task is None:
             await self.session.log(level, data, logger=logger, related=self.request_id)

@@ -29,7 +29,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -51,9 +51,10 @@ def request_digest(method: str, params: Any) -> str:
     """A digest of what a request asks (its method and params, less what changes between the
     rounds of one request), which its requestState is bound to."""
     # (through JSON: params may hold raw JSON, as tools/call arguments do)
-    raw = msgspec.json.decode(msgspec.json.encode(params)) if params is not None else {}
+    raw: Any = msgspec.json.decode(msgspec.json.encode(params)) if params is not None else {}
     if isinstance(raw, dict):
-        raw = {k: v for k, v in raw.items() if k not in _ROUND_FIELDS}
+        fields = cast("dict[str, Any]", raw)
+        raw = {k: v for k, v in fields.items() if k not in _ROUND_FIELDS}
     data = _encoder.encode([method, raw])
     return _b64(hashlib.sha256(data).digest()[:18])
 
@@ -123,11 +124,12 @@ class StateSeal:
                 )
             raise _refused(why)
         try:
-            payload = msgspec.json.decode(_unb64(text))
+            decoded: Any = msgspec.json.decode(_unb64(text))
         except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
             raise _refused("its payload is unreadable") from exc
-        if not isinstance(payload, dict):
+        if not isinstance(decoded, dict):
             raise _refused("its payload is unreadable")
+        payload = cast("dict[str, Any]", decoded)
         expires = payload.get("x")
         if not isinstance(expires, int) or expires < self.clock():
             raise _refused("it expired; start the request again without it")
@@ -135,10 +137,10 @@ class StateSeal:
             raise _refused("it belongs to another request (a different method or params)")
         if payload.get("p") != principal:
             raise _refused("it was issued to another user")
-        content = payload.get("c")
+        content: Any = payload.get("c")
         if not isinstance(content, dict):
             raise _refused("its payload is unreadable")
-        return content
+        return cast("dict[str, Any]", content)
 
 
 def _refused(why: str) -> McpError:

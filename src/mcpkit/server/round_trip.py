@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -99,10 +99,11 @@ class RoundTrip:
         state = getattr(params, "request_state", None)
         if state is not None:
             content = seal.open(state, self.binding, principal)
-            answers, digests = content.get("a"), content.get("d")
+            answers: Any = content.get("a")
+            digests: Any = content.get("d")
             if isinstance(answers, dict) and isinstance(digests, dict):
-                self.answers.update(answers)
-                self.digests.update(digests)
+                self.answers.update(cast("dict[str, Any]", answers))
+                self.digests.update(cast("dict[str, str]", digests))
         responses = getattr(params, "input_responses", None)
         if responses:
             for key, answer in responses.items():
@@ -134,7 +135,7 @@ class RoundTrip:
             raise missing_capability(path)
         number = next(self._numbers)
         name = key if key is not None else f"q{number}"
-        raw = msgspec.to_builtins(params) if params is not None else {}
+        raw: Any = msgspec.to_builtins(params) if params is not None else {}
         digest = hashlib.sha256(_encoder.encode([method, raw])).hexdigest()[:24]
         if name in self.questions or name in self.used:
             raise McpError(

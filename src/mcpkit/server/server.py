@@ -75,6 +75,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
 
 
+class FeatureSession(ServerSession):
+    """The protocol session of a `Server`'s client: 2026-07-28 tools/call params decode into
+    the type that keeps the arguments raw, as 2025's do (a class attribute, so an idle
+    session holds nothing for it)."""
+
+    stateless_param_types = STATELESS_PARAM_TYPES
+
+
 class Server(TransportServing, SessionBroadcasts):
     """An MCP server: name it, register features with decorators, then `run()` it.
 
@@ -288,7 +296,6 @@ class Server(TransportServing, SessionBroadcasts):
             max_json_depth=self.max_json_depth,
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
-            stateless_param_types=STATELESS_PARAM_TYPES,
             cache=self.cache,
         )
         return ServerSessionHandle(
@@ -296,7 +303,7 @@ class Server(TransportServing, SessionBroadcasts):
         )
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
-    _session_type: type[ServerSession] = ServerSession
+    _session_type: type[ServerSession] = FeatureSession
 
     def _connect(
         self, handle: ServerSessionHandle, *, protocol: ServerSession, channel: MessageChannel

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
@@ -55,6 +55,8 @@ class Servable(Protocol):
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
+
+    def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None: ...
 
     async def serve(self, channel: MessageChannel) -> None: ...
 

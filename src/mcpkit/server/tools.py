@@ -140,14 +140,15 @@ def with_param_headers(
     seen: set[str] = set()
     for argument, header in headers.items():
         where = f"tool {tool_name!r}: headers[{argument!r}]"
-        if not isinstance(header, str) or not _TOKEN.fullmatch(header):
+        if not _TOKEN.fullmatch(header):
             raise TypeError(f"{where} must be an HTTP header name token (RFC 9110), not {header!r}")
         if header.lower() in seen:
             raise TypeError(f"{where}: header {header!r} is named twice (case does not count)")
         seen.add(header.lower())
-        prop = properties.get(argument)
-        if not isinstance(prop, dict):
+        found: Any = properties.get(argument)
+        if not isinstance(found, dict):
             raise TypeError(f"{where}: the tool has no argument {argument!r}")
+        prop = cast("dict[str, Any]", found)
         if prop.get("type") not in ("string", "integer", "boolean"):
             raise TypeError(
                 f"{where}: only string, integer and boolean arguments can be mirrored into a "

@@ -20,7 +20,7 @@ async def listen(server: FeatureServer, ctx: Context, params: Any) -> dict[str, 
     """Acknowledge what this server honours of the client's filter, then send each matching
     change on this request's stream until the client cancels it; when the server stops,
     answer it (the graceful end)."""
-    requested = msgspec.to_builtins(getattr(params, "notifications", None)) or {}
+    requested: dict[str, Any] = msgspec.to_builtins(getattr(params, "notifications", None)) or {}
     agreed = agreed_filter(requested, server.capabilities())
     rid = ctx.request_id
     opened = Listen(rid, agreed)

@@ -20,7 +20,7 @@ import base64
 import binascii
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -160,11 +160,11 @@ def _params_problem(
 
 
 def _at(arguments: Any, path: tuple[str, ...]) -> Any:
-    node = arguments
+    node: Any = arguments
     for part in path:
         if not isinstance(node, dict):
             return None
-        node = node.get(part)
+        node = cast("dict[str, Any]", node).get(part)
     return node
 
 
@@ -194,16 +194,17 @@ def declared_param_headers(input_schema: Mapping[str, Any]) -> dict[str, tuple[s
     found: dict[str, tuple[str, ...]] = {}
 
     def walk(schema: Mapping[str, Any], path: tuple[str, ...]) -> None:
-        properties = schema.get("properties")
+        properties: Any = schema.get("properties")
         if not isinstance(properties, dict):
             return
-        for key, sub in properties.items():
+        for key, sub in cast("dict[str, Any]", properties).items():
             if not isinstance(sub, dict):
                 continue
-            name = sub.get("x-mcp-header")
+            prop = cast("dict[str, Any]", sub)
+            name = prop.get("x-mcp-header")
             if isinstance(name, str) and name:
                 found[name] = (*path, key)
-            walk(sub, (*path, key))
+            walk(prop, (*path, key))
 
     walk(input_schema, ())
     return found

@@ -167,7 +167,7 @@ class PostRequests(SessionHosting):
                 await exchange.wait_ready(exchange.generation, FIRST_WAIT)
                 first = exchange.peek()
                 status = 200 if first is None else error_status(first)
-                if status != 200:
+                if first is not None and status != 200:
                     await exchange.next()
                     await send_whole(send, status, first, _JSON)
                     return
