@@ -451,3 +451,19 @@ def test_header_mirroring_options_are_checked() -> None:
         with pytest.raises(TypeError, match=why):
             Server("h").add_tool(run, headers=bad)
     assert b'"x-mcp-header":"Region"' in msgspec.json.encode(spec.wire)
+
+
+async def test_the_terms_cache_is_bounded_in_bytes_whatever_peers_send() -> None:
+    from mcpkit.protocol import stateless
+
+    big = "x" * 100_000
+    async with raw_session(make_server(), initialize=False) as peer:
+        for i in range(300):
+            meta_caps = (
+                {"experimental": {"pad": big + str(i)}} if i % 2 else {"experimental": {"n": i}}
+            )
+            reply = await peer.request("tools/list", modern(caps=meta_caps))
+            assert reply["result"]["resultType"] == "complete"
+    cached = stateless._terms_cache
+    assert len(cached) <= 256
+    assert sum(len(raw) for raw, _ in cached) <= 256 * 4096

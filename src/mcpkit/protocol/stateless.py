@@ -97,8 +97,11 @@ class _Meta(msgspec.Struct):
 
 
 # A client sends the same `_meta` on most of its requests: its terms are read once, by the
-# bytes of that `_meta`, and shared (Terms are frozen). Bounded; emptied when full.
+# bytes of that `_meta`, and shared (Terms are frozen). Bounded in entries and in bytes: a
+# `_meta` longer than _CACHED_META_BYTES (a client's is a few hundred) is read each time, so
+# the cache holds at most 256 x 4 KiB whatever peers send; emptied when full.
 _TERMS_CACHE_SIZE: Final = 256
+_CACHED_META_BYTES: Final = 4096
 _terms_cache: dict[tuple[bytes, tuple[str, ...]], Terms[ClientCapabilities] | McpError] = {}
 
 
@@ -144,6 +147,8 @@ def request_terms(
     if not meta_raw:
         return _invalid("the request has no _meta object; a 2026-07-28 request carries its terms")
     key = (bytes(meta_raw), tuple(supported))
+    if len(key[0]) > _CACHED_META_BYTES:
+        return _read_terms(key[0], supported)
     found = _terms_cache.get(key)
     if found is None:
         found = _read_terms(key[0], supported)
