@@ -459,9 +459,8 @@ async def test_the_terms_cache_is_bounded_in_bytes_whatever_peers_send() -> None
     big = "x" * 100_000
     async with raw_session(make_server(), initialize=False) as peer:
         for i in range(300):
-            meta_caps = (
-                {"experimental": {"pad": big + str(i)}} if i % 2 else {"experimental": {"n": i}}
-            )
+            pad = {"v": big + str(i)} if i % 2 else {"n": i}
+            meta_caps = {"experimental": {"pad": pad}}
             reply = await peer.request("tools/list", modern(caps=meta_caps))
             assert reply["result"]["resultType"] == "complete"
     cached = stateless._terms_cache
