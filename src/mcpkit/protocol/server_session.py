@@ -65,7 +65,12 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, methods_for
+from mcpkit.types.methods import (
+    STATELESS_REVISIONS,
+    SUPPORTED_REVISIONS,
+    MethodInfo,
+    methods_for,
+)
 
 __all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `stateless`'s, kept here)
 
@@ -112,6 +117,7 @@ class ServerSession(Session):
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         param_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
+        extension_methods: Mapping[str, MethodInfo] | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
@@ -119,6 +125,7 @@ class ServerSession(Session):
             max_inflight=max_inflight,
             param_types=param_types,
             request_ids=request_ids,
+            extension_methods=extension_methods,
         )
         self.server_info = server_info
         self.capabilities = capabilities
@@ -240,7 +247,7 @@ class ServerSession(Session):
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
             return
         session_terms, session_methods = self.terms, self._methods
-        self._own, self.terms, self._methods = terms, terms, methods_for(terms.revision)
+        self._own, self.terms, self._methods = terms, terms, self.methods_of(terms.revision)
         try:
             super()._receive_request(env, events, batch, request_info)
         finally:

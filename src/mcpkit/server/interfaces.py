@@ -15,6 +15,7 @@ from mcpkit.server.decorators import Completer
 from mcpkit.server.prompts import PromptSpec
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.skills import Skills
 from mcpkit.server.tools import ToolSpec
 from mcpkit.stores.task_runner import TaskRunner
 
@@ -37,6 +38,9 @@ class FeatureServer(Protocol):
 
     @property
     def prompts(self) -> Registry[PromptSpec]: ...
+
+    @property
+    def skills(self) -> Skills: ...
 
     @property
     def completers(self) -> Mapping[tuple[str, str, str], Completer]: ...
