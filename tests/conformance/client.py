@@ -18,6 +18,7 @@ import httpx
 from mcpkit import Client
 from mcpkit.auth.client import HeadlessRedirect, OAuth
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata
+from mcpkit.errors import SkillVerificationFailed
 from mcpkit.types import ElicitRequestParams, ElicitResult
 
 __all__ = ["main"]
@@ -158,6 +159,26 @@ async def dpop(url: str) -> None:
     await _authorized(url, auth)
 
 
+async def list_skills_only(url: str) -> None:
+    """List the skills and load none: a host fetches no skill file ahead of need (SEP-2640)."""
+    async with Client(url) as client:
+        await client.list_skills()
+
+
+async def load_listed_skill(url: str) -> None:
+    """Load the first listed skill and read the supporting file its SKILL.md points at; a
+    SKILL.md that fails verification stops it before that read (SEP-2640)."""
+    async with Client(url) as client:
+        skills = await client.list_skills()
+        if not skills:
+            return
+        try:
+            loaded = await client.load_skill(skills[0])
+            await loaded.read("references/FORMS.md")
+        except SkillVerificationFailed as exc:
+            print(f"client.py: refused the skill: {exc}", file=sys.stderr)
+
+
 SCENARIOS: dict[str, Run] = {
     "initialize": list_and_call_first,
     "tools_call": list_and_call_first,
@@ -171,6 +192,10 @@ SCENARIOS: dict[str, Run] = {
     "auth/wif-jwt-bearer": workload_identity,
     "auth/dpop": dpop,
     "auth/dpop-nonce": dpop,
+    "sep-2640-client-no-prefetch": list_skills_only,
+    "sep-2640-client-verify-digest": load_listed_skill,
+    "sep-2640-client-verify-size": load_listed_skill,
+    "sep-2640-client-verify-frontmatter": load_listed_skill,
 }
 
 

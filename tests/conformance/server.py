@@ -342,3 +342,32 @@ def test_prompt_with_image() -> list[PromptMessage]:
 @server.completion(prompt="test_prompt_with_arguments", argument="arg1")
 def arg1_values(prefix: str, context: dict[str, str]) -> list[str]:
     return [value for value in ("paris", "park", "party", "test") if value.startswith(prefix)]
+
+
+# ----------------------------------------------------------------------- skills
+# The sep-2640-skills-* scenarios find the skills through skills/list and resources/list; the
+# directory scenario reads the first skill's root and wants a subdirectory in it.
+
+server.add_skill(
+    """---
+name: pdf-processing
+description: Extract, fill, and assemble PDF documents
+license: Apache-2.0
+metadata:
+  version: "2.1.0"
+---
+
+# PDF processing
+
+Fill forms as `references/FORMS.md` says; pick an invoice template from `templates/`.
+""",
+    files={
+        "references/FORMS.md": "# Forms\n\nEvery field, in order.\n",
+        "templates/invoice.md": "# Invoice\n\nNumber, date, lines, total.\n",
+    },
+)
+server.add_skill(
+    "---\nname: refunds\ndescription: Process customer refund requests per company policy\n"
+    "---\n\nRefund within 30 days of purchase.\n",
+    prefix="acme/billing",
+)

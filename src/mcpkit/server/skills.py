@@ -192,10 +192,10 @@ def _walk(directory: Path) -> Iterator[Path]:
 
 
 def _relative(path: str, where: str) -> str:
-    parts = PurePosixPath(path).parts
-    if not parts or PurePosixPath(path).is_absolute() or any(p in (".", "..") for p in parts):
+    segments = path.split("/")
+    if any(s in ("", ".", "..") for s in segments) or "\\" in path:
         raise SkillError(f"{where}: file path {path!r} is not a path inside the skill")
-    return "/".join(parts)
+    return path
 
 
 def _read(given: FileSource) -> bytes:
