@@ -106,7 +106,7 @@ class SkillCalls(FeatureCalls):
         SkillVerificationFailed when any of it fails: the skill must not be used."""
         entry = skill if isinstance(skill, Skill) else await self.get_skill(skill)
         check_entry(entry)
-        data = await self._verified_read(entry, entry.uri)
+        data = await _verified_read(self, entry, entry.uri)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -115,14 +115,6 @@ class SkillCalls(FeatureCalls):
             ) from None
         check_frontmatter(entry, text)
         return LoadedSkill(entry, text, self)
-
-    async def _verified_read(self, entry: Skill, uri: str) -> bytes:
-        listed = listed_file(entry, uri)  # before the read: an unlisted file is never fetched
-        result = await self.read_resource(uri)
-        data = _contents_bytes(uri, result.contents)
-        if listed is not None:
-            verify_file(listed, data)
-        return data
 
 
 @dataclass(slots=True)
@@ -158,10 +150,19 @@ class LoadedSkill:
         URI), verified against the held entry; SkillVerificationFailed for a file the entry
         does not list (not fetched) or content that is not what it says."""
         uri = self.resolve(path)
-        return await self._client._verified_read(self.entry, uri)
+        return await _verified_read(self._client, self.entry, uri)
 
     async def read_text(self, path: str) -> str:
         return (await self.read(path)).decode("utf-8")
+
+
+async def _verified_read(client: FeatureCalls, entry: Skill, uri: str) -> bytes:
+    listed = listed_file(entry, uri)  # before the read: an unlisted file is never fetched
+    result = await client.read_resource(uri)
+    data = _contents_bytes(uri, result.contents)
+    if listed is not None:
+        verify_file(listed, data)
+    return data
 
 
 def _contents_bytes(uri: str, contents: list[TextResourceContents | BlobResourceContents]) -> bytes:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from mcpkit.errors import SkillError
 
@@ -69,10 +69,10 @@ def parse_frontmatter(text: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise SkillError("SKILL.md frontmatter is not a YAML mapping of fields")
-    return value
+    return cast("dict[str, Any]", value)
 
 
-def same_json(a: Any, b: Any) -> bool:
+def same_json(a: object, b: object) -> bool:
     """Whether two JSON values are equal as JSON sees them: numbers by value whatever their
     Python type, but a boolean never equal to a number (Python's `True == 1`)."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -80,10 +80,14 @@ def same_json(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+        da, db = cast("dict[str, Any]", a), cast("dict[str, Any]", b)
+        return da.keys() == db.keys() and all(same_json(da[k], db[k]) for k in da)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
+        la, lb = cast("list[Any]", a), cast("list[Any]", b)
+        return len(la) == len(lb) and all(same_json(x, y) for x, y in zip(la, lb, strict=True))
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    return a is None and b is None
 
 
 def _indent(line: str) -> int:
@@ -268,7 +272,8 @@ class _Reader:
 
     def quoted(self, text: str) -> tuple[str, str]:
         """A quoted scalar at the start of `text` (one line): its value and what follows."""
-        quote, out, k = text[0], [], 1
+        quote, k = text[0], 1
+        out: list[str] = []
         while k < len(text):
             c = text[k]
             if c == quote:
@@ -385,7 +390,9 @@ def _closes(text: str, quote: str) -> bool:
 
 def _split_flow(text: str, reader: _Reader) -> list[str]:
     """The comma-separated items of a flow collection's inside, quotes respected."""
-    items, current, quote = [], [], ""
+    items: list[str] = []
+    current: list[str] = []
+    quote = ""
     for c in text:
         if quote:
             current.append(c)
