@@ -176,3 +176,8 @@ def test_files_outside_the_skill_and_skills_over_the_limits_are_refused() -> Non
     server.add_skill(PDF)
     with pytest.raises(ValueError, match=r"already served at skill://pdf-processing/SKILL\.md"):
         server.add_skill(PDF)
+    server.add_resource(lambda: "x", "skill://taken/notes.md")
+    with pytest.raises(ValueError, match=r"a resource is already registered at skill://taken/"):
+        server.add_skill("---\nname: taken\ndescription: d\n---\n", files={"notes.md": "n"})
+    assert server.skills.get("skill://taken/SKILL.md") is None
+    assert "skill://taken/SKILL.md" not in server.resources

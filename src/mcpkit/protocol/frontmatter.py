@@ -80,10 +80,10 @@ def same_json(a: object, b: object) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
     if isinstance(a, dict) and isinstance(b, dict):
-        da, db = cast("dict[str, Any]", a), cast("dict[str, Any]", b)
+        da, db = cast("dict[str, object]", a), cast("dict[str, object]", b)
         return da.keys() == db.keys() and all(same_json(da[k], db[k]) for k in da)
     if isinstance(a, list) and isinstance(b, list):
-        la, lb = cast("list[Any]", a), cast("list[Any]", b)
+        la, lb = cast("list[object]", a), cast("list[object]", b)
         return len(la) == len(lb) and all(same_json(x, y) for x, y in zip(la, lb, strict=True))
     if isinstance(a, str) and isinstance(b, str):
         return a == b

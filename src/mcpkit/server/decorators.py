@@ -207,8 +207,13 @@ class FeatureRegistrations:
         Returns its spec (`spec.uri` is its SKILL.md's URI). SkillError for a skill that
         breaks the Agent Skills format."""
         spec = make_skill(source, prefix=prefix, files=files, scheme=scheme)
+        if self.skills.get(spec.uri) is not None:
+            raise ValueError(f"a skill is already served at {spec.uri}")
+        taken = [r.uri for r in spec.resources if r.uri in self.resources]
+        if taken:  # checked first, so that a refused skill leaves nothing behind
+            raise ValueError(f"skill {spec.uri}: a resource is already registered at {taken[0]}")
         self.skills.add(spec)
-        for resource in spec.resource_specs():
+        for resource in spec.resources:
             self.resources.add(resource.uri, resource)
         return spec
 

@@ -84,34 +84,31 @@ class SkillSpec:
     frontmatter: dict[str, Any]
     files: tuple[SkillFile, ...]
     entry: Skill = field(init=False)
+    #: Each file as a resource, in the order of `files`; the SKILL.md's named and described
+    #: by its frontmatter (SEP-2640, "Resource Metadata").
+    resources: tuple[ResourceSpec, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        resources = [
+        listed = [
             SkillResource(uri=self.file_uri(f), digest=digest_of(f.data), size=len(f.data))
             for f in self.files
         ]
-        self.entry = Skill(uri=self.uri, frontmatter=self.frontmatter, resources=resources)
+        self.entry = Skill(uri=self.uri, frontmatter=self.frontmatter, resources=listed)
+        self.resources = tuple(self._resource(f) for f in self.files)
 
     def file_uri(self, file: SkillFile) -> str:
         return f"{self.root}/{file.path}"
 
-    def resource_specs(self) -> list[ResourceSpec]:
-        """Each file as a resource; the SKILL.md's named and described by its frontmatter
-        (SEP-2640, "Resource Metadata")."""
-        specs = []
-        for file in self.files:
-            is_skill_md = file.path == SKILL_FILE
-            specs.append(
-                make_resource(
-                    _reader(self.file_uri(file), file),
-                    self.file_uri(file),
-                    name=self.name if is_skill_md else PurePosixPath(file.path).name,
-                    description=str(self.frontmatter["description"]) if is_skill_md else None,
-                    mime_type=file.mime_type,
-                    size=len(file.data),
-                )
-            )
-        return specs
+    def _resource(self, file: SkillFile) -> ResourceSpec:
+        is_skill_md = file.path == SKILL_FILE
+        return make_resource(
+            _reader(self.file_uri(file), file),
+            self.file_uri(file),
+            name=self.name if is_skill_md else PurePosixPath(file.path).name,
+            description=str(self.frontmatter["description"]) if is_skill_md else None,
+            mime_type=file.mime_type,
+            size=len(file.data),
+        )
 
 
 def _reader(uri: str, file: SkillFile) -> Any:
@@ -267,7 +264,7 @@ class Skills:
         index: dict[str, dict[str, Resource]] = {}
         for spec in self._by_uri.values():
             scheme, _, path = spec.root.partition("://")
-            for file, wire in zip(spec.files, spec.resource_specs(), strict=True):
+            for file, wire in zip(spec.files, spec.resources, strict=True):
                 segments = [*path.split("/"), *file.path.split("/")]
                 for depth in range(1, len(segments)):
                     parent = f"{scheme}://{'/'.join(segments[:depth])}"
