@@ -126,13 +126,21 @@ def test_a_skill_directory_is_served_whole(tmp_path: Path) -> None:
     (tmp_path / "SKILL.md").write_text("---\nname: tooling\ndescription: Tools\n---\n")
     (tmp_path / "scripts" / "run.py").write_text("print('hi')\n")
     (tmp_path / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    (tmp_path / ".env").write_text("SECRET=1\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("not the skill's")
+    (tmp_path / "leak.txt").symlink_to(outside)
+    (tmp_path / "loop").symlink_to(tmp_path)
+    (tmp_path / "alias.py").symlink_to(tmp_path / "scripts" / "run.py")
     server = Server("dir")
     spec = server.add_skill(tmp_path, prefix="team")
     assert spec.uri == "skill://team/tooling/SKILL.md"
-    assert [f.path for f in spec.files] == ["SKILL.md", "scripts/run.py"]
+    # Hidden files, caches, and links that leave the skill or lead to a directory stay out.
+    assert [f.path for f in spec.files] == ["SKILL.md", "alias.py", "scripts/run.py"]
     assert "skill://team/tooling/scripts/run.py" in server.resources
     server.remove_skill(spec.uri)
     assert len(server.skills) == 0 and len(server.resources) == 0
+    outside.unlink()
 
 
 def test_a_skill_md_file_and_the_decorator(tmp_path: Path) -> None:

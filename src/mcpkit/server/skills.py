@@ -61,8 +61,9 @@ SkillSource = str | os.PathLike[str]
 #: A supporting file given by hand: its text, its bytes, or a `Path` to read them from.
 FileSource = str | bytes | os.PathLike[str]
 _MARKDOWN: Final = "text/markdown"
-# Left out when a directory is read: version control, caches, editors' droppings.
-_SKIPPED: Final = frozenset({"__pycache__", ".git", ".hg", ".svn", ".DS_Store"})
+# Left out when a directory is read, besides hidden names (a leading dot: .git, .env):
+# bytecode caches.
+_SKIPPED: Final = frozenset({"__pycache__"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +174,23 @@ def _collect(source: SkillSource) -> dict[str, bytes]:
     if not (path / SKILL_FILE).is_file():
         raise SkillError(f"skill directory {str(path)!r} has no {SKILL_FILE}")
     found: dict[str, bytes] = {}
-    for file in sorted(_walk(path)):
+    for file in sorted(_walk(path, path)):
         found[file.relative_to(path).as_posix()] = file.read_bytes()
     return found
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, top: Path) -> Iterator[Path]:
+    """The files a skill directory serves: not hidden ones (a leading dot), not bytecode
+    caches, and no symbolic link that leaves the skill or leads to a directory (a link
+    must not serve what is outside the skill, nor walk in circles)."""
     for entry in directory.iterdir():
-        if entry.name in _SKIPPED:
+        if entry.name.startswith(".") or entry.name in _SKIPPED:
             continue
-        if entry.is_dir():
-            yield from _walk(entry)
+        if entry.is_symlink():
+            if entry.is_file() and entry.resolve().is_relative_to(top.resolve()):
+                yield entry
+        elif entry.is_dir():
+            yield from _walk(entry, top)
         elif entry.is_file():
             yield entry
 
