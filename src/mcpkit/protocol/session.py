@@ -98,11 +98,11 @@ class Session(Answering, Requesting):
         #: What the handshake settled (revision, the peer's info and capabilities), which
         #: each request of the session is served under; None before (see `terms`).
         self.terms: Terms[Any] | None = None
-        #: The methods of the session's revision (the latest until `settle`): which exist,
-        #: which way each goes, and the types its params and result decode into.
         #: The methods of the extensions this side speaks (SEP-2133: `skills/list`, say),
         #: which exist in every revision beside the revision's own (`methods_of`).
         self.extension_methods: Mapping[str, MethodInfo] = extension_methods or {}
+        #: The methods of the session's revision (the latest until `settle`): which exist,
+        #: which way each goes, and the types its params and result decode into.
         self._methods: Mapping[str, MethodInfo] = self.methods_of(LATEST_REVISION)
         #: Where our requests' ids come from: the process's source unless given another
         #: (see `mcpkit.protocol.ids`), so an id is never reused by another session.
