@@ -25,6 +25,8 @@ __all__ = [
     "PeerError",
     "RemoteProtocolError",
     "RequestTimeout",
+    "SkillError",
+    "SkillVerificationFailed",
     "ToolError",
     "TransportError",
     "UrlElicitationRequired",
@@ -118,6 +120,25 @@ class RemoteProtocolError(McpkitError):
     Raised by the sans-I/O parsers (`mcpkit.protocol.sse`); a transport ends that stream
     (and may reconnect) rather than answer it, since there is no request to answer.
     """
+
+
+class SkillError(McpkitError):
+    """A skill (SEP-2640) that cannot be served or loaded as it is: a SKILL.md without the
+    frontmatter the Agent Skills format requires, a name that breaks its rules, a skill entry
+    of the wrong shape. The message says what, and where."""
+
+
+class SkillVerificationFailed(SkillError):
+    """A skill file read from a server is not what the skill's entry describes (its size,
+    its digest, its frontmatter), or is not listed in it: the content must not be used.
+
+    `uri` is the file's; `reason` one of "size", "digest", "frontmatter", "unlisted",
+    "entry". Refresh the entry (`client.get_skill`) to recover from a stale one."""
+
+    def __init__(self, uri: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.uri = uri
+        self.reason = reason
 
 
 class TransportError(McpkitError):

@@ -18,6 +18,7 @@ import httpx
 from mcpkit import Client
 from mcpkit.auth.client import HeadlessRedirect, OAuth
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata
+from mcpkit.errors import SkillVerificationFailed
 from mcpkit.types import ElicitRequestParams, ElicitResult
 
 __all__ = ["main"]
@@ -172,6 +173,27 @@ AUTHORIZATION_CODE_2026 = [
     "auth/metadata-issuer-mismatch",
 ]
 
+
+async def list_skills_only(url: str) -> None:
+    """List the skills and load none: a host fetches no skill file ahead of need (SEP-2640)."""
+    async with Client(url) as client:
+        await client.list_skills()
+
+
+async def load_listed_skill(url: str) -> None:
+    """Load the first listed skill and read the supporting file its SKILL.md points at; a
+    SKILL.md that fails verification stops it before that read (SEP-2640)."""
+    async with Client(url) as client:
+        skills = await client.list_skills()
+        if not skills:
+            return
+        try:
+            loaded = await client.load_skill(skills[0])
+            await loaded.read("references/FORMS.md")
+        except SkillVerificationFailed as exc:
+            print(f"client.py: refused the skill: {exc}", file=sys.stderr)
+
+
 SCENARIOS: dict[str, Run] = {
     "initialize": list_and_call_first,
     "tools_call": list_and_call_first,
@@ -190,6 +212,10 @@ SCENARIOS: dict[str, Run] = {
     # iss of the authorization response (RFC 9207, SEP-2468), offline_access (SEP-2207) and a
     # new registration when the authorization server changes (SEP-2352).
     **dict.fromkeys(AUTHORIZATION_CODE_2026, authorization_code),
+    "sep-2640-client-no-prefetch": list_skills_only,
+    "sep-2640-client-verify-digest": load_listed_skill,
+    "sep-2640-client-verify-size": load_listed_skill,
+    "sep-2640-client-verify-frontmatter": load_listed_skill,
 }
 
 

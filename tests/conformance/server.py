@@ -504,3 +504,32 @@ async def test_input_required_result_prompt(ctx: Context) -> str:
 def test_custom_header(region: str, query: str = "") -> str:
     """Run a query in a region, which HTTP clients mirror into the Mcp-Param-Region header."""
     return f"{query or 'nothing'} in {region}"
+
+
+# ----------------------------------------------------------------------- skills
+# The sep-2640-skills-* scenarios find the skills through skills/list and resources/list; the
+# directory scenario reads the first skill's root and wants a subdirectory in it.
+
+server.add_skill(
+    """---
+name: pdf-processing
+description: Extract, fill, and assemble PDF documents
+license: Apache-2.0
+metadata:
+  version: "2.1.0"
+---
+
+# PDF processing
+
+Fill forms as `references/FORMS.md` says; pick an invoice template from `templates/`.
+""",
+    files={
+        "references/FORMS.md": "# Forms\n\nEvery field, in order.\n",
+        "templates/invoice.md": "# Invoice\n\nNumber, date, lines, total.\n",
+    },
+)
+server.add_skill(
+    "---\nname: refunds\ndescription: Process customer refund requests per company policy\n"
+    "---\n\nRefund within 30 days of purchase.\n",
+    prefix="acme/billing",
+)

@@ -27,6 +27,7 @@ USER_DOCS = [
     "docs/http.md",
     "docs/auth.md",
     "docs/tasks.md",
+    "docs/skills.md",
     "docs/proxy.md",
     "docs/inspector.md",
 ]

@@ -123,3 +123,19 @@ async def test_everything_example_through_the_demo_client() -> None:
         "ping ok",
     ]:
         assert expected in text, f"{expected!r} not in demo output:\n{text}"
+
+
+async def test_skills_example() -> None:
+    server = load("skills").server
+    async with Client(server) as client:
+        skills = {s.uri: s for s in await client.list_skills()}
+        assert sorted(skills) == [
+            "skill://release-notes/SKILL.md",
+            "skill://team/triage/SKILL.md",
+        ]
+        notes = await client.load_skill("skill://release-notes/SKILL.md")
+        assert notes.frontmatter["metadata"] == {"audience": "maintainers"}
+        sections = await notes.read_text("references/SECTIONS.md")
+        assert sections.startswith("Features, Fixes")
+        triage = await client.load_skill(skills["skill://team/triage/SKILL.md"])
+        assert "bug, feature, question" in triage.text

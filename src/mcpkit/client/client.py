@@ -23,9 +23,10 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
     ServerRequestRouter,
 )
-from mcpkit.client.calls import FeatureCalls, ProgressHandler, request_timeout
+from mcpkit.client.calls import ProgressHandler, request_timeout
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
+from mcpkit.client.skills import SkillCalls
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
@@ -45,6 +46,7 @@ from mcpkit.types import (
     ServerCapabilities,
 )
 from mcpkit.types.methods import LATEST_REVISION
+from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
     import httpx
@@ -57,7 +59,7 @@ __all__ = ["Client"]
 logger = logging.getLogger("mcpkit.client")
 
 
-class Client(FeatureCalls):
+class Client(SkillCalls):
     """An MCP client session. Use as `async with Client(target) as client:`.
 
     Args:
@@ -189,6 +191,7 @@ class Client(FeatureCalls):
             max_message_size=self._max_message_size,
             max_json_depth=self._max_json_depth,
             result_types=RESULT_TYPES,
+            extension_methods=SKILLS_METHODS,
         )
         conn = Connection(
             session,

@@ -38,7 +38,7 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS
+from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS, MethodInfo
 
 __all__ = ["ClientSession"]
 
@@ -66,6 +66,7 @@ class ClientSession(Session):
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         result_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
+        extension_methods: Mapping[str, MethodInfo] | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
@@ -73,6 +74,7 @@ class ClientSession(Session):
             max_inflight=max_inflight,
             result_types=result_types,
             request_ids=request_ids,
+            extension_methods=extension_methods,
         )
         self.client_info = client_info
         self.capabilities = capabilities

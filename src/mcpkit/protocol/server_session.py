@@ -66,7 +66,12 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, methods_for
+from mcpkit.types.methods import (
+    STATELESS_REVISIONS,
+    SUPPORTED_REVISIONS,
+    MethodInfo,
+    methods_for,
+)
 
 __all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `stateless`'s, kept here)
 
@@ -123,6 +128,7 @@ class ServerSession(Session):
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         param_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
+        extension_methods: Mapping[str, MethodInfo] | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
@@ -130,6 +136,7 @@ class ServerSession(Session):
             max_inflight=max_inflight,
             param_types=param_types,
             request_ids=request_ids,
+            extension_methods=extension_methods,
         )
         self.server_info = server_info
         self.capabilities = capabilities
@@ -256,7 +263,10 @@ class ServerSession(Session):
             return
         session = self.terms, self._methods, self.param_types
         self._own, self.terms = terms, terms
-        self._methods, self.param_types = methods_for(terms.revision), self.stateless_param_types
+        self._methods, self.param_types = (
+            self.methods_of(terms.revision),
+            self.stateless_param_types,
+        )
         try:
             super()._receive_request(env, events, batch, request_info)
         finally:

@@ -79,6 +79,7 @@ class Session(Answering, Requesting):
         param_types: Mapping[str, type] | None = None,
         result_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
+        extension_methods: Mapping[str, MethodInfo] | None = None,
     ) -> None:
         if max_json_depth < 1:
             raise ValueError(f"max_json_depth must be at least 1, not {max_json_depth}")
@@ -97,9 +98,12 @@ class Session(Answering, Requesting):
         #: What the handshake settled (revision, the peer's info and capabilities), which
         #: each request of the session is served under; None before (see `terms`).
         self.terms: Terms[Any] | None = None
+        #: The methods of the extensions this side speaks (SEP-2133: `skills/list`, say),
+        #: which exist in every revision beside the revision's own (`methods_of`).
+        self.extension_methods: Mapping[str, MethodInfo] = extension_methods or {}
         #: The methods of the session's revision (the latest until `settle`): which exist,
         #: which way each goes, and the types its params and result decode into.
-        self._methods: Mapping[str, MethodInfo] = methods_for(LATEST_REVISION)
+        self._methods: Mapping[str, MethodInfo] = self.methods_of(LATEST_REVISION)
         #: Where our requests' ids come from: the process's source unless given another
         #: (see `mcpkit.protocol.ids`), so an id is never reused by another session.
         self.request_ids = request_ids or process_request_ids()
@@ -135,8 +139,14 @@ class Session(Answering, Requesting):
         """Take `terms` as the session's: its revision decides which methods exist (a method
         the revision lacks is answered -32601) and how results are shaped. The object is
         replaced, never changed: a request already running keeps the terms it started under."""
-        self._methods = methods_for(terms.revision)
+        self._methods = self.methods_of(terms.revision)
         self.terms = terms
+
+    def methods_of(self, revision: str) -> Mapping[str, MethodInfo]:
+        """The methods that exist in `revision` for this session: its table, and the
+        extensions' methods where the session speaks any."""
+        table = methods_for(revision)
+        return {**table, **self.extension_methods} if self.extension_methods else table
 
     # ----------------------------------------------------------------- inbound
 

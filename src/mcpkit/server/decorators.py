@@ -4,7 +4,7 @@ resource templates, prompts and completers, and list_changed on changes at run t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
 
 from mcpkit.runtime.background import BackgroundTasks
@@ -18,6 +18,7 @@ from mcpkit.server.resources import (
     make_resource,
     make_template,
 )
+from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.tools import ToolOptions, ToolSpec, make_tool
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class FeatureRegistrations:
         self.templates: Registry[TemplateSpec] = Registry("resource template")
         self.prompts: Registry[PromptSpec] = Registry("prompt")
         self.completers: dict[tuple[str, str, str], Completer] = {}
+        #: Skills served with the skills extension (SEP-2640; `add_skill`).
+        self.skills = Skills()
         #: Called (as a task) when a client says its roots changed.
         self.on_roots_changed: RootsChanged | None = None
         #: The default of the tools' `lenient_arguments` (see `Server`).
@@ -169,6 +172,56 @@ class FeatureRegistrations:
 
     def remove_prompt(self, name: str) -> None:
         self.prompts.remove(name)
+
+    # ------------------------------------------------------------------ skills
+
+    def skill(
+        self,
+        *,
+        prefix: str | None = None,
+        files: Mapping[str, FileSource] | None = None,
+        scheme: str = "skill",
+    ) -> Callable[[F], F]:
+        """Register the SKILL.md text a function returns as a skill (SEP-2640), with the
+        same options as `add_skill`. The function is called once, here: a skill's entry
+        carries the digests of its files, so its content is fixed when it is added."""
+
+        def decorate(fn: F) -> F:
+            self.add_skill(fn(), prefix=prefix, files=files, scheme=scheme)
+            return fn
+
+        return decorate
+
+    def add_skill(
+        self,
+        source: SkillSource,
+        *,
+        prefix: str | None = None,
+        files: Mapping[str, FileSource] | None = None,
+        scheme: str = "skill",
+    ) -> SkillSpec:
+        """Serve a skill (SEP-2640, docs/skills.md): `source` is SKILL.md text (a `str`) or
+        a `Path` to a SKILL.md or to a skill directory (every file under it is served);
+        `files` adds supporting files by their path in the skill. Its files become resources
+        at `<scheme>://<prefix>/<name>/<path>`; skills/list and skills/get answer its entry.
+        Returns its spec (`spec.uri` is its SKILL.md's URI). SkillError for a skill that
+        breaks the Agent Skills format."""
+        spec = make_skill(source, prefix=prefix, files=files, scheme=scheme)
+        if self.skills.get(spec.uri) is not None:
+            raise ValueError(f"a skill is already served at {spec.uri}")
+        taken = [r.uri for r in spec.resources if r.uri in self.resources]
+        if taken:  # checked first, so that a refused skill leaves nothing behind
+            raise ValueError(f"skill {spec.uri}: a resource is already registered at {taken[0]}")
+        self.skills.add(spec)
+        for resource in spec.resources:
+            self.resources.add(resource.uri, resource)
+        return spec
+
+    def remove_skill(self, uri: str) -> None:
+        """Stop serving the skill whose SKILL.md is at `uri`, and its files."""
+        spec = self.skills.remove(uri)
+        for file in spec.files:
+            self.resources.remove(spec.file_uri(file))
 
     # ------------------------------------------------------------- completions
 

@@ -16,6 +16,7 @@ from mcpkit.server.listeners import Listeners
 from mcpkit.server.prompts import PromptSpec
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.skills import Skills
 from mcpkit.server.tools import ToolSpec
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import ServerCapabilities
@@ -39,6 +40,9 @@ class FeatureServer(Protocol):
 
     @property
     def prompts(self) -> Registry[PromptSpec]: ...
+
+    @property
+    def skills(self) -> Skills: ...
 
     @property
     def completers(self) -> Mapping[tuple[str, str, str], Completer]: ...

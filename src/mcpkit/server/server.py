@@ -48,6 +48,7 @@ from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.sessions import SessionRecord
@@ -58,6 +59,7 @@ from mcpkit.types import (
     ReadResourceResult,
     ServerCapabilities,
 )
+from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
@@ -235,9 +237,10 @@ class Server(TransportServing, SessionBroadcasts):
             }
             features = frozenset(cast(Feature, name) for name, has in present.items() if has)
         if not self.serves_tasks:
-            return capabilities_for(features)
+            return with_skills(capabilities_for(features), self.skills)
         # tasks/list only where requestors are told apart ("Task Isolation and Access Control").
-        return capabilities_for(features, "tools+list" if self.auth is not None else "tools")
+        tasks = "tools+list" if self.auth is not None else "tools"
+        return with_skills(capabilities_for(features, tasks), self.skills)
 
     def completable(self) -> bool:
         """Whether anything can be completed, here or in a mounted server."""
@@ -297,6 +300,7 @@ class Server(TransportServing, SessionBroadcasts):
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
             cache=self.cache,
+            extension_methods=SKILLS_METHODS if len(self.skills) else None,
         )
         return ServerSessionHandle(
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record

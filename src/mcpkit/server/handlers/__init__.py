@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.server.handlers import completion, features, listen, logging, tasks
+from mcpkit.server.handlers import completion, features, listen, logging, skills, tasks
 from mcpkit.server.interfaces import FeatureServer
 
 if TYPE_CHECKING:
@@ -37,4 +37,9 @@ HANDLERS: dict[str, Handler] = {
     "tasks/list": tasks.list_tasks,
     "tasks/cancel": tasks.cancel_task,
     "subscriptions/listen": listen.listen,
+    # The skills extension (SEP-2640): reached only where the server serves skills, since
+    # only then do its sessions know the methods (`extension_methods`).
+    "skills/list": skills.list_skills,
+    "skills/get": skills.get_skill,
+    "resources/directory/read": skills.read_directory,
 }

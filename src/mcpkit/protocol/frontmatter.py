@@ -1,0 +1,459 @@
+"""The YAML frontmatter of a SKILL.md, read into JSON values (SEP-2640, "Frontmatter").
+
+A skill's entry carries its SKILL.md's frontmatter "rendered verbatim as a JSON object", and a
+client compares a fetched SKILL.md's frontmatter with the entry's field by field: both sides
+read it here, with the same rules, so what a server publishes is what a client checks.
+
+Frontmatter is a small YAML mapping (Agent Skills: `name`, `description`, `license`,
+`compatibility`, `metadata`, `allowed-tools`), so this reads the part of YAML 1.2 such
+mappings use, without a YAML dependency: block mappings and sequences nested by indentation,
+plain scalars (the core schema: null, booleans, integers, floats, else strings, folded over
+continuation lines), single- and double-quoted scalars, literal (`|`) and folded (`>`) block
+scalars with their chomping indicators, one-line flow sequences and mappings of scalars, and
+comments. Anything else (anchors, aliases, tags, complex keys, several documents) is refused
+with a `SkillError` that names the line, rather than read some other way than YAML would.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Final, cast
+
+from mcpkit.errors import SkillError
+
+__all__ = ["parse_frontmatter", "same_json", "split_frontmatter"]
+
+_FENCE: Final = "---"
+_INT: Final = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT: Final = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_NULLS: Final = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE: Final = frozenset({"true", "True", "TRUE"})
+_FALSE: Final = frozenset({"false", "False", "FALSE"})
+# Indicators a plain scalar may not start with (YAML 1.2, 7.3.3); those we do not read at all.
+_UNSUPPORTED: Final = {"&": "anchors", "*": "aliases", "!": "tags", "?": "complex keys"}
+_RESERVED: Final = frozenset("@`%")
+_ESCAPES: Final = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
+    "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}  # fmt: skip
+_HEX_ESCAPES: Final = {"x": 2, "u": 4, "U": 8}
+
+
+def split_frontmatter(text: str) -> tuple[str, str] | None:
+    """`(frontmatter, body)` of a SKILL.md: the lines between a first line `---` and the next
+    `---`; None when the text does not begin with such a block (a byte-order mark is
+    skipped)."""
+    text = text.removeprefix("\ufeff")
+    lines = text.split("\n")
+    if lines[0].rstrip("\r").rstrip(" \t") != _FENCE:
+        return None
+    for i in range(1, len(lines)):
+        if lines[i].rstrip("\r").rstrip(" \t") == _FENCE:
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
+    return None
+
+
+def parse_frontmatter(text: str) -> dict[str, Any]:
+    """The frontmatter of the SKILL.md `text` as a JSON object. SkillError when there is no
+    frontmatter block, when it is not a mapping, or when it uses YAML this does not read."""
+    split = split_frontmatter(text)
+    if split is None:
+        raise SkillError(
+            "SKILL.md does not begin with a YAML frontmatter block between '---' lines"
+        )
+    reader = _Reader(split[0])
+    value = reader.document()
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SkillError("SKILL.md frontmatter is not a YAML mapping of fields")
+    return cast("dict[str, Any]", value)
+
+
+def same_json(a: object, b: object) -> bool:
+    """Whether two JSON values are equal as JSON sees them: numbers by value whatever their
+    Python type, but a boolean never equal to a number (Python's `True == 1`)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        da, db = cast("dict[str, object]", a), cast("dict[str, object]", b)
+        return da.keys() == db.keys() and all(same_json(da[k], db[k]) for k in da)
+    if isinstance(a, list) and isinstance(b, list):
+        la, lb = cast("list[object]", a), cast("list[object]", b)
+        return len(la) == len(lb) and all(same_json(x, y) for x, y in zip(la, lb, strict=True))
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    return a is None and b is None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _significant(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _strip_comment(text: str) -> str:
+    """A plain value without its trailing comment (a `#` after whitespace)."""
+    match = re.search(r"(^|[ \t])#", text)
+    return (text[: match.start()] if match else text).rstrip()
+
+
+class _Reader:
+    """Reads the frontmatter's lines top-down; `i` is the next line to read."""
+
+    def __init__(self, text: str) -> None:
+        if "\t" in "".join(line[: _indent(line) + 1] for line in text.split("\n")):
+            raise SkillError("SKILL.md frontmatter indents with a tab, which YAML forbids")
+        self.lines = [line.rstrip("\r") for line in text.split("\n")]
+        self.i = 0
+        self.at = 0  # the line whose entry is being read, for errors
+
+    def fail(self, why: str, line: int | None = None) -> SkillError:
+        n = (self.at if line is None else line) + 2  # 1-based, after the opening '---'
+        return SkillError(f"SKILL.md frontmatter, line {n}: {why}")
+
+    def next_significant(self) -> int | None:
+        """The index of the next line with content, skipping blank and comment lines."""
+        j = self.i
+        while j < len(self.lines) and not _significant(self.lines[j]):
+            j += 1
+        return j if j < len(self.lines) else None
+
+    def document(self) -> Any:
+        j = self.next_significant()
+        if j is None:
+            return None
+        value = self.block(_indent(self.lines[j]))
+        j = self.next_significant()
+        if j is not None:
+            raise self.fail("unexpected text after the mapping (check its indentation)", j)
+        return value
+
+    def block(self, indent: int) -> Any:
+        j = self.next_significant()
+        assert j is not None
+        content = self.lines[j][indent:]
+        if content == "-" or content.startswith("- "):
+            return self.sequence(indent)
+        return self.mapping(indent)
+
+    def mapping(self, indent: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        while (j := self.next_significant()) is not None:
+            line = self.lines[j]
+            if _indent(line) < indent:
+                break
+            self.i = self.at = j
+            if _indent(line) > indent:
+                raise self.fail("unexpected indentation")
+            key, rest = self.key(line[indent:])
+            if key in result:
+                raise self.fail(f"the field {key!r} appears twice")
+            self.i += 1
+            result[key] = self.value(rest, indent, in_mapping=True)
+        return result
+
+    def sequence(self, indent: int) -> list[Any]:
+        items: list[Any] = []
+        while (j := self.next_significant()) is not None:
+            line = self.lines[j]
+            if _indent(line) != indent or not (line[indent:] == "-" or line[indent:][:2] == "- "):
+                if _indent(line) > indent:
+                    self.i = self.at = j
+                    raise self.fail("unexpected indentation")
+                break
+            self.i = self.at = j
+            rest = line[indent + 1 :].lstrip(" ")
+            if rest and not rest.startswith(("'", '"', "[", "{")) and self.key_split(rest):
+                # `- key: value`: a mapping whose keys line up with this first one.
+                offset = len(line) - len(rest)
+                self.lines[j] = " " * offset + rest
+                items.append(self.mapping(offset))
+                continue
+            self.i += 1
+            items.append(self.value(rest, indent, in_mapping=False))
+        return items
+
+    @staticmethod
+    def key_split(content: str) -> int | None:
+        """Where the `:` ending a plain key is (followed by a space or the line's end)."""
+        match = re.search(r":( |$)", content)
+        if match is None or content.startswith("#"):
+            return None
+        return match.start()
+
+    def key(self, content: str) -> tuple[str, str]:
+        if content[0] in "\"'":
+            key, rest = self.quoted(content)
+            rest = rest.lstrip(" ")
+            if not rest.startswith(":"):
+                raise self.fail("a quoted key is not followed by ':'")
+            return key, rest[1:].strip()
+        if content[0] in _UNSUPPORTED:
+            raise self.fail(f"YAML {_UNSUPPORTED[content[0]]} are not supported in frontmatter")
+        at = self.key_split(content)
+        if at is None:
+            raise self.fail(f"expected 'field: value', found {content.strip()!r}")
+        return content[:at].rstrip(), content[at + 1 :].strip()
+
+    def value(self, rest: str, indent: int, *, in_mapping: bool) -> Any:
+        """The value after a key (or a `- `) at `indent`, its first line's text being `rest`."""
+        if not rest or rest.startswith("#"):
+            j = self.next_significant()
+            if j is None:
+                return None
+            child = _indent(self.lines[j])
+            if child > indent:
+                return self.block(child)
+            content = self.lines[j][indent:]
+            if in_mapping and child == indent and (content == "-" or content.startswith("- ")):
+                return self.sequence(indent)  # YAML lets a mapping's list sit at its indent
+            return None
+        if rest[0] in "|>":
+            return self.block_scalar(rest, indent)
+        if rest[0] in "\"'":
+            return self.quoted_value(rest, indent)
+        if rest[0] in "[{":
+            return self.flow(_strip_comment(rest))
+        return self.plain(rest, indent)
+
+    def plain(self, rest: str, indent: int) -> Any:
+        if rest[0] in _UNSUPPORTED:
+            raise self.fail(f"YAML {_UNSUPPORTED[rest[0]]} are not supported in frontmatter")
+        if rest[0] in _RESERVED:
+            raise self.fail(f"a plain value cannot begin with {rest[0]!r}; quote it")
+        parts = [_strip_comment(rest)]
+        folded = parts[0] != rest.rstrip()  # a comment ends the scalar
+        while not folded and self.i < len(self.lines):
+            line = self.lines[self.i]
+            if line.strip() and _indent(line) <= indent:
+                break
+            if line.strip().startswith("#"):
+                break
+            parts.append(_strip_comment(line.strip()) if line.strip() else "")
+            self.i += 1
+        while parts and parts[-1] == "":
+            parts.pop()
+        text = _fold(parts)
+        if re.search(r": |:$", text) and len(parts) > 1:
+            raise self.fail("a value spread over lines contains ': '; quote it")
+        if ": " in text:
+            raise self.fail("a plain value contains ': '; quote it")
+        return self.resolve(text) if len(parts) == 1 else text
+
+    def resolve(self, text: str) -> Any:
+        """A one-line plain scalar under the YAML 1.2 core schema."""
+        if text in _NULLS:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if _INT.match(text):
+            return int(text)
+        if re.fullmatch(r"0x[0-9a-fA-F]+", text):
+            return int(text, 16)
+        if re.fullmatch(r"0o[0-7]+", text):
+            return int(text[2:], 8)
+        if _FLOAT.match(text):
+            value = float(text)
+            if math.isfinite(value):
+                return value
+        if text.lower() in (".inf", "+.inf", "-.inf", ".nan"):
+            raise self.fail(f"{text} has no JSON form; quote it to keep it as text")
+        return text
+
+    def quoted(self, text: str) -> tuple[str, str]:
+        """A quoted scalar at the start of `text` (one line): its value and what follows."""
+        quote, k = text[0], 1
+        out: list[str] = []
+        while k < len(text):
+            c = text[k]
+            if c == quote:
+                if quote == "'" and text[k + 1 : k + 2] == "'":
+                    out.append("'")
+                    k += 2
+                    continue
+                return "".join(out), text[k + 1 :]
+            if c == "\\" and quote == '"':
+                k = self.escape(text, k, out)
+                continue
+            out.append(c)
+            k += 1
+        raise self.fail("a quoted value has no closing quote")
+
+    def escape(self, text: str, k: int, out: list[str]) -> int:
+        code = text[k + 1 : k + 2]
+        if code in _ESCAPES:
+            out.append(_ESCAPES[code])
+            return k + 2
+        width = _HEX_ESCAPES.get(code)
+        digits = text[k + 2 : k + 2 + width] if width else ""
+        if not width or not re.fullmatch(r"[0-9a-fA-F]+", digits) or len(digits) != width:
+            raise self.fail(f"unknown escape \\{code} in a double-quoted value")
+        out.append(chr(int(digits, 16)))
+        return k + 2 + width
+
+    def quoted_value(self, rest: str, indent: int) -> str:
+        """A quoted scalar, which may run over several lines (each line break folded)."""
+        quote = rest[0]
+        pieces = [rest]
+        while not _closes(" ".join(pieces), quote):
+            if self.i >= len(self.lines) or (
+                self.lines[self.i].strip() and _indent(self.lines[self.i]) <= indent
+            ):
+                raise self.fail("a quoted value has no closing quote")
+            pieces.append(self.lines[self.i].strip())
+            self.i += 1
+        joined = _fold(pieces) if len(pieces) > 1 else rest
+        value, after = self.quoted(joined)
+        if _strip_comment(after).strip():
+            raise self.fail(f"unexpected text after a quoted value: {after.strip()!r}")
+        return value
+
+    def block_scalar(self, header: str, indent: int) -> str:
+        spec = _strip_comment(header)
+        match = re.fullmatch(r"([|>])([-+]?)([1-9]?)|([|>])([1-9])([-+])", spec)
+        if match is None:
+            raise self.fail(f"bad block scalar header {spec!r}")
+        style = match.group(1) or match.group(4)
+        chomp = match.group(2) or match.group(6) or ""
+        explicit = match.group(3) or match.group(5)
+        lines: list[str] = []
+        width = indent + int(explicit) if explicit else None
+        while self.i < len(self.lines):
+            line = self.lines[self.i]
+            if line.strip():
+                if width is None:
+                    width = _indent(line)
+                    if width <= indent:
+                        break
+                if _indent(line) < width:
+                    break
+            lines.append(line[width:] if width is not None else "")
+            self.i += 1
+        return _chomp(_literal(lines) if style == "|" else _folded(lines), chomp)
+
+    def flow(self, text: str) -> Any:
+        opener, closer = text[0], {"[": "]", "{": "}"}[text[0]]
+        if not text.endswith(closer):
+            raise self.fail("a flow collection must open and close on one line")
+        items = [part.strip() for part in _split_flow(text[1:-1], self)]
+        if items and items[-1] == "":
+            items.pop()  # a trailing comma
+        if opener == "[":
+            return [self.flow_scalar(item) for item in items]
+        mapping: dict[str, Any] = {}
+        for item in items:
+            at = self.key_split(item)
+            key, value = (item, "") if at is None else (item[:at].strip(), item[at + 1 :].strip())
+            mapping[str(self.flow_scalar(key))] = self.flow_scalar(value)
+        return mapping
+
+    def flow_scalar(self, item: str) -> Any:
+        if not item:
+            return None
+        if item[0] in "[{":
+            raise self.fail("nested flow collections are not supported in frontmatter")
+        if item[0] in "\"'":
+            value, after = self.quoted(item)
+            if after.strip():
+                raise self.fail(f"unexpected text after a quoted value: {after.strip()!r}")
+            return value
+        if item[0] in _UNSUPPORTED:
+            raise self.fail(f"YAML {_UNSUPPORTED[item[0]]} are not supported in frontmatter")
+        return self.resolve(item)
+
+
+def _closes(text: str, quote: str) -> bool:
+    """Whether the quoted scalar opening `text` closes in it."""
+    k = 1
+    while k < len(text):
+        if text[k] == "\\" and quote == '"':
+            k += 2
+            continue
+        if text[k] == quote:
+            if quote == "'" and text[k + 1 : k + 2] == "'":
+                k += 2
+                continue
+            return True
+        k += 1
+    return False
+
+
+def _split_flow(text: str, reader: _Reader) -> list[str]:
+    """The comma-separated items of a flow collection's inside, quotes respected."""
+    items: list[str] = []
+    current: list[str] = []
+    quote = ""
+    for c in text:
+        if quote:
+            current.append(c)
+            if c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+            current.append(c)
+        elif c == ",":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    if quote:
+        raise reader.fail("a quoted value has no closing quote")
+    items.append("".join(current))
+    return items
+
+
+def _fold(parts: list[str]) -> str:
+    """Lines of a flow scalar folded: one break is a space, each blank line a newline."""
+    out = parts[0]
+    pending = 0
+    for part in parts[1:]:
+        if part == "":
+            pending += 1
+            continue
+        out += "\n" * pending if pending else " "
+        out += part
+        pending = 0
+    return out
+
+
+def _literal(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def _folded(lines: list[str]) -> str:
+    """A folded block scalar: lines joined by spaces, except around blank and more-indented
+    lines, whose breaks are kept."""
+    out: list[str] = []
+    previous: str | None = None  # None at the start and after a blank line
+    for line in lines:
+        if line == "":
+            out.append("\n")
+            previous = None
+            continue
+        if previous is not None:
+            joins = not previous.startswith((" ", "\t")) and not line.startswith((" ", "\t"))
+            out.append(" " if joins else "\n")
+        out.append(line)
+        previous = line
+    if previous is not None:
+        out.append("\n")
+    return "".join(out)
+
+
+def _chomp(text: str, chomp: str) -> str:
+    body = text.rstrip("\n")
+    if chomp == "+":
+        return text
+    if chomp == "-" or not body:
+        return body
+    return body + "\n"

@@ -1,0 +1,140 @@
+"""The SKILL.md frontmatter reader (SEP-2640 frontmatter as JSON) and the skill rules, with
+plain calls: what YAML gives for the subset it reads, and a clear refusal for the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mcpkit.errors import SkillError, SkillVerificationFailed
+from mcpkit.protocol.frontmatter import parse_frontmatter, same_json, split_frontmatter
+from mcpkit.protocol.skills import check_name, digest_of, skill_root, verify_file
+from mcpkit.types.skills import SkillResource
+
+
+def fm(body: str) -> dict[str, Any]:
+    return parse_frontmatter(f"---\n{body}---\nbody\n")
+
+
+def test_scalars_follow_the_yaml_core_schema() -> None:
+    assert fm(
+        "a: text\nb: 3\nc: -2.5\nd: true\ne: False\nf: ~\ng:\nh: '07'\ni: \"x: y\"\nj: 0x1f\n"
+    ) == {
+        "a": "text",
+        "b": 3,
+        "c": -2.5,
+        "d": True,
+        "e": False,
+        "f": None,
+        "g": None,
+        "h": "07",
+        "i": "x: y",
+        "j": 31,
+    }
+
+
+def test_nesting_sequences_and_flow_collections() -> None:
+    text = (
+        "metadata:\n  author: me\n  tags:\n    - a\n    - b: 1\n      c: 2\n"
+        "allowed-tools: [Bash(git:*), 'Read', 3]\nflow: {k: v, n: 1}\nlist:\n- x\n- y\n"
+    )
+    assert fm(text) == {
+        "metadata": {"author": "me", "tags": ["a", {"b": 1, "c": 2}]},
+        "allowed-tools": ["Bash(git:*)", "Read", 3],
+        "flow": {"k": "v", "n": 1},
+        "list": ["x", "y"],
+    }
+
+
+def test_multi_line_scalars_fold_as_yaml_folds_them() -> None:
+    text = (
+        "plain: one\n  two   # a comment\n"
+        'quoted: "a\n  b \\u00e9"\n'
+        "single: 'it''s'\n"
+        "literal: |\n  line\n    deeper\n\n  last\n"
+        "folded: >-\n  one\n  two\n\n  three\n"
+        "kept: |+\n  x\n\n"
+    )
+    assert fm(text) == {
+        "plain": "one two",
+        "quoted": "a b \u00e9",
+        "single": "it's",
+        "literal": "line\n  deeper\n\nlast\n",
+        "folded": "one two\nthree",
+        "kept": "x\n\n",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("name: &a x\n", "line 2: YAML anchors"),
+        ("name: *a\n", "YAML aliases"),
+        ("name: !tag x\n", "YAML tags"),
+        ("? complex\n", "complex keys"),
+        ("a: b: c\n", "contains ': '; quote it"),
+        ("a: 1\na: 2\n", "line 3: the field 'a' appears twice"),
+        ("a: 1\n  b: 2\n", "spread over lines"),
+        ("a:\n\tb: 1\n", "indents with a tab"),
+        ("a: .inf\n", "no JSON form"),
+        ("a: 'open\n", "no closing quote"),
+        ("- a\n", "not a YAML mapping"),
+        ("a: [b\n", "open and close on one line"),
+        ("a: [[b]]\n", "nested flow collections"),
+        ('a: "\\q"\n', "unknown escape"),
+        ("a: @x\n", "cannot begin with '@'"),
+    ],
+)
+def test_what_it_does_not_read_is_refused_by_line(body: str, message: str) -> None:
+    with pytest.raises(SkillError, match=message):
+        fm(body)
+
+
+def test_the_block_is_found_between_fences_only_at_the_start() -> None:
+    assert split_frontmatter("\ufeff---\r\nname: x\r\n---\r\nbody") == ("name: x\r", "body")
+    assert split_frontmatter("text\n---\nname: x\n---\n") is None
+    assert split_frontmatter("---\nname: x\n") is None
+    assert parse_frontmatter("---\n---\n") == {}
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z-]{0,10}", fullmatch=True),
+        st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),
+        max_size=5,
+    )
+)
+def test_double_quoted_strings_read_back_as_written(fields: dict[str, str]) -> None:
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    body = "".join(f"{key}: {quoted(value)}\n" for key, value in fields.items())
+    assert fm(body) == fields
+
+
+def test_json_equality_keeps_booleans_apart_from_numbers() -> None:
+    assert same_json({"a": [1, 2.0]}, {"a": [1.0, 2]})
+    assert not same_json(True, 1) and not same_json({"a": 0}, {"a": False})
+    assert not same_json("1", 1) and not same_json({"a": 1}, {"a": 1, "b": None})
+
+
+def test_names_uris_and_digests() -> None:
+    assert check_name("pdf-processing", "here") == "pdf-processing"
+    for bad in ("", "-a", "a-", "a--b", "A", "a" * 65, 3):
+        with pytest.raises(SkillError, match="naming rules"):
+            check_name(bad, "here")
+    assert skill_root("skill://acme/billing/refunds/SKILL.md") == "skill://acme/billing/refunds"
+    assert skill_root("skill://SKILL.md") is None and skill_root("skill://a//SKILL.md") is None
+    assert skill_root("nota-uri/SKILL.md") is None
+    assert digest_of(b"") == (
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
+    listed = SkillResource(uri="skill://a/x", digest=digest_of(b"abc"), size=3)
+    verify_file(listed, b"abc")
+    with pytest.raises(SkillVerificationFailed, match="is 4 bytes, not the 3"):
+        verify_file(listed, b"abcd")
+    with pytest.raises(SkillVerificationFailed, match="hashes to"):
+        verify_file(listed, b"abd")
