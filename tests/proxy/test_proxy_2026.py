@@ -21,6 +21,7 @@ from mcp import Client as OfficialClient
 from mcp.client.session import ClientRequestContext
 
 from mcpkit import Client, Context, Server
+from mcpkit.errors import UrlElicitationRequired
 from mcpkit.proxy import ProxyServer
 from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
 
@@ -72,6 +73,21 @@ class Upstream:
         async def touch() -> str:
             await server.notify_resource_updated("config://app")
             return "touched"
+
+        self.connected = False
+
+        @server.tool()
+        def connect() -> str:
+            """Needs the user to sign in at a URL first (-32042 until they have)."""
+            if not self.connected:
+                visit = {
+                    "mode": "url",
+                    "message": "Sign in",
+                    "url": "https://example.com/in",
+                    "elicitationId": "e1",
+                }
+                raise UrlElicitationRequired([visit])
+            return "connected"
 
         @server.resource("config://app")
         def config() -> str:
@@ -200,6 +216,37 @@ async def test_plain_requests_and_errors_keep_their_2026_shape() -> None:
             # Removed from 2026-07-28: refused as an unknown method.
             status, removed = await post(client, request(4, "logging/setLevel", {"level": "info"}))
             assert answer_of(removed)["error"]["code"] == -32601
+
+
+@pytest.mark.parametrize("action", ["accept", "decline"])
+async def test_the_upstreams_url_elicitation_error_is_a_round_of_its_own(action: str) -> None:
+    # -32042 is gone from 2026-07-28: "visit these URLs, then retry" is an InputRequiredResult
+    # there, and the proxy sends the call again once the client says it went.
+    upstream = Upstream()
+    proxy = ProxyServer(upstream.server)
+    caps = {"elicitation": {"url": {}}}
+    async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            form_only = {"elicitation": {"form": {}}}
+            _, lacking = await post(client, call(0, "connect", {}, caps=form_only))
+            error = answer_of(lacking)["error"]
+            assert error["code"] == -32021
+            assert error["data"]["requiredCapabilities"] == {"elicitation": {"url": {}}}
+            _, found = await post(client, call(1, "connect", {}, caps=caps))
+            asking = answer_of(found)["result"]
+            ((key, visit),) = asking["inputRequests"].items()
+            assert visit == {
+                "method": "elicitation/create",
+                "params": {"mode": "url", "message": "Sign in", "url": "https://example.com/in"},
+            }
+            upstream.connected = True  # (the user signed in at the URL)
+            answers = {key: {"action": action}}
+            _, done = await post(client, retry(2, "connect", {}, asking["requestState"], answers))
+            if action == "accept":
+                assert answer_of(done)["result"]["content"][0]["text"] == "connected"
+            else:
+                assert answer_of(done)["error"]["code"] == -32042
+    assert len(proxy.round_trips) == 0
 
 
 async def test_a_client_without_the_capability_gets_the_2026_error() -> None:

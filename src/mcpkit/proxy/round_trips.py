@@ -105,6 +105,19 @@ def _lacking(caps: ClientCapabilities, method: str, params: Any) -> tuple[str, .
     return None
 
 
+def _url_elicitations(upstream: asyncio.Task[Any]) -> list[Any]:
+    """The URL elicitations an upstream call's -32042 names (none for any other end)."""
+    if upstream.cancelled():
+        return []
+    error = upstream.exception()
+    if not isinstance(error, McpError) or error.code != codes.URL_ELICITATION_REQUIRED:
+        return []
+    found = field_of(error.data, "elicitations")
+    if not isinstance(found, list):
+        return []
+    return [e for e in cast("list[object]", found) if isinstance(e, dict)]
+
+
 class _Asking(dict[str, Any]):
     """An InputRequiredResult without its requestState (which `RoundTrips` seals)."""
 
@@ -136,12 +149,22 @@ class PendingCall:
         self._numbers = itertools.count(1)
         self._wake = asyncio.Event()
         self._expiry: asyncio.TimerHandle | None = None
+        self._call: tuple[RequestReceived, Any] | None = None
+        #: The URL elicitations the upstream's -32042 named, asked of the client: the call
+        #: is sent again once it has answered them.
+        self._visits: dict[str, _Question] = {}
         self.finished = False
 
     async def start(self, ev: RequestReceived, params: Any) -> None:
         """Take an upstream session of the pool, and send the call on it."""
-        link = await self.calls.pool.acquire(self)
-        self.link = link
+        self.link = await self.calls.pool.acquire(self)
+        self._call = (ev, params)
+        self._send()
+
+    def _send(self) -> None:
+        link = self.link
+        assert link is not None and self._call is not None
+        ev, params = self._call
         self.upstream = asyncio.create_task(link.forward_for(self, ev, params))
 
     # ------------------------------------------------------------- upstream side
@@ -201,7 +224,7 @@ class PendingCall:
         if not isinstance(responses, dict):
             return
         for key, answer in cast("dict[str, Any]", responses).items():
-            question = self._asked.get(key)
+            question = self._asked.get(key) or self._visits.get(key)
             if question is None or question.answer.done():
                 continue  # not asked, or no longer (the upstream cancelled it)
             value: Any = msgspec.to_builtins(answer)
@@ -210,10 +233,14 @@ class PendingCall:
             question.answer.set_result(value)
 
     async def _next(self) -> Any:
+        declined = bool(self._visits) and not self._visited()
         upstream = self.upstream
         assert upstream is not None
         while True:
             if upstream.done():
+                visits = None if declined else _url_elicitations(upstream)
+                if visits:
+                    return self._input_required(self._ask_visits(visits))
                 self.finished = True
                 return upstream.result()  # (or its error)
             asked = {k: q for k, q in self._asked.items() if not q.answer.done()}
@@ -225,6 +252,24 @@ class PendingCall:
                 await asyncio.wait((upstream, waking), return_when=asyncio.FIRST_COMPLETED)
             finally:
                 waking.cancel()
+
+    def _ask_visits(self, visits: list[Any]) -> dict[str, _Question]:
+        """The URL elicitations of the upstream's -32042 (URLElicitationRequiredError, gone
+        from 2026-07-28), asked as input requests: the 2026 way of "visit these, then retry"."""
+        self._visits = {
+            f"q{next(self._numbers)}": _Question("elicitation/create", visit) for visit in visits
+        }
+        return self._visits
+
+    def _visited(self) -> bool:
+        """The client answered the URL elicitations: the call goes upstream again, unless it
+        declined one (False: then the upstream's error is its answer)."""
+        visits, self._visits = self._visits, {}
+        answers = [q.answer.result() if q.answer.done() else None for q in visits.values()]
+        if not all(field_of(a, "action") == "accept" for a in answers):
+            return False
+        self._send()
+        return True
 
     def _input_required(self, asked: dict[str, _Question]) -> _Asking:
         terms = self._terms
