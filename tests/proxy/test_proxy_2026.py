@@ -214,8 +214,9 @@ async def test_plain_requests_and_errors_keep_their_2026_shape() -> None:
             status, missing = await post(client, request(3, "resources/read", {"uri": "nope://x"}))
             assert status == 400 and answer_of(missing)["error"]["code"] == -32602
             # Removed from 2026-07-28: refused as an unknown method.
-            status, removed = await post(client, request(4, "logging/setLevel", {"level": "info"}))
-            assert answer_of(removed)["error"]["code"] == -32601
+            for rid, method in enumerate(["logging/setLevel", "ping", "tasks/list"], 4):
+                status, removed = await post(client, request(rid, method, {"level": "info"}))
+                assert status == 404 and answer_of(removed)["error"]["code"] == -32601
 
 
 @pytest.mark.parametrize("action", ["accept", "decline"])
