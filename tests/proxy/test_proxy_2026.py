@@ -175,7 +175,7 @@ async def test_a_2026_client_answers_the_upstreams_questions_round_by_round() ->
 
             answers = {key: {"action": "accept", "content": {"name": "Ada"}}}
             state = asking["requestState"]
-            second = retry(4, "survey", args, state, answers, caps=FORM_AND_SAMPLING)
+            second = retry(4, "survey", args, state, answers, caps=FORM_AND_SAMPLING, progress=9)
             _, round2 = await post(client, second)
             sampling = answer_of(round2)["result"]
             assert sampling["resultType"] == "input_required"
@@ -196,8 +196,13 @@ async def test_a_2026_client_answers_the_upstreams_questions_round_by_round() ->
             notes = [m for m in round1 + round2 + round3 if m.get("method")]
             logs = [m["params"]["data"] for m in notes if m["method"] == "notifications/message"]
             assert logs == ["asking about tea"]
-            progress = [m["params"] for m in notes if m["method"] == "notifications/progress"]
-            assert {p["progressToken"] for p in progress} <= {"p"}
+            # Each round's progress under that round's own token.
+            progress = [
+                (m["params"]["progressToken"], m["params"]["progress"])
+                for m in round1 + round2
+                if m.get("method") == "notifications/progress"
+            ]
+            assert progress == [("p", 1), (9, 2)]
     assert len(proxy.round_trips) == 0 and all(link.holder is None for link in proxy.pool.links)
 
 
@@ -248,6 +253,17 @@ async def test_the_upstreams_url_elicitation_error_is_a_round_of_its_own(action:
             else:
                 assert answer_of(done)["error"]["code"] == -32042
     assert len(proxy.round_trips) == 0
+
+
+async def test_requests_that_come_at_once_open_one_upstream_session() -> None:
+    proxy = ProxyServer(Upstream().server)
+    async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            answers = await asyncio.gather(
+                *(post(client, request(rid, "tools/list")) for rid in range(6))
+            )
+            assert all(status == 200 for status, _ in answers)
+            assert len(proxy.pool.links) == 1
 
 
 async def test_a_client_without_the_capability_gets_the_2026_error() -> None:

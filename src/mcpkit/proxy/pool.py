@@ -192,6 +192,7 @@ class LinkPool:
         self._followed: collections.Counter[str] = collections.Counter()
         self._subscribed_on: PooledLink | None = None
         self._tasks = BackgroundTasks()
+        self._first = asyncio.Lock()
         self._closed = False
 
     @property
@@ -200,9 +201,12 @@ class LinkPool:
         return self.links[0] if self.links else None
 
     async def facts(self) -> InitializeResult:
-        """The upstream's info and capabilities (opening a first link when none is open)."""
+        """The upstream's info and capabilities (opening a first link when none is open:
+        one, however many requests come at once)."""
         if self.upstream is None or not self.links:
-            await self.acquire(None)
+            async with self._first:
+                if self.upstream is None or not self.links:
+                    await self._open(None)
         assert self.upstream is not None
         return self.upstream
 
