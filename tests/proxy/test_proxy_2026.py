@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,6 +36,7 @@ class Upstream:
 
     def __init__(self) -> None:
         self.cancelled = asyncio.Event()
+        self.blocking = asyncio.Event()
         self.server = server = Server("survey-upstream", "4.5.6", instructions="asks first")
 
         @server.tool()
@@ -53,7 +55,10 @@ class Upstream:
         async def waits(ctx: Context) -> str:
             """Ask, and wait for the answer as long as it takes."""
             try:
-                await ctx.elicit("Still there?", NAME_SCHEMA)
+                answer = await ctx.elicit("Still there?", NAME_SCHEMA)
+                if answer.data is not None and answer.data["name"] == "block":
+                    self.blocking.set()
+                    await asyncio.Event().wait()  # until cancelled
             except asyncio.CancelledError:
                 self.cancelled.set()
                 raise
@@ -335,6 +340,26 @@ async def test_a_call_whose_client_never_retries_is_cancelled_upstream() -> None
             assert "input_timeout" in error["message"]
             _, added = await post(client, call(3, "add", {"a": 1, "b": 1}))
             assert answer_of(added)["result"]["structuredContent"] == {"result": 2}
+
+
+async def test_a_client_that_leaves_a_round_abandons_the_call() -> None:
+    upstream = Upstream()
+    proxy = ProxyServer(upstream.server)
+    async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            caps = {"elicitation": {}}
+            _, found = await post(client, call(1, "waits", {}, caps=caps))
+            asking = answer_of(found)["result"]
+            (key,) = asking["inputRequests"]
+            answers = {key: {"action": "accept", "content": {"name": "block"}}}
+            second = retry(2, "waits", {}, asking["requestState"], answers, caps=caps)
+            leaving = asyncio.create_task(post(client, second))
+            await upstream.blocking.wait()
+            leaving.cancel()  # the client closes its connection mid-round
+            with contextlib.suppress(asyncio.CancelledError):
+                await leaving
+            await upstream.cancelled.wait()
+            assert len(proxy.round_trips) == 0
 
 
 async def test_pending_calls_are_bounded_by_max_stateless_upstreams() -> None:
