@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import mcp_types
 import pytest
+from _proxying import everything_command
 from _serving import ACCEPT, WAIT, messages_of, serving
 from mcp import Client as OfficialClient
 from mcp.client.session import ClientRequestContext
@@ -467,3 +468,52 @@ async def test_the_official_client_through_the_proxy(mode: str) -> None:
             assert asked == ["Your name, for ships?", "sampling"]
             names = {tool.name for tool in (await client.list_tools()).tools}
             assert {"survey", "add"} <= names
+
+
+async def test_the_official_client_through_a_proxy_of_a_stdio_server() -> None:
+    # examples/everything.py in a process of its own: form and URL elicitation, sampling
+    # with tools, roots, each asked mid-call of a 2025 session, answered in 2026 rounds.
+    asked: list[str] = []
+
+    async def elicit(
+        context: ClientRequestContext, params: mcp_types.ElicitRequestParams
+    ) -> mcp_types.ElicitResult:
+        if isinstance(params, mcp_types.ElicitRequestURLParams):
+            asked.append("url " + params.url)
+            return mcp_types.ElicitResult(action="accept")
+        asked.append("form")
+        return mcp_types.ElicitResult(action="accept", content={"name": "Lin", "age": 7})
+
+    async def sample(
+        context: ClientRequestContext, params: mcp_types.CreateMessageRequestParams
+    ) -> mcp_types.CreateMessageResult:
+        asked.append(f"sampling with {len(params.tools or [])} tool")
+        text = mcp_types.TextContent(type="text", text="42")
+        return mcp_types.CreateMessageResult(role="assistant", content=text, model="m")
+
+    async def list_roots(context: ClientRequestContext) -> mcp_types.ListRootsResult:
+        asked.append("roots")
+        return mcp_types.ListRootsResult(roots=[mcp_types.Root(uri="file:///work", name="w")])
+
+    proxy = ProxyServer(everything_command(), stderr="devnull")
+    async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
+        client = OfficialClient(
+            base + "/mcp",
+            elicitation_callback=elicit,
+            sampling_callback=sample,
+            sampling_capabilities=mcp_types.SamplingCapability(
+                tools=mcp_types.SamplingToolsCapability()
+            ),
+            list_roots_callback=list_roots,
+        )
+        async with client:
+            assert client.protocol_version == REV
+            assert client.server_info is not None and client.server_info.name == "everything"
+            texts = []
+            for tool in ("sign_up", "ask_model", "roots", "connect_account"):
+                arguments = {"question": "?"} if tool == "ask_model" else {}
+                result = await client.call_tool(tool, arguments)
+                texts.append(result.content[0].text)  # type: ignore[union-attr]
+    assert texts[:2] == ["Lin, 7, green, m, [], False", "42"]
+    assert "file:///work" in texts[2] and texts[3] == "connect: accept"
+    assert asked == ["form", "sampling with 1 tool", "roots", "url https://example.com/connect"]
