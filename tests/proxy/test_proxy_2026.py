@@ -25,6 +25,7 @@ from mcp.client.session import ClientRequestContext
 from mcpkit import Client, Context, Server
 from mcpkit.errors import UrlElicitationRequired
 from mcpkit.proxy import ProxyServer
+from mcpkit.server.middleware import CallNext
 from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
 
 REV = "2026-07-28"
@@ -259,6 +260,30 @@ async def test_the_upstreams_url_elicitation_error_is_a_round_of_its_own(action:
             else:
                 assert answer_of(done)["error"]["code"] == -32042
     assert len(proxy.round_trips) == 0
+
+
+async def test_middleware_wraps_each_round_of_a_2026_request() -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def record(ctx: Context, params: Any, call_next: CallNext) -> Any:
+        result = await call_next(params)
+        kind = result.get("resultType") if isinstance(result, dict) else type(result).__name__
+        seen.append((ctx.method, str(kind)))
+        return result
+
+    proxy = ProxyServer(Upstream().server, middleware=[record])
+    caps = {"elicitation": {}}
+    async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            _, found = await post(client, call(1, "waits", {}, caps=caps))
+            asking = answer_of(found)["result"]
+            (key,) = asking["inputRequests"]
+            answers = {key: {"action": "accept", "content": {"name": "Ada"}}}
+            _, done = await post(
+                client, retry(2, "waits", {}, asking["requestState"], answers, caps=caps)
+            )
+            assert answer_of(done)["result"]["content"][0]["text"] == "answered"
+    assert seen == [("tools/call", "input_required"), ("tools/call", "CallToolResult")]
 
 
 async def test_requests_that_come_at_once_open_one_upstream_session() -> None:
