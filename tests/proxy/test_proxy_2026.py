@@ -18,11 +18,13 @@ import httpx
 import mcp_types
 import pytest
 from _proxying import everything_command
+from _resource_helpers import ALICE, BOB, TableVerifier
 from _serving import ACCEPT, WAIT, messages_of, serving
 from mcp import Client as OfficialClient
 from mcp.client.session import ClientRequestContext
 
 from mcpkit import Client, Context, Server
+from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.errors import UrlElicitationRequired
 from mcpkit.proxy import ProxyServer
 from mcpkit.server.middleware import CallNext
@@ -542,3 +544,30 @@ async def test_the_official_client_through_a_proxy_of_a_stdio_server() -> None:
     assert texts[:2] == ["Lin, 7, green, m, [], False", "42"]
     assert "file:///work" in texts[2] and texts[3] == "connect: accept"
     assert asked == ["form", "sampling with 1 tool", "roots", "url https://example.com/connect"]
+
+
+async def test_behind_auth_a_pending_call_is_its_callers_alone() -> None:
+    auth = ProtectedResource(verifier=TableVerifier(), required_scopes=["mcp"])
+    proxy = ProxyServer(Upstream().server, auth=auth)
+    caps = {"elicitation": {}}
+    async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            body, headers = call(1, "waits", {}, caps=caps)
+            refused = await client.post("/mcp", json=body, headers=headers)
+            assert refused.status_code == 401 and len(proxy.pool.links) == 0
+
+            def as_user(token: str, request: Any) -> Any:
+                body, headers = request
+                return body, {**headers, "authorization": f"Bearer {token}"}
+
+            _, found = await post(client, as_user(ALICE, call(1, "waits", {}, caps=caps)))
+            asking = answer_of(found)["result"]
+            (key,) = asking["inputRequests"]
+            answers = {key: {"action": "accept", "content": {"name": "Ada"}}}
+            state = asking["requestState"]
+            stolen = as_user(BOB, retry(2, "waits", {}, state, answers, caps=caps))
+            status, denied = await post(client, stolen)
+            assert status == 400 and "another user" in answer_of(denied)["error"]["message"]
+            own = as_user(ALICE, retry(3, "waits", {}, state, answers, caps=caps))
+            _, done = await post(client, own)
+            assert answer_of(done)["result"]["content"][0]["text"] == "answered"
