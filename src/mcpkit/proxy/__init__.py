@@ -4,7 +4,19 @@ docs/proxy.md says what is forwarded and how sessions and failures are handled.
 A layer above `mcpkit.server`: a `ProxyServer` is a `Server`, and the server package never
 imports this one (`Server.composable` is all a mount needs to know of a proxy)."""
 
-from mcpkit.proxy.proxy_server import DEFAULT_MAX_UPSTREAMS, ProxyServer
+from mcpkit.proxy.proxy_server import (
+    DEFAULT_MAX_STATELESS_UPSTREAMS,
+    DEFAULT_MAX_UPSTREAMS,
+    ProxyServer,
+)
+from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT
 from mcpkit.proxy.upstream_channel import ChannelOpener, UpstreamTarget
 
-__all__ = ["DEFAULT_MAX_UPSTREAMS", "ChannelOpener", "ProxyServer", "UpstreamTarget"]
+__all__ = [
+    "DEFAULT_INPUT_TIMEOUT",
+    "DEFAULT_MAX_STATELESS_UPSTREAMS",
+    "DEFAULT_MAX_UPSTREAMS",
+    "ChannelOpener",
+    "ProxyServer",
+    "UpstreamTarget",
+]

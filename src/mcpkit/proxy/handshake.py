@@ -1,6 +1,7 @@
 """The proxy's end of a client session: `initialize` is handed to the proxy, not answered at
 once, so the answer can be the upstream server's own (its capabilities, serverInfo and
-instructions) once the upstream session for this client is open."""
+instructions) once the upstream session for this client is open. So is a 2026-07-28
+`server/discover`, answered from the upstream sessions that serve 2026 requests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import msgspec
 
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
@@ -20,9 +23,25 @@ class ProxiedSession(ServerSession):
     """A `ServerSession` whose `initialize` arrives as a `RequestReceived` (basic/lifecycle:
     the client waits for the answer before anything but pings, so it may come later)."""
 
+    def _check_inbound_request(self, method: str) -> McpError | None:
+        refusal = super()._check_inbound_request(method)
+        if refusal is not None and refusal.code == codes.METHOD_NOT_FOUND and self.own_terms:
+            # A 2026-07-28 request comes before anything told us what the upstream serves
+            # (no initialize): the upstream refuses what it does not declare itself.
+            return None
+        return refusal
+
+    @property
+    def own_terms(self) -> bool:
+        """Whether the request being read carries its own terms (2026-07-28)."""
+        terms = self.terms
+        return terms is not None and terms.stateless and terms.revision in self.stateless_revisions
+
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
     ) -> bool:
+        if method == "server/discover":
+            return False  # a RequestReceived: answered with the upstream's capabilities
         if method != "initialize" or self.stateless:
             return super()._handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)

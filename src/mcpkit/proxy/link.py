@@ -19,7 +19,7 @@ from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.runtime.background import BackgroundTasks
-from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
 from mcpkit.types import (
@@ -32,7 +32,7 @@ from mcpkit.types import (
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
 
-__all__ = ["LinkSettings", "UpstreamLink"]
+__all__ = ["Link", "LinkSettings", "UpstreamLink"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -70,12 +70,13 @@ class LinkSettings:
     raw_results: bool = False
 
 
-class UpstreamLink:
-    """The upstream session of one client session (`handle`)."""
+class Link:
+    """One upstream session of a proxy: what goes up. Where the upstream's own requests and
+    notifications go down is a subclass's (`UpstreamLink`: one client session; the 2026
+    pool's `PooledLink`: the request it serves)."""
 
-    def __init__(self, settings: LinkSettings, handle: ServerSessionHandle) -> None:
+    def __init__(self, settings: LinkSettings) -> None:
         self.settings = settings
-        self.handle = handle
         self.connection: Connection | None = None
         self._release: Callable[[], Awaitable[None]] | None = None
         #: Why the upstream session ended, once it has.
@@ -138,15 +139,15 @@ class UpstreamLink:
 
     # -------------------------------------------------------------- client → up
 
-    async def forward(self, ev: RequestReceived, params: Any) -> Any:
-        """Send the client's request upstream and return the answer. Cancelling the caller
-        (the client cancelled, or left) cancels the upstream request."""
+    async def forward(
+        self, ev: RequestReceived, params: Any, progress: ProgressCallback | None = None
+    ) -> Any:
+        """Send the client's request upstream and return the answer; the upstream's progress
+        on it goes to `progress`. Cancelling the caller (the client cancelled, or left)
+        cancels the upstream request."""
         conn = self.connection
         if conn is None or self.ended is not None:
             raise self._gone()
-        progress = None
-        if ev.progress_token is not None:  # our own token goes up; progress comes down
-            progress = functools.partial(self._progress, ev.request_id, ev.progress_token)
         timeout = self.settings.upstream_timeout
         result_type: Any = msgspec.Raw if self.settings.raw_results else None
         waited = None
@@ -181,13 +182,62 @@ class UpstreamLink:
             except ConnectionClosed:
                 pass  # the end is handled by `_upstream_ended`
 
+    #: What the client can do once the upstream session ended, as its error says.
+    _after_end = "start a new session to reconnect"
+
     def _gone(self) -> McpError:
         why = self.ended or "its connection closed"
         return McpError(
             codes.INTERNAL_ERROR,
-            f"the upstream server of this proxy session has ended ({why}); "
-            "start a new session to reconnect",
+            f"the upstream server of this proxy session has ended ({why}); {self._after_end}",
         )
+
+    async def _progress_up(
+        self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
+    ) -> None:
+        """The client's progress on a request of the upstream's, under the upstream's token."""
+        conn = self.connection
+        if conn is None:
+            return
+        try:
+            conn.session.send_progress(rid, token, progress, total, msg)
+            await conn.flush()
+        except (LocalProtocolError, ConnectionClosed):
+            pass
+
+    def _task_status(self, params: Any) -> None:
+        """A task of the client's ended: its progress token is released upstream."""
+        conn = self.connection
+        status, task_id = getattr(params, "status", None), getattr(params, "task_id", None)
+        if conn is not None and isinstance(task_id, str) and is_terminal(str(status)):
+            conn.session.release_task_progress(task_id)
+
+    async def _upstream_request(self, ev: RequestReceived) -> Any:
+        """A request of the upstream server's (sampling, elicitation, roots, tasks/*)."""
+        raise NotImplementedError
+
+    def _upstream_event(self, ev: Event) -> None:
+        """A notification of the upstream server's."""
+
+    def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
+        """The upstream session ended: requests in flight fail with `_gone`'s error."""
+        self.ended = "its connection closed"
+
+
+class UpstreamLink(Link):
+    """The upstream session of one client session (`handle`)."""
+
+    def __init__(self, settings: LinkSettings, handle: ServerSessionHandle) -> None:
+        super().__init__(settings)
+        self.handle = handle
+
+    async def forward(
+        self, ev: RequestReceived, params: Any, progress: ProgressCallback | None = None
+    ) -> Any:
+        if progress is None and ev.progress_token is not None:
+            # our own token goes up; progress comes down under the client's
+            progress = functools.partial(self._progress, ev.request_id, ev.progress_token)
+        return await super().forward(ev, params, progress)
 
     async def _progress(
         self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
@@ -205,19 +255,6 @@ class UpstreamLink:
                 await handle.notify("notifications/progress", params)
         except (LocalProtocolError, ConnectionClosed):
             pass  # progress that does not increase, or a client gone: nothing to tell
-
-    async def _progress_up(
-        self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
-    ) -> None:
-        """The client's progress on a request of the upstream's, under the upstream's token."""
-        conn = self.connection
-        if conn is None:
-            return
-        try:
-            conn.session.send_progress(rid, token, progress, total, msg)
-            await conn.flush()
-        except (LocalProtocolError, ConnectionClosed):
-            pass
 
     # -------------------------------------------------------------- up → client
 
@@ -275,19 +312,12 @@ class UpstreamLink:
                 self._task_status(ev.params)
             self._tasks.spawn(_quietly(self.handle.notify(method, ev.params)))
 
-    def _task_status(self, params: Any) -> None:
-        """A task of the client's ended: its progress token is released upstream."""
-        conn = self.connection
-        status, task_id = getattr(params, "status", None), getattr(params, "task_id", None)
-        if conn is not None and isinstance(task_id, str) and is_terminal(str(status)):
-            conn.session.release_task_progress(task_id)
-
     def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
         """The upstream session ended (its process died, say): requests in flight fail
         with an error that says so, then the client session ends too, so a client over
         Streamable HTTP opens a new one (404: basic/transports, "Session Management")
         and with it a new upstream session."""
-        self.ended = "its connection closed"
+        super()._upstream_ended(reader)
         if self._closing or not self._opened:
             return  # closed by us, or failing `open`, whose error answers initialize
         logger.warning("the upstream server ended; ending its client session too")

@@ -3,9 +3,10 @@ any of our transports (stdio, Streamable HTTP and its authorization, in memory).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -14,8 +15,12 @@ from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.server_session import ServerSession
+from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
+from mcpkit.proxy.pool import Down, LinkPool
+from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
+from mcpkit.proxy.stateless import discover, listen, stateless_error
 from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor
 from mcpkit.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
 from mcpkit.runtime.channel import MessageChannel
@@ -26,6 +31,10 @@ from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import (
+    ClientCapabilities,
+    ClientCapabilitiesElicitation,
+    ClientCapabilitiesRoots,
+    ClientCapabilitiesSampling,
     CreateTaskResult,
     InitializeRequestParams,
     InitializeResult,
@@ -39,11 +48,21 @@ if TYPE_CHECKING:
 
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
-__all__ = ["DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
+__all__ = ["DEFAULT_MAX_STATELESS_UPSTREAMS", "DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
 
 #: Upstream sessions open at once (each may be a process): client sessions past it are
 #: refused at initialize rather than starting one process more.
 DEFAULT_MAX_UPSTREAMS = 32
+#: Upstream sessions serving 2026-07-28 requests (`mcpkit.proxy.pool`): also the most calls
+#: that may wait for their clients' answers at once.
+DEFAULT_MAX_STATELESS_UPSTREAMS = 8
+#: What the upstream sessions of 2026 requests declare: all a 2026 client can answer through
+#: the proxy (each request's own capabilities are checked when the upstream asks).
+_STATELESS_CLIENT = ClientCapabilities(
+    sampling=ClientCapabilitiesSampling(tools={}),
+    elicitation=ClientCapabilitiesElicitation(form={}, url={}),
+    roots=ClientCapabilitiesRoots(),
+)
 #: Client notifications the upstream server is told of (the rest are the proxy's own).
 _PASSED_UP = frozenset({"notifications/roots/list_changed", "notifications/tasks/status"})
 #: Polls answered as plain JSON over Streamable HTTP, as a plain server answers them.
@@ -57,7 +76,9 @@ class ProxyServer(Server):
     path, `StdioParameters`, or an http(s) URL. `options` are `Server`'s (`auth=` protects
     the HTTP endpoint) beside the proxy's own: `headers` and `upstream_auth` for a URL,
     `stderr` for a command, `connect_timeout`, `upstream_timeout` (seconds a forwarded
-    request may take) and `max_upstreams`."""
+    request may take) and `max_upstreams`; for 2026-07-28 clients, `max_stateless_upstreams`
+    (upstream sessions shared by their requests) and `input_timeout` (seconds an upstream
+    call waits for a client's retry with the answers it was asked for)."""
 
     composable = False  # its upstream answers every request: nothing to mount, or mount in
 
@@ -72,6 +93,8 @@ class ProxyServer(Server):
         connect_timeout: float = 30.0,
         upstream_timeout: float | None = 300.0,
         max_upstreams: int = DEFAULT_MAX_UPSTREAMS,
+        max_stateless_upstreams: int = DEFAULT_MAX_STATELESS_UPSTREAMS,
+        input_timeout: float = DEFAULT_INPUT_TIMEOUT,
         **options: Any,
     ) -> None:
         if "features" in options or "task_store" in options:
@@ -80,6 +103,8 @@ class ProxyServer(Server):
         check_target(target)
         if max_upstreams < 1:
             raise ValueError("max_upstreams must be at least 1")
+        if max_stateless_upstreams < 1:
+            raise ValueError("max_stateless_upstreams must be at least 1")
         self.target = target
         self.max_upstreams = max_upstreams
         #: Who made which task (`auth=` only: without it every requestor is one owner).
@@ -102,6 +127,26 @@ class ProxyServer(Server):
             max_json_depth=self.max_json_depth,
             send_high_water=self.send_high_water,
         )
+        hello = InitializeRequestParams(
+            protocol_version="2025-11-25", capabilities=_STATELESS_CLIENT, client_info=self.info
+        )
+        #: The upstream sessions of 2026-07-28 requests; results are decoded (they are
+        #: reshaped for the 2026 client).
+        self.pool = LinkPool(self._settings, hello, max_stateless_upstreams, self.listeners)
+        #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
+        self.round_trips = RoundTrips(self.pool, self.state_seal, input_timeout)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncGenerator[ProxyServer, None]:
+        """`Server.running`, closing the 2026 requests' upstream sessions after the last
+        session served (the HTTP app's lifespan, or the last stdio or in-memory session)."""
+        async with super().running():
+            try:
+                yield self
+            finally:
+                if self._lifespan_users == 1:
+                    self.round_trips.aclose()
+                    await self.pool.aclose()
 
     @property
     def link_settings(self) -> LinkSettings:
@@ -145,24 +190,55 @@ class ProxyServer(Server):
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         if ev.method == "initialize":
             return await self._initialize(handle, ev.params)
-        link = self.links.get(handle)
-        if link is None:  # initialize failed; the client went on regardless
-            raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
-        if ev.method in _POLLS:
-            polled(handle.connection, ev.request_id)
+        terms = ev.terms
+        forward: Callable[[Any], Awaitable[Any]]
+        if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+            if ev.method in ("server/discover", "subscriptions/listen"):
+                return await self._answer_stateless(handle, ev)
+            forward = functools.partial(self._stateless_forward, handle, ev)
+        else:
+            link = self.links.get(handle)
+            if link is None:  # initialize failed; the client went on regardless
+                raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
+            if ev.method in _POLLS:
+                polled(handle.connection, ev.request_id)
+            forward = functools.partial(self._forward, link, ev)
         if not self.middleware:
-            return await self._forward(link, ev, ev.params)
+            return await forward(ev.params)
         ctx = Context.of(self, handle, ev)
         try:
-            return await call_through(
-                self.middleware, ctx, ev.params, functools.partial(self._forward, link, ev)
-            )
+            return await call_through(self.middleware, ctx, ev.params, forward)
         except (McpError, ToolError):
             raise
         except Exception as exc:
             if not self.mask_error_details or shown_when_masked(exc):
                 raise
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
+
+    async def _answer_stateless(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
+        """`server/discover` and `subscriptions/listen` (2026-07-28): the proxy's to answer,
+        with what the upstream declares."""
+        facts = await self.pool.facts()
+        handle.protocol.server_info = facts.server_info  # (in every 2026 result's _meta)
+        if ev.method == "server/discover":
+            return discover(facts, handle.protocol.all_revisions)
+        return await listen(self.pool, Down.of(handle, ev), ev.params)
+
+    async def _stateless_forward(
+        self, handle: ServerSessionHandle, ev: RequestReceived, params: Any
+    ) -> Any:
+        """A 2026-07-28 request, served by the pool's upstream sessions
+        (`mcpkit.proxy.pool`), answered in the upstream server's name."""
+        try:
+            facts = await self.pool.facts()
+            handle.protocol.server_info = facts.server_info
+            down = Down.of(handle, ev)
+            if ev.method in ROUND_TRIP_METHODS:
+                return await self.round_trips.serve(down, ev, params)
+            link = await self.pool.acquire(None)
+            return await link.forward_for(down, ev, upstream_params(params))
+        except McpError as exc:
+            raise stateless_error(exc) from None
 
     async def _forward(self, link: UpstreamLink, ev: RequestReceived, params: Any) -> Any:
         """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.tasks`)."""

@@ -1,0 +1,334 @@
+"""The upstream sessions that serve a proxy's 2026-07-28 requests (docs/proxy.md, "Clients of
+2026-07-28").
+
+A 2026 request has no session of its own: no `initialize` opened one, and over Streamable HTTP
+each POST is served by a fresh session that ends with its answer. So 2026 requests share a
+small pool of upstream sessions (`LinkPool`), opened lazily as the proxy itself, declaring
+every client capability a 2026 client can answer through the proxy (sampling with tools,
+both elicitation modes, roots). A call that can ask its client something (tools/call,
+prompts/get, resources/read) holds a link of its own from its first round to its last, so an
+upstream request arriving on that link is surely that call's (a stdio upstream says no more);
+other requests take any link, an idle one first. Only the first live link (`primary`) feeds
+`subscriptions/listen`: its change notifications are the proxy's, and it holds the upstream
+resource subscriptions that listens ask for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.proxy.link import Link, LinkSettings
+from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.server.session import LOG_LEVELS
+from mcpkit.stores.broker import Change
+from mcpkit.types import (
+    InitializeRequestParams,
+    InitializeResult,
+    RequestId,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.server.listeners import Listeners
+    from mcpkit.server.session import ServerSessionHandle
+
+__all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink"]
+
+logger = logging.getLogger("mcpkit.proxy")
+
+#: Upstream notifications that `subscriptions/listen` carries to 2026 clients.
+_CHANGES: Final = frozenset(
+    {
+        "notifications/tools/list_changed",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+        "notifications/resources/updated",
+    }
+)
+
+
+@dataclass(slots=True)
+class Down:
+    """The way down to one 2026 request: its session (a POST's own, or a stdio session), its
+    id, the progress token it gave, and the log level its `_meta` asked for (None: no log
+    messages at all, as basic/index's `io.modelcontextprotocol/logLevel` has it)."""
+
+    handle: ServerSessionHandle
+    request_id: RequestId
+    progress_token: RequestId | None
+    log_level: str | None
+
+    @classmethod
+    def of(cls, handle: ServerSessionHandle, ev: RequestReceived) -> Down:
+        level = None if ev.terms is None else ev.terms.log_level
+        return cls(handle, ev.request_id, ev.progress_token, level)
+
+    async def log(self, params: Any) -> None:
+        """An upstream log message, when at or above the level the request asked for."""
+        level = getattr(params, "level", None)
+        wanted = self.log_level
+        if wanted is None or LOG_LEVELS.get(str(level), -1) < LOG_LEVELS[wanted]:
+            return
+        await self.handle.notify("notifications/message", params, related=self.request_id)
+
+    async def progress(self, progress: float, total: float | None, message: Any) -> None:
+        """Upstream progress, under the request's own token, while it is still in flight."""
+        token = self.progress_token
+        protocol = self.handle.protocol
+        if token is None or not protocol.is_inflight(self.request_id):
+            return
+        try:
+            protocol.send_progress(self.request_id, token, progress, total, message)
+            await self.handle.connection.flush()
+        except (LocalProtocolError, ConnectionClosed):
+            pass  # progress that does not increase, or a client gone: nothing to tell
+
+
+class Downstream(Protocol):
+    """Where the upstream's progress and log messages on a forwarded request go: a `Down`,
+    or a call alive across rounds (`mcpkit.proxy.round_trips.PendingCall`)."""
+
+    async def log(self, params: Any) -> None: ...
+
+    async def progress(self, progress: float, total: float | None, message: Any) -> None: ...
+
+
+class Asker(Downstream, Protocol):
+    """What holds a pooled link: a call that passes the upstream's questions to its client."""
+
+    async def ask(self, method: str, params: Any) -> Any: ...
+
+
+class PooledLink(Link):
+    """An upstream session of the pool: what it serves goes down to the request it serves."""
+
+    _after_end = "the proxy opens a new upstream session for the next request"
+
+    def __init__(self, settings: LinkSettings, pool: LinkPool) -> None:
+        super().__init__(settings)
+        self.pool = pool
+        #: The call holding this link, whose client the upstream's questions go to.
+        self.holder: Asker | None = None
+        #: The requests being forwarded on this link, oldest first (for log messages).
+        self.serving: dict[int, Downstream] = {}
+
+    async def forward_for(self, down: Downstream, ev: RequestReceived, params: Any) -> Any:
+        """`forward`, with the upstream's progress and log messages going to `down`."""
+        key = id(down)
+        self.serving[key] = down
+        try:
+            return await self.forward(ev, params, _ProgressTo(down))
+        finally:
+            self.serving.pop(key, None)
+
+    async def _upstream_request(self, ev: RequestReceived) -> Any:
+        holder = self.holder
+        if holder is None:
+            raise McpError(
+                codes.METHOD_NOT_FOUND,
+                f"{ev.method} cannot reach this proxy's client: a 2026-07-28 client can be "
+                "asked only while tools/call, prompts/get or resources/read is being served",
+            )
+        return await holder.ask(ev.method, ev.params)
+
+    def _upstream_event(self, ev: Event) -> None:
+        if not isinstance(ev, NotificationReceived):
+            return
+        if ev.method == "notifications/message":
+            down: Downstream | None = self.holder
+            if down is None and self.serving:
+                down = next(reversed(self.serving.values()))
+            if down is not None:
+                self._tasks.spawn(_quietly(down.log(ev.params)))
+        elif ev.method in _CHANGES:
+            self.pool.changed(self, ev.method, getattr(ev.params, "uri", None))
+        # notifications/elicitation/complete and tasks/status have no 2026 counterpart
+
+    def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
+        super()._upstream_ended(reader)
+        if not self._closing:
+            logger.warning("an upstream session serving 2026-07-28 requests ended")
+        self.pool.ended(self)
+
+
+class _ProgressTo:
+    """A progress callback to `down` (a class, so the link keeps no closure per request)."""
+
+    __slots__ = ("down",)
+
+    def __init__(self, down: Downstream) -> None:
+        self.down = down
+
+    async def __call__(self, progress: float, total: float | None, message: Any) -> None:
+        await self.down.progress(progress, total, message)
+
+
+class LinkPool:
+    """At most `capacity` upstream sessions for 2026 requests (see the module's docstring)."""
+
+    def __init__(
+        self,
+        settings: LinkSettings,
+        hello: InitializeRequestParams,
+        capacity: int,
+        listeners: Listeners,
+    ) -> None:
+        self.settings = settings
+        self.hello = hello
+        self.capacity = capacity
+        self.listeners = listeners
+        self.links: list[PooledLink] = []
+        self._opening = 0
+        #: The upstream's answer to the latest initialize: its info and capabilities.
+        self.upstream: InitializeResult | None = None
+        #: URI -> open listens following it, subscribed upstream on `_subscribed_on`.
+        self._followed: collections.Counter[str] = collections.Counter()
+        self._subscribed_on: PooledLink | None = None
+        self._tasks = BackgroundTasks()
+        self._first = asyncio.Lock()
+        self._closed = False
+
+    @property
+    def primary(self) -> PooledLink | None:
+        """The link whose change notifications reach the listens."""
+        return self.links[0] if self.links else None
+
+    async def facts(self) -> InitializeResult:
+        """The upstream's info and capabilities (opening a first link when none is open:
+        one, however many requests come at once)."""
+        if self.upstream is None or not self.links:
+            async with self._first:
+                if self.upstream is None or not self.links:
+                    await self._open(None)
+        assert self.upstream is not None
+        return self.upstream
+
+    async def acquire(self, holder: Asker | None) -> PooledLink:
+        """A link for one request: with a `holder`, one no other call holds (then held by
+        it); without, an idle one first, else a new one, else any."""
+        idle = next((link for link in self.links if link.holder is None), None)
+        if idle is not None:
+            idle.holder = holder
+            return idle
+        if holder is None and self.links and self._full():
+            return self.links[-1]
+        return await self._open(holder)
+
+    def release(self, link: PooledLink, holder: Asker) -> None:
+        if link.holder is holder:
+            link.holder = None
+
+    def _full(self) -> bool:
+        return len(self.links) + self._opening >= self.capacity
+
+    async def _open(self, holder: Asker | None) -> PooledLink:
+        if self._closed:
+            raise McpError(codes.INTERNAL_ERROR, "this proxy is shutting down")
+        if self._full():
+            raise McpError(
+                codes.INTERNAL_ERROR,
+                f"this proxy's {self.capacity} upstream sessions for 2026-07-28 requests are "
+                "all held by calls waiting for their clients (max_stateless_upstreams): "
+                "retry once one has ended, or raise max_stateless_upstreams",
+            )
+        link = PooledLink(self.settings, self)
+        link.holder = holder
+        self._opening += 1
+        try:
+            upstream = await link.open(self.hello)
+            conn = link.connection
+            if conn is not None and upstream.capabilities.logging is not None:
+                # Every message comes to the proxy, which passes each request the levels
+                # its own `_meta` asks for.
+                await conn.request("logging/setLevel", {"level": "debug"})
+        except BaseException as exc:
+            await link.aclose()
+            if isinstance(exc, McpError) or not isinstance(exc, Exception):
+                raise
+            raise McpError(
+                codes.INTERNAL_ERROR, f"could not reach the upstream server: {exc}"
+            ) from exc
+        finally:
+            self._opening -= 1
+        self.upstream = upstream
+        self.links.append(link)
+        return link
+
+    def changed(self, link: PooledLink, method: str, uri: str | None) -> None:
+        """An upstream change notification: the listens' when it came on the primary link
+        (every link hears of a list change; the listens hear of it once)."""
+        if link is self.primary:
+            self.listeners.deliver(Change(method, uri if isinstance(uri, str) else None))
+
+    def ended(self, link: PooledLink) -> None:
+        """A link's upstream session ended: it serves no more requests. When it held the
+        resource subscriptions, the listens end (gracefully, so their clients listen
+        again, on a new primary link)."""
+        if link in self.links:
+            self.links.remove(link)
+        if link is self._subscribed_on:
+            self._subscribed_on = None
+            self._followed.clear()
+            self.listeners.close_all()
+
+    async def follow(self, uris: list[str]) -> None:
+        """Subscribe upstream to the URIs a listen follows (once per URI for all listens)."""
+        if not uris:
+            return
+        link = self.primary or await self.acquire(None)
+        if self._subscribed_on is not link:
+            self._subscribed_on, self._followed = link, collections.Counter()
+        for uri in uris:
+            self._followed[uri] += 1
+            if self._followed[uri] == 1:
+                await _request(link, "resources/subscribe", uri)
+
+    def unfollow_later(self, uris: list[str]) -> None:
+        """`unfollow`, from a task of its own (a listen ends as its request is cancelled)."""
+        if uris:
+            self._tasks.spawn(self.unfollow(uris))
+
+    async def unfollow(self, uris: list[str]) -> None:
+        link = self._subscribed_on
+        if link is None:
+            return
+        for uri in uris:
+            self._followed[uri] -= 1
+            if self._followed[uri] <= 0:
+                del self._followed[uri]
+                await _request(link, "resources/unsubscribe", uri)
+
+    async def aclose(self) -> None:
+        """Close every link (the proxy stops serving)."""
+        self._closed = True
+        self._tasks.cancel_all()
+        self._subscribed_on, self._followed = None, collections.Counter()
+        links, self.links = self.links, []
+        for link in links:
+            await link.aclose()
+        self.upstream = None
+        self._closed = False
+
+
+async def _request(link: PooledLink, method: str, uri: str) -> None:
+    conn = link.connection
+    if conn is None or link.ended is not None:
+        return
+    try:
+        await conn.request(method, {"uri": uri}, timeout=link.settings.upstream_timeout)
+    except (McpError, ConnectionClosed, TimeoutError, LocalProtocolError) as exc:
+        logger.warning("%s %s on the upstream server failed: %s", method, uri, exc)
+
+
+async def _quietly(sending: Awaitable[None]) -> None:
+    try:
+        await sending
+    except Exception:  # the client may have gone meanwhile
+        logger.debug("could not pass a notification on", exc_info=True)
