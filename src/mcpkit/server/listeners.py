@@ -60,7 +60,7 @@ class Listen:
     def __init__(self, request_id: RequestId, agreed: dict[str, Any]) -> None:
         self.request_id = request_id
         self.methods = frozenset(m for k, (m, _) in _LIST_CHANGES.items() if agreed.get(k))
-        self.uris: frozenset[str | None] = frozenset(agreed.get("resourceSubscriptions") or ())
+        self.uris: frozenset[str] = frozenset(agreed.get("resourceSubscriptions") or ())
         self._pending: dict[Change, None] = {}  # (ordered, and a change waits once)
         self._wake = asyncio.Event()
         self.closed = False
@@ -68,7 +68,8 @@ class Listen:
     def offer(self, change: Change) -> None:
         """Queue `change` when this listen opted in to it."""
         if change.method == _UPDATED:
-            if change.uri not in self.uris:
+            uri = change.uri
+            if uri is None or uri not in self.uris:
                 return
         elif change.method not in self.methods:
             return
