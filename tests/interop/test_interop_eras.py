@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -49,6 +49,8 @@ HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
 SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
 START_WAIT = 20.0  # seconds: a bound on a server's start (a cold one imports a lot)
+LOG_WAIT = 5.0  # seconds: a server's stderr may be read after its client has finished
+ANSWERED = re.compile(r"plan answered on (\S+)")  # what mcpkit_eras_server.py logs
 
 # What every eras client must see of every eras server, whichever the era (the server names
 # the traveller `Ada` from the elicitation, then samples the plan; see README.md).
@@ -135,6 +137,7 @@ class HttpServer:
         )
         self.url = ""
         self.log: list[str] = []
+        self._logged = threading.Condition()
         self._listening = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -145,11 +148,19 @@ class HttpServer:
     def _read(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
-            self.log.append(line.rstrip("\n"))
+            with self._logged:
+                self.log.append(line.rstrip("\n"))
+                self._logged.notify_all()
             if not self.url and (match := SERVING.search(line)):
                 self.url = match.group(1)
                 self._listening.set()
         self._listening.set()  # exited: no URL is coming
+
+    def wait_for_log(self, done: Callable[[list[str]], bool]) -> list[str]:
+        """The log once `done(log)` holds, or as it is after a bounded wait."""
+        with self._logged:
+            self._logged.wait_for(lambda: done(self.log), LOG_WAIT)
+            return list(self.log)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -186,10 +197,17 @@ def mcpkit_http() -> Iterator[HttpServer]:
 def test_sdk_clients_over_http_get_the_era_they_ask_for(
     mcpkit_http: HttpServer, client: str, mode: str, era: str
 ) -> None:
+    def answered(log: list[str]) -> list[str]:
+        return [match.group(1) for line in log if (match := ANSWERED.search(line))]
+
+    before = len(answered(mcpkit_http.log))
     summary = run_summary(
         [*eras_client(client), mode, mcpkit_http.url], f"{client} client ({mode}) vs mcpkit http"
     )
     check(summary, client, mode, era)
+    # The server, too, answered `plan` in that era (once, however many rounds it took).
+    log = mcpkit_http.wait_for_log(lambda log: len(answered(log)) > before)
+    assert answered(log)[before:] == [era]
 
 
 @pytest.mark.parametrize(
@@ -210,11 +228,10 @@ PEER_SERVERS = ["official", "fastmcp", "ts"]
 
 
 @pytest.fixture(scope="module", params=PEER_SERVERS)
-def peer_http(request: pytest.FixtureRequest) -> Iterator[tuple[str, HttpServer]]:
+def peer_http(request: pytest.FixtureRequest) -> Iterator[HttpServer]:
     """Each other SDK's eras server over HTTP, shared by the tests that use it."""
     require_peers()
-    for server in serve_http([*eras_server(request.param), "--http"]):
-        yield request.param, server
+    yield from serve_http([*eras_server(request.param), "--http"])
 
 
 async def official_summary(mode: str, target: list[str]) -> dict[str, Any]:
@@ -226,10 +243,9 @@ async def official_summary(mode: str, target: list[str]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("mode", "era"), [("auto", STATELESS), ("legacy", HANDSHAKE)])
 async def test_official_client_uses_peer_servers_over_http(
-    peer_http: tuple[str, HttpServer], mode: str, era: str
+    peer_http: HttpServer, mode: str, era: str
 ) -> None:
-    _, server = peer_http
-    check(await official_summary(mode, [server.url]), "official", mode, era)
+    check(await official_summary(mode, [peer_http.url]), "official", mode, era)
 
 
 @pytest.mark.parametrize("server", PEER_SERVERS)
@@ -297,10 +313,9 @@ async def mcpkit_summary(target: str | list[str], era: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("era", MCPKIT_CLIENT_ERAS)
 async def test_mcpkit_client_eras_against_peer_servers_over_http(
-    peer_http: tuple[str, HttpServer], era: str
+    peer_http: HttpServer, era: str
 ) -> None:
-    _, server = peer_http
-    check(await mcpkit_summary(server.url, era), "mcpkit", era, era)
+    check(await mcpkit_summary(peer_http.url, era), "mcpkit", era, era)
 
 
 @pytest.mark.parametrize("server", PEER_SERVERS)
