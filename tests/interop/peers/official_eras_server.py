@@ -64,6 +64,7 @@ async def serve_http() -> None:
     """Serve the Streamable HTTP app on a port the OS picks; say where on stderr."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # listening before it says so: a client may connect at once
     port = sock.getsockname()[1]
     config = uvicorn.Config(server.streamable_http_app(), log_level="warning")
     print(f"official-eras over Streamable HTTP at http://127.0.0.1:{port}/mcp", file=sys.stderr)
