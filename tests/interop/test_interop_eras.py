@@ -3,11 +3,11 @@
 ONE `mcpkit run peers/mcpkit_eras_server.py --transport http --port 0` process serves, one
 after the other, the official Python SDK's client (its default, which probes `server/discover`,
 and pinned to each era), FastMCP 4's client (the same three) and the TypeScript SDK v2's client
-(its default, the initialize handshake; `auto`, which probes; pinned to 2026-07-28). Each
-client lists tools, calls `plan` (which elicits, then samples, then returns; the client's own
-handlers answer), reads a resource and gets a prompt: each must speak the era it asked for and
-see the same answers. Over stdio (`mcpkit run FILE`) the same for the official and TypeScript
-clients.
+(its default, the initialize handshake, and that pinned; `auto`, which probes; pinned to
+2026-07-28). Each client lists tools, calls `plan` (which elicits, then samples, then returns;
+the client's own handlers answer), reads a resource and gets a prompt: each must speak the era
+it asked for and see the same answers, and the server must have answered in that era too.
+Over stdio (`mcpkit run FILE`) the same for the official and TypeScript clients.
 
 The peer servers of the other SDKs (`official_eras_server.py`, `fastmcp_eras_server.py`,
 `ts_eras_server.mjs`) serve the same surface over stdio and HTTP; the official client using
@@ -73,6 +73,7 @@ HTTP_RUNS = [
     ("fastmcp", "legacy", HANDSHAKE),
     ("fastmcp", STATELESS, STATELESS),
     ("ts", "default", HANDSHAKE),
+    ("ts", "legacy", HANDSHAKE),
     ("ts", "auto", STATELESS),
     ("ts", STATELESS, STATELESS),
 ]
