@@ -24,8 +24,17 @@ from mcpkit.client.callbacks import (
     ServerRequestRouter,
 )
 from mcpkit.client.calls import FeatureCalls, ProgressHandler, request_timeout
+from mcpkit.client.discover import discover, pinned_refusal
+from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
+from mcpkit.client.listen import Listener
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
+from mcpkit.client.stateless import (
+    CACHED_LISTS,
+    DEFAULT_MAX_INPUT_ROUNDS,
+    Discovered,
+    StatelessCalls,
+)
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
@@ -44,7 +53,7 @@ from mcpkit.types import (
     InitializeResult,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION
+from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
 if TYPE_CHECKING:
     import httpx
@@ -82,8 +91,18 @@ class Client(FeatureCalls):
         on_log: called with each `notifications/message`.
         on_notification: called with `(method, params)` for every server notification.
         timeout: default seconds for each request (None waits forever).
-        init_timeout: seconds the initialize handshake may take.
-        protocol_version: the revision to ask for (the server may answer an older one).
+        init_timeout: seconds the initialize handshake (or the `server/discover` probe) may
+            take.
+        protocol: which era to speak (docs/client.md "Protocol revisions"): "auto" (the
+            default) probes with `server/discover` and speaks the stateless 2026-07-28
+            revision if the server lists it, else opens a session with `initialize`;
+            "2026-07-28" never sends initialize (a server that does not speak it fails the
+            connect); "2025-11-25" (or an older revision, asked for at initialize) never
+            sends server/discover.
+        protocol_version: the revision initialize asks for (the server may answer an older
+            one); giving it pins the session era, as `protocol` does.
+        max_input_rounds: how many times one request answers the server's input requests
+            (2026-07-28 multi round-trip requests) before it fails.
         stderr: for commands, where the server's stderr is forwarded: "inherit" (our
             stderr), a file or descriptor, or nowhere ("devnull", "capture"). Its last
             lines are kept whatever the setting and quoted when the server dies.
@@ -120,7 +139,9 @@ class Client(FeatureCalls):
         on_notification: NotificationHandler | None = None,
         timeout: float | None = 60.0,
         init_timeout: float | None = 30.0,
-        protocol_version: str = LATEST_REVISION,
+        protocol: str = "auto",
+        protocol_version: str | None = None,
+        max_input_rounds: int = DEFAULT_MAX_INPUT_ROUNDS,
         stderr: Any = "inherit",
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
@@ -134,7 +155,8 @@ class Client(FeatureCalls):
         self.client_info = client_info or Implementation(name=name, version=version)
         self.timeout = timeout
         self.init_timeout = init_timeout
-        self.requested_version = protocol_version
+        self.requested_version, self.protocol = _era(protocol, protocol_version)
+        self.max_input_rounds = max_input_rounds
         self._stderr = stderr
         self._max_message_size = max_message_size
         self._max_json_depth = max_json_depth
@@ -160,6 +182,10 @@ class Client(FeatureCalls):
         self._release: Callable[[], Awaitable[None]] | None = None
         self._tasks = BackgroundTasks()
         self.middleware: tuple[ClientMiddleware, ...] = tuple(middleware)
+        self._stateless: StatelessCalls | None = None
+        self._discovered: Discovered | None = None
+        self._tool_headers = ToolHeaders()
+        self._listen = Listener()
 
     # --------------------------------------------------------------- lifecycle
 
@@ -201,11 +227,33 @@ class Client(FeatureCalls):
         self._connection = conn
         conn.start()
         try:
+            if self.protocol != "sessions" and await self._start_stateless(conn):
+                return
             rid = session.start(self.requested_version)
             await self._await_initialize(conn, rid)
         except BaseException:
             await self.aclose()
             raise
+
+    async def _start_stateless(self, conn: Connection) -> bool:
+        """Probe with server/discover; True if the server speaks the stateless revision."""
+        calls = StatelessCalls(
+            STATELESS_REVISIONS[0],
+            self.capabilities,
+            self.client_info,
+            self._router,
+            max_input_rounds=self.max_input_rounds,
+        )
+        headers = self._tool_headers.headers
+        found = await discover(conn, calls, headers, self.init_timeout)
+        if found is None:
+            if self.protocol != "auto":
+                raise pinned_refusal(self.target)
+            return False
+        self._discovered = found
+        self._stateless = calls
+        await self._listen.start(self)
+        return True
 
     async def _await_initialize(self, conn: Connection, rid: Any) -> None:
         try:
@@ -220,6 +268,8 @@ class Client(FeatureCalls):
 
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
+        await self._listen.stop()
+        self._stateless = None
         conn, self._connection = self._connection, None
         release, self._release = self._release, None
         await close_opened(conn, release)
@@ -241,6 +291,8 @@ class Client(FeatureCalls):
         """Send any request through the middleware, if any, and return its decoded result
         (as `result_type` if given)."""
         timeout = request_timeout(timeout, self.timeout)
+        if self._stateless is not None:
+            return await self._stateless_request(method, params, timeout, progress, result_type)
         if self.middleware:
             return await self._request_through_middleware(
                 method, params, timeout, progress, result_type
@@ -271,6 +323,37 @@ class Client(FeatureCalls):
 
         return await call_through(self.middleware, OutgoingRequest(method, self), params, send)
 
+    async def _stateless_request(
+        self,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        progress: ProgressHandler | None,
+        result_type: Any,
+    ) -> Any:
+        """`request` in the stateless revision: `_meta` added, input requests answered."""
+        calls = self._stateless
+        assert calls is not None
+        conn = self.connection
+
+        def send(method: str, params: dict[str, Any]) -> Awaitable[msgspec.Raw]:
+            return conn.request(
+                method, params, timeout=timeout, on_progress=progress, result_type=msgspec.Raw
+            )
+
+        def call(params: Any) -> Awaitable[Any]:
+            return calls.request(send, method, params, result_type)
+
+        if self.middleware:
+            result = await call_through(
+                self.middleware, OutgoingRequest(method, self), params, call
+            )
+        else:
+            result = await call(params)
+        if method == "tools/list" and getattr(conn.channel, "speak_stateless", None) is not None:
+            result = without_invalid_tools(result, self._tool_headers)
+        return result
+
     # ------------------------------------------------------------------- facts
 
     @property
@@ -286,6 +369,11 @@ class Client(FeatureCalls):
         return session
 
     @property
+    def discovered(self) -> Discovered | None:
+        """What `server/discover` said, when the client speaks the stateless revision."""
+        return self._discovered if self._stateless is not None else None
+
+    @property
     def initialize_result(self) -> InitializeResult:
         result = self.session.initialize_result
         if result is None:
@@ -294,18 +382,26 @@ class Client(FeatureCalls):
 
     @property
     def server_info(self) -> Implementation:
+        found = self.discovered
+        if found is not None:  # self-reported and optional in discover: "unknown" if absent
+            return found.server_info or Implementation(name="unknown", version="unknown")
         return self.initialize_result.server_info
 
     @property
     def server_capabilities(self) -> ServerCapabilities:
-        return self.initialize_result.capabilities
+        found = self.discovered
+        return found.capabilities if found is not None else self.initialize_result.capabilities
 
     @property
     def instructions(self) -> str | None:
-        return self.initialize_result.instructions
+        found = self.discovered
+        return found.instructions if found is not None else self.initialize_result.instructions
 
     @property
     def protocol_version(self) -> str:
+        """The revision spoken: the stateless one chosen at connect, or initialize's."""
+        if self._stateless is not None:
+            return self._stateless.revision
         return self.initialize_result.protocol_version
 
     @property
@@ -332,12 +428,21 @@ class Client(FeatureCalls):
     def _on_event(self, ev: Event) -> None:
         if not isinstance(ev, NotificationReceived):
             return
+        if self._stateless is not None:
+            self._stateless_notification(ev)
         if ev.method == "notifications/message" and self.on_log is not None:
             self._run_callback(self.on_log, ev.params)
         elif ev.method == "notifications/tasks/status":
             self._task_status_received(ev.params)  # updates the task's live handle
         if self.on_notification is not None:
             self._run_callback(self.on_notification, ev.method, ev.params)
+
+    def _stateless_notification(self, ev: NotificationReceived) -> None:
+        if ev.method in LIST_CHANGED:
+            assert self._stateless is not None
+            self._stateless.drop_cached(ev.method)
+        elif ev.method == "notifications/subscriptions/acknowledged":
+            self._listen.acknowledged(ev.params)
 
     def _run_callback(self, fn: Callable[..., Any], *args: Any) -> None:
         async def run() -> None:
@@ -347,6 +452,24 @@ class Client(FeatureCalls):
                 logger.exception("client notification callback failed")
 
         self._tasks.spawn(run())
+
+
+#: The notifications that make a cached list stale.
+LIST_CHANGED = frozenset(CACHED_LISTS.values())
+
+
+def _era(protocol: str, protocol_version: str | None) -> tuple[str, str]:
+    """(the revision initialize asks for, "auto" | a stateless revision | "sessions")."""
+    if protocol == "auto" or protocol in STATELESS_REVISIONS:
+        if protocol_version is not None:  # asking for a session revision pins that era
+            return protocol_version, "sessions" if protocol == "auto" else protocol
+        return LATEST_REVISION, protocol
+    if protocol in SUPPORTED_REVISIONS:
+        return protocol_version or protocol, "sessions"
+    raise ValueError(
+        f"protocol must be 'auto' or a revision mcpkit speaks "
+        f"({', '.join((*STATELESS_REVISIONS, *SUPPORTED_REVISIONS))}), not {protocol!r}"
+    )
 
 
 def _task_receiver(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel, extras_of
 
@@ -32,6 +32,17 @@ class TappedChannel:
         """The wrapped channel's Streamable HTTP session id (`ChannelExtras.session_id`)."""
         found = extras_of(self._channel).session_id
         return None if found is None else found()
+
+    def speak_stateless(self, revision: str, headers: Any) -> None:
+        """Passed on to the wrapped channel, if it is HTTP's (see `Client`)."""
+        speak = getattr(self._channel, "speak_stateless", None)
+        if speak is not None:
+            speak(revision, headers)
+
+    def speak_sessions(self) -> None:
+        speak = getattr(self._channel, "speak_sessions", None)
+        if speak is not None:
+            speak()
 
     async def receive(self) -> bytes:
         data = await self._channel.receive()
