@@ -238,3 +238,77 @@ async def _until(done: Any) -> None:
     async with asyncio.timeout(5):
         while not done():
             await asyncio.sleep(0.01)
+
+
+# ------------------------------------------------------------------------ over HTTP
+
+
+def _http_client(server: FakeModernServer, **options: Any) -> Client:
+    import httpx
+
+    from mcpkit.transports.http_client import StreamableHttpTransport
+
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=server.asgi))
+    transport = StreamableHttpTransport("http://fake/mcp", http_client=http)
+    return Client(transport, **options)
+
+
+async def test_http_requests_carry_the_standard_and_parameter_headers() -> None:
+    tools = [
+        {
+            "name": "q",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "region": {"type": "string", "x-mcp-header": "Region"},
+                    "n": {"type": "integer", "x-mcp-header": "N"},
+                    "deep": {
+                        "type": "object",
+                        "properties": {"on": {"type": "boolean", "x-mcp-header": "On"}},
+                    },
+                    "text": {"type": "string"},
+                },
+            },
+        },
+        {
+            "name": "bad",
+            "inputSchema": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "x-mcp-header": "X"}},
+            },
+        },
+    ]
+    server = FakeModernServer(tools=tools, handlers={"tools/call": _echo_tool})
+    async with _http_client(server) as client:
+        assert [tool.name for tool in await client.list_tools()] == ["q"]  # "bad" left out
+        args = {"region": "Köln ", "n": 7, "deep": {"on": True}, "text": "no"}
+        await client.call_tool("q", args)
+        assert client.session_id is None
+    discover, listing, call = server.headers
+    assert discover["mcp-protocol-version"] == "2026-07-28"
+    assert discover["mcp-method"] == "server/discover" and "mcp-name" not in discover
+    assert listing["mcp-method"] == "tools/list"
+    assert call["mcp-method"] == "tools/call" and call["mcp-name"] == "q"
+    assert call["mcp-param-region"] == "=?base64?S8O2bG4g?="
+    assert call["mcp-param-n"] == "7" and call["mcp-param-on"] == "true"
+    assert not any(name.startswith("mcp-param-t") for name in call)
+    assert all("mcp-session-id" not in headers for headers in server.headers)
+
+
+async def test_http_unsupported_version_data_reaches_the_probe() -> None:
+    server = FakeModernServer(supported=("2026-07-28",))
+    seen: list[str] = []
+    original = server.answer
+
+    async def first_refused(message: dict[str, Any]) -> dict[str, Any] | None:
+        seen.append(message["method"])
+        if len(seen) == 1:
+            data = {"supported": ["2026-07-28"], "requested": "x"}
+            error = {"code": -32022, "message": "Unsupported protocol version", "data": data}
+            return {"jsonrpc": "2.0", "id": message["id"], "error": error}
+        return await original(message)
+
+    server.answer = first_refused  # type: ignore[method-assign]
+    async with _http_client(server) as client:
+        assert client.protocol_version == "2026-07-28"
+    assert seen == ["server/discover", "server/discover"]

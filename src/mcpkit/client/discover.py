@@ -22,7 +22,7 @@ from mcpkit.client.stateless import (
     stateless_choice,
     supported_of,
 )
-from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.runtime.connection import Connection
@@ -74,7 +74,7 @@ async def discover(
                 "server/discover", calls.params(None), timeout=timeout, result_type=msgspec.Raw
             )
             found = read_discover(raw)
-        except McpError as exc:
+        except McpError as exc:  # (RequestTimeout too: a legacy stdio server may say nothing)
             choice = stateless_choice(supported_of(exc))
             if (
                 exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
@@ -87,8 +87,6 @@ async def discover(
                 speak_stateless(conn, calls, headers)
                 continue
             break
-        except RequestTimeout:
-            break  # stdio: a legacy server may say nothing to a method it does not know
         choice = stateless_choice(found.supported_versions)
         if choice is None:
             break

@@ -14,7 +14,7 @@ import base64
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -84,11 +84,11 @@ def _walk(
     """Collect annotations under `schema`; an annotation off a chain of `properties` keys,
     or on a non-primitive, is an error."""
     if isinstance(schema, list):
-        items: list[Any] = schema  # type: ignore[assignment]
+        items = cast("list[object]", schema)
         return _first_problem(_walk(item, path, found, statically=False) for item in items)
     if not isinstance(schema, dict):
         return None
-    node: dict[str, Any] = schema  # type: ignore[assignment]
+    node = cast("dict[str, Any]", schema)
     if "x-mcp-header" in node:
         problem = _annotation_problem(node, path, statically)
         if problem is not None:
@@ -96,7 +96,7 @@ def _walk(
         found.append((path, node["x-mcp-header"]))
     for key, value in node.items():
         if key == "properties" and isinstance(value, dict):
-            props: dict[str, Any] = value  # type: ignore[assignment]
+            props = cast("dict[str, Any]", value)
             problem = _first_problem(
                 _walk(sub, (*path, str(name)), found, statically=statically)
                 for name, sub in props.items()
@@ -162,7 +162,7 @@ class ToolHeaders:
         if not wanted or not isinstance(arguments, Mapping):
             return found
         for path, name in wanted:
-            value = _at(arguments, path)  # type: ignore[arg-type]
+            value = _at(cast("Mapping[str, Any]", arguments), path)
             text = _as_text(value)
             if text is not None:  # absent or null: no header ("Parameter value is null")
                 found[f"mcp-param-{name.lower()}"] = encode_value(text)
@@ -174,7 +174,7 @@ def _at(arguments: Mapping[str, Any], path: Sequence[str]) -> Any:
     for key in path:
         if not isinstance(value, Mapping):
             return None
-        value = value.get(key)  # type: ignore[reportUnknownMemberType]
+        value = cast("Mapping[str, Any]", value).get(key)
     return value
 
 

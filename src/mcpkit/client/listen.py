@@ -28,16 +28,21 @@ logger = logging.getLogger("mcpkit.client")
 _ACK_WAIT: Final = 10.0
 
 
-class Client(Protocol):
-    """What the listener uses of `mcpkit.Client`."""
+class Sender(Protocol):
+    """What the listener uses of `mcpkit.Client` to send its request."""
 
     @property
     def connection(self) -> Connection: ...
+    def stateless_params(self, params: Any) -> dict[str, Any]: ...
+
+
+class Client(Sender, Protocol):
+    """What the listener uses of `mcpkit.Client` at connect."""
+
     @property
     def server_capabilities(self) -> ServerCapabilities: ...
     @property
     def on_notification(self) -> object: ...
-    def stateless_params(self, params: Any) -> dict[str, Any]: ...
 
 
 class Listener:
@@ -68,7 +73,7 @@ class Listener:
         if self.list_changed:
             await self.reopen(client)
 
-    async def reopen(self, client: Client) -> None:
+    async def reopen(self, client: Sender) -> None:
         """End the open stream, if any, and open one with the current filter; returns once
         the server acknowledged it (or after `_ACK_WAIT` seconds)."""
         await self.stop()
@@ -89,7 +94,7 @@ class Listener:
     def acknowledged(self, params: Any) -> None:
         self._acked.set()
 
-    async def _run(self, client: Client, wanted: dict[str, Any]) -> None:
+    async def _run(self, client: Sender, wanted: dict[str, Any]) -> None:
         try:
             # No timeout: the stream stays open until we close it or the server ends it.
             await client.connection.request(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -78,7 +78,9 @@ class Discovered(msgspec.Struct, kw_only=True):
     """What `server/discover` said (server/discover, DiscoverResult): the revisions the server
     speaks, its capabilities, its identity and instructions."""
 
-    supported_versions: list[str] = msgspec.field(default_factory=list, name="supportedVersions")
+    supported_versions: list[str] = msgspec.field(
+        default_factory=lambda: list[str](), name="supportedVersions"
+    )
     capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
     instructions: str | None = None
     server_info: Implementation | None = None
@@ -86,7 +88,9 @@ class Discovered(msgspec.Struct, kw_only=True):
 
 
 class _RawDiscover(msgspec.Struct):
-    supported_versions: list[str] = msgspec.field(default_factory=list, name="supportedVersions")
+    supported_versions: list[str] = msgspec.field(
+        default_factory=lambda: list[str](), name="supportedVersions"
+    )
     capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
     instructions: str | None = None
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
@@ -140,9 +144,13 @@ def is_modern_error(exc: McpError) -> bool:
 
 def supported_of(exc: McpError) -> list[str]:
     """The `supported` list of an `UnsupportedProtocolVersionError`, or []."""
-    data = exc.data if isinstance(exc.data, Mapping) else {}
-    found = data.get("supported")
-    return [v for v in found if isinstance(v, str)] if isinstance(found, list) else []
+    data: object = exc.data
+    if not isinstance(data, Mapping):
+        return []
+    found = cast("Mapping[str, object]", data).get("supported")
+    if not isinstance(found, list):
+        return []
+    return [v for v in cast("list[object]", found) if isinstance(v, str)]
 
 
 def stateless_choice(versions: list[str]) -> str | None:
@@ -164,7 +172,7 @@ def _as_dict(params: Any) -> dict[str, Any]:
     if params is None:
         return {}
     if isinstance(params, dict):
-        return dict(params)  # type: ignore[arg-type]  # (a caller's dict: str keys)
+        return dict(cast("dict[str, Any]", params))
     found: dict[str, Any] = msgspec.to_builtins(params)
     return found
 
