@@ -75,7 +75,11 @@ class FakeModernServer:
         elif method == "tools/list":
             result = {"tools": self.tools, "ttlMs": self.ttl_ms, "cacheScope": "public"}
         elif method in self.handlers:
-            result = await self.handlers[method](self, params)
+            try:
+                result = await self.handlers[method](self, params)
+            except Exception as exc:  # a handler refusing: HeaderMismatch in the tests
+                error = {"code": -32020, "message": f"Header mismatch: {exc!r}"}
+                return {"jsonrpc": "2.0", "id": rid, "error": error}
         else:
             error = {"code": -32601, "message": f"Method not found: {method}"}
             return {"jsonrpc": "2.0", "id": rid, "error": error}

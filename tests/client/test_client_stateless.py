@@ -312,3 +312,33 @@ async def test_http_unsupported_version_data_reaches_the_probe() -> None:
     async with _http_client(server) as client:
         assert client.protocol_version == "2026-07-28"
     assert seen == ["server/discover", "server/discover"]
+
+
+async def test_a_header_mismatch_lists_the_tools_again_and_retries_once() -> None:
+    tools = [
+        {
+            "name": "q",
+            "inputSchema": {
+                "type": "object",
+                "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+            },
+        }
+    ]
+    refused = False
+
+    async def call(server: FakeModernServer, params: dict[str, Any]) -> dict[str, Any]:
+        nonlocal refused
+        if server.headers[-1].get("mcp-param-region") != params["arguments"]["region"]:
+            refused = True
+            raise HeaderMismatch
+        return {"content": [{"type": "text", "text": "ok"}]}
+
+    server = FakeModernServer(tools=tools, ttl_ms=60_000, handlers={"tools/call": call})
+    async with _http_client(server) as client:
+        assert (await client.call_tool("q", {"region": "eu"})).text == "ok"  # never listed
+    assert refused
+    assert server.methods() == ["server/discover", "tools/call", "tools/list", "tools/call"]
+
+
+class HeaderMismatch(Exception):
+    """Raised by a fake handler: answered -32020 (400) by `FakeModernServer`."""

@@ -24,13 +24,12 @@ from mcpkit.client.callbacks import (
     ServerRequestRouter,
 )
 from mcpkit.client.calls import FeatureCalls, ProgressHandler, request_timeout
-from mcpkit.client.discover import discover, pinned_refusal
-from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
+from mcpkit.client.era import StatelessEra, era
+from mcpkit.client.http_headers import ToolHeaders
 from mcpkit.client.listen import Listener
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.client.stateless import (
-    CACHED_LISTS,
     DEFAULT_MAX_INPUT_ROUNDS,
     Discovered,
     StatelessCalls,
@@ -53,7 +52,6 @@ from mcpkit.types import (
     InitializeResult,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
 if TYPE_CHECKING:
     import httpx
@@ -66,7 +64,7 @@ __all__ = ["Client"]
 logger = logging.getLogger("mcpkit.client")
 
 
-class Client(FeatureCalls):
+class Client(FeatureCalls, StatelessEra):
     """An MCP client session. Use as `async with Client(target) as client:`.
 
     Args:
@@ -76,7 +74,8 @@ class Client(FeatureCalls):
             for full control of the subprocess, the URL of a Streamable HTTP endpoint
             (`"http://127.0.0.1:8000/mcp"`; a server that refuses it is spoken to over the
             older HTTP+SSE, as is a URL ending in `/sse`), or a `StreamableHttpTransport`.
-        name, version, client_info: the `clientInfo` sent at initialize.
+        name, version, client_info: the `clientInfo` sent at initialize (in the stateless
+            revision: in every request's `_meta`).
         sampling_handler: answers `sampling/createMessage`; declares `sampling`.
         sampling_tools: also declare `sampling.tools` (SEP-1577).
         elicitation_handler: answers form-mode `elicitation/create`.
@@ -155,7 +154,7 @@ class Client(FeatureCalls):
         self.client_info = client_info or Implementation(name=name, version=version)
         self.timeout = timeout
         self.init_timeout = init_timeout
-        self.requested_version, self.protocol = _era(protocol, protocol_version)
+        self.requested_version, self.protocol = era(protocol, protocol_version)
         self.max_input_rounds = max_input_rounds
         self._stderr = stderr
         self._max_message_size = max_message_size
@@ -235,26 +234,6 @@ class Client(FeatureCalls):
             await self.aclose()
             raise
 
-    async def _start_stateless(self, conn: Connection) -> bool:
-        """Probe with server/discover; True if the server speaks the stateless revision."""
-        calls = StatelessCalls(
-            STATELESS_REVISIONS[0],
-            self.capabilities,
-            self.client_info,
-            self._router,
-            max_input_rounds=self.max_input_rounds,
-        )
-        headers = self._tool_headers.headers
-        found = await discover(conn, calls, headers, self.init_timeout)
-        if found is None:
-            if self.protocol != "auto":
-                raise pinned_refusal(self.target)
-            return False
-        self._discovered = found
-        self._stateless = calls
-        await self._listen.start(self)
-        return True
-
     async def _await_initialize(self, conn: Connection, rid: Any) -> None:
         try:
             async with asyncio.timeout(self.init_timeout):
@@ -323,37 +302,6 @@ class Client(FeatureCalls):
 
         return await call_through(self.middleware, OutgoingRequest(method, self), params, send)
 
-    async def _stateless_request(
-        self,
-        method: str,
-        params: Any,
-        timeout: float | None,
-        progress: ProgressHandler | None,
-        result_type: Any,
-    ) -> Any:
-        """`request` in the stateless revision: `_meta` added, input requests answered."""
-        calls = self._stateless
-        assert calls is not None
-        conn = self.connection
-
-        def send(method: str, params: dict[str, Any]) -> Awaitable[msgspec.Raw]:
-            return conn.request(
-                method, params, timeout=timeout, on_progress=progress, result_type=msgspec.Raw
-            )
-
-        def call(params: Any) -> Awaitable[Any]:
-            return calls.request(send, method, params, result_type)
-
-        if self.middleware:
-            result = await call_through(
-                self.middleware, OutgoingRequest(method, self), params, call
-            )
-        else:
-            result = await call(params)
-        if method == "tools/list" and getattr(conn.channel, "speak_stateless", None) is not None:
-            result = without_invalid_tools(result, self._tool_headers)
-        return result
-
     # ------------------------------------------------------------------- facts
 
     @property
@@ -367,11 +315,6 @@ class Client(FeatureCalls):
         session = self.connection.session
         assert isinstance(session, ClientSession)
         return session
-
-    @property
-    def discovered(self) -> Discovered | None:
-        """What `server/discover` said, when the client speaks the stateless revision."""
-        return self._discovered if self._stateless is not None else None
 
     @property
     def initialize_result(self) -> InitializeResult:
@@ -437,13 +380,6 @@ class Client(FeatureCalls):
         if self.on_notification is not None:
             self._run_callback(self.on_notification, ev.method, ev.params)
 
-    def _stateless_notification(self, ev: NotificationReceived) -> None:
-        if ev.method in LIST_CHANGED:
-            assert self._stateless is not None
-            self._stateless.drop_cached(ev.method)
-        elif ev.method == "notifications/subscriptions/acknowledged":
-            self._listen.acknowledged(ev.params)
-
     def _run_callback(self, fn: Callable[..., Any], *args: Any) -> None:
         async def run() -> None:
             try:  # notification callbacks run on the loop (sync ones too: they should be quick)
@@ -452,24 +388,6 @@ class Client(FeatureCalls):
                 logger.exception("client notification callback failed")
 
         self._tasks.spawn(run())
-
-
-#: The notifications that make a cached list stale.
-LIST_CHANGED = frozenset(CACHED_LISTS.values())
-
-
-def _era(protocol: str, protocol_version: str | None) -> tuple[str, str]:
-    """(the revision initialize asks for, "auto" | a stateless revision | "sessions")."""
-    if protocol == "auto" or protocol in STATELESS_REVISIONS:
-        if protocol_version is not None:  # asking for a session revision pins that era
-            return protocol_version, "sessions" if protocol == "auto" else protocol
-        return LATEST_REVISION, protocol
-    if protocol in SUPPORTED_REVISIONS:
-        return protocol_version or protocol, "sessions"
-    raise ValueError(
-        f"protocol must be 'auto' or a revision mcpkit speaks "
-        f"({', '.join((*STATELESS_REVISIONS, *SUPPORTED_REVISIONS))}), not {protocol!r}"
-    )
 
 
 def _task_receiver(
