@@ -62,7 +62,10 @@ class StatelessEra:
             max_input_rounds=self.max_input_rounds,
         )
         headers = self._tool_headers.headers
-        found = await discover(conn, calls, headers, self.init_timeout)
+        if getattr(conn.channel, "sessions_only", False):
+            found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
+        else:
+            found = await discover(conn, calls, headers, self.init_timeout)
         if found is None:
             if self.protocol != "auto":
                 raise pinned_refusal(self.target)

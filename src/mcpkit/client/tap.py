@@ -33,6 +33,10 @@ class TappedChannel:
         found = extras_of(self._channel).session_id
         return None if found is None else found()
 
+    @property
+    def sessions_only(self) -> bool:
+        return bool(getattr(self._channel, "sessions_only", False))
+
     def speak_stateless(self, revision: str, headers: Any) -> None:
         """Passed on to the wrapped channel, if it is HTTP's (see `Client`)."""
         speak = getattr(self._channel, "speak_stateless", None)
