@@ -46,7 +46,7 @@ def speak_stateless(conn: Connection, calls: StatelessCalls, headers: Any) -> No
     session = conn.session
     assert isinstance(session, ClientSession)
     session.speak_stateless(calls.revision)
-    speak = getattr(conn.channel, "speak_stateless", None)
+    speak = conn.extras.speak_stateless
     if speak is not None:
         speak(calls.revision, headers)
 
@@ -56,7 +56,7 @@ def speak_sessions(conn: Connection) -> None:
     session = conn.session
     assert isinstance(session, ClientSession)
     session.forget_stateless()
-    speak = getattr(conn.channel, "speak_sessions", None)
+    speak = conn.extras.speak_sessions
     if speak is not None:
         speak()
 

@@ -62,7 +62,7 @@ class StatelessEra:
             max_input_rounds=self.max_input_rounds,
         )
         headers = self._tool_headers.headers
-        if getattr(conn.channel, "sessions_only", False):
+        if conn.extras.sessions_only:
             found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
         else:
             found = await discover(conn, calls, headers, self.init_timeout)
@@ -96,7 +96,7 @@ class StatelessEra:
         def call(params: Any) -> Awaitable[Any]:
             return calls.request(send, method, params, result_type)
 
-        over_http = getattr(conn.channel, "speak_stateless", None) is not None
+        over_http = conn.extras.speak_stateless is not None
         try:
             if self.middleware:
                 request = OutgoingRequest(method, self)  # type: ignore[arg-type]  # (a Client)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from typing import Literal, Protocol
 
-from mcpkit.runtime.channel import MessageChannel, extras_of
+from mcpkit.runtime.channel import MessageChannel, StatelessHeaders, extras_of
 
 __all__ = ["MessageTap", "TappedChannel"]
 
@@ -35,18 +36,16 @@ class TappedChannel:
 
     @property
     def sessions_only(self) -> bool:
-        return bool(getattr(self._channel, "sessions_only", False))
+        return extras_of(self._channel).sessions_only
 
-    def speak_stateless(self, revision: str, headers: Any) -> None:
-        """Passed on to the wrapped channel, if it is HTTP's (see `Client`)."""
-        speak = getattr(self._channel, "speak_stateless", None)
-        if speak is not None:
-            speak(revision, headers)
+    @property
+    def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
+        """The wrapped channel's, if it has one (HTTP: see `ChannelExtras.speak_stateless`)."""
+        return extras_of(self._channel).speak_stateless
 
-    def speak_sessions(self) -> None:
-        speak = getattr(self._channel, "speak_sessions", None)
-        if speak is not None:
-            speak()
+    @property
+    def speak_sessions(self) -> Callable[[], None] | None:
+        return extras_of(self._channel).speak_sessions
 
     async def receive(self) -> bytes:
         data = await self._channel.receive()
