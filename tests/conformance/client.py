@@ -46,6 +46,8 @@ def _context() -> dict[str, Any]:
 async def list_and_call_first(url: str) -> None:
     """Connect, list the tools and call the first one (initialize, tools_call, sse-retry)."""
     async with Client(url) as client:
+        if client.server_capabilities.tools is None:
+            return  # (initialize: a server with no tools; asking would be our error)
         tools = await client.list_tools()
         if tools:
             wanted = tools[0].input_schema.get("properties", {})
