@@ -342,3 +342,11 @@ async def test_a_header_mismatch_lists_the_tools_again_and_retries_once() -> Non
 
 class HeaderMismatch(Exception):
     """Raised by a fake handler: answered -32020 (400) by `FakeModernServer`."""
+
+
+async def test_an_unsupported_version_error_listing_only_older_revisions_falls_back() -> None:
+    data = {"supported": ["2025-11-25"], "requested": "2026-07-28"}
+    server = FakeLegacyServer({"code": -32022, "message": "Unsupported", "data": data})
+    async with Client(server.open) as client:
+        assert client.protocol_version == "2025-11-25"
+    assert server.methods[:2] == ["server/discover", "initialize"]
