@@ -100,6 +100,8 @@ class Scripted:
                 }
             elif method == "ping":
                 result = {}
+            elif method == "server/discover":  # a 2025-11-25 server: the client falls back
+                raise Refuse(-32601, "Method not found: server/discover")
             else:
                 result = await self.handler(self, method, message.get("params") or {})
         except Refuse as refusal:

@@ -19,7 +19,13 @@ from mcpkit import Client
 from mcpkit.auth.client import HeadlessRedirect, OAuth
 from mcpkit.auth.metadata import ClientInformation, ClientMetadata
 from mcpkit.errors import SkillVerificationFailed
-from mcpkit.types import ElicitRequestParams, ElicitResult
+from mcpkit.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestParams,
+    ElicitResult,
+    TextContent,
+)
 
 __all__ = ["main"]
 
@@ -41,6 +47,8 @@ def _context() -> dict[str, Any]:
 async def list_and_call_first(url: str) -> None:
     """Connect, list the tools and call the first one (initialize, tools_call, sse-retry)."""
     async with Client(url) as client:
+        if client.server_capabilities.tools is None:
+            return  # (initialize: a server with no tools; asking would be our error)
         tools = await client.list_tools()
         if tools:
             wanted = tools[0].input_schema.get("properties", {})
@@ -67,6 +75,71 @@ async def schema_round_trip(url: str) -> None:
         tools = {tool.name: tool for tool in await client.list_tools()}
         schema = tools["json_schema_2020_12_tool"].input_schema
         await client.call_tool("json_schema_echo", {"schema": schema})
+
+
+# ------------------------------------------------- the stateless revision (2026-07-28)
+
+
+def confirm(params: ElicitRequestParams) -> ElicitResult:
+    """A user who says yes to every form (the MRTR scenarios ask for `confirmed`)."""
+    return ElicitResult(action="accept", content={"confirmed": True})
+
+
+def sample(params: CreateMessageRequestParams) -> CreateMessageResult:
+    return CreateMessageResult(role="assistant", content=TextContent(text="ok"), model="none")
+
+
+def _full_client(url: str) -> Client:
+    """A client that declares sampling, elicitation and roots, as request-metadata checks."""
+    return Client(url, sampling_handler=sample, elicitation_handler=confirm, roots=[])
+
+
+async def request_metadata(url: str) -> None:
+    """Every request carries the `_meta` fields; a -32022 listing our revision is retried."""
+    async with _full_client(url) as client:
+        tools = await client.list_tools()
+        if tools:
+            await client.call_tool(tools[0].name, {})
+
+
+async def request_state(url: str) -> None:
+    """SEP-2322: each MRTR tool called in turn; the unrelated one carries no state of theirs."""
+    async with _full_client(url) as client:
+        for tool in await client.list_tools():
+            await client.call_tool(tool.name, {})
+
+
+async def standard_headers(url: str) -> None:
+    """SEP-2243: Mcp-Method on every POST, Mcp-Name on calls, reads and gets."""
+    async with Client(url) as client:
+        for tool in await client.list_tools():
+            await client.call_tool(tool.name, {})
+        for resource in await client.list_resources():
+            await client.read_resource(resource.uri)
+        for prompt in await client.list_prompts():
+            await client.get_prompt(prompt.name)
+
+
+async def custom_headers(url: str) -> None:
+    """SEP-2243: the x-mcp-header parameters of the calls the harness names, as headers."""
+    calls: list[dict[str, Any]] = _context().get("toolCalls", [])
+    async with Client(url) as client:
+        await client.list_tools()
+        for call in calls:
+            await client.call_tool(call["name"], call.get("arguments") or {})
+
+
+async def call_every_listed_tool(url: str) -> None:
+    """Invalid x-mcp-header tools are left out of the list; the valid ones are called."""
+    async with Client(url) as client:
+        for tool in await client.list_tools():
+            await client.call_tool(tool.name, {"region": "us-west1"})
+
+
+async def list_only(url: str) -> None:
+    """json-schema-ref-no-deref: list the tools; a network `$ref` is never fetched."""
+    async with Client(url) as client:
+        await client.list_tools()
 
 
 async def _authorized(url: str, auth: httpx.Auth) -> None:
@@ -200,6 +273,12 @@ SCENARIOS: dict[str, Run] = {
     "sse-retry": list_and_call_first,
     "elicitation-sep1034-client-defaults": elicitation_defaults,
     "json-schema-2020-12-preservation": schema_round_trip,
+    "request-metadata": request_metadata,
+    "sep-2322-client-request-state": request_state,
+    "http-standard-headers": standard_headers,
+    "http-custom-headers": custom_headers,
+    "http-invalid-tool-headers": call_every_listed_tool,
+    "json-schema-ref-no-deref": list_only,
     "auth/pre-registration": pre_registered,
     "auth/client-credentials-basic": client_credentials,
     "auth/client-credentials-jwt": client_credentials,

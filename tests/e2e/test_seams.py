@@ -128,6 +128,10 @@ def make_server() -> Server:
     return server
 
 
+#: These seams are the session era's (initialize first): the client is pinned to it.
+SESSIONS = "2025-11-25"
+
+
 def sample(params: CreateMessageRequestParams) -> CreateMessageResult:
     return CreateMessageResult(role="assistant", content=TextContent(text="hi"), model="m")
 
@@ -140,7 +144,10 @@ def test_the_fake_implements_the_routed_channel_protocol() -> None:
 async def test_progress_logs_and_sampling_are_related_to_the_call_and_its_answer_is_final() -> None:
     target = ThroughRouting(make_server())
     progress: list[float] = []
-    async with asyncio.timeout(WAIT), Client(target, sampling_handler=sample) as client:
+    async with (
+        asyncio.timeout(WAIT),
+        Client(target, sampling_handler=sample, protocol=SESSIONS) as client,
+    ):
         result = await client.call_tool("work", progress=lambda p, t, m: progress.append(p))
         assert result.content[0].text == "hi"  # type: ignore[union-attr]
     assert progress == [1, 2]
@@ -166,7 +173,10 @@ async def test_progress_logs_and_sampling_are_related_to_the_call_and_its_answer
 
 async def test_bodies_of_notifications_and_responses_start_nothing() -> None:
     target = ThroughRouting(make_server())
-    async with asyncio.timeout(WAIT), Client(target, sampling_handler=sample) as client:
+    async with (
+        asyncio.timeout(WAIT),
+        Client(target, sampling_handler=sample, protocol=SESSIONS) as client,
+    ):
         await client.call_tool("work")
     channel = target.channel
     assert channel is not None
@@ -184,7 +194,10 @@ async def test_a_list_changed_broadcast_relates_to_no_request() -> None:
         if method == "notifications/tools/list_changed":
             changed.set()
 
-    async with asyncio.timeout(WAIT), Client(target, on_notification=on_notification) as client:
+    async with (
+        asyncio.timeout(WAIT),
+        Client(target, on_notification=on_notification, protocol=SESSIONS) as client,
+    ):
         await client.list_tools()
 
         @server.tool()
@@ -200,7 +213,7 @@ async def test_a_list_changed_broadcast_relates_to_no_request() -> None:
 
 async def test_a_tool_sees_the_info_its_message_came_with() -> None:
     target = ThroughRouting(make_server())
-    async with asyncio.timeout(WAIT), Client(target) as client:
+    async with asyncio.timeout(WAIT), Client(target, protocol=SESSIONS) as client:
         first = await client.call_tool("whoami")
         second = await client.call_tool("whoami")
     channel = target.channel

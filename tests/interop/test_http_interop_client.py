@@ -43,7 +43,10 @@ def elicit(params: Any) -> ElicitResult:
 async def use_server(url: str, *, resumable: bool) -> dict[str, Any]:
     seen: list[float] = []
     transport = StreamableHttpTransport(url, reconnect_delay=0.05)
-    async with Client(transport, sampling_handler=sample, elicitation_handler=elicit) as client:
+    # The session era, whose server-to-client requests this server's tools use.
+    async with Client(
+        transport, sampling_handler=sample, elicitation_handler=elicit, protocol="2025-11-25"
+    ) as client:
         found: dict[str, Any] = {"server": client.server_info.name}
         found["version"] = client.protocol_version
         found["tools"] = sorted(t.name for t in await client.list_tools())

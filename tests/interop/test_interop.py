@@ -111,8 +111,14 @@ def text_of(item: Any) -> str:
     return text
 
 
+#: The revision "auto" picks: the official Python SDK (2.x) speaks the stateless one too, the
+#: TypeScript SDK v1 only the session era (the client falls back to initialize).
+AUTO_REVISION = {"official": "2026-07-28", "ts": HANDSHAKE_REVISION}
+
+
+@pytest.mark.parametrize("protocol", [HANDSHAKE_REVISION, "auto"])
 @pytest.mark.parametrize("server", ["official", "ts"])
-async def test_mcpkit_client_against_server(server: str) -> None:
+async def test_mcpkit_client_against_server(server: str, protocol: str) -> None:
     command = server_command(server, SUITE)
     # Imported here, not at the top, so that while mcpkit's client is unfinished only these
     # tests fail and the peer-vs-peer ones above still run.
@@ -120,9 +126,10 @@ async def test_mcpkit_client_against_server(server: str) -> None:
 
     progress: list[tuple[float, float | None]] = []
     # Every wait below is bounded by the async test timeout in tests/conftest.py.
-    async with Client(command) as client:
+    async with Client(command, protocol=protocol) as client:
         assert client.server_info.name == SERVER_NAMES[server]
-        assert client.protocol_version == HANDSHAKE_REVISION
+        expected = HANDSHAKE_REVISION if protocol == HANDSHAKE_REVISION else AUTO_REVISION[server]
+        assert client.protocol_version == expected
         tools = {tool.name: tool for tool in await client.list_tools()}
         assert sorted(tools) == ["add", "echo", "slow"]
         assert set(tools["add"].input_schema["properties"]) == {"a", "b"}

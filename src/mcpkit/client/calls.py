@@ -17,6 +17,7 @@ import msgspec
 from mcpkit.client.results import ToolResult
 from mcpkit.client.tasks import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.protocol import codes
 from mcpkit.types import (
     CompleteResult,
     CreateTaskResult,
@@ -34,6 +35,8 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
+    from mcpkit.client.listen import Listener
+    from mcpkit.client.stateless import StatelessCalls
     from mcpkit.runtime.connection import Connection
 
 __all__ = ["FeatureCalls", "ProgressHandler", "request_timeout"]
@@ -56,9 +59,19 @@ def request_timeout(timeout: float | None, default: float | None) -> float | Non
 
 
 class FeatureCalls(TaskRequests):
-    """Request helpers; `Client` provides `connection` and `timeout`."""
+    """Request helpers; `Client` provides `connection` and `timeout` (and, when it speaks
+    the stateless revision, `_stateless` and `_listen`)."""
 
     timeout: float | None
+    _stateless: StatelessCalls | None = None
+    _listen: Listener
+
+    def stateless_params(self, params: Any) -> dict[str, Any]:
+        """`params` with the stateless revision's `_meta` (only while speaking it)."""
+        calls = self._stateless
+        if calls is None:
+            raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
+        return calls.params(params)
 
     @property
     def connection(self) -> Connection:
@@ -87,6 +100,11 @@ class FeatureCalls(TaskRequests):
         await self.connection.notify(method, params)
 
     async def ping(self, *, timeout: float | None = None) -> None:
+        """Check that the server answers: `ping`; in the stateless revision, which has no
+        ping, `server/discover` (which every server of it must answer)."""
+        if self._stateless is not None:
+            await self.request("server/discover", timeout=timeout, result_type=msgspec.Raw)
+            return
         await self.request("ping", timeout=timeout)
 
     async def _all_pages(self, method: str, attr: str, max_pages: int) -> list[Any]:
@@ -203,10 +221,20 @@ class FeatureCalls(TaskRequests):
         return result
 
     async def subscribe(self, uri: str) -> None:
-        """Ask for `notifications/resources/updated` when `uri` changes."""
+        """Ask for `notifications/resources/updated` when `uri` changes (in the stateless
+        revision: the `subscriptions/listen` stream is opened again with `uri` in its filter,
+        and this returns once the server acknowledged it)."""
+        if self._stateless is not None:
+            self._listen.resources.add(uri)
+            await self._listen.reopen(self)
+            return
         await self.request("resources/subscribe", {"uri": uri})
 
     async def unsubscribe(self, uri: str) -> None:
+        if self._stateless is not None:
+            self._listen.resources.discard(uri)
+            await self._listen.reopen(self)
+            return
         await self.request("resources/unsubscribe", {"uri": uri})
 
     # ----------------------------------------------------------------- prompts
@@ -257,10 +285,20 @@ class FeatureCalls(TaskRequests):
             "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"
         ],
     ) -> None:
+        """Ask the server for log messages at `level` and above. The stateless revision has
+        no `logging/setLevel`: the level is kept and sent with every later request
+        (`io.modelcontextprotocol/logLevel`)."""
+        if self._stateless is not None:
+            self._stateless.log_level = level
+            return
         await self.request("logging/setLevel", {"level": level})
 
     async def send_roots_list_changed(self) -> None:
-        """Tell the server our roots changed (client/roots)."""
+        """Tell the server our roots changed (client/roots). The stateless revision has no
+        such notification (the server asks for roots with each request that needs them):
+        nothing is sent then."""
+        if self._stateless is not None:
+            return
         await self.notify("notifications/roots/list_changed")
 
 

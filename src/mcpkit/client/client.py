@@ -24,9 +24,17 @@ from mcpkit.client.callbacks import (
     ServerRequestRouter,
 )
 from mcpkit.client.calls import ProgressHandler, request_timeout
+from mcpkit.client.era import StatelessEra, era
+from mcpkit.client.http_headers import ToolHeaders
+from mcpkit.client.listen import Listener
 from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.client.skills import SkillCalls
+from mcpkit.client.stateless import (
+    DEFAULT_MAX_INPUT_ROUNDS,
+    Discovered,
+    StatelessCalls,
+)
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
@@ -45,7 +53,6 @@ from mcpkit.types import (
     InitializeResult,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION
 from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
@@ -59,7 +66,7 @@ __all__ = ["Client"]
 logger = logging.getLogger("mcpkit.client")
 
 
-class Client(SkillCalls):
+class Client(SkillCalls, StatelessEra):
     """An MCP client session. Use as `async with Client(target) as client:`.
 
     Args:
@@ -69,7 +76,8 @@ class Client(SkillCalls):
             for full control of the subprocess, the URL of a Streamable HTTP endpoint
             (`"http://127.0.0.1:8000/mcp"`; a server that refuses it is spoken to over the
             older HTTP+SSE, as is a URL ending in `/sse`), or a `StreamableHttpTransport`.
-        name, version, client_info: the `clientInfo` sent at initialize.
+        name, version, client_info: the `clientInfo` sent at initialize (in the stateless
+            revision: in every request's `_meta`).
         sampling_handler: answers `sampling/createMessage`; declares `sampling`.
         sampling_tools: also declare `sampling.tools` (SEP-1577).
         elicitation_handler: answers form-mode `elicitation/create`.
@@ -84,8 +92,18 @@ class Client(SkillCalls):
         on_log: called with each `notifications/message`.
         on_notification: called with `(method, params)` for every server notification.
         timeout: default seconds for each request (None waits forever).
-        init_timeout: seconds the initialize handshake may take.
-        protocol_version: the revision to ask for (the server may answer an older one).
+        init_timeout: seconds the initialize handshake (or the `server/discover` probe) may
+            take.
+        protocol: which era to speak (docs/client.md "Protocol revisions"): "auto" (the
+            default) probes with `server/discover` and speaks the stateless 2026-07-28
+            revision if the server lists it, else opens a session with `initialize`;
+            "2026-07-28" never sends initialize (a server that does not speak it fails the
+            connect); "2025-11-25" (or an older revision, asked for at initialize) never
+            sends server/discover.
+        protocol_version: the revision initialize asks for (the server may answer an older
+            one); giving it pins the session era, as `protocol` does.
+        max_input_rounds: how many times one request answers the server's input requests
+            (2026-07-28 multi round-trip requests) before it fails.
         stderr: for commands, where the server's stderr is forwarded: "inherit" (our
             stderr), a file or descriptor, or nowhere ("devnull", "capture"). Its last
             lines are kept whatever the setting and quoted when the server dies.
@@ -122,7 +140,9 @@ class Client(SkillCalls):
         on_notification: NotificationHandler | None = None,
         timeout: float | None = 60.0,
         init_timeout: float | None = 30.0,
-        protocol_version: str = LATEST_REVISION,
+        protocol: str = "auto",
+        protocol_version: str | None = None,
+        max_input_rounds: int = DEFAULT_MAX_INPUT_ROUNDS,
         stderr: Any = "inherit",
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
@@ -136,7 +156,8 @@ class Client(SkillCalls):
         self.client_info = client_info or Implementation(name=name, version=version)
         self.timeout = timeout
         self.init_timeout = init_timeout
-        self.requested_version = protocol_version
+        self.requested_version, self.protocol = era(protocol, protocol_version)
+        self.max_input_rounds = max_input_rounds
         self._stderr = stderr
         self._max_message_size = max_message_size
         self._max_json_depth = max_json_depth
@@ -162,6 +183,10 @@ class Client(SkillCalls):
         self._release: Callable[[], Awaitable[None]] | None = None
         self._tasks = BackgroundTasks()
         self.middleware: tuple[ClientMiddleware, ...] = tuple(middleware)
+        self._stateless: StatelessCalls | None = None
+        self._discovered: Discovered | None = None
+        self._tool_headers = ToolHeaders()
+        self._listen = Listener()
 
     # --------------------------------------------------------------- lifecycle
 
@@ -204,6 +229,8 @@ class Client(SkillCalls):
         self._connection = conn
         conn.start()
         try:
+            if self.protocol != "sessions" and await self._start_stateless(conn):
+                return
             rid = session.start(self.requested_version)
             await self._await_initialize(conn, rid)
         except BaseException:
@@ -223,6 +250,8 @@ class Client(SkillCalls):
 
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
+        await self._listen.stop()
+        self._stateless = None
         conn, self._connection = self._connection, None
         release, self._release = self._release, None
         await close_opened(conn, release)
@@ -244,6 +273,8 @@ class Client(SkillCalls):
         """Send any request through the middleware, if any, and return its decoded result
         (as `result_type` if given)."""
         timeout = request_timeout(timeout, self.timeout)
+        if self._stateless is not None:
+            return await self._stateless_request(method, params, timeout, progress, result_type)
         if self.middleware:
             return await self._request_through_middleware(
                 method, params, timeout, progress, result_type
@@ -297,18 +328,26 @@ class Client(SkillCalls):
 
     @property
     def server_info(self) -> Implementation:
+        found = self.discovered
+        if found is not None:  # self-reported and optional in discover: "unknown" if absent
+            return found.server_info or Implementation(name="unknown", version="unknown")
         return self.initialize_result.server_info
 
     @property
     def server_capabilities(self) -> ServerCapabilities:
-        return self.initialize_result.capabilities
+        found = self.discovered
+        return found.capabilities if found is not None else self.initialize_result.capabilities
 
     @property
     def instructions(self) -> str | None:
-        return self.initialize_result.instructions
+        found = self.discovered
+        return found.instructions if found is not None else self.initialize_result.instructions
 
     @property
     def protocol_version(self) -> str:
+        """The revision spoken: the stateless one chosen at connect, or initialize's."""
+        if self._stateless is not None:
+            return self._stateless.revision
         return self.initialize_result.protocol_version
 
     @property
@@ -335,6 +374,8 @@ class Client(SkillCalls):
     def _on_event(self, ev: Event) -> None:
         if not isinstance(ev, NotificationReceived):
             return
+        if self._stateless is not None:
+            self._stateless_notification(ev)
         if ev.method == "notifications/message" and self.on_log is not None:
             self._run_callback(self.on_log, ev.params)
         elif ev.method == "notifications/tasks/status":

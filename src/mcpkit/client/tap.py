@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, Protocol
 
-from mcpkit.runtime.channel import MessageChannel, extras_of
+from mcpkit.runtime.channel import MessageChannel, StatelessHeaders, extras_of
 
 __all__ = ["MessageTap", "TappedChannel"]
 
@@ -32,6 +33,19 @@ class TappedChannel:
         """The wrapped channel's Streamable HTTP session id (`ChannelExtras.session_id`)."""
         found = extras_of(self._channel).session_id
         return None if found is None else found()
+
+    @property
+    def sessions_only(self) -> bool:
+        return extras_of(self._channel).sessions_only
+
+    @property
+    def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
+        """The wrapped channel's, if it has one (HTTP: see `ChannelExtras.speak_stateless`)."""
+        return extras_of(self._channel).speak_stateless
+
+    @property
+    def speak_sessions(self) -> Callable[[], None] | None:
+        return extras_of(self._channel).speak_sessions
 
     async def receive(self) -> bytes:
         data = await self._channel.receive()

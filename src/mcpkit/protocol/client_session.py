@@ -118,6 +118,39 @@ class ClientSession(Session):
             ),
         )
 
+    def speak_stateless(
+        self,
+        revision: str,
+        capabilities: ServerCapabilities | None = None,
+        server_info: Implementation | None = None,
+    ) -> None:
+        """Speak `revision` (one of `STATELESS_REVISIONS`) with no handshake: each request
+        then carries the revision and our capabilities itself (basic/versioning, 2026-07-28;
+        the caller adds that `_meta`), and only what the server declared in `server/discover`
+        (`capabilities`; nothing before it) may be asked of it. Called again with what
+        discover said once it has answered."""
+        if self.phase not in ("new", "operating") or (
+            self.phase == "operating" and (self.terms is None or not self.terms.stateless)
+        ):
+            raise LocalProtocolError("the session already began with initialize")
+        self.settle(
+            Terms(revision, capabilities or _NO_SERVER_CAPABILITIES, server_info, stateless=True)
+        )
+        # No handshake to wait for: the session operates from its first request.
+        self.phase = "operating"
+        self._rules = CLIENT_PHASES["operating"]
+
+    def forget_stateless(self) -> None:
+        """Back to a new session that begins with `initialize`: the server did not speak the
+        stateless revision probed with `server/discover` (basic/versioning, Backward
+        Compatibility)."""
+        if self.terms is not None and not self.terms.stateless:
+            raise LocalProtocolError("the session already began with initialize")
+        self.terms = None
+        self._methods = self.methods_of(LATEST_REVISION)
+        self.phase = "new"
+        self._rules = CLIENT_PHASES["new"]
+
     def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
         if method == "initialize":
             assert isinstance(result, InitializeResult)
@@ -170,6 +203,10 @@ class ClientSession(Session):
                 raise LocalProtocolError(refusal)
         path = REQUIRED_CAPABILITY.get(method)
         terms = self.terms
+        if terms is not None and terms.stateless:
+            # 2026-07-28 basic/versioning: a client "is free to invoke any RPC inline" (the
+            # server's discover is optional, and it answers what it lacks with -32601).
+            return
         caps = _NO_SERVER_CAPABILITIES if terms is None else terms.peer_capabilities
         if path is not None and not has_capability(caps, path):
             raise LocalProtocolError(

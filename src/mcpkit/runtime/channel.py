@@ -13,8 +13,8 @@ guards this).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.types import RequestId
@@ -25,6 +25,7 @@ __all__ = [
     "MessageChannel",
     "PushingChannel",
     "RoutedChannel",
+    "StatelessHeaders",
     "extras_of",
 ]
 
@@ -126,6 +127,10 @@ class PushingChannel(RoutedChannel, Protocol):
     def deliver_to(self, feeder: Feeder) -> None: ...
 
 
+#: (method, params) -> the HTTP headers a stateless request carries (`speak_stateless`).
+StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
+
+
 class ChannelExtras:
     """The optional methods of one channel, bound, or None where it has none: what
     `RoutedChannel` and `PushingChannel` describe, plus what a client channel may tell
@@ -171,6 +176,21 @@ class ChannelExtras:
     @property
     def writable(self) -> bool:
         return bool(getattr(self.channel, "writable", True))
+
+    @property
+    def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
+        """A client channel that mirrors a stateless revision's request fields into headers
+        (Streamable HTTP, 2026-07-28): told the revision and how to compute them."""
+        return getattr(self.channel, "speak_stateless", None)
+
+    @property
+    def speak_sessions(self) -> Callable[[], None] | None:
+        return getattr(self.channel, "speak_sessions", None)
+
+    @property
+    def sessions_only(self) -> bool:
+        """A client channel that can carry only the session era (the HTTP+SSE transport)."""
+        return bool(getattr(self.channel, "sessions_only", False))
 
 
 def extras_of(channel: MessageChannel) -> ChannelExtras:

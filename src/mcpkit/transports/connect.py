@@ -244,6 +244,19 @@ class _HttpChannel:
         answered, for a stateless server, or on the old transport."""
         return self.http.session_id if self.legacy is None else None
 
+    @property
+    def sessions_only(self) -> bool:
+        """Whether only the session era can be spoken: the old HTTP+SSE transport (a URL
+        ending in /sse) is a 2024-11-05 transport, with no stateless revision."""
+        return self._legacy_now or self.legacy is not None
+
+    def speak_stateless(self, revision: str, headers: Any) -> None:
+        """Speak a stateless revision over Streamable HTTP (`StreamableHttpTransport`)."""
+        self.http.speak_stateless(revision, headers)
+
+    def speak_sessions(self) -> None:
+        self.http.speak_sessions()
+
     async def _legacy_at_once(self) -> MessageChannel:
         """The old transport for a URL that names it: opened once, by whichever of the
         runtime's reader (receive) and writer (send) comes first; the other waits for it."""

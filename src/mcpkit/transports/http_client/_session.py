@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import httpx
@@ -19,14 +20,19 @@ from mcpkit.transports.http_client._wire import (
     MAX_SESSION_ID_LENGTH,
     REFUSAL_LIMIT,
     read_refusal,
+    refusal_data,
     valid_session_id,
 )
 
-__all__ = ["HttpSessionState", "RequestFailed"]
+__all__ = ["HttpSessionState", "RequestFailed", "StatelessHeaders"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
 _DELETE_TIMEOUT: Final = 5.0
+
+#: (method, params) -> the headers a stateless request carries (2026-07-28 basic/transports/
+#: streamable-http, "Request Metadata"): Mcp-Method, Mcp-Name, Mcp-Param-*.
+StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 class RequestFailed(Exception):
@@ -81,6 +87,9 @@ class HttpSessionState:
         self.session_id: str | None = None
         #: The negotiated revision, sent as MCP-Protocol-Version after initialize.
         self.protocol_version: str | None = None
+        #: Set while speaking a stateless revision (2026-07-28): the headers each request
+        #: carries beside its body, from its method and params (`Client` gives it).
+        self.stateless_headers: StatelessHeaders | None = None
         # Kept to start a new session when the server forgot ours ("Session Management" 4).
         self.initialize_body: bytes | None = None
         self.initialized_body: bytes | None = None
@@ -137,10 +146,17 @@ class HttpSessionState:
             raise RequestFailed(f"authorization for {self.url} failed: {exc}", data=data) from None
 
     async def post(
-        self, data: bytes, *, streaming: bool, with_session: bool = True
+        self,
+        data: bytes,
+        *,
+        streaming: bool,
+        with_session: bool = True,
+        extra: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         headers = self.request_headers(with_session=with_session)
         headers["content-type"] = "application/json"
+        if extra:
+            headers.update(extra)
         return await self.send_request("POST", headers, data, streaming)
 
     async def post_renewing(
@@ -162,7 +178,11 @@ class HttpSessionState:
         if response.status_code >= 400:
             body = await _read_some(response, REFUSAL_LIMIT)
             message, code = read_refusal(body)
-            raise RequestFailed.status(what, self.url, response.status_code, message, code)
+            failed = RequestFailed.status(what, self.url, response.status_code, message, code)
+            data = refusal_data(body)
+            if data and failed.data is not None:  # the server's own data, and our status
+                failed.data = {**data, **failed.data}
+            raise failed
 
     # ---------------------------------------------------------------- session
 

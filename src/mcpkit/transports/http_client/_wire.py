@@ -26,7 +26,9 @@ __all__ = [
     "is_answer",
     "negotiated_version",
     "read_head",
+    "read_params",
     "read_refusal",
+    "refusal_data",
     "valid_session_id",
 ]
 
@@ -102,6 +104,23 @@ def read_head(data: bytes) -> Head:
     return Head(env.id, env.method, cancels)
 
 
+class _Call(msgspec.Struct):
+    method: str | None = None
+    params: dict[str, object] | None = None
+
+
+_CALL_DECODER: Final = msgspec.json.Decoder(_Call)
+
+
+def read_params(data: bytes) -> dict[str, object]:
+    """The params of one of our messages as a dict ({} if it has none or is unreadable): a
+    stateless request mirrors some of them into headers."""
+    try:
+        return _CALL_DECODER.decode(data).params or {}
+    except _BAD_JSON:
+        return {}
+
+
 def is_answer(data: bytes, request_id: RequestId) -> bool:
     """Whether `data` is the response (result or error) to our request `request_id`: the
     message after which its stream has nothing more to say (the server's own requests carry
@@ -146,6 +165,7 @@ def falls_back_to_legacy(status: int) -> bool:
 class _ErrorBody(msgspec.Struct):
     message: str | None = None
     code: int | None = None
+    data: dict[str, object] | None = None
 
 
 class _ErrorEnvelope(msgspec.Struct):
@@ -167,6 +187,16 @@ def read_refusal(body: bytes, limit: int = 500) -> tuple[str, int | None]:
     if text is None:
         text = body[: limit * 4].decode("utf-8", "replace").strip() or "(no body)"
     return (text if len(text) <= limit else text[:limit] + "..."), code
+
+
+def refusal_data(body: bytes) -> dict[str, object] | None:
+    """The `data` of a refusal's JSON-RPC error, if it has an object there (the `supported`
+    revisions of an UnsupportedProtocolVersionError, say: 2026-07-28 basic/versioning)."""
+    try:
+        error = _ERROR_DECODER.decode(body).error
+    except _BAD_JSON:
+        return None
+    return None if error is None else error.data
 
 
 def error_reply(

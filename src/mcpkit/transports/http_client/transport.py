@@ -16,7 +16,7 @@ from mcpkit.errors import ConnectionClosed, RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
-from mcpkit.transports.http_client._session import RequestFailed
+from mcpkit.transports.http_client._session import RequestFailed, StatelessHeaders
 from mcpkit.transports.http_client._wire import (
     REFUSAL_LIMIT,
     Head,
@@ -24,6 +24,7 @@ from mcpkit.transports.http_client._wire import (
     falls_back_to_legacy,
     negotiated_version,
     read_head,
+    read_params,
     read_refusal,
 )
 from mcpkit.types import RequestId
@@ -112,6 +113,19 @@ class StreamableHttpTransport(StreamFollower):
             self._client = self._given_client or httpx.AsyncClient()
             self._owns_client = self._given_client is None
 
+    def speak_stateless(self, revision: str, headers: StatelessHeaders) -> None:
+        """Speak a stateless revision (2026-07-28 basic/transports/streamable-http): every
+        POST carries `MCP-Protocol-Version: revision` and what `headers` gives for its method
+        and params; no session id, no GET stream, no DELETE, no resumption, and a request
+        is cancelled by closing its stream, with no `notifications/cancelled` POST."""
+        self.protocol_version = revision
+        self.stateless_headers = headers
+
+    def speak_sessions(self) -> None:
+        """Back to the session era: the server did not speak the stateless revision."""
+        self.protocol_version = None
+        self.stateless_headers = None
+
     # ----------------------------------------------------------- MessageChannel
 
     async def receive(self) -> bytes:
@@ -122,6 +136,9 @@ class StreamableHttpTransport(StreamFollower):
             raise ConnectionClosed(str(self.inbox.ended or "the HTTP transport is closed"))
         self.open()
         head = read_head(data)
+        if self.stateless_headers is not None:
+            self._send_stateless(data, head)
+            return
         if head.cancels is not None:
             # The caller gave up on that request: stop following its stream (a disconnect
             # alone is no cancellation, so the notification still goes out below).
@@ -213,18 +230,48 @@ class StreamableHttpTransport(StreamFollower):
 
     # --------------------------------------------------------------- requests
 
-    async def _request(self, data: bytes, head: Head) -> None:
+    def _send_stateless(self, data: bytes, head: Head) -> None:
+        headers = self.stateless_headers
+        assert headers is not None
+        if head.cancels is not None:
+            # Closing the request's stream is its cancellation; nothing is POSTed (2026-07-28
+            # basic/transports/streamable-http, "Cancellation").
+            task = self._requests.pop(head.cancels, None)
+            if task is not None:
+                task.cancel()
+            return
+        if head.method is None:
+            return  # a response: no server request reaches us in this revision to answer
+        extra = headers(head.method, read_params(data))
+        if head.is_request:
+            assert head.id is not None
+            self._requests[head.id] = self._spawn(self._request(data, head, extra))
+        else:
+            self._spawn(self._post_quietly(data, head, extra))
+
+    async def _request(
+        self, data: bytes, head: Head, extra: Mapping[str, str] | None = None
+    ) -> None:
         rid = head.id
         assert rid is not None and head.method is not None
         stream = AnswerStream(rid, self.max_message_size)
         deliver = self._deliver
         try:
-            response = await self.post_renewing(data, head.method)
+            if extra is None:
+                response = await self.post_renewing(data, head.method)
+            else:
+                response = await self.post(data, streaming=True, extra=extra)
             try:
                 await self.read_answer(response, stream, deliver, head.method)
             finally:
                 await response.aclose()
             if not stream.answered:
+                if extra is not None:
+                    # No resumption in a stateless revision: the request is lost, and its
+                    # caller may send it again as a new one ("Receiving Messages").
+                    raise RequestFailed(
+                        f"{head.method}: the server closed its answer before the response"
+                    )
                 await self.resume(stream, deliver, head.method)
         except RequestFailed as exc:
             await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
@@ -237,12 +284,17 @@ class StreamableHttpTransport(StreamFollower):
 
     # ---------------------------------------------------- notifications, answers
 
-    async def _post_quietly(self, data: bytes, head: Head) -> None:
+    async def _post_quietly(
+        self, data: bytes, head: Head, extra: Mapping[str, str] | None = None
+    ) -> None:
         """POST a notification or a response: 202 expected; a refusal is logged, since no
         caller waits for it."""
         what = head.method or f"the response to request {head.id!r}"
         try:
-            response = await self.post_renewing(data, what, streaming=False)
+            if extra is None:
+                response = await self.post_renewing(data, what, streaming=False)
+            else:
+                response = await self.post(data, streaming=False, extra=extra)
         except RequestFailed as exc:
             logger.warning("%s was not delivered: %s", what, exc)
             return

@@ -1,0 +1,108 @@
+"""Choosing the era at connect: probe with `server/discover`, speak the stateless revision
+if the server lists it, else fall back to the `initialize` handshake.
+
+Spec (2026-07-28): basic/versioning "Backward Compatibility with Initialization-Based
+Versions", server/discover, basic/transports/stdio and streamable-http "Backward
+Compatibility". A result listing a stateless revision we speak means a modern server; an
+`UnsupportedProtocolVersionError` (-32022) whose `supported` lists one means a modern server
+that wants that one (we retry with it once); any other error, an HTTP 400/404 without a modern
+error, or no answer in time means a legacy server, spoken to with `initialize`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from mcpkit.client.stateless import (
+    Discovered,
+    StatelessCalls,
+    read_discover,
+    stateless_choice,
+    supported_of,
+)
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.client_session import ClientSession
+from mcpkit.runtime.connection import Connection
+from mcpkit.types.methods import STATELESS_REVISIONS
+
+__all__ = [
+    "StatelessRefused",
+    "discover",
+    "pinned_refusal",
+    "speak_sessions",
+    "speak_stateless",
+]
+
+
+class StatelessRefused(McpError):
+    """The server does not speak the stateless revision the client was pinned to."""
+
+
+def speak_stateless(conn: Connection, calls: StatelessCalls, headers: Any) -> None:
+    """Set the session, and an HTTP channel, to speak `calls.revision`."""
+    session = conn.session
+    assert isinstance(session, ClientSession)
+    session.speak_stateless(calls.revision)
+    speak = conn.extras.speak_stateless
+    if speak is not None:
+        speak(calls.revision, headers)
+
+
+def speak_sessions(conn: Connection) -> None:
+    """Back to the handshake era, for a server that does not speak the stateless one."""
+    session = conn.session
+    assert isinstance(session, ClientSession)
+    session.forget_stateless()
+    speak = conn.extras.speak_sessions
+    if speak is not None:
+        speak()
+
+
+async def discover(
+    conn: Connection, calls: StatelessCalls, headers: Any, timeout: float | None
+) -> Discovered | None:
+    """Probe with `server/discover`; the result if the server speaks `calls.revision` (or
+    another stateless revision we speak, which `calls` then speaks), else None, leaving the
+    session and the channel in the handshake era again."""
+    speak_stateless(conn, calls, headers)
+    for attempt in range(2):
+        try:
+            raw = await conn.request(
+                "server/discover", calls.params(None), timeout=timeout, result_type=msgspec.Raw
+            )
+            found = read_discover(raw)
+        except McpError as exc:  # (RequestTimeout too: a legacy stdio server may say nothing)
+            choice = stateless_choice(supported_of(exc))
+            if (
+                exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
+                and choice is not None
+                and attempt == 0
+            ):
+                # A modern server that wants another stateless revision (or the same one:
+                # basic/versioning has the client retry with one from `supported`).
+                calls.revision = choice
+                speak_stateless(conn, calls, headers)
+                continue
+            break
+        choice = stateless_choice(found.supported_versions)
+        if choice is None:
+            break
+        calls.revision = choice
+        session = conn.session
+        assert isinstance(session, ClientSession)
+        session.speak_stateless(choice, found.capabilities, found.server_info)
+        return found
+    speak_sessions(conn)
+    return None
+
+
+def pinned_refusal(url_or_target: object) -> StatelessRefused:
+    revisions = ", ".join(STATELESS_REVISIONS)
+    return StatelessRefused(
+        codes.UNSUPPORTED_PROTOCOL_VERSION,
+        f"{url_or_target!r} does not speak {revisions} (its server/discover failed or did not "
+        "list it); use protocol='auto' to fall back to the initialize handshake",
+    )

@@ -1,0 +1,304 @@
+"""The client's side of the stateless revision (2026-07-28): the `_meta` every request carries,
+`server/discover`, and multi round-trip requests (MRTR).
+
+Spec: basic/index "_meta" (the per-request protocol fields), basic/versioning (no handshake;
+`UnsupportedProtocolVersionError`), server/discover, basic/patterns/mrtr. A request is sent
+with our revision, capabilities, info and (if the user set one) log level in its `_meta`; a
+result is "complete" unless its `resultType` says "input_required" (absent means complete, as
+from an earlier server), in which case each of its `inputRequests` is answered with the
+handlers the user registered (sampling, elicitation, roots) and the ORIGINAL request is sent
+again, as a new request, with `inputResponses` and the `requestState` echoed verbatim.
+
+Complete results decode into the same types the 2025-11-25 client returns (`ToolResult`,
+`ListToolsResult`...), so code using the client reads them the same whichever era it speaks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, cast
+
+import msgspec
+
+from mcpkit.client.callbacks import ServerRequestRouter
+from mcpkit.client.results import RESULT_TYPES
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.types import (
+    CreateMessageRequestParams,
+    ElicitRequestParams,
+    Implementation,
+    ServerCapabilities,
+)
+from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, methods_for
+
+__all__ = [
+    "CLIENT_CAPABILITIES",
+    "CLIENT_INFO",
+    "DEFAULT_MAX_INPUT_ROUNDS",
+    "LOG_LEVEL",
+    "PROTOCOL_VERSION",
+    "SERVER_INFO",
+    "Discovered",
+    "StatelessCalls",
+    "is_modern_error",
+    "read_discover",
+]
+
+PROTOCOL_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+CLIENT_CAPABILITIES: Final = "io.modelcontextprotocol/clientCapabilities"
+CLIENT_INFO: Final = "io.modelcontextprotocol/clientInfo"
+LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
+SERVER_INFO: Final = "io.modelcontextprotocol/serverInfo"
+#: How many `InputRequiredResult`s one call answers before it gives up: a server "MAY"
+#: ask again and again (basic/patterns/mrtr), so a bound is ours.
+DEFAULT_MAX_INPUT_ROUNDS: Final = 8
+#: The error codes only a stateless (modern) server sends (basic/index, Error Codes): one of
+#: them names a modern server, which must not be spoken to with `initialize`.
+_MODERN_CODES: Final = frozenset({codes.HEADER_MISMATCH, codes.MISSING_REQUIRED_CLIENT_CAPABILITY})
+
+
+class _Head(msgspec.Struct):
+    result_type: str | None = msgspec.field(default=None, name="resultType")
+    ttl_ms: int | None = msgspec.field(default=None, name="ttlMs")
+
+
+class _InputRequired(msgspec.Struct):
+    input_requests: dict[str, Any] | None = msgspec.field(default=None, name="inputRequests")
+    request_state: str | None = msgspec.field(default=None, name="requestState")
+
+
+class _InputRequest(msgspec.Struct):
+    method: str
+    params: Any = None
+
+
+class Discovered(msgspec.Struct, kw_only=True):
+    """What `server/discover` said (server/discover, DiscoverResult): the revisions the server
+    speaks, its capabilities, its identity and instructions."""
+
+    supported_versions: list[str] = msgspec.field(
+        default_factory=lambda: list[str](), name="supportedVersions"
+    )
+    capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
+    instructions: str | None = None
+    server_info: Implementation | None = None
+    ttl_ms: int | None = None
+
+
+class _RawDiscover(msgspec.Struct):
+    supported_versions: list[str] = msgspec.field(
+        default_factory=lambda: list[str](), name="supportedVersions"
+    )
+    capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
+    instructions: str | None = None
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+    # Not in the schema, which puts it in `_meta`; some servers send it here all the same.
+    server_info: Implementation | None = msgspec.field(default=None, name="serverInfo")
+    ttl_ms: int | None = msgspec.field(default=None, name="ttlMs")
+
+
+_HEAD: Final = msgspec.json.Decoder(_Head)
+_INPUT_REQUIRED: Final = msgspec.json.Decoder(_InputRequired)
+_DISCOVER: Final = msgspec.json.Decoder(_RawDiscover)
+_LATEST_METHODS: Final = methods_for(LATEST_REVISION)
+#: The list results a client may keep until their `ttlMs` passes (server/utilities/caching),
+#: by the notification that makes them stale at once.
+CACHED_LISTS: Final[Mapping[str, str]] = {
+    "tools/list": "notifications/tools/list_changed",
+    "prompts/list": "notifications/prompts/list_changed",
+    "resources/list": "notifications/resources/list_changed",
+    "resources/templates/list": "notifications/resources/list_changed",
+}
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def read_discover(raw: bytes) -> Discovered:
+    """A `server/discover` result, read leniently (an McpError if it is not one at all)."""
+    try:
+        found = _DISCOVER.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise McpError(codes.INVALID_PARAMS, f"Invalid result for server/discover: {exc}") from None
+    info = found.server_info
+    meta_info = (found.meta or {}).get(SERVER_INFO)
+    if meta_info is not None:
+        try:
+            info = msgspec.convert(meta_info, Implementation)
+        except msgspec.ValidationError:
+            pass  # self-reported, for display only (server/discover): never fatal
+    return Discovered(
+        supported_versions=found.supported_versions,
+        capabilities=found.capabilities,
+        instructions=found.instructions,
+        server_info=info,
+        ttl_ms=found.ttl_ms,
+    )
+
+
+def is_modern_error(exc: McpError) -> bool:
+    """Whether an error to our probe comes from a stateless server (basic/versioning,
+    Backward Compatibility): one of the codes only this revision defines."""
+    return exc.code in _MODERN_CODES or exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
+
+
+def supported_of(exc: McpError) -> list[str]:
+    """The `supported` list of an `UnsupportedProtocolVersionError`, or []."""
+    data: object = exc.data
+    if not isinstance(data, Mapping):
+        return []
+    found = cast("Mapping[str, object]", data).get("supported")
+    if not isinstance(found, list):
+        return []
+    return [v for v in cast("list[object]", found) if isinstance(v, str)]
+
+
+def stateless_choice(versions: list[str]) -> str | None:
+    """The newest stateless revision we speak among `versions`, or None."""
+    for revision in STATELESS_REVISIONS:
+        if revision in versions:
+            return revision
+    return None
+
+
+def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
+    dec = _decoders.get(tp)
+    if dec is None:
+        dec = _decoders[tp] = msgspec.json.Decoder(tp)
+    return dec
+
+
+def _as_dict(params: Any) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if isinstance(params, dict):
+        return dict(cast("dict[str, Any]", params))
+    found: dict[str, Any] = msgspec.to_builtins(params)
+    return found
+
+
+Send = Callable[[str, dict[str, Any]], Awaitable[msgspec.Raw]]
+
+
+class StatelessCalls:
+    """Sends requests in a stateless revision: adds the `_meta`, answers `InputRequiredResult`s,
+    decodes complete results. One per connected `Client` that speaks that revision."""
+
+    def __init__(
+        self,
+        revision: str,
+        capabilities: Any,
+        client_info: Implementation,
+        router: ServerRequestRouter,
+        *,
+        max_input_rounds: int = DEFAULT_MAX_INPUT_ROUNDS,
+    ) -> None:
+        self.revision = revision
+        self._capabilities: dict[str, Any] = msgspec.to_builtins(capabilities)
+        self._client_info: dict[str, Any] = msgspec.to_builtins(client_info)
+        self.router = router
+        self.max_input_rounds = max_input_rounds
+        #: Sent as `io.modelcontextprotocol/logLevel` (server/utilities/logging): there is
+        #: no `logging/setLevel` in this revision; None sends none, and the server logs none.
+        self.log_level: str | None = None
+        #: (method, cursor, result type) -> (when it goes stale, on `clock`; the result).
+        self._cached: dict[tuple[str, object, object], tuple[float, Any]] = {}
+        self.clock: Callable[[], float] = time.monotonic
+
+    def drop_cached(self, notification: str) -> None:
+        """Forget the lists a `notifications/*/list_changed` makes stale ("Interaction with
+        listChanged": the notification invalidates the cached response)."""
+        for key in [k for k in self._cached if CACHED_LISTS[k[0]] == notification]:
+            del self._cached[key]
+
+    def meta(self) -> dict[str, Any]:
+        """The protocol fields of every request's `_meta` (basic/index, "_meta")."""
+        meta: dict[str, Any] = {
+            PROTOCOL_VERSION: self.revision,
+            CLIENT_CAPABILITIES: self._capabilities,
+            CLIENT_INFO: self._client_info,
+        }
+        if self.log_level is not None:
+            meta[LOG_LEVEL] = self.log_level
+        return meta
+
+    def params(self, params: Any) -> dict[str, Any]:
+        """`params` as a dict whose `_meta` also has our protocol fields (the caller's own
+        `_meta` keys are kept; ours win, as the revision must be the one we speak)."""
+        found = _as_dict(params)
+        found["_meta"] = {**(found.get("_meta") or {}), **self.meta()}
+        return found
+
+    async def request(self, send: Send, method: str, params: Any, result_type: Any) -> Any:
+        """Send `method`, answering input requests for at most `max_input_rounds` rounds; a
+        list whose `ttlMs` has not passed is answered from the cache."""
+        key: tuple[str, object, object] | None = None
+        if method in CACHED_LISTS:
+            key = (method, _as_dict(params).get("cursor"), result_type)
+            kept = self._cached.get(key)
+            if kept is not None and self.clock() < kept[0]:
+                return kept[1]
+        base = self.params(params)
+        retry = base
+        for _ in range(self.max_input_rounds + 1):
+            raw = await send(method, retry)
+            head = _HEAD.decode(raw)
+            if head.result_type != "input_required":
+                result = self.decode(method, raw, result_type)
+                # server/utilities/caching: fresh while now < received + ttlMs; absent, zero
+                # or negative: stale at once, so not kept.
+                if key is not None and head.ttl_ms is not None and head.ttl_ms > 0:
+                    self._cached[key] = (self.clock() + head.ttl_ms / 1000, result)
+                return result
+            asked = _INPUT_REQUIRED.decode(raw)
+            # basic/patterns/mrtr, Client Requirements: a new request (new id: `send` makes
+            # one) with the original params, our answers, and the state exactly as given, or
+            # none if none was given; a fresh copy each round, never shared with other calls.
+            retry = dict(base)
+            if asked.input_requests:
+                retry["inputResponses"] = await self._answer(asked.input_requests)
+            if asked.request_state is not None:
+                retry["requestState"] = asked.request_state
+        raise McpError(
+            codes.INTERNAL_ERROR,
+            f"{method}: the server still asked for input after {self.max_input_rounds} rounds "
+            "(Client(max_input_rounds=...) sets the bound)",
+        )
+
+    def decode(self, method: str, raw: msgspec.Raw, result_type: Any) -> Any:
+        """A complete result, as the type the 2025-11-25 client returns for `method`."""
+        if result_type is None:
+            result_type = RESULT_TYPES.get(method)
+            if result_type is None:
+                info = _LATEST_METHODS.get(method)
+                result_type = info.result if info is not None and info.result else dict[str, Any]
+        if result_type is msgspec.Raw:
+            return raw
+        try:
+            return _decoder(result_type).decode(raw)
+        except msgspec.ValidationError as exc:
+            raise McpError(codes.INVALID_PARAMS, f"Invalid result for {method}: {exc}") from None
+
+    async def _answer(self, requests: dict[str, Any]) -> dict[str, Any]:
+        """Each input request answered by the user's handler, under the same key."""
+        answers: dict[str, Any] = {}
+        for key, value in requests.items():
+            try:
+                asked = msgspec.convert(value, _InputRequest)
+                params = _input_params(asked)
+            except msgspec.ValidationError as exc:
+                raise McpError(
+                    codes.INVALID_PARAMS, f"the server's input request {key!r} is malformed: {exc}"
+                ) from None
+            result = await self.router.handle(asked.method, params)
+            answers[key] = msgspec.to_builtins(result)
+        return answers
+
+
+def _input_params(asked: _InputRequest) -> Any:
+    """An input request's params as the handlers take them (the 2025-11-25 types)."""
+    if asked.method == "sampling/createMessage":
+        return msgspec.convert(asked.params, CreateMessageRequestParams)
+    if asked.method == "elicitation/create":
+        return msgspec.convert(asked.params, ElicitRequestParams)
+    return asked.params
