@@ -258,11 +258,12 @@ async def test_official_client_uses_peer_servers_over_stdio(
     check(await official_summary(mode, eras_server(server)), "official", mode, era)
 
 
-# mcpkit's client speaks 2025-11-25 today; 2026-07-28 joins this list when it learns it.
-MCPKIT_CLIENT_ERAS = [HANDSHAKE]
+# mcpkit's client: pinned to each era, and "auto" (server/discover first), which every eras
+# peer server answers with 2026-07-28.
+MCPKIT_CLIENT_MODES = [(HANDSHAKE, HANDSHAKE), (STATELESS, STATELESS), ("auto", STATELESS)]
 
 
-async def mcpkit_summary(target: str | list[str], era: str) -> dict[str, Any]:
+async def mcpkit_summary(target: str | list[str], mode: str) -> dict[str, Any]:
     """What mcpkit's client sees of an eras server, in the summary's shape."""
     from mcpkit import Client
 
@@ -285,7 +286,7 @@ async def mcpkit_summary(target: str | list[str], era: str) -> dict[str, Any]:
 
     client = Client(
         target,
-        protocol_version=era,
+        protocol=mode,
         elicitation_handler=elicit,
         sampling_handler=sample,
         stderr="devnull",
@@ -298,7 +299,7 @@ async def mcpkit_summary(target: str | list[str], era: str) -> dict[str, Any]:
         prompt = await client.get_prompt("review", {"code": "x = 1"})
         return {
             "client": "mcpkit",
-            "mode": era,
+            "mode": mode,
             "protocol_version": client.protocol_version,
             "tools": sorted(tool.name for tool in tools),
             "plan": {
@@ -312,15 +313,17 @@ async def mcpkit_summary(target: str | list[str], era: str) -> dict[str, Any]:
         }
 
 
-@pytest.mark.parametrize("era", MCPKIT_CLIENT_ERAS)
+@pytest.mark.parametrize(("mode", "era"), MCPKIT_CLIENT_MODES)
 async def test_mcpkit_client_eras_against_peer_servers_over_http(
-    peer_http: HttpServer, era: str
+    peer_http: HttpServer, mode: str, era: str
 ) -> None:
-    check(await mcpkit_summary(peer_http.url, era), "mcpkit", era, era)
+    check(await mcpkit_summary(peer_http.url, mode), "mcpkit", mode, era)
 
 
 @pytest.mark.parametrize("server", PEER_SERVERS)
-@pytest.mark.parametrize("era", MCPKIT_CLIENT_ERAS)
-async def test_mcpkit_client_eras_against_peer_servers_over_stdio(server: str, era: str) -> None:
+@pytest.mark.parametrize(("mode", "era"), MCPKIT_CLIENT_MODES)
+async def test_mcpkit_client_eras_against_peer_servers_over_stdio(
+    server: str, mode: str, era: str
+) -> None:
     require_peers()
-    check(await mcpkit_summary(eras_server(server), era), "mcpkit", era, era)
+    check(await mcpkit_summary(eras_server(server), mode), "mcpkit", mode, era)
