@@ -38,6 +38,7 @@ from mcpkit.protocol.events import (
     InitializeReceived,
     RequestInfo,
 )
+from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
@@ -52,6 +53,7 @@ from mcpkit.protocol.stateless import (
     REVISION_KEY,
     CachePolicy,
     carries_terms,
+    missing_capability,
     request_terms,
     stateless_result,
     unsupported_revision,
@@ -108,6 +110,7 @@ class ServerSession(Session):
         stateless_revisions: Sequence[str] = STATELESS_REVISIONS,
         cache: CachePolicy | None = None,
         stateless_param_types: Mapping[str, type] | None = None,
+        extensions: Sequence[Extension] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
@@ -136,6 +139,10 @@ class ServerSession(Session):
         self.cache = cache or CachePolicy()
         #: `param_types` for requests that carry their own terms.
         self.stateless_param_types: Mapping[str, type] = stateless_param_types or {}
+        #: The extensions served to requests that carry their own terms (SEP-2133), listed
+        #: in server/discover; their methods are served where a request declares them.
+        self.extensions = tuple(extensions)
+        self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
         #: The terms of the request being read, when it carries its own (see `_receive_request`).
         self._own: Terms[ClientCapabilities] | None = None
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
@@ -242,9 +249,20 @@ class ServerSession(Session):
             rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
             return
+        methods = methods_for(terms.revision)
+        extension = self._extension_of.get(env.method)  # type: ignore[arg-type]
+        if extension is not None and env.method not in methods:
+            if not declares(terms.peer_capabilities, extension.id):
+                # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
+                # method needs the extension in the request's own client capabilities.
+                refusal = missing_capability(("extensions", extension.id))
+                rid = env.id  # type: ignore[assignment]
+                self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
+                return
+            methods = methods_with(methods, self.extensions)
         session = self.terms, self._methods, self.param_types
         self._own, self.terms = terms, terms
-        self._methods, self.param_types = methods_for(terms.revision), self.stateless_param_types
+        self._methods, self.param_types = methods, self.stateless_param_types
         try:
             super()._receive_request(env, events, batch, request_info)
         finally:
@@ -264,6 +282,8 @@ class ServerSession(Session):
             refusal = rules.refusal(method)
             if refusal is not None:
                 return McpError(codes.INVALID_REQUEST, refusal)
+        if self._own is not None and method in self._extension_of:
+            return None  # (an extension's method: served as the extension, checked above)
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
@@ -310,6 +330,9 @@ class ServerSession(Session):
         server's info goes in the result's `_meta`, as on every 2026 result)."""
         capabilities = msgspec.to_builtins(self.capabilities)
         capabilities.pop("tasks", None)  # (2025-11-25's tasks; 2026's are an extension)
+        if self.extensions:
+            served: dict[str, Any] = {ext.id: {} for ext in self.extensions}
+            capabilities["extensions"] = {**(capabilities.get("extensions") or {}), **served}
         result: dict[str, Any] = {
             "supportedVersions": list(self.all_revisions),
             "capabilities": capabilities,

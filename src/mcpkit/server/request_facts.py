@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mcpkit.server.round_trip import RoundTrip
     from mcpkit.server.server import Server
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.task_extension import TaskStarter
     from mcpkit.stores.task_runner import TaskRun
 
 __all__ = ["RequestFacts"]
@@ -43,6 +44,7 @@ class RequestFacts:
         "server",
         "session",
         "task",
+        "task_starter",
         "terms",
     )
 
@@ -78,6 +80,9 @@ class RequestFacts:
         #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
         #: other asks are answered there (`mcpkit.server.round_trip`); None otherwise.
         self.round_trip: RoundTrip | None = None
+        #: Set while a 2026-07-28 call of a `task_begins="in_handler"` tool may still become
+        #: a task (`ctx.begin_task()`, `mcpkit.server.task_extension`).
+        self.task_starter: TaskStarter | None = None
 
     @classmethod
     def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Self:

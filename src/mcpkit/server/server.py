@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived, StrayResponse
+from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
@@ -39,7 +40,7 @@ from mcpkit.server.asks import (
 from mcpkit.server.broadcasts import SessionBroadcasts
 from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.listeners import Listeners
 from mcpkit.server.middleware import Middleware, call_through
@@ -290,6 +291,7 @@ class Server(TransportServing, SessionBroadcasts):
             param_types=PARAM_TYPES,
             stateless_param_types=STATELESS_PARAM_TYPES,
             cache=self.cache,
+            extensions=(TASKS,) if self.serves_tasks else (),
         )
         return ServerSessionHandle(
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
@@ -332,7 +334,9 @@ class Server(TransportServing, SessionBroadcasts):
 
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
-        handler = HANDLERS.get(ev.method)
+        terms = ev.terms
+        stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+        handler = (STATELESS_HANDLERS if stateless else HANDLERS).get(ev.method)
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -341,12 +345,11 @@ class Server(TransportServing, SessionBroadcasts):
                 f"Method not found: {ev.method} (this server does not implement it)",
             )
         ctx = Context.of(self, handle, ev)
-        terms = ev.terms
-        if terms is not None and terms.stateless and ev.method in ROUND_TRIP_METHODS:
-            if is_stateless_revision(terms.revision):
-                ctx.round_trip = RoundTrip(
-                    self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth)
-                )
+        if stateless and ev.method in ROUND_TRIP_METHODS:
+            assert terms is not None
+            ctx.round_trip = RoundTrip(
+                self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth)
+            )
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)
