@@ -66,9 +66,8 @@ class Context(ClientAsks):
         call is answered now with the task handle and the rest of the handler runs as the
         task. True if it did; False where there is nothing to begin (the call is already a
         task, or is served in the call itself): the handler just goes on."""
-        from mcpkit.server.task_extension import begin_task
-
-        return await begin_task(self)
+        starter = self.task_starter
+        return False if starter is None else await starter.begin(self)
 
     # ---------------------------------------------------------------- logging
 

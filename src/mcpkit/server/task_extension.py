@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mcpkit.server.context import Context
     from mcpkit.server.tools import ToolSpec
 
-__all__ = ["TaskStarter", "begin_task", "call_tool_as_extension", "detailed", "task_handle"]
+__all__ = ["TaskStarter", "call_tool_as_extension", "detailed", "task_handle"]
 
 RunTool = Callable[["Context"], Awaitable[CallToolResult]]
 
@@ -102,6 +102,24 @@ class TaskStarter:
         self.began: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.call: asyncio.Future[CallToolResult] | None = None
 
+    async def begin(self, ctx: Context) -> bool:
+        """`ctx.begin_task()`: make the rest of the handler the task (see the module's text)."""
+        call = self.call
+        if call is None or ctx.task_starter is not self:
+            return False
+        ctx.task_starter = None
+
+        async def work(run: TaskRun) -> CallToolResult:
+            return await call
+
+        created = await self.runner.start(self.owner, None, self.peer, work, polled=True)
+        run = self.runner.running(created.task.task_id)
+        if run is not None:
+            ctx.task = run
+        ctx.round_trip = None  # its questions from here on wait for tasks/update
+        self.began.set_result(task_handle(created.task))
+        return True
+
 
 async def _call_until_task(
     ctx: Context, runner: TaskRunner, run_tool: RunTool
@@ -123,23 +141,3 @@ async def _call_until_task(
         return starter.began.result()
     ctx.task_starter = None
     return call.result()
-
-
-async def begin_task(ctx: Context) -> bool:
-    """`ctx.begin_task()`: make the rest of the handler the task (see the module's text)."""
-    starter = ctx.task_starter
-    if starter is None or starter.call is None:
-        return False
-    ctx.task_starter = None
-    call = starter.call
-
-    async def work(run: TaskRun) -> CallToolResult:
-        return await call
-
-    created = await starter.runner.start(starter.owner, None, starter.peer, work, polled=True)
-    run = starter.runner.running(created.task.task_id)
-    if run is not None:
-        ctx.task = run
-    ctx.round_trip = None
-    starter.began.set_result(task_handle(created.task))
-    return True
