@@ -268,3 +268,28 @@ async def test_both_eras_share_the_one_task_store() -> None:
     async with raw_session(server, initialize=False) as peer:
         got = await get(peer, tid)
         assert got["status"] == "completed" and got["result"]["content"][0]["text"] == "done"
+
+
+async def test_a_listen_that_follows_a_task_gets_its_status_changes() -> None:
+    gate = Gate()
+    async with raw_session(make_server(gate), initialize=False) as peer:
+        tid = ok(await call(peer, "tools/call", {"name": "slow", "arguments": {"x": 5}}))["taskId"]
+        await gate.started.wait()
+        refused = await call(
+            peer, "subscriptions/listen", {"notifications": {"taskIds": [tid]}}, extension=False
+        )
+        assert error_of(refused)["code"] == codes.MISSING_REQUIRED_CLIENT_CAPABILITY
+        follow = {"notifications": {"taskIds": [tid, "not-a-task"]}, "_meta": meta()}
+        await peer.send(
+            {"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen", "params": follow}
+        )
+        ack = await peer.receive()
+        assert ack["method"] == "notifications/subscriptions/acknowledged"
+        assert ack["params"]["notifications"] == {"taskIds": [tid]}
+        gate.go.set()
+        status = await peer.receive()
+        assert status["method"] == "notifications/tasks"
+        assert status["params"]["taskId"] == tid and status["params"]["status"] == "completed"
+        assert status["params"]["result"]["structuredContent"] == {"result": 10}
+        assert status["params"]["_meta"] == {"io.modelcontextprotocol/subscriptionId": "L"}
+        await peer.notify("notifications/cancelled", {"requestId": "L"})

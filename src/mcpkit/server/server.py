@@ -42,7 +42,7 @@ from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
 from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
-from mcpkit.server.listeners import Listeners
+from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, mount_server, route
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
@@ -248,12 +248,15 @@ class Server(TransportServing, SessionBroadcasts):
         if self.mounted_in is not None:
             return self.mounted_in.parent.task_runner
         if self._task_runner is None:
+            from mcpkit.server.task_extension import announce
             from mcpkit.server.tasks import tool_failed
             from mcpkit.stores.task_runner import TaskRunner
             from mcpkit.stores.tasks import MemoryTaskStore
 
             store = self._task_store if self._task_store is not None else MemoryTaskStore()
-            self._task_runner = TaskRunner(store, failed=tool_failed)
+            self._task_runner = TaskRunner(
+                store, failed=tool_failed, on_polled_status=functools.partial(announce, self)
+            )
         return self._task_runner
 
     def add_middleware(self, middleware: Middleware) -> None:
@@ -289,7 +292,10 @@ class Server(TransportServing, SessionBroadcasts):
             max_json_depth=self.max_json_depth,
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
-            stateless_param_types=STATELESS_PARAM_TYPES,
+            stateless_param_types={
+                **STATELESS_PARAM_TYPES,
+                "subscriptions/listen": ListenParams,
+            },
             cache=self.cache,
             extensions=(TASKS,) if self.serves_tasks else (),
         )

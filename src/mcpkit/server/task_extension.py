@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import declares
 from mcpkit.protocol.stateless import missing_capability
+from mcpkit.server.listeners import MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.server.tasks import owner_of
 from mcpkit.stores.task_runner import Peer, TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, Task
@@ -32,9 +35,17 @@ from mcpkit.types.tasks_extension import EXTENSION_ID, DetailedTask
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
+    from mcpkit.server.interfaces import FeatureServer
     from mcpkit.server.tools import ToolSpec
 
-__all__ = ["TaskStarter", "call_tool_as_extension", "detailed", "task_handle"]
+__all__ = [
+    "TaskStarter",
+    "call_tool_as_extension",
+    "detailed",
+    "detailed_task",
+    "followed_tasks",
+    "task_handle",
+]
 
 RunTool = Callable[["Context"], Awaitable[CallToolResult]]
 
@@ -51,6 +62,61 @@ def detailed(task: Task, **inlined: Any) -> DetailedTask:
         poll_interval_ms=None if task.poll_interval is None else int(task.poll_interval),
         **inlined,
     )
+
+
+async def detailed_task(runner: TaskRunner, owner: str, task_id: str) -> dict[str, Any]:
+    """The task as tasks/get (and `notifications/tasks`) show it: what it came to inlined,
+    the result once completed, the JSON-RPC error once failed, the open questions while
+    input_required (those of a task running in this process)."""
+    store = runner.store
+    task = await store.get(owner, task_id)
+    inlined: dict[str, Any] = {}
+    if task.status == "input_required":
+        run = runner.running(task_id)
+        inlined["input_requests"] = dict(run.input_requests) if run and run.owner == owner else {}
+    elif task.status in ("completed", "failed"):
+        outcome = await store.outcome(owner, task_id)
+        if outcome is not None and outcome.error is not None:
+            inlined["error"] = outcome.error
+        elif outcome is not None and task.status == "completed":
+            inlined["result"] = outcome.result or {}
+        elif task.status == "failed":
+            # A 2025-11-25 task that failed with a tool's isError result: no JSON-RPC error
+            # was stored, and a failed task shows one.
+            message = task.status_message or "The task failed"
+            inlined["error"] = {"code": codes.INTERNAL_ERROR, "message": message}
+    shaped: dict[str, Any] = msgspec.to_builtins(detailed(task, **inlined))
+    return shaped
+
+
+async def followed_tasks(server: FeatureServer, ctx: Context, task_ids: Any) -> list[str]:
+    """subscriptions/listen's `taskIds`: those of the caller's tasks that exist (at most
+    1000); -32021 for a request that does not declare the extension (SEP-2663)."""
+    if not declares(ctx.client_capabilities, EXTENSION_ID):
+        raise missing_capability(("extensions", EXTENSION_ID))
+    owner = owner_of(ctx)
+    found: list[str] = []
+    listed = cast("list[Any]", task_ids) if isinstance(task_ids, list) else []
+    wanted = [t for t in listed if isinstance(t, str)]
+    for task_id in wanted[:MAX_RESOURCE_SUBSCRIPTIONS]:
+        try:
+            await server.task_runner.store.get(owner, task_id)
+        except McpError:
+            continue  # unknown, ended and purged, or another's: not followed
+        found.append(task_id)
+    return found
+
+
+async def announce(server: FeatureServer, run: TaskRun) -> None:
+    """A polled task's status changed: `notifications/tasks` (the whole DetailedTask) to the
+    open listens of this process that follow it (SEP-2663, "Task Status Notifications")."""
+    if not server.listeners.follows(run.id):
+        return
+    try:
+        task = await detailed_task(server.task_runner, run.owner, run.id)
+    except McpError:
+        return  # purged meanwhile
+    server.listeners.deliver_task(run.id, task)
 
 
 def task_handle(task: Task) -> dict[str, Any]:

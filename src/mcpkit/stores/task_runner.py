@@ -42,6 +42,8 @@ _STORE_WAIT = 30.0  # seconds per wait on a task that runs elsewhere (a shared s
 
 Work = Callable[[TaskRun], Awaitable[Any]]
 Failed = Callable[[Any], str | None]
+#: Told of each status change of a polled task (the server sends `notifications/tasks`).
+PolledStatus = Callable[[TaskRun], Awaitable[None]]
 
 
 class TaskRunner:
@@ -49,6 +51,7 @@ class TaskRunner:
 
     `failed(result)` says whether a successful result still means the task failed, with the
     status message to give (a tool result with `isError`: "Task Execution Errors").
+    `on_polled_status(run)` is told of each status change of a polled task (`start`).
     """
 
     def __init__(
@@ -57,10 +60,12 @@ class TaskRunner:
         *,
         failed: Failed | None = None,
         status_notifications: bool = True,
+        on_polled_status: PolledStatus | None = None,
     ) -> None:
         self.store = store
         self._failed = failed
         self._notify_status = status_notifications
+        self._on_polled_status = on_polled_status
         self._runs: dict[str, TaskRun] = {}
 
     def __len__(self) -> int:
@@ -154,7 +159,14 @@ class TaskRunner:
     async def _announce(self, run: TaskRun, task: Task) -> None:
         """`notifications/tasks/status` to the requestor (optional for receivers; without the
         related-task meta: the task id is in the params, "Task Notifications")."""
-        if not self._notify_status or run.polled:
+        if run.polled:  # its requestor polls, or listens (SEP-2663): not this connection
+            if self._on_polled_status is not None:
+                try:
+                    await self._on_polled_status(run)
+                except Exception:
+                    logger.exception("could not announce the status of task %s", run.id)
+            return
+        if not self._notify_status:
             return
         params = msgspec.to_builtins(task)
         waiter = run.current()

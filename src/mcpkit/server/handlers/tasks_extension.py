@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.server.interfaces import FeatureServer
-from mcpkit.server.task_extension import detailed
+from mcpkit.server.task_extension import detailed_task
 from mcpkit.server.tasks import owner_of
 from mcpkit.stores.task_run import TaskRun
 from mcpkit.stores.tasks import is_terminal
@@ -38,26 +36,7 @@ def _run(server: FeatureServer, owner: str, task_id: str) -> TaskRun | None:
 
 
 async def get_task(server: FeatureServer, ctx: Context, params: GetTaskParams) -> dict[str, Any]:
-    owner = owner_of(ctx)
-    store = server.task_runner.store
-    task = await store.get(owner, params.task_id)
-    inlined: dict[str, Any] = {}
-    if task.status == "input_required":
-        run = _run(server, owner, params.task_id)
-        inlined["input_requests"] = dict(run.input_requests) if run is not None else {}
-    elif task.status in ("completed", "failed"):
-        outcome = await store.outcome(owner, params.task_id)
-        if outcome is not None and outcome.error is not None:
-            inlined["error"] = outcome.error
-        elif outcome is not None and task.status == "completed":
-            inlined["result"] = outcome.result or {}
-        elif task.status == "failed":
-            # A 2025-11-25 task that failed with a tool's isError result: no JSON-RPC error
-            # was stored, and a failed task shows one.
-            message = task.status_message or "The task failed"
-            inlined["error"] = {"code": codes.INTERNAL_ERROR, "message": message}
-    shaped: dict[str, Any] = msgspec.to_builtins(detailed(task, **inlined))
-    return shaped
+    return await detailed_task(server.task_runner, owner_of(ctx), params.task_id)
 
 
 async def update_task(
