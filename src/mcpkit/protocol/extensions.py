@@ -14,14 +14,14 @@ extension adds is unknown (-32601), as any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
 import msgspec
 
 from mcpkit.types import ClientCapabilities
-from mcpkit.types.methods import MethodInfo
+from mcpkit.types.methods import MethodInfo, methods_for
 from mcpkit.types.tasks_extension import (
     EXTENSION_ID,
     CancelTaskParams,
@@ -47,14 +47,20 @@ def declares(capabilities: ClientCapabilities, extension_id: str) -> bool:
     return extensions is not None and extension_id in extensions
 
 
-def methods_with(
-    base: Mapping[str, MethodInfo], extensions: Iterable[Extension]
-) -> Mapping[str, MethodInfo]:
-    """A revision's method table with the methods of `extensions` added."""
-    table = dict(base)
-    for extension in extensions:
-        table.update(extension.methods)
-    return MappingProxyType(table)
+_TABLES: dict[tuple[str, tuple[str, ...]], Mapping[str, MethodInfo]] = {}
+
+
+def methods_with(revision: str, extensions: Sequence[Extension]) -> Mapping[str, MethodInfo]:
+    """`revision`'s method table with the methods of `extensions` added (made once for each
+    revision and set of extensions: a stateless server builds a session per request)."""
+    key = (revision, tuple(ext.id for ext in extensions))
+    table = _TABLES.get(key)
+    if table is None:
+        merged = dict(methods_for(revision))
+        for extension in extensions:
+            merged.update(extension.methods)
+        table = _TABLES[key] = MappingProxyType(merged)
+    return table
 
 
 def _request(method: str, params: type[msgspec.Struct]) -> MethodInfo:

@@ -259,7 +259,7 @@ class ServerSession(Session):
                 rid = env.id  # type: ignore[assignment]
                 self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
                 return
-            methods = methods_with(methods, self.extensions)
+            methods = methods_with(terms.revision, self.extensions)
         session = self.terms, self._methods, self.param_types
         self._own, self.terms = terms, terms
         self._methods, self.param_types = methods, self.stateless_param_types

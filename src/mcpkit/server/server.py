@@ -70,6 +70,11 @@ __all__ = ["Lifespan", "Server"]
 #: The environment variable that turns error masking off ("0") where `mask_error_details`
 #: is not given: `mcpkit dev` sets it for the server it runs.
 MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
+#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
+_STATELESS_PARAM_TYPES: Mapping[str, type] = {
+    **STATELESS_PARAM_TYPES,
+    "subscriptions/listen": ListenParams,
+}
 
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -292,10 +297,7 @@ class Server(TransportServing, SessionBroadcasts):
             max_json_depth=self.max_json_depth,
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
-            stateless_param_types={
-                **STATELESS_PARAM_TYPES,
-                "subscriptions/listen": ListenParams,
-            },
+            stateless_param_types=_STATELESS_PARAM_TYPES,
             cache=self.cache,
             extensions=(TASKS,) if self.serves_tasks else (),
         )

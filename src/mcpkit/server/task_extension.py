@@ -96,7 +96,7 @@ async def followed_tasks(server: FeatureServer, ctx: Context, task_ids: Any) -> 
         raise missing_capability(("extensions", EXTENSION_ID))
     owner = owner_of(ctx)
     found: list[str] = []
-    listed = cast("list[Any]", task_ids) if isinstance(task_ids, list) else []
+    listed = cast("list[object]", task_ids) if isinstance(task_ids, list) else []
     wanted = [t for t in listed if isinstance(t, str)]
     for task_id in wanted[:MAX_RESOURCE_SUBSCRIPTIONS]:
         try:
