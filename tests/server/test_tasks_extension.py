@@ -293,3 +293,17 @@ async def test_a_listen_that_follows_a_task_gets_its_status_changes() -> None:
         assert status["params"]["result"]["structuredContent"] == {"result": 10}
         assert status["params"]["_meta"] == {"io.modelcontextprotocol/subscriptionId": "L"}
         await peer.notify("notifications/cancelled", {"requestId": "L"})
+
+
+async def test_a_server_without_task_tools_serves_no_extension() -> None:
+    server = Server("plain")
+
+    @server.tool
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    async with raw_session(server, initialize=False) as peer:
+        caps = ok(await call(peer, "server/discover", {}))["capabilities"]
+        assert "extensions" not in caps
+        error = error_of(await call(peer, "tasks/get", {"taskId": "t"}))
+        assert error["code"] == codes.METHOD_NOT_FOUND
