@@ -15,6 +15,8 @@ import zlib
 from typing import Any
 
 from mcpkit import Context, Server, ToolError, audio, embedded_resource, image, text
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
 from mcpkit.types import (
     EmbeddedResource,
     ImageContent,
@@ -533,3 +535,69 @@ server.add_skill(
     "---\n\nRefund within 30 days of purchase.\n",
     prefix="acme/billing",
 )
+
+
+# ------------------------------ 2026-07-28: the tasks extension (SEP-2663)
+# Tools that support tasks (task=True, or "required") become tasks for a 2026-07-28 client that
+# declares io.modelcontextprotocol/tasks; a 2025-11-25 client calls them as tasks itself.
+
+
+@server.tool()
+def greet(name: str) -> str:
+    """Greet someone, at once (no task)."""
+    return f"Hello, {name}!"
+
+
+@server.tool(task=True)
+async def slow_compute(seconds: float = 0, label: str = "") -> str:
+    """Wait `seconds`, then say so: a task for clients that take one."""
+    await asyncio.sleep(seconds)
+    return f"{label or 'compute'}: done after {seconds:g} s"
+
+
+@server.tool(task="required")
+async def failing_job() -> str:
+    """Always fails, after a second, with a tool error (its task completes with isError)."""
+    await asyncio.sleep(1)
+    raise ToolError("the job failed")
+
+
+@server.tool(task=True)
+async def protocol_error_job() -> str:
+    """Fails with a JSON-RPC error (its task fails with it)."""
+    await asyncio.sleep(0.1)
+    raise McpError(codes.INTERNAL_ERROR, "the job broke down")
+
+
+CONFIRM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "confirm": {"type": "boolean"}},
+}
+
+
+@server.tool(task=True)
+async def confirm_delete(filename: str, ctx: Context) -> str:
+    """Ask for a confirmation, then "delete" the file."""
+    answer = await ctx.elicit(f"Delete {filename}?", CONFIRM_SCHEMA)
+    confirmed = answer.action == "accept" and bool(answer.data and answer.data.get("confirm"))
+    return f"{filename}: {'deleted' if confirmed else 'kept'}"
+
+
+@server.tool(task=True)
+async def multi_input(ctx: Context) -> str:
+    """Ask two questions at once."""
+    first, second = await asyncio.gather(
+        ctx.elicit("First question", CONFIRM_SCHEMA),
+        ctx.elicit("Second question", CONFIRM_SCHEMA),
+    )
+    return f"answers: {first.action}, {second.action}"
+
+
+@server.tool(task="required", task_begins="in_handler")
+async def test_tool_with_task(ctx: Context) -> str:
+    """Ask the user's name in the call itself, then go on as a task that greets them."""
+    answer = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    await ctx.begin_task()
+    await asyncio.sleep(0.2)
+    name = answer.data["name"] if answer.data else "stranger"
+    return f"Hello, {name}!"

@@ -3,6 +3,7 @@ and print what the doc says; the server blocks serve what the text says through 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from mcpkit import Client, McpError, Server
 from mcpkit.protocol import codes
 from mcpkit.stores.tasks import MemoryTaskStore
+from mcpkit.testing import raw_session
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "tasks.md"
@@ -111,3 +113,31 @@ async def test_the_example_server() -> None:
         with pytest.raises(McpError):
             await client.call_tool("status", {}, task=True)
         assert (await client.call_tool("status", {})).text == "all systems nominal"
+
+
+async def test_the_2026_block_asks_first_then_runs_as_a_task() -> None:
+    server: Server = run_module(blocks()["tasks_2026.py"])["server"]
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {
+            "elicitation": {},
+            "extensions": {"io.modelcontextprotocol/tasks": {}},
+        },
+    }
+    async with raw_session(server, initialize=False) as peer:
+        params: dict[str, Any] = {"name": "export", "_meta": meta}
+        asked = (await peer.request("tools/call", params))["result"]
+        assert asked["resultType"] == "input_required" and list(asked["inputRequests"]) == [
+            "format"
+        ]
+        answer = {"format": {"action": "accept", "content": {"format": "tar"}}}
+        retry = {**params, "inputResponses": answer, "requestState": asked["requestState"]}
+        handle = (await peer.request("tools/call", retry))["result"]
+        assert handle["resultType"] == "task" and handle["status"] == "working"
+        get = {"taskId": handle["taskId"], "_meta": meta}
+        for _ in range(500):
+            task = (await peer.request("tasks/get", get))["result"]
+            if task["status"] == "completed":
+                break
+            await asyncio.sleep(0.01)
+        assert task["result"]["content"][0]["text"] == "exported as tar"

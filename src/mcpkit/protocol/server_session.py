@@ -39,6 +39,7 @@ from mcpkit.protocol.events import (
     InitializeReceived,
     RequestInfo,
 )
+from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
@@ -53,6 +54,7 @@ from mcpkit.protocol.stateless import (
     REVISION_KEY,
     CachePolicy,
     carries_terms,
+    missing_capability,
     request_terms,
     stateless_result,
     unsupported_revision,
@@ -112,6 +114,10 @@ class ServerSession(Session):
     stateless_param_types: Mapping[str, type] = MappingProxyType({})
     #: The terms of the request being read, when it carries its own (see `_receive_request`).
     _own: Terms[ClientCapabilities] | None = None
+    #: The extensions served to requests that carry their own terms (SEP-2133), listed in
+    #: server/discover; their methods are served where a request declares them.
+    extensions: tuple[Extension, ...] = ()
+    _extension_of: Mapping[str, Extension] = MappingProxyType({})
 
     def __init__(
         self,
@@ -123,6 +129,7 @@ class ServerSession(Session):
         stateless_revisions: Sequence[str] = STATELESS_REVISIONS,
         cache: CachePolicy | None = None,
         stateless_param_types: Mapping[str, type] | None = None,
+        extensions: Sequence[Extension] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
@@ -152,6 +159,9 @@ class ServerSession(Session):
             self.cache = cache
         if stateless_param_types:
             self.stateless_param_types = stateless_param_types
+        if extensions:
+            self.extensions = tuple(extensions)
+            self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
@@ -261,12 +271,22 @@ class ServerSession(Session):
             rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
             return
+        methods = self.methods_of(terms.revision)
+        extension = self._extension_of.get(env.method)  # type: ignore[arg-type]
+        if extension is not None and env.method not in methods:
+            if not declares(terms.peer_capabilities, extension.id):
+                # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
+                # method needs the extension in the request's own client capabilities.
+                refusal = missing_capability(("extensions", extension.id))
+                rid = env.id  # type: ignore[assignment]
+                self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
+                return
+            methods = methods_with(terms.revision, self.extensions)
+            if self.extension_methods:  # (the extensions every revision serves: skills)
+                methods = {**methods, **self.extension_methods}
         session = self.terms, self._methods, self.param_types
         self._own, self.terms = terms, terms
-        self._methods, self.param_types = (
-            self.methods_of(terms.revision),
-            self.stateless_param_types,
-        )
+        self._methods, self.param_types = methods, self.stateless_param_types
         try:
             super()._receive_request(env, events, batch, request_info)
         finally:
@@ -286,6 +306,8 @@ class ServerSession(Session):
             refusal = rules.refusal(method)
             if refusal is not None:
                 return McpError(codes.INVALID_REQUEST, refusal)
+        if self._own is not None and method in self._extension_of:
+            return None  # (an extension's method: served as the extension, checked above)
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
@@ -332,6 +354,9 @@ class ServerSession(Session):
         server's info goes in the result's `_meta`, as on every 2026 result)."""
         capabilities = msgspec.to_builtins(self.capabilities)
         capabilities.pop("tasks", None)  # (2025-11-25's tasks; 2026's are an extension)
+        if self.extensions:
+            served: dict[str, Any] = {ext.id: {} for ext in self.extensions}
+            capabilities["extensions"] = {**(capabilities.get("extensions") or {}), **served}
         result: dict[str, Any] = {
             "supportedVersions": list(self.all_revisions),
             "capabilities": capabilities,

@@ -15,10 +15,14 @@ import contextlib
 from collections.abc import Generator
 from typing import Any, Final, Protocol
 
+import msgspec
+
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.stores.task_runner import Peer
-from mcpkit.types import RequestId
+from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
+from mcpkit.protocol.stateless import missing_capability
+from mcpkit.stores.task_runner import Peer, TaskRun
+from mcpkit.types import ClientCapabilities, RequestId
 
 __all__ = [
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS",
@@ -27,6 +31,7 @@ __all__ = [
     "Asking",
     "AskingSession",
     "AskingTask",
+    "PolledTaskAsking",
     "SessionAsking",
     "TaskAsking",
 ]
@@ -183,6 +188,48 @@ class TaskAsking:
 
     def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self.task.needing_input()  # one input_required for the whole exchange
+
+
+class PolledTaskAsking:
+    """Ask on behalf of a task of the tasks extension (2026-07-28, SEP-2663): the question
+    waits in the task's `inputRequests`, the task input_required, until the client answers
+    it with tasks/update. No request goes to the client: it finds the question on tasks/get."""
+
+    __slots__ = ("capabilities", "key", "request_timeout", "task")
+
+    def __init__(
+        self,
+        task: TaskRun,
+        capabilities: ClientCapabilities,
+        key: str | None,
+        request_timeout: float | None,
+    ) -> None:
+        self.task = task
+        self.capabilities = capabilities  # what the request that created the task declared
+        self.key = key
+        self.request_timeout = request_timeout
+
+    async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        path = REQUIRED_CAPABILITY.get(method)
+        if path is not None and not has_capability(self.capabilities, path):
+            raise missing_capability(path)
+        raw: dict[str, Any] = msgspec.to_builtins(params) if params is not None else {}
+        wait = self.request_timeout if timeout is None else timeout
+        answer = await self.task.ask_polled(method, raw, self.key, wait)
+        try:
+            return msgspec.convert(answer, result_type) if result_type is not None else answer
+        except msgspec.ValidationError as exc:
+            raise McpError(
+                codes.INVALID_PARAMS,
+                f"Invalid params: the answer to {method} for task {self.task.id} is not a "
+                f"result of {method}: {exc}",
+            ) from None
+
+    async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        return await self.ask(method, params, None, result_type)
+
+    def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
 
 
 class AskingSession(Protocol):

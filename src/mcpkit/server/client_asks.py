@@ -18,7 +18,7 @@ import msgspec
 
 from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
-from mcpkit.server.asks import Asking, SessionAsking, TaskAsking
+from mcpkit.server.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
 from mcpkit.server.request_facts import RequestFacts
 from mcpkit.server.round_trip import RoundTripAsking
 from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
@@ -203,6 +203,10 @@ class ClientAsks(RequestFacts):
         question in a 2026-07-28 InputRequiredResult."""
         if self.round_trip is not None:
             return RoundTripAsking(self.round_trip, key)
+        if self.task is not None and self.task.polled:
+            return PolledTaskAsking(
+                self.task, self.client_capabilities, key, self.server.request_timeout
+            )
         if self.task is not None:
             return TaskAsking(
                 self.session, self.task, self.server.asks, self.server.request_timeout
@@ -222,7 +226,7 @@ class ClientAsks(RequestFacts):
         as a task of its own when `task` asks for it and the client declared it
         ("Capabilities"), a plain request otherwise (always, under 2026-07-28)."""
         asking = self._asking(key)
-        if self.round_trip is not None:
+        if self.round_trip is not None or isinstance(asking, PolledTaskAsking):
             return await asking.ask(method, params, timeout, result_type)
         metadata = None if task is False else task_metadata(task)
         if metadata is None or not has_capability(

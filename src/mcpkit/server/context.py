@@ -58,6 +58,17 @@ class Context(ClientAsks):
             return False
         return await self.session.connection.close_stream(self.request_id, retry_ms)
 
+    # ------------------------------------------------------------------ tasks
+
+    async def begin_task(self) -> bool:
+        """Go on as a task from here (a tool registered with `task_begins="in_handler"`,
+        docs/tasks.md): under 2026-07-28, for a client that declared the tasks extension, the
+        call is answered now with the task handle and the rest of the handler runs as the
+        task. True if it did; False where there is nothing to begin (the call is already a
+        task, or is served in the call itself): the handler just goes on."""
+        starter = self.task_starter
+        return False if starter is None else await starter.begin(self)
+
     # ---------------------------------------------------------------- logging
 
     async def log(self, level: str, data: Any, *, logger: str | None = None) -> None:

@@ -10,7 +10,7 @@ request pays for: `Server.handle_request` builds one per request, and only this 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from mcpkit.errors import McpkitError
 from mcpkit.protocol.capabilities import has_capability
@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.stores.task_runner import TaskRun
 
-__all__ = ["RequestFacts"]
+__all__ = ["RequestFacts", "TaskBeginning"]
+
+
+class TaskBeginning(Protocol):
+    """How a call may still become a task (`mcpkit.server.task_extension.TaskStarter`)."""
+
+    async def begin(self, ctx: Any) -> bool: ...
+
 
 _NO_CAPABILITIES = ClientCapabilities()
 
@@ -43,6 +50,7 @@ class RequestFacts:
         "server",
         "session",
         "task",
+        "task_starter",
         "terms",
     )
 
@@ -78,6 +86,9 @@ class RequestFacts:
         #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
         #: other asks are answered there (`mcpkit.server.round_trip`); None otherwise.
         self.round_trip: RoundTrip | None = None
+        #: Set while a 2026-07-28 call of a `task_begins="in_handler"` tool may still become
+        #: a task (`ctx.begin_task()`, `mcpkit.server.task_extension`).
+        self.task_starter: TaskBeginning | None = None
 
     @classmethod
     def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Self:

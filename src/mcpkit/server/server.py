@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived, StrayResponse
+from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
@@ -39,9 +40,9 @@ from mcpkit.server.asks import (
 from mcpkit.server.broadcasts import SessionBroadcasts
 from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
-from mcpkit.server.listeners import Listeners
+from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import Mount, mount_server, route
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
@@ -71,6 +72,11 @@ __all__ = ["Lifespan", "Server"]
 #: The environment variable that turns error masking off ("0") where `mask_error_details`
 #: is not given: `mcpkit dev` sets it for the server it runs.
 MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
+#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
+_STATELESS_PARAM_TYPES: Mapping[str, type] = {
+    **STATELESS_PARAM_TYPES,
+    "subscriptions/listen": ListenParams,
+}
 
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,10 +85,11 @@ Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
 
 class FeatureSession(ServerSession):
     """The protocol session of a `Server`'s client: 2026-07-28 tools/call params decode into
-    the type that keeps the arguments raw, as 2025's do (a class attribute, so an idle
-    session holds nothing for it)."""
+    the type that keeps the arguments raw, as 2025's do, and subscriptions/listen's into the
+    type that takes the tasks extension's `taskIds` (a class attribute, so an idle session
+    holds nothing for it)."""
 
-    stateless_param_types = STATELESS_PARAM_TYPES
+    stateless_param_types = _STATELESS_PARAM_TYPES
 
 
 class Server(TransportServing, SessionBroadcasts):
@@ -258,12 +265,15 @@ class Server(TransportServing, SessionBroadcasts):
         if self.mounted_in is not None:
             return self.mounted_in.parent.task_runner
         if self._task_runner is None:
+            from mcpkit.server.task_extension import announce
             from mcpkit.server.tasks import tool_failed
             from mcpkit.stores.task_runner import TaskRunner
             from mcpkit.stores.tasks import MemoryTaskStore
 
             store = self._task_store if self._task_store is not None else MemoryTaskStore()
-            self._task_runner = TaskRunner(store, failed=tool_failed)
+            self._task_runner = TaskRunner(
+                store, failed=tool_failed, on_polled_status=functools.partial(announce, self)
+            )
         return self._task_runner
 
     def add_middleware(self, middleware: Middleware) -> None:
@@ -301,6 +311,7 @@ class Server(TransportServing, SessionBroadcasts):
             param_types=PARAM_TYPES,
             cache=self.cache,
             extension_methods=SKILLS_METHODS if len(self.skills) else None,
+            extensions=(TASKS,) if self.serves_tasks else (),
         )
         return ServerSessionHandle(
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
@@ -343,7 +354,9 @@ class Server(TransportServing, SessionBroadcasts):
 
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
-        handler = HANDLERS.get(ev.method)
+        terms = ev.terms
+        stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+        handler = (STATELESS_HANDLERS if stateless else HANDLERS).get(ev.method)
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -352,12 +365,11 @@ class Server(TransportServing, SessionBroadcasts):
                 f"Method not found: {ev.method} (this server does not implement it)",
             )
         ctx = Context.of(self, handle, ev)
-        terms = ev.terms
-        if terms is not None and terms.stateless and ev.method in ROUND_TRIP_METHODS:
-            if is_stateless_revision(terms.revision):
-                ctx.round_trip = RoundTrip(
-                    self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth)
-                )
+        if stateless and ev.method in ROUND_TRIP_METHODS:
+            assert terms is not None
+            ctx.round_trip = RoundTrip(
+                self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth)
+            )
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)

@@ -45,7 +45,15 @@ from mcpkit.types import (
 )
 from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
 
-__all__ = ["TaskSupport", "ToolOptions", "ToolSpec", "check_tool_name", "make_tool", "run_tool"]
+__all__ = [
+    "TaskBegins",
+    "TaskSupport",
+    "ToolOptions",
+    "ToolSpec",
+    "check_tool_name",
+    "make_tool",
+    "run_tool",
+]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -76,6 +84,9 @@ class ToolSpec:
     raw_validator: Any = None  # a jsonschema_rs validator when input_schema was given
     output_validator: Any = None  # a jsonschema_rs validator when there is an output schema
     scopes: frozenset[str] = frozenset()
+    #: Where a task of it begins under 2026-07-28 (docs/tasks.md): at the call, or where the
+    #: handler calls `ctx.begin_task()` ("in_handler": it may ask first, multi round-trip).
+    task_begins: TaskBegins = "at_call"
 
     @property
     def task_support(self) -> TaskSupport:
@@ -86,6 +97,7 @@ class ToolSpec:
 
 
 TaskSupport = Literal["forbidden", "optional", "required"]
+TaskBegins = Literal["at_call", "in_handler"]
 _TASK_SUPPORT: Final[dict[str, TaskSupport]] = {
     "forbidden": "forbidden",
     "optional": "optional",
@@ -123,6 +135,7 @@ class ToolOptions(TypedDict, total=False):
     lenient_arguments: bool | None
     scopes: Iterable[str] | None
     task: bool | TaskSupport
+    task_begins: TaskBegins
     headers: Mapping[str, str] | None
 
 
@@ -169,6 +182,8 @@ def make_tool(
     tool listed nor may call it (HTTP 403 `insufficient_scope`, so its client can step up).
     `task`: whether a client may ("optional", or True) or must ("required") call it as a
     task (SEP-1686): the call is answered at once and the tool runs on (docs/tasks.md).
+    `task_begins`: "in_handler" to have a 2026-07-28 task begin only where the handler calls
+    `ctx.begin_task()`, after the questions it asks in the call itself ("at_call" by default).
     `headers`: arguments a 2026-07-28 client mirrors into HTTP headers, argument name to
     header name (`{"region": "Region"}` sends `Mcp-Param-Region`), so a load balancer can
     route on them; the server checks they match the body (docs/http.md).
@@ -241,6 +256,17 @@ def make_tool(
         raw_validator,
         output_validator,
         scope_set(f"tool {tool_name!r}", options.get("scopes")),
+        _task_begins(tool_name, options.get("task_begins", "at_call")),
+    )
+
+
+def _task_begins(tool_name: str, value: object) -> TaskBegins:
+    if value == "at_call":
+        return "at_call"
+    if value == "in_handler":
+        return "in_handler"
+    raise ValueError(
+        f"tool {tool_name!r}: task_begins must be 'at_call' or 'in_handler', not {value!r}"
     )
 
 

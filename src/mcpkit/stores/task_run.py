@@ -91,6 +91,13 @@ class TaskRun:
         self._asking = 0  # requests to the requestor in flight
         self._last_progress: float | None = None
         self.work: asyncio.Task[None] | None = None
+        #: A task of the tasks extension (2026-07-28, SEP-2663): its requestor polls, so its
+        #: questions wait in `input_requests` until tasks/update answers them (`ask_polled`).
+        self.polled = False
+        #: The open questions of a polled task, by key, as tasks/get shows them.
+        self.input_requests: dict[str, dict[str, Any]] = {}
+        self._replies: dict[str, asyncio.Future[Any]] = {}
+        self._keys: set[str] = set()  # every key asked: unique over the task's lifetime
 
     # --------------------------------------------------------------- routing
 
@@ -155,6 +162,51 @@ class TaskRun:
                 related=waiter.request_id,
                 result_type=result_type,
             )
+
+    async def ask_polled(
+        self, method: str, params: dict[str, Any], key: str | None, timeout: float | None
+    ) -> Any:
+        """Ask the requestor of a polled task: the question waits in `input_requests` under
+        `key` (by default q1, q2...: never reused within the task, SEP-2663 "Task Update
+        Requests"), the task input_required, until `answer` gives its answer (raw JSON)."""
+        if key is None:
+            key = f"q{len(self._keys) + 1}"
+            while key in self._keys:
+                key += "'"
+        elif key in self._keys:
+            raise LocalProtocolError(
+                f"task {self.id} already asked a question under the key {key!r}: keys must be "
+                "unique over a task's lifetime"
+            )
+        self._keys.add(key)
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        request: dict[str, Any] = {"method": method, "params": params}
+        self.input_requests[key] = request
+        self._replies[key] = reply
+        try:
+            async with self.needing_input():
+                try:
+                    async with asyncio.timeout(timeout):
+                        return await reply
+                except TimeoutError:
+                    raise RequestTimeout(
+                        f"{method}: the requestor did not answer input request {key!r} of task "
+                        f"{self.id} within {timeout:g} s"
+                    ) from None
+        finally:
+            self.input_requests.pop(key, None)
+            self._replies.pop(key, None)
+
+    def answer(self, responses: dict[str, Any]) -> None:
+        """tasks/update: answer the open questions `responses` names; a key that is not open
+        (never asked, answered already) is ignored, as SEP-2663 says servers SHOULD."""
+        for key, value in responses.items():
+            reply = self._replies.pop(key, None)
+            if reply is None or reply.done():
+                continue
+            # Gone from tasks/get at once: a client that answered part sees only the rest.
+            self.input_requests.pop(key, None)
+            reply.set_result(value)
 
     @asynccontextmanager
     async def needing_input(self) -> AsyncGenerator[None]:

@@ -42,6 +42,8 @@ _STORE_WAIT = 30.0  # seconds per wait on a task that runs elsewhere (a shared s
 
 Work = Callable[[TaskRun], Awaitable[Any]]
 Failed = Callable[[Any], str | None]
+#: Told of each status change of a polled task (the server sends `notifications/tasks`).
+PolledStatus = Callable[[TaskRun], Awaitable[None]]
 
 
 class TaskRunner:
@@ -49,6 +51,7 @@ class TaskRunner:
 
     `failed(result)` says whether a successful result still means the task failed, with the
     status message to give (a tool result with `isError`: "Task Execution Errors").
+    `on_polled_status(run)` is told of each status change of a polled task (`start`).
     """
 
     def __init__(
@@ -57,10 +60,12 @@ class TaskRunner:
         *,
         failed: Failed | None = None,
         status_notifications: bool = True,
+        on_polled_status: PolledStatus | None = None,
     ) -> None:
         self.store = store
         self._failed = failed
         self._notify_status = status_notifications
+        self._on_polled_status = on_polled_status
         self._runs: dict[str, TaskRun] = {}
 
     def __len__(self) -> int:
@@ -69,11 +74,17 @@ class TaskRunner:
 
     # ---------------------------------------------------------------- create
 
-    async def start(self, owner: str, ttl: int | None, peer: Peer, work: Work) -> CreateTaskResult:
+    async def start(
+        self, owner: str, ttl: int | None, peer: Peer, work: Work, *, polled: bool = False
+    ) -> CreateTaskResult:
         """Create the task, start `work(run)` in the background, return the CreateTaskResult
-        to answer the request with at once ("Result Retrieval")."""
+        to answer the request with at once ("Result Retrieval"). `polled`: a task of the tasks
+        extension (SEP-2663): its questions wait for tasks/update (`TaskRun.ask_polled`), a
+        result completes it whatever it says (a tool's `isError` included), and no status
+        notification goes to the connection it was created on."""
         task = await self.store.create(owner, ttl=ttl)
         run = TaskRun(self, owner, task.task_id, peer)
+        run.polled = polled
         self._runs[run.id] = run
         loop = asyncio.get_running_loop()
         run.work = loop.create_task(self._drive(run, work), name=f"mcpkit task {run.id[:8]}")
@@ -109,7 +120,9 @@ class TaskRunner:
                 await self._finish(run, "failed", error)
             else:
                 raw: dict[str, Any] = msgspec.to_builtins(result)
-                message = self._failed(result) if self._failed is not None else None
+                # SEP-2663: a tool that ran and reported an error completed its task.
+                judge = None if run.polled else self._failed
+                message = judge(result) if judge is not None else None
                 status: Literal["completed", "failed"] = "failed" if message else "completed"
                 await self._finish(run, status, TaskOutcome(result=raw), message)
         finally:
@@ -146,6 +159,13 @@ class TaskRunner:
     async def _announce(self, run: TaskRun, task: Task) -> None:
         """`notifications/tasks/status` to the requestor (optional for receivers; without the
         related-task meta: the task id is in the params, "Task Notifications")."""
+        if run.polled:  # its requestor polls, or listens (SEP-2663): not this connection
+            if self._on_polled_status is not None:
+                try:
+                    await self._on_polled_status(run)
+                except Exception:
+                    logger.exception("could not announce the status of task %s", run.id)
+            return
         if not self._notify_status:
             return
         params = msgspec.to_builtins(task)
@@ -163,6 +183,10 @@ class TaskRunner:
             logger.debug("could not send the status of task %s", run.id, exc_info=True)
 
     # ------------------------------------------------------------- requests
+
+    def running(self, task_id: str) -> TaskRun | None:
+        """The task `task_id` if it runs in this process now."""
+        return self._runs.get(task_id)
 
     async def get(self, owner: str, task_id: str) -> GetTaskResult:
         return _as(GetTaskResult, await self.store.get(owner, task_id))

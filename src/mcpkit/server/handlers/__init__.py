@@ -10,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.server.handlers import completion, features, listen, logging, skills, tasks
+from mcpkit.server.handlers import (
+    completion,
+    features,
+    listen,
+    logging,
+    skills,
+    tasks,
+    tasks_extension,
+)
 from mcpkit.server.interfaces import FeatureServer
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
 
-__all__ = ["HANDLERS", "Handler"]
+__all__ = ["EXTENSION_HANDLERS", "HANDLERS", "STATELESS_HANDLERS", "Handler"]
 
 Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
@@ -42,4 +50,21 @@ HANDLERS: dict[str, Handler] = {
     "skills/list": skills.list_skills,
     "skills/get": skills.get_skill,
     "resources/directory/read": skills.read_directory,
+}
+
+#: The handlers of each extension's methods (`mcpkit.protocol.extensions`), by extension id.
+EXTENSION_HANDLERS: dict[str, dict[str, Handler]] = {
+    "io.modelcontextprotocol/tasks": {
+        "tasks/get": tasks_extension.get_task,
+        "tasks/update": tasks_extension.update_task,
+        "tasks/cancel": tasks_extension.cancel_task,
+    },
+}
+
+#: What a request that carries its own terms (2026-07-28) is served by: the same handlers,
+#: with the extensions' methods in place of the 2025-11-25 methods of the same name (the
+#: session lets a request reach one only where it declared the extension).
+STATELESS_HANDLERS: dict[str, Handler] = {
+    **HANDLERS,
+    **{m: h for table in EXTENSION_HANDLERS.values() for m, h in table.items()},
 }

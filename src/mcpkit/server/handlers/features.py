@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
+from mcpkit.protocol.stateless import is_stateless_revision
 from mcpkit.server.access import check_access, visible
 from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.prompts import render_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
+from mcpkit.server.task_extension import call_tool_as_extension
 from mcpkit.server.tasks import check_task_support, start_tool_task
 from mcpkit.server.tools import ToolSpec, run_tool
 from mcpkit.types import (
@@ -67,7 +69,7 @@ async def list_tools(
 
 async def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
-) -> CallToolResult | CreateTaskResult:
+) -> CallToolResult | CreateTaskResult | dict[str, Any]:
     spec = server.tools.get(params.name)
     if spec is None:
         # server/tools, Error Handling: an unknown tool is a protocol error.
@@ -81,6 +83,24 @@ async def call_tool(
             server.sync_in_thread,
             mask_errors=server.mask_error_details,
         )
+    terms = ctx.terms
+    if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+        arguments = params.arguments
+
+        def run(call_ctx: Context) -> Awaitable[CallToolResult]:
+            return run_tool(
+                spec,
+                arguments,
+                call_ctx,
+                server.sync_in_thread,
+                mask_errors=server.mask_error_details,
+            )
+
+        # 2026-07-28: the tasks extension, where the server decides (SEP-2663).
+        answer: CallToolResult | dict[str, Any] = await call_tool_as_extension(
+            ctx, server.task_runner, spec, run
+        )
+        return answer
     return await _call_tool_as_declared(server, ctx, params, spec)
 
 

@@ -9,6 +9,7 @@ import msgspec
 from mcpkit.protocol.stateless import SUBSCRIPTION_ID_KEY
 from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.listeners import Listen, agreed_filter
+from mcpkit.server.task_extension import followed_tasks
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -22,6 +23,9 @@ async def listen(server: FeatureServer, ctx: Context, params: Any) -> dict[str, 
     answer it (the graceful end)."""
     requested: dict[str, Any] = msgspec.to_builtins(getattr(params, "notifications", None)) or {}
     agreed = agreed_filter(requested, server.capabilities())
+    task_ids = requested.get("taskIds")
+    if task_ids is not None:
+        agreed["taskIds"] = await followed_tasks(server, ctx, task_ids)
     rid = ctx.request_id
     opened = Listen(rid, agreed)
     server.listeners.add(opened)

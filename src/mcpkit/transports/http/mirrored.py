@@ -26,12 +26,19 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.extensions import NAMED_BY as EXTENSION_NAMED_BY
 from mcpkit.transports.http._headers import Headers, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
 
 #: The methods whose request names an item in `Mcp-Name`, and the params field that holds it.
-NAMED_BY: Final = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+#: Extensions' methods too (the tasks extension's name their task: SEP-2663).
+NAMED_BY: Final = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    **EXTENSION_NAMED_BY,
+}
 _PREFIX: Final = "=?base64?"
 _SUFFIX: Final = "?="
 _OWS: Final = b" \t"
@@ -44,6 +51,7 @@ class _Params(msgspec.Struct):
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     name: Any = None
     uri: Any = None
+    taskId: Any = None
     arguments: Any = None
 
 
@@ -112,7 +120,8 @@ def mirror_problem(
 
 
 def _name_problem(headers: Headers, method: str, params: _Params | None) -> McpError | None:
-    """`Mcp-Name` must carry the item a tools/call, prompts/get or resources/read names."""
+    """`Mcp-Name` must carry the item a tools/call, prompts/get or resources/read names (or
+    an extension's method: the task of tasks/get, tasks/update, tasks/cancel)."""
     field = NAMED_BY.get(method)
     body_value = getattr(params, field, None) if field is not None and params else None
     if not isinstance(body_value, str):

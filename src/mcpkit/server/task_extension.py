@@ -1,0 +1,209 @@
+"""Tasks under 2026-07-28: the tasks extension, `io.modelcontextprotocol/tasks` (SEP-2663).
+
+The same `@server.tool(task=...)` tools serve both eras, from the one task store. Under
+2025-11-25 the client asks for a task (`params.task`); under 2026-07-28 the server decides: a
+tool that supports tasks, called by a request whose `_meta` client capabilities declare the
+extension, is answered at once with a task handle (`resultType: "task"`, the task's fields
+flat), and runs on as the task; the client polls tasks/get (`handlers.tasks_extension`). A
+client that did not declare the extension gets the tool's result in the call itself, or, for
+a tool that requires a task, -32021 naming the extension.
+
+Inside such a task `ctx.elicit()` and the other asks wait in the task's `inputRequests` until
+the client answers with tasks/update (`asks.PolledTaskAsking`). A tool registered with
+`task_begins="in_handler"` runs in the call itself until it calls `ctx.begin_task()`: what it
+asks before goes the multi round-trip way (`round_trip`), and the call is answered with the
+task handle only from there on (SEP-2663: resolve the round trips before creating the task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, cast
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.extensions import declares
+from mcpkit.protocol.stateless import missing_capability
+from mcpkit.server.listeners import MAX_RESOURCE_SUBSCRIPTIONS
+from mcpkit.server.tasks import owner_of
+from mcpkit.stores.task_runner import Peer, TaskRun, TaskRunner
+from mcpkit.types import CallToolResult, Task
+from mcpkit.types.tasks_extension import EXTENSION_ID, DetailedTask
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+    from mcpkit.server.interfaces import FeatureServer
+    from mcpkit.server.tools import ToolSpec
+
+__all__ = [
+    "TaskStarter",
+    "call_tool_as_extension",
+    "detailed",
+    "detailed_task",
+    "followed_tasks",
+    "task_handle",
+]
+
+RunTool = Callable[["Context"], Awaitable[CallToolResult]]
+
+
+def detailed(task: Task, **inlined: Any) -> DetailedTask:
+    """A stored task in the extension's shape (`ttlMs`, `pollIntervalMs`: whole ms)."""
+    return DetailedTask(
+        task_id=task.task_id,
+        status=task.status,
+        status_message=task.status_message,
+        created_at=task.created_at,
+        last_updated_at=task.last_updated_at,
+        ttl_ms=None if task.ttl is None else int(task.ttl),
+        poll_interval_ms=None if task.poll_interval is None else int(task.poll_interval),
+        **inlined,
+    )
+
+
+async def detailed_task(runner: TaskRunner, owner: str, task_id: str) -> dict[str, Any]:
+    """The task as tasks/get (and `notifications/tasks`) show it: what it came to inlined,
+    the result once completed, the JSON-RPC error once failed, the open questions while
+    input_required (those of a task running in this process)."""
+    store = runner.store
+    task = await store.get(owner, task_id)
+    inlined: dict[str, Any] = {}
+    if task.status == "input_required":
+        run = runner.running(task_id)
+        inlined["input_requests"] = dict(run.input_requests) if run and run.owner == owner else {}
+    elif task.status in ("completed", "failed"):
+        outcome = await store.outcome(owner, task_id)
+        if outcome is not None and outcome.error is not None:
+            inlined["error"] = outcome.error
+        elif outcome is not None and task.status == "completed":
+            inlined["result"] = outcome.result or {}
+        elif task.status == "failed":
+            # A 2025-11-25 task that failed with a tool's isError result: no JSON-RPC error
+            # was stored, and a failed task shows one.
+            message = task.status_message or "The task failed"
+            inlined["error"] = {"code": codes.INTERNAL_ERROR, "message": message}
+    shaped: dict[str, Any] = msgspec.to_builtins(detailed(task, **inlined))
+    return shaped
+
+
+async def followed_tasks(server: FeatureServer, ctx: Context, task_ids: Any) -> list[str]:
+    """subscriptions/listen's `taskIds`: those of the caller's tasks that exist (at most
+    1000); -32021 for a request that does not declare the extension (SEP-2663)."""
+    if not declares(ctx.client_capabilities, EXTENSION_ID):
+        raise missing_capability(("extensions", EXTENSION_ID))
+    owner = owner_of(ctx)
+    found: list[str] = []
+    listed = cast("list[object]", task_ids) if isinstance(task_ids, list) else []
+    wanted = [t for t in listed if isinstance(t, str)]
+    for task_id in wanted[:MAX_RESOURCE_SUBSCRIPTIONS]:
+        try:
+            await server.task_runner.store.get(owner, task_id)
+        except McpError:
+            continue  # unknown, ended and purged, or another's: not followed
+        found.append(task_id)
+    return found
+
+
+async def announce(server: FeatureServer, run: TaskRun) -> None:
+    """A polled task's status changed: `notifications/tasks` (the whole DetailedTask) to the
+    open listens of this process that follow it (SEP-2663, "Task Status Notifications")."""
+    if not server.listeners.follows(run.id):
+        return
+    try:
+        task = await detailed_task(server.task_runner, run.owner, run.id)
+    except McpError:
+        return  # purged meanwhile
+    server.listeners.deliver_task(run.id, task)
+
+
+def task_handle(task: Task) -> dict[str, Any]:
+    """The CreateTaskResult answering a call the server made a task of: flat, no `result`,
+    `error`, `inputRequests` or `requestState` (those are tasks/get's, or MRTR's)."""
+    handle: dict[str, Any] = msgspec.to_builtins(detailed(task))
+    handle["resultType"] = "task"
+    return handle
+
+
+async def call_tool_as_extension(
+    ctx: Context, runner: TaskRunner, spec: ToolSpec, run_tool: RunTool
+) -> CallToolResult | dict[str, Any]:
+    """A 2026-07-28 tools/call of a tool with `execution.taskSupport`: a task where the
+    request declares the extension and the tool supports one, else the plain call."""
+    support = spec.task_support
+    if support == "forbidden":
+        return await run_tool(ctx)
+    if not declares(ctx.client_capabilities, EXTENSION_ID):
+        if support == "required":
+            # SEP-2663, "Capability Negotiation": the call cannot be served without a task.
+            raise missing_capability(("extensions", EXTENSION_ID))
+        return await run_tool(ctx)
+    if spec.task_begins == "in_handler":
+        return await _call_until_task(ctx, runner, run_tool)
+
+    async def work(run: TaskRun) -> CallToolResult:
+        return await run_tool(_task_context(ctx, run))
+
+    created = await runner.start(owner_of(ctx), None, ctx.session.connection, work, polled=True)
+    return task_handle(created.task)
+
+
+def _task_context(ctx: Context, run: TaskRun) -> Context:
+    task_ctx = ctx.derive(task=run)
+    task_ctx.round_trip = None  # a task's questions wait for tasks/update, not a retry
+    return task_ctx
+
+
+class TaskStarter:
+    """What `ctx.begin_task()` needs to turn the running call into a task."""
+
+    __slots__ = ("began", "call", "owner", "peer", "runner")
+
+    def __init__(self, runner: TaskRunner, owner: str, peer: Peer) -> None:
+        self.runner = runner
+        self.owner = owner
+        self.peer = peer
+        self.began: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.call: asyncio.Future[CallToolResult] | None = None
+
+    async def begin(self, ctx: Context) -> bool:
+        """`ctx.begin_task()`: make the rest of the handler the task (see the module's text)."""
+        call = self.call
+        if call is None or ctx.task_starter is not self:
+            return False
+        ctx.task_starter = None
+
+        async def work(run: TaskRun) -> CallToolResult:
+            return await call
+
+        created = await self.runner.start(self.owner, None, self.peer, work, polled=True)
+        run = self.runner.running(created.task.task_id)
+        if run is not None:
+            ctx.task = run
+        ctx.round_trip = None  # its questions from here on wait for tasks/update
+        self.began.set_result(task_handle(created.task))
+        return True
+
+
+async def _call_until_task(
+    ctx: Context, runner: TaskRunner, run_tool: RunTool
+) -> CallToolResult | dict[str, Any]:
+    """Run the tool in the call until it calls `ctx.begin_task()` (then answer with the task
+    handle, the tool running on as the task), returns (its result, at once), or asks what the
+    client has not answered (the InputRequiredResult, raised on as InputRequired)."""
+    starter = TaskStarter(runner, owner_of(ctx), ctx.session.connection)
+    ctx.task_starter = starter
+    call = asyncio.ensure_future(run_tool(ctx))
+    starter.call = call
+    try:
+        await asyncio.wait((call, starter.began), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        if not starter.began.done():
+            call.cancel()
+        raise
+    if starter.began.done():
+        return starter.began.result()
+    ctx.task_starter = None
+    return call.result()
