@@ -68,14 +68,19 @@ class SkillCalls(FeatureCalls):
     async def list_skills_page(self, cursor: str | None = None) -> ListSkillsResult:
         self._skills_settings()
         params = {"cursor": cursor} if cursor is not None else {}
-        result: ListSkillsResult = await self.request("skills/list", params)
+        # (the result type named: a 2026-07-28 client decodes by it, not by a session table)
+        result: ListSkillsResult = await self.request(
+            "skills/list", params, result_type=ListSkillsResult
+        )
         return result
 
     async def get_skill(self, uri: str) -> Skill:
         """The current entry of the skill whose SKILL.md is at `uri` (skills/get); PeerError
         -32602 when the server serves no such skill."""
         self._skills_settings()
-        result: GetSkillResult = await self.request("skills/get", {"uri": uri})
+        result: GetSkillResult = await self.request(
+            "skills/get", {"uri": uri}, result_type=GetSkillResult
+        )
         return result.skill
 
     async def read_directory(self, uri: str, *, max_pages: int = _MAX_PAGES) -> list[Resource]:
@@ -91,7 +96,7 @@ class SkillCalls(FeatureCalls):
         for _ in range(max_pages):
             params = {"uri": uri, **({"cursor": cursor} if cursor else {})}
             page: ReadResourceDirectoryResult = await self.request(
-                "resources/directory/read", params
+                "resources/directory/read", params, result_type=ReadResourceDirectoryResult
             )
             children.extend(page.resources)
             if not page.next_cursor or page.next_cursor == cursor:
