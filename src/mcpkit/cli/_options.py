@@ -1,6 +1,6 @@
 """The options every verb that talks to a server shares (TARGET, --json, --header, --timeout,
---oauth, --log-level; --no-input and --root where the server may ask things). Only argparse is
-imported: `mcpkit --help` builds every verb's parser."""
+--oauth, --protocol, --log-level; --no-input and --root where the server may ask things).
+Only argparse is imported: `mcpkit --help` builds every verb's parser."""
 
 from __future__ import annotations
 
@@ -48,6 +48,13 @@ def add_common_options(parser: argparse.ArgumentParser, *, interactive: bool = T
         choices=("browser", "headless", "off"),
         default="browser",
         help="how to authorize when a URL answers 401 (default: browser)",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=("auto", "2026-07-28", "2025-11-25"),
+        default="auto",
+        help="the protocol revision to speak: auto (default: 2026-07-28 where the server "
+        "offers it, found with server/discover, else the 2025-11-25 handshake), or one pinned",
     )
     parser.add_argument(
         "--log-level",

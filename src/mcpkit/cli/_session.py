@@ -176,6 +176,7 @@ def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
     timeout = args.timeout or None
     options: dict[str, Any] = {
         "name": "mcpkit-cli",
+        "protocol": getattr(args, "protocol", "auto"),
         "timeout": timeout,
         # the handshake waits for a server to start (imports, npx downloads): at least 30 s
         "init_timeout": None if timeout is None else max(timeout, 30.0),

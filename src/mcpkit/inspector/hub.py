@@ -16,6 +16,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.inspector.failure import describe_failure
 from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.protocol.stateless import is_stateless_revision
 
 if TYPE_CHECKING:
     from mcpkit.cli.target import Target
@@ -198,8 +199,19 @@ class InspectorHub:
         self.target = None
 
     def _server_facts(self) -> dict[str, Any]:
-        assert self.client is not None
-        facts: dict[str, Any] = msgspec.to_builtins(self.client.initialize_result)
+        """What the page shows of the server, in either era: from `initialize`'s result, or
+        from `server/discover` under 2026-07-28 (`stateless` says which)."""
+        client = self.client
+        assert client is not None
+        revision = client.protocol_version
+        facts: dict[str, Any] = {
+            "protocolVersion": revision,
+            "stateless": is_stateless_revision(revision),
+            "serverInfo": msgspec.to_builtins(client.server_info),
+            "capabilities": msgspec.to_builtins(client.server_capabilities),
+        }
+        if client.instructions is not None:
+            facts["instructions"] = client.instructions
         return facts
 
     async def request(self, method: str, params: Any, call: str | None = None) -> Any:

@@ -105,7 +105,11 @@ def render_markdown(found: dict[str, Any]) -> str:
     """The surface as a Markdown document (headings per item, schemas as JSON blocks)."""
     info = found["serverInfo"]
     lines = [f"# {info.get('title') or info['name']} {info.get('version', '')}".rstrip(), ""]
-    lines += [f"- name: `{info['name']}`", f"- protocol version: `{found['protocolVersion']}`"]
+    from mcpkit.protocol.stateless import is_stateless_revision
+
+    revision = found["protocolVersion"]
+    era = "per request" if is_stateless_revision(revision) else "a session, by initialize"
+    lines += [f"- name: `{info['name']}`", f"- protocol version: `{revision}` ({era})"]
     lines += ["- capabilities:", *_json_block(found["capabilities"])]
     if found.get("instructions"):
         lines += ["", "## Instructions", "", found["instructions"]]
