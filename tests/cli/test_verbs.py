@@ -94,7 +94,7 @@ def test_read_prints_a_resource_and_json_gives_the_result() -> None:
     assert cli("read", S, "notes://x").out == "note x\n"
     ran = cli("read", S, "memo://missing")
     assert ran.code == 1
-    assert "the server answered error -32002" in ran.err
+    assert "the server answered error -32602" in ran.err
     contents = json.loads(cli("read", S, "memo://hello", "--json").out)["contents"]
     assert contents == [{"uri": "memo://hello", "mimeType": "text/plain", "text": "hello, reader"}]
 

@@ -17,9 +17,11 @@ def test_json_has_the_whole_surface_sorted() -> None:
     assert ran.code == 0, ran.err
     found = json.loads(ran.out)
     assert found["serverInfo"] == {"name": "verbs-test", "version": "1.2.3"}
-    assert found["protocolVersion"] == "2025-11-25"
+    assert found["protocolVersion"] == "2026-07-28"  # (auto: the server offers it)
     assert found["instructions"] == "A server for the CLI tests."
-    assert set(found["capabilities"]) == {"logging", "prompts", "resources", "tasks", "tools"}
+    # 2026-07-28: tasks are the extension io.modelcontextprotocol/tasks, not a capability
+    assert set(found["capabilities"]) == {"logging", "prompts", "resources", "extensions", "tools"}
+    assert "io.modelcontextprotocol/tasks" in found["capabilities"]["extensions"]
     names = [tool["name"] for tool in found["tools"]]
     assert names == sorted(names)
     add = found["tools"][0]

@@ -5,6 +5,7 @@ request to the client and returns the raw answer, so the tests see what the serv
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from typing import Any
 
@@ -17,6 +18,14 @@ from mcpkit.protocol import codes
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import connected
 from mcpkit.types import CreateMessageRequestParams, CreateMessageResult, TextContent
+
+# These tests are about the 2025-11-25 session (what the server sends the client, its errors
+# and notifications as that revision has them): the client is pinned to it. docs/eras.md says
+# what 2026-07-28 does instead; tests/server/test_stateless_revision.py and
+# tests/client/test_client_stateless.py cover it.
+Client = functools.partial(Client, protocol="2025-11-25")
+connected = functools.partial(connected, protocol="2025-11-25")
+
 
 RELATED = "io.modelcontextprotocol/related-task"
 WAIT = 5.0  # seconds; a bound on hangs, not a performance assertion

@@ -34,7 +34,11 @@ async def test_auto_speaks_2026_after_discover_and_every_request_carries_meta() 
         meta = params["_meta"]
         assert meta[META + "protocolVersion"] == "2026-07-28"
         assert meta[META + "clientInfo"] == {"name": "probe", "version": "9"}
-        assert meta[META + "clientCapabilities"] == {"roots": {"listChanged": True}}
+        # (and the tasks extension: a call the server runs as a task is followed to its end)
+        assert meta[META + "clientCapabilities"] == {
+            "roots": {"listChanged": True},
+            "extensions": {"io.modelcontextprotocol/tasks": {}},
+        }
         assert META + "logLevel" not in meta
 
 

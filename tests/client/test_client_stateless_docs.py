@@ -51,11 +51,12 @@ async def test_the_example_speaks_2026_to_a_stateless_server() -> None:
     assert await load_revisions().main(server.open) == ("2026-07-28", "booked A: True")
 
 
-async def test_the_example_speaks_2025_to_mcpkits_server() -> None:
+async def test_the_example_speaks_2026_to_mcpkits_server() -> None:
     app = Server("rooms")
 
     @app.tool()
     async def book(room: str) -> str:
         return f"booked {room}"
 
-    assert await load_revisions().main(app) == ("2025-11-25", "booked A")
+    # mcpkit's server answers server/discover, so "auto" speaks 2026-07-28 to it.
+    assert await load_revisions().main(app) == ("2026-07-28", "booked A")

@@ -51,7 +51,7 @@ async def test_a_method_the_server_did_not_declare_raises_local_protocol_error()
     def noop() -> str:
         return "ok"
 
-    async with mcpkit.Client(server) as client:
+    async with mcpkit.Client(server, protocol="2025-11-25") as client:
         with pytest.raises(LocalProtocolError, match="prompts"):
             await client.list_prompts()
         assert (await client.call_tool("noop")).text == "ok"  # the session goes on
@@ -65,6 +65,6 @@ async def test_a_tool_asking_for_an_undeclared_capability_gets_an_error_result()
         await ctx.sample("hello?", max_tokens=5)
         return "unreachable"
 
-    async with mcpkit.Client(server) as client:  # declares no sampling
+    async with mcpkit.Client(server, protocol="2025-11-25") as client:  # declares no sampling
         result = await client.call_tool("ask")
     assert result.is_error and "sampling" in result.text

@@ -3,12 +3,20 @@ prompt tells the client, with both settings; ToolError and McpError always pass 
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import pytest
 
 from mcpkit import Client, Context, McpError, Server, ToolError
 from mcpkit.protocol import codes
+
+# These tests are about the 2025-11-25 session (what the server sends the client, its errors
+# and notifications as that revision has them): the client is pinned to it. docs/eras.md says
+# what 2026-07-28 does instead; tests/server/test_stateless_revision.py and
+# tests/client/test_client_stateless.py cover it.
+Client = functools.partial(Client, protocol="2025-11-25")
+
 
 SECRET = "password=hunter2 at db.internal:5432"
 

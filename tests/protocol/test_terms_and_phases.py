@@ -183,7 +183,7 @@ async def test_context_reads_the_terms_of_its_request_not_of_the_session() -> No
         )
         return "ok"
 
-    async with Client(app) as client:
+    async with Client(app, protocol="2025-11-25") as client:  # (a session to compare with)
         await client.call_tool("probe", {})
         (handle,) = app.sessions
         session_terms = handle.protocol.terms

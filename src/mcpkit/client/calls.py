@@ -146,8 +146,10 @@ class FeatureCalls(TaskRequests):
         task (basic/utilities/tasks; tools whose `taskSupport` is "required" need it): the
         result is the same, fetched with `tasks/result` once the task ends. `timeout` then
         bounds the wait for the end (None: as long as the task runs); if it passes, or the
-        caller is cancelled, the task is cancelled too, as a plain call would be."""
-        if task is False:
+        caller is cancelled, the task is cancelled too, as a plain call would be. Under
+        2026-07-28 the server decides which calls become tasks (the tasks extension, SEP-2663)
+        and the call follows its task to the end: `task` changes nothing there."""
+        if task is False or self._stateless is not None:
             params = _params(name=name, arguments=arguments, _meta=meta)
             result: ToolResult = await self.request(
                 "tools/call", params, timeout=timeout, progress=progress

@@ -376,6 +376,8 @@ class Client(SkillCalls, StatelessEra):
             return
         if self._stateless is not None:
             self._stateless_notification(ev)
+            if ev.method == "notifications/subscriptions/acknowledged":
+                return  # the listen's own business, not the application's
         if ev.method == "notifications/message" and self.on_log is not None:
             self._run_callback(self.on_log, ev.params)
         elif ev.method == "notifications/tasks/status":

@@ -15,6 +15,7 @@ Complete results decode into the same types the 2025-11-25 client returns (`Tool
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, cast
@@ -25,6 +26,7 @@ from mcpkit.client.callbacks import ServerRequestRouter
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.stateless import SERVER_INFO_KEY
 from mcpkit.types import (
     CreateMessageRequestParams,
     ElicitRequestParams,
@@ -103,6 +105,22 @@ _HEAD: Final = msgspec.json.Decoder(_Head)
 _INPUT_REQUIRED: Final = msgspec.json.Decoder(_InputRequired)
 _DISCOVER: Final = msgspec.json.Decoder(_RawDiscover)
 _LATEST_METHODS: Final = methods_for(LATEST_REVISION)
+TASKS_EXTENSION: Final = "io.modelcontextprotocol/tasks"
+_MAX_POLLS: Final = 1_000_000  # (each waits its poll interval: a bound, not a budget)
+
+
+class _Task(msgspec.Struct, kw_only=True):
+    """A task of the tasks extension as tasks/get (and a call's task handle) has it."""
+
+    task_id: str = msgspec.field(name="taskId")
+    status: str
+    poll_interval_ms: int | None = msgspec.field(default=None, name="pollIntervalMs")
+    result: Any = None
+    error: dict[str, Any] | None = None
+    input_requests: dict[str, Any] | None = msgspec.field(default=None, name="inputRequests")
+
+
+_TASK: Final = msgspec.json.Decoder(_Task)
 #: The list results a client may keep until their `ttlMs` passes (server/utilities/caching),
 #: by the notification that makes them stale at once.
 CACHED_LISTS: Final[Mapping[str, str]] = {
@@ -195,6 +213,12 @@ class StatelessCalls:
     ) -> None:
         self.revision = revision
         self._capabilities: dict[str, Any] = msgspec.to_builtins(capabilities)
+        # The tasks extension (SEP-2663): a call the server runs as a task is followed to its
+        # end here (`_follow_task`), so the caller gets the result as from any call.
+        self._capabilities.pop("tasks", None)  # (2025-11-25's; 2026 has the extension)
+        extensions = dict(self._capabilities.get("extensions") or {})
+        extensions.setdefault(TASKS_EXTENSION, {})
+        self._capabilities["extensions"] = extensions
         self._client_info: dict[str, Any] = msgspec.to_builtins(client_info)
         self.router = router
         self.max_input_rounds = max_input_rounds
@@ -243,6 +267,8 @@ class StatelessCalls:
         for _ in range(self.max_input_rounds + 1):
             raw = await send(method, retry)
             head = _HEAD.decode(raw)
+            if head.result_type == "task":
+                return await self._follow_task(send, method, raw, result_type)
             if head.result_type != "input_required":
                 result = self.decode(method, raw, result_type)
                 # server/utilities/caching: fresh while now < received + ttlMs; absent, zero
@@ -275,9 +301,40 @@ class StatelessCalls:
         if result_type is msgspec.Raw:
             return raw
         try:
-            return _decoder(result_type).decode(raw)
+            result = _decoder(result_type).decode(raw)
         except msgspec.ValidationError as exc:
             raise McpError(codes.INVALID_PARAMS, f"Invalid result for {method}: {exc}") from None
+        return _without_server_info(result)
+
+    async def _follow_task(
+        self, send: Send, method: str, raw: msgspec.Raw, result_type: Any
+    ) -> Any:
+        """A call the server runs as a task (SEP-2663): poll tasks/get at the interval it
+        asks, answer its questions with tasks/update, and return its inlined result (or raise
+        its error). Each poll is a request bounded by the client's timeout."""
+        task = _TASK.decode(raw)
+        for _ in range(_MAX_POLLS):
+            if task.status == "completed":
+                return self.decode(
+                    method, msgspec.Raw(msgspec.json.encode(task.result)), result_type
+                )
+            if task.status in ("failed", "cancelled"):
+                error = task.error or {}
+                raise McpError(
+                    int(error.get("code", codes.INTERNAL_ERROR)),
+                    str(error.get("message", f"the task {task.status}")),
+                    error.get("data"),
+                )
+            if task.status == "input_required" and task.input_requests:
+                answers = await self._answer(task.input_requests)
+                update = {"taskId": task.task_id, "inputResponses": answers}
+                await send("tasks/update", self.params(update))
+            else:
+                await asyncio.sleep(min(max(task.poll_interval_ms or 500, 10), 5000) / 1000)
+            task = _TASK.decode(await send("tasks/get", self.params({"taskId": task.task_id})))
+        raise McpError(
+            codes.INTERNAL_ERROR, f"task {task.task_id} did not end in {_MAX_POLLS} polls"
+        )
 
     async def _answer(self, requests: dict[str, Any]) -> dict[str, Any]:
         """Each input request answered by the user's handler, under the same key."""
@@ -302,3 +359,20 @@ def _input_params(asked: _InputRequest) -> Any:
     if asked.method == "elicitation/create":
         return msgspec.convert(asked.params, ElicitRequestParams)
     return asked.params
+
+
+def _without_server_info(result: Any) -> Any:
+    """`result` without the server's name in its `_meta` (2026-07-28 puts it on every result;
+    `client.server_info` has it): a result reads the same in both eras."""
+    meta = getattr(result, "meta", None) if not isinstance(result, dict) else result.get("_meta")
+    if not isinstance(meta, dict) or SERVER_INFO_KEY not in meta:
+        return result
+    rest = {k: v for k, v in cast("dict[str, Any]", meta).items() if k != SERVER_INFO_KEY}
+    if isinstance(result, dict):
+        if rest:
+            result["_meta"] = rest
+        else:
+            del result["_meta"]
+    else:
+        result.meta = rest or None
+    return result

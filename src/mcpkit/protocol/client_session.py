@@ -25,6 +25,7 @@ from mcpkit.protocol.capabilities import (
     task_params,
 )
 from mcpkit.protocol.events import ErrorReceived, Event, ResponseReceived
+from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.phases import CLIENT_PHASES, CLIENT_STEPS, next_phase
@@ -136,6 +137,9 @@ class ClientSession(Session):
         self.settle(
             Terms(revision, capabilities or _NO_SERVER_CAPABILITIES, server_info, stateless=True)
         )
+        # The tasks extension's methods (SEP-2663), which the client declares in this era:
+        # a call the server runs as a task is followed with tasks/get and tasks/update.
+        self._methods = {**self._methods, **TASKS.methods}
         # No handshake to wait for: the session operates from its first request.
         self.phase = "operating"
         self._rules = CLIENT_PHASES["operating"]
