@@ -10,13 +10,13 @@ A tool whose `x-mcp-header` declarations break the rules is left out of `tools/l
 
 from __future__ import annotations
 
-import base64
 import logging
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, cast
 
 import msgspec
+
+from mcpkit.protocol.param_headers import HEADER_TOKEN, NAMED_BY, encode_value, value_at
 
 __all__ = [
     "ToolHeaders",
@@ -28,35 +28,16 @@ __all__ = [
 
 logger = logging.getLogger("mcpkit.client")
 
-#: RFC 9110 section 5.1 `tchar`: what a header name may be made of.
-_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-#: Visible ASCII and space: a value made only of these, not starting or ending with a space,
-#: goes as it is.
-_PLAIN: Final = re.compile(r"[\x20-\x7e]*")
 _MAX_SAFE_INTEGER: Final = 2**53 - 1
-_NAME_SOURCES: Final = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 
 #: One annotated parameter: its path of `properties` keys, and the header's name part.
 ParamHeader = tuple[tuple[str, ...], str]
 
 
-def encode_value(value: str) -> str:
-    """A header value as "Value Encoding" says: as is when it is plain ASCII without leading
-    or trailing whitespace and does not look like the sentinel, else base64 of its UTF-8."""
-    plain = (
-        _PLAIN.fullmatch(value) is not None
-        and value == value.strip(" \t")
-        and not (value.startswith("=?base64?") and value.endswith("?="))
-    )
-    if plain:
-        return value
-    return "=?base64?" + base64.b64encode(value.encode()).decode("ascii") + "?="
-
-
 def standard_headers(method: str, params: Mapping[str, Any]) -> dict[str, str]:
     """`Mcp-Method`, and `Mcp-Name` for the methods that name something."""
     found = {"mcp-method": method}
-    source = _NAME_SOURCES.get(method)
+    source = NAMED_BY.get(method)
     if source is not None:
         name = params.get(source)
         if isinstance(name, str):
@@ -123,7 +104,7 @@ def _annotation_problem(
         return f"x-mcp-header on {where} is not reachable through properties alone"
     if not isinstance(name, str) or not name:
         return f"x-mcp-header of {where} is empty or not a string"
-    if _TOKEN.fullmatch(name) is None:
+    if HEADER_TOKEN.fullmatch(name) is None:
         return f"x-mcp-header {name!r} of {where} is not an HTTP header name token"
     kind = node.get("type")
     if kind not in ("string", "integer", "boolean"):
@@ -162,20 +143,11 @@ class ToolHeaders:
         if not wanted or not isinstance(arguments, Mapping):
             return found
         for path, name in wanted:
-            value = _at(cast("Mapping[str, Any]", arguments), path)
+            value = value_at(arguments, path)
             text = _as_text(value)
             if text is not None:  # absent or null: no header ("Parameter value is null")
                 found[f"mcp-param-{name.lower()}"] = encode_value(text)
         return found
-
-
-def _at(arguments: Mapping[str, Any], path: Sequence[str]) -> Any:
-    value: Any = arguments
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = cast("Mapping[str, Any]", value).get(key)
-    return value
 
 
 def _as_text(value: Any) -> str | None:

@@ -26,7 +26,13 @@ from mcpkit.client.callbacks import ServerRequestRouter
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.stateless import SERVER_INFO_KEY
+from mcpkit.protocol.stateless import (
+    CLIENT_CAPABILITIES_KEY,
+    CLIENT_INFO_KEY,
+    LOG_LEVEL_KEY,
+    REVISION_KEY,
+    SERVER_INFO_KEY,
+)
 from mcpkit.types import (
     CreateMessageRequestParams,
     ElicitRequestParams,
@@ -48,11 +54,12 @@ __all__ = [
     "read_discover",
 ]
 
-PROTOCOL_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
-CLIENT_CAPABILITIES: Final = "io.modelcontextprotocol/clientCapabilities"
-CLIENT_INFO: Final = "io.modelcontextprotocol/clientInfo"
-LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
-SERVER_INFO: Final = "io.modelcontextprotocol/serverInfo"
+# The per-request `_meta` keys (basic/index), named once for both sides.
+PROTOCOL_VERSION: Final = REVISION_KEY
+CLIENT_CAPABILITIES: Final = CLIENT_CAPABILITIES_KEY
+CLIENT_INFO: Final = CLIENT_INFO_KEY
+LOG_LEVEL: Final = LOG_LEVEL_KEY
+SERVER_INFO: Final = SERVER_INFO_KEY
 #: How many `InputRequiredResult`s one call answers before it gives up: a server "MAY"
 #: ask again and again (basic/patterns/mrtr), so a bound is ours.
 DEFAULT_MAX_INPUT_ROUNDS: Final = 8
@@ -361,18 +368,24 @@ def _input_params(asked: _InputRequest) -> Any:
     return asked.params
 
 
-def _without_server_info(result: Any) -> Any:
-    """`result` without the server's name in its `_meta` (2026-07-28 puts it on every result;
-    `client.server_info` has it): a result reads the same in both eras."""
-    meta = getattr(result, "meta", None) if not isinstance(result, dict) else result.get("_meta")
+def _without_server_info(found: object) -> Any:
+    """`found`, a result, without the server's name in its `_meta` (2026-07-28 puts it on
+    every result; `client.server_info` has it): a result reads the same in both eras."""
+    result: Any = found
+    if isinstance(found, dict):
+        fields = cast("dict[str, Any]", found)
+        meta: Any = fields.get("_meta")
+    else:
+        fields = None
+        meta = getattr(result, "meta", None)
     if not isinstance(meta, dict) or SERVER_INFO_KEY not in meta:
         return result
     rest = {k: v for k, v in cast("dict[str, Any]", meta).items() if k != SERVER_INFO_KEY}
-    if isinstance(result, dict):
+    if fields is not None:
         if rest:
-            result["_meta"] = rest
+            fields["_meta"] = rest
         else:
-            del result["_meta"]
-    else:
-        result.meta = rest or None
+            del fields["_meta"]
+        return fields
+    result.meta = rest or None
     return result

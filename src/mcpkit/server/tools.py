@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Final, Literal, TypedDict, Unpack, cast
 import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_when_masked
+from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server._docstrings import summary_doc
@@ -139,10 +140,6 @@ class ToolOptions(TypedDict, total=False):
     headers: Mapping[str, str] | None
 
 
-# RFC 9110 section 5.6.2: a header name is 1*tchar.
-_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
 def with_param_headers(
     tool_name: str, schema: dict[str, Any], headers: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -153,7 +150,7 @@ def with_param_headers(
     seen: set[str] = set()
     for argument, header in headers.items():
         where = f"tool {tool_name!r}: headers[{argument!r}]"
-        if not _TOKEN.fullmatch(header):
+        if not HEADER_TOKEN.fullmatch(header):
             raise TypeError(f"{where} must be an HTTP header name token (RFC 9110), not {header!r}")
         if header.lower() in seen:
             raise TypeError(f"{where}: header {header!r} is named twice (case does not count)")

@@ -16,8 +16,6 @@ whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
@@ -27,6 +25,8 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import NAMED_BY as EXTENSION_NAMED_BY
+from mcpkit.protocol.param_headers import NAMED_BY as BASE_NAMED_BY
+from mcpkit.protocol.param_headers import decode_value, value_at
 from mcpkit.transports.http._headers import Headers, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
@@ -34,13 +34,9 @@ __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_m
 #: The methods whose request names an item in `Mcp-Name`, and the params field that holds it.
 #: Extensions' methods too (the tasks extension's name their task: SEP-2663).
 NAMED_BY: Final = {
-    "tools/call": "name",
-    "prompts/get": "name",
-    "resources/read": "uri",
+    **BASE_NAMED_BY,
     **EXTENSION_NAMED_BY,
 }
-_PREFIX: Final = "=?base64?"
-_SUFFIX: Final = "?="
 _OWS: Final = b" \t"
 
 #: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
@@ -70,25 +66,6 @@ def read_mirrored(body: bytes) -> Mirrored | None:
         return msgspec.json.decode(body, type=Mirrored)
     except msgspec.DecodeError:
         return None
-
-
-def decode_value(raw: bytes) -> str | None:
-    """A mirrored header value as the body has it: OWS dropped, `=?base64?...?=` decoded
-    (strict: padding and alphabet checked), else taken literally; None when invalid."""
-    text = raw.strip(_OWS)
-    try:
-        value = text.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    if not all(c == "\t" or " " <= c <= "~" for c in value):
-        return None
-    if value.startswith(_PREFIX) and value.endswith(_SUFFIX) and len(value) >= 11:
-        encoded = value[len(_PREFIX) : -len(_SUFFIX)]
-        try:
-            return base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-    return value
 
 
 def mirror_problem(
@@ -147,7 +124,7 @@ def _params_problem(
     for suffix, path in declared.items():
         header = b"mcp-param-" + suffix.lower().encode("ascii")
         sent = values_of(headers, header)
-        value = _at(arguments, path)
+        value = value_at(arguments, path)
         if value is None:
             if sent:
                 return _mismatch(f"Mcp-Param-{suffix} is sent but the body has no value for it")
@@ -166,15 +143,6 @@ def _params_problem(
                 f"{'.'.join(path)}"
             )
     return None
-
-
-def _at(arguments: Any, path: tuple[str, ...]) -> Any:
-    node: Any = arguments
-    for part in path:
-        if not isinstance(node, dict):
-            return None
-        node = cast("dict[str, Any]", node).get(part)
-    return node
 
 
 def _same(header: str, value: Any) -> bool:

@@ -1,0 +1,76 @@
+"""The rules of the request headers a 2026-07-28 HTTP request mirrors from its body, shared by
+the client that writes them and the server that checks them (spec: basic/transports/
+streamable-http, "Request Metadata", "Value Encoding", SEP-2243). Pure functions, no I/O.
+
+- `NAMED_BY`: the params field that `Mcp-Name` mirrors, by method.
+- `HEADER_TOKEN`: what an HTTP header name (an `x-mcp-header` value) may be (RFC 9110 tchar).
+- `encode_value` / `decode_value`: a value as it travels in a header, as is when it is plain
+  visible ASCII, else `=?base64?...?=` of its UTF-8.
+- `value_at`: the argument at a path of `properties` keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, cast
+
+__all__ = ["HEADER_TOKEN", "NAMED_BY", "decode_value", "encode_value", "value_at"]
+
+#: The methods whose request names an item in `Mcp-Name`, and the params field that holds it.
+NAMED_BY: Final[Mapping[str, str]] = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+}
+#: RFC 9110 section 5.6.2: a header name is 1*tchar.
+HEADER_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_PREFIX: Final = "=?base64?"
+_SUFFIX: Final = "?="
+_PLAIN: Final = re.compile(r"[\x20-\x7e]*")  # visible ASCII and space
+_OWS: Final = b" \t"
+
+
+def encode_value(value: str) -> str:
+    """`value` as a header carries it: as is when it is plain ASCII without leading or
+    trailing whitespace and does not look like the sentinel, else base64 of its UTF-8."""
+    plain = (
+        _PLAIN.fullmatch(value) is not None
+        and value == value.strip(" \t")
+        and not (value.startswith(_PREFIX) and value.endswith(_SUFFIX))
+    )
+    if plain:
+        return value
+    return _PREFIX + base64.b64encode(value.encode()).decode("ascii") + _SUFFIX
+
+
+def decode_value(raw: bytes) -> str | None:
+    """A header value as the body has it: the optional whitespace around it dropped, the
+    `=?base64?...?=` form decoded (strict: padding and alphabet checked), else taken
+    literally; None when it is invalid."""
+    text = raw.strip(_OWS)
+    try:
+        value = text.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not all(c == "\t" or " " <= c <= "~" for c in value):
+        return None
+    if value.startswith(_PREFIX) and value.endswith(_SUFFIX) and len(value) >= 11:
+        encoded = value[len(_PREFIX) : -len(_SUFFIX)]
+        try:
+            return base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return value
+
+
+def value_at(arguments: Any, path: Sequence[str]) -> Any:
+    """The value at `path` (property names) in `arguments`; None where there is none."""
+    node: Any = arguments
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = cast("Mapping[str, Any]", node).get(part)
+    return node
