@@ -87,7 +87,10 @@ def test_the_documented_example_a_sampling_request_times_out_into_an_error_resul
     async def main() -> None:
         from mcpkit.testing import connected
 
-        async with connected(server, sampling_handler=never_answers) as client:
+        # (a 2025-11-25 session: under 2026-07-28 the server waits for no answer)
+        async with connected(
+            server, sampling_handler=never_answers, protocol="2025-11-25"
+        ) as client:
             result = await client.call_tool("ask_model", {"question": "?"})
             assert result.is_error is True
             said = r"sampling/createMessage \(id \d+\) got no response within 30 s"

@@ -5,6 +5,7 @@ span across a real connection, in memory and over Streamable HTTP."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,10 @@ from mcpkit.testing import raw_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "http"))
 from _serving import serving
+
+# The attributes below are a 2025-11-25 session's (its id, its revision): the client is
+# pinned to it; test_a_2026_request_is_traced_with_its_revision covers 2026-07-28.
+Client = functools.partial(Client, protocol="2025-11-25")
 
 
 @pytest.fixture
@@ -276,3 +281,17 @@ async def test_a_broken_trace_context_from_the_client_starts_a_new_trace(
     assert reply["result"]["structuredContent"] == {"result": 2}
     (server_span,) = exporter.get_finished_spans()
     assert server_span.parent is None
+
+
+async def test_a_2026_request_is_traced_with_its_revision(spans: Any) -> None:
+    provider, exporter = spans
+    server = make_server(provider)
+    async with Client(server, middleware=[ClientTracing(provider)], protocol="2026-07-28") as c:
+        assert (await c.call_tool("add", {"a": 1, "b": 2})).structured_content == {"result": 3}
+    finished = exporter.get_finished_spans()
+    client_span = next(s for s in by_kind(finished, trace.SpanKind.CLIENT) if "add" in s.name)
+    (server_span,) = [s for s in by_kind(finished, trace.SpanKind.SERVER) if "add" in s.name]
+    assert_parent(client_span, server_span)
+    assert server_span.attributes is not None
+    assert server_span.attributes["mcp.protocol.version"] == "2026-07-28"
+    assert "mcp.session.id" not in server_span.attributes  # no session in this revision

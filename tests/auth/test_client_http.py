@@ -36,18 +36,22 @@ def oauth_for(world: World, **options: object) -> OAuth:
     return OAuth(HeadlessRedirect(http_client=http), http_client=http, **options)  # type: ignore[arg-type]
 
 
-async def test_every_streamable_http_request_carries_the_token() -> None:
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+async def test_every_streamable_http_request_carries_the_token(era: str) -> None:
+    session = era == "2025-11-25"  # (GET stream and DELETE: a session's; 2026 only POSTs)
     gate = Gate(make_server().http_app())
     async with serving(gate) as base:
         gate.world = world = World(mcp=f"{base}/mcp")
         async with asyncio.timeout(WAIT):
-            async with Client(f"{base}/mcp", auth=oauth_for(world)) as client:
+            async with Client(f"{base}/mcp", auth=oauth_for(world), protocol=era) as client:
+                assert client.protocol_version == era
                 result = await client.call_tool("add", {"a": 2, "b": 3})
                 assert result.structured_content == {"result": 5}
-                await asyncio.wait_for(gate.arrived("GET").wait(), WAIT)
+                if session:
+                    await asyncio.wait_for(gate.arrived("GET").wait(), WAIT)
     assert gate.seen[0] == ("POST", "/mcp", None)  # the first try, answered 401
     later = gate.seen[1:]
-    assert {m for m, _, _ in later} == {"POST", "GET", "DELETE"}
+    assert {m for m, _, _ in later} == ({"POST", "GET", "DELETE"} if session else {"POST"})
     tokens = {a for _, _, a in later}
     assert len(tokens) == 1 and next(iter(tokens), "").startswith("Bearer ")
     assert len(world.requests_to(f"{ISSUER}/authorize")) == 1

@@ -54,7 +54,9 @@ async def test_resources_example() -> None:
         assert (await client.read_resource("notes://welcome")).contents[0].text == "Hello!"
         with pytest.raises(McpError) as missing:
             await client.read_resource("notes://nope")
-        assert missing.value.code == codes.RESOURCE_NOT_FOUND
+        # docs/eras.md: the same refusal is -32602 from 2026-07-28 on.
+        assert client.protocol_version == "2026-07-28"
+        assert missing.value.code == codes.INVALID_PARAMS
         done = await client.complete({"template": "notes://{name}"}, "name", "t")
         assert done.completion.values == ["todo"]
         await client.subscribe("notes://todo")
@@ -63,6 +65,10 @@ async def test_resources_example() -> None:
         await client.ping()
         assert "notifications/resources/updated" in updates
         assert "docs://readme" in {r.uri for r in await client.list_resources()}
+    async with Client(module.server, protocol="2025-11-25") as client:
+        with pytest.raises(McpError) as missing:
+            await client.read_resource("notes://nope")
+        assert missing.value.code == codes.RESOURCE_NOT_FOUND
 
 
 async def test_prompts_example() -> None:

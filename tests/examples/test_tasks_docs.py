@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mcpkit import Client, McpError, Server
+from mcpkit import Client, LocalProtocolError, McpError, Server
 from mcpkit.protocol import codes
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import raw_session
@@ -65,7 +65,7 @@ async def test_the_server_block_serves_tasks() -> None:
     def answer(params: Any) -> dict[str, Any]:
         return {"action": "accept", "content": {"format": "html"}}
 
-    async with Client(server, elicitation_handler=answer) as client:
+    async with Client(server, elicitation_handler=answer, protocol="2025-11-25") as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
         assert tools["render"].execution is not None
         assert tools["render"].execution.task_support == "optional"
@@ -99,7 +99,7 @@ async def test_the_example_server() -> None:
         return {"action": "accept", "content": {"format": "html"}}
 
     seen: list[float] = []
-    async with Client(module.server, elicitation_handler=answer) as client:
+    async with Client(module.server, elicitation_handler=answer, protocol="2025-11-25") as client:
         task = await client.call_tool_as_task(
             "render_video", {"frames": 3}, progress=lambda p, t, m: seen.append(p)
         )
@@ -113,6 +113,17 @@ async def test_the_example_server() -> None:
         with pytest.raises(McpError):
             await client.call_tool("status", {}, task=True)
         assert (await client.call_tool("status", {})).text == "all systems nominal"
+
+    # The same server to a 2026-07-28 client: the server starts the tasks (the extension),
+    # call_tool follows them, and the 2025 task calls say why they are not there.
+    async with Client(module.server, elicitation_handler=answer) as client:
+        assert client.protocol_version == "2026-07-28"
+        assert (await client.call_tool("nightly_report", {})).text == "report ready as html"
+        assert (await client.call_tool("render_video", {"frames": 2})).text == "rendered 2 frames"
+        with pytest.raises(LocalProtocolError, match="protocol='2025-11-25'"):
+            await client.call_tool_as_task("render_video", {"frames": 3})
+        with pytest.raises(LocalProtocolError, match="2025-11-25"):
+            await client.list_tasks()
 
 
 async def test_the_2026_block_asks_first_then_runs_as_a_task() -> None:

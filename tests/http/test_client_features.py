@@ -1,10 +1,14 @@
 """The mcpkit client against mcpkit's HTTP server, served by uvicorn: every feature over
 Streamable HTTP, in SSE and in JSON-only answers, with the headers the spec asks for on every
-request, the server's own requests answered on a POST of their own, and DELETE on close."""
+request, the server's own requests answered on a POST of their own, and DELETE on close.
+
+Those are 2025-11-25 sessions (the client is pinned to that revision); the tests that hold in
+both eras say so with `era`. tests/http/test_http_2026.py covers what 2026-07-28 does instead."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import pytest
@@ -15,6 +19,8 @@ from mcpkit import Client, Context, Server
 from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
 
 MODES = pytest.mark.parametrize("json_response", [False, True], ids=["sse", "json"])
+ERAS = pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+Client = functools.partial(Client, protocol="2025-11-25")
 
 
 def make_server() -> Server:
@@ -64,12 +70,17 @@ def elicit(params: Any) -> ElicitResult:
     return ElicitResult(action="accept", content={"n": "Ada"})
 
 
+@ERAS
 @MODES
-async def test_tools_resources_and_prompts(json_response: bool) -> None:
+async def test_tools_resources_and_prompts(json_response: bool, era: str) -> None:
     app = make_server().http_app(json_response=json_response)
-    async with asyncio.timeout(WAIT), serving(app) as base, Client(base + "/mcp") as client:
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        Client(base + "/mcp", protocol=era) as client,
+    ):
         assert client.server_info.name == "http-features"
-        assert client.protocol_version == "2025-11-25"
+        assert client.protocol_version == era
         assert sorted(t.name for t in await client.list_tools()) == [
             "add",
             "ask_llm",
@@ -88,9 +99,14 @@ async def test_tools_resources_and_prompts(json_response: bool) -> None:
         await client.ping()
 
 
-@MODES
-async def test_progress_and_logging(json_response: bool) -> None:
-    # With JSON answers the server sends what comes before a result on the GET stream.
+@pytest.mark.parametrize(
+    ("json_response", "era"),
+    [(False, "2025-11-25"), (True, "2025-11-25"), (False, "2026-07-28")],
+    ids=["sse", "json", "sse-2026"],
+)
+async def test_progress_and_logging(json_response: bool, era: str) -> None:
+    # With JSON answers a 2025 session's server sends what comes before a result on the GET
+    # stream; 2026-07-28 has none (a JSON answer carries the result alone).
     app = make_server().http_app(json_response=json_response)
     logs: list[Any] = []
     logged = asyncio.Event()
@@ -100,7 +116,7 @@ async def test_progress_and_logging(json_response: bool) -> None:
         logged.set()
 
     async with asyncio.timeout(WAIT), serving(app) as base:
-        async with Client(base + "/mcp", on_log=on_log) as client:
+        async with Client(base + "/mcp", on_log=on_log, protocol=era) as client:
             seen: list[float] = []
             result = await client.call_tool(
                 "slow", {"steps": 3}, progress=lambda p, t, m: seen.append(p)
@@ -196,7 +212,10 @@ async def test_requests_run_side_by_side() -> None:
             assert (await waiting).text == "opened"
 
 
-async def test_a_call_that_times_out_is_cancelled_and_its_stream_let_go() -> None:
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+async def test_a_call_that_times_out_is_cancelled_and_its_stream_let_go(era: str) -> None:
+    """2025-11-25: the client sends notifications/cancelled. 2026-07-28: closing the call's
+    response stream is the cancellation (basic/patterns/cancellation), and nothing is sent."""
     from mcpkit import RequestTimeout
 
     server = Server("stuck")
@@ -213,16 +232,17 @@ async def test_a_call_that_times_out_is_cancelled_and_its_stream_let_go() -> Non
 
     recorder = Recorder(server.http_app())
     async with asyncio.timeout(WAIT), serving(recorder) as base:
-        async with Client(base + "/mcp") as client:
+        async with Client(base + "/mcp", protocol=era) as client:
+            assert client.protocol_version == era
             with pytest.raises(RequestTimeout):
                 await client.call_tool("stuck", {}, timeout=0.2)
-            await cancelled.wait()  # notifications/cancelled reached the server
+            await cancelled.wait()  # the server stopped the tool
             await client.ping()
             transport = client.connection.channel.http  # type: ignore[attr-defined]
             if transport._tasks:  # the ping's task ends just after its answer was handed on
                 await asyncio.wait(transport._tasks, timeout=WAIT)
             assert transport._requests == {}  # the call's POST stream is no longer read
-    assert len(recorder.posts("notifications/cancelled")) == 1
+    assert len(recorder.posts("notifications/cancelled")) == (era == "2025-11-25")
 
 
 async def test_a_call_whose_stream_the_server_closes_is_resumed_to_its_result() -> None:

@@ -1,10 +1,14 @@
 """The mcpkit client's Streamable HTTP session against what a server may do to it: end the
 session (404: a new session and one retry), refuse a request (the status and the server's
-message reach the caller), send too much, or not be there at all."""
+message reach the caller), send too much, or not be there at all.
+
+Sessions are 2025-11-25's: the client is pinned to it, except where a test says `era`
+(a refusal reads the same in both)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 
 import httpx
@@ -14,6 +18,8 @@ from _serving import WAIT, headers, serving
 
 from mcpkit import Client, ConnectionClosed, McpError, Server
 from mcpkit.transports.http_client import StreamableHttpTransport
+
+Client = functools.partial(Client, protocol="2025-11-25")
 
 
 def make_server() -> Server:
@@ -79,9 +85,10 @@ async def test_a_second_404_fails_the_request_with_a_clear_error() -> None:
     assert len(recorder.posts("initialize")) == 2
 
 
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
 @pytest.mark.parametrize("status", [400, 401, 403, 500, 503])
 async def test_a_refused_request_fails_with_the_status_and_the_servers_message(
-    status: int,
+    status: int, era: str
 ) -> None:
     def refuse(seen: Seen) -> tuple[int, bytes] | None:
         if seen.rpc_method == "tools/call":
@@ -89,7 +96,11 @@ async def test_a_refused_request_fails_with_the_status_and_the_servers_message(
         return None
 
     app = Recorder(make_server().http_app(), override=refuse)
-    async with asyncio.timeout(WAIT), serving(app) as base, Client(base + "/mcp") as client:
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        Client(base + "/mcp", protocol=era) as client,
+    ):
         with pytest.raises(McpError) as info:
             await client.call_tool("add", {"a": 1, "b": 1})
         assert f"HTTP {status}" in info.value.message and "no calls today" in info.value.message
@@ -97,14 +108,20 @@ async def test_a_refused_request_fails_with_the_status_and_the_servers_message(
         await client.ping()
 
 
-async def test_a_refusal_with_a_body_that_is_not_json_rpc_still_says_what_came() -> None:
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+async def test_a_refusal_with_a_body_that_is_not_json_rpc_still_says_what_came(era: str) -> None:
     def refuse(seen: Seen) -> tuple[int, bytes] | None:
-        return (502, b"<html>bad gateway</html>") if seen.rpc_method == "ping" else None
+        return (502, b"<html>bad gateway</html>") if seen.rpc_method == "tools/list" else None
 
     app = Recorder(make_server().http_app(), override=refuse)
-    async with asyncio.timeout(WAIT), serving(app) as base, Client(base + "/mcp") as client:
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        Client(base + "/mcp", protocol=era) as client,
+    ):
+        assert client.protocol_version == era
         with pytest.raises(McpError, match=r"HTTP 502 Bad Gateway: <html>bad gateway</html>"):
-            await client.ping()
+            await client.list_tools()
 
 
 def closed_port() -> int:

@@ -253,3 +253,26 @@ async def test_a_session_id_beside_a_2026_request_is_ignored() -> None:
             client, call, modern("tools/call", "add", **{"mcp-session-id": "stale"})
         )
     assert status == 200 and answer["result"]["structuredContent"] == {"result": 2}
+
+
+async def test_the_mcpkit_client_follows_a_task_over_http() -> None:
+    """The tasks extension over HTTP: the call is answered with a task handle, and the client
+    polls it with tasks/get and answers its question with tasks/update, each POST naming the
+    task in Mcp-Name as the server requires (SEP-2663)."""
+    from mcpkit import Client
+    from mcpkit.types import ElicitResult
+
+    server = Server("tasks-over-http")
+
+    @server.tool(task="required")
+    async def export(ctx: Context) -> str:
+        answer = await ctx.elicit("Format?", {"type": "object", "properties": {}})
+        return f"exported: {answer.action}"
+
+    def accept(params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={})
+
+    async with asyncio.timeout(WAIT), serving(server.http_app()) as base:
+        async with Client(base + "/mcp", elicitation_handler=accept) as client:
+            assert client.protocol_version == "2026-07-28"
+            assert (await client.call_tool("export")).text == "exported: accept"

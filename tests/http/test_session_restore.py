@@ -2,7 +2,7 @@
 the app's session store, every live object is dropped (the first server stops), and a second
 server, built afresh, rebuilds the session from the record when the client's next request
 names it. The client carries on: same session id, same revision, same log level, same
-subscriptions."""
+subscriptions. (Sessions are 2025-11-25's: the client is pinned to it.)"""
 
 from __future__ import annotations
 
@@ -65,7 +65,9 @@ async def test_a_session_goes_on_in_a_server_built_afresh_from_its_record() -> N
         app = first.http_app(session_store=store)
         async with serving(app) as base:
             port = int(base.rsplit(":", 1)[1])
-            client = await stack.enter_async_context(Client(f"{base}/mcp", on_log=on_log))
+            client = await stack.enter_async_context(
+                Client(f"{base}/mcp", on_log=on_log, protocol="2025-11-25")
+            )
             await client.set_logging_level("warning")
             await client.subscribe("notes://today")
             sid = client.session_id

@@ -60,8 +60,11 @@ async def ts_tasks_server() -> AsyncIterator[str]:
 
 
 def client(url: str, token: str | None = None, **options: Any) -> Client:
+    """mcpkit's client, in a 2025-11-25 session: these are that revision's tasks (the client
+    asks for them; tests/server/test_tasks_extension.py has 2026-07-28's)."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return Client(StreamableHttpTransport(url, headers=headers, reconnect_delay=0.05), **options)
+    transport = StreamableHttpTransport(url, headers=headers, reconnect_delay=0.05)
+    return Client(transport, **{"protocol": "2025-11-25", **options})
 
 
 async def test_a_task_runs_from_working_to_completed_with_its_progress() -> None:

@@ -299,14 +299,22 @@ async def test_requests_that_come_at_once_open_one_upstream_session() -> None:
             assert len(proxy.pool.links) == 1
 
 
-async def test_a_client_without_the_capability_gets_the_2026_error() -> None:
+async def test_the_upstream_sees_what_the_client_declares() -> None:
+    """The call's upstream session declares the client's own capabilities: a client without
+    elicitation gets what the upstream answers such a client (here, its tool's error), and
+    a client that declares it is asked."""
     proxy = ProxyServer(Upstream().server)
     async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
         async with httpx.AsyncClient(base_url=base) as client:
             status, found = await post(client, call(1, "survey", {"topic": "tea"}))
-            error = answer_of(found)["error"]
-            assert status == 400 and error["code"] == -32021
-            assert error["data"]["requiredCapabilities"] == {"elicitation": {}}
+            result = answer_of(found)["result"]
+            assert status == 200 and result["isError"] is True
+            assert "did not declare the 'elicitation' capability" in result["content"][0]["text"]
+            _, found = await post(
+                client, call(2, "survey", {"topic": "tea"}, caps=FORM_AND_SAMPLING)
+            )
+            assert answer_of(found)["result"]["resultType"] == "input_required"
+            assert len(proxy.pool.links) == 2  # one per set of capabilities
     assert len(proxy.round_trips) == 0
 
 
@@ -456,7 +464,12 @@ async def test_2025_and_2026_clients_share_one_proxy() -> None:
         return CreateMessageResult(role="assistant", content=TextContent(text="yo"), model="m")
 
     async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
-        session_era = Client(base + "/mcp", elicitation_handler=elicit, sampling_handler=sample)
+        session_era = Client(
+            base + "/mcp",
+            elicitation_handler=elicit,
+            sampling_handler=sample,
+            protocol="2025-11-25",
+        )
         async with session_era, httpx.AsyncClient(base_url=base) as raw:
             assert session_era.protocol_version == "2025-11-25"
             _, round1 = await post(raw, call(1, "survey", {"topic": "t"}, caps=FORM_AND_SAMPLING))

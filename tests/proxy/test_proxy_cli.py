@@ -4,6 +4,7 @@ URL; over HTTP in front of a command; a dying upstream ends it; bad usage exits 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -16,6 +17,10 @@ from _running import mcpkit, running
 
 from mcpkit import Client, StdioParameters
 from mcpkit.errors import ConnectionClosed, McpError
+
+# The session proxy of 2025-11-25 (one upstream session per client session): the client is
+# pinned to that revision. tests/proxy/test_proxy_2026.py covers 2026-07-28 clients.
+Client = functools.partial(Client, protocol="2025-11-25")
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {"PYTHONPATH": str(REPO / "src")}  # this checkout's mcpkit, not an installed one
@@ -52,6 +57,16 @@ async def test_a_dying_upstream_ends_the_stdio_proxy() -> None:
             await client.call_tool("die")
         with pytest.raises((ConnectionClosed, McpError)):  # the proxy exited with it
             await client.call_tool("echo", {"text": "again"})
+
+
+async def test_a_2026_client_outlives_a_dying_upstream() -> None:
+    """A 2026-07-28 client has no session for the upstream's death to end: its call gets the
+    error, and its next request is served by a new upstream process."""
+    async with asyncio.timeout(WAIT), Client(proxy_command(DYING), protocol="2026-07-28") as client:
+        assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"  # type: ignore[union-attr]
+        with pytest.raises(McpError, match="has ended"):
+            await client.call_tool("die")
+        assert (await client.call_tool("echo", {"text": "again"})).content[0].text == "again"  # type: ignore[union-attr]
 
 
 async def test_proxy_over_http_in_front_of_a_command_and_a_url_in_front_of_that() -> None:

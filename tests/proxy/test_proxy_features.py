@@ -53,13 +53,21 @@ async def test_a_stdio_server_served_over_http_passes_them() -> None:
         seen = Seen()
         async with asyncio.timeout(WAIT), full_client(base + "/mcp", seen) as client:
             await check_features(client, seen)
+            assert client.protocol_version == "2026-07-28"
+            assert proxy.pool.links and not proxy.links  # the 2026 requests' upstream pool
+        seen = Seen()
+        async with (
+            asyncio.timeout(WAIT),
+            full_client(base + "/mcp", seen, protocol="2025-11-25") as client,
+        ):
+            await check_features(client, seen)
             assert len(proxy.links) == 1
-        # Two sessions at once, two upstream processes: their state is their own.
+        # Two 2025 sessions at once, two upstream processes: their state is their own.
         first, second = Seen(), Seen()
         async with (
             asyncio.timeout(WAIT),
-            full_client(base + "/mcp", first) as one,
-            full_client(base + "/mcp", second) as two,
+            full_client(base + "/mcp", first, protocol="2025-11-25") as one,
+            full_client(base + "/mcp", second, protocol="2025-11-25") as two,
         ):
             await one.call_tool("add_greeting_tool")
             async with asyncio.timeout(WAIT):

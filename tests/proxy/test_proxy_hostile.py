@@ -5,6 +5,7 @@ nothing is held), and more clients than upstream sessions allowed."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import sys
 import tracemalloc
@@ -18,6 +19,10 @@ from _serving import INITIALIZE, headers, open_session, serving
 from mcpkit import Client, Context, Server
 from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.proxy import ProxyServer
+
+# The session proxy of 2025-11-25 (one upstream session per client session): the client is
+# pinned to that revision. tests/proxy/test_proxy_2026.py covers 2026-07-28 clients.
+Client = functools.partial(Client, protocol="2025-11-25")
 
 DYING = [sys.executable, str(Path(__file__).resolve().parent / "_dying_server.py")]
 

@@ -6,6 +6,7 @@ talking to `mcpkit proxy` over stdio."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -25,6 +26,10 @@ from test_interop_features import (
 from mcpkit import Client, McpError
 from mcpkit.proxy import ProxyServer
 from mcpkit.types import Root
+
+# The session proxy of 2025-11-25 (one upstream session per client session): the client is
+# pinned to that revision. tests/proxy/test_proxy_2026.py covers 2026-07-28 clients.
+Client = functools.partial(Client, protocol="2025-11-25")
 
 
 @pytest.mark.parametrize("downstream", ["memory", "http"])

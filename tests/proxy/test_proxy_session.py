@@ -6,6 +6,7 @@ a stdio server on the network behind our HTTP stack and its authorization."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import httpx
@@ -21,6 +22,10 @@ from mcpkit.proxy import ProxyServer
 from mcpkit.server.middleware import CallNext
 from mcpkit.testing import raw_session
 from mcpkit.types import CreateMessageResult, Root, TextContent
+
+# The session proxy of 2025-11-25 (one upstream session per client session): the client is
+# pinned to that revision. tests/proxy/test_proxy_2026.py covers 2026-07-28 clients.
+Client = functools.partial(Client, protocol="2025-11-25")
 
 
 def _many_tools(count: int) -> Server:

@@ -7,6 +7,7 @@ sees one requestor."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from mcpkit.proxy import ProxyServer
 from mcpkit.proxy.tasks import TaskOwners
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.types import ElicitRequestParams, TaskMetadata
+
+# The session proxy of 2025-11-25 (one upstream session per client session): the client is
+# pinned to that revision. tests/proxy/test_proxy_2026.py covers 2026-07-28 clients.
+Client = functools.partial(Client, protocol="2025-11-25")
 
 RELATED = "io.modelcontextprotocol/related-task"
 TASKS_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tasks.py"

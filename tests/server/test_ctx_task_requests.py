@@ -5,6 +5,7 @@ receiver, and against a scripted raw client for what a real one rarely does."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,11 @@ from mcpkit.types import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
 from _serving import serving
+
+# These are 2025-11-25 sessions (the server's requests to its client, and their bounds): the
+# client is pinned to that revision; under 2026-07-28 the client answers between requests.
+Client = functools.partial(Client, protocol="2025-11-25")
+connected = functools.partial(connected, protocol="2025-11-25")
 
 RELATED = "io.modelcontextprotocol/related-task"
 NAME_FORM = {"type": "object", "properties": {"n": {"type": "string"}}}

@@ -133,13 +133,32 @@ async def test_over_http_each_session_has_its_own_bucket() -> None:
     limit = RateLimit(0.001, 1, per="session")
     server = make_server(limit)
     async with serving(server.http_app()) as base:
-        async with Client(f"{base}/mcp") as first, Client(f"{base}/mcp") as second:
+        async with (
+            Client(f"{base}/mcp", protocol="2025-11-25") as first,
+            Client(f"{base}/mcp", protocol="2025-11-25") as second,
+        ):
             await first.call_tool("add", {"a": 1, "b": 1})
             await second.call_tool("add", {"a": 1, "b": 1})
             with pytest.raises(McpError) as refused:
                 await second.call_tool("add", {"a": 1, "b": 1})
             assert refused.value.code == RATE_LIMITED
     assert len(limit) == 2
+
+
+async def test_over_http_a_2026_client_without_a_token_is_limited_by_its_address() -> None:
+    """2026-07-28 requests have no session (each POST is served on its own): without a token,
+    their bucket is the client's address, never one per request."""
+    limit = RateLimit(0.001, 2, per="session")
+    server = make_server(limit)
+    async with serving(server.http_app()) as base:
+        async with Client(f"{base}/mcp") as first, Client(f"{base}/mcp") as second:
+            assert first.protocol_version == "2026-07-28"
+            await first.call_tool("add", {"a": 1, "b": 1})
+            await second.call_tool("add", {"a": 1, "b": 1})
+            with pytest.raises(McpError) as refused:
+                await first.call_tool("add", {"a": 1, "b": 1})  # the address's third
+            assert refused.value.code == RATE_LIMITED
+    assert len(limit) == 1
 
 
 def _request(key: str, *, subject: str | None = None) -> Context:

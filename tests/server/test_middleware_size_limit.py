@@ -68,7 +68,10 @@ async def test_only_the_methods_chosen_are_checked() -> None:
 
 
 async def test_a_tool_tasks_result_over_the_limit_is_a_tool_error_too() -> None:
-    async with Client(make_server(ResponseSizeLimit(400))) as client:  # the task fits
+    # (2025-11-25's tasks: the client asks for them)
+    async with Client(
+        make_server(ResponseSizeLimit(400)), protocol="2025-11-25"
+    ) as client:  # the task fits
         result = await client.call_tool("slow_text", {"n": 1000}, task=True)
         assert result.is_error is True
         assert "over this server's limit" in result.content[0].text  # type: ignore[union-attr]

@@ -83,7 +83,8 @@ async def test_everything_is_served_under_the_namespace() -> None:
 async def test_unknown_names_and_uris_under_the_namespace_are_refused_as_usual() -> None:
     parent = Server("parent")
     parent.mount(make_child(), namespace="kid")
-    async with Client(parent) as client:
+    # (resource not found is -32002 in a 2025-11-25 session; -32602 from 2026-07-28 on)
+    async with Client(parent, protocol="2025-11-25") as client:
         with pytest.raises(McpError) as info:
             await client.call_tool("kid_nope", {})
         assert info.value.code == codes.INVALID_PARAMS

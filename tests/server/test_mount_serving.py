@@ -90,7 +90,7 @@ async def test_progress_and_logging_reach_the_client_from_a_mounted_tool() -> No
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append(done)
 
-    async with Client(parent, on_log=logs.append) as client:
+    async with Client(parent, on_log=logs.append, protocol="2025-11-25") as client:
         result = await client.call_tool("kid_busy", {}, progress=on_progress)
         assert result.content[0].text == "child tools/call None"  # type: ignore[union-attr]
         await client.ping()
@@ -186,7 +186,7 @@ async def test_an_exception_of_a_mounted_handler_is_masked_by_either_server() ->
 async def test_a_mounted_task_tool_runs_as_a_task_of_the_parent() -> None:
     parent, child = mounted()
     logs: list[Any] = []
-    async with Client(parent, on_log=logs.append) as client:
+    async with Client(parent, on_log=logs.append, protocol="2025-11-25") as client:
         assert client.server_capabilities.tasks is not None
         task = await client.call_tool_as_task("kid_long", {"n": 21})
         result = await task.result(timeout=WAIT)
@@ -208,7 +208,7 @@ async def test_list_changes_in_the_mounted_server_are_the_parent_s() -> None:
         seen.append(method)
         changed.set()
 
-    async with Client(parent, on_notification=on_notification) as client:
+    async with Client(parent, on_notification=on_notification, protocol="2025-11-25") as client:
         for change, method in [
             (lambda: child.add_tool(lambda: 1, name="t"), "tools"),
             (lambda: child.add_prompt(lambda: "p", name="p"), "prompts"),
@@ -233,7 +233,7 @@ async def test_resource_updates_carry_the_uri_the_parent_shows() -> None:
             updates.append(params.uri)
             got.set()
 
-    async with Client(parent, on_notification=on_notification) as client:
+    async with Client(parent, on_notification=on_notification, protocol="2025-11-25") as client:
         await client.subscribe("notes://kid/today")
         await client.subscribe("notes://kid/day/monday")  # a template's match
         await child.notify_resource_updated("notes://today")

@@ -66,6 +66,9 @@ class FeatureCalls(TaskRequests):
     _stateless: StatelessCalls | None = None
     _listen: Listener
 
+    def _stateless_revision(self) -> str | None:
+        return None if self._stateless is None else self._stateless.revision
+
     def stateless_params(self, params: Any) -> dict[str, Any]:
         """`params` with the stateless revision's `_meta` (only while speaking it)."""
         calls = self._stateless
@@ -175,7 +178,9 @@ class FeatureCalls(TaskRequests):
         """Start a tool call as a task and return its handle at once (`await h.result()`,
         `h.wait()`, `h.refresh()`, `h.cancel()`; see `ClientTask`). `ttl` is how long the
         server should keep it, in milliseconds from its creation (the server may change it).
-        `progress` is called for the task's progress until it ends or the handle is closed."""
+        `progress` is called for the task's progress until it ends or the handle is closed.
+        Revision 2025-11-25's: a client that speaks 2026-07-28 raises LocalProtocolError."""
+        self._session_tasks("call_tool_as_task")
         return await self._create_tool_task(name, arguments, TaskMetadata(ttl=ttl), progress, meta)
 
     async def _create_tool_task(

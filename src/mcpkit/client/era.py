@@ -38,6 +38,8 @@ class StatelessEra:
     init_timeout: float | None
     max_input_rounds: int
     protocol: str
+    on_log: Any
+    on_notification: Any
     middleware: tuple[ClientMiddleware, ...]
     _router: ServerRequestRouter
     _stateless: StatelessCalls | None
@@ -61,6 +63,11 @@ class StatelessEra:
             self._router,
             max_input_rounds=self.max_input_rounds,
         )
+        if self.on_log is not None or self.on_notification is not None:
+            # A 2025 session hears every level until logging/setLevel; a 2026 request hears
+            # none without a level. A client that handles logs (or every notification) asks
+            # for them all, so it sees the same in both eras (set_logging_level changes it).
+            calls.log_level = "debug"
         headers = self._tool_headers.headers
         if conn.extras.sessions_only:
             found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era

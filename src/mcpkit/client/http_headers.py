@@ -16,7 +16,8 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit.protocol.param_headers import HEADER_TOKEN, NAMED_BY, encode_value, value_at
+from mcpkit.protocol.extensions import NAMED_BY
+from mcpkit.protocol.param_headers import HEADER_TOKEN, encode_value, value_at
 
 __all__ = [
     "ToolHeaders",
@@ -35,7 +36,8 @@ ParamHeader = tuple[tuple[str, ...], str]
 
 
 def standard_headers(method: str, params: Mapping[str, Any]) -> dict[str, str]:
-    """`Mcp-Method`, and `Mcp-Name` for the methods that name something."""
+    """`Mcp-Method`, and `Mcp-Name` for the methods that name something (an extension's
+    too: the tasks extension's name their task)."""
     found = {"mcp-method": method}
     source = NAMED_BY.get(method)
     if source is not None:

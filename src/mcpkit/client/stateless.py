@@ -16,6 +16,7 @@ Complete results decode into the same types the 2025-11-25 client returns (`Tool
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, cast
@@ -360,11 +361,18 @@ class StatelessCalls:
 
 
 def _input_params(asked: _InputRequest) -> Any:
-    """An input request's params as the handlers take them (the 2025-11-25 types)."""
+    """An input request's params as the handlers take them (the 2025-11-25 types). A URL
+    elicitation of 2026-07-28 has no `elicitationId` (nothing completes it later): the handler
+    gets a fresh one, so the type it knows holds."""
     if asked.method == "sampling/createMessage":
         return msgspec.convert(asked.params, CreateMessageRequestParams)
     if asked.method == "elicitation/create":
-        return msgspec.convert(asked.params, ElicitRequestParams)
+        params: Any = asked.params
+        if isinstance(params, dict):
+            fields = cast("dict[str, Any]", params)
+            if fields.get("mode") == "url" and "elicitationId" not in fields:
+                params = {**fields, "elicitationId": secrets.token_urlsafe(12)}
+        return msgspec.convert(params, ElicitRequestParams)
     return asked.params
 
 

@@ -18,7 +18,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from mcpkit.client.results import ToolResult
-from mcpkit.errors import McpError, PeerError, RequestTimeout
+from mcpkit.errors import LocalProtocolError, McpError, PeerError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.pending import MAX_TASK_ID_LENGTH
 from mcpkit.types import (
@@ -293,8 +293,25 @@ class TaskRequests:
     ) -> Any:
         raise NotImplementedError
 
+    def _session_tasks(self, what: str) -> None:
+        """Refuse a call of 2025-11-25's tasks on a client that speaks a stateless revision,
+        where tasks are the extension the server starts and `call_tool` follows."""
+        revision = self._stateless_revision()
+        if revision is not None:
+            raise LocalProtocolError(
+                f"{what} is revision 2025-11-25's (the client asks for tasks); this client "
+                f"speaks {revision}, where the server decides which calls become tasks and "
+                "call_tool follows them to their end. Client(..., protocol='2025-11-25') "
+                "keeps the 2025 tasks where the server speaks both"
+            )
+
+    def _stateless_revision(self) -> str | None:
+        """The stateless revision the requestor speaks, or None (a 2025-era session)."""
+        return None
+
     async def get_task(self, task_id: str) -> GetTaskResult:
         """The task's state (`tasks/get`); an unknown or expired id raises McpError -32602."""
+        self._session_tasks("get_task")
         result: GetTaskResult = await self.request("tasks/get", {"taskId": task_id})
         return result
 
@@ -312,6 +329,7 @@ class TaskRequests:
         """The outcome of a task (`tasks/result`, which blocks until it ends), decoded as
         `result_type` (a tool call's by default); a stored JSON-RPC error raises McpError.
         `timeout` seconds bound the wait (None: until the task ends)."""
+        self._session_tasks("task_result")
         return await self.request(
             "tasks/result",
             {"taskId": task_id},
@@ -321,6 +339,7 @@ class TaskRequests:
 
     async def list_tasks(self, *, max_pages: int = _MAX_PAGES) -> list[Task]:
         """Every task the server lists for us (`tasks/list`, all pages, at most `max_pages`)."""
+        self._session_tasks("list_tasks")
         tasks: list[Task] = []
         cursor: str | None = None
         seen: set[str] = set()
@@ -334,12 +353,14 @@ class TaskRequests:
         return tasks
 
     async def list_tasks_page(self, cursor: str | None = None) -> ListTasksResult:
+        self._session_tasks("list_tasks_page")
         params = {"cursor": cursor} if cursor is not None else None
         result: ListTasksResult = await self.request("tasks/list", params)
         return result
 
     async def cancel_task(self, task_id: str) -> CancelTaskResult:
         """Cancel a task (`tasks/cancel`); one already ended raises McpError -32602."""
+        self._session_tasks("cancel_task")
         result: CancelTaskResult = await self.request("tasks/cancel", {"taskId": task_id})
         live = self._live().get(task_id)
         if live is not None:

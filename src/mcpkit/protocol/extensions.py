@@ -20,6 +20,7 @@ from typing import Final
 
 import msgspec
 
+from mcpkit.protocol.param_headers import NAMED_BY as BASE_NAMED_BY
 from mcpkit.types import ClientCapabilities
 from mcpkit.types.methods import MethodInfo, methods_for
 from mcpkit.types.tasks_extension import (
@@ -88,5 +89,6 @@ TASKS: Final = Extension(
     named_by=MappingProxyType({m: "taskId" for m in ("tasks/get", "tasks/update", "tasks/cancel")}),
 )
 
-#: Every known extension's methods whose `Mcp-Name` header names a params field (wire name).
-NAMED_BY: Final[Mapping[str, str]] = MappingProxyType(dict(TASKS.named_by))
+#: Every method whose `Mcp-Name` header names a params field (wire name): the revision's own
+#: (tools/call, ...) and every known extension's. The client sends by it, the server checks by it.
+NAMED_BY: Final[Mapping[str, str]] = MappingProxyType({**BASE_NAMED_BY, **TASKS.named_by})

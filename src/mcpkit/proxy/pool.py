@@ -3,12 +3,16 @@
 
 A 2026 request has no session of its own: no `initialize` opened one, and over Streamable HTTP
 each POST is served by a fresh session that ends with its answer. So 2026 requests share a
-small pool of upstream sessions (`LinkPool`), opened lazily as the proxy itself, declaring
-every client capability a 2026 client can answer through the proxy (sampling with tools,
-both elicitation modes, roots). A call that can ask its client something (tools/call,
-prompts/get, resources/read) holds a link of its own from its first round to its last, so an
-upstream request arriving on that link is surely that call's (a stdio upstream says no more);
-other requests take any link, an idle one first. Only the first live link (`primary`) feeds
+small pool of upstream sessions (`LinkPool`), opened lazily as the proxy itself. A call that
+can ask its client something (tools/call, prompts/get, resources/read) holds a link of its own
+from its first round to its last, so an upstream request arriving on that link is surely that
+call's (a stdio upstream says no more); that link declares upstream what the call's client
+declares in its `_meta` (sampling, elicitation, roots: what the proxy can pass questions on
+to), so the upstream tool asks only what the client can answer (`ctx.client_supports` reads
+the same through the proxy as without it). Links are reused by calls of clients that declare
+the same; when the pool is full, the idle link opened first for other capabilities makes room.
+Other requests take any link, an idle one first, and new links for them declare every
+capability a 2026 client can answer through the proxy. Only the first live link (`primary`) feeds
 `subscriptions/listen`: its change notifications are the proxy's, and it holds the upstream
 resource subscriptions that listens ask for.
 """
@@ -22,6 +26,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+import msgspec
+
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
@@ -30,6 +36,8 @@ from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
+    ClientCapabilities,
+    ClientCapabilitiesRoots,
     InitializeRequestParams,
     InitializeResult,
     RequestId,
@@ -39,7 +47,7 @@ if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
     from mcpkit.server.session import ServerSessionHandle
 
-__all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink"]
+__all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink", "askable"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -111,9 +119,11 @@ class PooledLink(Link):
 
     _after_end = "the proxy opens a new upstream session for the next request"
 
-    def __init__(self, settings: LinkSettings, pool: LinkPool) -> None:
+    def __init__(self, settings: LinkSettings, pool: LinkPool, declared: bytes) -> None:
         super().__init__(settings)
         self.pool = pool
+        #: The client capabilities this link declared upstream (their JSON, as a key).
+        self.declared = declared
         #: The call holding this link, whose client the upstream's questions go to.
         self.holder: Asker | None = None
         #: The requests being forwarded on this link, oldest first (for log messages).
@@ -179,8 +189,13 @@ class LinkPool:
         hello: InitializeRequestParams,
         capacity: int,
         listeners: Listeners,
+        *,
+        one_server: bool = True,
     ) -> None:
         self.settings = settings
+        #: Whether every link reaches the same server (its changes heard on every link), or
+        #: each its own process (a command: each link's changes are news of their own).
+        self.one_server = one_server
         self.hello = hello
         self.capacity = capacity
         self.listeners = listeners
@@ -200,26 +215,47 @@ class LinkPool:
         """The link whose change notifications reach the listens."""
         return self.links[0] if self.links else None
 
-    async def facts(self) -> InitializeResult:
+    async def facts(self, capabilities: ClientCapabilities | None = None) -> InitializeResult:
         """The upstream's info and capabilities (opening a first link when none is open:
-        one, however many requests come at once)."""
+        one, however many requests come at once; it declares what the client of the request
+        that opens it declares, so the calls of clients like it share it)."""
         if self.upstream is None or not self.links:
             async with self._first:
                 if self.upstream is None or not self.links:
-                    await self._open(None)
+                    caps = None if capabilities is None else askable(capabilities)
+                    await self._open(None, caps)
         assert self.upstream is not None
         return self.upstream
 
-    async def acquire(self, holder: Asker | None) -> PooledLink:
+    async def acquire(
+        self, holder: Asker | None, capabilities: ClientCapabilities | None = None
+    ) -> PooledLink:
         """A link for one request: with a `holder`, one no other call holds (then held by
-        it); without, an idle one first, else a new one, else any."""
-        idle = next((link for link in self.links if link.holder is None), None)
-        if idle is not None:
-            idle.holder = holder
-            return idle
+        it) that declared `capabilities` upstream (what its client can be asked); without,
+        an idle one first, else a new one, else any."""
+        caps = self.hello.capabilities if capabilities is None else askable(capabilities)
+        declared = msgspec.json.encode(caps)
+        idle = [link for link in self.links if link.holder is None]
+        found = next((link for link in idle if holder is None or link.declared == declared), None)
+        if found is not None:
+            found.holder = holder
+            return found
         if holder is None and self.links and self._full():
             return self.links[-1]
-        return await self._open(holder)
+        if self._full():
+            self._make_room(idle)
+        return await self._open(holder, caps, declared)
+
+    def _make_room(self, idle: list[PooledLink]) -> None:
+        """Close the idle link opened first (not the one the listens hear changes on, nor
+        the one holding their subscriptions): a call of other capabilities needs its place."""
+        spare = next(
+            (link for link in idle if link is not self.primary and link is not self._subscribed_on),
+            None,
+        )
+        if spare is not None:
+            self.links.remove(spare)
+            self._tasks.spawn(spare.aclose())
 
     def release(self, link: PooledLink, holder: Asker) -> None:
         if link.holder is holder:
@@ -228,7 +264,12 @@ class LinkPool:
     def _full(self) -> bool:
         return len(self.links) + self._opening >= self.capacity
 
-    async def _open(self, holder: Asker | None) -> PooledLink:
+    async def _open(
+        self,
+        holder: Asker | None,
+        capabilities: ClientCapabilities | None = None,
+        declared: bytes | None = None,
+    ) -> PooledLink:
         if self._closed:
             raise McpError(codes.INTERNAL_ERROR, "this proxy is shutting down")
         if self._full():
@@ -238,11 +279,14 @@ class LinkPool:
                 "all held by calls waiting for their clients (max_stateless_upstreams): "
                 "retry once one has ended, or raise max_stateless_upstreams",
             )
-        link = PooledLink(self.settings, self)
+        hello = self.hello
+        if capabilities is not None and capabilities != hello.capabilities:
+            hello = msgspec.structs.replace(hello, capabilities=capabilities)
+        link = PooledLink(self.settings, self, declared or msgspec.json.encode(hello.capabilities))
         link.holder = holder
         self._opening += 1
         try:
-            upstream = await link.open(self.hello)
+            upstream = await link.open(hello)
             conn = link.connection
             if conn is not None and upstream.capabilities.logging is not None:
                 # Every message comes to the proxy, which passes each request the levels
@@ -263,8 +307,9 @@ class LinkPool:
 
     def changed(self, link: PooledLink, method: str, uri: str | None) -> None:
         """An upstream change notification: the listens' when it came on the primary link
-        (every link hears of a list change; the listens hear of it once)."""
-        if link is self.primary:
+        (every link to one server hears of a list change; the listens hear of it once), or
+        on any link when each is a server process of its own."""
+        if link is self.primary or not self.one_server:
             self.listeners.deliver(Change(method, uri if isinstance(uri, str) else None))
 
     def ended(self, link: PooledLink) -> None:
@@ -315,6 +360,16 @@ class LinkPool:
             await link.aclose()
         self.upstream = None
         self._closed = False
+
+
+def askable(capabilities: ClientCapabilities) -> ClientCapabilities:
+    """What of a 2026 client's capabilities an upstream session is told: what the proxy can
+    pass the upstream's questions on to (sampling, elicitation, roots; a roots list change is
+    not a 2026 notification)."""
+    roots = None if capabilities.roots is None else ClientCapabilitiesRoots()
+    return ClientCapabilities(
+        sampling=capabilities.sampling, elicitation=capabilities.elicitation, roots=roots
+    )
 
 
 async def _request(link: PooledLink, method: str, uri: str) -> None:

@@ -22,7 +22,12 @@ from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.stateless import discover, listen, stateless_error
 from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor
-from mcpkit.proxy.upstream_channel import UpstreamTarget, check_target, open_upstream
+from mcpkit.proxy.upstream_channel import (
+    UpstreamTarget,
+    check_target,
+    one_server,
+    open_upstream,
+)
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
@@ -132,7 +137,13 @@ class ProxyServer(Server):
         )
         #: The upstream sessions of 2026-07-28 requests; results are decoded (they are
         #: reshaped for the 2026 client).
-        self.pool = LinkPool(self._settings, hello, max_stateless_upstreams, self.listeners)
+        self.pool = LinkPool(
+            self._settings,
+            hello,
+            max_stateless_upstreams,
+            self.listeners,
+            one_server=one_server(target),
+        )
         #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
         self.round_trips = RoundTrips(self.pool, self.state_seal, input_timeout)
 
@@ -218,7 +229,7 @@ class ProxyServer(Server):
     async def _answer_stateless(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """`server/discover` and `subscriptions/listen` (2026-07-28): the proxy's to answer,
         with what the upstream declares."""
-        facts = await self.pool.facts()
+        facts = await self.pool.facts(_capabilities(ev))
         handle.protocol.server_info = facts.server_info  # (in every 2026 result's _meta)
         if ev.method == "server/discover":
             return discover(facts, handle.protocol.all_revisions)
@@ -230,7 +241,7 @@ class ProxyServer(Server):
         """A 2026-07-28 request, served by the pool's upstream sessions
         (`mcpkit.proxy.pool`), answered in the upstream server's name."""
         try:
-            facts = await self.pool.facts()
+            facts = await self.pool.facts(_capabilities(ev))
             handle.protocol.server_info = facts.server_info
             down = Down.of(handle, ev)
             if ev.method in ROUND_TRIP_METHODS:
@@ -328,3 +339,8 @@ class _ProxiedConnection(Connection):
             await super().aclose()
         finally:
             await self._proxy.drop_link(self._handle)
+
+
+def _capabilities(ev: RequestReceived) -> ClientCapabilities | None:
+    """What a 2026 request's client declares in its `_meta`."""
+    return None if ev.terms is None else ev.terms.peer_capabilities

@@ -156,8 +156,10 @@ class PendingCall:
         self.finished = False
 
     async def start(self, ev: RequestReceived, params: Any) -> None:
-        """Take an upstream session of the pool, and send the call on it."""
-        self.link = await self.calls.pool.acquire(self)
+        """Take an upstream session of the pool that declares what this call's client does,
+        and send the call on it."""
+        caps = None if ev.terms is None else ev.terms.peer_capabilities
+        self.link = await self.calls.pool.acquire(self, caps)
         self._call = (ev, params)
         self._send()
 

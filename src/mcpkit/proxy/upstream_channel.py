@@ -14,7 +14,14 @@ from mcpkit.transports.connect import ChannelOpener, Opened, open_target
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ChannelOpener", "Opened", "UpstreamTarget", "check_target", "open_upstream"]
+__all__ = [
+    "ChannelOpener",
+    "Opened",
+    "UpstreamTarget",
+    "check_target",
+    "one_server",
+    "open_upstream",
+]
 
 #: A Server, a command (list or string), a `.py` path, `StdioParameters`, an http(s) URL, or
 #: a `ChannelOpener` (not a `StreamableHttpTransport`: one transport serves one session).
@@ -38,6 +45,15 @@ def check_target(target: UpstreamTarget) -> None:
     if isinstance(target, Sequence) and len(cast("Sequence[object]", target)) > 0:
         return
     raise TypeError(f"cannot proxy {described}: {_HOW}")
+
+
+def one_server(target: UpstreamTarget) -> bool:
+    """Whether every session the proxy opens reaches the same server (an in-process server,
+    a URL), rather than a process of its own (a command: one server per session, whose state
+    and change notifications are that session's)."""
+    if isinstance(target, str):
+        return target.startswith(("http://", "https://"))
+    return isinstance(target, _Serves)
 
 
 _HOW = (

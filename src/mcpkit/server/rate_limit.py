@@ -46,7 +46,8 @@ class RateLimit:
         burst: requests a key may make at once (the bucket's size); `max(1, rate)` if None.
         per: "identity" (the verified token's subject, or its client id, when the server is
             protected; the session otherwise) or "session" (always the session: its
-            Mcp-Session-Id over Streamable HTTP).
+            Mcp-Session-Id over Streamable HTTP). A 2026-07-28 request over HTTP has no
+            session: without a token its bucket is its client's IP address.
         methods: the methods counted (`{"tools/call"}`, say); every method the layers see if
             None (initialize and ping never reach them).
         max_keys: buckets kept at most. The least recently used goes first when full, and a
@@ -105,6 +106,12 @@ class RateLimit:
         # same in every process that serves it; over stdio and memory, the session object.
         info = ctx.request_info
         session_id = info.header("mcp-session-id") if info is not None else None
+        if session_id is None and info is not None and info.client is not None:
+            terms = ctx.terms
+            if terms is not None and terms.stateless:
+                # A 2026-07-28 request over HTTP has no session (each POST is served on its
+                # own): its bucket is its client's address, not one per request.
+                return f"peer:{info.client[0]}"
         return f"session:{session_id if session_id is not None else ctx.session.id}"
 
     def take(self, key: str, method: str) -> None:

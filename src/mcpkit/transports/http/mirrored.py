@@ -24,19 +24,12 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.extensions import NAMED_BY as EXTENSION_NAMED_BY
-from mcpkit.protocol.param_headers import NAMED_BY as BASE_NAMED_BY
+from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.param_headers import decode_value, value_at
 from mcpkit.transports.http._headers import Headers, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
 
-#: The methods whose request names an item in `Mcp-Name`, and the params field that holds it.
-#: Extensions' methods too (the tasks extension's name their task: SEP-2663).
-NAMED_BY: Final = {
-    **BASE_NAMED_BY,
-    **EXTENSION_NAMED_BY,
-}
 _OWS: Final = b" \t"
 
 #: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.

@@ -270,7 +270,9 @@ class StreamableHttpTransport(StreamFollower):
                     # No resumption in a stateless revision: the request is lost, and its
                     # caller may send it again as a new one ("Receiving Messages").
                     raise RequestFailed(
-                        f"{head.method}: the server closed its answer before the response"
+                        f"{head.method}: the server went away or closed the stream before its "
+                        "response (a 2026-07-28 request is not resumed: send it again)",
+                        data={"transportError": "StreamEnded"},
                     )
                 await self.resume(stream, deliver, head.method)
         except RequestFailed as exc:
