@@ -54,7 +54,8 @@ SERVER_INFO_KEY: Final = "io.modelcontextprotocol/serverInfo"
 SUBSCRIPTION_ID_KEY: Final = "io.modelcontextprotocol/subscriptionId"
 # What marks a request as one that carries its terms: any key of the reserved prefix that only
 # per-request terms use. A request of a 2025-era session has none, so the search fails fast.
-_MARKS: Final = (b'"io.modelcontextprotocol/protocolVersion"', b'"io.modelcontextprotocol/client')
+_MARK_REVISION: Final = b'"io.modelcontextprotocol/protocolVersion"'
+_MARK_CLIENT: Final = b'"io.modelcontextprotocol/client'
 
 #: Methods whose result may be an InputRequiredResult (basic/patterns/mrtr, "Supported
 #: Requests"); any other answers only with its own result or an error.
@@ -88,8 +89,8 @@ def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> boo
     or a malformed one trying to be): a substring search, no decode."""
     if params is None or isinstance(params, msgspec.UnsetType):
         return False
-    data = bytes(params)
-    return any(mark in data for mark in _MARKS)
+    data = params if type(params) is bytes else bytes(params)
+    return _MARK_REVISION in data or _MARK_CLIENT in data
 
 
 class _Meta(msgspec.Struct):
@@ -222,10 +223,18 @@ class CachePolicy:
 
 def stateless_result(
     result: Any, method: str, server_info: Implementation, cache: CachePolicy
-) -> dict[str, Any]:
+) -> dict[str, Any] | msgspec.Raw:
     """`result` (built with `mcpkit.types`, or a dict) as a 2026-07-28 result: `resultType`
     ("complete" unless it says otherwise), the server's info in `_meta`, and the cache hints of
-    a cacheable method where the result sets none."""
+    a cacheable method where the result sets none.
+
+    The common case, a result struct that sets none of those fields (a tool's result), is
+    encoded once and the fields spliced in front of its own, as bytes: no round trip through
+    Python objects on every answer (docs/performance.md, "2026-07-28")."""
+    if isinstance(result, msgspec.Struct) and _sets_none(result):
+        body = _encode(result)
+        head = _head(method, server_info, cache)
+        return msgspec.Raw(head + b"}" if body == b"{}" else head + b"," + body[1:])
     shaped: dict[str, Any] = msgspec.to_builtins(result)
     shaped.setdefault("resultType", "complete")
     meta = shaped.get("_meta")
@@ -236,3 +245,43 @@ def stateless_result(
         shaped.setdefault("ttlMs", ttl)
         shaped.setdefault("cacheScope", scope)
     return shaped
+
+
+_encode = msgspec.json.Encoder().encode
+#: The fields `stateless_result` adds; a struct setting any of them is shaped the long way.
+_ADDED: Final = ("meta", "result_type", "ttl_ms", "cache_scope")
+#: method -> (server info, cache policy, the JSON a result of theirs starts with, without its
+#: closing brace): the objects are compared by identity (a server's info is replaced, not
+#: changed, when it changes: the proxy's is its upstream's). One entry per method.
+_heads: dict[str, tuple[Implementation, CachePolicy, bytes]] = {}
+
+
+#: A result type -> which of `_ADDED` it has as fields (most have `meta` alone).
+_added_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _sets_none(result: msgspec.Struct) -> bool:
+    kind = type(result)
+    names = _added_fields.get(kind)
+    if names is None:
+        names = _added_fields[kind] = tuple(n for n in _ADDED if n in kind.__struct_fields__)
+    for name in names:
+        value = getattr(result, name)
+        if value is not None and value is not msgspec.UNSET:
+            return False
+    return True
+
+
+def _head(method: str, server_info: Implementation, cache: CachePolicy) -> bytes:
+    found = _heads.get(method)
+    if found is not None and found[0] is server_info and found[1] is cache:
+        return found[2]
+    fields: dict[str, Any] = {
+        "resultType": "complete",
+        "_meta": {SERVER_INFO_KEY: msgspec.to_builtins(server_info)},
+    }
+    if method in CACHEABLE:
+        fields["ttlMs"], fields["cacheScope"] = cache.for_method(method)
+    head = _encode(fields)[:-1]
+    _heads[method] = (server_info, cache, head)  # (one per method: another server's replaces)
+    return head

@@ -201,8 +201,9 @@ class ClientAsks(RequestFacts):
     def _asking(self, key: str | None = None) -> Asking:
         """The way this request asks the client (`mcpkit.server.asks`); `key` names the
         question in a 2026-07-28 InputRequiredResult."""
-        if self.round_trip is not None:
-            return RoundTripAsking(self.round_trip, key)
+        round_trip = self.take_round_trip()
+        if round_trip is not None:
+            return RoundTripAsking(round_trip, key)
         if self.task is not None and self.task.polled:
             return PolledTaskAsking(
                 self.task, self.client_capabilities, key, self.server.request_timeout

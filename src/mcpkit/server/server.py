@@ -367,9 +367,12 @@ class Server(TransportServing, SessionBroadcasts):
         ctx = Context.of(self, handle, ev)
         if stateless and ev.method in ROUND_TRIP_METHODS:
             assert terms is not None
-            ctx.round_trip = RoundTrip(
-                self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth)
-            )
+            args = (self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth))
+            params = ev.params
+            if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
+                ctx.round_trip = RoundTrip(*args)  # a retry: its state is checked first
+            else:
+                ctx.round_trip_args = args  # made at the first ask, if any
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)

@@ -152,7 +152,7 @@ async def call_tool_as_extension(
 
 def _task_context(ctx: Context, run: TaskRun) -> Context:
     task_ctx = ctx.derive(task=run)
-    task_ctx.round_trip = None  # a task's questions wait for tasks/update, not a retry
+    task_ctx.leave_round_trip()  # a task's questions wait for tasks/update, not a retry
     return task_ctx
 
 
@@ -182,7 +182,7 @@ class TaskStarter:
         run = self.runner.running(created.task.task_id)
         if run is not None:
             ctx.task = run
-        ctx.round_trip = None  # its questions from here on wait for tasks/update
+        ctx.leave_round_trip()  # its questions from here on wait for tasks/update
         self.began.set_result(task_handle(created.task))
         return True
 
