@@ -22,6 +22,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final, cast
 
 import msgspec
@@ -55,6 +56,10 @@ __all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "MAX_JSON_DEPTH",
 #: task, and hold its params, for every request it can write.
 DEFAULT_MAX_INFLIGHT: Final = 1024
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
+
+
+#: No extension methods: one shared empty mapping, not a dict per session.
+_NO_METHODS: Final[Mapping[str, MethodInfo]] = MappingProxyType({})
 
 
 class Session(Answering, Requesting):
@@ -100,7 +105,7 @@ class Session(Answering, Requesting):
         self.terms: Terms[Any] | None = None
         #: The methods of the extensions this side speaks (SEP-2133: `skills/list`, say),
         #: which exist in every revision beside the revision's own (`methods_of`).
-        self.extension_methods: Mapping[str, MethodInfo] = extension_methods or {}
+        self.extension_methods: Mapping[str, MethodInfo] = extension_methods or _NO_METHODS
         #: The methods of the session's revision (the latest until `settle`): which exist,
         #: which way each goes, and the types its params and result decode into.
         self._methods: Mapping[str, MethodInfo] = self.methods_of(LATEST_REVISION)

@@ -24,7 +24,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.terms import Terms
+from mcpkit.protocol.terms import RequestTerms, Terms
 from mcpkit.types import ClientCapabilities, Implementation
 from mcpkit.types.methods import STATELESS_REVISIONS, methods_for
 
@@ -188,7 +188,7 @@ def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabiliti
     level = meta.get(LOG_LEVEL_KEY)
     if level is not None and level not in _LOG_LEVELS:
         return _invalid(f"_meta's {LOG_LEVEL_KEY} {level!r} is not a logging level")
-    return Terms(revision, capabilities, info, stateless=True, log_level=level)
+    return RequestTerms(revision, capabilities, info, stateless=True, log_level=level)
 
 
 def _invalid(why: str) -> McpError:

@@ -15,13 +15,13 @@ client's), `Terms[ServerCapabilities]` on the client (the server's).
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from mcpkit.types import Implementation
 
-__all__ = ["Terms"]
+__all__ = ["RequestTerms", "Terms", "log_level_of"]
 
 Caps = TypeVar("Caps")
 
@@ -39,7 +39,17 @@ class Terms(msgspec.Struct, Generic[Caps], frozen=True, gc=False):
     peer_capabilities: Caps
     peer_info: Implementation | None = None
     stateless: bool = False
-    #: The least severe log level the client wants for this request (2026-07-28: `_meta`'s
-    #: `io.modelcontextprotocol/logLevel`; no log messages at all without it). A 2025-era
-    #: session's level is the session's (`logging/setLevel`), not this.
+
+
+class RequestTerms(Terms[Caps], frozen=True, gc=False):
+    """The terms a 2026-07-28 request carries itself: with the least severe log level the
+    client wants for this request (`_meta`'s `io.modelcontextprotocol/logLevel`; no log
+    messages at all without it). A 2025-era session's level is the session's
+    (`logging/setLevel`), kept elsewhere: its Terms hold no slot for this."""
+
     log_level: str | None = None
+
+
+def log_level_of(terms: Terms[Any] | None) -> str | None:
+    """The log level a request's own terms ask for (None: none asked, or a session's terms)."""
+    return terms.log_level if isinstance(terms, RequestTerms) else None

@@ -31,6 +31,7 @@ import msgspec
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.terms import log_level_of
 from mcpkit.proxy.link import Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.session import LOG_LEVELS
@@ -75,7 +76,7 @@ class Down:
 
     @classmethod
     def of(cls, handle: ServerSessionHandle, ev: RequestReceived) -> Down:
-        level = None if ev.terms is None else ev.terms.log_level
+        level = log_level_of(ev.terms)
         return cls(handle, ev.request_id, ev.progress_token, level)
 
     async def log(self, params: Any) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcpkit.protocol.stateless import is_stateless_revision
+from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.client_asks import ClientAsks, ElicitationResult
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.types import BlobResourceContents, TextResourceContents
@@ -77,7 +78,7 @@ class Context(ClientAsks):
         own (`_meta`'s logLevel), without which no message is sent at all."""
         terms = self.terms
         if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
-            wanted = terms.log_level
+            wanted = log_level_of(terms)
             if level not in LOG_LEVELS:
                 raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
             if wanted is None or LOG_LEVELS[level] < LOG_LEVELS[wanted]:
