@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
 from mcpkit.client.tasks import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["FeatureCalls", "ProgressHandler", "request_timeout"]
 
 ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
-_MAX_PAGES = 1000
+_MAX_PAGES = MAX_PAGES
 _CANCEL_WAIT = 5.0
 
 
@@ -111,17 +112,10 @@ class FeatureCalls(TaskRequests):
         await self.request("ping", timeout=timeout)
 
     async def _all_pages(self, method: str, attr: str, max_pages: int) -> list[Any]:
-        items: list[Any] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        for _ in range(max_pages):
-            page = await self.request(method, _params(cursor=cursor))
-            items.extend(getattr(page, attr))
-            cursor = page.next_cursor
-            if not cursor or cursor in seen:
-                return items
-            seen.add(cursor)
-        return items
+        def fetch(cursor: str | None) -> Awaitable[Any]:
+            return self.request(method, _params(cursor=cursor))
+
+        return await all_pages(fetch, attr, max_pages)
 
     # ------------------------------------------------------------------- tools
 

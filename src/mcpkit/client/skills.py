@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from mcpkit.client.calls import FeatureCalls
+from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.errors import LocalProtocolError, SkillVerificationFailed
 from mcpkit.protocol.skills import check_entry, listed_file, skill_root, verify_file
 from mcpkit.protocol.skills import verify_frontmatter as check_frontmatter
@@ -30,7 +32,7 @@ from mcpkit.types.skills import (
 
 __all__ = ["LoadedSkill", "SkillCalls"]
 
-_MAX_PAGES: Final = 1000
+_MAX_PAGES: Final = MAX_PAGES
 
 
 class SkillCalls(FeatureCalls):
@@ -53,17 +55,7 @@ class SkillCalls(FeatureCalls):
         """Every skill the server lists (each page of skills/list). Reads no skill file.
         An empty or partial listing does not mean a skill is not served: `get_skill` and
         `load_skill` take a URI the listing lacks."""
-        skills: list[Skill] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        for _ in range(max_pages):
-            page = await self.list_skills_page(cursor)
-            skills.extend(page.skills)
-            cursor = page.next_cursor
-            if not cursor or cursor in seen:
-                break
-            seen.add(cursor)
-        return skills
+        return await all_pages(self.list_skills_page, "skills", max_pages)
 
     async def list_skills_page(self, cursor: str | None = None) -> ListSkillsResult:
         self._skills_settings()
@@ -91,18 +83,14 @@ class SkillCalls(FeatureCalls):
             raise LocalProtocolError(
                 "the server did not declare the skills extension's directoryRead"
             )
-        children: list[Resource] = []
-        cursor: str | None = None
-        for _ in range(max_pages):
+
+        def fetch(cursor: str | None) -> Awaitable[ReadResourceDirectoryResult]:
             params = {"uri": uri, **({"cursor": cursor} if cursor else {})}
-            page: ReadResourceDirectoryResult = await self.request(
+            return self.request(
                 "resources/directory/read", params, result_type=ReadResourceDirectoryResult
             )
-            children.extend(page.resources)
-            if not page.next_cursor or page.next_cursor == cursor:
-                break
-            cursor = page.next_cursor
-        return children
+
+        return await all_pages(fetch, "resources", max_pages)
 
     async def load_skill(self, skill: Skill | str) -> LoadedSkill:
         """Load a skill: from its entry (from `list_skills`), or from its SKILL.md's URI (its

@@ -17,6 +17,7 @@ import math
 import weakref
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
+from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
 from mcpkit.errors import LocalProtocolError, McpError, PeerError, RequestTimeout
 from mcpkit.protocol import codes
@@ -51,7 +52,7 @@ DEFAULT_POLL_INTERVAL: Final = 1.0
 #: make us poll in a tight loop, nor a huge one leave `wait()` asleep for days.
 MIN_POLL_INTERVAL: Final = 0.05
 MAX_POLL_INTERVAL: Final = 60.0
-_MAX_PAGES: Final = 1000
+_MAX_PAGES: Final = MAX_PAGES
 
 _Snapshot = Task | GetTaskResult | CancelTaskResult | TaskStatusNotificationParams
 
@@ -340,17 +341,7 @@ class TaskRequests:
     async def list_tasks(self, *, max_pages: int = _MAX_PAGES) -> list[Task]:
         """Every task the server lists for us (`tasks/list`, all pages, at most `max_pages`)."""
         self._session_tasks("list_tasks")
-        tasks: list[Task] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        for _ in range(max_pages):
-            page = await self.list_tasks_page(cursor)
-            tasks.extend(page.tasks)
-            cursor = page.next_cursor
-            if not cursor or cursor in seen:
-                break
-            seen.add(cursor)
-        return tasks
+        return await all_pages(self.list_tasks_page, "tasks", max_pages)
 
     async def list_tasks_page(self, cursor: str | None = None) -> ListTasksResult:
         self._session_tasks("list_tasks_page")
