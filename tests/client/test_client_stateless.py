@@ -354,3 +354,42 @@ async def test_an_unsupported_version_error_listing_only_older_revisions_falls_b
     async with Client(server.open) as client:
         assert client.protocol_version == "2025-11-25"
     assert server.methods[:2] == ["server/discover", "initialize"]
+
+
+async def test_a_listen_the_server_ends_is_opened_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """basic/patterns/subscriptions: the server holds no subscription across a reconnection;
+    a client that still wants the notifications listens again (after a short delay)."""
+    from mcpkit.client import listen as listen_module
+
+    monkeypatch.setattr(listen_module, "RELISTEN_DELAY", 0.01)
+    listens: list[dict[str, Any]] = []
+    refusals = 0
+    hold = asyncio.Event()
+
+    async def listen(server: FakeModernServer, params: dict[str, Any]) -> dict[str, Any]:
+        nonlocal refusals
+        listens.append(params["notifications"])
+        if len(listens) == 2 and refusals == 0:
+            refusals += 1
+            raise RuntimeError("the server is busy")  # (an error not final: tried again)
+        ack = {"_meta": {META + "subscriptionId": 0}, "notifications": params["notifications"]}
+        await server.notify("notifications/subscriptions/acknowledged", ack)
+        await server.notify("notifications/resources/updated", {"uri": f"file:///{len(listens)}"})
+        if len(listens) == 1:
+            return {}  # a graceful end (a shutdown, say): the client listens again
+        await hold.wait()
+        return {}
+
+    heard: list[Any] = []
+
+    async def on_notification(method: str, params: Any) -> None:
+        if method == "notifications/resources/updated":
+            heard.append(params.uri if hasattr(params, "uri") else params["uri"])
+
+    server = FakeModernServer(handlers={"subscriptions/listen": listen})
+    async with Client(server.open, on_notification=on_notification) as client:
+        await client.subscribe("file:///a")
+        await _until(lambda: len(heard) >= 2)
+        assert heard == ["file:///1", "file:///3"]
+        assert len(listens) == 3 and all(n == listens[0] for n in listens)
+    hold.set()

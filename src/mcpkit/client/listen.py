@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
+from mcpkit.errors import ConnectionClosed, McpError
+
 if TYPE_CHECKING:
     from mcpkit.runtime.connection import Connection
     from mcpkit.types import ServerCapabilities
@@ -26,6 +28,12 @@ logger = logging.getLogger("mcpkit.client")
 
 #: Seconds a new stream may take to be acknowledged before `subscribe` returns anyway.
 _ACK_WAIT: Final = 10.0
+#: Seconds before listening again after a stream ended, doubling up to the most (and back to
+#: the least after a stream that was acknowledged).
+RELISTEN_DELAY: Final = 0.5
+RELISTEN_MAX_DELAY: Final = 30.0
+#: Refusals that another try would get again: the stream is not reopened after them.
+_FINAL: Final = frozenset({-32601, -32602, -32021, -32022})
 
 
 class Sender(Protocol):
@@ -53,6 +61,8 @@ class Listener:
         self.resources: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._acked = asyncio.Event()
+        #: Whether the current stream was acknowledged (a stream that worked resets the delay).
+        self._acked_stream = False
 
     def filter(self) -> dict[str, Any]:
         wanted: dict[str, Any] = {f"{kind}ListChanged": True for kind in sorted(self.list_changed)}
@@ -93,25 +103,54 @@ class Listener:
 
     def acknowledged(self, params: Any) -> None:
         self._acked.set()
+        self._acked_stream = True
 
     async def _run(self, client: Sender, wanted: dict[str, Any]) -> None:
-        try:
-            # No timeout: the stream stays open until we close it or the server ends it.
-            await client.connection.request(
-                "subscriptions/listen",
-                client.stateless_params({"notifications": wanted}),
-                timeout=None,
-                result_type=msgspec.Raw,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.warning("the subscriptions/listen stream ended: %s", exc)
-        finally:
-            self._acked.set()
+        """Listen until closed: a stream the server ends (an answer: it shut the subscription
+        down, a proxy's upstream went, say) or that drops is opened again, after a delay that
+        doubles while streams end before they are acknowledged (basic/patterns/subscriptions:
+        the server holds no subscription across a reconnection, so the client re-sends it).
+        A refusal another try would get again, or the connection's end, stops it."""
+        delay = RELISTEN_DELAY
+        while True:
+            try:
+                # No timeout: the stream stays open until we close it or the server ends it.
+                await client.connection.request(
+                    "subscriptions/listen",
+                    client.stateless_params({"notifications": wanted}),
+                    timeout=None,
+                    result_type=msgspec.Raw,
+                )
+                logger.info("the server ended the subscriptions/listen stream; listening again")
+            except asyncio.CancelledError:
+                raise
+            except ConnectionClosed:
+                return  # the client is closing, or the server is gone for good
+            except McpError as exc:
+                if exc.code in _FINAL and not _from_transport(exc):
+                    logger.warning("the server refused subscriptions/listen: %s", exc)
+                    return
+                logger.warning("the subscriptions/listen stream ended: %s; listening again", exc)
+            except Exception as exc:
+                logger.warning("the subscriptions/listen stream ended: %s; listening again", exc)
+            finally:
+                self._acked.set()
+            if self._acked_stream:
+                delay = RELISTEN_DELAY
+            self._acked_stream = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RELISTEN_MAX_DELAY)
+            self._acked = asyncio.Event()
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+def _from_transport(exc: McpError) -> bool:
+    """Whether an error is the HTTP client's own (a dropped connection), not the server's
+    JSON-RPC refusal (which over HTTP also names its status)."""
+    data: Any = exc.data
+    return isinstance(data, dict) and "transportError" in data
