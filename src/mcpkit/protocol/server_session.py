@@ -17,6 +17,7 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
@@ -53,6 +54,7 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.protocol.stateless import (
     REVISION_KEY,
     CachePolicy,
+    cached_terms,
     carries_terms,
     missing_capability,
     request_terms,
@@ -187,7 +189,7 @@ class ServerSession(Session):
     @property
     def all_revisions(self) -> tuple[str, ...]:
         """Every revision we speak, as `server/discover` and -32022 list them."""
-        return (*self.stateless_revisions, *self.supported_revisions)
+        return _joined(self.stateless_revisions, self.supported_revisions)
 
     def _step(self, happened: str) -> None:
         """Move to the phase `happened` leads to; what the table does not list changes nothing."""
@@ -263,10 +265,12 @@ class ServerSession(Session):
         if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
             super()._receive_request(env, events, batch, request_info)
             return
-        if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
-            super()._receive_request(env, events, batch, request_info)
-            return
-        terms = request_terms(env.params, self.all_revisions)
+        terms = cached_terms(env.params, self.all_revisions)  # (the common case: known _meta)
+        if terms is None:
+            if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
+                super()._receive_request(env, events, batch, request_info)
+                return
+            terms = request_terms(env.params, self.all_revisions)
         if isinstance(terms, McpError):
             rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
@@ -418,3 +422,10 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
             f"the client did not declare elicitation mode {mode!r} "
             f"(it supports: {', '.join(sorted(declared_modes))})"
         )
+
+
+@functools.cache
+def _joined(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
+    """`first` then `then`, one tuple for each pair (every session of a server asks for the
+    same one, on every request that carries its terms)."""
+    return (*first, *then)

@@ -38,6 +38,7 @@ __all__ = [
     "ROUND_TRIP_METHODS",
     "SERVER_INFO_KEY",
     "SUBSCRIPTION_ID_KEY",
+    "cached_terms",
     "carries_terms",
     "is_stateless_revision",
     "missing_capability",
@@ -132,6 +133,30 @@ def missing_capability(path: Sequence[str]) -> McpError:
         f"_meta ({CLIENT_CAPABILITIES_KEY}) does not declare",
         {"requiredCapabilities": required},
     )
+
+
+def cached_terms(
+    params: bytes | msgspec.Raw | msgspec.UnsetType | None, supported: Sequence[str]
+) -> Terms[ClientCapabilities] | McpError | None:
+    """What `request_terms` answered for the same `_meta` before, found without decoding
+    anything; None when it cannot tell (then `request_terms` decides).
+
+    A client sends the same `_meta` with most requests, and mcpkit's and the SDKs' clients put
+    it last. So the bytes between the last `"_meta":` and the params' closing brace are looked
+    up as they are. Only where the key follows `{` or `,`: in valid JSON (the envelope parsed)
+    those quotes are then a key's, not a string's inside (whose quotes would be escaped), and
+    a cached object followed by the last brace is the value of the params' last member."""
+    if params is None or isinstance(params, msgspec.UnsetType):
+        return None
+    data = params if type(params) is bytes else bytes(params)
+    at = data.rfind(b'"_meta":')
+    if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
+        return None
+    return _terms_cache.get((data[at + 8 : -1], tuple(supported)))
+
+
+_BEFORE_KEY: Final = frozenset(b",{")
+_CLOSE: Final = ord("}")
 
 
 def request_terms(

@@ -1,0 +1,53 @@
+"""`cached_terms`: a request's terms found by the bytes of its trailing `_meta`, without a
+decode, only where those bytes can be nothing but the params' own `_meta` member."""
+
+from __future__ import annotations
+
+import json
+
+from mcpkit.protocol import stateless
+from mcpkit.protocol.stateless import cached_terms, request_terms
+from mcpkit.protocol.terms import Terms
+
+SUPPORTED = ("2026-07-28", "2025-11-25")
+META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {"sampling": {}},
+    "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+}
+META_JSON = json.dumps(META, separators=(",", ":"))
+
+
+def params(text: str) -> bytes:
+    return text.encode()
+
+
+def test_a_known_meta_is_found_without_a_decode_and_is_the_decoded_one() -> None:
+    stateless._terms_cache.clear()  # (what other tests left)
+    first = params(f'{{"name":"t","arguments":{{}},"_meta":{META_JSON}}}')
+    assert cached_terms(first, SUPPORTED) is None  # never seen: the decode decides
+    decoded = request_terms(first, SUPPORTED)
+    assert isinstance(decoded, Terms)
+    again = params(f'{{"name":"other","arguments":{{"x":1}},"_meta":{META_JSON}}}')
+    assert cached_terms(again, SUPPORTED) is decoded
+
+
+def test_what_only_looks_like_the_meta_is_left_to_the_decode() -> None:
+    request_terms(params(f'{{"_meta":{META_JSON}}}'), SUPPORTED)  # now cached
+    for text in [
+        # a `_meta` of the arguments, last: the bytes after it are not the cached object alone
+        f'{{"name":"t","arguments":{{"_meta":{META_JSON}}}}}',
+        # a key that only ends in _meta (its quote escaped, inside the key's string)
+        f'{{"name":"t","x\\"_meta":{META_JSON}}}',
+        # whitespace, or a member after the _meta: not the fast path's shape
+        f'{{"name":"t", "_meta": {META_JSON}}}',
+        f'{{"_meta":{META_JSON},"name":"t"}}',
+        "{}",
+    ]:
+        assert cached_terms(params(text), SUPPORTED) is None, text
+    assert cached_terms(None, SUPPORTED) is None
+
+
+def test_the_supported_revisions_are_part_of_the_key() -> None:
+    request_terms(params(f'{{"_meta":{META_JSON}}}'), SUPPORTED)
+    assert cached_terms(params(f'{{"_meta":{META_JSON}}}'), ("2025-11-25",)) is None
