@@ -51,3 +51,12 @@ def test_what_only_looks_like_the_meta_is_left_to_the_decode() -> None:
 def test_the_supported_revisions_are_part_of_the_key() -> None:
     request_terms(params(f'{{"_meta":{META_JSON}}}'), SUPPORTED)
     assert cached_terms(params(f'{{"_meta":{META_JSON}}}'), ("2025-11-25",)) is None
+
+
+def test_a_cached_refusal_is_never_found_for_another_request() -> None:
+    """server/discover may carry any `_meta` (its refusal is cached by its bytes); a 2025-era
+    request with the same `_meta` (a progress token) must not be refused with it."""
+    meta = '{"progressToken":1}'
+    refused = request_terms(params(f'{{"_meta":{meta}}}'), SUPPORTED)
+    assert not isinstance(refused, Terms)
+    assert cached_terms(params(f'{{"name":"t","_meta":{meta}}}'), SUPPORTED) is None

@@ -265,7 +265,10 @@ class ServerSession(Session):
         if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
             super()._receive_request(env, events, batch, request_info)
             return
-        terms = cached_terms(env.params, self.all_revisions)  # (the common case: known _meta)
+        # (the common case first: a `_meta` seen before)
+        terms: Terms[ClientCapabilities] | McpError | None = cached_terms(
+            env.params, self.all_revisions
+        )
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
                 super()._receive_request(env, events, batch, request_info)

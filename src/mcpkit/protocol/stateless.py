@@ -137,7 +137,7 @@ def missing_capability(path: Sequence[str]) -> McpError:
 
 def cached_terms(
     params: bytes | msgspec.Raw | msgspec.UnsetType | None, supported: Sequence[str]
-) -> Terms[ClientCapabilities] | McpError | None:
+) -> Terms[ClientCapabilities] | None:
     """What `request_terms` answered for the same `_meta` before, found without decoding
     anything; None when it cannot tell (then `request_terms` decides).
 
@@ -152,7 +152,10 @@ def cached_terms(
     at = data.rfind(b'"_meta":')
     if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
         return None
-    return _terms_cache.get((data[at + 8 : -1], tuple(supported)))
+    found = _terms_cache.get((data[at + 8 : -1], tuple(supported)))
+    # Terms only: a refusal was cached for what some request sent (server/discover with any
+    # `_meta`, say), and a 2025-era request with the same `_meta` must not get it.
+    return found if isinstance(found, Terms) else None
 
 
 _BEFORE_KEY: Final = frozenset(b",{")
