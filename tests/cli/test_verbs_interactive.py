@@ -55,6 +55,7 @@ def test_with_no_input_elicitation_is_declined_and_sampling_refused() -> None:
     sample = cli("call", S, "ask_model", "--no-input")
     assert sample.code == 1  # the tool turned the refused sampling into an error result
     assert "does not answer sampling" in sample.err
+    assert "the server answered" not in sample.err  # the refusal was the command line's
 
 
 def test_without_a_terminal_the_questions_are_refused_and_it_says_why() -> None:

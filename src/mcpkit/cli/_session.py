@@ -108,7 +108,13 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
 
 
 def _failed(ui: Terminal, exc: Exception) -> int:
-    from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout, TransportError
+    from mcpkit.errors import (
+        LocalProtocolError,
+        McpError,
+        PeerError,
+        RequestTimeout,
+        TransportError,
+    )
 
     if isinstance(exc, RequestTimeout):
         ui.error(f"no answer in time: {exc} (raise --timeout, or 0 to wait forever)")
@@ -120,7 +126,10 @@ def _failed(ui: Terminal, exc: Exception) -> int:
         if ui.json_output:  # the error object, for scripts, as a result would be
             error = {"code": exc.code, "message": exc.message}
             ui.json(error if exc.data is None else {**error, "data": exc.data})
-        ui.error(f"the server answered error {exc.code}: {exc.message}")
+        # Only the server's own answer is blamed on it: under 2026-07-28 a question the
+        # command line refused (--no-input) ends the call here, before any retry.
+        said = "the server answered error" if isinstance(exc, PeerError) else "error"
+        ui.error(f"{said} {exc.code}: {exc.message}")
         for line in _url_elicitations(exc):
             ui.note(line)
         return EXIT_FAILED
