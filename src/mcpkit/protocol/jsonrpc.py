@@ -110,10 +110,6 @@ def check_bytes(data: bytes, max_depth: int) -> Malformed | None:
             data.decode()
         except UnicodeDecodeError as exc:
             return _not_utf8(data, exc)
-    if len(data) <= max_depth or (  # each level takes a byte: most messages pass at once
-        len(data) <= 4096 and data.count(b"{") + data.count(b"[") <= max_depth
-    ):
-        return None
     if deeper_than(data, max_depth):
         return refuse_by_head(
             data,
