@@ -84,8 +84,9 @@ class Answering:
         # (`initialize` starts before the terms it settles: it takes the session's.)
         terms = entry.terms or self.terms
         if terms is not None and terms.revision != LATEST_REVISION:
-            result = self._shape_result(result, entry.method, terms)
-        data = jsonrpc.encode_response(request_id, result)
+            data = self._encode_for(request_id, result, entry.method, terms)
+        else:
+            data = jsonrpc.encode_response(request_id, result)
         if entry.batch is None:  # (`Outbox.answer`'s common case, inlined: the hot path)
             self._outbox.items.append(Outgoing(data, request_id, True))
         else:
@@ -106,10 +107,13 @@ class Answering:
         data = jsonrpc.encode_error(request_id, code, error.message, error.data)
         self._outbox.answer(request_id, data, entry.batch)
 
-    def _shape_result(self, result: Any, method: str, terms: Terms[Any]) -> Any:
-        """`result`, built with the 2025-era types, as `terms.revision` has it (an older one's
-        fields only; the server role adds what a 2026-07-28 result carries)."""
-        return shape_for_revision(result, terms.revision)
+    def _encode_for(
+        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
+    ) -> bytes:
+        """The response carrying `result`, built with the 2025-era types, as `terms.revision`
+        has it (an older one's fields only; the server role adds what a 2026-07-28 result
+        carries)."""
+        return jsonrpc.encode_response(request_id, shape_for_revision(result, terms.revision))
 
     def send_progress(
         self,

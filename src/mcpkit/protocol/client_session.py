@@ -185,7 +185,7 @@ class ClientSession(Session):
             self.send_notification("notifications/initialized")
         events.append(ResponseReceived(rid, result))
 
-    def _check_inbound_request(self, method: str) -> McpError | None:
+    def _check_inbound_request(self, method: str, terms: Terms[Any] | None) -> McpError | None:
         # As the server's: the phase first (-32600), then what we declared (-32601).
         rules = self._rules
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)

@@ -30,6 +30,7 @@ HEADER_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _PREFIX: Final = "=?base64?"
 _SUFFIX: Final = "?="
 _PLAIN: Final = re.compile(r"[\x20-\x7e]*")  # visible ASCII and space
+_FIELD_TEXT: Final = re.compile(r"[\t\x20-\x7e]*")  # and tab, inside a header's value
 _OWS: Final = b" \t"
 
 
@@ -55,7 +56,7 @@ def decode_value(raw: bytes) -> str | None:
         value = text.decode("ascii")
     except UnicodeDecodeError:
         return None
-    if not all(c == "\t" or " " <= c <= "~" for c in value):
+    if _FIELD_TEXT.fullmatch(value) is None:
         return None
     if value.startswith(_PREFIX) and value.endswith(_SUFFIX) and len(value) >= 11:
         encoded = value[len(_PREFIX) : -len(_SUFFIX)]

@@ -58,7 +58,7 @@ from mcpkit.protocol.stateless import (
     carries_terms,
     missing_capability,
     request_terms,
-    stateless_result,
+    stateless_response,
     unsupported_revision,
 )
 from mcpkit.protocol.terms import Terms
@@ -114,8 +114,6 @@ class ServerSession(Session):
     cache: CachePolicy = CachePolicy()
     #: `param_types` for requests that carry their own terms.
     stateless_param_types: Mapping[str, type] = MappingProxyType({})
-    #: The terms of the request being read, when it carries its own (see `_receive_request`).
-    _own: Terms[ClientCapabilities] | None = None
     #: The extensions served to requests that carry their own terms (SEP-2133), listed in
     #: server/discover; their methods are served where a request declares them.
     extensions: tuple[Extension, ...] = ()
@@ -263,7 +261,9 @@ class ServerSession(Session):
         # and leaves the session as it was. A 2025-era session's requests skip this at the
         # cost of one attribute read.
         if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
-            super()._receive_request(env, events, batch, request_info)
+            self._serve_request(
+                env, events, batch, request_info, self.terms, self._methods, self.param_types
+            )
             return
         # (the common case first: a `_meta` seen before)
         terms: Terms[ClientCapabilities] | McpError | None = cached_terms(
@@ -271,14 +271,17 @@ class ServerSession(Session):
         )
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
-                super()._receive_request(env, events, batch, request_info)
+                self._serve_request(
+                    env, events, batch, request_info, self.terms, self._methods, self.param_types
+                )
                 return
             terms = request_terms(env.params, self.all_revisions)
         if isinstance(terms, McpError):
             rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
             return
-        methods = self.methods_of(terms.revision)
+        revision = terms.revision
+        methods = self.methods_of(revision) if self.extension_methods else methods_for(revision)
         extension = self._extension_of.get(env.method)  # type: ignore[arg-type]
         if extension is not None and env.method not in methods:
             if not declares(terms.peer_capabilities, extension.id):
@@ -291,29 +294,31 @@ class ServerSession(Session):
             methods = methods_with(terms.revision, self.extensions)
             if self.extension_methods:  # (the extensions every revision serves: skills)
                 methods = {**methods, **self.extension_methods}
-        session = self.terms, self._methods, self.param_types
-        self._own, self.terms = terms, terms
-        self._methods, self.param_types = methods, self.stateless_param_types
-        try:
-            super()._receive_request(env, events, batch, request_info)
-        finally:
-            self._own = None
-            self.terms, self._methods, self.param_types = session
+        self._serve_request(
+            env, events, batch, request_info, terms, methods, self.stateless_param_types
+        )
 
-    def _shape_result(self, result: Any, method: str, terms: Terms[Any]) -> Any:
+    def _encode_for(
+        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
+    ) -> bytes:
         if terms.revision in self.stateless_revisions:
-            return stateless_result(result, method, self.server_info, self.cache)
-        return super()._shape_result(result, method, terms)
+            return stateless_response(request_id, result, method, self.server_info, self.cache)
+        return super()._encode_for(request_id, result, method, terms)
 
-    def _check_inbound_request(self, method: str) -> McpError | None:
+    def _check_inbound_request(
+        self, method: str, terms: Terms[ClientCapabilities] | None
+    ) -> McpError | None:
+        # A request served under its own terms (2026-07-28) is never under the session's:
+        # those are None until a handshake, and replaced whole, never by a request's.
+        own = terms is not self.terms
         # basic/lifecycle, Initialization: only initialize and ping before the handshake;
         # a second initialize is refused too (`phases._AGAIN`).
-        rules = self._rules if self._own is None else _OWN_TERMS
+        rules = _OWN_TERMS if own else self._rules
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
             refusal = rules.refusal(method)
             if refusal is not None:
                 return McpError(codes.INVALID_REQUEST, refusal)
-        if self._own is not None and method in self._extension_of:
+        if own and method in self._extension_of:
             return None  # (an extension's method: served as the extension, checked above)
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         path = REQUIRED_CAPABILITY.get(method)

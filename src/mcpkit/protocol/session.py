@@ -30,6 +30,7 @@ import msgspec
 from mcpkit.errors import McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.answering import Answering, Inflight
+from mcpkit.protocol.depth import SHORT_MESSAGE
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
@@ -189,8 +190,14 @@ class Session(Answering, Requesting):
             )
             return events
         # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
-        if len(data) > self.max_json_depth or not data.isascii():
-            bad = jsonrpc.check_bytes(data, self.max_json_depth)
+        # Nor can one of a few KB with no more `[` and `{` than the limit (a 2026-07-28
+        # request, whose `_meta` makes it a few hundred bytes): two counts, in C.
+        depth = self.max_json_depth
+        size = len(data)
+        if not data.isascii() or (
+            size > depth and (size > SHORT_MESSAGE or data.count(b"{") + data.count(b"[") > depth)
+        ):
+            bad = jsonrpc.check_bytes(data, depth)
         else:
             bad = None
         if bad is not None:
@@ -283,7 +290,26 @@ class Session(Answering, Requesting):
         batch: Batch | None,
         request_info: RequestInfo | None,
     ) -> None:
-        """Start the peer's request, or refuse it with the error that says why.
+        """Start the peer's request under the session's terms, or refuse it (`_serve_request`)."""
+        self._serve_request(
+            env, events, batch, request_info, self.terms, self._methods, self.param_types
+        )
+
+    def _serve_request(
+        self,
+        env: Envelope,
+        events: list[Event],
+        batch: Batch | None,
+        request_info: RequestInfo | None,
+        terms: Terms[Any] | None,
+        methods: Mapping[str, MethodInfo],
+        param_types: Mapping[str, type],
+    ) -> None:
+        """Start the peer's request under `terms` (the session's, or the request's own), with
+        `methods` the methods that exist under them and `param_types` what params decode into
+        where not the schema's; or refuse it with the error
+        that says why. Nothing of the session is swapped to serve a request under its own
+        terms: a 2026-07-28 request reads the same session its neighbours do.
 
         The checks go from what makes the request wrong to what makes it unaffordable: a
         reused id, an unknown method (-32601), the role's phase and capability rules, the
@@ -308,12 +334,12 @@ class Session(Answering, Requesting):
             return
         # Unknown in the session's revision, a notification's name, or a request our role
         # does not serve (tools/call sent to a client): all "Method not found".
-        info = self._methods.get(method)
+        info = methods.get(method)
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
             unknown = McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
             self._refuse(rid, env, unknown, batch)
             return
-        refusal = self._check_inbound_request(method)
+        refusal = self._check_inbound_request(method, terms)
         if refusal is not None:
             self._refuse(rid, env, refusal, batch)
             return
@@ -326,7 +352,7 @@ class Session(Answering, Requesting):
             )
             return
         try:
-            params = jsonrpc.decode_part(self.param_types.get(method, info.params), env.params)
+            params = jsonrpc.decode_part(param_types.get(method, info.params), env.params)
         except msgspec.ValidationError as exc:
             self._outbox.error(
                 rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}", batch
@@ -335,7 +361,7 @@ class Session(Answering, Requesting):
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
             self._outbox.error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
             return
-        self._start_request(rid, method, params, events, batch, request_info)
+        self._start_request(rid, method, params, events, batch, request_info, terms)
 
     def _start_request(
         self,
@@ -345,11 +371,12 @@ class Session(Answering, Requesting):
         events: list[Event],
         batch: Batch | None,
         request_info: RequestInfo | None,
+        terms: Terms[Any] | None,
     ) -> None:
         # In flight, and open in its batch, before the role's own handler runs: ping and
         # initialize are answered right there, and `send_response` answers only requests in
         # flight (and closes their batch member).
-        self._inflight[rid] = Inflight(method, batch, self.terms)
+        self._inflight[rid] = Inflight(method, batch, terms)
         if batch is not None:
             batch.open_ids.add(rid)
         if self._handle_own_request(rid, method, params, events):
@@ -367,7 +394,7 @@ class Session(Answering, Requesting):
         # bool, which Python counts as an int); anything else asks for no progress.
         if isinstance(token, bool) or not isinstance(token, (int, str)):
             token = None
-        events.append(RequestReceived(rid, method, params, token, request_info, self.terms))
+        events.append(RequestReceived(rid, method, params, token, request_info, terms))
 
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
@@ -393,8 +420,9 @@ class Session(Answering, Requesting):
         a second decode."""
         return None
 
-    def _check_inbound_request(self, method: str) -> McpError | None:
-        """The role's lifecycle and capability rules; None lets the request through."""
+    def _check_inbound_request(self, method: str, terms: Terms[Any] | None) -> McpError | None:
+        """The role's lifecycle and capability rules for a request served under `terms`; None
+        lets the request through."""
         return None
 
     def _receive_notification(self, env: Envelope, events: list[Event]) -> None:

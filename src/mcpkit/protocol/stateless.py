@@ -23,9 +23,9 @@ from typing import Any, Final, Literal, cast
 import msgspec
 
 from mcpkit.errors import McpError
-from mcpkit.protocol import codes
+from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.terms import RequestTerms, Terms
-from mcpkit.types import ClientCapabilities, Implementation
+from mcpkit.types import ClientCapabilities, Implementation, RequestId
 from mcpkit.types.methods import STATELESS_REVISIONS, methods_for
 
 __all__ = [
@@ -43,7 +43,7 @@ __all__ = [
     "is_stateless_revision",
     "missing_capability",
     "request_terms",
-    "stateless_result",
+    "stateless_response",
     "unsupported_revision",
 ]
 
@@ -146,18 +146,36 @@ def cached_terms(
     up as they are. Only where the key follows `{` or `,`: in valid JSON (the envelope parsed)
     those quotes are then a key's, not a string's inside (whose quotes would be escaped), and
     a cached object followed by the last brace is the value of the params' last member."""
+    global _last
     if params is None or isinstance(params, msgspec.UnsetType):
         return None
     data = params if type(params) is bytes else bytes(params)
+    # The last hit first: the same client's next request ends the same way. A tail holds no
+    # `"_meta":` but its first (it was cut at the last one), so the rule above holds.
+    tail, last_supported, last_terms = _last
+    if (
+        last_supported is supported
+        and data.endswith(tail)
+        and len(data) > len(tail)
+        and data[-len(tail) - 1] in _BEFORE_KEY
+    ):
+        return last_terms
     at = data.rfind(b'"_meta":')
     if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
         return None
-    found = _terms_cache.get((data[at + 8 : -1], tuple(supported)))
+    supported = tuple(supported)
+    found = _terms_cache.get((data[at + 8 : -1], supported))
     # Terms only: a refusal was cached for what some request sent (server/discover with any
     # `_meta`, say), and a 2025-era request with the same `_meta` must not get it.
-    return found if isinstance(found, Terms) else None
+    if not isinstance(found, Terms):
+        return None
+    _last = (data[at:], supported, found)
+    return found
 
 
+#: The last `cached_terms` hit: its params' tail from `"_meta":` on, the revisions it was
+#: read for (compared by identity: a server's are one cached tuple), and its terms.
+_last: tuple[bytes, object, Terms[ClientCapabilities] | None] = (b"\x00", None, None)
 _BEFORE_KEY: Final = frozenset(b",{")
 _CLOSE: Final = ord("}")
 
@@ -249,20 +267,41 @@ class CachePolicy:
         return self.per_method.get(method, (self.ttl_ms, self.scope))
 
 
-def stateless_result(
-    result: Any, method: str, server_info: Implementation, cache: CachePolicy
-) -> dict[str, Any] | msgspec.Raw:
-    """`result` (built with `mcpkit.types`, or a dict) as a 2026-07-28 result: `resultType`
-    ("complete" unless it says otherwise), the server's info in `_meta`, and the cache hints of
-    a cacheable method where the result sets none.
+def stateless_response(
+    request_id: RequestId,
+    result: Any,
+    method: str,
+    server_info: Implementation,
+    cache: CachePolicy,
+) -> bytes:
+    """The response to a 2026-07-28 request: `result` (built with `mcpkit.types`, or a dict)
+    with `resultType` ("complete" unless it says otherwise), the server's info in `_meta`,
+    and the cache hints of a cacheable method where the result sets none.
 
     The common case, a result struct that sets none of those fields (a tool's result), is
     encoded once and the fields spliced in front of its own, as bytes: no round trip through
-    Python objects on every answer (docs/performance.md, "2026-07-28")."""
-    if isinstance(result, msgspec.Struct) and _sets_none(result):
-        body = _encode(result)
-        head = _head(method, server_info, cache)
-        return msgspec.Raw(head + b"}" if body == b"{}" else head + b"," + body[1:])
+    Python objects on every answer (docs/performance.md, "2026-07-28"). (Inlined: it runs
+    once per answer.)"""
+    names = _added_fields.get(type(result))
+    if names is None:
+        names = _added_fields_of(type(result))
+    if names is not _LONG_WAY:
+        for name in names:
+            value = getattr(result, name)
+            if value is not None and value is not msgspec.UNSET:
+                break
+        else:  # sets none of them
+            head = _heads.get(method)
+            if head is None or head[0] is not server_info or head[1] is not cache:
+                head = _head(method, server_info, cache)
+            return jsonrpc.encode_merged_response(request_id, head[2], _encode(result))
+    return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
+
+
+def _shaped(
+    result: Any, method: str, server_info: Implementation, cache: CachePolicy
+) -> dict[str, Any]:
+    """`stateless_response`'s result the long way: as Python objects, shaped, encoded."""
     shaped: dict[str, Any] = msgspec.to_builtins(result)
     shaped.setdefault("resultType", "complete")
     meta = shaped.get("_meta")
@@ -276,40 +315,38 @@ def stateless_result(
 
 
 _encode = msgspec.json.Encoder().encode
-#: The fields `stateless_result` adds; a struct setting any of them is shaped the long way.
+#: The fields `stateless_response` adds; a struct setting any of them is shaped the long way.
 _ADDED: Final = ("meta", "result_type", "ttl_ms", "cache_scope")
-#: method -> (server info, cache policy, the JSON a result of theirs starts with, without its
-#: closing brace): the objects are compared by identity (a server's info is replaced, not
+#: method -> (server info, cache policy, the members a result of theirs starts with, without
+#: the object's braces): the objects are compared by identity (a server's info is replaced, not
 #: changed, when it changes: the proxy's is its upstream's). One entry per method.
 _heads: dict[str, tuple[Implementation, CachePolicy, bytes]] = {}
 
 
-#: A result type -> which of `_ADDED` it has as fields (most have `meta` alone).
+#: A result type -> which of `_ADDED` it has as fields (most have `meta` alone), or
+#: `_LONG_WAY` when it is no struct (a dict, say).
 _added_fields: dict[type, tuple[str, ...]] = {}
+_LONG_WAY: Final[tuple[str, ...]] = ("(not a struct)",)
 
 
-def _sets_none(result: msgspec.Struct) -> bool:
-    kind = type(result)
-    names = _added_fields.get(kind)
-    if names is None:
-        names = _added_fields[kind] = tuple(n for n in _ADDED if n in kind.__struct_fields__)
-    for name in names:
-        value = getattr(result, name)
-        if value is not None and value is not msgspec.UNSET:
-            return False
-    return True
+def _added_fields_of(kind: type) -> tuple[str, ...]:
+    fields: tuple[str, ...] | None = getattr(kind, "__struct_fields__", None)
+    if not issubclass(kind, msgspec.Struct) or fields is None:
+        names = _LONG_WAY
+    else:
+        names = tuple(n for n in _ADDED if n in fields)
+    _added_fields[kind] = names
+    return names
 
 
-def _head(method: str, server_info: Implementation, cache: CachePolicy) -> bytes:
-    found = _heads.get(method)
-    if found is not None and found[0] is server_info and found[1] is cache:
-        return found[2]
+def _head(
+    method: str, server_info: Implementation, cache: CachePolicy
+) -> tuple[Implementation, CachePolicy, bytes]:
     fields: dict[str, Any] = {
         "resultType": "complete",
         "_meta": {SERVER_INFO_KEY: msgspec.to_builtins(server_info)},
     }
     if method in CACHEABLE:
         fields["ttlMs"], fields["cacheScope"] = cache.for_method(method)
-    head = _encode(fields)[:-1]
-    _heads[method] = (server_info, cache, head)  # (one per method: another server's replaces)
-    return head
+    head = _heads[method] = (server_info, cache, _encode(fields)[1:-1])
+    return head  # (one per method: another server's replaces)

@@ -14,7 +14,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
-from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
+from mcpkit.types import ClientCapabilities, InitializeRequestParams, InitializeResult, RequestId
 
 __all__ = ["ProxiedSession"]
 
@@ -23,19 +23,19 @@ class ProxiedSession(ServerSession):
     """A `ServerSession` whose `initialize` arrives as a `RequestReceived` (basic/lifecycle:
     the client waits for the answer before anything but pings, so it may come later)."""
 
-    def _check_inbound_request(self, method: str) -> McpError | None:
-        refusal = super()._check_inbound_request(method)
-        if refusal is not None and refusal.code == codes.METHOD_NOT_FOUND and self.own_terms:
+    def _check_inbound_request(
+        self, method: str, terms: Terms[ClientCapabilities] | None
+    ) -> McpError | None:
+        refusal = super()._check_inbound_request(method, terms)
+        if (
+            refusal is not None
+            and refusal.code == codes.METHOD_NOT_FOUND
+            and terms is not self.terms  # (its own: 2026-07-28)
+        ):
             # A 2026-07-28 request comes before anything told us what the upstream serves
             # (no initialize): the upstream refuses what it does not declare itself.
             return None
         return refusal
-
-    @property
-    def own_terms(self) -> bool:
-        """Whether the request being read carries its own terms (2026-07-28)."""
-        terms = self.terms
-        return terms is not None and terms.stateless and terms.revision in self.stateless_revisions
 
     def _handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
