@@ -6,7 +6,9 @@ with no HTTP or MCP library, so it favours no server and costs little per call.
 
 Load: `--sessions` connections, one MCP session each (POST initialize, POST
 notifications/initialized), then `tools/call echo` in a loop, one call at a time per session,
-for `--warmup` seconds untimed and `--duration` seconds timed. Answers may be JSON or SSE
+for `--warmup` seconds untimed and `--duration` seconds timed. With `--era 2026-07-28` there
+is no handshake: each call carries its terms in `_meta` and the Mcp-Method/Mcp-Name headers,
+as a 2026-07-28 client sends it. Answers may be JSON or SSE
 (chunked or not); the last `data:` line of an SSE answer is the response. `--floor` skips the
 handshake and the id checks (for servers that answer a fixed body).
 
@@ -43,6 +45,14 @@ INITIALIZE = (
     + b'","capabilities":{},"clientInfo":{"name":"bench-http-loadgen","version":"1.0.0"}}}'
 )
 INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
+STATELESS_VERSION = "2026-07-28"
+STATELESS_ECHO_BODY = (
+    b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":{'
+    b'"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
+    b'"io.modelcontextprotocol/clientCapabilities":{},'
+    b'"io.modelcontextprotocol/clientInfo":{"name":"bench-http-loadgen","version":"1.0.0"}}}}'
+)
 CONNECT_WITHIN = 30.0  # seconds for a freshly started server to accept connections
 
 
@@ -171,13 +181,15 @@ async def connect(port: int) -> Connection:
 # ------------------------------------------------------------------------------ MCP over HTTP
 
 
-def post(port: int, body: bytes, session: bytes | None) -> bytes:
-    """The bytes of one POST to /mcp."""
+def post(port: int, body: bytes, session: bytes | None, era: str = PROTOCOL_VERSION) -> bytes:
+    """The bytes of one POST to /mcp (a 2026-07-28 one is a tools/call of echo)."""
     head = (
         b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:%d\r\ncontent-type: application/json\r\n"
         b"accept: application/json, text/event-stream\r\nmcp-protocol-version: %s\r\n"
-        % (port, PROTOCOL_VERSION.encode())
+        % (port, era.encode())
     )
+    if era == STATELESS_VERSION:
+        head += b"mcp-method: tools/call\r\nmcp-name: echo\r\n"
     if session is not None:
         head += b"mcp-session-id: " + session + b"\r\n"
     return head + b"content-length: %d\r\n\r\n" % len(body) + body
@@ -286,17 +298,25 @@ class Load:
         self.ids = 1
 
 
-async def call_loop(conn: Connection, port: int, session: bytes | None, load: Load) -> None:
+async def call_loop(
+    conn: Connection,
+    port: int,
+    session: bytes | None,
+    load: Load,
+    era: str = PROTOCOL_VERSION,
+    check: bool = True,
+) -> None:
     """Call echo one at a time until `load.stop`; record the calls that began in the window."""
     head = (
-        post(port, b"", session).rpartition(b"content-length:")[0] + b"content-length: %d\r\n\r\n"
+        post(port, b"", session, era).rpartition(b"content-length:")[0]
+        + b"content-length: %d\r\n\r\n"
     )
+    template = STATELESS_ECHO_BODY if era == STATELESS_VERSION else ECHO_BODY
     now = time.perf_counter_ns
-    check = session is not None
     while not load.stop:
         rid = load.ids
         load.ids += 1
-        body = ECHO_BODY % rid
+        body = template % rid
         sent = now()
         response = await conn.request(head % len(body) + body)
         done = now()
@@ -312,10 +332,11 @@ async def call_loop(conn: Connection, port: int, session: bytes | None, load: Lo
 
 async def run_load(args: argparse.Namespace) -> LoadResult:
     conns = [await connect(args.port) for _ in range(args.sessions)]
-    sessions = [None if args.floor else await open_session(c, args.port) for c in conns]
+    handshake = not args.floor and args.era != STATELESS_VERSION
+    sessions = [await open_session(c, args.port) if handshake else None for c in conns]
     load = Load()
     tasks = [
-        asyncio.create_task(call_loop(c, args.port, s, load))
+        asyncio.create_task(call_loop(c, args.port, s, load, args.era, not args.floor))
         for c, s in zip(conns, sessions, strict=True)
     ]
     try:
@@ -395,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=2.0, help="timed seconds")
     parser.add_argument("--warmup", type=float, default=0.5, help="untimed seconds first")
     parser.add_argument("--floor", action="store_true", help="no handshake, no id checks")
+    parser.add_argument(
+        "--era",
+        choices=[PROTOCOL_VERSION, STATELESS_VERSION],
+        default=PROTOCOL_VERSION,
+        help="2026-07-28: no session, each call carries its terms",
+    )
     parser.add_argument("--idle", type=int, default=0, help="measure this many idle sessions")
     parser.add_argument("--idle-warmup", type=int, default=100)
     parser.add_argument("--connections", type=int, default=8, help="for --idle")

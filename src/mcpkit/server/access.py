@@ -77,4 +77,7 @@ def param_headers_for(
     tool = server.tools.get(tool_name)
     if tool is None:
         return None
-    return declared_param_headers(tool.wire.input_schema)
+    found = tool.param_headers
+    if found is None:
+        found = tool.param_headers = declared_param_headers(tool.wire.input_schema)
+    return found

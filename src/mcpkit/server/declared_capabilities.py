@@ -27,6 +27,7 @@ _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
 
 
 @functools.cache
+@functools.cache
 def capabilities_for(
     features: frozenset[Feature], tasks: Literal["", "tools", "tools+list"] = ""
 ) -> ServerCapabilities:

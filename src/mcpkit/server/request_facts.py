@@ -47,7 +47,7 @@ class RequestFacts:
         "request_id",
         "request_info",
         "round_trip",
-        "round_trip_args",
+        "round_trip_params",
         "server",
         "session",
         "task",
@@ -87,9 +87,9 @@ class RequestFacts:
         #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
         #: other asks are answered there (`mcpkit.server.round_trip`); None otherwise.
         self.round_trip: RoundTrip | None = None
-        #: What makes `round_trip` at the first ask of a first round (most calls never ask:
-        #: they pay nothing for it); `take_round_trip` makes it.
-        self.round_trip_args: tuple[Any, ...] | None = None
+        #: The params of a first round that may ask (most calls never do, and pay nothing
+        #: for it): `take_round_trip` makes `round_trip` from them at the first ask.
+        self.round_trip_params: Any = None
         #: Set while a 2026-07-28 call of a `task_begins="in_handler"` tool may still become
         #: a task (`ctx.begin_task()`, `mcpkit.server.task_extension`).
         self.task_starter: TaskBeginning | None = None
@@ -130,16 +130,16 @@ class RequestFacts:
     def take_round_trip(self) -> RoundTrip | None:
         """The request's multi round-trip state, made now if it was put off."""
         found = self.round_trip
-        if found is None and self.round_trip_args is not None:
-            from mcpkit.server.round_trip import RoundTrip
-
-            found = self.round_trip = RoundTrip(*self.round_trip_args)
-            self.round_trip_args = None
+        if found is None and self.round_trip_params is not None:
+            found = self.round_trip = self.server.round_trip(
+                self.terms, self.method, self.round_trip_params, self.auth
+            )
+            self.round_trip_params = None
         return found
 
     def leave_round_trip(self) -> None:
         """From here on the request's questions do not end it (they wait in a task)."""
-        self.round_trip = self.round_trip_args = None
+        self.round_trip = self.round_trip_params = None
 
     # ------------------------------------------------------------ request facts
 

@@ -64,6 +64,8 @@ from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
+    from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.protocol.terms import Terms
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
 
@@ -228,6 +230,8 @@ class Server(TransportServing, SessionBroadcasts):
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
+        #: `serves_tasks` for the tool list it was worked out from.
+        self._serves_tasks: tuple[list[Any], bool] | None = None
 
     # ------------------------------------------------------------ capabilities
 
@@ -256,7 +260,15 @@ class Server(TransportServing, SessionBroadcasts):
     @property
     def serves_tasks(self) -> bool:
         """Whether some tool may be called as a task (so `tasks` is declared)."""
-        return any(spec.task_support != "forbidden" for spec in self.tools.items())
+        # Asked for every session, and every 2026-07-28 POST is one: answered once per
+        # version of the tool list (`items()` is a new list after each change).
+        tools = self.tools.items()
+        known = self._serves_tasks
+        if known is not None and known[0] is tools:
+            return known[1]
+        found = any(spec.task_support != "forbidden" for spec in tools)
+        self._serves_tasks = (tools, found)
+        return found
 
     @property
     def task_runner(self) -> TaskRunner:
@@ -366,13 +378,12 @@ class Server(TransportServing, SessionBroadcasts):
             )
         ctx = Context.of(self, handle, ev)
         if stateless and ev.method in ROUND_TRIP_METHODS:
-            assert terms is not None
-            args = (self.state_seal, terms, ev.method, ev.params, principal_of(ctx.auth))
             params = ev.params
             if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
-                ctx.round_trip = RoundTrip(*args)  # a retry: its state is checked first
+                # A retry: its state is checked first.
+                ctx.round_trip = self.round_trip(terms, ev.method, params, ctx.auth)
             else:
-                ctx.round_trip_args = args  # made at the first ask, if any
+                ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)
@@ -387,6 +398,14 @@ class Server(TransportServing, SessionBroadcasts):
             if not self.mask_error_details or shown_when_masked(exc):
                 raise  # the runtime logs it and sends its text as -32603
             raise self._masked(ev.method) from None
+
+    def round_trip(
+        self, terms: Terms[Any] | None, method: str, params: Any, auth: AccessToken | None
+    ) -> RoundTrip:
+        """The multi round-trip state of a 2026-07-28 `method` request (basic/patterns/mrtr),
+        sealed with this server's key for the caller `auth` names."""
+        assert terms is not None  # (only requests that carry their own terms ask this way)
+        return RoundTrip(self.state_seal, terms, method, params, principal_of(auth))
 
     async def handle_mounted(self, ctx: Context, params: Any) -> Any:
         """Serve a request its parent routed here (`ctx.server` is this server): inside the

@@ -88,6 +88,10 @@ class ToolSpec:
     #: Where a task of it begins under 2026-07-28 (docs/tasks.md): at the call, or where the
     #: handler calls `ctx.begin_task()` ("in_handler": it may ask first, multi round-trip).
     task_begins: TaskBegins = "at_call"
+    #: The arguments it mirrors into headers (`x-mcp-header`), read from its input schema
+    #: when first asked (`mcpkit.server.access.param_headers_for`): asked on every 2026
+    #: tools/call over HTTP.
+    param_headers: Mapping[str, tuple[str, ...]] | None = None
 
     @property
     def task_support(self) -> TaskSupport:

@@ -26,6 +26,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.param_headers import decode_value, value_at
+from mcpkit.protocol.stateless import REVISION_KEY
 from mcpkit.transports.http._headers import Headers, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
@@ -36,8 +37,14 @@ _OWS: Final = b" \t"
 ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
 
 
+class _Meta(msgspec.Struct):
+    """The one `_meta` key a header mirrors (the rest is skipped undecoded)."""
+
+    protocol_version: Any = msgspec.field(default=None, name=REVISION_KEY)
+
+
 class _Params(msgspec.Struct):
-    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+    meta: _Meta | None = msgspec.field(default=None, name="_meta")
     name: Any = None
     uri: Any = None
     taskId: Any = None

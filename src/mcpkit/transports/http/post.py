@@ -71,16 +71,27 @@ class PostRequests(SessionHosting):
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
     ) -> None:
         headers = scope["headers"]
-        version = protocol_version(headers, self.policy.supported_revisions)
-        sid = session_id(headers, required=False)
         body = await read_body(receive, self.policy.max_message_size, self.bodies)
-        if isinstance(body, bytes) and self._own_terms(version, sid, body):
-            # 2026-07-28: a request that carries its own terms (or names a revision we
-            # do not serve sessions on) is answered by its revision's rules, with its id.
+        # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
+        # ignored, as 2026-07-28 says) is answered by its revision's rules, with its id; its
+        # headers are checked against its body there (its revision is no session's: the
+        # session-era check below would only build a refusal to throw away).
+        own = isinstance(body, bytes) and self.policy.stateless_revisions and carries_terms(body)
+        version = None if own else protocol_version(headers, self.policy.supported_revisions)
+        sid = None if own else session_id(headers, required=False)
+        # (so is one that names no session and a revision header we serve no session on)
+        if own or (
+            isinstance(body, bytes)
+            and self.policy.stateless_revisions
+            and sid is None
+            and not isinstance(version, str)
+        ):
+            assert isinstance(body, bytes)
             if await self._owner(scope, token, body, send) is not _REFUSED:
                 info = RequestInfo("http", headers, client_address(scope), token)
                 await self._post_own_terms(info, body, receive, send)
             return
+        assert version is not None
         for found in (version, sid, body):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
@@ -114,16 +125,6 @@ class PostRequests(SessionHosting):
             return
         await self._answer(exchange, receive, send, ())
         await self._save(session)
-
-    def _own_terms(self, version: str | Refusal, sid: str | Refusal | None, body: bytes) -> bool:
-        """Whether a POST is of the 2026 era: a body that carries its own terms (an
-        Mcp-Session-Id beside them is ignored, as 2026-07-28 says), or one that names no
-        session and a revision header we serve no session on."""
-        if not self.policy.stateless_revisions:
-            return False
-        if carries_terms(body):
-            return True
-        return sid is None and not isinstance(version, str)
 
     async def _owner(
         self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
@@ -180,7 +181,7 @@ class PostRequests(SessionHosting):
         revision = (
             None
             if found.params is None or found.params.meta is None
-            else (found.params.meta.get(REVISION_KEY))
+            else found.params.meta.protocol_version
         )
         sent = values_of(headers, b"mcp-protocol-version")
         if isinstance(revision, str) and (

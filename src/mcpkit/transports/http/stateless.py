@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from mcpkit.protocol.server_session import ServerSession
+from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.transports.http.sessions import HostServer, HttpSession
 from mcpkit.transports.http.streams import HttpChannel
 
@@ -29,7 +30,7 @@ def open_stateless(
     resource update has no stream to go to. The caller closes it after the answer.
     """
     channel = HttpChannel(json_response=json_response, clock=clock)
-    handle = server.new_connection(channel)
+    handle = server.new_connection(channel, SessionRecord(id=unsent_session_id()))
     protocol = handle.connection.session
     if revision is not None and isinstance(protocol, ServerSession):
         protocol.start_stateless(revision)
