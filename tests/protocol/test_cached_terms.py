@@ -23,7 +23,7 @@ def params(text: str) -> bytes:
 
 
 def test_a_known_meta_is_found_without_a_decode_and_is_the_decoded_one() -> None:
-    stateless._terms_cache.clear()  # (what other tests left)
+    stateless.forget_terms()  # (what other tests left)
     first = params(f'{{"name":"t","arguments":{{}},"_meta":{META_JSON}}}')
     assert cached_terms(first, SUPPORTED) is None  # never seen: the decode decides
     decoded = request_terms(first, SUPPORTED)
@@ -60,3 +60,16 @@ def test_a_cached_refusal_is_never_found_for_another_request() -> None:
     refused = request_terms(params(f'{{"_meta":{meta}}}'), SUPPORTED)
     assert not isinstance(refused, Terms)
     assert cached_terms(params(f'{{"name":"t","_meta":{meta}}}'), SUPPORTED) is None
+
+
+def test_the_last_hit_is_found_again_only_where_it_is_the_params_last_member() -> None:
+    stateless.forget_terms()
+    decoded = request_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED)
+    assert cached_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED) is decoded
+    # (the last hit now) the same tail after a byte that is no member's start: not a key
+    tail = f'"_meta":{META_JSON}}}'
+    assert cached_terms(params('{"name":"x' + tail), SUPPORTED) is None
+    # nor for another server's revisions, nor once forgotten
+    assert cached_terms(params(f'{{"_meta":{META_JSON}}}'), ("2026-07-28",)) is None
+    stateless.forget_terms()
+    assert cached_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED) is None

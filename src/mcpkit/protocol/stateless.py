@@ -177,6 +177,15 @@ def cached_terms(
 #: read for (compared by identity: a server's are one cached tuple), and its terms.
 _last: tuple[bytes, object, Terms[ClientCapabilities] | None] = (b"\x00", None, None)
 _BEFORE_KEY: Final = frozenset(b",{")
+
+
+def forget_terms() -> None:
+    """Empty the cache of terms read from requests' `_meta` (tests start from nothing)."""
+    global _last
+    _terms_cache.clear()
+    _last = (b"\x00", None, None)
+
+
 _CLOSE: Final = ord("}")
 
 
@@ -282,9 +291,10 @@ def stateless_response(
     encoded once and the fields spliced in front of its own, as bytes: no round trip through
     Python objects on every answer (docs/performance.md, "2026-07-28"). (Inlined: it runs
     once per answer.)"""
-    names = _added_fields.get(type(result))
+    kind: type = type(result)  # pyright: ignore[reportUnknownVariableType]  # (Any)
+    names = _added_fields.get(kind)
     if names is None:
-        names = _added_fields_of(type(result))
+        names = _added_fields_of(kind)
     if names is not _LONG_WAY:
         for name in names:
             value = getattr(result, name)

@@ -1,0 +1,36 @@
+"""What every session (and every 2026-07-28 POST) asks the server is worked out once per
+change: one shared ServerCapabilities per feature set, `serves_tasks` per tool list."""
+
+from __future__ import annotations
+
+from mcpkit import Server
+from mcpkit.stores.sessions import unsent_session_id
+
+
+def test_sessions_share_one_capabilities_object_until_something_changes() -> None:
+    server = Server("caps")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    first = server.capabilities()
+    assert server.capabilities() is first
+    assert not server.serves_tasks
+
+    @server.tool(task=True)
+    def slow(n: int) -> int:
+        return n
+
+    assert server.serves_tasks  # the tool list changed: worked out again
+    changed = server.capabilities()
+    assert changed.tasks is not None and first.tasks is None
+    server.tools.remove("slow")
+    assert not server.serves_tasks
+    assert server.capabilities() is first  # the same feature set: the same object
+
+
+def test_unsent_session_ids_are_unique_and_visible_ascii() -> None:
+    ids = {unsent_session_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(i.isascii() and i.isprintable() and " " not in i for i in ids)
