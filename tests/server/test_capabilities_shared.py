@@ -34,3 +34,23 @@ def test_unsent_session_ids_are_unique_and_visible_ascii() -> None:
     ids = {unsent_session_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(i.isascii() and i.isprintable() and " " not in i for i in ids)
+
+
+def test_a_completer_added_later_here_or_in_a_mounted_server_is_declared() -> None:
+    server, inner = Server("outer"), Server("inner")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    server.mount(inner, "in")
+    assert server.capabilities().completions is None
+
+    @inner.completion(prompt="p", argument="a")
+    def complete(value: str) -> list[str]:
+        return [value]
+
+    assert server.capabilities().completions is not None
+    auth_free = server.capabilities()
+    server.features = frozenset({"tools"})
+    assert server.capabilities() is not auth_free and server.capabilities().completions is None

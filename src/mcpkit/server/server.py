@@ -232,11 +232,37 @@ class Server(TransportServing, SessionBroadcasts):
         self.mounted_in: Mount | None = None
         #: `serves_tasks` for the tool list it was worked out from.
         self._serves_tasks: tuple[list[Any], bool] | None = None
+        #: `capabilities()` for what it was worked out from.
+        self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
 
     # ------------------------------------------------------------ capabilities
 
     def capabilities(self) -> ServerCapabilities:
         """What this server declares at initialize (inferred from registrations by default)."""
+        # Asked for every session, and every 2026-07-28 POST is one: worked out again only
+        # when what it depends on changed (a registry's `items()` is a new list after each
+        # change, its mounted servers' included).
+        key = (
+            self.features,
+            self.auth is None,
+            len(self.skills) > 0,
+            self._completer_count(),
+            self.tools.items(),
+            self.resources.items(),
+            self.templates.items(),
+            self.prompts.items(),
+        )
+        known = self._capabilities
+        if known is not None and known[0] == key:
+            return known[1]
+        capabilities = self._declared_capabilities()
+        self._capabilities = (key, capabilities)
+        return capabilities
+
+    def _completer_count(self) -> int:
+        return len(self.completers) + sum(m.server._completer_count() for m in self.mounts)
+
+    def _declared_capabilities(self) -> ServerCapabilities:
         features = self.features
         if features is None:
             present = {
