@@ -73,3 +73,25 @@ def test_the_last_hit_is_found_again_only_where_it_is_the_params_last_member() -
     assert cached_terms(params(f'{{"_meta":{META_JSON}}}'), ("2026-07-28",)) is None
     stateless.forget_terms()
     assert cached_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED) is None
+
+
+def test_a_meta_that_changes_with_each_request_is_read_once_for_its_terms() -> None:
+    # A progress token makes every `_meta` new bytes; the terms members are the same, and
+    # are read once: the same Terms object comes back, and nothing is decoded in full again.
+    stateless.forget_terms()
+    seen = []
+    for token in range(5):
+        meta = {**META, "progressToken": token}
+        text = json.dumps(meta, separators=(",", ":"))
+        seen.append(request_terms(params(f'{{"name":"t","_meta":{text}}}'), SUPPORTED))
+    assert isinstance(seen[0], Terms) and all(t is seen[0] for t in seen)
+    # another client's terms are its own
+    other = {**META, "io.modelcontextprotocol/clientInfo": {"name": "d", "version": "2"}}
+    text = json.dumps({**other, "progressToken": 9}, separators=(",", ":"))
+    theirs = request_terms(params(f'{{"_meta":{text}}}'), SUPPORTED)
+    assert isinstance(theirs, Terms) and theirs is not seen[0]
+    assert theirs.peer_info is not None and theirs.peer_info.name == "d"
+    # a malformed member is refused however the rest varies
+    bad = {**META, "io.modelcontextprotocol/logLevel": "loud", "progressToken": 1}
+    text = json.dumps(bad, separators=(",", ":"))
+    assert not isinstance(request_terms(params(f'{{"_meta":{text}}}'), SUPPORTED), Terms)

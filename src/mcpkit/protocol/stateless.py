@@ -183,6 +183,7 @@ def forget_terms() -> None:
     """Empty the cache of terms read from requests' `_meta` (tests start from nothing)."""
     global _last
     _terms_cache.clear()
+    _parts_cache.clear()
     _last = (b"\x00", None, None)
 
 
@@ -207,11 +208,56 @@ def request_terms(
         return _read_terms(key[0], supported)
     found = _terms_cache.get(key)
     if found is None:
-        found = _read_terms(key[0], supported)
+        found = _terms_by_parts(key[0], key[1])
         if len(_terms_cache) >= _TERMS_CACHE_SIZE:
             _terms_cache.clear()
         _terms_cache[key] = found
     return found
+
+
+class _TermParts(msgspec.Struct):
+    """The `_meta` members a request's terms are read from, as their JSON text (the rest of
+    the `_meta`, a progress token say, is skipped undecoded)."""
+
+    revision: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw, name=REVISION_KEY)
+    capabilities: msgspec.Raw = msgspec.field(
+        default_factory=msgspec.Raw, name=CLIENT_CAPABILITIES_KEY
+    )
+    info: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw, name=CLIENT_INFO_KEY)
+    level: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw, name=LOG_LEVEL_KEY)
+
+
+def _terms_by_parts(
+    meta: bytes, supported: tuple[str, ...]
+) -> Terms[ClientCapabilities] | McpError:
+    """`_read_terms`, shared by every `_meta` with the same terms members: a `_meta` that also
+    carries what changes with each request (`progressToken`) is new bytes every time, and
+    would otherwise be read in full, capabilities and all, on every request."""
+    try:
+        parts = _decode_parts(meta)
+    except msgspec.ValidationError:
+        return _read_terms(meta, supported)  # not an object: that is what it is told
+    key = (
+        bytes(parts.revision),
+        bytes(parts.capabilities),
+        bytes(parts.info),
+        bytes(parts.level),
+        supported,
+    )
+    found = _parts_cache.get(key)
+    if found is None:
+        # (`_read_terms` reads those members alone, so its answer is theirs; the caller
+        # reads a `_meta` past _CACHED_META_BYTES itself, so an entry is bounded as there)
+        found = _read_terms(meta, supported)
+        if len(_parts_cache) >= _TERMS_CACHE_SIZE:
+            _parts_cache.clear()
+        _parts_cache[key] = found
+    return found
+
+
+_decode_parts = msgspec.json.Decoder(_TermParts).decode
+#: The terms members of a `_meta` (and the revisions they were read for) -> what they say.
+_parts_cache: dict[tuple[Any, ...], Terms[ClientCapabilities] | McpError] = {}
 
 
 def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabilities] | McpError:
