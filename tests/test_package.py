@@ -78,6 +78,8 @@ ALLOWED["cli"].add("proxy")
 # `mcpkit inspect --web` (imported lazily in their handlers).
 ALLOWED["inspector"] = ALLOWED["cli"] | {"cli"}
 ALLOWED["cli"].add("inspector")
+# MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
+ALLOWED["apps"] = {"types", "client"}
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 

@@ -28,6 +28,7 @@ USER_DOCS = [
     "docs/auth.md",
     "docs/tasks.md",
     "docs/skills.md",
+    "docs/apps.md",
     "docs/proxy.md",
     "docs/inspector.md",
 ]

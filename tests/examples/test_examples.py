@@ -145,3 +145,24 @@ async def test_skills_example() -> None:
         assert sections.startswith("Features, Fixes")
         triage = await client.load_skill(skills["skill://team/triage/SKILL.md"])
         assert "bug, feature, question" in triage.text
+
+
+async def test_apps_example() -> None:
+    from mcpkit.apps import HOST_EXTENSIONS, VIEW_MIME_TYPE, model_tools, tool_ui, view_meta
+
+    server = load("apps").server
+    async with Client(server, extensions=HOST_EXTENSIONS) as client:
+        tools = await client.list_tools()
+        assert [t.name for t in model_tools(tools)] == ["forecast"]
+        ui = tool_ui(tools[0])
+        assert ui is not None and ui.resource_uri == "ui://forecast/view"
+        view = (await client.read_resource("ui://forecast/view")).contents[0]
+        assert view.mime_type == VIEW_MIME_TYPE and "ui/initialize" in view.text
+        meta = view_meta(view)
+        assert meta is not None and meta.prefers_border is True and meta.csp is None
+        fresh = await client.call_tool("refresh_forecast", {"city": "Oslo"})
+        assert fresh.structured_content["days"][0]["celsius"] == 19.0
+    async with Client(server) as client:  # no MCP Apps: the same forecast, as text
+        assert [t.name for t in await client.list_tools()] == ["forecast"]
+        text = (await client.call_tool("forecast", {"city": "Oslo"})).content[0].text
+        assert '"city":"Oslo"' in text

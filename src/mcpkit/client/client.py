@@ -89,6 +89,10 @@ class Client(SkillCalls, StatelessEra):
             Declares `tasks` for the handlers given. Handlers stay the same functions.
         task_store: where those tasks are kept (a `mcpkit.stores.tasks.TaskStore`; implies
             `tasks=True`); by default a `MemoryTaskStore` of this client.
+        extensions: the extensions this client declares (SEP-2133), identifier to settings
+            (`{}` for none), in both eras: `mcpkit.apps.HOST_EXTENSIONS` for a host that
+            renders MCP Apps views (docs/apps.md). `server_extension(id)` says what the
+            server declared.
         on_log: called with each `notifications/message`.
         on_notification: called with `(method, params)` for every server notification.
         timeout: default seconds for each request (None waits forever).
@@ -136,6 +140,7 @@ class Client(SkillCalls, StatelessEra):
         roots: RootsProvider | None = None,
         tasks: bool = False,
         task_store: TaskStore | None = None,
+        extensions: Mapping[str, Mapping[str, Any]] | None = None,
         on_log: LogHandler | None = None,
         on_notification: NotificationHandler | None = None,
         timeout: float | None = 60.0,
@@ -172,7 +177,12 @@ class Client(SkillCalls, StatelessEra):
             roots=roots,
         )
         self.capabilities = _capabilities(
-            sampling_handler, sampling_tools, elicitation_handler, url_elicitation_handler, roots
+            sampling_handler,
+            sampling_tools,
+            elicitation_handler,
+            url_elicitation_handler,
+            roots,
+            extensions,
         )
         self._task_receiver: ClientTaskReceiver | None = None
         if tasks or task_store is not None:
@@ -338,6 +348,12 @@ class Client(SkillCalls, StatelessEra):
         found = self.discovered
         return found.capabilities if found is not None else self.initialize_result.capabilities
 
+    def server_extension(self, extension_id: str) -> dict[str, Any] | None:
+        """The settings the server declared for an extension (SEP-2133: its
+        `capabilities.extensions` entry, `{}` when it has none), or None when it did not:
+        `client.server_extension("io.modelcontextprotocol/ui")`."""
+        return (self.server_capabilities.extensions or {}).get(extension_id)
+
     @property
     def instructions(self) -> str | None:
         found = self.discovered
@@ -418,7 +434,12 @@ def _task_receiver(
 
 
 def _capabilities(
-    sampling: Any, sampling_tools: bool, elicitation: Any, url_elicitation: Any, roots: Any
+    sampling: Any,
+    sampling_tools: bool,
+    elicitation: Any,
+    url_elicitation: Any,
+    roots: Any,
+    extensions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ClientCapabilities:
     modes: dict[str, Any] = {}
     if elicitation is not None:
@@ -435,6 +456,15 @@ def _capabilities(
         caps["elicitation"] = modes
     if roots is not None:
         caps["roots"] = {"listChanged": True}
+    if extensions:
+        # SEP-2133: identifier -> settings, each a JSON object (`{}` for none).
+        for extension_id, settings in extensions.items():
+            if "/" not in extension_id or not isinstance(settings, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+                raise ValueError(
+                    f"extensions maps 'vendor-prefix/name' to a settings mapping ({{}} for "
+                    f"none), not {extension_id!r}: {settings!r}"
+                )
+        caps["extensions"] = {k: dict(v) for k, v in extensions.items()}
     return msgspec.convert(caps, ClientCapabilities)
 
 

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
 
 from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.server._docstrings import summary_doc
+from mcpkit.server.apps import ViewSource, view_function, view_meta, view_reader
 from mcpkit.server.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
@@ -20,6 +22,7 @@ from mcpkit.server.resources import (
 )
 from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.tools import ToolOptions, ToolSpec, make_tool
+from mcpkit.types.apps import UI_EXTENSION, VIEW_MIME_TYPE, Csp, Permissions
 
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
@@ -46,6 +49,9 @@ class FeatureRegistrations:
         self.completers: dict[tuple[str, str, str], Completer] = {}
         #: Skills served with the skills extension (SEP-2640; `add_skill`).
         self.skills = Skills()
+        #: The extensions this server declares beyond those its features imply (SEP-2133;
+        #: `declare_extension`): identifier -> settings, in `capabilities.extensions`.
+        self.extension_settings: dict[str, dict[str, Any]] = {}
         #: Called (as a task) when a client says its roots changed.
         self.on_roots_changed: RootsChanged | None = None
         #: The default of the tools' `lenient_arguments` (see `Server`).
@@ -96,6 +102,8 @@ class FeatureRegistrations:
             options["lenient_arguments"] = self.lenient_arguments
         spec = make_tool(fn, name=name, **options)
         self.tools.add(spec.name, spec)
+        if spec.ui is not None and UI_EXTENSION not in self.extension_settings:
+            self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
         return spec
 
     def remove_tool(self, name: str) -> None:
@@ -172,6 +180,94 @@ class FeatureRegistrations:
 
     def remove_prompt(self, name: str) -> None:
         self.prompts.remove(name)
+
+    # -------------------------------------------------------------- extensions
+
+    def declare_extension(
+        self, extension_id: str, settings: Mapping[str, Any] | None = None
+    ) -> None:
+        """Declare an extension (SEP-2133) in `capabilities.extensions`, with its `settings`
+        (`{}` by default), in the initialize result and in server/discover. The identifier
+        is `vendor-prefix/name` (`com.example/audit`). What the extension adds (methods,
+        `_meta` keys) is the server's to serve; `ctx.client_extension(id)` says whether the
+        client declared it too, and with what settings (docs/apps.md, "Extensions in general")."""
+        prefix, slash, name = extension_id.partition("/")
+        if not slash or not prefix or not name or "/" in name:
+            raise ValueError(
+                f"an extension identifier is 'vendor-prefix/name' (such as "
+                f"'com.example/audit'), not {extension_id!r}"
+            )
+        self.extension_settings = {**self.extension_settings, extension_id: dict(settings or {})}
+
+    # ------------------------------------------------------------------ views
+
+    def view(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        csp: Csp | None = None,
+        permissions: Permissions | None = None,
+        domain: str | None = None,
+        prefers_border: bool | None = None,
+    ) -> Callable[[F], F]:
+        """Register a function that returns a view's HTML (MCP Apps, docs/apps.md): served at
+        the `ui://` `uri` as `text/html;profile=mcp-app`, with its settings in `_meta.ui`
+        (`csp`: the origins it may reach; `permissions`: the browser features it asks for;
+        `domain`: a dedicated sandbox origin; `prefers_border`). A tool shows it with
+        `@server.tool(view=uri)`. Sync or async; it may take a Context."""
+
+        def decorate(fn: F) -> F:
+            meta = view_meta(csp, permissions, domain, prefers_border)
+            reader = view_function(uri, fn, meta)
+            self._add_view(uri, reader, name or fn.__name__, title, description or summary_doc(fn))
+            return fn
+
+        return decorate
+
+    def add_view(
+        self,
+        uri: str,
+        source: ViewSource,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        csp: Csp | None = None,
+        permissions: Permissions | None = None,
+        domain: str | None = None,
+        prefers_border: bool | None = None,
+    ) -> None:
+        """Serve a view (MCP Apps, docs/apps.md) whose HTML is `source`: the HTML itself (a
+        `str`), a file (a `Path`, read at each read, so an edit is served at once), or a
+        package resource (`("mypackage", "views/chart.html")`). Options as for `view`."""
+        meta = view_meta(csp, permissions, domain, prefers_border)
+        reader = view_reader(uri, source, meta)
+        self._add_view(uri, reader, name or uri.removeprefix("ui://"), title, description)
+
+    def _add_view(
+        self,
+        uri: str,
+        reader: Callable[..., Any],
+        name: str,
+        title: str | None,
+        description: str | None,
+    ) -> None:
+        if not uri.startswith("ui://") or "{" in uri:
+            raise ValueError(f"a view's URI is a fixed ui:// URI, not {uri!r}")
+        spec = make_resource(
+            reader,
+            uri,
+            name=name,
+            title=title,
+            description=description,
+            mime_type=VIEW_MIME_TYPE,
+        )
+        self.resources.add(uri, spec)
+        if UI_EXTENSION not in self.extension_settings:
+            self.declare_extension(UI_EXTENSION)
 
     # ------------------------------------------------------------------ skills
 

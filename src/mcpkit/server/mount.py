@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
+from mcpkit.server.apps import with_ui
 from mcpkit.server.context import Context
 from mcpkit.server.prompts import PromptSpec
 from mcpkit.server.registry import MountedSource, Registry
@@ -107,7 +108,13 @@ def _tool(mount: Mount, name: str, spec: ToolSpec) -> tuple[str, ToolSpec] | Non
     except ValueError:
         return None
     wire = msgspec.structs.replace(spec.wire, name=shown)
-    return shown, dataclasses.replace(spec, name=shown, wire=wire)
+    ui = spec.ui
+    if ui is not None and ui.resource_uri is not None:
+        # Its view is served under the mounted URI too (`_resource`).
+        view = mount.uri(ui.resource_uri) or ui.resource_uri
+        ui = msgspec.structs.replace(ui, resource_uri=view)
+        wire = msgspec.structs.replace(wire, meta=with_ui(wire.meta, ui))
+    return shown, dataclasses.replace(spec, name=shown, wire=wire, ui=ui, plain_wire=None)
 
 
 def _prompt(mount: Mount, name: str, spec: PromptSpec) -> tuple[str, PromptSpec]:

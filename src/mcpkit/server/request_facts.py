@@ -167,6 +167,13 @@ class RequestFacts:
             return el is not None and (el.form is not None or el.url is None)
         return has_capability(caps, tuple(capability.split(".")))
 
+    def client_extension(self, extension_id: str) -> dict[str, Any] | None:
+        """The settings the client declared for an extension (SEP-2133: its
+        `capabilities.extensions` entry, `{}` when it has none), or None when it did not
+        declare it: `ctx.client_extension("io.modelcontextprotocol/ui")`. The request's
+        own declaration under 2026-07-28, the session's under 2025-11-25."""
+        return (self.client_capabilities.extensions or {}).get(extension_id)
+
     @property
     def protocol_version(self) -> str | None:
         """The revision this request is served under; None only before the handshake."""

@@ -18,7 +18,9 @@ import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
+
+import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
@@ -247,6 +249,7 @@ class Server(TransportServing, SessionBroadcasts):
             self.auth is None,
             len(self.skills) > 0,
             self._completer_count(),
+            self._extension_sets(),
             self.tools.items(),
             self.resources.items(),
             self.templates.items(),
@@ -262,6 +265,14 @@ class Server(TransportServing, SessionBroadcasts):
     def _completer_count(self) -> int:
         return len(self.completers) + sum(m.server._completer_count() for m in self.mounts)
 
+    def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
+        """The declared extensions of this server and of those mounted in it (each dict is
+        replaced, never changed, by `declare_extension`)."""
+        found: tuple[dict[str, dict[str, Any]], ...] = (self.extension_settings,)
+        for mount in self.mounts:
+            found += mount.server._extension_sets()
+        return found
+
     def _declared_capabilities(self) -> ServerCapabilities:
         features = self.features
         if features is None:
@@ -273,11 +284,20 @@ class Server(TransportServing, SessionBroadcasts):
                 "completions": self.completable(),
             }
             features = frozenset(cast(Feature, name) for name, has in present.items() if has)
-        if not self.serves_tasks:
-            return with_skills(capabilities_for(features), self.skills)
-        # tasks/list only where requestors are told apart ("Task Isolation and Access Control").
-        tasks = "tools+list" if self.auth is not None else "tools"
-        return with_skills(capabilities_for(features, tasks), self.skills)
+        tasks: Literal["", "tools", "tools+list"] = ""
+        if self.serves_tasks:
+            # tasks/list only where requestors are told apart ("Task Isolation and Access
+            # Control").
+            tasks = "tools+list" if self.auth is not None else "tools"
+        declared = with_skills(capabilities_for(features, tasks), self.skills)
+        extensions: dict[str, Any] = {}
+        for settings in reversed(self._extension_sets()):  # (this server's own win)
+            extensions.update(settings)
+        if not extensions:
+            return declared
+        return msgspec.structs.replace(
+            declared, extensions={**(declared.extensions or {}), **extensions}
+        )
 
     def completable(self) -> bool:
         """Whether anything can be completed, here or in a mounted server."""

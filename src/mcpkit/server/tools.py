@@ -21,6 +21,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server._docstrings import summary_doc
 from mcpkit.server._hints import enc_hook
+from mcpkit.server.apps import text_only, tool_ui
 from mcpkit.server.content import is_content, to_json_text
 from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
@@ -45,6 +46,7 @@ from mcpkit.types import (
     ToolExecution,
 )
 from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
+from mcpkit.types.apps import ToolUi, Visibility
 
 __all__ = [
     "TaskBegins",
@@ -92,6 +94,19 @@ class ToolSpec:
     #: when first asked (`mcpkit.server.access.param_headers_for`): asked on every 2026
     #: tools/call over HTTP.
     param_headers: Mapping[str, tuple[str, ...]] | None = None
+    #: Its link to a view (MCP Apps, `server.apps`): the view and who may call it.
+    ui: ToolUi | None = None
+    #: `wire` without its UI metadata, as a client without the UI extension sees it (made
+    #: when first asked).
+    plain_wire: Tool | None = None
+
+    @property
+    def shown_wire(self) -> Tool:
+        """`wire` for a client that renders no views (`plain_wire`, made once)."""
+        found = self.plain_wire
+        if found is None:
+            found = self.plain_wire = text_only(self.wire) if self.ui is not None else self.wire
+        return found
 
     @property
     def task_support(self) -> TaskSupport:
@@ -142,6 +157,8 @@ class ToolOptions(TypedDict, total=False):
     task: bool | TaskSupport
     task_begins: TaskBegins
     headers: Mapping[str, str] | None
+    view: str | None
+    visibility: Iterable[Visibility] | None
 
 
 def with_param_headers(
@@ -188,6 +205,9 @@ def make_tool(
     `headers`: arguments a 2026-07-28 client mirrors into HTTP headers, argument name to
     header name (`{"region": "Region"}` sends `Mcp-Param-Region`), so a load balancer can
     route on them; the server checks they match the body (docs/http.md).
+    `view`: the `ui://` view that renders its results in a host that supports MCP Apps, and
+    `visibility`: who may call it, ["model", "app"] by default; ["app"] keeps it out of the
+    agent's tool list, for the view alone (docs/apps.md).
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -226,6 +246,9 @@ def make_tool(
     headers = options.get("headers")
     if headers:
         wire_input = with_param_headers(tool_name, wire_input, headers)
+    ui, meta = tool_ui(
+        tool_name, options.get("view"), options.get("visibility"), options.get("meta")
+    )
     wire = Tool(
         name=tool_name,
         title=options.get("title"),
@@ -236,7 +259,7 @@ def make_tool(
         else (output.output_schema if output is not None else None),
         annotations=options.get("annotations"),
         icons=options.get("icons"),
-        meta=options.get("meta"),
+        meta=meta,
     )
     support = task_support_of(tool_name, options.get("task", False))
     if support is not None:
@@ -258,6 +281,7 @@ def make_tool(
         output_validator,
         scope_set(f"tool {tool_name!r}", options.get("scopes")),
         _task_begins(tool_name, options.get("task_begins", "at_call")),
+        ui=ui,
     )
 
 

@@ -10,6 +10,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
 from mcpkit.protocol.stateless import is_stateless_revision
 from mcpkit.server.access import check_access, visible
+from mcpkit.server.apps import client_renders_views
 from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.prompts import render_prompt
 from mcpkit.server.registry import Registry
@@ -34,6 +35,7 @@ from mcpkit.types import (
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
+from mcpkit.types.apps import UI_EXTENSION
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -63,16 +65,36 @@ def _page(
 async def list_tools(
     server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListToolsResult:
-    tools, cursor = _page(server, ctx, server.tools, params)
-    return ListToolsResult(tools=tools, next_cursor=cursor)
+    declared = server.capabilities().extensions  # (a server with views declares MCP Apps)
+    if (
+        not declared
+        or UI_EXTENSION not in declared
+        or client_renders_views(ctx.client_capabilities)
+    ):
+        tools, cursor = _page(server, ctx, server.tools, params)
+        return ListToolsResult(tools=tools, next_cursor=cursor)
+    # MCP Apps' text-only fallback (docs/apps.md): no UI metadata, and no tool for views
+    # alone, for a client that renders none.
+    shown = [
+        spec
+        for spec in visible(server.tools.items(), ctx.auth)
+        if spec.ui is None or spec.ui.for_model
+    ]
+    page, cursor = paginate(shown, params.cursor, server.page_size)
+    return ListToolsResult(tools=[spec.shown_wire for spec in page], next_cursor=cursor)
 
 
 async def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
 ) -> CallToolResult | CreateTaskResult | dict[str, Any]:
     spec = server.tools.get(params.name)
-    if spec is None:
-        # server/tools, Error Handling: an unknown tool is a protocol error.
+    if spec is None or (
+        spec.ui is not None
+        and not spec.ui.for_model
+        and not client_renders_views(ctx.client_capabilities)
+    ):
+        # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool
+        # for views alone, to a client that renders none: it was never listed to it.)
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
     check_access(spec, ctx.auth, "tool", params.name)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk

@@ -1,0 +1,206 @@
+"""MCP Apps (SEP-1865) and extensions (SEP-2133) end to end, in both protocol eras: views served
+as ui:// resources with their settings, tools linked to them, the text-only fallback for a
+client that renders no views, the host's typed reading, and extensions declared both ways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpkit import Client, Context, Server
+from mcpkit.apps import (
+    HOST_EXTENSIONS,
+    UI_EXTENSION,
+    UI_RESOURCE_URI_KEY,
+    VIEW_MIME_TYPE,
+    Csp,
+    Permissions,
+    app_tools,
+    model_tools,
+    tool_ui,
+    view_meta,
+)
+from mcpkit.errors import PeerError
+
+ERAS = ["2025-11-25", "2026-07-28"]
+HTML = "<!DOCTYPE html><html><body><p id='x'>hi</p></body></html>"
+
+
+def weather_server() -> Server:
+    server = Server("weather")
+
+    @server.view(
+        "ui://weather/dashboard",
+        csp=Csp(connect_domains=("https://api.example.com",)),
+        permissions=Permissions(clipboard_write={}),
+        prefers_border=True,
+    )
+    def dashboard() -> str:
+        """The weather dashboard."""
+        return HTML
+
+    @server.tool(view="ui://weather/dashboard")
+    def forecast(city: str) -> str:
+        """Tomorrow's weather."""
+        return f"sunny in {city}"
+
+    @server.tool(view="ui://weather/dashboard", visibility=["app"])
+    def refresh(city: str) -> str:
+        """Fresh numbers for the view."""
+        return f"refreshed {city}"
+
+    @server.tool()
+    def plain() -> str:
+        return "plain"
+
+    return server
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_host_gets_views_tools_and_settings(era: str) -> None:
+    async with Client(weather_server(), protocol=era, extensions=HOST_EXTENSIONS) as client:
+        assert client.protocol_version == era
+        assert client.server_extension(UI_EXTENSION) == {}
+        tools = {t.name: t for t in await client.list_tools()}
+        assert set(tools) == {"forecast", "refresh", "plain"}
+        forecast = tools["forecast"]
+        assert forecast.meta is not None
+        assert forecast.meta["ui"] == {"resourceUri": "ui://weather/dashboard"}
+        assert forecast.meta[UI_RESOURCE_URI_KEY] == "ui://weather/dashboard"  # deprecated
+        ui = tool_ui(tools["refresh"])
+        assert ui is not None and ui.visibility == ("app",) and not ui.for_model
+        assert [t.name for t in model_tools(tools.values())] == ["forecast", "plain"]
+        assert {t.name for t in app_tools(tools.values())} == {"forecast", "refresh", "plain"}
+        assert tool_ui(tools["plain"]) is None
+        # the view: listed with its type, read with its settings
+        listed = {r.uri: r for r in await client.list_resources()}
+        assert listed["ui://weather/dashboard"].mime_type == VIEW_MIME_TYPE
+        read = await client.read_resource("ui://weather/dashboard")
+        contents = read.contents[0]
+        assert contents.mime_type == VIEW_MIME_TYPE and getattr(contents, "text", None) == HTML
+        meta = view_meta(contents)
+        assert meta is not None and meta.prefers_border is True
+        assert meta.csp is not None and meta.csp.connect_domains == ("https://api.example.com",)
+        assert meta.permissions is not None and meta.permissions.clipboard_write == {}
+        # an app-only tool is callable by the host (for its view)
+        result = await client.call_tool("refresh", {"city": "Oslo"})
+        assert result.content[0].text == "refreshed Oslo"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_client_without_the_extension_gets_the_text_only_fallback(era: str) -> None:
+    async with Client(weather_server(), protocol=era) as client:
+        tools = {t.name: t for t in await client.list_tools()}
+        assert set(tools) == {"forecast", "plain"}  # no tool for views alone
+        assert tools["forecast"].meta is None  # no UI metadata
+        result = await client.call_tool("forecast", {"city": "Rome"})
+        assert result.content[0].text == "sunny in Rome"  # type: ignore[union-attr]
+        with pytest.raises(PeerError, match="Unknown tool: refresh"):
+            await client.call_tool("refresh", {"city": "Rome"})
+
+
+async def test_a_client_declaring_other_mime_types_only_renders_no_views() -> None:
+    extensions = {UI_EXTENSION: {"mimeTypes": ["text/uri-list"]}}
+    async with Client(weather_server(), extensions=extensions) as client:
+        assert {t.name for t in await client.list_tools()} == {"forecast", "plain"}
+
+
+async def test_a_views_file_is_read_at_each_read(tmp_path: Path) -> None:
+    page = tmp_path / "view.html"
+    page.write_text("<html>one</html>")
+    server = Server("files")
+    server.add_view("ui://files/view", page, csp=Csp(resource_domains=("https://cdn.example",)))
+    async with Client(server, extensions=HOST_EXTENSIONS) as client:
+        first = (await client.read_resource("ui://files/view")).contents[0]
+        page.write_text("<html>two</html>")
+        second = (await client.read_resource("ui://files/view")).contents[0]
+        assert getattr(first, "text", None) == "<html>one</html>"
+        assert getattr(second, "text", None) == "<html>two</html>"
+        assert view_meta(second) is not None
+
+
+async def test_views_from_a_string_a_package_and_an_async_function_with_a_context() -> None:
+    server = Server("sources")
+    server.add_view("ui://s/inline", HTML)  # no settings: no _meta.ui at all
+    server.add_view("ui://s/package", ("mcpkit", "py.typed"))
+
+    @server.view("ui://s/async")
+    async def greeting(ctx: Context) -> str:
+        return f"<html>{ctx.client_info.name if ctx.client_info else '?'}</html>"
+
+    async with Client(server, name="host-a") as client:
+        inline = (await client.read_resource("ui://s/inline")).contents[0]
+        assert inline.meta is None and view_meta(inline) is None
+        assert (await client.read_resource("ui://s/package")).contents[
+            0
+        ].mime_type == VIEW_MIME_TYPE
+        made = (await client.read_resource("ui://s/async")).contents[0]
+        assert getattr(made, "text", None) == "<html>host-a</html>"
+
+
+def test_bad_views_and_links_are_refused_where_they_are_written(tmp_path: Path) -> None:
+    server = Server("bad")
+    with pytest.raises(ValueError, match="ui://"):
+        server.add_view("https://example.com/x", HTML)
+    with pytest.raises(ValueError, match="fixed ui://"):
+        server.add_view("ui://bad/{id}", HTML)
+    with pytest.raises(FileNotFoundError):
+        server.add_view("ui://bad/missing", tmp_path / "nope.html")
+    with pytest.raises(FileNotFoundError):
+        server.add_view("ui://bad/missing2", ("mcpkit", "nope.html"))
+    with pytest.raises(ValueError, match="view must be a ui://"):
+        server.add_tool(lambda: "x", name="t1", view="https://example.com")
+    with pytest.raises(TypeError, match="visibility is a list"):
+        server.add_tool(lambda: "x", name="t2", visibility="app")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'model' and/or 'app'"):
+        server.add_tool(lambda: "x", name="t3", visibility=["agent"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="'model' and/or 'app'"):
+        server.add_tool(lambda: "x", name="t4", visibility=[])
+
+
+async def test_a_mounted_servers_tools_point_at_its_views_where_they_are_served() -> None:
+    outer = Server("outer")
+    outer.mount(weather_server(), "w")
+    async with Client(outer, extensions=HOST_EXTENSIONS) as client:
+        tools = {t.name: t for t in await client.list_tools()}
+        ui = tool_ui(tools["w_forecast"])
+        assert ui is not None and ui.resource_uri is not None
+        assert client.server_extension(UI_EXTENSION) == {}  # the mounted server's extension
+        read = await client.read_resource(ui.resource_uri)
+        assert getattr(read.contents[0], "text", None) == HTML
+
+
+# ---------------------------------------------------------------- extensions
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_extensions_are_declared_both_ways_in_both_eras(era: str) -> None:
+    server = Server("ext")
+    server.declare_extension("com.example/audit", {"level": 2})
+    seen: list[Any] = []
+
+    @server.tool()
+    def check(ctx: Context) -> str:
+        seen.append(ctx.client_extension("com.example/trace"))
+        seen.append(ctx.client_extension("com.example/absent"))
+        return "ok"
+
+    trace = {"com.example/trace": {"sample": 0.5}}
+    async with Client(server, protocol=era, extensions=trace) as client:
+        assert client.server_extension("com.example/audit") == {"level": 2}
+        assert client.server_extension("com.example/absent") is None
+        await client.call_tool("check", {})
+    assert seen == [{"sample": 0.5}, None]
+
+
+def test_extension_identifiers_and_settings_are_checked() -> None:
+    server = Server("ids")
+    for bad in ["audit", "/audit", "com.example/", "a/b/c"]:
+        with pytest.raises(ValueError, match="vendor-prefix/name"):
+            server.declare_extension(bad)
+    with pytest.raises(ValueError, match="vendor-prefix/name"):
+        Client(server, extensions={"audit": {}})
+    with pytest.raises(ValueError, match="settings mapping"):
+        Client(server, extensions={"com.example/x": ["not", "a", "mapping"]})  # type: ignore[dict-item]
