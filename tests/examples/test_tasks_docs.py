@@ -4,28 +4,23 @@ and print what the doc says; the server blocks serve what the text says through 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _doc_scripts import REPO, run_script, script_blocks
 
 from mcpkit import Client, LocalProtocolError, McpError, Server
 from mcpkit.protocol import codes
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import raw_session
 
-REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "tasks.md"
 
 
 def blocks() -> dict[str, str]:
-    """The doc's python blocks by the file name on their first line."""
-    found = re.findall(r"```python\n# (\w+\.py)\n(.*?)```", DOC.read_text(), re.S)
-    return dict(found)
+    return script_blocks(DOC)
 
 
 def run_module(source: str) -> dict[str, Any]:
@@ -44,19 +39,9 @@ def run_module(source: str) -> dict[str, Any]:
 def test_the_client_scripts_print_what_the_doc_says(
     tmp_path: Path, name: str, expected: list[str]
 ) -> None:
-    script = tmp_path / name
-    script.write_text(blocks()[name])
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = run_script(tmp_path, name, blocks()[name]).splitlines()
     for text in expected:
-        assert any(line.endswith(text) for line in lines), (text, done.stdout)
+        assert any(line.endswith(text) for line in lines), (text, lines)
 
 
 async def test_the_server_block_serves_tasks() -> None:

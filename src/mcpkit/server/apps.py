@@ -20,7 +20,7 @@ import importlib.resources
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final, get_args
+from typing import Any, Final, TypedDict, get_args
 
 import msgspec
 
@@ -39,6 +39,7 @@ from mcpkit.types.apps import (
 )
 
 __all__ = [
+    "ViewOptions",
     "ViewSource",
     "client_renders_views",
     "text_only",
@@ -116,15 +117,32 @@ def client_renders_views(capabilities: ClientCapabilities) -> bool:
     return not isinstance(types, list) or VIEW_MIME_TYPE in types
 
 
-def view_meta(
-    csp: Csp | None,
-    permissions: Permissions | None,
-    domain: str | None,
-    prefers_border: bool | None,
-) -> ViewMeta | None:
+class ViewOptions(TypedDict, total=False):
+    """The options of a view, besides its URI and HTML: what `server.view()` and
+    `server.add_view()` take (this is their one list)."""
+
+    name: str | None
+    title: str | None
+    description: str | None
+    #: The origins it may reach (its CSP); none when unset.
+    csp: Csp | None
+    #: The browser features it asks for.
+    permissions: Permissions | None
+    #: A dedicated sandbox origin, in the form the host documents.
+    domain: str | None
+    #: Whether the host should draw a border and background around it.
+    prefers_border: bool | None
+
+
+def view_meta(options: ViewOptions) -> ViewMeta | None:
     """The view's `_meta.ui`, or None when nothing is set (a host then applies the
     restrictive default policy)."""
-    found = ViewMeta(csp=csp, permissions=permissions, domain=domain, prefers_border=prefers_border)
+    found = ViewMeta(
+        csp=options.get("csp"),
+        permissions=options.get("permissions"),
+        domain=options.get("domain"),
+        prefers_border=options.get("prefers_border"),
+    )
     return None if found == ViewMeta() else found
 
 

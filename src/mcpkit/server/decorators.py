@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
 
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server._docstrings import summary_doc
-from mcpkit.server.apps import ViewSource, view_function, view_meta, view_reader
+from mcpkit.server.apps import ViewOptions, ViewSource, view_function, view_meta, view_reader
 from mcpkit.server.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
@@ -22,7 +22,7 @@ from mcpkit.server.resources import (
 )
 from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.tools import ToolOptions, ToolSpec, make_tool
-from mcpkit.types.apps import UI_EXTENSION, VIEW_MIME_TYPE, Csp, Permissions
+from mcpkit.types.apps import UI_EXTENSION, VIEW_MIME_TYPE
 
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
@@ -201,67 +201,48 @@ class FeatureRegistrations:
 
     # ------------------------------------------------------------------ views
 
-    def view(
-        self,
-        uri: str,
-        *,
-        name: str | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        csp: Csp | None = None,
-        permissions: Permissions | None = None,
-        domain: str | None = None,
-        prefers_border: bool | None = None,
-    ) -> Callable[[F], F]:
+    def view(self, uri: str, **options: Unpack[ViewOptions]) -> Callable[[F], F]:
         """Register a function that returns a view's HTML (MCP Apps, docs/apps.md): served at
         the `ui://` `uri` as `text/html;profile=mcp-app`, with its settings in `_meta.ui`
         (`csp`: the origins it may reach; `permissions`: the browser features it asks for;
         `domain`: a dedicated sandbox origin; `prefers_border`). A tool shows it with
         `@server.tool(view=uri)`. Sync or async; it may take a Context."""
+        check_options("server.view()", options, ViewOptions)
 
         def decorate(fn: F) -> F:
-            meta = view_meta(csp, permissions, domain, prefers_border)
-            reader = view_function(uri, fn, meta)
-            self._add_view(uri, reader, name or fn.__name__, title, description or summary_doc(fn))
+            reader = view_function(uri, fn, view_meta(options))
+            self._add_view(uri, reader, options.get("name") or fn.__name__, fn, options)
             return fn
 
         return decorate
 
-    def add_view(
-        self,
-        uri: str,
-        source: ViewSource,
-        *,
-        name: str | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        csp: Csp | None = None,
-        permissions: Permissions | None = None,
-        domain: str | None = None,
-        prefers_border: bool | None = None,
-    ) -> None:
+    def add_view(self, uri: str, source: ViewSource, **options: Unpack[ViewOptions]) -> None:
         """Serve a view (MCP Apps, docs/apps.md) whose HTML is `source`: the HTML itself (a
         `str`), a file (a `Path`, read at each read, so an edit is served at once), or a
         package resource (`("mypackage", "views/chart.html")`). Options as for `view`."""
-        meta = view_meta(csp, permissions, domain, prefers_border)
-        reader = view_reader(uri, source, meta)
-        self._add_view(uri, reader, name or uri.removeprefix("ui://"), title, description)
+        check_options("server.add_view()", options, ViewOptions)
+        reader = view_reader(uri, source, view_meta(options))
+        name = options.get("name") or uri.removeprefix("ui://")
+        self._add_view(uri, reader, name, None, options)
 
     def _add_view(
         self,
         uri: str,
         reader: Callable[..., Any],
         name: str,
-        title: str | None,
-        description: str | None,
+        fn: Callable[..., Any] | None,
+        options: ViewOptions,
     ) -> None:
         if not uri.startswith("ui://") or "{" in uri:
             raise ValueError(f"a view's URI is a fixed ui:// URI, not {uri!r}")
+        description = options.get("description")
+        if description is None and fn is not None:
+            description = summary_doc(fn)
         spec = make_resource(
             reader,
             uri,
             name=name,
-            title=title,
+            title=options.get("title"),
             description=description,
             mime_type=VIEW_MIME_TYPE,
         )
