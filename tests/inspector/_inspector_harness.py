@@ -36,26 +36,35 @@ CHROMIUM_ARGS = [
 
 @contextlib.asynccontextmanager
 async def served(session: InspectorHub) -> AsyncIterator[tuple[str, InspectorApp]]:
-    """The inspector for `session` at a fresh port: (its base URL, the app)."""
-    app = InspectorApp(session)
+    """The inspector for `session` at a fresh port, with its views' sandbox at another (as
+    `mcpkit inspect --web` serves it): (its base URL, the app)."""
+    sandbox = _listening()
+    app = InspectorApp(session, sandbox_port=sandbox.getsockname()[1])
     try:
-        async with serving(app) as base:
+        async with serving(app, [sandbox]) as base:
             yield base, app
     finally:
+        sandbox.close()
         await session.disconnect()
 
 
-@contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """The ASGI `app` served by uvicorn on 127.0.0.1 at a fresh port: its base URL."""
+def _listening() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, more: list[socket.socket] | None = None) -> AsyncIterator[str]:
+    """The ASGI `app` served by uvicorn on 127.0.0.1 at a fresh port (and on the sockets
+    `more`): its base URL."""
+    sock = _listening()
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     )
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock, *(more or [])]))
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

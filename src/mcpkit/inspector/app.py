@@ -28,6 +28,7 @@ _ASSETS = {
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
+    "/apps.js": ("apps.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
     "/log.js": ("log.js", "text/javascript; charset=utf-8"),
     "/look.js": ("look.js", "text/javascript; charset=utf-8"),
@@ -43,16 +44,16 @@ _KEEPALIVE = 15.0
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 #: What browsers say (Sec-Fetch-Site) of a request the page made itself, or the person opened.
 _OWN_REQUEST = ("", "same-origin", "none")
+_PAGE_POLICY = "default-src 'self'; img-src 'self' data:; media-src data:; frame-ancestors 'none'"
 _SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; media-src data:; frame-ancestors 'none'",
-    ),
+    (b"content-security-policy", _PAGE_POLICY.encode()),
     (b"x-frame-options", b"DENY"),  # no other page (another port of 127.0.0.1 is the same
     # site) may frame the inspector and have the person click in it
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
+#: The page that hosts a view (MCP Apps' sandbox proxy), served on the sandbox port alone.
+_SANDBOX_PATH = "/sandbox"
 
 
 class InspectorApp:
@@ -65,8 +66,13 @@ class InspectorApp:
         token: str | None = None,
         *,
         on_revoked: Callable[[], None] | None = None,
+        sandbox_port: int | None = None,
     ) -> None:
         self.hub = hub
+        #: The loopback port of the views' sandbox proxy (MCP Apps): another origin than the
+        #: page's, as the extension requires; served by this app too (`_sandbox`). None: no
+        #: view is rendered (the page shows the tool's result alone).
+        self.sandbox_port = sandbox_port
         self.logins = Logins(token)
         #: Targets requests may connect to without a confirmation: the command line's.
         self.approvals = Approvals([hub.initial_target])
@@ -101,19 +107,55 @@ class InspectorApp:
         if not _loopback_host(scope):
             # DNS rebinding: a page of another site, resolved to 127.0.0.1, names its own host
             return await _reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
+        server = scope.get("server")
+        if self.sandbox_port is not None and server is not None and server[1] == self.sandbox_port:
+            return await self._sandbox(scope, send)  # that origin serves the sandbox alone
         if path in _ASSETS and path != "/" and method == "GET":
-            return await _asset(send, *_ASSETS[path])
+            return await _asset(send, *_ASSETS[path], policy=self._page_policy)
         logging_in = await self._admitted(scope, send)
         if logging_in is None:
             return
         if path == "/" and method == "GET":
             cookie = [self.logins.set_cookie(scope)] if logging_in else []
-            return await _asset(send, *_ASSETS["/"], extra=cookie)
+            return await _asset(send, *_ASSETS["/"], extra=cookie, policy=self._page_policy)
         if path == "/api/events" and method == "GET":
             return await self._events(receive, send)
         if path.startswith("/api/") and method == "POST":
             return await self._api(path.removeprefix("/api/"), scope, receive, send)
         await _reply(send, 404, {"error": f"no {method} {path} here"})
+
+    @property
+    def _page_policy(self) -> bytes:
+        """The page's Content-Security-Policy: its own origin alone, and the sandbox's frames
+        (by each loopback name the page may be opened with)."""
+        if self.sandbox_port is None:
+            return _PAGE_POLICY.encode()
+        frames = " ".join(f"http://{name}:{self.sandbox_port}" for name in _LOOPBACK)
+        return f"{_PAGE_POLICY}; frame-src {frames}".encode()
+
+    async def _sandbox(self, scope: Scope, send: Send) -> None:
+        """The sandbox proxy page (MCP Apps, `static/sandbox.html`): it loads a view's HTML,
+        with the view's Content-Security-Policy, into an iframe of its own, and passes messages
+        between it and the inspector page. Framed only by the inspector's page; it holds no
+        secret (the login cookie is HttpOnly, and its API refuses other origins)."""
+        if scope["path"] != _SANDBOX_PATH or scope["method"] != "GET":
+            return await _reply(send, 404, {"error": "the sandbox serves /sandbox alone"})
+        host = _query(scope, "host")
+        if not _inspector_origin(host, scope):
+            return await _reply(send, 400, {"error": "host= names the inspector's origin"})
+        data = resources.files("mcpkit.inspector").joinpath("static", "sandbox.html").read_text()
+        body = data.replace("__INSPECTOR_ORIGIN__", json.dumps(host)).encode()
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"cache-control", b"no-store"),
+            # No policy of its own beyond who may frame it: the view it loads inherits the
+            # sandbox's policy, and brings its own (built from its `_meta.ui.csp`).
+            (b"content-security-policy", f"frame-ancestors {host}".encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _admitted(self, scope: Scope, send: Send) -> bool | None:
         """None if refused (the refusal is sent); else whether the request logs in with a
@@ -165,6 +207,8 @@ class InspectorApp:
         hub = self.hub
         if action == "state":
             return hub.state()
+        if action == "sandbox":
+            return {"port": self.sandbox_port}
         if action == "connect":
             confirm = args.get("confirm")
             confirmation = None if confirm is None else str(confirm)
@@ -246,6 +290,20 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
+def _inspector_origin(origin: str, scope: Scope) -> bool:
+    """Whether `origin` is the inspector page's: a loopback name, and another port than the
+    sandbox's own (the one the page was served from)."""
+    scheme, _, rest = origin.partition("://")
+    name, _, port = rest.rpartition(":")
+    sandbox = scope.get("server")
+    return (
+        scheme == "http"
+        and name in _LOOPBACK
+        and port.isdigit()
+        and (sandbox is None or int(port) != sandbox[1])
+    )
+
+
 def _loopback_host(scope: Scope) -> bool:
     host = _header(scope, b"host")
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -295,13 +353,20 @@ terminal (that one is never shown to other users).
 
 
 async def _asset(
-    send: Send, name: str, content_type: str, extra: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    name: str,
+    content_type: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+    policy: bytes | None = None,
 ) -> None:
     data = resources.files("mcpkit.inspector").joinpath("static", name).read_bytes()
+    security = _SECURITY_HEADERS
+    if policy is not None:
+        security = [(b"content-security-policy", policy), *_SECURITY_HEADERS[1:]]
     headers = [
         (b"content-type", content_type.encode()),
         (b"cache-control", b"no-store"),
-        *_SECURITY_HEADERS,
+        *security,
         *(extra or []),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})

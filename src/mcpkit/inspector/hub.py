@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from mcpkit.client.apps import HOST_EXTENSIONS
 from mcpkit.errors import McpError
 from mcpkit.inspector.failure import describe_failure
 from mcpkit.protocol.codes import INTERNAL_ERROR
@@ -170,6 +171,8 @@ class InspectorHub:
             "on_message": self._tapped,
             "timeout": None,  # the page's calls wait as long as the user does
             "name": "mcpkit-inspector",
+            # The page renders MCP Apps views (apps.js), so servers send their UI metadata.
+            "extensions": HOST_EXTENSIONS,
         }
         if self._factory is not None:
             return self._factory(target.text, **options)

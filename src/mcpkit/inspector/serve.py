@@ -53,8 +53,18 @@ def serve_inspector(
     except OSError as exc:
         print(f"mcpkit: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
         return 1
+    try:
+        sandbox = _listen(0)  # MCP Apps: views load from another origin than the page's
+    except OSError as exc:
+        sock.close()
+        print(f"mcpkit: cannot listen on 127.0.0.1 for the views' sandbox: {exc}", file=out)
+        return 1
     hub = InspectorHub(initial_target=target_text, headers=headers)
-    app = InspectorApp(hub, on_revoked=lambda: print(_RACED, file=out, flush=True))
+    app = InspectorApp(
+        hub,
+        on_revoked=lambda: print(_RACED, file=out, flush=True),
+        sandbox_port=sandbox.getsockname()[1],
+    )
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # Two one-time links, neither holding the token itself: the browser's arguments can be
     # read by every user of this machine (`ps`), so its link is spent within a second or
@@ -71,11 +81,12 @@ def serve_inspector(
         link = f"{base}/?code={app.one_time_code(BROWSER_CODE_LIFETIME)}"
         threading.Thread(target=webbrowser.open, args=(link,), daemon=True).start()
     try:
-        asyncio.run(_serve(app, sock, list(watch), out or sys.stderr))
+        asyncio.run(_serve(app, [sock, sandbox], list(watch), out or sys.stderr))
     except KeyboardInterrupt:
         return 130
     finally:
         sock.close()
+        sandbox.close()
     return 0
 
 
@@ -94,14 +105,16 @@ def _listen(port: int) -> socket.socket:
     return sock
 
 
-async def _serve(app: InspectorApp, sock: socket.socket, watch: list[Path], out: TextIO) -> None:
+async def _serve(
+    app: InspectorApp, sockets: list[socket.socket], watch: list[Path], out: TextIO
+) -> None:
     import uvicorn
 
     config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     watcher = asyncio.create_task(_watch(app, watch, out)) if watch else None
     try:
-        await server.serve(sockets=[sock])
+        await server.serve(sockets=sockets)
     finally:
         if watcher is not None:
             watcher.cancel()

@@ -13,9 +13,12 @@ Snapshot = dict[Path, int | None]
 
 def files_to_watch(server_file: Path) -> list[Path]:
     """The server's file and the other .py files of its folder (the modules it most likely
-    imports); subfolders are left out, so a virtualenv beside it costs nothing."""
+    imports), and the HTML of its folder and of the folders in it (its MCP Apps views, whose
+    change shows the view again); deeper folders are left out, so a virtualenv beside it
+    costs nothing."""
     folder = server_file.resolve().parent
-    return sorted({server_file.resolve(), *folder.glob("*.py")})
+    views = [*folder.glob("*.html"), *folder.glob("*/*.html")]
+    return sorted({server_file.resolve(), *folder.glob("*.py"), *views})
 
 
 def snapshot(files: Iterable[Path]) -> Snapshot:

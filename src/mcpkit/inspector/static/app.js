@@ -1,6 +1,7 @@
 // The inspector page: talks to its backend (POST /api/*, events over SSE at /api/events); the
 // browser holds the login as an HttpOnly cookie, which this script never sees.
 import { answerForm } from "./answer.js";
+import { closeViews, showView, viewOf } from "./apps.js";
 import { el, objectFields } from "./form.js";
 import { clearFeeds, logged, notified } from "./log.js";
 import { block, contents, failureView, toolResult, tree } from "./render.js";
@@ -137,6 +138,7 @@ function connected(server) {
 }
 
 function disconnected(reason) {
+  closeViews("disconnected");
   status(`not connected${reason && reason !== "closed" ? ": " + reason : ""}`, reason === "closed" ? "" : "failed");
   $("disconnect").disabled = true;
 }
@@ -150,12 +152,35 @@ function entry(name, description, onclick) {
 }
 
 // ------------------------------------------------------------------ tools
+let knownTools = [];
 async function loadTools() {
   try {
     const { tools } = await request("tools/list", {});
+    knownTools = tools;
     $("tools-count").textContent = String(tools.length);
-    $("tool-list").replaceChildren(...tools.map((tool) => entry(tool.name, tool.description, () => showTool(tool))));
+    const described = (tool) => {
+      const ui = tool._meta && tool._meta.ui;
+      const only = ui && Array.isArray(ui.visibility) && !ui.visibility.includes("model") ? "[for its view only] " : "";
+      return only + (tool.description || "") + (viewOf(tool) ? " · has a view" : "");
+    };
+    $("tool-list").replaceChildren(...tools.map((tool) => entry(tool.name, described(tool), () => showTool(tool))));
   } catch (err) { failure($("tool-detail"), err); }
+}
+
+// A tool with a view (MCP Apps, apps.js): the result shows in the view too. The last one is
+// shown again after `mcpkit dev` restarted the server (its HTML may have changed).
+let lastView = null;
+async function withView(out, tool, args, result) {
+  if (!viewOf(tool)) return;
+  lastView = { out, tool, args, result };
+  await closeViews("another call");
+  try {
+    await showView({
+      where: out, tool, args, result, api, request: (method, params) => request(method, params),
+      tools: async () => knownTools,
+      note: (kind, text) => notified({ at: 0, method: `view: ${kind}`, params: { level: kind, data: text } }),
+    });
+  } catch (err) { out.append(el("div", { className: "result is-error", textContent: `The view could not be shown: ${err.message || err}` })); }
 }
 
 function showTool(tool) {
@@ -184,6 +209,7 @@ function showTool(tool) {
     try {
       const result = await request("tools/call", { name: tool.name, arguments: args }, call);
       out.replaceChildren(toolResult(result, readResource));
+      await withView(out, tool, args, result);
     } catch (err) { failure(out, err); } finally { cancel.hidden = true; run.disabled = false; bar.hidden = true; told.textContent = ""; }
   };
   $("tool-detail").replaceChildren(node);
@@ -321,7 +347,12 @@ function reloadOutcome(outcome) {
 const handlers = {
   connecting,
   connect_failed: connectFailed,
-  connected: (e) => { $("target").value = e.target; connected(e.server); },
+  connected: (e) => {
+    $("target").value = e.target;
+    const again = reload !== null && lastView !== null && lastView.out.isConnected ? lastView : null;
+    connected(e.server);
+    if (again) withView(again.out, again.tool, again.args, again.result);
+  },
   disconnected: (e) => disconnected(e.reason),
   message: logged,
   notification,

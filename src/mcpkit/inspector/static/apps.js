@@ -1,0 +1,175 @@
+// The inspector as an MCP Apps host (SEP-1865, docs/inspector.md "Views"): a tool whose
+// `_meta.ui.resourceUri` names a view is shown in it. The view's HTML loads in the sandbox
+// proxy (another origin: the inspector's sandbox port), and this page answers the view's
+// JSON-RPC: ui/initialize with the host context, the tool's input and result, its tools/call
+// (tools the view may call only) and resources/read forwarded to the server, links opened
+// once the person confirms, display modes, sizes, and theme changes.
+import { el } from "./form.js";
+import { currentTheme } from "./look.js";
+
+const PROTOCOL = "2026-01-26";
+const MODES = ["inline", "fullscreen"];
+const live = new Set();
+let sandboxPort;
+
+// The view a tool names: `_meta.ui.resourceUri`, or the deprecated flat key.
+export function viewOf(tool) {
+  const meta = (tool && tool._meta) || {};
+  const ui = meta.ui && typeof meta.ui === "object" ? meta.ui : {};
+  const uri = typeof ui.resourceUri === "string" ? ui.resourceUri : meta["ui/resourceUri"];
+  return typeof uri === "string" && uri.startsWith("ui://") ? uri : null;
+}
+
+// Whether a view may call the tool (`visibility` with "app", the default).
+export function forApp(tool) {
+  const ui = tool && tool._meta && tool._meta.ui;
+  return !ui || !Array.isArray(ui.visibility) || ui.visibility.includes("app");
+}
+
+async function sandboxOrigin(api) {
+  if (sandboxPort === undefined) sandboxPort = (await api("sandbox")).port;
+  return sandboxPort ? `http://${location.hostname}:${sandboxPort}` : null;
+}
+
+// Show `tool`'s view for one call in `where`; resolves once it is loading (or with false if
+// this inspector has no sandbox). `tools()` gives the server's tools, `request(method,
+// params)` sends to the server, `note(kind, text)` shows what the view says to the host.
+export async function showView({ where, tool, args, result, api, request, tools, note }) {
+  const origin = await sandboxOrigin(api);
+  const uri = viewOf(tool);
+  if (!origin || !uri) return false;
+  const read = await request("resources/read", { uri });
+  const contents = (read.contents || []).find((c) => c.uri === uri) || (read.contents || [])[0];
+  if (!contents || typeof contents.text !== "string") throw new Error(`the view ${uri} has no HTML`);
+  const ui = (contents._meta && contents._meta.ui) || {};
+  const frame = el("iframe", { className: "view-frame", title: `View ${uri}` });
+  frame.setAttribute("sandbox", "allow-scripts allow-same-origin");  // the proxy's, as SEP-1865 asks
+  frame.src = `${origin}/sandbox?host=${encodeURIComponent(location.origin)}`;
+  const said = el("ol", { className: "view-said feed" });
+  const box = el("div", { className: "view" + (ui.prefersBorder === false ? " borderless" : "") },
+    el("div", { className: "view-bar" }, el("code", { textContent: uri }),
+      el("span", { className: "view-mode", textContent: "inline" })),
+    frame, said);
+  const view = { frame, box, uri, mode: "inline", modes: MODES, ready: false, pending: new Map(), ids: 0 };
+  live.add(view);
+  const post = (message) => frame.contentWindow && frame.contentWindow.postMessage(message, origin);
+  const answer = (id, result) => post({ jsonrpc: "2.0", id, result });
+  const refuse = (id, code, message) => post({ jsonrpc: "2.0", id, error: { code, message } });
+  const context = () => ({
+    theme: currentTheme(), displayMode: view.mode, availableDisplayModes: MODES,
+    containerDimensions: { width: frame.clientWidth || 640, maxHeight: 640 },
+    locale: navigator.language, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    platform: "web", userAgent: "mcpkit-inspector", toolInfo: { tool },
+  });
+  const said_ = (kind, text) => { said.append(el("li", {}, el("span", { className: "origin view", textContent: kind }), " ", text)); note(kind, text); };
+  view.notify = (method, params) => { if (view.ready) post({ jsonrpc: "2.0", method, params }); };
+  view.setMode = (mode) => {
+    view.mode = mode;
+    box.classList.toggle("fullscreen", mode === "fullscreen");
+    box.querySelector(".view-mode").textContent = mode;
+  };
+  view.teardown = (reason) => new Promise((resolve) => {
+    const id = `host-${++view.ids}`;
+    const done = () => { view.pending.delete(id); live.delete(view); box.remove(); resolve(); };
+    view.pending.set(id, done);
+    post({ jsonrpc: "2.0", id, method: "ui/resource-teardown", params: { reason } });
+    setTimeout(done, 1000);  // a view that does not answer is removed anyway
+  });
+  view.onmessage = async (message) => {
+    const { id, method, params } = message;
+    if (method === undefined) {  // an answer to ours (the teardown)
+      const done = view.pending.get(id);
+      if (done) done();
+      return;
+    }
+    if (method === "ui/notifications/sandbox-proxy-ready") {
+      post({ jsonrpc: "2.0", method: "ui/notifications/sandbox-resource-ready",
+        params: { html: contents.text, csp: ui.csp, permissions: ui.permissions } });
+      return;
+    }
+    if (method === "ui/notifications/initialized") {
+      view.ready = true;
+      view.notify("ui/notifications/tool-input", { arguments: args || {} });
+      if (result) view.notify("ui/notifications/tool-result", result);
+      return;
+    }
+    if (method === "ui/notifications/size-changed") {
+      const height = Number(params && params.height);
+      if (height > 0 && view.mode === "inline") frame.style.height = `${Math.min(Math.ceil(height), 640)}px`;
+      return;
+    }
+    if (method === "notifications/message") { said_("log", `${params && params.level}: ${JSON.stringify(params && params.data)}`); return; }
+    if (id === undefined) return;  // other notifications: nothing to do
+    try {
+      if (method === "ui/initialize") {
+        const asked = (params && params.appCapabilities && params.appCapabilities.availableDisplayModes) || MODES;
+        view.modes = MODES.filter((m) => asked.includes(m));
+        answer(id, {
+          protocolVersion: PROTOCOL, hostInfo: { name: "mcpkit-inspector", version: "1" },
+          hostCapabilities: { openLinks: {}, serverTools: {}, serverResources: {}, logging: {},
+            sandbox: { csp: ui.csp || {}, permissions: ui.permissions || {} } },
+          hostContext: context(),
+        });
+      } else if (method === "ping") {
+        answer(id, {});
+      } else if (method === "tools/call") {
+        const name = params && params.name;
+        const known = (await tools()).find((t) => t.name === name);
+        if (!known || !forApp(known)) { refuse(id, -32602, `the view may not call ${name}`); said_("refused", `tools/call ${name}`); return; }
+        answer(id, await request("tools/call", { name, arguments: (params && params.arguments) || {} }));
+      } else if (method === "resources/read") {
+        answer(id, await request("resources/read", { uri: params && params.uri }));
+      } else if (method === "ui/open-link") {
+        const url = String(params && params.url);
+        if (!/^https?:\/\//.test(url)) { refuse(id, -32000, "Invalid URL"); return; }
+        if (!window.confirm(`The view asks to open ${url}. Open it?`)) { refuse(id, -32000, "Link opening denied by user"); said_("link refused", url); return; }
+        window.open(url, "_blank", "noopener,noreferrer");
+        said_("link opened", url);
+        answer(id, {});
+      } else if (method === "ui/message") {
+        const content = params && params.content;
+        said_("message", content && content.text !== undefined ? content.text : JSON.stringify(content));
+        answer(id, {});
+      } else if (method === "ui/update-model-context") {
+        said_("model context", JSON.stringify(params));
+        answer(id, {});
+      } else if (method === "ui/request-display-mode") {
+        const mode = params && params.mode;
+        if (MODES.includes(mode) && view.modes.includes(mode)) view.setMode(mode);
+        answer(id, { mode: view.mode });
+        view.notify("ui/notifications/host-context-changed", { displayMode: view.mode });
+      } else {
+        refuse(id, -32601, `Method not found: ${method}`);
+      }
+    } catch (err) {
+      refuse(id, -32603, String(err.message || err));
+    }
+  };
+  where.append(box);
+  return true;
+}
+
+// Messages from the views: each from its own sandbox frame, and that frame's origin alone.
+window.addEventListener("message", (event) => {
+  for (const view of live) {
+    if (event.source === view.frame.contentWindow && sandboxPort && event.origin === `http://${location.hostname}:${sandboxPort}`) {
+      if (event.data && event.data.jsonrpc === "2.0") view.onmessage(event.data);
+      return;
+    }
+  }
+});
+
+// The theme toggle: each view hears of it.
+new MutationObserver(() => {
+  for (const view of live) view.notify("ui/notifications/host-context-changed", { theme: currentTheme() });
+}).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+
+// Before a view goes (another call, a disconnect): it is told, and given a moment to answer.
+export async function closeViews(reason) {
+  await Promise.all([...live].map((view) => view.teardown(reason)));
+}
+
+// The views of a call that was cancelled: told so.
+export function cancelled(reason) {
+  for (const view of live) view.notify("ui/notifications/tool-cancelled", { reason });
+}

@@ -1,0 +1,114 @@
+"""The inspector as an MCP Apps host, in a real headless Chromium: examples/apps.py's view
+renders in the sandbox proxy (another origin), gets its tool input and result, calls a tool
+for views alone, follows theme and display mode; a probe view reaches only the origins its
+CSP declares and calls only the tools a view may call. Screenshots as in the other browser
+tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from _inspector_harness import (
+    CHROMIUM,
+    HERE,
+    WAIT_MS,
+    browser_page,
+    connect,
+    login_url,
+    open_tool,
+    served,
+    shoot,
+)
+
+from mcpkit.inspector.hub import InspectorHub
+
+pytest.importorskip("playwright.async_api")
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (scripts/test)"
+    ),
+    pytest.mark.mcpkit_timeout(120),  # a browser, a server and a sandbox on two shared cores
+]
+
+APPS = str(HERE.parents[1] / "examples" / "apps.py")
+
+
+async def test_the_example_view_renders_calls_its_tool_and_follows_the_host(
+    tmp_path: Path,
+) -> None:
+    async with served(InspectorHub()) as (base, app):
+        async with browser_page(login_url(base, app)) as page:
+            await connect(page, APPS)
+            await page.click("#tabs button[data-tab=tools]")
+            listed = await page.text_content("#tool-list")
+            assert listed is not None and "[for its view only]" in listed
+            await open_tool(page, "forecast")
+            await page.fill("input[name=city]", "Oslo")
+            await page.click(".tool-form button[type=submit]")
+            frame = page.frame_locator(".view-frame").frame_locator("iframe")
+            await frame.locator("#title >> text=Forecast for Oslo").wait_for(timeout=WAIT_MS)
+            assert await frame.locator(".day").count() == 3
+            assert "18.5" in (await frame.locator(".day").first.text_content() or "")
+            # the refresh button calls refresh_forecast, a tool for the view alone
+            await frame.locator("#refresh").click()
+            await frame.locator("#status >> text=refreshed").wait_for(timeout=WAIT_MS)
+            assert "19" in (await frame.locator(".day").first.text_content() or "")
+            await shoot(page, tmp_path, "apps-inline")
+            # the theme toggle reaches the view
+            before = await frame.locator("html").get_attribute("data-theme")
+            await page.click("#theme")
+            await frame.locator(f"html:not([data-theme='{before}'])").wait_for(timeout=WAIT_MS)
+            # fullscreen, asked by the view
+            await frame.locator("#fullscreen").click()
+            await page.wait_for_selector(".view.fullscreen", timeout=WAIT_MS)
+            await frame.locator("#mode >> text=mode: fullscreen").wait_for(timeout=WAIT_MS)
+            await shoot(page, tmp_path, "apps-fullscreen")
+
+
+@contextlib.asynccontextmanager
+async def origin(body: bytes) -> AsyncIterator[str]:
+    """A loopback HTTP origin answering every request with `body`, to any origin (CORS)."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\naccess-control-allow-origin: *\r\ncontent-length: %d\r\n"
+                b"connection: close\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_view_reaches_only_what_its_csp_declares_and_calls_only_app_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with origin(b"ok") as allowed, origin(b"ok") as blocked:
+        monkeypatch.setenv("MCPKIT_TEST_ALLOWED", allowed)
+        monkeypatch.setenv("MCPKIT_TEST_BLOCKED", blocked)
+        async with served(InspectorHub()) as (base, app):
+            async with browser_page(login_url(base, app)) as page:
+                await connect(page, str(HERE / "apps_server.py"))
+                await open_tool(page, "probe")
+                await page.click(".tool-form button[type=submit]")
+                said = page.locator(".view-said")
+                await said.locator("text=app_only:").wait_for(timeout=WAIT_MS)
+                text = await said.text_content() or ""
+                assert "allowed: 200" in text, text
+                assert "blocked: failed" in text, text
+                assert "model_only: refused" in text, text
+                assert "app_only: for the view" in text, text
+                await page.wait_for_selector("#notifications >> text=view: log")
+                await shoot(page, tmp_path, "apps-probe")

@@ -1,0 +1,65 @@
+"""The views' sandbox (MCP Apps): served on a port of its own, it answers its one page, framed
+by the inspector alone, and nothing of the inspector's API; the inspector's page may frame it
+and nothing else; and a changed view file makes `mcpkit dev` show it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from _inspector_harness import log_in, served
+
+from mcpkit.inspector.hub import InspectorHub
+from mcpkit.inspector.watch import files_to_watch
+
+
+async def test_the_sandbox_port_serves_its_page_alone() -> None:
+    async with served(InspectorHub()) as (base, app):
+        port = app.sandbox_port
+        assert port is not None
+        sandbox = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=30) as http:
+            page = await http.get(f"{sandbox}/sandbox", params={"host": base})
+            assert page.status_code == 200
+            assert page.headers["content-security-policy"] == f"frame-ancestors {base}"
+            assert f'const HOST = "{base}";' in page.text
+            assert "ui/notifications/sandbox-proxy-ready" in page.text
+            # the host it posts to is the inspector's page: a loopback origin, another port
+            for host in ["https://127.0.0.1:1", "http://evil.example:80", sandbox, "", "x"]:
+                refused = await http.get(f"{sandbox}/sandbox", params={"host": host})
+                assert refused.status_code == 400, host
+            # nothing else of the inspector there, logged in or not
+            await log_in(http, base, app)
+            for path in ["/", "/app.js", "/api/events"]:
+                assert (await http.get(f"{sandbox}{path}")).status_code == 404
+            assert (await http.post(f"{sandbox}/api/state", json={})).status_code == 404
+            # a name that is not loopback is refused there too (DNS rebinding)
+            rebound = await http.get(
+                f"{sandbox}/sandbox", params={"host": base}, headers={"host": "evil.example"}
+            )
+            assert rebound.status_code == 403
+
+
+async def test_the_page_may_frame_the_sandbox_and_learns_its_port() -> None:
+    async with served(InspectorHub()) as (base, app):
+        async with httpx.AsyncClient(timeout=30) as http:
+            await log_in(http, base, app)
+            page = await http.get(f"{base}/")
+            policy = page.headers["content-security-policy"]
+            assert f"frame-src http://127.0.0.1:{app.sandbox_port}" in policy
+            assert "frame-ancestors 'none'" in policy  # nobody frames the inspector itself
+            assert (await http.get(f"{base}/apps.js")).status_code == 200
+            reply = await http.post(f"{base}/api/sandbox", json={})
+            assert reply.json() == {"result": {"port": app.sandbox_port}}
+
+
+def test_mcpkit_dev_watches_the_views_html_beside_the_server(tmp_path: Path) -> None:
+    server = tmp_path / "server.py"
+    server.write_text("")
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "main.html").write_text("<html></html>")
+    (tmp_path / "page.html").write_text("<html></html>")
+    (tmp_path / "venv" / "lib").mkdir(parents=True)
+    (tmp_path / "venv" / "lib" / "deep.html").write_text("")  # deeper: left out
+    watched = {p.relative_to(tmp_path.resolve()).as_posix() for p in files_to_watch(server)}
+    assert watched == {"server.py", "views/main.html", "page.html"}
