@@ -127,8 +127,10 @@ export async function showView({ where, tool, args, result, api, request, tools,
         said_("link opened", url);
         answer(id, {});
       } else if (method === "ui/message") {
+        // One content block, or several (as the reference SDK sends): their text, else JSON.
         const content = params && params.content;
-        said_("message", content && content.text !== undefined ? content.text : JSON.stringify(content));
+        const blocks = Array.isArray(content) ? content : [content];
+        said_("message", blocks.map((b) => (b && typeof b.text === "string" ? b.text : JSON.stringify(b))).join(" "));
         answer(id, {});
       } else if (method === "ui/update-model-context") {
         said_("model context", JSON.stringify(params));
