@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from mcpkit.inspector.app import InspectorApp
@@ -32,6 +35,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def browser_marks(seconds: int = 90) -> list[Any]:
+    """What a module of browser tests is marked with: skipped without Debian's Chromium
+    (scripts/test installs it) or Playwright, and given `seconds` (a browser on two shared
+    cores)."""
+    return [
+        pytest.mark.skipif(
+            shutil.which(CHROMIUM) is None or importlib.util.find_spec("playwright") is None,
+            reason="Debian's chromium or playwright is not installed (scripts/test)",
+        ),
+        pytest.mark.mcpkit_timeout(seconds),
+    ]
 
 
 @contextlib.asynccontextmanager

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from _inspector_harness import (
-    CHROMIUM,
     HERE,
     WAIT_MS,
+    browser_marks,
     browser_page,
     connect,
     login_url,
@@ -27,13 +26,7 @@ from _inspector_harness import (
 
 from mcpkit.inspector.hub import InspectorHub
 
-pytest.importorskip("playwright.async_api")
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (scripts/test)"
-    ),
-    pytest.mark.mcpkit_timeout(120),  # a browser, a server and a sandbox on two shared cores
-]
+pytestmark = browser_marks(120)
 
 APPS = str(HERE.parents[1] / "examples" / "apps.py")
 

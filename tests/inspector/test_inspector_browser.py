@@ -4,13 +4,11 @@ path each test prints, or to $MCPKIT_SCREENSHOTS to look at them by hand."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 from _inspector_harness import (
-    CHROMIUM,
     WAIT_MS,
+    browser_marks,
     browser_page,
     connect,
     login_url,
@@ -21,13 +19,7 @@ from _inspector_harness import (
 
 from mcpkit.inspector.hub import InspectorHub
 
-pytest.importorskip("playwright.async_api")
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (scripts/test)"
-    ),
-    pytest.mark.mcpkit_timeout(90),  # a browser on two shared cores
-]
+pytestmark = browser_marks(90)
 
 
 async def test_connect_see_the_server_call_a_tool_and_watch_the_log(tmp_path: Path) -> None:

@@ -6,17 +6,15 @@ to be an HTML page."""
 from __future__ import annotations
 
 import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
 
-import pytest
 from _inspector_harness import (
-    CHROMIUM,
     HERE,
     SHOWCASE,
     WAIT_MS,
+    browser_marks,
     browser_page,
     login_url,
     open_tool,
@@ -26,13 +24,7 @@ from _inspector_harness import (
 
 from mcpkit.inspector.hub import InspectorHub
 
-pytest.importorskip("playwright.async_api")
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (scripts/test)"
-    ),
-    pytest.mark.mcpkit_timeout(90),  # a browser on two shared cores
-]
+pytestmark = browser_marks(90)
 
 HOSTILE = str(HERE / "hostile.py")
 

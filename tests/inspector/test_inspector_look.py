@@ -6,14 +6,12 @@ save that did not import. Each step saves a screenshot (see _inspector_harness.s
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _inspector_harness import (
-    CHROMIUM,
     WAIT_MS,
+    browser_marks,
     browser_page,
     connect,
     login_url,
@@ -25,13 +23,7 @@ from _inspector_harness import (
 from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
 
-pytest.importorskip("playwright.async_api")
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (scripts/test)"
-    ),
-    pytest.mark.mcpkit_timeout(90),  # a browser on two shared cores
-]
+pytestmark = browser_marks(90)
 
 GOOD = """from mcpkit import Server
 

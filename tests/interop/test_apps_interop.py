@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +19,8 @@ from interop_harness import HERE, require_node
 # The inspector's browser harness (tests/inspector): the same Chromium, login and steps.
 sys.path.insert(0, str(HERE.parent / "inspector"))
 from _inspector_harness import (
-    CHROMIUM,
     WAIT_MS,
+    browser_marks,
     browser_page,
     connect,
     login_url,
@@ -35,13 +34,7 @@ from mcpkit import Client
 from mcpkit.apps import HOST_EXTENSIONS
 from mcpkit.inspector.hub import InspectorHub
 
-pytest.importorskip("playwright.async_api")
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (scripts/test)"
-    ),
-    pytest.mark.mcpkit_timeout(120),
-]
+pytestmark = browser_marks(120)
 
 MODULES = HERE / "node_modules"
 EXAMPLES = HERE.parents[1] / "examples"
@@ -176,7 +169,7 @@ async def test_our_example_view_renders_in_a_page_hosting_it_with_the_reference_
     bundle = bundle_host(tmp_path)
     async with Client(module.server, extensions=HOST_EXTENSIONS) as client:
         async with serving(BridgeBackend(bundle, client)) as base:
-            from _inspector_harness import CHROMIUM_ARGS
+            from _inspector_harness import CHROMIUM, CHROMIUM_ARGS
             from playwright.async_api import async_playwright
 
             async with async_playwright() as driver:
