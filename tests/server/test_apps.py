@@ -204,3 +204,66 @@ def test_extension_identifiers_and_settings_are_checked() -> None:
         Client(server, extensions={"audit": {}})
     with pytest.raises(ValueError, match="settings mapping"):
         Client(server, extensions={"com.example/x": ["not", "a", "mapping"]})  # type: ignore[dict-item]
+
+
+def audit_server(seen: list[Any]) -> Server:
+    server = Server("audit")
+
+    async def log_entry(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        seen.append((ctx.client_extension("com.example/audit"), params))
+        return {"stored": len(seen)}
+
+    def count(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        return {"count": len(seen)}
+
+    server.declare_extension(
+        "com.example/audit", {"level": 2}, methods={"audit/log": log_entry, "audit/count": count}
+    )
+    return server
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_an_extension_adds_requests_served_to_clients_that_declared_it(era: str) -> None:
+    seen: list[Any] = []
+    server = audit_server(seen)
+    declared = {"com.example/audit": {"v": 1}}
+    methods = ["audit/log", "audit/count"]
+    async with Client(
+        server, protocol=era, extensions=declared, extension_methods=methods
+    ) as client:
+        # (a 2026-07-28 result also says `resultType`, as every result of that revision)
+        assert (await client.request("audit/log", {"line": "hi"}))["stored"] == 1
+        assert (await client.request("audit/count", {}))["count"] == 1
+    assert seen == [({"v": 1}, {"line": "hi"})]
+    # a client that did not declare the extension is refused, as its era says
+    async with Client(server, protocol=era, extension_methods=methods) as client:
+        with pytest.raises(PeerError) as refused:
+            await client.request("audit/log", {"line": "no"})
+        code = -32021 if era == "2026-07-28" else -32601
+        assert refused.value.code == code and "com.example/audit" in str(refused.value)
+    assert len(seen) == 1
+
+
+def test_extension_methods_are_checked_when_declared() -> None:
+    server = Server("bad-methods")
+    with pytest.raises(ValueError, match="method of the protocol"):
+        server.declare_extension("com.example/x", methods={"tools/call": lambda c, p: {}})
+    with pytest.raises(ValueError, match="cannot name a request"):
+        server.declare_extension("com.example/x", methods={"notifications/x": lambda c, p: {}})
+    with pytest.raises(TypeError, match="not callable"):
+        server.declare_extension("com.example/x", methods={"x/y": "nope"})  # type: ignore[dict-item]
+    server.declare_extension("com.example/x", methods={"x/y": lambda c, p: {}})
+    with pytest.raises(ValueError, match=r"com\.example/x's already"):
+        server.declare_extension("com.example/z", methods={"x/y": lambda c, p: {}})
+    assert "x/y" in server.extension_handlers
+
+
+async def test_a_handler_returning_something_else_than_an_object_is_an_internal_error() -> None:
+    server = Server("odd")
+    server.declare_extension("com.example/odd", methods={"odd/one": lambda c, p: [1, 2]})
+    async with Client(
+        server, extensions={"com.example/odd": {}}, extension_methods=["odd/one"]
+    ) as client:
+        with pytest.raises(PeerError) as failed:
+            await client.request("odd/one", {})
+        assert failed.value.code == -32603

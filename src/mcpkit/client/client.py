@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -40,6 +40,7 @@ from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.extensions import own_requests
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
@@ -53,6 +54,7 @@ from mcpkit.types import (
     InitializeResult,
     ServerCapabilities,
 )
+from mcpkit.types.methods import MethodInfo
 from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
@@ -93,6 +95,8 @@ class Client(SkillCalls, StatelessEra):
             (`{}` for none), in both eras: `mcpkit.apps.HOST_EXTENSIONS` for a host that
             renders MCP Apps views (docs/apps.md). `server_extension(id)` says what the
             server declared.
+        extension_methods: requests those extensions add, sent with `request(method,
+            params)` (their params and results are JSON objects).
         on_log: called with each `notifications/message`.
         on_notification: called with `(method, params)` for every server notification.
         timeout: default seconds for each request (None waits forever).
@@ -141,6 +145,7 @@ class Client(SkillCalls, StatelessEra):
         tasks: bool = False,
         task_store: TaskStore | None = None,
         extensions: Mapping[str, Mapping[str, Any]] | None = None,
+        extension_methods: Iterable[str] = (),
         on_log: LogHandler | None = None,
         on_notification: NotificationHandler | None = None,
         timeout: float | None = 60.0,
@@ -184,6 +189,13 @@ class Client(SkillCalls, StatelessEra):
             roots,
             extensions,
         )
+        # The methods of the extensions it speaks beside each revision's: skills, and those
+        # named here (SEP-2133).
+        self._extension_methods: Mapping[str, MethodInfo] = (
+            {**SKILLS_METHODS, **own_requests(extension_methods)}
+            if extension_methods
+            else SKILLS_METHODS
+        )
         self._task_receiver: ClientTaskReceiver | None = None
         if tasks or task_store is not None:
             self._task_receiver = _task_receiver(self._router, task_store, self.capabilities)
@@ -226,7 +238,7 @@ class Client(SkillCalls, StatelessEra):
             max_message_size=self._max_message_size,
             max_json_depth=self._max_json_depth,
             result_types=RESULT_TYPES,
-            extension_methods=SKILLS_METHODS,
+            extension_methods=self._extension_methods,
         )
         conn = Connection(
             session,

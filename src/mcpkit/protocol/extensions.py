@@ -14,9 +14,9 @@ extension adds is unknown (-32601), as any other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -30,7 +30,7 @@ from mcpkit.types.tasks_extension import (
     UpdateTaskParams,
 )
 
-__all__ = ["NAMED_BY", "TASKS", "Extension", "declares", "methods_with"]
+__all__ = ["NAMED_BY", "TASKS", "Extension", "declares", "methods_with", "own_requests"]
 
 
 class Extension(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,6 +62,22 @@ def methods_with(revision: str, extensions: Sequence[Extension]) -> Mapping[str,
             merged.update(extension.methods)
         table = _TABLES[key] = MappingProxyType(merged)
     return table
+
+
+def own_requests(names: Iterable[str]) -> dict[str, MethodInfo]:
+    """The requests (client to server) of an extension that is neither of the protocol nor
+    known here (SEP-2133; a server's `declare_extension(..., methods=...)`): params and
+    result as JSON objects, whose shape only the extension's handler knows."""
+    return {
+        name: MethodInfo(
+            method=name,
+            kind="request",
+            direction=frozenset({"client_to_server"}),
+            params=dict[str, Any],
+            result=dict,
+        )
+        for name in names
+    }
 
 
 def _request(method: str, params: type[msgspec.Struct]) -> MethodInfo:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server._docstrings import summary_doc
 from mcpkit.server.apps import ViewOptions, ViewSource, view_function, view_meta, view_reader
+from mcpkit.server.extensions import ExtensionHandler, ExtensionMethod, extension_methods
 from mcpkit.server.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.registration import check_options
 from mcpkit.server.registry import Registry
@@ -52,6 +53,10 @@ class FeatureRegistrations:
         #: The extensions this server declares beyond those its features imply (SEP-2133;
         #: `declare_extension`): identifier -> settings, in `capabilities.extensions`.
         self.extension_settings: dict[str, dict[str, Any]] = {}
+        #: The requests those extensions add: method -> (extension, handler), and their
+        #: names (both replaced, never changed, by `declare_extension`).
+        self.extension_handlers: dict[str, ExtensionMethod] = {}
+        self.extension_method_names: frozenset[str] = frozenset()
         #: Called (as a task) when a client says its roots changed.
         self.on_roots_changed: RootsChanged | None = None
         #: The default of the tools' `lenient_arguments` (see `Server`).
@@ -184,20 +189,31 @@ class FeatureRegistrations:
     # -------------------------------------------------------------- extensions
 
     def declare_extension(
-        self, extension_id: str, settings: Mapping[str, Any] | None = None
+        self,
+        extension_id: str,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        methods: Mapping[str, ExtensionHandler] | None = None,
     ) -> None:
         """Declare an extension (SEP-2133) in `capabilities.extensions`, with its `settings`
         (`{}` by default), in the initialize result and in server/discover. The identifier
-        is `vendor-prefix/name` (`com.example/audit`). What the extension adds (methods,
-        `_meta` keys) is the server's to serve; `ctx.client_extension(id)` says whether the
-        client declared it too, and with what settings (docs/apps.md, "Extensions in general")."""
+        is `vendor-prefix/name` (`com.example/audit`). `methods`: the requests it adds,
+        name to handler (`async def handler(ctx, params: dict) -> dict`, or sync; the
+        params come without `_meta`, which is `ctx.meta`), served in both eras to a client
+        that declared the extension too, refused to any other
+        (-32021 under 2026-07-28, -32601 before). `ctx.client_extension(id)` says what the
+        client declared (docs/apps.md, "Extensions in general")."""
         prefix, slash, name = extension_id.partition("/")
         if not slash or not prefix or not name or "/" in name:
             raise ValueError(
                 f"an extension identifier is 'vendor-prefix/name' (such as "
                 f"'com.example/audit'), not {extension_id!r}"
             )
+        added = extension_methods(extension_id, methods or {}, self.extension_handlers)
         self.extension_settings = {**self.extension_settings, extension_id: dict(settings or {})}
+        if added:
+            self.extension_handlers = {**self.extension_handlers, **added}
+            self.extension_method_names = frozenset(self.extension_handlers)
 
     # ------------------------------------------------------------------ views
 

@@ -42,6 +42,7 @@ from mcpkit.server.asks import (
 from mcpkit.server.broadcasts import SessionBroadcasts
 from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
+from mcpkit.server.extensions import ExtensionMethod, method_infos, serve
 from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.listeners import Listeners, ListenParams
@@ -62,12 +63,12 @@ from mcpkit.types import (
     ReadResourceResult,
     ServerCapabilities,
 )
-from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
+    from mcpkit.server.interfaces import FeatureServer
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
 
@@ -368,7 +369,9 @@ class Server(TransportServing, SessionBroadcasts):
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
             cache=self.cache,
-            extension_methods=SKILLS_METHODS if len(self.skills) else None,
+            extension_methods=method_infos(
+                len(self.skills) > 0, frozenset(self.extension_handlers)
+            ),
             extensions=(TASKS,) if self.serves_tasks else (),
         )
         return ServerSessionHandle(
@@ -415,6 +418,8 @@ class Server(TransportServing, SessionBroadcasts):
         terms = ev.terms
         stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
         handler = (STATELESS_HANDLERS if stateless else HANDLERS).get(ev.method)
+        if handler is None and ev.method in self.extension_handlers:
+            handler = functools.partial(_extension_request, self.extension_handlers[ev.method])
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -502,3 +507,11 @@ class Server(TransportServing, SessionBroadcasts):
             self._on_notification(handle, ev)
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
+
+
+async def _extension_request(
+    method: ExtensionMethod, server: FeatureServer, ctx: Context, params: Any
+) -> Any:
+    """A request one of the server's extensions adds, as a `Handler` (so it goes through
+    the middleware as any other)."""
+    return await serve(method, ctx, params)

@@ -1,0 +1,107 @@
+"""Requests that a server's own extensions add (SEP-2133; `server.declare_extension(...,
+methods=...)`): checked when declared, described for the protocol sessions of both eras, and
+served only to a client that declared the extension too."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.extensions import TASKS, own_requests
+from mcpkit.protocol.stateless import is_stateless_revision, missing_capability
+from mcpkit.types.methods import SUPPORTED_REVISIONS, MethodInfo, methods_for
+from mcpkit.types.skills import SKILLS_METHODS
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+
+__all__ = ["ExtensionHandler", "ExtensionMethod", "extension_methods", "method_infos", "serve"]
+
+#: A request an extension adds: `handler(ctx, params)`, params as a dict, a dict (or a
+#: result struct) back; sync or async.
+ExtensionHandler = Callable[["Context", dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionMethod:
+    extension: str
+    handler: ExtensionHandler
+
+
+#: Every method a server already answers or sends, in some revision or known extension.
+_TAKEN: Final = frozenset(
+    {m for revision in SUPPORTED_REVISIONS for m in methods_for(revision)}
+    | set(methods_for("2026-07-28"))
+    | set(SKILLS_METHODS)
+    | set(TASKS.methods)
+)
+
+
+def extension_methods(
+    extension_id: str,
+    methods: Mapping[str, ExtensionHandler],
+    existing: Mapping[str, ExtensionMethod],
+) -> dict[str, ExtensionMethod]:
+    """The requests `extension_id` adds, checked: named, not the protocol's own, not another
+    extension's, and callable."""
+    added: dict[str, ExtensionMethod] = {}
+    for name, handler in methods.items():
+        if not name or name.startswith(("notifications/", "rpc.")):
+            raise ValueError(f"extension {extension_id}: {name!r} cannot name a request")
+        if name in _TAKEN:
+            raise ValueError(f"extension {extension_id}: {name} is a method of the protocol")
+        other = existing.get(name)
+        if other is not None and other.extension != extension_id:
+            raise ValueError(f"extension {extension_id}: {name} is {other.extension}'s already")
+        if not callable(handler):
+            raise TypeError(f"extension {extension_id}: the handler of {name} is not callable")
+        added[name] = ExtensionMethod(extension_id, handler)
+    return added
+
+
+_infos: dict[tuple[bool, frozenset[str]], Mapping[str, MethodInfo] | None] = {}
+
+
+def method_infos(skills: bool, names: frozenset[str]) -> Mapping[str, MethodInfo] | None:
+    """The extension methods a session speaks beside its revision's: the skills extension's
+    where `skills`, and the requests `names` (one table per such set, shared by every
+    session of the servers that have it: an idle session holds no table of its own)."""
+    key = (skills, names)
+    if key in _infos:
+        return _infos[key]
+    table: dict[str, MethodInfo] = dict(SKILLS_METHODS) if skills else {}
+    table.update(own_requests(names))
+    found = _infos[key] = MappingProxyType(table) if table else None
+    return found
+
+
+async def serve(method: ExtensionMethod, ctx: Context, params: Any) -> Any:
+    """Run an extension's request for a client that declared the extension."""
+    if ctx.client_extension(method.extension) is None:
+        if is_stateless_revision(ctx.protocol_version):
+            raise missing_capability(("extensions", method.extension))
+        raise McpError(
+            codes.METHOD_NOT_FOUND,
+            f"Method not found: {ctx.method} (the client did not declare the extension "
+            f"{method.extension})",
+        )
+    given: dict[str, Any] = cast("dict[str, Any]", params) if isinstance(params, dict) else {}
+    if "_meta" in given:  # (the request's `_meta` is `ctx.meta`, as for any request)
+        given = dict(given)
+        meta = given.pop("_meta")
+        ctx.meta = cast("dict[str, Any]", meta) if isinstance(meta, dict) else None
+    answer: Any = method.handler(ctx, given)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    if answer is None:
+        return {}
+    if not isinstance(answer, (dict, msgspec.Struct)):
+        raise TypeError(f"the handler of {ctx.method} returned {type(answer).__name__}, not a dict")
+    return cast("Any", answer)
