@@ -38,3 +38,16 @@ def model_only() -> str:
 @server.tool(view="ui://probe/view", visibility=["app"])
 def app_only() -> str:
     return "for the view"
+
+
+WAIT = (Path(__file__).parent / "apps_wait.html").read_text()
+server.add_view("ui://probe/wait", WAIT)
+
+
+@server.tool(view="ui://probe/wait")
+async def wait_long(seconds: float) -> str:
+    """Wait, with a view that shows how the call ends."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+    return "waited"

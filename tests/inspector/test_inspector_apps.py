@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from _inspector_harness import (
 )
 
 from mcpkit.inspector.hub import InspectorHub
+from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
+from mcpkit.inspector.watch import files_to_watch
 
 pytestmark = browser_marks(120)
 
@@ -105,3 +108,44 @@ async def test_a_view_reaches_only_what_its_csp_declares_and_calls_only_app_tool
                 assert "app_only: for the view" in text, text
                 await page.wait_for_selector("#notifications >> text=view: log")
                 await shoot(page, tmp_path, "apps-probe")
+
+
+async def test_a_view_shown_while_its_tool_runs_hears_that_the_call_was_cancelled(
+    tmp_path: Path,
+) -> None:
+    async with served(InspectorHub()) as (base, app):
+        async with browser_page(login_url(base, app)) as page:
+            await connect(page, str(HERE / "apps_server.py"))
+            await open_tool(page, "wait_long")
+            await page.fill("input[name=seconds]", "30")
+            await page.click(".tool-form button[type=submit]")
+            view = page.frame_locator(".view-frame").frame_locator("iframe")
+            await view.locator("#state >> text=waiting 30").wait_for(timeout=WAIT_MS)
+            await page.click(".tool-form button.cancel")
+            await view.locator("#state >> text=cancelled: cancelled in the inspector").wait_for(
+                timeout=WAIT_MS
+            )
+            await shoot(page, tmp_path, "apps-cancelled")
+
+
+async def test_mcpkit_dev_shows_the_view_again_when_its_html_changes(tmp_path: Path) -> None:
+    view = tmp_path / "views" / "main.html"
+    view.parent.mkdir()
+    view.write_text("<html><body><p id='v'>first</p></body></html>")
+    server = tmp_path / "server.py"
+    server.write_text(
+        "from pathlib import Path\nfrom mcpkit import Server\n\nserver = Server('live')\n"
+        "server.add_view('ui://live/main', Path(__file__).parent / 'views' / 'main.html')\n\n\n"
+        "@server.tool(view='ui://live/main')\ndef show() -> str:\n    return 'shown'\n"
+    )
+    assert view in files_to_watch(server)
+    async with served(InspectorHub()) as (base, app):
+        async with browser_page(login_url(base, app)) as page:
+            await connect(page, str(server))
+            await open_tool(page, "show")
+            await page.click(".tool-form button[type=submit]")
+            frame = page.frame_locator(".view-frame").frame_locator("iframe")
+            await frame.locator("#v >> text=first").wait_for(timeout=WAIT_MS)
+            view.write_text("<html><body><p id='v'>second</p></body></html>")
+            await _reload(app.hub, [view], io.StringIO(), app.approvals.check)  # as dev does
+            await frame.locator("#v >> text=second").wait_for(timeout=WAIT_MS)

@@ -132,7 +132,7 @@ function connected(server) {
   if (server.instructions) view.append(el("h3", { textContent: "Instructions" }), el("p", { className: "instructions", textContent: server.instructions }));
   view.append(el("h3", { textContent: "Capabilities" }), tree(caps));
   $("tab-server").replaceChildren(view);
-  if (caps.tools) loadTools();
+  toolsLoaded = caps.tools ? loadTools() : Promise.resolve();
   if (caps.resources) loadResources();
   if (caps.prompts) loadPrompts();
 }
@@ -153,6 +153,7 @@ function entry(name, description, onclick) {
 
 // ------------------------------------------------------------------ tools
 let knownTools = [];
+let toolsLoaded = Promise.resolve();
 async function loadTools() {
   try {
     const { tools } = await request("tools/list", {});
@@ -167,20 +168,35 @@ async function loadTools() {
   } catch (err) { failure($("tool-detail"), err); }
 }
 
-// A tool with a view (MCP Apps, apps.js): the result shows in the view too. The last one is
-// shown again after `mcpkit dev` restarted the server (its HTML may have changed).
+// A tool with a view (MCP Apps, apps.js): shown from the call's start, under the result. The
+// last one is shown again after `mcpkit dev` restarted the server (its HTML may have changed).
 let lastView = null;
-async function withView(out, tool, args, result) {
-  if (!viewOf(tool)) return;
-  lastView = { out, tool, args, result };
+async function openView(where, tool, args) {
+  if (!viewOf(tool)) return null;
   await closeViews("another call");
+  lastView = { where, tool, args, result: undefined };
   try {
-    await showView({
-      where: out, tool, args, result, api, request: (method, params) => request(method, params),
+    return await showView({
+      where, tool, args, api, request: (method, params) => request(method, params),
       tools: async () => knownTools,
       note: (kind, text) => notified({ at: 0, method: `view: ${kind}`, params: { level: kind, data: text } }),
     });
-  } catch (err) { out.append(el("div", { className: "result is-error", textContent: `The view could not be shown: ${err.message || err}` })); }
+  } catch (err) {
+    where.append(el("div", { className: "result is-error", textContent: `The view could not be shown: ${err.message || err}` }));
+    return null;
+  }
+}
+
+async function showAgain(last) {
+  await toolsLoaded;  // the new server's tools: the form is opened again, with the last call
+  const tool = knownTools.find((t) => t.name === last.tool.name);
+  if (!tool || !viewOf(tool)) return;
+  showTab("tools");
+  const { out, views } = showTool(tool);
+  if (last.result !== undefined) out.replaceChildren(toolResult(last.result, readResource));
+  const view = await openView(views, tool, last.args);
+  if (view && last.result !== undefined) view.result(last.result);
+  if (lastView) lastView.result = last.result;
 }
 
 function showTool(tool) {
@@ -191,10 +207,11 @@ function showTool(tool) {
   const run = el("button", { type: "submit", className: "primary", textContent: "Call" });
   const cancel = el("button", { type: "button", className: "cancel danger", textContent: "Cancel", hidden: true });
   const summary = el("div", { className: "error summary" });
+  const views = el("div", { className: "view-slot" });
   const node = el("form", { className: "tool-form" }, el("h2", { textContent: tool.title || tool.name }),
     tool.title ? el("code", { className: "subtitle", textContent: tool.name }) : null,
     el("p", { className: "desc", textContent: tool.description || "" }), form.node,
-    el("div", { className: "actions" }, run, cancel, bar, told), summary, out);
+    el("div", { className: "actions" }, run, cancel, bar, told), summary, out, views);
   node.onsubmit = async (event) => {
     event.preventDefault();
     run.disabled = true;  // while patterns are checked (off this thread, see patterns.js)
@@ -206,13 +223,18 @@ function showTool(tool) {
     cancel.hidden = false; cancel.disabled = false; run.disabled = true;
     cancel.onclick = () => { cancel.disabled = true; api("cancel", { call }).catch((err) => failure(out, err)); };
     out.replaceChildren(el("p", { className: "hint running", textContent: `Calling ${tool.name}…` }));
+    const view = await openView(views, tool, args);
     try {
       const result = await request("tools/call", { name: tool.name, arguments: args }, call);
       out.replaceChildren(toolResult(result, readResource));
-      await withView(out, tool, args, result);
-    } catch (err) { failure(out, err); } finally { cancel.hidden = true; run.disabled = false; bar.hidden = true; told.textContent = ""; }
+      if (view) { view.result(result); lastView.result = result; }
+    } catch (err) {
+      failure(out, err);
+      if (view) view.cancelled(err.cancelled ? "cancelled in the inspector" : String(err.message || err));
+    } finally { cancel.hidden = true; run.disabled = false; bar.hidden = true; told.textContent = ""; }
   };
   $("tool-detail").replaceChildren(node);
+  return { out, views };
 }
 
 function progressed(event) {
@@ -349,9 +371,9 @@ const handlers = {
   connect_failed: connectFailed,
   connected: (e) => {
     $("target").value = e.target;
-    const again = reload !== null && lastView !== null && lastView.out.isConnected ? lastView : null;
+    const again = reload !== null && lastView !== null ? lastView : null;
     connected(e.server);
-    if (again) withView(again.out, again.tool, again.args, again.result);
+    if (again) showAgain(again);
   },
   disconnected: (e) => disconnected(e.reason),
   message: logged,

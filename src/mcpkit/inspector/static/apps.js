@@ -31,13 +31,15 @@ async function sandboxOrigin(api) {
   return sandboxPort ? `http://${location.hostname}:${sandboxPort}` : null;
 }
 
-// Show `tool`'s view for one call in `where`; resolves once it is loading (or with false if
-// this inspector has no sandbox). `tools()` gives the server's tools, `request(method,
-// params)` sends to the server, `note(kind, text)` shows what the view says to the host.
-export async function showView({ where, tool, args, result, api, request, tools, note }) {
+// Show `tool`'s view for one call in `where`, from the call's start (SEP-1865, "Lifecycle":
+// the view initializes while the tool runs); resolves to the view, whose `result(r)` and
+// `cancelled(reason)` end the call for it, or to null if this inspector has no sandbox.
+// `tools()` gives the server's tools, `request(method, params)` sends to the server,
+// `note(kind, text)` shows what the view says to the host.
+export async function showView({ where, tool, args, api, request, tools, note }) {
   const origin = await sandboxOrigin(api);
   const uri = viewOf(tool);
-  if (!origin || !uri) return false;
+  if (!origin || !uri) return null;
   const read = await request("resources/read", { uri });
   const contents = (read.contents || []).find((c) => c.uri === uri) || (read.contents || [])[0];
   if (!contents || typeof contents.text !== "string") throw new Error(`the view ${uri} has no HTML`);
@@ -50,7 +52,7 @@ export async function showView({ where, tool, args, result, api, request, tools,
     el("div", { className: "view-bar" }, el("code", { textContent: uri }),
       el("span", { className: "view-mode", textContent: "inline" })),
     frame, said);
-  const view = { frame, box, uri, mode: "inline", modes: MODES, ready: false, pending: new Map(), ids: 0 };
+  const view = { frame, box, uri, mode: "inline", modes: MODES, ready: false, pending: new Map(), ids: 0, ending: null };
   live.add(view);
   const post = (message) => frame.contentWindow && frame.contentWindow.postMessage(message, origin);
   const answer = (id, result) => post({ jsonrpc: "2.0", id, result });
@@ -63,6 +65,10 @@ export async function showView({ where, tool, args, result, api, request, tools,
   });
   const said_ = (kind, text) => { said.append(el("li", {}, el("span", { className: "origin view", textContent: kind }), " ", text)); note(kind, text); };
   view.notify = (method, params) => { if (view.ready) post({ jsonrpc: "2.0", method, params }); };
+  // How the call ended, sent once the view is initialized (now, if it is).
+  const end = (method, params) => { view.ending = { method, params }; view.notify(method, params); };
+  view.result = (result) => end("ui/notifications/tool-result", result);
+  view.cancelled = (reason) => end("ui/notifications/tool-cancelled", { reason });
   view.setMode = (mode) => {
     view.mode = mode;
     box.classList.toggle("fullscreen", mode === "fullscreen");
@@ -90,7 +96,7 @@ export async function showView({ where, tool, args, result, api, request, tools,
     if (method === "ui/notifications/initialized") {
       view.ready = true;
       view.notify("ui/notifications/tool-input", { arguments: args || {} });
-      if (result) view.notify("ui/notifications/tool-result", result);
+      if (view.ending) view.notify(view.ending.method, view.ending.params);
       return;
     }
     if (method === "ui/notifications/size-changed") {
@@ -148,7 +154,7 @@ export async function showView({ where, tool, args, result, api, request, tools,
     }
   };
   where.append(box);
-  return true;
+  return view;
 }
 
 // Messages from the views: each from its own sandbox frame, and that frame's origin alone.
@@ -169,9 +175,4 @@ new MutationObserver(() => {
 // Before a view goes (another call, a disconnect): it is told, and given a moment to answer.
 export async function closeViews(reason) {
   await Promise.all([...live].map((view) => view.teardown(reason)));
-}
-
-// The views of a call that was cancelled: told so.
-export function cancelled(reason) {
-  for (const view of live) view.notify("ui/notifications/tool-cancelled", { reason });
 }
