@@ -37,7 +37,7 @@ APPS = str(HERE.parents[1] / "examples" / "apps.py")
 async def test_the_example_view_renders_calls_its_tool_and_follows_the_host(
     tmp_path: Path,
 ) -> None:
-    async with served(InspectorHub()) as (base, app):
+    async with origin(b"ok") as undeclared, served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
             await connect(page, APPS)
             await page.click("#tabs button[data-tab=tools]")
@@ -64,6 +64,12 @@ async def test_the_example_view_renders_calls_its_tool_and_follows_the_host(
             await page.wait_for_selector(".view.fullscreen", timeout=WAIT_MS)
             await frame.locator("#mode >> text=mode: fullscreen").wait_for(timeout=WAIT_MS)
             await shoot(page, tmp_path, "apps-fullscreen")
+            # its CSP (it declares no origin) stops a script of the view reaching one
+            inner = next(f for f in page.frames if f.url == "about:srcdoc")
+            reached = await inner.evaluate(
+                f"fetch({undeclared!r}).then(() => 'reached', () => 'blocked')"
+            )
+            assert reached == "blocked"
 
 
 @contextlib.asynccontextmanager
