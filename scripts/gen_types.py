@@ -95,7 +95,9 @@ class MethodInfo(msgspec.Struct, frozen=True, kw_only=True):
     method: str
     kind: Kind
     direction: frozenset[Direction]
-    params: type[msgspec.Struct]
+    #: What its params decode into: a schema struct (`dict[str, Any]` for a request a
+    #: server's own extension adds, whose shape only its handler knows).
+    params: Any
     result: type[msgspec.Struct] | type[dict[str, Any]] | None
     task_augmented: bool = False
 
