@@ -23,6 +23,8 @@ from mcpkit.apps import (
     view_meta,
 )
 from mcpkit.errors import PeerError
+from mcpkit.testing import raw_session
+from mcpkit.types import TextResourceContents, Tool
 
 ERAS = ["2025-11-25", "2026-07-28"]
 HTML = "<!DOCTYPE html><html><body><p id='x'>hi</p></body></html>"
@@ -267,3 +269,26 @@ async def test_a_handler_returning_something_else_than_an_object_is_an_internal_
         with pytest.raises(PeerError) as failed:
             await client.request("odd/one", {})
         assert failed.value.code == -32603
+
+
+def test_a_hosts_reading_of_malformed_ui_metadata_is_none_not_an_exception() -> None:
+    def tool(meta: Any) -> Tool:
+        return Tool(name="t", input_schema={"type": "object"}, meta=meta)
+
+    assert tool_ui(tool({"ui": "ui://x"})) is None  # not an object
+    assert tool_ui(tool({"ui": {"visibility": "app"}})) is None  # not a list
+    assert tool_ui(tool({"ui": {"visibility": ["agent"]}})) is None  # not a visibility
+    flat = tool_ui(tool({UI_RESOURCE_URI_KEY: "ui://x/v"}))  # the deprecated key alone
+    assert flat is not None and flat.resource_uri == "ui://x/v" and flat.for_model
+    assert tool_ui(tool({UI_RESOURCE_URI_KEY: 5})) is None
+    for ui in ["x", {"csp": "none"}, {"csp": {"connectDomains": "https://a"}}, {"domain": 5}]:
+        contents = TextResourceContents(uri="ui://x/v", text="", meta={"ui": ui})
+        assert view_meta(contents) is None, ui
+
+
+async def test_an_extension_request_whose_params_are_no_object_is_invalid_params() -> None:
+    server = audit_server([])
+    declared = {"extensions": {"com.example/audit": {}}}
+    async with raw_session(server, capabilities=declared) as peer:
+        answer = await peer.request("audit/log", [1, 2, 3])
+        assert answer["error"]["code"] == -32602

@@ -16,7 +16,12 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import TASKS, own_requests
 from mcpkit.protocol.stateless import is_stateless_revision, missing_capability
-from mcpkit.types.methods import SUPPORTED_REVISIONS, MethodInfo, methods_for
+from mcpkit.types.methods import (
+    STATELESS_REVISIONS,
+    SUPPORTED_REVISIONS,
+    MethodInfo,
+    methods_for,
+)
 from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
@@ -37,8 +42,7 @@ class ExtensionMethod:
 
 #: Every method a server already answers or sends, in some revision or known extension.
 _TAKEN: Final = frozenset(
-    {m for revision in SUPPORTED_REVISIONS for m in methods_for(revision)}
-    | set(methods_for("2026-07-28"))
+    {m for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS) for m in methods_for(revision)}
     | set(SKILLS_METHODS)
     | set(TASKS.methods)
 )

@@ -72,26 +72,20 @@ class PostRequests(SessionHosting):
     ) -> None:
         headers = scope["headers"]
         body = await read_body(receive, self.policy.max_message_size, self.bodies)
+        either_era = bool(self.policy.stateless_revisions)
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
-        # ignored, as 2026-07-28 says) is answered by its revision's rules, with its id; its
-        # headers are checked against its body there (its revision is no session's: the
-        # session-era check below would only build a refusal to throw away).
-        own = isinstance(body, bytes) and self.policy.stateless_revisions and carries_terms(body)
-        version = None if own else protocol_version(headers, self.policy.supported_revisions)
-        sid = None if own else session_id(headers, required=False)
-        # (so is one that names no session and a revision header we serve no session on)
-        if own or (
-            isinstance(body, bytes)
-            and self.policy.stateless_revisions
-            and sid is None
-            and not isinstance(version, str)
-        ):
-            assert isinstance(body, bytes)
-            if await self._owner(scope, token, body, send) is not _REFUSED:
-                info = RequestInfo("http", headers, client_address(scope), token)
-                await self._post_own_terms(info, body, receive, send)
+        # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
+        # checked against its body there. (First: the session-era checks below would only
+        # build a refusal to throw away.)
+        if isinstance(body, bytes) and either_era and carries_terms(body):
+            await self._own_terms(scope, token, body, receive, send)
             return
-        assert version is not None
+        version = protocol_version(headers, self.policy.supported_revisions)
+        sid = session_id(headers, required=False)
+        if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
+            # No session, and a revision header we serve no session on: that revision's rules.
+            await self._own_terms(scope, token, body, receive, send)
+            return
         for found in (version, sid, body):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
@@ -125,6 +119,14 @@ class PostRequests(SessionHosting):
             return
         await self._answer(exchange, receive, send, ())
         await self._save(session)
+
+    async def _own_terms(
+        self, scope: Scope, token: AccessToken | None, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """A 2026-07-28 POST, once its token's scopes allow it (`_post_own_terms`)."""
+        if await self._owner(scope, token, body, send) is not _REFUSED:
+            info = RequestInfo("http", scope["headers"], client_address(scope), token)
+            await self._post_own_terms(info, body, receive, send)
 
     async def _owner(
         self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
