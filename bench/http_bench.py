@@ -58,6 +58,9 @@ class Variant:
     server: str = "uvicorn-h11"
     loop: str = "uvloop"
     floor: bool = False  # answers a fixed body: no handshake, no id checks, JSON only
+    #: The revision the load generator speaks: 2025-11-25 opens sessions; 2026-07-28 sends
+    #: each call with its terms in `_meta` and no session (`http_loadgen.py --era`).
+    era: str = "2025-11-25"
 
 
 VARIANTS = [
@@ -71,6 +74,31 @@ VARIANTS = [
     ),
     Variant(
         "mcpkit_async/granian", "mcpkit `async def`, granian", "http", "mcpkit_async", "granian"
+    ),
+    Variant(
+        "mcpkit_async/httptools-2026",
+        "mcpkit `async def`, uvicorn httptools, 2026-07-28 client",
+        "http",
+        "mcpkit_async",
+        "uvicorn-httptools",
+        era="2026-07-28",
+    ),
+    Variant(
+        "mcpkit_async/httptools-asyncio",
+        "mcpkit `async def`, uvicorn httptools, asyncio loop",
+        "http",
+        "mcpkit_async",
+        "uvicorn-httptools",
+        loop="asyncio",
+    ),
+    Variant(
+        "mcpkit_async/httptools-asyncio-2026",
+        "mcpkit `async def`, uvicorn httptools, asyncio loop, 2026-07-28 client",
+        "http",
+        "mcpkit_async",
+        "uvicorn-httptools",
+        loop="asyncio",
+        era="2026-07-28",
     ),
     Variant("mcpkit/h11", "mcpkit `def`, uvicorn h11", "http", "mcpkit"),
     Variant(
@@ -217,6 +245,8 @@ def measure(
     try:
         cmd = [pythons["http"], str(BENCH / "http_loadgen.py"), "--json", "--port", str(port)]
         cmd += ["--pid", str(served.proc.pid), *loadgen_args]
+        if variant.era != "2025-11-25":
+            cmd += ["--era", variant.era]
         if variant.floor:
             cmd.append("--floor")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from http_bench import BY_KEY, IDLE_VARIANTS, VARIANTS
+from http_bench import ANSWERS, BY_KEY, IDLE_VARIANTS, VARIANTS
 
 __all__ = ["http_report", "leading_server"]
 
@@ -136,6 +136,29 @@ def targets_table(samples: Samples, server: str) -> str:
     return "\n".join(lines)
 
 
+def eras_table(samples: Samples) -> str:
+    """A 2026-07-28 client (no session, its terms on each call) against a 2025-11-25 session,
+    on the same server: the issue's target is a CPU per call ratio of at most 1."""
+    lines = [
+        "| 2026-07-28 / 2025-11-25, mcpkit `async def`, httptools | answers | calls/s ratio "
+        "| CPU per call ratio | target |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for loop, suffix in (("uvloop", ""), ("asyncio", "-asyncio")):
+        for answers in ANSWERS:
+            mine = f"http:mcpkit_async/httptools{suffix}-2026:{answers}"
+            theirs = f"http:mcpkit_async/httptools{suffix}:{answers}"
+            a = _median(samples, mine, "http_cpu_us")
+            b = _median(samples, theirs, "http_cpu_us")
+            rps_a = _median(samples, mine, "http_rps")
+            rps_b = _median(samples, theirs, "http_rps")
+            cpu = "" if a is None or not b else f"{a / b:.2f}"
+            rps = "" if rps_a is None or not rps_b else f"{rps_a / rps_b:.2f}"
+            target = f"ratio <= 1: {'met' if float(cpu) <= 1 else 'NOT met'}" if cpu else ""
+            lines.append(f"| {loop} | {answers} | {rps} | {cpu} | {target} |")
+    return "\n".join(lines)
+
+
 def idle_table(samples: Samples) -> str:
     lines = [
         "| idle sessions | KiB per session | server RSS before (MiB) |",
@@ -165,6 +188,11 @@ def http_report(samples: Samples, header: str, sessions: int, idle: int) -> str:
             f"which it spent the least CPU per call ({SERVER_NAMES[server]}):",
             "",
             targets_table(samples, server),
+            "",
+            "The same server to a 2026-07-28 client, whose calls carry their terms and open no "
+            "session, against a 2025-11-25 session:",
+            "",
+            eras_table(samples),
             "",
             "Floors: a bare ASGI app answering a fixed JSON body on each server, and a raw "
             "asyncio server that shows the load generator's own ceiling:",

@@ -110,6 +110,10 @@ class ServerSession(Session):
     #: The revisions whose requests carry their own terms (2026-07-28), served beside a
     #: session's; none to serve only the handshake era.
     stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
+    #: Every revision we speak, as `server/discover` and -32022 list them: the stateless
+    #: ones, then the handshake's (on the instance only where not the defaults; read on every
+    #: request that carries its terms).
+    all_revisions: tuple[str, ...] = (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
     #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
     cache: CachePolicy = CachePolicy()
     #: `param_types` for requests that carry their own terms.
@@ -155,6 +159,10 @@ class ServerSession(Session):
         # class's defaults below: a 2025 session holds not a byte more for them.
         if tuple(stateless_revisions) != STATELESS_REVISIONS:
             self.stateless_revisions = tuple(stateless_revisions)
+        if self.stateless_revisions != STATELESS_REVISIONS or (
+            self.supported_revisions != SUPPORTED_REVISIONS
+        ):
+            self.all_revisions = _joined(self.stateless_revisions, self.supported_revisions)
         if cache is not None and cache != type(self).cache:
             self.cache = cache
         if stateless_param_types:
@@ -183,11 +191,6 @@ class ServerSession(Session):
         """Whether the session serves stateless HTTP (`start_stateless`): no handshake is
         needed, and no request is ever sent to the client."""
         return self.phase == "stateless"
-
-    @property
-    def all_revisions(self) -> tuple[str, ...]:
-        """Every revision we speak, as `server/discover` and -32022 list them."""
-        return _joined(self.stateless_revisions, self.supported_revisions)
 
     def _step(self, happened: str) -> None:
         """Move to the phase `happened` leads to; what the table does not list changes nothing."""
@@ -281,7 +284,7 @@ class ServerSession(Session):
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
             return
         revision = terms.revision
-        methods = self.methods_of(revision) if self.extension_methods else methods_for(revision)
+        methods = self.methods_of(revision) if self.extension_methods else _TABLES[revision]
         extension = self._extension_of.get(env.method)  # type: ignore[arg-type]
         if extension is not None and env.method not in methods:
             if not declares(terms.peer_capabilities, extension.id):
@@ -430,6 +433,13 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
             f"the client did not declare elicitation mode {mode!r} "
             f"(it supports: {', '.join(sorted(declared_modes))})"
         )
+
+
+#: Each revision's method table, by revision (`methods_for`, without the call: looked up for
+#: every request that carries its terms, whose revision was checked when they were read).
+_TABLES: Final = {
+    revision: methods_for(revision) for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
+}
 
 
 @functools.cache

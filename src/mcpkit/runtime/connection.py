@@ -276,6 +276,14 @@ class Connection(Reading):
         finally:
             self._awaiting.done(rid)
 
+    def answer_as_json(self, request_id: RequestId) -> None:
+        """Answer the peer's request `request_id` with one JSON object rather than a stream,
+        where the channel has the choice (`RoutedChannel.answer_as_json`; over stdio and in
+        memory there is none)."""
+        answer_as_json = self.extras.answer_as_json
+        if answer_as_json is not None:
+            answer_as_json(request_id)
+
     def release_task_progress(self, task_id: str) -> None:
         """Stop passing progress about task `task_id` to the callback of the request that
         created it (the task ended, or its requestor forgot it)."""

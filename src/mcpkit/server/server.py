@@ -29,9 +29,10 @@ from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
-from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy, is_stateless_revision
+from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.one_request import OneRequest, Response
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.server.access import param_headers_for, scopes_for
 from mcpkit.server.asks import (
@@ -55,7 +56,7 @@ from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.stores.broker import Broker, MemoryBroker
-from mcpkit.stores.sessions import SessionRecord
+from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.types import (
     Icon,
     Implementation,
@@ -63,6 +64,7 @@ from mcpkit.types import (
     ReadResourceResult,
     ServerCapabilities,
 )
+from mcpkit.types.methods import STATELESS_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
@@ -360,7 +362,34 @@ class Server(TransportServing, SessionBroadcasts):
     ) -> ServerSessionHandle:
         """Build (but do not run) the session for one client over `channel`; `record` is the
         session's (a fresh one by default; `restore` passes a saved one)."""
-        protocol = self._session_type(
+        protocol = self._new_protocol()
+        return ServerSessionHandle(
+            self, functools.partial(self._connect, protocol=protocol, channel=channel), record
+        )
+
+    def one_request(self, response: Response) -> ServerSessionHandle:
+        """Build the session of one request that carries its own terms (2026-07-28 over
+        Streamable HTTP): its runtime (`handle.connection`) is a `OneRequest`, whose
+        `serve(body, info)` runs the request in the caller's task and writes what it sends
+        and its answer to `response`. Nothing of it outlives the request."""
+        protocol = self._new_protocol()
+        return ServerSessionHandle(
+            self,
+            functools.partial(self._one, protocol=protocol, response=response),
+            SessionRecord(id=unsent_session_id()),
+        )
+
+    @staticmethod
+    def _one(
+        handle: ServerSessionHandle, *, protocol: ServerSession, response: Response
+    ) -> OneRequest:
+        return OneRequest(
+            protocol, response, on_request=handle.on_request, on_event=handle.on_event
+        )
+
+    def _new_protocol(self) -> ServerSession:
+        """A new protocol session of this server's kind, with its settings."""
+        return self._session_type(
             self.info,
             self.capabilities(),
             instructions=self.instructions,
@@ -373,9 +402,6 @@ class Server(TransportServing, SessionBroadcasts):
                 len(self.skills) > 0, frozenset(self.extension_handlers)
             ),
             extensions=(TASKS,) if self.serves_tasks else (),
-        )
-        return ServerSessionHandle(
-            self, functools.partial(self._connect, protocol=protocol, channel=channel), record
         )
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
@@ -416,7 +442,8 @@ class Server(TransportServing, SessionBroadcasts):
     async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
         terms = ev.terms
-        stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+        # (`is_stateless_revision`, inlined: once per request)
+        stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
         handler = (STATELESS_HANDLERS if stateless else HANDLERS).get(ev.method)
         if handler is None and ev.method in self.extension_handlers:
             handler = functools.partial(_extension_request, self.extension_handlers[ev.method])

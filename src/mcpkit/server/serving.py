@@ -15,6 +15,7 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.one_request import Response
 from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class Servable(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle: ...
 
+    def one_request(self, response: Response) -> ServerSessionHandle: ...
+
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
@@ -76,7 +79,7 @@ class TransportServing:
             handle = self.new_connection(channel)
             self.sessions.add(handle)
             try:
-                await handle.connection.run()
+                await handle.run()
             finally:
                 self.sessions.discard(handle)
                 await handle.connection.aclose()

@@ -14,7 +14,9 @@ from typing import Any, Protocol, cast
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.runtime.connection import Connection, ProgressCallback
+from mcpkit.runtime.awaiting import ProgressCallback
+from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.link import Link
 from mcpkit.server.asks import AskBudget
 from mcpkit.stores.sessions import SessionRecord, new_session_id
 from mcpkit.types import (
@@ -70,10 +72,11 @@ class ServerSessionHandle:
     def __init__(
         self,
         server: SessionHost,
-        connect: Callable[[ServerSessionHandle], Connection],
+        connect: Callable[[ServerSessionHandle], Link],
         record: SessionRecord | None = None,
     ) -> None:
-        """`connect` builds the runtime connection, given this handle to dispatch to;
+        """`connect` builds the runtime under the session (a `Connection`, or for one
+        request that carries its own terms a `OneRequest`), given this handle to dispatch to;
         `record` is the session's (a new one, with a fresh id, by default)."""
         self.server = server
         self.record = record if record is not None else SessionRecord(id=new_session_id())
@@ -93,6 +96,14 @@ class ServerSessionHandle:
     @log_level.setter
     def log_level(self, level: str | None) -> None:
         self.record.log_level = level
+
+    async def run(self) -> None:
+        """Serve the session until its channel ends (a `Connection`: a `OneRequest` is served
+        by its caller, `OneRequest.serve`)."""
+        connection = self.connection
+        if not isinstance(connection, Connection):
+            raise TypeError(f"a session over {type(connection).__name__} is not run")
+        await connection.run()
 
     def on_request(self, ev: RequestReceived) -> Coroutine[Any, Any, Any]:
         # The server's coroutine itself, not one more wrapped around it: once per request.

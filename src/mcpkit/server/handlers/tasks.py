@@ -25,7 +25,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.runtime.connection import Connection
+    from mcpkit.runtime.link import Link
     from mcpkit.server.context import Context
 
 __all__ = ["cancel_task", "get_task", "list_tasks", "polled", "task_result"]
@@ -35,14 +35,11 @@ def _runner(server: FeatureServer) -> TaskRunner:
     return server.task_runner
 
 
-def polled(connection: Connection, request_id: RequestId) -> None:
+def polled(connection: Link, request_id: RequestId) -> None:
     """Ask for a plain JSON answer: "where possible, servers SHOULD NOT upgrade to an SSE
     stream in response to a tasks/get request, as the client has indicated it wishes to poll"
-    ("Input Required Status"). Over Streamable HTTP `HttpChannel.answer_as_json` does it (an
-    optional method of a channel: stdio and memory have no such choice)."""
-    answer_as_json = connection.extras.answer_as_json
-    if answer_as_json is not None:
-        answer_as_json(request_id)
+    ("Input Required Status"), where the transport has the choice (`Link.answer_as_json`)."""
+    connection.answer_as_json(request_id)
 
 
 def _polled(ctx: Context) -> None:

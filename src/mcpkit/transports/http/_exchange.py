@@ -21,6 +21,7 @@ from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.streams import Stream
 
 __all__ = [
+    "SSE_HEADERS",
     "Resumption",
     "client_address",
     "local_path",
@@ -50,7 +51,7 @@ def client_address(scope: Scope) -> tuple[str, int] | None:
 
 _KEEPALIVE: Final = encode_comment()
 _BATCH: Final = 16  # events joined into one write at most
-_SSE_HEADERS: Final = (
+SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream"),
     # Proxies must neither cache nor buffer a stream (nginx reads X-Accel-Buffering).
     (b"cache-control", b"no-cache"),
@@ -126,7 +127,7 @@ async def send_sse(
         if first_wait > 0:
             await stream.wait_ready(generation, first_wait)
         await send(
-            {"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS, *headers]}
+            {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
         )
         while not await _flush(send, stream, generation, out):
             if watcher is None and not stream.ready(generation):  # about to wait

@@ -143,7 +143,7 @@ class LegacySession:
         self.server = server
         self.channel = channel
         self.handle = handle
-        self.task = asyncio.get_running_loop().create_task(handle.connection.run())
+        self.task = asyncio.get_running_loop().create_task(handle.run())
         # A session whose runtime ends on its own (a failure) ends its stream too.
         self.task.add_done_callback(lambda _: channel.close())
 

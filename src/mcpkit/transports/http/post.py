@@ -10,8 +10,6 @@ import functools
 from collections.abc import Sequence
 from typing import Final
 
-import msgspec
-
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
@@ -19,12 +17,6 @@ from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.codes import (
     HEADER_MISMATCH,
-    INVALID_PARAMS,
-    INVALID_REQUEST,
-    METHOD_NOT_FOUND,
-    MISSING_REQUIRED_CLIENT_CAPABILITY,
-    PARSE_ERROR,
-    UNSUPPORTED_PROTOCOL_VERSION,
 )
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.stateless import REVISION_KEY, carries_terms
@@ -47,6 +39,7 @@ from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.mirrored import Mirrored, mirror_problem, read_mirrored
+from mcpkit.transports.http.own_terms import serve_own_terms
 from mcpkit.transports.http.sessions import HttpSession, make_room, no_room
 from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import Exchange
@@ -145,38 +138,23 @@ class PostRequests(SessionHosting):
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send
     ) -> None:
         """A 2026-07-28 request: its mirrored headers checked against the body (-32020), then
-        served by a fresh session under the terms it carries, answered with the status its
-        revision gives errors (400, 404 for an unknown method), and forgotten."""
+        served in this task under the terms it carries (`own_terms`), answered with the
+        status its revision gives errors (400, 404 for an unknown method), and forgotten."""
         found = read_mirrored(body)
         if found is not None:
             problem = self._mirror_problem(info.headers, found)
             if problem is not None:
                 await send_whole(send, 400, _error_body(found.id, problem), _JSON)
                 return
-        session = open_stateless(
-            self.server, None, json_response=self.json_response, clock=self._clock
+        await serve_own_terms(
+            self.server,
+            info,
+            body,
+            receive,
+            send,
+            json_response=self.json_response,
+            calls=self._own_calls,
         )
-        try:
-            exchange = await _submit(session, body, info)
-            if exchange is None:
-                await send_refusal(send, refuse(500, "the request's session ended unread"))
-                return
-            started, refused = exchange.read
-            if refused:
-                await send_whole(send, error_status(refused[0]), refused[0], _JSON)
-                return
-            if started and not self.json_response:
-                # An error the request ends with at once goes with its status, as JSON.
-                await exchange.wait_ready(exchange.generation, FIRST_WAIT)
-                first = exchange.peek()
-                status = 200 if first is None else error_status(first)
-                if first is not None and status != 200:
-                    await exchange.next()
-                    await send_whole(send, status, first, _JSON)
-                    return
-            await self._answer(exchange, receive, send, ())
-        finally:
-            await session.aclose()
 
     def _mirror_problem(self, headers: Headers, found: Mirrored) -> McpError | None:
         """HeaderMismatch for headers that disagree with the body (see `mirrored`)."""
@@ -309,36 +287,6 @@ async def _send_json(
         await send_whole(send, 202, b"", headers)
 
 
-def error_status(message: bytes) -> int:
-    """The HTTP status of a 2026-07-28 answer (basic/transports/streamable-http): 404 for an
-    unknown method, 400 for the errors that say the request itself was wrong (invalid params,
-    a header or revision mismatch, a capability the client did not declare), 200 otherwise."""
-    try:
-        answer = msgspec.json.decode(message, type=_ErrorOnly)
-    except msgspec.DecodeError:
-        return 200
-    if answer.error is None:
-        return 200
-    return _ERROR_STATUS.get(answer.error.code, 200)
-
-
-class _Code(msgspec.Struct):
-    code: int = 0
-
-
-class _ErrorOnly(msgspec.Struct):
-    error: _Code | None = None
-
-
-_ERROR_STATUS: Final = {
-    METHOD_NOT_FOUND: 404,
-    INVALID_PARAMS: 400,
-    HEADER_MISMATCH: 400,
-    MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
-    UNSUPPORTED_PROTOCOL_VERSION: 400,
-    INVALID_REQUEST: 400,
-    PARSE_ERROR: 400,
-}
 _REFUSED: Final = object()
 
 

@@ -12,7 +12,8 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
-from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.link import Link
+from mcpkit.runtime.one_request import Response
 from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import HttpChannel
@@ -257,13 +258,15 @@ class SessionHandle(Protocol):
     """What the app needs of a session the server built (`ServerSessionHandle`)."""
 
     @property
-    def connection(self) -> Connection: ...
+    def connection(self) -> Link: ...
 
     @property
     def record(self) -> SessionRecord: ...
 
     @property
     def id(self) -> str: ...
+
+    async def run(self) -> None: ...
 
 
 class HostServer(Protocol):
@@ -281,6 +284,11 @@ class HostServer(Protocol):
     ) -> SessionHandle: ...
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> SessionHandle: ...
+
+    def one_request(self, response: Response) -> SessionHandle:
+        """The session of one request that carries its own terms (2026-07-28): its runtime
+        is a `mcpkit.runtime.one_request.OneRequest` writing to `response`."""
+        ...
 
     def running(self) -> AbstractAsyncContextManager[object]: ...
 

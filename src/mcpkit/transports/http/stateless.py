@@ -17,14 +17,14 @@ __all__ = ["open_stateless"]
 
 def open_stateless(
     server: HostServer,
-    revision: str | None,
+    revision: str,
     *,
     json_response: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> HttpSession:
     """A running session for one POST, operating on `revision` (the request's
-    MCP-Protocol-Version) with no client capabilities, as no handshake reaches it; with
-    `revision` None, one that serves a request carrying its own terms (2026-07-28) alone.
+    MCP-Protocol-Version) with no client capabilities, as no handshake reaches it. (A
+    request that carries its own terms, 2026-07-28, needs none of this: `own_terms`.)
 
     It is not among `server.sessions`: nothing outlives the POST, so a list change or a
     resource update has no stream to go to. The caller closes it after the answer.
@@ -32,6 +32,6 @@ def open_stateless(
     channel = HttpChannel(json_response=json_response, clock=clock)
     handle = server.new_connection(channel, SessionRecord(id=unsent_session_id()))
     protocol = handle.connection.session
-    if revision is not None and isinstance(protocol, ServerSession):
+    if isinstance(protocol, ServerSession):
         protocol.start_stateless(revision)
     return HttpSession(server, channel, handle)

@@ -1,0 +1,212 @@
+"""The response to a POST whose request carries its own terms (2026-07-28), served in the
+POST's own task (`mcpkit.runtime.one_request`; spec: basic/transports/streamable-http,
+"Sending Messages", "Receiving Messages", "Cancellation").
+
+The answer is one JSON object, or an SSE stream when the app answers with streams and the
+handler sends something while it runs (progress, log messages) - or streams its answer anyway
+(the app's choice). An error answer that nothing preceded goes as JSON with the status its
+revision gives it (400, 404 for an unknown method). Closing the response is the cancellation:
+a call still running a moment after it began gets a watcher, which cancels it when the client
+goes; a quick call never pays for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+import msgspec
+
+from mcpkit.auth._asgi import Receive, Send, send_whole
+from mcpkit.protocol.codes import (
+    HEADER_MISMATCH,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    PARSE_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+)
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.sse import encode_event
+from mcpkit.runtime.one_request import MESSAGE, RESULT, Kind, OneRequest
+from mcpkit.transports.http._exchange import SSE_HEADERS
+from mcpkit.transports.http.sessions import HostServer
+
+__all__ = ["WATCH_AFTER", "OwnCall", "OwnTermsResponse", "error_status", "serve_own_terms"]
+
+_JSON: Final = ((b"content-type", b"application/json"),)
+#: Seconds a request runs before a watcher starts to notice its client leaving: a call that
+#: is answered sooner never costs a task for it.
+WATCH_AFTER: Final = 0.01
+
+
+class OwnTermsResponse:
+    """The HTTP response a `OneRequest` writes (`mcpkit.runtime.one_request.Response`)."""
+
+    __slots__ = ("done", "json", "send", "streaming")
+
+    def __init__(self, send: Send, *, json: bool) -> None:
+        self.send = send
+        self.json = json
+        self.streaming = False  # the head of an SSE answer is sent
+        self.done = False  # the final answer is sent
+
+    def answer_as_json(self) -> None:
+        self.json = True
+
+    async def end(self) -> None:
+        """End the response with no answer (the request was cut off): an SSE stream that
+        ends without its response, which a client reads as the server gone (with no
+        resumption under 2026-07-28, there is nothing else to say)."""
+        if self.done:
+            return
+        self.done = True
+        try:
+            if not self.streaming:
+                await self.send(
+                    {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
+                )
+            await self.send({"type": "http.response.body", "body": b""})
+        except OSError:
+            pass
+
+    async def emit(self, data: bytes, kind: Kind) -> None:
+        send = self.send
+        try:
+            if kind is MESSAGE:
+                if self.json:
+                    return  # one JSON object carries the answer alone
+                if not self.streaming:
+                    self.streaming = True
+                    await send(
+                        {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
+                    )
+                await send(
+                    {"type": "http.response.body", "body": encode_event(data), "more_body": True}
+                )
+            elif self.streaming:
+                self.done = True
+                await send({"type": "http.response.body", "body": encode_event(data)})
+            else:
+                self.done = True
+                status = 200 if kind is RESULT else error_status(data)
+                if self.json or status != 200:
+                    await send_whole(send, status, data, _JSON)
+                else:
+                    await send(
+                        {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
+                    )
+                    await send({"type": "http.response.body", "body": encode_event(data)})
+        except OSError:
+            pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too
+
+
+async def serve_own_terms(
+    server: HostServer,
+    info: RequestInfo,
+    body: bytes,
+    receive: Receive,
+    send: Send,
+    *,
+    json_response: bool,
+    calls: set[OwnCall],
+) -> None:
+    """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
+    answer it. While it runs it is among `calls`: `OwnCall.cut` (a shutdown past its grace)
+    ends it as a client that goes away does, the handler cancelled and the response ended
+    with no answer."""
+    response = OwnTermsResponse(send, json=json_response)
+    link = server.one_request(response).connection
+    assert isinstance(link, OneRequest)
+    task = asyncio.current_task()
+    assert task is not None
+    call = OwnCall(receive, task)
+    calls.add(call)
+    timer = asyncio.get_running_loop().call_later(WATCH_AFTER, call.watch)
+    try:
+        started, refused = await link.serve(body, info)
+    except asyncio.CancelledError:
+        call.serving = False
+        if not call.cut_off or task.uncancel() > 0:
+            raise  # not ours: the server cancels this response
+        await response.end()
+        return
+    finally:
+        call.serving = False
+        calls.discard(call)
+        timer.cancel()
+        call.stop()
+    if call.cut_off:
+        task.uncancel()  # a handler swallowed the cancellation; it is spent
+    if refused:
+        await send_whole(send, error_status(refused[0]), refused[0], _JSON)
+    elif not started:
+        await send_whole(send, 202)
+
+
+class OwnCall:
+    """A request served in its POST's `task`: cut off (`cut`) when its client disconnects,
+    which a watcher notices once the call has run for `WATCH_AFTER`, or at shutdown."""
+
+    __slots__ = ("cut_off", "receive", "serving", "task", "watcher")
+
+    def __init__(self, receive: Receive, task: asyncio.Task[object]) -> None:
+        self.receive = receive
+        self.task = task
+        self.serving = True
+        self.cut_off = False
+        self.watcher: asyncio.Task[None] | None = None
+
+    def cut(self) -> None:
+        """Cancel the request. Only while it is served: the task then waits inside it, so
+        the cancellation lands there (never after, where nothing would take it back)."""
+        if self.serving and not self.cut_off:
+            self.cut_off = True
+            self.task.cancel()
+
+    def watch(self) -> None:
+        if self.serving:
+            self.watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        # The body has been read: the next message the server gives is http.disconnect.
+        while (await self.receive())["type"] != "http.disconnect":
+            pass
+        self.cut()
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+
+
+def error_status(message: bytes) -> int:
+    """The HTTP status of a 2026-07-28 answer (basic/transports/streamable-http): 404 for an
+    unknown method, 400 for the errors that say the request itself was wrong (invalid params,
+    a header or revision mismatch, a capability the client did not declare), 200 otherwise."""
+    try:
+        answer = msgspec.json.decode(message, type=_ErrorOnly)
+    except msgspec.DecodeError:
+        return 200
+    if answer.error is None:
+        return 200
+    return _ERROR_STATUS.get(answer.error.code, 200)
+
+
+class _Code(msgspec.Struct):
+    code: int = 0
+
+
+class _ErrorOnly(msgspec.Struct):
+    error: _Code | None = None
+
+
+_ERROR_STATUS: Final = {
+    METHOD_NOT_FOUND: 404,
+    INVALID_PARAMS: 400,
+    HEADER_MISMATCH: 400,
+    MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+    INVALID_REQUEST: 400,
+    PARSE_ERROR: 400,
+}

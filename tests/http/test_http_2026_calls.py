@@ -1,0 +1,231 @@
+"""A 2026-07-28 request over Streamable HTTP is served in its POST's own task, with no session
+made for it (`mcpkit.runtime.one_request`, `mcpkit.transports.http.own_terms`): what it sends
+while it runs streams as it is made, its errors carry their status in both answer modes, a
+client that hangs up cancels it, a shutdown past its grace ends it, a `Context` kept past the
+answer reaches no one, and thousands of calls leave nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from _inprocess import asgi_request, body_of
+from _serving import WAIT, headers, messages_of, serving, small_server, sse_messages
+
+from mcpkit import Context, Server
+from mcpkit.errors import ConnectionClosed
+from mcpkit.runtime.one_request import OneRequest
+
+REVISION = "2026-07-28"
+
+
+def call(name: str, arguments: dict[str, Any], rid: Any = 1, **meta: Any) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "tools/call",
+        "params": {
+            "name": name,
+            "arguments": arguments,
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": REVISION,
+                "io.modelcontextprotocol/clientCapabilities": {},
+                **meta,
+            },
+        },
+    }
+
+
+def modern(method: str = "tools/call", name: str | None = None) -> dict[str, str]:
+    found = headers(**{"mcp-protocol-version": REVISION, "mcp-method": method})
+    if name is not None:
+        found["mcp-name"] = name
+    return found
+
+
+class Held:
+    """What the tools below leave for the test to look at."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.cancelled = asyncio.Event()
+        self.kept: list[Context] = []
+
+
+def make_server(held: Held) -> Server:
+    server = small_server("http-2026-calls")
+
+    @server.tool()
+    async def wait(ctx: Context) -> str:
+        """Runs until released (or cancelled)."""
+        held.started.set()
+        try:
+            await held.release.wait()
+        except asyncio.CancelledError:
+            held.cancelled.set()
+            raise
+        await ctx.log("info", "released")
+        return "released"
+
+    @server.tool()
+    async def keep(ctx: Context) -> str:
+        """Answers at once, keeping its Context."""
+        held.kept.append(ctx)
+        return "kept"
+
+    return server
+
+
+@pytest.mark.parametrize("json_response", [False, True])
+async def test_progress_streams_before_the_answer_and_json_answers_carry_it_alone(
+    json_response: bool,
+) -> None:
+    app = make_server(Held()).http_app(json_response=json_response)
+    payload = call("slow", {"steps": 3}, rid="p", progressToken="t")
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        response = await client.post("/mcp", json=payload, headers=modern(name="slow"))
+    assert response.status_code == 200
+    found = messages_of(response)
+    if json_response:
+        assert response.headers["content-type"] == "application/json"
+        assert [m["id"] for m in found] == ["p"]
+    else:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        progress = [m["params"]["progress"] for m in found if "method" in m]
+        assert progress == [1, 2, 3] and found[-1]["id"] == "p"
+    assert found[-1]["result"]["content"][0]["text"] == "3 steps"
+    assert "mcp-session-id" not in response.headers
+
+
+@pytest.mark.parametrize("json_response", [False, True])
+async def test_errors_carry_their_status_in_either_answer_mode(json_response: bool) -> None:
+    app = make_server(Held()).http_app(json_response=json_response)
+    unknown = call("add", {"a": 1, "b": 2})
+    unknown["method"] = "tools/nope"
+    bad_args = call("add", {"a": "x"})
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        response = await client.post("/mcp", json=unknown, headers=modern("tools/nope"))
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == -32601
+        response = await client.post("/mcp", json=bad_args, headers=modern(name="add"))
+        # An invalid argument is a tool error (a result), not an invalid request.
+        assert response.status_code == 200
+        assert messages_of(response)[-1]["result"]["isError"] is True
+        response = await client.post("/mcp", content=b"{not json", headers=modern())
+        assert response.status_code == 400 and response.json()["error"]["code"] == -32700
+
+
+async def test_a_client_that_hangs_up_cancels_its_call() -> None:
+    held = Held()
+    app = make_server(held).http_app()
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        post = asyncio.ensure_future(
+            client.post("/mcp", json=call("wait", {}), headers=modern(name="wait"))
+        )
+        await held.started.wait()
+        post.cancel()  # the client closes the connection: under 2026-07-28, the cancellation
+        with pytest.raises(asyncio.CancelledError):
+            await post
+        await held.cancelled.wait()
+        for _ in range(100):  # bounded: the POST's task finishes its bookkeeping
+            if not app._own_calls:
+                break
+            await asyncio.sleep(0.01)
+        assert not app._own_calls
+        # The endpoint serves on.
+        response = await client.post(
+            "/mcp", json=call("add", {"a": 1, "b": 2}), headers=modern(name="add")
+        )
+        assert messages_of(response)[-1]["result"]["structuredContent"] == {"result": 3}
+
+
+async def test_a_shutdown_past_its_grace_ends_a_running_call_with_no_answer() -> None:
+    held = Held()
+    app = make_server(held).http_app()
+    payload = msgspec.json.encode(call("wait", {}))
+    answer = asyncio.ensure_future(
+        asgi_request(app, "POST", {**modern(name="wait"), "host": "127.0.0.1"}, payload)
+    )
+    async with asyncio.timeout(WAIT):
+        await held.started.wait()
+        app.close_streams(calls=True)
+        sent = await answer
+        await held.cancelled.wait()
+    assert sent[0]["status"] == 200
+    assert dict(sent[0]["headers"])[b"content-type"] == b"text/event-stream"
+    assert sse_messages(body_of(sent).decode()) == []  # the stream ends unanswered
+    assert not app._own_calls
+
+
+async def test_a_context_kept_past_its_answer_reaches_no_one() -> None:
+    """A handler that keeps its Context (as a task's work does) can send nothing through it
+    once its request is answered, not even to another client's request with the same id."""
+    held = Held()
+    app = make_server(held).http_app()
+    level = {"io.modelcontextprotocol/logLevel": "debug"}
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        response = await client.post(
+            "/mcp", json=call("keep", {}, rid=7, **level), headers=modern(name="keep")
+        )
+        assert messages_of(response)[-1]["result"]["content"][0]["text"] == "kept"
+        (kept,) = held.kept
+        other = asyncio.ensure_future(
+            client.post("/mcp", json=call("wait", {}, rid=7, **level), headers=modern(name="wait"))
+        )
+        await held.started.wait()
+        with pytest.raises(ConnectionClosed):
+            await kept.log("info", "leaked")
+        await kept.progress(1, 2)  # no token, and nowhere to go: nothing, and no error
+        held.release.set()
+        found = messages_of(await other)
+    logs = [m["params"]["data"] for m in found if m.get("method") == "notifications/message"]
+    assert logs == ["released"]
+    assert found[-1]["id"] == 7
+
+
+async def test_many_calls_leave_nothing_behind() -> None:
+    app = make_server(Held()).http_app()
+    hdrs = {**modern(name="add"), "host": "127.0.0.1"}
+    payloads = [msgspec.json.encode(call("add", {"a": i, "b": 1}, rid=i)) for i in range(2000)]
+
+    async def calls(n: int) -> None:
+        for payload in payloads[:n]:
+            sent = await asgi_request(app, "POST", hdrs, payload)
+            assert b'"structuredContent"' in body_of(sent)
+
+    await calls(200)  # warm caches and free lists
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        await calls(2000)
+        await asyncio.sleep(0)  # cancelled timers leave the loop's heap when it next runs
+        gc.collect()
+        left = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert not app._own_calls and not app.server.sessions and len(app.sessions) == 0
+    assert not [o for o in gc.get_objects() if isinstance(o, OneRequest)]
+    assert left < 64 * 1024, left  # caches, not 2,000 calls' worth
