@@ -32,7 +32,7 @@ from mcpkit.transports.http.limits import (
     guarded,
 )
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
-from mcpkit.transports.http.own_terms import OwnCall
+from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.sessions import (
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
@@ -200,7 +200,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
             resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
-        self._own_calls: set[OwnCall] = set()  # 2026-07-28 requests served now
+        self._own_calls = OwnCalls()  # 2026-07-28 requests served now
         self._local = path.rstrip("/") or "/"
         self._slashed = self._local.rstrip("/") + "/"
         self._lifespan_ran = False

@@ -20,7 +20,7 @@ from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.legacy import LegacySseEndpoint
-from mcpkit.transports.http.own_terms import OwnCall
+from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.sessions import (
     ClientCaps,
     HostServer,
@@ -50,7 +50,7 @@ class SessionHosting:
     streams: StreamSettings
     legacy: LegacySseEndpoint | None
     _open_streams: set[Stream]  # those a response carries now
-    _own_calls: set[OwnCall]  # 2026-07-28 requests served now (`own_terms`)
+    _own_calls: OwnCalls  # 2026-07-28 requests served now (`own_terms`)
     _lifespan_ran: bool  # whether `lifespan()` was ever entered (a warning when it was not)
     _clock: Callable[[], float]
 
@@ -184,8 +184,7 @@ class SessionHosting:
         if calls:
             for stream in list(self._open_streams):
                 stream.hang_up(retry, force=True)
-            for call in list(self._own_calls):
-                call.cut()
+            self._own_calls.cut_all()
         for _, session in self.sessions.items():
             get = session.channel.stream
             if get is not None and not get.hang_up(retry, force=True):

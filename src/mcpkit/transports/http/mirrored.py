@@ -17,7 +17,7 @@ whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, cast
 
 import msgspec
@@ -27,7 +27,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.param_headers import decode_value, value_at
 from mcpkit.protocol.stateless import REVISION_KEY
-from mcpkit.transports.http._headers import Headers, quote_header, values_of
+from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
 
@@ -69,23 +69,41 @@ def read_mirrored(body: bytes) -> Mirrored | None:
 
 
 def mirror_problem(
-    headers: Headers, found: Mirrored, param_headers: ParamHeaders | None = None
+    headers: Headers,
+    found: Mirrored,
+    param_headers: ParamHeaders | None = None,
+    *,
+    check_revision: bool = False,
 ) -> McpError | None:
     """HeaderMismatch (-32020) when a header the body calls for is missing, malformed, or says
-    something else than the body; None when they agree. The revision header is checked by the
-    caller (it also decides which era the POST is)."""
+    something else than the body; None when they agree. With `check_revision`, also
+    `MCP-Protocol-Version` against the body's `_meta` revision (else the caller checks it:
+    it also decides which era the POST is). The headers are walked once for the fixed ones."""
+    sent = collect(headers, _MIRRORED)
+    if check_revision:
+        meta = None if found.params is None else found.params.meta
+        revision = None if meta is None else meta.protocol_version
+        versions = sent.get(b"mcp-protocol-version", ())
+        if isinstance(revision, str) and (
+            len(versions) != 1 or versions[0].strip(_OWS).decode("latin-1") != revision
+        ):
+            return _mismatch(
+                "MCP-Protocol-Version must be sent once and equal the body's "
+                f"_meta {REVISION_KEY} {revision!r}"
+            )
     method = found.method if isinstance(found.method, str) else None
     if method is None:
         return None  # not a request or notification the session can read: it says so itself
-    sent = values_of(headers, b"mcp-method")
-    if len(sent) != 1:
+    methods = sent.get(b"mcp-method", ())
+    if len(methods) != 1:
         return _mismatch(f"send one Mcp-Method header naming the body's method {method!r}")
-    if sent[0].strip(_OWS).decode("latin-1") != method:
+    if methods[0].strip(_OWS).decode("latin-1") != method:
         return _mismatch(
-            f"Mcp-Method header {quote_header(sent[0])} does not match the body's method {method!r}"
+            f"Mcp-Method header {quote_header(methods[0])} does not match the body's method "
+            f"{method!r}"
         )
     params = found.params
-    problem = _name_problem(headers, method, params)
+    problem = _name_problem(sent.get(b"mcp-name", ()), method, params)
     if problem is not None:
         return problem
     if method == "tools/call" and param_headers is not None and params is not None:
@@ -96,17 +114,22 @@ def mirror_problem(
     return None
 
 
-def _name_problem(headers: Headers, method: str, params: _Params | None) -> McpError | None:
+#: The headers every 2026-07-28 POST mirrors (`Mcp-Param-*` are looked up when a tool has any).
+_MIRRORED: Final = frozenset({b"mcp-protocol-version", b"mcp-method", b"mcp-name"})
+#: `decode_value`, remembered for the short values clients repeat (the same tool's name).
+_decode_value: Final = memo_short(decode_value)
+
+
+def _name_problem(named: Sequence[bytes], method: str, params: _Params | None) -> McpError | None:
     """`Mcp-Name` must carry the item a tools/call, prompts/get or resources/read names (or
     an extension's method: the task of tasks/get, tasks/update, tasks/cancel)."""
     field = NAMED_BY.get(method)
     body_value = getattr(params, field, None) if field is not None and params else None
     if not isinstance(body_value, str):
         return None
-    named = values_of(headers, b"mcp-name")
     if len(named) != 1:
         return _mismatch(f"send one Mcp-Name header naming the body's params.{field}")
-    value = decode_value(named[0])
+    value = _decode_value(named[0])
     if value is None:
         return _mismatch(f"Mcp-Name header {quote_header(named[0])} is malformed")
     if value != body_value:

@@ -15,18 +15,14 @@ from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import jsonrpc
-from mcpkit.protocol.codes import (
-    HEADER_MISMATCH,
-)
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.stateless import REVISION_KEY, carries_terms
+from mcpkit.protocol.stateless import carries_terms
 from mcpkit.transports.http._exchange import (
     client_address,
     read_body,
     send_refusal,
     watch_disconnect,
 )
-from mcpkit.transports.http._headers import Headers, values_of
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -38,7 +34,7 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.limits import BodyBudget
-from mcpkit.transports.http.mirrored import Mirrored, mirror_problem, read_mirrored
+from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.own_terms import serve_own_terms
 from mcpkit.transports.http.sessions import HttpSession, make_room, no_room
 from mcpkit.transports.http.stateless import open_stateless
@@ -142,7 +138,9 @@ class PostRequests(SessionHosting):
         status its revision gives errors (400, 404 for an unknown method), and forgotten."""
         found = read_mirrored(body)
         if found is not None:
-            problem = self._mirror_problem(info.headers, found)
+            problem = mirror_problem(
+                info.headers, found, self.server.param_headers, check_revision=True
+            )
             if problem is not None:
                 await send_whole(send, 400, _error_body(found.id, problem), _JSON)
                 return
@@ -155,24 +153,6 @@ class PostRequests(SessionHosting):
             json_response=self.json_response,
             calls=self._own_calls,
         )
-
-    def _mirror_problem(self, headers: Headers, found: Mirrored) -> McpError | None:
-        """HeaderMismatch for headers that disagree with the body (see `mirrored`)."""
-        revision = (
-            None
-            if found.params is None or found.params.meta is None
-            else found.params.meta.protocol_version
-        )
-        sent = values_of(headers, b"mcp-protocol-version")
-        if isinstance(revision, str) and (
-            len(sent) != 1 or sent[0].strip(b" \t").decode("latin-1") != revision
-        ):
-            return McpError(
-                HEADER_MISMATCH,
-                "Header mismatch: MCP-Protocol-Version must be sent once and equal the body's "
-                f"_meta {REVISION_KEY} {revision!r}",
-            )
-        return mirror_problem(headers, found, self.server.param_headers)
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
