@@ -203,6 +203,29 @@ async def test_the_limit_flags_reach_the_app(tmp_path: Path) -> None:
         assert await server.stop() == 0
 
 
+async def test_allowed_host_accepts_the_name_a_reverse_proxy_passes_on(tmp_path: Path) -> None:
+    """Issue 23: behind nginx (`proxy_set_header Host $http_host`, or an upstream's name) a
+    loopback-bound server saw a Host it did not know and answered 421, with no flag to name
+    it. `--allowed-host` names it; other Hosts are still refused, and the refusal says how."""
+    argv = mcpkit(
+        "run", str(lifespan_server(tmp_path)), "--transport", "http", "--port", "0",
+        "--allowed-host", "mcp.example.com", "--allowed-host", "backend:8080",
+    )  # fmt: skip
+    async with running(argv) as server:
+        url = await server.started()
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            for host in ("mcp.example.com", "mcp.example.com:443", "backend:8080"):
+                named = headers(host=host)
+                assert (await client.post(url, json=INITIALIZE, headers=named)).status_code == 200
+            for host in ("backend:9090", "rebind.example"):
+                refused = await client.post(url, json=INITIALIZE, headers=headers(host=host))
+                assert refused.status_code == 421, host
+                assert "--allowed-host" in refused.json()["error"]["message"]
+            # The loopback names this bind answers to still work.
+            assert (await client.post(url, json=INITIALIZE, headers=headers())).status_code == 200
+        assert await server.stop() == 0
+
+
 async def test_run_from_code_takes_the_http_settings(tmp_path: Path) -> None:
     settings = '{"port": 0, "path": "/api/mcp", "json_response": true, "stateless": true}'
     async with running([sys.executable, str(lifespan_server(tmp_path)), settings]) as server:

@@ -18,6 +18,7 @@ _HTTP_OPTIONS = (
     "json_response",
     "stateless",
     "allowed_origins",
+    "allowed_hosts",
     "max_connections",
     "header_timeout",
     "body_timeout",
@@ -85,6 +86,15 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         metavar="ORIGIN",
         help="a browser origin allowed to call the server, such as https://app.example.com "
         "(repeat for more; default: none beyond this machine's loopback names)",
+    )
+    http.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="HOST",
+        help="a Host header to accept besides this machine's loopback names, such as "
+        "mcp.example.com or mcp.example.com:443: the name a reverse proxy passes on (repeat "
+        "for more; with it the Host is checked on any --host)",
     )
     limits = parser.add_argument_group(
         "limits with --transport http (docs/http.md, 'Limits and exposure')"

@@ -248,6 +248,6 @@ def values_problem(
     if status == 421:
         return 421, (
             f"Host {quote_header(hosts[0])} is not served here (DNS rebinding protection): "
-            "add it to the server's allowed_hosts setting"
+            "add it to the server's allowed_hosts setting (`mcpkit run --allowed-host`)"
         )
     return None
