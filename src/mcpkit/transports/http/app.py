@@ -21,6 +21,7 @@ from mcpkit.transports.http._exchange import local_path, send_refusal
 from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
+from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
@@ -81,6 +82,8 @@ class HttpSettings(TypedDict, total=False):
     body_timeout: float
     max_connections: int | None
     max_body_bytes: int
+    health_path: str | None
+    ready_path: str | None
 
 
 class McpHttpApp(PostRequests, GetDeleteRequests):
@@ -122,6 +125,9 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
     `max_connections` (open at once; None: from the file-descriptor limit) are enforced by
     the uvicorn protocol `uvicorn_protocol()` gives, which `mcpkit run` and `server.run()`
     serve with: ASGI sees no connection before its headers are complete.
+
+    `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
+    begins and 503 with Retry-After after (`transports.http.health`); None serves neither.
     """
 
     def __init__(
@@ -155,9 +161,17 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         max_connections: int | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        health_path: str | None = "/healthz",
+        ready_path: str | None = "/readyz",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = server
+        if path in (health_path, ready_path):
+            raise ValueError(
+                f"the MCP endpoint's path {path!r} is also a health route: move one "
+                "(health_path, ready_path; None serves none)"
+            )
+        self.health = HealthRoutes(health_path, ready_path)
         if max_body_bytes < server.max_message_size:
             raise ValueError(
                 f"max_body_bytes ({max_body_bytes}) is below the server's max_message_size "
@@ -270,6 +284,12 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         else:
             await self._delete(scope, send, token)
 
+    def close_streams(self, *, calls: bool = False) -> None:
+        """`SessionHosting.close_streams`, and from now on `/readyz` answers 503: a shutdown
+        has begun, and a balancer should send new work elsewhere."""
+        self.health.draining = True
+        super().close_streams(calls=calls)
+
     def uvicorn_protocol(self, http: Literal["httptools", "h11"] = "httptools") -> type[Any]:
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
         and `max_connections`, its writes joined per loop turn (`joined_writes`): for
@@ -300,8 +320,12 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         )
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Another path: the protected resource metadata, the legacy endpoints, the apps of
-        `auth.routes`, in this order, else 404."""
+        """Another path: the health routes, the protected resource metadata, the legacy
+        endpoints, the apps of `auth.routes`, in this order, else 404."""
+        here = local_path(scope)
+        if self.health.serves(here):
+            await self.health.answer(scope, here, send)
+            return
         guard = self.guard
         if guard is not None and await guard.serve_metadata(scope, send):
             return

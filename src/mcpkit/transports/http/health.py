@@ -1,0 +1,63 @@
+"""Liveness and readiness routes of the HTTP app, for load balancers and orchestrators.
+
+`GET /healthz` answers 200 while the process serves at all. `GET /readyz` answers 200 while
+it takes new work, and 503 with `Retry-After` once a shutdown has begun (`draining`): a
+balancer that checks it stops sending requests to a process that is finishing its calls,
+while those calls go on. Both skip the Host and Origin checks and authorization, as a probe
+sends the address it reached (a pod IP, the upstream's name) and carries no token; they say
+nothing but that status. `HEAD` gets the same status without a body.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mcpkit.auth._asgi import Scope, Send, send_whole
+
+__all__ = ["HealthRoutes"]
+
+_JSON: Final = ((b"content-type", b"application/json"), (b"cache-control", b"no-store"))
+_OK: Final = b'{"status":"ok"}'
+_READY: Final = b'{"status":"ready"}'
+_DRAINING: Final = b'{"status":"draining"}'
+#: Seconds a balancer should wait before asking a draining process again.
+_RETRY_AFTER: Final = b"5"
+
+
+class HealthRoutes:
+    """The app's `live` and `ready` paths (None: not served), and whether it is `draining`."""
+
+    __slots__ = ("draining", "live", "ready")
+
+    def __init__(self, live: str | None, ready: str | None) -> None:
+        for name, path in (("health_path", live), ("ready_path", ready)):
+            if path is not None and not path.startswith("/"):
+                raise ValueError(f"{name} must start with '/', not {path!r}")
+        self.live = live
+        self.ready = ready
+        self.draining = False
+
+    def serves(self, path: str) -> bool:
+        return path == self.live or path == self.ready
+
+    async def answer(self, scope: Scope, path: str, send: Send) -> None:
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            await send_whole(send, 405, b"", ((b"allow", b"GET, HEAD"),))
+            return
+        headers: tuple[tuple[bytes, bytes], ...]
+        if path == self.live:
+            status, body, headers = 200, _OK, _JSON
+        elif self.draining:
+            status, body = 503, _DRAINING
+            headers = (*_JSON, (b"retry-after", _RETRY_AFTER))
+        else:
+            status, body, headers = 200, _READY, _JSON
+        if method == "HEAD":
+            # The length a GET would have, and no body (RFC 9110 section 9.3.2).
+            length = (b"content-length", str(len(body)).encode())
+            start = {"type": "http.response.start", "status": status, "headers": [*headers, length]}
+            await send(start)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send_whole(send, status, body, headers)
