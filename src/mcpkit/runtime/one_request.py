@@ -9,8 +9,8 @@ closing the response is the cancellation. So the machinery a lasting session nee
 requests, a channel that routes each message to its POST) has nothing to do here, and its
 cost would be paid on every call. `OneRequest` keeps only the protocol session, which reads
 the body, checks it and encodes the answers exactly as for a lasting session; it runs the
-handler in the caller's task and hands each message, as it is made, to `emit`, which writes
-the HTTP response. Once the answer is out the runtime is closed: a handler that keeps its
+handler in the caller's task and hands each message, as it is made, to its `Response`
+(over Streamable HTTP: `transports/http/own_terms.OwnTermsResponse`, which writes it). Once the answer is out the runtime is closed: a handler that keeps its
 `Context` (a task's work, say) can send nothing more through it.
 
 What is emitted, in order: the messages sent while serving (`MESSAGE`: progress, log
