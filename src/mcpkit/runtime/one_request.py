@@ -10,8 +10,9 @@ requests, a channel that routes each message to its POST) has nothing to do here
 cost would be paid on every call. `OneRequest` keeps only the protocol session, which reads
 the body, checks it and encodes the answers exactly as for a lasting session; it runs the
 handler in the caller's task and hands each message, as it is made, to its `Response`
-(over Streamable HTTP: `transports/http/own_terms.OwnTermsResponse`, which writes it). Once the answer is out the runtime is closed: a handler that keeps its
-`Context` (a task's work, say) can send nothing more through it.
+(over Streamable HTTP: `transports/http/own_terms.OwnTermsResponse`, which writes it). Once
+the answer is out the runtime is closed: a handler that keeps its `Context` (a task's work,
+say) can send nothing more through it.
 
 What is emitted, in order: the messages sent while serving (`MESSAGE`: progress, log
 messages), then the final answer: `RESULT` when it is the handler's result, `ANSWER` when it
