@@ -1,0 +1,52 @@
+"""The SQLite stores (`mcpkit.stores.sqlite`) pass the checks every store must, and what they
+keep survives the database being closed and opened again, as a restarted server finds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.sessions import SessionRecord, SessionStore
+from mcpkit.stores.sqlite import SqliteDatabase, SqliteEventStore, SqliteSessionStore
+from mcpkit.testing.stores import EventStoreChecks, SessionStoreChecks
+
+
+class TestSqliteSessionStore(SessionStoreChecks):
+    async def make_store(self) -> SessionStore:
+        return SqliteSessionStore(SqliteDatabase(":memory:"))
+
+    async def close_store(self, store: SessionStore) -> None:
+        assert isinstance(store, SqliteSessionStore)
+        await store.db.aclose()
+
+
+class TestSqliteEventStore(EventStoreChecks):
+    async def make_store(self, window: int) -> EventStore:
+        return SqliteEventStore(SqliteDatabase(":memory:"), max_events=window)
+
+    async def close_store(self, store: EventStore) -> None:
+        assert isinstance(store, SqliteEventStore)
+        await store.db.aclose()
+
+
+async def test_what_was_written_is_there_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    db = SqliteDatabase(path)
+    sessions, events = SqliteSessionStore(db), SqliteEventStore(db, max_events=3)
+    await sessions.put(SessionRecord(id="s-1", revision="2025-11-25", log_level="info"))
+    for seq in range(1, 6):
+        await events.append("s-1.2", seq, b"event %d" % seq)
+    await db.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await sessions.get("s-1")
+
+    again = SqliteDatabase(path)  # a new process would open the same file
+    sessions, events = SqliteSessionStore(again), SqliteEventStore(again, max_events=3)
+    record = await sessions.get("s-1")
+    assert record is not None and (record.revision, record.log_level) == ("2025-11-25", "info")
+    assert await events.replay_after("s-1.2", 3) == [(4, b"event 4"), (5, b"event 5")]
+    assert await events.replay_after("s-1.2", 1) is None  # dropped by the window of 3
+    await again.aclose()
+    await again.aclose()  # closing twice is no error
