@@ -10,27 +10,11 @@ import contextlib
 from pathlib import Path
 
 from _serving import WAIT, serving
+from test_session_restore import notes  # the same server as the in-memory store's test
 
-from mcpkit import Client, Context, Server
+from mcpkit import Client
 from mcpkit.stores.sqlite import SqliteDatabase, SqliteEventStore, SqliteSessionStore
 from mcpkit.types import LoggingMessageNotificationParams
-
-
-def notes() -> Server:
-    """The same server, as each run of it builds it."""
-    server = Server("notes", "1")
-
-    @server.tool
-    async def shout(ctx: Context) -> str:
-        await ctx.info("a detail")
-        await ctx.error("a problem")
-        return "done"
-
-    @server.resource("notes://today")
-    def today() -> str:
-        return "today"
-
-    return server
 
 
 async def test_a_restarted_server_goes_on_with_the_session_from_the_file(tmp_path: Path) -> None:
