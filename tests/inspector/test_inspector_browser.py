@@ -16,6 +16,7 @@ from _inspector_harness import (
     served,
     shoot,
 )
+from playwright.async_api import expect
 
 from mcpkit.inspector.hub import InspectorHub
 
@@ -90,9 +91,9 @@ async def test_images_links_resources_templates_and_prompts(tmp_path: Path) -> N
             await page.click(".tool-form button[type=submit]")
             image = page.locator(".result img.content")
             await image.wait_for(timeout=WAIT_MS)
-            await page.wait_for_function(
-                "document.querySelector('.result img.content').naturalWidth === 8"
-            )
+            # (Not `wait_for_function`: a string predicate that must poll is run through eval,
+            # which the inspector's CSP refuses; `expect` polls without it.)
+            await expect(image).to_have_js_property("naturalWidth", 8, timeout=WAIT_MS)
             await shoot(page, tmp_path, "image")
             await page.click(".result .resource-link")  # follows the link: reads config://app
             await page.wait_for_selector("#resource-view >> text=theme", timeout=WAIT_MS)
