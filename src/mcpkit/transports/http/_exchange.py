@@ -28,6 +28,7 @@ __all__ = [
     "read_body",
     "send_refusal",
     "send_sse",
+    "until_disconnect",
     "watch_disconnect",
 ]
 
@@ -203,10 +204,15 @@ async def _chunk(send: Send, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": True})
 
 
-async def _close_on_disconnect(receive: Receive, stream: Stream, generation: int) -> None:
-    # The body has been read: the next message the server gives is http.disconnect.
+async def until_disconnect(receive: Receive) -> None:
+    """Return once the client has gone. The body has been read: the next message the server
+    gives is http.disconnect."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def _close_on_disconnect(receive: Receive, stream: Stream, generation: int) -> None:
+    await until_disconnect(receive)
     stream.detach(generation)
 
 

@@ -31,7 +31,7 @@ from mcpkit.protocol.codes import (
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.one_request import MESSAGE, RESULT, Kind, OneRequest
-from mcpkit.transports.http._exchange import SSE_HEADERS
+from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
 from mcpkit.transports.http.sessions import HostServer
 
 __all__ = [
@@ -72,9 +72,7 @@ class OwnTermsResponse:
         self.done = True
         try:
             if not self.streaming:
-                await self.send(
-                    {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
-                )
+                await _start_sse(self.send)
             await self.send({"type": "http.response.body", "body": b""})
         except OSError:
             pass
@@ -87,9 +85,7 @@ class OwnTermsResponse:
                     return  # one JSON object carries the answer alone
                 if not self.streaming:
                     self.streaming = True
-                    await send(
-                        {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
-                    )
+                    await _start_sse(send)
                 await send(
                     {"type": "http.response.body", "body": encode_event(data), "more_body": True}
                 )
@@ -102,12 +98,15 @@ class OwnTermsResponse:
                 if self.json or status != 200:
                     await send_whole(send, status, data, _JSON)
                 else:
-                    await send(
-                        {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
-                    )
+                    await _start_sse(send)
                     await send({"type": "http.response.body", "body": encode_event(data)})
         except OSError:
             pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too
+
+
+async def _start_sse(send: Send) -> None:
+    """The head of an SSE answer (a new header list each time: middleware may change it)."""
+    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
 
 
 async def serve_own_terms(
@@ -224,9 +223,7 @@ class OwnCall:
             self.watcher = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
-        # The body has been read: the next message the server gives is http.disconnect.
-        while (await self.receive())["type"] != "http.disconnect":
-            pass
+        await until_disconnect(self.receive)
         self.cut()
 
     def stop(self) -> None:
