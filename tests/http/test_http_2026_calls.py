@@ -229,3 +229,41 @@ async def test_many_calls_leave_nothing_behind() -> None:
     assert not app._own_calls and not app.server.sessions and len(app.sessions) == 0
     assert not [o for o in gc.get_objects() if isinstance(o, OneRequest)]
     assert left < 64 * 1024, left  # caches, not 2,000 calls' worth
+
+
+_META = (
+    b'"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
+    b'"io.modelcontextprotocol/clientCapabilities":{}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        # not UTF-8, inside the tool's arguments
+        (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add",'
+         b'"arguments":{"a":"\xff"},' + _META + b"}}", 400, -32700),
+        # nested past max_json_depth (256) in the arguments
+        (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add",'
+         b'"arguments":{"a":' + b"[" * 300 + b"]" * 300 + b"}," + _META + b"}}", 400, -32600),
+        # cut short
+        (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{' + _META, 400, -32700),
+        # terms of the wrong type
+        (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add",'
+         b'"_meta":{"io.modelcontextprotocol/protocolVersion":7,'
+         b'"io.modelcontextprotocol/clientCapabilities":[]}}}', 400, -32602),
+    ],
+)  # fmt: skip
+async def test_hostile_bodies_are_refused_and_the_endpoint_serves_on(
+    raw: bytes, status: int, code: int
+) -> None:
+    """What a broken or hostile 2026 client sends reaches the one-request path: each gets its
+    JSON-RPC error with its status, no handler runs, and the next call is served."""
+    app = make_server(Held()).http_app()
+    hdrs = {**modern(name="add"), "host": "127.0.0.1"}
+    sent = await asgi_request(app, "POST", hdrs, raw)
+    answer = msgspec.json.decode(body_of(sent))
+    assert (sent[0]["status"], answer["error"]["code"]) == (status, code), answer
+    ok = await asgi_request(app, "POST", hdrs, msgspec.json.encode(call("add", {"a": 1, "b": 2})))
+    assert b'"structuredContent":{"result":3}' in body_of(ok)
+    assert not app._own_calls

@@ -60,11 +60,12 @@ class Mirrored(msgspec.Struct):
 
 
 def read_mirrored(body: bytes) -> Mirrored | None:
-    """The mirrored fields of `body`; None when it is not one JSON object of that shape (the
-    session then answers it as any malformed body)."""
+    """The mirrored fields of `body`; None when it is not one JSON object of that shape, or
+    not UTF-8, or nested too deeply to decode (the session then answers it as any malformed
+    body: a parse error, or the depth limit's refusal)."""
     try:
         return msgspec.json.decode(body, type=Mirrored)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
 
 
