@@ -3,14 +3,28 @@ keep survives the database being closed and opened again, as a restarted server 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.sessions import SessionRecord, SessionStore
-from mcpkit.stores.sqlite import SqliteDatabase, SqliteEventStore, SqliteSessionStore
-from mcpkit.testing.stores import EventStoreChecks, SessionStoreChecks
+from mcpkit.stores.sqlite import (
+    SqliteDatabase,
+    SqliteEventStore,
+    SqliteSessionStore,
+    SqliteTaskStore,
+)
+from mcpkit.stores.tasks import LeasedTaskStore, TaskStore
+from mcpkit.testing.stores import (
+    EventStoreChecks,
+    LeasedTaskStoreChecks,
+    ManualClock,
+    SessionStoreChecks,
+    TaskSettings,
+    TaskStoreChecks,
+)
 
 
 class TestSqliteSessionStore(SessionStoreChecks):
@@ -50,3 +64,21 @@ async def test_what_was_written_is_there_after_a_restart(tmp_path: Path) -> None
     assert await events.replay_after("s-1.2", 1) is None  # dropped by the window of 3
     await again.aclose()
     await again.aclose()  # closing twice is no error
+
+
+class TestSqliteTaskStore(TaskStoreChecks):
+    async def make_store(self, clock: ManualClock, settings: TaskSettings) -> TaskStore:
+        return SqliteTaskStore(SqliteDatabase(":memory:"), clock=clock, **asdict(settings))
+
+    async def close_store(self, store: TaskStore) -> None:
+        assert isinstance(store, SqliteTaskStore)
+        await store.db.aclose()
+
+
+class TestSqliteTaskLeases(LeasedTaskStoreChecks):
+    async def make_leased_store(self, clock: ManualClock, lease: float) -> LeasedTaskStore:
+        return SqliteTaskStore(SqliteDatabase(":memory:"), clock=clock, lease=lease)
+
+    async def close_leased_store(self, store: LeasedTaskStore) -> None:
+        assert isinstance(store, SqliteTaskStore)
+        await store.db.aclose()

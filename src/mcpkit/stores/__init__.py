@@ -7,6 +7,7 @@ from __future__ import annotations
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.stores.sessions import MemorySessionStore, SessionRecord, SessionStore
 from mcpkit.stores.tasks import (
+    LeasedTaskStore,
     MemoryTaskStore,
     TaskOutcome,
     TaskStore,
@@ -15,6 +16,7 @@ from mcpkit.stores.tasks import (
 )
 
 __all__ = [
+    "LeasedTaskStore",
     "EventStore",
     "MemoryEventStore",
     "MemorySessionStore",

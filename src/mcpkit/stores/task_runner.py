@@ -22,7 +22,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.stores.task_run import Peer, TaskRun, with_related_task
-from mcpkit.stores.tasks import TaskOutcome, TaskStore, is_terminal
+from mcpkit.stores.tasks import LeasedTaskStore, TaskOutcome, TaskStore, is_terminal
 from mcpkit.types import (
     CancelTaskResult,
     CreateTaskResult,
@@ -67,6 +67,8 @@ class TaskRunner:
         self._notify_status = status_notifications
         self._on_polled_status = on_polled_status
         self._runs: dict[str, TaskRun] = {}
+        #: Renews the leases of the tasks running here, when the store is shared.
+        self._renewing: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         """Tasks running in this process now."""
@@ -93,7 +95,35 @@ class TaskRunner:
             # and Resource Management"): nobody could fetch what the work makes, and work
             # outliving its entry would escape the store's bound on tasks. So it stops then.
             run.expiry = loop.call_later(task.ttl / 1000, self._expire, run)
+        if isinstance(self.store, LeasedTaskStore) and self._renewing is None:
+            self._renewing = loop.create_task(self._renew(self.store), name="mcpkit task leases")
         return CreateTaskResult(task=task)
+
+    async def _renew(self, store: LeasedTaskStore) -> None:
+        """While tasks run here, renew their leases every `lease / 4` seconds (so a store
+        shared with other processes knows this one still runs them, `LeasedTaskStore`), and
+        stop the work of those the store says ended elsewhere: a `tasks/cancel` another
+        process answered, or a lease that lapsed while this process stalled."""
+        try:
+            while self._runs:
+                await asyncio.sleep(store.lease / 4)
+                try:
+                    ended = await store.renew(list(self._runs))
+                except Exception:  # the store is unreachable for now: try again next time
+                    logger.warning("could not renew the leases of running tasks", exc_info=True)
+                    continue
+                for task_id in ended:
+                    run = self._runs.get(task_id)
+                    if run is None or run.work is None or run.cancelled:
+                        continue
+                    run.cancelled = True  # its status is the store's; nothing to write
+                    run.work.cancel()
+                    try:
+                        await self._announce(run, await store.get(run.owner, task_id))
+                    except Exception:  # expired meanwhile: nobody can ask for it
+                        logger.debug("task %s ended elsewhere", task_id, exc_info=True)
+        finally:
+            self._renewing = None
 
     def _expire(self, run: TaskRun) -> None:
         run.expiry = None
@@ -249,6 +279,8 @@ class TaskRunner:
 
     async def aclose(self) -> None:
         """Stop every task still running here (each is marked failed in the store)."""
+        if self._renewing is not None:
+            self._renewing.cancel()
         runs = list(self._runs.values())
         for run in runs:
             if run.work is not None:

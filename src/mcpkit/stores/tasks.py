@@ -13,10 +13,10 @@ import copy
 import heapq
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -25,7 +25,16 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import decode_cursor, encode_cursor
 from mcpkit.types import Task, TaskStatus
 
-__all__ = ["MemoryTaskStore", "TaskOutcome", "TaskStore", "is_terminal", "task_not_found"]
+__all__ = [
+    "LAPSED",
+    "LeasedTaskStore",
+    "MemoryTaskStore",
+    "TaskOutcome",
+    "TaskStore",
+    "is_terminal",
+    "lapsed_outcome",
+    "task_not_found",
+]
 
 # "Task Status Lifecycle": working and input_required move freely between each other and to
 # these three; these three never change again.
@@ -108,13 +117,104 @@ class TaskStore(Protocol):
         ...
 
 
+#: The status message of a task failed because the process running it stopped (a lease lapsed).
+LAPSED: Final = "The process running the task stopped before it finished"
+
+
+def lapsed_outcome() -> TaskOutcome:
+    """The outcome a `LeasedTaskStore` stores for a task whose lease lapsed: -32603, `LAPSED`."""
+    return TaskOutcome(error={"code": codes.INTERNAL_ERROR, "message": LAPSED})
+
+
+@runtime_checkable
+class LeasedTaskStore(TaskStore, Protocol):
+    """A task store that several processes share (SQLite, Redis), where the process running a
+    task may die with it unfinished. Each live task holds a lease: `create` grants one of
+    `lease` seconds, and the process running the task renews it (`TaskRunner` calls `renew`
+    every `lease / 4` seconds, for all its tasks at once). A task still working or
+    input_required whose lease lapsed is failed by the store, with `lapsed_outcome()` and
+    `LAPSED` as its status message, before any read returns it (`get`, `list`, `wait`,
+    `outcome`): a client never sees a task left `working` forever by a killed process.
+
+    `renew` also tells the runner which of its tasks it should stop: those cancelled (or
+    failed, expired or deleted) by another process, since `tasks/cancel` may reach any of
+    them. `mcpkit.testing.stores.LeasedTaskStoreChecks` is the behaviour."""
+
+    lease: float
+
+    async def renew(self, task_ids: Collection[str]) -> set[str]:
+        """Extend to `lease` seconds from now the lease of each of `task_ids` still live;
+        answer the ids among them that are not live (terminal, expired or unknown)."""
+        ...
+
+
 _encoder = msgspec.json.Encoder()
 _outcome_decoder = msgspec.json.Decoder(TaskOutcome)
 
 
-def _iso(seconds: float) -> str:
+def iso_stamp(seconds: float) -> str:
+    """Wall-clock seconds as a task's createdAt and lastUpdatedAt show them (ISO 8601, UTC)."""
     stamp = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
+
+
+def check_task_limits(
+    default_ttl: int, max_ttl: int, max_tasks: int, max_tasks_per_owner: int, page_size: int
+) -> None:
+    """Refuse settings no task store can keep (every implementation takes the same ones)."""
+    if not 0 < default_ttl <= max_ttl:
+        raise LocalProtocolError("default_ttl must be positive and at most max_ttl")
+    if min(max_tasks, max_tasks_per_owner, page_size) < 1:
+        raise LocalProtocolError("max_tasks, max_tasks_per_owner, page_size must be >= 1")
+
+
+def granted_ttl(requested: int | None, default_ttl: int, max_ttl: int) -> int:
+    """The ttl (ms) a task gets: `default_ttl` when none was asked for, else what was asked
+    for up to `max_ttl` ("Receivers MAY override the requested ttl"); -32602 below 1 ms."""
+    if requested is None:
+        return default_ttl
+    if requested <= 0:
+        raise McpError(
+            codes.INVALID_PARAMS,
+            f"Invalid params: task.ttl must be a positive number of ms, got {requested}",
+        )
+    return min(requested, max_ttl)
+
+
+def decode_task_cursor(cursor: str | None) -> int:
+    """The creation number a `tasks/list` cursor names (0: from the first task); -32602 for
+    anything that is not one of ours."""
+    if not cursor:
+        return 0
+    if len(cursor) > _MAX_CURSOR:
+        raise McpError(codes.INVALID_PARAMS, "Invalid params: unknown cursor (too long)")
+    return decode_cursor(cursor)
+
+
+def check_new_status(status: str, allowed: tuple[str, ...], method: str) -> None:
+    """Refuse a status `method` does not take (a caller's bug, not a peer's)."""
+    if status not in allowed:
+        raise LocalProtocolError(f"{method} takes {' or '.join(allowed)}, not {status!r}")
+
+
+def check_outcome(outcome: TaskOutcome) -> None:
+    if (outcome.result is None) == (outcome.error is None):
+        raise LocalProtocolError("a TaskOutcome holds exactly one of result and error")
+
+
+def already_terminal(status: str) -> McpError:
+    """The -32602 `tasks/cancel` of a finished task gets ("Task Cancellation")."""
+    return McpError(
+        codes.INVALID_PARAMS, f"Cannot cancel task: already in terminal status {status!r}"
+    )
+
+
+def too_many_tasks(bound: int, setting: str) -> McpError:
+    """The -32603 a store answers when every task a bound covers is still working."""
+    return McpError(
+        codes.INTERNAL_ERROR,
+        f"Too many tasks: {bound} are working ({setting}); wait for or cancel some, then retry",
+    )
 
 
 @dataclass(slots=True)
@@ -132,7 +232,7 @@ class _Record:
         return None if ttl is None else self.created + ttl / 1000
 
     def touch(self, now: float, **changes: Any) -> None:
-        self.task = msgspec.structs.replace(self.task, last_updated_at=_iso(now), **changes)
+        self.task = msgspec.structs.replace(self.task, last_updated_at=iso_stamp(now), **changes)
         if self.changed is not None:  # wake every waiter; the next wait makes a new event
             self.changed.set()
             self.changed = None
@@ -159,10 +259,7 @@ class MemoryTaskStore:
         max_tasks_per_owner: int = 1_000,
         page_size: int = 100,
     ) -> None:
-        if not 0 < default_ttl <= max_ttl:
-            raise LocalProtocolError("default_ttl must be positive and at most max_ttl")
-        if min(max_tasks, max_tasks_per_owner, page_size) < 1:
-            raise LocalProtocolError("max_tasks, max_tasks_per_owner, page_size must be >= 1")
+        check_task_limits(default_ttl, max_ttl, max_tasks, max_tasks_per_owner, page_size)
         self._clock = clock
         self._default_ttl = default_ttl
         self._max_ttl = max_ttl
@@ -181,10 +278,10 @@ class MemoryTaskStore:
     async def create(self, owner: str, *, ttl: int | None = None) -> Task:
         now = self._clock()
         self._purge(now)
-        ttl = self._granted_ttl(ttl)
+        ttl = granted_ttl(ttl, self._default_ttl, self._max_ttl)
         self._make_room(owner)
         task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
-        stamp = _iso(now)
+        stamp = iso_stamp(now)
         task = Task(
             task_id=task_id,
             status="working",
@@ -202,21 +299,11 @@ class MemoryTaskStore:
             heapq.heappush(self._expiry, (expires, task_id))
         return copy.copy(task)
 
-    def _granted_ttl(self, requested: int | None) -> int:
-        if requested is None:
-            return self._default_ttl
-        if requested <= 0:
-            raise McpError(
-                codes.INVALID_PARAMS,
-                f"Invalid params: task.ttl must be a positive number of ms, got {requested}",
-            )
-        return min(requested, self._max_ttl)  # "Receivers MAY override the requested ttl"
-
     async def get(self, owner: str, task_id: str) -> Task:
         return copy.copy(self._find(owner, task_id).task)
 
     async def list(self, owner: str, cursor: str | None = None) -> tuple[list[Task], str | None]:
-        after = self._decode(cursor)
+        after = decode_task_cursor(cursor)
         now = self._clock()
         self._purge(now)
         page: list[Task] = []
@@ -229,14 +316,6 @@ class MemoryTaskStore:
             page.append(copy.copy(record.task))
         return page, None
 
-    @staticmethod
-    def _decode(cursor: str | None) -> int:
-        if not cursor:
-            return 0
-        if len(cursor) > _MAX_CURSOR:
-            raise McpError(codes.INVALID_PARAMS, "Invalid params: unknown cursor (too long)")
-        return decode_cursor(cursor)
-
     async def set_status(
         self,
         owner: str,
@@ -245,8 +324,7 @@ class MemoryTaskStore:
         message: str | None = None,
     ) -> Task:
         record = self._find(owner, task_id)
-        if status not in ("working", "input_required"):
-            raise LocalProtocolError(f"set_status takes working or input_required, not {status!r}")
+        check_new_status(status, ("working", "input_required"), "set_status")
         if not is_terminal(record.task.status):
             record.touch(self._clock(), status=status, status_message=message)
         return copy.copy(record.task)
@@ -260,10 +338,8 @@ class MemoryTaskStore:
         message: str | None = None,
     ) -> Task:
         record = self._find(owner, task_id)
-        if status not in ("completed", "failed"):
-            raise LocalProtocolError(f"finish takes completed or failed, not {status!r}")
-        if (outcome.result is None) == (outcome.error is None):
-            raise LocalProtocolError("a TaskOutcome holds exactly one of result and error")
+        check_new_status(status, ("completed", "failed"), "finish")
+        check_outcome(outcome)
         if is_terminal(record.task.status):  # cancelled stays cancelled ("Task Cancellation")
             return copy.copy(record.task)
         record.outcome = _encoder.encode(outcome)
@@ -274,9 +350,7 @@ class MemoryTaskStore:
         record = self._find(owner, task_id)
         status = record.task.status
         if is_terminal(status):
-            raise McpError(
-                codes.INVALID_PARAMS, f"Cannot cancel task: already in terminal status {status!r}"
-            )
+            raise already_terminal(status)
         record.touch(self._clock(), status="cancelled", status_message=message)
         return copy.copy(record.task)
 
@@ -325,11 +399,7 @@ class MemoryTaskStore:
                 continue
             done = next((i for i in ids if is_terminal(self._records[i].task.status)), None)
             if done is None:
-                raise McpError(
-                    codes.INTERNAL_ERROR,
-                    f"Too many tasks: {bound} are working ({setting}); wait for or cancel "
-                    "some, then retry",
-                )
+                raise too_many_tasks(bound, setting)
             record = self._records.pop(done)
             self._drop_owned(record.owner, done)
 
