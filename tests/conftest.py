@@ -1,10 +1,23 @@
 """Test support: mcpkit's own pytest plugin runs the `async def` tests (each in a fresh event
-loop, bounded at 30 s: the plugin's default), and pytester tests the plugin itself."""
+loop, bounded at 30 s: the plugin's default), pytester tests the plugin itself, and
+`redis_server` is a real redis-server for the tests of the Redis stores and deployments."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # `_redis_server` by name, however pytest imports a directory
+    sys.path.insert(0, str(HERE))
+
+from _redis_server import MISSING, RedisServer, redis_server_running  # noqa: E402
 
 
 def _plugin_comes_from_the_entry_point() -> bool:
@@ -21,3 +34,14 @@ def _plugin_comes_from_the_entry_point() -> bool:
 pytest_plugins = ["pytester"]
 if not _plugin_comes_from_the_entry_point():
     pytest_plugins.append("mcpkit.testing._pytest")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server for the whole run (each test keeps to keys of its own prefix, or its
+    own database). Missing, it fails the tests that need it: never a skip, since a Redis
+    store nobody tested would pass CI."""
+    if shutil.which("redis-server") is None:
+        pytest.fail(MISSING, pytrace=False)
+    with redis_server_running(tmp_path_factory.mktemp("redis")) as server:
+        yield server

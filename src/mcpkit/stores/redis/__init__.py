@@ -1,0 +1,39 @@
+"""The stores in Redis: sessions, SSE event logs, tasks and the broker shared by every process
+of a deployment, on many hosts (`pip install "mcpkit[redis]"`; redis-py's asyncio client,
+hiredis parsing its replies when installed; a Redis 7 or Valkey server, not a Cluster).
+
+    url = "redis://127.0.0.1:6379/0"
+    pool = redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=64)
+    client = redis.asyncio.Redis.from_pool(pool)
+    broker = RedisBroker(client)
+    sessions, events = RedisSessionStore(client), RedisEventStore(client)
+    app = server.http_app(session_store=sessions, event_store=events)
+    ...
+    await broker.aclose()  # and each store's aclose, then
+    await client.aclose()
+
+Each takes the client, which the caller owns and closes after the stores' `aclose`. Make it
+with `decode_responses=False` (the default: what is kept is bytes) and a
+`BlockingConnectionPool`: redis-py's default pool raises MaxConnectionsError once 100
+commands are under way at once, which a busy server reaches, where a blocking pool makes
+the next command wait for a connection. Each `RedisTaskStore` and `RedisBroker` holds one
+connection of the pool for its subscription.
+
+Every key starts with the store's `prefix` ("mcpkit:"), so that several deployments may
+share a database: `session:<id>` (a record) and `sessions` (ids by last seen);
+`events:<stream>` and `stream:<stream>` (a stream's window and its bounds); `task:<id>`,
+`owner:<owner>` and `tasks:all|expiry|leases` (see `_task_scripts`); and the channel
+`tasks:changed`. The broker's channel is its own setting ("mcpkit:changes"). An id from a
+peer is never read as a pattern, and one over 200 bytes is named by its SHA-256 (`_keys`).
+Every key has a TTL, so that Redis's memory comes back to where it was once sessions,
+streams and tasks are gone, even those of a process that died.
+"""
+
+from __future__ import annotations
+
+from mcpkit.stores.redis._broker import RedisBroker
+from mcpkit.stores.redis._events import RedisEventStore
+from mcpkit.stores.redis._sessions import RedisSessionStore
+from mcpkit.stores.redis._tasks import RedisTaskStore
+
+__all__ = ["RedisBroker", "RedisEventStore", "RedisSessionStore", "RedisTaskStore"]

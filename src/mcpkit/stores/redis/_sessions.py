@@ -1,0 +1,97 @@
+"""`RedisSessionStore`: session records in Redis, seen by every process of a deployment."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from redis.asyncio import Redis
+
+from mcpkit.stores.redis._keys import (
+    as_bytes,
+    as_text,
+    check_client,
+    id_key,
+    milliseconds,
+    reply_bytes,
+)
+from mcpkit.stores.sessions import SessionRecord, decode_record, encode_record
+
+__all__ = ["RedisSessionStore"]
+
+_EXPIRE_BATCH: Final = 500  # ids looked at per round trip of `expire`
+
+# Deletes the records among ARGV[2..] still last seen before ARGV[1] (a process may have
+# written one again since `expire` read the index), and answers their ids.
+# KEYS[1]: the index (a sorted set of id by last_seen); KEYS[2..]: the records of ARGV[2..].
+_EXPIRE: Final = """
+local gone = {}
+for i = 2, #ARGV do
+    local seen = redis.call('ZSCORE', KEYS[1], ARGV[i])
+    if seen and tonumber(seen) < tonumber(ARGV[1]) then
+        redis.call('DEL', KEYS[i])
+        redis.call('ZREM', KEYS[1], ARGV[i])
+        gone[#gone + 1] = ARGV[i]
+    end
+end
+return gone
+"""
+
+
+class RedisSessionStore:
+    """`SessionStore` in Redis: each record is `encode_record`'s JSON under a key of its own,
+    and a sorted set of the ids by last seen (created, if never seen) answers `expire`.
+
+    Redis frees what nobody deletes: a record's key lives `idle_ttl` seconds after its last
+    `put`, and the index as long as its newest record may, so a process that dies leaves
+    nothing behind for good. `idle_ttl` is a safety net, not the session expiry (that is
+    `expire`, which the server calls with its own idle bound): keep it longer than that
+    bound, since a record Redis dropped is a session gone. The caller owns `client` (made
+    with `decode_responses=False`, the default) and closes it; the store holds nothing else.
+    """
+
+    __slots__ = ("_client", "_expire", "_index", "_prefix", "idle_ttl")
+
+    def __init__(self, client: Redis, *, prefix: str = "mcpkit:", idle_ttl: float = 3600) -> None:
+        check_client(client)
+        self._client = client
+        self._prefix = prefix.encode()
+        self.idle_ttl = idle_ttl
+        milliseconds(idle_ttl)  # refuse a TTL that is not positive now, not at the first put
+        self._index = self._prefix + b"sessions"
+        self._expire = client.register_script(_EXPIRE)
+
+    def _key(self, session_id: str) -> bytes:
+        return id_key(self._prefix, "session", session_id)
+
+    async def put(self, record: SessionRecord) -> None:
+        ttl = milliseconds(self.idle_ttl)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(record.id), encode_record(record), px=ttl)
+            pipe.zadd(self._index, {as_bytes(record.id): record.last_seen or record.created})
+            pipe.pexpire(self._index, ttl)  # no record it holds outlives this put's
+            await pipe.execute()
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        data = await self._client.get(self._key(session_id))
+        return None if data is None else decode_record(reply_bytes(data))
+
+    async def delete(self, session_id: str) -> None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(session_id))
+            pipe.zrem(self._index, as_bytes(session_id))
+            await pipe.execute()
+
+    async def expire(self, before: float) -> list[str]:
+        gone: list[str] = []
+        while True:
+            due = await self._client.zrangebyscore(  # pyright: ignore[reportUnknownMemberType]
+                self._index, "-inf", f"({before!r}", start=0, num=_EXPIRE_BATCH
+            )
+            if not due:
+                return gone
+            ids = [reply_bytes(raw) for raw in due]
+            keys = [self._key(as_text(raw)) for raw in ids]
+            removed: list[bytes] = await self._expire(
+                keys=[self._index, *keys], args=[repr(before), *ids]
+            )
+            gone.extend(as_text(raw) for raw in removed)

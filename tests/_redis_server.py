@@ -1,0 +1,98 @@
+"""A real `redis-server` for tests (Debian's package; scripts/test installs it): started on a
+free port of 127.0.0.1 with no persistence, in a directory of its own, stopped at the end.
+tests/conftest.py makes it the `redis_server` fixture of every test directory."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MISSING", "RedisServer", "redis_server_running"]
+
+MISSING = (
+    "redis-server is not installed, and the Redis store tests need a real one: scripts/test "
+    "installs it (or: apt-get install redis-server)"
+)
+START_BOUND = 10.0  # seconds for the server to answer PING: a bound on hangs, not a measure
+_ATTEMPTS = 5  # another process may take the free port we found before the server binds it
+
+
+@dataclass(frozen=True, slots=True)
+class RedisServer:
+    """A running server: its `url` (`redis://127.0.0.1:<port>/0`) and its `log` file."""
+
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@contextlib.contextmanager
+def redis_server_running(directory: Path) -> Iterator[RedisServer]:
+    """A redis-server serving in `directory` for as long as the context lasts."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError(MISSING)
+    failures: list[str] = []
+    for attempt in range(_ATTEMPTS):
+        server = RedisServer(port=_free_port(), log=directory / f"redis-{attempt}.log")
+        process = subprocess.Popen(
+            [
+                executable,
+                *("--bind", "127.0.0.1", "--port", str(server.port)),
+                *("--save", "", "--appendonly", "no", "--dir", str(directory)),
+                *("--logfile", str(server.log), "--daemonize", "no"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            if _answers(server.port, process):
+                yield server
+                return
+            failures.append(server.log.read_text() if server.log.exists() else "(no log)")
+        finally:
+            _stop(process)
+    raise RuntimeError(f"redis-server did not start in {_ATTEMPTS} tries:\n" + failures[-1])
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _answers(port: int, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the server answers PING within START_BOUND (False once it has exited: the
+    port was taken meanwhile)."""
+    deadline = time.monotonic() + START_BOUND
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        with contextlib.suppress(OSError):
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                if connection.recv(16).startswith(b"+PONG"):
+                    return True
+        time.sleep(0.02)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=START_BOUND)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
