@@ -14,6 +14,8 @@ USAGE_ERRORS = {
     ("list", S, "--nope"): ("unrecognized arguments: --nope", "list"),
     ("call", S, "add", "a=x", "b=1"): ("argument 'a' must be integer; 'x' is not", "call"),
     ("run", S, "--port", "80"): ("--port is an option of --transport http", "run"),
+    ("run", S, "--store", "ftp://x"): ("--store: unknown store 'ftp://x': use one of", "run"),
+    ("run", S, "--store", "sqlite:///s.db?lease=0"): ("--store: lease='0' must be", "run"),
     ("frobnicate",): ("argument COMMAND: invalid choice: 'frobnicate'", ""),
 }
 

@@ -25,6 +25,7 @@ USER_DOCS = [
     "docs/cli.md",
     "docs/server.md",
     "docs/http.md",
+    "docs/deploy.md",
     "docs/auth.md",
     "docs/tasks.md",
     "docs/skills.md",

@@ -20,7 +20,11 @@ _RUN_AT_IMPORT = "mcpkit run is importing this file to serve its Server itself"
 
 
 def run(
-    target: str, *, transport: str = "stdio", http_options: Mapping[str, Any] | None = None
+    target: str,
+    *,
+    transport: str = "stdio",
+    http_options: Mapping[str, Any] | None = None,
+    store: str | None = None,
 ) -> None:
     """Import the target, find its Server and serve it over `transport`.
 
@@ -28,13 +32,15 @@ def run(
     basic/transports, stdio: the server writes nothing but MCP messages to stdout), so a
     `print()` at import time, a logging handler made on `sys.stdout`, or a child process
     started there all write to stderr; the protocol keeps private duplicates of fds 0 and 1.
-    Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords.
+    Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords. `store`
+    (a URL) replaces the server's store.
     """
     if transport == "http":
         from mcpkit.server._run import refusing_run
 
         with refusing_run(_RUN_AT_IMPORT):
             server = load_server(target)
+        _use_store(server, store)
         from mcpkit.cli._serve import serve_http
 
         serve_http(server, dict(http_options or {}))
@@ -43,9 +49,19 @@ def run(
 
     in_fd, out_fd = take_process_stdio()
     server = load_server(target)
+    _use_store(server, store)
     from mcpkit.cli._serve import serve_taken_stdio
 
     serve_taken_stdio(server, in_fd, out_fd)
+
+
+def _use_store(server: Any, store: str | None) -> None:
+    if store is None:
+        return
+    try:
+        server.use_store(store)
+    except (ValueError, RuntimeError) as exc:
+        raise SystemExit(f"mcpkit run: --store: {exc}") from None
 
 
 def load_server(target: str) -> Any:

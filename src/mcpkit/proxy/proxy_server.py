@@ -35,6 +35,7 @@ from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
+from mcpkit.stores.url import Stores, check_store_url
 from mcpkit.types import (
     ClientCapabilities,
     ClientCapabilitiesElicitation,
@@ -104,6 +105,8 @@ class ProxyServer(Server):
     ) -> None:
         if "features" in options or "task_store" in options:
             raise TypeError("a proxy declares what its upstream server declares: no features=")
+        if options.get("store") is not None:
+            _refuse_shared(options["store"])
         super().__init__(name, **options)
         check_target(target)
         if max_upstreams < 1:
@@ -165,7 +168,18 @@ class ProxyServer(Server):
         (which may read or change them) is installed."""
         return dataclasses.replace(self._settings, raw_results=not self.middleware)
 
-    def http_app(self, path: str = "/mcp", **settings: Unpack[HttpSettings]) -> McpHttpApp:
+    def use_store(self, store: str | Stores) -> Stores:
+        """`Server.use_store`, refusing a store other processes share (`_refuse_shared`)."""
+        _refuse_shared(store)
+        return super().use_store(store)
+
+    def http_app(
+        self,
+        path: str = "/mcp",
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> McpHttpApp:
         """`Server.http_app`, but never stateless: a proxy session is an upstream session,
         which a fresh session per POST would open and close on every request."""
         if settings.get("stateless"):
@@ -177,7 +191,7 @@ class ProxyServer(Server):
         # session or answers 503 with Retry-After before an initialize starts an upstream.
         cap = settings.get("max_sessions", self.max_upstreams)
         settings["max_sessions"] = min(cap, self.max_upstreams)
-        return super().http_app(path, **settings)
+        return super().http_app(path, store=store, **settings)
 
     def capabilities(self) -> ServerCapabilities:
         """None of its own: each session declares its upstream server's (at initialize)."""
@@ -344,3 +358,18 @@ class _ProxiedConnection(Connection):
 def _capabilities(ev: RequestReceived) -> ClientCapabilities | None:
     """What a 2026 request's client declares in its `_meta`."""
     return None if ev.terms is None else ev.terms.peer_capabilities
+
+
+def _refuse_shared(store: str | Stores) -> None:
+    """A proxy's sessions are live upstream processes and connections, held by the one
+    process that opened them: another process could read a session's record but never
+    reach its upstream. So a proxy runs as one process with `memory://`, and says so
+    rather than lose sessions behind a balancer."""
+    shared = store.shared if isinstance(store, Stores) else check_store_url(store) != "memory"
+    if shared:
+        url = store.url if isinstance(store, Stores) else store
+        raise ValueError(
+            f"a proxy cannot use the shared store {url}: each client session is a live "
+            "upstream session held by one process, which other processes cannot reach; "
+            "run one proxy process with the default memory:// store"
+        )

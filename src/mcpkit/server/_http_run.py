@@ -16,6 +16,7 @@ from collections.abc import Generator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from mcpkit.server._workers import inherited_sockets, supervise, until_orphaned
 from mcpkit.transports.http.origin import is_loopback_bind
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     import uvicorn
 
+    from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
 __all__ = [
@@ -57,7 +59,13 @@ class HttpServable(Protocol):
     @property
     def name(self) -> str: ...
 
-    def http_app(self, path: str = ..., **settings: Unpack[HttpSettings]) -> McpHttpApp: ...
+    def http_app(
+        self,
+        path: str = ...,
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> McpHttpApp: ...
 
 
 def http_implementation(name: HttpImplementation | None = None) -> Literal["httptools", "h11"]:
@@ -97,7 +105,8 @@ async def serve_http(
     except ImportError:
         raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
     protocol = http_implementation(http)
-    sockets = _bind(host, port)
+    inherited = inherited_sockets()
+    sockets = inherited[0] if inherited is not None else _bind(host, port)
     try:
         bound = sockets[0].getsockname()[1]
         # DNS rebinding protection follows the address and port actually bound.
@@ -131,7 +140,10 @@ async def serve_http(
                 protocol,
                 _loop_name(),
             )
-            await web.serve(sockets=sockets)
+            if inherited is None:
+                await web.serve(sockets=sockets)
+            else:
+                await _serve_as_worker(web, sockets, inherited[1])
         if stopped_by:
             logger.info("stopped by %s", signal.Signals(stopped_by[0]).name)
     finally:
@@ -165,6 +177,35 @@ def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
                 cut.cancel()
 
     return GracefulServer
+
+
+async def _serve_as_worker(
+    web: uvicorn.Server, sockets: list[socket.socket], supervisor: int
+) -> None:
+    """`web.serve(sockets)`, stopped gracefully if the supervisor dies."""
+
+    async def stop_when_orphaned() -> None:
+        await until_orphaned(supervisor)
+        web.should_exit = True
+
+    watcher = asyncio.get_running_loop().create_task(stop_when_orphaned())
+    try:
+        await web.serve(sockets=sockets)
+    finally:
+        watcher.cancel()
+
+
+def supervise_workers(
+    server: HttpServable, workers: int, *, host: str, port: int, path: str
+) -> int:
+    """Bind `host`:`port` here and serve it with `workers` processes (`_workers.supervise`)
+    until SIGINT or SIGTERM; the exit status."""
+    sockets = _bind(host, port)
+    try:
+        return supervise(sockets, workers, name=server.name, url=_url(sockets[0], path))
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _bind(host: str, port: int) -> list[socket.socket]:

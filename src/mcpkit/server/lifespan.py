@@ -12,21 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
     from mcpkit.server.mount import Mount
+    from mcpkit.stores.broker import Broker
     from mcpkit.stores.task_runner import TaskRunner
 
 __all__ = ["ServerLifespan"]
+
+logger = logging.getLogger("mcpkit.server")
+_BROKER_WAIT: Final = 10.0  # seconds a shared broker has to subscribe as serving starts
 
 
 class ServerLifespan:
     """The lifespan hook of a server, entered once for all the sessions it serves (the
     attributes are set by `Server.__init__`)."""
 
+    name: str
+    broker: Broker
     lifespan: Callable[[Self], contextlib.AbstractAsyncContextManager[Any]] | None
     #: What the lifespan hook yielded (`ctx.lifespan_state`), while it is entered.
     lifespan_state: Any
@@ -50,6 +57,8 @@ class ServerLifespan:
             self._lifespan_lock = asyncio.Lock()
         self._loop = asyncio.get_running_loop()
         async with self._lifespan_lock:
+            if self._lifespan_users == 0:
+                await self._start_broker()
             if self._lifespan_users == 0 and (self.lifespan is not None or self.mounts):
                 self._lifespan_stack = await self._enter_lifespans()
             self._lifespan_users += 1
@@ -66,6 +75,19 @@ class ServerLifespan:
                     stack, self._lifespan_stack = self._lifespan_stack, None
                     await stack.aclose()  # mounted servers' first, in reverse order
                     self.lifespan_state = None
+
+    async def _start_broker(self) -> None:
+        """A shared broker (`RedisBroker`) subscribes before the first session is served, so
+        that the changes of other processes are heard from the start; one that cannot reach
+        its server in `_BROKER_WAIT` seconds keeps trying while this one serves."""
+        start = getattr(self.broker, "start", None)
+        if start is not None and not await start(timeout=_BROKER_WAIT):
+            logger.error(
+                "%s: the broker could not subscribe in %g s; serving on, and the changes "
+                "other processes announce are heard once it can",
+                self.name,
+                _BROKER_WAIT,
+            )
 
     async def _enter_lifespans(self: Self) -> contextlib.AsyncExitStack:
         """This server's lifespan, then those of the servers mounted in it, in order."""

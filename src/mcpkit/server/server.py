@@ -55,8 +55,9 @@ from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
-from mcpkit.stores.broker import Broker, MemoryBroker
+from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
+from mcpkit.stores.url import Stores, as_stores
 from mcpkit.types import (
     Icon,
     Implementation,
@@ -140,13 +141,17 @@ class Server(TransportServing, SessionBroadcasts):
             and in-memory sessions are not protected by it (the spec: credentials for stdio
             come from the environment).
         task_store: where the tasks of tools called as tasks (`@server.tool(task=True)`)
-            are kept: a `mcpkit.stores.tasks.TaskStore`; by default a `MemoryTaskStore`
+            are kept: a `mcpkit.stores.tasks.TaskStore`; by default the `store`'s
             (docs/tasks.md).
         middleware: layers around every request this server handles (docs/server.md,
             "Middleware"); the first is outermost. `add_middleware` adds more.
         broker: how changes (list_changed, resources/updated) reach every session, and
             where responses that no request awaits go: a `mcpkit.stores.broker.Broker`; by
-            default a `MemoryBroker` (one process).
+            default the `store`'s.
+        store: where sessions, their event logs and tasks are kept, and how changes reach
+            other processes, as one URL: "memory://" (the default: this process only),
+            "sqlite:///path.db" (durable on one host), "redis://host:port/db" (many
+            processes and hosts), or a `mcpkit.stores.url.Stores` (docs/deploy.md).
     """
 
     def __init__(
@@ -181,6 +186,7 @@ class Server(TransportServing, SessionBroadcasts):
         request_state_key: bytes | str | None = None,
         request_state_ttl: float = DEFAULT_STATE_TTL,
         cache: CachePolicy | None = None,
+        store: str | Stores | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -219,8 +225,11 @@ class Server(TransportServing, SessionBroadcasts):
         self.sessions: set[ServerSessionHandle] = set()
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
         self.listeners = Listeners()
-        self.broker: Broker = broker if broker is not None else MemoryBroker()
-        self.broker.subscribe(self._deliver)
+        #: The stores named by `store` (`use_store` replaces them before serving).
+        self.store: Stores = as_stores(store)
+        self._own_broker = broker is None
+        self.broker: Broker = broker if broker is not None else self.store.broker
+        self._unsubscribe = self.broker.subscribe(self._deliver)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
         self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
@@ -319,19 +328,33 @@ class Server(TransportServing, SessionBroadcasts):
         self._serves_tasks = (tools, found)
         return found
 
+    def use_store(self, store: str | Stores) -> Stores:
+        """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
+        `Stores`) from now on: what `mcpkit run --store` and `http_app(store=...)` do. Only
+        before the server serves anything: RuntimeError once it has. A `task_store` or
+        `broker` given to the constructor stays in use."""
+        if self._task_runner is not None or self.sessions or self._lifespan_users:
+            raise RuntimeError(f"{self.name} already serves: give its store before it starts")
+        stores = as_stores(store)
+        if self._own_broker:
+            self._unsubscribe()
+            self.broker = stores.broker
+            self._unsubscribe = self.broker.subscribe(self._deliver)
+        self.store = stores
+        return stores
+
     @property
     def task_runner(self) -> TaskRunner:
-        """Runs this server's tasks; its `store` is `task_store` (a MemoryTaskStore unless
-        one was given). A mounted server's tasks are its parent's: tasks/get reaches them."""
+        """Runs this server's tasks; its `store` is `task_store` (the `store`'s unless one
+        was given). A mounted server's tasks are its parent's: tasks/get reaches them."""
         if self.mounted_in is not None:
             return self.mounted_in.parent.task_runner
         if self._task_runner is None:
             from mcpkit.server.task_extension import announce
             from mcpkit.server.tasks import tool_failed
             from mcpkit.stores.task_runner import TaskRunner
-            from mcpkit.stores.tasks import MemoryTaskStore
 
-            store = self._task_store if self._task_store is not None else MemoryTaskStore()
+            store = self._task_store if self._task_store is not None else self.store.tasks
             self._task_runner = TaskRunner(
                 store, failed=tool_failed, on_polled_status=functools.partial(announce, self)
             )

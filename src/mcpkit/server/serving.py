@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from mcpkit.server._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.stores.sessions import SessionRecord
+    from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Servable", "TransportServing"]
+
+logger = logging.getLogger("mcpkit.server")
 
 
 class Servable(Protocol):
@@ -46,6 +49,11 @@ class Servable(Protocol):
 
     @property
     def sessions(self) -> set[ServerSessionHandle]: ...
+
+    @property
+    def store(self) -> Stores: ...
+
+    def use_store(self, store: str | Stores) -> Stores: ...
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None
@@ -67,7 +75,13 @@ class Servable(Protocol):
         self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
     ) -> None: ...
 
-    def http_app(self, path: str = ..., **settings: Unpack[HttpSettings]) -> McpHttpApp: ...
+    def http_app(
+        self,
+        path: str = ...,
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> McpHttpApp: ...
 
 
 class TransportServing:
@@ -97,16 +111,28 @@ class TransportServing:
         await self.serve(channel)
 
     def http_app(
-        self: Servable, path: str = "/mcp", **settings: Unpack[HttpSettings]
+        self: Servable,
+        path: str = "/mcp",
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
     ) -> McpHttpApp:
         """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
         any ASGI framework (its lifespan events run this server's lifespan). The settings are
         `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
-        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected."""
+        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
+        `store` replaces the server's (`Server.use_store`); the app keeps its session
+        records and event logs in the server's store unless `session_store` or
+        `event_store` say otherwise."""
         from mcpkit.transports.http.app import McpHttpApp
 
+        stores = self.use_store(store) if store is not None else self.store
         if "auth" not in settings:
             settings["auth"] = self.auth
+        if stores.sessions is not None and "session_store" not in settings:
+            settings["session_store"] = stores.sessions
+        if stores.events is not None and "event_store" not in settings:
+            settings["event_store"] = stores.events
         return McpHttpApp(self, path=path, **settings)
 
     def run(
@@ -119,6 +145,8 @@ class TransportServing:
         port: int = 8000,
         path: str = "/mcp",
         http: HttpImplementation | None = None,
+        store: str | Stores | None = None,
+        workers: int = 1,
         **settings: Unpack[HttpSettings],
     ) -> None:
         """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
@@ -128,26 +156,74 @@ class TransportServing:
         own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
         in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
         "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
+        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
+        `workers` > 1 serves the port with that many processes, each running this program
+        again (docs/deploy.md); they share what `store` shares.
         """
         check_run_allowed()
+        if store is not None:
+            self.use_store(store)
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
         if transport == "stdio":
             if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
                 raise ValueError("host, port, path, http and HTTP settings need transport='http'")
+            if workers != 1:
+                raise ValueError("workers need transport='http': a stdio server has one client")
             main: Coroutine[Any, Any, None] = until_terminated(
                 self.run_stdio(stdin=stdin, stdout=stdout)
             )
         elif transport == "http":
             if stdin is not None or stdout is not None:
                 raise ValueError("stdin and stdout are for transport='stdio'")
-            from mcpkit.server._http_run import serve_http
+            from mcpkit.server._http_run import serve_http, supervise_workers
+            from mcpkit.server._workers import is_worker
 
+            if workers > 1 and not is_worker():
+                _log_to_stderr()
+                _warn_unshared(self.store, workers)
+                code = supervise_workers(self, workers, host=host, port=port, path=path)
+                asyncio.run(self.store.aclose())
+                if code:
+                    raise SystemExit(code)
+                return
             main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
         else:
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
-        if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        _log_to_stderr()
         with (
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=loop_factory()) as runner,
         ):
-            runner.run(main)
+            try:
+                runner.run(main)
+            finally:
+                runner.run(self.store.aclose())
+
+
+def _log_to_stderr() -> None:
+    """Log INFO and above to stderr, unless the program configured logging itself."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _warn_unshared(store: Stores, workers: int) -> None:
+    """Say what several workers cannot do with a store they do not share live."""
+    if store.url.startswith("redis") or store.url.startswith("unix"):
+        return
+    if store.shared:  # SQLite: records and tasks are shared, news is not
+        logger.warning(
+            "%d workers on %s: sessions and tasks are shared, but list_changed and "
+            "resources/updated reach only the sessions of the worker that announced them, and "
+            "a tool's questions to its client only a stream that worker holds; for those, "
+            "give --store redis://HOST:PORT/DB",
+            workers,
+            store.url,
+        )
+        return
+    logger.warning(
+        "%d workers on memory://: a 2025-11-25 session lives in the worker that opened it, "
+        "so its requests that reach another worker are answered 404 (2026-07-28 requests "
+        "need no store); give --store redis://HOST:PORT/DB (or sqlite:///PATH on one host)",
+        workers,
+    )

@@ -24,6 +24,7 @@ _HTTP_OPTIONS = (
     "body_timeout",
     "max_body_bytes",
     "max_sessions_per_address",
+    "workers",
 )
 # Limits that must be positive: (option, is it a whole number).
 _POSITIVE = {
@@ -32,6 +33,7 @@ _POSITIVE = {
     "body_timeout": False,
     "max_body_bytes": True,
     "max_sessions_per_address": True,
+    "workers": True,
 }
 
 
@@ -52,7 +54,21 @@ def register(add_parser: AddParser) -> None:
     run.add_argument(
         "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
     )
+    run.add_argument(
+        "--store",
+        metavar="URL",
+        help="where sessions, event logs and tasks are kept: memory:// (the default), "
+        "sqlite:///state.db (survives a restart), redis://host:port/db (shared by processes "
+        "and hosts); replaces the Server's own store (docs/deploy.md)",
+    )
     add_http_options(run)
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --transport http: serve the port with N processes (default: 1); "
+        "2025-11-25 sessions need a --store the processes share (docs/deploy.md)",
+    )
 
 
 def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True) -> None:
@@ -131,13 +147,29 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli.run import run
 
-    run(args.target, transport=args.transport, http_options=http_options(parser, args))
+    if args.store is not None:
+        from mcpkit.stores.url import check_store_url
+
+        try:  # a malformed URL is the user's to fix before anything is imported or served
+            check_store_url(args.store)
+        except ValueError as exc:
+            parser.error(f"--store: {exc}")
+    run(
+        args.target,
+        transport=args.transport,
+        http_options=http_options(parser, args),
+        store=args.store,
+    )
     return 0
 
 
 def http_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
     """The HTTP options given (`Server.run()` keywords); an error if any is given for stdio."""
-    given = {name: getattr(args, name) for name in _HTTP_OPTIONS if getattr(args, name) is not None}
+    given = {
+        name: getattr(args, name)
+        for name in _HTTP_OPTIONS
+        if getattr(args, name, None) is not None  # `proxy` has no --workers
+    }
     if args.transport != "http":
         if given:
             flag = "--" + next(iter(given)).replace("_", "-")

@@ -1,0 +1,147 @@
+"""Several processes serving one port (`Server.run(transport="http", workers=N)`, `mcpkit run
+--workers N`): a supervisor binds the listening sockets, starts N copies of the command that
+started it, each handed the sockets (`MCPKIT_LISTEN_FDS`), and restarts a worker that dies.
+
+Each worker is the whole program run again (`sys.orig_argv`), so it imports the user's server
+itself, exactly as the supervisor did: nothing is pickled, and `python server.py` works as
+`mcpkit run server.py` does. The kernel hands each new connection to one worker waiting on
+the shared socket. What the workers share beyond the port is the store (`--store`): with
+`memory://` a 2025-11-25 session lives in the one worker that opened it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from types import FrameType
+from typing import Final
+
+__all__ = ["LISTEN_FDS", "inherited_sockets", "is_worker", "supervise", "until_orphaned"]
+
+logger = logging.getLogger("mcpkit.server.workers")
+
+#: The descriptors of the listening sockets a worker serves, comma-separated.
+LISTEN_FDS: Final = "MCPKIT_LISTEN_FDS"
+#: The supervisor's pid: a worker whose parent is another one (the supervisor died) stops.
+SUPERVISOR: Final = "MCPKIT_SUPERVISOR"
+WORKER: Final = "MCPKIT_WORKER"
+_ORPHAN_CHECK = 0.5  # seconds between a worker's looks at its parent
+_QUICK_EXIT = 3.0  # seconds: a worker that ends sooner after its start failed to start
+_QUICK_EXITS = 3  # in a row: the program cannot serve (an import error): give up
+_STOP_WAIT = 15.0  # seconds a worker has to finish after SIGTERM (its graceful shutdown)
+
+
+def is_worker() -> bool:
+    """Whether this process was started by a supervisor to serve its sockets."""
+    return LISTEN_FDS in os.environ
+
+
+async def until_orphaned(supervisor: int) -> None:
+    """Return once this worker's supervisor (`supervisor`, a pid) is gone: SIGKILL leaves it
+    no time to stop its workers, which would otherwise serve on, unsupervised, forever."""
+    while os.getppid() == supervisor:
+        await asyncio.sleep(_ORPHAN_CHECK)
+    logger.warning("the supervisor (pid %d) is gone: this worker stops", supervisor)
+
+
+def inherited_sockets() -> tuple[list[socket.socket], int] | None:
+    """The listening sockets the supervisor handed this worker and the supervisor's pid, or
+    None outside a worker. Read once: the variables are removed so that a process the server
+    starts does not think itself a worker."""
+    fds = os.environ.pop(LISTEN_FDS, None)
+    supervisor = os.environ.pop(SUPERVISOR, None)
+    if fds is None or supervisor is None:
+        return None
+    return [socket.socket(fileno=int(fd)) for fd in fds.split(",")], int(supervisor)
+
+
+def supervise(sockets: list[socket.socket], workers: int, *, name: str, url: str) -> int:
+    """Run `workers` workers on `sockets` until SIGINT or SIGTERM, restarting any that dies
+    meanwhile; the exit status to leave with (1 when the workers cannot start)."""
+    fds = [sock.fileno() for sock in sockets]
+    argv = [sys.executable, *sys.orig_argv[1:]]
+    env = {**os.environ, LISTEN_FDS: ",".join(map(str, fds))}
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    procs: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
+    quick_exits = 0
+    try:
+        for slot in range(workers):
+            procs[slot] = (_start(argv, env, fds, slot), time.monotonic())
+        logger.info(
+            "serving %s over Streamable HTTP at %s with %d worker processes (pids %s); stop "
+            "with Ctrl+C or SIGTERM",
+            name,
+            url,
+            workers,
+            ", ".join(str(p.pid) for p, _ in procs.values()),
+        )
+        while not stopping:
+            time.sleep(0.1)
+            for slot, (proc, started) in list(procs.items()):
+                code = proc.poll()
+                if code is None or stopping:
+                    continue
+                quick = time.monotonic() - started < _QUICK_EXIT
+                quick_exits = quick_exits + 1 if quick else 0
+                if quick_exits >= _QUICK_EXITS:
+                    logger.error(
+                        "workers of %s keep exiting as they start (the last with status %s): "
+                        "stopping; run it with --workers 1 to see why",
+                        name,
+                        code,
+                    )
+                    return 1
+                logger.warning(
+                    "worker %d (pid %d) of %s ended with status %s: starting another",
+                    slot,
+                    proc.pid,
+                    name,
+                    code,
+                )
+                procs[slot] = (_start(argv, env, fds, slot), time.monotonic())
+        return 0
+    finally:
+        _stop_all([proc for proc, _ in procs.values()])
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if stopping:
+            logger.info("stopped by %s", signal.Signals(stopping[0]).name)
+
+
+def _start(
+    argv: list[str], env: dict[str, str], fds: list[int], slot: int
+) -> subprocess.Popen[bytes]:
+    # In the supervisor's process group: a Ctrl+C, or a kill of the group, reaches every
+    # worker too (each shuts down gracefully once, whatever it is sent after).
+    return subprocess.Popen(
+        argv,
+        env={**env, WORKER: str(slot), SUPERVISOR: str(os.getpid())},
+        stdin=subprocess.DEVNULL,
+        pass_fds=fds,
+    )
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every worker still running, then wait for each (SIGKILL past `_STOP_WAIT`)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_WAIT
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            logger.warning("worker pid %d did not stop in %.0f s: killed", proc.pid, _STOP_WAIT)
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,203 @@
+"""Every store a server uses, named by one URL (issue 23): `memory://` (the default: this
+process only), `sqlite:///path` (durable on one host: a restarted server finds its sessions,
+their event logs and its tasks), `redis://host:port/db` (shared by many processes on many
+hosts; `pip install "mcpkit[redis]"`).
+
+    server = Server("notes", store="sqlite:///var/lib/notes/state.db")
+    mcpkit run notes.py --transport http --store redis://127.0.0.1:6379/0 --workers 4
+
+`open_store(url)` makes the `Stores` a URL names; `Server(store=...)` takes a URL or a
+`Stores`. The SQLite path follows SQLAlchemy's spelling: `sqlite:///state.db` is relative
+to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mcpkit.stores.broker import Broker, MemoryBroker
+from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.sessions import SessionStore
+from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
+
+__all__ = ["DEFAULT_STORE", "Stores", "as_stores", "check_store_url", "open_store"]
+
+#: Connections to Redis one process opens at most (the subscriptions of the task store and
+#: the broker among them).
+REDIS_CONNECTIONS: Final = 64
+#: What a server uses when it is given no store.
+DEFAULT_STORE: Final = "memory://"
+#: Options of a Redis URL that redis-py reads itself (`Redis.from_url`).
+_CLIENT_OPTIONS: Final = frozenset(
+    {
+        "db",
+        "password",
+        "username",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "health_check_interval",
+    }
+)
+_SCHEMES: Final = ("memory://", "sqlite:///path", "redis://host:port/db", "rediss://...")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stores:
+    """The stores of one server, as one URL named them.
+
+    `tasks` keeps the tasks of both protocol eras; `broker` carries changes (list_changed,
+    resources/updated) to every process. `sessions` keeps 2025-11-25 session records and
+    `events` the SSE event logs for resumption; None for each means the HTTP app's own
+    in-process default (no records; a `MemoryEventStore` with the app's replay settings).
+    `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
+    sessions are live subprocesses, refuses such a store. `url` is the URL with any password
+    hidden, for logs and messages."""
+
+    url: str
+    tasks: TaskStore
+    broker: Broker
+    sessions: SessionStore | None = None
+    events: EventStore | None = None
+    shared: bool = False
+    closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
+
+    async def aclose(self) -> None:
+        """Release what the stores hold (a database thread, connections). `mcpkit run` and
+        `Server.run()` call it at shutdown; an app served otherwise calls it at its end."""
+        for close in self.closers:
+            await close()
+
+
+def check_store_url(url: str) -> str:
+    """The kind of store `url` names ("memory", "sqlite" or "redis"), opening nothing;
+    ValueError saying what is wrong and naming the accepted forms."""
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    if scheme == "memory" and rest in ("", "/"):
+        return "memory"
+    if scheme in ("sqlite", "redis", "rediss", "unix"):
+        lease_of(url)
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest in ("/", "//"):
+            raise ValueError(
+                "a SQLite store names a file: sqlite:///relative/path.db or "
+                f"sqlite:////absolute/path.db, not {url!r}"
+            )
+        return "sqlite"
+    if scheme in ("redis", "rediss", "unix"):
+        if importlib.util.find_spec("redis") is None:
+            raise ValueError(
+                f'the store {_hidden(url)} needs the redis client: pip install "mcpkit[redis]"'
+            )
+        return "redis"
+    raise ValueError(f"unknown store {_hidden(url)!r}: use one of {', '.join(_SCHEMES)}")
+
+
+def lease_of(url: str) -> float:
+    """The `lease` option of a store URL (`?lease=10`): seconds a process running a task may
+    go without renewing it before the task is failed (`LeasedTaskStore`); 30 by default."""
+    query = urlsplit(url).query
+    options = parse_qs(query, keep_blank_values=True)
+    client: frozenset[str] = frozenset()
+    if url.lower().startswith(("redis", "unix")):
+        client = _CLIENT_OPTIONS
+    known = client | {"lease"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"unknown store option {unknown[0]!r} in {_hidden(url)!r}: known: lease")
+    values = options.get("lease", ["30"])
+    try:
+        lease = float(values[-1])
+    except ValueError:
+        lease = 0.0
+    if not 0 < lease < 86_400:
+        raise ValueError(f"lease={values[-1]!r} must be a number of seconds above 0")
+    return lease
+
+
+def open_store(url: str) -> Stores:
+    """The stores `url` names (`memory://`, `sqlite:///path`, `redis://host:port/db`);
+    ValueError naming the accepted forms for anything else."""
+    kind = check_store_url(url)
+    if kind == "memory":
+        return Stores(url="memory://", tasks=MemoryTaskStore(), broker=MemoryBroker())
+    if kind == "sqlite":
+        return _sqlite(url)
+    return _redis(url)
+
+
+def as_stores(store: str | Stores | None) -> Stores:
+    """`store` as `Server(store=...)` takes it: a `Stores`, a URL, or None for `memory://`."""
+    if isinstance(store, Stores):
+        return store
+    return open_store(DEFAULT_STORE if store is None else store)
+
+
+def _sqlite(url: str) -> Stores:
+    from mcpkit.stores.sqlite import (
+        SqliteDatabase,
+        SqliteEventStore,
+        SqliteSessionStore,
+        SqliteTaskStore,
+    )
+
+    path = url.partition("://")[2][1:].partition("?")[0]
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = SqliteDatabase(path)
+    return Stores(
+        url=url,
+        tasks=SqliteTaskStore(db, lease=lease_of(url)),
+        broker=MemoryBroker(),
+        sessions=SqliteSessionStore(db),
+        events=SqliteEventStore(db),
+        shared=True,
+        closers=(db.aclose,),
+    )
+
+
+def _redis(url: str) -> Stores:
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
+
+    lease = lease_of(url)
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lease"]
+    # A blocking pool: past its size a command waits for a connection, where redis-py's
+    # default pool raises once that many commands are under way at once.
+    pool = BlockingConnectionPool.from_url(  # pyright: ignore[reportUnknownMemberType]
+        urlunsplit(parts._replace(query=urlencode(kept))), max_connections=REDIS_CONNECTIONS
+    )
+    client = Redis.from_pool(pool)
+    broker = RedisBroker(client)
+    tasks = RedisTaskStore(client, lease=lease)
+    events = RedisEventStore(client)
+
+    async def close_client() -> None:
+        await client.aclose()
+
+    return Stores(
+        url=_hidden(url),
+        tasks=tasks,
+        broker=broker,
+        sessions=RedisSessionStore(client),
+        events=events,
+        shared=True,
+        closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
+    )
+
+
+def _hidden(url: str) -> str:
+    """`url` with its password replaced by `***`, fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[2]}"))

@@ -1,0 +1,171 @@
+"""docs/deploy.md's nginx configuration, as written (ports aside), in front of three `mcpkit
+run` processes sharing a SQLite store, then a Redis one, nginx round-robin per request: a
+2026-07-28 client's calls spread over all three; a 2025-11-25 session (the official Python
+SDK's client in legacy mode, and mcpkit's) goes on whichever process each request reaches; a
+task created through one process is fetched and cancelled through the others, and its work
+stops where it ran."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from _redis_server import RedisServer
+from _running import REPO, Running, mcpkit, running
+from mcp import Client as OfficialClient
+
+from mcpkit import Client
+
+DOC = REPO / "docs" / "deploy.md"
+WAIT = 30.0
+SERVER = """
+import asyncio
+import os
+from pathlib import Path
+
+from mcpkit import Server
+
+server = Server("deployed")
+
+
+@server.tool()
+def pid() -> int:
+    return os.getpid()
+
+
+@server.tool(task=True)
+async def slow(marker: str) -> str:
+    try:
+        await asyncio.sleep(600)
+    finally:
+        Path(marker).write_text(str(os.getpid()))  # where the work stopped
+    return "never"
+
+
+@server.tool(task=True)
+async def quick(n: int) -> str:
+    return f"done {n} by {os.getpid()}"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def nginx_conf(folder: Path, port: int, backends: list[int]) -> Path:
+    """docs/deploy.md's block with this test's ports, inside what a whole nginx.conf needs
+    (the doc's block is the `http` part a site file holds)."""
+    (block,) = re.findall(r"```nginx\n(.*?)```", DOC.read_text(), re.S)
+    site = block.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    for doc_port, ours in zip((8001, 8002, 8003), backends, strict=True):
+        site = site.replace(f"127.0.0.1:{doc_port}", f"127.0.0.1:{ours}")
+    temp = " ".join(
+        f"{kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"daemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\naccess_log off;\n{temp}\n{site}\n}}\n"
+    )
+    return conf
+
+
+@contextlib.asynccontextmanager
+async def nginx(folder: Path, port: int, backends: list[int]) -> AsyncIterator[str]:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(binary).exists(), "nginx is missing: scripts/test installs Debian's nginx"
+    conf = nginx_conf(folder, port, backends)
+    checked = subprocess.run([binary, "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    proc = await asyncio.create_subprocess_exec(
+        binary, "-c", str(conf), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(int(WAIT / 0.05)):  # bounded: until it listens
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        async with asyncio.timeout(WAIT):
+            await proc.wait()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_three_processes_behind_nginx_round_robin(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    (tmp_path / "deployed.py").write_text(SERVER)
+    if kind == "sqlite":
+        store = f"sqlite:///{tmp_path / 'state.db'}?lease=2"
+    else:
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        store = f"redis://127.0.0.1:{redis.port}/3?lease=2"
+    ports = [free_port() for _ in range(3)]
+    front = free_port()
+
+    def argv(port: int) -> list[str]:
+        return [
+            *mcpkit("run", "deployed.py", "--transport", "http", "--port", str(port)),
+            *("--store", store),
+            *("--allowed-host", f"127.0.0.1:{front}"),  # the Host nginx passes on, as the doc says
+        ]
+
+    async with (
+        asyncio.timeout(WAIT * 4),
+        running(argv(ports[0]), cwd=tmp_path) as one,
+        running(argv(ports[1]), cwd=tmp_path) as two,
+        running(argv(ports[2]), cwd=tmp_path) as three,
+    ):
+        processes: list[Running] = [one, two, three]
+        for process in processes:
+            await process.started()
+        async with nginx(tmp_path, front, ports) as base:
+            url = f"{base}/mcp"
+            async with httpx.AsyncClient() as http:
+                assert (await http.get(f"{base}/readyz")).json() == {"status": "ready"}
+            async with Client(url, protocol="2026-07-28") as client:
+                pids = {
+                    (await client.call_tool("pid")).structured_content["result"] for _ in range(6)
+                }  # type: ignore[index]
+                assert len(pids) == 3  # per request, round robin: each process served
+
+            async with OfficialClient(url, mode="legacy") as official:
+                assert official.protocol_version == "2025-11-25"
+                names = sorted(t.name for t in (await official.list_tools()).tools)
+                assert names == ["pid", "quick", "slow"]
+                served = set()
+                for _ in range(6):
+                    result = await official.call_tool("pid", {})
+                    served.add(result.structured_content["result"])  # type: ignore[index]
+                assert len(served) == 3  # one session, three processes
+
+            async with Client(url, protocol="2025-11-25") as client:
+                done = await client.call_tool_as_task("quick", {"n": 3})
+                assert (await done.wait()).status == "completed"
+                assert (await client.task_result(done.id)).text.startswith("done 3 by ")
+                marker = tmp_path / "stopped"
+                cut = await client.call_tool_as_task("slow", {"marker": str(marker)})
+                for _ in range(3):  # tasks/get reaches each process in turn
+                    assert (await client.get_task(cut.id)).status == "working"
+                assert (await client.cancel_task(cut.id)).status == "cancelled"
+                for _ in range(int(WAIT / 0.1)):  # bounded: within a quarter of the lease
+                    if marker.exists():
+                        break
+                    await asyncio.sleep(0.1)
+                assert int(marker.read_text()) in {p.proc.pid for p in processes}
+                assert (await client.get_task(cut.id)).status == "cancelled"

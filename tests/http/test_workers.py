@@ -1,0 +1,94 @@
+"""`mcpkit run --transport http --workers 2`: a supervisor and two worker processes on one
+port. A worker killed with SIGKILL is replaced, the port keeps answering meanwhile, and with
+a SQLite store a 2025-11-25 client's session outlives every worker it ever reached; SIGTERM
+to the supervisor stops them all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+from pathlib import Path
+
+from _running import mcpkit, running
+
+from mcpkit import Client
+
+SERVER = """
+import os
+
+from mcpkit import Server
+
+server = Server("pids")
+
+
+@server.tool()
+def pid() -> int:
+    return os.getpid()
+"""
+WAIT = 30.0
+PIDS = re.compile(r"with 2 worker processes \(pids (\d+), (\d+)\)")
+
+
+async def _replaced(log: list[str], pid: int) -> None:
+    for _ in range(int(WAIT / 0.1)):  # bounded: WAIT seconds
+        if any(f"(pid {pid})" in line and "starting another" in line for line in log):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"worker {pid} was not replaced:\n" + "\n".join(log))
+
+
+async def test_workers_share_the_port_and_a_killed_one_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "pids.py").write_text(SERVER)
+    store = f"sqlite:///{tmp_path / 'state.db'}"
+    argv = mcpkit("run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 4), running([*argv, "--store", store], cwd=tmp_path) as sup:
+        url = await sup.started()
+        found = next(m for line in sup.log if (m := PIDS.search(line)))
+        workers = [int(found.group(1)), int(found.group(2))]
+        async with Client(url, protocol="2025-11-25") as client:
+            assert (await client.call_tool("pid")).structured_content["result"] in workers  # type: ignore[index]
+            sid = client.session_id
+            for worker in workers:  # each in turn: the other serves meanwhile
+                os.kill(worker, signal.SIGKILL)
+                await _replaced(sup.log, worker)
+                served = (await client.call_tool("pid")).structured_content["result"]  # type: ignore[index]
+                assert served != worker
+                assert client.session_id == sid  # restored from the file, wherever it landed
+        assert await sup.stop(signal.SIGTERM) == 0
+        assert any("stopped by SIGTERM" in line for line in sup.log), sup.text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+async def test_workers_without_a_shared_store_are_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "pids.py").write_text(SERVER)
+    argv = mcpkit("run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 2), running(argv, cwd=tmp_path) as sup:
+        await sup.started()
+        assert any("2 workers on memory://" in line for line in sup.log), sup.text
+        assert await sup.stop(signal.SIGINT) == 0
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    (tmp_path / "pids.py").write_text(SERVER)
+    argv = mcpkit("run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 2), running(argv, cwd=tmp_path) as sup:
+        url = await sup.started()
+        found = next(m for line in sup.log if (m := PIDS.search(line)))
+        workers = [int(found.group(1)), int(found.group(2))]
+        async with Client(url) as client:  # they serve
+            assert (await client.call_tool("pid")).structured_content["result"] in workers  # type: ignore[index]
+        sup.proc.kill()  # the supervisor alone: no time to stop anyone
+        for _ in range(int(WAIT / 0.1)):  # bounded: WAIT seconds
+            if not any(_alive(pid) for pid in workers):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "workers outlived their supervisor"

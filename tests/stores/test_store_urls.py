@@ -1,0 +1,127 @@
+"""One URL names every store a server uses (`mcpkit.stores.url`): what each URL opens, what a
+malformed one is told, how `Server(store=...)`, `use_store` and `http_app(store=...)` hand
+the stores to the task runner and the HTTP app, and the proxy's refusal of a shared store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+from _redis_server import RedisServer
+
+from mcpkit import Server
+from mcpkit.proxy import ProxyServer
+from mcpkit.stores import MemoryTaskStore
+from mcpkit.stores.broker import MemoryBroker
+from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
+from mcpkit.stores.sqlite import SqliteEventStore, SqliteSessionStore, SqliteTaskStore
+from mcpkit.stores.url import Stores, check_store_url, open_store
+
+
+async def test_memory_is_the_default_and_keeps_nothing_outside_the_process() -> None:
+    stores = Server("s").store
+    assert stores.url == "memory://" and not stores.shared
+    assert isinstance(stores.tasks, MemoryTaskStore) and isinstance(stores.broker, MemoryBroker)
+    assert stores.sessions is None and stores.events is None
+    await stores.aclose()
+
+
+async def test_a_sqlite_url_opens_one_file_for_every_store(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "state.db"  # its folder is made
+    stores = open_store(f"sqlite:///{path}?lease=5")
+    assert stores.shared and path.exists()
+    assert isinstance(stores.tasks, SqliteTaskStore) and stores.tasks.lease == 5
+    assert isinstance(stores.sessions, SqliteSessionStore)
+    assert isinstance(stores.events, SqliteEventStore)
+    task = await stores.tasks.create("alice")
+    await stores.aclose()
+    again = open_store(f"sqlite:///{path}")
+    assert isinstance(again.tasks, SqliteTaskStore) and again.tasks.lease == 30
+    assert (await again.tasks.get("alice", task.task_id)).status == "working"
+    await again.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://x", "unknown store 'ftp://x': use one of memory://, sqlite:///path"),
+        ("memory://elsewhere", "unknown store"),
+        ("sqlite://state.db", "a SQLite store names a file: sqlite:///relative/path.db"),
+        ("sqlite:///", "a SQLite store names a file"),
+        ("sqlite:///s.db?lease=abc", "lease='abc' must be a number of seconds above 0"),
+        ("sqlite:///s.db?lease=0", "lease='0' must be"),
+        ("sqlite:///s.db?lease=inf", "lease='inf' must be"),
+        ("sqlite:///s.db?db=1", "unknown store option 'db'"),
+        ("redis://:secret@h:1/0?color=red", "unknown store option 'color'"),
+        ("", "unknown store"),
+    ],
+)
+def test_a_malformed_url_is_told_what_is_accepted(url: str, says: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        check_store_url(url)
+    assert says in str(raised.value)
+    assert "secret" not in str(raised.value)  # a password never reaches a message or a log
+
+
+async def test_the_server_hands_its_store_to_the_task_runner_and_the_http_app(
+    tmp_path: Path,
+) -> None:
+    server = Server("s", store=f"sqlite:///{tmp_path / 'a.db'}")
+    assert server.task_runner.store is server.store.tasks
+    app = server.http_app()
+    assert app.session_store is server.store.sessions
+    with pytest.raises(RuntimeError, match="already serves: give its store before it starts"):
+        server.use_store("memory://")
+    await server.store.aclose()
+
+    other = Server("t")
+    app = other.http_app(store=f"sqlite:///{tmp_path / 'b.db'}")  # as `mcpkit run --store`
+    assert isinstance(other.store.tasks, SqliteTaskStore)
+    assert app.session_store is other.store.sessions
+    mine = SqliteSessionStore(app.session_store.db)  # type: ignore[union-attr]
+    assert other.http_app(session_store=mine).session_store is mine  # an explicit one wins
+    await other.store.aclose()
+
+
+async def test_changes_go_through_the_broker_of_the_store_in_use() -> None:
+    server = Server("s")
+    seen: list[str] = []
+    broker = MemoryBroker()
+    broker.subscribe(lambda change: seen.append(change.method))
+    server.use_store(Stores(url="mine://", tasks=MemoryTaskStore(), broker=broker))
+    await server.notify_resource_updated("notes://today")
+    assert seen == ["notifications/resources/updated"]
+
+
+async def test_a_proxy_refuses_a_shared_store_and_says_why(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    with pytest.raises(ValueError, match="a proxy cannot use the shared store sqlite:///"):
+        ProxyServer(["true"], store=url)
+    proxy = ProxyServer(["true"], store="memory://")
+    with pytest.raises(ValueError, match="run one proxy process with the default memory://"):
+        proxy.use_store(url)
+    with pytest.raises(ValueError, match="cannot use the shared store"):
+        proxy.http_app(store=url)
+    assert not (tmp_path / "p.db").exists()  # refused before anything was opened
+
+
+async def test_a_redis_url_opens_every_store_on_one_client_and_closes_quietly(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    stores = open_store(f"redis://:{'hunter2'}@127.0.0.1:{redis_server.port}/5?lease=7")
+    assert stores.shared and "hunter2" not in stores.url and "***" in stores.url
+    assert isinstance(stores.tasks, RedisTaskStore) and stores.tasks.lease == 7
+    assert isinstance(stores.sessions, RedisSessionStore)
+    assert isinstance(stores.events, RedisEventStore)
+    assert isinstance(stores.broker, RedisBroker)
+    await stores.aclose()
+
+    stores = open_store(f"redis://127.0.0.1:{redis_server.port}/5")
+    with caplog.at_level(logging.WARNING, logger="mcpkit"):
+        task = await stores.tasks.create("alice")
+        assert (await stores.tasks.wait("alice", task.task_id, 0.05)).status == "working"
+        await stores.aclose()
+        await asyncio.sleep(0.3)  # a listener left running would log its lost subscription
+    assert caplog.records == []
