@@ -45,3 +45,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         pytest.fail(MISSING, pytrace=False)
     with redis_server_running(tmp_path_factory.mktemp("redis")) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _request_ids_as_found() -> Iterator[None]:
+    """A shared broker names this process in its request ids (`set_request_id_prefix`); what
+    one test's broker set must not change the ids the next test's sessions send."""
+    from mcpkit.protocol.ids import process_request_ids, set_request_id_prefix
+
+    prefix = process_request_ids().prefix
+    yield
+    set_request_id_prefix(prefix)

@@ -15,6 +15,7 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from _running import REPO, Running, mcpkit, running
 from mcp import Client as OfficialClient
 
 from mcpkit import Client
+from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
 
 DOC = REPO / "docs" / "deploy.md"
 WAIT = 30.0
@@ -31,9 +33,10 @@ import asyncio
 import os
 from pathlib import Path
 
-from mcpkit import Server
+from mcpkit import Context, Server
 
 server = Server("deployed")
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
 
 
 @server.tool()
@@ -53,7 +56,25 @@ async def slow(marker: str) -> str:
 @server.tool(task=True)
 async def quick(n: int) -> str:
     return f"done {n} by {os.getpid()}"
+
+
+@server.tool()
+async def plan(city: str, ctx: Context) -> str:
+    # Ask who travels, then ask the client's LLM: each answer is a POST of its own, which
+    # round robin sends to another process than the one running this.
+    who = await ctx.elicit(f"Who goes to {city}?", NAME)
+    idea = await ctx.sample(f"One thing to do in {city}", max_tokens=20)
+    name = who.data["name"] if who.data else "?"
+    return f"{name} in {city}: {getattr(idea.content, 'text', '')} (by {os.getpid()})"
 """
+
+
+def sample(params: Any) -> CreateMessageResult:
+    return CreateMessageResult(role="assistant", content=TextContent(text="a walk"), model="m")
+
+
+def elicit(params: Any) -> ElicitResult:
+    return ElicitResult(action="accept", content={"name": "Ada"})
 
 
 def free_port() -> int:
@@ -147,7 +168,7 @@ async def test_three_processes_behind_nginx_round_robin(
             async with OfficialClient(url, mode="legacy") as official:
                 assert official.protocol_version == "2025-11-25"
                 names = sorted(t.name for t in (await official.list_tools()).tools)
-                assert names == ["pid", "quick", "slow"]
+                assert names == ["pid", "plan", "quick", "slow"]
                 served = set()
                 for _ in range(6):
                     result = await official.call_tool("pid", {})
@@ -169,3 +190,11 @@ async def test_three_processes_behind_nginx_round_robin(
                     await asyncio.sleep(0.1)
                 assert int(marker.read_text()) in {p.proc.pid for p in processes}
                 assert (await client.get_task(cut.id)).status == "cancelled"
+
+            if kind == "redis":  # answers reach the asking process through the broker
+                async with Client(
+                    url, protocol="2025-11-25", sampling_handler=sample, elicitation_handler=elicit
+                ) as client:
+                    for city in ("Lyon", "Oslo", "Rome"):  # whichever process runs it
+                        text = (await client.call_tool("plan", {"city": city})).text
+                        assert text.startswith(f"Ada in {city}: a walk (by ")

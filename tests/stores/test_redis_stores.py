@@ -15,6 +15,7 @@ import pytest
 from _redis_server import RedisServer
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from mcpkit.protocol.events import StrayResponse
 from mcpkit.stores.broker import Change
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
@@ -366,6 +367,39 @@ async def test_the_broker_ignores_what_is_not_a_change_and_goes_on(
         await broker.aclose()
         broker.publish(Change("notifications/tools/list_changed"))  # closed: local only
         assert len(heard) == 2
+
+
+async def test_a_response_reaches_the_process_whose_request_it_answers(
+    redis_server: RedisServer,
+) -> None:
+    channel = new_prefix() + "changes"
+    async with client_of(redis_server) as one, client_of(redis_server) as other:
+        asker = RedisBroker(one, channel=channel, request_id_prefix="a1b2c3d4e5f60718")
+        receiver = RedisBroker(other, channel=channel, request_id_prefix="ffff0000ffff0000")
+        taken: list[tuple[str, bytes]] = []
+        asker.subscribe_responses(lambda sid, data: taken.append((sid, data)))
+        await asyncio.wait_for(asyncio.gather(asker.start(), receiver.start()), WAIT)
+
+        answer = b'{"jsonrpc":"2.0","id":"a1b2c3d4e5f60718-3","result":{}}'
+        receiver.forward_response("sess-1", StrayResponse("a1b2c3d4e5f60718-3", answer))
+        await until(lambda: taken == [("sess-1", answer)])
+
+        # What names no other process is dropped where it was received, and counted.
+        for rid, sid in [
+            (7, "sess-1"),  # an integer id: no process's prefix
+            ("ffff0000ffff0000-9", "sess-1"),  # the receiver's own: nothing awaits it
+            ("x" * 65 + "-1", "sess-1"),  # longer than any prefix
+            ("a\x00b-1", "sess-1"),  # not printable
+            ("no-dash-in-a-number", "sess-1"),
+            ("a1b2c3d4e5f60718-4", "sess\n2"),  # a session id that would split the message
+        ]:
+            receiver.forward_response(sid, StrayResponse(rid, b"{}"))
+        assert receiver.stray_responses == 6
+        receiver.forward_response("sess-2", StrayResponse("a1b2c3d4e5f60718-5", answer))
+        await until(lambda: len(taken) == 2)
+        assert taken[-1] == ("sess-2", answer)  # only what was sent, in order
+        await asker.aclose()
+        await receiver.aclose()
 
 
 # ----------------------------------------------------------------------------- memory

@@ -238,6 +238,12 @@ class ServerSession(Session):
         if initialized:
             self._step("notifications/initialized")
 
+    def initialized_elsewhere(self) -> None:
+        """The client sent `notifications/initialized` to another process serving this
+        session (its saved record says so): the session is operating, as if it had come."""
+        if self.phase == "initializing":
+            self._step("notifications/initialized")
+
     def _revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
         if isinstance(params, msgspec.UnsetType):
             return None

@@ -276,6 +276,15 @@ class Connection(Reading):
         finally:
             self._awaiting.done(rid)
 
+    def take_forwarded(self, data: bytes) -> None:
+        """A response to one of our requests that the peer sent through another process
+        (several processes serving one session; `mcpkit.stores.broker`): read as if it had
+        come over this connection. Not awaited any more, it is dropped (the session makes it
+        a stray, which names this process)."""
+        if self._closed is None:
+            self._dispatch(self.session.receive_data(data))
+            self._flush_from_reader()
+
     def answer_as_json(self, request_id: RequestId) -> None:
         """Answer the peer's request `request_id` with one JSON object rather than a stream,
         where the channel has the choice (`RoutedChannel.answer_as_json`; over stdio and in

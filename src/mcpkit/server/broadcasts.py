@@ -19,7 +19,7 @@ from mcpkit.server.decorators import FeatureRegistrations
 from mcpkit.server.lifespan import ServerLifespan
 from mcpkit.server.listeners import Listeners
 from mcpkit.server.mount import forward_update
-from mcpkit.stores.broker import Change
+from mcpkit.stores.broker import SESSION_CHANGED, Change
 
 if TYPE_CHECKING:
     from mcpkit.server.mount import Mount
@@ -76,6 +76,8 @@ class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
         past `initialize`, and for a resource, those subscribed to it. Sent from tasks, so a
         slow client holds up nobody; repeated changes before a session's announcement
         leaves make one."""
+        if change.method == SESSION_CHANGED:  # for the HTTP app holding the session
+            return
         self.listeners.deliver(change)  # 2026-07-28 subscriptions/listen
         uri = change.uri
         for handle in list(self.sessions):

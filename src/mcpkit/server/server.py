@@ -229,7 +229,7 @@ class Server(TransportServing, SessionBroadcasts):
         self.store: Stores = as_stores(store)
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
-        self._unsubscribe = self.broker.subscribe(self._deliver)
+        self._unsubscribe = self._listen_to(self.broker)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
         self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
@@ -328,6 +328,30 @@ class Server(TransportServing, SessionBroadcasts):
         self._serves_tasks = (tools, found)
         return found
 
+    def _listen_to(self, broker: Broker) -> Callable[[], None]:
+        """Take `broker`'s changes, and the responses it forwards from other processes when
+        it does (`RedisBroker.subscribe_responses`); the function that stops both."""
+        stops = [broker.subscribe(self._deliver)]
+        subscribe_responses = getattr(broker, "subscribe_responses", None)
+        if subscribe_responses is not None:
+            stops.append(subscribe_responses(self._take_forwarded))
+
+        def stop() -> None:
+            for each in stops:
+                each()
+
+        return stop
+
+    def _take_forwarded(self, session_id: str, response: bytes) -> None:
+        """A response the client of session `session_id` POSTed to another process, to a
+        request this process sent it: to that session here, if it is still here."""
+        for handle in self.sessions:
+            if handle.id == session_id:
+                take = getattr(handle.connection, "take_forwarded", None)
+                if take is not None:
+                    take(response)
+                return
+
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
         `Stores`) from now on: what `mcpkit run --store` and `http_app(store=...)` do. Only
@@ -339,7 +363,7 @@ class Server(TransportServing, SessionBroadcasts):
         if self._own_broker:
             self._unsubscribe()
             self.broker = stores.broker
-            self._unsubscribe = self.broker.subscribe(self._deliver)
+            self._unsubscribe = self._listen_to(self.broker)
         self.store = stores
         return stores
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.stores.broker import Broker
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
@@ -52,6 +53,9 @@ class Servable(Protocol):
 
     @property
     def store(self) -> Stores: ...
+
+    @property
+    def broker(self) -> Broker: ...
 
     def use_store(self, store: str | Stores) -> Stores: ...
 

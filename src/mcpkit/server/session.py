@@ -88,6 +88,17 @@ class ServerSessionHandle:
         """The session's one id (its Mcp-Session-Id over Streamable HTTP)."""
         return self.record.id
 
+    def refresh(self, record: SessionRecord) -> None:
+        """Take what another process serving this session changed (`record`, read back from
+        the store): the client's `notifications/initialized`, its log level, its
+        subscriptions. What the handshake settled never changes."""
+        mine = self.record
+        if record.initialized and not mine.initialized:
+            mine.initialized = True
+            self.protocol.initialized_elsewhere()
+        mine.log_level = record.log_level
+        mine.subscriptions = record.subscriptions
+
     @property
     def log_level(self) -> str | None:
         """The level the client set with logging/setLevel; None sends every level."""

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 import msgspec
 
 from mcpkit.protocol.events import StrayResponse
 
-__all__ = ["Broker", "Change", "ChangeHandler", "MemoryBroker"]
+__all__ = ["SESSION_CHANGED", "Broker", "Change", "ChangeHandler", "MemoryBroker"]
 
 logger = logging.getLogger("mcpkit.stores.broker")
 
@@ -42,6 +42,11 @@ class Change(msgspec.Struct, frozen=True, array_like=True):
 
 
 ChangeHandler = Callable[[Change], None]
+
+#: The `method` of a `Change` that no client is sent: the record of session `uri` (its id)
+#: changed, or was deleted, in the process that published it. A process holding that session
+#: too reads the record again (several processes serving one session: issue 23).
+SESSION_CHANGED: Final = "mcpkit/session-changed"
 
 
 @runtime_checkable

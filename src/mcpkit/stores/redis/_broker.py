@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from mcpkit.protocol.events import StrayResponse
+from mcpkit.protocol.ids import process_request_ids, set_request_id_prefix
 from mcpkit.stores.broker import Broker, Change, ChangeHandler
 from mcpkit.stores.redis._channel import Listener
 
@@ -28,13 +29,18 @@ _RETRY_MOST: Final = 5.0
 _CLOSE_BOUND: Final = 1.0  # seconds `aclose` gives the changes still queued
 _change_decoder = msgspec.json.Decoder(Change)
 
-# PUBLISHes ARGV[2..] on channel ARGV[1], in order: one round trip for a batch.
+# PUBLISHes message ARGV[i + 1] on channel ARGV[i] for each pair, in order: one round trip
+# for a batch.
 _PUBLISH: Final = """
-for i = 2, #ARGV do
-    redis.call('PUBLISH', ARGV[1], ARGV[i])
+for i = 1, #ARGV, 2 do
+    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
 end
-return #ARGV - 1
+return #ARGV / 2
 """
+#: The longest request-id prefix a forwarded response may name (ours are 16 hex digits).
+_MAX_PREFIX: Final = 64
+#: A handler of the responses other processes forward here: (session id, the response).
+ResponseHandler = Callable[[str, bytes], None]
 
 
 class RedisBroker:
@@ -45,6 +51,15 @@ class RedisBroker:
     broker that sent it, so its own changes, which come back on the channel too, are
     skipped: each handler is called once per change.
 
+    Responses: when several processes serve one session, a client's answer to a request this
+    process sent (sampling, elicitation, roots, asked by a tool running here) may be POSTed
+    to another process, whose session takes it for a stray (`forward_response`). The ids of
+    this process's requests carry a prefix naming it (`mcpkit.protocol.ids`, set here when
+    the process has none), and each process listens on a channel of its own, `<channel>:
+    responses:<prefix>`: the receiver publishes the response there, and the broker of the
+    process that asked hands it to `subscribe_responses`'s handlers with the session id,
+    which give it to that session.
+
     Pub/sub delivers at most once: a process whose connection to Redis is down meanwhile
     misses changes (list_changed, resources/updated: news, which a client can also fetch
     again). At most `max_queued` changes wait to be sent while Redis cannot be reached; the
@@ -53,11 +68,18 @@ class RedisBroker:
     Its tasks start on the first `publish` or `subscribe` made in a running event loop, or
     at `start()`, which returns once the subscription is in place (a server made before its
     loop runs calls it when it starts serving, or changes of others are heard only from
-    its first publish on). The caller owns `client` (made with `decode_responses=False`, the
+    its first publish on). `request_id_prefix` is the prefix of this process's request ids
+    (by default the process's own, `mcpkit.protocol.ids`; tests of two brokers in one
+    process give each its own). The caller owns `client` (made with `decode_responses=False`, the
     default) and closes it after `aclose`."""
 
     def __init__(
-        self, client: Redis, *, channel: str = "mcpkit:changes", max_queued: int = 10_000
+        self,
+        client: Redis,
+        *,
+        channel: str = "mcpkit:changes",
+        max_queued: int = 10_000,
+        request_id_prefix: str | None = None,
     ) -> None:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
@@ -65,10 +87,23 @@ class RedisBroker:
         self._publish = client.register_script(_PUBLISH)
         self._origin = secrets.token_hex(8).encode()  # this broker's id in its messages
         self._handlers: list[ChangeHandler] = []
-        self._outbox: deque[bytes] = deque(maxlen=max_queued)
+        self._response_handlers: list[ResponseHandler] = []
+        self._outbox: deque[tuple[bytes, bytes]] = deque(maxlen=max_queued)
         self._queued = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
         self._listener = Listener(client, self._channel, self._received, name="mcpkit changes")
+        ids = process_request_ids()
+        if request_id_prefix is None:  # the process's, made now if it has none
+            if not ids.prefix:  # our requests' ids name this process from now on
+                set_request_id_prefix(secrets.token_hex(8))
+            request_id_prefix = ids.prefix
+        self._prefix = request_id_prefix
+        self._responses = Listener(
+            client,
+            self._responses_channel(self._prefix),
+            self._received_response,
+            name="mcpkit responses",
+        )
         self._closed = False
         #: Responses forwarded here and dropped, since the broker was made.
         self.stray_responses = 0
@@ -80,17 +115,21 @@ class RedisBroker:
         up to `timeout` seconds (None: for as long as it takes). The listener keeps trying
         after a False."""
         self._start()
-        return await self._listener.ready(timeout)
+        changes = await self._listener.ready(timeout)
+        return await self._responses.ready(timeout) and changes
 
     def publish(self, change: Change) -> None:
         self._deliver(change)
         if self._closed:
             return
+        self._queue(self._channel, self._origin + b" " + msgspec.json.encode(change))
+
+    def _queue(self, channel: bytes, message: bytes) -> None:
         if len(self._outbox) == self._outbox.maxlen:
             self.dropped += 1
             if self.dropped & (self.dropped - 1) == 0:  # the 1st, 2nd, 4th...: no log flood
-                logger.warning("Redis is not taking changes: %d dropped so far", self.dropped)
-        self._outbox.append(self._origin + b" " + msgspec.json.encode(change))
+                logger.warning("Redis is not taking messages: %d dropped so far", self.dropped)
+        self._outbox.append((channel, message))
         self._queued.set()
         self._start()
 
@@ -104,15 +143,57 @@ class RedisBroker:
 
         return unsubscribe
 
+    def subscribe_responses(self, handler: ResponseHandler) -> Callable[[], None]:
+        """Call `handler(session_id, response)` with each response another process forwards
+        here (one this process's session `session_id` awaits, or awaited); returns the
+        function that stops it."""
+        self._response_handlers.append(handler)
+        self._start()
+
+        def unsubscribe() -> None:
+            if handler in self._response_handlers:
+                self._response_handlers.remove(handler)
+
+        return unsubscribe
+
     def forward_response(self, session_id: str, response: StrayResponse) -> None:
-        """Counted in `stray_responses` and dropped, as `MemoryBroker` does: handing a
-        response to the process whose request it answers is not done yet."""
-        self.stray_responses += 1
-        logger.debug(
-            "session %s: dropped a response to request %r, which nothing here awaits",
-            session_id,
-            response.request_id,
-        )
+        """Send `response` to the process whose prefix its id carries. One that names this
+        process (an answer after the request gave up), no process (an integer id) or
+        something no process is named (not `<prefix>-<number>`, a prefix longer than any or
+        not printable ASCII) is
+        counted in `stray_responses` and dropped. A peer can only reach its own session this
+        way: the receiving process hands the response to `session_id` alone."""
+        rid = response.request_id
+        prefix, _, count = rid.rpartition("-") if isinstance(rid, str) else ("", "", "")
+        if (
+            not prefix
+            or not (count.isascii() and count.isdigit())
+            or prefix == self._prefix
+            or len(prefix) > _MAX_PREFIX
+            or not (prefix.isascii() and prefix.isprintable())
+            or "\n" in session_id
+            or self._closed
+        ):
+            self.stray_responses += 1
+            logger.debug(
+                "session %s: dropped a response to request %r, which nothing awaits",
+                session_id,
+                rid,
+            )
+            return
+        self._queue(self._responses_channel(prefix), session_id.encode() + b"\n" + response.data)
+
+    def _responses_channel(self, prefix: str) -> bytes:
+        return self._channel + b":responses:" + prefix.encode()
+
+    def _received_response(self, data: bytes) -> None:
+        session, _, response = data.partition(b"\n")
+        session_id = session.decode("utf-8", "replace")
+        for handler in tuple(self._response_handlers):
+            try:
+                handler(session_id, response)
+            except Exception:
+                logger.exception("a handler of forwarded responses failed")
 
     async def aclose(self) -> None:
         """Send what is queued (for at most a second), then stop both tasks."""
@@ -127,6 +208,7 @@ class RedisBroker:
                 async with asyncio.timeout(_CLOSE_BOUND):
                     await self._send(list(self._outbox))
         await self._listener.aclose()
+        await self._responses.aclose()
 
     def _start(self) -> None:
         if self._closed:
@@ -136,6 +218,7 @@ class RedisBroker:
         except RuntimeError:  # made and used before the loop runs: started later
             return
         self._listener.start()
+        self._responses.start()
         if self._sender is None:
             self._sender = loop.create_task(self._sending(), name="mcpkit changes out")
 
@@ -159,8 +242,8 @@ class RedisBroker:
                 else:
                     delay = _RETRY_FIRST
 
-    async def _send(self, messages: list[bytes]) -> None:
-        await self._publish(keys=[], args=[self._channel, *messages])
+    async def _send(self, messages: list[tuple[bytes, bytes]]) -> None:
+        await self._publish(keys=[], args=[part for pair in messages for part in pair])
 
     def _received(self, data: bytes) -> None:
         origin, _, payload = data.partition(b" ")

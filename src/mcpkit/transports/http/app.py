@@ -6,7 +6,9 @@ by method; the methods' own paths are `post` and `get_delete`, its sessions `hos
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypedDict
@@ -210,6 +212,8 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         self.client_caps = ClientCaps(max_sessions_per_user, max_sessions_per_address)
         self.session_idle_timeout = session_idle_timeout
         self.session_store = session_store
+        self._refreshing: set[asyncio.Task[None]] = set()
+        self._origin = secrets.token_hex(8)
         self.streams = StreamSettings.build(
             resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
         )

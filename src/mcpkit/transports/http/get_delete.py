@@ -82,6 +82,7 @@ class GetDeleteRequests(SessionHosting):
             await session.aclose()
         if self.session_store is not None:
             await self.session_store.delete(sid)
+            self._publish_change(sid)  # copies in other processes end too
         await send_whole(send, 200)
 
     # -------------------------------------------------------------- sessions

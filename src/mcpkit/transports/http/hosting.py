@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 
 from mcpkit.auth._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
+from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
 from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
@@ -52,6 +53,8 @@ class SessionHosting:
     _open_streams: set[Stream]  # those a response carries now
     _own_calls: OwnCalls  # 2026-07-28 requests served now (`own_terms`)
     _lifespan_ran: bool  # whether `lifespan()` was ever entered (a warning when it was not)
+    _refreshing: set[asyncio.Task[None]]  # sessions being read again (`_on_change`)
+    _origin: str  # this app among the processes of a deployment, in its SESSION_CHANGED
     _clock: Callable[[], float]
 
     def _lookup(
@@ -76,7 +79,15 @@ class SessionHosting:
         has its record (and `owner` opened it), the session rebuilt from the record."""
         found = self._lookup(sid, headers, owner)
         store = self.session_store
-        if store is None or not isinstance(found, Refusal) or self.sessions.get(sid) is not None:
+        if store is None:
+            return found
+        if not isinstance(found, Refusal):
+            if not found.handle.record.initialized:
+                # The client's notifications/initialized may have gone to another process,
+                # and this request may be here before its SESSION_CHANGED: read the record.
+                await self._refresh(sid, found)
+            return found
+        if self.sessions.get(sid) is not None:
             return found
         record = await store.get(sid)
         if record is None or record.owner != owner_key(owner) or record.revision is None:
@@ -128,8 +139,51 @@ class SessionHosting:
             record.last_seen = seen
             return
         record.last_seen = now
-        session.saved = data
+        changed, session.saved = data != session.saved, data
         await store.put(record)
+        if changed:
+            self._publish_change(record.id)
+
+    def _publish_change(self, sid: str) -> None:
+        """Tell the other processes holding session `sid` (if any can: a shared broker) to
+        read its record again: it changed, or it is gone."""
+        broker = self.server.broker
+        if not isinstance(broker, MemoryBroker):
+            broker.publish(Change(SESSION_CHANGED, f"{self._origin} {sid}"))
+
+    def _on_change(self, change: Change) -> None:
+        """The broker's `SESSION_CHANGED` from another app (its `uri` is the app's `_origin`
+        and the session id): a session this app holds is read again."""
+        if change.method != SESSION_CHANGED or change.uri is None:
+            return
+        origin, _, sid = change.uri.partition(" ")
+        session = self.sessions.get(sid) if origin != self._origin else None
+        if session is not None:
+            task = asyncio.get_running_loop().create_task(self._refresh(sid, session))
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+
+    async def _refresh(self, sid: str, session: HttpSession) -> None:
+        """Take what another process changed in the record of `session`: its changes, or its
+        end (a DELETE served there: the copy here ends too)."""
+        store = self.session_store
+        if store is None:
+            return
+        try:
+            record = await store.get(sid)
+        except Exception:  # the store is unreachable: the next change tries again
+            logger.warning("could not read the record of session %s...", sid[:8], exc_info=True)
+            return
+        if self.sessions.get(sid) is not session:
+            return
+        if record is None:
+            self.sessions.remove(sid)
+            await session.aclose()
+            return
+        session.handle.refresh(record)
+        seen, record.last_seen = record.last_seen, 0.0
+        session.saved = encode_record(session.handle.record)  # as read: nothing to write back
+        record.last_seen = seen
 
     def _forget(self, sid: str, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
@@ -212,9 +266,11 @@ class SessionHosting:
         async with self.server.running():
             self._lifespan_ran = True
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
+            listening = self.server.broker.subscribe(self._on_change)
             try:
                 yield
             finally:
+                listening()
                 self.close_streams(calls=True)
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -14,6 +14,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.link import Link
 from mcpkit.runtime.one_request import Response
+from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import HttpChannel
@@ -268,6 +269,10 @@ class SessionHandle(Protocol):
 
     async def run(self) -> None: ...
 
+    def refresh(self, record: SessionRecord) -> None:
+        """Take the changes another process made to this session's record."""
+        ...
+
 
 class HostServer(Protocol):
     """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
@@ -278,6 +283,9 @@ class HostServer(Protocol):
 
     @property
     def sessions(self) -> set[Any]: ...
+
+    @property
+    def broker(self) -> Broker: ...
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None
