@@ -1,11 +1,13 @@
 """Two apps (two processes, as far as the store and the broker can tell) sharing a Redis
 store serve one 2025-11-25 session: what a request to one changes in the session's record
 (the log level, a subscription) reaches the copy the other holds, through the broker's
-SESSION_CHANGED, and a DELETE served by one ends the copy the other holds."""
+SESSION_CHANGED, a DELETE served by one ends the copy the other holds, and a cancel sent
+to one stops the call the other runs."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import httpx
@@ -14,6 +16,8 @@ from _serving import ACCEPT, VERSION, WAIT, serving
 
 from mcpkit import Client, Server
 
+STOPPED: dict[str, asyncio.Event] = {}
+
 
 def notes(url: str) -> Server:
     server = Server("notes", store=url)
@@ -21,6 +25,14 @@ def notes(url: str) -> Server:
     @server.resource("notes://today")
     def today() -> str:
         return "nothing yet"
+
+    @server.tool()
+    async def wait(name: str) -> str:
+        try:
+            await asyncio.sleep(600)
+        finally:
+            STOPPED[name].set()
+        return "never"
 
     return server
 
@@ -74,5 +86,47 @@ async def test_a_change_made_through_one_process_reaches_the_others_copy(
             assert ended.status_code == 200
             await until(lambda: app_here.sessions.get(sid) is None)
             assert here.sessions == set()
+    await here.store.aclose()
+    await there.store.aclose()
+
+
+async def test_a_cancel_sent_to_one_process_stops_the_call_another_runs(
+    redis_server: RedisServer,
+) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/7"
+    here, there = notes(url), notes(url)
+    STOPPED["a"] = asyncio.Event()
+    sent: list[bytes] = []
+    async with (
+        asyncio.timeout(WAIT * 2),
+        serving(here.http_app()) as base_here,
+        serving(there.http_app()) as base_there,
+        httpx.AsyncClient() as http,
+        Client(
+            f"{base_here}/mcp",
+            protocol="2025-11-25",
+            on_message=lambda way, data: sent.append(data) if way == "sent" else None,
+        ) as client,
+    ):
+        call = asyncio.get_running_loop().create_task(client.call_tool("wait", {"name": "a"}))
+        await until(lambda: any(b'"tools/call"' in m for m in sent))
+        (raw,) = [m for m in sent if b'"tools/call"' in m]
+        request_id = json.loads(raw)["id"]
+        cancelled = await http.post(
+            f"{base_there}/mcp",
+            json={
+                "jsonrpc": "2.0",
+                "method": "notifications/cancelled",
+                "params": {"requestId": request_id, "reason": "changed my mind"},
+            },
+            headers={
+                "accept": ACCEPT,
+                "mcp-session-id": str(client.session_id),
+                "mcp-protocol-version": VERSION,
+            },
+        )
+        assert cancelled.status_code == 202
+        await asyncio.wait_for(STOPPED["a"].wait(), WAIT)  # stopped where it ran
+        call.cancel()
     await here.store.aclose()
     await there.store.aclose()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
-from mcpkit.protocol.events import Event, RequestCancelled
+from mcpkit.protocol.events import Event, RequestCancelled, StrayCancel
 from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
 from mcpkit.protocol.shapes import shape_for_revision
 from mcpkit.protocol.terms import Terms
@@ -56,12 +56,17 @@ class Answering:
             self, method: str, params: Any = None, *, related: RequestId | None = None
         ) -> None: ...
 
-    def _receive_cancelled(self, params: CancelledNotificationParams, events: list[Event]) -> None:
+    def _receive_cancelled(
+        self, params: CancelledNotificationParams, events: list[Event], *, forwarded: bool = False
+    ) -> None:
         rid = params.request_id
         entry = self._inflight.get(rid) if rid is not None else None
         # basic/utilities/cancellation, Behavior Requirements: initialize MUST NOT be
         # cancelled, and a receiver MAY ignore a request it does not know or has answered.
         if rid is None or entry is None or entry.method == "initialize":
+            if rid is not None and entry is None and not forwarded:
+                # Unknown here: perhaps another process serves it (a shared broker's to say).
+                events.append(StrayCancel(rid, params.reason))
             return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
         # A cancelled request gets no response (the same section's SHOULD): out of flight
         # now, so the handler's late answer is dropped by `send_response`.
@@ -71,6 +76,14 @@ class Answering:
         if entry.batch is None:
             self._outbox.unanswered(rid)
         events.append(RequestCancelled(rid, params.reason))
+
+    def cancel_forwarded(self, request_id: RequestId, reason: str | None) -> list[Event]:
+        """The peer's `notifications/cancelled` for `request_id`, received by another
+        process serving this session: as if it had come here (never handed on again)."""
+        events: list[Event] = []
+        params = CancelledNotificationParams(request_id=request_id, reason=reason)
+        self._receive_cancelled(params, events, forwarded=True)
+        return events
 
     def send_response(self, request_id: RequestId, result: Any) -> None:
         """Answer an inbound request. Dropped if it was cancelled or already answered."""

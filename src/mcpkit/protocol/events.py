@@ -109,6 +109,16 @@ class RequestCancelled(msgspec.Struct):
     reason: str | None = None
 
 
+class StrayCancel(msgspec.Struct):
+    """The peer cancelled a request this session does not know (nor initialize): one that
+    finished, or, when several processes serve one session, one another process serves. A
+    shared broker hands it to them (`mcpkit.stores.broker`); otherwise it is ignored, as the
+    spec allows (basic/utilities/cancellation)."""
+
+    request_id: int | str
+    reason: str | None = None
+
+
 class RequestTimedOut(msgspec.Struct):
     """One of our requests passed its deadline; the peer was sent `notifications/cancelled`."""
 
@@ -146,6 +156,7 @@ Event = (
     | RequestTimedOut
     | ProgressReceived
     | StrayResponse
+    | StrayCancel
     | InitializeReceived
     | InitializedReceived
 )

@@ -285,6 +285,13 @@ class Connection(Reading):
             self._dispatch(self.session.receive_data(data))
             self._flush_from_reader()
 
+    def take_cancel(self, request_id: RequestId, reason: str | None) -> None:
+        """The peer cancelled `request_id` through another process serving this session: the
+        handler stops here if it runs here."""
+        if self._closed is None:
+            self._dispatch(self.session.cancel_forwarded(request_id, reason))
+            self._flush_from_reader()
+
     def answer_as_json(self, request_id: RequestId) -> None:
         """Answer the peer's request `request_id` with one JSON object rather than a stream,
         where the channel has the choice (`RoutedChannel.answer_as_json`; over stdio and in

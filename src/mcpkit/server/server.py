@@ -24,7 +24,13 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
-from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived, StrayResponse
+from mcpkit.protocol.events import (
+    Event,
+    NotificationReceived,
+    RequestReceived,
+    StrayCancel,
+    StrayResponse,
+)
 from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.server_session import ServerSession
@@ -63,6 +69,7 @@ from mcpkit.types import (
     Implementation,
     ReadResourceRequestParams,
     ReadResourceResult,
+    RequestId,
     ServerCapabilities,
 )
 from mcpkit.types.methods import STATELESS_REVISIONS
@@ -335,6 +342,9 @@ class Server(TransportServing, SessionBroadcasts):
         subscribe_responses = getattr(broker, "subscribe_responses", None)
         if subscribe_responses is not None:
             stops.append(subscribe_responses(self._take_forwarded))
+        subscribe_cancels = getattr(broker, "subscribe_cancels", None)
+        if subscribe_cancels is not None:
+            stops.append(subscribe_cancels(self._take_cancel))
 
         def stop() -> None:
             for each in stops:
@@ -345,12 +355,23 @@ class Server(TransportServing, SessionBroadcasts):
     def _take_forwarded(self, session_id: str, response: bytes) -> None:
         """A response the client of session `session_id` POSTed to another process, to a
         request this process sent it: to that session here, if it is still here."""
+        take = getattr(self._held(session_id), "take_forwarded", None)
+        if take is not None:
+            take(response)
+
+    def _take_cancel(self, session_id: str, request_id: RequestId, reason: str | None) -> None:
+        """The client of session `session_id` cancelled `request_id` through another
+        process: it stops here if it runs here."""
+        take = getattr(self._held(session_id), "take_cancel", None)
+        if take is not None:
+            take(request_id, reason)
+
+    def _held(self, session_id: str) -> object:
+        """The connection of this process's copy of session `session_id`, if it has one."""
         for handle in self.sessions:
             if handle.id == session_id:
-                take = getattr(handle.connection, "take_forwarded", None)
-                if take is not None:
-                    take(response)
-                return
+                return handle.connection
+        return None
 
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
@@ -581,6 +602,10 @@ class Server(TransportServing, SessionBroadcasts):
             self._on_notification(handle, ev)
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
+        elif isinstance(ev, StrayCancel):
+            forward = getattr(self.broker, "forward_cancel", None)
+            if forward is not None:  # only a shared broker has other processes to tell
+                forward(handle.id, ev.request_id, ev.reason)
 
 
 async def _extension_request(

@@ -41,6 +41,9 @@ return #ARGV / 2
 _MAX_PREFIX: Final = 64
 #: A handler of the responses other processes forward here: (session id, the response).
 ResponseHandler = Callable[[str, bytes], None]
+#: A handler of cancellations other processes received: (session id, request id, reason).
+CancelHandler = Callable[[str, "int | str", "str | None"], None]
+_cancel_decoder = msgspec.json.Decoder(tuple[str, int | str, str | None])
 
 
 class RedisBroker:
@@ -88,6 +91,7 @@ class RedisBroker:
         self._origin = secrets.token_hex(8).encode()  # this broker's id in its messages
         self._handlers: list[ChangeHandler] = []
         self._response_handlers: list[ResponseHandler] = []
+        self._cancel_handlers: list[CancelHandler] = []
         self._outbox: deque[tuple[bytes, bytes]] = deque(maxlen=max_queued)
         self._queued = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
@@ -104,6 +108,10 @@ class RedisBroker:
             self._received_response,
             name="mcpkit responses",
         )
+        self._cancels_channel = self._channel + b":cancels"
+        self._cancels = Listener(
+            client, self._cancels_channel, self._received_cancel, name="mcpkit cancels"
+        )
         self._closed = False
         #: Responses forwarded here and dropped, since the broker was made.
         self.stray_responses = 0
@@ -116,7 +124,8 @@ class RedisBroker:
         after a False."""
         self._start()
         changes = await self._listener.ready(timeout)
-        return await self._responses.ready(timeout) and changes
+        responses = await self._responses.ready(timeout)
+        return await self._cancels.ready(timeout) and responses and changes
 
     def publish(self, change: Change) -> None:
         self._deliver(change)
@@ -183,6 +192,43 @@ class RedisBroker:
             return
         self._queue(self._responses_channel(prefix), session_id.encode() + b"\n" + response.data)
 
+    def subscribe_cancels(self, handler: CancelHandler) -> Callable[[], None]:
+        """Call `handler(session_id, request_id, reason)` with each `notifications/cancelled`
+        another process received for a request it does not serve; returns the function that
+        stops it."""
+        self._cancel_handlers.append(handler)
+        self._start()
+
+        def unsubscribe() -> None:
+            if handler in self._cancel_handlers:
+                self._cancel_handlers.remove(handler)
+
+        return unsubscribe
+
+    def forward_cancel(self, session_id: str, request_id: int | str, reason: str | None) -> None:
+        """The client of `session_id` cancelled `request_id`, which this process does not
+        serve: told to every other process (which one serves it is not known), whose copy of
+        the session stops it if it runs there. Never handed on a second time."""
+        if self._closed:
+            return
+        note = msgspec.json.encode((session_id, request_id, reason))
+        self._queue(self._cancels_channel, self._origin + b" " + note)
+
+    def _received_cancel(self, data: bytes) -> None:
+        origin, _, note = data.partition(b" ")
+        if origin == self._origin:
+            return
+        try:
+            session_id, request_id, reason = _cancel_decoder.decode(note)
+        except msgspec.DecodeError:
+            logger.warning("ignored a message on %r that is no cancellation", self._cancels_channel)
+            return
+        for handler in tuple(self._cancel_handlers):
+            try:
+                handler(session_id, request_id, reason)
+            except Exception:
+                logger.exception("a handler of forwarded cancellations failed")
+
     def _responses_channel(self, prefix: str) -> bytes:
         return self._channel + b":responses:" + prefix.encode()
 
@@ -209,6 +255,7 @@ class RedisBroker:
                     await self._send(list(self._outbox))
         await self._listener.aclose()
         await self._responses.aclose()
+        await self._cancels.aclose()
 
     def _start(self) -> None:
         if self._closed:
@@ -219,6 +266,7 @@ class RedisBroker:
             return
         self._listener.start()
         self._responses.start()
+        self._cancels.start()
         if self._sender is None:
             self._sender = loop.create_task(self._sending(), name="mcpkit changes out")
 
