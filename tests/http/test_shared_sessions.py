@@ -1,8 +1,9 @@
 """Two apps (two processes, as far as the store and the broker can tell) sharing a Redis
 store serve one 2025-11-25 session: what a request to one changes in the session's record
 (the log level, a subscription) reaches the copy the other holds, through the broker's
-SESSION_CHANGED, a DELETE served by one ends the copy the other holds, and a cancel sent
-to one stops the call the other runs."""
+SESSION_CHANGED, a DELETE served by one ends the copy the other holds, a cancel sent
+to one stops the call the other runs, news either announces reaches the stream the other
+holds, and a rate limit counts the requests both serve."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import json
 from collections.abc import Callable
 
 import httpx
+import pytest
 from _redis_server import RedisServer
 from _serving import ACCEPT, VERSION, WAIT, serving
 
 from mcpkit import Client, Server
+from mcpkit.errors import McpError
+from mcpkit.server.rate_limit import RATE_LIMITED, RateLimit
 
 STOPPED: dict[str, asyncio.Event] = {}
 
@@ -25,6 +29,10 @@ def notes(url: str) -> Server:
     @server.resource("notes://today")
     def today() -> str:
         return "nothing yet"
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
 
     @server.tool()
     async def wait(name: str) -> str:
@@ -128,5 +136,71 @@ async def test_a_cancel_sent_to_one_process_stops_the_call_another_runs(
         assert cancelled.status_code == 202
         await asyncio.wait_for(STOPPED["a"].wait(), WAIT)  # stopped where it ran
         call.cancel()
+    await here.store.aclose()
+    await there.store.aclose()
+
+
+async def test_news_announced_by_one_process_reaches_a_stream_another_holds(
+    redis_server: RedisServer,
+) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/8"
+    here, there = notes(url), notes(url)
+    got: asyncio.Queue[str] = asyncio.Queue()
+    async with (
+        asyncio.timeout(WAIT * 2),
+        serving(here.http_app()) as base_here,
+        serving(there.http_app()) as base_there,
+        httpx.AsyncClient() as http,
+        Client(
+            f"{base_here}/mcp",
+            protocol="2025-11-25",
+            on_notification=lambda method, params: got.put_nowait(method),
+        ) as client,  # its GET stream is held here
+    ):
+        subscribed = await http.post(
+            f"{base_there}/mcp",  # the subscription goes to the other process
+            json={
+                "jsonrpc": "2.0",
+                "id": 5,
+                "method": "resources/subscribe",
+                "params": {"uri": "notes://today"},
+            },
+            headers={
+                "accept": ACCEPT,
+                "mcp-session-id": str(client.session_id),
+                "mcp-protocol-version": VERSION,
+            },
+        )
+        assert subscribed.status_code == 200
+        (held,) = here.sessions
+        await until(lambda: held.subscriptions == {"notes://today"})
+
+        there.add_tool(lambda: "hi", name="hello")  # announced by the other process
+        assert await asyncio.wait_for(got.get(), WAIT) == "notifications/tools/list_changed"
+        await there.notify_resource_updated("notes://today")
+        assert await asyncio.wait_for(got.get(), WAIT) == "notifications/resources/updated"
+    await here.store.aclose()
+    await there.store.aclose()
+
+
+async def test_a_rate_limit_counts_across_processes_through_the_store(
+    redis_server: RedisServer,
+) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/10"
+    here, there = notes(url), notes(url)
+    for server in (here, there):
+        server.add_middleware(RateLimit(0.001, 2, methods={"tools/call"}))
+    async with (
+        asyncio.timeout(WAIT * 2),
+        serving(here.http_app()) as base_here,
+        serving(there.http_app()) as base_there,
+        Client(f"{base_here}/mcp") as first,  # 2026-07-28: the bucket is the address
+        Client(f"{base_there}/mcp") as second,
+    ):
+        await first.call_tool("echo", {"text": "1"})
+        await second.call_tool("echo", {"text": "2"})
+        with pytest.raises(McpError) as refused:
+            await first.call_tool("echo", {"text": "3"})  # the third, whichever process
+        assert refused.value.code == RATE_LIMITED
     await here.store.aclose()
     await there.store.aclose()

@@ -18,7 +18,13 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from mcpkit.protocol.events import StrayResponse
 from mcpkit.stores.broker import Change
 from mcpkit.stores.event_log import EventStore
-from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
+from mcpkit.stores.redis import (
+    RedisBroker,
+    RedisBuckets,
+    RedisEventStore,
+    RedisSessionStore,
+    RedisTaskStore,
+)
 from mcpkit.stores.sessions import SessionRecord, SessionStore
 from mcpkit.stores.task_runner import TaskRun, TaskRunner
 from mcpkit.stores.tasks import LAPSED, LeasedTaskStore, TaskOutcome, TaskStore
@@ -511,3 +517,19 @@ async def test_a_client_that_decodes_replies_is_refused(redis_server: RedisServe
                 make(client)
     finally:
         await client.aclose()
+
+
+async def test_a_bucket_is_shared_and_spent_once_per_token(redis_server: RedisServer) -> None:
+    prefix = new_prefix()
+    async with client_of(redis_server) as one, client_of(redis_server) as other:
+        here, there = RedisBuckets(one, prefix=prefix), RedisBuckets(other, prefix=prefix)
+        # 20 takes at once from two "processes", on a bucket of 5 that refills 1 a minute.
+        waits = await asyncio.gather(*(b.take("alice", 1 / 60, 5) for b in (here, there) * 10))
+        assert sum(w == 0.0 for w in waits) == 5
+        assert all(50 < w <= 60 for w in waits if w)  # the next token: about a minute away
+        assert await here.take("bob", 1 / 60, 5) == 0.0  # another key, another bucket
+        assert await there.take("x" * 100_000, 1000, 1) == 0.0  # a long key is hashed
+        keys = await one.keys(prefix.encode() + b"*")
+        assert len(keys) == 3 and all(len(k) < 300 for k in keys)
+        ttls = [await one.pttl(k) for k in keys]
+        assert all(ttl > 0 for ttl in ttls)  # each goes once it would be full

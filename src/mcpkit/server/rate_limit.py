@@ -15,6 +15,7 @@ from mcpkit.errors import McpError
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
     from mcpkit.server.middleware import CallNext
+    from mcpkit.stores.buckets import SharedBuckets
 
 __all__ = ["RATE_LIMITED", "RateLimit"]
 
@@ -55,6 +56,10 @@ class RateLimit:
             (it is the same as none), so a flood of sessions or identities costs no memory
             beyond this. A key dropped while not full starts again with a full bucket.
         clock: seconds, monotonic; the running loop's time if None (so `fake_clock` works).
+        shared: count in the server's store when it keeps buckets every process reads
+            (`Server(store="redis://...")`: `Stores.buckets`), so that the limit holds
+            however many processes serve a key; True by default. With a store that keeps
+            none (memory, SQLite), or False, each process counts its own.
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class RateLimit:
         methods: Iterable[str] | None = None,
         max_keys: int = 10_000,
         clock: Callable[[], float] | None = None,
+        shared: bool = True,
     ) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be a positive number of requests a second, not {rate}")
@@ -82,7 +88,11 @@ class RateLimit:
         self.methods = frozenset(methods) if methods is not None else None
         self.max_keys = max_keys
         self.clock = clock
+        self.shared = shared
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        #: Keys refused by the shared buckets since they were last let through, so that a
+        #: run of refusals logs once (bounded as the buckets are).
+        self._refusing: OrderedDict[str, None] = OrderedDict()
         self._refill_time = burst / self.rate  # idle seconds after which a bucket is full
 
     def __len__(self) -> int:
@@ -91,8 +101,38 @@ class RateLimit:
 
     async def __call__(self, ctx: Context, params: Any, call_next: CallNext) -> Any:
         if self.methods is None or ctx.method in self.methods:
-            self.take(self.key_of(ctx), ctx.method)
+            buckets = self._shared_buckets(ctx)
+            if buckets is None:
+                self.take(self.key_of(ctx), ctx.method)
+            else:
+                await self._take_shared(buckets, self.key_of(ctx), ctx.method)
         return await call_next(params)
+
+    def _shared_buckets(self, ctx: Context) -> SharedBuckets | None:
+        if not self.shared:
+            return None
+        store = getattr(getattr(ctx, "server", None), "store", None)
+        return getattr(store, "buckets", None)
+
+    async def _take_shared(self, buckets: SharedBuckets, key: str, method: str) -> None:
+        """`take`, from the bucket every process reads; this process's own while the store
+        cannot be reached (a limit must not take the server down with its store)."""
+        try:
+            wait = await buckets.take(key, self.rate, self.burst)
+        except Exception:
+            logger.warning("rate limit: the shared buckets failed; counting here", exc_info=True)
+            self.take(key, method)
+            return
+        refusing = self._refusing
+        if wait <= 0.0:
+            refusing.pop(key, None)
+            return
+        first = key not in refusing
+        refusing[key] = None
+        refusing.move_to_end(key)
+        if len(refusing) > self.max_keys:
+            refusing.popitem(last=False)
+        raise self._refusal(key, method, math.ceil(wait * 1000) / 1000, log=first)
 
     def key_of(self, ctx: Context) -> str:
         """The bucket a request draws from."""
@@ -125,11 +165,14 @@ class RateLimit:
         bucket.refused += 1
         # Rounded up to the millisecond: retrying after it always finds a token.
         retry_after = math.ceil((1.0 - bucket.tokens) / self.rate * 1000) / 1000
-        if bucket.refused == 1:  # once per run of refusals: a flood must not flood the log
+        raise self._refusal(key, method, retry_after, log=bucket.refused == 1)
+
+    def _refusal(self, key: str, method: str, retry_after: float, *, log: bool) -> McpError:
+        if log:  # once per run of refusals: a flood must not flood the log
             logger.warning(
                 "rate limit: refused %s for %s (retry after %.3f s)", method, key, retry_after
             )
-        raise McpError(
+        return McpError(
             RATE_LIMITED,
             f"Too many requests: {method} is limited to {self.rate:g} a second in bursts of "
             f"{self.burst}; retry after {retry_after:g} s",

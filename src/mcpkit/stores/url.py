@@ -21,6 +21,7 @@ from typing import Final
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mcpkit.stores.broker import Broker, MemoryBroker
+from mcpkit.stores.buckets import SharedBuckets
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
@@ -55,7 +56,9 @@ class Stores:
     `events` the SSE event logs for resumption; None for each means the HTTP app's own
     in-process default (no records; a `MemoryEventStore` with the app's replay settings).
     `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
-    sessions are live subprocesses, refuses such a store. `url` is the URL with any password
+    sessions are live subprocesses, refuses such a store. `buckets` holds the token buckets
+    of rate limits (`RateLimit`) where every process counts (Redis; None: each process
+    counts its own). `url` is the URL with any password
     hidden, for logs and messages."""
 
     url: str
@@ -64,6 +67,7 @@ class Stores:
     sessions: SessionStore | None = None
     events: EventStore | None = None
     shared: bool = False
+    buckets: SharedBuckets | None = None
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
 
     async def aclose(self) -> None:
@@ -164,7 +168,13 @@ def _sqlite(url: str) -> Stores:
 def _redis(url: str) -> Stores:
     from redis.asyncio import BlockingConnectionPool, Redis
 
-    from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
+    from mcpkit.stores.redis import (
+        RedisBroker,
+        RedisBuckets,
+        RedisEventStore,
+        RedisSessionStore,
+        RedisTaskStore,
+    )
 
     lease = lease_of(url)
     parts = urlsplit(url)
@@ -189,6 +199,7 @@ def _redis(url: str) -> Stores:
         sessions=RedisSessionStore(client),
         events=events,
         shared=True,
+        buckets=RedisBuckets(client),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
     )
 
