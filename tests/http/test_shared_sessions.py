@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 from _redis_server import RedisServer
 from _serving import ACCEPT, VERSION, WAIT, serving
 
-from mcpkit import Client, Server
+from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.server.rate_limit import RATE_LIMITED, RateLimit
 
@@ -33,6 +34,13 @@ def notes(url: str) -> Server:
     @server.tool()
     def echo(text: str) -> str:
         return text
+
+    @server.tool()
+    async def count(n: int, ctx: Context) -> str:
+        for i in range(1, n + 1):
+            await ctx.progress(i, total=n)
+            await asyncio.sleep(0.05)
+        return f"counted {n}"
 
     @server.tool()
     async def wait(name: str) -> str:
@@ -202,5 +210,72 @@ async def test_a_rate_limit_counts_across_processes_through_the_store(
         with pytest.raises(McpError) as refused:
             await first.call_tool("echo", {"text": "3"})  # the third, whichever process
         assert refused.value.code == RATE_LIMITED
+    await here.store.aclose()
+    await there.store.aclose()
+
+
+async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
+    """(id, data) of each SSE event with data."""
+    event_id, data = "", ""
+    async for line in lines:
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:"):
+            data = line[5:].strip()
+        elif not line and data:
+            yield event_id, data
+            event_id, data = "", ""
+
+
+async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
+    redis_server: RedisServer,
+) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/11"
+    here, there = notes(url), notes(url)
+    async with (
+        asyncio.timeout(WAIT * 2),
+        serving(here.http_app()) as base_here,
+        serving(there.http_app()) as base_there,
+        httpx.AsyncClient(timeout=WAIT) as http,
+        Client(f"{base_here}/mcp", protocol="2025-11-25") as client,
+    ):
+        headers = {
+            "accept": ACCEPT,
+            "mcp-session-id": str(client.session_id),
+            "mcp-protocol-version": VERSION,
+        }
+        call = {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {"name": "count", "arguments": {"n": 10}, "_meta": {"progressToken": "p"}},
+        }
+        async with http.stream("POST", f"{base_here}/mcp", json=call, headers=headers) as cut:
+            first_id, first = await anext(_events(cut.aiter_lines()))  # then the client is cut
+        assert json.loads(first)["params"]["progress"] == 1
+
+        resumed = {**headers, "last-event-id": first_id}
+        got: list[tuple[str, dict[str, Any]]] = []
+        async with http.stream("GET", f"{base_there}/mcp", headers=resumed) as again:
+            assert again.status_code == 200
+            async for event_id, data in _events(again.aiter_lines()):
+                got.append((event_id, json.loads(data)))
+        # Every event after the cut, none twice, numbered as the producer numbered them, and
+        # the response last: it ended the relayed stream.
+        stream, _, n = first_id.rpartition(".")
+        assert [event_id for event_id, _ in got] == [
+            f"{stream}.{i}" for i in range(int(n) + 1, int(n) + 11)
+        ]
+        assert [m["params"]["progress"] for _, m in got[:-1]] == list(range(2, 11))
+        assert got[-1][1]["result"]["content"][0]["text"] == "counted 10"
+
+        # Another session's stream is no stream of this one, wherever it is resumed.
+        async with Client(f"{base_there}/mcp", protocol="2025-11-25") as other:
+            foreign = {
+                **headers,
+                "mcp-session-id": str(other.session_id),
+                "last-event-id": first_id,
+            }
+            assert (await http.get(f"{base_there}/mcp", headers=foreign)).status_code == 410
     await here.store.aclose()
     await there.store.aclose()

@@ -3,6 +3,8 @@ keep survives the database being closed and opened again, as a restarted server 
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -82,3 +84,15 @@ class TestSqliteTaskLeases(LeasedTaskStoreChecks):
     async def close_leased_store(self, store: LeasedTaskStore) -> None:
         assert isinstance(store, SqliteTaskStore)
         await store.db.aclose()
+
+
+def test_processes_that_open_a_new_file_at_once_all_get_it(tmp_path: Path) -> None:
+    """Several processes started together (`--workers`, a deployment's replicas) open the
+    same new file: making its tables and switching it to WAL must wait for each other, not
+    fail with "database is locked". A connection per thread contends as one per process."""
+    for attempt in range(10):
+        path = tmp_path / f"new-{attempt}.db"
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            opened = list(pool.map(SqliteDatabase, [path] * 6))
+        for db in opened:
+            asyncio.run(db.aclose())

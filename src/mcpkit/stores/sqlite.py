@@ -56,6 +56,8 @@ from mcpkit.types import Task
 __all__ = ["SqliteDatabase", "SqliteEventStore", "SqliteSessionStore", "SqliteTaskStore"]
 
 _T = TypeVar("_T")
+#: Seconds a statement waits for another process's lock on the file before it fails.
+_BUSY_TIMEOUT: Final = 30.0
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS mcpkit_sessions (
@@ -108,11 +110,32 @@ class SqliteDatabase:
         self._executor.submit(self._open).result()
 
     def _open(self) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None)
-        if self.path != ":memory:":
-            connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(_SCHEMA)
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_TIMEOUT)
+        # Processes that open a new file at once contend for it: switching it to WAL, or a
+        # read that must become a write, gets "database is locked" at once rather than
+        # waiting (SQLite's deadlock avoidance); so the tables are made in a transaction
+        # that takes the write lock first, and a lock met is tried again, for a bounded time.
+        deadline = time.monotonic() + _BUSY_TIMEOUT
+        while True:
+            try:
+                if self.path != ":memory:":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            connection.execute(statement)
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    connection.close()
+                    raise
+                time.sleep(0.02)
         self._connection = connection
 
     async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:

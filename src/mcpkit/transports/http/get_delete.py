@@ -6,12 +6,14 @@ a POST (`post`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal
+from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal, send_sse
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
@@ -21,7 +23,9 @@ from mcpkit.transports.http.checks import (
     session_id,
 )
 from mcpkit.transports.http.hosting import SessionHosting
+from mcpkit.transports.http.relay import ends_stream, follow
 from mcpkit.transports.http.sessions import HttpSession
+from mcpkit.transports.http.sse_stream import Stream
 from mcpkit.transports.http.streams import HttpChannel, expired
 
 __all__ = ["GetDeleteRequests"]
@@ -59,6 +63,10 @@ class GetDeleteRequests(SessionHosting):
         (basic/transports, "Resumability and Redelivery")."""
         found = channel.resumable(last)
         if isinstance(found, Refusal):
+            elsewhere = channel.numbered_elsewhere(last)
+            if elsewhere is not None:
+                await self._relay(*elsewhere, last, receive, send)
+                return
             logger.info("refused a resumption: %s", found.message)
             await send_refusal(send, found)
             return
@@ -72,6 +80,42 @@ class GetDeleteRequests(SessionHosting):
             await send_refusal(send, expired(last[0]))
             return
         await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
+
+    async def _relay(
+        self, stream_id: str, after: int, last: list[bytes], receive: Receive, send: Send
+    ) -> None:
+        """Resume a stream of this session that another process numbered, from the shared
+        log (`relay`): what it kept after `after`, then what its producer goes on storing."""
+        store = self.streams.store
+        assert store is not None  # (numbered_elsewhere found none without one)
+        events = await store.replay_after(stream_id, after)
+        if events is None:
+            await send_refusal(send, expired(last[0]))
+            return
+        stream = Stream(stream_id)  # stores nothing: its events are the producer's
+        follower: asyncio.Task[None] | None = None
+        if events and ends_stream(events[-1][1]):
+            stream.end()
+        else:
+            cursor = events[-1][0] if events else after
+            follower = asyncio.get_running_loop().create_task(
+                follow(store, stream, stream_id, cursor)
+            )
+        self._open_streams.add(stream)
+        try:
+            await send_sse(
+                receive,
+                send,
+                stream,
+                resume=Resumption(after, events),
+                keepalive_interval=self.streams.keepalive_interval,
+            )
+        finally:
+            self._open_streams.discard(stream)
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
 
     async def _delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
         session = await self._known(scope, send, token)

@@ -121,6 +121,7 @@ class SessionHosting:
         else:
             handle = self.server.restore(record, channel)
         channel.protocol = handle.connection.session
+        channel.session_id = handle.id
         self.server.sessions.add(handle)
         return HttpSession(self.server, channel, handle)
 

@@ -19,6 +19,7 @@ from mcpkit.transports.http.sse_stream import (
     StreamSettings,
     new_stream_id,
     new_stream_prefix,
+    session_tag,
 )
 
 __all__ = ["MAX_RETAINED", "HasRevision", "ResumableStreams", "expired"]
@@ -50,7 +51,15 @@ class ResumableStreams:
     """The resumable streams of `HttpChannel` (which sets `settings`, `protocol` and
     `_closed`), the GET stream `stream` among them."""
 
-    __slots__ = ("_numbered", "_prefix", "_retained", "_streams", "_sweeper", "stream")
+    __slots__ = (
+        "_numbered",
+        "_prefix",
+        "_retained",
+        "_streams",
+        "_sweeper",
+        "session_id",
+        "stream",
+    )
 
     settings: StreamSettings
     protocol: HasRevision | None
@@ -58,6 +67,9 @@ class ResumableStreams:
 
     def __init__(self) -> None:
         self.stream: Stream | None = None  # the GET stream
+        #: The session's id, set by the app once the session has one: its stream ids start
+        #: with its tag (`session_tag`), in every process.
+        self.session_id: str | None = None
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
         self._numbered = 0  # streams given an id
@@ -71,7 +83,8 @@ class ResumableStreams:
         if store is None:
             return
         if self._prefix is None:
-            self._prefix = new_stream_prefix()  # one random draw per session, not per stream
+            # one random draw per session, not per stream
+            self._prefix = new_stream_prefix(self.session_id)
         self._numbered += 1
         stream.id = stream_id = new_stream_id(self._prefix, self._numbered)
         stream.store = store
@@ -102,6 +115,22 @@ class ResumableStreams:
         if stream is None or stream.store is None or parsed[1] > stream.seq:
             return expired(last[0])  # another session's stream is as good as unknown
         return stream, parsed[1]
+
+    def numbered_elsewhere(self, last: list[bytes]) -> tuple[str, int] | None:
+        """The stream id and last event of a Last-Event-ID that names a stream of this
+        session that another process (or this one before a restart) numbered: its tag is
+        this session's, its prefix not this copy's. None for anything else."""
+        sid = self.session_id
+        if sid is None or self.settings.store is None or len(last) != 1:
+            return None
+        parsed = parse_event_id(last[0].decode("latin-1"))
+        if parsed is None:
+            return None
+        stream_id, after = parsed
+        mine = self._prefix is not None and stream_id.startswith(self._prefix)
+        if mine or not stream_id.startswith(session_tag(sid)):
+            return None
+        return stream_id, after
 
     async def release(self, stream: Stream, delivered: bool) -> None:
         """A connection of `stream` ended. Unless a newer one carries it, the stream stays

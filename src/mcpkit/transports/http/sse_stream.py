@@ -12,6 +12,8 @@ the one stream it resumes.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 import secrets
 from collections import deque
@@ -29,6 +31,7 @@ __all__ = [
     "StreamSettings",
     "new_stream_id",
     "new_stream_prefix",
+    "session_tag",
     "wake",
 ]
 
@@ -55,10 +58,22 @@ def new_stream_id(prefix: str, n: int) -> str:
     return prefix + str(n)
 
 
-def new_stream_prefix() -> str:
-    """A session's stream id prefix: 64 random bits, URL-safe, ending in '_' (ids are
-    `[A-Za-z0-9_-]`, see `mcpkit.protocol.sse.make_event_id`)."""
-    return secrets.token_urlsafe(8) + "_"
+def session_tag(session_id: str) -> str:
+    """What every stream id of session `session_id` starts with, in every process serving
+    it: 48 bits of the id's SHA-256, URL-safe. A Last-Event-ID is resumed only in the session
+    its tag names, so a stream another process numbered is still known to be this
+    session's, and another session's never is."""
+    digest = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode()
+
+
+def new_stream_prefix(session_id: str | None = None) -> str:
+    """The stream id prefix of one process's copy of a session: the session's tag
+    (`session_tag`) and 48 random bits, URL-safe, ending in '_' (ids are `[A-Za-z0-9_-]`,
+    see `mcpkit.protocol.sse.make_event_id`); 64 random bits for a session with no id."""
+    if session_id is None:
+        return secrets.token_urlsafe(8) + "_"
+    return session_tag(session_id) + secrets.token_urlsafe(6) + "_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +230,20 @@ class Stream:
             self._items.append((seq, data))
             self._queued += len(data)
             wake(self._waiter)
+
+    def relay(self, seq: int, data: bytes) -> bool:
+        """Queue event `seq`, numbered and stored by the process that produced it, for the
+        connection (a stream resumed in another process than its own: `relay_stream`);
+        False when the queue is full, to be offered again."""
+        if self._items is None:
+            self._items = deque()
+        if len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES:
+            return False
+        self.seq = seq
+        self._items.append((seq, data))
+        self._queued += len(data)
+        wake(self._waiter)
+        return True
 
     def end(self) -> None:
         self.ended = True
