@@ -166,37 +166,51 @@ def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> str:
+    lines: list[str] = []
+    if "stores" in results:
+        lines += _stores_table(results["stores"])
+    if "workers" in results:
+        lines += _workers_table(results["workers"])
+    if "footprint" in results:
+        f = results["footprint"]
+        lines += [
+            "",
+            f"A 2025-11-25 session in Redis: {f['bytes_per_session']:,.0f} bytes of "
+            f"used_memory, {f['keys_per_session']:.1f} keys ({f['sessions']:,} idle sessions)",
+        ]
+    return "\n".join(lines)
+
+
+def _stores_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         f"Stores (1 worker, 16 sessions, uvloop; {os.cpu_count()} CPUs)",
         "",
         "| era | store | calls/s | p50 µs | p99 µs | server CPU µs/call | redis CPU µs/call |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for r in results["stores"]:
+    for r in rows:
         lines.append(
             f"| {r['era']} | {r['store']} | {r['calls_per_s']:,.0f} | {r['p50_us']:,.0f} | "
             f"{r['p99_us']:,.0f} | {r['server_cpu_us_per_call']:,.0f} | "
             f"{r['redis_cpu_us_per_call']:,.1f} |"
         )
-    lines += [
+    return lines
+
+
+def _workers_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
         "",
         "Workers on one Redis (32 sessions)",
         "",
         "| era | workers | calls/s | efficiency | p50 µs | p99 µs | CPU µs/call |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for r in results["workers"]:
+    for r in rows:
         lines.append(
             f"| {r['era']} | {r['workers']} | {r['calls_per_s']:,.0f} | {r['efficiency']:.0%} | "
             f"{r['p50_us']:,.0f} | {r['p99_us']:,.0f} | {r['server_cpu_us_per_call']:,.0f} |"
         )
-    f = results["footprint"]
-    lines += [
-        "",
-        f"A 2025-11-25 session in Redis: {f['bytes_per_session']:,.0f} bytes of used_memory, "
-        f"{f['keys_per_session']:.1f} keys ({f['sessions']:,} idle sessions)",
-    ]
-    return "\n".join(lines)
+    return lines
 
 
 def main() -> int:
@@ -204,16 +218,20 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--only", choices=("stores", "workers", "footprint"), help="one of the three parts"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         with redis_server_running(work) as server:
             redis_pid = redis_info(server.port)[0]
-            results = {
-                "stores": store_costs(server.port, redis_pid, work, args),
-                "workers": worker_scaling(server.port, work, args),
-                "footprint": footprint(server.port, work),
+            parts = {
+                "stores": lambda: store_costs(server.port, redis_pid, work, args),
+                "workers": lambda: worker_scaling(server.port, work, args),
+                "footprint": lambda: footprint(server.port, work),
             }
+            results = {name: part() for name, part in parts.items() if args.only in (None, name)}
     out = BENCH / "results" / f"stores-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1))

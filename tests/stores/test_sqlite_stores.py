@@ -4,6 +4,7 @@ keep survives the database being closed and opened again, as a restarted server 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -96,3 +97,19 @@ def test_processes_that_open_a_new_file_at_once_all_get_it(tmp_path: Path) -> No
             opened = list(pool.map(SqliteDatabase, [path] * 6))
         for db in opened:
             asyncio.run(db.aclose())
+
+
+async def test_operations_asked_for_together_commit_together_and_fail_alone() -> None:
+    db = SqliteDatabase(":memory:")
+    sessions = SqliteSessionStore(db)
+
+    def broken(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO mcpkit_sessions (id, seen, record) VALUES ('half', 0, x'00')")
+        raise ValueError("a bug halfway")
+
+    writes = [sessions.put(SessionRecord(id=f"s-{i}")) for i in range(20)]
+    done = await asyncio.gather(*writes, db.run(broken), return_exceptions=True)
+    assert isinstance(done[-1], ValueError) and done[:-1] == [None] * 20
+    assert all([await sessions.get(f"s-{i}") is not None for i in range(20)])
+    assert await sessions.get("half") is None  # undone: its savepoint, not the batch
+    await db.aclose()

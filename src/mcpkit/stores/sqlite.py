@@ -21,14 +21,17 @@ the stream sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -99,13 +102,23 @@ CREATE INDEX IF NOT EXISTS mcpkit_tasks_lease ON mcpkit_tasks (lease) WHERE leas
 
 class SqliteDatabase:
     """One SQLite file, opened once, used from one thread (`run`). `path` is a file (made
-    with its tables when missing) or ":memory:" (for tests: gone with the object)."""
+    with its tables when missing) or ":memory:" (for tests: gone with the object).
+
+    Operations asked for while the thread is busy are committed together (group commit):
+    each in a savepoint of one transaction, so one that raises is undone alone, and a
+    server under load pays one commit and one wake-up of its event loop per batch, not per
+    operation."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcpkit-sqlite")
         self._connection: sqlite3.Connection | None = None
         self._closed = False
+        # Operations waiting for the thread, and whether a drain of them is on its way; the
+        # lock keeps the event loop's appends and the thread's takes apart.
+        self._lock = threading.Lock()
+        self._queue: list[_Operation[Any]] = []
+        self._draining = False
         # Opened on the thread that will use it (sqlite3 checks which thread calls it).
         self._executor.submit(self._open).result()
 
@@ -139,24 +152,58 @@ class SqliteDatabase:
         self._connection = connection
 
     async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        """`work(connection)` on the database's thread, as one transaction (rolled back if it
-        raises); its result."""
+        """`work(connection)` on the database's thread, all or nothing (undone if it raises,
+        and then raising here); its result."""
         if self._closed:
             raise RuntimeError(f"the SQLite database {self.path} is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transaction, work)
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._queue.append(_Operation(work, future))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._executor.submit(self._drain)
+        return await future
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+    def _drain(self) -> None:
+        """On the thread: run what is queued, batch after batch, until nothing is."""
+        while True:
+            with self._lock:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._draining = False
+                    return
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Operation[Any]]) -> None:
+        """One transaction, each operation in a savepoint; then every caller told, with one
+        wake-up per event loop."""
         connection = self._connection
         assert connection is not None
-        connection.execute("BEGIN IMMEDIATE")
+        outcomes: list[tuple[bool, Any]] = []
         try:
-            result = work(connection)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-        return result
+            connection.execute("BEGIN IMMEDIATE")
+            for operation in batch:
+                connection.execute("SAVEPOINT op")
+                try:
+                    outcomes.append((True, operation.work(connection)))
+                except BaseException as exc:
+                    connection.execute("ROLLBACK TO op")
+                    outcomes.append((False, exc))
+                connection.execute("RELEASE op")
+            connection.execute("COMMIT")
+        except BaseException as exc:  # the transaction itself failed: every operation did
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            outcomes = [(False, exc)] * len(batch)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]]
+        by_loop = {}
+        for operation, (ok, value) in zip(batch, outcomes, strict=True):
+            future = operation.future
+            by_loop.setdefault(future.get_loop(), []).append((future, ok, value))
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(_settle, settled)
 
     async def aclose(self) -> None:
         """Close the file once every operation asked for has run."""
@@ -171,6 +218,22 @@ class SqliteDatabase:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+@dataclass(slots=True)
+class _Operation(Generic[_T]):
+    work: Callable[[sqlite3.Connection], _T]
+    future: asyncio.Future[_T]
+
+
+def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in settled:
+        if future.done():  # its caller was cancelled meanwhile
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 class SqliteSessionStore:
