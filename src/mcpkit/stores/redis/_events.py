@@ -65,20 +65,9 @@ table.insert(events, 1, 2)
 return events
 """
 
-#: A queued write: an event's number and message, or (0, None) for a `forget`; and the future
-#: its caller awaits.
-_Item = tuple[int, bytes | None, asyncio.Future[None]]
-
-
-class _Queue:
-    """What is to be written to one stream, in the order it was asked for, and the task
-    writing it."""
-
-    __slots__ = ("items", "writer")
-
-    def __init__(self) -> None:
-        self.items: list[_Item] = []
-        self.writer: asyncio.Task[None] | None = None
+#: A queued write: its stream, an event's number and message, or (0, None) for a `forget`;
+#: and the future its caller awaits.
+_Item = tuple[str, int, bytes | None, asyncio.Future[None]]
 
 
 class RedisEventStore:
@@ -87,12 +76,14 @@ class RedisEventStore:
     after the stream's last append, so a stream nobody forgets is freed by Redis itself. A
     replay reads both in one script, so it never sees half an append.
 
-    Appends to one stream go through one writer task of this process, in the order they
+    Every append and forget of this process goes through one writer task, in the order they
     were started (a stream is written by the process that holds it): redis-py spreads
-    concurrent commands over its pool's connections, which would reorder them. While a
-    script call is under way, the appends started meanwhile queue, and the next call sends
-    them together (at most `_MAX_BATCH` a call), so a burst of progress messages costs few
-    round trips; each append returns once its own event is written. The script makes each
+    concurrent commands over its pool's connections, which would reorder them. While the
+    writer's round trip is under way, what is started meanwhile queues, and the next round
+    trip sends all of it as one pipeline: one script call per stream with its appends (at
+    most `_MAX_BATCH`), one DEL per forget, in order. So a burst of progress messages, or
+    the answers of many calls at once, cost one round trip; each append returns once its
+    own event is written. The script makes each
     call atomic, so other processes never see a stream mid-append, and the sorted set keeps
     events in the order of their numbers whichever order they arrive in (from two processes
     that both wrote to a stream, say).
@@ -103,9 +94,10 @@ class RedisEventStore:
     __slots__ = (
         "_append",
         "_client",
+        "_items",
         "_prefix",
-        "_queues",
         "_replay",
+        "_writer",
         "max_bytes",
         "max_events",
         "ttl",
@@ -131,7 +123,8 @@ class RedisEventStore:
         self._prefix = prefix.encode()
         self._append = client.register_script(_APPEND)
         self._replay = client.register_script(_REPLAY)
-        self._queues: dict[str, _Queue] = {}
+        self._items: list[_Item] = []  # queued for the writer, in order
+        self._writer: asyncio.Task[None] | None = None
 
     def _keys(self, stream_id: str) -> list[bytes]:
         return [
@@ -161,54 +154,71 @@ class RedisEventStore:
 
     async def aclose(self) -> None:
         """Wait for the appends and forgets already asked for to be written."""
-        writers = [q.writer for q in self._queues.values() if q.writer is not None]
-        await asyncio.gather(*writers, return_exceptions=True)
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     async def _queued(self, stream_id: str, seq: int, data: bytes | None) -> None:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        queue = self._queues.get(stream_id)
-        if queue is None:
-            queue = self._queues[stream_id] = _Queue()
-            queue.writer = loop.create_task(self._write(stream_id, queue), name="mcpkit events")
-        queue.items.append((seq, data, done))
+        self._items.append((stream_id, seq, data, done))
+        if self._writer is None:
+            self._writer = loop.create_task(self._write(), name="mcpkit events")
         await done
 
-    async def _write(self, stream_id: str, queue: _Queue) -> None:
-        """Write what is queued for `stream_id` until nothing is; then the queue goes."""
-        keys = self._keys(stream_id)
+    async def _write(self) -> None:
+        """Write what is queued until nothing is; then the task ends."""
         ttl = milliseconds(self.ttl)
         try:
-            while queue.items:
-                batch = _next_batch(queue.items)
-                del queue.items[: len(batch)]
+            while self._items:
+                batch, self._items = self._items, []
+                calls = self._calls(batch)
+                pipe = self._client.pipeline(transaction=False)
+                for keys, items in calls:
+                    if items[0][2] is None:
+                        pipe.delete(*keys)
+                    else:
+                        args: list[int | bytes] = [self.max_events, self.max_bytes, ttl]
+                        for _, seq, data, _ in items:
+                            assert data is not None  # _calls keeps forgets apart
+                            args += [seq, _SEQ.pack(seq) + data]
+                        await self._append(keys=keys, args=args, client=pipe)
                 try:
-                    await self._send(keys, ttl, batch)
+                    replies = await pipe.execute(raise_on_error=False)
                 except BaseException as exc:  # each caller hears of its own failure
                     _settle(batch, exc)
                     if not isinstance(exc, Exception):
                         raise
-                else:
-                    _settle(batch, None)
+                    continue
+                for (_, items), reply in zip(calls, replies, strict=True):
+                    _settle(items, reply if isinstance(reply, Exception) else None)
         finally:
-            del self._queues[stream_id]  # no await since the loop saw the queue empty
-            for _, _, done in queue.items:  # only when this task was cancelled
+            self._writer = None  # no await since the loop saw the queue empty
+            for *_, done in self._items:  # only when this task was cancelled
                 done.cancel()
 
-    async def _send(self, keys: list[bytes], ttl: int, batch: list[_Item]) -> None:
-        if batch[0][1] is None:
-            await self._client.delete(*keys)
-            return
-        args: list[int | bytes] = [self.max_events, self.max_bytes, ttl]
-        for seq, data, _ in batch:
-            assert data is not None  # _next_batch stops before a forget
-            args += [seq, _SEQ.pack(seq) + data]
-        await self._append(keys=keys, args=args)
+    def _calls(self, batch: list[_Item]) -> list[tuple[list[bytes], list[_Item]]]:
+        """`batch` as commands, in order: for each stream, its consecutive appends in one
+        script call (at most `_MAX_BATCH`), and each forget alone."""
+        calls: list[tuple[list[bytes], list[_Item]]] = []
+        open_call: dict[str, list[_Item]] = {}  # the call a stream's next append joins
+        for item in batch:
+            stream_id, _, data, _ = item
+            items = open_call.get(stream_id)
+            if data is None or items is None or len(items) >= _MAX_BATCH:
+                items = [item]
+                calls.append((self._keys(stream_id), items))
+                if data is None:
+                    open_call.pop(stream_id, None)
+                else:
+                    open_call[stream_id] = items
+            else:
+                items.append(item)
+        return calls
 
 
 def _settle(batch: list[_Item], failure: BaseException | None) -> None:
     """Tell the callers of `batch` how their writes went (unless they stopped waiting)."""
-    for _, _, done in batch:
+    for *_, done in batch:
         if done.done():
             continue
         if failure is None:
@@ -217,14 +227,3 @@ def _settle(batch: list[_Item], failure: BaseException | None) -> None:
             done.set_exception(failure)
         else:  # cancelled (the loop is closing): so are they
             done.cancel()
-
-
-def _next_batch(items: list[_Item]) -> list[_Item]:
-    """The items sent in one call: a forget alone, or the appends before the next forget."""
-    if items[0][1] is None:
-        return items[:1]
-    batch = items[:_MAX_BATCH]
-    for i, item in enumerate(batch):
-        if item[1] is None:
-            return batch[:i]
-    return batch
