@@ -53,6 +53,11 @@ def notes(url: str) -> Server:
     return server
 
 
+def of_session(sid: str) -> dict[str, str]:
+    """The headers of a POST or GET of session `sid`, as its client sends them."""
+    return {"accept": ACCEPT, "mcp-session-id": sid, "mcp-protocol-version": VERSION}
+
+
 async def until(check: Callable[[], bool]) -> None:
     for _ in range(int(WAIT / 0.02)):  # bounded: WAIT seconds
         if check():
@@ -82,11 +87,7 @@ async def test_a_change_made_through_one_process_reaches_the_others_copy(
                 answer = await http.post(
                     f"{base_there}/mcp",
                     json={"jsonrpc": "2.0", "id": 9, "method": method, "params": params},
-                    headers={
-                        "accept": ACCEPT,
-                        "mcp-session-id": sid,
-                        "mcp-protocol-version": VERSION,
-                    },
+                    headers=of_session(sid),
                 )
                 return answer.status_code
 
@@ -135,11 +136,7 @@ async def test_a_cancel_sent_to_one_process_stops_the_call_another_runs(
                 "method": "notifications/cancelled",
                 "params": {"requestId": request_id, "reason": "changed my mind"},
             },
-            headers={
-                "accept": ACCEPT,
-                "mcp-session-id": str(client.session_id),
-                "mcp-protocol-version": VERSION,
-            },
+            headers=of_session(str(client.session_id)),
         )
         assert cancelled.status_code == 202
         await asyncio.wait_for(STOPPED["a"].wait(), WAIT)  # stopped where it ran
@@ -173,11 +170,7 @@ async def test_news_announced_by_one_process_reaches_a_stream_another_holds(
                 "method": "resources/subscribe",
                 "params": {"uri": "notes://today"},
             },
-            headers={
-                "accept": ACCEPT,
-                "mcp-session-id": str(client.session_id),
-                "mcp-protocol-version": VERSION,
-            },
+            headers=of_session(str(client.session_id)),
         )
         assert subscribed.status_code == 200
         (held,) = here.sessions
@@ -239,11 +232,7 @@ async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
         httpx.AsyncClient(timeout=WAIT) as http,
         Client(f"{base_here}/mcp", protocol="2025-11-25") as client,
     ):
-        headers = {
-            "accept": ACCEPT,
-            "mcp-session-id": str(client.session_id),
-            "mcp-protocol-version": VERSION,
-        }
+        headers = of_session(str(client.session_id))
         call = {
             "jsonrpc": "2.0",
             "id": 7,

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import secrets
 import sqlite3
 import threading
 import time
@@ -48,9 +46,11 @@ from mcpkit.stores.tasks import (
     check_task_limits,
     decode_task_cursor,
     granted_ttl,
+    is_task_id,
     is_terminal,
     iso_stamp,
     lapsed_outcome,
+    new_task_id,
     task_not_found,
     too_many_tasks,
 )
@@ -369,8 +369,6 @@ class SqliteEventStore:
 
 _TASK_COLUMNS: Final = "id, status, message, created_at, updated_at, ttl, poll"
 _LIVE_STATUSES: Final = "('working', 'input_required')"
-#: What `secrets.token_urlsafe(24)` makes: any other id is not one of ours.
-_TASK_ID: Final = re.compile(r"[A-Za-z0-9_-]{32}")
 _MAX_RENEW = 500  # ids per statement: SQLite's bound on parameters is 32,766 since 3.32
 
 
@@ -440,7 +438,7 @@ class SqliteTaskStore:
         return gone
 
     def _row(self, c: sqlite3.Connection, owner: str, task_id: str) -> tuple[Any, ...]:
-        if not _TASK_ID.fullmatch(task_id):  # not one we made: no need to ask, nor to encode it
+        if not is_task_id(task_id):
             raise task_not_found(task_id)
         row = c.execute(
             f"SELECT {_TASK_COLUMNS} FROM mcpkit_tasks WHERE id = ? AND owner = ?",
@@ -465,7 +463,7 @@ class SqliteTaskStore:
 
     async def create(self, owner: str, *, ttl: int | None = None) -> Task:
         granted = granted_ttl(ttl, self._default_ttl, self._max_ttl)
-        task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
+        task_id = new_task_id()
         poll, lease = self._poll_interval, self.lease
 
         def work(c: sqlite3.Connection, now: float) -> Task:
@@ -566,7 +564,7 @@ class SqliteTaskStore:
         return task
 
     async def renew(self, task_ids: Collection[str]) -> set[str]:
-        wanted = [i for i in dict.fromkeys(task_ids) if _TASK_ID.fullmatch(i)]
+        wanted = [i for i in dict.fromkeys(task_ids) if is_task_id(i)]
         lease = self.lease
 
         def work(c: sqlite3.Connection, now: float) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import heapq
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection
@@ -45,6 +46,21 @@ _MAX_CURSOR = 64  # our cursors are ~12 characters; anything far longer is not o
 def is_terminal(status: str) -> bool:
     """Whether `status` is completed, failed or cancelled (no further change allowed)."""
     return status in _TERMINAL
+
+
+#: What `new_task_id` makes: an id of any other shape names no task of any store.
+_TASK_ID: Final = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def new_task_id() -> str:
+    """A fresh task id: 192 random bits, URL-safe ("Security": unguessable)."""
+    return secrets.token_urlsafe(24)
+
+
+def is_task_id(task_id: str) -> bool:
+    """Whether `task_id` has the shape of the ids stores make: anything else (a hostile or
+    broken peer's) is not found without asking a store, nor encoding it for one."""
+    return _TASK_ID.fullmatch(task_id) is not None
 
 
 def task_not_found(task_id: str) -> McpError:
@@ -280,7 +296,7 @@ class MemoryTaskStore:
         self._purge(now)
         ttl = granted_ttl(ttl, self._default_ttl, self._max_ttl)
         self._make_room(owner)
-        task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
+        task_id = new_task_id()
         stamp = iso_stamp(now)
         task = Task(
             task_id=task_id,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import secrets
 import time
 from collections.abc import Callable, Collection, Generator
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -36,7 +34,9 @@ from mcpkit.stores.tasks import (
     check_task_limits,
     decode_task_cursor,
     granted_ttl,
+    is_task_id,
     iso_stamp,
+    new_task_id,
     task_not_found,
     too_many_tasks,
 )
@@ -44,9 +44,6 @@ from mcpkit.types import Task, TaskStatus
 
 __all__ = ["RedisTaskStore"]
 
-#: What `secrets.token_urlsafe(24)` makes: any other id is not one of ours, and is never
-#: put into a key (the scripts build task keys from ids).
-_TASK_ID: Final = re.compile(r"[A-Za-z0-9_-]{32}")
 #: How much longer than its ttl Redis keeps a task's keys: expiry is decided by the store's
 #: clock, and Redis's TTL only frees what no process is left to delete (clocks differ).
 _GRACE_MS: Final = 60_000
@@ -143,7 +140,7 @@ class RedisTaskStore:
 
     async def create(self, owner: str, *, ttl: int | None = None) -> Task:
         granted = granted_ttl(ttl, self._default_ttl, self._max_ttl)
-        task_id = secrets.token_urlsafe(24)  # 192 random bits: unguessable ("Security")
+        task_id = new_task_id()
         now = self._clock()
         stamp = iso_stamp(now)
         args = [
@@ -217,8 +214,8 @@ class RedisTaskStore:
         return _task(task_id, reply[1:])
 
     async def renew(self, task_ids: Collection[str]) -> set[str]:
-        wanted = [i for i in dict.fromkeys(task_ids) if _TASK_ID.fullmatch(i)]
-        stop = {i for i in task_ids if not _TASK_ID.fullmatch(i)}
+        wanted = [i for i in dict.fromkeys(task_ids) if is_task_id(i)]
+        stop = {i for i in task_ids if not is_task_id(i)}
         if wanted:
             now = self._clock()
             args = [*self._preamble(now), repr(now + self.lease), *wanted]
@@ -304,7 +301,7 @@ class RedisTaskStore:
 
 
 def _check_id(task_id: str) -> None:
-    if not _TASK_ID.fullmatch(task_id):  # not one we made: no need to ask, nor to encode it
+    if not is_task_id(task_id):  # not one we made: no need to ask, nor to encode it
         raise task_not_found(task_id)
 
 
