@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import signal
+import sys
 from pathlib import Path
 
 from _running import mcpkit, running
@@ -92,3 +93,18 @@ async def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> N
                 break
             await asyncio.sleep(0.1)
         assert not any(_alive(pid) for pid in workers), "workers outlived their supervisor"
+
+
+async def test_server_run_with_workers_runs_the_script_again_in_each(tmp_path: Path) -> None:
+    script = SERVER + '\nif __name__ == "__main__":\n    server.run("http", port=0, workers=2)\n'
+    (tmp_path / "pids_main.py").write_text(script)
+    async with (
+        asyncio.timeout(WAIT * 2),
+        running([sys.executable, "pids_main.py"], cwd=tmp_path) as sup,
+    ):
+        url = await sup.started()
+        found = next(m for line in sup.log if (m := PIDS.search(line)))
+        async with Client(url) as client:
+            served = (await client.call_tool("pid")).structured_content["result"]  # type: ignore[index]
+            assert served in {int(found.group(1)), int(found.group(2))}
+        assert await sup.stop(signal.SIGTERM) == 0
