@@ -8,8 +8,10 @@ holds, and a rate limit counts the requests both serve."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from _serving import ACCEPT, VERSION, WAIT, serving
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.server.rate_limit import RATE_LIMITED, RateLimit
+from mcpkit.transports.http.app import McpHttpApp
 
 STOPPED: dict[str, asyncio.Event] = {}
 
@@ -58,6 +61,31 @@ def of_session(sid: str) -> dict[str, str]:
     return {"accept": ACCEPT, "mcp-session-id": sid, "mcp-protocol-version": VERSION}
 
 
+@dataclass
+class Two:
+    """Two apps of the `notes` server on one Redis database: two processes, as far as the
+    store and the broker can tell."""
+
+    here: Server
+    there: Server
+    app_here: McpHttpApp
+    base_here: str
+    base_there: str
+
+
+@contextlib.asynccontextmanager
+async def two_processes(redis_server: RedisServer, db: int) -> AsyncIterator[Two]:
+    url = f"redis://127.0.0.1:{redis_server.port}/{db}"
+    here, there = notes(url), notes(url)
+    app_here = here.http_app()
+    try:
+        async with serving(app_here) as base_here, serving(there.http_app()) as base_there:
+            yield Two(here, there, app_here, base_here, base_there)
+    finally:
+        await here.store.aclose()
+        await there.store.aclose()
+
+
 async def until(check: Callable[[], bool]) -> None:
     for _ in range(int(WAIT / 0.02)):  # bounded: WAIT seconds
         if check():
@@ -69,23 +97,19 @@ async def until(check: Callable[[], bool]) -> None:
 async def test_a_change_made_through_one_process_reaches_the_others_copy(
     redis_server: RedisServer,
 ) -> None:
-    url = f"redis://127.0.0.1:{redis_server.port}/6"
-    here, there = notes(url), notes(url)
-    app_here, app_there = here.http_app(), there.http_app()
     async with (
         asyncio.timeout(WAIT * 2),
-        serving(app_here) as base_here,
-        serving(app_there) as base_there,
+        two_processes(redis_server, 6) as two,
         httpx.AsyncClient() as http,
     ):
-        async with Client(f"{base_here}/mcp", protocol="2025-11-25") as client:
+        async with Client(f"{two.base_here}/mcp", protocol="2025-11-25") as client:
             sid = client.session_id
             assert sid is not None
-            (held,) = here.sessions
+            (held,) = two.here.sessions
 
             async def post_there(method: str, params: dict[str, object]) -> int:
                 answer = await http.post(
-                    f"{base_there}/mcp",
+                    f"{two.base_there}/mcp",
                     json={"jsonrpc": "2.0", "id": 9, "method": method, "params": params},
                     headers=of_session(sid),
                 )
@@ -97,30 +121,25 @@ async def test_a_change_made_through_one_process_reaches_the_others_copy(
             await until(lambda: held.subscriptions == {"notes://today"})
 
             ended = await http.delete(
-                f"{base_there}/mcp",
+                f"{two.base_there}/mcp",
                 headers={"mcp-session-id": sid, "mcp-protocol-version": VERSION},
             )
             assert ended.status_code == 200
-            await until(lambda: app_here.sessions.get(sid) is None)
-            assert here.sessions == set()
-    await here.store.aclose()
-    await there.store.aclose()
+            await until(lambda: two.app_here.sessions.get(sid) is None)
+            assert two.here.sessions == set()
 
 
 async def test_a_cancel_sent_to_one_process_stops_the_call_another_runs(
     redis_server: RedisServer,
 ) -> None:
-    url = f"redis://127.0.0.1:{redis_server.port}/7"
-    here, there = notes(url), notes(url)
     STOPPED["a"] = asyncio.Event()
     sent: list[bytes] = []
     async with (
         asyncio.timeout(WAIT * 2),
-        serving(here.http_app()) as base_here,
-        serving(there.http_app()) as base_there,
+        two_processes(redis_server, 7) as two,
         httpx.AsyncClient() as http,
         Client(
-            f"{base_here}/mcp",
+            f"{two.base_here}/mcp",
             protocol="2025-11-25",
             on_message=lambda way, data: sent.append(data) if way == "sent" else None,
         ) as client,
@@ -130,7 +149,7 @@ async def test_a_cancel_sent_to_one_process_stops_the_call_another_runs(
         (raw,) = [m for m in sent if b'"tools/call"' in m]
         request_id = json.loads(raw)["id"]
         cancelled = await http.post(
-            f"{base_there}/mcp",
+            f"{two.base_there}/mcp",
             json={
                 "jsonrpc": "2.0",
                 "method": "notifications/cancelled",
@@ -141,29 +160,24 @@ async def test_a_cancel_sent_to_one_process_stops_the_call_another_runs(
         assert cancelled.status_code == 202
         await asyncio.wait_for(STOPPED["a"].wait(), WAIT)  # stopped where it ran
         call.cancel()
-    await here.store.aclose()
-    await there.store.aclose()
 
 
 async def test_news_announced_by_one_process_reaches_a_stream_another_holds(
     redis_server: RedisServer,
 ) -> None:
-    url = f"redis://127.0.0.1:{redis_server.port}/8"
-    here, there = notes(url), notes(url)
     got: asyncio.Queue[str] = asyncio.Queue()
     async with (
         asyncio.timeout(WAIT * 2),
-        serving(here.http_app()) as base_here,
-        serving(there.http_app()) as base_there,
+        two_processes(redis_server, 8) as two,
         httpx.AsyncClient() as http,
         Client(
-            f"{base_here}/mcp",
+            f"{two.base_here}/mcp",
             protocol="2025-11-25",
             on_notification=lambda method, params: got.put_nowait(method),
         ) as client,  # its GET stream is held here
     ):
         subscribed = await http.post(
-            f"{base_there}/mcp",  # the subscription goes to the other process
+            f"{two.base_there}/mcp",  # the subscription goes to the other process
             json={
                 "jsonrpc": "2.0",
                 "id": 5,
@@ -173,38 +187,30 @@ async def test_news_announced_by_one_process_reaches_a_stream_another_holds(
             headers=of_session(str(client.session_id)),
         )
         assert subscribed.status_code == 200
-        (held,) = here.sessions
+        (held,) = two.here.sessions
         await until(lambda: held.subscriptions == {"notes://today"})
 
-        there.add_tool(lambda: "hi", name="hello")  # announced by the other process
+        two.there.add_tool(lambda: "hi", name="hello")  # announced by the other process
         assert await asyncio.wait_for(got.get(), WAIT) == "notifications/tools/list_changed"
-        await there.notify_resource_updated("notes://today")
+        await two.there.notify_resource_updated("notes://today")
         assert await asyncio.wait_for(got.get(), WAIT) == "notifications/resources/updated"
-    await here.store.aclose()
-    await there.store.aclose()
 
 
 async def test_a_rate_limit_counts_across_processes_through_the_store(
     redis_server: RedisServer,
 ) -> None:
-    url = f"redis://127.0.0.1:{redis_server.port}/10"
-    here, there = notes(url), notes(url)
-    for server in (here, there):
-        server.add_middleware(RateLimit(0.001, 2, methods={"tools/call"}))
-    async with (
-        asyncio.timeout(WAIT * 2),
-        serving(here.http_app()) as base_here,
-        serving(there.http_app()) as base_there,
-        Client(f"{base_here}/mcp") as first,  # 2026-07-28: the bucket is the address
-        Client(f"{base_there}/mcp") as second,
-    ):
-        await first.call_tool("echo", {"text": "1"})
-        await second.call_tool("echo", {"text": "2"})
-        with pytest.raises(McpError) as refused:
-            await first.call_tool("echo", {"text": "3"})  # the third, whichever process
-        assert refused.value.code == RATE_LIMITED
-    await here.store.aclose()
-    await there.store.aclose()
+    async with asyncio.timeout(WAIT * 2), two_processes(redis_server, 10) as two:
+        for server in (two.here, two.there):
+            server.add_middleware(RateLimit(0.001, 2, methods={"tools/call"}))
+        async with (
+            Client(f"{two.base_here}/mcp") as first,  # 2026-07-28: the bucket is the address
+            Client(f"{two.base_there}/mcp") as second,
+        ):
+            await first.call_tool("echo", {"text": "1"})
+            await second.call_tool("echo", {"text": "2"})
+            with pytest.raises(McpError) as refused:
+                await first.call_tool("echo", {"text": "3"})  # the third, whichever process
+            assert refused.value.code == RATE_LIMITED
 
 
 async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
@@ -223,14 +229,11 @@ async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
 async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
     redis_server: RedisServer,
 ) -> None:
-    url = f"redis://127.0.0.1:{redis_server.port}/11"
-    here, there = notes(url), notes(url)
     async with (
         asyncio.timeout(WAIT * 2),
-        serving(here.http_app()) as base_here,
-        serving(there.http_app()) as base_there,
+        two_processes(redis_server, 11) as two,
         httpx.AsyncClient(timeout=WAIT) as http,
-        Client(f"{base_here}/mcp", protocol="2025-11-25") as client,
+        Client(f"{two.base_here}/mcp", protocol="2025-11-25") as client,
     ):
         headers = of_session(str(client.session_id))
         call = {
@@ -239,13 +242,13 @@ async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
             "method": "tools/call",
             "params": {"name": "count", "arguments": {"n": 10}, "_meta": {"progressToken": "p"}},
         }
-        async with http.stream("POST", f"{base_here}/mcp", json=call, headers=headers) as cut:
+        async with http.stream("POST", f"{two.base_here}/mcp", json=call, headers=headers) as cut:
             first_id, first = await anext(_events(cut.aiter_lines()))  # then the client is cut
         assert json.loads(first)["params"]["progress"] == 1
 
         resumed = {**headers, "last-event-id": first_id}
         got: list[tuple[str, dict[str, Any]]] = []
-        async with http.stream("GET", f"{base_there}/mcp", headers=resumed) as again:
+        async with http.stream("GET", f"{two.base_there}/mcp", headers=resumed) as again:
             assert again.status_code == 200
             async for event_id, data in _events(again.aiter_lines()):
                 got.append((event_id, json.loads(data)))
@@ -259,12 +262,10 @@ async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
         assert got[-1][1]["result"]["content"][0]["text"] == "counted 10"
 
         # Another session's stream is no stream of this one, wherever it is resumed.
-        async with Client(f"{base_there}/mcp", protocol="2025-11-25") as other:
+        async with Client(f"{two.base_there}/mcp", protocol="2025-11-25") as other:
             foreign = {
                 **headers,
                 "mcp-session-id": str(other.session_id),
                 "last-event-id": first_id,
             }
-            assert (await http.get(f"{base_there}/mcp", headers=foreign)).status_code == 410
-    await here.store.aclose()
-    await there.store.aclose()
+            assert (await http.get(f"{two.base_there}/mcp", headers=foreign)).status_code == 410

@@ -25,7 +25,7 @@ import msgspec
 from mcpkit.stores.redis._keys import lua_string
 from mcpkit.stores.tasks import LAPSED, lapsed_outcome
 
-__all__ = ["CANCEL", "CREATE", "FIELDS", "FINISH", "LIST", "READ", "RENEW", "SET_STATUS", "TIDY"]
+__all__ = ["CANCEL", "CREATE", "FIELDS", "LIST", "MOVE", "READ", "RENEW", "TIDY"]
 
 #: The fields of a task's hash that make its `Task`, in the order the scripts answer them.
 FIELDS: Final = ("status", "message", "created_at", "updated_at", "ttl", "poll")
@@ -222,8 +222,10 @@ return page
 )
 
 # Move task ARGV[4] of owner ARGV[5] to status ARGV[6] with message ARGV[7] (ARGV[8]: '1'
-# when there is one), unless it is terminal; {1 if it changed, FIELDS...}, nil if not found.
-SET_STATUS: Final = (
+# when there is one), unless it is terminal; a final status comes with its outcome ARGV[9],
+# stored, and ends the lease ('' for working or input_required). {1 if it changed,
+# FIELDS...}, nil if not found.
+MOVE: Final = (
     _PRELUDE
     + """
 tidy()
@@ -234,30 +236,11 @@ end
 local changed = 0
 if LIVE[redis.call('HGET', key, 'status')] then
     redis.call('HSET', key, 'status', ARGV[6], 'updated_at', STAMP)
+    if ARGV[9] ~= '' then
+        redis.call('HSET', key, 'outcome', ARGV[9])
+        redis.call('ZREM', LEASES, ARGV[4])
+    end
     set_message(key, ARGV[7], ARGV[8])
-    redis.call('PUBLISH', CHANGED, ARGV[4])
-    changed = 1
-end
-local row = fields(key)
-table.insert(row, 1, changed)
-return row
-"""
-)
-
-# As SET_STATUS, for a final status, storing the outcome ARGV[9] and ending the lease.
-FINISH: Final = (
-    _PRELUDE
-    + """
-tidy()
-local key = owned_task(ARGV[4], ARGV[5])
-if not key then
-    return false
-end
-local changed = 0
-if LIVE[redis.call('HGET', key, 'status')] then
-    redis.call('HSET', key, 'status', ARGV[6], 'updated_at', STAMP, 'outcome', ARGV[9])
-    set_message(key, ARGV[7], ARGV[8])
-    redis.call('ZREM', LEASES, ARGV[4])
     redis.call('PUBLISH', CHANGED, ARGV[4])
     changed = 1
 end

@@ -18,11 +18,10 @@ from mcpkit.stores.redis._task_scripts import (
     CANCEL,
     CREATE,
     FIELDS,
-    FINISH,
     LIST,
+    MOVE,
     READ,
     RENEW,
-    SET_STATUS,
     TIDY,
 )
 from mcpkit.stores.tasks import (
@@ -111,8 +110,7 @@ class RedisTaskStore:
         self._create = client.register_script(CREATE)
         self._read = client.register_script(READ)
         self._list = client.register_script(LIST)
-        self._set_status = client.register_script(SET_STATUS)
-        self._finish = client.register_script(FINISH)
+        self._move = client.register_script(MOVE)
         self._cancel = client.register_script(CANCEL)
         self._renew = client.register_script(RENEW)
         self._tidy = client.register_script(TIDY)
@@ -178,8 +176,8 @@ class RedisTaskStore:
     ) -> Task:
         _check_id(task_id)
         check_new_status(status, ("working", "input_required"), "set_status")
-        args = [*self._preamble(), task_id, as_bytes(owner), status, *_message(message)]
-        return self._changed(task_id, await self._set_status(args=args))
+        args = [*self._preamble(), task_id, as_bytes(owner), status, *_message(message), b""]
+        return self._changed(task_id, await self._move(args=args))
 
     async def finish(
         self,
@@ -194,7 +192,7 @@ class RedisTaskStore:
         check_outcome(outcome)
         encoded = msgspec.json.encode(outcome)
         args = [*self._preamble(), task_id, as_bytes(owner), status, *_message(message), encoded]
-        return self._changed(task_id, await self._finish(args=args))
+        return self._changed(task_id, await self._move(args=args))
 
     async def cancel(self, owner: str, task_id: str, message: str | None = None) -> Task:
         _check_id(task_id)
