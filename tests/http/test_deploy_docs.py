@@ -17,6 +17,7 @@ from _running import REPO, mcpkit, running
 
 from mcpkit import Client
 from mcpkit.stores.sqlite import SqliteEventStore, SqliteSessionStore, SqliteTaskStore
+from mcpkit.transports.http.relay import STOPPED
 
 WAIT = 30.0
 
@@ -67,3 +68,8 @@ async def test_the_http_pages_sqlite_snippet_keeps_everything_in_the_file(tmp_pa
     assert isinstance(app.streams.store, SqliteEventStore)  # type: ignore[attr-defined]
     assert isinstance(server.task_runner.store, SqliteTaskStore)  # type: ignore[attr-defined]
     await server.store.aclose()  # type: ignore[attr-defined]
+
+
+def test_the_error_the_page_quotes_for_a_killed_worker_is_the_one_sent() -> None:
+    page = " ".join((REPO / "docs" / "deploy.md").read_text().split())
+    assert f'message "{STOPPED}"' in page

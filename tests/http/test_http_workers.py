@@ -12,9 +12,13 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+from _redis_server import RedisServer
 from _running import mcpkit, running
 
-from mcpkit import Client
+from mcpkit import Client, McpError
+from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.transports.http.relay import STOPPED
 
 SERVER = """
 import os
@@ -108,3 +112,55 @@ async def test_server_run_with_workers_runs_the_script_again_in_each(tmp_path: P
             served = (await client.call_tool("pid")).structured_content["result"]  # type: ignore[index]
             assert served in {int(found.group(1)), int(found.group(2))}
         assert await sup.stop(signal.SIGTERM) == 0
+
+
+STEPS = """
+import asyncio
+import os
+
+from mcpkit import Context, Server
+
+server = Server("steps")
+
+
+@server.tool()
+async def steps(ctx: Context) -> str:
+    for n in (1, 2, 3):
+        await ctx.progress(n, 3, f"step {n} by {os.getpid()}")
+    await asyncio.sleep(600)  # killed here
+    return "never"
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_a_call_whose_worker_is_killed_gets_what_was_logged_then_an_error(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Issue 23, "Durability": the worker running a call is SIGKILLed after its progress was
+    logged. The client's resumption lands on another worker, which replays every logged
+    message from the shared store, then, once the dead worker's lease (1 s here) lapses,
+    answers the call with an error: the client is never left waiting."""
+    (tmp_path / "steps.py").write_text(STEPS)
+    if kind == "sqlite":
+        store = f"sqlite:///{tmp_path / 'state.db'}?lease=1"
+    else:
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        store = f"redis://127.0.0.1:{redis.port}/5?lease=1"
+    argv = mcpkit("run", "steps.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 3), running([*argv, "--store", store], cwd=tmp_path) as sup:
+        url = await sup.started()
+        seen: list[str] = []
+
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            seen.append(message or "")
+            if done == 3:  # every step logged: the worker running the call dies now
+                os.kill(int(message.rsplit(" ", 1)[1]), signal.SIGKILL)  # type: ignore[union-attr]
+
+        async with Client(url, protocol="2025-11-25") as client:
+            with pytest.raises(McpError) as failed:
+                await client.call_tool("steps", progress=progress)
+            assert failed.value.code == INTERNAL_ERROR
+            assert failed.value.message == STOPPED
+            runner = seen[0].rsplit(" ", 1)[1]
+            assert seen == [f"step {n} by {runner}" for n in (1, 2, 3)]  # each once, in order
+            assert [t.name for t in await client.list_tools()] == ["steps"]  # the session goes on

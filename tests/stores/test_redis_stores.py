@@ -18,10 +18,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from mcpkit.protocol.events import StrayResponse
 from mcpkit.stores.broker import Change
 from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.redis import (
     RedisBroker,
     RedisBuckets,
     RedisEventStore,
+    RedisLiveness,
     RedisSessionStore,
     RedisTaskStore,
 )
@@ -31,6 +33,7 @@ from mcpkit.stores.tasks import LAPSED, LeasedTaskStore, TaskOutcome, TaskStore
 from mcpkit.testing.stores import (
     EventStoreChecks,
     LeasedTaskStoreChecks,
+    LivenessChecks,
     ManualClock,
     SessionStoreChecks,
     TaskSettings,
@@ -127,6 +130,14 @@ class TestRedisTaskStore(RedisCase, TaskStoreChecks):
 
     async def close_store(self, store: TaskStore) -> None:
         await self.close(store)
+
+
+class TestRedisLiveness(RedisCase, LivenessChecks):
+    async def make_liveness(self) -> Liveness:
+        return self.open(lambda client, prefix: RedisLiveness(client, prefix=prefix))
+
+    async def close_liveness(self, liveness: Liveness) -> None:
+        await self.close(liveness)
 
 
 class TestRedisTaskLeases(RedisCase, LeasedTaskStoreChecks):

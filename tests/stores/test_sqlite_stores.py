@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.sessions import SessionRecord, SessionStore
 from mcpkit.stores.sqlite import (
     SqliteDatabase,
     SqliteEventStore,
+    SqliteLiveness,
     SqliteSessionStore,
     SqliteTaskStore,
 )
@@ -23,6 +25,7 @@ from mcpkit.stores.tasks import LeasedTaskStore, TaskStore
 from mcpkit.testing.stores import (
     EventStoreChecks,
     LeasedTaskStoreChecks,
+    LivenessChecks,
     ManualClock,
     SessionStoreChecks,
     TaskSettings,
@@ -85,6 +88,15 @@ class TestSqliteTaskLeases(LeasedTaskStoreChecks):
     async def close_leased_store(self, store: LeasedTaskStore) -> None:
         assert isinstance(store, SqliteTaskStore)
         await store.db.aclose()
+
+
+class TestSqliteLiveness(LivenessChecks):
+    async def make_liveness(self) -> Liveness:
+        return SqliteLiveness(SqliteDatabase(":memory:"))
+
+    async def close_liveness(self, liveness: Liveness) -> None:
+        assert isinstance(liveness, SqliteLiveness)
+        await liveness.db.aclose()
 
 
 def test_processes_that_open_a_new_file_at_once_all_get_it(tmp_path: Path) -> None:

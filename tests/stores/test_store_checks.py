@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 
 from mcpkit.stores import MemoryEventStore, MemorySessionStore, MemoryTaskStore
+from mcpkit.stores.liveness import MemoryLiveness
 from mcpkit.testing.stores import (
     EventStoreChecks,
+    LivenessChecks,
     ManualClock,
     SessionStoreChecks,
     TaskSettings,
@@ -29,3 +31,8 @@ class TestMemoryEventStore(EventStoreChecks):
 class TestMemoryTaskStore(TaskStoreChecks):
     async def make_store(self, clock: ManualClock, settings: TaskSettings) -> MemoryTaskStore:
         return MemoryTaskStore(clock=clock, **dataclasses.asdict(settings))
+
+
+class TestMemoryLiveness(LivenessChecks):
+    async def make_liveness(self) -> MemoryLiveness:
+        return MemoryLiveness()

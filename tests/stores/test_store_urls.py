@@ -15,8 +15,14 @@ from mcpkit import Server
 from mcpkit.proxy import ProxyServer
 from mcpkit.stores import MemoryTaskStore
 from mcpkit.stores.broker import MemoryBroker
+from mcpkit.stores.liveness import process_tag
 from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
-from mcpkit.stores.sqlite import SqliteEventStore, SqliteSessionStore, SqliteTaskStore
+from mcpkit.stores.sqlite import (
+    SqliteEventStore,
+    SqliteLiveness,
+    SqliteSessionStore,
+    SqliteTaskStore,
+)
 from mcpkit.stores.url import Stores, check_store_url, open_store
 
 
@@ -125,3 +131,20 @@ async def test_a_redis_url_opens_every_store_on_one_client_and_closes_quietly(
         await stores.aclose()
         await asyncio.sleep(0.3)  # a listener left running would log its lost subscription
     assert caplog.records == []
+
+
+async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Path) -> None:
+    """While a server serves from a shared store, other processes see this one alive (the
+    relays of its streams wait for it); once it stops, at once not (they end its calls)."""
+    server = Server("s", store=f"sqlite:///{tmp_path / 'state.db'}?lease=0.4")
+    liveness = server.store.liveness
+    assert isinstance(liveness, SqliteLiveness) and server.store.lease == 0.4
+    me = process_tag()
+    assert not await liveness.alive(me)
+    async with server.running():
+        for _ in range(4):  # past twice the lease: renewed meanwhile
+            await asyncio.sleep(0.2)
+            assert await liveness.alive(me)
+    assert not await liveness.alive(me)
+    await server.store.aclose()
+    assert Server("m").store.liveness is None  # memory: nothing is known of other processes

@@ -16,11 +16,15 @@ import logging
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from mcpkit.stores.liveness import process_tag
+
 if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
     from mcpkit.server.mount import Mount
     from mcpkit.stores.broker import Broker
+    from mcpkit.stores.liveness import Liveness
     from mcpkit.stores.task_runner import TaskRunner
+    from mcpkit.stores.url import Stores
 
 __all__ = ["ServerLifespan"]
 
@@ -34,6 +38,7 @@ class ServerLifespan:
 
     name: str
     broker: Broker
+    store: Stores
     lifespan: Callable[[Self], contextlib.AbstractAsyncContextManager[Any]] | None
     #: What the lifespan hook yielded (`ctx.lifespan_state`), while it is entered.
     lifespan_state: Any
@@ -44,6 +49,7 @@ class ServerLifespan:
     _lifespan_stack: contextlib.AsyncExitStack | None
     _lifespan_lock: asyncio.Lock | None
     _loop: asyncio.AbstractEventLoop | None  # where sessions are served
+    _beating: asyncio.Task[None] | None  # renews this process's lease (`Stores.liveness`)
 
     @property
     def is_running(self) -> bool:
@@ -59,6 +65,7 @@ class ServerLifespan:
         async with self._lifespan_lock:
             if self._lifespan_users == 0:
                 await self._start_broker()
+                await self._start_beating()
             if self._lifespan_users == 0 and (self.lifespan is not None or self.mounts):
                 self._lifespan_stack = await self._enter_lifespans()
             self._lifespan_users += 1
@@ -69,6 +76,7 @@ class ServerLifespan:
                 self._lifespan_users -= 1
                 if self._lifespan_users == 0:
                     self.listeners.close_all()  # each answers its listen: a graceful end
+                    await self._stop_beating()
                 if self._lifespan_users == 0 and self._task_runner is not None:
                     await self._task_runner.aclose()  # tasks end with the last session's server
                 if self._lifespan_users == 0 and self._lifespan_stack is not None:
@@ -89,6 +97,33 @@ class ServerLifespan:
                 _BROKER_WAIT,
             )
 
+    async def _start_beating(self) -> None:
+        """Take this process's lease in a shared store (`Stores.liveness`), and renew it every
+        quarter of it while serving, so that other processes relaying the streams this one
+        produces know it runs (`mcpkit.transports.http.relay`)."""
+        liveness = self.store.liveness
+        if liveness is None:
+            return
+        lease = self.store.lease
+        await _beat_once(liveness, lease, self.name)
+        self._beating = asyncio.get_running_loop().create_task(
+            _keep_beating(liveness, lease, self.name)
+        )
+
+    async def _stop_beating(self) -> None:
+        """Stop renewing, and give the lease up: the streams of this process end with it."""
+        beating, self._beating = self._beating, None
+        liveness = self.store.liveness
+        if beating is None or liveness is None:
+            return
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+        try:
+            await liveness.end(process_tag())
+        except Exception:
+            logger.warning("%s: could not give up this process's lease", self.name, exc_info=True)
+
     async def _enter_lifespans(self: Self) -> contextlib.AsyncExitStack:
         """This server's lifespan, then those of the servers mounted in it, in order."""
         stack = contextlib.AsyncExitStack()
@@ -102,3 +137,24 @@ class ServerLifespan:
             self.lifespan_state = None
             raise
         return stack
+
+
+async def _beat_once(liveness: Liveness, lease: float, name: str) -> bool:
+    try:
+        await liveness.beat(process_tag(), lease)
+    except Exception:
+        logger.warning(
+            "%s: could not renew this process's lease in the store; other processes may "
+            "take the streams it produces for ended",
+            name,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+async def _keep_beating(liveness: Liveness, lease: float, name: str) -> None:
+    while True:
+        # A periodic renewal, not a wait for something: four chances per lease.
+        await asyncio.sleep(lease / 4)
+        await _beat_once(liveness, lease, name)

@@ -247,6 +247,7 @@ class Server(TransportServing, SessionBroadcasts):
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
         self._lifespan_lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # where sessions are served
+        self._beating: asyncio.Task[None] | None = None  # renews the lease (`Stores.liveness`)
         #: The servers mounted in this one (`mount`), in order.
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.

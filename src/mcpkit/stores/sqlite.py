@@ -35,6 +35,7 @@ import msgspec
 
 from mcpkit.protocol.pagination import encode_cursor
 from mcpkit.stores.event_log import DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS
+from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.sessions import SessionRecord, decode_record, encode_record
 from mcpkit.stores.tasks import (
     LAPSED,
@@ -56,7 +57,13 @@ from mcpkit.stores.tasks import (
 )
 from mcpkit.types import Task
 
-__all__ = ["SqliteDatabase", "SqliteEventStore", "SqliteSessionStore", "SqliteTaskStore"]
+__all__ = [
+    "SqliteDatabase",
+    "SqliteEventStore",
+    "SqliteLiveness",
+    "SqliteSessionStore",
+    "SqliteTaskStore",
+]
 
 _T = TypeVar("_T")
 #: Seconds a statement waits for another process's lock on the file before it fails.
@@ -97,6 +104,10 @@ CREATE TABLE IF NOT EXISTS mcpkit_tasks (
 CREATE INDEX IF NOT EXISTS mcpkit_tasks_owner ON mcpkit_tasks (owner, seq);
 CREATE INDEX IF NOT EXISTS mcpkit_tasks_expires ON mcpkit_tasks (expires);
 CREATE INDEX IF NOT EXISTS mcpkit_tasks_lease ON mcpkit_tasks (lease) WHERE lease IS NOT NULL;
+CREATE TABLE IF NOT EXISTS mcpkit_processes (
+    process TEXT PRIMARY KEY,
+    until REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -640,10 +651,49 @@ class SqliteTaskStore:
         return await self.db.run(work)
 
 
+class SqliteLiveness:
+    """`Liveness` in a `SqliteDatabase`: a row per process with the wall-clock time its lease
+    ends (the processes sharing a file share a host, so they share its clock), and rows of
+    lapsed leases dropped as leases are taken."""
+
+    __slots__ = ("_clock", "db")
+
+    def __init__(self, db: SqliteDatabase, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self._clock = clock
+
+    async def beat(self, process: str, lease: float) -> None:
+        now = self._clock()
+
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM mcpkit_processes WHERE until <= ?", (now,))
+            c.execute(
+                "INSERT OR REPLACE INTO mcpkit_processes (process, until) VALUES (?, ?)",
+                (process, now + lease),
+            )
+
+        await self.db.run(work)
+
+    async def alive(self, process: str) -> bool:
+        now = self._clock()
+        found = await self.db.run(
+            lambda c: c.execute(
+                "SELECT 1 FROM mcpkit_processes WHERE process = ? AND until > ?", (process, now)
+            ).fetchone()
+        )
+        return found is not None
+
+    async def end(self, process: str) -> None:
+        await self.db.run(
+            lambda c: c.execute("DELETE FROM mcpkit_processes WHERE process = ?", (process,))
+        )
+
+
 _SETTLED: Final = frozenset({"completed", "failed", "cancelled", "input_required"})
 _encoder = msgspec.json.Encoder()
 _outcome_decoder = msgspec.json.Decoder(TaskOutcome)
 _LAPSED: Final = _encoder.encode(lapsed_outcome())
 
-if TYPE_CHECKING:  # mypy and pyright prove the store implements both interfaces
+if TYPE_CHECKING:  # mypy and pyright prove the stores implement their interfaces
     _implements: type[LeasedTaskStore] = SqliteTaskStore
+    _lives: type[Liveness] = SqliteLiveness

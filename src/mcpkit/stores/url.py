@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.buckets import SharedBuckets
 from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
 
@@ -31,6 +32,8 @@ __all__ = ["DEFAULT_STORE", "Stores", "as_stores", "check_store_url", "open_stor
 #: Connections to Redis one process opens at most (the subscriptions of the task store and
 #: the broker among them).
 REDIS_CONNECTIONS: Final = 64
+#: Seconds of a lease (a task's, a process's) when the URL names none (`?lease=`).
+DEFAULT_LEASE: Final = 30.0
 #: What a server uses when it is given no store.
 DEFAULT_STORE: Final = "memory://"
 #: Options of a Redis URL that redis-py reads itself (`Redis.from_url`).
@@ -58,8 +61,10 @@ class Stores:
     `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
     sessions are live subprocesses, refuses such a store. `buckets` holds the token buckets
     of rate limits (`RateLimit`) where every process counts (Redis; None: each process
-    counts its own). `url` is the URL with any password
-    hidden, for logs and messages."""
+    counts its own). `liveness` holds the leases of the processes sharing the store, and
+    `lease` is their length in seconds (the URL's `?lease=`, as for tasks): a stream relayed
+    from a process whose lease lapsed ends its call with an error (None: nothing is known of
+    other processes). `url` is the URL with any password hidden, for logs and messages."""
 
     url: str
     tasks: TaskStore
@@ -68,6 +73,8 @@ class Stores:
     events: EventStore | None = None
     shared: bool = False
     buckets: SharedBuckets | None = None
+    liveness: Liveness | None = None
+    lease: float = DEFAULT_LEASE
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
 
     async def aclose(self) -> None:
@@ -104,7 +111,9 @@ def check_store_url(url: str) -> str:
 
 def lease_of(url: str) -> float:
     """The `lease` option of a store URL (`?lease=10`): seconds a process running a task may
-    go without renewing it before the task is failed (`LeasedTaskStore`); 30 by default."""
+    go without renewing it before the task is failed (`LeasedTaskStore`), and a process
+    serving streams before those it produced are taken for ended (`Stores.liveness`); 30 by
+    default."""
     query = urlsplit(url).query
     options = parse_qs(query, keep_blank_values=True)
     client: frozenset[str] = frozenset()
@@ -114,7 +123,7 @@ def lease_of(url: str) -> float:
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(f"unknown store option {unknown[0]!r} in {_hidden(url)!r}: known: lease")
-    values = options.get("lease", ["30"])
+    values = options.get("lease", [str(DEFAULT_LEASE)])
     try:
         lease = float(values[-1])
     except ValueError:
@@ -146,6 +155,7 @@ def _sqlite(url: str) -> Stores:
     from mcpkit.stores.sqlite import (
         SqliteDatabase,
         SqliteEventStore,
+        SqliteLiveness,
         SqliteSessionStore,
         SqliteTaskStore,
     )
@@ -154,13 +164,16 @@ def _sqlite(url: str) -> Stores:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = SqliteDatabase(path)
+    lease = lease_of(url)
     return Stores(
         url=url,
-        tasks=SqliteTaskStore(db, lease=lease_of(url)),
+        tasks=SqliteTaskStore(db, lease=lease),
         broker=MemoryBroker(),
         sessions=SqliteSessionStore(db),
         events=SqliteEventStore(db),
         shared=True,
+        liveness=SqliteLiveness(db),
+        lease=lease,
         closers=(db.aclose,),
     )
 
@@ -172,6 +185,7 @@ def _redis(url: str) -> Stores:
         RedisBroker,
         RedisBuckets,
         RedisEventStore,
+        RedisLiveness,
         RedisSessionStore,
         RedisTaskStore,
     )
@@ -200,6 +214,8 @@ def _redis(url: str) -> Stores:
         events=events,
         shared=True,
         buckets=RedisBuckets(client),
+        liveness=RedisLiveness(client),
+        lease=lease,
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
     )
 

@@ -1,8 +1,9 @@
 """Conformance checks for stores: the behaviour every `SessionStore`, `EventStore` and
-`TaskStore` (`mcpkit.stores`) has, and what a `LeasedTaskStore` (a task store that processes
-share) has besides (`LeasedTaskStoreChecks`), as classes of `async def test_...` methods to
-inherit. The in-memory stores pass them in mcpkit's own tests, and a store of your own
-(SQLite, Redis) passes the same ones by saying how to make it:
+`TaskStore` (`mcpkit.stores`) has, what a `LeasedTaskStore` (a task store that processes
+share) has besides (`LeasedTaskStoreChecks`), and what the leases of processes sharing a
+store do (`LivenessChecks`), as classes of `async def test_...` methods to inherit. The
+in-memory stores pass them in mcpkit's own tests, and a store of your own (SQLite, Redis)
+passes the same ones by saying how to make it:
 
 ```python
 from mcpkit.stores import MemoryEventStore
@@ -26,12 +27,14 @@ from __future__ import annotations
 from mcpkit.testing.stores._common import ManualClock
 from mcpkit.testing.stores._event_checks import EventStoreChecks
 from mcpkit.testing.stores._lease_checks import LeasedTaskStoreChecks
+from mcpkit.testing.stores._liveness_checks import LivenessChecks
 from mcpkit.testing.stores._session_checks import SessionStoreChecks
 from mcpkit.testing.stores._task_checks import TaskSettings, TaskStoreChecks
 
 __all__ = [
     "EventStoreChecks",
     "LeasedTaskStoreChecks",
+    "LivenessChecks",
     "ManualClock",
     "SessionStoreChecks",
     "TaskSettings",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
@@ -25,7 +26,7 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.relay import ends_stream, follow
 from mcpkit.transports.http.sessions import HttpSession
-from mcpkit.transports.http.sse_stream import Stream
+from mcpkit.transports.http.sse_stream import Stream, producer_of
 from mcpkit.transports.http.streams import HttpChannel, expired
 
 __all__ = ["GetDeleteRequests"]
@@ -99,7 +100,7 @@ class GetDeleteRequests(SessionHosting):
         else:
             cursor = events[-1][0] if events else after
             follower = asyncio.get_running_loop().create_task(
-                follow(store, stream, stream_id, cursor)
+                follow(store, stream, stream_id, cursor, self._producer_gone(stream_id))
             )
         self._open_streams.add(stream)
         try:
@@ -116,6 +117,23 @@ class GetDeleteRequests(SessionHosting):
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await follower
+
+    def _producer_gone(self, stream_id: str) -> Callable[[], Awaitable[bool]] | None:
+        """What tells a relay of `stream_id` that the process producing it has stopped (its
+        lease in the shared store lapsed); None when the store cannot say."""
+        liveness = self.server.store.liveness
+        producer = producer_of(stream_id)
+        if liveness is None or producer is None:
+            return None
+
+        async def gone() -> bool:
+            try:
+                return not await liveness.alive(producer)
+            except Exception:  # the store is out of reach: the producer may well run
+                logger.debug("could not ask whether stream producer %s runs", producer)
+                return False
+
+        return gone
 
     async def _delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
         session = await self._known(scope, send, token)

@@ -3,22 +3,38 @@ one session, or a process restarted on its store): the GET with `Last-Event-ID` 
 from the shared event log, what the log kept first, then each event the producer goes on
 storing, read back every `RELAY_INTERVAL` seconds, until the stream's response (a call's
 stream ends with it) or the client goes. Nothing is stored again here: the events are the
-producer's, and so is forgetting them."""
+producer's, and so is forgetting them.
+
+A producer can stop for good mid-call (SIGKILL, a host lost). Its lease in the shared store
+(`mcpkit.stores.liveness`) then lapses, and the relay answers the request the stream
+carried with an error, after every event the log kept: the client is not left waiting for
+an answer no process will send."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import msgspec
 
+from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.protocol.jsonrpc import encode_error
 from mcpkit.stores.event_log import EventStore
-from mcpkit.transports.http.sse_stream import Stream
+from mcpkit.transports.http.sse_stream import Stream, request_of
 
-__all__ = ["RELAY_INTERVAL", "ends_stream", "follow"]
+__all__ = ["PRODUCER_CHECK", "RELAY_INTERVAL", "STOPPED", "ends_stream", "follow", "stopped_answer"]
 
 #: Seconds between two reads of the log of a stream produced elsewhere.
 RELAY_INTERVAL: Final = 0.2
+#: Seconds with nothing new on a relayed stream after which its producer is looked for.
+PRODUCER_CHECK: Final = 1.0
+#: The message of the error answering a request whose process stopped (`stopped_answer`).
+STOPPED: Final = (
+    "the server process running this request stopped before answering it (its lease in the "
+    "shared store lapsed); nothing it did after its last message is known: send the request "
+    "again if it is safe to"
+)
 
 
 _ABSENT: Final = msgspec.Raw(b"")
@@ -45,23 +61,67 @@ def ends_stream(data: bytes) -> bool:
     return not head.method and bool(head.result or head.error)
 
 
-async def follow(store: EventStore, stream: Stream, stream_id: str, after: int) -> None:
+async def follow(
+    store: EventStore,
+    stream: Stream,
+    stream_id: str,
+    after: int,
+    producer_gone: Callable[[], Awaitable[bool]] | None = None,
+) -> None:
     """Feed `stream` the events the log of `stream_id` gets after `after`, in order, until
     one ends it, or the log no longer holds the next one (the window moved past it, or the
-    stream was forgotten): the stream ends then, and the client may open a new one."""
+    stream was forgotten): the stream ends then, and the client may open a new one.
+
+    While nothing new comes, `producer_gone()` is asked every PRODUCER_CHECK seconds whether
+    the process producing the stream has stopped (`mcpkit.stores.liveness`). Once it has,
+    the log is read a last time, and the stream of a request ends with an error answering
+    it (`stopped_answer`); any other stream just ends."""
     cursor = after
-    pending: list[tuple[int, bytes]] = []
+    idle = 0.0
+    gone = False
     while not stream.ended:
-        if not pending:
-            events = await store.replay_after(stream_id, cursor)
-            if events is None:
+        events = await store.replay_after(stream_id, cursor)
+        if events is None:
+            stream.end()
+            return
+        fresh = [event for event in events if event[0] > cursor]
+        if not fresh and gone:  # the last read after the producer stopped brought nothing
+            answer = stopped_answer(stream_id)
+            if answer is None:
                 stream.end()
                 return
-            pending = [event for event in events if event[0] > cursor]
-        while pending and stream.relay(*pending[0]):
-            seq, data = pending.pop(0)
-            cursor = seq
-            if ends_stream(data):
-                stream.end()
-                return
+            fresh = [(cursor + 1, answer)]
+        if fresh:
+            idle = 0.0
+            cursor = await _relay(stream, fresh, cursor)
+        elif producer_gone is not None and idle >= PRODUCER_CHECK:
+            idle = 0.0
+            gone = await producer_gone()
+            if gone:
+                continue  # read the log once more: it may have written before it stopped
         await asyncio.sleep(RELAY_INTERVAL)
+        idle += RELAY_INTERVAL
+
+
+async def _relay(stream: Stream, events: list[tuple[int, bytes]], cursor: int) -> int:
+    """Queue `events` on `stream` in order, waiting while its queue is full; the number of
+    the last one queued. A response ends the stream."""
+    for seq, data in events:
+        while not stream.relay(seq, data):
+            if stream.ended:
+                return cursor
+            await asyncio.sleep(RELAY_INTERVAL)
+        cursor = seq
+        if ends_stream(data):
+            stream.end()
+            break
+    return cursor
+
+
+def stopped_answer(stream_id: str) -> bytes | None:
+    """The error that answers the request of `stream_id` (`request_of`) when the process
+    running it stopped before answering; None for a stream that answers no request."""
+    request_id = request_of(stream_id)
+    if request_id is None:
+        return None
+    return encode_error(request_id, INTERNAL_ERROR, STOPPED)

@@ -19,8 +19,10 @@ from mcpkit.transports.http.sse_stream import (
     StreamSettings,
     new_stream_id,
     new_stream_prefix,
+    next_stream_number,
     session_tag,
 )
+from mcpkit.types import RequestId
 
 __all__ = ["MAX_RETAINED", "HasRevision", "ResumableStreams", "expired"]
 
@@ -52,7 +54,6 @@ class ResumableStreams:
     `_closed`), the GET stream `stream` among them."""
 
     __slots__ = (
-        "_numbered",
         "_prefix",
         "_retained",
         "_streams",
@@ -72,21 +73,19 @@ class ResumableStreams:
         self.session_id: str | None = None
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
-        self._numbered = 0  # streams given an id
         # Those no connection carries, with when they stop being resumable, oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
 
-    def _number(self, stream: Stream) -> None:
-        """Give `stream` an id, so its events carry ids and it can be resumed."""
+    def _number(self, stream: Stream, request_id: RequestId | None = None) -> None:
+        """Give `stream` (the answer stream of `request_id`, or the GET stream) an id, so its
+        events carry ids and it can be resumed."""
         store = self.settings.store
         if store is None:
             return
         if self._prefix is None:
-            # one random draw per session, not per stream
             self._prefix = new_stream_prefix(self.session_id)
-        self._numbered += 1
-        stream.id = stream_id = new_stream_id(self._prefix, self._numbered)
+        stream.id = stream_id = new_stream_id(self._prefix, next_stream_number(), request_id)
         stream.store = store
         revision = None if self.protocol is None else self.protocol.revision
         stream.primed = revision is not None and revision >= PRIMING_REVISION

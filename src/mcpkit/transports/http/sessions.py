@@ -16,6 +16,7 @@ from mcpkit.runtime.link import Link
 from mcpkit.runtime.one_request import Response
 from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, owner_key
+from mcpkit.stores.url import Stores
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import HttpChannel
 
@@ -286,6 +287,9 @@ class HostServer(Protocol):
 
     @property
     def broker(self) -> Broker: ...
+
+    @property
+    def store(self) -> Stores: ...
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None

@@ -14,13 +14,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import logging
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
+import msgspec
+
+from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
+from mcpkit.stores.liveness import TAG_LENGTH, process_tag
+from mcpkit.types import RequestId
 
 __all__ = [
     "KEEPALIVE",
@@ -31,6 +37,9 @@ __all__ = [
     "StreamSettings",
     "new_stream_id",
     "new_stream_prefix",
+    "next_stream_number",
+    "producer_of",
+    "request_of",
     "session_tag",
     "wake",
 ]
@@ -52,10 +61,18 @@ KEEPALIVE: Final = (-1, b"")
 PRIMING_REVISION: Final = "2025-11-25"
 
 
-def new_stream_id(prefix: str, n: int) -> str:
-    """The id of a session's `n`-th stream: its random `prefix` (from `new_stream_prefix`)
-    and `n`, so an id from another session names nothing here and no id is guessable."""
-    return prefix + str(n)
+def new_stream_id(prefix: str, n: int, request_id: RequestId | None = None) -> str:
+    """The id of stream `n` of a session: its `prefix` (from `new_stream_prefix`), `n`, and,
+    for the stream answering one request, that request's id as base64url JSON after a '_'
+    (left out when it would make the id longer than MAX_STREAM_ID_LENGTH). So an id from
+    another session names nothing here, and a process that relays the stream after its
+    producer stopped can still answer the request it carried (`request_of`)."""
+    stream_id = prefix + str(n)
+    if request_id is None:
+        return stream_id
+    encoded = base64.urlsafe_b64encode(_ids.encode(request_id)).rstrip(b"=").decode()
+    full = f"{stream_id}_{encoded}"
+    return full if len(full) <= MAX_STREAM_ID_LENGTH else stream_id
 
 
 def session_tag(session_id: str) -> str:
@@ -67,13 +84,54 @@ def session_tag(session_id: str) -> str:
     return base64.urlsafe_b64encode(digest[:6]).decode()
 
 
+_TAG: Final = TAG_LENGTH  # characters of a session tag, and of a process tag
+
+
 def new_stream_prefix(session_id: str | None = None) -> str:
     """The stream id prefix of one process's copy of a session: the session's tag
-    (`session_tag`) and 48 random bits, URL-safe, ending in '_' (ids are `[A-Za-z0-9_-]`,
-    see `mcpkit.protocol.sse.make_event_id`); 64 random bits for a session with no id."""
+    (`session_tag`) and the process's (`process_tag`), ending in '_' (ids are
+    `[A-Za-z0-9_-]`, see `mcpkit.protocol.sse.make_event_id`); 64 random bits for a session
+    with no id. Numbers after it come from `next_stream_number`, which no copy of a
+    session in this process repeats."""
     if session_id is None:
         return secrets.token_urlsafe(8) + "_"
-    return session_tag(session_id) + secrets.token_urlsafe(6) + "_"
+    return session_tag(session_id) + process_tag() + "_"
+
+
+_numbers = itertools.count(1)
+
+
+def next_stream_number() -> int:
+    """A stream number this process has not given before."""
+    return next(_numbers)
+
+
+def producer_of(stream_id: str) -> str | None:
+    """The tag of the process that numbered `stream_id`, a stream of a session
+    (`new_stream_prefix`); None for an id of another shape."""
+    if len(stream_id) <= 2 * _TAG or stream_id[2 * _TAG] != "_":
+        return None
+    return stream_id[_TAG : 2 * _TAG]
+
+
+def request_of(stream_id: str) -> RequestId | None:
+    """The id of the request whose answer stream `stream_id` is (`new_stream_id`), or None:
+    a GET stream, an id too long to carry it, or an id of another shape. The id comes back
+    from a client's Last-Event-ID, so anything is possible here and nothing raises."""
+    if producer_of(stream_id) is None:
+        return None
+    _, _, encoded = stream_id[2 * _TAG + 1 :].partition("_")
+    if not encoded:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        return _ids_decoder.decode(raw)
+    except (ValueError, msgspec.DecodeError):
+        return None
+
+
+_ids: Final = msgspec.json.Encoder()
+_ids_decoder: Final[msgspec.json.Decoder[str | int]] = msgspec.json.Decoder(str | int)
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,7 +176,7 @@ class HttpChannel(ResumableStreams):
         if not started:
             exchange.end()
         elif not self.json_response and self._current_resumable:
-            self._number(exchange)
+            self._number(exchange, started[0] if len(started) == 1 else None)
         self.touch()
         exchange.read = (list(started), list(refused))
 

@@ -1,0 +1,81 @@
+"""Which processes sharing a store still run.
+
+Each process serving from a shared store (`sqlite:///...`, `redis://...`) holds a lease on
+its tag (`process_tag()`), renewed every quarter of it while its server serves, and given
+up when it stops. Another process asks `alive(tag)` about the producer of a stream it
+relays (`mcpkit.transports.http.relay`): once the producer's lease has lapsed (it was
+killed, or its host went away), nothing more will be written to that stream, and the
+relay ends the call it carried with an error rather than keep the client waiting forever.
+
+A store that other processes do not see has no `Liveness`: from it nothing can be known of
+another process, and a relay waits for its producer as long as the client does.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from typing import Final, Protocol
+
+__all__ = ["Liveness", "MemoryLiveness", "process_tag"]
+
+#: Characters of a process tag: 48 random bits, URL-safe.
+TAG_LENGTH: Final = 8
+
+_tag: str | None = None
+
+
+def process_tag() -> str:
+    """This process's tag: drawn once per process (again in a forked child), so that two
+    processes sharing a store never share one. Stream ids carry it (their producer), and
+    `Liveness` leases are taken on it."""
+    global _tag
+    if _tag is None:
+        _tag = secrets.token_urlsafe(6)
+    return _tag
+
+
+def _forget_tag() -> None:
+    global _tag
+    _tag = None
+
+
+os.register_at_fork(after_in_child=_forget_tag)
+
+
+class Liveness(Protocol):
+    """The leases of the processes sharing a store. `beat(process, lease)` takes or renews
+    `process`'s lease for `lease` seconds; `alive(process)` says whether a lease on it is
+    held now (False for a process never seen, or seen only before its lease lapsed);
+    `end(process)` gives the lease up at once (a process stopping cleanly)."""
+
+    async def beat(self, process: str, lease: float) -> None: ...
+
+    async def alive(self, process: str) -> bool: ...
+
+    async def end(self, process: str) -> None: ...
+
+
+class MemoryLiveness:
+    """`Liveness` within one process, on `clock` (seconds): for tests, and the reference the
+    shared ones are checked against (`mcpkit.testing.stores.LivenessChecks`)."""
+
+    __slots__ = ("_clock", "_leases")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._leases: dict[str, float] = {}
+
+    async def beat(self, process: str, lease: float) -> None:
+        now = self._clock()
+        self._leases = {p: t for p, t in self._leases.items() if t > now}  # the lapsed go
+        self._leases[process] = now + lease
+
+    async def alive(self, process: str) -> bool:
+        deadline = self._leases.get(process)
+        return deadline is not None and deadline > self._clock()
+
+    async def end(self, process: str) -> None:
+        self._leases.pop(process, None)
