@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from mcpkit import Client, Server
 from mcpkit.client import NotificationHandler
 from mcpkit.protocol.events import StrayResponse
+from mcpkit.runtime.link import Link
+from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.broker import Broker, Change, ChangeHandler, MemoryBroker
+from mcpkit.stores.sessions import SessionRecord
 from mcpkit.testing import raw_session
 
 WAIT = 5.0
@@ -178,3 +181,26 @@ def test_the_memory_broker_is_a_broker() -> None:
     assert isinstance(MemoryBroker(), Broker)
     assert isinstance(Elsewhere(), Broker)
     assert isinstance(Server("s").broker, MemoryBroker)
+
+
+def test_a_server_finds_the_session_a_forwarded_message_names_by_its_id() -> None:
+    """A client's answer or cancel that another process hands on names only the session: the
+    server finds its copy by id (`HeldSessions`), not by looking at each session it holds."""
+    server = Server("s")
+
+    def held(sid: str) -> ServerSessionHandle:
+        return ServerSessionHandle(server, lambda _: cast(Link, None), SessionRecord(id=sid))
+
+    handles = [held(f"sid-{n}") for n in range(3)]
+    for handle in handles:
+        server.sessions.add(handle)
+    assert server.sessions.by_id("sid-1") is handles[1]
+    newer = held("sid-1")
+    server.sessions.add(newer)  # a copy made again while the old one ends
+    server.sessions.discard(handles[1])
+    assert server.sessions.by_id("sid-1") is newer
+    server.sessions.discard(newer)
+    server.sessions.discard(newer)  # twice: harmless
+    server.sessions.discard("not a session")
+    assert server.sessions.by_id("sid-1") is None
+    assert set(server.sessions) == {handles[0], handles[2]}

@@ -23,7 +23,7 @@ from mcpkit.stores.broker import SESSION_CHANGED, Change
 
 if TYPE_CHECKING:
     from mcpkit.server.mount import Mount
-    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.session import HeldSessions, ServerSessionHandle
     from mcpkit.stores.broker import Broker
 
 __all__ = ["SessionBroadcasts"]
@@ -35,7 +35,7 @@ class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
     """Changes announced to a server's sessions, and their notifications to it (the
     attributes are set by `Server.__init__`)."""
 
-    sessions: set[ServerSessionHandle]
+    sessions: HeldSessions
     listeners: Listeners
     broker: Broker
     mounted_in: Mount | None

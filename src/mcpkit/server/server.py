@@ -58,7 +58,7 @@ from mcpkit.server.mount import Mount, mount_server, route
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
-from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.session import HeldSessions, ServerSessionHandle
 from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.stores.broker import Broker
@@ -229,7 +229,7 @@ class Server(TransportServing, SessionBroadcasts):
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
         #: The sessions this process serves: where `_deliver` takes the broker's changes.
-        self.sessions: set[ServerSessionHandle] = set()
+        self.sessions = HeldSessions()
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
@@ -369,10 +369,8 @@ class Server(TransportServing, SessionBroadcasts):
 
     def _held(self, session_id: str) -> object:
         """The connection of this process's copy of session `session_id`, if it has one."""
-        for handle in self.sessions:
-            if handle.id == session_id:
-                return handle.connection
-        return None
+        handle = self.sessions.by_id(session_id)
+        return None if handle is None else handle.connection
 
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a

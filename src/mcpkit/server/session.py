@@ -60,6 +60,33 @@ class SessionHost(Protocol):
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None: ...
 
 
+class HeldSessions(set["ServerSessionHandle"]):
+    """The sessions one process serves (`Server.sessions`), a set that also finds a session
+    by its id at once: a client's answer or cancel forwarded by another process names only
+    the session, and scanning thousands of idle sessions for each would cost as many
+    compares. Where two copies of one session meet (a restore racing a refresh), the id
+    names the newer, until it is discarded."""
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_id: dict[str, ServerSessionHandle] = {}
+
+    def add(self, handle: ServerSessionHandle) -> None:
+        super().add(handle)
+        self._by_id[handle.id] = handle
+
+    def discard(self, element: object) -> None:
+        super().discard(element)
+        if isinstance(element, ServerSessionHandle) and self._by_id.get(element.id) is element:
+            del self._by_id[element.id]
+
+    def by_id(self, session_id: str) -> ServerSessionHandle | None:
+        """This process's copy of session `session_id`, if it serves one."""
+        return self._by_id.get(session_id)
+
+
 class ServerSessionHandle:
     """One client session of a `Server`: its live connection, and its `record`
     (`mcpkit.stores.sessions.SessionRecord`), which holds everything about it that outlives a
