@@ -18,7 +18,9 @@ from _running import mcpkit, running
 
 from mcpkit import Client, McpError
 from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.server.request_state import KEY_ENV
 from mcpkit.transports.http.relay import STOPPED
+from mcpkit.types import ElicitRequestParams, ElicitResult
 
 SERVER = """
 import os
@@ -164,3 +166,56 @@ async def test_a_call_whose_worker_is_killed_gets_what_was_logged_then_an_error(
             runner = seen[0].rsplit(" ", 1)[1]
             assert seen == [f"step {n} by {runner}" for n in (1, 2, 3)]  # each once, in order
             assert [t.name for t in await client.list_tools()] == ["steps"]  # the session goes on
+
+
+ASKS = """
+import os
+
+from mcpkit import Context, Server
+
+server = Server("asks")
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+@server.tool()
+async def ask(n: int, ctx: Context) -> str:
+    with open("runs.log", "a") as log:  # each run of the call: the first, then the retry's
+        log.write(f"{n} {os.getpid()}\\n")
+    who = await ctx.elicit("Who?", NAME)
+    return f"{who.data['name'] if who.data else '?'} answered to {os.getpid()}"
+"""
+
+
+async def test_workers_open_each_others_request_state_with_no_key_configured(
+    tmp_path: Path,
+) -> None:
+    """A 2026-07-28 tool that asks its client something ends its first round on one worker;
+    the client's retry, on a new connection, may reach the other. The supervisor hands its
+    workers one requestState key when none is configured, so the retry opens there."""
+    (tmp_path / "asks.py").write_text(ASKS)
+    argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
+
+    def elicit(params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    def runs_of(n: int) -> list[str]:
+        lines = (tmp_path / "runs.log").read_text().splitlines()
+        return [pid for number, pid in (line.split() for line in lines) if int(number) == n]
+
+    async with asyncio.timeout(WAIT * 2), running(argv, tmp_path, {KEY_ENV: ""}) as sup:
+        url = await sup.started()
+        async with Client(
+            url,
+            protocol="2026-07-28",
+            elicitation_handler=elicit,
+            headers={"Connection": "close"},  # each request on a connection of its own
+        ) as client:
+            crossed = 0
+            for n in range(60):  # bounded; each call has even odds of crossing
+                text = (await client.call_tool("ask", {"n": n})).text
+                first, retry = runs_of(n)
+                assert text == f"Ada answered to {retry}"
+                crossed += first != retry
+                if crossed == 3:
+                    break
+            assert crossed == 3, "the kernel never handed a retry to the other worker"

@@ -24,9 +24,11 @@ from _running import REPO, Running, mcpkit, running
 from mcp import Client as OfficialClient
 
 from mcpkit import Client
+from mcpkit.server.request_state import KEY_ENV
 from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
 
 DOC = REPO / "docs" / "deploy.md"
+NO_KEY = {KEY_ENV: ""}  # the processes are given no requestState key
 WAIT = 30.0
 SERVER = """
 import asyncio
@@ -148,9 +150,9 @@ async def test_three_processes_behind_nginx_round_robin(
 
     async with (
         asyncio.timeout(WAIT * 4),
-        running(argv(ports[0]), cwd=tmp_path) as one,
-        running(argv(ports[1]), cwd=tmp_path) as two,
-        running(argv(ports[2]), cwd=tmp_path) as three,
+        running(argv(ports[0]), tmp_path, NO_KEY) as one,
+        running(argv(ports[1]), tmp_path, NO_KEY) as two,
+        running(argv(ports[2]), tmp_path, NO_KEY) as three,
     ):
         processes: list[Running] = [one, two, three]
         for process in processes:
@@ -159,11 +161,18 @@ async def test_three_processes_behind_nginx_round_robin(
             url = f"{base}/mcp"
             async with httpx.AsyncClient() as http:
                 assert (await http.get(f"{base}/readyz")).json() == {"status": "ready"}
-            async with Client(url, protocol="2026-07-28") as client:
+            async with Client(
+                url, protocol="2026-07-28", sampling_handler=sample, elicitation_handler=elicit
+            ) as client:
                 pids = {
                     (await client.call_tool("pid")).structured_content["result"] for _ in range(6)
                 }  # type: ignore[index]
                 assert len(pids) == 3  # per request, round robin: each process served
+                # Each round of a tool that asks goes to the next process, which opens the
+                # requestState another sealed: the key they agreed on through the store.
+                for city in ("Lyon", "Oslo"):
+                    text = (await client.call_tool("plan", {"city": city})).text
+                    assert text.startswith(f"Ada in {city}: a walk (by ")
 
             async with OfficialClient(url, mode="legacy") as official:
                 assert official.protocol_version == "2025-11-25"

@@ -24,6 +24,7 @@ from mcpkit.stores.redis import (
     RedisBuckets,
     RedisEventStore,
     RedisLiveness,
+    RedisSecrets,
     RedisSessionStore,
     RedisTaskStore,
 )
@@ -544,3 +545,16 @@ async def test_a_bucket_is_shared_and_spent_once_per_token(redis_server: RedisSe
         assert len(keys) == 3 and all(len(k) < 300 for k in keys)
         ttls = [await one.pttl(k) for k in keys]
         assert all(ttl > 0 for ttl in ttls)  # each goes once it would be full
+
+
+async def test_processes_agree_on_a_secret_drawn_once(redis_server: RedisServer) -> None:
+    prefix = new_prefix()
+    async with client_of(redis_server) as one, client_of(redis_server) as other:
+        here, there = RedisSecrets(one, prefix=prefix), RedisSecrets(other, prefix=prefix)
+        drawn = await asyncio.gather(*(s.secret("k") for s in (here, there) * 5))
+        assert len(set(drawn)) == 1 and len(drawn[0]) == 32  # whoever asked first drew it
+        assert await there.secret("other") != drawn[0]
+        keys = await one.keys(prefix.encode() + b"*")
+        assert len(keys) == 2
+        assert [await one.pttl(k) for k in keys] == [-1, -1]  # a deployment's constant
+        await one.delete(*keys)

@@ -11,15 +11,17 @@ from pathlib import Path
 import pytest
 from _redis_server import RedisServer
 
-from mcpkit import Server
+from mcpkit import McpError, Server
 from mcpkit.proxy import ProxyServer
 from mcpkit.stores import MemoryTaskStore
 from mcpkit.stores.broker import MemoryBroker
-from mcpkit.stores.liveness import process_tag
+from mcpkit.stores.liveness import MemorySecrets, process_tag
 from mcpkit.stores.redis import RedisBroker, RedisEventStore, RedisSessionStore, RedisTaskStore
 from mcpkit.stores.sqlite import (
+    SqliteDatabase,
     SqliteEventStore,
     SqliteLiveness,
+    SqliteSecrets,
     SqliteSessionStore,
     SqliteTaskStore,
 )
@@ -148,3 +150,37 @@ async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Pat
     assert not await liveness.alive(me)
     await server.store.aclose()
     assert Server("m").store.liveness is None  # memory: nothing is known of other processes
+
+
+async def test_servers_on_one_shared_store_seal_request_state_with_one_key(
+    tmp_path: Path,
+) -> None:
+    """Two processes on one store, no key configured: each opens what the other sealed. A
+    key given to a server stays its own."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    one, two = Server("a", store=url), Server("b", store=url)
+    mine = Server("c", store=url, request_state_key="k" * 32)
+    assert not one.state_seal.shared
+    async with one.running(), two.running(), mine.running():
+        sealed = one.state_seal.seal("digest", None, {"answers": [1]})
+        assert two.state_seal.open(sealed, "digest", None) == {"answers": [1]}
+        assert one.state_seal.shared and two.state_seal.shared
+        with pytest.raises(McpError, match="sealed with another key"):
+            mine.state_seal.open(sealed, "digest", None)
+    for server in (one, two, mine):
+        await server.store.aclose()
+
+
+async def test_secrets_are_drawn_once_per_store(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first, second = SqliteDatabase(path), SqliteDatabase(path)
+    try:
+        key = await SqliteSecrets(first).secret("k")
+        assert len(key) == 32
+        assert await SqliteSecrets(second).secret("k") == key
+        assert await SqliteSecrets(second).secret("other") != key
+    finally:
+        await first.aclose()
+        await second.aclose()
+    memory = MemorySecrets()
+    assert await memory.secret("k") == await memory.secret("k")

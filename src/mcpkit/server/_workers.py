@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,6 +22,8 @@ import sys
 import time
 from types import FrameType
 from typing import Final
+
+from mcpkit.server.request_state import KEY_ENV
 
 __all__ = ["LISTEN_FDS", "inherited_sockets", "is_worker", "supervise", "until_orphaned"]
 
@@ -67,6 +70,11 @@ def supervise(sockets: list[socket.socket], workers: int, *, name: str, url: str
     fds = [sock.fileno() for sock in sockets]
     argv = [sys.executable, *sys.orig_argv[1:]]
     env = {**os.environ, LISTEN_FDS: ",".join(map(str, fds))}
+    if not env.get(KEY_ENV):
+        # The workers seal a 2026-07-28 requestState with one key, so that the retry of a
+        # tool that asked its client something opens on whichever worker it reaches. Drawn
+        # here when none is configured (other hosts need the same one configured).
+        env[KEY_ENV] = secrets.token_urlsafe(32)
     stopping: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:

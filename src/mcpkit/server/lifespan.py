@@ -21,6 +21,7 @@ from mcpkit.stores.liveness import process_tag
 if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
     from mcpkit.server.mount import Mount
+    from mcpkit.server.request_state import StateSeal
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.liveness import Liveness
     from mcpkit.stores.task_runner import TaskRunner
@@ -30,6 +31,7 @@ __all__ = ["ServerLifespan"]
 
 logger = logging.getLogger("mcpkit.server")
 _BROKER_WAIT: Final = 10.0  # seconds a shared broker has to subscribe as serving starts
+_STATE_KEY: Final = "request-state-key"  # the store's secret sealing requestState
 
 
 class ServerLifespan:
@@ -39,6 +41,7 @@ class ServerLifespan:
     name: str
     broker: Broker
     store: Stores
+    state_seal: StateSeal
     lifespan: Callable[[Self], contextlib.AbstractAsyncContextManager[Any]] | None
     #: What the lifespan hook yielded (`ctx.lifespan_state`), while it is entered.
     lifespan_state: Any
@@ -66,6 +69,7 @@ class ServerLifespan:
             if self._lifespan_users == 0:
                 await self._start_broker()
                 await self._start_beating()
+                await self._agree_on_state_key()
             if self._lifespan_users == 0 and (self.lifespan is not None or self.mounts):
                 self._lifespan_stack = await self._enter_lifespans()
             self._lifespan_users += 1
@@ -109,6 +113,24 @@ class ServerLifespan:
         self._beating = asyncio.get_running_loop().create_task(
             _keep_beating(liveness, lease, self.name)
         )
+
+    async def _agree_on_state_key(self) -> None:
+        """Seal 2026-07-28 `requestState` with the key the store's processes share, when this
+        server was given none (`StateSeal.agree`)."""
+        store_secrets = self.store.secrets
+        if store_secrets is None or self.state_seal.shared:
+            return
+        try:
+            key = await store_secrets.secret(_STATE_KEY)
+        except Exception:
+            logger.warning(
+                "%s: could not read the shared requestState key from the store; sealing with "
+                "this process's own (a retry reaching another process is refused)",
+                self.name,
+                exc_info=True,
+            )
+            return
+        self.state_seal.agree(key)
 
     async def _stop_beating(self) -> None:
         """Stop renewing, and give the lease up: the streams of this process end with it."""

@@ -14,9 +14,11 @@ to what it is for, each checked when it comes back:
   useless to another.
 
 The payload is readable by the client (who gave the answers it holds) but not changeable. Every
-replica of a server must share the key (`Server(request_state_key=...)`, or the
-MCPKIT_REQUEST_STATE_KEY environment variable); without one, each process draws its own and a
-retry that reaches another process is refused, with a message that says so.
+replica of a server must share the key: `Server(request_state_key=...)`, or the
+MCPKIT_REQUEST_STATE_KEY environment variable (which `--workers` sets for its workers when it
+is unset); else, with a store that processes share (`sqlite:///`, `redis://`), the one kept in
+the store (`agree`). Without any, each process draws its own and a retry that reaches another
+process is refused, with a message that says so.
 """
 
 from __future__ import annotations
@@ -92,6 +94,17 @@ class StateSeal:
         self.ttl = ttl
         self.clock = clock
 
+    def agree(self, key: bytes) -> None:
+        """Seal with `key`, which the other processes of the deployment hold too (a store's
+        `SharedSecrets`), unless a key was given or configured, which stays. Before serving:
+        what was sealed with the key drawn here no longer opens."""
+        if self.shared:
+            return
+        if len(key) < 16:
+            raise ValueError("a shared requestState key must be at least 16 bytes")
+        self._key = key
+        self.shared = True
+
     def _mac(self, payload: str) -> str:
         mac = hmac.new(self._key, f"{_VERSION}.{payload}".encode("ascii"), hashlib.sha256)
         return _b64(mac.digest())
@@ -120,7 +133,8 @@ class StateSeal:
             if not self.shared:
                 why += (
                     " (this server has no shared request_state_key: a retry that reaches "
-                    f"another process or a restarted one is refused; set {KEY_ENV})"
+                    f"another process or a restarted one is refused; set {KEY_ENV}, or serve "
+                    "from a store the processes share, sqlite:/// or redis://)"
                 )
             raise _refused(why)
         try:

@@ -9,6 +9,10 @@ relay ends the call it carried with an error rather than keep the client waiting
 
 A store that other processes do not see has no `Liveness`: from it nothing can be known of
 another process, and a relay waits for its producer as long as the client does.
+
+The processes sharing a store also agree on secrets through it (`SharedSecrets`): the key
+that seals a 2026-07-28 `requestState`, when none is configured, so that the retry of a
+tool that asked its client something opens on whichever process it reaches.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Final, Protocol
 
-__all__ = ["Liveness", "MemoryLiveness", "process_tag"]
+__all__ = ["Liveness", "MemoryLiveness", "MemorySecrets", "SharedSecrets", "process_tag"]
 
 #: Characters of a process tag: 48 random bits, URL-safe.
 TAG_LENGTH: Final = 8
@@ -79,3 +83,28 @@ class MemoryLiveness:
 
     async def end(self, process: str) -> None:
         self._leases.pop(process, None)
+
+
+#: Bytes of a secret drawn by `SharedSecrets.secret`.
+SECRET_BYTES: Final = 32
+
+
+class SharedSecrets(Protocol):
+    """Random values the processes sharing a store agree on. `secret(name)` is the value
+    named `name`: drawn (SECRET_BYTES random bytes) by the first process to ask, then the
+    same for every process, and kept as long as the store is (a deployment's constant, as a
+    configured key would be)."""
+
+    async def secret(self, name: str) -> bytes: ...
+
+
+class MemorySecrets:
+    """`SharedSecrets` within one process: for tests, and the reference."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[str, bytes] = {}
+
+    async def secret(self, name: str) -> bytes:
+        return self._values.setdefault(name, secrets.token_bytes(SECRET_BYTES))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import sqlite3
 import threading
 import time
@@ -35,7 +36,7 @@ import msgspec
 
 from mcpkit.protocol.pagination import encode_cursor
 from mcpkit.stores.event_log import DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS
-from mcpkit.stores.liveness import Liveness
+from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
 from mcpkit.stores.sessions import SessionRecord, decode_record, encode_record
 from mcpkit.stores.tasks import (
     LAPSED,
@@ -61,6 +62,7 @@ __all__ = [
     "SqliteDatabase",
     "SqliteEventStore",
     "SqliteLiveness",
+    "SqliteSecrets",
     "SqliteSessionStore",
     "SqliteTaskStore",
 ]
@@ -104,6 +106,10 @@ CREATE TABLE IF NOT EXISTS mcpkit_tasks (
 CREATE INDEX IF NOT EXISTS mcpkit_tasks_owner ON mcpkit_tasks (owner, seq);
 CREATE INDEX IF NOT EXISTS mcpkit_tasks_expires ON mcpkit_tasks (expires);
 CREATE INDEX IF NOT EXISTS mcpkit_tasks_lease ON mcpkit_tasks (lease) WHERE lease IS NOT NULL;
+CREATE TABLE IF NOT EXISTS mcpkit_secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mcpkit_processes (
     process TEXT PRIMARY KEY,
     until REAL NOT NULL
@@ -689,6 +695,27 @@ class SqliteLiveness:
         )
 
 
+class SqliteSecrets:
+    """`SharedSecrets` in a `SqliteDatabase`: a row per secret, the first process's draw."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def secret(self, name: str) -> bytes:
+        drawn = secrets.token_bytes(SECRET_BYTES)
+
+        def work(c: sqlite3.Connection) -> bytes:
+            c.execute(
+                "INSERT OR IGNORE INTO mcpkit_secrets (name, value) VALUES (?, ?)", (name, drawn)
+            )
+            row = c.execute("SELECT value FROM mcpkit_secrets WHERE name = ?", (name,)).fetchone()
+            return bytes(row[0])
+
+        return await self.db.run(work)
+
+
 _SETTLED: Final = frozenset({"completed", "failed", "cancelled", "input_required"})
 _encoder = msgspec.json.Encoder()
 _outcome_decoder = msgspec.json.Decoder(TaskOutcome)
@@ -697,3 +724,4 @@ _LAPSED: Final = _encoder.encode(lapsed_outcome())
 if TYPE_CHECKING:  # mypy and pyright prove the stores implement their interfaces
     _implements: type[LeasedTaskStore] = SqliteTaskStore
     _lives: type[Liveness] = SqliteLiveness
+    _agrees: type[SharedSecrets] = SqliteSecrets

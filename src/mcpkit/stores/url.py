@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.buckets import SharedBuckets
 from mcpkit.stores.event_log import EventStore
-from mcpkit.stores.liveness import Liveness
+from mcpkit.stores.liveness import Liveness, SharedSecrets
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
 
@@ -64,7 +64,9 @@ class Stores:
     counts its own). `liveness` holds the leases of the processes sharing the store, and
     `lease` is their length in seconds (the URL's `?lease=`, as for tasks): a stream relayed
     from a process whose lease lapsed ends its call with an error (None: nothing is known of
-    other processes). `url` is the URL with any password hidden, for logs and messages."""
+    other processes). `secrets` are what the processes sharing the store agree on: the
+    key sealing a 2026-07-28 `requestState` when the server was given none. `url` is the URL
+    with any password hidden, for logs and messages."""
 
     url: str
     tasks: TaskStore
@@ -75,6 +77,7 @@ class Stores:
     buckets: SharedBuckets | None = None
     liveness: Liveness | None = None
     lease: float = DEFAULT_LEASE
+    secrets: SharedSecrets | None = None
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
 
     async def aclose(self) -> None:
@@ -156,6 +159,7 @@ def _sqlite(url: str) -> Stores:
         SqliteDatabase,
         SqliteEventStore,
         SqliteLiveness,
+        SqliteSecrets,
         SqliteSessionStore,
         SqliteTaskStore,
     )
@@ -174,6 +178,7 @@ def _sqlite(url: str) -> Stores:
         shared=True,
         liveness=SqliteLiveness(db),
         lease=lease,
+        secrets=SqliteSecrets(db),
         closers=(db.aclose,),
     )
 
@@ -186,6 +191,7 @@ def _redis(url: str) -> Stores:
         RedisBuckets,
         RedisEventStore,
         RedisLiveness,
+        RedisSecrets,
         RedisSessionStore,
         RedisTaskStore,
     )
@@ -216,6 +222,7 @@ def _redis(url: str) -> Stores:
         buckets=RedisBuckets(client),
         liveness=RedisLiveness(client),
         lease=lease,
+        secrets=RedisSecrets(client),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
     )
 

@@ -1,15 +1,17 @@
-"""`RedisLiveness`: the leases of the processes sharing a Redis, as keys that expire."""
+"""`RedisLiveness`: the leases of the processes sharing a Redis, as keys that expire; and
+`RedisSecrets`, what they agree on."""
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
-from mcpkit.stores.liveness import Liveness
-from mcpkit.stores.redis._keys import check_client, id_key, milliseconds
+from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
+from mcpkit.stores.redis._keys import check_client, id_key, milliseconds, reply_bytes
 
-__all__ = ["RedisLiveness"]
+__all__ = ["RedisLiveness", "RedisSecrets"]
 
 
 class RedisLiveness:
@@ -38,3 +40,26 @@ class RedisLiveness:
 
 if TYPE_CHECKING:  # mypy and pyright prove the leases implement the interface
     _implements: type[Liveness] = RedisLiveness
+
+
+class RedisSecrets:
+    """`SharedSecrets` in Redis: a key per secret (`secret:<name>`), set by the first process
+    that asks (SET NX GET, one round trip), with no TTL: it is the deployment's constant, 32
+    bytes per secret, and the one kind of key that stays once every process has stopped."""
+
+    __slots__ = ("_client", "_prefix")
+
+    def __init__(self, client: Redis, *, prefix: str = "mcpkit:") -> None:
+        check_client(client)
+        self._client = client
+        self._prefix = prefix.encode()
+
+    async def secret(self, name: str) -> bytes:
+        drawn = secrets.token_bytes(SECRET_BYTES)
+        key = id_key(self._prefix, "secret", name)
+        kept = await self._client.set(key, drawn, nx=True, get=True)
+        return drawn if kept is None else reply_bytes(kept)
+
+
+if TYPE_CHECKING:
+    _agrees: type[SharedSecrets] = RedisSecrets
