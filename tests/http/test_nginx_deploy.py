@@ -1,9 +1,13 @@
 """docs/deploy.md's nginx configuration, as written (ports aside), in front of three `mcpkit
 run` processes sharing a SQLite store, then a Redis one, nginx round-robin per request: a
-2026-07-28 client's calls spread over all three; a 2025-11-25 session (the official Python
-SDK's client in legacy mode, and mcpkit's) goes on whichever process each request reaches; a
-task created through one process is fetched and cancelled through the others, and its work
-stops where it ran."""
+2026-07-28 client's calls spread over all three, and a tool that asks its client twice runs
+its rounds on three processes given no requestState key; a 2025-11-25 session (the official
+Python SDK's client in legacy mode, and mcpkit's) goes on whichever process each request
+reaches; a task created through one process is fetched and cancelled through the others,
+and its work stops where it ran; a call's stream cut by its tool is resumed through nginx
+with every progress message once. On Redis besides: sampling and elicitation answered
+through other processes than the tool's, and a resource update and a list_changed
+announced by one process reach the GET stream another holds."""
 
 from __future__ import annotations
 
@@ -68,6 +72,33 @@ async def plan(city: str, ctx: Context) -> str:
     idea = await ctx.sample(f"One thing to do in {city}", max_tokens=20)
     name = who.data["name"] if who.data else "?"
     return f"{name} in {city}: {getattr(idea.content, 'text', '')} (by {os.getpid()})"
+
+
+@server.tool()
+async def steps(ctx: Context) -> str:
+    await ctx.progress(1, 3, "before the cut")
+    await ctx.close_sse_stream(retry=0)  # the client resumes through nginx: elsewhere, likely
+    for n in (2, 3):
+        await asyncio.sleep(0.3)
+        await ctx.progress(n, 3, f"step {n}")
+    return f"steps by {os.getpid()}"
+
+
+@server.resource("notes://today")
+def today() -> str:
+    return "sunny"
+
+
+@server.tool()
+async def update() -> str:
+    await server.notify_resource_updated("notes://today")
+    return "updated"
+
+
+@server.tool()
+def grow() -> str:
+    server.add_tool(lambda: "hi", name="hello")  # this process's: announced to all
+    return "grown"
 """
 
 
@@ -177,7 +208,7 @@ async def test_three_processes_behind_nginx_round_robin(
             async with OfficialClient(url, mode="legacy") as official:
                 assert official.protocol_version == "2025-11-25"
                 names = sorted(t.name for t in (await official.list_tools()).tools)
-                assert names == ["pid", "plan", "quick", "slow"]
+                assert names == ["grow", "pid", "plan", "quick", "slow", "steps", "update"]
                 served = set()
                 for _ in range(6):
                     result = await official.call_tool("pid", {})
@@ -200,10 +231,30 @@ async def test_three_processes_behind_nginx_round_robin(
                 assert int(marker.read_text()) in {p.proc.pid for p in processes}
                 assert (await client.get_task(cut.id)).status == "cancelled"
 
-            if kind == "redis":  # answers reach the asking process through the broker
-                async with Client(
-                    url, protocol="2025-11-25", sampling_handler=sample, elicitation_handler=elicit
-                ) as client:
-                    for city in ("Lyon", "Oslo", "Rome"):  # whichever process runs it
+            news: asyncio.Queue[str] = asyncio.Queue()
+            async with Client(
+                url,
+                protocol="2025-11-25",
+                sampling_handler=sample,
+                elicitation_handler=elicit,
+                on_notification=lambda method, params: news.put_nowait(method),
+            ) as client:
+                # A call's stream cut by its tool, resumed through nginx (Last-Event-ID):
+                # what was sent before the cut once, then the rest, from whichever process.
+                said: list[str | None] = []
+                result = await client.call_tool(
+                    "steps", progress=lambda done, total, message: said.append(message)
+                )
+                assert result.text.startswith("steps by ")
+                assert said == ["before the cut", "step 2", "step 3"]
+                if kind == "redis":  # what the broker carries between processes
+                    for city in ("Lyon", "Oslo", "Rome"):  # answers reach the asking process
                         text = (await client.call_tool("plan", {"city": city})).text
                         assert text.startswith(f"Ada in {city}: a walk (by ")
+                    await client.subscribe("notes://today")  # to one process
+                    await client.call_tool("update")  # announced by another
+                    updated = await asyncio.wait_for(news.get(), WAIT)  # on the GET stream
+                    assert updated == "notifications/resources/updated"
+                    await client.call_tool("grow")
+                    changed = await asyncio.wait_for(news.get(), WAIT)
+                    assert changed == "notifications/tools/list_changed"
