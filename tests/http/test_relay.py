@@ -154,3 +154,36 @@ async def test_without_liveness_a_relay_waits_as_long_as_the_client(
     async with asyncio.timeout(10):
         await following
     assert [seq for seq, _ in await _read_all(stream)] == [1, 2]
+
+
+class Counted(MemoryEventStore):
+    """A memory event store that counts the reads of its logs."""
+
+    reads = 0
+
+    async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
+        self.reads += 1
+        return await super().replay_after(stream_id, seq)
+
+
+async def test_a_quiet_get_stream_is_read_less_and_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A relayed GET stream may stay quiet for hours: its log is read at doubling intervals
+    (up to QUIET_RELAY_INTERVAL), where a call's, whose client waits, is read at each one."""
+    monkeypatch.setattr(relay, "RELAY_INTERVAL", 0.01)
+    monkeypatch.setattr(relay, "QUIET_RELAY_INTERVAL", 0.08)
+    reads = {}
+    for kind, request_id in (("get", None), ("call", 5)):
+        store = Counted()
+        stream_id = new_stream_id(new_stream_prefix("s"), next_stream_number(), request_id)
+        stream = Stream(stream_id)
+        following = asyncio.create_task(follow(store, stream, stream_id, 0, None))
+        await asyncio.sleep(0.6)
+        reads[kind] = store.reads
+        await store.append(stream_id, 1, b'{"jsonrpc":"2.0","method":"notifications/x"}')
+        async with asyncio.timeout(5):
+            assert await stream.next_event(stream.generation) is not None  # still read
+        stream.end()
+        await following
+    assert reads["get"] <= 12 < 30 <= reads["call"]

@@ -1,9 +1,9 @@
 """A stream resumed in another process than the one producing it (several processes serving
 one session, or a process restarted on its store): the GET with `Last-Event-ID` is answered
 from the shared event log, what the log kept first, then each event the producer goes on
-storing, read back every `RELAY_INTERVAL` seconds, until the stream's response (a call's
-stream ends with it) or the client goes. Nothing is stored again here: the events are the
-producer's, and so is forgetting them.
+storing, read back every `RELAY_INTERVAL` seconds (a GET stream's less often while it stays
+quiet), until the stream's response (a call's stream ends with it) or the client goes.
+Nothing is stored again here: the events are the producer's, and so is forgetting them.
 
 A producer can stop for good mid-call (SIGKILL, a host lost). Its lease in the shared store
 (`mcpkit.stores.liveness`) then lapses, and the relay answers the request the stream
@@ -23,10 +23,21 @@ from mcpkit.protocol.jsonrpc import encode_error
 from mcpkit.stores.event_log import EventStore
 from mcpkit.transports.http.sse_stream import Stream, request_of
 
-__all__ = ["PRODUCER_CHECK", "RELAY_INTERVAL", "STOPPED", "ends_stream", "follow", "stopped_answer"]
+__all__ = [
+    "PRODUCER_CHECK",
+    "QUIET_RELAY_INTERVAL",
+    "RELAY_INTERVAL",
+    "STOPPED",
+    "ends_stream",
+    "follow",
+    "stopped_answer",
+]
 
 #: Seconds between two reads of the log of a stream produced elsewhere.
 RELAY_INTERVAL: Final = 0.2
+#: Seconds between two reads of the log of a GET stream produced elsewhere that has been
+#: quiet for a while: the interval doubles from RELAY_INTERVAL up to this.
+QUIET_RELAY_INTERVAL: Final = 2.0
 #: Seconds with nothing new on a relayed stream after which its producer is looked for.
 PRODUCER_CHECK: Final = 1.0
 #: The message of the error answering a request whose process stopped (`stopped_answer`).
@@ -79,6 +90,10 @@ async def follow(
     cursor = after
     idle = 0.0
     gone = False
+    interval = RELAY_INTERVAL
+    # A call's stream ends soon, and its client waits for each message; a GET stream may stay
+    # quiet for hours, and is read less often the longer it is.
+    longest = RELAY_INTERVAL if request_of(stream_id) is not None else QUIET_RELAY_INTERVAL
     while not stream.ended:
         events = await store.replay_after(stream_id, cursor)
         if events is None:
@@ -92,15 +107,16 @@ async def follow(
                 return
             fresh = [(cursor + 1, answer)]
         if fresh:
-            idle = 0.0
+            idle, interval = 0.0, RELAY_INTERVAL
             cursor = await _relay(stream, fresh, cursor)
         elif producer_gone is not None and idle >= PRODUCER_CHECK:
             idle = 0.0
             gone = await producer_gone()
             if gone:
                 continue  # read the log once more: it may have written before it stopped
-        await asyncio.sleep(RELAY_INTERVAL)
-        idle += RELAY_INTERVAL
+        await asyncio.sleep(interval)
+        idle += interval
+        interval = min(interval * 2, longest)
 
 
 async def _relay(stream: Stream, events: list[tuple[int, bytes]], cursor: int) -> int:
