@@ -1,7 +1,9 @@
 """docs/deploy.md's nginx configuration, as written (ports aside), in front of three `mcpkit
 run` processes sharing a SQLite store, then a Redis one, nginx round-robin per request: a
-2026-07-28 client's calls spread over all three, and a tool that asks its client twice runs
-its rounds on three processes given no requestState key; a 2025-11-25 session (the official
+2026-07-28 client's calls spread over all three, a tool that asks its client twice runs its
+rounds on three processes given no requestState key, a task one process made is polled
+through the others, and (on Redis) a listen stream hears an update another process
+announced; a 2025-11-25 session (the official
 Python SDK's client in legacy mode, and mcpkit's) goes on whichever process each request
 reaches; a task created through one process is fetched and cancelled through the others,
 and its work stops where it ran; a call's stream cut by its tool is resumed through nginx
@@ -60,8 +62,8 @@ async def slow(marker: str) -> str:
 
 
 @server.tool(task=True)
-async def quick(n: int) -> str:
-    return f"done {n} by {os.getpid()}"
+async def quick(n: int, ctx: Context) -> str:
+    return f"done {n} by {os.getpid()}" + (" as a task" if ctx.task is not None else "")
 
 
 @server.tool()
@@ -192,8 +194,13 @@ async def test_three_processes_behind_nginx_round_robin(
             url = f"{base}/mcp"
             async with httpx.AsyncClient() as http:
                 assert (await http.get(f"{base}/readyz")).json() == {"status": "ready"}
+            heard: asyncio.Queue[str] = asyncio.Queue()
             async with Client(
-                url, protocol="2026-07-28", sampling_handler=sample, elicitation_handler=elicit
+                url,
+                protocol="2026-07-28",
+                sampling_handler=sample,
+                elicitation_handler=elicit,
+                on_notification=lambda method, params: heard.put_nowait(method),
             ) as client:
                 pids = {
                     (await client.call_tool("pid")).structured_content["result"] for _ in range(6)
@@ -204,6 +211,15 @@ async def test_three_processes_behind_nginx_round_robin(
                 for city in ("Lyon", "Oslo"):
                     text = (await client.call_tool("plan", {"city": city})).text
                     assert text.startswith(f"Ada in {city}: a walk (by ")
+                # A task (the tasks extension) made by one process, polled through the others.
+                done = (await client.call_tool("quick", {"n": 4})).text
+                assert done.startswith("done 4 by ") and done.endswith(" as a task")
+                if kind == "redis":  # a listen stream held by one process hears the others
+                    await client.subscribe("notes://today")
+                    await client.call_tool("update")
+                    assert await asyncio.wait_for(heard.get(), WAIT) == (
+                        "notifications/resources/updated"
+                    )
 
             async with OfficialClient(url, mode="legacy") as official:
                 assert official.protocol_version == "2025-11-25"
