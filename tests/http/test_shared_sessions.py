@@ -8,6 +8,7 @@ holds, and a rate limit counts the requests both serve."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +24,8 @@ from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.server.rate_limit import RATE_LIMITED, RateLimit
 from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.http.relay import STOPPED as STOPPED_CALL
+from mcpkit.transports.http.sse_stream import session_tag
 
 STOPPED: dict[str, asyncio.Event] = {}
 
@@ -245,6 +248,10 @@ async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
         async with http.stream("POST", f"{two.base_here}/mcp", json=call, headers=headers) as cut:
             first_id, first = await anext(_events(cut.aiter_lines()))  # then the client is cut
         assert json.loads(first)["params"]["progress"] == 1
+        # The other copy answers a call of its own first: it holds streams too (in this one
+        # process, with the same process tag), and still knows the cut one is not its own.
+        echo = {**call, "id": 8, "params": {"name": "echo", "arguments": {"text": "hi"}}}
+        assert (await http.post(f"{two.base_there}/mcp", json=echo, headers=headers)).is_success
 
         resumed = {**headers, "last-event-id": first_id}
         got: list[tuple[str, dict[str, Any]]] = []
@@ -269,3 +276,31 @@ async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
                 "last-event-id": first_id,
             }
             assert (await http.get(f"{two.base_there}/mcp", headers=foreign)).status_code == 410
+
+
+async def test_a_forged_stream_of_a_process_that_never_ran_ends_at_once(
+    redis_server: RedisServer,
+) -> None:
+    """A Last-Event-ID made up by the client, with its own session's tag, a producer that
+    never ran and a request id of its choosing: the relay finds nothing in the log, no lease
+    for the producer, and answers that request id with the error of a stopped process, to
+    this session alone; one past what the log could hold is 410."""
+    async with (
+        asyncio.timeout(WAIT * 2),
+        two_processes(redis_server, 12) as two,
+        httpx.AsyncClient(timeout=WAIT) as http,
+        Client(f"{two.base_here}/mcp", protocol="2025-11-25") as client,
+    ):
+        sid = str(client.session_id)
+        forged = session_tag(sid) + "ZZZZZZZZ_9_" + base64.urlsafe_b64encode(b'"mine"').decode()
+        headers = {**of_session(sid), "last-event-id": f"{forged.rstrip('=')}.0"}
+        got: list[dict[str, Any]] = []
+        async with http.stream("GET", f"{two.base_there}/mcp", headers=headers) as relayed:
+            assert relayed.status_code == 200
+            async for _, data in _events(relayed.aiter_lines()):
+                got.append(json.loads(data))
+        assert got == [
+            {"jsonrpc": "2.0", "id": "mine", "error": {"code": -32603, "message": STOPPED_CALL}}
+        ]
+        late = {**headers, "last-event-id": f"{forged.rstrip('=')}.5"}
+        assert (await http.get(f"{two.base_there}/mcp", headers=late)).status_code == 410

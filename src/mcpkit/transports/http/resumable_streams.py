@@ -117,8 +117,9 @@ class ResumableStreams:
 
     def numbered_elsewhere(self, last: list[bytes]) -> tuple[str, int] | None:
         """The stream id and last event of a Last-Event-ID that names a stream of this
-        session that another process (or this one before a restart) numbered: its tag is
-        this session's, its prefix not this copy's. None for anything else."""
+        session that another copy of it numbered (in another process, or in this one before
+        a restart): its tag is this session's, and this copy holds no stream of that id.
+        None for anything else."""
         sid = self.session_id
         if sid is None or self.settings.store is None or len(last) != 1:
             return None
@@ -126,7 +127,9 @@ class ResumableStreams:
         if parsed is None:
             return None
         stream_id, after = parsed
-        mine = self._prefix is not None and stream_id.startswith(self._prefix)
+        # One of this copy's is resumed here or nowhere; a stream of another copy, in
+        # another process or in this one (another app sharing the store), from the log.
+        mine = self._streams is not None and stream_id in self._streams
         if mine or not stream_id.startswith(session_tag(sid)):
             return None
         return stream_id, after
