@@ -75,9 +75,17 @@ CACHEABLE: Final = frozenset(
     for m, info in methods_for("2026-07-28").items()
     if info.kind == "request" and _cacheable(info.result)
 )
-_LOG_LEVELS: Final = frozenset(
-    {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+_LEVEL_NAMES: Final = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
 )
+_LOG_LEVELS: Final = frozenset(_LEVEL_NAMES)
 
 
 def is_stateless_revision(revision: str | None) -> bool:
@@ -287,8 +295,9 @@ def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabiliti
     except msgspec.ValidationError as exc:
         return _invalid(f"_meta's client capabilities or info are malformed: {exc}")
     level = meta.get(LOG_LEVEL_KEY)
-    if level is not None and level not in _LOG_LEVELS:
-        return _invalid(f"_meta's {LOG_LEVEL_KEY} {level!r} is not a logging level")
+    if level is not None and not (isinstance(level, str) and level in _LOG_LEVELS):
+        # (not `level in`: a list or an object from the peer is unhashable)
+        return _invalid(f"_meta's {LOG_LEVEL_KEY} must be one of {', '.join(_LEVEL_NAMES)}")
     return RequestTerms(revision, capabilities, info, stateless=True, log_level=level)
 
 
