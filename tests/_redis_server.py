@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MISSING", "RedisServer", "redis_server_running"]
+import pytest
+
+__all__ = ["MISSING", "RedisServer", "redis_server_running", "shared_store_url"]
 
 MISSING = (
     "redis-server is not installed, and the Redis store tests need a real one: scripts/test "
@@ -33,6 +35,17 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+
+def shared_store_url(
+    kind: str, folder: Path, request: pytest.FixtureRequest, *, db: int, lease: float
+) -> str:
+    """The URL of a store processes share, for tests run on each kind: "sqlite" (a file in
+    `folder`) or "redis" (database `db` of the `redis_server` fixture), with `?lease=`."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'state.db'}?lease={lease:g}"
+    redis: RedisServer = request.getfixturevalue("redis_server")
+    return f"redis://127.0.0.1:{redis.port}/{db}?lease={lease:g}"
 
 
 @contextlib.contextmanager

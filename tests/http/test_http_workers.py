@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _redis_server import RedisServer
+from _redis_server import shared_store_url
 from _running import mcpkit, running
 
 from mcpkit import Client, McpError
@@ -143,11 +143,7 @@ async def test_a_call_whose_worker_is_killed_gets_what_was_logged_then_an_error(
     message from the shared store, then, once the dead worker's lease (1 s here) lapses,
     answers the call with an error: the client is never left waiting."""
     (tmp_path / "steps.py").write_text(STEPS)
-    if kind == "sqlite":
-        store = f"sqlite:///{tmp_path / 'state.db'}?lease=1"
-    else:
-        redis: RedisServer = request.getfixturevalue("redis_server")
-        store = f"redis://127.0.0.1:{redis.port}/5?lease=1"
+    store = shared_store_url(kind, tmp_path, request, db=5, lease=1)
     argv = mcpkit("run", "steps.py", "--transport", "http", "--port", "0", "--workers", "2")
     async with asyncio.timeout(WAIT * 3), running([*argv, "--store", store], cwd=tmp_path) as sup:
         url = await sup.started()

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _redis_server import RedisServer
+from _redis_server import shared_store_url
 from _running import REPO, Running, mcpkit, running
 from mcp import Client as OfficialClient
 
@@ -166,11 +166,7 @@ async def test_three_processes_behind_nginx_round_robin(
     tmp_path: Path, kind: str, request: pytest.FixtureRequest
 ) -> None:
     (tmp_path / "deployed.py").write_text(SERVER)
-    if kind == "sqlite":
-        store = f"sqlite:///{tmp_path / 'state.db'}?lease=2"
-    else:
-        redis: RedisServer = request.getfixturevalue("redis_server")
-        store = f"redis://127.0.0.1:{redis.port}/3?lease=2"
+    store = shared_store_url(kind, tmp_path, request, db=3, lease=2)
     ports = [free_port() for _ in range(3)]
     front = free_port()
 

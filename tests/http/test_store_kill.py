@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from _redis_server import RedisServer
+from _redis_server import shared_store_url
 from _running import mcpkit, running
 
 from mcpkit import Client
@@ -42,11 +42,7 @@ async def test_a_killed_server_restarted_on_its_store_loses_no_task(
     tmp_path: Path, kind: str, request: pytest.FixtureRequest
 ) -> None:
     (tmp_path / "durable.py").write_text(SERVER)
-    if kind == "sqlite":
-        store = f"sqlite:///{tmp_path / 'state.db'}?lease=1"
-    else:
-        redis: RedisServer = request.getfixturevalue("redis_server")
-        store = f"redis://127.0.0.1:{redis.port}/4?lease=1"
+    store = shared_store_url(kind, tmp_path, request, db=4, lease=1)
     argv = [*mcpkit("run", "durable.py", "--transport", "http"), "--store", store]
     async with asyncio.timeout(WAIT * 3):
         async with running([*argv, "--port", "0"], cwd=tmp_path) as first:
