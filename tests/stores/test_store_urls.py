@@ -148,7 +148,15 @@ async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Pat
             await asyncio.sleep(0.2)
             assert await liveness.alive(me)
     assert not await liveness.alive(me)
+    # Two servers of one process on one store: the lease goes with the last of them.
+    other = Server("o", store=f"sqlite:///{tmp_path / 'state.db'}?lease=0.4")
+    async with server.running():
+        async with other.running():
+            assert await liveness.alive(me)
+        assert await liveness.alive(me)
+    assert not await liveness.alive(me)
     await server.store.aclose()
+    await other.store.aclose()
     assert Server("m").store.liveness is None  # memory: nothing is known of other processes
 
 

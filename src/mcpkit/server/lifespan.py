@@ -11,6 +11,7 @@ when sessions start and end.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
@@ -32,6 +33,8 @@ __all__ = ["ServerLifespan"]
 logger = logging.getLogger("mcpkit.server")
 _BROKER_WAIT: Final = 10.0  # seconds a shared broker has to subscribe as serving starts
 _STATE_KEY: Final = "request-state-key"  # the store's secret sealing requestState
+#: Servers of this process renewing its lease, by store URL: the last to stop gives it up.
+_leasing: collections.Counter[str] = collections.Counter()
 
 
 class ServerLifespan:
@@ -109,7 +112,16 @@ class ServerLifespan:
         if liveness is None:
             return
         lease = self.store.lease
-        await _beat_once(liveness, lease, self.name)
+        _leasing[self.store.url] += 1
+        try:
+            await liveness.beat(process_tag(), lease)
+        except Exception:
+            logger.warning(
+                "%s: could not take this process's lease in the store; trying again every %g s",
+                self.name,
+                lease / 4,
+                exc_info=True,
+            )
         self._beating = asyncio.get_running_loop().create_task(
             _keep_beating(liveness, lease, self.name)
         )
@@ -133,7 +145,8 @@ class ServerLifespan:
         self.state_seal.agree(key)
 
     async def _stop_beating(self) -> None:
-        """Stop renewing, and give the lease up: the streams of this process end with it."""
+        """Stop renewing, and give the lease up unless another server of this process still
+        serves from the same store: the streams of this process end with it."""
         beating, self._beating = self._beating, None
         liveness = self.store.liveness
         if beating is None or liveness is None:
@@ -141,6 +154,10 @@ class ServerLifespan:
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
+        _leasing[self.store.url] -= 1
+        if _leasing[self.store.url] > 0:
+            return
+        del _leasing[self.store.url]
         try:
             await liveness.end(process_tag())
         except Exception:
@@ -161,22 +178,23 @@ class ServerLifespan:
         return stack
 
 
-async def _beat_once(liveness: Liveness, lease: float, name: str) -> bool:
-    try:
-        await liveness.beat(process_tag(), lease)
-    except Exception:
-        logger.warning(
-            "%s: could not renew this process's lease in the store; other processes may "
-            "take the streams it produces for ended",
-            name,
-            exc_info=True,
-        )
-        return False
-    return True
-
-
 async def _keep_beating(liveness: Liveness, lease: float, name: str) -> None:
+    failing = False
     while True:
         # A periodic renewal, not a wait for something: four chances per lease.
         await asyncio.sleep(lease / 4)
-        await _beat_once(liveness, lease, name)
+        try:
+            await liveness.beat(process_tag(), lease)
+        except Exception:
+            if not failing:  # once per outage, not every quarter lease
+                logger.warning(
+                    "%s: could not renew this process's lease in the store; other processes "
+                    "take the streams it produces for ended once it lapses",
+                    name,
+                    exc_info=True,
+                )
+            failing = True
+        else:
+            if failing:
+                logger.warning("%s: this process's lease in the store is renewed again", name)
+            failing = False
