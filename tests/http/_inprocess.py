@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+from _strategies import json_values
 from hypothesis import strategies as st
 
 from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
@@ -69,11 +70,6 @@ def final_answer(sent: list[Any]) -> Any:
 
 
 METHODS = sorted({m for r in SUPPORTED_REVISIONS for m in methods_for(r)} | {"no/such/method"})
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=8,
-)
 messages = st.fixed_dictionaries(
     {"jsonrpc": st.just("2.0") | json_values},
     optional={
