@@ -1,7 +1,8 @@
 """Requests that carry their own terms (2026-07-28), each part fuzzed, sent one after another
 on one connection as stdio carries them, before or after a 2025-11-25 `initialize` on that
 same connection: every answer is well-formed JSON-RPC and never an internal error, and the
-connection goes on answering (`server/discover`, or `ping` once initialized). The HTTP side is test_http_fuzz_2026.py."""
+connection goes on answering (`server/discover`, or `ping` once initialized). The HTTP side
+is test_http_fuzz_2026.py."""
 
 from __future__ import annotations
 

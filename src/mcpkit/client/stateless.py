@@ -19,7 +19,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 import msgspec
 
@@ -71,7 +71,7 @@ _MODERN_CODES: Final = frozenset({codes.HEADER_MISMATCH, codes.MISSING_REQUIRED_
 
 class _Head(msgspec.Struct):
     result_type: str | None = msgspec.field(default=None, name="resultType")
-    ttl_ms: int | None = msgspec.field(default=None, name="ttlMs")
+    ttl_ms: float | None = msgspec.field(default=None, name="ttlMs")  # schema.ts: number
 
 
 class _InputRequired(msgspec.Struct):
@@ -94,7 +94,7 @@ class Discovered(msgspec.Struct, kw_only=True):
     capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
     instructions: str | None = None
     server_info: Implementation | None = None
-    ttl_ms: int | None = None
+    ttl_ms: float | None = None
 
 
 class _RawDiscover(msgspec.Struct):
@@ -106,7 +106,7 @@ class _RawDiscover(msgspec.Struct):
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
     # Not in the schema, which puts it in `_meta`; some servers send it here all the same.
     server_info: Implementation | None = msgspec.field(default=None, name="serverInfo")
-    ttl_ms: int | None = msgspec.field(default=None, name="ttlMs")
+    ttl_ms: float | None = msgspec.field(default=None, name="ttlMs")
 
 
 _HEAD: Final = msgspec.json.Decoder(_Head)
@@ -122,13 +122,25 @@ class _Task(msgspec.Struct, kw_only=True):
 
     task_id: str = msgspec.field(name="taskId")
     status: str
-    poll_interval_ms: int | None = msgspec.field(default=None, name="pollIntervalMs")
+    poll_interval_ms: float | None = msgspec.field(default=None, name="pollIntervalMs")
     result: Any = None
     error: dict[str, Any] | None = None
     input_requests: dict[str, Any] | None = msgspec.field(default=None, name="inputRequests")
 
 
 _TASK: Final = msgspec.json.Decoder(_Task)
+_S = TypeVar("_S", bound=msgspec.Struct)
+
+
+def _read(decoder: msgspec.json.Decoder[_S], raw: msgspec.Raw | bytes, method: str) -> _S:
+    """What the server answered to `method`, as `decoder` reads it; McpError -32602 saying
+    what was wrong when it is not that shape (a broken or hostile server)."""
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise McpError(codes.INVALID_PARAMS, f"Invalid result for {method}: {exc}") from None
+
+
 #: The list results a client may keep until their `ttlMs` passes (server/utilities/caching),
 #: by the notification that makes them stale at once.
 CACHED_LISTS: Final[Mapping[str, str]] = {
@@ -142,10 +154,7 @@ _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 def read_discover(raw: bytes) -> Discovered:
     """A `server/discover` result, read leniently (an McpError if it is not one at all)."""
-    try:
-        found = _DISCOVER.decode(raw)
-    except msgspec.ValidationError as exc:
-        raise McpError(codes.INVALID_PARAMS, f"Invalid result for server/discover: {exc}") from None
+    found = _read(_DISCOVER, raw, "server/discover")
     info = found.server_info
     meta_info = (found.meta or {}).get(SERVER_INFO)
     if meta_info is not None:
@@ -274,7 +283,7 @@ class StatelessCalls:
         retry = base
         for _ in range(self.max_input_rounds + 1):
             raw = await send(method, retry)
-            head = _HEAD.decode(raw)
+            head = _read(_HEAD, raw, method)
             if head.result_type == "task":
                 return await self._follow_task(send, method, raw, result_type)
             if head.result_type != "input_required":
@@ -284,7 +293,7 @@ class StatelessCalls:
                 if key is not None and head.ttl_ms is not None and head.ttl_ms > 0:
                     self._cached[key] = (self.clock() + head.ttl_ms / 1000, result)
                 return result
-            asked = _INPUT_REQUIRED.decode(raw)
+            asked = _read(_INPUT_REQUIRED, raw, method)
             # basic/patterns/mrtr, Client Requirements: a new request (new id: `send` makes
             # one) with the original params, our answers, and the state exactly as given, or
             # none if none was given; a fresh copy each round, never shared with other calls.
@@ -320,7 +329,7 @@ class StatelessCalls:
         """A call the server runs as a task (SEP-2663): poll tasks/get at the interval it
         asks, answer its questions with tasks/update, and return its inlined result (or raise
         its error). Each poll is a request bounded by the client's timeout."""
-        task = _TASK.decode(raw)
+        task = _read(_TASK, raw, method)
         for _ in range(_MAX_POLLS):
             if task.status == "completed":
                 return self.decode(
@@ -328,8 +337,9 @@ class StatelessCalls:
                 )
             if task.status in ("failed", "cancelled"):
                 error = task.error or {}
+                code = error.get("code")
                 raise McpError(
-                    int(error.get("code", codes.INTERNAL_ERROR)),
+                    code if type(code) is int else codes.INTERNAL_ERROR,
                     str(error.get("message", f"the task {task.status}")),
                     error.get("data"),
                 )
@@ -339,7 +349,8 @@ class StatelessCalls:
                 await send("tasks/update", self.params(update))
             else:
                 await asyncio.sleep(min(max(task.poll_interval_ms or 500, 10), 5000) / 1000)
-            task = _TASK.decode(await send("tasks/get", self.params({"taskId": task.task_id})))
+            polled = await send("tasks/get", self.params({"taskId": task.task_id}))
+            task = _read(_TASK, polled, "tasks/get")
         raise McpError(
             codes.INTERNAL_ERROR, f"task {task.task_id} did not end in {_MAX_POLLS} polls"
         )
