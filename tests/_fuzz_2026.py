@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mcpkit import Context, Server
 
-__all__ = ["META", "METHODS", "REVISION", "make_server", "mostly", "requests"]
+__all__ = ["META", "METHODS", "NAME", "REVISION", "make_server", "mostly", "requests"]
 
 REVISION = "2026-07-28"
 META = "io.modelcontextprotocol/"
@@ -45,6 +45,11 @@ def make_server() -> Server:
     @server.tool(task=True)
     async def later(n: int) -> int:
         return n
+
+    @server.tool(task=True)
+    async def ask_later(ctx: Context) -> str:
+        answer = await ctx.elicit("Name?", NAME)  # waits for tasks/update
+        return f"hello {answer.data['n'] if answer.data else '?'}"
 
     @server.resource("notes://one")
     def note() -> str:
@@ -96,7 +101,8 @@ params = st.fixed_dictionaries(
     {"_meta": metas},
     optional={
         "name": mostly(
-            st.sampled_from(["add", "query", "steps", "greet", "later", "nope"]), json_values
+            st.sampled_from(["add", "query", "steps", "greet", "later", "ask_later", "nope"]),
+            json_values,
         ),
         "arguments": mostly(
             st.dictionaries(

@@ -15,6 +15,7 @@ import msgspec
 from _fuzz_2026 import META, METHODS, REVISION, make_server, mostly, requests
 from _inprocess import asgi_request, body_of, final_answer
 from _serving import headers as sent_by_client
+from _strategies import json_values
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -31,13 +32,13 @@ def printable(value: str) -> bool:
 
 def mirrored(request: dict[str, Any]) -> dict[str, str]:
     """The headers a 2026 client sends beside `request`: Mcp-Method, and Mcp-Name for a
-    call, a read or a prompt."""
+    call, a read, a prompt or a task."""
     found = sent_by_client(host="127.0.0.1:8000")
     found["mcp-protocol-version"] = REVISION
     found["mcp-method"] = str(request["method"])
     sent = request.get("params")
     if isinstance(sent, dict):
-        name = sent.get("name", sent.get("uri"))
+        name = sent.get("name", sent.get("uri", sent.get("taskId")))
         if isinstance(name, str) and printable(name) and name:
             found["mcp-name"] = name
     return found
@@ -138,6 +139,71 @@ def test_any_2026_request_gets_a_well_formed_answer_and_leaves_nothing(
                 break
             await asyncio.sleep(0.01)
         assert len(asyncio.all_tasks()) <= tasks
+        assert len(SERVER.task_runner) == 0
+
+    asyncio.run(asyncio.wait_for(run(), 15))
+
+
+TASKS = {"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}}
+
+
+def modern(rid: Any, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    meta = {META + "protocolVersion": REVISION, META + "clientCapabilities": TASKS}
+    return {"jsonrpc": "2.0", "id": rid, "method": method, "params": {**params, "_meta": meta}}
+
+
+answers = st.dictionaries(
+    mostly(st.just("q1"), st.text(max_size=3)),
+    mostly(
+        st.fixed_dictionaries(
+            {"action": st.sampled_from(["accept", "decline", "cancel"]) | json_values},
+            optional={"content": st.just({"n": "ada"}) | json_values},
+        ),
+        json_values,
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mostly(answers, json_values), min_size=1, max_size=3))
+def test_any_answer_to_a_task_waiting_for_input_gets_a_well_formed_answer(
+    updates: list[Any],
+) -> None:
+    """A task that asks its client (input_required), answered with tasks/update of any
+    inputResponses: each update and each tasks/get after it is well-formed and never an
+    internal error, and the task is then ended or cancelled, with nothing left running."""
+
+    async def send(app: Any, message: dict[str, Any]) -> Any:
+        sent = await asgi_request(app, "POST", mirrored(message), msgspec.json.encode(message))
+        assert_well_formed(sent)
+        return final_answer(sent) if sent[0]["status"] == 200 else None
+
+    async def run() -> None:
+        app = SERVER.http_app()
+        call = modern("c", "tools/call", {"name": "ask_later", "arguments": {}})
+        task_id = (await send(app, call))["result"]["taskId"]
+        get = modern("g", "tasks/get", {"taskId": task_id})
+        for _ in range(200):  # bounded: until the tool's question waits
+            if (await send(app, get))["result"]["status"] == "input_required":
+                break
+            await asyncio.sleep(0.01)
+        for update in updates:
+            updated = await send(
+                app, modern("u", "tasks/update", {"taskId": task_id, "inputResponses": update})
+            )
+            for _ in range(20):  # bounded: a taken answer moves the task on soon
+                polled = await send(app, get)
+                if polled is None or polled["result"]["status"] != "input_required":
+                    break
+                await asyncio.sleep(0.005)
+            event(f"update {'error' if updated is None or 'error' in updated else 'taken'}")
+            event(f"then {polled['result']['status'] if polled and 'result' in polled else '?'}")
+        await send(app, modern("x", "tasks/cancel", {"taskId": task_id}))
+        for _ in range(200):  # bounded: the tool's work ends
+            if not SERVER.task_runner:
+                break
+            await asyncio.sleep(0.01)
         assert len(SERVER.task_runner) == 0
 
     asyncio.run(asyncio.wait_for(run(), 15))
