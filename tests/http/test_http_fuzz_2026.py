@@ -207,3 +207,32 @@ def test_any_answer_to_a_task_waiting_for_input_gets_a_well_formed_answer(
         assert len(SERVER.task_runner) == 0
 
     asyncio.run(asyncio.wait_for(run(), 15))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mostly(answers, json_values), st.booleans())
+def test_any_answers_beside_a_genuine_request_state_get_a_well_formed_answer(
+    responses: Any, same_call: bool
+) -> None:
+    """A tool that asks (multi round-trip) retried with its genuine `requestState` and any
+    `inputResponses` (or with another call's params): the retry is served or refused with a
+    well-formed answer, never an internal error."""
+
+    async def send(app: Any, message: dict[str, Any]) -> Any:
+        sent = await asgi_request(app, "POST", mirrored(message), msgspec.json.encode(message))
+        assert_well_formed(sent)
+        return final_answer(sent) if sent[0]["status"] == 200 else None
+
+    async def run() -> None:
+        app = SERVER.http_app()
+        first = await send(app, modern("c", "tools/call", {"name": "greet", "arguments": {}}))
+        asked = first["result"]
+        assert asked["resultType"] == "input_required", asked
+        params = {"name": "greet", "arguments": {} if same_call else {"other": 1}}
+        retry = modern("r", "tools/call", params)
+        retry["params"]["requestState"] = asked["requestState"]
+        retry["params"]["inputResponses"] = responses
+        answer = await send(app, retry)
+        event("served" if answer is not None and "result" in answer else "refused")
+
+    asyncio.run(asyncio.wait_for(run(), 15))
