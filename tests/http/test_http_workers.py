@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from _redis_server import shared_store_url
 from _running import mcpkit, running
+from mcp import Client as OfficialClient
+from mcp.shared.exceptions import MCPError as OfficialError
 
 from mcpkit import Client, McpError
 from mcpkit.protocol.codes import INTERNAL_ERROR
@@ -215,3 +217,29 @@ async def test_workers_open_each_others_request_state_with_no_key_configured(
                 if crossed == 3:
                     break
             assert crossed == 3, "the kernel never handed a retry to the other worker"
+
+
+async def test_the_official_client_gets_what_was_logged_then_the_error_too(
+    tmp_path: Path,
+) -> None:
+    """The same kill, the official Python SDK's client (legacy mode) calling: it resumes the
+    cut stream with Last-Event-ID on the other worker, gets each progress message once, and
+    its call raises the error of a stopped process; its session goes on."""
+    (tmp_path / "steps.py").write_text(STEPS)
+    store = f"sqlite:///{tmp_path / 'state.db'}?lease=1"
+    argv = mcpkit("run", "steps.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 3), running([*argv, "--store", store], cwd=tmp_path) as sup:
+        url = await sup.started()
+        seen: list[str | None] = []
+
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            seen.append(message)
+            if done == 3:
+                os.kill(int(str(message).rsplit(" ", 1)[1]), signal.SIGKILL)
+
+        async with OfficialClient(url, mode="legacy") as client:
+            with pytest.raises(OfficialError, match="stopped before answering it"):
+                await client.call_tool("steps", {}, progress_callback=progress)
+            runner = str(seen[0]).rsplit(" ", 1)[1]
+            assert seen == [f"step {n} by {runner}" for n in (1, 2, 3)]
+            assert [t.name for t in (await client.list_tools()).tools] == ["steps"]
