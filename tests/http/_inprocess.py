@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 
-__all__ = ["asgi_request", "bodies", "body_of", "final_answer", "json_values", "messages"]
+__all__ = [
+    "asgi_request",
+    "assert_well_formed",
+    "bodies",
+    "body_of",
+    "final_answer",
+    "json_values",
+    "messages",
+    "printable",
+]
 
 
 async def asgi_request(
@@ -67,6 +76,33 @@ def final_answer(sent: list[Any]) -> Any:
         lines = [line for line in body.split(b"\n") if line.startswith(b"data: ")]
         return msgspec.json.decode(lines[-1][len(b"data: ") :])
     return msgspec.json.decode(body)
+
+
+def printable(value: str) -> bool:
+    """Whether a header value can be sent at all: ASGI servers hand the app Latin-1 header
+    bytes, so a str outside it never reaches one."""
+    return all(32 <= ord(c) < 256 and c != "\x7f" for c in value)
+
+
+def assert_well_formed(sent: list[Any], statuses: set[int]) -> None:
+    """One answer a POST may get: a status in `statuses`; for a refusal, JSON-RPC errors that
+    say why; for a 200, responses with a result or an error; never an internal error."""
+    status = sent[0]["status"]
+    assert status in statuses, (status, sent)
+    body = body_of(sent)
+    if status >= 400:
+        refused = msgspec.json.decode(body)
+        for error in refused if isinstance(refused, list) else [refused]:
+            assert error["jsonrpc"] == "2.0" and isinstance(error["error"]["message"], str)
+            assert isinstance(error["error"]["code"], int), error
+            assert error["error"]["code"] != -32603, error
+    elif status == 200:
+        answer = final_answer(sent)
+        for message in answer if isinstance(answer, list) else [answer]:
+            assert ("result" in message) != ("error" in message), message
+            assert message.get("error", {}).get("code") != -32603, message  # never "internal"
+    else:
+        assert body == b""
 
 
 METHODS = sorted({m for r in SUPPORTED_REVISIONS for m in methods_for(r)} | {"no/such/method"})

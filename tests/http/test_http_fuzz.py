@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 import msgspec
-from _inprocess import asgi_request, bodies, body_of, final_answer
+from _inprocess import asgi_request, assert_well_formed, bodies, body_of, final_answer, printable
 from _serving import INITIALIZE
 from _serving import headers as sent_by_client
 from hypothesis import HealthCheck, given, settings
@@ -82,29 +82,6 @@ variations = st.fixed_dictionaries(
 )
 
 
-def printable(value: str) -> bool:
-    # ASGI servers hand the app Latin-1 header bytes; a str outside it cannot be sent at all.
-    return all(32 <= ord(c) < 256 and c != "\x7f" for c in value)
-
-
-def assert_well_formed(sent: list[Any]) -> None:
-    status = sent[0]["status"]
-    assert status in STATUSES, (status, sent)
-    body = body_of(sent)
-    if status >= 400:
-        refused = msgspec.json.decode(body)
-        for error in refused if isinstance(refused, list) else [refused]:
-            assert error["jsonrpc"] == "2.0" and isinstance(error["error"]["message"], str)
-            assert isinstance(error["error"]["code"], int), error
-    elif status == 200:
-        answer = final_answer(sent)
-        for message in answer if isinstance(answer, list) else [answer]:
-            assert ("result" in message) != ("error" in message), message
-            assert message.get("error", {}).get("code") != -32603, message  # never "internal"
-    else:
-        assert body == b""
-
-
 async def open_session(app: Any) -> str:
     sent = await asgi_request(app, "POST", headers(), msgspec.json.encode(INITIALIZE))
     sid: str = dict(sent[0]["headers"])[b"mcp-session-id"].decode()
@@ -123,7 +100,7 @@ def test_any_post_to_a_live_session_gets_a_well_formed_answer(
         sid = await open_session(app)
         sent_headers = headers(sid)
         sent_headers.update({k: v for k, v in changed.items() if printable(v)})
-        assert_well_formed(await asgi_request(app, "POST", sent_headers, body))
+        assert_well_formed(await asgi_request(app, "POST", sent_headers, body), STATUSES)
         alive = await asgi_request(app, "POST", headers(sid), PING)
         assert final_answer(alive) == {"jsonrpc": "2.0", "id": "alive", "result": {}}
         assert (await asgi_request(app, "DELETE", headers(sid)))[0]["status"] == 200

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from _fuzz_2026 import META, METHODS, REVISION, make_server, mostly, requests
-from _inprocess import asgi_request, body_of, final_answer
+from _inprocess import asgi_request, assert_well_formed, final_answer, printable
 from _serving import headers as sent_by_client
 from _strategies import json_values
 from hypothesis import HealthCheck, event, example, given, settings
@@ -24,10 +24,6 @@ STATUSES = {200, 202, 400, 403, 404, 405, 406, 413, 415}
 SERVER = make_server()
 MIRRORS = {"mcp-method", "mcp-name"}
 header_values = st.text(max_size=20) | st.sampled_from(["", " ", "=?base64?!!?=", "null"])
-
-
-def printable(value: str) -> bool:
-    return all(32 <= ord(c) < 256 and c != "\x7f" for c in value)
 
 
 def mirrored(request: dict[str, Any]) -> dict[str, str]:
@@ -56,22 +52,6 @@ variations = st.fixed_dictionaries(
         "mcp-session-id": st.sampled_from(["0" * 64]) | header_values,
     },
 )
-
-
-def assert_well_formed(sent: list[Any]) -> None:
-    status = sent[0]["status"]
-    assert status in STATUSES, (status, sent)
-    body = body_of(sent)
-    if status >= 400:
-        error = msgspec.json.decode(body)
-        assert error["jsonrpc"] == "2.0" and isinstance(error["error"]["message"], str), error
-        assert isinstance(error["error"]["code"], int) and error["error"]["code"] != -32603
-    elif status == 200:
-        answer = final_answer(sent)
-        assert ("result" in answer) != ("error" in answer), answer
-        assert answer.get("error", {}).get("code") != -32603, answer  # never "internal"
-    else:
-        assert body == b""
 
 
 DISCOVER = msgspec.json.encode(
@@ -125,7 +105,7 @@ def test_any_2026_request_gets_a_well_formed_answer_and_leaves_nothing(
         if done:
             sent = answer.result()
             event(f"status {sent[0]['status']}")
-            assert_well_formed(sent)
+            assert_well_formed(sent, STATUSES)
         else:
             answer.cancel()
             await asyncio.gather(answer, return_exceptions=True)
@@ -152,6 +132,14 @@ def modern(rid: Any, method: str, params: dict[str, Any]) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": rid, "method": method, "params": {**params, "_meta": meta}}
 
 
+async def send(app: Any, message: dict[str, Any]) -> Any:
+    """POST `message` with the headers a 2026 client sends; its response once it is checked
+    well-formed (None for a refusal)."""
+    sent = await asgi_request(app, "POST", mirrored(message), msgspec.json.encode(message))
+    assert_well_formed(sent, STATUSES)
+    return final_answer(sent) if sent[0]["status"] == 200 else None
+
+
 answers = st.dictionaries(
     mostly(st.just("q1"), st.text(max_size=3)),
     mostly(
@@ -173,11 +161,6 @@ def test_any_answer_to_a_task_waiting_for_input_gets_a_well_formed_answer(
     """A task that asks its client (input_required), answered with tasks/update of any
     inputResponses: each update and each tasks/get after it is well-formed and never an
     internal error, and the task is then ended or cancelled, with nothing left running."""
-
-    async def send(app: Any, message: dict[str, Any]) -> Any:
-        sent = await asgi_request(app, "POST", mirrored(message), msgspec.json.encode(message))
-        assert_well_formed(sent)
-        return final_answer(sent) if sent[0]["status"] == 200 else None
 
     async def run() -> None:
         app = SERVER.http_app()
@@ -217,11 +200,6 @@ def test_any_answers_beside_a_genuine_request_state_get_a_well_formed_answer(
     """A tool that asks (multi round-trip) retried with its genuine `requestState` and any
     `inputResponses` (or with another call's params): the retry is served or refused with a
     well-formed answer, never an internal error."""
-
-    async def send(app: Any, message: dict[str, Any]) -> Any:
-        sent = await asgi_request(app, "POST", mirrored(message), msgspec.json.encode(message))
-        assert_well_formed(sent)
-        return final_answer(sent) if sent[0]["status"] == 200 else None
 
     async def run() -> None:
         app = SERVER.http_app()
