@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from pathlib import Path
 
 import msgspec
 import pytest
 
+from mcpkit import Server
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH, make_event_id
 from mcpkit.stores.event_log import MemoryEventStore
@@ -187,3 +189,12 @@ async def test_a_quiet_get_stream_is_read_less_and_less_often(
         stream.end()
         await following
     assert reads["get"] <= 12 < 30 <= reads["call"]
+
+
+async def test_only_streams_others_may_relay_carry_their_request(tmp_path: Path) -> None:
+    """One process with its own memory keeps stream ids short: no other process will ever
+    relay them. With a store processes share, a call's stream names its request."""
+    assert not Server("alone").http_app().streams.relayed
+    shared = Server("shared", store=f"sqlite:///{tmp_path / 'state.db'}")
+    assert shared.http_app().streams.relayed
+    await shared.store.aclose()

@@ -215,7 +215,13 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         self._refreshing: set[asyncio.Task[None]] = set()
         self._origin = secrets.token_hex(8)
         self.streams = StreamSettings.build(
-            resumable, event_store, replay_window, replay_retention, sse_retry, keepalive_interval
+            resumable,
+            event_store,
+            replay_window,
+            replay_retention,
+            sse_retry,
+            keepalive_interval,
+            relayed=server.store.liveness is not None,
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
         self._own_calls = OwnCalls()  # 2026-07-28 requests served now

@@ -85,7 +85,8 @@ class ResumableStreams:
             return
         if self._prefix is None:
             self._prefix = new_stream_prefix(self.session_id)
-        stream.id = stream_id = new_stream_id(self._prefix, next_stream_number(), request_id)
+        named = request_id if self.settings.relayed else None
+        stream.id = stream_id = new_stream_id(self._prefix, next_stream_number(), named)
         stream.store = store
         revision = None if self.protocol is None else self.protocol.revision
         stream.primed = revision is not None and revision >= PRIMING_REVISION

@@ -140,13 +140,17 @@ class StreamSettings:
     (None: streams are not resumable and carry no ids); `retention` is how many seconds a
     stream cut before its end stays resumable once it has ended; `retry_ms` is the `retry`
     sent when the server closes a connection early; `keepalive_interval` is the idle time
-    after which a comment goes out (None: never). `forgetting` holds the store's deletions
-    started by `forget_later` until they are done."""
+    after which a comment goes out (None: never). `relayed` says other processes may resume
+    these streams (a shared store with process leases): a call's stream id then names its
+    request, for a relay to answer it should this process stop (`request_of`); otherwise
+    ids stay short. `forgetting` holds the store's deletions started by `forget_later` until
+    they are done."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
     retention: float = 60.0
     retry_ms: int = 1000
     keepalive_interval: float | None = 15.0
+    relayed: bool = False
     forgetting: set[asyncio.Task[None]] = field(
         default_factory=set[asyncio.Task[None]], compare=False, repr=False
     )
@@ -180,6 +184,8 @@ class StreamSettings:
         retention: float,
         retry: float,
         keepalive: float | None,
+        *,
+        relayed: bool = False,
     ) -> StreamSettings:
         """The settings from the app's (`McpHttpApp`): seconds, and a store made if needed."""
         if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
@@ -194,6 +200,7 @@ class StreamSettings:
             retention=retention,
             retry_ms=round(retry * 1000),
             keepalive_interval=keepalive,
+            relayed=relayed,
         )
 
 
