@@ -252,3 +252,31 @@ async def test_the_get_stream_is_resumed_with_its_last_event_id() -> None:
             assert await got.get() == "notifications/tools/list_changed"
             assert await got.get() == "notifications/tools/list_changed"
     assert app.last_event_ids[:2] == ["", "g.1"]
+
+
+async def test_a_get_stream_that_cannot_be_resumed_is_opened_again() -> None:
+    """410 to the GET stream's Last-Event-ID (its producer stopped, or it is past the window):
+    the client opens a new GET stream, without Last-Event-ID, and hears what comes on it."""
+
+    class Forgetting(CuttingServer):
+        async def get(self, last_event_id: str | None, send: Any) -> None:
+            self.last_event_ids.append(last_event_id or "")
+            changed = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
+            if last_event_id == "g.1":
+                gone = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"gone"}}'
+                await send_json(send, 410, gone)
+            elif last_event_id is None and len(self.last_event_ids) == 1:
+                await sse(send, [event("g.0", retry=0), event("g.1", changed)])
+            elif last_event_id is None:
+                await sse(send, [event("h.0", retry=0), event("h.1", changed)])
+            else:
+                await send_json(send, 405, b"")
+
+    app = Forgetting([])
+    got: asyncio.Queue[str] = asyncio.Queue()
+    async with asyncio.timeout(WAIT), serving(app) as base:
+        transport = StreamableHttpTransport(base + "/mcp", reconnect_delay=0.01)
+        async with Client(transport, on_notification=lambda m, p: got.put_nowait(m)):
+            assert await got.get() == "notifications/tools/list_changed"
+            assert await got.get() == "notifications/tools/list_changed"  # on the new stream
+    assert app.last_event_ids[:3] == ["", "g.1", ""]

@@ -284,7 +284,8 @@ async def test_a_forged_stream_of_a_process_that_never_ran_ends_at_once(
     """A Last-Event-ID made up by the client, with its own session's tag, a producer that
     never ran and a request id of its choosing: the relay finds nothing in the log, no lease
     for the producer, and answers that request id with the error of a stopped process, to
-    this session alone; one past what the log could hold is 410."""
+    this session alone; one past what the log could hold is 410, and so is a GET stream of
+    that process with nothing to replay."""
     async with (
         asyncio.timeout(WAIT * 2),
         two_processes(redis_server, 12) as two,
@@ -304,3 +305,7 @@ async def test_a_forged_stream_of_a_process_that_never_ran_ends_at_once(
         ]
         late = {**headers, "last-event-id": f"{forged.rstrip('=')}.5"}
         assert (await http.get(f"{two.base_there}/mcp", headers=late)).status_code == 410
+        # A GET stream of a process that stopped, nothing left of it: 410 at once, so the
+        # client opens a new GET stream rather than follow an empty one.
+        get_stream = {**headers, "last-event-id": f"{session_tag(sid)}ZZZZZZZZ_3.0"}
+        assert (await http.get(f"{two.base_there}/mcp", headers=get_stream)).status_code == 410

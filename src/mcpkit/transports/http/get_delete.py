@@ -26,7 +26,7 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.relay import ends_stream, follow
 from mcpkit.transports.http.sessions import HttpSession
-from mcpkit.transports.http.sse_stream import Stream, producer_of
+from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
 from mcpkit.transports.http.streams import HttpChannel, expired
 
 __all__ = ["GetDeleteRequests"]
@@ -90,7 +90,12 @@ class GetDeleteRequests(SessionHosting):
         store = self.streams.store
         assert store is not None  # (numbered_elsewhere found none without one)
         events = await store.replay_after(stream_id, after)
-        if events is None:
+        gone = self._producer_gone(stream_id)
+        if events is None or (
+            # A GET stream whose producer stopped, with nothing left to replay: a new one
+            # (GET without Last-Event-ID) is what the client needs, not an empty relay.
+            not events and request_of(stream_id) is None and gone is not None and await gone()
+        ):
             await send_refusal(send, expired(last[0]))
             return
         stream = Stream(stream_id)  # stores nothing: its events are the producer's
@@ -100,7 +105,7 @@ class GetDeleteRequests(SessionHosting):
         else:
             cursor = events[-1][0] if events else after
             follower = asyncio.get_running_loop().create_task(
-                follow(store, stream, stream_id, cursor, self._producer_gone(stream_id))
+                follow(store, stream, stream_id, cursor, gone)
             )
         self._open_streams.add(stream)
         try:

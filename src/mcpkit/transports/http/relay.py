@@ -88,7 +88,7 @@ async def follow(
     the log is read a last time, and the stream of a request ends with an error answering
     it (`stopped_answer`); any other stream just ends."""
     cursor = after
-    idle = 0.0
+    idle = PRODUCER_CHECK  # asked at the first read that brings nothing: it may be gone already
     gone = False
     interval = RELAY_INTERVAL
     # A call's stream ends soon, and its client waits for each message; a GET stream may stay

@@ -225,6 +225,12 @@ class StreamFollower(HttpSessionState):
         try:
             while True:
                 delivered, polled, problem = await self._listen_once(stream, ready)
+                if problem == "410" and stream.last_event_id:
+                    # The server cannot resume that stream (past its window, or the process
+                    # that produced it stopped): a new GET stream, without Last-Event-ID.
+                    logger.debug("%s: the GET stream cannot be resumed; opening another", self.url)
+                    stream = AnswerStream(None, self.max_message_size)
+                    continue
                 if problem in ("404", "405"):
                     # 405: the server offers no GET stream; 404: our session ended, and the
                     # next request starts a new one, with its own GET stream.
@@ -252,7 +258,7 @@ class StreamFollower(HttpSessionState):
             return 0, False, str(exc)
         try:
             ready.set()
-            if response.status_code in (404, 405):
+            if response.status_code in (404, 405, 410):
                 return 0, False, str(response.status_code)
             await self.check_refusal(response, "the GET stream")
             if not _is_sse(response):
