@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _redis_server import shared_store_url
+from _redis_server import RedisServer, shared_store_url
 from _running import mcpkit, running
 from mcp import Client as OfficialClient
 from mcp.shared.exceptions import MCPError as OfficialError
@@ -243,3 +243,59 @@ async def test_the_official_client_gets_what_was_logged_then_the_error_too(
             runner = str(seen[0]).rsplit(" ", 1)[1]
             assert seen == [f"step {n} by {runner}" for n in (1, 2, 3)]
             assert [t.name for t in (await client.list_tools()).tools] == ["steps"]
+
+
+NEWS = """
+import os
+
+from mcpkit import Server
+
+server = Server("news")
+
+
+@server.tool()
+def pid() -> int:
+    return os.getpid()
+
+
+@server.tool()
+def grow(n: int) -> str:
+    server.add_tool(lambda: "hi", name=f"hello_{n}")  # announced to every worker
+    return "grown"
+"""
+
+
+async def test_news_reach_the_client_again_after_the_worker_holding_its_get_stream_dies(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Each worker in turn is SIGKILLed, so one of them held the client's GET stream. That
+    stream is replayed elsewhere, then refused (410) once its worker's lease lapsed; the
+    client opens a new GET stream on a live worker, and list_changed reach it again."""
+    (tmp_path / "news.py").write_text(NEWS)
+    store = f"redis://127.0.0.1:{redis_server.port}/6?lease=1"
+    argv = mcpkit("run", "news.py", "--transport", "http", "--port", "0", "--workers", "2")
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    async with asyncio.timeout(WAIT * 4), running([*argv, "--store", store], cwd=tmp_path) as sup:
+        url = await sup.started()
+        found = next(m for line in sup.log if (m := PIDS.search(line)))
+        workers = [int(found.group(1)), int(found.group(2))]
+        async with Client(
+            url,
+            protocol="2025-11-25",
+            on_notification=lambda method, params: heard.put_nowait(method),
+        ) as client:
+            grown = 0
+            for worker in workers:
+                os.kill(worker, signal.SIGKILL)
+                await _replaced(sup.log, worker)
+                for _ in range(int(WAIT / 0.5)):  # bounded: until the news come through again
+                    grown += 1
+                    await client.call_tool("grow", {"n": grown})
+                    try:
+                        method = await asyncio.wait_for(heard.get(), 0.5)
+                    except TimeoutError:
+                        continue
+                    assert method == "notifications/tools/list_changed"
+                    break
+                else:
+                    raise AssertionError(f"no news after worker {worker} died:\n{sup.text}")
