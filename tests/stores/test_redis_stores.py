@@ -558,3 +558,24 @@ async def test_processes_agree_on_a_secret_drawn_once(redis_server: RedisServer)
         assert len(keys) == 2
         assert [await one.pttl(k) for k in keys] == [-1, -1]  # a deployment's constant
         await one.delete(*keys)
+
+
+async def test_a_server_older_than_redis_7_is_named_at_start(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with client_of(redis_server) as client:
+        broker = RedisBroker(client, channel=new_prefix() + "changes")
+        try:
+            assert await broker.start(timeout=WAIT)  # Redis 7 here: nothing said
+            assert "mcpkit's Redis stores need Redis 7" not in caplog.text
+
+            async def old(section: str | None = None) -> dict[str, Any]:
+                return {"redis_version": "6.2.14"}
+
+            monkeypatch.setattr(client, "info", old)
+            assert await broker.start(timeout=WAIT)
+            assert "the Redis server is version 6.2.14; mcpkit's Redis stores need Redis 7" in (
+                caplog.text
+            )
+        finally:
+            await broker.aclose()

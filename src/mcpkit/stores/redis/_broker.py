@@ -46,6 +46,10 @@ CancelHandler = Callable[[str, "int | str", "str | None"], None]
 _cancel_decoder = msgspec.json.Decoder(tuple[str, int | str, str | None])
 
 
+#: The oldest Redis major version the stores work with.
+MIN_REDIS_MAJOR: Final = 7
+
+
 class RedisBroker:
     """`Broker` over a Redis pub/sub channel. `publish` calls this process's handlers at once
     (as `MemoryBroker` does) and queues the change; a task of the broker PUBLISHes what is
@@ -87,6 +91,7 @@ class RedisBroker:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
         self._channel = channel.encode()
+        self._client = client
         self._publish = client.register_script(_PUBLISH)
         self._origin = secrets.token_hex(8).encode()  # this broker's id in its messages
         self._handlers: list[ChangeHandler] = []
@@ -125,7 +130,28 @@ class RedisBroker:
         self._start()
         changes = await self._listener.ready(timeout)
         responses = await self._responses.ready(timeout)
-        return await self._cancels.ready(timeout) and responses and changes
+        ready = await self._cancels.ready(timeout) and responses and changes
+        if ready:
+            await self._check_version()
+        return ready
+
+    async def _check_version(self) -> None:
+        """Say, once, at start, when the server is older than the stores need (Redis 7, or
+        Valkey, which reports a Redis version of 7.2): their scripts and commands (SET NX
+        GET, for one) fail there, and this names why."""
+        try:
+            info = await self._client.info("server")  # pyright: ignore[reportUnknownMemberType]
+        except RedisError:
+            return  # (the stores report what fails)
+        version = str(info.get("redis_version", ""))
+        major = version.partition(".")[0]
+        if major.isdigit() and int(major) < MIN_REDIS_MAJOR:
+            logger.error(
+                "the Redis server is version %s; mcpkit's Redis stores need Redis %d or "
+                "Valkey: some of their commands fail on it",
+                version,
+                MIN_REDIS_MAJOR,
+            )
 
     def publish(self, change: Change) -> None:
         self._deliver(change)
