@@ -1,10 +1,12 @@
-"""A real `redis-server` for tests (Debian's package; scripts/test installs it): started on a
-free port of 127.0.0.1 with no persistence, in a directory of its own, stopped at the end.
+"""A real `redis-server` for tests (Debian's package; scripts/test installs it), or the binary
+MCPKIT_TEST_REDIS_SERVER names (`valkey-server`): started on a free port of 127.0.0.1 with no
+persistence, in a directory of its own, stopped at the end.
 tests/conftest.py makes it the `redis_server` fixture of every test directory."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -15,12 +17,27 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["MISSING", "RedisServer", "redis_server_running", "shared_store_url"]
+__all__ = ["RedisServer", "missing", "redis_server_running", "server_binary", "shared_store_url"]
 
-MISSING = (
-    "redis-server is not installed, and the Redis store tests need a real one: scripts/test "
-    "installs it (or: apt-get install redis-server)"
-)
+#: The server binary the tests start instead of redis-server, when set: `valkey-server`, say
+#: (it takes the same flags), to run every Redis test against Valkey.
+SERVER_ENV = "MCPKIT_TEST_REDIS_SERVER"
+
+
+def server_binary() -> str:
+    """The server the tests start: what MCPKIT_TEST_REDIS_SERVER names, else redis-server."""
+    return os.environ.get(SERVER_ENV) or "redis-server"
+
+
+def missing() -> str:
+    """What to say when that server is not installed."""
+    return (
+        f"{server_binary()} is not installed, and the Redis store tests need a real one: "
+        f"scripts/test installs redis-server (or: apt-get install redis-server; {SERVER_ENV} "
+        "names another server binary)"
+    )
+
+
 START_BOUND = 10.0  # seconds for the server to answer PING: a bound on hangs, not a measure
 _ATTEMPTS = 5  # another process may take the free port we found before the server binds it
 
@@ -51,9 +68,9 @@ def shared_store_url(
 @contextlib.contextmanager
 def redis_server_running(directory: Path) -> Iterator[RedisServer]:
     """A redis-server serving in `directory` for as long as the context lasts."""
-    executable = shutil.which("redis-server")
+    executable = shutil.which(server_binary())
     if executable is None:
-        raise RuntimeError(MISSING)
+        raise RuntimeError(missing())
     failures: list[str] = []
     for attempt in range(_ATTEMPTS):
         server = RedisServer(port=_free_port(), log=directory / f"redis-{attempt}.log")

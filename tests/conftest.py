@@ -17,7 +17,12 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # `_redis_server` by name, however pytest imports a directory
     sys.path.insert(0, str(HERE))
 
-from _redis_server import MISSING, RedisServer, redis_server_running  # noqa: E402
+from _redis_server import (  # noqa: E402
+    RedisServer,
+    missing,
+    redis_server_running,
+    server_binary,
+)
 
 
 def _plugin_comes_from_the_entry_point() -> bool:
@@ -41,8 +46,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     """A redis-server for the whole run (each test keeps to keys of its own prefix, or its
     own database). Missing, it fails the tests that need it: never a skip, since a Redis
     store nobody tested would pass CI."""
-    if shutil.which("redis-server") is None:
-        pytest.fail(MISSING, pytrace=False)
+    if shutil.which(server_binary()) is None:
+        pytest.fail(missing(), pytrace=False)
     with redis_server_running(tmp_path_factory.mktemp("redis")) as server:
         yield server
 
