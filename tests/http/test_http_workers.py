@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from _redis_server import RedisServer, shared_store_url
 from _running import mcpkit, running
+from _steps_server import STEPS
 from mcp import Client as OfficialClient
 from mcp.shared.exceptions import MCPError as OfficialError
 
@@ -116,24 +117,6 @@ async def test_server_run_with_workers_runs_the_script_again_in_each(tmp_path: P
             served = (await client.call_tool("pid")).structured_content["result"]  # type: ignore[index]
             assert served in {int(found.group(1)), int(found.group(2))}
         assert await sup.stop(signal.SIGTERM) == 0
-
-
-STEPS = """
-import asyncio
-import os
-
-from mcpkit import Context, Server
-
-server = Server("steps")
-
-
-@server.tool()
-async def steps(ctx: Context) -> str:
-    for n in (1, 2, 3):
-        await ctx.progress(n, 3, f"step {n} by {os.getpid()}")
-    await asyncio.sleep(600)  # killed here
-    return "never"
-"""
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])

@@ -8,33 +8,16 @@ tests/http/test_http_workers.py."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 
-from interop_harness import PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node
+from interop_harness import PEERS, SUBPROCESS_TIMEOUT, require_node, run_summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
 from _running import mcpkit, running  # isort: skip
+from _steps_server import STEPS  # isort: skip
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.transports.http.relay import STOPPED
-
-STEPS = """
-import asyncio
-import os
-
-from mcpkit import Context, Server
-
-server = Server("steps")
-
-
-@server.tool()
-async def steps(ctx: Context) -> str:
-    for n in (1, 2, 3):
-        await ctx.progress(n, 3, f"step {n} by {os.getpid()}")
-    await asyncio.sleep(600)  # killed here
-    return "never"
-"""
 
 
 async def test_the_typescript_client_gets_what_was_logged_then_the_stopped_error(
@@ -49,25 +32,8 @@ async def test_the_typescript_client_gets_what_was_logged_then_the_stopped_error
         running([*argv, "--store", store], cwd=tmp_path) as sup,
     ):
         url = await sup.started()
-        proc = await asyncio.create_subprocess_exec(
-            node,
-            str(PEERS / "killed_worker_ts_client.mjs"),
-            url,
-            cwd=PEERS.parent,
-            env=peer_env(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            async with asyncio.timeout(SUBPROCESS_TIMEOUT + 20):
-                out, err = await proc.communicate()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        assert proc.returncode == 0, f"TypeScript client failed:\n{err.decode()}"
-        summary = json.loads(out.decode().strip().splitlines()[-1])
+        client = [node, str(PEERS / "killed_worker_ts_client.mjs"), url]
+        summary = await asyncio.to_thread(run_summary, client, "the TypeScript client")
     runner = summary["progress"][0].rsplit(" ", 1)[1]
     assert summary["progress"] == [f"step {n} by {runner}" for n in (1, 2, 3)]
     assert summary["error"]["code"] == INTERNAL_ERROR

@@ -13,8 +13,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { runPeerClient } from "./peer_main.mjs";
 
-const OVERALL_TIMEOUT_MS = 40_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+const OVERALL_TIMEOUT_MS = 25_000; // below the harness's own bound, so a failure is reported
+const REQUEST_TIMEOUT_MS = 20_000;
 
 async function summarize([url]) {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
