@@ -204,3 +204,7 @@ def test_a_server_finds_the_session_a_forwarded_message_names_by_its_id() -> Non
     server.sessions.discard("not a session")
     assert server.sessions.by_id("sid-1") is None
     assert set(server.sessions) == {handles[0], handles[2]}
+    server.sessions.remove(handles[0])
+    assert server.sessions.by_id("sid-0") is None
+    server.sessions.clear()
+    assert server.sessions.by_id("sid-2") is None and not server.sessions

@@ -24,7 +24,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
-from mcpkit.protocol.terms import RequestTerms, Terms
+from mcpkit.protocol.terms import LOG_LEVEL_NAMES, RequestTerms, Terms
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 from mcpkit.types.methods import STATELESS_REVISIONS, methods_for
 
@@ -75,17 +75,7 @@ CACHEABLE: Final = frozenset(
     for m, info in methods_for("2026-07-28").items()
     if info.kind == "request" and _cacheable(info.result)
 )
-_LEVEL_NAMES: Final = (
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-)
-_LOG_LEVELS: Final = frozenset(_LEVEL_NAMES)
+_LOG_LEVELS: Final = frozenset(LOG_LEVEL_NAMES)
 
 
 def is_stateless_revision(revision: str | None) -> bool:
@@ -297,7 +287,7 @@ def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabiliti
     level = meta.get(LOG_LEVEL_KEY)
     if level is not None and not (isinstance(level, str) and level in _LOG_LEVELS):
         # (not `level in`: a list or an object from the peer is unhashable)
-        return _invalid(f"_meta's {LOG_LEVEL_KEY} must be one of {', '.join(_LEVEL_NAMES)}")
+        return _invalid(f"_meta's {LOG_LEVEL_KEY} must be one of {', '.join(LOG_LEVEL_NAMES)}")
     return RequestTerms(revision, capabilities, info, stateless=True, log_level=level)
 
 

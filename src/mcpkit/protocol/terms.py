@@ -21,7 +21,19 @@ import msgspec
 
 from mcpkit.types import Implementation
 
-__all__ = ["RequestTerms", "Terms", "log_level_of"]
+__all__ = ["LOG_LEVEL_NAMES", "RequestTerms", "Terms", "log_level_of"]
+
+#: The log levels of server/utilities/logging (RFC 5424 severities), least to most severe.
+LOG_LEVEL_NAMES: tuple[str, ...] = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+)
 
 Caps = TypeVar("Caps")
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol, cast
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
+from mcpkit.protocol.terms import LOG_LEVEL_NAMES
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.link import Link
@@ -32,16 +33,7 @@ from mcpkit.types import (
 __all__ = ["LOG_LEVELS", "ServerSessionHandle", "SessionHost"]
 
 # server/utilities/logging: RFC 5424 severities, least to most severe.
-LOG_LEVELS: dict[str, int] = {
-    "debug": 0,
-    "info": 1,
-    "notice": 2,
-    "warning": 3,
-    "error": 4,
-    "critical": 5,
-    "alert": 6,
-    "emergency": 7,
-}
+LOG_LEVELS: dict[str, int] = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
 
 
 class SessionHost(Protocol):
@@ -81,6 +73,14 @@ class HeldSessions(set["ServerSessionHandle"]):
         super().discard(element)
         if isinstance(element, ServerSessionHandle) and self._by_id.get(element.id) is element:
             del self._by_id[element.id]
+
+    def remove(self, element: ServerSessionHandle) -> None:
+        super().remove(element)
+        self.discard(element)  # (the index's part)
+
+    def clear(self) -> None:
+        super().clear()
+        self._by_id.clear()
 
     def by_id(self, session_id: str) -> ServerSessionHandle | None:
         """This process's copy of session `session_id`, if it serves one."""
