@@ -83,8 +83,9 @@ async def follow(
     one ends it, or the log no longer holds the next one (the window moved past it, or the
     stream was forgotten): the stream ends then, and the client may open a new one.
 
-    While nothing new comes, `producer_gone()` is asked every PRODUCER_CHECK seconds whether
-    the process producing the stream has stopped (`mcpkit.stores.liveness`). Once it has,
+    At the first read that brings nothing new, then every PRODUCER_CHECK seconds while
+    nothing comes, `producer_gone()` is asked whether the process producing the stream has
+    stopped (`mcpkit.stores.liveness`). Once it has,
     the log is read a last time, and the stream of a request ends with an error answering
     it (`stopped_answer`); any other stream just ends."""
     cursor = after
