@@ -89,7 +89,8 @@ def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> boo
     if params is None or isinstance(params, msgspec.UnsetType):
         return False
     data = params if type(params) is bytes else bytes(params)
-    return _MARK_REVISION in data or _MARK_CLIENT in data
+    # (`find`, not `in`: `bytes in bytes` raises and clears a TypeError inside CPython first)
+    return data.find(_MARK_REVISION) >= 0 or data.find(_MARK_CLIENT) >= 0
 
 
 class _Meta(msgspec.Struct):
