@@ -141,6 +141,33 @@ async def test_a_relayed_get_stream_just_ends_once_its_producer_stopped(
     assert [seq for seq, _ in await _read_all(stream)] == [1]
 
 
+@pytest.mark.parametrize("asked", [False, True])
+async def test_a_relay_asks_about_its_producer_at_once_unless_just_asked(
+    monkeypatch: pytest.MonkeyPatch, asked: bool
+) -> None:
+    """A relay asks at its first read that brings nothing new: its producer may be gone
+    already. A caller that has just asked (a GET relay with nothing to replay) says so, and
+    the relay's first ask waits PRODUCER_CHECK like the later ones."""
+    monkeypatch.setattr(relay, "PRODUCER_CHECK", 0.5)
+    monkeypatch.setattr(relay, "RELAY_INTERVAL", 0.01)
+    store = MemoryEventStore()
+    stream_id = new_stream_id(new_stream_prefix("s"), next_stream_number())
+    asks = 0
+
+    async def gone() -> bool:
+        nonlocal asks
+        asks += 1
+        return False
+
+    stream = Stream(stream_id)
+    following = asyncio.create_task(follow(store, stream, stream_id, 0, gone, asked=asked))
+    await asyncio.sleep(0.25)
+    assert asks == (0 if asked else 1)
+    stream.end()
+    async with asyncio.timeout(5):
+        await following
+
+
 async def test_without_liveness_a_relay_waits_as_long_as_the_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

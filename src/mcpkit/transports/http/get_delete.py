@@ -91,11 +91,10 @@ class GetDeleteRequests(SessionHosting):
         assert store is not None  # (numbered_elsewhere found none without one)
         events = await store.replay_after(stream_id, after)
         gone = self._producer_gone(stream_id)
-        if events is None or (
-            # A GET stream whose producer stopped, with nothing left to replay: a new one
-            # (GET without Last-Event-ID) is what the client needs, not an empty relay.
-            not events and request_of(stream_id) is None and gone is not None and await gone()
-        ):
+        # A GET stream whose producer stopped, with nothing left to replay: a new one (GET
+        # without Last-Event-ID) is what the client needs, not an empty relay.
+        asked = events == [] and request_of(stream_id) is None and gone is not None
+        if events is None or (asked and gone is not None and await gone()):
             await send_refusal(send, expired(last[0]))
             return
         stream = Stream(stream_id)  # stores nothing: its events are the producer's
@@ -105,7 +104,7 @@ class GetDeleteRequests(SessionHosting):
         else:
             cursor = events[-1][0] if events else after
             follower = asyncio.get_running_loop().create_task(
-                follow(store, stream, stream_id, cursor, gone)
+                follow(store, stream, stream_id, cursor, gone, asked=asked)
             )
         self._open_streams.add(stream)
         try:

@@ -78,6 +78,8 @@ async def follow(
     stream_id: str,
     after: int,
     producer_gone: Callable[[], Awaitable[bool]] | None = None,
+    *,
+    asked: bool = False,
 ) -> None:
     """Feed `stream` the events the log of `stream_id` gets after `after`, in order, until
     one ends it, or the log no longer holds the next one (the window moved past it, or the
@@ -85,11 +87,13 @@ async def follow(
 
     At the first read that brings nothing new, then every PRODUCER_CHECK seconds while
     nothing comes, `producer_gone()` is asked whether the process producing the stream has
-    stopped (`mcpkit.stores.liveness`). Once it has,
+    stopped (`mcpkit.stores.liveness`); `asked`: the caller has just asked, and found it
+    running, so the first ask waits PRODUCER_CHECK too. Once it has,
     the log is read a last time, and the stream of a request ends with an error answering
     it (`stopped_answer`); any other stream just ends."""
     cursor = after
-    idle = PRODUCER_CHECK  # asked at the first read that brings nothing: it may be gone already
+    # Asked at the first read that brings nothing (it may be gone already), unless just asked.
+    idle = 0.0 if asked else PRODUCER_CHECK
     gone = False
     interval = RELAY_INTERVAL
     # A call's stream ends soon, and its client waits for each message; a GET stream may stay

@@ -1,0 +1,230 @@
+"""Instructions per `tools/call`, counted by valgrind's callgrind, in each protocol era.
+
+Wall-clock CPU figures on a shared machine move by 15-25% between rounds, more than a change
+of a few per cent; instruction counts move by well under 1%. So the figures that decide
+whether a 2026-07-28 call costs the server more than a 2025-11-25 session's are these.
+
+    bench/instructions.py [--only http|stdio] [--calls 1000] [--warmup 300] [--json]
+
+Each configuration starts its server under `valgrind --tool=callgrind` (PYTHONHASHSEED=0),
+makes `--warmup` calls of `echo` uncounted, zeroes the counters (callgrind_control), makes
+`--calls` calls one at a time, and dumps the counters: the server's instructions per call.
+
+- stdio: `servers/mcpkit_server_async.py`, a session opened with `initialize`, or a
+  2026-07-28 client after `server/discover`.
+- http: the same server's app on uvicorn with httptools, as `servers/http_serve.py` serves it
+  (`mcpkit run`'s joined writes), one keep-alive connection, JSON and SSE answers. The app
+  waits 10 ms for a call's first message before it chooses its answer's form, and watches a
+  2026 call for its client leaving once it has run 10 ms; both are scaled by valgrind's
+  slowdown, so each call takes the path it takes at full speed.
+
+Both loops (asyncio, uvloop). Needs valgrind; the HTTP figures need bench/.venv-http, which
+`bench/run --only http` makes. Results go to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from http_bench import Served, free_port
+from http_loadgen import (
+    ECHO_BODY,
+    STATELESS_ECHO_BODY,
+    STATELESS_VERSION,
+    connect,
+    last_message,
+    open_session,
+    post,
+)
+from loadgen import ECHO_TEMPLATE, STATELESS_ECHO_TEMPLATE, Session, StdioTransport
+
+BENCH = Path(__file__).resolve().parent
+SERVERS = BENCH / "servers"
+RESULTS = BENCH / "results"
+ERAS = ("2025-11-25", STATELESS_VERSION)
+LOOPS = ("asyncio", "uvloop")
+#: How much slower a program runs under callgrind, roughly: the app's short waits are
+#: stretched by this much (see the module's docstring).
+SLOWDOWN = 60
+#: Run before the server's own script: stretch the app's 10 ms waits.
+_STRETCH = (
+    "import runpy, sys\n"
+    "import mcpkit.transports.http.own_terms as own, mcpkit.transports.http.post as post\n"
+    f"own.WATCH_AFTER *= {SLOWDOWN}\n"
+    f"post.FIRST_WAIT *= {SLOWDOWN}\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def callgrind(out: Path) -> list[str]:
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
+
+
+def env_for(loop: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    env["MCPKIT_UVLOOP"] = "1" if loop == "uvloop" else "0"
+    return env
+
+
+def zero(pid: int) -> None:
+    subprocess.run(["callgrind_control", "--zero", str(pid)], check=True, capture_output=True)
+
+
+def dumped_total(pid: int, out: Path) -> int:
+    """Dump the counters of `pid` and read the total from the dump it writes."""
+    before = set(out.parent.glob(out.name + "*"))
+    subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
+    for _ in range(600):  # the dump is written by the server at its next instruction block
+        new = set(out.parent.glob(out.name + "*")) - before
+        for path in new:
+            text = path.read_text(errors="replace")
+            found = re.search(r"^totals:\s+(\d+)", text, re.M) or re.search(
+                r"^summary:\s+(\d+)", text, re.M
+            )
+            if found:
+                return int(found.group(1))
+        time.sleep(0.1)
+    raise SystemExit(f"instructions: no callgrind dump from {pid}")
+
+
+def stdio_figure(python: str, era: str, loop: str, warmup: int, calls: int, tmp: Path) -> float:
+    out = tmp / f"stdio-{era}-{loop}"
+    cmd = [*callgrind(out), python, str(SERVERS / "mcpkit_server_async.py")]
+    transport = StdioTransport(cmd, env=env_for(loop))
+    stateless = era == STATELESS_VERSION
+    template = STATELESS_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
+    try:
+        session = Session(transport, timeout=120, stateless=stateless)
+        session.initialize()
+        if not stateless:
+            session.notify("notifications/initialized")
+
+        def run(first: int, count: int) -> None:
+            for n in range(first, first + count):
+                transport.send([template % n])
+                reply = transport.receive(120)
+                if b'"result"' not in reply[-1]:
+                    raise SystemExit(f"instructions: {reply[-1][:300]!r}")
+
+        run(1000, warmup)
+        assert transport.pid is not None
+        zero(transport.pid)
+        run(1000 + warmup, calls)
+        return dumped_total(transport.pid, out) / calls
+    finally:
+        transport.close()
+
+
+async def _http_calls(port: int, era: str, first: int, count: int, session: bytes | None) -> None:
+    conn = await connect(port)
+    body = STATELESS_ECHO_BODY if era == STATELESS_VERSION else ECHO_BODY
+    try:
+        for n in range(first, first + count):
+            reply = last_message(await conn.request(post(port, body % n, session, era)))
+            if b'"result"' not in reply:
+                raise SystemExit(f"instructions: {reply[:300]!r}")
+    finally:
+        conn.transport.close()
+
+
+async def _http_session(port: int) -> bytes:
+    conn = await connect(port)
+    try:
+        return await open_session(conn, port)
+    finally:
+        conn.transport.close()
+
+
+def http_figure(
+    python: str, era: str, loop: str, answers: str, warmup: int, calls: int, tmp: Path
+) -> float:
+    out = tmp / f"http-{era}-{loop}-{answers}"
+    port = free_port()
+    serve = [str(SERVERS / "http_serve.py"), "--app", "mcpkit_async", "--answers", answers]
+    serve += ["--server", "uvicorn-httptools", "--loop", loop, "--port", str(port)]
+    served = Served([*callgrind(out), python, "-c", _STRETCH, *serve], env_for(loop))
+    try:
+        session = None if era == STATELESS_VERSION else asyncio.run(_http_session(port))
+        asyncio.run(_http_calls(port, era, 1000, warmup, session))
+        zero(served.proc.pid)
+        asyncio.run(_http_calls(port, era, 1000 + warmup, calls, session))
+        return dumped_total(served.proc.pid, out) / calls
+    except BaseException:
+        print(served.tail(), file=sys.stderr)
+        raise
+    finally:
+        served.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("http", "stdio"))
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("instructions: needs valgrind (apt-get install valgrind)")
+    http_python = BENCH / ".venv-http" / "bin" / "python"
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        shapes: list[tuple[str, str | None]] = []
+        if args.only in (None, "stdio"):
+            shapes.append(("stdio", None))
+        if args.only in (None, "http"):
+            if not http_python.exists():
+                raise SystemExit("instructions: no bench/.venv-http; run bench/run --only http")
+            shapes += [("http", "json"), ("http", "sse")]
+        for transport, answers in shapes:
+            for loop in LOOPS:
+                figures: dict[str, float] = {}
+                for era in ERAS:
+                    if transport == "stdio":
+                        figures[era] = stdio_figure(
+                            sys.executable, era, loop, args.warmup, args.calls, tmp
+                        )
+                    else:
+                        figures[era] = http_figure(
+                            str(http_python),
+                            era,
+                            loop,
+                            answers or "json",
+                            args.warmup,
+                            args.calls,
+                            tmp,
+                        )
+                label = transport + (f", {answers} answers" if answers else "")
+                old, new = figures[ERAS[0]], figures[ERAS[1]]
+                rows.append(
+                    {"shape": label, "loop": loop, ERAS[0]: old, ERAS[1]: new, "ratio": new / old}
+                )
+                print(
+                    f"{label:22} {loop:8} 2025-11-25 {old:10,.0f}  2026-07-28 {new:10,.0f}  "
+                    f"2026 / 2025 {new / old:.2f}",
+                    flush=True,
+                )
+    RESULTS.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"instructions-{stamp}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
