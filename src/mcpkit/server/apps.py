@@ -16,7 +16,6 @@ for: tools without their UI metadata, and no app-only tool, listed or callable (
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -188,6 +187,8 @@ def _html_of(uri: str, source: ViewSource) -> Callable[[], str]:
         return lambda: source
     if isinstance(source, tuple):
         package, name = source
+        import importlib.resources  # (only here: with tempfile and shutil, ~1 MiB resident)
+
         resource = importlib.resources.files(package).joinpath(name)
         if not resource.is_file():
             raise FileNotFoundError(f"view {uri!r}: no resource {name!r} in package {package!r}")

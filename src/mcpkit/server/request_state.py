@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any, Final, cast
@@ -37,6 +34,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.stores.tokens import token_bytes
 
 __all__ = ["DEFAULT_STATE_TTL", "KEY_ENV", "StateSeal", "request_digest"]
 
@@ -58,6 +56,8 @@ def request_digest(method: str, params: Any) -> str:
         fields = cast("dict[str, Any]", raw)
         raw = {k: v for k, v in fields.items() if k not in _ROUND_FIELDS}
     data = _encoder.encode([method, raw])
+    import hashlib  # (here, not at the top: hashlib costs a server ~0.7 MiB resident)
+
     return _b64(hashlib.sha256(data).digest()[:18])
 
 
@@ -88,7 +88,7 @@ class StateSeal:
             key = key.encode("utf-8")
         if key is not None and len(key) < 16:
             raise ValueError("request_state_key must be at least 16 bytes (32 random ones is best)")
-        self._key = key if key is not None else secrets.token_bytes(32)
+        self._key = key if key is not None else token_bytes(32)
         if not ttl > 0:
             raise ValueError(f"the requestState ttl must be a number of seconds > 0, not {ttl!r}")
         self.ttl = ttl
@@ -106,6 +106,9 @@ class StateSeal:
         self.shared = True
 
     def _mac(self, payload: str) -> str:
+        import hashlib  # (here, not at the top: hashlib costs a server ~0.7 MiB resident)
+        import hmac
+
         mac = hmac.new(self._key, f"{_VERSION}.{payload}".encode("ascii"), hashlib.sha256)
         return _b64(mac.digest())
 
@@ -128,7 +131,7 @@ class StateSeal:
         if len(parts) != 3 or parts[0] != _VERSION:
             raise _refused("it is not one this server issued")
         _, text, mac = parts
-        if not hmac.compare_digest(mac, self._mac(text)):
+        if not _same(mac, self._mac(text)):
             why = "it was altered, or sealed with another key"
             if not self.shared:
                 why += (
@@ -159,3 +162,10 @@ class StateSeal:
 
 def _refused(why: str) -> McpError:
     return McpError(codes.INVALID_PARAMS, f"Invalid params: requestState is refused: {why}")
+
+
+def _same(a: str, b: str) -> bool:
+    """`hmac.compare_digest`: a comparison whose time does not tell where they differ."""
+    import hmac
+
+    return hmac.compare_digest(a, b)

@@ -26,7 +26,6 @@ swallow it; all gathered asks have run by the time the first reaches the handler
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 from typing import Any, Final, cast
 
@@ -136,6 +135,8 @@ class RoundTrip:
         number = next(self._numbers)
         name = key if key is not None else f"q{number}"
         raw: Any = msgspec.to_builtins(params) if params is not None else {}
+        import hashlib  # (here, not at the top: hashlib costs a server ~0.7 MiB resident)
+
         digest = hashlib.sha256(_encoder.encode([method, raw])).hexdigest()[:24]
         if name in self.questions or name in self.used:
             raise McpError(

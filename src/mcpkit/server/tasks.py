@@ -10,7 +10,6 @@ show every requestor's tasks).
 
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +30,12 @@ ANONYMOUS = ""
 
 def owner_of(ctx: Context) -> str:
     """The task owner of the caller: its verified identity, else `ANONYMOUS`."""
+    import json  # (here: a server that keeps no tasks never loads it)
+
     from mcpkit.auth.server.resource import identity_of
 
     identity = identity_of(ctx.auth)
+    # json's spelling, not msgspec's: task records a store kept before name owners this way.
     return ANONYMOUS if identity is None else json.dumps(identity)
 
 

@@ -18,10 +18,11 @@ tool that asked its client something opens on whichever process it reaches.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Callable
 from typing import Final, Protocol
+
+from mcpkit.stores.tokens import token_bytes, token_urlsafe
 
 __all__ = ["Liveness", "MemoryLiveness", "MemorySecrets", "SharedSecrets", "process_tag"]
 
@@ -37,7 +38,7 @@ def process_tag() -> str:
     `Liveness` leases are taken on it."""
     global _tag
     if _tag is None:
-        _tag = secrets.token_urlsafe(6)
+        _tag = token_urlsafe(6)
     return _tag
 
 
@@ -107,4 +108,4 @@ class MemorySecrets:
         self._values: dict[str, bytes] = {}
 
     async def secret(self, name: str) -> bytes:
-        return self._values.setdefault(name, secrets.token_bytes(SECRET_BYTES))
+        return self._values.setdefault(name, token_bytes(SECRET_BYTES))

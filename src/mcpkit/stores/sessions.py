@@ -15,12 +15,12 @@ and it checks that every record survives encoding, as a shared store's must.
 from __future__ import annotations
 
 import itertools
-import secrets
 import time
 from typing import Final, Protocol, runtime_checkable
 
 import msgspec
 
+from mcpkit.stores.tokens import token_urlsafe
 from mcpkit.types import ClientCapabilities, Implementation
 
 __all__ = [
@@ -64,7 +64,7 @@ def new_session_id() -> str:
     """A fresh session id: 256 random bits, URL-safe base64, so visible ASCII only, as an
     Mcp-Session-Id must be (basic/transports, "Session Management": cryptographically
     secure, characters 0x21 to 0x7E)."""
-    return secrets.token_urlsafe(32)
+    return token_urlsafe(32)
 
 
 def unsent_session_id() -> str:
@@ -75,7 +75,7 @@ def unsent_session_id() -> str:
     return f"{_UNSENT_PREFIX}{next(_unsent_count)}"
 
 
-_UNSENT_PREFIX: Final = f"unsent-{secrets.token_urlsafe(12)}-"
+_UNSENT_PREFIX: Final = f"unsent-{token_urlsafe(12)}-"
 _unsent_count = itertools.count()
 
 

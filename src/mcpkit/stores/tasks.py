@@ -12,7 +12,6 @@ import asyncio
 import copy
 import heapq
 import re
-import secrets
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import msgspec
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import decode_cursor, encode_cursor
+from mcpkit.stores.tokens import token_urlsafe
 from mcpkit.types import Task, TaskStatus
 
 __all__ = [
@@ -54,7 +54,7 @@ _TASK_ID: Final = re.compile(r"[A-Za-z0-9_-]{32}")
 
 def new_task_id() -> str:
     """A fresh task id: 192 random bits, URL-safe ("Security": unguessable)."""
-    return secrets.token_urlsafe(24)
+    return token_urlsafe(24)
 
 
 def is_task_id(task_id: str) -> bool:

@@ -13,7 +13,6 @@ to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +103,8 @@ def check_store_url(url: str) -> str:
             )
         return "sqlite"
     if scheme in ("redis", "rediss", "unix"):
+        import importlib.util
+
         if importlib.util.find_spec("redis") is None:
             raise ValueError(
                 f'the store {_hidden(url)} needs the redis client: pip install "mcpkit[redis]"'
