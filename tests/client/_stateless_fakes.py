@@ -38,8 +38,11 @@ class FakeModernServer:
         handlers: dict[str, Handler] | None = None,
         capabilities: dict[str, Any] | None = None,
         supported: tuple[str, ...] = (REVISION,),
+        discover_delays: tuple[float, ...] = (),
     ) -> None:
         self.tools = tools or []
+        #: Seconds the first few `server/discover` answers wait (a server slow to start).
+        self.discover_delays = list(discover_delays)
         self.ttl_ms = ttl_ms
         self.handlers = handlers or {}
         self.capabilities = capabilities or {"tools": {}}
@@ -65,6 +68,8 @@ class FakeModernServer:
             error = {"code": -32022, "message": "Unsupported protocol version", "data": data}
             return {"jsonrpc": "2.0", "id": rid, "error": error}
         if method == "server/discover":
+            if self.discover_delays:
+                await asyncio.sleep(self.discover_delays.pop(0))
             result = {
                 "supportedVersions": self.supported,
                 "capabilities": self.capabilities,

@@ -393,3 +393,30 @@ async def test_a_listen_the_server_ends_is_opened_again(monkeypatch: pytest.Monk
         assert heard == ["file:///1", "file:///3"]
         assert len(listens) == 3 and all(n == listens[0] for n in listens)
     hold.set()
+
+
+async def test_a_probe_answered_too_late_is_sent_again_when_initialize_says_modern() -> None:
+    """A server slow to start answers the probe after the client gave up waiting and sent
+    `initialize`, which a server of the stateless revision only answers with -32022 listing
+    what it speaks: that is the modern evidence the probe lacked, and the client probes once
+    more (basic/versioning, Backward Compatibility) instead of failing to connect."""
+    server = FakeModernServer(discover_delays=(0.5,))
+    async with Client(server.open, init_timeout=0.2) as client:
+        assert client.protocol_version == "2026-07-28"
+        await client.list_tools()
+    assert server.methods() == ["server/discover", "initialize", "server/discover", "tools/list"]
+
+
+async def test_a_modern_refusal_of_initialize_is_final_when_pinned_or_probed_again() -> None:
+    # Pinned to the handshake era, the -32022 is the answer; probed once more, a server
+    # that again says nothing in time is not probed a third time.
+    with pytest.raises(McpError) as refused:
+        async with Client(FakeModernServer().open, protocol="2025-11-25"):
+            pass
+    assert refused.value.code == -32022
+    slow = FakeModernServer(discover_delays=(0.5, 0.5))
+    with pytest.raises(McpError) as again:
+        async with Client(slow.open, init_timeout=0.2):
+            pass
+    assert again.value.code == -32022
+    assert slow.methods() == ["server/discover", "initialize", "server/discover"]

@@ -34,9 +34,12 @@ from mcpkit.client.stateless import (
     DEFAULT_MAX_INPUT_ROUNDS,
     Discovered,
     StatelessCalls,
+    stateless_choice,
+    supported_of,
 )
 from mcpkit.client.tap import MessageTap, TappedChannel
-from mcpkit.errors import LocalProtocolError, RequestTimeout
+from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
+from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
@@ -254,7 +257,20 @@ class Client(SkillCalls, StatelessEra):
             if self.protocol != "sessions" and await self._start_stateless(conn):
                 return
             rid = session.start(self.requested_version)
-            await self._await_initialize(conn, rid)
+            try:
+                await self._await_initialize(conn, rid)
+            except McpError as exc:
+                # A modern server that answered the probe too late (a slow start) refuses
+                # initialize with the stateless revisions it speaks: probe once more.
+                if not (
+                    self.protocol == "auto"
+                    and exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
+                    and stateless_choice(supported_of(exc)) is not None
+                ):
+                    raise
+                session.forget_refused_initialize()
+                if not await self._start_stateless(conn):
+                    raise
         except BaseException:
             await self.aclose()
             raise

@@ -155,6 +155,15 @@ class ClientSession(Session):
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
 
+    def forget_refused_initialize(self) -> None:
+        """Back to a new session after the server refused `initialize` with an error: a
+        server of the stateless revision does (-32022), and the client may probe it with
+        `server/discover` instead (basic/versioning, Backward Compatibility)."""
+        if self.phase != "initializing" or self.terms is not None:
+            raise LocalProtocolError("initialize is not waiting, or was answered")
+        self.phase = "new"
+        self._rules = CLIENT_PHASES["new"]
+
     def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
         if method == "initialize":
             assert isinstance(result, InitializeResult)
