@@ -31,6 +31,26 @@ def test_import_mcpkit_loads_nothing_heavy() -> None:
     assert loaded == "", f"import mcpkit loaded: {loaded}"
 
 
+def test_a_server_leaves_what_few_servers_use_unloaded() -> None:
+    """A server that runs loads neither the HTTP server stack nor stdlib that only one
+    feature uses: each of these cost a stdio server's resident memory (bench/run, "resident
+    memory after initialize": hashlib alone ~0.7 MiB, importlib.resources ~1 MiB)."""
+    unwanted = (
+        "secrets", "hashlib", "hmac", "random", "tempfile", "shutil", "importlib.resources",
+        "json", "sqlite3", "redis", "uvicorn", "mcpkit.transports.http.app",
+    )  # fmt: skip
+    code = (
+        "import sys\nfrom mcpkit import Server\nserver = Server('x')\n"
+        "@server.tool()\ndef echo(text: str) -> str:\n    return text\n"
+        "server.http_app\n"
+        f"print(','.join(m for m in {unwanted!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "", f"a server loaded: {loaded}"
+
+
 # Which top-level layers each layer may import (DESIGN.md, "Layers"), in order; testing holds
 # both ends. A module or package of src/mcpkit missing from this table fails the test: a new
 # layer must be placed here deliberately.
