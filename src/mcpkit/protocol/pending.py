@@ -67,8 +67,9 @@ class PendingRequests:
         self._deadlines: list[tuple[float, int, RequestId]] = []
         self._seq = 0  # (an int, not an itertools.count: 48 bytes less a session)
         self._progress: dict[RequestId, RequestId] = {}  # our progress token -> our request id
-        #: task id -> the progress token of the request that created it
-        self._kept: dict[str, RequestId] = {}
+        #: task id -> the progress token of the request that created it; made at the first
+        #: task (an empty dict is 64 bytes, and most sessions never see a task)
+        self._kept: dict[str, RequestId] | None = None
         self.max_kept = max_kept
 
     def __contains__(self, rid: RequestId) -> bool:
@@ -149,19 +150,22 @@ class PendingRequests:
         False (not kept) for a hostile task id."""
         if len(task_id) > MAX_TASK_ID_LENGTH:
             return False
-        old = self._kept.pop(task_id, None)
+        kept = self._kept
+        if kept is None:
+            kept = self._kept = {}
+        old = kept.pop(task_id, None)
         if old is not None:  # a peer reusing a task id: the newer request's progress wins
             self._progress.pop(old, None)
-        self._kept[task_id] = token
-        while len(self._kept) > self.max_kept:
-            oldest = next(iter(self._kept))  # (dicts keep insertion order: the oldest first)
-            self._progress.pop(self._kept.pop(oldest), None)
+        kept[task_id] = token
+        while len(kept) > self.max_kept:
+            oldest = next(iter(kept))  # (dicts keep insertion order: the oldest first)
+            self._progress.pop(kept.pop(oldest), None)
         return True
 
     def release_task_progress(self, task_id: str) -> RequestId | None:
         """Stop taking progress for the task `task_id`; the id of the request that created
         it, or None if none was kept."""
-        token = self._kept.pop(task_id, None)
+        token = None if self._kept is None else self._kept.pop(task_id, None)
         if token is None:
             return None
         return self._progress.pop(token, None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from mcpkit.errors import ConnectionClosed, RequestTimeout
 from mcpkit.protocol.events import ProgressReceived
@@ -21,7 +21,7 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.types import RequestId
 
-__all__ = ["MAX_TIMEOUT_FACTOR", "Awaiting", "ProgressCallback"]
+__all__ = ["MAX_TIMEOUT_FACTOR", "Awaiting", "DeadlineOwner", "ProgressCallback"]
 
 logger = logging.getLogger("mcpkit")
 
@@ -34,8 +34,15 @@ ProgressCallback = Callable[[float, "float | None", "str | None"], Any]
 MAX_TIMEOUT_FACTOR: Final = 10.0
 
 
+class DeadlineOwner(Protocol):
+    """What a deadline of one of its requests is reported to: the connection."""
+
+    def on_deadline(self) -> None: ...
+
+
 class Awaiting:
-    """The waiters of one connection's requests; `on_due` runs when a deadline passes.
+    """The waiters of one connection's requests; `owner.on_deadline()` runs when a deadline
+    passes (the owner, not a bound method of it: 64 bytes less for each idle session).
 
     `futures` holds a future for each of our requests someone awaits; an entry leaves only
     through `done`, which the waiter calls when it stops waiting, never through whoever
@@ -48,7 +55,7 @@ class Awaiting:
 
     __slots__ = (
         "_background",
-        "_on_due",
+        "_owner",
         "_timer",
         "_timer_at",
         "futures",
@@ -61,7 +68,7 @@ class Awaiting:
     def __init__(
         self,
         session: Session,
-        on_due: Callable[[], None],
+        owner: DeadlineOwner,
         background: BackgroundTasks,
         max_timeout_factor: float = MAX_TIMEOUT_FACTOR,
     ) -> None:
@@ -69,7 +76,7 @@ class Awaiting:
             raise ValueError(f"max_timeout_factor must be at least 1, not {max_timeout_factor!r}")
         self.session = session
         self.max_timeout_factor = max_timeout_factor
-        self._on_due = on_due
+        self._owner = owner
         self._background = background
         self.futures: dict[RequestId, asyncio.Future[Any]] = {}
         #: rid -> (seconds, method, the latest deadline progress may push it to)
@@ -225,7 +232,7 @@ class Awaiting:
         self._timer_at = None
 
     def _fire(self) -> None:
-        # The handle is spent: forgotten before `on_due`, which may arm the next one.
+        # The handle is spent: forgotten before `on_deadline`, which may arm the next one.
         self._timer = None
         self._timer_at = None
-        self._on_due()
+        self._owner.on_deadline()

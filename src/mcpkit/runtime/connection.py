@@ -95,7 +95,7 @@ class Connection(Reading):
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
         #: Our requests' waiters, timeouts, progress callbacks and deadline timer.
-        self._awaiting = Awaiting(session, self._on_timer, self._background, max_timeout_factor)
+        self._awaiting = Awaiting(session, self, self._background, max_timeout_factor)
         # The optional methods of the channel (`RoutedChannel`, `PushingChannel`) used on
         # every message, looked up once.
         extras = extras_of(channel)
@@ -409,7 +409,7 @@ class Connection(Reading):
         if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
             self._awaiting.restart_timeouts()
 
-    def _on_timer(self) -> None:
+    def on_deadline(self) -> None:
         """A deadline of one of our requests passed (`Awaiting`'s timer)."""
         if self.hold_timeouts_while_serving and self._handlers:
             return  # re-armed with fresh deadlines when the last handler finishes
