@@ -149,8 +149,29 @@ async def _http_session(port: int) -> bytes:
         conn.transport.close()
 
 
+async def _http_load(
+    port: int, era: str, first: int, count: int, sessions: list[bytes | None]
+) -> None:
+    """`count` calls spread over one connection per session, all at once (each connection
+    one call at a time, as bench/run's HTTP load makes them)."""
+    share = count // len(sessions)
+    await asyncio.gather(
+        *(
+            _http_calls(port, era, first + i * share, share, session)
+            for i, session in enumerate(sessions)
+        )
+    )
+
+
 def http_figure(
-    python: str, era: str, loop: str, answers: str, warmup: int, calls: int, tmp: Path
+    python: str,
+    era: str,
+    loop: str,
+    answers: str,
+    warmup: int,
+    calls: int,
+    tmp: Path,
+    connections: int = 1,
 ) -> float:
     out = tmp / f"http-{era}-{loop}-{answers}"
     port = free_port()
@@ -158,11 +179,15 @@ def http_figure(
     serve += ["--server", "uvicorn-httptools", "--loop", loop, "--port", str(port)]
     served = Served([*callgrind(out), python, "-c", _STRETCH, *serve], env_for(loop))
     try:
-        session = None if era == STATELESS_VERSION else asyncio.run(_http_session(port))
-        asyncio.run(_http_calls(port, era, 1000, warmup, session))
+        sessions: list[bytes | None] = [
+            None if era == STATELESS_VERSION else asyncio.run(_http_session(port))
+            for _ in range(connections)
+        ]
+        asyncio.run(_http_load(port, era, 1000, warmup, sessions))
         zero(served.proc.pid)
-        asyncio.run(_http_calls(port, era, 1000 + warmup, calls, session))
-        return dumped_total(served.proc.pid, out) / calls
+        counted = calls - calls % connections
+        asyncio.run(_http_load(port, era, 1000 + warmup, counted, sessions))
+        return dumped_total(served.proc.pid, out) / counted
     except BaseException:
         print(served.tail(), file=sys.stderr)
         raise
@@ -175,6 +200,12 @@ def main() -> int:
     parser.add_argument("--only", choices=("http", "stdio"))
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=1,
+        help="HTTP: calls spread over this many connections at once (bench/run uses 16)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
@@ -207,6 +238,7 @@ def main() -> int:
                             args.warmup,
                             args.calls,
                             tmp,
+                            args.connections,
                         )
                 label = transport + (f", {answers} answers" if answers else "")
                 old, new = figures[ERAS[0]], figures[ERAS[1]]
