@@ -160,9 +160,13 @@ async def _respond(send: Any, status: int, body: bytes) -> None:
 class FakeLegacyServer:
     """A 2025-11-25 server that knows no `server/discover` (-32601, or `discover_error`)."""
 
-    def __init__(self, discover_error: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, discover_error: dict[str, Any] | None = None, *, silent: bool = False
+    ) -> None:
         self.methods: list[str] = []
         self.discover_error = discover_error or {"code": -32601, "message": "Method not found"}
+        #: Answer nothing to `server/discover`, as some servers do before `initialize`.
+        self.silent = silent
 
     async def open(self) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
         client_end, server_end = memory_channel_pair()
@@ -193,6 +197,8 @@ class FakeLegacyServer:
                 elif method == "tools/list":
                     reply["result"] = {"tools": []}
                 elif method == "server/discover":
+                    if self.silent:
+                        continue
                     reply["error"] = self.discover_error
                 else:
                     reply["error"] = {"code": -32601, "message": f"Method not found: {method}"}

@@ -11,6 +11,7 @@ import pytest
 from _stateless_fakes import FakeLegacyServer, FakeModernServer
 
 from mcpkit import Client
+from mcpkit.client import era
 from mcpkit.client.discover import StatelessRefused
 from mcpkit.errors import McpError
 from mcpkit.types import CreateMessageResult, ElicitResult, Root, TextContent
@@ -420,3 +421,25 @@ async def test_a_modern_refusal_of_initialize_is_final_when_pinned_or_probed_aga
             pass
     assert again.value.code == -32022
     assert slow.methods() == ["server/discover", "initialize", "server/discover"]
+
+
+async def test_a_server_silent_to_the_probe_gets_initialize_after_the_probe_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Some legacy servers answer nothing before `initialize`: the probe gives up after
+    PROBE_TIMEOUT, not after the whole `init_timeout` (30 s by default)."""
+    monkeypatch.setattr(era, "PROBE_TIMEOUT", 0.2)
+    server = FakeLegacyServer(silent=True)
+    started = asyncio.get_running_loop().time()
+    async with Client(server.open, init_timeout=20) as client:
+        assert client.protocol_version == "2025-11-25"
+    assert asyncio.get_running_loop().time() - started < 5
+    # (the probe that timed out is cancelled: basic/patterns/cancellation, "Timeouts")
+    assert server.methods[:3] == ["server/discover", "notifications/cancelled", "initialize"]
+    # Pinned to the stateless revision, the probe is the only opening: it waits init_timeout.
+    silent = FakeLegacyServer(silent=True)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(McpError):
+        async with Client(silent.open, protocol="2026-07-28", init_timeout=0.5):
+            pass
+    assert asyncio.get_running_loop().time() - started >= 0.5

@@ -6,7 +6,7 @@ revisions"); the rules themselves are in `stateless`, `discover`, `http_headers`
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from mcpkit.client.callbacks import ServerRequestRouter
     from mcpkit.runtime.connection import Connection
 
-__all__ = ["LIST_CHANGED", "StatelessEra", "era"]
+__all__ = ["LIST_CHANGED", "PROBE_TIMEOUT", "StatelessEra", "era"]
+
+#: Seconds the "auto" probe waits for `server/discover` (at most `init_timeout`) before it
+#: takes the server for a legacy one: some answer nothing to a request before `initialize`
+#: (basic/transports/stdio, "Backward Compatibility"). A modern server that was only slow to
+#: start then refuses the `initialize` that follows with -32022, and is probed again.
+PROBE_TIMEOUT: Final = 10.0
 
 
 class StatelessEra:
@@ -54,6 +60,14 @@ class StatelessEra:
     async def list_tools(self, *, max_pages: int = 1000) -> list[Tool]:
         raise NotImplementedError
 
+    def _probe_timeout(self) -> float | None:
+        """`init_timeout`; with "auto", at most PROBE_TIMEOUT (a fallback is waiting)."""
+        if self.protocol != "auto":
+            return self.init_timeout  # pinned: the probe is the only opening
+        if self.init_timeout is None:
+            return PROBE_TIMEOUT
+        return min(self.init_timeout, PROBE_TIMEOUT)
+
     async def _start_stateless(self, conn: Connection) -> bool:
         """Probe with server/discover; True if the server speaks the stateless revision."""
         calls = StatelessCalls(
@@ -72,7 +86,7 @@ class StatelessEra:
         if conn.extras.sessions_only:
             found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
         else:
-            found = await discover(conn, calls, headers, self.init_timeout)
+            found = await discover(conn, calls, headers, self._probe_timeout())
         if found is None:
             if self.protocol != "auto":
                 raise pinned_refusal(self.target)
