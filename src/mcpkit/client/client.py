@@ -34,12 +34,10 @@ from mcpkit.client.stateless import (
     DEFAULT_MAX_INPUT_ROUNDS,
     Discovered,
     StatelessCalls,
-    stateless_choice,
-    supported_of,
+    stateless_wanted,
 )
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
-from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
@@ -263,11 +261,7 @@ class Client(SkillCalls, StatelessEra):
             except McpError as exc:
                 # A modern server that answered the probe too late (a slow start) refuses
                 # initialize with the stateless revisions it speaks: probe once more.
-                if not (
-                    self.protocol == "auto"
-                    and exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
-                    and stateless_choice(supported_of(exc)) is not None
-                ):
+                if self.protocol != "auto" or stateless_wanted(exc) is None:
                     raise
                 session.forget_refused_initialize()
                 if not await self._start_stateless(conn):

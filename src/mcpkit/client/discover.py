@@ -20,7 +20,7 @@ from mcpkit.client.stateless import (
     StatelessCalls,
     read_discover,
     stateless_choice,
-    supported_of,
+    stateless_wanted,
 )
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
@@ -75,12 +75,8 @@ async def discover(
             )
             found = read_discover(raw)
         except McpError as exc:  # (RequestTimeout too: a legacy stdio server may say nothing)
-            choice = stateless_choice(supported_of(exc))
-            if (
-                exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
-                and choice is not None
-                and attempt == 0
-            ):
+            choice = stateless_wanted(exc)
+            if choice is not None and attempt == 0:
                 # A modern server that wants another stateless revision (or the same one:
                 # basic/versioning has the client retry with one from `supported`).
                 calls.revision = choice

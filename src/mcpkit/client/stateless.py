@@ -188,6 +188,14 @@ def supported_of(exc: McpError) -> list[str]:
     return [v for v in cast("list[object]", found) if isinstance(v, str)]
 
 
+def stateless_wanted(exc: McpError) -> str | None:
+    """The stateless revision we speak that an `UnsupportedProtocolVersionError` (-32022)
+    lists among those its server speaks, or None (another error, or only older revisions)."""
+    if exc.code != codes.UNSUPPORTED_PROTOCOL_VERSION:
+        return None
+    return stateless_choice(supported_of(exc))
+
+
 def stateless_choice(versions: list[str]) -> str | None:
     """The newest stateless revision we speak among `versions`, or None."""
     for revision in STATELESS_REVISIONS:
