@@ -245,12 +245,7 @@ async def test_the_get_stream_is_resumed_with_its_last_event_id() -> None:
                 await send_json(send, 405, b"")
 
     app = Notifying([])
-    got: asyncio.Queue[str] = asyncio.Queue()
-    async with asyncio.timeout(WAIT), serving(app) as base:
-        transport = StreamableHttpTransport(base + "/mcp", reconnect_delay=0.01)
-        async with Client(transport, on_notification=lambda m, p: got.put_nowait(m)):
-            assert await got.get() == "notifications/tools/list_changed"
-            assert await got.get() == "notifications/tools/list_changed"
+    await _hear_two_list_changed(app)
     assert app.last_event_ids[:2] == ["", "g.1"]
 
 
@@ -273,10 +268,15 @@ async def test_a_get_stream_that_cannot_be_resumed_is_opened_again() -> None:
                 await send_json(send, 405, b"")
 
     app = Forgetting([])
+    await _hear_two_list_changed(app)  # the second on the new stream
+    assert app.last_event_ids[:3] == ["", "g.1", ""]
+
+
+async def _hear_two_list_changed(app: CuttingServer) -> None:
+    """Connect a client to `app` and wait for two tools/list_changed on its GET stream."""
     got: asyncio.Queue[str] = asyncio.Queue()
     async with asyncio.timeout(WAIT), serving(app) as base:
         transport = StreamableHttpTransport(base + "/mcp", reconnect_delay=0.01)
-        async with Client(transport, on_notification=lambda m, p: got.put_nowait(m)):
+        async with Client(transport, on_notification=lambda method, params: got.put_nowait(method)):
             assert await got.get() == "notifications/tools/list_changed"
-            assert await got.get() == "notifications/tools/list_changed"  # on the new stream
-    assert app.last_event_ids[:3] == ["", "g.1", ""]
+            assert await got.get() == "notifications/tools/list_changed"
