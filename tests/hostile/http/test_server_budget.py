@@ -117,6 +117,43 @@ async def test_a_dribbled_body_gets_408_after_body_timeout() -> None:
         assert app.bodies.held == 0
 
 
+async def keep_sending_then_read(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> tuple[bytes, bytes]:
+    """Read a refusal's head, send 20 bytes more in as many writes, then read to the end."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    for _ in range(20):  # a reset would answer the first of these, on loopback at once
+        writer.write(b" ")
+        await writer.drain()
+        await asyncio.sleep(0.01)  # a write per pass, as a slow client sends
+    rest = await read_all(reader)
+    writer.close()
+    return head, rest
+
+
+async def test_a_client_still_sending_reads_the_408_instead_of_a_reset() -> None:
+    # Before: the server closed at once, the kernel answered the client's next bytes with a
+    # reset, and the reset discarded the 408 from the client's buffer (ConnectionResetError,
+    # the suite's rare failure of the test above). Now it half-closes and drains.
+    app = McpHttpApp(Server("limits"), body_timeout=0.3, header_timeout=0.3)
+    async with asyncio.timeout(WAIT), serving(app, http=app.uvicorn_protocol()) as base:
+        reader, writer = await connect(base)
+        writer.write(post_head(1000) + b'{"jsonrpc"')
+        head, rest = await keep_sending_then_read(reader, writer)
+        assert head.startswith(b"HTTP/1.1 408 "), head
+        assert b"body_timeout" in rest
+        reader, writer = await connect(base)
+        writer.write(b"POST /mcp HTTP/1.1\r\n")
+        head, rest = await keep_sending_then_read(reader, writer)
+        assert head.startswith(b"HTTP/1.1 408 "), head
+        assert b"header_timeout" in rest
+        for _ in range(50):  # the app saw the first client go: the bytes it held are back
+            if app.bodies.held == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert app.bodies.held == 0
+
+
 async def test_bodies_held_at_once_are_bounded_across_the_server() -> None:
     # Before: 64 connections each holding a 15.9 MiB body grew the server by 1 GiB. Here:
     # bodies of up to 1 MiB, at most 4 MiB of them held at once, 16 senders.

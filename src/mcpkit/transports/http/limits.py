@@ -36,6 +36,10 @@ DEFAULT_HEADER_TIMEOUT: Final = 10.0
 # File descriptors kept for everything else the process opens (its listeners, log files,
 # the stores, the subprocesses a proxy runs).
 _FD_RESERVE: Final = 128
+#: Seconds a refused connection keeps reading (and discarding) after its answer: RFC 9112
+#: section 9.6. Closing while the client still sends makes the kernel answer its next bytes
+#: with a reset, and a reset can discard the refusal from the client's buffer unread.
+LINGER_SECONDS: Final = 2.0
 _MAX_CONNECTIONS_CEILING: Final = 10_000
 
 
@@ -175,16 +179,17 @@ class _Guard:
         self._mk_idle_at: float | None = self.loop.time()  # None while a request is served
         self._mk_seen: Any = None  # the cycle last seen: a new one is a new request
         self._mk_body_at: float | None = None  # when a body still arriving began
+        self._mk_linger_until: float | None = None  # set once refused: closing after
+        self._sweep_soon()
         if len(self.connections) > self.max_connections and not self._make_room():
             logger.warning(
                 "refused a connection: max_connections (%d) are busy", self.max_connections
             )
-            transport.write(self.full)
-            transport.close()
-            return
-        self._sweep_soon()
+            self._refuse(self.full)
 
     def data_received(self, data: bytes) -> None:
+        if self._mk_linger_until is not None:
+            return  # refused: what the client still sends is read and dropped
         super().data_received(data)  # type: ignore[misc]
         cycle = self.cycle
         if cycle is not self._mk_seen:  # a request's headers are complete
@@ -211,18 +216,39 @@ class _Guard:
         """Close this connection if it is past a deadline."""
         if self.transport is None or self.transport.is_closing():
             return
+        if self._mk_linger_until is not None:
+            if now >= self._mk_linger_until:
+                self.transport.close()
+            return
         idle_at, body_at = self._mk_idle_at, self._mk_body_at
         if idle_at is not None and now - idle_at >= self.header_timeout and not _busy(self):
             logger.info("closed a connection: no request headers within header_timeout")
-            self.transport.write(self.timed_out)
-            self.transport.close()
+            self._refuse(self.timed_out)
         elif body_at is not None and now - body_at >= self.body_timeout:
             cycle = self.cycle
             if cycle is not None and cycle.more_body:
                 logger.info("closed a connection: its request body took over body_timeout")
-                if not cycle.response_started:
-                    self.transport.write(self.body_timed_out)
-                self.transport.close()
+                # The app reading the body sees the client go, as on a real disconnect
+                # (what uvicorn's connection_lost does), and gives back what it held.
+                cycle.disconnected = True
+                cycle.message_event.set()
+                if cycle.response_started:
+                    self.transport.close()
+                else:
+                    self._refuse(self.body_timed_out)
+
+    def _refuse(self, answer: bytes) -> None:
+        """Send `answer` and end the connection without a reset: half-close (the client reads
+        the answer, then end of stream), drop what the client still sends, and close once it
+        closes too (asyncio closes on its end of stream) or LINGER_SECONDS have passed."""
+        transport = self.transport
+        transport.write(answer)
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        transport.resume_reading()  # uvicorn's flow control may have paused it mid-body
+        self._mk_linger_until = self.loop.time() + LINGER_SECONDS
 
     def _make_room(self) -> bool:
         """End the open connection idle the longest (not this one); False if all are busy."""
@@ -230,6 +256,9 @@ class _Guard:
         for other in self.connections:
             if other is self or other.transport is None or other.transport.is_closing():
                 continue
+            if getattr(other, "_mk_linger_until", None) is not None:
+                oldest = other  # already refused, only draining: the first to go
+                break
             idle_at = getattr(other, "_mk_idle_at", None)
             if idle_at is None or _busy(other):
                 continue
