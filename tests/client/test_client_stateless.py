@@ -408,6 +408,20 @@ async def test_a_probe_answered_too_late_is_sent_again_when_initialize_says_mode
     assert server.methods() == ["server/discover", "initialize", "server/discover", "tools/list"]
 
 
+async def test_over_http_a_slow_probe_is_waited_for_not_taken_for_a_legacy_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every HTTP server answers a POST (a legacy one with 400, 404 or 405), so over HTTP the
+    probe waits `init_timeout`, not PROBE_TIMEOUT: a modern server slow to answer (the
+    conformance suite's 48 scenario servers starting at once on a busy machine) keeps its
+    era. Before, it got `initialize` after PROBE_TIMEOUT and the connect failed."""
+    monkeypatch.setattr(era, "PROBE_TIMEOUT", 0.05)
+    server = FakeModernServer(discover_delays=(0.3,))
+    async with _http_client(server, init_timeout=20) as client:
+        assert client.protocol_version == "2026-07-28"
+    assert server.methods() == ["server/discover"]
+
+
 async def test_a_modern_refusal_of_initialize_is_final_when_pinned_or_probed_again() -> None:
     # Pinned to the handshake era, the -32022 is the answer; probed once more, a server
     # that again says nothing in time is not probed a third time.

@@ -102,7 +102,7 @@ class Client(SkillCalls, StatelessEra):
         on_notification: called with `(method, params)` for every server notification.
         timeout: default seconds for each request (None waits forever).
         init_timeout: seconds the initialize handshake (or the `server/discover` probe) may
-            take; with protocol "auto" the probe waits at most 10 s of it
+            take; with protocol "auto" over stdio the probe waits at most 10 s of it
             (`mcpkit.client.era.PROBE_TIMEOUT`), then falls back to `initialize`.
         protocol: which era to speak (docs/client.md "Protocol revisions"): "auto" (the
             default) probes with `server/discover` and speaks the stateless 2026-07-28

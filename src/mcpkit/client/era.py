@@ -28,10 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = ["LIST_CHANGED", "PROBE_TIMEOUT", "StatelessEra", "era"]
 
-#: Seconds the "auto" probe waits for `server/discover` (at most `init_timeout`) before it
-#: takes the server for a legacy one: some answer nothing to a request before `initialize`
-#: (basic/transports/stdio, "Backward Compatibility"). A modern server that was only slow to
-#: start then refuses the `initialize` that follows with -32022, and is probed again.
+#: Seconds the "auto" probe waits for `server/discover` (at most `init_timeout`) over stdio
+#: before it takes the server for a legacy one: some answer nothing to a request before
+#: `initialize` (basic/transports/stdio, "Backward Compatibility"). A modern server that was
+#: only slow to start then refuses the `initialize` that follows with -32022, and is probed
+#: again. Over HTTP every server answers a POST (a legacy one with 400, 404 or 405), so there
+#: the probe waits `init_timeout`: a modern server slow to answer, as under load, is not
+#: mistaken for a legacy one.
 PROBE_TIMEOUT: Final = 10.0
 
 
@@ -60,10 +63,11 @@ class StatelessEra:
     async def list_tools(self, *, max_pages: int = 1000) -> list[Tool]:
         raise NotImplementedError
 
-    def _probe_timeout(self) -> float | None:
-        """`init_timeout`; with "auto", at most PROBE_TIMEOUT (a fallback is waiting)."""
-        if self.protocol != "auto":
-            return self.init_timeout  # pinned: the probe is the only opening
+    def _probe_timeout(self, conn: Connection) -> float | None:
+        """`init_timeout`; with "auto" over a channel where a legacy server may stay silent
+        (stdio, not HTTP), at most PROBE_TIMEOUT (a fallback is waiting)."""
+        if self.protocol != "auto" or conn.extras.speak_stateless is not None:
+            return self.init_timeout  # pinned (the probe is the only opening), or HTTP
         if self.init_timeout is None:
             return PROBE_TIMEOUT
         return min(self.init_timeout, PROBE_TIMEOUT)
@@ -86,7 +90,7 @@ class StatelessEra:
         if conn.extras.sessions_only:
             found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
         else:
-            found = await discover(conn, calls, headers, self._probe_timeout())
+            found = await discover(conn, calls, headers, self._probe_timeout(conn))
         if found is None:
             if self.protocol != "auto":
                 raise pinned_refusal(self.target)
