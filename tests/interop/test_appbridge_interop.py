@@ -8,6 +8,7 @@ the view, a display mode, a host context change, teardown) and the view's DOM at
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import json
@@ -27,6 +28,7 @@ sys.path.insert(0, str(HERE.parent / "inspector"))
 from _inspector_harness import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, browser_marks, serving, shoot
 
 from mcpkit.apps import UI_EXTENSION, VIEW_MIME_TYPE
+from mcpkit.protocol.stateless import CLIENT_CAPABILITIES_KEY, REVISION_KEY
 from mcpkit.transports.http.app import McpHttpApp
 
 pytestmark = browser_marks(120)
@@ -123,9 +125,13 @@ async def _answer(send: Any, body: bytes, kind: str, status: int = 200) -> None:
 
 
 @contextlib.asynccontextmanager
-async def host_page(tmp_path: Path) -> AsyncIterator[tuple[Any, HostSite, list[str]]]:
-    """The example served, the host page open in Chromium: (the page, the site, what the
-    page's frames printed as warnings or errors and the errors they threw)."""
+async def host_page(
+    tmp_path: Path, negotiation: str | None
+) -> AsyncIterator[tuple[Any, HostSite, list[str]]]:
+    """The example served, the host page open in Chromium, its client negotiating as the
+    TypeScript SDK's `versionNegotiation.mode` says (None: its default, the handshake): (the
+    page, the site, what the page's frames printed as warnings or errors and the errors they
+    threw)."""
     from playwright.async_api import async_playwright
 
     mcp = load_example().server.http_app("/mcp")
@@ -144,7 +150,10 @@ async def host_page(tmp_path: Path) -> AsyncIterator[tuple[Any, HostSite, list[s
                     page.on("console", lambda m: _complaint(complaints, m.type, m.text))
                     page.on("pageerror", lambda error: complaints.append(f"thrown: {error}"))
                     sandbox_origin = f"http://127.0.0.1:{site.sandbox_port}"
-                    await page.goto(f"{base}/?sandbox={sandbox_origin}&city={CITY}")
+                    asked = f"sandbox={sandbox_origin}&city={CITY}"
+                    if negotiation is not None:
+                        asked += f"&negotiation={negotiation}"
+                    await page.goto(f"{base}/?{asked}")
                     try:
                         yield page, site, complaints
                     except BaseException:
@@ -197,11 +206,17 @@ def shown(days: list[dict[str, Any]]) -> list[str]:
     return [f"{d['day']}: {d['celsius']:g} °C, {d['sky']}" for d in days]
 
 
+# The client's versionNegotiation: its default, the 2025-11-25 handshake; and "auto", which
+# finds 2026-07-28 (server/discover) and declares the extension in each request's _meta.
+ERAS = {"2025-11-25": None, "2026-07-28": "auto"}
+
+
+@pytest.mark.parametrize("era", ERAS)
 async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_proxy(
-    tmp_path: Path,
+    era: str, tmp_path: Path
 ) -> None:
     example = load_example()
-    async with host_page(tmp_path) as (page, site, complaints):
+    async with host_page(tmp_path, ERAS[era]) as (page, site, complaints):
         view = page.frame_locator("#sandbox").frame_locator("iframe")
         await view.locator(f"#title >> text=Forecast for {CITY}").wait_for()
         await page.locator("#said >> text=tool result sent").wait_for()
@@ -209,7 +224,7 @@ async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_
         assert await days.all_inner_texts() == shown(example.forecast(CITY)["days"])
         assert await view.locator("html").get_attribute("data-theme") == "dark"
         assert await view.locator("#mode").inner_text() == "mode: inline"
-        await check_discovery(page, site)
+        await check_discovery(page, site, era)
         await check_handshake(page, example)
         await check_sizes(page, view)
 
@@ -217,6 +232,7 @@ async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_
         await view.locator("#status >> text=refreshed").wait_for()
         assert await days.all_inner_texts() == shown(example.refresh_forecast(CITY)["days"])
         await check_view_call(page, site, example)
+        await check_view_read(page, site)
 
         await view.locator("#fullscreen:enabled").click()
         await view.locator("#mode >> text=mode: fullscreen").wait_for()
@@ -228,7 +244,7 @@ async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_
         await page.evaluate(f"window.host.change({inline_only})")
         await view.locator("#mode >> text=mode: inline").wait_for()
         assert await view.locator("#fullscreen").is_disabled()
-        await shoot(page, tmp_path, "appbridge-host")
+        await shoot(page, tmp_path, f"appbridge-host-{era}")
 
         assert await page.evaluate("window.host.teardown()") == {}
         wire = await page.evaluate("window.host.wire")
@@ -239,12 +255,21 @@ async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_
         assert complaints == []
 
 
-async def check_discovery(page: Any, site: HostSite) -> None:
-    """The host's client declared the extension as ext-apps spells it, and ext-apps' helpers
-    read mcpkit's tool metadata and view resource as the example means them."""
-    initialize = next(m for m in site.posted if m.get("method") == "initialize")
-    extensions = initialize["params"]["capabilities"]["extensions"]
-    assert extensions == {UI_EXTENSION: {"mimeTypes": [VIEW_MIME_TYPE]}}
+async def check_discovery(page: Any, site: HostSite, era: str) -> None:
+    """The host's client declared the extension as ext-apps spells it, in the era asked for,
+    and ext-apps' helpers read mcpkit's tool metadata and view resource as the example means
+    them."""
+    requests = [m for m in site.posted if "method" in m and "id" in m]
+    if era == "2025-11-25":
+        (initialize,) = [m for m in requests if m["method"] == "initialize"]
+        assert initialize["params"]["protocolVersion"] == era
+        declared = [initialize["params"]["capabilities"]]
+    else:
+        assert requests[0]["method"] == "server/discover"
+        assert {m["params"]["_meta"][REVISION_KEY] for m in requests} == {era}
+        declared = [m["params"]["_meta"][CLIENT_CAPABILITIES_KEY] for m in requests]
+    for capabilities in declared:
+        assert capabilities["extensions"] == {UI_EXTENSION: {"mimeTypes": [VIEW_MIME_TYPE]}}
     assert await page.evaluate("window.host.tools") == [
         {"name": "forecast", "resourceUri": "ui://forecast/view", "appOnly": False},
         {"name": "refresh_forecast", "resourceUri": "ui://forecast/view", "appOnly": True},
@@ -324,11 +349,35 @@ async def check_view_call(page: Any, site: HostSite, example: ModuleType) -> Non
     assert call["params"] == {"name": "refresh_forecast", "arguments": {"city": CITY}}
     _, result = answer(wire, "host", call["id"])
     assert result["result"]["structuredContent"] == example.refresh_forecast(CITY)
-    served = [m["params"] for m in site.posted if m.get("method") == "tools/call"]
+    calls = [m["params"] for m in site.posted if m.get("method") == "tools/call"]
+    served = [{k: v for k, v in c.items() if k != "_meta"} for c in calls]
     assert served == [
         {"name": "forecast", "arguments": {"city": CITY}},
         {"name": "refresh_forecast", "arguments": {"city": CITY}},
     ]
+
+
+# A request from inside the view's frame, as a view with an SDK sends one (the example's view
+# reads no resource itself): its answer, once it comes.
+ASK_FROM_VIEW = """(request) => new Promise((resolve) => {
+  addEventListener("message", (e) => { if (e.data?.id === request.id) resolve(e.data); });
+  parent.postMessage({ jsonrpc: "2.0", ...request }, "*");
+})"""
+
+
+async def check_view_read(page: Any, site: HostSite) -> None:
+    """A resources/read from the view went through AppBridge and the host's client to the
+    server, and the view got the contents."""
+    frame = next(f for f in page.frames if f.url == "about:srcdoc")
+    uri = "ui://forecast/view"
+    asked = {"id": "read-1", "method": "resources/read", "params": {"uri": uri}}
+    async with asyncio.timeout(WAIT_MS / 1000):
+        got = await frame.evaluate(ASK_FROM_VIEW, asked)
+    (contents,) = got["result"]["contents"]
+    assert contents["uri"] == uri and contents["mimeType"] == VIEW_MIME_TYPE
+    assert contents["text"] == (EXAMPLES / "apps_views" / "forecast.html").read_text("utf-8")
+    reads = [m["params"]["uri"] for m in site.posted if m.get("method") == "resources/read"]
+    assert reads == [uri, uri]  # the host's own, for the view's HTML, and the view's
 
 
 async def check_context_changes(page: Any) -> None:

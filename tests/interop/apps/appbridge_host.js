@@ -64,8 +64,11 @@ function recorded(transport) {
 }
 
 async function connectClient() {
+  // `negotiation`: the client's versionNegotiation mode; none, the SDK's default handshake.
+  const mode = ASKED.get("negotiation");
   const client = new Client(HOST_INFO, {
     capabilities: { extensions: { [EXTENSION_ID]: { mimeTypes: [RESOURCE_MIME_TYPE] } } },
+    ...(mode ? { versionNegotiation: { mode } } : {}),
   });
   await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", location.href)));
   return client;
