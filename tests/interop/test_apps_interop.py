@@ -1,17 +1,13 @@
-"""MCP Apps against the reference implementation (@modelcontextprotocol/ext-apps), both ways,
-in a real headless Chromium: the npm reference app servers render and work in mcpkit's
-inspector, and mcpkit's example app renders in a page that hosts it with the reference
-AppBridge. Screenshots as in the inspector's browser tests."""
+"""MCP Apps against the reference implementation (@modelcontextprotocol/ext-apps) in a real
+headless Chromium: the npm reference app servers render and work in mcpkit's inspector.
+(The other way, mcpkit's example view in the reference AppBridge: test_appbridge_interop.py.)
+Screenshots as in the inspector's browser tests."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from interop_harness import HERE, require_node
@@ -26,18 +22,14 @@ from _inspector_harness import (
     login_url,
     open_tool,
     served,
-    serving,
     shoot,
 )
 
-from mcpkit import Client
-from mcpkit.apps import HOST_EXTENSIONS
 from mcpkit.inspector.hub import InspectorHub
 
 pytestmark = browser_marks(120)
 
 MODULES = HERE / "node_modules"
-EXAMPLES = HERE.parents[1] / "examples"
 
 
 def reference_server(name: str) -> str:
@@ -79,114 +71,3 @@ async def test_a_reference_app_server_renders_and_works_in_the_inspector(
             await view.get_by_role("button", name="Open Link").click()
             await said.locator("text=link refused").wait_for(timeout=WAIT_MS)
             await shoot(page, tmp_path, f"reference-{name}")
-
-
-class BridgeBackend:
-    """The AppBridge page's server: the page, its bundle, and POST /rpc to examples/apps.py
-    through an mcpkit Client that declares the extension."""
-
-    def __init__(self, bundle: bytes, client: Client) -> None:
-        self.bundle = bundle
-        self.client = client
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        path = scope["path"]
-        if path == "/":
-            body, kind = PAGE.encode(), b"text/html; charset=utf-8"
-        elif path == "/host.js":
-            body, kind = self.bundle, b"text/javascript"
-        elif path == "/rpc":
-            chunks = []
-            while True:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    break
-            asked = json.loads(b"".join(chunks))
-            try:
-                result = await self.client.request(asked["method"], asked["params"])
-                body = json.dumps({"result": _plain(result)}).encode()
-            except Exception as exc:
-                body = json.dumps({"error": str(exc)}).encode()
-            kind = b"application/json"
-        else:
-            body, kind = b"", b"text/plain"
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", kind)]}
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-def _plain(value: Any) -> Any:
-    import msgspec
-
-    return msgspec.to_builtins(value)
-
-
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>AppBridge host</title></head>
-<body><div id="host"></div><ol id="said"></ol><script type="module" src="/host.js"></script>
-</body></html>"""
-
-
-def bundle_host(folder: Path) -> bytes:
-    """bridge_host.js and the AppBridge it imports, as one browser module (esbuild)."""
-    require_node()
-    esbuild = MODULES / ".bin" / "esbuild"
-    if not esbuild.is_file():
-        pytest.fail("tests/interop/node_modules lacks esbuild: npm ci")
-    out = folder / "host.js"
-    subprocess.run(
-        [
-            str(esbuild),
-            str(HERE / "apps" / "bridge_host.js"),
-            "--bundle",
-            "--format=esm",
-            "--platform=browser",
-            "--log-level=error",
-            f"--outfile={out}",
-        ],
-        check=True,
-        timeout=60,
-        env={**os.environ, "NODE_PATH": str(MODULES)},
-    )
-    return out.read_bytes()
-
-
-async def test_our_example_view_renders_in_a_page_hosting_it_with_the_reference_appbridge(
-    tmp_path: Path,
-) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("apps_example", EXAMPLES / "apps.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its TypedDicts are looked up by module)
-    spec.loader.exec_module(module)
-    bundle = bundle_host(tmp_path)
-    async with Client(module.server, extensions=HOST_EXTENSIONS) as client:
-        async with serving(BridgeBackend(bundle, client)) as base:
-            from _inspector_harness import CHROMIUM, CHROMIUM_ARGS
-            from playwright.async_api import async_playwright
-
-            async with async_playwright() as driver:
-                browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    page = await browser.new_page(viewport={"width": 900, "height": 700})
-                    await page.goto(base)
-                    said = page.locator("#said")
-                    await said.locator("text=initialized").wait_for(timeout=WAIT_MS)
-                    view = page.frame_locator("iframe")
-                    await view.locator("#title >> text=Forecast for Oslo").wait_for(timeout=WAIT_MS)
-                    assert await view.locator(".day").count() == 3
-                    assert await view.locator("html").get_attribute("data-theme") == "dark"
-                    await view.locator("#refresh").click()
-                    await view.locator("#status >> text=refreshed").wait_for(timeout=WAIT_MS)
-                    await said.locator("text=tools/call refresh_forecast").wait_for()
-                    await view.locator("#fullscreen").click()
-                    await said.locator("text=display fullscreen").wait_for(timeout=WAIT_MS)
-                    await view.locator("#mode >> text=mode: fullscreen").wait_for(timeout=WAIT_MS)
-                    await shoot(page, tmp_path, "appbridge-host")
-                finally:
-                    await browser.close()
