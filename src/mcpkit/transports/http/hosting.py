@@ -230,12 +230,16 @@ class SessionHosting:
         return await end_expired(self.sessions, self._clock())
 
     def close_streams(self, *, calls: bool = False) -> None:
-        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699), so the
-        clients come back to whatever serves next: call it when a shutdown begins, since
-        uvicorn waits for open responses to end before the lifespan shutdown, and a GET
-        stream never ends on its own. A call's stream goes on to its answer, in the server's
-        graceful time, unless `calls` (the lifespan shutdown: whatever is still open)."""
+        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699), and
+        answer the 2026-07-28 listens (`subscriptions/listen`), so the clients come back to
+        whatever serves next: call it when a shutdown begins, since uvicorn waits for open
+        responses to end before the lifespan shutdown, and neither kind ever ends on its
+        own. A call's stream goes on to its answer, in the server's graceful time, unless
+        `calls` (the lifespan shutdown: whatever is still open)."""
         retry = self.streams.retry_ms
+        # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
+        # ends on its own: it is answered now, not after the calls' grace.
+        self.server.close_listens()
         if calls:
             for stream in list(self._open_streams):
                 stream.hang_up(retry, force=True)
