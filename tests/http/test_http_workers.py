@@ -78,18 +78,11 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
 
 
-async def test_workers_without_a_shared_store_are_warned_about(tmp_path: Path) -> None:
-    (tmp_path / "pids.py").write_text(SERVER)
-    argv = mcpkit("run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2")
-    async with asyncio.timeout(WAIT * 2), running(argv, cwd=tmp_path) as sup:
-        await sup.started()
-        assert any("2 workers on memory://" in line for line in sup.log), sup.text
-        assert await sup.stop(signal.SIGINT) == 0
-
-
 async def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     (tmp_path / "pids.py").write_text(SERVER)
-    argv = mcpkit("run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2")
+    argv = mcpkit(
+        "run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2", "--stateless"
+    )
     async with asyncio.timeout(WAIT * 2), running(argv, cwd=tmp_path) as sup:
         url = await sup.started()
         found = next(m for line in sup.log if (m := PIDS.search(line)))
@@ -105,7 +98,10 @@ async def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> N
 
 
 async def test_server_run_with_workers_runs_the_script_again_in_each(tmp_path: Path) -> None:
-    script = SERVER + '\nif __name__ == "__main__":\n    server.run("http", port=0, workers=2)\n'
+    script = SERVER + (
+        '\nif __name__ == "__main__":\n'
+        '    server.run("http", port=0, workers=2, store="sqlite:///state.db")\n'
+    )
     (tmp_path / "pids_main.py").write_text(script)
     async with (
         asyncio.timeout(WAIT * 2),
@@ -174,7 +170,9 @@ async def test_workers_open_each_others_request_state_with_no_key_configured(
     the client's retry, on a new connection, may reach the other. The supervisor hands its
     workers one requestState key when none is configured, so the retry opens there."""
     (tmp_path / "asks.py").write_text(ASKS)
-    argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
+    argv = mcpkit(  # stateless: no store, so no key agreed through one
+        "run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2", "--stateless"
+    )
 
     def elicit(params: ElicitRequestParams) -> ElicitResult:
         return ElicitResult(action="accept", content={"name": "Ada"})

@@ -1,5 +1,6 @@
-"""docs/deploy.md's nginx configuration, as written (ports aside), in front of three `mcpkit
-run` processes sharing a SQLite store, then a Redis one, nginx round-robin per request: a
+"""docs/deploy.md's nginx configuration and commands, as written (ports, store and file
+aside): three `mcpkit run` processes sharing a SQLite store, then a Redis one, behind nginx
+round-robin per request, and the page's `mcpkit list` through nginx lists their tools; a
 2026-07-28 client's calls spread over all three, a tool that asks its client twice runs its
 rounds on three processes given no requestState key, a task one process made is polled
 through the others, and (on Redis) a listen stream hears an update another process
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -118,6 +120,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def doc_commands(front: int, backends: list[int], store: str) -> list[list[str]]:
+    """docs/deploy.md's commands under its nginx block, as written but for the ports, the
+    store and the file (this test's server has the tools its checks call): the three
+    processes, then the client's `mcpkit list` through nginx."""
+    (block,) = re.findall(
+        r"The three processes, then a client through nginx:\n\n```\n(.*?)```", DOC.read_text(), re.S
+    )
+    lines = block.strip().splitlines()
+    assert len(lines) == 4, block
+    commands = []
+    for line in lines:
+        line = line.replace("127.0.0.1:8000", f"127.0.0.1:{front}")
+        for doc_port, ours in zip((8001, 8002, 8003), backends, strict=True):
+            line = line.replace(f"--port {doc_port}", f"--port {ours}")
+        line = line.replace("durable.py", "deployed.py").replace("sqlite:///state.db", store)
+        words = shlex.split(line)
+        assert words[0] == "mcpkit", line
+        commands.append(mcpkit(*words[1:]))
+    return commands
+
+
 def nginx_conf(folder: Path, port: int, backends: list[int]) -> Path:
     """docs/deploy.md's block with this test's ports, inside what a whole nginx.conf needs
     (the doc's block is the `http` part a site file holds)."""
@@ -169,25 +192,25 @@ async def test_three_processes_behind_nginx_round_robin(
     store = shared_store_url(kind, tmp_path, request, db=3, lease=2)
     ports = [free_port() for _ in range(3)]
     front = free_port()
-
-    def argv(port: int) -> list[str]:
-        return [
-            *mcpkit("run", "deployed.py", "--transport", "http", "--port", str(port)),
-            *("--store", store),
-            *("--allowed-host", f"127.0.0.1:{front}"),  # the Host nginx passes on, as the doc says
-        ]
-
+    *serve, listing = doc_commands(front, ports, store)
     async with (
         asyncio.timeout(WAIT * 4),
-        running(argv(ports[0]), tmp_path, NO_KEY) as one,
-        running(argv(ports[1]), tmp_path, NO_KEY) as two,
-        running(argv(ports[2]), tmp_path, NO_KEY) as three,
+        running(serve[0], tmp_path, NO_KEY) as one,
+        running(serve[1], tmp_path, NO_KEY) as two,
+        running(serve[2], tmp_path, NO_KEY) as three,
     ):
         processes: list[Running] = [one, two, three]
         for process in processes:
             await process.started()
         async with nginx(tmp_path, front, ports) as base:
             url = f"{base}/mcp"
+            # The local test the page ends with: `mcpkit list` through nginx, as written.
+            listed = await asyncio.create_subprocess_exec(
+                *listing, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            out, err = await listed.communicate()
+            assert listed.returncode == 0, err.decode()
+            assert all(name in out.decode() for name in ("pid", "plan", "steps")), out.decode()
             async with httpx.AsyncClient() as http:
                 assert (await http.get(f"{base}/readyz")).json() == {"status": "ready"}
             heard: asyncio.Queue[str] = asyncio.Queue()

@@ -74,16 +74,17 @@ class Two:
     app_here: McpHttpApp
     base_here: str
     base_there: str
+    app_there: McpHttpApp
 
 
 @contextlib.asynccontextmanager
 async def two_processes(redis_server: RedisServer, db: int) -> AsyncIterator[Two]:
     url = f"redis://127.0.0.1:{redis_server.port}/{db}"
     here, there = notes(url), notes(url)
-    app_here = here.http_app()
+    app_here, app_there = here.http_app(), there.http_app()
     try:
-        async with serving(app_here) as base_here, serving(there.http_app()) as base_there:
-            yield Two(here, there, app_here, base_here, base_there)
+        async with serving(app_here) as base_here, serving(app_there) as base_there:
+            yield Two(here, there, app_here, base_here, base_there, app_there)
     finally:
         await here.store.aclose()
         await there.store.aclose()
@@ -276,6 +277,36 @@ async def test_a_stream_resumed_on_another_process_replays_then_follows_it(
                 "last-event-id": first_id,
             }
             assert (await http.get(f"{two.base_there}/mcp", headers=foreign)).status_code == 410
+
+
+async def test_a_shutdown_ends_the_streams_it_relays_at_once(redis_server: RedisServer) -> None:
+    """A process relaying a call's stream that another one produces begins to shut down: the
+    relay ends at once with a `retry`, for the client to resume it on a process that goes
+    on serving, rather than holding the shutdown for the calls' grace (the call runs on)."""
+    async with (
+        asyncio.timeout(WAIT * 2),
+        two_processes(redis_server, 13) as two,
+        httpx.AsyncClient(timeout=WAIT) as http,
+        Client(f"{two.base_here}/mcp", protocol="2025-11-25") as client,
+    ):
+        headers = of_session(str(client.session_id))
+        call = {
+            "jsonrpc": "2.0",
+            "id": 9,
+            "method": "tools/call",
+            "params": {"name": "count", "arguments": {"n": 6000}, "_meta": {"progressToken": "p"}},
+        }  # five minutes of progress: it outlives the test unless the relay ends by itself
+        async with http.stream("POST", f"{two.base_here}/mcp", json=call, headers=headers) as cut:
+            first_id, _ = await anext(_events(cut.aiter_lines()))  # then the client is cut
+        resumed = {**headers, "last-event-id": first_id}
+        async with http.stream("GET", f"{two.base_there}/mcp", headers=resumed) as relayed:
+            assert relayed.status_code == 200
+            lines = relayed.aiter_lines()
+            await anext(_events(lines))  # the relay follows the producer
+            two.app_there.close_streams()  # what a SIGTERM to `there` does first
+            rest = [line async for line in lines]
+        assert any(line.startswith("retry:") for line in rest), rest
+        assert not any('"result"' in line for line in rest)  # the call goes on, elsewhere
 
 
 async def test_a_forged_stream_of_a_process_that_never_ran_ends_at_once(

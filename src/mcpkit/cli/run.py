@@ -41,6 +41,7 @@ def run(
         with refusing_run(_RUN_AT_IMPORT):
             server = load_server(target)
         _use_store(server, store)
+        _check_workers(server, dict(http_options or {}))
         from mcpkit.cli._serve import serve_http
 
         serve_http(server, dict(http_options or {}))
@@ -62,6 +63,21 @@ def _use_store(server: Any, store: str | None) -> None:
         server.use_store(store)
     except (ValueError, RuntimeError) as exc:
         raise SystemExit(f"mcpkit run: --store: {exc}") from None
+
+
+def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
+    """Refuse `--workers N` on a store the workers would not share, naming `--store` (the
+    Server's `run()` refuses it too, in the words of its keywords)."""
+    from mcpkit.server.serving import unshared_refusal
+
+    workers = options.get("workers", 1)
+    refusal = unshared_refusal(server.store, workers, bool(options.get("stateless")))
+    if refusal is not None:
+        raise SystemExit(
+            f"mcpkit run: --workers {workers} needs {refusal}: give --store "
+            "redis://HOST:PORT/DB (or --store sqlite:///PATH on one host: sessions and tasks are "
+            "shared, not a tool's questions to its client), or --workers 1"
+        )
 
 
 def load_server(target: str) -> Any:

@@ -62,6 +62,13 @@ class ServerLifespan:
         """Whether the lifespan has been entered (some session is being served)."""
         return self._lifespan_users > 0
 
+    def close_listens(self) -> None:
+        """Answer every open `subscriptions/listen` now, their graceful end: a listen never
+        ends on its own, so a server that begins to shut down ends them at once (the HTTP
+        app does, before uvicorn waits for its open responses), and each client learns
+        straight away that this server went away."""
+        self.listeners.close_all()
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncGenerator[Self, None]:
         """Enter the lifespan hook once for however many sessions are being served."""

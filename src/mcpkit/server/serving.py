@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
     from mcpkit.transports.stdio_server import StdStream
 
-__all__ = ["Servable", "TransportServing"]
+__all__ = ["Servable", "TransportServing", "unshared_refusal"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -68,6 +68,8 @@ class Servable(Protocol):
     def one_request(self, response: Response) -> ServerSessionHandle: ...
 
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
+
+    def close_listens(self) -> None: ...
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
 
@@ -180,16 +182,12 @@ class TransportServing:
         elif transport == "http":
             if stdin is not None or stdout is not None:
                 raise ValueError("stdin and stdout are for transport='stdio'")
-            from mcpkit.server._http_run import serve_http, supervise_workers
+            from mcpkit.server._http_run import serve_http
             from mcpkit.server._workers import is_worker
 
             if workers > 1 and not is_worker():
-                _log_to_stderr()
-                _warn_unshared(self.store, workers)
-                code = supervise_workers(self, workers, host=host, port=port, path=path)
-                asyncio.run(self.store.aclose())
-                if code:
-                    raise SystemExit(code)
+                stateless = settings.get("stateless", False)
+                _supervise(self, workers, host=host, port=port, path=path, stateless=stateless)
                 return
             main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
         else:
@@ -200,9 +198,71 @@ class TransportServing:
             asyncio.Runner(loop_factory=loop_factory()) as runner,
         ):
             try:
-                runner.run(main)
+                runner.run(_checked(self.store, main))
             finally:
                 runner.run(self.store.aclose())
+
+
+def _supervise(
+    server: Servable, workers: int, *, host: str, port: int, path: str, stateless: bool
+) -> None:
+    """Serve with `workers` processes, once the store is one they share and it answers."""
+    from mcpkit.server._http_run import supervise_workers
+
+    refusal = unshared_refusal(server.store, workers, stateless)
+    if refusal is not None:
+        raise SystemExit(
+            f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'{_ON_ONE_HOST}"
+        )
+    _log_to_stderr()
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(_checked_then_closed(server.store))  # the workers open their own
+    _warn_unshared(server.store, workers)
+    code = supervise_workers(server, workers, host=host, port=port, path=path)
+    if code:
+        raise SystemExit(code)
+
+
+#: How a refusal of an unshared store names SQLite, after the Redis URL it suggests.
+_ON_ONE_HOST = (
+    " (or sqlite:///PATH on one host: sessions and tasks are shared, not a tool's questions "
+    "to its client)"
+)
+
+
+def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None:
+    """What `workers` processes need that `store` is not, or None when they can serve on it.
+
+    A store the workers do not share (`memory://`) would serve a 2025-11-25 session in the
+    one worker that opened it and answer its requests that reach another with 404: never
+    served, whatever the warning said (issue 38). Stateless serving keeps no session."""
+    if workers <= 1 or store.shared or stateless:
+        return None
+    return (
+        f"a store the workers share, and {store.url} is each worker's own (a 2025-11-25 "
+        "session would be answered 404 by the other workers)"
+    )
+
+
+async def _checked(store: Stores, main: Coroutine[Any, Any, None]) -> None:
+    """`main`, once the store answers (`Stores.check`): a store that is down is one line and
+    a non-zero exit before anything serves."""
+    from mcpkit.stores.url import StoreUnavailable
+
+    try:
+        await store.check()
+    except StoreUnavailable as exc:
+        main.close()
+        raise SystemExit(f"{exc}: start it, or give another store URL") from None
+    await main
+
+
+async def _checked_then_closed(store: Stores) -> None:
+    """The supervisor of several workers checks the store they will open, then lets it go."""
+    try:
+        await _checked(store, asyncio.sleep(0))
+    finally:
+        await store.aclose()
 
 
 def _log_to_stderr() -> None:
@@ -215,19 +275,22 @@ def _warn_unshared(store: Stores, workers: int) -> None:
     """Say what several workers cannot do with a store they do not share live."""
     if store.url.startswith("redis") or store.url.startswith("unix"):
         return
-    if store.shared:  # SQLite: records and tasks are shared, news is not
+    if store.shared:  # SQLite: records and tasks are shared, news and answers are not
         logger.warning(
             "%d workers on %s: sessions and tasks are shared, but list_changed and "
             "resources/updated reach only the sessions of the worker that announced them, and "
-            "a tool's questions to its client only a stream that worker holds; for those, "
-            "give --store redis://HOST:PORT/DB",
+            "a client's answer to a tool's question (sampling, elicitation, roots) is lost when "
+            "it reaches another worker than the tool's; for those, give --store "
+            "redis://HOST:PORT/DB",
             workers,
             store.url,
         )
         return
-    logger.warning(
-        "%d workers on memory://: a 2025-11-25 session lives in the worker that opened it, "
-        "so its requests that reach another worker are answered 404 (2026-07-28 requests "
-        "need no store); give --store redis://HOST:PORT/DB (or sqlite:///PATH on one host)",
+    logger.warning(  # stateless (`unshared_refusal` lets nothing else through)
+        "%d stateless workers on %s: a task lives in the worker that made it (the others "
+        "answer that it does not exist), and list_changed and resources/updated reach only "
+        "the listens of the worker that announced them; give --store redis://HOST:PORT/DB to "
+        "share them",
         workers,
+        store.url,
     )

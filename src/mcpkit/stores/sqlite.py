@@ -137,7 +137,11 @@ class SqliteDatabase:
         self._queue: list[_Operation[Any]] = []
         self._draining = False
         # Opened on the thread that will use it (sqlite3 checks which thread calls it).
-        self._executor.submit(self._open).result()
+        try:
+            self._executor.submit(self._open).result()
+        except BaseException:
+            self._executor.shutdown(wait=False)  # nothing will use the thread
+            raise
 
     def _open(self) -> None:
         connection = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_TIMEOUT)

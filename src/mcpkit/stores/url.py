@@ -13,6 +13,7 @@ to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +27,24 @@ from mcpkit.stores.liveness import Liveness, SharedSecrets
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
 
-__all__ = ["DEFAULT_STORE", "Stores", "as_stores", "check_store_url", "open_store"]
+__all__ = [
+    "CHECK_TIMEOUT",
+    "DEFAULT_STORE",
+    "StoreUnavailable",
+    "Stores",
+    "as_stores",
+    "check_store_url",
+    "open_store",
+]
 
 #: Connections to Redis one process opens at most (the subscriptions of the task store and
 #: the broker among them).
 REDIS_CONNECTIONS: Final = 64
 #: Seconds of a lease (a task's, a process's) when the URL names none (`?lease=`).
 DEFAULT_LEASE: Final = 30.0
+#: Seconds `Stores.check` gives a store to answer before serving starts: a store that is
+#: down is said in one line at once, not found out by the first request.
+CHECK_TIMEOUT: Final = 5.0
 #: What a server uses when it is given no store.
 DEFAULT_STORE: Final = "memory://"
 #: Options of a Redis URL that redis-py reads itself (`Redis.from_url`).
@@ -78,12 +90,36 @@ class Stores:
     lease: float = DEFAULT_LEASE
     secrets: SharedSecrets | None = None
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
+    probe: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
+
+    async def check(self, timeout: float = CHECK_TIMEOUT) -> None:
+        """Raise `StoreUnavailable` unless the store answers within `timeout` seconds: what
+        `Server.run()` and `mcpkit run` do before they serve, so that a Redis that is down is
+        one line at start rather than retries and tracebacks under a server that says it
+        serves. A store in this process (memory, an opened SQLite file) always answers."""
+        if self.probe is None:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                await self.probe()
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"the store {self.url} did not answer in {timeout:g} s"
+            ) from None
+        except Exception as exc:
+            reason = (str(exc) or type(exc).__name__).rstrip(".")
+            raise StoreUnavailable(f"cannot reach the store {self.url} ({reason})") from None
 
     async def aclose(self) -> None:
         """Release what the stores hold (a database thread, connections). `mcpkit run` and
         `Server.run()` call it at shutdown; an app served otherwise calls it at its end."""
         for close in self.closers:
             await close()
+
+
+class StoreUnavailable(ConnectionError):
+    """The store a server was given does not answer (`Stores.check`); the message names its
+    URL (any password hidden) and why."""
 
 
 def check_store_url(url: str) -> str:
@@ -156,6 +192,8 @@ def as_stores(store: str | Stores | None) -> Stores:
 
 
 def _sqlite(url: str) -> Stores:
+    import sqlite3
+
     from mcpkit.stores.sqlite import (
         SqliteDatabase,
         SqliteEventStore,
@@ -166,9 +204,15 @@ def _sqlite(url: str) -> Stores:
     )
 
     path = url.partition("://")[2][1:].partition("?")[0]
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = SqliteDatabase(path)
+    try:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = SqliteDatabase(path)
+    except (OSError, sqlite3.Error) as exc:
+        # A folder in the way, a file that is not a database, no permission: said before
+        # anything serves, with the path as the user gave it.
+        where = Path(path).resolve() if path != ":memory:" else path
+        raise ValueError(f"cannot open the SQLite store at {where}: {exc}") from None
     lease = lease_of(url)
     return Stores(
         url=url,
@@ -213,6 +257,9 @@ def _redis(url: str) -> Stores:
     async def close_client() -> None:
         await client.aclose()
 
+    async def ping() -> None:
+        await client.ping()  # pyright: ignore[reportUnknownMemberType]
+
     return Stores(
         url=_hidden(url),
         tasks=tasks,
@@ -225,6 +272,7 @@ def _redis(url: str) -> Stores:
         lease=lease,
         secrets=RedisSecrets(client),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
+        probe=ping,
     )
 
 

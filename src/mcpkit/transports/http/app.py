@@ -224,6 +224,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
             relayed=server.store.liveness is not None,
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
+        self._relays: set[Stream] = set()  # of those, streams another process produces
         self._own_calls = OwnCalls()  # 2026-07-28 requests served now
         self._local = path.rstrip("/") or "/"
         self._slashed = self._local.rstrip("/") + "/"

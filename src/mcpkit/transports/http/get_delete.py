@@ -107,6 +107,7 @@ class GetDeleteRequests(SessionHosting):
                 follow(store, stream, stream_id, cursor, gone, asked=asked)
             )
         self._open_streams.add(stream)
+        self._relays.add(stream)
         try:
             await send_sse(
                 receive,
@@ -117,6 +118,7 @@ class GetDeleteRequests(SessionHosting):
             )
         finally:
             self._open_streams.discard(stream)
+            self._relays.discard(stream)
             if follower is not None:
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -51,6 +51,7 @@ class SessionHosting:
     streams: StreamSettings
     legacy: LegacySseEndpoint | None
     _open_streams: set[Stream]  # those a response carries now
+    _relays: set[Stream]  # of those, streams produced by another process (`_relay`)
     _own_calls: OwnCalls  # 2026-07-28 requests served now (`own_terms`)
     _lifespan_ran: bool  # whether `lifespan()` was ever entered (a warning when it was not)
     _refreshing: set[asyncio.Task[None]]  # sessions being read again (`_on_change`)
@@ -230,12 +231,21 @@ class SessionHosting:
         return await end_expired(self.sessions, self._clock())
 
     def close_streams(self, *, calls: bool = False) -> None:
-        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699), so the
-        clients come back to whatever serves next: call it when a shutdown begins, since
-        uvicorn waits for open responses to end before the lifespan shutdown, and a GET
-        stream never ends on its own. A call's stream goes on to its answer, in the server's
-        graceful time, unless `calls` (the lifespan shutdown: whatever is still open)."""
+        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699),
+        answer the 2026-07-28 listens (`subscriptions/listen`), and end the streams relayed
+        from another process's log, so the clients come back to whatever serves next: call
+        it when a shutdown begins, since uvicorn waits for open responses to end before the
+        lifespan shutdown, and none of these ends on its own soon. A call's stream goes on
+        to its answer, in the server's graceful time, unless `calls` (the lifespan shutdown:
+        whatever is still open)."""
         retry = self.streams.retry_ms
+        # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
+        # ends on its own: it is answered now, not after the calls' grace.
+        self.server.close_listens()
+        # A stream relayed from another process's log waits for nothing this one runs: its
+        # client resumes it, at once, on a process that goes on serving.
+        for relayed in list(self._relays):
+            relayed.hang_up(retry, force=True)
         if calls:
             for stream in list(self._open_streams):
                 stream.hang_up(retry, force=True)

@@ -304,6 +304,10 @@ class HostServer(Protocol):
 
     def running(self) -> AbstractAsyncContextManager[object]: ...
 
+    def close_listens(self) -> None:
+        """Answer every open 2026-07-28 `subscriptions/listen` now (a shutdown begins)."""
+        ...
+
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request on the item `target` (a tool's or prompt's name, a
         resource's URI) needs beyond the endpoint's own (empty for most)."""

@@ -1,0 +1,157 @@
+"""Deployment defaults that refuse what would not work (issue 38): `--workers` above 1 on a
+store the workers do not share is refused in one line naming `--store` (and so is
+`Server.run(workers=2)` with one), and a store that cannot be used at start (a Redis on a
+closed port, a SQLite path that is a folder) is one `error:` line and a non-zero exit, before
+anything says it serves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _redis_server import RedisServer
+from _running import REPO, mcpkit, running
+
+from mcpkit.stores.url import StoreUnavailable, open_store
+
+SERVER = """
+from mcpkit import Server
+
+server = Server("plain")
+
+
+@server.tool()
+def hello() -> str:
+    return "hi"
+"""
+WAIT = 30.0  # seconds: a bound on hangs, never a measurement
+DEPLOY = REPO / "docs" / "deploy.md"
+
+
+def quoted_error(starting: str) -> str:
+    """The one `error:` line docs/deploy.md shows that starts with `starting`."""
+    lines = re.findall(r"```text\n(error: .*?)\n```", DEPLOY.read_text())
+    (line,) = [line for line in lines if line.startswith(starting)]
+    return line
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A port of 127.0.0.1 bound and not listening while the block runs: a connection to it
+    is refused, and no other process can take it meanwhile."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+async def _exit_of(argv: list[str], cwd: Path) -> tuple[int, list[str]]:
+    """Run `argv` to its end; its exit status and the lines of its stderr."""
+    async with running(argv, cwd) as server:
+        code = await server.exited()
+        return code, server.log
+
+
+def _assert_one_error_line(code: int, log: list[str], *needles: str) -> None:
+    assert code != 0
+    assert len(log) == 1 and log[0].startswith("error: "), "\n".join(log)
+    assert not any("serving" in line for line in log)
+    for needle in needles:
+        assert needle in log[0], log[0]
+
+
+async def test_workers_on_the_default_store_are_refused_naming_store(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text(SERVER)
+    argv = mcpkit("run", "plain.py", "--transport", "http", "--port", "0", "--workers", "4")
+    async with asyncio.timeout(WAIT):
+        code, log = await _exit_of(argv, tmp_path)
+    _assert_one_error_line(code, log, "--store redis://", "memory://")
+    assert log[0] == quoted_error("error: --workers 4 needs")  # as the page shows it
+
+
+async def test_server_run_with_workers_on_memory_is_refused_in_one_line(tmp_path: Path) -> None:
+    script = SERVER + '\nif __name__ == "__main__":\n    server.run("http", port=0, workers=2)\n'
+    (tmp_path / "plain_main.py").write_text(script)
+    async with asyncio.timeout(WAIT):
+        async with running([sys.executable, "plain_main.py"], tmp_path) as server:
+            code = await server.exited()
+    assert code == 1
+    assert len(server.log) == 1, server.text  # no traceback: the one line
+    assert server.log[0].startswith("workers=2 needs a store the workers share")
+    assert "store='redis://" in server.log[0]
+
+
+async def test_stateless_workers_need_no_shared_store(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text(SERVER)
+    argv = mcpkit(
+        "run", "plain.py", "--transport", "http", "--port", "0", "--workers", "2", "--stateless"
+    )
+    async with asyncio.timeout(WAIT * 2), running(argv, tmp_path) as sup:
+        await sup.started()
+        assert any("2 stateless workers on memory://" in line for line in sup.log), sup.text
+        assert await sup.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_a_redis_store_on_a_closed_port_is_one_error_line(
+    tmp_path: Path, workers: str
+) -> None:
+    (tmp_path / "plain.py").write_text(SERVER)
+    with closed_port() as port:
+        store = f"redis://127.0.0.1:{port}/0"
+        argv = mcpkit("run", "plain.py", "--transport", "http", "--port", "0", "--workers", workers)
+        async with asyncio.timeout(WAIT):
+            code, log = await _exit_of([*argv, "--store", store], tmp_path)
+    _assert_one_error_line(code, log, f"cannot reach the store {store}")
+    shown = quoted_error("error: cannot reach the store")
+    assert log[0] == shown.replace("6379", str(port))  # as the page shows it, on any loop
+
+
+async def test_a_sqlite_path_that_cannot_be_a_database_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text(SERVER)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    argv = mcpkit("run", "plain.py", "--transport", "http", "--port", "0")
+    async with asyncio.timeout(WAIT):
+        code, log = await _exit_of([*argv, "--store", f"sqlite:///{folder}"], tmp_path)
+    _assert_one_error_line(code, log, f"cannot open the SQLite store at {folder}")
+    shown = quoted_error("error: --store: cannot open")
+    assert log[0] == shown.replace("/var/lib/mcp", str(folder))  # as the page shows it
+
+
+async def test_a_running_redis_store_is_checked_and_served(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    (tmp_path / "plain.py").write_text(SERVER)
+    argv = mcpkit("run", "plain.py", "--transport", "http", "--port", "0", "--workers", "2")
+    argv += ["--store", redis_server.url]
+    async with asyncio.timeout(WAIT * 2), running(argv, tmp_path) as sup:
+        await sup.started()
+        assert not any(line.startswith("error") for line in sup.log), sup.text
+        assert await sup.stop(signal.SIGTERM) == 0
+
+
+async def test_store_check_names_a_closed_port_and_passes_a_live_server(
+    redis_server: RedisServer,
+) -> None:
+    with closed_port() as port:
+        down = open_store(f"redis://:secret@127.0.0.1:{port}/0")
+        try:
+            with pytest.raises(StoreUnavailable) as refused:
+                await down.check(timeout=WAIT)
+        finally:
+            await down.aclose()
+    assert f"redis://:***@127.0.0.1:{port}/0" in str(refused.value)
+    assert "secret" not in str(refused.value)
+    up = open_store(redis_server.url)
+    try:
+        await up.check(timeout=WAIT)
+    finally:
+        await up.aclose()
+    await open_store("memory://").check()
