@@ -37,6 +37,7 @@ from mcpkit.server._hints import (
     type_name,
     unwrap_callable,
 )
+from mcpkit.server._refs import inline_defs
 from mcpkit.server.output_schema import OutputError, OutputSpec, output_spec, schema_for_type
 
 __all__ = [
@@ -373,6 +374,4 @@ def _input_schema(
         schema["required"] = [name for name in order if name in root["required"]]
     if not accepts_extra:
         schema["additionalProperties"] = False
-    if defs:
-        schema["$defs"] = defs
-    return schema
+    return inline_defs(schema, defs)
