@@ -112,9 +112,9 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
     defs = {**hoisted, **components}
     for schema, info in zip(schemas, msgspec.inspect.multi_type_info(types), strict=True):
         add_formats(schema, info, defs)
-    orders = _declared_orders(types)
-    _tidy(defs, orders)
-    _tidy(schemas, orders)
+    declared = _in_declared_order(types)
+    _tidy(defs, declared)
+    _tidy(schemas, declared)
     return list(schemas), defs
 
 
@@ -144,10 +144,22 @@ def _enum_key(values: list[object]) -> frozenset[tuple[type, object]]:
     return frozenset((type(v), v) for v in values)  # by type too: True is 1 to a set
 
 
-def _declared_orders(types: list[Any]) -> dict[frozenset[tuple[type, Any]], list[Any]]:
+def _in_declared_order(types: list[Any]) -> Callable[[list[object]], list[Any]]:
+    """A function putting enum values found in a schema of `types` in declared order."""
+    orders: dict[frozenset[tuple[type, object]], list[Any]] = {}
+
+    def declared(values: list[object]) -> list[Any]:
+        if not orders:  # the hints are read again only when a schema has an enum
+            orders.update(_declared_orders(types))
+        return orders.get(_enum_key(values), values)
+
+    return declared
+
+
+def _declared_orders(types: list[Any]) -> dict[frozenset[tuple[type, object]], list[Any]]:
     """The values of every Enum and Literal reachable from `types`, in declaration order,
     by their set: msgspec sorts them, but a model and a form show them as written."""
-    orders: dict[frozenset[tuple[type, Any]], list[Any]] = {}
+    orders: dict[frozenset[tuple[type, object]], list[Any]] = {}
     seen: set[type] = set()
     pending = list(types)
     while pending:
@@ -181,7 +193,7 @@ def _field_hints(cls: type) -> list[Any]:
         return []
 
 
-def _tidy(node: object, orders: dict[frozenset[tuple[type, Any]], list[Any]]) -> None:
+def _tidy(node: object, declared: Callable[[list[object]], list[Any]]) -> None:
     """Put enum values back in declared order; add the `type` msgspec leaves out beside
     `enum` (Literal, Enum), since some model providers reject an enum without one; drop
     the marker of `object` (any value)."""
@@ -192,15 +204,15 @@ def _tidy(node: object, orders: dict[frozenset[tuple[type, Any]], list[Any]]) ->
         if isinstance(values, list) and values:
             found = cast("list[object]", values)
             with contextlib.suppress(TypeError):  # an unhashable value: nothing declared it
-                schema["enum"] = list(orders.get(_enum_key(found), found))
+                schema["enum"] = list(declared(found))
             kind = _ENUM_TYPES.get(frozenset(type(v) for v in found))
             if kind is not None and "type" not in schema:
                 schema["type"] = kind
         for child in schema.values():
-            _tidy(child, orders)
+            _tidy(child, declared)
     elif isinstance(node, (list, tuple)):
         for child in cast("list[Any]", node):
-            _tidy(child, orders)
+            _tidy(child, declared)
 
 
 def type_name(tp: object) -> str:
