@@ -69,6 +69,8 @@ def test_field_description_constraints_and_defaults_reach_schema_and_tool() -> N
     kwargs = both_ways(sig, {"x": 2.5})
     assert kwargs["y"] == 1 and kwargs["tags"] == []  # never the FieldInfo
     assert both_ways(sig, {"x": 2.5})["tags"] is not kwargs["tags"]  # a fresh list per call
+    raw = b'{"x": 2.5}'
+    assert sig.validate_json(raw)["tags"] is not sig.validate_json(raw)["tags"]
     assert "argument `x` is invalid: expected `float` > 0.0" in refusal(sig, {"x": -1})
     assert "argument `y` is invalid" in refusal(sig, {"x": 1, "y": -1})
     assert "argument `tags` is invalid" in refusal(sig, {"x": 1, "tags": ["a"] * 4})

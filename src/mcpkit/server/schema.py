@@ -203,14 +203,11 @@ class FunctionSignature:
             obj = decoder.decode(raw)
         except msgspec.ValidationError as exc:
             return self.validate(decode_arguments(raw, exc))  # raises the worded error
-        kwargs = {
+        return {  # the struct gives the defaults of Fields (`_fills`) itself
             name: value
             for name in self.parameters
             if (value := getattr(obj, name)) is not msgspec.UNSET
         }
-        if self._fills:
-            self._fill(kwargs)
-        return kwargs
 
     def _unknown(self, arguments: dict[str, Any]) -> ArgumentError:
         unknown = sorted(k for k in arguments if k not in self._names)
@@ -337,7 +334,7 @@ def build_signature(
         _names=frozenset(fields),
         _json_decoder=None
         if arguments.accepts_extra
-        else _json_decoder(fields, python_names, strict=not coerce),
+        else _json_decoder(fields, python_names, arguments.fills, strict=not coerce),
         coerce=coerce,
         _renames=renames,
         _fills=tuple(arguments.fills),
@@ -346,16 +343,19 @@ def build_signature(
 
 
 def _json_decoder(
-    fields: dict[str, Any], python_names: dict[str, str], *, strict: bool
+    fields: dict[str, Any], python_names: dict[str, str], fills: list[Fill], *, strict: bool
 ) -> msgspec.json.Decoder[Any] | None:
     """A decoder from JSON text to a struct of the parameters (unknown names refused, as
     `validate` does), or None where the names or hints do not make such a struct."""
     spec: list[tuple[str, Any, Any]] = []
+    fresh = {name: factory or functools.partial(copy.deepcopy, d) for name, d, factory in fills}
     for wire, wrapped in fields.items():
         (hint,) = typing.get_args(wrapped)  # Required[...] / NotRequired[...]
         name = python_names[wire]
         if typing.get_origin(wrapped) is typing.Required:
             spec.append((name, hint, msgspec.field(name=wire)))
+        elif name in fresh:
+            spec.append((name, hint, msgspec.field(default_factory=fresh[name], name=wire)))
         else:
             optional = msgspec.field(default=msgspec.UNSET, name=wire)
             spec.append((name, hint | msgspec.UnsetType, optional))
