@@ -138,25 +138,26 @@ def test_builtin_hints(hint: Any, expected: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("hint", "shape"),
     [
-        (Color, {"type": "string", "enum": ["blue", "red"]}),
+        (Color, {"type": "string", "enum": ["red", "blue"]}),  # as declared
         (Point, {"type": "object", "required": ["x"]}),
         (Span, {"type": "object", "required": ["end", "start"]}),  # msgspec sorts TypedDicts
         (Box, {"type": "object", "required": ["width"]}),
         (Pair, {"type": "array", "minItems": 2, "maxItems": 2}),
     ],
 )
-def test_named_types_go_to_top_level_defs(hint: Any, shape: dict[str, Any]) -> None:
+def test_named_types_are_written_in_place(hint: Any, shape: dict[str, Any]) -> None:
     prop, schema = schema_of(hint)
-    assert prop == {"$ref": f"#/$defs/{hint.__name__}"}
-    definition = resolve(schema, prop)
-    assert {key: definition.get(key) for key in shape} == shape
+    assert "$defs" not in schema  # only recursive types keep a definition
+    assert prop["title"] == hint.__name__
+    assert {key: prop.get(key) for key in shape} == shape
 
 
 def test_nested_refs_resolve_for_a_validator() -> None:
     def fn(tree: Tree, boxes: list[Box], color: Color = Color.RED) -> None: ...
 
     schema = build_signature(fn).input_schema
-    assert set(schema["$defs"]) == {"Tree", "Box", "Color"}
+    assert set(schema["$defs"]) == {"Tree"}  # the recursive one
+    assert schema["properties"]["tree"] == {"$ref": "#/$defs/Tree"}
     validator = jsonschema_rs.validator_for(schema)
     good = {"tree": {"value": 1, "children": [{"value": 2}]}, "boxes": [{"width": 1.5}]}
     assert validator.is_valid(good)
@@ -343,7 +344,7 @@ def test_annotated_description_wins_over_the_docstring() -> None:
     assert prop == {"type": "integer", "minimum": 0, "description": "from the hint"}
 
 
-def test_docstring_description_beside_a_ref() -> None:
+def test_docstring_description_on_an_inlined_type() -> None:
     def fn(p: Point) -> None:
         """Do a thing.
 
@@ -352,7 +353,7 @@ def test_docstring_description_beside_a_ref() -> None:
         """
 
     prop = build_signature(fn).input_schema["properties"]["p"]
-    assert prop == {"$ref": "#/$defs/Point", "description": "where"}
+    assert prop == {**schema_for_type(Point), "description": "where"}
 
 
 # ------------------------------------------------------------------ injected parameters
@@ -422,7 +423,7 @@ def test_enum_errors_list_the_allowed_values() -> None:
 
     with pytest.raises(ArgumentError) as enum_info:
         build_signature(paint).validate({"color": "green"})
-    assert 'expected one of: "blue", "red"' in str(enum_info.value)
+    assert 'expected one of: "red", "blue"' in str(enum_info.value)  # declared order
 
 
 def test_constraint_errors_name_the_argument() -> None:
@@ -547,7 +548,8 @@ def make_local_tool() -> Any:
 
 def test_string_annotations_of_local_classes_resolve() -> None:
     sig = make_local_tool()
-    assert set(sig.input_schema["$defs"]) == {"Local", "Unused"}
+    properties = sig.input_schema["properties"]
+    assert properties["item"]["title"] == "Local" and properties["other"]["title"] == "Unused"
     assert sig.output.output_schema is not None
     assert sig.output.output_schema["properties"] == {"name": {"type": "string"}}
 
@@ -645,11 +647,13 @@ def test_other_returns_are_wrapped_in_result(annotation: Any, value: Any, result
     assert jsonschema_rs.validator_for(schema).is_valid(structured)
 
 
-def test_wrapped_refs_keep_defs_at_the_top() -> None:
-    schema = output_spec(list[Point]).output_schema
+def test_wrapped_recursive_refs_keep_defs_at_the_top() -> None:
+    schema = output_spec(list[Tree]).output_schema
     assert schema is not None
-    assert schema["properties"]["result"] == {"type": "array", "items": {"$ref": "#/$defs/Point"}}
-    assert set(schema["$defs"]) == {"Point"}
+    assert schema["properties"]["result"] == {"type": "array", "items": {"$ref": "#/$defs/Tree"}}
+    assert set(schema["$defs"]) == {"Tree"}
+    valid = {"result": [{"value": 1, "children": [{"value": 2}]}]}
+    assert jsonschema_rs.validator_for(schema).is_valid(valid)
 
 
 def test_recursive_return_keeps_its_definition() -> None:
@@ -703,8 +707,7 @@ def test_schema_for_type_inlines_the_root() -> None:
     }
     assert schema_for_type(list[Color]) == {
         "type": "array",
-        "items": {"$ref": "#/$defs/Color"},
-        "$defs": {"Color": {"title": "Color", "type": "string", "enum": ["blue", "red"]}},
+        "items": {"title": "Color", "type": "string", "enum": ["red", "blue"]},
     }
 
 
@@ -726,9 +729,9 @@ def test_pydantic_models_as_parameters() -> None:
 
     sig = build_signature(fn)
     schema = sig.input_schema
-    assert schema["properties"]["person"] == {"$ref": "#/$defs/Person"}
-    assert set(schema["$defs"]) == {"Person", "Address"}
-    assert schema["$defs"]["Person"]["properties"]["address"] == {"$ref": "#/$defs/Address"}
+    assert "$defs" not in schema
+    assert schema["properties"]["person"]["title"] == "Person"
+    assert schema["properties"]["person"]["properties"]["address"]["title"] == "Address"
     validator = jsonschema_rs.validator_for(schema)
     good = {"person": {"name": "Ada", "address": {"street": "Main", "number": "1"}}}
     assert validator.is_valid({"person": {"name": "Ada", "address": {"street": "M", "number": 1}}})
@@ -745,7 +748,8 @@ def test_pydantic_model_as_output() -> None:
     spec = output_spec(Person)
     assert spec.output_schema is not None and spec.wrapped is False
     assert spec.output_schema["type"] == "object"
-    assert set(spec.output_schema["$defs"]) == {"Address"}
+    assert "$defs" not in spec.output_schema
+    assert spec.output_schema["properties"]["address"]["required"] == ["street", "number"]
     person = Person(name="Ada", address=Address(street="Main", number=1))
     structured = spec.to_structured(person)
     assert structured == {"name": "Ada", "address": {"street": "Main", "number": 1}}

@@ -1,8 +1,11 @@
 """Type-hint plumbing for the schema builders: resolving annotations, msgspec schema
-components with one shared `$defs`, and pydantic models when the user has loaded pydantic."""
+components with one shared `$defs` (enum values in their declared order), and pydantic
+models when the user has loaded pydantic."""
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import functools
 import inspect
 import sys
@@ -19,7 +22,6 @@ __all__ = [
     "REF_TEMPLATE",
     "dec_hook",
     "enc_hook",
-    "inline_root",
     "is_pydantic_model",
     "resolve_hints",
     "schema_components",
@@ -96,53 +98,121 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
                 "msgspec.Struct, enums, Literal, or the datetime, uuid, decimal, pathlib "
                 "and ipaddress types"
             )
-        schema = tp.model_json_schema(ref_template=REF_TEMPLATE.replace("{name}", "{model}"))
-        hoisted.update(schema.pop("$defs", {}))
-        hoisted[tp.__name__] = schema
-        return {"$ref": REF_TEMPLATE.format(name=tp.__name__)}
+        return _hoist(tp, hoisted)
 
-    schemas, components = msgspec.json.schema_components(
-        types, schema_hook=hook, ref_template=REF_TEMPLATE
-    )
+    try:
+        schemas, components = msgspec.json.schema_components(
+            types, schema_hook=hook, ref_template=REF_TEMPLATE
+        )
+    except KeyError as exc:  # msgspec's failure on two classes of one qualified name
+        raise TypeError(_CLASH.format(name=type_name(exc.args[0]))) from None
+    for name in hoisted.keys() & components.keys():
+        if hoisted[name] != components[name]:
+            raise TypeError(_CLASH.format(name=name))
     defs = {**hoisted, **components}
     for schema, info in zip(schemas, msgspec.inspect.multi_type_info(types), strict=True):
         add_formats(schema, info, defs)
-    _tidy(defs)
-    _tidy(schemas)
+    declared = _in_declared_order(types)
+    _tidy(defs, declared)
+    _tidy(schemas, declared)
     return list(schemas), defs
 
 
-def _tidy(node: object) -> None:
-    """Add the `type` msgspec leaves out beside `enum` (Literal, Enum), since some model
-    providers reject an enum without one; drop the marker of `object` (any value)."""
+_CLASH: Final = (
+    "two different types are named {name!r} in one schema; rename one of them, since a "
+    "schema's definitions are named by their types' names"
+)
+
+
+def _hoist(model: Any, hoisted: dict[str, Any]) -> dict[str, Any]:
+    """A reference to a pydantic model's schema, its definitions added to `hoisted`."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE.replace("{name}", "{model}"))
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and len(schema) == 1:
+        name = ref.rsplit("/", 1)[1]  # a recursive model: pydantic defines it in its $defs
+    else:
+        name = model.__name__
+        defs[name] = schema
+    for key, body in defs.items():
+        if hoisted.setdefault(key, body) != body:
+            raise TypeError(_CLASH.format(name=key))
+    return {"$ref": REF_TEMPLATE.format(name=name)}
+
+
+def _enum_key(values: list[object]) -> frozenset[tuple[type, object]]:
+    return frozenset((type(v), v) for v in values)  # by type too: True is 1 to a set
+
+
+def _in_declared_order(types: list[Any]) -> Callable[[list[object]], list[Any]]:
+    """A function putting enum values found in a schema of `types` in declared order."""
+    orders: dict[frozenset[tuple[type, object]], list[Any]] = {}
+
+    def declared(values: list[object]) -> list[Any]:
+        if not orders:  # the hints are read again only when a schema has an enum
+            orders.update(_declared_orders(types))
+        return orders.get(_enum_key(values), values)
+
+    return declared
+
+
+def _declared_orders(types: list[Any]) -> dict[frozenset[tuple[type, object]], list[Any]]:
+    """The values of every Enum and Literal reachable from `types`, in declaration order,
+    by their set: msgspec sorts them, but a model and a form show them as written."""
+    orders: dict[frozenset[tuple[type, object]], list[Any]] = {}
+    seen: set[type] = set()
+    pending = list(types)
+    while pending:
+        tp = pending.pop()
+        values = _declared_values(tp)
+        if values is not None:
+            orders.setdefault(_enum_key(values), values)
+            if None in values:  # msgspec puts null in a branch of its own
+                rest = [v for v in values if v is not None]
+                orders.setdefault(_enum_key(rest), rest)
+            continue
+        pending.extend(typing.get_args(tp))
+        if isinstance(tp, type) and tp not in seen and not is_pydantic_model(tp):
+            seen.add(tp)  # pydantic keeps the order itself
+            pending.extend(_field_hints(tp))
+    return orders
+
+
+def _declared_values(tp: Any) -> list[Any] | None:
+    if typing.get_origin(tp) is typing.Literal:
+        return [v.value if isinstance(v, enum.Enum) else v for v in typing.get_args(tp)]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return [member.value for member in tp]
+    return None
+
+
+def _field_hints(cls: type) -> list[Any]:
+    try:
+        return list(typing.get_type_hints(cls).values())
+    except (NameError, TypeError):  # msgspec resolved them, or said why it could not
+        return []
+
+
+def _tidy(node: object, declared: Callable[[list[object]], list[Any]]) -> None:
+    """Put enum values back in declared order; add the `type` msgspec leaves out beside
+    `enum` (Literal, Enum), since some model providers reject an enum without one; drop
+    the marker of `object` (any value)."""
     if isinstance(node, dict):
         schema = cast("dict[str, Any]", node)
         schema.pop(_ANY, None)
         values: Any = schema.get("enum")
-        if isinstance(values, list) and values and "type" not in schema:
-            kinds = frozenset(type(v) for v in cast("list[object]", values))
-            kind = _ENUM_TYPES.get(kinds)
-            if kind is not None:
+        if isinstance(values, list) and values:
+            found = cast("list[object]", values)
+            with contextlib.suppress(TypeError):  # an unhashable value: nothing declared it
+                schema["enum"] = list(declared(found))
+            kind = _ENUM_TYPES.get(frozenset(type(v) for v in found))
+            if kind is not None and "type" not in schema:
                 schema["type"] = kind
         for child in schema.values():
-            _tidy(child)
+            _tidy(child, declared)
     elif isinstance(node, (list, tuple)):
         for child in cast("list[Any]", node):
-            _tidy(child)
-
-
-def inline_root(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """Put the definition a lone root `$ref` points to at the root; keep `$defs` beside it."""
-    root = schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and len(schema) == 1:
-        name = ref.rsplit("/", 1)[1]
-        root = dict(defs[name])
-        if msgspec.json.encode(ref) not in msgspec.json.encode(defs):
-            del defs[name]  # kept only when something (recursion) still points to it
-    if defs:
-        root["$defs"] = defs
-    return root
+            _tidy(child, declared)
 
 
 def type_name(tp: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcpkit.server.context import Context
@@ -41,9 +41,12 @@ def context_parameter(fn: Callable[..., Any]) -> str | None:
     return None
 
 
-def argument_choices(fn: Callable[..., Any]) -> dict[str, list[str]]:
+def argument_choices(
+    fn: Callable[..., Any], wire_names: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
     """Parameters whose hint is a Literal or an Enum, with their values as strings: what
-    completion offers for them when no completer is registered."""
+    completion offers for them when no completer is registered. Keyed by the arguments'
+    names, `wire_names` mapping a parameter to its argument where they differ (an alias)."""
     import enum
 
     try:
@@ -51,9 +54,11 @@ def argument_choices(fn: Callable[..., Any]) -> dict[str, list[str]]:
     except _UNRESOLVABLE:  # the input schema's builder already said so when it was registered
         return {}
     choices: dict[str, list[str]] = {}
-    for name, hint in hints.items():
-        if name == "return":
+    renamed = wire_names or {}
+    for parameter, hint in hints.items():
+        if parameter == "return":
             continue
+        name = renamed.get(parameter, parameter)
         args = typing.get_args(hint) if typing.get_origin(hint) is not typing.Literal else (hint,)
         for candidate in (hint, *args):
             if typing.get_origin(candidate) is typing.Literal:

@@ -23,7 +23,8 @@ import msgspec
 
 from mcpkit.errors import McpkitError
 from mcpkit.server._coercion import has_non_finite_floats
-from mcpkit.server._hints import dec_hook, enc_hook, inline_root, schema_components, type_name
+from mcpkit.server._hints import dec_hook, enc_hook, schema_components, type_name
+from mcpkit.server._refs import inline_defs
 
 __all__ = ["WRAP_MARK", "OutputError", "OutputSpec", "output_spec", "schema_for_type"]
 
@@ -42,12 +43,13 @@ class OutputError(McpkitError):
 
 
 def schema_for_type(tp: object) -> dict[str, Any]:
-    """The JSON Schema 2020-12 for a type hint, any `$defs` at its top level.
+    """The JSON Schema 2020-12 for a type hint: definitions in place, `$defs` (at the
+    top level) only for recursive types.
 
     Raises TypeError for a type msgspec cannot describe.
     """
     schemas, defs = schema_components([tp])
-    return inline_root(schemas[0], defs)
+    return inline_defs(schemas[0], defs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ def make_prompt(
         signature,
         context_parameter(fn),
         is_async_callable(fn),
-        argument_choices(fn),
+        argument_choices(fn, signature.renamed),
         scope_set(f"prompt {wire.name!r}", options.get("scopes")),
     )
 

@@ -145,7 +145,7 @@ def make_template(
         context_parameter(fn),
         is_async_callable(fn),
         options.get("mime_type"),
-        argument_choices(fn),
+        argument_choices(fn, signature.renamed),
         scope_set(f"resource template {uri_template!r}", options.get("scopes")),
     )
 

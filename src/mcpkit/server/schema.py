@@ -16,17 +16,19 @@ Output: see `output_schema` (its names are re-exported here).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final, cast
+from typing import Any, Final, cast
 
 import msgspec
 
 from mcpkit.errors import McpkitError
+from mcpkit.server._arguments import Fill, read_arguments
 from mcpkit.server._coercion import has_integral_floats, integral_floats_as_ints
 from mcpkit.server._docstrings import parameter_docs
 from mcpkit.server._hints import (
@@ -37,6 +39,7 @@ from mcpkit.server._hints import (
     type_name,
     unwrap_callable,
 )
+from mcpkit.server._refs import inline_defs
 from mcpkit.server.output_schema import OutputError, OutputSpec, output_spec, schema_for_type
 
 __all__ = [
@@ -73,17 +76,6 @@ class ArgumentError(McpkitError):
 # ------------------------------------------------------------------ input
 
 
-def _is_skipped(hint: object, skip: Callable[[Any], bool]) -> bool:
-    if skip(hint):
-        return True
-    origin = typing.get_origin(hint)
-    if origin is Annotated:
-        return _is_skipped(typing.get_args(hint)[0], skip)
-    if origin is typing.Union or type(hint).__name__ == "UnionType":
-        return any(_is_skipped(a, skip) for a in typing.get_args(hint))
-    return False
-
-
 def _never(annotation: object) -> bool:
     return False
 
@@ -92,12 +84,15 @@ def _never(annotation: object) -> bool:
 class FunctionSignature:
     """A function's parameters as a tool input schema and a validator, built once.
 
-    `parameters` are the names filled from arguments; `injected` those the framework fills
-    (by the `skip` predicate). `output` describes the return hint (see `output_spec`).
+    `parameters` are the names filled from arguments and `arguments` the names those
+    arguments have on the wire, in the same order (they differ where a pydantic `Field`
+    gives an alias); `injected` are the parameters the framework fills (by the `skip`
+    predicate). `output` describes the return hint (see `output_spec`).
     """
 
     name: str
     parameters: tuple[str, ...]
+    arguments: tuple[str, ...]
     injected: tuple[str, ...]
     input_schema: dict[str, Any]
     output: OutputSpec
@@ -106,6 +101,14 @@ class FunctionSignature:
     _names: frozenset[str] = field(repr=False)
     _json_decoder: msgspec.json.Decoder[Any] | None = field(default=None, repr=False)
     coerce: bool = False
+    _renames: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # wire, parameter
+    _fills: tuple[Fill, ...] = field(default=(), repr=False)
+    _plain: bool = field(default=True, repr=False)  # no renames, fills or **kwargs
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Parameter name to argument name, for those that differ (a pydantic `Field`'s alias)."""
+        return {name: wire for wire, name in self._renames}
 
     def validate(self, arguments: dict[str, Any] | None) -> dict[str, Any]:
         """Convert JSON arguments to keyword arguments, or raise ArgumentError saying why.
@@ -115,7 +118,8 @@ class FunctionSignature:
         `coerce`, strings are converted to the numbers and booleans the hints ask for
         (msgspec's lax mode: prompt and URI template arguments are always strings).
         Objects become the dataclass, Struct or model the hint names. Omitted optional
-        arguments are left to the function.
+        arguments are left to the function, but for a default given in a pydantic `Field`,
+        which is filled here (the function's own default is the FieldInfo).
         """
         if arguments is None:
             arguments = {}
@@ -130,9 +134,40 @@ class FunctionSignature:
             if error.argument is not None and error.path == f"$.{error.argument}":
                 error = _with_choices(error, self.input_schema)
             raise error from None
+        if self._plain:  # the common case, at the cost of the one check it always had
+            return kwargs
+        return self._completed(kwargs, arguments)
+
+    def _completed(self, kwargs: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+        """Converted arguments by parameter name, with `**kwargs`' share and the defaults
+        of pydantic Fields."""
+        for wire, name in self._renames:
+            if wire in kwargs:
+                kwargs[name] = kwargs.pop(wire)
         if self.accepts_extra:
-            kwargs.update((k, v) for k, v in arguments.items() if k not in self._names)
+            kwargs.update(self._extra(arguments))
+        if self._fills:
+            self._fill(kwargs)
         return kwargs
+
+    def _extra(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments a `**kwargs` takes: those no parameter is named on the wire, but
+        not a parameter's own name where its argument is named otherwise (an alias)."""
+        extra = {k: v for k, v in arguments.items() if k not in self._names}
+        for wire, name in self._renames:
+            if name in extra:
+                raise ArgumentError(
+                    f"unknown argument `{name}`; did you mean `{wire}`?",
+                    argument=name,
+                    path=f"$.{name}",
+                )
+        return extra
+
+    def _fill(self, kwargs: dict[str, Any]) -> None:
+        for name, default, factory in self._fills:
+            if name not in kwargs:
+                # A fresh value per call, as pydantic gives: a list default is not shared.
+                kwargs[name] = factory() if factory is not None else copy.deepcopy(default)
 
     def _convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
         convert = functools.partial(
@@ -168,7 +203,7 @@ class FunctionSignature:
             obj = decoder.decode(raw)
         except msgspec.ValidationError as exc:
             return self.validate(decode_arguments(raw, exc))  # raises the worded error
-        return {
+        return {  # the struct gives the defaults of Fields (`_fills`) itself
             name: value
             for name in self.parameters
             if (value := getattr(obj, name)) is not msgspec.UNSET
@@ -182,10 +217,10 @@ class FunctionSignature:
             if len(unknown) == 1
             else ("unknown arguments " + ", ".join(f"`{u}`" for u in unknown))
         )
-        close = difflib.get_close_matches(name, self.parameters, n=1)
+        close = difflib.get_close_matches(name, self.arguments, n=1)
         if close:
             message += f"; did you mean `{close[0]}`?"
-        expected = ", ".join(f"`{p}`" for p in self.parameters) or "none"
+        expected = ", ".join(f"`{p}`" for p in self.arguments) or "none"
         return ArgumentError(
             f"{message} (expected arguments: {expected})", argument=name, path=f"$.{name}"
         )
@@ -252,16 +287,6 @@ def _with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError
     )
 
 
-def _described(hint: Any, text: str) -> Any:
-    """`hint` with a description put before its own metadata, so that a description in
-    the hint itself (a later Meta) wins over the docstring's."""
-    doc = msgspec.Meta(description=text)
-    if typing.get_origin(hint) is Annotated:
-        base, *extras = typing.get_args(hint)
-        return Annotated[(base, doc, *extras)]
-    return Annotated[hint, doc]
-
-
 def _encodable(value: object) -> tuple[bool, Any]:
     try:
         return True, msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
@@ -288,65 +313,52 @@ def build_signature(
     target = unwrap_callable(fn)
     hints = resolve_hints(target)
     docs = parameter_docs(inspect.getdoc(target) or "")
-    fields: dict[str, Any] = {}
-    defaults: dict[str, Any] = {}
-    injected: list[str] = []
-    accepts_extra = False
-    for p in inspect.signature(fn).parameters.values():
-        hint = hints.get(p.name, Any)
-        if p.kind is p.VAR_KEYWORD:
-            accepts_extra = True
-        elif p.kind is p.VAR_POSITIONAL:
-            continue  # nothing in a JSON object can fill *args
-        elif _is_skipped(hint, skip):
-            injected.append(p.name)
-        elif isinstance(hint, str):
-            raise TypeError(
-                f"{type_name(target)}: cannot resolve the annotation {hint!r} of parameter "
-                f"{p.name!r}; import the types it uses at module level"
-            )
-        elif p.kind is p.POSITIONAL_ONLY:
-            raise TypeError(
-                f"{type_name(target)}: positional-only parameter {p.name!r} "
-                "cannot be filled from named arguments"
-            )
-        else:
-            if p.name in docs:
-                hint = _described(hint, docs[p.name])
-            if p.default is p.empty:
-                fields[p.name] = typing.Required[hint]
-            else:
-                fields[p.name] = typing.NotRequired[hint]
-                defaults[p.name] = p.default
+    arguments = read_arguments(fn, target, hints, docs, skip=skip, coerce=coerce)
+    fields = arguments.fields
     arguments_type = _make_typed_dict(_ARGUMENTS, fields)
     try:
-        schema = _input_schema(arguments_type, defaults, accepts_extra)
+        schema = _input_schema(arguments_type, arguments.defaults, arguments.accepts_extra)
     except TypeError as exc:
         raise TypeError(f"{type_name(target)}: {exc}") from exc
+    python_names = arguments.python_names
+    renames = tuple((w, p) for w, p in python_names.items() if w != p)
     return FunctionSignature(
         name=type_name(target),
-        parameters=tuple(fields),
-        injected=tuple(injected),
+        parameters=tuple(python_names.values()),
+        arguments=tuple(fields),
+        injected=tuple(arguments.injected),
         input_schema=schema,
         output=output_spec(hints.get("return", inspect.Parameter.empty), force=force_output),
-        accepts_extra=accepts_extra,
+        accepts_extra=arguments.accepts_extra,
         _arguments_type=arguments_type,
         _names=frozenset(fields),
-        _json_decoder=None if accepts_extra else _json_decoder(fields, strict=not coerce),
+        _json_decoder=None
+        if arguments.accepts_extra
+        else _json_decoder(fields, python_names, arguments.fills, strict=not coerce),
         coerce=coerce,
+        _renames=renames,
+        _fills=tuple(arguments.fills),
+        _plain=not (renames or arguments.fills or arguments.accepts_extra),
     )
 
 
-def _json_decoder(fields: dict[str, Any], *, strict: bool) -> msgspec.json.Decoder[Any] | None:
+def _json_decoder(
+    fields: dict[str, Any], python_names: dict[str, str], fills: list[Fill], *, strict: bool
+) -> msgspec.json.Decoder[Any] | None:
     """A decoder from JSON text to a struct of the parameters (unknown names refused, as
     `validate` does), or None where the names or hints do not make such a struct."""
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-    for name, wrapped in fields.items():
+    spec: list[tuple[str, Any, Any]] = []
+    fresh = {name: factory or functools.partial(copy.deepcopy, d) for name, d, factory in fills}
+    for wire, wrapped in fields.items():
         (hint,) = typing.get_args(wrapped)  # Required[...] / NotRequired[...]
+        name = python_names[wire]
         if typing.get_origin(wrapped) is typing.Required:
-            spec.append((name, hint))
+            spec.append((name, hint, msgspec.field(name=wire)))
+        elif name in fresh:
+            spec.append((name, hint, msgspec.field(default_factory=fresh[name], name=wire)))
         else:
-            spec.append((name, hint | msgspec.UnsetType, msgspec.UNSET))
+            optional = msgspec.field(default=msgspec.UNSET, name=wire)
+            spec.append((name, hint | msgspec.UnsetType, optional))
     try:
         struct = msgspec.defstruct("Arguments", spec, kw_only=True, forbid_unknown_fields=True)
         return msgspec.json.Decoder(struct, strict=strict, dec_hook=dec_hook)
@@ -373,6 +385,4 @@ def _input_schema(
         schema["required"] = [name for name in order if name in root["required"]]
     if not accepts_extra:
         schema["additionalProperties"] = False
-    if defs:
-        schema["$defs"] = defs
-    return schema
+    return inline_defs(schema, defs)

@@ -1,0 +1,110 @@
+"""A function's parameters read as a tool's arguments: the hint of each argument (by its
+wire name), the defaults the schema advertises and those the framework must fill, and the
+parameters the framework injects instead."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+
+from mcpkit.server._fields import read_parameter
+from mcpkit.server._hints import type_name
+
+__all__ = ["Arguments", "Fill", "read_arguments"]
+
+#: A parameter whose default the framework gives when its argument is omitted: its name,
+#: the default, and the factory that makes a fresh one (None: the default itself).
+Fill = tuple[str, Any, Callable[[], Any] | None]
+
+
+class Arguments:
+    """`fields`: wire name to `Required[hint]` or `NotRequired[hint]`; `python_names`:
+    wire name to parameter name; `defaults`: by wire name, as the schema shows them."""
+
+    __slots__ = ("accepts_extra", "defaults", "fields", "fills", "injected", "python_names")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+        self.python_names: dict[str, str] = {}
+        self.defaults: dict[str, Any] = {}
+        self.fills: list[Fill] = []
+        self.injected: list[str] = []
+        self.accepts_extra = False
+
+    def add(self, p: inspect.Parameter, hint: Any, doc: str | None, *, coerce: bool) -> None:
+        spec = read_parameter(p.name, hint, p.default, coerce=coerce)
+        hint = spec.hint if doc is None else _described(spec.hint, doc)
+        wire = spec.wire_name
+        if wire in self.fields:
+            raise TypeError(f"two parameters take the argument {wire!r}")
+        self.python_names[wire] = p.name
+        if spec.required:
+            self.fields[wire] = typing.Required[hint]
+            return
+        self.fields[wire] = typing.NotRequired[hint]
+        if spec.default is not p.empty:
+            self.defaults[wire] = spec.default
+        if spec.filled:
+            self.fills.append((p.name, spec.default, spec.factory))
+
+
+def read_arguments(
+    fn: Callable[..., Any],
+    target: Any,
+    hints: dict[str, Any],
+    docs: dict[str, str],
+    *,
+    skip: Callable[[Any], bool],
+    coerce: bool,
+) -> Arguments:
+    """`fn`'s parameters (hints and docs read from `target`, the function behind it)."""
+    arguments = Arguments()
+    for p in inspect.signature(fn).parameters.values():
+        hint = hints.get(p.name, Any)
+        if p.kind is p.VAR_KEYWORD:
+            arguments.accepts_extra = True
+        elif p.kind is p.VAR_POSITIONAL:
+            continue  # nothing in a JSON object can fill *args
+        elif _is_skipped(hint, skip):
+            arguments.injected.append(p.name)
+        elif isinstance(hint, str):
+            raise TypeError(
+                f"{type_name(target)}: cannot resolve the annotation {hint!r} of parameter "
+                f"{p.name!r}; import the types it uses at module level"
+            )
+        elif p.kind is p.POSITIONAL_ONLY:
+            raise TypeError(
+                f"{type_name(target)}: positional-only parameter {p.name!r} "
+                "cannot be filled from named arguments"
+            )
+        else:
+            try:
+                arguments.add(p, hint, docs.get(p.name), coerce=coerce)
+            except TypeError as exc:
+                raise TypeError(f"{type_name(target)}: {exc}") from exc
+    return arguments
+
+
+def _is_skipped(hint: object, skip: Callable[[Any], bool]) -> bool:
+    if skip(hint):
+        return True
+    origin = typing.get_origin(hint)
+    if origin is Annotated:
+        return _is_skipped(typing.get_args(hint)[0], skip)
+    if origin is typing.Union or type(hint).__name__ == "UnionType":
+        return any(_is_skipped(a, skip) for a in typing.get_args(hint))
+    return False
+
+
+def _described(hint: Any, text: str) -> Any:
+    """`hint` with a description put before its own metadata, so that a description in
+    the hint itself (a later Meta, or a Field's) wins over the docstring's."""
+    doc = msgspec.Meta(description=text)
+    if typing.get_origin(hint) is Annotated:
+        base, *extras = typing.get_args(hint)
+        return Annotated[(base, doc, *extras)]
+    return Annotated[hint, doc]

@@ -1,0 +1,354 @@
+"""pydantic's `Field` and annotated_types constraints on a parameter, as msgspec reads them.
+
+`x: Annotated[float, Field(gt=0, description=...)]`, `y: int = Field(default=1)` and
+`Annotated[int, annotated_types.Gt(0)]` become `msgspec.Meta` (checked in the schema and in
+validation alike), the argument's wire name (`alias`) and its default or default factory.
+What a parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with
+a TypeError when the tool is registered: ignoring it would silently change what the tool
+accepts. Neither library is imported here: a hint holding their objects means the user
+loaded them, so they are found in `sys.modules`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import sys
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any, Final, cast
+
+import msgspec
+
+__all__ = ["ParameterSpec", "read_parameter"]
+
+_EMPTY: Final = inspect.Parameter.empty
+_NUMERIC: Final = ("gt", "ge", "lt", "le", "multiple_of")
+_LENGTHS: Final = ("min_length", "max_length")
+_UNCHECKED: Final = "cannot be checked by mcpkit; check it in the function instead"
+# FieldInfo attributes honoured below; every other public one must keep Field()'s value.
+_HONOURED: Final = frozenset(
+    "annotation default default_factory alias alias_priority validation_alias "
+    "serialization_alias title description examples json_schema_extra deprecated "
+    "metadata".split()
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """One parameter as an argument: its hint (Field and constraints as `msgspec.Meta`),
+    its name on the wire, and its default (`inspect.Parameter.empty` when required).
+    `filled` says the framework must give the default, since the function's own default
+    is a FieldInfo (or is missing); `factory` makes a fresh one per call."""
+
+    hint: Any
+    wire_name: str
+    default: Any = _EMPTY
+    factory: Callable[[], Any] | None = None
+    filled: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is _EMPTY and self.factory is None
+
+
+def _module(name: str) -> Any:
+    return sys.modules.get(name)
+
+
+def _field_info_type() -> type | None:
+    found = getattr(_module("pydantic.fields"), "FieldInfo", None)
+    return found if isinstance(found, type) else None
+
+
+def read_parameter(name: str, hint: Any, default: Any, *, coerce: bool) -> ParameterSpec:
+    """`name`'s hint and default with pydantic's and annotated_types' metadata translated."""
+    field_info = _field_info_type()
+    if field_info is None and _module("annotated_types") is None:
+        return ParameterSpec(hint, name, default)  # nothing to translate: plain hints
+    reader = _Reader(name, field_info, coerce)
+    base, extras = _split(hint)
+    if field_info is not None and isinstance(default, field_info):
+        extras, default = (*extras, default), _EMPTY
+        reader.from_default = True
+    translated = reader.extras(extras, top=True)
+    base = reader.nested(base)
+    if translated is None and base is _split(hint)[0]:
+        return reader.spec(hint, default)
+    plain = reader.annotate(base, translated if translated is not None else list(extras))
+    try:
+        msgspec.inspect.type_info(plain)  # constraints on a type they do not fit
+    except TypeError as exc:
+        raise reader.refuse(str(exc)) from None
+    return reader.spec(plain, default)
+
+
+def _split(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    if typing.get_origin(hint) is Annotated:
+        base, *extras = typing.get_args(hint)
+        return base, tuple(extras)
+    return hint, ()
+
+
+class _Reader:
+    """The translation of one parameter's metadata, and what it says of the parameter."""
+
+    def __init__(self, name: str, field_info: type | None, coerce: bool) -> None:
+        self.name = name
+        self.field_info = field_info
+        self.coerce = coerce
+        self.from_default = False
+        self.wire_name: str | None = None
+        self.default: Any = _EMPTY
+        self.factory: Callable[[], Any] | None = None
+
+    def refuse(self, what: str) -> TypeError:
+        return TypeError(f"parameter {self.name!r}: {what}")
+
+    # -------------------------------------------------------------- the hint
+
+    def extras(self, extras: tuple[Any, ...], *, top: bool) -> list[Any] | None:
+        """`extras` with pydantic and annotated_types objects as Meta; None if none held one."""
+        out: list[Any] = []
+        changed = False
+        for extra in extras:
+            if self.field_info is not None and isinstance(extra, self.field_info):
+                out += self.field(extra, top=top)
+                changed = True
+            elif _is_foreign(extra):
+                out += self.constraints(extra)
+                changed = True
+            else:
+                out.append(extra)  # msgspec.Meta, or a marker of the user's own
+        return out if changed else None
+
+    def nested(self, tp: Any) -> Any:
+        """`tp` with the metadata inside its arguments (`list[Annotated[...]]`) translated."""
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            base, extras = _split(tp)
+            translated = self.extras(extras, top=False)
+            inner = self.nested(base)
+            if translated is None and inner is base:
+                return tp
+            return self.annotate(inner, translated if translated is not None else list(extras))
+        args = typing.get_args(tp)
+        if origin is None or origin is typing.Literal or not args:
+            return tp
+        new = tuple(self.nested(a) for a in args)
+        if all(a is b for a, b in zip(args, new, strict=True)):
+            return tp
+        if _is_union(tp):
+            return typing.Union[new]  # noqa: UP007  # built from a tuple
+        return origin[new]
+
+    def annotate(self, base: Any, extras: list[Any]) -> Any:
+        """`Annotated[base, *extras]`, constraints pushed into the members of an optional
+        or other union (as pydantic applies them), since msgspec takes them on one type."""
+        if _is_union(base):
+            checks = [e for e in extras if isinstance(e, msgspec.Meta) and _constrains(e)]
+            if checks:
+                moved = {id(c) for c in checks}
+                extras = [_annotations_only(e) if id(e) in moved else e for e in extras]
+                members = tuple(self.constrained(m, checks) for m in typing.get_args(base))
+                base = typing.Union[members]  # noqa: UP007  # built from a tuple
+        extras = [e for e in extras if e is not None]
+        return Annotated[(base, *extras)] if extras else base
+
+    def constrained(self, member: Any, checks: list[msgspec.Meta]) -> Any:
+        if member is type(None):
+            return member
+        limited = Annotated[(member, *(_constraints_only(c) for c in checks))]
+        try:
+            msgspec.inspect.type_info(limited)
+        except TypeError as exc:
+            raise self.refuse(
+                f"its constraints do not fit {member!r} in the union: {exc}"
+            ) from None
+        return limited
+
+    # -------------------------------------------------------------- Field(...)
+
+    def field(self, info: Any, *, top: bool) -> list[msgspec.Meta]:
+        self.refuse_unhonoured(info)
+        if top:
+            self.read_alias(info)
+            self.read_default(info)
+        elif _has_default(info) or _wire_alias(info) is not None:
+            raise self.refuse("a Field inside another type cannot give a default or an alias")
+        metas = self.annotations(info)
+        for item in info.metadata:
+            metas += self.constraints(item)
+        return metas
+
+    def refuse_unhonoured(self, info: Any) -> None:
+        blank = _module("pydantic.fields").Field()  # what Field() leaves each option at
+        slots: object = getattr(info.__class__, "__slots__", ())
+        for slot in cast("tuple[str, ...]", slots):
+            if slot.startswith("_") or slot in _HONOURED:
+                continue
+            if getattr(info, slot, None) != getattr(blank, slot, None):
+                raise self.refuse(
+                    f"Field({slot}=...) has no meaning for a tool or prompt argument; remove it"
+                )
+        extra = info.json_schema_extra
+        if extra is not None and not isinstance(extra, dict):
+            raise self.refuse("Field(json_schema_extra=...) must be a dict here, not a function")
+
+    def annotations(self, info: Any) -> list[msgspec.Meta]:
+        extra: dict[str, Any] = dict(info.json_schema_extra or {})
+        if info.deprecated:
+            extra["deprecated"] = True
+        examples = info.examples
+        if examples is not None and not isinstance(examples, list):
+            raise self.refuse("Field(examples=...) must be a list")
+        given: dict[str, Any] = {
+            "title": info.title,
+            "description": info.description,
+            "examples": examples,
+            "extra_json_schema": extra or None,
+        }
+        kept = {k: v for k, v in given.items() if v is not None}
+        return [msgspec.Meta(**kept)] if kept else []
+
+    def read_alias(self, info: Any) -> None:
+        alias = _wire_alias(info)
+        if alias is None:
+            return
+        if not isinstance(alias, str):
+            raise self.refuse("only a plain string alias can name an argument")
+        serialization = info.serialization_alias
+        if serialization is not None and serialization != alias:
+            raise self.refuse("Field(serialization_alias=...) has no meaning for an argument")
+        self.wire_name = alias
+
+    def read_default(self, info: Any) -> None:
+        if not _has_default(info):
+            return
+        if self.default is not _EMPTY or self.factory is not None:
+            raise self.refuse("give its default once, in one Field(...)")
+        if info.default_factory is not None:
+            factory = info.default_factory
+            if _takes_arguments(factory):
+                raise self.refuse(
+                    "a default_factory that takes the validated data is not supported"
+                )
+            self.factory = factory
+        else:
+            self.default = info.default
+
+    # -------------------------------------------------------------- constraints
+
+    def constraints(self, item: Any) -> list[msgspec.Meta]:
+        """One annotated_types (or pydantic) constraint object as Meta."""
+        if _is_grouped(item):
+            return [meta for part in item for meta in self.constraints(part)]
+        items = _items(item)
+        if items is None:
+            raise self.refuse(f"{type(item).__name__} {_UNCHECKED}")
+        values: dict[str, Any] = {}
+        for key, value in items.items():
+            values.update(self.constraint(key, value, item))
+        return [msgspec.Meta(**values)] if values else []
+
+    def constraint(self, key: str, value: Any, item: Any) -> dict[str, Any]:
+        if key in _NUMERIC and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {key: value}
+        if key in _LENGTHS and isinstance(value, int):
+            return {key: value}
+        if key == "pattern":
+            return {key: _pattern(value, self)}
+        if key == "strict" and value is True and not self.coerce:
+            return {}  # arguments are taken strictly already
+        if key == "allow_inf_nan" and value is False:
+            return {}  # JSON numbers are always finite
+        raise self.refuse(f"{type(item).__name__}({key}={value!r}) {_UNCHECKED}")
+
+    # -------------------------------------------------------------- the result
+
+    def spec(self, hint: Any, python_default: Any) -> ParameterSpec:
+        given = self.default is not _EMPTY or self.factory is not None
+        if given and python_default is not _EMPTY:
+            raise self.refuse("give its default once: in Field(...) or after `=`, not both")
+        if given or self.from_default:
+            return ParameterSpec(
+                hint, self.wire_name or self.name, self.default, self.factory, filled=True
+            )
+        return ParameterSpec(hint, self.wire_name or self.name, python_default)
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) is typing.Union or type(tp).__name__ == "UnionType"
+
+
+def _is_foreign(obj: object) -> bool:
+    return type(obj).__module__.split(".")[0] in ("pydantic", "annotated_types", "pydantic_core")
+
+
+def _is_grouped(obj: object) -> bool:
+    grouped = getattr(_module("annotated_types"), "GroupedMetadata", None)
+    return isinstance(grouped, type) and isinstance(obj, grouped)
+
+
+def _items(item: object) -> dict[str, Any] | None:
+    """A constraint object's options: a dataclass's fields (annotated_types), else the
+    attributes set (pydantic's general metadata, where None is an option left unset)."""
+    if dataclasses.is_dataclass(item):
+        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    try:
+        return {k: v for k, v in vars(item).items() if v is not None}
+    except TypeError:  # no attributes to read: not a constraint
+        return None
+
+
+def _pattern(value: object, reader: _Reader) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, re.Pattern):
+        compiled = cast("re.Pattern[str] | re.Pattern[bytes]", value)
+        source = compiled.pattern
+        if isinstance(source, str) and compiled.flags in (0, re.UNICODE):
+            return source
+    raise reader.refuse("a pattern must be a string (or a compiled one without flags)")
+
+
+def _constrains(meta: msgspec.Meta) -> bool:
+    return any(getattr(meta, k) is not None for k in (*_NUMERIC, *_LENGTHS, "pattern"))
+
+
+def _constraints_only(meta: msgspec.Meta) -> msgspec.Meta:
+    keys = (*_NUMERIC, *_LENGTHS, "pattern")
+    return msgspec.Meta(**{k: getattr(meta, k) for k in keys if getattr(meta, k) is not None})
+
+
+def _annotations_only(meta: msgspec.Meta) -> msgspec.Meta | None:
+    keys = ("title", "description", "examples", "extra_json_schema", "extra")
+    kept = {k: getattr(meta, k) for k in keys if getattr(meta, k) is not None}
+    return msgspec.Meta(**kept) if kept else None
+
+
+def _undefined() -> object:
+    return getattr(_module("pydantic_core"), "PydanticUndefined", None)
+
+
+def _has_default(info: Any) -> bool:
+    default = info.default
+    return info.default_factory is not None or (
+        default is not _undefined() and default is not Ellipsis
+    )
+
+
+def _wire_alias(info: Any) -> object:
+    return info.validation_alias if info.validation_alias is not None else info.alias
+
+
+def _takes_arguments(factory: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: list, dict
+        return False
+    return any(
+        p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        for p in parameters
+    )
