@@ -56,6 +56,7 @@ __all__ = [
     "check_tool_name",
     "make_tool",
     "run_tool",
+    "tool_error_prefix_format",
 ]
 
 logger = logging.getLogger("mcpkit.server")
@@ -70,6 +71,27 @@ def check_tool_name(name: str) -> None:
             f"invalid tool name {name!r}: use 1 to 128 characters from A-Z, a-z, 0-9, '_', "
             "'-' and '.' (server/tools, Tool Names)"
         )
+
+
+#: What `tool_error_prefix=True` writes: the words of the official SDK's error results.
+DEFAULT_TOOL_ERROR_PREFIX: Final = "Error executing tool {name}: "
+
+
+def tool_error_prefix_format(prefix: bool | str) -> str | None:
+    """`Server(tool_error_prefix=)` as the format string a `ToolError`'s text gets, or None;
+    ValueError now for a format that would fail at the first error."""
+    if prefix is True:
+        return DEFAULT_TOOL_ERROR_PREFIX
+    if prefix is False:
+        return None
+    try:
+        prefix.format(name="tool")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"invalid tool_error_prefix {prefix!r}: a format string whose only field is "
+            f"{{name}} (the tool's name), such as {DEFAULT_TOOL_ERROR_PREFIX!r} ({exc!r})"
+        ) from None
+    return prefix
 
 
 @dataclass(slots=True)
@@ -329,10 +351,13 @@ async def run_tool(
     in_thread: bool,
     *,
     mask_errors: bool = False,
+    error_prefix: str | None = None,
 ) -> CallToolResult:
     """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
     be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
-    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`)."""
+    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`);
+    `error_prefix`, formatted with the tool's name, goes before a `ToolError`'s text
+    (`Server(tool_error_prefix=)`)."""
     try:
         kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
@@ -342,7 +367,8 @@ async def run_tool(
     try:
         value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
     except ToolError as exc:
-        return _error_result(str(exc))
+        prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
+        return _error_result(f"{prefix}{exc}")
     except (PeerError, RequestTimeout) as exc:
         # A request the tool made to the client (sampling, elicitation, roots) failed: the
         # tool failed, which the model should hear about; the tools/call itself did not.
