@@ -14,6 +14,7 @@ import pydantic
 import pytest
 
 from mcpkit import Client, Server, image, text
+from mcpkit.server.content import is_content
 from mcpkit.types import CallToolResult, ImageContent, TextContent
 
 
@@ -127,6 +128,10 @@ async def test_every_return_hint_sends_what_it_advertises() -> None:
             if schema is None:
                 continue
             assert schema.get("type") == "object", (hint, schema)
+            if is_content(value):  # content blocks are content alone, never sent twice
+                assert result.structured_content is None, (hint, value, result)
+                assert result.content == (value if isinstance(value, list) else [value])
+                continue
             assert result.structured_content is not None, (hint, value, result)
             validator = jsonschema_rs.validator_for(schema)
             errors = [e.message for e in validator.iter_errors(result.structured_content)]
@@ -205,3 +210,28 @@ async def test_a_given_output_schema_is_kept_as_promised() -> None:
 def test_a_given_output_schema_must_be_an_object() -> None:
     with pytest.raises(TypeError, match="root"):
         Server("s").add_tool(lambda: 1, name="t", output_schema={"type": "integer"})
+
+
+@pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
+async def test_content_blocks_are_never_sent_again_as_structured_content(protocol: str) -> None:
+    server = Server("blocks")
+
+    @server.tool()
+    def loose() -> list[object]:  # admits blocks, so it advertises an array schema
+        return [text("two files:"), image(b"png", "image/png")]
+
+    @server.tool()
+    def one() -> Any:
+        return text("one block")
+
+    @server.tool()
+    def data() -> list[object]:  # other values still come as structured content
+        return [1, "x"]
+
+    async with Client(server, protocol=protocol) as client:
+        listed = await client.call_tool("loose")
+        assert listed.structured_content is None
+        assert [block.type for block in listed.content] == ["text", "image"]
+        single = await client.call_tool("one")
+        assert single.structured_content is None and single.content == [text("one block")]
+        assert (await client.call_tool("data")).structured_content == {"result": [1, "x"]}

@@ -420,21 +420,23 @@ def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
 
 
 def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
-    """The rules for return values: a CallToolResult as it is; content blocks as content;
-    with an output schema, structuredContent plus its JSON as text; else text.
+    """The rules for return values: a CallToolResult as it is; content blocks as content
+    alone; with an output schema, structuredContent plus its JSON as text; else text.
 
-    A tool that advertises an output schema always sends structuredContent that validates
-    against it (server/tools, "Output Schema": servers MUST, and clients may refuse a
-    result without it), whatever the function returned; else OutputError.
+    A tool that advertises an output schema sends structuredContent that validates against
+    it (server/tools, "Output Schema"), whatever other value the function returned; else
+    OutputError. Content blocks are the exception: they are the result's content, never
+    data, so a hint that admits them (`list[object]`) does not send them a second time as
+    structuredContent; one that does not (a dataclass) still makes them an OutputError.
     """
     if isinstance(value, CallToolResult):
         if spec.output_validator is not None:
             _check_structured(spec, value.structured_content)
         return value
-    structured = _structured(spec, value)
+    structured = _structured(spec, value)  # checks the value against the hint
     if is_content(value):
         blocks = cast("list[ContentBlock]", value) if isinstance(value, list) else [value]
-        return CallToolResult(content=blocks, structured_content=structured)
+        return CallToolResult(content=blocks)
     if structured is None and value is None:
         return CallToolResult(content=[])
     return CallToolResult(content=[TextContent(text=_text(value))], structured_content=structured)
