@@ -15,7 +15,7 @@ import msgspec
 
 from mcpkit.server.elicitation_schema import check_requested_schema, property_schema
 
-__all__ = ["VALUE_PROPERTY", "value_hint", "value_schema", "read_value"]
+__all__ = ["VALUE_PROPERTY", "read_value", "value_hint", "value_schema"]
 
 #: The one property of a one-value form (FastMCP's name for it too).
 VALUE_PROPERTY: Final = "value"
