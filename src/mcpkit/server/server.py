@@ -415,9 +415,9 @@ class Server(TransportServing, SessionBroadcasts):
         """Add a layer inside those already added (the first added stays outermost)."""
         self.middleware = (*self.middleware, middleware)
 
-    #: Whether this server may mount others and be mounted (`mount`): its tools, resources
-    #: and prompts are its registries'. A proxy (`mcpkit.proxy.ProxyServer`) answers every
-    #: request from its upstream server instead, so it is not.
+    #: Whether this server may mount others (`mount`): its tools, resources and prompts are
+    #: its registries'. A proxy (`mcpkit.proxy.ProxyServer`) answers every request of its own
+    #: sessions from its upstream server instead, so it may not (it may be mounted).
     composable: ClassVar[bool] = True
 
     def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:
