@@ -213,7 +213,9 @@ def test_a_given_output_schema_must_be_an_object() -> None:
 
 
 @pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
-async def test_content_blocks_are_never_sent_again_as_structured_content(protocol: str) -> None:
+async def test_content_blocks_are_never_sent_again_as_structured_content(
+    protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
     server = Server("blocks")
 
     @server.tool()
@@ -235,3 +237,7 @@ async def test_content_blocks_are_never_sent_again_as_structured_content(protoco
         single = await client.call_tool("one")
         assert single.structured_content is None and single.content == [text("one block")]
         assert (await client.call_tool("data")).structured_content == {"result": [1, "x"]}
+        await client.call_tool("loose")
+    # The schema `loose` advertises goes unmet: said once, with the annotation to use.
+    warned = [r.getMessage() for r in caplog.records if "returned content blocks" in r.getMessage()]
+    assert len(warned) == 1 and "'loose'" in warned[0] and "list[ContentBlock]" in warned[0]

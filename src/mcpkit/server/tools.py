@@ -121,6 +121,9 @@ class ToolSpec:
     #: `wire` without its UI metadata, as a client without the UI extension sees it (made
     #: when first asked).
     plain_wire: Tool | None = None
+    #: Whether the log was told that it returned content blocks though it advertises an
+    #: output schema (once: `to_tool_result`).
+    warned_content: bool = False
 
     @property
     def shown_wire(self) -> Tool:
@@ -436,6 +439,14 @@ def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
     structured = _structured(spec, value)  # checks the value against the hint
     if is_content(value):
         blocks = cast("list[ContentBlock]", value) if isinstance(value, list) else [value]
+        if structured is not None and not spec.warned_content:
+            spec.warned_content = True
+            logger.warning(
+                "tool %r returned content blocks, sent without structuredContent, though its "
+                "return hint gives it an output schema (a client may refuse such a result): "
+                "annotate it with the content types it returns, such as list[ContentBlock]",
+                spec.name,
+            )
         return CallToolResult(content=blocks)
     if structured is None and value is None:
         return CallToolResult(content=[])
