@@ -6,10 +6,12 @@ cancelled upstream when the client cancels it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from mcpkit import Client, Context, Server
@@ -186,3 +188,21 @@ async def test_the_docs_example_serves_what_the_text_says(monkeypatch: pytest.Mo
         assert "config://everything/app" in {r.uri for r in await client.list_resources()}
         added = await client.call_tool("everything_add", {"a": 2, "b": 3})
         assert added.structured_content == {"result": 5}
+
+
+async def test_an_upstream_tool_with_a_name_tools_may_not_have_is_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    upstream = Upstream()
+    front = front_with(upstream)
+    real_list = upstream.server.tools.items
+
+    def with_a_bad_name() -> list[Any]:  # as a server of another SDK might list one
+        items = real_list()
+        bad = msgspec.structs.replace(items[0].wire, name="paint it/black")
+        return [*items, dataclasses.replace(items[0], name="paint it/black", wire=bad)]
+
+    upstream.server.tools.items = with_a_bad_name  # type: ignore[method-assign]
+    async with asyncio.timeout(20), Client(front) as client:
+        assert {t.name for t in await client.list_tools()} == {"hello", "up_paint", "up_dry"}
+    assert "invalid tool name 'paint it/black'" in caplog.text

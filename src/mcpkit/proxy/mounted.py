@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import msgspec
@@ -26,7 +27,7 @@ from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, make_resource
 from mcpkit.server.round_trip import InputRequired
-from mcpkit.server.tools import ToolSpec, make_tool
+from mcpkit.server.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["LIST_CHANGES", "forward", "load_catalog"]
 
 T = TypeVar("T")
+logger = logging.getLogger("mcpkit.proxy")
 
 #: The upstream's questions a request's client can be asked, with the type of each answer.
 _ANSWER_TYPES: Final[dict[str, type]] = {
@@ -67,7 +69,7 @@ async def load_catalog(proxy: ProxyServer) -> None:
     declared = facts.capabilities
     if declared.tools is not None:
         tools = await _listed(link, "tools/list", "tools")
-        _renew(proxy.tools, {t.name: _tool_spec(proxy, t) for t in tools})
+        _renew(proxy.tools, {t.name: _tool_spec(proxy, t) for t in tools if _valid(t.name)})
     if declared.prompts is not None:
         prompts = await _listed(link, "prompts/list", "prompts")
         _renew(proxy.prompts, {p.name: _prompt_spec(proxy, p) for p in prompts})
@@ -109,6 +111,17 @@ async def _listed(link: PooledLink, method: str, field: str) -> list[Any]:
         cursor = page.next_cursor
         if not cursor:
             return items
+
+
+def _valid(tool_name: str) -> bool:
+    """Whether an upstream tool's name is one a tool may have; one that is not is left out,
+    and said so, rather than keep the parent from starting."""
+    try:
+        check_tool_name(tool_name)
+    except ValueError as exc:
+        logger.warning("the upstream's tool is not shown: %s", exc)
+        return False
+    return True
 
 
 def _tool_spec(proxy: ProxyServer, tool: Tool) -> ToolSpec:
