@@ -55,3 +55,14 @@ async def test_off_by_default_the_text_alone(protocol: str) -> None:
 def test_a_format_that_would_fail_is_refused_when_the_server_is_built(prefix: str) -> None:
     with pytest.raises(ValueError, match=r"invalid tool_error_prefix .*\{name\}"):
         Server("s", tool_error_prefix=prefix)
+
+
+async def test_a_mounted_servers_tools_follow_its_own_setting() -> None:
+    front = Server("front")
+    front.mount(make_server(True), namespace="kv")
+    async with asyncio.timeout(10), Client(front) as client:
+        result = await client.call_tool("kv_lookup", {"key": "k1"})
+    assert result.is_error is True
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    assert block.text == "Error executing tool lookup: no entry 'k1'; list the keys first"
