@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from _serving import serving
 
 from mcpkit import Client, Context, Server
 from mcpkit.proxy import ProxyServer
@@ -206,3 +207,33 @@ async def test_an_upstream_tool_with_a_name_tools_may_not_have_is_left_out(
     async with asyncio.timeout(20), Client(front) as client:
         assert {t.name for t in await client.list_tools()} == {"hello", "up_paint", "up_dry"}
     assert "invalid tool name 'paint it/black'" in caplog.text
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_over_http_from_the_client_to_the_upstream(protocol: str) -> None:
+    """The front served over Streamable HTTP, proxying an upstream served over it too."""
+    upstream = Upstream()
+    progress: list[float] = []
+    progressed = asyncio.Event()
+
+    def user(params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"value": "red"})
+
+    def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+        progressed.set()
+
+    async with serving(upstream.server.http_app()) as upstream_base:
+        front = Server("front")
+        front.mount(ProxyServer(upstream_base + "/mcp"), namespace="up")
+        async with serving(front.http_app()) as front_base:
+            client = Client(front_base + "/mcp", protocol=protocol, elicitation_handler=user)
+            async with asyncio.timeout(30), client:
+                result = await client.call_tool("up_paint", {"wall": "west"}, progress=on_progress)
+                assert _text(result) == "west: red" and progress[-1] == 2
+                progressed.clear()
+                call = asyncio.create_task(client.call_tool("up_dry", progress=on_progress))
+                await upstream.started.wait()
+                await progressed.wait()
+                call.cancel()
+                await upstream.cancelled.wait()
