@@ -24,7 +24,7 @@ from mcpkit import (
     text,
 )
 from mcpkit.server.elicitation_schema import EnumTitles
-from mcpkit.types import Icon, PromptMessage, TextContent, Tool, ToolAnnotations
+from mcpkit.types import ContentBlock, Icon, PromptMessage, TextContent, Tool, ToolAnnotations
 
 
 @contextlib.asynccontextmanager
@@ -79,7 +79,7 @@ def divide(a: float, b: float) -> float:
 
 
 @server.tool()
-def files() -> list[object]:
+def files() -> list[ContentBlock]:
     """Content blocks: text, a link to a resource and an embedded resource."""
     return [
         text("two files:"),

@@ -62,9 +62,10 @@ def days_until(day: datetime.date, today: datetime.date | None = None) -> dateti
 @server.tool()
 def red_dot() -> object:
     """Return an image content block instead of text."""
+    # A 1x1 red RGBA PNG: signature, IHDR, IDAT (zlib), IEND, each chunk with its CRC.
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5dd2ad0"
+        "1f15c4890000000d4944415478da63f8cfc0f01f00050001ff56c72f0d"
         "0000000049454e44ae426082"
     )
     return image(png, "image/png")

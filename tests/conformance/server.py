@@ -18,6 +18,7 @@ from mcpkit import Context, Server, ToolError, audio, embedded_resource, image, 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.types import (
+    ContentBlock,
     EmbeddedResource,
     ImageContent,
     PromptMessage,
@@ -90,7 +91,7 @@ def test_embedded_resource() -> EmbeddedResource:
 
 
 @server.tool()
-def test_multiple_content_types() -> list[object]:
+def test_multiple_content_types() -> list[ContentBlock]:
     """Return a text, an image and an embedded resource block."""
     return [
         text("Multiple content types test:"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from typing import Any, Literal, Optional, TypedDict, Union
 
 import jsonschema_rs
@@ -14,6 +15,7 @@ import pydantic
 import pytest
 
 from mcpkit import Client, Server, image, text
+from mcpkit.server.content import is_content
 from mcpkit.types import CallToolResult, ImageContent, TextContent
 
 
@@ -127,6 +129,10 @@ async def test_every_return_hint_sends_what_it_advertises() -> None:
             if schema is None:
                 continue
             assert schema.get("type") == "object", (hint, schema)
+            if is_content(value):  # content blocks are content alone, never sent twice
+                assert result.structured_content is None, (hint, value, result)
+                assert result.content == (value if isinstance(value, list) else [value])
+                continue
             assert result.structured_content is not None, (hint, value, result)
             validator = jsonschema_rs.validator_for(schema)
             errors = [e.message for e in validator.iter_errors(result.structured_content)]
@@ -136,7 +142,13 @@ async def test_every_return_hint_sends_what_it_advertises() -> None:
 @pytest.mark.parametrize(
     ("hint", "advertised"),
     [
-        (list, True),
+        (list, False),  # its items may be content blocks, sent as content alone
+        (list[Any], False),
+        (list[object], False),
+        (Sequence[Any], False),
+        (list[Any] | None, False),
+        (list[int], True),
+        (tuple, True),
         (dict, True),
         (int, True),
         (Point | None, True),
@@ -205,3 +217,43 @@ async def test_a_given_output_schema_is_kept_as_promised() -> None:
 def test_a_given_output_schema_must_be_an_object() -> None:
     with pytest.raises(TypeError, match="root"):
         Server("s").add_tool(lambda: 1, name="t", output_schema={"type": "integer"})
+
+
+@pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
+async def test_content_blocks_are_never_sent_again_as_structured_content(
+    protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = Server("blocks")
+
+    @server.tool()
+    def loose() -> list[object]:  # its items may be blocks: no output schema
+        return [text("two files:"), image(b"png", "image/png")]
+
+    @server.tool()
+    def one() -> Any:
+        return text("one block")
+
+    @server.tool(structured_output=True)  # a schema asked for, and then blocks returned
+    def forced() -> list[object]:
+        return [text("a block")]
+
+    @server.tool()
+    def data() -> list[int]:  # other values still come as structured content
+        return [1, 2]
+
+    async with Client(server, protocol=protocol) as client:
+        schemas = {t.name: t.output_schema for t in await client.list_tools()}
+        assert schemas["loose"] is None and schemas["one"] is None
+        assert schemas["forced"] is not None and schemas["data"] is not None
+        listed = await client.call_tool("loose")
+        assert listed.structured_content is None
+        assert [block.type for block in listed.content] == ["text", "image"]
+        single = await client.call_tool("one")
+        assert single.structured_content is None and single.content == [text("one block")]
+        for _ in range(2):
+            kept = await client.call_tool("forced")
+            assert kept.structured_content is None and kept.content == [text("a block")]
+        assert (await client.call_tool("data")).structured_content == {"result": [1, 2]}
+    # The schema `forced` advertises goes unmet: said once, with the annotation to use.
+    warned = [r.getMessage() for r in caplog.records if "returned content blocks" in r.getMessage()]
+    assert len(warned) == 1 and "'forced'" in warned[0] and "list[ContentBlock]" in warned[0]

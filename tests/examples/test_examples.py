@@ -166,3 +166,12 @@ async def test_apps_example() -> None:
         assert [t.name for t in await client.list_tools()] == ["forecast"]
         text = (await client.call_tool("forecast", {"city": "Oslo"})).content[0].text
         assert '"city":"Oslo"' in text
+
+
+async def test_everything_files_sends_its_blocks_once() -> None:
+    async with Client(load("everything").server) as client:
+        tool = next(t for t in await client.list_tools() if t.name == "files")
+        assert tool.output_schema is None  # annotated with the content types it returns
+        result = await client.call_tool("files")
+        assert result.structured_content is None
+        assert [b.type for b in result.content] == ["text", "resource_link", "resource"]

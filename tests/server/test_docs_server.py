@@ -42,6 +42,8 @@ async def test_the_examples_serve_what_the_text_says(tmp_path: pathlib.Path) -> 
         assert '"theme"' in config.contents[0].text  # type: ignore[union-attr]
         profile = await client.read_resource("users://ada/profile")
         assert profile.contents[0].text == "Profile of ada"  # type: ignore[union-attr]
+        stored = await client.read_resource("files://notes/2026/todo.md")
+        assert stored.contents[0].text == "Stored at notes/2026/todo.md"  # type: ignore[union-attr]
         prompt = await client.get_prompt("review", {"code": "x = 1"})
         assert "python" in prompt.messages[0].content.text  # type: ignore[union-attr]
     app: Server = snapshots[-1]["server"]

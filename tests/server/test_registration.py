@@ -109,3 +109,32 @@ async def test_a_misspelt_option_leaves_a_working_server() -> None:
         assert (await asyncio.wait_for(client.call_tool("ok"), 5)).structured_content == {
             "result": 1
         }
+
+
+async def test_a_fastmcp_wildcard_template_matches_across_slashes() -> None:
+    server = Server("s")
+
+    @server.resource("files://{path*}")
+    def read(path: str) -> str:
+        return f"contents of {path}"
+
+    async with asyncio.timeout(10), Client(server) as client:
+        deep = await client.read_resource("files://docs/guide/intro.md")
+        assert deep.contents[0].text == "contents of docs/guide/intro.md"  # type: ignore[union-attr]
+        flat = await client.read_resource("files://readme")
+        assert flat.contents[0].text == "contents of readme"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("template", "fix"),
+    [("notes://x{;tag*}", "{;tag}"), ("notes://{/dirs*,name}", "put the exploded variable last")],
+)
+def test_a_template_that_could_never_match_is_refused_at_registration(
+    template: str, fix: str
+) -> None:
+    server = Server("s")
+    refused = r"URI template .* cannot be matched|takes the rest"
+    with pytest.raises(ValueError, match=refused) as info:
+        server.add_resource(lambda: "x", template)
+    assert fix in str(info.value)
+    assert not server.templates.entries()

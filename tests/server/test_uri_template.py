@@ -149,6 +149,11 @@ def test_variables_in_order_without_repeats() -> None:
         ("s://{x}/{x}", "s://1/1", {"x": "1"}),
         ("s://{+base}{?q}", "s://h/x?q=1", {"base": "h/x", "q": "1"}),
         ("s://{+a}/{b}", "s://x/y/z", {"a": "x/y", "b": "z"}),
+        ("files://{path*}", "files://a/b/c.txt", {"path": "a/b/c.txt"}),  # FastMCP's wildcard
+        ("files://{path*}", "files://notes", {"path": "notes"}),
+        ("files://{path*}/meta", "files://a/b/meta", {"path": "a/b"}),
+        ("files://{path*}{?rev}", "files://a/b?rev=2", {"path": "a/b", "rev": "2"}),
+        ("s://{list*}", "s://red,green", {"list": "red,green"}),
         ("weird://{user.id}", "weird://7", {"user.id": "7"}),
         ("a.b+c://{x}", "a.b+c://1", {"x": "1"}),
         ("plain://exact", "plain://exact", {}),
@@ -169,6 +174,7 @@ def test_match(template: str, uri: str, expected: dict[str, str]) -> None:
         ("s://{x}/{x}", "s://1/2"),  # a repeated variable must agree
         ("plain://exact", "plain://exactly"),
         ("s://{a}.txt", "s://a.json"),
+        ("files://{path*}", "files://"),  # a wildcard is never empty either
     ],
 )
 def test_no_match(template: str, uri: str) -> None:
@@ -195,6 +201,39 @@ def test_no_match(template: str, uri: str) -> None:
 def test_invalid_templates_name_the_position(template: str, message: str) -> None:
     with pytest.raises(ValueError, match="invalid URI template") as info:
         UriTemplate(template)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "files://{path*}",
+        "files://{+path}",
+        "s://x{?q*}",
+        "s://{a}{/b*}",
+        "s://{a,b*}",
+        "s://x{;p}",
+        "s://{x:3}{.ext}",
+    ],
+)
+def test_matchable_templates_pass(template: str) -> None:
+    UriTemplate(template).check_matchable()
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("s://x{;p*}", "{;p*} cannot be matched"),
+        ("s://x{;a,p*}", "use {;p} for one value, or {?p*}"),
+        ("s://{/a*,b}", "in {/a*,b} the exploded 'a' takes the rest"),
+        ("s://{.a*,b:2}", "in {.a*,b:2} the exploded 'a'"),
+        ("s://{a*,b}", "put the exploded variable last"),
+    ],
+)
+def test_unmatchable_templates_are_refused(template: str, message: str) -> None:
+    parsed = UriTemplate(template)  # expanding it is fine: only a server must match it
+    with pytest.raises(ValueError, match=r"cannot be matched|takes the rest") as info:
+        parsed.check_matchable()
     assert message in str(info.value)
 
 

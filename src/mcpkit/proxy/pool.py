@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -210,6 +210,8 @@ class LinkPool:
         self._tasks = BackgroundTasks()
         self._first = asyncio.Lock()
         self._closed = False
+        #: Told of each change the listens are told of (a mounted proxy renews its entries).
+        self.on_change: Callable[[Change], None] | None = None
 
     @property
     def primary(self) -> PooledLink | None:
@@ -311,7 +313,10 @@ class LinkPool:
         (every link to one server hears of a list change; the listens hear of it once), or
         on any link when each is a server process of its own."""
         if link is self.primary or not self.one_server:
-            self.listeners.deliver(Change(method, uri if isinstance(uri, str) else None))
+            change = Change(method, uri if isinstance(uri, str) else None)
+            self.listeners.deliver(change)
+            if self.on_change is not None:
+                self.on_change(change)
 
     def ended(self, link: PooledLink) -> None:
         """A link's upstream session ended: it serves no more requests. When it held the

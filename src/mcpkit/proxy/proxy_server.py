@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
+from mcpkit.proxy.mounted import LIST_CHANGES, load_catalog
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.stateless import discover, listen, stateless_error
@@ -35,6 +37,7 @@ from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
+from mcpkit.stores.broker import Change
 from mcpkit.stores.url import Stores, check_store_url
 from mcpkit.types import (
     ClientCapabilities,
@@ -55,6 +58,8 @@ if TYPE_CHECKING:
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
 __all__ = ["DEFAULT_MAX_STATELESS_UPSTREAMS", "DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
+
+logger = logging.getLogger("mcpkit.proxy")
 
 #: Upstream sessions open at once (each may be a process): client sessions past it are
 #: refused at initialize rather than starting one process more.
@@ -86,7 +91,7 @@ class ProxyServer(Server):
     (upstream sessions shared by their requests) and `input_timeout` (seconds an upstream
     call waits for a client's retry with the answers it was asked for)."""
 
-    composable = False  # its upstream answers every request: nothing to mount, or mount in
+    composable = False  # its upstream answers every request: it mounts nothing
 
     def __init__(
         self,
@@ -153,14 +158,31 @@ class ProxyServer(Server):
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncGenerator[ProxyServer, None]:
         """`Server.running`, closing the 2026 requests' upstream sessions after the last
-        session served (the HTTP app's lifespan, or the last stdio or in-memory session)."""
+        session served (the HTTP app's lifespan, or the last stdio or in-memory session).
+        Mounted in another server, it first registers the upstream's tools, prompts and
+        resources, which its parent then shows (`mcpkit.proxy.mounted`)."""
         async with super().running():
             try:
+                if self.mounted_in is not None and self._lifespan_users == 1:
+                    self.pool.on_change = self._upstream_changed
+                    await load_catalog(self)
                 yield self
             finally:
                 if self._lifespan_users == 1:
                     self.round_trips.aclose()
                     await self.pool.aclose()
+
+    def _upstream_changed(self, change: Change) -> None:
+        """Mounted: the upstream's lists changed, so its entries here are renewed (and the
+        parent's clients told, as of any registration)."""
+        if change.method in LIST_CHANGES:
+            self._tasks.spawn(self._renew_catalog())
+
+    async def _renew_catalog(self) -> None:
+        try:
+            await load_catalog(self)
+        except Exception:
+            logger.warning("could not list the upstream server's entries again", exc_info=True)
 
     @property
     def link_settings(self) -> LinkSettings:

@@ -128,6 +128,28 @@ class ClientAsks(RequestFacts):
         key: str | None = None,
     ) -> ElicitationResult[dict[str, Any]]: ...
 
+    @overload
+    async def elicit(
+        self,
+        message: str,
+        schema: Sequence[str],
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
+        key: str | None = None,
+    ) -> ElicitationResult[str]: ...
+
+    @overload
+    async def elicit(
+        self,
+        message: str,
+        schema: object,
+        *,
+        timeout: float | None = None,
+        task: TaskOption = False,
+        key: str | None = None,
+    ) -> ElicitationResult[Any]: ...
+
     async def elicit(
         self,
         message: str,
@@ -140,19 +162,28 @@ class ClientAsks(RequestFacts):
         """Ask the user for structured input with a form (client/elicitation, form mode).
 
         `schema` is a dataclass, TypedDict or msgspec.Struct of primitive fields (or a raw
-        restricted JSON Schema dict); accepted content is validated and converted to it.
+        restricted JSON Schema dict); accepted content is validated and converted to it. For
+        one value, `schema` is `str`, `int`, `float`, `bool`, a date type, a `Literal` of
+        strings, a string `Enum`, or a list of strings to choose from: it is asked as a form
+        of one property (`value`) and `data` is the value itself.
         `task`, `timeout` and `key` are as for `sample`.
         """
         from mcpkit.server.elicitation_schema import validate_content
+        from mcpkit.server.elicitation_value import read_value, value_hint, value_schema
 
-        params = {"mode": "form", "message": message, "requestedSchema": _form_schema(schema)}
+        hint = value_hint(schema)
+        requested = _form_schema(schema) if hint is None else value_schema(hint)
+        params = {"mode": "form", "message": message, "requestedSchema": requested}
         result: ElicitResult = await self._ask(
             "elicitation/create", params, timeout, task, ElicitResult, key
         )
         data: Any = None
         if result.action == "accept":
+            content = result.content or {}
             try:
-                data = validate_content(schema, result.content or {})
+                data = (
+                    validate_content(schema, content) if hint is None else read_value(hint, content)
+                )
             except (ValueError, TypeError) as exc:
                 raise ElicitationContentInvalid(
                     f"the client's elicitation content is invalid: {exc}"
@@ -185,6 +216,17 @@ class ClientAsks(RequestFacts):
         await self.session.notify(
             "notifications/elicitation/complete", {"elicitationId": elicitation_id}
         )
+
+    # ---------------------------------------------------------------- passing on
+
+    async def ask_client(
+        self, method: str, params: Any, result_type: Any, *, timeout: float | None = None
+    ) -> Any:
+        """Ask the client `method` (sampling/createMessage, elicitation/create, roots/list)
+        with `params` as they are, the way this request asks (a request on the session, or a
+        question of a 2026-07-28 round), and return its answer as `result_type`: for a
+        handler passing on another server's question, as a mounted proxy does."""
+        return await self._ask(method, params, timeout, False, result_type)
 
     # ------------------------------------------------------------------- roots
 

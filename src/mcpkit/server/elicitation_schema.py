@@ -23,7 +23,13 @@ from typing import Annotated, Any, Final, TypeVar, cast, overload
 
 import msgspec
 
-__all__ = ["EnumTitles", "check_requested_schema", "requested_schema", "validate_content"]
+__all__ = [
+    "EnumTitles",
+    "check_requested_schema",
+    "property_schema",
+    "requested_schema",
+    "validate_content",
+]
 
 T = TypeVar("T")
 
@@ -111,7 +117,8 @@ def _schema(tp: Any, metas: list[Any]) -> dict[str, Any]:
     return msgspec.json.schema(Annotated[(tp, *metas)] if metas else tp)
 
 
-def _property(name: str, hint: Any) -> dict[str, Any]:
+def property_schema(name: str, hint: Any) -> dict[str, Any]:
+    """The schema of one form property for a field's hint; TypeError if forms cannot ask it."""
     base, metas, titles, _ = _unwrap(hint)
     if typing.get_origin(base) is list:
         item, _, item_titles, _ = _unwrap(typing.get_args(base)[0])
@@ -177,7 +184,7 @@ def requested_schema(tp: type[Any]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for name, hint, is_required, default in _fields(tp):
-        prop = _property(name, hint)
+        prop = property_schema(name, hint)
         if default is not msgspec.NODEFAULT and default is not None:
             prop["default"] = msgspec.to_builtins(default)
         properties[name] = prop

@@ -57,6 +57,11 @@ class FeatureServer(Protocol):
     def mask_error_details(self) -> bool: ...
 
     @property
+    def tool_error_prefix(self) -> str | None:
+        """The format string before a `ToolError`'s text (`{name}`: the tool), or None."""
+        ...
+
+    @property
     def serves_tasks(self) -> bool:
         """Whether some tool may be called as a task (so `tasks` is declared)."""
         ...

@@ -186,12 +186,11 @@ def mount_server(parent: Server, other: Server, namespace: str | None, separator
 
 
 def _check_mountable(parent: Server, other: Server, namespace: str | None, separator: str) -> None:
-    if not (other.composable and parent.composable):
+    if not parent.composable:
         raise TypeError(
             "a proxy (mcpkit.proxy.ProxyServer) answers each session from its own upstream "
-            "session and has no tools, resources or prompts of its own, so it can neither be "
-            "mounted nor mount: mount Server objects, and proxy the composed one if it must be "
-            "reached through a proxy"
+            "session, so it cannot mount servers beside it: mount the proxy and the others in "
+            "a Server, or proxy the composed one"
         )
     if namespace is not None and not _NAMESPACE.fullmatch(namespace):
         raise ValueError(

@@ -3,6 +3,9 @@
 Output (server/tools, "Structured Content" and "Output Schema"), from the return hint:
 
 - none, `None`, `Any`, `object`, content blocks or `CallToolResult`: no output schema;
+- a list whose items may be anything (`list`, `list[Any]`, `list[object]`, `Sequence[Any]`):
+  none either, since its values may be content blocks, which are sent as content alone (a
+  schema would promise structured content they do not give);
 - `str`: no output schema either: the text is the content (`force=True` wraps it);
 - a type whose schema is an object (dataclass, TypedDict, `msgspec.Struct`, pydantic
   model, `dict[str, X]` with any X, `object` and `Any` alike): that schema as it is;
@@ -14,7 +17,9 @@ Output (server/tools, "Structured Content" and "Output Schema"), from the return
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
+import types
 import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, cast
@@ -104,6 +109,21 @@ def _is_content_like(tp: object) -> bool:
     return bool(args) and any(_is_content_like(a) for a in args if a is not type(None))
 
 
+_LISTS: Final = (list, collections.abc.Sequence, collections.abc.MutableSequence)
+
+
+def _may_hold_content(tp: object) -> bool:
+    """A list-like hint whose items may be anything (see the module's docstring)."""
+    tp = _strip_annotated(tp)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_may_hold_content(a) for a in args)
+    if (origin or tp) not in _LISTS:
+        return False
+    items = [_strip_annotated(a) for a in args]
+    return all(item is Any or item is object for item in items)
+
+
 def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     """The output rules of this module's docstring for one return hint.
 
@@ -129,7 +149,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
                 "schema; annotate the function with the type it returns"
             )
         return OutputSpec(annotation, None)
-    if base is str and not force:
+    if (base is str or _may_hold_content(base)) and not force:
         return OutputSpec(annotation, None)
     try:
         schema = schema_for_type(annotation)

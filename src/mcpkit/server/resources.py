@@ -128,6 +128,7 @@ def make_template(
     fn: Callable[..., Any], uri_template: str, **options: Unpack[ResourceOptions]
 ) -> TemplateSpec:
     template = UriTemplate(uri_template)
+    template.check_matchable()  # never register a template no read could reach
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
     missing = params - set(template.variables)

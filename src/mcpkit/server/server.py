@@ -60,7 +60,7 @@ from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import HeldSessions, ServerSessionHandle
 from mcpkit.server.skills import with_skills
-from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
+from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
 from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.stores.url import Stores, as_stores
@@ -143,6 +143,11 @@ class Server(TransportServing, SessionBroadcasts):
             None (the default): on, unless the environment variable
             MCPKIT_MASK_ERROR_DETAILS is "0" (`mcpkit dev` sets it for the server it runs).
             An exception's text can hold paths, queries, secrets: keep it on in production.
+        tool_error_prefix: put a prefix before the text of a `ToolError`, so a model that
+            is handed the text without `isError` (as some agent frameworks do) can tell it
+            failed: True for the official SDK's `Error executing tool {name}: `, or a format
+            string of your own with `{name}`, the tool's name. False (the default): the text
+            alone.
         auth: protect the HTTP endpoint (`http_app()`, `run(transport="http")`, `mcpkit
             run`): a `mcpkit.auth.server.resource.ProtectedResource` (docs/auth.md). stdio
             and in-memory sessions are not protected by it (the spec: credentials for stdio
@@ -186,6 +191,7 @@ class Server(TransportServing, SessionBroadcasts):
         sync_in_thread: bool = True,
         lenient_arguments: bool = False,
         mask_error_details: bool | None = None,
+        tool_error_prefix: bool | str = False,
         auth: ProtectedResource | None = None,
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
@@ -223,6 +229,7 @@ class Server(TransportServing, SessionBroadcasts):
         if mask_error_details is None:
             mask_error_details = os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
         self.mask_error_details = mask_error_details
+        self.tool_error_prefix = tool_error_prefix_format(tool_error_prefix)
         self.lenient_arguments = lenient_arguments
         self.auth = auth
         self._task_store = task_store
@@ -408,9 +415,9 @@ class Server(TransportServing, SessionBroadcasts):
         """Add a layer inside those already added (the first added stays outermost)."""
         self.middleware = (*self.middleware, middleware)
 
-    #: Whether this server may mount others and be mounted (`mount`): its tools, resources
-    #: and prompts are its registries'. A proxy (`mcpkit.proxy.ProxyServer`) answers every
-    #: request from its upstream server instead, so it is not.
+    #: Whether this server may mount others (`mount`): its tools, resources and prompts are
+    #: its registries'. A proxy (`mcpkit.proxy.ProxyServer`) answers every request of its own
+    #: sessions from its upstream server instead, so it may not (it may be mounted).
     composable: ClassVar[bool] = True
 
     def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "check_tool_name",
     "make_tool",
     "run_tool",
+    "tool_error_prefix_format",
 ]
 
 logger = logging.getLogger("mcpkit.server")
@@ -70,6 +71,27 @@ def check_tool_name(name: str) -> None:
             f"invalid tool name {name!r}: use 1 to 128 characters from A-Z, a-z, 0-9, '_', "
             "'-' and '.' (server/tools, Tool Names)"
         )
+
+
+#: What `tool_error_prefix=True` writes: the words of the official SDK's error results.
+DEFAULT_TOOL_ERROR_PREFIX: Final = "Error executing tool {name}: "
+
+
+def tool_error_prefix_format(prefix: bool | str) -> str | None:
+    """`Server(tool_error_prefix=)` as the format string a `ToolError`'s text gets, or None;
+    ValueError now for a format that would fail at the first error."""
+    if prefix is True:
+        return DEFAULT_TOOL_ERROR_PREFIX
+    if prefix is False:
+        return None
+    try:
+        prefix.format(name="tool")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"invalid tool_error_prefix {prefix!r}: a format string whose only field is "
+            f"{{name}} (the tool's name), such as {DEFAULT_TOOL_ERROR_PREFIX!r} ({exc!r})"
+        ) from None
+    return prefix
 
 
 @dataclass(slots=True)
@@ -99,6 +121,9 @@ class ToolSpec:
     #: `wire` without its UI metadata, as a client without the UI extension sees it (made
     #: when first asked).
     plain_wire: Tool | None = None
+    #: Whether the log was told that it returned content blocks though it advertises an
+    #: output schema (once: `to_tool_result`).
+    warned_content: bool = False
 
     @property
     def shown_wire(self) -> Tool:
@@ -329,10 +354,13 @@ async def run_tool(
     in_thread: bool,
     *,
     mask_errors: bool = False,
+    error_prefix: str | None = None,
 ) -> CallToolResult:
     """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
     be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
-    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`)."""
+    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`);
+    `error_prefix`, formatted with the tool's name, goes before a `ToolError`'s text
+    (`Server(tool_error_prefix=)`)."""
     try:
         kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
@@ -342,7 +370,8 @@ async def run_tool(
     try:
         value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
     except ToolError as exc:
-        return _error_result(str(exc))
+        prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
+        return _error_result(f"{prefix}{exc}")
     except (PeerError, RequestTimeout) as exc:
         # A request the tool made to the client (sampling, elicitation, roots) failed: the
         # tool failed, which the model should hear about; the tools/call itself did not.
@@ -394,21 +423,31 @@ def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
 
 
 def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
-    """The rules for return values: a CallToolResult as it is; content blocks as content;
-    with an output schema, structuredContent plus its JSON as text; else text.
+    """The rules for return values: a CallToolResult as it is; content blocks as content
+    alone; with an output schema, structuredContent plus its JSON as text; else text.
 
-    A tool that advertises an output schema always sends structuredContent that validates
-    against it (server/tools, "Output Schema": servers MUST, and clients may refuse a
-    result without it), whatever the function returned; else OutputError.
+    A tool that advertises an output schema sends structuredContent that validates against
+    it (server/tools, "Output Schema"), whatever other value the function returned; else
+    OutputError. Content blocks are the exception: they are the result's content, never
+    data, so a hint that admits them (`list[object]`) does not send them a second time as
+    structuredContent; one that does not (a dataclass) still makes them an OutputError.
     """
     if isinstance(value, CallToolResult):
         if spec.output_validator is not None:
             _check_structured(spec, value.structured_content)
         return value
-    structured = _structured(spec, value)
+    structured = _structured(spec, value)  # checks the value against the hint
     if is_content(value):
         blocks = cast("list[ContentBlock]", value) if isinstance(value, list) else [value]
-        return CallToolResult(content=blocks, structured_content=structured)
+        if structured is not None and not spec.warned_content:
+            spec.warned_content = True
+            logger.warning(
+                "tool %r returned content blocks, sent without structuredContent, though its "
+                "return hint gives it an output schema (a client may refuse such a result): "
+                "annotate it with the content types it returns, such as list[ContentBlock]",
+                spec.name,
+            )
+        return CallToolResult(content=blocks)
     if structured is None and value is None:
         return CallToolResult(content=[])
     return CallToolResult(content=[TextContent(text=_text(value))], structured_content=structured)

@@ -7,12 +7,19 @@ section 1.4: matching is ambiguous in general); the rules here:
 
 - `{x}` and `{x,y}` match one or more characters other than `/`, `?` and `#` (and `,`
   between several variables), so a plain variable never spans path segments;
-- `{+x}` and `{#x}` match any characters, as few as the rest of the template allows;
+- `{+x}` and `{#x}` match any characters, as few as the rest of the template allows, and
+  `{x*}` one or more of them: `files://{path*}` matches `files://a/b.txt`, as FastMCP reads
+  its wildcard (a list expands with `,`, which it keeps);
 - `{/x}`, `{.x}` and `{;x}` are optional; a missing one is absent from the result;
 - `{?x,y}` and `{&z}` read the whole query string, in any order, ignoring unknown names;
 - matched values are percent-decoded; a variable used twice must match the same value;
 - an exploded variable `{/x*}` gives its whole run of items as text, separators kept, and
   a repeated query name its values joined with `,`; a prefix `{x:3}` matches as `{x}`.
+
+Two forms match nothing useful, so `UriTemplate.check_matchable` refuses them where a server
+registers a template: `{;x*}` (each item is a `;x=...` of its own, or a `;key=...` for a
+mapping), and an exploded variable before another in one expression (`{/a*,b}`: the run of
+items leaves the later variable nothing).
 """
 
 from __future__ import annotations
@@ -119,6 +126,13 @@ def _expression(template: str, start: int, body: str) -> _Expression:
     return _Expression(operator, tuple(variables))
 
 
+def _spec_text(var: _Variable) -> str:
+    """A variable as the template writes it (`x`, `x*`, `x:3`)."""
+    if var.explode:
+        return f"{var.name}*"
+    return var.name if var.prefix is None else f"{var.name}:{var.prefix}"
+
+
 # ------------------------------------------------------------------ expansion
 
 
@@ -190,7 +204,7 @@ class _Group:
 def _value_pattern(operator: str, var: _Variable, several: bool) -> str:
     if var.explode:
         return {
-            "": "[^/?#]*",
+            "": ".+?",
             "+": ".*?",
             "#": ".*?",
             ".": "[^/?#]*",
@@ -291,6 +305,31 @@ class UriTemplate:
         return "".join(
             part if isinstance(part, str) else _expand(part, merged) for part in self._parts
         )
+
+    def check_matchable(self) -> None:
+        """Raise ValueError, naming the expression and a form that works, if `match` cannot
+        give back the variables of the URIs this template expands to (see the module's
+        docstring): a server's template must match the URIs it is read by."""
+        for part in self._parts:
+            if not isinstance(part, _Expression):
+                continue
+            text = "{" + part.operator + ",".join(_spec_text(v) for v in part.variables) + "}"
+            for i, var in enumerate(part.variables):
+                if not var.explode:
+                    continue
+                if part.operator == ";":
+                    raise ValueError(
+                        f"URI template {self.template!r}: {text} cannot be matched (an exploded "
+                        f"path parameter repeats its name per item); use {{;{var.name}}} for "
+                        f"one value, or {{?{var.name}*}} to read repeated values"
+                    )
+                if i < len(part.variables) - 1 and part.operator not in ("?", "&"):
+                    raise ValueError(
+                        f"URI template {self.template!r}: in {text} the exploded "
+                        f"{var.name!r} takes the rest of the expression, so the variables "
+                        "after it never get a value; put the exploded variable last, or in "
+                        "an expression of its own"
+                    )
 
     def match(self, uri: str) -> dict[str, str] | None:
         """The percent-decoded variable values if `uri` fits this template, else None."""

@@ -98,25 +98,13 @@ async def call_tool(
         raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
     check_access(spec, ctx.auth, "tool", params.name)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
-        return await run_tool(
-            spec,
-            params.arguments,
-            ctx,
-            server.sync_in_thread,
-            mask_errors=server.mask_error_details,
-        )
+        return await _run(server, spec, params.arguments, ctx)
     terms = ctx.terms
     if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
         arguments = params.arguments
 
         def run(call_ctx: Context) -> Awaitable[CallToolResult]:
-            return run_tool(
-                spec,
-                arguments,
-                call_ctx,
-                server.sync_in_thread,
-                mask_errors=server.mask_error_details,
-            )
+            return _run(server, spec, arguments, call_ctx)
 
         # 2026-07-28: the tasks extension, where the server decides (SEP-2663).
         answer: CallToolResult | dict[str, Any] = await call_tool_as_extension(
@@ -124,6 +112,20 @@ async def call_tool(
         )
         return answer
     return await _call_tool_as_declared(server, ctx, params, spec)
+
+
+def _run(
+    server: FeatureServer, spec: ToolSpec, arguments: Any, ctx: Context
+) -> Awaitable[CallToolResult]:
+    """`run_tool` with the server's settings."""
+    return run_tool(
+        spec,
+        arguments,
+        ctx,
+        server.sync_in_thread,
+        mask_errors=server.mask_error_details,
+        error_prefix=server.tool_error_prefix,
+    )
 
 
 async def _call_tool_as_declared(
@@ -136,14 +138,10 @@ async def _call_tool_as_declared(
     check_task_support(spec, task)
     arguments = params.arguments
     if task is None:
-        return await run_tool(
-            spec, arguments, ctx, server.sync_in_thread, mask_errors=server.mask_error_details
-        )
+        return await _run(server, spec, arguments, ctx)
 
     def run(task_ctx: Context) -> Awaitable[CallToolResult]:
-        return run_tool(
-            spec, arguments, task_ctx, server.sync_in_thread, mask_errors=server.mask_error_details
-        )
+        return _run(server, spec, arguments, task_ctx)
 
     return await start_tool_task(ctx, server.task_runner, task.ttl, run)
 

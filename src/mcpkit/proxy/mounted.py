@@ -1,0 +1,223 @@
+"""A `ProxyServer` mounted in another server (`server.mount(proxy, "ns")`): the upstream's tools,
+prompts and resources become the proxy's own entries when the parent starts, each forwarding
+its request on one of the proxy's pooled upstream sessions, with the upstream's progress, log
+messages and questions going to the request being served, through its Context.
+
+The Context asks the way its request does (`mcpkit.server.client_asks`), so one path serves
+both eras: a 2025-11-25 client is sent the upstream's question on its session; under
+2026-07-28 the question ends the round, the upstream call is cancelled, and the retry runs the
+call again with the answer given (as a tool of the parent's own is run again: docs/server.md,
+"Tools that ask"). Cancelling the request cancels the upstream call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import RequestReceived
+from mcpkit.server.context import Context
+from mcpkit.server.prompts import PromptSpec, make_prompt
+from mcpkit.server.registry import Registry
+from mcpkit.server.resources import ResourceSpec, make_resource
+from mcpkit.server.round_trip import InputRequired
+from mcpkit.server.tools import ToolSpec, check_tool_name, make_tool
+from mcpkit.types import (
+    CallToolRequestParams,
+    CallToolResult,
+    CreateMessageResult,
+    ElicitResult,
+    GetPromptRequestParams,
+    GetPromptResult,
+    ListRootsResult,
+    Prompt,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+    Resource,
+    Tool,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.proxy.pool import PooledLink
+    from mcpkit.proxy.proxy_server import ProxyServer
+
+__all__ = ["LIST_CHANGES", "forward", "load_catalog"]
+
+T = TypeVar("T")
+logger = logging.getLogger("mcpkit.proxy")
+
+#: The upstream's questions a request's client can be asked, with the type of each answer.
+_ANSWER_TYPES: Final[dict[str, type]] = {
+    "elicitation/create": ElicitResult,
+    "sampling/createMessage": CreateMessageResult,
+    "roots/list": ListRootsResult,
+}
+
+
+async def load_catalog(proxy: ProxyServer) -> None:
+    """Register the upstream's tools, prompts and resources in `proxy` (mounted, so its
+    parent shows them), each forwarding to the upstream. Resource templates are left out: a
+    read reaches a template's function with its variables, not the URI to forward."""
+    facts = await proxy.pool.facts()
+    link = await proxy.pool.acquire(None)
+    declared = facts.capabilities
+    if declared.tools is not None:
+        tools = await _listed(link, "tools/list", "tools")
+        _renew(proxy.tools, {t.name: _tool_spec(proxy, t) for t in tools if _valid(t.name)})
+    if declared.prompts is not None:
+        prompts = await _listed(link, "prompts/list", "prompts")
+        _renew(proxy.prompts, {p.name: _prompt_spec(proxy, p) for p in prompts})
+    if declared.resources is not None:
+        resources = await _listed(link, "resources/list", "resources")
+        _renew(proxy.resources, {r.uri: _resource_spec(proxy, r) for r in resources})
+
+
+#: The upstream's announcements after which its entries are listed again.
+LIST_CHANGES: Final = frozenset(
+    {
+        "notifications/tools/list_changed",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+    }
+)
+
+
+def _renew(registry: Registry[T], entries: dict[str, T]) -> None:
+    """`registry` holding `entries` alone (each change is announced as a registration is)."""
+    for key, _ in registry.entries():
+        if key not in entries:
+            registry.remove(key)
+    for key, item in entries.items():
+        registry.add(key, item, replace=True)
+
+
+async def _listed(link: PooledLink, method: str, field: str) -> list[Any]:
+    """Every page of an upstream list."""
+    conn = link.connection
+    if conn is None:
+        raise McpError(codes.INTERNAL_ERROR, "the upstream server of this proxy has ended")
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        params = {} if cursor is None else {"cursor": cursor}
+        page = await conn.request(method, params, timeout=link.settings.upstream_timeout)
+        items.extend(getattr(page, field))
+        cursor = page.next_cursor
+        if not cursor:
+            return items
+
+
+def _valid(tool_name: str) -> bool:
+    """Whether an upstream tool's name is one a tool may have; one that is not is left out,
+    and said so, rather than keep the parent from starting."""
+    try:
+        check_tool_name(tool_name)
+    except ValueError as exc:
+        logger.warning("the upstream's tool is not shown: %s", exc)
+        return False
+    return True
+
+
+def _tool_spec(proxy: ProxyServer, tool: Tool) -> ToolSpec:
+    async def call(ctx: Context, **arguments: Any) -> CallToolResult:
+        params = CallToolRequestParams(name=tool.name, arguments=arguments)
+        return cast(CallToolResult, await forward(proxy, ctx, "tools/call", params))
+
+    # Shown as the upstream describes it, but called as a plain request: its task support
+    # is the upstream's to use, not the parent's.
+    wire = msgspec.structs.replace(tool, execution=None)
+    return dataclasses.replace(make_tool(call, name=tool.name), wire=wire)
+
+
+def _prompt_spec(proxy: ProxyServer, prompt: Prompt) -> PromptSpec:
+    async def get(ctx: Context, **arguments: str) -> GetPromptResult:
+        params = GetPromptRequestParams(name=prompt.name, arguments=arguments or None)
+        return cast(GetPromptResult, await forward(proxy, ctx, "prompts/get", params))
+
+    return dataclasses.replace(make_prompt(get, name=prompt.name), wire=prompt)
+
+
+def _resource_spec(proxy: ProxyServer, resource: Resource) -> ResourceSpec:
+    async def read(ctx: Context) -> list[Any]:
+        params = ReadResourceRequestParams(uri=resource.uri)
+        result = cast(ReadResourceResult, await forward(proxy, ctx, "resources/read", params))
+        return list(result.contents)
+
+    spec = make_resource(read, resource.uri, mime_type=resource.mime_type)
+    return dataclasses.replace(spec, wire=resource)
+
+
+# ------------------------------------------------------------------ forwarding
+
+
+class _Caller:
+    """The request being served, as a pooled link's holder (`mcpkit.proxy.pool.Asker`): the
+    upstream's progress, log messages and questions on its call go to it."""
+
+    __slots__ = ("ctx", "round_ended")
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        #: Set when a 2026-07-28 question ended the round (the client answers on retry).
+        self.round_ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def progress(self, progress: float, total: float | None, message: Any) -> None:
+        await self.ctx.progress(progress, total, message)
+
+    async def log(self, params: Any) -> None:
+        level, data = str(getattr(params, "level", "info")), getattr(params, "data", None)
+        await self.ctx.log(level, data, logger=getattr(params, "logger", None))
+
+    async def ask(self, method: str, params: Any) -> Any:
+        answer_type = _ANSWER_TYPES.get(method)
+        if answer_type is None:
+            raise McpError(
+                codes.METHOD_NOT_FOUND, f"{method} cannot reach the client through a mounted proxy"
+            )
+        try:
+            return await self.ctx.ask_client(method, _question(params), answer_type)
+        except InputRequired:
+            if not self.round_ended.done():
+                self.round_ended.set_result(None)
+            raise McpError(
+                codes.INTERNAL_ERROR, "the client answers in its next round (2026-07-28)"
+            ) from None
+
+
+def _question(params: Any) -> Any:
+    """The upstream's question without what belongs to the upstream session (its `_meta`,
+    a task augmentation), as the request's client is asked it."""
+    if params is None:
+        return None
+    raw: Any = msgspec.to_builtins(params)
+    if isinstance(raw, dict):
+        found = cast("dict[str, Any]", raw)
+        return {k: v for k, v in found.items() if k not in ("_meta", "task")}
+    return raw
+
+
+async def forward(proxy: ProxyServer, ctx: Context, method: str, params: Any) -> Any:
+    """Forward one request of a mounted proxy's entry upstream and return the upstream's
+    result; raises InputRequired when a 2026-07-28 question ended the round."""
+    caller = _Caller(ctx)
+    link = await proxy.pool.acquire(caller, ctx.client_capabilities)
+    try:
+        ev = RequestReceived(ctx.request_id, method, params)
+        call = asyncio.ensure_future(link.forward_for(caller, ev, params))
+        try:
+            await asyncio.wait((call, caller.round_ended), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not call.done():
+                call.cancel()  # sends the upstream notifications/cancelled
+        if caller.round_ended.done():
+            await asyncio.wait((call,))  # its cancellation sent; its outcome is no answer
+            raise InputRequired
+        return call.result()
+    finally:
+        proxy.pool.release(link, caller)

@@ -1,0 +1,64 @@
+"""One-value form elicitations: `ctx.elicit(message, int)` or `ctx.elicit(message, ["red",
+"green"])` asked as a form of one property, `value` (client/elicitation, "Requested Schema":
+a form is a flat object, so a lone value needs a property), and the answer read back as the
+value itself."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Final
+
+import msgspec
+
+from mcpkit.server.elicitation_schema import check_requested_schema, property_schema
+
+__all__ = ["VALUE_PROPERTY", "read_value", "value_hint", "value_schema"]
+
+#: The one property of a one-value form (FastMCP's name for it too).
+VALUE_PROPERTY: Final = "value"
+_SCALARS: Final = (str, int, float, bool, datetime.date, datetime.datetime)
+
+
+def value_hint(schema: object) -> Any | None:
+    """The hint a one-value elicitation reads its answer as, or None when `schema` is a form
+    (a class of fields, or a raw JSON Schema dict). A list or tuple of strings is a choice
+    between them, read as `str`."""
+    if isinstance(schema, (list, tuple)):
+        choices = typing.cast("Sequence[object]", schema)
+        if not choices or not all(isinstance(c, str) for c in choices):
+            raise TypeError(
+                f"elicitation choices must be a non-empty list of strings, got {schema!r}"
+            )
+        return typing.Literal[tuple(choices)]  # a Literal built at run time
+    base = schema
+    while typing.get_origin(base) is Annotated:
+        base = typing.get_args(base)[0]
+    if typing.get_origin(base) is typing.Literal:
+        return schema
+    if isinstance(base, type) and (issubclass(base, enum.Enum) or base in _SCALARS):
+        return schema
+    return None
+
+
+def value_schema(hint: Any) -> dict[str, Any]:
+    """The `requestedSchema` asking for one value of `hint`, as the one required property."""
+    schema = {
+        "type": "object",
+        "properties": {VALUE_PROPERTY: property_schema(VALUE_PROPERTY, hint)},
+        "required": [VALUE_PROPERTY],
+    }
+    check_requested_schema(schema)
+    return schema
+
+
+def read_value(hint: Any, content: Mapping[str, Any]) -> Any:
+    """The accepted answer as a value of `hint`; ValueError naming what was wrong."""
+    if VALUE_PROPERTY not in content:
+        raise ValueError(f"field `{VALUE_PROPERTY}` is required")
+    try:
+        return msgspec.convert(content[VALUE_PROPERTY], hint, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"field `{VALUE_PROPERTY}`: {exc}") from None
