@@ -27,7 +27,10 @@ def register(add_parser: AddParser) -> None:
     from mcpkit.cli._options import add_pairs, add_target
 
     add_target(verb)
-    verb.add_argument("tool", metavar="TOOL", help="the tool's name, as `mcpkit list` shows it")
+    # Optional for argparse, so that a command without it can say which tools there are.
+    verb.add_argument(
+        "tool", metavar="TOOL", nargs="?", help="the tool's name, as `mcpkit list` shows it"
+    )
     _options(verb)
     add_pairs(verb, "the tool's arguments")
 
@@ -56,14 +59,19 @@ def _directory(text: str) -> Any:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._args import named, tool_arguments
+    from mcpkit.cli._args import missing_name, named, tool_arguments
     from mcpkit.cli._options import pairs_of
     from mcpkit.cli._session import EXIT_FAILED, run_session
 
+    _find_tool(parser, args)
     pairs = pairs_of(parser, _options, args)
 
     async def body(client: Client, ui: Terminal) -> int:
-        tool = named(await client.list_tools(), args.tool, "tool")
+        tools = await client.list_tools()
+        if args.tool is None:
+            usage = f"{parser.prog} TARGET TOOL key=value ..."
+            raise missing_name((t.name for t in tools), "tool", usage)
+        tool = named(tools, args.tool, "tool")
         arguments = tool_arguments(tool.input_schema, pairs, args.args)
         # a tool that only runs as a task (SEP-1686) is called as one; the result is the same
         as_task = tool.execution is not None and tool.execution.task_support == "required"
@@ -78,6 +86,23 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_FAILED if result.is_error else 0
 
     return run_session(args, parser, body)
+
+
+def _find_tool(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Set `args.tool` to the first word that is not an option or a key=value pair (None when
+    there is none): argparse leaves an optional TOOL empty when options come before it
+    (`call T --json add a=1`), and takes `a=1` for it when the tool is left out."""
+    from mcpkit.cli._options import split_trailing_options
+
+    split_trailing_options(parser, _options, args)
+    words: list[str] = list(args.pairs)
+    if args.tool is not None and "=" in args.tool:
+        # a tool name has no `=` (spec server/tools, "Tool names"): the word is an argument
+        words.insert(0, args.tool)
+        args.tool = None
+    if args.tool is None and words and "=" not in words[0]:
+        args.tool = words.pop(0)
+    args.pairs = words
 
 
 def _wait(args: argparse.Namespace, as_task: bool) -> float | None:
