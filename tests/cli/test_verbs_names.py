@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from _verbs import REPO, cli
+from _verbs import REPO, SERVER, cli
 
 DEFAULTS = str(REPO / "tests" / "cli" / "servers" / "defaults_server.py")
 IN_SERVER_ORDER = ["search", "forecast", "sign"]  # the order they are registered in
@@ -78,3 +78,15 @@ def test_a_misspelt_tool_gets_the_close_names_in_one_error_line() -> None:
     unlike = cli("call", DEFAULTS, "xyz")
     assert "did you mean" not in unlike.err  # nothing close: no guess
     assert "the server has no tool 'xyz' (its tools: search, forecast, sign)" in unlike.err
+
+
+def test_prompt_without_a_name_says_so_and_lists_the_prompts() -> None:
+    for words in ((), ("name=Ada",), ("--json",)):
+        ran = cli("prompt", str(SERVER), *words)
+        assert (ran.code, ran.out) == (2, ""), (words, ran.err)
+        assert ran.err.splitlines()[0] == (
+            "error: the prompt's name is missing: mcpkit prompt TARGET NAME key=value ... "
+            "(its prompts: greet)"
+        ), (words, ran.err)
+    ran = cli("prompt", str(SERVER), "--json", "greet", "name=Ada")
+    assert ran.code == 0 and "Ada" in ran.out, ran.err  # options may come before the name

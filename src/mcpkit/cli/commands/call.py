@@ -60,10 +60,10 @@ def _directory(text: str) -> Any:
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._args import missing_name, named, tool_arguments
-    from mcpkit.cli._options import pairs_of
+    from mcpkit.cli._options import find_name, pairs_of
     from mcpkit.cli._session import EXIT_FAILED, run_session
 
-    _find_tool(parser, args)
+    find_name(parser, _options, args, "tool")
     pairs = pairs_of(parser, _options, args)
 
     async def body(client: Client, ui: Terminal) -> int:
@@ -86,23 +86,6 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_FAILED if result.is_error else 0
 
     return run_session(args, parser, body)
-
-
-def _find_tool(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Set `args.tool` to the first word that is not an option or a key=value pair (None when
-    there is none): argparse leaves an optional TOOL empty when options come before it
-    (`call T --json add a=1`), and takes `a=1` for it when the tool is left out."""
-    from mcpkit.cli._options import split_trailing_options
-
-    split_trailing_options(parser, _options, args)
-    words: list[str] = list(args.pairs)
-    if args.tool is not None and "=" in args.tool:
-        # a tool name has no `=` (spec server/tools, "Tool names"): the word is an argument
-        words.insert(0, args.tool)
-        args.tool = None
-    if args.tool is None and words and "=" not in words[0]:
-        args.tool = words.pop(0)
-    args.pairs = words
 
 
 def _wait(args: argparse.Namespace, as_task: bool) -> float | None:
