@@ -1,15 +1,21 @@
 """Every shell example of docs/cli.md's sections on the verbs runs as written: its output is
-the ```text block that follows it (stdout, or the end of stderr for a failing command) and its
-exit code the one its `# exit N` comment names (0 without one)."""
+the ```text block that follows it (stdout, or the end of stderr for a failing command; only
+its start when the block ends with a `...` line) and its exit code the one its `# exit N`
+comment names (0 without one)."""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import re
 import shlex
 import subprocess
 import sys
+from typing import Any
 
 from _verbs import REPO, WAIT, cli_env
+
+from mcpkit.cli.commands import VERBS
 
 DOC = REPO / "docs" / "cli.md"
 SECTIONS = (
@@ -58,4 +64,29 @@ def test_every_example_runs_as_shown() -> None:
         assert ran.returncode == code, (command, ran.stderr)
         if expected is not None:
             shown = ran.stdout if code == 0 else ran.stderr
-            assert shown.endswith(expected) if code else shown == expected, (command, shown)
+            if expected.endswith("\n...\n"):  # the start of a longer output
+                assert shown.startswith(expected.removesuffix("...\n")), (command, shown)
+            else:
+                assert shown.endswith(expected) if code else shown == expected, (command, shown)
+
+
+def verbs_taking(option: str) -> list[str]:
+    """The verbs whose --help lists `option`, each parser made as `mcpkit` makes it."""
+    made: dict[str, argparse.ArgumentParser] = {}
+    subparsers = argparse.ArgumentParser().add_subparsers()
+
+    def add_parser(name: str, **options: Any) -> argparse.ArgumentParser:
+        made[name] = subparsers.add_parser(name, **options)
+        return made[name]
+
+    for name in VERBS:
+        importlib.import_module(f"mcpkit.cli.commands.{name}").register(add_parser)
+    return [name for name in VERBS if option in made[name].format_help()]
+
+
+def test_the_protocol_option_is_documented_for_every_verb_that_takes_it() -> None:
+    takes = verbs_taking("--protocol")
+    assert takes, "no verb takes --protocol"
+    text = DOC.read_text()
+    assert f"`{'`, `'.join(takes[:-1])}` and `{takes[-1]}` take `--protocol`" in text, takes
+    assert "| `--protocol auto\\|2026-07-28\\|2025-11-25` | all |" in text

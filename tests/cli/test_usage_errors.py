@@ -9,7 +9,7 @@ from _verbs import SERVER, cli
 S = str(SERVER)
 
 USAGE_ERRORS = {
-    ("call", S): ("the following arguments are required: TOOL, key=value ...", "call"),
+    ("call", S): ("the tool's name is missing: mcpkit call TARGET TOOL key=value ...", "call"),
     ("call", "--bogus", S, "add"): ("unrecognized arguments: --bogus", "call"),
     ("list", S, "--nope"): ("unrecognized arguments: --nope", "list"),
     ("call", S, "add", "a=x", "b=1"): ("argument 'a' must be integer; 'x' is not", "call"),

@@ -149,3 +149,11 @@ def test_an_unrecognised_answer_to_the_form_question_is_asked_again() -> None:
     assert (code, out) == (0, "nothing weighed (decline)\n"), err
     assert err.count("Answer? [y]es") == 4
     assert "answer with one of 'y', 'n', 'c'" in err
+
+
+def test_an_empty_default_is_shown_as_an_empty_string() -> None:
+    # the note's default is "": it was asked as `note (string, default ): `
+    defaults = str(REPO / "tests" / "cli" / "servers" / "defaults_server.py")
+    code, out, err = on_a_terminal("call", defaults, "sign", typed="y\nAda\n\n")
+    assert (code, out) == (0, "Ada wrote ''\n"), err
+    assert 'note (string, default ""): ' in err

@@ -15,8 +15,11 @@ __all__ = [
     "as_list",
     "as_object",
     "convert",
+    "listing",
+    "missing_name",
     "named",
     "prompt_arguments",
+    "shown_value",
     "split_pairs",
     "tool_arguments",
 ]
@@ -51,12 +54,35 @@ class UsageError(ValueError):
 
 
 def named(items: Iterable[T], name: str, kind: str) -> T:
-    """The item called `name` (a tool, a prompt), or a usage error listing the server's."""
+    """The item called `name` (a tool, a prompt), or a usage error that suggests the closest
+    names and lists the server's, in the server's order."""
     by_name = {item.name: item for item in items}
     if name not in by_name:
-        known = ", ".join(sorted(by_name)) or "none"
-        raise UsageError(f"the server has no {kind} {name!r} (its {kind}s: {known})")
+        import difflib
+
+        close = difflib.get_close_matches(name, by_name, n=3)
+        guess = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise UsageError(f"the server has no {kind} {name!r}{guess} ({listing(by_name, kind)})")
     return by_name[name]
+
+
+def missing_name(names: Iterable[str], kind: str, usage: str) -> UsageError:
+    """The error for a command that names no tool (or prompt): what to add, and the server's
+    names to choose from."""
+    return UsageError(f"the {kind}'s name is missing: {usage} ({listing(names, kind)})")
+
+
+def listing(names: Iterable[str], kind: str) -> str:
+    known = ", ".join(names)
+    return f"its {kind}s: {known}" if known else f"it has no {kind}s"
+
+
+def shown_value(value: object) -> str:
+    """A schema's value (a default) as people type it: a string as it is, `""` for the empty
+    one, anything else as JSON (`3`, `true`, `null`, `["a"]`)."""
+    if isinstance(value, str) and value:
+        return value
+    return json.dumps(value)
 
 
 def split_pairs(words: Sequence[str]) -> list[tuple[str, str]]:

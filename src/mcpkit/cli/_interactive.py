@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.cli._args import UsageError, as_list, as_object, convert
+from mcpkit.cli._args import UsageError, as_list, as_object, convert, shown_value
 from mcpkit.server._coercion import integral_floats_as_ints
 
 if TYPE_CHECKING:
@@ -121,7 +121,10 @@ async def _field(name: str, prop: Mapping[str, Any], required: bool) -> Any:
     if prop.get("type") == "array":
         hint = "comma-separated" + (f", of {', '.join(choices)}" if choices else "")
     default = prop.get("default")
-    hint += f", default {default}" if default is not None else ("" if required else ", optional")
+    if default is not None:
+        hint += f", default {shown_value(default)}"
+    elif not required:
+        hint += ", optional"
     label = prop.get("title") or name
     description = f" - {prop['description']}" if prop.get("description") else ""
     while True:

@@ -7,7 +7,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-__all__ = ["add_common_options", "add_pairs", "add_target", "pairs_of", "split_trailing_options"]
+__all__ = [
+    "add_common_options",
+    "add_pairs",
+    "add_target",
+    "find_name",
+    "pairs_of",
+    "split_trailing_options",
+]
 
 _LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
@@ -110,6 +117,28 @@ def split_trailing_options(
     delattr(args, "pairs")
     parsed = trailing.parse_intermixed_args(words, namespace=args)
     parsed.pairs = parsed.rest
+
+
+def find_name(
+    parser: argparse.ArgumentParser,
+    configure: Callable[[argparse.ArgumentParser], None],
+    args: argparse.Namespace,
+    dest: str,
+) -> None:
+    """Set `args.<dest>` (an optional positional: the tool or prompt name) to the first word
+    that is neither an option nor a key=value pair, or None when there is none. argparse
+    leaves it empty when options come before it (`call T --json add a=1`), and takes `a=1`
+    for it when the name is left out; a name has no `=` (spec server/tools, "Tool names")."""
+    split_trailing_options(parser, configure, args)
+    words: list[str] = list(args.pairs)
+    name: str | None = getattr(args, dest)
+    if name is not None and "=" in name:
+        words.insert(0, name)
+        name = None
+    if name is None and words and "=" not in words[0]:
+        name = words.pop(0)
+    setattr(args, dest, name)
+    args.pairs = words
 
 
 def pairs_of(

@@ -27,7 +27,10 @@ def register(add_parser: AddParser) -> None:
     from mcpkit.cli._options import add_pairs, add_target
 
     add_target(verb)
-    verb.add_argument("tool", metavar="TOOL", help="the tool's name, as `mcpkit list` shows it")
+    # Optional for argparse, so that a command without it can say which tools there are.
+    verb.add_argument(
+        "tool", metavar="TOOL", nargs="?", help="the tool's name, as `mcpkit list` shows it"
+    )
     _options(verb)
     add_pairs(verb, "the tool's arguments")
 
@@ -56,14 +59,19 @@ def _directory(text: str) -> Any:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._args import named, tool_arguments
-    from mcpkit.cli._options import pairs_of
+    from mcpkit.cli._args import missing_name, named, tool_arguments
+    from mcpkit.cli._options import find_name, pairs_of
     from mcpkit.cli._session import EXIT_FAILED, run_session
 
+    find_name(parser, _options, args, "tool")
     pairs = pairs_of(parser, _options, args)
 
     async def body(client: Client, ui: Terminal) -> int:
-        tool = named(await client.list_tools(), args.tool, "tool")
+        tools = await client.list_tools()
+        if args.tool is None:
+            usage = f"{parser.prog} TARGET TOOL key=value ..."
+            raise missing_name((t.name for t in tools), "tool", usage)
+        tool = named(tools, args.tool, "tool")
         arguments = tool_arguments(tool.input_schema, pairs, args.args)
         # a tool that only runs as a task (SEP-1686) is called as one; the result is the same
         as_task = tool.execution is not None and tool.execution.task_support == "required"

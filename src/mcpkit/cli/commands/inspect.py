@@ -97,8 +97,17 @@ async def describe(client: Client) -> dict[str, Any]:
         "instructions": client.instructions,
     }
     for key, items in (await surface(client)).items():
-        described[key] = msgspec.to_builtins(items)
+        # sorted, unlike `mcpkit list`: a snapshot diffs clean when only the order changed
+        described[key] = sorted(msgspec.to_builtins(items), key=lambda item: item[_ORDER[key]])
     return described
+
+
+_ORDER = {
+    "tools": "name",
+    "resources": "uri",
+    "resourceTemplates": "uriTemplate",
+    "prompts": "name",
+}
 
 
 def render_markdown(found: dict[str, Any]) -> str:

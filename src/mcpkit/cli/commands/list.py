@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal
     from mcpkit.client.client import Client
 
-__all__ = ["register", "surface"]
+__all__ = ["parameters", "register", "surface", "type_text"]
 
 
 def register(add_parser: AddParser) -> None:
@@ -43,17 +43,17 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 async def surface(client: Client) -> dict[str, list[Any]]:
-    """Every list the server's capabilities offer, each sorted by name (or URI)."""
+    """Every list the server's capabilities offer, each in the server's order (the order its
+    author registered them in, as the inspector shows them)."""
     caps = client.server_capabilities
     found: dict[str, list[Any]] = {}
     if caps.tools is not None:
-        found["tools"] = sorted(await client.list_tools(), key=lambda t: t.name)
+        found["tools"] = await client.list_tools()
     if caps.resources is not None:
-        found["resources"] = sorted(await client.list_resources(), key=lambda r: r.uri)
-        templates = await client.list_resource_templates()
-        found["resourceTemplates"] = sorted(templates, key=lambda t: t.uri_template)
+        found["resources"] = await client.list_resources()
+        found["resourceTemplates"] = await client.list_resource_templates()
     if caps.prompts is not None:
-        found["prompts"] = sorted(await client.list_prompts(), key=lambda p: p.name)
+        found["prompts"] = await client.list_prompts()
     return found
 
 
@@ -87,20 +87,25 @@ def _show_tool(ui: Terminal, tool: Any) -> None:
     title = f"Tool {tool.name}" + (f": {tool.description}" if tool.description else "")
     rows = parameters(tool.input_schema)
     if rows:
-        ui.table(title, ("parameter", "type", "required", "description"), rows)
+        ui.table(title, ("parameter", "type", "required", "default", "description"), rows)
     else:
         ui.heading(title + " (no parameters)")
 
 
-def parameters(schema: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(name, type, required, description) per property of an input schema."""
-    from mcpkit.cli._args import as_list, as_object
+def parameters(schema: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(name, type, required, default, description) per property of an input schema; the
+    default is empty where the schema gives none."""
+    from mcpkit.cli._args import as_list, as_object, shown_value
 
     required = set(as_list(schema.get("required")))
-    rows: list[tuple[str, str, str, str]] = []
-    for name, prop in as_object(schema.get("properties")).items():
-        description = str(as_object(prop).get("description") or "")
-        rows.append((name, type_text(prop), "yes" if name in required else "no", description))
+    rows: list[tuple[str, str, str, str, str]] = []
+    for name, value in as_object(schema.get("properties")).items():
+        prop = as_object(value)
+        default = shown_value(prop["default"]) if "default" in prop else ""
+        description = str(prop.get("description") or "")
+        rows.append(
+            (name, type_text(prop), "yes" if name in required else "no", default, description)
+        )
     return rows
 
 

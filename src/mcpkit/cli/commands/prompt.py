@@ -25,20 +25,28 @@ def register(add_parser: AddParser) -> None:
     from mcpkit.cli._options import add_common_options, add_pairs, add_target
 
     add_target(verb)
-    verb.add_argument("name", metavar="NAME", help="the prompt's name, as `mcpkit list` shows it")
+    # Optional for argparse, so that a command without it can say which prompts there are.
+    verb.add_argument(
+        "name", metavar="NAME", nargs="?", help="the prompt's name, as `mcpkit list` shows it"
+    )
     add_common_options(verb)
     add_pairs(verb, "the prompt's arguments")
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._args import named, prompt_arguments
-    from mcpkit.cli._options import add_common_options, pairs_of
+    from mcpkit.cli._args import missing_name, named, prompt_arguments
+    from mcpkit.cli._options import add_common_options, find_name, pairs_of
     from mcpkit.cli._session import run_session
 
+    find_name(parser, add_common_options, args, "name")
     pairs = pairs_of(parser, add_common_options, args)
 
     async def body(client: Client, ui: Terminal) -> int:
-        prompt = named(await client.list_prompts(), args.name, "prompt")
+        prompts = await client.list_prompts()
+        if args.name is None:
+            usage = f"{parser.prog} TARGET NAME key=value ..."
+            raise missing_name((p.name for p in prompts), "prompt", usage)
+        prompt = named(prompts, args.name, "prompt")
         declared = [(a.name, bool(a.required)) for a in prompt.arguments or []]
         result = await client.get_prompt(prompt.name, prompt_arguments(declared, pairs))
         if ui.json_output:
