@@ -29,6 +29,7 @@ _ASSETS = {
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
     "/apps.js": ("apps.js", "text/javascript; charset=utf-8"),
+    "/reload.js": ("reload.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
     "/log.js": ("log.js", "text/javascript; charset=utf-8"),
     "/look.js": ("look.js", "text/javascript; charset=utf-8"),

@@ -4,6 +4,7 @@ import { answerForm } from "./answer.js";
 import { closeViews, showView, viewOf } from "./apps.js";
 import { el, objectFields } from "./form.js";
 import { clearFeeds, logged, notified } from "./log.js";
+import { TRIES_AGAIN, reloaded, reloadOutcome, reloading } from "./reload.js";
 import { block, contents, failureView, toolResult, tree } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -109,9 +110,11 @@ function connectFailed(event) {
   const panel = $("error-panel");
   panel.replaceChildren(...failureView(event.target, event.failure));
   panel.hidden = false;
-  $("tab-server").replaceChildren(el("p", { className: "hint", textContent: "Not connected: fix the error above and connect again." }));
+  const hint = reloading() ? `Not connected: the new code did not start (why is shown above); ${TRIES_AGAIN}.`
+    : "Not connected: fix the error above and connect again.";
+  $("tab-server").replaceChildren(el("p", { className: "hint", textContent: hint }));
   for (const [, detail] of Object.values(listed)) $(detail).replaceChildren(el("p", { className: "hint", textContent: "Not connected." }));
-  reloadOutcome("the new code did not start (why is shown below); the next save tries again");
+  reloadOutcome(false);
 }
 
 function fact(term, value) {
@@ -119,7 +122,7 @@ function fact(term, value) {
 }
 
 function connected(server) {
-  reloadOutcome("the server restarted");
+  reloadOutcome(true);
   const info = server.serverInfo;
   status(`connected to ${info.name} ${info.version}`, "connected");
   $("disconnect").disabled = false;
@@ -211,7 +214,7 @@ function showTool(tool) {
   const node = el("form", { className: "tool-form" }, el("h2", { textContent: tool.title || tool.name }),
     tool.title ? el("code", { className: "subtitle", textContent: tool.name }) : null,
     el("p", { className: "desc", textContent: tool.description || "" }), form.node,
-    el("div", { className: "actions" }, run, cancel, bar, told), summary, out, views);
+    el("div", { className: "actions" }, run, cancel, bar, told), summary, views, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
     run.disabled = true;  // while patterns are checked (off this thread, see patterns.js)
@@ -350,28 +353,12 @@ function serverRequestDone(event) {
   if (!$("server-requests").childElementCount) $("server-requests").replaceChildren(el("p", { className: "hint", textContent: "None waiting." }));
 }
 
-// `mcpkit dev` saw a file change: say so, and then how the restart went.
-let reload = null;
-function reloaded(event) {
-  reload = `${event.files.join(", ")} changed at ${new Date().toLocaleTimeString()}`;
-  $("banner").hidden = false;
-  $("banner").className = "banner";
-  $("banner").textContent = `${reload}: restarting the server…`;
-}
-
-function reloadOutcome(outcome) {
-  if (reload === null) return;
-  $("banner").textContent = `${reload}: ${outcome}.`;
-  $("banner").classList.toggle("done", outcome === "the server restarted");
-  reload = null;
-}
-
 const handlers = {
   connecting,
   connect_failed: connectFailed,
   connected: (e) => {
     $("target").value = e.target;
-    const again = reload !== null && lastView !== null ? lastView : null;
+    const again = reloading() && lastView !== null ? lastView : null;
     connected(e.server);
     if (again) showAgain(again);
   },
