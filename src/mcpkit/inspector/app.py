@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from importlib import resources
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -16,6 +17,7 @@ from mcpkit.errors import McpError
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
+from mcpkit.inspector.settings import ConnectionSettings
 
 __all__ = ["InspectorApp"]
 
@@ -29,6 +31,7 @@ _ASSETS = {
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
     "/apps.js": ("apps.js", "text/javascript; charset=utf-8"),
+    "/connection.js": ("connection.js", "text/javascript; charset=utf-8"),
     "/reload.js": ("reload.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
     "/log.js": ("log.js", "text/javascript; charset=utf-8"),
@@ -216,8 +219,11 @@ class InspectorApp:
             confirmation = None if confirm is None else str(confirm)
             return await hub.connect(
                 str(args["target"]),
-                approve=lambda target: self.approvals.check(target, confirmation),
+                ConnectionSettings.from_json(args["settings"]) if "settings" in args else None,
+                approve=partial(self.approvals.check, confirmation=confirmation),
             )
+        if action == "ping":
+            return await hub.ping()
         if action == "disconnect":
             await hub.disconnect()
             return {}

@@ -2,14 +2,16 @@
 // browser holds the login as an HttpOnly cookie, which this script never sees.
 import { answerForm } from "./answer.js";
 import { closeViews, showView, viewOf } from "./apps.js";
+import { currentSettings, initPanel, loadSettings, render as renderPanel, setConnected, writeAddress } from "./connection.js";
 import { el, objectFields } from "./form.js";
 import { clearFeeds, logged, notified } from "./log.js";
 import { TRIES_AGAIN, reloaded, reloadOutcome, reloading } from "./reload.js";
 import { block, contents, failureView, toolResult, tree } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
-// The one-time code that logged this browser in is spent: keep it out of the address bar.
-if (location.search) history.replaceState(null, "", "/");
+// The one-time code that logged this browser in is spent: keep it out of the address bar (the
+// fragment keeps the connection panel's settings, connection.js).
+if (location.search) history.replaceState(null, "", "/" + location.hash);
 let calls = 0;
 // Pages share one session: each names its calls apart from the others' (for progress, cancel).
 const pageId = Math.random().toString(36).slice(2, 8);
@@ -47,13 +49,14 @@ function showTab(name) {
 // ------------------------------------------------------------- connection
 $("connect-form").onsubmit = async (event) => {
   event.preventDefault();
+  writeAddress();
   await connectTo({ target: $("target").value });
 };
 
 async function connectTo(args) {
   hideConfirmation();
   try {
-    const reply = await post("connect", args);
+    const reply = await post("connect", { ...args, settings: currentSettings() });
     if (reply.confirm) askToRun(reply.confirm);
   } catch { /* the connect_failed event shows why */ }
 }
@@ -123,6 +126,7 @@ function fact(term, value) {
 
 function connected(server) {
   reloadOutcome(true);
+  setConnected(true);
   const info = server.serverInfo;
   status(`connected to ${info.name} ${info.version}`, "connected");
   $("disconnect").disabled = false;
@@ -143,6 +147,7 @@ function connected(server) {
 function disconnected(reason) {
   closeViews("disconnected");
   status(`not connected${reason && reason !== "closed" ? ": " + reason : ""}`, reason === "closed" ? "" : "failed");
+  setConnected(false);
   $("disconnect").disabled = true;
 }
 
@@ -379,8 +384,15 @@ async function start() {
     if (events.readyState === EventSource.CLOSED) status("the inspector stopped, or logged this browser out: open the link it printed", "failed");
   };
   await new Promise((resolve) => { events.onopen = resolve; });
+  const kept = loadSettings(state.settings, state.commandLineHeaders);
+  initPanel(api);
   document.body.dataset.ready = "true";
-  if (state.server) { $("target").value = state.target; connected(state.server); }
-  else if (state.initialTarget) { $("target").value = state.initialTarget; $("connect-form").requestSubmit(); }
+  if (state.server) { $("target").value = state.target; renderPanel(); connected(state.server); }
+  else if (kept || state.initialTarget) {
+    $("target").value = kept || state.initialTarget;
+    renderPanel();
+    $("connect-form").requestSubmit();
+  }
+  writeAddress();
 }
 start().catch((err) => status(`the inspector backend is gone: ${err.message}`, "failed"));
