@@ -118,6 +118,13 @@ async def test_headers_go_to_a_url_and_their_values_stay_out_of_the_address(
 ) -> None:
     async with panel_over_http() as url, served(InspectorHub()) as (base, app):
         async with browser_page(login_url(base, app)) as page:
+            # an address edited by hand: what the panel does not offer is its default
+            await page.goto(f"{base}/#protocol=1999-01-01&transport=sse&timeout=soon")
+            await page.reload()  # a new fragment alone loads nothing
+            await page.wait_for_selector("body[data-ready]")
+            assert await page.input_value("#conn-protocol") == "auto"
+            assert await page.input_value("#conn-transport") == "sse"
+            assert await page.input_value("#conn-timeout") == ""
             await page.fill("#target", url)
             await page.select_option("#conn-transport", "streamable-http")
             await page.click("#conn-extra summary")

@@ -58,6 +58,7 @@ async function connectTo(args) {
   try {
     const reply = await post("connect", { ...args, settings: currentSettings() });
     if (reply.confirm) askToRun(reply.confirm);
+    else if (typeof reply.error === "string") status(reply.error, "failed");  // refused before any connect
   } catch { /* the connect_failed event shows why */ }
 }
 

@@ -62,7 +62,11 @@ export function loadSettings(hub, commandLineHeaders) {
   const given = address ? Object.fromEntries(address) : {
     protocol: hub.protocol, transport: hub.transport, timeout: hub.timeout ? String(hub.timeout) : "",
   };
-  for (const key of ["protocol", "transport", "timeout"]) $(`conn-${key}`).value = given[key] ?? DEFAULTS[key];
+  for (const key of ["protocol", "transport", "timeout"]) {
+    const box = $(`conn-${key}`);
+    box.value = given[key] ?? DEFAULTS[key];
+    if (box.value !== String(given[key] ?? DEFAULTS[key])) box.value = DEFAULTS[key];  // an edited address
+  }
   for (const kind of ["env", "headers"]) {
     const names = given[kind] ? given[kind].split(",") : [];
     state[kind] = names.filter(Boolean).map((name) => [name, (values[kind] || {})[name] ?? ""]);
