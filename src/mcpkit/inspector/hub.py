@@ -8,9 +8,8 @@ import asyncio
 import itertools
 import json
 import time
-import typing
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
@@ -38,7 +37,7 @@ _PING_TIMEOUT = 10.0
 _USER_REJECTED = -1
 
 
-class Approve(typing.Protocol):
+class Approve(Protocol):
     """Sees what a connect would start (the target, and the environment it would get) before
     anything is closed or started, and may refuse by raising (the inspector's app asks the
     person to confirm a command: `Approvals.check`)."""

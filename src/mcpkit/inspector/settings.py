@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 if TYPE_CHECKING:
     from mcpkit.cli.target import Target
 
-__all__ = ["PROTOCOLS", "TRANSPORTS", "ConnectionSettings", "Protocol", "Transport"]
+__all__ = ["ERAS", "TRANSPORTS", "ConnectionSettings", "Era", "Transport"]
 
-Protocol = Literal["auto", "2026-07-28", "2025-11-25"]
+#: The protocol revision to speak: "auto" finds it (server/discover, else initialize).
+Era = Literal["auto", "2026-07-28", "2025-11-25"]
 #: "auto": what the target implies (stdio for a command, Streamable HTTP for a URL, falling
 #: back to HTTP+SSE as the spec's backwards compatibility asks); the others pin one.
 Transport = Literal["auto", "stdio", "streamable-http", "sse"]
-PROTOCOLS: tuple[Protocol, ...] = ("auto", "2026-07-28", "2025-11-25")
+ERAS: tuple[Era, ...] = ("auto", "2026-07-28", "2025-11-25")
 TRANSPORTS: tuple[Transport, ...] = ("auto", "stdio", "streamable-http", "sse")
 
 # RFC 9110 token characters for a header name; POSIX-ish names for environment variables.
@@ -32,7 +33,7 @@ _MAX_TIMEOUT = 86_400.0
 class ConnectionSettings:
     """How the hub connects: the page's panel, or the command line's options."""
 
-    protocol: Protocol = "auto"
+    protocol: Era = "auto"
     transport: Transport = "auto"
     #: Seconds each request waits for its answer; None: as long as the person does (a call
     #: may hold an elicitation the person answers by hand).
@@ -49,8 +50,8 @@ class ConnectionSettings:
             raise ValueError("settings must be a JSON object")
         given = cast("dict[str, Any]", data)
         protocol = given.get("protocol", "auto")
-        if protocol not in PROTOCOLS:
-            raise ValueError(f"protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
+        if protocol not in ERAS:
+            raise ValueError(f"protocol {protocol!r} is not one of {', '.join(ERAS)}")
         transport = given.get("transport", "auto")
         if transport not in TRANSPORTS:
             raise ValueError(f"transport {transport!r} is not one of {', '.join(TRANSPORTS)}")
