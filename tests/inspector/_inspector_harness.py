@@ -102,15 +102,27 @@ async def log_in(http: httpx.AsyncClient, base: str, app: InspectorApp) -> None:
 
 
 @contextlib.asynccontextmanager
-async def browser_page(url: str) -> AsyncIterator[Any]:
-    """A page of Chromium at `url`, once the page has opened its event stream."""
+async def browser_page(
+    url: str,
+    *,
+    viewport: tuple[int, int] = (1400, 1000),
+    console_errors: list[str] | None = None,
+) -> AsyncIterator[Any]:
+    """A page of Chromium at `url` in a window of `viewport` pixels, once the page has opened
+    its event stream; `console_errors` gets every error the console logs (a refused policy,
+    say) and every uncaught exception, from the first load on."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            width, height = viewport
+            page = await browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(10_000)
+            if console_errors is not None:
+                errors = console_errors
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
             await page.goto(url)
             await page.wait_for_selector("body[data-ready]", timeout=10_000)
             yield page
@@ -118,13 +130,13 @@ async def browser_page(url: str) -> AsyncIterator[Any]:
             await browser.close()
 
 
-async def shoot(page: Any, folder: Path, name: str) -> None:
+async def shoot(page: Any, folder: Path, name: str, *, full_page: bool = True) -> None:
     chosen = os.environ.get("MCPKIT_SCREENSHOTS")
     if chosen:
         folder = Path(chosen)
         folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
 
 

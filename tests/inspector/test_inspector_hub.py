@@ -172,7 +172,8 @@ async def test_a_failed_connect_says_why_and_forgets_the_last_server(tmp_path: A
     assert f'File "{broken}", line 2' in failed["failure"]["userFrames"]
     assert "SyntaxError: '(' was never closed" in failed["failure"]["exception"]
     assert "mcpkit/cli" not in failed["failure"]["userFrames"]
-    assert session.state() == {"initialTarget": None, "target": None, "server": None}
+    state = session.state()
+    assert (state["initialTarget"], state["target"], state["server"]) == (None, None, None)
     assert session.wanted_target == str(broken)  # what `mcpkit dev` tries again on a save
     await session.disconnect()
     assert session.wanted_target is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from importlib import resources
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -16,6 +17,7 @@ from mcpkit.errors import McpError
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
+from mcpkit.inspector.settings import ConnectionSettings
 
 __all__ = ["InspectorApp"]
 
@@ -29,6 +31,8 @@ _ASSETS = {
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
     "/apps.js": ("apps.js", "text/javascript; charset=utf-8"),
+    "/connection.js": ("connection.js", "text/javascript; charset=utf-8"),
+    "/reload.js": ("reload.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
     "/log.js": ("log.js", "text/javascript; charset=utf-8"),
     "/look.js": ("look.js", "text/javascript; charset=utf-8"),
@@ -111,27 +115,28 @@ class InspectorApp:
         if self.sandbox_port is not None and server is not None and server[1] == self.sandbox_port:
             return await self._sandbox(scope, send)  # that origin serves the sandbox alone
         if path in _ASSETS and path != "/" and method == "GET":
-            return await _asset(send, *_ASSETS[path], policy=self._page_policy)
+            return await _asset(send, *_ASSETS[path], policy=self._page_policy(scope))
         logging_in = await self._admitted(scope, send)
         if logging_in is None:
             return
         if path == "/" and method == "GET":
             cookie = [self.logins.set_cookie(scope)] if logging_in else []
-            return await _asset(send, *_ASSETS["/"], extra=cookie, policy=self._page_policy)
+            return await _asset(send, *_ASSETS["/"], extra=cookie, policy=self._page_policy(scope))
         if path == "/api/events" and method == "GET":
             return await self._events(receive, send)
         if path.startswith("/api/") and method == "POST":
             return await self._api(path.removeprefix("/api/"), scope, receive, send)
         await _reply(send, 404, {"error": f"no {method} {path} here"})
 
-    @property
-    def _page_policy(self) -> bytes:
+    def _page_policy(self, scope: Scope) -> bytes:
         """The page's Content-Security-Policy: its own origin alone, and the sandbox's frames
-        (by each loopback name the page may be opened with)."""
-        if self.sandbox_port is None:
+        by the name the page was opened with (apps.js frames `location.hostname`). Only that
+        one: Chromium logs every IPv6 literal in a source list (`http://[::1]:PORT`) as an
+        invalid source, and the inspector listens on 127.0.0.1 alone anyway."""
+        name = _host_name(scope)
+        if self.sandbox_port is None or name.startswith("["):
             return _PAGE_POLICY.encode()
-        frames = " ".join(f"http://{name}:{self.sandbox_port}" for name in _LOOPBACK)
-        return f"{_PAGE_POLICY}; frame-src {frames}".encode()
+        return f"{_PAGE_POLICY}; frame-src http://{name}:{self.sandbox_port}".encode()
 
     async def _sandbox(self, scope: Scope, send: Send) -> None:
         """The sandbox proxy page (MCP Apps, `static/sandbox.html`): it loads a view's HTML,
@@ -214,8 +219,11 @@ class InspectorApp:
             confirmation = None if confirm is None else str(confirm)
             return await hub.connect(
                 str(args["target"]),
-                approve=lambda target: self.approvals.check(target, confirmation),
+                ConnectionSettings.from_json(args["settings"]) if "settings" in args else None,
+                approve=partial(self.approvals.check, confirmation=confirmation),
             )
+        if action == "ping":
+            return await hub.ping()
         if action == "disconnect":
             await hub.disconnect()
             return {}
@@ -304,10 +312,14 @@ def _inspector_origin(origin: str, scope: Scope) -> bool:
     )
 
 
-def _loopback_host(scope: Scope) -> bool:
+def _host_name(scope: Scope) -> str:
+    """The Host header's name, without its port."""
     host = _header(scope, b"host")
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return name in _LOOPBACK
+    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+
+def _loopback_host(scope: Scope) -> bool:
+    return _host_name(scope) in _LOOPBACK
 
 
 def _made_here(scope: Scope) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import shlex
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,21 +44,37 @@ class Approvals:
     def __init__(
         self, trusted: Iterable[str | None] = (), *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._trusted = {text.strip() for text in trusted if text}
+        #: (target, variables added): the command line's with none; a confirmed one with
+        #: those it was confirmed with.
+        self._trusted: set[tuple[str, tuple[tuple[str, str], ...]]] = {
+            (text.strip(), ()) for text in trusted if text
+        }
         self._clock = clock
         #: nonce -> (target, command shown, the clock's time it expires)
         self._waiting: dict[str, tuple[str, str, float]] = {}
 
-    def check(self, target: Target, confirmation: str | None = None) -> None:
-        """Return if `target` may be connected to; else raise ConfirmationNeeded with a new
-        nonce. `confirmation`: the nonce of an earlier ConfirmationNeeded, good once, for
-        that target and command only; once given, the target is trusted from then on."""
+    def check(
+        self,
+        target: Target,
+        confirmation: str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """Return if `target` may be connected to with the environment variables `env`
+        added; else raise ConfirmationNeeded with a new nonce. `confirmation`: the nonce of
+        an earlier ConfirmationNeeded, good once, for that target and command only; once
+        given, the target (with those variables) is trusted from then on. A variable can
+        change what a command runs (`LD_PRELOAD`, `PYTHONPATH`): the command shown names
+        them, and the command line's target with variables added is asked about too."""
         text = target.text.strip()
-        if not target.spawns or text in self._trusted:
+        if not target.spawns:
             return
-        command = shlex.join(target.argv_or_url)
+        variables = tuple(sorted((env or {}).items()))
+        if (text, variables) in self._trusted:
+            return
+        command = _command(target.argv_or_url, variables)
         if confirmation is not None and self._confirmed(confirmation, text, command):
-            self._trusted.add(text)
+            self._trusted.add((text, variables))
             return
         nonce = secrets.token_urlsafe(18)
         self._waiting[nonce] = (text, command, self._clock() + CONFIRMATION_LIFETIME)
@@ -70,3 +86,9 @@ class Approvals:
         waiting = self._waiting.pop(nonce, None)  # spent, whatever it confirms
         # the command shown must still be what runs (a file may have appeared on PATH since)
         return waiting is not None and waiting[:2] == (text, command) and self._clock() < waiting[2]
+
+
+def _command(argv: tuple[str, ...] | str, variables: tuple[tuple[str, str], ...]) -> str:
+    """The command as a shell would run it: the variables first (`NAME=value cmd ...`)."""
+    words = [argv] if isinstance(argv, str) else list(argv)
+    return shlex.join([*(f"{name}={value}" for name, value in variables), *words])

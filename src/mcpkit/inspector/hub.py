@@ -9,13 +9,15 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
 from mcpkit.client.apps import HOST_EXTENSIONS
 from mcpkit.errors import McpError
+from mcpkit.inspector.clients import era_options, open_inspector_client
 from mcpkit.inspector.failure import describe_failure
+from mcpkit.inspector.settings import ConnectionSettings
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.stateless import is_stateless_revision
 
@@ -23,14 +25,24 @@ if TYPE_CHECKING:
     from mcpkit.cli.target import Target
     from mcpkit.client.client import Client
 
-__all__ = ["CallCancelled", "InspectorHub"]
+__all__ = ["Approve", "CallCancelled", "InspectorHub"]
 
 #: Events a page has not read yet, above which that page is dropped (it reconnects).
 _QUEUE_LIMIT = 1000
 #: Bytes of one message the log shows; the rest is cut (a 10 MB resource is not worth it).
 _LOG_LIMIT = 64 * 1024
+#: Seconds a ping waits for its answer when the settings give no request timeout.
+_PING_TIMEOUT = 10.0
 #: JSON-RPC code for a request the user refused (as in the spec's sampling examples).
 _USER_REJECTED = -1
+
+
+class Approve(Protocol):
+    """Sees what a connect would start (the target, and the environment it would get) before
+    anything is closed or started, and may refuse by raising (the inspector's app asks the
+    person to confirm a command: `Approvals.check`)."""
+
+    def __call__(self, target: Target, *, env: Mapping[str, str]) -> None: ...
 
 
 class CallCancelled(Exception):
@@ -40,13 +52,15 @@ class CallCancelled(Exception):
 class InspectorHub:
     """What the inspector's pages share: at most one connected client, and the event feed.
     `headers` (the command line's `--header`) are sent to `initial_target` only, never to a
-    target typed in the page later."""
+    target typed in the page later; `settings` are the command line's (`--protocol`,
+    `--timeout`), until a page connects with its own."""
 
     def __init__(
         self,
         *,
         initial_target: str | None = None,
         headers: Mapping[str, str] | None = None,
+        settings: ConnectionSettings | None = None,
         answer_timeout: float = 300.0,
         release_after: float = 10.0,
         client_factory: Callable[..., Client] | None = None,
@@ -61,6 +75,8 @@ class InspectorHub:
         #: The target the pages last asked for, connected or not (a failed connect counts:
         #: `mcpkit dev` tries it again on the next save); None after `disconnect`.
         self.wanted_target: str | None = None
+        #: The settings of the last connect asked for, applied again by `mcpkit dev`'s.
+        self.settings = settings or ConnectionSettings()
         self._factory = client_factory
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._pending: dict[str, asyncio.Future[Any]] = {}
@@ -119,35 +135,45 @@ class InspectorHub:
         return {
             "initialTarget": self.initial_target,
             "target": self.target,
+            "settings": self.settings.public(),
+            # their values are the command line's secret: the page shows the names only
+            "commandLineHeaders": sorted(self.headers),
             "server": self._server_facts() if self.client is not None else None,
         }
 
     # ------------------------------------------------------------- the client
 
     async def connect(
-        self, target: str, *, approve: Callable[[Target], None] | None = None
+        self,
+        target: str,
+        settings: ConnectionSettings | None = None,
+        *,
+        approve: Approve | None = None,
     ) -> dict[str, Any]:
-        """Connect to `target` (closing any earlier client); the server's facts. `approve`
-        sees what `target` names before anything is closed or started, and may refuse by
-        raising (the inspector's app asks the person to confirm a command)."""
-        from mcpkit.cli.target import TargetError, parse_target
+        """Connect to `target` as `settings` say (None: those of the last connect, as
+        `mcpkit dev` reconnects), closing any earlier client; the server's facts. `approve`
+        sees what would be started before anything is closed or started, and may refuse."""
+        from mcpkit.cli.target import parse_target
 
+        chosen = settings if settings is not None else self.settings
         async with self._lock:
-            try:
-                resolved: Target | TargetError = parse_target(target)
-            except TargetError as exc:
+            resolved: Target | ValueError
+            try:  # a TargetError is a ValueError, as settings the target cannot take are
+                resolved = parse_target(target)
+                chosen.check(resolved)
+            except ValueError as exc:
                 resolved = exc
-            if approve is not None and not isinstance(resolved, TargetError):
-                approve(resolved)
+            if approve is not None and not isinstance(resolved, ValueError):
+                approve(resolved, env=chosen.env)
             await self._close_client()
-            self.wanted_target = target
+            self.wanted_target, self.settings = target, chosen
             self._started = time.monotonic()
             self.publish("connecting", target=target)
             try:
-                if isinstance(resolved, TargetError):
+                if isinstance(resolved, ValueError):
                     raise resolved  # told as a failed connect, as a server that fails is
-                client = self._new_client(resolved)
-            except TargetError as exc:
+                client = self._new_client(resolved, chosen)
+            except ValueError as exc:
                 self.publish("connect_failed", target=target, failure=describe_failure(exc))
                 raise
             try:
@@ -161,7 +187,7 @@ class InspectorHub:
             self.publish("connected", target=target, server=facts)
             return facts
 
-    def _new_client(self, target: Target) -> Client:
+    def _new_client(self, target: Target, settings: ConnectionSettings) -> Client:
         options: dict[str, Any] = {
             "sampling_handler": self._ask_page("sampling/createMessage"),
             "elicitation_handler": self._ask_page("elicitation/create"),
@@ -169,20 +195,18 @@ class InspectorHub:
             "roots": self._ask_page("roots/list"),
             "on_notification": self._notified,
             "on_message": self._tapped,
-            "timeout": None,  # the page's calls wait as long as the user does
             "name": "mcpkit-inspector",
             # The page renders MCP Apps views (apps.js), so servers send their UI metadata.
             "extensions": HOST_EXTENSIONS,
+            **era_options(settings),
         }
         if self._factory is not None:
             return self._factory(target.text, **options)
-        from mcpkit.cli.target import open_client
-
         # `--header` values were given for the command line's target: another server typed
         # in the page later must not receive them (they are often credentials)
-        given_for = (self.initial_target or "").strip()
-        headers = self.headers if self.headers and target.text.strip() == given_for else None
-        return open_client(target, headers=headers, stderr="devnull", **options)
+        if self.headers and target.text.strip() == (self.initial_target or "").strip():
+            settings = settings.with_headers(self.headers)
+        return open_inspector_client(target, settings, **options)
 
     async def disconnect(self) -> None:
         async with self._lock:
@@ -247,6 +271,17 @@ class InspectorHub:
         if task.cancelled():  # the client closed under it (Disconnect, another connect)
             raise McpError(INTERNAL_ERROR, f"{method} ended unanswered: the inspector disconnected")
         return msgspec.to_builtins(task.result())
+
+    async def ping(self) -> dict[str, Any]:
+        """Check that the server answers (`ping`; `server/discover` under 2026-07-28, which
+        has no ping), within the request timeout or `_PING_TIMEOUT`; how long it took."""
+        client = self.client
+        if client is None:
+            raise McpError(-32600, "not connected: connect to a server first")
+        started = time.monotonic()
+        await client.ping(timeout=self.settings.timeout or _PING_TIMEOUT)
+        method = "server/discover" if is_stateless_revision(client.protocol_version) else "ping"
+        return {"method": method, "ms": round((time.monotonic() - started) * 1000, 1)}
 
     def cancel(self, call: str) -> bool:
         """Cancel the running request the page named `call` (the client sends the server

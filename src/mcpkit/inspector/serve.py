@@ -11,19 +11,17 @@ import socket
 import sys
 import threading
 import webbrowser
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
-from mcpkit.inspector.hub import InspectorHub
+from mcpkit.inspector.hub import Approve, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
+from mcpkit.inspector.settings import ConnectionSettings
 from mcpkit.inspector.watch import changed_files, snapshot
-
-if TYPE_CHECKING:
-    from mcpkit.cli.target import Target
 
 __all__ = ["serve_inspector"]
 
@@ -35,6 +33,7 @@ def serve_inspector(
     target_text: str | None,
     *,
     headers: Mapping[str, str] | None = None,
+    settings: ConnectionSettings | None = None,
     port: int | None = None,
     open_browser: bool = True,
     watch: Iterable[Path] = (),
@@ -42,8 +41,9 @@ def serve_inspector(
 ) -> int:
     """Serve the inspector for `target_text` (None: the page asks) until Ctrl-C; the exit
     code. `target_text` is connected to without a confirmation (the page asks before
-    starting any other command); `headers` are sent to it only. `watch`: files whose change
-    restarts the server and reconnects (`mcpkit dev`)."""
+    starting any other command); `headers` are sent to it only. `settings`: how to connect
+    (`--protocol`, `--timeout`) until the page's connection panel says otherwise. `watch`:
+    files whose change restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
     if importlib.util.find_spec("uvicorn") is None:
         print('mcpkit: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
@@ -59,7 +59,7 @@ def serve_inspector(
         sock.close()
         print(f"mcpkit: cannot listen on 127.0.0.1 for the views' sandbox: {exc}", file=out)
         return 1
-    hub = InspectorHub(initial_target=target_text, headers=headers)
+    hub = InspectorHub(initial_target=target_text, headers=headers, settings=settings)
     app = InspectorApp(
         hub,
         on_revoked=lambda: print(_RACED, file=out, flush=True),
@@ -137,7 +137,7 @@ async def _reload(
     hub: InspectorHub,
     changed: list[Path],
     out: TextIO,
-    approve: Callable[[Target], None] | None = None,
+    approve: Approve | None = None,
 ) -> None:
     """Reconnect to the target the pages last asked for; `approve` (the app's) checks it
     as it checked the page's request: a target that did not parse then was not confirmed."""

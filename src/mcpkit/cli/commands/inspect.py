@@ -30,6 +30,9 @@ def register(add_parser: AddParser) -> None:
 
     add_target(verb)
     add_common_options(verb, interactive=False)
+    # With --web, no --timeout means the page's calls wait as long as the person does (a call
+    # may hold a question answered in the page); without, the common default applies.
+    verb.set_defaults(timeout=None, timeout_without_web=verb.get_default("timeout"))
     verb.add_argument(
         "--format",
         choices=("markdown", "json"),
@@ -38,7 +41,9 @@ def register(add_parser: AddParser) -> None:
     )
     web = verb.add_argument_group(
         "the web inspector",
-        "--header values go to TARGET only, never to a server typed in the page later",
+        "--header values go to TARGET only, never to a server typed in the page later; "
+        "--protocol and --timeout fill the page's connection panel (with --web, no "
+        "--timeout means the page's calls wait as long as you do)",
     )
     web.add_argument("--web", action="store_true", help="open the inspector in a browser")
     web.add_argument("--port", type=int, default=0, help="its port (default: a free one)")
@@ -50,6 +55,8 @@ def register(add_parser: AddParser) -> None:
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.web:
         return _web(args, parser)
+    if args.timeout is None:
+        args.timeout = args.timeout_without_web
     from mcpkit.cli._session import run_session
 
     async def body(client: Client, ui: Terminal) -> int:
@@ -78,8 +85,15 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(exc))
     inspector = importlib.import_module("mcpkit.inspector")
     serve_inspector: Callable[..., object] = inspector.serve_inspector
+    settings = importlib.import_module("mcpkit.inspector.settings").ConnectionSettings(
+        protocol=args.protocol, timeout=args.timeout or None
+    )
     code = serve_inspector(
-        args.target, headers=headers, port=args.port, open_browser=not args.no_browser
+        args.target,
+        headers=headers,
+        settings=settings,
+        port=args.port,
+        open_browser=not args.no_browser,
     )
     return code if isinstance(code, int) else 0
 

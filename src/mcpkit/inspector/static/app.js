@@ -2,13 +2,16 @@
 // browser holds the login as an HttpOnly cookie, which this script never sees.
 import { answerForm } from "./answer.js";
 import { closeViews, showView, viewOf } from "./apps.js";
+import { currentSettings, initPanel, loadSettings, render as renderPanel, setConnected, writeAddress } from "./connection.js";
 import { el, objectFields } from "./form.js";
 import { clearFeeds, logged, notified } from "./log.js";
+import { TRIES_AGAIN, reloaded, reloadOutcome, reloading } from "./reload.js";
 import { block, contents, failureView, toolResult, tree } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
-// The one-time code that logged this browser in is spent: keep it out of the address bar.
-if (location.search) history.replaceState(null, "", "/");
+// The one-time code that logged this browser in is spent: keep it out of the address bar (the
+// fragment keeps the connection panel's settings, connection.js).
+if (location.search) history.replaceState(null, "", "/" + location.hash);
 let calls = 0;
 // Pages share one session: each names its calls apart from the others' (for progress, cancel).
 const pageId = Math.random().toString(36).slice(2, 8);
@@ -46,14 +49,16 @@ function showTab(name) {
 // ------------------------------------------------------------- connection
 $("connect-form").onsubmit = async (event) => {
   event.preventDefault();
+  writeAddress();
   await connectTo({ target: $("target").value });
 };
 
 async function connectTo(args) {
   hideConfirmation();
   try {
-    const reply = await post("connect", args);
+    const reply = await post("connect", { ...args, settings: currentSettings() });
     if (reply.confirm) askToRun(reply.confirm);
+    else if (typeof reply.error === "string") status(reply.error, "failed");  // refused before any connect
   } catch { /* the connect_failed event shows why */ }
 }
 
@@ -109,9 +114,11 @@ function connectFailed(event) {
   const panel = $("error-panel");
   panel.replaceChildren(...failureView(event.target, event.failure));
   panel.hidden = false;
-  $("tab-server").replaceChildren(el("p", { className: "hint", textContent: "Not connected: fix the error above and connect again." }));
+  const hint = reloading() ? `Not connected: the new code did not start (why is shown above); ${TRIES_AGAIN}.`
+    : "Not connected: fix the error above and connect again.";
+  $("tab-server").replaceChildren(el("p", { className: "hint", textContent: hint }));
   for (const [, detail] of Object.values(listed)) $(detail).replaceChildren(el("p", { className: "hint", textContent: "Not connected." }));
-  reloadOutcome("the new code did not start (why is shown below); the next save tries again");
+  reloadOutcome(false);
 }
 
 function fact(term, value) {
@@ -119,7 +126,8 @@ function fact(term, value) {
 }
 
 function connected(server) {
-  reloadOutcome("the server restarted");
+  reloadOutcome(true);
+  setConnected(true);
   const info = server.serverInfo;
   status(`connected to ${info.name} ${info.version}`, "connected");
   $("disconnect").disabled = false;
@@ -140,6 +148,7 @@ function connected(server) {
 function disconnected(reason) {
   closeViews("disconnected");
   status(`not connected${reason && reason !== "closed" ? ": " + reason : ""}`, reason === "closed" ? "" : "failed");
+  setConnected(false);
   $("disconnect").disabled = true;
 }
 
@@ -211,7 +220,7 @@ function showTool(tool) {
   const node = el("form", { className: "tool-form" }, el("h2", { textContent: tool.title || tool.name }),
     tool.title ? el("code", { className: "subtitle", textContent: tool.name }) : null,
     el("p", { className: "desc", textContent: tool.description || "" }), form.node,
-    el("div", { className: "actions" }, run, cancel, bar, told), summary, out, views);
+    el("div", { className: "actions" }, run, cancel, bar, told), summary, views, out);
   node.onsubmit = async (event) => {
     event.preventDefault();
     run.disabled = true;  // while patterns are checked (off this thread, see patterns.js)
@@ -350,28 +359,12 @@ function serverRequestDone(event) {
   if (!$("server-requests").childElementCount) $("server-requests").replaceChildren(el("p", { className: "hint", textContent: "None waiting." }));
 }
 
-// `mcpkit dev` saw a file change: say so, and then how the restart went.
-let reload = null;
-function reloaded(event) {
-  reload = `${event.files.join(", ")} changed at ${new Date().toLocaleTimeString()}`;
-  $("banner").hidden = false;
-  $("banner").className = "banner";
-  $("banner").textContent = `${reload}: restarting the server…`;
-}
-
-function reloadOutcome(outcome) {
-  if (reload === null) return;
-  $("banner").textContent = `${reload}: ${outcome}.`;
-  $("banner").classList.toggle("done", outcome === "the server restarted");
-  reload = null;
-}
-
 const handlers = {
   connecting,
   connect_failed: connectFailed,
   connected: (e) => {
     $("target").value = e.target;
-    const again = reload !== null && lastView !== null ? lastView : null;
+    const again = reloading() && lastView !== null ? lastView : null;
     connected(e.server);
     if (again) showAgain(again);
   },
@@ -392,8 +385,15 @@ async function start() {
     if (events.readyState === EventSource.CLOSED) status("the inspector stopped, or logged this browser out: open the link it printed", "failed");
   };
   await new Promise((resolve) => { events.onopen = resolve; });
+  const kept = loadSettings(state.settings, state.commandLineHeaders);
+  initPanel(api);
   document.body.dataset.ready = "true";
-  if (state.server) { $("target").value = state.target; connected(state.server); }
-  else if (state.initialTarget) { $("target").value = state.initialTarget; $("connect-form").requestSubmit(); }
+  if (state.server) { $("target").value = state.target; renderPanel(); connected(state.server); }
+  else if (kept || state.initialTarget) {
+    $("target").value = kept || state.initialTarget;
+    renderPanel();
+    $("connect-form").requestSubmit();
+  }
+  writeAddress();
 }
 start().catch((err) => status(`the inspector backend is gone: ${err.message}`, "failed"));

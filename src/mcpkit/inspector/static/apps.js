@@ -167,10 +167,12 @@ window.addEventListener("message", (event) => {
   }
 });
 
-// The theme toggle: each view hears of it.
-new MutationObserver(() => {
+// The theme toggle, or the system's light/dark setting the page follows: each view hears of it.
+const themeChanged = () => {
   for (const view of live) view.notify("ui/notifications/host-context-changed", { theme: currentTheme() });
-}).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+};
+new MutationObserver(themeChanged).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", themeChanged);
 
 // Before a view goes (another call, a disconnect): it is told, and given a moment to answer.
 export async function closeViews(reason) {

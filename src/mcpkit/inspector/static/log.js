@@ -32,6 +32,15 @@ function expandable(row, body, text) {
   };
 }
 
+// Add `row` to a feed, which keeps showing its newest line if it showed it (the person may be
+// reading an older one). Only the feed scrolls: a message must never move the page (and the
+// tool's view with it) under the person's eyes.
+function follow(feed, row) {
+  const atEnd = feed.scrollHeight - feed.scrollTop - feed.clientHeight < 8;
+  feed.append(row);
+  if (atEnd) feed.scrollTop = feed.scrollHeight;
+}
+
 export function logged(event) {
   const body = event.body || {};
   const kind = body.method ? (body.id !== undefined ? "request" : "notification") : (body.error ? "error" : "response");
@@ -53,9 +62,8 @@ export function logged(event) {
     body.id !== undefined ? el("span", { className: "id", textContent: `#${body.id}` }) : null,
     el("span", { className: "meta", textContent: `${size(event.size)}${timing}` }));
   expandable(row, event.body, event.text);
-  $("log").append(row);
+  follow($("log"), row);
   $("message-count").textContent = String($("log").childElementCount);
-  row.scrollIntoView({ block: "nearest" });
 }
 
 export function notified(event) {
@@ -66,7 +74,6 @@ export function notified(event) {
     el("span", { className: "method", textContent: event.method }),
     line ? el("span", { className: "meta", textContent: line }) : null);
   expandable(row, params);
-  $("notifications").append(row);
+  follow($("notifications"), row);
   $("notification-count").textContent = String($("notifications").childElementCount);
-  row.scrollIntoView({ block: "nearest" });
 }

@@ -4,13 +4,13 @@
 import { el } from "./form.js";
 
 export function jsonTree(value, key) {
-  const prefix = key !== undefined ? `${key}: ` : "";
+  const named = key !== undefined ? el("span", { className: "key", textContent: `${key}: ` }) : null;
   if (value === null || typeof value !== "object") {
-    return el("div", { className: "leaf", textContent: prefix + JSON.stringify(value) });
+    return el("div", { className: "leaf" }, named, JSON.stringify(value));
   }
   const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   const open = Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`;
-  const node = el("details", { open: entries.length <= 20 }, el("summary", { textContent: prefix + open }));
+  const node = el("details", { open: entries.length <= 20 }, el("summary", {}, named, open));
   for (const [k, v] of entries) node.append(jsonTree(v, k));
   return node;
 }
@@ -93,13 +93,33 @@ function safeName(uri, asText) {
   return INERT.has(extension) ? name : `${name}.${asText ? "txt" : "bin"}`;
 }
 
+// A tool's result in tabs: its content blocks (what a model reads), its structuredContent as a
+// tree, and the raw JSON. Shown under the tool's view, if it has one: the content is most often
+// the structured result again as text, and both at once pushed the view off the screen.
 export function toolResult(result, onLink) {
-  const box = el("div", { className: "result" + (result.isError ? " is-error" : "") });
+  const box = el("div", { className: "result tool-result" + (result.isError ? " is-error" : "") });
   if (result.isError) box.append(el("strong", { textContent: "The tool reported an error" }));
-  for (const item of result.content || []) box.append(block(item, onLink));
-  if (result.structuredContent !== undefined) {
-    box.append(el("div", { className: "desc", textContent: "structuredContent" }), tree(result.structuredContent));
+  const panes = [["content", "Content", () => (result.content || []).map((item) => block(item, onLink))]];
+  if (result.structuredContent !== undefined) panes.push(["structured", "Structured", () => [tree(result.structuredContent)]]);
+  panes.push(["raw", "Raw", () => [el("pre", { className: "raw", textContent: JSON.stringify(result, null, 2) })]]);
+  const bar = el("div", { className: "result-tabs", role: "tablist", ariaLabel: "The result as" });
+  const shown = el("div", { className: "result-pane", role: "tabpanel" });
+  const choose = (name) => {
+    for (const button of bar.children) {
+      const on = button.dataset.pane === name;
+      button.classList.toggle("active", on);
+      button.setAttribute("aria-selected", String(on));
+    }
+    const [, , make] = panes.find(([pane]) => pane === name);
+    shown.replaceChildren(...make());
+    shown.dataset.pane = name;
+  };
+  for (const [name, label] of panes) {
+    bar.append(el("button", { type: "button", role: "tab", textContent: label, onclick: () => choose(name) }));
+    bar.lastChild.dataset.pane = name;
   }
+  box.append(bar, shown);
+  choose("content");
   return box;
 }
 

@@ -1,0 +1,112 @@
+"""The inspector's client for a target under the connection panel's settings: the era pinned or
+found, the request timeout, a started server's environment, a URL's headers, and the transport
+(as the target implies, or one pinned: Streamable HTTP without its fallback, or HTTP+SSE)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.inspector.settings import ConnectionSettings
+from mcpkit.runtime.channel import MessageChannel, extras_of
+
+if TYPE_CHECKING:
+    from mcpkit.cli.target import Target
+    from mcpkit.client.client import Client
+    from mcpkit.transports.connect import Opened
+
+__all__ = ["era_options", "open_inspector_client"]
+
+#: Seconds a server has to answer the handshake (or server/discover): it may be starting up
+#: (imports, an npx download), whatever the requests' own timeout.
+_MIN_INIT_TIMEOUT = 30.0
+
+
+def era_options(settings: ConnectionSettings) -> dict[str, Any]:
+    """The `Client` options the settings give whatever the transport: the era, the timeout."""
+    timeout = settings.timeout
+    return {
+        "protocol": settings.protocol,
+        "timeout": timeout,
+        "init_timeout": max(timeout or 0.0, _MIN_INIT_TIMEOUT),
+    }
+
+
+def open_inspector_client(target: Target, settings: ConnectionSettings, **options: Any) -> Client:
+    """A `Client` (not yet connected) for `target` over the transport `settings` choose, with
+    their environment or headers; `options` are the rest (`era_options`, the hub's handlers).
+    `settings.check(target)` has passed."""
+    from mcpkit.cli.target import open_client
+    from mcpkit.client.client import Client
+
+    url = target.argv_or_url
+    if not isinstance(url, str) or settings.transport == "auto":
+        headers = dict(settings.headers) or None
+        env = dict(settings.env) or None
+        return open_client(target, headers=headers, env=env, stderr="devnull", **options)
+    headers = dict(settings.headers)
+    if settings.transport == "sse":
+
+        async def legacy() -> Opened:
+            return await _open_legacy(url, headers)
+
+        return Client(legacy, **options)
+
+    async def streamable() -> Opened:
+        from mcpkit.transports.http_client import StreamableHttpTransport
+
+        # Used as the channel itself: a refusal of the initialize POST (400, 404, 405) ends
+        # the connect with the server's answer instead of trying HTTP+SSE.
+        transport = StreamableHttpTransport(url, headers=headers)
+        transport.open()
+        return transport, transport.aclose
+
+    return Client(streamable, **options)
+
+
+async def _open_legacy(url: str, headers: dict[str, str]) -> Opened:
+    """The HTTP+SSE transport (2024-11-05) at `url`, whatever its path."""
+    import httpx
+
+    from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+    from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
+
+    http = httpx.AsyncClient()
+    try:
+        channel = await open_legacy_sse_channel(
+            url, http_client=http, headers=headers, max_message_size=DEFAULT_MAX_MESSAGE_SIZE
+        )
+    except BaseException:
+        await http.aclose()
+        raise
+    legacy = _SessionsOnly(channel)
+
+    async def release() -> None:
+        try:
+            await channel.aclose()
+        finally:
+            await http.aclose()
+
+    return legacy, release
+
+
+class _SessionsOnly:
+    """A channel that carries the session era only (`ChannelExtras.sessions_only`): HTTP+SSE
+    has no stateless revision, so an automatic era goes straight to initialize."""
+
+    sessions_only = True
+
+    def __init__(self, channel: MessageChannel) -> None:
+        self._channel = channel
+
+    @property
+    def writable(self) -> bool:
+        return extras_of(self._channel).writable
+
+    async def receive(self) -> bytes:
+        return await self._channel.receive()
+
+    async def send(self, data: bytes) -> None:
+        await self._channel.send(data)
+
+    async def aclose(self) -> None:
+        await self._channel.aclose()
