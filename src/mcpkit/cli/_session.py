@@ -119,7 +119,7 @@ def _failed(ui: Terminal, exc: Exception) -> int:
     if isinstance(exc, RequestTimeout):
         ui.error(f"no answer in time: {exc} (raise --timeout, or 0 to wait forever)")
         return EXIT_TIMEOUT
-    if isinstance(exc, TransportError) or _dropped_over_http(exc):
+    if isinstance(exc, TransportError):
         ui.error(f"the connection ended: {_shown_once(exc)}")
         return EXIT_DROPPED
     if isinstance(exc, McpError):
@@ -168,15 +168,6 @@ def _url_elicitations(exc: Exception) -> list[str]:
     if lines:
         lines.append("then run the command again")
     return lines
-
-
-def _dropped_over_http(exc: Exception) -> bool:
-    """The HTTP client answers a request whose connection failed (the server went away
-    mid-call) with an error naming the `transportError`, not with ConnectionClosed."""
-    from mcpkit.cli._args import as_object
-    from mcpkit.errors import McpError
-
-    return isinstance(exc, McpError) and "transportError" in as_object(exc.data)
 
 
 def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:

@@ -82,6 +82,7 @@ async def discover(
                 calls.revision = choice
                 speak_stateless(conn, calls, headers)
                 continue
+            calls.probe_error = exc
             break
         choice = stateless_choice(found.supported_versions)
         if choice is None:
@@ -95,10 +96,15 @@ async def discover(
     return None
 
 
-def pinned_refusal(url_or_target: object) -> StatelessRefused:
+def pinned_refusal(url_or_target: object, probe_error: McpError | None = None) -> StatelessRefused:
     revisions = ", ".join(STATELESS_REVISIONS)
+    why = (
+        "its server/discover failed or did not list it"
+        if probe_error is None
+        else f"its server/discover failed: {probe_error.message}"
+    )
     return StatelessRefused(
         codes.UNSUPPORTED_PROTOCOL_VERSION,
-        f"{url_or_target!r} does not speak {revisions} (its server/discover failed or did not "
-        "list it); use protocol='auto' to fall back to the initialize handshake",
+        f"{url_or_target!r} does not speak {revisions} ({why}); use protocol='auto' to fall "
+        "back to the initialize handshake",
     )

@@ -89,7 +89,7 @@ class StatelessEra:
             found = await discover(conn, calls, headers, self._probe_timeout())
         if found is None:
             if self.protocol != "auto":
-                raise pinned_refusal(self.target)
+                raise pinned_refusal(self.target, calls.probe_error)
             return False
         self._discovered = found
         self._stateless = calls

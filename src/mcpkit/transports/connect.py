@@ -244,6 +244,10 @@ class _HttpChannel:
         answered, for a stateless server, or on the old transport."""
         return self.http.session_id if self.legacy is None else None
 
+    def failed_here(self, request_id: Any) -> BaseException | None:
+        """`ChannelExtras.failed_here`: Streamable HTTP's (the old transport raises instead)."""
+        return self.http.failed_here(request_id) if self.legacy is None else None
+
     @property
     def sessions_only(self) -> bool:
         """Whether only the session era can be spoken: the old HTTP+SSE transport (a URL
@@ -273,7 +277,9 @@ class _HttpChannel:
         try:
             return await self.http.receive()
         except self._signal as signal:
-            legacy = await self._open_legacy(signal.url, str(signal))
+            legacy = await self._open_legacy(
+                signal.url, str(signal), signal.not_mcp() if signal.page else None
+            )
             await legacy.send(signal.initialize_body)
             return await legacy.receive()
 
@@ -285,7 +291,9 @@ class _HttpChannel:
         else:
             await self.http.send(data)
 
-    async def _open_legacy(self, url: str, why: str) -> MessageChannel:
+    async def _open_legacy(self, url: str, why: str, page: str | None = None) -> MessageChannel:
+        """The old transport at `url`, opened because of `why`; `page`: the web page the
+        Streamable HTTP POST got instead, which is all the error says if this fails too."""
         from mcpkit.errors import ConnectionClosed
 
         try:
@@ -300,6 +308,8 @@ class _HttpChannel:
                 max_message_size=self.http.max_message_size,
             )
         except Exception as exc:
+            if page is not None:  # neither transport: a web server, not an MCP one
+                raise ConnectionClosed(page) from exc
             raise ConnectionClosed(f"{why}; the HTTP+SSE transport failed too: {exc}") from exc
         self.legacy = legacy
         return legacy

@@ -1,0 +1,138 @@
+"""A server that cannot be reached, or is lost, is a `TransportError` whatever the transport
+and era: refused, reset, a name that does not resolve, a process that died. Never a
+`PeerError`, which means the server itself answered with an error."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from _legacy import make_server
+from _serving import WAIT, serving
+
+from mcpkit import Client, ConnectionFailed, PeerError, TransportError
+
+PROTOCOLS = ["auto", "2025-11-25", "2026-07-28"]
+
+
+def _closed_port() -> int:
+    """A port of 127.0.0.1 nobody listens on (bound, then closed: refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_refused_connection_fails_connect_as_a_transport_error(protocol: str) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/mcp"
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(TransportError) as caught:
+            async with Client(url, protocol=protocol):
+                pass
+    assert "cannot reach" in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_name_that_does_not_resolve_is_a_transport_error(protocol: str) -> None:
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(TransportError):  # .invalid never resolves (RFC 6761)
+            async with Client("http://no-such-host.invalid/mcp", protocol=protocol):
+                pass
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("json_response", [False, True])
+async def test_a_server_gone_after_connecting_fails_calls_as_transport_errors(
+    protocol: str, json_response: bool
+) -> None:
+    server = make_server()
+    async with asyncio.timeout(WAIT):
+        async with serving(server.http_app(json_response=json_response)) as base:
+            client = Client(base + "/mcp", protocol=protocol)
+            await client.connect()
+        try:  # uvicorn stopped: nobody listens at the URL any more
+            with pytest.raises(TransportError) as caught:
+                await client.call_tool("add", {"a": 1, "b": 2})
+            assert not isinstance(caught.value, PeerError)
+        finally:
+            await client.aclose()
+
+
+async def test_each_stateless_call_is_refused_on_its_own_and_the_next_one_can_work() -> None:
+    """2026-07-28 has no session to end: a refused call is a ConnectionFailed, and the client
+    stays usable for when the server is back."""
+    server = make_server()
+    async with asyncio.timeout(WAIT):
+        async with serving(server.http_app()) as base:
+            port = int(base.rsplit(":", 1)[1])
+            client = Client(base + "/mcp", protocol="2026-07-28")
+            await client.connect()
+        try:
+            for _ in range(2):
+                with pytest.raises(ConnectionFailed, match="cannot reach"):
+                    await client.call_tool("add", {"a": 1, "b": 2})
+            async with serving(server.http_app(), port=port):
+                assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {
+                    "result": 3
+                }
+        finally:
+            await client.aclose()
+
+
+async def test_the_legacy_transport_lost_is_a_transport_error() -> None:
+    async with asyncio.timeout(WAIT):
+        async with serving(make_server().http_app()) as base:
+            client = Client(base + "/sse")
+            await client.connect()
+        try:
+            with pytest.raises(TransportError):
+                await client.call_tool("add", {"a": 1, "b": 2})
+        finally:
+            await client.aclose()
+
+
+async def test_a_refusal_by_the_server_is_still_a_peer_error() -> None:
+    async with asyncio.timeout(WAIT), serving(make_server().http_app()) as base:
+        for protocol in PROTOCOLS:
+            async with Client(base + "/mcp", protocol=protocol) as client:
+                with pytest.raises(PeerError) as caught:
+                    await client.call_tool("no_such_tool", {})
+                assert caught.value.code == -32602
+
+
+async def test_a_server_process_that_dies_is_a_transport_error() -> None:
+    code = "import sys; sys.stdin.readline(); sys.exit(3)"
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(TransportError):
+            async with Client([sys.executable, "-c", code], stderr="devnull"):
+                pass
+
+
+async def test_a_command_that_does_not_exist_is_a_transport_error() -> None:
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(TransportError):
+            async with Client(["mcpkit-no-such-command-here"]):
+                pass
+
+
+def _load_reach() -> ModuleType:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "client.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    (block,) = [b for b in blocks if "# reach.py" in b]
+    module = ModuleType("reach")
+    exec(compile(block, "reach.py", "exec"), module.__dict__)
+    return module
+
+
+async def test_the_documented_retry_loop_tells_unreachable_from_answered() -> None:
+    reach = _load_reach()
+    async with asyncio.timeout(WAIT):
+        assert await reach.tools_or_none(f"http://127.0.0.1:{_closed_port()}/mcp") is None
+        async with serving(make_server().http_app()) as base:
+            found = await reach.tools_or_none(base + "/mcp")
+            assert sorted(found or []) == ["add", "blob", "steps", "wait_for"]
