@@ -41,6 +41,7 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
+from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reading
 from mcpkit.types import RequestId
@@ -398,7 +399,7 @@ class Connection(Reading):
             self._handler_done(rid)
             return
         except Exception as exc:
-            logger.exception("handler for %s failed", ev.method)
+            log_handler_failure(logger, f"handler for {ev.method}", exc)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)
