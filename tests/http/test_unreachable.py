@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 from _legacy import make_server
 from _serving import WAIT, serving
 
 from mcpkit import Client, ConnectionFailed, PeerError, TransportError
+from mcpkit.client.discover import StatelessRefused
+from mcpkit.transports.http_client import StreamableHttpTransport
 
 PROTOCOLS = ["auto", "2025-11-25", "2026-07-28"]
 
@@ -27,14 +30,40 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_a_refused_connection_fails_connect_as_a_transport_error(protocol: str) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/mcp"
+@pytest.mark.parametrize(
+    ("protocol", "path"),
+    # /sse: straight to the HTTP+SSE transport, which has no stateless era to pin
+    [*((p, "/mcp") for p in PROTOCOLS), ("auto", "/sse"), ("2025-11-25", "/sse")],
+)
+async def test_a_refused_connection_fails_connect_as_a_transport_error(
+    protocol: str, path: str
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}{path}"
     async with asyncio.timeout(WAIT):
         with pytest.raises(TransportError) as caught:
             async with Client(url, protocol=protocol):
                 pass
     assert "cannot reach" in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_an_unexpected_failure_below_the_transport_fails_at_once(protocol: str) -> None:
+    """Whatever the httpx transport raises (here a custom one's bug), the request fails with
+    a TransportError at once, instead of escaping its task and leaving connect() waiting
+    for init_timeout."""
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("the custom transport has a bug")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(broken))
+    transport = StreamableHttpTransport("http://127.0.0.1:9/mcp", http_client=http)
+    try:
+        async with asyncio.timeout(WAIT):
+            with pytest.raises(TransportError, match="the custom transport has a bug"):
+                async with Client(transport, protocol=protocol, init_timeout=3600):
+                    pass
+    finally:
+        await http.aclose()
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -136,3 +165,10 @@ async def test_the_documented_retry_loop_tells_unreachable_from_answered() -> No
         async with serving(make_server().http_app()) as base:
             found = await reach.tools_or_none(base + "/mcp")
             assert sorted(found or []) == ["add", "blob", "steps", "wait_for"]
+
+
+async def test_a_client_pinned_to_2026_says_why_an_sse_url_cannot_serve_it() -> None:
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(StatelessRefused, match="carries only session revisions"):
+            async with Client(f"http://127.0.0.1:{_closed_port()}/sse", protocol="2026-07-28"):
+                pass

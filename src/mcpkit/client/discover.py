@@ -96,13 +96,19 @@ async def discover(
     return None
 
 
-def pinned_refusal(url_or_target: object, probe_error: McpError | None = None) -> StatelessRefused:
+def pinned_refusal(
+    url_or_target: object, probe_error: McpError | None = None, *, sessions_only: bool = False
+) -> StatelessRefused:
+    """The refusal of a client pinned to the stateless era whose server does not speak it:
+    `probe_error` is why server/discover failed, if it did; `sessions_only`, that no probe
+    was made since the transport carries only sessions (HTTP+SSE)."""
     revisions = ", ".join(STATELESS_REVISIONS)
-    why = (
-        "its server/discover failed or did not list it"
-        if probe_error is None
-        else f"its server/discover failed: {probe_error.message}"
-    )
+    if sessions_only:
+        why = "the HTTP+SSE transport of a URL ending in /sse carries only session revisions"
+    elif probe_error is not None:
+        why = f"its server/discover failed: {probe_error.message}"
+    else:
+        why = "its server/discover failed or did not list it"
     return StatelessRefused(
         codes.UNSUPPORTED_PROTOCOL_VERSION,
         f"{url_or_target!r} does not speak {revisions} ({why}); use protocol='auto' to fall "

@@ -310,6 +310,8 @@ class _HttpChannel:
         except Exception as exc:
             if page is not None:  # neither transport: a web server, not an MCP one
                 raise ConnectionClosed(page) from exc
+            if self._legacy_now:  # the only transport tried: its failure is the story
+                raise ConnectionClosed(str(exc)) from exc
             raise ConnectionClosed(f"{why}; the HTTP+SSE transport failed too: {exc}") from exc
         self.legacy = legacy
         return legacy

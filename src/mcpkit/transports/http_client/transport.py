@@ -217,6 +217,9 @@ class StreamableHttpTransport(StreamFollower):
             hint = " (is the server running at that URL?)" if unreachable else ""
             self.inbox.end(ConnectionClosed(f"{exc}{hint}"))
             return
+        except Exception as exc:  # see _request: the connect must not wait for its timeout
+            self.inbox.end(ConnectionClosed(str(_unexpected("initialize", self.url, exc))))
+            return
         stream = AnswerStream(rid, self.max_message_size)
         deliver = self._deliver_initialize
         try:
@@ -234,6 +237,8 @@ class StreamableHttpTransport(StreamFollower):
                 await self.resume(stream, deliver, "initialize")
         except RequestFailed as exc:
             await self._answer_failed(rid, exc)
+        except Exception as exc:
+            await self._answer_failed(rid, _unexpected("initialize", self.url, exc))
 
     async def _answer_failed(self, rid: RequestId, exc: RequestFailed) -> None:
         """Answer our own request that HTTP failed, so the session forgets it and its caller
@@ -314,6 +319,8 @@ class StreamableHttpTransport(StreamFollower):
                 await self.resume(stream, deliver, head.method)
         except RequestFailed as exc:
             await self._answer_failed(rid, exc)
+        except Exception as exc:
+            await self._answer_failed(rid, _unexpected(head.method, self.url, exc))
         finally:
             if self._requests.get(rid) is asyncio.current_task():
                 del self._requests[rid]
@@ -343,3 +350,15 @@ class StreamableHttpTransport(StreamFollower):
             logger.warning("%s was refused: %s", what, exc)
         finally:
             await response.aclose()
+
+
+def _unexpected(method: str, url: str, exc: Exception) -> RequestFailed:
+    """A request's task met an exception nothing below it maps (an httpx error of a kind it
+    should not raise here, a custom httpx transport's, a bug of ours): it fails the request,
+    as a transport failure, rather than escape the task and leave its caller waiting for the
+    timeout. Logged with its traceback, since nobody expects it."""
+    logger.error("%s to %s failed", method, url, exc_info=exc)
+    return RequestFailed(
+        f"{method}: sending it to {url} failed: {type(exc).__name__}: {exc}",
+        data={"transportError": type(exc).__name__},
+    )
