@@ -28,6 +28,16 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.parametrize("path", ["/mcp", "/sse"])
+def test_a_refused_connection_is_one_line_naming_the_url_once(path: str) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}{path}"
+    ran = cli("list", url, "--oauth", "off")
+    assert ran.code == 3, ran.err
+    (line,) = ran.err.splitlines()  # httpx's words in the middle
+    assert line.startswith(f"error: cannot reach {url}: "), line
+    assert line.endswith(" (is the server running at that URL?)") and line.count(url) == 1
+
+
 # A server's own log records (`LEVEL logger: ...`, from a child the verb started) and the
 # traceback of the user's code are not the command line's words; everything else that
 # reports a failure is.

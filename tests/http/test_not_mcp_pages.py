@@ -48,12 +48,13 @@ def page_app(status: int, body: bytes, kind: bytes = b"text/html; charset=utf-8"
     return app
 
 
+BAD_GATEWAY = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 CASES = [
-    (404, NOT_FOUND, "HTTP 404 Not Found: an HTML page titled '404 Not Found'", "URL's path"),
-    (200, LOGIN, "HTTP 200 OK: an HTML page titled 'Sign in - Acme SSO'", "URL"),
-    (401, LOGIN, "HTTP 401 Unauthorized: an HTML page titled 'Sign in - Acme SSO'", "URL"),
-    (502, NOT_FOUND, "HTTP 502 Bad Gateway: an HTML page titled '404 Not Found'", "URL"),
+    (404, NOT_FOUND, "404 Not Found: an HTML page titled '404 Not Found'", "check the URL's path"),
+    (200, LOGIN, "200 OK: an HTML page titled 'Sign in - Acme SSO'", "check the URL"),
+    (401, LOGIN, "401 Unauthorized: an HTML page titled 'Sign in - Acme SSO'", "check the URL"),
 ]
+NOT_MCP = "(not an MCP endpoint: {})"
 
 
 @pytest.mark.parametrize("protocol", ["auto", "2025-11-25", "2026-07-28"])
@@ -66,7 +67,20 @@ async def test_a_web_page_is_named_in_one_line(
             async with Client(base + "/mcp", protocol=protocol):
                 pass
     text = str(caught.value)
-    assert f"{base}/mcp answered {says} (not an MCP endpoint: check the {check}" in text, text
+    assert f"{base}/mcp answered HTTP {says} {NOT_MCP.format(check)}" in text, text
+    assert "\n" not in text and "<" not in text, text
+
+
+@pytest.mark.parametrize("protocol", ["auto", "2025-11-25", "2026-07-28"])
+async def test_an_error_page_is_not_blamed_on_the_url(protocol: str) -> None:
+    """A 5xx page is a proxy's or a framework's: the URL may well be right, the server down."""
+    async with asyncio.timeout(WAIT), serving(page_app(502, BAD_GATEWAY)) as base:
+        with pytest.raises(McpkitError) as caught:
+            async with Client(base + "/mcp", protocol=protocol):
+                pass
+    text = str(caught.value)
+    said = "HTTP 502 Bad Gateway: an HTML page titled '502 Bad Gateway' (an error page, not an"
+    assert f"{base}/mcp answered {said} MCP answer)" in text, text
     assert "\n" not in text and "<" not in text, text
 
 

@@ -91,7 +91,8 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         await client.aclose()
         return EXIT_TIMEOUT
     except (McpkitError, OSError, ImportError) as exc:  # ImportError: an extra not installed
-        ui.error(f"cannot connect to {args.target}: {_shown_once(exc)}")
+        said = _shown_once(exc)  # said once: "cannot reach URL: ..." names the target already
+        ui.error(said if args.target in said else f"cannot connect to {args.target}: {said}")
         await client.aclose()
         return EXIT_CONNECT
     try:

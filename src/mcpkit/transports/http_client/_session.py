@@ -133,8 +133,14 @@ class HttpSessionState:
                 return await client.send(request, stream=True)
             return await client.send(request, auth=self.auth, stream=True)
         except httpx.TransportError as exc:
+            # Refused or unresolved: nothing listens at that URL (not, say, a reset mid-way).
+            hint = (
+                " (is the server running at that URL?)"
+                if isinstance(exc, httpx.ConnectError)
+                else ""
+            )
             raise RequestFailed(
-                f"cannot reach {self.url}: {exc or type(exc).__name__}",
+                f"cannot reach {self.url}: {exc or type(exc).__name__}{hint}",
                 data={"transportError": type(exc).__name__},
             ) from None
         except AuthError as exc:

@@ -210,6 +210,8 @@ def describe_page(body: bytes, content_type: str, status: int = 0) -> str | None
     found = _TITLE.search(body[:REFUSAL_LIMIT])
     title = " ".join(found.group(1).decode("utf-8", "replace").split())[:120] if found else ""
     page = f"an HTML page titled {title!r}" if title else "an HTML page"
+    if status >= 500:  # a proxy's or a framework's error page: the URL may well be right
+        return f"{page} (an error page, not an MCP answer)"
     check = "check the URL's path" if status == 404 else "check the URL"
     return f"{page} (not an MCP endpoint: {check})"
 

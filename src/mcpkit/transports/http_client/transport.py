@@ -213,9 +213,7 @@ class StreamableHttpTransport(StreamFollower):
         try:
             response = await self.post(data, streaming=True, with_session=False)
         except RequestFailed as exc:
-            unreachable = exc.data is not None and "transportError" in exc.data
-            hint = " (is the server running at that URL?)" if unreachable else ""
-            self.inbox.end(ConnectionClosed(f"{exc}{hint}"))
+            self.inbox.end(ConnectionClosed(str(exc)))
             return
         except Exception as exc:  # see _request: the connect must not wait for its timeout
             self.inbox.end(ConnectionClosed(str(_unexpected("initialize", self.url, exc))))
