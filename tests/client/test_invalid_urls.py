@@ -4,9 +4,12 @@ tried (the command line's one `error:` line for it: tests/cli/test_error_lines.p
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import pytest
 
-from mcpkit import Client, InvalidUrl, McpkitError
+from mcpkit import Client, InvalidUrl, McpkitError, TransportError
 from mcpkit.transports.http_client import StreamableHttpTransport
 
 BAD = {
@@ -52,3 +55,14 @@ def test_well_formed_urls_are_taken(url: str) -> None:
 
 def test_a_command_with_a_url_among_its_words_is_still_a_command() -> None:
     Client("npx -y some-server --url http://[::1")  # a command's arguments are its own
+
+
+async def test_a_scheme_in_capitals_is_still_a_url() -> None:
+    """Not a command named `HTTP://...`: the connection is tried, and refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with asyncio.timeout(10):
+        with pytest.raises(TransportError, match="cannot reach"):
+            async with Client(f"HTTP://127.0.0.1:{port}/mcp"):
+                pass

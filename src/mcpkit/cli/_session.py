@@ -91,8 +91,10 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         await client.aclose()
         return EXIT_TIMEOUT
     except (McpkitError, OSError, ImportError) as exc:  # ImportError: an extra not installed
-        said = _shown_once(exc)  # said once: "cannot reach URL: ..." names the target already
-        ui.error(said if args.target in said else f"cannot connect to {args.target}: {said}")
+        said = _shown_once(exc)
+        url = target.argv_or_url
+        named = isinstance(url, str) and url in said  # "cannot reach URL: ..." says it
+        ui.error(said if named else f"cannot connect to {args.target}: {said}")
         await client.aclose()
         return EXIT_CONNECT
     try:

@@ -146,7 +146,8 @@ async def _open_command(
 
 
 def _is_url(target: Target) -> bool:
-    return isinstance(target, str) and target.startswith(("http://", "https://"))
+    # Schemes are case-insensitive (RFC 3986, section 3.1): HTTPS://host is a URL too.
+    return isinstance(target, str) and target[:8].lower().startswith(("http://", "https://"))
 
 
 def _is_http_transport(target: Target) -> bool:
