@@ -82,6 +82,7 @@ def _cases(tmp: Path, busy: int) -> list[tuple[list[str], int]]:
         (["run", "missing_server.py"], 1),
         (["install", "claude-desktop", "missing_server.py"], 1),
         (["inspect", S, "--web", "--port", str(busy), "--no-browser"], 1),
+        (["inspect", "http://[::1", "--web", "--no-browser"], 3),
         (["frobnicate"], 2),
     ]
 
