@@ -77,6 +77,7 @@ def _cases(tmp: Path, busy: int) -> list[tuple[list[str], int]]:
         (["call", S, "fail"], 1),
         (["call", S, "die"], 4),
         (["read", S, "memo://nope"], 1),
+        (["call", S, "picture", "--save-dir", str(tmp / "boom.py" / "in-a-file")], 1),
         (["prompt", S, "nosuch"], 2),
         (["run", str(tmp / "boom.py")], 1),
         (["run", "missing_server.py"], 1),

@@ -105,6 +105,10 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         raise
     except McpkitError as exc:
         return _failed(ui, exc)
+    except OSError as exc:  # a file of ours (--save-dir): said as the shell's tools say it
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        ui.error(f"{where}{exc.strerror or exc}")
+        return EXIT_FAILED
     finally:
         ui.stop_progress()
         await client.aclose()
