@@ -172,3 +172,24 @@ async def test_a_client_pinned_to_2026_says_why_an_sse_url_cannot_serve_it() -> 
         with pytest.raises(StatelessRefused, match="carries only session revisions"):
             async with Client(f"http://127.0.0.1:{_closed_port()}/sse", protocol="2026-07-28"):
                 pass
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_connection_dropped_without_an_answer_is_a_transport_error(protocol: str) -> None:
+    """Something listens, reads the request and hangs up (a crashing server, a proxy that
+    resets): not an answer from the server, so not a PeerError."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.transport.abort()  # RST, no response
+
+    listener = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        async with asyncio.timeout(WAIT):
+            with pytest.raises(TransportError, match="cannot reach"):
+                async with Client(f"http://127.0.0.1:{port}/mcp", protocol=protocol):
+                    pass
+    finally:
+        listener.close()
+        await listener.wait_closed()
