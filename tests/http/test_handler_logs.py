@@ -90,7 +90,7 @@ async def test_elicitation_a_client_cannot_answer_is_one_warning(
     async with asyncio.timeout(WAIT), Client(make_server(), **client_options) as client:
         result = await client.call_tool("ask", {})
     assert result.is_error and says in result.text
-    _only_warning(caplog, "tool 'ask' refused: ")
+    _only_warning(caplog, "tool 'ask': LocalProtocolError: ")
 
 
 async def test_elicitation_on_a_stateless_server_is_one_warning(
@@ -104,7 +104,7 @@ async def test_elicitation_on_a_stateless_server_is_one_warning(
         ) as client:
             result = await client.call_tool("ask", {})
     assert result.is_error and "serves stateless HTTP" in result.text
-    _only_warning(caplog, "tool 'ask' refused: cannot send elicitation/create")
+    _only_warning(caplog, "tool 'ask': LocalProtocolError: cannot send elicitation/create")
 
 
 @pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
@@ -115,7 +115,7 @@ async def test_a_tool_error_outside_a_tool_is_one_warning(
     async with asyncio.timeout(WAIT), Client(make_server(), protocol=protocol) as client:
         with pytest.raises(mcpkit.PeerError, match="this memo is private"):
             await client.read_resource("memo://refused")
-    _only_warning(caplog, "handler for resources/read refused: this memo is private")
+    _only_warning(caplog, "handler for resources/read: ToolError: this memo is private")
 
 
 def _traceback_of(record: logging.LogRecord) -> str:

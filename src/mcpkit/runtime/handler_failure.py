@@ -22,8 +22,8 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 def log_handler_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
     """Log that `what` ("tool 'add'", "handler for resources/read") failed with `exc`."""
-    if isinstance(exc, EXPECTED_REFUSALS):
-        logger.warning("%s refused: %s", what, exc)
+    if isinstance(exc, EXPECTED_REFUSALS):  # its name and message are the whole story
+        logger.warning("%s: %s: %s", what, type(exc).__name__, exc)
         return
     logger.error("%s failed", what, exc_info=(type(exc), exc, user_traceback(exc.__traceback__)))
 

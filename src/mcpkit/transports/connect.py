@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.types import RequestId
 
 if TYPE_CHECKING:
     import httpx
@@ -245,7 +246,7 @@ class _HttpChannel:
         answered, for a stateless server, or on the old transport."""
         return self.http.session_id if self.legacy is None else None
 
-    def failed_here(self, request_id: Any) -> BaseException | None:
+    def failed_here(self, request_id: RequestId) -> BaseException | None:
         """`ChannelExtras.failed_here`: Streamable HTTP's (the old transport raises instead)."""
         return self.http.failed_here(request_id) if self.legacy is None else None
 
