@@ -5,6 +5,7 @@ and era: refused, reset, a name that does not resolve, a process that died. Neve
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
 import sys
@@ -16,7 +17,7 @@ import pytest
 from _legacy import make_server
 from _serving import WAIT, serving
 
-from mcpkit import Client, ConnectionFailed, PeerError, TransportError
+from mcpkit import Client, ConnectionFailed, PeerError, ProxyServer, TransportError
 from mcpkit.client.discover import StatelessRefused
 from mcpkit.transports.http_client import StreamableHttpTransport
 
@@ -193,3 +194,24 @@ async def test_a_connection_dropped_without_an_answer_is_a_transport_error(proto
     finally:
         listener.close()
         await listener.wait_closed()
+
+
+@pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
+async def test_a_proxy_passes_an_unreachable_upstream_on_as_an_error_answer(
+    protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its client hears what happened upstream (-32603 "cannot reach ..."), as before the
+    upstream's failure became a ConnectionFailed, and the proxy logs no traceback for it."""
+    caplog.set_level(logging.WARNING, logger="mcpkit")
+    async with asyncio.timeout(WAIT):
+        async with serving(make_server().http_app()) as base:
+            client = Client(ProxyServer(base + "/mcp"), protocol=protocol)
+            await client.connect()
+            assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content
+        try:
+            with pytest.raises(PeerError, match="cannot reach") as caught:
+                await client.call_tool("add", {"a": 1, "b": 2})
+            assert caught.value.code == -32603
+        finally:
+            await client.aclose()
+    assert [r for r in caplog.records if r.name.startswith("mcpkit") and r.levelno >= 40] == []
