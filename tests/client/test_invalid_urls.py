@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from mcpkit import Client, InvalidUrl, McpkitError, TransportError
+from mcpkit import Client, InvalidUrl, McpkitError, ProxyServer, TransportError
 from mcpkit.transports.http_client import StreamableHttpTransport
 
 BAD = {
@@ -45,6 +45,8 @@ def test_client_refuses_a_malformed_url_at_once(url: str) -> None:
     assert says in str(caught.value) and "\n" not in str(caught.value)
     with pytest.raises(InvalidUrl):
         StreamableHttpTransport(url)
+    with pytest.raises(InvalidUrl):
+        ProxyServer(url)  # a proxy's upstream too, when it is made
 
 
 @pytest.mark.parametrize("url", GOOD)
