@@ -93,14 +93,19 @@ async def test_a_server_gone_after_connecting_fails_calls_as_transport_errors(
             await client.aclose()
 
 
-async def test_each_stateless_call_is_refused_on_its_own_and_the_next_one_can_work() -> None:
+@pytest.mark.parametrize("tapped", [False, True])  # on_message wraps the channel
+async def test_each_stateless_call_is_refused_on_its_own_and_the_next_one_can_work(
+    tapped: bool,
+) -> None:
     """2026-07-28 has no session to end: a refused call is a ConnectionFailed, and the client
     stays usable for when the server is back."""
     server = make_server()
+    seen: list[str] = []
+    tap = (lambda direction, data: seen.append(direction)) if tapped else None
     async with asyncio.timeout(WAIT):
         async with serving(server.http_app()) as base:
             port = int(base.rsplit(":", 1)[1])
-            client = Client(base + "/mcp", protocol="2026-07-28")
+            client = Client(base + "/mcp", protocol="2026-07-28", on_message=tap)
             await client.connect()
         try:
             for _ in range(2):
@@ -110,6 +115,7 @@ async def test_each_stateless_call_is_refused_on_its_own_and_the_next_one_can_wo
                 assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {
                     "result": 3
                 }
+            assert bool(seen) == tapped
         finally:
             await client.aclose()
 
