@@ -16,9 +16,11 @@ __all__ = [
     "AuthError",
     "AuthorizationFailed",
     "ConnectionClosed",
+    "ConnectionFailed",
     "ElicitationContentInvalid",
     "InsufficientScope",
     "InvalidToken",
+    "InvalidUrl",
     "LocalProtocolError",
     "McpError",
     "McpkitError",
@@ -141,12 +143,31 @@ class SkillVerificationFailed(SkillError):
         self.reason = reason
 
 
+class InvalidUrl(McpkitError, ValueError):
+    """A URL that cannot name an MCP endpoint (a bracket left open, a port out of range, no
+    host, another scheme): refused before any connection is tried. `url` is the URL as
+    given, `part` the part at fault ("scheme", "host", "port" or "characters")."""
+
+    def __init__(self, url: str, part: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.part = part
+
+
 class TransportError(McpkitError):
-    """The connection failed: a process died, a pipe broke, a stream ended."""
+    """The server could not be reached or was lost, whatever the transport: a process that
+    could not start or died, a connection refused or reset, a name that does not resolve, a
+    stream that ended. Catch this one for all of them."""
 
 
 class ConnectionClosed(TransportError):
     """The connection ended; pending requests fail with this."""
+
+
+class ConnectionFailed(TransportError):
+    """HTTP could not carry one request to the server and back: the connection was refused
+    or reset, the server's name does not resolve, TLS failed, or its answer was cut and
+    could not be resumed. The request may or may not have reached the server."""
 
 
 class AuthError(McpkitError):

@@ -97,7 +97,10 @@ async def settled(transport: StreamableHttpTransport) -> None:
 
 
 CASES: dict[str, tuple[Any, str]] = {
-    "html": (lambda rid: (200, [(b"content-type", b"text/html")], [b"<p>hi</p>"]), "'text/html'"),
+    "html": (
+        lambda rid: (200, [(b"content-type", b"text/html")], [b"<p>hi</p>"]),
+        "answered HTTP 200 OK: an HTML page (not an MCP endpoint",
+    ),
     "no type": (lambda rid: (200, [], [result(rid)]), "Content-Type '(none)'"),
     "202 for a request": (lambda rid: (202, [], [b""]), "202 Accepted with no body"),
     "json not the answer": (

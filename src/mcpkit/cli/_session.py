@@ -91,7 +91,10 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         await client.aclose()
         return EXIT_TIMEOUT
     except (McpkitError, OSError, ImportError) as exc:  # ImportError: an extra not installed
-        ui.error(f"cannot connect to {args.target}: {_shown_once(exc)}")
+        said = _shown_once(exc)
+        url = target.argv_or_url
+        named = isinstance(url, str) and url in said  # "cannot reach URL: ..." says it
+        ui.error(said if named else f"cannot connect to {args.target}: {said}")
         await client.aclose()
         return EXIT_CONNECT
     try:
@@ -102,6 +105,10 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
         raise
     except McpkitError as exc:
         return _failed(ui, exc)
+    except OSError as exc:  # a file of ours (--save-dir): said as the shell's tools say it
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        ui.error(f"{where}{exc.strerror or exc}")
+        return EXIT_FAILED
     finally:
         ui.stop_progress()
         await client.aclose()
@@ -119,7 +126,7 @@ def _failed(ui: Terminal, exc: Exception) -> int:
     if isinstance(exc, RequestTimeout):
         ui.error(f"no answer in time: {exc} (raise --timeout, or 0 to wait forever)")
         return EXIT_TIMEOUT
-    if isinstance(exc, TransportError) or _dropped_over_http(exc):
+    if isinstance(exc, TransportError):
         ui.error(f"the connection ended: {_shown_once(exc)}")
         return EXIT_DROPPED
     if isinstance(exc, McpError):
@@ -168,15 +175,6 @@ def _url_elicitations(exc: Exception) -> list[str]:
     if lines:
         lines.append("then run the command again")
     return lines
-
-
-def _dropped_over_http(exc: Exception) -> bool:
-    """The HTTP client answers a request whose connection failed (the server went away
-    mid-call) with an error naming the `transportError`, not with ConnectionClosed."""
-    from mcpkit.cli._args import as_object
-    from mcpkit.errors import McpError
-
-    return isinstance(exc, McpError) and "transportError" in as_object(exc.data)
 
 
 def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from typing import NoReturn
 
@@ -15,6 +16,8 @@ __all__ = ["build_parser", "main"]
 
 #: The one prefix of every error the command line prints.
 ERROR_PREFIX = "error: "
+# `mcpkit run: ` and the like, which a verb's fatal message may start with.
+_VERB_PREFIX = re.compile(r"\Amcpkit(?: [a-z-]+)?: ")
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         if not isinstance(exc.code, str):
             raise
-        # A verb's fatal message (`mcpkit run: cannot import ...`), with the one prefix.
-        message = exc.code.removeprefix(f"mcpkit {args.verb}: ")
+        # A verb's fatal message (`mcpkit run: cannot import ...`, also when another verb
+        # serves through run's code), with the one prefix instead of its own.
+        message = _VERB_PREFIX.sub("", exc.code, count=1)
         sys.stderr.write(f"{ERROR_PREFIX}{message}\n")
         return 1
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mcpkit.errors import InvalidUrl
+from mcpkit.transports.endpoint_url import check_endpoint_url, looks_like_url
+
 if TYPE_CHECKING:
     import httpx
 
@@ -65,11 +68,12 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
     stripped = text.strip()
     if not stripped:
         raise TargetError(f"TARGET is empty; {_HOW}")
-    if stripped.startswith(("http://", "https://")):
+    if looks_like_url(stripped):
+        try:
+            check_endpoint_url(stripped)
+        except InvalidUrl as exc:  # before anything is started or connected to
+            raise TargetError(str(exc)) from None
         return Target(text, "url", stripped)
-    if "://" in stripped:
-        scheme = stripped.split("://", 1)[0]
-        raise TargetError(f"{scheme}:// is not a transport mcpkit speaks; use http:// or https://")
     base = cwd if cwd is not None else Path.cwd()
     file_part = stripped.partition(":")[0]
     # `server.py[:object]` is a file; `python server.py` (words) is a command

@@ -48,6 +48,7 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.workers import call_handler
 from mcpkit.transports.connect import Target, close_opened, open_target
+from mcpkit.transports.endpoint_url import check_endpoint_url, looks_like_url
 from mcpkit.types import (
     ClientCapabilities,
     ClientCapabilitiesTasks,
@@ -164,6 +165,8 @@ class Client(SkillCalls, StatelessEra):
         middleware: Sequence[ClientMiddleware] = (),
         on_message: MessageTap | None = None,
     ) -> None:
+        if isinstance(target, str) and looks_like_url(target):
+            check_endpoint_url(target)  # a typo is refused here, not after a connect attempt
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
         self.timeout = timeout

@@ -82,6 +82,7 @@ async def discover(
                 calls.revision = choice
                 speak_stateless(conn, calls, headers)
                 continue
+            calls.probe_error = exc
             break
         choice = stateless_choice(found.supported_versions)
         if choice is None:
@@ -95,10 +96,21 @@ async def discover(
     return None
 
 
-def pinned_refusal(url_or_target: object) -> StatelessRefused:
+def pinned_refusal(
+    url_or_target: object, probe_error: McpError | None = None, *, sessions_only: bool = False
+) -> StatelessRefused:
+    """The refusal of a client pinned to the stateless era whose server does not speak it:
+    `probe_error` is why server/discover failed, if it did; `sessions_only`, that no probe
+    was made since the transport carries only sessions (HTTP+SSE)."""
     revisions = ", ".join(STATELESS_REVISIONS)
+    if sessions_only:
+        why = "the HTTP+SSE transport of a URL ending in /sse carries only session revisions"
+    elif probe_error is not None:
+        why = f"its server/discover failed: {probe_error.message}"
+    else:
+        why = "its server/discover failed or did not list it"
     return StatelessRefused(
         codes.UNSUPPORTED_PROTOCOL_VERSION,
-        f"{url_or_target!r} does not speak {revisions} (its server/discover failed or did not "
-        "list it); use protocol='auto' to fall back to the initialize handshake",
+        f"{url_or_target!r} does not speak {revisions} ({why}); use protocol='auto' to fall "
+        "back to the initialize handshake",
     )

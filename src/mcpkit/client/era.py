@@ -93,7 +93,9 @@ class StatelessEra:
             found = await discover(conn, calls, headers, self._probe_timeout(conn))
         if found is None:
             if self.protocol != "auto":
-                raise pinned_refusal(self.target)
+                raise pinned_refusal(
+                    self.target, calls.probe_error, sessions_only=conn.extras.sessions_only
+                )
             return False
         self._discovered = found
         self._stateless = calls

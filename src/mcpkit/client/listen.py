@@ -127,7 +127,7 @@ class Listener:
             except ConnectionClosed:
                 return  # the client is closing, or the server is gone for good
             except McpError as exc:
-                if exc.code in _FINAL and not _from_transport(exc):
+                if exc.code in _FINAL:
                     logger.warning("the server refused subscriptions/listen: %s", exc)
                     return
                 logger.warning("the subscriptions/listen stream ended: %s; listening again", exc)
@@ -147,10 +147,3 @@ class Listener:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-
-
-def _from_transport(exc: McpError) -> bool:
-    """Whether an error is the HTTP client's own (a dropped connection), not the server's
-    JSON-RPC refusal (which over HTTP also names its status)."""
-    data: Any = exc.data
-    return isinstance(data, dict) and "transportError" in data

@@ -247,6 +247,9 @@ class StatelessCalls:
         self._client_info: dict[str, Any] = msgspec.to_builtins(client_info)
         self.router = router
         self.max_input_rounds = max_input_rounds
+        #: Why the server/discover probe failed (its error), when it did: a client pinned to
+        #: this era says so, not only that the server does not speak it.
+        self.probe_error: McpError | None = None
         #: Sent as `io.modelcontextprotocol/logLevel` (server/utilities/logging): there is
         #: no `logging/setLevel` in this revision; None sends none, and the server logs none.
         self.log_level: str | None = None

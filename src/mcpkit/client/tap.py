@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel, StatelessHeaders, extras_of
+from mcpkit.types import RequestId
 
 __all__ = ["MessageTap", "TappedChannel"]
 
@@ -33,6 +34,11 @@ class TappedChannel:
         """The wrapped channel's Streamable HTTP session id (`ChannelExtras.session_id`)."""
         found = extras_of(self._channel).session_id
         return None if found is None else found()
+
+    @property
+    def failed_here(self) -> Callable[[RequestId], BaseException | None] | None:
+        """The wrapped channel's, if it has one (`ChannelExtras.failed_here`)."""
+        return extras_of(self._channel).failed_here
 
     @property
     def sessions_only(self) -> bool:

@@ -46,18 +46,18 @@ def serve_inspector(
     files whose change restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
     if importlib.util.find_spec("uvicorn") is None:
-        print('mcpkit: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
+        print('error: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
         return 1
     try:
         sock = _listen(port or 0)
     except OSError as exc:
-        print(f"mcpkit: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
+        print(f"error: cannot listen on 127.0.0.1:{port}: {exc}; pick another --port", file=out)
         return 1
     try:
         sandbox = _listen(0)  # MCP Apps: views load from another origin than the page's
     except OSError as exc:
         sock.close()
-        print(f"mcpkit: cannot listen on 127.0.0.1 for the views' sandbox: {exc}", file=out)
+        print(f"error: cannot listen on 127.0.0.1 for the views' sandbox: {exc}", file=out)
         return 1
     hub = InspectorHub(initial_target=target_text, headers=headers, settings=settings)
     app = InspectorApp(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
-from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
+from mcpkit.errors import ConnectionClosed, ConnectionFailed, LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
@@ -167,6 +167,8 @@ class Link:
             )
         except ConnectionClosed:
             raise self._gone() from None
+        except ConnectionFailed as exc:  # this request could not reach the upstream (HTTP)
+            raise McpError(codes.INTERNAL_ERROR, str(exc)) from None
         except LocalProtocolError as exc:  # the upstream did not declare what it needs
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
         finally:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
-from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
+from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.terms import log_level_of
@@ -384,7 +384,7 @@ async def _request(link: PooledLink, method: str, uri: str) -> None:
         return
     try:
         await conn.request(method, {"uri": uri}, timeout=link.settings.upstream_timeout)
-    except (McpError, ConnectionClosed, TimeoutError, LocalProtocolError) as exc:
+    except (McpError, TransportError, TimeoutError, LocalProtocolError) as exc:
         logger.warning("%s %s on the upstream server failed: %s", method, uri, exc)
 
 

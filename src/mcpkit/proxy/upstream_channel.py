@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.transports.connect import ChannelOpener, Opened, open_target
+from mcpkit.transports.endpoint_url import check_endpoint_url, looks_like_url
 
 if TYPE_CHECKING:
     import httpx
@@ -41,6 +42,8 @@ def check_target(target: UpstreamTarget) -> None:
     if isinstance(target, (str, Path, StdioParameters, _Serves)) or callable(target):
         if isinstance(target, str) and not target.strip():
             raise ValueError("the proxy's target is an empty string; " + _HOW)
+        if isinstance(target, str) and looks_like_url(target):
+            check_endpoint_url(target)  # InvalidUrl now, not at the first session's connect
         return
     if isinstance(target, Sequence) and len(cast("Sequence[object]", target)) > 0:
         return

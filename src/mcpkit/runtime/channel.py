@@ -178,6 +178,14 @@ class ChannelExtras:
         return bool(getattr(self.channel, "writable", True))
 
     @property
+    def failed_here(self) -> Callable[[RequestId], BaseException | None] | None:
+        """A client channel that answers one of our requests itself when it could not carry
+        it (Streamable HTTP: a refused or reset connection), with an error message that keeps
+        the session's books: the exception the request's caller gets instead (once; None
+        when the error came from the peer)."""
+        return getattr(self.channel, "failed_here", None)
+
+    @property
     def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
         """A client channel that mirrors a stateless revision's request fields into headers
         (Streamable HTTP, 2026-07-28): told the revision and how to compute them."""

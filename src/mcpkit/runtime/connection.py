@@ -41,6 +41,7 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
+from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reading
 from mcpkit.types import RequestId
@@ -102,6 +103,7 @@ class Connection(Reading):
         self._out = Outbound(extras, send_high_water, self._shutdown, self._background)
         self._receive_with_info = extras.receive_with_info
         self._body_read = extras.body_read
+        self._failed_here = extras.failed_here
         if self._out.send_routed is not None:
             session.mark_unanswered = True  # so a cancelled request's stream can end
         deliver_to = extras.deliver_to
@@ -354,7 +356,8 @@ class Connection(Reading):
             elif tp is ResponseReceived:
                 self._awaiting.resolve(ev.request_id, ev.result, None)  # type: ignore[union-attr]
             elif tp is ErrorReceived:
-                self._awaiting.resolve(ev.request_id, None, ev.error)  # type: ignore[union-attr]
+                failed = cast(ErrorReceived, ev)
+                self._awaiting.resolve(failed.request_id, None, self._error_of(failed))
             elif tp is RequestCancelled:
                 # Forgotten here, not when the task ends: a task cancelled before it first
                 # runs (its cancellation came in the same read) never executes its coroutine.
@@ -368,6 +371,15 @@ class Connection(Reading):
                 self._awaiting.report_progress(ev)  # type: ignore[arg-type]
             else:
                 self._on_event(ev)
+
+    def _error_of(self, ev: ErrorReceived) -> BaseException:
+        """What the caller of a failed request gets: the peer's error, or, for a request the
+        channel could not carry and answered itself, the channel's own exception."""
+        if self._failed_here is not None:
+            failure = self._failed_here(ev.request_id)
+            if failure is not None:
+                return failure
+        return ev.error
 
     def _spawn_handler(self, ev: RequestReceived) -> None:
         # A task per request: a long handler never holds up a ping or a cancellation.
@@ -387,7 +399,7 @@ class Connection(Reading):
             self._handler_done(rid)
             return
         except Exception as exc:
-            logger.exception("handler for %s failed", ev.method)
+            log_handler_failure(logger, f"handler for {ev.method}", exc)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)

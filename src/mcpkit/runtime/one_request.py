@@ -31,6 +31,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import ProgressCallback
+from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.types import RequestId
 
 __all__ = ["ANSWER", "MESSAGE", "RESULT", "Kind", "OneRequest", "Response"]
@@ -123,7 +124,7 @@ class OneRequest:
             self._closed = True  # the client went away: nothing more goes to it
             raise
         except Exception as exc:
-            logger.exception("handler for %s failed", request.method)
+            log_handler_failure(logger, f"handler for {request.method}", exc)
             session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
         else:
             session.send_response(rid, result)

@@ -38,6 +38,7 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.one_request import OneRequest, Response
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.server.access import param_headers_for, scopes_for
@@ -549,7 +550,7 @@ class Server(TransportServing, SessionBroadcasts):
         except Exception as exc:
             if not self.mask_error_details or shown_when_masked(exc):
                 raise  # the runtime logs it and sends its text as -32603
-            raise self._masked(ev.method) from None
+            raise self._masked(ev.method, exc) from None
 
     def round_trip(
         self, terms: Terms[Any] | None, method: str, params: Any, auth: AccessToken | None
@@ -569,7 +570,7 @@ class Server(TransportServing, SessionBroadcasts):
         except Exception as exc:
             if not self.mask_error_details or shown_when_masked(exc):
                 raise
-            raise self._masked(ctx.method) from None
+            raise self._masked(ctx.method, exc) from None
 
     def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
         inner: Callable[[Any], Awaitable[Any]] = (
@@ -581,10 +582,10 @@ class Server(TransportServing, SessionBroadcasts):
             return inner(params)
         return call_through(self.middleware, ctx, params, inner)
 
-    def _masked(self, method: str) -> McpError:
+    def _masked(self, method: str, exc: Exception) -> McpError:
         """With `mask_error_details`, what an unexpected exception of a handler becomes: a
-        generic -32603 (its traceback logged here, from the `except` clause calling this)."""
-        logger.exception("handler for %s failed", method)
+        generic -32603 (its traceback logged here)."""
+        log_handler_failure(logger, f"handler for {method}", exc)
         return McpError(codes.INTERNAL_ERROR, "Internal error")
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:

@@ -17,6 +17,7 @@ import msgspec
 
 from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_when_masked
 from mcpkit.protocol.param_headers import HEADER_TOKEN
+from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server._docstrings import summary_doc
@@ -379,7 +380,7 @@ async def run_tool(
     except McpError:
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
-        logger.exception("tool %r failed", spec.name)
+        log_handler_failure(logger, f"tool {spec.name!r}", exc)
         detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
         return _error_result(f"Error executing tool {spec.name!r}{detail}")
     try:

@@ -21,6 +21,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
+from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.stores.task_run import Peer, TaskRun, with_related_task
 from mcpkit.stores.tasks import LeasedTaskStore, TaskOutcome, TaskStore, is_terminal
 from mcpkit.types import (
@@ -145,7 +146,7 @@ class TaskRunner:
             except McpError as exc:  # the error's message is the status message (_finish)
                 await self._finish(run, "failed", _error(exc.code, exc.message, exc.data))
             except Exception as exc:
-                logger.exception("task %s failed", run.id)
+                log_handler_failure(logger, f"task {run.id}", exc)
                 error = _error(codes.INTERNAL_ERROR, f"Internal error: {exc}")
                 await self._finish(run, "failed", error)
             else:

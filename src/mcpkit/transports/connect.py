@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.types import RequestId
 
 if TYPE_CHECKING:
     import httpx
@@ -146,7 +147,8 @@ async def _open_command(
 
 
 def _is_url(target: Target) -> bool:
-    return isinstance(target, str) and target.startswith(("http://", "https://"))
+    # Schemes are case-insensitive (RFC 3986, section 3.1): HTTPS://host is a URL too.
+    return isinstance(target, str) and target[:8].lower().startswith(("http://", "https://"))
 
 
 def _is_http_transport(target: Target) -> bool:
@@ -244,6 +246,10 @@ class _HttpChannel:
         answered, for a stateless server, or on the old transport."""
         return self.http.session_id if self.legacy is None else None
 
+    def failed_here(self, request_id: RequestId) -> BaseException | None:
+        """`ChannelExtras.failed_here`: Streamable HTTP's (the old transport raises instead)."""
+        return self.http.failed_here(request_id) if self.legacy is None else None
+
     @property
     def sessions_only(self) -> bool:
         """Whether only the session era can be spoken: the old HTTP+SSE transport (a URL
@@ -273,7 +279,9 @@ class _HttpChannel:
         try:
             return await self.http.receive()
         except self._signal as signal:
-            legacy = await self._open_legacy(signal.url, str(signal))
+            legacy = await self._open_legacy(
+                signal.url, str(signal), signal.not_mcp() if signal.page else None
+            )
             await legacy.send(signal.initialize_body)
             return await legacy.receive()
 
@@ -285,7 +293,9 @@ class _HttpChannel:
         else:
             await self.http.send(data)
 
-    async def _open_legacy(self, url: str, why: str) -> MessageChannel:
+    async def _open_legacy(self, url: str, why: str, page: str | None = None) -> MessageChannel:
+        """The old transport at `url`, opened because of `why`; `page`: the web page the
+        Streamable HTTP POST got instead, which is all the error says if this fails too."""
         from mcpkit.errors import ConnectionClosed
 
         try:
@@ -300,6 +310,10 @@ class _HttpChannel:
                 max_message_size=self.http.max_message_size,
             )
         except Exception as exc:
+            if page is not None:  # neither transport: a web server, not an MCP one
+                raise ConnectionClosed(page) from exc
+            if self._legacy_now:  # the only transport tried: its failure is the story
+                raise ConnectionClosed(str(exc)) from exc
             raise ConnectionClosed(f"{why}; the HTTP+SSE transport failed too: {exc}") from exc
         self.legacy = legacy
         return legacy

@@ -122,6 +122,9 @@ class LegacySseChannel:
             reason = str(exc)
         except AuthError as exc:
             reason = f"authorization for {self.url} failed: {exc}"
+        except httpx.ConnectError as exc:  # refused, no such host: nothing was ever read
+            why = exc or type(exc).__name__
+            reason = f"cannot reach {self.url}: {why} (is the server running at that URL?)"
         except httpx.HTTPError as exc:
             reason = f"the SSE stream from {self.url} failed: {exc!r}"
         except Exception as exc:  # a bug here must still end the channel, not hang it

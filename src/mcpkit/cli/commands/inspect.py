@@ -77,12 +77,21 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     by name so this verb works, and type-checks, without it."""
     import importlib
 
-    from mcpkit.cli.target import TargetError, parse_headers
+    from mcpkit.cli._output import Terminal
+    from mcpkit.cli._session import EXIT_CONNECT
+    from mcpkit.cli.target import TargetError, parse_headers, parse_target
+    from mcpkit.transports.endpoint_url import looks_like_url
 
     try:
         headers = parse_headers(args.header)
     except TargetError as exc:
         parser.error(str(exc))
+    if args.target is not None and looks_like_url(args.target):
+        try:  # a malformed URL is refused here, as every verb refuses it, not in the page
+            parse_target(args.target)
+        except TargetError as exc:
+            Terminal().error(str(exc))
+            return EXIT_CONNECT
     inspector = importlib.import_module("mcpkit.inspector")
     serve_inspector: Callable[..., object] = inspector.serve_inspector
     settings = importlib.import_module("mcpkit.inspector.settings").ConnectionSettings(

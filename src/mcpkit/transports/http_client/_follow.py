@@ -19,9 +19,11 @@ from mcpkit.transports.http_client._reading import (
     pump_sse,
     read_bounded,
 )
-from mcpkit.transports.http_client._session import HttpSessionState, RequestFailed
+from mcpkit.transports.http_client._session import HttpSessionState, RequestFailed, read_some
 from mcpkit.transports.http_client._wire import (
     ACCEPT_SSE,
+    REFUSAL_LIMIT,
+    describe_page,
     is_answer,
     negotiated_version,
     read_head,
@@ -62,6 +64,12 @@ class StreamFollower(HttpSessionState):
                 body = await read_bounded(response, self.max_message_size)
             except RemoteProtocolError as exc:  # compressed though identity was asked for
                 raise RequestFailed(f"{method}: {exc}") from None
+            except httpx.TransportError as exc:  # reset, or silent past the read timeout
+                raise RequestFailed(
+                    f"{method}: the connection to {self.url} broke before the answer was read: "
+                    f"{exc or type(exc).__name__}",
+                    data={"transportError": type(exc).__name__},
+                ) from None
             if body is None:
                 raise RequestFailed(
                     f"{method}: the server's answer is larger than max_message_size "
@@ -75,6 +83,12 @@ class StreamFollower(HttpSessionState):
         elif kind == "text/event-stream":
             await self.pump(response, stream, deliver, method)
         else:
+            page = describe_page(
+                await read_some(response, REFUSAL_LIMIT), kind, response.status_code
+            )
+            if page is not None:  # a login page, a proxy's own page: what it is, in one line
+                status = f"{response.status_code} {response.reason_phrase}"
+                raise RequestFailed(f"{method}: {self.url} answered HTTP {status}: {page}")
             raise RequestFailed(
                 f"{method}: the server answered with Content-Type {kind or '(none)'!r}; "
                 "Streamable HTTP answers are application/json or text/event-stream"

@@ -24,7 +24,7 @@ from mcpkit.transports.http_client._wire import (
     valid_session_id,
 )
 
-__all__ = ["HttpSessionState", "RequestFailed", "StatelessHeaders"]
+__all__ = ["HttpSessionState", "RequestFailed", "StatelessHeaders", "read_some"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
@@ -133,8 +133,14 @@ class HttpSessionState:
                 return await client.send(request, stream=True)
             return await client.send(request, auth=self.auth, stream=True)
         except httpx.TransportError as exc:
+            # Refused or unresolved: nothing listens at that URL (not, say, a reset mid-way).
+            hint = (
+                " (is the server running at that URL?)"
+                if isinstance(exc, httpx.ConnectError)
+                else ""
+            )
             raise RequestFailed(
-                f"cannot reach {self.url}: {exc or type(exc).__name__}",
+                f"cannot reach {self.url}: {exc or type(exc).__name__}{hint}",
                 data={"transportError": type(exc).__name__},
             ) from None
         except AuthError as exc:
@@ -176,8 +182,10 @@ class HttpSessionState:
         """Raise RequestFailed for a refusal (4xx, 5xx) naming the status and the server's
         message (from at most 64 KiB of its body)."""
         if response.status_code >= 400:
-            body = await _read_some(response, REFUSAL_LIMIT)
-            message, code = read_refusal(body)
+            body = await read_some(response, REFUSAL_LIMIT)
+            status = response.status_code
+            kind = response.headers.get("content-type", "")
+            message, code = read_refusal(body, content_type=kind, status=status)
             failed = RequestFailed.status(what, self.url, response.status_code, message, code)
             data = refusal_data(body)
             if data and failed.data is not None:  # the server's own data, and our status
@@ -262,7 +270,8 @@ class HttpSessionState:
         self.session_id = None
 
 
-async def _read_some(response: httpx.Response, limit: int) -> bytes:
+async def read_some(response: httpx.Response, limit: int) -> bytes:
+    """At most `limit` bytes of `response`'s body, as many as arrive before it ends or fails."""
     body = bytearray()
     try:
         async for chunk in identity_chunks(response):

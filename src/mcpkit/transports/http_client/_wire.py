@@ -21,6 +21,7 @@ __all__ = [
     "MAX_SESSION_ID_LENGTH",
     "REFUSAL_LIMIT",
     "Head",
+    "describe_page",
     "error_reply",
     "falls_back_to_legacy",
     "is_answer",
@@ -175,9 +176,12 @@ class _ErrorEnvelope(msgspec.Struct):
 _ERROR_DECODER: Final = msgspec.json.Decoder(_ErrorEnvelope)
 
 
-def read_refusal(body: bytes, limit: int = 500) -> tuple[str, int | None]:
-    """What a refusal's body says: its JSON-RPC error message and code (the body the spec
-    allows), or the start of the body as text and None; at most `limit` characters."""
+def read_refusal(
+    body: bytes, limit: int = 500, *, content_type: str = "", status: int = 0
+) -> tuple[str, int | None]:
+    """What a refusal's body says, on one line: its JSON-RPC error message and code (the
+    body the spec allows), what the page is when it is a web page (`describe_page`), or the
+    start of the body as text and None; at most `limit` characters."""
     try:
         error = _ERROR_DECODER.decode(body).error
     except _BAD_JSON:
@@ -185,8 +189,31 @@ def read_refusal(body: bytes, limit: int = 500) -> tuple[str, int | None]:
     text = error.message if error is not None and error.message else None
     code = error.code if error is not None else None
     if text is None:
-        text = body[: limit * 4].decode("utf-8", "replace").strip() or "(no body)"
+        text = describe_page(body, content_type, status)
+    if text is None:
+        text = " ".join(body[: limit * 4].decode("utf-8", "replace").split()) or "(no body)"
     return (text if len(text) <= limit else text[:limit] + "..."), code
+
+
+_TITLE: Final = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_HTML_START: Final = (b"<!doctype html", b"<html", b"<head", b"<body")
+
+
+def describe_page(body: bytes, content_type: str, status: int = 0) -> str | None:
+    """One line for a body that is a web page (an HTML 404, a login page) rather than an MCP
+    answer: that it is one, its <title>, and what to check; None when it is not HTML. The
+    page itself, dozens of lines of markup, says nothing a person needs."""
+    kind = content_type.partition(";")[0].strip().lower()
+    start = body.lstrip()[:14].lower()
+    if kind not in ("text/html", "application/xhtml+xml") and not start.startswith(_HTML_START):
+        return None
+    found = _TITLE.search(body[:REFUSAL_LIMIT])
+    title = " ".join(found.group(1).decode("utf-8", "replace").split())[:120] if found else ""
+    page = f"an HTML page titled {title!r}" if title else "an HTML page"
+    if status >= 500:  # a proxy's or a framework's error page: the URL may well be right
+        return f"{page} (an error page, not an MCP answer)"
+    check = "check the URL's path" if status == 404 else "check the URL"
+    return f"{page} (not an MCP endpoint: {check})"
 
 
 def refusal_data(body: bytes) -> dict[str, object] | None:

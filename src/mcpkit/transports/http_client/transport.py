@@ -12,14 +12,16 @@ from typing import Any
 
 import httpx
 
-from mcpkit.errors import ConnectionClosed, RemoteProtocolError
+from mcpkit.errors import ConnectionClosed, ConnectionFailed, InvalidUrl, RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.transports.endpoint_url import check_endpoint_url
 from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
 from mcpkit.transports.http_client._session import RequestFailed, StatelessHeaders
 from mcpkit.transports.http_client._wire import (
     REFUSAL_LIMIT,
     Head,
+    describe_page,
     error_reply,
     falls_back_to_legacy,
     negotiated_version,
@@ -33,13 +35,17 @@ __all__ = ["LegacyFallback", "StreamableHttpTransport"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
+_MAX_FAILURES = 256  # failed requests kept for the runtime to take (`failed_here`)
+
 
 class LegacyFallback(ConnectionClosed):
     """The server refused our initialize POST with 400, 404 or 405: it may speak the old
     HTTP+SSE transport (basic/transports, "Backwards Compatibility"). `Client` acts on it by
     switching to that transport and sending `initialize_body` there."""
 
-    def __init__(self, url: str, status: int, message: str, initialize_body: bytes) -> None:
+    def __init__(
+        self, url: str, status: int, message: str, initialize_body: bytes, *, page: bool = False
+    ) -> None:
         super().__init__(
             f"{url} refused the Streamable HTTP initialize with HTTP {status} ({message}); "
             "it may be an HTTP+SSE (2024-11-05) server"
@@ -48,6 +54,14 @@ class LegacyFallback(ConnectionClosed):
         self.status = status
         self.server_message = message
         self.initialize_body = initialize_body
+        #: The refusal was a web page (`server_message` says what it is): if HTTP+SSE fails
+        #: too, that page is all there is to tell.
+        self.page = page
+
+    def not_mcp(self) -> str:
+        """One line for a URL that speaks neither transport and answered with a web page."""
+        reason = httpx.codes.get_reason_phrase(self.status)
+        return f"{self.url} answered HTTP {self.status} {reason}: {self.server_message}"
 
 
 class StreamableHttpTransport(StreamFollower):
@@ -85,8 +99,11 @@ class StreamableHttpTransport(StreamFollower):
         reconnect_delay: float = 1.0,
         listen: bool = True,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"{url!r} is not an http:// or https:// URL of an MCP endpoint")
+        check_endpoint_url(url)
+        try:
+            httpx.URL(url)  # what httpx alone refuses, refused now too, not at the first POST
+        except httpx.InvalidURL as exc:
+            raise InvalidUrl(url, "host", f"{url!r} is not a URL httpx can use: {exc}") from None
         super().__init__(
             url,
             headers=dict(headers or {}),
@@ -103,6 +120,8 @@ class StreamableHttpTransport(StreamFollower):
         self.inbox = Inbox()
         self._tasks: set[asyncio.Task[None]] = set()
         self._requests: dict[RequestId, asyncio.Task[None]] = {}
+        # Requests HTTP could not carry, answered here: what their callers get instead.
+        self._failures: dict[RequestId, ConnectionFailed] = {}
         self._closed = False
 
     def open(self, *, max_message_size: int | None = None) -> None:
@@ -127,6 +146,12 @@ class StreamableHttpTransport(StreamFollower):
         self.stateless_headers = None
 
     # ----------------------------------------------------------- MessageChannel
+
+    def failed_here(self, request_id: RequestId) -> ConnectionFailed | None:
+        """The exception for our request `request_id` if HTTP could not carry it (refused,
+        reset, a name that does not resolve: `ChannelExtras.failed_here`), else None: its
+        error answer came from the server."""
+        return self._failures.pop(request_id, None) if self._failures else None
 
     async def receive(self) -> bytes:
         return await self.inbox.get()
@@ -188,9 +213,10 @@ class StreamableHttpTransport(StreamFollower):
         try:
             response = await self.post(data, streaming=True, with_session=False)
         except RequestFailed as exc:
-            unreachable = exc.data is not None and "transportError" in exc.data
-            hint = " (is the server running at that URL?)" if unreachable else ""
-            self.inbox.end(ConnectionClosed(f"{exc}{hint}"))
+            self.inbox.end(ConnectionClosed(str(exc)))
+            return
+        except Exception as exc:  # see _request: the connect must not wait for its timeout
+            self.inbox.end(ConnectionClosed(str(_unexpected("initialize", self.url, exc))))
             return
         stream = AnswerStream(rid, self.max_message_size)
         deliver = self._deliver_initialize
@@ -208,7 +234,19 @@ class StreamableHttpTransport(StreamFollower):
             if not stream.answered:
                 await self.resume(stream, deliver, "initialize")
         except RequestFailed as exc:
-            await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
+            await self._answer_failed(rid, exc)
+        except Exception as exc:
+            await self._answer_failed(rid, _unexpected("initialize", self.url, exc))
+
+    async def _answer_failed(self, rid: RequestId, exc: RequestFailed) -> None:
+        """Answer our own request that HTTP failed, so the session forgets it and its caller
+        stops waiting; a failure of the connection itself is a `ConnectionFailed` for the
+        caller (the runtime asks `failed_here`), the server's refusal a PeerError."""
+        if exc.data is not None and "transportError" in exc.data:
+            if len(self._failures) >= _MAX_FAILURES:  # answers nobody took (timed out)
+                del self._failures[next(iter(self._failures))]
+            self._failures[rid] = ConnectionFailed(str(exc))
+        await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
 
     async def _deliver_initialize(self, data: bytes, final: bool) -> None:
         if final:  # learnt before the answer reaches the session, which then says initialized
@@ -221,9 +259,11 @@ class StreamableHttpTransport(StreamFollower):
             body = await read_bounded(response, REFUSAL_LIMIT) or b""
         except RemoteProtocolError:  # compressed: not read, its status says enough
             body = b""
-        message, code = read_refusal(body)
+        kind = response.headers.get("content-type", "")
+        page = describe_page(body, kind, status)
+        message, code = (page, None) if page else read_refusal(body, status=status)
         if falls_back_to_legacy(status):
-            self.inbox.end(LegacyFallback(self.url, status, message, data))
+            self.inbox.end(LegacyFallback(self.url, status, message, data, page=page is not None))
             return
         failed = RequestFailed.status("initialize", self.url, status, message, code)
         await self.inbox.put(error_reply(rid, str(failed), code=failed.code, data=failed.data))
@@ -276,7 +316,9 @@ class StreamableHttpTransport(StreamFollower):
                     )
                 await self.resume(stream, deliver, head.method)
         except RequestFailed as exc:
-            await self.inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
+            await self._answer_failed(rid, exc)
+        except Exception as exc:
+            await self._answer_failed(rid, _unexpected(head.method, self.url, exc))
         finally:
             if self._requests.get(rid) is asyncio.current_task():
                 del self._requests[rid]
@@ -306,3 +348,15 @@ class StreamableHttpTransport(StreamFollower):
             logger.warning("%s was refused: %s", what, exc)
         finally:
             await response.aclose()
+
+
+def _unexpected(method: str, url: str, exc: Exception) -> RequestFailed:
+    """A request's task met an exception nothing below it maps (an httpx error of a kind it
+    should not raise here, a custom httpx transport's, a bug of ours): it fails the request,
+    as a transport failure, rather than escape the task and leave its caller waiting for the
+    timeout. Logged with its traceback, since nobody expects it."""
+    logger.error("%s to %s failed", method, url, exc_info=exc)
+    return RequestFailed(
+        f"{method}: sending it to {url} failed: {type(exc).__name__}: {exc}",
+        data={"transportError": type(exc).__name__},
+    )
