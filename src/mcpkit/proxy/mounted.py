@@ -1,7 +1,9 @@
 """A `ProxyServer` mounted in another server (`server.mount(proxy, "ns")`): the upstream's tools,
-prompts and resources become the proxy's own entries when the parent starts, each forwarding
-its request on one of the proxy's pooled upstream sessions, with the upstream's progress, log
-messages and questions going to the request being served, through its Context.
+prompts, resources and resource templates become the proxy's own entries when the parent
+starts, each forwarding its request on one of the proxy's pooled upstream sessions, with the
+upstream's progress, log messages and questions going to the request being served, through its
+Context. A read of a template's match and a completion go up as they are (`read_upstream`,
+`complete_upstream`): the upstream answers them by its own URIs and names.
 
 The Context asks the way its request does (`mcpkit.server.client_asks`), so one path serves
 both eras: a 2025-11-25 client is sent the upstream's question on its session; under
@@ -23,14 +25,18 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.server.context import Context
+from mcpkit.server.handlers import Handler
+from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registry import Registry
-from mcpkit.server.resources import ResourceSpec, make_resource
+from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
 from mcpkit.server.round_trip import InputRequired
 from mcpkit.server.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
+    CompleteRequestParams,
+    CompleteResult,
     CreateMessageResult,
     ElicitResult,
     GetPromptRequestParams,
@@ -40,6 +46,8 @@ from mcpkit.types import (
     ReadResourceRequestParams,
     ReadResourceResult,
     Resource,
+    ResourceTemplate,
+    TextResourceContents,
     Tool,
 )
 
@@ -47,7 +55,7 @@ if TYPE_CHECKING:
     from mcpkit.proxy.pool import PooledLink
     from mcpkit.proxy.proxy_server import ProxyServer
 
-__all__ = ["LIST_CHANGES", "forward", "load_catalog"]
+__all__ = ["LIST_CHANGES", "MOUNTED_HANDLERS", "forward", "load_catalog", "read_upstream"]
 
 T = TypeVar("T")
 logger = logging.getLogger("mcpkit.proxy")
@@ -61,9 +69,8 @@ _ANSWER_TYPES: Final[dict[str, type]] = {
 
 
 async def load_catalog(proxy: ProxyServer) -> None:
-    """Register the upstream's tools, prompts and resources in `proxy` (mounted, so its
-    parent shows them), each forwarding to the upstream. Resource templates are left out: a
-    read reaches a template's function with its variables, not the URI to forward."""
+    """Register the upstream's tools, prompts, resources and resource templates in `proxy`
+    (mounted, so its parent shows them), each forwarding to the upstream."""
     facts = await proxy.pool.facts()
     link = await proxy.pool.acquire(None)
     declared = facts.capabilities
@@ -76,6 +83,9 @@ async def load_catalog(proxy: ProxyServer) -> None:
     if declared.resources is not None:
         resources = await _listed(link, "resources/list", "resources")
         _renew(proxy.resources, {r.uri: _resource_spec(proxy, r) for r in resources})
+        found = await _listed(link, "resources/templates/list", "resource_templates")
+        templates = (_template_spec(t) for t in found)
+        _renew(proxy.templates, {t.wire.uri_template: t for t in templates if t is not None})
 
 
 #: The upstream's announcements after which its entries are listed again.
@@ -151,6 +161,59 @@ def _resource_spec(proxy: ProxyServer, resource: Resource) -> ResourceSpec:
 
     spec = make_resource(read, resource.uri, mime_type=resource.mime_type)
     return dataclasses.replace(spec, wire=resource)
+
+
+def _template_spec(template: ResourceTemplate) -> TemplateSpec | None:
+    """The upstream's template, shown as it describes it; one the parent could not route
+    reads by is left out, and said so (as a tool's invalid name is)."""
+    try:
+        spec = make_template(_read_by_uri, template.uri_template, mime_type=template.mime_type)
+    except ValueError as exc:
+        logger.warning("the upstream's resource template is not shown: %s", exc)
+        return None
+    return dataclasses.replace(spec, wire=template)
+
+
+def _read_by_uri(ctx: Context) -> list[TextResourceContents]:
+    """A proxied template's function, which a read never reaches: its matches are read
+    upstream by their URI (`ProxyServer.read_resource`, `read_upstream`), since a template's
+    function is given the variables alone, and the upstream may match them differently."""
+    raise McpError(
+        codes.INTERNAL_ERROR,
+        "a resource template of a mounted proxy is read by its URI (ProxyServer.read_resource)",
+    )
+
+
+async def read_upstream(proxy: ProxyServer, ctx: Context, uri: str) -> ReadResourceResult:
+    """resources/read of `uri` (the upstream's own URI, a match of one of its templates),
+    forwarded as it is."""
+    params = ReadResourceRequestParams(uri=uri)
+    return cast(ReadResourceResult, await forward(proxy, ctx, "resources/read", params))
+
+
+async def _read(server: FeatureServer, ctx: Context, params: ReadResourceRequestParams) -> Any:
+    """resources/read routed to the proxy: `ProxyServer.read_resource`, which reads a
+    template's match upstream."""
+    return await ctx.server.read_resource(ctx, params.uri)
+
+
+async def _complete(
+    server: FeatureServer, ctx: Context, params: CompleteRequestParams
+) -> CompleteResult:
+    """completion/complete for one of the upstream's prompts or templates (`params.ref`
+    names it as the upstream does), forwarded: the upstream's values, total and hasMore.
+    Only what it asks goes up: its `_meta` holds the terms of the front's request."""
+    asked = CompleteRequestParams(ref=params.ref, argument=params.argument, context=params.context)
+    proxy = cast("ProxyServer", server)  # (`ctx.server`: the proxy the parent routed to)
+    return cast(CompleteResult, await forward(proxy, ctx, "completion/complete", asked))
+
+
+#: What serves the requests the parent routes to a mounted proxy, where its entries'
+#: functions cannot (`ProxyServer.mounted_handler`).
+MOUNTED_HANDLERS: Final[dict[str, Handler]] = {
+    "resources/read": _read,
+    "completion/complete": _complete,
+}
 
 
 # ------------------------------------------------------------------ forwarding

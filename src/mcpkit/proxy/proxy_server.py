@@ -19,7 +19,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
-from mcpkit.proxy.mounted import LIST_CHANGES, load_catalog
+from mcpkit.proxy.mounted import LIST_CHANGES, MOUNTED_HANDLERS, load_catalog, read_upstream
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.stateless import discover, listen, stateless_error
@@ -33,6 +33,7 @@ from mcpkit.proxy.upstream_channel import (
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
+from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
@@ -47,6 +48,7 @@ from mcpkit.types import (
     CreateTaskResult,
     InitializeRequestParams,
     InitializeResult,
+    ReadResourceResult,
     ServerCapabilities,
 )
 
@@ -183,6 +185,26 @@ class ProxyServer(Server):
             await load_catalog(self)
         except Exception:
             logger.warning("could not list the upstream server's entries again", exc_info=True)
+
+    # ------------------------------------------------------------ mounted
+
+    def mounted_handler(self, method: str) -> Handler:
+        """Mounted: a read (a template's match too) and a completion are the upstream's to
+        answer by its own URI and names; the rest are served by the forwarding entries."""
+        return MOUNTED_HANDLERS.get(method) or super().mounted_handler(method)
+
+    async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
+        """`Server.read_resource`; mounted, a match of one of the upstream's templates is
+        read upstream by its URI, as it is."""
+        if self.mounted_in is None or uri in self.resources:
+            return await super().read_resource(ctx, uri)
+        return await read_upstream(self, ctx, uri)
+
+    def completable(self) -> bool:
+        """Mounted: whether the upstream declares completions (its entries are its own)."""
+        upstream = self.pool.upstream
+        declared = upstream is not None and upstream.capabilities.completions is not None
+        return declared and self.mounted_in is not None
 
     @property
     def link_settings(self) -> LinkSettings:

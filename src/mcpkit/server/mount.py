@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from mcpkit.server.handlers import Handler
     from mcpkit.server.server import Server
 
-__all__ = ["Mount", "context_for", "forward_update", "mount_server", "route"]
+__all__ = [
+    "Mount",
+    "context_for",
+    "forward_update",
+    "mount_server",
+    "mounted_read",
+    "route",
+    "shown_contents",
+]
 
 T = TypeVar("T")
 
@@ -255,7 +263,7 @@ async def route(server: Server, ctx: Context, handler: Handler, params: Any) -> 
         if isinstance(result, msgspec.Raw)
         else result
     )
-    return _shown_contents(mount, read)
+    return shown_contents(mount, read)
 
 
 Found = tuple[Mount, Any]
@@ -280,7 +288,7 @@ def _prompt_get(server: Server, params: Any) -> Found | None:
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 
-def _resource_read(server: Server, params: Any) -> Found | None:
+def mounted_read(server: Server, params: Any) -> Found | None:
     """The mount serving `params.uri`, found as resources/read finds it: an exact resource
     first, then the first template that matches (the parent's own ones first)."""
     uri: str = params.uri
@@ -317,12 +325,12 @@ def _completion(server: Server, params: Any) -> Found | None:
 _FINDERS: Final[dict[str, Callable[[Server, Any], Found | None]]] = {
     "tools/call": _tool_call,
     "prompts/get": _prompt_get,
-    "resources/read": _resource_read,
+    "resources/read": mounted_read,
     "completion/complete": _completion,
 }
 
 
-def _shown_contents(mount: Mount, result: ReadResourceResult) -> ReadResourceResult:
+def shown_contents(mount: Mount, result: ReadResourceResult) -> ReadResourceResult:
     """The contents of a mounted resource carry the URIs the parent shows."""
     contents = [
         msgspec.structs.replace(item, uri=mount.uri(item.uri) or item.uri)

@@ -54,7 +54,14 @@ from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
-from mcpkit.server.mount import Mount, mount_server, route
+from mcpkit.server.mount import (
+    Mount,
+    context_for,
+    mount_server,
+    mounted_read,
+    route,
+    shown_contents,
+)
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
@@ -563,13 +570,19 @@ class Server(TransportServing, SessionBroadcasts):
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
         parent's middleware, through this server's own."""
         try:
-            return await self._through_layers(ctx, params, HANDLERS[ctx.method])
+            return await self._through_layers(ctx, params, self.mounted_handler(ctx.method))
         except (McpError, ToolError):
             raise
         except Exception as exc:
             if not self.mask_error_details or shown_when_masked(exc):
                 raise
             raise self._masked(ctx.method) from None
+
+    def mounted_handler(self, method: str) -> Handler:
+        """What serves a `method` request routed here by the parent: the handler a request
+        of this server's own clients has (a mounted proxy forwards some upstream as they
+        are)."""
+        return HANDLERS[method]
 
     def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
         inner: Callable[[Any], Awaitable[Any]] = (
@@ -592,7 +605,15 @@ class Server(TransportServing, SessionBroadcasts):
         mounted servers' too), for the request of `ctx`, as resources/read answers it but
         outside the middleware: what `ctx.read_resource(uri)` does. McpError -32002 for an
         unknown URI."""
-        return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
+        params = ReadResourceRequestParams(uri=uri)
+        found = mounted_read(self, params) if self.mounts else None
+        if found is None:
+            return await read_resource(self, ctx, params)
+        # The mounted server reads its own URI, as a client's resources/read routed to it
+        # does (a mounted proxy reads a template's match upstream by that URI).
+        mount, inner = found
+        result = await mount.server.read_resource(context_for(mount.server, ctx), inner.uri)
+        return shown_contents(mount, result)
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
