@@ -2,8 +2,9 @@
 prompts, resources and resource templates become the proxy's own entries when the parent
 starts, each forwarding its request on one of the proxy's pooled upstream sessions, with the
 upstream's progress, log messages and questions going to the request being served, through its
-Context. A read of a template's match and a completion go up as they are (`read_upstream`,
-`complete_upstream`): the upstream answers them by its own URIs and names.
+Context. A read of a template's match and a completion go up as they are (`MOUNTED_HANDLERS`):
+the upstream answers them by its own URIs and names. What the parent's clients follow of its
+resources is followed upstream, and the updates passed on (`MountedUpstream`).
 
 The Context asks the way its request does (`mcpkit.server.client_asks`), so one path serves
 both eras: a 2025-11-25 client is sent the upstream's question on its session; under
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import msgspec
@@ -27,11 +29,13 @@ from mcpkit.protocol.events import RequestReceived
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.mount import followed_uris
 from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registry import Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
 from mcpkit.server.round_trip import InputRequired
 from mcpkit.server.tools import ToolSpec, check_tool_name, make_tool
+from mcpkit.stores.broker import Change
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
@@ -55,7 +59,14 @@ if TYPE_CHECKING:
     from mcpkit.proxy.pool import PooledLink
     from mcpkit.proxy.proxy_server import ProxyServer
 
-__all__ = ["LIST_CHANGES", "MOUNTED_HANDLERS", "forward", "load_catalog", "read_upstream"]
+__all__ = [
+    "LIST_CHANGES",
+    "MOUNTED_HANDLERS",
+    "MountedUpstream",
+    "forward",
+    "load_catalog",
+    "read_upstream",
+]
 
 T = TypeVar("T")
 logger = logging.getLogger("mcpkit.proxy")
@@ -214,6 +225,59 @@ MOUNTED_HANDLERS: Final[dict[str, Handler]] = {
     "resources/read": _read,
     "completion/complete": _complete,
 }
+
+
+# -------------------------------------------------------- changes, subscriptions
+
+
+class MountedUpstream:
+    """What a mounted proxy keeps up with of its upstream: its entries, listed when the
+    parent starts and again on each list change; the resource subscriptions its parent's
+    clients call for (2025 subscriptions, 2026 listens), one per upstream URI, held on the
+    pool's link that hears the upstream's changes and dropped when nobody follows the URI
+    any more; and the updates of those resources, passed to the parent's followers."""
+
+    def __init__(
+        self, proxy: ProxyServer, spawn: Callable[[Coroutine[Any, Any, Any]], object]
+    ) -> None:
+        self.proxy = proxy
+        self._spawn = spawn  # (the proxy's background tasks)
+        #: The upstream URIs subscribed to.
+        self.held: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """The parent starts: list the upstream's entries, and hear of its changes."""
+        self.proxy.pool.on_change = self._changed
+        await load_catalog(self.proxy)
+
+    def _changed(self, change: Change) -> None:
+        proxy = self.proxy
+        if change.method in LIST_CHANGES:  # (the parent's clients told as of a registration)
+            self._spawn(self._renew_catalog())
+        elif change.method == "notifications/resources/updated" and change.uri is not None:
+            # Told to the parent's followers by the URI they know it by (`forward_update`).
+            self._spawn(proxy.notify_resource_updated(change.uri))
+
+    async def _renew_catalog(self) -> None:
+        try:
+            await load_catalog(self.proxy)
+        except Exception:
+            logger.warning("could not list the upstream server's entries again", exc_info=True)
+
+    async def sync(self) -> None:
+        """Subscribe upstream to what is followed now, and unsubscribe from the rest (one
+        sync at a time, each reading what is followed once it runs, so the last one wins)."""
+        pool = self.proxy.pool
+        async with self._lock:
+            if pool.subscribed_on is None:
+                self.held = set()  # the link holding them ended, or the proxy stopped
+            wanted = followed_uris(self.proxy)
+            new, gone = sorted(wanted - self.held), sorted(self.held - wanted)
+            await pool.follow(new)
+            self.held |= set(new)
+            await pool.unfollow(gone)
+            self.held -= set(gone)
 
 
 # ------------------------------------------------------------------ forwarding

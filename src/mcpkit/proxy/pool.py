@@ -214,6 +214,11 @@ class LinkPool:
         self.on_change: Callable[[Change], None] | None = None
 
     @property
+    def subscribed_on(self) -> PooledLink | None:
+        """The link holding the upstream resource subscriptions (`follow`), if one does."""
+        return self._subscribed_on
+
+    @property
     def primary(self) -> PooledLink | None:
         """The link whose change notifications reach the listens."""
         return self.links[0] if self.links else None

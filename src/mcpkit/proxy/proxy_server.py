@@ -19,7 +19,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
-from mcpkit.proxy.mounted import LIST_CHANGES, MOUNTED_HANDLERS, load_catalog, read_upstream
+from mcpkit.proxy.mounted import MOUNTED_HANDLERS, MountedUpstream, read_upstream
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.stateless import discover, listen, stateless_error
@@ -38,7 +38,6 @@ from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.stores.broker import Change
 from mcpkit.stores.url import Stores, check_store_url
 from mcpkit.types import (
     ClientCapabilities,
@@ -154,6 +153,8 @@ class ProxyServer(Server):
             self.listeners,
             one_server=one_server(target),
         )
+        #: Mounted: its entries, and the subscriptions its parent's clients call for.
+        self.mounted_upstream = MountedUpstream(self, self._tasks.spawn)
         #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
         self.round_trips = RoundTrips(self.pool, self.state_seal, input_timeout)
 
@@ -166,25 +167,12 @@ class ProxyServer(Server):
         async with super().running():
             try:
                 if self.mounted_in is not None and self._lifespan_users == 1:
-                    self.pool.on_change = self._upstream_changed
-                    await load_catalog(self)
+                    await self.mounted_upstream.start()
                 yield self
             finally:
                 if self._lifespan_users == 1:
                     self.round_trips.aclose()
                     await self.pool.aclose()
-
-    def _upstream_changed(self, change: Change) -> None:
-        """Mounted: the upstream's lists changed, so its entries here are renewed (and the
-        parent's clients told, as of any registration)."""
-        if change.method in LIST_CHANGES:
-            self._tasks.spawn(self._renew_catalog())
-
-    async def _renew_catalog(self) -> None:
-        try:
-            await load_catalog(self)
-        except Exception:
-            logger.warning("could not list the upstream server's entries again", exc_info=True)
 
     # ------------------------------------------------------------ mounted
 
@@ -199,6 +187,12 @@ class ProxyServer(Server):
         if self.mounted_in is None or uri in self.resources:
             return await super().read_resource(ctx, uri)
         return await read_upstream(self, ctx, uri)
+
+    async def sync_subscriptions(self) -> None:
+        """Mounted: subscribe upstream to what the parent's clients follow of its resources,
+        and unsubscribe from what nobody follows any more (`MountedUpstream`)."""
+        if self.mounted_in is not None:
+            await self.mounted_upstream.sync()
 
     def completable(self) -> bool:
         """Mounted: whether the upstream declares completions (its entries are its own)."""

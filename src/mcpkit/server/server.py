@@ -58,7 +58,7 @@ from mcpkit.server.mount import (
     Mount,
     context_for,
     mount_server,
-    mounted_read,
+    owner_of,
     route,
     shown_contents,
 )
@@ -243,7 +243,7 @@ class Server(TransportServing, SessionBroadcasts):
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
         #: The sessions this process serves: where `_deliver` takes the broker's changes.
-        self.sessions = HeldSessions()
+        self.sessions = HeldSessions(on_left=self._session_left)
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
@@ -605,15 +605,38 @@ class Server(TransportServing, SessionBroadcasts):
         mounted servers' too), for the request of `ctx`, as resources/read answers it but
         outside the middleware: what `ctx.read_resource(uri)` does. McpError -32002 for an
         unknown URI."""
-        params = ReadResourceRequestParams(uri=uri)
-        found = mounted_read(self, params) if self.mounts else None
+        found = owner_of(self, uri) if self.mounts else None
         if found is None:
-            return await read_resource(self, ctx, params)
+            return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
         # The mounted server reads its own URI, as a client's resources/read routed to it
         # does (a mounted proxy reads a template's match upstream by that URI).
         mount, inner = found
-        result = await mount.server.read_resource(context_for(mount.server, ctx), inner.uri)
+        result = await mount.server.read_resource(context_for(mount.server, ctx), inner)
         return shown_contents(mount, result)
+
+    async def sync_subscriptions(self) -> None:
+        """What this server's clients follow changed (a subscription, a listen, a session
+        that ended): the servers mounted in it that learn of their resources' changes from
+        elsewhere follow what is now followed there (a mounted proxy subscribes upstream).
+        Nothing for a server that announces its own changes."""
+        for mount in self.mounts:
+            await mount.server.sync_subscriptions()
+
+    def sync_subscriptions_later(self) -> None:
+        """`sync_subscriptions`, from a task of its own (a listen ends as it is cancelled;
+        a session ends outside any request)."""
+        if self.mounts:
+            self._tasks.spawn(self._sync_quietly())
+
+    async def _sync_quietly(self) -> None:
+        try:
+            await self.sync_subscriptions()
+        except Exception:  # (from a task: nobody else would hear of it)
+            logger.warning("could not follow the resources followed here", exc_info=True)
+
+    def _session_left(self, handle: ServerSessionHandle) -> None:
+        if handle.subscriptions:
+            self.sync_subscriptions_later()
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
