@@ -87,7 +87,8 @@ async def load_catalog(proxy: ProxyServer) -> None:
     declared = facts.capabilities
     if declared.tools is not None:
         tools = await _listed(link, "tools/list", "tools")
-        _renew(proxy.tools, {t.name: _tool_spec(proxy, t) for t in tools if _valid(t.name)})
+        shown = (t for t in tools if _valid(t.name) and _callable(t))
+        _renew(proxy.tools, {t.name: _tool_spec(proxy, t) for t in shown})
     if declared.prompts is not None:
         prompts = await _listed(link, "prompts/list", "prompts")
         _renew(proxy.prompts, {p.name: _prompt_spec(proxy, p) for p in prompts})
@@ -145,14 +146,33 @@ def _valid(tool_name: str) -> bool:
     return True
 
 
+def _task_support(tool: Tool) -> str | None:
+    return None if tool.execution is None else tool.execution.task_support
+
+
+def _callable(tool: Tool) -> bool:
+    """Whether the parent can call an upstream tool: one that must be called as a task is
+    left out, and said so, since every call goes upstream as a plain request."""
+    if _task_support(tool) != "required":
+        return True
+    logger.warning(
+        "the upstream's tool %r is not shown: it must be called as a task upstream, and a "
+        "mounted proxy calls its upstream's tools as plain requests",
+        tool.name,
+    )
+    return False
+
+
 def _tool_spec(proxy: ProxyServer, tool: Tool) -> ToolSpec:
     async def call(ctx: Context, **arguments: Any) -> CallToolResult:
         params = CallToolRequestParams(name=tool.name, arguments=arguments)
         return cast(CallToolResult, await forward(proxy, ctx, "tools/call", params))
 
-    # Shown as the upstream describes it, but called as a plain request: its task support
-    # is the upstream's to use, not the parent's.
-    wire = msgspec.structs.replace(tool, execution=None)
+    # Shown as the upstream describes it, and called upstream as a plain request. One that
+    # may be a task is one here too: the parent runs it as a task of its own (its task
+    # store, its polling), whose work is the plain call upstream.
+    execution = tool.execution if _task_support(tool) == "optional" else None
+    wire = msgspec.structs.replace(tool, execution=execution)
     return dataclasses.replace(make_tool(call, name=tool.name), wire=wire)
 
 
