@@ -289,6 +289,9 @@ class MountedUpstream:
         """Subscribe upstream to what is followed now, and unsubscribe from the rest (one
         sync at a time, each reading what is followed once it runs, so the last one wins)."""
         pool = self.proxy.pool
+        resources = None if pool.upstream is None else pool.upstream.capabilities.resources
+        if resources is None or not resources.subscribe:
+            return  # nothing to subscribe to upstream (its updates, if any, still pass)
         async with self._lock:
             if pool.subscribed_on is None:
                 self.held = set()  # the link holding them ended, or the proxy stopped
