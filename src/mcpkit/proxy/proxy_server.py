@@ -19,7 +19,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
-from mcpkit.proxy.mounted import MOUNTED_HANDLERS, MountedUpstream, read_upstream
+from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.stateless import discover, listen, stateless_error
@@ -154,7 +154,7 @@ class ProxyServer(Server):
             one_server=one_server(target),
         )
         #: Mounted: its entries, and the subscriptions its parent's clients call for.
-        self.mounted_upstream = MountedUpstream(self, self._tasks.spawn)
+        self.mounted_upstream = MountedUpstream(self, self.pool, self._tasks.spawn)
         #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
         self.round_trips = RoundTrips(self.pool, self.state_seal, input_timeout)
 
@@ -179,14 +179,14 @@ class ProxyServer(Server):
     def mounted_handler(self, method: str) -> Handler:
         """Mounted: a read (a template's match too) and a completion are the upstream's to
         answer by its own URI and names; the rest are served by the forwarding entries."""
-        return MOUNTED_HANDLERS.get(method) or super().mounted_handler(method)
+        return self.mounted_upstream.handlers.get(method) or super().mounted_handler(method)
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
         """`Server.read_resource`; mounted, a match of one of the upstream's templates is
         read upstream by its URI, as it is."""
         if self.mounted_in is None or uri in self.resources:
             return await super().read_resource(ctx, uri)
-        return await read_upstream(self, ctx, uri)
+        return await read_upstream(self.pool, ctx, uri)
 
     async def sync_subscriptions(self) -> None:
         """Mounted: subscribe upstream to what the parent's clients follow of its resources,
