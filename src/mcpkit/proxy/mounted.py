@@ -246,7 +246,7 @@ class MountedUpstream:
         #: The upstream URIs subscribed to.
         self.held: set[str] = set()
         self._lock = asyncio.Lock()
-        #: What serves a request routed to the proxy (`ProxyServer.mounted_handler`).
+        #: What serves a request routed to the proxy (`ProxyServer._mounted_handler`).
         self.handlers: dict[str, Handler] = {
             "resources/read": self._read,
             "completion/complete": self._complete,

@@ -570,7 +570,7 @@ class Server(TransportServing, SessionBroadcasts):
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
         parent's middleware, through this server's own."""
         try:
-            return await self._through_layers(ctx, params, self.mounted_handler(ctx.method))
+            return await self._through_layers(ctx, params, self._mounted_handler(ctx.method))
         except (McpError, ToolError):
             raise
         except Exception as exc:
@@ -578,7 +578,7 @@ class Server(TransportServing, SessionBroadcasts):
                 raise
             raise self._masked(ctx.method) from None
 
-    def mounted_handler(self, method: str) -> Handler:
+    def _mounted_handler(self, method: str) -> Handler:
         """What serves a `method` request routed here by the parent: the handler a request
         of this server's own clients has (a mounted proxy forwards some upstream as they
         are)."""
