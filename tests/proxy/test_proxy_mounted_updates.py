@@ -123,6 +123,24 @@ async def test_one_upstream_subscription_until_the_last_follower_goes(protocol: 
         await upstream.holding()
 
 
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_subscriptions_are_made_again_when_their_upstream_session_ends(
+    protocol: str,
+) -> None:
+    upstream = Upstream()
+    front = front_with(upstream.server)
+    updates = Updates()
+    client = Client(front, protocol=protocol, on_notification=updates)
+    async with asyncio.timeout(20), client:
+        await client.subscribe("paint://up/stock")
+        await upstream.holding("paint://stock")
+        holder = next(h for h in upstream.server.sessions if "paint://stock" in h.subscriptions)
+        await holder.connection.aclose()  # the upstream ends the session holding it
+        await upstream.holding("paint://stock", "paint://stock")  # again, on another session
+        await upstream.server.notify_resource_updated("paint://stock")
+        assert await updates.next() == "paint://up/stock"
+
+
 async def test_updates_over_http_in_both_eras() -> None:
     upstream = Upstream()
     async with serving(upstream.server.http_app()) as upstream_base:

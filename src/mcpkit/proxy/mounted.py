@@ -255,6 +255,7 @@ class MountedUpstream:
     async def start(self) -> None:
         """The parent starts: list the upstream's entries, and hear of its changes."""
         self.pool.on_change = self._changed
+        self.pool.on_subscriptions_lost = self._resubscribe
         await load_catalog(self.proxy, self.pool)
 
     def _changed(self, change: Change) -> None:
@@ -286,6 +287,16 @@ class MountedUpstream:
             ref=params.ref, argument=params.argument, context=params.context
         )
         return cast(CompleteResult, await forward(self.pool, ctx, "completion/complete", asked))
+
+    def _resubscribe(self) -> None:
+        """The upstream session holding the subscriptions ended: make them on another."""
+        self._spawn(self._sync_quietly())
+
+    async def _sync_quietly(self) -> None:
+        try:
+            await self.sync()
+        except Exception:  # (from a task: nobody else would hear of it)
+            logger.warning("could not subscribe upstream again", exc_info=True)
 
     async def sync(self) -> None:
         """Subscribe upstream to what is followed now, and unsubscribe from the rest (one
