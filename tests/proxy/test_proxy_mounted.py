@@ -189,6 +189,17 @@ async def test_the_docs_example_serves_what_the_text_says(monkeypatch: pytest.Mo
         assert "config://everything/app" in {r.uri for r in await client.list_resources()}
         added = await client.call_tool("everything_add", {"a": 2, "b": 3})
         assert added.structured_content == {"result": 5}
+        templates = {t.uri_template for t in await client.list_resource_templates()}
+        assert "notes://everything/{name}" in templates
+        todo = await client.read_resource("notes://everything/todo")
+        assert (todo.contents[0].uri, todo.contents[0].text) == (  # type: ignore[union-attr]
+            "notes://everything/todo",
+            "Write docs.",
+        )
+        names = await client.complete({"template": "notes://everything/{name}"}, "name", "w")
+        assert names.completion.values == ["welcome"]
+        language = await client.complete({"prompt": "everything_review"}, "language", "r")
+        assert language.completion.values == ["rust"]
 
 
 async def test_an_upstream_tool_with_a_name_tools_may_not_have_is_left_out(

@@ -1,7 +1,10 @@
 """A `ProxyServer` mounted in another server (`server.mount(proxy, "ns")`): the upstream's tools,
-prompts and resources become the proxy's own entries when the parent starts, each forwarding
-its request on one of the proxy's pooled upstream sessions, with the upstream's progress, log
-messages and questions going to the request being served, through its Context.
+prompts, resources and resource templates become the proxy's own entries when the parent
+starts, each forwarding its request on one of the proxy's pooled upstream sessions, with the
+upstream's progress, log messages and questions going to the request being served, through its
+Context. A read of a template's match and a completion go up as they are (`MountedUpstream`):
+the upstream answers them by its own URIs and names. What the parent's clients follow of its
+resources is followed upstream, and the updates passed on (`MountedUpstream`).
 
 The Context asks the way its request does (`mcpkit.server.client_asks`), so one path serves
 both eras: a 2025-11-25 client is sent the upstream's question on its session; under
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import msgspec
@@ -23,14 +27,20 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.server.context import Context
+from mcpkit.server.handlers import Handler
+from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.mount import followed_uris
 from mcpkit.server.prompts import PromptSpec, make_prompt
 from mcpkit.server.registry import Registry
-from mcpkit.server.resources import ResourceSpec, make_resource
+from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
 from mcpkit.server.round_trip import InputRequired
 from mcpkit.server.tools import ToolSpec, check_tool_name, make_tool
+from mcpkit.stores.broker import Change
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,
+    CompleteRequestParams,
+    CompleteResult,
     CreateMessageResult,
     ElicitResult,
     GetPromptRequestParams,
@@ -40,14 +50,22 @@ from mcpkit.types import (
     ReadResourceRequestParams,
     ReadResourceResult,
     Resource,
+    ResourceTemplate,
+    TextResourceContents,
     Tool,
 )
 
 if TYPE_CHECKING:
-    from mcpkit.proxy.pool import PooledLink
-    from mcpkit.proxy.proxy_server import ProxyServer
+    from mcpkit.proxy.pool import LinkPool, PooledLink
+    from mcpkit.server.server import Server
 
-__all__ = ["LIST_CHANGES", "forward", "load_catalog"]
+__all__ = [
+    "LIST_CHANGES",
+    "MountedUpstream",
+    "forward",
+    "load_catalog",
+    "read_upstream",
+]
 
 T = TypeVar("T")
 logger = logging.getLogger("mcpkit.proxy")
@@ -60,22 +78,26 @@ _ANSWER_TYPES: Final[dict[str, type]] = {
 }
 
 
-async def load_catalog(proxy: ProxyServer) -> None:
-    """Register the upstream's tools, prompts and resources in `proxy` (mounted, so its
-    parent shows them), each forwarding to the upstream. Resource templates are left out: a
-    read reaches a template's function with its variables, not the URI to forward."""
-    facts = await proxy.pool.facts()
-    link = await proxy.pool.acquire(None)
+async def load_catalog(proxy: Server, pool: LinkPool) -> None:
+    """Register the upstream's tools, prompts, resources and resource templates that `pool`
+    reaches in `proxy`
+    (mounted, so its parent shows them), each forwarding to the upstream."""
+    facts = await pool.facts()
+    link = await pool.acquire(None)
     declared = facts.capabilities
     if declared.tools is not None:
         tools = await _listed(link, "tools/list", "tools")
-        _renew(proxy.tools, {t.name: _tool_spec(proxy, t) for t in tools if _valid(t.name)})
+        shown = (t for t in tools if _valid(t.name) and _callable(t))
+        _renew(proxy.tools, {t.name: _tool_spec(pool, t) for t in shown})
     if declared.prompts is not None:
         prompts = await _listed(link, "prompts/list", "prompts")
-        _renew(proxy.prompts, {p.name: _prompt_spec(proxy, p) for p in prompts})
+        _renew(proxy.prompts, {p.name: _prompt_spec(pool, p) for p in prompts})
     if declared.resources is not None:
         resources = await _listed(link, "resources/list", "resources")
-        _renew(proxy.resources, {r.uri: _resource_spec(proxy, r) for r in resources})
+        _renew(proxy.resources, {r.uri: _resource_spec(pool, r) for r in resources})
+        found = await _listed(link, "resources/templates/list", "resource_templates")
+        templates = (_template_spec(t) for t in found)
+        _renew(proxy.templates, {t.wire.uri_template: t for t in templates if t is not None})
 
 
 #: The upstream's announcements after which its entries are listed again.
@@ -124,33 +146,174 @@ def _valid(tool_name: str) -> bool:
     return True
 
 
-def _tool_spec(proxy: ProxyServer, tool: Tool) -> ToolSpec:
+def _task_support(tool: Tool) -> str | None:
+    return None if tool.execution is None else tool.execution.task_support
+
+
+def _callable(tool: Tool) -> bool:
+    """Whether the parent can call an upstream tool: one that must be called as a task is
+    left out, and said so, since every call goes upstream as a plain request."""
+    if _task_support(tool) != "required":
+        return True
+    logger.warning(
+        "the upstream's tool %r is not shown: it must be called as a task upstream, and a "
+        "mounted proxy calls its upstream's tools as plain requests",
+        tool.name,
+    )
+    return False
+
+
+def _tool_spec(pool: LinkPool, tool: Tool) -> ToolSpec:
     async def call(ctx: Context, **arguments: Any) -> CallToolResult:
         params = CallToolRequestParams(name=tool.name, arguments=arguments)
-        return cast(CallToolResult, await forward(proxy, ctx, "tools/call", params))
+        return cast(CallToolResult, await forward(pool, ctx, "tools/call", params))
 
-    # Shown as the upstream describes it, but called as a plain request: its task support
-    # is the upstream's to use, not the parent's.
-    wire = msgspec.structs.replace(tool, execution=None)
+    # Shown as the upstream describes it, and called upstream as a plain request. One that
+    # may be a task is one here too: the parent runs it as a task of its own (its task
+    # store, its polling), whose work is the plain call upstream.
+    execution = tool.execution if _task_support(tool) == "optional" else None
+    wire = msgspec.structs.replace(tool, execution=execution)
     return dataclasses.replace(make_tool(call, name=tool.name), wire=wire)
 
 
-def _prompt_spec(proxy: ProxyServer, prompt: Prompt) -> PromptSpec:
+def _prompt_spec(pool: LinkPool, prompt: Prompt) -> PromptSpec:
     async def get(ctx: Context, **arguments: str) -> GetPromptResult:
         params = GetPromptRequestParams(name=prompt.name, arguments=arguments or None)
-        return cast(GetPromptResult, await forward(proxy, ctx, "prompts/get", params))
+        return cast(GetPromptResult, await forward(pool, ctx, "prompts/get", params))
 
     return dataclasses.replace(make_prompt(get, name=prompt.name), wire=prompt)
 
 
-def _resource_spec(proxy: ProxyServer, resource: Resource) -> ResourceSpec:
+def _resource_spec(pool: LinkPool, resource: Resource) -> ResourceSpec:
     async def read(ctx: Context) -> list[Any]:
         params = ReadResourceRequestParams(uri=resource.uri)
-        result = cast(ReadResourceResult, await forward(proxy, ctx, "resources/read", params))
+        result = cast(ReadResourceResult, await forward(pool, ctx, "resources/read", params))
         return list(result.contents)
 
     spec = make_resource(read, resource.uri, mime_type=resource.mime_type)
     return dataclasses.replace(spec, wire=resource)
+
+
+def _template_spec(template: ResourceTemplate) -> TemplateSpec | None:
+    """The upstream's template, shown as it describes it; one the parent could not route
+    reads by is left out, and said so (as a tool's invalid name is)."""
+    try:
+        spec = make_template(_read_by_uri, template.uri_template, mime_type=template.mime_type)
+    except ValueError as exc:
+        logger.warning("the upstream's resource template is not shown: %s", exc)
+        return None
+    return dataclasses.replace(spec, wire=template)
+
+
+def _read_by_uri(ctx: Context) -> list[TextResourceContents]:
+    """A proxied template's function, which a read never reaches: its matches are read
+    upstream by their URI (`ProxyServer.read_resource`: `read_upstream`), since a template's
+    function is given the variables alone, and the upstream may match them differently."""
+    raise McpError(
+        codes.INTERNAL_ERROR,
+        "a resource template of a mounted proxy is read by its URI (ProxyServer.read_resource)",
+    )
+
+
+async def read_upstream(pool: LinkPool, ctx: Context, uri: str) -> ReadResourceResult:
+    """resources/read of `uri` (the upstream's own URI, a match of one of its templates),
+    forwarded as it is."""
+    params = ReadResourceRequestParams(uri=uri)
+    return cast(ReadResourceResult, await forward(pool, ctx, "resources/read", params))
+
+
+# -------------------------------------------------------- changes, subscriptions
+
+
+class MountedUpstream:
+    """What a mounted proxy keeps up with of its upstream (reached by `pool`): its entries,
+    listed when the parent starts and again on each list change; the resource subscriptions
+    its parent's clients call for (2025 subscriptions, 2026 listens), one per upstream URI,
+    held on the pool's link that hears the upstream's changes and dropped when nobody follows
+    the URI any more; and the updates of those resources, passed to the parent's followers.
+    It also serves what the parent routes to the proxy and no entry's function can
+    (`handlers`: a read of a template's match, a completion, by the upstream's own URI)."""
+
+    def __init__(
+        self,
+        proxy: Server,
+        pool: LinkPool,
+        spawn: Callable[[Coroutine[Any, Any, Any]], object],
+    ) -> None:
+        self.proxy = proxy
+        self.pool = pool
+        self._spawn = spawn  # (the proxy's background tasks)
+        #: The upstream URIs subscribed to.
+        self.held: set[str] = set()
+        self._lock = asyncio.Lock()
+        #: What serves a request routed to the proxy (`ProxyServer._mounted_handler`).
+        self.handlers: dict[str, Handler] = {
+            "resources/read": self._read,
+            "completion/complete": self._complete,
+        }
+
+    async def start(self) -> None:
+        """The parent starts: list the upstream's entries, and hear of its changes."""
+        self.pool.on_change = self._changed
+        self.pool.on_subscriptions_lost = self._resubscribe
+        await load_catalog(self.proxy, self.pool)
+
+    def _changed(self, change: Change) -> None:
+        if change.method in LIST_CHANGES:  # (the parent's clients told as of a registration)
+            self._spawn(self._renew_catalog())
+        elif change.method == "notifications/resources/updated" and change.uri is not None:
+            # Told to the parent's followers by the URI they know it by (`forward_update`).
+            self._spawn(self.proxy.notify_resource_updated(change.uri))
+
+    async def _renew_catalog(self) -> None:
+        try:
+            await load_catalog(self.proxy, self.pool)
+        except Exception:
+            logger.warning("could not list the upstream server's entries again", exc_info=True)
+
+    async def _read(self, server: FeatureServer, ctx: Context, params: Any) -> Any:
+        """resources/read: `ProxyServer.read_resource`, which reads a template's match
+        upstream."""
+        return await ctx.server.read_resource(ctx, params.uri)
+
+    async def _complete(
+        self, server: FeatureServer, ctx: Context, params: CompleteRequestParams
+    ) -> CompleteResult:
+        """completion/complete for one of the upstream's prompts or templates (`params.ref`
+        names it as the upstream does), forwarded: the upstream's values, total and
+        hasMore. Only what it asks goes up: its `_meta` holds the terms of the front's
+        request."""
+        asked = CompleteRequestParams(
+            ref=params.ref, argument=params.argument, context=params.context
+        )
+        return cast(CompleteResult, await forward(self.pool, ctx, "completion/complete", asked))
+
+    def _resubscribe(self) -> None:
+        """The upstream session holding the subscriptions ended: make them on another."""
+        self._spawn(self._sync_quietly())
+
+    async def _sync_quietly(self) -> None:
+        try:
+            await self.sync()
+        except Exception:  # (from a task: nobody else would hear of it)
+            logger.warning("could not subscribe upstream again", exc_info=True)
+
+    async def sync(self) -> None:
+        """Subscribe upstream to what is followed now, and unsubscribe from the rest (one
+        sync at a time, each reading what is followed once it runs, so the last one wins)."""
+        pool = self.pool
+        resources = None if pool.upstream is None else pool.upstream.capabilities.resources
+        if resources is None or not resources.subscribe:
+            return  # nothing to subscribe to upstream (its updates, if any, still pass)
+        async with self._lock:
+            if pool.subscribed_on is None:
+                self.held = set()  # the link holding them ended, or the proxy stopped
+            wanted = followed_uris(self.proxy)
+            new, gone = sorted(wanted - self.held), sorted(self.held - wanted)
+            await pool.follow(new)
+            self.held |= set(new)
+            await pool.unfollow(gone)
+            self.held -= set(gone)
 
 
 # ------------------------------------------------------------------ forwarding
@@ -202,11 +365,11 @@ def _question(params: Any) -> Any:
     return raw
 
 
-async def forward(proxy: ProxyServer, ctx: Context, method: str, params: Any) -> Any:
+async def forward(pool: LinkPool, ctx: Context, method: str, params: Any) -> Any:
     """Forward one request of a mounted proxy's entry upstream and return the upstream's
     result; raises InputRequired when a 2026-07-28 question ended the round."""
     caller = _Caller(ctx)
-    link = await proxy.pool.acquire(caller, ctx.client_capabilities)
+    link = await pool.acquire(caller, ctx.client_capabilities)
     try:
         ev = RequestReceived(ctx.request_id, method, params)
         call = asyncio.ensure_future(link.forward_for(caller, ev, params))
@@ -220,4 +383,4 @@ async def forward(proxy: ProxyServer, ctx: Context, method: str, params: Any) ->
             raise InputRequired
         return call.result()
     finally:
-        proxy.pool.release(link, caller)
+        pool.release(link, caller)

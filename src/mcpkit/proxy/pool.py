@@ -212,6 +212,14 @@ class LinkPool:
         self._closed = False
         #: Told of each change the listens are told of (a mounted proxy renews its entries).
         self.on_change: Callable[[Change], None] | None = None
+        #: Told when the link holding the upstream subscriptions ended (a mounted proxy
+        #: makes them again on another).
+        self.on_subscriptions_lost: Callable[[], None] | None = None
+
+    @property
+    def subscribed_on(self) -> PooledLink | None:
+        """The link holding the upstream resource subscriptions (`follow`), if one does."""
+        return self._subscribed_on
 
     @property
     def primary(self) -> PooledLink | None:
@@ -328,6 +336,8 @@ class LinkPool:
             self._subscribed_on = None
             self._followed.clear()
             self.listeners.close_all()
+            if self.on_subscriptions_lost is not None:
+                self.on_subscriptions_lost()
 
     async def follow(self, uris: list[str]) -> None:
         """Subscribe upstream to the URIs a listen follows (once per URI for all listens)."""

@@ -19,7 +19,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
-from mcpkit.proxy.mounted import LIST_CHANGES, load_catalog
+from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.stateless import discover, listen, stateless_error
@@ -33,11 +33,11 @@ from mcpkit.proxy.upstream_channel import (
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
+from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.stores.broker import Change
 from mcpkit.stores.url import Stores, check_store_url
 from mcpkit.types import (
     ClientCapabilities,
@@ -47,6 +47,7 @@ from mcpkit.types import (
     CreateTaskResult,
     InitializeRequestParams,
     InitializeResult,
+    ReadResourceResult,
     ServerCapabilities,
 )
 
@@ -152,6 +153,8 @@ class ProxyServer(Server):
             self.listeners,
             one_server=one_server(target),
         )
+        #: Mounted: its entries, and the subscriptions its parent's clients call for.
+        self.mounted_upstream = MountedUpstream(self, self.pool, self._tasks.spawn)
         #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
         self.round_trips = RoundTrips(self.pool, self.state_seal, input_timeout)
 
@@ -164,25 +167,38 @@ class ProxyServer(Server):
         async with super().running():
             try:
                 if self.mounted_in is not None and self._lifespan_users == 1:
-                    self.pool.on_change = self._upstream_changed
-                    await load_catalog(self)
+                    await self.mounted_upstream.start()
                 yield self
             finally:
                 if self._lifespan_users == 1:
                     self.round_trips.aclose()
                     await self.pool.aclose()
 
-    def _upstream_changed(self, change: Change) -> None:
-        """Mounted: the upstream's lists changed, so its entries here are renewed (and the
-        parent's clients told, as of any registration)."""
-        if change.method in LIST_CHANGES:
-            self._tasks.spawn(self._renew_catalog())
+    # ------------------------------------------------------------ mounted
 
-    async def _renew_catalog(self) -> None:
-        try:
-            await load_catalog(self)
-        except Exception:
-            logger.warning("could not list the upstream server's entries again", exc_info=True)
+    def _mounted_handler(self, method: str) -> Handler:
+        """Mounted: a read (a template's match too) and a completion are the upstream's to
+        answer by its own URI and names; the rest are served by the forwarding entries."""
+        return self.mounted_upstream.handlers.get(method) or super()._mounted_handler(method)
+
+    async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
+        """`Server.read_resource`; mounted, a match of one of the upstream's templates is
+        read upstream by its URI, as it is."""
+        if self.mounted_in is None or uri in self.resources:
+            return await super().read_resource(ctx, uri)
+        return await read_upstream(self.pool, ctx, uri)
+
+    async def sync_subscriptions(self) -> None:
+        """Mounted: subscribe upstream to what the parent's clients follow of its resources,
+        and unsubscribe from what nobody follows any more (`MountedUpstream`)."""
+        if self.mounted_in is not None:
+            await self.mounted_upstream.sync()
+
+    def completable(self) -> bool:
+        """Mounted: whether the upstream declares completions (its entries are its own)."""
+        upstream = self.pool.upstream
+        declared = upstream is not None and upstream.capabilities.completions is not None
+        return declared and self.mounted_in is not None
 
     @property
     def link_settings(self) -> LinkSettings:

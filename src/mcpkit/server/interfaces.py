@@ -75,6 +75,14 @@ class FeatureServer(Protocol):
         """What the server declares."""
         ...
 
+    async def sync_subscriptions(self) -> None:
+        """What its clients follow changed: mounted servers follow it where they must."""
+        ...
+
+    def sync_subscriptions_later(self) -> None:
+        """`sync_subscriptions`, from a task of its own."""
+        ...
+
     @property
     def task_runner(self) -> TaskRunner:
         """Runs the server's tasks (a mounted server's are its parent's)."""

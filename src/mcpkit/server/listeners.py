@@ -162,6 +162,10 @@ class Listeners:
         for listen in self._open:
             listen.offer(change)
 
+    def followed_uris(self) -> set[str]:
+        """The resources some open listen follows (`resourceSubscriptions`)."""
+        return {uri for listen in self._open for uri in listen.uris}
+
     def follows(self, task_id: str) -> bool:
         """Whether some open listen follows the task (`taskIds`)."""
         return any(task_id in listen.task_ids for listen in self._open)

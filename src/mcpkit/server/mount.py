@@ -30,7 +30,17 @@ if TYPE_CHECKING:
     from mcpkit.server.handlers import Handler
     from mcpkit.server.server import Server
 
-__all__ = ["Mount", "context_for", "forward_update", "mount_server", "route"]
+__all__ = [
+    "Mount",
+    "context_for",
+    "followed_uris",
+    "forward_update",
+    "mount_server",
+    "mounted_read",
+    "owner_of",
+    "route",
+    "shown_contents",
+]
 
 T = TypeVar("T")
 
@@ -255,7 +265,7 @@ async def route(server: Server, ctx: Context, handler: Handler, params: Any) -> 
         if isinstance(result, msgspec.Raw)
         else result
     )
-    return _shown_contents(mount, read)
+    return shown_contents(mount, read)
 
 
 Found = tuple[Mount, Any]
@@ -280,15 +290,21 @@ def _prompt_get(server: Server, params: Any) -> Found | None:
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 
-def _resource_read(server: Server, params: Any) -> Found | None:
-    """The mount serving `params.uri`, found as resources/read finds it: an exact resource
-    first, then the first template that matches (the parent's own ones first)."""
-    uri: str = params.uri
+def mounted_read(server: Server, params: Any) -> Found | None:
+    """The mount serving `params.uri` (`owner_of`), with the params it reads by."""
+    found = owner_of(server, params.uri)
+    if found is None:
+        return None
+    return found[0], msgspec.structs.replace(params, uri=found[1])
+
+
+def owner_of(server: Server, uri: str) -> tuple[Mount, str] | None:
+    """The mount serving `uri` and the URI it knows it by, found as resources/read finds
+    it: an exact resource first, then the first template that matches (the parent's own
+    ones first); None when `server` serves it itself, or nothing does."""
     if uri in server.resources:
         exact = server.resources.origin(uri)
-        if exact is None:
-            return None
-        return _mount_of(exact[0]), msgspec.structs.replace(params, uri=exact[1])
+        return None if exact is None else (_mount_of(exact[0]), exact[1])
     for template in server.templates.items():
         if template.template.match(uri) is not None:
             matched = server.templates.origin(template.wire.uri_template)
@@ -296,8 +312,26 @@ def _resource_read(server: Server, params: Any) -> Found | None:
                 return None
             mount = _mount_of(matched[0])
             inner = mount.original_uri(uri)
-            return None if inner is None else (mount, msgspec.structs.replace(params, uri=inner))
+            return None if inner is None else (mount, inner)
     return None
+
+
+def followed_uris(server: Server) -> set[str]:
+    """The URIs of `server` that clients follow (2025 subscriptions, 2026 listens), as
+    `server` knows them: those the clients of the outermost server follow in this process,
+    taken through each mount down to `server`."""
+    mount = server.mounted_in
+    if mount is None:
+        followed = set(server.listeners.followed_uris())
+        for handle in server.sessions:
+            followed |= handle.subscriptions
+        return followed
+    mine: set[str] = set()
+    for uri in followed_uris(mount.parent):
+        found = owner_of(mount.parent, uri)
+        if found is not None and found[0] is mount:
+            mine.add(found[1])
+    return mine
 
 
 def _completion(server: Server, params: Any) -> Found | None:
@@ -317,12 +351,12 @@ def _completion(server: Server, params: Any) -> Found | None:
 _FINDERS: Final[dict[str, Callable[[Server, Any], Found | None]]] = {
     "tools/call": _tool_call,
     "prompts/get": _prompt_get,
-    "resources/read": _resource_read,
+    "resources/read": mounted_read,
     "completion/complete": _completion,
 }
 
 
-def _shown_contents(mount: Mount, result: ReadResourceResult) -> ReadResourceResult:
+def shown_contents(mount: Mount, result: ReadResourceResult) -> ReadResourceResult:
     """The contents of a mounted resource carry the URIs the parent shows."""
     contents = [
         msgspec.structs.replace(item, uri=mount.uri(item.uri) or item.uri)

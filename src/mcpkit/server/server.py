@@ -55,7 +55,14 @@ from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
-from mcpkit.server.mount import Mount, mount_server, route
+from mcpkit.server.mount import (
+    Mount,
+    context_for,
+    mount_server,
+    owner_of,
+    route,
+    shown_contents,
+)
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
@@ -237,7 +244,7 @@ class Server(TransportServing, SessionBroadcasts):
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
         #: The sessions this process serves: where `_deliver` takes the broker's changes.
-        self.sessions = HeldSessions()
+        self.sessions = HeldSessions(on_left=self._session_left)
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
@@ -564,13 +571,19 @@ class Server(TransportServing, SessionBroadcasts):
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
         parent's middleware, through this server's own."""
         try:
-            return await self._through_layers(ctx, params, HANDLERS[ctx.method])
+            return await self._through_layers(ctx, params, self._mounted_handler(ctx.method))
         except (McpError, ToolError):
             raise
         except Exception as exc:
             if not self.mask_error_details or shown_when_masked(exc):
                 raise
             raise self._masked(ctx.method, exc) from None
+
+    def _mounted_handler(self, method: str) -> Handler:
+        """What serves a `method` request routed here by the parent: the handler a request
+        of this server's own clients has (a mounted proxy forwards some upstream as they
+        are)."""
+        return HANDLERS[method]
 
     def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
         inner: Callable[[Any], Awaitable[Any]] = (
@@ -593,7 +606,38 @@ class Server(TransportServing, SessionBroadcasts):
         mounted servers' too), for the request of `ctx`, as resources/read answers it but
         outside the middleware: what `ctx.read_resource(uri)` does. McpError -32002 for an
         unknown URI."""
-        return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
+        found = owner_of(self, uri) if self.mounts else None
+        if found is None:
+            return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
+        # The mounted server reads its own URI, as a client's resources/read routed to it
+        # does (a mounted proxy reads a template's match upstream by that URI).
+        mount, inner = found
+        result = await mount.server.read_resource(context_for(mount.server, ctx), inner)
+        return shown_contents(mount, result)
+
+    async def sync_subscriptions(self) -> None:
+        """What this server's clients follow changed (a subscription, a listen, a session
+        that ended): the servers mounted in it that learn of their resources' changes from
+        elsewhere follow what is now followed there (a mounted proxy subscribes upstream).
+        Nothing for a server that announces its own changes."""
+        for mount in self.mounts:
+            await mount.server.sync_subscriptions()
+
+    def sync_subscriptions_later(self) -> None:
+        """`sync_subscriptions`, from a task of its own (a listen ends as it is cancelled;
+        a session ends outside any request)."""
+        if self.mounts:
+            self._tasks.spawn(self._sync_quietly())
+
+    async def _sync_quietly(self) -> None:
+        try:
+            await self.sync_subscriptions()
+        except Exception:  # (from a task: nobody else would hear of it)
+            logger.warning("could not follow the resources followed here", exc_info=True)
+
+    def _session_left(self, handle: ServerSessionHandle) -> None:
+        if handle.subscriptions:
+            self.sync_subscriptions_later()
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the

@@ -59,24 +59,32 @@ class HeldSessions(set["ServerSessionHandle"]):
     compares. Where two copies of one session meet (a restore racing a refresh), the id
     names the newer, until it is discarded."""
 
-    __slots__ = ("_by_id",)
+    __slots__ = ("_by_id", "_on_left")
 
-    def __init__(self) -> None:
+    def __init__(self, on_left: Callable[[ServerSessionHandle], None] | None = None) -> None:
+        """`on_left` is told of each session discarded (what its client followed may no
+        longer be followed by anyone: `Server.sync_subscriptions`)."""
         super().__init__()
         self._by_id: dict[str, ServerSessionHandle] = {}
+        self._on_left = on_left
 
     def add(self, handle: ServerSessionHandle) -> None:
         super().add(handle)
         self._by_id[handle.id] = handle
 
     def discard(self, element: object) -> None:
+        held = element in self
         super().discard(element)
-        if isinstance(element, ServerSessionHandle) and self._by_id.get(element.id) is element:
-            del self._by_id[element.id]
+        if isinstance(element, ServerSessionHandle):
+            if self._by_id.get(element.id) is element:
+                del self._by_id[element.id]
+            if held and self._on_left is not None:
+                self._on_left(element)
 
     def remove(self, element: ServerSessionHandle) -> None:
-        super().remove(element)
-        self.discard(element)  # (the index's part)
+        if element not in self:
+            raise KeyError(element)
+        self.discard(element)
 
     def clear(self) -> None:
         super().clear()

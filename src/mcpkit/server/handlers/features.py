@@ -188,6 +188,7 @@ async def subscribe(
     # Only what exists, and what the caller may read, can be subscribed to.
     check_access(_find(server, params.uri)[0], ctx.auth, "resource", params.uri)
     ctx.session.subscribe(params.uri)
+    await server.sync_subscriptions()  # (a mounted proxy subscribes upstream before we answer)
     return EmptyResult()
 
 
@@ -195,6 +196,7 @@ async def unsubscribe(
     server: FeatureServer, ctx: Context, params: UnsubscribeRequestParams
 ) -> EmptyResult:
     ctx.session.unsubscribe(params.uri)
+    await server.sync_subscriptions()
     return EmptyResult()
 
 

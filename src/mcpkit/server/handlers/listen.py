@@ -30,6 +30,8 @@ async def listen(server: FeatureServer, ctx: Context, params: Any) -> dict[str, 
     opened = Listen(rid, agreed)
     server.listeners.add(opened)
     try:
+        if opened.uris:  # followed upstream by a mounted proxy before it is acknowledged
+            await server.sync_subscriptions()
         await ctx.session.notify(
             "notifications/subscriptions/acknowledged",
             {"_meta": {SUBSCRIPTION_ID_KEY: rid}, "notifications": agreed},
@@ -39,4 +41,6 @@ async def listen(server: FeatureServer, ctx: Context, params: Any) -> dict[str, 
             await ctx.session.notify(notification["method"], notification["params"], related=rid)
     finally:
         server.listeners.discard(opened)
+        if opened.uris:
+            server.sync_subscriptions_later()
     return {"_meta": {SUBSCRIPTION_ID_KEY: rid}}
