@@ -276,7 +276,7 @@ async def test_the_depth_limit_is_a_server_setting() -> None:
     server = Server("shallow", max_json_depth=8)
 
     @server.tool()
-    def echo(value: list[Any]) -> list[Any]:
+    def echo(value: list[Any]) -> list[list[Any]]:  # (a list of anything has no output schema)
         return value
 
     async with raw_session(server) as peer:
@@ -297,7 +297,7 @@ async def test_the_client_applies_its_own_depth_limit_to_results() -> None:
     server = Server("deep")
 
     @server.tool()
-    def deep() -> list[Any]:
+    def deep() -> list[list[Any]]:  # structured: a list of anything would go out as text
         return nested(20)  # type: ignore[no-any-return]  # a list, built level by level
 
     async with Client(server, max_json_depth=10) as client:

@@ -157,7 +157,10 @@ function arrayField(schema, name, required, path) {
 }
 
 function objectField(schema, name, required, path) {
-  const box = el("fieldset", { className: "group" }, name ? el("legend", {}, heading(schema, name, required)) : null, help(schema));
+  // A group is named by its property; a title there is its class's (schemas arrive with
+  // definitions written in place), shown as the type.
+  const legend = { ...schema, title: undefined, typeName: schema.typeName || schema.title };
+  const box = el("fieldset", { className: "group" }, name ? el("legend", {}, heading(legend, name, required)) : null, help(schema));
   const form = objectFields(schema, path);
   box.append(form.node);
   return { node: box, read: form.read };
