@@ -224,10 +224,7 @@ def _supervise(
 
 
 #: How a refusal of an unshared store names SQLite, after the Redis URL it suggests.
-_ON_ONE_HOST = (
-    " (or sqlite:///PATH on one host: sessions and tasks are shared, not a tool's questions "
-    "to its client)"
-)
+_ON_ONE_HOST = " (or sqlite:///PATH, on one host)"
 
 
 def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None:
@@ -273,18 +270,7 @@ def _log_to_stderr() -> None:
 
 def _warn_unshared(store: Stores, workers: int) -> None:
     """Say what several workers cannot do with a store they do not share live."""
-    if store.url.startswith("redis") or store.url.startswith("unix"):
-        return
-    if store.shared:  # SQLite: records and tasks are shared, news and answers are not
-        logger.warning(
-            "%d workers on %s: sessions and tasks are shared, but list_changed and "
-            "resources/updated reach only the sessions of the worker that announced them, and "
-            "a client's answer to a tool's question (sampling, elicitation, roots) is lost when "
-            "it reaches another worker than the tool's; for those, give --store "
-            "redis://HOST:PORT/DB",
-            workers,
-            store.url,
-        )
+    if store.shared:  # Redis, or SQLite, which carries the same between the processes of a host
         return
     logger.warning(  # stateless (`unshared_refusal` lets nothing else through)
         "%d stateless workers on %s: a task lives in the worker that made it (the others "

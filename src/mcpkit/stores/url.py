@@ -202,6 +202,7 @@ def _sqlite(url: str) -> Stores:
         SqliteSessionStore,
         SqliteTaskStore,
     )
+    from mcpkit.stores.sqlite_broker import SqliteBroker
 
     path = url.partition("://")[2][1:].partition("?")[0]
     try:
@@ -214,17 +215,24 @@ def _sqlite(url: str) -> Stores:
         where = Path(path).resolve() if path != ":memory:" else path
         raise ValueError(f"cannot open the SQLite store at {where}: {exc}") from None
     lease = lease_of(url)
+    # The processes sharing the file carry each other's news and answers through it; a
+    # database in memory has no other process to tell.
+    broker: Broker = MemoryBroker()
+    closers: tuple[Callable[[], Awaitable[None]], ...] = (db.aclose,)
+    if path != ":memory:":
+        shared = SqliteBroker(db)
+        broker, closers = shared, (shared.aclose, db.aclose)
     return Stores(
         url=url,
         tasks=SqliteTaskStore(db, lease=lease),
-        broker=MemoryBroker(),
+        broker=broker,
         sessions=SqliteSessionStore(db),
         events=SqliteEventStore(db),
         shared=True,
         liveness=SqliteLiveness(db),
         lease=lease,
         secrets=SqliteSecrets(db),
-        closers=(db.aclose,),
+        closers=closers,
     )
 
 
