@@ -11,14 +11,14 @@ import signal
 from pathlib import Path
 
 import pytest
-from _running import mcpkit, running
+from _running import mcpkit, running, until_both_workers
 
 from mcpkit import Client
 from mcpkit.types import ElicitRequestParams, ElicitResult, LoggingMessageNotificationParams
 
 WAIT = 30.0  # seconds: a bound on hangs, never a measurement
 HANG = 10.0  # seconds: a bound on one call or notification that would never come
-pytestmark = pytest.mark.mcpkit_timeout(WAIT * 4)  # two workers started on a busy machine
+pytestmark = pytest.mark.mcpkit_timeout(WAIT * 6)  # two workers started on a busy machine
 ASKS = """
 import os
 
@@ -61,24 +61,23 @@ async def test_answers_reach_the_asking_worker_whichever_worker_they_are_posted_
     (tmp_path / "asks.py").write_text(ASKS)
     store = f"sqlite:///{tmp_path / 'state.db'}"
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
-    async with asyncio.timeout(WAIT * 4), running([*argv, "--store", store], tmp_path) as sup:
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
         url = await sup.started()
-        askers: set[str] = set()
         async with Client(
             url,
             protocol="2025-11-25",
             elicitation_handler=_elicit,
             headers={"Connection": "close"},
         ) as client:
-            for n in range(CALLS * 4):  # bounded; until both workers asked, CALLS at least
+
+            async def ask(n: int) -> str:
                 async with asyncio.timeout(HANG):  # an answer lost would hang here
                     text = (await client.call_tool("ask")).text
                 name, _, pid = text.partition(" answered to ")
                 assert name == "Ada", text
-                askers.add(pid)
-                if n + 1 >= CALLS and len(askers) == 2:
-                    break
-        assert len(askers) == 2, "the kernel never handed a call to the other worker"
+                return pid
+
+            await until_both_workers(ask, calls=CALLS)
         assert await sup.stop(signal.SIGTERM) == 0
 
 
@@ -89,7 +88,7 @@ async def test_list_changed_reach_a_get_stream_held_by_either_worker(tmp_path: P
     store = f"sqlite:///{tmp_path / 'state.db'}"
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
     heard: asyncio.Queue[str] = asyncio.Queue()
-    async with asyncio.timeout(WAIT * 4), running([*argv, "--store", store], tmp_path) as sup:
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
         url = await sup.started()
         async with (
             Client(
@@ -99,14 +98,14 @@ async def test_list_changed_reach_a_get_stream_held_by_either_worker(tmp_path: P
             ) as listener,
             Client(url, protocol="2025-11-25", headers={"Connection": "close"}) as caller,
         ):
-            growers: set[str] = set()
-            for n in range(CALLS * 4):  # bounded; until both workers grew, CALLS at least
-                growers.add((await caller.call_tool("grow", {"n": n})).text)
+
+            async def grow(n: int) -> str:
+                grower = (await caller.call_tool("grow", {"n": n})).text
                 async with asyncio.timeout(HANG):  # a change not carried would hang here
                     assert await heard.get() == "notifications/tools/list_changed"
-                if n + 1 >= CALLS and len(growers) == 2:
-                    break
-            assert len(growers) == 2, "the kernel never handed a call to the other worker"
+                return grower
+
+            await until_both_workers(grow, calls=CALLS)
             assert listener.session_id != caller.session_id
         assert await sup.stop(signal.SIGTERM) == 0
 
@@ -120,7 +119,7 @@ async def test_a_log_level_set_on_one_worker_reaches_the_others_copy_of_the_sess
     store = f"sqlite:///{tmp_path / 'state.db'}"
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
     logs: asyncio.Queue[LoggingMessageNotificationParams] = asyncio.Queue()
-    async with asyncio.timeout(WAIT * 4), running([*argv, "--store", store], tmp_path) as sup:
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
         url = await sup.started()
         async with Client(
             url,
@@ -140,19 +139,15 @@ async def test_a_log_level_set_on_one_worker_reaches_the_others_copy_of_the_sess
                             levels.add(log.level)
                 return pid, levels
 
-            held: set[str] = set()
-            for n in range(CALLS * 4):  # bounded: until both workers hold the session
-                held.add((await speak(n))[0])
-                if len(held) == 2:
-                    break
-            assert len(held) == 2, "the kernel never handed a call to the other worker"
-            await client.set_logging_level("error")
-            quiet: set[str] = set()
-            for n in range(CALLS * 4, CALLS * 8):  # bounded: until both log errors alone
+            async def held(n: int) -> str:
+                return (await speak(n))[0]
+
+            async def quiet(n: int) -> str | None:
                 pid, levels = await speak(n)
-                if levels == {"error"}:
-                    quiet.add(pid)
-                if len(quiet) == 2:
-                    break
-            assert quiet == held, "a worker kept the session's old log level"
+                return pid if levels == {"error"} else None
+
+            both = await until_both_workers(held)  # each holds the session now
+            await client.set_logging_level("error")
+            # Until each logs errors alone (a copy that kept the old level never does).
+            assert await until_both_workers(quiet, first=1000) == both
         assert await sup.stop(signal.SIGTERM) == 0

@@ -9,6 +9,8 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from mcpkit.protocol.events import StrayResponse
 from mcpkit.stores.broker import Change
 from mcpkit.stores.sqlite import SqliteDatabase
@@ -18,9 +20,12 @@ WAIT = 10.0  # seconds: a bound on hangs, never a measurement
 
 
 @contextlib.asynccontextmanager
-async def brokers(tmp_path: Path) -> AsyncIterator[tuple[SqliteBroker, SqliteBroker]]:
-    """Two started brokers on one file, as two processes would hold them."""
-    path = tmp_path / "state.db"
+async def brokers(
+    tmp_path: Path, path: Path | None = None
+) -> AsyncIterator[tuple[SqliteBroker, SqliteBroker]]:
+    """Two started brokers on one file (`path`, by default state.db in `tmp_path`), as two
+    processes would hold them."""
+    path = tmp_path / "state.db" if path is None else path
     dbs = [SqliteDatabase(path), SqliteDatabase(path)]
     brokers = [SqliteBroker(db, request_id_prefix=f"p{n}") for n, db in enumerate(dbs)]
     async with asyncio.timeout(WAIT):
@@ -55,6 +60,31 @@ async def test_a_change_reaches_the_other_broker_once(tmp_path: Path) -> None:
         async with asyncio.timeout(WAIT):
             assert (await heard_a.get()).method == "notifications/tools/list_changed"
         assert heard_a.empty()
+
+
+async def test_a_relative_path_is_the_one_of_when_the_database_was_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readers connect once started: by then the working directory may be another."""
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    path = Path("state.db")
+    dbs = [SqliteDatabase(path), SqliteDatabase(path)]
+    a, b = (SqliteBroker(db, request_id_prefix=f"p{n}") for n, db in enumerate(dbs))
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    b.subscribe(heard.put_nowait)
+    try:
+        async with asyncio.timeout(WAIT):
+            assert await a.start(timeout=WAIT)
+            assert await b.start(timeout=WAIT)
+            a.publish(Change("notifications/tools/list_changed"))
+            assert (await heard.get()).method == "notifications/tools/list_changed"
+    finally:
+        for closing in (a, b, *dbs):
+            await closing.aclose()
+    assert not (tmp_path / "elsewhere" / "state.db").exists()
 
 
 async def test_an_answer_reaches_the_process_its_id_names_and_its_row_goes(tmp_path: Path) -> None:

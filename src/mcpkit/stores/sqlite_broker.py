@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -89,6 +90,8 @@ class SqliteBroker:
         if not 0 < interval < keep:
             raise ValueError("interval and keep are seconds, interval below keep")
         self.db = db
+        # Resolved now: the reader connects later, and the working directory may have changed.
+        self._path = os.path.abspath(db.path)
         self.interval = interval
         self.keep = keep
         self._clock = clock
@@ -215,13 +218,20 @@ class SqliteBroker:
     def _read(self) -> None:
         """On the reader thread: every `interval`, renew this broker's row when due, count
         its peers, and hand the loop the rows for this process."""
-        c = sqlite3.connect(self.db.path, isolation_level=None, timeout=_BUSY_TIMEOUT)
         try:
-            last = int(c.execute("SELECT coalesce(max(seq), 0) FROM mcpkit_messages").fetchone()[0])
+            c = sqlite3.connect(self._path, isolation_level=None, timeout=_BUSY_TIMEOUT)
+        except sqlite3.Error:  # its folder went: nothing to read any more
+            logger.warning("the broker cannot open %s", self._path, exc_info=True)
+            return
+        try:
+            last: int | None = None  # the seq of the last row read
             renewed = float("-inf")
             failures = 0
             while not self._stop.is_set():
                 try:
+                    if last is None:  # from now on: what was written before is not ours
+                        found = c.execute("SELECT coalesce(max(seq), 0) FROM mcpkit_messages")
+                        last = int(found.fetchone()[0])
                     now = self._clock()
                     if now - renewed >= _PRESENCE / 4:
                         self._register(c, now)
