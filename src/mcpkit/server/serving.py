@@ -164,7 +164,8 @@ class TransportServing:
         "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
         `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
         `workers` > 1 serves the port with that many processes, each running this program
-        again (docs/deploy.md); they share what `store` shares.
+        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
+        file in a private folder, removed when they stop (`memory://` given is refused).
         """
         check_run_allowed()
         if store is not None:
@@ -189,6 +190,10 @@ class TransportServing:
                 stateless = settings.get("stateless", False)
                 _supervise(self, workers, host=host, port=port, path=path, stateless=stateless)
                 return
+            if workers > 1:  # a worker: the supervisor's private store, if it made one
+                from mcpkit.server._private_store import take_private_store
+
+                take_private_store(self)
             main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
         else:
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
@@ -206,19 +211,23 @@ class TransportServing:
 def _supervise(
     server: Servable, workers: int, *, host: str, port: int, path: str, stateless: bool
 ) -> None:
-    """Serve with `workers` processes, once the store is one they share and it answers."""
+    """Serve with `workers` processes, once the store is one they share and it answers: a
+    private SQLite store when the server was given none."""
     from mcpkit.server._http_run import supervise_workers
+    from mcpkit.server._private_store import private_store
 
-    refusal = unshared_refusal(server.store, workers, stateless)
-    if refusal is not None:
-        raise SystemExit(
-            f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'{_ON_ONE_HOST}"
-        )
     _log_to_stderr()
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        runner.run(_checked_then_closed(server.store))  # the workers open their own
-    _warn_unshared(server.store, workers)
-    code = supervise_workers(server, workers, host=host, port=port, path=path)
+    with private_store(server, workers, stateless) as env:
+        refusal = unshared_refusal(server.store, workers, stateless)
+        if refusal is not None:
+            raise SystemExit(
+                f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'"
+                f"{_ON_ONE_HOST}"
+            )
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(_checked_then_closed(server.store))  # the workers open their own
+        _warn_unshared(server.store, workers)
+        code = supervise_workers(server, workers, host=host, port=port, path=path, env=env)
     if code:
         raise SystemExit(code)
 
@@ -232,8 +241,10 @@ def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None
 
     A store the workers do not share (`memory://`) would serve a 2025-11-25 session in the
     one worker that opened it and answer its requests that reach another with 404: never
-    served, whatever the warning said (issue 38). Stateless serving keeps no session."""
-    if workers <= 1 or store.shared or stateless:
+    served, whatever the warning said (issue 38). Stateless serving keeps no session, and
+    the store a server gets when given none is replaced by a private SQLite one
+    (`mcpkit.server._private_store`)."""
+    if workers <= 1 or store.shared or stateless or store.default:
         return None
     return (
         f"a store the workers share, and {store.url} is each worker's own (a 2025-11-25 "
