@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -146,3 +147,19 @@ async def test_old_rows_go_with_the_next_write(tmp_path: Path) -> None:
     finally:
         for db in dbs:
             await db.aclose()
+
+
+def test_the_reader_ends_with_its_event_loop(tmp_path: Path) -> None:
+    """A broker whose loop closed without `aclose` leaves no thread reading for nothing."""
+    db = SqliteDatabase(tmp_path / "state.db")
+    broker = SqliteBroker(db, request_id_prefix="p0")
+
+    async def serve_then_forget() -> None:
+        assert await broker.start(timeout=WAIT)
+
+    asyncio.run(serve_then_forget())
+    readers = [t for t in threading.enumerate() if t.name == "mcpkit-sqlite-broker"]
+    for reader in readers:
+        reader.join(WAIT)  # bounded; it looks at its loop every interval
+    assert not any(reader.is_alive() for reader in readers)
+    asyncio.run(db.aclose())

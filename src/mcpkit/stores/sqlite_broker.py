@@ -227,7 +227,9 @@ class SqliteBroker:
             last: int | None = None  # the seq of the last row read
             renewed = float("-inf")
             failures = 0
-            while not self._stop.is_set():
+            # A loop closed without `aclose` (a test, an app never shut down) has nobody to
+            # hand rows to: the thread ends rather than read for nothing.
+            while not self._stop.is_set() and not (self._loop is None or self._loop.is_closed()):
                 try:
                     if last is None:  # from now on: what was written before is not ours
                         found = c.execute("SELECT coalesce(max(seq), 0) FROM mcpkit_messages")
