@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 20.0  # seconds: a bound on hangs (a cold start imports uvicorn), not a measurement
+BOTH_WAIT = 60.0  # seconds `until_both_workers` calls for at most: a bound, not a measurement
 SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
 
 
@@ -93,3 +95,26 @@ async def running(
         server._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await server._reader
+
+
+async def until_both_workers(
+    serve: Callable[[int], Awaitable[str | None]], *, first: int = 0, calls: int = 1
+) -> set[str]:
+    """The workers named by `serve(n)` for n = `first`, `first` + 1, ... until two did (None
+    names none), after `calls` calls at least; for `BOTH_WAIT` seconds at most: a worker
+    still starting leaves the other every connection meanwhile, so a count of calls would
+    not do on a busy machine. AssertionError naming who served when that is not enough."""
+    named: set[str] = set()
+    scope = asyncio.timeout(BOTH_WAIT)
+    try:
+        async with scope:
+            for n in itertools.count(first):
+                worker = await serve(n)
+                if worker is not None:
+                    named.add(worker)
+                if n + 1 - first >= calls and len(named) == 2:
+                    return named
+    except TimeoutError:
+        if not scope.expired():
+            raise  # one of `serve`'s own bounds
+    raise AssertionError(f"in {BOTH_WAIT:g} s, the calls named no two workers but {named}")

@@ -1,8 +1,8 @@
-"""Deployment defaults that refuse what would not work (issue 38): `--workers` above 1 on a
-store the workers do not share is refused in one line naming `--store` (and so is
-`Server.run(workers=2)` with one), and a store that cannot be used at start (a Redis on a
-closed port, a SQLite path that is a folder) is one `error:` line and a non-zero exit, before
-anything says it serves."""
+"""Deployment defaults that work (issue 38): `--workers` above 1 with no store shares a
+private SQLite store, made 0700/0600 and removed at exit; an explicit `memory://` with
+workers is refused in one line naming `--store` (and so is `Server.run(workers=2)` given
+one); and a store that cannot be used at start (a Redis on a closed port, a SQLite path that
+is a folder) is one `error:` line and a non-zero exit, before anything says it serves."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import contextlib
 import re
 import signal
 import socket
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from _redis_server import RedisServer
-from _running import REPO, mcpkit, running
+from _running import REPO, mcpkit, running, until_both_workers
 
-from mcpkit.stores.url import StoreUnavailable, open_store
+from mcpkit import Client
+from mcpkit.stores.url import StoreUnavailable, as_stores, open_store
+from mcpkit.types import ElicitRequestParams, ElicitResult
 
 SERVER = """
 from mcpkit import Server
@@ -31,7 +34,23 @@ server = Server("plain")
 def hello() -> str:
     return "hi"
 """
+ASKS = """
+import os
+
+from mcpkit import Context, Server
+
+server = Server("asks")
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+@server.tool()
+async def ask(ctx: Context) -> str:
+    who = await ctx.elicit("Who?", NAME)
+    return f"{who.data['name'] if who.data else '?'} answered to {os.getpid()}"
+"""
 WAIT = 30.0  # seconds: a bound on hangs, never a measurement
+HANG = 10.0  # seconds: a bound on one call that would never be answered
+PRIVATE = re.compile(r"2 workers share a private SQLite store in (/\S+), removed when they stop")
 DEPLOY = REPO / "docs" / "deploy.md"
 
 
@@ -66,17 +85,74 @@ def _assert_one_error_line(code: int, log: list[str], *needles: str) -> None:
         assert needle in log[0], log[0]
 
 
-async def test_workers_on_the_default_store_are_refused_naming_store(tmp_path: Path) -> None:
+async def _asks_on_both_workers(url: str) -> None:
+    """A 2025-11-25 client, each request on a connection of its own, calls a tool that asks
+    it something until both workers ran it, 6 calls at least (issue 38's 4 in 6 failed):
+    every call is answered (the 404s and
+    lost answers of a store the workers do not share would fail or hang here)."""
+
+    def elicit(params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    async with Client(
+        url, protocol="2025-11-25", elicitation_handler=elicit, headers={"Connection": "close"}
+    ) as client:
+
+        async def ask(n: int) -> str:
+            async with asyncio.timeout(HANG):
+                text = (await client.call_tool("ask")).text
+            assert text.startswith("Ada answered to "), text
+            return text
+
+        await until_both_workers(ask, calls=6)
+
+
+def _private_folder(log: list[str]) -> Path:
+    """The private store's folder, as the one INFO line names it; checked to be this user's
+    alone while it exists."""
+    (line,) = [line for line in log if PRIVATE.search(line)]
+    assert line.startswith("INFO ") and "--store redis://HOST:PORT/DB" in line, line
+    folder = Path(PRIVATE.search(line).group(1))  # type: ignore[union-attr]
+    (shown,) = re.findall(r"```text\n(INFO .*?)\n```", DEPLOY.read_text())
+    shown = re.sub(r"in /\S+,", f"in {folder},", shown.replace("4 workers", "2 workers"))
+    assert line == shown  # as the page shows it
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "state.db").stat().st_mode) == 0o600
+    return folder
+
+
+@pytest.mark.mcpkit_timeout(WAIT * 6)
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+async def test_workers_with_no_store_share_a_private_sqlite_store_removed_at_exit(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    (tmp_path / "asks.py").write_text(ASKS)
+    argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 6), running(argv, tmp_path) as sup:
+        url = await sup.started()
+        folder = _private_folder(sup.log)
+        await _asks_on_both_workers(url)
+        assert await sup.stop(stop) == 0  # SIGTERM, or the Ctrl+C of a terminal
+    assert not folder.exists(), sup.text
+    assert not any(line.startswith(("WARNING", "error")) for line in sup.log), sup.text
+
+
+async def test_workers_on_an_explicit_memory_store_are_refused_naming_store(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "plain.py").write_text(SERVER)
     argv = mcpkit("run", "plain.py", "--transport", "http", "--port", "0", "--workers", "4")
     async with asyncio.timeout(WAIT):
-        code, log = await _exit_of(argv, tmp_path)
+        code, log = await _exit_of([*argv, "--store", "memory://"], tmp_path)
     _assert_one_error_line(code, log, "--store redis://", "memory://")
     assert log[0] == quoted_error("error: --workers 4 needs")  # as the page shows it
 
 
-async def test_server_run_with_workers_on_memory_is_refused_in_one_line(tmp_path: Path) -> None:
-    script = SERVER + '\nif __name__ == "__main__":\n    server.run("http", port=0, workers=2)\n'
+async def test_server_run_with_workers_on_memory_given_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    script = SERVER.replace('Server("plain")', 'Server("plain", store="memory://")')
+    script += '\nif __name__ == "__main__":\n    server.run("http", port=0, workers=2)\n'
     (tmp_path / "plain_main.py").write_text(script)
     async with asyncio.timeout(WAIT):
         async with running([sys.executable, "plain_main.py"], tmp_path) as server:
@@ -85,6 +161,26 @@ async def test_server_run_with_workers_on_memory_is_refused_in_one_line(tmp_path
     assert len(server.log) == 1, server.text  # no traceback: the one line
     assert server.log[0].startswith("workers=2 needs a store the workers share")
     assert "store='redis://" in server.log[0]
+
+
+@pytest.mark.mcpkit_timeout(WAIT * 6)
+async def test_server_run_with_workers_and_no_store_shares_a_private_one(tmp_path: Path) -> None:
+    script = ASKS + '\nif __name__ == "__main__":\n    server.run("http", port=0, workers=2)\n'
+    (tmp_path / "asks_main.py").write_text(script)
+    async with (
+        asyncio.timeout(WAIT * 6),
+        running([sys.executable, "asks_main.py"], tmp_path) as sup,
+    ):
+        url = await sup.started()
+        folder = _private_folder(sup.log)
+        await _asks_on_both_workers(url)
+        assert await sup.stop(signal.SIGTERM) == 0
+    assert not folder.exists(), sup.text
+
+
+def test_only_a_server_given_no_store_has_the_default_one() -> None:
+    assert as_stores(None).default
+    assert not as_stores("memory://").default
 
 
 async def test_stateless_workers_need_no_shared_store(tmp_path: Path) -> None:

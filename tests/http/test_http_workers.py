@@ -1,7 +1,8 @@
 """`mcpkit run --transport http --workers 2`: a supervisor and two worker processes on one
 port. A worker killed with SIGKILL is replaced, the port keeps answering meanwhile, and with
-a SQLite store a 2025-11-25 client's session outlives every worker it ever reached; SIGTERM
-to the supervisor stops them all."""
+a SQLite store (given, or the private one the workers share when given none) a 2025-11-25
+client's session outlives every worker it ever reached; SIGTERM to the supervisor stops them
+all."""
 
 from __future__ import annotations
 
@@ -49,11 +50,15 @@ async def _replaced(log: list[str], pid: int) -> None:
     raise AssertionError(f"worker {pid} was not replaced:\n" + "\n".join(log))
 
 
-async def test_workers_share_the_port_and_a_killed_one_is_replaced(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", [True, False])
+async def test_workers_share_the_port_and_a_killed_one_is_replaced(
+    tmp_path: Path, given: bool
+) -> None:
     (tmp_path / "pids.py").write_text(SERVER)
-    store = f"sqlite:///{tmp_path / 'state.db'}"
     argv = mcpkit("run", "pids.py", "--transport", "http", "--port", "0", "--workers", "2")
-    async with asyncio.timeout(WAIT * 4), running([*argv, "--store", store], cwd=tmp_path) as sup:
+    if given:
+        argv += ["--store", f"sqlite:///{tmp_path / 'state.db'}"]
+    async with asyncio.timeout(WAIT * 4), running(argv, cwd=tmp_path) as sup:
         url = await sup.started()
         found = next(m for line in sup.log if (m := PIDS.search(line)))
         workers = [int(found.group(1)), int(found.group(2))]

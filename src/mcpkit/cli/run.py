@@ -75,8 +75,7 @@ def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
     if refusal is not None:
         raise SystemExit(
             f"mcpkit run: --workers {workers} needs {refusal}: give --store "
-            "redis://HOST:PORT/DB (or --store sqlite:///PATH on one host: sessions and tasks are "
-            "shared, not a tool's questions to its client), or --workers 1"
+            "redis://HOST:PORT/DB (or --store sqlite:///PATH, on one host), or --workers 1"
         )
 
 

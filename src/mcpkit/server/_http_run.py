@@ -12,7 +12,7 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
@@ -196,13 +196,20 @@ async def _serve_as_worker(
 
 
 def supervise_workers(
-    server: HttpServable, workers: int, *, host: str, port: int, path: str
+    server: HttpServable,
+    workers: int,
+    *,
+    host: str,
+    port: int,
+    path: str,
+    env: Mapping[str, str] | None = None,
 ) -> int:
-    """Bind `host`:`port` here and serve it with `workers` processes (`_workers.supervise`)
-    until SIGINT or SIGTERM; the exit status."""
+    """Bind `host`:`port` here and serve it with `workers` processes (`_workers.supervise`,
+    `env` added to their environment) until SIGINT or SIGTERM; the exit status."""
     sockets = _bind(host, port)
     try:
-        return supervise(sockets, workers, name=server.name, url=_url(sockets[0], path))
+        url = _url(sockets[0], path)
+        return supervise(sockets, workers, name=server.name, url=url, env=env)
     finally:
         for sock in sockets:
             sock.close()

@@ -5,8 +5,8 @@ started it, each handed the sockets (`MCPKIT_LISTEN_FDS`), and restarts a worker
 Each worker is the whole program run again (`sys.orig_argv`), so it imports the user's server
 itself, exactly as the supervisor did: nothing is pickled, and `python server.py` works as
 `mcpkit run server.py` does. The kernel hands each new connection to one worker waiting on
-the shared socket. What the workers share beyond the port is the store (`--store`): with
-`memory://` a 2025-11-25 session lives in the one worker that opened it.
+the shared socket. What the workers share beyond the port is the store (`--store`; given
+none, a private SQLite file, `_private_store`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from types import FrameType
 from typing import Final
 
@@ -64,12 +65,20 @@ def inherited_sockets() -> tuple[list[socket.socket], int] | None:
     return [socket.socket(fileno=int(fd)) for fd in fds.split(",")], int(supervisor)
 
 
-def supervise(sockets: list[socket.socket], workers: int, *, name: str, url: str) -> int:
+def supervise(
+    sockets: list[socket.socket],
+    workers: int,
+    *,
+    name: str,
+    url: str,
+    env: Mapping[str, str] | None = None,
+) -> int:
     """Run `workers` workers on `sockets` until SIGINT or SIGTERM, restarting any that dies
-    meanwhile; the exit status to leave with (1 when the workers cannot start)."""
+    meanwhile, with `env` added to their environment; the exit status to leave with (1 when
+    the workers cannot start)."""
     fds = [sock.fileno() for sock in sockets]
     argv = [sys.executable, *sys.orig_argv[1:]]
-    env = {**os.environ, LISTEN_FDS: ",".join(map(str, fds))}
+    env = {**os.environ, **(env or {}), LISTEN_FDS: ",".join(map(str, fds))}
     if not env.get(KEY_ENV):
         # The workers seal a 2026-07-28 requestState with one key, so that the retry of a
         # tool that asked its client something opens on whichever worker it reaches. Drawn

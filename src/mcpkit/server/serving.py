@@ -164,7 +164,8 @@ class TransportServing:
         "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
         `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
         `workers` > 1 serves the port with that many processes, each running this program
-        again (docs/deploy.md); they share what `store` shares.
+        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
+        file in a private folder, removed when they stop (`memory://` given is refused).
         """
         check_run_allowed()
         if store is not None:
@@ -189,6 +190,10 @@ class TransportServing:
                 stateless = settings.get("stateless", False)
                 _supervise(self, workers, host=host, port=port, path=path, stateless=stateless)
                 return
+            if workers > 1:  # a worker: the supervisor's private store, if it made one
+                from mcpkit.server._private_store import take_private_store
+
+                take_private_store(self)
             main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
         else:
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
@@ -206,28 +211,29 @@ class TransportServing:
 def _supervise(
     server: Servable, workers: int, *, host: str, port: int, path: str, stateless: bool
 ) -> None:
-    """Serve with `workers` processes, once the store is one they share and it answers."""
+    """Serve with `workers` processes, once the store is one they share and it answers: a
+    private SQLite store when the server was given none."""
     from mcpkit.server._http_run import supervise_workers
+    from mcpkit.server._private_store import private_store
 
-    refusal = unshared_refusal(server.store, workers, stateless)
-    if refusal is not None:
-        raise SystemExit(
-            f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'{_ON_ONE_HOST}"
-        )
     _log_to_stderr()
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        runner.run(_checked_then_closed(server.store))  # the workers open their own
-    _warn_unshared(server.store, workers)
-    code = supervise_workers(server, workers, host=host, port=port, path=path)
+    with private_store(server, workers, stateless) as env:
+        refusal = unshared_refusal(server.store, workers, stateless)
+        if refusal is not None:
+            raise SystemExit(
+                f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'"
+                f"{_ON_ONE_HOST}"
+            )
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(_checked_then_closed(server.store))  # the workers open their own
+        _warn_unshared(server.store, workers)
+        code = supervise_workers(server, workers, host=host, port=port, path=path, env=env)
     if code:
         raise SystemExit(code)
 
 
 #: How a refusal of an unshared store names SQLite, after the Redis URL it suggests.
-_ON_ONE_HOST = (
-    " (or sqlite:///PATH on one host: sessions and tasks are shared, not a tool's questions "
-    "to its client)"
-)
+_ON_ONE_HOST = " (or sqlite:///PATH, on one host)"
 
 
 def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None:
@@ -235,8 +241,10 @@ def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None
 
     A store the workers do not share (`memory://`) would serve a 2025-11-25 session in the
     one worker that opened it and answer its requests that reach another with 404: never
-    served, whatever the warning said (issue 38). Stateless serving keeps no session."""
-    if workers <= 1 or store.shared or stateless:
+    served, whatever the warning said (issue 38). Stateless serving keeps no session, and
+    the store a server gets when given none is replaced by a private SQLite one
+    (`mcpkit.server._private_store`)."""
+    if workers <= 1 or store.shared or stateless or store.default:
         return None
     return (
         f"a store the workers share, and {store.url} is each worker's own (a 2025-11-25 "
@@ -273,18 +281,7 @@ def _log_to_stderr() -> None:
 
 def _warn_unshared(store: Stores, workers: int) -> None:
     """Say what several workers cannot do with a store they do not share live."""
-    if store.url.startswith("redis") or store.url.startswith("unix"):
-        return
-    if store.shared:  # SQLite: records and tasks are shared, news and answers are not
-        logger.warning(
-            "%d workers on %s: sessions and tasks are shared, but list_changed and "
-            "resources/updated reach only the sessions of the worker that announced them, and "
-            "a client's answer to a tool's question (sampling, elicitation, roots) is lost when "
-            "it reaches another worker than the tool's; for those, give --store "
-            "redis://HOST:PORT/DB",
-            workers,
-            store.url,
-        )
+    if store.shared:  # Redis, or SQLite, which carries the same between the processes of a host
         return
     logger.warning(  # stateless (`unshared_refusal` lets nothing else through)
         "%d stateless workers on %s: a task lives in the worker that made it (the others "

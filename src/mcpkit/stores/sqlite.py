@@ -15,7 +15,8 @@ thread) and implement `SessionStore` and `EventStore`, passing the checks of
     await db.aclose()
 
 A store's rows carry no Python objects: records are `encode_record`'s JSON, events the bytes
-the stream sent.
+the stream sent. The processes sharing a file tell each other what the stores do not hold
+(changes, a client's answers) through `mcpkit.stores.sqlite_broker`.
 """
 
 from __future__ import annotations
@@ -112,6 +113,19 @@ CREATE TABLE IF NOT EXISTS mcpkit_secrets (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mcpkit_processes (
     process TEXT PRIMARY KEY,
+    until REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mcpkit_messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body BLOB NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mcpkit_messages_at ON mcpkit_messages (at);
+CREATE TABLE IF NOT EXISTS mcpkit_brokers (
+    id TEXT PRIMARY KEY,
     until REAL NOT NULL
 ) WITHOUT ROWID;
 """

@@ -14,6 +14,7 @@ to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,9 @@ class Stores:
     from a process whose lease lapsed ends its call with an error (None: nothing is known of
     other processes). `secrets` are what the processes sharing the store agree on: the
     key sealing a 2026-07-28 `requestState` when the server was given none. `url` is the URL
-    with any password hidden, for logs and messages."""
+    with any password hidden, for logs and messages. `default` says the server was given
+    no store (`as_stores(None)`): several workers replace it with a private SQLite store,
+    where a `memory://` given on purpose is refused (docs/deploy.md)."""
 
     url: str
     tasks: TaskStore
@@ -89,6 +92,7 @@ class Stores:
     liveness: Liveness | None = None
     lease: float = DEFAULT_LEASE
     secrets: SharedSecrets | None = None
+    default: bool = False
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
     probe: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
 
@@ -188,7 +192,9 @@ def as_stores(store: str | Stores | None) -> Stores:
     """`store` as `Server(store=...)` takes it: a `Stores`, a URL, or None for `memory://`."""
     if isinstance(store, Stores):
         return store
-    return open_store(DEFAULT_STORE if store is None else store)
+    if store is None:
+        return dataclasses.replace(open_store(DEFAULT_STORE), default=True)
+    return open_store(store)
 
 
 def _sqlite(url: str) -> Stores:
@@ -202,6 +208,7 @@ def _sqlite(url: str) -> Stores:
         SqliteSessionStore,
         SqliteTaskStore,
     )
+    from mcpkit.stores.sqlite_broker import SqliteBroker
 
     path = url.partition("://")[2][1:].partition("?")[0]
     try:
@@ -214,17 +221,24 @@ def _sqlite(url: str) -> Stores:
         where = Path(path).resolve() if path != ":memory:" else path
         raise ValueError(f"cannot open the SQLite store at {where}: {exc}") from None
     lease = lease_of(url)
+    # The processes sharing the file carry each other's news and answers through it; a
+    # database in memory has no other process to tell.
+    broker: Broker = MemoryBroker()
+    closers: tuple[Callable[[], Awaitable[None]], ...] = (db.aclose,)
+    if path != ":memory:":
+        shared = SqliteBroker(db)
+        broker, closers = shared, (shared.aclose, db.aclose)
     return Stores(
         url=url,
         tasks=SqliteTaskStore(db, lease=lease),
-        broker=MemoryBroker(),
+        broker=broker,
         sessions=SqliteSessionStore(db),
         events=SqliteEventStore(db),
         shared=True,
         liveness=SqliteLiveness(db),
         lease=lease,
         secrets=SqliteSecrets(db),
-        closers=(db.aclose,),
+        closers=closers,
     )
 
 

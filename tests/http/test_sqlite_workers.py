@@ -1,0 +1,153 @@
+"""Several workers on one SQLite file carry what the Redis store carries (issue 38): a
+client's answer to a tool's question reaches the worker whose tool waits for it, whichever
+worker the answer was POSTed to, and list_changed reach the worker holding the client's GET
+stream, and a change to a session's record (its log level) reaches the copy the other worker
+holds."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+from _running import mcpkit, running, until_both_workers
+
+from mcpkit import Client
+from mcpkit.types import ElicitRequestParams, ElicitResult, LoggingMessageNotificationParams
+
+WAIT = 30.0  # seconds: a bound on hangs, never a measurement
+HANG = 10.0  # seconds: a bound on one call or notification that would never come
+pytestmark = pytest.mark.mcpkit_timeout(WAIT * 6)  # two workers started on a busy machine
+ASKS = """
+import os
+
+from mcpkit import Context, Server
+
+server = Server("asks")
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+@server.tool()
+async def ask(ctx: Context) -> str:
+    who = await ctx.elicit("Who?", NAME)
+    return f"{who.data['name'] if who.data else '?'} answered to {os.getpid()}"
+
+
+@server.tool()
+async def speak(n: int, ctx: Context) -> str:
+    await ctx.info(f"{n}")
+    await ctx.error(f"{n}")
+    return str(os.getpid())
+
+
+@server.tool()
+def grow(n: int) -> str:
+    server.add_tool(lambda: "hi", name=f"hello_{n}")  # announced to every worker
+    return f"grown by {os.getpid()}"
+"""
+CALLS = 10
+
+
+def _elicit(params: ElicitRequestParams) -> ElicitResult:
+    return ElicitResult(action="accept", content={"name": "Ada"})
+
+
+async def test_answers_reach_the_asking_worker_whichever_worker_they_are_posted_to(
+    tmp_path: Path,
+) -> None:
+    """Each request on a connection of its own, so the kernel hands the answers to either
+    worker: every call is answered, and both workers ran some (so answers crossed)."""
+    (tmp_path / "asks.py").write_text(ASKS)
+    store = f"sqlite:///{tmp_path / 'state.db'}"
+    argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+        url = await sup.started()
+        async with Client(
+            url,
+            protocol="2025-11-25",
+            elicitation_handler=_elicit,
+            headers={"Connection": "close"},
+        ) as client:
+
+            async def ask(n: int) -> str:
+                async with asyncio.timeout(HANG):  # an answer lost would hang here
+                    text = (await client.call_tool("ask")).text
+                name, _, pid = text.partition(" answered to ")
+                assert name == "Ada", text
+                return pid
+
+            await until_both_workers(ask, calls=CALLS)
+        assert await sup.stop(signal.SIGTERM) == 0
+
+
+async def test_list_changed_reach_a_get_stream_held_by_either_worker(tmp_path: Path) -> None:
+    """One client listens (its GET stream on one worker); another adds tools through calls
+    the kernel hands to either worker: the listener hears of each."""
+    (tmp_path / "asks.py").write_text(ASKS)
+    store = f"sqlite:///{tmp_path / 'state.db'}"
+    argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+        url = await sup.started()
+        async with (
+            Client(
+                url,
+                protocol="2025-11-25",
+                on_notification=lambda method, params: heard.put_nowait(method),
+            ) as listener,
+            Client(url, protocol="2025-11-25", headers={"Connection": "close"}) as caller,
+        ):
+
+            async def grow(n: int) -> str:
+                grower = (await caller.call_tool("grow", {"n": n})).text
+                async with asyncio.timeout(HANG):  # a change not carried would hang here
+                    assert await heard.get() == "notifications/tools/list_changed"
+                return grower
+
+            await until_both_workers(grow, calls=CALLS)
+            assert listener.session_id != caller.session_id
+        assert await sup.stop(signal.SIGTERM) == 0
+
+
+async def test_a_log_level_set_on_one_worker_reaches_the_others_copy_of_the_session(
+    tmp_path: Path,
+) -> None:
+    """Both workers hold the session; logging/setLevel reaches one of them, and soon the
+    other logs at the new level too (before, its copy kept the old level for good)."""
+    (tmp_path / "asks.py").write_text(ASKS)
+    store = f"sqlite:///{tmp_path / 'state.db'}"
+    argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
+    logs: asyncio.Queue[LoggingMessageNotificationParams] = asyncio.Queue()
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+        url = await sup.started()
+        async with Client(
+            url,
+            protocol="2025-11-25",
+            headers={"Connection": "close"},
+            on_log=lambda params: logs.put_nowait(params),
+        ) as client:
+
+            async def speak(n: int) -> tuple[str, set[str]]:
+                """The worker that served call `n`, and the levels it logged at."""
+                pid = (await client.call_tool("speak", {"n": n})).text
+                levels: set[str] = set()
+                async with asyncio.timeout(HANG):  # the error is logged last, at any level
+                    while "error" not in levels:
+                        log = await logs.get()
+                        if log.data == str(n):
+                            levels.add(log.level)
+                return pid, levels
+
+            async def held(n: int) -> str:
+                return (await speak(n))[0]
+
+            async def quiet(n: int) -> str | None:
+                pid, levels = await speak(n)
+                return pid if levels == {"error"} else None
+
+            both = await until_both_workers(held)  # each holds the session now
+            await client.set_logging_level("error")
+            # Until each logs errors alone (a copy that kept the old level never does).
+            assert await until_both_workers(quiet, first=1000) == both
+        assert await sup.stop(signal.SIGTERM) == 0
