@@ -28,6 +28,7 @@ import msgspec
 
 from mcpkit.errors import McpkitError
 from mcpkit.server._coercion import has_non_finite_floats
+from mcpkit.server._fields import read_parameter
 from mcpkit.server._hints import dec_hook, enc_hook, schema_components, type_name
 from mcpkit.server._refs import inline_defs
 
@@ -124,6 +125,21 @@ def _may_hold_content(tp: object) -> bool:
     return all(item is Any or item is object for item in items)
 
 
+def _translated(annotation: object) -> Any:
+    """The return hint with pydantic's Field and annotated_types metadata as msgspec
+    reads it (in the fields of its classes too); refused where a result cannot honour it."""
+    label = "the return annotation"
+    spec = read_parameter("return", annotation, inspect.Parameter.empty, coerce=False, label=label)
+    if spec.filled or spec.wire_name != "return":
+        raise TypeError(f"{label}: a Field default or alias has no meaning for a result")
+    if spec.renamed is not None:
+        raise TypeError(
+            f"field {spec.renamed}: an alias renames an argument, not a field of a result "
+            "(a result is sent by its field names); remove the alias from this return type"
+        )
+    return spec.hint
+
+
 def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     """The output rules of this module's docstring for one return hint.
 
@@ -135,6 +151,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         if force:
             raise TypeError(f"cannot resolve the return annotation {base!r}")
         return OutputSpec(annotation, None)
+    annotation = _translated(annotation)
     if base in (
         inspect.Parameter.empty,
         None,
