@@ -12,10 +12,11 @@ import sys
 import typing
 import weakref
 from collections.abc import Callable
-from typing import Any, ClassVar, Final, cast
+from typing import Any, ClassVar, Final, Literal, cast
 
 import msgspec
 import msgspec.inspect
+import msgspec.structs
 
 from mcpkit.server._stdtypes import add_formats, decode_std, encode_std, std_schema
 
@@ -23,6 +24,7 @@ __all__ = [
     "REF_TEMPLATE",
     "dec_hook",
     "enc_hook",
+    "holds_pydantic",
     "is_pydantic_model",
     "pydantic_stand_in",
     "resolve_hints",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 REF_TEMPLATE: Final = "#/$defs/{name}"
+SchemaMode = Literal["validation", "serialization"]
 _ANY: Final = "x-mcpkit-any"
 _FRAMES_SEARCHED: Final = 8
 _ENUM_TYPES: Final[dict[frozenset[type], str]] = {
@@ -139,8 +142,11 @@ def enc_hook(obj: Any) -> Any:
 # ------------------------------------------------------------------ schemas
 
 
-def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """msgspec's schemas for `types` and their shared `$defs`, pydantic models hoisted in."""
+def schema_components(
+    types: list[Any], *, mode: SchemaMode = "validation"
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """msgspec's schemas for `types` and their shared `$defs`, pydantic models hoisted in
+    (their schema as pydantic gives it for `mode`: what they take, or what they dump)."""
     hoisted: dict[str, Any] = {}
 
     def hook(tp: Any) -> dict[str, Any]:
@@ -155,7 +161,7 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
                 "msgspec.Struct, enums, Literal, or the datetime, uuid, decimal, pathlib "
                 "and ipaddress types"
             )
-        return _hoist(tp, hoisted)
+        return _hoist(tp, hoisted, mode)
 
     try:
         schemas, components = msgspec.json.schema_components(
@@ -181,14 +187,14 @@ _CLASH: Final = (
 )
 
 
-def _hoist(model: Any, hoisted: dict[str, Any]) -> dict[str, Any]:
+def _hoist(model: Any, hoisted: dict[str, Any], mode: SchemaMode) -> dict[str, Any]:
     """A reference to a pydantic model's (or dataclass's) schema, its definitions added
     to `hoisted`."""
     template = REF_TEMPLATE.replace("{name}", "{model}")
     if _is_stand_in(model):
-        schema = model.adapter.json_schema(ref_template=template)
+        schema = model.adapter.json_schema(ref_template=template, mode=mode)
     else:
-        schema = model.model_json_schema(ref_template=template)
+        schema = model.model_json_schema(ref_template=template, mode=mode)
     defs: dict[str, Any] = schema.pop("$defs", {})
     ref = schema.get("$ref")
     if isinstance(ref, str) and len(schema) == 1:
@@ -200,6 +206,24 @@ def _hoist(model: Any, hoisted: dict[str, Any]) -> dict[str, Any]:
         if hoisted.setdefault(key, body) != body:
             raise TypeError(_CLASH.format(name=key))
     return {"$ref": REF_TEMPLATE.format(name=name)}
+
+
+def holds_pydantic(tp: Any) -> bool:
+    """Whether msgspec hands some part of `tp` to pydantic (a model, a pydantic dataclass)."""
+    seen: set[int] = set()
+    pending: list[object] = [msgspec.inspect.type_info(tp)]
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.CustomType) and _by_pydantic(info.cls):
+            return True
+        if isinstance(info, (msgspec.inspect.Type, msgspec.inspect.Field)):
+            pending.extend(getattr(info, f.name) for f in msgspec.structs.fields(info))
+        elif isinstance(info, tuple):
+            pending.extend(cast("tuple[object, ...]", info))
+    return False
 
 
 def _enum_key(values: list[object]) -> frozenset[tuple[type, object]]:

@@ -21,7 +21,7 @@ import collections.abc
 import inspect
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Final, cast
 
 import msgspec
@@ -29,7 +29,14 @@ import msgspec
 from mcpkit.errors import McpkitError
 from mcpkit.server._coercion import has_non_finite_floats
 from mcpkit.server._fields import read_parameter
-from mcpkit.server._hints import dec_hook, enc_hook, schema_components, type_name
+from mcpkit.server._hints import (
+    SchemaMode,
+    dec_hook,
+    enc_hook,
+    holds_pydantic,
+    schema_components,
+    type_name,
+)
 from mcpkit.server._refs import inline_defs
 
 __all__ = ["WRAP_MARK", "OutputError", "OutputSpec", "output_spec", "schema_for_type"]
@@ -48,13 +55,14 @@ class OutputError(McpkitError):
     """A function returned a value that does not fit the output schema of its return hint."""
 
 
-def schema_for_type(tp: object) -> dict[str, Any]:
+def schema_for_type(tp: object, *, mode: SchemaMode = "validation") -> dict[str, Any]:
     """The JSON Schema 2020-12 for a type hint: definitions in place, `$defs` (at the
-    top level) only for recursive types.
+    top level) only for recursive types. `mode` picks pydantic's schema of what a model
+    takes ("validation") or of what it dumps ("serialization", as results are sent).
 
     Raises TypeError for a type msgspec cannot describe.
     """
-    schemas, defs = schema_components([tp])
+    schemas, defs = schema_components([tp], mode=mode)
     return inline_defs(schemas[0], defs)
 
 
@@ -63,12 +71,16 @@ class OutputSpec:
     """What a return hint gives a tool: its output schema, and how to make structured content.
 
     `wrapped` says the schema is `{"result": <schema>}` because the hint's own schema is not
-    an object (server/tools, "Output Schema": the root must be an object).
+    an object (server/tools, "Output Schema": the root must be an object). `checker` checks
+    structured content against the schema itself where pydantic wrote part of it: a model's
+    dump (serialization aliases, computed fields) is what its schema describes, not what
+    the model would validate.
     """
 
     annotation: Any
     output_schema: dict[str, Any] | None
     wrapped: bool = False
+    checker: Any = field(default=None, repr=False, compare=False)  # a jsonschema_rs validator
 
     def to_structured(self, value: object, *, check: bool = True) -> dict[str, Any] | None:
         """The `structuredContent` for a returned value, or None without an output schema.
@@ -81,19 +93,32 @@ class OutputSpec:
             return None
         try:
             data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
-            if check:
+            if check and self.checker is None:
                 msgspec.convert(data, self.annotation, dec_hook=dec_hook)
         except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
-            raise OutputError(
-                f"the return value does not match the return annotation "
-                f"{type_name(self.annotation)}: {exc}"
-            ) from exc
+            raise self._mismatch(str(exc)) from exc
         if has_non_finite_floats(data):
             raise OutputError(
                 "the return value holds NaN or an infinity, which JSON numbers "
                 "cannot carry; return None or a string for them instead"
             )
-        return {"result": data} if self.wrapped else cast(dict[str, Any], data)
+        structured = {"result": data} if self.wrapped else cast(dict[str, Any], data)
+        if check and self.checker is not None:
+            errors = [
+                f"{e.message} - at `$"
+                + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path)
+                + "`"
+                for e in self.checker.iter_errors(structured)
+            ]
+            if errors:
+                raise self._mismatch("; ".join(errors))
+        return structured
+
+    def _mismatch(self, detail: str) -> OutputError:
+        return OutputError(
+            f"the return value does not match the return annotation "
+            f"{type_name(self.annotation)}: {detail}"
+        )
 
 
 def _strip_annotated(tp: object) -> object:
@@ -169,13 +194,13 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     if (base is str or _may_hold_content(base)) and not force:
         return OutputSpec(annotation, None)
     try:
-        schema = schema_for_type(annotation)
+        schema = schema_for_type(annotation, mode="serialization")
     except TypeError:
         if force:
             raise
         return OutputSpec(annotation, None)
     if schema.get("type") == "object":
-        return OutputSpec(annotation, schema)
+        return OutputSpec(annotation, schema, checker=_checker(annotation, schema))
     defs = schema.pop("$defs", None)
     wrapped: dict[str, Any] = {
         "type": "object",
@@ -187,4 +212,13 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     }
     if defs:
         wrapped["$defs"] = defs
-    return OutputSpec(annotation, wrapped, wrapped=True)
+    return OutputSpec(annotation, wrapped, wrapped=True, checker=_checker(annotation, wrapped))
+
+
+def _checker(annotation: object, schema: dict[str, Any]) -> Any:
+    """A validator of the schema where pydantic describes part of the result, else None."""
+    if not holds_pydantic(annotation):
+        return None
+    import jsonschema_rs  # a dependency, loaded only for the few tools that need it
+
+    return jsonschema_rs.validator_for(schema)
