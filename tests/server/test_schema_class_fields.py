@@ -5,6 +5,7 @@ models' output schemas in serialization mode."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -179,6 +180,26 @@ async def test_a_violating_call_is_an_error_result_naming_the_path() -> None:
         assert bad.is_error is True and "`$.query.n`" in bad.content[0].text  # type: ignore[union-attr]
         good = await client.call_tool("search", {"query": {"n": 3}})
         assert good.structured_content == {"n": 3, "page": 1, "words": []}
+
+
+@dataclasses.dataclass
+class Located:
+    path: Path
+    when: datetime.datetime
+    span: Span
+    n: Annotated[int, at.Ge(0)] = 0
+
+
+def test_standard_types_and_models_are_built_back_as_decoded() -> None:
+    def tool(located: Located) -> None: ...
+
+    got = both_ways(
+        build_signature(tool),
+        {"located": {"path": "/a", "when": "2020-01-02T03:04:05Z", "span": {"start": 1, "end": 1}}},
+    )
+    assert got["located"] == Located(
+        Path("/a"), datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC), Span(1, 1)
+    )
 
 
 def test_the_output_schema_and_check_read_the_fields_too() -> None:

@@ -171,7 +171,7 @@ class FunctionSignature:
         """`value`, validated against the mirrors of the classes in `hint`, built into
         those classes (their `__post_init__` may still refuse it)."""
         try:
-            return msgspec.convert(value, hint, from_attributes=True, dec_hook=dec_hook)
+            return msgspec.convert(value, hint, from_attributes=True, dec_hook=_decoded_already)
         except msgspec.ValidationError as exc:
             wire = self.renamed.get(name, name)
             detail, _, path = str(exc).partition(" - at `$")
@@ -238,6 +238,13 @@ class FunctionSignature:
         return ArgumentError(
             f"{message} (expected arguments: {expected})", argument=name, path=f"$.{name}"
         )
+
+
+def _decoded_already(tp: Any, obj: Any) -> Any:
+    """`dec_hook` for values decoded once already: a Path, a model... stays as it is."""
+    if isinstance(tp, type) and isinstance(obj, tp):
+        return obj
+    return dec_hook(tp, obj)
 
 
 def decode_arguments(raw: bytes | msgspec.Raw, typed: Exception | None = None) -> Any:
