@@ -307,6 +307,29 @@ def test_what_a_class_field_cannot_honour_is_refused(hint: Any, words: str) -> N
         build_signature(result)  # a return type is read the same way, loudly
 
 
+@dataclasses.dataclass
+class Leaf:
+    tree: Tree | None = None
+
+
+@dataclasses.dataclass
+class Tree:
+    leaf: Leaf
+    n: Annotated[int, Field(gt=0)]
+
+
+def test_a_cycle_through_another_class_is_refused_from_either_end() -> None:
+    def from_tree(tree: Tree) -> None: ...
+
+    def from_leaf(leaf: Leaf) -> None: ...
+
+    with pytest.raises(TypeError, match="class Tree: a recursive class"):
+        build_signature(from_tree)
+    # Leaf looked plain while Tree was being read; that guess went with Tree's refusal.
+    with pytest.raises(TypeError, match="class Leaf: a recursive class"):
+        build_signature(from_leaf)
+
+
 def test_a_default_given_twice_is_refused() -> None:
     @dataclasses.dataclass
     class Both:

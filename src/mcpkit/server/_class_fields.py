@@ -57,6 +57,7 @@ _Declared = tuple[str, str, Any, Any, Callable[[], Any] | None]
 
 _make_typed_dict = cast("Callable[[str, dict[str, Any]], type]", typing.TypedDict)
 _MIRRORS: Final[weakref.WeakKeyDictionary[type, dict[bool, Mirrored]]] = weakref.WeakKeyDictionary()
+_SAME: Final = Mirrored(None)  # in _MIRRORS: the class needs no mirror
 _building: set[tuple[type, bool]] = set()
 _recursive: set[tuple[type, bool]] = set()
 _added: list[tuple[type, bool]] = []  # mirrors made during the outermost call
@@ -71,30 +72,29 @@ def mirror_class(cls: type, coerce: bool, read: ReadField) -> Mirrored:
         return Mirrored(cls)
     cached = _MIRRORS.get(cls, {}).get(coerce)
     if cached is not None:
-        return cached
+        return Mirrored(cls) if cached is _SAME else cached
     key = (cls, coerce)
     if key in _building:  # assumed unchanged; refused below if it is not
         _recursive.add(key)
         return Mirrored(cls)
     outermost = not _building
     mark = len(_added)
+    _building.add(key)
     try:
-        _building.add(key)
-        try:
-            found = _mirror(cls, coerce, read)
-        finally:
-            _building.discard(key)
+        found = _mirror(cls, coerce, read)
+        # Not the class itself as its own value, which would keep it alive.
+        _MIRRORS.setdefault(cls, {})[coerce] = _SAME if found.hint is cls else found
+        _added.append(key)
     except BaseException:
         for done in _added[mark:]:  # they may rest on a guess the failure disproved
             _MIRRORS.get(done[0], {}).pop(done[1], None)
         del _added[mark:]
         raise
     finally:
+        _building.discard(key)
         if outermost:
             _recursive.clear()
             _added.clear()
-    _MIRRORS.setdefault(cls, {})[coerce] = found
-    _added.append(key)
     return found
 
 
