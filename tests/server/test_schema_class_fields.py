@@ -400,6 +400,30 @@ def test_a_model_output_schema_describes_its_dump() -> None:
     assert set(taken["properties"]) == {"amount", "tax"}  # arguments: what it validates
 
 
+@pydantic.dataclasses.dataclass
+class Priced:
+    net: int
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def gross(self) -> int:
+        return self.net * 2
+
+
+def test_a_pydantic_dataclass_result_is_sent_by_its_fields_or_refused() -> None:
+    def span() -> Span: ...
+
+    output = build_signature(span).output
+    assert output.to_structured(Span(start=1, end=2)) == {"start": 1, "end": 2}
+    with pytest.raises(OutputError, match=r"end comes before|minimum"):
+        output.to_structured({"start": -1, "end": 0})
+
+    def priced() -> list[Priced]: ...
+
+    with pytest.raises(TypeError, match="priced: the pydantic dataclass Priced is sent by"):
+        build_signature(priced)
+
+
 def test_annotated_types_in_a_dataclass_load_no_pydantic() -> None:
     code = (
         "import dataclasses, sys\nfrom typing import Annotated\nimport annotated_types as at\n"

@@ -24,7 +24,7 @@ __all__ = [
     "REF_TEMPLATE",
     "dec_hook",
     "enc_hook",
-    "holds_pydantic",
+    "pydantic_parts",
     "is_pydantic_model",
     "pydantic_stand_in",
     "resolve_hints",
@@ -208,8 +208,10 @@ def _hoist(model: Any, hoisted: dict[str, Any], mode: SchemaMode) -> dict[str, A
     return {"$ref": REF_TEMPLATE.format(name=name)}
 
 
-def holds_pydantic(tp: Any) -> bool:
-    """Whether msgspec hands some part of `tp` to pydantic (a model, a pydantic dataclass)."""
+def pydantic_parts(tp: Any) -> list[type]:
+    """The types msgspec hands to pydantic in `tp`: models, and the pydantic dataclasses
+    that stand-ins stand for."""
+    parts: list[type] = []
     seen: set[int] = set()
     pending: list[object] = [msgspec.inspect.type_info(tp)]
     while pending:
@@ -218,12 +220,13 @@ def holds_pydantic(tp: Any) -> bool:
             continue
         seen.add(id(info))
         if isinstance(info, msgspec.inspect.CustomType) and _by_pydantic(info.cls):
-            return True
-        if isinstance(info, (msgspec.inspect.Type, msgspec.inspect.Field)):
+            cls: type = info.cls
+            parts.append(cast("type[_ByPydantic]", cls).target if _is_stand_in(cls) else cls)
+        elif isinstance(info, (msgspec.inspect.Type, msgspec.inspect.Field)):
             pending.extend(getattr(info, f.name) for f in msgspec.structs.fields(info))
         elif isinstance(info, tuple):
             pending.extend(cast("tuple[object, ...]", info))
-    return False
+    return parts
 
 
 def _enum_key(values: list[object]) -> frozenset[tuple[type, object]]:

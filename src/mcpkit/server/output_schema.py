@@ -18,7 +18,9 @@ Output (server/tools, "Structured Content" and "Output Schema"), from the return
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import inspect
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -33,7 +35,8 @@ from mcpkit.server._hints import (
     SchemaMode,
     dec_hook,
     enc_hook,
-    holds_pydantic,
+    is_pydantic_model,
+    pydantic_parts,
     schema_components,
     type_name,
 )
@@ -91,33 +94,47 @@ class OutputSpec:
         """
         if self.output_schema is None:
             return None
+        if self.checker is not None:
+            return self._checked_by_schema(value, check)
         try:
             data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
-            if check and self.checker is None:
+            if check:
                 msgspec.convert(data, self.annotation, dec_hook=dec_hook)
         except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
             raise self._mismatch(str(exc)) from exc
-        if has_non_finite_floats(data):
-            raise OutputError(
-                "the return value holds NaN or an infinity, which JSON numbers "
-                "cannot carry; return None or a string for them instead"
-            )
+        _refuse_non_finite(data)
+        return {"result": data} if self.wrapped else cast(dict[str, Any], data)
+
+    def _checked_by_schema(self, value: object, check: bool) -> dict[str, Any]:
+        """`to_structured` where pydantic wrote part of the schema (see `checker`)."""
+        try:
+            data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise self._mismatch(str(exc)) from exc
+        _refuse_non_finite(data)
         structured = {"result": data} if self.wrapped else cast(dict[str, Any], data)
-        if check and self.checker is not None:
-            errors = [
-                f"{e.message} - at `$"
-                + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path)
-                + "`"
-                for e in self.checker.iter_errors(structured)
-            ]
-            if errors:
-                raise self._mismatch("; ".join(errors))
+        errors = [
+            f"{e.message} - at `$"
+            + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path)
+            + "`"
+            for e in (self.checker.iter_errors(structured) if check else ())
+        ]
+        if errors:
+            raise self._mismatch("; ".join(errors))
         return structured
 
     def _mismatch(self, detail: str) -> OutputError:
         return OutputError(
             f"the return value does not match the return annotation "
             f"{type_name(self.annotation)}: {detail}"
+        )
+
+
+def _refuse_non_finite(data: object) -> None:
+    if has_non_finite_floats(data):
+        raise OutputError(
+            "the return value holds NaN or an infinity, which JSON numbers "
+            "cannot carry; return None or a string for them instead"
         )
 
 
@@ -215,10 +232,30 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     return OutputSpec(annotation, wrapped, wrapped=True, checker=_checker(annotation, wrapped))
 
 
+def _refuse_renamed_dump(cls: type) -> None:
+    """A pydantic dataclass is sent as msgspec sends any dataclass, by its field names:
+    refused where pydantic's dump of it has other names, which its schema would promise."""
+    schema = sys.modules["pydantic"].TypeAdapter(cls).json_schema(mode="serialization")
+    body = schema.get("$defs", {}).get(cls.__name__, schema)
+    dumped = set(body.get("properties", {}))
+    fields = {f.name for f in dataclasses.fields(cls)}
+    if dumped != fields:
+        raise TypeError(
+            f"the pydantic dataclass {cls.__name__} is sent by its field names "
+            f"({', '.join(sorted(fields))}), but pydantic dumps it as "
+            f"{', '.join(sorted(dumped))} (aliases, computed fields); return a pydantic "
+            "model instead, which mcpkit dumps with pydantic"
+        )
+
+
 def _checker(annotation: object, schema: dict[str, Any]) -> Any:
     """A validator of the schema where pydantic describes part of the result, else None."""
-    if not holds_pydantic(annotation):
+    parts = pydantic_parts(annotation)
+    if not parts:
         return None
+    for part in parts:
+        if not is_pydantic_model(part):
+            _refuse_renamed_dump(part)
     import jsonschema_rs  # a dependency, loaded only for the few tools that need it
 
     return jsonschema_rs.validator_for(schema)
