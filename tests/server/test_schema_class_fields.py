@@ -1,6 +1,6 @@
 """pydantic's Field and annotated_types constraints in the fields of the classes a tool takes
-and returns (dataclasses, msgspec Structs, TypedDicts, pydantic dataclasses), and pydantic
-models' output schemas in serialization mode."""
+and returns (dataclasses, msgspec Structs, TypedDicts), and pydantic dataclasses validated
+by pydantic."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import msgspec
 import pydantic
 import pytest
 from _schema_checks import schema_problems
-from pydantic import AfterValidator, BaseModel, Field, computed_field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from mcpkit import Client, Server
 from mcpkit.server.schema import ArgumentError, FunctionSignature, OutputError, build_signature
@@ -360,68 +360,6 @@ def test_classes_without_metadata_are_left_to_msgspec() -> None:
     got = both_ways(sig, {"plain": {"n": [1]}})
     assert type(got["plain"]) is Plain and got["plain"].n == [1]
     assert sig.validate({"plain": {}})["plain"].n == []
-
-
-class Invoice(BaseModel):
-    amount: int = Field(serialization_alias="Amount")
-    tax: int = 0
-
-    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
-    @property
-    def total(self) -> int:
-        return self.amount + self.tax
-
-
-def test_a_model_output_schema_describes_its_dump() -> None:
-    def bill() -> Invoice:
-        return Invoice(amount=3)
-
-    output = build_signature(bill).output
-    schema = output.output_schema
-    assert schema is not None
-    assert set(schema["properties"]) == {"Amount", "tax", "total"}
-    assert schema["properties"]["total"]["readOnly"] is True
-    assert output.to_structured(Invoice(amount=3, tax=1)) == {"Amount": 3, "tax": 1, "total": 4}
-    with pytest.raises(OutputError, match="Amount"):
-        output.to_structured({"amount": 3})  # what the model takes is not what it sends
-
-    def bills() -> list[Invoice]: ...
-
-    wrapped = build_signature(bills).output
-    assert wrapped.to_structured([Invoice(amount=1)]) == {
-        "result": [{"Amount": 1, "tax": 0, "total": 1}]
-    }
-    with pytest.raises(OutputError, match=r"at `\$\.result\[0\]`"):
-        wrapped.to_structured([{"tax": 1}])
-
-    def take(invoice: Invoice) -> None: ...
-
-    taken = build_signature(take).input_schema["properties"]["invoice"]
-    assert set(taken["properties"]) == {"amount", "tax"}  # arguments: what it validates
-
-
-@pydantic.dataclasses.dataclass
-class Priced:
-    net: int
-
-    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
-    @property
-    def gross(self) -> int:
-        return self.net * 2
-
-
-def test_a_pydantic_dataclass_result_is_sent_by_its_fields_or_refused() -> None:
-    def span() -> Span: ...
-
-    output = build_signature(span).output
-    assert output.to_structured(Span(start=1, end=2)) == {"start": 1, "end": 2}
-    with pytest.raises(OutputError, match=r"end comes before|minimum"):
-        output.to_structured({"start": -1, "end": 0})
-
-    def priced() -> list[Priced]: ...
-
-    with pytest.raises(TypeError, match="priced: the pydantic dataclass Priced is sent by"):
-        build_signature(priced)
 
 
 def test_annotated_types_in_a_dataclass_load_no_pydantic() -> None:

@@ -3,7 +3,8 @@
 `x: Annotated[float, Field(gt=0, description=...)]`, `y: int = Field(default=1)` and
 `Annotated[int, annotated_types.Gt(0)]` become `msgspec.Meta` (checked in the schema and in
 validation alike), the argument's wire name (`alias`) and its default or default factory.
-What a parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with
+The fields of the classes a hint names are read the same way (`_class_fields`). What a
+parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with
 a TypeError when the tool is registered: ignoring it would silently change what the tool
 accepts. Neither library is imported here: a hint holding their objects means the user
 loaded them, so they are found in `sys.modules`.
