@@ -22,10 +22,11 @@ from mcpkit.server._stdtypes import add_formats, decode_std, encode_std, std_sch
 
 __all__ = [
     "REF_TEMPLATE",
+    "SchemaMode",
     "dec_hook",
     "enc_hook",
-    "pydantic_parts",
     "is_pydantic_model",
+    "pydantic_parts",
     "pydantic_stand_in",
     "resolve_hints",
     "schema_components",
