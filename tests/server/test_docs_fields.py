@@ -18,14 +18,15 @@ DOC = pathlib.Path(__file__).parents[2] / "docs" / "server.md"
 def _page() -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "docs_server"}
     for block in re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL):
-        exec(compile(block, str(DOC), "exec"), namespace)  # our own docs, as a reader runs them
+        # Our own docs, as a reader runs them: not under this module's `from __future__`.
+        exec(compile(block, str(DOC), "exec", dont_inherit=True), namespace)
     return namespace
 
 
 async def test_the_field_example_advertises_and_checks_what_the_text_says() -> None:
     shop: Server = _page()["shop"]
     async with Client(shop) as client:
-        (tool,) = await client.list_tools()
+        tool = next(t for t in await client.list_tools() if t.name == "order")
         schema = tool.input_schema
         assert schema_problems(schema) == []
         quantity = schema["properties"]["quantity"]
@@ -42,3 +43,21 @@ async def test_the_field_example_advertises_and_checks_what_the_text_says() -> N
         assert plain.text == "1 x tea, tagged []"
         noted = await client.call_tool("order", {"item": "tea", "giftNote": "enjoy"})
         assert noted.text == "1 x tea with the note 'enjoy', tagged []"
+
+
+async def test_the_dataclass_example_advertises_and_checks_what_the_text_says() -> None:
+    shop: Server = _page()["shop"]
+    async with Client(shop) as client:
+        tool = next(t for t in await client.list_tools() if t.name == "basket")
+        assert schema_problems(tool.input_schema) == []
+        line = tool.input_schema["properties"]["lines"]["items"]
+        assert line["properties"]["item"]["description"] == "What to buy"
+        quantity = line["properties"]["quantity"]
+        assert quantity["default"] == 1
+        assert quantity["exclusiveMinimum"] == 0 and quantity["maximum"] == 100
+        refused = await client.call_tool(
+            "basket", {"lines": [{"item": "tea"}, {"item": "jam", "quantity": 0}]}
+        )
+        assert refused.is_error is True and "`$.lines[1].quantity`" in refused.text
+        done = await client.call_tool("basket", {"lines": [{"item": "tea"}]})
+        assert done.text == "1 x tea"

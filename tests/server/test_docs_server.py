@@ -18,7 +18,8 @@ def _run_blocks() -> list[dict[str, Any]]:
     namespace: dict[str, Any] = {"__name__": "docs_server"}
     snapshots = []
     for block in BLOCKS:
-        exec(compile(block, str(DOC), "exec"), namespace)  # our own docs, as a reader runs them
+        # Our own docs, as a reader runs them: not under this module's `from __future__`.
+        exec(compile(block, str(DOC), "exec", dont_inherit=True), namespace)
         snapshots.append(dict(namespace))
     return snapshots
 

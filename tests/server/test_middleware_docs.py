@@ -18,7 +18,8 @@ DOC = pathlib.Path(__file__).parents[2] / "docs" / "server.md"
 def run_page() -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "docs_server"}
     for block in re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL):
-        exec(compile(block, str(DOC), "exec"), namespace)  # our own docs, as a reader runs them
+        # Our own docs, as a reader runs them: not under this module's `from __future__`.
+        exec(compile(block, str(DOC), "exec", dont_inherit=True), namespace)
     return namespace
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
+import msgspec.inspect
 
 from mcpkit.server._fields import read_parameter
 from mcpkit.server._hints import type_name
@@ -23,9 +24,18 @@ Fill = tuple[str, Any, Callable[[], Any] | None]
 
 class Arguments:
     """`fields`: wire name to `Required[hint]` or `NotRequired[hint]`; `python_names`:
-    wire name to parameter name; `defaults`: by wire name, as the schema shows them."""
+    wire name to parameter name; `defaults`: by wire name, as the schema shows them;
+    `rebuilds`: parameter name and hint of the values to build back from mirrors."""
 
-    __slots__ = ("accepts_extra", "defaults", "fields", "fills", "injected", "python_names")
+    __slots__ = (
+        "accepts_extra",
+        "defaults",
+        "fields",
+        "fills",
+        "injected",
+        "python_names",
+        "rebuilds",
+    )
 
     def __init__(self) -> None:
         self.fields: dict[str, Any] = {}
@@ -33,10 +43,14 @@ class Arguments:
         self.defaults: dict[str, Any] = {}
         self.fills: list[Fill] = []
         self.injected: list[str] = []
+        self.rebuilds: list[tuple[str, Any]] = []
         self.accepts_extra = False
 
     def add(self, p: inspect.Parameter, hint: Any, doc: str | None, *, coerce: bool) -> None:
         spec = read_parameter(p.name, hint, p.default, coerce=coerce)
+        if spec.rebuild:
+            msgspec.inspect.type_info(hint)  # its classes resolve now, not at the first call
+            self.rebuilds.append((p.name, hint))
         hint = spec.hint if doc is None else _described(spec.hint, doc)
         wire = spec.wire_name
         if wire in self.fields:

@@ -3,7 +3,8 @@
 `x: Annotated[float, Field(gt=0, description=...)]`, `y: int = Field(default=1)` and
 `Annotated[int, annotated_types.Gt(0)]` become `msgspec.Meta` (checked in the schema and in
 validation alike), the argument's wire name (`alias`) and its default or default factory.
-What a parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with
+The fields of the classes a hint names are read the same way (`_class_fields`). What a
+parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with
 a TypeError when the tool is registered: ignoring it would silently change what the tool
 accepts. Neither library is imported here: a hint holding their objects means the user
 loaded them, so they are found in `sys.modules`.
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from typing import Annotated, Any, Final, cast
 
 import msgspec
+
+from mcpkit.server._class_fields import has_fields, mirror_class
 
 __all__ = ["ParameterSpec", "read_parameter"]
 
@@ -47,6 +50,8 @@ class ParameterSpec:
     default: Any = _EMPTY
     factory: Callable[[], Any] | None = None
     filled: bool = False
+    rebuild: bool = False  # its value holds mirrors of the user's classes (`_class_fields`)
+    renamed: str | None = None  # a class field inside renamed by an alias (`Q.n`)
 
     @property
     def required(self) -> bool:
@@ -62,12 +67,16 @@ def _field_info_type() -> type | None:
     return found if isinstance(found, type) else None
 
 
-def read_parameter(name: str, hint: Any, default: Any, *, coerce: bool) -> ParameterSpec:
-    """`name`'s hint and default with pydantic's and annotated_types' metadata translated."""
+def read_parameter(
+    name: str, hint: Any, default: Any, *, coerce: bool, label: str | None = None
+) -> ParameterSpec:
+    """`name`'s hint and default with pydantic's and annotated_types' metadata translated,
+    in its hint and in the fields of the classes it names; `label` names it in refusals
+    (by default, as a parameter)."""
     field_info = _field_info_type()
     if field_info is None and _module("annotated_types") is None:
         return ParameterSpec(hint, name, default)  # nothing to translate: plain hints
-    reader = _Reader(name, field_info, coerce)
+    reader = _Reader(name, field_info, coerce, label or f"parameter {name!r}")
     base, extras = _split(hint)
     if field_info is not None and isinstance(default, field_info):
         extras, default = (*extras, default), _EMPTY
@@ -94,17 +103,20 @@ def _split(hint: Any) -> tuple[Any, tuple[Any, ...]]:
 class _Reader:
     """The translation of one parameter's metadata, and what it says of the parameter."""
 
-    def __init__(self, name: str, field_info: type | None, coerce: bool) -> None:
+    def __init__(self, name: str, field_info: type | None, coerce: bool, label: str) -> None:
         self.name = name
         self.field_info = field_info
         self.coerce = coerce
+        self.label = label
+        self.rebuild = False
+        self.renamed: str | None = None
         self.from_default = False
         self.wire_name: str | None = None
         self.default: Any = _EMPTY
         self.factory: Callable[[], Any] | None = None
 
     def refuse(self, what: str) -> TypeError:
-        return TypeError(f"parameter {self.name!r}: {what}")
+        return TypeError(f"{self.label}: {what}")
 
     # -------------------------------------------------------------- the hint
 
@@ -126,6 +138,8 @@ class _Reader:
     def nested(self, tp: Any) -> Any:
         """`tp` with the metadata inside its arguments (`list[Annotated[...]]`) translated."""
         origin = typing.get_origin(tp)
+        if origin is None and isinstance(tp, type):
+            return self.nested_class(tp)
         if origin is Annotated:
             base, extras = _split(tp)
             translated = self.extras(extras, top=False)
@@ -136,12 +150,28 @@ class _Reader:
         args = typing.get_args(tp)
         if origin is None or origin is typing.Literal or not args:
             return tp
+        if has_fields(origin) and self.nested_class(origin) is not origin:
+            raise self.refuse(
+                f"the generic class {origin.__name__} holds pydantic Field or annotated_types "
+                "metadata in its fields, which mcpkit reads only in non-generic classes; "
+                "write its constraints with msgspec.Meta"
+            )
         new = tuple(self.nested(a) for a in args)
         if all(a is b for a, b in zip(args, new, strict=True)):
             return tp
         if _is_union(tp):
             return typing.Union[new]  # noqa: UP007  # built from a tuple
         return origin[new]
+
+    def nested_class(self, cls: type) -> Any:
+        """`cls` or its mirror, where its fields hold metadata msgspec would skip."""
+        found = mirror_class(cls, self.coerce, self.read_field)
+        self.rebuild = self.rebuild or found.rebuild
+        self.renamed = self.renamed or found.renamed
+        return found.hint
+
+    def read_field(self, label: str, name: str, hint: Any, default: Any) -> ParameterSpec:
+        return read_parameter(name, hint, default, coerce=self.coerce, label=label)
 
     def annotate(self, base: Any, extras: list[Any]) -> Any:
         """`Annotated[base, *extras]`, constraints pushed into the members of an optional
@@ -271,11 +301,20 @@ class _Reader:
         given = self.default is not _EMPTY or self.factory is not None
         if given and python_default is not _EMPTY:
             raise self.refuse("give its default once: in Field(...) or after `=`, not both")
+        wire_name = self.wire_name or self.name
         if given or self.from_default:
             return ParameterSpec(
-                hint, self.wire_name or self.name, self.default, self.factory, filled=True
+                hint,
+                wire_name,
+                self.default,
+                self.factory,
+                filled=True,
+                rebuild=self.rebuild,
+                renamed=self.renamed,
             )
-        return ParameterSpec(hint, self.wire_name or self.name, python_default)
+        return ParameterSpec(
+            hint, wire_name, python_default, rebuild=self.rebuild, renamed=self.renamed
+        )
 
 
 def _is_union(tp: Any) -> bool:

@@ -10,19 +10,24 @@ import functools
 import inspect
 import sys
 import typing
+import weakref
 from collections.abc import Callable
-from typing import Any, Final, cast
+from typing import Any, ClassVar, Final, Literal, cast
 
 import msgspec
 import msgspec.inspect
+import msgspec.structs
 
 from mcpkit.server._stdtypes import add_formats, decode_std, encode_std, std_schema
 
 __all__ = [
     "REF_TEMPLATE",
+    "SchemaMode",
     "dec_hook",
     "enc_hook",
     "is_pydantic_model",
+    "pydantic_parts",
+    "pydantic_stand_in",
     "resolve_hints",
     "schema_components",
     "type_name",
@@ -30,6 +35,7 @@ __all__ = [
 ]
 
 REF_TEMPLATE: Final = "#/$defs/{name}"
+SchemaMode = Literal["validation", "serialization"]
 _ANY: Final = "x-mcpkit-any"
 _FRAMES_SEARCHED: Final = 8
 _ENUM_TYPES: Final[dict[frozenset[type], str]] = {
@@ -51,16 +57,71 @@ def is_pydantic_model(tp: object) -> bool:
     return base is not None and isinstance(tp, type) and issubclass(tp, base)
 
 
+class _StandsIn(type):
+    """Instances of the dataclass a stand-in stands for count as its own (msgspec checks
+    what `dec_hook` returns against the type it was asked for)."""
+
+    target: type
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, cls.target)
+
+
+class _ByPydantic(metaclass=_StandsIn):
+    """The base of stand-ins for pydantic dataclasses in hints given to msgspec, which
+    would otherwise read them as plain dataclasses and skip their constraints and
+    validators: a stand-in is a type msgspec does not know, so the hooks below hand its
+    values and schema to pydantic's TypeAdapter of the dataclass."""
+
+    target: ClassVar[type]
+    adapter: ClassVar[Any]
+
+
+_STAND_INS: Final[weakref.WeakKeyDictionary[type, type[_ByPydantic]]] = weakref.WeakKeyDictionary()
+
+
+def pydantic_stand_in(cls: type) -> type | None:
+    """The stand-in for `cls` if it is a pydantic dataclass, else None."""
+    found = getattr(sys.modules.get("pydantic.dataclasses"), "is_pydantic_dataclass", None)
+    if found is None or not found(cls):
+        return None
+    stand_in = _STAND_INS.get(cls)
+    if stand_in is None:
+        adapter = sys.modules["pydantic"].TypeAdapter(cls)
+        names = {"target": cls, "adapter": adapter, "__module__": cls.__module__}
+        stand_in = cast("type[_ByPydantic]", type(cls.__name__, (_ByPydantic,), names))
+        stand_in.__qualname__ = cls.__qualname__  # msgspec names clashing $defs by it
+        _STAND_INS[cls] = stand_in
+    return stand_in
+
+
+def _is_stand_in(tp: object) -> bool:
+    return isinstance(tp, type) and issubclass(tp, _ByPydantic)
+
+
+def _by_pydantic(tp: object) -> bool:
+    return is_pydantic_model(tp) or _is_stand_in(tp)
+
+
+def _validator(tp: Any) -> Callable[[Any], Any] | None:
+    if is_pydantic_model(tp):
+        return cast("Callable[[Any], Any]", tp.model_validate)
+    if _is_stand_in(tp):
+        return cast("Callable[[Any], Any]", tp.adapter.validate_python)
+    return None
+
+
 def dec_hook(tp: Any, obj: Any) -> Any:
     if tp is object:  # any JSON value, as it is
         return obj
     std = decode_std(tp, obj)
     if std is not NotImplemented:
         return std
-    if not is_pydantic_model(tp):
+    validate = _validator(tp)
+    if validate is None:
         raise NotImplementedError
     try:
-        return tp.model_validate(obj)
+        return validate(obj)
     except ValueError as exc:  # pydantic.ValidationError: one line per error, no URLs
         errors = getattr(exc, "errors", None)
         if not callable(errors):
@@ -82,8 +143,11 @@ def enc_hook(obj: Any) -> Any:
 # ------------------------------------------------------------------ schemas
 
 
-def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """msgspec's schemas for `types` and their shared `$defs`, pydantic models hoisted in."""
+def schema_components(
+    types: list[Any], *, mode: SchemaMode = "validation"
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """msgspec's schemas for `types` and their shared `$defs`, pydantic models hoisted in
+    (their schema as pydantic gives it for `mode`: what they take, or what they dump)."""
     hoisted: dict[str, Any] = {}
 
     def hook(tp: Any) -> dict[str, Any]:
@@ -92,13 +156,13 @@ def schema_components(types: list[Any]) -> tuple[list[dict[str, Any]], dict[str,
         std = std_schema(tp)
         if std is not None:
             return std
-        if not is_pydantic_model(tp):
+        if not (is_pydantic_model(tp) or _is_stand_in(tp)):
             raise TypeError(
                 f"no JSON Schema for {tp!r}: use builtins, dataclasses, TypedDict, "
                 "msgspec.Struct, enums, Literal, or the datetime, uuid, decimal, pathlib "
                 "and ipaddress types"
             )
-        return _hoist(tp, hoisted)
+        return _hoist(tp, hoisted, mode)
 
     try:
         schemas, components = msgspec.json.schema_components(
@@ -124,9 +188,14 @@ _CLASH: Final = (
 )
 
 
-def _hoist(model: Any, hoisted: dict[str, Any]) -> dict[str, Any]:
-    """A reference to a pydantic model's schema, its definitions added to `hoisted`."""
-    schema = model.model_json_schema(ref_template=REF_TEMPLATE.replace("{name}", "{model}"))
+def _hoist(model: Any, hoisted: dict[str, Any], mode: SchemaMode) -> dict[str, Any]:
+    """A reference to a pydantic model's (or dataclass's) schema, its definitions added
+    to `hoisted`."""
+    template = REF_TEMPLATE.replace("{name}", "{model}")
+    if _is_stand_in(model):
+        schema = model.adapter.json_schema(ref_template=template, mode=mode)
+    else:
+        schema = model.model_json_schema(ref_template=template, mode=mode)
     defs: dict[str, Any] = schema.pop("$defs", {})
     ref = schema.get("$ref")
     if isinstance(ref, str) and len(schema) == 1:
@@ -138,6 +207,27 @@ def _hoist(model: Any, hoisted: dict[str, Any]) -> dict[str, Any]:
         if hoisted.setdefault(key, body) != body:
             raise TypeError(_CLASH.format(name=key))
     return {"$ref": REF_TEMPLATE.format(name=name)}
+
+
+def pydantic_parts(tp: Any) -> list[type]:
+    """The types msgspec hands to pydantic in `tp`: models, and the pydantic dataclasses
+    that stand-ins stand for."""
+    parts: list[type] = []
+    seen: set[int] = set()
+    pending: list[object] = [msgspec.inspect.type_info(tp)]
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.CustomType) and _by_pydantic(info.cls):
+            cls: type = info.cls
+            parts.append(cast("type[_ByPydantic]", cls).target if _is_stand_in(cls) else cls)
+        elif isinstance(info, (msgspec.inspect.Type, msgspec.inspect.Field)):
+            pending.extend(getattr(info, f.name) for f in msgspec.structs.fields(info))
+        elif isinstance(info, tuple):
+            pending.extend(cast("tuple[object, ...]", info))
+    return parts
 
 
 def _enum_key(values: list[object]) -> frozenset[tuple[type, object]]:
@@ -172,7 +262,7 @@ def _declared_orders(types: list[Any]) -> dict[frozenset[tuple[type, object]], l
                 orders.setdefault(_enum_key(rest), rest)
             continue
         pending.extend(typing.get_args(tp))
-        if isinstance(tp, type) and tp not in seen and not is_pydantic_model(tp):
+        if isinstance(tp, type) and tp not in seen and not _by_pydantic(tp):
             seen.add(tp)  # pydantic keeps the order itself
             pending.extend(_field_hints(tp))
     return orders

@@ -11,17 +11,23 @@ or msgspec.Struct becomes one property:
   with `Annotated[..., EnumTitles({...})]`, titled single-select (`oneOf` const/title);
 - `list[...]` of those: multi-select (`items.enum`, or with titles `items.anyOf`);
 - `X | None`: X, left out of `required`; a field default becomes `default`.
+
+pydantic's `Field` and annotated_types constraints in the fields are read as for tool
+parameters (`_class_fields`): in the schema, and checked when the answer is read back.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
+import inspect
 import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, TypeVar, cast, overload
 
 import msgspec
+
+from mcpkit.server._fields import read_parameter
 
 __all__ = [
     "EnumTitles",
@@ -175,6 +181,14 @@ def _fields(tp: Any) -> list[tuple[str, Any, bool, Any]]:
     return fields
 
 
+def _form_type(tp: Any) -> tuple[Any, bool]:
+    """`tp` as msgspec reads it, pydantic's Field and annotated_types metadata in its fields
+    translated (a mirror class), and whether a value must be built back into `tp`."""
+    label = f"form {getattr(tp, '__name__', tp)}"
+    spec = read_parameter("form", tp, inspect.Parameter.empty, coerce=True, label=label)
+    return spec.hint, spec.rebuild
+
+
 def requested_schema(tp: type[Any]) -> dict[str, Any]:
     """The `requestedSchema` for a flat dataclass, TypedDict or msgspec.Struct.
 
@@ -183,7 +197,7 @@ def requested_schema(tp: type[Any]) -> dict[str, Any]:
     """
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for name, hint, is_required, default in _fields(tp):
+    for name, hint, is_required, default in _fields(_form_type(tp)[0]):
         prop = property_schema(name, hint)
         if default is not msgspec.NODEFAULT and default is not None:
             prop["default"] = msgspec.to_builtins(default)
@@ -388,8 +402,9 @@ def validate_content(tp_or_schema: Any, content: Mapping[str, Any]) -> Any:
     schema = _as_mapping(tp_or_schema)
     if schema is not None:
         return _validate_raw(schema, given)
+    form, rebuild = _form_type(tp_or_schema)
     try:
-        return msgspec.convert(dict(given), tp_or_schema, strict=False)
+        value = msgspec.convert(dict(given), form, strict=False)
     except msgspec.ValidationError as exc:
         detail, _, path = str(exc).partition(" - at `")
         detail = detail[:1].lower() + detail[1:]
@@ -397,6 +412,9 @@ def validate_content(tp_or_schema: Any, content: Mapping[str, Any]) -> Any:
             raise ValueError(detail.removeprefix("object ")) from None
         field = path.rstrip("`")[2:].split(".", 1)[0].split("[", 1)[0]
         raise ValueError(f"field `{field}`: {detail} (at `{path.rstrip('`')}`)") from None
+    if rebuild:  # the user's own class, from the mirror that checked the fields
+        value = msgspec.convert(value, tp_or_schema, from_attributes=True)
+    return value
 
 
 def _validate_raw(schema: Mapping[str, Any], content: Mapping[str, Any]) -> dict[str, Any]:

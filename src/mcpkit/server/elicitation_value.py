@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime
 import enum
+import inspect
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Final
 
 import msgspec
 
+from mcpkit.server._fields import read_parameter
 from mcpkit.server.elicitation_schema import check_requested_schema, property_schema
 
 __all__ = ["VALUE_PROPERTY", "read_value", "value_hint", "value_schema"]
@@ -36,11 +38,21 @@ def value_hint(schema: object) -> Any | None:
     base = schema
     while typing.get_origin(base) is Annotated:
         base = typing.get_args(base)[0]
-    if typing.get_origin(base) is typing.Literal:
-        return schema
-    if isinstance(base, type) and (issubclass(base, enum.Enum) or base in _SCALARS):
-        return schema
+    if typing.get_origin(base) is typing.Literal or (
+        isinstance(base, type) and (issubclass(base, enum.Enum) or base in _SCALARS)
+    ):
+        return _translated(schema)
     return None
+
+
+def _translated(hint: Any) -> Any:
+    """`hint` with pydantic's Field and annotated_types constraints as msgspec.Meta, checked
+    in the schema and when the answer is read (`Annotated[int, Field(gt=0)]`)."""
+    label = "the elicited value"
+    spec = read_parameter(VALUE_PROPERTY, hint, inspect.Parameter.empty, coerce=True, label=label)
+    if spec.filled or spec.wire_name != VALUE_PROPERTY:
+        raise TypeError(f"{label}: a Field default or alias has no meaning for one value")
+    return spec.hint
 
 
 def value_schema(hint: Any) -> dict[str, Any]:

@@ -18,17 +18,28 @@ Output (server/tools, "Structured Content" and "Output Schema"), from the return
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import inspect
+import sys
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Final, cast
 
 import msgspec
 
 from mcpkit.errors import McpkitError
 from mcpkit.server._coercion import has_non_finite_floats
-from mcpkit.server._hints import dec_hook, enc_hook, schema_components, type_name
+from mcpkit.server._fields import read_parameter
+from mcpkit.server._hints import (
+    SchemaMode,
+    dec_hook,
+    enc_hook,
+    is_pydantic_model,
+    pydantic_parts,
+    schema_components,
+    type_name,
+)
 from mcpkit.server._refs import inline_defs
 
 __all__ = ["WRAP_MARK", "OutputError", "OutputSpec", "output_spec", "schema_for_type"]
@@ -47,13 +58,14 @@ class OutputError(McpkitError):
     """A function returned a value that does not fit the output schema of its return hint."""
 
 
-def schema_for_type(tp: object) -> dict[str, Any]:
+def schema_for_type(tp: object, *, mode: SchemaMode = "validation") -> dict[str, Any]:
     """The JSON Schema 2020-12 for a type hint: definitions in place, `$defs` (at the
-    top level) only for recursive types.
+    top level) only for recursive types. `mode` picks pydantic's schema of what a model
+    takes ("validation") or of what it dumps ("serialization", as results are sent).
 
     Raises TypeError for a type msgspec cannot describe.
     """
-    schemas, defs = schema_components([tp])
+    schemas, defs = schema_components([tp], mode=mode)
     return inline_defs(schemas[0], defs)
 
 
@@ -62,12 +74,16 @@ class OutputSpec:
     """What a return hint gives a tool: its output schema, and how to make structured content.
 
     `wrapped` says the schema is `{"result": <schema>}` because the hint's own schema is not
-    an object (server/tools, "Output Schema": the root must be an object).
+    an object (server/tools, "Output Schema": the root must be an object). `checker` checks
+    structured content against the schema itself where pydantic wrote part of it: a model's
+    dump (serialization aliases, computed fields) is what its schema describes, not what
+    the model would validate.
     """
 
     annotation: Any
     output_schema: dict[str, Any] | None
     wrapped: bool = False
+    checker: Any = field(default=None, repr=False, compare=False)  # a jsonschema_rs validator
 
     def to_structured(self, value: object, *, check: bool = True) -> dict[str, Any] | None:
         """The `structuredContent` for a returned value, or None without an output schema.
@@ -78,21 +94,48 @@ class OutputSpec:
         """
         if self.output_schema is None:
             return None
+        if self.checker is not None:
+            return self._checked_by_schema(value, check)
         try:
             data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
             if check:
                 msgspec.convert(data, self.annotation, dec_hook=dec_hook)
         except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
-            raise OutputError(
-                f"the return value does not match the return annotation "
-                f"{type_name(self.annotation)}: {exc}"
-            ) from exc
-        if has_non_finite_floats(data):
-            raise OutputError(
-                "the return value holds NaN or an infinity, which JSON numbers "
-                "cannot carry; return None or a string for them instead"
-            )
+            raise self._mismatch(str(exc)) from exc
+        _refuse_non_finite(data)
         return {"result": data} if self.wrapped else cast(dict[str, Any], data)
+
+    def _checked_by_schema(self, value: object, check: bool) -> dict[str, Any]:
+        """`to_structured` where pydantic wrote part of the schema (see `checker`)."""
+        try:
+            data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise self._mismatch(str(exc)) from exc
+        _refuse_non_finite(data)
+        structured = {"result": data} if self.wrapped else cast(dict[str, Any], data)
+        errors = [
+            f"{e.message} - at `$"
+            + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path)
+            + "`"
+            for e in (self.checker.iter_errors(structured) if check else ())
+        ]
+        if errors:
+            raise self._mismatch("; ".join(errors))
+        return structured
+
+    def _mismatch(self, detail: str) -> OutputError:
+        return OutputError(
+            f"the return value does not match the return annotation "
+            f"{type_name(self.annotation)}: {detail}"
+        )
+
+
+def _refuse_non_finite(data: object) -> None:
+    if has_non_finite_floats(data):
+        raise OutputError(
+            "the return value holds NaN or an infinity, which JSON numbers "
+            "cannot carry; return None or a string for them instead"
+        )
 
 
 def _strip_annotated(tp: object) -> object:
@@ -124,6 +167,21 @@ def _may_hold_content(tp: object) -> bool:
     return all(item is Any or item is object for item in items)
 
 
+def _translated(annotation: object) -> Any:
+    """The return hint with pydantic's Field and annotated_types metadata as msgspec
+    reads it (in the fields of its classes too); refused where a result cannot honour it."""
+    label = "the return annotation"
+    spec = read_parameter("return", annotation, inspect.Parameter.empty, coerce=False, label=label)
+    if spec.filled or spec.wire_name != "return":
+        raise TypeError(f"{label}: a Field default or alias has no meaning for a result")
+    if spec.renamed is not None:
+        raise TypeError(
+            f"field {spec.renamed}: an alias renames an argument, not a field of a result "
+            "(a result is sent by its field names); remove the alias from this return type"
+        )
+    return spec.hint
+
+
 def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     """The output rules of this module's docstring for one return hint.
 
@@ -135,6 +193,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         if force:
             raise TypeError(f"cannot resolve the return annotation {base!r}")
         return OutputSpec(annotation, None)
+    annotation = _translated(annotation)
     if base in (
         inspect.Parameter.empty,
         None,
@@ -152,13 +211,13 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     if (base is str or _may_hold_content(base)) and not force:
         return OutputSpec(annotation, None)
     try:
-        schema = schema_for_type(annotation)
+        schema = schema_for_type(annotation, mode="serialization")
     except TypeError:
         if force:
             raise
         return OutputSpec(annotation, None)
     if schema.get("type") == "object":
-        return OutputSpec(annotation, schema)
+        return OutputSpec(annotation, schema, checker=_checker(annotation, schema))
     defs = schema.pop("$defs", None)
     wrapped: dict[str, Any] = {
         "type": "object",
@@ -170,4 +229,33 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
     }
     if defs:
         wrapped["$defs"] = defs
-    return OutputSpec(annotation, wrapped, wrapped=True)
+    return OutputSpec(annotation, wrapped, wrapped=True, checker=_checker(annotation, wrapped))
+
+
+def _refuse_renamed_dump(cls: type) -> None:
+    """A pydantic dataclass is sent as msgspec sends any dataclass, by its field names:
+    refused where pydantic's dump of it has other names, which its schema would promise."""
+    schema = sys.modules["pydantic"].TypeAdapter(cls).json_schema(mode="serialization")
+    body = schema.get("$defs", {}).get(cls.__name__, schema)
+    dumped = set(body.get("properties", {}))
+    fields = {f.name for f in dataclasses.fields(cls)}
+    if dumped != fields:
+        raise TypeError(
+            f"the pydantic dataclass {cls.__name__} is sent by its field names "
+            f"({', '.join(sorted(fields))}), but pydantic dumps it as "
+            f"{', '.join(sorted(dumped))} (aliases, computed fields); return a pydantic "
+            "model instead, which mcpkit dumps with pydantic"
+        )
+
+
+def _checker(annotation: object, schema: dict[str, Any]) -> Any:
+    """A validator of the schema where pydantic describes part of the result, else None."""
+    parts = pydantic_parts(annotation)
+    if not parts:
+        return None
+    for part in parts:
+        if not is_pydantic_model(part):
+            _refuse_renamed_dump(part)
+    import jsonschema_rs  # a dependency, loaded only for the few tools that need it
+
+    return jsonschema_rs.validator_for(schema)

@@ -103,7 +103,8 @@ class FunctionSignature:
     coerce: bool = False
     _renames: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # wire, parameter
     _fills: tuple[Fill, ...] = field(default=(), repr=False)
-    _plain: bool = field(default=True, repr=False)  # no renames, fills or **kwargs
+    _rebuilds: tuple[tuple[str, Any], ...] = field(default=(), repr=False)  # name, hint
+    _plain: bool = field(default=True, repr=False)  # no renames, fills, rebuilds or **kwargs
 
     @property
     def renamed(self) -> dict[str, str]:
@@ -139,11 +140,14 @@ class FunctionSignature:
         return self._completed(kwargs, arguments)
 
     def _completed(self, kwargs: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
-        """Converted arguments by parameter name, with `**kwargs`' share and the defaults
-        of pydantic Fields."""
+        """Converted arguments by parameter name, with `**kwargs`' share, the defaults of
+        pydantic Fields, and the user's classes built back from their mirrors."""
         for wire, name in self._renames:
             if wire in kwargs:
                 kwargs[name] = kwargs.pop(wire)
+        for name, hint in self._rebuilds:
+            if name in kwargs:
+                kwargs[name] = self._rebuilt(name, hint, kwargs[name])
         if self.accepts_extra:
             kwargs.update(self._extra(arguments))
         if self._fills:
@@ -162,6 +166,16 @@ class FunctionSignature:
                     path=f"$.{name}",
                 )
         return extra
+
+    def _rebuilt(self, name: str, hint: Any, value: object) -> Any:
+        """`value`, validated against the mirrors of the classes in `hint`, built into
+        those classes (their `__post_init__` may still refuse it)."""
+        try:
+            return msgspec.convert(value, hint, from_attributes=True, dec_hook=_decoded_already)
+        except msgspec.ValidationError as exc:
+            wire = self.renamed.get(name, name)
+            detail, _, path = str(exc).partition(" - at `$")
+            raise _argument_error(f"{detail} - at `$.{wire}{path or '`'}") from None
 
     def _fill(self, kwargs: dict[str, Any]) -> None:
         for name, default, factory in self._fills:
@@ -224,6 +238,13 @@ class FunctionSignature:
         return ArgumentError(
             f"{message} (expected arguments: {expected})", argument=name, path=f"$.{name}"
         )
+
+
+def _decoded_already(tp: Any, obj: Any) -> Any:
+    """`dec_hook` for values decoded once already: a Path, a model... stays as it is."""
+    if isinstance(tp, type) and isinstance(obj, tp):
+        return obj
+    return dec_hook(tp, obj)
 
 
 def decode_arguments(raw: bytes | msgspec.Raw, typed: Exception | None = None) -> Any:
@@ -320,6 +341,10 @@ def build_signature(
         schema = _input_schema(arguments_type, arguments.defaults, arguments.accepts_extra)
     except TypeError as exc:
         raise TypeError(f"{type_name(target)}: {exc}") from exc
+    try:
+        output = output_spec(hints.get("return", inspect.Parameter.empty), force=force_output)
+    except TypeError as exc:
+        raise TypeError(f"{type_name(target)}: {exc}") from exc
     python_names = arguments.python_names
     renames = tuple((w, p) for w, p in python_names.items() if w != p)
     return FunctionSignature(
@@ -328,17 +353,19 @@ def build_signature(
         arguments=tuple(fields),
         injected=tuple(arguments.injected),
         input_schema=schema,
-        output=output_spec(hints.get("return", inspect.Parameter.empty), force=force_output),
+        output=output,
         accepts_extra=arguments.accepts_extra,
         _arguments_type=arguments_type,
         _names=frozenset(fields),
+        # Mirrors are built back in `validate`; the fast path stays free of that check.
         _json_decoder=None
-        if arguments.accepts_extra
+        if arguments.accepts_extra or arguments.rebuilds
         else _json_decoder(fields, python_names, arguments.fills, strict=not coerce),
         coerce=coerce,
         _renames=renames,
         _fills=tuple(arguments.fills),
-        _plain=not (renames or arguments.fills or arguments.accepts_extra),
+        _rebuilds=tuple(arguments.rebuilds),
+        _plain=not (renames or arguments.fills or arguments.accepts_extra or arguments.rebuilds),
     )
 
 
