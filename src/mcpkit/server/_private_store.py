@@ -17,21 +17,33 @@ import shutil
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
-    from mcpkit.server.serving import Servable
+    from mcpkit.stores.url import Stores
 
-__all__ = ["PRIVATE_STORE", "private_store", "take_private_store"]
+__all__ = ["PRIVATE_STORE", "StoreHolder", "private_store", "take_private_store"]
 
 logger = logging.getLogger("mcpkit.server")
+
+
+class StoreHolder(Protocol):
+    """What a private store needs of a server: its store, and a way to give it another
+    (`mcpkit.server.serving.Servable` has both; named here so the two modules do not import
+    each other)."""
+
+    @property
+    def store(self) -> Stores: ...
+
+    def use_store(self, store: str | Stores) -> Stores: ...
+
 
 #: The URL of the supervisor's private store, in its workers' environment.
 PRIVATE_STORE: Final = "MCPKIT_PRIVATE_STORE"
 
 
 @contextlib.contextmanager
-def private_store(server: Servable, workers: int, stateless: bool) -> Generator[dict[str, str]]:
+def private_store(server: StoreHolder, workers: int, stateless: bool) -> Generator[dict[str, str]]:
     """In the supervisor: when `server` has the store it gets when given none and `workers`
     processes will keep sessions, make a folder only this user can open (0700), with an
     empty database file only this user can read (0600), give it to `server`, and say so;
@@ -60,7 +72,7 @@ def private_store(server: Servable, workers: int, stateless: bool) -> Generator[
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def take_private_store(server: Servable) -> None:
+def take_private_store(server: StoreHolder) -> None:
     """In a worker: use the supervisor's private store, when it made one and `server` was
     given no store of its own. The variable goes, so a process the server starts is not
     handed it."""
