@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import time
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
@@ -15,13 +16,17 @@ T = TypeVar("T")
 
 
 class _JumpingSelector(selectors.BaseSelector):
-    """Wraps a real selector; when the loop would sleep until its next timer and nothing
-    happens for `idle` seconds of real time, moves the loop's clock to that timer instead."""
+    """Wraps a real selector; when the loop would sleep until its next timer and no I/O has
+    come for `idle` seconds of real time spent waiting, moves the loop's clock to that timer
+    instead. The wait counts across timers: a loop with a timer every 0.1 s (a sweep, a
+    poll) is as idle as one with none, and once `idle` has passed its clock runs from timer
+    to timer until I/O comes again (before, each such timer was waited for in real time)."""
 
     def __init__(self, idle: float) -> None:
         self._real = selectors.DefaultSelector()
         self.idle = idle
         self.loop: FakeClockLoop | None = None
+        self._waited = 0.0  # real seconds waited with no I/O since the last I/O
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
         return self._real.register(fileobj, events, data)
@@ -40,15 +45,27 @@ class _JumpingSelector(selectors.BaseSelector):
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is not None and timeout <= 0:
-            return self._real.select(0)
+            return self._seen(self._real.select(0))
         if default_pool().busy:  # a sync handler is running: its result comes for real
-            return self._real.select(timeout)
-        events = self._real.select(self.idle if timeout is None else min(self.idle, timeout))
-        if events or timeout is None:
-            return events or self._real.select(None)
+            return self._seen(self._real.select(timeout))
+        if timeout is None:  # no timer: only I/O can come
+            return self._seen(self._real.select(None))
+        wait = max(0.0, min(self.idle - self._waited, timeout))
+        started = time.monotonic()
+        events = self._real.select(wait)
+        if events:
+            return self._seen(events)
+        self._waited += time.monotonic() - started
         assert self.loop is not None
         self.loop.advance(timeout)
         return []
+
+    def _seen(
+        self, events: list[tuple[selectors.SelectorKey, int]]
+    ) -> list[tuple[selectors.SelectorKey, int]]:
+        if events:
+            self._waited = 0.0
+        return events
 
 
 class FakeClockLoop(asyncio.SelectorEventLoop):
