@@ -4,11 +4,14 @@ that resolve references themselves fail on anything less, or guess an empty obje
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, cast
 
 import jsonschema_rs
 
-__all__ = ["schema_problems"]
+__all__ = ["run_in_a_fresh_interpreter", "schema_problems"]
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -60,3 +63,17 @@ def schema_problems(schema: dict[str, Any]) -> list[str]:
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
             problems.append(f"no validator compiles from it: {exc}")
     return problems
+
+
+def run_in_a_fresh_interpreter(code: str) -> None:
+    """Run `code` in a new Python with only mcpkit's source on its path (nothing this test
+    process imported is loaded there), and fail with its stderr unless it exits 0."""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": src},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

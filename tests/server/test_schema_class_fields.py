@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Generic, NamedTuple, NotRequired, TypedDict, TypeVar
 
@@ -16,7 +14,7 @@ import attrs
 import msgspec
 import pydantic
 import pytest
-from _schema_checks import schema_problems
+from _schema_checks import run_in_a_fresh_interpreter, schema_problems
 from pydantic import AfterValidator, Field, field_validator
 
 from mcpkit import Client, Server
@@ -375,12 +373,4 @@ def test_annotated_types_in_a_dataclass_load_no_pydantic() -> None:
         "    assert e.path == '$.p.n', e.path\nelse:\n    raise AssertionError('taken')\n"
         "assert 'pydantic' not in sys.modules, 'pydantic was imported'\n"
     )
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": src},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_in_a_fresh_interpreter(code)

@@ -4,16 +4,13 @@ input schema and in validation alike, and refused at registration where not hono
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import annotated_types as at
 import jsonschema_rs
 import pydantic
 import pytest
-from _schema_checks import schema_problems
+from _schema_checks import run_in_a_fresh_interpreter, schema_problems
 from pydantic import AfterValidator, AliasChoices, Field, StringConstraints
 
 from mcpkit import Client, Server
@@ -274,15 +271,7 @@ def test_annotated_types_alone_load_no_pydantic() -> None:
         "assert sig.input_schema['properties']['n']['exclusiveMinimum'] == 0\n"
         "assert 'pydantic' not in sys.modules, 'pydantic was imported'\n"
     )
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": src},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_in_a_fresh_interpreter(code)
 
 
 async def test_completion_offers_the_choices_of_an_aliased_argument() -> None:
