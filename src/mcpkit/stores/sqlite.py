@@ -38,6 +38,7 @@ import msgspec
 from mcpkit.protocol.pagination import encode_cursor
 from mcpkit.stores.event_log import DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS
 from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
+from mcpkit.stores.replay import ReplayCache
 from mcpkit.stores.sessions import SessionRecord, decode_record, encode_record
 from mcpkit.stores.tasks import (
     LAPSED,
@@ -63,6 +64,7 @@ __all__ = [
     "SqliteDatabase",
     "SqliteEventStore",
     "SqliteLiveness",
+    "SqliteReplayCache",
     "SqliteSecrets",
     "SqliteSessionStore",
     "SqliteTaskStore",
@@ -124,6 +126,11 @@ CREATE TABLE IF NOT EXISTS mcpkit_messages (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mcpkit_messages_at ON mcpkit_messages (at);
+CREATE TABLE IF NOT EXISTS mcpkit_once (
+    key TEXT PRIMARY KEY,
+    until REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mcpkit_once_until ON mcpkit_once (until);
 CREATE TABLE IF NOT EXISTS mcpkit_brokers (
     id TEXT PRIMARY KEY,
     until REAL NOT NULL
@@ -734,6 +741,27 @@ class SqliteSecrets:
         return await self.db.run(work)
 
 
+class SqliteReplayCache:
+    """`ReplayCache` in a `SqliteDatabase`: a row per key until its lifetime ends, on the
+    wall clock (the processes sharing the file share the host's clock)."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def first_use(self, key: str, ttl: float) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            now = time.time()
+            c.execute("DELETE FROM mcpkit_once WHERE until <= ?", (now,))
+            added = c.execute(
+                "INSERT OR IGNORE INTO mcpkit_once (key, until) VALUES (?, ?)", (key, now + ttl)
+            )
+            return added.rowcount == 1
+
+        return await self.db.run(work)
+
+
 _SETTLED: Final = frozenset({"completed", "failed", "cancelled", "input_required"})
 _encoder = msgspec.json.Encoder()
 _outcome_decoder = msgspec.json.Decoder(TaskOutcome)
@@ -743,3 +771,4 @@ if TYPE_CHECKING:  # mypy and pyright prove the stores implement their interface
     _implements: type[LeasedTaskStore] = SqliteTaskStore
     _lives: type[Liveness] = SqliteLiveness
     _agrees: type[SharedSecrets] = SqliteSecrets
+    _once: type[ReplayCache] = SqliteReplayCache

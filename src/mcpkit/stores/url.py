@@ -25,6 +25,7 @@ from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.buckets import SharedBuckets
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.liveness import Liveness, SharedSecrets
+from mcpkit.stores.replay import MemoryReplayCache, ReplayCache
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
 
@@ -66,21 +67,23 @@ _SCHEMES: Final = ("memory://", "sqlite:///path", "redis://host:port/db", "redis
 class Stores:
     """The stores of one server, as one URL named them.
 
-    `tasks` keeps the tasks of both protocol eras; `broker` carries changes (list_changed,
-    resources/updated) to every process. `sessions` keeps 2025-11-25 session records and
-    `events` the SSE event logs for resumption; None for each means the HTTP app's own
-    in-process default (no records; a `MemoryEventStore` with the app's replay settings).
-    `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
-    sessions are live subprocesses, refuses such a store. `buckets` holds the token buckets
-    of rate limits (`RateLimit`) where every process counts (Redis; None: each process
-    counts its own). `liveness` holds the leases of the processes sharing the store, and
-    `lease` is their length in seconds (the URL's `?lease=`, as for tasks): a stream relayed
-    from a process whose lease lapsed ends its call with an error (None: nothing is known of
-    other processes). `secrets` are what the processes sharing the store agree on: the
-    key sealing a 2026-07-28 `requestState` when the server was given none. `url` is the URL
-    with any password hidden, for logs and messages. `default` says the server was given
-    no store (`as_stores(None)`): several workers replace it with a private SQLite store,
-    where a `memory://` given on purpose is refused (docs/deploy.md)."""
+        `tasks` keeps the tasks of both protocol eras; `broker` carries changes (list_changed,
+        resources/updated) to every process. `sessions` keeps 2025-11-25 session records and
+        `events` the SSE event logs for resumption; None for each means the HTTP app's own
+        in-process default (no records; a `MemoryEventStore` with the app's replay settings).
+        `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
+        sessions are live subprocesses, refuses such a store. `buckets` holds the token buckets
+        of rate limits (`RateLimit`) where every process counts (Redis; None: each process
+        counts its own). `liveness` holds the leases of the processes sharing the store, and
+        `lease` is their length in seconds (the URL's `?lease=`, as for tasks): a stream relayed
+        from a process whose lease lapsed ends its call with an error (None: nothing is known of
+        other processes). `secrets` are what the processes sharing the store agree on: the
+        key sealing a 2026-07-28 `requestState` when the server was given none. `replay` holds the
+    values accepted once (a DPoP proof's `jti`, a single-use `requestState`), where every
+    process sharing the store looks. `url` is the URL
+        with any password hidden, for logs and messages. `default` says the server was given
+        no store (`as_stores(None)`): several workers replace it with a private SQLite store,
+        where a `memory://` given on purpose is refused (docs/deploy.md)."""
 
     url: str
     tasks: TaskStore
@@ -92,6 +95,7 @@ class Stores:
     liveness: Liveness | None = None
     lease: float = DEFAULT_LEASE
     secrets: SharedSecrets | None = None
+    replay: ReplayCache = field(default_factory=MemoryReplayCache)
     default: bool = False
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
     probe: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
@@ -204,6 +208,7 @@ def _sqlite(url: str) -> Stores:
         SqliteDatabase,
         SqliteEventStore,
         SqliteLiveness,
+        SqliteReplayCache,
         SqliteSecrets,
         SqliteSessionStore,
         SqliteTaskStore,
@@ -238,6 +243,7 @@ def _sqlite(url: str) -> Stores:
         liveness=SqliteLiveness(db),
         lease=lease,
         secrets=SqliteSecrets(db),
+        replay=SqliteReplayCache(db),
         closers=closers,
     )
 
@@ -250,6 +256,7 @@ def _redis(url: str) -> Stores:
         RedisBuckets,
         RedisEventStore,
         RedisLiveness,
+        RedisReplayCache,
         RedisSecrets,
         RedisSessionStore,
         RedisTaskStore,
@@ -285,6 +292,7 @@ def _redis(url: str) -> Stores:
         liveness=RedisLiveness(client),
         lease=lease,
         secrets=RedisSecrets(client),
+        replay=RedisReplayCache(client),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
         probe=ping,
     )

@@ -24,7 +24,8 @@ share a database: `session:<id>` (a record) and `sessions` (ids by last seen);
 `events:<stream>` and `stream:<stream>` (a stream's window and its bounds); `task:<id>`,
 `owner:<owner>` and `tasks:all|expiry|leases` (see `_task_scripts`); `bucket:<key>` (a
 rate limit's); `process:<tag>` (a process's lease, `RedisLiveness`); `secret:<name>`
-(`RedisSecrets`); and the channel `tasks:changed`. The broker's channels are its own
+(`RedisSecrets`); `once:<key>` (a value accepted once, `RedisReplayCache`); and the
+channel `tasks:changed`. The broker's channels are its own
 setting ("mcpkit:changes", and under it those of responses and cancellations). An id from a
 peer is never read as a pattern, and one over 200 bytes is named by its SHA-256 (`_keys`).
 Every key but a secret has a TTL, so that Redis's memory comes back to where it was once
@@ -37,7 +38,7 @@ from __future__ import annotations
 from mcpkit.stores.redis._broker import RedisBroker
 from mcpkit.stores.redis._buckets import RedisBuckets
 from mcpkit.stores.redis._events import RedisEventStore
-from mcpkit.stores.redis._liveness import RedisLiveness, RedisSecrets
+from mcpkit.stores.redis._liveness import RedisLiveness, RedisReplayCache, RedisSecrets
 from mcpkit.stores.redis._sessions import RedisSessionStore
 from mcpkit.stores.redis._tasks import RedisTaskStore
 
@@ -46,6 +47,7 @@ __all__ = [
     "RedisBuckets",
     "RedisEventStore",
     "RedisLiveness",
+    "RedisReplayCache",
     "RedisSecrets",
     "RedisSessionStore",
     "RedisTaskStore",

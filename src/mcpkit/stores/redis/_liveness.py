@@ -1,5 +1,5 @@
-"""`RedisLiveness`: the leases of the processes sharing a Redis, as keys that expire; and
-`RedisSecrets`, what they agree on."""
+"""`RedisLiveness`: the leases of the processes sharing a Redis, as keys that expire;
+`RedisSecrets`, what they agree on; and `RedisReplayCache`, the values they accept once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from redis.asyncio import Redis
 
 from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
 from mcpkit.stores.redis._keys import check_client, id_key, milliseconds, reply_bytes
+from mcpkit.stores.replay import ReplayCache
 
-__all__ = ["RedisLiveness", "RedisSecrets"]
+__all__ = ["RedisLiveness", "RedisReplayCache", "RedisSecrets"]
 
 
 class RedisLiveness:
@@ -61,5 +62,24 @@ class RedisSecrets:
         return drawn if kept is None else reply_bytes(kept)
 
 
+class RedisReplayCache:
+    """`ReplayCache` in Redis: a key per value seen (`once:<key>`), set if absent with its
+    lifetime as TTL (SET NX PX, one atomic round trip on Redis's clock)."""
+
+    __slots__ = ("_client", "_prefix")
+
+    def __init__(self, client: Redis, *, prefix: str = "mcpkit:") -> None:
+        check_client(client)
+        self._client = client
+        self._prefix = prefix.encode()
+
+    async def first_use(self, key: str, ttl: float) -> bool:
+        added = await self._client.set(
+            id_key(self._prefix, "once", key), b"", nx=True, px=milliseconds(ttl)
+        )
+        return bool(added)
+
+
 if TYPE_CHECKING:
     _agrees: type[SharedSecrets] = RedisSecrets
+    _once: type[ReplayCache] = RedisReplayCache
