@@ -22,6 +22,15 @@ def test_a_malformed_url_is_one_line_before_any_connection(url: str) -> None:
     assert ran.err.startswith(f"error: {url!r}"), ran.err
 
 
+@pytest.mark.parametrize("verb", ["list", "proxy"])
+def test_a_target_naming_nothing_is_no_session_for_every_verb(verb: str) -> None:
+    """docs/cli.md's exit codes: 3, one line, for `proxy` as for the verbs that call."""
+    ran = cli(verb, "http//no-colon")
+    assert ran.code == 3, ran.err
+    assert ran.err.splitlines() == [ran.err.strip()], ran.err
+    assert ran.err.startswith("error: 'http//no-colon' is not a file"), ran.err
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -95,6 +95,17 @@ async def test_proxy_over_http_in_front_of_a_command_and_a_url_in_front_of_that(
     [
         (["no-such-thing-here"], "is not a file, module, program on PATH or URL"),
         (["ftp://example.com/mcp"], "ftp:// is not a transport"),
+    ],
+)
+def test_a_target_naming_nothing_exits_3_as_for_every_verb(args: list[str], says: str) -> None:
+    done = run_cli(*args)
+    assert done.returncode == 3  # docs/cli.md, "Exit codes": no session
+    assert says in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
         ([str(EVERYTHING), "--header", "X-A: 1"], "--header is for URL targets"),
         (["http://127.0.0.1:9/mcp", "--header", "nocolon"], "is not 'Name: value'"),
         ([str(EVERYTHING), "--port", "0"], "--port is an option of --transport http"),

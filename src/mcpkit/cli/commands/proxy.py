@@ -4,6 +4,7 @@ Streamable HTTP, forwarding everything both ways (`mcpkit.proxy.ProxyServer`, do
 from __future__ import annotations
 
 import argparse
+import sys
 
 from mcpkit.cli.commands import AddParser
 from mcpkit.cli.commands.run import add_http_options
@@ -46,12 +47,20 @@ def register(add_parser: AddParser) -> None:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mcpkit.cli._session import EXIT_CONNECT
     from mcpkit.cli.commands.run import http_options
+    from mcpkit.cli.main import ERROR_PREFIX
     from mcpkit.cli.target import TargetError, parse_headers, parse_target
 
     options = http_options(parser, args)
     try:
         target = parse_target(args.target)
+    except TargetError as exc:
+        # A TARGET that names nothing is "no session" (3), as for every verb that talks to
+        # a server (docs/cli.md, "Exit codes"), not a usage error.
+        sys.stderr.write(f"{ERROR_PREFIX}{exc}\n")
+        return EXIT_CONNECT
+    try:
         headers = parse_headers(args.header)
     except TargetError as exc:
         parser.error(str(exc))
