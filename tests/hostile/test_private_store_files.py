@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from mcpkit import Server
+from mcpkit.server._private_store import PRIVATE_STORE, private_store
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import open_store
 
@@ -84,10 +86,21 @@ async def test_a_folder_others_may_write_is_named(
     folder.mkdir()
     folder.chmod(0o777)  # whoever may write here could plant the -wal file first
     with caplog.at_level(logging.WARNING, logger="mcpkit.stores"):
-        await write_some(f"sqlite:///{folder / 'state.db'}")
-        stores = open_store(f"sqlite:///{folder / 'state.db'}")  # now it exists
+        await write_some(f"sqlite:///{folder / 'state.db'}")  # made here: the file is private
+        stores = open_store(f"sqlite:///{folder / 'state.db'}")  # opened again
         await stores.aclose()
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1
-    assert f"chmod 700 {folder}" in warnings[0]
-    assert "chmod 600" not in warnings[0]  # the file itself is private
+    assert len(warnings) == 2  # one line each time the store is opened
+    for warning in warnings:
+        assert f"chmod 700 {folder}" in warning
+        assert "chmod 600" not in warning  # the file itself is private
+
+
+async def test_the_private_store_of_workers_keeps_its_wal_private() -> None:
+    server = Server("workers")
+    with private_store(server, workers=2, stateless=False) as env:
+        url = env[PRIVATE_STORE]
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        assert mode(folder) == 0o700
+        await server.store.aclose()
+        await write_some(url)  # as a worker does, with the database, -wal and -shm 0600

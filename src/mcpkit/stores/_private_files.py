@@ -61,8 +61,9 @@ def make_private_file(path: Path) -> bool:
 def check_private(database: Path) -> None:
     """Log one warning naming what other users could open of the store at `database` (the
     file, its SQLite companions, its folder) and how to close it; nothing when all is private
-    (or when `database` is no file at all, which SQLite's own error will say)."""
-    if not os.path.isfile(database):
+    (or when `database` is no file at all, which SQLite's own error will say). Not on
+    Windows, whose files have no such permission bits (their ACLs come from the folder)."""
+    if os.name == "nt" or not os.path.isfile(database):
         return
     problems: list[str] = []
     fixes: list[str] = []

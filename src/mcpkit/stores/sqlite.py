@@ -162,8 +162,8 @@ class SqliteDatabase:
         self._queue: list[_Operation[Any]] = []
         self._draining = False
         if self.path not in ("", ":memory:"):
-            if not make_private_file(Path(self.path)):
-                check_private(Path(self.path))
+            make_private_file(Path(self.path))
+            check_private(Path(self.path))
         # Opened on the thread that will use it (sqlite3 checks which thread calls it).
         try:
             self._executor.submit(self._open).result()
