@@ -4,6 +4,10 @@ says otherwise; and answers to questions that were never asked are not taken as 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +146,28 @@ async def test_an_answer_ahead_of_its_question_or_over_an_earlier_one_is_ignored
         )
     assert done["result"]["content"][0]["text"] == "Ada: paid"
     assert charges == ["Ada"]
+
+
+def sealed_without_id(state: str) -> str:
+    """`state` as a server before single-use states sealed it: the same payload with no `j`,
+    signed with the same key (the key of `billing`)."""
+    version, payload, _ = state.split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    del data["j"]
+    text = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    mac = hmac.new(b"k" * 32, f"{version}.{text}".encode(), hashlib.sha256).digest()
+    return f"{version}.{text}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+async def test_a_state_with_no_id_cannot_be_spent_so_is_refused() -> None:
+    charges: list[str] = []
+    server = billing(charges)
+    async with raw_session(server, initialize=False) as peer:
+        asked = (await send(peer, PAY))["result"]
+        old = sealed_without_id(asked["requestState"])
+        reply = await send(
+            peer, {**PAY, "inputResponses": {"q1": answer("A")}, "requestState": old}
+        )
+    assert reply["error"]["code"] == -32602
+    assert "sealed before this server made them single-use" in reply["error"]["message"]
+    assert charges == []
