@@ -171,7 +171,7 @@ async def test_servers_on_one_shared_store_seal_request_state_with_one_key(
     assert not one.state_seal.shared
     async with one.running(), two.running(), mine.running():
         sealed = one.state_seal.seal("digest", None, {"answers": [1]})
-        assert two.state_seal.open(sealed, "digest", None) == {"answers": [1]}
+        assert two.state_seal.open(sealed, "digest", None).content == {"answers": [1]}
         assert one.state_seal.shared and two.state_seal.shared
         with pytest.raises(McpError, match="sealed with another key"):
             mine.state_seal.open(sealed, "digest", None)

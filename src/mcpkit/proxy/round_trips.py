@@ -346,7 +346,7 @@ class RoundTrips:
                 raise
             responses = None
         else:
-            content = self.seal.open(state, binding, principal)
+            content = self.seal.open(state, binding, principal).content
             found = self.calls.get(str(content.get("call")))
             if found is None or found.finished:
                 raise _refused(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 
@@ -36,20 +36,28 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.stateless import missing_capability
 from mcpkit.protocol.terms import Terms
-from mcpkit.server.request_state import StateSeal, request_digest
+from mcpkit.server.request_state import OpenedState, StateSeal, request_digest
+from mcpkit.stores.sessions import owner_key
 from mcpkit.types import ClientCapabilities
+
+if TYPE_CHECKING:
+    from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.stores.replay import ReplayCache
 
 __all__ = ["InputRequired", "RoundTrip", "RoundTripAsking", "principal_of"]
 
 _encoder: Final = msgspec.json.Encoder(order="sorted")
 
 
-def principal_of(token: Any) -> str | None:
-    """Who a requestState is issued to: the access token's subject and client (None without
-    auth, as over stdio)."""
+def principal_of(token: AccessToken | None) -> str | None:
+    """Who a requestState is issued to: the access token's issuer and subject (as a session's
+    owner, `owner_key`) and its client, as one JSON array, so no two callers share a spelling
+    whatever their names hold; None without auth, as over stdio."""
     if token is None:
         return None
-    return f"{getattr(token, 'subject', None)}|{getattr(token, 'client_id', None)}"
+    from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
+
+    return owner_key((*(identity_of(token) or ()), token.client_id))
 
 
 class InputRequired(BaseException):
@@ -71,6 +79,7 @@ class RoundTrip:
         "answers",
         "digests",
         "method",
+        "opened",
         "params",
         "principal",
         "questions",
@@ -95,22 +104,44 @@ class RoundTrip:
         self._binding: str | None = None
         self.answers: dict[str, Any] = {}
         self.digests: dict[str, str] = {}
+        #: The requestState this round came with, verified (None on a first round).
+        self.opened: OpenedState | None = None
         state = getattr(params, "request_state", None)
         if state is not None:
-            content = seal.open(state, self.binding, principal)
-            answers: Any = content.get("a")
-            digests: Any = content.get("d")
+            self.opened = seal.open(state, self.binding, principal)
+            answers: Any = self.opened.content.get("a")
+            digests: Any = self.opened.content.get("d")
             if isinstance(answers, dict) and isinstance(digests, dict):
                 self.answers.update(cast("dict[str, Any]", answers))
                 self.digests.update(cast("dict[str, str]", digests))
         responses = getattr(params, "input_responses", None)
         if responses:
+            # Only answers to the questions the state says were asked and left open count:
+            # an answer to a question never asked (sent with no state at all, or ahead of
+            # its question) is ignored, as mrtr's "Error Handling" says of what a server does
+            # not recognize, and the question is asked when the handler reaches it; an
+            # earlier answer cannot be replaced, it travels sealed.
             for key, answer in responses.items():
-                self.answers[key] = msgspec.to_builtins(answer)
+                if key in self.digests and key not in self.answers:
+                    self.answers[key] = msgspec.to_builtins(answer)
         self.questions: dict[str, dict[str, Any]] = {}
         #: Answers the handler used this run, with their questions' digests: the next state.
         self.used: dict[str, tuple[Any, str]] = {}
         self._numbers = itertools.count(1)
+
+    async def spend(self, replay: ReplayCache) -> None:
+        """Accept this round's requestState once only (`Server(request_state_single_use=
+        True)`): `replay` is the store's replay cache, which every process sharing the store
+        asks, so a state replayed to another worker is refused there too. McpError -32602
+        for a state already used, or sealed before states had an id."""
+        opened = self.opened
+        if opened is None:
+            return  # a first round: nothing to spend
+        if opened.id is None:
+            raise _spent("it was sealed before this server made them single-use")
+        lifetime = max(opened.expires - self.seal.clock(), 0.0) + 1.0
+        if not await replay.first_use(f"mcpkit:request-state:{opened.id}", lifetime):
+            raise _spent("it was used already")
 
     @property
     def binding(self) -> str:
@@ -178,6 +209,14 @@ class RoundTrip:
             "inputRequests": self.questions,
             "requestState": self.seal.seal(self.binding, self.principal, content),
         }
+
+
+def _spent(why: str) -> McpError:
+    return McpError(
+        codes.INVALID_PARAMS,
+        f"Invalid params: requestState is refused: {why}, and each is accepted once "
+        "(request_state_single_use); start the request again without it",
+    )
 
 
 class RoundTripAsking:

@@ -63,7 +63,7 @@ from mcpkit.server.mount import (
     route,
     shown_contents,
 )
-from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateSeal
+from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import HeldSessions, ServerSessionHandle
@@ -204,8 +204,9 @@ class Server(TransportServing, SessionBroadcasts):
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
         broker: Broker | None = None,
-        request_state_key: bytes | str | None = None,
+        request_state_key: StateKeys | None = None,
         request_state_ttl: float = DEFAULT_STATE_TTL,
+        request_state_single_use: bool = True,
         cache: CachePolicy | None = None,
         store: str | Stores | None = None,
     ) -> None:
@@ -255,6 +256,9 @@ class Server(TransportServing, SessionBroadcasts):
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
         self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
+        #: Whether a requestState is accepted once only (through `store.replay`), so that a
+        #: replayed retry does not run the tool's last step again (docs/server.md).
+        self.request_state_single_use = request_state_single_use
         #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
         self.cache = cache or CachePolicy()
         self.lifespan_state: Any = None
@@ -540,8 +544,7 @@ class Server(TransportServing, SessionBroadcasts):
         if stateless and ev.method in ROUND_TRIP_METHODS:
             params = ev.params
             if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
-                # A retry: its state is checked first.
-                ctx.round_trip = self.round_trip(terms, ev.method, params, ctx.auth)
+                await self._resume(ctx, terms, ev.method, params)
             else:
                 ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
@@ -558,6 +561,15 @@ class Server(TransportServing, SessionBroadcasts):
             if not self.mask_error_details or shown_when_masked(exc):
                 raise  # the runtime logs it and sends its text as -32603
             raise self._masked(ev.method, exc) from None
+
+    async def _resume(
+        self, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
+    ) -> None:
+        """A retry of a 2026-07-28 request that asked something: its state is checked, and
+        spent when states are single-use (`request_state_single_use`), before it runs."""
+        ctx.round_trip = self.round_trip(terms, method, params, ctx.auth)
+        if self.request_state_single_use:
+            await ctx.round_trip.spend(self.store.replay)
 
     def round_trip(
         self, terms: Terms[Any] | None, method: str, params: Any, auth: AccessToken | None

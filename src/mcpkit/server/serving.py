@@ -285,9 +285,10 @@ def _warn_unshared(store: Stores, workers: int) -> None:
         return
     logger.warning(  # stateless (`unshared_refusal` lets nothing else through)
         "%d stateless workers on %s: a task lives in the worker that made it (the others "
-        "answer that it does not exist), and list_changed and resources/updated reach only "
-        "the listens of the worker that announced them; give --store redis://HOST:PORT/DB to "
-        "share them",
+        "answer that it does not exist), list_changed and resources/updated reach only "
+        "the listens of the worker that announced them, and a single-use requestState is "
+        "spent only in the worker it reached (a replayed retry may run again on another); "
+        "give --store redis://HOST:PORT/DB to share them",
         workers,
         store.url,
     )

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 import msgspec
 
 from mcpkit.protocol.pagination import encode_cursor
+from mcpkit.stores._private_files import check_private, make_private_file
 from mcpkit.stores.event_log import DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS
 from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
 from mcpkit.stores.replay import ReplayCache
@@ -142,6 +143,9 @@ class SqliteDatabase:
     """One SQLite file, opened once, used from one thread (`run`). `path` is a file (made
     with its tables when missing) or ":memory:" (for tests: gone with the object).
 
+    The file is made 0600, and SQLite makes its -wal and -shm files alike; an existing one
+    that other users can open is warned about (`mcpkit.stores._private_files`).
+
     Operations asked for while the thread is busy are committed together (group commit):
     each in a savepoint of one transaction, so one that raises is undone alone, and a
     server under load pays one commit and one wake-up of its event loop per batch, not per
@@ -157,6 +161,9 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._queue: list[_Operation[Any]] = []
         self._draining = False
+        if self.path not in ("", ":memory:"):
+            make_private_file(Path(self.path))
+            check_private(Path(self.path))
         # Opened on the thread that will use it (sqlite3 checks which thread calls it).
         try:
             self._executor.submit(self._open).result()

@@ -204,6 +204,7 @@ def as_stores(store: str | Stores | None) -> Stores:
 def _sqlite(url: str) -> Stores:
     import sqlite3
 
+    from mcpkit.stores._private_files import make_private_folder
     from mcpkit.stores.sqlite import (
         SqliteDatabase,
         SqliteEventStore,
@@ -218,7 +219,7 @@ def _sqlite(url: str) -> Stores:
     path = url.partition("://")[2][1:].partition("?")[0]
     try:
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(Path(path).parent)
         db = SqliteDatabase(path)
     except (OSError, sqlite3.Error) as exc:
         # A folder in the way, a file that is not a database, no permission: said before
