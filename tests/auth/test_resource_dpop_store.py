@@ -114,3 +114,33 @@ async def test_the_cnf_of_an_introspection_answer_binds_the_token() -> None:
     assert as_bearer.status_code == 401
     assert 'DPoP error="invalid_token"' in as_bearer.headers["www-authenticate"]
     assert accepted.status_code == 200, accepted.text
+
+
+async def test_behind_a_proxy_prefix_the_legacy_endpoints_are_named_by_their_public_uri() -> None:
+    public = "https://example.com/api/mcp"  # the proxy serves the app below /api
+    async with (
+        asyncio.timeout(WAIT),
+        serving(dpop_server(resource=public).http_app()) as base,
+        httpx.AsyncClient(timeout=WAIT) as http,
+    ):
+        tok = token(public)
+        sse = {"accept": "text/event-stream", "authorization": f"DPoP {tok}"}
+        good = proof("GET", "https://example.com/api/sse", tok)
+        async with http.stream("GET", base + "/sse", headers={**sse, "dpop": good}) as stream:
+            opened = stream.status_code
+        unprefixed = proof("GET", "https://example.com/sse", tok)
+        refused = await http.get(base + "/sse", headers={**sse, "dpop": unprefixed})
+    assert opened == 200
+    assert refused.status_code == 401 and "htu" in _nonce_challenge(refused)
+
+
+def test_the_public_uri_of_a_request_keeps_the_proxy_s_origin_and_prefix() -> None:
+    url = ProtectedResource.request_url
+    assert url("https://example.com/api/mcp", "/mcp", "/mcp") == "https://example.com/api/mcp"
+    assert url("https://example.com/api/mcp", "/mcp", "/messages") == (
+        "https://example.com/api/messages"
+    )
+    assert url("https://example.com/mcp", "/mcp", "/sse") == "https://example.com/sse"
+    # A proxy that renames the endpoint: the other paths keep the public origin only.
+    assert url("https://example.com/tools", "/mcp", "/sse") == "https://example.com/sse"
+    assert url("http://127.0.0.1:8000/mcp", "/mcp/", "/mcp") == "http://127.0.0.1:8000/mcp"
