@@ -159,8 +159,8 @@ class ProofChecker:
         jkt = bound_thumbprint(token)
         if jkt is None:
             raise InvalidToken(
-                "the token is not DPoP-bound (no cnf.jkt): present it with Authorization: "
-                "Bearer, or get a DPoP-bound token"
+                "the token is not DPoP-bound (no cnf.jkt): get a DPoP-bound one from the "
+                "authorization server (or, where Bearer is accepted, present it as Bearer)"
             )
         if not hmac.compare_digest(jkt.encode(), proof.thumbprint.encode()):
             raise DPoPRefused("the proof was signed by another key than the token is bound to")

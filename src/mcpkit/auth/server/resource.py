@@ -1,7 +1,7 @@
 """`ProtectedResource`: the settings that make an MCP server an OAuth 2.1 resource server (spec:
 basic/authorization), its protected resource metadata (RFC 9728), its canonical URI (RFC 8707)
-and the check of a request's bearer token (RFC 6750 section 2.1), which transports run before
-anything else touches a session."""
+and the check of a request's token, Bearer (RFC 6750 section 2.1) or DPoP-bound with its proof
+(RFC 9449 section 7), which transports run before anything else touches a session."""
 
 from __future__ import annotations
 
