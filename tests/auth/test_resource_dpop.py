@@ -87,15 +87,14 @@ async def test_a_bound_token_without_a_proof_is_refused() -> None:
     assert challenges(no_proof)["DPoP"].startswith('DPoP error="invalid_dpop_proof"')
 
 
-def _swap_htu(base: str) -> str:
-    return base.replace("127.0.0.1", "localhost") + "/mcp"
-
-
 # Each refusal: the proof, given the URL and the token; words of the reason it is refused.
 REFUSALS: dict[str, tuple[Callable[[str, str], str], str]] = {
     "wrong htm": (lambda url, tok: proof("GET", url, tok), "htm"),
     "wrong htu": (lambda url, tok: proof("POST", url + "/other", tok), "htu"),
-    "htu of another host": (lambda url, tok: proof("POST", _swap_htu(url[:-4]), tok), "htu"),
+    "htu of another host": (
+        lambda url, tok: proof("POST", url.replace("127.0.0.1", "localhost"), tok),
+        "htu",
+    ),
     "stale iat": (lambda url, tok: proof("POST", url, tok, iat=int(time.time()) - 600), "stale"),
     "iat in the future": (
         lambda url, tok: proof("POST", url, tok, iat=int(time.time()) + 600),
