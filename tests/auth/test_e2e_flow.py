@@ -87,7 +87,7 @@ async def test_the_resource_server_answers_with_the_statuses_and_headers_the_spe
         for method in ("POST", "GET", "DELETE"):
             refused = await http.request(method, url, headers=bearer(None), json={})
             assert refused.status_code == 401, method
-            assert refused.headers["www-authenticate"] == (
+            assert refused.headers.get_list("www-authenticate")[0] == (
                 f'Bearer scope="mcp", resource_metadata="{metadata_url}"'
             )
         for path in (PRM + "/mcp", PRM):
@@ -110,7 +110,7 @@ async def test_the_resource_server_answers_with_the_statuses_and_headers_the_spe
         rotate = call(3, "tools/call", name="rotate_secrets", arguments={})
         step_up = await http.post(url, json=rotate, headers=bearer(token, sid))
         assert step_up.status_code == 403
-        assert step_up.headers["www-authenticate"] == (
+        assert step_up.headers.get_list("www-authenticate")[0] == (
             'Bearer error="insufficient_scope", error_description="this needs scope admin", '
             f'scope="mcp admin", resource_metadata="{metadata_url}"'
         )

@@ -35,7 +35,10 @@ from mcpkit.errors import VerifierUnavailable
 
 
 def _challenge(response: httpx.Response) -> str:
-    (value,) = response.headers.get_list("www-authenticate")
+    """The Bearer challenge; the DPoP one (RFC 9449 section 7.1) follows it, naming the
+    proof algorithms (tests/auth/test_resource_dpop.py checks it)."""
+    value, dpop = response.headers.get_list("www-authenticate")
+    assert dpop.startswith("DPoP ") and 'algs="ES256 ' in dpop
     return value
 
 

@@ -46,7 +46,7 @@ async def test_the_protected_example_answers_as_documented() -> None:
             'oauth-protected-resource/mcp"'
         )
         assert " ".join(documented.split()) in " ".join(_section().split())
-        assert refused.headers["www-authenticate"] == documented.replace(
+        assert refused.headers.get_list("www-authenticate")[0] == documented.replace(
             "http://127.0.0.1:8000", base
         )
         for path in (

@@ -11,12 +11,13 @@ from typing import Any, Final
 import httpx
 import msgspec
 from joserfc import jws
-from joserfc.errors import JoseError, UnsupportedAlgorithmError
+from joserfc.errors import JoseError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import Key
 
 from mcpkit.auth._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
 from mcpkit.auth.server._checks import audiences, checked_access_token
+from mcpkit.auth.server._jose import fits, registry
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
@@ -34,16 +35,6 @@ DEFAULT_ALGORITHMS: Final = (
 HMAC_ALGORITHMS: Final = frozenset({"HS256", "HS384", "HS512"})
 
 _TYPES = frozenset({"at+jwt", "jwt"})  # RFC 9068 section 4; plain JWT from older servers
-
-
-class _Registry(jws.JWSRegistry):
-    """joserfc's registry held to our allow-list, and quiet: joserfc warns on each use of
-    `EdDSA` (deprecated by RFC 9864), which most servers still send."""
-
-    def get_alg(self, name: str) -> JWSAlgModel:
-        if name not in self.algorithms or not self.allowed or name not in self.allowed:
-            raise UnsupportedAlgorithmError(f"algorithm {name!r} is not allowed")
-        return self.algorithms[name]
 
 
 class JwtVerifier(ClosesOnExit):
@@ -93,7 +84,7 @@ class JwtVerifier(ClosesOnExit):
         self._leeway = leeway
         self._max_token_bytes = max_token_bytes
         self._clock = clock
-        self._registry = _registry(self.algorithms, max_token_bytes)
+        self._registry = registry(self.algorithms, max_token_bytes)
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give the issuer's keys as exactly one of jwks_url= or jwks=")
         self._keys: KeySource
@@ -156,7 +147,7 @@ class JwtVerifier(ClosesOnExit):
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise InvalidToken("malformed token: kid is not a string")
-        keys = await self._keys.keys_for(kid, lambda key: _fits(alg, key))
+        keys = await self._keys.keys_for(kid, lambda key: fits(alg, key))
         if not keys:
             raise InvalidToken(
                 "unknown key: no key of the issuer's key set has the token's kid and algorithm"
@@ -193,14 +184,6 @@ class JwtVerifier(ClosesOnExit):
         await self._keys.aclose()
 
 
-def _registry(algorithms: frozenset[str], max_token_bytes: int) -> _Registry:
-    registry = _Registry(algorithms=algorithms, strict_check_header=False)
-    # Our limits, not joserfc's (512 bytes of header, too few for an `x5c` chain; 128,000 of
-    # payload): the whole token is bounded by max_token_bytes already.
-    registry.max_header_length = registry.max_payload_length = max_token_bytes
-    return registry
-
-
 def _allow_list(algorithms: Collection[str], *, static: bool) -> frozenset[str]:
     chosen = frozenset(algorithms)
     if "none" in chosen:
@@ -225,16 +208,6 @@ def _check_header(header: Mapping[str, Any]) -> None:
     # and an unencoded payload (b64, RFC 7797) has no place in an access token.
     if "crit" in header or "b64" in header:
         raise InvalidToken("the token uses JWS extensions (crit, b64) that are not accepted")
-
-
-def _fits(alg: JWSAlgModel, key: Key) -> bool:
-    """Whether `key` can check `alg` (key type, curve, and the key's own `alg` and `use`):
-    an RSA public key never checks an HMAC signature, whatever the token's header says."""
-    try:
-        alg.check_key(key)
-    except JoseError:
-        return False
-    return True
 
 
 def _claims_of(payload: bytes) -> dict[str, Any]:

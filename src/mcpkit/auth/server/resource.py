@@ -1,7 +1,7 @@
 """`ProtectedResource`: the settings that make an MCP server an OAuth 2.1 resource server (spec:
 basic/authorization), its protected resource metadata (RFC 9728), its canonical URI (RFC 8707)
-and the check of a request's bearer token (RFC 6750 section 2.1), which transports run before
-anything else touches a session."""
+and the check of a request's token, Bearer (RFC 6750 section 2.1) or DPoP-bound with its proof
+(RFC 9449 section 7), which transports run before anything else touches a session."""
 
 from __future__ import annotations
 
@@ -10,15 +10,26 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
-from mcpkit.auth.metadata import OAuthErrorResponse, ProtectedResourceMetadata, encode
-from mcpkit.auth.server.challenge import bearer_challenge, check_scope_token
+from mcpkit.auth.metadata import ProtectedResourceMetadata
+from mcpkit.auth.server._dpop_nonce import NonceSource
+from mcpkit.auth.server._presented import Presented, credentials
+from mcpkit.auth.server.challenge import AuthFailure, check_scope_token
+from mcpkit.auth.server.dpop import (
+    DPOP_ALGORITHMS,
+    DPoPRefused,
+    ProofChecker,
+    RequestProof,
+    bound_thumbprint,
+)
 from mcpkit.auth.server.verifier import AccessToken, TokenVerifier
 from mcpkit.auth.uris import NotAResourceUri, canonical_resource
 from mcpkit.errors import InvalidToken, VerifierUnavailable
+from mcpkit.stores.liveness import SharedSecrets
+from mcpkit.stores.replay import ReplayCache
 
 __all__ = [
     "ASGIApp",
@@ -37,38 +48,9 @@ ASGIApp = Callable[..., Awaitable[None]]
 #: RFC 9728 section 3: the well-known URI suffix of protected resource metadata.
 WELL_KNOWN: Final = "/.well-known/oauth-protected-resource"
 
-# RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN: Final = re.compile(rb"[A-Za-z0-9\-._~+/]+=*")
 # A Host header worth putting in a URI: a name or an IPv4 or bracketed IPv6 address, a port.
 _HOST: Final = re.compile(r"(?:[a-z0-9._~-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 _NO_ROUTES: Mapping[str, ASGIApp] = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class AuthFailure:
-    """Why a request's token was refused: the HTTP `status` (400 malformed, 401 no or invalid
-    token, 403 insufficient scope, 503 the verifier could not answer), the OAuth `error` code
-    (None when no token came: RFC 6750 section 3.1), a `description` for people, and the
-    `scopes` a new token should have."""
-
-    status: int
-    error: str | None
-    description: str
-    scopes: tuple[str, ...] = ()
-
-    def challenge(self, resource_metadata: str) -> str:
-        """The `WWW-Authenticate` value to send with this failure."""
-        return bearer_challenge(
-            resource_metadata=resource_metadata,
-            scopes=self.scopes,
-            error=self.error,
-            description=self.description if self.error is not None else None,
-        )
-
-    def body(self) -> bytes:
-        """An RFC 6749 section 5.2 error body (the header is what clients act on)."""
-        error = self.error or "invalid_token"
-        return encode(OAuthErrorResponse(error=error, error_description=self.description))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +71,14 @@ class ProtectedResource:
     prefixes to other ASGI apps served on the same origin (the longest prefix wins; the MCP
     endpoint and the metadata come first). A token longer than `max_token_length` bytes is
     refused unread; `verify_timeout` seconds bound each verification (503 past it).
+
+    DPoP (RFC 9449): with `dpop="allowed"` (the default) a token may be presented as
+    `Bearer`, or as `DPoP` with a proof; a token bound to a key (`cnf.jkt`) is accepted only
+    as `DPoP` with a proof signed by that key. `dpop="required"` accepts DPoP-bound tokens
+    only. A proof is signed with one of `dpop_algorithms`; its `iat` may be `dpop_max_age`
+    seconds old and `dpop_leeway` seconds ahead; its `jti` is used once (the store's replay
+    cache). `dpop_nonce` makes every proof carry the server's nonce (RFC 9449 section 9),
+    which changes every `dpop_nonce_lifetime` seconds (the previous one still accepted).
     """
 
     verifier: TokenVerifier
@@ -101,6 +91,12 @@ class ProtectedResource:
     routes: Mapping[str, ASGIApp] = field(default_factory=lambda: _NO_ROUTES)
     max_token_length: int = 16_384
     verify_timeout: float = 10.0
+    dpop: Literal["allowed", "required"] = "allowed"
+    dpop_algorithms: Sequence[str] = DPOP_ALGORITHMS
+    dpop_max_age: float = 60.0
+    dpop_leeway: float = 5.0
+    dpop_nonce: bool = False
+    dpop_nonce_lifetime: float = 300.0
 
     def __post_init__(self) -> None:
         for scope in (*self.required_scopes, *(self.scopes_supported or ())):
@@ -125,6 +121,22 @@ class ProtectedResource:
                 raise ValueError(f"route prefix {prefix!r} must start with '/'")
         if self.max_token_length < 1 or not self.verify_timeout > 0:
             raise ValueError("max_token_length and verify_timeout must be positive")
+        self._check_dpop()
+
+    def _check_dpop(self) -> None:
+        if self.dpop not in ("allowed", "required"):
+            raise ValueError(f"dpop must be 'allowed' or 'required', not {self.dpop!r}")
+        algorithms = list(self.dpop_algorithms)
+        weak = [a for a in algorithms if a not in DPOP_ALGORITHMS]
+        if not algorithms or weak or isinstance(self.dpop_algorithms, str):
+            raise ValueError(
+                f"dpop_algorithms must list asymmetric JWS algorithms among {DPOP_ALGORITHMS} "
+                f"(not {weak or self.dpop_algorithms!r}: never none nor a MAC)"
+            )
+        if not (self.dpop_max_age > 0 and self.dpop_leeway >= 0 and self.dpop_nonce_lifetime > 0):
+            raise ValueError(
+                "dpop_max_age and dpop_nonce_lifetime must be positive, dpop_leeway >= 0"
+            )
 
     # ---------------------------------------------------------------- identity
 
@@ -138,6 +150,20 @@ class ProtectedResource:
             return canonical_resource(derived)
         except NotAResourceUri:  # a path with a space, say: compared as it is
             return derived
+
+    @staticmethod
+    def request_url(resource: str, endpoint: str, path: str) -> str:
+        """The public URI of a request to `path` (below the app's mount point) of the app
+        whose MCP endpoint is `endpoint` and has the canonical URI `resource`: what a DPoP
+        proof's `htu` names. Behind a proxy, the client addressed the public origin and
+        prefix that `resource` holds, not the host and path this process sees."""
+        parts = urllib.parse.urlsplit(resource)
+        public = parts.path.rstrip("/")
+        local = endpoint.rstrip("/")
+        if path.rstrip("/") == local:
+            return resource
+        prefix = public[: len(public) - len(local)] if public.endswith(local) else ""
+        return f"{parts.scheme}://{parts.netloc}{prefix}{path}"
 
     def issuers(self, origin: str) -> list[str]:
         """`authorization_servers` with paths resolved against `origin` (scheme://host)."""
@@ -156,42 +182,115 @@ class ProtectedResource:
             authorization_servers=self.issuers(origin),
             scopes_supported=list(supported) if supported is not None else None,
             bearer_methods_supported=["header"],
+            dpop_signing_alg_values_supported=list(self.dpop_algorithms),
+            dpop_bound_access_tokens_required=self.dpop == "required" or None,
             resource_name=self.resource_name,
             resource_documentation=self.resource_documentation,
         )
 
     # ------------------------------------------------------------------ tokens
 
+    def proof_checker(self, replay: ReplayCache, secrets: SharedSecrets | None) -> ProofChecker:
+        """The checker of this resource's DPoP proofs, with the store's replay cache and
+        shared secrets (`mcpkit.stores.url.Stores`): one per app, made once."""
+        nonces = NonceSource(self.dpop_nonce_lifetime, secrets) if self.dpop_nonce else None
+        return ProofChecker(
+            algorithms=self.dpop_algorithms,
+            max_age=self.dpop_max_age,
+            leeway=self.dpop_leeway,
+            replay=replay,
+            nonces=nonces,
+        )
+
     async def authenticate(
-        self, authorization: Sequence[bytes], resource: str
+        self, authorization: Sequence[bytes], resource: str, proof: RequestProof | None = None
     ) -> AccessToken | AuthFailure:
         """The verified token of a request whose Authorization header values are
-        `authorization`, or why not. Never raises for what a peer sent; never logs a token."""
-        found = self._bearer(authorization)
+        `authorization`, or why not; `proof` is what checking a DPoP proof needs (without
+        it, the DPoP scheme is refused). Never raises for what a peer sent; never logs a
+        token."""
+        presented = credentials(
+            authorization, max_length=self.max_token_length, needed=self._needed()
+        )
+        if isinstance(presented, AuthFailure):
+            return await self._dressed(presented, proof)
+        found = await self._checked(presented, resource, proof)
         if isinstance(found, AuthFailure):
-            return found
+            return await self._dressed(found, proof)
+        missing = [s for s in self.required_scopes if s not in found.scopes]
+        return self.insufficient(found, missing) if missing else found
+
+    async def _checked(
+        self, presented: Presented, resource: str, proof: RequestProof | None
+    ) -> AccessToken | AuthFailure:
+        """The token verified, and its proof when it comes as DPoP; or why not."""
         try:
             async with asyncio.timeout(self.verify_timeout):
-                token = await self.verifier.verify(found, resource=resource)
+                return await self._verified(presented, resource, proof)
         except VerifierUnavailable as exc:
             logger.warning("could not check a token for %s: %s: answered 503", resource, exc)
             return AuthFailure(503, "temporarily_unavailable", exc.description)
-        except InvalidToken as exc:
+        except (InvalidToken, DPoPRefused) as exc:
             logger.info("refused a token for %s: %s", resource, exc.description)
             # The scope goes with every 401 (spec: "Scope Selection Strategy"), so a client
             # that must authorize again asks for what is needed, not every scope supported.
+            dpop = isinstance(exc, DPoPRefused | _DPoPOnly) or presented.scheme == "dpop"
+            error = exc.error if isinstance(exc, DPoPRefused) else "invalid_token"
             description = exc.description or "the token is invalid"
-            return AuthFailure(401, "invalid_token", description, self._needed())
+            about: Literal["bearer", "dpop"] = "dpop" if dpop else "bearer"
+            return AuthFailure(401, error, description, self._needed(), about=about)
         except TimeoutError:
             logger.warning("the token verifier took over %s s: answered 503", self.verify_timeout)
             return AuthFailure(503, "temporarily_unavailable", "token verification timed out")
-        except Exception as exc:  # the verifier's own failure: its message may hold the token
-            logger.error("the token verifier failed with %s: answered 503", type(exc).__name__)
+        except Exception as exc:  # the verifier's or the store's: its message may hold the token
+            logger.error("checking a token failed with %s: answered 503", type(exc).__name__)
             return AuthFailure(503, "temporarily_unavailable", "token verification failed")
-        missing = [s for s in self.required_scopes if s not in token.scopes]
-        if missing:
-            return self.insufficient(token, missing)
+
+    async def _verified(
+        self, presented: Presented, resource: str, proof: RequestProof | None
+    ) -> AccessToken:
+        """RFC 9449 section 7: the proof checked before the token (it costs no round trip),
+        its jti spent last (a refused request uses up nothing)."""
+        if presented.scheme == "bearer":
+            if self.dpop == "required":
+                raise _DPoPOnly(
+                    "this resource accepts DPoP-bound tokens only: present the token with "
+                    "Authorization: DPoP and a DPoP proof"
+                )
+            token = await self.verifier.verify(presented.token, resource=resource)
+            if bound_thumbprint(token) is not None:
+                raise _DPoPOnly(
+                    "the token is DPoP-bound: present it with Authorization: DPoP <token> and "
+                    "a DPoP proof signed by its key (RFC 9449 section 7)"
+                )
+            return token
+        if proof is None:
+            raise DPoPRefused("this endpoint cannot check DPoP proofs")
+        checked = await proof.checker.check(
+            proof.proofs, method=proof.method, url=proof.url, access_token=presented.token
+        )
+        token = await self.verifier.verify(presented.token, resource=resource)
+        ProofChecker.bind(checked, token)
+        await proof.checker.spend(checked)
         return token
+
+    async def _dressed(self, failure: AuthFailure, proof: RequestProof | None) -> AuthFailure:
+        """`failure` with the schemes this resource accepts, and its current DPoP nonce on
+        a 401 (RFC 9449 sections 7.1 and 9), so a client learns it before its next proof."""
+        nonce: str | None = None
+        nonces = None if proof is None else proof.checker.nonces
+        if failure.status == 401 and nonces is not None:
+            try:
+                async with asyncio.timeout(self.verify_timeout):
+                    nonce = await nonces.current()
+            except Exception as exc:  # the store's shared secret is out of reach: no nonce
+                logger.warning("no DPoP nonce (the store failed: %s)", type(exc).__name__)
+        return replace(
+            failure,
+            bearer=self.dpop == "allowed",
+            dpop_algs=tuple(self.dpop_algorithms),
+            nonce=nonce,
+        )
 
     def insufficient(self, token: AccessToken, needed: Sequence[str]) -> AuthFailure:
         """403 for a token lacking `needed`: the scope asked for keeps what the token has
@@ -203,34 +302,17 @@ class ProtectedResource:
             "insufficient_scope",
             f"this needs scope {' '.join(needed)}",
             tuple(wanted),
+            bearer=self.dpop == "allowed",
+            dpop_algs=tuple(self.dpop_algorithms),
         )
-
-    def _bearer(self, values: Sequence[bytes]) -> str | AuthFailure:
-        """The token of `Authorization: Bearer <token>` (RFC 6750 section 2.1)."""
-        if not values:
-            return AuthFailure(401, None, "send Authorization: Bearer <token>", self._needed())
-        if len(values) > 1:
-            return AuthFailure(400, "invalid_request", "send one Authorization header")
-        scheme, _, rest = values[0].strip(b" \t").partition(b" ")
-        if scheme.lower() != b"bearer":
-            # Another scheme: for this resource the request carries no token at all.
-            return AuthFailure(401, None, "send Authorization: Bearer <token>", self._needed())
-        token = rest.strip(b" \t")
-        if len(token) > self.max_token_length:
-            return AuthFailure(
-                401,
-                "invalid_token",
-                f"the token is over {self.max_token_length} bytes",
-                self._needed(),
-            )
-        if not _B64TOKEN.fullmatch(token):
-            return AuthFailure(
-                400, "invalid_request", "the Authorization header is malformed: Bearer <token>"
-            )
-        return token.decode("ascii")
 
     def _needed(self) -> tuple[str, ...]:
         return tuple(self.required_scopes)
+
+
+class _DPoPOnly(InvalidToken):
+    """A token refused because of how it was presented: only DPoP will do (its challenge
+    carries the error, RFC 9449 section 7.1)."""
 
 
 def check_host(host: bytes | None) -> str | None:

@@ -13,6 +13,7 @@ import msgspec
 
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.metadata import encode
+from mcpkit.auth.server.dpop import ProofChecker, RequestProof
 from mcpkit.auth.server.resource import (
     WELL_KNOWN,
     ASGIApp,
@@ -22,6 +23,7 @@ from mcpkit.auth.server.resource import (
     metadata_url,
 )
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.transports.http._exchange import local_path
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.sessions import HostServer
@@ -86,6 +88,7 @@ class Guard:
             paths.add(urllib.parse.urlsplit(metadata_url(auth.resource)).path)
         self.metadata_paths = frozenset(paths)
         self.routes = sorted(auth.routes.items(), key=lambda item: len(item[0]), reverse=True)
+        self._proofs: ProofChecker | None = None
 
     def _where(self, scope: Scope) -> tuple[str, str] | Refusal:
         """The origin the client used and the canonical URI of the endpoint."""
@@ -103,12 +106,25 @@ class Guard:
         where = self._where(scope)
         if isinstance(where, Refusal):
             return where
-        found = await self.auth.authenticate(
-            values_of(scope["headers"], b"authorization"), where[1]
+        headers = scope["headers"]
+        proof = RequestProof(
+            self._proof_checker(),
+            scope["method"],
+            self.auth.request_url(where[1], self.path, local_path(scope)),
+            values_of(headers, b"dpop"),
         )
+        found = await self.auth.authenticate(values_of(headers, b"authorization"), where[1], proof)
         if isinstance(found, AuthFailure):
             return _refusal(found, where[1])
         return found
+
+    def _proof_checker(self) -> ProofChecker:
+        """The DPoP proof checker, made at the first request with the server's store (its
+        replay cache and shared secrets hold across the processes sharing it)."""
+        if self._proofs is None:
+            store = self.server.store
+            self._proofs = self.auth.proof_checker(store.replay, store.secrets)
+        return self._proofs
 
     def check_scopes(self, scope: Scope, token: AccessToken, body: bytes) -> Refusal | None:
         """403 when `body` calls, reads or gets an item needing scopes `token` lacks (spec:
@@ -169,7 +185,7 @@ async def call_route(prefix: str, app: ASGIApp, scope: Scope, receive: Receive, 
 
 
 def _refusal(failure: AuthFailure, resource: str) -> Refusal:
-    headers = [_JSON, (b"www-authenticate", failure.challenge(metadata_url(resource)).encode())]
+    headers = [_JSON, *failure.headers(metadata_url(resource))]
     if failure.status == 503:
         headers.append((b"retry-after", b"5"))
     return Refusal(failure.status, failure.description, failure.body(), tuple(headers))
