@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from importlib import resources
@@ -83,6 +84,9 @@ class InspectorApp:
         #: Told when an exposed code came back spent and every login was revoked.
         self.on_revoked = on_revoked
         self._revoked = asyncio.Event()  # set (and replaced) at each revocation
+        #: The open pages: the key each was sent first on its event stream -> that stream.
+        #: A command to confirm is shown on the stream of the page that asked, alone.
+        self._pages: dict[str, asyncio.Queue[dict[str, Any] | None]] = {}
 
     @property
     def token(self) -> str:
@@ -90,11 +94,15 @@ class InspectorApp:
         return self.logins.token
 
     def one_time_code(
-        self, lifetime: float | None = BROWSER_CODE_LIFETIME, *, exposed: bool = True
+        self,
+        lifetime: float | None = BROWSER_CODE_LIFETIME,
+        *,
+        exposed: bool = True,
+        on_redeemed: Callable[[], None] | None = None,
     ) -> str:
         """A code for `/?code=...` that logs in one browser, once, within `lifetime` seconds
-        (None: until used); `exposed`: see `Logins.one_time_code`."""
-        return self.logins.one_time_code(lifetime, exposed=exposed)
+        (None: until used); `exposed`, `on_redeemed`: see `Logins.one_time_code`."""
+        return self.logins.one_time_code(lifetime, exposed=exposed, on_redeemed=on_redeemed)
 
     def _revoke(self) -> None:
         self.logins.revoke()
@@ -197,7 +205,7 @@ class InspectorApp:
         try:
             result = await self._act(action, cast("dict[str, Any]", args))
         except ConfirmationNeeded as exc:  # the page shows the command, with a Run button
-            return await _reply(send, 200, {"confirm": exc.as_json()})
+            return await _reply(send, 200, {"confirm": {**exc.as_json(), "shown": self._ask(exc)}})
         except McpError as exc:
             return await _reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
         except CallCancelled as exc:
@@ -217,10 +225,15 @@ class InspectorApp:
         if action == "connect":
             confirm = args.get("confirm")
             confirmation = None if confirm is None else str(confirm)
+            page = args.get("page")
             return await hub.connect(
                 str(args["target"]),
                 ConnectionSettings.from_json(args["settings"]) if "settings" in args else None,
-                approve=partial(self.approvals.check, confirmation=confirmation),
+                approve=partial(
+                    self.approvals.check,
+                    confirmation=confirmation,
+                    page=page if isinstance(page, str) and page in self._pages else None,
+                ),
             )
         if action == "ping":
             return await hub.ping()
@@ -236,13 +249,28 @@ class InspectorApp:
             return {"accepted": hub.answer(str(args["id"]), args.get("result"), args.get("error"))}
         raise KeyError(action)
 
+    def _ask(self, asked: ConfirmationNeeded) -> bool:
+        """Show the command to confirm on the event stream of the page that asked (and only
+        there: the request's answer never holds the nonce); whether it could be."""
+        stream = self._pages.get(asked.page) if asked.page is not None else None
+        if stream is None:
+            return False
+        try:
+            stream.put_nowait({"type": "confirm", **asked.for_page()})
+        except asyncio.QueueFull:  # a page that stopped reading: it is being dropped
+            return False
+        return True
+
     async def _events(self, receive: Receive, send: Send) -> None:
         queue = self.hub.subscribe()
+        key = secrets.token_urlsafe(18)
+        self._pages[key] = queue
         gone = asyncio.get_running_loop().create_task(_disconnected(receive, self._revoked))
         try:
             headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b": open\n\n", "more_body": True})
+            first = b": open\n\n" + _event_data({"type": "page", "key": key})
+            await send({"type": "http.response.body", "body": first, "more_body": True})
             while not gone.done():
                 chunk = await _next_event(queue, gone)
                 if chunk is None:
@@ -253,6 +281,7 @@ class InspectorApp:
             pass  # the page went away mid-write
         finally:
             gone.cancel()
+            del self._pages[key]
             self.hub.unsubscribe(queue)
 
 
@@ -265,8 +294,10 @@ async def _next_event(
         getter.cancel()
         return None if gone in done else b": keepalive\n\n"
     event = getter.result()
-    if event is None:
-        return None
+    return None if event is None else _event_data(event)
+
+
+def _event_data(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, default=str).encode() + b"\n\n"
 
 
@@ -356,8 +387,8 @@ inspector again for a new one.
 """
 
 
-_RACED = """This one-time link was used already, by another browser: perhaps by another user of
-this machine, who can read a browser's arguments (ps) and may have opened it first.
+_RACED = """This one-time link was used already, by another browser: someone who read it may
+have opened it first.
 
 Every login to this inspector is now revoked. Open the link the inspector printed in its
 terminal (that one is never shown to other users).
