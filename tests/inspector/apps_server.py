@@ -24,9 +24,40 @@ server.add_view(
 )
 
 
+# The same probe in documents that once slipped out of the policy put in their text: its
+# script before <head> (it ran before the policy did), and a <header> with no <head> (the
+# policy landed in it, outside any head, and was ignored).
+SCRIPT = PROBE[PROBE.index("<script>") : PROBE.index("</script>") + len("</script>")]
+EARLY = '<script>window.early = fetch("BLOCKED_URL/ok").then((r) => r.status, () => "failed")'
+server.add_view(
+    "ui://probe/script-first",
+    (EARLY + "</script><!DOCTYPE html><html><head><title>p</title></head><body>" + SCRIPT)
+    .replace("ALLOWED_URL", ALLOWED)
+    .replace("BLOCKED_URL", BLOCKED),
+    csp=Csp(connect_domains=(ALLOWED,)),
+)
+server.add_view(
+    "ui://probe/header-no-head",
+    ("<html><header><p>a header</p></header><body>" + SCRIPT + "</body></html>")
+    .replace("ALLOWED_URL", ALLOWED)
+    .replace("BLOCKED_URL", BLOCKED),
+    csp=Csp(connect_domains=(ALLOWED,)),
+)
+
+
 @server.tool(view="ui://probe/view")
 def probe() -> str:
     """Open the probe."""
+    return "probing"
+
+
+@server.tool(view="ui://probe/script-first")
+def probe_script_first() -> str:
+    return "probing"
+
+
+@server.tool(view="ui://probe/header-no-head")
+def probe_header_no_head() -> str:
     return "probing"
 
 

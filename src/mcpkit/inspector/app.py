@@ -8,23 +8,20 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from typing import Any, cast
-from urllib.parse import parse_qs
 
 from mcpkit.errors import McpError
+from mcpkit.inspector._asgi import LOOPBACK, Receive, Scope, Send, header, query, reply
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
+from mcpkit.inspector.sandbox import Views, serve_sandbox
 from mcpkit.inspector.settings import ConnectionSettings
 
 __all__ = ["InspectorApp"]
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -46,7 +43,6 @@ _ASSETS = {
 _MAX_BODY = 4 * 1024 * 1024
 #: Seconds between SSE comments that keep an idle stream (and its proxies) open.
 _KEEPALIVE = 15.0
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 #: What browsers say (Sec-Fetch-Site) of a request the page made itself, or the person opened.
 _OWN_REQUEST = ("", "same-origin", "none")
 _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; media-src data:; frame-ancestors 'none'"
@@ -57,8 +53,6 @@ _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
-#: The page that hosts a view (MCP Apps' sandbox proxy), served on the sandbox port alone.
-_SANDBOX_PATH = "/sandbox"
 
 
 class InspectorApp:
@@ -78,6 +72,8 @@ class InspectorApp:
         #: page's, as the extension requires; served by this app too (`_sandbox`). None: no
         #: view is rendered (the page shows the tool's result alone).
         self.sandbox_port = sandbox_port
+        #: The views the pages show, served on the sandbox port with their policy.
+        self.views = Views()
         self.logins = Logins(token)
         #: Targets requests may connect to without a confirmation: the command line's.
         self.approvals = Approvals([hub.initial_target])
@@ -118,10 +114,10 @@ class InspectorApp:
         method: str = scope["method"]
         if not _loopback_host(scope):
             # DNS rebinding: a page of another site, resolved to 127.0.0.1, names its own host
-            return await _reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
+            return await reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
         server = scope.get("server")
         if self.sandbox_port is not None and server is not None and server[1] == self.sandbox_port:
-            return await self._sandbox(scope, send)  # that origin serves the sandbox alone
+            return await serve_sandbox(scope, send, self.views)  # that origin: the views alone
         if path in _ASSETS and path != "/" and method == "GET":
             return await _asset(send, *_ASSETS[path], policy=self._page_policy(scope))
         logging_in = await self._admitted(scope, send)
@@ -134,7 +130,7 @@ class InspectorApp:
             return await self._events(receive, send)
         if path.startswith("/api/") and method == "POST":
             return await self._api(path.removeprefix("/api/"), scope, receive, send)
-        await _reply(send, 404, {"error": f"no {method} {path} here"})
+        await reply(send, 404, {"error": f"no {method} {path} here"})
 
     def _page_policy(self, scope: Scope) -> bytes:
         """The page's Content-Security-Policy: its own origin alone, and the sandbox's frames
@@ -146,36 +142,12 @@ class InspectorApp:
             return _PAGE_POLICY.encode()
         return f"{_PAGE_POLICY}; frame-src http://{name}:{self.sandbox_port}".encode()
 
-    async def _sandbox(self, scope: Scope, send: Send) -> None:
-        """The sandbox proxy page (MCP Apps, `static/sandbox.html`): it loads a view's HTML,
-        with the view's Content-Security-Policy, into an iframe of its own, and passes messages
-        between it and the inspector page. Framed only by the inspector's page; it holds no
-        secret (the login cookie is HttpOnly, and its API refuses other origins)."""
-        if scope["path"] != _SANDBOX_PATH or scope["method"] != "GET":
-            return await _reply(send, 404, {"error": "the sandbox serves /sandbox alone"})
-        host = _query(scope, "host")
-        if not _inspector_origin(host, scope):
-            return await _reply(send, 400, {"error": "host= names the inspector's origin"})
-        data = resources.files("mcpkit.inspector").joinpath("static", "sandbox.html").read_text()
-        body = data.replace("__INSPECTOR_ORIGIN__", json.dumps(host)).encode()
-        headers = [
-            (b"content-type", b"text/html; charset=utf-8"),
-            (b"cache-control", b"no-store"),
-            # No policy of its own beyond who may frame it: the view it loads inherits the
-            # sandbox's policy, and brings its own (built from its `_meta.ui.csp`).
-            (b"content-security-policy", f"frame-ancestors {host}".encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
     async def _admitted(self, scope: Scope, send: Send) -> bool | None:
         """None if refused (the refusal is sent); else whether the request logs in with a
         one-time code (its page sets the cookie) rather than holding the cookie already."""
         path = scope["path"]
         # a code in the address logs the browser in (and is spent, even if it holds the cookie)
-        code = _query(scope, "code") if path == "/" and scope["method"] == "GET" else ""
+        code = query(scope, "code") if path == "/" and scope["method"] == "GET" else ""
         if code and self.logins.redeem(code):
             return True
         if not self.logins.holds_token(scope):
@@ -185,43 +157,46 @@ class InspectorApp:
             elif path == "/":
                 await _text(send, 403, _LOGGED_OUT)
             else:
-                await _reply(send, 403, {"error": "open the link the inspector printed"})
+                await reply(send, 403, {"error": "open the link the inspector printed"})
             return None
         if not _made_here(scope):
-            await _reply(send, 403, {"error": "requests from other sites are refused"})
+            await reply(send, 403, {"error": "requests from other sites are refused"})
             return None
         return False
 
     async def _api(self, action: str, scope: Scope, receive: Receive, send: Send) -> None:
-        if _header(scope, b"content-type").split(";")[0].strip() != "application/json":
-            return await _reply(send, 415, {"error": "send JSON (Content-Type: application/json)"})
+        if header(scope, b"content-type").split(";")[0].strip() != "application/json":
+            return await reply(send, 415, {"error": "send JSON (Content-Type: application/json)"})
         body = await _body(receive)
         try:
             args: Any = json.loads(body) if body else {}
         except ValueError:
-            return await _reply(send, 400, {"error": "the body is not JSON"})
+            return await reply(send, 400, {"error": "the body is not JSON"})
         if body is None or not isinstance(args, dict):
-            return await _reply(send, 400, {"error": "send a JSON object under 4 MB"})
+            return await reply(send, 400, {"error": "send a JSON object under 4 MB"})
         try:
-            result = await self._act(action, cast("dict[str, Any]", args))
+            result = await self._act(action, cast("dict[str, Any]", args), scope)
         except ConfirmationNeeded as exc:  # the page shows the command, with a Run button
-            return await _reply(send, 200, {"confirm": {**exc.as_json(), "shown": self._ask(exc)}})
+            return await reply(send, 200, {"confirm": {**exc.as_json(), "shown": self._ask(exc)}})
         except McpError as exc:
-            return await _reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
+            return await reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
         except CallCancelled as exc:
-            return await _reply(send, 200, {"cancelled": str(exc)})
+            return await reply(send, 200, {"cancelled": str(exc)})
         except (KeyError, TypeError, ValueError) as exc:
-            return await _reply(send, 400, {"error": f"bad request for {action}: {exc}"})
+            return await reply(send, 400, {"error": f"bad request for {action}: {exc}"})
         except Exception as exc:  # a server that cannot start, a URL that refuses us
-            return await _reply(send, 200, {"error": {"code": -32603, "message": str(exc)}})
-        await _reply(send, 200, {"result": result})
+            return await reply(send, 200, {"error": {"code": -32603, "message": str(exc)}})
+        await reply(send, 200, {"result": result})
 
-    async def _act(self, action: str, args: dict[str, Any]) -> Any:
+    async def _act(self, action: str, args: dict[str, Any], scope: Scope) -> Any:
         hub = self.hub
         if action == "state":
             return hub.state()
         if action == "sandbox":
             return {"port": self.sandbox_port}
+        if action == "view":  # a view to show: served as is, its policy in a header
+            page_origin = "http://" + header(scope, b"host")
+            return {"view": self.views.add(str(args["html"]), args.get("csp"), page_origin)}
         if action == "connect":
             confirm = args.get("confirm")
             confirmation = None if confirm is None else str(confirm)
@@ -317,40 +292,14 @@ async def _disconnected(receive: Receive, revoked: asyncio.Event) -> None:
         waiting.cancel()
 
 
-def _query(scope: Scope, name: str) -> str:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
-    return values[0] if values else ""
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return ""
-
-
-def _inspector_origin(origin: str, scope: Scope) -> bool:
-    """Whether `origin` is the inspector page's: a loopback name, and another port than the
-    sandbox's own (the one the page was served from)."""
-    scheme, _, rest = origin.partition("://")
-    name, _, port = rest.rpartition(":")
-    sandbox = scope.get("server")
-    return (
-        scheme == "http"
-        and name in _LOOPBACK
-        and port.isdigit()
-        and (sandbox is None or int(port) != sandbox[1])
-    )
-
-
 def _host_name(scope: Scope) -> str:
     """The Host header's name, without its port."""
-    host = _header(scope, b"host")
+    host = header(scope, b"host")
     return host.rsplit(":", 1)[0] if not host.endswith("]") else host
 
 
 def _loopback_host(scope: Scope) -> bool:
-    return _host_name(scope) in _LOOPBACK
+    return _host_name(scope) in LOOPBACK
 
 
 def _made_here(scope: Scope) -> bool:
@@ -358,10 +307,10 @@ def _made_here(scope: Scope) -> bool:
     every POST and cross-origin fetch, and Sec-Fetch-Site on every request. The cookie is
     SameSite, but every port of 127.0.0.1 is the same site: a page served on another port
     is refused here. Clients that are not browsers send neither."""
-    origin = _header(scope, b"origin")
-    if origin and origin != "http://" + _header(scope, b"host"):
+    origin = header(scope, b"origin")
+    if origin and origin != "http://" + header(scope, b"host"):
         return False
-    return _header(scope, b"sec-fetch-site") in _OWN_REQUEST
+    return header(scope, b"sec-fetch-site") in _OWN_REQUEST
 
 
 async def _body(receive: Receive) -> bytes | None:
@@ -424,10 +373,3 @@ async def _text(send: Send, status: int, text: str) -> None:
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text.encode()})
-
-
-async def _reply(send: Send, status: int, payload: Any) -> None:
-    data = json.dumps(payload, default=str).encode()
-    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})

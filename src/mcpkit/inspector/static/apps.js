@@ -89,8 +89,14 @@ export async function showView({ where, tool, args, api, request, tools, note })
       return;
     }
     if (method === "ui/notifications/sandbox-proxy-ready") {
-      post({ jsonrpc: "2.0", method: "ui/notifications/sandbox-resource-ready",
-        params: { html: contents.text, csp: ui.csp, permissions: ui.permissions } });
+      // the inspector keeps the HTML, and serves it on the sandbox origin under its policy
+      try {
+        const { view: key } = await api("view", { html: contents.text, csp: ui.csp ?? null });
+        post({ jsonrpc: "2.0", method: "ui/notifications/sandbox-resource-ready",
+          params: { view: key, csp: ui.csp, permissions: ui.permissions } });
+      } catch (err) {
+        said_("view not shown", String(err.message || err));
+      }
       return;
     }
     if (method === "ui/notifications/initialized") {
