@@ -1,6 +1,6 @@
 """A server for the inspector's MCP Apps tests: a view that reports what its CSP lets it reach
 (MCPKIT_TEST_ALLOWED and MCPKIT_TEST_BLOCKED: two loopback origins, the first declared) and
-what the host lets it call."""
+what the host lets it call, and one that asks to open links."""
 
 from __future__ import annotations
 
@@ -69,6 +69,23 @@ def model_only() -> str:
 @server.tool(view="ui://probe/view", visibility=["app"])
 def app_only() -> str:
     return "for the view"
+
+
+# A view that asks to open links: one hiding its host behind a user name, one of another
+# scheme, one (MCPKIT_TEST_ALLOWED/page) the person is asked about, and two more too soon.
+LINKS = (Path(__file__).parent / "apps_links.html").read_text()
+server.add_view("ui://probe/links", LINKS.replace("LINK_URL", f"{ALLOWED}/page"))
+server.add_view("ui://probe/links-again", LINKS.replace("LINK_URL", f"{ALLOWED}/page"))
+
+
+@server.tool(view="ui://probe/links")
+def links() -> str:
+    return "asking"
+
+
+@server.tool(view="ui://probe/links-again")
+def links_again() -> str:
+    return "asking"
 
 
 WAIT = (Path(__file__).parent / "apps_wait.html").read_text()

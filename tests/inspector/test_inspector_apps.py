@@ -166,3 +166,50 @@ async def test_mcpkit_dev_shows_the_view_again_when_its_html_changes(tmp_path: P
             view.write_text("<html><body><p id='v'>second</p></body></html>")
             await _reload(app.hub, [view], io.StringIO(), app.approvals.check)  # as dev does
             await frame.locator("#v >> text=second").wait_for(timeout=WAIT_MS)
+
+
+async def test_a_view_asks_to_open_links_the_host_shown_a_few_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 39: the confirm dialog showed https://accounts.example.com@evil.example/ as is
+    async with origin(b"ok") as site:
+        monkeypatch.setenv("MCPKIT_TEST_ALLOWED", site)
+        async with served(InspectorHub()) as (base, app):
+            async with browser_page(login_url(base, app)) as page:
+                await connect(page, str(HERE / "apps_server.py"))
+                for tool, view, opening in [
+                    ("links", "links", False),
+                    ("links_again", "links-again", True),
+                ]:
+                    await open_tool(page, tool)
+                    await page.click(".tool-form button[type=submit]")
+                    shown = page.locator(".view", has=page.locator(f"text='ui://probe/{view}'"))
+                    ask = shown.locator(".link-ask")
+                    await ask.wait_for(timeout=WAIT_MS)
+                    said = shown.locator(".view-said")
+                    await said.locator("text=second:").wait_for(timeout=WAIT_MS)
+                    assert await ask.locator(".link-host").text_content() == site[len("http://") :]
+                    assert await ask.locator(".link-url").text_content() == f"{site}/page"
+                    await shoot(page, tmp_path, f"apps-link-{view}")
+                    if opening:
+                        async with page.context.expect_page() as opened:
+                            await ask.locator(".link-open").click()
+                        assert (await opened.value).url == f"{site}/page"
+                    else:
+                        await ask.locator(".link-cancel").click()
+                    await said.locator("text=links done").wait_for(timeout=WAIT_MS)
+                    text = await said.text_content() or ""
+                    assert "userinfo: Invalid URL: a link with a user name" in text, text
+                    assert "scheme: Invalid URL: javascript: links are not opened" in text, text
+                    assert "second: A link is already waiting" in text, text
+                    first = "first: opened" if opening else "first: Link opening denied by user"
+                    assert first in text, text
+                    assert "fourth: Too many links: a view may ask at most 3 a minute" in text
+                    assert await shown.locator(".link-ask").count() == 0
+                    # six messages said above, and the view's budget is 60 a minute
+                    inside = shown.frame_locator(".view-frame").frame_locator("iframe")
+                    flood = inside.locator("body[data-flood]")
+                    await flood.wait_for(timeout=WAIT_MS)
+                    assert await flood.get_attribute("data-flood") == (
+                        "54 more shown; Too many messages: a view may show at most 60 a minute"
+                    )

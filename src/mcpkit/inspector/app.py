@@ -29,6 +29,7 @@ _ASSETS = {
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
     "/apps.js": ("apps.js", "text/javascript; charset=utf-8"),
+    "/asks.js": ("asks.js", "text/javascript; charset=utf-8"),
     "/connection.js": ("connection.js", "text/javascript; charset=utf-8"),
     "/reload.js": ("reload.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
