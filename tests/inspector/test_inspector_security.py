@@ -1,6 +1,7 @@
-"""Issue 19's attacks on the inspector, without a browser: the token read from the browser's
-command line (`ps`), a command named by a request, a page on another port of 127.0.0.1, and
-`--header` values sent to a server typed in the page later."""
+"""Issues 19 and 39's attacks on the inspector, without a browser: a login read from the
+browser's command line (`ps`, /proc), a command named by a request and its confirmation echoed
+back, a page on another port of 127.0.0.1, and `--header` values sent to a server typed in the
+page later."""
 
 from __future__ import annotations
 

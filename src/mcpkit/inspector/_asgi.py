@@ -8,7 +8,17 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["LOOPBACK", "Receive", "Scope", "Send", "header", "query", "reply"]
+__all__ = [
+    "LOOPBACK",
+    "Receive",
+    "Scope",
+    "Send",
+    "header",
+    "host_name",
+    "origin",
+    "query",
+    "reply",
+]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -28,6 +38,20 @@ def header(scope: Scope, name: bytes) -> str:
         if key == name:
             return bytes(value).decode("latin-1")
     return ""
+
+
+def host_name(scope: Scope) -> str:
+    """The Host header's name, without its port."""
+    host = header(scope, b"host")
+    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+
+def origin(scope: Scope) -> str:
+    """The origin the request was sent to: the name it gave (checked to be loopback before
+    anything is answered) and the port it came in on, never the rest of its Host header."""
+    server = scope.get("server")
+    port = f":{server[1]}" if server else ""
+    return f"http://{host_name(scope)}{port}"
 
 
 async def reply(send: Send, status: int, payload: Any) -> None:

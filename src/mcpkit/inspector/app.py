@@ -1,7 +1,8 @@
-"""The inspector's web app (plain ASGI): the page and its assets, an SSE event stream, and a
-JSON API, each call checked for the session's cookie (login.py), a loopback Host, and that the
-page itself made it; a request to connect to a command needs the person's confirmation
-(approval.py)."""
+"""The inspector's web app (plain ASGI): the page and its assets, an SSE event stream per page
+(its first event: the page's key), and a JSON API, each call checked for the session's cookie
+(login.py), a loopback Host, and that the page itself made it; a request to connect to a
+command needs the person's confirmation in the page that asked (approval.py); the views'
+sandbox origin is served by sandbox.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from importlib import resources
 from typing import Any, cast
 
 from mcpkit.errors import McpError
-from mcpkit.inspector._asgi import LOOPBACK, Receive, Scope, Send, header, query, reply
+from mcpkit.inspector._asgi import (
+    LOOPBACK,
+    Receive,
+    Scope,
+    Send,
+    header,
+    host_name,
+    origin,
+    query,
+    reply,
+)
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
@@ -70,7 +81,7 @@ class InspectorApp:
     ) -> None:
         self.hub = hub
         #: The loopback port of the views' sandbox proxy (MCP Apps): another origin than the
-        #: page's, as the extension requires; served by this app too (`_sandbox`). None: no
+        #: page's, as the extension requires; served by this app too (sandbox.py). None: no
         #: view is rendered (the page shows the tool's result alone).
         self.sandbox_port = sandbox_port
         #: The views the pages show, served on the sandbox port with their policy.
@@ -138,7 +149,7 @@ class InspectorApp:
         by the name the page was opened with (apps.js frames `location.hostname`). Only that
         one: Chromium logs every IPv6 literal in a source list (`http://[::1]:PORT`) as an
         invalid source, and the inspector listens on 127.0.0.1 alone anyway."""
-        name = _host_name(scope)
+        name = host_name(scope)
         if self.sandbox_port is None or name.startswith("["):
             return _PAGE_POLICY.encode()
         return f"{_PAGE_POLICY}; frame-src http://{name}:{self.sandbox_port}".encode()
@@ -196,8 +207,7 @@ class InspectorApp:
         if action == "sandbox":
             return {"port": self.sandbox_port}
         if action == "view":  # a view to show: served as is, its policy in a header
-            page_origin = "http://" + header(scope, b"host")
-            return {"view": self.views.add(str(args["html"]), args.get("csp"), page_origin)}
+            return {"view": self.views.add(str(args["html"]), args.get("csp"), origin(scope))}
         if action == "connect":
             confirm = args.get("confirm")
             confirmation = None if confirm is None else str(confirm)
@@ -293,14 +303,8 @@ async def _disconnected(receive: Receive, revoked: asyncio.Event) -> None:
         waiting.cancel()
 
 
-def _host_name(scope: Scope) -> str:
-    """The Host header's name, without its port."""
-    host = header(scope, b"host")
-    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
-
-
 def _loopback_host(scope: Scope) -> bool:
-    return _host_name(scope) in LOOPBACK
+    return host_name(scope) in LOOPBACK
 
 
 def _made_here(scope: Scope) -> bool:

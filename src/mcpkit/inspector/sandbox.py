@@ -12,7 +12,7 @@ from collections import OrderedDict
 from importlib import resources
 from typing import Any, cast
 
-from mcpkit.inspector._asgi import LOOPBACK, Scope, Send, header, query, reply
+from mcpkit.inspector._asgi import LOOPBACK, Scope, Send, origin, query, reply
 
 __all__ = ["MAX_VIEWS", "Views", "serve_sandbox", "view_policy"]
 
@@ -94,7 +94,7 @@ async def serve_sandbox(scope: Scope, send: Send, views: Views) -> None:
         return await reply(send, 404, {"error": "the sandbox serves /sandbox and its views"})
     body, policy, page_origin = found
     # framed by the proxy (this origin) inside the inspector's page, by nothing else
-    ancestors = f"frame-ancestors http://{header(scope, b'host')} {page_origin}"
+    ancestors = f"frame-ancestors {origin(scope)} {page_origin}"
     headers = [
         (b"content-type", b"text/html; charset=utf-8"),
         (b"cache-control", b"no-store"),
