@@ -16,7 +16,9 @@ import shlex
 import signal
 import stat
 import sys
+import tempfile
 import urllib.parse
+import webbrowser
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -30,7 +32,10 @@ from mcpkit.cli.target import TargetError
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.launcher import Launcher
-from mcpkit.inspector.serve import _reload  # pyright: ignore[reportPrivateUsage]
+from mcpkit.inspector.serve import (
+    _launch_browser,  # pyright: ignore[reportPrivateUsage]
+    _reload,  # pyright: ignore[reportPrivateUsage]
+)
 
 FAKE_BROWSER = """#!/bin/sh
 # what a browser's process shows every user of the machine: its arguments
@@ -110,6 +115,17 @@ def test_the_launcher_is_private_and_removed_at_exit() -> None:
         launcher.remove()
     assert not launcher.folder.exists()
     launcher.remove()  # again: nothing to do
+
+
+def test_no_launcher_file_means_no_browser_never_a_link_in_its_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    out = io.StringIO()
+    assert _launch_browser(InspectorApp(InspectorHub()), "http://127.0.0.1:1", out) is None
+    assert "not opening a browser" in out.getvalue() and opened == []
 
 
 async def test_a_one_time_code_is_good_once_and_for_a_short_time() -> None:

@@ -77,7 +77,7 @@ def serve_inspector(
         file=out,
         flush=True,
     )
-    launcher = _launch_browser(app, base) if open_browser else None
+    launcher = _launch_browser(app, base, out or sys.stderr) if open_browser else None
     try:
         asyncio.run(_serve(app, [sock, sandbox], list(watch), out or sys.stderr))
     except KeyboardInterrupt:
@@ -90,9 +90,10 @@ def serve_inspector(
     return 0
 
 
-def _launch_browser(app: InspectorApp, base: str) -> Launcher:
+def _launch_browser(app: InspectorApp, base: str, out: TextIO) -> Launcher | None:
     """Open the login page in a browser through a private file (launcher.py), deleted once
-    its code is used (or when the inspector stops)."""
+    its code is used (or when the inspector stops); None, and the terminal told, if that file
+    cannot be written (the link is never given to the browser's command line instead)."""
     launcher: Launcher | None = None
 
     def used() -> None:
@@ -100,7 +101,11 @@ def _launch_browser(app: InspectorApp, base: str) -> Launcher:
             launcher.remove()
 
     code = app.one_time_code(BROWSER_CODE_LIFETIME, on_redeemed=used)
-    launcher = Launcher(f"{base}/?code={code}")
+    try:
+        launcher = Launcher(f"{base}/?code={code}")
+    except OSError as exc:
+        print(f"mcpkit inspector: not opening a browser ({exc}): open the link above", file=out)
+        return None
     # a thread: some browsers' launchers block until the window closes
     threading.Thread(target=webbrowser.open, args=(launcher.url,), daemon=True).start()
     return launcher
