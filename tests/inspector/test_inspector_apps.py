@@ -65,7 +65,7 @@ async def test_the_example_view_renders_calls_its_tool_and_follows_the_host(
             await frame.locator("#mode >> text=mode: fullscreen").wait_for(timeout=WAIT_MS)
             await shoot(page, tmp_path, "apps-fullscreen")
             # its CSP (it declares no origin) stops a script of the view reaching one
-            inner = next(f for f in page.frames if f.url == "about:srcdoc")
+            inner = next(f for f in page.frames if "/view/" in f.url)
             reached = await inner.evaluate(
                 f"fetch({undeclared!r}).then(() => 'reached', () => 'blocked')"
             )
@@ -103,15 +103,26 @@ async def test_a_view_reaches_only_what_its_csp_declares_and_calls_only_app_tool
         async with served(InspectorHub()) as (base, app):
             async with browser_page(login_url(base, app)) as page:
                 await connect(page, str(HERE / "apps_server.py"))
-                await open_tool(page, "probe")
-                await page.click(".tool-form button[type=submit]")
-                said = page.locator(".view-said")
-                await said.locator("text=app_only:").wait_for(timeout=WAIT_MS)
-                text = await said.text_content() or ""
-                assert "allowed: 200" in text, text
-                assert "blocked: failed" in text, text
-                assert "model_only: refused" in text, text
-                assert "app_only: for the view" in text, text
+                # Issue 39: a script before <head>, or a <header> and no <head>, put the
+                # policy's <meta> where Chromium ignores it, and the view reached any origin
+                views = {
+                    "probe": "view",
+                    "probe_script_first": "script-first",
+                    "probe_header_no_head": "header-no-head",
+                }
+                for tool, view in views.items():
+                    await open_tool(page, tool)
+                    await page.click(".tool-form button[type=submit]")
+                    shown = page.locator(".view", has=page.locator(f"text='ui://probe/{view}'"))
+                    said = shown.locator(".view-said")
+                    await said.locator("text=app_only:").wait_for(timeout=WAIT_MS)
+                    text = await said.text_content() or ""
+                    assert "allowed: 200" in text, (tool, text)
+                    assert "blocked: failed" in text, (tool, text)
+                    assert "model_only: refused" in text, (tool, text)
+                    assert "app_only: for the view" in text, (tool, text)
+                    if tool == "probe_script_first":
+                        assert "early: failed" in text, (tool, text)
                 await page.wait_for_selector("#notifications >> text=view: log")
                 await shoot(page, tmp_path, "apps-probe")
 
@@ -155,3 +166,50 @@ async def test_mcpkit_dev_shows_the_view_again_when_its_html_changes(tmp_path: P
             view.write_text("<html><body><p id='v'>second</p></body></html>")
             await _reload(app.hub, [view], io.StringIO(), app.approvals.check)  # as dev does
             await frame.locator("#v >> text=second").wait_for(timeout=WAIT_MS)
+
+
+async def test_a_view_asks_to_open_links_the_host_shown_a_few_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 39: the confirm dialog showed https://accounts.example.com@evil.example/ as is
+    async with origin(b"ok") as site:
+        monkeypatch.setenv("MCPKIT_TEST_ALLOWED", site)
+        async with served(InspectorHub()) as (base, app):
+            async with browser_page(login_url(base, app)) as page:
+                await connect(page, str(HERE / "apps_server.py"))
+                for tool, view, opening in [
+                    ("links", "links", False),
+                    ("links_again", "links-again", True),
+                ]:
+                    await open_tool(page, tool)
+                    await page.click(".tool-form button[type=submit]")
+                    shown = page.locator(".view", has=page.locator(f"text='ui://probe/{view}'"))
+                    ask = shown.locator(".link-ask")
+                    await ask.wait_for(timeout=WAIT_MS)
+                    said = shown.locator(".view-said")
+                    await said.locator("text=second:").wait_for(timeout=WAIT_MS)
+                    assert await ask.locator(".link-host").text_content() == site[len("http://") :]
+                    assert await ask.locator(".link-url").text_content() == f"{site}/page"
+                    await shoot(page, tmp_path, f"apps-link-{view}")
+                    if opening:
+                        async with page.context.expect_page() as opened:
+                            await ask.locator(".link-open").click()
+                        assert (await opened.value).url == f"{site}/page"
+                    else:
+                        await ask.locator(".link-cancel").click()
+                    await said.locator("text=links done").wait_for(timeout=WAIT_MS)
+                    text = await said.text_content() or ""
+                    assert "userinfo: Invalid URL: a link with a user name" in text, text
+                    assert "scheme: Invalid URL: javascript: links are not opened" in text, text
+                    assert "second: A link is already waiting" in text, text
+                    first = "first: opened" if opening else "first: Link opening denied by user"
+                    assert first in text, text
+                    assert "fourth: Too many links: a view may ask at most 3 a minute" in text
+                    assert await shown.locator(".link-ask").count() == 0
+                    # six messages said above, and the view's budget is 60 a minute
+                    inside = shown.frame_locator(".view-frame").frame_locator("iframe")
+                    flood = inside.locator("body[data-flood]")
+                    await flood.wait_for(timeout=WAIT_MS)
+                    assert await flood.get_attribute("data-flood") == (
+                        "54 more shown; Too many messages: a view may show at most 60 a minute"
+                    )

@@ -23,6 +23,7 @@ from _inspector_harness import (
 )
 
 from mcpkit.inspector.hub import InspectorHub
+from mcpkit.inspector.launcher import Launcher
 
 pytestmark = browser_marks(90)
 
@@ -113,3 +114,26 @@ async def test_an_html_blob_is_offered_as_text_not_as_a_page(tmp_path: Path) -> 
             assert download.suggested_filename == "page.html.txt"
             assert await page.title() == "mcpkit inspector"
             await shoot(page, tmp_path, "html-blob")
+
+
+async def test_the_launcher_file_logs_in_and_a_scripted_click_runs_nothing(
+    tmp_path: Path,
+) -> None:
+    # Issue 39: the browser is given a private file holding the link, never the link itself
+    marker = tmp_path / "ran"
+    async with served(InspectorHub()) as (base, app):
+        launcher = Launcher(f"{base}/?code={app.one_time_code()}")
+        try:
+            async with browser_page(launcher.url) as page:
+                assert page.url == f"{base}/"  # the file's link followed, its code spent
+                await page.fill("#target", f"sh -c 'touch {marker}'")
+                await page.click("#connect")
+                panel = page.locator("#confirm-panel")
+                await page.locator("#confirm-run").wait_for(timeout=WAIT_MS)
+                # a click a script makes is not the person's: the Run button ignores it
+                await page.evaluate("document.getElementById('confirm-run').click()")
+                assert await panel.is_visible()
+                await page.click("#confirm-cancel")
+                assert not marker.exists() and app.hub.client is None
+        finally:
+            launcher.remove()

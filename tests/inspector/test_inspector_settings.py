@@ -64,14 +64,14 @@ def test_variables_for_a_started_server_are_part_of_the_command_to_confirm() -> 
     target = parse_target(SHOWCASE)
     approvals.check(target)  # the command line's target, as given: not asked
     with pytest.raises(ConfirmationNeeded) as asked:
-        approvals.check(target, env={"LD_PRELOAD": "/tmp/x.so"})
+        approvals.check(target, env={"LD_PRELOAD": "/tmp/x.so"}, page="p")
     assert asked.value.command.startswith("LD_PRELOAD=/tmp/x.so ")
     assert asked.value.command.endswith(f"-m mcpkit run {SHOWCASE}")
     with pytest.raises(ConfirmationNeeded):  # another set of variables: that nonce is not its
-        approvals.check(target, asked.value.nonce, env={"LD_PRELOAD": "/tmp/y.so"})
+        approvals.check(target, asked.value.nonce, env={"LD_PRELOAD": "/tmp/y.so"}, page="p")
     with pytest.raises(ConfirmationNeeded) as again:
-        approvals.check(target, env={"LD_PRELOAD": "/tmp/x.so"})
-    approvals.check(target, again.value.nonce, env={"LD_PRELOAD": "/tmp/x.so"})
+        approvals.check(target, env={"LD_PRELOAD": "/tmp/x.so"}, page="p")
+    approvals.check(target, again.value.nonce, env={"LD_PRELOAD": "/tmp/x.so"}, page="p")
     approvals.check(target, env={"LD_PRELOAD": "/tmp/x.so"})  # confirmed once: trusted
 
 

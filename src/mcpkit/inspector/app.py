@@ -1,29 +1,38 @@
-"""The inspector's web app (plain ASGI): the page and its assets, an SSE event stream, and a
-JSON API, each call checked for the session's cookie (login.py), a loopback Host, and that the
-page itself made it; a request to connect to a command needs the person's confirmation
-(approval.py)."""
+"""The inspector's web app (plain ASGI): the page and its assets, an SSE event stream per page
+(its first event: the page's key), and a JSON API, each call checked for the session's cookie
+(login.py), a loopback Host, and that the page itself made it; a request to connect to a
+command needs the person's confirmation in the page that asked (approval.py); the views'
+sandbox origin is served by sandbox.py."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+import secrets
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from typing import Any, cast
-from urllib.parse import parse_qs
 
 from mcpkit.errors import McpError
+from mcpkit.inspector._asgi import (
+    LOOPBACK,
+    Receive,
+    Scope,
+    Send,
+    header,
+    host_name,
+    origin,
+    query,
+    reply,
+)
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
+from mcpkit.inspector.sandbox import Views, serve_sandbox
 from mcpkit.inspector.settings import ConnectionSettings
 
 __all__ = ["InspectorApp"]
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -31,6 +40,7 @@ _ASSETS = {
     "/form.js": ("form.js", "text/javascript; charset=utf-8"),
     "/render.js": ("render.js", "text/javascript; charset=utf-8"),
     "/apps.js": ("apps.js", "text/javascript; charset=utf-8"),
+    "/asks.js": ("asks.js", "text/javascript; charset=utf-8"),
     "/connection.js": ("connection.js", "text/javascript; charset=utf-8"),
     "/reload.js": ("reload.js", "text/javascript; charset=utf-8"),
     "/answer.js": ("answer.js", "text/javascript; charset=utf-8"),
@@ -45,7 +55,6 @@ _ASSETS = {
 _MAX_BODY = 4 * 1024 * 1024
 #: Seconds between SSE comments that keep an idle stream (and its proxies) open.
 _KEEPALIVE = 15.0
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 #: What browsers say (Sec-Fetch-Site) of a request the page made itself, or the person opened.
 _OWN_REQUEST = ("", "same-origin", "none")
 _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; media-src data:; frame-ancestors 'none'"
@@ -56,8 +65,6 @@ _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
-#: The page that hosts a view (MCP Apps' sandbox proxy), served on the sandbox port alone.
-_SANDBOX_PATH = "/sandbox"
 
 
 class InspectorApp:
@@ -74,15 +81,20 @@ class InspectorApp:
     ) -> None:
         self.hub = hub
         #: The loopback port of the views' sandbox proxy (MCP Apps): another origin than the
-        #: page's, as the extension requires; served by this app too (`_sandbox`). None: no
+        #: page's, as the extension requires; served by this app too (sandbox.py). None: no
         #: view is rendered (the page shows the tool's result alone).
         self.sandbox_port = sandbox_port
+        #: The views the pages show, served on the sandbox port with their policy.
+        self.views = Views()
         self.logins = Logins(token)
         #: Targets requests may connect to without a confirmation: the command line's.
         self.approvals = Approvals([hub.initial_target])
         #: Told when an exposed code came back spent and every login was revoked.
         self.on_revoked = on_revoked
         self._revoked = asyncio.Event()  # set (and replaced) at each revocation
+        #: The open pages: the key each was sent first on its event stream -> that stream.
+        #: A command to confirm is shown on the stream of the page that asked, alone.
+        self._pages: dict[str, asyncio.Queue[dict[str, Any] | None]] = {}
 
     @property
     def token(self) -> str:
@@ -90,11 +102,15 @@ class InspectorApp:
         return self.logins.token
 
     def one_time_code(
-        self, lifetime: float | None = BROWSER_CODE_LIFETIME, *, exposed: bool = True
+        self,
+        lifetime: float | None = BROWSER_CODE_LIFETIME,
+        *,
+        exposed: bool = True,
+        on_redeemed: Callable[[], None] | None = None,
     ) -> str:
         """A code for `/?code=...` that logs in one browser, once, within `lifetime` seconds
-        (None: until used); `exposed`: see `Logins.one_time_code`."""
-        return self.logins.one_time_code(lifetime, exposed=exposed)
+        (None: until used); `exposed`, `on_redeemed`: see `Logins.one_time_code`."""
+        return self.logins.one_time_code(lifetime, exposed=exposed, on_redeemed=on_redeemed)
 
     def _revoke(self) -> None:
         self.logins.revoke()
@@ -110,10 +126,10 @@ class InspectorApp:
         method: str = scope["method"]
         if not _loopback_host(scope):
             # DNS rebinding: a page of another site, resolved to 127.0.0.1, names its own host
-            return await _reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
+            return await reply(send, 403, {"error": "this inspector answers 127.0.0.1 only"})
         server = scope.get("server")
         if self.sandbox_port is not None and server is not None and server[1] == self.sandbox_port:
-            return await self._sandbox(scope, send)  # that origin serves the sandbox alone
+            return await serve_sandbox(scope, send, self.views)  # that origin: the views alone
         if path in _ASSETS and path != "/" and method == "GET":
             return await _asset(send, *_ASSETS[path], policy=self._page_policy(scope))
         logging_in = await self._admitted(scope, send)
@@ -126,48 +142,24 @@ class InspectorApp:
             return await self._events(receive, send)
         if path.startswith("/api/") and method == "POST":
             return await self._api(path.removeprefix("/api/"), scope, receive, send)
-        await _reply(send, 404, {"error": f"no {method} {path} here"})
+        await reply(send, 404, {"error": f"no {method} {path} here"})
 
     def _page_policy(self, scope: Scope) -> bytes:
         """The page's Content-Security-Policy: its own origin alone, and the sandbox's frames
         by the name the page was opened with (apps.js frames `location.hostname`). Only that
         one: Chromium logs every IPv6 literal in a source list (`http://[::1]:PORT`) as an
         invalid source, and the inspector listens on 127.0.0.1 alone anyway."""
-        name = _host_name(scope)
+        name = host_name(scope)
         if self.sandbox_port is None or name.startswith("["):
             return _PAGE_POLICY.encode()
         return f"{_PAGE_POLICY}; frame-src http://{name}:{self.sandbox_port}".encode()
-
-    async def _sandbox(self, scope: Scope, send: Send) -> None:
-        """The sandbox proxy page (MCP Apps, `static/sandbox.html`): it loads a view's HTML,
-        with the view's Content-Security-Policy, into an iframe of its own, and passes messages
-        between it and the inspector page. Framed only by the inspector's page; it holds no
-        secret (the login cookie is HttpOnly, and its API refuses other origins)."""
-        if scope["path"] != _SANDBOX_PATH or scope["method"] != "GET":
-            return await _reply(send, 404, {"error": "the sandbox serves /sandbox alone"})
-        host = _query(scope, "host")
-        if not _inspector_origin(host, scope):
-            return await _reply(send, 400, {"error": "host= names the inspector's origin"})
-        data = resources.files("mcpkit.inspector").joinpath("static", "sandbox.html").read_text()
-        body = data.replace("__INSPECTOR_ORIGIN__", json.dumps(host)).encode()
-        headers = [
-            (b"content-type", b"text/html; charset=utf-8"),
-            (b"cache-control", b"no-store"),
-            # No policy of its own beyond who may frame it: the view it loads inherits the
-            # sandbox's policy, and brings its own (built from its `_meta.ui.csp`).
-            (b"content-security-policy", f"frame-ancestors {host}".encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
 
     async def _admitted(self, scope: Scope, send: Send) -> bool | None:
         """None if refused (the refusal is sent); else whether the request logs in with a
         one-time code (its page sets the cookie) rather than holding the cookie already."""
         path = scope["path"]
         # a code in the address logs the browser in (and is spent, even if it holds the cookie)
-        code = _query(scope, "code") if path == "/" and scope["method"] == "GET" else ""
+        code = query(scope, "code") if path == "/" and scope["method"] == "GET" else ""
         if code and self.logins.redeem(code):
             return True
         if not self.logins.holds_token(scope):
@@ -177,50 +169,57 @@ class InspectorApp:
             elif path == "/":
                 await _text(send, 403, _LOGGED_OUT)
             else:
-                await _reply(send, 403, {"error": "open the link the inspector printed"})
+                await reply(send, 403, {"error": "open the link the inspector printed"})
             return None
         if not _made_here(scope):
-            await _reply(send, 403, {"error": "requests from other sites are refused"})
+            await reply(send, 403, {"error": "requests from other sites are refused"})
             return None
         return False
 
     async def _api(self, action: str, scope: Scope, receive: Receive, send: Send) -> None:
-        if _header(scope, b"content-type").split(";")[0].strip() != "application/json":
-            return await _reply(send, 415, {"error": "send JSON (Content-Type: application/json)"})
+        if header(scope, b"content-type").split(";")[0].strip() != "application/json":
+            return await reply(send, 415, {"error": "send JSON (Content-Type: application/json)"})
         body = await _body(receive)
         try:
             args: Any = json.loads(body) if body else {}
         except ValueError:
-            return await _reply(send, 400, {"error": "the body is not JSON"})
+            return await reply(send, 400, {"error": "the body is not JSON"})
         if body is None or not isinstance(args, dict):
-            return await _reply(send, 400, {"error": "send a JSON object under 4 MB"})
+            return await reply(send, 400, {"error": "send a JSON object under 4 MB"})
         try:
-            result = await self._act(action, cast("dict[str, Any]", args))
+            result = await self._act(action, cast("dict[str, Any]", args), scope)
         except ConfirmationNeeded as exc:  # the page shows the command, with a Run button
-            return await _reply(send, 200, {"confirm": exc.as_json()})
+            return await reply(send, 200, {"confirm": {**exc.as_json(), "shown": self._ask(exc)}})
         except McpError as exc:
-            return await _reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
+            return await reply(send, 200, {"error": {"code": exc.code, "message": exc.message}})
         except CallCancelled as exc:
-            return await _reply(send, 200, {"cancelled": str(exc)})
+            return await reply(send, 200, {"cancelled": str(exc)})
         except (KeyError, TypeError, ValueError) as exc:
-            return await _reply(send, 400, {"error": f"bad request for {action}: {exc}"})
+            return await reply(send, 400, {"error": f"bad request for {action}: {exc}"})
         except Exception as exc:  # a server that cannot start, a URL that refuses us
-            return await _reply(send, 200, {"error": {"code": -32603, "message": str(exc)}})
-        await _reply(send, 200, {"result": result})
+            return await reply(send, 200, {"error": {"code": -32603, "message": str(exc)}})
+        await reply(send, 200, {"result": result})
 
-    async def _act(self, action: str, args: dict[str, Any]) -> Any:
+    async def _act(self, action: str, args: dict[str, Any], scope: Scope) -> Any:
         hub = self.hub
         if action == "state":
             return hub.state()
         if action == "sandbox":
             return {"port": self.sandbox_port}
+        if action == "view":  # a view to show: served as is, its policy in a header
+            return {"view": self.views.add(str(args["html"]), args.get("csp"), origin(scope))}
         if action == "connect":
             confirm = args.get("confirm")
             confirmation = None if confirm is None else str(confirm)
+            page = args.get("page")
             return await hub.connect(
                 str(args["target"]),
                 ConnectionSettings.from_json(args["settings"]) if "settings" in args else None,
-                approve=partial(self.approvals.check, confirmation=confirmation),
+                approve=partial(
+                    self.approvals.check,
+                    confirmation=confirmation,
+                    page=page if isinstance(page, str) and page in self._pages else None,
+                ),
             )
         if action == "ping":
             return await hub.ping()
@@ -236,13 +235,28 @@ class InspectorApp:
             return {"accepted": hub.answer(str(args["id"]), args.get("result"), args.get("error"))}
         raise KeyError(action)
 
+    def _ask(self, asked: ConfirmationNeeded) -> bool:
+        """Show the command to confirm on the event stream of the page that asked (and only
+        there: the request's answer never holds the nonce); whether it could be."""
+        stream = self._pages.get(asked.page) if asked.page is not None else None
+        if stream is None:
+            return False
+        try:
+            stream.put_nowait({"type": "confirm", **asked.for_page()})
+        except asyncio.QueueFull:  # a page that stopped reading: it is being dropped
+            return False
+        return True
+
     async def _events(self, receive: Receive, send: Send) -> None:
         queue = self.hub.subscribe()
+        key = secrets.token_urlsafe(18)
+        self._pages[key] = queue
         gone = asyncio.get_running_loop().create_task(_disconnected(receive, self._revoked))
         try:
             headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b": open\n\n", "more_body": True})
+            first = b": open\n\n" + _event_data({"type": "page", "key": key})
+            await send({"type": "http.response.body", "body": first, "more_body": True})
             while not gone.done():
                 chunk = await _next_event(queue, gone)
                 if chunk is None:
@@ -253,6 +267,7 @@ class InspectorApp:
             pass  # the page went away mid-write
         finally:
             gone.cancel()
+            del self._pages[key]
             self.hub.unsubscribe(queue)
 
 
@@ -265,8 +280,10 @@ async def _next_event(
         getter.cancel()
         return None if gone in done else b": keepalive\n\n"
     event = getter.result()
-    if event is None:
-        return None
+    return None if event is None else _event_data(event)
+
+
+def _event_data(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, default=str).encode() + b"\n\n"
 
 
@@ -286,40 +303,8 @@ async def _disconnected(receive: Receive, revoked: asyncio.Event) -> None:
         waiting.cancel()
 
 
-def _query(scope: Scope, name: str) -> str:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
-    return values[0] if values else ""
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return ""
-
-
-def _inspector_origin(origin: str, scope: Scope) -> bool:
-    """Whether `origin` is the inspector page's: a loopback name, and another port than the
-    sandbox's own (the one the page was served from)."""
-    scheme, _, rest = origin.partition("://")
-    name, _, port = rest.rpartition(":")
-    sandbox = scope.get("server")
-    return (
-        scheme == "http"
-        and name in _LOOPBACK
-        and port.isdigit()
-        and (sandbox is None or int(port) != sandbox[1])
-    )
-
-
-def _host_name(scope: Scope) -> str:
-    """The Host header's name, without its port."""
-    host = _header(scope, b"host")
-    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
-
-
 def _loopback_host(scope: Scope) -> bool:
-    return _host_name(scope) in _LOOPBACK
+    return host_name(scope) in LOOPBACK
 
 
 def _made_here(scope: Scope) -> bool:
@@ -327,10 +312,10 @@ def _made_here(scope: Scope) -> bool:
     every POST and cross-origin fetch, and Sec-Fetch-Site on every request. The cookie is
     SameSite, but every port of 127.0.0.1 is the same site: a page served on another port
     is refused here. Clients that are not browsers send neither."""
-    origin = _header(scope, b"origin")
-    if origin and origin != "http://" + _header(scope, b"host"):
+    origin = header(scope, b"origin")
+    if origin and origin != "http://" + header(scope, b"host"):
         return False
-    return _header(scope, b"sec-fetch-site") in _OWN_REQUEST
+    return header(scope, b"sec-fetch-site") in _OWN_REQUEST
 
 
 async def _body(receive: Receive) -> bytes | None:
@@ -356,8 +341,8 @@ inspector again for a new one.
 """
 
 
-_RACED = """This one-time link was used already, by another browser: perhaps by another user of
-this machine, who can read a browser's arguments (ps) and may have opened it first.
+_RACED = """This one-time link was used already, by another browser: someone who read it may
+have opened it first.
 
 Every login to this inspector is now revoked. Open the link the inspector printed in its
 terminal (that one is never shown to other users).
@@ -393,10 +378,3 @@ async def _text(send: Send, status: int, text: str) -> None:
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text.encode()})
-
-
-async def _reply(send: Send, status: int, payload: Any) -> None:
-    data = json.dumps(payload, default=str).encode()
-    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})

@@ -1,9 +1,9 @@
 """How a browser logs in to the inspector without its token ever appearing in a command line
-or a URL: the link the inspector opens (or prints) carries a one-time code, and the page that
-code opens sets an HttpOnly, SameSite=Strict cookie holding the token. A browser's arguments
-are readable by every local user (`ps`): a code read there is spent, or expired, by the time
-most could use it, and one who races the browser to it is found out when the browser brings
-the spent code, and every login is revoked."""
+or a URL: the link the inspector prints, and the one in the private file it opens in a browser
+(launcher.py), carry a one-time code, and the page that code opens sets an HttpOnly,
+SameSite=Strict cookie holding the token. No code is ever in a browser's arguments (readable by
+every local user, `ps`); should the browser's code still be used by someone else first, the
+browser brings it spent, and every login is revoked."""
 
 from __future__ import annotations
 
@@ -29,20 +29,29 @@ class Logins:
         self._clock = clock
         #: code -> the clock's time after which it is refused (None: good until used)
         self._codes: dict[str, float | None] = {}
-        #: codes other users could read, and whether each was spent
+        #: codes given to a browser, and whether each was spent
         self._exposed: dict[str, bool] = {}
+        #: code -> what to do once it is spent (delete the file that held it)
+        self._on_redeemed: dict[str, Callable[[], None]] = {}
 
     def one_time_code(
-        self, lifetime: float | None = BROWSER_CODE_LIFETIME, *, exposed: bool = True
+        self,
+        lifetime: float | None = BROWSER_CODE_LIFETIME,
+        *,
+        exposed: bool = True,
+        on_redeemed: Callable[[], None] | None = None,
     ) -> str:
         """A code that logs in one browser, once, within `lifetime` seconds (None: until it
-        is used). `exposed`: others could read it (a browser's arguments), so a second use
-        means someone may have used it first (`reused`); False for the link printed in the
-        terminal, which a person may try in a second browser."""
+        is used). `exposed`: the code is given to a browser that brings it once, so a second
+        use means someone may have used it first (`reused`); False for the link printed in
+        the terminal, which a person may try in a second browser. `on_redeemed` is called
+        once the code logged a browser in."""
         code = secrets.token_urlsafe(24)
         self._codes[code] = None if lifetime is None else self._clock() + lifetime
         if exposed:
             self._exposed[code] = False
+        if on_redeemed is not None:
+            self._on_redeemed[code] = on_redeemed
         return code
 
     def redeem(self, code: str) -> bool:
@@ -50,12 +59,16 @@ class Logins:
         now = self._clock()
         for known in [c for c, until in self._codes.items() if until is not None and now >= until]:
             del self._codes[known]
+            self._on_redeemed.pop(known, None)
         # every code compared, in constant time: how long this takes says nothing of any
         found = [known for known in self._codes if _same(known, code)]
         for known in found:
             del self._codes[known]
             if known in self._exposed:
                 self._exposed[known] = True
+            done = self._on_redeemed.pop(known, None)
+            if done is not None:
+                done()
         return bool(code) and bool(found)
 
     def reused(self, code: str) -> bool:

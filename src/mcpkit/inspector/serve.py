@@ -1,6 +1,6 @@
 """`serve_inspector`: serve the inspector on 127.0.0.1 with uvicorn until Ctrl-C, print a
-one-time link to it, open another in a browser, and (for `mcpkit dev`) reconnect when the
-server's files change."""
+one-time link to it, open another in a browser through a private file, and (for `mcpkit dev`)
+reconnect when the server's files change."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
 from mcpkit.inspector.hub import Approve, InspectorHub
+from mcpkit.inspector.launcher import Launcher
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
 from mcpkit.inspector.settings import ConnectionSettings
 from mcpkit.inspector.watch import changed_files, snapshot
@@ -66,10 +67,9 @@ def serve_inspector(
         sandbox_port=sandbox.getsockname()[1],
     )
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    # Two one-time links, neither holding the token itself: the browser's arguments can be
-    # read by every user of this machine (`ps`), so its link is spent within a second or
-    # two, and is refused after BROWSER_CODE_LIFETIME seconds anyway; the terminal's is
-    # good until it is used.
+    # Two one-time links, neither holding the token itself; the terminal's is good until it
+    # is used. The browser's arguments can be read by every user of this machine (`ps`), so
+    # the browser is given a file only this user can read, which holds the other link.
     printed = app.one_time_code(None, exposed=False)
     print(f"mcpkit inspector: {base}/?code={printed}", file=out)
     print(
@@ -77,23 +77,44 @@ def serve_inspector(
         file=out,
         flush=True,
     )
-    if open_browser:  # a thread: some browsers' launchers block until the window closes
-        link = f"{base}/?code={app.one_time_code(BROWSER_CODE_LIFETIME)}"
-        threading.Thread(target=webbrowser.open, args=(link,), daemon=True).start()
+    launcher = _launch_browser(app, base, out or sys.stderr) if open_browser else None
     try:
         asyncio.run(_serve(app, [sock, sandbox], list(watch), out or sys.stderr))
     except KeyboardInterrupt:
         return 130
     finally:
+        if launcher is not None:
+            launcher.remove()
         sock.close()
         sandbox.close()
     return 0
 
 
+def _launch_browser(app: InspectorApp, base: str, out: TextIO) -> Launcher | None:
+    """Open the login page in a browser through a private file (launcher.py), deleted once
+    its code is used (or when the inspector stops); None, and the terminal told, if that file
+    cannot be written (the link is never given to the browser's command line instead)."""
+    launcher: Launcher | None = None
+
+    def used() -> None:
+        if launcher is not None:
+            launcher.remove()
+
+    code = app.one_time_code(BROWSER_CODE_LIFETIME, on_redeemed=used)
+    try:
+        launcher = Launcher(f"{base}/?code={code}")
+    except OSError as exc:
+        print(f"mcpkit inspector: not opening a browser ({exc}): open the link above", file=out)
+        return None
+    # a thread: some browsers' launchers block until the window closes
+    threading.Thread(target=webbrowser.open, args=(launcher.url,), daemon=True).start()
+    return launcher
+
+
 _RACED = (
-    "mcpkit inspector: the link opened in the browser was used twice; another user of this "
-    "machine may have read it from the browser's arguments (ps) and used it first. Every "
-    "login is revoked: open the link printed above, or start the inspector again."
+    "mcpkit inspector: the link opened in the browser was used twice; someone may have read "
+    "it and used it first. Every login is revoked: open the link printed above, or start the "
+    "inspector again."
 )
 
 

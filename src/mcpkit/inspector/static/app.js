@@ -53,21 +53,29 @@ $("connect-form").onsubmit = async (event) => {
   await connectTo({ target: $("target").value });
 };
 
+// The key of this page's event stream, its first event (a new one if the stream reconnects):
+// a command to confirm is shown on that stream alone, and its Run must name this page.
+let pageKey = null;
+let keyed;
+const pageKeyed = new Promise((resolve) => { keyed = resolve; });
+
 async function connectTo(args) {
   hideConfirmation();
   try {
-    const reply = await post("connect", { ...args, settings: currentSettings() });
-    if (reply.confirm) askToRun(reply.confirm);
+    const reply = await post("connect", { ...args, settings: currentSettings(), page: pageKey });
+    // the command itself comes on this page's event stream (askToRun), never in this answer
+    if (reply.confirm && !reply.confirm.shown) status("this page cannot be asked to confirm the command: reload it", "failed");
     else if (typeof reply.error === "string") status(reply.error, "failed");  // refused before any connect
   } catch { /* the connect_failed event shows why */ }
 }
 
 // A target that starts a process (a file, a module, a command) and was not given on the
-// inspector's command line runs only once the person has read the command and pressed Run.
+// inspector's command line runs only once the person has read the command and pressed Run
+// (a click of theirs: a click made by a script is not trusted).
 function askToRun(asked) {
   const run = el("button", { id: "confirm-run", type: "button", className: "danger", textContent: "Run it" });
   const cancel = el("button", { id: "confirm-cancel", type: "button", textContent: "Cancel" });
-  run.onclick = () => connectTo({ target: asked.target, confirm: asked.nonce });
+  run.onclick = (event) => { if (event.isTrusted) connectTo({ target: asked.target, confirm: asked.nonce }); };
   cancel.onclick = hideConfirmation;
   $("confirm-panel").replaceChildren(
     el("strong", { textContent: "Run this command on your computer?" }),
@@ -360,6 +368,8 @@ function serverRequestDone(event) {
 }
 
 const handlers = {
+  page: (e) => { pageKey = e.key; keyed(); },
+  confirm: askToRun,
   connecting,
   connect_failed: connectFailed,
   connected: (e) => {
@@ -384,7 +394,7 @@ async function start() {
   events.onerror = () => {  // a stream refused for good: the inspector stopped, or logged us out
     if (events.readyState === EventSource.CLOSED) status("the inspector stopped, or logged this browser out: open the link it printed", "failed");
   };
-  await new Promise((resolve) => { events.onopen = resolve; });
+  await pageKeyed;  // the stream is open, and this page can be asked to confirm a command
   const kept = loadSettings(state.settings, state.commandLineHeaders);
   initPanel(api);
   document.body.dataset.ready = "true";

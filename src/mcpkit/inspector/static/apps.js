@@ -3,7 +3,8 @@
 // proxy (another origin: the inspector's sandbox port), and this page answers the view's
 // JSON-RPC: ui/initialize with the host context, the tool's input and result, its tools/call
 // (tools the view may call only) and resources/read forwarded to the server, links opened
-// once the person confirms, display modes, sizes, and theme changes.
+// once the person confirms (asks.js), display modes, sizes, and theme changes.
+import { LINK_ASKS_PER_MINUTE, MESSAGES_PER_MINUTE, askToOpen, budget, checkLink } from "./asks.js";
 import { el } from "./form.js";
 import { currentTheme } from "./look.js";
 
@@ -52,7 +53,8 @@ export async function showView({ where, tool, args, api, request, tools, note })
     el("div", { className: "view-bar" }, el("code", { textContent: uri }),
       el("span", { className: "view-mode", textContent: "inline" })),
     frame, said);
-  const view = { frame, box, uri, mode: "inline", modes: MODES, ready: false, pending: new Map(), ids: 0, ending: null };
+  const view = { frame, box, uri, mode: "inline", modes: MODES, ready: false, pending: new Map(), ids: 0, ending: null,
+    linkAsks: budget(LINK_ASKS_PER_MINUTE), messages: budget(MESSAGES_PER_MINUTE), linkWaiting: false };
   live.add(view);
   const post = (message) => frame.contentWindow && frame.contentWindow.postMessage(message, origin);
   const answer = (id, result) => post({ jsonrpc: "2.0", id, result });
@@ -81,6 +83,19 @@ export async function showView({ where, tool, args, api, request, tools, note })
     post({ jsonrpc: "2.0", id, method: "ui/resource-teardown", params: { reason } });
     setTimeout(done, 1000);  // a view that does not answer is removed anyway
   });
+  // One question at a time, LINK_ASKS_PER_MINUTE a minute; the link checked, then the
+  // person asked, in the page (the host shown large: it is where the link goes).
+  const openLink = async (id, text) => {
+    if (view.linkWaiting) { refuse(id, -32000, "A link is already waiting for the person's answer"); return; }
+    if (!view.linkAsks.take()) { refuse(id, -32000, `Too many links: a view may ask at most ${LINK_ASKS_PER_MINUTE} a minute`); return; }
+    const checked = checkLink(text);
+    if (checked.error) { refuse(id, -32602, checked.error); said_("link refused", text); return; }
+    view.linkWaiting = true;
+    const opened = await askToOpen(box, frame, checked.url).finally(() => { view.linkWaiting = false; });
+    if (!opened) { refuse(id, -32000, "Link opening denied by user"); said_("link refused", checked.url.href); return; }
+    said_("link opened", checked.url.href);
+    answer(id, {});
+  };
   view.onmessage = async (message) => {
     const { id, method, params } = message;
     if (method === undefined) {  // an answer to ours (the teardown)
@@ -89,8 +104,14 @@ export async function showView({ where, tool, args, api, request, tools, note })
       return;
     }
     if (method === "ui/notifications/sandbox-proxy-ready") {
-      post({ jsonrpc: "2.0", method: "ui/notifications/sandbox-resource-ready",
-        params: { html: contents.text, csp: ui.csp, permissions: ui.permissions } });
+      // the inspector keeps the HTML, and serves it on the sandbox origin under its policy
+      try {
+        const { view: key } = await api("view", { html: contents.text, csp: ui.csp ?? null });
+        post({ jsonrpc: "2.0", method: "ui/notifications/sandbox-resource-ready",
+          params: { view: key, csp: ui.csp, permissions: ui.permissions } });
+      } catch (err) {
+        said_("view not shown", String(err.message || err));
+      }
       return;
     }
     if (method === "ui/notifications/initialized") {
@@ -104,8 +125,15 @@ export async function showView({ where, tool, args, api, request, tools, note })
       if (height > 0 && view.mode === "inline") frame.style.height = `${Math.min(Math.ceil(height), 640)}px`;
       return;
     }
-    if (method === "notifications/message") { said_("log", `${params && params.level}: ${JSON.stringify(params && params.data)}`); return; }
+    if (method === "notifications/message") {
+      if (view.messages.take()) said_("log", `${params && params.level}: ${JSON.stringify(params && params.data)}`);
+      return;  // past the view's budget: dropped
+    }
     if (id === undefined) return;  // other notifications: nothing to do
+    if ((method === "ui/message" || method === "ui/update-model-context") && !view.messages.take()) {
+      refuse(id, -32000, `Too many messages: a view may show at most ${MESSAGES_PER_MINUTE} a minute`);
+      return;
+    }
     try {
       if (method === "ui/initialize") {
         const asked = (params && params.appCapabilities && params.appCapabilities.availableDisplayModes) || MODES;
@@ -126,12 +154,7 @@ export async function showView({ where, tool, args, api, request, tools, note })
       } else if (method === "resources/read") {
         answer(id, await request("resources/read", { uri: params && params.uri }));
       } else if (method === "ui/open-link") {
-        const url = String(params && params.url);
-        if (!/^https?:\/\//.test(url)) { refuse(id, -32000, "Invalid URL"); return; }
-        if (!window.confirm(`The view asks to open ${url}. Open it?`)) { refuse(id, -32000, "Link opening denied by user"); said_("link refused", url); return; }
-        window.open(url, "_blank", "noopener,noreferrer");
-        said_("link opened", url);
-        answer(id, {});
+        await openLink(id, String(params && params.url));
       } else if (method === "ui/message") {
         // One content block, or several (as the reference SDK sends): their text, else JSON.
         const content = params && params.content;
