@@ -93,6 +93,9 @@ async def test_a_view_is_served_as_sent_with_its_policy_in_a_header() -> None:
     assert "javascript" not in policy and "x.example" not in policy  # not origins: left out
     assert view_policy(None) == view_policy("not a dict")
     assert "connect-src 'none'" in view_policy(None)
+    # a form sends data only where a fetch may: never a way around connect-src
+    assert policy.endswith("; form-action https://api.example.com")
+    assert view_policy(None).endswith("; form-action 'none'")
     async with served(InspectorHub()) as (base, app), httpx.AsyncClient(timeout=30) as http:
         sandbox = f"http://127.0.0.1:{app.sandbox_port}"
         # only a logged-in page may keep a view there

@@ -26,13 +26,14 @@ _ORIGIN = re.compile(r"(https?|wss?)://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\
 _DEFAULT_POLICY = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'none'; "
-    "object-src 'none'; base-uri 'self'"
+    "object-src 'none'; base-uri 'self'; form-action 'none'"
 )
 
 
 def view_policy(csp: object) -> str:
     """The Content-Security-Policy of a view whose `_meta.ui.csp` is `csp` (SEP-1865): the
-    origins it declares for each use, and nothing else; the restrictive default without one.
+    origins it declares for each use, and nothing else (a form posts only where the view may
+    connect); the restrictive default without one.
     A declared origin that is not `scheme://host[:port]` is left out."""
     if not isinstance(csp, dict):
         return _DEFAULT_POLICY
@@ -58,6 +59,9 @@ def view_policy(csp: object) -> str:
         f"frame-src {frames}",
         "object-src 'none'",
         f"base-uri {bases}",
+        # A form is allowed (`allow-forms`), but sends data only where a fetch may: else a
+        # submitted form would carry out what connect-src keeps in.
+        f"form-action {connect}",
     ]
     return "; ".join(d.rstrip() for d in directives)
 
