@@ -5,6 +5,7 @@ max_connections pressure falls on the address holding the most. Served on 127.0.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import gc
@@ -18,6 +19,7 @@ from _resource_helpers import ALICE, BOB, scoped_server
 from _serving import ONLY_MCPKIT, WAIT, headers, serving
 
 from mcpkit import Server
+from mcpkit.cli.commands.run import http_options, register
 from mcpkit.server.listeners import MAX_LISTEN_FILTER_BYTES, MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.transports.http.app import McpHttpApp
 
@@ -266,3 +268,18 @@ async def test_max_connections_pressure_falls_on_the_greedy_address() -> None:
                     break
                 await asyncio.sleep(0.02)
             assert len(server.listeners) < 8
+
+
+def test_mcpkit_run_takes_the_per_address_cap() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers().add_parser)
+    argv = ["run", "server.py", "--transport", "http", "--max-requests-per-address", "7"]
+    args = parser.parse_args(argv)
+    options = http_options(args.verb_parser, args)
+    assert options == {"max_requests_per_address": 7}
+    app = McpHttpApp(Server("cli"), **options)  # type: ignore[arg-type]  (an int, as parsed)
+    assert app.request_caps.of(None, "10.0.0.1") == (
+        ("address", "10.0.0.1"),
+        7,
+        "max_requests_per_address",
+    )
