@@ -239,6 +239,8 @@ class OwnCalls:
     def end(self, call: OwnCall) -> None:
         self._running.discard(call)
         self.count_out(call.client, call)
+        # `_unwatched` may keep the call a moment longer: not the session it served.
+        call.request = None
 
     def cut_all(self) -> None:
         for call in list(self._running):
