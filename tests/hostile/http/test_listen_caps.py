@@ -256,6 +256,20 @@ async def test_max_connections_pressure_falls_on_the_greedy_address() -> None:
         url = base + "/mcp"
         async with listens(greedy, url, 8):
             assert len(server.listeners) == 8
+            # The greedy address's own newcomers are refused, however many, while it keeps
+            # the refusals open (before, each second one took the place of the refused one
+            # still draining, past the limit).
+            async with contextlib.AsyncExitStack() as refusals:
+                held: list[httpx.Response] = []
+                for i in range(4):
+                    refused = await refusals.enter_async_context(
+                        greedy.stream("POST", url, json=listen(f"X{i}"), headers=LISTEN_HEADERS)
+                    )
+                    assert refused.status_code == 503, i
+                    held.append(refused)
+                for refused in held:  # (read once all are open: reading may close one)
+                    assert b"max_connections" in await refused.aread()
+            assert len(server.listeners) == 8
             # Another address (127.0.0.2 is loopback too) is served: one of the greedy
             # address's connections ends instead.
             async with other_address() as other:

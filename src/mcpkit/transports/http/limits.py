@@ -256,19 +256,29 @@ class _Guard:
         self._mk_linger_until = self.loop.time() + LINGER_SECONDS
 
     def _make_room(self) -> bool:
-        """End the open connection idle the longest (not this one); False if all are busy."""
+        """Room for this connection: end one refused and still draining when the others are
+        below `max_connections` without those (they hold no request: a draining one only
+        keeps the file descriptor count within the limit), else the one idle the longest,
+        else the greediest address's oldest (`_end_greediest`); False if none may go."""
         oldest: Any = None
+        draining: Any = None
+        live = 1  # this one
         for other in self.connections:
             if other is self or other.transport is None or other.transport.is_closing():
                 continue
             if getattr(other, "_mk_linger_until", None) is not None:
-                oldest = other  # already refused, only draining: the first to go
-                break
+                draining = other
+                continue
+            live += 1
             idle_at = getattr(other, "_mk_idle_at", None)
             if idle_at is None or _busy(other):
                 continue
             if oldest is None or idle_at < oldest._mk_idle_at:
                 oldest = other
+        if live <= self.max_connections:
+            if draining is not None:
+                draining.transport.close()
+            return True
         if oldest is None:
             return self._end_greediest()
         logger.info("max_connections were open: closed the one idle the longest")
@@ -284,6 +294,7 @@ class _Guard:
                 other is not self
                 and other.transport is not None
                 and not other.transport.is_closing()
+                and getattr(other, "_mk_linger_until", None) is None
             ):
                 by_address.setdefault(_host_of(other), []).append(other)
         mine = len(by_address.get(_host_of(self), ())) + 1
