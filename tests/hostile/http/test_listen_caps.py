@@ -15,12 +15,18 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 from _resource_helpers import ALICE, BOB, scoped_server
 from _serving import ONLY_MCPKIT, WAIT, headers, serving
 
 from mcpkit import Server
 from mcpkit.cli.commands.run import http_options, register
-from mcpkit.server.listeners import MAX_LISTEN_FILTER_BYTES, MAX_RESOURCE_SUBSCRIPTIONS
+from mcpkit.errors import McpError
+from mcpkit.server.listeners import (
+    MAX_LISTEN_FILTER_BYTES,
+    MAX_RESOURCE_SUBSCRIPTIONS,
+    check_filter,
+)
 from mcpkit.transports.http.app import McpHttpApp
 
 REVISION = "2026-07-28"
@@ -204,6 +210,18 @@ async def test_an_oversized_filter_is_refused_naming_the_limit() -> None:
             error = answer.json()["error"]
             assert error["code"] == -32602 and limit in error["message"], error
             assert error["data"]["limit"] == limit
+
+
+def test_task_ids_count_against_the_same_limits() -> None:
+    check_filter({"taskIds": ["t"] * MAX_RESOURCE_SUBSCRIPTIONS})  # at the limit: fine
+    with pytest.raises(McpError) as too_many:
+        check_filter({"taskIds": ["t"] * (MAX_RESOURCE_SUBSCRIPTIONS + 1)})
+    assert too_many.value.code == -32602 and "MAX_RESOURCE_SUBSCRIPTIONS" in str(too_many.value)
+    # URIs and task ids share the bytes: each half of the budget passes, both together not.
+    half = ["x" * 1024] * (MAX_LISTEN_FILTER_BYTES // 2048)
+    check_filter({"taskIds": half})
+    with pytest.raises(McpError, match="MAX_LISTEN_FILTER_BYTES"):
+        check_filter({"taskIds": half, "resourceSubscriptions": [*half, "y"]})
 
 
 async def test_what_an_open_listen_holds_is_bounded() -> None:
