@@ -101,6 +101,7 @@ class OneRequest:
         Cancelling the calling task cancels the handler; nothing more is sent then."""
         session = self.session
         read = session.receive_body(body, info)
+        del body  # not kept while the handler runs: a listen may run for hours
         if read.refused:
             self._closed = True
             return False, read.refused

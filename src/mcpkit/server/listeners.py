@@ -11,7 +11,9 @@ cancels it (closes its HTTP stream, or sends notifications/cancelled on stdio) o
 stops (then it answers the request: a graceful end).
 
 What waits to be sent is bounded by what a listen can match: a change already waiting is not
-queued twice, so a client that reads slowly costs one entry per list and subscribed URI.
+queued twice, so a client that reads slowly costs one entry per list and subscribed URI. What a
+listen follows is bounded too (`check_filter`): its URIs and task ids are held for as long as
+it stays open, so their number, their length and their bytes together have a ceiling each.
 """
 
 from __future__ import annotations
@@ -21,12 +23,23 @@ from typing import Any, Final
 
 import msgspec
 
+from mcpkit.errors import McpError
+from mcpkit.protocol.codes import INVALID_PARAMS
 from mcpkit.protocol.stateless import SUBSCRIPTION_ID_KEY
 from mcpkit.stores.broker import Change
 from mcpkit.types import RequestId, ServerCapabilities
 from mcpkit.types._gen_2026_07_28 import SubscriptionFilter, SubscriptionsListenRequestParams
 
-__all__ = ["ListenParams", "Listen", "Listeners", "agreed_filter"]
+__all__ = [
+    "MAX_LISTEN_FILTER_BYTES",
+    "MAX_LISTEN_ID_BYTES",
+    "MAX_RESOURCE_SUBSCRIPTIONS",
+    "Listen",
+    "ListenParams",
+    "Listeners",
+    "agreed_filter",
+    "check_filter",
+]
 
 _LIST_CHANGES: Final = {
     "toolsListChanged": ("notifications/tools/list_changed", "tools"),
@@ -36,6 +49,11 @@ _LIST_CHANGES: Final = {
 _UPDATED: Final = "notifications/resources/updated"
 #: The most resources one listen may follow (`resourceSubscriptions`), and tasks (`taskIds`).
 MAX_RESOURCE_SUBSCRIPTIONS: Final = 1000
+#: The longest URI (or task id) one listen may follow, in UTF-8 bytes.
+MAX_LISTEN_ID_BYTES: Final = 4096
+#: The UTF-8 bytes of all the URIs and task ids one listen follows together: what an open
+#: listen holds for its filter stays near this (1,000 URIs of 1 KiB each held 1.3 MiB).
+MAX_LISTEN_FILTER_BYTES: Final = 64 * 1024
 #: The tasks extension's status notification (SEP-2663, "Task Status Notifications").
 TASK_STATUS: Final = "notifications/tasks"
 
@@ -52,6 +70,49 @@ class ListenParams(
     """subscriptions/listen params, as the server decodes them (extensions' filter fields)."""
 
     notifications: _Filter  # pyright: ignore[reportIncompatibleVariableOverride]  (a subclass)
+
+
+def check_filter(requested: dict[str, Any]) -> None:
+    """Raise -32602 (invalid params) naming the limit when the URIs or task ids a listen asks
+    to follow are too many (`MAX_RESOURCE_SUBSCRIPTIONS`), one is too long
+    (`MAX_LISTEN_ID_BYTES`) or all together are too large (`MAX_LISTEN_FILTER_BYTES`). A
+    refusal, not a silent cut: a client told what was dropped can open a second listen."""
+    total = 0
+    for field in ("resourceSubscriptions", "taskIds"):
+        found: object = requested.get(field)
+        named: list[object] = found if isinstance(found, list) else []  # pyright: ignore[reportUnknownVariableType]
+        if len(named) > MAX_RESOURCE_SUBSCRIPTIONS:
+            _too_much(
+                f"{field} names {len(named)} items; a listen follows at most "
+                f"{MAX_RESOURCE_SUBSCRIPTIONS} (MAX_RESOURCE_SUBSCRIPTIONS)",
+                "MAX_RESOURCE_SUBSCRIPTIONS",
+                MAX_RESOURCE_SUBSCRIPTIONS,
+            )
+        for item in named:
+            size = len(item.encode()) if isinstance(item, str) else 0
+            if size > MAX_LISTEN_ID_BYTES:
+                _too_much(
+                    f"{field} names an item of {size} bytes; one may have at most "
+                    f"{MAX_LISTEN_ID_BYTES} (MAX_LISTEN_ID_BYTES)",
+                    "MAX_LISTEN_ID_BYTES",
+                    MAX_LISTEN_ID_BYTES,
+                )
+            total += size
+    if total > MAX_LISTEN_FILTER_BYTES:
+        _too_much(
+            f"the URIs and task ids to follow take {total} bytes; a listen's may take at most "
+            f"{MAX_LISTEN_FILTER_BYTES} (MAX_LISTEN_FILTER_BYTES)",
+            "MAX_LISTEN_FILTER_BYTES",
+            MAX_LISTEN_FILTER_BYTES,
+        )
+
+
+def _too_much(what: str, limit: str, value: int) -> None:
+    raise McpError(
+        INVALID_PARAMS,
+        f"subscriptions/listen: {what}: split them across several listens",
+        {"limit": limit, "max": value},
+    )
 
 
 def agreed_filter(requested: dict[str, Any], capabilities: ServerCapabilities) -> dict[str, Any]:
@@ -83,10 +144,14 @@ class Listen:
         "request_id",
         "task_ids",
         "uris",
+        "via",
     )
 
-    def __init__(self, request_id: RequestId, agreed: dict[str, Any]) -> None:
+    def __init__(self, request_id: RequestId, agreed: dict[str, Any], via: object = None) -> None:
         self.request_id = request_id
+        #: The session serving it (for `Listeners.end`): under 2026-07-28 over HTTP, its
+        #: request's own.
+        self.via = via
         self.methods = frozenset(m for k, (m, _) in _LIST_CHANGES.items() if agreed.get(k))
         self.uris: frozenset[str] = frozenset(agreed.get("resourceSubscriptions") or ())
         self.task_ids: frozenset[str] = frozenset(agreed.get("taskIds") or ())
@@ -144,19 +209,27 @@ class Listen:
 class Listeners:
     """The open listens of one server in this process."""
 
-    __slots__ = ("_open",)
+    __slots__ = ("_by_via", "_open")
 
     def __init__(self) -> None:
         self._open: set[Listen] = set()
+        self._by_via: dict[object, set[Listen]] = {}  # those with a `via`, by it (for `end`)
 
     def __len__(self) -> int:
         return len(self._open)
 
     def add(self, listen: Listen) -> None:
         self._open.add(listen)
+        if listen.via is not None:
+            self._by_via.setdefault(listen.via, set()).add(listen)
 
     def discard(self, listen: Listen) -> None:
         self._open.discard(listen)
+        same = self._by_via.get(listen.via)
+        if same is not None:
+            same.discard(listen)
+            if not same:
+                del self._by_via[listen.via]
 
     def deliver(self, change: Change) -> None:
         for listen in self._open:
@@ -173,6 +246,14 @@ class Listeners:
     def deliver_task(self, task_id: str, task: dict[str, Any]) -> None:
         for listen in self._open:
             listen.offer_task(task_id, task)
+
+    def end(self, via: object) -> bool:
+        """Answer the listens served by the session `via` now (their graceful end, as at
+        shutdown); whether there was one."""
+        found = [listen for listen in self._by_via.get(via, ()) if not listen.closed]
+        for listen in found:
+            listen.close()
+        return bool(found)
 
     def close_all(self) -> None:
         for listen in list(self._open):

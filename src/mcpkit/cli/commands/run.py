@@ -24,6 +24,7 @@ _HTTP_OPTIONS = (
     "body_timeout",
     "max_body_bytes",
     "max_sessions_per_address",
+    "max_requests_per_address",
     "workers",
 )
 # Limits that must be positive: (option, is it a whole number).
@@ -33,6 +34,7 @@ _POSITIVE = {
     "body_timeout": False,
     "max_body_bytes": True,
     "max_sessions_per_address": True,
+    "max_requests_per_address": True,
     "workers": True,
 }
 
@@ -135,6 +137,12 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         "--max-sessions-per-address",
         type=int,
         help="live sessions of one client address without auth (default: 1000)",
+    )
+    limits.add_argument(
+        "--max-requests-per-address",
+        type=int,
+        help="2026-07-28 requests in flight (calls, listen streams) of one client address "
+        "without auth; past it its oldest listen ends (default: 1000)",
     )
     http.add_argument(
         "--http",

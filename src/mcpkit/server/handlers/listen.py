@@ -8,7 +8,7 @@ import msgspec
 
 from mcpkit.protocol.stateless import SUBSCRIPTION_ID_KEY
 from mcpkit.server.interfaces import FeatureServer
-from mcpkit.server.listeners import Listen, agreed_filter
+from mcpkit.server.listeners import Listen, agreed_filter, check_filter
 from mcpkit.server.task_extension import followed_tasks
 
 if TYPE_CHECKING:
@@ -22,12 +22,13 @@ async def listen(server: FeatureServer, ctx: Context, params: Any) -> dict[str, 
     change on this request's stream until the client cancels it; when the server stops,
     answer it (the graceful end)."""
     requested: dict[str, Any] = msgspec.to_builtins(getattr(params, "notifications", None)) or {}
+    check_filter(requested)
     agreed = agreed_filter(requested, server.capabilities())
     task_ids = requested.get("taskIds")
     if task_ids is not None:
         agreed["taskIds"] = await followed_tasks(server, ctx, task_ids)
     rid = ctx.request_id
-    opened = Listen(rid, agreed)
+    opened = Listen(rid, agreed, via=ctx.session)
     server.listeners.add(opened)
     try:
         if opened.uris:  # followed upstream by a mounted proxy before it is acknowledged

@@ -38,6 +38,8 @@ from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.sessions import (
+    DEFAULT_MAX_REQUESTS_PER_ADDRESS,
+    DEFAULT_MAX_REQUESTS_PER_USER,
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
     DEFAULT_MAX_SESSIONS_PER_USER,
     ClientCaps,
@@ -64,6 +66,8 @@ class HttpSettings(TypedDict, total=False):
     max_sessions: int
     max_sessions_per_user: int
     max_sessions_per_address: int
+    max_requests_per_user: int
+    max_requests_per_address: int
     session_idle_timeout: float
     bind_host: str
     bind_port: int | None
@@ -97,7 +101,12 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
     authenticated user and `max_sessions_per_address` for one client address without auth
     (past a cap the longest-idle session goes, or 503 when all are busy);
     `session_idle_timeout` seconds without a request, an open stream or a call whose client
-    is still connected end a session. `bind_host` and `bind_port` say where
+    is still connected end a session. `max_requests_per_user` and `max_requests_per_address`
+    are the same caps for 2026-07-28 requests in flight (calls running, `subscriptions/listen`
+    streams open), which belong to no session: past one the client's oldest listen is
+    answered (its graceful end), or 503 when each of its requests is a call still running.
+    One budget for calls and listens, as both hold a connection, a task and memory until they
+    end, and only a listen is the server's to end. `bind_host` and `bind_port` say where
     the server listens: DNS rebinding protection (`allowed_origins`, `allowed_hosts`,
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
     `legacy_sse` also serves the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages;
@@ -143,6 +152,8 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         max_sessions: int = 10_000,
         max_sessions_per_user: int = DEFAULT_MAX_SESSIONS_PER_USER,
         max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
+        max_requests_per_user: int = DEFAULT_MAX_REQUESTS_PER_USER,
+        max_requests_per_address: int = DEFAULT_MAX_REQUESTS_PER_ADDRESS,
         session_idle_timeout: float = 1800.0,
         bind_host: str = "127.0.0.1",
         bind_port: int | None = None,
@@ -210,6 +221,9 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         )
         self.max_sessions = max_sessions
         self.client_caps = ClientCaps(max_sessions_per_user, max_sessions_per_address)
+        self.request_caps = ClientCaps(
+            max_requests_per_user, max_requests_per_address, kind="requests"
+        )
         self.session_idle_timeout = session_idle_timeout
         self.session_store = session_store
         self._refreshing: set[asyncio.Task[None]] = set()

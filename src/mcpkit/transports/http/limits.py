@@ -118,7 +118,11 @@ def guarded(
     timer. When `max_connections` are open, a new
     one ends the connection idle the longest (no request in progress: waiting for headers,
     or kept alive between requests); when every connection has a request in progress, the
-    new one is answered 503 with Retry-After and closed. Both name their setting."""
+    oldest connection of the client address holding the most ends (a listen stream, say),
+    provided that address holds more than the newcomer's would; only when none does (each
+    address holds as many as the newcomer's) is the new one answered 503 with Retry-After
+    and closed. So a flood of connections from one address falls on that address, never on
+    the others. Both name their setting."""
     check_connection_settings(header_timeout, body_timeout, max_connections)
     settings: dict[str, Any] = {
         "header_timeout": header_timeout,
@@ -176,7 +180,8 @@ class _Guard:
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
-        self._mk_idle_at: float | None = self.loop.time()  # None while a request is served
+        self._mk_opened_at = self.loop.time()
+        self._mk_idle_at: float | None = self._mk_opened_at  # None while a request is served
         self._mk_seen: Any = None  # the cycle last seen: a new one is a new request
         self._mk_body_at: float | None = None  # when a body still arriving began
         self._mk_linger_until: float | None = None  # set once refused: closing after
@@ -251,22 +256,59 @@ class _Guard:
         self._mk_linger_until = self.loop.time() + LINGER_SECONDS
 
     def _make_room(self) -> bool:
-        """End the open connection idle the longest (not this one); False if all are busy."""
+        """Room for this connection: end one refused and still draining when the others are
+        below `max_connections` without those (they hold no request: a draining one only
+        keeps the file descriptor count within the limit), else the one idle the longest,
+        else the greediest address's oldest (`_end_greediest`); False if none may go."""
         oldest: Any = None
+        draining: Any = None
+        live = 1  # this one
         for other in self.connections:
             if other is self or other.transport is None or other.transport.is_closing():
                 continue
             if getattr(other, "_mk_linger_until", None) is not None:
-                oldest = other  # already refused, only draining: the first to go
-                break
+                draining = other
+                continue
+            live += 1
             idle_at = getattr(other, "_mk_idle_at", None)
             if idle_at is None or _busy(other):
                 continue
             if oldest is None or idle_at < oldest._mk_idle_at:
                 oldest = other
+        if live <= self.max_connections:
+            if draining is not None:
+                draining.transport.close()
+            return True
         if oldest is None:
-            return False
+            return self._end_greediest()
         logger.info("max_connections were open: closed the one idle the longest")
+        oldest.transport.close()
+        return True
+
+    def _end_greediest(self) -> bool:
+        """Every other connection is busy: end the oldest of the address holding the most,
+        when it holds more than this one's (counting this one); False when none does."""
+        by_address: dict[object, list[Any]] = {}
+        for other in self.connections:
+            if (
+                other is not self
+                and other.transport is not None
+                and not other.transport.is_closing()
+                and getattr(other, "_mk_linger_until", None) is None
+            ):
+                by_address.setdefault(_host_of(other), []).append(other)
+        mine = len(by_address.get(_host_of(self), ())) + 1
+        none: list[Any] = []
+        greediest = max(by_address.values(), key=len, default=none)
+        if len(greediest) <= mine:
+            return False
+        oldest = min(greediest, key=lambda c: getattr(c, "_mk_opened_at", 0.0))
+        logger.warning(
+            "max_connections (%d) were open and busy: closed the oldest connection of the "
+            "address holding the most (%d)",
+            self.max_connections,
+            len(greediest),
+        )
         oldest.transport.close()
         return True
 
@@ -285,6 +327,12 @@ def _sweep(
         if expire is not None:
             expire(now)
     sweeps[key] = loop.call_later(period, _sweep, connections, sweeps, key, period)
+
+
+def _host_of(protocol: Any) -> object:
+    """The peer's host of a connection (uvicorn's `client`: (host, port), or None)."""
+    client = getattr(protocol, "client", None)
+    return client[0] if client else None
 
 
 def _busy(protocol: Any) -> bool:

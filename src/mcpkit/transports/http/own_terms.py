@@ -7,13 +7,16 @@ handler sends something while it runs (progress, log messages) - or streams its 
 (the app's choice). An error answer that nothing preceded goes as JSON with the status its
 revision gives it (400, 404 for an unknown method). Closing the response is the cancellation:
 a call still running a moment after it began gets a watcher, which cancels it when the client
-goes; a quick call never pays for one, nor for a timer of its own (`OwnCalls`).
+goes; a quick call never pays for one, nor for a timer of its own (`OwnCalls`). Each client
+(its token's owner, else its address) has a cap of requests in flight (`OwnCalls.make_room`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable, Hashable
 from typing import Final
 
 import msgspec
@@ -32,21 +35,29 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.one_request import MESSAGE, RESULT, Kind, OneRequest
 from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
+from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.sessions import HostServer
 
 __all__ = [
+    "END_GRACE",
     "WATCH_AFTER",
     "OwnCall",
     "OwnCalls",
     "OwnTermsResponse",
     "error_status",
+    "no_request_room",
     "serve_own_terms",
 ]
+
+logger = logging.getLogger("mcpkit.http")
 
 _JSON: Final = ((b"content-type", b"application/json"),)
 #: Seconds a request runs before a watcher starts to notice its client leaving: a call that
 #: is answered sooner never costs a task for it.
 WATCH_AFTER: Final = 0.01
+#: Seconds a listen ended to make room has to send its answer before it is cut off: a client
+#: that does not read it must not keep it.
+END_GRACE: Final = 5.0
 
 
 class OwnTermsResponse:
@@ -118,20 +129,24 @@ async def serve_own_terms(
     *,
     json_response: bool,
     calls: OwnCalls,
+    client: Hashable = None,
 ) -> None:
     """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
-    answer it. While it runs it is among `calls`: `OwnCall.cut` (a shutdown past its grace)
-    ends it as a client that goes away does, the handler cancelled and the response ended
-    with no answer."""
+    answer it. While it runs it is among `calls`, as `client`'s when given: `OwnCall.cut` (a
+    shutdown past its grace) ends it as a client that goes away does, the handler cancelled
+    and the response ended with no answer."""
     response = OwnTermsResponse(send, json=json_response)
-    link = server.one_request(response).connection
+    handle = server.one_request(response)
+    link = handle.connection
     assert isinstance(link, OneRequest)
     task = asyncio.current_task()
     assert task is not None
-    call = OwnCall(receive, task)
+    call = OwnCall(receive, task, handle, client)
     calls.start(call)
+    serving = link.serve(body, info)
+    del body  # not kept while the request runs (a listen may stay open for hours)
     try:
-        started, refused = await link.serve(body, info)
+        started, refused = await serving
     except asyncio.CancelledError:
         call.serving = False
         if not call.cut_off or task.uncancel() > 0:
@@ -155,12 +170,16 @@ class OwnCalls:
     and each watched for its client leaving once it has run `WATCH_AFTER`. One timer serves
     them all (armed when a call starts with none armed, re-armed while calls wait to be
     watched), not one per call: a timer costs more than a quick call's answer (5,500
-    instructions on uvloop, 20,000 on asyncio, to make and cancel one)."""
+    instructions on uvloop, 20,000 on asyncio, to make and cancel one). Each client's are
+    counted apart, oldest first, for its cap (`make_room`)."""
 
-    __slots__ = ("_running", "_timer", "_unwatched")
+    __slots__ = ("_by_client", "_running", "_timer", "_unwatched")
 
     def __init__(self) -> None:
         self._running: set[OwnCall] = set()
+        # Each client's requests in the order they began: its `OwnCall`s, and the POSTs of a
+        # stateless app (`count_in`), which have none.
+        self._by_client: dict[Hashable, dict[object, None]] = {}
         # In the order they started; an entry whose call ended is skipped when reached.
         self._unwatched: deque[OwnCall] = deque()
         self._timer: asyncio.TimerHandle | None = None
@@ -168,8 +187,49 @@ class OwnCalls:
     def __len__(self) -> int:
         return len(self._running)
 
+    def count(self, client: Hashable) -> int:
+        """How many requests `client` has in flight (those ending to make room not counted)."""
+        return len(self._by_client.get(client, ()))
+
+    def make_room(
+        self, client: tuple[Hashable, int, str] | None, end_listen: Callable[[object], bool]
+    ) -> str | None:
+        """Room for one request more of `client` (from `ClientCaps.of`): None when it is
+        below its cap, or once its oldest open `subscriptions/listen` is answered (its
+        graceful end, `end_listen`; spec: basic/patterns/subscriptions, "Graceful Closure"),
+        which then counts no more and is cut off if its answer is not out within
+        `END_GRACE`. Otherwise the setting that is exhausted: every request of the client's
+        is a call someone waits for, for a 503. Only the client's own requests ever end."""
+        if client is None:
+            return None
+        key, cap, setting = client
+        mine = self._by_client.get(key)
+        if mine is None or len(mine) < cap:
+            return None
+        for call in mine:
+            if isinstance(call, OwnCall) and call.serving and end_listen(call.request):
+                self.count_out(key, call)
+                asyncio.get_running_loop().call_later(END_GRACE, call.cut)
+                logger.info("a client was at its %s cap: ended its oldest listen", setting)
+                return None
+        return setting
+
+    def count_in(self, client: Hashable, request: object) -> None:
+        """Count `request` among `client`'s until `count_out`: what `start` does for a
+        2026-07-28 call, for a POST of a stateless app (which no session cap counts either)."""
+        self._by_client.setdefault(client, {})[request] = None
+
+    def count_out(self, client: Hashable, request: object) -> None:
+        mine = self._by_client.get(client)
+        if mine is not None:
+            mine.pop(request, None)
+            if not mine:
+                del self._by_client[client]
+
     def start(self, call: OwnCall) -> None:
         self._running.add(call)
+        if call.client is not None:
+            self.count_in(call.client, call)
         self._unwatched.append(call)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_at(
@@ -178,6 +238,9 @@ class OwnCalls:
 
     def end(self, call: OwnCall) -> None:
         self._running.discard(call)
+        self.count_out(call.client, call)
+        # `_unwatched` may keep the call a moment longer: not the session it served.
+        call.request = None
 
     def cut_all(self) -> None:
         for call in list(self._running):
@@ -201,11 +264,28 @@ class OwnCall:
     """A request served in its POST's `task`: cut off (`cut`) when its client disconnects,
     which a watcher notices once the call has run for `WATCH_AFTER`, or at shutdown."""
 
-    __slots__ = ("cut_off", "receive", "serving", "started", "task", "watcher")
+    __slots__ = (
+        "client",
+        "cut_off",
+        "receive",
+        "request",
+        "serving",
+        "started",
+        "task",
+        "watcher",
+    )
 
-    def __init__(self, receive: Receive, task: asyncio.Task[object]) -> None:
+    def __init__(
+        self,
+        receive: Receive,
+        task: asyncio.Task[object],
+        request: object = None,
+        client: Hashable = None,
+    ) -> None:
         self.receive = receive
         self.task = task
+        self.request = request  # the session serving it (`HostServer.one_request`)
+        self.client = client  # who sent it, for its cap (`OwnCalls.make_room`)
         self.started = task.get_loop().time()
         self.serving = True
         self.cut_off = False
@@ -229,6 +309,18 @@ class OwnCall:
     def stop(self) -> None:
         if self.watcher is not None:
             self.watcher.cancel()
+
+
+def no_request_room(setting: str) -> Refusal:
+    """The 503 for an `OwnCalls.make_room` that found none: the client's cap, and what to do."""
+    who = "user" if setting.endswith("_per_user") else "client address"
+    return refuse(
+        503,
+        f"this {who} has as many requests in flight as its {setting} setting allows, each a "
+        f"call still running (none a subscriptions/listen to end): wait for one to finish, "
+        f"try again later, or raise {setting}",
+        headers=((b"retry-after", b"5"),),
+    )
 
 
 def error_status(message: bytes) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Final
 
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
@@ -17,6 +17,7 @@ from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.stateless import carries_terms
+from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
     client_address,
     read_body,
@@ -35,8 +36,8 @@ from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
-from mcpkit.transports.http.own_terms import serve_own_terms
-from mcpkit.transports.http.sessions import HttpSession, make_room, no_room
+from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
+from mcpkit.transports.http.sessions import ClientCaps, HttpSession, make_room, no_room
 from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import Exchange
 
@@ -55,6 +56,7 @@ class PostRequests(SessionHosting):
     bodies: BodyBudget
     guard: Guard | None
     stateless: bool
+    request_caps: ClientCaps
 
     async def _post(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
@@ -67,13 +69,17 @@ class PostRequests(SessionHosting):
         # checked against its body there. (First: the session-era checks below would only
         # build a refusal to throw away.)
         if isinstance(body, bytes) and either_era and carries_terms(body):
-            await self._own_terms(scope, token, body, receive, send)
+            serving = self._own_terms(scope, token, body, receive, send)
+            del body  # (see `_own_terms`)
+            await serving
             return
         version = protocol_version(headers, self.policy.supported_revisions)
         sid = session_id(headers, required=False)
         if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
             # No session, and a revision header we serve no session on: that revision's rules.
-            await self._own_terms(scope, token, body, receive, send)
+            serving = self._own_terms(scope, token, body, receive, send)
+            del body  # (see `_own_terms`)
+            await serving
             return
         for found in (version, sid, body):
             if isinstance(found, Refusal):
@@ -87,7 +93,7 @@ class PostRequests(SessionHosting):
         info = RequestInfo("http", headers, client_address(scope), token)
         if self.stateless:
             assert isinstance(version, str)
-            await self._post_stateless(version, info, body, receive, send)
+            await self._post_stateless(version, info, body, receive, send, owner)
             return
         if sid is None:
             await self._post_new(info, body, receive, send, owner)
@@ -112,10 +118,32 @@ class PostRequests(SessionHosting):
     async def _own_terms(
         self, scope: Scope, token: AccessToken | None, body: bytes, receive: Receive, send: Send
     ) -> None:
-        """A 2026-07-28 POST, once its token's scopes allow it (`_post_own_terms`)."""
-        if await self._owner(scope, token, body, send) is not _REFUSED:
-            info = RequestInfo("http", scope["headers"], client_address(scope), token)
-            await self._post_own_terms(info, body, receive, send)
+        """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
+        owner, else its address) is below its `request_caps` (`_post_own_terms`)."""
+        owner = await self._owner(scope, token, body, send)
+        if owner is _REFUSED:
+            return
+        info = RequestInfo("http", scope["headers"], client_address(scope), token)
+        client = await self._request_room(owner, info, send)
+        if client is _REFUSED:
+            return
+        # This frame keeps no reference to the body while it is served: a listen may stay
+        # open for hours, and its body is no longer needed once read.
+        serving = self._post_own_terms(info, body, receive, send, client)
+        del body
+        await serving
+
+    async def _request_room(self, owner: object, info: RequestInfo, send: Send) -> Hashable:
+        """Who sends a request that belongs to no session, for `request_caps` (None when
+        unknown), once it has room for one more (`OwnCalls.make_room`); `_REFUSED` when it
+        has none (the 503 is sent)."""
+        address = None if info.client is None else info.client[0]
+        client = self.request_caps.of(owner_key(owner), address)
+        full = self._own_calls.make_room(client, self.server.end_listen)
+        if full is not None:
+            await send_refusal(send, no_request_room(full))
+            return _REFUSED
+        return None if client is None else client[0]
 
     async def _owner(
         self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
@@ -131,7 +159,12 @@ class PostRequests(SessionHosting):
         return identity_of(token)
 
     async def _post_own_terms(
-        self, info: RequestInfo, body: bytes, receive: Receive, send: Send
+        self,
+        info: RequestInfo,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        client: Hashable = None,
     ) -> None:
         """A 2026-07-28 request: its mirrored headers checked against the body (-32020), then
         served in this task under the terms it carries (`own_terms`), answered with the
@@ -144,7 +177,7 @@ class PostRequests(SessionHosting):
             if problem is not None:
                 await send_whole(send, 400, _error_body(found.id, problem), _JSON)
                 return
-        await serve_own_terms(
+        serving = serve_own_terms(
             self.server,
             info,
             body,
@@ -152,7 +185,10 @@ class PostRequests(SessionHosting):
             send,
             json_response=self.json_response,
             calls=self._own_calls,
+            client=client,
         )
+        del body, found  # (see `_own_terms`)
+        await serving
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -190,14 +226,26 @@ class PostRequests(SessionHosting):
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(
-        self, version: str, info: RequestInfo, body: bytes, receive: Receive, send: Send
+        self,
+        version: str,
+        info: RequestInfo,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        owner: object,
     ) -> None:
         """Stateless: a fresh session on `version` serves this body alone (an initialize
         too, answered with no session id), then ends with all it held, even when the client
-        left mid-answer: no later POST can reach it."""
+        left mid-answer: no later POST can reach it. Counted against its client's
+        `request_caps` while it runs, as no session cap counts it."""
+        client = await self._request_room(owner, info, send)
+        if client is _REFUSED:
+            return
         session = open_stateless(
             self.server, version, json_response=self.json_response, clock=self._clock
         )
+        if client is not None:
+            self._own_calls.count_in(client, session)
         try:
             exchange = await _submit(session, body, info)
             if exchange is None:  # the session ended before it read the body: not ours to say
@@ -205,6 +253,7 @@ class PostRequests(SessionHosting):
             else:
                 await self._answer(exchange, receive, send, ())
         finally:
+            self._own_calls.count_out(client, session)
             await session.aclose()
 
     async def _answer(

@@ -21,6 +21,8 @@ from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import HttpChannel
 
 __all__ = [
+    "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
+    "DEFAULT_MAX_REQUESTS_PER_USER",
     "DEFAULT_MAX_SESSIONS_PER_ADDRESS",
     "DEFAULT_MAX_SESSIONS_PER_USER",
     "ClientCaps",
@@ -42,6 +44,11 @@ logger = logging.getLogger("mcpkit.http")
 DEFAULT_MAX_SESSIONS_PER_USER: Final = 100
 #: Live sessions one client address may hold at once when the endpoint has no auth.
 DEFAULT_MAX_SESSIONS_PER_ADDRESS: Final = 1000
+#: 2026-07-28 requests (calls, open `subscriptions/listen` streams) one authenticated user may
+#: have in flight at once; the same figures as the sessions', which they replace in that era.
+DEFAULT_MAX_REQUESTS_PER_USER: Final = 100
+#: 2026-07-28 requests one client address may have in flight at once without auth.
+DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
 
 
 class Expirable(Protocol):
@@ -183,22 +190,29 @@ class ClientCaps:
     """How many live sessions one client may hold: `per_user` for an authenticated user (its
     token's subject, or its client for client credentials), `per_address` for a client
     address when the endpoint has no auth. A client at its cap that opens one more ends its
-    own longest-idle session, so one client cannot fill the server's `max_sessions`."""
+    own longest-idle session, so one client cannot fill the server's `max_sessions`.
+
+    `kind` names what is counted, and so the settings (`max_{kind}_per_user`, ...): the same
+    caps count a client's 2026-07-28 requests in flight (`kind="requests"`,
+    `own_terms.OwnCalls.make_room`)."""
 
     per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
     per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
+    kind: str = "sessions"
 
     def __post_init__(self) -> None:
         if self.per_user < 1 or self.per_address < 1:
-            raise ValueError("max_sessions_per_user and max_sessions_per_address must be >= 1")
+            raise ValueError(
+                f"max_{self.kind}_per_user and max_{self.kind}_per_address must be >= 1"
+            )
 
     def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
         """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
         cap, and the setting naming it; None when neither is known."""
         if owner is not None:
-            return ("user", owner), self.per_user, "max_sessions_per_user"
+            return ("user", owner), self.per_user, f"max_{self.kind}_per_user"
         if address is not None:
-            return ("address", address), self.per_address, "max_sessions_per_address"
+            return ("address", address), self.per_address, f"max_{self.kind}_per_address"
         return None
 
 
@@ -306,6 +320,11 @@ class HostServer(Protocol):
 
     def close_listens(self) -> None:
         """Answer every open 2026-07-28 `subscriptions/listen` now (a shutdown begins)."""
+        ...
+
+    def end_listen(self, request: object) -> bool:
+        """Answer the `subscriptions/listen` served by `request` (a `one_request` handle) now,
+        its graceful end; whether it serves one."""
         ...
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
