@@ -5,15 +5,13 @@ worker accepts the nonce another handed out, and nonces rotate by themselves."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import math
-import secrets
 import time
 from collections.abc import Callable
 from typing import Final
 
 from mcpkit.stores.liveness import SharedSecrets
+from mcpkit.stores.tokens import token_bytes
 
 __all__ = ["NONCE_SECRET", "NonceSource"]
 
@@ -39,7 +37,7 @@ class NonceSource:
         self._lifetime = lifetime
         self._shared = shared
         self._clock = clock
-        self._key: bytes | None = None if shared is not None else secrets.token_bytes(32)
+        self._key: bytes | None = None if shared is not None else token_bytes(32)
 
     async def current(self) -> str:
         """The nonce to hand out now (`DPoP-Nonce`)."""
@@ -47,6 +45,8 @@ class NonceSource:
 
     async def accepts(self, nonce: str) -> bool:
         """Whether `nonce` is this window's or the previous one's."""
+        import hmac  # (here: only a server asking for nonces loads hashlib)
+
         key = await self._secret()
         window = self._window()
         given = nonce.encode("ascii", "replace")
@@ -65,5 +65,8 @@ class NonceSource:
 
     @staticmethod
     def _nonce(key: bytes, window: int) -> str:
+        import hashlib
+        import hmac
+
         mac = hmac.new(key, f"mcpkit dpop nonce {window}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac[:24]).decode("ascii")

@@ -2,31 +2,32 @@
 request's `DPoP` header (one header, `dpop+jwt`, an allowed asymmetric algorithm, a public
 `jwk` that verifies the signature, `htm`, `htu`, `iat`, `ath`, the server's nonce), the
 binding of the token to the proof's key (`cnf.jkt`, RFC 7638 thumbprint), and the single use
-of each proof's `jti` in the store's replay cache, so a replay to another worker fails too."""
+of each proof's `jti` in the store's replay cache, so a replay to another worker fails too.
+
+joserfc (the `auth` extra) and hashlib are loaded at the first proof checked: every HTTP app
+imports this module, and one without DPoP, or served with `mcpkit[http]` alone, needs neither."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import math
 import time
 import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import JWKRegistry, Key
 
 from mcpkit.auth.server._dpop_nonce import NonceSource
-from mcpkit.auth.server._jose import fits, registry
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.auth.uris import NotAResourceUri, canonical_resource
 from mcpkit.errors import AuthError, InvalidToken
 from mcpkit.stores.replay import ReplayCache
+
+if TYPE_CHECKING:
+    from joserfc import jws
+    from joserfc.jwk import Key
 
 __all__ = [
     "DPOP_ALGORITHMS",
@@ -127,7 +128,7 @@ class ProofChecker:
         self._replay = replay
         self.nonces = nonces
         self._clock = clock
-        self._registry = registry(self.algorithms, MAX_PROOF_BYTES)
+        self._registry: jws.JWSRegistry | None = None
 
     async def check(
         self, proofs: Sequence[bytes], *, method: str, url: str, access_token: str
@@ -148,7 +149,7 @@ class ProofChecker:
             raise DPoPRefused(f"the proof's htu is not this request's URI ({_without_query(url)})")
         self._check_iat(claims)
         expected = _token_hash(access_token)
-        if not hmac.compare_digest(_string(claims, "ath").encode(), expected.encode()):
+        if not _same(_string(claims, "ath").encode(), expected.encode()):
             raise DPoPRefused("the proof's ath is not the hash of the token presented")
         await self._check_nonce(claims)
         return Proof(str(key.thumbprint()), jti)
@@ -162,7 +163,7 @@ class ProofChecker:
                 "the token is not DPoP-bound (no cnf.jkt): get a DPoP-bound one from the "
                 "authorization server (or, where Bearer is accepted, present it as Bearer)"
             )
-        if not hmac.compare_digest(jkt.encode(), proof.thumbprint.encode()):
+        if not _same(jkt.encode(), proof.thumbprint.encode()):
             raise DPoPRefused("the proof was signed by another key than the token is bound to")
 
     async def spend(self, proof: Proof) -> None:
@@ -180,8 +181,10 @@ class ProofChecker:
             raise DPoPRefused(f"the proof is over {MAX_PROOF_BYTES} bytes")
         if raw.count(b".") != 2 or not raw.isascii():
             raise DPoPRefused("malformed proof: a JWT is three base64url parts joined by dots")
+        from joserfc import jws
+
         try:
-            signed = jws.extract_compact(raw, registry=self._registry)
+            signed = jws.extract_compact(raw, registry=self._jws_registry())
         # Hostile bytes reach joserfc's parser here; whatever it raises means "not a JWS".
         except Exception:
             raise DPoPRefused("malformed proof: its header is not base64url-encoded JSON") from None
@@ -203,12 +206,25 @@ class ProofChecker:
         if "crit" in header or "b64" in header:
             raise DPoPRefused("the proof uses JWS extensions (crit, b64) that are not accepted")
 
+    def _jws_registry(self) -> jws.JWSRegistry:
+        """joserfc's registry held to `algorithms`, made at the first proof."""
+        if self._registry is None:
+            from mcpkit.auth.server._jose import registry
+
+            self._registry = registry(self.algorithms, MAX_PROOF_BYTES)
+        return self._registry
+
     def _check_signature(self, signed: jws.CompactSignature, key: Key) -> None:
+        from joserfc import jws
+        from joserfc.errors import JoseError
+
+        from mcpkit.auth.server._jose import fits
+
         alg = jws.JWSRegistry.algorithms[signed.protected["alg"]]
         if not fits(alg, key):
             raise DPoPRefused("the proof's jwk is not a key of its algorithm")
         try:
-            valid = jws.validate_compact(signed, key, registry=self._registry)
+            valid = jws.validate_compact(signed, key, registry=self._jws_registry())
         except (JoseError, ValueError, TypeError):
             valid = False
         if not valid:
@@ -237,6 +253,8 @@ class ProofChecker:
 
 
 def _public_key(header: Mapping[str, Any]) -> Key:
+    from joserfc.jwk import JWKRegistry
+
     jwk = header.get("jwk")
     if not isinstance(jwk, dict):
         raise DPoPRefused("the proof's header has no jwk (the client's public key)")
@@ -270,8 +288,17 @@ def _string(claims: Mapping[str, Any], name: str) -> str:
 
 def _token_hash(access_token: str) -> str:
     """base64url SHA-256 of the token's ASCII bytes, unpadded (RFC 9449 section 4.2)."""
+    import hashlib
+
     digest = hashlib.sha256(access_token.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _same(given: bytes, expected: bytes) -> bool:
+    """Compared in constant time: how much of a secret value matched never shows in timing."""
+    import hmac
+
+    return hmac.compare_digest(given, expected)
 
 
 def _without_query(uri: str) -> str:
