@@ -131,7 +131,9 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
     serve with: ASGI sees no connection before its headers are complete.
 
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
-    begins and 503 with Retry-After after (`transports.http.health`); None serves neither.
+    begins and 503 with Retry-After after, or while the server's store does not answer
+    (`transports.http.health`); None serves neither. A request that needs the store when it
+    does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
     """
 
     def __init__(
