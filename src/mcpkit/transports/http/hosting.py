@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from mcpkit.auth._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
@@ -181,6 +182,7 @@ class SessionHosting:
             task = asyncio.get_running_loop().create_task(self._refresh(sid, session))
             self._refreshing.add(task)
             task.add_done_callback(self._refreshing.discard)
+            task.add_done_callback(log_failure)  # nobody awaits it
 
     async def _refresh(self, sid: str, session: HttpSession) -> None:
         """Take what another process changed in the record of `session`: its changes, or its
