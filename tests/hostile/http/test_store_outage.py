@@ -1,7 +1,8 @@
 """A store outage never hangs a client (issue 39): with a Redis store that is hung (SIGSTOP)
 or dead, every store call made inside a request has a deadline (the store URL's `?timeout=`).
 A call already streaming is answered (its stream is just no longer resumable), one that needs
-the store gets a JSON-RPC error, a request that needs it before a response starts gets 503
+the store gets a JSON-RPC error, a request that needs it before a response starts (an
+initialize, a session restored from its record, a resumption from the shared log) gets 503
 with Retry-After and a JSON body naming the store and the setting, `/readyz` says not ready
 until the store answers again, a session whose record an empty Redis lost is 404 (so its
 client initializes again), and no task's exception is left unretrieved."""
@@ -167,7 +168,7 @@ async def test_a_call_while_the_store_hangs_is_answered_within_the_deadline(
 async def test_a_request_needing_the_store_while_it_is_down_is_503_naming_it(
     tmp_path: Path, how: str
 ) -> None:
-    with own_redis(tmp_path) as redis_server:
+    with own_redis(tmp_path) as redis_server, watching_tasks() as unretrieved:
         here, there = served(redis_server.url), served(redis_server.url)
         async with apps(here, there) as (base, elsewhere), httpx.AsyncClient() as http:
             sid = await open_session(http, f"{base}/mcp")
@@ -188,6 +189,7 @@ async def test_a_request_needing_the_store_while_it_is_down_is_503_naming_it(
                 assert str(redis_server.server.port) not in refused.text
             assert "mcp-session-id" not in opened.headers
             assert len(here.sessions) == 1  # the refused initialize kept no session
+    assert unretrieved == []
 
 
 async def test_a_session_an_empty_store_lost_is_404_and_its_client_starts_again(
@@ -226,3 +228,29 @@ async def test_readyz_says_not_ready_while_the_store_does_not_answer(tmp_path: P
             assert "retry-after" in down.headers
             assert (await http.get(f"{base}/healthz")).status_code == 200
             assert (await http.get(f"{base}/readyz")).status_code == 200
+
+
+async def test_a_resumption_from_the_shared_log_while_the_store_is_down_is_503(
+    tmp_path: Path,
+) -> None:
+    with own_redis(tmp_path) as redis_server, watching_tasks() as unretrieved:
+        here, there = served(redis_server.url), served(redis_server.url)
+        async with apps(here, there) as (base, elsewhere), httpx.AsyncClient() as http:
+            sid = await open_session(http, f"{base}/mcp")
+            called = await http.post(f"{base}/mcp", json=ECHO, headers=headers(sid))
+            last = [line[3:].strip() for line in called.text.splitlines() if line[:3] == "id:"]
+            # The other process holds a copy of the session too, so only the log is missing.
+            assert (await http.post(f"{elsewhere}/mcp", json=LIST, headers=headers(sid))).is_success
+            resume = headers(sid, **{"last-event-id": last[0]})
+            redis_server.hang()
+            try:
+                async with asyncio.timeout(BOUND):
+                    down = await http.get(f"{elsewhere}/mcp", headers=resume)
+            finally:
+                redis_server.resume()
+            assert down.status_code == 503 and "retry-after" in down.headers
+            async with asyncio.timeout(BOUND):
+                again = await http.get(f"{elsewhere}/mcp", headers=resume)
+            assert again.status_code == 200
+            assert answer_of(again, 2)["result"]["content"][0]["text"] == "still here"
+    assert unretrieved == []
