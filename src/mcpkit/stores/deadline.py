@@ -27,6 +27,7 @@ __all__ = [
     "StoreUnavailable",
     "bounded",
     "outage_message",
+    "store_kind",
 ]
 
 _T = TypeVar("_T")
@@ -74,11 +75,15 @@ def outage_message(url: str, timeout: float) -> str:
     setting that bounds the wait, never its address (the log has that: it names hosts a
     client has no business knowing, as `mcpkit.errors.shown_when_masked` says of a
     transport's failures)."""
-    kind = url.partition("://")[0].lower() or "state"
     return (
-        f"the server's {kind} store does not answer (each call to it waits at most its "
+        f"the server's {store_kind(url)} store does not answer (each call to it waits at most its "
         f"timeout setting, {timeout:g} s)"
     )
+
+
+def store_kind(url: str) -> str:
+    """The kind of store `url` names ("redis", "sqlite"...), all a client is told of it."""
+    return url.partition("://")[0].lower() or "state"
 
 
 def bounded(store: _T, deadline: StoreDeadline) -> _T:

@@ -19,7 +19,7 @@ from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
-from mcpkit.stores.deadline import StoreUnavailable, outage_message
+from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
 from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import Resumption, send_sse
@@ -353,11 +353,10 @@ def store_down(stores: Stores) -> Refusal:
     error naming the kind of store and the setting that bounds the wait (not its address,
     which the log has)."""
     retry = max(1, math.ceil(stores.timeout))
-    kind = stores.url.partition("://")[0].lower()
     return refuse(
         503,
         f"{outage_message(stores.url, stores.timeout)}: try again in {retry} s",
         code=INTERNAL_ERROR,
         headers=((b"retry-after", str(retry).encode()),),
-        data={"store": kind, "setting": "timeout", "timeout": stores.timeout},
+        data={"store": store_kind(stores.url), "setting": "timeout", "timeout": stores.timeout},
     )
