@@ -25,6 +25,9 @@ from _redis_server import RedisServer, redis_server_running
 from _serving import INITIALIZE, headers, messages_of, open_session, serving
 
 from mcpkit import Server
+from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.transports.http.relay import follow
+from mcpkit.transports.http.sse_stream import Stream
 
 #: The store's deadline in these tests (`?timeout=`), seconds.
 TIMEOUT = 1.0
@@ -254,3 +257,26 @@ async def test_a_resumption_from_the_shared_log_while_the_store_is_down_is_503(
             assert again.status_code == 200
             assert answer_of(again, 2)["result"]["content"][0]["text"] == "still here"
     assert unretrieved == []
+
+
+class DownLog:
+    """An event log whose store stopped answering (`StoreUnavailable` at every read)."""
+
+    async def append(self, stream_id: str, seq: int, data: bytes) -> None:
+        raise StoreUnavailable("the store redis://h/0 did not answer within 1 s")
+
+    async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
+        raise StoreUnavailable("the store redis://h/0 did not answer within 1 s")
+
+    async def forget(self, stream_id: str) -> None:
+        raise StoreUnavailable("the store redis://h/0 did not answer within 1 s")
+
+
+async def test_a_relay_whose_log_stops_answering_ends_its_stream() -> None:
+    """A stream relayed from another process's log ends when the log cannot be read, so the
+    client resumes it later (503 until the store answers), instead of the relay's task dying
+    and the response waiting forever."""
+    stream = Stream("AAAAAAAAbbbbbbbb_1")
+    async with asyncio.timeout(BOUND):
+        await follow(DownLog(), stream, "AAAAAAAAbbbbbbbb_1", 0)
+    assert stream.ended
