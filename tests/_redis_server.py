@@ -66,14 +66,15 @@ def shared_store_url(
 
 
 @contextlib.contextmanager
-def redis_server_running(directory: Path) -> Iterator[RedisServer]:
-    """A redis-server serving in `directory` for as long as the context lasts."""
+def redis_server_running(directory: Path, port: int | None = None) -> Iterator[RedisServer]:
+    """A redis-server serving in `directory` for as long as the context lasts, on `port`
+    (one another server used before: a restart, as clients see it), else on a free one."""
     executable = shutil.which(server_binary())
     if executable is None:
         raise RuntimeError(missing())
     failures: list[str] = []
     for attempt in range(_ATTEMPTS):
-        server = RedisServer(port=_free_port(), log=directory / f"redis-{attempt}.log")
+        server = RedisServer(port=port or _free_port(), log=directory / f"redis-{attempt}.log")
         process = subprocess.Popen(
             [
                 executable,

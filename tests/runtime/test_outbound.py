@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
+
+import pytest
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.outbox import Outgoing
@@ -47,3 +51,39 @@ async def test_every_waiter_for_an_idle_writer_wakes_when_it_empties() -> None:
     await asyncio.wait_for(asyncio.gather(first, second), 5)
     assert loop.time() - start < 5 and channel.sent == [b"one", b"two"]
     assert not out.writing
+
+
+class FailingChannel(SlowChannel):
+    """A channel whose `send` fails in another way than closing (a store behind it that is
+    down used to: issue 39)."""
+
+    async def send(self, data: bytes) -> None:
+        raise RuntimeError("the stream's store failed")
+
+
+async def test_a_writer_task_that_fails_is_logged_once_never_left_unretrieved(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.get_running_loop()
+    unretrieved: list[object] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: unretrieved.append(context.get("message")))
+    try:
+        background = BackgroundTasks()
+        out = Outbound(ChannelExtras(FailingChannel()), 1 << 20, lambda exc: None, background)
+        out.enqueue([Outgoing(b"one")], answering=False)
+        with caplog.at_level(logging.ERROR, logger="mcpkit.runtime"):
+            out.start_writer()
+            await asyncio.wait_for(out.wait_idle(5), 5)
+            for _ in range(100):  # bounded: the done callback runs within a few loop turns
+                if not len(background):
+                    break
+                await asyncio.sleep(0)
+        del out, background
+        gc.collect()  # a task nobody retrieved says so when it is collected
+    finally:
+        loop.set_exception_handler(previous)
+    assert unretrieved == []
+    (record,) = [r for r in caplog.records if r.name == "mcpkit.runtime"]
+    assert "failed" in record.getMessage() and record.exc_info is not None
+    assert "the stream's store failed" in str(record.exc_info[1])

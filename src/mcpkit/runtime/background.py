@@ -1,20 +1,33 @@
 """Fire-and-forget tasks that are kept alive until they finish (asyncio holds only weak
-references to tasks, so an unreferenced one may be collected mid-way)."""
+references to tasks, so an unreferenced one may be collected mid-way), and whose failure is
+logged once, when it happens."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
-__all__ = ["BackgroundTasks"]
+__all__ = ["BackgroundTasks", "log_failure"]
+
+logger = logging.getLogger("mcpkit.runtime")
+
+
+def log_failure(task: asyncio.Task[Any]) -> None:
+    """A done callback: log the exception `task` ended with, if any, with its traceback.
+    Retrieving it here is what keeps asyncio from saying "Task exception was never
+    retrieved" later, when the task is collected, far from the cause and maybe never (a
+    task kept referenced)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.error("the task %s failed", task.get_name(), exc_info=exc)
 
 
 class BackgroundTasks:
     """Tasks started with `spawn`, referenced until done; `cancel_all` ends the rest.
 
-    A task's exception is not retrieved here: asyncio logs it when the task is collected, so
-    a coroutine spawned here handles its own errors or leaves them to be logged.
+    A coroutine spawned here handles its own errors; one that escapes is logged
+    (`log_failure`), never left for asyncio to find.
     """
 
     __slots__ = ("_tasks",)
@@ -33,6 +46,7 @@ class BackgroundTasks:
         return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
+        log_failure(task)
         # The set goes with the last task: an idle connection holds none.
         if self._tasks is not None:
             self._tasks.discard(task)

@@ -39,7 +39,7 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
-from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.runtime.background import BackgroundTasks, log_failure
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
@@ -384,7 +384,10 @@ class Connection(Reading):
     def _spawn_handler(self, ev: RequestReceived) -> None:
         # A task per request: a long handler never holds up a ping or a cancellation.
         rid = ev.request_id
-        self._handlers[rid] = asyncio.get_running_loop().create_task(self._serve(ev))
+        task = self._handlers[rid] = asyncio.get_running_loop().create_task(self._serve(ev))
+        # `_serve` answers every failure of the handler; one of its own (the channel failing
+        # in another way than closing) is logged, not left unretrieved.
+        task.add_done_callback(log_failure)
 
     async def _serve(self, ev: RequestReceived) -> None:
         rid = ev.request_id

@@ -70,6 +70,7 @@ from mcpkit.server.session import HeldSessions, ServerSessionHandle
 from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
 from mcpkit.stores.broker import Broker
+from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.stores.url import Stores, as_stores
 from mcpkit.types import (
@@ -611,6 +612,9 @@ class Server(TransportServing, SessionBroadcasts):
         """With `mask_error_details`, what an unexpected exception of a handler becomes: a
         generic -32603 (its traceback logged here)."""
         log_handler_failure(logger, f"handler for {method}", exc)
+        if isinstance(exc, StoreUnavailable):  # the client may try again: say so, not where
+            store = self.store
+            return McpError(codes.INTERNAL_ERROR, outage_message(store.url, store.timeout))
         return McpError(codes.INTERNAL_ERROR, "Internal error")
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:

@@ -8,13 +8,16 @@ hosts; `pip install "mcpkit[redis]"`).
 
 `open_store(url)` makes the `Stores` a URL names; `Server(store=...)` takes a URL or a
 `Stores`. The SQLite path follows SQLAlchemy's spelling: `sqlite:///state.db` is relative
-to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes).
+to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes). Options
+after `?`: `lease=` (seconds, see `lease_of`) and `timeout=` (seconds a store call may take,
+see `timeout_of` and `mcpkit.stores.deadline`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,12 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.buckets import SharedBuckets
+from mcpkit.stores.deadline import (
+    DEFAULT_STORE_TIMEOUT,
+    StoreDeadline,
+    StoreUnavailable,
+    bounded,
+)
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.liveness import Liveness, SharedSecrets
 from mcpkit.stores.replay import MemoryReplayCache, ReplayCache
@@ -32,12 +41,16 @@ from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
 __all__ = [
     "CHECK_TIMEOUT",
     "DEFAULT_STORE",
+    "DEFAULT_STORE_TIMEOUT",
     "StoreUnavailable",
     "Stores",
     "as_stores",
     "check_store_url",
     "open_store",
+    "timeout_of",
 ]
+
+logger = logging.getLogger("mcpkit.stores")
 
 #: Connections to Redis one process opens at most (the subscriptions of the task store and
 #: the broker among them).
@@ -60,6 +73,8 @@ _CLIENT_OPTIONS: Final = frozenset(
         "health_check_interval",
     }
 )
+#: Options of a store URL that mcpkit reads itself.
+_OPTIONS: Final = frozenset({"lease", "timeout"})
 _SCHEMES: Final = ("memory://", "sqlite:///path", "redis://host:port/db", "rediss://...")
 
 
@@ -67,23 +82,26 @@ _SCHEMES: Final = ("memory://", "sqlite:///path", "redis://host:port/db", "redis
 class Stores:
     """The stores of one server, as one URL named them.
 
-        `tasks` keeps the tasks of both protocol eras; `broker` carries changes (list_changed,
-        resources/updated) to every process. `sessions` keeps 2025-11-25 session records and
-        `events` the SSE event logs for resumption; None for each means the HTTP app's own
-        in-process default (no records; a `MemoryEventStore` with the app's replay settings).
-        `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
-        sessions are live subprocesses, refuses such a store. `buckets` holds the token buckets
-        of rate limits (`RateLimit`) where every process counts (Redis; None: each process
-        counts its own). `liveness` holds the leases of the processes sharing the store, and
-        `lease` is their length in seconds (the URL's `?lease=`, as for tasks): a stream relayed
-        from a process whose lease lapsed ends its call with an error (None: nothing is known of
-        other processes). `secrets` are what the processes sharing the store agree on: the
-        key sealing a 2026-07-28 `requestState` when the server was given none. `replay` holds the
+    `tasks` keeps the tasks of both protocol eras; `broker` carries changes (list_changed,
+    resources/updated) to every process. `sessions` keeps 2025-11-25 session records and
+    `events` the SSE event logs for resumption; None for each means the HTTP app's own
+    in-process default (no records; a `MemoryEventStore` with the app's replay settings).
+    `shared` says other processes see the same state (SQLite, Redis): `mcpkit proxy`, whose
+    sessions are live subprocesses, refuses such a store. `buckets` holds the token buckets
+    of rate limits (`RateLimit`) where every process counts (Redis; None: each process
+    counts its own). `liveness` holds the leases of the processes sharing the store, and
+    `lease` is their length in seconds (the URL's `?lease=`, as for tasks): a stream relayed
+    from a process whose lease lapsed ends its call with an error (None: nothing is known of
+    other processes). `secrets` are what the processes sharing the store agree on: the
+    key sealing a 2026-07-28 `requestState` when the server was given none. `replay` holds the
     values accepted once (a DPoP proof's `jti`, a single-use `requestState`), where every
-    process sharing the store looks. `url` is the URL
-        with any password hidden, for logs and messages. `default` says the server was given
-        no store (`as_stores(None)`): several workers replace it with a private SQLite store,
-        where a `memory://` given on purpose is refused (docs/deploy.md)."""
+    process sharing the store looks. `url` is the URL with any password hidden, for logs and
+    messages. `default` says the server was given no store (`as_stores(None)`): several
+    workers replace it with a private SQLite store, where a `memory://` given on purpose is
+    refused (docs/deploy.md). `timeout` is how many
+    seconds a call to a store that may wait on something else (Redis, a SQLite file) may
+    take before it fails with `StoreUnavailable` (the URL's `?timeout=`;
+    `mcpkit.stores.deadline`): a request meets an outage as an error, never a hang."""
 
     url: str
     tasks: TaskStore
@@ -99,6 +117,7 @@ class Stores:
     default: bool = False
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
     probe: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
+    timeout: float = DEFAULT_STORE_TIMEOUT
 
     async def check(self, timeout: float = CHECK_TIMEOUT) -> None:
         """Raise `StoreUnavailable` unless the store answers within `timeout` seconds: what
@@ -122,12 +141,13 @@ class Stores:
         """Release what the stores hold (a database thread, connections). `mcpkit run` and
         `Server.run()` call it at shutdown; an app served otherwise calls it at its end."""
         for close in self.closers:
-            await close()
-
-
-class StoreUnavailable(ConnectionError):
-    """The store a server was given does not answer (`Stores.check`); the message names its
-    URL (any password hidden) and why."""
+            try:
+                # A store that hangs must not hold the shutdown: what it had not written yet
+                # (queued appends, say) is given up after the store's own timeout.
+                async with asyncio.timeout(self.timeout):
+                    await close()
+            except TimeoutError:
+                logger.warning("the store %s did not close within %g s", self.url, self.timeout)
 
 
 def check_store_url(url: str) -> str:
@@ -139,6 +159,7 @@ def check_store_url(url: str) -> str:
         return "memory"
     if scheme in ("sqlite", "redis", "rediss", "unix"):
         lease_of(url)
+        timeout_of(url)
     if scheme == "sqlite":
         if not rest.startswith("/") or rest in ("/", "//"):
             raise ValueError(
@@ -162,23 +183,37 @@ def lease_of(url: str) -> float:
     go without renewing it before the task is failed (`LeasedTaskStore`), and a process
     serving streams before those it produced are taken for ended (`Stores.liveness`); 30 by
     default."""
-    query = urlsplit(url).query
-    options = parse_qs(query, keep_blank_values=True)
+    return _seconds(url, "lease", DEFAULT_LEASE)
+
+
+def timeout_of(url: str) -> float:
+    """The `timeout` option of a store URL (`?timeout=2`): seconds a call to the store may
+    take (a session read, an event appended, a task written) before it fails with
+    `StoreUnavailable`, so that a store that hangs or is down is an error for the request
+    that needed it, never a wait without end; 5 by default."""
+    return _seconds(url, "timeout", DEFAULT_STORE_TIMEOUT)
+
+
+def _seconds(url: str, name: str, default: float) -> float:
+    """Option `name` of a store URL, seconds above 0 (`default` when absent); ValueError for
+    any option mcpkit and the store's client do not know."""
+    options = parse_qs(urlsplit(url).query, keep_blank_values=True)
     client: frozenset[str] = frozenset()
     if url.lower().startswith(("redis", "unix")):
         client = _CLIENT_OPTIONS
-    known = client | {"lease"}
-    unknown = sorted(set(options) - known)
+    unknown = sorted(set(options) - client - _OPTIONS)
     if unknown:
-        raise ValueError(f"unknown store option {unknown[0]!r} in {_hidden(url)!r}: known: lease")
-    values = options.get("lease", [str(DEFAULT_LEASE)])
+        raise ValueError(
+            f"unknown store option {unknown[0]!r} in {_hidden(url)!r}: known: lease, timeout"
+        )
+    values = options.get(name, [str(default)])
     try:
-        lease = float(values[-1])
+        seconds = float(values[-1])
     except ValueError:
-        lease = 0.0
-    if not 0 < lease < 86_400:
-        raise ValueError(f"lease={values[-1]!r} must be a number of seconds above 0")
-    return lease
+        seconds = 0.0
+    if not 0 < seconds < 86_400:
+        raise ValueError(f"{name}={values[-1]!r} must be a number of seconds above 0")
+    return seconds
 
 
 def open_store(url: str) -> Stores:
@@ -227,6 +262,9 @@ def _sqlite(url: str) -> Stores:
         where = Path(path).resolve() if path != ":memory:" else path
         raise ValueError(f"cannot open the SQLite store at {where}: {exc}") from None
     lease = lease_of(url)
+    # A file another process holds locked makes a statement wait (up to its busy timeout),
+    # then fail with OperationalError: either is the store being out of reach.
+    deadline = StoreDeadline(_hidden(url), timeout_of(url), (sqlite3.OperationalError,))
     # The processes sharing the file carry each other's news and answers through it; a
     # database in memory has no other process to tell.
     broker: Broker = MemoryBroker()
@@ -236,21 +274,24 @@ def _sqlite(url: str) -> Stores:
         broker, closers = shared, (shared.aclose, db.aclose)
     return Stores(
         url=url,
-        tasks=SqliteTaskStore(db, lease=lease),
+        tasks=bounded(SqliteTaskStore(db, lease=lease), deadline),
         broker=broker,
-        sessions=SqliteSessionStore(db),
-        events=SqliteEventStore(db),
+        sessions=bounded(SqliteSessionStore(db), deadline),
+        events=bounded(SqliteEventStore(db), deadline),
         shared=True,
-        liveness=SqliteLiveness(db),
+        liveness=bounded(SqliteLiveness(db), deadline),
         lease=lease,
-        secrets=SqliteSecrets(db),
-        replay=SqliteReplayCache(db),
+        secrets=bounded(SqliteSecrets(db), deadline),
+        replay=bounded(SqliteReplayCache(db), deadline),
         closers=closers,
+        timeout=deadline.seconds,
     )
 
 
 def _redis(url: str) -> Stores:
     from redis.asyncio import BlockingConnectionPool, Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from mcpkit.stores.redis import (
         RedisBroker,
@@ -265,7 +306,8 @@ def _redis(url: str) -> Stores:
 
     lease = lease_of(url)
     parts = urlsplit(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lease"]
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k not in _OPTIONS]
     # A blocking pool: past its size a command waits for a connection, where redis-py's
     # default pool raises once that many commands are under way at once.
     pool = BlockingConnectionPool.from_url(  # pyright: ignore[reportUnknownMemberType]
@@ -275,6 +317,10 @@ def _redis(url: str) -> Stores:
     broker = RedisBroker(client)
     tasks = RedisTaskStore(client, lease=lease)
     events = RedisEventStore(client)
+    # redis-py retries a lost connection with backoff, and waits on a stopped server
+    # without end: the deadline bounds both.
+    unreachable = (RedisConnectionError, RedisTimeoutError, OSError)
+    deadline = StoreDeadline(_hidden(url), timeout_of(url), unreachable)
 
     async def close_client() -> None:
         await client.aclose()
@@ -284,18 +330,19 @@ def _redis(url: str) -> Stores:
 
     return Stores(
         url=_hidden(url),
-        tasks=tasks,
+        tasks=bounded(tasks, deadline),
         broker=broker,
-        sessions=RedisSessionStore(client),
-        events=events,
+        sessions=bounded(RedisSessionStore(client), deadline),
+        events=bounded(events, deadline),
         shared=True,
-        buckets=RedisBuckets(client),
-        liveness=RedisLiveness(client),
+        buckets=bounded(RedisBuckets(client), deadline),
+        liveness=bounded(RedisLiveness(client), deadline),
         lease=lease,
-        secrets=RedisSecrets(client),
-        replay=RedisReplayCache(client),
+        secrets=bounded(RedisSecrets(client), deadline),
+        replay=bounded(RedisReplayCache(client), deadline),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
         probe=ping,
+        timeout=deadline.seconds,
     )
 
 

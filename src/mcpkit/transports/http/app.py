@@ -16,6 +16,7 @@ from typing import Any, Final, Literal, TypedDict
 from mcpkit.auth._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
@@ -24,6 +25,7 @@ from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.health import HealthRoutes
+from mcpkit.transports.http.hosting import store_down
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
@@ -138,7 +140,9 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
     serve with: ASGI sees no connection before its headers are complete.
 
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
-    begins and 503 with Retry-After after (`transports.http.health`); None serves neither.
+    begins and 503 with Retry-After after, or while the server's store does not answer
+    (`transports.http.health`); None serves neither. A request that needs the store when it
+    does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
     """
 
     def __init__(
@@ -184,7 +188,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
                 f"the MCP endpoint's path {path!r} is also a health route: move one "
                 "(health_path, ready_path; None serves none)"
             )
-        self.health = HealthRoutes(health_path, ready_path)
+        self.health = HealthRoutes(health_path, ready_path, self._check_store)
         if max_body_bytes < server.max_message_size:
             raise ValueError(
                 f"max_body_bytes ({max_body_bytes}) is below the server's max_message_size "
@@ -302,18 +306,30 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         if refusal is not None:
             logger.info("refused %s: %s", method, refusal.message)
             await send_refusal(send, refusal)
-        elif method == "POST":
-            await self._post(scope, receive, send, token)
-        elif method == "GET":
-            await self._get(scope, receive, send, token)
-        else:
-            await self._delete(scope, send, token)
+            return
+        try:
+            if method == "POST":
+                await self._post(scope, receive, send, token)
+            elif method == "GET":
+                await self._get(scope, receive, send, token)
+            else:
+                await self._delete(scope, send, token)
+        except StoreUnavailable as exc:
+            # Only before a response starts: once one has, the store's failures are the
+            # stream's (`Stream.put`) or logged (`SessionHosting._save_quietly`).
+            logger.warning("answered %s with 503: %s", method, exc)
+            await send_refusal(send, store_down(self.server.store))
 
     def close_streams(self, *, calls: bool = False) -> None:
         """`SessionHosting.close_streams`, and from now on `/readyz` answers 503: a shutdown
         has begun, and a balancer should send new work elsewhere."""
         self.health.draining = True
         super().close_streams(calls=calls)
+
+    async def _check_store(self) -> None:
+        """`/readyz`'s look at the store (`Stores.check`, within the store's own timeout)."""
+        store = self.server.store
+        await store.check(store.timeout)
 
     def uvicorn_protocol(self, http: Literal["httptools", "h11"] = "httptools") -> type[Any]:
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`

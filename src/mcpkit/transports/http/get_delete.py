@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal, send_sse
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
@@ -74,7 +75,12 @@ class GetDeleteRequests(SessionHosting):
         stream, after = found
         generation = channel.resume(stream)
         assert stream.store is not None and stream.id is not None
-        events = await stream.store.replay_after(stream.id, after)
+        try:
+            events = await stream.store.replay_after(stream.id, after)
+        except StoreUnavailable:  # 503 (`McpHttpApp`): the stream stays, for a later try
+            stream.detach(generation)
+            await channel.release(stream, delivered=False)
+            raise
         if events is None:
             stream.detach(generation)
             await channel.release(stream, delivered=False)

@@ -3,16 +3,21 @@
 `GET /healthz` answers 200 while the process serves at all. `GET /readyz` answers 200 while
 it takes new work, and 503 with `Retry-After` once a shutdown has begun (`draining`): a
 balancer that checks it stops sending requests to a process that is finishing its calls,
-while those calls go on. Both skip the Host and Origin checks and authorization, as a probe
-sends the address it reached (a pod IP, the upstream's name) and carries no token; they say
-nothing but that status. `HEAD` gets the same status without a body.
+while those calls go on. It also answers 503 while the server's store does not answer (a
+Redis that is down or hung: `Stores.check`, bounded by the store's `timeout`), since every
+request needing it would fail meanwhile; 200 again once it does. Both skip the Host and
+Origin checks and authorization, as a probe sends the address it reached (a pod IP, the
+upstream's name) and carries no token; they say nothing but that status. `HEAD` gets the
+same status without a body.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from mcpkit.auth._asgi import Scope, Send, send_whole
+from mcpkit.stores.deadline import StoreUnavailable
 
 __all__ = ["HealthRoutes"]
 
@@ -20,22 +25,32 @@ _JSON: Final = ((b"content-type", b"application/json"), (b"cache-control", b"no-
 _OK: Final = b'{"status":"ok"}'
 _READY: Final = b'{"status":"ready"}'
 _DRAINING: Final = b'{"status":"draining"}'
+# Not the store's URL, nor why: the routes answer anyone, without a token.
+_STORE_DOWN: Final = b'{"status":"store unavailable"}'
 #: Seconds a balancer should wait before asking a draining process again.
 _RETRY_AFTER: Final = b"5"
 
 
 class HealthRoutes:
-    """The app's `live` and `ready` paths (None: not served), and whether it is `draining`."""
+    """The app's `live` and `ready` paths (None: not served), whether it is `draining`, and
+    `store_check`, which raises `StoreUnavailable` while the store does not answer (None:
+    nothing to check)."""
 
-    __slots__ = ("draining", "live", "ready")
+    __slots__ = ("draining", "live", "ready", "store_check")
 
-    def __init__(self, live: str | None, ready: str | None) -> None:
+    def __init__(
+        self,
+        live: str | None,
+        ready: str | None,
+        store_check: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         for name, path in (("health_path", live), ("ready_path", ready)):
             if path is not None and not path.startswith("/"):
                 raise ValueError(f"{name} must start with '/', not {path!r}")
         self.live = live
         self.ready = ready
         self.draining = False
+        self.store_check = store_check
 
     def serves(self, path: str) -> bool:
         return path == self.live or path == self.ready
@@ -51,6 +66,9 @@ class HealthRoutes:
         elif self.draining:
             status, body = 503, _DRAINING
             headers = (*_JSON, (b"retry-after", _RETRY_AFTER))
+        elif not await self._store_answers():
+            status, body = 503, _STORE_DOWN
+            headers = (*_JSON, (b"retry-after", _RETRY_AFTER))
         else:
             status, body, headers = 200, _READY, _JSON
         if method == "HEAD":
@@ -61,3 +79,12 @@ class HealthRoutes:
             await send({"type": "http.response.body", "body": b""})
             return
         await send_whole(send, status, body, headers)
+
+    async def _store_answers(self) -> bool:
+        if self.store_check is None:
+            return True
+        try:
+            await self.store_check()
+        except StoreUnavailable:
+            return False
+        return True

@@ -10,13 +10,18 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
 from mcpkit.auth._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
+from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
+from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
 from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
+from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
@@ -33,7 +38,7 @@ from mcpkit.transports.http.sessions import (
 )
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["SessionHosting"]
+__all__ = ["SessionHosting", "store_down"]
 
 logger = logging.getLogger("mcpkit.http")
 
@@ -142,9 +147,22 @@ class SessionHosting:
             return
         record.last_seen = now
         changed, session.saved = data != session.saved, data
-        await store.put(record)
+        try:
+            await store.put(record)
+        except BaseException:
+            session.saved = None  # not written: the next request writes it again
+            raise
         if changed:
             self._publish_change(record.id)
+
+    async def _save_quietly(self, session: HttpSession) -> None:
+        """`_save` once the response has gone out: a store that fails is logged, since no
+        answer can carry it any more, and the next request writes the record again."""
+        try:
+            await self._save(session)
+        except StoreUnavailable as exc:
+            sid = session.handle.id
+            logger.warning("the record of session %s... was not saved: %s", sid[:8], exc)
 
     def _publish_change(self, sid: str) -> None:
         """Tell the other processes holding session `sid` (if any can: a shared broker) to
@@ -164,6 +182,7 @@ class SessionHosting:
             task = asyncio.get_running_loop().create_task(self._refresh(sid, session))
             self._refreshing.add(task)
             task.add_done_callback(self._refreshing.discard)
+            task.add_done_callback(log_failure)  # nobody awaits it
 
     async def _refresh(self, sid: str, session: HttpSession) -> None:
         """Take what another process changed in the record of `session`: its changes, or its
@@ -307,7 +326,10 @@ class SessionHosting:
         while True:
             # A periodic timer, not a wait for something: sessions go within 1.25x the timeout.
             await asyncio.sleep(max(0.05, self.session_idle_timeout / 4))
-            await self.expire_idle()
+            try:
+                await self.expire_idle()
+            except StoreUnavailable as exc:  # the sweep goes on: the store may come back
+                logger.warning("idle sessions were not expired: %s", exc)
 
 
 def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
@@ -322,4 +344,19 @@ def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]])
         400,
         f"MCP-Protocol-Version {quote_header(sent[0])} is not the revision this session "
         f"negotiated ({negotiated}): send {negotiated}, or initialize a new session",
+    )
+
+
+def store_down(stores: Stores) -> Refusal:
+    """503 for a request that needed the store while it was down or past its deadline
+    (`mcpkit.stores.deadline`), before any response started: Retry-After, and a JSON-RPC
+    error naming the kind of store and the setting that bounds the wait (not its address,
+    which the log has)."""
+    retry = max(1, math.ceil(stores.timeout))
+    return refuse(
+        503,
+        f"{outage_message(stores.url, stores.timeout)}: try again in {retry} s",
+        code=INTERNAL_ERROR,
+        headers=((b"retry-after", str(retry).encode()),),
+        data={"store": store_kind(stores.url), "setting": "timeout", "timeout": stores.timeout},
     )

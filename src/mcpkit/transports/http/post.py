@@ -17,6 +17,7 @@ from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.stateless import carries_terms
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
     client_address,
@@ -113,7 +114,7 @@ class PostRequests(SessionHosting):
             await send_refusal(send, unknown_session(sid))
             return
         await self._answer(exchange, receive, send, ())
-        await self._save(session)
+        await self._save_quietly(session)
 
     async def _own_terms(
         self, scope: Scope, token: AccessToken | None, body: bytes, receive: Receive, send: Send
@@ -222,7 +223,14 @@ class PostRequests(SessionHosting):
             await send_refusal(send, no_room(full))
             return
         session.channel.on_close = functools.partial(self._forget, sid, session)
-        await self._save(session)
+        try:
+            await self._save(session)
+        except StoreUnavailable:
+            # No record, no session: a client told this id could not reach it from any other
+            # process. It initializes again once the store is back (503 and Retry-After).
+            self.sessions.remove(sid)
+            await session.aclose()
+            raise
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(

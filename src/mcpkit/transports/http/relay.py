@@ -13,6 +13,7 @@ an answer no process will send."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -20,6 +21,7 @@ import msgspec
 
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.jsonrpc import encode_error
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import EventStore
 from mcpkit.transports.http.sse_stream import Stream, request_of
 
@@ -47,6 +49,8 @@ STOPPED: Final = (
     "again if it is safe to"
 )
 
+
+logger = logging.getLogger("mcpkit.http")
 
 _ABSENT: Final = msgspec.Raw(b"")
 
@@ -100,7 +104,13 @@ async def follow(
     # quiet for hours, and is read less often the longer it is.
     longest = RELAY_INTERVAL if request_of(stream_id) is not None else QUIET_RELAY_INTERVAL
     while not stream.ended:
-        events = await store.replay_after(stream_id, cursor)
+        try:
+            events = await store.replay_after(stream_id, cursor)
+        except StoreUnavailable as exc:
+            # The stream ends here, its events kept in the log: the client resumes it with
+            # its last event id once the store answers again (503 until then).
+            logger.warning("a relayed stream ended: %s", exc)
+            events = None
         if events is None:
             stream.end()
             return

@@ -181,9 +181,7 @@ class ResumableStreams:
         """Free `stream`'s state and stored events; it can no longer be resumed."""
         gone: list[str] = []
         self._drop(stream, gone)
-        store = self.settings.store
-        if gone and store is not None:
-            await store.forget(gone[0])
+        await self.settings.forget_now(gone)
 
     def _drop(self, stream: Stream, gone: list[str]) -> None:
         """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing

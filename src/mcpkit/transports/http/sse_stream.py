@@ -169,6 +169,13 @@ class StreamSettings:
         self.forgetting.add(task)
         task.add_done_callback(self.forgetting.discard)
 
+    async def forget_now(self, stream_ids: list[str]) -> None:
+        """Have the store forget `stream_ids`, waiting for it; a store that fails (it is
+        down) is logged, not raised: what asked to forget (a session ending, a response's
+        end) is done either way, and a shared store's TTLs free what it still holds."""
+        if self.store is not None and stream_ids:
+            await _forget_all(self.store, stream_ids)
+
     async def drain(self) -> None:
         """Wait for the deletions `forget_later` started (at shutdown, once every session has
         ended: none starts after that)."""
@@ -208,8 +215,14 @@ async def _forget_all(store: EventStore, stream_ids: list[str]) -> None:
     for stream_id in stream_ids:
         try:
             await store.forget(stream_id)
-        except Exception:  # nobody awaits this task: say it here, and go on with the rest
-            logger.warning("the event store failed to forget a stream's events", exc_info=True)
+        except Exception as exc:  # nobody is to hear of it: said here, once for the lot
+            logger.warning(
+                "the event store failed to forget the events of %d streams (%s); a shared "
+                "store's TTLs free them",
+                len(stream_ids),
+                str(exc) or type(exc).__name__,
+            )
+            return  # the rest would wait for a store that is down as long again
 
 
 class Stream:
@@ -288,13 +301,29 @@ class Stream:
             return
         self.seq = seq = self.seq + 1
         if self.store is not None and self.id is not None:
-            await self.store.append(self.id, seq, data)
+            try:
+                await self.store.append(self.id, seq, data)
+            except Exception as exc:  # any store's failure: the message goes out all the same
+                self._stop_storing(exc)
         if self.attached:
             if self._items is None:
                 self._items = deque()
             self._items.append((seq, data))
             self._queued += len(data)
             wake(self._waiter)
+
+    def _stop_storing(self, exc: Exception) -> None:
+        """The store failed to keep an event (it is down, or past its deadline: `mcpkit.
+        stores.deadline`): the message still goes to the connection, and so does the rest of
+        the stream, but none of it is stored any more, and a resumption of the stream is
+        refused (410) rather than replayed with a hole. A stream that waited on the store
+        for every message would hold its client for a deadline per message."""
+        logger.warning(
+            "stream %s is no longer resumable: its event store failed (%s)",
+            self.id,
+            str(exc) or type(exc).__name__,
+        )
+        self.store = None
 
     def relay(self, seq: int, data: bytes) -> bool:
         """Queue event `seq`, numbered and stored by the process that produced it, for the

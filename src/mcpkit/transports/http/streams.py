@@ -239,11 +239,7 @@ class HttpChannel(ResumableStreams):
 
     async def aclose(self) -> None:
         """`close()`, waiting for the store to forget the session's streams."""
-        gone = self._end()
-        store = self.settings.store
-        if store is not None:
-            for stream_id in gone:
-                await store.forget(stream_id)
+        await self.settings.forget_now(self._end())
 
     def close(self) -> None:
         """End every stream of the session, free what they keep, and fail the bodies it never
