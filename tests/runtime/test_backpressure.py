@@ -237,9 +237,9 @@ async def test_closing_wakes_whoever_waits_for_room() -> None:
     channel = GatedChannel()
     conn = gated_connection(channel, send_high_water=10)
     loop = asyncio.get_running_loop()
+    # "a" alone is past high water while it is written: "c" waits for room.
     writer = loop.create_task(conn.notify("a", {"pad": "x" * 50}))
     await channel.sending.wait()
-    await conn.notify("b", {"pad": "x" * 50})
     waiting = loop.create_task(conn.notify("c"))
     for _ in range(5):
         await asyncio.sleep(0)
@@ -249,6 +249,63 @@ async def test_closing_wakes_whoever_waits_for_room() -> None:
         await asyncio.wait_for(waiting, 5)
     channel.gate.set()
     await asyncio.wait_for(writer, 5)
+
+
+class FedChannel(GatedChannel):
+    """A GatedChannel whose peer's messages are put in `bodies`; None ends it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def receive(self) -> bytes:
+        body = await self.bodies.get()
+        if body is None:
+            raise ConnectionClosed("the peer left")
+        return body
+
+
+def call(rid: int, size: int) -> bytes:
+    params = {"name": "big", "arguments": {"size": size}}
+    return encode({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params})
+
+
+async def test_one_answer_past_high_water_pauses_reading_while_it_is_written() -> None:
+    # One message larger than send_high_water counts by itself while it is written: the
+    # reader starts no more work, which would only queue more answers nobody reads.
+    server = Server("one-big", send_high_water=1_000)
+
+    @server.tool()
+    async def big(size: int) -> str:
+        return "x" * size
+
+    channel = FedChannel()
+    channel.gate.set()
+    serving = asyncio.get_running_loop().create_task(server.serve(channel))
+    try:
+        init = {"protocolVersion": "2025-11-25", "capabilities": {}}
+        init["clientInfo"] = {"name": "t", "version": "0"}
+        channel.bodies.put_nowait(
+            encode({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+        )
+        await until(lambda: len(channel.sent) == 1)
+        channel.gate.clear()  # the client stops reading
+        channel.bodies.put_nowait(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        channel.bodies.put_nowait(call(1, 5_000))
+        await until(lambda: len(channel.sent) == 2)  # its answer is being written, unread
+        (handle,) = server.sessions
+        assert handle.connection.send_backlog >= 5_000
+        channel.bodies.put_nowait(call(2, 10))  # (the reader may be waiting for it already)
+        channel.bodies.put_nowait(call(3, 10))
+        for _ in range(50):  # loop turns enough for the reader to take call 3, if it may
+            await asyncio.sleep(0)
+        assert channel.bodies.qsize() == 1  # call 3 waits for the client to read
+        channel.gate.set()  # it reads: everything is answered
+        await until(lambda: len(channel.sent) == 4 and channel.bodies.empty())
+        assert handle.connection.send_backlog == 0
+    finally:
+        channel.bodies.put_nowait(None)
+        await asyncio.wait_for(serving, 5)
 
 
 def test_the_high_water_must_be_positive() -> None:

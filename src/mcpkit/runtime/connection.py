@@ -182,7 +182,7 @@ class Connection(Reading):
         if self._closed is None:  # (closed: what the session queued is dropped)
             ob = self._out
             if not ob.writing and len(out) == 1 and not ob.queue:
-                await ob.send_alone(out[0])  # the common case: one message, nobody writing
+                await ob.send_alone(out[0], answering)  # the common case: one, nobody writing
             else:
                 ob.enqueue(out, answering)
                 if not ob.writing:

@@ -9,7 +9,9 @@ A channel with `send_routed` gets each message's routing beside its bytes.
 
 The water marks are in bytes of encoded messages. Past `high` a gate closes; it opens again
 only once the count is down to `low`, a quarter of it, so a backlog that hovers at the mark
-does not open and close the gate (and wake its waiters) on every message.
+does not open and close the gate (and wake its waiters) on every message. The message being
+written counts until `send` returns: one message larger than `high` (a 15 MB resource) closes
+the gates by itself, rather than passing unseen while the reader takes more work.
 """
 
 from __future__ import annotations
@@ -69,10 +71,10 @@ class Gate:
 class Outbound:
     """The send side of one Connection. `on_closed` is told when `channel.send` fails.
 
-    `queued` counts the bytes in `queue`, and `answers` those of them that answer the peer.
-    A message leaves both counts when the writer takes it, before `send` returns: what
-    `send` is writing is the transport's to bound. At most one writer runs (`writing`), so
-    messages reach the channel in the order they were queued.
+    `queued` counts the bytes in `queue` and the message being written, and `answers` those
+    of them that answer the peer. A message leaves both counts once `send` has returned:
+    what the transport holds after that is the transport's to bound. At most one writer runs
+    (`writing`), so messages reach the channel in the order they were queued.
     """
 
     def __init__(
@@ -104,10 +106,17 @@ class Outbound:
         self.room = Gate()  # open while `queued` has come down to low water
         self.answer_room = Gate()  # the same for `answers`
 
-    async def send_alone(self, item: Outgoing) -> None:
+    async def send_alone(self, item: Outgoing, answering: bool = True) -> None:
         """Write one message with nothing queued before it and no writer running (the
         common case, kept cheap); what others queue meanwhile is written after it."""
         self.writing = True
+        size = len(item.data)
+        # Counted while it is written (nothing else is: the counts were 0).
+        self.queued += size
+        if answering:
+            self.answers += size
+        if size > self.high:
+            self._over_high(answering)
         routed = self.send_routed
         try:
             if routed is None:
@@ -117,6 +126,12 @@ class Outbound:
         except ConnectionClosed as exc:
             self._on_closed(exc)
         finally:
+            if self.queue or size > self.high:
+                self._sent(size, answering)  # the gates may be closed: it opens them
+            elif not self.closed:  # (the common case, inline: the gates are open)
+                self.queued -= size
+                if answering:
+                    self.answers -= size
             self._writer_done()
 
     def enqueue(self, items: list[Outgoing], answering: bool) -> None:
@@ -130,12 +145,15 @@ class Outbound:
             append((item, answering))
             size += len(item.data)
         self.queued += size
-        if self.queued > self.high:
-            self.room.clear()
         if answering:
             self.answers += size
-            if self.answers > self.high:
-                self.answer_room.clear()
+        if self.queued > self.high:
+            self._over_high(answering)
+
+    def _over_high(self, answering: bool) -> None:
+        self.room.clear()
+        if answering and self.answers > self.high:
+            self.answer_room.clear()
 
     def start_writer(self) -> None:
         """Drain the queue in a task of its own (for callers that must not block)."""
@@ -153,11 +171,13 @@ class Outbound:
         try:
             while queue:
                 item, answer = queue.popleft()
-                self._sent(len(item.data), answer)
-                if routed is None:
-                    await send(item.data)
-                else:
-                    await routed(item.data, item.related, item.final)
+                try:
+                    if routed is None:
+                        await send(item.data)
+                    else:
+                        await routed(item.data, item.related, item.final)
+                finally:
+                    self._sent(len(item.data), answer)
         except ConnectionClosed as exc:
             self._on_closed(exc)
         finally:
@@ -174,6 +194,8 @@ class Outbound:
             idle.set_result(None)
 
     def _sent(self, size: int, answer: bool) -> None:
+        if self.closed:
+            return  # `close` zeroed the counts, this message's with them
         self.queued -= size
         if self.queued <= self.low and not self.room.is_set():
             self.room.set()

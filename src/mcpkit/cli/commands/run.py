@@ -23,6 +23,7 @@ _HTTP_OPTIONS = (
     "header_timeout",
     "body_timeout",
     "max_body_bytes",
+    "max_queued_bytes",
     "max_sessions_per_address",
     "max_requests_per_address",
     "workers",
@@ -33,6 +34,7 @@ _POSITIVE = {
     "header_timeout": False,
     "body_timeout": False,
     "max_body_bytes": True,
+    "max_queued_bytes": True,
     "max_sessions_per_address": True,
     "max_requests_per_address": True,
     "workers": True,
@@ -132,6 +134,12 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         "--max-body-bytes",
         type=int,
         help="bytes of request bodies read at once, all clients together (default: 64 MiB)",
+    )
+    limits.add_argument(
+        "--max-queued-bytes",
+        type=int,
+        help="bytes of answers queued for clients that read slowly, all streams together; "
+        "past it the one holding the most is ended (default: 256 MiB)",
     )
     limits.add_argument(
         "--max-sessions-per-address",

@@ -145,6 +145,7 @@ async def send_sse(
             elif seq > cursor:
                 cursor = seq
                 out.append(_event(stream.id, seq, data))
+            del item, data  # not held while the next one is awaited: it may be a whole answer
         return await _finish(send, stream, generation, out)
     except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)
         return False
@@ -165,6 +166,8 @@ async def _flush(send: Send, stream: Stream, generation: int, out: list[bytes]) 
     if out and (not ready or len(out) >= _BATCH):  # a batch bounds a stream that has more
         await _chunk(send, b"".join(out))
         out.clear()
+        if stream.held:  # (0 without a budget)
+            stream.sent()
     return False
 
 

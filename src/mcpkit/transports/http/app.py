@@ -50,6 +50,7 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
+from mcpkit.transports.http.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
 from mcpkit.transports.http.streams import Stream, StreamSettings
 
 __all__ = ["HttpSettings", "McpHttpApp"]
@@ -90,6 +91,7 @@ class HttpSettings(TypedDict, total=False):
     body_timeout: float
     max_connections: int | None
     max_body_bytes: int
+    max_queued_bytes: int
     health_path: str | None
     ready_path: str | None
 
@@ -133,11 +135,14 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
     it, and the metadata and the `routes` apps are served beside the endpoint.
 
     What all clients together may cost (docs/http.md, "Limits and exposure"): bodies being
-    read hold at most `max_body_bytes` at once (503 past it). `header_timeout` and
-    `body_timeout` (seconds for a request's headers, and for its body after them: 408) and
-    `max_connections` (open at once; None: from the file-descriptor limit) are enforced by
-    the uvicorn protocol `uvicorn_protocol()` gives, which `mcpkit run` and `server.run()`
-    serve with: ASGI sees no connection before its headers are complete.
+    read hold at most `max_body_bytes` at once (503 past it); answers queued for clients that
+    read slowly, in every stream and (served with `uvicorn_protocol()`) every connection's
+    write buffer, at most `max_queued_bytes` (past it the reader holding the most is ended).
+    `header_timeout` and `body_timeout` (seconds for a request's headers, and for its body
+    after them: 408) and `max_connections` (open at once; None: from the file-descriptor
+    limit) are enforced by the uvicorn protocol `uvicorn_protocol()` gives, which `mcpkit
+    run` and `server.run()` serve with: ASGI sees no connection before its headers are
+    complete.
 
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
     begins and 503 with Retry-After after, or while the server's store does not answer
@@ -178,6 +183,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         max_connections: int | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
         health_path: str | None = "/healthz",
         ready_path: str | None = "/readyz",
         clock: Callable[[], float] = time.monotonic,
@@ -195,6 +201,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
                 f"({server.max_message_size}): a body of the largest size could never be read"
             )
         self.bodies = BodyBudget(max_body_bytes)
+        self.queued = QueuedBytes(max_queued_bytes)
         if max_connections is None:
             max_connections = default_max_connections()
         check_connection_settings(header_timeout, body_timeout, max_connections)
@@ -240,6 +247,10 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
             sse_retry,
             keepalive_interval,
             relayed=server.store.liveness is not None,
+            queued=self.queued,
+        )
+        self.stateless_streams = StreamSettings(
+            store=None, keepalive_interval=None, queued=self.queued
         )
         self._open_streams: set[Stream] = set()  # those a response carries now
         self._relays: set[Stream] = set()  # of those, streams another process produces
@@ -273,6 +284,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
             mcp_path=path,
             client_caps=self.client_caps,
             bodies=self.bodies,
+            queued=self.queued,
         )
         if self.legacy is not None:
             self.legacy.guard = self.guard
@@ -333,7 +345,8 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
 
     def uvicorn_protocol(self, http: Literal["httptools", "h11"] = "httptools") -> type[Any]:
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
-        and `max_connections`, its writes joined per loop turn (`joined_writes`): for
+        and `max_connections`, its writes joined per loop turn (`joined_writes`) and its
+        write buffer counted in `max_queued_bytes`: for
         `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
         # writes only wrap the transport, from outside.
@@ -343,7 +356,8 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
                 header_timeout=self.header_timeout,
                 body_timeout=self.body_timeout,
                 max_connections=self.max_connections,
-            )
+            ),
+            self.queued,
         )
 
     def _warn_no_lifespan(self) -> None:

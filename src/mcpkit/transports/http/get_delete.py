@@ -103,7 +103,8 @@ class GetDeleteRequests(SessionHosting):
         if events is None or (asked and gone is not None and await gone()):
             await send_refusal(send, expired(last[0]))
             return
-        stream = Stream(stream_id)  # stores nothing: its events are the producer's
+        # stores nothing: its events are the producer's
+        stream = Stream(stream_id, budget=self.streams.queued)
         follower: asyncio.Task[None] | None = None
         if events and ends_stream(events[-1][1]):
             stream.end()

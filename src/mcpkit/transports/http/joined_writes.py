@@ -17,6 +17,12 @@ Bounds: a write of `FLUSH_AT` bytes or more (or one that brings the held bytes t
 at once, so no more than that is ever held, and uvicorn's flow control (which watches the
 real transport) sees every byte at most one loop turn late. Closing sends what is held
 first; aborting drops it, as the transport itself would. docs/performance.md has the figures.
+
+Given the app's `QueuedBytes`, a connection is also a reader of it: what its transport buffers
+for a client that does not read (the whole answer it was given, whatever its size) is charged
+when the transport pauses writing (its buffer past asyncio's high-water mark, 64 KiB) and
+credited when it resumes and when the connection is lost, so a write costs nothing more; a
+connection ended for holding the most is aborted, which frees its buffer at once.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from typing import Any, Final, Literal
+
+from mcpkit.transports.http.slow_readers import QueuedBytes
 
 __all__ = ["FLUSH_AT", "JoinedWrites", "joined", "protocol", "uvicorn_protocol"]
 
@@ -35,22 +43,29 @@ class JoinedWrites:
     """A transport that holds what is written until the end of the loop's turn, then writes it
     in one call to `transport`. Everything else is the wrapped transport's."""
 
-    __slots__ = ("_held", "_loop", "_size", "transport")
+    __slots__ = ("_loop", "_pending", "_size", "budget", "held", "transport")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        loop: asyncio.AbstractEventLoop,
+        budget: QueuedBytes | None = None,
+    ) -> None:
         self.transport = transport
         self._loop = loop
-        self._held: list[bytes] | None = None
+        self._pending: list[bytes] | None = None
         self._size = 0
+        self.budget = budget
+        self.held = 0  # bytes of the transport's buffer charged to `budget`
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        held = self._held
+        held = self._pending
         size = len(data)
         if held is None:
             if size >= FLUSH_AT:
                 self.transport.write(data)
                 return
-            self._held = [bytes(data)]
+            self._pending = [bytes(data)]
             self._size = size
             self._loop.call_soon(self.flush)
             return
@@ -64,10 +79,37 @@ class JoinedWrites:
 
     def flush(self) -> None:
         """Write what is held now (the end-of-turn callback; also before closing)."""
-        held, self._held = self._held, None
+        held, self._pending = self._pending, None
         self._size = 0
         if held and not self.transport.is_closing():
             self.transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def recount_buffer(self) -> None:
+        """Charge (or credit) the budget with what the transport's buffer holds now: when it
+        passed the high-water mark (uvicorn then writes no more until it drains) and once it
+        drained."""
+        budget = self.budget
+        if budget is None:
+            return
+        size = self.transport.get_write_buffer_size()
+        if size > self.held:
+            budget.charge(self, size - self.held)
+        elif size < self.held:
+            budget.credit(self, self.held - size)
+
+    def recount(self) -> int:
+        """`Reader.recount`: the transport's buffer drains unseen between writes."""
+        return 0 if self.transport.is_closing() else self.transport.get_write_buffer_size()
+
+    def end_slow(self) -> None:
+        """`Reader.end_slow`: abort the connection, dropping what its buffer holds (closing
+        would keep it until the client read it all); the app sees the client gone."""
+        self.abort()
+
+    def connection_over(self) -> None:
+        """The connection is lost: it holds nothing of the budget any more."""
+        if self.budget is not None:
+            self.budget.release(self)
 
     def close(self) -> None:
         self.flush()
@@ -78,7 +120,7 @@ class JoinedWrites:
         self.transport.write_eof()
 
     def abort(self) -> None:
-        self._held = None
+        self._pending = None
         self._size = 0
         self.transport.abort()
 
@@ -111,9 +153,12 @@ def uvicorn_protocol(name: Literal["httptools", "h11"]) -> type[asyncio.Protocol
 _JOINED: dict[str, type[asyncio.Protocol]] = {}
 
 
-def joined(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+def joined(
+    base: type[asyncio.Protocol], budget: QueuedBytes | None = None
+) -> type[asyncio.Protocol]:
     """A protocol class that serves a connection with `base` (built with the same arguments)
-    and hands it the connection's transport wrapped in `JoinedWrites`.
+    and hands it the connection's transport wrapped in `JoinedWrites` (charging `budget`
+    with what the transport buffers, when given).
 
     Only asyncio's public contracts are used: the event loop calls this protocol's callbacks,
     which pass each on to the inner one, and the inner protocol writes to the transport it was
@@ -122,14 +167,16 @@ def joined(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
     takes a protocol class and calls it with its own arguments, passed on untouched)."""
 
     class Joined(asyncio.Protocol):
-        __slots__ = ("inner",)
+        __slots__ = ("inner", "writes")
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self.inner = base(*args, **kwargs)
+            self.writes: JoinedWrites | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             loop = asyncio.get_running_loop()
-            self.inner.connection_made(JoinedWrites(transport, loop))  # type: ignore[arg-type]
+            self.writes = JoinedWrites(transport, loop, budget)  # type: ignore[arg-type]
+            self.inner.connection_made(self.writes)  # type: ignore[arg-type]
 
         def data_received(self, data: bytes) -> None:
             self.inner.data_received(data)
@@ -138,12 +185,18 @@ def joined(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
             return self.inner.eof_received()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            if self.writes is not None:  # (None: the connection was never made)
+                self.writes.connection_over()
             self.inner.connection_lost(exc)
 
         def pause_writing(self) -> None:
+            assert self.writes is not None  # (the transport made it before it writes)
+            self.writes.recount_buffer()  # past the high-water mark: charge it
             self.inner.pause_writing()
 
         def resume_writing(self) -> None:
+            assert self.writes is not None  # (the transport made it before it writes)
+            self.writes.recount_buffer()  # drained to the low-water mark: credit it
             self.inner.resume_writing()
 
     Joined.__name__ = Joined.__qualname__ = "Joined" + base.__name__

@@ -45,6 +45,7 @@ from mcpkit.transports.http.sessions import (
     make_room,
     no_room,
 )
+from mcpkit.transports.http.slow_readers import QueuedBytes
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 
@@ -99,9 +100,11 @@ class LegacySseEndpoint:
         clock: Callable[[], float] = time.monotonic,
         client_caps: ClientCaps | None = None,
         bodies: BodyBudget | None = None,
+        queued: QueuedBytes | None = None,
     ) -> None:
         self.server = server
         self.bodies = bodies
+        self.queued = queued
         self.client_caps = ClientCaps() if client_caps is None else client_caps
         self.settings = settings
         self.origin = origin
@@ -171,7 +174,7 @@ class LegacySseEndpoint:
             await session.aclose()
 
     def _open(self) -> LegacySession:
-        channel = LegacyChannel(clock=self._clock)
+        channel = LegacyChannel(clock=self._clock, budget=self.queued)
         handle = self.server.new_connection(channel)
         self.server.sessions.add(handle)
         return LegacySession(self.server, channel, handle)
@@ -190,11 +193,15 @@ class LegacySseEndpoint:
             await _body(send, encode_event(endpoint.encode(), event="endpoint"))
             while (data := await self._next(session)) is not None:
                 await _body(send, data)
-            if stream.open:  # the session ended: so does the response
-                await send({"type": "http.response.body", "body": b""})
+                stream.sent()
+                del data  # not held while the next one is awaited: it may be a whole answer
+            # The session ended, or the stream was ended for reading too slowly
+            # (max_queued_bytes): so does the response (ignored if the client is gone).
+            await send({"type": "http.response.body", "body": b""})
         except OSError:  # the server's way of saying the client is gone
             pass
         finally:
+            stream.detach()  # what is still queued for this response is dropped
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
@@ -291,6 +298,7 @@ def legacy_endpoint(
     mcp_path: str = "/mcp",
     client_caps: ClientCaps | None = None,
     bodies: BodyBudget | None = None,
+    queued: QueuedBytes | None = None,
 ) -> LegacySseEndpoint | None:
     """The endpoint the app's `legacy_sse` setting asks for (True: the default paths), or None.
 
@@ -316,6 +324,7 @@ def legacy_endpoint(
         clock=clock,
         client_caps=client_caps,
         bodies=bodies,
+        queued=queued,
     )
 
 

@@ -14,6 +14,7 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http.sessions import HostServer, SessionHandle
+from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.streams import Stream
 from mcpkit.types import RequestId
 
@@ -39,10 +40,13 @@ class LegacyChannel:
     session's one SSE stream (`stream`, bounded: a slow reader makes the writer wait, and the
     runtime then stops reading bodies, so memory stays bounded). It implements
     `receive_with_info` (handlers see the POST's headers) and `body_read` (so a POST learns
-    whether its body was refused as a whole: 400, with the JSON-RPC error in the answer)."""
+    whether its body was refused as a whole: 400, with the JSON-RPC error in the answer).
+    `budget`: the app's bytes for slow readers, which the stream is charged against."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.stream = Stream()
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, budget: QueuedBytes | None = None
+    ) -> None:
+        self.stream = Stream(budget=budget)
         self.started: set[RequestId] = set()  # requests received, maybe still being served
         self._clock = clock
         self._inbox: asyncio.Queue[_Body | None] = asyncio.Queue()

@@ -40,7 +40,7 @@ from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
 from mcpkit.transports.http.sessions import ClientCaps, HttpSession, make_room, no_room
 from mcpkit.transports.http.stateless import open_stateless
-from mcpkit.transports.http.streams import Exchange
+from mcpkit.transports.http.streams import Exchange, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]
 
@@ -58,6 +58,8 @@ class PostRequests(SessionHosting):
     guard: Guard | None
     stateless: bool
     request_caps: ClientCaps
+    #: The streams of stateless answers: not resumable, charged to the app's budget.
+    stateless_streams: StreamSettings
 
     async def _post(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
@@ -250,7 +252,11 @@ class PostRequests(SessionHosting):
         if client is _REFUSED:
             return
         session = open_stateless(
-            self.server, version, json_response=self.json_response, clock=self._clock
+            self.server,
+            version,
+            json_response=self.json_response,
+            clock=self._clock,
+            settings=self.stateless_streams,
         )
         if client is not None:
             self._own_calls.count_in(client, session)
@@ -314,14 +320,18 @@ async def _send_json(
     """The answer as one JSON object (202 with no body if the client cancelled it). A
     client that goes away meanwhile leaves the call running, no longer holding its session
     against expiry (`HttpChannel.idle_since`)."""
-    async with watch_disconnect(receive, exchange):
-        data = await exchange.next()
-    if exchange.channel is not None:
-        exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
-    if data:
-        await send_whole(send, 200, data, (*_JSON, *headers))
-    else:
-        await send_whole(send, 202, b"", headers)
+    try:
+        async with watch_disconnect(receive, exchange):
+            data = await exchange.next()
+        if exchange.channel is not None:
+            exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
+        if data:
+            await send_whole(send, 200, data, (*_JSON, *headers))
+        else:
+            await send_whole(send, 202, b"", headers)
+    finally:
+        if exchange.held:  # what it took is the server's now (or dropped: the client left)
+            exchange.sent()
 
 
 _REFUSED: Final = object()

@@ -26,6 +26,7 @@ import msgspec
 from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.stores.liveness import TAG_LENGTH, process_tag
+from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -143,14 +144,16 @@ class StreamSettings:
     after which a comment goes out (None: never). `relayed` says other processes may resume
     these streams (a shared store with process leases): a call's stream id then names its
     request, for a relay to answer it should this process stop (`request_of`); otherwise
-    ids stay short. `forgetting` holds the store's deletions started by `forget_later` until
-    they are done."""
+    ids stay short. `queued` is the app's budget of bytes its slow readers hold, which every
+    stream is charged against (None: none). `forgetting` holds the store's deletions started
+    by `forget_later` until they are done."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
     retention: float = 60.0
     retry_ms: int = 1000
     keepalive_interval: float | None = 15.0
     relayed: bool = False
+    queued: QueuedBytes | None = field(default=None, compare=False)
     forgetting: set[asyncio.Task[None]] = field(
         default_factory=set[asyncio.Task[None]], compare=False, repr=False
     )
@@ -193,6 +196,7 @@ class StreamSettings:
         keepalive: float | None,
         *,
         relayed: bool = False,
+        queued: QueuedBytes | None = None,
     ) -> StreamSettings:
         """The settings from the app's (`McpHttpApp`): seconds, and a store made if needed."""
         if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
@@ -208,6 +212,7 @@ class StreamSettings:
             retry_ms=round(retry * 1000),
             keepalive_interval=keepalive,
             relayed=relayed,
+            queued=queued,
         )
 
 
@@ -232,6 +237,10 @@ class Stream:
     `end()` says no more will come. `detach()` says the connection is gone: messages are
     then numbered and stored, but not queued, until `attach()` gives it a new connection.
     Each connection has a generation; a connection replaced by a newer one reads no more.
+
+    With a `budget` (the app's `QueuedBytes`) the stream is one of its readers: `held` bytes,
+    those queued and those its connection took and has not yet handed on (`sent`), are
+    charged to it, and the budget may end the stream's connection (`end_slow`).
     """
 
     __slots__ = (
@@ -245,7 +254,9 @@ class Stream:
         "_sent",
         "_waiter",
         "attached",
+        "budget",
         "ended",
+        "held",
         "id",
         "primed",
         "seq",
@@ -253,9 +264,15 @@ class Stream:
     )
 
     def __init__(
-        self, stream_id: str | None = None, store: EventStore | None = None, primed: bool = False
+        self,
+        stream_id: str | None = None,
+        store: EventStore | None = None,
+        primed: bool = False,
+        budget: QueuedBytes | None = None,
     ) -> None:
         self.id = stream_id
+        self.budget = budget
+        self.held = 0  # bytes charged to `budget`
         self.store = store if stream_id is not None else None
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0
@@ -309,7 +326,16 @@ class Stream:
             if self._items is None:
                 self._items = deque()
             self._items.append((seq, data))
-            self._queued += len(data)
+            size = len(data)
+            self._queued += size
+            budget = self.budget
+            if budget is not None:  # budget.charge(self, size) inline: every message is here
+                if not self.held:
+                    budget.holding[self] = None
+                self.held += size
+                budget.total += size
+                if budget.total > budget.max_bytes:
+                    budget.over(self, size)
             wake(self._waiter)
 
     def _stop_storing(self, exc: Exception) -> None:
@@ -336,6 +362,8 @@ class Stream:
         self.seq = seq
         self._items.append((seq, data))
         self._queued += len(data)
+        if self.budget is not None:
+            self.budget.charge(self, len(data))
         wake(self._waiter)
         return True
 
@@ -351,6 +379,8 @@ class Stream:
         self.attached = False
         self._items = None
         self._queued = 0
+        if self.held:  # (0 without a budget)
+            self._release()
         self.stop_keepalive()
         wake(self._room)
         wake(self._waiter)
@@ -366,6 +396,8 @@ class Stream:
         self._hangup = None
         self._items = None
         self._queued = 0
+        if self.held:
+            self._release()
         self.attached = True
         wake(self._waiter)  # the previous connection, if any, learns it is replaced
         return self._generation
@@ -373,6 +405,30 @@ class Stream:
     @property
     def generation(self) -> int:
         return self._generation
+
+    def sent(self) -> None:
+        """The connection has handed what it took (`next_event`, `next`) to the server: it is
+        no longer this stream's to count (what the server buffers is the connection's)."""
+        taken = self.held - self._queued  # (0 without a budget: nothing is charged)
+        budget = self.budget
+        if taken and budget is not None:  # budget.credit(self, taken) inline, as in `put`
+            self.held = held = self._queued
+            budget.total -= taken
+            if not held:
+                budget.holding.pop(self, None)
+
+    def _release(self) -> None:
+        if self.budget is not None:
+            self.budget.release(self)
+
+    def recount(self) -> int:
+        """`Reader.recount`: `held` is exact."""
+        return self.held
+
+    def end_slow(self) -> None:
+        """`Reader.end_slow`: detach the connection (the client reads too slowly for the
+        budget), which ends its response; a resumable stream can be taken up again."""
+        self.detach()
 
     def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
         """Close the connection early, keeping the stream (SEP-1699): what is queued goes out,

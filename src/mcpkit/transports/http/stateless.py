@@ -10,7 +10,7 @@ from collections.abc import Callable
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.transports.http.sessions import HostServer, HttpSession
-from mcpkit.transports.http.streams import HttpChannel
+from mcpkit.transports.http.streams import HttpChannel, StreamSettings
 
 __all__ = ["open_stateless"]
 
@@ -21,6 +21,7 @@ def open_stateless(
     *,
     json_response: bool = False,
     clock: Callable[[], float] = time.monotonic,
+    settings: StreamSettings | None = None,
 ) -> HttpSession:
     """A running session for one POST, operating on `revision` (the request's
     MCP-Protocol-Version) with no client capabilities, as no handshake reaches it. (A
@@ -28,8 +29,12 @@ def open_stateless(
 
     It is not among `server.sessions`: nothing outlives the POST, so a list change or a
     resource update has no stream to go to. The caller closes it after the answer.
+    `settings`: its answer's stream's, which keep nothing for a resumption (default: none).
     """
-    channel = HttpChannel(json_response=json_response, clock=clock)
+    if settings is None:
+        channel = HttpChannel(json_response=json_response, clock=clock)
+    else:
+        channel = HttpChannel(json_response=json_response, clock=clock, settings=settings)
     handle = server.new_connection(channel, SessionRecord(id=unsent_session_id()))
     protocol = handle.connection.session
     if isinstance(protocol, ServerSession):

@@ -50,7 +50,7 @@ class Exchange(Stream):
     __slots__ = ("channel", "json", "read")
 
     def __init__(self, channel: HttpChannel | None = None) -> None:
-        super().__init__()
+        super().__init__(budget=None if channel is None else channel.settings.queued)
         self.channel = channel
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = ([], [])
@@ -224,7 +224,7 @@ class HttpChannel(ResumableStreams):
             if self.stream.attached:
                 return None
             await self.forget(self.stream)
-        stream = self.stream = Stream()
+        stream = self.stream = Stream(budget=self.settings.queued)
         self._number(stream)
         return stream
 

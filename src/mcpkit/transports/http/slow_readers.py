@@ -1,0 +1,117 @@
+"""What the clients of one HTTP server hold unread, all together: `QueuedBytes`, one budget of
+bytes queued for readers slower than their answers, counted in every SSE stream of both eras
+(Streamable HTTP session streams, stateless and 2026-07-28 answers, legacy `/sse`) and in the
+connections' write buffers. Past it, the reader holding the most is ended, so many slow readers
+cost a bounded amount, and a newcomer is served (docs/http.md, "Limits and exposure").
+
+A reader is charged when bytes are queued for it and credited when it hands them on (a stream)
+or its peer reads them (a connection's write buffer): an int add each, the budget's only cost
+while under it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final, Protocol
+
+__all__ = ["DEFAULT_MAX_QUEUED_BYTES", "QueuedBytes", "Reader"]
+
+logger = logging.getLogger("mcpkit.http")
+
+#: Bytes queued for slow readers across the app. A quarter of a GiB: sixteen answers of the
+#: default 16 MiB max_message_size, while ordinary traffic (answers read as fast as they are
+#: written) holds next to nothing here; a server with more memory and many clients streaming
+#: large answers at once may raise it.
+DEFAULT_MAX_QUEUED_BYTES: Final = 256 * 1024 * 1024
+
+
+class Reader(Protocol):
+    """One reader of the budget: a stream's connection, or a connection's write buffer."""
+
+    #: Bytes charged to the budget now (the budget keeps it: `QueuedBytes.charge`/`credit`).
+    held: int
+
+    def recount(self) -> int:
+        """The bytes it holds now, where `held` may be stale (a write buffer drains unseen)."""
+        ...
+
+    def end_slow(self) -> None:
+        """End this reader's stream or connection now: its client reads too slowly. What it
+        holds is freed (or soon is: a connection aborted)."""
+        ...
+
+
+class QueuedBytes:
+    """At most `max_bytes` queued for all readers together (`max_queued_bytes`). `total` is the
+    sum of the readers' `held`, and `holding` the readers holding some, in the order they
+    began to (a dict: ordered, O(1) removal); `ended` counts the readers ended for going past
+    `max_bytes`. A reader on a hot path may do what `charge` and `credit` do inline, calling
+    `over` when the total passes `max_bytes`."""
+
+    __slots__ = ("ended", "holding", "max_bytes", "total")
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_QUEUED_BYTES) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_queued_bytes must be a positive number of bytes")
+        self.max_bytes = max_bytes
+        self.total = 0
+        self.ended = 0
+        self.holding: dict[Reader, None] = {}
+
+    def charge(self, reader: Reader, size: int) -> None:
+        """`reader` holds `size` bytes more; past `max_bytes`, the slowest reader is ended."""
+        if not reader.held:
+            self.holding[reader] = None
+        reader.held += size
+        self.total += size
+        if self.total > self.max_bytes:
+            self.over(reader, size)
+
+    def credit(self, reader: Reader, size: int) -> None:
+        """`reader` holds `size` bytes fewer (handed on, or read by its peer)."""
+        reader.held -= size
+        self.total -= size
+        if not reader.held:
+            self.holding.pop(reader, None)
+
+    def release(self, reader: Reader) -> None:
+        """`reader` holds nothing any more (its stream or connection is over)."""
+        if reader.held:
+            self.total -= reader.held
+            reader.held = 0
+            self.holding.pop(reader, None)
+
+    def over(self, charged: Reader, size: int) -> None:
+        """The total passed `max_bytes` when `charged` was charged `size` bytes: end the
+        readers holding the most until it is back within, oldest first among equals. A
+        newcomer (`charged` held nothing before those bytes) is spared: it has had no time to
+        read them, and the readers already holding are the slow ones; unless it alone holds
+        more than `max_bytes`."""
+        fresh = charged.held == size and size <= self.max_bytes
+        self._shed(charged if fresh else None)
+
+    def _shed(self, newcomer: Reader | None) -> None:
+        for reader in list(self.holding):  # a write buffer may have drained unseen
+            now = reader.recount()
+            if now != reader.held:
+                self.credit(reader, reader.held - now)
+        while self.total > self.max_bytes and self.holding:
+            # max() keeps the first of equals: the dict is in the order readers began to hold.
+            slowest = max(
+                (r for r in self.holding if r is not newcomer),
+                key=lambda r: r.held,
+                default=newcomer,
+            )
+            if slowest is None:
+                return
+            held = slowest.held
+            self.release(slowest)  # before ending it: ending may call back into release
+            self.ended += 1
+            logger.warning(
+                "ended a stream whose client reads too slowly: it held %d bytes unread, all "
+                "readers %d, past max_queued_bytes %d",
+                held,
+                self.total + held,
+                self.max_bytes,
+            )
+            slowest.end_slow()
