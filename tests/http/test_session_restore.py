@@ -175,3 +175,39 @@ async def test_a_session_the_store_does_not_know_is_still_not_found() -> None:
             fresh = await http.post(url, json=INITIALIZE, headers=headers())
             assert fresh.status_code == 200 and messages_of(fresh)[0]["result"]
     assert server.sessions == set()
+
+
+async def test_a_copy_taken_from_the_store_writes_nothing_back_until_it_changes() -> None:
+    """Two processes hold one session. The copy one of them restored, or read again when the
+    other changed the record, must not write the record back on its next request: written
+    after its answer, that stale copy would overwrite what the other process wrote meanwhile
+    (a log level set there was lost that way under load, tests/http/test_sqlite_workers.py)."""
+    store = Counting()
+    first, second = notes(), notes()
+    one, two = first.http_app(session_store=store), second.http_app(session_store=store)
+    async with (
+        asyncio.timeout(WAIT),
+        serving(one) as base_one,
+        serving(two) as base_two,
+        httpx.AsyncClient() as http,
+    ):
+        sid = await open_session(http, f"{base_one}/mcp")
+        puts = store.puts
+        assert (await http.post(f"{base_two}/mcp", json=PING, headers=headers(sid))).is_success
+        assert store.puts == puts  # restored, as read: nothing to write back
+        # The first process changes the record; the second reads it again (SESSION_CHANGED).
+        level = {
+            "jsonrpc": "2.0",
+            "id": 8,
+            "method": "logging/setLevel",
+            "params": {"level": "error"},
+        }
+        assert (await http.post(f"{base_one}/mcp", json=level, headers=headers(sid))).is_success
+        puts = store.puts
+        copy = two.sessions.get(sid)
+        assert copy is not None
+        await two._refresh(sid, copy)  # pyright: ignore[reportPrivateUsage]
+        assert (await http.post(f"{base_two}/mcp", json=PING, headers=headers(sid))).is_success
+        assert store.puts == puts
+        record = await store.get(sid)
+        assert record is not None and record.log_level == "error"

@@ -114,6 +114,7 @@ class SessionHosting:
             await session.aclose()
             return no_room("max_sessions")
         session.channel.on_close = functools.partial(self._forget, sid, session)
+        session.saved = _content_of(session.handle.record)  # as read: nothing to write back
         logger.info("session %s... restored from its record", sid[:8])
         return _wrong_version(session, headers) or session
 
@@ -140,10 +141,8 @@ class SessionHosting:
             return
         record = session.handle.record
         now = time.time()
-        seen, record.last_seen = record.last_seen, 0.0
-        data = encode_record(record)  # without last_seen: what changed is what counts
-        if data == session.saved and now - seen < self.session_idle_timeout / 4:
-            record.last_seen = seen
+        data = _content_of(record)
+        if data == session.saved and now - record.last_seen < self.session_idle_timeout / 4:
             return
         record.last_seen = now
         changed, session.saved = data != session.saved, data
@@ -202,9 +201,9 @@ class SessionHosting:
             await session.aclose()
             return
         session.handle.refresh(record)
-        seen, record.last_seen = record.last_seen, 0.0
-        session.saved = encode_record(session.handle.record)  # as read: nothing to write back
-        record.last_seen = seen
+        # As read, so the next `_save` writes nothing back: the copy here taking what another
+        # process wrote must not write its own over it (a log level set there, say).
+        session.saved = _content_of(session.handle.record)
 
     def _forget(self, sid: str, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
@@ -330,6 +329,16 @@ class SessionHosting:
                 await self.expire_idle()
             except StoreUnavailable as exc:  # the sweep goes on: the store may come back
                 logger.warning("idle sessions were not expired: %s", exc)
+
+
+def _content_of(record: SessionRecord) -> bytes:
+    """What a record says, without when it was last seen: what `_save` compares to know
+    whether the record changed since it was written or read."""
+    seen, record.last_seen = record.last_seen, 0.0
+    try:
+        return encode_record(record)
+    finally:
+        record.last_seen = seen
 
 
 def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
