@@ -25,8 +25,11 @@ from typing import Any
 
 __all__ = [
     "ANSWERS",
+    "CORE_IDLE",
+    "CORE_VARIANTS",
     "IDLE_VARIANTS",
     "VARIANTS",
+    "TS_PACKAGES",
     "StepFailed",
     "Variant",
     "ensure_http_venv",
@@ -54,7 +57,7 @@ class Variant:
     key: str
     label: str
     python: str
-    app: str  # an app of servers/http_serve.py, or "ts" or "raw"
+    app: str  # an app of servers/http_serve.py, or "ts" (SDK v1), "ts2" (SDK v2) or "raw"
     server: str = "uvicorn-h11"
     loop: str = "uvloop"
     floor: bool = False  # answers a fixed body: no handshake, no id checks, JSON only
@@ -106,6 +109,14 @@ VARIANTS = [
     ),
     Variant("mcpkit/granian", "mcpkit `def`, granian", "http", "mcpkit", "granian"),
     Variant(
+        "mcpkit/httptools-2026",
+        "mcpkit `def`, uvicorn httptools, 2026-07-28 client",
+        "http",
+        "mcpkit",
+        "uvicorn-httptools",
+        era="2026-07-28",
+    ),
+    Variant(
         "mcpkit_async/h11-asyncio",
         "mcpkit `async def`, uvicorn h11, asyncio loop",
         "http",
@@ -123,7 +134,32 @@ VARIANTS = [
         "uvicorn",
         "auto",
     ),
-    Variant("ts", "TypeScript SDK, node http", "node", "ts"),
+    Variant(
+        "official-2026",
+        "official `def`, uvicorn defaults, 2026-07-28 client",
+        "official",
+        "official",
+        "uvicorn",
+        "auto",
+        era="2026-07-28",
+    ),
+    Variant(
+        "official_async-2026",
+        "official `async def`, uvicorn defaults, 2026-07-28 client",
+        "official",
+        "official_async",
+        "uvicorn",
+        "auto",
+        era="2026-07-28",
+    ),
+    Variant("ts", "TypeScript SDK v1, node http", "node", "ts"),
+    Variant(
+        "ts2-2026",
+        "TypeScript SDK v2 `createMcpHandler`, node http, 2026-07-28 client",
+        "node",
+        "ts2",
+        era="2026-07-28",
+    ),
     Variant("floor/h11", "floor ASGI app, uvicorn h11", "http", "floor", floor=True),
     Variant(
         "floor/httptools",
@@ -137,6 +173,16 @@ VARIANTS = [
     Variant("floor/raw", "raw asyncio server (load generator ceiling)", "http", "raw", floor=True),
 ]
 IDLE_VARIANTS = ("mcpkit_async/h11", "official_async", "ts")
+# `bench/run --only core`: what issue 40's request-core targets compare, in one short run.
+CORE_VARIANTS = (
+    "mcpkit_async/httptools",
+    "mcpkit_async/httptools-2026",
+    "official_async",
+    "official_async-2026",
+    "ts",
+    "ts2-2026",
+)
+CORE_IDLE = ("mcpkit_async/h11",)
 BY_KEY = {v.key: v for v in VARIANTS}
 
 
@@ -192,8 +238,9 @@ def free_port() -> int:
 def server_command(
     variant: Variant, answers: str, port: int, pythons: dict[str, str], profile: Path | None
 ) -> list[str]:
-    if variant.app == "ts":
-        return [pythons["node"], str(SERVERS / "http_ts_server.mjs"), str(port), answers]
+    if variant.app in ("ts", "ts2"):
+        script = "http_ts_server.mjs" if variant.app == "ts" else "http_ts2_server.mjs"
+        return [pythons["node"], str(SERVERS / script), str(port), answers]
     python = pythons[variant.python]
     if variant.app == "raw":
         return [python, str(SERVERS / "http_floor_raw.py"), "--port", str(port)]
@@ -289,18 +336,19 @@ Step = tuple[str, Callable[[], dict[str, Any]]]
 
 
 def http_steps(
-    pythons: dict[str, str], env: dict[str, str], args: argparse.Namespace
+    pythons: dict[str, str], env: dict[str, str], args: argparse.Namespace, core: bool = False
 ) -> list[Step]:
     """(sample key, measurement) for one round: every variant with both kinds of answer, then
-    the idle-session memory of mcpkit, the official SDK and the TypeScript SDK."""
+    the idle-session memory of mcpkit, the official SDK and the TypeScript SDK; with `core`,
+    only `CORE_VARIANTS` and `CORE_IDLE`."""
     steps: list[Step] = []
     for variant in VARIANTS:
-        if variant.python not in pythons:
+        if variant.python not in pythons or (core and variant.key not in CORE_VARIANTS):
             continue
         for answers in ("json",) if variant.floor else ANSWERS:
             run = partial(load_figures, variant, answers, pythons, env, args)
             steps.append((f"http:{variant.key}:{answers}", run))
-    for key in IDLE_VARIANTS:
+    for key in CORE_IDLE if core else IDLE_VARIANTS:
         if BY_KEY[key].python in pythons:
             steps.append(
                 (f"http:{key}:idle", partial(idle_figures, BY_KEY[key], pythons, env, args))
@@ -308,11 +356,16 @@ def http_steps(
     return steps
 
 
+# The TypeScript SDK's packages the node servers load from tests/interop/node_modules: v1
+# (`sdk`), and v2's server with its Node adapter (`node`).
+TS_PACKAGES = ("sdk", "server", "node")
+
+
 def find_node() -> str | None:
     """node, when it and the TypeScript SDK under tests/interop/node_modules are there."""
     node = shutil.which("node")
-    sdk = INTEROP / "node_modules" / "@modelcontextprotocol" / "sdk"
-    return node if node and sdk.exists() else None
+    sdk = INTEROP / "node_modules" / "@modelcontextprotocol"
+    return node if node and all((sdk / p).exists() for p in TS_PACKAGES) else None
 
 
 def main() -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from http_bench import ANSWERS, BY_KEY, IDLE_VARIANTS, VARIANTS
+from http_bench import ANSWERS, BY_KEY, CORE_IDLE, CORE_VARIANTS, IDLE_VARIANTS, VARIANTS
 
-__all__ = ["http_report", "leading_server"]
+__all__ = ["core_report", "core_table", "http_report", "leading_server"]
 
 Samples = dict[str, dict[str, list[float]]]
 SERVERS = ("h11", "httptools", "granian")
@@ -46,14 +46,14 @@ def leading_server(samples: Samples) -> str:
     return min(known, key=lambda s: known[s]) if known else "httptools"
 
 
-def load_table(samples: Samples) -> str:
+def load_table(samples: Samples, keys: Sequence[str] | None = None) -> str:
     lines = [
         "| server | SSE calls/s | SSE p50 / p99 (us) | SSE server CPU per call (us) "
         "| JSON calls/s | JSON p50 / p99 (us) | JSON server CPU per call (us) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for v in VARIANTS:
-        if v.floor:
+        if v.floor or (keys is not None and v.key not in keys):
             continue
         sse, js = f"http:{v.key}:sse", f"http:{v.key}:json"
         cells = [
@@ -159,6 +159,111 @@ def eras_table(samples: Samples) -> str:
     return "\n".join(lines)
 
 
+# Issue 40's request-core targets: (era, mcpkit, official, TypeScript, its label, the bound of
+# mcpkit / official, of mcpkit / TypeScript); mcpkit `async def` on uvicorn httptools in both.
+CORE_ROWS = [
+    (
+        "2025-11-25 sessions",
+        "mcpkit_async/httptools",
+        "official_async",
+        "ts",
+        "v1",
+        None,
+        4.0,
+    ),
+    (
+        "2026-07-28, no session",
+        "mcpkit_async/httptools-2026",
+        "official_async-2026",
+        "ts2-2026",
+        "v2",
+        10.0,
+        10.0,
+    ),
+]
+CPU_BOUND = 0.8  # server CPU per 2026 request / per 2025 session call, at most
+IDLE_BOUND_KIB = 4.0
+
+
+def _versus(samples: Samples, mine: str, theirs: str, bound: float | None) -> str:
+    a, b = _median(samples, mine, "http_rps"), _median(samples, theirs, "http_rps")
+    if a is None or not b:
+        return ""
+    ratio = a / b
+    if bound is None:
+        return f"{ratio:.1f}"
+    return f"{ratio:.1f} (>= {bound:g}: {'met' if ratio >= bound else 'NOT met'})"
+
+
+def core_table(samples: Samples) -> str:
+    """The issue's table: calls/s of mcpkit, the official SDK and the TypeScript SDK, 16
+    clients, same run; mcpkit's server CPU per call beside its calls/s."""
+    lines = [
+        "| answers | | mcpkit calls/s (CPU per call, us) | official SDK | TypeScript SDK "
+        "| mcpkit / official | mcpkit / TypeScript |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for answers in ANSWERS:
+        for label, mine, official, ts, ts_version, official_bound, ts_bound in CORE_ROWS:
+            key = f"http:{mine}:{answers}"
+            rps, cpu = _median(samples, key, "http_rps"), _median(samples, key, "http_cpu_us")
+            mine_cell = "" if rps is None or cpu is None else f"{rps:,.0f} ({cpu:,.0f})"
+            official_rps = _median(samples, f"http:{official}:{answers}", "http_rps")
+            ts_rps = _median(samples, f"http:{ts}:{answers}", "http_rps")
+            cells = [
+                mine_cell,
+                "" if official_rps is None else f"{official_rps:,.0f}",
+                "" if ts_rps is None else f"{ts_rps:,.0f} ({ts_version})",
+                _versus(samples, key, f"http:{official}:{answers}", official_bound),
+                _versus(samples, key, f"http:{ts}:{answers}", ts_bound),
+            ]
+            lines.append(f"| {answers} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join([*lines, "", *_core_bounds(samples)])
+
+
+def _core_bounds(samples: Samples) -> list[str]:
+    """The CPU ratio of the two eras and the idle session's memory, against their bounds."""
+    found = []
+    session, request = CORE_ROWS[0][1], CORE_ROWS[1][1]
+    for answers in ANSWERS:
+        a = _median(samples, f"http:{request}:{answers}", "http_cpu_us")
+        b = _median(samples, f"http:{session}:{answers}", "http_cpu_us")
+        if a is not None and b:
+            met = "met" if a / b <= CPU_BOUND else "NOT met"
+            found.append(
+                f"- {answers}: server CPU per 2026-07-28 call / per 2025-11-25 session call: "
+                f"{a / b:.2f} (<= {CPU_BOUND:g}: {met})"
+            )
+    for key in CORE_IDLE:
+        kib = _median(samples, f"http:{key}:idle", "idle_kib")
+        if kib is not None:
+            met = "met" if kib < IDLE_BOUND_KIB else "NOT met"
+            found.append(
+                f"- an idle 2025-11-25 session ({BY_KEY[key].label}): {kib:,.1f} KiB "
+                f"(< {IDLE_BOUND_KIB:g}: {met})"
+            )
+    return found
+
+
+def core_report(samples: Samples, header: str, sessions: int) -> str:
+    """`bench/run --only core`: issue 40's targets and the rows they are read from."""
+    return "\n".join(
+        [
+            header,
+            "",
+            f"Request core targets (issue 40): {sessions} clients, each one keep-alive "
+            "connection calling `echo` one call at a time; mcpkit `async def` on uvicorn "
+            "httptools, the official SDK's `async def` server on uvicorn's defaults:",
+            "",
+            core_table(samples),
+            "",
+            "The rows they are read from:",
+            "",
+            load_table(samples, CORE_VARIANTS),
+        ]
+    )
+
+
 def idle_table(samples: Samples) -> str:
     lines = [
         "| idle sessions | KiB per session | server RSS before (MiB) |",
@@ -193,6 +298,11 @@ def http_report(samples: Samples, header: str, sessions: int, idle: int) -> str:
             "session, against a 2025-11-25 session:",
             "",
             eras_table(samples),
+            "",
+            "Request core targets (issue 40), from the rows above: mcpkit `async def` on "
+            "uvicorn httptools, the official SDK's `async def` server:",
+            "",
+            core_table(samples),
             "",
             "Floors: a bare ASGI app answering a fixed JSON body on each server, and a raw "
             "asyncio server that shows the load generator's own ceiling:",
