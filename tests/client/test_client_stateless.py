@@ -239,6 +239,32 @@ async def test_subscribe_opens_a_listen_stream_with_the_uri() -> None:
     assert "resources/subscribe" not in server.methods()
 
 
+async def test_a_subscription_the_server_refuses_raises_and_keeps_the_others() -> None:
+    """A filter past the server's limits (-32602 naming the limit) fails `subscribe` loudly,
+    and the stream of the subscriptions held before is opened again: none of them is lost."""
+    from mcpkit import Server
+
+    server = Server("notes")
+
+    @server.resource("notes://today")
+    def today() -> str:
+        return "sunny"
+
+    updated = asyncio.Event()
+
+    def on_notification(method: str, params: Any) -> None:
+        if method == "notifications/resources/updated" and params.uri == "notes://today":
+            updated.set()
+
+    async with Client(server, protocol="2026-07-28", on_notification=on_notification) as client:
+        await client.subscribe("notes://today")
+        with pytest.raises(McpError, match="MAX_LISTEN_ID_BYTES") as refused:
+            await client.subscribe("notes://" + "x" * 5000)
+        assert refused.value.code == -32602
+        await server.notify_resource_updated("notes://today")
+        await asyncio.wait_for(updated.wait(), 5)
+
+
 async def _until(done: Any) -> None:
     async with asyncio.timeout(5):
         while not done():

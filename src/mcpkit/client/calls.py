@@ -224,17 +224,16 @@ class FeatureCalls(TaskRequests):
     async def subscribe(self, uri: str) -> None:
         """Ask for `notifications/resources/updated` when `uri` changes (in the stateless
         revision: the `subscriptions/listen` stream is opened again with `uri` in its filter,
-        and this returns once the server acknowledged it)."""
+        and this returns once the server acknowledged it; McpError when the server refuses
+        that filter, a URI past its limits say, and the subscriptions held before stay)."""
         if self._stateless is not None:
-            self._listen.resources.add(uri)
-            await self._listen.reopen(self)
+            await self._listen.change(self, self._listen.resources | {uri})
             return
         await self.request("resources/subscribe", {"uri": uri})
 
     async def unsubscribe(self, uri: str) -> None:
         if self._stateless is not None:
-            self._listen.resources.discard(uri)
-            await self._listen.reopen(self)
+            await self._listen.change(self, self._listen.resources - {uri})
             return
         await self.request("resources/unsubscribe", {"uri": uri})
 

@@ -11,6 +11,7 @@ it is its cancellation over HTTP; `notifications/cancelled` on stdio).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -63,6 +64,8 @@ class Listener:
         self._acked = asyncio.Event()
         #: Whether the current stream was acknowledged (a stream that worked resets the delay).
         self._acked_stream = False
+        #: The refusal that ended the current stream for good (`_FINAL`), for `reopen`.
+        self._refused: McpError | None = None
 
     def filter(self) -> dict[str, Any]:
         wanted: dict[str, Any] = {f"{kind}ListChanged": True for kind in sorted(self.list_changed)}
@@ -81,16 +84,21 @@ class Listener:
             if declared is not None and getattr(declared, "list_changed", None):
                 self.list_changed.add(kind)
         if self.list_changed:
-            await self.reopen(client)
+            try:
+                await self.reopen(client)
+            except McpError:
+                pass  # logged: list changes are a convenience, the connection stands
 
     async def reopen(self, client: Sender) -> None:
         """End the open stream, if any, and open one with the current filter; returns once
-        the server acknowledged it (or after `_ACK_WAIT` seconds)."""
+        the server acknowledged it (or after `_ACK_WAIT` seconds). McpError when the server
+        refused it for good (a filter past its limits, say: -32602 naming the limit)."""
         await self.stop()
         wanted = self.filter()
         if not wanted:
             return
         self._acked = asyncio.Event()
+        self._refused = None
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(client, wanted))
         acked = loop.create_task(self._acked.wait())
@@ -100,6 +108,21 @@ class Listener:
             )
         finally:
             acked.cancel()
+        if self._task.done() and self._refused is not None:
+            raise self._refused
+
+    async def change(self, client: Sender, resources: set[str]) -> None:
+        """Listen with `resources` as the resource subscriptions from now on; when the server
+        refuses that filter, the stream of the previous one is opened again and the refusal
+        raised, so a subscription past a server's limits loses none of those held before."""
+        before, self.resources = self.resources, resources
+        try:
+            await self.reopen(client)
+        except McpError:
+            self.resources = before
+            with contextlib.suppress(McpError):
+                await self.reopen(client)
+            raise
 
     def acknowledged(self, params: Any) -> None:
         self._acked.set()
@@ -129,6 +152,7 @@ class Listener:
             except McpError as exc:
                 if exc.code in _FINAL:
                     logger.warning("the server refused subscriptions/listen: %s", exc)
+                    self._refused = exc
                     return
                 logger.warning("the subscriptions/listen stream ended: %s; listening again", exc)
             except Exception as exc:
