@@ -7,8 +7,6 @@ import datetime
 import decimal
 import enum
 import functools
-import subprocess
-import sys
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple, Optional, TypedDict
@@ -17,6 +15,7 @@ import jsonschema_rs
 import msgspec
 import pydantic
 import pytest
+from _schema_checks import run_in_a_fresh_interpreter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -767,15 +766,7 @@ def test_schema_module_does_not_import_pydantic() -> None:
         "sig.validate({'p': {'x': 1}}); sig.output.to_structured(P(1))\n"
         "assert 'pydantic' not in sys.modules, 'pydantic was imported'\n"
     )
-    src = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "src")
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": src},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_in_a_fresh_interpreter(code)
 
 
 # ---------------------------------------------------------------- JSON fast path parity

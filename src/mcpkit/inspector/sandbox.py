@@ -99,15 +99,7 @@ async def serve_sandbox(scope: Scope, send: Send, views: Views) -> None:
     body, policy, page_origin = found
     # framed by the proxy (this origin) inside the inspector's page, by nothing else
     ancestors = f"frame-ancestors {origin(scope)} {page_origin}"
-    headers = [
-        (b"content-type", b"text/html; charset=utf-8"),
-        (b"cache-control", b"no-store"),
-        (b"content-security-policy", f"{policy}; {ancestors}; {_VIEW_SANDBOX}".encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await _send_page(send, body, f"{policy}; {ancestors}; {_VIEW_SANDBOX}")
 
 
 async def _proxy(scope: Scope, send: Send) -> None:
@@ -119,10 +111,16 @@ async def _proxy(scope: Scope, send: Send) -> None:
         return await reply(send, 400, {"error": "host= names the inspector's origin"})
     data = resources.files("mcpkit.inspector").joinpath("static", "sandbox.html").read_text()
     body = data.replace("__INSPECTOR_ORIGIN__", json.dumps(host)).encode()
+    await _send_page(send, body, f"frame-ancestors {host}")
+
+
+async def _send_page(send: Send, body: bytes, policy: str) -> None:
+    """An HTML page of the sandbox origin under `policy` (its Content-Security-Policy),
+    never cached, sniffed or referred."""
     headers = [
         (b"content-type", b"text/html; charset=utf-8"),
         (b"cache-control", b"no-store"),
-        (b"content-security-policy", f"frame-ancestors {host}".encode()),
+        (b"content-security-policy", policy.encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
     ]

@@ -9,11 +9,14 @@ from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
+
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.auth.uris import NotAResourceUri, canonical_resource
 from mcpkit.errors import InsufficientScope, InvalidToken
 
 __all__ = [
+    "json_claims",
     "audiences",
     "build_access_token",
     "checked_access_token",
@@ -196,3 +199,15 @@ def checked_access_token(
     return build_access_token(
         claims, scopes=scopes, expires_at=expires_at, issuer=found_issuer, audience=audience
     )
+
+
+def json_claims(payload: bytes, refuse: type[Exception], what: str) -> dict[str, Any]:
+    """The claims of a JWS `payload` (an access token's, a DPoP proof's): a JSON object, or
+    `refuse` saying the `what` ("token", "proof") is malformed."""
+    try:
+        claims = msgspec.json.decode(payload)
+    except (msgspec.DecodeError, RecursionError):  # msgspec raises the latter for deep nesting
+        raise refuse(f"malformed {what}: its payload is not JSON") from None
+    if not isinstance(claims, dict):
+        raise refuse(f"malformed {what}: its payload is not a JSON object")
+    return claims  # pyright: ignore[reportUnknownVariableType]

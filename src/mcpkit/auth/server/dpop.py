@@ -17,8 +17,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import msgspec
-
+from mcpkit.auth.server._checks import json_claims
 from mcpkit.auth.server._dpop_nonce import NonceSource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.auth.uris import NotAResourceUri, canonical_resource
@@ -139,7 +138,7 @@ class ProofChecker:
         signed = self._parse(proofs)
         key = _public_key(signed.protected)
         self._check_signature(signed, key)
-        claims = _claims_of(signed.payload)
+        claims = json_claims(signed.payload, DPoPRefused, "proof")
         jti = _string(claims, "jti")
         if len(jti) > _MAX_JTI:
             raise DPoPRefused(f"the proof's jti is over {_MAX_JTI} characters")
@@ -267,16 +266,6 @@ def _public_key(header: Mapping[str, Any]) -> Key:
         return JWKRegistry.import_key(members)
     except Exception:  # a malformed key, whatever joserfc raises for it
         raise DPoPRefused("the proof's jwk is not a valid public key") from None
-
-
-def _claims_of(payload: bytes) -> dict[str, Any]:
-    try:
-        claims = msgspec.json.decode(payload)
-    except (msgspec.DecodeError, RecursionError):  # msgspec raises the latter for deep nesting
-        raise DPoPRefused("malformed proof: its payload is not JSON") from None
-    if not isinstance(claims, dict):
-        raise DPoPRefused("malformed proof: its payload is not a JSON object")
-    return claims  # pyright: ignore[reportUnknownVariableType]
 
 
 def _string(claims: Mapping[str, Any], name: str) -> str:

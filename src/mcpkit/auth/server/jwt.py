@@ -9,14 +9,13 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
 import httpx
-import msgspec
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import Key
 
 from mcpkit.auth._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
-from mcpkit.auth.server._checks import audiences, checked_access_token
+from mcpkit.auth.server._checks import audiences, checked_access_token, json_claims
 from mcpkit.auth.server._jose import fits, registry
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
@@ -110,7 +109,7 @@ class JwtVerifier(ClosesOnExit):
         alg = self._algorithm(signed.protected)
         key = await self._key(signed.protected, alg)
         self._check_signature(signed, key)
-        return self._check_claims(_claims_of(signed.payload), resource)
+        return self._check_claims(json_claims(signed.payload, InvalidToken, "token"), resource)
 
     def _parse(self, token: str) -> jws.CompactSignature:
         if len(token) > self._max_token_bytes:
@@ -208,13 +207,3 @@ def _check_header(header: Mapping[str, Any]) -> None:
     # and an unencoded payload (b64, RFC 7797) has no place in an access token.
     if "crit" in header or "b64" in header:
         raise InvalidToken("the token uses JWS extensions (crit, b64) that are not accepted")
-
-
-def _claims_of(payload: bytes) -> dict[str, Any]:
-    try:
-        claims = msgspec.json.decode(payload)
-    except (msgspec.DecodeError, RecursionError):  # msgspec raises the latter for deep nesting
-        raise InvalidToken("malformed token: its payload is not JSON") from None
-    if not isinstance(claims, dict):
-        raise InvalidToken("malformed token: its payload is not a JSON object")
-    return claims  # pyright: ignore[reportUnknownVariableType]
