@@ -3,7 +3,7 @@ a `def` tool's worker thread is not seen) for a short load, then print the time 
 layer and the functions that cost most.
 
     bench/.venv-http/bin/python bench/http_profile.py [--app mcpkit_async] [--answers sse]
-        [--server uvicorn-httptools] [--duration 3] [--top 30]
+        [--server uvicorn-httptools] [--era 2026-07-28] [--duration 3] [--top 30]
 
 The profiler slows Python code more than C code, so read the shares, not the absolute times.
 Socket writes happen inside uvloop's (Cython) transport and are counted in the time of the
@@ -61,13 +61,23 @@ def main() -> int:
     parser.add_argument("--loop", default="uvloop")
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--top", type=int, default=30, help="functions to print")
+    parser.add_argument(
+        "--era",
+        choices=("2025-11-25", "2026-07-28"),
+        default="2025-11-25",
+        help="2025-11-25 opens sessions; 2026-07-28 sends each call with its own terms",
+    )
     args = parser.parse_args()
     try:
         pythons = {"http": ensure_http_venv(sys.executable, BENCH / ".venv-http")}
-        variant = Variant("profile", "profile", "http", args.app, args.server, args.loop)
+        variant = Variant(
+            "profile", "profile", "http", args.app, args.server, args.loop, era=args.era
+        )
         out = BENCH / "results"
         out.mkdir(exist_ok=True)
-        stats_file = out / f"http-profile-{args.app}-{args.server}-{args.answers}.pstats"
+        stats_file = (
+            out / f"http-profile-{args.app}-{args.server}-{args.answers}-{args.era}.pstats"
+        )
         loadgen = ["--duration", str(args.duration), "--warmup", "0.5"]
         r = measure(variant, args.answers, pythons, dict(os.environ), loadgen, stats_file)
     except StepFailed as exc:

@@ -1,13 +1,14 @@
-"""`cached_terms`: a request's terms found by the bytes of its trailing `_meta`, without a
-decode, only where those bytes can be nothing but the params' own `_meta` member."""
+"""`OwnTermsCodec.cached`: a request's terms found by the bytes of its trailing `_meta`, without
+a decode, only where those bytes can be nothing but the params' own `_meta` member."""
 
 from __future__ import annotations
 
 import json
 
-from mcpkit.protocol import stateless
-from mcpkit.protocol.stateless import cached_terms, request_terms
+from mcpkit.protocol.server_session import ServerSession
+from mcpkit.protocol.stateless import OwnTermsCodec
 from mcpkit.protocol.terms import Terms
+from mcpkit.types import Implementation, ServerCapabilities
 
 SUPPORTED = ("2026-07-28", "2025-11-25")
 META = {
@@ -22,18 +23,23 @@ def params(text: str) -> bytes:
     return text.encode()
 
 
+def codec(supported: tuple[str, ...] = SUPPORTED) -> OwnTermsCodec:
+    return OwnTermsCodec(supported)
+
+
 def test_a_known_meta_is_found_without_a_decode_and_is_the_decoded_one() -> None:
-    stateless.forget_terms()  # (what other tests left)
+    c = codec()
     first = params(f'{{"name":"t","arguments":{{}},"_meta":{META_JSON}}}')
-    assert cached_terms(first, SUPPORTED) is None  # never seen: the decode decides
-    decoded = request_terms(first, SUPPORTED)
+    assert c.cached(first) is None  # never seen: the decode decides
+    decoded = c.read(first)
     assert isinstance(decoded, Terms)
     again = params(f'{{"name":"other","arguments":{{"x":1}},"_meta":{META_JSON}}}')
-    assert cached_terms(again, SUPPORTED) is decoded
+    assert c.cached(again) is decoded
 
 
 def test_what_only_looks_like_the_meta_is_left_to_the_decode() -> None:
-    request_terms(params(f'{{"_meta":{META_JSON}}}'), SUPPORTED)  # now cached
+    c = codec()
+    c.read(params(f'{{"_meta":{META_JSON}}}'))  # now cached
     for text in [
         # a `_meta` of the arguments, last: the bytes after it are not the cached object alone
         f'{{"name":"t","arguments":{{"_meta":{META_JSON}}}}}',
@@ -44,54 +50,64 @@ def test_what_only_looks_like_the_meta_is_left_to_the_decode() -> None:
         f'{{"_meta":{META_JSON},"name":"t"}}',
         "{}",
     ]:
-        assert cached_terms(params(text), SUPPORTED) is None, text
-    assert cached_terms(None, SUPPORTED) is None
+        assert c.cached(params(text)) is None, text
+    assert c.cached(None) is None
 
 
-def test_the_supported_revisions_are_part_of_the_key() -> None:
-    request_terms(params(f'{{"_meta":{META_JSON}}}'), SUPPORTED)
-    assert cached_terms(params(f'{{"_meta":{META_JSON}}}'), ("2025-11-25",)) is None
+def test_a_session_reads_with_the_codec_it_is_given_only_for_the_revisions_it_was_made_for() -> (
+    None
+):
+    shared = OwnTermsCodec(ServerSession.all_revisions)
+    info = Implementation(name="s", version="1")
+    alike = ServerSession(info, ServerCapabilities(), codec=shared)
+    assert alike.codec is shared
+    # A session speaking other revisions would be told terms it cannot serve: its own codec.
+    other = ServerSession(
+        info, ServerCapabilities(), supported_revisions=("2025-06-18",), codec=shared
+    )
+    assert other.codec is not shared
+    assert other.codec.supported == other.all_revisions
+    assert other.codec is other.codec  # made once
 
 
 def test_a_cached_refusal_is_never_found_for_another_request() -> None:
     """server/discover may carry any `_meta` (its refusal is cached by its bytes); a 2025-era
     request with the same `_meta` (a progress token) must not be refused with it."""
+    c = codec()
     meta = '{"progressToken":1}'
-    refused = request_terms(params(f'{{"_meta":{meta}}}'), SUPPORTED)
+    refused = c.read(params(f'{{"_meta":{meta}}}'))
     assert not isinstance(refused, Terms)
-    assert cached_terms(params(f'{{"name":"t","_meta":{meta}}}'), SUPPORTED) is None
+    assert c.cached(params(f'{{"name":"t","_meta":{meta}}}')) is None
 
 
 def test_the_last_hit_is_found_again_only_where_it_is_the_params_last_member() -> None:
-    stateless.forget_terms()
-    decoded = request_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED)
-    assert cached_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED) is decoded
+    c = codec()
+    decoded = c.read(params(f'{{"name":"t","_meta":{META_JSON}}}'))
+    assert c.cached(params(f'{{"name":"t","_meta":{META_JSON}}}')) is decoded
     # (the last hit now) the same tail after a byte that is no member's start: not a key
     tail = f'"_meta":{META_JSON}}}'
-    assert cached_terms(params('{"name":"x' + tail), SUPPORTED) is None
-    # nor for another server's revisions, nor once forgotten
-    assert cached_terms(params(f'{{"_meta":{META_JSON}}}'), ("2026-07-28",)) is None
-    stateless.forget_terms()
-    assert cached_terms(params(f'{{"name":"t","_meta":{META_JSON}}}'), SUPPORTED) is None
+    assert c.cached(params('{"name":"x' + tail)) is None
+    # nor by another codec (another server's)
+    assert codec().cached(params(f'{{"name":"t","_meta":{META_JSON}}}')) is None
 
 
 def test_a_meta_that_changes_with_each_request_is_read_once_for_its_terms() -> None:
+    c = codec()
     # A progress token makes every `_meta` new bytes; the terms members are the same, and
     # are read once: the same Terms object comes back, and nothing is decoded in full again.
-    stateless.forget_terms()
     seen = []
     for token in range(5):
         meta = {**META, "progressToken": token}
         text = json.dumps(meta, separators=(",", ":"))
-        seen.append(request_terms(params(f'{{"name":"t","_meta":{text}}}'), SUPPORTED))
+        seen.append(c.read(params(f'{{"name":"t","_meta":{text}}}')))
     assert isinstance(seen[0], Terms) and all(t is seen[0] for t in seen)
     # another client's terms are its own
     other = {**META, "io.modelcontextprotocol/clientInfo": {"name": "d", "version": "2"}}
     text = json.dumps({**other, "progressToken": 9}, separators=(",", ":"))
-    theirs = request_terms(params(f'{{"_meta":{text}}}'), SUPPORTED)
+    theirs = c.read(params(f'{{"_meta":{text}}}'))
     assert isinstance(theirs, Terms) and theirs is not seen[0]
     assert theirs.peer_info is not None and theirs.peer_info.name == "d"
     # a malformed member is refused however the rest varies
     bad = {**META, "io.modelcontextprotocol/logLevel": "loud", "progressToken": 1}
     text = json.dumps(bad, separators=(",", ":"))
-    assert not isinstance(request_terms(params(f'{{"_meta":{text}}}'), SUPPORTED), Terms)
+    assert not isinstance(c.read(params(f'{{"_meta":{text}}}')), Terms)

@@ -454,15 +454,14 @@ def test_header_mirroring_options_are_checked() -> None:
 
 
 async def test_the_terms_cache_is_bounded_in_bytes_whatever_peers_send() -> None:
-    from mcpkit.protocol import stateless
-
     big = "x" * 100_000
-    async with raw_session(make_server(), initialize=False) as peer:
+    server = make_server()
+    async with raw_session(server, initialize=False) as peer:
         for i in range(300):
             pad = {"v": big + str(i)} if i % 2 else {"n": i}
             meta_caps = {"experimental": {"pad": pad}}
             reply = await peer.request("tools/list", modern(caps=meta_caps))
             assert reply["result"]["resultType"] == "complete"
-    cached = stateless._terms_cache
+    cached = server._codec.cached_metas  # pyright: ignore[reportPrivateUsage]
     assert len(cached) <= 256
-    assert sum(len(raw) for raw, _ in cached) <= 256 * 4096
+    assert sum(len(raw) for raw in cached) <= 256 * 4096

@@ -54,11 +54,9 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.protocol.stateless import (
     REVISION_KEY,
     CachePolicy,
-    cached_terms,
+    OwnTermsCodec,
     carries_terms,
     missing_capability,
-    request_terms,
-    stateless_response,
     unsupported_revision,
 )
 from mcpkit.protocol.terms import Terms
@@ -122,6 +120,10 @@ class ServerSession(Session):
     #: server/discover; their methods are served where a request declares them.
     extensions: tuple[Extension, ...] = ()
     _extension_of: Mapping[str, Extension] = MappingProxyType({})
+    #: What reads the terms of requests that carry their own and encodes their answers
+    #: (`own_terms`): the server's, shared by its sessions, else one of the session's own,
+    #: made when first needed (a 2025 session holds none).
+    _codec: OwnTermsCodec | None = None
 
     def __init__(
         self,
@@ -140,6 +142,7 @@ class ServerSession(Session):
         param_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
         extension_methods: Mapping[str, MethodInfo] | None = None,
+        codec: OwnTermsCodec | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
@@ -170,6 +173,8 @@ class ServerSession(Session):
         if extensions:
             self.extensions = tuple(extensions)
             self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
+        if codec is not None:
+            self._codec = codec
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
@@ -185,6 +190,16 @@ class ServerSession(Session):
     def client_capabilities(self) -> ClientCapabilities:
         """What the client declared in `initialize` (nothing, before it)."""
         return _NO_CLIENT_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
+
+    @property
+    def codec(self) -> OwnTermsCodec:
+        """What reads the terms of this session's requests that carry their own, and
+        encodes their answers: the one given (the server's), if it reads this session's
+        revisions, else the session's own."""
+        codec = self._codec
+        if codec is None or codec.supported != self.all_revisions:
+            codec = self._codec = OwnTermsCodec(self.all_revisions)
+        return codec
 
     @property
     def stateless(self) -> bool:
@@ -275,16 +290,15 @@ class ServerSession(Session):
             )
             return
         # (the common case first: a `_meta` seen before)
-        terms: Terms[ClientCapabilities] | McpError | None = cached_terms(
-            env.params, self.all_revisions
-        )
+        codec = self.codec
+        terms: Terms[ClientCapabilities] | McpError | None = codec.cached(env.params)
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
                 self._serve_request(
                     env, events, batch, request_info, self.terms, self._methods, self.param_types
                 )
                 return
-            terms = request_terms(env.params, self.all_revisions)
+            terms = codec.read(env.params)
         if isinstance(terms, McpError):
             rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
             self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
@@ -311,7 +325,7 @@ class ServerSession(Session):
         self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
     ) -> bytes:
         if terms.revision in self.stateless_revisions:
-            return stateless_response(request_id, result, method, self.server_info, self.cache)
+            return self.codec.response(request_id, result, method, self.server_info, self.cache)
         return super()._encode_for(request_id, result, method, terms)
 
     def _check_inbound_request(

@@ -7,8 +7,8 @@ log level it wants) in `_meta`, and each result names its type (`resultType`) an
 (`_meta`'s `io.modelcontextprotocol/serverInfo`); list and read results say how long they stay
 fresh (`ttlMs`, `cacheScope`).
 
-`request_terms` reads those keys into the `Terms` the request is served under, or the error
-that refuses it; `RESULT_SHAPE` adds what a 2026 result carries to one built with
+`OwnTermsCodec.read` reads those keys into the `Terms` the request is served under, or the
+error that refuses it; `RESULT_SHAPE` adds what a 2026 result carries to one built with
 `mcpkit.types` (the handlers' types in both eras). Finding out whether a request is one of
 these at all costs a substring search of its params (`carries_terms`), never a decode: a
 2025-era session pays nothing more.
@@ -38,12 +38,10 @@ __all__ = [
     "ROUND_TRIP_METHODS",
     "SERVER_INFO_KEY",
     "SUBSCRIPTION_ID_KEY",
-    "cached_terms",
+    "OwnTermsCodec",
     "carries_terms",
     "is_stateless_revision",
     "missing_capability",
-    "request_terms",
-    "stateless_response",
     "unsupported_revision",
 ]
 
@@ -100,10 +98,11 @@ class _Meta(msgspec.Struct):
 # A client sends the same `_meta` on most of its requests: its terms are read once, by the
 # bytes of that `_meta`, and shared (Terms are frozen). Bounded in entries and in bytes: a
 # `_meta` longer than _CACHED_META_BYTES (a client's is a few hundred) is read each time, so
-# the cache holds at most 256 x 4 KiB whatever peers send; emptied when full.
+# a cache holds at most 256 x 4 KiB whatever peers send; emptied when full.
 _TERMS_CACHE_SIZE: Final = 256
 _CACHED_META_BYTES: Final = 4096
-_terms_cache: dict[tuple[bytes, tuple[str, ...]], Terms[ClientCapabilities] | McpError] = {}
+_BEFORE_KEY: Final = frozenset(b",{")
+_CLOSE: Final = ord("}")
 
 
 def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
@@ -134,86 +133,6 @@ def missing_capability(path: Sequence[str]) -> McpError:
     )
 
 
-def cached_terms(
-    params: bytes | msgspec.Raw | msgspec.UnsetType | None, supported: Sequence[str]
-) -> Terms[ClientCapabilities] | None:
-    """What `request_terms` answered for the same `_meta` before, found without decoding
-    anything; None when it cannot tell (then `request_terms` decides).
-
-    A client sends the same `_meta` with most requests, and mcpkit's and the SDKs' clients put
-    it last. So the bytes between the last `"_meta":` and the params' closing brace are looked
-    up as they are. Only where the key follows `{` or `,`: in valid JSON (the envelope parsed)
-    those quotes are then a key's, not a string's inside (whose quotes would be escaped), and
-    a cached object followed by the last brace is the value of the params' last member."""
-    global _last
-    if params is None or isinstance(params, msgspec.UnsetType):
-        return None
-    data = params if type(params) is bytes else bytes(params)
-    # The last hit first: the same client's next request ends the same way. A tail holds no
-    # `"_meta":` but its first (it was cut at the last one), so the rule above holds.
-    tail, last_supported, last_terms = _last
-    if (
-        last_supported is supported
-        and data.endswith(tail)
-        and len(data) > len(tail)
-        and data[-len(tail) - 1] in _BEFORE_KEY
-    ):
-        return last_terms
-    at = data.rfind(b'"_meta":')
-    if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
-        return None
-    supported = tuple(supported)
-    found = _terms_cache.get((data[at + 8 : -1], supported))
-    # Terms only: a refusal was cached for what some request sent (server/discover with any
-    # `_meta`, say), and a 2025-era request with the same `_meta` must not get it.
-    if not isinstance(found, Terms):
-        return None
-    _last = (data[at:], supported, found)
-    return found
-
-
-#: The last `cached_terms` hit: its params' tail from `"_meta":` on, the revisions it was
-#: read for (compared by identity: a server's are one cached tuple), and its terms.
-_last: tuple[bytes, object, Terms[ClientCapabilities] | None] = (b"\x00", None, None)
-_BEFORE_KEY: Final = frozenset(b",{")
-
-
-def forget_terms() -> None:
-    """Empty the cache of terms read from requests' `_meta` (tests start from nothing)."""
-    global _last
-    _terms_cache.clear()
-    _parts_cache.clear()
-    _last = (b"\x00", None, None)
-
-
-_CLOSE: Final = ord("}")
-
-
-def request_terms(
-    params: bytes | msgspec.Raw | msgspec.UnsetType | None, supported: Sequence[str]
-) -> Terms[ClientCapabilities] | McpError:
-    """The terms a request carries in its params' `_meta`, or why it is refused: -32602 when a
-    required key is missing or malformed (basic/index), -32022 for a revision we do not speak
-    (of either era: a session-era revision is only ever settled by `initialize`)."""
-    try:
-        raw = b"{}" if params is None or isinstance(params, msgspec.UnsetType) else params
-        meta_raw = msgspec.json.decode(bytes(raw), type=_Meta).meta
-    except msgspec.ValidationError:
-        meta_raw = msgspec.Raw()
-    if not meta_raw:
-        return _invalid("the request has no _meta object; a 2026-07-28 request carries its terms")
-    key = (bytes(meta_raw), tuple(supported))
-    if len(key[0]) > _CACHED_META_BYTES:
-        return _read_terms(key[0], supported)
-    found = _terms_cache.get(key)
-    if found is None:
-        found = _terms_by_parts(key[0], key[1])
-        if len(_terms_cache) >= _TERMS_CACHE_SIZE:
-            _terms_cache.clear()
-        _terms_cache[key] = found
-    return found
-
-
 class _TermParts(msgspec.Struct):
     """The `_meta` members a request's terms are read from, as their JSON text (the rest of
     the `_meta`, a progress token say, is skipped undecoded)."""
@@ -226,37 +145,7 @@ class _TermParts(msgspec.Struct):
     level: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw, name=LOG_LEVEL_KEY)
 
 
-def _terms_by_parts(
-    meta: bytes, supported: tuple[str, ...]
-) -> Terms[ClientCapabilities] | McpError:
-    """`_read_terms`, shared by every `_meta` with the same terms members: a `_meta` that also
-    carries what changes with each request (`progressToken`) is new bytes every time, and
-    would otherwise be read in full, capabilities and all, on every request."""
-    try:
-        parts = _decode_parts(meta)
-    except msgspec.ValidationError:
-        return _read_terms(meta, supported)  # not an object: that is what it is told
-    key = (
-        bytes(parts.revision),
-        bytes(parts.capabilities),
-        bytes(parts.info),
-        bytes(parts.level),
-        supported,
-    )
-    found = _parts_cache.get(key)
-    if found is None:
-        # (`_read_terms` reads those members alone, so its answer is theirs; the caller
-        # reads a `_meta` past _CACHED_META_BYTES itself, so an entry is bounded as there)
-        found = _read_terms(meta, supported)
-        if len(_parts_cache) >= _TERMS_CACHE_SIZE:
-            _parts_cache.clear()
-        _parts_cache[key] = found
-    return found
-
-
 _decode_parts = msgspec.json.Decoder(_TermParts).decode
-#: The terms members of a `_meta` (and the revisions they were read for) -> what they say.
-_parts_cache: dict[tuple[Any, ...], Terms[ClientCapabilities] | McpError] = {}
 
 
 def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabilities] | McpError:
@@ -322,42 +211,10 @@ class CachePolicy:
         return self.per_method.get(method, (self.ttl_ms, self.scope))
 
 
-def stateless_response(
-    request_id: RequestId,
-    result: Any,
-    method: str,
-    server_info: Implementation,
-    cache: CachePolicy,
-) -> bytes:
-    """The response to a 2026-07-28 request: `result` (built with `mcpkit.types`, or a dict)
-    with `resultType` ("complete" unless it says otherwise), the server's info in `_meta`,
-    and the cache hints of a cacheable method where the result sets none.
-
-    The common case, a result struct that sets none of those fields (a tool's result), is
-    encoded once and the fields spliced in front of its own, as bytes: no round trip through
-    Python objects on every answer (docs/performance.md, "2026-07-28"). (Inlined: it runs
-    once per answer.)"""
-    kind: type = type(result)  # pyright: ignore[reportUnknownVariableType]  # (Any)
-    names = _added_fields.get(kind)
-    if names is None:
-        names = _added_fields_of(kind)
-    if names is not _LONG_WAY:
-        for name in names:
-            value = getattr(result, name)
-            if value is not None and value is not msgspec.UNSET:
-                break
-        else:  # sets none of them
-            head = _heads.get(method)
-            if head is None or head[0] is not server_info or head[1] is not cache:
-                head = _head(method, server_info, cache)
-            return jsonrpc.encode_merged_response(request_id, head[2], _encode(result))
-    return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
-
-
 def _shaped(
     result: Any, method: str, server_info: Implementation, cache: CachePolicy
 ) -> dict[str, Any]:
-    """`stateless_response`'s result the long way: as Python objects, shaped, encoded."""
+    """`OwnTermsCodec.response`'s result the long way: as Python objects, shaped, encoded."""
     shaped: dict[str, Any] = msgspec.to_builtins(result)
     shaped.setdefault("resultType", "complete")
     meta = shaped.get("_meta")
@@ -371,38 +228,175 @@ def _shaped(
 
 
 _encode = msgspec.json.Encoder().encode
-#: The fields `stateless_response` adds; a struct setting any of them is shaped the long way.
+#: The fields `OwnTermsCodec.response` adds; a struct setting any of them is shaped the long way.
 _ADDED: Final = ("meta", "result_type", "ttl_ms", "cache_scope")
-#: method -> (server info, cache policy, the members a result of theirs starts with, without
-#: the object's braces): the objects are compared by identity (a server's info is replaced, not
-#: changed, when it changes: the proxy's is its upstream's). One entry per method.
-_heads: dict[str, tuple[Implementation, CachePolicy, bytes]] = {}
-
-
-#: A result type -> which of `_ADDED` it has as fields (most have `meta` alone), or
-#: `_LONG_WAY` when it is no struct (a dict, say).
-_added_fields: dict[type, tuple[str, ...]] = {}
+#: `_added_fields_of` for what is no struct (a dict, say).
 _LONG_WAY: Final[tuple[str, ...]] = ("(not a struct)",)
 
 
 def _added_fields_of(kind: type) -> tuple[str, ...]:
-    fields: tuple[str, ...] | None = getattr(kind, "__struct_fields__", None)
-    if not issubclass(kind, msgspec.Struct) or fields is None:
-        names = _LONG_WAY
-    else:
-        names = tuple(n for n in _ADDED if n in fields)
-    _added_fields[kind] = names
-    return names
+    """Which of `_ADDED` the result type `kind` has as fields (most have `meta` alone), or
+    `_LONG_WAY` when it is no struct."""
+    if not issubclass(kind, msgspec.Struct):
+        return _LONG_WAY
+    fields = kind.__struct_fields__
+    return tuple(n for n in _ADDED if n in fields)
 
 
-def _head(
-    method: str, server_info: Implementation, cache: CachePolicy
-) -> tuple[Implementation, CachePolicy, bytes]:
+_Head = tuple[Implementation, CachePolicy, bytes]
+
+
+class OwnTermsCodec:
+    """Reads the terms that 2026-07-28 requests carry and encodes their answers, keeping what
+    earlier requests taught it: the terms of each `_meta` seen, the head of each method's
+    answers. A `Server` holds one and hands it to every protocol session it builds, so what
+    one request learnt serves the next, and nothing is shared between the servers of a
+    process (a test starts from nothing by building its server). `supported` is every
+    revision the server speaks, the stateless ones first (`ServerSession.all_revisions`)."""
+
+    __slots__ = ("_fields", "_heads", "_last", "_parts", "_terms", "supported")
+
+    def __init__(self, supported: Sequence[str]) -> None:
+        self.supported = tuple(supported)
+        #: `_meta` bytes -> the terms they say (or the refusal), see `_TERMS_CACHE_SIZE`.
+        self._terms: dict[bytes, Terms[ClientCapabilities] | McpError] = {}
+        #: The terms members of a `_meta` -> what they say (`_by_parts`).
+        self._parts: dict[tuple[bytes, ...], Terms[ClientCapabilities] | McpError] = {}
+        #: The last `cached` hit: its params' tail from `"_meta":` on, and its terms.
+        self._last: tuple[bytes, Terms[ClientCapabilities] | None] = (b"\x00", None)
+        #: method -> (server info, cache policy, the members a result of theirs starts with,
+        #: without the object's braces): the objects are compared by identity (a server's
+        #: info is replaced, not changed, when it changes: the proxy's is its upstream's).
+        self._heads: dict[str, _Head] = {}
+        #: A result type -> `_added_fields_of` it (one entry per type a handler returns).
+        self._fields: dict[type, tuple[str, ...]] = {}
+
+    @property
+    def cached_metas(self) -> list[bytes]:
+        """The `_meta`s whose terms are kept (their bound is tested)."""
+        return list(self._terms)
+
+    def cached(
+        self, params: bytes | msgspec.Raw | msgspec.UnsetType | None
+    ) -> Terms[ClientCapabilities] | None:
+        """What `read` answered for the same `_meta` before, found without decoding
+        anything; None when it cannot tell (then `read` decides).
+
+        A client sends the same `_meta` with most requests, and mcpkit's and the SDKs'
+        clients put it last. So the bytes between the last `"_meta":` and the params'
+        closing brace are looked up as they are. Only where the key follows `{` or `,`: in
+        valid JSON (the envelope parsed) those quotes are then a key's, not a string's inside
+        (whose quotes would be escaped), and a cached object followed by the last brace is
+        the value of the params' last member."""
+        if params is None or isinstance(params, msgspec.UnsetType):
+            return None
+        data = params if type(params) is bytes else bytes(params)
+        # The last hit first: the same client's next request ends the same way. A tail
+        # holds no `"_meta":` but its first (it was cut at the last one), so the rule holds.
+        tail, last_terms = self._last
+        if data.endswith(tail) and len(data) > len(tail) and data[-len(tail) - 1] in _BEFORE_KEY:
+            return last_terms
+        at = data.rfind(b'"_meta":')
+        if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
+            return None
+        found = self._terms.get(data[at + 8 : -1])
+        # Terms only: a refusal was cached for what some request sent (server/discover with
+        # any `_meta`, say), and a 2025-era request with the same `_meta` must not get it.
+        if not isinstance(found, Terms):
+            return None
+        self._last = (data[at:], found)
+        return found
+
+    def read(
+        self, params: bytes | msgspec.Raw | msgspec.UnsetType | None
+    ) -> Terms[ClientCapabilities] | McpError:
+        """The terms a request carries in its params' `_meta`, or why it is refused: -32602
+        when a required key is missing or malformed (basic/index), -32022 for a revision we
+        do not speak (of either era: a session-era revision is only ever settled by
+        `initialize`)."""
+        try:
+            raw = b"{}" if params is None or isinstance(params, msgspec.UnsetType) else params
+            meta_raw = msgspec.json.decode(bytes(raw), type=_Meta).meta
+        except msgspec.ValidationError:
+            meta_raw = msgspec.Raw()
+        if not meta_raw:
+            return _invalid(
+                "the request has no _meta object; a 2026-07-28 request carries its terms"
+            )
+        meta = bytes(meta_raw)
+        if len(meta) > _CACHED_META_BYTES:
+            return _read_terms(meta, self.supported)
+        cache = self._terms
+        found = cache.get(meta)
+        if found is None:
+            found = self._by_parts(meta)
+            if len(cache) >= _TERMS_CACHE_SIZE:
+                cache.clear()
+            cache[meta] = found
+        return found
+
+    def _by_parts(self, meta: bytes) -> Terms[ClientCapabilities] | McpError:
+        """`_read_terms`, shared by every `_meta` with the same terms members: a `_meta` that
+        also carries what changes with each request (`progressToken`) is new bytes every
+        time, and would otherwise be read in full, capabilities and all, on every request."""
+        try:
+            parts = _decode_parts(meta)
+        except msgspec.ValidationError:
+            return _read_terms(meta, self.supported)  # not an object: that is what it is told
+        key = (
+            bytes(parts.revision),
+            bytes(parts.capabilities),
+            bytes(parts.info),
+            bytes(parts.level),
+        )
+        cache = self._parts
+        found = cache.get(key)
+        if found is None:
+            # (`_read_terms` reads those members alone, so its answer is theirs; `read`
+            # reads a `_meta` past _CACHED_META_BYTES itself, so an entry is bounded as there)
+            found = _read_terms(meta, self.supported)
+            if len(cache) >= _TERMS_CACHE_SIZE:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    def response(
+        self,
+        request_id: RequestId,
+        result: Any,
+        method: str,
+        server_info: Implementation,
+        cache: CachePolicy,
+    ) -> bytes:
+        """The response to a 2026-07-28 request: `result` (built with `mcpkit.types`, or a
+        dict) with `resultType` ("complete" unless it says otherwise), the server's info in
+        `_meta`, and the cache hints of a cacheable method where the result sets none.
+
+        The common case, a result struct that sets none of those fields (a tool's result),
+        is encoded once and the fields spliced in front of its own, as bytes: no round trip
+        through Python objects on every answer (docs/performance.md, "2026-07-28")."""
+        kind: type = type(result)  # pyright: ignore[reportUnknownVariableType]  # (Any)
+        names = self._fields.get(kind)
+        if names is None:
+            names = self._fields[kind] = _added_fields_of(kind)
+        if names is not _LONG_WAY:
+            for name in names:
+                value = getattr(result, name)
+                if value is not None and value is not msgspec.UNSET:
+                    break
+            else:  # sets none of them
+                head = self._heads.get(method)
+                if head is None or head[0] is not server_info or head[1] is not cache:
+                    head = self._heads[method] = _head(method, server_info, cache)
+                return jsonrpc.encode_merged_response(request_id, head[2], _encode(result))
+        return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
+
+
+def _head(method: str, server_info: Implementation, cache: CachePolicy) -> _Head:
     fields: dict[str, Any] = {
         "resultType": "complete",
         "_meta": {SERVER_INFO_KEY: msgspec.to_builtins(server_info)},
     }
     if method in CACHEABLE:
         fields["ttlMs"], fields["cacheScope"] = cache.for_method(method)
-    head = _heads[method] = (server_info, cache, _encode(fields)[1:-1])
-    return head  # (one per method: another server's replaces)
+    return server_info, cache, _encode(fields)[1:-1]

@@ -176,10 +176,10 @@ class ProxyServer(Server):
 
     # ------------------------------------------------------------ mounted
 
-    def _mounted_handler(self, method: str) -> Handler:
+    def _mounted_handler(self, ctx: Context) -> Handler:
         """Mounted: a read (a template's match too) and a completion are the upstream's to
         answer by its own URI and names; the rest are served by the forwarding entries."""
-        return self.mounted_upstream.handlers.get(method) or super()._mounted_handler(method)
+        return self.mounted_upstream.handlers.get(ctx.method) or super()._mounted_handler(ctx)
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
         """`Server.read_resource`; mounted, a match of one of the upstream's templates is

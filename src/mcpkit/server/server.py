@@ -35,7 +35,7 @@ from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
-from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy
+from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy, OwnTermsCodec
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.handler_failure import log_handler_failure
@@ -51,7 +51,7 @@ from mcpkit.server.broadcasts import SessionBroadcasts
 from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
 from mcpkit.server.extensions import ExtensionMethod, method_infos, serve
-from mcpkit.server.handlers import HANDLERS, STATELESS_HANDLERS, Handler
+from mcpkit.server.handlers import Handler, handler_for
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
@@ -489,7 +489,15 @@ class Server(TransportServing, SessionBroadcasts):
                 len(self.skills) > 0, frozenset(self.extension_handlers)
             ),
             extensions=(TASKS,) if self.serves_tasks else (),
+            codec=self._codec,
         )
+
+    @functools.cached_property
+    def _codec(self) -> OwnTermsCodec:
+        """What reads the terms of this server's 2026-07-28 requests and encodes their
+        answers, shared by its protocol sessions (what one request taught it serves the
+        next: the terms of a `_meta` already seen, the head of a method's answers)."""
+        return OwnTermsCodec(self._session_type.all_revisions)
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
     _session_type: type[ServerSession] = FeatureSession
@@ -531,7 +539,7 @@ class Server(TransportServing, SessionBroadcasts):
         terms = ev.terms
         # (`is_stateless_revision`, inlined: once per request)
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
-        handler = (STATELESS_HANDLERS if stateless else HANDLERS).get(ev.method)
+        handler = handler_for(ev.method, stateless)
         if handler is None and ev.method in self.extension_handlers:
             handler = functools.partial(_extension_request, self.extension_handlers[ev.method])
         if handler is None:
@@ -584,7 +592,8 @@ class Server(TransportServing, SessionBroadcasts):
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
         parent's middleware, through this server's own."""
         try:
-            return await self._through_layers(ctx, params, self._mounted_handler(ctx.method))
+            handler = self._mounted_handler(ctx)
+            return await self._through_layers(ctx, params, handler)
         except (McpError, ToolError):
             raise
         except Exception as exc:
@@ -592,11 +601,15 @@ class Server(TransportServing, SessionBroadcasts):
                 raise
             raise self._masked(ctx.method, exc) from None
 
-    def _mounted_handler(self, method: str) -> Handler:
-        """What serves a `method` request routed here by the parent: the handler a request
-        of this server's own clients has (a mounted proxy forwards some upstream as they
-        are)."""
-        return HANDLERS[method]
+    def _mounted_handler(self, ctx: Context) -> Handler:
+        """What serves the request of `ctx` routed here by the parent: the handler a request
+        of this server's own clients has, in the request's era."""
+        terms = ctx.terms
+        own_terms = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
+        handler = handler_for(ctx.method, own_terms)
+        if handler is None:  # (the parent routes only what it serves itself)
+            raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
+        return handler
 
     def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
         inner: Callable[[Any], Awaitable[Any]] = (

@@ -7,8 +7,9 @@ with that error.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mcpkit.server.handlers import (
     completion,
@@ -24,47 +25,62 @@ from mcpkit.server.interfaces import FeatureServer
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
 
-__all__ = ["EXTENSION_HANDLERS", "HANDLERS", "STATELESS_HANDLERS", "Handler"]
+__all__ = ["HANDLERS", "Handler", "Route", "handler_for"]
 
 Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
-HANDLERS: dict[str, Handler] = {
-    "tools/list": features.list_tools,
-    "tools/call": features.call_tool,
-    "resources/list": features.list_resources,
-    "resources/templates/list": features.list_resource_templates,
-    "resources/read": features.read_resource,
-    "resources/subscribe": features.subscribe,
-    "resources/unsubscribe": features.unsubscribe,
-    "prompts/list": features.list_prompts,
-    "prompts/get": features.get_prompt,
-    "completion/complete": completion.complete,
-    "logging/setLevel": logging.set_level,
-    "tasks/get": tasks.get_task,
-    "tasks/result": tasks.task_result,
-    "tasks/list": tasks.list_tasks,
-    "tasks/cancel": tasks.cancel_task,
-    "subscriptions/listen": listen.listen,
-    # The skills extension (SEP-2640): reached only where the server serves skills, since
-    # only then do its sessions know the methods (`extension_methods`).
-    "skills/list": skills.list_skills,
-    "skills/get": skills.get_skill,
-    "resources/directory/read": skills.read_directory,
-}
 
-#: The handlers of each extension's methods (`mcpkit.protocol.extensions`), by extension id.
-EXTENSION_HANDLERS: dict[str, dict[str, Handler]] = {
-    "io.modelcontextprotocol/tasks": {
-        "tasks/get": tasks_extension.get_task,
-        "tasks/update": tasks_extension.update_task,
-        "tasks/cancel": tasks_extension.cancel_task,
-    },
-}
+class Route(NamedTuple):
+    """What serves one method, by the era of the request: `session` a request of a session
+    (2025-11-25 and before: `initialize` settled its terms), `own_terms` a request that
+    carries its own (2026-07-28). None where the method has no handler in that era; whether
+    the method exists in a revision at all is the protocol's to say (`mcpkit.types.methods`,
+    and the extensions' tables), before the request gets here."""
 
-#: What a request that carries its own terms (2026-07-28) is served by: the same handlers,
-#: with the extensions' methods in place of the 2025-11-25 methods of the same name (the
-#: session lets a request reach one only where it declared the extension).
-STATELESS_HANDLERS: dict[str, Handler] = {
-    **HANDLERS,
-    **{m: h for table in EXTENSION_HANDLERS.values() for m, h in table.items()},
-}
+    session: Handler | None
+    own_terms: Handler | None
+
+
+def _both(handler: Handler) -> Route:
+    """A method both eras have, served the same way."""
+    return Route(handler, handler)
+
+
+#: The one handler table: method -> its `Route`. The tasks extension's methods (SEP-2663,
+#: `mcpkit.protocol.extensions.TASKS`) take the place of 2025-11-25's of the same name for
+#: requests that carry their own terms (the protocol lets a request reach one only where it
+#: declared the extension); skills' (SEP-2640) are reached only where the server serves
+#: skills, since only then do its sessions know the methods (`extension_methods`).
+HANDLERS: Mapping[str, Route] = MappingProxyType(
+    {
+        "tools/list": _both(features.list_tools),
+        "tools/call": _both(features.call_tool),
+        "resources/list": _both(features.list_resources),
+        "resources/templates/list": _both(features.list_resource_templates),
+        "resources/read": _both(features.read_resource),
+        "resources/subscribe": Route(features.subscribe, None),
+        "resources/unsubscribe": Route(features.unsubscribe, None),
+        "prompts/list": _both(features.list_prompts),
+        "prompts/get": _both(features.get_prompt),
+        "completion/complete": _both(completion.complete),
+        "logging/setLevel": Route(logging.set_level, None),
+        "tasks/get": Route(tasks.get_task, tasks_extension.get_task),
+        "tasks/result": Route(tasks.task_result, None),
+        "tasks/list": Route(tasks.list_tasks, None),
+        "tasks/cancel": Route(tasks.cancel_task, tasks_extension.cancel_task),
+        "tasks/update": Route(None, tasks_extension.update_task),
+        "subscriptions/listen": Route(None, listen.listen),
+        "skills/list": _both(skills.list_skills),
+        "skills/get": _both(skills.get_skill),
+        "resources/directory/read": _both(skills.read_directory),
+    }
+)
+
+
+def handler_for(method: str, own_terms: bool) -> Handler | None:
+    """The handler of a `method` request: of a request that carries its own terms
+    (`own_terms`), or of a session's; None where this server has none."""
+    route = HANDLERS.get(method)
+    if route is None:
+        return None
+    return route.own_terms if own_terms else route.session

@@ -1,0 +1,49 @@
+"""The one handler table (`mcpkit.server.handlers.HANDLERS`): every request a client may send in
+either era has the handler of its era, and no route serves a method its era lacks."""
+
+from __future__ import annotations
+
+from mcpkit.protocol.extensions import TASKS
+from mcpkit.server.extensions import SKILLS_METHODS
+from mcpkit.server.handlers import HANDLERS, handler_for, tasks, tasks_extension
+from mcpkit.types.methods import methods_for
+
+#: Requests the protocol session answers itself, before any handler (basic/lifecycle, ping,
+#: server/discover): no route needed.
+ANSWERED_BY_THE_SESSION = {"initialize", "ping", "server/discover"}
+
+
+def client_requests(revision: str) -> set[str]:
+    return {
+        name
+        for name, info in methods_for(revision).items()
+        if info.kind == "request" and "client_to_server" in info.direction
+    } - ANSWERED_BY_THE_SESSION
+
+
+def test_every_client_request_of_each_era_has_a_handler_of_its_era() -> None:
+    extensions = set(SKILLS_METHODS)
+    for revision in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"):
+        missing = {m for m in client_requests(revision) | extensions if not handler_for(m, False)}
+        assert missing == set(), revision
+    own_terms = client_requests("2026-07-28") | extensions | set(TASKS.methods)
+    assert {m for m in own_terms if not handler_for(m, True)} == set()
+
+
+def test_no_route_serves_a_method_its_era_lacks() -> None:
+    session_era = set().union(*(client_requests(r) for r in ("2025-06-18", "2025-11-25")))
+    own_era = client_requests("2026-07-28") | set(TASKS.methods)
+    for method, route in HANDLERS.items():
+        if method in SKILLS_METHODS:  # an extension of both eras
+            continue
+        if route.session is not None:
+            assert method in session_era, method
+        if route.own_terms is not None:
+            assert method in own_era, method
+
+
+def test_the_tasks_extension_takes_the_place_of_the_session_eras_tasks_methods() -> None:
+    assert handler_for("tasks/get", False) is tasks.get_task
+    assert handler_for("tasks/get", True) is tasks_extension.get_task
+    assert handler_for("tasks/update", False) is None
+    assert handler_for("no/such", True) is None
