@@ -75,9 +75,7 @@ def main() -> int:
         )
         out = BENCH / "results"
         out.mkdir(exist_ok=True)
-        stats_file = (
-            out / f"http-profile-{args.app}-{args.server}-{args.answers}-{args.era}.pstats"
-        )
+        stats_file = out / f"http-profile-{args.app}-{args.server}-{args.answers}-{args.era}.pstats"
         loadgen = ["--duration", str(args.duration), "--warmup", "0.5"]
         r = measure(variant, args.answers, pythons, dict(os.environ), loadgen, stats_file)
     except StepFailed as exc:
