@@ -22,12 +22,10 @@ Channels without them (stdio, memory) run the same loops as before, at no added 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from mcpkit.errors import ConnectionClosed, McpError
-from mcpkit.protocol import codes
+from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
@@ -41,14 +39,13 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks, log_failure
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
-from mcpkit.runtime.handler_failure import log_handler_failure
+from mcpkit.runtime.handler_failure import answer_request
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reading
 from mcpkit.types import RequestId
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
 
-logger = logging.getLogger("mcpkit")
 
 # Serves one of the peer's requests, in a task of its own: what it returns is the result, an
 # McpError it raises is the error answer, and any other exception is answered -32603 with
@@ -390,25 +387,16 @@ class Connection(Reading):
         task.add_done_callback(log_failure)
 
     async def _serve(self, ev: RequestReceived) -> None:
-        rid = ev.request_id
-        session = self.session
         try:
-            result = await self._on_request(ev)
-        except McpError as exc:
-            session.send_error(rid, exc)
+            await answer_request(self.session, ev, self._on_request)
         except asyncio.CancelledError:
             # Cancelled by the peer (the session already forgot the request, so no response
             # goes out, and the dispatcher forgot this task) or by shutdown.
-            self._handler_done(rid)
+            self._handler_done(ev.request_id)
             return
-        except Exception as exc:
-            log_handler_failure(logger, f"handler for {ev.method}", exc)
-            session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
-        else:
-            session.send_response(rid, result)
         # Done before the flush, which may wait long for the peer to read: the request is
         # answered, so it no longer holds our timeouts (hold_timeouts_while_serving).
-        self._handler_done(rid)
+        self._handler_done(ev.request_id)
         await self.flush()
 
     def _handler_done(self, rid: RequestId) -> None:

@@ -1,16 +1,25 @@
-"""How the failure of an application's handler (a tool, a resource, a prompt, a task) is
-logged: an expected refusal in one WARNING line, anything else at ERROR with the traceback of
-the application's own code, mcpkit's frames that lead to it left out."""
+"""A request's handler run to its answer (`answer_request`, the one place both runtimes serve a
+request: a session's `Connection` and a 2026-07-28 POST's `OneRequest`), and how the failure
+of an application's handler (a tool, a resource, a prompt, a task) is logged: an expected
+refusal in one WARNING line, anything else at ERROR with the traceback of the application's
+own code, mcpkit's frames that lead to it left out."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
-from mcpkit.errors import LocalProtocolError, ToolError
+from mcpkit.errors import LocalProtocolError, McpError, ToolError
+from mcpkit.protocol import codes
+from mcpkit.protocol.answering import Answering
+from mcpkit.protocol.events import RequestReceived
 
-__all__ = ["EXPECTED_REFUSALS", "log_handler_failure", "user_traceback"]
+__all__ = ["EXPECTED_REFUSALS", "answer_request", "log_handler_failure", "user_traceback"]
+
+_logger = logging.getLogger("mcpkit")
 
 #: Refusals a handler meets in normal use, with a message that says all there is to say: a
 #: ToolError it raised on purpose, or a request the protocol does not allow here (elicitation
@@ -18,6 +27,29 @@ __all__ = ["EXPECTED_REFUSALS", "log_handler_failure", "user_traceback"]
 EXPECTED_REFUSALS = (ToolError, LocalProtocolError)
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+async def answer_request(
+    session: Answering,
+    request: RequestReceived,
+    on_request: Callable[[RequestReceived], Awaitable[Any]],
+) -> bool:
+    """Run `on_request` (the handler) for `request` and queue its answer on `session`: its
+    result, or an McpError it raised as that error, or anything else it raised as -32603
+    (logged). True when the answer is the handler's result. A cancellation is not answered:
+    it propagates (the peer cancelled, or the runtime is shutting down)."""
+    rid = request.request_id
+    try:
+        result = await on_request(request)
+    except McpError as exc:
+        session.send_error(rid, exc)
+        return False
+    except Exception as exc:
+        log_handler_failure(_logger, f"handler for {request.method}", exc)
+        session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
+        return False
+    session.send_response(rid, result)
+    return True
 
 
 def log_handler_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:

@@ -22,21 +22,18 @@ is an error or an answer the session gave itself (a refusal, `server/discover`).
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Literal, Protocol
 
-from mcpkit.errors import ConnectionClosed, McpError
-from mcpkit.protocol import codes
+from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import ProgressCallback
-from mcpkit.runtime.handler_failure import log_handler_failure
+from mcpkit.runtime.handler_failure import answer_request
 from mcpkit.types import RequestId
 
 __all__ = ["ANSWER", "MESSAGE", "RESULT", "Kind", "OneRequest", "Response"]
 
-logger = logging.getLogger("mcpkit")
 
 Kind = Literal["message", "result", "answer"]
 MESSAGE: Final = "message"
@@ -115,22 +112,13 @@ class OneRequest:
             await self._send_queued(ANSWER)
             self._closed = True
             return bool(read.started), []
-        rid = self._request_id = request.request_id
-        kind: Kind = ANSWER
+        self._request_id = request.request_id
         try:
-            result = await self._on_request(request)
-        except McpError as exc:
-            session.send_error(rid, exc)
+            answered = await answer_request(session, request, self._on_request)
         except asyncio.CancelledError:
             self._closed = True  # the client went away: nothing more goes to it
             raise
-        except Exception as exc:
-            log_handler_failure(logger, f"handler for {request.method}", exc)
-            session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
-        else:
-            session.send_response(rid, result)
-            kind = RESULT
-        await self._send_queued(kind)
+        await self._send_queued(RESULT if answered else ANSWER)
         self._closed = True
         return True, []
 
