@@ -51,7 +51,7 @@ from mcpkit.server.broadcasts import SessionBroadcasts
 from mcpkit.server.context import Context
 from mcpkit.server.declared_capabilities import Feature, capabilities_for
 from mcpkit.server.extensions import ExtensionMethod, method_infos, serve
-from mcpkit.server.handlers import Handler, handler_for
+from mcpkit.server.handlers import HANDLERS, Handler, handler_for
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
@@ -539,7 +539,8 @@ class Server(TransportServing, SessionBroadcasts):
         terms = ev.terms
         # (`is_stateless_revision`, inlined: once per request)
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
-        handler = handler_for(ev.method, stateless)
+        route = HANDLERS.get(ev.method)  # (`handler_for`, inlined: once per request)
+        handler = None if route is None else route.own_terms if stateless else route.session
         if handler is None and ev.method in self.extension_handlers:
             handler = functools.partial(_extension_request, self.extension_handlers[ev.method])
         if handler is None:
