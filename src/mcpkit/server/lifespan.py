@@ -21,8 +21,8 @@ from mcpkit.stores.liveness import process_tag
 
 if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
-    from mcpkit.server.mount import Mount
     from mcpkit.server.request_state import StateSeal
+    from mcpkit.server.surface import Mount
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.liveness import Liveness
     from mcpkit.stores.task_runner import TaskRunner

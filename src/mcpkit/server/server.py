@@ -62,6 +62,7 @@ from mcpkit.server.mount import (
     owner_of,
     route,
     shown_contents,
+    with_mounted,
 )
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
@@ -88,6 +89,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.interfaces import FeatureServer
+    from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
 
@@ -303,15 +305,12 @@ class Server(TransportServing, SessionBroadcasts):
         return capabilities
 
     def _completer_count(self) -> int:
-        return len(self.completers) + sum(m.server._completer_count() for m in self.mounts)
+        return sum(len(server.completers) for server in with_mounted(self))
 
     def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
         """The declared extensions of this server and of those mounted in it (each dict is
         replaced, never changed, by `declare_extension`)."""
-        found: tuple[dict[str, dict[str, Any]], ...] = (self.extension_settings,)
-        for mount in self.mounts:
-            found += mount.server._extension_sets()
-        return found
+        return tuple(server.extension_settings for server in with_mounted(self))
 
     def _declared_capabilities(self) -> ServerCapabilities:
         features = self.features
@@ -433,7 +432,9 @@ class Server(TransportServing, SessionBroadcasts):
     #: sessions from its upstream server instead, so it may not (it may be mounted).
     composable: ClassVar[bool] = True
 
-    def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:
+    def mount(
+        self, other: ServerApi, namespace: str | None = None, *, separator: str = "_"
+    ) -> None:
         """Serve `other`'s tools, resources, resource templates and prompts as this server's,
         live, under `namespace`: tool and prompt `name` as `{namespace}_name`, a URI
         `scheme://rest` as `scheme://{namespace}/rest` (docs/server.md, "Composing servers").
