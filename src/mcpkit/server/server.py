@@ -305,12 +305,20 @@ class Server(TransportServing, SessionBroadcasts):
         return capabilities
 
     def _completer_count(self) -> int:
-        return sum(len(server.completers) for server in with_mounted(self))
+        # Part of the key of every request's `capabilities()`: without mounts (the usual
+        # case) nothing is walked.
+        count = len(self.completers)
+        for mount in self.mounts:
+            count += sum(len(server.completers) for server in with_mounted(mount.server))
+        return count
 
     def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
         """The declared extensions of this server and of those mounted in it (each dict is
         replaced, never changed, by `declare_extension`)."""
-        return tuple(server.extension_settings for server in with_mounted(self))
+        found: tuple[dict[str, dict[str, Any]], ...] = (self.extension_settings,)
+        for mount in self.mounts:
+            found += tuple(server.extension_settings for server in with_mounted(mount.server))
+        return found
 
     def _declared_capabilities(self) -> ServerCapabilities:
         features = self.features
