@@ -13,6 +13,7 @@ from _client_world import ISSUER, MCP, World, mock_client
 
 from mcpkit.auth.client import AuthorizationResponse, HeadlessRedirect, LoopbackBrowser, OAuth
 from mcpkit.auth.client.flow import check_response, with_offline_access
+from mcpkit.auth.client.redirect import ClosingRedirect
 from mcpkit.auth.client.storage import MemoryTokenStorage
 from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientMetadata
 from mcpkit.errors import AuthorizationFailed
@@ -385,3 +386,28 @@ async def test_tokens_are_kept_per_url_with_its_query() -> None:
             assert (await client.get(f"{MCP}?tenant={tenant}")).status_code == 200
     assert sorted(storage._tokens) == [f"{MCP}?tenant=a", f"{MCP}?tenant=b"]
     assert len(world.requests_to(f"{ISSUER}/authorize")) == 2
+
+
+class ClosingHeadless(HeadlessRedirect):
+    """A `ClosingRedirect`: counts the flows after which it was asked to release its hold."""
+
+    def __init__(self, http_client: httpx.AsyncClient) -> None:
+        super().__init__(http_client=http_client)
+        self.closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_a_redirect_that_holds_something_is_closed_after_each_flow() -> None:
+    """`OAuth` tells a `ClosingRedirect` apart when it is made, and closes it after each
+    flow, however the flow ended (a loopback listener must not outlive it)."""
+    world = World()
+    http = mock_client(world)
+    redirect = ClosingHeadless(http)
+    assert isinstance(redirect, ClosingRedirect)
+    assert not isinstance(HeadlessRedirect(http_client=http), ClosingRedirect)
+    auth = OAuth(redirect, http_client=http)
+    async with mock_client(world, auth) as client:
+        assert (await client.get(MCP)).status_code == 200
+    assert redirect.closed == 1

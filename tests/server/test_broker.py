@@ -11,10 +11,10 @@ import pytest
 
 from mcpkit import Client, Server
 from mcpkit.client import NotificationHandler
-from mcpkit.protocol.events import StrayResponse
+from mcpkit.protocol.events import StrayCancel, StrayResponse
 from mcpkit.runtime.link import Link
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.stores.broker import Broker, Change, ChangeHandler, MemoryBroker
+from mcpkit.stores.broker import Broker, Change, ChangeHandler, MemoryBroker, SharedBroker
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.testing import raw_session
 
@@ -181,6 +181,60 @@ def test_the_memory_broker_is_a_broker() -> None:
     assert isinstance(MemoryBroker(), Broker)
     assert isinstance(Elsewhere(), Broker)
     assert isinstance(Server("s").broker, MemoryBroker)
+    assert not isinstance(MemoryBroker(), SharedBroker)
+
+
+class Shared(Recording):
+    """A broker other processes share (`SharedBroker`), recording what the server asks of it
+    beyond a `Broker`."""
+
+    __slots__ = ("cancels", "forwarded_cancels", "responses", "started")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: list[float | None] = []
+        self.responses: list[Callable[[str, bytes], None]] = []
+        self.cancels: list[Callable[[str, int | str, str | None], None]] = []
+        self.forwarded_cancels: list[tuple[str, int | str, str | None]] = []
+
+    async def start(self, timeout: float | None = None) -> bool:
+        self.started.append(timeout)
+        return True
+
+    def subscribe_responses(self, handler: Callable[[str, bytes], None]) -> Callable[[], None]:
+        self.responses.append(handler)
+        return lambda: self.responses.remove(handler)
+
+    def subscribe_cancels(
+        self, handler: Callable[[str, int | str, str | None], None]
+    ) -> Callable[[], None]:
+        self.cancels.append(handler)
+        return lambda: self.cancels.remove(handler)
+
+    def forward_cancel(self, session_id: str, request_id: int | str, reason: str | None) -> None:
+        self.forwarded_cancels.append((session_id, request_id, reason))
+
+
+async def test_a_shared_broker_is_told_apart_when_the_server_takes_it() -> None:
+    """A `SharedBroker` is started with the server, hands it what other processes forward,
+    and is told of a cancel for a request served elsewhere; a plain `Broker` is asked for
+    none of it (`Elsewhere` has none of those methods, and serves on)."""
+    broker = Shared()
+    assert isinstance(broker, SharedBroker)
+    server = Server("s", broker=broker)
+    assert len(broker.responses) == 1 and len(broker.cancels) == 1
+    async with server.running():
+        assert len(broker.started) == 1
+    handle = ServerSessionHandle(server, lambda _: cast(Link, None), SessionRecord(id="sid"))
+    server.handle_event(handle, StrayCancel(request_id=7, reason="enough"))
+    assert broker.forwarded_cancels == [("sid", 7, "enough")]
+    # What is forwarded for a session this process does not hold goes nowhere, quietly.
+    broker.responses[0]("no-such-session", b"{}")
+    broker.cancels[0]("no-such-session", 7, None)
+
+    plain = Server("p", broker=Elsewhere())
+    async with plain.running():
+        plain.handle_event(handle, StrayCancel(request_id=7))
 
 
 def test_a_server_finds_the_session_a_forwarded_message_names_by_its_id() -> None:

@@ -162,12 +162,17 @@ async def test_over_http_a_2026_client_without_a_token_is_limited_by_its_address
 
 
 def _request(key: str, *, subject: str | None = None) -> Context:
-    """A stand-in Context with what RateLimit reads: the method, the session, the token."""
+    """A stand-in Context with what RateLimit reads: the method, the session, the token, and
+    the server's store (which keeps no shared buckets)."""
     auth = AccessToken(subject=subject) if subject is not None else None
     return cast(
         "Context",
         SimpleNamespace(
-            method="tools/call", session=SimpleNamespace(id=key), auth=auth, request_info=None
+            method="tools/call",
+            session=SimpleNamespace(id=key),
+            auth=auth,
+            request_info=None,
+            server=SimpleNamespace(store=SimpleNamespace(buckets=None)),
         ),
     )
 

@@ -16,7 +16,7 @@ from _redis_server import RedisServer
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from mcpkit.protocol.events import StrayResponse
-from mcpkit.stores.broker import Change
+from mcpkit.stores.broker import Change, SharedBroker
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.redis import (
@@ -338,6 +338,7 @@ async def test_a_change_reaches_every_process_once(redis_server: RedisServer) ->
     channel = new_prefix() + "changes"
     async with client_of(redis_server) as one, client_of(redis_server) as other:
         here, there = RedisBroker(one, channel=channel), RedisBroker(other, channel=channel)
+        assert isinstance(here, SharedBroker)  # what a server tells apart when it takes it
         heard_here: list[Change] = []
         heard_there: list[Change] = []
         here.subscribe(heard_here.append)

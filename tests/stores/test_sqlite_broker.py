@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mcpkit.protocol.events import StrayResponse
-from mcpkit.stores.broker import Change
+from mcpkit.stores.broker import Change, SharedBroker
 from mcpkit.stores.sqlite import SqliteDatabase
 from mcpkit.stores.sqlite_broker import SqliteBroker
 
@@ -48,6 +48,7 @@ def _rows(path: str) -> int:
 
 async def test_a_change_reaches_the_other_broker_once(tmp_path: Path) -> None:
     async with brokers(tmp_path) as (a, b):
+        assert isinstance(a, SharedBroker)  # what a server tells apart when it takes it
         heard_a: asyncio.Queue[Change] = asyncio.Queue()
         heard_b: asyncio.Queue[Change] = asyncio.Queue()
         a.subscribe(heard_a.put_nowait)

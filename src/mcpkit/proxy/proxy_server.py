@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
@@ -92,7 +92,7 @@ class ProxyServer(Server):
     (upstream sessions shared by their requests) and `input_timeout` (seconds an upstream
     call waits for a client's retry with the answers it was asked for)."""
 
-    composable = False  # its upstream answers every request: it mounts nothing
+    composable: ClassVar[bool] = False  # its upstream answers every request: it mounts nothing
 
     def __init__(
         self,

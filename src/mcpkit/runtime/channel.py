@@ -5,10 +5,10 @@ array), never partial frames; framing (newlines for stdio, SSE events for HTTP) 
 transport's job. A channel that has more to say or to learn than bytes (Streamable HTTP)
 also implements the optional methods of `RoutedChannel`.
 
-The runtime finds a channel's optional methods in one place, `extras_of(channel)`, which
-returns them as one typed `ChannelExtras` (None for each the channel lacks): nothing else
-probes a channel with `getattr`, so a type checker sees every call (tests/test_structure.py
-guards this).
+Each optional method is a capability of its own, a runtime-checkable Protocol (`SendsRouted`,
+`ClosesStreams`, ...): `extras_of(channel)` tells which the channel has with `isinstance`
+and returns them as one typed `ChannelExtras` (None for each it lacks), so a type checker
+sees every call and nothing probes a channel by name (tests/test_package.py guards this).
 """
 
 from __future__ import annotations
@@ -20,11 +20,22 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.types import RequestId
 
 __all__ = [
+    "AnswersAsJson",
     "ChannelExtras",
+    "ClosesStreams",
+    "DeliversBodies",
+    "FailsHere",
     "Feeder",
+    "KnowsSessionId",
+    "MayStopWriting",
     "MessageChannel",
     "PushingChannel",
+    "ReadsBodies",
+    "ReceivesWithInfo",
     "RoutedChannel",
+    "SendsRouted",
+    "SessionsOnly",
+    "SpeaksEras",
     "StatelessHeaders",
     "extras_of",
 ]
@@ -50,11 +61,57 @@ class MessageChannel(Protocol):
     async def aclose(self) -> None: ...
 
 
-class RoutedChannel(MessageChannel, Protocol):
+@runtime_checkable
+class ReceivesWithInfo(Protocol):
+    """A channel that tells what the transport knows of each body (`RoutedChannel`)."""
+
+    async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]: ...
+
+
+@runtime_checkable
+class ReadsBodies(Protocol):
+    """A channel told when each body has been read (`RoutedChannel.body_read`)."""
+
+    def body_read(
+        self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
+    ) -> None: ...
+
+
+@runtime_checkable
+class SendsRouted(Protocol):
+    """A channel that sends each message to the stream of its request (`RoutedChannel`)."""
+
+    async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None: ...
+
+
+@runtime_checkable
+class ClosesStreams(Protocol):
+    """A channel that can close a request's connection and keep its stream (SEP-1699)."""
+
+    def close_stream(self, related: RequestId, retry_ms: int | None = None) -> bool: ...
+
+
+@runtime_checkable
+class AnswersAsJson(Protocol):
+    """A channel that can answer a request with one JSON object (`RoutedChannel`)."""
+
+    def answer_as_json(self, request_id: RequestId) -> None: ...
+
+
+class RoutedChannel(
+    MessageChannel,
+    ReceivesWithInfo,
+    ReadsBodies,
+    SendsRouted,
+    ClosesStreams,
+    AnswersAsJson,
+    Protocol,
+):
     """The optional methods of a channel that routes by request (Streamable HTTP, where a
     POST's stream carries its request's answer and related messages, and the GET stream
-    the rest: basic/transports). The Connection looks each one up once, when it is built,
-    and uses it instead of the plain method; a channel may implement any of them.
+    the rest: basic/transports). Each is a capability of its own (the bases of this class):
+    the Connection tells which the channel has once, when it is built, and uses them instead
+    of the plain methods; a channel may implement any of them.
 
     `receive_with_info` returns the next body with what the transport knows about it
     (headers, the peer's address): every request in the body reaches its handler with it,
@@ -87,18 +144,6 @@ class RoutedChannel(MessageChannel, Protocol):
     tasks/cancel. Channels without streams have no use for it and need not implement it.
     """
 
-    async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]: ...
-
-    def body_read(
-        self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
-    ) -> None: ...
-
-    async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None: ...
-
-    def close_stream(self, related: RequestId, retry_ms: int | None = None) -> bool: ...
-
-    def answer_as_json(self, request_id: RequestId) -> None: ...
-
 
 class Feeder(Protocol):
     """What a connection offers a channel that hands it bodies itself (`PushingChannel`).
@@ -118,25 +163,73 @@ class Feeder(Protocol):
     def input_closed(self) -> None: ...
 
 
-class PushingChannel(RoutedChannel, Protocol):
+@runtime_checkable
+class DeliversBodies(Protocol):
+    """A channel that hands bodies to a `Feeder` itself (`PushingChannel`)."""
+
+    def deliver_to(self, feeder: Feeder) -> None: ...
+
+
+class PushingChannel(RoutedChannel, DeliversBodies, Protocol):
     """A channel whose bodies arrive in the caller's own task (an HTTP POST's), so no task
     needs to wait on it: the connection, when built, calls `deliver_to(feeder)` and never
     calls `receive`; the channel calls the feeder for each body. Streamable HTTP does this,
     so an idle session holds no reader task and a request costs no extra task switch."""
-
-    def deliver_to(self, feeder: Feeder) -> None: ...
 
 
 #: (method, params) -> the HTTP headers a stateless request carries (`speak_stateless`).
 StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
+@runtime_checkable
+class KnowsSessionId(Protocol):
+    """A client channel that tells the Streamable HTTP session the server gave it."""
+
+    def session_id(self) -> str | None: ...
+
+
+@runtime_checkable
+class FailsHere(Protocol):
+    """A client channel that answers one of our requests itself when it could not carry it
+    (Streamable HTTP: a refused or reset connection), with an error message that keeps the
+    session's books: the exception the request's caller gets instead (once; None when the
+    error came from the peer)."""
+
+    def failed_here(self, request_id: RequestId) -> BaseException | None: ...
+
+
+@runtime_checkable
+class SpeaksEras(Protocol):
+    """A client channel that carries both eras over HTTP: told the stateless revision and how
+    to mirror its request fields into headers (2026-07-28), or that sessions are spoken."""
+
+    def speak_stateless(self, revision: str, headers: StatelessHeaders) -> None: ...
+
+    def speak_sessions(self) -> None: ...
+
+
+@runtime_checkable
+class MayStopWriting(Protocol):
+    """A channel with a `writable` attribute: False once nothing more can be sent."""
+
+    @property
+    def writable(self) -> bool: ...
+
+
+@runtime_checkable
+class SessionsOnly(Protocol):
+    """A client channel that can carry only the session era (the HTTP+SSE transport) when
+    `sessions_only` is True."""
+
+    @property
+    def sessions_only(self) -> bool: ...
+
+
 class ChannelExtras:
-    """The optional methods of one channel, bound, or None where it has none: what
-    `RoutedChannel` and `PushingChannel` describe, plus what a client channel may tell
-    (`session_id`: the Streamable HTTP session the server gave it), and its `writable`
-    attribute (True when it has none). Each is looked up when asked, so holding one costs a
-    session nothing; callers on a hot path keep the method they got."""
+    """The optional methods of one channel, bound, or None where it has none: the
+    capabilities above, each told with `isinstance`, and its `writable` attribute (True
+    when it has none). Each is told when asked, so holding one costs a session nothing;
+    callers on a hot path keep the method they got."""
 
     __slots__ = ("channel",)
 
@@ -145,60 +238,68 @@ class ChannelExtras:
 
     @property
     def receive_with_info(self) -> Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None:
-        return getattr(self.channel, "receive_with_info", None)
+        ch = self.channel
+        return ch.receive_with_info if isinstance(ch, ReceivesWithInfo) else None
 
     @property
     def body_read(
         self,
     ) -> Callable[[RequestInfo | None, Sequence[RequestId], Sequence[bytes]], None] | None:
-        return getattr(self.channel, "body_read", None)
+        ch = self.channel
+        return ch.body_read if isinstance(ch, ReadsBodies) else None
 
     @property
     def send_routed(self) -> Callable[[bytes, RequestId | None, bool], Awaitable[None]] | None:
-        return getattr(self.channel, "send_routed", None)
+        ch = self.channel
+        return ch.send_routed if isinstance(ch, SendsRouted) else None
 
     @property
     def close_stream(self) -> Callable[[RequestId, int | None], bool] | None:
-        return getattr(self.channel, "close_stream", None)
+        ch = self.channel
+        return ch.close_stream if isinstance(ch, ClosesStreams) else None
 
     @property
     def answer_as_json(self) -> Callable[[RequestId], None] | None:
-        return getattr(self.channel, "answer_as_json", None)
+        ch = self.channel
+        return ch.answer_as_json if isinstance(ch, AnswersAsJson) else None
 
     @property
     def deliver_to(self) -> Callable[[Feeder], None] | None:
-        return getattr(self.channel, "deliver_to", None)
+        ch = self.channel
+        return ch.deliver_to if isinstance(ch, DeliversBodies) else None
 
     @property
     def session_id(self) -> Callable[[], str | None] | None:
-        return getattr(self.channel, "session_id", None)
+        ch = self.channel
+        return ch.session_id if isinstance(ch, KnowsSessionId) else None
 
     @property
     def writable(self) -> bool:
-        return bool(getattr(self.channel, "writable", True))
+        ch = self.channel
+        return bool(ch.writable) if isinstance(ch, MayStopWriting) else True
 
     @property
     def failed_here(self) -> Callable[[RequestId], BaseException | None] | None:
-        """A client channel that answers one of our requests itself when it could not carry
-        it (Streamable HTTP: a refused or reset connection), with an error message that keeps
-        the session's books: the exception the request's caller gets instead (once; None
-        when the error came from the peer)."""
-        return getattr(self.channel, "failed_here", None)
+        """`FailsHere.failed_here`, if the channel has it."""
+        ch = self.channel
+        return ch.failed_here if isinstance(ch, FailsHere) else None
 
     @property
     def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
-        """A client channel that mirrors a stateless revision's request fields into headers
-        (Streamable HTTP, 2026-07-28): told the revision and how to compute them."""
-        return getattr(self.channel, "speak_stateless", None)
+        """`SpeaksEras.speak_stateless`, if the channel has it."""
+        ch = self.channel
+        return ch.speak_stateless if isinstance(ch, SpeaksEras) else None
 
     @property
     def speak_sessions(self) -> Callable[[], None] | None:
-        return getattr(self.channel, "speak_sessions", None)
+        ch = self.channel
+        return ch.speak_sessions if isinstance(ch, SpeaksEras) else None
 
     @property
     def sessions_only(self) -> bool:
         """A client channel that can carry only the session era (the HTTP+SSE transport)."""
-        return bool(getattr(self.channel, "sessions_only", False))
+        ch = self.channel
+        return bool(ch.sessions_only) if isinstance(ch, SessionsOnly) else False
 
 
 def extras_of(channel: MessageChannel) -> ChannelExtras:

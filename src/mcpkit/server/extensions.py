@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
 import msgspec
 
@@ -24,14 +24,32 @@ from mcpkit.types.methods import (
 )
 from mcpkit.types.skills import SKILLS_METHODS
 
-if TYPE_CHECKING:
-    from mcpkit.server.context import Context
+__all__ = [
+    "ExtensionHandler",
+    "ExtensionMethod",
+    "ExtensionRequest",
+    "extension_methods",
+    "method_infos",
+    "serve",
+]
 
-__all__ = ["ExtensionHandler", "ExtensionMethod", "extension_methods", "method_infos", "serve"]
+#: A request an extension adds: `handler(ctx, params)`, `ctx` the request's `Context`,
+#: params as a dict, a dict (or a result struct) back; sync or async. (`ctx` is typed Any:
+#: the Context knows its server, whose registrations name this type, so naming the Context
+#: here would close an import cycle; a handler typed `(ctx: Context, params)` is one.)
+ExtensionHandler = Callable[[Any, dict[str, Any]], Any]
 
-#: A request an extension adds: `handler(ctx, params)`, params as a dict, a dict (or a
-#: result struct) back; sync or async.
-ExtensionHandler = Callable[["Context", dict[str, Any]], Any]
+
+class ExtensionRequest(Protocol):
+    """What `serve` reads of the request's Context (`mcpkit.Context` is one)."""
+
+    method: str
+    meta: dict[str, Any] | None
+
+    @property
+    def protocol_version(self) -> str | None: ...
+
+    def client_extension(self, extension_id: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +104,7 @@ def method_infos(skills: bool, names: frozenset[str]) -> Mapping[str, MethodInfo
     return found
 
 
-async def serve(method: ExtensionMethod, ctx: Context, params: Any) -> Any:
+async def serve(method: ExtensionMethod, ctx: ExtensionRequest, params: Any) -> Any:
     """Run an extension's request for a client that declared the extension."""
     if ctx.client_extension(method.extension) is None:
         if is_stateless_revision(ctx.protocol_version):

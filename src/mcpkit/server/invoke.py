@@ -7,14 +7,23 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mcpkit.server.context import Context
+__all__ = ["Injected", "argument_choices", "context_parameter", "is_context_annotation"]
 
-__all__ = ["argument_choices", "context_parameter", "is_context_annotation"]
+
+class Injected:
+    """The base of `mcpkit.Context`, the one type a handler parameter asks the server for by
+    its annotation. Named here, below the tools, resources and prompts that look for it,
+    because the Context itself knows its server, whose registries hold those handlers: an
+    import of it from here would close an import cycle."""
+
+    __slots__ = ()
 
 
 def is_context_annotation(annotation: Any) -> bool:
     """Whether a parameter annotation asks for the Context (also inside Optional/Annotated)."""
-    if annotation is Context or annotation == "Context":
+    if annotation == "Context" or (
+        isinstance(annotation, type) and issubclass(annotation, Injected)
+    ):
         return True
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:

@@ -21,9 +21,9 @@ from mcpkit.stores.liveness import process_tag
 
 if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
-    from mcpkit.server.mount import Mount
     from mcpkit.server.request_state import StateSeal
-    from mcpkit.stores.broker import Broker
+    from mcpkit.server.surface import Mount
+    from mcpkit.stores.broker import Broker, SharedBroker
     from mcpkit.stores.liveness import Liveness
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.url import Stores
@@ -43,6 +43,7 @@ class ServerLifespan:
 
     name: str
     broker: Broker
+    _shared_broker: SharedBroker | None  # `broker`, if other processes share it
     store: Stores
     state_seal: StateSeal
     lifespan: Callable[[Self], contextlib.AbstractAsyncContextManager[Any]] | None
@@ -109,8 +110,8 @@ class ServerLifespan:
         """A shared broker (`RedisBroker`) subscribes before the first session is served, so
         that the changes of other processes are heard from the start; one that cannot reach
         its server in `_BROKER_WAIT` seconds keeps trying while this one serves."""
-        start = getattr(self.broker, "start", None)
-        if start is not None and not await start(timeout=_BROKER_WAIT):
+        shared = self._shared_broker
+        if shared is not None and not await shared.start(timeout=_BROKER_WAIT):
             logger.error(
                 "%s: the broker could not subscribe in %g s; serving on, and the changes "
                 "other processes announce are heard once it can",

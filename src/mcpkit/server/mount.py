@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
@@ -22,13 +22,13 @@ from mcpkit.server.context import Context
 from mcpkit.server.prompts import PromptSpec
 from mcpkit.server.registry import MountedSource, Registry
 from mcpkit.server.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.surface import Mount, ServerApi
 from mcpkit.server.tools import ToolSpec, check_tool_name
 from mcpkit.server.uri_template import UriTemplate
 from mcpkit.types import ReadResourceResult
 
 if TYPE_CHECKING:
     from mcpkit.server.handlers import Handler
-    from mcpkit.server.server import Server
 
 __all__ = [
     "Mount",
@@ -40,6 +40,7 @@ __all__ = [
     "owner_of",
     "route",
     "shown_contents",
+    "with_mounted",
 ]
 
 T = TypeVar("T")
@@ -48,54 +49,6 @@ T = TypeVar("T")
 # are (RFC 3986 "unreserved"), so a namespace reads the same in names and in URIs.
 _NAMESPACE: Final = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _SEPARATOR: Final = re.compile(r"[A-Za-z0-9_.\-]{0,8}")
-_WEB_SCHEMES: Final = frozenset({"http", "https"})
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Mount:
-    """`server` mounted in `parent` under `namespace` (None: names and URIs unchanged)."""
-
-    parent: Server
-    server: Server
-    namespace: str | None
-    separator: str = "_"
-
-    def name(self, name: str) -> str:
-        """A tool or prompt name of `server` as `parent` shows it."""
-        return name if self.namespace is None else f"{self.namespace}{self.separator}{name}"
-
-    def uri(self, uri: str) -> str | None:
-        """A URI (or URI template) of `server` as `parent` shows it; None if it has no
-        scheme to keep (a template that starts with a variable)."""
-        if self.namespace is None:
-            return uri
-        scheme, colon, rest = uri.partition(":")
-        if not colon or not _is_scheme(scheme):
-            return None
-        if scheme.lower() in _WEB_SCHEMES:
-            return uri
-        if rest.startswith("//"):
-            return f"{scheme}://{self.namespace}/{rest[2:]}"
-        return f"{scheme}:{self.namespace}/{rest}"
-
-    def original_uri(self, uri: str) -> str | None:
-        """The URI of `server` that `parent` shows as `uri`; None if it shows none such."""
-        if self.namespace is None:
-            return uri
-        scheme, colon, rest = uri.partition(":")
-        if not colon or not _is_scheme(scheme):
-            return None
-        if scheme.lower() in _WEB_SCHEMES:
-            return uri
-        for lead, back in ((f"//{self.namespace}/", "//"), (f"{self.namespace}/", "")):
-            if rest.startswith(lead):
-                return f"{scheme}:{back}{rest[len(lead) :]}"
-        return None
-
-
-def _is_scheme(text: str) -> bool:
-    # RFC 3986 section 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-    return re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", text) is not None
 
 
 # --------------------------------------------------------------- the sources
@@ -152,7 +105,7 @@ def _template(mount: Mount, uri: str, spec: TemplateSpec) -> tuple[str, Template
 
 
 def _in_own_context(
-    server: Server, fn: Callable[..., Any], context_param: str | None
+    server: ServerApi, fn: Callable[..., Any], context_param: str | None
 ) -> Callable[..., Any]:
     """`fn` given a Context of `server` however it is reached: the parent's
     `ctx.read_resource` runs a mounted resource's function itself, with the parent's."""
@@ -168,7 +121,7 @@ def _in_own_context(
     return call
 
 
-def context_for(server: Server, ctx: Context) -> Context:
+def context_for(server: ServerApi, ctx: Context) -> Context:
     """The Context of the same request, for `server` (mounted in `ctx.server`)."""
     return ctx.derive(server=server)
 
@@ -176,7 +129,16 @@ def context_for(server: Server, ctx: Context) -> Context:
 # ------------------------------------------------------------------ mounting
 
 
-def mount_server(parent: Server, other: Server, namespace: str | None, separator: str) -> Mount:
+def with_mounted(server: ServerApi) -> Iterator[ServerApi]:
+    """`server`, then every server mounted in it, at any depth, in the order mounted."""
+    yield server
+    for mount in server.mounts:
+        yield from with_mounted(mount.server)
+
+
+def mount_server(
+    parent: ServerApi, other: ServerApi, namespace: str | None, separator: str
+) -> Mount:
     """`parent.mount(other, namespace)`: check it can be done, then do it."""
     _check_mountable(parent, other, namespace, separator)
     mount = Mount(parent, other, namespace, separator)
@@ -195,7 +157,9 @@ def mount_server(parent: Server, other: Server, namespace: str | None, separator
     return mount
 
 
-def _check_mountable(parent: Server, other: Server, namespace: str | None, separator: str) -> None:
+def _check_mountable(
+    parent: ServerApi, other: ServerApi, namespace: str | None, separator: str
+) -> None:
     if not parent.composable:
         raise TypeError(
             "a proxy (mcpkit.proxy.ProxyServer) answers each session from its own upstream "
@@ -209,7 +173,7 @@ def _check_mountable(parent: Server, other: Server, namespace: str | None, separ
         )
     if not _SEPARATOR.fullmatch(separator):
         raise ValueError(f"invalid separator {separator!r}: use '_', '.' or '-'")
-    ancestor: Server | None = parent
+    ancestor: ServerApi | None = parent
     while ancestor is not None:
         if ancestor is other:
             what = "itself" if other is parent else f"{other.name!r}, which contains it"
@@ -248,7 +212,7 @@ def _check_entries(mount: Mount, source: _Source[Any], registry: Registry[Any]) 
 # ------------------------------------------------------------------- routing
 
 
-async def route(server: Server, ctx: Context, handler: Handler, params: Any) -> Any:
+async def route(server: ServerApi, ctx: Context, handler: Handler, params: Any) -> Any:
     """Answer a request of `server`, which has mounts: the mounted server's for one of its
     items, `handler` otherwise (lists and subscriptions are answered here, from the merged
     registries)."""
@@ -276,21 +240,21 @@ def _mount_of(source: MountedSource[Any]) -> Mount:
     return source.mount
 
 
-def _tool_call(server: Server, params: Any) -> Found | None:
+def _tool_call(server: ServerApi, params: Any) -> Found | None:
     origin = server.tools.origin(params.name)
     if origin is None:
         return None
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 
-def _prompt_get(server: Server, params: Any) -> Found | None:
+def _prompt_get(server: ServerApi, params: Any) -> Found | None:
     origin = server.prompts.origin(params.name)
     if origin is None:
         return None
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 
-def mounted_read(server: Server, params: Any) -> Found | None:
+def mounted_read(server: ServerApi, params: Any) -> Found | None:
     """The mount serving `params.uri` (`owner_of`), with the params it reads by."""
     found = owner_of(server, params.uri)
     if found is None:
@@ -298,7 +262,7 @@ def mounted_read(server: Server, params: Any) -> Found | None:
     return found[0], msgspec.structs.replace(params, uri=found[1])
 
 
-def owner_of(server: Server, uri: str) -> tuple[Mount, str] | None:
+def owner_of(server: ServerApi, uri: str) -> tuple[Mount, str] | None:
     """The mount serving `uri` and the URI it knows it by, found as resources/read finds
     it: an exact resource first, then the first template that matches (the parent's own
     ones first); None when `server` serves it itself, or nothing does."""
@@ -316,7 +280,7 @@ def owner_of(server: Server, uri: str) -> tuple[Mount, str] | None:
     return None
 
 
-def followed_uris(server: Server) -> set[str]:
+def followed_uris(server: ServerApi) -> set[str]:
     """The URIs of `server` that clients follow (2025 subscriptions, 2026 listens), as
     `server` knows them: those the clients of the outermost server follow in this process,
     taken through each mount down to `server`."""
@@ -334,7 +298,7 @@ def followed_uris(server: Server) -> set[str]:
     return mine
 
 
-def _completion(server: Server, params: Any) -> Found | None:
+def _completion(server: ServerApi, params: Any) -> Found | None:
     ref = params.ref
     origin: tuple[MountedSource[Any], str] | None
     if ref.type == "ref/prompt":
@@ -348,7 +312,7 @@ def _completion(server: Server, params: Any) -> Found | None:
     return _mount_of(origin[0]), msgspec.structs.replace(params, ref=inner_ref)
 
 
-_FINDERS: Final[dict[str, Callable[[Server, Any], Found | None]]] = {
+_FINDERS: Final[dict[str, Callable[[ServerApi, Any], Found | None]]] = {
     "tools/call": _tool_call,
     "prompts/get": _prompt_get,
     "resources/read": mounted_read,

@@ -11,7 +11,6 @@ from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._docstrings import summary_doc
 from mcpkit.server.content import CONTENT_TYPES
-from mcpkit.server.context import Context
 from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.registration import scope_set
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
@@ -74,7 +73,7 @@ def make_prompt(
 
 
 async def render_prompt(
-    spec: PromptSpec, arguments: dict[str, str] | None, ctx: Context, in_thread: bool
+    spec: PromptSpec, arguments: dict[str, str] | None, ctx: object, in_thread: bool
 ) -> GetPromptResult:
     try:
         kwargs = spec.signature.validate(dict(arguments or {}))

@@ -111,8 +111,7 @@ class RateLimit:
     def _shared_buckets(self, ctx: Context) -> SharedBuckets | None:
         if not self.shared:
             return None
-        store = getattr(getattr(ctx, "server", None), "store", None)
-        return getattr(store, "buckets", None)
+        return ctx.server.store.buckets
 
     async def _take_shared(self, buckets: SharedBuckets, key: str, method: str) -> None:
         """`take`, from the bucket every process reads; this process's own while the store

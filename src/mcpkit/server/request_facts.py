@@ -4,8 +4,9 @@ Who sent it (the session, the client's info and capabilities, the `terms` it is 
 under), what it is (id, method, `_meta`, progress token), what the transport knew of it
 (`request_info`, the verified access token) and whether it was cancelled. Kept apart from
 what a handler does with the request (`context`, `client_asks`) because it is the part every
-request pays for: `Server.handle_request` builds one per request, and only this module names
-`Server` (a type-only import, for `ctx.server`).
+request pays for: `Server.handle_request` builds one per request. `ctx.server` is typed
+`ServerApi` (`mcpkit.server.surface`: every public name of `Server`), which names no module
+that names the Context.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from mcpkit.errors import McpkitError
 from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.terms import Terms
+from mcpkit.server.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.round_trip import RoundTrip
-    from mcpkit.server.server import Server
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRun
 
 __all__ = ["RequestFacts", "TaskBeginning"]
@@ -37,7 +39,7 @@ class TaskBeginning(Protocol):
 _NO_CAPABILITIES = ClientCapabilities()
 
 
-class RequestFacts:
+class RequestFacts(Injected):
     """The request a `Context` serves, and who sent it (`Context` adds what a handler may do)."""
 
     __slots__ = (
@@ -57,7 +59,7 @@ class RequestFacts:
 
     def __init__(
         self,
-        server: Server,
+        server: ServerApi,
         session: ServerSessionHandle,
         request_id: RequestId,
         method: str,
@@ -95,7 +97,7 @@ class RequestFacts:
         self.task_starter: TaskBeginning | None = None
 
     @classmethod
-    def of(cls, server: Server, session: ServerSessionHandle, ev: RequestReceived) -> Self:
+    def of(cls, server: ServerApi, session: ServerSessionHandle, ev: RequestReceived) -> Self:
         """The Context of the request `ev`, which `session`'s client sent."""
         meta = getattr(ev.params, "meta", None)
         return cls(
@@ -110,7 +112,7 @@ class RequestFacts:
             ev.terms,
         )
 
-    def derive(self, *, server: Server | None = None, task: TaskRun | None = None) -> Self:
+    def derive(self, *, server: ServerApi | None = None, task: TaskRun | None = None) -> Self:
         """The same request's Context, for another server (one mounted in this one) or run
         as `task`."""
         derived = type(self)(

@@ -12,7 +12,6 @@ from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server._docstrings import summary_doc
 from mcpkit.server.content import contents_list
-from mcpkit.server.context import Context
 from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.registration import scope_set
 from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
@@ -159,10 +158,11 @@ async def read_spec(
     spec: ResourceSpec | TemplateSpec,
     uri: str,
     variables: dict[str, str],
-    ctx: Context,
+    ctx: object,
     in_thread: bool,
 ) -> list[TextResourceContents | BlobResourceContents]:
-    """Call the resource's function and turn its return value into contents."""
+    """Call the resource's function and turn its return value into contents (`ctx`, the
+    request's Context, goes to its Context parameter as it is)."""
     kwargs: dict[str, Any] = {}
     if isinstance(spec, TemplateSpec):
         wanted = {

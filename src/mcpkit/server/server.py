@@ -62,6 +62,7 @@ from mcpkit.server.mount import (
     owner_of,
     route,
     shown_contents,
+    with_mounted,
 )
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
@@ -69,7 +70,7 @@ from mcpkit.server.serving import TransportServing
 from mcpkit.server.session import HeldSessions, ServerSessionHandle
 from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
-from mcpkit.stores.broker import Broker
+from mcpkit.stores.broker import Broker, SharedBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.stores.url import Stores, as_stores
@@ -88,6 +89,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.interfaces import FeatureServer
+    from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
 
@@ -253,7 +255,7 @@ class Server(TransportServing, SessionBroadcasts):
         self.store: Stores = as_stores(store)
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
-        self._unsubscribe = self._listen_to(self.broker)
+        self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
         self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
@@ -303,14 +305,19 @@ class Server(TransportServing, SessionBroadcasts):
         return capabilities
 
     def _completer_count(self) -> int:
-        return len(self.completers) + sum(m.server._completer_count() for m in self.mounts)
+        # Part of the key of every request's `capabilities()`: without mounts (the usual
+        # case) nothing is walked.
+        count = len(self.completers)
+        for mount in self.mounts:
+            count += sum(len(server.completers) for server in with_mounted(mount.server))
+        return count
 
     def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
         """The declared extensions of this server and of those mounted in it (each dict is
         replaced, never changed, by `declare_extension`)."""
         found: tuple[dict[str, dict[str, Any]], ...] = (self.extension_settings,)
         for mount in self.mounts:
-            found += mount.server._extension_sets()
+            found += tuple(server.extension_settings for server in with_mounted(mount.server))
         return found
 
     def _declared_capabilities(self) -> ServerCapabilities:
@@ -356,41 +363,43 @@ class Server(TransportServing, SessionBroadcasts):
         self._serves_tasks = (tools, found)
         return found
 
-    def _listen_to(self, broker: Broker) -> Callable[[], None]:
-        """Take `broker`'s changes, and the responses it forwards from other processes when
-        it does (`RedisBroker.subscribe_responses`); the function that stops both."""
+    def _listen_to(self, broker: Broker) -> tuple[SharedBroker | None, Callable[[], None]]:
+        """Take `broker`'s changes, and when other processes share it (a `SharedBroker`,
+        told apart here, once), the responses and cancellations they forward: `broker` as a
+        `SharedBroker` (None if it is not one) and the function that stops all of it."""
         stops = [broker.subscribe(self._deliver)]
-        subscribe_responses = getattr(broker, "subscribe_responses", None)
-        if subscribe_responses is not None:
-            stops.append(subscribe_responses(self._take_forwarded))
-        subscribe_cancels = getattr(broker, "subscribe_cancels", None)
-        if subscribe_cancels is not None:
-            stops.append(subscribe_cancels(self._take_cancel))
+        shared = broker if isinstance(broker, SharedBroker) else None
+        if shared is not None:
+            stops.append(shared.subscribe_responses(self._take_forwarded))
+            stops.append(shared.subscribe_cancels(self._take_cancel))
 
         def stop() -> None:
             for each in stops:
                 each()
 
-        return stop
+        return shared, stop
 
     def _take_forwarded(self, session_id: str, response: bytes) -> None:
         """A response the client of session `session_id` POSTed to another process, to a
         request this process sent it: to that session here, if it is still here."""
-        take = getattr(self._held(session_id), "take_forwarded", None)
-        if take is not None:
-            take(response)
+        connection = self._held(session_id)
+        if connection is not None:
+            connection.take_forwarded(response)
 
     def _take_cancel(self, session_id: str, request_id: RequestId, reason: str | None) -> None:
         """The client of session `session_id` cancelled `request_id` through another
         process: it stops here if it runs here."""
-        take = getattr(self._held(session_id), "take_cancel", None)
-        if take is not None:
-            take(request_id, reason)
+        connection = self._held(session_id)
+        if connection is not None:
+            connection.take_cancel(request_id, reason)
 
-    def _held(self, session_id: str) -> object:
-        """The connection of this process's copy of session `session_id`, if it has one."""
+    def _held(self, session_id: str) -> Connection | None:
+        """The connection of this process's copy of session `session_id`, if it has one (a
+        held session runs on a `Connection`; a 2026-07-28 request's `OneRequest` is never
+        held, and has no requests of its own to the client to be answered or cancelled)."""
         handle = self.sessions.by_id(session_id)
-        return None if handle is None else handle.connection
+        connection = None if handle is None else handle.connection
+        return connection if isinstance(connection, Connection) else None
 
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
@@ -403,7 +412,7 @@ class Server(TransportServing, SessionBroadcasts):
         if self._own_broker:
             self._unsubscribe()
             self.broker = stores.broker
-            self._unsubscribe = self._listen_to(self.broker)
+            self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
         self.store = stores
         return stores
 
@@ -433,7 +442,9 @@ class Server(TransportServing, SessionBroadcasts):
     #: sessions from its upstream server instead, so it may not (it may be mounted).
     composable: ClassVar[bool] = True
 
-    def mount(self, other: Server, namespace: str | None = None, *, separator: str = "_") -> None:
+    def mount(
+        self, other: ServerApi, namespace: str | None = None, *, separator: str = "_"
+    ) -> None:
         """Serve `other`'s tools, resources, resource templates and prompts as this server's,
         live, under `namespace`: tool and prompt `name` as `{namespace}_name`, a URI
         `scheme://rest` as `scheme://{namespace}/rest` (docs/server.md, "Composing servers").
@@ -684,9 +695,9 @@ class Server(TransportServing, SessionBroadcasts):
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):
-            forward = getattr(self.broker, "forward_cancel", None)
-            if forward is not None:  # only a shared broker has other processes to tell
-                forward(handle.id, ev.request_id, ev.reason)
+            shared = self._shared_broker
+            if shared is not None:  # only a shared broker has other processes to tell
+                shared.forward_cancel(handle.id, ev.request_id, ev.reason)
 
 
 async def _extension_request(

@@ -46,6 +46,9 @@ class Servable(Protocol):
     def auth(self) -> ProtectedResource | None: ...
 
     @property
+    def lifespan(self) -> object | None: ...
+
+    @property
     def max_message_size(self) -> int: ...
 
     @property

@@ -24,7 +24,6 @@ from mcpkit.server._docstrings import summary_doc
 from mcpkit.server._hints import enc_hook
 from mcpkit.server.apps import text_only, tool_ui
 from mcpkit.server.content import is_content, to_json_text
-from mcpkit.server.context import Context
 from mcpkit.server.invoke import context_parameter
 from mcpkit.server.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.registration import scope_set, warn_untyped
@@ -351,7 +350,7 @@ def _error_result(message: str) -> CallToolResult:
 async def run_tool(
     spec: ToolSpec,
     arguments: dict[str, Any] | msgspec.Raw | None,
-    ctx: Context,
+    ctx: object,
     in_thread: bool,
     *,
     mask_errors: bool = False,
@@ -361,7 +360,8 @@ async def run_tool(
     be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
     unexpected exception's text stays in the server's log (`Server(mask_error_details=)`);
     `error_prefix`, formatted with the tool's name, goes before a `ToolError`'s text
-    (`Server(tool_error_prefix=)`)."""
+    (`Server(tool_error_prefix=)`). `ctx`, the request's Context, is handed on as it is
+    (this module sits below the Context, which knows the server that holds the tools)."""
     try:
         kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:

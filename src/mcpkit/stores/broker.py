@@ -26,7 +26,16 @@ import msgspec
 
 from mcpkit.protocol.events import StrayResponse
 
-__all__ = ["SESSION_CHANGED", "Broker", "Change", "ChangeHandler", "MemoryBroker"]
+__all__ = [
+    "SESSION_CHANGED",
+    "Broker",
+    "CancelHandler",
+    "Change",
+    "ChangeHandler",
+    "MemoryBroker",
+    "ResponseHandler",
+    "SharedBroker",
+]
 
 logger = logging.getLogger("mcpkit.stores.broker")
 
@@ -67,6 +76,41 @@ class Broker(Protocol):
     def forward_response(self, session_id: str, response: StrayResponse) -> None:
         """A response the session `session_id` received for a request it does not await:
         hand it to the process that sent the request, if that is another one."""
+        ...
+
+
+#: A handler of the responses other processes forward here: (session id, the response).
+ResponseHandler = Callable[[str, bytes], None]
+#: A handler of cancellations other processes received: (session id, request id, reason).
+CancelHandler = Callable[[str, "int | str", "str | None"], None]
+
+
+@runtime_checkable
+class SharedBroker(Broker, Protocol):
+    """A broker several processes share (`RedisBroker`, `SqliteBroker`). It is started before
+    the first session is served, and carries what one process receives for a request that
+    another serves: responses (`forward_response`, then `subscribe_responses` there) and
+    cancellations. A server tells it from a `Broker` once, with `isinstance`, when it takes
+    it."""
+
+    async def start(self, timeout: float | None = None) -> bool:
+        """Subscribe; whether it did within `timeout` seconds (it keeps trying if not)."""
+        ...
+
+    def subscribe_responses(self, handler: ResponseHandler) -> Callable[[], None]:
+        """Call `handler(session_id, response)` with each response another process forwards
+        here; returns the function that stops it."""
+        ...
+
+    def subscribe_cancels(self, handler: CancelHandler) -> Callable[[], None]:
+        """Call `handler(session_id, request_id, reason)` with each cancellation another
+        process received for a request it does not serve; returns the function that stops
+        it."""
+        ...
+
+    def forward_cancel(self, session_id: str, request_id: int | str, reason: str | None) -> None:
+        """The client of `session_id` cancelled `request_id`, which this process does not
+        serve: tell the other processes."""
         ...
 
 

@@ -35,7 +35,13 @@ import msgspec
 
 from mcpkit.protocol.events import StrayResponse
 from mcpkit.protocol.ids import process_request_ids, set_request_id_prefix
-from mcpkit.stores.broker import Broker, Change, ChangeHandler
+from mcpkit.stores.broker import (
+    Broker,
+    CancelHandler,
+    Change,
+    ChangeHandler,
+    ResponseHandler,
+)
 
 if TYPE_CHECKING:
     from mcpkit.stores.sqlite import SqliteDatabase
@@ -44,10 +50,6 @@ __all__ = ["SqliteBroker"]
 
 logger = logging.getLogger("mcpkit.stores.sqlite")
 
-#: A handler of the responses other processes forward here: (session id, the response).
-ResponseHandler = Callable[[str, bytes], None]
-#: A handler of cancellations other processes received: (session id, request id, reason).
-CancelHandler = Callable[[str, "int | str", "str | None"], None]
 
 _CHANGE: Final = "n"
 _RESPONSE: Final = "r"

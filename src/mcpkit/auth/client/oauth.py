@@ -21,7 +21,7 @@ from mcpkit.auth.client.discovery import (
 )
 from mcpkit.auth.client.dpop import DPoPKey
 from mcpkit.auth.client.flow import run_authorization_code, select_scope, with_offline_access
-from mcpkit.auth.client.redirect import LoopbackBrowser, RedirectHandler
+from mcpkit.auth.client.redirect import ClosingRedirect, LoopbackBrowser, RedirectHandler
 from mcpkit.auth.client.registration import check_client_id_metadata_url, choose_client
 from mcpkit.auth.client.storage import (
     MemoryTokenStorage,
@@ -98,6 +98,8 @@ class OAuth(TokenAuth[StoredTokens]):
             dpop=dpop, http_client=http_client, refresh_margin=refresh_margin, clock=clock
         )
         self.redirect = redirect if redirect is not None else LoopbackBrowser()
+        #: `redirect`, when it holds something to release after each flow.
+        self._closing = self.redirect if isinstance(self.redirect, ClosingRedirect) else None
         self.client = client
         #: The issuer `client` belongs to: given, or the first one it was used with here.
         self.client_issuer = client_issuer
@@ -264,9 +266,8 @@ class OAuth(TokenAuth[StoredTokens]):
                 return await self._authorize_with(http, server, challenge, scope)
         finally:
             # A loopback listener must not outlive a flow that failed before its redirect.
-            close = getattr(self.redirect, "aclose", None)
-            if close is not None:
-                await close()
+            if self._closing is not None:
+                await self._closing.aclose()
 
     async def _authorize_with(
         self, http: httpx.AsyncClient, server: str, challenge: Challenge | None, scope: str | None

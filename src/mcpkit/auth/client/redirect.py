@@ -18,6 +18,7 @@ from mcpkit.errors import AuthorizationFailed
 
 __all__ = [
     "AuthorizationResponse",
+    "ClosingRedirect",
     "HeadlessRedirect",
     "LoopbackBrowser",
     "RedirectHandler",
@@ -68,6 +69,14 @@ class RedirectHandler(Protocol):
     async def authorize(self, authorization_url: str) -> AuthorizationResponse:
         """Send the user to `authorization_url`; the redirect's query (bounded in time)."""
         ...
+
+
+@runtime_checkable
+class ClosingRedirect(RedirectHandler, Protocol):
+    """A redirect handler that holds something to release once a flow has ended, however it
+    ended (`LoopbackBrowser`: its listener)."""
+
+    async def aclose(self) -> None: ...
 
 
 class HeadlessRedirect:

@@ -16,7 +16,13 @@ from redis.exceptions import RedisError
 
 from mcpkit.protocol.events import StrayResponse
 from mcpkit.protocol.ids import process_request_ids, set_request_id_prefix
-from mcpkit.stores.broker import Broker, Change, ChangeHandler
+from mcpkit.stores.broker import (
+    Broker,
+    CancelHandler,
+    Change,
+    ChangeHandler,
+    ResponseHandler,
+)
 from mcpkit.stores.redis._channel import Listener
 
 __all__ = ["RedisBroker"]
@@ -39,10 +45,6 @@ return #ARGV / 2
 """
 #: The longest request-id prefix a forwarded response may name (ours are 16 hex digits).
 _MAX_PREFIX: Final = 64
-#: A handler of the responses other processes forward here: (session id, the response).
-ResponseHandler = Callable[[str, bytes], None]
-#: A handler of cancellations other processes received: (session id, request id, reason).
-CancelHandler = Callable[[str, "int | str", "str | None"], None]
 _cancel_decoder = msgspec.json.Decoder(tuple[str, int | str, str | None])
 
 

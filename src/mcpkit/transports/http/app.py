@@ -365,7 +365,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         another ASGI app that does not enter `lifespan()`): the server's lifespan hook has
         not run and idle sessions are not swept."""
         self._warned = True
-        has_hook = getattr(self.server, "lifespan", None) is not None
+        has_hook = self.server.lifespan is not None
         hook = " (the server's lifespan hook has not run)" if has_hook else ""
         logger.warning(
             "serving without the ASGI lifespan%s: when mounting this app in another, enter "

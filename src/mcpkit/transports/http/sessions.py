@@ -297,6 +297,11 @@ class HostServer(Protocol):
     def max_message_size(self) -> int: ...
 
     @property
+    def lifespan(self) -> object | None:
+        """The server's lifespan hook, None if it has none."""
+        ...
+
+    @property
     def sessions(self) -> set[Any]: ...
 
     @property

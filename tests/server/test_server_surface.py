@@ -1,0 +1,77 @@
+"""`ctx.server` is typed `ServerApi` (mcpkit.server.surface), which lists every public name of
+`Server`: users' type checkers see the whole class through it, without an import cycle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from mcpkit import Server
+from mcpkit.server.surface import ServerApi
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _public(names: object) -> set[str]:
+    return {n for n in names if not n.startswith("_")}  # type: ignore[attr-defined]
+
+
+def _declared() -> set[str]:
+    """The members `ServerApi` declares: its annotations and its methods and properties."""
+    return _public(ServerApi.__annotations__) | _public(vars(ServerApi))
+
+
+def test_the_surface_lists_every_public_name_of_server() -> None:
+    server = Server("x")
+    public = _public(dir(Server)) | _public(vars(server))
+    missing = sorted(public - _declared())
+    assert missing == [], f"declare these in mcpkit.server.surface.ServerApi: {missing}"
+
+
+def test_the_surface_names_nothing_server_lacks() -> None:
+    server = Server("x")
+    extra = sorted(n for n in _declared() if not hasattr(server, n))
+    assert extra == []
+
+
+def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path) -> None:
+    """What docs/server.md shows (`await ctx.server.notify_resource_updated(...)`) and the
+    rest of Server's public surface type-check through `ctx.server`; a name Server lacks
+    does not (so the check sees the Protocol, not Any)."""
+    source = textwrap.dedent(
+        """
+        from mcpkit import Context, Server
+        from mcpkit.server.tools import ToolSpec
+
+        server = Server("notes")
+
+        @server.tool
+        async def touch(uri: str, ctx: Context) -> str:
+            await ctx.server.notify_resource_updated(uri)
+            spec: ToolSpec = ctx.server.add_tool(len, name="size")
+            ctx.server.remove_tool(spec.name)
+            names: list[str] = [s.name for s in ctx.server.tools.items()]
+            other = Server("other")
+            ctx.server.mount(other, "o")
+            for mount in ctx.server.mounts:
+                names.append(mount.server.name)
+            return f"{ctx.server.name} {ctx.server.info.version} {names}"
+
+        async def wrong(ctx: Context) -> None:
+            ctx.server.no_such_method()
+        """
+    )
+    path = tmp_path / "uses_ctx_server.py"
+    path.write_text(source)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "pyright"), "--pythonpath", sys.executable, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    errors = [line for line in run.stdout.splitlines() if " - error: " in line]
+    assert len(errors) == 1, run.stdout
+    assert "no_such_method" in errors[0] and ":20:" in errors[0], run.stdout
