@@ -411,10 +411,6 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "protocol/capabilities.py": {"getattr(params, 'task', None)": _WIRE},
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
     "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
-    "protocol/stateless.py": {
-        "getattr(kind, '__struct_fields__', None)": "a result type: a msgspec Struct, or "
-        "another type that has no fields to read",
-    },
     "proxy/link.py": {
         "getattr(params, 'meta', None)": _WIRE,
         "getattr(params, 'status', None)": _WIRE,
