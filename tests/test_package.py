@@ -217,7 +217,6 @@ KNOWN_CYCLES: list[set[str]] = []
 TYPE_ONLY_BACK_EDGES: dict[tuple[str, str], str] = {
     ("server.request_facts", "server.server"): "Context.server, the Server that built the Context",
     ("server.mount", "server.server"): "Mount.parent and Mount.server (`Server.mounts`)",
-    ("client.middleware", "client.client"): "OutgoingRequest.client, the Client sending",
 }
 
 
