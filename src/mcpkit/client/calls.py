@@ -34,7 +34,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.client.request_path import LogLevel, ProgressHandler, Requests
+    from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
 
 __all__ = ["FeatureCalls"]
 
@@ -50,7 +50,7 @@ class FeatureCalls:
     """The calls for server features, each one request on the client's path (whose era says
     how the few that differ are made); `Client` holds one."""
 
-    def __init__(self, requests: Requests, tasks: TaskRequests) -> None:
+    def __init__(self, requests: RequestPath[Any], tasks: TaskRequests) -> None:
         self._requests = requests
         self._tasks = tasks
 

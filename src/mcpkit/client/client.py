@@ -12,7 +12,6 @@ chosen at connect, `mcpkit.client.era`), and the call groups that send through i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,15 +28,15 @@ from mcpkit.client.callbacks import (
     with_meta,
 )
 from mcpkit.client.calls import FeatureCalls
-from mcpkit.client.era import Opening, SessionEra, era, open_stateless
-from mcpkit.client.request_path import Era, ProgressHandler, request_timeout
+from mcpkit.client.era import Opening, choose_era, era
+from mcpkit.client.request_path import NOT_CONNECTED, ProgressHandler, RequestPath
 from mcpkit.client.results import RESULT_TYPES, ToolResult
 from mcpkit.client.served import served_by
 from mcpkit.client.skills import SkillCalls
-from mcpkit.client.stateless import DEFAULT_MAX_INPUT_ROUNDS, stateless_wanted
+from mcpkit.client.stateless import DEFAULT_MAX_INPUT_ROUNDS
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.client.tasks import ClientTask, TaskRequests
-from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
+from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.client_session import ClientSession
@@ -46,7 +45,7 @@ from mcpkit.protocol.extensions import own_requests
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
-from mcpkit.runtime.layers import CallNext, call_through
+from mcpkit.runtime.layers import CallNext
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.workers import call_handler
 from mcpkit.transports.connect import Target, close_opened, open_target
@@ -63,11 +62,10 @@ if TYPE_CHECKING:
     from mcpkit.client.tasks import TaskSnapshot
     from mcpkit.stores.tasks import TaskStore
 
-__all__ = ["Client", "ClientMiddleware", "OutgoingRequest", "RequestPath"]
+__all__ = ["Client", "ClientMiddleware", "OutgoingRequest"]
 
 logger = logging.getLogger("mcpkit.client")
 R = TypeVar("R")
-_NOT_CONNECTED = "the client is not connected; use `async with Client(...)`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,46 +81,6 @@ class OutgoingRequest:
 #: request; the layer may change `params` before `call_next(params)` (a dict, None or a
 #: params struct, as the caller gave it), change or replace the decoded result, or raise.
 ClientMiddleware = Callable[[OutgoingRequest, Any, CallNext], Awaitable[Any]]
-
-
-class RequestPath:
-    """The one way every request of a `Client` goes, in either era: through its middleware
-    (each layer sees it once), then out with the terms of the era chosen at connect."""
-
-    def __init__(
-        self, client: Client, middleware: Sequence[ClientMiddleware], timeout: float | None
-    ) -> None:
-        self.client = client
-        self.middleware: tuple[ClientMiddleware, ...] = tuple(middleware)
-        self.timeout = timeout
-        #: The era spoken, from connect to close.
-        self.current: Era | None = None
-
-    @property
-    def era(self) -> Era:
-        if self.current is None:
-            raise LocalProtocolError(_NOT_CONNECTED)
-        return self.current
-
-    async def request(
-        self,
-        method: str,
-        params: Any = None,
-        *,
-        timeout: float | None = None,
-        progress: ProgressHandler | None = None,
-        result_type: Any = None,
-    ) -> Any:
-        send = self.era.send
-        timeout = request_timeout(timeout, self.timeout)
-        if not self.middleware:  # no layer: no frame more than the era's
-            return await send(method, params, timeout, progress, result_type)
-
-        def call(params: Any) -> Awaitable[Any]:
-            return send(method, params, timeout, progress, result_type)
-
-        request = OutgoingRequest(method, self.client)
-        return await call_through(self.middleware, request, params, call)
 
 
 class Client:
@@ -267,10 +225,14 @@ class Client:
         self._release: Callable[[], Awaitable[None]] | None = None
         self._callbacks = BackgroundTasks()
         # The parts it holds: one request path, and the call groups that send through it.
-        self._path = RequestPath(self, middleware, timeout)
+        self._path: RequestPath[OutgoingRequest] = RequestPath(self._outgoing, middleware, timeout)
         self._tasks = TaskRequests(self._path)
         self._features = FeatureCalls(self._path, self._tasks)
         self._skills = SkillCalls(self._path, self._features)
+
+    def _outgoing(self, method: str) -> OutgoingRequest:
+        """What the middleware is told of a request this client sends."""
+        return OutgoingRequest(method, self)
 
     @property
     def timeout(self) -> float | None:
@@ -330,18 +292,10 @@ class Client:
         )
         self._connection = conn
         conn.start()
-        try:
-            await self._choose_era(conn, session)
-        except BaseException:
-            await self.aclose()
-            raise
-
-    async def _choose_era(self, conn: Connection, session: ClientSession) -> None:
-        """Probe for the stateless era (unless pinned to sessions), else run `initialize`;
-        the era found serves every request from here on."""
         opening = Opening(
             self.target,
             self.protocol,
+            self.requested_version,
             self.capabilities,
             self.client_info,
             self._router,
@@ -349,38 +303,12 @@ class Client:
             self.init_timeout,
             hears_logs=self.on_log is not None or self.on_notification is not None,
         )
-        stateless = None
-        if self.protocol != "sessions":
-            stateless = await open_stateless(opening, conn)
-        if stateless is None:
-            rid = session.start(self.requested_version)
-            try:
-                await self._await_initialize(conn, rid)
-            except McpError as exc:
-                # A modern server that answered the probe too late (a slow start) refuses
-                # initialize with the stateless revisions it speaks: probe once more.
-                if self.protocol != "auto" or stateless_wanted(exc) is None:
-                    raise
-                session.forget_refused_initialize()
-                stateless = await open_stateless(opening, conn)
-                if stateless is None:
-                    raise
-        if stateless is None:
-            self._path.current = SessionEra(conn, self._path)
-            return
-        self._path.current = stateless
-        await stateless.listen(self.on_notification is not None)
-
-    async def _await_initialize(self, conn: Connection, rid: Any) -> None:
         try:
-            async with asyncio.timeout(self.init_timeout):
-                await conn.wait_response(rid)
-        except TimeoutError:
-            raise RequestTimeout(
-                f"the server did not answer initialize within {self.init_timeout} s"
-            ) from None
-        await conn.flush()  # notifications/initialized
-        await conn.wait_sent(self.init_timeout if self.init_timeout is not None else 30.0)
+            self._path.current = await choose_era(opening, conn, session, self._path)
+            await self._path.current.listen(self.on_notification is not None)
+        except BaseException:
+            await self.aclose()
+            raise
 
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
@@ -504,7 +432,7 @@ class Client:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            raise LocalProtocolError(_NOT_CONNECTED)
+            raise LocalProtocolError(NOT_CONNECTED)
         return self._connection
 
     @property

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -16,9 +17,9 @@ from mcpkit.client.discover import discover, pinned_refusal
 from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
 from mcpkit.client.listen import Listener
 from mcpkit.client.pages import all_pages
-from mcpkit.client.request_path import LogLevel, ProgressHandler, Requests
-from mcpkit.client.stateless import CACHED_LISTS, Discovered, StatelessCalls
-from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
+from mcpkit.client.stateless import CACHED_LISTS, Discovered, StatelessCalls, stateless_wanted
+from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.types import ClientCapabilities, Implementation, InitializeResult, ServerCapabilities
@@ -35,6 +36,7 @@ __all__ = [
     "Opening",
     "SessionEra",
     "StatelessEra",
+    "choose_era",
     "era",
     "open_stateless",
 ]
@@ -60,7 +62,7 @@ class SessionEra:
     discovered = None
     stateless = None
 
-    def __init__(self, connection: Connection, requests: Requests) -> None:
+    def __init__(self, connection: Connection, requests: RequestPath[Any]) -> None:
         self.connection = connection
         self._requests = requests
         session = connection.session
@@ -119,6 +121,9 @@ class SessionEra:
 
     async def roots_changed(self) -> None:
         await self.connection.notify("notifications/roots/list_changed")
+
+    async def listen(self, hear_list_changes: bool) -> None:
+        pass  # a session hears list changes without asking
 
     def heard(self, ev: NotificationReceived) -> bool:
         return True
@@ -254,6 +259,8 @@ class Opening:
 
     target: Any
     protocol: str
+    #: The revision `initialize` asks for, if it comes to that.
+    requested_version: str
     capabilities: ClientCapabilities
     client_info: Implementation
     router: ServerRequestRouter
@@ -300,6 +307,40 @@ async def open_stateless(opening: Opening, conn: Connection) -> StatelessEra | N
             )
         return None
     return StatelessEra(conn, calls, found, tool_headers)
+
+
+async def choose_era(
+    opening: Opening, conn: Connection, session: ClientSession, requests: RequestPath[Any]
+) -> SessionEra | StatelessEra:
+    """Probe for the stateless era (unless pinned to sessions), else run `initialize`: the
+    era that serves every request of this connection."""
+    stateless = None
+    if opening.protocol != "sessions":
+        stateless = await open_stateless(opening, conn)
+    if stateless is None:
+        rid = session.start(opening.requested_version)
+        try:
+            await _await_initialize(conn, rid, opening.init_timeout)
+        except McpError as exc:
+            # A modern server that answered the probe too late (a slow start) refuses
+            # initialize with the stateless revisions it speaks: probe once more.
+            if opening.protocol != "auto" or stateless_wanted(exc) is None:
+                raise
+            session.forget_refused_initialize()
+            stateless = await open_stateless(opening, conn)
+            if stateless is None:
+                raise
+    return SessionEra(conn, requests) if stateless is None else stateless
+
+
+async def _await_initialize(conn: Connection, rid: Any, timeout: float | None) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await conn.wait_response(rid)
+    except TimeoutError:
+        raise RequestTimeout(f"the server did not answer initialize within {timeout} s") from None
+    await conn.flush()  # notifications/initialized
+    await conn.wait_sent(timeout if timeout is not None else 30.0)
 
 
 def era(protocol: str, protocol_version: str | None) -> tuple[str, str]:

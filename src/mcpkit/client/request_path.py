@@ -5,8 +5,11 @@ their own terms)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from mcpkit.errors import LocalProtocolError
+from mcpkit.runtime.layers import Layer, call_through
 
 if TYPE_CHECKING:
     from mcpkit.client.stateless import Discovered, StatelessCalls
@@ -14,7 +17,18 @@ if TYPE_CHECKING:
     from mcpkit.runtime.connection import Connection
     from mcpkit.types import Implementation, ServerCapabilities
 
-__all__ = ["Era", "LogLevel", "ProgressHandler", "Requests", "request_timeout"]
+__all__ = [
+    "NOT_CONNECTED",
+    "Era",
+    "LogLevel",
+    "ProgressHandler",
+    "RequestPath",
+    "request_timeout",
+]
+
+#: What a client that is not connected says when asked to send.
+NOT_CONNECTED = "the client is not connected; use `async with Client(...)`"
+Q = TypeVar("Q")
 
 ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
 LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
@@ -76,6 +90,10 @@ class Era(Protocol):
     async def unsubscribe(self, uri: str) -> None: ...
     async def set_logging_level(self, level: LogLevel) -> None: ...
     async def roots_changed(self) -> None: ...
+    async def listen(self, hear_list_changes: bool) -> None:
+        """At connect: start hearing the server's list changes, if they are heard."""
+        ...
+
     def heard(self, ev: NotificationReceived) -> bool:
         """Take a notification's news (a stale list, say); False if it is the era's own."""
         ...
@@ -83,14 +101,27 @@ class Era(Protocol):
     async def aclose(self) -> None: ...
 
 
-class Requests(Protocol):
-    """The client's one request path: every call group sends through it, and the middleware
-    sees each request once, whichever era carries it."""
+class RequestPath(Generic[Q]):
+    """The one way every request of a `Client` goes, in either era: through its middleware
+    (each layer sees it once), then out with the terms of the era chosen at connect. The
+    call groups (`FeatureCalls`, `TaskRequests`, `SkillCalls`) all send through it."""
+
+    def __init__(
+        self, outgoing: Callable[[str], Q], middleware: Sequence[Layer[Q]], timeout: float | None
+    ) -> None:
+        #: What a layer is told of the request it wraps (the client's `OutgoingRequest`).
+        self.outgoing = outgoing
+        self.middleware: tuple[Layer[Q], ...] = tuple(middleware)
+        self.timeout = timeout
+        #: The era spoken, from connect to close.
+        self.current: Era | None = None
 
     @property
     def era(self) -> Era:
         """The era spoken; LocalProtocolError while the client is not connected."""
-        ...
+        if self.current is None:
+            raise LocalProtocolError(NOT_CONNECTED)
+        return self.current
 
     async def request(
         self,
@@ -100,4 +131,13 @@ class Requests(Protocol):
         timeout: float | None = None,
         progress: ProgressHandler | None = None,
         result_type: Any = None,
-    ) -> Any: ...
+    ) -> Any:
+        send = self.era.send
+        timeout = request_timeout(timeout, self.timeout)
+        if not self.middleware:  # no layer: no frame more than the era's
+            return await send(method, params, timeout, progress, result_type)
+
+        def call(params: Any) -> Awaitable[Any]:
+            return send(method, params, timeout, progress, result_type)
+
+        return await call_through(self.middleware, self.outgoing(method), params, call)

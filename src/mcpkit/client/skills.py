@@ -31,7 +31,7 @@ from mcpkit.types.skills import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.client.request_path import Requests
+    from mcpkit.client.request_path import RequestPath
 
 __all__ = ["LoadedSkill", "SkillCalls"]
 
@@ -42,7 +42,7 @@ class SkillCalls:
     """The skills extension's calls, on the client's path (a skill's files are read with the
     feature calls' `read_resource`); `Client` holds one."""
 
-    def __init__(self, requests: Requests, features: FeatureCalls) -> None:
+    def __init__(self, requests: RequestPath[Any], features: FeatureCalls) -> None:
         self._requests = requests
         self.features = features
 

@@ -32,7 +32,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.client.request_path import Requests
+    from mcpkit.client.request_path import RequestPath
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
@@ -281,7 +281,7 @@ class TaskRequests:
     connection (a client that reconnects fetches a result by id), and the live handles of its
     tasks. Sends through the client's request path; `Client` holds one."""
 
-    def __init__(self, requests: Requests) -> None:
+    def __init__(self, requests: RequestPath[Any]) -> None:
         self._requests = requests
         self._live_tasks: weakref.WeakValueDictionary[str, ClientTask[Any]] = (
             weakref.WeakValueDictionary()
