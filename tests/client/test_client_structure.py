@@ -52,7 +52,9 @@ def test_served_methods_keep_their_signature_and_docstring() -> None:
         "task",
     ]
     assert "is_error=True" in (client.call_tool.__doc__ or "")
+    # On the class too, as `help(Client)` and IDEs read it.
     assert "ttl" in (Client.call_tool_as_task.__doc__ or "")
+    assert "max_pages" in inspect.signature(Client.list_tools).parameters
 
 
 def _imports(path: Path) -> set[str]:

@@ -16,24 +16,19 @@ R = TypeVar("R")
 
 class served_by(Generic[H, P, R]):
     """`list_tools = served_by("_features", FeatureCalls.list_tools)`: on an instance, the
-    method bound to the collaborator held in its `_features` attribute; on the class, itself
-    (it carries the method's docstring)."""
+    method bound to the collaborator held in its `_features` attribute; on the class, the
+    method itself (so `help(Client)` and `inspect` show its signature and docstring)."""
 
     def __init__(self, holder: str, method: Callable[Concatenate[H, P], R]) -> None:
         self.holder = holder
         self.method = method
-        self.__doc__ = method.__doc__
-        self.__wrapped__ = method
-
-    def __set_name__(self, owner: type[Any], name: str) -> None:
-        self.name = name
 
     @overload
-    def __get__(self, obj: None, owner: type[Any]) -> served_by[H, P, R]: ...
+    def __get__(self, obj: None, owner: type[Any]) -> Callable[Concatenate[H, P], R]: ...
     @overload
     def __get__(self, obj: object, owner: type[Any]) -> Callable[P, R]: ...
     def __get__(self, obj: object | None, owner: type[Any]) -> Any:
         if obj is None:
-            return self
+            return self.method
         held: H = vars(obj)[self.holder]
         return cast("Callable[P, R]", types.MethodType(self.method, held))
