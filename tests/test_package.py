@@ -208,10 +208,7 @@ def test_the_layer_checks_see_what_they_must() -> None:
 # names, as the HTTP transport names `HostServer` and `ctx.server` is a `ServerApi` rather
 # than a `Server`. These known ones may only shrink, and when one does, the test asks for this
 # table to shrink with it.
-KNOWN_CYCLES: list[set[str]] = [
-    # OutgoingRequest.client names the Client sending (issue 40: its own branch removes it).
-    {"client.client", "client.era", "client.middleware"},
-]
+KNOWN_CYCLES: list[set[str]] = []
 
 
 def module_name(path: Path) -> str:

@@ -6,7 +6,7 @@ struct or a plain dict of the same shape; it may be sync or async.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -15,6 +15,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
 from mcpkit.types import (
+    ClientCapabilities,
     CreateMessageRequestParams,
     CreateMessageResult,
     ElicitRequestParams,
@@ -31,6 +32,8 @@ __all__ = [
     "RootsProvider",
     "SamplingHandler",
     "ServerRequestRouter",
+    "declared_capabilities",
+    "with_meta",
 ]
 
 
@@ -97,3 +100,47 @@ class ServerRequestRouter:
             listed = await call_handler(roots) if callable(roots) else roots
             return ListRootsResult(roots=list(listed))
         raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
+
+
+def declared_capabilities(
+    sampling: Any,
+    sampling_tools: bool,
+    elicitation: Any,
+    url_elicitation: Any,
+    roots: Any,
+    extensions: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ClientCapabilities:
+    """What the client declares: only what it has a handler for, and its extensions."""
+    modes: dict[str, Any] = {}
+    if elicitation is not None:
+        modes["form"] = {}
+    if url_elicitation is not None:
+        modes["url"] = {}
+    sampling_caps: dict[str, Any] | None = None
+    if sampling is not None:
+        sampling_caps = {"tools": {}} if sampling_tools else {}
+    caps: dict[str, Any] = {}
+    if sampling_caps is not None:
+        caps["sampling"] = sampling_caps
+    if modes:
+        caps["elicitation"] = modes
+    if roots is not None:
+        caps["roots"] = {"listChanged": True}
+    if extensions:
+        # SEP-2133: identifier -> settings, each a JSON object (`{}` for none).
+        for extension_id, settings in extensions.items():
+            if "/" not in extension_id or not isinstance(settings, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+                raise ValueError(
+                    f"extensions maps 'vendor-prefix/name' to a settings mapping ({{}} for "
+                    f"none), not {extension_id!r}: {settings!r}"
+                )
+        caps["extensions"] = {k: dict(v) for k, v in extensions.items()}
+    return msgspec.convert(caps, ClientCapabilities)
+
+
+def with_meta(result: Any, key: str, value: Any) -> Any:
+    """`result` (a struct or dict) as a dict with `_meta[key] = value` ("Associating
+    Task-Related Messages": responses related to a task carry its id too)."""
+    raw: dict[str, Any] = dict(msgspec.to_builtins(result))
+    raw["_meta"] = {**(raw.get("_meta") or {}), key: value}
+    return raw

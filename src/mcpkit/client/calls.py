@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -18,7 +17,6 @@ from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
 from mcpkit.client.tasks import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
-from mcpkit.protocol import codes
 from mcpkit.types import (
     CompleteResult,
     CreateTaskResult,
@@ -36,13 +34,10 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.client.listen import Listener
-    from mcpkit.client.stateless import StatelessCalls
-    from mcpkit.runtime.connection import Connection
+    from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
 
-__all__ = ["FeatureCalls", "ProgressHandler", "request_timeout"]
+__all__ = ["FeatureCalls"]
 
-ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
 _MAX_PAGES = MAX_PAGES
 _CANCEL_WAIT = 5.0
 
@@ -51,69 +46,23 @@ def _params(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def request_timeout(timeout: float | None, default: float | None) -> float | None:
-    """The bound a request gets: `default` for None, no bound for `math.inf` (a tasks/result
-    waits as long as its task runs), else `timeout`."""
-    if timeout is None:
-        return default
-    return None if timeout == math.inf else timeout
+class FeatureCalls:
+    """The calls for server features, each one request on the client's path (whose era says
+    how the few that differ are made); `Client` holds one."""
 
-
-class FeatureCalls(TaskRequests):
-    """Request helpers; `Client` provides `connection` and `timeout` (and, when it speaks
-    the stateless revision, `_stateless` and `_listen`)."""
-
-    timeout: float | None
-    _stateless: StatelessCalls | None = None
-    _listen: Listener
-
-    def _stateless_revision(self) -> str | None:
-        return None if self._stateless is None else self._stateless.revision
-
-    def stateless_params(self, params: Any) -> dict[str, Any]:
-        """`params` with the stateless revision's `_meta` (only while speaking it)."""
-        calls = self._stateless
-        if calls is None:
-            raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
-        return calls.params(params)
-
-    @property
-    def connection(self) -> Connection:
-        raise NotImplementedError
-
-    async def request(
-        self,
-        method: str,
-        params: Any = None,
-        *,
-        timeout: float | None = None,
-        progress: ProgressHandler | None = None,
-        result_type: Any = None,
-    ) -> Any:
-        """Send any request and return its decoded result (as `result_type` if given).
-        `timeout`: seconds; None for the client's default; `math.inf` for no bound."""
-        return await self.connection.request(
-            method,
-            params,
-            timeout=request_timeout(timeout, self.timeout),
-            on_progress=progress,
-            result_type=result_type,
-        )
-
-    async def notify(self, method: str, params: Any = None) -> None:
-        await self.connection.notify(method, params)
+    def __init__(self, requests: RequestPath[Any], tasks: TaskRequests) -> None:
+        self._requests = requests
+        self._tasks = tasks
 
     async def ping(self, *, timeout: float | None = None) -> None:
         """Check that the server answers: `ping`; in the stateless revision, which has no
         ping, `server/discover` (which every server of it must answer)."""
-        if self._stateless is not None:
-            await self.request("server/discover", timeout=timeout, result_type=msgspec.Raw)
-            return
-        await self.request("ping", timeout=timeout)
+        method, result_type = self._requests.era.ping
+        await self._requests.request(method, timeout=timeout, result_type=result_type)
 
     async def _all_pages(self, method: str, attr: str, max_pages: int) -> list[Any]:
         def fetch(cursor: str | None) -> Awaitable[Any]:
-            return self.request(method, _params(cursor=cursor))
+            return self._requests.request(method, _params(cursor=cursor))
 
         return await all_pages(fetch, attr, max_pages)
 
@@ -123,7 +72,7 @@ class FeatureCalls(TaskRequests):
         return await self._all_pages("tools/list", "tools", max_pages)
 
     async def list_tools_page(self, cursor: str | None = None) -> ListToolsResult:
-        result: ListToolsResult = await self.request("tools/list", _params(cursor=cursor))
+        result: ListToolsResult = await self._requests.request("tools/list", _params(cursor=cursor))
         return result
 
     async def call_tool(
@@ -146,9 +95,9 @@ class FeatureCalls(TaskRequests):
         caller is cancelled, the task is cancelled too, as a plain call would be. Under
         2026-07-28 the server decides which calls become tasks (the tasks extension, SEP-2663)
         and the call follows its task to the end: `task` changes nothing there."""
-        if task is False or self._stateless is not None:
+        if task is False or not self._requests.era.client_tasks:
             params = _params(name=name, arguments=arguments, _meta=meta)
-            result: ToolResult = await self.request(
+            result: ToolResult = await self._requests.request(
                 "tools/call", params, timeout=timeout, progress=progress
             )
             return result
@@ -174,7 +123,7 @@ class FeatureCalls(TaskRequests):
         server should keep it, in milliseconds from its creation (the server may change it).
         `progress` is called for the task's progress until it ends or the handle is closed.
         Revision 2025-11-25's: a client that speaks 2026-07-28 raises LocalProtocolError."""
-        self._session_tasks("call_tool_as_task")
+        self._requests.era.refuse_session_tasks("call_tool_as_task")
         return await self._create_tool_task(name, arguments, TaskMetadata(ttl=ttl), progress, meta)
 
     async def _create_tool_task(
@@ -186,11 +135,15 @@ class FeatureCalls(TaskRequests):
         meta: dict[str, Any] | None,
     ) -> ClientTask[ToolResult]:
         params = _params(name=name, arguments=arguments, _meta=meta, task=_task_field(task))
-        created: CreateTaskResult = await self.request("tools/call", params, progress=progress)
+        created: CreateTaskResult = await self._requests.request(
+            "tools/call", params, progress=progress
+        )
         try:
-            return self.track_task(created.task, ToolResult, created.meta, method="tools/call")
+            return self._tasks.track_task(
+                created.task, ToolResult, created.meta, method="tools/call"
+            )
         except McpError:
-            self.forget_task(created.task.task_id)
+            self._tasks.forget_task(created.task.task_id)
             raise
 
     # --------------------------------------------------------------- resources
@@ -199,7 +152,9 @@ class FeatureCalls(TaskRequests):
         return await self._all_pages("resources/list", "resources", max_pages)
 
     async def list_resources_page(self, cursor: str | None = None) -> ListResourcesResult:
-        result: ListResourcesResult = await self.request("resources/list", _params(cursor=cursor))
+        result: ListResourcesResult = await self._requests.request(
+            "resources/list", _params(cursor=cursor)
+        )
         return result
 
     async def list_resource_templates(
@@ -210,13 +165,13 @@ class FeatureCalls(TaskRequests):
     async def list_resource_templates_page(
         self, cursor: str | None = None
     ) -> ListResourceTemplatesResult:
-        result: ListResourceTemplatesResult = await self.request(
+        result: ListResourceTemplatesResult = await self._requests.request(
             "resources/templates/list", _params(cursor=cursor)
         )
         return result
 
     async def read_resource(self, uri: str, *, timeout: float | None = None) -> ReadResourceResult:
-        result: ReadResourceResult = await self.request(
+        result: ReadResourceResult = await self._requests.request(
             "resources/read", {"uri": uri}, timeout=timeout
         )
         return result
@@ -226,16 +181,10 @@ class FeatureCalls(TaskRequests):
         revision: the `subscriptions/listen` stream is opened again with `uri` in its filter,
         and this returns once the server acknowledged it; McpError when the server refuses
         that filter, a URI past its limits say, and the subscriptions held before stay)."""
-        if self._stateless is not None:
-            await self._listen.change(self, self._listen.resources | {uri})
-            return
-        await self.request("resources/subscribe", {"uri": uri})
+        await self._requests.era.subscribe(uri)
 
     async def unsubscribe(self, uri: str) -> None:
-        if self._stateless is not None:
-            await self._listen.change(self, self._listen.resources - {uri})
-            return
-        await self.request("resources/unsubscribe", {"uri": uri})
+        await self._requests.era.unsubscribe(uri)
 
     # ----------------------------------------------------------------- prompts
 
@@ -243,13 +192,15 @@ class FeatureCalls(TaskRequests):
         return await self._all_pages("prompts/list", "prompts", max_pages)
 
     async def list_prompts_page(self, cursor: str | None = None) -> ListPromptsResult:
-        result: ListPromptsResult = await self.request("prompts/list", _params(cursor=cursor))
+        result: ListPromptsResult = await self._requests.request(
+            "prompts/list", _params(cursor=cursor)
+        )
         return result
 
     async def get_prompt(
         self, name: str, arguments: dict[str, str] | None = None, *, timeout: float | None = None
     ) -> GetPromptResult:
-        result: GetPromptResult = await self.request(
+        result: GetPromptResult = await self._requests.request(
             "prompts/get", _params(name=name, arguments=arguments), timeout=timeout
         )
         return result
@@ -276,30 +227,20 @@ class FeatureCalls(TaskRequests):
             argument={"name": argument, "value": value},
             context={"arguments": context_arguments} if context_arguments else None,
         )
-        result: CompleteResult = await self.request("completion/complete", params)
+        result: CompleteResult = await self._requests.request("completion/complete", params)
         return result
 
-    async def set_logging_level(
-        self,
-        level: Literal[
-            "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"
-        ],
-    ) -> None:
+    async def set_logging_level(self, level: LogLevel) -> None:
         """Ask the server for log messages at `level` and above. The stateless revision has
         no `logging/setLevel`: the level is kept and sent with every later request
         (`io.modelcontextprotocol/logLevel`)."""
-        if self._stateless is not None:
-            self._stateless.log_level = level
-            return
-        await self.request("logging/setLevel", {"level": level})
+        await self._requests.era.set_logging_level(level)
 
     async def send_roots_list_changed(self) -> None:
         """Tell the server our roots changed (client/roots). The stateless revision has no
         such notification (the server asks for roots with each request that needs them):
         nothing is sent then."""
-        if self._stateless is not None:
-            return
-        await self.notify("notifications/roots/list_changed")
+        await self._requests.era.roots_changed()
 
 
 async def _cancel_quietly(handle: ClientTask[Any]) -> None:

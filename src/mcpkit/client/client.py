@@ -4,16 +4,18 @@ Streamable HTTP) and use it.
 async with Client(["python", "server.py"]) as client:
     tools = await client.list_tools()
     result = await client.call_tool("add", {"a": 1, "b": 2})
+
+A `Client` holds its parts: one request path (`RequestPath`: the middleware, then the era
+chosen at connect, `mcpkit.client.era`), and the call groups that send through it
+(`FeatureCalls`, `TaskRequests`, `SkillCalls`), whose methods it serves as its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-import msgspec
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from mcpkit.client.callbacks import (
     ElicitationHandler,
@@ -22,22 +24,20 @@ from mcpkit.client.callbacks import (
     RootsProvider,
     SamplingHandler,
     ServerRequestRouter,
+    declared_capabilities,
+    with_meta,
 )
-from mcpkit.client.calls import ProgressHandler, request_timeout
-from mcpkit.client.era import StatelessEra, era
-from mcpkit.client.http_headers import ToolHeaders
-from mcpkit.client.listen import Listener
-from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
-from mcpkit.client.results import RESULT_TYPES
+from mcpkit.client.calls import FeatureCalls
+from mcpkit.client.era import Opening, choose_era, era
+from mcpkit.client.request_path import NOT_CONNECTED, ProgressHandler, RequestPath
+from mcpkit.client.results import RESULT_TYPES, ToolResult
+from mcpkit.client.served import served_by
 from mcpkit.client.skills import SkillCalls
-from mcpkit.client.stateless import (
-    DEFAULT_MAX_INPUT_ROUNDS,
-    Discovered,
-    StatelessCalls,
-    stateless_wanted,
-)
+from mcpkit.client.stateless import DEFAULT_MAX_INPUT_ROUNDS
 from mcpkit.client.tap import MessageTap, TappedChannel
-from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
+from mcpkit.client.tasks import ClientTask, TaskRequests
+from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
@@ -45,32 +45,45 @@ from mcpkit.protocol.extensions import own_requests
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.layers import CallNext
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.workers import call_handler
 from mcpkit.transports.connect import Target, close_opened, open_target
 from mcpkit.transports.endpoint_url import check_endpoint_url, looks_like_url
-from mcpkit.types import (
-    ClientCapabilities,
-    ClientCapabilitiesTasks,
-    Implementation,
-    InitializeResult,
-    ServerCapabilities,
-)
+from mcpkit.types import Implementation, InitializeResult, ServerCapabilities
 from mcpkit.types.methods import MethodInfo
 from mcpkit.types.skills import SKILLS_METHODS
 
 if TYPE_CHECKING:
     import httpx
 
+    from mcpkit.client.stateless import Discovered, StatelessCalls
     from mcpkit.client.task_receiver import ClientTaskReceiver
+    from mcpkit.client.tasks import TaskSnapshot
     from mcpkit.stores.tasks import TaskStore
 
-__all__ = ["Client"]
+__all__ = ["Client", "ClientMiddleware", "OutgoingRequest"]
 
 logger = logging.getLogger("mcpkit.client")
+R = TypeVar("R")
 
 
-class Client(SkillCalls, StatelessEra):
+@dataclass(frozen=True, slots=True)
+class OutgoingRequest:
+    """What a client layer knows of the request it wraps: `method` and the `client` sending
+    it (its `target`, `protocol_version`, `server_info`...)."""
+
+    method: str
+    client: Client
+
+
+#: A layer: `async (request, params, call_next) -> result`. `request.method` names the
+#: request; the layer may change `params` before `call_next(params)` (a dict, None or a
+#: params struct, as the caller gave it), change or replace the decoded result, or raise.
+ClientMiddleware = Callable[[OutgoingRequest, Any, CallNext], Awaitable[Any]]
+
+
+class Client:
     """An MCP client session. Use as `async with Client(target) as client:`.
 
     Args:
@@ -169,7 +182,6 @@ class Client(SkillCalls, StatelessEra):
             check_endpoint_url(target)  # a typo is refused here, not after a connect attempt
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
-        self.timeout = timeout
         self.init_timeout = init_timeout
         self.requested_version, self.protocol = era(protocol, protocol_version)
         self.max_input_rounds = max_input_rounds
@@ -186,7 +198,7 @@ class Client(SkillCalls, StatelessEra):
             url_elicitation=url_elicitation_handler,
             roots=roots,
         )
-        self.capabilities = _capabilities(
+        self.capabilities = declared_capabilities(
             sampling_handler,
             sampling_tools,
             elicitation_handler,
@@ -203,17 +215,42 @@ class Client(SkillCalls, StatelessEra):
         )
         self._task_receiver: ClientTaskReceiver | None = None
         if tasks or task_store is not None:
-            self._task_receiver = _task_receiver(self._router, task_store, self.capabilities)
+            # Imported here: a client that receives no tasks loads no task machinery.
+            from mcpkit.client.task_receiver import receiving_tasks
+
+            self._task_receiver = receiving_tasks(self._router, task_store, self.capabilities)
         self.on_log = on_log
         self.on_notification = on_notification
         self._connection: Connection | None = None
         self._release: Callable[[], Awaitable[None]] | None = None
-        self._tasks = BackgroundTasks()
-        self.middleware: tuple[ClientMiddleware, ...] = tuple(middleware)
-        self._stateless: StatelessCalls | None = None
-        self._discovered: Discovered | None = None
-        self._tool_headers = ToolHeaders()
-        self._listen = Listener()
+        self._callbacks = BackgroundTasks()
+        # The parts it holds: one request path, and the call groups that send through it.
+        self._path: RequestPath[OutgoingRequest] = RequestPath(self._outgoing, middleware, timeout)
+        self._tasks = TaskRequests(self._path)
+        self._features = FeatureCalls(self._path, self._tasks)
+        self._skills = SkillCalls(self._path, self._features)
+
+    def _outgoing(self, method: str) -> OutgoingRequest:
+        """What the middleware is told of a request this client sends."""
+        return OutgoingRequest(method, self)
+
+    @property
+    def timeout(self) -> float | None:
+        """Default seconds for each request (None waits forever)."""
+        return self._path.timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._path.timeout = value
+
+    @property
+    def middleware(self) -> tuple[ClientMiddleware, ...]:
+        """The layers around every request, the first outermost."""
+        return self._path.middleware
+
+    @middleware.setter
+    def middleware(self, layers: Sequence[ClientMiddleware]) -> None:
+        self._path.middleware = tuple(layers)
 
     # --------------------------------------------------------------- lifecycle
 
@@ -255,43 +292,33 @@ class Client(SkillCalls, StatelessEra):
         )
         self._connection = conn
         conn.start()
+        opening = Opening(
+            self.target,
+            self.protocol,
+            self.requested_version,
+            self.capabilities,
+            self.client_info,
+            self._router,
+            self.max_input_rounds,
+            self.init_timeout,
+            hears_logs=self.on_log is not None or self.on_notification is not None,
+        )
         try:
-            if self.protocol != "sessions" and await self._start_stateless(conn):
-                return
-            rid = session.start(self.requested_version)
-            try:
-                await self._await_initialize(conn, rid)
-            except McpError as exc:
-                # A modern server that answered the probe too late (a slow start) refuses
-                # initialize with the stateless revisions it speaks: probe once more.
-                if self.protocol != "auto" or stateless_wanted(exc) is None:
-                    raise
-                session.forget_refused_initialize()
-                if not await self._start_stateless(conn):
-                    raise
+            self._path.current = await choose_era(opening, conn, session, self._path)
+            await self._path.current.listen(self.on_notification is not None)
         except BaseException:
             await self.aclose()
             raise
 
-    async def _await_initialize(self, conn: Connection, rid: Any) -> None:
-        try:
-            async with asyncio.timeout(self.init_timeout):
-                await conn.wait_response(rid)
-        except TimeoutError:
-            raise RequestTimeout(
-                f"the server did not answer initialize within {self.init_timeout} s"
-            ) from None
-        await conn.flush()  # notifications/initialized
-        await conn.wait_sent(self.init_timeout if self.init_timeout is not None else 30.0)
-
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
-        await self._listen.stop()
-        self._stateless = None
+        current, self._path.current = self._path.current, None
+        if current is not None:
+            await current.aclose()
         conn, self._connection = self._connection, None
         release, self._release = self._release, None
         await close_opened(conn, release)
-        self._tasks.cancel_all()
+        self._callbacks.cancel_all()
         if self._task_receiver is not None:  # nobody can fetch their results any more
             await self._task_receiver.aclose()
 
@@ -307,46 +334,105 @@ class Client(SkillCalls, StatelessEra):
         result_type: Any = None,
     ) -> Any:
         """Send any request through the middleware, if any, and return its decoded result
-        (as `result_type` if given)."""
-        timeout = request_timeout(timeout, self.timeout)
-        if self._stateless is not None:
-            return await self._stateless_request(method, params, timeout, progress, result_type)
-        if self.middleware:
-            return await self._request_through_middleware(
-                method, params, timeout, progress, result_type
-            )
-        # No middleware: the same single call FeatureCalls.request makes, no frame more.
-        return await self.connection.request(
-            method, params, timeout=timeout, on_progress=progress, result_type=result_type
+        (as `result_type` if given). `timeout`: seconds; None for the client's default;
+        `math.inf` for no bound."""
+        return await self._path.request(
+            method, params, timeout=timeout, progress=progress, result_type=result_type
         )
 
     def add_middleware(self, layer: ClientMiddleware) -> None:
         """Add a layer inside those already there (it sees requests after them)."""
         self.middleware = (*self.middleware, layer)
 
-    async def _request_through_middleware(
-        self,
-        method: str,
-        params: Any,
-        timeout: float | None,
-        progress: ProgressHandler | None,
-        result_type: Any,
+    async def notify(self, method: str, params: Any = None) -> None:
+        await self.connection.notify(method, params)
+
+    def stateless_params(self, params: Any) -> dict[str, Any]:
+        """`params` with the stateless revision's `_meta` (only while speaking it)."""
+        if self._path.current is None:
+            raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
+        return self._path.current.stateless_params(params)
+
+    ping = served_by("_features", FeatureCalls.ping)
+    list_tools = served_by("_features", FeatureCalls.list_tools)
+    list_tools_page = served_by("_features", FeatureCalls.list_tools_page)
+    call_tool = served_by("_features", FeatureCalls.call_tool)
+    call_tool_as_task = served_by("_features", FeatureCalls.call_tool_as_task)
+    list_resources = served_by("_features", FeatureCalls.list_resources)
+    list_resources_page = served_by("_features", FeatureCalls.list_resources_page)
+    list_resource_templates = served_by("_features", FeatureCalls.list_resource_templates)
+    list_resource_templates_page = served_by("_features", FeatureCalls.list_resource_templates_page)
+    read_resource = served_by("_features", FeatureCalls.read_resource)
+    subscribe = served_by("_features", FeatureCalls.subscribe)
+    unsubscribe = served_by("_features", FeatureCalls.unsubscribe)
+    list_prompts = served_by("_features", FeatureCalls.list_prompts)
+    list_prompts_page = served_by("_features", FeatureCalls.list_prompts_page)
+    get_prompt = served_by("_features", FeatureCalls.get_prompt)
+    complete = served_by("_features", FeatureCalls.complete)
+    set_logging_level = served_by("_features", FeatureCalls.set_logging_level)
+    send_roots_list_changed = served_by("_features", FeatureCalls.send_roots_list_changed)
+
+    # ------------------------------------------------------------------- tasks
+
+    get_task = served_by("_tasks", TaskRequests.get_task)
+    list_tasks = served_by("_tasks", TaskRequests.list_tasks)
+    list_tasks_page = served_by("_tasks", TaskRequests.list_tasks_page)
+    cancel_task = served_by("_tasks", TaskRequests.cancel_task)
+    forget_task = served_by("_tasks", TaskRequests.forget_task)
+
+    @overload
+    async def task_result(self, task_id: str, *, timeout: float | None = None) -> ToolResult: ...
+
+    @overload
+    async def task_result(
+        self, task_id: str, *, result_type: type[R], timeout: float | None = None
+    ) -> R: ...
+
+    async def task_result(
+        self, task_id: str, *, result_type: Any = ToolResult, timeout: float | None = None
     ) -> Any:
-        conn = self.connection
+        """The outcome of a task (`tasks/result`, which blocks until it ends), decoded as
+        `result_type` (a tool call's by default); a stored JSON-RPC error raises McpError.
+        `timeout` seconds bound the wait (None: until the task ends)."""
+        return await self._tasks.task_result(task_id, result_type=result_type, timeout=timeout)
 
-        def send(params: Any) -> Awaitable[Any]:
-            return conn.request(
-                method, params, timeout=timeout, on_progress=progress, result_type=result_type
-            )
+    @overload
+    async def task_handle(self, task_id: str) -> ClientTask[ToolResult]: ...
 
-        return await call_through(self.middleware, OutgoingRequest(method, self), params, send)
+    @overload
+    async def task_handle(self, task_id: str, *, result_type: type[R]) -> ClientTask[R]: ...
+
+    async def task_handle(self, task_id: str, *, result_type: Any = ToolResult) -> Any:
+        """A handle for a task made earlier, perhaps on another connection (its state is
+        fetched first); `result_type` is what its request returns (a tool call's by default)."""
+        return await self._tasks.task_handle(task_id, result_type=result_type)
+
+    def track_task(
+        self,
+        state: TaskSnapshot,
+        result_type: type[R],
+        meta: dict[str, Any] | None = None,
+        *,
+        method: str = "tasks/get",
+    ) -> ClientTask[R]:
+        """A live handle for the task in `state` (status notifications reach it while it is
+        referenced); `method` names the answer it came in, for errors."""
+        return self._tasks.track_task(state, result_type, meta, method=method)
+
+    # ------------------------------------------------------------------ skills
+
+    list_skills = served_by("_skills", SkillCalls.list_skills)
+    list_skills_page = served_by("_skills", SkillCalls.list_skills_page)
+    get_skill = served_by("_skills", SkillCalls.get_skill)
+    read_directory = served_by("_skills", SkillCalls.read_directory)
+    load_skill = served_by("_skills", SkillCalls.load_skill)
 
     # ------------------------------------------------------------------- facts
 
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            raise LocalProtocolError("the client is not connected; use `async with Client(...)`")
+            raise LocalProtocolError(NOT_CONNECTED)
         return self._connection
 
     @property
@@ -364,15 +450,11 @@ class Client(SkillCalls, StatelessEra):
 
     @property
     def server_info(self) -> Implementation:
-        found = self.discovered
-        if found is not None:  # self-reported and optional in discover: "unknown" if absent
-            return found.server_info or Implementation(name="unknown", version="unknown")
-        return self.initialize_result.server_info
+        return self._path.era.server_info
 
     @property
     def server_capabilities(self) -> ServerCapabilities:
-        found = self.discovered
-        return found.capabilities if found is not None else self.initialize_result.capabilities
+        return self._path.era.server_capabilities
 
     def server_extension(self, extension_id: str) -> dict[str, Any] | None:
         """The settings the server declared for an extension (SEP-2133: its
@@ -382,15 +464,18 @@ class Client(SkillCalls, StatelessEra):
 
     @property
     def instructions(self) -> str | None:
-        found = self.discovered
-        return found.instructions if found is not None else self.initialize_result.instructions
+        return self._path.era.instructions
 
     @property
     def protocol_version(self) -> str:
         """The revision spoken: the stateless one chosen at connect, or initialize's."""
-        if self._stateless is not None:
-            return self._stateless.revision
-        return self.initialize_result.protocol_version
+        return self._path.era.protocol_version
+
+    @property
+    def discovered(self) -> Discovered | None:
+        """What `server/discover` said, when the client speaks the stateless revision."""
+        current = self._path.current
+        return None if current is None else current.discovered
 
     @property
     def session_id(self) -> str | None:
@@ -401,6 +486,12 @@ class Client(SkillCalls, StatelessEra):
         session_id = self._connection.extras.session_id
         return None if session_id is None else session_id()
 
+    @property
+    def _stateless(self) -> StatelessCalls | None:
+        """The terms each 2026-07-28 request carries (and its cached lists), or None."""
+        current = self._path.current
+        return None if current is None else current.stateless
+
     # ----------------------------------------------------------- server → us
 
     async def _on_request(self, ev: RequestReceived) -> Any:
@@ -410,20 +501,19 @@ class Client(SkillCalls, StatelessEra):
         result = await self._router.handle(ev.method, ev.params)
         meta = getattr(ev.params, "meta", None)
         if meta and RELATED_TASK in meta:  # a request of the server's task: so is the answer
-            result = _with_meta(result, RELATED_TASK, meta[RELATED_TASK])
+            result = with_meta(result, RELATED_TASK, meta[RELATED_TASK])
         return result
 
     def _on_event(self, ev: Event) -> None:
         if not isinstance(ev, NotificationReceived):
             return
-        if self._stateless is not None:
-            self._stateless_notification(ev)
-            if ev.method == "notifications/subscriptions/acknowledged":
-                return  # the listen's own business, not the application's
+        current = self._path.current
+        if current is not None and not current.heard(ev):
+            return  # the era's own business, not the application's
         if ev.method == "notifications/message" and self.on_log is not None:
             self._run_callback(self.on_log, ev.params)
         elif ev.method == "notifications/tasks/status":
-            self._task_status_received(ev.params)  # updates the task's live handle
+            self._tasks.status_received(ev.params)  # updates the task's live handle
         if self.on_notification is not None:
             self._run_callback(self.on_notification, ev.method, ev.params)
 
@@ -434,69 +524,4 @@ class Client(SkillCalls, StatelessEra):
             except Exception:
                 logger.exception("client notification callback failed")
 
-        self._tasks.spawn(run())
-
-
-def _task_receiver(
-    router: ServerRequestRouter, store: TaskStore | None, caps: ClientCapabilities
-) -> ClientTaskReceiver:
-    """The receiver of the server's task-augmented requests; declares `tasks` in `caps`."""
-    sampling = router.sampling is not None
-    elicitation = router.elicitation is not None or router.url_elicitation is not None
-    if not (sampling or elicitation):
-        raise ValueError(
-            "tasks=True (or a task_store) lets the server ask for sampling or elicitation as "
-            "tasks, so it needs a sampling_handler, elicitation_handler or "
-            "url_elicitation_handler; give one, or leave tasks off"
-        )
-    # Imported here: a client that receives no tasks loads no task machinery.
-    from mcpkit.client.task_receiver import ClientTaskReceiver, task_capability
-    from mcpkit.stores.tasks import MemoryTaskStore
-
-    if store is None:
-        store = MemoryTaskStore()
-    caps.tasks = msgspec.convert(task_capability(sampling, elicitation), ClientCapabilitiesTasks)
-    return ClientTaskReceiver(store, router)
-
-
-def _capabilities(
-    sampling: Any,
-    sampling_tools: bool,
-    elicitation: Any,
-    url_elicitation: Any,
-    roots: Any,
-    extensions: Mapping[str, Mapping[str, Any]] | None = None,
-) -> ClientCapabilities:
-    modes: dict[str, Any] = {}
-    if elicitation is not None:
-        modes["form"] = {}
-    if url_elicitation is not None:
-        modes["url"] = {}
-    sampling_caps: dict[str, Any] | None = None
-    if sampling is not None:
-        sampling_caps = {"tools": {}} if sampling_tools else {}
-    caps: dict[str, Any] = {}
-    if sampling_caps is not None:
-        caps["sampling"] = sampling_caps
-    if modes:
-        caps["elicitation"] = modes
-    if roots is not None:
-        caps["roots"] = {"listChanged": True}
-    if extensions:
-        # SEP-2133: identifier -> settings, each a JSON object (`{}` for none).
-        for extension_id, settings in extensions.items():
-            if "/" not in extension_id or not isinstance(settings, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
-                raise ValueError(
-                    f"extensions maps 'vendor-prefix/name' to a settings mapping ({{}} for "
-                    f"none), not {extension_id!r}: {settings!r}"
-                )
-        caps["extensions"] = {k: dict(v) for k, v in extensions.items()}
-    return msgspec.convert(caps, ClientCapabilities)
-
-
-def _with_meta(result: Any, key: str, value: Any) -> Any:
-    """`result` (a struct or dict) as a dict with `_meta[key] = value` ("Associating
-    Task-Related Messages": responses related to a task carry its id too)."""
-    raw: dict[str, Any] = dict(msgspec.to_builtins(result))
-    raw["_meta"] = {**(raw.get("_meta") or {}), key: value}
-    return raw
+        self._callbacks.spawn(run())

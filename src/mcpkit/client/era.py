@@ -1,32 +1,45 @@
-"""The stateless era (2026-07-28) of `Client`: choosing it at connect, sending its requests,
-and what its notifications change. Mixed into `Client` (docs/client.md, "Protocol
-revisions"); the rules themselves are in `stateless`, `discover`, `http_headers` and `listen`.
+"""The two eras a `Client` speaks, each an object chosen once at connect (docs/client.md,
+"Protocol revisions"): `SessionEra` (a 2025-11-25 session opened with `initialize`) and
+`StatelessEra` (2026-07-28, every request carrying its own terms). The rules themselves are in
+`stateless`, `discover`, `http_headers` and `listen`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from mcpkit.client.calls import ProgressHandler
 from mcpkit.client.discover import discover, pinned_refusal
 from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
 from mcpkit.client.listen import Listener
-from mcpkit.client.middleware import ClientMiddleware, OutgoingRequest, call_through
-from mcpkit.client.stateless import CACHED_LISTS, Discovered, StatelessCalls
-from mcpkit.errors import McpError
+from mcpkit.client.pages import all_pages
+from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
+from mcpkit.client.stateless import CACHED_LISTS, Discovered, StatelessCalls, stateless_wanted
+from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
-from mcpkit.protocol.events import NotificationReceived
-from mcpkit.types import ClientCapabilities, Implementation, Tool
+from mcpkit.protocol.client_session import ClientSession
+from mcpkit.types import ClientCapabilities, Implementation, InitializeResult, ServerCapabilities
 from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.client.callbacks import ServerRequestRouter
+    from mcpkit.protocol.events import NotificationReceived
     from mcpkit.runtime.connection import Connection
 
-__all__ = ["LIST_CHANGED", "PROBE_TIMEOUT", "StatelessEra", "era"]
+__all__ = [
+    "LIST_CHANGED",
+    "PROBE_TIMEOUT",
+    "Opening",
+    "SessionEra",
+    "StatelessEra",
+    "choose_era",
+    "era",
+    "open_stateless",
+]
 
 #: Seconds the "auto" probe waits for `server/discover` (at most `init_timeout`) over stdio
 #: before it takes the server for a legacy one: some answer nothing to a request before
@@ -37,72 +50,110 @@ __all__ = ["LIST_CHANGED", "PROBE_TIMEOUT", "StatelessEra", "era"]
 #: mistaken for a legacy one.
 PROBE_TIMEOUT: Final = 10.0
 
+#: The notifications that make a cached list stale.
+LIST_CHANGED = frozenset(CACHED_LISTS.values())
 
-class StatelessEra:
-    """What `Client` does in the stateless revision; `Client` sets the attributes."""
 
-    target: Any
-    capabilities: ClientCapabilities
-    client_info: Implementation
-    init_timeout: float | None
-    max_input_rounds: int
-    protocol: str
-    on_log: Any
-    on_notification: Any
-    middleware: tuple[ClientMiddleware, ...]
-    _router: ServerRequestRouter
-    _stateless: StatelessCalls | None
-    _discovered: Discovered | None
-    _tool_headers: ToolHeaders
-    _listen: Listener
+class SessionEra:
+    """A 2025-11-25 session: requests go out as they are, the server's facts are initialize's."""
+
+    ping: tuple[str, Any] = ("ping", None)
+    client_tasks = True
+    discovered = None
+    stateless = None
+
+    def __init__(self, connection: Connection, requests: RequestPath[Any]) -> None:
+        self.connection = connection
+        self._requests = requests
+        session = connection.session
+        assert isinstance(session, ClientSession)
+        self._session = session
+
+    def send(
+        self,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        progress: ProgressHandler | None,
+        result_type: Any,
+    ) -> Awaitable[Any]:
+        return self.connection.request(
+            method, params, timeout=timeout, on_progress=progress, result_type=result_type
+        )
 
     @property
-    def connection(self) -> Connection:
-        raise NotImplementedError
+    def initialize_result(self) -> InitializeResult:
+        result = self._session.initialize_result
+        if result is None:
+            raise LocalProtocolError("the session is not initialized")
+        return result
 
-    async def list_tools(self, *, max_pages: int = 1000) -> list[Tool]:
-        raise NotImplementedError
+    @property
+    def protocol_version(self) -> str:
+        return self.initialize_result.protocol_version
 
-    def _probe_timeout(self, conn: Connection) -> float | None:
-        """`init_timeout`; with "auto" over a channel where a legacy server may stay silent
-        (stdio, not HTTP), at most PROBE_TIMEOUT (a fallback is waiting)."""
-        if self.protocol != "auto" or conn.extras.speak_stateless is not None:
-            return self.init_timeout  # pinned (the probe is the only opening), or HTTP
-        if self.init_timeout is None:
-            return PROBE_TIMEOUT
-        return min(self.init_timeout, PROBE_TIMEOUT)
+    @property
+    def server_info(self) -> Implementation:
+        return self.initialize_result.server_info
 
-    async def _start_stateless(self, conn: Connection) -> bool:
-        """Probe with server/discover; True if the server speaks the stateless revision."""
-        calls = StatelessCalls(
-            STATELESS_REVISIONS[0],
-            self.capabilities,
-            self.client_info,
-            self._router,
-            max_input_rounds=self.max_input_rounds,
-        )
-        if self.on_log is not None or self.on_notification is not None:
-            # A 2025 session hears every level until logging/setLevel; a 2026 request hears
-            # none without a level. A client that handles logs (or every notification) asks
-            # for them all, so it sees the same in both eras (set_logging_level changes it).
-            calls.log_level = "debug"
-        headers = self._tool_headers.headers
-        if conn.extras.sessions_only:
-            found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
-        else:
-            found = await discover(conn, calls, headers, self._probe_timeout(conn))
-        if found is None:
-            if self.protocol != "auto":
-                raise pinned_refusal(
-                    self.target, calls.probe_error, sessions_only=conn.extras.sessions_only
-                )
-            return False
-        self._discovered = found
-        self._stateless = calls
-        await self._listen.start(self)  # type: ignore[arg-type]  # (a Client)
+    @property
+    def server_capabilities(self) -> ServerCapabilities:
+        return self.initialize_result.capabilities
+
+    @property
+    def instructions(self) -> str | None:
+        return self.initialize_result.instructions
+
+    def refuse_session_tasks(self, what: str) -> None:
+        pass  # this is their era
+
+    def stateless_params(self, params: Any) -> dict[str, Any]:
+        raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
+
+    async def subscribe(self, uri: str) -> None:
+        await self._requests.request("resources/subscribe", {"uri": uri})
+
+    async def unsubscribe(self, uri: str) -> None:
+        await self._requests.request("resources/unsubscribe", {"uri": uri})
+
+    async def set_logging_level(self, level: LogLevel) -> None:
+        await self._requests.request("logging/setLevel", {"level": level})
+
+    async def roots_changed(self) -> None:
+        await self.connection.notify("notifications/roots/list_changed")
+
+    async def listen(self, hear_list_changes: bool) -> None:
+        pass  # a session hears list changes without asking
+
+    def heard(self, ev: NotificationReceived) -> bool:
         return True
 
-    async def _stateless_request(
+    async def aclose(self) -> None:
+        pass  # the connection ends the session
+
+
+class StatelessEra:
+    """2026-07-28: each request carries its terms (`StatelessCalls`), input requests are
+    answered, lists are cached while fresh, and subscriptions are one `subscriptions/listen`."""
+
+    ping: tuple[str, Any] = ("server/discover", msgspec.Raw)
+    client_tasks = False
+
+    def __init__(
+        self,
+        connection: Connection,
+        calls: StatelessCalls,
+        discovered: Discovered,
+        tool_headers: ToolHeaders,
+    ) -> None:
+        self.connection = connection
+        self.stateless = calls
+        self.discovered = discovered
+        self._tool_headers = tool_headers
+        self._over_http = connection.extras.speak_stateless is not None
+        self._listen = Listener()
+
+    async def send(
         self,
         method: str,
         params: Any,
@@ -110,53 +161,186 @@ class StatelessEra:
         progress: ProgressHandler | None,
         result_type: Any,
     ) -> Any:
-        """`request` in the stateless revision: `_meta` added, input requests answered."""
-        calls = self._stateless
-        assert calls is not None
-        conn = self.connection
+        """`_meta` added, input requests answered; over HTTP a `tools/call` the server finds
+        out of step with the tool's headers is retried once after listing the tools again."""
+        conn, calls = self.connection, self.stateless
 
-        def send(method: str, params: dict[str, Any]) -> Awaitable[msgspec.Raw]:
+        def wire(method: str, params: dict[str, Any]) -> Awaitable[msgspec.Raw]:
             return conn.request(
                 method, params, timeout=timeout, on_progress=progress, result_type=msgspec.Raw
             )
 
-        def call(params: Any) -> Awaitable[Any]:
-            return calls.request(send, method, params, result_type)
-
-        over_http = conn.extras.speak_stateless is not None
         try:
-            if self.middleware:
-                request = OutgoingRequest(method, self)  # type: ignore[arg-type]  # (a Client)
-                result = await call_through(self.middleware, request, params, call)
-            else:
-                result = await call(params)
+            result = await calls.request(wire, method, params, result_type)
         except McpError as exc:
-            if not (over_http and method == "tools/call" and exc.code == codes.HEADER_MISMATCH):
+            if not (
+                self._over_http and method == "tools/call" and exc.code == codes.HEADER_MISMATCH
+            ):
                 raise
             # streamable-http, "Client Behavior": the tool's x-mcp-header parameters may have
             # changed; list the tools again (not from the cache) and retry once.
             calls.drop_cached("notifications/tools/list_changed")
-            await self.list_tools()
-            result = await call(params)
-        if method == "tools/list" and over_http:
+            await self._list_tools(timeout)
+            result = await calls.request(wire, method, params, result_type)
+        if method == "tools/list" and self._over_http:
             result = without_invalid_tools(result, self._tool_headers)
         return result
 
-    @property
-    def discovered(self) -> Discovered | None:
-        """What `server/discover` said, when the client speaks the stateless revision."""
-        return self._discovered if self._stateless is not None else None
+    async def _list_tools(self, timeout: float | None) -> None:
+        """Every page of `tools/list`, for the headers of the tools it lists."""
 
-    def _stateless_notification(self, ev: NotificationReceived) -> None:
+        def fetch(cursor: str | None) -> Awaitable[Any]:
+            params = {} if cursor is None else {"cursor": cursor}
+            return self.send("tools/list", params, timeout, None, None)
+
+        await all_pages(fetch, "tools")
+
+    @property
+    def protocol_version(self) -> str:
+        return self.stateless.revision
+
+    @property
+    def server_info(self) -> Implementation:
+        # Self-reported and optional in server/discover: "unknown" when absent.
+        return self.discovered.server_info or Implementation(name="unknown", version="unknown")
+
+    @property
+    def server_capabilities(self) -> ServerCapabilities:
+        return self.discovered.capabilities
+
+    @property
+    def instructions(self) -> str | None:
+        return self.discovered.instructions
+
+    def refuse_session_tasks(self, what: str) -> None:
+        raise LocalProtocolError(
+            f"{what} is revision 2025-11-25's (the client asks for tasks); this client "
+            f"speaks {self.stateless.revision}, where the server decides which calls become "
+            "tasks and call_tool follows them to their end. Client(..., protocol='2025-11-25') "
+            "keeps the 2025 tasks where the server speaks both"
+        )
+
+    def stateless_params(self, params: Any) -> dict[str, Any]:
+        return self.stateless.params(params)
+
+    async def listen(self, hear_list_changes: bool) -> None:
+        """At connect: listen for the list changes the server declares, if they are heard."""
+        await self._listen.start(self, self.server_capabilities, hear_list_changes)
+
+    async def subscribe(self, uri: str) -> None:
+        # No resources/subscribe: the listen stream is opened again with `uri` in its filter.
+        await self._listen.change(self, self._listen.resources | {uri})
+
+    async def unsubscribe(self, uri: str) -> None:
+        await self._listen.change(self, self._listen.resources - {uri})
+
+    async def set_logging_level(self, level: LogLevel) -> None:
+        # No logging/setLevel: the level is sent with every later request.
+        self.stateless.log_level = level
+
+    async def roots_changed(self) -> None:
+        pass  # the server asks for roots with each request that needs them
+
+    def heard(self, ev: NotificationReceived) -> bool:
         if ev.method in LIST_CHANGED:
-            assert self._stateless is not None
-            self._stateless.drop_cached(ev.method)
+            self.stateless.drop_cached(ev.method)
         elif ev.method == "notifications/subscriptions/acknowledged":
             self._listen.acknowledged(ev.params)
+            return False  # the listen's own business, not the application's
+        return True
+
+    async def aclose(self) -> None:
+        await self._listen.stop()
 
 
-#: The notifications that make a cached list stale.
-LIST_CHANGED = frozenset(CACHED_LISTS.values())
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a client brings to the `server/discover` probe."""
+
+    target: Any
+    protocol: str
+    #: The revision `initialize` asks for, if it comes to that.
+    requested_version: str
+    capabilities: ClientCapabilities
+    client_info: Implementation
+    router: ServerRequestRouter
+    max_input_rounds: int
+    init_timeout: float | None
+    #: Whether the client handles logs (or every notification): it then asks for them all.
+    hears_logs: bool
+
+
+def _probe_timeout(opening: Opening, conn: Connection) -> float | None:
+    """`init_timeout`; with "auto" over a channel where a legacy server may stay silent
+    (stdio, not HTTP), at most PROBE_TIMEOUT (a fallback is waiting)."""
+    if opening.protocol != "auto" or conn.extras.speak_stateless is not None:
+        return opening.init_timeout  # pinned (the probe is the only opening), or HTTP
+    if opening.init_timeout is None:
+        return PROBE_TIMEOUT
+    return min(opening.init_timeout, PROBE_TIMEOUT)
+
+
+async def open_stateless(opening: Opening, conn: Connection) -> StatelessEra | None:
+    """Probe with server/discover: the stateless era if the server speaks it; None for one
+    that does not (StatelessRefused when the client is pinned to that era)."""
+    calls = StatelessCalls(
+        STATELESS_REVISIONS[0],
+        opening.capabilities,
+        opening.client_info,
+        opening.router,
+        max_input_rounds=opening.max_input_rounds,
+    )
+    if opening.hears_logs:
+        # A 2025 session hears every level until logging/setLevel; a 2026 request hears
+        # none without a level. A client that handles logs (or every notification) asks
+        # for them all, so it sees the same in both eras (set_logging_level changes it).
+        calls.log_level = "debug"
+    tool_headers = ToolHeaders()
+    if conn.extras.sessions_only:
+        found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
+    else:
+        found = await discover(conn, calls, tool_headers.headers, _probe_timeout(opening, conn))
+    if found is None:
+        if opening.protocol != "auto":
+            raise pinned_refusal(
+                opening.target, calls.probe_error, sessions_only=conn.extras.sessions_only
+            )
+        return None
+    return StatelessEra(conn, calls, found, tool_headers)
+
+
+async def choose_era(
+    opening: Opening, conn: Connection, session: ClientSession, requests: RequestPath[Any]
+) -> SessionEra | StatelessEra:
+    """Probe for the stateless era (unless pinned to sessions), else run `initialize`: the
+    era that serves every request of this connection."""
+    stateless = None
+    if opening.protocol != "sessions":
+        stateless = await open_stateless(opening, conn)
+    if stateless is None:
+        rid = session.start(opening.requested_version)
+        try:
+            await _await_initialize(conn, rid, opening.init_timeout)
+        except McpError as exc:
+            # A modern server that answered the probe too late (a slow start) refuses
+            # initialize with the stateless revisions it speaks: probe once more.
+            if opening.protocol != "auto" or stateless_wanted(exc) is None:
+                raise
+            session.forget_refused_initialize()
+            stateless = await open_stateless(opening, conn)
+            if stateless is None:
+                raise
+    return SessionEra(conn, requests) if stateless is None else stateless
+
+
+async def _await_initialize(conn: Connection, rid: Any, timeout: float | None) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await conn.wait_response(rid)
+    except TimeoutError:
+        raise RequestTimeout(f"the server did not answer initialize within {timeout} s") from None
+    await conn.flush()  # notifications/initialized
+    await conn.wait_sent(timeout if timeout is not None else 30.0)
 
 
 def era(protocol: str, protocol_version: str | None) -> tuple[str, str]:

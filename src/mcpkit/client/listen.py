@@ -38,20 +38,11 @@ _FINAL: Final = frozenset({-32601, -32602, -32021, -32022})
 
 
 class Sender(Protocol):
-    """What the listener uses of `mcpkit.Client` to send its request."""
+    """What the listener sends its request with (the client's stateless era)."""
 
     @property
     def connection(self) -> Connection: ...
     def stateless_params(self, params: Any) -> dict[str, Any]: ...
-
-
-class Client(Sender, Protocol):
-    """What the listener uses of `mcpkit.Client` at connect."""
-
-    @property
-    def server_capabilities(self) -> ServerCapabilities: ...
-    @property
-    def on_notification(self) -> object: ...
 
 
 class Listener:
@@ -73,12 +64,11 @@ class Listener:
             wanted["resourceSubscriptions"] = sorted(self.resources)
         return wanted
 
-    async def start(self, client: Client) -> None:
-        """At connect: listen for the list changes the server declares, if the client has an
-        `on_notification` to hear them (they also drop cached lists)."""
-        if client.on_notification is None:
+    async def start(self, client: Sender, caps: ServerCapabilities, heard: bool) -> None:
+        """At connect: listen for the list changes the server declares in `caps`, if they are
+        `heard` (the client has an `on_notification`; they also drop cached lists)."""
+        if not heard:
             return
-        caps = client.server_capabilities
         for kind in ("tools", "prompts", "resources"):
             declared = getattr(caps, kind, None)
             if declared is not None and getattr(declared, "list_changed", None):

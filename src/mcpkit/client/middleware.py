@@ -1,32 +1,14 @@
-"""Client middleware: layers around every request a `Client` sends, shaped as the server's."""
+"""Client middleware: layers around every request a `Client` sends, shaped as the server's.
+
+`OutgoingRequest` and `ClientMiddleware` are defined beside `Client` (a layer's request names
+the client sending it) and named here, where layers find them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
+from mcpkit.client.client import ClientMiddleware, OutgoingRequest
 from mcpkit.runtime.layers import CallNext, RequestLog, call_through
 
-if TYPE_CHECKING:
-    from mcpkit.client.client import Client
-
 __all__ = ["CallNext", "ClientMiddleware", "OutgoingRequest", "RequestLogging", "call_through"]
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingRequest:
-    """What a client layer knows of the request it wraps: `method` and the `client` sending
-    it (its `target`, `protocol_version`, `server_info`...)."""
-
-    method: str
-    client: Client
-
-
-#: A layer: `async (request, params, call_next) -> result`. `request.method` names the
-#: request; the layer may change `params` before `call_next(params)` (a dict, None or a
-#: params struct, as the caller gave it), change or replace the decoded result, or raise.
-ClientMiddleware = Callable[[OutgoingRequest, Any, CallNext], Awaitable[Any]]
 
 
 class RequestLogging(RequestLog[OutgoingRequest]):

@@ -14,14 +14,14 @@ import base64
 import binascii
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mcpkit.client.calls import FeatureCalls
 from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.errors import LocalProtocolError, SkillVerificationFailed
 from mcpkit.protocol.skills import check_entry, listed_file, skill_root, verify_file
 from mcpkit.protocol.skills import verify_frontmatter as check_frontmatter
-from mcpkit.types import BlobResourceContents, Resource, ServerCapabilities, TextResourceContents
+from mcpkit.types import BlobResourceContents, Resource, TextResourceContents
 from mcpkit.types.skills import (
     SKILLS_EXTENSION,
     GetSkillResult,
@@ -30,20 +30,25 @@ from mcpkit.types.skills import (
     Skill,
 )
 
+if TYPE_CHECKING:
+    from mcpkit.client.request_path import RequestPath
+
 __all__ = ["LoadedSkill", "SkillCalls"]
 
 _MAX_PAGES: Final = MAX_PAGES
 
 
-class SkillCalls(FeatureCalls):
-    """Skill helpers; `Client` provides `server_capabilities` (and what `FeatureCalls` needs)."""
+class SkillCalls:
+    """The skills extension's calls, on the client's path (a skill's files are read with the
+    feature calls' `read_resource`); `Client` holds one."""
 
-    @property
-    def server_capabilities(self) -> ServerCapabilities:
-        raise NotImplementedError
+    def __init__(self, requests: RequestPath[Any], features: FeatureCalls) -> None:
+        self._requests = requests
+        self.features = features
 
     def _skills_settings(self) -> dict[str, Any]:
-        settings = (self.server_capabilities.extensions or {}).get(SKILLS_EXTENSION)
+        extensions = self._requests.era.server_capabilities.extensions
+        settings = (extensions or {}).get(SKILLS_EXTENSION)
         if settings is None:
             # SEP-2640: clients call skills/* only after the server declared the extension.
             raise LocalProtocolError(
@@ -61,7 +66,7 @@ class SkillCalls(FeatureCalls):
         self._skills_settings()
         params = {"cursor": cursor} if cursor is not None else {}
         # (the result type named: a 2026-07-28 client decodes by it, not by a session table)
-        result: ListSkillsResult = await self.request(
+        result: ListSkillsResult = await self._requests.request(
             "skills/list", params, result_type=ListSkillsResult
         )
         return result
@@ -70,7 +75,7 @@ class SkillCalls(FeatureCalls):
         """The current entry of the skill whose SKILL.md is at `uri` (skills/get); PeerError
         -32602 when the server serves no such skill."""
         self._skills_settings()
-        result: GetSkillResult = await self.request(
+        result: GetSkillResult = await self._requests.request(
             "skills/get", {"uri": uri}, result_type=GetSkillResult
         )
         return result.skill
@@ -86,7 +91,7 @@ class SkillCalls(FeatureCalls):
 
         def fetch(cursor: str | None) -> Awaitable[ReadResourceDirectoryResult]:
             params = {"uri": uri, **({"cursor": cursor} if cursor else {})}
-            return self.request(
+            return self._requests.request(
                 "resources/directory/read", params, result_type=ReadResourceDirectoryResult
             )
 
@@ -99,7 +104,7 @@ class SkillCalls(FeatureCalls):
         SkillVerificationFailed when any of it fails: the skill must not be used."""
         entry = skill if isinstance(skill, Skill) else await self.get_skill(skill)
         check_entry(entry)
-        data = await _verified_read(self, entry, entry.uri)
+        data = await _verified_read(self.features, entry, entry.uri)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -117,7 +122,7 @@ class LoadedSkill:
 
     entry: Skill
     text: str
-    _client: SkillCalls = field(repr=False)
+    _calls: SkillCalls = field(repr=False)
 
     @property
     def name(self) -> str:
@@ -143,7 +148,7 @@ class LoadedSkill:
         URI), verified against the held entry; SkillVerificationFailed for a file the entry
         does not list (not fetched) or content that is not what it says."""
         uri = self.resolve(path)
-        return await _verified_read(self._client, self.entry, uri)
+        return await _verified_read(self._calls.features, self.entry, uri)
 
     async def read_text(self, path: str) -> str:
         return (await self.read(path)).decode("utf-8")

@@ -11,13 +11,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
+
 from mcpkit.client.callbacks import ServerRequestRouter
 from mcpkit.protocol.capabilities import task_params
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.stores.task_runner import Peer, TaskRun, TaskRunner
-from mcpkit.stores.tasks import TaskStore
+from mcpkit.stores.tasks import MemoryTaskStore, TaskStore
+from mcpkit.types import ClientCapabilities, ClientCapabilitiesTasks
 
-__all__ = ["TASK_METHODS", "ClientTaskReceiver", "task_capability"]
+__all__ = ["TASK_METHODS", "ClientTaskReceiver", "receiving_tasks", "task_capability"]
 
 #: The server's requests about our tasks ("Protocol Messages").
 TASK_METHODS = frozenset({"tasks/get", "tasks/result", "tasks/list", "tasks/cancel"})
@@ -76,3 +79,21 @@ class ClientTaskReceiver:
     async def aclose(self) -> None:
         """Stop the handlers still running (their tasks are marked failed in the store)."""
         await self.runner.aclose()
+
+
+def receiving_tasks(
+    router: ServerRequestRouter, store: TaskStore | None, caps: ClientCapabilities
+) -> ClientTaskReceiver:
+    """The receiver of the server's task-augmented requests; declares `tasks` in `caps`."""
+    sampling = router.sampling is not None
+    elicitation = router.elicitation is not None or router.url_elicitation is not None
+    if not (sampling or elicitation):
+        raise ValueError(
+            "tasks=True (or a task_store) lets the server ask for sampling or elicitation as "
+            "tasks, so it needs a sampling_handler, elicitation_handler or "
+            "url_elicitation_handler; give one, or leave tasks off"
+        )
+    if store is None:
+        store = MemoryTaskStore()
+    caps.tasks = msgspec.convert(task_capability(sampling, elicitation), ClientCapabilitiesTasks)
+    return ClientTaskReceiver(store, router)

@@ -15,11 +15,12 @@ import asyncio
 import contextlib
 import math
 import weakref
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
-from mcpkit.errors import LocalProtocolError, McpError, PeerError, RequestTimeout
+from mcpkit.errors import McpError, PeerError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.pending import MAX_TASK_ID_LENGTH
 from mcpkit.types import (
@@ -31,7 +32,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.runtime.connection import Connection
+    from mcpkit.client.request_path import RequestPath
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
@@ -40,6 +41,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "ClientTask",
     "TaskRequests",
+    "TaskSnapshot",
 ]
 
 R = TypeVar("R")
@@ -54,10 +56,11 @@ MIN_POLL_INTERVAL: Final = 0.05
 MAX_POLL_INTERVAL: Final = 60.0
 _MAX_PAGES: Final = MAX_PAGES
 
-_Snapshot = Task | GetTaskResult | CancelTaskResult | TaskStatusNotificationParams
+#: A task's state as one of the messages about it has it.
+TaskSnapshot = Task | GetTaskResult | CancelTaskResult | TaskStatusNotificationParams
 
 
-def _as_task(snapshot: _Snapshot, *, method: str) -> Task:
+def _as_task(snapshot: TaskSnapshot, *, method: str) -> Task:
     """A task's state as the schema's `Task`, refusing ids no honest server sends."""
     task_id = snapshot.task_id
     if not task_id or len(task_id) > MAX_TASK_ID_LENGTH:
@@ -217,7 +220,7 @@ class ClientTask(Generic[R]):
 
     # -------------------------------------------------------------- internals
 
-    def update(self, state: _Snapshot, *, method: str, wake: bool = False) -> Task:
+    def update(self, state: TaskSnapshot, *, method: str, wake: bool = False) -> Task:
         """Take a newer state of this task; a terminal one is final (a late or reordered
         message never moves the task out of it). `wake`, or an end, wakes `wait()`."""
         task = _as_task(state, method=method)
@@ -275,40 +278,30 @@ def _retryable(outcome: asyncio.Task[Any]) -> bool:
 
 class TaskRequests:
     """The `tasks/*` calls of a requestor, also for tasks made earlier or on another
-    connection (a client that reconnects fetches a result by id). `FeatureCalls` mixes it in."""
+    connection (a client that reconnects fetches a result by id), and the live handles of its
+    tasks. Sends through the client's request path; `Client` holds one."""
 
-    _live_tasks: weakref.WeakValueDictionary[str, ClientTask[Any]] | None = None
+    def __init__(self, requests: RequestPath[Any]) -> None:
+        self._requests = requests
+        self._live_tasks: weakref.WeakValueDictionary[str, ClientTask[Any]] = (
+            weakref.WeakValueDictionary()
+        )
 
-    @property
-    def connection(self) -> Connection:
-        raise NotImplementedError
-
-    async def request(
+    def request(
         self,
         method: str,
         params: Any = None,
         *,
         timeout: float | None = None,
-        progress: Any = None,
         result_type: Any = None,
-    ) -> Any:
-        raise NotImplementedError
+    ) -> Awaitable[Any]:
+        """A request through the client's path (its middleware sees it as any other)."""
+        return self._requests.request(method, params, timeout=timeout, result_type=result_type)
 
     def _session_tasks(self, what: str) -> None:
         """Refuse a call of 2025-11-25's tasks on a client that speaks a stateless revision,
         where tasks are the extension the server starts and `call_tool` follows."""
-        revision = self._stateless_revision()
-        if revision is not None:
-            raise LocalProtocolError(
-                f"{what} is revision 2025-11-25's (the client asks for tasks); this client "
-                f"speaks {revision}, where the server decides which calls become tasks and "
-                "call_tool follows them to their end. Client(..., protocol='2025-11-25') "
-                "keeps the 2025 tasks where the server speaks both"
-            )
-
-    def _stateless_revision(self) -> str | None:
-        """The stateless revision the requestor speaks, or None (a 2025-era session)."""
-        return None
+        self._requests.era.refuse_session_tasks(what)
 
     async def get_task(self, task_id: str) -> GetTaskResult:
         """The task's state (`tasks/get`); an unknown or expired id raises McpError -32602."""
@@ -353,7 +346,7 @@ class TaskRequests:
         """Cancel a task (`tasks/cancel`); one already ended raises McpError -32602."""
         self._session_tasks("cancel_task")
         result: CancelTaskResult = await self.request("tasks/cancel", {"taskId": task_id})
-        live = self._live().get(task_id)
+        live = self._live_tasks.get(task_id)
         if live is not None:
             live.update(result, method="tasks/cancel")
         return result
@@ -372,7 +365,7 @@ class TaskRequests:
 
     def track_task(
         self,
-        state: _Snapshot,
+        state: TaskSnapshot,
         result_type: type[R],
         meta: dict[str, Any] | None = None,
         *,
@@ -381,25 +374,19 @@ class TaskRequests:
         """A live handle for the task in `state` (status notifications reach it while it is
         referenced); `method` names the answer it came in, for errors."""
         handle = ClientTask(self, _as_task(state, method=method), result_type, meta=meta)
-        self._live()[handle.id] = handle
+        self._live_tasks[handle.id] = handle
         return handle
 
     def forget_task(self, task_id: str) -> None:
         """Stop passing progress about `task_id` on (see `Connection.release_task_progress`)."""
         with contextlib.suppress(Exception):  # not connected (any more): nothing is kept
-            self.connection.release_task_progress(task_id)
+            self._requests.era.connection.release_task_progress(task_id)
 
-    def _task_status_received(self, params: Any) -> None:
+    def status_received(self, params: Any) -> None:
         """A `notifications/tasks/status` from the server: update the task's live handle."""
         if not isinstance(params, TaskStatusNotificationParams):
             return
-        live = self._live().get(params.task_id)
+        live = self._live_tasks.get(params.task_id)
         if live is not None:
             with contextlib.suppress(McpError):  # a hostile notification changes nothing
                 live.update(params, method="notifications/tasks/status", wake=True)
-
-    def _live(self) -> weakref.WeakValueDictionary[str, ClientTask[Any]]:
-        live = self._live_tasks
-        if live is None:
-            live = self._live_tasks = weakref.WeakValueDictionary()
-        return live
