@@ -61,7 +61,7 @@ from mcpkit.protocol.stateless import (
     stateless_response,
     unsupported_revision,
 )
-from mcpkit.protocol.terms import Terms
+from mcpkit.protocol.terms import KeepsTerms, Terms
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -174,7 +174,15 @@ class ServerSession(Session):
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
         self._rules = SERVER_PHASES["new"]
-        self.terms: Terms[ClientCapabilities] | None = None
+
+    def keep_terms_in(self, holder: KeepsTerms) -> None:
+        """Keep the terms the handshake settles in `holder` (the session's record, which a
+        store writes), and nowhere else: what `initialize` settled is held once. A new
+        session only; a holder with terms already (a record read back) holds what `resume`
+        settles next."""
+        if self.phase != "new":
+            raise LocalProtocolError(f"only a new session keeps its terms elsewhere ({self.phase})")
+        self._kept = holder
 
     @property
     def client_info(self) -> Implementation | None:

@@ -20,7 +20,7 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
-from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
+from mcpkit.stores.sessions import SessionRecord, SessionStore, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
@@ -114,7 +114,7 @@ class SessionHosting:
             await session.aclose()
             return no_room("max_sessions")
         session.channel.on_close = functools.partial(self._forget, sid, session)
-        session.saved = _content_of(session.handle.record)  # as read: nothing to write back
+        # As read (the handle starts clean): nothing to write back until it changes here.
         logger.info("session %s... restored from its record", sid[:8])
         return _wrong_version(session, headers) or session
 
@@ -134,22 +134,28 @@ class SessionHosting:
 
     async def _save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
-        last written, or when a quarter of the idle timeout passed (so a store that expires
-        records by `last_seen` keeps those in use)."""
+        built, read or last written (`dirty`), or when a quarter of the idle timeout passed
+        (so a store that expires records by `last_seen` keeps those in use).
+
+        A copy of the session that another process changed (restored from the record, or
+        read again on its SESSION_CHANGED) is clean as read: it writes nothing back, so an
+        old copy never overwrites what the other process wrote since. The flag is cleared
+        before the write, so a change made while the write is in flight marks it again."""
         store = self.session_store
         if store is None:
             return
-        record = session.handle.record
+        handle = session.handle
+        record = handle.record
         now = time.time()
-        data = _content_of(record)
-        if data == session.saved and now - record.last_seen < self.session_idle_timeout / 4:
+        changed = handle.dirty
+        if not changed and now - record.last_seen < self.session_idle_timeout / 4:
             return
         record.last_seen = now
-        changed, session.saved = data != session.saved, data
+        handle.dirty = False
         try:
             await store.put(record)
         except BaseException:
-            session.saved = None  # not written: the next request writes it again
+            handle.dirty = True  # not written: the next request writes it again
             raise
         if changed:
             self._publish_change(record.id)
@@ -200,10 +206,9 @@ class SessionHosting:
             self.sessions.remove(sid)
             await session.aclose()
             return
+        # As read (`refresh` leaves the handle clean), so the next `_save` writes nothing
+        # back: the copy here must not write its own over what another process wrote.
         session.handle.refresh(record)
-        # As read, so the next `_save` writes nothing back: the copy here taking what another
-        # process wrote must not write its own over it (a log level set there, say).
-        session.saved = _content_of(session.handle.record)
 
     def _forget(self, sid: str, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
@@ -329,16 +334,6 @@ class SessionHosting:
                 await self.expire_idle()
             except StoreUnavailable as exc:  # the sweep goes on: the store may come back
                 logger.warning("idle sessions were not expired: %s", exc)
-
-
-def _content_of(record: SessionRecord) -> bytes:
-    """What a record says, without when it was last seen: what `_save` compares to know
-    whether the record changed since it was written or read."""
-    seen, record.last_seen = record.last_seen, 0.0
-    try:
-        return encode_record(record)
-    finally:
-        record.last_seen = seen
 
 
 def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:

@@ -159,6 +159,7 @@ class LegacySession:
     @owner.setter
     def owner(self, identity: object) -> None:
         self.handle.record.owner = owner_key(identity)
+        self.handle.dirty = True
 
     @property
     def idle_since(self) -> float | None:

@@ -282,6 +282,9 @@ class SessionHandle(Protocol):
     @property
     def id(self) -> str: ...
 
+    #: Whether the record changed since it was built, read back or last written.
+    dirty: bool
+
     async def run(self) -> None: ...
 
     def refresh(self, record: SessionRecord) -> None:
@@ -344,15 +347,12 @@ class HttpSession:
     No task runs while it is idle: each POST's own task hands its body to the session
     (`HttpChannel.submit`), and only the handlers it starts are tasks."""
 
-    __slots__ = ("channel", "handle", "saved", "server")
+    __slots__ = ("channel", "handle", "server")
 
     def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
         self.server = server
         self.channel = channel
         self.handle = handle
-        #: Its record as last written to the app's session store
-        #: (see `hosting.SessionHosting._save`).
-        self.saved: bytes | None = None
 
     @property
     def owner(self) -> str | None:
@@ -364,6 +364,7 @@ class HttpSession:
     @owner.setter
     def owner(self, identity: object) -> None:
         self.handle.record.owner = owner_key(identity)
+        self.handle.dirty = True
 
     @property
     def opened(self) -> bool:
