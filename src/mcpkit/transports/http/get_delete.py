@@ -48,15 +48,15 @@ class GetDeleteRequests(SessionHosting):
             return
         last = values_of(scope["headers"], b"last-event-id")
         if last:
-            await self._resume(session.channel, last, receive, send)
+            await self._resume(session, last, receive, send)
             return
-        stream = await session.channel.open_stream()
+        stream = await session.open_stream()
         if stream is None:
             # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
             # here, since each message goes on exactly one stream.
             await send_refusal(send, refuse(409, "this session's GET stream is already open"))
             return
-        await self._stream(session.channel, stream, receive, send)
+        await self._stream(session, stream, receive, send)
 
     async def _resume(
         self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
@@ -154,7 +154,7 @@ class GetDeleteRequests(SessionHosting):
             return
         sid = str(session_id(scope["headers"], required=True))
         if self.sessions.remove(sid) is session:
-            await session.aclose()
+            await session.end()
         if self.session_store is not None:
             await self.session_store.delete(sid)
             self._publish_change(sid)  # copies in other processes end too

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -111,26 +110,24 @@ class SessionHosting:
             logger.warning("session %s... could not be restored: %s", sid[:8], exc)
             return found
         if not self.sessions.add(sid, session, None if caps is None else caps[0]):
-            await session.aclose()
+            await session.end()
             return no_room("max_sessions")
-        session.channel.on_close = functools.partial(self._forget, sid, session)
         # As read (the handle starts clean): nothing to write back until it changes here.
         logger.info("session %s... restored from its record", sid[:8])
         return _wrong_version(session, headers) or session
 
     def _open(self, record: SessionRecord | None = None) -> HttpSession:
         """A new session, or with `record` the one it describes, rebuilt."""
-        channel = HttpChannel(
-            json_response=self.json_response, clock=self._clock, settings=self.streams
+        session = HttpSession(
+            self.server,
+            restore=record,
+            json_response=self.json_response,
+            clock=self._clock,
+            settings=self.streams,
+            on_close=self._forget,
         )
-        if record is None:
-            handle = self.server.new_connection(channel)
-        else:
-            handle = self.server.restore(record, channel)
-        channel.protocol = handle.connection.session
-        channel.session_id = handle.id
-        self.server.sessions.add(handle)
-        return HttpSession(self.server, channel, handle)
+        self.server.sessions.add(session.handle)
+        return session
 
     async def _save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
@@ -204,18 +201,18 @@ class SessionHosting:
             return
         if record is None:
             self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
             return
         # As read (`refresh` leaves the handle clean), so the next `_save` writes nothing
         # back: the copy here must not write its own over what another process wrote.
         session.handle.refresh(record)
 
-    def _forget(self, sid: str, session: HttpSession) -> None:
+    def _forget(self, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
-        at once (`HttpChannel.on_close`)."""
+        at once (its `on_close`)."""
+        sid = session.handle.id
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
-        session.channel.close()  # a POST waiting for its body to be read gets a 404
         self.server.sessions.discard(session.handle)
 
     async def _stream(
@@ -274,7 +271,7 @@ class SessionHosting:
                 stream.hang_up(retry, force=True)
             self._own_calls.cut_all()
         for _, session in self.sessions.items():
-            get = session.channel.stream
+            get = session.stream
             if get is not None and not get.hang_up(retry, force=True):
                 get.end()
         if self.legacy is not None:
@@ -284,7 +281,7 @@ class SessionHosting:
         """End every live session (at shutdown)."""
         for sid, session in self.sessions.items():
             self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
         if self.legacy is not None:
             await self.legacy.aclose_sessions()
 
@@ -341,7 +338,7 @@ def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]])
     (basic/transports, "Protocol Version Header"). Absent, the negotiated one is meant: the
     spec assumes 2025-03-26 only when the server "has no other way to identify the version"."""
     sent = values_of(headers, b"mcp-protocol-version")
-    negotiated = session.channel.protocol.revision if session.channel.protocol else None
+    negotiated = session.protocol.revision
     if not sent or negotiated is None or sent[0].strip(b" \t").decode("latin-1") == negotiated:
         return None
     return refuse(

@@ -6,7 +6,6 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Hashable, Sequence
 from typing import Final
 
@@ -208,7 +207,7 @@ class PostRequests(SessionHosting):
         exchange = await _submit(session, body, info, resumable=False)
         if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
-            await session.aclose()
+            await session.end()
             refused = [] if exchange is None else exchange.read[1]
             await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
             return
@@ -221,17 +220,16 @@ class PostRequests(SessionHosting):
             if full is None and not self.sessions.add(sid, session, key):
                 full = "max_sessions"
         if full is not None:
-            await session.aclose()
+            await session.end()
             await send_refusal(send, no_room(full))
             return
-        session.channel.on_close = functools.partial(self._forget, sid, session)
         try:
             await self._save(session)
         except StoreUnavailable:
             # No record, no session: a client told this id could not reach it from any other
             # process. It initializes again once the store is back (503 and Retry-After).
             self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
             raise
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
@@ -268,7 +266,7 @@ class PostRequests(SessionHosting):
                 await self._answer(exchange, receive, send, ())
         finally:
             self._own_calls.count_out(client, session)
-            await session.aclose()
+            await session.end()
 
     async def _answer(
         self,
@@ -309,7 +307,7 @@ async def _submit(
 ) -> Exchange | None:
     """Hand `body` to the session, which reads it; None if the session ended."""
     try:
-        return await session.channel.submit(body, info, resumable=resumable)
+        return await session.submit(body, info, resumable=resumable)
     except ConnectionClosed:
         return None
 
