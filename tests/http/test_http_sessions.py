@@ -13,6 +13,7 @@ import pytest
 from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session, serving
 
 from mcpkit import Server
+from mcpkit.runtime.connection import Connection
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.sessions import MemorySessionRegistry
 
@@ -31,6 +32,9 @@ class Clock:
 class Idle:
     def __init__(self, since: float | None) -> None:
         self.idle_since = since
+
+    async def end(self) -> None:
+        self.idle_since = None
 
 
 def test_the_registry_caps_live_sessions() -> None:
@@ -181,6 +185,7 @@ async def test_a_live_session_is_one_object_its_connection_writes_to() -> None:
         sid = await open_session(client, URL)
         session = app.sessions.get(sid)
         assert session is not None
-        assert session.handle.connection.channel is session
+        connection = session.handle.connection
+        assert isinstance(connection, Connection) and connection.channel is session
         assert session.session_id == sid and session.protocol.revision == "2025-11-25"
         assert app.sessions.get(sid) is session
