@@ -119,7 +119,9 @@ class ServerSessionHandle:
         self.record = record if record is not None else SessionRecord(id=new_session_id())
         self.connection = connect(self)
         # What the handshake settles goes on the record, and only there.
-        self.protocol.keep_terms_in(self.record)
+        protocol = self.connection.session
+        if isinstance(protocol, ServerSession):
+            protocol.keep_terms_in(self.record)
         self._announcing: set[str] | None = None
         self.dirty = False
 

@@ -2,7 +2,7 @@
 revision it negotiated), open one, forget one whose runtime ended, carry a stream on a response
 (noted, so that a shutdown can end it), expire idle ones, end their streams and them at
 shutdown, and run the server's lifespan with the idle sweep (the ASGI lifespan events).
-`McpHttpApp` is this plus the requests (`post`, `get_delete`)."""
+`McpHttpApp` holds this beside its requests' parts (`post`, `get_delete`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import secrets
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
@@ -24,6 +25,7 @@ from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
+from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.sessions import (
@@ -43,26 +45,54 @@ logger = logging.getLogger("mcpkit.http")
 
 
 class SessionHosting:
-    """The session bookkeeping of `McpHttpApp` (which sets these attributes). Not
-    `mcpkit.server.session.SessionHost`, what a server offers its sessions."""
+    """The sessions part of `McpHttpApp`: its live sessions and their records, the streams its
+    responses carry, and its lifespan. Not `mcpkit.server.session.SessionHost`, what a server
+    offers its sessions.
 
-    server: HostServer
-    json_response: bool
-    sessions: SessionRegistry[HttpSession]
-    session_store: SessionStore | None
-    client_caps: ClientCaps
-    session_idle_timeout: float
-    streams: StreamSettings
-    legacy: LegacySseEndpoint | None
-    _open_streams: set[Stream]  # those a response carries now
-    _relays: set[Stream]  # of those, streams produced by another process (`_relay`)
-    _own_calls: OwnCalls  # 2026-07-28 requests served now (`own_terms`)
-    _lifespan_ran: bool  # whether `lifespan()` was ever entered (a warning when it was not)
-    _refreshing: set[asyncio.Task[None]]  # sessions being read again (`_on_change`)
-    _origin: str  # this app among the processes of a deployment, in its SESSION_CHANGED
-    _clock: Callable[[], float]
+    `sessions` is the registry of live sessions, `session_store` where their records go (None:
+    nowhere), `client_caps` the per-client caps a restored session counts in,
+    `session_idle_timeout` when an idle one ends, `streams` the settings of their streams,
+    `json_response` how they answer, `legacy` the 2024-11-05 endpoint whose sessions end with
+    these, `own_calls` the 2026-07-28 requests served now (cut at shutdown), `health` the
+    routes told when a shutdown begins."""
 
-    def _lookup(
+    def __init__(
+        self,
+        server: HostServer,
+        *,
+        sessions: SessionRegistry[HttpSession],
+        session_store: SessionStore | None,
+        client_caps: ClientCaps,
+        session_idle_timeout: float,
+        streams: StreamSettings,
+        json_response: bool,
+        legacy: LegacySseEndpoint | None,
+        own_calls: OwnCalls,
+        health: HealthRoutes,
+        clock: Callable[[], float],
+    ) -> None:
+        self.server = server
+        self.sessions = sessions
+        self.session_store = session_store
+        self.client_caps = client_caps
+        self.session_idle_timeout = session_idle_timeout
+        self.streams = streams
+        self.json_response = json_response
+        self.legacy = legacy
+        self.own_calls = own_calls
+        self.health = health
+        self.clock = clock
+        self.open_streams: set[Stream] = set()  # those a response carries now
+        self.relays: set[Stream] = set()  # of those, streams another process produces
+        #: Whether `lifespan()` was ever entered (a warning when it was not).
+        self.lifespan_ran = False
+        self._refreshing: set[asyncio.Task[None]] = set()  # sessions read again (`_on_change`)
+        # This app among the processes of a deployment, in its SESSION_CHANGED.
+        self._origin = secrets.token_hex(8)
+        # What each session calls when its channel closes: one bound method for all of them.
+        self._forget_session = self._forget
+
+    def lookup(
         self, sid: str, headers: Sequence[tuple[bytes, bytes]], owner: object = None
     ) -> HttpSession | Refusal:
         """The live session `sid` names, if `owner` opened it (who the request's token speaks
@@ -73,7 +103,7 @@ class SessionHosting:
             return unknown_session(sid)
         return _wrong_version(session, headers) or session
 
-    async def _find(
+    async def find(
         self,
         sid: str,
         headers: Sequence[tuple[bytes, bytes]],
@@ -82,7 +112,7 @@ class SessionHosting:
     ) -> HttpSession | Refusal:
         """`_lookup`, and when this app does not hold the session but its `session_store`
         has its record (and `owner` opened it), the session rebuilt from the record."""
-        found = self._lookup(sid, headers, owner)
+        found = self.lookup(sid, headers, owner)
         store = self.session_store
         if store is None:
             return found
@@ -90,7 +120,7 @@ class SessionHosting:
             if not found.handle.record.initialized:
                 # The client's notifications/initialized may have gone to another process,
                 # and this request may be here before its SESSION_CHANGED: read the record.
-                await self._refresh(sid, found)
+                await self.refresh(sid, found)
             return found
         if self.sessions.get(sid) is not None:
             return found
@@ -98,13 +128,13 @@ class SessionHosting:
         if record is None or record.owner != owner_key(owner) or record.revision is None:
             return found
         if self.sessions.get(sid) is not None:  # restored by another request meanwhile
-            return self._lookup(sid, headers, owner)
+            return self.lookup(sid, headers, owner)
         caps = self.client_caps.of(owner, None if client is None else client[0])
-        full = await make_room(self.sessions, self._clock(), caps)
+        full = await make_room(self.sessions, self.clock(), caps)
         if full is not None:
             return no_room(full)
         try:
-            session = self._open(record)
+            session = self.open(record)
         except LocalProtocolError as exc:  # a revision this server no longer speaks, say
             # (an id's head only: the whole id is what a client shows to reach the session)
             logger.warning("session %s... could not be restored: %s", sid[:8], exc)
@@ -116,20 +146,20 @@ class SessionHosting:
         logger.info("session %s... restored from its record", sid[:8])
         return _wrong_version(session, headers) or session
 
-    def _open(self, record: SessionRecord | None = None) -> HttpSession:
+    def open(self, record: SessionRecord | None = None) -> HttpSession:
         """A new session, or with `record` the one it describes, rebuilt."""
         session = HttpSession(
             self.server,
             restore=record,
             json_response=self.json_response,
-            clock=self._clock,
+            clock=self.clock,
             settings=self.streams,
-            on_close=self._forget,
+            on_close=self._forget_session,
         )
         self.server.sessions.add(session.handle)
         return session
 
-    async def _save(self, session: HttpSession) -> None:
+    async def save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
         built, read or last written (`dirty`), or when a quarter of the idle timeout passed
         (so a store that expires records by `last_seen` keeps those in use).
@@ -155,18 +185,18 @@ class SessionHosting:
             handle.dirty = True  # not written: the next request writes it again
             raise
         if changed:
-            self._publish_change(record.id)
+            self.publish_change(record.id)
 
-    async def _save_quietly(self, session: HttpSession) -> None:
+    async def save_quietly(self, session: HttpSession) -> None:
         """`_save` once the response has gone out: a store that fails is logged, since no
         answer can carry it any more, and the next request writes the record again."""
         try:
-            await self._save(session)
+            await self.save(session)
         except StoreUnavailable as exc:
             sid = session.handle.id
             logger.warning("the record of session %s... was not saved: %s", sid[:8], exc)
 
-    def _publish_change(self, sid: str) -> None:
+    def publish_change(self, sid: str) -> None:
         """Tell the other processes holding session `sid` (if any can: a shared broker) to
         read its record again: it changed, or it is gone."""
         broker = self.server.broker
@@ -181,12 +211,12 @@ class SessionHosting:
         origin, _, sid = change.uri.partition(" ")
         session = self.sessions.get(sid) if origin != self._origin else None
         if session is not None:
-            task = asyncio.get_running_loop().create_task(self._refresh(sid, session))
+            task = asyncio.get_running_loop().create_task(self.refresh(sid, session))
             self._refreshing.add(task)
             task.add_done_callback(self._refreshing.discard)
             task.add_done_callback(log_failure)  # nobody awaits it
 
-    async def _refresh(self, sid: str, session: HttpSession) -> None:
+    async def refresh(self, sid: str, session: HttpSession) -> None:
         """Take what another process changed in the record of `session`: its changes, or its
         end (a DELETE served there: the copy here ends too)."""
         store = self.session_store
@@ -215,7 +245,7 @@ class SessionHosting:
             self.sessions.remove(sid)
         self.server.sessions.discard(session.handle)
 
-    async def _stream(
+    async def carry(
         self,
         channel: HttpChannel,
         stream: Stream,
@@ -227,7 +257,7 @@ class SessionHosting:
         """Carry `stream` on this response; then keep it for a resumption, or free it."""
         interval = self.streams.keepalive_interval
         delivered = False
-        self._open_streams.add(stream)
+        self.open_streams.add(stream)
         try:
             delivered = await send_sse(
                 receive,
@@ -238,7 +268,7 @@ class SessionHosting:
                 keepalive_interval=interval,
             )
         finally:
-            self._open_streams.discard(stream)
+            self.open_streams.discard(stream)
             await channel.release(stream, delivered)
             channel.touch()
 
@@ -248,7 +278,7 @@ class SessionHosting:
         its session lives in some process: `_save` keeps its `last_seen` recent)."""
         if self.session_store is not None:
             await self.session_store.expire(time.time() - self.session_idle_timeout)
-        return await end_expired(self.sessions, self._clock())
+        return await end_expired(self.sessions, self.clock())
 
     def close_streams(self, *, calls: bool = False) -> None:
         """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699),
@@ -257,19 +287,21 @@ class SessionHosting:
         it when a shutdown begins, since uvicorn waits for open responses to end before the
         lifespan shutdown, and none of these ends on its own soon. A call's stream goes on
         to its answer, in the server's graceful time, unless `calls` (the lifespan shutdown:
-        whatever is still open)."""
+        whatever is still open). From then on `/readyz` answers 503: a shutdown has begun,
+        and a balancer should send new work elsewhere."""
+        self.health.draining = True
         retry = self.streams.retry_ms
         # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
         # ends on its own: it is answered now, not after the calls' grace.
         self.server.close_listens()
         # A stream relayed from another process's log waits for nothing this one runs: its
         # client resumes it, at once, on a process that goes on serving.
-        for relayed in list(self._relays):
+        for relayed in list(self.relays):
             relayed.hang_up(retry, force=True)
         if calls:
-            for stream in list(self._open_streams):
+            for stream in list(self.open_streams):
                 stream.hang_up(retry, force=True)
-            self._own_calls.cut_all()
+            self.own_calls.cut_all()
         for _, session in self.sessions.items():
             get = session.stream
             if get is not None and not get.hang_up(retry, force=True):
@@ -295,7 +327,7 @@ class SessionHosting:
         no lifespan events to mounted apps): `Starlette(routes=[Mount("/api", app=app)],
         lifespan=lambda _: app.lifespan())`."""
         async with self.server.running():
-            self._lifespan_ran = True
+            self.lifespan_ran = True
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
             listening = self.server.broker.subscribe(self._on_change)
             try:
@@ -309,7 +341,7 @@ class SessionHosting:
                 await self.aclose_sessions()
                 await self.streams.drain()  # what sessions that ended earlier left to forget
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    async def serve_lifespan(self, receive: Receive, send: Send) -> None:
         """ASGI lifespan: `lifespan()` from startup to shutdown."""
         await receive()  # lifespan.startup
         async with contextlib.AsyncExitStack() as stack:
