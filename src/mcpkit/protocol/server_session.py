@@ -279,7 +279,7 @@ class ServerSession(Session):
         # cost of one attribute read.
         if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
             self._serve_request(
-                env, events, batch, request_info, self.terms, self._methods, self.param_types
+                env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
             )
             return
         # (the common case first: a `_meta` seen before)
@@ -289,7 +289,13 @@ class ServerSession(Session):
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
                 self._serve_request(
-                    env, events, batch, request_info, self.terms, self._methods, self.param_types
+                    env,
+                    events,
+                    batch,
+                    request_info,
+                    self._kept.terms,
+                    self._methods,
+                    self.param_types,
                 )
                 return
             terms = request_terms(env.params, self.all_revisions)
@@ -327,7 +333,7 @@ class ServerSession(Session):
     ) -> McpError | None:
         # A request served under its own terms (2026-07-28) is never under the session's:
         # those are None until a handshake, and replaced whole, never by a request's.
-        own = terms is not self.terms
+        own = terms is not self._kept.terms
         # basic/lifecycle, Initialization: only initialize and ping before the handshake;
         # a second initialize is refused too (`phases._AGAIN`).
         rules = _OWN_TERMS if own else self._rules

@@ -308,7 +308,7 @@ class Session(Answering, Requesting):
     ) -> None:
         """Start the peer's request under the session's terms, or refuse it (`_serve_request`)."""
         self._serve_request(
-            env, events, batch, request_info, self.terms, self._methods, self.param_types
+            env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
         )
 
     def _serve_request(

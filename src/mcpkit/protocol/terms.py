@@ -75,10 +75,8 @@ class KeepsTerms(Protocol):
     terms: Terms[Any] | None
 
 
-class TermsSlot:
-    """A `KeepsTerms` for a session that has no record (a protocol session alone, in tests)."""
+class TermsSlot(msgspec.Struct, gc=False):
+    """A `KeepsTerms` for a session that has no record (a client's, or a protocol session
+    alone). A struct: made without a Python call, as every session makes one."""
 
-    __slots__ = ("terms",)
-
-    def __init__(self) -> None:
-        self.terms: Terms[Any] | None = None
+    terms: Terms[Any] | None = None

@@ -118,9 +118,11 @@ class ServerSessionHandle:
         self.server = server
         self.record = record if record is not None else SessionRecord(id=new_session_id())
         self.connection = connect(self)
-        # What the handshake settles goes on the record, and only there.
+        # What the handshake settles goes on the record, and only there. (A request that
+        # carries its own terms, served by a `OneRequest`, settles nothing: its record is
+        # never written, and its terms are the request's.)
         protocol = self.connection.session
-        if isinstance(protocol, ServerSession):
+        if isinstance(protocol, ServerSession) and isinstance(self.connection, Connection):
             protocol.keep_terms_in(self.record)
         self._announcing: set[str] | None = None
         self.dirty = False
