@@ -143,7 +143,7 @@ async def test_without_a_get_stream_status_notifications_are_not_kept() -> None:
             tid = await wire.create("slow", {"x": 1})
             ok(await wire.call("tasks/result", {"taskId": tid}))
         (session,) = [s for _, s in app.sessions.items()]
-        assert session.channel.stream is None  # no GET stream: nowhere to keep them, dropped
+        assert session.stream is None  # no GET stream: nowhere to keep them, dropped
         # What is kept is the answered tasks/result streams, for a while, and at most these.
         store = app.streams.store
         assert isinstance(store, MemoryEventStore) and len(store) <= MAX_RETAINED
@@ -164,7 +164,7 @@ async def test_a_cut_get_stream_keeps_at_most_its_replay_window() -> None:
         for _ in range(12):
             await wire.create("slow", {"x": 1})
         (session,) = [s for _, s in app.sessions.items()]
-        get = session.channel.stream
+        get = session.stream
         assert store is not None and get is not None and get.id is not None
         assert get.seq == 13
         assert await store.replay_after(get.id, 0) is None  # the oldest are gone

@@ -126,7 +126,7 @@ async def test_a_flood_of_result_calls_is_bounded_and_leaves_nothing() -> None:
         # The session serves on, and holds nothing for the flood any more.
         assert ok(await wire.call("tasks/get", {"taskId": tid}))["status"] == "completed"
         (session,) = [s for _, s in app.sessions.items()]
-        assert session.channel.idle_since is not None
+        assert session.idle_since is not None
         assert len(server.task_runner) == 0
 
 

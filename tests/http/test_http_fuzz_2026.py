@@ -113,7 +113,7 @@ def test_any_2026_request_gets_a_well_formed_answer_and_leaves_nothing(
         assert final_answer(alive)["id"] == "alive"
         assert len(app.sessions) == 0 or request["method"] == "initialize"
         for _, session in app.sessions.items():  # an initialize that opened a 2025 session
-            await session.aclose()
+            await session.end()
         for _ in range(100):  # bounded: what the request started winds down
             if len(asyncio.all_tasks()) <= tasks and not SERVER.task_runner:
                 break

@@ -50,7 +50,7 @@ async def test_a_client_that_leaves_mid_stream_costs_nothing_after() -> None:
         ping = await client.post(url, json=PING, headers=headers(sid))
         assert messages_of(ping)[0]["result"] == {}
         session = app.sessions.get(sid)
-        assert session is not None and session.channel.idle_since is not None
+        assert session is not None and session.idle_since is not None
 
 
 async def test_headers_a_client_should_never_send_are_refused_with_a_reason() -> None:

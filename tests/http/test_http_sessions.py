@@ -13,6 +13,7 @@ import pytest
 from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session, serving
 
 from mcpkit import Server
+from mcpkit.runtime.connection import Connection
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.sessions import MemorySessionRegistry
 
@@ -31,6 +32,9 @@ class Clock:
 class Idle:
     def __init__(self, since: float | None) -> None:
         self.idle_since = since
+
+    async def end(self) -> None:
+        self.idle_since = None
 
 
 def test_the_registry_caps_live_sessions() -> None:
@@ -167,6 +171,21 @@ async def test_a_session_whose_runtime_fails_is_forgotten(
         # The POST whose body broke it gets the session's end, as any later one does.
         assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404
         assert app.sessions.get(sid) is None and len(server.sessions) == 0
-        assert not session.channel.writable and session.handle.connection.closed
+        assert not session.writable and session.handle.connection.closed
         assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404
     assert "a bug in the protocol session" in caplog.text
+
+
+async def test_a_live_session_is_one_object_its_connection_writes_to() -> None:
+    """The registry's entry, the session and the channel its connection writes to are one
+    object: nothing binds a session to its channel but the session itself."""
+    server = Server("s")
+    app = server.http_app()
+    async with asyncio.timeout(WAIT), app.lifespan(), in_process(app) as client:
+        sid = await open_session(client, URL)
+        session = app.sessions.get(sid)
+        assert session is not None
+        connection = session.handle.connection
+        assert isinstance(connection, Connection) and connection.channel is session
+        assert session.session_id == sid and session.protocol.revision == "2025-11-25"
+        assert app.sessions.get(sid) is session

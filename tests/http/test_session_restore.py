@@ -11,15 +11,19 @@ import contextlib
 from typing import Any
 
 import httpx
+import msgspec
+import pytest
 from _serving import INITIALIZE, WAIT, headers, messages_of, open_session, serving
 
 from mcpkit import Client, Context, Server
+from mcpkit.protocol.terms import Terms
+from mcpkit.stores import sessions as sessions_module
 from mcpkit.stores.sessions import (
     MemorySessionStore,
     SessionRecord,
     SessionStore,
 )
-from mcpkit.types import LoggingMessageNotificationParams
+from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
 PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
 
@@ -169,7 +173,11 @@ async def test_a_session_the_store_does_not_know_is_still_not_found() -> None:
                 answer = await http.post(url, json=PING, headers=headers(sid))
                 assert answer.status_code == 404, sid
             # A record on a revision this server does not speak is not restored either.
-            await store.put(SessionRecord(id="ancient", revision="2023-01-01", initialized=True))
+            await store.put(
+                SessionRecord(
+                    id="ancient", terms=Terms("2023-01-01", ClientCapabilities()), initialized=True
+                )
+            )
             answer = await http.post(url, json=PING, headers=headers("ancient"))
             assert answer.status_code == 404
             fresh = await http.post(url, json=INITIALIZE, headers=headers())
@@ -206,8 +214,58 @@ async def test_a_copy_taken_from_the_store_writes_nothing_back_until_it_changes(
         puts = store.puts
         copy = two.sessions.get(sid)
         assert copy is not None
-        await two._refresh(sid, copy)  # pyright: ignore[reportPrivateUsage]
+        await two.hosting.refresh(sid, copy)
         assert (await http.post(f"{base_two}/mcp", json=PING, headers=headers(sid))).is_success
         assert store.puts == puts
         record = await store.get(sid)
         assert record is not None and record.log_level == "error"
+
+
+async def test_the_record_holds_the_terms_initialize_settled_and_nothing_copies_them() -> None:
+    """One place for what the handshake settled: the protocol session keeps its terms on the
+    session's record (the one object a store writes), not a copy of them."""
+    app = notes().http_app(session_store=MemorySessionStore())
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
+        sid = await open_session(http, f"{base}/mcp")
+        session = app.sessions.get(sid)
+        assert session is not None
+        handle = session.handle
+        assert handle.record.terms is not None
+        assert handle.record.terms is handle.connection.session.terms
+        assert handle.record.revision == "2025-11-25"
+
+
+async def test_a_request_that_changes_nothing_encodes_no_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whether a record must be written is a flag its changes set, not a comparison of its
+    bytes: a request that changes nothing encodes nothing (and no session holds a copy of its
+    record's bytes). A change is still written, once."""
+    store = Counting()
+    app = notes().http_app(session_store=store)
+    encoded: list[object] = []
+
+    class CountingEncoder:
+        encoder = msgspec.json.Encoder()
+
+        def encode(self, obj: object) -> bytes:
+            encoded.append(obj)
+            return self.encoder.encode(obj)
+
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
+        url = f"{base}/mcp"
+        sid = await open_session(http, url)
+        monkeypatch.setattr(sessions_module, "_encoder", CountingEncoder())
+        puts = store.puts
+        assert (await http.post(url, json=PING, headers=headers(sid))).is_success
+        assert encoded == [] and store.puts == puts
+        level = {
+            "jsonrpc": "2.0",
+            "id": 8,
+            "method": "logging/setLevel",
+            "params": {"level": "error"},
+        }
+        assert (await http.post(url, json=level, headers=headers(sid))).is_success
+        assert store.puts == puts + 1
+        assert (await http.post(url, json=level, headers=headers(sid))).is_success
+        assert store.puts == puts + 1  # the same level again: nothing changed

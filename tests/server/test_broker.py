@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -243,7 +244,8 @@ def test_a_server_finds_the_session_a_forwarded_message_names_by_its_id() -> Non
     server = Server("s")
 
     def held(sid: str) -> ServerSessionHandle:
-        return ServerSessionHandle(server, lambda _: cast(Link, None), SessionRecord(id=sid))
+        link = cast(Link, SimpleNamespace(session=None))  # no runtime: only its id is read
+        return ServerSessionHandle(server, lambda _: link, SessionRecord(id=sid))
 
     handles = [held(f"sid-{n}") for n in range(3)]
     for handle in handles:

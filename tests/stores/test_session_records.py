@@ -9,6 +9,7 @@ import pytest
 
 from mcpkit import Server
 from mcpkit.errors import LocalProtocolError
+from mcpkit.protocol.terms import Terms
 from mcpkit.stores.sessions import (
     MemorySessionStore,
     SessionRecord,
@@ -25,9 +26,11 @@ from mcpkit.types import ClientCapabilities, Implementation
 def full_record() -> SessionRecord:
     return SessionRecord(
         id=new_session_id(),
-        revision="2025-06-18",
-        client_info=Implementation(name="c", version="2"),
-        client_capabilities=msgspec.convert({"roots": {"listChanged": True}}, ClientCapabilities),
+        terms=Terms(
+            "2025-06-18",
+            msgspec.convert({"roots": {"listChanged": True}}, ClientCapabilities),
+            Implementation(name="c", version="2"),
+        ),
         initialized=True,
         owner=owner_key(("sub", "https://issuer.example", "alice")),
         log_level="error",
@@ -86,7 +89,9 @@ async def test_restore_rebuilds_what_the_record_says() -> None:
     assert handle.protocol.phase == "operating"
     assert handle.client_capabilities.roots is not None
     assert handle.log_level == "error" and handle.subscriptions == {"notes://a", "notes://b"}
-    waiting = SessionRecord(id="w", revision="2025-11-25", initialized=False)
+    waiting = SessionRecord(
+        id="w", terms=Terms("2025-11-25", ClientCapabilities()), initialized=False
+    )
     assert server.restore(waiting, memory_channel_pair()[1]).protocol.phase == "initializing"
 
 
@@ -95,7 +100,13 @@ async def test_restore_refuses_a_record_it_cannot_serve() -> None:
     with pytest.raises(LocalProtocolError, match="never finished initialize"):
         server.restore(SessionRecord(id="new"), memory_channel_pair()[1])
     with pytest.raises(LocalProtocolError, match="revision '1999-01-01'"):
-        server.restore(SessionRecord(id="old", revision="1999-01-01"), memory_channel_pair()[1])
-    handle = server.restore(SessionRecord(id="ok", revision="2025-11-25"), memory_channel_pair()[1])
+        server.restore(
+            SessionRecord(id="old", terms=Terms("1999-01-01", ClientCapabilities())),
+            memory_channel_pair()[1],
+        )
+    handle = server.restore(
+        SessionRecord(id="ok", terms=Terms("2025-11-25", ClientCapabilities())),
+        memory_channel_pair()[1],
+    )
     with pytest.raises(LocalProtocolError, match="only a new session"):
         handle.protocol.resume("2025-11-25", None, None)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mcpkit.protocol.terms import Terms
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.sessions import SessionRecord, SessionStore
@@ -31,6 +32,7 @@ from mcpkit.testing.stores import (
     TaskSettings,
     TaskStoreChecks,
 )
+from mcpkit.types import ClientCapabilities
 
 
 class TestSqliteSessionStore(SessionStoreChecks):
@@ -55,7 +57,9 @@ async def test_what_was_written_is_there_after_a_restart(tmp_path: Path) -> None
     path = tmp_path / "state.db"
     db = SqliteDatabase(path)
     sessions, events = SqliteSessionStore(db), SqliteEventStore(db, max_events=3)
-    await sessions.put(SessionRecord(id="s-1", revision="2025-11-25", log_level="info"))
+    await sessions.put(
+        SessionRecord(id="s-1", terms=Terms("2025-11-25", ClientCapabilities()), log_level="info")
+    )
     for seq in range(1, 6):
         await events.append("s-1.2", seq, b"event %d" % seq)
     await db.aclose()

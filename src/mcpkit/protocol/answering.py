@@ -48,7 +48,11 @@ class Answering:
     # Set by `Session.__init__`.
     _inflight: dict[RequestId, Inflight]
     _outbox: Outbox
-    terms: Terms[Any] | None
+
+    @property
+    def terms(self) -> Terms[Any] | None:
+        """The session's settled terms (`Session.terms`)."""
+        raise NotImplementedError
 
     if TYPE_CHECKING:  # (`Requesting`'s)
 

@@ -87,7 +87,6 @@ class ClientSession(Session):
         self._rules = CLIENT_PHASES["new"]
         #: The server's whole answer (its instructions, say), for the caller to read.
         self.initialize_result: InitializeResult | None = None
-        self.terms: Terms[ServerCapabilities] | None = None
 
     @property
     def server_capabilities(self) -> ServerCapabilities:

@@ -59,7 +59,11 @@ class Requesting:
     next_deadline: Callable[[], float | None]
     request_ids: RequestIds
     result_types: Mapping[str, type]
-    terms: Terms[Any] | None
+
+    @property
+    def terms(self) -> Terms[Any] | None:
+        """The session's settled terms (`Session.terms`)."""
+        raise NotImplementedError
 
     @property
     def revision(self) -> str | None:

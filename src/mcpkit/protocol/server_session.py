@@ -59,7 +59,7 @@ from mcpkit.protocol.stateless import (
     missing_capability,
     unsupported_revision,
 )
-from mcpkit.protocol.terms import Terms
+from mcpkit.protocol.terms import KeepsTerms, Terms
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -179,7 +179,15 @@ class ServerSession(Session):
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
         self._rules = SERVER_PHASES["new"]
-        self.terms: Terms[ClientCapabilities] | None = None
+
+    def keep_terms_in(self, holder: KeepsTerms) -> None:
+        """Keep the terms the handshake settles in `holder` (the session's record, which a
+        store writes), and nowhere else: what `initialize` settled is held once. A new
+        session only; a holder with terms already (a record read back) holds what `resume`
+        settles next."""
+        if self.phase != "new":
+            raise LocalProtocolError(f"only a new session keeps its terms elsewhere ({self.phase})")
+        self._kept = holder
 
     @property
     def client_info(self) -> Implementation | None:
@@ -286,7 +294,7 @@ class ServerSession(Session):
         # cost of one attribute read.
         if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
             self._serve_request(
-                env, events, batch, request_info, self.terms, self._methods, self.param_types
+                env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
             )
             return
         # (the common case first: a `_meta` seen before)
@@ -295,7 +303,13 @@ class ServerSession(Session):
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
                 self._serve_request(
-                    env, events, batch, request_info, self.terms, self._methods, self.param_types
+                    env,
+                    events,
+                    batch,
+                    request_info,
+                    self._kept.terms,
+                    self._methods,
+                    self.param_types,
                 )
                 return
             terms = codec.read(env.params)
@@ -333,7 +347,7 @@ class ServerSession(Session):
     ) -> McpError | None:
         # A request served under its own terms (2026-07-28) is never under the session's:
         # those are None until a handshake, and replaced whole, never by a request's.
-        own = terms is not self.terms
+        own = terms is not self._kept.terms
         # basic/lifecycle, Initialization: only initialize and ping before the handshake;
         # a second initialize is refused too (`phases._AGAIN`).
         rules = _OWN_TERMS if own else self._rules

@@ -44,7 +44,7 @@ from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import Batch, BodyRead, Outbox, Outgoing
 from mcpkit.protocol.pending import PendingRequests
 from mcpkit.protocol.requesting import Requesting
-from mcpkit.protocol.terms import Terms
+from mcpkit.protocol.terms import KeepsTerms, Terms, TermsSlot
 from mcpkit.types import RequestId
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
@@ -101,9 +101,8 @@ class Session(Answering, Requesting):
         self.param_types: Mapping[str, type] = param_types or {}
         #: How many of the peer's requests are served at once (see DEFAULT_MAX_INFLIGHT).
         self.max_inflight = max_inflight
-        #: What the handshake settled (revision, the peer's info and capabilities), which
-        #: each request of the session is served under; None before (see `terms`).
-        self.terms: Terms[Any] | None = None
+        #: Where `terms` are kept: here, or the session's record (`ServerSession.keep_terms_in`).
+        self._kept: KeepsTerms = TermsSlot()
         #: The methods of the extensions this side speaks (SEP-2133: `skills/list`, say),
         #: which exist in every revision beside the revision's own (`methods_of`).
         self.extension_methods: Mapping[str, MethodInfo] = extension_methods or _NO_METHODS
@@ -140,6 +139,16 @@ class Session(Answering, Requesting):
     @max_kept_progress.setter
     def max_kept_progress(self, n: int) -> None:
         self._pending.max_kept = n
+
+    @property
+    def terms(self) -> Terms[Any] | None:
+        """What the handshake settled (revision, the peer's info and capabilities), which each
+        request of the session is served under; None before (see `settle`)."""
+        return self._kept.terms
+
+    @terms.setter
+    def terms(self, terms: Terms[Any] | None) -> None:
+        self._kept.terms = terms
 
     def settle(self, terms: Terms[Any]) -> None:
         """Take `terms` as the session's: its revision decides which methods exist (a method
@@ -299,7 +308,7 @@ class Session(Answering, Requesting):
     ) -> None:
         """Start the peer's request under the session's terms, or refuse it (`_serve_request`)."""
         self._serve_request(
-            env, events, batch, request_info, self.terms, self._methods, self.param_types
+            env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
         )
 
     def _serve_request(

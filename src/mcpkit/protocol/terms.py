@@ -15,13 +15,13 @@ client's), `Terms[ServerCapabilities]` on the client (the server's).
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
 from mcpkit.types import Implementation
 
-__all__ = ["LOG_LEVEL_NAMES", "RequestTerms", "Terms", "log_level_of"]
+__all__ = ["LOG_LEVEL_NAMES", "KeepsTerms", "RequestTerms", "Terms", "TermsSlot", "log_level_of"]
 
 #: The log levels of server/utilities/logging (RFC 5424 severities), least to most severe.
 LOG_LEVEL_NAMES: tuple[str, ...] = (
@@ -65,3 +65,18 @@ class RequestTerms(Terms[Caps], frozen=True, gc=False):
 def log_level_of(terms: Terms[Any] | None) -> str | None:
     """The log level a request's own terms ask for (None: none asked, or a session's terms)."""
     return terms.log_level if isinstance(terms, RequestTerms) else None
+
+
+class KeepsTerms(Protocol):
+    """Where a session's settled terms are kept: a server session's record
+    (`mcpkit.stores.sessions.SessionRecord`), so that what `initialize` settled is held in one
+    place, the one a store writes (`ServerSession.keep_terms_in`)."""
+
+    terms: Terms[Any] | None
+
+
+class TermsSlot(msgspec.Struct, gc=False):
+    """A `KeepsTerms` for a session that has no record (a client's, or a protocol session
+    alone). A struct: made without a Python call, as every session makes one."""
+
+    terms: Terms[Any] | None = None

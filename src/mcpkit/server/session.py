@@ -98,11 +98,13 @@ class HeldSessions(set["ServerSessionHandle"]):
 class ServerSessionHandle:
     """One client session of a `Server`: its live connection, and its `record`
     (`mcpkit.stores.sessions.SessionRecord`), which holds everything about it that outlives a
-    request: its id, what `initialize` settled, its log level and subscriptions, its owner.
-    `Server.restore` builds a handle from a saved record."""
+    request: its id, what `initialize` settled (the protocol session keeps its terms there),
+    its log level and subscriptions, its owner. `Server.restore` builds a handle from a saved
+    record. `dirty` says the record changed since it was built, read back or last written
+    (the HTTP app writes it to its session store then: `transports.http.hosting`)."""
 
     # Slots, and sets made when first needed: thousands of idle HTTP sessions each hold one.
-    __slots__ = ("_announcing", "connection", "record", "server")
+    __slots__ = ("_announcing", "connection", "dirty", "record", "server")
 
     def __init__(
         self,
@@ -116,7 +118,14 @@ class ServerSessionHandle:
         self.server = server
         self.record = record if record is not None else SessionRecord(id=new_session_id())
         self.connection = connect(self)
+        # What the handshake settles goes on the record, and only there. (A request that
+        # carries its own terms, served by a `OneRequest`, settles nothing: its record is
+        # never written, and its terms are the request's.)
+        protocol = self.connection.session
+        if isinstance(protocol, ServerSession) and isinstance(self.connection, Connection):
+            protocol.keep_terms_in(self.record)
         self._announcing: set[str] | None = None
+        self.dirty = False
 
     @property
     def id(self) -> str:
@@ -126,13 +135,15 @@ class ServerSessionHandle:
     def refresh(self, record: SessionRecord) -> None:
         """Take what another process serving this session changed (`record`, read back from
         the store): the client's `notifications/initialized`, its log level, its
-        subscriptions. What the handshake settled never changes."""
+        subscriptions. What the handshake settled never changes. The record is then as read:
+        not `dirty`, so this copy writes nothing back over what the other process wrote."""
         mine = self.record
         if record.initialized and not mine.initialized:
             mine.initialized = True
             self.protocol.initialized_elsewhere()
         mine.log_level = record.log_level
         mine.subscriptions = record.subscriptions
+        self.dirty = False
 
     @property
     def log_level(self) -> str | None:
@@ -141,7 +152,10 @@ class ServerSessionHandle:
 
     @log_level.setter
     def log_level(self, level: str | None) -> None:
-        self.record.log_level = level
+        record = self.record
+        if level != record.log_level:
+            record.log_level = level
+            self.dirty = True
 
     async def run(self) -> None:
         """Serve the session until its channel ends (a `Connection`: a `OneRequest` is served
@@ -157,14 +171,11 @@ class ServerSessionHandle:
 
     def on_event(self, ev: Event) -> None:
         tp = type(ev)
-        if tp is InitializeReceived:  # the handshake's facts go on the record
-            record = self.record
-            protocol = self.protocol
-            record.revision = protocol.revision
-            record.client_info = protocol.client_info
-            record.client_capabilities = protocol.client_capabilities
+        if tp is InitializeReceived:  # the protocol session settled its terms on the record
+            self.dirty = True
         elif tp is InitializedReceived:
             self.record.initialized = True
+            self.dirty = True
         else:
             self.server.handle_event(self, ev)
 
@@ -182,11 +193,13 @@ class ServerSessionHandle:
         record = self.record
         if uri not in record.subscriptions:
             record.subscriptions = record.subscriptions | {uri}
+            self.dirty = True
 
     def unsubscribe(self, uri: str) -> None:
         record = self.record
         if uri in record.subscriptions:
             record.subscriptions = record.subscriptions - {uri}
+            self.dirty = True
 
     @property
     def protocol(self) -> ServerSession:

@@ -20,6 +20,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import msgspec
 
+from mcpkit.protocol.terms import Terms
 from mcpkit.stores.tokens import token_urlsafe
 from mcpkit.types import ClientCapabilities, Implementation
 
@@ -39,8 +40,10 @@ class SessionRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Everything about one session that outlives a request and can be written down.
 
     `id` is the session's one id: its Mcp-Session-Id over Streamable HTTP, a random one
-    otherwise. `revision`, `client_info` and `client_capabilities` are what `initialize`
-    settled (None until then); `initialized` says the client sent `notifications/initialized`.
+    otherwise. `terms` are what `initialize` settled (None until then): the protocol session
+    keeps them here (`ServerSession.keep_terms_in`), so they are held once, and `revision`,
+    `client_info` and `client_capabilities` read them; `initialized` says the client sent
+    `notifications/initialized`.
     `owner` names who opened it, as `owner_key` of the token's identity (None without
     auth). `log_level` is the level the client set (None: every level), `subscriptions` the
     resource URIs it subscribed to (a frozenset: the empty one is shared by every session
@@ -49,15 +52,31 @@ class SessionRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """
 
     id: str
-    revision: str | None = None
-    client_info: Implementation | None = None
-    client_capabilities: ClientCapabilities | None = None
+    terms: Terms[ClientCapabilities] | None = None
     initialized: bool = False
     owner: str | None = None
     log_level: str | None = None
     subscriptions: frozenset[str] = frozenset()
     created: float = msgspec.field(default_factory=time.time)
     last_seen: float = 0.0
+
+    @property
+    def revision(self) -> str | None:
+        """The revision `initialize` settled (None until then)."""
+        terms = self.terms
+        return None if terms is None else terms.revision
+
+    @property
+    def client_info(self) -> Implementation | None:
+        """What the client said of itself in `initialize`."""
+        terms = self.terms
+        return None if terms is None else terms.peer_info
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities | None:
+        """What the client declared in `initialize` (None until then)."""
+        terms = self.terms
+        return None if terms is None else terms.peer_capabilities
 
 
 def new_session_id() -> str:

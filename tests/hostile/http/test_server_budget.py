@@ -218,7 +218,7 @@ async def test_past_max_connections_the_longest_idle_goes_then_503_when_all_are_
                 asyncio.create_task(client.post(url, json={**hold, "id": i}, headers=headers(sid)))
                 for i in range(4)
             ]
-            while sum(len(s.channel._routes) for _, s in app.sessions.items()) < 4:
+            while sum(len(s._routes) for _, s in app.sessions.items()) < 4:
                 await asyncio.sleep(0.02)  # bounded by the timeout above
             reader, writer = await connect(base)
             answer = await read_all(reader)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import msgspec
 
+from mcpkit.protocol.terms import Terms
 from mcpkit.stores.sessions import SessionRecord, SessionStore
 from mcpkit.types import ClientCapabilities, Implementation
 
@@ -18,9 +19,11 @@ def _full_record(session_id: str = "sess-A1b2") -> SessionRecord:
     """A record with every field set away from its default."""
     return SessionRecord(
         id=session_id,
-        revision="2025-06-18",
-        client_info=Implementation(name="client", version="2.1"),
-        client_capabilities=msgspec.convert({"roots": {"listChanged": True}}, ClientCapabilities),
+        terms=Terms(
+            "2025-06-18",
+            msgspec.convert({"roots": {"listChanged": True}}, ClientCapabilities),
+            Implementation(name="client", version="2.1"),
+        ),
         initialized=True,
         owner='["sub","https://issuer.example","alice"]',
         log_level="error",

@@ -2,15 +2,15 @@
 basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`.
 
 Here: its settings, the ASGI entry, and the checks every request passes before it is routed
-by method; the methods' own paths are `post` and `get_delete`, its sessions `hosting`."""
+by method to one of the parts it holds: `post.PostRequests`, `get_delete.GetDeleteRequests`,
+and the sessions both serve, `hosting.SessionHosting`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, Literal, TypedDict
 
 from mcpkit.auth._asgi import Receive, Scope, Send
@@ -25,7 +25,7 @@ from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.health import HealthRoutes
-from mcpkit.transports.http.hosting import store_down
+from mcpkit.transports.http.hosting import SessionHosting, store_down
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
@@ -51,7 +51,7 @@ from mcpkit.transports.http.sessions import (
     SessionRegistry,
 )
 from mcpkit.transports.http.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
-from mcpkit.transports.http.streams import Stream, StreamSettings
+from mcpkit.transports.http.streams import StreamSettings
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 
@@ -96,7 +96,7 @@ class HttpSettings(TypedDict, total=False):
     ready_path: str | None
 
 
-class McpHttpApp(PostRequests, GetDeleteRequests):
+class McpHttpApp:
     """An ASGI app serving `server` at `path` (POST, GET, DELETE) and running its lifespan.
 
     Settings: `json_response` answers each POST with one JSON object instead of an SSE
@@ -237,8 +237,6 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         )
         self.session_idle_timeout = session_idle_timeout
         self.session_store = session_store
-        self._refreshing: set[asyncio.Task[None]] = set()
-        self._origin = secrets.token_hex(8)
         self.streams = StreamSettings.build(
             resumable,
             event_store,
@@ -252,14 +250,10 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         self.stateless_streams = StreamSettings(
             store=None, keepalive_interval=None, queued=self.queued
         )
-        self._open_streams: set[Stream] = set()  # those a response carries now
-        self._relays: set[Stream] = set()  # of those, streams another process produces
         self._own_calls = OwnCalls()  # 2026-07-28 requests served now
         self._local = path.rstrip("/") or "/"
         self._slashed = self._local.rstrip("/") + "/"
-        self._lifespan_ran = False
         self._warned = False
-        self._clock = clock
         if (
             auth is not None
             and auth.resource is None
@@ -288,13 +282,38 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         )
         if self.legacy is not None:
             self.legacy.guard = self.guard
+        # Its parts: the sessions, and the paths of POST and of GET and DELETE, which serve them.
+        self.hosting = SessionHosting(
+            server,
+            sessions=self.sessions,
+            session_store=session_store,
+            client_caps=self.client_caps,
+            session_idle_timeout=session_idle_timeout,
+            streams=self.streams,
+            json_response=json_response,
+            legacy=self.legacy,
+            own_calls=self._own_calls,
+            health=self.health,
+            clock=clock,
+        )
+        self._post = PostRequests(
+            server,
+            self.hosting,
+            policy=self.policy,
+            bodies=self.bodies,
+            guard=self.guard,
+            stateless=stateless,
+            request_caps=self.request_caps,
+            stateless_streams=self.stateless_streams,
+        )
+        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await self.hosting.serve_lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -306,7 +325,7 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         if not mine:
             await self._elsewhere(scope, receive, send)
             return
-        if not self._lifespan_ran and not self._warned:
+        if not self._warned and not self.hosting.lifespan_ran:
             self._warn_no_lifespan()
         method: str = scope["method"]
         refusal = check_request(self.policy, method, scope["headers"])
@@ -323,20 +342,31 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
             if method == "POST":
                 await self._post(scope, receive, send, token)
             elif method == "GET":
-                await self._get(scope, receive, send, token)
+                await self._get_delete.get(scope, receive, send, token)
             else:
-                await self._delete(scope, send, token)
+                await self._get_delete.delete(scope, send, token)
         except StoreUnavailable as exc:
             # Only before a response starts: once one has, the store's failures are the
-            # stream's (`Stream.put`) or logged (`SessionHosting._save_quietly`).
+            # stream's (`Stream.put`) or logged (`SessionHosting.save_quietly`).
             logger.warning("answered %s with 503: %s", method, exc)
             await send_refusal(send, store_down(self.server.store))
 
     def close_streams(self, *, calls: bool = False) -> None:
-        """`SessionHosting.close_streams`, and from now on `/readyz` answers 503: a shutdown
-        has begun, and a balancer should send new work elsewhere."""
-        self.health.draining = True
-        super().close_streams(calls=calls)
+        """`SessionHosting.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""
+        self.hosting.close_streams(calls=calls)
+
+    def lifespan(self) -> AbstractAsyncContextManager[None]:
+        """`SessionHosting.lifespan`, to enter from the outer app's lifespan when this app is
+        mounted in another: `Starlette(..., lifespan=lambda _: app.lifespan())`."""
+        return self.hosting.lifespan()
+
+    async def expire_idle(self) -> int:
+        """`SessionHosting.expire_idle`: how many idle sessions ended."""
+        return await self.hosting.expire_idle()
+
+    async def aclose_sessions(self) -> None:
+        """`SessionHosting.aclose_sessions`: end every live session (at shutdown)."""
+        await self.hosting.aclose_sessions()
 
     async def _check_store(self) -> None:
         """`/readyz`'s look at the store (`Stores.check`, within the store's own timeout)."""

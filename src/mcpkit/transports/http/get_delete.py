@@ -26,7 +26,7 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.relay import ends_stream, follow
-from mcpkit.transports.http.sessions import HttpSession
+from mcpkit.transports.http.sessions import HostServer, HttpSession
 from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
 from mcpkit.transports.http.streams import HttpChannel, expired
 
@@ -35,12 +35,16 @@ __all__ = ["GetDeleteRequests"]
 logger = logging.getLogger("mcpkit.http")
 
 
-class GetDeleteRequests(SessionHosting):
-    """How `McpHttpApp` (which sets `policy`) answers a GET or DELETE that passed its checks."""
+class GetDeleteRequests:
+    """How `McpHttpApp` answers a GET or DELETE that passed its checks: `hosting` holds the
+    sessions they name, `policy` the revisions it serves."""
 
-    policy: EndpointPolicy
+    def __init__(self, server: HostServer, hosting: SessionHosting, policy: EndpointPolicy) -> None:
+        self.server = server
+        self.hosting = hosting
+        self.policy = policy
 
-    async def _get(
+    async def get(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
     ) -> None:
         session = await self._known(scope, send, token)
@@ -48,15 +52,15 @@ class GetDeleteRequests(SessionHosting):
             return
         last = values_of(scope["headers"], b"last-event-id")
         if last:
-            await self._resume(session.channel, last, receive, send)
+            await self._resume(session, last, receive, send)
             return
-        stream = await session.channel.open_stream()
+        stream = await session.open_stream()
         if stream is None:
             # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
             # here, since each message goes on exactly one stream.
             await send_refusal(send, refuse(409, "this session's GET stream is already open"))
             return
-        await self._stream(session.channel, stream, receive, send)
+        await self.hosting.carry(session, stream, receive, send)
 
     async def _resume(
         self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
@@ -86,14 +90,14 @@ class GetDeleteRequests(SessionHosting):
             await channel.release(stream, delivered=False)
             await send_refusal(send, expired(last[0]))
             return
-        await self._stream(channel, stream, receive, send, resume=Resumption(after, events))
+        await self.hosting.carry(channel, stream, receive, send, resume=Resumption(after, events))
 
     async def _relay(
         self, stream_id: str, after: int, last: list[bytes], receive: Receive, send: Send
     ) -> None:
         """Resume a stream of this session that another process numbered, from the shared
         log (`relay`): what it kept after `after`, then what its producer goes on storing."""
-        store = self.streams.store
+        store = self.hosting.streams.store
         assert store is not None  # (numbered_elsewhere found none without one)
         events = await store.replay_after(stream_id, after)
         gone = self._producer_gone(stream_id)
@@ -104,7 +108,7 @@ class GetDeleteRequests(SessionHosting):
             await send_refusal(send, expired(last[0]))
             return
         # stores nothing: its events are the producer's
-        stream = Stream(stream_id, budget=self.streams.queued)
+        stream = Stream(stream_id, budget=self.hosting.streams.queued)
         follower: asyncio.Task[None] | None = None
         if events and ends_stream(events[-1][1]):
             stream.end()
@@ -113,19 +117,19 @@ class GetDeleteRequests(SessionHosting):
             follower = asyncio.get_running_loop().create_task(
                 follow(store, stream, stream_id, cursor, gone, asked=asked)
             )
-        self._open_streams.add(stream)
-        self._relays.add(stream)
+        self.hosting.open_streams.add(stream)
+        self.hosting.relays.add(stream)
         try:
             await send_sse(
                 receive,
                 send,
                 stream,
                 resume=Resumption(after, events),
-                keepalive_interval=self.streams.keepalive_interval,
+                keepalive_interval=self.hosting.streams.keepalive_interval,
             )
         finally:
-            self._open_streams.discard(stream)
-            self._relays.discard(stream)
+            self.hosting.open_streams.discard(stream)
+            self.hosting.relays.discard(stream)
             if follower is not None:
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -148,16 +152,16 @@ class GetDeleteRequests(SessionHosting):
 
         return gone
 
-    async def _delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
+    async def delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
         session = await self._known(scope, send, token)
         if session is None:
             return
         sid = str(session_id(scope["headers"], required=True))
-        if self.sessions.remove(sid) is session:
-            await session.aclose()
-        if self.session_store is not None:
-            await self.session_store.delete(sid)
-            self._publish_change(sid)  # copies in other processes end too
+        if self.hosting.sessions.remove(sid) is session:
+            await session.end()
+        if self.hosting.session_store is not None:
+            await self.hosting.session_store.delete(sid)
+            self.hosting.publish_change(sid)  # copies in other processes end too
         await send_whole(send, 200)
 
     # -------------------------------------------------------------- sessions
@@ -175,7 +179,7 @@ class GetDeleteRequests(SessionHosting):
                 await send_refusal(send, found)
                 return None
         owner = None if token is None else identity_of(token)
-        session = await self._find(str(sid), headers, owner, client_address(scope))
+        session = await self.hosting.find(str(sid), headers, owner, client_address(scope))
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return None

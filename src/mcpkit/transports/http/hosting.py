@@ -2,15 +2,15 @@
 revision it negotiated), open one, forget one whose runtime ended, carry a stream on a response
 (noted, so that a shutdown can end it), expire idle ones, end their streams and them at
 shutdown, and run the server's lifespan with the idle sweep (the ASGI lifespan events).
-`McpHttpApp` is this plus the requests (`post`, `get_delete`)."""
+`McpHttpApp` holds this beside its requests' parts (`post`, `get_delete`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
+import secrets
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
@@ -20,11 +20,12 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
-from mcpkit.stores.sessions import SessionRecord, SessionStore, encode_record, owner_key
+from mcpkit.stores.sessions import SessionRecord, SessionStore, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import Resumption, send_sse
 from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
+from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.sessions import (
@@ -44,26 +45,54 @@ logger = logging.getLogger("mcpkit.http")
 
 
 class SessionHosting:
-    """The session bookkeeping of `McpHttpApp` (which sets these attributes). Not
-    `mcpkit.server.session.SessionHost`, what a server offers its sessions."""
+    """The sessions part of `McpHttpApp`: its live sessions and their records, the streams its
+    responses carry, and its lifespan. Not `mcpkit.server.session.SessionHost`, what a server
+    offers its sessions.
 
-    server: HostServer
-    json_response: bool
-    sessions: SessionRegistry[HttpSession]
-    session_store: SessionStore | None
-    client_caps: ClientCaps
-    session_idle_timeout: float
-    streams: StreamSettings
-    legacy: LegacySseEndpoint | None
-    _open_streams: set[Stream]  # those a response carries now
-    _relays: set[Stream]  # of those, streams produced by another process (`_relay`)
-    _own_calls: OwnCalls  # 2026-07-28 requests served now (`own_terms`)
-    _lifespan_ran: bool  # whether `lifespan()` was ever entered (a warning when it was not)
-    _refreshing: set[asyncio.Task[None]]  # sessions being read again (`_on_change`)
-    _origin: str  # this app among the processes of a deployment, in its SESSION_CHANGED
-    _clock: Callable[[], float]
+    `sessions` is the registry of live sessions, `session_store` where their records go (None:
+    nowhere), `client_caps` the per-client caps a restored session counts in,
+    `session_idle_timeout` when an idle one ends, `streams` the settings of their streams,
+    `json_response` how they answer, `legacy` the 2024-11-05 endpoint whose sessions end with
+    these, `own_calls` the 2026-07-28 requests served now (cut at shutdown), `health` the
+    routes told when a shutdown begins."""
 
-    def _lookup(
+    def __init__(
+        self,
+        server: HostServer,
+        *,
+        sessions: SessionRegistry[HttpSession],
+        session_store: SessionStore | None,
+        client_caps: ClientCaps,
+        session_idle_timeout: float,
+        streams: StreamSettings,
+        json_response: bool,
+        legacy: LegacySseEndpoint | None,
+        own_calls: OwnCalls,
+        health: HealthRoutes,
+        clock: Callable[[], float],
+    ) -> None:
+        self.server = server
+        self.sessions = sessions
+        self.session_store = session_store
+        self.client_caps = client_caps
+        self.session_idle_timeout = session_idle_timeout
+        self.streams = streams
+        self.json_response = json_response
+        self.legacy = legacy
+        self.own_calls = own_calls
+        self.health = health
+        self.clock = clock
+        self.open_streams: set[Stream] = set()  # those a response carries now
+        self.relays: set[Stream] = set()  # of those, streams another process produces
+        #: Whether `lifespan()` was ever entered (a warning when it was not).
+        self.lifespan_ran = False
+        self._refreshing: set[asyncio.Task[None]] = set()  # sessions read again (`_on_change`)
+        # This app among the processes of a deployment, in its SESSION_CHANGED.
+        self._origin = secrets.token_hex(8)
+        # What each session calls when its channel closes: one bound method for all of them.
+        self._forget_session = self._forget
+
+    def lookup(
         self, sid: str, headers: Sequence[tuple[bytes, bytes]], owner: object = None
     ) -> HttpSession | Refusal:
         """The live session `sid` names, if `owner` opened it (who the request's token speaks
@@ -74,7 +103,7 @@ class SessionHosting:
             return unknown_session(sid)
         return _wrong_version(session, headers) or session
 
-    async def _find(
+    async def find(
         self,
         sid: str,
         headers: Sequence[tuple[bytes, bytes]],
@@ -83,7 +112,7 @@ class SessionHosting:
     ) -> HttpSession | Refusal:
         """`_lookup`, and when this app does not hold the session but its `session_store`
         has its record (and `owner` opened it), the session rebuilt from the record."""
-        found = self._lookup(sid, headers, owner)
+        found = self.lookup(sid, headers, owner)
         store = self.session_store
         if store is None:
             return found
@@ -91,7 +120,7 @@ class SessionHosting:
             if not found.handle.record.initialized:
                 # The client's notifications/initialized may have gone to another process,
                 # and this request may be here before its SESSION_CHANGED: read the record.
-                await self._refresh(sid, found)
+                await self.refresh(sid, found)
             return found
         if self.sessions.get(sid) is not None:
             return found
@@ -99,71 +128,75 @@ class SessionHosting:
         if record is None or record.owner != owner_key(owner) or record.revision is None:
             return found
         if self.sessions.get(sid) is not None:  # restored by another request meanwhile
-            return self._lookup(sid, headers, owner)
+            return self.lookup(sid, headers, owner)
         caps = self.client_caps.of(owner, None if client is None else client[0])
-        full = await make_room(self.sessions, self._clock(), caps)
+        full = await make_room(self.sessions, self.clock(), caps)
         if full is not None:
             return no_room(full)
         try:
-            session = self._open(record)
+            session = self.open(record)
         except LocalProtocolError as exc:  # a revision this server no longer speaks, say
             # (an id's head only: the whole id is what a client shows to reach the session)
             logger.warning("session %s... could not be restored: %s", sid[:8], exc)
             return found
         if not self.sessions.add(sid, session, None if caps is None else caps[0]):
-            await session.aclose()
+            await session.end()
             return no_room("max_sessions")
-        session.channel.on_close = functools.partial(self._forget, sid, session)
-        session.saved = _content_of(session.handle.record)  # as read: nothing to write back
+        # As read (the handle starts clean): nothing to write back until it changes here.
         logger.info("session %s... restored from its record", sid[:8])
         return _wrong_version(session, headers) or session
 
-    def _open(self, record: SessionRecord | None = None) -> HttpSession:
+    def open(self, record: SessionRecord | None = None) -> HttpSession:
         """A new session, or with `record` the one it describes, rebuilt."""
-        channel = HttpChannel(
-            json_response=self.json_response, clock=self._clock, settings=self.streams
+        session = HttpSession(
+            self.server,
+            restore=record,
+            json_response=self.json_response,
+            clock=self.clock,
+            settings=self.streams,
+            on_close=self._forget_session,
         )
-        if record is None:
-            handle = self.server.new_connection(channel)
-        else:
-            handle = self.server.restore(record, channel)
-        channel.protocol = handle.connection.session
-        channel.session_id = handle.id
-        self.server.sessions.add(handle)
-        return HttpSession(self.server, channel, handle)
+        self.server.sessions.add(session.handle)
+        return session
 
-    async def _save(self, session: HttpSession) -> None:
+    async def save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
-        last written, or when a quarter of the idle timeout passed (so a store that expires
-        records by `last_seen` keeps those in use)."""
+        built, read or last written (`dirty`), or when a quarter of the idle timeout passed
+        (so a store that expires records by `last_seen` keeps those in use).
+
+        A copy of the session that another process changed (restored from the record, or
+        read again on its SESSION_CHANGED) is clean as read: it writes nothing back, so an
+        old copy never overwrites what the other process wrote since. The flag is cleared
+        before the write, so a change made while the write is in flight marks it again."""
         store = self.session_store
         if store is None:
             return
-        record = session.handle.record
+        handle = session.handle
+        record = handle.record
         now = time.time()
-        data = _content_of(record)
-        if data == session.saved and now - record.last_seen < self.session_idle_timeout / 4:
+        changed = handle.dirty
+        if not changed and now - record.last_seen < self.session_idle_timeout / 4:
             return
         record.last_seen = now
-        changed, session.saved = data != session.saved, data
+        handle.dirty = False
         try:
             await store.put(record)
         except BaseException:
-            session.saved = None  # not written: the next request writes it again
+            handle.dirty = True  # not written: the next request writes it again
             raise
         if changed:
-            self._publish_change(record.id)
+            self.publish_change(record.id)
 
-    async def _save_quietly(self, session: HttpSession) -> None:
+    async def save_quietly(self, session: HttpSession) -> None:
         """`_save` once the response has gone out: a store that fails is logged, since no
         answer can carry it any more, and the next request writes the record again."""
         try:
-            await self._save(session)
+            await self.save(session)
         except StoreUnavailable as exc:
             sid = session.handle.id
             logger.warning("the record of session %s... was not saved: %s", sid[:8], exc)
 
-    def _publish_change(self, sid: str) -> None:
+    def publish_change(self, sid: str) -> None:
         """Tell the other processes holding session `sid` (if any can: a shared broker) to
         read its record again: it changed, or it is gone."""
         broker = self.server.broker
@@ -178,12 +211,12 @@ class SessionHosting:
         origin, _, sid = change.uri.partition(" ")
         session = self.sessions.get(sid) if origin != self._origin else None
         if session is not None:
-            task = asyncio.get_running_loop().create_task(self._refresh(sid, session))
+            task = asyncio.get_running_loop().create_task(self.refresh(sid, session))
             self._refreshing.add(task)
             task.add_done_callback(self._refreshing.discard)
             task.add_done_callback(log_failure)  # nobody awaits it
 
-    async def _refresh(self, sid: str, session: HttpSession) -> None:
+    async def refresh(self, sid: str, session: HttpSession) -> None:
         """Take what another process changed in the record of `session`: its changes, or its
         end (a DELETE served there: the copy here ends too)."""
         store = self.session_store
@@ -198,22 +231,21 @@ class SessionHosting:
             return
         if record is None:
             self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
             return
+        # As read (`refresh` leaves the handle clean), so the next `_save` writes nothing
+        # back: the copy here must not write its own over what another process wrote.
         session.handle.refresh(record)
-        # As read, so the next `_save` writes nothing back: the copy here taking what another
-        # process wrote must not write its own over it (a log level set there, say).
-        session.saved = _content_of(session.handle.record)
 
-    def _forget(self, sid: str, session: HttpSession) -> None:
+    def _forget(self, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
-        at once (`HttpChannel.on_close`)."""
+        at once (its `on_close`)."""
+        sid = session.handle.id
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
-        session.channel.close()  # a POST waiting for its body to be read gets a 404
         self.server.sessions.discard(session.handle)
 
-    async def _stream(
+    async def carry(
         self,
         channel: HttpChannel,
         stream: Stream,
@@ -225,7 +257,7 @@ class SessionHosting:
         """Carry `stream` on this response; then keep it for a resumption, or free it."""
         interval = self.streams.keepalive_interval
         delivered = False
-        self._open_streams.add(stream)
+        self.open_streams.add(stream)
         try:
             delivered = await send_sse(
                 receive,
@@ -236,7 +268,7 @@ class SessionHosting:
                 keepalive_interval=interval,
             )
         finally:
-            self._open_streams.discard(stream)
+            self.open_streams.discard(stream)
             await channel.release(stream, delivered)
             channel.touch()
 
@@ -246,7 +278,7 @@ class SessionHosting:
         its session lives in some process: `_save` keeps its `last_seen` recent)."""
         if self.session_store is not None:
             await self.session_store.expire(time.time() - self.session_idle_timeout)
-        return await end_expired(self.sessions, self._clock())
+        return await end_expired(self.sessions, self.clock())
 
     def close_streams(self, *, calls: bool = False) -> None:
         """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699),
@@ -255,21 +287,23 @@ class SessionHosting:
         it when a shutdown begins, since uvicorn waits for open responses to end before the
         lifespan shutdown, and none of these ends on its own soon. A call's stream goes on
         to its answer, in the server's graceful time, unless `calls` (the lifespan shutdown:
-        whatever is still open)."""
+        whatever is still open). From then on `/readyz` answers 503: a shutdown has begun,
+        and a balancer should send new work elsewhere."""
+        self.health.draining = True
         retry = self.streams.retry_ms
         # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
         # ends on its own: it is answered now, not after the calls' grace.
         self.server.close_listens()
         # A stream relayed from another process's log waits for nothing this one runs: its
         # client resumes it, at once, on a process that goes on serving.
-        for relayed in list(self._relays):
+        for relayed in list(self.relays):
             relayed.hang_up(retry, force=True)
         if calls:
-            for stream in list(self._open_streams):
+            for stream in list(self.open_streams):
                 stream.hang_up(retry, force=True)
-            self._own_calls.cut_all()
+            self.own_calls.cut_all()
         for _, session in self.sessions.items():
-            get = session.channel.stream
+            get = session.stream
             if get is not None and not get.hang_up(retry, force=True):
                 get.end()
         if self.legacy is not None:
@@ -279,7 +313,7 @@ class SessionHosting:
         """End every live session (at shutdown)."""
         for sid, session in self.sessions.items():
             self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
         if self.legacy is not None:
             await self.legacy.aclose_sessions()
 
@@ -293,7 +327,7 @@ class SessionHosting:
         no lifespan events to mounted apps): `Starlette(routes=[Mount("/api", app=app)],
         lifespan=lambda _: app.lifespan())`."""
         async with self.server.running():
-            self._lifespan_ran = True
+            self.lifespan_ran = True
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
             listening = self.server.broker.subscribe(self._on_change)
             try:
@@ -307,7 +341,7 @@ class SessionHosting:
                 await self.aclose_sessions()
                 await self.streams.drain()  # what sessions that ended earlier left to forget
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    async def serve_lifespan(self, receive: Receive, send: Send) -> None:
         """ASGI lifespan: `lifespan()` from startup to shutdown."""
         await receive()  # lifespan.startup
         async with contextlib.AsyncExitStack() as stack:
@@ -331,22 +365,12 @@ class SessionHosting:
                 logger.warning("idle sessions were not expired: %s", exc)
 
 
-def _content_of(record: SessionRecord) -> bytes:
-    """What a record says, without when it was last seen: what `_save` compares to know
-    whether the record changed since it was written or read."""
-    seen, record.last_seen = record.last_seen, 0.0
-    try:
-        return encode_record(record)
-    finally:
-        record.last_seen = seen
-
-
 def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
     """400 when MCP-Protocol-Version names another revision than the session negotiated
     (basic/transports, "Protocol Version Header"). Absent, the negotiated one is meant: the
     spec assumes 2025-03-26 only when the server "has no other way to identify the version"."""
     sent = values_of(headers, b"mcp-protocol-version")
-    negotiated = session.channel.protocol.revision if session.channel.protocol else None
+    negotiated = session.protocol.revision
     if not sent or negotiated is None or sent[0].strip(b" \t").decode("latin-1") == negotiated:
         return None
     return refuse(

@@ -163,7 +163,7 @@ class LegacySseEndpoint:
         sid = session.handle.id
         session.owner = owner
         if not self.sessions.add(sid, session, None if client is None else client[0]):
-            await session.aclose()
+            await session.end()
             await send_refusal(send, no_room("max_sessions", "legacy SSE "))
             return
         try:
@@ -171,7 +171,7 @@ class LegacySseEndpoint:
         finally:
             if self.sessions.get(sid) is session:
                 self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
 
     def _open(self) -> LegacySession:
         channel = LegacyChannel(clock=self._clock, budget=self.queued)
@@ -284,7 +284,7 @@ class LegacySseEndpoint:
         """End every live legacy session (at shutdown): their streams end."""
         for sid, session in self.sessions.items():
             self.sessions.remove(sid)
-            await session.aclose()
+            await session.end()
 
 
 def legacy_endpoint(

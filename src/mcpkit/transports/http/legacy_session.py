@@ -159,6 +159,7 @@ class LegacySession:
     @owner.setter
     def owner(self, identity: object) -> None:
         self.handle.record.owner = owner_key(identity)
+        self.handle.dirty = True
 
     @property
     def idle_since(self) -> float | None:
@@ -184,7 +185,7 @@ class LegacySession:
         if len(self.channel.started) > _PRUNE_ABOVE:
             self._serving()
 
-    async def aclose(self) -> None:
+    async def end(self) -> None:
         """End the session and free what it holds: the stream ends, handlers are cancelled."""
         self.server.sessions.discard(self.handle)
         self.channel.close()

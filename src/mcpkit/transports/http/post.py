@@ -6,7 +6,6 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Hashable, Sequence
 from typing import Final
 
@@ -38,7 +37,7 @@ from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
-from mcpkit.transports.http.sessions import ClientCaps, HttpSession, make_room, no_room
+from mcpkit.transports.http.sessions import ClientCaps, HostServer, HttpSession, make_room, no_room
 from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import Exchange, StreamSettings
 
@@ -50,18 +49,40 @@ _JSON: Final = ((b"content-type", b"application/json"),)
 FIRST_WAIT: Final = 0.01
 
 
-class PostRequests(SessionHosting):
-    """How `McpHttpApp` (which sets these attributes) answers a POST that passed its checks."""
+class PostRequests:
+    """How `McpHttpApp` answers a POST that passed its checks: `hosting` holds the sessions
+    (and how they answer, their clock, the per-client caps of sessions and the 2026-07-28
+    requests served now), `policy` says which revisions and sizes it serves, `bodies` bounds
+    the bodies read at once, `guard` checks scopes (None: no auth), `request_caps` bounds a
+    client's 2026-07-28 requests in flight, `stateless` serves each POST alone, its streams
+    by `stateless_streams` (not resumable, charged to the app's budget)."""
 
-    policy: EndpointPolicy
-    bodies: BodyBudget
-    guard: Guard | None
-    stateless: bool
-    request_caps: ClientCaps
-    #: The streams of stateless answers: not resumable, charged to the app's budget.
-    stateless_streams: StreamSettings
+    def __init__(
+        self,
+        server: HostServer,
+        hosting: SessionHosting,
+        *,
+        policy: EndpointPolicy,
+        bodies: BodyBudget,
+        guard: Guard | None,
+        stateless: bool,
+        request_caps: ClientCaps,
+        stateless_streams: StreamSettings,
+    ) -> None:
+        self.server = server
+        self.hosting = hosting
+        self.policy = policy
+        self.bodies = bodies
+        self.guard = guard
+        self.stateless = stateless
+        self.request_caps = request_caps
+        self.stateless_streams = stateless_streams
+        self.json_response = hosting.json_response
+        self.client_caps = hosting.client_caps
+        self.own_calls = hosting.own_calls
+        self.clock = hosting.clock
 
-    async def _post(
+    async def __call__(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
     ) -> None:
         headers = scope["headers"]
@@ -107,7 +128,7 @@ class PostRequests(SessionHosting):
         self, sid: str, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
     ) -> None:
         """A body for the session `sid` names, when it is `owner`'s."""
-        session = await self._find(sid, info.headers, owner, info.client)
+        session = await self.hosting.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -116,7 +137,7 @@ class PostRequests(SessionHosting):
             await send_refusal(send, unknown_session(sid))
             return
         await self._answer(exchange, receive, send, ())
-        await self._save_quietly(session)
+        await self.hosting.save_quietly(session)
 
     async def _own_terms(
         self, scope: Scope, token: AccessToken | None, body: bytes, receive: Receive, send: Send
@@ -142,7 +163,7 @@ class PostRequests(SessionHosting):
         has none (the 503 is sent)."""
         address = None if info.client is None else info.client[0]
         client = self.request_caps.of(owner_key(owner), address)
-        full = self._own_calls.make_room(client, self.server.end_listen)
+        full = self.own_calls.make_room(client, self.server.end_listen)
         if full is not None:
             await send_refusal(send, no_request_room(full))
             return _REFUSED
@@ -187,7 +208,7 @@ class PostRequests(SessionHosting):
             receive,
             send,
             json_response=self.json_response,
-            calls=self._own_calls,
+            calls=self.own_calls,
             client=client,
         )
         del body, found  # (see `_own_terms`)
@@ -199,39 +220,38 @@ class PostRequests(SessionHosting):
         """A body without a session id: only an initialize request may open a session, which
         belongs to `owner` (who the token speaks for; None without auth)."""
         client = self.client_caps.of(owner, None if info.client is None else info.client[0])
-        full = await make_room(self.sessions, self._clock(), client)
+        full = await make_room(self.hosting.sessions, self.clock(), client)
         if full is not None:
             await send_refusal(send, no_room(full))
             return
-        session = self._open()
+        session = self.hosting.open()
         session.owner = owner
         exchange = await _submit(session, body, info, resumable=False)
         if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
-            await session.aclose()
+            await session.end()
             refused = [] if exchange is None else exchange.read[1]
             await send_refusal(send, _no_session() if not refused else _bad_body(refused[0]))
             return
         sid = session.handle.id
         key = None if client is None else client[0]
         # Another initialize may have taken the place made while this one was read.
-        full = None if self.sessions.add(sid, session, key) else "max_sessions"
+        full = None if self.hosting.sessions.add(sid, session, key) else "max_sessions"
         if full is not None:
-            full = await make_room(self.sessions, self._clock(), client)
-            if full is None and not self.sessions.add(sid, session, key):
+            full = await make_room(self.hosting.sessions, self.clock(), client)
+            if full is None and not self.hosting.sessions.add(sid, session, key):
                 full = "max_sessions"
         if full is not None:
-            await session.aclose()
+            await session.end()
             await send_refusal(send, no_room(full))
             return
-        session.channel.on_close = functools.partial(self._forget, sid, session)
         try:
-            await self._save(session)
+            await self.hosting.save(session)
         except StoreUnavailable:
             # No record, no session: a client told this id could not reach it from any other
             # process. It initializes again once the store is back (503 and Retry-After).
-            self.sessions.remove(sid)
-            await session.aclose()
+            self.hosting.sessions.remove(sid)
+            await session.end()
             raise
         await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
@@ -255,11 +275,11 @@ class PostRequests(SessionHosting):
             self.server,
             version,
             json_response=self.json_response,
-            clock=self._clock,
+            clock=self.clock,
             settings=self.stateless_streams,
         )
         if client is not None:
-            self._own_calls.count_in(client, session)
+            self.own_calls.count_in(client, session)
         try:
             exchange = await _submit(session, body, info)
             if exchange is None:  # the session ended before it read the body: not ours to say
@@ -267,8 +287,8 @@ class PostRequests(SessionHosting):
             else:
                 await self._answer(exchange, receive, send, ())
         finally:
-            self._own_calls.count_out(client, session)
-            await session.aclose()
+            self.own_calls.count_out(client, session)
+            await session.end()
 
     async def _answer(
         self,
@@ -301,7 +321,7 @@ class PostRequests(SessionHosting):
                 await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
                 await _send_json(exchange, receive, send, headers)
             else:
-                await self._stream(channel, exchange, receive, send, headers)
+                await self.hosting.carry(channel, exchange, receive, send, headers)
 
 
 async def _submit(
@@ -309,7 +329,7 @@ async def _submit(
 ) -> Exchange | None:
     """Hand `body` to the session, which reads it; None if the session ended."""
     try:
-        return await session.channel.submit(body, info, resumable=resumable)
+        return await session.submit(body, info, resumable=resumable)
     except ConnectionClosed:
         return None
 

@@ -50,27 +50,34 @@ class HasRevision(Protocol):
 
 
 class ResumableStreams:
-    """The resumable streams of `HttpChannel` (which sets `settings`, `protocol` and
-    `_closed`), the GET stream `stream` among them."""
+    """The resumable streams of `HttpChannel` (which sets `settings` and `_closed`), the GET
+    stream `stream` among them."""
 
     __slots__ = (
         "_prefix",
         "_retained",
         "_streams",
         "_sweeper",
-        "session_id",
         "stream",
     )
 
     settings: StreamSettings
-    protocol: HasRevision | None
     _closed: bool
+
+    @property
+    def session_id(self) -> str | None:
+        """The session's id (`HttpSession`'s; None: a channel of no session): its stream ids
+        start with its tag (`session_tag`), in every process."""
+        return None
+
+    @property
+    def protocol(self) -> HasRevision | None:
+        """The protocol session (`HttpSession`'s): its revision tells which streams open with
+        a priming event."""
+        return None
 
     def __init__(self) -> None:
         self.stream: Stream | None = None  # the GET stream
-        #: The session's id, set by the app once the session has one: its stream ids start
-        #: with its tag (`session_tag`), in every process.
-        self.session_id: str | None = None
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
         # Those no connection carries, with when they stop being resumable, oldest first.

@@ -5,7 +5,8 @@ sessions and an idle expiry (spec: basic/transports, "Session Management")."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Mapping
+import time
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
@@ -18,7 +19,7 @@ from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.streams import HttpChannel
+from mcpkit.transports.http.streams import NO_RESUMPTION, HasRevision, HttpChannel, StreamSettings
 
 __all__ = [
     "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
@@ -53,12 +54,12 @@ DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
 
 class Expirable(Protocol):
     """What a registry needs of a session: when it last went idle (None while it is busy:
-    serving a request or holding a stream open, which never expires)."""
+    serving a request or holding a stream open, which never expires), and how to end it."""
 
     @property
     def idle_since(self) -> float | None: ...
 
-    async def aclose(self) -> None: ...
+    async def end(self) -> None: ...
 
 
 S = TypeVar("S", bound=Expirable)
@@ -179,7 +180,7 @@ async def end_expired(sessions: SessionRegistry[S], now: float) -> int:
     expired = sessions.expired(now)
     for session_id, session in expired:
         sessions.remove(session_id)
-        await session.aclose()
+        await session.end()
     if expired:
         logger.info("%d idle sessions expired", len(expired))
     return len(expired)
@@ -267,7 +268,7 @@ def no_room(setting: str, kind: str = "") -> Refusal:
 
 async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> None:
     sessions.remove(session_id)
-    await session.aclose()
+    await session.end()
 
 
 class SessionHandle(Protocol):
@@ -281,6 +282,9 @@ class SessionHandle(Protocol):
 
     @property
     def id(self) -> str: ...
+
+    #: Whether the record changed since it was built, read back or last written.
+    dirty: bool
 
     async def run(self) -> None: ...
 
@@ -343,21 +347,46 @@ class HostServer(Protocol):
         ...
 
 
-class HttpSession:
-    """One client's session: the channel its HTTP requests share, and the running session.
+class HttpSession(HttpChannel):
+    """One client's session over Streamable HTTP, as one object: the channel its HTTP
+    requests share (`HttpChannel`), the running session it carries (`handle`, whose record
+    holds what the session is), and what the app's registry keeps.
 
     No task runs while it is idle: each POST's own task hands its body to the session
-    (`HttpChannel.submit`), and only the handlers it starts are tasks."""
+    (`HttpChannel.submit`), and only the handlers it starts are tasks. Built with a fresh
+    record by default, with `record` (a stateless POST's), or rebuilt from `restore` (a
+    record read from the store: `Server.restore`). `on_close` is told once when the channel
+    closes (its runtime failed, or it was ended), so the app forgets it."""
 
-    __slots__ = ("channel", "handle", "saved", "server")
+    __slots__ = ("_on_close", "handle", "server")
 
-    def __init__(self, server: HostServer, channel: HttpChannel, handle: SessionHandle) -> None:
+    def __init__(
+        self,
+        server: HostServer,
+        *,
+        record: SessionRecord | None = None,
+        restore: SessionRecord | None = None,
+        json_response: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        settings: StreamSettings = NO_RESUMPTION,
+        on_close: Callable[[HttpSession], None] | None = None,
+    ) -> None:
+        super().__init__(json_response=json_response, clock=clock, settings=settings)
         self.server = server
-        self.channel = channel
-        self.handle = handle
-        #: Its record as last written to the app's session store
-        #: (see `hosting.SessionHosting._save`).
-        self.saved: bytes | None = None
+        self._on_close = on_close
+        self.handle = (
+            server.new_connection(self, record)
+            if restore is None
+            else server.restore(restore, self)
+        )
+
+    @property
+    def session_id(self) -> str | None:
+        return self.handle.id
+
+    @property
+    def protocol(self) -> HasRevision:
+        return self.handle.connection.session
 
     @property
     def owner(self) -> str | None:
@@ -369,6 +398,7 @@ class HttpSession:
     @owner.setter
     def owner(self, identity: object) -> None:
         self.handle.record.owner = owner_key(identity)
+        self.handle.dirty = True
 
     @property
     def opened(self) -> bool:
@@ -376,12 +406,13 @@ class HttpSession:
         session = self.handle.connection.session
         return not isinstance(session, ServerSession) or session.phase != "new"
 
-    @property
-    def idle_since(self) -> float | None:
-        return self.channel.idle_since
+    def _ended(self) -> None:
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close(self)
 
-    async def aclose(self) -> None:
-        """End the session and free what it holds: streams end, handlers are cancelled."""
+    async def end(self) -> None:
+        """End the session and free what it holds: streams end, handlers are cancelled (its
+        connection closes this channel, `aclose`)."""
         self.server.sessions.discard(self.handle)
-        await self.channel.aclose()
         await self.handle.connection.aclose()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.transports.http.sessions import HostServer, HttpSession
-from mcpkit.transports.http.streams import HttpChannel, StreamSettings
+from mcpkit.transports.http.streams import NO_RESUMPTION, StreamSettings
 
 __all__ = ["open_stateless"]
 
@@ -31,12 +31,14 @@ def open_stateless(
     resource update has no stream to go to. The caller closes it after the answer.
     `settings`: its answer's stream's, which keep nothing for a resumption (default: none).
     """
-    if settings is None:
-        channel = HttpChannel(json_response=json_response, clock=clock)
-    else:
-        channel = HttpChannel(json_response=json_response, clock=clock, settings=settings)
-    handle = server.new_connection(channel, SessionRecord(id=unsent_session_id()))
-    protocol = handle.connection.session
+    session = HttpSession(
+        server,
+        record=SessionRecord(id=unsent_session_id()),
+        json_response=json_response,
+        clock=clock,
+        settings=NO_RESUMPTION if settings is None else settings,
+    )
+    protocol = session.handle.connection.session
     if isinstance(protocol, ServerSession):
         protocol.start_stateless(revision)
-    return HttpSession(server, channel, handle)
+    return session

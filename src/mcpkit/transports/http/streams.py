@@ -29,6 +29,7 @@ from mcpkit.types import RequestId
 __all__ = [
     "MAX_QUEUED",
     "MAX_RETAINED",
+    "NO_RESUMPTION",
     "Exchange",
     "HasRevision",
     "HttpChannel",
@@ -56,7 +57,8 @@ class Exchange(Stream):
         self.read: tuple[list[RequestId], list[bytes]] = ([], [])
 
 
-_NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
+#: Stream settings that keep nothing for a resumption (and charge no budget).
+NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
 
 
 class HttpChannel(ResumableStreams):
@@ -64,8 +66,8 @@ class HttpChannel(ResumableStreams):
 
     With `json_response`, a POST is answered with its final message alone: the messages sent
     while serving it (progress, requests to the client) go to the GET stream when one is open,
-    as the only place left to send them, else they are dropped. `protocol` is set by the app
-    once the session is built: it tells which streams open with a priming event.
+    as the only place left to send them, else they are dropped. `HttpSession` is this with
+    the session it carries (`transports.http.sessions`).
     """
 
     __slots__ = (
@@ -78,8 +80,6 @@ class HttpChannel(ResumableStreams):
         "_routes",
         "clock",
         "json_response",
-        "on_close",
-        "protocol",
         "settings",
     )
 
@@ -88,20 +88,17 @@ class HttpChannel(ResumableStreams):
         *,
         json_response: bool = False,
         clock: Callable[[], float] = time.monotonic,
-        settings: StreamSettings = _NO_RESUMPTION,
+        settings: StreamSettings = NO_RESUMPTION,
     ) -> None:
         super().__init__()
         self.json_response = json_response
         self.settings = settings
-        self.protocol: HasRevision | None = None
         self.clock = clock
         # The connection bodies go to (`PushingChannel`): an idle session has no reader
         # task; made on first use: no stream table.
         self._feeder: Feeder | None = None
         self._current: Exchange | None = None
         self._current_resumable = True
-        #: Called once when the channel closes (the app forgets the session then).
-        self.on_close: Callable[[], None] | None = None
         self._routes: dict[RequestId, Exchange] = {}
         self._pending = 0  # bodies waiting for room to be read
         self._idle_at = clock()
@@ -248,6 +245,9 @@ class HttpChannel(ResumableStreams):
         (`StreamSettings.forget_later`); `aclose()` waits for it instead."""
         self.settings.forget_later(self._end())
 
+    def _ended(self) -> None:
+        """Called once, when the channel closes (`HttpSession`: its app forgets it then)."""
+
     def _end(self) -> list[str]:
         """`close()` but for the store: the ids of the streams it is to forget."""
         if self._closed:
@@ -259,9 +259,7 @@ class HttpChannel(ResumableStreams):
         if self._feeder is not None:
             self._feeder.input_closed()
             self._feeder = None
-        if self.on_close is not None:
-            on_close, self.on_close = self.on_close, None
-            on_close()
+        self._ended()
         if self.stream is not None:
             self.stream.end()
         return self._drop_all()

@@ -1,0 +1,40 @@
+"""McpHttpApp holds its parts as collaborators, each built with its own arguments: no part is a
+mixin whose attributes the app sets (issue 40, "Objects hold collaborators")."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from mcpkit import Server
+from mcpkit.transports.http import app as app_module
+from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.http.get_delete import GetDeleteRequests
+from mcpkit.transports.http.hosting import SessionHosting
+from mcpkit.transports.http.post import PostRequests
+
+PARTS = (PostRequests, GetDeleteRequests, SessionHosting)
+
+
+def test_the_app_is_no_chain_of_mixins() -> None:
+    assert McpHttpApp.__mro__ == (McpHttpApp, object)
+    for part in PARTS:
+        assert part.__mro__ == (part, object), part
+        assert "__init__" in vars(part), f"{part.__name__} is built with its own arguments"
+
+
+def test_the_app_holds_one_of_each_part_and_they_share_its_sessions() -> None:
+    app = Server("s").http_app()
+    held = [value for value in vars(app).values() if isinstance(value, PARTS)]
+    assert sorted(type(part).__name__ for part in held) == sorted(p.__name__ for p in PARTS)
+    for part in held:
+        hosting = part if isinstance(part, SessionHosting) else part.hosting
+        assert hosting.sessions is app.sessions
+
+
+def test_no_part_of_the_app_has_attributes_set_by_another() -> None:
+    folder = Path(inspect.getfile(app_module)).parent
+    for name in ("app.py", "post.py", "get_delete.py", "hosting.py"):
+        path = folder / name
+        text = path.read_text()
+        assert "(which sets" not in text and "set by McpHttpApp" not in text, path.name
