@@ -49,6 +49,27 @@ def test_a_record_round_trips_through_bytes() -> None:
     assert set(msgspec.json.decode(encode_record(SessionRecord(id="x")))) == {"id", "created"}
 
 
+#: A record as 98ee7e1 (the release before records held `terms`) wrote it.
+EARLIER_LAYOUT = (
+    b'{"id":"s1","revision":"2025-06-18","client_info":{"name":"c","version":"2"},'
+    b'"client_capabilities":{"roots":{"listChanged":true}},"initialized":true,'
+    b'"log_level":"error","subscriptions":["notes://a"],"created":1700000000.5}'
+)
+
+
+def test_a_record_an_earlier_release_wrote_is_read_with_its_terms() -> None:
+    """Processes of two releases share a store during a rolling restart: each reads the
+    other's records, so an upgrade loses no session."""
+    record = decode_record(EARLIER_LAYOUT)
+    assert record.terms is not None
+    assert record.revision == "2025-06-18"
+    assert record.client_info == Implementation(name="c", version="2")
+    assert record.client_capabilities is not None
+    assert record.client_capabilities.roots is not None
+    assert record.initialized and record.log_level == "error"
+    assert msgspec.json.decode(encode_record(record)) == msgspec.json.decode(EARLIER_LAYOUT)
+
+
 def test_bytes_that_are_not_a_record_are_refused() -> None:
     for bad in (b"{}", b'{"id": 3}', b'{"id": "x", "subscriptions": "notes://a"}'):
         with pytest.raises(msgspec.ValidationError):

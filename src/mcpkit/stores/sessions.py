@@ -108,18 +108,70 @@ def owner_key(identity: object) -> str | None:
     return _encoder.encode(identity).decode()
 
 
+_NO_SUBSCRIPTIONS: Final[frozenset[str]] = frozenset()
+
+
+class _Stored(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """A record as a store writes it: the handshake's facts flat, the layout every release
+    has written so far. A record in memory holds them once, as `terms`; on disk they keep
+    this layout, so that processes of two releases sharing a store (a rolling restart with
+    SQLite or Redis) read each other's records and no session is lost to an upgrade."""
+
+    id: str
+    revision: str | None = None
+    client_info: Implementation | None = None
+    client_capabilities: ClientCapabilities | None = None
+    initialized: bool = False
+    owner: str | None = None
+    log_level: str | None = None
+    subscriptions: frozenset[str] = _NO_SUBSCRIPTIONS  # (omitted when it is this one)
+    created: float = 0.0
+    last_seen: float = 0.0
+
+
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(SessionRecord)
+_decoder = msgspec.json.Decoder(_Stored)
+_NO_CAPABILITIES: Final = ClientCapabilities()
 
 
 def encode_record(record: SessionRecord) -> bytes:
-    """The record as JSON bytes (what a store writes)."""
-    return _encoder.encode(record)
+    """The record as JSON bytes (what a store writes; see `_Stored` for the layout)."""
+    terms = record.terms
+    return _encoder.encode(
+        _Stored(
+            id=record.id,
+            revision=None if terms is None else terms.revision,
+            client_info=None if terms is None else terms.peer_info,
+            client_capabilities=None if terms is None else terms.peer_capabilities,
+            initialized=record.initialized,
+            owner=record.owner,
+            log_level=record.log_level,
+            subscriptions=record.subscriptions or _NO_SUBSCRIPTIONS,
+            created=record.created,
+            last_seen=record.last_seen,
+        )
+    )
 
 
 def decode_record(data: bytes) -> SessionRecord:
     """A record from `encode_record`'s bytes (msgspec.ValidationError when they are not one)."""
-    return _decoder.decode(data)
+    stored = _decoder.decode(data)
+    revision = stored.revision
+    terms = (
+        None
+        if revision is None
+        else Terms(revision, stored.client_capabilities or _NO_CAPABILITIES, stored.client_info)
+    )
+    return SessionRecord(
+        id=stored.id,
+        terms=terms,
+        initialized=stored.initialized,
+        owner=stored.owner,
+        log_level=stored.log_level,
+        subscriptions=stored.subscriptions,
+        created=stored.created,
+        last_seen=stored.last_seen,
+    )
 
 
 @runtime_checkable
