@@ -47,11 +47,13 @@ T = TypeVar("T", bound=Token)
 
 @dataclass
 class Attempts:
-    """The retries one request has had: each kind in `done` at most once, and how many times
-    it asked for more scope."""
+    """The retries one request has had: each kind in `done` at most once, how many times it
+    asked for more scope, and how many authorizations count against its budget (its own, and
+    those of requests cut short before they had an answer: `TokenAuth` hands them over)."""
 
     done: set[str] = field(default_factory=set[str])
     step_ups: int = 0
+    authorizations: int = 0
 
 
 class TokenAuth(httpx.Auth, ABC, Generic[T]):
@@ -77,6 +79,12 @@ class TokenAuth(httpx.Auth, ABC, Generic[T]):
         self._server: str | None = None
         # One token fetch at a time: concurrent requests refused together get one new token.
         self._lock = asyncio.Lock()
+        # Authorizations no answer has settled yet: those of requests cancelled before their
+        # answer (a connect's server/discover probe that timed out while authorizing, say),
+        # passed on by requests answered without a token (a 2025 initialize the server lets
+        # through). The next request counts them against its budget, so how a timeout cuts
+        # the requests of a connect never adds authorizations to the limit.
+        self._unsettled_authorizations = 0
 
     @property
     def server(self) -> str | None:
@@ -101,27 +109,37 @@ class TokenAuth(httpx.Auth, ABC, Generic[T]):
             # MCP server they were issued for).
             yield request
             return
-        token = await self._usable_token(server)
-        self._present(request, token)
-        response = yield request
-        attempts = Attempts()
-        while True:
-            if self._nonce_retry(request, response, token, attempts):
-                self._present(request, token)
-                response = yield request
-                continue
-            challenge = self._challenge(response.headers.get_list("www-authenticate"))
-            fresh: T | None = None
-            if response.status_code == 401:
-                fresh = await self._after_unauthorized(server, token, challenge, attempts)
-            elif response.status_code == 403 and _needs_scope(challenge):
-                assert challenge is not None
-                fresh = await self._step_up(server, token, challenge, attempts)
-            if fresh is None:
-                return
-            token = fresh
+        attempts = Attempts(authorizations=self._unsettled_authorizations)
+        self._unsettled_authorizations = 0
+        try:
+            token = await self._usable_token(server)
             self._present(request, token)
             response = yield request
+            while True:
+                if self._nonce_retry(request, response, token, attempts):
+                    self._present(request, token)
+                    response = yield request
+                    continue
+                challenge = self._challenge(response.headers.get_list("www-authenticate"))
+                fresh: T | None = None
+                if response.status_code == 401:
+                    fresh = await self._after_unauthorized(server, token, challenge, attempts)
+                elif response.status_code == 403 and _needs_scope(challenge):
+                    assert challenge is not None
+                    fresh = await self._step_up(server, token, challenge, attempts)
+                if fresh is None:
+                    if token is None and response.status_code not in (401, 403):
+                        # Answered without a token: nothing settled, pass the count on.
+                        self._unsettled_authorizations += attempts.authorizations
+                    return
+                token = fresh
+                self._present(request, token)
+                response = yield request
+        except (asyncio.CancelledError, GeneratorExit):
+            # Cut short (a timeout, a cancelled connect) before an answer: nobody saw these
+            # authorizations fail, so the next request inherits them rather than starting over.
+            self._unsettled_authorizations += attempts.authorizations
+            raise
 
     # ------------------------------------------------------------ what a subclass says
 

@@ -64,7 +64,9 @@ class OAuth(TokenAuth[StoredTokens]):
     the authorization server lists it and the client has the refresh_token grant. `http_client`
     makes the calls to the authorization server
     (default: a fresh `httpx.AsyncClient` per flow). At most `max_step_ups` re-authorizations
-    for more scope per request; tokens are refreshed `refresh_margin` seconds before expiry.
+    for more scope per request, and at most `1 + max_step_ups` authorizations in all, those of
+    requests cancelled before their answer (a connect's probe that timed out) counted in the
+    next one's; tokens are refreshed `refresh_margin` seconds before expiry.
     With `dpop` the tokens are DPoP-bound to that key (RFC 9449) and each request carries a
     proof; a Bearer token is then refused.
 
@@ -163,6 +165,7 @@ class OAuth(TokenAuth[StoredTokens]):
                     return refreshed
             if "flow" not in tried:
                 tried.add("flow")
+                self._count_authorization(server, attempts, 401)
                 scope = self.scope or None
                 return await self._authorize(server, challenge, scope)
         raise AuthorizationFailed(
@@ -196,7 +199,23 @@ class OAuth(TokenAuth[StoredTokens]):
             if current is not None and (sent is None or current.access_token != sent.access_token):
                 if set(wanted.split()) <= set((current.scope or "").split()):
                     return current  # another request stepped up meanwhile
+            self._count_authorization(server, attempts, 403)
             return await self._authorize(server, challenge, wanted)
+
+    def _count_authorization(self, server: str, attempts: Attempts, status: int) -> None:
+        """Count one authorization against the request's budget (`1 + max_step_ups`, those of
+        requests cut short before it included), or AuthorizationFailed when it is spent: the
+        retry limit the spec asks for ("Scope Challenge Handling"), whatever the timing."""
+        limit = 1 + self.max_step_ups
+        if attempts.authorizations >= limit:
+            raise AuthorizationFailed(
+                "insufficient_scope" if status == 403 else "invalid_token",
+                f"{server} still refuses (HTTP {status}) after {attempts.authorizations} "
+                "authorizations, some of them by requests cancelled before their answer: "
+                "giving up",
+                status=status,
+            )
+        attempts.authorizations += 1
 
     async def _try_refresh(self, server: str, tokens: StoredTokens) -> StoredTokens | None:
         """Refreshed tokens, stored; None when there is no refresh token or the server refuses
