@@ -226,7 +226,9 @@ async def test_a_shared_broker_is_told_apart_when_the_server_takes_it() -> None:
     assert len(broker.responses) == 1 and len(broker.cancels) == 1
     async with server.running():
         assert len(broker.started) == 1
-    handle = ServerSessionHandle(server, lambda _: cast(Link, None), SessionRecord(id="sid"))
+    handle = ServerSessionHandle(
+        server, lambda _: cast(Link, SimpleNamespace(session=None)), SessionRecord(id="sid")
+    )
     server.handle_event(handle, StrayCancel(request_id=7, reason="enough"))
     assert broker.forwarded_cancels == [("sid", 7, "enough")]
     # What is forwarded for a session this process does not hold goes nowhere, quietly.
