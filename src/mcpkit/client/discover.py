@@ -22,9 +22,10 @@ from mcpkit.client.stateless import (
     stateless_choice,
     stateless_wanted,
 )
-from mcpkit.errors import McpError
+from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
+from mcpkit.runtime.authorizing import answered_within
 from mcpkit.runtime.connection import Connection
 from mcpkit.types.methods import STATELESS_REVISIONS
 
@@ -70,10 +71,7 @@ async def discover(
     speak_stateless(conn, calls, headers)
     for attempt in range(2):
         try:
-            raw = await conn.request(
-                "server/discover", calls.params(None), timeout=timeout, result_type=msgspec.Raw
-            )
-            found = read_discover(raw)
+            found = read_discover(await _ask(conn, calls, timeout))
         except McpError as exc:  # (RequestTimeout too: a legacy stdio server may say nothing)
             choice = stateless_wanted(exc)
             if choice is not None and attempt == 0:
@@ -94,6 +92,27 @@ async def discover(
         return found
     speak_sessions(conn)
     return None
+
+
+async def _ask(conn: Connection, calls: StatelessCalls, timeout: float | None) -> msgspec.Raw:
+    """server/discover's answer within `timeout`, the time the channel's auth spends getting a
+    token left out: the probe measures the server, not how long a person takes to log in."""
+    params = calls.params(None)
+    authorizing = conn.extras.authorizing
+    raw: msgspec.Raw
+    if authorizing is None:
+        raw = await conn.request(
+            "server/discover", params, timeout=timeout, result_type=msgspec.Raw
+        )
+        return raw
+    request = conn.request("server/discover", params, result_type=msgspec.Raw)
+    try:
+        raw = await answered_within(request, timeout, authorizing)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"server/discover got no response within {timeout} s (not counting authorization)"
+        ) from None
+    return raw
 
 
 def pinned_refusal(
