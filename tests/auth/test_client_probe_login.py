@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 from _client_world import ISSUER, MCP, World
 
-from mcpkit import Client
+from mcpkit import Client, ConnectionClosed
 from mcpkit.auth.client import AuthorizationResponse, HeadlessRedirect, OAuth
 from mcpkit.testing import run_with_fake_clock
 from mcpkit.transports.http_client.transport import StreamableHttpTransport
@@ -156,3 +157,17 @@ def test_after_the_login_the_probe_still_times_out_on_a_silent_server() -> None:
         assert len(server.world.requests_to(f"{ISSUER}/authorize")) == 1
 
     run_with_fake_clock(main())
+
+
+@pytest.mark.parametrize("protocol", ["auto", "2026-07-28"])
+async def test_a_failed_authorization_fails_the_connect_without_falling_back(
+    protocol: str,
+) -> None:
+    server = FakeMcp(World(forged_state="not-ours"))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    auth = OAuth(HeadlessRedirect(http_client=http), http_client=http)
+    with pytest.raises(ConnectionClosed, match="invalid_state"):
+        async with asyncio.timeout(10), client_for(server, auth, protocol=protocol):
+            pass
+    assert server.methods == ["server/discover"]  # no initialize after it
+    assert len(server.world.requests_to(f"{ISSUER}/authorize")) == 1

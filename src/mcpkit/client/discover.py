@@ -22,7 +22,7 @@ from mcpkit.client.stateless import (
     stateless_choice,
     stateless_wanted,
 )
-from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.runtime.authorizing import answered_within
@@ -73,6 +73,10 @@ async def discover(
         try:
             found = read_discover(await _ask(conn, calls, timeout))
         except McpError as exc:  # (RequestTimeout too: a legacy stdio server may say nothing)
+            if _authorization_failed(exc):
+                # Not a sign of a legacy server: a 2025 one wants the token too, so falling
+                # back to initialize would only fail again, or hide why.
+                raise ConnectionClosed(exc.message) from exc
             choice = stateless_wanted(exc)
             if choice is not None and attempt == 0:
                 # A modern server that wants another stateless revision (or the same one:
@@ -113,6 +117,13 @@ async def _ask(conn: Connection, calls: StatelessCalls, timeout: float | None) -
             f"server/discover got no response within {timeout} s (not counting authorization)"
         ) from None
     return raw
+
+
+def _authorization_failed(exc: McpError) -> bool:
+    """Whether the transport answered the probe itself because its auth could not get a token
+    (it marks that error's data with `authError`)."""
+    data: object = exc.data
+    return isinstance(data, dict) and "authError" in data
 
 
 def pinned_refusal(
