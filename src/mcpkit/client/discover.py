@@ -6,7 +6,8 @@ Versions", server/discover, basic/transports/stdio and streamable-http "Backward
 Compatibility". A result listing a stateless revision we speak means a modern server; an
 `UnsupportedProtocolVersionError` (-32022) whose `supported` lists one means a modern server
 that wants that one (we retry with it once); any other error, an HTTP 400/404 without a modern
-error, or no answer in time means a legacy server, spoken to with `initialize`.
+error, or no answer in time means a legacy server, spoken to with `initialize`; but a probe
+the HTTP auth could not authorize fails the connect (a legacy server wants the token too).
 """
 
 from __future__ import annotations
