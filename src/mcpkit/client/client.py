@@ -117,7 +117,8 @@ class Client:
         timeout: default seconds for each request (None waits forever).
         init_timeout: seconds the initialize handshake (or the `server/discover` probe) may
             take; with protocol "auto" over stdio the probe waits at most 10 s of it
-            (`mcpkit.client.era.PROBE_TIMEOUT`), then falls back to `initialize`.
+            (`mcpkit.client.era.PROBE_TIMEOUT`), then falls back to `initialize`. Time
+            `auth` spends getting a token (a person logging in) does not count.
         protocol: which era to speak (docs/client.md "Protocol revisions"): "auto" (the
             default) probes with `server/discover` and speaks the stateless 2026-07-28
             revision if the server lists it, else opens a session with `initialize`;

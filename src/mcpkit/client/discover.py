@@ -6,7 +6,8 @@ Versions", server/discover, basic/transports/stdio and streamable-http "Backward
 Compatibility". A result listing a stateless revision we speak means a modern server; an
 `UnsupportedProtocolVersionError` (-32022) whose `supported` lists one means a modern server
 that wants that one (we retry with it once); any other error, an HTTP 400/404 without a modern
-error, or no answer in time means a legacy server, spoken to with `initialize`.
+error, or no answer in time means a legacy server, spoken to with `initialize`; but a probe
+the HTTP auth could not authorize fails the connect (a legacy server wants the token too).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from mcpkit.client.stateless import (
     stateless_choice,
     stateless_wanted,
 )
-from mcpkit.errors import McpError
+from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
+from mcpkit.runtime.authorizing import answered_within
 from mcpkit.runtime.connection import Connection
 from mcpkit.types.methods import STATELESS_REVISIONS
 
@@ -70,11 +72,12 @@ async def discover(
     speak_stateless(conn, calls, headers)
     for attempt in range(2):
         try:
-            raw = await conn.request(
-                "server/discover", calls.params(None), timeout=timeout, result_type=msgspec.Raw
-            )
-            found = read_discover(raw)
+            found = read_discover(await _ask(conn, calls, timeout))
         except McpError as exc:  # (RequestTimeout too: a legacy stdio server may say nothing)
+            if _authorization_failed(exc):
+                # Not a sign of a legacy server: a 2025 one wants the token too, so falling
+                # back to initialize would only fail again, or hide why.
+                raise ConnectionClosed(exc.message) from exc
             choice = stateless_wanted(exc)
             if choice is not None and attempt == 0:
                 # A modern server that wants another stateless revision (or the same one:
@@ -94,6 +97,34 @@ async def discover(
         return found
     speak_sessions(conn)
     return None
+
+
+async def _ask(conn: Connection, calls: StatelessCalls, timeout: float | None) -> msgspec.Raw:
+    """server/discover's answer within `timeout`, the time the channel's auth spends getting a
+    token left out: the probe measures the server, not how long a person takes to log in."""
+    params = calls.params(None)
+    authorizing = conn.extras.authorizing
+    raw: msgspec.Raw
+    if authorizing is None:
+        raw = await conn.request(
+            "server/discover", params, timeout=timeout, result_type=msgspec.Raw
+        )
+        return raw
+    request = conn.request("server/discover", params, result_type=msgspec.Raw)
+    try:
+        raw = await answered_within(request, timeout, authorizing)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"server/discover got no response within {timeout} s (not counting authorization)"
+        ) from None
+    return raw
+
+
+def _authorization_failed(exc: McpError) -> bool:
+    """Whether the transport answered the probe itself because its auth could not get a token
+    (it marks that error's data with `authError`)."""
+    data: object = exc.data
+    return isinstance(data, dict) and "authError" in data
 
 
 def pinned_refusal(

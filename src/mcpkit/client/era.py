@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +21,7 @@ from mcpkit.client.stateless import CACHED_LISTS, Discovered, StatelessCalls, st
 from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
+from mcpkit.runtime.authorizing import answered_within
 from mcpkit.types import ClientCapabilities, Implementation, InitializeResult, ServerCapabilities
 from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
@@ -335,8 +335,8 @@ async def choose_era(
 
 async def _await_initialize(conn: Connection, rid: Any, timeout: float | None) -> None:
     try:
-        async with asyncio.timeout(timeout):
-            await conn.wait_response(rid)
+        # As for the probe, a login at the authorization server does not count.
+        await answered_within(conn.wait_response(rid), timeout, conn.extras.authorizing)
     except TimeoutError:
         raise RequestTimeout(f"the server did not answer initialize within {timeout} s") from None
     await conn.flush()  # notifications/initialized

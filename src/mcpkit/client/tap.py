@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from mcpkit.runtime.authorizing import Authorizing
 from mcpkit.runtime.channel import MessageChannel, StatelessHeaders, extras_of
 from mcpkit.types import RequestId
 
@@ -43,6 +44,10 @@ class TappedChannel:
     @property
     def sessions_only(self) -> bool:
         return extras_of(self._channel).sessions_only
+
+    @property
+    def authorizing(self) -> Authorizing | None:
+        return extras_of(self._channel).authorizing
 
     @property
     def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -294,6 +295,12 @@ class ChannelExtras:
     def speak_sessions(self) -> Callable[[], None] | None:
         ch = self.channel
         return ch.speak_sessions if isinstance(ch, SpeaksEras) else None
+
+    @property
+    def authorizing(self) -> Authorizing | None:
+        """The token fetches of a client channel's auth (`Authorizes`), if it tells them."""
+        ch = self.channel
+        return ch.authorizing if isinstance(ch, Authorizes) else None
 
     @property
     def sessions_only(self) -> bool:

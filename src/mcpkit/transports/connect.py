@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from mcpkit.runtime.authorizing import Authorizing
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.types import RequestId
@@ -255,6 +256,11 @@ class _HttpChannel:
         """Whether only the session era can be spoken: the old HTTP+SSE transport (a URL
         ending in /sse) is a 2024-11-05 transport, with no stateless revision."""
         return self._legacy_now or self.legacy is not None
+
+    @property
+    def authorizing(self) -> Authorizing | None:
+        """`ChannelExtras.authorizing`: the token fetches of the auth both transports use."""
+        return self.http.authorizing
 
     def speak_stateless(self, revision: str, headers: Any) -> None:
         """Speak a stateless revision over Streamable HTTP (`StreamableHttpTransport`)."""

@@ -25,6 +25,7 @@ from mcpkit.auth.client.challenge import Challenge, bearer_challenge
 from mcpkit.auth.client.dpop import DPoPKey, dpop_challenge
 from mcpkit.auth.metadata import TokenResponse
 from mcpkit.errors import AuthorizationFailed
+from mcpkit.runtime.authorizing import Authorizing
 
 __all__ = ["Attempts", "Token", "TokenAuth", "wider_scope"]
 
@@ -80,11 +81,18 @@ class TokenAuth(httpx.Auth, ABC, Generic[T]):
         # One token fetch at a time: concurrent requests refused together get one new token.
         self._lock = asyncio.Lock()
         # Authorizations no answer has settled yet: those of requests cancelled before their
-        # answer (a connect's server/discover probe that timed out while authorizing, say),
-        # passed on by requests answered without a token (a 2025 initialize the server lets
-        # through). The next request counts them against its budget, so how a timeout cuts
-        # the requests of a connect never adds authorizations to the limit.
+        # answer (one its caller cancelled while it authorized, say), passed on by requests
+        # answered without a token (a 2025 initialize the server lets through). The next
+        # request counts them against its budget, so how a request is cut short never adds
+        # authorizations to the limit.
         self._unsettled_authorizations = 0
+        self._authorizing = Authorizing()
+
+    @property
+    def authorizing(self) -> Authorizing:
+        """The token fetches running now: a connect's probe does not count their time (a
+        person logging in) against `init_timeout`."""
+        return self._authorizing
 
     @property
     def server(self) -> str | None:
@@ -112,7 +120,8 @@ class TokenAuth(httpx.Auth, ABC, Generic[T]):
         attempts = Attempts(authorizations=self._unsettled_authorizations)
         self._unsettled_authorizations = 0
         try:
-            token = await self._usable_token(server)
+            with self._authorizing.running():
+                token = await self._usable_token(server)
             self._present(request, token)
             response = yield request
             while True:
@@ -121,12 +130,8 @@ class TokenAuth(httpx.Auth, ABC, Generic[T]):
                     response = yield request
                     continue
                 challenge = self._challenge(response.headers.get_list("www-authenticate"))
-                fresh: T | None = None
-                if response.status_code == 401:
-                    fresh = await self._after_unauthorized(server, token, challenge, attempts)
-                elif response.status_code == 403 and _needs_scope(challenge):
-                    assert challenge is not None
-                    fresh = await self._step_up(server, token, challenge, attempts)
+                with self._authorizing.running():
+                    fresh = await self._renewed(response, server, token, challenge, attempts)
                 if fresh is None:
                     if token is None and response.status_code not in (401, 403):
                         # Answered without a token: nothing settled, pass the count on.
@@ -140,6 +145,23 @@ class TokenAuth(httpx.Auth, ABC, Generic[T]):
             # authorizations fail, so the next request inherits them rather than starting over.
             self._unsettled_authorizations += attempts.authorizations
             raise
+
+    async def _renewed(
+        self,
+        response: httpx.Response,
+        server: str,
+        token: T | None,
+        challenge: Challenge | None,
+        attempts: Attempts,
+    ) -> T | None:
+        """The token to send again after the refusal `response`, or None to give it to the
+        caller."""
+        if response.status_code == 401:
+            return await self._after_unauthorized(server, token, challenge, attempts)
+        if response.status_code == 403 and _needs_scope(challenge):
+            assert challenge is not None
+            return await self._step_up(server, token, challenge, attempts)
+        return None
 
     # ------------------------------------------------------------ what a subclass says
 

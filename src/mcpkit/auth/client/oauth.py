@@ -65,8 +65,8 @@ class OAuth(TokenAuth[StoredTokens]):
     makes the calls to the authorization server
     (default: a fresh `httpx.AsyncClient` per flow). At most `max_step_ups` re-authorizations
     for more scope per request, and at most `1 + max_step_ups` authorizations in all, those of
-    requests cancelled before their answer (a connect's probe that timed out) counted in the
-    next one's; tokens are refreshed `refresh_margin` seconds before expiry.
+    requests cancelled before their answer counted in the next one's; tokens are refreshed
+    `refresh_margin` seconds before expiry.
     With `dpop` the tokens are DPoP-bound to that key (RFC 9449) and each request carries a
     proof; a Bearer token is then refused.
 

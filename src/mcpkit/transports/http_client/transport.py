@@ -14,6 +14,7 @@ import httpx
 
 from mcpkit.errors import ConnectionClosed, ConnectionFailed, InvalidUrl, RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.transports.endpoint_url import check_endpoint_url
 from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
@@ -144,6 +145,13 @@ class StreamableHttpTransport(StreamFollower):
         """Back to the session era: the server did not speak the stateless revision."""
         self.protocol_version = None
         self.stateless_headers = None
+
+    @property
+    def authorizing(self) -> Authorizing | None:
+        """The token fetches of `auth` (an `OAuth`'s login, say), if it tells them: the
+        connect's probe does not count their time against `init_timeout`."""
+        auth = self.auth
+        return auth.authorizing if isinstance(auth, Authorizes) else None
 
     # ----------------------------------------------------------- MessageChannel
 
