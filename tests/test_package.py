@@ -60,16 +60,21 @@ ALLOWED: dict[str, set[str]] = {
     "protocol": {"errors", "types"},
     "runtime": {"errors", "types", "protocol"},
     "stores": {"errors", "types", "protocol", "runtime"},
-    "auth": {"errors", "types", "protocol", "runtime", "stores"},
-    "transports": {"errors", "types", "protocol", "runtime", "stores", "auth"},
-    "server": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports"},
-    "client": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports"},
+    # The ASGI plumbing (scope and message types, a header, a body read, a whole answer) that
+    # every layer serving HTTP shares: the development authorization server (auth), the HTTP
+    # transports and the inspector. It imports nothing of mcpkit, so it sits below them all.
+    "_asgi": set(),
+    "auth": {"errors", "types", "protocol", "runtime", "stores", "_asgi"},
+    "transports": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth"},
+    "server": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"},
+    "client": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"},
     "testing": {
         "errors",
         "types",
         "protocol",
         "runtime",
         "stores",
+        "_asgi",
         "auth",
         "transports",
         "server",
@@ -81,6 +86,7 @@ ALLOWED: dict[str, set[str]] = {
         "protocol",
         "runtime",
         "stores",
+        "_asgi",
         "auth",
         "transports",
         "server",
@@ -384,3 +390,19 @@ def test_channels_are_asked_for_their_optional_methods_in_one_place() -> None:
     ]
     assert probes == []
     assert channel_probes("getattr(self._connection.channel, 'http', None)") != []
+
+
+def test_the_asgi_types_are_defined_once() -> None:
+    """`mcpkit._asgi` is the one home of the ASGI scope and message types: an app elsewhere
+    imports `Scope`, `Message`, `Receive` and `Send` rather than spelling their shape again
+    (auth and the inspector each had a copy)."""
+    home = SRC / "_asgi.py"
+    shape = "MutableMapping[str, Any]"  # an ASGI scope or message, as the ASGI spec types it
+    copies = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path != home and shape in path.read_text()
+    ]
+    assert copies == []
+    assert f"Scope = {shape}" in home.read_text()
+    assert ALLOWED["_asgi"] == set()  # it builds on nothing of mcpkit: every HTTP layer may

@@ -2,7 +2,7 @@
 address, a request body read within the app's limits, a refusal sent, and a `Stream` pumped
 out as server-sent events (with its priming event, replay, keep-alives and early close:
 basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
-is `mcpkit.auth._asgi`, shared with the development authorization server."""
+is `mcpkit._asgi`, shared with the development authorization server."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
-from mcpkit.auth import _asgi
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
 from mcpkit.transports.http.checks import BodyLimit, Refusal
 from mcpkit.transports.http.limits import BodyBudget
@@ -79,8 +79,8 @@ async def read_body(
     limit = BodyLimit(max_size)
     try:
         if budget is None:
-            return await _asgi.read_body(receive, limit.add)
-        return await _asgi.read_body(receive, partial(_take, limit, budget))
+            return await read_whole_body(receive, limit.add)
+        return await read_whole_body(receive, partial(_take, limit, budget))
     finally:
         if budget is not None:
             budget.give_back(limit.held)

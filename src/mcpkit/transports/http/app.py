@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypedDict
 
-from mcpkit.auth._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
