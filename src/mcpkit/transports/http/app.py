@@ -34,7 +34,6 @@ from mcpkit.transports.http.limits import (
     BodyBudget,
     check_connection_settings,
     default_max_connections,
-    guarded,
 )
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_terms import OwnCalls
@@ -347,9 +346,14 @@ class McpHttpApp(PostRequests, GetDeleteRequests):
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
         and `max_connections`, its writes joined per loop turn (`joined_writes`) and its
         write buffer counted in `max_queued_bytes`: for
-        `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself."""
+        `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself.
+        Raises `UvicornShapeChanged` when the installed uvicorn lacks what the connection
+        limits read of it (`mcpkit.transports.http.uvicorn_connections`)."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
-        # writes only wrap the transport, from outside.
+        # writes only wrap the transport, from outside. Imported here: the one module that
+        # reads uvicorn's internals loads only when uvicorn serves the app.
+        from mcpkit.transports.http.uvicorn_connections import guarded
+
         return joined_writes.joined(
             guarded(
                 joined_writes.uvicorn_protocol(http),
