@@ -406,3 +406,22 @@ def test_the_asgi_types_are_defined_once() -> None:
     assert copies == []
     assert f"Scope = {shape}" in home.read_text()
     assert ALLOWED["_asgi"] == set()  # it builds on nothing of mcpkit: every HTTP layer may
+
+
+# The server modules that serve over a transport; the rest of the server (its catalog, access
+# checks, handlers) works the same whatever carries the request, so it imports no transport:
+# what it shares with one lives in a layer both may import (protocol, say).
+SERVES_OVER_TRANSPORTS = {"server.serving", "server._http_run"}
+
+
+def test_only_the_serving_modules_of_the_server_import_transports() -> None:
+    graph = module_graph()
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.startswith("server.") and name not in SERVES_OVER_TRANSPORTS
+        for target in targets
+        if target.startswith("transports")
+    )
+    assert reaching == []
+    assert all(name in graph for name in SERVES_OVER_TRANSPORTS), "renamed: update the set"
