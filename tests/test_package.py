@@ -100,9 +100,9 @@ ALLOWED["cli"].add("__init__")  # `mcpkit --version`
 # which never imports it; `mcpkit proxy` serves one.
 ALLOWED["proxy"] = ALLOWED["server"] | {"server"}
 ALLOWED["cli"].add("proxy")
-# The web inspector: a client of any TARGET (cli.target), started by `mcpkit dev` and
-# `mcpkit inspect --web` (imported lazily in their handlers).
-ALLOWED["inspector"] = ALLOWED["cli"] | {"cli"}
+# The web inspector: a client of any TARGET (client.target), started by `mcpkit dev` and
+# `mcpkit inspect --web` (imported lazily in their handlers); it never imports the cli.
+ALLOWED["inspector"] = set(ALLOWED["cli"])
 ALLOWED["cli"].add("inspector")
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}
@@ -425,3 +425,13 @@ def test_only_the_serving_modules_of_the_server_import_transports() -> None:
     )
     assert reaching == []
     assert all(name in graph for name in SERVES_OVER_TRANSPORTS), "renamed: update the set"
+
+
+def test_no_two_layers_may_import_each_other() -> None:
+    """Two layers allowed each other's modules are one layer in two folders (the cli and the
+    inspector were, through cli.target): what both use belongs in a layer below them."""
+    layers = set(ALLOWED) - {"__init__"}  # the lazy public names, which every layer may use
+    mutual = sorted(
+        f"{a} <-> {b}" for a in layers for b in ALLOWED[a] & layers if a < b and a in ALLOWED[b]
+    )
+    assert mutual == []
