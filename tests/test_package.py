@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -435,3 +436,19 @@ def test_no_two_layers_may_import_each_other() -> None:
         f"{a} <-> {b}" for a in layers for b in ALLOWED[a] & layers if a < b and a in ALLOWED[b]
     )
     assert mutual == []
+
+
+def test_the_test_files_the_sources_cite_exist() -> None:
+    """A comment or docstring that names the test guarding it names one that is there: a
+    reader who follows `tests/x/test_y.py` finds it (runtime/channel.py named a file that had
+    never existed)."""
+    root = SRC.parents[1]
+    cited = re.compile(r"\btests/[\w/]+\.py\b")
+    texts = [*SRC.rglob("*.py"), *(root / "docs").rglob("*.md"), root / "README.md"]
+    missing = sorted(
+        f"{path.relative_to(root)}: {name}"
+        for path in texts
+        for name in set(cited.findall(path.read_text()))
+        if not (root / name).is_file()
+    )
+    assert missing == []

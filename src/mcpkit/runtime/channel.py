@@ -7,8 +7,8 @@ also implements the optional methods of `RoutedChannel`.
 
 The runtime finds a channel's optional methods in one place, `extras_of(channel)`, which
 returns them as one typed `ChannelExtras` (None for each the channel lacks): nothing else
-probes a channel with `getattr`, so a type checker sees every call (tests/test_structure.py
-guards this).
+probes a channel with `getattr`, so a type checker sees every call (tests/test_package.py,
+`test_channels_are_asked_for_their_optional_methods_in_one_place`, guards this).
 """
 
 from __future__ import annotations
