@@ -58,6 +58,14 @@ def test_missing_attributes_and_cycle_are_named() -> None:
     assert "uvicorn " in message and "header_timeout" in message
 
 
+def test_a_uvicorn_installed_without_its_source_is_named_so() -> None:
+    """The check reads uvicorn's source: where there is none, it says that, not that uvicorn
+    changed."""
+    made = type("Made", (H11Protocol,), {"__module__": "not_a_loaded_module"})
+    with pytest.raises(UvicornShapeChanged, match=r"the source of not_a_loaded_module"):
+        guarded(made, **SETTINGS)
+
+
 class _CycleWithoutMoreBody:
     """A request cycle of a uvicorn that renamed `more_body`."""
 
