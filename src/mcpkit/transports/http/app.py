@@ -20,7 +20,7 @@ from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
-from mcpkit.transports.http._exchange import local_path, send_refusal
+from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
 from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
@@ -31,7 +31,6 @@ from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
-    BodyBudget,
     check_connection_settings,
     default_max_connections,
 )

@@ -1,28 +1,23 @@
-"""What one HTTP server spends on all its clients together, whoever they are: request bodies
-held at once (`BodyBudget`, in the ASGI app), and the defaults and checks of the settings for
-how long a request's headers and body may take and how many connections may be open at once
-(kept in uvicorn's protocol, since ASGI never sees a connection before its headers are
-complete: `uvicorn_connections`, the one module that reads uvicorn's internals).
+"""The defaults and checks of what one HTTP server spends on all its clients together: request
+bodies held at once (kept by the app's `BodyBudget`, in `_exchange`, beside the body read it
+bounds), how long a request's headers and body may take and how many connections may be open
+at once (kept in uvicorn's protocol, since ASGI never sees a connection before its headers
+are complete: `uvicorn_connections`, the one module that reads uvicorn's internals). Nothing
+here runs per request.
 
 Each refusal names the setting that decides it (docs/http.md, "Limits and exposure")."""
 
 from __future__ import annotations
 
-import logging
 from typing import Final
-
-from mcpkit.transports.http.checks import Refusal, refuse
 
 __all__ = [
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_MAX_BODY_BYTES",
-    "BodyBudget",
     "check_connection_settings",
     "default_max_connections",
 ]
-
-logger = logging.getLogger("mcpkit.http")
 
 #: Seconds a request's body may take to arrive, as a whole (not per read).
 DEFAULT_BODY_TIMEOUT: Final = 30.0
@@ -50,41 +45,6 @@ def default_max_connections() -> int:
     if soft == resource.RLIM_INFINITY:
         return _MAX_CONNECTIONS_CEILING
     return max(16, min(_MAX_CONNECTIONS_CEILING, soft - _FD_RESERVE))
-
-
-class BodyBudget:
-    """Request bodies being read by one app: at most `max_bytes` held at once across all
-    requests. A body that would pass them is refused with 503 and Retry-After (the others
-    finish first)."""
-
-    __slots__ = ("held", "max_bytes")
-
-    def __init__(self, max_bytes: int) -> None:
-        if max_bytes < 1:
-            raise ValueError("max_body_bytes must be a positive number of bytes")
-        self.max_bytes = max_bytes
-        self.held = 0
-
-    def take(self, size: int) -> Refusal | None:
-        """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
-        if self.held + size > self.max_bytes:
-            logger.warning(
-                "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
-                self.held,
-                self.max_bytes,
-            )
-            return refuse(
-                503,
-                f"this server holds {self.held} bytes of request bodies being read, near its "
-                f"max_body_bytes setting ({self.max_bytes}): try again shortly, or raise "
-                "max_body_bytes",
-                headers=((b"retry-after", b"1"),),
-            )
-        self.held += size
-        return None
-
-    def give_back(self, size: int) -> None:
-        self.held -= size
 
 
 def check_connection_settings(

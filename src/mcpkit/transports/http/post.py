@@ -20,6 +20,7 @@ from mcpkit.protocol.stateless import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
+    BodyBudget,
     client_address,
     read_body,
     send_refusal,
@@ -35,7 +36,6 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
-from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
 from mcpkit.transports.http.sessions import ClientCaps, HttpSession, make_room, no_room
