@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -60,16 +61,21 @@ ALLOWED: dict[str, set[str]] = {
     "protocol": {"errors", "types"},
     "runtime": {"errors", "types", "protocol"},
     "stores": {"errors", "types", "protocol", "runtime"},
-    "auth": {"errors", "types", "protocol", "runtime", "stores"},
-    "transports": {"errors", "types", "protocol", "runtime", "stores", "auth"},
-    "server": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports"},
-    "client": {"errors", "types", "protocol", "runtime", "stores", "auth", "transports"},
+    # The ASGI plumbing (scope and message types, a header, a body read, a whole answer) that
+    # every layer serving HTTP shares: the development authorization server (auth), the HTTP
+    # transports and the inspector. It imports nothing of mcpkit, so it sits below them all.
+    "_asgi": set(),
+    "auth": {"errors", "types", "protocol", "runtime", "stores", "_asgi"},
+    "transports": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth"},
+    "server": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"},
+    "client": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"},
     "testing": {
         "errors",
         "types",
         "protocol",
         "runtime",
         "stores",
+        "_asgi",
         "auth",
         "transports",
         "server",
@@ -81,6 +87,7 @@ ALLOWED: dict[str, set[str]] = {
         "protocol",
         "runtime",
         "stores",
+        "_asgi",
         "auth",
         "transports",
         "server",
@@ -94,9 +101,9 @@ ALLOWED["cli"].add("__init__")  # `mcpkit --version`
 # which never imports it; `mcpkit proxy` serves one.
 ALLOWED["proxy"] = ALLOWED["server"] | {"server"}
 ALLOWED["cli"].add("proxy")
-# The web inspector: a client of any TARGET (cli.target), started by `mcpkit dev` and
-# `mcpkit inspect --web` (imported lazily in their handlers).
-ALLOWED["inspector"] = ALLOWED["cli"] | {"cli"}
+# The web inspector: a client of any TARGET (client.target), started by `mcpkit dev` and
+# `mcpkit inspect --web` (imported lazily in their handlers); it never imports the cli.
+ALLOWED["inspector"] = set(ALLOWED["cli"])
 ALLOWED["cli"].add("inspector")
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}
@@ -359,8 +366,8 @@ _USER = "a user's object (function, class, module, stream), as Python or a libra
 _OPTIONAL_LIB = "an optional library's module or object, whose names differ by version"
 _POSIX = "the os module: the name exists on POSIX only"
 _UVICORN = (
-    "uvicorn's own connection objects and the marks this module sets on them (issue 40, "
-    "item 4, moves this hardening to uvicorn's public interfaces)"
+    "uvicorn's own connection objects and the marks this module sets on them: the one "
+    "deployment module that reads uvicorn's internals, checked against uvicorn's shape at start"
 )
 PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "auth/client/storage.py": {
@@ -483,7 +490,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
         "max_size, the standard one does",
     },
-    "transports/http/limits.py": {
+    "transports/http/uvicorn_connections.py": {
         "getattr(c, '_mk_opened_at', 0.0)": _UVICORN,
         "getattr(connection, '_expire', None)": _UVICORN,
         "getattr(other, '_mk_idle_at', None)": _UVICORN,
@@ -535,3 +542,65 @@ def test_the_probe_check_sees_every_probe() -> None:
         "getattr(broker, 'forward_cancel', None)",
         "hasattr(x, 'start')",
     ]
+
+
+def test_the_asgi_types_are_defined_once() -> None:
+    """`mcpkit._asgi` is the one home of the ASGI scope and message types: an app elsewhere
+    imports `Scope`, `Message`, `Receive` and `Send` rather than spelling their shape again
+    (auth and the inspector each had a copy)."""
+    home = SRC / "_asgi.py"
+    shape = "MutableMapping[str, Any]"  # an ASGI scope or message, as the ASGI spec types it
+    copies = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path != home and shape in path.read_text()
+    ]
+    assert copies == []
+    assert f"Scope = {shape}" in home.read_text()
+    assert ALLOWED["_asgi"] == set()  # it builds on nothing of mcpkit: every HTTP layer may
+
+
+# The server modules that serve over a transport; the rest of the server (its catalog, access
+# checks, handlers) works the same whatever carries the request, so it imports no transport:
+# what it shares with one lives in a layer both may import (protocol, say).
+# (`server.surface` too: `ServerApi` names the types Server's serving methods return.)
+SERVES_OVER_TRANSPORTS = {"server.serving", "server._http_run", "server.surface"}
+
+
+def test_only_the_serving_modules_of_the_server_import_transports() -> None:
+    graph = module_graph()
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.startswith("server.") and name not in SERVES_OVER_TRANSPORTS
+        for target in targets
+        if target.startswith("transports")
+    )
+    assert reaching == []
+    assert all(name in graph for name in SERVES_OVER_TRANSPORTS), "renamed: update the set"
+
+
+def test_no_two_layers_may_import_each_other() -> None:
+    """Two layers allowed each other's modules are one layer in two folders (the cli and the
+    inspector were, through cli.target): what both use belongs in a layer below them."""
+    layers = set(ALLOWED) - {"__init__"}  # the lazy public names, which every layer may use
+    mutual = sorted(
+        f"{a} <-> {b}" for a in layers for b in ALLOWED[a] & layers if a < b and a in ALLOWED[b]
+    )
+    assert mutual == []
+
+
+def test_the_test_files_the_sources_cite_exist() -> None:
+    """A comment or docstring that names the test guarding it names one that is there: a
+    reader who follows `tests/x/test_y.py` finds it (runtime/channel.py named a file that had
+    never existed)."""
+    root = SRC.parents[1]
+    cited = re.compile(r"\btests/[\w/]+\.py\b")
+    texts = [*SRC.rglob("*.py"), *(root / "docs").rglob("*.md"), root / "README.md"]
+    missing = sorted(
+        f"{path.relative_to(root)}: {name}"
+        for path in texts
+        for name in set(cited.findall(path.read_text()))
+        if not (root / name).is_file()
+    )
+    assert missing == []

@@ -15,7 +15,7 @@ from _serving import WAIT, serving
 
 import mcpkit.transports.legacy_sse_client as legacy_client
 from mcpkit import Client, Context
-from mcpkit.auth._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.errors import ConnectionClosed, TransportError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel

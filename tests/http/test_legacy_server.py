@@ -12,7 +12,7 @@ import pytest
 from _legacy import INITIALIZED, Events, call, initialize, legacy_session, make_server
 from _serving import WAIT, serving
 
-from mcpkit.auth._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.legacy import LegacySse
 

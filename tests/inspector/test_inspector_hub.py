@@ -158,7 +158,7 @@ async def test_a_failed_connect_says_why_and_forgets_the_last_server(tmp_path: A
     def factory(target: str, **options: Any) -> Client:
         if target == "small":
             return Client(small_server(), **options)
-        from mcpkit.cli.target import open_client
+        from mcpkit.client.target import open_client
 
         return open_client(target, stderr="devnull", **options)
 

@@ -28,7 +28,7 @@ import pytest
 from _inspector_harness import SHOWCASE, log_in, served, serving
 from test_dev import ENV, REPO, WAIT, _line_with
 
-from mcpkit.cli.target import TargetError
+from mcpkit.client.target import TargetError
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.launcher import Launcher

@@ -11,7 +11,7 @@ import pytest
 from _inspector_harness import SHOWCASE, serving
 
 from mcpkit import Client, Server
-from mcpkit.cli.target import parse_target
+from mcpkit.client.target import parse_target
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.settings import ConnectionSettings

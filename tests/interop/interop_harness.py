@@ -84,7 +84,7 @@ def run_peer_client(client: str, server: str, suite: str = "") -> dict[str, Any]
 def through_proxy(client: str, server: str, suite: str = "") -> list[str]:
     """Peer client `client` with `mcpkit proxy '<server's command>'` as its server."""
     upstream = " ".join(server_command(server, suite))
-    if upstream.endswith(".py"):  # cli/target.py reads that text as a file to `mcpkit run`
+    if upstream.endswith(".py"):  # client/target.py reads that text as a file to `mcpkit run`
         upstream += " --stdio"  # an argument the peer ignores keeps it a command
     return [*client_command(client, suite), sys.executable, "-m", "mcpkit", "proxy", upstream]
 

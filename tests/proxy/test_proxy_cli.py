@@ -70,7 +70,7 @@ async def test_a_2026_client_outlives_a_dying_upstream() -> None:
 
 
 async def test_proxy_over_http_in_front_of_a_command_and_a_url_in_front_of_that() -> None:
-    # A command (cli/target.py reads one whose text ends in ".py" as a file: an argument
+    # A command (client/target.py reads one whose text ends in ".py" as a file: an argument
     # after it keeps it a command; the example ignores it).
     command = f"{sys.executable} {EVERYTHING} --as-a-command"
     argv = mcpkit("proxy", command, "--transport", "http", "--port", "0")

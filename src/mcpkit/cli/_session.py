@@ -67,7 +67,7 @@ def run_session(args: argparse.Namespace, parser: argparse.ArgumentParser, body:
 
 async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
     from mcpkit.cli._args import UsageError
-    from mcpkit.cli.target import TargetError, open_client, parse_headers, parse_target
+    from mcpkit.client.target import TargetError, open_client, parse_headers, parse_target
     from mcpkit.errors import McpkitError, RequestTimeout
 
     try:

@@ -14,18 +14,9 @@ from functools import partial
 from importlib import resources
 from typing import Any, cast
 
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.errors import McpError
-from mcpkit.inspector._asgi import (
-    LOOPBACK,
-    Receive,
-    Scope,
-    Send,
-    header,
-    host_name,
-    origin,
-    query,
-    reply,
-)
+from mcpkit.inspector._http import LOOPBACK, header, host_name, origin, query, reply
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
@@ -366,8 +357,7 @@ async def _asset(
         *security,
         *(extra or []),
     ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
+    await send_whole(send, 200, data, headers)
 
 
 async def _text(send: Send, status: int, text: str) -> None:
@@ -376,5 +366,4 @@ async def _text(send: Send, status: int, text: str) -> None:
         (b"cache-control", b"no-store"),
         *_SECURITY_HEADERS,
     ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": text.encode()})
+    await send_whole(send, status, text.encode(), headers)

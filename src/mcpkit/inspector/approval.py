@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mcpkit.cli.target import Target
+    from mcpkit.client.target import Target
 
 __all__ = ["CONFIRMATION_LIFETIME", "Approvals", "ConfirmationNeeded"]
 

@@ -10,8 +10,8 @@ from mcpkit.inspector.settings import ConnectionSettings
 from mcpkit.runtime.channel import MessageChannel, extras_of
 
 if TYPE_CHECKING:
-    from mcpkit.cli.target import Target
     from mcpkit.client.client import Client
+    from mcpkit.client.target import Target
     from mcpkit.transports.connect import Opened
 
 __all__ = ["era_options", "open_inspector_client"]
@@ -35,8 +35,8 @@ def open_inspector_client(target: Target, settings: ConnectionSettings, **option
     """A `Client` (not yet connected) for `target` over the transport `settings` choose, with
     their environment or headers; `options` are the rest (`era_options`, the hub's handlers).
     `settings.check(target)` has passed."""
-    from mcpkit.cli.target import open_client
     from mcpkit.client.client import Client
+    from mcpkit.client.target import open_client
 
     url = target.argv_or_url
     if not isinstance(url, str) or settings.transport == "auto":

@@ -22,8 +22,8 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.stateless import is_stateless_revision
 
 if TYPE_CHECKING:
-    from mcpkit.cli.target import Target
     from mcpkit.client.client import Client
+    from mcpkit.client.target import Target
 
 __all__ = ["Approve", "CallCancelled", "InspectorHub"]
 
@@ -153,7 +153,7 @@ class InspectorHub:
         """Connect to `target` as `settings` say (None: those of the last connect, as
         `mcpkit dev` reconnects), closing any earlier client; the server's facts. `approve`
         sees what would be started before anything is closed or started, and may refuse."""
-        from mcpkit.cli.target import parse_target
+        from mcpkit.client.target import parse_target
 
         chosen = settings if settings is not None else self.settings
         async with self._lock:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
+
+from mcpkit._asgi import Scope
 
 __all__ = ["BROWSER_CODE_LIFETIME", "Logins"]
 
@@ -79,11 +80,11 @@ class Logins:
         """Log every browser out: a new token, which no cookie holds."""
         self.token = secrets.token_urlsafe(32)
 
-    def holds_token(self, scope: MutableMapping[str, Any]) -> bool:
+    def holds_token(self, scope: Scope) -> bool:
         """Whether the request carries this inspector's cookie."""
         return _same(_cookie(scope, cookie_name(scope)), self.token)
 
-    def set_cookie(self, scope: MutableMapping[str, Any]) -> tuple[bytes, bytes]:
+    def set_cookie(self, scope: Scope) -> tuple[bytes, bytes]:
         """The header that gives the browser the token: unreadable by scripts (HttpOnly),
         sent only with requests this site makes itself (SameSite=Strict), kept until the
         browser closes."""
@@ -91,13 +92,13 @@ class Logins:
         return (b"set-cookie", value.encode())
 
 
-def cookie_name(scope: MutableMapping[str, Any]) -> str:
+def cookie_name(scope: Scope) -> str:
     """Cookies ignore ports: each inspector (one per port) names its own."""
     server = scope.get("server")
     return f"mcpkit_inspector_{server[1]}" if server else "mcpkit_inspector"
 
 
-def _cookie(scope: MutableMapping[str, Any], name: str) -> str:
+def _cookie(scope: Scope, name: str) -> str:
     for key, value in scope["headers"]:
         if key != b"cookie":
             continue

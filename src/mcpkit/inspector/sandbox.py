@@ -12,7 +12,8 @@ from collections import OrderedDict
 from importlib import resources
 from typing import Any, cast
 
-from mcpkit.inspector._asgi import LOOPBACK, Scope, Send, origin, query, reply
+from mcpkit._asgi import Scope, Send, send_whole
+from mcpkit.inspector._http import LOOPBACK, origin, query, reply
 
 __all__ = ["MAX_VIEWS", "Views", "serve_sandbox", "view_policy"]
 
@@ -124,8 +125,7 @@ async def _send_page(send: Send, body: bytes, policy: str) -> None:
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
     ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_whole(send, 200, body, headers)
 
 
 def _inspector_origin(origin: str, scope: Scope) -> bool:

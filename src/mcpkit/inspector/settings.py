@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
-    from mcpkit.cli.target import Target
+    from mcpkit.client.target import Target
 
 __all__ = ["ERAS", "TRANSPORTS", "ConnectionSettings", "Era", "Transport"]
 

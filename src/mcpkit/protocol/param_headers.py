@@ -7,6 +7,7 @@ streamable-http, "Request Metadata", "Value Encoding", SEP-2243). Pure functions
 - `encode_value` / `decode_value`: a value as it travels in a header, as is when it is plain
   visible ASCII, else `=?base64?...?=` of its UTF-8.
 - `value_at`: the argument at a path of `properties` keys.
+- `declared_param_headers`: the arguments a tool's input schema marks to be mirrored.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
-__all__ = ["HEADER_TOKEN", "NAMED_BY", "decode_value", "encode_value", "value_at"]
+__all__ = [
+    "HEADER_TOKEN",
+    "NAMED_BY",
+    "declared_param_headers",
+    "decode_value",
+    "encode_value",
+    "value_at",
+]
 
 #: The methods whose request names an item in `Mcp-Name`, and the params field that holds it.
 NAMED_BY: Final[Mapping[str, str]] = {
@@ -75,3 +83,25 @@ def value_at(arguments: Any, path: Sequence[str]) -> Any:
             return None
         node = cast("Mapping[str, Any]", node).get(part)
     return node
+
+
+def declared_param_headers(input_schema: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The arguments a tool mirrors into `Mcp-Param-{Name}` headers: each `x-mcp-header` on a
+    property reached from the schema's root through `properties` alone, by its path."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(schema: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        properties: Any = schema.get("properties")
+        if not isinstance(properties, dict):
+            return
+        for key, sub in cast("dict[str, Any]", properties).items():
+            if not isinstance(sub, dict):
+                continue
+            prop = cast("dict[str, Any]", sub)
+            name = prop.get("x-mcp-header")
+            if isinstance(name, str) and name:
+                found[name] = (*path, key)
+            walk(prop, (*path, key))
+
+    walk(input_schema, ())
+    return found

@@ -8,7 +8,8 @@ also implements the optional methods of `RoutedChannel`.
 Each optional method is a capability of its own, a runtime-checkable Protocol (`SendsRouted`,
 `ClosesStreams`, ...): `extras_of(channel)` tells which the channel has with `isinstance`
 and returns them as one typed `ChannelExtras` (None for each it lacks), so a type checker
-sees every call and nothing probes a channel by name (tests/test_package.py guards this).
+sees every call and nothing probes a channel by name (tests/test_package.py,
+`test_nothing_is_probed_for_a_member_of_an_interface_of_ours`, guards this).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.transports.http.mirrored import declared_param_headers
+from mcpkit.protocol.param_headers import declared_param_headers
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken

@@ -1,7 +1,7 @@
 """The HTTP side of the development authorization server: its body limit, parsing a form and
 Basic credentials, and the answers it sends (JSON, RFC 6749 section 5.2 errors, redirects).
-The ASGI plumbing under them (types, reading a body, a whole answer) is `mcpkit.auth._asgi`,
-shared with the Streamable HTTP transport."""
+The ASGI plumbing under them (types, a header, reading a body, a whole answer) is
+`mcpkit._asgi`, shared with the HTTP transports and the inspector."""
 
 from __future__ import annotations
 
@@ -14,15 +14,14 @@ from urllib.parse import parse_qsl, unquote
 
 import msgspec
 
-from mcpkit.auth import _asgi
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
+from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.auth.metadata import OAuthErrorResponse, encode
 
 __all__ = [
     "Form",
     "Refused",
     "basic_credentials",
-    "header",
     "parse_form",
     "read_body",
     "request_origin",
@@ -63,19 +62,11 @@ class Refused(Exception):
         self.headers = tuple(headers)
 
 
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of header `name` (lower-case), or None."""
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value)
-    return None
-
-
 def request_origin(scope: Scope) -> str:
     """`scheme://host[:port]` as the client addressed this server (its Host header), so that
     metadata, endpoint URLs and the `iss` of tokens use the origin the client used."""
     scheme = str(scope.get("scheme", "http"))
-    raw = header(scope, b"host")
+    raw = first_header(scope, b"host")
     if raw is None:
         server = scope.get("server")
         if not server:
@@ -100,7 +91,7 @@ async def read_body(receive: Receive, max_size: int) -> bytes:
             "invalid_request", f"the body is over {max_size} bytes (max_body_size)", status=413
         )
 
-    body = await _asgi.read_body(receive, check)
+    body = await read_whole_body(receive, check)
     if body is None:
         raise Refused("invalid_request", "the client went away", status=400)
     if isinstance(body, Refused):
@@ -127,7 +118,7 @@ def parse_form(text: bytes | str) -> Form:
 def basic_credentials(scope: Scope) -> tuple[str, str] | None:
     """The client id and secret of an `Authorization: Basic` header (RFC 6749 section 2.3.1:
     each form-url-encoded, then joined by a colon), or None when there is none."""
-    raw = header(scope, b"authorization")
+    raw = first_header(scope, b"authorization")
     if raw is None or not raw[:6].lower() == b"basic ":
         return None
     try:

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
 from mcpkit.auth.devserver._http import (
     Refused,
     parse_form,
@@ -249,12 +249,9 @@ def _method(scope: Scope, allowed: str) -> None:
 
 
 def _content_type(scope: Scope, expected: bytes) -> None:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-type":
-            if bytes(value).split(b";")[0].strip().lower() == expected:
-                return
-            break
-    raise Refused("invalid_request", f"the body must be {expected.decode()}", status=415)
+    value = first_header(scope, b"content-type")
+    if value is None or value.split(b";")[0].strip().lower() != expected:
+        raise Refused("invalid_request", f"the body must be {expected.decode()}", status=415)
 
 
 def source_of(scope: Scope) -> str:

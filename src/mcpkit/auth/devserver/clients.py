@@ -13,7 +13,7 @@ import msgspec
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
-from mcpkit.auth._asgi import Scope
+from mcpkit._asgi import Scope
 from mcpkit.auth.devserver._http import Form, Refused, basic_credentials
 from mcpkit.auth.devserver.assertions import ASSERTION_TYPE, PRIVATE_KEY_JWT, ClientAssertions
 from mcpkit.auth.devserver.cimd import MetadataDocuments, is_metadata_url

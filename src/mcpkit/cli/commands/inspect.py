@@ -79,7 +79,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from mcpkit.cli._output import Terminal
     from mcpkit.cli._session import EXIT_CONNECT
-    from mcpkit.cli.target import TargetError, parse_headers, parse_target
+    from mcpkit.client.target import TargetError, parse_headers, parse_target
     from mcpkit.transports.endpoint_url import looks_like_url
 
     try:

@@ -50,7 +50,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._session import EXIT_CONNECT
     from mcpkit.cli.commands.run import http_options
     from mcpkit.cli.main import ERROR_PREFIX
-    from mcpkit.cli.target import TargetError, parse_headers, parse_target
+    from mcpkit.client.target import TargetError, parse_headers, parse_target
 
     options = http_options(parser, args)
     try:
@@ -86,7 +86,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _proxy(target: object, headers: dict[str, str], max_sessions: int | None) -> object:
     import os
 
-    from mcpkit.cli.target import Target
+    from mcpkit.client.target import Target
     from mcpkit.proxy import DEFAULT_MAX_UPSTREAMS, ProxyServer
     from mcpkit.transports.stdio_client import StdioParameters
 

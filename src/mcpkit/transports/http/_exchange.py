@@ -1,27 +1,29 @@
 """One exchange of the HTTP apps, over ASGI: the path below the mount point, the client's
-address, a request body read within the app's limits, a refusal sent, and a `Stream` pumped
+address, a request body read within the app's limits (its own, and `BodyBudget`'s for all
+bodies at once), a refusal sent, and a `Stream` pumped
 out as server-sent events (with its priming event, replay, keep-alives and early close:
 basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
-is `mcpkit.auth._asgi`, shared with the development authorization server."""
+is `mcpkit._asgi`, shared with the development authorization server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
-from mcpkit.auth import _asgi
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
-from mcpkit.transports.http.checks import BodyLimit, Refusal
-from mcpkit.transports.http.limits import BodyBudget
+from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse
 from mcpkit.transports.http.streams import Stream
 
 __all__ = [
     "SSE_HEADERS",
+    "BodyBudget",
     "Resumption",
     "client_address",
     "local_path",
@@ -31,6 +33,43 @@ __all__ = [
     "until_disconnect",
     "watch_disconnect",
 ]
+
+logger = logging.getLogger("mcpkit.http")
+
+
+class BodyBudget:
+    """Request bodies being read by one app: at most `max_bytes` held at once across all
+    requests. A body that would pass them is refused with 503 and Retry-After (the others
+    finish first)."""
+
+    __slots__ = ("held", "max_bytes")
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_body_bytes must be a positive number of bytes")
+        self.max_bytes = max_bytes
+        self.held = 0
+
+    def take(self, size: int) -> Refusal | None:
+        """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
+        if self.held + size > self.max_bytes:
+            logger.warning(
+                "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
+                self.held,
+                self.max_bytes,
+            )
+            return refuse(
+                503,
+                f"this server holds {self.held} bytes of request bodies being read, near its "
+                f"max_body_bytes setting ({self.max_bytes}): try again shortly, or raise "
+                "max_body_bytes",
+                headers=((b"retry-after", b"1"),),
+            )
+        self.held += size
+        return None
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
 
 
 def local_path(scope: Scope) -> str:
@@ -79,8 +118,8 @@ async def read_body(
     limit = BodyLimit(max_size)
     try:
         if budget is None:
-            return await _asgi.read_body(receive, limit.add)
-        return await _asgi.read_body(receive, partial(_take, limit, budget))
+            return await read_whole_body(receive, limit.add)
+        return await read_whole_body(receive, partial(_take, limit, budget))
     finally:
         if budget is not None:
             budget.give_back(limit.held)

@@ -13,14 +13,14 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, Literal, TypedDict
 
-from mcpkit.auth._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
-from mcpkit.transports.http._exchange import local_path, send_refusal
+from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
 from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
@@ -31,10 +31,8 @@ from mcpkit.transports.http.limits import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
-    BodyBudget,
     check_connection_settings,
     default_max_connections,
-    guarded,
 )
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_terms import OwnCalls
@@ -377,9 +375,14 @@ class McpHttpApp:
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
         and `max_connections`, its writes joined per loop turn (`joined_writes`) and its
         write buffer counted in `max_queued_bytes`: for
-        `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself."""
+        `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself.
+        Raises `UvicornShapeChanged` when the installed uvicorn lacks what the connection
+        limits read of it (`mcpkit.transports.http.uvicorn_connections`)."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
-        # writes only wrap the transport, from outside.
+        # writes only wrap the transport, from outside. Imported here: the one module that
+        # reads uvicorn's internals loads only when uvicorn serves the app.
+        from mcpkit.transports.http.uvicorn_connections import guarded
+
         return joined_writes.joined(
             guarded(
                 joined_writes.uvicorn_protocol(http),

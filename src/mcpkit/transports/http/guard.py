@@ -11,7 +11,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.metadata import encode
 from mcpkit.auth.server.dpop import ProofChecker, RequestProof
 from mcpkit.auth.server.resource import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from mcpkit.auth._asgi import Scope, Send, send_whole
+from mcpkit._asgi import Scope, Send, send_whole
 from mcpkit.stores.deadline import StoreUnavailable
 
 __all__ = ["HealthRoutes"]

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
-from mcpkit.auth._asgi import Receive, Send
+from mcpkit._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
-from mcpkit.transports.http._exchange import local_path, read_body, send_refusal
+from mcpkit.transports.http._exchange import BodyBudget, local_path, read_body, send_refusal
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
     MAX_SESSION_ID_LENGTH,
@@ -34,7 +34,6 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
-from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.sessions import (
     ClientCaps,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import msgspec
 
@@ -187,25 +187,3 @@ def _same(header: str, value: Any) -> bool:
 
 def _mismatch(why: str) -> McpError:
     return McpError(codes.HEADER_MISMATCH, f"Header mismatch: {why}")
-
-
-def declared_param_headers(input_schema: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The arguments a tool mirrors into `Mcp-Param-{Name}` headers: each `x-mcp-header` on a
-    property reached from the schema's root through `properties` alone, by its path."""
-    found: dict[str, tuple[str, ...]] = {}
-
-    def walk(schema: Mapping[str, Any], path: tuple[str, ...]) -> None:
-        properties: Any = schema.get("properties")
-        if not isinstance(properties, dict):
-            return
-        for key, sub in cast("dict[str, Any]", properties).items():
-            if not isinstance(sub, dict):
-                continue
-            prop = cast("dict[str, Any]", sub)
-            name = prop.get("x-mcp-header")
-            if isinstance(name, str) and name:
-                found[name] = (*path, key)
-            walk(prop, (*path, key))
-
-    walk(input_schema, ())
-    return found

@@ -21,7 +21,7 @@ from typing import Final
 
 import msgspec
 
-from mcpkit.auth._asgi import Receive, Send, send_whole
+from mcpkit._asgi import Receive, Send, send_whole
 from mcpkit.protocol.codes import (
     HEADER_MISMATCH,
     INVALID_PARAMS,

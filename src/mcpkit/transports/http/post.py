@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Hashable, Sequence
 from typing import Final
 
-from mcpkit.auth._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed, McpError
@@ -19,6 +19,7 @@ from mcpkit.protocol.stateless import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
+    BodyBudget,
     client_address,
     read_body,
     send_refusal,
@@ -34,7 +35,6 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
-from mcpkit.transports.http.limits import BodyBudget
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
 from mcpkit.transports.http.sessions import ClientCaps, HostServer, HttpSession, make_room, no_room

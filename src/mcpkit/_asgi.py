@@ -1,10 +1,11 @@
-"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, reading a
-request body to its end (each chunk checked as it arrives), and sending a whole answer.
+"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, a header's
+value, reading a request body to its end (each chunk checked as it arrives), and sending a
+whole answer.
 
-It lives in the auth layer, the lowest one that serves HTTP: the development authorization
-server (auth/devserver) uses it, and so does the Streamable HTTP transport above it
-(transports/http), which may import from auth but not the other way round (DESIGN.md,
-"Layers"). Nothing here knows either app's refusals: a body check answers what its app sends.
+It sits below every layer that serves HTTP (tests/test_package.py, `ALLOWED["_asgi"]`): the
+development authorization server (auth/devserver), the Streamable HTTP and legacy transports
+(transports/http) and the web inspector all take it from here. Nothing here knows any app's
+refusals: a body check answers what its app sends.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["Message", "Receive", "Scope", "Send", "read_body", "send_whole"]
+__all__ = ["Message", "Receive", "Scope", "Send", "first_header", "read_body", "send_whole"]
 
 #: ASGI 3 as the specification types it: a scope and messages are dicts of str keys.
 Scope = MutableMapping[str, Any]
@@ -21,6 +22,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 R = TypeVar("R")
+
+
+def first_header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of request header `name` (lower-case, as ASGI gives names), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
 
 
 async def read_body(receive: Receive, check: Callable[[int], R | None]) -> bytes | R | None:

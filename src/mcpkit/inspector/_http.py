@@ -1,31 +1,21 @@
-"""The few ASGI helpers the inspector's two origins share (the page's, and the views'
-sandbox): reading a query parameter or a header, and answering JSON."""
+"""What the inspector's two origins (the page's, and the views' sandbox) ask of a request and
+answer alike: a query parameter, a header as text, the loopback names, and a JSON reply; the
+ASGI plumbing under them is `mcpkit._asgi`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = [
-    "LOOPBACK",
-    "Receive",
-    "Scope",
-    "Send",
-    "header",
-    "host_name",
-    "origin",
-    "query",
-    "reply",
-]
+from mcpkit._asgi import Scope, Send, first_header, send_whole
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+__all__ = ["LOOPBACK", "header", "host_name", "origin", "query", "reply"]
 
 #: The names a request to the inspector may give its Host (anything else: DNS rebinding).
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+_JSON_HEADERS = ((b"content-type", b"application/json"), (b"cache-control", b"no-store"))
 
 
 def query(scope: Scope, name: str) -> str:
@@ -34,10 +24,8 @@ def query(scope: Scope, name: str) -> str:
 
 
 def header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return ""
+    """The first value of header `name` as text, "" when there is none."""
+    return (first_header(scope, name) or b"").decode("latin-1")
 
 
 def host_name(scope: Scope) -> str:
@@ -56,6 +44,4 @@ def origin(scope: Scope) -> str:
 
 async def reply(send: Send, status: int, payload: Any) -> None:
     data = json.dumps(payload, default=str).encode()
-    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
+    await send_whole(send, status, data, _JSON_HEADERS)

@@ -1,6 +1,8 @@
-"""TARGET, as every `mcpkit` verb takes it: a server file (`server.py[:object]`), a module
-(`pkg.mod[:object]`), a command (`"npx -y some-server"`), or a URL (Streamable HTTP or legacy
-SSE); `parse_target` decides which and `open_client` connects the mcpkit client to it."""
+"""TARGET, as every `mcpkit` verb and the web inspector take it: a server file
+(`server.py[:object]`), a module (`pkg.mod[:object]`), a command (`"npx -y some-server"`), or
+a URL (Streamable HTTP or legacy SSE); `parse_target` decides which and `open_client` connects
+the mcpkit client to it. It is the client's, below both the cli and the inspector, so neither
+imports the other for it."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpkit.cli.target import TargetError, parse_headers, parse_target
+from mcpkit.client.target import TargetError, parse_headers, parse_target
 
 
 def test_a_url_is_connected_to_over_http() -> None:
