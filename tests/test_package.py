@@ -407,7 +407,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "client/client.py": {"getattr(ev.params, 'meta', None)": _WIRE},
     "client/http_headers.py": {"getattr(result, 'tools', None)": _WIRE},
     "client/listen.py": {"getattr(declared, 'list_changed', None)": _WIRE},
-    "client/stateless.py": {"getattr(result, 'meta', None)": _WIRE},
+    "client/request_terms.py": {"getattr(result, 'meta', None)": _WIRE},
     "client/tracing.py": {
         "getattr(params, 'meta', None)": _WIRE,
         "getattr(result, 'is_error', None)": _WIRE,
@@ -434,7 +434,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,
     },
-    "proxy/stateless.py": {"getattr(params, 'notifications', None)": _WIRE},
+    "proxy/own_answers.py": {"getattr(params, 'notifications', None)": _WIRE},
     "runtime/layers.py": {"getattr(result, 'is_error', None)": _WIRE},
     "runtime/workers.py": {
         "getattr(self._local, 'inbox', None)": "a threading.local: the attribute exists in the "
@@ -604,3 +604,15 @@ def test_the_test_files_the_sources_cite_exist() -> None:
         if not (root / name).is_file()
     )
     assert missing == []
+
+
+def test_modules_are_named_for_what_they_hold_not_for_the_era() -> None:
+    """No module is named `stateless.py` after the 2026-07-28 era (there were four, one per
+    layer, each holding something else); the one left is the import path docs/eras.md gave
+    `CachePolicy`, and holds only that name."""
+    named_for_the_era = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("stateless.py"))
+    assert named_for_the_era == ["protocol/stateless.py"]
+    from mcpkit.protocol import own_terms, stateless
+
+    assert stateless.__all__ == ["CachePolicy"]
+    assert stateless.CachePolicy is own_terms.CachePolicy

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from mcpkit.protocol.own_terms import OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.protocol.stateless import OwnTermsCodec
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import Implementation, ServerCapabilities
 

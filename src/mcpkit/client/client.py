@@ -30,10 +30,10 @@ from mcpkit.client.callbacks import (
 from mcpkit.client.calls import FeatureCalls
 from mcpkit.client.era import Opening, choose_era, era
 from mcpkit.client.request_path import NOT_CONNECTED, ProgressHandler, RequestPath
+from mcpkit.client.request_terms import DEFAULT_MAX_INPUT_ROUNDS
 from mcpkit.client.results import RESULT_TYPES, ToolResult
 from mcpkit.client.served import served_by
 from mcpkit.client.skills import SkillCalls
-from mcpkit.client.stateless import DEFAULT_MAX_INPUT_ROUNDS
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.client.tasks import ClientTask, TaskRequests
 from mcpkit.errors import LocalProtocolError, McpError
@@ -57,7 +57,7 @@ from mcpkit.types.skills import SKILLS_METHODS
 if TYPE_CHECKING:
     import httpx
 
-    from mcpkit.client.stateless import Discovered, StatelessCalls
+    from mcpkit.client.request_terms import Discovered, StatelessCalls
     from mcpkit.client.task_receiver import ClientTaskReceiver
     from mcpkit.client.tasks import TaskSnapshot
     from mcpkit.stores.tasks import TaskStore

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from mcpkit.client.stateless import (
+from mcpkit.client.request_terms import (
     Discovered,
     StatelessCalls,
     read_discover,

@@ -1,7 +1,7 @@
 """The two eras a `Client` speaks, each an object chosen once at connect (docs/client.md,
 "Protocol revisions"): `SessionEra` (a 2025-11-25 session opened with `initialize`) and
 `StatelessEra` (2026-07-28, every request carrying its own terms). The rules themselves are in
-`stateless`, `discover`, `http_headers` and `listen`.
+`request_terms`, `discover`, `http_headers` and `listen`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
 from mcpkit.client.listen import Listener
 from mcpkit.client.pages import all_pages
 from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
-from mcpkit.client.stateless import CACHED_LISTS, Discovered, StatelessCalls, stateless_wanted
+from mcpkit.client.request_terms import CACHED_LISTS, Discovered, StatelessCalls, stateless_wanted
 from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession

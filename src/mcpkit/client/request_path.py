@@ -12,7 +12,7 @@ from mcpkit.errors import LocalProtocolError
 from mcpkit.runtime.layers import Layer, call_through
 
 if TYPE_CHECKING:
-    from mcpkit.client.stateless import Discovered, StatelessCalls
+    from mcpkit.client.request_terms import Discovered, StatelessCalls
     from mcpkit.protocol.events import NotificationReceived
     from mcpkit.runtime.connection import Connection
     from mcpkit.types import Implementation, ServerCapabilities

@@ -19,7 +19,7 @@ from mcpkit.inspector.clients import era_options, open_inspector_client
 from mcpkit.inspector.failure import describe_failure
 from mcpkit.inspector.settings import ConnectionSettings
 from mcpkit.protocol.codes import INTERNAL_ERROR
-from mcpkit.protocol.stateless import is_stateless_revision
+from mcpkit.protocol.own_terms import is_stateless_revision
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client

@@ -45,13 +45,7 @@ from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import Batch
-from mcpkit.protocol.phases import (
-    SERVER_PHASES,
-    SERVER_STEPS,
-    next_phase,
-)
-from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
-from mcpkit.protocol.stateless import (
+from mcpkit.protocol.own_terms import (
     REVISION_KEY,
     CachePolicy,
     OwnTermsCodec,
@@ -59,6 +53,12 @@ from mcpkit.protocol.stateless import (
     missing_capability,
     unsupported_revision,
 )
+from mcpkit.protocol.phases import (
+    SERVER_PHASES,
+    SERVER_STEPS,
+    next_phase,
+)
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.protocol.terms import KeepsTerms, Terms
 from mcpkit.types import (
     ClientCapabilities,
@@ -75,7 +75,7 @@ from mcpkit.types.methods import (
     methods_for,
 )
 
-__all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `stateless`'s, kept here)
+__all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `own_terms`'s, kept here)
 
 # What the peer counts as having declared before the handshake: nothing, so every capability
 # check on it fails closed until `initialize` says otherwise.

@@ -15,14 +15,14 @@ import msgspec
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.link import LinkSettings, UpstreamLink
 from mcpkit.proxy.mounted import MountedUpstream, read_upstream
+from mcpkit.proxy.own_answers import discover, listen, stateless_error
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
-from mcpkit.proxy.stateless import discover, listen, stateless_error
 from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,

@@ -30,7 +30,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.protocol.stateless import missing_capability
+from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.proxy.pool import Down, LinkPool, PooledLink
 from mcpkit.server.request_state import StateSeal, request_digest
 from mcpkit.server.round_trip import principal_of

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpkit.protocol.stateless import is_stateless_revision
+from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.client_asks import ClientAsks, ElicitationResult
 from mcpkit.server.session import LOG_LEVELS

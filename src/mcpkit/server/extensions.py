@@ -15,7 +15,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import TASKS, own_requests
-from mcpkit.protocol.stateless import is_stateless_revision, missing_capability
+from mcpkit.protocol.own_terms import is_stateless_revision, missing_capability
 from mcpkit.types.methods import (
     STATELESS_REVISIONS,
     SUPPORTED_REVISIONS,

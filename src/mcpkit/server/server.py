@@ -33,9 +33,9 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy, OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
-from mcpkit.protocol.stateless import ROUND_TRIP_METHODS, CachePolicy, OwnTermsCodec
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.handler_failure import log_handler_failure

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.events import Event, RequestReceived
-    from mcpkit.protocol.stateless import CachePolicy
+    from mcpkit.protocol.own_terms import CachePolicy
     from mcpkit.protocol.terms import Terms
     from mcpkit.runtime.channel import MessageChannel
     from mcpkit.runtime.layers import CallNext

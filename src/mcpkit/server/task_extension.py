@@ -26,7 +26,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import declares
-from mcpkit.protocol.stateless import missing_capability
+from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.server.listeners import MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.server.tasks import owner_of
 from mcpkit.stores.task_runner import Peer, TaskRun, TaskRunner

@@ -137,7 +137,7 @@ def render_markdown(found: dict[str, Any]) -> str:
     """The surface as a Markdown document (headings per item, schemas as JSON blocks)."""
     info = found["serverInfo"]
     lines = [f"# {info.get('title') or info['name']} {info.get('version', '')}".rstrip(), ""]
-    from mcpkit.protocol.stateless import is_stateless_revision
+    from mcpkit.protocol.own_terms import is_stateless_revision
 
     revision = found["protocolVersion"]
     era = "per request" if is_stateless_revision(revision) else "a session, by initialize"

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.pagination import paginate
-from mcpkit.protocol.stateless import is_stateless_revision
 from mcpkit.server.access import check_access, visible
 from mcpkit.server.apps import client_renders_views
 from mcpkit.server.interfaces import FeatureServer

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mcpkit.protocol.stateless import SUBSCRIPTION_ID_KEY
+from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
 from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.listeners import Listen, agreed_filter, check_filter
 from mcpkit.server.task_extension import followed_tasks

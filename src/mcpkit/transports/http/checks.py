@@ -18,7 +18,7 @@ import msgspec
 
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.protocol.stateless import unsupported_revision
+from mcpkit.protocol.own_terms import unsupported_revision
 from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS

@@ -25,8 +25,8 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import NAMED_BY
+from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
-from mcpkit.protocol.stateless import REVISION_KEY
 from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]

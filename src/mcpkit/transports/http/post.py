@@ -15,7 +15,7 @@ from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.stateless import carries_terms
+from mcpkit.protocol.own_terms import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
@@ -36,9 +36,9 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import SessionHosting
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
+from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
 from mcpkit.transports.http.sessions import ClientCaps, HostServer, HttpSession, make_room, no_room
-from mcpkit.transports.http.stateless import open_stateless
 from mcpkit.transports.http.streams import Exchange, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]

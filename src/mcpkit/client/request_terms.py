@@ -27,7 +27,7 @@ from mcpkit.client.callbacks import ServerRequestRouter
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.stateless import (
+from mcpkit.protocol.own_terms import (
     CLIENT_CAPABILITIES_KEY,
     CLIENT_INFO_KEY,
     LOG_LEVEL_KEY,

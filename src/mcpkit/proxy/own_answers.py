@@ -12,7 +12,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.stateless import SUBSCRIPTION_ID_KEY
+from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.server.listeners import Listen, agreed_filter
 from mcpkit.types import InitializeResult

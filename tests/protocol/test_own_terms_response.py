@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from mcpkit.protocol import jsonrpc
-from mcpkit.protocol.stateless import CachePolicy, OwnTermsCodec, _shaped
+from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec, _shaped
 from mcpkit.types import (
     CallToolResult,
     EmptyResult,
