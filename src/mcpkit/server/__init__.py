@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.prompts import PromptSpec
@@ -12,6 +13,7 @@ from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tools import ToolSpec
 
 __all__ = [
+    "CachePolicy",
     "Context",
     "ElicitationResult",
     "PromptSpec",
