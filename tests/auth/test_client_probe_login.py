@@ -1,7 +1,8 @@
 """A connect whose server wants a token: the time a person takes to log in does not count
 against `init_timeout` (the `server/discover` probe, or `initialize`, measures the server), and
 an authorization that fails fails the connect instead of passing for a legacy server
-(client/discover.py, runtime/authorizing.py; docs/client.md "Protocol revisions").
+(client/discover.py, runtime/authorizing.py; docs/client.md "Protocol revisions"), over the
+legacy HTTP+SSE transport too (transports/legacy_sse_client.py).
 
 Each runs on `mcpkit.testing`'s virtual clock, with every server in memory: the clock moves
 only when every task waits for a timer, so a login held "ten minutes" takes no real time, and
@@ -10,6 +11,7 @@ nothing the servers do in between can be overtaken by a timer however loaded the
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -19,8 +21,10 @@ from _client_world import ISSUER, MCP, World
 
 from mcpkit import Client, ConnectionClosed
 from mcpkit.auth.client import AuthorizationResponse, HeadlessRedirect, OAuth
+from mcpkit.runtime.channel import MessageChannel
 from mcpkit.testing import run_with_fake_clock
 from mcpkit.transports.http_client.transport import StreamableHttpTransport
+from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
 
 INIT_TIMEOUT = 30.0  # Client's default
 LOGIN = 600.0  # virtual seconds a person takes at the login page
@@ -171,3 +175,94 @@ async def test_a_failed_authorization_fails_the_connect_without_falling_back(
             pass
     assert server.methods == ["server/discover"]  # no initialize after it
     assert len(server.world.requests_to(f"{ISSUER}/authorize")) == 1
+
+
+LEGACY = "https://mcp.example.com/sse"
+MESSAGES = "https://mcp.example.com/messages"
+
+
+class FakeLegacy:
+    """`World`'s authorization server beside a legacy HTTP+SSE server (2024-11-05) behind its
+    token check: the GET at LEGACY opens the event stream (with `open_stream`, without a token),
+    which names MESSAGES, and each request POSTed there is answered on the stream. Records
+    each JSON-RPC method."""
+
+    def __init__(self, world: World, *, open_stream: bool = False) -> None:
+        self.world = world
+        self.open_stream = open_stream
+        self.methods: list[str] = []
+        self._events: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url.copy_with(query=None))
+        if url not in (LEGACY, MESSAGES):
+            return self.world(request)
+        refusal = self.world.check_mcp(request)
+        if refusal is not None and not (url == LEGACY and self.open_stream):
+            return refusal
+        if url == LEGACY:
+            headers = {"content-type": "text/event-stream"}
+            return httpx.Response(200, headers=headers, content=self._stream())
+        message: dict[str, Any] = msgspec.json.decode(request.content)
+        self.methods.append(message["method"])
+        if message["method"] == "initialize":
+            result = {
+                "protocolVersion": "2024-11-05",
+                "capabilities": {},
+                "serverInfo": {"name": "fake", "version": "1"},
+            }
+            answer = {"jsonrpc": "2.0", "id": message["id"], "result": result}
+            await self._events.put(b"event: message\ndata: " + msgspec.json.encode(answer))
+        return httpx.Response(202)
+
+    async def _stream(self) -> AsyncIterator[bytes]:
+        yield b"event: endpoint\ndata: /messages?session=1\n\n"
+        while True:
+            yield await self._events.get() + b"\n\n"
+
+
+def legacy_opener(
+    http: httpx.AsyncClient, auth: OAuth
+) -> Callable[[], Awaitable[tuple[MessageChannel, Callable[[], Awaitable[None]]]]]:
+    """A `Client` target opening the legacy channel itself, as the inspector does."""
+
+    async def opener() -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+        channel = await open_legacy_sse_channel(
+            LEGACY, http_client=http, headers={}, max_message_size=1 << 20, auth=auth
+        )
+        return channel, channel.aclose
+
+    return opener
+
+
+@pytest.mark.parametrize("opened", ["by url", "by the caller"])
+def test_a_login_longer_than_init_timeout_does_not_cut_the_legacy_sse_connect_short(
+    opened: str,
+) -> None:
+    # By URL the stream's GET carries the login, which the wait for the endpoint event does
+    # not count; opened by the caller with an open stream, initialize's POST carries it
+    # (pinned to the session era, as no probe goes first).
+    async def main() -> None:
+        server = FakeLegacy(World(mcp=LEGACY), open_stream=opened == "by the caller")
+        http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+        login = HeldLogin(http)
+        auth = OAuth(login, http_client=http)
+        target: Any = StreamableHttpTransport(LEGACY, http_client=http, auth=auth)
+        protocol = "auto"
+        if opened == "by the caller":
+            target, protocol = legacy_opener(http, auth), "2025-11-25"
+        client = Client(target, init_timeout=INIT_TIMEOUT, protocol=protocol)
+        connecting = asyncio.create_task(client.connect())
+        async with asyncio.timeout(WAIT):
+            await login.reached.wait()
+            await asyncio.sleep(LOGIN)
+            login.go_on.set()
+            await connecting
+        try:
+            assert client.protocol_version == "2024-11-05"
+            assert (login.logins, login.cut_short) == (1, False)
+            assert server.methods[:2] == ["initialize", "notifications/initialized"]
+        finally:
+            await client.aclose()
+
+    run_with_fake_clock(main())

@@ -43,7 +43,10 @@ async def test_headers_reach_the_server() -> None:
 def test_bad_headers_are_usage_errors() -> None:
     malformed = cli("list", "http://127.0.0.1:9/mcp", "--header", "no colon")
     assert malformed.code == 2
-    assert "is not 'Name: value'" in malformed.err
+    assert "--header: the header 'no colon' is not 'Name: value'" in malformed.err
+    inspect = cli("inspect", "http://127.0.0.1:9/mcp", "--header", "no colon")
+    assert inspect.code == 2
+    assert "--header: the header 'no colon' is not 'Name: value'" in inspect.err
     for_a_process = cli("list", str(SERVER), "--header", "X-A: b")
     assert for_a_process.code == 2
     assert "--header is for URL targets" in for_a_process.err

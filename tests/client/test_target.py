@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from mcpkit.client.target import TargetError, parse_headers, parse_target
+from mcpkit.client.target import TargetError, open_client, parse_headers, parse_target
 
 
 def test_a_url_is_connected_to_over_http() -> None:
@@ -68,8 +69,8 @@ def test_a_single_program_on_path_is_a_command(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("", "TARGET is empty"),
-        ("   ", "TARGET is empty"),
+        ("", "the target is empty"),
+        ("   ", "the target is empty"),
         ("ws://host/mcp", r"ws:// is not a transport"),
         ("no-such-program-xyz --flag", "is not on PATH"),
         ("echo 'unclosed", "cannot split the command"),
@@ -88,5 +89,14 @@ def test_headers_parse_and_malformed_ones_are_refused() -> None:
         "Authorization": "Bearer t",
     }
     for bad in ("no colon", ": value", "Bad Name: v"):
-        with pytest.raises(TargetError, match="is not 'Name: value'"):
+        # Worded for a Python caller: the command line adds its option's name itself.
+        with pytest.raises(TargetError, match=rf"^the header {re.escape(repr(bad))} is not") as e:
             parse_headers([bad])
+        assert "--header" not in str(e.value)
+
+
+def test_headers_for_a_process_are_refused_in_the_callers_terms(tmp_path: Path) -> None:
+    (tmp_path / "server.py").write_text("")
+    target = parse_target("server.py", cwd=tmp_path)
+    with pytest.raises(TargetError, match=r"^headers are for URL targets; a server started as"):
+        open_client(target, headers={"X-A": "1"})

@@ -107,7 +107,10 @@ def test_a_target_naming_nothing_exits_3_as_for_every_verb(args: list[str], says
     ("args", "says"),
     [
         ([str(EVERYTHING), "--header", "X-A: 1"], "--header is for URL targets"),
-        (["http://127.0.0.1:9/mcp", "--header", "nocolon"], "is not 'Name: value'"),
+        (
+            ["http://127.0.0.1:9/mcp", "--header", "nocolon"],
+            "--header: the header 'nocolon' is not 'Name: value'",
+        ),
         ([str(EVERYTHING), "--port", "0"], "--port is an option of --transport http"),
         ([str(EVERYTHING), "--max-sessions", "0"], "give 1 or more"),
     ],

@@ -78,7 +78,7 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
     try:
         headers = parse_headers(args.header)
     except TargetError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--header: {exc}") from None
     if headers and target.spawns:
         raise UsageError("--header is for URL targets; a server started as a process has none")
     client = open_client(

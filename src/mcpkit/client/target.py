@@ -69,7 +69,7 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
     command line down with it; a command runs as given; a URL is connected to over HTTP."""
     stripped = text.strip()
     if not stripped:
-        raise TargetError(f"TARGET is empty; {_HOW}")
+        raise TargetError(f"the target is empty; {_HOW}")
     if looks_like_url(stripped):
         try:
             check_endpoint_url(stripped)
@@ -119,13 +119,14 @@ def _command(text: str, stripped: str) -> Target:
 
 
 def parse_headers(values: Sequence[str]) -> dict[str, str]:
-    """`--header 'Name: value'` options as a dict; a malformed one is a TargetError."""
+    """Header texts `'Name: value'` (the command line's `--header` options) as a dict; a
+    malformed one is a TargetError naming it (the command line names its option too)."""
     headers: dict[str, str] = {}
     for value in values:
         name, sep, rest = value.partition(":")
         name = name.strip()
         if not sep or not name or any(ch.isspace() for ch in name):
-            raise TargetError(f"--header {value!r} is not 'Name: value', as in 'X-Api-Key: abc'")
+            raise TargetError(f"the header {value!r} is not 'Name: value', as in 'X-Api-Key: abc'")
         headers[name] = rest.strip()
     return headers
 
@@ -167,7 +168,7 @@ def open_client(
             **client_options,
         )
     if headers:
-        raise TargetError("--header is for URL targets; a server started as a process has none")
+        raise TargetError("headers are for URL targets; a server started as a process has none")
     command, *args = resolved.argv_or_url
     params = StdioParameters(command, args, env={**os.environ, **(env or {})}, stderr=stderr)
     return Client(params, **client_options)

@@ -14,6 +14,7 @@ import httpx
 
 from mcpkit.errors import AuthError, ConnectionClosed, RemoteProtocolError, TransportError
 from mcpkit.protocol.sse import SSEEvent, SSEParser
+from mcpkit.runtime.authorizing import Authorizes, Authorizing, answered_within
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.transports.http_client._reading import identity_chunks
 
@@ -38,10 +39,10 @@ async def open_legacy_sse_channel(
     max_message_size: int,
     auth: httpx.Auth | None = None,
 ) -> MessageChannel:
-    """Open the SSE stream at `url` and wait (at most ENDPOINT_TIMEOUT seconds) for its
-    `endpoint` event; the channel POSTs each message there. `headers` go on every request
-    (authorization, say), and so does `auth` (an `httpx.Auth`, such as OAuth); `max_message_size`
-    bounds each message read from the stream.
+    """Open the SSE stream at `url` and wait (at most ENDPOINT_TIMEOUT seconds, not counting
+    the time `auth` spends getting a token) for its `endpoint` event; the channel POSTs each
+    message there. `headers` go on every request (authorization, say), and so does `auth` (an
+    `httpx.Auth`, such as OAuth); `max_message_size` bounds each message read from the stream.
 
     Raises `TransportError` when `url` is no legacy SSE endpoint (a status other than 200,
     not an event stream, no endpoint event in time) or names a POST URL on another origin,
@@ -99,11 +100,20 @@ class LegacySseChannel:
     def writable(self) -> bool:
         return self._closed is None
 
+    @property
+    def authorizing(self) -> Authorizing | None:
+        """`ChannelExtras.authorizing`: the token fetches of `auth` (an `OAuth`'s login, say),
+        if it tells them, so that neither the wait for the endpoint event nor the connect's
+        `initialize` counts their time."""
+        auth = self._auth
+        return auth.authorizing if isinstance(auth, Authorizes) else None
+
     async def wait_for_endpoint(self, timeout: float) -> httpx.URL:
-        """The POST URL the `endpoint` event named; TransportError if none comes in time."""
+        """The POST URL the `endpoint` event named; TransportError if none comes within
+        `timeout` seconds. The GET that opens the stream carries the auth: the clock stops
+        while it gets a token (a person logging in) and starts again once that ends."""
         try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.shield(self._found)
+            return await answered_within(asyncio.shield(self._found), timeout, self.authorizing)
         except TimeoutError:
             raise TransportError(
                 f"{self.url} sent no endpoint event within {timeout} s: is it a legacy "

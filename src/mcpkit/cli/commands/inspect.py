@@ -85,7 +85,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         headers = parse_headers(args.header)
     except TargetError as exc:
-        parser.error(str(exc))
+        parser.error(f"--header: {exc}")
     if args.target is not None and looks_like_url(args.target):
         try:  # a malformed URL is refused here, as every verb refuses it, not in the page
             parse_target(args.target)

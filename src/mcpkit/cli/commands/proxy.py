@@ -63,7 +63,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         headers = parse_headers(args.header)
     except TargetError as exc:
-        parser.error(str(exc))
+        parser.error(f"--header: {exc}")
     if headers and target.kind != "url":
         parser.error("--header is for URL targets; a server started as a process has none")
     if args.max_sessions is not None and args.max_sessions < 1:
