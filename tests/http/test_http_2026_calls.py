@@ -1,5 +1,5 @@
 """A 2026-07-28 request over Streamable HTTP is served in its POST's own task, with no session
-made for it (`mcpkit.runtime.one_request`, `mcpkit.transports.http.own_terms`): what it sends
+made for it (`mcpkit.server.request_peer`, `mcpkit.transports.http.own_terms`): what it sends
 while it runs streams as it is made, its errors carry their status in both answer modes, a
 client that hangs up cancels it, a shutdown past its grace ends it, a `Context` kept past the
 answer reaches no one, and thousands of calls leave nothing behind."""
@@ -19,7 +19,7 @@ from _serving import WAIT, headers, messages_of, serving, small_server, sse_mess
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
-from mcpkit.runtime.one_request import OneRequest
+from mcpkit.server.request_peer import RequestPeer
 
 REVISION = "2026-07-28"
 
@@ -227,7 +227,7 @@ async def test_many_calls_leave_nothing_behind() -> None:
     finally:
         tracemalloc.stop()
     assert not app._own_calls and not app.server.sessions and len(app.sessions) == 0
-    assert not [o for o in gc.get_objects() if isinstance(o, OneRequest)]
+    assert not [o for o in gc.get_objects() if isinstance(o, RequestPeer)]
     assert left < 64 * 1024, left  # caches, not 2,000 calls' worth
 
 

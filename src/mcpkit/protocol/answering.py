@@ -25,7 +25,7 @@ from mcpkit.protocol.terms import Terms
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
 from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS
 
-__all__ = ["Answering", "Inflight"]
+__all__ = ["Answering", "Inflight", "error_answer", "progress_params"]
 
 
 class Inflight:
@@ -115,14 +115,7 @@ class Answering:
         entry = self._inflight.pop(request_id, None)
         if entry is None:
             return
-        code = error.code
-        # 2026-07-28 basic/index, Error Codes: -32002 is no longer emitted; a resource not
-        # found is Invalid Params. (Handlers raise one error for both eras.)
-        if code == codes.RESOURCE_NOT_FOUND and entry.terms is not None:
-            if entry.terms.revision in STATELESS_REVISIONS:
-                code = codes.INVALID_PARAMS
-        data = jsonrpc.encode_error(request_id, code, error.message, error.data)
-        self._outbox.answer(request_id, data, entry.batch)
+        self._outbox.answer(request_id, error_answer(request_id, error, entry.terms), entry.batch)
 
     def _encode_for(
         self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
@@ -144,17 +137,8 @@ class Answering:
         entry = self._inflight.get(request_id)
         if entry is None:
             return  # progress MUST stop after completion (basic/utilities/progress)
-        # basic/utilities/progress: the value MUST increase with each notification, total
-        # known or not. A handler that reports otherwise has a bug: raised, never sent.
-        if entry.last_progress is not None and progress <= entry.last_progress:
-            raise LocalProtocolError(
-                f"progress must increase with each notification ({progress} after "
-                f"{entry.last_progress})"
-            )
+        params = progress_params(entry.last_progress, token, progress, total, message)
         entry.last_progress = progress
-        params = ProgressNotificationParams(
-            progress_token=token, progress=progress, total=total, message=message
-        )
         # Related to the request, so it travels with it (on the POST's stream over HTTP).
         self.send_notification("notifications/progress", params, related=request_id)
 
@@ -168,3 +152,33 @@ class Answering:
         self._inflight.pop(rid, None)
         if entry.batch is not None:
             self._outbox.close(rid, entry.batch)
+
+
+def error_answer(request_id: RequestId, error: McpError, terms: Terms[Any] | None) -> bytes:
+    """The error response to the peer's request `request_id`, served under `terms`."""
+    code = error.code
+    # 2026-07-28 basic/index, Error Codes: -32002 is no longer emitted; a resource not
+    # found is Invalid Params. (Handlers raise one error for both eras.)
+    if code == codes.RESOURCE_NOT_FOUND and terms is not None:
+        if terms.revision in STATELESS_REVISIONS:
+            code = codes.INVALID_PARAMS
+    return jsonrpc.encode_error(request_id, code, error.message, error.data)
+
+
+def progress_params(
+    last: float | None,
+    token: RequestId,
+    progress: float,
+    total: float | None,
+    message: str | None,
+) -> ProgressNotificationParams:
+    """The params of a progress notification that follows one of `last` (None: the first)."""
+    # basic/utilities/progress: the value MUST increase with each notification, total
+    # known or not. A handler that reports otherwise has a bug: raised, never sent.
+    if last is not None and progress <= last:
+        raise LocalProtocolError(
+            f"progress must increase with each notification ({progress} after {last})"
+        )
+    return ProgressNotificationParams(
+        progress_token=token, progress=progress, total=total, message=message
+    )

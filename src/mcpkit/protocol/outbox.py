@@ -19,11 +19,11 @@ from typing import Any
 import msgspec
 
 from mcpkit.protocol import jsonrpc
-from mcpkit.protocol.events import Event
+from mcpkit.protocol.events import Event, RequestReceived
 from mcpkit.protocol.jsonrpc import Malformed
 from mcpkit.types import RequestId
 
-__all__ = ["Batch", "BodyRead", "Outbox", "Outgoing"]
+__all__ = ["ApartRead", "Batch", "BodyRead", "Outbox", "Outgoing"]
 
 
 class Outgoing(msgspec.Struct):
@@ -58,6 +58,30 @@ class BodyRead(msgspec.Struct):
     events: list[Event]
     started: list[RequestId]
     refused: list[bytes]
+
+
+class ApartRead:
+    """What `Session.read_apart` read of a body whose request is served apart from the
+    session: the request (None when the body held none to serve: a notification, or a request
+    the session answered itself), the events the body made besides it, the answers the
+    session gave itself (`answers`, final messages), the answers to the body as a whole
+    (`refused`, as in `BodyRead`), and whether anything in it awaits an answer (`started`)."""
+
+    __slots__ = ("answers", "events", "refused", "request", "started")
+
+    def __init__(
+        self,
+        request: RequestReceived | None,
+        events: list[Event],
+        answers: list[Outgoing],
+        refused: list[bytes],
+        started: bool,
+    ) -> None:
+        self.request = request
+        self.events = events
+        self.answers = answers
+        self.refused = refused
+        self.started = started
 
 
 class Batch:

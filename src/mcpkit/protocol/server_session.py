@@ -25,7 +25,7 @@ from typing import Any, Final
 import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError
-from mcpkit.protocol import codes
+from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.capabilities import (
     REQUIRED_CAPABILITY,
     TASK_CAPABILITY,
@@ -69,6 +69,7 @@ from mcpkit.types import (
     ServerCapabilities,
 )
 from mcpkit.types.methods import (
+    LATEST_REVISION,
     STATELESS_REVISIONS,
     SUPPORTED_REVISIONS,
     MethodInfo,
@@ -340,6 +341,24 @@ class ServerSession(Session):
     ) -> bytes:
         if terms.revision in self.stateless_revisions:
             return self.codec.response(request_id, result, method, self.server_info, self.cache)
+        return super()._encode_for(request_id, result, method, terms)
+
+    def answer_apart(
+        self,
+        request_id: RequestId,
+        result: Any,
+        method: str,
+        terms: Terms[Any] | None,
+        server_info: Implementation | None = None,
+    ) -> bytes:
+        """The response carrying `result` to a request read by `read_apart`, as
+        `send_response` would queue it (`server_info` in a 2026-07-28 result's `_meta`: the
+        session's unless given)."""
+        if terms is None or terms.revision == LATEST_REVISION:
+            return jsonrpc.encode_response(request_id, result)
+        if terms.revision in self.stateless_revisions:
+            info = self.server_info if server_info is None else server_info
+            return self.codec.response(request_id, result, method, info, self.cache)
         return super()._encode_for(request_id, result, method, terms)
 
     def _check_inbound_request(

@@ -41,7 +41,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.ids import RequestIds, process_request_ids
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.outbox import Batch, BodyRead, Outbox, Outgoing
+from mcpkit.protocol.outbox import ApartRead, Batch, BodyRead, Outbox, Outgoing
 from mcpkit.protocol.pending import PendingRequests
 from mcpkit.protocol.requesting import Requesting
 from mcpkit.protocol.terms import KeepsTerms, Terms, TermsSlot
@@ -175,6 +175,25 @@ class Session(Answering, Requesting):
         answered, refused = self._outbox.split_body(mark)  # ping, initialize, refusals
         started += answered
         return BodyRead(events, started, refused)
+
+    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
+        """Read `data`, one body whose request is served apart from this session, and keep
+        nothing of it: the request leaves the session's care as it is handed out, so its
+        answer, progress and end are its server's (`mcpkit.runtime.request_peer`), and the
+        session is as it was for the next body, whoever sends it. What the session answers
+        itself (ping, server/discover) and what the body made it queue are returned. So one
+        session reads every 2026-07-28 POST a server gets with the checks a session's own
+        requests pass, and no two requests, even under one id, ever meet in it."""
+        read = self.receive_body(data, info)
+        request: RequestReceived | None = None
+        events = read.events
+        for i, ev in enumerate(events):
+            if type(ev) is RequestReceived:
+                request = ev
+                self._inflight.pop(ev.request_id, None)
+                events = [*events[:i], *events[i + 1 :]]
+                break
+        return ApartRead(request, events, self.data_to_send(), read.refused, bool(read.started))
 
     def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
         """Take one message (object or batch) from the peer; return what happened. `info`,

@@ -2,20 +2,19 @@
 2026-07-28").
 
 A 2026 request has no session of its own: no `initialize` opened one, and over Streamable HTTP
-each POST is served by a fresh session that ends with its answer. So 2026 requests share a
-small pool of upstream sessions (`LinkPool`), opened lazily as the proxy itself. A call that
-can ask its client something (tools/call, prompts/get, resources/read) holds a link of its own
-from its first round to its last, so an upstream request arriving on that link is surely that
-call's (a stdio upstream says no more); that link declares upstream what the call's client
-declares in its `_meta` (sampling, elicitation, roots: what the proxy can pass questions on
-to), so the upstream tool asks only what the client can answer (`ctx.client_supports` reads
-the same through the proxy as without it). Links are reused by calls of clients that declare
-the same; when the pool is full, the idle link opened first for other capabilities makes room.
-Other requests take any link, an idle one first, and new links for them declare every
-capability a 2026 client can answer through the proxy. Only the first live link (`primary`) feeds
-`subscriptions/listen`: its change notifications are the proxy's, and it holds the upstream
-resource subscriptions that listens ask for.
-"""
+each POST is served apart (`mcpkit.server.request_peer`) and forgotten with its answer. So 2026
+requests share a small pool of upstream sessions (`LinkPool`), opened lazily as the proxy
+itself. A call that can ask its client something (tools/call, prompts/get, resources/read)
+holds a link of its own from its first round to its last, so an upstream request arriving on
+that link is surely that call's (a stdio upstream says no more); that link declares upstream
+what the call's client declares in its `_meta` (sampling, elicitation, roots: what the proxy
+can pass questions on to), so the upstream tool asks only what the client can answer
+(`ctx.client_supports` reads the same through the proxy as without it). Links are reused by
+calls of clients that declare the same; when the pool is full, the idle link opened first for
+other capabilities makes room. Other requests take any link, an idle one first, and new links
+for them declare every capability a 2026 client can answer through the proxy. Only the first
+live link (`primary`) feeds `subscriptions/listen`: its change notifications are the proxy's,
+and it holds the upstream resource subscriptions that listens ask for."""
 
 from __future__ import annotations
 
@@ -46,7 +45,7 @@ from mcpkit.types import (
 
 if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
-    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.session import Peer
 
 __all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink", "askable"]
 
@@ -65,17 +64,18 @@ _CHANGES: Final = frozenset(
 
 @dataclass(slots=True)
 class Down:
-    """The way down to one 2026 request: its session (a POST's own, or a stdio session), its
-    id, the progress token it gave, and the log level its `_meta` asked for (None: no log
-    messages at all, as basic/index's `io.modelcontextprotocol/logLevel` has it)."""
+    """The way down to one 2026 request: its client (a POST's `RequestPeer`, or a stdio
+    session), its id, the progress token it gave, and the log level its `_meta` asked for
+    (None: no log messages at all, as basic/index's `io.modelcontextprotocol/logLevel` has
+    it)."""
 
-    handle: ServerSessionHandle
+    handle: Peer
     request_id: RequestId
     progress_token: RequestId | None
     log_level: str | None
 
     @classmethod
-    def of(cls, handle: ServerSessionHandle, ev: RequestReceived) -> Down:
+    def of(cls, handle: Peer, ev: RequestReceived) -> Down:
         level = log_level_of(ev.terms)
         return cls(handle, ev.request_id, ev.progress_token, level)
 

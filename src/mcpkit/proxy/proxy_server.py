@@ -37,7 +37,7 @@ from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
 from mcpkit.server.server import Server
-from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.stores.url import Stores, check_store_url
 from mcpkit.types import (
     ClientCapabilities,
@@ -250,8 +250,9 @@ class ProxyServer(Server):
             send_high_water=self.send_high_water,
         )
 
-    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
+    async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
         if ev.method == "initialize":
+            assert isinstance(handle, ServerSessionHandle)  # (only a session initializes)
             return await self._initialize(handle, ev.params)
         terms = ev.terms
         forward: Callable[[Any], Awaitable[Any]]
@@ -260,7 +261,7 @@ class ProxyServer(Server):
                 return await self._answer_stateless(handle, ev)
             forward = functools.partial(self._stateless_forward, handle, ev)
         else:
-            link = self.links.get(handle)
+            link = self.links.get(handle) if isinstance(handle, ServerSessionHandle) else None
             if link is None:  # initialize failed; the client went on regardless
                 raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
             if ev.method in _POLLS:
@@ -278,7 +279,7 @@ class ProxyServer(Server):
                 raise
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
-    async def _answer_stateless(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
+    async def _answer_stateless(self, handle: Peer, ev: RequestReceived) -> Any:
         """`server/discover` and `subscriptions/listen` (2026-07-28): the proxy's to answer,
         with what the upstream declares."""
         facts = await self.pool.facts(_capabilities(ev))
@@ -287,9 +288,7 @@ class ProxyServer(Server):
             return discover(facts, handle.protocol.all_revisions)
         return await listen(self.pool, Down.of(handle, ev), ev.params)
 
-    async def _stateless_forward(
-        self, handle: ServerSessionHandle, ev: RequestReceived, params: Any
-    ) -> Any:
+    async def _stateless_forward(self, handle: Peer, ev: RequestReceived, params: Any) -> Any:
         """A 2026-07-28 request, served by the pool's upstream sessions
         (`mcpkit.proxy.pool`), answered in the upstream server's name."""
         try:
@@ -360,9 +359,9 @@ class ProxyServer(Server):
         assert isinstance(protocol, ProxiedSession)
         return protocol.initialize_result(self._declared(upstream))
 
-    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
+    def handle_event(self, handle: Peer, ev: Event) -> None:
         if isinstance(ev, NotificationReceived) and ev.method in _PASSED_UP:
-            link = self.links.get(handle)
+            link = self.links.get(handle) if isinstance(handle, ServerSessionHandle) else None
             if link is not None:
                 self._tasks.spawn(link.notify_upstream(ev.method, ev.params))
         else:

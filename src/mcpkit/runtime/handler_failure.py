@@ -1,8 +1,8 @@
-"""A request's handler run to its answer (`answer_request`, the one place both runtimes serve a
-request: a session's `Connection` and a 2026-07-28 POST's `OneRequest`), and how the failure
-of an application's handler (a tool, a resource, a prompt, a task) is logged: an expected
-refusal in one WARNING line, anything else at ERROR with the traceback of the application's
-own code, mcpkit's frames that lead to it left out."""
+"""A request's handler run to its answer (`answer_request`, the one place every request is
+served: a session's `Connection`, and a 2026-07-28 POST's `mcpkit.server.request_peer`), and
+how the failure of an application's handler (a tool, a resource, a prompt, a task) is logged:
+an expected refusal in one WARNING line, anything else at ERROR with the traceback of the
+application's own code, mcpkit's frames that lead to it left out."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from mcpkit.errors import LocalProtocolError, McpError, ToolError
 from mcpkit.protocol import codes
-from mcpkit.protocol.answering import Answering
 from mcpkit.protocol.events import RequestReceived
+from mcpkit.types import RequestId
 
-__all__ = ["EXPECTED_REFUSALS", "answer_request", "log_handler_failure", "user_traceback"]
+__all__ = [
+    "EXPECTED_REFUSALS",
+    "Answers",
+    "answer_request",
+    "log_handler_failure",
+    "user_traceback",
+]
 
 _logger = logging.getLogger("mcpkit")
 
@@ -29,8 +35,17 @@ EXPECTED_REFUSALS = (ToolError, LocalProtocolError)
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+class Answers(Protocol):
+    """Where a request's answer goes: its session (`mcpkit.protocol.answering.Answering`),
+    or the request itself when it is served apart from any (`RequestPeer`)."""
+
+    def send_response(self, request_id: RequestId, result: Any) -> None: ...
+
+    def send_error(self, request_id: RequestId, error: McpError) -> None: ...
+
+
 async def answer_request(
-    session: Answering,
+    session: Answers,
     request: RequestReceived,
     on_request: Callable[[RequestReceived], Awaitable[Any]],
 ) -> bool:

@@ -1,17 +1,16 @@
 """`Link`: what a server's session handle uses of the runtime under it while it serves.
 
 Two runtimes implement it. `Connection` pumps a session over a channel for as long as the
-client stays (stdio, memory, a 2025-era HTTP session). `OneRequest` serves a single request
-that carries its own terms (2026-07-28 over Streamable HTTP): no reader, no writer, no task
-of its own. A handler's `Context`, the task runner and the proxy reach the runtime only
-through these methods, so the same handler code runs on either.
+client stays (stdio, memory, a 2025-era HTTP session). `mcpkit.server.request_peer.RequestPeer`
+serves a single request that carries its own terms (2026-07-28 over Streamable HTTP): no
+reader, no writer, no task of its own. A handler's `Context`, the task runner and the proxy
+reach the runtime only through these methods, so the same handler code runs on either.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.types import RequestId
 
@@ -20,11 +19,6 @@ __all__ = ["Link"]
 
 class Link(Protocol):
     """The runtime of one session, as the server's handle sees it."""
-
-    @property
-    def session(self) -> Session:
-        """The protocol session (sans-I/O) the runtime drives."""
-        ...
 
     @property
     def closed(self) -> bool:

@@ -71,10 +71,9 @@ class ServerLifespan:
         self.listeners.close_all()
 
     def end_listen(self, request: object) -> bool:
-        """Answer the `subscriptions/listen` that `request` (the session `one_request`
-        built) serves, if it serves one: its graceful end, as at shutdown, for a client at
-        its cap of requests (`mcpkit.transports.http.own_terms.OwnCalls.make_room`); whether it
-        did."""
+        """Answer the `subscriptions/listen` that `request` (a `request_peer`) serves, if it
+        serves one: its graceful end, as at shutdown, for a client at its cap of requests
+        (`mcpkit.transports.http.own_terms.OwnCalls.make_room`); whether it did."""
         return self.listeners.end(request)
 
     @contextlib.asynccontextmanager

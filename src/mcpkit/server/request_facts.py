@@ -23,7 +23,7 @@ from mcpkit.types import ClientCapabilities, Implementation, RequestId
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.round_trip import RoundTrip
-    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.session import Peer
     from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRun
 
@@ -60,7 +60,7 @@ class RequestFacts(Injected):
     def __init__(
         self,
         server: ServerApi,
-        session: ServerSessionHandle,
+        session: Peer,
         request_id: RequestId,
         method: str,
         progress_token: RequestId | None = None,
@@ -97,7 +97,7 @@ class RequestFacts(Injected):
         self.task_starter: TaskBeginning | None = None
 
     @classmethod
-    def of(cls, server: ServerApi, session: ServerSessionHandle, ev: RequestReceived) -> Self:
+    def of(cls, server: ServerApi, session: Peer, ev: RequestReceived) -> Self:
         """The Context of the request `ev`, which `session`'s client sent."""
         meta = getattr(ev.params, "meta", None)
         return cls(

@@ -39,8 +39,8 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.handler_failure import log_handler_failure
-from mcpkit.runtime.one_request import OneRequest, Response
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
+from mcpkit.runtime.response import Response
 from mcpkit.server.access import param_headers_for, scopes_for
 from mcpkit.server.asks import (
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
@@ -64,15 +64,16 @@ from mcpkit.server.mount import (
     shown_contents,
     with_mounted,
 )
+from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.serving import TransportServing
-from mcpkit.server.session import HeldSessions, ServerSessionHandle
+from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
 from mcpkit.server.skills import with_skills
 from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
 from mcpkit.stores.broker import Broker, SharedBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
-from mcpkit.stores.sessions import SessionRecord, unsent_session_id
+from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import Stores, as_stores
 from mcpkit.types import (
     Icon,
@@ -395,11 +396,10 @@ class Server(TransportServing, SessionBroadcasts):
 
     def _held(self, session_id: str) -> Connection | None:
         """The connection of this process's copy of session `session_id`, if it has one (a
-        held session runs on a `Connection`; a 2026-07-28 request's `OneRequest` is never
-        held, and has no requests of its own to the client to be answered or cancelled)."""
+        2026-07-28 request is never held, and has no requests of its own to the client to be
+        answered or cancelled)."""
         handle = self.sessions.by_id(session_id)
-        connection = None if handle is None else handle.connection
-        return connection if isinstance(connection, Connection) else None
+        return None if handle is None else handle.connection
 
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
@@ -465,25 +465,36 @@ class Server(TransportServing, SessionBroadcasts):
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
         )
 
-    def one_request(self, response: Response) -> ServerSessionHandle:
-        """Build the session of one request that carries its own terms (2026-07-28 over
-        Streamable HTTP): its runtime (`handle.connection`) is a `OneRequest`, whose
-        `serve(body, info)` runs the request in the caller's task and writes what it sends
-        and its answer to `response`. Nothing of it outlives the request."""
-        protocol = self._new_protocol()
-        return ServerSessionHandle(
-            self,
-            functools.partial(self._one, protocol=protocol, response=response),
-            SessionRecord(id=unsent_session_id()),
-        )
+    def request_peer(self, response: Response) -> RequestPeer:
+        """The client of one request that carries its own terms (2026-07-28 over
+        Streamable HTTP), as its handler sees it: `peer.serve(body, info)` reads the body with
+        this server's reading session, runs the request in the caller's task and writes
+        what it sends and its answer to `response`. Nothing of it outlives the request."""
+        return RequestPeer(self, self._reader(), response)
 
-    @staticmethod
-    def _one(
-        handle: ServerSessionHandle, *, protocol: ServerSession, response: Response
-    ) -> OneRequest:
-        return OneRequest(
-            protocol, response, on_request=handle.on_request, on_event=handle.on_event
+    def _reader(self) -> ServerSession:
+        """The protocol session that reads every request carrying its own terms
+        (`ServerSession.read_apart`, which keeps nothing of any): made again only when what
+        it answers with changed (a tool registered, say, changes the capabilities), or a
+        handshake in a body settled it."""
+        # (The capabilities say whether tools may be tasks and whether there are skills.)
+        key = (
+            self.capabilities(),
+            self.info,
+            self.instructions,
+            self.cache,
+            len(self.extension_handlers),
+            self.max_message_size,
+            self.max_json_depth,
         )
+        made = self._reading
+        # (An `initialize` in a body settles the session that read it: that handshake was
+        # the body's alone, and the next body is read by a new session.)
+        if made is None or made[0] != key or made[1].phase != "new":
+            made = self._reading = (key, self._new_protocol())
+        return made[1]
+
+    _reading: tuple[tuple[object, ...], ServerSession] | None = None
 
     def _new_protocol(self) -> ServerSession:
         """A new protocol session of this server's kind, with its settings."""
@@ -545,7 +556,7 @@ class Server(TransportServing, SessionBroadcasts):
 
     # ---------------------------------------------------------------- requests
 
-    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any:
+    async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
         terms = ev.terms
         # (`is_stateless_revision`, inlined: once per request)
@@ -689,9 +700,10 @@ class Server(TransportServing, SessionBroadcasts):
         """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`)."""
         return param_headers_for(self, tool_name)
 
-    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
+    def handle_event(self, handle: Peer, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
-            self._on_notification(handle, ev)
+            if isinstance(handle, ServerSessionHandle):  # (roots are a session's client's)
+                self._on_notification(handle, ev)
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):

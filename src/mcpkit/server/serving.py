@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
-from mcpkit.runtime.one_request import Response
+from mcpkit.runtime.response import Response
 from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.server._http_run import HttpImplementation
+    from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.sessions import SessionRecord
@@ -68,7 +69,7 @@ class Servable(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle: ...
 
-    def one_request(self, response: Response) -> ServerSessionHandle: ...
+    def request_peer(self, response: Response) -> RequestPeer: ...
 
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 

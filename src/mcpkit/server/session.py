@@ -12,9 +12,10 @@ from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
+from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.protocol.terms import LOG_LEVEL_NAMES
+from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.link import Link
@@ -30,10 +31,98 @@ from mcpkit.types import (
     Root,
 )
 
-__all__ = ["LOG_LEVELS", "ServerSessionHandle", "SessionHost"]
+__all__ = ["LOG_LEVELS", "Peer", "PeerState", "ServerSessionHandle", "SessionHost"]
 
 # server/utilities/logging: RFC 5424 severities, least to most severe.
 LOG_LEVELS: dict[str, int] = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
+
+
+class PeerState(Protocol):
+    """The protocol state of a client a handler reaches (`ctx.session.protocol`): a session's
+    (`ServerSession`), or a request's own (`RequestPeer`)."""
+
+    server_info: Implementation
+
+    @property
+    def terms(self) -> Terms[Any] | None: ...
+
+    @property
+    def cache(self) -> CachePolicy: ...
+
+    @property
+    def all_revisions(self) -> tuple[str, ...]: ...
+
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None: ...
+
+    def is_inflight(self, request_id: RequestId) -> bool: ...
+
+    def check_outbound_request(self, method: str, params: Any = None) -> None: ...
+
+
+class Peer(Protocol):
+    """The client of a request, as its handler sees it (`ctx.session`): its session
+    (`ServerSessionHandle`), or, for a request that carries its own terms and belongs to no
+    session, the request itself (`mcpkit.server.request_peer.RequestPeer`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def protocol(self) -> PeerState: ...
+
+    @property
+    def connection(self) -> Link: ...
+
+    @property
+    def client_info(self) -> Implementation | None: ...
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities: ...
+
+    @property
+    def protocol_version(self) -> str | None: ...
+
+    @property
+    def log_level(self) -> str | None: ...
+
+    @property
+    def subscriptions(self) -> AbstractSet[str]: ...
+
+    def subscribe(self, uri: str) -> None: ...
+
+    def unsubscribe(self, uri: str) -> None: ...
+
+    def wants_log(self, level: str) -> bool: ...
+
+    def log_params(
+        self, level: str, data: Any, logger: str | None
+    ) -> LoggingMessageNotificationParams | None: ...
+
+    async def log(
+        self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
+    ) -> None: ...
+
+    async def notify(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None: ...
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        related: RequestId | None = None,
+        on_progress: ProgressCallback | None = None,
+        result_type: Any = None,
+    ) -> Any: ...
 
 
 class SessionHost(Protocol):
@@ -47,9 +136,9 @@ class SessionHost(Protocol):
     @property
     def asks(self) -> AskBudget: ...
 
-    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any: ...
+    async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
 
-    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None: ...
+    def handle_event(self, handle: Peer, ev: Event) -> None: ...
 
 
 class HeldSessions(set["ServerSessionHandle"]):
@@ -109,20 +198,17 @@ class ServerSessionHandle:
     def __init__(
         self,
         server: SessionHost,
-        connect: Callable[[ServerSessionHandle], Link],
+        connect: Callable[[ServerSessionHandle], Connection],
         record: SessionRecord | None = None,
     ) -> None:
-        """`connect` builds the runtime under the session (a `Connection`, or for one
-        request that carries its own terms a `OneRequest`), given this handle to dispatch to;
+        """`connect` builds the runtime under the session, given this handle to dispatch to;
         `record` is the session's (a new one, with a fresh id, by default)."""
         self.server = server
         self.record = record if record is not None else SessionRecord(id=new_session_id())
         self.connection = connect(self)
-        # What the handshake settles goes on the record, and only there. (A request that
-        # carries its own terms, served by a `OneRequest`, settles nothing: its record is
-        # never written, and its terms are the request's.)
+        # What the handshake settles goes on the record, and only there.
         protocol = self.connection.session
-        if isinstance(protocol, ServerSession) and isinstance(self.connection, Connection):
+        if isinstance(protocol, ServerSession):
             protocol.keep_terms_in(self.record)
         self._announcing: set[str] | None = None
         self.dirty = False
@@ -158,12 +244,8 @@ class ServerSessionHandle:
             self.dirty = True
 
     async def run(self) -> None:
-        """Serve the session until its channel ends (a `Connection`: a `OneRequest` is served
-        by its caller, `OneRequest.serve`)."""
-        connection = self.connection
-        if not isinstance(connection, Connection):
-            raise TypeError(f"a session over {type(connection).__name__} is not run")
-        await connection.run()
+        """Serve the session until its channel ends."""
+        await self.connection.run()
 
     def on_request(self, ev: RequestReceived) -> Coroutine[Any, Any, Any]:
         # The server's coroutine itself, not one more wrapped around it: once per request.

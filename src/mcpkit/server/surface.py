@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from mcpkit.protocol.terms import Terms
     from mcpkit.runtime.channel import MessageChannel
     from mcpkit.runtime.layers import CallNext
-    from mcpkit.runtime.one_request import Response
+    from mcpkit.runtime.response import Response
     from mcpkit.server._http_run import HttpImplementation
     from mcpkit.server.apps import ViewOptions, ViewSource
     from mcpkit.server.asks import AskBudget
@@ -50,10 +50,11 @@ if TYPE_CHECKING:
     from mcpkit.server.listeners import Listeners
     from mcpkit.server.prompts import PromptOptions, PromptSpec
     from mcpkit.server.registry import Registry
+    from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.request_state import StateSeal
     from mcpkit.server.resources import ResourceOptions, ResourceSpec, TemplateSpec
     from mcpkit.server.round_trip import RoundTrip
-    from mcpkit.server.session import HeldSessions, ServerSessionHandle
+    from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
     from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.tools import ToolOptions, ToolSpec
     from mcpkit.stores.broker import Broker
@@ -270,11 +271,11 @@ class ServerApi(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle: ...
 
-    def one_request(self, response: Response) -> ServerSessionHandle: ...
+    def request_peer(self, response: Response) -> RequestPeer: ...
 
-    async def handle_request(self, handle: ServerSessionHandle, ev: RequestReceived) -> Any: ...
+    async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
 
-    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None: ...
+    def handle_event(self, handle: Peer, ev: Event) -> None: ...
 
     async def handle_mounted(self, ctx: Any, params: Any) -> Any: ...
 

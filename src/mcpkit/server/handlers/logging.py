@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import EmptyResult, SetLevelRequestParams
 
 if TYPE_CHECKING:
@@ -16,5 +17,7 @@ __all__ = ["set_level"]
 async def set_level(
     server: FeatureServer, ctx: Context, params: SetLevelRequestParams
 ) -> EmptyResult:
-    ctx.session.log_level = params.level
+    session = ctx.session
+    assert isinstance(session, ServerSessionHandle)  # (a 2025-era method: a session's)
+    session.log_level = params.level
     return EmptyResult()

@@ -1,5 +1,5 @@
 """The response to a POST whose request carries its own terms (2026-07-28), served in the
-POST's own task (`mcpkit.runtime.one_request`; spec: basic/transports/streamable-http,
+POST's own task (`mcpkit.server.request_peer`; spec: basic/transports/streamable-http,
 "Sending Messages", "Receiving Messages", "Cancellation").
 
 The answer is one JSON object, or an SSE stream when the app answers with streams and the
@@ -33,7 +33,7 @@ from mcpkit.protocol.codes import (
 )
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_event
-from mcpkit.runtime.one_request import MESSAGE, RESULT, Kind, OneRequest
+from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.sessions import HostServer
@@ -61,7 +61,8 @@ END_GRACE: Final = 5.0
 
 
 class OwnTermsResponse:
-    """The HTTP response a `OneRequest` writes (`mcpkit.runtime.one_request.Response`)."""
+    """The HTTP response to one request that carries its own terms
+    (`mcpkit.runtime.response.Response`)."""
 
     __slots__ = ("done", "json", "send", "streaming")
 
@@ -136,14 +137,12 @@ async def serve_own_terms(
     shutdown past its grace) ends it as a client that goes away does, the handler cancelled
     and the response ended with no answer."""
     response = OwnTermsResponse(send, json=json_response)
-    handle = server.one_request(response)
-    link = handle.connection
-    assert isinstance(link, OneRequest)
+    peer = server.request_peer(response)
     task = asyncio.current_task()
     assert task is not None
-    call = OwnCall(receive, task, handle, client)
+    call = OwnCall(receive, task, peer, client)
     calls.start(call)
-    serving = link.serve(body, info)
+    serving = peer.serve(body, info)
     del body  # not kept while the request runs (a listen may stay open for hours)
     try:
         started, refused = await serving
@@ -284,7 +283,7 @@ class OwnCall:
     ) -> None:
         self.receive = receive
         self.task = task
-        self.request = request  # the session serving it (`HostServer.one_request`)
+        self.request = request  # what serves it (`HostServer.request_peer`)
         self.client = client  # who sent it, for its cap (`OwnCalls.make_room`)
         self.started = task.get_loop().time()
         self.serving = True

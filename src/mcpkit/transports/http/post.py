@@ -162,7 +162,8 @@ class PostRequests:
         unknown), once it has room for one more (`OwnCalls.make_room`); `_REFUSED` when it
         has none (the 503 is sent)."""
         address = None if info.client is None else info.client[0]
-        client = self.request_caps.of(owner_key(owner), address)
+        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
+        client = self.request_caps.of(key, address)
         full = self.own_calls.make_room(client, self.server.end_listen)
         if full is not None:
             await send_refusal(send, no_request_room(full))

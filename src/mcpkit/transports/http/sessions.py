@@ -11,10 +11,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
+from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
-from mcpkit.runtime.link import Link
-from mcpkit.runtime.one_request import Response
+from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.response import Response
 from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.stores.url import Stores
@@ -31,6 +32,7 @@ __all__ = [
     "HostServer",
     "HttpSession",
     "MemorySessionRegistry",
+    "RequestServer",
     "SessionHandle",
     "SessionRegistry",
     "end_expired",
@@ -271,11 +273,19 @@ async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> Non
     await session.end()
 
 
+class RequestServer(Protocol):
+    """What the app needs of what serves one request that carries its own terms."""
+
+    async def serve(self, body: bytes, info: RequestInfo | None) -> tuple[bool, list[bytes]]:
+        """Serve the request `body` holds; (whether it held one, the refusal of the body)."""
+        ...
+
+
 class SessionHandle(Protocol):
     """What the app needs of a session the server built (`ServerSessionHandle`)."""
 
     @property
-    def connection(self) -> Link: ...
+    def connection(self) -> Connection: ...
 
     @property
     def record(self) -> SessionRecord: ...
@@ -320,9 +330,9 @@ class HostServer(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> SessionHandle: ...
 
-    def one_request(self, response: Response) -> SessionHandle:
-        """The session of one request that carries its own terms (2026-07-28): its runtime
-        is a `mcpkit.runtime.one_request.OneRequest` writing to `response`."""
+    def request_peer(self, response: Response) -> RequestServer:
+        """What serves one request that carries its own terms (2026-07-28), writing to
+        `response` (`mcpkit.server.request_peer.RequestPeer`)."""
         ...
 
     def running(self) -> AbstractAsyncContextManager[object]: ...
@@ -332,7 +342,7 @@ class HostServer(Protocol):
         ...
 
     def end_listen(self, request: object) -> bool:
-        """Answer the `subscriptions/listen` served by `request` (a `one_request` handle) now,
+        """Answer the `subscriptions/listen` served by `request` (a `request_peer`) now,
         its graceful end; whether it serves one."""
         ...
 

@@ -1,5 +1,6 @@
-"""`OneRequest`: one body served in the caller's task, each message handed to the response as
-it is made, and nothing sent once the answer is out (`mcpkit.runtime.one_request`)."""
+"""`RequestPeer`: one body served in the caller's task, each message handed to the response as
+it is made, nothing sent once the answer is out, and nothing of a request kept by the server's
+reading session (`mcpkit.server.request_peer`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed, McpError
-from mcpkit.runtime.one_request import ANSWER, MESSAGE, RESULT, Kind, OneRequest
+from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind
+from mcpkit.server.request_peer import RequestPeer
 
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -70,11 +72,9 @@ def make_server() -> Server:
     return server
 
 
-def one(server: Server) -> tuple[OneRequest, Written]:
+def one(server: Server) -> tuple[RequestPeer, Written]:
     written = Written()
-    link = server.one_request(written).connection
-    assert isinstance(link, OneRequest)
-    return link, written
+    return server.request_peer(written), written
 
 
 async def test_messages_go_out_as_made_then_the_result_and_the_runtime_closes() -> None:
@@ -154,3 +154,103 @@ async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> 
     with pytest.raises(asyncio.CancelledError):
         await serving
     assert cancelled.is_set() and link.closed and written.items == []
+
+
+async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
+    """Two clients may use one id at the same time: the reading session keeps nothing of
+    either, so each is answered, with its own result, on its own response."""
+    server = Server("one-request")
+    both_in = asyncio.Barrier(2)
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        await both_in.wait()
+        return text
+
+    (a, wa), (b, wb) = one(server), one(server)
+    async with asyncio.timeout(10):
+        await asyncio.gather(
+            a.serve(request("tools/call", {"name": "echo", "arguments": {"text": "a"}}, 7), None),
+            b.serve(request("tools/call", {"name": "echo", "arguments": {"text": "b"}}, 7), None),
+        )
+    assert [m["result"]["content"][0]["text"] for _, m in wa.items] == ["a"]
+    assert [m["result"]["content"][0]["text"] for _, m in wb.items] == ["b"]
+    assert wa.kinds == wb.kinds == [RESULT]
+
+
+async def test_the_reading_session_follows_what_the_server_declares() -> None:
+    """A tool registered after the first request makes the server declare tools: the next
+    request is read by a session that knows it (not one made before it existed)."""
+    server = Server("one-request")
+
+    @server.prompt()
+    def hello() -> str:
+        return "hi"
+
+    peer, written = one(server)
+    await peer.serve(request("tools/list"), None)
+    assert written.items[0][1]["error"]["code"] == -32601  # no tools declared yet
+
+    @server.tool()
+    def late() -> str:
+        return "here"
+
+    peer, written = one(server)
+    await peer.serve(request("tools/call", {"name": "late"}), None)
+    assert written.items[0][1]["result"]["content"][0]["text"] == "here"
+
+
+async def test_an_initialize_in_a_body_leaves_the_reading_session_as_it_was() -> None:
+    server = make_server()
+    peer, written = one(server)
+    init = msgspec.json.encode(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "c", "version": "1"},
+            },
+        }
+    )
+    await peer.serve(init, None)
+    assert written.kinds == [ANSWER]
+    for _ in range(2):  # and the requests after it are read as before
+        peer, written = one(server)
+        await peer.serve(request("tools/call", {"name": "chatty"}), None)
+        assert written.kinds == [MESSAGE, MESSAGE, RESULT]
+
+
+async def test_the_handler_sees_the_request_as_its_client() -> None:
+    server = Server("one-request")
+    seen: list[Any] = []
+
+    @server.tool()
+    async def who(ctx: Context) -> str:
+        session = ctx.session
+        seen.append(
+            (session.id, session.protocol_version, session.log_level, ctx.client_info, session)
+        )
+        with pytest.raises(Exception, match="needs a session"):
+            session.subscribe("file:///x")
+        return "ok"
+
+    first, _ = one(server)
+    second, _ = one(server)
+    meta = {**META, "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "2"}}
+    body = msgspec.json.encode(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "who", "_meta": meta},
+        }
+    )
+    await first.serve(body, None)
+    await second.serve(body, None)
+    (id1, version, level, info, peer1), (id2, *_rest, peer2) = seen
+    assert version == "2026-07-28" and level == "debug" and info is not None
+    assert info.version == "2"
+    assert peer1 is first and peer2 is second and id1 != id2

@@ -1,0 +1,324 @@
+"""One request served in the caller's task, with nothing left behind: a request that carries its
+own terms (2026-07-28) over Streamable HTTP, and the client that sent it as its handler sees it.
+
+Under 2026-07-28 each POST holds one request and gets its own response, and nothing links it
+to any other (basic/transports/streamable-http): no session, no GET stream, no resumption, no
+request from the server to the client (those travel inside an `InputRequiredResult`), and
+closing the response is the cancellation. So nothing session-shaped is built for it: the
+server's one reading session (`Session.read_apart`) checks the body and hands the request
+over, and `RequestPeer`, one object per request, carries the rest: its terms, its id, where
+its messages go (a `mcpkit.runtime.response.Response`: over Streamable HTTP
+`transports/http/own_terms.OwnTermsResponse`)
+and whether it is still served. It is what `ctx.session` is for such a request (`Peer`), and
+its own runtime (`Link`) and protocol state (`PeerState`). The handler runs in the caller's
+task; once the answer is out nothing more can be sent through it.
+
+What is emitted, in order: the messages sent while serving (`MESSAGE`: progress, log
+messages), then the final answer: `RESULT` when it is the handler's result, `ANSWER` when it
+is an error or an answer the session gave itself (a refusal, `server/discover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Set as AbstractSet
+from typing import Any, Final, Protocol
+
+from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
+from mcpkit.protocol import jsonrpc
+from mcpkit.protocol.answering import error_answer, progress_params
+from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
+from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.server_session import ServerSession
+from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms, log_level_of
+from mcpkit.runtime.awaiting import ProgressCallback
+from mcpkit.runtime.handler_failure import answer_request
+from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Response
+from mcpkit.server.session import Peer
+from mcpkit.stores.sessions import unsent_session_id
+from mcpkit.types import (
+    ClientCapabilities,
+    Implementation,
+    LoggingLevel,
+    LoggingMessageNotificationParams,
+    RequestId,
+)
+
+__all__ = ["PeerServer", "RequestPeer"]
+
+
+_RANK: Final = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
+_NO_CAPABILITIES: Final = ClientCapabilities()
+_NOTHING: Final[frozenset[str]] = frozenset()
+
+
+class PeerServer(Protocol):
+    """What a `RequestPeer` needs of the server it serves for (`mcpkit.Server`)."""
+
+    async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
+
+    def handle_event(self, handle: Peer, ev: Event) -> None: ...
+
+
+class RequestPeer:
+    """The client of one request that carries its own terms, for the time it is served:
+    `serve(body, info)` reads the body with `reader` (the server's reading session), runs
+    the request's handler in the calling task, writes what it sends and its answer to
+    `response`, and returns; then nothing more goes out."""
+
+    __slots__ = (
+        "_answer",
+        "_closed",
+        "_emit",
+        "_id",
+        "_last_progress",
+        "_method",
+        "_queued",
+        "_request_id",
+        "reader",
+        "response",
+        "server",
+        "server_info",
+        "terms",
+    )
+
+    def __init__(self, server: PeerServer, reader: ServerSession, response: Response) -> None:
+        self.server = server
+        self.reader = reader
+        self.response = response
+        self._emit = response.emit
+        #: The server's info in the answer's `_meta` (a proxy gives its upstream's).
+        self.server_info: Implementation = reader.server_info
+        #: What the request carried (its revision, the client's info and capabilities).
+        self.terms: Terms[ClientCapabilities] | None = None
+        self._request_id: RequestId | None = None
+        self._method = ""
+        self._answer: bytes | None = None  # the final answer, once made
+        self._queued: list[bytes] = []  # messages made and not yet written (progress)
+        self._last_progress: float | None = None
+        self._closed = False
+        self._id: str | None = None
+
+    # ------------------------------------------------------------------ serving
+
+    async def serve(self, body: bytes, info: RequestInfo | None) -> tuple[bool, list[bytes]]:
+        """Read `body` and serve the request it holds; (whether it held a request, the
+        answers to the body as a whole when it is refused: the caller sends those, 400).
+        Cancelling the calling task cancels the handler; nothing more is sent then."""
+        read = self.reader.read_apart(body, info)
+        del body  # not kept while the handler runs: a listen may run for hours
+        if read.refused:
+            self._closed = True
+            return False, read.refused
+        for ev in read.events:
+            self.server.handle_event(self, ev)
+        request = read.request
+        if request is None:  # answered by the session itself, or a notification
+            for item in read.answers:
+                if item.final and not self._closed:
+                    self._closed = True
+                    await self._emit(item.data, ANSWER)
+            self._closed = True
+            return read.started, []
+        self._request_id = request.request_id
+        self._method = request.method
+        self.terms = request.terms
+        try:
+            answered = await answer_request(self, request, self._run)
+        except asyncio.CancelledError:
+            self._closed = True  # the client went away: nothing more goes to it
+            raise
+        await self._send_queued()
+        answer, self._answer = self._answer, None
+        if answer is not None and not self._closed:
+            self._closed = True
+            await self._emit(answer, RESULT if answered else ANSWER)
+        self._closed = True
+        return True, []
+
+    def _run(self, request: RequestReceived) -> Any:
+        return self.server.handle_request(self, request)
+
+    def send_response(self, request_id: RequestId, result: Any) -> None:
+        """The handler's result, as the answer (`answer_request`)."""
+        if self._answer is None and not self._closed:
+            self._answer = self.reader.answer_apart(
+                request_id, result, self._method, self.terms, self.server_info
+            )
+
+    def send_error(self, request_id: RequestId, error: McpError) -> None:
+        """The handler's error, as the answer (`answer_request`)."""
+        if self._answer is None and not self._closed:
+            self._answer = error_answer(request_id, error, self.terms)
+
+    async def _send_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for data in queued:
+            if self._closed:
+                return
+            await self._emit(data, MESSAGE)
+
+    # ------------------------------------------------- the client, as `Peer`
+
+    @property
+    def id(self) -> str:
+        """An id of its own (a request that carries its terms belongs to no session): what
+        a session's id keys (a rate limit's bucket, say) is this request's alone."""
+        if self._id is None:
+            self._id = unsent_session_id()
+        return self._id
+
+    @property
+    def protocol(self) -> RequestPeer:
+        """The request's protocol state (`PeerState`): this object."""
+        return self
+
+    @property
+    def connection(self) -> RequestPeer:
+        """The request's runtime (`Link`): this object."""
+        return self
+
+    @property
+    def client_info(self) -> Implementation | None:
+        terms = self.terms
+        return None if terms is None else terms.peer_info
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities:
+        terms = self.terms
+        return _NO_CAPABILITIES if terms is None else terms.peer_capabilities
+
+    @property
+    def protocol_version(self) -> str | None:
+        terms = self.terms
+        return None if terms is None else terms.revision
+
+    @property
+    def log_level(self) -> str | None:
+        """The level the request asked for in its `_meta` (none: no log message at all)."""
+        terms = self.terms
+        return None if terms is None else log_level_of(terms)
+
+    @property
+    def subscriptions(self) -> AbstractSet[str]:
+        return _NOTHING  # (resources/subscribe is a session's; a request listens instead)
+
+    def subscribe(self, uri: str) -> None:
+        raise LocalProtocolError("resources/subscribe needs a session; this request has none")
+
+    def unsubscribe(self, uri: str) -> None:
+        raise LocalProtocolError("resources/unsubscribe needs a session; this request has none")
+
+    def wants_log(self, level: str) -> bool:
+        wanted = self.log_level
+        return wanted is not None and _RANK[level] >= _RANK[wanted]
+
+    def log_params(
+        self, level: str, data: Any, logger: str | None
+    ) -> LoggingMessageNotificationParams | None:
+        """The params of a log message at `level`, or None below what the request asked."""
+        if level not in _RANK:
+            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(_RANK)}")
+        if not self.wants_log(level):
+            return None
+        return LoggingMessageNotificationParams(level=_level(level), data=data, logger=logger)
+
+    async def log(
+        self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
+    ) -> None:
+        params = self.log_params(level, data, logger)
+        if params is not None and not self._closed:
+            await self.notify("notifications/message", params, related=related)
+
+    # ----------------------------------------- protocol state, as `PeerState`
+
+    @property
+    def cache(self) -> CachePolicy:
+        return self.reader.cache
+
+    @property
+    def all_revisions(self) -> tuple[str, ...]:
+        return self.reader.all_revisions
+
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Queue progress on the request (written by the next `flush`)."""
+        if not self.is_inflight(request_id):
+            return  # progress MUST stop after completion (basic/utilities/progress)
+        params = progress_params(self._last_progress, token, progress, total, message)
+        self._last_progress = progress
+        self._queued.append(jsonrpc.encode_notification("notifications/progress", params))
+
+    def is_inflight(self, request_id: RequestId) -> bool:
+        return request_id == self._request_id and self._answer is None and not self._closed
+
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
+        raise LocalProtocolError(
+            f"cannot send {method}: a request that carries its own terms (2026-07-28) has no "
+            "channel back for a request to its client"
+        )
+
+    # ------------------------------------------------------ runtime, as `Link`
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def flush(self, *, answering: bool = True) -> None:
+        await self._send_queued()
+
+    async def notify(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
+        """Write a notification about the request on its response (one about no request has
+        nowhere to go: under 2026-07-28 every message on a response relates to its request)."""
+        if self._closed:
+            raise ConnectionClosed("the request was answered: nothing more can reach its client")
+        await self._send_queued()
+        if related is not None and related == self._request_id:
+            await self._emit(jsonrpc.encode_notification(method, params), MESSAGE)
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        related: RequestId | None = None,
+        result_type: Any = None,
+    ) -> Any:
+        raise ConnectionClosed(
+            f"cannot send {method}: a request that carries its own terms (2026-07-28) has no "
+            "channel back for a request to its client; ctx.elicit(), ctx.sample() and "
+            "ctx.list_roots() ask within the result instead"
+        )
+
+    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
+        return False  # 2026-07-28 streams are not resumable: closing one would cancel
+
+    async def wait_sent(self, timeout: float) -> None:
+        return  # each message is written as it is made
+
+    async def wait_for_room(self) -> None:
+        if self._closed:
+            raise ConnectionClosed("the request was answered: nothing more can reach its client")
+
+    def answer_as_json(self, request_id: RequestId) -> None:
+        self.response.answer_as_json()
+
+    def release_task_progress(self, task_id: str) -> None:
+        return  # (no request of ours ever went to this client)
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+
+def _level(level: str) -> LoggingLevel:
+    return level  # type: ignore[return-value]  # (checked against the names just before)
