@@ -440,19 +440,19 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(self._local, 'inbox', None)": "a threading.local: the attribute exists in the "
         "threads that set it",
     },
-    "server/_class_fields.py": {
+    "server/schemas/_class_fields.py": {
         "getattr(cls, '__optional_keys__', frozenset())": _USER,
         "getattr(cls, '__struct_config__', None)": _USER,
         "hasattr(cls, '__attrs_attrs__')": _USER,
         "hasattr(cls, '_fields')": _USER,
     },
-    "server/_fields.py": {
+    "server/schemas/_fields.py": {
         "getattr(_module('annotated_types'), 'GroupedMetadata', None)": _OPTIONAL_LIB,
         "getattr(_module('pydantic.fields'), 'FieldInfo', None)": _OPTIONAL_LIB,
         "getattr(_module('pydantic_core'), 'PydanticUndefined', None)": _OPTIONAL_LIB,
         "getattr(info.__class__, '__slots__', ())": _OPTIONAL_LIB,
     },
-    "server/_hints.py": {
+    "server/schemas/_hints.py": {
         "getattr(exc, 'errors', None)": _OPTIONAL_LIB,
         "getattr(module, 'BaseModel', None)": _OPTIONAL_LIB,
         "getattr(sys.modules.get('pydantic.dataclasses'), 'is_pydantic_dataclass', None)": (
@@ -470,11 +470,11 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     },
     "server/handlers/completion.py": {"hasattr(ref, 'type')": _WIRE},
     "server/handlers/listen.py": {"getattr(params, 'notifications', None)": _WIRE},
-    "server/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
-    "server/listeners.py": {"getattr(declared, 'list_changed', None)": _WIRE},
-    "server/registration.py": {"getattr(fn, '__qualname__', None)": _USER},
+    "server/catalog/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
+    "server/catalog/listeners.py": {"getattr(declared, 'list_changed', None)": _WIRE},
+    "server/catalog/registration.py": {"getattr(fn, '__qualname__', None)": _USER},
     "server/request_facts.py": {"getattr(ev.params, 'meta', None)": _WIRE},
-    "server/round_trip.py": {
+    "server/asking/round_trip.py": {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'name', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,
@@ -484,7 +484,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,
     },
-    "server/tasks.py": {"getattr(block, 'text', None)": _WIRE},
+    "server/tasks/augmented.py": {"getattr(block, 'text', None)": _WIRE},
     "server/tracing.py": {"getattr(result, 'is_error', None)": _WIRE},
     "transports/_lines.py": {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
@@ -564,7 +564,11 @@ def test_the_asgi_types_are_defined_once() -> None:
 # checks, handlers) works the same whatever carries the request, so it imports no transport:
 # what it shares with one lives in a layer both may import (protocol, say).
 # (`server.surface` too: `ServerApi` names the types Server's serving methods return.)
-SERVES_OVER_TRANSPORTS = {"server.serving", "server._http_run", "server.surface"}
+SERVES_OVER_TRANSPORTS = {
+    "server.serving.transport_serving",
+    "server.serving._http_run",
+    "server.surface",
+}
 
 
 def test_only_the_serving_modules_of_the_server_import_transports() -> None:

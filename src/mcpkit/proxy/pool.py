@@ -45,7 +45,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.server.listeners import Listeners
+    from mcpkit.server.catalog.listeners import Listeners
     from mcpkit.server.session import ServerSessionHandle
 
 __all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink", "askable"]
