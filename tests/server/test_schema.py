@@ -1,4 +1,4 @@
-"""Function signatures to tool input/output schemas and validators (mcpkit.server.schemas.signature)."""
+"""Function signatures to tool input/output schemas and validators (`mcpkit.server.schemas`)."""
 
 from __future__ import annotations
 

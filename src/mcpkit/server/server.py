@@ -4,10 +4,10 @@
 This module holds what a server is (its settings, what it declares, the servers mounted in
 it), the sessions it builds, and the way of each request: from the session to its handler,
 through the middleware and the mounts, errors masked on the way back. Its bases hold the
-rest, each in a module of its own: `decorators.FeatureRegistrations` (registering features),
-`serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
-`broadcasts.SessionBroadcasts` (changes announced to the sessions) and
-`lifespan.ServerLifespan` (the lifespan hook the sessions share).
+rest, each in a module of its own: `catalog.decorators.FeatureRegistrations` (registering
+features), `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`,
+`run`), `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
+`serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
 """
 
 from __future__ import annotations

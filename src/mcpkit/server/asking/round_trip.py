@@ -220,8 +220,8 @@ def _spent(why: str) -> McpError:
 
 
 class RoundTripAsking:
-    """The `Asking` strategy of a 2026-07-28 request (`mcpkit.server.asking.asks`): the answer if the
-    client gave it, else the request ends with the question (see `RoundTrip.ask`)."""
+    """The `Asking` strategy of a 2026-07-28 request (`mcpkit.server.asking.asks`): the answer
+    if the client gave it, else the request ends with the question (see `RoundTrip.ask`)."""
 
     __slots__ = ("key", "round_trip")
 

@@ -1,8 +1,8 @@
 """Protocol method -> handler for everything a server answers beyond the lifecycle.
 
 Each handler is `async (server, ctx, params) -> result struct`, `server` being what it needs
-of the server (`interfaces.FeatureServer`: `ctx.server` itself); raising McpError answers
-with that error.
+of the server (`catalog.feature_server.FeatureServer`: `ctx.server` itself); raising McpError
+answers with that error.
 """
 
 from __future__ import annotations

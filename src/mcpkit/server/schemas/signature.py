@@ -11,7 +11,7 @@ Values are taken as JSON Schema reads the schema (3.0 is an integer, "36" is not
 the signature is built to `coerce` strings (prompt and URI template arguments, lenient
 tools).
 
-Output: see `output_schema` (its names are re-exported here).
+Output: see `output` (its names are re-exported here).
 """
 
 from __future__ import annotations
