@@ -584,6 +584,77 @@ def test_only_the_serving_modules_of_the_server_import_transports() -> None:
     assert all(name in graph for name in SERVES_OVER_TRANSPORTS), "renamed: update the set"
 
 
+# ------------------------------------------------------------------ rooms of server/ (issue 40)
+
+SERVER = SRC / "server"
+# At the top of server/: the framework's face (`Server`, `Context` with its `RequestFacts`,
+# the session handle, `ServerApi`) and the modules docs/ tells users to import from
+# (docs/server.md, "Where the names come from"). Everything else lives in a room by its job.
+MAX_TOP_MODULES = 11
+
+
+def rooms_of(graph: dict[str, set[str]], package: str) -> dict[str, set[str]]:
+    """The subpackages ("rooms") of `package` and the rooms each imports, every import of
+    every module inside one counted; the package's own top modules are not rooms."""
+    prefix = f"{package}."
+    inside = [n.removeprefix(prefix).split(".") for n in graph if n.startswith(prefix)]
+    packages = {parts[0] for parts in inside if len(parts) > 1}
+
+    def room(name: str) -> str | None:
+        first = name.removeprefix(prefix).split(".")[0]
+        return first if name.startswith(prefix) and first in packages else None
+
+    rooms: dict[str, set[str]] = {}
+    for name, targets in graph.items():
+        own = room(name)
+        if own is None:
+            continue
+        rooms.setdefault(own, set()).update(r for t in targets if (r := room(t)) not in (None, own))
+    return {r: {t for t in targets if t in rooms} for r, targets in rooms.items()}
+
+
+def test_every_room_of_the_server_opens_with_one_line_on_its_job() -> None:
+    """A reader who opens a room of server/ learns its job from the first line of its
+    `__init__.py`; the line is the whole first paragraph, and fits in one line."""
+    wrong: list[str] = []
+    for init in sorted(SERVER.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        first = doc.split("\n\n")[0]
+        if not first or "\n" in first or not first.endswith("."):
+            wrong.append(str(init.relative_to(SRC)))
+    assert wrong == []
+    assert len(list(SERVER.glob("*/__init__.py"))) >= 5
+
+
+def test_the_top_of_the_server_holds_only_its_face() -> None:
+    """server/ was one flat folder of 47 modules: behaviour lives in the rooms now, and a new
+    module goes into the room of its job, not beside `server.py`."""
+    top = sorted(p.name for p in SERVER.glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= MAX_TOP_MODULES, f"put these in a room of server/: {top}"
+
+
+def test_no_two_rooms_of_the_server_import_each_other() -> None:
+    """The rooms of server/ import one way (type-only and deferred imports counted): a cycle
+    between two rooms means a module sits in the wrong one."""
+    rooms = rooms_of(module_graph(), "server")
+    assert {"catalog", "schemas", "asking", "serving", "tasks", "handlers"} <= set(rooms)
+    assert [sorted(c) for c in cycles(rooms)] == []
+
+
+def test_the_room_check_sees_rooms_and_their_imports() -> None:
+    graph = {
+        "server.server": {"server.a.x"},
+        "server.a.x": {"server.b.y", "server.context", "server.a.z"},
+        "server.a.z": set(),
+        "server.b.y": {"server.a"},
+        "server.b": set(),
+        "client.c": {"server.a.x"},
+    }
+    rooms = rooms_of(graph, "server")
+    assert rooms == {"a": {"b"}, "b": {"a"}}
+    assert cycles(rooms) == [{"a", "b"}]
+
+
 def test_no_two_layers_may_import_each_other() -> None:
     """Two layers allowed each other's modules are one layer in two folders (the cli and the
     inspector were, through cli.target): what both use belongs in a layer below them."""
