@@ -440,19 +440,19 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(self._local, 'inbox', None)": "a threading.local: the attribute exists in the "
         "threads that set it",
     },
-    "server/_class_fields.py": {
+    "server/schemas/_class_fields.py": {
         "getattr(cls, '__optional_keys__', frozenset())": _USER,
         "getattr(cls, '__struct_config__', None)": _USER,
         "hasattr(cls, '__attrs_attrs__')": _USER,
         "hasattr(cls, '_fields')": _USER,
     },
-    "server/_fields.py": {
+    "server/schemas/_fields.py": {
         "getattr(_module('annotated_types'), 'GroupedMetadata', None)": _OPTIONAL_LIB,
         "getattr(_module('pydantic.fields'), 'FieldInfo', None)": _OPTIONAL_LIB,
         "getattr(_module('pydantic_core'), 'PydanticUndefined', None)": _OPTIONAL_LIB,
         "getattr(info.__class__, '__slots__', ())": _OPTIONAL_LIB,
     },
-    "server/_hints.py": {
+    "server/schemas/_hints.py": {
         "getattr(exc, 'errors', None)": _OPTIONAL_LIB,
         "getattr(module, 'BaseModel', None)": _OPTIONAL_LIB,
         "getattr(sys.modules.get('pydantic.dataclasses'), 'is_pydantic_dataclass', None)": (
@@ -470,11 +470,11 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     },
     "server/handlers/completion.py": {"hasattr(ref, 'type')": _WIRE},
     "server/handlers/listen.py": {"getattr(params, 'notifications', None)": _WIRE},
-    "server/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
-    "server/listeners.py": {"getattr(declared, 'list_changed', None)": _WIRE},
-    "server/registration.py": {"getattr(fn, '__qualname__', None)": _USER},
+    "server/catalog/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
+    "server/catalog/listeners.py": {"getattr(declared, 'list_changed', None)": _WIRE},
+    "server/catalog/registration.py": {"getattr(fn, '__qualname__', None)": _USER},
     "server/request_facts.py": {"getattr(ev.params, 'meta', None)": _WIRE},
-    "server/round_trip.py": {
+    "server/asking/round_trip.py": {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'name', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,
@@ -484,7 +484,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,
     },
-    "server/tasks.py": {"getattr(block, 'text', None)": _WIRE},
+    "server/tasks/augmented.py": {"getattr(block, 'text', None)": _WIRE},
     "server/tracing.py": {"getattr(result, 'is_error', None)": _WIRE},
     "transports/_lines.py": {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
@@ -564,7 +564,11 @@ def test_the_asgi_types_are_defined_once() -> None:
 # checks, handlers) works the same whatever carries the request, so it imports no transport:
 # what it shares with one lives in a layer both may import (protocol, say).
 # (`server.surface` too: `ServerApi` names the types Server's serving methods return.)
-SERVES_OVER_TRANSPORTS = {"server.serving", "server._http_run", "server.surface"}
+SERVES_OVER_TRANSPORTS = {
+    "server.serving.transport_serving",
+    "server.serving._http_run",
+    "server.surface",
+}
 
 
 def test_only_the_serving_modules_of_the_server_import_transports() -> None:
@@ -578,6 +582,78 @@ def test_only_the_serving_modules_of_the_server_import_transports() -> None:
     )
     assert reaching == []
     assert all(name in graph for name in SERVES_OVER_TRANSPORTS), "renamed: update the set"
+
+
+# ------------------------------------------------------------------ rooms of server/ (issue 40)
+
+SERVER = SRC / "server"
+# At the top of server/: the framework's face (`Server`, `Context` with its `RequestFacts`,
+# the client as a handler sees it: a session's handle or a lone request's `RequestPeer`,
+# `ServerApi`) and the modules docs/ tells users to import from (docs/server.md, "Where the
+# names come from"). Everything else lives in a room by its job.
+MAX_TOP_MODULES = 12
+
+
+def rooms_of(graph: dict[str, set[str]], package: str) -> dict[str, set[str]]:
+    """The subpackages ("rooms") of `package` and the rooms each imports, every import of
+    every module inside one counted; the package's own top modules are not rooms."""
+    prefix = f"{package}."
+    inside = [n.removeprefix(prefix).split(".") for n in graph if n.startswith(prefix)]
+    packages = {parts[0] for parts in inside if len(parts) > 1}
+
+    def room(name: str) -> str | None:
+        first = name.removeprefix(prefix).split(".")[0]
+        return first if name.startswith(prefix) and first in packages else None
+
+    rooms: dict[str, set[str]] = {}
+    for name, targets in graph.items():
+        own = room(name)
+        if own is None:
+            continue
+        rooms.setdefault(own, set()).update(r for t in targets if (r := room(t)) not in (None, own))
+    return {r: {t for t in targets if t in rooms} for r, targets in rooms.items()}
+
+
+def test_every_room_of_the_server_opens_with_one_line_on_its_job() -> None:
+    """A reader who opens a room of server/ learns its job from the first line of its
+    `__init__.py`; the line is the whole first paragraph, and fits in one line."""
+    wrong: list[str] = []
+    for init in sorted(SERVER.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        first = doc.split("\n\n")[0]
+        if not first or "\n" in first or not first.endswith("."):
+            wrong.append(str(init.relative_to(SRC)))
+    assert wrong == []
+    assert len(list(SERVER.glob("*/__init__.py"))) >= 5
+
+
+def test_the_top_of_the_server_holds_only_its_face() -> None:
+    """server/ was one flat folder of 47 modules: behaviour lives in the rooms now, and a new
+    module goes into the room of its job, not beside `server.py`."""
+    top = sorted(p.name for p in SERVER.glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= MAX_TOP_MODULES, f"put these in a room of server/: {top}"
+
+
+def test_no_two_rooms_of_the_server_import_each_other() -> None:
+    """The rooms of server/ import one way (type-only and deferred imports counted): a cycle
+    between two rooms means a module sits in the wrong one."""
+    rooms = rooms_of(module_graph(), "server")
+    assert {"catalog", "schemas", "asking", "serving", "tasks", "handlers"} <= set(rooms)
+    assert [sorted(c) for c in cycles(rooms)] == []
+
+
+def test_the_room_check_sees_rooms_and_their_imports() -> None:
+    graph = {
+        "server.server": {"server.a.x"},
+        "server.a.x": {"server.b.y", "server.context", "server.a.z"},
+        "server.a.z": set(),
+        "server.b.y": {"server.a"},
+        "server.b": set(),
+        "client.c": {"server.a.x"},
+    }
+    rooms = rooms_of(graph, "server")
+    assert rooms == {"a": {"b"}, "b": {"a"}}
+    assert cycles(rooms) == [{"a", "b"}]
 
 
 def test_no_two_layers_may_import_each_other() -> None:

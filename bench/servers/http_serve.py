@@ -83,7 +83,7 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
 
     protocol: Any = http
     if joined:
-        from mcpkit.server._http_run import http_implementation
+        from mcpkit.server.serving._http_run import http_implementation
         from mcpkit.transports.http import joined_writes
 
         name = http_implementation(http)  # type: ignore[arg-type]

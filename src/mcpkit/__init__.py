@@ -68,7 +68,7 @@ _LAZY: dict[str, str] = {
     "McpkitError": "mcpkit.errors",
     "PeerError": "mcpkit.errors",
     "ProxyServer": "mcpkit.proxy",
-    "RegistrationWarning": "mcpkit.server.registration",
+    "RegistrationWarning": "mcpkit.server.catalog.registration",
     "RemoteProtocolError": "mcpkit.errors",
     "RequestInfo": "mcpkit.protocol.events",
     "RequestTimeout": "mcpkit.errors",
@@ -82,11 +82,11 @@ _LAZY: dict[str, str] = {
     "TransportError": "mcpkit.errors",
     "UrlElicitationRequired": "mcpkit.errors",
     "VerifierUnavailable": "mcpkit.errors",
-    "audio": "mcpkit.server.content",
-    "embedded_resource": "mcpkit.server.content",
-    "image": "mcpkit.server.content",
-    "resource_link": "mcpkit.server.content",
-    "text": "mcpkit.server.content",
+    "audio": "mcpkit.server.catalog.content",
+    "embedded_resource": "mcpkit.server.catalog.content",
+    "image": "mcpkit.server.catalog.content",
+    "resource_link": "mcpkit.server.catalog.content",
+    "text": "mcpkit.server.catalog.content",
 }
 
 if TYPE_CHECKING:
@@ -117,9 +117,9 @@ if TYPE_CHECKING:
     )
     from mcpkit.protocol.events import RequestInfo
     from mcpkit.proxy import ProxyServer
-    from mcpkit.server.content import audio, embedded_resource, image, resource_link, text
+    from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
+    from mcpkit.server.catalog.registration import RegistrationWarning
     from mcpkit.server.context import Context, ElicitationResult
-    from mcpkit.server.registration import RegistrationWarning
     from mcpkit.server.server import Server
     from mcpkit.transports.http_client import StreamableHttpTransport
     from mcpkit.transports.stdio_client import StdioParameters

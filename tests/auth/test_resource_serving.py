@@ -20,7 +20,7 @@ from _serving import INITIALIZE
 
 from mcpkit import Server
 from mcpkit.auth.server.resource import ProtectedResource
-from mcpkit.server._http_run import _warn_exposed  # pyright: ignore[reportPrivateUsage]
+from mcpkit.server.serving._http_run import _warn_exposed  # pyright: ignore[reportPrivateUsage]
 
 
 def test_http_app_uses_the_server_s_auth_unless_told_otherwise() -> None:

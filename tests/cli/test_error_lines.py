@@ -118,7 +118,7 @@ def test_a_verb_serving_through_runs_code_has_the_one_prefix_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`mcpkit proxy` serves with run's code, whose fatal messages start `mcpkit run: `."""
-    import mcpkit.server._http_run as http_run
+    import mcpkit.server.serving._http_run as http_run
     from mcpkit.cli.main import main
 
     def refuse(name: object) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from mcpkit import Client, Server
 from mcpkit.errors import LocalProtocolError, PeerError, SkillVerificationFailed
-from mcpkit.server.resources import make_resource
+from mcpkit.server.catalog.resources import make_resource
 from mcpkit.types.skills import Skill
 
 SKILL_MD = """---

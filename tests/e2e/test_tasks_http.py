@@ -18,7 +18,7 @@ from _serving import WAIT, serving
 from _tasks_http import RELATED, Gate, Wire, error_of, make_server, ok, open_wire
 
 from mcpkit.protocol import codes
-from mcpkit.server.tasks import ANONYMOUS
+from mcpkit.server.tasks.augmented import ANONYMOUS
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.streams import MAX_RETAINED

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mcpkit import Server
-from mcpkit.server._private_store import PRIVATE_STORE, private_store
+from mcpkit.server.serving._private_store import PRIVATE_STORE, private_store
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import open_store
 

@@ -21,7 +21,7 @@ from _running import REPO, WAIT, mcpkit, running
 from _serving import INITIALIZE, headers, messages_of, open_session, sse_messages
 
 from mcpkit import Server
-from mcpkit.server._http_run import _bind, http_implementation
+from mcpkit.server.serving._http_run import _bind, http_implementation
 
 LIFESPAN_SERVER = """
 import contextlib, sys

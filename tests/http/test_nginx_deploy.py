@@ -32,7 +32,7 @@ from _running import REPO, Running, mcpkit, running
 from mcp import Client as OfficialClient
 
 from mcpkit import Client
-from mcpkit.server.request_state import KEY_ENV
+from mcpkit.server.asking.request_state import KEY_ENV
 from mcpkit.types import CreateMessageResult, ElicitResult, TextContent
 
 DOC = REPO / "docs" / "deploy.md"

@@ -15,7 +15,7 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
-from mcpkit.server.task_requests import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
+from mcpkit.server.tasks.requestor import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import connected, raw_session
 from mcpkit.types import (

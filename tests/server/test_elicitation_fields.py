@@ -13,8 +13,8 @@ import pytest
 from pydantic import Field
 
 from mcpkit import Client, Context, Server
+from mcpkit.server.asking.elicitation_value import value_hint
 from mcpkit.server.elicitation_schema import requested_schema, validate_content
-from mcpkit.server.elicitation_value import value_hint
 from mcpkit.types import ElicitRequestParams, ElicitResult
 
 

@@ -4,7 +4,7 @@ either era has the handler of its era, and no route serves a method its era lack
 from __future__ import annotations
 
 from mcpkit.protocol.extensions import TASKS
-from mcpkit.server.extensions import SKILLS_METHODS
+from mcpkit.server.catalog.extension_methods import SKILLS_METHODS
 from mcpkit.server.handlers import HANDLERS, handler_for, tasks, tasks_extension
 from mcpkit.types.methods import methods_for
 

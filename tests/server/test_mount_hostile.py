@@ -14,7 +14,7 @@ import pytest
 
 from mcpkit import Server
 from mcpkit.protocol import codes
-from mcpkit.server.tools import make_tool
+from mcpkit.server.catalog.tools import make_tool
 from mcpkit.testing import raw_session
 
 SEEN: list[str] = []

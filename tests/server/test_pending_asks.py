@@ -13,7 +13,7 @@ import pytest
 
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
-from mcpkit.server.asks import AskBudget
+from mcpkit.server.asking.asks import AskBudget
 
 # These are 2025-11-25 sessions (the server's requests to its client, and their bounds): the
 # client is pinned to that revision; under 2026-07-28 the client answers between requests.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mcpkit import Context, McpError, Server
-from mcpkit.server.request_state import KEY_ENV, StateSeal
+from mcpkit.server.asking.request_state import KEY_ENV, StateSeal
 from mcpkit.testing import raw_session
 
 OLD, NEW = "old-key-" + "o" * 24, "new-key-" + "n" * 24

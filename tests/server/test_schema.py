@@ -1,4 +1,4 @@
-"""Function signatures to tool input/output schemas and validators (mcpkit.server.schema)."""
+"""Function signatures to tool input/output schemas and validators (`mcpkit.server.schemas`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from _schema_checks import run_in_a_fresh_interpreter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpkit.server.schema import (
+from mcpkit.server.schemas.signature import (
     ArgumentError,
     OutputError,
     build_signature,
@@ -758,7 +758,7 @@ def test_pydantic_model_as_output() -> None:
 def test_schema_module_does_not_import_pydantic() -> None:
     code = (
         "import sys, dataclasses\n"
-        "from mcpkit.server.schema import build_signature\n"
+        "from mcpkit.server.schemas.signature import build_signature\n"
         "@dataclasses.dataclass\n"
         "class P:\n    x: int\n"
         "def f(p: P, n: int = 1) -> P: return p\n"

@@ -18,7 +18,12 @@ from _schema_checks import run_in_a_fresh_interpreter, schema_problems
 from pydantic import AfterValidator, Field, field_validator
 
 from mcpkit import Client, Server
-from mcpkit.server.schema import ArgumentError, FunctionSignature, OutputError, build_signature
+from mcpkit.server.schemas.signature import (
+    ArgumentError,
+    FunctionSignature,
+    OutputError,
+    build_signature,
+)
 
 
 @dataclasses.dataclass
@@ -363,7 +368,7 @@ def test_classes_without_metadata_are_left_to_msgspec() -> None:
 def test_annotated_types_in_a_dataclass_load_no_pydantic() -> None:
     code = (
         "import dataclasses, sys\nfrom typing import Annotated\nimport annotated_types as at\n"
-        "from mcpkit.server.schema import build_signature, ArgumentError\n"
+        "from mcpkit.server.schemas.signature import build_signature, ArgumentError\n"
         "@dataclasses.dataclass\nclass P:\n    n: Annotated[int, at.Gt(0)]\n"
         "def f(p: P) -> int: return p.n\n"
         "sig = build_signature(f)\n"

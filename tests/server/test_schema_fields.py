@@ -14,7 +14,7 @@ from _schema_checks import run_in_a_fresh_interpreter, schema_problems
 from pydantic import AfterValidator, AliasChoices, Field, StringConstraints
 
 from mcpkit import Client, Server
-from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
+from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 
 
 def measure(
@@ -265,7 +265,7 @@ async def test_prompt_arguments_read_the_field() -> None:
 def test_annotated_types_alone_load_no_pydantic() -> None:
     code = (
         "import sys\nfrom typing import Annotated\nimport annotated_types as at\n"
-        "from mcpkit.server.schema import build_signature\n"
+        "from mcpkit.server.schemas.signature import build_signature\n"
         "def f(n: Annotated[int, at.Gt(0)]) -> int: return n\n"
         "sig = build_signature(f)\n"
         "assert sig.input_schema['properties']['n']['exclusiveMinimum'] == 0\n"

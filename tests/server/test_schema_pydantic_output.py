@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, Field, computed_field
 
 from mcpkit import Client, Server
-from mcpkit.server.schema import OutputError, build_signature
+from mcpkit.server.schemas.signature import OutputError, build_signature
 
 
 @pydantic.dataclasses.dataclass

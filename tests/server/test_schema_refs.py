@@ -14,8 +14,8 @@ import pydantic
 import pytest
 from _schema_checks import schema_problems
 
-from mcpkit.server._refs import inline_defs
-from mcpkit.server.schema import build_signature, output_spec, schema_for_type
+from mcpkit.server.schemas._refs import inline_defs
+from mcpkit.server.schemas.signature import build_signature, output_spec, schema_for_type
 
 
 class Node(pydantic.BaseModel):

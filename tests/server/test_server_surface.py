@@ -43,7 +43,7 @@ def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path)
     source = textwrap.dedent(
         """
         from mcpkit import Context, Server
-        from mcpkit.server.tools import ToolSpec
+        from mcpkit.server.catalog.tools import ToolSpec
 
         server = Server("notes")
 

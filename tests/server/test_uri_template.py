@@ -1,4 +1,4 @@
-"""RFC 6570 URI templates (mcpkit.server.uri_template): expansion, matching, errors."""
+"""RFC 6570 URI templates (mcpkit.server.catalog.uri_template): expansion, matching, errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpkit.server.uri_template import UriTemplate
+from mcpkit.server.catalog.uri_template import UriTemplate
 
 # The variables of RFC 6570's examples (sections 1.2 and 3.2).
 RFC_VALUES: dict[str, Any] = {

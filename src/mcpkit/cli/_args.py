@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, cast
 
-from mcpkit.server._coercion import NUMBER_STRING, integral_floats_as_ints
+from mcpkit.server.schemas._coercion import NUMBER_STRING, integral_floats_as_ints
 
 __all__ = [
     "UsageError",

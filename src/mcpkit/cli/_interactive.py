@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.cli._args import UsageError, as_list, as_object, convert, shown_value
-from mcpkit.server._coercion import integral_floats_as_ints
+from mcpkit.server.schemas._coercion import integral_floats_as_ints
 
 if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal

@@ -35,7 +35,7 @@ def serve_taken_stdio(server: Any, in_fd: int, out_fd: int, *, verb: str = "run"
 
 def serve_http(server: Any, options: dict[str, Any]) -> None:
     """`Server.run(transport="http", **options)`: until SIGINT or SIGTERM."""
-    from mcpkit.server._http_run import http_implementation
+    from mcpkit.server.serving._http_run import http_implementation
 
     try:
         http_implementation(options.get("http"))  # a missing parser is the user's to install

@@ -36,7 +36,7 @@ def run(
     (a URL) replaces the server's store.
     """
     if transport == "http":
-        from mcpkit.server._run import refusing_run
+        from mcpkit.server.serving._run import refusing_run
 
         with refusing_run(_RUN_AT_IMPORT):
             server = load_server(target)
@@ -68,7 +68,7 @@ def _use_store(server: Any, store: str | None) -> None:
 def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
     """Refuse `--workers N` on a store the workers would not share, naming `--store` (the
     Server's `run()` refuses it too, in the words of its keywords)."""
-    from mcpkit.server.serving import unshared_refusal
+    from mcpkit.server.serving.transport_serving import unshared_refusal
 
     workers = options.get("workers", 1)
     refusal = unshared_refusal(server.store, workers, bool(options.get("stateless")))

@@ -6,7 +6,7 @@ Context. A read of a template's match and a completion go up as they are (`Mount
 the upstream answers them by its own URIs and names. What the parent's clients follow of its
 resources is followed upstream, and the updates passed on (`MountedUpstream`).
 
-The Context asks the way its request does (`mcpkit.server.client_asks`), so one path serves
+The Context asks the way its request does (`mcpkit.server.asking.client_asks`), so one path serves
 both eras: a 2025-11-25 client is sent the upstream's question on its session; under
 2026-07-28 the question ends the round, the upstream call is cancelled, and the retry runs the
 call again with the answer given (as a tool of the parent's own is run again: docs/server.md,
@@ -26,15 +26,15 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import RequestReceived
+from mcpkit.server.asking.round_trip import InputRequired
+from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.catalog.prompts import PromptSpec, make_prompt
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, make_resource, make_template
+from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
-from mcpkit.server.interfaces import FeatureServer
 from mcpkit.server.mount import followed_uris
-from mcpkit.server.prompts import PromptSpec, make_prompt
-from mcpkit.server.registry import Registry
-from mcpkit.server.resources import ResourceSpec, TemplateSpec, make_resource, make_template
-from mcpkit.server.round_trip import InputRequired
-from mcpkit.server.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
     CallToolRequestParams,

@@ -14,7 +14,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
 from mcpkit.proxy.pool import Down, LinkPool
-from mcpkit.server.listeners import Listen, agreed_filter
+from mcpkit.server.catalog.listeners import Listen, agreed_filter
 from mcpkit.types import InitializeResult
 
 __all__ = ["discover", "listen", "stateless_error"]

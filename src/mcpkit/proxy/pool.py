@@ -44,7 +44,7 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.server.listeners import Listeners
+    from mcpkit.server.catalog.listeners import Listeners
     from mcpkit.server.session import Peer
 
 __all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink", "askable"]

@@ -32,8 +32,8 @@ from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.proxy.pool import Down, LinkPool, PooledLink
-from mcpkit.server.request_state import StateSeal, request_digest
-from mcpkit.server.round_trip import principal_of
+from mcpkit.server.asking.request_state import StateSeal, request_digest
+from mcpkit.server.asking.round_trip import principal_of
 
 if TYPE_CHECKING:
     from mcpkit.protocol.events import RequestReceived

@@ -18,7 +18,7 @@ from typing import Any
 
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.terms import log_level_of
-from mcpkit.server.client_asks import ClientAsks, ElicitationResult
+from mcpkit.server.asking.client_asks import ClientAsks, ElicitationResult
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.types import BlobResourceContents, TextResourceContents
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Final, TypeVar, cast, overload
 
 import msgspec
 
-from mcpkit.server._fields import read_parameter
+from mcpkit.server.schemas._fields import read_parameter
 
 __all__ = [
     "EnumTitles",

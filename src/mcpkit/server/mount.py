@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
-from mcpkit.server.apps import with_ui
+from mcpkit.server.catalog.prompts import PromptSpec
+from mcpkit.server.catalog.registry import MountedSource, Registry
+from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
+from mcpkit.server.catalog.uri_template import UriTemplate
+from mcpkit.server.catalog.views import with_ui
 from mcpkit.server.context import Context
-from mcpkit.server.prompts import PromptSpec
-from mcpkit.server.registry import MountedSource, Registry
-from mcpkit.server.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.surface import Mount, ServerApi
-from mcpkit.server.tools import ToolSpec, check_tool_name
-from mcpkit.server.uri_template import UriTemplate
 from mcpkit.types import ReadResourceResult
 
 if TYPE_CHECKING:

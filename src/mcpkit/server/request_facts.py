@@ -17,12 +17,12 @@ from mcpkit.errors import McpkitError
 from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.terms import Terms
-from mcpkit.server.invoke import Injected
+from mcpkit.server.catalog.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.server.round_trip import RoundTrip
+    from mcpkit.server.asking.round_trip import RoundTrip
     from mcpkit.server.session import Peer
     from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRun
@@ -31,7 +31,7 @@ __all__ = ["RequestFacts", "TaskBeginning"]
 
 
 class TaskBeginning(Protocol):
-    """How a call may still become a task (`mcpkit.server.task_extension.TaskStarter`)."""
+    """How a call may still become a task (`mcpkit.server.tasks.extension.TaskStarter`)."""
 
     async def begin(self, ctx: Any) -> bool: ...
 
@@ -87,13 +87,13 @@ class RequestFacts(Injected):
         self.terms = terms if terms is not None else session.protocol.terms
         #: The multi round-trip state of a 2026-07-28 request that may ask the client
         #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
-        #: other asks are answered there (`mcpkit.server.round_trip`); None otherwise.
+        #: other asks are answered there (`mcpkit.server.asking.round_trip`); None otherwise.
         self.round_trip: RoundTrip | None = None
         #: The params of a first round that may ask (most calls never do, and pay nothing
         #: for it): `take_round_trip` makes `round_trip` from them at the first ask.
         self.round_trip_params: Any = None
         #: Set while a 2026-07-28 call of a `task_begins="in_handler"` tool may still become
-        #: a task (`ctx.begin_task()`, `mcpkit.server.task_extension`).
+        #: a task (`ctx.begin_task()`, `mcpkit.server.tasks.extension`).
         self.task_starter: TaskBeginning | None = None
 
     @classmethod

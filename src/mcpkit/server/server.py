@@ -4,10 +4,10 @@
 This module holds what a server is (its settings, what it declares, the servers mounted in
 it), the sessions it builds, and the way of each request: from the session to its handler,
 through the middleware and the mounts, errors masked on the way back. Its bases hold the
-rest, each in a module of its own: `decorators.FeatureRegistrations` (registering features),
-`serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
-`broadcasts.SessionBroadcasts` (changes announced to the sessions) and
-`lifespan.ServerLifespan` (the lifespan hook the sessions share).
+rest, each in a module of its own: `catalog.decorators.FeatureRegistrations` (registering
+features), `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`,
+`run`), `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
+`serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
 """
 
 from __future__ import annotations
@@ -41,19 +41,22 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.response import Response
-from mcpkit.server.access import param_headers_for, scopes_for
-from mcpkit.server.asks import (
+from mcpkit.server.asking.asks import (
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION,
     AskBudget,
 )
-from mcpkit.server.broadcasts import SessionBroadcasts
+from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
+from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
+from mcpkit.server.catalog.access import param_headers_for, scopes_for
+from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
+from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos, serve
+from mcpkit.server.catalog.listeners import Listeners, ListenParams
+from mcpkit.server.catalog.skills import with_skills
+from mcpkit.server.catalog.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
 from mcpkit.server.context import Context
-from mcpkit.server.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.extensions import ExtensionMethod, method_infos, serve
 from mcpkit.server.handlers import HANDLERS, Handler, handler_for
 from mcpkit.server.handlers.features import read_resource
-from mcpkit.server.listeners import Listeners, ListenParams
 from mcpkit.server.middleware import Middleware, call_through
 from mcpkit.server.mount import (
     Mount,
@@ -65,12 +68,9 @@ from mcpkit.server.mount import (
     with_mounted,
 )
 from mcpkit.server.request_peer import RequestPeer
-from mcpkit.server.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
-from mcpkit.server.round_trip import InputRequired, RoundTrip, principal_of
-from mcpkit.server.serving import TransportServing
+from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
-from mcpkit.server.skills import with_skills
-from mcpkit.server.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
 from mcpkit.stores.broker import Broker, SharedBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.stores.sessions import SessionRecord
@@ -89,7 +89,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
-    from mcpkit.server.interfaces import FeatureServer
+    from mcpkit.server.catalog.feature_server import FeatureServer
     from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
@@ -423,8 +423,8 @@ class Server(TransportServing, SessionBroadcasts):
         if self.mounted_in is not None:
             return self.mounted_in.parent.task_runner
         if self._task_runner is None:
-            from mcpkit.server.task_extension import announce
-            from mcpkit.server.tasks import tool_failed
+            from mcpkit.server.tasks.augmented import tool_failed
+            from mcpkit.server.tasks.extension import announce
             from mcpkit.stores.task_runner import TaskRunner
 
             store = self._task_store if self._task_store is not None else self.store.tasks

@@ -19,7 +19,7 @@ from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.link import Link
-from mcpkit.server.asks import AskBudget
+from mcpkit.server.asking.asks import AskBudget
 from mcpkit.stores.sessions import SessionRecord, new_session_id
 from mcpkit.types import (
     ClientCapabilities,

@@ -41,22 +41,22 @@ if TYPE_CHECKING:
     from mcpkit.runtime.channel import MessageChannel
     from mcpkit.runtime.layers import CallNext
     from mcpkit.runtime.response import Response
-    from mcpkit.server._http_run import HttpImplementation
-    from mcpkit.server.apps import ViewOptions, ViewSource
-    from mcpkit.server.asks import AskBudget
-    from mcpkit.server.declared_capabilities import Feature
-    from mcpkit.server.decorators import Completer, RootsChanged
-    from mcpkit.server.extensions import ExtensionHandler, ExtensionMethod
-    from mcpkit.server.listeners import Listeners
-    from mcpkit.server.prompts import PromptOptions, PromptSpec
-    from mcpkit.server.registry import Registry
+    from mcpkit.server.asking.asks import AskBudget
+    from mcpkit.server.asking.request_state import StateSeal
+    from mcpkit.server.asking.round_trip import RoundTrip
+    from mcpkit.server.catalog.declared_capabilities import Feature
+    from mcpkit.server.catalog.decorators import Completer, RootsChanged
+    from mcpkit.server.catalog.extension_methods import ExtensionHandler, ExtensionMethod
+    from mcpkit.server.catalog.listeners import Listeners
+    from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec
+    from mcpkit.server.catalog.registry import Registry
+    from mcpkit.server.catalog.resources import ResourceOptions, ResourceSpec, TemplateSpec
+    from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
+    from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
+    from mcpkit.server.catalog.views import ViewOptions, ViewSource
     from mcpkit.server.request_peer import RequestPeer
-    from mcpkit.server.request_state import StateSeal
-    from mcpkit.server.resources import ResourceOptions, ResourceSpec, TemplateSpec
-    from mcpkit.server.round_trip import RoundTrip
+    from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
-    from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec
-    from mcpkit.server.tools import ToolOptions, ToolSpec
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.task_runner import TaskRunner

@@ -22,7 +22,7 @@ from _serving import ONLY_MCPKIT, WAIT, headers, serving
 from mcpkit import Server
 from mcpkit.cli.commands.run import http_options, register
 from mcpkit.errors import McpError
-from mcpkit.server.listeners import (
+from mcpkit.server.catalog.listeners import (
     MAX_LISTEN_FILTER_BYTES,
     MAX_RESOURCE_SUBSCRIPTIONS,
     check_filter,

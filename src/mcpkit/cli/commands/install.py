@@ -272,7 +272,7 @@ _MARK = "mcpkit-install-server-name:"
 _CHECK_CODE = f"""
 import json, sys
 from mcpkit.cli import run
-from mcpkit.server._run import refusing_run
+from mcpkit.server.serving._run import refusing_run
 with refusing_run(run._RUN_AT_IMPORT):
     server = run.load_server(sys.argv[1])
 print()

@@ -1,8 +1,8 @@
 """Protocol method -> handler for everything a server answers beyond the lifecycle.
 
 Each handler is `async (server, ctx, params) -> result struct`, `server` being what it needs
-of the server (`interfaces.FeatureServer`: `ctx.server` itself); raising McpError answers
-with that error.
+of the server (`catalog.feature_server.FeatureServer`: `ctx.server` itself); raising McpError
+answers with that error.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.handlers import (
     completion,
     features,
@@ -20,7 +21,6 @@ from mcpkit.server.handlers import (
     tasks,
     tasks_extension,
 )
-from mcpkit.server.interfaces import FeatureServer
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
-from mcpkit.server.access import check_access
-from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.catalog.access import check_access
+from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:

@@ -9,15 +9,15 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.pagination import paginate
-from mcpkit.server.access import check_access, visible
-from mcpkit.server.apps import client_renders_views
-from mcpkit.server.interfaces import FeatureServer
-from mcpkit.server.prompts import render_prompt
-from mcpkit.server.registry import Registry
-from mcpkit.server.resources import ResourceSpec, TemplateSpec, not_found, read_spec
-from mcpkit.server.task_extension import call_tool_as_extension
-from mcpkit.server.tasks import check_task_support, start_tool_task
-from mcpkit.server.tools import ToolSpec, run_tool
+from mcpkit.server.catalog.access import check_access, visible
+from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.catalog.prompts import render_prompt
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
+from mcpkit.server.catalog.tools import ToolSpec, run_tool
+from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
+from mcpkit.server.tasks.extension import call_tool_as_extension
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,

@@ -1,4 +1,4 @@
-"""The `subscriptions/listen` handler (2026-07-28; see `mcpkit.server.listeners`)."""
+"""The `subscriptions/listen` handler (2026-07-28; see `mcpkit.server.catalog.listeners`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
-from mcpkit.server.interfaces import FeatureServer
-from mcpkit.server.listeners import Listen, agreed_filter, check_filter
-from mcpkit.server.task_extension import followed_tasks
+from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.catalog.listeners import Listen, agreed_filter, check_filter
+from mcpkit.server.tasks.extension import followed_tasks
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import EmptyResult, SetLevelRequestParams
 

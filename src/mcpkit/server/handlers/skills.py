@@ -1,5 +1,5 @@
 """Handlers for the skills extension's methods (SEP-2640): skills/list, skills/get and
-resources/directory/read, answered from the server's `Skills` (`mcpkit.server.skills`)."""
+resources/directory/read, answered from the server's `Skills` (`mcpkit.server.catalog.skills`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
-from mcpkit.server.interfaces import FeatureServer
+from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.types.methods import STATELESS_REVISIONS
 from mcpkit.types.skills import (
     GetSkillRequestParams,

@@ -1,17 +1,17 @@
 """Handlers for tasks/get, tasks/result, tasks/list and tasks/cancel (basic/utilities/tasks).
 
 The session layer refuses them with -32601 where the server declared no tasks; each looks the
-task up for the caller's owner (`mcpkit.server.tasks.owner_of`), so another requestor's task
-is answered as unknown (-32602). The polls (get, list, cancel) ask for a plain JSON answer
-where the transport offers a choice (Streamable HTTP), tasks/result never does.
+task up for the caller's owner (`mcpkit.server.tasks.augmented.owner_of`), so another
+requestor's task is answered as unknown (-32602). The polls (get, list, cancel) ask for a plain
+JSON answer where the transport offers a choice (Streamable HTTP), tasks/result never does.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.server.interfaces import FeatureServer
-from mcpkit.server.tasks import owner_of
+from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.tasks.augmented import owner_of
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import (
     CancelTaskRequestParams,

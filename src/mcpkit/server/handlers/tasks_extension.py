@@ -1,5 +1,5 @@
 """Handlers for the tasks extension's tasks/get, tasks/update and tasks/cancel (2026-07-28,
-SEP-2663; `mcpkit.server.task_extension` makes the tasks).
+SEP-2663; `mcpkit.server.tasks.extension` makes the tasks).
 
 The session serves them only to a request that declares the extension (else -32021). They
 read the one task store the 2025-11-25 handlers (`handlers.tasks`) read, for the caller's
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.server.interfaces import FeatureServer
-from mcpkit.server.task_extension import detailed_task
-from mcpkit.server.tasks import owner_of
+from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.tasks.augmented import owner_of
+from mcpkit.server.tasks.extension import detailed_task
 from mcpkit.stores.task_run import TaskRun
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.types.tasks_extension import CancelTaskParams, GetTaskParams, UpdateTaskParams

@@ -36,7 +36,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.protocol.terms import Terms
-from mcpkit.server.request_state import OpenedState, StateSeal, request_digest
+from mcpkit.server.asking.request_state import OpenedState, StateSeal, request_digest
 from mcpkit.stores.sessions import owner_key
 from mcpkit.types import ClientCapabilities
 
@@ -220,8 +220,8 @@ def _spent(why: str) -> McpError:
 
 
 class RoundTripAsking:
-    """The `Asking` strategy of a 2026-07-28 request (`mcpkit.server.asks`): the answer if the
-    client gave it, else the request ends with the question (see `RoundTrip.ask`)."""
+    """The `Asking` strategy of a 2026-07-28 request (`mcpkit.server.asking.asks`): the answer
+    if the client gave it, else the request ends with the question (see `RoundTrip.ask`)."""
 
     __slots__ = ("key", "round_trip")
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from mcpkit.server.decorators import Completer
-from mcpkit.server.listeners import Listeners
-from mcpkit.server.prompts import PromptSpec
-from mcpkit.server.registry import Registry
-from mcpkit.server.resources import ResourceSpec, TemplateSpec
-from mcpkit.server.skills import Skills
-from mcpkit.server.tools import ToolSpec
+from mcpkit.server.catalog.decorators import Completer
+from mcpkit.server.catalog.listeners import Listeners
+from mcpkit.server.catalog.prompts import PromptSpec
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.catalog.skills import Skills
+from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import ServerCapabilities
 

@@ -16,7 +16,7 @@ from collections.abc import Generator, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-from mcpkit.server._workers import inherited_sockets, supervise, until_orphaned
+from mcpkit.server.serving._workers import inherited_sockets, supervise, until_orphaned
 from mcpkit.transports.http.origin import is_loopback_bind
 
 if TYPE_CHECKING:

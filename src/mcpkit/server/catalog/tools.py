@@ -19,15 +19,15 @@ from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_
 from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server._coercion import has_non_finite_floats, lenient_schema
-from mcpkit.server._docstrings import summary_doc
-from mcpkit.server._hints import enc_hook
-from mcpkit.server.apps import text_only, tool_ui
-from mcpkit.server.content import is_content, to_json_text
-from mcpkit.server.invoke import context_parameter
-from mcpkit.server.invoke import is_context_annotation as _is_ctx
-from mcpkit.server.registration import scope_set, warn_untyped
-from mcpkit.server.schema import (
+from mcpkit.server.catalog.content import is_content, to_json_text
+from mcpkit.server.catalog.invoke import context_parameter
+from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
+from mcpkit.server.catalog.registration import scope_set, warn_untyped
+from mcpkit.server.catalog.views import text_only, tool_ui
+from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
+from mcpkit.server.schemas._docstrings import summary_doc
+from mcpkit.server.schemas._hints import enc_hook
+from mcpkit.server.schemas.signature import (
     ArgumentError,
     FunctionSignature,
     OutputError,
@@ -113,7 +113,7 @@ class ToolSpec:
     #: handler calls `ctx.begin_task()` ("in_handler": it may ask first, multi round-trip).
     task_begins: TaskBegins = "at_call"
     #: The arguments it mirrors into headers (`x-mcp-header`), read from its input schema
-    #: when first asked (`mcpkit.server.access.param_headers_for`): asked on every 2026
+    #: when first asked (`mcpkit.server.catalog.access.param_headers_for`): asked on every 2026
     #: tools/call over HTTP.
     param_headers: Mapping[str, tuple[str, ...]] | None = None
     #: Its link to a view (MCP Apps, `server.apps`): the view and who may call it.

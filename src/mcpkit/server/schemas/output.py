@@ -29,9 +29,9 @@ from typing import Annotated, Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
-from mcpkit.server._coercion import has_non_finite_floats
-from mcpkit.server._fields import read_parameter
-from mcpkit.server._hints import (
+from mcpkit.server.schemas._coercion import has_non_finite_floats
+from mcpkit.server.schemas._fields import read_parameter
+from mcpkit.server.schemas._hints import (
     SchemaMode,
     dec_hook,
     enc_hook,
@@ -40,7 +40,7 @@ from mcpkit.server._hints import (
     schema_components,
     type_name,
 )
-from mcpkit.server._refs import inline_defs
+from mcpkit.server.schemas._refs import inline_defs
 
 __all__ = ["WRAP_MARK", "OutputError", "OutputSpec", "output_spec", "schema_for_type"]
 

@@ -30,7 +30,7 @@ from mcpkit.protocol.skills import (
     check_name,
     digest_of,
 )
-from mcpkit.server.resources import ResourceSpec, make_resource
+from mcpkit.server.catalog.resources import ResourceSpec, make_resource
 from mcpkit.types import (
     BlobResourceContents,
     Resource,

@@ -18,7 +18,7 @@ import msgspec
 import msgspec.inspect
 import msgspec.structs
 
-from mcpkit.server._stdtypes import add_formats, decode_std, encode_std, std_schema
+from mcpkit.server.schemas._stdtypes import add_formats, decode_std, encode_std, std_schema
 
 __all__ = [
     "REF_TEMPLATE",

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Final, cast
 
 import msgspec
 
-from mcpkit.server._class_fields import has_fields, mirror_class
+from mcpkit.server.schemas._class_fields import has_fields, mirror_class
 
 __all__ = ["ParameterSpec", "read_parameter"]
 

@@ -8,21 +8,31 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
 
 from mcpkit.runtime.background import BackgroundTasks
-from mcpkit.server._docstrings import summary_doc
-from mcpkit.server.apps import ViewOptions, ViewSource, view_function, view_meta, view_reader
-from mcpkit.server.extensions import ExtensionHandler, ExtensionMethod, extension_methods
-from mcpkit.server.prompts import PromptOptions, PromptSpec, make_prompt
-from mcpkit.server.registration import check_options
-from mcpkit.server.registry import Registry
-from mcpkit.server.resources import (
+from mcpkit.server.catalog.extension_methods import (
+    ExtensionHandler,
+    ExtensionMethod,
+    extension_methods,
+)
+from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
+from mcpkit.server.catalog.registration import check_options
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import (
     ResourceOptions,
     ResourceSpec,
     TemplateSpec,
     make_resource,
     make_template,
 )
-from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
-from mcpkit.server.tools import ToolOptions, ToolSpec, make_tool
+from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
+from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool
+from mcpkit.server.catalog.views import (
+    ViewOptions,
+    ViewSource,
+    view_function,
+    view_meta,
+    view_reader,
+)
+from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.types.apps import UI_EXTENSION, VIEW_MIME_TYPE
 
 if TYPE_CHECKING:

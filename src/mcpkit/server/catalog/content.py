@@ -14,7 +14,7 @@ from typing import Any, Final, TypeAlias, cast
 
 import msgspec
 
-from mcpkit.server._hints import enc_hook
+from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.types import (
     Annotations,
     AudioContent,

@@ -15,10 +15,10 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from mcpkit.protocol.events import NotificationReceived
-from mcpkit.server.decorators import FeatureRegistrations
-from mcpkit.server.lifespan import ServerLifespan
-from mcpkit.server.listeners import Listeners
+from mcpkit.server.catalog.decorators import FeatureRegistrations
+from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.mount import forward_update
+from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.stores.broker import SESSION_CHANGED, Change
 
 if TYPE_CHECKING:

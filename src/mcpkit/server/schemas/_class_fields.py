@@ -22,7 +22,7 @@ from typing import Any, Final, cast
 import msgspec
 import msgspec.structs
 
-from mcpkit.server._hints import pydantic_stand_in
+from mcpkit.server.schemas._hints import pydantic_stand_in
 
 __all__ = ["Mirrored", "has_fields", "mirror_class"]
 

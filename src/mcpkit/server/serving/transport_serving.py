@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.response import Response
-from mcpkit.server._run import check_run_allowed, loop_factory, until_terminated
+from mcpkit.server.serving._run import check_run_allowed, loop_factory, until_terminated
 
 if TYPE_CHECKING:
     from typing import Unpack
 
     from mcpkit.auth.server.resource import ProtectedResource
-    from mcpkit.server._http_run import HttpImplementation
     from mcpkit.server.request_peer import RequestPeer
+    from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.sessions import SessionRecord
@@ -189,15 +189,15 @@ class TransportServing:
         elif transport == "http":
             if stdin is not None or stdout is not None:
                 raise ValueError("stdin and stdout are for transport='stdio'")
-            from mcpkit.server._http_run import serve_http
-            from mcpkit.server._workers import is_worker
+            from mcpkit.server.serving._http_run import serve_http
+            from mcpkit.server.serving._workers import is_worker
 
             if workers > 1 and not is_worker():
                 stateless = settings.get("stateless", False)
                 _supervise(self, workers, host=host, port=port, path=path, stateless=stateless)
                 return
             if workers > 1:  # a worker: the supervisor's private store, if it made one
-                from mcpkit.server._private_store import take_private_store
+                from mcpkit.server.serving._private_store import take_private_store
 
                 take_private_store(self)
             main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
@@ -219,8 +219,8 @@ def _supervise(
 ) -> None:
     """Serve with `workers` processes, once the store is one they share and it answers: a
     private SQLite store when the server was given none."""
-    from mcpkit.server._http_run import supervise_workers
-    from mcpkit.server._private_store import private_store
+    from mcpkit.server.serving._http_run import supervise_workers
+    from mcpkit.server.serving._private_store import private_store
 
     _log_to_stderr()
     with private_store(server, workers, stateless) as env:
@@ -249,7 +249,7 @@ def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None
     one worker that opened it and answer its requests that reach another with 404: never
     served, whatever the warning said (issue 38). Stateless serving keeps no session, and
     the store a server gets when given none is replaced by a private SQLite one
-    (`mcpkit.server._private_store`)."""
+    (`mcpkit.server.serving._private_store`)."""
     if workers <= 1 or store.shared or stateless or store.default:
         return None
     return (

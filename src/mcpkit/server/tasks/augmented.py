@@ -20,7 +20,7 @@ from mcpkit.stores.task_runner import TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
 
 if TYPE_CHECKING:
-    from mcpkit.server.tools import ToolSpec
+    from mcpkit.server.catalog.tools import ToolSpec
 
 __all__ = ["ANONYMOUS", "check_task_support", "owner_of", "start_tool_task", "tool_failed"]
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Final
 
-from mcpkit.server.request_state import KEY_ENV
+from mcpkit.server.asking.request_state import KEY_ENV
 
 __all__ = ["LISTEN_FDS", "inherited_sockets", "is_worker", "supervise", "until_orphaned"]
 

@@ -11,7 +11,7 @@ Values are taken as JSON Schema reads the schema (3.0 is an integer, "36" is not
 the signature is built to `coerce` strings (prompt and URI template arguments, lenient
 tools).
 
-Output: see `output_schema` (its names are re-exported here).
+Output: see `output` (its names are re-exported here).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from typing import Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
-from mcpkit.server._arguments import Fill, read_arguments
-from mcpkit.server._coercion import has_integral_floats, integral_floats_as_ints
-from mcpkit.server._docstrings import parameter_docs
-from mcpkit.server._hints import (
+from mcpkit.server.schemas._arguments import Fill, read_arguments
+from mcpkit.server.schemas._coercion import has_integral_floats, integral_floats_as_ints
+from mcpkit.server.schemas._docstrings import parameter_docs
+from mcpkit.server.schemas._hints import (
     dec_hook,
     enc_hook,
     resolve_hints,
@@ -39,8 +39,8 @@ from mcpkit.server._hints import (
     type_name,
     unwrap_callable,
 )
-from mcpkit.server._refs import inline_defs
-from mcpkit.server.output_schema import OutputError, OutputSpec, output_spec, schema_for_type
+from mcpkit.server.schemas._refs import inline_defs
+from mcpkit.server.schemas.output import OutputError, OutputSpec, output_spec, schema_for_type
 
 __all__ = [
     "ArgumentError",

@@ -13,7 +13,7 @@ from mcpkit.protocol.param_headers import declared_param_headers
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.server.decorators import FeatureRegistrations
+    from mcpkit.server.catalog.decorators import FeatureRegistrations
 
 __all__ = ["Scoped", "check_access", "scopes_for", "visible"]
 

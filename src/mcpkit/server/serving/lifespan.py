@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from mcpkit.stores.liveness import process_tag
 
 if TYPE_CHECKING:
-    from mcpkit.server.listeners import Listeners
-    from mcpkit.server.request_state import StateSeal
+    from mcpkit.server.asking.request_state import StateSeal
+    from mcpkit.server.catalog.listeners import Listeners
     from mcpkit.server.surface import Mount
     from mcpkit.stores.broker import Broker, SharedBroker
     from mcpkit.stores.liveness import Liveness

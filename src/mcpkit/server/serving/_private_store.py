@@ -29,8 +29,8 @@ logger = logging.getLogger("mcpkit.server")
 
 class StoreHolder(Protocol):
     """What a private store needs of a server: its store, and a way to give it another
-    (`mcpkit.server.serving.Servable` has both; named here so the two modules do not import
-    each other)."""
+    (`mcpkit.server.serving.transport_serving.Servable` has both; named here so the two
+    modules do not import each other)."""
 
     @property
     def store(self) -> Stores: ...

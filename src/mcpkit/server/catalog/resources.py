@@ -10,12 +10,12 @@ from typing import Any, TypedDict, Unpack
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server._docstrings import summary_doc
-from mcpkit.server.content import contents_list
-from mcpkit.server.invoke import argument_choices, context_parameter, is_context_annotation
-from mcpkit.server.registration import scope_set
-from mcpkit.server.schema import ArgumentError, FunctionSignature, build_signature
-from mcpkit.server.uri_template import UriTemplate
+from mcpkit.server.catalog.content import contents_list
+from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.catalog.registration import scope_set
+from mcpkit.server.catalog.uri_template import UriTemplate
+from mcpkit.server.schemas._docstrings import summary_doc
+from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import (
     Annotations,
     BlobResourceContents,

@@ -2,7 +2,7 @@
 `Context`: a message from its LLM (`sample`), input from its user (`elicit`, `elicit_url`),
 its roots (`list_roots`).
 
-Each ask travels the way its request does (`mcpkit.server.asks`: on the live session, or
+Each ask travels the way its request does (`mcpkit.server.asking.asks`: on the live session, or
 through the task the handler runs as), is bounded by the server's `request_timeout` and
 `max_pending_client_requests`, and may ask the client to run it as a task of its own. Apart
 from `context` because asking is the one part of a Context with a protocol of its own.
@@ -18,11 +18,11 @@ import msgspec
 
 from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
-from mcpkit.server.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
+from mcpkit.server.asking.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
+from mcpkit.server.asking.round_trip import RoundTripAsking
 from mcpkit.server.request_facts import RequestFacts
-from mcpkit.server.round_trip import RoundTripAsking
-from mcpkit.server.task_requests import TaskOption, ask_as_task, cancel_quietly
-from mcpkit.server.task_requests import metadata as task_metadata
+from mcpkit.server.tasks.requestor import TaskOption, ask_as_task, cancel_quietly
+from mcpkit.server.tasks.requestor import metadata as task_metadata
 from mcpkit.types import (
     CreateMessageRequestParams,
     CreateMessageResult,
@@ -168,8 +168,8 @@ class ClientAsks(RequestFacts):
         of one property (`value`) and `data` is the value itself.
         `task`, `timeout` and `key` are as for `sample`.
         """
+        from mcpkit.server.asking.elicitation_value import read_value, value_hint, value_schema
         from mcpkit.server.elicitation_schema import validate_content
-        from mcpkit.server.elicitation_value import read_value, value_hint, value_schema
 
         hint = value_hint(schema)
         requested = _form_schema(schema) if hint is None else value_schema(hint)
@@ -241,7 +241,7 @@ class ClientAsks(RequestFacts):
         return list(result.roots)
 
     def _asking(self, key: str | None = None) -> Asking:
-        """The way this request asks the client (`mcpkit.server.asks`); `key` names the
+        """The way this request asks the client (`mcpkit.server.asking.asks`); `key` names the
         question in a 2026-07-28 InputRequiredResult."""
         round_trip = self.take_round_trip()
         if round_trip is not None:

@@ -27,16 +27,16 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import declares
 from mcpkit.protocol.own_terms import missing_capability
-from mcpkit.server.listeners import MAX_RESOURCE_SUBSCRIPTIONS
-from mcpkit.server.tasks import owner_of
+from mcpkit.server.catalog.listeners import MAX_RESOURCE_SUBSCRIPTIONS
+from mcpkit.server.tasks.augmented import owner_of
 from mcpkit.stores.task_runner import Peer, TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, Task
 from mcpkit.types.tasks_extension import EXTENSION_ID, DetailedTask
 
 if TYPE_CHECKING:
+    from mcpkit.server.catalog.feature_server import FeatureServer
+    from mcpkit.server.catalog.tools import ToolSpec
     from mcpkit.server.context import Context
-    from mcpkit.server.interfaces import FeatureServer
-    from mcpkit.server.tools import ToolSpec
 
 __all__ = [
     "TaskStarter",

@@ -1,0 +1,1 @@
+"""What a server offers: tools, resources, prompts, views, skills, as specs in registries."""

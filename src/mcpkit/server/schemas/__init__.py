@@ -1,0 +1,1 @@
+"""Type hints and docstrings read into JSON Schemas, and the validators that check values."""

@@ -1,0 +1,1 @@
+"""MCP tasks on the server: task-augmented calls, the tasks extension, tasks asked of clients."""
