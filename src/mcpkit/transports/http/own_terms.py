@@ -137,11 +137,11 @@ async def serve_own_terms(
     shutdown past its grace) ends it as a client that goes away does, the handler cancelled
     and the response ended with no answer."""
     response = OwnTermsResponse(send, json=json_response)
-    peer = server.request_peer(response)
     task = asyncio.current_task()
     assert task is not None
-    call = OwnCall(receive, task, peer, client)
+    call = OwnCall(receive, task, None, client)
     calls.start(call)
+    call.request = peer = server.request_peer(response)
     serving = peer.serve(body, info)
     del body  # not kept while the request runs (a listen may stay open for hours)
     try:
