@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
-from mcpkit.client.apps import HOST_EXTENSIONS
+from mcpkit.client.ui_meta import HOST_EXTENSIONS
 from mcpkit.errors import McpError
 from mcpkit.inspector.clients import era_options, open_inspector_client
 from mcpkit.inspector.failure import describe_failure

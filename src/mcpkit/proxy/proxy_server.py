@@ -23,7 +23,7 @@ from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.own_answers import discover, listen, stateless_error
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
-from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor
+from mcpkit.proxy.task_owners import BY_ID, TaskOwners, requestor
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,
     check_target,
@@ -304,7 +304,7 @@ class ProxyServer(Server):
             raise stateless_error(exc) from None
 
     async def _forward(self, link: UpstreamLink, ev: RequestReceived, params: Any) -> Any:
-        """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.tasks`)."""
+        """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.task_owners`)."""
         owners = self.task_owners
         if owners is None:
             return await link.forward(ev, params)
