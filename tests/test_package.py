@@ -388,7 +388,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(server, 'name', 'the server')": "what `mcpkit run` found in the user's file: "
         "a Server, or any object with a run()",
     },
-    "cli/_session.py": {
+    "cli/_verb_client.py": {
         "getattr(args, 'protocol', 'auto')": _ARGS,
         "getattr(args, 'root', None)": _ARGS,
         "getattr(args, 'save_dir', None)": _ARGS,
@@ -398,7 +398,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(args, 'handler', None)": _ARGS,
         "getattr(args, 'verb_parser', parser)": _ARGS,
     },
-    "cli/run.py": {
+    "cli/user_server.py": {
         "getattr(module, '__file__', None)": _USER,
         "hasattr(obj, '__name__')": _USER,
         "hasattr(obj, '__self__')": _USER,
