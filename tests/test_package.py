@@ -415,7 +415,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "protocol/capabilities.py": {"getattr(params, 'task', None)": _WIRE},
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
     "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
-    "proxy/link.py": {
+    "proxy/upstream_link.py": {
         "getattr(params, 'meta', None)": _WIRE,
         "getattr(params, 'status', None)": _WIRE,
         "getattr(params, 'task_id', None)": _WIRE,

@@ -18,7 +18,6 @@ from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.handshake import ProxiedSession
-from mcpkit.proxy.link import LinkSettings, UpstreamLink
 from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.own_answers import discover, listen, stateless_error
 from mcpkit.proxy.pool import Down, LinkPool
@@ -30,6 +29,7 @@ from mcpkit.proxy.upstream_channel import (
     one_server,
     open_upstream,
 )
+from mcpkit.proxy.upstream_link import LinkSettings, UpstreamLink
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context

@@ -21,19 +21,19 @@ from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
-from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
-from mcpkit.transports.http.get_delete import GetDeleteRequests
-from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.health import HealthRoutes
-from mcpkit.transports.http.hosting import SessionHosting, store_down
-from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
-from mcpkit.transports.http.limits import (
+from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
     check_connection_settings,
     default_max_connections,
 )
+from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
+from mcpkit.transports.http.get_delete import GetDeleteRequests
+from mcpkit.transports.http.guard import Guard, call_route
+from mcpkit.transports.http.health import HealthRoutes
+from mcpkit.transports.http.hosting import SessionHosting, store_down
+from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.post import PostRequests
