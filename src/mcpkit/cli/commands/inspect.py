@@ -94,7 +94,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return EXIT_CONNECT
     inspector = importlib.import_module("mcpkit.inspector")
     serve_inspector: Callable[..., object] = inspector.serve_inspector
-    settings = importlib.import_module("mcpkit.inspector.settings").ConnectionSettings(
+    settings = importlib.import_module("mcpkit.inspector.panel_settings").ConnectionSettings(
         protocol=args.protocol, timeout=args.timeout or None
     )
     code = serve_inspector(

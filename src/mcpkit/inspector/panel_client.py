@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.inspector.settings import ConnectionSettings
+from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.runtime.channel import MessageChannel, extras_of
 
 if TYPE_CHECKING:
