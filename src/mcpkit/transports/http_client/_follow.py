@@ -19,7 +19,7 @@ from mcpkit.transports.http_client._reading import (
     pump_sse,
     read_bounded,
 )
-from mcpkit.transports.http_client._session import HttpSessionState, RequestFailed, read_some
+from mcpkit.transports.http_client._endpoint_requests import HttpSessionState, RequestFailed, read_some
 from mcpkit.transports.http_client._wire import (
     ACCEPT_SSE,
     REFUSAL_LIMIT,

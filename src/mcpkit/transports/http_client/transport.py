@@ -18,7 +18,7 @@ from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.transports.endpoint_url import check_endpoint_url
 from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
-from mcpkit.transports.http_client._session import RequestFailed, StatelessHeaders
+from mcpkit.transports.http_client._endpoint_requests import RequestFailed, StatelessHeaders
 from mcpkit.transports.http_client._wire import (
     REFUSAL_LIMIT,
     Head,

@@ -1,7 +1,7 @@
-"""The Streamable HTTP client's session: its settings, the headers of every request, the
-Mcp-Session-Id and negotiated version it keeps, a new session when the server forgot the
-old one, and DELETE at the end (spec: basic/transports, "Session Management" and "Protocol
-Version Header")."""
+"""The requests of the Streamable HTTP client to its endpoint: its settings, the headers of
+every request, the Mcp-Session-Id and negotiated version it keeps, a new session when the
+server forgot the old one, and DELETE at the end (spec: basic/transports, "Session
+Management" and "Protocol Version Header")."""
 
 from __future__ import annotations
 
