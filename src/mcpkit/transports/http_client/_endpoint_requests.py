@@ -24,7 +24,7 @@ from mcpkit.transports.http_client._wire import (
     valid_session_id,
 )
 
-__all__ = ["HttpSessionState", "RequestFailed", "StatelessHeaders", "read_some"]
+__all__ = ["EndpointRequests", "RequestFailed", "StatelessHeaders", "read_some"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
@@ -58,8 +58,9 @@ class RequestFailed(Exception):
         )
 
 
-class HttpSessionState:
-    """What every request of one Streamable HTTP session shares."""
+class EndpointRequests:
+    """What every request to one Streamable HTTP endpoint shares, in a 2025 session or as a
+    2026-07-28 request carrying its own terms, and how each is sent."""
 
     def __init__(
         self,
