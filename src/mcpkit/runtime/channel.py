@@ -29,6 +29,7 @@ __all__ = [
     "FailsHere",
     "Feeder",
     "KnowsSessionId",
+    "MayCarrySessionsOnly",
     "MayStopWriting",
     "MessageChannel",
     "PushingChannel",
@@ -36,7 +37,6 @@ __all__ = [
     "ReceivesWithInfo",
     "RoutedChannel",
     "SendsRouted",
-    "SessionsOnly",
     "SpeaksEras",
     "StatelessHeaders",
     "extras_of",
@@ -219,9 +219,9 @@ class MayStopWriting(Protocol):
 
 
 @runtime_checkable
-class SessionsOnly(Protocol):
-    """A client channel that can carry only the session era (the HTTP+SSE transport) when
-    `sessions_only` is True."""
+class MayCarrySessionsOnly(Protocol):
+    """A client channel that may carry the session era only (the HTTP+SSE transport): it
+    says so with `sessions_only` True."""
 
     @property
     def sessions_only(self) -> bool: ...
@@ -307,7 +307,7 @@ class ChannelExtras:
     def sessions_only(self) -> bool:
         """A client channel that can carry only the session era (the HTTP+SSE transport)."""
         ch = self.channel
-        return bool(ch.sessions_only) if isinstance(ch, SessionsOnly) else False
+        return bool(ch.sessions_only) if isinstance(ch, MayCarrySessionsOnly) else False
 
 
 def extras_of(channel: MessageChannel) -> ChannelExtras:
