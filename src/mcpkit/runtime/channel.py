@@ -28,7 +28,7 @@ __all__ = [
     "DeliversBodies",
     "FailsHere",
     "Feeder",
-    "KnowsSessionId",
+    "KnowsMcpSessionId",
     "MayCarrySessionsOnly",
     "MayStopWriting",
     "MessageChannel",
@@ -184,8 +184,8 @@ StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 @runtime_checkable
-class KnowsSessionId(Protocol):
-    """A client channel that tells the Streamable HTTP session the server gave it."""
+class KnowsMcpSessionId(Protocol):
+    """A client channel that tells the Mcp-Session-Id the server gave it (Streamable HTTP)."""
 
     def session_id(self) -> str | None: ...
 
@@ -273,7 +273,7 @@ class ChannelExtras:
     @property
     def session_id(self) -> Callable[[], str | None] | None:
         ch = self.channel
-        return ch.session_id if isinstance(ch, KnowsSessionId) else None
+        return ch.session_id if isinstance(ch, KnowsMcpSessionId) else None
 
     @property
     def writable(self) -> bool:
