@@ -29,10 +29,10 @@ __all__ = [
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION",
     "AskBudget",
     "Asking",
-    "AskingSession",
     "AskingTask",
     "PolledTaskAsking",
     "SessionAsking",
+    "SessionRequester",
     "TaskAsking",
 ]
 
@@ -128,7 +128,7 @@ class SessionAsking:
 
     __slots__ = ("request_id", "session")
 
-    def __init__(self, session: AskingSession, request_id: RequestId) -> None:
+    def __init__(self, session: SessionRequester, request_id: RequestId) -> None:
         self.session = session
         self.request_id = request_id
 
@@ -155,7 +155,7 @@ class TaskAsking:
 
     def __init__(
         self,
-        session: AskingSession,
+        session: SessionRequester,
         task: AskingTask,
         budget: AskBudget,
         request_timeout: float | None,
@@ -232,8 +232,9 @@ class PolledTaskAsking:
         return contextlib.nullcontext()
 
 
-class AskingSession(Protocol):
-    """What asking needs of the session (`mcpkit.server.session.ServerSessionHandle`)."""
+class SessionRequester(Protocol):
+    """What asking needs of the session it sends on: its requests to the client, and the
+    checks of what may go out (`mcpkit.server.session.ServerSessionHandle`)."""
 
     @property
     def protocol(self) -> _OutboundChecks: ...
