@@ -29,11 +29,11 @@ __all__ = [
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION",
     "AskBudget",
     "Asking",
-    "AskingTask",
     "PolledTaskAsking",
     "SessionAsking",
     "SessionRequester",
     "TaskAsking",
+    "TaskRequester",
 ]
 
 #: Requests to clients awaiting an answer at once, all sessions together (each holds about
@@ -156,7 +156,7 @@ class TaskAsking:
     def __init__(
         self,
         session: SessionRequester,
-        task: AskingTask,
+        task: TaskRequester,
         budget: AskBudget,
         request_timeout: float | None,
     ) -> None:
@@ -253,7 +253,7 @@ class SessionRequester(Protocol):
     ) -> Any: ...
 
 
-class AskingTask(Protocol):
+class TaskRequester(Protocol):
     """What asking needs of a running task (`mcpkit.stores.task_runner.TaskRun`)."""
 
     async def request(
