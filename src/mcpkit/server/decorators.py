@@ -23,7 +23,7 @@ from mcpkit.server.resources import (
 )
 from mcpkit.server.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.tools import ToolOptions, ToolSpec, make_tool
-from mcpkit.types.apps import UI_EXTENSION, VIEW_MIME_TYPE
+from mcpkit.types.apps_extension import UI_EXTENSION, VIEW_MIME_TYPE
 
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle
