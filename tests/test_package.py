@@ -388,7 +388,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(server, 'name', 'the server')": "what `mcpkit run` found in the user's file: "
         "a Server, or any object with a run()",
     },
-    "cli/_session.py": {
+    "cli/_verb_client.py": {
         "getattr(args, 'protocol', 'auto')": _ARGS,
         "getattr(args, 'root', None)": _ARGS,
         "getattr(args, 'save_dir', None)": _ARGS,
@@ -398,7 +398,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(args, 'handler', None)": _ARGS,
         "getattr(args, 'verb_parser', parser)": _ARGS,
     },
-    "cli/run.py": {
+    "cli/user_server.py": {
         "getattr(module, '__file__', None)": _USER,
         "hasattr(obj, '__name__')": _USER,
         "hasattr(obj, '__self__')": _USER,
@@ -415,7 +415,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "protocol/capabilities.py": {"getattr(params, 'task', None)": _WIRE},
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
     "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
-    "proxy/link.py": {
+    "proxy/upstream_link.py": {
         "getattr(params, 'meta', None)": _WIRE,
         "getattr(params, 'status', None)": _WIRE,
         "getattr(params, 'task_id', None)": _WIRE,
@@ -692,3 +692,67 @@ def test_modules_are_named_for_what_they_hold_not_for_the_era() -> None:
 
     assert stateless.__all__ == ["CachePolicy"]
     assert stateless.CachePolicy is own_terms.CachePolicy
+
+
+_SIDES = (
+    "the two sides of one OAuth mechanism, the package naming the side: what the client "
+    "sends or reads (auth/client), and what the server receiving it checks or sends "
+    "(auth/server, or the development authorization server)"
+)
+#: Module names more than one module outside server/ may carry: the modules, and why. server/
+#: is left out while issue 40 item 6 regroups it into subpackages.
+SHARED_MODULE_NAMES: dict[str, tuple[set[str], str]] = {
+    "app.py": (
+        {"auth/devserver/app.py", "inspector/app.py", "transports/http/app.py"},
+        "the same role in three packages: the package's ASGI application",
+    ),
+    "assertions.py": ({"auth/client/assertions.py", "auth/devserver/assertions.py"}, _SIDES),
+    "challenge.py": ({"auth/client/challenge.py", "auth/server/challenge.py"}, _SIDES),
+    "dpop.py": ({"auth/client/dpop.py", "auth/server/dpop.py"}, _SIDES),
+    "grants.py": ({"auth/client/grants.py", "auth/devserver/grants.py"}, _SIDES),
+    "own_terms.py": (
+        {"protocol/own_terms.py", "transports/http/own_terms.py"},
+        "the codec of a request carrying its own terms, and its HTTP response: both on the "
+        "request path issue 40 item 1 is rewriting, to be named when that lands",
+    ),
+    "sessions.py": (
+        {"stores/sessions.py", "transports/http/sessions.py"},
+        "stores/sessions.py is an import path docs/http.md gives; the HTTP side's live "
+        "sessions become one binding with the record in issue 40 item 3, named then",
+    ),
+}
+
+
+def shared_module_names(paths: Iterable[str]) -> dict[str, set[str]]:
+    """The module names (`__init__.py` aside) that more than one of `paths` carries, outside
+    server/."""
+    by_name: dict[str, set[str]] = {}
+    for path in paths:
+        name = path.rpartition("/")[2]
+        if name != "__init__.py" and not path.startswith("server/"):
+            by_name.setdefault(name, set()).add(path)
+    return {name: found for name, found in by_name.items() if len(found) > 1}
+
+
+def test_no_two_modules_share_a_name_unless_listed() -> None:
+    """A module is named for what it holds, so a traceback or an import says which one it
+    is: there were five tasks.py, five skills.py, four apps.py and three _http.py, each
+    holding something else. Two modules may share a name only as `SHARED_MODULE_NAMES`
+    lists, with the reason."""
+    shared = shared_module_names(str(p.relative_to(SRC)) for p in SRC.rglob("*.py"))
+    unlisted = sorted(
+        f"{name}: {sorted(found)}"
+        for name, found in shared.items()
+        if found != SHARED_MODULE_NAMES.get(name, (set(), ""))[0]
+    )
+    assert unlisted == [], "name each module for what it holds, or list it with the reason"
+    gone = sorted(set(SHARED_MODULE_NAMES) - set(shared))
+    assert gone == [], f"no longer shared: drop from SHARED_MODULE_NAMES: {gone}"
+
+
+def test_the_name_check_sees_a_shared_name() -> None:
+    paths = ["client/tasks.py", "proxy/tasks.py", "server/tasks.py", "a/__init__.py", "__init__.py"]
+    paths += ["server/skills.py", "server/handlers/skills.py", "stores/tasks.py"]
+    assert shared_module_names(paths) == {
+        "tasks.py": {"client/tasks.py", "proxy/tasks.py", "stores/tasks.py"}
+    }

@@ -54,7 +54,7 @@ _LAZY: dict[str, str] = {
     "AuthError": "mcpkit.errors",
     "AuthorizationFailed": "mcpkit.errors",
     "Client": "mcpkit.client.client",
-    "ClientTask": "mcpkit.client.tasks",
+    "ClientTask": "mcpkit.client.task_requestor",
     "ConnectionClosed": "mcpkit.errors",
     "ConnectionFailed": "mcpkit.errors",
     "Context": "mcpkit.server.context",
@@ -92,7 +92,7 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
     from mcpkit.client.results import ToolResult
-    from mcpkit.client.tasks import ClientTask
+    from mcpkit.client.task_requestor import ClientTask
     from mcpkit.errors import (
         AuthError,
         AuthorizationFailed,

@@ -9,8 +9,8 @@ visibility=...)`, with `Csp` and `Permissions` for a view's settings. Hosts:
 
 from __future__ import annotations
 
-from mcpkit.client.apps import HOST_EXTENSIONS, app_tools, model_tools, tool_ui, view_meta
-from mcpkit.types.apps import (
+from mcpkit.client.ui_meta import HOST_EXTENSIONS, app_tools, model_tools, tool_ui, view_meta
+from mcpkit.types.apps_extension import (
     UI_EXTENSION,
     UI_RESOURCE_URI_KEY,
     VIEW_MIME_TYPE,

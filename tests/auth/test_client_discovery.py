@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from _devserver_helpers import serving
 
-from mcpkit.auth.client._http import get_document
+from mcpkit.auth.client._calls import get_document
 from mcpkit.auth.client.challenge import Challenge, bearer_challenge, parse_challenges
 from mcpkit.auth.client.discovery import (
     authorization_server_metadata_urls,

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from mcpkit import Client, McpError
-from mcpkit.client.tasks import ClientTask
+from mcpkit.client.task_requestor import ClientTask
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.runtime.channel import MessageChannel

@@ -13,7 +13,7 @@ import pytest
 from test_client_tasks import Book, Scripted, task_json
 
 from mcpkit import Client
-from mcpkit.client.tasks import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, MIN_POLL_INTERVAL
+from mcpkit.client.task_requestor import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, MIN_POLL_INTERVAL
 from mcpkit.errors import RequestTimeout
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpkit import Client, Server
-from mcpkit.cli.run import load_file
+from mcpkit.cli.user_server import load_file
 
 
 async def offered(server: Server) -> dict[str, list[str]]:

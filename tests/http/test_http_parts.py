@@ -10,10 +10,10 @@ from mcpkit import Server
 from mcpkit.transports.http import app as app_module
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.get_delete import GetDeleteRequests
-from mcpkit.transports.http.hosting import SessionHosting
+from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.post import PostRequests
 
-PARTS = (PostRequests, GetDeleteRequests, SessionHosting)
+PARTS = (PostRequests, GetDeleteRequests, AppSessions)
 
 
 def test_the_app_is_no_chain_of_mixins() -> None:
@@ -28,7 +28,7 @@ def test_the_app_holds_one_of_each_part_and_they_share_its_sessions() -> None:
     held = [value for value in vars(app).values() if isinstance(value, PARTS)]
     assert sorted(type(part).__name__ for part in held) == sorted(p.__name__ for p in PARTS)
     for part in held:
-        hosting = part if isinstance(part, SessionHosting) else part.hosting
+        hosting = part if isinstance(part, AppSessions) else part.hosting
         assert hosting.sessions is app.sessions
 
 

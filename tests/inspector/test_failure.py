@@ -13,7 +13,7 @@ SITE = "/usr/lib/python3/dist-packages/anyio/_core.py"
 
 IMPORT_ERROR = f"""the server process 'mcpkit run app.py' (pid 7) exited with code 1; its stderr:
 Traceback (most recent call last):
-  File "{MCPKIT}/cli/run.py", line 106, in _import_user_code
+  File "{MCPKIT}/cli/user_server.py", line 106, in _import_user_code
     return load()
            ^^^^^^
   File "<frozen importlib._bootstrap_external>", line 940, in exec_module

@@ -14,7 +14,7 @@ import pytest
 from test_dev import ENV, REPO, WAIT, _logged_in, _tools
 
 import mcpkit.inspector as inspector
-from mcpkit.cli import _session
+from mcpkit.cli import _verb_client
 from mcpkit.cli.main import main
 
 
@@ -79,7 +79,7 @@ def test_without_web_the_common_timeout_still_applies(monkeypatch: pytest.Monkey
         seen.append(args.timeout)
         return 0
 
-    monkeypatch.setattr(_session, "run_session", session)
+    monkeypatch.setattr(_verb_client, "run_session", session)
     main(["inspect", "server.py"])
     main(["inspect", "server.py", "--timeout", "5"])
     assert seen == [60.0, 5.0]

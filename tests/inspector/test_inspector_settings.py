@@ -14,7 +14,7 @@ from mcpkit import Client, Server
 from mcpkit.client.target import parse_target
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import InspectorHub
-from mcpkit.inspector.settings import ConnectionSettings
+from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.transports.http.legacy import LegacySse
 
 URL = "http://127.0.0.1:9/mcp"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mcpkit.errors import SkillError, SkillVerificationFailed
 from mcpkit.protocol.frontmatter import parse_frontmatter, same_json, split_frontmatter
-from mcpkit.protocol.skills import check_name, digest_of, skill_root, verify_file
+from mcpkit.protocol.skill_rules import check_name, digest_of, skill_root, verify_file
 from mcpkit.types.skills import SkillResource
 
 

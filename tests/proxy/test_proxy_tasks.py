@@ -27,7 +27,7 @@ from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.proxy import ProxyServer
-from mcpkit.proxy.tasks import TaskOwners
+from mcpkit.proxy.task_owners import TaskOwners
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.types import ElicitRequestParams, TaskMetadata
 

@@ -10,7 +10,7 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
 )
 from mcpkit.client.client import Client
-from mcpkit.client.tasks import ClientTask
+from mcpkit.client.task_requestor import ClientTask
 
 __all__ = [
     "Client",

@@ -15,7 +15,7 @@ import msgspec
 
 from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
-from mcpkit.client.tasks import ClientTask, TaskRequests
+from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.types import (
     CompleteResult,

@@ -33,9 +33,9 @@ from mcpkit.client.request_path import NOT_CONNECTED, ProgressHandler, RequestPa
 from mcpkit.client.request_terms import DEFAULT_MAX_INPUT_ROUNDS
 from mcpkit.client.results import RESULT_TYPES, ToolResult
 from mcpkit.client.served import served_by
-from mcpkit.client.skills import SkillCalls
+from mcpkit.client.skill_calls import SkillCalls
 from mcpkit.client.tap import MessageTap, TappedChannel
-from mcpkit.client.tasks import ClientTask, TaskRequests
+from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
     from mcpkit.client.request_terms import Discovered, StatelessCalls
     from mcpkit.client.task_receiver import ClientTaskReceiver
-    from mcpkit.client.tasks import TaskSnapshot
+    from mcpkit.client.task_requestor import TaskSnapshot
     from mcpkit.stores.tasks import TaskStore
 
 __all__ = ["Client", "ClientMiddleware", "OutgoingRequest"]

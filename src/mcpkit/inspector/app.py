@@ -16,12 +16,12 @@ from typing import Any, cast
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.errors import McpError
-from mcpkit.inspector._http import LOOPBACK, header, host_name, origin, query, reply
+from mcpkit.inspector._request_io import LOOPBACK, header, host_name, origin, query, reply
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import CallCancelled, InspectorHub
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME, Logins
+from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.inspector.sandbox import Views, serve_sandbox
-from mcpkit.inspector.settings import ConnectionSettings
 
 __all__ = ["InspectorApp"]
 

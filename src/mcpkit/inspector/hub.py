@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
-from mcpkit.client.apps import HOST_EXTENSIONS
+from mcpkit.client.ui_meta import HOST_EXTENSIONS
 from mcpkit.errors import McpError
-from mcpkit.inspector.clients import era_options, open_inspector_client
 from mcpkit.inspector.failure import describe_failure
-from mcpkit.inspector.settings import ConnectionSettings
+from mcpkit.inspector.panel_client import era_options, open_inspector_client
+from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.own_terms import is_stateless_revision
 

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, cast
 
 from mcpkit._asgi import Scope, Send, send_whole
-from mcpkit.inspector._http import LOOPBACK, origin, query, reply
+from mcpkit.inspector._request_io import LOOPBACK, origin, query, reply
 
 __all__ = ["MAX_VIEWS", "Views", "serve_sandbox", "view_policy"]
 

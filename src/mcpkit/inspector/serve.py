@@ -21,7 +21,7 @@ from mcpkit.inspector.failure import describe_failure
 from mcpkit.inspector.hub import Approve, InspectorHub
 from mcpkit.inspector.launcher import Launcher
 from mcpkit.inspector.login import BROWSER_CODE_LIFETIME
-from mcpkit.inspector.settings import ConnectionSettings
+from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.inspector.watch import changed_files, snapshot
 
 __all__ = ["serve_inspector"]

@@ -31,7 +31,7 @@ from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError, Transp
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.terms import log_level_of
-from mcpkit.proxy.link import Link, LinkSettings
+from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.stores.broker import Change

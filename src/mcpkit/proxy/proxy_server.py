@@ -18,18 +18,18 @@ from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.handshake import ProxiedSession
-from mcpkit.proxy.link import LinkSettings, UpstreamLink
 from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.own_answers import discover, listen, stateless_error
 from mcpkit.proxy.pool import Down, LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
-from mcpkit.proxy.tasks import BY_ID, TaskOwners, requestor
+from mcpkit.proxy.task_owners import BY_ID, TaskOwners, requestor
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,
     check_target,
     one_server,
     open_upstream,
 )
+from mcpkit.proxy.upstream_link import LinkSettings, UpstreamLink
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
@@ -303,7 +303,7 @@ class ProxyServer(Server):
             raise stateless_error(exc) from None
 
     async def _forward(self, link: UpstreamLink, ev: RequestReceived, params: Any) -> Any:
-        """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.tasks`)."""
+        """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.task_owners`)."""
         owners = self.task_owners
         if owners is None:
             return await link.forward(ev, params)

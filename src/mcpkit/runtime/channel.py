@@ -28,7 +28,8 @@ __all__ = [
     "DeliversBodies",
     "FailsHere",
     "Feeder",
-    "KnowsSessionId",
+    "KnowsMcpSessionId",
+    "MayCarrySessionsOnly",
     "MayStopWriting",
     "MessageChannel",
     "PushingChannel",
@@ -36,7 +37,6 @@ __all__ = [
     "ReceivesWithInfo",
     "RoutedChannel",
     "SendsRouted",
-    "SessionsOnly",
     "SpeaksEras",
     "StatelessHeaders",
     "extras_of",
@@ -184,8 +184,8 @@ StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 @runtime_checkable
-class KnowsSessionId(Protocol):
-    """A client channel that tells the Streamable HTTP session the server gave it."""
+class KnowsMcpSessionId(Protocol):
+    """A client channel that tells the Mcp-Session-Id the server gave it (Streamable HTTP)."""
 
     def session_id(self) -> str | None: ...
 
@@ -219,9 +219,9 @@ class MayStopWriting(Protocol):
 
 
 @runtime_checkable
-class SessionsOnly(Protocol):
-    """A client channel that can carry only the session era (the HTTP+SSE transport) when
-    `sessions_only` is True."""
+class MayCarrySessionsOnly(Protocol):
+    """A client channel that may carry the session era only (the HTTP+SSE transport): it
+    says so with `sessions_only` True."""
 
     @property
     def sessions_only(self) -> bool: ...
@@ -273,7 +273,7 @@ class ChannelExtras:
     @property
     def session_id(self) -> Callable[[], str | None] | None:
         ch = self.channel
-        return ch.session_id if isinstance(ch, KnowsSessionId) else None
+        return ch.session_id if isinstance(ch, KnowsMcpSessionId) else None
 
     @property
     def writable(self) -> bool:
@@ -307,7 +307,7 @@ class ChannelExtras:
     def sessions_only(self) -> bool:
         """A client channel that can carry only the session era (the HTTP+SSE transport)."""
         ch = self.channel
-        return bool(ch.sessions_only) if isinstance(ch, SessionsOnly) else False
+        return bool(ch.sessions_only) if isinstance(ch, MayCarrySessionsOnly) else False
 
 
 def extras_of(channel: MessageChannel) -> ChannelExtras:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from mcpkit.stores.tokens import token_bytes, token_urlsafe
+from mcpkit.stores.random_tokens import token_bytes, token_urlsafe
 
 __all__ = ["Liveness", "MemoryLiveness", "MemorySecrets", "SharedSecrets", "process_tag"]
 

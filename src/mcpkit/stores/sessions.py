@@ -21,7 +21,7 @@ from typing import Final, Protocol, runtime_checkable
 import msgspec
 
 from mcpkit.protocol.terms import Terms
-from mcpkit.stores.tokens import token_urlsafe
+from mcpkit.stores.random_tokens import token_urlsafe
 from mcpkit.types import ClientCapabilities, Implementation
 
 __all__ = [

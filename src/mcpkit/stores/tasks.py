@@ -23,7 +23,7 @@ import msgspec
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import decode_cursor, encode_cursor
-from mcpkit.stores.tokens import token_urlsafe
+from mcpkit.stores.random_tokens import token_urlsafe
 from mcpkit.types import Task, TaskStatus
 
 __all__ = [

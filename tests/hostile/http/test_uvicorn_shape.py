@@ -15,7 +15,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mcpkit import Server
-from mcpkit.transports.http import joined_writes, limits
+from mcpkit.transports.http import capacity, joined_writes
 from mcpkit.transports.http.uvicorn_connections import UvicornShapeChanged, guarded
 
 SETTINGS: dict[str, Any] = {"header_timeout": 1.0, "body_timeout": 1.0, "max_connections": 8}
@@ -91,9 +91,9 @@ def test_a_server_started_on_a_changed_uvicorn_fails_before_serving(
     assert missing == "RequestResponseCycle.more_body"
 
 
-def test_the_limits_module_keeps_no_uvicorn_internals() -> None:
-    """limits.py holds the settings and the body budget; only uvicorn_connections reads
+def test_the_capacity_module_keeps_no_uvicorn_internals() -> None:
+    """capacity.py holds the settings and their checks; only uvicorn_connections reads
     uvicorn, and joined_writes wraps uvicorn's protocol from outside."""
-    for module in (limits, joined_writes):
+    for module in (capacity, joined_writes):
         source = Path(str(module.__file__)).read_text()
         assert ".cycle" not in source and "more_body" not in source

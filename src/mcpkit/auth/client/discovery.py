@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from mcpkit.auth.client._http import get_document
+from mcpkit.auth.client._calls import get_document
 from mcpkit.auth.client._urls import (
     canonical_resource,
     origin,

@@ -12,7 +12,7 @@ from typing import Final
 import httpx
 import msgspec
 
-from mcpkit.auth.client._http import TIMEOUT, refusal, send
+from mcpkit.auth.client._calls import TIMEOUT, refusal, send
 from mcpkit.auth.client._urls import is_loopback, require_secure
 from mcpkit.auth.client.storage import StoredClient
 from mcpkit.auth.metadata import (

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
-from mcpkit.auth.client._http import TIMEOUT, refusal, send
+from mcpkit.auth.client._calls import TIMEOUT, refusal, send
 from mcpkit.auth.client._urls import require_secure
 from mcpkit.auth.metadata import ClientInformation, TokenResponse, decode
 from mcpkit.errors import AuthorizationFailed

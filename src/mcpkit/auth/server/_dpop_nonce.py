@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Final
 
 from mcpkit.stores.liveness import SharedSecrets
-from mcpkit.stores.tokens import token_bytes
+from mcpkit.stores.random_tokens import token_bytes
 
 __all__ = ["NONCE_SECRET", "NonceSource"]
 

@@ -61,7 +61,7 @@ def _directory(text: str) -> Any:
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._args import missing_name, named, tool_arguments
     from mcpkit.cli._options import find_name, pairs_of
-    from mcpkit.cli._session import EXIT_FAILED, run_session
+    from mcpkit.cli._verb_client import EXIT_FAILED, run_session
 
     find_name(parser, _options, args, "tool")
     pairs = pairs_of(parser, _options, args)

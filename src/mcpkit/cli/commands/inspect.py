@@ -57,7 +57,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _web(args, parser)
     if args.timeout is None:
         args.timeout = args.timeout_without_web
-    from mcpkit.cli._session import run_session
+    from mcpkit.cli._verb_client import run_session
 
     async def body(client: Client, ui: Terminal) -> int:
         found = await describe(client)
@@ -78,7 +78,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import importlib
 
     from mcpkit.cli._output import Terminal
-    from mcpkit.cli._session import EXIT_CONNECT
+    from mcpkit.cli._verb_client import EXIT_CONNECT
     from mcpkit.client.target import TargetError, parse_headers, parse_target
     from mcpkit.transports.endpoint_url import looks_like_url
 
@@ -94,7 +94,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return EXIT_CONNECT
     inspector = importlib.import_module("mcpkit.inspector")
     serve_inspector: Callable[..., object] = inspector.serve_inspector
-    settings = importlib.import_module("mcpkit.inspector.settings").ConnectionSettings(
+    settings = importlib.import_module("mcpkit.inspector.panel_settings").ConnectionSettings(
         protocol=args.protocol, timeout=args.timeout or None
     )
     code = serve_inspector(

@@ -271,10 +271,10 @@ def _check(target: str, env: dict[str, str | None], *, uv: bool) -> str:
 _MARK = "mcpkit-install-server-name:"
 _CHECK_CODE = f"""
 import json, sys
-from mcpkit.cli import run
+from mcpkit.cli import user_server
 from mcpkit.server.serving._run import refusing_run
-with refusing_run(run._RUN_AT_IMPORT):
-    server = run.load_server(sys.argv[1])
+with refusing_run(user_server._RUN_AT_IMPORT):
+    server = user_server.load_server(sys.argv[1])
 print()
 print({_MARK!r} + json.dumps(server.name))
 """

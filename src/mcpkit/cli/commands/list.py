@@ -29,7 +29,7 @@ def register(add_parser: AddParser) -> None:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._session import run_session
+    from mcpkit.cli._verb_client import run_session
 
     async def body(client: Client, ui: Terminal) -> int:
         found = await surface(client)

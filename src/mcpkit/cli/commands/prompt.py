@@ -36,7 +36,7 @@ def register(add_parser: AddParser) -> None:
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._args import missing_name, named, prompt_arguments
     from mcpkit.cli._options import add_common_options, find_name, pairs_of
-    from mcpkit.cli._session import run_session
+    from mcpkit.cli._verb_client import run_session
 
     find_name(parser, add_common_options, args, "name")
     pairs = pairs_of(parser, add_common_options, args)

@@ -47,7 +47,7 @@ def register(add_parser: AddParser) -> None:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli._session import EXIT_CONNECT
+    from mcpkit.cli._verb_client import EXIT_CONNECT
     from mcpkit.cli.commands.run import http_options
     from mcpkit.cli.main import ERROR_PREFIX
     from mcpkit.client.target import TargetError, parse_headers, parse_target

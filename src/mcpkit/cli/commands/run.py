@@ -161,7 +161,7 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mcpkit.cli.run import run
+    from mcpkit.cli.user_server import run
 
     if args.store is not None:
         from mcpkit.stores.url import check_store_url

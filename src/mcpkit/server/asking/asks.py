@@ -29,11 +29,11 @@ __all__ = [
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION",
     "AskBudget",
     "Asking",
-    "AskingSession",
-    "AskingTask",
     "PolledTaskAsking",
     "SessionAsking",
+    "SessionRequester",
     "TaskAsking",
+    "TaskRequester",
 ]
 
 #: Requests to clients awaiting an answer at once, all sessions together (each holds about
@@ -128,7 +128,7 @@ class SessionAsking:
 
     __slots__ = ("request_id", "session")
 
-    def __init__(self, session: AskingSession, request_id: RequestId) -> None:
+    def __init__(self, session: SessionRequester, request_id: RequestId) -> None:
         self.session = session
         self.request_id = request_id
 
@@ -155,8 +155,8 @@ class TaskAsking:
 
     def __init__(
         self,
-        session: AskingSession,
-        task: AskingTask,
+        session: SessionRequester,
+        task: TaskRequester,
         budget: AskBudget,
         request_timeout: float | None,
     ) -> None:
@@ -232,8 +232,9 @@ class PolledTaskAsking:
         return contextlib.nullcontext()
 
 
-class AskingSession(Protocol):
-    """What asking needs of the session (`mcpkit.server.session.ServerSessionHandle`)."""
+class SessionRequester(Protocol):
+    """What asking needs of the session it sends on: its requests to the client, and the
+    checks of what may go out (`mcpkit.server.session.ServerSessionHandle`)."""
 
     @property
     def protocol(self) -> _OutboundChecks: ...
@@ -252,7 +253,7 @@ class AskingSession(Protocol):
     ) -> Any: ...
 
 
-class AskingTask(Protocol):
+class TaskRequester(Protocol):
     """What asking needs of a running task (`mcpkit.stores.task_runner.TaskRun`)."""
 
     async def request(

@@ -42,7 +42,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.stores.tokens import token_bytes
+from mcpkit.stores.random_tokens import token_bytes
 
 __all__ = [
     "DEFAULT_STATE_TTL",

@@ -33,7 +33,7 @@ from mcpkit.server.catalog.views import (
     view_reader,
 )
 from mcpkit.server.schemas._docstrings import summary_doc
-from mcpkit.types.apps import UI_EXTENSION, VIEW_MIME_TYPE
+from mcpkit.types.apps_extension import UI_EXTENSION, VIEW_MIME_TYPE
 
 if TYPE_CHECKING:
     from mcpkit.server.session import ServerSessionHandle

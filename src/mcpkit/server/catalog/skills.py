@@ -23,7 +23,7 @@ import msgspec
 
 from mcpkit.errors import SkillError
 from mcpkit.protocol.frontmatter import parse_frontmatter
-from mcpkit.protocol.skills import (
+from mcpkit.protocol.skill_rules import (
     MAX_RESOURCES_PER_SKILL,
     MAX_SKILL_BYTES,
     SKILL_FILE,

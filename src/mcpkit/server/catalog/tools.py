@@ -46,7 +46,7 @@ from mcpkit.types import (
     ToolExecution,
 )
 from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
-from mcpkit.types.apps import ToolUi, Visibility
+from mcpkit.types.apps_extension import ToolUi, Visibility
 
 __all__ = [
     "TaskBegins",

@@ -26,7 +26,7 @@ import msgspec
 from mcpkit.protocol.extensions import declares
 from mcpkit.runtime.workers import is_async_callable
 from mcpkit.types import ClientCapabilities, TextResourceContents, Tool
-from mcpkit.types.apps import (
+from mcpkit.types.apps_extension import (
     UI_EXTENSION,
     UI_RESOURCE_URI_KEY,
     VIEW_MIME_TYPE,

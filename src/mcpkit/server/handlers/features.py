@@ -35,7 +35,7 @@ from mcpkit.types import (
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
-from mcpkit.types.apps import UI_EXTENSION
+from mcpkit.types.apps_extension import UI_EXTENSION
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context

@@ -3,7 +3,7 @@ basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`.
 
 Here: its settings, the ASGI entry, and the checks every request passes before it is routed
 by method to one of the parts it holds: `post.PostRequests`, `get_delete.GetDeleteRequests`,
-and the sessions both serve, `hosting.SessionHosting`."""
+and the sessions both serve, `hosting.AppSessions`."""
 
 from __future__ import annotations
 
@@ -21,19 +21,19 @@ from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
-from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
-from mcpkit.transports.http.get_delete import GetDeleteRequests
-from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.health import HealthRoutes
-from mcpkit.transports.http.hosting import SessionHosting, store_down
-from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
-from mcpkit.transports.http.limits import (
+from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
     check_connection_settings,
     default_max_connections,
 )
+from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
+from mcpkit.transports.http.get_delete import GetDeleteRequests
+from mcpkit.transports.http.guard import Guard, call_route
+from mcpkit.transports.http.health import HealthRoutes
+from mcpkit.transports.http.hosting import AppSessions, store_down
+from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_terms import OwnCalls
 from mcpkit.transports.http.post import PostRequests
@@ -281,7 +281,7 @@ class McpHttpApp:
         if self.legacy is not None:
             self.legacy.guard = self.guard
         # Its parts: the sessions, and the paths of POST and of GET and DELETE, which serve them.
-        self.hosting = SessionHosting(
+        self.hosting = AppSessions(
             server,
             sessions=self.sessions,
             session_store=session_store,
@@ -345,25 +345,25 @@ class McpHttpApp:
                 await self._get_delete.delete(scope, send, token)
         except StoreUnavailable as exc:
             # Only before a response starts: once one has, the store's failures are the
-            # stream's (`Stream.put`) or logged (`SessionHosting.save_quietly`).
+            # stream's (`Stream.put`) or logged (`AppSessions.save_quietly`).
             logger.warning("answered %s with 503: %s", method, exc)
             await send_refusal(send, store_down(self.server.store))
 
     def close_streams(self, *, calls: bool = False) -> None:
-        """`SessionHosting.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""
+        """`AppSessions.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""
         self.hosting.close_streams(calls=calls)
 
     def lifespan(self) -> AbstractAsyncContextManager[None]:
-        """`SessionHosting.lifespan`, to enter from the outer app's lifespan when this app is
+        """`AppSessions.lifespan`, to enter from the outer app's lifespan when this app is
         mounted in another: `Starlette(..., lifespan=lambda _: app.lifespan())`."""
         return self.hosting.lifespan()
 
     async def expire_idle(self) -> int:
-        """`SessionHosting.expire_idle`: how many idle sessions ended."""
+        """`AppSessions.expire_idle`: how many idle sessions ended."""
         return await self.hosting.expire_idle()
 
     async def aclose_sessions(self) -> None:
-        """`SessionHosting.aclose_sessions`: end every live session (at shutdown)."""
+        """`AppSessions.aclose_sessions`: end every live session (at shutdown)."""
         await self.hosting.aclose_sessions()
 
     async def _check_store(self) -> None:

@@ -24,7 +24,7 @@ from mcpkit.transports.http.checks import (
     refuse,
     session_id,
 )
-from mcpkit.transports.http.hosting import SessionHosting
+from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.relay import ends_stream, follow
 from mcpkit.transports.http.sessions import HostServer, HttpSession
 from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
@@ -39,7 +39,7 @@ class GetDeleteRequests:
     """How `McpHttpApp` answers a GET or DELETE that passed its checks: `hosting` holds the
     sessions they name, `policy` the revisions it serves."""
 
-    def __init__(self, server: HostServer, hosting: SessionHosting, policy: EndpointPolicy) -> None:
+    def __init__(self, server: HostServer, hosting: AppSessions, policy: EndpointPolicy) -> None:
         self.server = server
         self.hosting = hosting
         self.policy = policy

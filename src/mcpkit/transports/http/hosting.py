@@ -39,15 +39,14 @@ from mcpkit.transports.http.sessions import (
 )
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["SessionHosting", "store_down"]
+__all__ = ["AppSessions", "store_down"]
 
 logger = logging.getLogger("mcpkit.http")
 
 
-class SessionHosting:
+class AppSessions:
     """The sessions part of `McpHttpApp`: its live sessions and their records, the streams its
-    responses carry, and its lifespan. Not `mcpkit.server.session.SessionHost`, what a server
-    offers its sessions.
+    responses carry, and its lifespan.
 
     `sessions` is the registry of live sessions, `session_store` where their records go (None:
     nowhere), `client_caps` the per-client caps a restored session counts in,

@@ -34,7 +34,7 @@ from mcpkit.transports.http.checks import (
     unknown_session,
 )
 from mcpkit.transports.http.guard import Guard
-from mcpkit.transports.http.hosting import SessionHosting
+from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
@@ -60,7 +60,7 @@ class PostRequests:
     def __init__(
         self,
         server: HostServer,
-        hosting: SessionHosting,
+        hosting: AppSessions,
         *,
         policy: EndpointPolicy,
         bodies: BodyBudget,

@@ -33,8 +33,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any, Final
 
+from mcpkit.transports.http.capacity import check_connection_settings
 from mcpkit.transports.http.checks import refuse
-from mcpkit.transports.http.limits import check_connection_settings
 
 __all__ = ["LINGER_SECONDS", "UvicornShapeChanged", "check_uvicorn_shape", "guarded"]
 

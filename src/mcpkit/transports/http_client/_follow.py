@@ -12,6 +12,11 @@ from typing import Any, Final
 import httpx
 
 from mcpkit.errors import RemoteProtocolError
+from mcpkit.transports.http_client._endpoint_requests import (
+    EndpointRequests,
+    RequestFailed,
+    read_some,
+)
 from mcpkit.transports.http_client._reading import (
     AnswerStream,
     Deliver,
@@ -19,7 +24,6 @@ from mcpkit.transports.http_client._reading import (
     pump_sse,
     read_bounded,
 )
-from mcpkit.transports.http_client._session import HttpSessionState, RequestFailed, read_some
 from mcpkit.transports.http_client._wire import (
     ACCEPT_SSE,
     REFUSAL_LIMIT,
@@ -39,7 +43,7 @@ _MAX_BACKOFF: Final = 30.0  # seconds between failed attempts, at most
 _GET_READY_WAIT: Final = 5.0
 
 
-class StreamFollower(HttpSessionState):
+class StreamFollower(EndpointRequests):
     """The reading half of the transport; `inbox` is where messages go."""
 
     inbox: Inbox

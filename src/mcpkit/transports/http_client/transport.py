@@ -16,9 +16,9 @@ from mcpkit.errors import ConnectionClosed, ConnectionFailed, InvalidUrl, Remote
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.transports.endpoint_url import check_endpoint_url
+from mcpkit.transports.http_client._endpoint_requests import RequestFailed, StatelessHeaders
 from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._reading import AnswerStream, Inbox, read_bounded
-from mcpkit.transports.http_client._session import RequestFailed, StatelessHeaders
 from mcpkit.transports.http_client._wire import (
     REFUSAL_LIMIT,
     Head,

@@ -19,8 +19,8 @@ from mcpkit.errors import TransportError
 from mcpkit.transports._lines import FlowControl, LineBuffer
 from mcpkit.transports.stdio_client._process import ServerProcessProtocol
 from mcpkit.transports.stdio_client._stderr import StderrTail, stderr_forwarder
-from mcpkit.transports.stdio_client.channel import StdioClientChannel
 from mcpkit.transports.stdio_client.parameters import StdioParameters, default_environment
+from mcpkit.transports.stdio_client.process_channel import StdioClientChannel
 
 __all__ = ["open_stdio_client_channel"]
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 import msgspec
 
 from mcpkit.types import BlobResourceContents, TextResourceContents, Tool
-from mcpkit.types.apps import (
+from mcpkit.types.apps_extension import (
     UI_EXTENSION,
     UI_RESOURCE_URI_KEY,
     VIEW_MIME_TYPE,

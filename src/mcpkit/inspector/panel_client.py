@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.inspector.settings import ConnectionSettings
+from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.runtime.channel import MessageChannel, extras_of
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ async def _open_legacy(url: str, headers: dict[str, str]) -> Opened:
     except BaseException:
         await http.aclose()
         raise
-    legacy = _SessionsOnly(channel)
+    legacy = _LegacySseChannel(channel)
 
     async def release() -> None:
         try:
@@ -89,9 +89,10 @@ async def _open_legacy(url: str, headers: dict[str, str]) -> Opened:
     return legacy, release
 
 
-class _SessionsOnly:
-    """A channel that carries the session era only (`ChannelExtras.sessions_only`): HTTP+SSE
-    has no stateless revision, so an automatic era goes straight to initialize."""
+class _LegacySseChannel:
+    """The HTTP+SSE channel, saying it carries the session era only
+    (`ChannelExtras.sessions_only`): HTTP+SSE has no stateless revision, so an automatic era
+    goes straight to initialize."""
 
     sessions_only = True
 

@@ -1,7 +1,7 @@
-"""The Streamable HTTP client's session: its settings, the headers of every request, the
-Mcp-Session-Id and negotiated version it keeps, a new session when the server forgot the
-old one, and DELETE at the end (spec: basic/transports, "Session Management" and "Protocol
-Version Header")."""
+"""The requests of the Streamable HTTP client to its endpoint: its settings, the headers of
+every request, the Mcp-Session-Id and negotiated version it keeps, a new session when the
+server forgot the old one, and DELETE at the end (spec: basic/transports, "Session
+Management" and "Protocol Version Header")."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from mcpkit.transports.http_client._wire import (
     valid_session_id,
 )
 
-__all__ = ["HttpSessionState", "RequestFailed", "StatelessHeaders", "read_some"]
+__all__ = ["EndpointRequests", "RequestFailed", "StatelessHeaders", "read_some"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
@@ -58,8 +58,9 @@ class RequestFailed(Exception):
         )
 
 
-class HttpSessionState:
-    """What every request of one Streamable HTTP session shares."""
+class EndpointRequests:
+    """What every request to one Streamable HTTP endpoint shares, in a 2025 session or as a
+    2026-07-28 request carrying its own terms, and how each is sent."""
 
     def __init__(
         self,

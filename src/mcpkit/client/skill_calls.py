@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 from mcpkit.client.calls import FeatureCalls
 from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.errors import LocalProtocolError, SkillVerificationFailed
-from mcpkit.protocol.skills import check_entry, listed_file, skill_root, verify_file
-from mcpkit.protocol.skills import verify_frontmatter as check_frontmatter
+from mcpkit.protocol.skill_rules import check_entry, listed_file, skill_root, verify_file
+from mcpkit.protocol.skill_rules import verify_frontmatter as check_frontmatter
 from mcpkit.types import BlobResourceContents, Resource, TextResourceContents
 from mcpkit.types.skills import (
     SKILLS_EXTENSION,
