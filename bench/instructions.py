@@ -61,7 +61,7 @@ SLOWDOWN = 60
 #: Run before the server's own script: stretch the app's 10 ms waits.
 _STRETCH = (
     "import runpy, sys\n"
-    "import mcpkit.transports.http.own_terms as own, mcpkit.transports.http.post as post\n"
+    "import mcpkit.transports.http.own_calls as own, mcpkit.transports.http.post as post\n"
     f"own.WATCH_AFTER *= {SLOWDOWN}\n"
     f"post.FIRST_WAIT *= {SLOWDOWN}\n"
     "sys.argv = sys.argv[1:]\n"

@@ -68,7 +68,7 @@ _LAZY: dict[str, str] = {
     "McpkitError": "mcpkit.errors",
     "PeerError": "mcpkit.errors",
     "ProxyServer": "mcpkit.proxy",
-    "RegistrationWarning": "mcpkit.server.catalog.registration",
+    "RegistrationWarning": "mcpkit.server.catalog.registration_checks",
     "RemoteProtocolError": "mcpkit.errors",
     "RequestInfo": "mcpkit.protocol.events",
     "RequestTimeout": "mcpkit.errors",
@@ -118,7 +118,7 @@ if TYPE_CHECKING:
     from mcpkit.protocol.events import RequestInfo
     from mcpkit.proxy import ProxyServer
     from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
-    from mcpkit.server.catalog.registration import RegistrationWarning
+    from mcpkit.server.catalog.registration_checks import RegistrationWarning
     from mcpkit.server.context import Context, ElicitationResult
     from mcpkit.server.server import Server
     from mcpkit.transports.http_client import StreamableHttpTransport

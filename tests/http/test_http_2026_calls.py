@@ -1,5 +1,5 @@
 """A 2026-07-28 request over Streamable HTTP is served in its POST's own task, with no session
-made for it (`mcpkit.server.request_peer`, `mcpkit.transports.http.own_terms`): what it sends
+made for it (`mcpkit.server.request_peer`, `mcpkit.transports.http.own_calls`): what it sends
 while it runs streams as it is made, its errors carry their status in both answer modes, a
 client that hangs up cancels it, a shutdown past its grace ends it, a `Context` kept past the
 answer reaches no one, and thousands of calls leave nothing behind."""

@@ -15,7 +15,7 @@ from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session, servi
 from mcpkit import Server
 from mcpkit.runtime.connection import Connection
 from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.sessions import MemorySessionRegistry
+from mcpkit.transports.http.live_sessions import MemorySessionRegistry
 
 URL = "http://127.0.0.1/mcp"
 PING = {"jsonrpc": "2.0", "id": 5, "method": "ping"}

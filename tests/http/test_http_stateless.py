@@ -23,7 +23,7 @@ from mcpkit import Context, Server
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.transports.http.sessions import HttpSession
+from mcpkit.transports.http.live_sessions import HttpSession
 from mcpkit.types import Implementation, ServerCapabilities
 from mcpkit.types.methods import SUPPORTED_REVISIONS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
 from mcpkit.server.catalog.prompts import PromptSpec
-from mcpkit.server.catalog.registration import RegistrationWarning
+from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.context import Context, ElicitationResult

@@ -14,7 +14,7 @@ from mcpkit.server.catalog.extension_methods import (
     extension_methods,
 )
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
-from mcpkit.server.catalog.registration import check_options
+from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import (
     ResourceOptions,

@@ -11,7 +11,7 @@ from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import CONTENT_TYPES
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
-from mcpkit.server.catalog.registration import scope_set
+from mcpkit.server.catalog.registration_checks import scope_set
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent

@@ -12,7 +12,7 @@ from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import contents_list
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
-from mcpkit.server.catalog.registration import scope_set
+from mcpkit.server.catalog.registration_checks import scope_set
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature

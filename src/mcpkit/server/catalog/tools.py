@@ -22,7 +22,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import is_content, to_json_text
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
-from mcpkit.server.catalog.registration import scope_set, warn_untyped
+from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc

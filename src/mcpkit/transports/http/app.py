@@ -34,10 +34,7 @@ from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.hosting import AppSessions, store_down
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
-from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
-from mcpkit.transports.http.own_terms import OwnCalls
-from mcpkit.transports.http.post import PostRequests
-from mcpkit.transports.http.sessions import (
+from mcpkit.transports.http.live_sessions import (
     DEFAULT_MAX_REQUESTS_PER_ADDRESS,
     DEFAULT_MAX_REQUESTS_PER_USER,
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
@@ -48,6 +45,9 @@ from mcpkit.transports.http.sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
+from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
+from mcpkit.transports.http.own_calls import OwnCalls
+from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
 from mcpkit.transports.http.streams import StreamSettings
 

@@ -25,8 +25,8 @@ from mcpkit.transports.http.checks import (
     session_id,
 )
 from mcpkit.transports.http.hosting import AppSessions
+from mcpkit.transports.http.live_sessions import HostServer, HttpSession
 from mcpkit.transports.http.relay import ends_stream, follow
-from mcpkit.transports.http.sessions import HostServer, HttpSession
 from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
 from mcpkit.transports.http.streams import HttpChannel, expired
 

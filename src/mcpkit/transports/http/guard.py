@@ -26,7 +26,7 @@ from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.transports.http._exchange import local_path
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.sessions import HostServer
+from mcpkit.transports.http.live_sessions import HostServer
 
 __all__ = ["Guard", "call_route"]
 

@@ -27,8 +27,7 @@ from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
-from mcpkit.transports.http.own_terms import OwnCalls
-from mcpkit.transports.http.sessions import (
+from mcpkit.transports.http.live_sessions import (
     ClientCaps,
     HostServer,
     HttpSession,
@@ -37,6 +36,7 @@ from mcpkit.transports.http.sessions import (
     make_room,
     no_room,
 )
+from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
 __all__ = ["AppSessions", "store_down"]

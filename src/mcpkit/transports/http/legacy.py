@@ -34,8 +34,7 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
-from mcpkit.transports.http.origin import OriginPolicy
-from mcpkit.transports.http.sessions import (
+from mcpkit.transports.http.live_sessions import (
     ClientCaps,
     HostServer,
     MemorySessionRegistry,
@@ -44,6 +43,7 @@ from mcpkit.transports.http.sessions import (
     make_room,
     no_room,
 )
+from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.slow_readers import QueuedBytes
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]

@@ -13,7 +13,7 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import owner_key
-from mcpkit.transports.http.sessions import HostServer, SessionHandle
+from mcpkit.transports.http.live_sessions import HostServer, SessionHandle
 from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.streams import Stream
 from mcpkit.types import RequestId

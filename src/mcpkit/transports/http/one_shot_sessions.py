@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import SessionRecord, unsent_session_id
-from mcpkit.transports.http.sessions import HostServer, HttpSession
+from mcpkit.transports.http.live_sessions import HostServer, HttpSession
 from mcpkit.transports.http.streams import NO_RESUMPTION, StreamSettings
 
 __all__ = ["open_stateless"]

@@ -35,10 +35,16 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import AppSessions
+from mcpkit.transports.http.live_sessions import (
+    ClientCaps,
+    HostServer,
+    HttpSession,
+    make_room,
+    no_room,
+)
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.one_shot_sessions import open_stateless
-from mcpkit.transports.http.own_terms import no_request_room, serve_own_terms
-from mcpkit.transports.http.sessions import ClientCaps, HostServer, HttpSession, make_room, no_room
+from mcpkit.transports.http.own_calls import no_request_room, serve_own_terms
 from mcpkit.transports.http.streams import Exchange, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]

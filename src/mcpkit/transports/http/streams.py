@@ -67,7 +67,7 @@ class HttpChannel(ResumableStreams):
     With `json_response`, a POST is answered with its final message alone: the messages sent
     while serving it (progress, requests to the client) go to the GET stream when one is open,
     as the only place left to send them, else they are dropped. `HttpSession` is this with
-    the session it carries (`transports.http.sessions`).
+    the session it carries (`transports.http.live_sessions`).
     """
 
     __slots__ = (

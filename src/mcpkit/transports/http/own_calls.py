@@ -36,7 +36,7 @@ from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.sessions import HostServer
+from mcpkit.transports.http.live_sessions import HostServer
 
 __all__ = [
     "END_GRACE",

@@ -197,7 +197,7 @@ class ClientCaps:
 
     `kind` names what is counted, and so the settings (`max_{kind}_per_user`, ...): the same
     caps count a client's 2026-07-28 requests in flight (`kind="requests"`,
-    `own_terms.OwnCalls.make_room`)."""
+    `own_calls.OwnCalls.make_room`)."""
 
     per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
     per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
