@@ -154,6 +154,7 @@ async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> 
     with pytest.raises(asyncio.CancelledError):
         await serving
     assert cancelled.is_set() and link.closed and written.items == []
+    assert not server._reader()._inflight  # (the abandoned request left nothing there)
 
 
 async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
@@ -254,3 +255,26 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
     assert version == "2026-07-28" and level == "debug" and info is not None
     assert info.version == "2"
     assert peer1 is first and peer2 is second and id1 != id2
+
+
+async def test_no_body_leaves_anything_in_the_reading_session() -> None:
+    """Whatever a client sends (a ping, a batch, a response to nothing, a cancel, garbage),
+    the session that reads every 2026 body is left as it was."""
+    server = make_server()
+    bodies = [
+        request("ping"),
+        request("tools/call", {"name": "chatty"}),
+        b'[{"jsonrpc": "2.0", "id": 1, "method": "ping"}]',
+        b'{"jsonrpc": "2.0", "id": 99, "result": {}}',
+        msgspec.json.encode(
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}
+        ),
+        b"\xff\xfe",
+        b'{"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"_meta": 5}}',
+    ]
+    for body in bodies:
+        peer, _ = one(server)
+        await peer.serve(body, None)
+    reader = server._reader()
+    assert reader.phase == "new" and reader.terms is None
+    assert not reader._inflight and not reader.data_to_send()

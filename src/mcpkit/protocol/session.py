@@ -190,9 +190,10 @@ class Session(Answering, Requesting):
         for i, ev in enumerate(events):
             if type(ev) is RequestReceived:
                 request = ev
-                self._inflight.pop(ev.request_id, None)
                 events = [*events[:i], *events[i + 1 :]]
                 break
+        for rid in read.started:  # (whatever the body held: nothing of it stays in flight)
+            self._inflight.pop(rid, None)
         return ApartRead(request, events, self.data_to_send(), read.refused, bool(read.started))
 
     def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
