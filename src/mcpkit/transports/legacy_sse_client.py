@@ -133,7 +133,7 @@ class LegacySseChannel:
         except AuthError as exc:
             reason = f"authorization for {self.url} failed: {exc}"
         except httpx.ConnectError as exc:  # refused, no such host: nothing was ever read
-            why = exc or type(exc).__name__
+            why = str(exc) or type(exc).__name__
             reason = f"cannot reach {self.url}: {why} (is the server running at that URL?)"
         except httpx.HTTPError as exc:
             reason = f"the SSE stream from {self.url} failed: {exc!r}"

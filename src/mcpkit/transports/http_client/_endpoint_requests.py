@@ -141,7 +141,7 @@ class EndpointRequests:
                 else ""
             )
             raise RequestFailed(
-                f"cannot reach {self.url}: {exc or type(exc).__name__}{hint}",
+                f"cannot reach {self.url}: {str(exc) or type(exc).__name__}{hint}",
                 data={"transportError": type(exc).__name__},
             ) from None
         except AuthError as exc:

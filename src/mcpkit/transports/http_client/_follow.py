@@ -71,7 +71,7 @@ class StreamFollower(EndpointRequests):
             except httpx.TransportError as exc:  # reset, or silent past the read timeout
                 raise RequestFailed(
                     f"{method}: the connection to {self.url} broke before the answer was read: "
-                    f"{exc or type(exc).__name__}",
+                    f"{str(exc) or type(exc).__name__}",
                     data={"transportError": type(exc).__name__},
                 ) from None
             if body is None:

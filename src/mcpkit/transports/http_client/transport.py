@@ -37,6 +37,11 @@ __all__ = ["LegacyFallback", "StreamableHttpTransport"]
 logger = logging.getLogger("mcpkit.client.http")
 
 _MAX_FAILURES = 256  # failed requests kept for the runtime to take (`failed_here`)
+#: Seconds an idle connection of our own client is kept for reuse: under the 5 s after which
+#: node's http server and uvicorn close an idle one. At httpx's default (also 5 s), a request
+#: sent as the server closes the connection (an OAuth login that took 5 s before the retried
+#: request, say) meets the close and fails with no answer, though the server never saw it.
+KEEPALIVE_EXPIRY = 4.0
 
 
 class LegacyFallback(ConnectionClosed):
@@ -130,7 +135,13 @@ class StreamableHttpTransport(StreamFollower):
         if max_message_size is not None and not self._given_max:
             self.max_message_size = max_message_size
         if self._client is None:
-            self._client = self._given_client or httpx.AsyncClient()
+            self._client = self._given_client or httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=100,
+                    max_keepalive_connections=20,
+                    keepalive_expiry=KEEPALIVE_EXPIRY,
+                )
+            )
             self._owns_client = self._given_client is None
 
     def speak_stateless(self, revision: str, headers: StatelessHeaders) -> None:
