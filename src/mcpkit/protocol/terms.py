@@ -15,13 +15,23 @@ client's), `Terms[ServerCapabilities]` on the client (the server's).
 
 from __future__ import annotations
 
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import msgspec
 
-from mcpkit.types import Implementation
+from mcpkit.types import ClientCapabilities, Implementation
 
-__all__ = ["LOG_LEVEL_NAMES", "KeepsTerms", "RequestTerms", "Terms", "TermsSlot", "log_level_of"]
+__all__ = [
+    "LOG_LEVEL_NAMES",
+    "KeepsTerms",
+    "RequestTerms",
+    "Terms",
+    "TermsSlot",
+    "client_capabilities_of",
+    "client_info_of",
+    "log_level_of",
+    "revision_of",
+]
 
 #: The log levels of server/utilities/logging (RFC 5424 severities), least to most severe.
 LOG_LEVEL_NAMES: tuple[str, ...] = (
@@ -65,6 +75,24 @@ class RequestTerms(Terms[Caps], frozen=True, gc=False):
 def log_level_of(terms: Terms[Any] | None) -> str | None:
     """The log level a request's own terms ask for (None: none asked, or a session's terms)."""
     return terms.log_level if isinstance(terms, RequestTerms) else None
+
+
+def client_info_of(terms: Terms[Any] | None) -> Implementation | None:
+    """What the client said of itself, under `terms` (None before a handshake)."""
+    return None if terms is None else terms.peer_info
+
+
+def client_capabilities_of(terms: Terms[Any] | None) -> ClientCapabilities:
+    """What the client declared it can do, under `terms` (nothing before a handshake)."""
+    return _NO_CLIENT_CAPABILITIES if terms is None else terms.peer_capabilities
+
+
+def revision_of(terms: Terms[Any] | None) -> str | None:
+    """The revision of `terms` (None before a handshake)."""
+    return None if terms is None else terms.revision
+
+
+_NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
 
 
 class KeepsTerms(Protocol):

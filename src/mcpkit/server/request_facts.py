@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from mcpkit.errors import McpkitError
 from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
-from mcpkit.protocol.terms import Terms
+from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
 from mcpkit.server.catalog.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 
@@ -34,9 +34,6 @@ class TaskBeginning(Protocol):
     """How a call may still become a task (`mcpkit.server.tasks.extension.TaskStarter`)."""
 
     async def begin(self, ctx: Any) -> bool: ...
-
-
-_NO_CAPABILITIES = ClientCapabilities()
 
 
 class RequestFacts(Injected):
@@ -148,14 +145,12 @@ class RequestFacts(Injected):
     @property
     def client_info(self) -> Implementation | None:
         """What the client said of itself (`initialize`'s clientInfo)."""
-        terms = self.terms
-        return None if terms is None else terms.peer_info
+        return client_info_of(self.terms)
 
     @property
     def client_capabilities(self) -> ClientCapabilities:
         """What the client declared it can do, for this request."""
-        terms = self.terms
-        return _NO_CAPABILITIES if terms is None else terms.peer_capabilities
+        return client_capabilities_of(self.terms)
 
     def client_supports(self, capability: str) -> bool:
         """Whether the client declared a capability, by dotted path: "sampling",
@@ -179,8 +174,7 @@ class RequestFacts(Injected):
     @property
     def protocol_version(self) -> str | None:
         """The revision this request is served under; None only before the handshake."""
-        terms = self.terms
-        return None if terms is None else terms.revision
+        return revision_of(self.terms)
 
     @property
     def cancelled(self) -> bool:

@@ -30,7 +30,14 @@ from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms, log_level_of
+from mcpkit.protocol.terms import (
+    LOG_LEVEL_NAMES,
+    Terms,
+    client_capabilities_of,
+    client_info_of,
+    log_level_of,
+    revision_of,
+)
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.handler_failure import answer_request
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Response
@@ -48,7 +55,6 @@ __all__ = ["PeerServer", "RequestPeer"]
 
 
 _RANK: Final = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
-_NO_CAPABILITIES: Final = ClientCapabilities()
 _NOTHING: Final[frozenset[str]] = frozenset()
 
 
@@ -180,18 +186,15 @@ class RequestPeer:
 
     @property
     def client_info(self) -> Implementation | None:
-        terms = self.terms
-        return None if terms is None else terms.peer_info
+        return client_info_of(self.terms)
 
     @property
     def client_capabilities(self) -> ClientCapabilities:
-        terms = self.terms
-        return _NO_CAPABILITIES if terms is None else terms.peer_capabilities
+        return client_capabilities_of(self.terms)
 
     @property
     def protocol_version(self) -> str | None:
-        terms = self.terms
-        return None if terms is None else terms.revision
+        return revision_of(self.terms)
 
     @property
     def log_level(self) -> str | None:

@@ -31,7 +31,13 @@ from mcpkit.types import (
     Root,
 )
 
-__all__ = ["LOG_LEVELS", "Peer", "PeerState", "ServerSessionHandle", "SessionHost"]
+__all__ = [
+    "LOG_LEVELS",
+    "Peer",
+    "PeerState",
+    "ServerSessionHandle",
+    "SessionHost",
+]
 
 # server/utilities/logging: RFC 5424 severities, least to most severe.
 LOG_LEVELS: dict[str, int] = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
