@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from mcpkit import Server
+from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.surface import ServerApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,13 @@ def test_the_surface_names_nothing_server_lacks() -> None:
     server = Server("x")
     extra = sorted(n for n in _declared() if not hasattr(server, n))
     assert extra == []
+
+
+def test_a_server_holds_its_parts_rather_than_inheriting_them() -> None:
+    """Issue 40: a server's lifespan is an object it holds, not one of its bases (the public
+    names stay on `Server`, delegating)."""
+    assert [base.__name__ for base in Server.__mro__ if base is ServerLifespan] == []
+    assert isinstance(Server("x")._span, ServerLifespan)
 
 
 def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path) -> None:

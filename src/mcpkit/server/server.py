@@ -3,22 +3,21 @@
 
 This module holds what a server is (its settings, what it declares, the servers mounted in
 it), the sessions it builds, and the way of each request: from the session to its handler,
-through the middleware and the mounts, errors masked on the way back. Its bases hold the
-rest, each in a module of its own: `catalog.decorators.FeatureRegistrations` (registering
+through the middleware and the mounts, errors masked on the way back. The rest is in
+modules of their own: its bases `catalog.decorators.FeatureRegistrations` (registering
 features), `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`,
-`run`), `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
-`serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
+`run`) and `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions), and
+the `serving.lifespan.ServerLifespan` it holds (the lifespan hook the sessions share).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, cast
 
 import msgspec
 
@@ -69,6 +68,7 @@ from mcpkit.server.mount import (
 )
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
 from mcpkit.stores.broker import Broker, SharedBroker
@@ -265,12 +265,10 @@ class Server(TransportServing, SessionBroadcasts):
         self.request_state_single_use = request_state_single_use
         #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
         self.cache = cache or CachePolicy()
-        self.lifespan_state: Any = None
-        self._lifespan_users = 0
-        self._lifespan_stack: contextlib.AsyncExitStack | None = None
-        self._lifespan_lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None  # where sessions are served
-        self._beating: asyncio.Task[None] | None = None  # renews the lease (`Stores.liveness`)
+        #: The `lifespan` hook as its sessions share it (`running`).
+        self._span = ServerLifespan(
+            self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
+        )
         #: The servers mounted in this one (`mount`), in order.
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
@@ -406,7 +404,7 @@ class Server(TransportServing, SessionBroadcasts):
         `Stores`) from now on: what `mcpkit run --store` and `http_app(store=...)` do. Only
         before the server serves anything: RuntimeError once it has. A `task_store` or
         `broker` given to the constructor stays in use."""
-        if self._task_runner is not None or self.sessions or self._lifespan_users:
+        if self._task_runner is not None or self.sessions or self._span.users:
             raise RuntimeError(f"{self.name} already serves: give its store before it starts")
         stores = as_stores(store)
         if self._own_broker:
@@ -432,6 +430,42 @@ class Server(TransportServing, SessionBroadcasts):
                 store, failed=tool_failed, on_polled_status=functools.partial(announce, self)
             )
         return self._task_runner
+
+    async def _end_tasks(self) -> None:
+        """End the tasks of this server's tools called as tasks (as its lifespan ends)."""
+        if self._task_runner is not None:
+            await self._task_runner.aclose()
+
+    # ---------------------------------------------------------------- lifespan
+
+    @property
+    def lifespan_state(self) -> Any:
+        """What the lifespan hook yielded (`ctx.lifespan_state`), while it is entered."""
+        return self._span.state
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the lifespan has been entered (some session is being served)."""
+        return self._span.users > 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncGenerator[Self, None]:
+        """Enter the lifespan hook once for however many sessions are being served."""
+        async with self._span.running():
+            yield self
+
+    def close_listens(self) -> None:
+        """Answer every open `subscriptions/listen` now, their graceful end: a listen never
+        ends on its own, so a server that begins to shut down ends them at once (the HTTP
+        app does, before uvicorn waits for its open responses), and each client learns
+        straight away that this server went away."""
+        self.listeners.close_all()
+
+    def end_listen(self, request: object) -> bool:
+        """Answer the `subscriptions/listen` that `request` (a `request_peer`) serves, if it
+        serves one: its graceful end, as at shutdown, for a client at its cap of requests
+        (`mcpkit.transports.http.own_terms.OwnCalls.make_room`); whether it did."""
+        return self.listeners.end(request)
 
     def add_middleware(self, middleware: Middleware) -> None:
         """Add a layer inside those already added (the first added stays outermost)."""

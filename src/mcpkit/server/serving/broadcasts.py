@@ -18,11 +18,11 @@ from mcpkit.protocol.events import NotificationReceived
 from mcpkit.server.catalog.decorators import FeatureRegistrations
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.mount import forward_update
-from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.stores.broker import SESSION_CHANGED, Change
 
 if TYPE_CHECKING:
     from mcpkit.server.mount import Mount
+    from mcpkit.server.serving.lifespan import ServerLifespan
     from mcpkit.server.session import HeldSessions, ServerSessionHandle
     from mcpkit.stores.broker import Broker
 
@@ -31,7 +31,7 @@ __all__ = ["SessionBroadcasts"]
 logger = logging.getLogger("mcpkit.server")
 
 
-class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
+class SessionBroadcasts(FeatureRegistrations):
     """Changes announced to a server's sessions, and their notifications to it (the
     attributes are set by `Server.__init__`)."""
 
@@ -39,6 +39,7 @@ class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
     listeners: Listeners
     broker: Broker
     mounted_in: Mount | None
+    _span: ServerLifespan
 
     def _on_notification(self, handle: ServerSessionHandle, ev: NotificationReceived) -> None:
         if ev.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
@@ -49,14 +50,15 @@ class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
         handler's worker thread hops to the loop first). Only while serving: registrations
         made before (at import, in every process of a deployment) change nothing a client
         has seen, and must not tell every other process's clients that they did."""
-        if not self.is_running:
+        if not self._span.is_running:
             return
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             # Called from a sync handler's worker thread, or when not serving at all.
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._broadcast, method)
+            loop = self._span.loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._broadcast, method)
             return
         self.broker.publish(Change(method))
 
