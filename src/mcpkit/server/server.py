@@ -5,9 +5,10 @@ This module holds what a server is (its settings, what it declares, the servers 
 it), the sessions it builds, and the way of each request: from the session to its handler,
 through the middleware and the mounts, errors masked on the way back. The rest is in
 modules of their own: its bases `catalog.decorators.FeatureRegistrations` (registering
-features), `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`,
-`run`) and `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions), and
-the `serving.lifespan.ServerLifespan` it holds (the lifespan hook the sessions share).
+features) and `serving.transport_serving.TransportServing` (`serve`, `run_stdio`,
+`http_app`, `run`), and the objects it holds, `serving.broadcasts.SessionBroadcasts`
+(changes announced to the sessions) and `serving.lifespan.ServerLifespan` (the lifespan
+hook the sessions share).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, Sta
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
 from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
+from mcpkit.server.catalog.decorators import FeatureRegistrations
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos, serve
 from mcpkit.server.catalog.listeners import Listeners, ListenParams
 from mcpkit.server.catalog.skills import with_skills
@@ -119,7 +121,7 @@ class FeatureSession(ServerSession):
     stateless_param_types = _STATELESS_PARAM_TYPES
 
 
-class Server(TransportServing, SessionBroadcasts):
+class Server(TransportServing, FeatureRegistrations):
     """An MCP server: name it, register features with decorators, then `run()` it.
 
     Args:
@@ -177,6 +179,8 @@ class Server(TransportServing, SessionBroadcasts):
             "sqlite:///path.db" (durable on one host), "redis://host:port/db" (many
             processes and hosts), or a `mcpkit.stores.url.Stores` (docs/deploy.md).
     """
+
+    _shared_broker: SharedBroker | None  # `broker`, if other processes share it
 
     def __init__(
         self,
@@ -248,12 +252,24 @@ class Server(TransportServing, SessionBroadcasts):
         self._task_store = task_store
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
-        #: The sessions this process serves: where `_deliver` takes the broker's changes.
+        #: The sessions this process serves: where the broker's changes are delivered.
         self.sessions = HeldSessions(on_left=self._session_left)
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
         self.store: Stores = as_stores(store)
+        #: The `lifespan` hook as its sessions share it (`running`).
+        self._span = ServerLifespan(
+            self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
+        )
+        #: Changes announced to the sessions (`_listen_to` hands it the broker's).
+        self._broadcasts = SessionBroadcasts(
+            self,
+            span=self._span,
+            sessions=self.sessions,
+            listeners=self.listeners,
+            tasks=self._tasks,
+        )
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
         self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
@@ -265,10 +281,6 @@ class Server(TransportServing, SessionBroadcasts):
         self.request_state_single_use = request_state_single_use
         #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
         self.cache = cache or CachePolicy()
-        #: The `lifespan` hook as its sessions share it (`running`).
-        self._span = ServerLifespan(
-            self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
-        )
         #: The servers mounted in this one (`mount`), in order.
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
@@ -366,7 +378,7 @@ class Server(TransportServing, SessionBroadcasts):
         """Take `broker`'s changes, and when other processes share it (a `SharedBroker`,
         told apart here, once), the responses and cancellations they forward: `broker` as a
         `SharedBroker` (None if it is not one) and the function that stops all of it."""
-        stops = [broker.subscribe(self._deliver)]
+        stops = [broker.subscribe(self._broadcasts.deliver)]
         shared = broker if isinstance(broker, SharedBroker) else None
         if shared is not None:
             stops.append(shared.subscribe_responses(self._take_forwarded))
@@ -435,6 +447,19 @@ class Server(TransportServing, SessionBroadcasts):
         """End the tasks of this server's tools called as tasks (as its lifespan ends)."""
         if self._task_runner is not None:
             await self._task_runner.aclose()
+
+    # ------------------------------------------------------------- broadcasts
+
+    def _broadcast(self, method: str) -> None:
+        """Announce that a list changed (`SessionBroadcasts.announce`)."""
+        self._broadcasts.announce(method)
+
+    async def notify_resource_updated(self, uri: str) -> None:
+        """Tell every session subscribed to `uri` that it changed (server/resources). Never
+        waits for a client: each session's notification is queued in a task, and one still
+        waiting for a slow client to read makes further ones for the same URI redundant
+        (`ServerSessionHandle.announce`)."""
+        await self._broadcasts.resource_updated(uri)
 
     # ---------------------------------------------------------------- lifespan
 
@@ -736,8 +761,13 @@ class Server(TransportServing, SessionBroadcasts):
 
     def handle_event(self, handle: Peer, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
-            if isinstance(handle, ServerSessionHandle):  # (roots are a session's client's)
-                self._on_notification(handle, ev)
+            roots_changed = self.on_roots_changed
+            if (
+                ev.method == "notifications/roots/list_changed"
+                and roots_changed is not None
+                and isinstance(handle, ServerSessionHandle)  # (roots are a session's client's)
+            ):
+                self._tasks.spawn(roots_changed(handle))
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):
