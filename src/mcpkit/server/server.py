@@ -4,11 +4,11 @@
 This module holds what a server is (its settings, what it declares, the servers mounted in
 it), the sessions it builds, and the way of each request: from the session to its handler,
 through the middleware and the mounts, errors masked on the way back. The rest is in
-modules of their own: its bases `catalog.decorators.FeatureRegistrations` (registering
-features) and `serving.transport_serving.TransportServing` (`serve`, `run_stdio`,
-`http_app`, `run`), and the objects it holds, `serving.broadcasts.SessionBroadcasts`
-(changes announced to the sessions) and `serving.lifespan.ServerLifespan` (the lifespan
-hook the sessions share).
+modules of their own: its base `catalog.decorators.FeatureRegistrations` (registering
+features), and the objects it holds and hands its public methods over to,
+`serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
+`serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
+`serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import functools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast
 
 import msgspec
 
@@ -92,9 +92,12 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.catalog.feature_server import FeatureServer
+    from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
 
@@ -121,7 +124,7 @@ class FeatureSession(ServerSession):
     stateless_param_types = _STATELESS_PARAM_TYPES
 
 
-class Server(TransportServing, FeatureRegistrations):
+class Server(FeatureRegistrations):
     """An MCP server: name it, register features with decorators, then `run()` it.
 
     Args:
@@ -262,6 +265,8 @@ class Server(TransportServing, FeatureRegistrations):
         self._span = ServerLifespan(
             self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
         )
+        #: Serving over a channel, stdio or HTTP (`serve`, `run_stdio`, `http_app`, `run`).
+        self._serving = TransportServing(self)
         #: Changes announced to the sessions (`_listen_to` hands it the broker's).
         self._broadcasts = SessionBroadcasts(
             self,
@@ -511,6 +516,74 @@ class Server(TransportServing, FeatureRegistrations):
         one that appears later is this server's. Mount before serving: `other`'s lifespan
         runs inside this one's."""
         mount_server(self, other, namespace, separator)
+
+    # ---------------------------------------------------------------- serving
+
+    async def serve(self, channel: MessageChannel) -> None:
+        """Serve one client session over `channel` until it closes."""
+        await self._serving.serve(channel)
+
+    async def run_stdio(
+        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
+    ) -> None:
+        """Serve one session over this process's stdin and stdout (logs go to stderr), or
+        over the given streams, which stay the caller's to close."""
+        await self._serving.run_stdio(stdin=stdin, stdout=stdout)
+
+    def http_app(
+        self,
+        path: str = "/mcp",
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> McpHttpApp:
+        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
+        any ASGI framework (its lifespan events run this server's lifespan). The settings are
+        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
+        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
+        `store` replaces the server's (`Server.use_store`); the app keeps its session
+        records and event logs in the server's store unless `session_store` or
+        `event_store` say otherwise."""
+        return self._serving.http_app(path, store=store, **settings)
+
+    def run(
+        self,
+        transport: Literal["stdio", "http"] = "stdio",
+        *,
+        stdin: StdStream | None = None,
+        stdout: StdStream | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+        http: HttpImplementation | None = None,
+        store: str | Stores | None = None,
+        workers: int = 1,
+        **settings: Unpack[HttpSettings],
+    ) -> None:
+        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
+        the usual `if __name__ == "__main__"`.
+
+        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
+        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
+        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
+        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
+        `workers` > 1 serves the port with that many processes, each running this program
+        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
+        file in a private folder, removed when they stop (`memory://` given is refused).
+        """
+        self._serving.run(
+            transport,
+            stdin=stdin,
+            stdout=stdout,
+            host=host,
+            port=port,
+            path=path,
+            http=http,
+            store=store,
+            workers=workers,
+            **settings,
+        )
 
     # ---------------------------------------------------------------- sessions
 
