@@ -476,7 +476,7 @@ class Server(FeatureRegistrations):
     @property
     def is_running(self) -> bool:
         """Whether the lifespan has been entered (some session is being served)."""
-        return self._span.users > 0
+        return self._span.is_running
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncGenerator[Self, None]:
