@@ -563,11 +563,13 @@ def test_the_asgi_types_are_defined_once() -> None:
 # The server modules that serve over a transport; the rest of the server (its catalog, access
 # checks, handlers) works the same whatever carries the request, so it imports no transport:
 # what it shares with one lives in a layer both may import (protocol, say).
-# (`server.surface` too: `ServerApi` names the types Server's serving methods return.)
+# (`server.surface` and `server.server` too: `ServerApi` and `Server`, whose serving methods
+# hand over to `TransportServing`, name the types those methods take and return.)
 SERVES_OVER_TRANSPORTS = {
     "server.serving.transport_serving",
     "server.serving._http_run",
     "server.surface",
+    "server.server",
 }
 
 

@@ -166,11 +166,11 @@ class ProxyServer(Server):
         resources, which its parent then shows (`mcpkit.proxy.mounted`)."""
         async with super().running():
             try:
-                if self.mounted_in is not None and self._lifespan_users == 1:
+                if self.mounted_in is not None and self._span.users == 1:
                     await self.mounted_upstream.start()
                 yield self
             finally:
-                if self._lifespan_users == 1:
+                if self._span.users == 1:
                     self.round_trips.aclose()
                     await self.pool.aclose()
 

@@ -3,22 +3,22 @@
 
 This module holds what a server is (its settings, what it declares, the servers mounted in
 it), the sessions it builds, and the way of each request: from the session to its handler,
-through the middleware and the mounts, errors masked on the way back. Its bases hold the
-rest, each in a module of its own: `catalog.decorators.FeatureRegistrations` (registering
-features), `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`,
-`run`), `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
+through the middleware and the mounts, errors masked on the way back. The rest is in
+modules of their own: its base `catalog.decorators.FeatureRegistrations` (registering
+features), and the objects it holds and hands its public methods over to,
+`serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
+`serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
 `serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast
 
 import msgspec
 
@@ -50,6 +50,7 @@ from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, Sta
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
 from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
+from mcpkit.server.catalog.decorators import FeatureRegistrations
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos, serve
 from mcpkit.server.catalog.listeners import Listeners, ListenParams
 from mcpkit.server.catalog.skills import with_skills
@@ -69,6 +70,7 @@ from mcpkit.server.mount import (
 )
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
 from mcpkit.stores.broker import Broker, SharedBroker
@@ -90,9 +92,12 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.catalog.feature_server import FeatureServer
+    from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
+    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
 
@@ -119,7 +124,7 @@ class FeatureSession(ServerSession):
     stateless_param_types = _STATELESS_PARAM_TYPES
 
 
-class Server(TransportServing, SessionBroadcasts):
+class Server(FeatureRegistrations):
     """An MCP server: name it, register features with decorators, then `run()` it.
 
     Args:
@@ -177,6 +182,8 @@ class Server(TransportServing, SessionBroadcasts):
             "sqlite:///path.db" (durable on one host), "redis://host:port/db" (many
             processes and hosts), or a `mcpkit.stores.url.Stores` (docs/deploy.md).
     """
+
+    _shared_broker: SharedBroker | None  # `broker`, if other processes share it
 
     def __init__(
         self,
@@ -248,12 +255,26 @@ class Server(TransportServing, SessionBroadcasts):
         self._task_store = task_store
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
-        #: The sessions this process serves: where `_deliver` takes the broker's changes.
+        #: The sessions this process serves: where the broker's changes are delivered.
         self.sessions = HeldSessions(on_left=self._session_left)
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
         self.store: Stores = as_stores(store)
+        #: The `lifespan` hook as its sessions share it (`running`).
+        self._span = ServerLifespan(
+            self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
+        )
+        #: Serving over a channel, stdio or HTTP (`serve`, `run_stdio`, `http_app`, `run`).
+        self._serving = TransportServing(self)
+        #: Changes announced to the sessions (`_listen_to` hands it the broker's).
+        self._broadcasts = SessionBroadcasts(
+            self,
+            span=self._span,
+            sessions=self.sessions,
+            listeners=self.listeners,
+            tasks=self._tasks,
+        )
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
         self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
@@ -265,12 +286,6 @@ class Server(TransportServing, SessionBroadcasts):
         self.request_state_single_use = request_state_single_use
         #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
         self.cache = cache or CachePolicy()
-        self.lifespan_state: Any = None
-        self._lifespan_users = 0
-        self._lifespan_stack: contextlib.AsyncExitStack | None = None
-        self._lifespan_lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None  # where sessions are served
-        self._beating: asyncio.Task[None] | None = None  # renews the lease (`Stores.liveness`)
         #: The servers mounted in this one (`mount`), in order.
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
@@ -368,7 +383,7 @@ class Server(TransportServing, SessionBroadcasts):
         """Take `broker`'s changes, and when other processes share it (a `SharedBroker`,
         told apart here, once), the responses and cancellations they forward: `broker` as a
         `SharedBroker` (None if it is not one) and the function that stops all of it."""
-        stops = [broker.subscribe(self._deliver)]
+        stops = [broker.subscribe(self._broadcasts.deliver)]
         shared = broker if isinstance(broker, SharedBroker) else None
         if shared is not None:
             stops.append(shared.subscribe_responses(self._take_forwarded))
@@ -406,7 +421,7 @@ class Server(TransportServing, SessionBroadcasts):
         `Stores`) from now on: what `mcpkit run --store` and `http_app(store=...)` do. Only
         before the server serves anything: RuntimeError once it has. A `task_store` or
         `broker` given to the constructor stays in use."""
-        if self._task_runner is not None or self.sessions or self._lifespan_users:
+        if self._task_runner is not None or self.sessions or self._span.users:
             raise RuntimeError(f"{self.name} already serves: give its store before it starts")
         stores = as_stores(store)
         if self._own_broker:
@@ -433,6 +448,55 @@ class Server(TransportServing, SessionBroadcasts):
             )
         return self._task_runner
 
+    async def _end_tasks(self) -> None:
+        """End the tasks of this server's tools called as tasks (as its lifespan ends)."""
+        if self._task_runner is not None:
+            await self._task_runner.aclose()
+
+    # ------------------------------------------------------------- broadcasts
+
+    def _broadcast(self, method: str) -> None:
+        """Announce that a list changed (`SessionBroadcasts.announce`)."""
+        self._broadcasts.announce(method)
+
+    async def notify_resource_updated(self, uri: str) -> None:
+        """Tell every session subscribed to `uri` that it changed (server/resources). Never
+        waits for a client: each session's notification is queued in a task, and one still
+        waiting for a slow client to read makes further ones for the same URI redundant
+        (`ServerSessionHandle.announce`)."""
+        await self._broadcasts.resource_updated(uri)
+
+    # ---------------------------------------------------------------- lifespan
+
+    @property
+    def lifespan_state(self) -> Any:
+        """What the lifespan hook yielded (`ctx.lifespan_state`), while it is entered."""
+        return self._span.state
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the lifespan has been entered (some session is being served)."""
+        return self._span.is_running
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncGenerator[Self, None]:
+        """Enter the lifespan hook once for however many sessions are being served."""
+        async with self._span.running():
+            yield self
+
+    def close_listens(self) -> None:
+        """Answer every open `subscriptions/listen` now, their graceful end: a listen never
+        ends on its own, so a server that begins to shut down ends them at once (the HTTP
+        app does, before uvicorn waits for its open responses), and each client learns
+        straight away that this server went away."""
+        self.listeners.close_all()
+
+    def end_listen(self, request: object) -> bool:
+        """Answer the `subscriptions/listen` that `request` (a `request_peer`) serves, if it
+        serves one: its graceful end, as at shutdown, for a client at its cap of requests
+        (`mcpkit.transports.http.own_calls.OwnCalls.make_room`); whether it did."""
+        return self.listeners.end(request)
+
     def add_middleware(self, middleware: Middleware) -> None:
         """Add a layer inside those already added (the first added stays outermost)."""
         self.middleware = (*self.middleware, middleware)
@@ -452,6 +516,74 @@ class Server(TransportServing, SessionBroadcasts):
         one that appears later is this server's. Mount before serving: `other`'s lifespan
         runs inside this one's."""
         mount_server(self, other, namespace, separator)
+
+    # ---------------------------------------------------------------- serving
+
+    async def serve(self, channel: MessageChannel) -> None:
+        """Serve one client session over `channel` until it closes."""
+        await self._serving.serve(channel)
+
+    async def run_stdio(
+        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
+    ) -> None:
+        """Serve one session over this process's stdin and stdout (logs go to stderr), or
+        over the given streams, which stay the caller's to close."""
+        await self._serving.run_stdio(stdin=stdin, stdout=stdout)
+
+    def http_app(
+        self,
+        path: str = "/mcp",
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> McpHttpApp:
+        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
+        any ASGI framework (its lifespan events run this server's lifespan). The settings are
+        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
+        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
+        `store` replaces the server's (`Server.use_store`); the app keeps its session
+        records and event logs in the server's store unless `session_store` or
+        `event_store` say otherwise."""
+        return self._serving.http_app(path, store=store, **settings)
+
+    def run(
+        self,
+        transport: Literal["stdio", "http"] = "stdio",
+        *,
+        stdin: StdStream | None = None,
+        stdout: StdStream | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+        http: HttpImplementation | None = None,
+        store: str | Stores | None = None,
+        workers: int = 1,
+        **settings: Unpack[HttpSettings],
+    ) -> None:
+        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
+        the usual `if __name__ == "__main__"`.
+
+        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
+        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
+        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
+        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
+        `workers` > 1 serves the port with that many processes, each running this program
+        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
+        file in a private folder, removed when they stop (`memory://` given is refused).
+        """
+        self._serving.run(
+            transport,
+            stdin=stdin,
+            stdout=stdout,
+            host=host,
+            port=port,
+            path=path,
+            http=http,
+            store=store,
+            workers=workers,
+            **settings,
+        )
 
     # ---------------------------------------------------------------- sessions
 
@@ -702,8 +834,13 @@ class Server(TransportServing, SessionBroadcasts):
 
     def handle_event(self, handle: Peer, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
-            if isinstance(handle, ServerSessionHandle):  # (roots are a session's client's)
-                self._on_notification(handle, ev)
+            roots_changed = self.on_roots_changed
+            if (
+                ev.method == "notifications/roots/list_changed"
+                and roots_changed is not None
+                and isinstance(handle, ServerSessionHandle)  # (roots are a session's client's)
+            ):
+                self._tasks.spawn(roots_changed(handle))
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):

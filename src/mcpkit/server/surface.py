@@ -107,7 +107,6 @@ class ServerApi(Protocol):
     store: Stores
     broker: Broker
     state_seal: StateSeal
-    lifespan_state: Any
     mounts: tuple[Mount, ...]
     mounted_in: Mount | None
     tools: Registry[ToolSpec]
@@ -125,6 +124,9 @@ class ServerApi(Protocol):
 
     @property
     def middleware(self) -> tuple[_Layer, ...]: ...
+
+    @property
+    def lifespan_state(self) -> Any: ...
 
     @property
     def is_running(self) -> bool: ...

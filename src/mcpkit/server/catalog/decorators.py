@@ -79,7 +79,7 @@ class FeatureRegistrations:
         self.templates.on_change = changed
 
     def _broadcast(self, method: str) -> None:
-        raise NotImplementedError  # provided by SessionBroadcasts (broadcasts.py)
+        raise NotImplementedError  # provided by Server (its SessionBroadcasts announce it)
 
     # ------------------------------------------------------------------- tools
 

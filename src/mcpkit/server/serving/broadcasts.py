@@ -1,10 +1,10 @@
-"""`SessionBroadcasts`: what a `Server` tells its sessions, a base of `Server`.
+"""`SessionBroadcasts`: what a `Server` tells its sessions, an object the `Server` holds.
 
 A change (a list changed, a resource was updated) is published to the server's broker, which
 hands it to every process serving the server; each delivers it to its own sessions that may
 be told (past `initialize`; for a resource, subscribed to it), from background tasks, so a
-slow client holds up nobody. The client's own notifications (roots changed) come in here too.
-Apart from `server` because none of it is on a request's way: it runs when something changes.
+slow client holds up nobody. Apart from `server` because none of it is on a request's way:
+it runs when something changes. What it needs of the server is `BroadcastHost`.
 """
 
 from __future__ import annotations
@@ -12,75 +12,94 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from mcpkit.protocol.events import NotificationReceived
-from mcpkit.server.catalog.decorators import FeatureRegistrations
-from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.mount import forward_update
-from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.stores.broker import SESSION_CHANGED, Change
 
 if TYPE_CHECKING:
-    from mcpkit.server.mount import Mount
-    from mcpkit.server.session import HeldSessions, ServerSessionHandle
+    from mcpkit.runtime.background import BackgroundTasks
+    from mcpkit.server.catalog.listeners import Listeners
+    from mcpkit.server.serving.lifespan import ServerLifespan
+    from mcpkit.server.session import HeldSessions
+    from mcpkit.server.surface import Mount
     from mcpkit.stores.broker import Broker
 
-__all__ = ["SessionBroadcasts"]
+__all__ = ["BroadcastHost", "SessionBroadcasts"]
 
 logger = logging.getLogger("mcpkit.server")
 
 
-class SessionBroadcasts(FeatureRegistrations, ServerLifespan):
-    """Changes announced to a server's sessions, and their notifications to it (the
-    attributes are set by `Server.__init__`)."""
+class BroadcastHost(Protocol):
+    """What `SessionBroadcasts` reads of its server (`mcpkit.Server`) at each change: its
+    `broker` may be replaced before serving starts (`use_store`), and it may be mounted
+    (`mount`) after it is built."""
 
-    sessions: HeldSessions
-    listeners: Listeners
-    broker: Broker
-    mounted_in: Mount | None
+    @property
+    def broker(self) -> Broker: ...
 
-    def _on_notification(self, handle: ServerSessionHandle, ev: NotificationReceived) -> None:
-        if ev.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
-            self._tasks.spawn(self.on_roots_changed(handle))
+    @property
+    def mounted_in(self) -> Mount | None: ...
 
-    def _broadcast(self, method: str) -> None:
+
+class SessionBroadcasts:
+    """Changes announced to the sessions of `host`: those of `sessions`, and the open
+    2026-07-28 listens of `listeners`, each sent from a task of `tasks`; only while `span`
+    (the host's lifespan) is entered."""
+
+    def __init__(
+        self,
+        host: BroadcastHost,
+        *,
+        span: ServerLifespan,
+        sessions: HeldSessions,
+        listeners: Listeners,
+        tasks: BackgroundTasks,
+    ) -> None:
+        self._host = host
+        self._span = span
+        self._sessions = sessions
+        self._listeners = listeners
+        self._tasks = tasks
+
+    def announce(self, method: str) -> None:
         """Announce that a list changed (from sync code too: a registration in a `def`
         handler's worker thread hops to the loop first). Only while serving: registrations
         made before (at import, in every process of a deployment) change nothing a client
         has seen, and must not tell every other process's clients that they did."""
-        if not self.is_running:
+        span = self._span
+        if not span.is_running:
             return
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             # Called from a sync handler's worker thread, or when not serving at all.
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._broadcast, method)
+            loop = span.loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self.announce, method)
             return
-        self.broker.publish(Change(method))
+        self._host.broker.publish(Change(method))
 
-    async def notify_resource_updated(self, uri: str) -> None:
-        """Tell every session subscribed to `uri` that it changed (server/resources). Never
-        waits for a client: each session's notification is queued in a task, and one still
-        waiting for a slow client to read makes further ones for the same URI redundant
-        (`ServerSessionHandle.announce`)."""
-        self.broker.publish(Change("notifications/resources/updated", uri))
-        if self.mounted_in is not None:  # the parent's subscribers know it by another URI
-            forwarded = forward_update(self.mounted_in, uri)
+    async def resource_updated(self, uri: str) -> None:
+        """`Server.notify_resource_updated`: tell the sessions subscribed to `uri`."""
+        host = self._host
+        host.broker.publish(Change("notifications/resources/updated", uri))
+        mounted_in = host.mounted_in
+        if mounted_in is not None:  # the parent's subscribers know it by another URI
+            forwarded = forward_update(mounted_in, uri)
             if forwarded is not None:
                 await forwarded
 
-    def _deliver(self, change: Change) -> None:
+    def deliver(self, change: Change) -> None:
         """The broker's change, to each of this process's sessions that may be told: those
         past `initialize`, and for a resource, those subscribed to it. Sent from tasks, so a
         slow client holds up nobody; repeated changes before a session's announcement
         leaves make one."""
         if change.method == SESSION_CHANGED:  # for the HTTP app holding the session
             return
-        self.listeners.deliver(change)  # 2026-07-28 subscriptions/listen
+        self._listeners.deliver(change)  # 2026-07-28 subscriptions/listen
         uri = change.uri
-        for handle in list(self.sessions):
+        for handle in list(self._sessions):
             if not handle.notifiable or (uri is not None and uri not in handle.subscriptions):
                 continue
             announcement = handle.announce(change.method, uri)

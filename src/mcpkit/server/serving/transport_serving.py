@@ -1,6 +1,7 @@
-"""`TransportServing`: serving a `Server` over a channel, stdio or Streamable HTTP, a base of
-`Server`: `serve(channel)` runs one session, `run_stdio()` one over the process's stdio,
-`http_app()` builds the ASGI app, and `run()` does one or the other in the foreground.
+"""`TransportServing`: serving a `Server` over a channel, stdio or Streamable HTTP, an object
+the `Server` holds (its `serve`, `run_stdio`, `http_app` and `run` hand over to it):
+`serve(channel)` runs one session, `run_stdio()` one over the process's stdio, `http_app()`
+builds the ASGI app, and `run()` does one or the other in the foreground.
 
 Each is a way into the server, not part of it: what they need of it is `Servable` (its
 sessions, its lifespan, building a session), so this module never names `Server`.
@@ -38,7 +39,8 @@ logger = logging.getLogger("mcpkit.server")
 
 class Servable(Protocol):
     """What serving over a transport needs of a server (`mcpkit.Server`): the HTTP app's
-    `HostServer`, `_http_run`'s `HttpServable`, and this class's own methods."""
+    `HostServer`, `_http_run`'s `HttpServable`, and `TransportServing`, which the server
+    holds and hands its own `serve`, `run_stdio`, `http_app` and `run` to."""
 
     @property
     def name(self) -> str: ...
@@ -97,58 +99,58 @@ class Servable(Protocol):
 
 
 class TransportServing:
-    """The ways to serve a server: one channel, stdio, an ASGI app, or `run()`."""
+    """The ways to serve `host`: one channel, stdio, an ASGI app, or `run()` (each method is
+    documented on `mcpkit.Server`, whose same-named method hands over to it). Each reaches
+    the others through `host`, so a subclass of `Server` that overrides one is heard."""
 
-    async def serve(self: Servable, channel: MessageChannel) -> None:
-        """Serve one client session over `channel` until it closes."""
-        async with self.running():
-            handle = self.new_connection(channel)
-            self.sessions.add(handle)
+    def __init__(self, host: Servable) -> None:
+        self._host = host
+
+    async def serve(self, channel: MessageChannel) -> None:
+        """`Server.serve`: one client session over `channel`, until it closes."""
+        host = self._host
+        async with host.running():
+            handle = host.new_connection(channel)
+            host.sessions.add(handle)
             try:
                 await handle.run()
             finally:
-                self.sessions.discard(handle)
+                host.sessions.discard(handle)
                 await handle.connection.aclose()
 
     async def run_stdio(
-        self: Servable, *, stdin: StdStream | None = None, stdout: StdStream | None = None
+        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
     ) -> None:
-        """Serve one session over this process's stdin and stdout (logs go to stderr), or
-        over the given streams, which stay the caller's to close."""
+        """`Server.run_stdio`: one session over stdio, or over the given streams."""
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
         channel = await open_stdio_server_channel(
-            max_message_size=self.max_message_size, stdin=stdin, stdout=stdout
+            max_message_size=self._host.max_message_size, stdin=stdin, stdout=stdout
         )
-        await self.serve(channel)
+        await self._host.serve(channel)
 
     def http_app(
-        self: Servable,
+        self,
         path: str = "/mcp",
         *,
         store: str | Stores | None = None,
         **settings: Unpack[HttpSettings],
     ) -> McpHttpApp:
-        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
-        any ASGI framework (its lifespan events run this server's lifespan). The settings are
-        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
-        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
-        `store` replaces the server's (`Server.use_store`); the app keeps its session
-        records and event logs in the server's store unless `session_store` or
-        `event_store` say otherwise."""
+        """`Server.http_app`: the ASGI app serving the host over Streamable HTTP at `path`."""
         from mcpkit.transports.http.app import McpHttpApp
 
-        stores = self.use_store(store) if store is not None else self.store
+        host = self._host
+        stores = host.use_store(store) if store is not None else host.store
         if "auth" not in settings:
-            settings["auth"] = self.auth
+            settings["auth"] = host.auth
         if stores.sessions is not None and "session_store" not in settings:
             settings["session_store"] = stores.sessions
         if stores.events is not None and "event_store" not in settings:
             settings["event_store"] = stores.events
-        return McpHttpApp(self, path=path, **settings)
+        return McpHttpApp(host, path=path, **settings)
 
     def run(
-        self: Servable,
+        self,
         transport: Literal["stdio", "http"] = "stdio",
         *,
         stdin: StdStream | None = None,
@@ -161,21 +163,12 @@ class TransportServing:
         workers: int = 1,
         **settings: Unpack[HttpSettings],
     ) -> None:
-        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
-        the usual `if __name__ == "__main__"`.
-
-        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
-        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
-        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
-        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
-        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
-        `workers` > 1 serves the port with that many processes, each running this program
-        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
-        file in a private folder, removed when they stop (`memory://` given is refused).
-        """
+        """`Server.run`: serve in the foreground until the client goes away, or over HTTP
+        until SIGINT or SIGTERM."""
+        server = self._host
         check_run_allowed()
         if store is not None:
-            self.use_store(store)
+            server.use_store(store)
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         if transport == "stdio":
@@ -184,7 +177,7 @@ class TransportServing:
             if workers != 1:
                 raise ValueError("workers need transport='http': a stdio server has one client")
             main: Coroutine[Any, Any, None] = until_terminated(
-                self.run_stdio(stdin=stdin, stdout=stdout)
+                server.run_stdio(stdin=stdin, stdout=stdout)
             )
         elif transport == "http":
             if stdin is not None or stdout is not None:
@@ -194,13 +187,13 @@ class TransportServing:
 
             if workers > 1 and not is_worker():
                 stateless = settings.get("stateless", False)
-                _supervise(self, workers, host=host, port=port, path=path, stateless=stateless)
+                _supervise(server, workers, host=host, port=port, path=path, stateless=stateless)
                 return
             if workers > 1:  # a worker: the supervisor's private store, if it made one
                 from mcpkit.server.serving._private_store import take_private_store
 
-                take_private_store(self)
-            main = serve_http(self, host=host, port=port, path=path, http=http, **settings)
+                take_private_store(server)
+            main = serve_http(server, host=host, port=port, path=path, http=http, **settings)
         else:
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
         _log_to_stderr()
@@ -209,9 +202,9 @@ class TransportServing:
             asyncio.Runner(loop_factory=loop_factory()) as runner,
         ):
             try:
-                runner.run(_checked(self.store, main))
+                runner.run(_checked(server.store, main))
             finally:
-                runner.run(self.store.aclose())
+                runner.run(server.store.aclose())
 
 
 def _supervise(
