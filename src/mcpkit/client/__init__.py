@@ -10,12 +10,14 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
 )
 from mcpkit.client.client import Client
+from mcpkit.client.skill_calls import LoadedSkill
 from mcpkit.client.task_requestor import ClientTask
 
 __all__ = [
     "Client",
     "ClientTask",
     "ElicitationHandler",
+    "LoadedSkill",
     "LogHandler",
     "NotificationHandler",
     "RootsProvider",

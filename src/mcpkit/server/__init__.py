@@ -7,20 +7,23 @@ from mcpkit.server.catalog.content import audio, embedded_resource, image, resou
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.catalog.skills import SkillSpec
 from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.server import Server
-from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.session import Peer, ServerSessionHandle
 
 __all__ = [
     "CachePolicy",
     "Context",
     "ElicitationResult",
+    "Peer",
     "PromptSpec",
     "RegistrationWarning",
     "ResourceSpec",
     "Server",
     "ServerSessionHandle",
+    "SkillSpec",
     "TemplateSpec",
     "ToolSpec",
     "audio",
