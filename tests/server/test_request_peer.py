@@ -278,3 +278,27 @@ async def test_no_body_leaves_anything_in_the_reading_session() -> None:
     reader = server._reader()
     assert reader.phase == "new" and reader.terms is None
     assert not reader._inflight and not reader.data_to_send()
+
+
+async def test_what_a_body_holds_besides_a_request_goes_to_no_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A response, a cancel or a notification posted with no session concerns nothing here:
+    it is not handed to the broker as if some session in another process were owed it (with
+    a shared broker, that would be a publish per POST a client can send at will)."""
+    server = make_server()
+    forwarded: list[object] = []
+    monkeypatch.setattr(
+        type(server.broker), "forward_response", lambda self, sid, ev: forwarded.append(ev)
+    )
+    for body in (
+        b'{"jsonrpc": "2.0", "id": "p1-7", "result": {}}',
+        msgspec.json.encode(
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}
+        ),
+        msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}),
+    ):
+        peer, written = one(server)
+        assert await peer.serve(body, None) == (False, [])
+        assert written.items == []
+    assert forwarded == []

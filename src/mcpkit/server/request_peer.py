@@ -27,7 +27,7 @@ from typing import Any, Final, Protocol
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
-from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
+from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
@@ -62,8 +62,6 @@ class PeerServer(Protocol):
     """What a `RequestPeer` needs of the server it serves for (`mcpkit.Server`)."""
 
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
-
-    def handle_event(self, handle: Peer, ev: Event) -> None: ...
 
 
 class RequestPeer:
@@ -116,8 +114,9 @@ class RequestPeer:
         if read.refused:
             self._closed = True
             return False, read.refused
-        for ev in read.events:
-            self.server.handle_event(self, ev)
+        # What the body held besides a request (a notification, a response or a cancel about
+        # nothing in flight) concerns no session, and this request has none: nothing to route
+        # it to, nor to ask another process about.
         request = read.request
         if request is None:  # answered by the session itself, or a notification
             for item in read.answers:

@@ -615,7 +615,7 @@ class Server(FeatureRegistrations):
             self.info,
             self.instructions,
             self.cache,
-            len(self.extension_handlers),
+            self.extension_method_names,
             self.max_message_size,
             self.max_json_depth,
         )
@@ -639,9 +639,7 @@ class Server(FeatureRegistrations):
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
             cache=self.cache,
-            extension_methods=method_infos(
-                len(self.skills) > 0, frozenset(self.extension_handlers)
-            ),
+            extension_methods=method_infos(len(self.skills) > 0, self.extension_method_names),
             extensions=(TASKS,) if self.serves_tasks else (),
             codec=self._codec,
         )
