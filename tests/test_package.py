@@ -425,10 +425,8 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'level', 'info')": _WIRE,
         "getattr(params, 'logger', None)": _WIRE,
     },
-    "proxy/pool.py": {
-        "getattr(ev.params, 'uri', None)": _WIRE,
-        "getattr(params, 'level', None)": _WIRE,
-    },
+    "proxy/downstream.py": {"getattr(params, 'level', None)": _WIRE},
+    "proxy/pool.py": {"getattr(params, 'uri', None)": _WIRE},
     "proxy/proxy_server.py": {"getattr(params, 'task_id', None)": _WIRE},
     "proxy/round_trips.py": {
         "getattr(params, 'input_responses', None)": _WIRE,

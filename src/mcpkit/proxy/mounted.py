@@ -56,8 +56,11 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.proxy.pool import LinkPool, PooledLink
+    from mcpkit.proxy.pool import LinkPool
+    from mcpkit.proxy.upstream_link import Downstream, Link
+    from mcpkit.runtime.connection import ProgressCallback
     from mcpkit.server.server import Server
+    from mcpkit.types import RequestId
 
 __all__ = [
     "LIST_CHANGES",
@@ -119,16 +122,13 @@ def _renew(registry: Registry[T], entries: dict[str, T]) -> None:
         registry.add(key, item, replace=True)
 
 
-async def _listed(link: PooledLink, method: str, field: str) -> list[Any]:
+async def _listed(link: Link, method: str, field: str) -> list[Any]:
     """Every page of an upstream list."""
-    conn = link.connection
-    if conn is None:
-        raise McpError(codes.INTERNAL_ERROR, "the upstream server of this proxy has ended")
     items: list[Any] = []
     cursor: str | None = None
     while True:
         params = {} if cursor is None else {"cursor": cursor}
-        page = await conn.request(method, params, timeout=link.settings.upstream_timeout)
+        page = await link.send(method, params, timeout=link.settings.upstream_timeout)
         items.extend(getattr(page, field))
         cursor = page.next_cursor
         if not cursor:
@@ -320,8 +320,9 @@ class MountedUpstream:
 
 
 class _Caller:
-    """The request being served, as a pooled link's holder (`mcpkit.proxy.pool.Asker`): the
-    upstream's progress, log messages and questions on its call go to it."""
+    """The request being served, as a pooled link's holder (`mcpkit.proxy.upstream_link.
+    Asker`) and its call's `Downstream`: the upstream's progress, log messages and
+    questions on its call go to it."""
 
     __slots__ = ("ctx", "round_ended")
 
@@ -330,6 +331,10 @@ class _Caller:
         #: Set when a 2026-07-28 question ended the round (the client answers on retry).
         self.round_ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
+    @property
+    def request_id(self) -> RequestId | None:
+        return self.ctx.request_id
+
     async def progress(self, progress: float, total: float | None, message: Any) -> None:
         await self.ctx.progress(progress, total, message)
 
@@ -337,7 +342,10 @@ class _Caller:
         level, data = str(getattr(params, "level", "info")), getattr(params, "data", None)
         await self.ctx.log(level, data, logger=getattr(params, "logger", None))
 
-    async def ask(self, method: str, params: Any) -> Any:
+    async def ask(
+        self, ev: RequestReceived, related: Downstream | None, on_progress: ProgressCallback | None
+    ) -> Any:
+        method, params = ev.method, ev.params
         answer_type = _ANSWER_TYPES.get(method)
         if answer_type is None:
             raise McpError(
@@ -372,7 +380,7 @@ async def forward(pool: LinkPool, ctx: Context, method: str, params: Any) -> Any
     link = await pool.acquire(caller, ctx.client_capabilities)
     try:
         ev = RequestReceived(ctx.request_id, method, params)
-        call = asyncio.ensure_future(link.forward_for(caller, ev, params))
+        call = asyncio.ensure_future(link.forward(caller, ev, params))
         try:
             await asyncio.wait((call, caller.round_ended), return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -13,7 +13,8 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
-from mcpkit.proxy.pool import Down, LinkPool
+from mcpkit.proxy.downstream import Down
+from mcpkit.proxy.pool import LinkPool
 from mcpkit.server.catalog.listeners import Listen, agreed_filter
 from mcpkit.types import InitializeResult
 

@@ -21,33 +21,27 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import msgspec
 
-from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError, TransportError
+from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
-from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.terms import log_level_of
-from mcpkit.proxy.upstream_link import Link, LinkSettings
+from mcpkit.proxy.upstream_link import Asker, Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks
-from mcpkit.server.session import LOG_LEVELS
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
     ClientCapabilities,
     ClientCapabilitiesRoots,
     InitializeRequestParams,
     InitializeResult,
-    RequestId,
 )
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.listeners import Listeners
-    from mcpkit.server.session import Peer
 
-__all__ = ["Asker", "Down", "Downstream", "LinkPool", "PooledLink", "askable"]
+__all__ = ["LinkPool", "askable"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -62,127 +56,11 @@ _CHANGES: Final = frozenset(
 )
 
 
-@dataclass(slots=True)
-class Down:
-    """The way down to one 2026 request: its client (a POST's `RequestPeer`, or a stdio
-    session), its id, the progress token it gave, and the log level its `_meta` asked for
-    (None: no log messages at all, as basic/index's `io.modelcontextprotocol/logLevel` has
-    it)."""
-
-    handle: Peer
-    request_id: RequestId
-    progress_token: RequestId | None
-    log_level: str | None
-
-    @classmethod
-    def of(cls, handle: Peer, ev: RequestReceived) -> Down:
-        level = log_level_of(ev.terms)
-        return cls(handle, ev.request_id, ev.progress_token, level)
-
-    async def log(self, params: Any) -> None:
-        """An upstream log message, when at or above the level the request asked for."""
-        level = getattr(params, "level", None)
-        wanted = self.log_level
-        if wanted is None or LOG_LEVELS.get(str(level), -1) < LOG_LEVELS[wanted]:
-            return
-        await self.handle.notify("notifications/message", params, related=self.request_id)
-
-    async def progress(self, progress: float, total: float | None, message: Any) -> None:
-        """Upstream progress, under the request's own token, while it is still in flight."""
-        token = self.progress_token
-        protocol = self.handle.protocol
-        if token is None or not protocol.is_inflight(self.request_id):
-            return
-        try:
-            protocol.send_progress(self.request_id, token, progress, total, message)
-            await self.handle.connection.flush()
-        except (LocalProtocolError, ConnectionClosed):
-            pass  # progress that does not increase, or a client gone: nothing to tell
-
-
-class Downstream(Protocol):
-    """Where the upstream's progress and log messages on a forwarded request go: a `Down`,
-    or a call alive across rounds (`mcpkit.proxy.round_trips.PendingCall`)."""
-
-    async def log(self, params: Any) -> None: ...
-
-    async def progress(self, progress: float, total: float | None, message: Any) -> None: ...
-
-
-class Asker(Downstream, Protocol):
-    """What holds a pooled link: a call that passes the upstream's questions to its client."""
-
-    async def ask(self, method: str, params: Any) -> Any: ...
-
-
-class PooledLink(Link):
-    """An upstream session of the pool: what it serves goes down to the request it serves."""
-
-    _after_end = "the proxy opens a new upstream session for the next request"
-
-    def __init__(self, settings: LinkSettings, pool: LinkPool, declared: bytes) -> None:
-        super().__init__(settings)
-        self.pool = pool
-        #: The client capabilities this link declared upstream (their JSON, as a key).
-        self.declared = declared
-        #: The call holding this link, whose client the upstream's questions go to.
-        self.holder: Asker | None = None
-        #: The requests being forwarded on this link, oldest first (for log messages).
-        self.serving: dict[int, Downstream] = {}
-
-    async def forward_for(self, down: Downstream, ev: RequestReceived, params: Any) -> Any:
-        """`forward`, with the upstream's progress and log messages going to `down`."""
-        key = id(down)
-        self.serving[key] = down
-        try:
-            return await self.forward(ev, params, _ProgressTo(down))
-        finally:
-            self.serving.pop(key, None)
-
-    async def _upstream_request(self, ev: RequestReceived) -> Any:
-        holder = self.holder
-        if holder is None:
-            raise McpError(
-                codes.METHOD_NOT_FOUND,
-                f"{ev.method} cannot reach this proxy's client: a 2026-07-28 client can be "
-                "asked only while tools/call, prompts/get or resources/read is being served",
-            )
-        return await holder.ask(ev.method, ev.params)
-
-    def _upstream_event(self, ev: Event) -> None:
-        if not isinstance(ev, NotificationReceived):
-            return
-        if ev.method == "notifications/message":
-            down: Downstream | None = self.holder
-            if down is None and self.serving:
-                down = next(reversed(self.serving.values()))
-            if down is not None:
-                self._tasks.spawn(_quietly(down.log(ev.params)))
-        elif ev.method in _CHANGES:
-            self.pool.changed(self, ev.method, getattr(ev.params, "uri", None))
-        # notifications/elicitation/complete and tasks/status have no 2026 counterpart
-
-    def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
-        super()._upstream_ended(reader)
-        if not self._closing:
-            logger.warning("an upstream session serving 2026-07-28 requests ended")
-        self.pool.ended(self)
-
-
-class _ProgressTo:
-    """A progress callback to `down` (a class, so the link keeps no closure per request)."""
-
-    __slots__ = ("down",)
-
-    def __init__(self, down: Downstream) -> None:
-        self.down = down
-
-    async def __call__(self, progress: float, total: float | None, message: Any) -> None:
-        await self.down.progress(progress, total, message)
-
-
 class LinkPool:
-    """At most `capacity` upstream sessions for 2026 requests (see the module's docstring)."""
+    """At most `capacity` upstream sessions for 2026 requests (see the module's docstring);
+    the owner of each (`mcpkit.proxy.upstream_link.LinkOwner`)."""
+
+    after_end: ClassVar[str] = "the proxy opens a new upstream session for the next request"
 
     def __init__(
         self,
@@ -200,13 +78,15 @@ class LinkPool:
         self.hello = hello
         self.capacity = capacity
         self.listeners = listeners
-        self.links: list[PooledLink] = []
+        self.links: list[Link] = []
+        #: The client capabilities each link declared upstream (their JSON, as a key).
+        self.declared: dict[Link, bytes] = {}
         self._opening = 0
         #: The upstream's answer to the latest initialize: its info and capabilities.
         self.upstream: InitializeResult | None = None
         #: URI -> open listens following it, subscribed upstream on `_subscribed_on`.
         self._followed: collections.Counter[str] = collections.Counter()
-        self._subscribed_on: PooledLink | None = None
+        self._subscribed_on: Link | None = None
         self._tasks = BackgroundTasks()
         self._first = asyncio.Lock()
         self._closed = False
@@ -217,12 +97,12 @@ class LinkPool:
         self.on_subscriptions_lost: Callable[[], None] | None = None
 
     @property
-    def subscribed_on(self) -> PooledLink | None:
+    def subscribed_on(self) -> Link | None:
         """The link holding the upstream resource subscriptions (`follow`), if one does."""
         return self._subscribed_on
 
     @property
-    def primary(self) -> PooledLink | None:
+    def primary(self) -> Link | None:
         """The link whose change notifications reach the listens."""
         return self.links[0] if self.links else None
 
@@ -240,14 +120,15 @@ class LinkPool:
 
     async def acquire(
         self, holder: Asker | None, capabilities: ClientCapabilities | None = None
-    ) -> PooledLink:
+    ) -> Link:
         """A link for one request: with a `holder`, one no other call holds (then held by
         it) that declared `capabilities` upstream (what its client can be asked); without,
         an idle one first, else a new one, else any."""
         caps = self.hello.capabilities if capabilities is None else askable(capabilities)
         declared = msgspec.json.encode(caps)
         idle = [link for link in self.links if link.holder is None]
-        found = next((link for link in idle if holder is None or link.declared == declared), None)
+        alike = (link for link in idle if holder is None or self.declared[link] == declared)
+        found = next(alike, None)
         if found is not None:
             found.holder = holder
             return found
@@ -257,7 +138,7 @@ class LinkPool:
             self._make_room(idle)
         return await self._open(holder, caps, declared)
 
-    def _make_room(self, idle: list[PooledLink]) -> None:
+    def _make_room(self, idle: list[Link]) -> None:
         """Close the idle link opened first (not the one the listens hear changes on, nor
         the one holding their subscriptions): a call of other capabilities needs its place."""
         spare = next(
@@ -266,9 +147,10 @@ class LinkPool:
         )
         if spare is not None:
             self.links.remove(spare)
+            self.declared.pop(spare, None)
             self._tasks.spawn(spare.aclose())
 
-    def release(self, link: PooledLink, holder: Asker) -> None:
+    def release(self, link: Link, holder: Asker) -> None:
         if link.holder is holder:
             link.holder = None
 
@@ -280,7 +162,7 @@ class LinkPool:
         holder: Asker | None,
         capabilities: ClientCapabilities | None = None,
         declared: bytes | None = None,
-    ) -> PooledLink:
+    ) -> Link:
         if self._closed:
             raise McpError(codes.INTERNAL_ERROR, "this proxy is shutting down")
         if self._full():
@@ -293,16 +175,15 @@ class LinkPool:
         hello = self.hello
         if capabilities is not None and capabilities != hello.capabilities:
             hello = msgspec.structs.replace(hello, capabilities=capabilities)
-        link = PooledLink(self.settings, self, declared or msgspec.json.encode(hello.capabilities))
+        link = Link(self.settings, self)
         link.holder = holder
         self._opening += 1
         try:
             upstream = await link.open(hello)
-            conn = link.connection
-            if conn is not None and upstream.capabilities.logging is not None:
+            if upstream.capabilities.logging is not None:
                 # Every message comes to the proxy, which passes each request the levels
                 # its own `_meta` asks for.
-                await conn.request("logging/setLevel", {"level": "debug"})
+                await link.send("logging/setLevel", {"level": "debug"})
         except BaseException as exc:
             await link.aclose()
             if isinstance(exc, McpError) or not isinstance(exc, Exception):
@@ -314,22 +195,29 @@ class LinkPool:
             self._opening -= 1
         self.upstream = upstream
         self.links.append(link)
+        self.declared[link] = declared or msgspec.json.encode(hello.capabilities)
         return link
 
-    def changed(self, link: PooledLink, method: str, uri: str | None) -> None:
+    def notified(self, link: Link, method: str, params: Any) -> None:
         """An upstream change notification: the listens' when it came on the primary link
         (every link to one server hears of a list change; the listens hear of it once), or
-        on any link when each is a server process of its own."""
-        if link is self.primary or not self.one_server:
+        on any link when each is a server process of its own. (A log message no request
+        takes, notifications/elicitation/complete and tasks/status have no 2026
+        counterpart.)"""
+        if method in _CHANGES and (link is self.primary or not self.one_server):
+            uri = getattr(params, "uri", None)
             change = Change(method, uri if isinstance(uri, str) else None)
             self.listeners.deliver(change)
             if self.on_change is not None:
                 self.on_change(change)
 
-    def ended(self, link: PooledLink) -> None:
+    def ended(self, link: Link) -> None:
         """A link's upstream session ended: it serves no more requests. When it held the
         resource subscriptions, the listens end (gracefully, so their clients listen
         again, on a new primary link)."""
+        if not link.closing:
+            logger.warning("an upstream session serving 2026-07-28 requests ended")
+        self.declared.pop(link, None)
         if link in self.links:
             self.links.remove(link)
         if link is self._subscribed_on:
@@ -372,6 +260,7 @@ class LinkPool:
         self._tasks.cancel_all()
         self._subscribed_on, self._followed = None, collections.Counter()
         links, self.links = self.links, []
+        self.declared.clear()
         for link in links:
             await link.aclose()
         self.upstream = None
@@ -388,18 +277,10 @@ def askable(capabilities: ClientCapabilities) -> ClientCapabilities:
     )
 
 
-async def _request(link: PooledLink, method: str, uri: str) -> None:
-    conn = link.connection
-    if conn is None or link.ended is not None:
+async def _request(link: Link, method: str, uri: str) -> None:
+    if link.connection is None or link.ended is not None:
         return
     try:
-        await conn.request(method, {"uri": uri}, timeout=link.settings.upstream_timeout)
+        await link.send(method, {"uri": uri}, timeout=link.settings.upstream_timeout)
     except (McpError, TransportError, TimeoutError, LocalProtocolError) as exc:
         logger.warning("%s %s on the upstream server failed: %s", method, uri, exc)
-
-
-async def _quietly(sending: Awaitable[None]) -> None:
-    try:
-        await sending
-    except Exception:  # the client may have gone meanwhile
-        logger.debug("could not pass a notification on", exc_info=True)

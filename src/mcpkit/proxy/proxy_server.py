@@ -17,10 +17,11 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, is_stateless_revision
 from mcpkit.protocol.server_session import ServerSession
+from mcpkit.proxy.downstream import Down, SessionHolder
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.own_answers import discover, listen, stateless_error
-from mcpkit.proxy.pool import Down, LinkPool
+from mcpkit.proxy.pool import LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.task_owners import BY_ID, TaskOwners, requestor
 from mcpkit.proxy.upstream_channel import (
@@ -29,7 +30,7 @@ from mcpkit.proxy.upstream_channel import (
     one_server,
     open_upstream,
 )
-from mcpkit.proxy.upstream_link import LinkSettings, UpstreamLink
+from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
@@ -123,7 +124,8 @@ class ProxyServer(Server):
         self.max_upstreams = max_upstreams
         #: Who made which task (`auth=` only: without it every requestor is one owner).
         self.task_owners = TaskOwners() if self.auth is not None else None
-        self.links: dict[ServerSessionHandle, UpstreamLink] = {}
+        #: Each client session's upstream session, which it holds for its whole life.
+        self.links: dict[ServerSessionHandle, Link] = {}
         opener = functools.partial(
             open_upstream,
             target,
@@ -136,7 +138,6 @@ class ProxyServer(Server):
             open_channel=opener,
             connect_timeout=connect_timeout,
             upstream_timeout=upstream_timeout,
-            downstream_timeout=self.request_timeout,
             max_message_size=self.max_message_size,
             max_json_depth=self.max_json_depth,
             send_high_water=self.send_high_water,
@@ -266,7 +267,8 @@ class ProxyServer(Server):
                 raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
             if ev.method in _POLLS:
                 polled(handle.connection, ev.request_id)
-            forward = functools.partial(self._forward, link, ev)
+            down = Down.of(handle, ev, in_session=True)
+            forward = functools.partial(self._forward, link, down, ev)
         if not self.middleware:
             return await forward(ev.params)
         ctx = Context.of(self, handle, ev)
@@ -298,15 +300,15 @@ class ProxyServer(Server):
             if ev.method in ROUND_TRIP_METHODS:
                 return await self.round_trips.serve(down, ev, params)
             link = await self.pool.acquire(None)
-            return await link.forward_for(down, ev, upstream_params(params))
+            return await link.forward(down, ev, upstream_params(params))
         except McpError as exc:
             raise stateless_error(exc) from None
 
-    async def _forward(self, link: UpstreamLink, ev: RequestReceived, params: Any) -> Any:
+    async def _forward(self, link: Link, down: Down, ev: RequestReceived, params: Any) -> Any:
         """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.task_owners`)."""
         owners = self.task_owners
         if owners is None:
-            return await link.forward(ev, params)
+            return await link.forward(down, ev, params)
         owner = requestor(ev.request_info) or ""
         method = ev.method
         if method in BY_ID:
@@ -314,7 +316,7 @@ class ProxyServer(Server):
             if not isinstance(task_id, str):
                 raise McpError(codes.INVALID_PARAMS, f"Invalid params: {method} needs a taskId")
             owners.check(owner, task_id)
-        result = await link.forward(ev, params)
+        result = await link.forward(down, ev, params)
         if method == "tasks/list":
             return owners.visible(owner, result)
         if isinstance(result, CreateTaskResult):
@@ -343,7 +345,9 @@ class ProxyServer(Server):
                 f"this proxy already serves {self.max_upstreams} sessions (max_upstreams): "
                 "try again once one has ended, or raise max_upstreams",
             )
-        link = self.links[handle] = UpstreamLink(self.link_settings, handle)
+        holder = SessionHolder(handle, self.request_timeout)
+        link = self.links[handle] = Link(self.link_settings, holder)
+        link.holder = holder
         try:
             upstream = await link.open(params)
         except BaseException as exc:

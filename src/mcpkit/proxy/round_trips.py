@@ -31,14 +31,17 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.own_terms import missing_capability
-from mcpkit.proxy.pool import Down, LinkPool, PooledLink
+from mcpkit.proxy.downstream import Down
+from mcpkit.proxy.pool import LinkPool
 from mcpkit.server.asking.request_state import StateSeal, request_digest
 from mcpkit.server.asking.round_trip import principal_of
 
 if TYPE_CHECKING:
     from mcpkit.protocol.events import RequestReceived
     from mcpkit.protocol.terms import Terms
-    from mcpkit.types import ClientCapabilities
+    from mcpkit.proxy.upstream_link import Downstream, Link
+    from mcpkit.runtime.connection import ProgressCallback
+    from mcpkit.types import ClientCapabilities, RequestId
 
 __all__ = ["DEFAULT_INPUT_TIMEOUT", "PendingCall", "RoundTrips", "upstream_params"]
 
@@ -133,12 +136,13 @@ class _Question:
 
 
 class PendingCall:
-    """One 2026 request's upstream call, alive across its rounds (see the module's docstring)."""
+    """One 2026 request's upstream call, alive across its rounds (see the module's docstring):
+    the holder of its link, and the `Downstream` of its call on it."""
 
     def __init__(self, call_id: str, calls: RoundTrips) -> None:
         self.id = call_id
         self.calls = calls
-        self.link: PooledLink | None = None
+        self.link: Link | None = None
         self.upstream: asyncio.Task[Any] | None = None
         #: Rounds answered with an InputRequiredResult (the requestState names the last).
         self.round = 0
@@ -167,14 +171,21 @@ class PendingCall:
         link = self.link
         assert link is not None and self._call is not None
         ev, params = self._call
-        self.upstream = asyncio.create_task(link.forward_for(self, ev, params))
+        self.upstream = asyncio.create_task(link.forward(self, ev, params))
 
     # ------------------------------------------------------------- upstream side
 
-    async def ask(self, method: str, params: Any) -> Any:
+    @property
+    def request_id(self) -> RequestId | None:
+        """The round being served's request (none between rounds)."""
+        return None if self.current is None else self.current.request_id
+
+    async def ask(
+        self, ev: RequestReceived, related: Downstream | None, on_progress: ProgressCallback | None
+    ) -> Any:
         """The upstream's question: asked of the client in the next InputRequiredResult;
         returns its answer (cancelled with the upstream's request)."""
-        question = _Question(method, params)
+        question = _Question(ev.method, ev.params)
         key = f"q{next(self._numbers)}"
         self._asked[key] = question
         self._wake.set()

@@ -1,15 +1,16 @@
-"""One upstream session serving one client session of a proxy: requests go up, and the
-upstream server's notifications and own requests (sampling, elicitation, roots) come down."""
+"""One upstream session of a proxy (`Link`), and the one way every request is relayed on it:
+a 2025 client session's, a 2026-07-28 request's, or a mounted proxy's entry. The request goes
+up; its progress and log messages come down to the `Downstream` it was forwarded for; the
+upstream server's own requests (sampling, elicitation, roots) go to whoever holds the link
+(`Asker`); its other notifications and its end go to the link's `LinkOwner`."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import msgspec
 
@@ -22,36 +23,11 @@ from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
-from mcpkit.types import (
-    InitializeRequestParams,
-    InitializeResult,
-    ProgressNotificationParams,
-    RequestId,
-)
+from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 
-if TYPE_CHECKING:
-    from mcpkit.server.session import ServerSessionHandle
-
-__all__ = ["Link", "LinkSettings", "UpstreamLink"]
+__all__ = ["Asker", "Downstream", "Link", "LinkOwner", "LinkSettings"]
 
 logger = logging.getLogger("mcpkit.proxy")
-
-#: Change announcements: coalesced per session as the server's own are.
-_ANNOUNCED = frozenset(
-    {
-        "notifications/tools/list_changed",
-        "notifications/prompts/list_changed",
-        "notifications/resources/list_changed",
-    }
-)
-#: Passed down as they are; a log message goes with the call it most likely belongs to.
-_PASSED = frozenset(
-    {
-        "notifications/resources/updated",
-        "notifications/elicitation/complete",
-        "notifications/tasks/status",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +37,6 @@ class LinkSettings:
     open_channel: Callable[[], Awaitable[tuple[Any, Callable[[], Awaitable[None]]]]]
     connect_timeout: float
     upstream_timeout: float | None
-    downstream_timeout: float | None
     max_message_size: int
     max_json_depth: int
     send_high_water: int
@@ -70,25 +45,60 @@ class LinkSettings:
     raw_results: bool = False
 
 
-class Link:
-    """One upstream session of a proxy: what goes up. Where the upstream's own requests and
-    notifications go down is a subclass's (`UpstreamLink`: one client session; the 2026
-    pool's `PooledLink`: the request it serves)."""
+class Downstream(Protocol):
+    """Where the upstream's progress and log messages on one forwarded request go: a client's
+    request (`mcpkit.proxy.downstream.Down`), a 2026 call alive across rounds
+    (`mcpkit.proxy.round_trips.PendingCall`), or a mounted entry's Context."""
 
-    def __init__(self, settings: LinkSettings) -> None:
+    @property
+    def request_id(self) -> RequestId | None: ...
+
+    async def log(self, params: Any) -> None: ...
+
+    async def progress(self, progress: float, total: float | None, message: Any) -> None: ...
+
+
+class Asker(Protocol):
+    """Who holds a link: asked the upstream's own requests, with the forwarded request they
+    most likely belong to and where the client's progress on them goes."""
+
+    async def ask(
+        self, ev: RequestReceived, related: Downstream | None, on_progress: ProgressCallback | None
+    ) -> Any: ...
+
+
+class LinkOwner(Protocol):
+    """What a link belongs to for its life (a 2025 client session, or the pool of 2026
+    requests): told the upstream's notifications no forwarded request takes, and its end."""
+
+    #: What a client can do once the upstream session ended, as its error says.
+    after_end: ClassVar[str]
+
+    def notified(self, link: Link, method: str, params: Any) -> None: ...
+
+    def ended(self, link: Link) -> None: ...
+
+
+class Link:
+    """One upstream session of a proxy (see the module's docstring)."""
+
+    def __init__(self, settings: LinkSettings, owner: LinkOwner) -> None:
         self.settings = settings
+        self.owner = owner
+        #: Who the upstream's own requests are asked of (None: refused).
+        self.holder: Asker | None = None
         self.connection: Connection | None = None
         self._release: Callable[[], Awaitable[None]] | None = None
         #: Why the upstream session ended, once it has.
         self.ended: str | None = None
-        #: Client requests being forwarded, oldest first.
-        self._forwarded: dict[RequestId, None] = {}
+        #: The requests being forwarded, oldest first (keyed by their Downstream's id).
+        self.serving: dict[int, Downstream] = {}
         #: task id -> the client's `tasks/result` call waiting for it (where the task's
         #: messages go: basic/utilities/tasks, "Input Required Status").
-        self._results: dict[str, RequestId] = {}
-        self._tasks = BackgroundTasks()
-        self._closing = False
-        self._opened = False  # initialize answered: the client session depends on it
+        self._results: dict[str, Downstream] = {}
+        self.tasks = BackgroundTasks()
+        self.closing = False
+        self.opened = False  # initialize answered: the client session depends on it
 
     # ----------------------------------------------------------------- opening
 
@@ -126,30 +136,25 @@ class Link:
         await conn.flush()  # notifications/initialized
         result = session.initialize_result
         assert result is not None
-        self._opened = True
+        self.opened = True
         return result
 
     async def aclose(self) -> None:
         """End the upstream session (a process is stopped as a client stops it)."""
-        self._closing = True
+        self.closing = True
         conn, self.connection = self.connection, None
         release, self._release = self._release, None
         await close_opened(conn, release)
-        self._tasks.cancel_all()
+        self.tasks.cancel_all()
 
     # -------------------------------------------------------------- client → up
 
-    async def forward(
-        self, ev: RequestReceived, params: Any, progress: ProgressCallback | None = None
-    ) -> Any:
-        """Send the client's request upstream and return the answer; the upstream's progress
-        on it goes to `progress`. Cancelling the caller (the client cancelled, or left)
-        cancels the upstream request."""
-        conn = self.connection
-        if conn is None or self.ended is not None:
-            raise self._gone()
-        timeout = self.settings.upstream_timeout
+    async def forward(self, down: Downstream, ev: RequestReceived, params: Any) -> Any:
+        """Send a client's request upstream and return the answer; the upstream's progress
+        and log messages on it go to `down`. Cancelling the caller (the client cancelled, or
+        left) cancels the upstream request."""
         result_type: Any = msgspec.Raw if self.settings.raw_results else None
+        timeout = self.settings.upstream_timeout
         waited = None
         if ev.method == "tasks/result":
             # Blocks until the task ends, however long (its ttl bounds it upstream); the
@@ -157,13 +162,41 @@ class Link:
             timeout, result_type = None, msgspec.Raw
             waited = getattr(params, "task_id", None)
             if isinstance(waited, str):
-                self._results[waited] = ev.request_id
+                self._results[waited] = down
         elif task_params(params) is not None:
             result_type = None  # a CreateTaskResult, decoded so its progress token is kept
-        self._forwarded[ev.request_id] = None
+        key = id(down)
+        self.serving[key] = down
+        # Progress is asked for when the client gave a token, and always for a call holding
+        # the link: a later round may give one, and a Context knows whether it has one.
+        held = self.holder is not None and id(self.holder) == key
+        progress = _ProgressTo(down) if held or ev.progress_token is not None else None
+        try:
+            return await self.send(
+                ev.method, params, timeout=timeout, progress=progress, result_type=result_type
+            )
+        finally:
+            self.serving.pop(key, None)
+            if waited is not None and self._results.get(waited) is down:
+                del self._results[waited]
+
+    async def send(
+        self,
+        method: str,
+        params: Any,
+        *,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+        result_type: Any = None,
+    ) -> Any:
+        """`Connection.request` on the upstream session, its failures said as a client of
+        the proxy reads them (also the proxy's own requests: lists, subscriptions)."""
+        conn = self.connection
+        if conn is None or self.ended is not None:
+            raise self._gone()
         try:
             return await conn.request(
-                ev.method, params, timeout=timeout, on_progress=progress, result_type=result_type
+                method, params, timeout=timeout, on_progress=progress, result_type=result_type
             )
         except ConnectionClosed:
             raise self._gone() from None
@@ -171,10 +204,6 @@ class Link:
             raise McpError(codes.INTERNAL_ERROR, str(exc)) from None
         except LocalProtocolError as exc:  # the upstream did not declare what it needs
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
-        finally:
-            self._forwarded.pop(ev.request_id, None)
-            if waited is not None and self._results.get(waited) == ev.request_id:
-                del self._results[waited]
 
     async def notify_upstream(self, method: str, params: Any) -> None:
         conn = self.connection
@@ -184,113 +213,46 @@ class Link:
             except ConnectionClosed:
                 pass  # the end is handled by `_upstream_ended`
 
-    #: What the client can do once the upstream session ended, as its error says.
-    _after_end = "start a new session to reconnect"
-
     def _gone(self) -> McpError:
         why = self.ended or "its connection closed"
         return McpError(
             codes.INTERNAL_ERROR,
-            f"the upstream server of this proxy session has ended ({why}); {self._after_end}",
+            f"the upstream server of this proxy session has ended ({why}); {self.owner.after_end}",
         )
-
-    async def _progress_up(
-        self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
-    ) -> None:
-        """The client's progress on a request of the upstream's, under the upstream's token."""
-        conn = self.connection
-        if conn is None:
-            return
-        try:
-            conn.session.send_progress(rid, token, progress, total, msg)
-            await conn.flush()
-        except (LocalProtocolError, ConnectionClosed):
-            pass
-
-    def _task_status(self, params: Any) -> None:
-        """A task of the client's ended: its progress token is released upstream."""
-        conn = self.connection
-        status, task_id = getattr(params, "status", None), getattr(params, "task_id", None)
-        if conn is not None and isinstance(task_id, str) and is_terminal(str(status)):
-            conn.session.release_task_progress(task_id)
-
-    async def _upstream_request(self, ev: RequestReceived) -> Any:
-        """A request of the upstream server's (sampling, elicitation, roots, tasks/*)."""
-        raise NotImplementedError
-
-    def _upstream_event(self, ev: Event) -> None:
-        """A notification of the upstream server's."""
-
-    def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
-        """The upstream session ended: requests in flight fail with `_gone`'s error."""
-        self.ended = "its connection closed"
-
-
-class UpstreamLink(Link):
-    """The upstream session of one client session (`handle`)."""
-
-    def __init__(self, settings: LinkSettings, handle: ServerSessionHandle) -> None:
-        super().__init__(settings)
-        self.handle = handle
-
-    async def forward(
-        self, ev: RequestReceived, params: Any, progress: ProgressCallback | None = None
-    ) -> Any:
-        if progress is None and ev.progress_token is not None:
-            # our own token goes up; progress comes down under the client's
-            progress = functools.partial(self._progress, ev.request_id, ev.progress_token)
-        return await super().forward(ev, params, progress)
-
-    async def _progress(
-        self, rid: RequestId, token: RequestId, progress: float, total: float | None, msg: Any
-    ) -> None:
-        handle = self.handle
-        try:  # basic/utilities/progress: under the client's own token
-            if handle.protocol.is_inflight(rid):
-                handle.protocol.send_progress(rid, token, progress, total, msg)
-                await handle.connection.flush()
-            else:  # the request made a task: its token lives on with the task (tasks,
-                # "Task Progress Notifications"); the upstream keeps it increasing
-                params = ProgressNotificationParams(
-                    progress_token=token, progress=progress, total=total, message=msg
-                )
-                await handle.notify("notifications/progress", params)
-        except (LocalProtocolError, ConnectionClosed):
-            pass  # progress that does not increase, or a client gone: nothing to tell
 
     # -------------------------------------------------------------- up → client
 
-    def _related(self, params: Any = None) -> RequestId | None:
-        """The client request an upstream message most likely belongs to: the client's
-        `tasks/result` call for the task the message names, else the newest request being
-        forwarded (exact when one is; stdio upstreams say no more). Over Streamable HTTP it
-        then goes on that request's stream, which the client surely reads."""
+    def related(self, params: Any = None) -> Downstream | None:
+        """The forwarded request an upstream message most likely belongs to: the client's
+        `tasks/result` call for the task the message names, else the call holding the link,
+        else the newest request being forwarded (exact when one is; stdio upstreams say no
+        more). Over Streamable HTTP it then goes on that request's stream, which the client
+        surely reads."""
         task_id = _related_task(params)
         if task_id is not None:
             waiting = self._results.get(task_id)
             if waiting is not None:
                 return waiting
-        return next(reversed(self._forwarded), None)
+        holder = self.holder
+        if holder is not None and id(holder) in self.serving:
+            return self.serving[id(holder)]
+        return next(reversed(self.serving.values()), None)
 
     async def _upstream_request(self, ev: RequestReceived) -> Any:
-        """Sampling, elicitation, roots or tasks/* asked by the upstream server: asked of the
-        client."""
-        timeout = self.settings.downstream_timeout
-        result_type = None
-        if ev.method == "tasks/result":  # waits for the client's task; any result
-            timeout, result_type = math.inf, msgspec.Raw
+        """Sampling, elicitation, roots or tasks/* asked by the upstream server: asked of
+        whoever holds the link."""
+        holder = self.holder
+        if holder is None:
+            raise McpError(
+                codes.METHOD_NOT_FOUND,
+                f"{ev.method} cannot reach this proxy's client: a 2026-07-28 client can be "
+                "asked only while tools/call, prompts/get or resources/read is being served",
+            )
         progress = None
         if ev.progress_token is not None:  # our own token goes down; progress goes up
-            progress = functools.partial(self._progress_up, ev.request_id, ev.progress_token)
+            progress = _ProgressUp(self, ev.request_id, ev.progress_token)
         try:
-            return await self.handle.connection.request(
-                ev.method,
-                ev.params,
-                timeout=timeout,
-                related=self._related(ev.params),
-                result_type=result_type,
-                on_progress=progress,
-            )
+            return await holder.ask(ev, self.related(ev.params), progress)
         except LocalProtocolError as exc:
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {exc}") from None
         except ConnectionClosed:
@@ -299,42 +261,62 @@ class UpstreamLink(Link):
             ) from None
 
     def _upstream_event(self, ev: Event) -> None:
-        if not isinstance(ev, NotificationReceived) or not self.handle.notifiable:
+        """A notification of the upstream server's: a log message to the request it most
+        likely belongs to, the rest (and a log message no request takes) to the owner."""
+        if not isinstance(ev, NotificationReceived):
             return
-        method = ev.method
-        if method in _ANNOUNCED:
-            announcing = self.handle.announce(method)
-            if announcing is not None:
-                self._tasks.spawn(_quietly(announcing))
-        elif method == "notifications/message":
-            related = self._related(ev.params)
-            self._tasks.spawn(_quietly(self.handle.notify(method, ev.params, related=related)))
-        elif method in _PASSED:
-            if method == "notifications/tasks/status":
-                self._task_status(ev.params)
-            self._tasks.spawn(_quietly(self.handle.notify(method, ev.params)))
+        method, params = ev.method, ev.params
+        if method == "notifications/message":
+            down = self.related(params)
+            if down is not None:
+                self.tasks.spawn(_quietly(down.log(params)))
+                return
+        elif method == "notifications/tasks/status":
+            self._task_status(params)
+        self.owner.notified(self, method, params)
+
+    def _task_status(self, params: Any) -> None:
+        """A task of the client's ended: its progress token is released upstream."""
+        conn = self.connection
+        status, task_id = getattr(params, "status", None), getattr(params, "task_id", None)
+        if conn is not None and isinstance(task_id, str) and is_terminal(str(status)):
+            conn.session.release_task_progress(task_id)
 
     def _upstream_ended(self, reader: asyncio.Task[None]) -> None:
-        """The upstream session ended (its process died, say): requests in flight fail
-        with an error that says so, then the client session ends too, so a client over
-        Streamable HTTP opens a new one (404: basic/transports, "Session Management")
-        and with it a new upstream session."""
-        super()._upstream_ended(reader)
-        if self._closing or not self._opened:
-            return  # closed by us, or failing `open`, whose error answers initialize
-        logger.warning("the upstream server ended; ending its client session too")
-        self._tasks.spawn(self._end_client_session())
+        """The upstream session ended: requests in flight fail with `_gone`'s error."""
+        self.ended = "its connection closed"
+        self.owner.ended(self)
 
-    async def _end_client_session(self) -> None:
-        connection = self.handle.connection
-        # The failed requests' answers are queued by now (their handlers ran first): send
-        # them, at most for a while, then end.
+
+class _ProgressTo:
+    """A progress callback to `down` (a class, so the link keeps no closure per request)."""
+
+    __slots__ = ("down",)
+
+    def __init__(self, down: Downstream) -> None:
+        self.down = down
+
+    async def __call__(self, progress: float, total: float | None, message: Any) -> None:
+        await self.down.progress(progress, total, message)
+
+
+class _ProgressUp:
+    """The client's progress on a request of the upstream's, under the upstream's token."""
+
+    __slots__ = ("link", "rid", "token")
+
+    def __init__(self, link: Link, rid: RequestId, token: RequestId) -> None:
+        self.link, self.rid, self.token = link, rid, token
+
+    async def __call__(self, progress: float, total: float | None, message: Any) -> None:
+        conn = self.link.connection
+        if conn is None:
+            return
         try:
-            await connection.flush()
-            await connection.wait_sent(2.0)
-        except ConnectionClosed:
+            conn.session.send_progress(self.rid, self.token, progress, total, message)
+            await conn.flush()
+        except (LocalProtocolError, ConnectionClosed):
             pass
-        await connection.aclose()
 
 
 def _related_task(params: Any) -> str | None:
@@ -354,5 +336,5 @@ def _related_task(params: Any) -> str | None:
 async def _quietly(sending: Awaitable[None]) -> None:
     try:
         await sending
-    except Exception:  # the session may have ended meanwhile
+    except Exception:  # the client may have gone meanwhile
         logger.debug("could not pass a notification on", exc_info=True)
