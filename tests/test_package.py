@@ -427,7 +427,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     },
     "proxy/downstream.py": {"getattr(params, 'level', None)": _WIRE},
     "proxy/pool.py": {"getattr(params, 'uri', None)": _WIRE},
-    "proxy/proxy_server.py": {"getattr(params, 'task_id', None)": _WIRE},
+    "proxy/task_owners.py": {"getattr(params, 'task_id', None)": _WIRE},
     "proxy/round_trips.py": {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -16,6 +15,7 @@ import msgspec
 from mcpkit.errors import ConnectionClosed, LocalProtocolError
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.terms import log_level_of
+from mcpkit.proxy.upstream_link import LIST_CHANGES
 from mcpkit.runtime.connection import ProgressCallback
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.types import ProgressNotificationParams, RequestId
@@ -28,14 +28,6 @@ __all__ = ["Down", "SessionHolder"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
-#: Change announcements: coalesced per session as the server's own are.
-_ANNOUNCED: Final = frozenset(
-    {
-        "notifications/tools/list_changed",
-        "notifications/prompts/list_changed",
-        "notifications/resources/list_changed",
-    }
-)
 #: Passed down to a 2025 session as they are (a log message that no request takes, too).
 _PASSED: Final = frozenset(
     {
@@ -124,12 +116,12 @@ class SessionHolder:
         handle = self.handle
         if not handle.notifiable:
             return
-        if method in _ANNOUNCED:
+        if method in LIST_CHANGES:  # coalesced per session as the server's own are
             announcing = handle.announce(method)
             if announcing is not None:
-                link.tasks.spawn(_quietly(announcing))
+                link.pass_on(announcing)
         elif method in _PASSED:
-            link.tasks.spawn(_quietly(handle.notify(method, params)))
+            link.pass_on(handle.notify(method, params))
 
     def ended(self, link: Link) -> None:
         """The upstream session ended (its process died, say): requests in flight fail
@@ -151,10 +143,3 @@ class SessionHolder:
         except ConnectionClosed:
             pass
         await connection.aclose()
-
-
-async def _quietly(sending: Awaitable[None]) -> None:
-    try:
-        await sending
-    except Exception:  # the session may have ended meanwhile
-        logger.debug("could not pass a notification on", exc_info=True)

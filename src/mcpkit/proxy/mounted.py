@@ -26,6 +26,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import RequestReceived
+from mcpkit.proxy.upstream_link import LIST_CHANGES
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import PromptSpec, make_prompt
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
     from mcpkit.types import RequestId
 
 __all__ = [
-    "LIST_CHANGES",
     "MountedUpstream",
     "forward",
     "load_catalog",
@@ -101,16 +101,6 @@ async def load_catalog(proxy: Server, pool: LinkPool) -> None:
         found = await _listed(link, "resources/templates/list", "resource_templates")
         templates = (_template_spec(t) for t in found)
         _renew(proxy.templates, {t.wire.uri_template: t for t in templates if t is not None})
-
-
-#: The upstream's announcements after which its entries are listed again.
-LIST_CHANGES: Final = frozenset(
-    {
-        "notifications/tools/list_changed",
-        "notifications/prompts/list_changed",
-        "notifications/resources/list_changed",
-    }
-)
 
 
 def _renew(registry: Registry[T], entries: dict[str, T]) -> None:
@@ -259,7 +249,7 @@ class MountedUpstream:
         await load_catalog(self.proxy, self.pool)
 
     def _changed(self, change: Change) -> None:
-        if change.method in LIST_CHANGES:  # (the parent's clients told as of a registration)
+        if change.method in LIST_CHANGES:  # listed again (its clients told as of a registration)
             self._spawn(self._renew_catalog())
         elif change.method == "notifications/resources/updated" and change.uri is not None:
             # Told to the parent's followers by the URI they know it by (`forward_update`).

@@ -28,7 +28,7 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
-from mcpkit.proxy.upstream_link import Asker, Link, LinkSettings
+from mcpkit.proxy.upstream_link import LIST_CHANGES, Asker, Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
@@ -46,14 +46,7 @@ __all__ = ["LinkPool", "askable"]
 logger = logging.getLogger("mcpkit.proxy")
 
 #: Upstream notifications that `subscriptions/listen` carries to 2026 clients.
-_CHANGES: Final = frozenset(
-    {
-        "notifications/tools/list_changed",
-        "notifications/prompts/list_changed",
-        "notifications/resources/list_changed",
-        "notifications/resources/updated",
-    }
-)
+_CHANGES: Final = LIST_CHANGES | {"notifications/resources/updated"}
 
 
 class LinkPool:

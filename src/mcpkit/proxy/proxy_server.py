@@ -23,7 +23,7 @@ from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.own_answers import discover, listen, stateless_error
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
-from mcpkit.proxy.task_owners import BY_ID, TaskOwners, requestor
+from mcpkit.proxy.task_owners import TaskOwners
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,
     check_target,
@@ -45,7 +45,6 @@ from mcpkit.types import (
     ClientCapabilitiesElicitation,
     ClientCapabilitiesRoots,
     ClientCapabilitiesSampling,
-    CreateTaskResult,
     InitializeRequestParams,
     InitializeResult,
     ReadResourceResult,
@@ -309,19 +308,7 @@ class ProxyServer(Server):
         owners = self.task_owners
         if owners is None:
             return await link.forward(down, ev, params)
-        owner = requestor(ev.request_info) or ""
-        method = ev.method
-        if method in BY_ID:
-            task_id = getattr(params, "task_id", None)
-            if not isinstance(task_id, str):
-                raise McpError(codes.INVALID_PARAMS, f"Invalid params: {method} needs a taskId")
-            owners.check(owner, task_id)
-        result = await link.forward(down, ev, params)
-        if method == "tasks/list":
-            return owners.visible(owner, result)
-        if isinstance(result, CreateTaskResult):
-            owners.record(owner, result.task.task_id)
-        return result
+        return await owners.forward(link, down, ev, params)
 
     def _declared(self, upstream: InitializeResult) -> InitializeResult:
         """The upstream's capabilities, but `tasks.list` without `auth=`: every requestor is

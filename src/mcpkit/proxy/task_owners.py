@@ -13,13 +13,18 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mcpkit.protocol.events import RequestInfo
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.stores.tasks import task_not_found
-from mcpkit.types import ListTasksResult
+from mcpkit.types import CreateTaskResult, ListTasksResult
+
+if TYPE_CHECKING:
+    from mcpkit.proxy.upstream_link import Downstream, Link
 
 __all__ = ["MAX_OWNERS", "MAX_TASKS_PER_OWNER", "TaskOwners", "requestor"]
 
@@ -50,6 +55,22 @@ class TaskOwners:
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+    async def forward(self, link: Link, down: Downstream, ev: RequestReceived, params: Any) -> Any:
+        """`link.forward` for the identity behind `ev`, kept to the tasks it created."""
+        owner = requestor(ev.request_info) or ""
+        method = ev.method
+        if method in BY_ID:
+            task_id = getattr(params, "task_id", None)
+            if not isinstance(task_id, str):
+                raise McpError(codes.INVALID_PARAMS, f"Invalid params: {method} needs a taskId")
+            self.check(owner, task_id)
+        result = await link.forward(down, ev, params)
+        if method == "tasks/list":
+            return self.visible(owner, result)
+        if isinstance(result, CreateTaskResult):
+            self.record(owner, result.task.task_id)
+        return result
 
     def record(self, owner: str, task_id: str) -> None:
         tasks = self._tasks.get(owner)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Final, Protocol, cast
 
 import msgspec
 
@@ -25,9 +25,18 @@ from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 
-__all__ = ["Asker", "Downstream", "Link", "LinkOwner", "LinkSettings"]
+__all__ = ["LIST_CHANGES", "Asker", "Downstream", "Link", "LinkOwner", "LinkSettings"]
 
 logger = logging.getLogger("mcpkit.proxy")
+
+#: The upstream's announcements that one of its lists changed.
+LIST_CHANGES: Final = frozenset(
+    {
+        "notifications/tools/list_changed",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,11 +278,16 @@ class Link:
         if method == "notifications/message":
             down = self.related(params)
             if down is not None:
-                self.tasks.spawn(_quietly(down.log(params)))
+                self.pass_on(down.log(params))
                 return
         elif method == "notifications/tasks/status":
             self._task_status(params)
         self.owner.notified(self, method, params)
+
+    def pass_on(self, sending: Awaitable[None]) -> None:
+        """Send a notification down from a task of its own (the client may be gone by
+        then: nothing to tell)."""
+        self.tasks.spawn(_quietly(sending))
 
     def _task_status(self, params: Any) -> None:
         """A task of the client's ended: its progress token is released upstream."""
