@@ -110,14 +110,13 @@ async def test_a_task_of_a_process_that_died_fails_once_its_lease_lapses(tmp_pat
     await dead.aclose()  # the process is gone: nobody renews the lease
 
     alive = SqliteDatabase(tmp_path / "t.db")
-    store = SqliteTaskStore(alive, lease=LEASE, clock=clock, watch_interval=0.05)
+    store = SqliteTaskStore(alive, lease=LEASE, clock=clock)
     assert (await store.get("alice", task_id)).status == "working"
     clock.advance(LEASE / 2)
     assert (await store.get("alice", task_id)).status == "working"  # not lapsed yet
-    async with asyncio.timeout(WAIT):
-        waiting = asyncio.create_task(store.wait("alice", task_id, timeout=3600))
-        clock.advance(LEASE)
-        task = await waiting  # a waiter reading the task again hears of it
+    clock.advance(LEASE)
+    async with asyncio.timeout(WAIT):  # a waiter's read fails it before returning it
+        task = await store.wait("alice", task_id, timeout=3600)
     assert (task.status, task.status_message) == ("failed", LAPSED)
     await alive.aclose()
 
