@@ -422,11 +422,15 @@ async def test_a_listen_the_server_ends_is_opened_again(monkeypatch: pytest.Monk
     hold.set()
 
 
-async def test_a_probe_answered_too_late_is_sent_again_when_initialize_says_modern() -> None:
+async def test_a_probe_answered_too_late_is_sent_again_when_initialize_says_modern(
+    fake_clock: asyncio.AbstractEventLoop,
+) -> None:
     """A server slow to start answers the probe after the client gave up waiting and sent
     `initialize`, which a server of the stateless revision only answers with -32022 listing
     what it speaks: that is the modern evidence the probe lacked, and the client probes once
-    more (basic/versioning, Backward Compatibility) instead of failing to connect."""
+    more (basic/versioning, Backward Compatibility) instead of failing to connect. (On a
+    fake clock: the second probe must be answered within the 0.2 s too, which a process
+    stalled that long did not.)"""
     server = FakeModernServer(discover_delays=(0.5,))
     async with Client(server.open, init_timeout=0.2) as client:
         assert client.protocol_version == "2026-07-28"

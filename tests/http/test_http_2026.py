@@ -234,10 +234,9 @@ async def test_listen_streams_changes_until_the_client_hangs_up() -> None:
             assert changed["method"] == "notifications/tools/list_changed"
             assert changed["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "L"
         # Closing the stream cancelled the listen (2026-07-28: a closed stream is a cancel).
-        for _ in range(100):
-            if len(server.listeners) == 0:
-                break
-            await asyncio.sleep(0.02)
+        async with asyncio.timeout(WAIT):
+            while server.listeners:
+                await asyncio.sleep(0.02)
     assert len(server.listeners) == 0
 
 

@@ -145,10 +145,9 @@ async def test_a_client_that_hangs_up_cancels_its_call() -> None:
         with pytest.raises(asyncio.CancelledError):
             await post
         await held.cancelled.wait()
-        for _ in range(100):  # bounded: the POST's task finishes its bookkeeping
-            if not app._own_calls:
-                break
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(WAIT):  # bounded: the POST's task finishes its bookkeeping
+            while app._own_calls:
+                await asyncio.sleep(0.01)
         assert not app._own_calls
         # The endpoint serves on.
         response = await client.post(

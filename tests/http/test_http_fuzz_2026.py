@@ -114,9 +114,8 @@ def test_any_2026_request_gets_a_well_formed_answer_and_leaves_nothing(
         assert len(app.sessions) == 0 or request["method"] == "initialize"
         for _, session in app.sessions.items():  # an initialize that opened a 2025 session
             await session.end()
-        for _ in range(100):  # bounded: what the request started winds down
-            if len(asyncio.all_tasks()) <= tasks and not SERVER.task_runner:
-                break
+        # What the request started winds down (bounded by the run's wait_for).
+        while len(asyncio.all_tasks()) > tasks or SERVER.task_runner:
             await asyncio.sleep(0.01)
         assert len(asyncio.all_tasks()) <= tasks
         assert len(SERVER.task_runner) == 0
@@ -167,9 +166,8 @@ def test_any_answer_to_a_task_waiting_for_input_gets_a_well_formed_answer(
         call = modern("c", "tools/call", {"name": "ask_later", "arguments": {}})
         task_id = (await send(app, call))["result"]["taskId"]
         get = modern("g", "tasks/get", {"taskId": task_id})
-        for _ in range(200):  # bounded: until the tool's question waits
-            if (await send(app, get))["result"]["status"] == "input_required":
-                break
+        # Until the tool's question waits (bounded by the run's wait_for).
+        while (await send(app, get))["result"]["status"] != "input_required":
             await asyncio.sleep(0.01)
         for update in updates:
             updated = await send(
@@ -183,9 +181,7 @@ def test_any_answer_to_a_task_waiting_for_input_gets_a_well_formed_answer(
             event(f"update {'error' if updated is None or 'error' in updated else 'taken'}")
             event(f"then {polled['result']['status'] if polled and 'result' in polled else '?'}")
         await send(app, modern("x", "tasks/cancel", {"taskId": task_id}))
-        for _ in range(200):  # bounded: the tool's work ends
-            if not SERVER.task_runner:
-                break
+        while SERVER.task_runner:  # the tool's work ends (bounded by the run's wait_for)
             await asyncio.sleep(0.01)
         assert len(SERVER.task_runner) == 0
 

@@ -13,6 +13,7 @@ from _legacy import INITIALIZED, Events, call, initialize, legacy_session, make_
 from _serving import WAIT, serving
 
 from mcpkit._asgi import Receive, Scope, Send
+from mcpkit.testing.stores import ManualClock
 from mcpkit.transports.http.app import McpHttpApp
 from mcpkit.transports.http.legacy import LegacySse
 
@@ -224,14 +225,38 @@ async def test_an_idle_session_gets_keepalives_then_ends() -> None:
 
 
 async def test_a_request_in_flight_keeps_a_session_from_idling_out() -> None:
-    app = make_server().http_app(
-        session_idle_timeout=0.1, legacy_sse=LegacySse(keepalive_interval=0.05)
+    # The sessions' clock moves only when the test moves it: past the idle timeout while
+    # the call runs, never between two requests of a busy machine (with 0.1 s of real time
+    # the session could idle out before its call arrived).
+    clock = ManualClock()
+    server = make_server()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    @server.tool()
+    async def hold() -> str:
+        started.set()
+        await release.wait()
+        return "held"
+
+    app = McpHttpApp(
+        server,
+        session_idle_timeout=0.1,
+        legacy_sse=LegacySse(keepalive_interval=0.05),
+        clock=clock,
     )
     async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         events, url = await legacy_session(client, base)
-        await client.post(url, json=call(2, "wait_for", {"seconds": 0.5}))
-        answer = await events.message()
-        assert answer["result"]["content"][0]["text"] == "waited"
+        answer = asyncio.create_task(events.message())
+        await client.post(url, json=call(2, "hold", {}))
+        await started.wait()
+        clock.advance(60)  # far past the idle timeout, with the call running
+        seen = events.raw.count(b"\n:\n")
+        while events.raw.count(b"\n:\n") < seen + 2:
+            # Keep-alives, not the end: an idle check ran after the clock moved and let the
+            # session be.
+            await asyncio.sleep(0.01)
+        release.set()
+        assert (await answer)["result"]["content"][0]["text"] == "held"
         await events.response.aclose()
 
 

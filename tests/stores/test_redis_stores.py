@@ -244,9 +244,12 @@ async def test_a_cancel_answered_by_another_process_stops_the_work(
     redis_server: RedisServer,
 ) -> None:
     prefix, lease = new_prefix(), 0.4  # the runner renews every 0.1 s
+    # A still clock: the lease cannot lapse before the cancel, however late a busy machine
+    # runs a renewal (the task would be failed, and the cancel refused).
+    clock = ManualClock()
     async with client_of(redis_server) as one, client_of(redis_server) as other:
-        runner = TaskRunner(RedisTaskStore(one, prefix=prefix, lease=lease))
-        elsewhere = RedisTaskStore(other, prefix=prefix, lease=lease)
+        runner = TaskRunner(RedisTaskStore(one, prefix=prefix, lease=lease, clock=clock))
+        elsewhere = RedisTaskStore(other, prefix=prefix, lease=lease, clock=clock)
         started, stopped = asyncio.Event(), asyncio.Event()
 
         async def slow(run: TaskRun) -> dict[str, Any]:

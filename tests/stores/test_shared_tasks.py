@@ -1,19 +1,26 @@
 """Tasks in a store that processes share (SQLite here): a `tasks/cancel` answered by one
 process stops the work where it runs, and a task whose process died is failed once its lease
-lapses, never left `working`. Two `SqliteDatabase`s on one file stand for two processes."""
+lapses, never left `working`. Two `SqliteDatabase`s on one file stand for two processes.
+
+The stores read the time from a `ManualClock`: a lease lapses when the test moves the clock
+past it, never because a busy machine ran a renewal late (the runner renews every quarter of
+a lease of real time, so LEASE is short only to keep the tests quick)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from mcpkit.stores.sqlite import SqliteDatabase, SqliteTaskStore
 from mcpkit.stores.task_runner import TaskRun, TaskRunner
 from mcpkit.stores.tasks import LAPSED
+from mcpkit.testing.stores import ManualClock
 from mcpkit.types import RequestId
 
-LEASE = 0.4  # seconds: the runner renews every 0.1
+LEASE = 0.4  # seconds: the runner renews every 0.1 (of real time)
+WAIT = 10.0  # seconds: a bound on hangs, never a measurement
 
 
 class Requestor:
@@ -42,25 +49,52 @@ class Requestor:
         self.statuses.append(params["status"])
 
 
+class RenewingMovesTheClock(SqliteTaskStore):
+    """A store whose clock moves on three quarters of a lease after each renewal: as many
+    leases pass as the test waits renewals for, and while the runner renews none lapses,
+    however late a busy machine runs it. `renewed` is set at each renewal."""
+
+    def __init__(self, db: SqliteDatabase, clock: ManualClock) -> None:
+        super().__init__(db, clock=clock, lease=LEASE)
+        self.clock = clock
+        self.renewals = 0
+        self.renewed = asyncio.Event()
+
+    async def renew(self, task_ids: Collection[str]) -> set[str]:
+        ended = await super().renew(task_ids)
+        self.clock.advance(0.75 * self.lease)
+        self.renewals += 1
+        self.renewed.set()
+        return ended
+
+    async def renewals_reach(self, count: int) -> None:
+        while self.renewals < count:
+            self.renewed.clear()
+            await self.renewed.wait()
+
+
 async def test_a_cancel_answered_by_another_process_stops_the_work(tmp_path: Path) -> None:
+    clock = ManualClock()  # still: the task's lease cannot lapse before the cancel
     here, there = SqliteDatabase(tmp_path / "t.db"), SqliteDatabase(tmp_path / "t.db")
-    running = SqliteTaskStore(here, lease=LEASE)
-    runner, elsewhere = TaskRunner(running), TaskRunner(SqliteTaskStore(there, lease=LEASE))
+    running = SqliteTaskStore(here, lease=LEASE, clock=clock)
+    elsewhere = TaskRunner(SqliteTaskStore(there, lease=LEASE, clock=clock))
+    runner = TaskRunner(running)
     started, stopped = asyncio.Event(), asyncio.Event()
 
     async def slow(run: TaskRun) -> dict[str, Any]:
         started.set()
         try:
-            await asyncio.sleep(30)
+            await asyncio.sleep(3600)
         finally:
             stopped.set()
         raise AssertionError("cancelled before the end")
 
     requestor = Requestor()
     task_id = (await runner.start("alice", None, requestor, slow)).task.task_id
-    await asyncio.wait_for(started.wait(), 5)
-    assert (await elsewhere.cancel("alice", task_id)).status == "cancelled"
-    await asyncio.wait_for(stopped.wait(), 5 * LEASE)  # the next renewal learns of it
+    async with asyncio.timeout(WAIT):
+        await started.wait()
+        assert (await elsewhere.cancel("alice", task_id)).status == "cancelled"
+        await stopped.wait()  # the next renewal learns of it
     assert (await running.get("alice", task_id)).status == "cancelled"
     assert requestor.statuses == ["cancelled"]
     await runner.aclose()
@@ -70,31 +104,40 @@ async def test_a_cancel_answered_by_another_process_stops_the_work(tmp_path: Pat
 
 
 async def test_a_task_of_a_process_that_died_fails_once_its_lease_lapses(tmp_path: Path) -> None:
+    clock = ManualClock()
     dead = SqliteDatabase(tmp_path / "t.db")
-    task_id = (await SqliteTaskStore(dead, lease=LEASE).create("alice")).task_id
+    task_id = (await SqliteTaskStore(dead, lease=LEASE, clock=clock).create("alice")).task_id
     await dead.aclose()  # the process is gone: nobody renews the lease
 
     alive = SqliteDatabase(tmp_path / "t.db")
-    store = SqliteTaskStore(alive, lease=LEASE)
+    store = SqliteTaskStore(alive, lease=LEASE, clock=clock)
     assert (await store.get("alice", task_id)).status == "working"
-    task = await asyncio.wait_for(store.wait("alice", task_id, timeout=30), 10 * LEASE)
+    clock.advance(LEASE / 2)
+    assert (await store.get("alice", task_id)).status == "working"  # not lapsed yet
+    clock.advance(LEASE)
+    async with asyncio.timeout(WAIT):  # a waiter's read fails it before returning it
+        task = await store.wait("alice", task_id, timeout=3600)
     assert (task.status, task.status_message) == ("failed", LAPSED)
     await alive.aclose()
 
 
 async def test_a_running_task_keeps_its_lease_and_its_result(tmp_path: Path) -> None:
+    clock = ManualClock()
     db = SqliteDatabase(tmp_path / "t.db")
-    store = SqliteTaskStore(db, lease=LEASE)
+    store = RenewingMovesTheClock(db, clock)
     runner = TaskRunner(store)
 
     async def outlives_the_lease(run: TaskRun) -> dict[str, Any]:
-        await asyncio.sleep(3 * LEASE)
+        await store.renewals_reach(4)  # three leases on the store's clock
         return {"content": [], "isError": False}
 
+    started = clock()
     task_id = (await runner.start("alice", None, Requestor(), outlives_the_lease)).task.task_id
-    watcher = SqliteTaskStore(SqliteDatabase(tmp_path / "t.db"), lease=LEASE)
-    task = await asyncio.wait_for(watcher.wait("alice", task_id, timeout=30), 10 * LEASE)
+    watcher = SqliteTaskStore(SqliteDatabase(tmp_path / "t.db"), lease=LEASE, clock=clock)
+    async with asyncio.timeout(WAIT):
+        task = await watcher.wait("alice", task_id, timeout=3600)
     assert task.status == "completed"
+    assert clock() - started > 2 * LEASE  # it outlived its first lease, and the next
     assert await watcher.outcome("alice", task_id) is not None
     await runner.aclose()
     await watcher.db.aclose()

@@ -5,6 +5,7 @@ the stores to the task runner and the HTTP app, and the proxy's refusal of a sha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from mcpkit.stores.sqlite import (
     SqliteTaskStore,
 )
 from mcpkit.stores.url import Stores, check_store_url, open_store
+from mcpkit.testing.stores import ManualClock
+
+WAIT = 10.0  # seconds: a bound on hangs, never a measurement
 
 
 async def test_memory_is_the_default_and_keeps_nothing_outside_the_process() -> None:
@@ -135,28 +139,68 @@ async def test_a_redis_url_opens_every_store_on_one_client_and_closes_quietly(
     assert caplog.records == []
 
 
+class SteppedLiveness:
+    """A `SqliteLiveness` on a clock that moves on three quarters of a lease after each
+    beat: as many leases pass as the test waits beats for, and while a server beats its lease
+    never lapses, however late a busy machine runs a renewal. `leases` are the lengths the
+    beats asked for."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.clock = ManualClock()
+        self.inner = SqliteLiveness(db, clock=self.clock)
+        self.leases: set[float] = set()
+        self.beats = 0
+        self._beaten = asyncio.Event()
+
+    async def beat(self, process: str, lease: float) -> None:
+        at = self.clock()  # the time the beat reads: no await between
+        await self.inner.beat(process, lease)
+        self.clock.advance(max(0.0, at + 0.75 * lease - self.clock()))
+        self.leases.add(lease)
+        self.beats += 1
+        self._beaten.set()
+
+    async def alive(self, process: str) -> bool:
+        return await self.inner.alive(process)
+
+    async def end(self, process: str) -> None:
+        await self.inner.end(process)
+
+    async def beats_reach(self, count: int) -> None:
+        async with asyncio.timeout(WAIT):
+            while self.beats < count:
+                self._beaten.clear()
+                await self._beaten.wait()
+
+
 async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Path) -> None:
     """While a server serves from a shared store, other processes see this one alive (the
     relays of its streams wait for it); once it stops, at once not (they end its calls)."""
     server = Server("s", store=f"sqlite:///{tmp_path / 'state.db'}?lease=0.4")
     liveness = server.store.liveness
     assert isinstance(liveness, SqliteLiveness) and server.store.lease == 0.4
+    # Its table, read on a clock that only the beats move: the test sees leases pass without
+    # waiting for them, and no renewal that a busy machine ran late lets one lapse.
+    stepped = SteppedLiveness(liveness.db)
+    stores = server.use_store(dataclasses.replace(server.store, liveness=stepped))
     me = process_tag()
-    assert not await liveness.alive(me)
+    assert not await stepped.alive(me)
     async with server.running():
-        for _ in range(4):  # past twice the lease: renewed meanwhile
-            await asyncio.sleep(0.2)
-            assert await liveness.alive(me)
-    assert not await liveness.alive(me)
+        assert await stepped.alive(me)
+        start = stepped.clock()
+        await stepped.beats_reach(4)
+        assert stepped.clock() - start > 2 * 0.4  # past twice the lease: renewed meanwhile
+        assert await stepped.alive(me)
+    assert not await stepped.alive(me)
+    assert stepped.leases == {0.4}  # the URL's lease
     # Two servers of one process on one store: the lease goes with the last of them.
-    other = Server("o", store=f"sqlite:///{tmp_path / 'state.db'}?lease=0.4")
+    other = Server("o", store=stores)
     async with server.running():
         async with other.running():
-            assert await liveness.alive(me)
-        assert await liveness.alive(me)
-    assert not await liveness.alive(me)
-    await server.store.aclose()
-    await other.store.aclose()
+            assert await stepped.alive(me)
+        assert await stepped.alive(me)
+    assert not await stepped.alive(me)
+    await stores.aclose()
     assert Server("m").store.liveness is None  # memory: nothing is known of other processes
 
 

@@ -295,10 +295,9 @@ async def test_max_connections_pressure_falls_on_the_greedy_address() -> None:
                     url, json=request("server/discover", 1), headers=DISCOVER_HEADERS
                 )
                 assert answer.status_code == 200, answer.text
-            for _ in range(100):  # the server sees the ended connection's listen go
-                if len(server.listeners) < 8:
-                    break
-                await asyncio.sleep(0.02)
+            async with asyncio.timeout(WAIT):  # the server sees the ended connection's listen go
+                while len(server.listeners) >= 8:
+                    await asyncio.sleep(0.02)
             assert len(server.listeners) < 8
 
 

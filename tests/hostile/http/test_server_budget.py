@@ -113,10 +113,9 @@ async def test_a_dribbled_body_gets_408_after_body_timeout() -> None:
         writer.close()
         assert answer.startswith(b"HTTP/1.1 408 "), answer
         assert b"body_timeout" in answer
-        for _ in range(50):  # the app saw the client go: the bytes it held are back
-            if app.bodies.held == 0:
-                break
-            await asyncio.sleep(0.02)
+        async with asyncio.timeout(WAIT):  # the app saw the client go: the bytes it held are back
+            while app.bodies.held:
+                await asyncio.sleep(0.02)
         assert app.bodies.held == 0
 
 
@@ -150,10 +149,10 @@ async def test_a_client_still_sending_reads_the_408_instead_of_a_reset() -> None
         head, rest = await keep_sending_then_read(reader, writer)
         assert head.startswith(b"HTTP/1.1 408 "), head
         assert b"header_timeout" in rest
-        for _ in range(50):  # the app saw the first client go: the bytes it held are back
-            if app.bodies.held == 0:
-                break
-            await asyncio.sleep(0.02)
+        # The app saw the first client go: the bytes it held are back.
+        async with asyncio.timeout(WAIT):
+            while app.bodies.held:
+                await asyncio.sleep(0.02)
         assert app.bodies.held == 0
 
 
@@ -190,10 +189,9 @@ async def test_bodies_held_at_once_are_bounded_across_the_server() -> None:
         assert b"max_body_bytes" in answer and b"retry-after: 1" in answer.lower()
         for _, writer in held:
             writer.close()
-        for _ in range(100):  # the server sees them go: what they held comes back
-            if app.bodies.held == 0:
-                break
-            await asyncio.sleep(0.02)
+        async with asyncio.timeout(WAIT):  # the server sees them go: what they held comes back
+            while app.bodies.held:
+                await asyncio.sleep(0.02)
         assert app.bodies.held == 0
     print(f"peak {peak / 2**20:.1f} MiB of mcpkit's and uvicorn's for 16 MiB sent")
     assert peak < 10 * size

@@ -6,6 +6,7 @@ no longer holds its session against expiry or eviction."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import httpx
 from _resource_helpers import ALICE, BOB, bearer, open_as, scoped_server
@@ -18,6 +19,7 @@ from mcpkit.transports.http.live_sessions import ClientCaps, MemorySessionRegist
 URL = "http://127.0.0.1/mcp"
 PING = {"jsonrpc": "2.0", "id": 5, "method": "ping"}
 HOLD = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hold"}}
+HUNG_UP_IDS = itertools.count(100)
 
 
 class Idle:
@@ -29,16 +31,20 @@ def from_address(app: McpHttpApp, host: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 4000)))
 
 
-def holding_server() -> tuple[Server, asyncio.Event]:
+def holding_server() -> tuple[Server, asyncio.Event, asyncio.Queue[None]]:
+    """A server whose `hold` calls run until `release` is set; each puts one item in the
+    queue as it starts."""
     server = Server("hold")
     release = asyncio.Event()
+    started: asyncio.Queue[None] = asyncio.Queue()
 
     @server.tool()
     async def hold() -> str:
+        started.put_nowait(None)
         await release.wait()
         return "done"
 
-    return server, release
+    return server, release, started
 
 
 def test_the_registry_counts_each_clients_sessions() -> None:
@@ -83,7 +89,7 @@ async def test_one_address_opening_sessions_without_end_never_fills_the_server()
 
 
 async def test_an_address_whose_sessions_are_all_busy_gets_503_naming_the_setting() -> None:
-    server, release = holding_server()
+    server, release, _ = holding_server()
     app = McpHttpApp(server, max_sessions=10, max_sessions_per_address=2)
     async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
         url = base + "/mcp"
@@ -115,10 +121,14 @@ async def test_with_auth_each_user_has_its_own_cap() -> None:
             assert live.status_code == 200
 
 
-async def call_and_hang_up(client: httpx.AsyncClient, url: str, sid: str) -> None:
-    """POST a call that never ends on its own, and drop the connection once it runs."""
-    task = asyncio.create_task(client.post(url, json=HOLD, headers=headers(sid)))
-    await asyncio.sleep(0.2)  # the call runs (a bounded wait; the asserts check its effect)
+async def call_and_hang_up(
+    client: httpx.AsyncClient, url: str, sid: str, started: asyncio.Queue[None]
+) -> None:
+    """POST a call that never ends on its own, and drop the connection once it runs. Each
+    gets an id of its own: the session still runs the calls before it."""
+    call = {**HOLD, "id": next(HUNG_UP_IDS)}
+    task = asyncio.create_task(client.post(url, json=call, headers=headers(sid)))
+    await started.get()  # the call runs (bounded by the caller's timeout)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
@@ -127,7 +137,7 @@ async def test_calls_whose_client_hung_up_do_not_hold_their_session() -> None:
     # Before: 50 calls of a slow tool behind dropped POSTs held their sessions forever, and
     # with them every place of the server, while the attacker held no connection.
     for json_response in (False, True):
-        server, release = holding_server()
+        server, release, started = holding_server()
         app = McpHttpApp(server, max_sessions=2, json_response=json_response)
         limits = httpx.Limits(max_connections=None)
         async with (
@@ -138,12 +148,9 @@ async def test_calls_whose_client_hung_up_do_not_hold_their_session() -> None:
             url = base + "/mcp"
             for sid in [await open_session(client, url) for _ in range(2)]:
                 for _ in range(5):
-                    await call_and_hang_up(client, url, sid)
-            for _ in range(100):  # bounded: each hang-up is seen within a few turns
-                if all(s.idle_since is not None for _, s in app.sessions.items()):
-                    break
-                await asyncio.sleep(0.02)
-            assert all(s.idle_since is not None for _, s in app.sessions.items()), json_response
+                    await call_and_hang_up(client, url, sid, started)
+            while not all(s.idle_since is not None for _, s in app.sessions.items()):
+                await asyncio.sleep(0.02)  # each hang-up is seen within a few turns; bounded
             newcomer = await open_session(client, url)  # the longest idle made room
             answer = await client.post(url, json=PING, headers=headers(newcomer))
             assert answer.status_code == 200, json_response

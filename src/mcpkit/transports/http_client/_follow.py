@@ -38,9 +38,6 @@ __all__ = ["StreamFollower"]
 logger = logging.getLogger("mcpkit.client.http")
 
 _MAX_BACKOFF: Final = 30.0  # seconds between failed attempts, at most
-# Seconds the first request waits for the GET stream's answer: a proxy that buffers it must
-# not hold every connect for the whole `timeout`.
-_GET_READY_WAIT: Final = 5.0
 
 
 class StreamFollower(EndpointRequests):
@@ -224,18 +221,25 @@ class StreamFollower(EndpointRequests):
         return [] if self._listener is None else [self._listener]
 
     async def start_listening(self) -> None:
-        """Open the GET stream and wait (at most `timeout`) until the server answered it, so
-        what it sends there in reply to our next request is not missed."""
+        """Open the GET stream and wait until the server answered it, so what it sends there
+        in reply to our next request is not missed: a server drops what it has no stream
+        for, and one that is busy may answer the GET late. The wait is bounded by `timeout`,
+        as every read other than an answer is; past it the stream goes on opening."""
         if self._listener is not None and not self._listener.done():
             return
         ready = asyncio.Event()
         self._listener = asyncio.get_running_loop().create_task(self._listen(ready))
-        wait = min(self.timeout, _GET_READY_WAIT)
         try:
-            async with asyncio.timeout(wait):
+            async with asyncio.timeout(self.timeout):
                 await ready.wait()
         except TimeoutError:
-            logger.debug("the GET stream was not answered within %s s; going on", wait)
+            logger.warning(
+                "%s did not answer the GET stream within %g s (timeout); going on: what the "
+                "server sends outside a request before it does is lost (behind a proxy that "
+                "holds a response until it ends, pass listen=False)",
+                self.url,
+                self.timeout,
+            )
 
     async def _listen(self, ready: asyncio.Event) -> None:
         stream = AnswerStream(None, self.max_message_size)
