@@ -83,7 +83,12 @@ async def render_prompt(
         ) from exc
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
-    value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
+    # An `async def` is awaited here: only a sync one needs the worker pool's call.
+    value = await (
+        spec.fn(**kwargs)
+        if spec.is_async
+        else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
+    )
     return to_prompt_result(spec, value)
 
 

@@ -177,7 +177,12 @@ async def read_spec(
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
     try:
-        value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
+        # An `async def` is awaited here: only a sync one needs the worker pool's call.
+        value = await (
+            spec.fn(**kwargs)
+            if spec.is_async
+            else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
+        )
     except (KeyError, FileNotFoundError) as exc:
         # The usual ways a lookup says "no such thing": answer -32002, not an internal error.
         raise not_found(uri) from exc

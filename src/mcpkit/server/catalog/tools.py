@@ -369,7 +369,12 @@ async def run_tool(
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
     try:
-        value = await call_handler(spec.fn, (), kwargs, is_async=spec.is_async, in_thread=in_thread)
+        # An `async def` is awaited here: only a sync one needs the worker pool's call.
+        value = await (
+            spec.fn(**kwargs)
+            if spec.is_async
+            else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
+        )
     except ToolError as exc:
         prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
         return _error_result(f"{prefix}{exc}")
