@@ -4,8 +4,8 @@
 This module holds what a server is (its settings, what it declares, the servers mounted in
 it), the sessions it builds, and the way of each request: from the session to its handler,
 through the middleware and the mounts, errors masked on the way back. The rest is in
-modules of their own: its base `catalog.decorators.FeatureRegistrations` (registering
-features), and the objects it holds and hands its public methods over to,
+modules of their own, objects it holds and hands its public methods over to:
+`catalog.catalog.Catalog` (its registries, and registering features),
 `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
 `serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
 `serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
@@ -18,10 +18,11 @@ import functools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast, overload
 
 import msgspec
 
+from mcpkit._delegation import served_by
 from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import (
@@ -36,6 +37,7 @@ from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy, OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.handler_failure import log_handler_failure
@@ -49,12 +51,18 @@ from mcpkit.server.asking.asks import (
 from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
+from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.catalog.decorators import FeatureRegistrations
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos, serve
 from mcpkit.server.catalog.listeners import Listeners, ListenParams
+from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.skills import with_skills
-from mcpkit.server.catalog.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
+from mcpkit.server.catalog.tools import (
+    PARAM_TYPES,
+    STATELESS_PARAM_TYPES,
+    ToolOptions,
+    tool_error_prefix_format,
+)
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import HANDLERS, Handler, handler_for
 from mcpkit.server.handlers.features import read_resource
@@ -93,7 +101,7 @@ if TYPE_CHECKING:
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.catalog.feature_server import FeatureServer
     from mcpkit.server.serving._http_run import HttpImplementation
-    from mcpkit.server.surface import ServerApi
+    from mcpkit.server.surface import RootsChanged, ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
@@ -124,7 +132,7 @@ class FeatureSession(ServerSession):
     stateless_param_types = _STATELESS_PARAM_TYPES
 
 
-class Server(FeatureRegistrations):
+class Server:
     """An MCP server: name it, register features with decorators, then `run()` it.
 
     Args:
@@ -221,7 +229,6 @@ class Server(FeatureRegistrations):
         cache: CachePolicy | None = None,
         store: str | Stores | None = None,
     ) -> None:
-        super().__init__()
         self.name = name
         self.version = version
         self.info = Implementation(
@@ -250,11 +257,14 @@ class Server(FeatureRegistrations):
             mask_error_details = os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
         self.mask_error_details = mask_error_details
         self.tool_error_prefix = tool_error_prefix_format(tool_error_prefix)
-        self.lenient_arguments = lenient_arguments
         self.auth = auth
         self._task_store = task_store
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
+        #: Work started outside any request (a list change announced, roots changed).
+        self._tasks = BackgroundTasks()
+        #: Called (as a task) when a client says its roots changed.
+        self.on_roots_changed: RootsChanged | None = None
         #: The sessions this process serves: where the broker's changes are delivered.
         self.sessions = HeldSessions(on_left=self._session_left)
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
@@ -275,6 +285,18 @@ class Server(FeatureRegistrations):
             listeners=self.listeners,
             tasks=self._tasks,
         )
+        #: What it offers: the registries, and the registering its decorators hand over to.
+        self._catalog = catalog = Catalog(
+            announce=self._broadcasts.announce, lenient_arguments=lenient_arguments
+        )
+        # The catalog's registries, as the server's own (`server.tools.items()`): the same
+        # objects, never replaced, and read on every request without a call in between.
+        self.tools = catalog.tools
+        self.resources = catalog.resources
+        self.templates = catalog.templates
+        self.prompts = catalog.prompts
+        self.completers = catalog.completers
+        self.skills = catalog.skills
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
         self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
@@ -294,6 +316,84 @@ class Server(FeatureRegistrations):
         self._serves_tasks: tuple[list[Any], bool] | None = None
         #: `capabilities()` for what it was worked out from.
         self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
+
+    # ------------------------------------------------------------- registering
+    # Handed to the catalog (`catalog.catalog.Catalog`), where each is written and told.
+
+    @overload
+    def tool(self, name: F) -> F: ...
+
+    @overload
+    def tool(self, name: str | None = None, **options: Unpack[ToolOptions]) -> Callable[[F], F]: ...
+
+    def tool(self, name: Any = None, **options: Any) -> Any:
+        """Register a function as a tool: its hints give the schemas, its docstring the
+        description. Works as `@server.tool` and `@server.tool(...)`. With `scopes=[...]`,
+        a caller on a protected HTTP endpoint whose token lacks them neither sees the tool
+        nor may call it (docs/auth.md); over stdio and in memory they are not enforced.
+        With `task=True` ("optional") or `task="required"`, clients may (must) call it as
+        a task: answered at once, run in the background, its result fetched later
+        (docs/tasks.md)."""
+        return self._catalog.tool(name, **options)
+
+    add_tool = served_by("_catalog", Catalog.add_tool)
+    remove_tool = served_by("_catalog", Catalog.remove_tool)
+    resource = served_by("_catalog", Catalog.resource)
+    add_resource = served_by("_catalog", Catalog.add_resource)
+    remove_resource = served_by("_catalog", Catalog.remove_resource)
+
+    @overload
+    def prompt(self, name: F) -> F: ...
+
+    @overload
+    def prompt(
+        self, name: str | None = None, **options: Unpack[PromptOptions]
+    ) -> Callable[[F], F]: ...
+
+    def prompt(self, name: Any = None, **options: Any) -> Any:
+        """Register a function as a prompt; its parameters are the prompt's arguments. Works
+        as `@server.prompt` and `@server.prompt(...)`."""
+        return self._catalog.prompt(name, **options)
+
+    add_prompt = served_by("_catalog", Catalog.add_prompt)
+    remove_prompt = served_by("_catalog", Catalog.remove_prompt)
+    view = served_by("_catalog", Catalog.view)
+    add_view = served_by("_catalog", Catalog.add_view)
+    skill = served_by("_catalog", Catalog.skill)
+    add_skill = served_by("_catalog", Catalog.add_skill)
+    remove_skill = served_by("_catalog", Catalog.remove_skill)
+    completion = served_by("_catalog", Catalog.completion)
+    declare_extension = served_by("_catalog", Catalog.declare_extension)
+
+    def completable(self) -> bool:
+        """Whether anything can be completed (completers, or Literal/Enum arguments), here or
+        in a mounted server."""
+        return self._catalog.completable() or any(m.server.completable() for m in self.mounts)
+
+    @property
+    def lenient_arguments(self) -> bool:
+        """The default of every tool's `lenient_arguments` (see `Server`)."""
+        return self._catalog.lenient_arguments
+
+    @lenient_arguments.setter
+    def lenient_arguments(self, lenient: bool) -> None:
+        self._catalog.lenient_arguments = lenient
+
+    @property
+    def extension_settings(self) -> dict[str, dict[str, Any]]:
+        """The extensions this server declares beyond those its features imply (SEP-2133;
+        `declare_extension`): identifier -> settings, in `capabilities.extensions`."""
+        return self._catalog.extension_settings
+
+    @property
+    def extension_handlers(self) -> dict[str, ExtensionMethod]:
+        """The requests its declared extensions add: method -> (extension, handler)."""
+        return self._catalog.extension_handlers
+
+    @property
+    def extension_method_names(self) -> frozenset[str]:
+        """The names of the requests its declared extensions add."""
+        return self._catalog.extension_method_names
 
     # ------------------------------------------------------------ capabilities
 
@@ -331,7 +431,7 @@ class Server(FeatureRegistrations):
     def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
         """The declared extensions of this server and of those mounted in it (each dict is
         replaced, never changed, by `declare_extension`)."""
-        found: tuple[dict[str, dict[str, Any]], ...] = (self.extension_settings,)
+        found: tuple[dict[str, dict[str, Any]], ...] = (self._catalog.extension_settings,)
         for mount in self.mounts:
             found += tuple(server.extension_settings for server in with_mounted(mount.server))
         return found
@@ -361,10 +461,6 @@ class Server(FeatureRegistrations):
         return msgspec.structs.replace(
             declared, extensions={**(declared.extensions or {}), **extensions}
         )
-
-    def completable(self) -> bool:
-        """Whether anything can be completed, here or in a mounted server."""
-        return super().completable() or any(m.server.completable() for m in self.mounts)
 
     @property
     def serves_tasks(self) -> bool:
@@ -454,10 +550,6 @@ class Server(FeatureRegistrations):
             await self._task_runner.aclose()
 
     # ------------------------------------------------------------- broadcasts
-
-    def _broadcast(self, method: str) -> None:
-        """Announce that a list changed (`SessionBroadcasts.announce`)."""
-        self._broadcasts.announce(method)
 
     async def notify_resource_updated(self, uri: str) -> None:
         """Tell every session subscribed to `uri` that it changed (server/resources). Never
@@ -615,7 +707,7 @@ class Server(FeatureRegistrations):
             self.info,
             self.instructions,
             self.cache,
-            self.extension_method_names,
+            self._catalog.extension_method_names,
             self.max_message_size,
             self.max_json_depth,
         )
@@ -639,7 +731,9 @@ class Server(FeatureRegistrations):
             max_inflight=self.max_inflight,
             param_types=PARAM_TYPES,
             cache=self.cache,
-            extension_methods=method_infos(len(self.skills) > 0, self.extension_method_names),
+            extension_methods=method_infos(
+                len(self.skills) > 0, self._catalog.extension_method_names
+            ),
             extensions=(TASKS,) if self.serves_tasks else (),
             codec=self._codec,
         )
@@ -693,8 +787,9 @@ class Server(FeatureRegistrations):
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
         route = HANDLERS.get(ev.method)  # (`handler_for`, inlined: once per request)
         handler = None if route is None else route.own_terms if stateless else route.session
-        if handler is None and ev.method in self.extension_handlers:
-            handler = functools.partial(_extension_request, self.extension_handlers[ev.method])
+        extension_handlers = self._catalog.extension_handlers
+        if handler is None and ev.method in extension_handlers:
+            handler = functools.partial(_extension_request, extension_handlers[ev.method])
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -824,11 +919,11 @@ class Server(FeatureRegistrations):
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
         item `target` (a name or a URI) needs: those it was registered with."""
-        return scopes_for(self, method, target)
+        return scopes_for(self._catalog, method, target)
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
         """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`)."""
-        return param_headers_for(self, tool_name)
+        return param_headers_for(self._catalog, tool_name)
 
     def handle_event(self, handle: Peer, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
