@@ -78,10 +78,11 @@ from mcpkit.server.mount import (
 )
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.broker_link import BrokerLink
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
-from mcpkit.stores.broker import Broker, SharedBroker
+from mcpkit.stores.broker import Broker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import Stores, as_stores
@@ -90,7 +91,6 @@ from mcpkit.types import (
     Implementation,
     ReadResourceRequestParams,
     ReadResourceResult,
-    RequestId,
     ServerCapabilities,
 )
 from mcpkit.types.methods import STATELESS_REVISIONS
@@ -100,12 +100,9 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.catalog.feature_server import FeatureServer
-    from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.surface import RootsChanged, ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
-    from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
 
@@ -191,7 +188,7 @@ class Server:
             processes and hosts), or a `mcpkit.stores.url.Stores` (docs/deploy.md).
     """
 
-    _shared_broker: SharedBroker | None  # `broker`, if other processes share it
+    _broker_link: BrokerLink  # its broker, as the lifespan reads it (set in `__init__`)
 
     def __init__(
         self,
@@ -273,7 +270,7 @@ class Server:
         self.store: Stores = as_stores(store)
         #: The `lifespan` hook as its sessions share it (`running`).
         self._span = ServerLifespan(
-            self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
+            self, shared_broker=lambda: self._broker_link.shared, end_tasks=self._end_tasks
         )
         #: Serving over a channel, stdio or HTTP (`serve`, `run_stdio`, `http_app`, `run`).
         self._serving = TransportServing(self)
@@ -299,7 +296,8 @@ class Server:
         self.skills = catalog.skills
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
-        self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
+        #: Its broker's changes, and responses and cancellations other processes forward.
+        self._broker_link = self._link(self.broker)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
         self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
@@ -475,42 +473,8 @@ class Server:
         self._serves_tasks = (tools, found)
         return found
 
-    def _listen_to(self, broker: Broker) -> tuple[SharedBroker | None, Callable[[], None]]:
-        """Take `broker`'s changes, and when other processes share it (a `SharedBroker`,
-        told apart here, once), the responses and cancellations they forward: `broker` as a
-        `SharedBroker` (None if it is not one) and the function that stops all of it."""
-        stops = [broker.subscribe(self._broadcasts.deliver)]
-        shared = broker if isinstance(broker, SharedBroker) else None
-        if shared is not None:
-            stops.append(shared.subscribe_responses(self._take_forwarded))
-            stops.append(shared.subscribe_cancels(self._take_cancel))
-
-        def stop() -> None:
-            for each in stops:
-                each()
-
-        return shared, stop
-
-    def _take_forwarded(self, session_id: str, response: bytes) -> None:
-        """A response the client of session `session_id` POSTed to another process, to a
-        request this process sent it: to that session here, if it is still here."""
-        connection = self._held(session_id)
-        if connection is not None:
-            connection.take_forwarded(response)
-
-    def _take_cancel(self, session_id: str, request_id: RequestId, reason: str | None) -> None:
-        """The client of session `session_id` cancelled `request_id` through another
-        process: it stops here if it runs here."""
-        connection = self._held(session_id)
-        if connection is not None:
-            connection.take_cancel(request_id, reason)
-
-    def _held(self, session_id: str) -> Connection | None:
-        """The connection of this process's copy of session `session_id`, if it has one (a
-        2026-07-28 request is never held, and has no requests of its own to the client to be
-        answered or cancelled)."""
-        handle = self.sessions.by_id(session_id)
-        return None if handle is None else handle.connection
+    def _link(self, broker: Broker) -> BrokerLink:
+        return BrokerLink(broker, deliver=self._broadcasts.deliver, sessions=self.sessions)
 
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
@@ -521,9 +485,9 @@ class Server:
             raise RuntimeError(f"{self.name} already serves: give its store before it starts")
         stores = as_stores(store)
         if self._own_broker:
-            self._unsubscribe()
+            self._broker_link.close()
+            self._broker_link = self._link(stores.broker)
             self.broker = stores.broker
-            self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
         self.store = stores
         return stores
 
@@ -610,72 +574,12 @@ class Server:
         mount_server(self, other, namespace, separator)
 
     # ---------------------------------------------------------------- serving
+    # Handed to the serving it holds (`serving.transport_serving.TransportServing`).
 
-    async def serve(self, channel: MessageChannel) -> None:
-        """Serve one client session over `channel` until it closes."""
-        await self._serving.serve(channel)
-
-    async def run_stdio(
-        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
-    ) -> None:
-        """Serve one session over this process's stdin and stdout (logs go to stderr), or
-        over the given streams, which stay the caller's to close."""
-        await self._serving.run_stdio(stdin=stdin, stdout=stdout)
-
-    def http_app(
-        self,
-        path: str = "/mcp",
-        *,
-        store: str | Stores | None = None,
-        **settings: Unpack[HttpSettings],
-    ) -> McpHttpApp:
-        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
-        any ASGI framework (its lifespan events run this server's lifespan). The settings are
-        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
-        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
-        `store` replaces the server's (`Server.use_store`); the app keeps its session
-        records and event logs in the server's store unless `session_store` or
-        `event_store` say otherwise."""
-        return self._serving.http_app(path, store=store, **settings)
-
-    def run(
-        self,
-        transport: Literal["stdio", "http"] = "stdio",
-        *,
-        stdin: StdStream | None = None,
-        stdout: StdStream | None = None,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        path: str = "/mcp",
-        http: HttpImplementation | None = None,
-        store: str | Stores | None = None,
-        workers: int = 1,
-        **settings: Unpack[HttpSettings],
-    ) -> None:
-        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
-        the usual `if __name__ == "__main__"`.
-
-        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
-        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
-        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
-        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
-        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
-        `workers` > 1 serves the port with that many processes, each running this program
-        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
-        file in a private folder, removed when they stop (`memory://` given is refused).
-        """
-        self._serving.run(
-            transport,
-            stdin=stdin,
-            stdout=stdout,
-            host=host,
-            port=port,
-            path=path,
-            http=http,
-            store=store,
-            workers=workers,
-            **settings,
-        )
+    serve = served_by("_serving", TransportServing.serve)
+    run_stdio = served_by("_serving", TransportServing.run_stdio)
+    http_app = served_by("_serving", TransportServing.http_app)
+    run = served_by("_serving", TransportServing.run)
 
     # ---------------------------------------------------------------- sessions
 
@@ -787,9 +691,9 @@ class Server:
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
         route = HANDLERS.get(ev.method)  # (`handler_for`, inlined: once per request)
         handler = None if route is None else route.own_terms if stateless else route.session
-        extension_handlers = self._catalog.extension_handlers
-        if handler is None and ev.method in extension_handlers:
-            handler = functools.partial(_extension_request, extension_handlers[ev.method])
+        if handler is None and ev.method in self._catalog.extension_handlers:
+            extension = self._catalog.extension_handlers[ev.method]
+            handler = functools.partial(_extension_request, extension)
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -937,7 +841,7 @@ class Server:
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):
-            shared = self._shared_broker
+            shared = self._broker_link.shared
             if shared is not None:  # only a shared broker has other processes to tell
                 shared.forward_cancel(handle.id, ev.request_id, ev.reason)
 
