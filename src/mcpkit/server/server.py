@@ -17,13 +17,13 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast, overload
 
 import msgspec
 
 from mcpkit._delegation import served_by
-from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
+from mcpkit.errors import LocalProtocolError, McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import (
     Event,
@@ -40,7 +40,6 @@ from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
-from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.response import Response
 from mcpkit.server.asking.asks import (
@@ -53,7 +52,7 @@ from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos, serve
+from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos
 from mcpkit.server.catalog.listeners import Listeners, ListenParams
 from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.skills import with_skills
@@ -64,15 +63,21 @@ from mcpkit.server.catalog.tools import (
     tool_error_prefix_format,
 )
 from mcpkit.server.context import Context
-from mcpkit.server.handlers import HANDLERS, Handler, handler_for
+from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
-from mcpkit.server.middleware import Middleware, call_through
+from mcpkit.server.handlers.routing import (
+    era_handler,
+    extension_handler,
+    masked,
+    resume,
+    through_layers,
+)
+from mcpkit.server.middleware import Middleware
 from mcpkit.server.mount import (
     Mount,
     context_for,
     mount_server,
     owner_of,
-    route,
     shown_contents,
     with_mounted,
 )
@@ -83,7 +88,6 @@ from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
 from mcpkit.stores.broker import Broker
-from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import Stores, as_stores
 from mcpkit.types import (
@@ -99,7 +103,6 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
-    from mcpkit.server.catalog.feature_server import FeatureServer
     from mcpkit.server.surface import RootsChanged, ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
@@ -692,8 +695,7 @@ class Server:
         route = HANDLERS.get(ev.method)  # (`handler_for`, inlined: once per request)
         handler = None if route is None else route.own_terms if stateless else route.session
         if handler is None and ev.method in self._catalog.extension_handlers:
-            extension = self._catalog.extension_handlers[ev.method]
-            handler = functools.partial(_extension_request, extension)
+            handler = extension_handler(self._catalog.extension_handlers[ev.method])
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -705,13 +707,13 @@ class Server:
         if stateless and ev.method in ROUND_TRIP_METHODS:
             params = ev.params
             if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
-                await self._resume(ctx, terms, ev.method, params)
+                await resume(self, ctx, terms, ev.method, params)
             else:
                 ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)
-            return await self._through_layers(ctx, ev.params, handler)
+            return await through_layers(self, ctx, ev.params, handler)
         except InputRequired:
             # basic/patterns/mrtr: the handler asked what the client has not answered yet.
             assert ctx.round_trip is not None
@@ -719,18 +721,10 @@ class Server:
         except (McpError, ToolError):
             raise
         except Exception as exc:
-            if not self.mask_error_details or shown_when_masked(exc):
-                raise  # the runtime logs it and sends its text as -32603
-            raise self._masked(ev.method, exc) from None
-
-    async def _resume(
-        self, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
-    ) -> None:
-        """A retry of a 2026-07-28 request that asked something: its state is checked, and
-        spent when states are single-use (`request_state_single_use`), before it runs."""
-        ctx.round_trip = self.round_trip(terms, method, params, ctx.auth)
-        if self.request_state_single_use:
-            await ctx.round_trip.spend(self.store.replay)
+            error = masked(self, ev.method, exc)
+            if error is None:
+                raise
+            raise error from None
 
     def round_trip(
         self, terms: Terms[Any] | None, method: str, params: Any, auth: AccessToken | None
@@ -744,43 +738,19 @@ class Server:
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
         parent's middleware, through this server's own."""
         try:
-            handler = self._mounted_handler(ctx)
-            return await self._through_layers(ctx, params, handler)
+            return await through_layers(self, ctx, params, self._mounted_handler(ctx))
         except (McpError, ToolError):
             raise
         except Exception as exc:
-            if not self.mask_error_details or shown_when_masked(exc):
+            error = masked(self, ctx.method, exc)
+            if error is None:
                 raise
-            raise self._masked(ctx.method, exc) from None
+            raise error from None
 
     def _mounted_handler(self, ctx: Context) -> Handler:
-        """What serves the request of `ctx` routed here by the parent: the handler a request
-        of this server's own clients has, in the request's era."""
-        terms = ctx.terms
-        own_terms = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
-        handler = handler_for(ctx.method, own_terms)
-        if handler is None:  # (the parent routes only what it serves itself)
-            raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
-        return handler
-
-    def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
-        inner: Callable[[Any], Awaitable[Any]] = (
-            functools.partial(route, self, ctx, handler)
-            if self.mounts
-            else functools.partial(handler, self, ctx)
-        )
-        if not self.middleware:
-            return inner(params)
-        return call_through(self.middleware, ctx, params, inner)
-
-    def _masked(self, method: str, exc: Exception) -> McpError:
-        """With `mask_error_details`, what an unexpected exception of a handler becomes: a
-        generic -32603 (its traceback logged here)."""
-        log_handler_failure(logger, f"handler for {method}", exc)
-        if isinstance(exc, StoreUnavailable):  # the client may try again: say so, not where
-            store = self.store
-            return McpError(codes.INTERNAL_ERROR, outage_message(store.url, store.timeout))
-        return McpError(codes.INTERNAL_ERROR, "Internal error")
+        """What serves the request of `ctx` routed here by the parent (a mounted proxy
+        serves some itself)."""
+        return era_handler(ctx)
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
         """Read `uri`, one of this server's resources or a match of its templates (its
@@ -844,11 +814,3 @@ class Server:
             shared = self._broker_link.shared
             if shared is not None:  # only a shared broker has other processes to tell
                 shared.forward_cancel(handle.id, ev.request_id, ev.reason)
-
-
-async def _extension_request(
-    method: ExtensionMethod, server: FeatureServer, ctx: Context, params: Any
-) -> Any:
-    """A request one of the server's extensions adds, as a `Handler` (so it goes through
-    the middleware as any other)."""
-    return await serve(method, ctx, params)
