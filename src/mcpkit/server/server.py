@@ -2,13 +2,15 @@
 `serve(channel)` runs one client session; `run()` serves stdio or HTTP.
 
 This module holds what a server is (its settings, what it declares, the servers mounted in
-it), the sessions it builds, and the way of each request: from the session to its handler,
-through the middleware and the mounts, errors masked on the way back. The rest is in
-modules of their own, objects it holds and hands its public methods over to:
+it) and the way into each request (`handle_request`: the era's handler from the one table,
+the Context, the call). The rest are objects it holds and hands its public methods over to:
 `catalog.catalog.Catalog` (its registries, and registering features),
+`serving.protocol_sessions.ProtocolSessions` (the protocol sessions it builds),
 `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
-`serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
-`serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
+`serving.broadcasts.SessionBroadcasts` (changes announced to the sessions),
+`serving.broker_link.BrokerLink` (what its broker carries) and `serving.lifespan.ServerLifespan`
+(the lifespan hook the sessions share); and `handlers.routing`, a request's way through the
+middleware and the mounts, errors masked on the way back.
 """
 
 from __future__ import annotations
@@ -32,9 +34,8 @@ from mcpkit.protocol.events import (
     StrayCancel,
     StrayResponse,
 )
-from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy, OwnTermsCodec
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.background import BackgroundTasks
@@ -52,13 +53,11 @@ from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos
-from mcpkit.server.catalog.listeners import Listeners, ListenParams
+from mcpkit.server.catalog.extension_methods import ExtensionMethod
+from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.skills import with_skills
 from mcpkit.server.catalog.tools import (
-    PARAM_TYPES,
-    STATELESS_PARAM_TYPES,
     ToolOptions,
     tool_error_prefix_format,
 )
@@ -85,6 +84,7 @@ from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.broker_link import BrokerLink
 from mcpkit.server.serving.lifespan import ServerLifespan
+from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
 from mcpkit.stores.broker import Broker
@@ -112,24 +112,9 @@ __all__ = ["Lifespan", "Server"]
 #: The environment variable that turns error masking off ("0") where `mask_error_details`
 #: is not given: `mcpkit dev` sets it for the server it runs.
 MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
-#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
-_STATELESS_PARAM_TYPES: Mapping[str, type] = {
-    **STATELESS_PARAM_TYPES,
-    "subscriptions/listen": ListenParams,
-}
-
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
-
-
-class FeatureSession(ServerSession):
-    """The protocol session of a `Server`'s client: 2026-07-28 tools/call params decode into
-    the type that keeps the arguments raw, as 2025's do, and subscriptions/listen's into the
-    type that takes the tasks extension's `taskIds` (a class attribute, so an idle session
-    holds nothing for it)."""
-
-    stateless_param_types = _STATELESS_PARAM_TYPES
 
 
 class Server:
@@ -297,6 +282,9 @@ class Server:
         self.prompts = catalog.prompts
         self.completers = catalog.completers
         self.skills = catalog.skills
+        #: The protocol sessions it builds, each of `_session_type` (`new_connection`,
+        #: `request_peer`).
+        self._protocols = ProtocolSessions(self, catalog, self._session_type)
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
         #: Its broker's changes, and responses and cancellations other processes forward.
@@ -403,10 +391,10 @@ class Server:
         # Asked for every session, and every 2026-07-28 POST is one: worked out again only
         # when what it depends on changed (a registry's `items()` is a new list after each
         # change, its mounted servers' included).
+        # (A skill's files are resources: the resources' list changes with the skills.)
         key = (
             self.features,
             self.auth is None,
-            len(self.skills) > 0,
             self._completer_count(),
             self._extension_sets(),
             self.tools.items(),
@@ -591,7 +579,7 @@ class Server:
     ) -> ServerSessionHandle:
         """Build (but do not run) the session for one client over `channel`; `record` is the
         session's (a fresh one by default; `restore` passes a saved one)."""
-        protocol = self._new_protocol()
+        protocol = self._protocols.new()
         return ServerSessionHandle(
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
         )
@@ -601,56 +589,7 @@ class Server:
         Streamable HTTP), as its handler sees it: `peer.serve(body, info)` reads the body with
         this server's reading session, runs the request in the caller's task and writes
         what it sends and its answer to `response`. Nothing of it outlives the request."""
-        return RequestPeer(self, self._reader(), response)
-
-    def _reader(self) -> ServerSession:
-        """The protocol session that reads every request carrying its own terms
-        (`ServerSession.read_apart`, which keeps nothing of any): made again only when what
-        it answers with changed (a tool registered, say, changes the capabilities), or a
-        handshake in a body settled it."""
-        # (The capabilities say whether tools may be tasks and whether there are skills.)
-        key = (
-            self.capabilities(),
-            self.info,
-            self.instructions,
-            self.cache,
-            self._catalog.extension_method_names,
-            self.max_message_size,
-            self.max_json_depth,
-        )
-        made = self._reading
-        # (An `initialize` in a body settles the session that read it: that handshake was
-        # the body's alone, and the next body is read by a new session.)
-        if made is None or made[0] != key or made[1].phase != "new":
-            made = self._reading = (key, self._new_protocol())
-        return made[1]
-
-    _reading: tuple[tuple[object, ...], ServerSession] | None = None
-
-    def _new_protocol(self) -> ServerSession:
-        """A new protocol session of this server's kind, with its settings."""
-        return self._session_type(
-            self.info,
-            self.capabilities(),
-            instructions=self.instructions,
-            max_message_size=self.max_message_size,
-            max_json_depth=self.max_json_depth,
-            max_inflight=self.max_inflight,
-            param_types=PARAM_TYPES,
-            cache=self.cache,
-            extension_methods=method_infos(
-                len(self.skills) > 0, self._catalog.extension_method_names
-            ),
-            extensions=(TASKS,) if self.serves_tasks else (),
-            codec=self._codec,
-        )
-
-    @functools.cached_property
-    def _codec(self) -> OwnTermsCodec:
-        """What reads the terms of this server's 2026-07-28 requests and encodes their
-        answers, shared by its protocol sessions (what one request taught it serves the
-        next: the terms of a `_meta` already seen, the head of a method's answers)."""
-        return OwnTermsCodec(self._session_type.all_revisions)
+        return RequestPeer(self, self._protocols.reader(), response)
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
     _session_type: type[ServerSession] = FeatureSession
