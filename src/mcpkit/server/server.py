@@ -20,9 +20,7 @@ import functools
 import logging
 import os
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast, overload
-
-import msgspec
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, overload
 
 from mcpkit._delegation import served_by
 from mcpkit.errors import LocalProtocolError, McpError, ToolError
@@ -52,11 +50,10 @@ from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, Sta
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
 from mcpkit.server.catalog.catalog import Catalog
-from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
+from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.prompts import PromptOptions
-from mcpkit.server.catalog.skills import with_skills
 from mcpkit.server.catalog.tools import (
     ToolOptions,
     tool_error_prefix_format,
@@ -301,8 +298,6 @@ class Server:
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
-        #: `serves_tasks` for the tool list it was worked out from.
-        self._serves_tasks: tuple[list[Any], bool] | None = None
         #: `capabilities()` for what it was worked out from.
         self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
 
@@ -426,43 +421,24 @@ class Server:
         return found
 
     def _declared_capabilities(self) -> ServerCapabilities:
-        features = self.features
-        if features is None:
-            present = {
-                "logging": True,
-                "tools": len(self.tools) > 0,
-                "resources": len(self.resources) + len(self.templates) > 0,
-                "prompts": len(self.prompts) > 0,
-                "completions": self.completable(),
-            }
-            features = frozenset(cast(Feature, name) for name, has in present.items() if has)
         tasks: Literal["", "tools", "tools+list"] = ""
         if self.serves_tasks:
             # tasks/list only where requestors are told apart ("Task Isolation and Access
             # Control").
             tasks = "tools+list" if self.auth is not None else "tools"
-        declared = with_skills(capabilities_for(features, tasks), self.skills)
-        extensions: dict[str, Any] = {}
-        for settings in reversed(self._extension_sets()):  # (this server's own win)
-            extensions.update(settings)
-        if not extensions:
-            return declared
-        return msgspec.structs.replace(
-            declared, extensions={**(declared.extensions or {}), **extensions}
+        return declared_capabilities(
+            self.features,
+            self._catalog,
+            completable=self.completable,
+            tasks=tasks,
+            extension_sets=self._extension_sets(),
         )
 
     @property
     def serves_tasks(self) -> bool:
-        """Whether some tool may be called as a task (so `tasks` is declared)."""
-        # Asked for every session, and every 2026-07-28 POST is one: answered once per
-        # version of the tool list (`items()` is a new list after each change).
-        tools = self.tools.items()
-        known = self._serves_tasks
-        if known is not None and known[0] is tools:
-            return known[1]
-        found = any(spec.task_support != "forbidden" for spec in tools)
-        self._serves_tasks = (tools, found)
-        return found
+        """Whether some tool, here or mounted, may be called as a task (so `tasks` is
+        declared)."""
+        return self._catalog.serves_tasks
 
     def _link(self, broker: Broker) -> BrokerLink:
         return BrokerLink(broker, deliver=self._broadcasts.deliver, sessions=self.sessions)

@@ -69,6 +69,8 @@ class Catalog:
         self.extension_method_names: frozenset[str] = frozenset()
         #: The default of the tools' `lenient_arguments`.
         self.lenient_arguments = lenient_arguments
+        #: `serves_tasks` for the tool list it was worked out from.
+        self._serves_tasks: tuple[list[ToolSpec], bool] | None = None
         # server/tools, server/prompts, server/resources: "List Changed Notification" (resources
         # and templates are one list to a client).
         self.tools.on_change = functools.partial(announce, "notifications/tools/list_changed")
@@ -104,6 +106,19 @@ class Catalog:
         if spec.ui is not None and UI_EXTENSION not in self.extension_settings:
             self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
         return spec
+
+    @property
+    def serves_tasks(self) -> bool:
+        """Whether some tool may be called as a task (so `tasks` is declared)."""
+        # Asked for every session built: answered once per version of the tool list
+        # (`items()` is a new list after each change, a mounted server's included).
+        tools = self.tools.items()
+        known = self._serves_tasks
+        if known is not None and known[0] is tools:
+            return known[1]
+        found = any(spec.task_support != "forbidden" for spec in tools)
+        self._serves_tasks = (tools, found)
+        return found
 
     def remove_tool(self, name: str) -> None:
         """Stop serving the tool `name` (KeyError if there is none)."""
