@@ -154,7 +154,7 @@ async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> 
     with pytest.raises(asyncio.CancelledError):
         await serving
     assert cancelled.is_set() and link.closed and written.items == []
-    assert not server._reader()._inflight  # (the abandoned request left nothing there)
+    assert not server._protocols.reader()._inflight  # (the abandoned request left nothing there)
 
 
 async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
@@ -275,7 +275,7 @@ async def test_no_body_leaves_anything_in_the_reading_session() -> None:
     for body in bodies:
         peer, _ = one(server)
         await peer.serve(body, None)
-    reader = server._reader()
+    reader = server._protocols.reader()
     assert reader.phase == "new" and reader.terms is None
     assert not reader._inflight and not reader.data_to_send()
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 from mcpkit import Server
+from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
@@ -40,14 +42,45 @@ def test_the_surface_names_nothing_server_lacks() -> None:
 
 
 def test_a_server_holds_its_parts_rather_than_inheriting_them() -> None:
-    """Issue 40: a server's lifespan, its broadcasts and its serving are objects it holds,
-    not its bases (the public names stay on `Server`, delegating)."""
-    held = (ServerLifespan, SessionBroadcasts, TransportServing)
-    assert [base.__name__ for base in Server.__mro__ if base in held] == []
+    """Issue 40: a server's registrations, its lifespan, its broadcasts and its serving are
+    objects it holds, not its bases (the public names stay on `Server`, handing over)."""
+    assert Server.__mro__ == (Server, object)
     server = Server("x")
+    assert isinstance(server._catalog, Catalog)
     assert isinstance(server._span, ServerLifespan)
     assert isinstance(server._broadcasts, SessionBroadcasts)
     assert isinstance(server._serving, TransportServing)
+
+
+def test_what_the_catalog_serves_keeps_its_signature_and_docstring() -> None:
+    """`help(Server)` and `inspect` show the catalog's signature and docstring of each
+    registering method, on the class and on a server alike."""
+    assert list(inspect.signature(Server.add_tool).parameters) == ["self", "fn", "name", "options"]
+    assert "`{variables}`" in (Server.resource.__doc__ or "")
+    server = Server("x")
+    assert list(inspect.signature(server.add_skill).parameters) == [
+        "source",
+        "prefix",
+        "files",
+        "scheme",
+    ]
+    assert "SEP-2133" in (server.declare_extension.__doc__ or "")
+    for name in ("tool", "prompt"):  # written out on Server, for their overloads
+        assert f"`@server.{name}`" in (getattr(Server, name).__doc__ or ""), name
+
+
+def test_lenient_arguments_set_on_a_server_is_the_default_of_the_tools_added_after() -> None:
+    """The setting is the catalog's, read and written through the server."""
+    server = Server("x")
+    server.lenient_arguments = True
+
+    @server.tool
+    def double(a: int) -> int:
+        return 2 * a
+
+    spec = server.tools.get("double")
+    assert spec is not None and spec.signature.coerce
+    assert server._catalog.lenient_arguments
 
 
 def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path) -> None:

@@ -462,6 +462,6 @@ async def test_the_terms_cache_is_bounded_in_bytes_whatever_peers_send() -> None
             meta_caps = {"experimental": {"pad": pad}}
             reply = await peer.request("tools/list", modern(caps=meta_caps))
             assert reply["result"]["resultType"] == "complete"
-    cached = server._codec.cached_metas  # pyright: ignore[reportPrivateUsage]
+    cached = server._protocols.codec.cached_metas  # pyright: ignore[reportPrivateUsage]
     assert len(cached) <= 256
     assert sum(len(raw) for raw in cached) <= 256 * 4096

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from mcpkit._delegation import served_by
 from mcpkit.client.callbacks import (
     ElicitationHandler,
     LogHandler,
@@ -32,7 +33,6 @@ from mcpkit.client.era import Opening, choose_era, era
 from mcpkit.client.request_path import NOT_CONNECTED, ProgressHandler, RequestPath
 from mcpkit.client.request_terms import DEFAULT_MAX_INPUT_ROUNDS
 from mcpkit.client.results import RESULT_TYPES, ToolResult
-from mcpkit.client.served import served_by
 from mcpkit.client.skill_calls import SkillCalls
 from mcpkit.client.tap import MessageTap, TappedChannel
 from mcpkit.client.task_requestor import ClientTask, TaskRequests

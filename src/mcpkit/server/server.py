@@ -2,13 +2,15 @@
 `serve(channel)` runs one client session; `run()` serves stdio or HTTP.
 
 This module holds what a server is (its settings, what it declares, the servers mounted in
-it), the sessions it builds, and the way of each request: from the session to its handler,
-through the middleware and the mounts, errors masked on the way back. The rest is in
-modules of their own: its base `catalog.decorators.FeatureRegistrations` (registering
-features), and the objects it holds and hands its public methods over to,
+it) and the way into each request (`handle_request`: the era's handler from the one table,
+the Context, the call). The rest are objects it holds and hands its public methods over to:
+`catalog.catalog.Catalog` (its registries, and registering features),
+`serving.protocol_sessions.ProtocolSessions` (the protocol sessions it builds),
 `serving.transport_serving.TransportServing` (`serve`, `run_stdio`, `http_app`, `run`),
-`serving.broadcasts.SessionBroadcasts` (changes announced to the sessions) and
-`serving.lifespan.ServerLifespan` (the lifespan hook the sessions share).
+`serving.broadcasts.SessionBroadcasts` (changes announced to the sessions),
+`serving.broker_link.BrokerLink` (what its broker carries) and `serving.lifespan.ServerLifespan`
+(the lifespan hook the sessions share); and `handlers.routing`, a request's way through the
+middleware and the mounts, errors masked on the way back.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, cast
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, overload
 
-import msgspec
-
-from mcpkit.errors import LocalProtocolError, McpError, ToolError, shown_when_masked
+from mcpkit._delegation import served_by
+from mcpkit.errors import LocalProtocolError, McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import (
     Event,
@@ -31,14 +32,13 @@ from mcpkit.protocol.events import (
     StrayCancel,
     StrayResponse,
 )
-from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy, OwnTermsCodec
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
-from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.response import Response
 from mcpkit.server.asking.asks import (
@@ -49,32 +49,42 @@ from mcpkit.server.asking.asks import (
 from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
-from mcpkit.server.catalog.declared_capabilities import Feature, capabilities_for
-from mcpkit.server.catalog.decorators import FeatureRegistrations
-from mcpkit.server.catalog.extension_methods import ExtensionMethod, method_infos, serve
-from mcpkit.server.catalog.listeners import Listeners, ListenParams
-from mcpkit.server.catalog.skills import with_skills
-from mcpkit.server.catalog.tools import PARAM_TYPES, STATELESS_PARAM_TYPES, tool_error_prefix_format
+from mcpkit.server.catalog.catalog import Catalog
+from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
+from mcpkit.server.catalog.extension_methods import ExtensionMethod
+from mcpkit.server.catalog.listeners import Listeners
+from mcpkit.server.catalog.prompts import PromptOptions
+from mcpkit.server.catalog.tools import (
+    ToolOptions,
+    tool_error_prefix_format,
+)
 from mcpkit.server.context import Context
-from mcpkit.server.handlers import HANDLERS, Handler, handler_for
+from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
-from mcpkit.server.middleware import Middleware, call_through
+from mcpkit.server.handlers.routing import (
+    era_handler,
+    extension_handler,
+    masked,
+    resume,
+    through_layers,
+)
+from mcpkit.server.middleware import Middleware
 from mcpkit.server.mount import (
     Mount,
     context_for,
     mount_server,
     owner_of,
-    route,
     shown_contents,
     with_mounted,
 )
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.broker_link import BrokerLink
 from mcpkit.server.serving.lifespan import ServerLifespan
+from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
-from mcpkit.stores.broker import Broker, SharedBroker
-from mcpkit.stores.deadline import StoreUnavailable, outage_message
+from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import Stores, as_stores
 from mcpkit.types import (
@@ -82,7 +92,6 @@ from mcpkit.types import (
     Implementation,
     ReadResourceRequestParams,
     ReadResourceResult,
-    RequestId,
     ServerCapabilities,
 )
 from mcpkit.types.methods import STATELESS_REVISIONS
@@ -91,40 +100,21 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
-    from mcpkit.server.catalog.feature_server import FeatureServer
-    from mcpkit.server.serving._http_run import HttpImplementation
-    from mcpkit.server.surface import ServerApi
+    from mcpkit.server.surface import RootsChanged, ServerApi
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
-    from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Lifespan", "Server"]
 
 #: The environment variable that turns error masking off ("0") where `mask_error_details`
 #: is not given: `mcpkit dev` sets it for the server it runs.
 MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
-#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
-_STATELESS_PARAM_TYPES: Mapping[str, type] = {
-    **STATELESS_PARAM_TYPES,
-    "subscriptions/listen": ListenParams,
-}
-
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
 
 
-class FeatureSession(ServerSession):
-    """The protocol session of a `Server`'s client: 2026-07-28 tools/call params decode into
-    the type that keeps the arguments raw, as 2025's do, and subscriptions/listen's into the
-    type that takes the tasks extension's `taskIds` (a class attribute, so an idle session
-    holds nothing for it)."""
-
-    stateless_param_types = _STATELESS_PARAM_TYPES
-
-
-class Server(FeatureRegistrations):
+class Server:
     """An MCP server: name it, register features with decorators, then `run()` it.
 
     Args:
@@ -183,7 +173,7 @@ class Server(FeatureRegistrations):
             processes and hosts), or a `mcpkit.stores.url.Stores` (docs/deploy.md).
     """
 
-    _shared_broker: SharedBroker | None  # `broker`, if other processes share it
+    _broker_link: BrokerLink  # its broker, as the lifespan reads it (set in `__init__`)
 
     def __init__(
         self,
@@ -221,7 +211,6 @@ class Server(FeatureRegistrations):
         cache: CachePolicy | None = None,
         store: str | Stores | None = None,
     ) -> None:
-        super().__init__()
         self.name = name
         self.version = version
         self.info = Implementation(
@@ -250,11 +239,14 @@ class Server(FeatureRegistrations):
             mask_error_details = os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
         self.mask_error_details = mask_error_details
         self.tool_error_prefix = tool_error_prefix_format(tool_error_prefix)
-        self.lenient_arguments = lenient_arguments
         self.auth = auth
         self._task_store = task_store
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._task_runner: TaskRunner | None = None
+        #: Work started outside any request (a list change announced, roots changed).
+        self._tasks = BackgroundTasks()
+        #: Called (as a task) when a client says its roots changed.
+        self.on_roots_changed: RootsChanged | None = None
         #: The sessions this process serves: where the broker's changes are delivered.
         self.sessions = HeldSessions(on_left=self._session_left)
         #: The open 2026-07-28 `subscriptions/listen` requests of this process.
@@ -263,7 +255,7 @@ class Server(FeatureRegistrations):
         self.store: Stores = as_stores(store)
         #: The `lifespan` hook as its sessions share it (`running`).
         self._span = ServerLifespan(
-            self, shared_broker=lambda: self._shared_broker, end_tasks=self._end_tasks
+            self, shared_broker=lambda: self._broker_link.shared, end_tasks=self._end_tasks
         )
         #: Serving over a channel, stdio or HTTP (`serve`, `run_stdio`, `http_app`, `run`).
         self._serving = TransportServing(self)
@@ -275,9 +267,25 @@ class Server(FeatureRegistrations):
             listeners=self.listeners,
             tasks=self._tasks,
         )
+        #: What it offers: the registries, and the registering its decorators hand over to.
+        self._catalog = catalog = Catalog(
+            announce=self._broadcasts.announce, lenient_arguments=lenient_arguments
+        )
+        # The catalog's registries, as the server's own (`server.tools.items()`): the same
+        # objects, never replaced, and read on every request without a call in between.
+        self.tools = catalog.tools
+        self.resources = catalog.resources
+        self.templates = catalog.templates
+        self.prompts = catalog.prompts
+        self.completers = catalog.completers
+        self.skills = catalog.skills
+        #: The protocol sessions it builds, each of `_session_type` (`new_connection`,
+        #: `request_peer`).
+        self._protocols = ProtocolSessions(self, catalog, self._session_type)
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
-        self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
+        #: Its broker's changes, and responses and cancellations other processes forward.
+        self._broker_link = self._link(self.broker)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
         self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
@@ -290,10 +298,86 @@ class Server(FeatureRegistrations):
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
-        #: `serves_tasks` for the tool list it was worked out from.
-        self._serves_tasks: tuple[list[Any], bool] | None = None
         #: `capabilities()` for what it was worked out from.
         self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
+
+    # ------------------------------------------------------------- registering
+    # Handed to the catalog (`catalog.catalog.Catalog`), where each is written and told.
+
+    @overload
+    def tool(self, name: F) -> F: ...
+
+    @overload
+    def tool(self, name: str | None = None, **options: Unpack[ToolOptions]) -> Callable[[F], F]: ...
+
+    def tool(self, name: Any = None, **options: Any) -> Any:
+        """Register a function as a tool: its hints give the schemas, its docstring the
+        description. Works as `@server.tool` and `@server.tool(...)`. With `scopes=[...]`,
+        a caller on a protected HTTP endpoint whose token lacks them neither sees the tool
+        nor may call it (docs/auth.md); over stdio and in memory they are not enforced.
+        With `task=True` ("optional") or `task="required"`, clients may (must) call it as
+        a task: answered at once, run in the background, its result fetched later
+        (docs/tasks.md)."""
+        return self._catalog.tool(name, **options)
+
+    add_tool = served_by("_catalog", Catalog.add_tool)
+    remove_tool = served_by("_catalog", Catalog.remove_tool)
+    resource = served_by("_catalog", Catalog.resource)
+    add_resource = served_by("_catalog", Catalog.add_resource)
+    remove_resource = served_by("_catalog", Catalog.remove_resource)
+
+    @overload
+    def prompt(self, name: F) -> F: ...
+
+    @overload
+    def prompt(
+        self, name: str | None = None, **options: Unpack[PromptOptions]
+    ) -> Callable[[F], F]: ...
+
+    def prompt(self, name: Any = None, **options: Any) -> Any:
+        """Register a function as a prompt; its parameters are the prompt's arguments. Works
+        as `@server.prompt` and `@server.prompt(...)`."""
+        return self._catalog.prompt(name, **options)
+
+    add_prompt = served_by("_catalog", Catalog.add_prompt)
+    remove_prompt = served_by("_catalog", Catalog.remove_prompt)
+    view = served_by("_catalog", Catalog.view)
+    add_view = served_by("_catalog", Catalog.add_view)
+    skill = served_by("_catalog", Catalog.skill)
+    add_skill = served_by("_catalog", Catalog.add_skill)
+    remove_skill = served_by("_catalog", Catalog.remove_skill)
+    completion = served_by("_catalog", Catalog.completion)
+    declare_extension = served_by("_catalog", Catalog.declare_extension)
+
+    def completable(self) -> bool:
+        """Whether anything can be completed (completers, or Literal/Enum arguments), here or
+        in a mounted server."""
+        return self._catalog.completable() or any(m.server.completable() for m in self.mounts)
+
+    @property
+    def lenient_arguments(self) -> bool:
+        """The default of every tool's `lenient_arguments` (see `Server`)."""
+        return self._catalog.lenient_arguments
+
+    @lenient_arguments.setter
+    def lenient_arguments(self, lenient: bool) -> None:
+        self._catalog.lenient_arguments = lenient
+
+    @property
+    def extension_settings(self) -> dict[str, dict[str, Any]]:
+        """The extensions this server declares beyond those its features imply (SEP-2133;
+        `declare_extension`): identifier -> settings, in `capabilities.extensions`."""
+        return self._catalog.extension_settings
+
+    @property
+    def extension_handlers(self) -> dict[str, ExtensionMethod]:
+        """The requests its declared extensions add: method -> (extension, handler)."""
+        return self._catalog.extension_handlers
+
+    @property
+    def extension_method_names(self) -> frozenset[str]:
+        """The names of the requests its declared extensions add."""
+        return self._catalog.extension_method_names
 
     # ------------------------------------------------------------ capabilities
 
@@ -302,10 +386,10 @@ class Server(FeatureRegistrations):
         # Asked for every session, and every 2026-07-28 POST is one: worked out again only
         # when what it depends on changed (a registry's `items()` is a new list after each
         # change, its mounted servers' included).
+        # (A skill's files are resources: the resources' list changes with the skills.)
         key = (
             self.features,
             self.auth is None,
-            len(self.skills) > 0,
             self._completer_count(),
             self._extension_sets(),
             self.tools.items(),
@@ -331,90 +415,33 @@ class Server(FeatureRegistrations):
     def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
         """The declared extensions of this server and of those mounted in it (each dict is
         replaced, never changed, by `declare_extension`)."""
-        found: tuple[dict[str, dict[str, Any]], ...] = (self.extension_settings,)
+        found: tuple[dict[str, dict[str, Any]], ...] = (self._catalog.extension_settings,)
         for mount in self.mounts:
             found += tuple(server.extension_settings for server in with_mounted(mount.server))
         return found
 
     def _declared_capabilities(self) -> ServerCapabilities:
-        features = self.features
-        if features is None:
-            present = {
-                "logging": True,
-                "tools": len(self.tools) > 0,
-                "resources": len(self.resources) + len(self.templates) > 0,
-                "prompts": len(self.prompts) > 0,
-                "completions": self.completable(),
-            }
-            features = frozenset(cast(Feature, name) for name, has in present.items() if has)
         tasks: Literal["", "tools", "tools+list"] = ""
         if self.serves_tasks:
             # tasks/list only where requestors are told apart ("Task Isolation and Access
             # Control").
             tasks = "tools+list" if self.auth is not None else "tools"
-        declared = with_skills(capabilities_for(features, tasks), self.skills)
-        extensions: dict[str, Any] = {}
-        for settings in reversed(self._extension_sets()):  # (this server's own win)
-            extensions.update(settings)
-        if not extensions:
-            return declared
-        return msgspec.structs.replace(
-            declared, extensions={**(declared.extensions or {}), **extensions}
+        return declared_capabilities(
+            self.features,
+            self._catalog,
+            completable=self.completable,
+            tasks=tasks,
+            extension_sets=self._extension_sets(),
         )
-
-    def completable(self) -> bool:
-        """Whether anything can be completed, here or in a mounted server."""
-        return super().completable() or any(m.server.completable() for m in self.mounts)
 
     @property
     def serves_tasks(self) -> bool:
-        """Whether some tool may be called as a task (so `tasks` is declared)."""
-        # Asked for every session, and every 2026-07-28 POST is one: answered once per
-        # version of the tool list (`items()` is a new list after each change).
-        tools = self.tools.items()
-        known = self._serves_tasks
-        if known is not None and known[0] is tools:
-            return known[1]
-        found = any(spec.task_support != "forbidden" for spec in tools)
-        self._serves_tasks = (tools, found)
-        return found
+        """Whether some tool, here or mounted, may be called as a task (so `tasks` is
+        declared)."""
+        return self._catalog.serves_tasks
 
-    def _listen_to(self, broker: Broker) -> tuple[SharedBroker | None, Callable[[], None]]:
-        """Take `broker`'s changes, and when other processes share it (a `SharedBroker`,
-        told apart here, once), the responses and cancellations they forward: `broker` as a
-        `SharedBroker` (None if it is not one) and the function that stops all of it."""
-        stops = [broker.subscribe(self._broadcasts.deliver)]
-        shared = broker if isinstance(broker, SharedBroker) else None
-        if shared is not None:
-            stops.append(shared.subscribe_responses(self._take_forwarded))
-            stops.append(shared.subscribe_cancels(self._take_cancel))
-
-        def stop() -> None:
-            for each in stops:
-                each()
-
-        return shared, stop
-
-    def _take_forwarded(self, session_id: str, response: bytes) -> None:
-        """A response the client of session `session_id` POSTed to another process, to a
-        request this process sent it: to that session here, if it is still here."""
-        connection = self._held(session_id)
-        if connection is not None:
-            connection.take_forwarded(response)
-
-    def _take_cancel(self, session_id: str, request_id: RequestId, reason: str | None) -> None:
-        """The client of session `session_id` cancelled `request_id` through another
-        process: it stops here if it runs here."""
-        connection = self._held(session_id)
-        if connection is not None:
-            connection.take_cancel(request_id, reason)
-
-    def _held(self, session_id: str) -> Connection | None:
-        """The connection of this process's copy of session `session_id`, if it has one (a
-        2026-07-28 request is never held, and has no requests of its own to the client to be
-        answered or cancelled)."""
-        handle = self.sessions.by_id(session_id)
-        return None if handle is None else handle.connection
+    def _link(self, broker: Broker) -> BrokerLink:
+        return BrokerLink(broker, deliver=self._broadcasts.deliver, sessions=self.sessions)
 
     def use_store(self, store: str | Stores) -> Stores:
         """Keep this server's state in `store` (a URL, as `Server(store=...)` takes, or a
@@ -425,9 +452,9 @@ class Server(FeatureRegistrations):
             raise RuntimeError(f"{self.name} already serves: give its store before it starts")
         stores = as_stores(store)
         if self._own_broker:
-            self._unsubscribe()
+            self._broker_link.close()
+            self._broker_link = self._link(stores.broker)
             self.broker = stores.broker
-            self._shared_broker, self._unsubscribe = self._listen_to(self.broker)
         self.store = stores
         return stores
 
@@ -454,10 +481,6 @@ class Server(FeatureRegistrations):
             await self._task_runner.aclose()
 
     # ------------------------------------------------------------- broadcasts
-
-    def _broadcast(self, method: str) -> None:
-        """Announce that a list changed (`SessionBroadcasts.announce`)."""
-        self._broadcasts.announce(method)
 
     async def notify_resource_updated(self, uri: str) -> None:
         """Tell every session subscribed to `uri` that it changed (server/resources). Never
@@ -518,72 +541,12 @@ class Server(FeatureRegistrations):
         mount_server(self, other, namespace, separator)
 
     # ---------------------------------------------------------------- serving
+    # Handed to the serving it holds (`serving.transport_serving.TransportServing`).
 
-    async def serve(self, channel: MessageChannel) -> None:
-        """Serve one client session over `channel` until it closes."""
-        await self._serving.serve(channel)
-
-    async def run_stdio(
-        self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
-    ) -> None:
-        """Serve one session over this process's stdin and stdout (logs go to stderr), or
-        over the given streams, which stay the caller's to close."""
-        await self._serving.run_stdio(stdin=stdin, stdout=stdout)
-
-    def http_app(
-        self,
-        path: str = "/mcp",
-        *,
-        store: str | Stores | None = None,
-        **settings: Unpack[HttpSettings],
-    ) -> McpHttpApp:
-        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
-        any ASGI framework (its lifespan events run this server's lifespan). The settings are
-        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
-        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
-        `store` replaces the server's (`Server.use_store`); the app keeps its session
-        records and event logs in the server's store unless `session_store` or
-        `event_store` say otherwise."""
-        return self._serving.http_app(path, store=store, **settings)
-
-    def run(
-        self,
-        transport: Literal["stdio", "http"] = "stdio",
-        *,
-        stdin: StdStream | None = None,
-        stdout: StdStream | None = None,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        path: str = "/mcp",
-        http: HttpImplementation | None = None,
-        store: str | Stores | None = None,
-        workers: int = 1,
-        **settings: Unpack[HttpSettings],
-    ) -> None:
-        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
-        the usual `if __name__ == "__main__"`.
-
-        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
-        own. http: `self.http_app(path, **settings)` on `host`:`port` (0: a free port, named
-        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
-        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
-        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
-        `workers` > 1 serves the port with that many processes, each running this program
-        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
-        file in a private folder, removed when they stop (`memory://` given is refused).
-        """
-        self._serving.run(
-            transport,
-            stdin=stdin,
-            stdout=stdout,
-            host=host,
-            port=port,
-            path=path,
-            http=http,
-            store=store,
-            workers=workers,
-            **settings,
-        )
+    serve = served_by("_serving", TransportServing.serve)
+    run_stdio = served_by("_serving", TransportServing.run_stdio)
+    http_app = served_by("_serving", TransportServing.http_app)
+    run = served_by("_serving", TransportServing.run)
 
     # ---------------------------------------------------------------- sessions
 
@@ -592,7 +555,7 @@ class Server(FeatureRegistrations):
     ) -> ServerSessionHandle:
         """Build (but do not run) the session for one client over `channel`; `record` is the
         session's (a fresh one by default; `restore` passes a saved one)."""
-        protocol = self._new_protocol()
+        protocol = self._protocols.new()
         return ServerSessionHandle(
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
         )
@@ -602,54 +565,7 @@ class Server(FeatureRegistrations):
         Streamable HTTP), as its handler sees it: `peer.serve(body, info)` reads the body with
         this server's reading session, runs the request in the caller's task and writes
         what it sends and its answer to `response`. Nothing of it outlives the request."""
-        return RequestPeer(self, self._reader(), response)
-
-    def _reader(self) -> ServerSession:
-        """The protocol session that reads every request carrying its own terms
-        (`ServerSession.read_apart`, which keeps nothing of any): made again only when what
-        it answers with changed (a tool registered, say, changes the capabilities), or a
-        handshake in a body settled it."""
-        # (The capabilities say whether tools may be tasks and whether there are skills.)
-        key = (
-            self.capabilities(),
-            self.info,
-            self.instructions,
-            self.cache,
-            self.extension_method_names,
-            self.max_message_size,
-            self.max_json_depth,
-        )
-        made = self._reading
-        # (An `initialize` in a body settles the session that read it: that handshake was
-        # the body's alone, and the next body is read by a new session.)
-        if made is None or made[0] != key or made[1].phase != "new":
-            made = self._reading = (key, self._new_protocol())
-        return made[1]
-
-    _reading: tuple[tuple[object, ...], ServerSession] | None = None
-
-    def _new_protocol(self) -> ServerSession:
-        """A new protocol session of this server's kind, with its settings."""
-        return self._session_type(
-            self.info,
-            self.capabilities(),
-            instructions=self.instructions,
-            max_message_size=self.max_message_size,
-            max_json_depth=self.max_json_depth,
-            max_inflight=self.max_inflight,
-            param_types=PARAM_TYPES,
-            cache=self.cache,
-            extension_methods=method_infos(len(self.skills) > 0, self.extension_method_names),
-            extensions=(TASKS,) if self.serves_tasks else (),
-            codec=self._codec,
-        )
-
-    @functools.cached_property
-    def _codec(self) -> OwnTermsCodec:
-        """What reads the terms of this server's 2026-07-28 requests and encodes their
-        answers, shared by its protocol sessions (what one request taught it serves the
-        next: the terms of a `_meta` already seen, the head of a method's answers)."""
-        return OwnTermsCodec(self._session_type.all_revisions)
+        return RequestPeer(self, self._protocols.reader(), response)
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
     _session_type: type[ServerSession] = FeatureSession
@@ -693,8 +609,8 @@ class Server(FeatureRegistrations):
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
         route = HANDLERS.get(ev.method)  # (`handler_for`, inlined: once per request)
         handler = None if route is None else route.own_terms if stateless else route.session
-        if handler is None and ev.method in self.extension_handlers:
-            handler = functools.partial(_extension_request, self.extension_handlers[ev.method])
+        if handler is None and ev.method in self._catalog.extension_handlers:
+            handler = extension_handler(self._catalog.extension_handlers[ev.method])
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
@@ -706,13 +622,13 @@ class Server(FeatureRegistrations):
         if stateless and ev.method in ROUND_TRIP_METHODS:
             params = ev.params
             if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
-                await self._resume(ctx, terms, ev.method, params)
+                await resume(self, ctx, terms, ev.method, params)
             else:
                 ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, ev.params)
-            return await self._through_layers(ctx, ev.params, handler)
+            return await through_layers(self, ctx, ev.params, handler)
         except InputRequired:
             # basic/patterns/mrtr: the handler asked what the client has not answered yet.
             assert ctx.round_trip is not None
@@ -720,18 +636,10 @@ class Server(FeatureRegistrations):
         except (McpError, ToolError):
             raise
         except Exception as exc:
-            if not self.mask_error_details or shown_when_masked(exc):
-                raise  # the runtime logs it and sends its text as -32603
-            raise self._masked(ev.method, exc) from None
-
-    async def _resume(
-        self, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
-    ) -> None:
-        """A retry of a 2026-07-28 request that asked something: its state is checked, and
-        spent when states are single-use (`request_state_single_use`), before it runs."""
-        ctx.round_trip = self.round_trip(terms, method, params, ctx.auth)
-        if self.request_state_single_use:
-            await ctx.round_trip.spend(self.store.replay)
+            error = masked(self, ev.method, exc)
+            if error is None:
+                raise
+            raise error from None
 
     def round_trip(
         self, terms: Terms[Any] | None, method: str, params: Any, auth: AccessToken | None
@@ -745,43 +653,19 @@ class Server(FeatureRegistrations):
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
         parent's middleware, through this server's own."""
         try:
-            handler = self._mounted_handler(ctx)
-            return await self._through_layers(ctx, params, handler)
+            return await through_layers(self, ctx, params, self._mounted_handler(ctx))
         except (McpError, ToolError):
             raise
         except Exception as exc:
-            if not self.mask_error_details or shown_when_masked(exc):
+            error = masked(self, ctx.method, exc)
+            if error is None:
                 raise
-            raise self._masked(ctx.method, exc) from None
+            raise error from None
 
     def _mounted_handler(self, ctx: Context) -> Handler:
-        """What serves the request of `ctx` routed here by the parent: the handler a request
-        of this server's own clients has, in the request's era."""
-        terms = ctx.terms
-        own_terms = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
-        handler = handler_for(ctx.method, own_terms)
-        if handler is None:  # (the parent routes only what it serves itself)
-            raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
-        return handler
-
-    def _through_layers(self, ctx: Context, params: Any, handler: Handler) -> Awaitable[Any]:
-        inner: Callable[[Any], Awaitable[Any]] = (
-            functools.partial(route, self, ctx, handler)
-            if self.mounts
-            else functools.partial(handler, self, ctx)
-        )
-        if not self.middleware:
-            return inner(params)
-        return call_through(self.middleware, ctx, params, inner)
-
-    def _masked(self, method: str, exc: Exception) -> McpError:
-        """With `mask_error_details`, what an unexpected exception of a handler becomes: a
-        generic -32603 (its traceback logged here)."""
-        log_handler_failure(logger, f"handler for {method}", exc)
-        if isinstance(exc, StoreUnavailable):  # the client may try again: say so, not where
-            store = self.store
-            return McpError(codes.INTERNAL_ERROR, outage_message(store.url, store.timeout))
-        return McpError(codes.INTERNAL_ERROR, "Internal error")
+        """What serves the request of `ctx` routed here by the parent (a mounted proxy
+        serves some itself)."""
+        return era_handler(ctx)
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
         """Read `uri`, one of this server's resources or a match of its templates (its
@@ -824,11 +708,11 @@ class Server(FeatureRegistrations):
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
         item `target` (a name or a URI) needs: those it was registered with."""
-        return scopes_for(self, method, target)
+        return scopes_for(self._catalog, method, target)
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
         """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`)."""
-        return param_headers_for(self, tool_name)
+        return param_headers_for(self._catalog, tool_name)
 
     def handle_event(self, handle: Peer, ev: Event) -> None:
         if isinstance(ev, NotificationReceived):
@@ -842,14 +726,6 @@ class Server(FeatureRegistrations):
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):
-            shared = self._shared_broker
+            shared = self._broker_link.shared
             if shared is not None:  # only a shared broker has other processes to tell
                 shared.forward_cancel(handle.id, ev.request_id, ev.reason)
-
-
-async def _extension_request(
-    method: ExtensionMethod, server: FeatureServer, ctx: Context, params: Any
-) -> Any:
-    """A request one of the server's extensions adds, as a `Handler` (so it goes through
-    the middleware as any other)."""
-    return await serve(method, ctx, params)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from mcpkit.server.asking.asks import AskBudget
     from mcpkit.server.asking.request_state import StateSeal
     from mcpkit.server.asking.round_trip import RoundTrip
+    from mcpkit.server.catalog.catalog import Completer
     from mcpkit.server.catalog.declared_capabilities import Feature
-    from mcpkit.server.catalog.decorators import Completer, RootsChanged
     from mcpkit.server.catalog.extension_methods import ExtensionHandler, ExtensionMethod
     from mcpkit.server.catalog.listeners import Listeners
     from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec
@@ -65,9 +65,12 @@ if TYPE_CHECKING:
     from mcpkit.transports.stdio_server import StdStream
     from mcpkit.types import Implementation, ReadResourceResult, ServerCapabilities
 
-__all__ = ["Mount", "ServerApi"]
+__all__ = ["Mount", "RootsChanged", "ServerApi"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: What `Server.on_roots_changed` is: called, as a task, with the session whose client said
+#: its roots changed (notifications/roots/list_changed).
+RootsChanged = Callable[["ServerSessionHandle"], Coroutine[Any, Any, None]]
 
 #: A middleware layer as `ServerApi` takes it (`mcpkit.server.middleware.Middleware`, whose
 #: first argument is the request's Context).
@@ -93,7 +96,6 @@ class ServerApi(Protocol):
     sync_in_thread: bool
     mask_error_details: bool
     tool_error_prefix: str | None
-    lenient_arguments: bool
     auth: ProtectedResource | None
     request_state_single_use: bool
     cache: CachePolicy
@@ -115,9 +117,21 @@ class ServerApi(Protocol):
     prompts: Registry[PromptSpec]
     completers: dict[tuple[str, str, str], Completer]
     skills: Skills
-    extension_settings: dict[str, dict[str, Any]]
-    extension_handlers: dict[str, ExtensionMethod]
-    extension_method_names: frozenset[str]
+
+    @property
+    def lenient_arguments(self) -> bool: ...
+
+    @lenient_arguments.setter
+    def lenient_arguments(self, lenient: bool) -> None: ...
+
+    @property
+    def extension_settings(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def extension_handlers(self) -> dict[str, ExtensionMethod]: ...
+
+    @property
+    def extension_method_names(self) -> frozenset[str]: ...
 
     @property
     def lifespan(self) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] | None: ...

@@ -13,7 +13,7 @@ from mcpkit.protocol.param_headers import declared_param_headers
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.server.catalog.decorators import FeatureRegistrations
+    from mcpkit.server.catalog.catalog import Catalog
 
 __all__ = ["Scoped", "check_access", "scopes_for", "visible"]
 
@@ -51,30 +51,28 @@ def check_access(item: Scoped, token: AccessToken | None, kind: str, name: str) 
         )
 
 
-def scopes_for(server: FeatureRegistrations, method: str, target: str) -> frozenset[str]:
+def scopes_for(catalog: Catalog, method: str, target: str) -> frozenset[str]:
     """The scopes a `method` request on `target` (a name, or a resource URI) needs."""
     if method == "tools/call":
-        tool = server.tools.get(target)
+        tool = catalog.tools.get(target)
         return frozenset() if tool is None else tool.scopes
     if method == "prompts/get":
-        prompt = server.prompts.get(target)
+        prompt = catalog.prompts.get(target)
         return frozenset() if prompt is None else prompt.scopes
     if method in ("resources/read", "resources/subscribe"):
-        resource = server.resources.get(target)
+        resource = catalog.resources.get(target)
         if resource is not None:
             return resource.scopes
-        for template in server.templates:  # the first match serves it (handlers/features)
+        for template in catalog.templates:  # the first match serves it (handlers/features)
             if template.template.match(target) is not None:
                 return template.scopes
     return frozenset()
 
 
-def param_headers_for(
-    server: FeatureRegistrations, tool_name: str
-) -> Mapping[str, tuple[str, ...]] | None:
+def param_headers_for(catalog: Catalog, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
     """The arguments tool `tool_name` mirrors into `Mcp-Param-{Name}` headers over HTTP
     (2026-07-28 `x-mcp-header`), by path; None for an unknown tool."""
-    tool = server.tools.get(tool_name)
+    tool = catalog.tools.get(tool_name)
     if tool is None:
         return None
     found = tool.param_headers

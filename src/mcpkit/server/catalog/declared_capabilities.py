@@ -1,17 +1,23 @@
 """The capabilities a `Server` declares at initialize, from the features it has: one shared
-`ServerCapabilities` per set of features (`Server.capabilities` chooses the set).
+`ServerCapabilities` per set of features (`declared_capabilities` chooses the set, and adds
+the skills and other extensions; `Server.capabilities` keeps the answer while it holds).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import msgspec
 
+from mcpkit.server.catalog.skills import with_skills
 from mcpkit.types import ServerCapabilities
 
-__all__ = ["Feature", "capabilities_for"]
+if TYPE_CHECKING:
+    from mcpkit.server.catalog.catalog import Catalog
+
+__all__ = ["Feature", "capabilities_for", "declared_capabilities"]
 
 #: A feature a server may declare (`Server(features=...)`).
 Feature = Literal["tools", "resources", "prompts", "completions", "logging"]
@@ -27,7 +33,6 @@ _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
 
 
 @functools.cache
-@functools.cache
 def capabilities_for(
     features: frozenset[Feature], tasks: Literal["", "tools", "tools+list"] = ""
 ) -> ServerCapabilities:
@@ -41,3 +46,36 @@ def capabilities_for(
         if tasks == "tools+list":
             caps["tasks"]["list"] = {}
     return msgspec.convert(caps, ServerCapabilities)
+
+
+def declared_capabilities(
+    features: frozenset[Feature] | None,
+    catalog: Catalog,
+    *,
+    completable: Callable[[], bool],
+    tasks: Literal["", "tools", "tools+list"],
+    extension_sets: Iterable[Mapping[str, dict[str, Any]]],
+) -> ServerCapabilities:
+    """What a server declares: `features`, or by default each that `catalog` has something
+    of (its registries show the mounted servers' entries too; `completable` says whether
+    anything, here or mounted, can be completed), with `tasks` (`capabilities_for`); the
+    skills extension where the catalog serves skills; and the extensions of
+    `extension_sets`, the first (the server's own) winning over those after it."""
+    if features is None:
+        present = {
+            "logging": True,
+            "tools": len(catalog.tools) > 0,
+            "resources": len(catalog.resources) + len(catalog.templates) > 0,
+            "prompts": len(catalog.prompts) > 0,
+            "completions": completable(),
+        }
+        features = frozenset(cast(Feature, name) for name, has in present.items() if has)
+    declared = with_skills(capabilities_for(features, tasks), catalog.skills)
+    extensions: dict[str, Any] = {}
+    for settings in reversed(list(extension_sets)):
+        extensions.update(settings)
+    if not extensions:
+        return declared
+    return msgspec.structs.replace(
+        declared, extensions={**(declared.extensions or {}), **extensions}
+    )

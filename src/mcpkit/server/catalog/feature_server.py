@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from mcpkit.server.catalog.decorators import Completer
+from mcpkit.server.catalog.catalog import Completer
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import Registry

@@ -1,1 +1,1 @@
-"""Running a Server over stdio or HTTP, in one process or several: its lifespan, broadcasts."""
+"""Running a Server: its sessions, lifespan, broadcasts and broker, over stdio or HTTP."""

@@ -99,15 +99,16 @@ class Servable(Protocol):
 
 
 class TransportServing:
-    """The ways to serve `host`: one channel, stdio, an ASGI app, or `run()` (each method is
-    documented on `mcpkit.Server`, whose same-named method hands over to it). Each reaches
-    the others through `host`, so a subclass of `Server` that overrides one is heard."""
+    """The ways to serve `host`: one channel, stdio, an ASGI app, or `run()` (`mcpkit.Server`
+    serves each as its own method of the same name, with the signature and docstring written
+    here). Each reaches the others through `host`, so a subclass of `Server` that overrides
+    one is heard."""
 
     def __init__(self, host: Servable) -> None:
         self._host = host
 
     async def serve(self, channel: MessageChannel) -> None:
-        """`Server.serve`: one client session over `channel`, until it closes."""
+        """Serve one client session over `channel` until it closes."""
         host = self._host
         async with host.running():
             handle = host.new_connection(channel)
@@ -121,7 +122,8 @@ class TransportServing:
     async def run_stdio(
         self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
     ) -> None:
-        """`Server.run_stdio`: one session over stdio, or over the given streams."""
+        """Serve one session over this process's stdin and stdout (logs go to stderr), or
+        over the given streams, which stay the caller's to close."""
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
         channel = await open_stdio_server_channel(
@@ -136,7 +138,13 @@ class TransportServing:
         store: str | Stores | None = None,
         **settings: Unpack[HttpSettings],
     ) -> McpHttpApp:
-        """`Server.http_app`: the ASGI app serving the host over Streamable HTTP at `path`."""
+        """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
+        any ASGI framework (its lifespan events run this server's lifespan). The settings are
+        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
+        defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
+        `store` replaces the server's (`Server.use_store`); the app keeps its session
+        records and event logs in the server's store unless `session_store` or
+        `event_store` say otherwise."""
         from mcpkit.transports.http.app import McpHttpApp
 
         host = self._host
@@ -163,8 +171,18 @@ class TransportServing:
         workers: int = 1,
         **settings: Unpack[HttpSettings],
     ) -> None:
-        """`Server.run`: serve in the foreground until the client goes away, or over HTTP
-        until SIGINT or SIGTERM."""
+        """Serve until the client goes away, or over HTTP until SIGINT or SIGTERM (blocking):
+        the usual `if __name__ == "__main__"`.
+
+        stdio: `stdin` and `stdout` (file descriptors or file objects) replace the process's
+        own. http: `server.http_app(path, **settings)` on `host`:`port` (0: a free port, named
+        in the log) with uvicorn, its HTTP parser chosen by `http` ("h11", "httptools", or
+        "auto": httptools when installed; None: mcpkit's default); docs/http.md, "Serving".
+        `store` replaces the server's (`Server.use_store`); it is closed when serving ends.
+        `workers` > 1 serves the port with that many processes, each running this program
+        again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
+        file in a private folder, removed when they stop (`memory://` given is refused).
+        """
         server = self._host
         check_run_allowed()
         if store is not None:

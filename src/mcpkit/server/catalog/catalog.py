@@ -1,13 +1,15 @@
-"""The registration half of `Server`: decorators and add/remove for tools, resources,
-resource templates, prompts and completers, and list_changed on changes at run time.
+"""`Catalog`: what one server offers, an object the `Server` holds: the registries of its
+tools, resources, resource templates, prompts, completers, skills and extensions, and the ways
+to add to them and take from them (`Server`'s decorators and add/remove methods hand over to
+it). A change to a list at run time is announced through the function it is given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, Never, TypeVar, Unpack, overload
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Never, TypeVar, Unpack
 
-from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.catalog.extension_methods import (
     ExtensionHandler,
     ExtensionMethod,
@@ -35,10 +37,7 @@ from mcpkit.server.catalog.views import (
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.types.apps_extension import UI_EXTENSION, VIEW_MIME_TYPE
 
-if TYPE_CHECKING:
-    from mcpkit.server.session import ServerSessionHandle
-
-__all__ = ["Completer", "FeatureRegistrations"]
+__all__ = ["Catalog", "Completer"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: A completer gets the partial value and the other arguments already given, and returns
@@ -46,13 +45,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 Completer = Callable[[str, dict[str, str]], "list[str] | Awaitable[list[str]]"]
 
 
-RootsChanged = Callable[["ServerSessionHandle"], Coroutine[Any, Any, None]]
+class Catalog:
+    """The features of one server, as specs in registries, and the ways to register them.
 
+    `announce(method)` is called with the list_changed notification of a registry that
+    changed (the `Server`'s broadcasts send it to its sessions while it serves);
+    `lenient_arguments` is the default of the tools' own (`Server(lenient_arguments=...)`)."""
 
-class FeatureRegistrations:
-    """Registries of a server's features; `Server` adds the serving half."""
-
-    def __init__(self) -> None:
+    def __init__(self, *, announce: Callable[[str], None], lenient_arguments: bool = False) -> None:
         self.tools: Registry[ToolSpec] = Registry("tool")
         self.resources: Registry[ResourceSpec] = Registry("resource")
         self.templates: Registry[TemplateSpec] = Registry("resource template")
@@ -60,43 +60,29 @@ class FeatureRegistrations:
         self.completers: dict[tuple[str, str, str], Completer] = {}
         #: Skills served with the skills extension (SEP-2640; `add_skill`).
         self.skills = Skills()
-        #: The extensions this server declares beyond those its features imply (SEP-2133;
+        #: The extensions declared beyond those the features imply (SEP-2133;
         #: `declare_extension`): identifier -> settings, in `capabilities.extensions`.
         self.extension_settings: dict[str, dict[str, Any]] = {}
         #: The requests those extensions add: method -> (extension, handler), and their
         #: names (both replaced, never changed, by `declare_extension`).
         self.extension_handlers: dict[str, ExtensionMethod] = {}
         self.extension_method_names: frozenset[str] = frozenset()
-        #: Called (as a task) when a client says its roots changed.
-        self.on_roots_changed: RootsChanged | None = None
-        #: The default of the tools' `lenient_arguments` (see `Server`).
-        self.lenient_arguments = False
-        self._tasks = BackgroundTasks()
-        self.tools.on_change = lambda: self._broadcast("notifications/tools/list_changed")
-        self.prompts.on_change = lambda: self._broadcast("notifications/prompts/list_changed")
-        changed = lambda: self._broadcast("notifications/resources/list_changed")  # noqa: E731
-        self.resources.on_change = changed
-        self.templates.on_change = changed
-
-    def _broadcast(self, method: str) -> None:
-        raise NotImplementedError  # provided by Server (its SessionBroadcasts announce it)
+        #: The default of the tools' `lenient_arguments`.
+        self.lenient_arguments = lenient_arguments
+        #: `serves_tasks` for the tool list it was worked out from.
+        self._serves_tasks: tuple[list[ToolSpec], bool] | None = None
+        # server/tools, server/prompts, server/resources: "List Changed Notification" (resources
+        # and templates are one list to a client).
+        self.tools.on_change = functools.partial(announce, "notifications/tools/list_changed")
+        self.prompts.on_change = functools.partial(announce, "notifications/prompts/list_changed")
+        resources_changed = functools.partial(announce, "notifications/resources/list_changed")
+        self.resources.on_change = resources_changed
+        self.templates.on_change = resources_changed
 
     # ------------------------------------------------------------------- tools
 
-    @overload
-    def tool(self, name: F) -> F: ...
-
-    @overload
-    def tool(self, name: str | None = None, **options: Unpack[ToolOptions]) -> Callable[[F], F]: ...
-
     def tool(self, name: Any = None, **options: Any) -> Any:
-        """Register a function as a tool: its hints give the schemas, its docstring the
-        description. Works as `@server.tool` and `@server.tool(...)`. With `scopes=[...]`,
-        a caller on a protected HTTP endpoint whose token lacks them neither sees the tool
-        nor may call it (docs/auth.md); over stdio and in memory they are not enforced.
-        With `task=True` ("optional") or `task="required"`, clients may (must) call it as
-        a task: answered at once, run in the background, its result fetched later
-        (docs/tasks.md)."""
+        """`Server.tool`: `@tool`, or `@tool(name, **options)` (typed and told there)."""
         if callable(name):
             self.add_tool(name)
             return name
@@ -121,7 +107,21 @@ class FeatureRegistrations:
             self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
         return spec
 
+    @property
+    def serves_tasks(self) -> bool:
+        """Whether some tool may be called as a task (so `tasks` is declared)."""
+        # Asked for every session built: answered once per version of the tool list
+        # (`items()` is a new list after each change, a mounted server's included).
+        tools = self.tools.items()
+        known = self._serves_tasks
+        if known is not None and known[0] is tools:
+            return known[1]
+        found = any(spec.task_support != "forbidden" for spec in tools)
+        self._serves_tasks = (tools, found)
+        return found
+
     def remove_tool(self, name: str) -> None:
+        """Stop serving the tool `name` (KeyError if there is none)."""
         self.tools.remove(name)
 
     # --------------------------------------------------------------- resources
@@ -163,16 +163,8 @@ class FeatureRegistrations:
 
     # ----------------------------------------------------------------- prompts
 
-    @overload
-    def prompt(self, name: F) -> F: ...
-
-    @overload
-    def prompt(
-        self, name: str | None = None, **options: Unpack[PromptOptions]
-    ) -> Callable[[F], F]: ...
-
     def prompt(self, name: Any = None, **options: Any) -> Any:
-        """Register a function as a prompt; its parameters are the prompt's arguments."""
+        """`Server.prompt`: `@prompt`, or `@prompt(name, **options)` (typed and told there)."""
         if callable(name):
             self.add_prompt(name)
             return name
@@ -194,6 +186,7 @@ class FeatureRegistrations:
         return spec
 
     def remove_prompt(self, name: str) -> None:
+        """Stop serving the prompt `name` (KeyError if there is none)."""
         self.prompts.remove(name)
 
     # -------------------------------------------------------------- extensions
@@ -330,6 +323,7 @@ class FeatureRegistrations:
 
     def completion(
         self,
+        /,
         *,
         argument: str,
         prompt: str | None = None,
@@ -338,6 +332,8 @@ class FeatureRegistrations:
     ) -> Callable[[F], F]:
         """Register a completer for one argument of a prompt or variable of a resource
         template: `@server.completion(prompt="review", argument="language")`."""
+        # (`self` is positional-only so that `served_by` can hand on `**misspelt`: mypy does
+        # not match a ParamSpec to a method whose `self` may also be passed by name.)
         check_options("server.completion()", misspelt, self.completion)
         if (prompt is None) == (template is None):
             raise ValueError("give exactly one of prompt= or template=")

@@ -1,0 +1,93 @@
+"""A request's way to its handler beyond `Server.handle_request`'s own fast path: through the
+server's middleware and the servers mounted in it, a 2026-07-28 retry's state checked before
+it runs, and an unexpected exception masked on the way back (`mask_error_details`)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.errors import McpError, shown_when_masked
+from mcpkit.protocol import codes
+from mcpkit.runtime.handler_failure import log_handler_failure
+from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
+from mcpkit.server.handlers import Handler, handler_for
+from mcpkit.server.middleware import call_through
+from mcpkit.server.mount import route
+from mcpkit.stores.deadline import StoreUnavailable, outage_message
+from mcpkit.types.methods import STATELESS_REVISIONS
+
+if TYPE_CHECKING:
+    from mcpkit.protocol.terms import Terms
+    from mcpkit.server.catalog.feature_server import FeatureServer
+    from mcpkit.server.context import Context
+    from mcpkit.server.surface import ServerApi
+
+__all__ = ["era_handler", "extension_handler", "masked", "resume", "through_layers"]
+
+logger = logging.getLogger("mcpkit.server")
+
+
+def through_layers(
+    server: ServerApi, ctx: Context, params: Any, handler: Handler
+) -> Awaitable[Any]:
+    """`handler`'s answer to the request of `ctx`, through `server`'s middleware (the first
+    outermost), then, when servers are mounted in it, routed to the one that owns the item
+    (`mount.route`)."""
+    inner: Callable[[Any], Awaitable[Any]] = (
+        functools.partial(route, server, ctx, handler)
+        if server.mounts
+        else functools.partial(handler, server, ctx)
+    )
+    if not server.middleware:
+        return inner(params)
+    return call_through(server.middleware, ctx, params, inner)
+
+
+def masked(server: ServerApi, method: str, exc: Exception) -> McpError | None:
+    """What an unexpected exception of the handler of a `method` request becomes with
+    `mask_error_details`: a generic -32603, its traceback logged here. None when it goes as
+    it is (masking off, or an exception whose text is meant for the client): the runtime
+    logs it and sends its text as -32603."""
+    if not server.mask_error_details or shown_when_masked(exc):
+        return None
+    log_handler_failure(logger, f"handler for {method}", exc)
+    if isinstance(exc, StoreUnavailable):  # the client may try again: say so, not where
+        store = server.store
+        return McpError(codes.INTERNAL_ERROR, outage_message(store.url, store.timeout))
+    return McpError(codes.INTERNAL_ERROR, "Internal error")
+
+
+async def resume(
+    server: ServerApi, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
+) -> None:
+    """A retry of a 2026-07-28 request that asked something: its state is checked, and spent
+    when states are single-use (`request_state_single_use`), before it runs."""
+    ctx.round_trip = server.round_trip(terms, method, params, ctx.auth)
+    if server.request_state_single_use:
+        await ctx.round_trip.spend(server.store.replay)
+
+
+def era_handler(ctx: Context) -> Handler:
+    """The handler of the request of `ctx` in the request's era (what a mounted server's own
+    clients' request has: `Server.handle_mounted`); -32601 if it has none."""
+    terms = ctx.terms
+    own_terms = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
+    handler = handler_for(ctx.method, own_terms)
+    if handler is None:  # (the parent routes only what it serves itself)
+        raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
+    return handler
+
+
+def extension_handler(method: ExtensionMethod) -> Handler:
+    """A request one of the server's extensions adds, as a `Handler` (so it goes through the
+    middleware as any other)."""
+    return functools.partial(_extension_request, method)
+
+
+async def _extension_request(
+    method: ExtensionMethod, server: FeatureServer, ctx: Context, params: Any
+) -> Any:
+    return await serve(method, ctx, params)

@@ -1,0 +1,123 @@
+"""`ProtocolSessions`: the protocol sessions a `Server` builds, an object the `Server` holds:
+a new one for each client session (`new`), and the one that reads every request carrying its
+own terms (`reader`, 2026-07-28), made again only when what it answers with changed. All of
+them share one codec of the terms of 2026-07-28 requests and the heads of their answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from mcpkit.protocol.extensions import TASKS
+from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec
+from mcpkit.protocol.server_session import ServerSession
+from mcpkit.server.catalog.extension_methods import method_infos
+from mcpkit.server.catalog.listeners import ListenParams
+from mcpkit.server.catalog.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
+
+if TYPE_CHECKING:
+    from mcpkit.server.catalog.catalog import Catalog
+    from mcpkit.types import Implementation, ServerCapabilities
+
+__all__ = ["FeatureSession", "ProtocolHost", "ProtocolSessions"]
+
+#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
+_STATELESS_PARAM_TYPES: Mapping[str, type] = {
+    **STATELESS_PARAM_TYPES,
+    "subscriptions/listen": ListenParams,
+}
+
+
+class FeatureSession(ServerSession):
+    """The protocol session of a `Server`'s client: 2026-07-28 tools/call params decode into
+    the type that keeps the arguments raw, as 2025's do, and subscriptions/listen's into the
+    type that takes the tasks extension's `taskIds` (a class attribute, so an idle session
+    holds nothing for it)."""
+
+    stateless_param_types = _STATELESS_PARAM_TYPES
+
+
+class ProtocolHost(Protocol):
+    """What a protocol session is built with, read of its server (`mcpkit.Server`) each time
+    one is built: its settings may change until it serves, its capabilities at any time."""
+
+    @property
+    def info(self) -> Implementation: ...
+
+    @property
+    def instructions(self) -> str | None: ...
+
+    @property
+    def cache(self) -> CachePolicy: ...
+
+    @property
+    def max_message_size(self) -> int: ...
+
+    @property
+    def max_json_depth(self) -> int: ...
+
+    @property
+    def max_inflight(self) -> int: ...
+
+    @property
+    def serves_tasks(self) -> bool: ...
+
+    def capabilities(self) -> ServerCapabilities: ...
+
+
+class ProtocolSessions:
+    """The protocol sessions of `host`, whose features are `catalog`'s, each of
+    `session_type` (a proxy's answers `initialize` itself)."""
+
+    def __init__(
+        self, host: ProtocolHost, catalog: Catalog, session_type: type[ServerSession]
+    ) -> None:
+        self._host = host
+        self._catalog = catalog
+        self._session_type = session_type
+        #: Shared by the sessions built here: what one request taught it serves the next
+        #: (the terms of a `_meta` already seen, the head of a method's answers).
+        self.codec = OwnTermsCodec(session_type.all_revisions)
+        self._reading: tuple[tuple[object, ...], ServerSession] | None = None
+
+    def new(self) -> ServerSession:
+        """A new protocol session, with the host's settings and what it declares now."""
+        host = self._host
+        catalog = self._catalog
+        return self._session_type(
+            host.info,
+            host.capabilities(),
+            instructions=host.instructions,
+            max_message_size=host.max_message_size,
+            max_json_depth=host.max_json_depth,
+            max_inflight=host.max_inflight,
+            param_types=PARAM_TYPES,
+            cache=host.cache,
+            extension_methods=method_infos(len(catalog.skills) > 0, catalog.extension_method_names),
+            extensions=(TASKS,) if host.serves_tasks else (),
+            codec=self.codec,
+        )
+
+    def reader(self) -> ServerSession:
+        """The protocol session that reads every request carrying its own terms
+        (`ServerSession.read_apart`, which keeps nothing of any): made again only when what
+        it answers with changed (a tool registered, say, changes the capabilities), or a
+        handshake in a body settled it."""
+        host = self._host
+        # (The capabilities say whether tools may be tasks and whether there are skills.)
+        key = (
+            host.capabilities(),
+            host.info,
+            host.instructions,
+            host.cache,
+            self._catalog.extension_method_names,
+            host.max_message_size,
+            host.max_json_depth,
+        )
+        made = self._reading
+        # (An `initialize` in a body settles the session that read it: that handshake was
+        # the body's alone, and the next body is read by a new session.)
+        if made is None or made[0] != key or made[1].phase != "new":
+            made = self._reading = (key, self.new())
+        return made[1]
