@@ -1,6 +1,6 @@
 """One exchange of the HTTP apps, over ASGI: the path below the mount point, the client's
 address, a request body read within the app's limits (its own, and `BodyBudget`'s for all
-bodies at once), a refusal sent, and a `Stream` pumped
+bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream` pumped
 out as server-sent events (with its priming event, replay, keep-alives and early close:
 basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
 is `mcpkit._asgi`, shared with the development authorization server."""
@@ -19,12 +19,13 @@ from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
 from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse
-from mcpkit.transports.http.streams import Stream
+from mcpkit.transports.http.streams import Exchange, Stream
 
 __all__ = [
     "SSE_HEADERS",
     "BodyBudget",
     "Resumption",
+    "answer_json",
     "client_address",
     "local_path",
     "read_body",
@@ -89,6 +90,7 @@ def client_address(scope: Scope) -> tuple[str, int] | None:
     return None if client is None else (str(client[0]), int(client[1]))
 
 
+_JSON: Final = ((b"content-type", b"application/json"),)
 _KEEPALIVE: Final = encode_comment()
 _BATCH: Final = 16  # events joined into one write at most
 SSE_HEADERS: Final = (
@@ -137,6 +139,26 @@ def _take(limit: BodyLimit, budget: BodyBudget, size: int) -> Refusal | None:
 
 async def send_refusal(send: Send, refusal: Refusal) -> None:
     await send_whole(send, refusal.status, refusal.body, refusal.headers)
+
+
+async def answer_json(
+    exchange: Exchange, receive: Receive, send: Send, headers: Sequence[tuple[bytes, bytes]]
+) -> None:
+    """The answer as one JSON object (202 with no body if the client cancelled it). A
+    client that goes away meanwhile leaves the call running, no longer holding its session
+    against expiry (`HttpChannel.idle_since`)."""
+    try:
+        async with watch_disconnect(receive, exchange):
+            data = await exchange.next()
+        if exchange.channel is not None:
+            exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
+        if data:
+            await send_whole(send, 200, data, (*_JSON, *headers))
+        else:
+            await send_whole(send, 202, b"", headers)
+    finally:
+        if exchange.held:  # what it took is the server's now (or dropped: the client left)
+            exchange.sent()
 
 
 async def send_sse(
