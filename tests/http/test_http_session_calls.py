@@ -17,6 +17,7 @@ from _inprocess import asgi_request, body_of
 from _serving import INITIALIZE, WAIT, headers
 
 from mcpkit import Context, Server
+from mcpkit.transports.http._exchange import Meanwhile
 from mcpkit.transports.http.app import McpHttpApp
 
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
@@ -171,3 +172,19 @@ async def test_a_running_session_request_streams_what_it_sends_before_its_answer
         tools.release.set()
         await serving
     assert sent[0]["status"] == 200 and b'"done"' in body_of(sent)
+
+
+async def test_meanwhile_runs_what_is_due_and_not_what_was_cancelled() -> None:
+    # What starts the response of a request still running (one timer for all of them).
+    meanwhile = Meanwhile(0.001)
+    ran: list[str] = []
+    done = asyncio.Event()
+    meanwhile.add(lambda: ran.append("first"))
+    meanwhile.add(lambda: ran.append("cancelled")).cancel()
+    meanwhile.add(lambda: (ran.append("last"), done.set()))
+    async with asyncio.timeout(WAIT):
+        await done.wait()
+        again = asyncio.Event()
+        meanwhile.add(again.set)  # added once the timer is spent: it is armed again
+        await again.wait()
+    assert ran == ["first", "last"]

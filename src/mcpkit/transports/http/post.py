@@ -20,6 +20,7 @@ from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
     BodyBudget,
+    Meanwhile,
     answer_json,
     client_address,
     read_body,
@@ -87,6 +88,9 @@ class PostRequests:
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
+        #: Starts the response of a request served in its POST's task still running after
+        #: FIRST_WAIT (`_serve_here`): one timer for all of them.
+        self.meanwhile = Meanwhile(FIRST_WAIT)
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
@@ -336,7 +340,7 @@ class PostRequests:
                 loop.create_task(self._respond(exchange, receive, send, headers, 0.0))
             )
 
-        timer = loop.call_later(FIRST_WAIT, respond_meanwhile)
+        timer = self.meanwhile.add(respond_meanwhile)
         try:
             await channel.serve(request)
         except BaseException:  # cancelled from elsewhere: the request ended unanswered
