@@ -187,5 +187,5 @@ async def test_a_live_session_is_one_object_its_connection_writes_to() -> None:
         assert session is not None
         connection = session.handle.connection
         assert isinstance(connection, Connection) and connection.channel is session
-        assert session.session_id == sid and session.protocol.revision == "2025-11-25"
+        assert session.session_id == sid and session.revision == "2025-11-25"
         assert app.sessions.get(sid) is session

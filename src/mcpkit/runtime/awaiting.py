@@ -50,19 +50,19 @@ class Awaiting:
     for the error), so a restart grants the whole length again. `progress` may outlive
     `futures`: the callback of a request that created a task goes on getting the task's
     progress (bounded: `_forget_progress`). At most one timer is armed, for the session's
-    earliest deadline (`_timer_at`).
+    earliest deadline (`timer_at`, None while none is armed).
     """
 
     __slots__ = (
         "_background",
         "_owner",
         "_timer",
-        "_timer_at",
         "futures",
         "max_timeout_factor",
         "progress",
         "session",
         "timeouts",
+        "timer_at",
     )
 
     def __init__(
@@ -83,7 +83,7 @@ class Awaiting:
         self.timeouts: dict[RequestId, tuple[float, str, float]] = {}
         self.progress: dict[RequestId, ProgressCallback] = {}
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self.timer_at: float | None = None
 
     def wait_for(
         self,
@@ -214,13 +214,13 @@ class Awaiting:
         """Set the timer for the session's earliest deadline (a no-op if it already is)."""
         deadline = self.session.next_deadline()
         # Called after every flush: an unchanged deadline costs a comparison, not a call_at.
-        if deadline == self._timer_at:
+        if deadline == self.timer_at:
             return
         # (stop_timer, inline: this runs twice per request, when its deadline comes and goes)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._timer_at = deadline
+        self.timer_at = deadline
         if deadline is not None:
             self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)
 
@@ -229,10 +229,10 @@ class Awaiting:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._timer_at = None
+        self.timer_at = None
 
     def _fire(self) -> None:
         # The handle is spent: forgotten before `on_deadline`, which may arm the next one.
         self._timer = None
-        self._timer_at = None
+        self.timer_at = None
         self._owner.on_deadline()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.types import RequestId
 
@@ -154,13 +154,18 @@ class Feeder(Protocol):
     peer has too many answers unread), raising `ConnectionClosed` if it has ended. `feed(data,
     info)` reads one body there and then, as a reader task would have after `receive`: the
     channel's `body_read` is called before `feed` returns, and the handlers it starts are
-    tasks of their own. It raises `ConnectionClosed` once the connection has ended.
-    `input_closed()` says no more bodies will come (the connection then ends).
+    tasks of their own, but with `hold` a lone request is handed back, for the caller to
+    serve in its own task (`serve`). It raises `ConnectionClosed` once the connection has
+    ended. `input_closed()` says no more bodies will come (the connection then ends).
     """
 
     async def room_to_read(self) -> None: ...
 
-    def feed(self, data: bytes, info: RequestInfo | None) -> None: ...
+    def feed(
+        self, data: bytes, info: RequestInfo | None, *, hold: bool = False
+    ) -> RequestReceived | None: ...
+
+    async def serve(self, ev: RequestReceived) -> None: ...
 
     def input_closed(self) -> None: ...
 

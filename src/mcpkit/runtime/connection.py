@@ -188,8 +188,11 @@ class Connection(Reading):
                     # Another task writes. A handler that answers faster than the peer reads
                     # (progress in a loop) waits here, so it goes at the peer's pace.
                     await ob.answer_room.wait()
-        # A request just queued may have the earliest deadline.
-        self._awaiting.arm_timer()
+        # A request just queued may have the earliest deadline. (Without one awaited and no
+        # timer armed, no deadline changed: the common case, an answer, costs no call.)
+        awaiting = self._awaiting
+        if awaiting.futures or awaiting.timer_at is not None:
+            awaiting.arm_timer()
 
     def _flush_from_reader(self) -> None:
         """Queue what the session answered itself (a ping, an error) without letting the
@@ -201,7 +204,9 @@ class Connection(Reading):
             ob.enqueue(out, True)
             if not ob.writing:
                 ob.start_writer()
-        self._awaiting.arm_timer()
+        awaiting = self._awaiting
+        if awaiting.futures or awaiting.timer_at is not None:  # (as in `flush`)
+            awaiting.arm_timer()
 
     async def wait_sent(self, timeout: float) -> None:
         """Wait (at most `timeout` seconds) until everything queued has been handed to the
@@ -385,6 +390,36 @@ class Connection(Reading):
         # `_serve` answers every failure of the handler; one of its own (the channel failing
         # in another way than closing) is logged, not left unretrieved.
         task.add_done_callback(log_failure)
+
+    async def serve(self, ev: RequestReceived) -> None:
+        """Serve the peer's request `ev`, which `feed(..., hold=True)` handed back, in the
+        calling task (an HTTP POST's) rather than one of its own: it stands as the request's
+        handler task meanwhile, so the peer's cancellation and the connection's end cancel it
+        here. Returns once the answer is handed to the channel, or the request was cancelled
+        by either (then the session has ended its stream); a cancellation from elsewhere
+        (the server shutting down) propagates."""
+        task = asyncio.current_task()
+        assert task is not None
+        rid = ev.request_id
+        self._handlers[rid] = task
+        try:
+            await answer_request(self.session, ev, self._on_request)
+        except asyncio.CancelledError:
+            # Ours when the connection forgot the task before cancelling it (`_dispatch`,
+            # `_shutdown`); spent here, unless someone else cancelled the task too.
+            if self._handlers.get(rid) is task or task.uncancel() > 0:
+                self._handler_done(rid)
+                # Cancelled from elsewhere, with the task it ran in: the request ends
+                # unanswered, as if the peer had cancelled it, so its stream ends too.
+                self.session.cancel_forwarded(rid, None)
+                self._flush_from_reader()
+                raise
+            self._handler_done(rid)
+            return
+        if self._handlers.get(rid) is not task and task.cancelling():
+            task.uncancel()  # cancelled by the connection, and the handler swallowed it
+        self._handler_done(rid)
+        await self.flush()
 
     async def _serve(self, ev: RequestReceived) -> None:
         try:

@@ -132,7 +132,11 @@ class Outbound:
                 self.queued -= size
                 if answering:
                     self.answers -= size
-            self._writer_done()
+            if self.queue or self._idle is not None:
+                self._writer_done()
+            else:  # (`_writer_done`'s common case, inline: nothing queued, nobody waits)
+                self.writing = False
+                self.queue = None
 
     def enqueue(self, items: list[Outgoing], answering: bool) -> None:
         """Queue messages behind those already queued (`answering`: they answer the peer).

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.events import Event, RequestInfo
+from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.outbound import Outbound
@@ -132,8 +132,12 @@ class Reading:
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
 
-    def feed(self, data: bytes, info: RequestInfo | None) -> None:
-        """Read one body now, in the caller's task: what `run()` does after each receive."""
+    def feed(
+        self, data: bytes, info: RequestInfo | None, *, hold: bool = False
+    ) -> RequestReceived | None:
+        """Read one body now, in the caller's task: what `run()` does after each receive.
+        With `hold`, a body that started one request hands it back instead of to a task of
+        its own, for the caller to serve in its task (`Connection.serve`); None otherwise."""
         if self._closed is not None:
             raise ConnectionClosed(str(self._closed))
         try:
@@ -142,8 +146,14 @@ class Reading:
             else:
                 read = self.session.receive_body(data, info)
                 self._body_read(info, read.started, read.refused)  # first, as in `run()`
-                self._dispatch(read.events)
+                events = read.events
+                if hold and len(events) == 1 and type(events[0]) is RequestReceived:
+                    # The common case: one request, and nothing else. The session answered
+                    # nothing itself, and what others queued is sent by whoever queued it.
+                    return events[0]
+                self._dispatch(events)
             self._flush_from_reader()
+            return None
         except Exception as exc:  # a bug: the reader task would have ended the same way
             logger.exception("mcpkit connection failed")
             closed = ConnectionClosed(f"the connection failed: {exc!r}")

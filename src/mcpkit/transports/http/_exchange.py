@@ -1,6 +1,6 @@
 """One exchange of the HTTP apps, over ASGI: the path below the mount point, the client's
 address, a request body read within the app's limits (its own, and `BodyBudget`'s for all
-bodies at once), a refusal sent, and a `Stream` pumped
+bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream` pumped
 out as server-sent events (with its priming event, replay, keep-alives and early close:
 basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
 is `mcpkit._asgi`, shared with the development authorization server."""
@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections import deque
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Final
@@ -19,12 +20,15 @@ from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
 from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse
-from mcpkit.transports.http.streams import Stream
+from mcpkit.transports.http.streams import Exchange, Stream
 
 __all__ = [
     "SSE_HEADERS",
     "BodyBudget",
+    "Due",
+    "Meanwhile",
     "Resumption",
+    "answer_json",
     "client_address",
     "local_path",
     "read_body",
@@ -89,6 +93,7 @@ def client_address(scope: Scope) -> tuple[str, int] | None:
     return None if client is None else (str(client[0]), int(client[1]))
 
 
+_JSON: Final = ((b"content-type", b"application/json"),)
 _KEEPALIVE: Final = encode_comment()
 _BATCH: Final = 16  # events joined into one write at most
 SSE_HEADERS: Final = (
@@ -97,6 +102,58 @@ SSE_HEADERS: Final = (
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 )
+
+
+class Due:
+    """What `Meanwhile` runs once its time has come, unless `cancel` came first."""
+
+    __slots__ = ("at", "run")
+
+    def __init__(self, at: float, run: Callable[[], object]) -> None:
+        self.at = at
+        self.run: Callable[[], object] | None = run
+
+    def cancel(self) -> None:
+        self.run = None  # (and what it would have run is let go at once)
+
+
+class Meanwhile:
+    """What is to run `after` seconds from now, for many requests, with one timer: armed
+    when something is added and none is, re-armed while entries wait. A timer of its own
+    would cost each request more than a quick one's answer (making and cancelling one:
+    5,500 instructions on uvloop, 20,000 on asyncio); an entry that is cancelled waits,
+    let go of what it would run, until the timer reaches it."""
+
+    __slots__ = ("_timer", "_waiting", "after")
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+        self._waiting: deque[Due] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, run: Callable[[], object]) -> Due:
+        """Call `run` once `after` seconds have passed, unless the `Due` is cancelled."""
+        loop = asyncio.get_running_loop()
+        due = Due(loop.time() + self.after, run)
+        self._waiting.append(due)
+        if self._timer is None:
+            self._timer = loop.call_at(due.at, self._sweep)
+        return due
+
+    def _sweep(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = self._waiting
+        while waiting:
+            due = waiting[0]
+            if due.run is not None and due.at > now:
+                self._timer = loop.call_at(due.at, self._sweep)
+                return
+            waiting.popleft()
+            run, due.run = due.run, None
+            if run is not None:
+                run()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +194,26 @@ def _take(limit: BodyLimit, budget: BodyBudget, size: int) -> Refusal | None:
 
 async def send_refusal(send: Send, refusal: Refusal) -> None:
     await send_whole(send, refusal.status, refusal.body, refusal.headers)
+
+
+async def answer_json(
+    exchange: Exchange, receive: Receive, send: Send, headers: Sequence[tuple[bytes, bytes]]
+) -> None:
+    """The answer as one JSON object (202 with no body if the client cancelled it). A
+    client that goes away meanwhile leaves the call running, no longer holding its session
+    against expiry (`HttpChannel.idle_since`)."""
+    try:
+        async with watch_disconnect(receive, exchange):
+            data = await exchange.next()
+        if exchange.channel is not None:
+            exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
+        if data:
+            await send_whole(send, 200, data, (*_JSON, *headers))
+        else:
+            await send_whole(send, 202, b"", headers)
+    finally:
+        if exchange.held:  # what it took is the server's now (or dropped: the client left)
+            exchange.sent()
 
 
 async def send_sse(

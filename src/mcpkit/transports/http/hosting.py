@@ -98,7 +98,8 @@ class AppSessions:
         for: another identity learns nothing, not even that it exists) and the request speaks
         its negotiated revision."""
         session = self.sessions.get(sid)
-        if session is None or session.owner != owner_key(owner):
+        # (no auth: no owner, and no call to say so)
+        if session is None or session.owner != (None if owner is None else owner_key(owner)):
             return unknown_session(sid)
         return _wrong_version(session, headers) or session
 
@@ -369,7 +370,7 @@ def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]])
     (basic/transports, "Protocol Version Header"). Absent, the negotiated one is meant: the
     spec assumes 2025-03-26 only when the server "has no other way to identify the version"."""
     sent = values_of(headers, b"mcp-protocol-version")
-    negotiated = session.protocol.revision
+    negotiated = session.revision
     if not sent or negotiated is None or sent[0].strip(b" \t").decode("latin-1") == negotiated:
         return None
     return refuse(

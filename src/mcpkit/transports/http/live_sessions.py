@@ -20,7 +20,7 @@ from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.streams import NO_RESUMPTION, HasRevision, HttpChannel, StreamSettings
+from mcpkit.transports.http.streams import NO_RESUMPTION, HttpChannel, StreamSettings
 
 __all__ = [
     "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
@@ -395,8 +395,11 @@ class HttpSession(HttpChannel):
         return self.handle.id
 
     @property
-    def protocol(self) -> HasRevision:
-        return self.handle.connection.session
+    def revision(self) -> str | None:
+        """The revision the handshake negotiated, from the terms the session's record holds
+        (read where they are kept, with no call: every POST asks)."""
+        terms = self.handle.record.terms
+        return None if terms is None else terms.revision
 
     @property
     def owner(self) -> str | None:

@@ -20,10 +20,11 @@ from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
     BodyBudget,
+    Meanwhile,
+    answer_json,
     client_address,
     read_body,
     send_refusal,
-    watch_disconnect,
 )
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
@@ -45,7 +46,7 @@ from mcpkit.transports.http.live_sessions import (
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_calls import no_request_room, serve_own_terms
-from mcpkit.transports.http.streams import Exchange, StreamSettings
+from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]
 
@@ -87,6 +88,9 @@ class PostRequests:
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
+        #: Starts the response of a request served in its POST's task still running after
+        #: FIRST_WAIT (`_serve_here`): one timer for all of them.
+        self.meanwhile = Meanwhile(FIRST_WAIT)
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
@@ -138,7 +142,7 @@ class PostRequests:
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
-        exchange = await _submit(session, body, info)
+        exchange = await _submit(session, body, info, serve_here=True)
         if exchange is None:
             await send_refusal(send, unknown_session(sid))
             return
@@ -309,56 +313,110 @@ class PostRequests:
             await send_refusal(send, _bad_body(refused[0]))
         elif not started:
             await send_whole(send, 202, b"", headers)
-        elif self.json_response:
-            await _send_json(exchange, receive, send, headers)
+        elif exchange.request is not None:
+            await self._serve_here(exchange, receive, send, headers)
         else:
-            channel = exchange.channel
-            assert channel is not None
-            # A call's stream waits a moment for its first message, so that a quick answer goes
-            # out with the response's head; and a poll's handler has said by then that it
-            # wants JSON (HttpChannel.answer_as_json).
-            generation = exchange.generation
-            try:
-                await exchange.wait_ready(generation, FIRST_WAIT)
-            except asyncio.CancelledError:  # as if its connection went: the request goes on
-                exchange.detach(generation)
+            await self._respond(exchange, receive, send, headers, FIRST_WAIT)
+
+    async def _serve_here(
+        self,
+        exchange: Exchange,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]],
+    ) -> None:
+        """Serve the body's one request in this task, then answer it: a quick answer goes
+        out with the response's head. A request still running after FIRST_WAIT has its
+        response begun meanwhile, in a task of its own (`_respond`), so that what it sends
+        goes out as it comes and a client that leaves is noticed, as for any request."""
+        request, exchange.request = exchange.request, None
+        channel = exchange.channel
+        assert request is not None and channel is not None
+        loop = asyncio.get_running_loop()
+        responding: list[asyncio.Task[None]] = []
+
+        def respond_meanwhile() -> None:
+            responding.append(
+                loop.create_task(self._respond(exchange, receive, send, headers, 0.0))
+            )
+
+        timer = self.meanwhile.add(respond_meanwhile)
+        try:
+            await channel.serve(request)
+        except BaseException:  # cancelled from elsewhere: the request ended unanswered
+            for task in responding:
+                task.cancel()
+            if not responding:  # as `_respond` leaves a stream no connection carries
+                exchange.detach()
                 await channel.release(exchange, delivered=False)
-                raise
-            if exchange.json:
-                await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
-                await _send_json(exchange, receive, send, headers)
-            else:
-                await self.hosting.carry(channel, exchange, receive, send, headers)
+            raise
+        finally:
+            timer.cancel()
+            del request  # not kept while the answer is written
+        if responding:
+            await responding[0]
+        else:
+            await self._respond(exchange, receive, send, headers, 0.0)
+
+    async def _respond(
+        self,
+        exchange: Exchange,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]],
+        first_wait: float,
+    ) -> None:
+        """Answer a POST that started requests: one JSON object, or its SSE stream."""
+        channel = exchange.channel
+        assert channel is not None
+        if self.json_response:
+            await _after_get_stream(channel)
+            await answer_json(exchange, receive, send, headers)
+            return
+        # A call's stream waits a moment for its first message, so that a quick answer goes
+        # out with the response's head; and a poll's handler has said by then that it
+        # wants JSON (HttpChannel.answer_as_json).
+        generation = exchange.generation
+        try:
+            if first_wait:
+                await exchange.wait_ready(generation, first_wait)
+        except asyncio.CancelledError:  # as if its connection went: the request goes on
+            exchange.detach(generation)
+            await channel.release(exchange, delivered=False)
+            raise
+        if exchange.json:
+            await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
+            await _after_get_stream(channel)
+            await answer_json(exchange, receive, send, headers)
+        else:
+            await self.hosting.carry(channel, exchange, receive, send, headers)
 
 
 async def _submit(
-    session: HttpSession, body: bytes, info: RequestInfo, *, resumable: bool = True
+    session: HttpSession,
+    body: bytes,
+    info: RequestInfo,
+    *,
+    resumable: bool = True,
+    serve_here: bool = False,
 ) -> Exchange | None:
-    """Hand `body` to the session, which reads it; None if the session ended."""
+    """Hand `body` to the session, which reads it; None if the session ended. With
+    `serve_here`, a request the body holds alone is left on the exchange, to be served in
+    this task (`_serve_here`). (Not in a stateless app, whose client leaving ends the
+    POST's session and so its request: that is the POST's task's to notice.)"""
     try:
-        return await session.submit(body, info, resumable=resumable)
+        return await session.submit(body, info, resumable=resumable, serve_here=serve_here)
     except ConnectionClosed:
         return None
 
 
-async def _send_json(
-    exchange: Exchange, receive: Receive, send: Send, headers: Sequence[tuple[bytes, bytes]]
-) -> None:
-    """The answer as one JSON object (202 with no body if the client cancelled it). A
-    client that goes away meanwhile leaves the call running, no longer holding its session
-    against expiry (`HttpChannel.idle_since`)."""
-    try:
-        async with watch_disconnect(receive, exchange):
-            data = await exchange.next()
-        if exchange.channel is not None:
-            exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
-        if data:
-            await send_whole(send, 200, data, (*_JSON, *headers))
-        else:
-            await send_whole(send, 202, b"", headers)
-    finally:
-        if exchange.held:  # what it took is the server's now (or dropped: the client left)
-            exchange.sent()
+async def _after_get_stream(channel: HttpChannel) -> None:
+    """Let the GET stream's writer, woken by what a request answered with JSON sent there
+    while it ran (progress, log messages), write it before the answer: its client then hears
+    of them before the result, as when the request ran in a task of its own."""
+    get = channel.stream
+    if get is not None and get.ready(get.generation):
+        await asyncio.sleep(0)  # one turn: the writer, scheduled already, runs first
 
 
 _REFUSED: Final = object()

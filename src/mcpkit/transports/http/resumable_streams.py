@@ -8,7 +8,7 @@ the event store) is its own job, which the routing only calls at a request's sta
 from __future__ import annotations
 
 import asyncio
-from typing import Final, Protocol
+from typing import Final
 
 from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.http._headers import quote_header
@@ -24,7 +24,7 @@ from mcpkit.transports.http.sse_stream import (
 )
 from mcpkit.types import RequestId
 
-__all__ = ["MAX_RETAINED", "HasRevision", "ResumableStreams", "expired"]
+__all__ = ["MAX_RETAINED", "ResumableStreams", "expired"]
 
 #: Streams one session keeps resumable once no connection carries them (the oldest goes
 #: first past it): a client that cuts every stream and never comes back costs a bounded sum.
@@ -40,13 +40,6 @@ def expired(last: bytes) -> Refusal:
         "no stream of this session, or its events are past the replay window "
         "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
     )
-
-
-class HasRevision(Protocol):
-    """What a channel reads of its protocol session: the revision initialize negotiated."""
-
-    @property
-    def revision(self) -> str | None: ...
 
 
 class ResumableStreams:
@@ -71,9 +64,9 @@ class ResumableStreams:
         return None
 
     @property
-    def protocol(self) -> HasRevision | None:
-        """The protocol session (`HttpSession`'s): its revision tells which streams open with
-        a priming event."""
+    def revision(self) -> str | None:
+        """The revision the session's handshake negotiated (`HttpSession`'s, read from the
+        terms its record holds): it tells which streams open with a priming event."""
         return None
 
     def __init__(self) -> None:
@@ -95,7 +88,7 @@ class ResumableStreams:
         named = request_id if self.settings.relayed else None
         stream.id = stream_id = new_stream_id(self._prefix, next_stream_number(), named)
         stream.store = store
-        revision = None if self.protocol is None else self.protocol.revision
+        revision = self.revision
         stream.primed = revision is not None and revision >= PRIMING_REVISION
         if self._streams is None:
             self._streams = {}

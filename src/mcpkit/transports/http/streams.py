@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.channel import Feeder
 from mcpkit.transports.http.resumable_streams import (
     MAX_RETAINED,
-    HasRevision,
     ResumableStreams,
     expired,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "MAX_RETAINED",
     "NO_RESUMPTION",
     "Exchange",
-    "HasRevision",
     "HttpChannel",
     "Stream",
     "StreamSettings",
@@ -46,15 +44,17 @@ class Exchange(Stream):
     stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
     `channel` is the session's channel, which frees the stream once it is delivered.
     `json`: answered with one JSON object, as with `json_response` (a poll of a task, see
-    `HttpChannel.answer_as_json`)."""
+    `HttpChannel.answer_as_json`). `request`: the one request the body started, for the
+    POST's own task to serve (`HttpSession.serve`), when it asked to (`submit`)."""
 
-    __slots__ = ("channel", "json", "read")
+    __slots__ = ("channel", "json", "read", "request")
 
     def __init__(self, channel: HttpChannel | None = None) -> None:
         super().__init__(budget=None if channel is None else channel.settings.queued)
         self.channel = channel
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = ([], [])
+        self.request: RequestReceived | None = None
 
 
 #: Stream settings that keep nothing for a resumption (and charge no budget).
@@ -125,15 +125,20 @@ class HttpChannel(ResumableStreams):
         """Note activity now (the start of idleness, once nothing else is going on)."""
         self._idle_at = self.clock()
 
-    async def submit(self, data: bytes, info: RequestInfo, *, resumable: bool = True) -> Exchange:
+    async def submit(
+        self, data: bytes, info: RequestInfo, *, resumable: bool = True, serve_here: bool = False
+    ) -> Exchange:
         """Hand a POST body to the session, which reads it before this returns: the
         exchange's `read` says what it started. ConnectionClosed once the session ended.
 
         Without `resumable` its SSE answer has no event ids and is not kept for a GET with
-        Last-Event-ID (the initialize: a client that lost its answer starts again)."""
+        Last-Event-ID (the initialize: a client that lost its answer starts again). With
+        `serve_here`, a body holding one request leaves it on the exchange's `request`, for
+        the caller to serve in its own task, rather than starting a task for it."""
         feeder = self._feeder
         if self._closed or feeder is None:
             raise ConnectionClosed("the session has ended")
+        exchange = Exchange(self)  # (made first: the connection's two calls then follow)
         self._pending += 1
         try:
             await feeder.room_to_read()  # at once, unless answers pile up unread
@@ -141,16 +146,25 @@ class HttpChannel(ResumableStreams):
             self._pending -= 1
         if self._closed:
             raise ConnectionClosed("the session has ended")
-        exchange = self._current = Exchange(self)
+        self._current = exchange
         self._current_resumable = resumable
         try:
-            feeder.feed(data, info)  # calls body_read, which takes `_current`
+            # (calls body_read, which takes `_current`)
+            exchange.request = feeder.feed(data, info, hold=serve_here)
         except ConnectionClosed:
             self.close()  # the connection failed: the session is over
             raise
         finally:
             self._current = None
         return exchange
+
+    async def serve(self, request: RequestReceived) -> None:
+        """Serve `request`, the one an exchange's body started (`submit(serve_here=True)`),
+        in the calling task: its answer and what it sends meanwhile come to its exchange as
+        any request's do. Nothing to do once the session ended (its streams ended too)."""
+        feeder = self._feeder
+        if feeder is not None:
+            await feeder.serve(request)
 
     # ------------------------------------------------------------ RoutedChannel
 
