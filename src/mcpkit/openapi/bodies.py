@@ -117,6 +117,16 @@ def _file_schema(node: Any) -> tuple[Any, bool, str | None]:
     return node, False, None
 
 
+def _open_root(schema: Any, defs: Definitions) -> Any:
+    """A schema that is only a reference to a recursive definition, as that definition's body:
+    its own references to `#/$defs/...` still resolve once `$defs` sits beside it."""
+    found = as_object(schema)
+    if found is None or set(found) != {"$ref"}:
+        return schema
+    name = str(found["$ref"]).removeprefix("#/$defs/")
+    return defs.schemas.get(name, schema)
+
+
 def _flattenable(node: Any) -> bool:
     schema = as_object(node)
     if schema is None:
@@ -150,6 +160,7 @@ def read_request_body(
         return RequestBody(
             media, kind, required, (BodyField(None, arg, required, kind == "bytes"),)
         )
+    schema = _open_root(schema, defs)
     if not _flattenable(schema):
         return RequestBody(media, kind, required, (BodyField(None, schema, required),))
     needed: set[str] = (
@@ -191,6 +202,7 @@ def read_response(
             return ResponseShape(None, False, media)
         path = f"{at}/content/{media.replace('/', '~1')}/schema"
         schema = reader.schema(entry["schema"], path, defs)
+        schema = _open_root(schema, defs)
         found = as_object(schema)
         if found is not None and found.get("type") == "object":
             return ResponseShape(dict(found), False, media)

@@ -138,7 +138,7 @@ class OpenApiRoute:
 
 def tool_name(op: Operation) -> str:
     """An MCP tool name for `op` (see the module)."""
-    raw = op.operation_id or f"{op.method.lower()}_{op.path}"
+    raw = op.operation_id or f"{op.method.lower()}_{op.path.strip('/')}"
     name = _NOT_NAME.sub("_", raw).strip("_") or op.method.lower()
     return name[:_NAME_LIMIT]
 
@@ -218,7 +218,7 @@ def build_routes(
 
 
 def _uri(prefix: str, op: Operation) -> tuple[str, dict[str, str]]:
-    uri = prefix.rstrip("/") + op.path
+    uri = prefix.removesuffix("/") + op.path  # one slash between: `pets://` + `/a` is `pets://a`
     variables: dict[str, str] = {}
     for arg in op.path_arguments:
         var = _NOT_VAR.sub("_", arg.name)
