@@ -347,3 +347,13 @@ async def test_a_form_body_is_url_encoded() -> None:
     (request,) = seen
     assert request.headers["content-type"] == "application/x-www-form-urlencoded"
     assert request.content == b"user=ada&scopes=a&scopes=b&remember=false"
+
+
+def test_accept_content_type_and_authorization_parameters_are_ignored() -> None:
+    document = petstore()
+    document["paths"]["/pets"]["get"]["parameters"] += [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+        for name in ("Accept", "content-type", "Authorization")
+    ]
+    routes = by_name(document, httpx.AsyncClient())
+    assert list(routes["listPets"].input_schema["properties"]) == ["limit", "status"]

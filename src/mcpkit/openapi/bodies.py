@@ -7,7 +7,9 @@ A file of a multipart body (`format: binary`, or 3.1's `contentMediaType`) is an
 holding the file's bytes as a base64 string (`contentEncoding: base64`); it is sent under
 the property's name as its file name, with `application/octet-stream` or the schema's
 `contentMediaType`. A body of another media type is one `body` argument: a string sent as it
-is for `text/*`, base64 bytes otherwise.
+is for `text/*`, base64 bytes otherwise. A body the document marks optional makes all its
+arguments optional, and is sent only when one of them is given; `readOnly` properties are
+no arguments (the API sets them).
 """
 
 from __future__ import annotations

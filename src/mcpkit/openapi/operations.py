@@ -29,6 +29,9 @@ __all__ = ["Argument", "Location", "Operation", "read_operations"]
 Location = Literal["path", "query", "header", "cookie", "body"]
 
 _METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Header parameters OpenAPI says to ignore (Parameter Object, "name"): the body's media type,
+# the accepted answer and the credentials are the caller's to set, not arguments.
+_IGNORED_HEADERS: Final = frozenset({"accept", "content-type", "authorization"})
 _PARAM_IN: Final = ("path", "query", "header", "cookie")
 # OpenAPI's default `style` for each location (Parameter Object, "style").
 _DEFAULT_STYLE: Final = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
@@ -133,6 +136,8 @@ def _parameters(
             raise OpenApiSpecError(at, "parameters must be a list")
         for i, node in enumerate(nodes):
             argument = _parameter(reader, node, f"{at}/{i}", defs)
+            if argument.location == "header" and str(argument.key).lower() in _IGNORED_HEADERS:
+                continue
             found[(argument.location, str(argument.key))] = argument
     return list(found.values())
 

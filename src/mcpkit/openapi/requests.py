@@ -152,9 +152,8 @@ def _body_options(op: Operation, request: _Request) -> dict[str, Any]:
     if body.kind == "json":
         return {"json": value}
     if body.kind in ("text", "bytes"):
-        field = body.fields[0]
-        arg = Argument("body", "body", None, True, None, binary=field.binary)
-        content = _decode_base64(arg, value) if field.binary else str(value)
+        whole = next(a for a in op.arguments if a.location == "body")
+        content = _decode_base64(whole, value) if whole.binary else str(value)
         return {"content": content, "headers": {"content-type": body.media_type}}
     fields = as_object(value)
     if fields is None:
@@ -195,7 +194,7 @@ def _decode(response: httpx.Response) -> object:
     return response.content
 
 
-def _url(op: Operation, client: httpx.AsyncClient, path: str, server_url: str | None) -> str:
+def _url(client: httpx.AsyncClient, path: str, server_url: str | None) -> str:
     if str(client.base_url) or server_url is None:
         return path
     return server_url.rstrip("/") + path
@@ -220,7 +219,7 @@ async def call_operation(
         headers["cookie"] = "; ".join(request.cookies)
     options = _body_options(op, request)
     headers.update(options.pop("headers", {}))
-    url = _url(op, client, request.path, server_url)
+    url = _url(client, request.path, server_url)
     try:
         response = await client.request(
             op.method, url, params=tuple(request.params), headers=headers, **options
