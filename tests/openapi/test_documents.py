@@ -234,3 +234,25 @@ async def test_a_one_of_body_is_one_argument_kept_as_json_schema() -> None:
     assert result.body == {"adopted": True}
     assert json.loads(sent[0].content) == {"kind": "cat", "indoor": True}
     assert sent[0].url.params["id"] == "2"
+
+
+def test_siblings_of_a_ref_apply_in_3_1_and_are_ignored_in_3_0() -> None:
+    document = petstore()
+    owner = {"$ref": "#/components/schemas/Owner", "description": "who keeps it"}
+    document["components"]["schemas"]["Pet"]["properties"]["owner"] = owner
+    document["components"]["schemas"]["Pet"]["properties"]["keeper"] = {
+        "$ref": "#/components/schemas/Owner",
+        "properties": {"since": {"type": "integer"}},
+    }
+    plain = {"type": "object", "properties": {"name": {"type": "string"}}}
+    as_30 = routes(document)["getPet"].output_schema
+    assert as_30 is not None
+    assert as_30["properties"]["owner"] == plain
+    document["openapi"] = "3.1.0"
+    as_31 = routes(document)["getPet"].output_schema
+    assert as_31 is not None
+    assert as_31["properties"]["owner"] == {**plain, "description": "who keeps it"}
+    assert as_31["properties"]["keeper"] == {
+        "allOf": [plain],
+        "properties": {"since": {"type": "integer"}},
+    }

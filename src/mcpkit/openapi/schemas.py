@@ -154,21 +154,24 @@ class SchemaReader:
         ref = str(node["$ref"])
         # 3.0 ignores a $ref's siblings; 3.1 applies them beside it.
         siblings = {} if self.openapi_30 else {k: v for k, v in node.items() if k != "$ref"}
+        extra: dict[str, Any] = self._convert(siblings, where, stack, defs) if siblings else {}
         name = defs.name_of(ref)
         if ref in stack:
             defs.recursive.add(ref)
-            return {"$ref": f"#/$defs/{name}", **siblings}
+            return {"$ref": f"#/$defs/{name}", **extra}
         if len(stack) > _MAX_HOPS:
             raise OpenApiSpecError(where, "schemas nested too deeply")
         body = self._convert(self.lookup(ref, where), ref, (*stack, ref), defs)
         if ref in defs.recursive:
             defs.schemas[name] = body
-            return {"$ref": f"#/$defs/{name}", **siblings}
+            return {"$ref": f"#/$defs/{name}", **extra}
+        if not extra:
+            return body
         inlined = as_object(body)
-        if siblings and inlined is not None:
-            extra: dict[str, Any] = self._convert(siblings, where, stack, defs)
+        if inlined is not None and not set(inlined) & set(extra):
             return {**inlined, **extra}
-        return body
+        # keywords on both sides: both apply, as they would beside the $ref
+        return {"allOf": [body], **extra}
 
 
 def _upgrade_30(schema: dict[str, Any]) -> dict[str, Any]:
