@@ -357,3 +357,47 @@ def test_accept_content_type_and_authorization_parameters_are_ignored() -> None:
     ]
     routes = by_name(document, httpx.AsyncClient())
     assert list(routes["listPets"].input_schema["properties"]) == ["limit", "status"]
+
+
+async def test_a_relative_server_url_is_relative_to_the_document() -> None:
+    document = petstore()
+    document["servers"] = [{"url": "/api/v3"}]
+    seen: Seen = []
+    async with httpx.AsyncClient(transport=httpx.MockTransport(recording(seen))) as client:
+        spec = read_spec(document)
+        (get_pet,) = [
+            r
+            for r in build_routes(
+                spec, client=client, document_url="http://pets.test/docs/openapi.json"
+            )
+            if r.name == "getPet"
+        ]
+        await get_pet.call({"petId": 3})
+        del document["servers"]  # no servers: the default server is "/"
+        (bare,) = [
+            r
+            for r in build_routes(
+                document, client=client, document_url="http://pets.test/docs/a.json"
+            )
+            if r.name == "getPet"
+        ]
+        await bare.call({"petId": 4})
+    assert [str(r.url) for r in seen] == [
+        "http://pets.test/api/v3/pets/3",
+        "http://pets.test/pets/4",
+    ]
+
+
+def test_hints_follow_the_http_method() -> None:
+    routes = by_name(petstore(), httpx.AsyncClient())
+    assert routes["getPet"].hints == {
+        "readOnlyHint": True,
+        "destructiveHint": False,
+        "idempotentHint": True,
+    }
+    assert routes["add_pet"].hints["idempotentHint"] is False
+    assert routes["delete_pets_petId"].hints == {
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+    }

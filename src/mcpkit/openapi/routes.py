@@ -22,6 +22,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import urljoin
 
 from mcpkit.openapi.exceptions import OpenApiSpecError
 from mcpkit.openapi.operations import Operation, read_operations
@@ -115,6 +116,19 @@ class OpenApiRoute:
     def tags(self) -> tuple[str, ...]:
         return self.operation.tags
 
+    @property
+    def hints(self) -> dict[str, bool]:
+        """What the HTTP method says of the operation (RFC 9110, 9.2), as the names of MCP's
+        tool annotations: GET, HEAD and OPTIONS only read; PUT and DELETE are idempotent;
+        DELETE destroys. A document can be wrong about its methods: these are hints."""
+        method = self.operation.method
+        read_only = method in ("GET", "HEAD", "OPTIONS")
+        return {
+            "readOnlyHint": read_only,
+            "destructiveHint": method == "DELETE",
+            "idempotentHint": read_only or method in ("PUT", "DELETE"),
+        }
+
     def headers_to_forward(self, incoming: Mapping[str, str]) -> dict[str, str]:
         """The headers of an incoming request that this route's map says to pass on."""
         return {k: v for k, v in incoming.items() if k.lower() in self.forward_headers}
@@ -160,16 +174,19 @@ def _description(op: Operation) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def _server_url(spec: Mapping[str, Any]) -> str | None:
-    first = as_object((as_list(spec.get("servers")) or [None])[0])
-    if first is None:
-        return None
-    url = str(first.get("url", ""))
+def _server_url(spec: Mapping[str, Any], document_url: str | None) -> str | None:
+    """The first server's URL, its variables at their defaults; a relative one (`/api/v3`,
+    or `/`, the default with no `servers`) is relative to where the document was fetched
+    (Server Object, "url")."""
+    first = as_object((as_list(spec.get("servers")) or [None])[0]) or {}
+    url = str(first.get("url", "/"))
     for var, options in (as_object(first.get("variables")) or {}).items():
         default = (as_object(options) or {}).get("default")
         if default is not None:
             url = url.replace("{" + var + "}", str(default))
-    return url or None
+    if document_url is not None:
+        url = urljoin(document_url, url)
+    return url if "://" in url else None
 
 
 def _slug(title: object) -> str:
@@ -183,9 +200,11 @@ def build_routes(
     names: Mapping[str, str] | None = None,
     route_maps: Collection[RouteMap] = (),
     uri_prefix: str | None = None,
+    document_url: str | None = None,
 ) -> list[OpenApiRoute]:
     """Every operation of a checked document (`load_spec`) as a route, excluded ones left
-    out, in document order."""
+    out, in document order. Calls go to `client`'s base URL, or where it has none to the
+    document's first server (relative to `document_url`, the URL it was fetched from)."""
     overrides = dict(names or {})
     operations = read_operations(spec)
     known_ids = {op.operation_id for op in operations}
@@ -197,7 +216,7 @@ def build_routes(
             raise ValueError(f"invalid tool name {wanted!r}: use 1 to 128 of A-Z a-z 0-9 _ - .")
     title = (as_object(spec.get("info")) or {}).get("title")
     prefix = uri_prefix if uri_prefix is not None else f"openapi://{_slug(title)}"
-    server_url = _server_url(spec)
+    server_url = _server_url(spec, document_url)
     taken = set(overrides.values())
     routes: list[OpenApiRoute] = []
     for op in operations:
