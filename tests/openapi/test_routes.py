@@ -223,6 +223,8 @@ async def test_unknown_or_missing_arguments_are_refused_before_sending() -> None
             await get_pet.call({"petId": 1, "petID": 2})
         with pytest.raises(OpenApiArgumentError, match="petId"):
             await get_pet.call({})
+        with pytest.raises(OpenApiArgumentError, match="null"):
+            await get_pet.call({"petId": None})
     assert seen == []
 
 
@@ -237,8 +239,11 @@ async def test_headers_are_forwarded_where_a_route_map_says() -> None:
         assert forwarded == {"Authorization": "Bearer t"}
         assert routes["getPet"].headers_to_forward(incoming) == {}
         await delete.call({"petId": 4, "X-Api-Key": "k"}, forward_headers=forwarded)
+        # a parameter wins over a forwarded header of the same name, whatever its case
+        await delete.call({"petId": 4, "X-Api-Key": "k"}, forward_headers={"x-api-key": "f"})
     assert seen[0].headers["authorization"] == "Bearer t"
     assert seen[0].headers["x-api-key"] == "k"
+    assert seen[1].headers.get_list("x-api-key") == ["k"]
     assert seen[0].method == "DELETE"
 
 

@@ -113,6 +113,8 @@ class _Request:
 
 def _place(request: _Request, arg: Argument, value: object) -> None:
     key = str(arg.key)
+    if value is None and arg.location == "path":
+        raise OpenApiArgumentError(f"the path parameter {arg.name!r} cannot be null")
     if value is None and arg.location != "body":
         return  # a parameter given as null is one not given: HTTP has no null to send
     if arg.location == "path":
@@ -213,7 +215,9 @@ async def call_operation(
     import httpx
 
     request = _arrange(op, arguments)
-    headers = {**(forward_headers or {}), **request.headers}
+    # httpx.Headers: a parameter replaces a forwarded header whatever the case of its name
+    headers = httpx.Headers(forward_headers or {})
+    headers.update(request.headers)
     if request.cookies:
         # one Cookie header: httpx deprecates per-request cookies
         headers["cookie"] = "; ".join(request.cookies)
