@@ -256,3 +256,41 @@ def test_siblings_of_a_ref_apply_in_3_1_and_are_ignored_in_3_0() -> None:
         "allOf": [plain],
         "properties": {"since": {"type": "integer"}},
     }
+
+
+def test_widely_shared_schemas_stop_being_inlined_past_the_budget() -> None:
+    # each level refers to the next twice: inlining all of it would take 2**40 copies
+    levels = 40
+    schemas: dict[str, Any] = {
+        f"L{i}": {
+            "type": "object",
+            "properties": {
+                "left": {"$ref": f"#/components/schemas/L{i + 1}"},
+                "right": {"$ref": f"#/components/schemas/L{i + 1}"},
+            },
+        }
+        for i in range(levels)
+    }
+    schemas[f"L{levels}"] = {"type": "string"}
+    document = petstore()
+    document["components"]["schemas"].update(schemas)
+    document["paths"]["/tree"] = {
+        "get": {
+            "operationId": "tree",
+            "responses": {
+                "200": {
+                    "description": "ok",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/L0"}}
+                    },
+                }
+            },
+        }
+    }
+    tree = routes(document)["tree"].output_schema
+    assert tree is not None
+    assert len(json.dumps(tree)) < 200_000
+    assert tree["$defs"]  # the deep levels are kept once each
+    validator = jsonschema_rs.validator_for(tree)
+    assert validator.is_valid({"left": {"left": {}, "right": {}}, "right": {}})
+    assert not validator.is_valid({"left": {"right": 5}})

@@ -2,8 +2,11 @@
 
 A schema that refers to itself (directly or through others) cannot be inlined: it is kept
 once under the result's `$defs` and every use of it becomes `{"$ref": "#/$defs/<name>"}`,
-which a caller hoists to the root of the schema it builds. `allOf`/`oneOf`/`anyOf` stay as
-they are. OpenAPI 3.0's own dialect is rewritten to what 3.1 (JSON Schema 2020-12) says:
+which a caller hoists to the root of the schema it builds; so is every schema met after
+`INLINE_BUDGET` references were inlined, which bounds a schema whose parts are widely
+shared. `allOf`/`oneOf`/`anyOf` stay as they are.
+
+OpenAPI 3.0's own dialect is rewritten as 3.1 (JSON Schema 2020-12) says it:
 `nullable: true` becomes a `"null"` type (or an `anyOf` with one where there is no type),
 boolean `exclusiveMinimum`/`exclusiveMaximum` become the numeric keywords, `example`
 becomes `examples`. OpenAPI-only keywords that mean nothing to a JSON Schema reader
@@ -17,7 +20,7 @@ from typing import Any, Final, cast
 
 from mcpkit.openapi.exceptions import OpenApiSpecError
 
-__all__ = ["Definitions", "SchemaReader", "as_list", "as_object", "pointer"]
+__all__ = ["INLINE_BUDGET", "Definitions", "SchemaReader", "as_list", "as_object", "pointer"]
 
 # Keywords whose value is one subschema, a list of them, or a map of name -> subschema.
 _ONE: Final = frozenset(
@@ -27,6 +30,8 @@ _ONE: Final = frozenset(
 _MANY: Final = frozenset("allOf anyOf oneOf prefixItems".split())
 _MAP: Final = frozenset("properties patternProperties $defs definitions dependentSchemas".split())
 _DROPPED: Final = frozenset({"discriminator", "xml", "externalDocs"})
+#: How many references one schema inlines before it keeps the rest under `$defs`.
+INLINE_BUDGET: Final = 500
 # A chain of `$ref`s to `$ref`s longer than this is a loop of references to nothing.
 _MAX_HOPS: Final = 64
 
@@ -54,12 +59,16 @@ def _child(where: str, *parts: str | int) -> str:
 
 
 class Definitions:
-    """The recursive schemas met while building one schema, by the name each is kept under."""
+    """The schemas kept under `$defs` while building one schema, by the name each is kept
+    under: the recursive ones, and every one met once `INLINE_BUDGET` references have been
+    inlined (a document whose schemas share parts widely would otherwise grow without
+    bound: each shared part is then kept once and referred to)."""
 
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
         self._names: dict[str, str] = {}
         self.recursive: set[str] = set()
+        self.inlined = 0
 
     def name_of(self, ref: str) -> str:
         """A `$defs` name for a reference: its last segment, numbered when two collide."""
@@ -161,6 +170,12 @@ class SchemaReader:
             return {"$ref": f"#/$defs/{name}", **extra}
         if len(stack) > _MAX_HOPS:
             raise OpenApiSpecError(where, "schemas nested too deeply")
+        if defs.inlined >= INLINE_BUDGET:
+            if name not in defs.schemas:
+                target = self.lookup(ref, where)
+                defs.schemas[name] = self._convert(target, ref, (*stack, ref), defs)
+            return {"$ref": f"#/$defs/{name}", **extra}
+        defs.inlined += 1
         body = self._convert(self.lookup(ref, where), ref, (*stack, ref), defs)
         if ref in defs.recursive:
             defs.schemas[name] = body
