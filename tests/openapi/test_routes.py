@@ -51,6 +51,8 @@ def test_the_override_table_renames_and_checks_its_keys_and_names() -> None:
         by_name(petstore(), client, names={"getPets": "x"})
     with pytest.raises(ValueError, match="invalid tool name"):
         by_name(petstore(), client, names={"getPet": "fetch pet"})
+    with pytest.raises(ValueError, match="same name"):
+        by_name(petstore(), client, names={"getPet": "pet", "listPets": "pet"})
 
 
 def test_names_taken_twice_are_numbered_and_long_ones_cut() -> None:

@@ -211,6 +211,9 @@ def build_routes(
     unknown = sorted(set(overrides) - known_ids)
     if unknown:
         raise ValueError(f"names= has operationIds the document does not have: {unknown}")
+    doubled = sorted(n for n in set(overrides.values()) if list(overrides.values()).count(n) > 1)
+    if doubled:
+        raise ValueError(f"names= gives two operations the same name: {doubled}")
     for wanted in overrides.values():
         if not _NAME.fullmatch(wanted):
             raise ValueError(f"invalid tool name {wanted!r}: use 1 to 128 of A-Z a-z 0-9 _ - .")
