@@ -294,3 +294,25 @@ def test_widely_shared_schemas_stop_being_inlined_past_the_budget() -> None:
     validator = jsonschema_rs.validator_for(tree)
     assert validator.is_valid({"left": {"left": {}, "right": {}}, "right": {}})
     assert not validator.is_valid({"left": {"right": 5}})
+
+
+def test_a_ref_into_a_path_item_is_read_with_its_escapes_and_percent_encoding() -> None:
+    # `#/paths/~1pets~1%7BpetId%7D/...`: "/" escaped as ~1 (RFC 6901) and the braces
+    # percent-encoded, as a URI fragment must spell them (RFC 3986).
+    shared = {"name": "petId", "in": "path", "required": True, "schema": {"type": "string"}}
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "refs", "version": "1"},
+        "paths": {
+            "/pets/{petId}": {"get": {"operationId": "getPet", "parameters": [shared]}},
+            "/pets/{petId}/toys": {
+                "get": {
+                    "operationId": "getToys",
+                    "parameters": [{"$ref": "#/paths/~1pets~1%7BpetId%7D/get/parameters/0"}],
+                }
+            },
+        },
+    }
+    toys = routes(document)["getToys"].input_schema
+    assert toys["properties"]["petId"] == {"type": "string"}
+    assert toys["required"] == ["petId"]

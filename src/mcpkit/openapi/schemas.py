@@ -18,6 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
+try:
+    from referencing import Registry, Resource
+    from referencing.exceptions import Unresolvable
+except ImportError as exc:  # the `openapi` extra is not installed
+    raise ImportError(
+        "mcpkit.openapi looks up $refs with the 'referencing' package: "
+        "pip install 'mcpkit[openapi]'"
+    ) from exc
+
 from mcpkit.openapi.exceptions import OpenApiSpecError
 
 __all__ = ["INLINE_BUDGET", "Definitions", "SchemaReader", "as_list", "as_object", "pointer"]
@@ -32,6 +41,8 @@ _MAP: Final = frozenset("properties patternProperties $defs definitions dependen
 _DROPPED: Final = frozenset({"discriminator", "xml", "externalDocs"})
 #: How many references one schema inlines before it keeps the rest under `$defs`.
 INLINE_BUDGET: Final = 500
+# The URI the document is known by to the resolver (its `$ref`s are all local).
+_BASE: Final = "urn:mcpkit:openapi-document"
 # A chain of `$ref`s to `$ref`s longer than this is a loop of references to nothing.
 _MAX_HOPS: Final = 64
 
@@ -90,6 +101,12 @@ class SchemaReader:
     def __init__(self, document: Mapping[str, Any], *, openapi_30: bool) -> None:
         self.document = document
         self.openapi_30 = openapi_30
+        # References are looked up by `referencing` (python-jsonschema's resolver): JSON
+        # pointers with their escapes and percent-encoding (`#/paths/~1pets~1%7Bid%7D`), as
+        # RFC 6901 and 3986 spell them. The document is opaque to it (an OpenAPI document is
+        # not a schema); what this module adds is the inlining and the 3.0 upgrade.
+        registry = Registry[Any]().with_resource(_BASE, Resource[Any].opaque(document))
+        self._resolver = registry.resolver(_BASE)
 
     def lookup(self, ref: object, where: str) -> Any:
         """The value a local `$ref` points to; anything else is refused, naming `where`."""
@@ -101,17 +118,12 @@ class SchemaReader:
                 f"the external $ref {ref!r} is not supported: bundle the document into one "
                 "file (every $ref starting with '#') first",
             )
-        node: Any = self.document
-        for raw in ref[1:].split("/")[1:] if ref != "#" else []:
-            part = raw.replace("~1", "/").replace("~0", "~")
-            found, items = as_object(node), as_list(node)
-            if found is not None and part in found:
-                node = found[part]
-            elif items is not None and part.isdigit() and int(part) < len(items):
-                node = items[int(part)]
-            else:
-                raise OpenApiSpecError(where, f"$ref {ref!r} points to nothing in the document")
-        return node
+        try:
+            return self._resolver.lookup(ref).contents
+        except Unresolvable:
+            raise OpenApiSpecError(
+                where, f"$ref {ref!r} points to nothing in the document"
+            ) from None
 
     def resolve(self, node: Any, where: str) -> tuple[Mapping[str, Any], str]:
         """A parameter, request body or response with its `$ref`s followed, and its place."""
