@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
-from mcpkit.openapi.exceptions import OpenApiSpecError
+from mcpkit.openapi.bounded import MAX_DOCUMENT_BYTES, send_bounded
+from mcpkit.openapi.exceptions import OpenApiRequestError, OpenApiSpecError
 
 if TYPE_CHECKING:
     import httpx
@@ -79,28 +80,38 @@ def read_spec(source: Mapping[str, Any] | Path | str) -> Mapping[str, Any]:
 
 
 async def load_spec(
-    source: SpecSource, *, client: httpx.AsyncClient | None = None
+    source: SpecSource,
+    *,
+    client: httpx.AsyncClient | None = None,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Mapping[str, Any]:
     """A checked document from a dict, a file path, or an http(s) URL fetched with `client`
-    (a new `httpx.AsyncClient` when none is given)."""
+    (a new `httpx.AsyncClient` when none is given), refused past `max_document_bytes`."""
+    if max_document_bytes < 1:
+        raise ValueError("max_document_bytes must be >= 1")
     if isinstance(source, str) and source.startswith(("http://", "https://")):
-        return await _fetch(source, client)
+        return await _fetch(source, client, max_document_bytes)
     return read_spec(source)
 
 
-async def _fetch(url: str, client: httpx.AsyncClient | None) -> Mapping[str, Any]:
+async def _fetch(url: str, client: httpx.AsyncClient | None, limit: int) -> Mapping[str, Any]:
     import httpx
 
     try:
         if client is None:
             async with httpx.AsyncClient() as own:
-                response = await own.get(url)
+                response, data = await send_bounded(
+                    own, own.build_request("GET", url), limit, "max_document_bytes"
+                )
         else:
-            response = await client.get(url)
-    except httpx.HTTPError as exc:
+            response, data = await send_bounded(
+                client, client.build_request("GET", url), limit, "max_document_bytes"
+            )
+    except (httpx.HTTPError, OpenApiRequestError) as exc:
         raise OpenApiSpecError(url, f"cannot fetch the document: {exc}") from None
     if response.status_code != 200:
         raise OpenApiSpecError(url, f"fetching the document answered {response.status_code}")
     kind = response.headers.get("content-type", "")
     yaml = "yaml" in kind or url.lower().endswith(_YAML_SUFFIXES)
-    return parse_spec_text(response.text, url, yaml=yaml)
+    text = data.decode(response.encoding or "utf-8", errors="replace")
+    return parse_spec_text(text, url, yaml=yaml)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
+from mcpkit.openapi.bounded import MAX_RESPONSE_BYTES, send_bounded
 from mcpkit.openapi.exceptions import (
     OpenApiArgumentError,
     OpenApiRequestError,
@@ -182,18 +183,25 @@ def _form_value(value: object) -> str | list[str]:
     return [_text(v) for v in items] if items is not None else _text(value)
 
 
-def _decode(response: httpx.Response) -> object:
+def _decode(response: httpx.Response, data: bytes) -> object:
     kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if not response.content:
+    if not data:
         return None
     if kind == "application/json" or kind.endswith("+json"):
         try:
-            return response.json()
+            return json.loads(data)
         except ValueError:
-            return response.text
+            return _as_text(response, data)
     if kind.startswith("text/") or kind.endswith(("xml", "javascript", "yaml")) or not kind:
-        return response.text
-    return response.content
+        return _as_text(response, data)
+    return data
+
+
+def _as_text(response: httpx.Response, data: bytes) -> str:
+    try:
+        return data.decode(response.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return data.decode("utf-8", errors="replace")
 
 
 def _url(client: httpx.AsyncClient, path: str, server_url: str | None) -> str:
@@ -209,9 +217,11 @@ async def call_operation(
     *,
     server_url: str | None = None,
     forward_headers: Mapping[str, str] | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> OpenApiResult:
     """Send `op` with `arguments` on `client` (its base URL, or `server_url` when it has
-    none); `forward_headers` are added to the request (a parameter of the same name wins)."""
+    none); `forward_headers` are added to the request (a parameter of the same name wins).
+    An answer longer than `max_response_bytes` is refused (`OpenApiRequestError`)."""
     import httpx
 
     request = _arrange(op, arguments)
@@ -225,12 +235,13 @@ async def call_operation(
     headers.update(options.pop("headers", {}))
     url = _url(client, request.path, server_url)
     try:
-        response = await client.request(
+        sent = client.build_request(
             op.method, url, params=tuple(request.params), headers=headers, **options
         )
+        response, data = await send_bounded(client, sent, max_response_bytes, "max_response_bytes")
     except httpx.HTTPError as exc:
         raise OpenApiRequestError(f"{op.method} {url} failed: {exc}") from exc
-    body = _decode(response)
+    body = _decode(response, data)
     if not 200 <= response.status_code < 300:
         raise OpenApiStatusError(
             op.method, str(response.request.url), response.status_code, response.headers, body

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urljoin
 
+from mcpkit.openapi.bounded import MAX_RESPONSE_BYTES
 from mcpkit.openapi.exceptions import OpenApiSpecError
 from mcpkit.openapi.operations import Operation, read_operations
 from mcpkit.openapi.requests import OpenApiResult, call_operation
@@ -99,6 +100,7 @@ class OpenApiRoute:
     #: template variable -> argument name, for resource templates
     variables: Mapping[str, str] = field(default_factory=dict[str, str])
     forward_headers: frozenset[str] = frozenset()
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -147,6 +149,7 @@ class OpenApiRoute:
             arguments,
             server_url=self.server_url,
             forward_headers=forward_headers,
+            max_response_bytes=self.max_response_bytes,
         )
 
 
@@ -201,10 +204,14 @@ def build_routes(
     route_maps: Collection[RouteMap] = (),
     uri_prefix: str | None = None,
     document_url: str | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> list[OpenApiRoute]:
     """Every operation of a checked document (`load_spec`) as a route, excluded ones left
     out, in document order. Calls go to `client`'s base URL, or where it has none to the
-    document's first server (relative to `document_url`, the URL it was fetched from)."""
+    document's first server (relative to `document_url`, the URL it was fetched from); an
+    answer longer than `max_response_bytes` fails the call."""
+    if max_response_bytes < 1:
+        raise ValueError("max_response_bytes must be >= 1")
     overrides = dict(names or {})
     operations = read_operations(spec)
     known_ids = {op.operation_id for op in operations}
@@ -233,7 +240,16 @@ def build_routes(
         forwarded = frozenset(h.lower() for h in (rule.forward_headers if rule else ()))
         routes.append(
             OpenApiRoute(
-                kind, name, _description(op), op, client, server_url, uri, variables, forwarded
+                kind,
+                name,
+                _description(op),
+                op,
+                client,
+                server_url,
+                uri,
+                variables,
+                forwarded,
+                max_response_bytes,
             )
         )
     return routes
