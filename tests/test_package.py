@@ -114,6 +114,9 @@ ALLOWED["cli"].add("proxy")
 # `mcpkit inspect --web` (imported lazily in their handlers); it never imports the cli.
 ALLOWED["inspector"] = set(ALLOWED["cli"])
 ALLOWED["cli"].add("inspector")
+# OpenAPI documents as tools (`mcpkit.openapi`): an adapter on errors only, so that the server
+# layer can build on it.
+ALLOWED["openapi"] = {"errors"}
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}
 EVERY_LAYER = set(ALLOWED)

@@ -1,0 +1,117 @@
+"""Reading an OpenAPI document from a dict, a JSON or YAML file, or a URL, and checking that
+it is one mcpkit can serve (OpenAPI 3.0 or 3.1, with `paths`)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
+
+from mcpkit.openapi.bounded import MAX_DOCUMENT_BYTES, send_bounded
+from mcpkit.openapi.exceptions import OpenApiRequestError, OpenApiSpecError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["SpecSource", "check_spec", "load_spec", "parse_spec_text", "read_spec"]
+
+#: What `load_spec` accepts: the document itself, a file path, or an http(s) URL.
+SpecSource: TypeAlias = Mapping[str, Any] | str | Path
+
+_VERSION: Final = re.compile(r"3\.[01]\.\d+")
+_YAML_SUFFIXES: Final = (".yaml", ".yml")
+
+
+def check_spec(document: object, where: str = "the document") -> Mapping[str, Any]:
+    """`document` if it is an OpenAPI 3.0 or 3.1 document with `paths`; refused loudly else."""
+    if not isinstance(document, Mapping):
+        raise OpenApiSpecError(where, "an OpenAPI document is a JSON object at its top")
+    spec = cast(Mapping[str, Any], document)
+    if "swagger" in spec:
+        raise OpenApiSpecError(
+            "#/swagger",
+            f"Swagger {spec['swagger']} is not supported: convert the document to OpenAPI 3 "
+            "(3.0 or 3.1) first",
+        )
+    version = spec.get("openapi")
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+        raise OpenApiSpecError("#/openapi", f"expected OpenAPI 3.0.x or 3.1.x, found {version!r}")
+    if not isinstance(spec.get("paths"), Mapping):
+        raise OpenApiSpecError(
+            "#/paths", "the document has no `paths` object, so no operation to serve"
+        )
+    return spec
+
+
+def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str, Any]:
+    """A document from its JSON (or, with the `openapi` extra, YAML) text."""
+    if yaml:
+        try:
+            # the `openapi` extra, imported by name: PyYAML ships no type hints
+            pyyaml: Any = importlib.import_module("yaml")
+        except ImportError:
+            raise OpenApiSpecError(
+                where, "reading YAML needs PyYAML: pip install 'mcpkit[openapi]'"
+            ) from None
+        try:
+            loaded: object = pyyaml.safe_load(text)
+        except pyyaml.YAMLError as exc:
+            raise OpenApiSpecError(where, f"not valid YAML: {exc}") from None
+        return check_spec(loaded, where)
+    try:
+        return check_spec(json.loads(text), where)
+    except json.JSONDecodeError as exc:
+        raise OpenApiSpecError(where, f"not valid JSON: {exc}") from None
+
+
+def read_spec(source: Mapping[str, Any] | Path | str) -> Mapping[str, Any]:
+    """A document given as itself or as a JSON/YAML file path (not a URL: see `load_spec`)."""
+    if isinstance(source, Mapping):
+        return check_spec(source)
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OpenApiSpecError(str(path), f"cannot read the document: {exc}") from None
+    return parse_spec_text(text, str(path), yaml=path.suffix.lower() in _YAML_SUFFIXES)
+
+
+async def load_spec(
+    source: SpecSource,
+    *,
+    client: httpx.AsyncClient | None = None,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
+) -> Mapping[str, Any]:
+    """A checked document from a dict, a file path, or an http(s) URL fetched with `client`
+    (a new `httpx.AsyncClient` when none is given), refused past `max_document_bytes`."""
+    if max_document_bytes < 1:
+        raise ValueError("max_document_bytes must be >= 1")
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        return await _fetch(source, client, max_document_bytes)
+    return read_spec(source)
+
+
+async def _fetch(url: str, client: httpx.AsyncClient | None, limit: int) -> Mapping[str, Any]:
+    import httpx
+
+    try:
+        if client is None:
+            async with httpx.AsyncClient() as own:
+                response, data = await send_bounded(
+                    own, own.build_request("GET", url), limit, "max_document_bytes"
+                )
+        else:
+            response, data = await send_bounded(
+                client, client.build_request("GET", url), limit, "max_document_bytes"
+            )
+    except (httpx.HTTPError, OpenApiRequestError) as exc:
+        raise OpenApiSpecError(url, f"cannot fetch the document: {exc}") from None
+    if response.status_code != 200:
+        raise OpenApiSpecError(url, f"fetching the document answered {response.status_code}")
+    kind = response.headers.get("content-type", "")
+    yaml = "yaml" in kind or url.lower().endswith(_YAML_SUFFIXES)
+    text = data.decode(response.encoding or "utf-8", errors="replace")
+    return parse_spec_text(text, url, yaml=yaml)

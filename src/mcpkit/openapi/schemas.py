@@ -1,0 +1,224 @@
+"""OpenAPI schemas as self-contained JSON Schema 2020-12: local `$ref`s inlined, 3.0 upgraded.
+
+A schema that refers to itself (directly or through others) cannot be inlined: it is kept
+once under the result's `$defs` and every use of it becomes `{"$ref": "#/$defs/<name>"}`,
+which a caller hoists to the root of the schema it builds; so is every schema met after
+`INLINE_BUDGET` references were inlined, which bounds a schema whose parts are widely
+shared. `allOf`/`oneOf`/`anyOf` stay as they are.
+
+OpenAPI 3.0's own dialect is rewritten as 3.1 (JSON Schema 2020-12) says it:
+`nullable: true` becomes a `"null"` type (or an `anyOf` with one where there is no type),
+boolean `exclusiveMinimum`/`exclusiveMaximum` become the numeric keywords, `example`
+becomes `examples`. OpenAPI-only keywords that mean nothing to a JSON Schema reader
+(`discriminator`, `xml`, `externalDocs`) are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+try:
+    from referencing import Registry, Resource
+    from referencing.exceptions import Unresolvable
+except ImportError as exc:  # the `openapi` extra is not installed
+    raise ImportError(
+        "mcpkit.openapi looks up $refs with the 'referencing' package: "
+        "pip install 'mcpkit[openapi]'"
+    ) from exc
+
+from mcpkit.openapi.exceptions import OpenApiSpecError
+
+__all__ = ["INLINE_BUDGET", "Definitions", "SchemaReader", "as_list", "as_object", "pointer"]
+
+# Keywords whose value is one subschema, a list of them, or a map of name -> subschema.
+_ONE: Final = frozenset(
+    "items additionalProperties not contains propertyNames if then else unevaluatedItems "
+    "unevaluatedProperties additionalItems contentSchema".split()
+)
+_MANY: Final = frozenset("allOf anyOf oneOf prefixItems".split())
+_MAP: Final = frozenset("properties patternProperties $defs definitions dependentSchemas".split())
+_DROPPED: Final = frozenset({"discriminator", "xml", "externalDocs"})
+#: How many references one schema inlines before it keeps the rest under `$defs`.
+INLINE_BUDGET: Final = 500
+# The URI the document is known by to the resolver (its `$ref`s are all local).
+_BASE: Final = "urn:mcpkit:openapi-document"
+# A chain of `$ref`s to `$ref`s longer than this is a loop of references to nothing.
+_MAX_HOPS: Final = 64
+
+
+def as_object(value: object) -> Mapping[str, Any] | None:
+    """`value` as a JSON object, or `None` when it is something else."""
+    return cast(Mapping[str, Any], value) if isinstance(value, Mapping) else None
+
+
+def as_list(value: object) -> list[Any] | None:
+    """`value` as a JSON array, or `None` when it is something else."""
+    if not isinstance(value, list):
+        return None
+    return list(cast(list[object], value))
+
+
+def pointer(*parts: str | int) -> str:
+    """The JSON pointer (RFC 6901) of a place in the document, for error messages."""
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "#/" + "/".join(escaped)
+
+
+def _child(where: str, *parts: str | int) -> str:
+    return where + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class Definitions:
+    """The schemas kept under `$defs` while building one schema, by the name each is kept
+    under: the recursive ones, and every one met once `INLINE_BUDGET` references have been
+    inlined (a document whose schemas share parts widely would otherwise grow without
+    bound: each shared part is then kept once and referred to)."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+        self._names: dict[str, str] = {}
+        self.recursive: set[str] = set()
+        self.inlined = 0
+
+    def name_of(self, ref: str) -> str:
+        """A `$defs` name for a reference: its last segment, numbered when two collide."""
+        known = self._names.get(ref)
+        if known is not None:
+            return known
+        base = ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") or "schema"
+        name, n = base, 1
+        while name in self._names.values():
+            n += 1
+            name = f"{base}_{n}"
+        self._names[ref] = name
+        return name
+
+
+class SchemaReader:
+    """Reads the schemas and `$ref`-able objects of one document."""
+
+    def __init__(self, document: Mapping[str, Any], *, openapi_30: bool) -> None:
+        self.document = document
+        self.openapi_30 = openapi_30
+        # References are looked up by `referencing` (python-jsonschema's resolver): JSON
+        # pointers with their escapes and percent-encoding (`#/paths/~1pets~1%7Bid%7D`), as
+        # RFC 6901 and 3986 spell them. The document is opaque to it (an OpenAPI document is
+        # not a schema); what this module adds is the inlining and the 3.0 upgrade.
+        registry = Registry[Any]().with_resource(_BASE, Resource[Any].opaque(document))
+        self._resolver = registry.resolver(_BASE)
+
+    def lookup(self, ref: object, where: str) -> Any:
+        """The value a local `$ref` points to; anything else is refused, naming `where`."""
+        if not isinstance(ref, str):
+            raise OpenApiSpecError(where, f"$ref must be a string, not {ref!r}")
+        if not ref.startswith("#"):
+            raise OpenApiSpecError(
+                where,
+                f"the external $ref {ref!r} is not supported: bundle the document into one "
+                "file (every $ref starting with '#') first",
+            )
+        try:
+            return self._resolver.lookup(ref).contents
+        except Unresolvable:
+            raise OpenApiSpecError(
+                where, f"$ref {ref!r} points to nothing in the document"
+            ) from None
+
+    def resolve(self, node: Any, where: str) -> tuple[Mapping[str, Any], str]:
+        """A parameter, request body or response with its `$ref`s followed, and its place."""
+        for _ in range(_MAX_HOPS):
+            found = as_object(node)
+            if found is None:
+                raise OpenApiSpecError(where, f"expected an object, found {node!r}")
+            if "$ref" not in found:
+                return found, where
+            ref: object = found["$ref"]
+            node = self.lookup(ref, where)
+            where = str(ref)
+        raise OpenApiSpecError(where, "a chain of $refs that never ends")
+
+    def schema(self, node: Any, where: str, defs: Definitions) -> Any:
+        """`node` as JSON Schema 2020-12 with local references inlined (see the module)."""
+        return self._convert(node, where, (), defs)
+
+    def _convert(self, node: Any, where: str, stack: tuple[str, ...], defs: Definitions) -> Any:
+        if isinstance(node, bool):
+            return node
+        schema = as_object(node)
+        if schema is None:
+            raise OpenApiSpecError(where, f"a schema must be an object, found {node!r}")
+        if "$ref" in schema:
+            return self._convert_ref(schema, where, stack, defs)
+        out: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _DROPPED:
+                continue
+            at = _child(where, key)
+            if key in _ONE:
+                out[key] = self._convert(value, at, stack, defs)
+            elif key in _MANY and (items := as_list(value)) is not None:
+                out[key] = [
+                    self._convert(v, _child(at, i), stack, defs) for i, v in enumerate(items)
+                ]
+            elif key in _MAP and (members := as_object(value)) is not None:
+                out[key] = {
+                    k: self._convert(v, _child(at, k), stack, defs) for k, v in members.items()
+                }
+            else:
+                out[key] = value
+        return _upgrade_30(out) if self.openapi_30 else out
+
+    def _convert_ref(
+        self, node: Mapping[str, Any], where: str, stack: tuple[str, ...], defs: Definitions
+    ) -> Any:
+        ref = str(node["$ref"])
+        # 3.0 ignores a $ref's siblings; 3.1 applies them beside it.
+        siblings = {} if self.openapi_30 else {k: v for k, v in node.items() if k != "$ref"}
+        extra: dict[str, Any] = self._convert(siblings, where, stack, defs) if siblings else {}
+        name = defs.name_of(ref)
+        if ref in stack:
+            defs.recursive.add(ref)
+            return {"$ref": f"#/$defs/{name}", **extra}
+        if len(stack) > _MAX_HOPS:
+            raise OpenApiSpecError(where, "schemas nested too deeply")
+        if defs.inlined >= INLINE_BUDGET:
+            if name not in defs.schemas:
+                target = self.lookup(ref, where)
+                defs.schemas[name] = self._convert(target, ref, (*stack, ref), defs)
+            return {"$ref": f"#/$defs/{name}", **extra}
+        defs.inlined += 1
+        body = self._convert(self.lookup(ref, where), ref, (*stack, ref), defs)
+        if ref in defs.recursive:
+            defs.schemas[name] = body
+            return {"$ref": f"#/$defs/{name}", **extra}
+        if not extra:
+            return body
+        inlined = as_object(body)
+        if inlined is not None and not set(inlined) & set(extra):
+            return {**inlined, **extra}
+        # keywords on both sides: both apply, as they would beside the $ref
+        return {"allOf": [body], **extra}
+
+
+def _upgrade_30(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.0's schema keywords rewritten as JSON Schema 2020-12 says them."""
+    if "example" in schema:
+        schema.setdefault("examples", [schema.pop("example")])
+    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(schema.get(flag), bool):
+            if schema.pop(flag) and bound in schema:
+                schema[flag] = schema.pop(bound)
+    if schema.pop("nullable", False) is not True:
+        return schema
+    kind = schema.get("type")
+    if "enum" in schema and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    if isinstance(kind, str):
+        schema["type"] = [kind, "null"]
+    elif isinstance(kind, list):
+        if "null" not in kind:
+            schema["type"] = [*kind, "null"]
+    else:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return schema
