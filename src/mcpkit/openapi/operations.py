@@ -24,9 +24,9 @@ from mcpkit.openapi.bodies import (
 from mcpkit.openapi.exceptions import OpenApiSpecError
 from mcpkit.openapi.schemas import Definitions, SchemaReader, as_list, as_object, pointer
 
-__all__ = ["Argument", "Location", "Operation", "read_operations"]
+__all__ = ["Argument", "ArgumentLocation", "Operation", "read_operations"]
 
-Location = Literal["path", "query", "header", "cookie", "body"]
+ArgumentLocation = Literal["path", "query", "header", "cookie", "body"]
 
 _METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Header parameters OpenAPI says to ignore (Parameter Object, "name"): the body's media type,
@@ -42,7 +42,7 @@ class Argument:
     """One property of the input schema and where its value goes in the request."""
 
     name: str
-    location: Location
+    location: ArgumentLocation
     #: the parameter's or body property's own name; `None` for a whole body
     key: str | None
     required: bool
