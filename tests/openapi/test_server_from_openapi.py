@@ -8,7 +8,10 @@ import asyncio
 import contextlib
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncGenerator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -128,6 +131,39 @@ async def test_route_maps_make_a_resource_and_a_template_to_read(era: str) -> No
     assert "404" in str(missing.value) and "no item 99" in str(missing.value)
 
 
+THINGS = {
+    "openapi": "3.1.0",
+    "info": {"title": "Things", "version": "2"},
+    "paths": {
+        "/things/{from}/{1st}": {
+            "get": {
+                "operationId": "thing",
+                "parameters": [
+                    {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for n in ("from", "1st")
+                ],
+                "responses": {"200": {"description": "the path asked"}},
+            }
+        }
+    },
+}
+
+
+async def test_a_template_variable_that_is_no_python_name_is_renamed_and_read() -> None:
+    """A server hands a template's variables to a function as parameters: `from` and
+    `1st` become `from_` and `_1st` in the URI, the API still called with its own."""
+    echo = httpx.MockTransport(lambda request: httpx.Response(200, text=request.url.path))
+    async with httpx.AsyncClient(transport=echo, base_url="http://things") as api:
+        server = Server.from_openapi(
+            THINGS, client=api, route_maps=[RouteMap("resource_template")], uri_prefix="t://"
+        )
+        async with asyncio.timeout(WAIT), Client(server) as client:
+            (template,) = await client.list_resource_templates()
+            (read,) = (await client.read_resource("t://things/a/b")).contents
+    assert template.uri_template == "t://things/{from_}/{_1st}"
+    assert read.text == "/things/a/b"  # type: ignore[union-attr]
+
+
 def test_a_url_is_refused_with_the_way_to_fetch_it() -> None:
     with pytest.raises(ValueError, match="from_openapi_url"):
         Server.from_openapi("https://example.com/openapi.json", client=httpx.AsyncClient())
@@ -149,6 +185,31 @@ async def test_from_a_document_and_from_its_url_the_same_tools() -> None:
     assert by_dict.name == "by-dict" and by_url.name == "Shop" and by_url.version == "0.1.0"
     assert [t.name for t in by_dict.tools.items()] == [t.name for t in by_url.tools.items()]
     assert result.structured_content is not None and result.structured_content["currency"] == "EUR"
+
+
+async def test_from_a_file_path(tmp_path: Path) -> None:
+    path = tmp_path / "shop.json"
+    path.write_text(json.dumps(make_app().openapi()))
+    async with asyncio.timeout(WAIT), served_shop() as api:
+        server = Server.from_openapi(path, client=api)
+        async with Client(server) as client:
+            result = await client.call_tool("list_items", {"limit": 1})
+    assert result.structured_content is not None
+    assert [i["name"] for i in result.structured_content["result"]] == ["kettle"]
+
+
+def test_a_server_loads_neither_the_engine_nor_httpx_nor_fastapi_until_asked() -> None:
+    """The constructors import what they need when called: `import mcpkit` and a plain
+    server stay free of httpx, and FastAPI is never mcpkit's to import."""
+    code = (
+        "import sys\nfrom mcpkit import Server\nServer('x')\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] in ('httpx', 'fastapi')"
+        " or m.startswith(('mcpkit.openapi', 'mcpkit.server.catalog.openapi'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == ""
 
 
 def echo_app() -> FastAPI:
