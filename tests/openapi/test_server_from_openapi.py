@@ -291,3 +291,15 @@ async def test_the_apps_lifespan_runs_inside_the_servers(era: str) -> None:
     assert events == ["app entered", "server entered", "server left", "app left"]
     # the state the app's lifespan yielded reached its request, as under its own server
     assert result.content[0].text == "hello, ada"  # type: ignore[union-attr]
+
+
+async def test_mounted_in_another_server_it_calls_the_app_within_its_lifespan() -> None:
+    events: list[str] = []
+    hub = Server("hub")
+    hub.mount(Server.from_fastapi(app_with_lifespan(events)), namespace="greeter")
+    async with asyncio.timeout(WAIT), Client(hub) as client:
+        tools = [t.name for t in await client.list_tools()]
+        result = await client.call_tool("greeter_greet", {"who": "bob"})
+    assert tools == ["greeter_greet"]
+    assert result.content[0].text == "hello, bob"  # type: ignore[union-attr]
+    assert events == ["app entered", "app left"]
