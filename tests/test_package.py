@@ -73,6 +73,8 @@ ALLOWED: dict[str, set[str]] = {
     "server": {
         *("errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"),
         "_delegation",
+        # `Server.from_openapi`: the engine below, on errors only (`openapi` below)
+        "openapi",
     },
     "client": {
         *("errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"),
@@ -115,7 +117,7 @@ ALLOWED["cli"].add("proxy")
 ALLOWED["inspector"] = set(ALLOWED["cli"])
 ALLOWED["cli"].add("inspector")
 # OpenAPI documents as tools (`mcpkit.openapi`): an adapter on errors only, so that the server
-# layer can build on it.
+# layer builds on it (`Server.from_openapi`, imported there only when called: it needs httpx).
 ALLOWED["openapi"] = {"errors"}
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}

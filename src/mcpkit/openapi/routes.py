@@ -8,7 +8,7 @@ A `resource` map applies only to a GET with no path parameter, a `resource_templ
 only to a GET with path parameters; either skips an operation with a required query,
 header or body argument, since reading a resource passes none. A resource's URI is
 `<uri_prefix><path>`, a template's the same with each path parameter as a `{variable}`
-(renamed to letters, digits and `_` where the document's name has other characters); the
+(renamed to a Python name where the document's is not one: `pet-id` -> `pet_id`); the
 default prefix is `openapi://<name>`.
 
 Names come from `operationId` (characters outside `A-Za-z0-9_.-` become `_`, at most 128,
@@ -18,6 +18,7 @@ taken twice gets `_2`, `_3`; `names={operationId: name}` overrides.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -255,11 +256,20 @@ def build_routes(
     return routes
 
 
+def _variable(name: str) -> str:
+    """A template variable for a path parameter: a Python name, since a server hands each
+    variable to its function as a parameter (`1st` -> `_1st`, `from` -> `from_`)."""
+    var = _NOT_VAR.sub("_", name)
+    if var[:1].isdigit():
+        var = "_" + var
+    return var + "_" if keyword.iskeyword(var) else var
+
+
 def _uri(prefix: str, op: Operation) -> tuple[str, dict[str, str]]:
     uri = prefix.removesuffix("/") + op.path  # one slash between: `pets://` + `/a` is `pets://a`
     variables: dict[str, str] = {}
     for arg in op.path_arguments:
-        var = _NOT_VAR.sub("_", arg.name)
+        var = _variable(arg.name)
         if var in variables:
             raise OpenApiSpecError(op.where, f"two path parameters make the variable {var!r}")
         variables[var] = arg.name

@@ -19,7 +19,7 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, overload
 
 from mcpkit._delegation import served_by
@@ -97,8 +97,11 @@ from mcpkit.types import (
 from mcpkit.types.methods import STATELESS_REVISIONS
 
 if TYPE_CHECKING:
+    import httpx
+
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.openapi import RouteMap
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.surface import RootsChanged, ServerApi
     from mcpkit.stores.task_runner import TaskRunner
@@ -112,6 +115,11 @@ MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
+
+
+def _response_limit(max_response_bytes: int | None) -> dict[str, int]:
+    """`max_response_bytes` for `build_routes` where given (its default where not)."""
+    return {} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}
 
 
 class Server:
@@ -300,6 +308,120 @@ class Server:
         self.mounted_in: Mount | None = None
         #: `capabilities()` for what it was worked out from.
         self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
+
+    # ----------------------------------------------------- from an OpenAPI document
+
+    @classmethod
+    def from_openapi(
+        cls,
+        spec: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        client: httpx.AsyncClient,
+        name: str | None = None,
+        names: Mapping[str, str] | None = None,
+        route_maps: Collection[RouteMap] = (),
+        uri_prefix: str | None = None,
+        forward_headers: Collection[str] = (),
+        document_url: str | None = None,
+        max_response_bytes: int | None = None,
+        **server_options: Any,
+    ) -> Self:
+        """A server whose tools, resources and templates are the operations of an OpenAPI
+        3.0/3.1 document (a dict, or a JSON or YAML file), called through `client`
+        (`httpx.AsyncClient(base_url=...)`; docs/compose.md). `names`, `route_maps`,
+        `uri_prefix` and `max_response_bytes` are `mcpkit.openapi.build_routes`'s;
+        `forward_headers` names headers of the MCP request passed on by every call, besides
+        those a route map names. The name and version are the document's unless given;
+        other keywords go to `Server(...)`. A URL needs a fetch: `from_openapi_url`."""
+        from mcpkit.openapi import read_spec
+        from mcpkit.server.catalog.openapi import build_server, is_url
+
+        if is_url(spec):
+            raise ValueError(
+                f"{spec!r} is a URL, which must be fetched: "
+                "`await Server.from_openapi_url(url, client=...)`"
+            )
+        return build_server(
+            cls,
+            read_spec(spec if isinstance(spec, Mapping | str) else os.fspath(spec)),
+            client=client,
+            name=name,
+            forward_headers=forward_headers,
+            server_options=server_options,
+            names=names,
+            route_maps=route_maps,
+            uri_prefix=uri_prefix,
+            document_url=document_url,
+            **_response_limit(max_response_bytes),
+        )
+
+    @classmethod
+    async def from_openapi_url(
+        cls,
+        url: str,
+        *,
+        client: httpx.AsyncClient,
+        name: str | None = None,
+        names: Mapping[str, str] | None = None,
+        route_maps: Collection[RouteMap] = (),
+        uri_prefix: str | None = None,
+        forward_headers: Collection[str] = (),
+        max_response_bytes: int | None = None,
+        **server_options: Any,
+    ) -> Self:
+        """`from_openapi` over the document at `url`, fetched with `client`; a relative
+        server URL in it is relative to `url`."""
+        from mcpkit.openapi import load_spec
+        from mcpkit.server.catalog.openapi import build_server
+
+        return build_server(
+            cls,
+            await load_spec(url, client=client),
+            client=client,
+            name=name,
+            forward_headers=forward_headers,
+            server_options=server_options,
+            names=names,
+            route_maps=route_maps,
+            uri_prefix=uri_prefix,
+            document_url=url,
+            **_response_limit(max_response_bytes),
+        )
+
+    @classmethod
+    def from_fastapi(
+        cls,
+        app: Any,
+        *,
+        name: str | None = None,
+        names: Mapping[str, str] | None = None,
+        route_maps: Collection[RouteMap] = (),
+        uri_prefix: str | None = None,
+        forward_headers: Collection[str] = (),
+        base_url: str = "http://fastapi",
+        max_response_bytes: int | None = None,
+        lifespan: Lifespan | None = None,
+        **server_options: Any,
+    ) -> Self:
+        """`from_openapi` over a FastAPI app's own document (`app.openapi()`), called in
+        process (no network; `base_url` is what its requests see). The app's lifespan runs
+        inside the server's, around `lifespan`'s, whose value is `ctx.lifespan_state`."""
+        from mcpkit.openapi import check_spec
+        from mcpkit.server.catalog.openapi import app_lifespan, build_server, in_process_client
+
+        state: dict[str, Any] = {}
+        return build_server(
+            cls,
+            check_spec(app.openapi()),
+            client=in_process_client(app, state, base_url),
+            name=name,
+            forward_headers=forward_headers,
+            server_options={**server_options, "lifespan": app_lifespan(app, state, lifespan)},
+            names=names,
+            route_maps=route_maps,
+            uri_prefix=uri_prefix,
+            **_response_limit(max_response_bytes),
+        )
 
     # ------------------------------------------------------------- registering
     # Handed to the catalog (`catalog.catalog.Catalog`), where each is written and told.

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -26,6 +27,7 @@ from typing import (
     Literal,
     Never,
     Protocol,
+    Self,
     TypeVar,
     overload,
 )
@@ -33,8 +35,11 @@ from typing import (
 if TYPE_CHECKING:
     from typing import Unpack
 
+    import httpx
+
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.openapi import RouteMap
     from mcpkit.protocol.events import Event, RequestReceived
     from mcpkit.protocol.own_terms import CachePolicy
     from mcpkit.protocol.terms import Terms
@@ -150,6 +155,54 @@ class ServerApi(Protocol):
 
     @property
     def task_runner(self) -> TaskRunner: ...
+
+    # ------------------------------------------ from an OpenAPI document
+    @classmethod
+    def from_openapi(
+        cls,
+        spec: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        client: httpx.AsyncClient,
+        name: str | None = None,
+        names: Mapping[str, str] | None = None,
+        route_maps: Collection[RouteMap] = (),
+        uri_prefix: str | None = None,
+        forward_headers: Collection[str] = (),
+        document_url: str | None = None,
+        max_response_bytes: int | None = None,
+        **server_options: Any,
+    ) -> Self: ...
+
+    @classmethod
+    async def from_openapi_url(
+        cls,
+        url: str,
+        *,
+        client: httpx.AsyncClient,
+        name: str | None = None,
+        names: Mapping[str, str] | None = None,
+        route_maps: Collection[RouteMap] = (),
+        uri_prefix: str | None = None,
+        forward_headers: Collection[str] = (),
+        max_response_bytes: int | None = None,
+        **server_options: Any,
+    ) -> Self: ...
+
+    @classmethod
+    def from_fastapi(
+        cls,
+        app: Any,
+        *,
+        name: str | None = None,
+        names: Mapping[str, str] | None = None,
+        route_maps: Collection[RouteMap] = (),
+        uri_prefix: str | None = None,
+        forward_headers: Collection[str] = (),
+        base_url: str = "http://fastapi",
+        max_response_bytes: int | None = None,
+        lifespan: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+        **server_options: Any,
+    ) -> Self: ...
 
     # ------------------------------------------------------ registering
     @overload

@@ -1,0 +1,271 @@
+"""A `Server` whose tools, resources and templates are an OpenAPI document's operations
+(`Server.from_openapi`), or a FastAPI app's, called in process (`Server.from_fastapi`).
+
+The engine (`mcpkit.openapi`) reads the document and calls the API; this module registers
+each of its routes on a server, as a handler that hands the call on: a non-2xx answer is a
+tool error (or, for a read, an MCP error) with the status and the API's error body, and the
+headers a route map names are taken from the MCP request (HTTP; none over stdio or in
+memory) and passed on. It imports `mcpkit.openapi`, and so httpx: `Server` imports it only
+when one of those constructors is called.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import inspect
+import json
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+
+import httpx
+
+from mcpkit.errors import McpError, ToolError
+from mcpkit.openapi import (
+    OpenApiArgumentError,
+    OpenApiRequestError,
+    OpenApiRoute,
+    OpenApiStatusError,
+    build_routes,
+)
+from mcpkit.openapi.requests import OpenApiResult
+from mcpkit.openapi.schemas import as_object
+from mcpkit.protocol import codes
+from mcpkit.server.catalog.invoke import Injected
+from mcpkit.types import (
+    AudioContent,
+    CallToolResult,
+    ContentBlock,
+    ImageContent,
+    TextContent,
+    ToolAnnotations,
+)
+
+if TYPE_CHECKING:
+    from mcpkit.protocol.events import RequestInfo
+    from mcpkit.server.surface import ServerApi
+
+__all__ = [
+    "add_routes",
+    "app_lifespan",
+    "build_server",
+    "forwarding",
+    "in_process_client",
+    "incoming_headers",
+    "is_url",
+]
+
+
+class _Request(Protocol):
+    """What the handlers built here read of the request's Context (`mcpkit.Context`; this
+    module sits below it, as the catalog does)."""
+
+    @property
+    def request_info(self) -> RequestInfo | None: ...
+
+
+#: The Context parameter of the handlers built here (annotated `Injected`, the base of
+#: `mcpkit.Context`, which is how the catalog knows it): a name no argument of a document is
+#: likely to take (arguments come as `**arguments`, in any spelling, `x-currency` included).
+_CTX: Final = "_mcpkit_context"
+
+S = TypeVar("S", bound="ServerApi")
+Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]
+
+
+def forwarding(routes: list[OpenApiRoute], headers: Collection[str]) -> list[OpenApiRoute]:
+    """`routes`, each also forwarding `headers` (besides those its route map names)."""
+    import dataclasses
+
+    extra = frozenset(h.lower() for h in headers)
+    if not extra:
+        return routes
+    return [dataclasses.replace(r, forward_headers=r.forward_headers | extra) for r in routes]
+
+
+def incoming_headers(ctx: _Request) -> dict[str, str]:
+    """The MCP request's HTTP headers, first value of each (none over stdio and in memory)."""
+    info = ctx.request_info
+    found: dict[str, str] = {}
+    for key, value in info.headers if info is not None else ():
+        found.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+    return found
+
+
+def _json(value: object) -> str:
+    """A decoded JSON answer as compact JSON text (bytes, in an error body, as their repr)."""
+    return json.dumps(value, separators=(",", ":"), default=repr)
+
+
+def _status_text(exc: OpenApiStatusError) -> str:
+    body = exc.body if isinstance(exc.body, str) else _json(exc.body)
+    return f"{exc.method} {exc.url} answered HTTP {exc.status}: {body}"
+
+
+async def _call(route: OpenApiRoute, ctx: _Request, arguments: Mapping[str, object]) -> Any:
+    """The route's answer; what went wrong as a ToolError (the tool's error result)."""
+    forwarded = route.headers_to_forward(incoming_headers(ctx))
+    try:
+        return await route.call(arguments, forward_headers=forwarded)
+    except OpenApiStatusError as exc:
+        raise ToolError(_status_text(exc)) from None
+    except (OpenApiArgumentError, OpenApiRequestError) as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _content(result: OpenApiResult) -> list[ContentBlock]:
+    """An answer's body as content: JSON as its text, images and audio as themselves, other
+    bytes as base64 text saying what they are."""
+    body, kind = result.body, result.content_type or "application/octet-stream"
+    if body is None or body in ("", b""):
+        return []
+    if isinstance(body, bytes):
+        data = base64.b64encode(body).decode("ascii")
+        if kind.startswith("image/"):
+            return [ImageContent(data=data, mime_type=kind)]
+        if kind.startswith("audio/"):
+            return [AudioContent(data=data, mime_type=kind)]
+        return [TextContent(text=f"{len(body)} bytes of {kind}, base64: {data}")]
+    text = body if isinstance(body, str) else _json(body)
+    return [TextContent(text=text)]
+
+
+def _tool(route: OpenApiRoute) -> Callable[..., Awaitable[CallToolResult]]:
+    async def call(**arguments: Any) -> CallToolResult:
+        ctx: _Request = arguments.pop(_CTX)
+        result: OpenApiResult = await _call(route, ctx, arguments)
+        return CallToolResult(
+            content=_content(result), structured_content=result.structured_content
+        )
+
+    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_ctx_parameter(), inspect.Parameter("arguments", inspect.Parameter.VAR_KEYWORD)]
+    )
+    call.__annotations__ = {_CTX: Injected, "arguments": Any, "return": CallToolResult}
+    return call
+
+
+def _ctx_parameter() -> inspect.Parameter:
+    return inspect.Parameter(_CTX, inspect.Parameter.KEYWORD_ONLY, annotation=Injected)
+
+
+async def _read(route: OpenApiRoute, ctx: _Request, arguments: Mapping[str, object]) -> Any:
+    """The route's answer as a resource's contents; a failure as an MCP error (a 404 as
+    "Resource not found", -32002)."""
+    try:
+        result = await _call(route, ctx, arguments)
+    except ToolError as exc:
+        cause = exc.__context__
+        code = codes.INTERNAL_ERROR
+        if isinstance(cause, OpenApiStatusError) and cause.status == 404:
+            code = codes.RESOURCE_NOT_FOUND
+        raise McpError(code, str(exc)) from None
+    body: object = result.body
+    if body is None or isinstance(body, str | bytes):
+        return body if body is not None else ""
+    return _json(body)
+
+
+def _reader(route: OpenApiRoute) -> Callable[..., Awaitable[Any]]:
+    """A resource's or template's function: the template's variables (as the URI gives
+    them, strings) as its parameters, so that the server passes them."""
+
+    async def read(**given: Any) -> Any:
+        ctx: _Request = given.pop(_CTX)
+        return await _read(route, ctx, route.arguments_from_uri(given))
+
+    variables = [
+        inspect.Parameter(v, inspect.Parameter.KEYWORD_ONLY, annotation=str)
+        for v in route.variables
+    ]
+    read.__signature__ = inspect.Signature([*variables, _ctx_parameter()])  # type: ignore[attr-defined]
+    read.__annotations__ = {**{v: str for v in route.variables}, _CTX: Injected}
+    return read
+
+
+def _annotations(route: OpenApiRoute) -> ToolAnnotations:
+    """The route's hints as tool annotations; an API is another system (open world)."""
+    hints = route.hints
+    return ToolAnnotations(
+        read_only_hint=hints["readOnlyHint"],
+        destructive_hint=hints["destructiveHint"],
+        idempotent_hint=hints["idempotentHint"],
+        open_world_hint=True,
+    )
+
+
+def add_routes(server: ServerApi, routes: list[OpenApiRoute]) -> None:
+    """Register each route on `server` as what its kind says."""
+    for route in routes:
+        if route.kind == "tool":
+            server.add_tool(
+                _tool(route),
+                name=route.name,
+                description=route.description,
+                input_schema=route.input_schema,
+                output_schema=route.output_schema,
+                annotations=_annotations(route),
+            )
+        elif route.uri is not None:
+            server.add_resource(
+                _reader(route),
+                route.uri,
+                name=route.name,
+                description=route.description,
+                mime_type=route.mime_type,
+            )
+
+
+def app_lifespan(app: Any, state: dict[str, Any], then: Lifespan | None) -> Lifespan:
+    """A server lifespan that runs `app`'s (a Starlette or FastAPI app) around `then`'s, the
+    state the app's yields kept in `state` for its requests (as its server would)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Any) -> AsyncGenerator[Any, None]:
+        async with app.router.lifespan_context(app) as found:
+            state.clear()
+            if found is not None:
+                state.update(found)
+            if then is None:
+                yield None
+            else:
+                async with then(server) as yielded:
+                    yield yielded
+
+    return lifespan
+
+
+def in_process_client(app: Any, state: dict[str, Any], base_url: str) -> httpx.AsyncClient:
+    """A client calling `app` in process (no network), each request with the app's lifespan
+    state, as an ASGI server passes it (a copy per request, as Starlette's own does)."""
+
+    async def with_state(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "state": dict(state)}
+        await app(scope, receive, send)
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=with_state), base_url=base_url)
+
+
+def build_server(
+    make: Callable[..., S],
+    spec: Mapping[str, Any],
+    *,
+    client: httpx.AsyncClient,
+    name: str | None,
+    forward_headers: Collection[str],
+    server_options: dict[str, Any],
+    **route_options: Any,
+) -> S:
+    """`make(name, **server_options)` with `spec`'s routes (`build_routes(**route_options)`)
+    registered; its name and version are the document's title and version by default."""
+    routes = build_routes(spec, client=client, **route_options)
+    info = as_object(spec.get("info")) or {}
+    server_options.setdefault("version", str(info.get("version") or "0.0.0"))
+    server = make(name or str(info.get("title") or "openapi"), **server_options)
+    add_routes(server, forwarding(routes, forward_headers))
+    return server
+
+
+def is_url(spec: object) -> bool:
+    return isinstance(spec, str) and spec.startswith(("http://", "https://"))
