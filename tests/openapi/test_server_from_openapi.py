@@ -21,7 +21,9 @@ from _shop_app import make_app
 from fastapi import FastAPI, Header, Request
 
 from mcpkit import Client, Server
-from mcpkit.errors import McpError
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken, McpError
 from mcpkit.openapi import RouteMap
 from mcpkit.protocol import codes
 
@@ -255,6 +257,41 @@ async def test_headers_of_the_mcp_request_are_forwarded_where_asked(era: str) ->
         in_memory = await client.call_tool("whoami", {})  # no HTTP request: nothing to forward
     assert over_http.structured_content == {"authorization": "Bearer t0k", "tenant": "acme"}
     assert in_memory.structured_content == {"authorization": "none", "tenant": "none"}
+
+
+class _OneToken:
+    """A verifier that knows one token, issued for this MCP server."""
+
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
+        if token != "t0k":
+            raise InvalidToken("unknown token")
+        return AccessToken(subject="alice", client_id="app")
+
+
+def test_forwarding_authorization_from_a_server_that_checks_tokens_is_refused() -> None:
+    # The token the client sends is issued for this server: handing it on to the API is
+    # token passthrough (basic/security_best_practices), refused where it is configured.
+    with pytest.raises(ValueError, match="token passthrough"):
+        Server.from_fastapi(
+            echo_app(),
+            forward_headers=["Authorization"],
+            auth=ProtectedResource(verifier=_OneToken()),
+        )
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_verified_token_is_not_passed_on_by_a_mounted_api(era: str) -> None:
+    # Mounted, the API's server does not check tokens itself: its parent does, and the
+    # call that would pass the parent's token on fails saying why.
+    api = Server.from_fastapi(echo_app(), forward_headers=["Authorization", "x-tenant"])
+    parent = Server("parent", auth=ProtectedResource(verifier=_OneToken()))
+    parent.mount(api, "api")
+    sent = {"authorization": "Bearer t0k", "x-tenant": "acme"}
+    async with asyncio.timeout(WAIT), uvicorn_serving(parent.http_app()) as url:
+        async with Client(url, protocol=era, headers=sent) as client:
+            result = await client.call_tool("api_whoami", {})
+    assert result.is_error
+    assert "token passthrough" in str(result.content[0])
 
 
 def app_with_lifespan(events: list[str]) -> FastAPI:

@@ -102,9 +102,23 @@ def _status_text(exc: OpenApiStatusError) -> str:
     return f"{exc.method} {exc.url} answered HTTP {exc.status}: {body}"
 
 
+def _passthrough(verified: bool) -> str:
+    why = "this server verified it as its own" if verified else "the server checks tokens"
+    return (
+        "forwarding the Authorization header would hand the API the MCP client's token, "
+        f"issued for this server ({why}): token passthrough, which the MCP spec forbids "
+        "(basic/security_best_practices). Give the API's own credentials to the "
+        "httpx.AsyncClient instead, and leave 'Authorization' out of forward_headers"
+    )
+
+
 async def _call(route: OpenApiRoute, ctx: _Request, arguments: Mapping[str, object]) -> Any:
     """The route's answer; what went wrong as a ToolError (the tool's error result)."""
     forwarded = route.headers_to_forward(incoming_headers(ctx))
+    info = ctx.request_info
+    if "authorization" in forwarded and info is not None and info.auth is not None:
+        # (A mounted server's parent may be the one that checked it: refused here too.)
+        raise ToolError(_passthrough(verified=True))
     try:
         return await route.call(arguments, forward_headers=forwarded)
     except OpenApiStatusError as exc:
@@ -259,11 +273,15 @@ def build_server(
 ) -> S:
     """`make(name, **server_options)` with `spec`'s routes (`build_routes(**route_options)`)
     registered; its name and version are the document's title and version by default."""
-    routes = build_routes(spec, client=client, **route_options)
+    routes = forwarding(build_routes(spec, client=client, **route_options), forward_headers)
     info = as_object(spec.get("info")) or {}
     server_options.setdefault("version", str(info.get("version") or "0.0.0"))
+    if server_options.get("auth") is not None and any(
+        "authorization" in r.forward_headers for r in routes
+    ):
+        raise ValueError(_passthrough(verified=False))
     server = make(name or str(info.get("title") or "openapi"), **server_options)
-    add_routes(server, forwarding(routes, forward_headers))
+    add_routes(server, routes)
     return server
 
 
