@@ -1,13 +1,15 @@
 """The pieces of resumption with plain calls (the event store's own are tests/stores'): a
-Stream that stays bounded with a store behind it, whether its reader is slow or gone, and a
-closed channel's streams forgotten by the store."""
+Stream that stays bounded with a store behind it, whether its reader is slow or gone, a
+closed channel's streams forgotten by the store, and an answer ending its own POST's stream."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import pytest
 
+from mcpkit.protocol.events import RequestInfo
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
 from mcpkit.transports.http.streams import HttpChannel
@@ -104,3 +106,39 @@ async def _cut_get_stream(channel: HttpChannel) -> Stream:
 async def _put_many(stream: Stream, n: int) -> None:
     for i in range(n):
         await stream.put(b"%d" % i)
+
+
+class _Feeder:
+    """Reads each body as starting the request ids it names (what a session's `feed` reports)."""
+
+    def __init__(self, channel: HttpChannel) -> None:
+        self.channel = channel
+
+    async def room_to_read(self) -> None:
+        pass
+
+    def feed(self, data: bytes, info: object, *, hold: bool = False) -> None:
+        self.channel.body_read(None, [int(i) for i in data.split()], [])
+
+    async def serve(self, ev: object) -> None:
+        raise AssertionError("nothing is served here")
+
+    def input_closed(self) -> None:
+        pass
+
+
+async def test_an_answer_frees_its_own_routes_and_not_a_reused_id_routed_elsewhere() -> None:
+    channel = HttpChannel(settings=StreamSettings(store=MemoryEventStore()))
+    channel.deliver_to(_Feeder(channel))  # (a stand-in session)
+    info = cast(RequestInfo, None)
+    batch = await channel.submit(b"1 2", info)  # a batch: requests 1 and 2
+    other = await channel.submit(b"3", info)
+    reused = await channel.submit(b"1", info)  # 1 again, as allowed once its answer is due
+    await channel.send_routed(b"", 2, True)  # the batch's last answer ends its stream
+    assert batch.ended and not other.ended and not reused.ended
+    # Request 1's messages go to the POST that reused the id, and 3's to its own.
+    await channel.send_routed(b'{"progress": 1}', 1, False)
+    await channel.send_routed(b'{"progress": 3}', 3, False)
+    assert (reused.seq, other.seq, batch.seq) == (1, 1, 0)
+    await channel.send_routed(b'{"answer": 1}', 1, True)
+    assert reused.ended and not other.ended

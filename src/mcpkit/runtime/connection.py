@@ -35,6 +35,7 @@ from mcpkit.protocol.events import (
     RequestTimedOut,
     ResponseReceived,
 )
+from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks, log_failure
@@ -173,7 +174,10 @@ class Connection(Reading):
         """Send everything the session has queued, in order. With `answering` (the default:
         a handler's progress, a response) the caller waits while answers to the peer are
         over high water; without, the bytes are ours to send and only their order counts."""
-        out = self.session.data_to_send()
+        await self._send(self.session.data_to_send(), answering)
+
+    async def _send(self, out: list[Outgoing], answering: bool = True) -> None:
+        """`flush`'s sending, of what the caller took from the session."""
         if not out:
             return
         if self._closed is None:  # (closed: what the session queued is dropped)
@@ -418,8 +422,11 @@ class Connection(Reading):
             return
         if self._handlers.get(rid) is not task and task.cancelling():
             task.uncancel()  # cancelled by the connection, and the handler swallowed it
+        # The answer is taken before the handler is done (as in `_serve`): the session's
+        # side of the path in one go, then the connection's, then the channel's.
+        out = self.session.data_to_send()
         self._handler_done(rid)
-        await self.flush()
+        await self._send(out)
 
     async def _serve(self, ev: RequestReceived) -> None:
         try:
@@ -429,10 +436,12 @@ class Connection(Reading):
             # goes out, and the dispatcher forgot this task) or by shutdown.
             self._handler_done(ev.request_id)
             return
-        # Done before the flush, which may wait long for the peer to read: the request is
-        # answered, so it no longer holds our timeouts (hold_timeouts_while_serving).
+        # Taken from the session first (the path then crosses from session to connection
+        # once); done before the send, which may wait long for the peer to read: the request
+        # is answered, so it no longer holds our timeouts (hold_timeouts_while_serving).
+        out = self.session.data_to_send()
         self._handler_done(ev.request_id)
-        await self.flush()
+        await self._send(out)
 
     def _handler_done(self, rid: RequestId) -> None:
         # A cancelled request's id may already serve a new request of the peer's (only ids

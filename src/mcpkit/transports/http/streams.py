@@ -194,8 +194,12 @@ class HttpChannel(ResumableStreams):
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
         exchange = None if related is None else self._routes.get(related)
         if final and exchange is not None:
-            for request_id in [r for r, e in self._routes.items() if e is exchange]:
-                del self._routes[request_id]
+            # The exchange's own ids (`body_read` routed only those), not a scan of every
+            # route: a session with many calls running pays nothing per answer for the others.
+            routes = self._routes
+            for request_id in exchange.read[0]:
+                if routes.get(request_id) is exchange:  # (a reused id may route elsewhere now)
+                    del routes[request_id]
             if data:
                 await exchange.put(data)
             exchange.end()
