@@ -117,11 +117,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
 
 
-def _response_limit(max_response_bytes: int | None) -> dict[str, int]:
-    """`max_response_bytes` for `build_routes` where given (its default where not)."""
-    return {} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}
-
-
 class Server:
     """An MCP server: name it, register features with decorators, then `run()` it.
 
@@ -352,7 +347,7 @@ class Server:
             route_maps=route_maps,
             uri_prefix=uri_prefix,
             document_url=document_url,
-            **_response_limit(max_response_bytes),
+            max_response_bytes=max_response_bytes,
         )
 
     @classmethod
@@ -385,7 +380,7 @@ class Server:
             route_maps=route_maps,
             uri_prefix=uri_prefix,
             document_url=url,
-            **_response_limit(max_response_bytes),
+            max_response_bytes=max_response_bytes,
         )
 
     @classmethod
@@ -420,7 +415,7 @@ class Server:
             names=names,
             route_maps=route_maps,
             uri_prefix=uri_prefix,
-            **_response_limit(max_response_bytes),
+            max_response_bytes=max_response_bytes,
         )
 
     # ------------------------------------------------------------- registering

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import inspect
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Mapping
@@ -75,8 +76,6 @@ Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]
 
 def forwarding(routes: list[OpenApiRoute], headers: Collection[str]) -> list[OpenApiRoute]:
     """`routes`, each also forwarding `headers` (besides those its route map names)."""
-    import dataclasses
-
     extra = frozenset(h.lower() for h in headers)
     if not extra:
         return routes
@@ -269,10 +268,14 @@ def build_server(
     name: str | None,
     forward_headers: Collection[str],
     server_options: dict[str, Any],
+    max_response_bytes: int | None,
     **route_options: Any,
 ) -> S:
     """`make(name, **server_options)` with `spec`'s routes (`build_routes(**route_options)`)
-    registered; its name and version are the document's title and version by default."""
+    registered; its name and version are the document's title and version by default.
+    `max_response_bytes` None is the engine's default."""
+    if max_response_bytes is not None:
+        route_options["max_response_bytes"] = max_response_bytes
     routes = forwarding(build_routes(spec, client=client, **route_options), forward_headers)
     info = as_object(spec.get("info")) or {}
     server_options.setdefault("version", str(info.get("version") or "0.0.0"))
