@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -87,3 +88,47 @@ async def test_a_document_past_its_bound_is_refused_naming_the_setting() -> None
 def test_a_bound_below_one_byte_is_refused() -> None:
     with pytest.raises(ValueError, match="max_response_bytes"):
         build_routes(read_spec(petstore()), client=httpx.AsyncClient(), max_response_bytes=0)
+
+
+async def test_a_document_nested_too_deeply_or_not_utf8_is_refused_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, content=deep))
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(OpenApiSpecError, match="nested too deeply"):
+            await load_spec("http://docs.test/openapi.json", client=client)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"info": {"title": "caf\xe9"}}')
+    with pytest.raises(OpenApiSpecError, match="cannot read the document"):
+        read_spec(latin)
+
+
+def test_schemas_nested_past_the_recursion_limit_are_refused_naming_it() -> None:
+    document = petstore()
+    schema: dict[str, object] = {"type": "string"}
+    for _ in range(3000):  # built in Python: no JSON decoder stopped it first
+        schema = {"type": "object", "properties": {"x": schema}}
+    document["components"]["schemas"]["Deep"] = schema
+    document["paths"]["/deep"] = {
+        "post": {
+            "operationId": "deep",
+            "requestBody": {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deep"}}}
+            },
+            "responses": {"204": {"description": "done"}},
+        }
+    }
+    with pytest.raises(OpenApiSpecError, match="nested too deeply"):
+        build_routes(read_spec(document), client=httpx.AsyncClient())
+
+
+async def test_an_answer_nested_too_deeply_for_json_is_kept_as_text() -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    headers = {"content-type": "application/json"}
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, headers=headers, content=deep))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        routes = build_routes(read_spec(petstore()), client=client)
+        listing = next(r for r in routes if r.name == "listPets")
+        body = (await listing.call({})).body
+    assert isinstance(body, str) and len(body) == len(deep)

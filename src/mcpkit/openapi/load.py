@@ -46,6 +46,10 @@ def check_spec(document: object, where: str = "the document") -> Mapping[str, An
     return spec
 
 
+#: A document nested past what the interpreter's recursion allows is refused, not a crash.
+_TOO_DEEP: Final = "the document is nested too deeply to read"
+
+
 def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str, Any]:
     """A document from its JSON (or, with the `openapi` extra, YAML) text."""
     if yaml:
@@ -60,11 +64,15 @@ def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str
             loaded: object = pyyaml.safe_load(text)
         except pyyaml.YAMLError as exc:
             raise OpenApiSpecError(where, f"not valid YAML: {exc}") from None
+        except RecursionError:
+            raise OpenApiSpecError(where, _TOO_DEEP) from None
         return check_spec(loaded, where)
     try:
         return check_spec(json.loads(text), where)
     except json.JSONDecodeError as exc:
         raise OpenApiSpecError(where, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise OpenApiSpecError(where, _TOO_DEEP) from None
 
 
 def read_spec(source: Mapping[str, Any] | Path | str) -> Mapping[str, Any]:
@@ -74,7 +82,7 @@ def read_spec(source: Mapping[str, Any] | Path | str) -> Mapping[str, Any]:
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise OpenApiSpecError(str(path), f"cannot read the document: {exc}") from None
     return parse_spec_text(text, str(path), yaml=path.suffix.lower() in _YAML_SUFFIXES)
 

@@ -190,7 +190,7 @@ def _decode(response: httpx.Response, data: bytes) -> object:
     if kind == "application/json" or kind.endswith("+json"):
         try:
             return json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what we decode
             return _as_text(response, data)
     if kind.startswith("text/") or kind.endswith(("xml", "javascript", "yaml")) or not kind:
         return _as_text(response, data)

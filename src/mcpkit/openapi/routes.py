@@ -214,7 +214,10 @@ def build_routes(
     if max_response_bytes < 1:
         raise ValueError("max_response_bytes must be >= 1")
     overrides = dict(names or {})
-    operations = read_operations(spec)
+    try:
+        operations = read_operations(spec)
+    except RecursionError:  # schemas nested past what the interpreter's recursion allows
+        raise OpenApiSpecError("#", "a schema is nested too deeply to read") from None
     known_ids = {op.operation_id for op in operations}
     unknown = sorted(set(overrides) - known_ids)
     if unknown:
