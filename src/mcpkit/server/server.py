@@ -821,6 +821,14 @@ class Server:
     def _session_left(self, handle: ServerSessionHandle) -> None:
         if handle.subscriptions:
             self.sync_subscriptions_later()
+        self.session_ended(handle)
+
+    def session_ended(self, handle: ServerSessionHandle) -> None:
+        """A client session of this server (or of the one it is mounted in) ended: the
+        servers mounted in it let go of what they held for it (a mounted proxy, the
+        session's upstream session)."""
+        for mount in self.mounts:
+            mount.server.session_ended(handle)
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
