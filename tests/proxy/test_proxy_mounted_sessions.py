@@ -16,7 +16,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.proxy import ProxyServer
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.types import TextContent
+from mcpkit.types import Root, TextContent
 
 
 class Counting:
@@ -142,3 +142,39 @@ async def test_max_upstreams_ends_the_idle_longest_or_refuses_naming_it() -> Non
             release.set()
             assert _text(await held) == "held"
             assert _number(await a.call_tool("up_count")) == 1
+
+
+async def test_each_sessions_roots_and_their_changes_reach_its_upstream_session() -> None:
+    """The upstream keeps each session's roots, asked once, and asks again when told they
+    changed: outside any call, so its question goes to that session's client."""
+    upstream = Server("roots")
+    kept: dict[int, list[str]] = {}
+    asked_again: asyncio.Queue[list[str]] = asyncio.Queue()
+
+    async def on_change(handle: ServerSessionHandle) -> None:
+        kept[id(handle)] = [root.uri for root in await handle.list_roots()]
+        asked_again.put_nowait(kept[id(handle)])
+
+    upstream.on_roots_changed = on_change
+
+    @upstream.tool()
+    async def where(ctx: Context) -> list[str]:
+        if id(ctx.session) not in kept:
+            kept[id(ctx.session)] = [root.uri for root in await ctx.list_roots()]
+        return kept[id(ctx.session)]
+
+    front = Server("front")
+    front.mount(ProxyServer(upstream), namespace="up")
+    mine = [Root(uri="file:///a")]
+    protocol = "2025-11-25"
+    async with asyncio.timeout(20), Client(front, protocol=protocol, roots=lambda: mine) as a:
+        theirs = [Root(uri="file:///b")]
+        async with Client(front, protocol=protocol, roots=theirs) as b:
+            assert (await a.call_tool("up_where")).structured_content == {"result": ["file:///a"]}
+            assert (await b.call_tool("up_where")).structured_content == {"result": ["file:///b"]}
+            mine.append(Root(uri="file:///c"))
+            await a.send_roots_list_changed()
+            assert await asked_again.get() == ["file:///a", "file:///c"]
+            result = await a.call_tool("up_where")
+            assert result.structured_content == {"result": ["file:///a", "file:///c"]}
+            assert (await b.call_tool("up_where")).structured_content == {"result": ["file:///b"]}

@@ -195,6 +195,13 @@ class ProxyServer(Server):
             return await super().read_resource(ctx, uri)
         return await read_upstream(self.mounted_links, ctx, uri)
 
+    def session_roots_changed(self, handle: ServerSessionHandle) -> None:
+        """Mounted: a client session of the parent changed its roots, which its upstream
+        session, if it has one, is told."""
+        link = self.session_links.links.get(handle)
+        if link is not None:
+            self._tasks.spawn(link.notify_upstream("notifications/roots/list_changed", None))
+
     def session_ended(self, handle: ServerSessionHandle) -> None:
         """Mounted: a client session of the parent ended, and with it its upstream session."""
         if handle in self.session_links.links:
