@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from _serving import serving
 
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.proxy import ProxyServer
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.types import Root, TextContent
+from mcpkit.types import CreateMessageResult, Root, TextContent
 
 
 class Counting:
@@ -178,3 +181,63 @@ async def test_each_sessions_roots_and_their_changes_reach_its_upstream_session(
             result = await a.call_tool("up_where")
             assert result.structured_content == {"result": ["file:///a", "file:///c"]}
             assert (await b.call_tool("up_where")).structured_content == {"result": ["file:///b"]}
+
+
+@pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
+async def test_sampling_roots_and_log_messages_pass_through_in_both_eras(protocol: str) -> None:
+    upstream = Server("asks")
+
+    @upstream.tool()
+    async def ask(ctx: Context) -> str:
+        answer = await ctx.sample("The answer?", max_tokens=10)
+        roots = [root.uri for root in await ctx.list_roots()]
+        await ctx.info("answered")  # (after the asks: a 2026 round that asks ends at them)
+        return f"{getattr(answer.content, 'text', '?')} in {' '.join(roots)}"
+
+    def sample(params: Any) -> CreateMessageResult:
+        return CreateMessageResult(
+            role="assistant", content=TextContent(text="forty-two"), model="test"
+        )
+
+    logged: list[Any] = []
+    front = Server("front")
+    front.mount(ProxyServer(upstream), namespace="up")
+    client = Client(
+        front,
+        protocol=protocol,
+        sampling_handler=sample,
+        roots=[Root(uri="file:///here")],
+        on_notification=lambda method, params: logged.append(params),
+    )
+    async with asyncio.timeout(20), client:
+        await client.set_logging_level("info")
+        assert _text(await client.call_tool("up_ask")) == "forty-two in file:///here"
+        await client.set_logging_level("warning")  # the parent's level holds
+        assert _text(await client.call_tool("up_ask")) == "forty-two in file:///here"
+    assert [getattr(params, "data", None) for params in logged] == ["answered"]
+
+
+async def test_over_http_a_sessions_upstream_session_ends_with_its_delete() -> None:
+    upstream = Ending()
+    front = Server("front")
+    front.mount(ProxyServer(upstream), namespace="up")
+    async with serving(front.http_app()) as base:
+        async with asyncio.timeout(30):
+            async with Client(base + "/mcp", protocol="2025-11-25") as a:
+                first = _text(await a.call_tool("up_session"))
+                async with Client(base + "/mcp", protocol="2026-07-28") as b:
+                    pooled = _text(await b.call_tool("up_session"))
+                assert pooled != first and _text(await a.call_tool("up_session")) == first
+                assert upstream.ended.empty()
+            assert (await upstream.ended.get()).id == first  # a's DELETE ended it
+
+
+async def test_a_session_whose_upstream_died_is_told_and_opens_a_new_one() -> None:
+    front = Server("front")
+    dying = Path(__file__).with_name("_dying_server.py")
+    front.mount(ProxyServer([sys.executable, str(dying)]), namespace="up")
+    async with asyncio.timeout(30), Client(front, protocol="2025-11-25") as client:
+        assert _text(await client.call_tool("up_echo", {"text": "a"})) == "a"
+        with pytest.raises(McpError, match=r"has ended .*next request opens a new upstream"):
+            await client.call_tool("up_die")
+        assert _text(await client.call_tool("up_echo", {"text": "b"})) == "b"

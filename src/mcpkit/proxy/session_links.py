@@ -27,8 +27,9 @@ from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
 from mcpkit.proxy.upstream_link import Link, LinkSettings
+from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.types import LoggingMessageNotificationParams
+from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from mcpkit.proxy.upstream_link import Asker, Downstream
     from mcpkit.runtime.connection import ProgressCallback
     from mcpkit.server.context import Context
-    from mcpkit.types import ClientCapabilities, InitializeRequestParams
+    from mcpkit.types import InitializeRequestParams
 
 __all__ = ["MountedLinks", "SessionLinks"]
 
@@ -96,17 +97,20 @@ class SessionLinks:
         self._sessions: dict[Link, ServerSessionHandle] = {}
         self._opening = 0
         self._closing = False
+        #: Links whose upstream session ended on its own, being closed (a process reaped).
+        self._dead: set[Link] = set()
+        self._tasks = BackgroundTasks()
 
     async def acquire(self, handle: ServerSessionHandle, ctx: Context) -> Link:
         """The upstream session of `handle`, opened now if it has none (one, however many of
         its requests come at once)."""
         link = self.links.get(handle)
-        if link is not None:
+        if link is not None and link.ended is None:
             return link
         lock = self._locks.setdefault(handle, asyncio.Lock())
         async with lock:
             link = self.links.get(handle)
-            if link is None:
+            if link is None or link.ended is not None:
                 link = await self._open(handle, ctx)
         self._last_used[link] = time.monotonic()
         return link
@@ -143,8 +147,8 @@ class SessionLinks:
             await link.aclose()  # the session (or the proxy, or the upstream) ended meanwhile
             raise McpError(codes.INTERNAL_ERROR, "this session has ended")
         existing = self.links.get(handle)
-        if existing is not None:  # (opened meanwhile by a request the session's end let in)
-            await link.aclose()
+        if existing is not None and existing.ended is None:
+            await link.aclose()  # one was opened meanwhile (by a request its end let in)
             return existing
         self.links[handle] = link
         self._sessions[link] = handle
@@ -155,12 +159,9 @@ class SessionLinks:
         """The upstream session opened as the session's client: its name, and what the
         proxy can pass on of its capabilities (sampling, elicitation, roots, their list
         changes too)."""
-        declared: ClientCapabilities = ctx.client_capabilities
-        caps = msgspec.structs.replace(
-            self.hello.capabilities,
-            sampling=declared.sampling,
-            elicitation=declared.elicitation,
-            roots=declared.roots,
+        declared = ctx.client_capabilities
+        caps = ClientCapabilities(
+            sampling=declared.sampling, elicitation=declared.elicitation, roots=declared.roots
         )
         info = ctx.client_info or self.hello.client_info
         return msgspec.structs.replace(self.hello, capabilities=caps, client_info=info)
@@ -196,6 +197,8 @@ class SessionLinks:
         try:
             for handle in list(self.links):
                 await self.drop(handle)
+            for link in list(self._dead):
+                await link.aclose()
         finally:
             self._closing = False
 
@@ -220,6 +223,15 @@ class SessionLinks:
         if handle is not None and self.links.get(handle) is link:
             del self.links[handle]
         self._forget(link)
+        if not link.closing:  # what it opened (a process, a connection) is released
+            self._dead.add(link)
+            self._tasks.spawn(self._reap(link))
+
+    async def _reap(self, link: Link) -> None:
+        try:
+            await link.aclose()
+        finally:
+            self._dead.discard(link)
 
 
 async def _pass_down(handle: ServerSessionHandle, method: str, params: Any) -> None:
