@@ -241,3 +241,29 @@ async def test_a_session_whose_upstream_died_is_told_and_opens_a_new_one() -> No
         with pytest.raises(McpError, match=r"has ended .*next request opens a new upstream"):
             await client.call_tool("up_die")
         assert _text(await client.call_tool("up_echo", {"text": "b"})) == "b"
+
+
+async def test_a_sessions_task_forwards_on_its_upstream_session_and_ends_with_it() -> None:
+    upstream = Ending()
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    @upstream.tool(task=True)
+    async def bake(ctx: Context) -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "baked"
+
+    front = Server("front")
+    front.mount(ProxyServer(upstream), namespace="up")
+    async with asyncio.timeout(20), Client(front, protocol="2025-11-25") as other:
+        async with Client(front, protocol="2025-11-25") as client:
+            mine = _text(await client.call_tool("up_session"))
+            await client.call_tool_as_task("up_bake")
+            await started.wait()
+        assert (await upstream.ended.get()).id == mine  # while the front serves on
+        await cancelled.wait()
+        assert _text(await other.call_tool("up_session")) != mine
