@@ -204,7 +204,7 @@ class ProxyServer(Server):
 
     def session_ended(self, handle: ServerSessionHandle) -> None:
         """Mounted: a client session of the parent ended, and with it its upstream session."""
-        if handle in self.session_links.links:
+        if self.session_links.holds(handle):
             self._tasks.spawn(self.session_links.drop(handle))
 
     async def sync_subscriptions(self) -> None:

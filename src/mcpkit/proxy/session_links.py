@@ -15,6 +15,7 @@ and is refused, naming the setting, when every one has a request in flight.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Final
@@ -93,6 +94,8 @@ class SessionLinks:
         self.links: dict[ServerSessionHandle, Link] = {}
         #: When each link last finished a request (the one idle longest makes room).
         self._last_used: dict[Link, float] = {}
+        #: The requests each link serves (from `acquire` to `release`: none, it is idle).
+        self._busy: collections.Counter[Link] = collections.Counter()
         self._locks: dict[ServerSessionHandle, asyncio.Lock] = {}
         self._sessions: dict[Link, ServerSessionHandle] = {}
         self._opening = 0
@@ -105,20 +108,25 @@ class SessionLinks:
         """The upstream session of `handle`, opened now if it has none (one, however many of
         its requests come at once)."""
         link = self.links.get(handle)
-        if link is not None and link.ended is None:
-            return link
-        lock = self._locks.setdefault(handle, asyncio.Lock())
-        async with lock:
-            link = self.links.get(handle)
-            if link is None or link.ended is not None:
-                link = await self._open(handle, ctx)
-        self._last_used[link] = time.monotonic()
+        if link is None or link.ended is not None:
+            async with self._locks.setdefault(handle, asyncio.Lock()):
+                link = self.links.get(handle)
+                if link is None or link.ended is not None:
+                    link = await self._open(handle, ctx)
+        self._busy[link] += 1
         return link
 
     def release(self, link: Link) -> None:
         """A request forwarded on `link` ended."""
+        self._busy[link] -= 1
+        if self._busy[link] <= 0:
+            del self._busy[link]
         if link in self._last_used:
             self._last_used[link] = time.monotonic()
+
+    def holds(self, handle: ServerSessionHandle) -> bool:
+        """Whether session `handle` has an upstream session, or is opening one."""
+        return handle in self.links or handle in self._locks
 
     async def _open(self, handle: ServerSessionHandle, ctx: Context) -> Link:
         if self._closing or handle.connection.closed:
@@ -143,7 +151,8 @@ class SessionLinks:
             ) from exc
         finally:
             self._opening -= 1
-        if self._closing or handle.connection.closed or link.ended is not None:
+        ended = handle.connection.closed or handle not in self._locks  # (`drop` took it)
+        if self._closing or ended or link.ended is not None:
             await link.aclose()  # the session (or the proxy, or the upstream) ended meanwhile
             raise McpError(codes.INTERNAL_ERROR, "this session has ended")
         existing = self.links.get(handle)
@@ -169,7 +178,7 @@ class SessionLinks:
     async def _make_room(self) -> None:
         """End the upstream session idle the longest (no request in flight on it); refuse,
         naming the setting, when every one is busy."""
-        idle = [link for link in self.links.values() if link.opened and not link.serving]
+        idle = [link for link in self.links.values() if link.opened and not self._busy[link]]
         if not idle:
             raise McpError(
                 codes.INTERNAL_ERROR,
