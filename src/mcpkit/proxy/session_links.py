@@ -4,7 +4,8 @@ as the standalone proxy has (docs/proxy.md, "Mounting a proxy").
 A 2025-11-25 client session of the parent holds an upstream session of its own (`SessionLinks`),
 opened at its first request forwarded to the upstream and closed when the session ends (the
 parent's `Server.session_ended`), so what the upstream keeps per session (a counter, the
-client's roots, its subscriptions) is that client's alone. The upstream's questions go to the
+client's roots) is that client's alone; the client's roots changes are passed up to it
+(`Server.session_roots_changed`). The upstream's questions go to the
 request being forwarded, through its Context (`mcpkit.proxy.mounted`), or when none is, to the
 session's client as a request; its log messages that no request takes, and its
 `notifications/elicitation/complete`, go to the session. `max_upstreams` bounds them: a session
