@@ -1,6 +1,7 @@
 """A `ProxyServer` mounted in another server (`server.mount(proxy, "ns")`): the upstream's tools,
 prompts, resources and resource templates become the proxy's own entries when the parent
-starts, each forwarding its request on one of the proxy's pooled upstream sessions, with the
+starts, each forwarding its request on the upstream session of its client session (a 2025
+one's own, `mcpkit.proxy.session_links`) or on one of the proxy's pooled ones, with the
 upstream's progress, log messages and questions going to the request being served, through its
 Context. A read of a template's match and a completion go up as they are (`MountedUpstream`):
 the upstream answers them by its own URIs and names. What the parent's clients follow of its
@@ -19,7 +20,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, cast
 
 import msgspec
 
@@ -58,19 +59,35 @@ from mcpkit.types import (
 
 if TYPE_CHECKING:
     from mcpkit.proxy.pool import LinkPool
-    from mcpkit.proxy.upstream_link import Downstream, Link
+    from mcpkit.proxy.upstream_link import Asker, Downstream, Link
     from mcpkit.runtime.connection import ProgressCallback
     from mcpkit.server.server import Server
     from mcpkit.types import RequestId
 
 __all__ = [
+    "MountedCall",
     "MountedUpstream",
+    "Upstreams",
     "forward",
     "load_catalog",
     "read_upstream",
 ]
 
 T = TypeVar("T")
+
+
+class Upstreams(Protocol):
+    """Where a mounted proxy's requests are forwarded (`mcpkit.proxy.session_links.
+    MountedLinks`): the link of each request, and the pool the catalog is listed on."""
+
+    @property
+    def pool(self) -> LinkPool: ...
+
+    async def acquire(self, caller: Asker, ctx: Context) -> Link: ...
+
+    def release(self, link: Link, caller: Asker) -> None: ...
+
+
 logger = logging.getLogger("mcpkit.proxy")
 
 #: The upstream's questions a request's client can be asked, with the type of each answer.
@@ -81,23 +98,24 @@ _ANSWER_TYPES: Final[dict[str, type]] = {
 }
 
 
-async def load_catalog(proxy: Server, pool: LinkPool) -> None:
-    """Register the upstream's tools, prompts, resources and resource templates that `pool`
-    reaches in `proxy`
-    (mounted, so its parent shows them), each forwarding to the upstream."""
+async def load_catalog(proxy: Server, links: Upstreams) -> None:
+    """Register the upstream's tools, prompts, resources and resource templates (listed on
+    one of the pool's links) in `proxy` (mounted, so its parent shows them), each forwarding
+    to the upstream on the link of its request (`links`)."""
+    pool = links.pool
     facts = await pool.facts()
     link = await pool.acquire(None)
     declared = facts.capabilities
     if declared.tools is not None:
         tools = await _listed(link, "tools/list", "tools")
         shown = (t for t in tools if _valid(t.name) and _callable(t))
-        _renew(proxy.tools, {t.name: _tool_spec(pool, t) for t in shown})
+        _renew(proxy.tools, {t.name: _tool_spec(links, t) for t in shown})
     if declared.prompts is not None:
         prompts = await _listed(link, "prompts/list", "prompts")
-        _renew(proxy.prompts, {p.name: _prompt_spec(pool, p) for p in prompts})
+        _renew(proxy.prompts, {p.name: _prompt_spec(links, p) for p in prompts})
     if declared.resources is not None:
         resources = await _listed(link, "resources/list", "resources")
-        _renew(proxy.resources, {r.uri: _resource_spec(pool, r) for r in resources})
+        _renew(proxy.resources, {r.uri: _resource_spec(links, r) for r in resources})
         found = await _listed(link, "resources/templates/list", "resource_templates")
         templates = (_template_spec(t) for t in found)
         _renew(proxy.templates, {t.wire.uri_template: t for t in templates if t is not None})
@@ -153,10 +171,10 @@ def _callable(tool: Tool) -> bool:
     return False
 
 
-def _tool_spec(pool: LinkPool, tool: Tool) -> ToolSpec:
+def _tool_spec(links: Upstreams, tool: Tool) -> ToolSpec:
     async def call(ctx: Context, **arguments: Any) -> CallToolResult:
         params = CallToolRequestParams(name=tool.name, arguments=arguments)
-        return cast(CallToolResult, await forward(pool, ctx, "tools/call", params))
+        return cast(CallToolResult, await forward(links, ctx, "tools/call", params))
 
     # Shown as the upstream describes it, and called upstream as a plain request. One that
     # may be a task is one here too: the parent runs it as a task of its own (its task
@@ -166,18 +184,18 @@ def _tool_spec(pool: LinkPool, tool: Tool) -> ToolSpec:
     return dataclasses.replace(make_tool(call, name=tool.name), wire=wire)
 
 
-def _prompt_spec(pool: LinkPool, prompt: Prompt) -> PromptSpec:
+def _prompt_spec(links: Upstreams, prompt: Prompt) -> PromptSpec:
     async def get(ctx: Context, **arguments: str) -> GetPromptResult:
         params = GetPromptRequestParams(name=prompt.name, arguments=arguments or None)
-        return cast(GetPromptResult, await forward(pool, ctx, "prompts/get", params))
+        return cast(GetPromptResult, await forward(links, ctx, "prompts/get", params))
 
     return dataclasses.replace(make_prompt(get, name=prompt.name), wire=prompt)
 
 
-def _resource_spec(pool: LinkPool, resource: Resource) -> ResourceSpec:
+def _resource_spec(links: Upstreams, resource: Resource) -> ResourceSpec:
     async def read(ctx: Context) -> list[Any]:
         params = ReadResourceRequestParams(uri=resource.uri)
-        result = cast(ReadResourceResult, await forward(pool, ctx, "resources/read", params))
+        result = cast(ReadResourceResult, await forward(links, ctx, "resources/read", params))
         return list(result.contents)
 
     spec = make_resource(read, resource.uri, mime_type=resource.mime_type)
@@ -205,11 +223,11 @@ def _read_by_uri(ctx: Context) -> list[TextResourceContents]:
     )
 
 
-async def read_upstream(pool: LinkPool, ctx: Context, uri: str) -> ReadResourceResult:
+async def read_upstream(links: Upstreams, ctx: Context, uri: str) -> ReadResourceResult:
     """resources/read of `uri` (the upstream's own URI, a match of one of its templates),
     forwarded as it is."""
     params = ReadResourceRequestParams(uri=uri)
-    return cast(ReadResourceResult, await forward(pool, ctx, "resources/read", params))
+    return cast(ReadResourceResult, await forward(links, ctx, "resources/read", params))
 
 
 # -------------------------------------------------------- changes, subscriptions
@@ -227,11 +245,12 @@ class MountedUpstream:
     def __init__(
         self,
         proxy: Server,
-        pool: LinkPool,
+        links: Upstreams,
         spawn: Callable[[Coroutine[Any, Any, Any]], object],
     ) -> None:
         self.proxy = proxy
-        self.pool = pool
+        self.links = links
+        self.pool = links.pool
         self._spawn = spawn  # (the proxy's background tasks)
         #: The upstream URIs subscribed to.
         self.held: set[str] = set()
@@ -246,7 +265,7 @@ class MountedUpstream:
         """The parent starts: list the upstream's entries, and hear of its changes."""
         self.pool.on_change = self._changed
         self.pool.on_subscriptions_lost = self._resubscribe
-        await load_catalog(self.proxy, self.pool)
+        await load_catalog(self.proxy, self.links)
 
     def _changed(self, change: Change) -> None:
         if change.method in LIST_CHANGES:  # listed again (its clients told as of a registration)
@@ -257,7 +276,7 @@ class MountedUpstream:
 
     async def _renew_catalog(self) -> None:
         try:
-            await load_catalog(self.proxy, self.pool)
+            await load_catalog(self.proxy, self.links)
         except Exception:
             logger.warning("could not list the upstream server's entries again", exc_info=True)
 
@@ -276,7 +295,7 @@ class MountedUpstream:
         asked = CompleteRequestParams(
             ref=params.ref, argument=params.argument, context=params.context
         )
-        return cast(CompleteResult, await forward(self.pool, ctx, "completion/complete", asked))
+        return cast(CompleteResult, await forward(self.links, ctx, "completion/complete", asked))
 
     def _resubscribe(self) -> None:
         """The upstream session holding the subscriptions ended: make them on another."""
@@ -309,7 +328,7 @@ class MountedUpstream:
 # ------------------------------------------------------------------ forwarding
 
 
-class _Caller:
+class MountedCall:
     """The request being served, as a pooled link's holder (`mcpkit.proxy.upstream_link.
     Asker`) and its call's `Downstream`: the upstream's progress, log messages and
     questions on its call go to it."""
@@ -363,13 +382,14 @@ def _question(params: Any) -> Any:
     return raw
 
 
-async def forward(pool: LinkPool, ctx: Context, method: str, params: Any) -> Any:
-    """Forward one request of a mounted proxy's entry upstream and return the upstream's
-    result; raises InputRequired when a 2026-07-28 question ended the round."""
-    caller = _Caller(ctx)
-    link = await pool.acquire(caller, ctx.client_capabilities)
+async def forward(links: Upstreams, ctx: Context, method: str, params: Any) -> Any:
+    """Forward one request of a mounted proxy's entry upstream, on its session's upstream
+    session or a pooled one (`links`), and return the upstream's result; raises
+    InputRequired when a 2026-07-28 question ended the round."""
+    caller = MountedCall(ctx)
+    link = await links.acquire(caller, ctx)
     try:
-        ev = RequestReceived(ctx.request_id, method, params)
+        ev = RequestReceived(ctx.request_id, method, params, ctx.progress_token)
         call = asyncio.ensure_future(link.forward(caller, ev, params))
         try:
             await asyncio.wait((call, caller.round_ended), return_when=asyncio.FIRST_COMPLETED)
@@ -381,4 +401,4 @@ async def forward(pool: LinkPool, ctx: Context, method: str, params: Any) -> Any
             raise InputRequired
         return call.result()
     finally:
-        pool.release(link, caller)
+        links.release(link, caller)

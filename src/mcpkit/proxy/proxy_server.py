@@ -23,6 +23,7 @@ from mcpkit.proxy.mounted import MountedUpstream, read_upstream
 from mcpkit.proxy.own_answers import discover, listen, stateless_error
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
+from mcpkit.proxy.session_links import MountedLinks, SessionLinks
 from mcpkit.proxy.task_owners import TaskOwners
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,
@@ -153,8 +154,13 @@ class ProxyServer(Server):
             self.listeners,
             one_server=one_server(target),
         )
+        #: Mounted: the upstream session of each 2025 client session of the parent.
+        self.session_links = SessionLinks(
+            self._settings, hello, max_upstreams, self.request_timeout, self.pool.notified
+        )
+        self.mounted_links = MountedLinks(self.pool, self.session_links)
         #: Mounted: its entries, and the subscriptions its parent's clients call for.
-        self.mounted_upstream = MountedUpstream(self, self.pool, self._tasks.spawn)
+        self.mounted_upstream = MountedUpstream(self, self.mounted_links, self._tasks.spawn)
         #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
         self.round_trips = RoundTrips(self.pool, self.state_seal, input_timeout)
 
@@ -172,6 +178,7 @@ class ProxyServer(Server):
             finally:
                 if self._span.users == 1:
                     self.round_trips.aclose()
+                    await self.session_links.aclose()
                     await self.pool.aclose()
 
     # ------------------------------------------------------------ mounted
@@ -186,7 +193,19 @@ class ProxyServer(Server):
         read upstream by its URI, as it is."""
         if self.mounted_in is None or uri in self.resources:
             return await super().read_resource(ctx, uri)
-        return await read_upstream(self.pool, ctx, uri)
+        return await read_upstream(self.mounted_links, ctx, uri)
+
+    def session_roots_changed(self, handle: ServerSessionHandle) -> None:
+        """Mounted: a client session of the parent changed its roots, which its upstream
+        session, if it has one, is told."""
+        link = self.session_links.links.get(handle)
+        if link is not None:
+            self._tasks.spawn(link.notify_upstream("notifications/roots/list_changed", None))
+
+    def session_ended(self, handle: ServerSessionHandle) -> None:
+        """Mounted: a client session of the parent ended, and with it its upstream session."""
+        if self.session_links.holds(handle):
+            self._tasks.spawn(self.session_links.drop(handle))
 
     async def sync_subscriptions(self) -> None:
         """Mounted: subscribe upstream to what the parent's clients follow of its resources,

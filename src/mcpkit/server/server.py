@@ -821,6 +821,21 @@ class Server:
     def _session_left(self, handle: ServerSessionHandle) -> None:
         if handle.subscriptions:
             self.sync_subscriptions_later()
+        self.session_ended(handle)
+
+    def session_roots_changed(self, handle: ServerSessionHandle) -> None:
+        """The client of session `handle` (of this server, or of the one it is mounted in)
+        said its roots changed: the servers mounted here are told (a mounted proxy tells the
+        session's upstream session)."""
+        for mount in self.mounts:
+            mount.server.session_roots_changed(handle)
+
+    def session_ended(self, handle: ServerSessionHandle) -> None:
+        """A client session of this server (or of the one it is mounted in) ended: the
+        servers mounted in it let go of what they held for it (a mounted proxy, the
+        session's upstream session)."""
+        for mount in self.mounts:
+            mount.server.session_ended(handle)
 
     def scopes_for(self, method: str, target: str) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
@@ -836,10 +851,11 @@ class Server:
             roots_changed = self.on_roots_changed
             if (
                 ev.method == "notifications/roots/list_changed"
-                and roots_changed is not None
                 and isinstance(handle, ServerSessionHandle)  # (roots are a session's client's)
             ):
-                self._tasks.spawn(roots_changed(handle))
+                if roots_changed is not None:
+                    self._tasks.spawn(roots_changed(handle))
+                self.session_roots_changed(handle)
         elif isinstance(ev, StrayResponse):
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):
