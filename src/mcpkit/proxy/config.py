@@ -129,8 +129,9 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
     for key in entry:
         if key not in allowed:
             raise ConfigError(
-                f"{where} has the key {key!r}, which mcpkit does not support; a command "
-                f"server takes {_listed(_COMMAND_KEYS)}, a URL server {_listed(_URL_KEYS)}"
+                f"{where} has the key {key!r}, which mcpkit does not support: a command "
+                "server takes command, args, env, cwd and type (or transport), a URL server "
+                "url, headers and type (or transport)"
             )
 
     def text(key: str, value: object) -> str:
@@ -188,10 +189,6 @@ def _strings(value: object, key: str, text: Any, where: str) -> dict[str, str] |
         raise ConfigError(f"{where}: {key} is a JSON {type(value).__name__}, not an object")
     found = cast("dict[str, object]", value)
     return {name: text(f"{key}.{name}", item) for name, item in found.items()}
-
-
-def _listed(keys: frozenset[str]) -> str:
-    return ", ".join(sorted(keys))
 
 
 # --------------------------------------------------------------- variables
