@@ -192,3 +192,49 @@ async def test_a_vs_code_config_is_served(tmp_path: Path) -> None:
     text_config = msgspec.json.encode({"mcpServers": {"local": entry}}).decode()
     async with asyncio.timeout(WAIT), Client(from_config(text_config)) as client:
         assert [tool.name for tool in await client.list_tools()] == ["local_where"]
+
+
+#: Start the server file argv[3] once this process's marker (argv[1]) is made and the other's
+#: (argv[2]) is there: two of them start only if they are started together.
+TOGETHER = """
+import pathlib, runpy, sys, time
+mine, other, server = sys.argv[1:4]
+pathlib.Path(mine).touch()
+deadline = time.monotonic() + 60
+while not pathlib.Path(other).exists() and time.monotonic() < deadline:
+    time.sleep(0.02)
+sys.argv = [server]
+runpy.run_path(server, run_name="__main__")
+"""
+
+
+async def test_upstreams_are_started_together(tmp_path: Path) -> None:
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    config = {
+        "mcpServers": {
+            "first": {"command": sys.executable, "args": ["-c", TOGETHER, first, second, UPSTREAM]},
+            "second": {
+                "command": sys.executable,
+                "args": ["-c", TOGETHER, second, first, UPSTREAM],
+            },
+        }
+    }
+    server = from_config(config, connect_timeout=WAIT / 2)
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        names = {tool.name for tool in await client.list_tools()}
+    assert names == {"first_where", "second_where"}
+
+
+async def test_a_lifespan_of_ours_runs_inside_the_upstreams_start() -> None:
+    entered: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[str]:
+        entered.append(server.name)
+        yield "state"
+
+    local = {"command": sys.executable, "args": [UPSTREAM]}
+    server = from_config({"mcpServers": {"local": local}}, name="ours", lifespan=lifespan)
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        assert [tool.name for tool in await client.list_tools()] == ["local_where"]
+    assert entered == ["ours"]

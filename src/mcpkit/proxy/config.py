@@ -20,7 +20,7 @@ from typing import Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
-from mcpkit.proxy.config_proxy import ConfiguredProxy
+from mcpkit.proxy.config_proxy import ConfiguredProxy, reaching_first
 from mcpkit.server.server import Server
 from mcpkit.transports.stdio_client import StdioParameters
 
@@ -247,23 +247,29 @@ def from_config(
     Other keywords go to `Server(...)` (docs/compose.md)."""
     servers = server_entries(read_config(config))
     entries = [parse_server(key, raw, os.environ) for key, raw in servers.items()]
-    server = Server(name, **server_options)
+    proxies: list[ConfiguredProxy] = []
     for entry in entries:
         try:
-            proxy = ConfiguredProxy(
-                entry.target,
-                name=entry.name,
-                headers=entry.headers,
-                connect_timeout=connect_timeout,
-                upstream_timeout=upstream_timeout,
+            proxies.append(
+                ConfiguredProxy(
+                    entry.target,
+                    name=entry.name,
+                    headers=entry.headers,
+                    connect_timeout=connect_timeout,
+                    upstream_timeout=upstream_timeout,
+                )
             )
         except (ValueError, TypeError) as exc:  # a URL that is none, say
             raise ConfigError(f"server {entry.name!r} of the config: {exc}") from None
+    options: dict[str, Any] = dict(server_options)
+    options["lifespan"] = reaching_first(proxies, options.get("lifespan"))
+    server = Server(name, **options)
+    for proxy in proxies:
         try:
-            server.mount(proxy, namespace=entry.name)
+            server.mount(proxy, namespace=proxy.name)
         except ValueError as exc:
             raise ConfigError(
-                f"server {entry.name!r} of the config: its name is the namespace of its tools, "
+                f"server {proxy.name!r} of the config: its name is the namespace of its tools, "
                 f"prompts and resources, and cannot be one: {exc}"
             ) from None
     return server
