@@ -238,3 +238,13 @@ async def test_a_lifespan_of_ours_runs_inside_the_upstreams_start() -> None:
     async with asyncio.timeout(WAIT), Client(server) as client:
         assert [tool.name for tool in await client.list_tools()] == ["local_where"]
     assert entered == ["ours"]
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_an_sse_server_is_reached_over_the_old_transport(protocol: str) -> None:
+    async with asyncio.timeout(WAIT), http_served() as url:
+        old = {"type": "sse", "url": url.removesuffix("/mcp") + "/sse"}
+        server = from_config({"mcpServers": {"old": old}})
+        async with Client(server, protocol=protocol) as client:
+            assert [tool.name for tool in await client.list_tools()] == ["old_add"]
+            assert text(await client.call_tool("old_add", {"a": 20, "b": 22})) == "42"

@@ -47,4 +47,6 @@ def test_mcpkit_run_refuses_a_config_it_cannot_serve(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode != 0
-    assert f"{config}: server 'a' of the config has the key 'oops'" in done.stderr
+    # one `error: ` line, as every failure of the command line (tests/cli/test_error_lines.py)
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith(f"error: {config}: server 'a' of the config has the key 'oops'")
