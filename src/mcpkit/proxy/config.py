@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -99,10 +99,11 @@ def server_entries(config: Mapping[str, Any]) -> dict[str, Any]:
     present = [key for key in _SERVERS_KEYS if key in config]
     if len(present) != 1:
         found = ", ".join(repr(key) for key in config) or "none"
-        problem = "has both" if present else "has neither"
+        problem = "both" if present else "neither"
+        link = "and" if present else "nor"
         raise ConfigError(
-            f'the config {problem} "mcpServers" and "servers" (VS Code\'s): give one object of '
-            f"servers by name (its keys: {found})"
+            f'the config has {problem} "mcpServers" {link} "servers" (VS Code\'s): give one '
+            f"object of servers by name (its keys: {found})"
         )
     servers: object = config[present[0]]
     if not isinstance(servers, dict):
@@ -157,7 +158,8 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
 
 
 def _kind(entry: dict[str, Any], where: str) -> str:
-    """ "stdio", or the URL transport: from `type`/`transport`, else from `command`/`url`."""
+    """The entry's kind, "stdio" or a URL transport: its `type` or `transport` if it says,
+    else whether it has `command` or `url`."""
     said = {key: entry[key] for key in ("type", "transport") if key in entry}
     if len(set(map(str, said.values()))) > 1:
         raise ConfigError(f"{where} has type and transport, which differ: {said}")
@@ -181,7 +183,9 @@ def _kind(entry: dict[str, Any], where: str) -> str:
     )
 
 
-def _strings(value: object, key: str, text: Any, where: str) -> dict[str, str] | None:
+def _strings(
+    value: object, key: str, text: Callable[[str, object], str], where: str
+) -> dict[str, str] | None:
     """An object of strings (env, headers), each value expanded by `text`."""
     if value is None:
         return None
