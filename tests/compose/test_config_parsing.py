@@ -52,7 +52,7 @@ def test_a_name_that_cannot_be_a_namespace_is_refused() -> None:
 
 
 def test_the_servers_object_must_be_there_once(tmp_path: Path) -> None:
-    assert "has neither \"mcpServers\" nor \"servers\"" in refused({"preferences": {}})
+    assert 'has neither "mcpServers" nor "servers"' in refused({"preferences": {}})
     assert "has both" in refused({"mcpServers": {}, "servers": {}})
     assert "not an object of servers" in refused({"mcpServers": []})
     assert "is not JSON" in refused("{nope")
