@@ -15,6 +15,12 @@ import pytest
 from mcpkit import Client
 from mcpkit.types import TextContent
 
+HTTP_TESTS = str(Path(__file__).resolve().parents[1] / "http")
+if HTTP_TESTS not in sys.path:  # `_running`: `mcpkit run --transport http` as a subprocess
+    sys.path.insert(0, HTTP_TESTS)
+
+from _running import mcpkit, running  # noqa: E402
+
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 30
 UPSTREAM = str(Path(__file__).resolve().parent / "_config_upstream.py")
@@ -34,6 +40,19 @@ async def test_mcpkit_run_serves_a_config(protocol: str, tmp_path: Path) -> None
         result = await client.call_tool("local_where", {"variable": "GIVEN"})
         block = result.content[0]
         assert isinstance(block, TextContent) and block.text.endswith(" GIVEN=yes")
+
+
+async def test_mcpkit_run_serves_a_config_over_http(tmp_path: Path) -> None:
+    config = tmp_path / "desk.json"
+    local = {"type": "stdio", "command": sys.executable, "args": [UPSTREAM]}
+    config.write_bytes(msgspec.json.encode({"servers": {"local": local}}))
+    async with running(mcpkit("run", str(config), "--transport", "http", "--port", "0")) as served:
+        url = await served.started()
+        async with asyncio.timeout(WAIT), Client(url) as client:
+            assert client.server_info is not None and client.server_info.name == "desk"
+            assert [tool.name for tool in await client.list_tools()] == ["local_where"]
+        assert await served.stop() == 0
+    assert "Traceback" not in served.text
 
 
 def test_mcpkit_run_refuses_a_config_it_cannot_serve(tmp_path: Path) -> None:
