@@ -1,5 +1,5 @@
-"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`): load a Server and serve it over stdio
-or Streamable HTTP."""
+"""`mcpkit run FILE.py[:object]` (or `MODULE[:object]`, or an `mcpServers` config `FILE.json`):
+load a Server and serve it over stdio or Streamable HTTP."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-__all__ = ["find_server", "load_file", "load_module", "load_server", "run"]
+__all__ = ["find_server", "load_config", "load_file", "load_module", "load_server", "run"]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
 _HOW_TO_MAKE_ONE = "create one with `from mcpkit import Server` and `server = Server('my-server')`"
@@ -80,7 +80,10 @@ def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
 
 
 def load_server(target: str) -> Any:
-    """The Server `FILE.py[:object]` or `MODULE[:object]` names."""
+    """The Server `FILE.py[:object]` or `MODULE[:object]` names, or the servers of an
+    `mcpServers` config, `FILE.json` (`mcpkit.proxy.from_config`)."""
+    if target.endswith(".json"):
+        return load_config(Path(target))
     path_text, _, name = target.partition(":")
     path = Path(path_text)
     if path_text.endswith(".py") or path.exists():
@@ -88,6 +91,17 @@ def load_server(target: str) -> Any:
     else:
         module = load_module(path_text)
     return find_server(module, name or None)
+
+
+def load_config(path: Path) -> Any:
+    """`mcpkit.proxy.from_config` of a JSON file, its mistakes said as the command line says
+    them."""
+    from mcpkit.proxy.config import ConfigError, from_config
+
+    try:
+        return from_config(path, name=path.stem)
+    except ConfigError as exc:
+        raise SystemExit(f"mcpkit run: {path}: {exc}") from None
 
 
 def load_file(path: Path) -> Any:

@@ -4,6 +4,7 @@ docs/proxy.md says what is forwarded and how sessions and failures are handled.
 A layer above `mcpkit.server`: a `ProxyServer` is a `Server`, and the server package never
 imports this one (`Server.composable` is all a mount needs to know of a proxy)."""
 
+from mcpkit.proxy.config import ConfigError, from_config
 from mcpkit.proxy.proxy_server import (
     DEFAULT_MAX_STATELESS_UPSTREAMS,
     DEFAULT_MAX_UPSTREAMS,
@@ -17,6 +18,8 @@ __all__ = [
     "DEFAULT_MAX_STATELESS_UPSTREAMS",
     "DEFAULT_MAX_UPSTREAMS",
     "ChannelOpener",
+    "ConfigError",
     "ProxyServer",
     "UpstreamTarget",
+    "from_config",
 ]

@@ -1,4 +1,5 @@
-"""`mcpkit run FILE.py[:object] | MODULE[:object]`: serve a Server over stdio or HTTP."""
+"""`mcpkit run FILE.py[:object] | MODULE[:object] | FILE.json`: serve a Server, or the servers of
+an `mcpServers` config, over stdio or HTTP."""
 
 from __future__ import annotations
 
@@ -44,16 +45,18 @@ _POSITIVE = {
 def register(add_parser: AddParser) -> None:
     run = add_parser(
         "run",
-        help="serve a Server from a Python file over stdio or Streamable HTTP",
+        help="serve a Server from a Python file, or an mcp.json's servers, over stdio or "
+        "Streamable HTTP",
         description="Serve a Server over stdio (the default) or Streamable HTTP "
         "(--transport http). docs/cli.md has examples.",
     )
     run.set_defaults(handler=_main, verb_parser=run)
     run.add_argument(
         "target",
-        metavar="FILE.py[:object] | MODULE[:object]",
+        metavar="FILE.py[:object] | MODULE[:object] | FILE.json",
         help="a Python file or an importable module, and optionally the name "
-        "of its Server (default: `server`, `mcp` or `app`)",
+        "of its Server (default: `server`, `mcp` or `app`); or an mcpServers config "
+        "(mcp.json), whose servers are served together, each under its name",
     )
     run.add_argument(
         "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
