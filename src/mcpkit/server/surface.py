@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec
     from mcpkit.server.catalog.registry import Registry
     from mcpkit.server.catalog.resources import ResourceOptions, ResourceSpec, TemplateSpec
+    from mcpkit.server.catalog.search import ToolSearch
     from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
@@ -122,6 +123,9 @@ class ServerApi(Protocol):
     prompts: Registry[PromptSpec]
     completers: dict[tuple[str, str, str], Completer]
     skills: Skills
+
+    @property
+    def tool_search(self) -> ToolSearch | None: ...
 
     @property
     def lenient_arguments(self) -> bool: ...

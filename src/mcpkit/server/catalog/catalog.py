@@ -7,9 +7,10 @@ it). A change to a list at run time is announced through the function it is give
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Never, TypeVar, Unpack
 
+from mcpkit.server.catalog.as_tools import prompt_tools, resource_tools
 from mcpkit.server.catalog.extension_methods import (
     ExtensionHandler,
     ExtensionMethod,
@@ -25,6 +26,7 @@ from mcpkit.server.catalog.resources import (
     make_resource,
     make_template,
 )
+from mcpkit.server.catalog.search import SearchMode, ToolSearch
 from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool
 from mcpkit.server.catalog.views import (
@@ -69,6 +71,9 @@ class Catalog:
         self.extension_method_names: frozenset[str] = frozenset()
         #: The default of the tools' `lenient_arguments`.
         self.lenient_arguments = lenient_arguments
+        #: What `add_tool_search` set (tools/list then shows the pinned tools and a search
+        #: pair), or None.
+        self.tool_search: ToolSearch | None = None
         #: `serves_tasks` for the tool list it was worked out from.
         self._serves_tasks: tuple[list[ToolSpec], bool] | None = None
         # server/tools, server/prompts, server/resources: "List Changed Notification" (resources
@@ -123,6 +128,48 @@ class Catalog:
     def remove_tool(self, name: str) -> None:
         """Stop serving the tool `name` (KeyError if there is none)."""
         self.tools.remove(name)
+
+    # ------------------------------------------------------ large catalogs
+
+    def add_tool_search(
+        self,
+        mode: SearchMode = "bm25",
+        *,
+        pinned: Iterable[str] = (),
+        max_results: int = 5,
+        search_tool_name: str = "search_tools",
+        call_tool_name: str = "call_tool",
+    ) -> None:
+        """List only the `pinned` tools and two more (docs/compose.md, "Large catalogs: tool
+        search"): `search_tool_name` finds up to `max_results` tools by words (`mode="bm25"`)
+        or by a regular expression (`"regex"`, linear-time, case ignored) in their names,
+        descriptions and arguments, and returns their definitions; `call_tool_name` calls one
+        by name as a direct tools/call would. Every tool stays callable by its own name;
+        tools added later, a mounted server's included, are found. Called again, it replaces
+        the settings."""
+        search = ToolSearch(mode, frozenset(pinned), max_results, search_tool_name, call_tool_name)
+        taken = [name for name in search.names if name in self.tools]
+        if taken:
+            raise ValueError(f"a tool named {taken[0]!r} is already registered: name the pair")
+        self.tool_search = search
+        if self.tools.on_change is not None:  # the list the clients hold is another now
+            self.tools.on_change()
+
+    def add_prompts_as_tools(
+        self, *, list_name: str = "list_prompts", get_name: str = "get_prompt"
+    ) -> None:
+        """Offer the prompts as two tools too, for clients that only have tools: `list_name`
+        lists them, `get_name` renders one (docs/compose.md)."""
+        for spec in prompt_tools(list_name, get_name):
+            self.tools.add(spec.name, spec)
+
+    def add_resources_as_tools(
+        self, *, list_name: str = "list_resources", read_name: str = "read_resource"
+    ) -> None:
+        """Offer the resources as two tools too, for clients that only have tools:
+        `list_name` lists resources and templates, `read_name` reads one by URI."""
+        for spec in resource_tools(list_name, read_name):
+            self.tools.add(spec.name, spec)
 
     # --------------------------------------------------------------- resources
 

@@ -1,0 +1,98 @@
+"""Prompts and resources offered as tools too, for clients that only have tools
+(`server.add_prompts_as_tools()`, `server.add_resources_as_tools()`, docs/compose.md): each
+tool answers as the request it stands for would, for the same caller."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from mcpkit.server.catalog.access import visible
+from mcpkit.server.catalog.tools import ToolSpec, make_tool
+from mcpkit.types import GetPromptRequestParams
+
+if TYPE_CHECKING:
+    from mcpkit.server.context import Context
+
+__all__ = ["prompt_tools", "resource_tools"]
+
+
+def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
+    """A tool listing the prompts the caller may see, and one rendering a prompt."""
+
+    async def list_prompts(ctx: Context) -> dict[str, Any]:
+        prompts = visible(ctx.server.prompts.items(), ctx.auth)
+        return {"prompts": [msgspec.to_builtins(spec.wire) for spec in prompts]}
+
+    async def get_prompt(
+        name: str, ctx: Context, arguments: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        # prompts/get as a client's would be served: through the middleware, to the mounted
+        # server that owns the prompt, the caller's scopes checked. (Imported here: the
+        # handler table imports the catalog.)
+        from mcpkit.server.handlers.features import get_prompt as handler
+        from mcpkit.server.handlers.routing import through_layers
+
+        as_request = ctx.derive()
+        as_request.method = "prompts/get"
+        params = GetPromptRequestParams(name=name, arguments=arguments)
+        result = await through_layers(ctx.server, as_request, params, handler)
+        found: dict[str, Any] = msgspec.to_builtins(result)
+        return found
+
+    return [
+        make_tool(
+            list_prompts,
+            name=list_name,
+            description="List the prompts of this server: their names, descriptions and "
+            f"arguments. Render one with {get_name}.",
+            structured_output=False,
+        ),
+        make_tool(
+            get_prompt,
+            name=get_name,
+            description="Render a prompt of this server by its name, with its arguments "
+            "(strings): returns its messages.",
+            structured_output=False,
+        ),
+    ]
+
+
+def resource_tools(list_name: str, read_name: str) -> list[ToolSpec]:
+    """A tool listing the resources and templates the caller may see, and one reading one."""
+
+    async def list_resources(ctx: Context) -> dict[str, Any]:
+        server = ctx.server
+        return {
+            "resources": [
+                msgspec.to_builtins(spec.wire)
+                for spec in visible(server.resources.items(), ctx.auth)
+            ],
+            "resourceTemplates": [
+                msgspec.to_builtins(spec.wire)
+                for spec in visible(server.templates.items(), ctx.auth)
+            ],
+        }
+
+    async def read_resource(uri: str, ctx: Context) -> dict[str, Any]:
+        # As resources/read: the mounted server that serves it, -32002 for an unknown URI.
+        contents = await ctx.read_resource(uri)
+        return {"contents": [msgspec.to_builtins(item) for item in contents]}
+
+    return [
+        make_tool(
+            list_resources,
+            name=list_name,
+            description="List the resources of this server (URIs, names, descriptions) and "
+            f"its resource templates (URI templates). Read one with {read_name}.",
+            structured_output=False,
+        ),
+        make_tool(
+            read_resource,
+            name=read_name,
+            description="Read a resource of this server by its URI (or a URI that one of its "
+            "templates matches): returns its contents, text or base64 blob.",
+            structured_output=False,
+        ),
+    ]
