@@ -4,10 +4,13 @@ tool answers as the request it stands for would, for the same caller."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
 
+from mcpkit.errors import McpError, ToolError
+from mcpkit.protocol import codes
 from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.tools import ToolSpec, make_tool
 from mcpkit.types import GetPromptRequestParams
@@ -16,6 +19,20 @@ if TYPE_CHECKING:
     from mcpkit.server.context import Context
 
 __all__ = ["prompt_tools", "resource_tools"]
+
+T = TypeVar("T")
+# What the request's caller got wrong (an unknown name or URI, bad arguments, a missing scope):
+# a tool's error result the model can act on, as a tool's bad input is (SEP-1303).
+_CALLERS_FAULT: Final = frozenset({codes.INVALID_PARAMS, codes.RESOURCE_NOT_FOUND})
+
+
+async def _as_tool_error(answer: Awaitable[T]) -> T:
+    try:
+        return await answer
+    except McpError as exc:
+        if exc.code in _CALLERS_FAULT:
+            raise ToolError(str(exc)) from None
+        raise
 
 
 def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
@@ -37,7 +54,7 @@ def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
         as_request = ctx.derive()
         as_request.method = "prompts/get"
         params = GetPromptRequestParams(name=name, arguments=arguments)
-        result = await through_layers(ctx.server, as_request, params, handler)
+        result = await _as_tool_error(through_layers(ctx.server, as_request, params, handler))
         found: dict[str, Any] = msgspec.to_builtins(result)
         return found
 
@@ -77,7 +94,7 @@ def resource_tools(list_name: str, read_name: str) -> list[ToolSpec]:
 
     async def read_resource(uri: str, ctx: Context) -> dict[str, Any]:
         # As resources/read: the mounted server that serves it, -32002 for an unknown URI.
-        contents = await ctx.read_resource(uri)
+        contents = await _as_tool_error(ctx.read_resource(uri))
         return {"contents": [msgspec.to_builtins(item) for item in contents]}
 
     return [

@@ -160,15 +160,20 @@ class Catalog:
     ) -> None:
         """Offer the prompts as two tools too, for clients that only have tools: `list_name`
         lists them, `get_name` renders one (docs/compose.md)."""
-        for spec in prompt_tools(list_name, get_name):
-            self.tools.add(spec.name, spec)
+        self._add_tools(prompt_tools(list_name, get_name))
 
     def add_resources_as_tools(
         self, *, list_name: str = "list_resources", read_name: str = "read_resource"
     ) -> None:
         """Offer the resources as two tools too, for clients that only have tools:
         `list_name` lists resources and templates, `read_name` reads one by URI."""
-        for spec in resource_tools(list_name, read_name):
+        self._add_tools(resource_tools(list_name, read_name))
+
+    def _add_tools(self, specs: list[ToolSpec]) -> None:
+        taken = [spec.name for spec in specs if spec.name in self.tools]
+        if taken:  # checked first, so that a refused pair leaves nothing behind
+            raise ValueError(f"a tool named {taken[0]!r} is already registered")
+        for spec in specs:
             self.tools.add(spec.name, spec)
 
     # --------------------------------------------------------------- resources

@@ -14,7 +14,15 @@ from typing import Any, Final, Literal, cast
 from mcpkit.server.catalog.safe_regex import SafePattern
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
 
-__all__ = ["MAX_QUERY_LENGTH", "Bm25Index", "SearchMode", "ToolSearch", "tokens"]
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "Bm25Index",
+    "Document",
+    "SearchMode",
+    "ToolSearch",
+    "document",
+    "tokens",
+]
 
 SearchMode = Literal["bm25", "regex"]
 #: The longest query the search tool takes (characters); a regex's own cap is lower.
@@ -74,12 +82,12 @@ class Bm25Index:
 
     __slots__ = ("_average", "_lengths", "_postings", "_total")
 
-    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+    def __init__(self, documents: Sequence[Document]) -> None:
         postings: dict[str, list[tuple[int, int]]] = {}
         lengths: list[int] = []
-        for doc, words in enumerate(documents):
-            lengths.append(len(words))
-            for term, tf in Counter(words).items():
+        for doc, (length, counts) in enumerate(documents):
+            lengths.append(length)
+            for term, tf in counts:
                 found = postings.get(term)
                 if found is None:
                     postings[term] = [(doc, tf)]
@@ -107,25 +115,30 @@ class Bm25Index:
         return sorted(scores, key=lambda doc: (-scores[doc], doc))
 
 
-def _document(spec: ToolSpec) -> list[str]:
+#: A document as the index takes it: its length in words, and each word with its count.
+Document = tuple[int, tuple[tuple[str, int], ...]]
+
+
+def document(spec: ToolSpec) -> Document:
     """The words a tool is found by: its name, title, description, and its arguments' names
     and descriptions, the first ones counted several times."""
     wire = spec.wire
     words = tokens(spec.name) * _NAME_WEIGHT
     if wire.title:
         words += tokens(wire.title) * _TITLE_WEIGHT
-    if wire.description:
-        words += tokens(wire.description)
+    prose = [wire.description or ""]
     properties = wire.input_schema.get("properties")
     if isinstance(properties, dict):
-        for name, prop in cast("dict[str, Any]", properties).items():
-            words += tokens(name) * _ARGUMENT_WEIGHT
+        arguments = cast("dict[str, Any]", properties)
+        words += tokens(" ".join(arguments)) * _ARGUMENT_WEIGHT
+        for prop in arguments.values():
             described = (
                 cast("dict[str, Any]", prop).get("description") if isinstance(prop, dict) else None
             )
             if isinstance(described, str):
-                words += tokens(described)
-    return words
+                prose.append(described)
+    words += tokens(" ".join(prose))
+    return len(words), tuple(Counter(words).items())
 
 
 def _texts(spec: ToolSpec) -> tuple[str, ...]:
@@ -146,9 +159,9 @@ class ToolSearch:
     # The tool list the index was built from (the registry's snapshot, a new list after each
     # change, a mounted server's included), and the index.
     _built: tuple[list[ToolSpec], Bm25Index] | None = field(default=None, repr=False)
-    # name -> (the spec, its words): a rebuild tokenizes only the tools that are new.
-    _words: dict[str, tuple[ToolSpec, list[str]]] = field(
-        default_factory=dict[str, "tuple[ToolSpec, list[str]]"], repr=False
+    # name -> (the spec, its document): a rebuild reads only the tools that are new.
+    _documents: dict[str, tuple[ToolSpec, Document]] = field(
+        default_factory=dict[str, "tuple[ToolSpec, Document]"], repr=False
     )
 
     def __post_init__(self) -> None:
@@ -191,13 +204,13 @@ class ToolSearch:
         built = self._built
         if built is not None and built[0] is tools:
             return built[1]
-        known = self._words
-        words: dict[str, tuple[ToolSpec, list[str]]] = {}
+        known = self._documents
+        documents: dict[str, tuple[ToolSpec, Document]] = {}
         for spec in tools:
             found = known.get(spec.name)
-            words[spec.name] = (
-                found if found is not None and found[0] is spec else (spec, _document(spec))
+            documents[spec.name] = (
+                found if found is not None and found[0] is spec else (spec, document(spec))
             )
-        index = Bm25Index([words[spec.name][1] for spec in tools])
-        self._built, self._words = (tools, index), words
+        index = Bm25Index([documents[spec.name][1] for spec in tools])
+        self._built, self._documents = (tools, index), documents
         return index
