@@ -15,10 +15,12 @@ import pytest
 
 from mcpkit import Client, Context, Server
 from mcpkit.apps import HOST_EXTENSIONS
+from mcpkit.errors import PeerError
 from mcpkit.server.catalog.safe_regex import MAX_PATTERN_LENGTH
 from mcpkit.server.catalog.search import MAX_QUERY_LENGTH, ToolSearch
 
 ERAS = ["2025-11-25", "2026-07-28"]
+RELATED_TASK = "io.modelcontextprotocol/related-task"
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "search_catalog.py"
 
 
@@ -263,3 +265,32 @@ def test_the_right_tool_is_in_the_top_three_for_the_documented_queries() -> None
         if bench.rank_of(search, tools, query, name) is None
     ]
     assert missed == []
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_tasks_go_through_the_call_tool_as_they_go_directly(era: str) -> None:
+    server = Server("tasks")
+
+    @server.tool(task="required")
+    async def crunch(n: int) -> int:
+        """Crunch numbers for a long time."""
+        return n * 2
+
+    server.add_tool_search()
+    call = {"name": "crunch", "arguments": {"n": 21}}
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        if era == "2025-11-25":
+            # a task-required tool refuses a plain call, through the pair as directly...
+            with pytest.raises(PeerError) as direct:
+                await client.call_tool("crunch", {"n": 21})
+            with pytest.raises(PeerError) as through:
+                await client.call_tool("call_tool", call)
+            assert through.value.code == direct.value.code
+            # ...and runs as the task the client asks for
+            tasked = await client.call_tool("call_tool", call, task=True)
+            assert tasked.meta is not None and RELATED_TASK in tasked.meta
+        else:
+            # 2026-07-28: the server starts the task, as the client declared the extension (a
+            # task-required tool is refused otherwise), and the client follows it to its end
+            tasked = await client.call_tool("call_tool", call)
+        assert tasked.structured_content == {"result": 42}

@@ -61,6 +61,7 @@ from mcpkit.server.catalog.tools import (
 )
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
     era_handler,
@@ -467,8 +468,8 @@ class Server:
     completion = served_by("_catalog", Catalog.completion)
     declare_extension = served_by("_catalog", Catalog.declare_extension)
     add_tool_search = served_by("_catalog", Catalog.add_tool_search)
-    add_prompts_as_tools = served_by("_catalog", Catalog.add_prompts_as_tools)
-    add_resources_as_tools = served_by("_catalog", Catalog.add_resources_as_tools)
+    add_prompts_as_tools = served_by("_catalog", add_prompts_as_tools)
+    add_resources_as_tools = served_by("_catalog", add_resources_as_tools)
 
     @property
     def tool_search(self) -> ToolSearch | None:

@@ -10,7 +10,6 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Never, TypeVar, Unpack
 
-from mcpkit.server.catalog.as_tools import prompt_tools, resource_tools
 from mcpkit.server.catalog.extension_methods import (
     ExtensionHandler,
     ExtensionMethod,
@@ -154,27 +153,6 @@ class Catalog:
         self.tool_search = search
         if self.tools.on_change is not None:  # the list the clients hold is another now
             self.tools.on_change()
-
-    def add_prompts_as_tools(
-        self, *, list_name: str = "list_prompts", get_name: str = "get_prompt"
-    ) -> None:
-        """Offer the prompts as two tools too, for clients that only have tools: `list_name`
-        lists them, `get_name` renders one (docs/compose.md)."""
-        self._add_tools(prompt_tools(list_name, get_name))
-
-    def add_resources_as_tools(
-        self, *, list_name: str = "list_resources", read_name: str = "read_resource"
-    ) -> None:
-        """Offer the resources as two tools too, for clients that only have tools:
-        `list_name` lists resources and templates, `read_name` reads one by URI."""
-        self._add_tools(resource_tools(list_name, read_name))
-
-    def _add_tools(self, specs: list[ToolSpec]) -> None:
-        taken = [spec.name for spec in specs if spec.name in self.tools]
-        if taken:  # checked first, so that a refused pair leaves nothing behind
-            raise ValueError(f"a tool named {taken[0]!r} is already registered")
-        for spec in specs:
-            self.tools.add(spec.name, spec)
 
     # --------------------------------------------------------------- resources
 

@@ -143,16 +143,14 @@ async def call_search_tool(
     if name in search.names or not any(spec.name == name for spec in findable_tools(server, ctx)):
         return _error(f"Unknown tool: {name!r}; find tools with {search.search_tool_name}")
     # The named tool's call, as the client would have sent it (its _meta, progress token and
-    # task included), through the whole way a tools/call goes: imported here because the
-    # routing imports the handler table, which imports this module.
-    from mcpkit.server.handlers.features import call_tool
-    from mcpkit.server.handlers.routing import through_layers
-
+    # task included), the whole way a tools/call goes: the server's middleware, the mounted
+    # server that owns the tool, the handler (`handle_mounted` is that way, for a request
+    # the server did not receive itself).
     direct = msgspec.structs.replace(
         params, name=name, arguments=msgspec.Raw(msgspec.json.encode(inner or {}))
     )
-    answer: CallToolResult | CreateTaskResult | dict[str, Any] = await through_layers(
-        ctx.server, ctx, direct, call_tool
+    answer: CallToolResult | CreateTaskResult | dict[str, Any] = await ctx.server.handle_mounted(
+        ctx, direct
     )
     return answer
 

@@ -1,6 +1,8 @@
 """Prompts and resources offered as tools too, for clients that only have tools
 (`server.add_prompts_as_tools()`, `server.add_resources_as_tools()`, docs/compose.md): each
-tool answers as the request it stands for would, for the same caller."""
+tool answers as the request it stands for would, for the same caller. (Here, beside the
+handlers, rather than in the catalog: the tools run requests, which the catalog below the
+Context cannot name.)"""
 
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ import msgspec
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.server.catalog.access import visible
+from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.tools import ToolSpec, make_tool
 from mcpkit.types import GetPromptRequestParams
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
 
-__all__ = ["prompt_tools", "resource_tools"]
+__all__ = ["add_prompts_as_tools", "add_resources_as_tools", "prompt_tools", "resource_tools"]
 
 T = TypeVar("T")
 # What the request's caller got wrong (an unknown name or URI, bad arguments, a missing scope):
@@ -46,15 +49,12 @@ def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
         name: str, ctx: Context, arguments: dict[str, str] | None = None
     ) -> dict[str, Any]:
         # prompts/get as a client's would be served: through the middleware, to the mounted
-        # server that owns the prompt, the caller's scopes checked. (Imported here: the
-        # handler table imports the catalog.)
-        from mcpkit.server.handlers.features import get_prompt as handler
-        from mcpkit.server.handlers.routing import through_layers
-
+        # server that owns the prompt, the caller's scopes checked (`handle_mounted` is the
+        # server's way through its layers for a request it did not receive itself).
         as_request = ctx.derive()
         as_request.method = "prompts/get"
         params = GetPromptRequestParams(name=name, arguments=arguments)
-        result = await _as_tool_error(through_layers(ctx.server, as_request, params, handler))
+        result = await _as_tool_error(ctx.server.handle_mounted(as_request, params))
         found: dict[str, Any] = msgspec.to_builtins(result)
         return found
 
@@ -113,3 +113,27 @@ def resource_tools(list_name: str, read_name: str) -> list[ToolSpec]:
             structured_output=False,
         ),
     ]
+
+
+def add_prompts_as_tools(
+    catalog: Catalog, *, list_name: str = "list_prompts", get_name: str = "get_prompt"
+) -> None:
+    """Offer the prompts as two tools too, for clients that only have tools: `list_name`
+    lists them, `get_name` renders one (docs/compose.md, "Prompts and resources as tools")."""
+    _add_all(catalog, prompt_tools(list_name, get_name))
+
+
+def add_resources_as_tools(
+    catalog: Catalog, *, list_name: str = "list_resources", read_name: str = "read_resource"
+) -> None:
+    """Offer the resources as two tools too, for clients that only have tools: `list_name`
+    lists resources and templates, `read_name` reads one by URI (docs/compose.md)."""
+    _add_all(catalog, resource_tools(list_name, read_name))
+
+
+def _add_all(catalog: Catalog, specs: list[ToolSpec]) -> None:
+    taken = [spec.name for spec in specs if spec.name in catalog.tools]
+    if taken:  # checked first, so that a refused pair leaves nothing behind
+        raise ValueError(f"a tool named {taken[0]!r} is already registered")
+    for spec in specs:
+        catalog.tools.add(spec.name, spec)
