@@ -140,12 +140,12 @@ class Catalog:
         call_tool_name: str = "call_tool",
     ) -> None:
         """List only the `pinned` tools and two more (docs/compose.md, "Large catalogs: tool
-        search"): `search_tool_name` finds up to `max_results` tools by words (`mode="bm25"`)
-        or by a regular expression (`"regex"`, linear-time, case ignored) in their names,
-        descriptions and arguments, and returns their definitions; `call_tool_name` calls one
-        by name as a direct tools/call would. Every tool stays callable by its own name;
-        tools added later, a mounted server's included, are found. Called again, it replaces
-        the settings."""
+        search"): `search_tool_name` finds up to `max_results` tools, by words in their names,
+        titles, descriptions and arguments (`mode="bm25"`) or by a regular expression in their
+        names, titles and descriptions (`"regex"`: linear-time, case ignored), and returns
+        their definitions; `call_tool_name` calls one by name as a direct tools/call would.
+        Every tool stays callable by its own name; tools added later, a mounted server's
+        included, are found. Called again, it replaces the settings."""
         search = ToolSearch(mode, frozenset(pinned), max_results, search_tool_name, call_tool_name)
         taken = [name for name in search.names if name in self.tools]
         if taken:
