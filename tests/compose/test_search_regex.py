@@ -3,12 +3,14 @@ syntax it takes, whatever the pattern and text, and refuses the rest by name."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcpkit.server.catalog import safe_regex
 from mcpkit.server.catalog.safe_regex import SafePattern, UnsafePatternError
 
 _ATOMS = st.sampled_from(["a", "b", "B", ".", "[ab]", "[^a]", "[A-B]", "\\d", "\\w", "\\-", "-"])
@@ -74,3 +76,15 @@ def test_what_it_cannot_do_in_linear_time_or_at_all_is_refused_by_name(
 def test_a_brace_that_is_no_count_is_a_literal_as_in_re() -> None:
     assert SafePattern("a{x}").search("A{X}")
     assert SafePattern("a{,2}").search("a{,2}")
+
+
+def test_a_pattern_with_many_states_starts_its_cache_over_and_still_agrees_with_re(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `[ab]*a[ab]{6}` needs 2^7 DFA states on such text; a cache of 10 starts over often.
+    monkeypatch.setattr(safe_regex, "_MAX_CACHED", 10)
+    pattern = SafePattern("[ab]*a[ab]{6}c")
+    rng = random.Random(41)
+    for _ in range(50):
+        text = "".join(rng.choice("ab") for _ in range(60)) + rng.choice(["c", ""])
+        assert pattern.search(text) is (re.search("[ab]*a[ab]{6}c", text) is not None)

@@ -247,8 +247,13 @@ class SafePattern:
         match = self._state(_MATCH)
         self._start = self._compile(tree, match)
         self._match = match
-        self._closures: dict[tuple[frozenset[int], bool, bool], tuple[tuple[int, ...], bool]] = {}
-        self._steps: dict[tuple[frozenset[int], bool, str], frozenset[int]] = {}
+        # The DFA, built while it runs: each state a set of automaton states waiting for a
+        # character (and whether nothing was read yet, for `^`), its row of transitions, and
+        # whether a match ends where it is reached.
+        self._ids: dict[tuple[frozenset[int], bool], int] = {}
+        self._keys: list[tuple[frozenset[int], bool]] = []
+        self._rows: list[dict[str, int]] = []
+        self._accepting: list[bool] = []
 
     def _state(self, kind: int, pred: Predicate | None = None, *out: int) -> int:
         if len(self._kind) >= _MAX_STATES:
@@ -287,10 +292,6 @@ class SafePattern:
     ) -> tuple[tuple[int, ...], bool]:
         """The character-taking states reachable from `pending` (and a fresh start: the search
         may begin anywhere) without taking one, and whether the match state is among them."""
-        key = (pending, at_start, at_end)
-        found = self._closures.get(key)
-        if found is not None:
-            return found
         seen: set[int] = set()
         todo = [self._start, *pending]
         takers: list[int] = []
@@ -307,32 +308,48 @@ class SafePattern:
                 matched = True
             elif kind == _SPLIT or (kind == _BOL and at_start) or (kind == _EOL and at_end):
                 todo.extend(self._out[state])
-        found = (tuple(sorted(takers)), matched)
-        if len(self._closures) > _MAX_CACHED:
-            self._closures.clear()
-        self._closures[key] = found
+        return tuple(sorted(takers)), matched
+
+    def _intern(self, pending: frozenset[int], at_start: bool) -> int:
+        """The DFA state of (`pending`, `at_start`), made when first met."""
+        key = (pending, at_start)
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = len(self._keys)
+            self._keys.append(key)
+            self._rows.append({})
+            self._accepting.append(self._closure(pending, at_start, False)[1])
         return found
 
+    def _step(self, state: int, c: str) -> int:
+        """The DFA state after `state` reads `c`, worked out from the automaton once."""
+        if len(self._keys) > _MAX_CACHED:  # start over, keeping only the state in hand
+            key = self._keys[state]
+            self._ids, self._keys, self._rows, self._accepting = {}, [], [], []
+            state = self._intern(*key)
+        pending, at_start = self._keys[state]
+        takers = self._closure(pending, at_start, False)[0]
+        nxt = self._intern(
+            frozenset(self._out[s][0] for s in takers if (p := self._pred[s]) is not None and p(c)),
+            False,
+        )
+        self._rows[state][c] = nxt
+        return nxt
+
     def search(self, text: str) -> bool:
-        """Whether the pattern occurs somewhere in `text`: one pass, each character once."""
-        pending: frozenset[int] = frozenset()
-        at_start = True
-        steps = self._steps
+        """Whether the pattern occurs somewhere in `text`: one pass, each character once (one
+        dict lookup for a step already taken)."""
+        state = self._intern(frozenset(), True)
+        rows, accepting = self._rows, self._accepting
+        if accepting[state]:
+            return True
         for c in text.lower():
-            key = (pending, at_start, c)
-            nxt = steps.get(key)
+            nxt = rows[state].get(c)
             if nxt is None:
-                takers, matched = self._closure(pending, at_start, False)
-                if matched:
-                    return True
-                nxt = frozenset(
-                    self._out[s][0] for s in takers if (p := self._pred[s]) is not None and p(c)
-                )
-                if len(steps) > _MAX_CACHED:
-                    steps.clear()
-                steps[key] = nxt
-            elif self._closure(pending, at_start, False)[1]:
+                nxt = self._step(state, c)
+                rows, accepting = self._rows, self._accepting  # (new after a start over)
+            if accepting[nxt]:
                 return True
-            pending = nxt
-            at_start = False
+            state = nxt
+        pending, at_start = self._keys[state]
         return self._closure(pending, at_start, True)[1]
