@@ -113,3 +113,28 @@ def test_the_tools_names_can_be_chosen_and_collisions_are_refused() -> None:
     with pytest.raises(ValueError, match="'prompt' is already registered"):
         server.add_prompts_as_tools(list_name="other", get_name="prompt")
     assert "other" not in server.tools  # nothing half added
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_the_listing_tools_follow_every_page_and_requests_pass_the_middleware(
+    era: str,
+) -> None:
+    seen: list[str] = []
+
+    async def record(ctx: Any, params: Any, call_next: Any) -> Any:
+        seen.append(ctx.method)
+        return await call_next(params)
+
+    server = Server("paged", page_size=1, middleware=[record])
+    for name in ("one", "two", "three"):
+        server.add_prompt(lambda: "hi", name=name)
+        server.add_resource(lambda: "x", f"data://{name}")
+    server.add_prompts_as_tools()
+    server.add_resources_as_tools()
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        prompts = data(await client.call_tool("list_prompts", {}))["prompts"]
+        assert [p["name"] for p in prompts] == ["one", "two", "three"]
+        resources = data(await client.call_tool("list_resources", {}))["resources"]
+        assert [r["uri"] for r in resources] == ["data://one", "data://two", "data://three"]
+        await client.call_tool("get_prompt", {"name": "two"})
+    assert seen.count("prompts/list") == 3 and "prompts/get" in seen

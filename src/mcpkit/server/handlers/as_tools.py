@@ -13,10 +13,9 @@ import msgspec
 
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.tools import ToolSpec, make_tool
-from mcpkit.types import GetPromptRequestParams
+from mcpkit.types import GetPromptRequestParams, PaginatedRequestParams, ReadResourceRequestParams
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -29,6 +28,10 @@ T = TypeVar("T")
 _CALLERS_FAULT: Final = frozenset({codes.INVALID_PARAMS, codes.RESOURCE_NOT_FOUND})
 
 
+#: The most pages a listing tool follows (a cursor that never ends is a bug upstream).
+_MAX_PAGES: Final = 1_000
+
+
 async def _as_tool_error(answer: Awaitable[T]) -> T:
     try:
         return await answer
@@ -38,24 +41,46 @@ async def _as_tool_error(answer: Awaitable[T]) -> T:
         raise
 
 
+def _builtins(result: object) -> Any:
+    """A result as JSON-like data (a layer may have encoded it already)."""
+    if isinstance(result, msgspec.Raw):
+        return msgspec.json.decode(result)
+    return msgspec.to_builtins(result)
+
+
+async def _serve(ctx: Context, method: str, params: object) -> Any:
+    """The answer to a `method` request of this caller, served as a client's would be (the
+    middleware, the mounted server that owns the item, what the caller may see and use):
+    `handle_mounted` is the server's way through its layers for a request it did not get."""
+    as_request = ctx.derive()
+    as_request.method = method
+    return _builtins(await _as_tool_error(ctx.server.handle_mounted(as_request, params)))
+
+
+async def _listed(ctx: Context, method: str, field: str) -> list[Any]:
+    """Every item of a `method` list, page after page."""
+    items: list[Any] = []
+    cursor: str | None = None
+    for _ in range(_MAX_PAGES):
+        page = await _serve(ctx, method, PaginatedRequestParams(cursor=cursor))
+        items.extend(page.get(field) or ())
+        cursor = page.get("nextCursor")
+        if cursor is None:
+            break
+    return items
+
+
 def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
     """A tool listing the prompts the caller may see, and one rendering a prompt."""
 
     async def list_prompts(ctx: Context) -> dict[str, Any]:
-        prompts = visible(ctx.server.prompts.items(), ctx.auth)
-        return {"prompts": [msgspec.to_builtins(spec.wire) for spec in prompts]}
+        return {"prompts": await _listed(ctx, "prompts/list", "prompts")}
 
     async def get_prompt(
         name: str, ctx: Context, arguments: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        # prompts/get as a client's would be served: through the middleware, to the mounted
-        # server that owns the prompt, the caller's scopes checked (`handle_mounted` is the
-        # server's way through its layers for a request it did not receive itself).
-        as_request = ctx.derive()
-        as_request.method = "prompts/get"
         params = GetPromptRequestParams(name=name, arguments=arguments)
-        result = await _as_tool_error(ctx.server.handle_mounted(as_request, params))
-        found: dict[str, Any] = msgspec.to_builtins(result)
+        found: dict[str, Any] = await _serve(ctx, "prompts/get", params)
         return found
 
     return [
@@ -80,22 +105,18 @@ def resource_tools(list_name: str, read_name: str) -> list[ToolSpec]:
     """A tool listing the resources and templates the caller may see, and one reading one."""
 
     async def list_resources(ctx: Context) -> dict[str, Any]:
-        server = ctx.server
         return {
-            "resources": [
-                msgspec.to_builtins(spec.wire)
-                for spec in visible(server.resources.items(), ctx.auth)
-            ],
-            "resourceTemplates": [
-                msgspec.to_builtins(spec.wire)
-                for spec in visible(server.templates.items(), ctx.auth)
-            ],
+            "resources": await _listed(ctx, "resources/list", "resources"),
+            "resourceTemplates": await _listed(
+                ctx, "resources/templates/list", "resourceTemplates"
+            ),
         }
 
     async def read_resource(uri: str, ctx: Context) -> dict[str, Any]:
-        # As resources/read: the mounted server that serves it, -32002 for an unknown URI.
-        contents = await _as_tool_error(ctx.read_resource(uri))
-        return {"contents": [msgspec.to_builtins(item) for item in contents]}
+        found: dict[str, Any] = await _serve(
+            ctx, "resources/read", ReadResourceRequestParams(uri=uri)
+        )
+        return {"contents": found["contents"]}
 
     return [
         make_tool(
