@@ -54,12 +54,14 @@ from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabi
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.prompts import PromptOptions
+from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.tools import (
     ToolOptions,
     tool_error_prefix_format,
 )
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
     era_handler,
@@ -465,6 +467,14 @@ class Server:
     remove_skill = served_by("_catalog", Catalog.remove_skill)
     completion = served_by("_catalog", Catalog.completion)
     declare_extension = served_by("_catalog", Catalog.declare_extension)
+    add_tool_search = served_by("_catalog", Catalog.add_tool_search)
+    add_prompts_as_tools = served_by("_catalog", add_prompts_as_tools)
+    add_resources_as_tools = served_by("_catalog", add_resources_as_tools)
+
+    @property
+    def tool_search(self) -> ToolSearch | None:
+        """What `add_tool_search` set, or None (docs/compose.md, "Large catalogs")."""
+        return self._catalog.tool_search
 
     def completable(self) -> bool:
         """Whether anything can be completed (completers, or Literal/Enum arguments), here or

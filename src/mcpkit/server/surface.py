@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec
     from mcpkit.server.catalog.registry import Registry
     from mcpkit.server.catalog.resources import ResourceOptions, ResourceSpec, TemplateSpec
+    from mcpkit.server.catalog.search import SearchMode, ToolSearch
     from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
@@ -122,6 +123,9 @@ class ServerApi(Protocol):
     prompts: Registry[PromptSpec]
     completers: dict[tuple[str, str, str], Completer]
     skills: Skills
+
+    @property
+    def tool_search(self) -> ToolSearch | None: ...
 
     @property
     def lenient_arguments(self) -> bool: ...
@@ -261,6 +265,24 @@ class ServerApi(Protocol):
     ) -> SkillSpec: ...
 
     def remove_skill(self, uri: str) -> None: ...
+
+    def add_tool_search(
+        self,
+        mode: SearchMode = "bm25",
+        *,
+        pinned: Iterable[str] = (),
+        max_results: int = 5,
+        search_tool_name: str = "search_tools",
+        call_tool_name: str = "call_tool",
+    ) -> None: ...
+
+    def add_prompts_as_tools(
+        self, *, list_name: str = "list_prompts", get_name: str = "get_prompt"
+    ) -> None: ...
+
+    def add_resources_as_tools(
+        self, *, list_name: str = "list_resources", read_name: str = "read_resource"
+    ) -> None: ...
 
     def completion(
         self,

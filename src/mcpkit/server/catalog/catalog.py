@@ -7,7 +7,7 @@ it). A change to a list at run time is announced through the function it is give
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Never, TypeVar, Unpack
 
 from mcpkit.server.catalog.extension_methods import (
@@ -25,6 +25,7 @@ from mcpkit.server.catalog.resources import (
     make_resource,
     make_template,
 )
+from mcpkit.server.catalog.search import SearchMode, ToolSearch
 from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool
 from mcpkit.server.catalog.views import (
@@ -69,6 +70,9 @@ class Catalog:
         self.extension_method_names: frozenset[str] = frozenset()
         #: The default of the tools' `lenient_arguments`.
         self.lenient_arguments = lenient_arguments
+        #: What `add_tool_search` set (tools/list then shows the pinned tools and a search
+        #: pair), or None.
+        self.tool_search: ToolSearch | None = None
         #: `serves_tasks` for the tool list it was worked out from.
         self._serves_tasks: tuple[list[ToolSpec], bool] | None = None
         # server/tools, server/prompts, server/resources: "List Changed Notification" (resources
@@ -123,6 +127,32 @@ class Catalog:
     def remove_tool(self, name: str) -> None:
         """Stop serving the tool `name` (KeyError if there is none)."""
         self.tools.remove(name)
+
+    # ------------------------------------------------------ large catalogs
+
+    def add_tool_search(
+        self,
+        mode: SearchMode = "bm25",
+        *,
+        pinned: Iterable[str] = (),
+        max_results: int = 5,
+        search_tool_name: str = "search_tools",
+        call_tool_name: str = "call_tool",
+    ) -> None:
+        """List only the `pinned` tools and two more (docs/compose.md, "Large catalogs: tool
+        search"): `search_tool_name` finds up to `max_results` tools, by words in their names,
+        titles, descriptions and arguments (`mode="bm25"`) or by a regular expression in their
+        names, titles and descriptions (`"regex"`: linear-time, case ignored), and returns
+        their definitions; `call_tool_name` calls one by name as a direct tools/call would.
+        Every tool stays callable by its own name; tools added later, a mounted server's
+        included, are found. Called again, it replaces the settings."""
+        search = ToolSearch(mode, frozenset(pinned), max_results, search_tool_name, call_tool_name)
+        taken = [name for name in search.names if name in self.tools]
+        if taken:
+            raise ValueError(f"a tool named {taken[0]!r} is already registered: name the pair")
+        self.tool_search = search
+        if self.tools.on_change is not None:  # the list the clients hold is another now
+            self.tools.on_change()
 
     # --------------------------------------------------------------- resources
 

@@ -16,6 +16,7 @@ from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.skills import Skills
 from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.stores.task_runner import TaskRunner
@@ -49,6 +50,11 @@ class FeatureServer(Protocol):
 
     @property
     def page_size(self) -> int: ...
+
+    @property
+    def tool_search(self) -> ToolSearch | None:
+        """What `add_tool_search` set, or None: tools/list shows every tool."""
+        ...
 
     @property
     def sync_in_thread(self) -> bool: ...

@@ -16,6 +16,7 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
 from mcpkit.server.catalog.tools import ToolSpec, run_tool
 from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
 from mcpkit.types import (
@@ -65,6 +66,8 @@ def _page(
 async def list_tools(
     server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListToolsResult:
+    if (search := server.tool_search) is not None:  # docs/compose.md, "Large catalogs"
+        return list_with_search(server, ctx, search, params)
     declared = server.capabilities().extensions  # (a server with views declares MCP Apps)
     if (
         not declared
@@ -87,6 +90,8 @@ async def list_tools(
 async def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
 ) -> CallToolResult | CreateTaskResult | dict[str, Any]:
+    if (search := server.tool_search) is not None and params.name in search.names:
+        return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     spec = server.tools.get(params.name)
     if spec is None or (
         spec.ui is not None

@@ -1,0 +1,231 @@
+"""Tool search over a generated catalog (docs/compose.md, "Large catalogs: tool search"): the
+time to build the BM25 index of 1,000 tools and to answer a query from it, and whether the
+right tool is among the first three for each query of `QUERIES`, the documented query set.
+
+    python bench/search_catalog.py [--tools 1000] [--rounds 200] [--json]
+
+The catalog is 25 services x 5 objects x 8 verbs (`catalog(n)` takes the first n); each tool
+has a description in words that are not all in its name, and arguments. tests/compose
+checks the top-3 property on a smaller catalog; timings are only measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mcpkit import Client, Server
+from mcpkit.server.catalog.search import ToolSearch
+from mcpkit.server.catalog.tools import ToolSpec, make_tool
+
+SERVICES: dict[str, tuple[str, ...]] = {
+    "github": ("issue", "pull_request", "repository", "release", "gist"),
+    "jira": ("ticket", "sprint", "epic", "board", "worklog"),
+    "slack": ("message", "channel", "reaction", "reminder", "user_group"),
+    "calendar": ("event", "attendee", "room", "availability", "invitation"),
+    "drive": ("file", "folder", "permission", "revision", "shortcut"),
+    "billing": ("invoice", "subscription", "coupon", "refund", "payment_method"),
+    "crm": ("contact", "deal", "company", "pipeline", "note"),
+    "weather": ("forecast", "alert", "station", "observation", "radar_image"),
+    "maps": ("route", "place", "geocode", "traffic_report", "elevation"),
+    "email": ("draft", "thread", "label", "filter", "attachment"),
+    "docs": ("document", "comment", "template", "heading", "suggestion"),
+    "sheets": ("spreadsheet", "row", "chart", "pivot_table", "named_range"),
+    "shop": ("order", "product", "cart", "shipment", "discount"),
+    "hr": ("employee", "leave_request", "payslip", "review", "position"),
+    "support": ("case", "macro", "satisfaction_survey", "agent", "queue"),
+    "cloud": ("instance", "bucket", "snapshot", "load_balancer", "dns_record"),
+    "db": ("table", "index", "backup", "replica", "migration"),
+    "ci": ("pipeline_run", "artifact", "runner", "secret", "schedule"),
+    "music": ("playlist", "track", "album", "podcast", "queue_item"),
+    "travel": ("flight", "hotel_booking", "itinerary", "visa", "car_rental"),
+    "finance": ("transaction", "budget", "stock_quote", "exchange_rate", "tax_form"),
+    "health": ("appointment", "prescription", "lab_result", "vaccination", "insurance_claim"),
+    "iot": ("device", "sensor_reading", "firmware", "thermostat", "door_lock"),
+    "news": ("article", "feed", "headline", "bookmark", "newsletter"),
+    "learning": ("course", "lesson", "quiz", "certificate", "enrollment"),
+}
+
+# verb -> (description template, its arguments as name -> description)
+VERBS: dict[str, tuple[str, dict[str, str]]] = {
+    "list": ("Show every {o} of the {s} account, page by page.", {"limit": "Most per page."}),
+    "get": ("Fetch one {s} {o} by its id, with all its fields.", {"{u}_id": "Its id."}),
+    "create": ("Make a new {s} {o} from the fields given.", {"fields": "Its fields."}),
+    "update": ("Change the fields of an existing {s} {o}.", {"{u}_id": "Its id."}),
+    "delete": ("Remove a {s} {o} permanently; it cannot be undone.", {"{u}_id": "Its id."}),
+    "search": ("Find {s} {o} entries whose text matches a query.", {"query": "Words."}),
+    "archive": ("Move a {s} {o} out of sight without destroying it.", {"{u}_id": "Its id."}),
+    "export": ("Download {s} {o} records as a CSV spreadsheet.", {"since": "First date."}),
+}
+
+#: The documented query set: what a model would type, and the tool it is after.
+QUERIES: list[tuple[str, str]] = [
+    ("open a new jira ticket", "jira_create_ticket"),
+    ("remove a slack message permanently", "slack_delete_message"),
+    ("download github pull requests as csv", "github_export_pull_request"),
+    ("find calendar events matching some text", "calendar_search_event"),
+    ("get the weather forecast", "weather_get_forecast"),
+    ("change an existing crm deal", "crm_update_deal"),
+    ("show every invoice in billing", "billing_list_invoice"),
+    ("make a new playlist", "music_create_playlist"),
+    ("hide a drive folder without destroying it", "drive_archive_folder"),
+    ("fetch an employee by id", "hr_get_employee"),
+    ("cancel a hotel booking for good", "travel_delete_hotel_booking"),
+    ("new cloud storage bucket", "cloud_create_bucket"),
+    ("export bank transactions to a spreadsheet", "finance_export_transaction"),
+    ("update iot device settings", "iot_update_device"),
+    ("search news feeds", "news_search_feed"),
+    ("list the lessons", "learning_list_lesson"),
+    ("export db tables as csv", "db_export_table"),
+    ("delete a ci build artifact", "ci_delete_artifact"),
+    ("get a driving route", "maps_get_route"),
+    ("archive an email thread", "email_archive_thread"),
+]
+
+
+#: Patterns for the regex mode, which scans every tool: some found early, some nowhere (the
+#: whole catalog read), one that would make `re` backtrack.
+REGEX_QUERIES: list[str] = ["^jira_create", "pull.?request", "export.*csv", "zzz", "(a+)+b"]
+
+
+def _tool(service: str, verb: str, obj: str) -> ToolSpec:
+    words = obj.replace("_", " ")
+    template, arguments = VERBS[verb]
+    properties = {
+        name.format(u=obj): {"type": "string", "description": text}
+        for name, text in arguments.items()
+    }
+
+    def handler(**_: Any) -> str:  # never called: only searched
+        return ""
+
+    return make_tool(
+        handler,
+        name=f"{service}_{verb}_{obj}",
+        description=template.format(s=service, o=words),
+        input_schema={"type": "object", "properties": properties},
+    )
+
+
+def catalog(size: int) -> list[ToolSpec]:
+    """The first `size` tools of the generated catalog (1,000 at most): every service's first
+    object with its 8 verbs, then every service's second one, and so on (the first 400 hold
+    every tool of `QUERIES`)."""
+    tools = [
+        _tool(service, verb, objects[rank])
+        for rank in range(5)
+        for service, objects in SERVICES.items()
+        for verb in VERBS
+    ]
+    return tools[:size]
+
+
+def rank_of(search: ToolSearch, tools: list[ToolSpec], query: str, wanted: str) -> int | None:
+    """Where `wanted` comes in the answer to `query` (1 for first), None if not in it."""
+    names = [spec.name for spec in search.find(tools, query, {t.name for t in tools})]
+    return names.index(wanted) + 1 if wanted in names else None
+
+
+def _median_ms(run: Callable[[], object], rounds: int) -> tuple[float, float]:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), max(times)
+
+
+async def _answers_ms(tools: list[ToolSpec], rounds: int) -> tuple[float, float]:
+    """A search tools/call through `Client` in memory, the whole way (its index warm)."""
+    server = Server("catalog")
+    for spec in tools:
+        server.tools.add(spec.name, spec)
+    server.add_tool_search(max_results=3)
+    times = []
+    async with Client(server) as client:
+        await client.call_tool("search_tools", {"query": "warm"})
+        for i in range(rounds):
+            query = QUERIES[i % len(QUERIES)][0]
+            start = time.perf_counter()
+            await client.call_tool("search_tools", {"query": query})
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), max(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Tool search over a generated catalog.")
+    parser.add_argument("--tools", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    tools = catalog(args.tools)
+    shown = {t.name for t in tools}
+
+    def build() -> None:
+        # A fresh search: every tool read and indexed (the first search after startup).
+        ToolSearch(max_results=3).find(list(tools), "", shown)
+
+    search = ToolSearch(max_results=3)
+    extra = _tool("extra", "get", "thing")
+    changes = itertools.count()
+
+    def rebuild() -> None:
+        # One tool added or removed: a new list (as the registry makes), only it read anew.
+        changed = tools[:-1] if next(changes) % 2 else [*tools, extra]
+        search.find(changed, "", shown | {extra.name})
+
+    search.find(tools, "warm", shown)
+    queries = [query for query, _ in QUERIES]
+    position = iter(range(10**9))
+
+    def query() -> None:
+        search.find(tools, queries[next(position) % len(queries)], shown)
+
+    build_ms = _median_ms(build, max(args.rounds // 10, 5))
+    rebuild_ms = _median_ms(rebuild, max(args.rounds // 10, 5))
+    search.find(tools, "warm", shown)
+    query_ms = _median_ms(query, args.rounds)
+    answer_ms = asyncio.run(_answers_ms(tools, args.rounds))
+    regex = ToolSearch("regex", max_results=3)
+    patterns = itertools.cycle(REGEX_QUERIES)
+    regex_ms = _median_ms(
+        lambda: regex.find(tools, next(patterns), shown), max(args.rounds // 10, 10)
+    )
+    ranks = {q: rank_of(search, tools, q, wanted) for q, wanted in QUERIES}
+    top3 = sum(1 for rank in ranks.values() if rank is not None and rank <= 3)
+    figures = {
+        "tools": len(tools),
+        "index_build_ms_median": round(build_ms[0], 3),
+        "index_build_ms_max": round(build_ms[1], 3),
+        "index_rebuild_after_one_change_ms_median": round(rebuild_ms[0], 3),
+        "query_ms_median": round(query_ms[0], 4),
+        "query_ms_max": round(query_ms[1], 4),
+        "regex_query_ms_median": round(regex_ms[0], 3),
+        "regex_query_ms_max": round(regex_ms[1], 3),
+        "answer_through_client_ms_median": round(answer_ms[0], 3),
+        "answer_through_client_ms_max": round(answer_ms[1], 3),
+        "top3": f"{top3}/{len(QUERIES)}",
+        "ranks": ranks,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"{len(tools)} tools")
+    print(f"index build: median {build_ms[0]:.2f} ms, max {build_ms[1]:.2f} ms")
+    print(f"rebuild after one change: median {rebuild_ms[0]:.2f} ms, max {rebuild_ms[1]:.2f} ms")
+    print(f"query:       median {query_ms[0]:.3f} ms, max {query_ms[1]:.3f} ms")
+    print(f"search_tools answered through Client (in memory): median {answer_ms[0]:.3f} ms")
+    print(f"regex query (scans every tool): median {regex_ms[0]:.2f} ms, max {regex_ms[1]:.2f} ms")
+    print(f"right tool in the top 3: {top3}/{len(QUERIES)}")
+    for q, rank in ranks.items():
+        print(f"  {rank!s:>4}  {q}")
+
+
+if __name__ == "__main__":
+    main()
