@@ -294,3 +294,16 @@ async def test_tasks_go_through_the_call_tool_as_they_go_directly(era: str) -> N
             # task-required tool is refused otherwise), and the client follows it to its end
             tasked = await client.call_tool("call_tool", call)
         assert tasked.structured_content == {"result": 42}
+
+
+def test_a_tool_registered_later_under_a_search_name_is_refused() -> None:
+    # Before: it was registered, then never listed nor called (the pair answers the name).
+    server = Server("late")
+    server.add_tool_search(search_tool_name="find", call_tool_name="run")
+    with pytest.raises(ValueError, match="add_tool_search"):
+
+        @server.tool(name="find")
+        def find() -> str:
+            return "mine"
+
+    assert "find" not in server.tools

@@ -106,6 +106,12 @@ class Catalog:
         if options.get("lenient_arguments") is None:
             options["lenient_arguments"] = self.lenient_arguments
         spec = make_tool(fn, name=name, **options)
+        search = self.tool_search
+        if search is not None and spec.name in search.names:  # (it would never be reached)
+            raise ValueError(
+                f"tool {spec.name!r}: tool search (add_tool_search) answers that name; "
+                "register it under another, or give the search pair other names"
+            )
         self.tools.add(spec.name, spec)
         if spec.ui is not None and UI_EXTENSION not in self.extension_settings:
             self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
