@@ -1,0 +1,229 @@
+"""Composed mcpkit servers used by the official Python SDK's and the TypeScript SDK v2's clients.
+
+Each shape of peers/mcpkit_compose_server.py (a server from an OpenAPI document, one from a
+FastAPI app, a front server with a mounted proxy) is served over Streamable HTTP (uvicorn on
+an ephemeral port of 127.0.0.1, in this process) and over stdio (a process per client); each
+client, in each era it speaks, lists its tools and calls some. A call whose arguments come
+from path, query and body, answers with `structuredContent` that the client SDK checks against
+the listed `outputSchema` (it throws on a mismatch; the summary keeps that error), an API
+error that must come back as a tool error, and `_meta` on listed tools that must reach the
+client as the server gave it. One `Shape` row per server shape says what every client sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from interop_harness import PEERS, client_command, run_summary, server_command
+
+sys.path.insert(0, str(PEERS))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
+from _serving import serving
+from mcpkit_compose_server import FRONT_META, NOTE_META, SHAPES
+
+SUITE = "compose"  # which peers (see interop_harness)
+HANDSHAKE = "2025-11-25"
+STATELESS = "2026-07-28"
+
+# (client, mode, the era it must get): each client's default and its other era.
+RUNS = [
+    ("official", "auto", STATELESS),
+    ("official", "legacy", HANDSHAKE),
+    ("ts", "default", HANDSHAKE),
+    ("ts", "auto", STATELESS),
+]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A tool call a client makes, and its answer as the client must summarize it."""
+
+    tool: str
+    arguments: Mapping[str, Any]
+    is_error: bool = False
+    text: str | None = None
+    structured: Any = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What a client must see of one listed tool."""
+
+    properties: tuple[str, ...]  # its input schema's properties, sorted
+    required: tuple[str, ...] = ()  # and those required, sorted
+    output_schema: bool = False  # whether it declares an output schema
+    meta: Mapping[str, Any] | None = None  # its `_meta`, as listed
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One server shape of mcpkit_compose_server.py, as every client must see it."""
+
+    name: str
+    server_name: str
+    tools: frozenset[str]  # every tool listed
+    listed: Mapping[str, Listed]  # details of some
+    calls: tuple[Call, ...]
+
+
+# ------------------------------------------------------------------ the shop (_shop_app.py)
+
+SHOP_TOOLS = [
+    "create_item",
+    "delete_item",
+    "get_item",
+    "list_items",
+    "login",
+    "pay",
+    "rename_item",
+    "upload",
+]
+KETTLE = {"id": 1, "name": "kettle", "price": 30.0, "tags": ["kitchen"]}
+RENAMED = {"id": 1, "name": "big/kettle", "price": 35.0, "tags": []}
+
+
+def shop_listed(prefix: str) -> dict[str, Listed]:
+    return {
+        # path `item_id`, query `name` (renamed, as the body has a `name`) and the body
+        f"{prefix}rename_item": Listed(
+            properties=("item_id", "name", "name__query", "price", "tags"),
+            required=("item_id", "name", "name__query", "price"),
+            output_schema=True,
+        ),
+        f"{prefix}get_item": Listed(("item_id", "x-currency"), ("item_id",), output_schema=True),
+        f"{prefix}list_items": Listed(("limit", "tag"), output_schema=True),
+        f"{prefix}delete_item": Listed(("item_id",), ("item_id",)),
+    }
+
+
+def shop_calls(prefix: str, base_url: str) -> tuple[Call, ...]:
+    """The shop's calls; list_items first, as rename_item drops the kettle's tags."""
+    return (
+        # a JSON array answer, wrapped as {"result": [...]} (structured content is an object)
+        Call(
+            f"{prefix}list_items",
+            {"tag": ["kitchen"]},
+            text='[{"name":"kettle","price":30.0,"tags":["kitchen"],"id":1}]',
+            structured={"result": [KETTLE]},
+        ),
+        Call(
+            f"{prefix}rename_item",
+            {"item_id": 1, "name__query": "big", "name": "kettle", "price": 35.0},
+            text='{"name":"big/kettle","price":35.0,"tags":[],"id":1}',
+            structured=RENAMED,
+        ),
+        Call(
+            f"{prefix}get_item",
+            {"item_id": 7},
+            is_error=True,
+            text=f'GET {base_url}/items/7 answered HTTP 404: {{"detail":"no item 7"}}',
+        ),
+        # a form body, and a string answer wrapped as {"result": "..."}
+        Call(
+            f"{prefix}login", {"user": "ada"}, text="ada:False", structured={"result": "ada:False"}
+        ),
+    )
+
+
+SHAPE_ROWS = [
+    Shape(
+        name="openapi",
+        server_name="shop-openapi",
+        tools=frozenset(SHOP_TOOLS),
+        listed=shop_listed(""),
+        calls=shop_calls("", "http://shop"),
+    ),
+    Shape(
+        name="fastapi",
+        server_name="shop-fastapi",
+        tools=frozenset(SHOP_TOOLS),
+        listed=shop_listed(""),
+        calls=shop_calls("", "http://fastapi"),
+    ),
+    Shape(
+        name="proxy",
+        server_name="compose-front",
+        # the front's own tool, and the upstream's under the mount's namespace
+        tools=frozenset(["status", "shop_note", *(f"shop_{name}" for name in SHOP_TOOLS)]),
+        listed={
+            **shop_listed("shop_"),
+            "status": Listed((), meta=FRONT_META),
+            "shop_note": Listed(("text",), ("text",), meta=NOTE_META),
+        },
+        calls=(
+            *shop_calls("shop_", "http://fastapi"),
+            Call("status", {}, text="ok"),
+            Call("shop_note", {"text": "hi"}, text="noted: hi"),
+        ),
+    ),
+]
+
+
+# ------------------------------------------------------------------ the check
+
+
+def check_tool(name: str, tool: dict[str, Any], want: Listed) -> None:
+    schema = tool["inputSchema"]
+    assert schema["type"] == "object", name
+    assert tuple(sorted(schema.get("properties", {}))) == want.properties, name
+    assert tuple(sorted(schema.get("required", []))) == want.required, name
+    assert ("outputSchema" in tool) == want.output_schema, name
+    assert tool.get("_meta") == want.meta, name
+
+
+def check(summary: dict[str, Any], shape: Shape, client: str, mode: str, era: str) -> None:
+    assert (summary["client"], summary["mode"]) == (client, mode)
+    assert summary["protocol_version"] == era
+    assert summary["server_name"] == shape.server_name
+    assert set(summary["tools"]) == shape.tools
+    for name, want in shape.listed.items():
+        check_tool(name, summary["tools"][name], want)
+    got = [{k: v for k, v in call.items() if k != "_meta"} for call in summary["calls"]]
+    # `error` None: the SDK took each answer, its structured content checked against the
+    # listed output schema; a tool error is an answer (isError), not a failed request.
+    assert got == [
+        {"is_error": c.is_error, "text": c.text, "structured": c.structured, "error": None}
+        for c in shape.calls
+    ]
+
+
+def calls_json(shape: Shape) -> str:
+    return json.dumps([[call.tool, call.arguments] for call in shape.calls])
+
+
+def run_client(client: str, mode: str, shape: Shape, target: list[str], how: str) -> Any:
+    argv = [*client_command(client, SUITE), mode, calls_json(shape), *target]
+    return run_summary(argv, f"{client} client ({mode}) vs mcpkit {shape.name} over {how}")
+
+
+SHAPE_PARAMS = [pytest.param(shape, id=shape.name) for shape in SHAPE_ROWS]
+RUN_PARAMS = [pytest.param(*run, id=f"{run[0]}-{run[1]}") for run in RUNS]
+
+
+def test_every_server_shape_has_a_row() -> None:
+    assert sorted(SHAPES) == sorted(shape.name for shape in SHAPE_ROWS)
+
+
+@pytest.mark.parametrize("shape", SHAPE_PARAMS)
+@pytest.mark.parametrize(("client", "mode", "era"), RUN_PARAMS)
+async def test_sdk_clients_over_http(shape: Shape, client: str, mode: str, era: str) -> None:
+    app = SHAPES[shape.name]().http_app()
+    async with serving(app) as base:
+        # The client runs in a thread: this loop serves it.
+        target = [f"{base}/mcp"]
+        summary = await asyncio.to_thread(run_client, client, mode, shape, target, "HTTP")
+    check(summary, shape, client, mode, era)
+
+
+@pytest.mark.parametrize("shape", SHAPE_PARAMS)
+@pytest.mark.parametrize(("client", "mode", "era"), RUN_PARAMS)
+def test_sdk_clients_over_stdio(shape: Shape, client: str, mode: str, era: str) -> None:
+    target = [*server_command("mcpkit", SUITE), shape.name]
+    check(run_client(client, mode, shape, target, "stdio"), shape, client, mode, era)
