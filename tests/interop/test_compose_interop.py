@@ -26,9 +26,11 @@ from interop_harness import PEERS, client_command, run_summary, server_command
 sys.path.insert(0, str(PEERS))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 from _serving import serving
-from mcpkit_compose_server import FRONT_META, NOTE_META, SHAPES
+from mcpkit_compose_server import FRONT_META, NOTE_META, NOTED_META, SHAPES
 
 SUITE = "compose"  # which peers (see interop_harness)
+# Under 2026-07-28 every result names the server that answered in `_meta` (basic/lifecycle).
+SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
 
@@ -50,6 +52,7 @@ class Call:
     is_error: bool = False
     text: str | None = None
     structured: Any = None
+    meta: Mapping[str, Any] | None = None  # the result's `_meta`, less the reserved key below
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def shop_listed(prefix: str) -> dict[str, Listed]:
 
 
 def shop_calls(prefix: str, base_url: str) -> tuple[Call, ...]:
-    """The shop's calls; list_items first, as rename_item drops the kettle's tags."""
+    """The shop's calls; those that read the kettle first, as rename_item changes it."""
     return (
         # a JSON array answer, wrapped as {"result": [...]} (structured content is an object)
         Call(
@@ -112,6 +115,21 @@ def shop_calls(prefix: str, base_url: str) -> tuple[Call, ...]:
             {"tag": ["kitchen"]},
             text='[{"name":"kettle","price":30.0,"tags":["kitchen"],"id":1}]',
             structured={"result": [KETTLE]},
+        ),
+        # a path parameter and a header one; the answer's schema is an open object
+        Call(
+            f"{prefix}get_item",
+            {"item_id": 1, "x-currency": "USD"},
+            text='{"item":{"name":"kettle","price":30.0,"tags":["kitchen"],"id":1},'
+            '"currency":"USD"}',
+            structured={"item": KETTLE, "currency": "USD"},
+        ),
+        # a body that is one of two schemas (`anyOf` in the input schema)
+        Call(
+            f"{prefix}pay",
+            {"body": {"kind": "card", "number": "4111"}, "amount": 2.5},
+            text='{"paid":2.5,"by":"card"}',
+            structured={"paid": 2.5, "by": "card"},
         ),
         Call(
             f"{prefix}rename_item",
@@ -160,7 +178,7 @@ SHAPE_ROWS = [
         calls=(
             *shop_calls("shop_", "http://fastapi"),
             Call("status", {}, text="ok"),
-            Call("shop_note", {"text": "hi"}, text="noted: hi"),
+            Call("shop_note", {"text": "hi"}, text="noted: hi", meta=NOTED_META),
         ),
     ),
 ]
@@ -185,13 +203,29 @@ def check(summary: dict[str, Any], shape: Shape, client: str, mode: str, era: st
     assert set(summary["tools"]) == shape.tools
     for name, want in shape.listed.items():
         check_tool(name, summary["tools"][name], want)
-    got = [{k: v for k, v in call.items() if k != "_meta"} for call in summary["calls"]]
     # `error` None: the SDK took each answer, its structured content checked against the
     # listed output schema; a tool error is an answer (isError), not a failed request.
-    assert got == [
-        {"is_error": c.is_error, "text": c.text, "structured": c.structured, "error": None}
+    assert [result_of(call, era, shape) for call in summary["calls"]] == [
+        {
+            "is_error": c.is_error,
+            "text": c.text,
+            "structured": c.structured,
+            "_meta": dict(c.meta) if c.meta else None,
+            "error": None,
+        }
         for c in shape.calls
     ]
+
+
+def result_of(call: dict[str, Any], era: str, shape: Shape) -> dict[str, Any]:
+    """A call's summary, with the front's `serverInfo` checked and taken out of its `_meta`."""
+    meta = dict(call.get("_meta") or {})
+    info = meta.pop(SERVER_INFO, None)
+    if era == STATELESS:
+        assert info is not None and info["name"] == shape.server_name, call
+    else:
+        assert info is None, call
+    return {**call, "_meta": meta or None}
 
 
 def calls_json(shape: Shape) -> str:

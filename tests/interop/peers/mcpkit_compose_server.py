@@ -8,7 +8,7 @@ Shapes (each a `Server`, made fresh, so two runs share no state):
 - `fastapi`: `Server.from_fastapi` over the same app;
 - `proxy`: a front server with a tool of its own (`status`) that mounts, under `shop`, a
   `ProxyServer` of `python mcpkit_compose_server.py upstream` (the `fastapi` shop plus a tool
-  `note` whose listing carries `_meta`).
+  `note` whose listing and result carry `_meta`).
 
 A shape is added with one factory decorated `@shape("name")` here and one `Shape` row in
 test_compose_interop.py (which checks that the two agree).
@@ -25,6 +25,7 @@ import httpx
 
 from mcpkit import Server
 from mcpkit.proxy import ProxyServer
+from mcpkit.types import CallToolResult, TextContent
 
 SHOP_APP = Path(__file__).resolve().parents[2] / "openapi"  # _shop_app.py's folder
 __all__ = ["SHAPES", "shape"]
@@ -34,6 +35,7 @@ SHAPES: dict[str, Callable[[], Server]] = {}
 # reverse-DNS form) and a plain one, which every client must hand on as they are.
 FRONT_META = {"com.example.front/role": "status", "plain": 1}
 NOTE_META = {"com.example.shop/owner": "shop", "plain": True}
+NOTED_META = {"com.example.shop/trace": "n-1"}  # `_meta` of `note`'s result
 
 
 def shop_app() -> Any:
@@ -74,9 +76,9 @@ def upstream_shop() -> Server:
     server = Server.from_fastapi(shop_app(), name="shop-upstream")
 
     @server.tool(meta=NOTE_META)
-    def note(text: str) -> str:
-        """Echo a note."""
-        return f"noted: {text}"
+    def note(text: str) -> CallToolResult:
+        """Echo a note, with `_meta` on the result."""
+        return CallToolResult(content=[TextContent(text=f"noted: {text}")], meta=NOTED_META)
 
     return server
 
