@@ -53,6 +53,15 @@ class Call:
     text: str | None = None
     structured: Any = None
     meta: Mapping[str, Any] | None = None  # the result's `_meta`, less the reserved key below
+    refused: bool = False  # answered with a JSON-RPC error (the SDK raises), not a result
+
+    def summary(self) -> dict[str, Any]:
+        """This call as a client's summary must have it (`error` None: the SDK took it)."""
+        if self.refused:
+            return {"refused": True}
+        meta = dict(self.meta) if self.meta else None
+        answer = {"is_error": self.is_error, "text": self.text, "structured": self.structured}
+        return {**answer, "_meta": meta, "error": None}
 
 
 @dataclass(frozen=True)
@@ -179,6 +188,8 @@ SHAPE_ROWS = [
             *shop_calls("shop_", "http://fastapi"),
             Call("status", {}, text="ok"),
             Call("shop_note", {"text": "hi"}, text="noted: hi", meta=NOTED_META),
+            # the upstream's own name is not the front's
+            Call("note", {"text": "hi"}, refused=True),
         ),
     ),
 ]
@@ -205,20 +216,18 @@ def check(summary: dict[str, Any], shape: Shape, client: str, mode: str, era: st
         check_tool(name, summary["tools"][name], want)
     # `error` None: the SDK took each answer, its structured content checked against the
     # listed output schema; a tool error is an answer (isError), not a failed request.
-    assert [result_of(call, era, shape) for call in summary["calls"]] == [
-        {
-            "is_error": c.is_error,
-            "text": c.text,
-            "structured": c.structured,
-            "_meta": dict(c.meta) if c.meta else None,
-            "error": None,
-        }
-        for c in shape.calls
+    got = summary["calls"]
+    assert len(got) == len(shape.calls)
+    assert [result_of(g, w, era, shape) for g, w in zip(got, shape.calls, strict=True)] == [
+        call.summary() for call in shape.calls
     ]
 
 
-def result_of(call: dict[str, Any], era: str, shape: Shape) -> dict[str, Any]:
-    """A call's summary, with the front's `serverInfo` checked and taken out of its `_meta`."""
+def result_of(call: dict[str, Any], want: Call, era: str, shape: Shape) -> dict[str, Any]:
+    """A call's summary, with the front's `serverInfo` checked and taken out of its `_meta`
+    (an SDK's error is kept whole, unless the call was to be refused)."""
+    if call.get("error") is not None:
+        return {"refused": True} if want.refused else call
     meta = dict(call.get("_meta") or {})
     info = meta.pop(SERVER_INFO, None)
     if era == STATELESS:
