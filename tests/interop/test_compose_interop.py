@@ -159,7 +159,53 @@ def shop_calls(prefix: str, base_url: str) -> tuple[Call, ...]:
     )
 
 
+# ------------------------------------------------------------------ the petstore (_petstore.py)
+
+REX = {"id": 1, "name": "Rex", "tag": None, "kind": "dog", "owner": None}
+TREE = {"name": "a", "children": [{"name": "b", "children": []}]}
+PETSTORE = Shape(
+    name="petstore",
+    server_name="Pet Store",
+    # `add pet!` and an operation without operationId, named by what tool names allow
+    tools=frozenset(["add_pet", "categoryTree", "delete_pets_petId", "getPet", "listPets"]),
+    listed={
+        "getPet": Listed(("petId",), ("petId",), output_schema=True),
+        "categoryTree": Listed(("depth", "id"), ("id",), output_schema=True),
+        "delete_pets_petId": Listed(("X-Api-Key", "petId"), ("X-Api-Key", "petId")),
+    },
+    calls=(
+        # `nullable` (3.0) answers, checked against the 2020-12 schemas made of them
+        Call(
+            "listPets",
+            {},
+            text=json.dumps([REX], separators=(",", ":")),
+            structured={"result": [REX]},
+        ),
+        Call("getPet", {"petId": 1}, text=json.dumps(REX, separators=(",", ":")), structured=REX),
+        # a recursive schema (`$ref` to itself), kept as `$defs`
+        Call(
+            "categoryTree",
+            {"id": "a"},
+            text=json.dumps(TREE, separators=(",", ":")),
+            structured=TREE,
+        ),
+        Call(
+            "getPet",
+            {"petId": 9},
+            is_error=True,
+            text='GET http://pets.test/v1/pets/9 answered HTTP 404: {"error":"no such pet"}',
+        ),
+        Call(
+            "add_pet",
+            {"name": "Tom", "kind": "cat"},
+            text='{"name":"Tom","kind":"cat","id":2}',
+            structured={"name": "Tom", "kind": "cat", "id": 2},
+        ),
+    ),
+)
+
 SHAPE_ROWS = [
+    PETSTORE,
     Shape(
         name="openapi",
         server_name="shop-openapi",

@@ -5,6 +5,8 @@ Shapes (each a `Server`, made fresh, so two runs share no state):
 
 - `openapi`: `Server.from_openapi` over the document of tests/openapi/_shop_app.py's FastAPI
   shop, its calls going to the app through an in-process `httpx.ASGITransport`;
+- `petstore`: `Server.from_openapi` over tests/openapi/_petstore.py, an OpenAPI 3.0 document
+  (`nullable`, a `discriminator`, a recursive schema), its API a small `httpx.MockTransport`;
 - `fastapi`: `Server.from_fastapi` over the same app;
 - `proxy`: a front server with a tool of its own (`status`) that mounts, under `shop`, a
   `ProxyServer` of `python mcpkit_compose_server.py upstream` (the `fastapi` shop plus a tool
@@ -16,6 +18,7 @@ test_compose_interop.py (which checks that the two agree).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +30,10 @@ from mcpkit import Server
 from mcpkit.proxy import ProxyServer
 from mcpkit.types import CallToolResult, TextContent
 
-SHOP_APP = Path(__file__).resolve().parents[2] / "openapi"  # _shop_app.py's folder
 __all__ = ["SHAPES", "shape"]
+
+# _shop_app.py and _petstore.py, imported where used: the `proxy` shape's front needs no FastAPI
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "openapi"))
 
 SHAPES: dict[str, Callable[[], Server]] = {}
 # `_meta` of the front's own tool and of the upstream's `note`: a prefixed key (the spec's
@@ -39,9 +44,7 @@ NOTED_META = {"com.example.shop/trace": "n-1"}  # `_meta` of `note`'s result
 
 
 def shop_app() -> Any:
-    """A fresh FastAPI shop (imported here: the `proxy` shape's front needs no FastAPI)."""
-    if str(SHOP_APP) not in sys.path:
-        sys.path.insert(0, str(SHOP_APP))
+    """A fresh FastAPI shop."""
     from _shop_app import make_app
 
     return make_app()
@@ -63,6 +66,34 @@ def openapi_shop() -> Server:
     app = shop_app()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")
     return Server.from_openapi(app.openapi(), client=client, name="shop-openapi")
+
+
+REX = {"id": 1, "name": "Rex", "tag": None, "kind": "dog", "owner": None}
+TREE = {"name": "a", "children": [{"name": "b", "children": []}]}
+
+
+def pet_api(request: httpx.Request) -> httpx.Response:
+    """The petstore document's API, as far as the test calls it."""
+    match request.method, request.url.path:
+        case "GET", "/v1/pets":
+            return httpx.Response(200, json=[REX])
+        case "GET", "/v1/pets/1":
+            return httpx.Response(200, json=REX)
+        case "POST", "/v1/pets":
+            return httpx.Response(201, json={**json.loads(request.content), "id": 2})
+        case "GET", "/v1/categories/a/tree":
+            return httpx.Response(200, json=TREE)
+    return httpx.Response(404, json={"error": "no such pet"})
+
+
+@shape("petstore")
+def petstore() -> Server:
+    """The petstore document, its calls answered by `pet_api`."""
+    from _petstore import petstore as document
+
+    transport = httpx.MockTransport(pet_api)
+    client = httpx.AsyncClient(transport=transport, base_url="http://pets.test/v1")
+    return Server.from_openapi(document(), client=client)
 
 
 @shape("fastapi")
