@@ -1,6 +1,6 @@
 """Composed mcpkit servers used by the official Python SDK's and the TypeScript SDK v2's clients.
 
-Each shape of peers/mcpkit_compose_server.py (a server from an OpenAPI document, one from a
+Each shape of peers/mcpkit_compose_server.py (servers from OpenAPI documents, one from a
 FastAPI app, a front server with a mounted proxy) is served over Streamable HTTP (uvicorn on
 an ephemeral port of 127.0.0.1, in this process) and over stdio (a process per client); each
 client, in each era it speaks, lists its tools and calls some. A call whose arguments come
@@ -29,7 +29,8 @@ from _serving import serving
 from mcpkit_compose_server import FRONT_META, NOTE_META, NOTED_META, SHAPES
 
 SUITE = "compose"  # which peers (see interop_harness)
-# Under 2026-07-28 every result names the server that answered in `_meta` (basic/lifecycle).
+# Under 2026-07-28 mcpkit names the server that answered in each result's `_meta` (basic/index,
+# "_meta": a key the spec reserves; the front's, never a mounted upstream's).
 SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
