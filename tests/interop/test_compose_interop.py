@@ -312,7 +312,13 @@ async def test_sdk_clients_over_http(shape: Shape, client: str, mode: str, era: 
     check(summary, shape, client, mode, era)
 
 
-@pytest.mark.parametrize("shape", SHAPE_PARAMS)
+# Over stdio, the shape that composes most (a proxy mounted in a front server, itself over
+# stdio): the OpenAPI shapes differ from it in what is served, not in how it is carried, and
+# each run here starts two or three processes.
+STDIO_SHAPE_PARAMS = [param for param in SHAPE_PARAMS if param.id == "proxy"]
+
+
+@pytest.mark.parametrize("shape", STDIO_SHAPE_PARAMS)
 @pytest.mark.parametrize(("client", "mode", "era"), RUN_PARAMS)
 def test_sdk_clients_over_stdio(shape: Shape, client: str, mode: str, era: str) -> None:
     target = [*server_command("mcpkit", SUITE), shape.name]
