@@ -97,6 +97,10 @@ class Registry(Generic[T]):
         source.registry._dependents.append(self)
         self._changed()
 
+    def sources_changed(self) -> None:
+        """What a mounted source shows changed though its registry did not (a transform)."""
+        self._changed()
+
     def __contains__(self, key: object) -> bool:
         if key in self._items:
             return True

@@ -439,7 +439,8 @@ def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
     structuredContent; one that does not (a dataclass) still makes them an OutputError.
     """
     if isinstance(value, CallToolResult):
-        if spec.output_validator is not None:
+        # An error result says what went wrong: it carries no data the schema describes.
+        if spec.output_validator is not None and not value.is_error:
             _check_structured(spec, value.structured_content)
         return value
     structured = _structured(spec, value)  # checks the value against the hint
