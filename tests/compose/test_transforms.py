@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, Server, ToolError
-from mcpkit.transforms import Arg, Forward
+from mcpkit.server import Arg, Forward
 from mcpkit.types import CallToolResult, ToolAnnotations
 
 ERAS = ["2025-11-25", "2026-07-28"]

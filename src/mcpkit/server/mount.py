@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
+from mcpkit.server.catalog.mounted_tools import MountedTools, ToolTransforms
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
@@ -25,7 +26,6 @@ from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.catalog.views import with_ui
 from mcpkit.server.context import Context
 from mcpkit.server.surface import Mount, ServerApi
-from mcpkit.server.tool_transforms import MountedTools, ToolTransforms
 from mcpkit.types import ReadResourceResult
 
 if TYPE_CHECKING:

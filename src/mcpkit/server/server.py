@@ -53,6 +53,7 @@ from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
+from mcpkit.server.catalog.mounted_tools import ToolTransforms, transform_tool
 from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.tools import (
@@ -87,7 +88,6 @@ from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
-from mcpkit.server.tool_transforms import ToolTransforms, transform_tool
 from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import Stores, as_stores

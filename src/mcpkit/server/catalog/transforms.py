@@ -22,7 +22,7 @@ from mcpkit.server.catalog.invoke import Injected, context_parameter, is_context
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
-from mcpkit.types import CallToolResult, ToolAnnotations
+from mcpkit.types import CallToolResult, TextContent, ToolAnnotations
 
 __all__ = [
     "Arg",
@@ -80,7 +80,7 @@ class OriginalToolError(ToolError):
     that lets it pass makes that result the derived tool's, as it is."""
 
     def __init__(self, result: CallToolResult) -> None:
-        texts = [getattr(block, "text", "") for block in result.content]
+        texts = [block.text for block in result.content if isinstance(block, TextContent)]
         super().__init__(" ".join(t for t in texts if t) or "the original tool failed")
         self.result = result
 
@@ -246,7 +246,7 @@ def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrap
     try:
         hints = typing.get_type_hints(fn)
     except (NameError, TypeError):
-        hints = dict(getattr(fn, "__annotations__", {}))
+        hints = inspect.get_annotations(fn)
     forward = [p for p in signature.injected if _is_forward(hints.get(p))]
     if not forward:
         raise TypeError(

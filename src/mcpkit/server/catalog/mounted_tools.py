@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcpkit.errors import ToolError
+from mcpkit.runtime.layers import call_through
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.tools import ToolSpec, run_tool
 from mcpkit.server.catalog.transforms import (
@@ -23,7 +24,6 @@ from mcpkit.server.catalog.transforms import (
     ToolTransformOptions,
     derive_tool,
 )
-from mcpkit.server.middleware import call_through
 from mcpkit.server.surface import Mount, ServerApi
 from mcpkit.types import CallToolRequestParams, CallToolResult, Tool
 
@@ -52,7 +52,12 @@ class MountedTools:
         self.mount = mount
         self._show = show
         self._names = dict(tool_names or {})
-        self._transforms = transforms
+        self._by_name: dict[str, ToolTransform] = {}
+        self._for_each: Callable[[Tool], ToolTransform | None] | None = None
+        if callable(transforms):
+            self._for_each = transforms
+        elif transforms is not None:
+            self._by_name = dict(transforms)
         #: Transforms made later (`transform_tool` of a mounted name), by key.
         self._later: dict[str, ToolTransform] = {}
         #: Keys the parent does not show (their derived tool replaced them).
@@ -128,11 +133,9 @@ class MountedTools:
     def _transform(self, key: str, spec: ToolSpec) -> ToolTransform | None:
         found = self._later.get(key)
         if found is None:
-            given = self._transforms
-            if isinstance(given, Mapping):
-                found = given.get(key)
-            elif given is not None:
-                found = given(spec.wire)
+            found = self._by_name.get(key)
+            if found is None and self._for_each is not None:
+                found = self._for_each(spec.wire)
         name = self._names.get(key)
         if name is None:
             return found
@@ -141,10 +144,7 @@ class MountedTools:
         return dataclasses.replace(found or ToolTransform(), name=name)
 
     def _named(self) -> set[str]:
-        named = set(self._names)
-        if isinstance(self._transforms, Mapping):
-            named |= set(self._transforms)
-        return named
+        return set(self._names) | set(self._by_name)
 
     def _note_missing(self) -> None:
         """Log, once, a name given at mount time that the mounted server no longer has (or,
@@ -175,19 +175,30 @@ async def invoke_mounted(
         spec = server.tools.get(key)
         if spec is None:
             raise ToolError(f"the tool {key!r} of {server.name!r} that this one calls is gone")
-        origin = server.tools.origin(key)
+        origin = mounted_origin(server, key)
         given = params.arguments or {}
-        if origin is not None and isinstance(origin[0], MountedTools):
-            source, inner_key = origin
-            if not source.is_transformed(inner_key):  # a plain mount: its server runs it
-                return await invoke_mounted(source.mount, inner_key, inner, given)
-        return await _run_here(spec, inner, given)
+        if origin is not None and not origin[0].is_transformed(origin[1]):
+            # a plain mount: its own server runs it
+            return await invoke_mounted(origin[0].mount, origin[1], inner, given)
+        result: CallToolResult = await _run_here(spec, inner, given)
+        return result
 
     params = CallToolRequestParams(name=key, arguments=arguments)
     if not server.middleware:
         return await run(params)
     result: CallToolResult = await call_through(server.middleware, inner, params, run)
     return result
+
+
+def mounted_origin(server: ServerApi, name: str) -> tuple[MountedTools, str] | None:
+    """The mount's tools that `server`'s tool `name` comes from, and its key there; None
+    for one of `server`'s own."""
+    origin = server.tools.origin(name)
+    if origin is None:
+        return None
+    source = origin[0]
+    assert isinstance(source, MountedTools)  # (what a mount shows tools by)
+    return source, origin[1]
 
 
 def _run_here(spec: ToolSpec, ctx: Any, arguments: dict[str, Any]) -> Any:
@@ -217,14 +228,8 @@ def transform_tool(
     name = transform.name or tool
     if name in server.tools and (keep_original or name != tool):
         raise ValueError(f"a tool named {name!r} is already registered")
-    origin = server.tools.origin(tool)
-    mounted = (
-        origin
-        if origin is not None
-        and isinstance(origin[0], MountedTools)
-        and not origin[0].is_transformed(origin[1])
-        else None
-    )
+    origin = mounted_origin(server, tool)
+    mounted = None if origin is None or origin[0].is_transformed(origin[1]) else origin
     if mounted is not None and not keep_original:  # shown live, in its place
         source, key = mounted
         derive_tool(spec, transform, _never)  # refused here, not at the next listing
@@ -242,7 +247,6 @@ def transform_tool(
         if origin is None:
             server.tools.remove(tool)
         else:  # a derived tool its mount shows: the parent runs it, so it is held here
-            assert isinstance(origin[0], MountedTools)
             origin[0].hide(origin[1])
     server.tools.add(derived.name, derived)
     return derived
