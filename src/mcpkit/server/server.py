@@ -62,6 +62,7 @@ from mcpkit.server.catalog.tools import (
     tool_error_prefix_format,
 )
 from mcpkit.server.catalog.transforms import ToolTransformOptions
+from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
@@ -286,6 +287,7 @@ class Server:
         self.prompts = catalog.prompts
         self.completers = catalog.completers
         self.skills = catalog.skills
+        self._visibility = catalog.visibility
         #: The protocol sessions it builds, each of `_session_type` (`new_connection`,
         #: `request_peer`).
         self._protocols = ProtocolSessions(self, catalog, self._session_type)
@@ -469,6 +471,9 @@ class Server:
     remove_skill = served_by("_catalog", Catalog.remove_skill)
     completion = served_by("_catalog", Catalog.completion)
     declare_extension = served_by("_catalog", Catalog.declare_extension)
+    # Which of them it shows (`catalog.visibility`; docs/compose.md, "Tags and visibility").
+    enable = served_by("_visibility", Visibility.enable)
+    disable = served_by("_visibility", Visibility.disable)
 
     def completable(self) -> bool:
         """Whether anything can be completed (completers, or Literal/Enum arguments), here or

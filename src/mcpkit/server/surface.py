@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
+    from mcpkit.server.catalog.visibility import Kind
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
@@ -279,6 +280,27 @@ class ServerApi(Protocol):
         settings: Mapping[str, Any] | None = None,
         *,
         methods: Mapping[str, ExtensionHandler] | None = None,
+    ) -> None: ...
+
+    def enable(
+        self,
+        /,
+        *names: str,
+        tags: Collection[str] | None = None,
+        version: str | None = None,
+        kinds: Collection[Kind] | None = None,
+        only: bool = False,
+        **misspelt: Never,
+    ) -> None: ...
+
+    def disable(
+        self,
+        /,
+        *names: str,
+        tags: Collection[str] | None = None,
+        version: str | None = None,
+        kinds: Collection[Kind] | None = None,
+        **misspelt: Never,
     ) -> None: ...
 
     def add_middleware(self, middleware: _Layer) -> None: ...
