@@ -164,3 +164,34 @@ async def test_transforms_that_cannot_be_made_are_refused() -> None:
         server.transform_tool("search", wrap=no_forward)
     # nothing refused took the original away
     assert "search" in server.tools
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_derived_tool_has_its_own_tags_or_the_originals(era: str) -> None:
+    server = Server("docs")
+
+    @server.tool(tags={"search"}, version="2", meta={"owner": "docs-team"})
+    def search(q: str) -> str:
+        return q
+
+    server.transform_tool("search", name="lookup", keep_original=True)
+    derived = server.transform_tool(
+        "search", name="admin_search", keep_original=True, tags={"admin"}
+    )
+    server.disable(tags={"admin"})
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        tools = {t.name: t for t in await client.list_tools()}
+        assert set(tools) == {"search", "lookup"}  # admin_search: disabled by its own tag
+        lookup = tools["lookup"].meta
+        assert lookup == {
+            "owner": "docs-team",
+            "io.mcpkit/tags": ["search"],
+            "io.mcpkit/version": "2",
+        }
+        assert _text(await client.call_tool("lookup", {"q": "x"})) == "x"
+    assert derived.tags == frozenset({"admin"})
+    assert derived.wire.meta == {
+        "owner": "docs-team",
+        "io.mcpkit/tags": ["admin"],
+        "io.mcpkit/version": "2",
+    }

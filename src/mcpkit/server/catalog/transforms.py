@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final, Protocol, TypedDict, cast
 
 import msgspec
 
 from mcpkit.errors import ToolError
 from mcpkit.server.catalog.invoke import Injected, context_parameter, is_context_annotation
+from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set, with_labels
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
@@ -93,6 +94,7 @@ class ToolTransformOptions(TypedDict, total=False):
     description: str | None
     annotations: ToolAnnotations | None
     meta: dict[str, Any] | None
+    tags: Iterable[str] | None
     arguments: Mapping[str, Arg] | None
     wrap: Callable[..., Any] | None
 
@@ -100,7 +102,8 @@ class ToolTransformOptions(TypedDict, total=False):
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ToolTransform:
     """A derived tool's differences from its original: `name`, `title`, `description`,
-    `annotations` and `meta` replace the original's (None keeps them); `arguments` maps an
+    `annotations`, `meta` and `tags` replace the original's (None keeps them; the version
+    is the original's); `arguments` maps an
     argument of the original to its `Arg`; `wrap` is a function (sync or async) that gets
     the derived arguments by name and a parameter annotated `Forward`, and returns the
     result (a return hint with an output schema replaces the original's)."""
@@ -110,6 +113,7 @@ class ToolTransform:
     description: str | None = None
     annotations: ToolAnnotations | None = None
     meta: dict[str, Any] | None = None
+    tags: Iterable[str] | None = None
     arguments: Mapping[str, Arg] | None = None
     wrap: Callable[..., Any] | None = None
 
@@ -274,6 +278,7 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
     TypeError for a transform that does not fit it."""
     name = transform.name or original.name
     check_tool_name(name)
+    tags = original.tags if transform.tags is None else tag_set(f"tool {name!r}", transform.tags)
     schema, mapping = _derived_schema(
         original.name, original.wire.input_schema, transform.arguments or {}
     )
@@ -301,7 +306,7 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
         input_schema=schema,
         output_schema=output_schema,
         annotations=_pick(transform.annotations, original.wire.annotations),
-        meta=_pick(transform.meta, original.wire.meta),
+        meta=_labelled(transform.meta, original.wire.meta, tags, original.version),
     )
     return dataclasses.replace(
         made,
@@ -310,7 +315,22 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
         scopes=original.scopes,
         task_begins=original.task_begins,
         ui=original.ui,
+        tags=tags,
+        version=original.version,
     )
+
+
+def _labelled(
+    given: dict[str, Any] | None,
+    kept: dict[str, Any] | None,
+    tags: frozenset[str],
+    version: str | None,
+) -> dict[str, Any] | None:
+    """The derived tool's `_meta`: the one given (else the original's, less its labels),
+    labelled with its own tags and version."""
+    if given is None and kept is not None:
+        given = {k: v for k, v in kept.items() if k not in (TAGS_META_KEY, VERSION_META_KEY)}
+    return with_labels(given or None, tags, version)
 
 
 def _pick(given: Any, kept: Any) -> Any:
