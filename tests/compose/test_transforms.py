@@ -195,3 +195,50 @@ async def test_a_derived_tool_has_its_own_tags_or_the_originals(era: str) -> Non
         "io.mcpkit/tags": ["admin"],
         "io.mcpkit/version": "2",
     }
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_wrapper_gets_the_derived_defaults_and_forwards_by_derived_names(
+    era: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, calls = search_server()
+    seen: list[int] = []
+
+    async def relay(forward: Forward, query: str, limit: int = 99) -> CallToolResult:
+        seen.append(limit)
+        if query == "by the original's name":
+            return await forward(q=query)
+        return await forward(query=query, limit=limit)
+
+    server.transform_tool(
+        "search",
+        arguments={
+            "q": Arg(name="query"),
+            "limit": Arg(default=4),
+            "debug": Arg(hide=True),
+            "user": Arg(hide=True),
+        },
+        wrap=relay,
+    )
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        await client.call_tool("search", {"query": "owls"})
+        wrong = await client.call_tool("search", {"query": "by the original's name"})
+        assert wrong.is_error
+    assert seen == [4, 4]
+    assert [c["limit"] for c in calls] == [4]  # the second never reached the original
+    assert "forward() got 'q', which the derived tool does not have" in caplog.text
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_derived_tool_can_be_derived_from_again(era: str) -> None:
+    server, calls = search_server()
+    server.transform_tool("search", name="find", arguments={"q": Arg(name="query")})
+    server.transform_tool(
+        "find", name="find_owls", arguments={"query": Arg(hide=True, value="owls")}
+    )
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        assert [t.name for t in await client.list_tools()] == ["find_owls"]
+        result = await client.call_tool("find_owls", {"limit": 2})
+        assert result.structured_content is not None
+        assert (result.structured_content["q"], result.structured_content["limit"]) == ("owls", 2)
+    assert len(calls) == 1

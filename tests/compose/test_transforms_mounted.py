@@ -277,3 +277,50 @@ async def test_an_openapi_tool_is_transformed_by_itself_or_mounted(era: str) -> 
             }
             missing = await client.call_tool("shop_get_item", {"item_id": 7})
             assert missing.is_error  # the API's error, as the original gives it
+
+
+async def test_a_renamed_tool_that_disappears_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    child, _ = weather()
+    front = Server("front")
+    front.mount(child, "w", tool_names={"alerts": "warnings"})
+    async with asyncio.timeout(WAIT), Client(front) as client:
+        assert "warnings" in {t.name for t in await client.list_tools()}
+        child.remove_tool("alerts")
+        assert "warnings" not in {t.name for t in await client.list_tools()}
+    assert "mounted server 'weather' has no tool 'alerts'" in caplog.text
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_tool_a_mount_derived_is_derived_from_again(era: str) -> None:
+    child, seen = weather()
+    front = Server("front")
+    front.mount(child, "w", tool_names={"alerts": "warnings"})
+    front.transform_tool(
+        "warnings", name="north_warnings", arguments={"region": Arg(hide=True, value="north")}
+    )
+    async with asyncio.timeout(WAIT), Client(front, protocol=era) as client:
+        names = {t.name for t in await client.list_tools()}
+        assert "north_warnings" in names and "warnings" not in names
+        result = await client.call_tool("north_warnings", {})
+        assert _text(result) == "no alerts in north"
+        with pytest.raises(Exception, match="Unknown tool"):
+            await client.call_tool("warnings", {"region": "south"})
+    assert seen == ["weather:alerts"]
+
+
+async def test_a_proxied_tool_whose_transform_does_not_fit_is_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    child, _ = weather()
+    front = Server("front")
+    front.mount(
+        ProxyServer(child),
+        "up",
+        transforms={"alerts": ToolTransform(arguments={"area": Arg(name="zone")})},
+    )
+    async with asyncio.timeout(WAIT), Client(front) as client:
+        names = {t.name for t in await client.list_tools()}
+    assert names == {"up_forecast", "up_season"}  # not shown untransformed
+    assert "mounted tool 'alerts' is not shown: tool 'up_alerts' has no argument 'area'" in (
+        caplog.text
+    )

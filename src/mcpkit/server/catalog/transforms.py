@@ -131,8 +131,18 @@ class _Mapping:
     defaults: dict[str, Any]
     hidden: dict[str, Arg]
 
+    @property
+    def renamed(self) -> set[str]:
+        """The original names of renamed arguments."""
+        return set(self.renames.values())
+
     async def original_arguments(self, ctx: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
         given = {**self.defaults, **arguments}
+        for key in given:
+            if key in self.hidden or (key not in self.renames and key in self.renamed):
+                # (forward() takes the derived tool's names: the original's own would
+                # quietly pass a hidden value, or skip the rename)
+                raise TypeError(f"forward() got {key!r}, which the derived tool does not have")
         mapped = {self.renames.get(k, k): _json(v) for k, v in given.items()}
         for name, arg in self.hidden.items():
             if arg.compute is not None:
@@ -295,7 +305,9 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
     async def tool(ctx: Injected, **arguments: Any) -> Any:
         if wrap is None:
             return await call_original(ctx, arguments)
-        return await _run_wrapper(wrap, ctx, arguments, call_original)
+        # The wrapper gets the defaults the derived schema shows, not its own.
+        given = {**mapping.defaults, **arguments}
+        return await _run_wrapper(wrap, ctx, given, call_original)
 
     made = make_tool(tool, name=name, input_schema=schema, output_schema=output_schema)
     wire = msgspec.structs.replace(
