@@ -242,3 +242,18 @@ async def test_a_derived_tool_can_be_derived_from_again(era: str) -> None:
         assert result.structured_content is not None
         assert (result.structured_content["q"], result.structured_content["limit"]) == ("owls", 2)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_an_error_result_of_a_tool_with_an_output_schema_goes_as_it_is(era: str) -> None:
+    # What lets a derived tool pass its original's error on: an error result carries no
+    # data, so it is not held to the output schema.
+    server = Server("strict")
+
+    @server.tool(output_schema={"type": "object", "properties": {"n": {"type": "integer"}}})
+    def count() -> CallToolResult:
+        return CallToolResult(content=[], is_error=True)
+
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        result = await client.call_tool("count", {})
+    assert result.is_error and result.content == []
