@@ -324,3 +324,26 @@ async def test_a_proxied_tool_whose_transform_does_not_fit_is_left_out(
     assert "mounted tool 'alerts' is not shown: tool 'up_alerts' has no argument 'area'" in (
         caplog.text
     )
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_hidden_value_cannot_be_overridden_through_an_open_schema(era: str) -> None:
+    # A proxied tool's schema may let any property through: the derived one still refuses
+    # the names it hides or renamed.
+    upstream = Server("upstream")
+
+    @upstream.tool(input_schema={"type": "object", "properties": {"key": {"type": "string"}}})
+    def whoami(key: str = "", name: str = "") -> str:
+        return f"key={key} name={name}"
+
+    front = Server("front")
+    front.mount(
+        ProxyServer(upstream),
+        transforms={"whoami": ToolTransform(arguments={"key": Arg(hide=True, value="secret")})},
+    )
+    async with asyncio.timeout(WAIT), Client(front, protocol=era) as client:
+        allowed = await client.call_tool("whoami", {"name": "ada"})
+        assert _text(allowed) == "key=secret name=ada"
+        refused = await client.call_tool("whoami", {"key": "mine"})
+        assert refused.is_error
+        assert _text(refused) == "Invalid arguments for tool 'whoami': it has no argument 'key'"

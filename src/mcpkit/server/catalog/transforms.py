@@ -136,13 +136,17 @@ class _Mapping:
         """The original names of renamed arguments."""
         return set(self.renames.values())
 
+    def check(self, arguments: Mapping[str, Any]) -> str | None:
+        """An argument given by an original name the derived tool does not show (one that
+        a schema open to more properties lets through): passed on, it would override a
+        hidden value, or skip a rename."""
+        for key in arguments:
+            if key in self.hidden or (key not in self.renames and key in self.renamed):
+                return key
+        return None
+
     async def original_arguments(self, ctx: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
         given = {**self.defaults, **arguments}
-        for key in given:
-            if key in self.hidden or (key not in self.renames and key in self.renamed):
-                # (forward() takes the derived tool's names: the original's own would
-                # quietly pass a hidden value, or skip the rename)
-                raise TypeError(f"forward() got {key!r}, which the derived tool does not have")
         mapped = {self.renames.get(k, k): _json(v) for k, v in given.items()}
         for name, arg in self.hidden.items():
             if arg.compute is not None:
@@ -300,9 +304,15 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
         output_schema = output.output_schema
 
     async def call_original(ctx: Any, arguments: Mapping[str, Any]) -> CallToolResult:
+        wrong = mapping.check(arguments)
+        if wrong is not None:
+            raise TypeError(f"forward() got {wrong!r}, which the derived tool does not have")
         return await invoke(ctx, await mapping.original_arguments(ctx, arguments))
 
     async def tool(ctx: Injected, **arguments: Any) -> Any:
+        wrong = mapping.check(arguments)
+        if wrong is not None:
+            raise ToolError(f"Invalid arguments for tool {name!r}: it has no argument {wrong!r}")
         if wrap is None:
             return await call_original(ctx, arguments)
         # The wrapper gets the defaults the derived schema shows, not its own.
@@ -313,7 +323,7 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
     wire = msgspec.structs.replace(
         original.wire,
         name=name,
-        title=transform.title if transform.title is not None else original.wire.title,
+        title=_pick(transform.title, original.wire.title),
         description=_pick(transform.description, original.wire.description),
         input_schema=schema,
         output_schema=output_schema,
