@@ -178,6 +178,12 @@ async def test_a_mount_refuses_names_and_transforms_that_do_not_fit() -> None:
             transforms={"alerts": ToolTransform(name="b")},
         )
     assert child.mounted_in is None  # nothing refused was mounted
+    front = Server("front")
+    front.mount(child, "w")
+    with pytest.raises(ValueError, match="no argument 'area'"):
+        front.transform_tool("w_alerts", arguments={"area": Arg(name="zone")})
+    shown = front.tools.get("w_alerts")  # still shown, as it was
+    assert shown is not None and set(shown.wire.input_schema["properties"]) == {"region"}
 
 
 async def test_a_transform_function_applies_to_every_tool_of_a_mount() -> None:

@@ -66,6 +66,7 @@ class MountedTools:
         self._derived: dict[str, tuple[ToolSpec, ToolTransform, ToolSpec]] = {}
         self._generation: object = None
         self._missing: frozenset[str] = frozenset()
+        self._refused: dict[str, str] = {}  # key -> why it is left out (logged once)
 
     @property
     def registry(self) -> Registry[ToolSpec]:
@@ -94,17 +95,31 @@ class MountedTools:
     def rewrite(self, key: str, item: ToolSpec) -> tuple[str, ToolSpec] | None:
         self._note_missing()
         try:
-            return self._rewrite(key, item)
+            shown = self._rewrite(key, item)
         except (ValueError, TypeError) as exc:
             # A tool that changed since it was mounted (or a proxy's, listed later): left
             # out rather than shown untransformed, since a transform may hide an argument.
-            logger.error("mounted tool %r is not shown: %s", key, exc)
+            if self._refused.get(key) != str(exc):
+                logger.error("mounted tool %r is not shown: %s", key, exc)
+            self._refused[key] = str(exc)
             return None
+        self._refused.pop(key, None)
+        return shown
 
-    def transform_later(self, key: str, transform: ToolTransform) -> None:
-        """Show a derived tool instead of `key`'s (`transform_tool(keep_original=False)`)."""
+    def transform_later(self, key: str, transform: ToolTransform) -> ToolSpec:
+        """Show a derived tool instead of `key`'s (`transform_tool(keep_original=False)`);
+        returns it."""
+        spec = self.registry.get(key)
+        assert spec is not None  # (the caller found it shown)
         self._later[key] = transform
+        try:
+            shown = self._rewrite(key, spec)
+        except (ValueError, TypeError):
+            del self._later[key]
+            raise
+        assert shown is not None
         self.mount.parent.tools.sources_changed()
+        return shown[1]
 
     def hide(self, key: str) -> None:
         self.hidden.add(key)
@@ -232,11 +247,7 @@ def transform_tool(
     mounted = None if origin is None or origin[0].is_transformed(origin[1]) else origin
     if mounted is not None and not keep_original:  # shown live, in its place
         source, key = mounted
-        derive_tool(spec, transform, _never)  # refused here, not at the next listing
-        source.transform_later(key, dataclasses.replace(transform, name=name))
-        found = server.tools.get(name)
-        assert found is not None
-        return found
+        return source.transform_later(key, dataclasses.replace(transform, name=name))
     invoke: Invoke = (
         functools.partial(invoke_mounted, mounted[0].mount, mounted[1])
         if mounted is not None
@@ -250,7 +261,3 @@ def transform_tool(
             origin[0].hide(origin[1])
     server.tools.add(derived.name, derived)
     return derived
-
-
-async def _never(ctx: Any, arguments: dict[str, Any]) -> CallToolResult:
-    raise AssertionError("only checked, never called")
