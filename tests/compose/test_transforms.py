@@ -257,3 +257,20 @@ async def test_an_error_result_of_a_tool_with_an_output_schema_goes_as_it_is(era
     async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
         result = await client.call_tool("count", {})
     assert result.is_error and result.content == []
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_task_tool_of_the_server_stays_one_when_derived(era: str) -> None:
+    server = Server("bakery")
+
+    @server.tool(task=True)
+    async def bake(loaves: int, ctx: Context) -> str:
+        await ctx.progress(1, total=1)
+        return f"{loaves} loaves"
+
+    server.transform_tool("bake", name="bake_bread", arguments={"loaves": Arg(name="count")})
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        (tool,) = await client.list_tools()
+        assert tool.execution is not None and tool.execution.task_support == "optional"
+        result = await client.call_tool("bake_bread", {"count": 2}, task=True)
+        assert _text(result) == "2 loaves"

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
-from mcpkit.server.catalog.mounted_tools import ToolTransforms
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.skills import SkillSpec
 from mcpkit.server.catalog.tools import ToolSpec
-from mcpkit.server.catalog.transforms import Arg, Forward, OriginalToolError, ToolTransform
+from mcpkit.server.catalog.transforms import (
+    Arg,
+    Forward,
+    OriginalToolError,
+    ToolTransform,
+    ToolTransforms,
+)
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
-from mcpkit.server.catalog.mounted_tools import MountedTools, ToolTransforms
+from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
+from mcpkit.server.catalog.transforms import ToolTransforms
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.catalog.views import with_ui
 from mcpkit.server.context import Context

@@ -53,7 +53,7 @@ from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
-from mcpkit.server.catalog.mounted_tools import ToolTransforms, transform_tool
+from mcpkit.server.catalog.mounted_tools import transform_tool
 from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.tools import (
@@ -61,7 +61,7 @@ from mcpkit.server.catalog.tools import (
     ToolSpec,
     tool_error_prefix_format,
 )
-from mcpkit.server.catalog.transforms import ToolTransformOptions
+from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
 from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import HANDLERS, Handler

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.resources import ResourceOptions, ResourceSpec, TemplateSpec
     from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
+    from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
     from mcpkit.server.catalog.visibility import Kind
     from mcpkit.server.request_peer import RequestPeer
@@ -306,8 +307,18 @@ class ServerApi(Protocol):
     def add_middleware(self, middleware: _Layer) -> None: ...
 
     def mount(
-        self, other: ServerApi, namespace: str | None = None, *, separator: str = "_"
+        self,
+        other: ServerApi,
+        namespace: str | None = None,
+        *,
+        separator: str = "_",
+        tool_names: Mapping[str, str] | None = None,
+        transforms: ToolTransforms | None = None,
     ) -> None: ...
+
+    def transform_tool(
+        self, tool: str, /, *, keep_original: bool = False, **options: Unpack[ToolTransformOptions]
+    ) -> ToolSpec: ...
 
     def use_store(self, store: str | Stores) -> Stores: ...
 

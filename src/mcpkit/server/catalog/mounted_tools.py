@@ -22,18 +22,15 @@ from mcpkit.server.catalog.transforms import (
     Invoke,
     ToolTransform,
     ToolTransformOptions,
+    ToolTransforms,
     derive_tool,
 )
 from mcpkit.server.surface import Mount, ServerApi
 from mcpkit.types import CallToolRequestParams, CallToolResult, Tool
 
-__all__ = ["MountedTools", "ToolTransforms", "transform_tool"]
+__all__ = ["MountedTools", "transform_tool"]
 
 logger = logging.getLogger("mcpkit.server")
-
-#: `mount(transforms=)`: a transform per tool (by its name in the mounted server), or a
-#: function that gives one (or None) for each tool, such as its wire `Tool`.
-ToolTransforms = Mapping[str, ToolTransform] | Callable[[Tool], ToolTransform | None]
 
 Show = Callable[[Mount, str, ToolSpec], "tuple[str, ToolSpec] | None"]
 

@@ -23,7 +23,7 @@ from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set,
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
-from mcpkit.types import CallToolResult, TextContent, ToolAnnotations
+from mcpkit.types import CallToolResult, TextContent, Tool, ToolAnnotations
 
 __all__ = [
     "Arg",
@@ -32,6 +32,7 @@ __all__ = [
     "OriginalToolError",
     "ToolTransform",
     "ToolTransformOptions",
+    "ToolTransforms",
     "derive_tool",
 ]
 
@@ -117,6 +118,10 @@ class ToolTransform:
     arguments: Mapping[str, Arg] | None = None
     wrap: Callable[..., Any] | None = None
 
+
+#: `mount(transforms=)`: a transform per tool (by its name in the mounted server), or a
+#: function that gives one (or None) for each tool, given its wire `Tool`.
+ToolTransforms = Mapping[str, ToolTransform] | Callable[[Tool], ToolTransform | None]
 
 #: Runs the original tool with arguments by its own names, for the request of a Context.
 Invoke = Callable[[Any, dict[str, Any]], Awaitable[CallToolResult]]
