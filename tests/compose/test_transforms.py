@@ -116,9 +116,9 @@ async def test_the_original_can_stay_and_arguments_can_become_required(era: str)
 async def test_a_wrapper_validates_post_processes_and_lets_errors_pass(era: str) -> None:
     server, calls = search_server()
 
-    async def checked(forward: Forward, query: str, limit: int = 10) -> Count:
+    async def checked(forward: Forward, ctx: Context, query: str, limit: int = 10) -> Count:
         if limit > 5:
-            raise ToolError("limit is at most 5")
+            raise ToolError(f"limit is at most 5 on {ctx.server.name}")
         result = await forward(query=query, limit=limit)
         assert result.structured_content is not None
         return Count(found=len(str(result.structured_content["q"])))
@@ -136,7 +136,7 @@ async def test_a_wrapper_validates_post_processes_and_lets_errors_pass(era: str)
         result = await client.call_tool("count", {"query": "four", "limit": 2})
         assert result.structured_content == {"found": 4}
         too_many = await client.call_tool("count", {"query": "x", "limit": 9})
-        assert too_many.is_error and _text(too_many) == "limit is at most 5"
+        assert too_many.is_error and _text(too_many) == "limit is at most 5 on docs"
         failed = await client.call_tool("count", {"query": "boom", "limit": 1})
         assert failed.is_error and "index offline" in _text(failed)  # the original's error
     assert [c["q"] for c in calls] == ["four", "boom"]
