@@ -353,3 +353,15 @@ async def test_a_hidden_value_cannot_be_overridden_through_an_open_schema(era: s
         refused = await client.call_tool("whoami", {"key": "mine"})
         assert refused.is_error
         assert _text(refused) == "Invalid arguments for tool 'whoami': it has no argument 'key'"
+
+
+async def test_a_renamed_tool_the_mounted_server_disables_shows_when_enabled() -> None:
+    child, _ = weather()
+    child.disable("alerts")
+    front = Server("front")
+    front.mount(child, "w", tool_names={"alerts": "warnings"})  # known, though disabled
+    async with asyncio.timeout(WAIT), Client(front) as client:
+        assert "warnings" not in {t.name for t in await client.list_tools()}
+        child.enable("alerts")
+        assert "warnings" in {t.name for t in await client.list_tools()}
+        assert _text(await client.call_tool("warnings", {"region": "x"})) == "no alerts in x"

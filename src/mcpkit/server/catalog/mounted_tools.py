@@ -80,7 +80,8 @@ class MountedTools:
         if not self.mount.server.composable:
             return
         entries = dict(self.registry.entries())
-        unknown = sorted(self._named() - set(entries))
+        # (one the mounted server disables is its still: it may enable it again)
+        unknown = sorted(k for k in self._named() - set(entries) if self.registry.own(k) is None)
         if unknown:
             raise ValueError(
                 f"cannot mount {self.mount.server.name!r}: it has no tool {unknown[0]!r} "
