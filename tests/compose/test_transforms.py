@@ -274,3 +274,15 @@ async def test_a_task_tool_of_the_server_stays_one_when_derived(era: str) -> Non
         assert tool.execution is not None and tool.execution.task_support == "optional"
         result = await client.call_tool("bake_bread", {"count": 2}, task=True)
         assert _text(result) == "2 loaves"
+
+
+async def test_an_argument_named_ctx_reaches_the_original() -> None:
+    server = Server("api")
+
+    @server.tool(input_schema={"type": "object", "properties": {"ctx": {"type": "string"}}})
+    def lookup(ctx: str) -> str:  # (an API's parameter, not a Context)
+        return f"ctx={ctx}"
+
+    server.transform_tool("lookup", description="Look up a context.")
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        assert _text(await client.call_tool("lookup", {"ctx": "abc"})) == "ctx=abc"

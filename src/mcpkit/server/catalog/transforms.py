@@ -314,7 +314,10 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
             raise TypeError(f"forward() got {wrong!r}, which the derived tool does not have")
         return await invoke(ctx, await mapping.original_arguments(ctx, arguments))
 
-    async def tool(ctx: Injected, **arguments: Any) -> Any:
+    # (its Context parameter has a name no argument of a tool is likely to have: the
+    # arguments arrive as **arguments beside it)
+    async def tool(_mcpkit_context: Injected, **arguments: Any) -> Any:
+        ctx = _mcpkit_context
         wrong = mapping.check(arguments)
         if wrong is not None:
             raise ToolError(f"Invalid arguments for tool {name!r}: it has no argument {wrong!r}")
