@@ -365,3 +365,28 @@ async def test_a_renamed_tool_the_mounted_server_disables_shows_when_enabled() -
         child.enable("alerts")
         assert "warnings" in {t.name for t in await client.list_tools()}
         assert _text(await client.call_tool("warnings", {"region": "x"})) == "no alerts in x"
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_transforms_at_two_levels_of_mounts_compose(era: str) -> None:
+    child, seen = weather()
+    middle = Server("middle")
+    middle.mount(child, "w", tool_names={"alerts": "warnings"})
+    top = Server("top")
+    top.mount(
+        middle,
+        "m",
+        transforms={"warnings": ToolTransform(arguments={"region": Arg(name="zone")})},
+    )
+    top.transform_tool(
+        "m_w_forecast", name="lima", arguments={"city": Arg(hide=True, value="Lima")}
+    )
+    async with asyncio.timeout(WAIT), Client(top, protocol=era) as client:
+        tools = {t.name: t for t in await client.list_tools()}
+        assert {"m_warnings", "lima", "m_w_season"} <= set(tools)
+        assert set(tools["m_warnings"].input_schema["properties"]) == {"zone"}
+        warned = await client.call_tool("m_warnings", {"zone": "south"})
+        assert _text(warned) == "no alerts in south"
+        lima = await client.call_tool("lima", {"units": "imperial"})
+        assert _text(lima) == "Lima for 1 day(s) in imperial, from weather"
+    assert seen == ["weather:alerts", "weather:forecast"]
