@@ -216,7 +216,7 @@ async def test_a_wrapper_gets_the_derived_defaults_and_forwards_by_derived_names
             "q": Arg(name="query"),
             "limit": Arg(default=4),
             "debug": Arg(hide=True),
-            "user": Arg(hide=True),
+            "user": Arg(hide=True, compute=lambda: "computed in sync"),
         },
         wrap=relay,
     )
@@ -226,6 +226,7 @@ async def test_a_wrapper_gets_the_derived_defaults_and_forwards_by_derived_names
         assert wrong.is_error
     assert seen == [4, 4]
     assert [c["limit"] for c in calls] == [4]  # the second never reached the original
+    assert calls[0]["user"] == "computed in sync"
     assert "forward() got 'q', which the derived tool does not have" in caplog.text
 
 
