@@ -1,4 +1,5 @@
-"""The server framework: `Server`, `Context`, the feature specs and content helpers."""
+"""The server framework: `Server`, `Context`, the feature specs, content helpers and tool
+transforms."""
 
 from __future__ import annotations
 
@@ -9,14 +10,24 @@ from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.skills import SkillSpec
 from mcpkit.server.catalog.tools import ToolSpec
+from mcpkit.server.catalog.transforms import (
+    Arg,
+    Forward,
+    OriginalToolError,
+    ToolTransform,
+    ToolTransforms,
+)
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 
 __all__ = [
+    "Arg",
     "CachePolicy",
     "Context",
     "ElicitationResult",
+    "Forward",
+    "OriginalToolError",
     "Peer",
     "PromptSpec",
     "RegistrationWarning",
@@ -26,6 +37,8 @@ __all__ = [
     "SkillSpec",
     "TemplateSpec",
     "ToolSpec",
+    "ToolTransform",
+    "ToolTransforms",
     "audio",
     "embedded_resource",
     "image",

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
+from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
+from mcpkit.server.catalog.transforms import ToolTransforms
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.catalog.views import with_ui
 from mcpkit.server.context import Context
@@ -137,13 +139,20 @@ def with_mounted(server: ServerApi) -> Iterator[ServerApi]:
 
 
 def mount_server(
-    parent: ServerApi, other: ServerApi, namespace: str | None, separator: str
+    parent: ServerApi,
+    other: ServerApi,
+    namespace: str | None,
+    separator: str,
+    tool_names: Mapping[str, str] | None = None,
+    transforms: ToolTransforms | None = None,
 ) -> Mount:
     """`parent.mount(other, namespace)`: check it can be done, then do it."""
     _check_mountable(parent, other, namespace, separator)
     mount = Mount(parent, other, namespace, separator)
-    pairs: list[tuple[_Source[Any], Registry[Any]]] = [
-        (_Source(mount, other.tools, _tool), parent.tools),
+    tools = MountedTools(mount, _tool, tool_names, transforms)  # (docs/compose.md)
+    tools.check()
+    pairs: list[tuple[MountedSource[Any], Registry[Any]]] = [
+        (tools, parent.tools),
         (_Source(mount, other.prompts, _prompt), parent.prompts),
         (_Source(mount, other.resources, _resource), parent.resources),
         (_Source(mount, other.templates, _template), parent.templates),
@@ -191,7 +200,7 @@ def _check_mountable(
         )
 
 
-def _check_entries(mount: Mount, source: _Source[Any], registry: Registry[Any]) -> None:
+def _check_entries(mount: Mount, source: MountedSource[Any], registry: Registry[Any]) -> None:
     """At mount time, every entry of the mounted server must show, under a name of its own."""
     for key, item in source.registry.entries():
         shown = source.rewrite(key, item)
@@ -236,7 +245,7 @@ Found = tuple[Mount, Any]
 
 
 def _mount_of(source: MountedSource[Any]) -> Mount:
-    assert isinstance(source, _Source)
+    assert isinstance(source, (_Source, MountedTools))
     return source.mount
 
 
@@ -244,6 +253,9 @@ def _tool_call(server: ServerApi, params: Any) -> Found | None:
     origin = server.tools.origin(params.name)
     if origin is None:
         return None
+    source = origin[0]
+    if isinstance(source, MountedTools) and source.is_transformed(origin[1]):
+        return None  # a derived tool: run here, and it calls its original there
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 

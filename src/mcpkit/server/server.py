@@ -53,12 +53,17 @@ from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
+from mcpkit.server.catalog.mounted_tools import transform_tool
 from mcpkit.server.catalog.prompts import PromptOptions
+from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.tools import (
     ToolOptions,
+    ToolSpec,
     tool_error_prefix_format,
 )
+from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
+from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import HANDLERS, Handler
 from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
@@ -284,6 +289,7 @@ class Server:
         self.prompts = catalog.prompts
         self.completers = catalog.completers
         self.skills = catalog.skills
+        self._visibility = catalog.visibility
         #: The protocol sessions it builds, each of `_session_type` (`new_connection`,
         #: `request_peer`).
         self._protocols = ProtocolSessions(self, catalog, self._session_type)
@@ -476,6 +482,10 @@ class Server:
         """What `add_tool_search` set, or None (docs/compose.md, "Large catalogs")."""
         return self._catalog.tool_search
 
+    # Which of them it shows (`catalog.visibility`; docs/compose.md, "Tags and visibility").
+    enable = served_by("_visibility", Visibility.enable)
+    disable = served_by("_visibility", Visibility.disable)
+
     def completable(self) -> bool:
         """Whether anything can be completed (completers, or Literal/Enum arguments), here or
         in a mounted server."""
@@ -657,15 +667,34 @@ class Server:
     composable: ClassVar[bool] = True
 
     def mount(
-        self, other: ServerApi, namespace: str | None = None, *, separator: str = "_"
+        self,
+        other: ServerApi,
+        namespace: str | None = None,
+        *,
+        separator: str = "_",
+        tool_names: Mapping[str, str] | None = None,
+        transforms: ToolTransforms | None = None,
     ) -> None:
         """Serve `other`'s tools, resources, resource templates and prompts as this server's,
         live, under `namespace`: tool and prompt `name` as `{namespace}_name`, a URI
         `scheme://rest` as `scheme://{namespace}/rest` (docs/server.md, "Composing servers").
         `namespace=None` keeps names and URIs; a name both servers have is refused here, and
         one that appears later is this server's. Mount before serving: `other`'s lifespan
-        runs inside this one's."""
-        mount_server(self, other, namespace, separator)
+        runs inside this one's. `tool_names` shows some of `other`'s tools (by their names
+        there) under names of their own, as given; `transforms` derives tools from them,
+        a `ToolTransform` per name or a function of each wire `Tool` (docs/compose.md,
+        "Tool transforms")."""
+        mount_server(self, other, namespace, separator, tool_names, transforms)
+
+    def transform_tool(
+        self, tool: str, /, *, keep_original: bool = False, **options: Unpack[ToolTransformOptions]
+    ) -> ToolSpec:
+        """Derive a tool from the tool `tool` (this server's own, or a mounted one), shown
+        instead of it, or beside it with `keep_original=True`; the options are
+        `mcpkit.transforms.ToolTransform`'s (docs/compose.md, "Tool transforms"). Returns
+        the derived tool's spec."""
+        check_options("server.transform_tool()", options, ToolTransformOptions)
+        return transform_tool(self, tool, keep_original, options)
 
     # ---------------------------------------------------------------- serving
     # Handed to the serving it holds (`serving.transport_serving.TransportServing`).

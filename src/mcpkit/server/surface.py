@@ -59,7 +59,9 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.search import SearchMode, ToolSearch
     from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
+    from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
+    from mcpkit.server.catalog.visibility import Kind
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
@@ -303,11 +305,42 @@ class ServerApi(Protocol):
         methods: Mapping[str, ExtensionHandler] | None = None,
     ) -> None: ...
 
+    def enable(
+        self,
+        /,
+        *names: str,
+        tags: Collection[str] | None = None,
+        version: str | None = None,
+        kinds: Collection[Kind] | None = None,
+        only: bool = False,
+        **misspelt: Never,
+    ) -> None: ...
+
+    def disable(
+        self,
+        /,
+        *names: str,
+        tags: Collection[str] | None = None,
+        version: str | None = None,
+        kinds: Collection[Kind] | None = None,
+        **misspelt: Never,
+    ) -> None: ...
+
     def add_middleware(self, middleware: _Layer) -> None: ...
 
     def mount(
-        self, other: ServerApi, namespace: str | None = None, *, separator: str = "_"
+        self,
+        other: ServerApi,
+        namespace: str | None = None,
+        *,
+        separator: str = "_",
+        tool_names: Mapping[str, str] | None = None,
+        transforms: ToolTransforms | None = None,
     ) -> None: ...
+
+    def transform_tool(
+        self, tool: str, /, *, keep_original: bool = False, **options: Unpack[ToolTransformOptions]
+    ) -> ToolSpec: ...
 
     def use_store(self, store: str | Stores) -> Stores: ...
 

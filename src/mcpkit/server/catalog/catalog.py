@@ -35,6 +35,7 @@ from mcpkit.server.catalog.views import (
     view_meta,
     view_reader,
 )
+from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.types.apps_extension import UI_EXTENSION, VIEW_MIME_TYPE
 
@@ -82,6 +83,15 @@ class Catalog:
         resources_changed = functools.partial(announce, "notifications/resources/list_changed")
         self.resources.on_change = resources_changed
         self.templates.on_change = resources_changed
+        #: What it shows of them (`enable`, `disable`: docs/compose.md).
+        self.visibility = Visibility(
+            {
+                "tool": self.tools,
+                "resource": self.resources,
+                "template": self.templates,
+                "prompt": self.prompts,
+            }
+        )
 
     # ------------------------------------------------------------------- tools
 
@@ -192,7 +202,7 @@ class Catalog:
 
     def remove_resource(self, uri: str) -> None:
         """Remove a resource or a resource template by its URI (or URI template)."""
-        if uri in self.templates:
+        if uri in self.templates or self.templates.own(uri) is not None:  # (hidden too)
             self.templates.remove(uri)
         else:
             self.resources.remove(uri)

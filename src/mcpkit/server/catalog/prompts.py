@@ -12,6 +12,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import CONTENT_TYPES
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.catalog.registration_checks import scope_set
+from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
@@ -29,6 +30,8 @@ class PromptSpec:
     is_async: bool
     choices: dict[str, list[str]]
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
+    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
+    version: str | None = None
 
 
 class PromptOptions(TypedDict, total=False):
@@ -40,6 +43,8 @@ class PromptOptions(TypedDict, total=False):
     icons: list[Icon] | None
     meta: dict[str, Any] | None
     scopes: Iterable[str] | None
+    tags: Iterable[str] | None
+    version: str | None
 
 
 def make_prompt(
@@ -52,13 +57,16 @@ def make_prompt(
         PromptArgument(name=arg, description=prop.get("description"), required=arg in required)
         for arg, prop in schema.get("properties", {}).items()
     ]
+    prompt_name = name or fn.__name__
+    tags = tag_set(f"prompt {prompt_name!r}", options.get("tags"))
+    version = version_of(f"prompt {prompt_name!r}", options.get("version"))
     wire = Prompt(
-        name=name or fn.__name__,
+        name=prompt_name,
         title=options.get("title"),
         description=options.get("description") or summary_doc(fn),
         arguments=arguments or None,
         icons=options.get("icons"),
-        meta=options.get("meta"),
+        meta=with_labels(options.get("meta"), tags, version),
     )
     return PromptSpec(
         wire.name,
@@ -69,6 +77,8 @@ def make_prompt(
         is_async_callable(fn),
         argument_choices(fn, signature.renamed),
         scope_set(f"prompt {wire.name!r}", options.get("scopes")),
+        tags,
+        version,
     )
 
 

@@ -3,7 +3,9 @@
 Adding or removing an entry after the server has started calls `on_change`, which the
 server turns into a `notifications/*/list_changed` for every operating session. A registry
 may also show the entries of mounted servers' registries (`mount`), rewritten by a
-`MountedSource`; its own entries win a name both have.
+`MountedSource`; its own entries win a name both have. A registry may hide some of its
+entries (`refilter`, for `server.disable()`): a hidden entry is neither listed nor found, for
+this registry and for those that mount it, until it is shown again.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Registry(Generic[T]):
         self._mounted: dict[str, tuple[T, MountedSource[T], str]] | None = None
         self._dependents: list[Registry[Any]] = []  # registries that mount this one
         self._hidden: frozenset[str] = frozenset()  # mounted keys another entry has
+        #: Whether an entry is shown (`refilter`); None shows them all, at no cost.
+        self._shown: Callable[[str, T], bool] | None = None
 
     def add(self, key: str, item: T, *, replace: bool = False) -> None:
         if key in self._items and not replace:
@@ -63,10 +67,28 @@ class Registry(Generic[T]):
 
     def get(self, key: str) -> T | None:
         item = self._items.get(key)
-        if item is None and self._sources:
-            entry = self._mounted_entries().get(key)
-            return None if entry is None else entry[0]
-        return item
+        if item is None:
+            if self._sources:
+                entry = self._mounted_entries().get(key)
+                return None if entry is None else entry[0]
+            return None
+        shown = self._shown
+        return item if shown is None or shown(key, item) else None
+
+    def own(self, key: str) -> T | None:
+        """This registry's own entry `key`, shown or hidden (None if it has none)."""
+        return self._items.get(key)
+
+    def refilter(self, shown: Callable[[str, T], bool] | None) -> None:
+        """Show only the entries `shown(key, item)` is true of (all of them for None), and
+        announce the change (`on_change`, and the registries that mount this one) when that
+        changes which entries are shown."""
+        before = [key for key, _ in self.entries()]
+        self._shown = shown
+        self._snapshot = None
+        self._mounted = None
+        if [key for key, _ in self.entries()] != before:
+            self._changed()
 
     def origin(self, key: str) -> tuple[MountedSource[T], str] | None:
         """Where a mounted entry comes from (its source, its key there); None for one of this
@@ -79,15 +101,23 @@ class Registry(Generic[T]):
     def items(self) -> list[T]:
         """All entries, in order; the list is cached until the next change."""
         if self._snapshot is None:
-            snapshot = list(self._items.values())
+            shown = self._shown
+            snapshot = (
+                list(self._items.values())
+                if shown is None
+                else [item for key, item in self._items.items() if shown(key, item)]
+            )
             if self._sources:
                 snapshot.extend(entry[0] for entry in self._mounted_entries().values())
             self._snapshot = snapshot
         return self._snapshot
 
     def entries(self) -> list[tuple[str, T]]:
-        """(key, item) of every entry, own ones first."""
-        pairs = list(self._items.items())
+        """(key, item) of every entry shown, own ones first."""
+        shown = self._shown
+        pairs = [
+            (key, item) for key, item in self._items.items() if shown is None or shown(key, item)
+        ]
         pairs.extend((key, entry[0]) for key, entry in self._mounted_entries().items())
         return pairs
 
@@ -97,15 +127,22 @@ class Registry(Generic[T]):
         source.registry._dependents.append(self)
         self._changed()
 
+    def sources_changed(self) -> None:
+        """What a mounted source shows changed though its registry did not (a transform)."""
+        self._changed()
+
     def __contains__(self, key: object) -> bool:
         if key in self._items:
-            return True
+            shown = self._shown
+            return shown is None or (isinstance(key, str) and shown(key, self._items[key]))
         return bool(self._sources) and key in self._mounted_entries()
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items())
 
     def __len__(self) -> int:
+        # Hidden entries count: a server declares the capability of what it registered,
+        # so that showing them later is a list change its clients can hear of.
         return len(self._items) + (len(self._mounted_entries()) if self._sources else 0)
 
     def _mounted_entries(self) -> dict[str, tuple[T, MountedSource[T], str]]:
@@ -116,7 +153,9 @@ class Registry(Generic[T]):
             for source in self._sources:
                 for key, item in source.registry.entries():
                     shown = source.rewrite(key, item)
-                    if shown is None:
+                    if shown is None or (
+                        self._shown is not None and not self._shown(shown[0], shown[1])
+                    ):
                         continue
                     if shown[0] in self._items or shown[0] in mounted:
                         # docs/server.md, "Composing servers": the parent's own (or the

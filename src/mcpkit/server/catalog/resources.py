@@ -13,6 +13,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import contents_list
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.catalog.registration_checks import scope_set
+from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
@@ -44,6 +45,8 @@ class ResourceSpec:
     is_async: bool
     mime_type: str | None
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
+    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
+    version: str | None = None
 
 
 @dataclass(slots=True)
@@ -57,6 +60,8 @@ class TemplateSpec:
     mime_type: str | None
     choices: dict[str, list[str]]
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
+    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
+    version: str | None = None
 
 
 class ResourceOptions(TypedDict, total=False):
@@ -74,14 +79,23 @@ class ResourceOptions(TypedDict, total=False):
     size: int | None
     meta: dict[str, Any] | None
     scopes: Iterable[str] | None
+    tags: Iterable[str] | None
+    version: str | None
 
 
 def _name_from(fn: Callable[..., Any], name: str | None) -> str:
     return name or fn.__name__
 
 
-def _described(fn: Callable[..., Any], options: ResourceOptions) -> dict[str, Any]:
-    """The fields a resource and a resource template share on the wire, from the options."""
+def _labels(where: str, options: ResourceOptions) -> tuple[frozenset[str], str | None]:
+    return tag_set(where, options.get("tags")), version_of(where, options.get("version"))
+
+
+def _described(
+    fn: Callable[..., Any], options: ResourceOptions, labels: tuple[frozenset[str], str | None]
+) -> dict[str, Any]:
+    """The fields a resource and a resource template share on the wire, from the options
+    (`labels`: its tags and version, which go in its `_meta`)."""
     return {
         "name": _name_from(fn, options.get("name")),
         "title": options.get("title"),
@@ -89,7 +103,7 @@ def _described(fn: Callable[..., Any], options: ResourceOptions) -> dict[str, An
         "mime_type": options.get("mime_type"),
         "annotations": options.get("annotations"),
         "icons": options.get("icons"),
-        "meta": options.get("meta"),
+        "meta": with_labels(options.get("meta"), *labels),
     }
 
 
@@ -98,10 +112,11 @@ def make_resource(
 ) -> ResourceSpec:
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
-    wire = Resource(uri=uri, size=options.get("size"), **_described(fn, options))
+    labels = _labels(f"resource {uri!r}", options)
+    wire = Resource(uri=uri, size=options.get("size"), **_described(fn, options, labels))
     needed = scope_set(f"resource {uri!r}", options.get("scopes"))
     mime_type = options.get("mime_type")
-    return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type, needed)
+    return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type, needed, *labels)
 
 
 def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) -> None:
@@ -136,7 +151,8 @@ def make_template(
             f"resource template {uri_template!r}: parameters {sorted(missing)} of "
             f"{fn.__name__}() are not variables of the template"
         )
-    wire = ResourceTemplate(uri_template=uri_template, **_described(fn, options))
+    labels = _labels(f"resource template {uri_template!r}", options)
+    wire = ResourceTemplate(uri_template=uri_template, **_described(fn, options, labels))
     return TemplateSpec(
         template,
         fn,
@@ -147,6 +163,7 @@ def make_template(
         options.get("mime_type"),
         argument_choices(fn, signature.renamed),
         scope_set(f"resource template {uri_template!r}", options.get("scopes")),
+        *labels,
     )
 
 

@@ -23,6 +23,7 @@ from mcpkit.server.catalog.content import is_content, to_json_text
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
+from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
@@ -124,6 +125,9 @@ class ToolSpec:
     #: Whether the log was told that it returned content blocks though it advertises an
     #: output schema (once: `to_tool_result`).
     warned_content: bool = False
+    #: Its `tags=` and `version=` (also in `wire.meta`, `catalog.tags`).
+    tags: frozenset[str] = frozenset()
+    version: str | None = None
 
     @property
     def shown_wire(self) -> Tool:
@@ -184,6 +188,8 @@ class ToolOptions(TypedDict, total=False):
     headers: Mapping[str, str] | None
     view: str | None
     visibility: Iterable[Visibility] | None
+    tags: Iterable[str] | None
+    version: str | None
 
 
 def with_param_headers(
@@ -233,6 +239,8 @@ def make_tool(
     `view`: the `ui://` view that renders its results in a host that supports MCP Apps, and
     `visibility`: who may call it, ["model", "app"] by default; ["app"] keeps it out of the
     agent's tool list, for the view alone (docs/apps.md).
+    `tags` (strings) and `version` label it, in its `_meta` too, for `server.enable()` and
+    `server.disable()` to pick it by (docs/compose.md, "Tags and visibility").
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -274,6 +282,9 @@ def make_tool(
     ui, meta = tool_ui(
         tool_name, options.get("view"), options.get("visibility"), options.get("meta")
     )
+    tags = tag_set(f"tool {tool_name!r}", options.get("tags"))
+    version = version_of(f"tool {tool_name!r}", options.get("version"))
+    meta = with_labels(meta, tags, version)
     wire = Tool(
         name=tool_name,
         title=options.get("title"),
@@ -307,6 +318,8 @@ def make_tool(
         scope_set(f"tool {tool_name!r}", options.get("scopes")),
         _task_begins(tool_name, options.get("task_begins", "at_call")),
         ui=ui,
+        tags=tags,
+        version=version,
     )
 
 
@@ -439,7 +452,8 @@ def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:
     structuredContent; one that does not (a dataclass) still makes them an OutputError.
     """
     if isinstance(value, CallToolResult):
-        if spec.output_validator is not None:
+        # An error result says what went wrong: it carries no data the schema describes.
+        if spec.output_validator is not None and not value.is_error:
             _check_structured(spec, value.structured_content)
         return value
     structured = _structured(spec, value)  # checks the value against the hint

@@ -1,0 +1,61 @@
+"""The `tags=` and `version=` options of tools, resources, templates and prompts: checked once
+at registration, kept on the spec, and shown to clients in the item's `_meta`.
+
+Both go under mcpkit's own `_meta` prefix (basic/index, "`_meta`": a prefix whose second
+label is neither `modelcontextprotocol` nor `mcp` is free for implementations to use), so a
+client can read them and no other key of the user's `meta=` is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+__all__ = ["TAGS_META_KEY", "VERSION_META_KEY", "tag_set", "version_of", "with_labels"]
+
+#: The `_meta` key of an item's tags: a sorted JSON array of strings.
+TAGS_META_KEY: Final = "io.mcpkit/tags"
+#: The `_meta` key of an item's version: a string.
+VERSION_META_KEY: Final = "io.mcpkit/version"
+
+
+def tag_set(where: str, tags: Iterable[str] | None) -> frozenset[str]:
+    """The `tags=` option as a set of non-empty strings; TypeError or ValueError naming
+    `where` for a mistake (a single string, which would be taken letter by letter)."""
+    if tags is None:
+        return frozenset()
+    if isinstance(tags, str):
+        raise TypeError(f"{where}: give tags as a collection, such as tags={{{tags!r}}}")
+    found = frozenset(tags)
+    for tag in found:
+        if not isinstance(tag, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"{where}: a tag is a string, not {tag!r}")
+        if not tag:
+            raise ValueError(f"{where}: a tag is a non-empty string")
+    return found
+
+
+def version_of(where: str, version: str | None) -> str | None:
+    """The `version=` option: a non-empty string, or None."""
+    if version is None:
+        return None
+    if not isinstance(version, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"{where}: version is a string such as '2', not {version!r}")
+    if not version:
+        raise ValueError(f"{where}: version is a non-empty string, or None")
+    return version
+
+
+def with_labels(
+    meta: Mapping[str, Any] | None, tags: frozenset[str], version: str | None
+) -> dict[str, Any] | None:
+    """`meta` (the user's own `_meta`) with the tags and version added where there are some;
+    None when there is nothing at all, so an unlabelled item's wire shape is unchanged."""
+    if not tags and version is None:
+        return dict(meta) if meta is not None else None
+    merged = dict(meta or {})
+    if tags:
+        merged[TAGS_META_KEY] = sorted(tags)
+    if version is not None:
+        merged[VERSION_META_KEY] = version
+    return merged

@@ -1,0 +1,177 @@
+"""Which tools, resources, templates and prompts a server shows: `server.enable()` and
+`server.disable()` by name, tag, version and kind, with an allowlist mode (docs/compose.md,
+"Tags and visibility").
+
+A hidden component is neither listed nor found, so calling, reading or getting it fails as
+for an unknown one. The server's rules are applied to its registries (`Registry.refilter`),
+so its lists stay cached and a request pays nothing for them; each change that alters what a
+registry shows announces its list_changed, as a registration does. Rules are kept in order and
+the last one that speaks of a component decides; `only=True` makes an enable speak of every
+component of its kinds, hiding those it does not pick.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, Literal, Never, Protocol
+
+from mcpkit.server.catalog.registration_checks import check_options
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.tags import tag_set, version_of
+from mcpkit.stores.component_rules import ComponentRule
+
+__all__ = ["KINDS", "Kind", "Labelled", "Visibility", "decide", "make_rule", "matches"]
+
+Kind = Literal["tool", "resource", "template", "prompt"]
+#: The kinds of component, as `kinds=` names them.
+KINDS: Final[tuple[Kind, ...]] = ("tool", "resource", "template", "prompt")
+
+
+class Labelled(Protocol):
+    """A registered component's labels (`ToolSpec`, `ResourceSpec`, `TemplateSpec`,
+    `PromptSpec`)."""
+
+    @property
+    def tags(self) -> frozenset[str]: ...
+
+    @property
+    def version(self) -> str | None: ...
+
+
+def make_rule(
+    where: str,
+    enable: bool,
+    names: Sequence[str],
+    tags: Iterable[str] | None,
+    version: str | None,
+    kinds: Iterable[str] | None,
+    only: bool,
+) -> ComponentRule:
+    """The rule of one `enable`/`disable` call, checked; TypeError or ValueError naming
+    `where` for a mistake, and for a call that picks nothing (it would pick everything)."""
+    for name in names:
+        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"{where}: a name is a non-empty string, not {name!r}")
+    kind_set = _kinds(where, kinds)
+    rule = ComponentRule(
+        enable=enable,
+        names=frozenset(names),
+        tags=tag_set(where, tags),
+        version=version_of(where, version),
+        kinds=kind_set,
+        only=bool(only),
+    )
+    if not (rule.names or rule.tags or rule.version is not None or rule.kinds):
+        raise ValueError(
+            f"{where} needs something to pick components by: names, tags=, version= or "
+            f"kinds= (such as kinds={{'tool'}} for every tool)"
+        )
+    return rule
+
+
+def _kinds(where: str, kinds: Iterable[str] | None) -> frozenset[str]:
+    if kinds is None:
+        return frozenset()
+    if isinstance(kinds, str):
+        raise TypeError(f"{where}: give kinds as a collection, such as kinds={{{kinds!r}}}")
+    found = frozenset(kinds)
+    unknown = sorted(str(kind) for kind in found if kind not in KINDS)
+    if unknown or not found:
+        raise ValueError(f"{where}: kinds are among {', '.join(KINDS)}, not {unknown or '[]'}")
+    return found
+
+
+def matches(rule: ComponentRule, kind: str, key: str, item: Labelled) -> bool:
+    """Whether `rule` picks the `kind` component known as `key`."""
+    return (
+        (not rule.kinds or kind in rule.kinds)
+        and (not rule.names or key in rule.names)
+        and (not rule.tags or not rule.tags.isdisjoint(item.tags))
+        and (rule.version is None or rule.version == item.version)
+    )
+
+
+def decide(
+    rules: Iterable[ComponentRule], kind: str, key: str, item: Labelled, shown: bool = True
+) -> bool:
+    """Whether the component is shown after `rules`, in order, starting from `shown`."""
+    for rule in rules:
+        if matches(rule, kind, key, item):
+            shown = rule.enable
+        elif rule.only and (not rule.kinds or kind in rule.kinds):
+            shown = False
+    return shown
+
+
+def added(rules: tuple[ComponentRule, ...], rule: ComponentRule) -> tuple[ComponentRule, ...]:
+    """`rules` then `rule`, without the earlier rules `rule` overrides for every component
+    (so turning one tool off and on again does not grow the list)."""
+
+    def overridden(earlier: ComponentRule) -> bool:
+        if rule.only and (not rule.kinds or (earlier.kinds and earlier.kinds <= rule.kinds)):
+            return True
+        return earlier.same_selector(rule) and (rule.only or not earlier.only)
+
+    return (*(r for r in rules if not overridden(r)), rule)
+
+
+def shown_by(rules: tuple[ComponentRule, ...], kind: str) -> Callable[[str, Labelled], bool] | None:
+    """The registry filter of `rules` for `kind` components: None when none of them can
+    hide one (no filter at all: nothing to pay on any request)."""
+    relevant = tuple(r for r in rules if not r.kinds or kind in r.kinds)
+    if not any(not r.enable or r.only for r in relevant):
+        return None
+    return functools.partial(_shown, relevant, kind)
+
+
+def _shown(rules: tuple[ComponentRule, ...], kind: str, key: str, item: Labelled) -> bool:
+    return decide(rules, kind, key, item)
+
+
+class Visibility:
+    """The server-wide rules of one server, applied to its registries (`kind` -> registry)."""
+
+    def __init__(self, registries: Mapping[Kind, Registry[Any]]) -> None:
+        self._registries = registries
+        #: The rules in force, in the order given (the last that picks a component decides).
+        self.rules: tuple[ComponentRule, ...] = ()
+
+    def enable(
+        self,
+        /,
+        *names: str,
+        tags: Iterable[str] | None = None,
+        version: str | None = None,
+        kinds: Iterable[Kind] | None = None,
+        only: bool = False,
+        **misspelt: Never,
+    ) -> None:
+        """Show the components picked by every criterion given: `names` (a tool's or
+        prompt's name, a resource's URI, a template's URI template), `tags=` (any of them),
+        `version=`, `kinds=` ("tool", "resource", "template", "prompt"). With `only=True`,
+        also hide every other component (of those kinds, when `kinds=` is given): an
+        allowlist. Clients that may hear of it get list_changed."""
+        check_options("server.enable()", misspelt, self.enable)
+        rule = make_rule("server.enable()", True, names, tags, version, kinds, only)
+        self._apply(rule)
+
+    def disable(
+        self,
+        /,
+        *names: str,
+        tags: Iterable[str] | None = None,
+        version: str | None = None,
+        kinds: Iterable[Kind] | None = None,
+        **misspelt: Never,
+    ) -> None:
+        """Hide the components picked by every criterion given (as for `enable`): they are
+        not listed, and calling, reading or getting one fails as for an unknown one. It
+        holds for components registered or mounted later too."""
+        check_options("server.disable()", misspelt, self.disable)
+        self._apply(make_rule("server.disable()", False, names, tags, version, kinds, False))
+
+    def _apply(self, rule: ComponentRule) -> None:
+        self.rules = added(self.rules, rule)
+        for kind, registry in self._registries.items():
+            registry.refilter(shown_by(self.rules, kind))
