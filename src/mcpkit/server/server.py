@@ -691,7 +691,7 @@ class Server:
     ) -> ToolSpec:
         """Derive a tool from the tool `tool` (this server's own, or a mounted one), shown
         instead of it, or beside it with `keep_original=True`; the options are
-        `mcpkit.transforms.ToolTransform`'s (docs/compose.md, "Tool transforms"). Returns
+        `mcpkit.server.ToolTransform`'s (docs/compose.md, "Tool transforms"). Returns
         the derived tool's spec."""
         check_options("server.transform_tool()", options, ToolTransformOptions)
         return transform_tool(self, tool, keep_original, options)
