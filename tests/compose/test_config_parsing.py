@@ -28,7 +28,7 @@ def refused(config: Any) -> str:
     [
         ({"command": "x", "envFile": ".env"}, "server 'a' of the config has the key 'envFile'"),
         ({"url": "http://h/mcp", "args": []}, "has the key 'args'"),
-        ({"command": "x", "tools": {}}, "has the key 'tools'"),
+        ({"command": "x", "disabled": True}, "has the key 'disabled'"),
         ({"command": "x", "url": "http://h/mcp"}, "has both command and url"),
         ({"args": ["x"]}, "has neither command"),
         ({"type": "websocket", "url": "ws://h"}, "type 'websocket' is not one mcpkit serves"),

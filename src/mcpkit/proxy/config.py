@@ -21,6 +21,7 @@ import msgspec
 
 from mcpkit.errors import McpkitError
 from mcpkit.proxy.config_proxy import ConfiguredProxy, reaching_first
+from mcpkit.server.catalog.transforms import MISSING, Arg, ToolTransform
 from mcpkit.server.server import Server
 from mcpkit.transports.stdio_client import StdioParameters
 
@@ -33,6 +34,7 @@ __all__ = [
     "parse_server",
     "read_config",
     "server_entries",
+    "tool_transforms",
 ]
 
 #: The name of a server made from a config when `name=` is not given.
@@ -40,8 +42,11 @@ DEFAULT_CONFIG_NAME: Final = "mcpkit-config"
 #: The keys of the servers object: most clients', and VS Code's (with "type" in each entry).
 _SERVERS_KEYS: Final = ("mcpServers", "servers")
 #: What a command server's entry may hold, and a URL server's ("type" or "transport" in both).
-_COMMAND_KEYS: Final = frozenset({"command", "args", "env", "cwd", "type", "transport"})
-_URL_KEYS: Final = frozenset({"url", "headers", "type", "transport"})
+_COMMAND_KEYS: Final = frozenset({"command", "args", "env", "cwd", "type", "transport", "tools"})
+_URL_KEYS: Final = frozenset({"url", "headers", "type", "transport", "tools"})
+#: What a tool's entry under "tools" may hold, and an argument's under its "arguments".
+_TOOL_KEYS: Final = frozenset({"name", "title", "description", "tags", "arguments"})
+_ARGUMENT_KEYS: Final = frozenset({"name", "description", "default", "required", "hide", "value"})
 #: "type" (Claude Code, VS Code, Cursor) or "transport" (FastMCP's configs) values.
 _URL_TRANSPORTS: Final = frozenset({"http", "streamable-http", "sse"})
 #: `${NAME}`, `${NAME:-default}` (Claude Code) and `${env:NAME}` (Cursor, VS Code).
@@ -62,6 +67,8 @@ class UpstreamEntry:
     target: StdioParameters | str
     #: For a URL: sent with every request.
     headers: Mapping[str, str] | None = None
+    #: Its "tools": the tools shown derived from the upstream's, by their upstream names.
+    tools: Mapping[str, ToolTransform] | None = None
 
 
 # ------------------------------------------------------------------- reading
@@ -132,8 +139,9 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
             raise ConfigError(
                 f"{where} has the key {key!r}, which mcpkit does not support: a command "
                 "server takes command, args, env, cwd and type (or transport), a URL server "
-                "url, headers and type (or transport)"
+                "url, headers and type (or transport), either one tools"
             )
+    tools = tool_transforms(entry.get("tools"), where)
 
     def text(key: str, value: object) -> str:
         if not isinstance(value, str):
@@ -142,7 +150,7 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
 
     if kind != "stdio":
         headers = _strings(entry.get("headers"), "headers", text, where)
-        return UpstreamEntry(name, text("url", entry["url"]), headers)
+        return UpstreamEntry(name, text("url", entry["url"]), headers, tools)
     args: object = entry.get("args", [])
     if not isinstance(args, list):
         raise ConfigError(f"{where}: args is a JSON {type(args).__name__}, not a list")
@@ -154,7 +162,86 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
     )
     if not command.command:
         raise ConfigError(f"{where}: command is empty")
-    return UpstreamEntry(name, command)
+    return UpstreamEntry(name, command, tools=tools)
+
+
+def tool_transforms(raw: object, where: str) -> dict[str, ToolTransform] | None:
+    """A server's "tools": each upstream tool named there shown as derived from it
+    (docs/compose.md, "Tool transforms"): its `name`, `title`, `description`, `tags`, and
+    `arguments`, each with its `name`, `description`, `default`, `required`, or `hide` with
+    the `value` the upstream gets (FastMCP's configs write that value as `default`)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: tools is a JSON {type(raw).__name__}, not an object")
+    found: dict[str, ToolTransform] = {}
+    for tool, given in cast("dict[str, object]", raw).items():
+        at = f"{where}, tools.{tool}"
+        options = _object(given, at, _TOOL_KEYS)
+        for key in ("name", "title", "description"):
+            if key in options and not isinstance(options[key], str):
+                raise ConfigError(f"{at}: {key} is not a string")
+        tags = options.get("tags")
+        if tags is not None and (
+            not isinstance(tags, list)
+            or not all(isinstance(tag, str) for tag in cast("list[object]", tags))
+        ):
+            raise ConfigError(f"{at}: tags is not a list of strings")
+        arguments = options.get("arguments")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ConfigError(f"{at}: arguments is not an object")
+        try:
+            found[tool] = ToolTransform(
+                name=options.get("name"),
+                title=options.get("title"),
+                description=options.get("description"),
+                tags=cast("list[str] | None", tags),
+                arguments={
+                    arg: _argument(value, f"{at}.arguments.{arg}")
+                    for arg, value in cast("dict[str, object]", arguments or {}).items()
+                },
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{at}: {exc}") from None
+    return found
+
+
+def _argument(raw: object, where: str) -> Arg:
+    given = _object(raw, where, _ARGUMENT_KEYS)
+    for key in ("name", "description"):
+        if key in given and not isinstance(given[key], str):
+            raise ConfigError(f"{where}: {key} is not a string")
+    for key in ("required", "hide"):
+        if key in given and not isinstance(given[key], bool):
+            raise ConfigError(f"{where}: {key} is not true or false")
+    if given.get("hide"):
+        if "value" in given and "default" in given:
+            raise ConfigError(f"{where}: a hidden argument takes value (or default), not both")
+        rest = set(given) - {"hide", "value", "default"}
+        if rest:
+            raise ConfigError(f"{where}: a hidden argument takes only value, not {sorted(rest)}")
+        value = given.get("value", given.get("default", MISSING))
+        return Arg(hide=True) if value is MISSING else Arg(hide=True, value=value)
+    if "value" in given:
+        raise ConfigError(f"{where}: value is what a hidden argument (hide: true) is given")
+    return Arg(
+        name=cast("str | None", given.get("name")),
+        description=cast("str | None", given.get("description")),
+        required=cast("bool | None", given.get("required")),
+        **({"default": given["default"]} if "default" in given else {}),
+    )
+
+
+def _object(raw: object, where: str, keys: frozenset[str]) -> dict[str, Any]:
+    """`raw` as a JSON object whose keys are all among `keys`; ConfigError naming the
+    first that is not."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} is a JSON {type(raw).__name__}, not an object")
+    found = cast("dict[str, Any]", raw)
+    for key in found:
+        if key not in keys:
+            raise ConfigError(f"{where} has the key {key!r}: it takes {', '.join(sorted(keys))}")
+    return found
 
 
 def _kind(entry: dict[str, Any], where: str) -> str:
@@ -265,12 +352,13 @@ def from_config(
             )
         except (ValueError, TypeError) as exc:  # a URL that is none, say
             raise ConfigError(f"server {entry.name!r} of the config: {exc}") from None
+    tools_of = {entry.name: entry.tools for entry in entries}
     options: dict[str, Any] = dict(server_options)
     options["lifespan"] = reaching_first(proxies, options.get("lifespan"))
     server = Server(name, **options)
     for proxy in proxies:
         try:
-            server.mount(proxy, namespace=proxy.name)
+            server.mount(proxy, namespace=proxy.name, transforms=tools_of[proxy.name])
         except ValueError as exc:
             raise ConfigError(
                 f"server {proxy.name!r} of the config: its name is the namespace of its tools, "
