@@ -283,7 +283,8 @@ class Server:
         self.prompts = catalog.prompts
         self.completers = catalog.completers
         self.skills = catalog.skills
-        self._visibility = catalog.visibility
+        #: What it shows of them (`enable`, `disable`, `add_visibility_rule`).
+        self.visibility = catalog.visibility
         #: The protocol sessions it builds, each of `_session_type` (`new_connection`,
         #: `request_peer`).
         self._protocols = ProtocolSessions(self, catalog, self._session_type)
@@ -468,8 +469,9 @@ class Server:
     completion = served_by("_catalog", Catalog.completion)
     declare_extension = served_by("_catalog", Catalog.declare_extension)
     # Which of them it shows (`catalog.visibility`; docs/compose.md, "Tags and visibility").
-    enable = served_by("_visibility", Visibility.enable)
-    disable = served_by("_visibility", Visibility.disable)
+    enable = served_by("visibility", Visibility.enable)
+    disable = served_by("visibility", Visibility.disable)
+    add_visibility_rule = served_by("visibility", Visibility.add_rule)
 
     def completable(self) -> bool:
         """Whether anything can be completed (completers, or Literal/Enum arguments), here or

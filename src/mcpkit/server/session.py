@@ -228,13 +228,15 @@ class ServerSessionHandle:
         """Take what another process serving this session changed (`record`, read back from
         the store): the client's `notifications/initialized`, its log level, its
         subscriptions. What the handshake settled never changes. The record is then as read:
-        not `dirty`, so this copy writes nothing back over what the other process wrote."""
+        not `dirty`, so this copy writes nothing back over what the other process wrote.
+        (Its visibility rules too: `ctx.disable_components()`.)"""
         mine = self.record
         if record.initialized and not mine.initialized:
             mine.initialized = True
             self.protocol.initialized_elsewhere()
         mine.log_level = record.log_level
         mine.subscriptions = record.subscriptions
+        mine.components = record.components
         self.dirty = False
 
     @property

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
-    from mcpkit.server.catalog.visibility import Kind
+    from mcpkit.server.catalog.visibility import Kind, Visibility, VisibilityRule
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
@@ -114,6 +114,7 @@ class ServerApi(Protocol):
     listeners: Listeners
     store: Stores
     broker: Broker
+    visibility: Visibility
     state_seal: StateSeal
     mounts: tuple[Mount, ...]
     mounted_in: Mount | None
@@ -302,6 +303,8 @@ class ServerApi(Protocol):
         kinds: Collection[Kind] | None = None,
         **misspelt: Never,
     ) -> None: ...
+
+    def add_visibility_rule(self, rule: VisibilityRule) -> VisibilityRule: ...
 
     def add_middleware(self, middleware: _Layer) -> None: ...
 

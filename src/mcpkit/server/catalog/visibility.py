@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Literal, Never, Protocol
 
 from mcpkit.server.catalog.registration_checks import check_options
@@ -21,7 +22,19 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.tags import tag_set, version_of
 from mcpkit.stores.component_rules import ComponentRule
 
-__all__ = ["KINDS", "Kind", "Labelled", "Visibility", "decide", "make_rule", "matches"]
+__all__ = [
+    "KINDS",
+    "Component",
+    "Kind",
+    "Labelled",
+    "Visibility",
+    "VisibilityRule",
+    "added",
+    "decide",
+    "make_rule",
+    "matches",
+    "shown_by",
+]
 
 Kind = Literal["tool", "resource", "template", "prompt"]
 #: The kinds of component, as `kinds=` names them.
@@ -129,13 +142,48 @@ def _shown(rules: tuple[ComponentRule, ...], kind: str, key: str, item: Labelled
     return decide(rules, kind, key, item)
 
 
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A component as a per-request rule sees it (`Server.add_visibility_rule`): its `kind`,
+    `key` (a tool's or prompt's name, a resource's URI, a template's URI template, as the
+    server shows it), `tags`, `version`, and `spec` (its `ToolSpec`, `ResourceSpec`...)."""
+
+    kind: Kind
+    key: str
+    tags: frozenset[str]
+    version: str | None
+    spec: Any
+
+
+#: A per-request rule: whether the request of the Context (`ctx.auth`: the caller's token,
+#: scopes and claims) may see and use the component.
+VisibilityRule = Callable[[Any, Component], bool]
+
+
 class Visibility:
-    """The server-wide rules of one server, applied to its registries (`kind` -> registry)."""
+    """The server-wide rules of one server, applied to its registries (`kind` -> registry),
+    and its per-request rules (`add_rule`), applied by `mcpkit.server.catalog.shown_to`."""
 
     def __init__(self, registries: Mapping[Kind, Registry[Any]]) -> None:
         self._registries = registries
         #: The rules in force, in the order given (the last that picks a component decides).
         self.rules: tuple[ComponentRule, ...] = ()
+        #: The per-request rules, each of which must let a component through.
+        self.request_rules: tuple[VisibilityRule, ...] = ()
+
+    def add_rule(self, rule: VisibilityRule) -> VisibilityRule:
+        """Decide per request which components a request may see and use: `rule(ctx,
+        component)` returns whether the request of `ctx` (its `ctx.auth`, `ctx.client_info`...)
+        may see `component` (a `Component`); a component every rule lets through is listed
+        and usable, any other is as unknown. Judged by the server the client talks to, by the
+        names it shows (a mounted server's own rules are not asked). Usable as a decorator.
+        Rules run on every list and call: keep them quick, and sync."""
+        if not callable(rule):
+            raise TypeError(
+                f"a visibility rule is a function (ctx, component) -> bool, not {rule!r}"
+            )
+        self.request_rules = (*self.request_rules, rule)
+        return rule
 
     def enable(
         self,
