@@ -472,6 +472,7 @@ class Server:
     enable = served_by("visibility", Visibility.enable)
     disable = served_by("visibility", Visibility.disable)
     add_visibility_rule = served_by("visibility", Visibility.add_rule)
+    tombstone = served_by("visibility", Visibility.tombstone)
 
     def completable(self) -> bool:
         """Whether anything can be completed (completers, or Literal/Enum arguments), here or

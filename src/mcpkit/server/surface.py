@@ -306,6 +306,16 @@ class ServerApi(Protocol):
 
     def add_visibility_rule(self, rule: VisibilityRule) -> VisibilityRule: ...
 
+    def tombstone(
+        self,
+        name: str,
+        /,
+        *,
+        replacement: str | None = None,
+        kind: Literal["tool", "prompt", "resource"] = "tool",
+        **misspelt: Never,
+    ) -> None: ...
+
     def add_middleware(self, middleware: _Layer) -> None: ...
 
     def mount(

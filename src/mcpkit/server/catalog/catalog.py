@@ -18,6 +18,7 @@ from mcpkit.server.catalog.extension_methods import (
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.renames import alias_specs
 from mcpkit.server.catalog.resources import (
     ResourceOptions,
     ResourceSpec,
@@ -70,6 +71,8 @@ class Catalog:
         self.extension_method_names: frozenset[str] = frozenset()
         #: The default of the tools' `lenient_arguments`.
         self.lenient_arguments = lenient_arguments
+        #: The tools' old names (`aliases=`): alias -> the tool it calls.
+        self._aliases: dict[str, str] = {}
         #: `serves_tasks` for the tool list it was worked out from.
         self._serves_tasks: tuple[list[ToolSpec], bool] | None = None
         # server/tools, server/prompts, server/resources: "List Changed Notification" (resources
@@ -112,7 +115,14 @@ class Catalog:
         if options.get("lenient_arguments") is None:
             options["lenient_arguments"] = self.lenient_arguments
         spec = make_tool(fn, name=name, **options)
+        aliases = alias_specs(spec, options.get("aliases"))
+        for alias in (spec, *aliases):  # all checked first, so that a refusal adds nothing
+            if self.tools.own(alias.name) is not None:  # (as `Registry.add` refuses it)
+                raise ValueError(f"a tool named {alias.name!r} is already registered")
         self.tools.add(spec.name, spec)
+        for alias in aliases:
+            self.tools.add(alias.name, alias)
+            self._aliases[alias.name] = spec.name
         if spec.ui is not None and UI_EXTENSION not in self.extension_settings:
             self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
         return spec
@@ -131,8 +141,12 @@ class Catalog:
         return found
 
     def remove_tool(self, name: str) -> None:
-        """Stop serving the tool `name` (KeyError if there is none)."""
+        """Stop serving the tool `name`, and its aliases (KeyError if there is none)."""
         self.tools.remove(name)
+        self._aliases.pop(name, None)
+        for alias in [a for a, target in self._aliases.items() if target == name]:
+            del self._aliases[alias]
+            self.tools.remove(alias)
 
     # --------------------------------------------------------------- resources
 

@@ -190,6 +190,7 @@ class ToolOptions(TypedDict, total=False):
     visibility: Iterable[Visibility] | None
     tags: Iterable[str] | None
     version: str | None
+    aliases: Iterable[str] | None
 
 
 def with_param_headers(

@@ -64,8 +64,7 @@ def make_rule(
     """The rule of one `enable`/`disable` call, checked; TypeError or ValueError naming
     `where` for a mistake, and for a call that picks nothing (it would pick everything)."""
     for name in names:
-        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"{where}: a name is a non-empty string, not {name!r}")
+        _check_name(where, name)
     kind_set = _kinds(where, kinds)
     rule = ComponentRule(
         enable=enable,
@@ -81,6 +80,11 @@ def make_rule(
             f"kinds= (such as kinds={{'tool'}} for every tool)"
         )
     return rule
+
+
+def _check_name(where: str, name: object) -> None:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{where}: a name is a non-empty string, not {name!r}")
 
 
 def _kinds(where: str, kinds: Iterable[str] | None) -> frozenset[str]:
@@ -170,6 +174,36 @@ class Visibility:
         self.rules: tuple[ComponentRule, ...] = ()
         #: The per-request rules, each of which must let a component through.
         self.request_rules: tuple[VisibilityRule, ...] = ()
+        #: Removed names, (kind, name) -> the name that replaces it (`tombstone`).
+        self.tombstones: dict[tuple[str, str], str | None] = {}
+
+    def tombstone(
+        self,
+        name: str,
+        /,
+        *,
+        replacement: str | None = None,
+        kind: Literal["tool", "prompt", "resource"] = "tool",
+        **misspelt: Never,
+    ) -> None:
+        """Remember that the `kind` component `name` (a tool by default; a resource by its
+        URI) was removed, and what replaces it: a call of it is then refused with an error
+        that says so and names `replacement` (also in the error's `data`), not as a mere
+        unknown name. Remove the component first: a registered one cannot be a tombstone."""
+        where = "server.tombstone()"
+        check_options(where, misspelt, self.tombstone)
+        if kind not in ("tool", "prompt", "resource"):
+            raise ValueError(f"{where}: kind is 'tool', 'prompt' or 'resource', not {kind!r}")
+        _check_name(where, name)
+        if replacement is not None:
+            _check_name(where, replacement)
+        registry = self._registries[kind]
+        if name in registry or registry.own(name) is not None:
+            raise ValueError(
+                f"{where}: a {kind} named {name!r} is registered; remove it first, then "
+                "leave its tombstone"
+            )
+        self.tombstones = {**self.tombstones, (kind, name): replacement}
 
     def add_rule(self, rule: VisibilityRule) -> VisibilityRule:
         """Decide per request which components a request may see and use: `rule(ctx,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.errors import McpError
-from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import check_access, visible
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.renames import unknown
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
 from mcpkit.server.catalog.shown_to import hidden, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_tool
@@ -98,7 +97,7 @@ async def call_tool(
     ):
         # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool
         # for views alone, to a client that renders none: it was never listed to it.)
-        raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
+        raise unknown("tool", params.name, server.visibility.tombstones)
     check_access(spec, ctx.auth, "tool", params.name)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return await _run(server, spec, params.arguments, ctx)
@@ -188,7 +187,7 @@ def _find(
             if hidden(server.visibility, ctx, "template", template):
                 raise not_found(uri)
             return template, variables
-    raise not_found(uri)
+    raise unknown("resource", uri, server.visibility.tombstones)
 
 
 async def subscribe(
@@ -221,7 +220,7 @@ async def get_prompt(
 ) -> GetPromptResult:
     spec = server.prompts.get(params.name)
     if spec is None or hidden(server.visibility, ctx, "prompt", spec):
-        raise McpError(codes.INVALID_PARAMS, f"Unknown prompt: {params.name}")
+        raise unknown("prompt", params.name, server.visibility.tombstones)
     check_access(spec, ctx.auth, "prompt", params.name)
     arguments: dict[str, Any] | None = params.arguments
     return await render_prompt(spec, arguments, ctx, server.sync_in_thread)
