@@ -43,6 +43,8 @@ def version_of(where: str, version: str | None) -> str | None:
         raise TypeError(f"{where}: version is a string such as '2', not {version!r}")
     if not version:
         raise ValueError(f"{where}: version is a non-empty string, or None")
+    if version[0] in "<>=!":  # (what starts a range in `server.enable(version=...)`)
+        raise ValueError(f"{where}: a version does not start with {version[0]!r}")
     return version
 
 

@@ -19,7 +19,8 @@ from typing import Any, Final, Literal, Never, Protocol
 
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.tags import tag_set, version_of
+from mcpkit.server.catalog.tags import tag_set
+from mcpkit.server.catalog.versions import check_version_filter, in_version_filter
 from mcpkit.stores.component_rules import ComponentRule
 
 __all__ = [
@@ -70,7 +71,7 @@ def make_rule(
         enable=enable,
         names=frozenset(names),
         tags=tag_set(where, tags),
-        version=version_of(where, version),
+        version=_version_filter(where, version),
         kinds=kind_set,
         only=bool(only),
     )
@@ -80,6 +81,15 @@ def make_rule(
             f"kinds= (such as kinds={{'tool'}} for every tool)"
         )
     return rule
+
+
+def _version_filter(where: str, version: object) -> str | None:
+    if version is None:
+        return None
+    if not isinstance(version, str) or not version:
+        raise TypeError(f"{where}: version is a string such as '2' or '>=2', not {version!r}")
+    check_version_filter(where, version)
+    return version
 
 
 def _check_name(where: str, name: object) -> None:
@@ -105,7 +115,7 @@ def matches(rule: ComponentRule, kind: str, key: str, item: Labelled) -> bool:
         (not rule.kinds or kind in rule.kinds)
         and (not rule.names or key in rule.names)
         and (not rule.tags or not rule.tags.isdisjoint(item.tags))
-        and (rule.version is None or rule.version == item.version)
+        and (rule.version is None or in_version_filter(rule.version, item.version))
     )
 
 
@@ -231,9 +241,10 @@ class Visibility:
     ) -> None:
         """Show the components picked by every criterion given: `names` (a tool's or
         prompt's name, a resource's URI, a template's URI template), `tags=` (any of them),
-        `version=`, `kinds=` ("tool", "resource", "template", "prompt"). With `only=True`,
-        also hide every other component (of those kinds, when `kinds=` is given): an
-        allowlist. Clients that may hear of it get list_changed."""
+        `version=` (exact, or a range such as ">=2" or ">=1,<2"), `kinds=` ("tool",
+        "resource", "template", "prompt"). With `only=True`, also hide every other
+        component (of those kinds, when `kinds=` is given): an allowlist. Clients that may
+        hear of it get list_changed."""
         check_options("server.enable()", misspelt, self.enable)
         rule = make_rule("server.enable()", True, names, tags, version, kinds, only)
         self._apply(rule)
