@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -243,3 +243,24 @@ async def test_hostile_session_calls_are_refused(call: Any, message: str) -> Non
         result = await client.call_tool("change", {})
         assert result.is_error
         assert message in result.content[0].text  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_hidden_prompt_is_not_completed(era: str) -> None:
+    server = Server("completing")
+
+    @server.prompt(tags={"admin"})
+    def review(style: Literal["short", "long"]) -> str:
+        return style
+
+    server.add_visibility_rule(only_for("root"))
+    ref = {"type": "ref/prompt", "name": "review"}
+    async with (
+        asyncio.timeout(WAIT),
+        Client(server, protocol=era, name="guest") as guest,
+        Client(server, protocol=era, name="root") as root,
+    ):
+        assert (await root.complete(ref, "style", "s")).completion.values == ["short"]
+        with pytest.raises(McpError) as refused:
+            await guest.complete(ref, "style", "s")
+        assert refused.value.message == "Unknown prompt: review"

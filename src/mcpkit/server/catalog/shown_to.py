@@ -34,7 +34,15 @@ if TYPE_CHECKING:
     from mcpkit.server.session import Peer
     from mcpkit.server.surface import ServerApi
 
-__all__ = ["Request", "change_session", "check_routed", "hidden", "key_of", "shown_to"]
+__all__ = [
+    "Request",
+    "change_session",
+    "check_routed",
+    "hidden",
+    "hidden_by_key",
+    "key_of",
+    "shown_to",
+]
 
 
 class Request(Protocol):
@@ -123,6 +131,17 @@ def hidden(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> bool:
     if not (mine or visibility.request_rules) or not _judged_here(ctx):
         return False
     return not _allowed(visibility, mine, ctx, kind, item)
+
+
+def hidden_by_key(visibility: Visibility, ctx: Request, registry: Registry[Any], key: str) -> bool:
+    """Whether the component `key` of `registry` is hidden from the request of `ctx` (False
+    for an unknown one, which its handler refuses as such)."""
+    if not (_session_rules(ctx) or visibility.request_rules) or not _judged_here(ctx):
+        return False
+    item = registry.get(key)
+    return item is not None and not _allowed(
+        visibility, _session_rules(ctx), ctx, _KINDS[registry.kind], item
+    )
 
 
 def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
