@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import pytest
 
 from mcpkit import Client, Context, McpError, Server
@@ -264,3 +265,37 @@ async def test_a_hidden_prompt_is_not_completed(era: str) -> None:
         with pytest.raises(McpError) as refused:
             await guest.complete(ref, "style", "s")
         assert refused.value.message == "Unknown prompt: review"
+
+
+async def test_a_sessions_rules_reach_another_process_serving_it(tmp_path: Path) -> None:
+    """Two apps on one SQLite store (two processes, as the store can tell): what a session
+    hid through one is hidden when the other serves the session's next request."""
+    url = f"sqlite:///{tmp_path / 'sessions.db'}"
+    here, there = switchboard(), switchboard()
+    here.use_store(url)
+    there.use_store(url)
+    try:
+        async with (
+            asyncio.timeout(WAIT),
+            serving(here.http_app()) as base_here,
+            serving(there.http_app()) as base_there,
+            httpx.AsyncClient() as http,
+        ):
+            async with Client(f"{base_here}/mcp", protocol="2025-11-25") as client:
+                await client.call_tool("hide_admin", {})
+                sid = client.session_id
+                assert sid is not None
+                answer = await http.post(
+                    f"{base_there}/mcp",
+                    json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}},
+                    headers={
+                        "accept": "application/json, text/event-stream",
+                        "mcp-session-id": sid,
+                        "mcp-protocol-version": "2025-11-25",
+                    },
+                )
+                assert answer.status_code == 200, answer.text
+                assert "wipe" not in answer.text and "echo" in answer.text
+    finally:
+        await here.store.aclose()
+        await there.store.aclose()
