@@ -299,3 +299,27 @@ async def test_a_sessions_rules_reach_another_process_serving_it(tmp_path: Path)
     finally:
         await here.store.aclose()
         await there.store.aclose()
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_rule_added_while_serving_announces_every_list(era: str) -> None:
+    server = switchboard()
+    heard: asyncio.Queue[str] = asyncio.Queue()
+
+    def on_notification(method: str, params: Any) -> None:
+        if method.endswith("/list_changed"):
+            heard.put_nowait(method)
+
+    async with (
+        asyncio.timeout(WAIT),
+        Client(server, protocol=era, on_notification=on_notification) as client,
+    ):
+        assert "wipe" in (await names(client))[0]
+        server.add_visibility_rule(only_for("nobody"))
+        got = {await heard.get() for _ in range(3)}
+        assert got == {
+            "notifications/tools/list_changed",
+            "notifications/prompts/list_changed",
+            "notifications/resources/list_changed",
+        }
+        assert "wipe" not in (await names(client))[0]

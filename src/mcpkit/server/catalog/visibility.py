@@ -221,12 +221,21 @@ class Visibility:
         may see `component` (a `Component`); a component every rule lets through is listed
         and usable, any other is as unknown. Judged by the server the client talks to, by the
         names it shows (a mounted server's own rules are not asked). Usable as a decorator.
-        Rules run on every list and call: keep them quick, and sync."""
+        Rules run on every list and call: keep them quick, and sync. Added while serving,
+        it sends every list's list_changed."""
         if not callable(rule):
             raise TypeError(
                 f"a visibility rule is a function (ctx, component) -> bool, not {rule!r}"
             )
         self.request_rules = (*self.request_rules, rule)
+        # What a request sees may have changed for every list: clients that may hear of it
+        # are told (once per list: resources and templates are one list to them).
+        announced: list[object] = []
+        for registry in self._registries.values():
+            announce = registry.on_change
+            if announce is not None and announce not in announced:
+                announced.append(announce)
+                announce()
         return rule
 
     def enable(
