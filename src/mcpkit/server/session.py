@@ -227,9 +227,9 @@ class ServerSessionHandle:
     def refresh(self, record: SessionRecord) -> None:
         """Take what another process serving this session changed (`record`, read back from
         the store): the client's `notifications/initialized`, its log level, its
-        subscriptions. What the handshake settled never changes. The record is then as read:
-        not `dirty`, so this copy writes nothing back over what the other process wrote.
-        (Its visibility rules too: `ctx.disable_components()`.)"""
+        subscriptions, its own visibility rules (`ctx.disable_components()`). What the
+        handshake settled never changes. The record is then as read: not `dirty`, so this
+        copy writes nothing back over what the other process wrote."""
         mine = self.record
         if record.initialized and not mine.initialized:
             mine.initialized = True
