@@ -323,3 +323,21 @@ async def test_a_rule_added_while_serving_announces_every_list(era: str) -> None
             "notifications/resources/list_changed",
         }
         assert "wipe" not in (await names(client))[0]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_rule_that_raises_fails_the_request_rather_than_showing_anything(
+    era: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = switchboard()
+
+    @server.add_visibility_rule
+    def broken(ctx: Context, component: Component) -> bool:
+        raise RuntimeError("the rule's own bug")
+
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        for call in (client.list_tools(), client.call_tool("wipe", {})):
+            with pytest.raises(McpError) as failed:
+                await call
+            assert failed.value.message == "Internal error"
+    assert "the rule's own bug" in caplog.text
