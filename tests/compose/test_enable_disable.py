@@ -159,10 +159,10 @@ def test_rules_that_are_overridden_are_dropped() -> None:
     for _ in range(50):
         server.disable("wipe")
         server.enable("wipe")
-    assert len(server._visibility.rules) == 1
+    assert len(server.visibility.rules) == 1
     server.disable(tags={"admin"})
     server.enable(tags={"public"}, only=True)  # speaks of every component
-    assert len(server._visibility.rules) == 1
+    assert len(server.visibility.rules) == 1
 
 
 @pytest.mark.parametrize("era", ERAS)
@@ -259,4 +259,4 @@ def test_hostile_calls_are_refused_loudly(call: Any, error: type[Exception], mes
     server = catalog()
     with pytest.raises(error, match=message):
         call(server)
-    assert server._visibility.rules == ()  # a refused call changes nothing
+    assert server.visibility.rules == ()  # a refused call changes nothing

@@ -129,3 +129,24 @@ def test_a_misspelt_option_is_refused_with_the_right_name() -> None:
         server.add_prompt(lambda: "p", name="p", versoin="1")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="did you mean 'tags'"):
         server.resource("notes://x", tagz=["x"])  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_mounted_proxy_keeps_the_labels_its_upstream_sent(era: str) -> None:
+    from mcpkit import ProxyServer
+
+    parent = Server("parent")
+    parent.mount(ProxyServer(labelled()), namespace="up")
+    parent.disable(tags={"search", "notes", "writing"})
+    async with asyncio.timeout(WAIT), Client(parent, protocol=era) as client:
+        assert [t.name for t in await client.list_tools()] == ["up_plain"]
+        assert await client.list_resources() == []
+        assert await client.list_resource_templates() == []
+        assert await client.list_prompts() == []
+        tool = parent.tools.get("up_plain")
+        assert tool is not None and tool.tags == frozenset()
+        parent.enable(version="2")
+        found = parent.tools.get("up_find")
+        assert found is not None
+        assert (found.tags, found.version) == (frozenset({"search", "public"}), "2")
+        assert (await client.call_tool("up_find", {"text": "x"})).content[0].text == "x"  # type: ignore[union-attr]

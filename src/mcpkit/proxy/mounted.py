@@ -33,6 +33,7 @@ from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import PromptSpec, make_prompt
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, make_resource, make_template
+from mcpkit.server.catalog.tags import labelled_as_sent
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
@@ -181,7 +182,7 @@ def _tool_spec(links: Upstreams, tool: Tool) -> ToolSpec:
     # store, its polling), whose work is the plain call upstream.
     execution = tool.execution if _task_support(tool) == "optional" else None
     wire = msgspec.structs.replace(tool, execution=execution)
-    return dataclasses.replace(make_tool(call, name=tool.name), wire=wire)
+    return labelled_as_sent(dataclasses.replace(make_tool(call, name=tool.name), wire=wire))
 
 
 def _prompt_spec(links: Upstreams, prompt: Prompt) -> PromptSpec:
@@ -189,7 +190,7 @@ def _prompt_spec(links: Upstreams, prompt: Prompt) -> PromptSpec:
         params = GetPromptRequestParams(name=prompt.name, arguments=arguments or None)
         return cast(GetPromptResult, await forward(links, ctx, "prompts/get", params))
 
-    return dataclasses.replace(make_prompt(get, name=prompt.name), wire=prompt)
+    return labelled_as_sent(dataclasses.replace(make_prompt(get, name=prompt.name), wire=prompt))
 
 
 def _resource_spec(links: Upstreams, resource: Resource) -> ResourceSpec:
@@ -199,7 +200,7 @@ def _resource_spec(links: Upstreams, resource: Resource) -> ResourceSpec:
         return list(result.contents)
 
     spec = make_resource(read, resource.uri, mime_type=resource.mime_type)
-    return dataclasses.replace(spec, wire=resource)
+    return labelled_as_sent(dataclasses.replace(spec, wire=resource))
 
 
 def _template_spec(template: ResourceTemplate) -> TemplateSpec | None:
@@ -210,7 +211,7 @@ def _template_spec(template: ResourceTemplate) -> TemplateSpec | None:
     except ValueError as exc:
         logger.warning("the upstream's resource template is not shown: %s", exc)
         return None
-    return dataclasses.replace(spec, wire=template)
+    return labelled_as_sent(dataclasses.replace(spec, wire=template))
 
 
 def _read_by_uri(ctx: Context) -> list[TextResourceContents]:

@@ -14,11 +14,15 @@ of its own: `request_facts` (what the request is, who sent it, whether it was ca
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Never
 
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.asking.client_asks import ClientAsks, ElicitationResult
+from mcpkit.server.catalog.registration_checks import check_options
+from mcpkit.server.catalog.shown_to import change_session
+from mcpkit.server.catalog.visibility import Kind, make_rule
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.types import BlobResourceContents, TextResourceContents
 
@@ -116,3 +120,40 @@ class Context(ClientAsks):
         runs here, with this Context."""
         result = await self.server.read_resource(self, uri)
         return list(result.contents)
+
+    # -------------------------------------------------------------- visibility
+
+    async def enable_components(
+        self,
+        *names: str,
+        tags: Iterable[str] | None = None,
+        version: str | None = None,
+        kinds: Iterable[Kind] | None = None,
+        only: bool = False,
+        **misspelt: Never,
+    ) -> None:
+        """`server.enable()` for this session alone (2025-11-25 sessions; docs/compose.md):
+        it can show again what the session's own rules hid, never what the server hides. The
+        session gets list_changed for each list that changed for it. A 2026-07-28 request
+        has no session: LocalProtocolError (decide per request with
+        `server.add_visibility_rule()`)."""
+        where = "ctx.enable_components()"
+        check_options(where, misspelt, self.enable_components)
+        rule = make_rule(where, True, names, tags, version, kinds, only)
+        await change_session(self, rule, where)
+
+    async def disable_components(
+        self,
+        *names: str,
+        tags: Iterable[str] | None = None,
+        version: str | None = None,
+        kinds: Iterable[Kind] | None = None,
+        **misspelt: Never,
+    ) -> None:
+        """`server.disable()` for this session alone (as `enable_components`): what it picks
+        is neither listed to this session nor usable by it, for as long as the session
+        lasts, in every process that serves it."""
+        where = "ctx.disable_components()"
+        check_options(where, misspelt, self.disable_components)
+        rule = make_rule(where, False, names, tags, version, kinds, False)
+        await change_session(self, rule, where)

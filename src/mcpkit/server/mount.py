@@ -21,6 +21,7 @@ from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.catalog.shown_to import check_routed
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
 from mcpkit.server.catalog.transforms import ToolTransforms
 from mcpkit.server.catalog.uri_template import UriTemplate
@@ -229,6 +230,7 @@ async def route(server: ServerApi, ctx: Context, handler: Handler, params: Any) 
     found = finder(server, params) if finder is not None else None
     if found is None:
         return await handler(server, ctx, params)
+    check_routed(server, ctx, params)  # judged here, by the names this server shows
     mount, inner_params = found
     result = await mount.server.handle_mounted(context_for(mount.server, ctx), inner_params)
     if ctx.method != "resources/read":

@@ -289,7 +289,8 @@ class Server:
         self.prompts = catalog.prompts
         self.completers = catalog.completers
         self.skills = catalog.skills
-        self._visibility = catalog.visibility
+        #: What it shows of them (`enable`, `disable`, `add_visibility_rule`).
+        self.visibility = catalog.visibility
         #: The protocol sessions it builds, each of `_session_type` (`new_connection`,
         #: `request_peer`).
         self._protocols = ProtocolSessions(self, catalog, self._session_type)
@@ -483,8 +484,10 @@ class Server:
         return self._catalog.tool_search
 
     # Which of them it shows (`catalog.visibility`; docs/compose.md, "Tags and visibility").
-    enable = served_by("_visibility", Visibility.enable)
-    disable = served_by("_visibility", Visibility.disable)
+    enable = served_by("visibility", Visibility.enable)
+    disable = served_by("visibility", Visibility.disable)
+    add_visibility_rule = served_by("visibility", Visibility.add_rule)
+    tombstone = served_by("visibility", Visibility.tombstone)
 
     def completable(self) -> bool:
         """Whether anything can be completed (completers, or Literal/Enum arguments), here or

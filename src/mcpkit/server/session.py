@@ -227,14 +227,16 @@ class ServerSessionHandle:
     def refresh(self, record: SessionRecord) -> None:
         """Take what another process serving this session changed (`record`, read back from
         the store): the client's `notifications/initialized`, its log level, its
-        subscriptions. What the handshake settled never changes. The record is then as read:
-        not `dirty`, so this copy writes nothing back over what the other process wrote."""
+        subscriptions, its own visibility rules (`ctx.disable_components()`). What the
+        handshake settled never changes. The record is then as read: not `dirty`, so this
+        copy writes nothing back over what the other process wrote."""
         mine = self.record
         if record.initialized and not mine.initialized:
             mine.initialized = True
             self.protocol.initialized_elsewhere()
         mine.log_level = record.log_level
         mine.subscriptions = record.subscriptions
+        mine.components = record.components
         self.dirty = False
 
     @property

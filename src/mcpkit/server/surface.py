@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
     from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
     from mcpkit.server.catalog.views import ViewOptions, ViewSource
-    from mcpkit.server.catalog.visibility import Kind
+    from mcpkit.server.catalog.visibility import Kind, Visibility, VisibilityRule
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
@@ -116,6 +116,7 @@ class ServerApi(Protocol):
     listeners: Listeners
     store: Stores
     broker: Broker
+    visibility: Visibility
     state_seal: StateSeal
     mounts: tuple[Mount, ...]
     mounted_in: Mount | None
@@ -323,6 +324,18 @@ class ServerApi(Protocol):
         tags: Collection[str] | None = None,
         version: str | None = None,
         kinds: Collection[Kind] | None = None,
+        **misspelt: Never,
+    ) -> None: ...
+
+    def add_visibility_rule(self, rule: VisibilityRule) -> VisibilityRule: ...
+
+    def tombstone(
+        self,
+        name: str,
+        /,
+        *,
+        replacement: str | None = None,
+        kind: Literal["tool", "prompt", "resource"] = "tool",
         **misspelt: Never,
     ) -> None: ...
 

@@ -21,6 +21,7 @@ from typing import Final, Protocol, runtime_checkable
 import msgspec
 
 from mcpkit.protocol.terms import Terms
+from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.random_tokens import token_urlsafe
 from mcpkit.types import ClientCapabilities, Implementation
 
@@ -48,7 +49,8 @@ class SessionRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     auth). `log_level` is the level the client set (None: every level), `subscriptions` the
     resource URIs it subscribed to (a frozenset: the empty one is shared by every session
     that has none, and a change makes a new one). `created` and `last_seen` are wall-
-    clock seconds (time.time()): a shared store expires records by them.
+    clock seconds (time.time()): a shared store expires records by them. `components` are the
+    session's own visibility rules (`ctx.disable_components()`, docs/compose.md).
     """
 
     id: str
@@ -59,6 +61,7 @@ class SessionRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     subscriptions: frozenset[str] = frozenset()
     created: float = msgspec.field(default_factory=time.time)
     last_seen: float = 0.0
+    components: tuple[ComponentRule, ...] = ()
 
     @property
     def revision(self) -> str | None:
@@ -127,6 +130,7 @@ class _Stored(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     subscriptions: frozenset[str] = _NO_SUBSCRIPTIONS  # (omitted when it is this one)
     created: float = 0.0
     last_seen: float = 0.0
+    components: tuple[ComponentRule, ...] = ()
 
 
 _encoder = msgspec.json.Encoder()
@@ -149,6 +153,7 @@ def encode_record(record: SessionRecord) -> bytes:
             subscriptions=record.subscriptions or _NO_SUBSCRIPTIONS,
             created=record.created,
             last_seen=record.last_seen,
+            components=record.components,
         )
     )
 
@@ -171,6 +176,7 @@ def decode_record(data: bytes) -> SessionRecord:
         subscriptions=stored.subscriptions,
         created=stored.created,
         last_seen=stored.last_seen,
+        components=stored.components,
     )
 
 

@@ -18,6 +18,7 @@ from mcpkit.server.catalog.extension_methods import (
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.renames import alias_specs
 from mcpkit.server.catalog.resources import (
     ResourceOptions,
     ResourceSpec,
@@ -74,6 +75,8 @@ class Catalog:
         #: What `add_tool_search` set (tools/list then shows the pinned tools and a search
         #: pair), or None.
         self.tool_search: ToolSearch | None = None
+        #: The tools' old names (`aliases=`): alias -> the tool it calls.
+        self._aliases: dict[str, str] = {}
         #: `serves_tasks` for the tool list it was worked out from.
         self._serves_tasks: tuple[list[ToolSpec], bool] | None = None
         # server/tools, server/prompts, server/resources: "List Changed Notification" (resources
@@ -116,13 +119,20 @@ class Catalog:
         if options.get("lenient_arguments") is None:
             options["lenient_arguments"] = self.lenient_arguments
         spec = make_tool(fn, name=name, **options)
+        aliases = alias_specs(spec, options.get("aliases"))
         search = self.tool_search
-        if search is not None and spec.name in search.names:  # (it would never be reached)
-            raise ValueError(
-                f"tool {spec.name!r}: tool search (add_tool_search) answers that name; "
-                "register it under another, or give the search pair other names"
-            )
+        for alias in (spec, *aliases):  # all checked first, so that a refusal adds nothing
+            if self.tools.own(alias.name) is not None:  # (as `Registry.add` refuses it)
+                raise ValueError(f"a tool named {alias.name!r} is already registered")
+            if search is not None and alias.name in search.names:  # (never reached)
+                raise ValueError(
+                    f"tool {alias.name!r}: tool search (add_tool_search) answers that name; "
+                    "register it under another, or give the search pair other names"
+                )
         self.tools.add(spec.name, spec)
+        for alias in aliases:
+            self.tools.add(alias.name, alias)
+            self._aliases[alias.name] = spec.name
         if spec.ui is not None and UI_EXTENSION not in self.extension_settings:
             self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
         return spec
@@ -141,8 +151,12 @@ class Catalog:
         return found
 
     def remove_tool(self, name: str) -> None:
-        """Stop serving the tool `name` (KeyError if there is none)."""
+        """Stop serving the tool `name`, and its aliases (KeyError if there is none)."""
         self.tools.remove(name)
+        self._aliases.pop(name, None)
+        for alias in [a for a, target in self._aliases.items() if target == name]:
+            del self._aliases[alias]
+            self.tools.remove(alias)
 
     # ------------------------------------------------------ large catalogs
 

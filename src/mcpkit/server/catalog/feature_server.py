@@ -19,6 +19,7 @@ from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.skills import Skills
 from mcpkit.server.catalog.tools import ToolSpec
+from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import ServerCapabilities
 
@@ -47,6 +48,11 @@ class FeatureServer(Protocol):
 
     @property
     def completers(self) -> Mapping[tuple[str, str, str], Completer]: ...
+
+    @property
+    def visibility(self) -> Visibility:
+        """Its visibility rules (`enable`, `disable`, `add_visibility_rule`)."""
+        ...
 
     @property
     def page_size(self) -> int: ...

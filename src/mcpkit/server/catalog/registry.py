@@ -141,9 +141,10 @@ class Registry(Generic[T]):
         return iter(self.items())
 
     def __len__(self) -> int:
-        # Hidden entries count: a server declares the capability of what it registered,
-        # so that showing them later is a list change its clients can hear of.
-        return len(self._items) + (len(self._mounted_entries()) if self._sources else 0)
+        """The entries registered here and in the registries mounted here, shown or hidden (a
+        mounted one that another hides counts too): a server declares the capability of what
+        it has, so that showing some later is a list change its clients can hear of."""
+        return len(self._items) + sum(len(source.registry) for source in self._sources)
 
     def _mounted_entries(self) -> dict[str, tuple[T, MountedSource[T], str]]:
         mounted = self._mounted

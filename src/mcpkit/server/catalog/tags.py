@@ -8,10 +8,18 @@ client can read them and no other key of the user's `meta=` is touched.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar, cast
 
-__all__ = ["TAGS_META_KEY", "VERSION_META_KEY", "tag_set", "version_of", "with_labels"]
+__all__ = [
+    "TAGS_META_KEY",
+    "VERSION_META_KEY",
+    "labelled_as_sent",
+    "tag_set",
+    "version_of",
+    "with_labels",
+]
 
 #: The `_meta` key of an item's tags: a sorted JSON array of strings.
 TAGS_META_KEY: Final = "io.mcpkit/tags"
@@ -43,6 +51,8 @@ def version_of(where: str, version: str | None) -> str | None:
         raise TypeError(f"{where}: version is a string such as '2', not {version!r}")
     if not version:
         raise ValueError(f"{where}: version is a non-empty string, or None")
+    if version[0] in "<>=!":  # (what starts a range in `server.enable(version=...)`)
+        raise ValueError(f"{where}: a version does not start with {version[0]!r}")
     return version
 
 
@@ -59,3 +69,34 @@ def with_labels(
     if version is not None:
         merged[VERSION_META_KEY] = version
     return merged
+
+
+class _Spec(Protocol):
+    """A spec with a wire item (`ToolSpec`, `ResourceSpec`, `TemplateSpec`, `PromptSpec`)."""
+
+    @property
+    def wire(self) -> Any: ...
+
+
+S = TypeVar("S", bound=_Spec)
+
+
+def labelled_as_sent(spec: S) -> S:
+    """`spec` with the tags and version its wire item's `_meta` carries, as another mcpkit
+    server sent them (a proxied server's components keep their labels); as it is when the
+    `_meta` holds none, or holds them in another shape."""
+    meta: Mapping[str, object] | None = spec.wire.meta
+    if not meta:
+        return spec
+    tags = meta.get(TAGS_META_KEY)
+    version = meta.get(VERSION_META_KEY)
+    found: dict[str, Any] = {}
+    if isinstance(tags, list):
+        sent = cast("list[object]", tags)
+        names = [t for t in sent if isinstance(t, str) and t]
+        if names and len(names) == len(sent):
+            found["tags"] = frozenset(names)
+    if isinstance(version, str) and version and version[0] not in "<>=!":
+        found["version"] = version
+    # (`replace` wants a dataclass type; every spec is one, which the Protocol cannot say)
+    return dataclasses.replace(spec, **found) if found else spec  # type: ignore[type-var]

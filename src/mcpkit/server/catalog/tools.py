@@ -190,6 +190,7 @@ class ToolOptions(TypedDict, total=False):
     visibility: Iterable[Visibility] | None
     tags: Iterable[str] | None
     version: str | None
+    aliases: Iterable[str] | None
 
 
 def with_param_headers(
@@ -240,7 +241,8 @@ def make_tool(
     `visibility`: who may call it, ["model", "app"] by default; ["app"] keeps it out of the
     agent's tool list, for the view alone (docs/apps.md).
     `tags` (strings) and `version` label it, in its `_meta` too, for `server.enable()` and
-    `server.disable()` to pick it by (docs/compose.md, "Tags and visibility").
+    `server.disable()` to pick it by (docs/compose.md, "Tags and visibility"); `aliases`,
+    its old names, are registered beside it by `server.add_tool()` (`catalog.renames`).
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)

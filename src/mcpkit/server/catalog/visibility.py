@@ -14,14 +14,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Literal, Never, Protocol
 
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.tags import tag_set, version_of
+from mcpkit.server.catalog.tags import tag_set
+from mcpkit.server.catalog.versions import check_version_filter, in_version_filter
 from mcpkit.stores.component_rules import ComponentRule
 
-__all__ = ["KINDS", "Kind", "Labelled", "Visibility", "decide", "make_rule", "matches"]
+__all__ = [
+    "KINDS",
+    "Component",
+    "Kind",
+    "Labelled",
+    "Visibility",
+    "VisibilityRule",
+    "added",
+    "decide",
+    "make_rule",
+    "matches",
+    "shown_by",
+]
 
 Kind = Literal["tool", "resource", "template", "prompt"]
 #: The kinds of component, as `kinds=` names them.
@@ -51,14 +65,13 @@ def make_rule(
     """The rule of one `enable`/`disable` call, checked; TypeError or ValueError naming
     `where` for a mistake, and for a call that picks nothing (it would pick everything)."""
     for name in names:
-        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"{where}: a name is a non-empty string, not {name!r}")
+        _check_name(where, name)
     kind_set = _kinds(where, kinds)
     rule = ComponentRule(
         enable=enable,
         names=frozenset(names),
         tags=tag_set(where, tags),
-        version=version_of(where, version),
+        version=_version_filter(where, version),
         kinds=kind_set,
         only=bool(only),
     )
@@ -68,6 +81,20 @@ def make_rule(
             f"kinds= (such as kinds={{'tool'}} for every tool)"
         )
     return rule
+
+
+def _version_filter(where: str, version: object) -> str | None:
+    if version is None:
+        return None
+    if not isinstance(version, str) or not version:
+        raise TypeError(f"{where}: version is a string such as '2' or '>=2', not {version!r}")
+    check_version_filter(where, version)
+    return version
+
+
+def _check_name(where: str, name: object) -> None:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{where}: a name is a non-empty string, not {name!r}")
 
 
 def _kinds(where: str, kinds: Iterable[str] | None) -> frozenset[str]:
@@ -88,7 +115,7 @@ def matches(rule: ComponentRule, kind: str, key: str, item: Labelled) -> bool:
         (not rule.kinds or kind in rule.kinds)
         and (not rule.names or key in rule.names)
         and (not rule.tags or not rule.tags.isdisjoint(item.tags))
-        and (rule.version is None or rule.version == item.version)
+        and (rule.version is None or in_version_filter(rule.version, item.version))
     )
 
 
@@ -129,13 +156,87 @@ def _shown(rules: tuple[ComponentRule, ...], kind: str, key: str, item: Labelled
     return decide(rules, kind, key, item)
 
 
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A component as a per-request rule sees it (`Server.add_visibility_rule`): its `kind`,
+    `key` (a tool's or prompt's name, a resource's URI, a template's URI template, as the
+    server shows it), `tags`, `version`, and `spec` (its `ToolSpec`, `ResourceSpec`...)."""
+
+    kind: Kind
+    key: str
+    tags: frozenset[str]
+    version: str | None
+    spec: Any
+
+
+#: A per-request rule: whether the request of the Context (`ctx.auth`: the caller's token,
+#: scopes and claims) may see and use the component.
+VisibilityRule = Callable[[Any, Component], bool]
+
+
 class Visibility:
-    """The server-wide rules of one server, applied to its registries (`kind` -> registry)."""
+    """The server-wide rules of one server, applied to its registries (`kind` -> registry),
+    and its per-request rules (`add_rule`), applied by `mcpkit.server.catalog.shown_to`."""
 
     def __init__(self, registries: Mapping[Kind, Registry[Any]]) -> None:
         self._registries = registries
         #: The rules in force, in the order given (the last that picks a component decides).
         self.rules: tuple[ComponentRule, ...] = ()
+        #: The per-request rules, each of which must let a component through.
+        self.request_rules: tuple[VisibilityRule, ...] = ()
+        #: Removed names, (kind, name) -> the name that replaces it (`tombstone`).
+        self.tombstones: dict[tuple[str, str], str | None] = {}
+
+    def tombstone(
+        self,
+        name: str,
+        /,
+        *,
+        replacement: str | None = None,
+        kind: Literal["tool", "prompt", "resource"] = "tool",
+        **misspelt: Never,
+    ) -> None:
+        """Remember that the `kind` component `name` (a tool by default; a resource by its
+        URI) was removed, and what replaces it: a call of it is then refused with an error
+        that says so and names `replacement` (also in the error's `data`), not as a mere
+        unknown name. Remove the component first: a registered one cannot be a tombstone."""
+        where = "server.tombstone()"
+        check_options(where, misspelt, self.tombstone)
+        if kind not in ("tool", "prompt", "resource"):
+            raise ValueError(f"{where}: kind is 'tool', 'prompt' or 'resource', not {kind!r}")
+        _check_name(where, name)
+        if replacement is not None:
+            _check_name(where, replacement)
+        registry = self._registries[kind]
+        if name in registry or registry.own(name) is not None:
+            raise ValueError(
+                f"{where}: a {kind} named {name!r} is registered; remove it first, then "
+                "leave its tombstone"
+            )
+        self.tombstones = {**self.tombstones, (kind, name): replacement}
+
+    def add_rule(self, rule: VisibilityRule) -> VisibilityRule:
+        """Decide per request which components a request may see and use: `rule(ctx,
+        component)` returns whether the request of `ctx` (its `ctx.auth`, `ctx.client_info`...)
+        may see `component` (a `Component`); a component every rule lets through is listed
+        and usable, any other is as unknown. Judged by the server the client talks to, by the
+        names it shows (a mounted server's own rules are not asked). Usable as a decorator.
+        Rules run on every list and call: keep them quick, and sync. Added while serving,
+        it sends every list's list_changed."""
+        if not callable(rule):
+            raise TypeError(
+                f"a visibility rule is a function (ctx, component) -> bool, not {rule!r}"
+            )
+        self.request_rules = (*self.request_rules, rule)
+        # What a request sees may have changed for every list: clients that may hear of it
+        # are told (once per list: resources and templates are one list to them).
+        announced: list[object] = []
+        for registry in self._registries.values():
+            announce = registry.on_change
+            if announce is not None and announce not in announced:
+                announced.append(announce)
+                announce()
+        return rule
 
     def enable(
         self,
@@ -149,9 +250,10 @@ class Visibility:
     ) -> None:
         """Show the components picked by every criterion given: `names` (a tool's or
         prompt's name, a resource's URI, a template's URI template), `tags=` (any of them),
-        `version=`, `kinds=` ("tool", "resource", "template", "prompt"). With `only=True`,
-        also hide every other component (of those kinds, when `kinds=` is given): an
-        allowlist. Clients that may hear of it get list_changed."""
+        `version=` (exact, or a range such as ">=2" or ">=1,<2"), `kinds=` ("tool",
+        "resource", "template", "prompt"). With `only=True`, also hide every other
+        component (of those kinds, when `kinds=` is given): an allowlist. Clients that may
+        hear of it get list_changed."""
         check_options("server.enable()", misspelt, self.enable)
         rule = make_rule("server.enable()", True, names, tags, version, kinds, only)
         self._apply(rule)

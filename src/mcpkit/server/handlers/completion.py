@@ -13,6 +13,7 @@ from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
 from mcpkit.server.catalog.access import check_access
 from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.catalog.shown_to import hidden_by_key
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ async def complete(
     given: dict[str, str] = dict(params.context.arguments or {}) if params.context else {}
     if ctx.auth is not None:
         _check_access(server, ctx, ref_type, key)
+    registry = server.prompts if ref_type == "ref/prompt" else server.templates
+    if hidden_by_key(server.visibility, ctx, registry, key):  # (as unknown: never listed)
+        what = "prompt" if ref_type == "ref/prompt" else "resource template"
+        raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
     completer = server.completers.get((ref_type, key, argument))
     values: list[str]
     if completer is not None:

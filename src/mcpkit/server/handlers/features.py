@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.errors import McpError
-from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import check_access, visible
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.renames import unknown
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
+from mcpkit.server.catalog.shown_to import hidden, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_tool
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
@@ -59,7 +59,8 @@ def _page(
 ) -> tuple[list[Any], str | None]:
     """One page of the wire objects of a registry's items the caller may see, and the
     cursor of the next page."""
-    page, cursor = paginate(visible(registry.items(), ctx.auth), params.cursor, server.page_size)
+    items = shown_to(server.visibility, ctx, registry, visible(registry.items(), ctx.auth))
+    page, cursor = paginate(items, params.cursor, server.page_size)
     return [spec.wire for spec in page], cursor
 
 
@@ -78,11 +79,8 @@ async def list_tools(
         return ListToolsResult(tools=tools, next_cursor=cursor)
     # MCP Apps' text-only fallback (docs/apps.md): no UI metadata, and no tool for views
     # alone, for a client that renders none.
-    shown = [
-        spec
-        for spec in visible(server.tools.items(), ctx.auth)
-        if spec.ui is None or spec.ui.for_model
-    ]
+    listed = shown_to(server.visibility, ctx, server.tools, visible(server.tools.items(), ctx.auth))
+    shown = [spec for spec in listed if spec.ui is None or spec.ui.for_model]
     page, cursor = paginate(shown, params.cursor, server.page_size)
     return ListToolsResult(tools=[spec.shown_wire for spec in page], next_cursor=cursor)
 
@@ -93,14 +91,18 @@ async def call_tool(
     if (search := server.tool_search) is not None and params.name in search.names:
         return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     spec = server.tools.get(params.name)
-    if spec is None or (
-        spec.ui is not None
-        and not spec.ui.for_model
-        and not client_renders_views(ctx.client_capabilities)
+    if (
+        spec is None
+        or hidden(server.visibility, ctx, "tool", spec)
+        or (
+            spec.ui is not None
+            and not spec.ui.for_model
+            and not client_renders_views(ctx.client_capabilities)
+        )
     ):
         # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool
         # for views alone, to a client that renders none: it was never listed to it.)
-        raise McpError(codes.INVALID_PARAMS, f"Unknown tool: {params.name}")
+        raise unknown("tool", params.name, server.visibility.tombstones)
     check_access(spec, ctx.auth, "tool", params.name)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return await _run(server, spec, params.arguments, ctx)
@@ -168,30 +170,36 @@ async def list_resource_templates(
 async def read_resource(
     server: FeatureServer, ctx: Context, params: ReadResourceRequestParams
 ) -> ReadResourceResult:
-    spec, variables = _find(server, params.uri)
+    spec, variables = _find(server, ctx, params.uri)
     check_access(spec, ctx.auth, "resource", params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)
     return ReadResourceResult(contents=contents)
 
 
-def _find(server: FeatureServer, uri: str) -> tuple[ResourceSpec | TemplateSpec, dict[str, str]]:
+def _find(
+    server: FeatureServer, ctx: Context, uri: str
+) -> tuple[ResourceSpec | TemplateSpec, dict[str, str]]:
     """The resource at `uri`, else the first template matching it (with its variables);
-    -32002 if there is none."""
+    -32002 if there is none, or if the request of `ctx` may not see it."""
     spec = server.resources.get(uri)
     if spec is not None:
+        if hidden(server.visibility, ctx, "resource", spec):
+            raise not_found(uri)
         return spec, {}
     for template in server.templates:
         variables = template.template.match(uri)
         if variables is not None:
+            if hidden(server.visibility, ctx, "template", template):
+                raise not_found(uri)
             return template, variables
-    raise not_found(uri)
+    raise unknown("resource", uri, server.visibility.tombstones)
 
 
 async def subscribe(
     server: FeatureServer, ctx: Context, params: SubscribeRequestParams
 ) -> EmptyResult:
     # Only what exists, and what the caller may read, can be subscribed to.
-    check_access(_find(server, params.uri)[0], ctx.auth, "resource", params.uri)
+    check_access(_find(server, ctx, params.uri)[0], ctx.auth, "resource", params.uri)
     ctx.session.subscribe(params.uri)
     await server.sync_subscriptions()  # (a mounted proxy subscribes upstream before we answer)
     return EmptyResult()
@@ -216,8 +224,8 @@ async def get_prompt(
     server: FeatureServer, ctx: Context, params: GetPromptRequestParams
 ) -> GetPromptResult:
     spec = server.prompts.get(params.name)
-    if spec is None:
-        raise McpError(codes.INVALID_PARAMS, f"Unknown prompt: {params.name}")
+    if spec is None or hidden(server.visibility, ctx, "prompt", spec):
+        raise unknown("prompt", params.name, server.visibility.tombstones)
     check_access(spec, ctx.auth, "prompt", params.name)
     arguments: dict[str, Any] | None = params.arguments
     return await render_prompt(spec, arguments, ctx, server.sync_in_thread)

@@ -1,0 +1,221 @@
+"""What one request may see and use of a server's components, beyond the server-wide rules:
+the 2025 session's own rules (`ctx.disable_components()`) and the server's per-request rules
+(`server.add_visibility_rule`), applied where lists are made and components looked up
+(handlers/features.py, and `mount.route` for a mounted server's components).
+
+Both are judged by the server the client talks to, by the names it shows: a request routed
+to a mounted server was judged before it got there. Without any such rule (the usual case) a
+request reads two attributes and allocates nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+
+from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import not_found
+from mcpkit.server.catalog.visibility import (
+    Component,
+    Kind,
+    Labelled,
+    Visibility,
+    added,
+    decide,
+)
+from mcpkit.server.session import ServerSessionHandle
+from mcpkit.stores.component_rules import ComponentRule
+
+if TYPE_CHECKING:
+    from mcpkit.protocol.terms import Terms
+    from mcpkit.server.session import Peer
+    from mcpkit.server.surface import ServerApi
+
+__all__ = [
+    "Request",
+    "change_session",
+    "check_routed",
+    "hidden",
+    "hidden_by_key",
+    "key_of",
+    "shown_to",
+]
+
+
+class Request(Protocol):
+    """What these rules read of a request's Context (named so, not `Context`, which uses
+    this module: `ctx.disable_components()`)."""
+
+    @property
+    def server(self) -> ServerApi: ...
+
+    @property
+    def session(self) -> Peer: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def terms(self) -> Terms[Any] | None: ...
+
+
+S = TypeVar("S", bound=Labelled)
+
+#: A registry's `kind` as `kinds=` names it.
+_KINDS: Final[dict[str, Kind]] = {
+    "tool": "tool",
+    "resource": "resource",
+    "resource template": "template",
+    "prompt": "prompt",
+}
+_LIST_CHANGED: Final[dict[Kind, str]] = {
+    "tool": "notifications/tools/list_changed",
+    "prompt": "notifications/prompts/list_changed",
+    "resource": "notifications/resources/list_changed",
+    "template": "notifications/resources/list_changed",
+}
+
+
+def key_of(kind: Kind, item: Any) -> str:
+    """The name a `kind` component is known by: a name, a URI or a URI template."""
+    if kind == "resource":
+        return str(item.uri)
+    if kind == "template":
+        return str(item.wire.uri_template)
+    return str(item.name)
+
+
+def _session_rules(ctx: Request) -> tuple[ComponentRule, ...]:
+    session = ctx.session
+    return session.record.components if type(session) is ServerSessionHandle else ()
+
+
+def _judged_here(ctx: Request) -> bool:
+    return ctx.server.mounted_in is None  # (a mounted server's requests were judged above)
+
+
+def _allowed(
+    visibility: Visibility,
+    mine: tuple[ComponentRule, ...],
+    ctx: Request,
+    kind: Kind,
+    item: Any,
+) -> bool:
+    key = key_of(kind, item)
+    if mine and not decide(mine, kind, key, item):
+        return False
+    rules = visibility.request_rules
+    if not rules:
+        return True
+    component = Component(kind, key, item.tags, item.version, item)
+    return all(rule(ctx, component) for rule in rules)
+
+
+def shown_to(
+    visibility: Visibility, ctx: Request, registry: Registry[Any], items: Sequence[S]
+) -> Sequence[S]:
+    """The `items` of `registry` the request of `ctx` may see."""
+    mine = _session_rules(ctx)
+    if not (mine or visibility.request_rules) or not _judged_here(ctx):
+        return items
+    kind = _KINDS[registry.kind]
+    return [item for item in items if _allowed(visibility, mine, ctx, kind, item)]
+
+
+def hidden(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> bool:
+    """Whether the `kind` component `item` is hidden from the request of `ctx`."""
+    mine = _session_rules(ctx)
+    if not (mine or visibility.request_rules) or not _judged_here(ctx):
+        return False
+    return not _allowed(visibility, mine, ctx, kind, item)
+
+
+def hidden_by_key(visibility: Visibility, ctx: Request, registry: Registry[Any], key: str) -> bool:
+    """Whether the component `key` of `registry` is hidden from the request of `ctx` (False
+    for an unknown one, which its handler refuses as such)."""
+    if not (_session_rules(ctx) or visibility.request_rules) or not _judged_here(ctx):
+        return False
+    item = registry.get(key)
+    return item is not None and not _allowed(
+        visibility, _session_rules(ctx), ctx, _KINDS[registry.kind], item
+    )
+
+
+def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
+    """Refuse, as an unknown one, a component of a mounted server that the request of `ctx`
+    may not use (`mount.route`, before it hands the request on)."""
+    visibility = server.visibility
+    if not (_session_rules(ctx) or visibility.request_rules) or not _judged_here(ctx):
+        return
+    method = ctx.method
+    if method in ("tools/call", "prompts/get"):
+        kind: Kind = "tool" if method == "tools/call" else "prompt"
+        registry: Registry[Any] = server.tools if kind == "tool" else server.prompts
+        item = registry.get(params.name)
+        if item is not None and hidden(visibility, ctx, kind, item):
+            raise McpError(codes.INVALID_PARAMS, f"Unknown {kind}: {params.name}")
+    elif method in ("resources/read", "resources/subscribe"):
+        found = _resource_at(server, params.uri)
+        if found is not None and hidden(visibility, ctx, *found):
+            raise not_found(params.uri)
+
+
+def _resource_at(server: ServerApi, uri: str) -> tuple[Kind, Any] | None:
+    """The resource at `uri`, else the first template that matches it (as resources/read
+    finds it)."""
+    resource = server.resources.get(uri)
+    if resource is not None:
+        return "resource", resource
+    for template in server.templates.items():
+        if template.template.match(uri) is not None:
+            return "template", template
+    return None
+
+
+async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
+    """Add `rule` to the rules of the session of `ctx`, and send it the list_changed of
+    each list that changed for it. LocalProtocolError for a request with no session (the
+    2026-07-28 era): per-request rules are `server.add_visibility_rule`'s."""
+    session = ctx.session
+    terms = ctx.terms
+    stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+    if stateless or not isinstance(session, ServerSessionHandle):
+        raise LocalProtocolError(
+            f"{where} changes what one session sees, and this request has none (a "
+            "2026-07-28 request stands alone): decide per request with "
+            "server.add_visibility_rule(), from the caller's token (docs/compose.md)"
+        )
+    server = ctx.server
+    while server.mounted_in is not None:  # the session's rules speak the outermost's names
+        server = server.mounted_in.parent
+    registries: list[tuple[Kind, Registry[Any]]] = [
+        ("tool", server.tools),
+        ("resource", server.resources),
+        ("template", server.templates),
+        ("prompt", server.prompts),
+    ]
+    record = session.record
+    before = [_shown_keys(record.components, kind, r) for kind, r in registries]
+    record.components = added(record.components, rule)
+    session.dirty = True
+    changed: list[str] = []
+    for (kind, registry), keys in zip(registries, before, strict=True):
+        method = _LIST_CHANGED[kind]
+        if _shown_keys(record.components, kind, registry) != keys and method not in changed:
+            changed.append(method)
+    for method in changed:
+        announcement = session.announce(method)
+        if announcement is not None:
+            await announcement
+
+
+def _shown_keys(rules: tuple[ComponentRule, ...], kind: Kind, registry: Registry[Any]) -> list[str]:
+    shown: list[str] = []
+    for item in registry.items():
+        key = key_of(kind, item)
+        if decide(rules, kind, key, item):
+            shown.append(key)
+    return shown
