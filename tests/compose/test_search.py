@@ -307,3 +307,16 @@ def test_a_tool_registered_later_under_a_search_name_is_refused() -> None:
             return "mine"
 
     assert "find" not in server.tools
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_tool_a_visibility_rule_hides_is_neither_found_nor_called(era: str) -> None:
+    # Before: search and the call tool kept to scopes and views only, so a tool a per-request
+    # rule (server.add_visibility_rule) hid was found and called through the pair.
+    server = big_server()
+    server.add_visibility_rule(lambda ctx, component: component.key != "get_weather")
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        found = await client.call_tool("search_tools", {"query": "weather in a city"})
+        assert "get_weather" not in names(found)
+        refused = await client.call_tool("call_tool", {"name": "get_weather"})
+        assert refused.is_error and "Unknown tool" in refused.content[0].text  # type: ignore[union-attr]

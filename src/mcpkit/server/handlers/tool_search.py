@@ -15,6 +15,7 @@ from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.content import to_json_text
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.search import ToolSearch
+from mcpkit.server.catalog.shown_to import shown_to
 from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.types import (
@@ -43,7 +44,8 @@ _SEARCH_OUTPUT: dict[str, Any] = {
 def findable_tools(server: FeatureServer, ctx: Context) -> Sequence[ToolSpec]:
     """The tools the caller of `ctx` could list without tool search: the one place that
     decides what search finds, what is pinned in the list and what the call tool calls."""
-    shown = visible(server.tools.items(), ctx.auth)
+    tools = server.tools
+    shown = shown_to(server.visibility, ctx, tools, visible(tools.items(), ctx.auth))
     if client_renders_views(ctx.client_capabilities):
         return shown
     return [spec for spec in shown if spec.ui is None or spec.ui.for_model]
