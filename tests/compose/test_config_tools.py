@@ -10,9 +10,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from test_config import ERAS, WAIT, http_served, text  # pyright: ignore[reportMissingImports]
+from test_config import ERAS, WAIT, http_served, serving, text  # pyright: ignore[reportMissingImports]
 
-from mcpkit import Client
+from mcpkit import Client, McpError, Server
 from mcpkit.proxy import ConfigError, from_config
 
 TOOLS: dict[str, Any] = {
@@ -49,11 +49,45 @@ async def test_a_servers_tools_are_shown_as_the_config_derives_them(protocol: st
         ({"add": {"arguments": {"b": {"hide": True, "name": "c"}}}}, "only value"),
         ({"add": {"arguments": {"b": {"value": 1}}}}, "hide: true"),
         ({"add": {"arguments": {"b": {"required": "yes"}}}}, "required is not true or false"),
-        ({"add": {"tags": "math"}}, "tags is not a list of strings"),
+        ({"add": {"tags": "math"}}, "tags is not a list of tags"),
+        (["ok", ""], "include_tags is not a list of tags"),
     ],
 )
 def test_a_malformed_tools_entry_is_refused_naming_its_place(tools: object, named: str) -> None:
     config = {"mcpServers": {"remote": {"url": "http://127.0.0.1:9/mcp", "tools": tools}}}
+    if named.startswith("include_tags"):
+        config = {
+            "mcpServers": {"remote": {"url": "http://127.0.0.1:9/mcp", "include_tags": tools}}
+        }
     with pytest.raises(ConfigError, match="server 'remote' of the config") as caught:
         from_config(config)
     assert named in str(caught.value)
+
+
+def tagged_upstream() -> Server:
+    server = Server("tagged")
+    for name, tags in (("read", ["safe"]), ("write", ["safe", "admin"]), ("plain", [])):
+
+        def tool(name: str = name) -> str:
+            return name
+
+        server.add_tool(tool, name=name, tags=tags)
+    return server
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_include_and_exclude_tags_pick_what_a_server_shows(protocol: str) -> None:
+    async with asyncio.timeout(WAIT), serving(tagged_upstream().http_app()) as base:
+        url = f"{base}/mcp"
+        config = {
+            "mcpServers": {
+                "picked": {"url": url, "include_tags": ["safe"], "exclude_tags": ["admin"]},
+                "whole": {"url": url},
+            }
+        }
+        async with Client(from_config(config), protocol=protocol) as client:
+            names = sorted(tool.name for tool in await client.list_tools())
+            assert names == ["picked_read", "whole_plain", "whole_read", "whole_write"]
+            assert text(await client.call_tool("picked_read", {})) == "read"
+            with pytest.raises(McpError, match="Unknown tool"):  # hidden: as an unknown one
+                await client.call_tool("picked_write", {})

@@ -150,3 +150,19 @@ async def test_a_mounted_proxy_keeps_the_labels_its_upstream_sent(era: str) -> N
         assert found is not None
         assert (found.tags, found.version) == (frozenset({"search", "public"}), "2")
         assert (await client.call_tool("up_find", {"text": "x"})).content[0].text == "x"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("key", ["fastmcp", "_fastmcp"])
+def test_a_proxied_fastmcp_servers_labels_are_read_from_its_own_meta(key: str) -> None:
+    # FastMCP sends a component's tags and version in `_meta.fastmcp` (`_fastmcp` before):
+    # a mounted proxy of it can then be enabled and disabled by them as an mcpkit one is.
+    from mcpkit.server.catalog.tags import labelled_as_sent
+    from mcpkit.server.catalog.tools import make_tool
+
+    def find(text: str) -> str:
+        return text
+
+    sent = make_tool(find, meta={key: {"tags": ["search"], "version": "3"}})
+    read = labelled_as_sent(sent)
+    assert (read.tags, read.version) == (frozenset({"search"}), "3")
+    assert labelled_as_sent(make_tool(find, meta={key: "not labels"})).tags == frozenset()

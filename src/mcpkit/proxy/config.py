@@ -42,8 +42,12 @@ DEFAULT_CONFIG_NAME: Final = "mcpkit-config"
 #: The keys of the servers object: most clients', and VS Code's (with "type" in each entry).
 _SERVERS_KEYS: Final = ("mcpServers", "servers")
 #: What a command server's entry may hold, and a URL server's ("type" or "transport" in both).
-_COMMAND_KEYS: Final = frozenset({"command", "args", "env", "cwd", "type", "transport", "tools"})
-_URL_KEYS: Final = frozenset({"url", "headers", "type", "transport", "tools"})
+#: What either kind may hold besides: tools derived from its own, and tag filters.
+_SHAPING_KEYS: Final = frozenset({"tools", "include_tags", "exclude_tags"})
+_COMMAND_KEYS: Final = (
+    frozenset({"command", "args", "env", "cwd", "type", "transport"}) | _SHAPING_KEYS
+)
+_URL_KEYS: Final = _SHAPING_KEYS | {"url", "headers", "type", "transport"}
 #: What a tool's entry under "tools" may hold, and an argument's under its "arguments".
 _TOOL_KEYS: Final = frozenset({"name", "title", "description", "tags", "arguments"})
 _ARGUMENT_KEYS: Final = frozenset({"name", "description", "default", "required", "hide", "value"})
@@ -69,6 +73,9 @@ class UpstreamEntry:
     headers: Mapping[str, str] | None = None
     #: Its "tools": the tools shown derived from the upstream's, by their upstream names.
     tools: Mapping[str, ToolTransform] | None = None
+    #: Its "include_tags" (only components with one of them are shown) and "exclude_tags".
+    include_tags: frozenset[str] | None = None
+    exclude_tags: frozenset[str] | None = None
 
 
 # ------------------------------------------------------------------- reading
@@ -139,9 +146,12 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
             raise ConfigError(
                 f"{where} has the key {key!r}, which mcpkit does not support: a command "
                 "server takes command, args, env, cwd and type (or transport), a URL server "
-                "url, headers and type (or transport), either one tools"
+                "url, headers and type (or transport), either one tools, include_tags and "
+                "exclude_tags"
             )
     tools = tool_transforms(entry.get("tools"), where)
+    include = _tags(entry.get("include_tags"), f"{where}: include_tags")
+    exclude = _tags(entry.get("exclude_tags"), f"{where}: exclude_tags")
 
     def text(key: str, value: object) -> str:
         if not isinstance(value, str):
@@ -150,7 +160,7 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
 
     if kind != "stdio":
         headers = _strings(entry.get("headers"), "headers", text, where)
-        return UpstreamEntry(name, text("url", entry["url"]), headers, tools)
+        return UpstreamEntry(name, text("url", entry["url"]), headers, tools, include, exclude)
     args: object = entry.get("args", [])
     if not isinstance(args, list):
         raise ConfigError(f"{where}: args is a JSON {type(args).__name__}, not a list")
@@ -162,7 +172,7 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
     )
     if not command.command:
         raise ConfigError(f"{where}: command is empty")
-    return UpstreamEntry(name, command, tools=tools)
+    return UpstreamEntry(name, command, None, tools, include, exclude)
 
 
 def tool_transforms(raw: object, where: str) -> dict[str, ToolTransform] | None:
@@ -181,12 +191,7 @@ def tool_transforms(raw: object, where: str) -> dict[str, ToolTransform] | None:
         for key in ("name", "title", "description"):
             if key in options and not isinstance(options[key], str):
                 raise ConfigError(f"{at}: {key} is not a string")
-        tags = options.get("tags")
-        if tags is not None and (
-            not isinstance(tags, list)
-            or not all(isinstance(tag, str) for tag in cast("list[object]", tags))
-        ):
-            raise ConfigError(f"{at}: tags is not a list of strings")
+        tags = _tags(options.get("tags"), f"{at}: tags")
         arguments = options.get("arguments")
         if arguments is not None and not isinstance(arguments, dict):
             raise ConfigError(f"{at}: arguments is not an object")
@@ -204,6 +209,17 @@ def tool_transforms(raw: object, where: str) -> dict[str, ToolTransform] | None:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{at}: {exc}") from None
     return found
+
+
+def _tags(raw: object, where: str) -> frozenset[str] | None:
+    """A list of tags (non-empty strings), or None when not given."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(
+        isinstance(tag, str) and tag for tag in cast("list[object]", raw)
+    ):
+        raise ConfigError(f"{where} is not a list of tags (non-empty strings)")
+    return frozenset(cast("list[str]", raw))
 
 
 def _argument(raw: object, where: str) -> Arg:
@@ -352,6 +368,10 @@ def from_config(
             )
         except (ValueError, TypeError) as exc:  # a URL that is none, say
             raise ConfigError(f"server {entry.name!r} of the config: {exc}") from None
+        if entry.include_tags is not None:
+            proxies[-1].enable(tags=entry.include_tags, only=True)
+        if entry.exclude_tags:
+            proxies[-1].disable(tags=entry.exclude_tags)
     tools_of = {entry.name: entry.tools for entry in entries}
     options: dict[str, Any] = dict(server_options)
     options["lifespan"] = reaching_first(proxies, options.get("lifespan"))

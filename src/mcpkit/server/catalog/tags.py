@@ -25,6 +25,8 @@ __all__ = [
 TAGS_META_KEY: Final = "io.mcpkit/tags"
 #: The `_meta` key of an item's version: a string.
 VERSION_META_KEY: Final = "io.mcpkit/version"
+#: Where a FastMCP server sends its components' tags and version (a proxied one's are read).
+_FASTMCP_META_KEYS: Final = ("fastmcp", "_fastmcp")
 
 
 def tag_set(where: str, tags: Iterable[str] | None) -> frozenset[str]:
@@ -83,13 +85,21 @@ S = TypeVar("S", bound=_Spec)
 
 def labelled_as_sent(spec: S) -> S:
     """`spec` with the tags and version its wire item's `_meta` carries, as another mcpkit
-    server sent them (a proxied server's components keep their labels); as it is when the
-    `_meta` holds none, or holds them in another shape."""
+    server, or a FastMCP one, sent them (a proxied server's components keep their labels); as
+    it is when the `_meta` holds none, or holds them in another shape."""
     meta: Mapping[str, object] | None = spec.wire.meta
     if not meta:
         return spec
     tags = meta.get(TAGS_META_KEY)
     version = meta.get(VERSION_META_KEY)
+    if tags is None and version is None:
+        # A FastMCP server's own: `_meta.fastmcp` (`_fastmcp` in its older releases).
+        for key in _FASTMCP_META_KEYS:
+            theirs = meta.get(key)
+            if isinstance(theirs, dict):
+                labels = cast("dict[str, object]", theirs)
+                tags, version = labels.get("tags"), labels.get("version")
+                break
     found: dict[str, Any] = {}
     if isinstance(tags, list):
         sent = cast("list[object]", tags)
