@@ -1,7 +1,8 @@
 """Composed mcpkit servers used by the official Python SDK's and the TypeScript SDK v2's clients.
 
 Each shape of peers/mcpkit_compose_server.py (servers from OpenAPI documents, one from a
-FastAPI app, a front server with a mounted proxy) is served over Streamable HTTP (uvicorn on
+FastAPI app, a front server with a mounted proxy, tools derived, tagged, renamed and put
+behind tool search) is served over Streamable HTTP (uvicorn on
 an ephemeral port of 127.0.0.1, in this process) and over stdio (a process per client); each
 client, in each era it speaks, lists its tools and calls some. A call whose arguments come
 from path, query and body, answers with `structuredContent` that the client SDK checks against
@@ -205,7 +206,72 @@ PETSTORE = Shape(
     ),
 )
 
+# ------------------------------------------------------------------ shaped and searched tools
+
+FORECAST = {  # (in the order the server writes it: the text is compared as it is)
+    "description": "The weather forecast for a city, for the next days.",
+    "inputSchema": {
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"],
+        "additionalProperties": False,
+    },
+    "name": "get_forecast",
+}
+SHAPED = Shape(
+    name="shaped",
+    server_name="compose-shaped",
+    # `wipe` is disabled by its tag; `sum` is a tombstone; `old_total` an alias of `total`
+    tools=frozenset(["hello", "total", "old_total", "lend_book"]),
+    listed={
+        # `greet` derived: `name` shown as `who`, `greeting` hidden (its value given)
+        "hello": Listed(("who",), ("who",), meta={"io.mcpkit/tags": ["public"]}),
+        "old_total": Listed(("a", "b"), ("a", "b"), True, {"io.mcpkit/aliasOf": "total"}),
+        "lend_book": Listed(("book",), ("book",)),
+    },
+    calls=(
+        Call("hello", {"who": "Ada"}, text="Hi, Ada!"),
+        Call("old_total", {"a": 1, "b": 2}, text="3", structured={"result": 3}),
+        Call("lend_book", {"book": "Dune"}, text="lent Dune"),
+        Call("wipe", {}, refused=True),
+        Call("sum", {"a": 1}, refused=True),
+        # a hidden argument is not the caller's to give: a tool error, as bad input is
+        Call(
+            "hello",
+            {"who": "Ada", "greeting": "Bye"},
+            is_error=True,
+            text="Invalid arguments for tool 'hello': (root): Additional properties are not "
+            "allowed ('greeting' was unexpected)",
+        ),
+    ),
+)
+SEARCH = Shape(
+    name="search",
+    server_name="compose-search",
+    tools=frozenset(["status", "search_tools", "call_tool"]),
+    listed={
+        "search_tools": Listed(("query",), ("query",), output_schema=True),
+        "call_tool": Listed(("arguments", "name"), ("name",)),
+    },
+    calls=(
+        Call(
+            "search_tools",
+            {"query": "weather forecast"},
+            text=json.dumps({"tools": [FORECAST]}, separators=(",", ":")),
+            structured={"tools": [FORECAST]},
+        ),
+        Call(
+            "call_tool",
+            {"name": "translate_text", "arguments": {"text": "hi"}},
+            text="translate_text(hi)",
+        ),
+        Call("count_words", {"text": "a b"}, text="count_words(a b)"),  # callable by name
+    ),
+)
+
 SHAPE_ROWS = [
+    SHAPED,
+    SEARCH,
     PETSTORE,
     Shape(
         name="openapi",

@@ -10,7 +10,11 @@ Shapes (each a `Server`, made fresh, so two runs share no state):
 - `fastapi`: `Server.from_fastapi` over the same app;
 - `proxy`: a front server with a tool of its own (`status`) that mounts, under `shop`, a
   `ProxyServer` of `python mcpkit_compose_server.py upstream` (the `fastapi` shop plus a tool
-  `note` whose listing and result carry `_meta`).
+  `note` whose listing and result carry `_meta`);
+- `shaped`: tools shaped as docs/compose.md shapes them: a derived tool (an argument renamed,
+  one hidden with a value), tags with a tag disabled, an old name kept as an alias, a
+  tombstone, a mounted tool shown under a name of its own;
+- `search`: a catalog behind tool search (a pinned tool, and the search and call pair).
 
 A shape is added with one factory decorated `@shape("name")` here and one `Shape` row in
 test_compose_interop.py (which checks that the two agree).
@@ -28,6 +32,7 @@ import httpx
 
 from mcpkit import Server
 from mcpkit.proxy import ProxyServer
+from mcpkit.server import Arg
 from mcpkit.types import CallToolResult, TextContent
 
 __all__ = ["SHAPES", "shape"]
@@ -127,6 +132,78 @@ def mounted_proxy() -> Server:
     upstream = ProxyServer([sys.executable, __file__, "upstream"], stderr="devnull")
     front.mount(upstream, namespace="shop")
     return front
+
+
+@shape("shaped")
+def shaped() -> Server:
+    """Tools shaped by transforms, tags, aliases, a tombstone and a mount's `tool_names`."""
+    server = Server("compose-shaped", version="1.0.0")
+
+    @server.tool(tags={"public"})
+    def greet(name: str, greeting: str) -> str:
+        """Greet someone."""
+        return f"{greeting}, {name}!"
+
+    server.transform_tool(
+        "greet",
+        name="hello",
+        description="Say hello to someone.",
+        arguments={"name": Arg(name="who"), "greeting": Arg(hide=True, value="Hi")},
+    )
+
+    @server.tool(tags={"admin"})
+    def wipe() -> str:
+        """Wipe everything (disabled below: neither listed nor callable)."""
+        return "wiped"
+
+    @server.tool(aliases=["old_total"])
+    def total(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    server.tombstone("sum", replacement="total")
+    library = Server("library")
+
+    @library.tool()
+    def lend(book: str) -> str:
+        """Lend a book."""
+        return f"lent {book}"
+
+    server.mount(library, namespace="lib", tool_names={"lend": "lend_book"})
+    server.disable(tags={"admin"})
+    return server
+
+
+#: The `search` shape's catalog: name -> description (each takes a `city` or a `text`).
+SEARCHED = {
+    "get_forecast": "The weather forecast for a city, for the next days.",
+    "convert_currency": "Convert an amount of money into another currency.",
+    "translate_text": "Translate a text into another language.",
+    "count_words": "Count the words of a text.",
+}
+
+
+def _echoing(name: str) -> Callable[[str], str]:
+    def tool(text: str) -> str:
+        return f"{name}({text})"
+
+    return tool
+
+
+@shape("search")
+def searched() -> Server:
+    """A catalog behind tool search: `status` pinned, the rest found by `search_tools`."""
+    server = Server("compose-search", version="1.0.0")
+
+    @server.tool()
+    def status() -> str:
+        """Whether the server is up."""
+        return "ok"
+
+    for name, description in SEARCHED.items():
+        server.add_tool(_echoing(name), name=name, description=description)
+    server.add_tool_search(pinned=["status"], max_results=1)
+    return server
 
 
 if __name__ == "__main__":
