@@ -15,6 +15,7 @@ import httpx
 from mcpkit.errors import AuthError, AuthorizationFailed, RemoteProtocolError
 from mcpkit.protocol import codes
 from mcpkit.transports.http_client._reading import identity_chunks
+from mcpkit.transports.http_client._stale import ReuseTrace, met_a_closed_connection
 from mcpkit.transports.http_client._wire import (
     ACCEPT_ANY,
     MAX_SESSION_ID_LENGTH,
@@ -126,13 +127,17 @@ class EndpointRequests:
         made (connection refused, a timeout)."""
         client = self.http_client
         timeout = self._streaming if streaming else self._quick
-        request = client.build_request(
-            method, self.url, headers=headers, content=content, timeout=timeout
-        )
         try:
-            if self.auth is None:
-                return await client.send(request, stream=True)
-            return await client.send(request, auth=self.auth, stream=True)
+            try:
+                return await self._send_once(client, method, headers, content, timeout)
+            except httpx.TransportError as exc:
+                if not met_a_closed_connection(exc):
+                    raise
+                # (_stale: the server closed that kept-alive connection as it was reused)
+                logger.debug(
+                    "%s %s met a closed kept-alive connection: sent again", method, self.url
+                )
+                return await self._send_once(client, method, headers, content, timeout)
         except httpx.TransportError as exc:
             # Refused or unresolved: nothing listens at that URL (not, say, a reset mid-way).
             hint = (
@@ -151,6 +156,22 @@ class EndpointRequests:
             if isinstance(exc, AuthorizationFailed) and exc.status is not None:
                 data["httpStatus"] = exc.status
             raise RequestFailed(f"authorization for {self.url} failed: {exc}", data=data) from None
+
+    async def _send_once(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        timeout: httpx.Timeout,
+    ) -> httpx.Response:
+        request = client.build_request(
+            method, self.url, headers=headers, content=content, timeout=timeout
+        )
+        request.extensions["trace"] = ReuseTrace()
+        if self.auth is None:
+            return await client.send(request, stream=True)
+        return await client.send(request, auth=self.auth, stream=True)
 
     async def post(
         self,
