@@ -6,6 +6,7 @@ test_doc_snippets.py."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import re
@@ -116,3 +117,37 @@ def test_every_link_reaches_a_heading(target: tuple[str, str]) -> None:
     if anchor:
         headings = {slug(h) for h in re.findall(r"^#+ (.*)$", text, re.M)}
         assert anchor[1:] in headings, f"{page}{anchor}"
+
+
+async def test_what_the_page_says_mcpkit_refuses_or_masks() -> None:
+    """The first section's claims: an unknown option and a second registration of a name are
+    refused, an exception's text is masked, `"10"` is no `int`, lists are paginated."""
+    server = Server("claims")
+
+    @server.tool()
+    def fail(n: int) -> int:
+        raise RuntimeError(f"secret path /srv/{n}")
+
+    @server.prompt()
+    def hello() -> str:
+        return "hi"
+
+    @server.resource("notes://today")
+    def today() -> str:
+        return "notes"
+
+    with pytest.raises(TypeError, match="timeout"):
+        server.tool(timeout=5)
+    for again in (
+        lambda: server.tool(name="fail")(lambda: 1),
+        lambda: server.prompt(name="hello")(lambda: "hi"),
+        lambda: server.resource("notes://today")(lambda: "again"),
+    ):
+        with pytest.raises(ValueError, match="already registered"):
+            again()
+    assert inspect.signature(Server.__init__).parameters["page_size"].default == 100
+    for protocol in ("2025-11-25", "2026-07-28"):
+        async with asyncio.timeout(30), Client(server, protocol=protocol) as client:
+            masked = await client.call_tool("fail", {"n": 1})
+            assert masked.is_error and "secret" not in str(masked.content)
+            assert (await client.call_tool("fail", {"n": "10"})).is_error
