@@ -32,6 +32,7 @@ USER_DOCS = [
     "docs/apps.md",
     "docs/proxy.md",
     "docs/inspector.md",
+    "docs/fastmcp.md",
 ]
 PLUGIN = "mcpkit.testing._pytest"
 
