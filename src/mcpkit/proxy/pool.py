@@ -28,7 +28,7 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
-from mcpkit.proxy.upstream_link import LIST_CHANGES, Asker, Link, LinkSettings
+from mcpkit.proxy.upstream_link import LIST_CHANGES, Asker, Link, LinkSettings, open_link
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
@@ -168,22 +168,9 @@ class LinkPool:
         hello = self.hello
         if capabilities is not None and capabilities != hello.capabilities:
             hello = msgspec.structs.replace(hello, capabilities=capabilities)
-        link = Link(self.settings, self)
-        link.holder = holder
         self._opening += 1
         try:
-            upstream = await link.open(hello)
-            if upstream.capabilities.logging is not None:
-                # Every message comes to the proxy, which passes each request the levels
-                # its own `_meta` asks for.
-                await link.send("logging/setLevel", {"level": "debug"})
-        except BaseException as exc:
-            await link.aclose()
-            if isinstance(exc, McpError) or not isinstance(exc, Exception):
-                raise
-            raise McpError(
-                codes.INTERNAL_ERROR, f"could not reach the upstream server: {exc}"
-            ) from exc
+            link, upstream = await open_link(self.settings, self, holder, hello)
         finally:
             self._opening -= 1
         self.upstream = upstream

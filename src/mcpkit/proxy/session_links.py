@@ -28,7 +28,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
-from mcpkit.proxy.upstream_link import Link, LinkSettings
+from mcpkit.proxy.upstream_link import Link, LinkSettings, open_link
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
@@ -134,22 +134,10 @@ class SessionLinks:
             raise McpError(codes.INTERNAL_ERROR, "this session has ended")
         if len(self.links) + self._opening >= self.capacity:
             await self._make_room()
-        link = Link(self.settings, self)
-        link.holder = _SessionAsker(handle, self.request_timeout)
         self._opening += 1
         try:
-            upstream = await link.open(self._hello_of(ctx))
-            if upstream.capabilities.logging is not None:
-                # Every message comes to the proxy; the Context of each request, or the
-                # session, passes on what the client's own level lets through.
-                await link.send("logging/setLevel", {"level": "debug"})
-        except BaseException as exc:
-            await link.aclose()
-            if isinstance(exc, McpError) or not isinstance(exc, Exception):
-                raise
-            raise McpError(
-                codes.INTERNAL_ERROR, f"could not reach the upstream server: {exc}"
-            ) from exc
+            holder = _SessionAsker(handle, self.request_timeout)
+            link, _ = await open_link(self.settings, self, holder, self._hello_of(ctx))
         finally:
             self._opening -= 1
         ended = handle.connection.closed or handle not in self._locks  # (`drop` took it)

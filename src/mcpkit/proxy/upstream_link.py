@@ -25,7 +25,15 @@ from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 
-__all__ = ["LIST_CHANGES", "Asker", "Downstream", "Link", "LinkOwner", "LinkSettings"]
+__all__ = [
+    "LIST_CHANGES",
+    "Asker",
+    "Downstream",
+    "Link",
+    "LinkOwner",
+    "LinkSettings",
+    "open_link",
+]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -352,3 +360,24 @@ async def _quietly(sending: Awaitable[None]) -> None:
         await sending
     except Exception:  # the client may have gone meanwhile
         logger.debug("could not pass a notification on", exc_info=True)
+
+
+async def open_link(
+    settings: LinkSettings, owner: LinkOwner, holder: Asker | None, hello: InitializeRequestParams
+) -> tuple[Link, InitializeResult]:
+    """A new upstream session of `owner`'s, held by `holder` (if any), opened as `hello`, and the
+    upstream's answer. Every log message of the upstream is asked for: the proxy passes on
+    what each client's own level lets through. McpError when it cannot be opened (closed
+    again first)."""
+    link = Link(settings, owner)
+    link.holder = holder
+    try:
+        upstream = await link.open(hello)
+        if upstream.capabilities.logging is not None:
+            await link.send("logging/setLevel", {"level": "debug"})
+    except BaseException as exc:
+        await link.aclose()
+        if isinstance(exc, McpError) or not isinstance(exc, Exception):
+            raise
+        raise McpError(codes.INTERNAL_ERROR, f"could not reach the upstream server: {exc}") from exc
+    return link, upstream

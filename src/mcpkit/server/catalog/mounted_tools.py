@@ -17,7 +17,7 @@ from typing import Any
 from mcpkit.errors import ToolError
 from mcpkit.runtime.layers import call_through
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.tools import ToolSpec, run_tool
+from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.transforms import (
     Invoke,
     ToolTransform,
@@ -215,15 +215,7 @@ def mounted_origin(server: ServerApi, name: str) -> tuple[MountedTools, str] | N
 
 
 def _run_here(spec: ToolSpec, ctx: Any, arguments: dict[str, Any]) -> Any:
-    server: ServerApi = ctx.server
-    return run_tool(
-        spec,
-        arguments,
-        ctx,
-        server.sync_in_thread,
-        mask_errors=server.mask_error_details,
-        error_prefix=server.tool_error_prefix,
-    )
+    return run_as_set(ctx.server, spec, arguments, ctx)
 
 
 def transform_tool(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, TypedDict, Unpack, cast
+from typing import Any, ClassVar, Final, Literal, Protocol, TypedDict, Unpack, cast
 
 import msgspec
 
@@ -56,6 +56,8 @@ __all__ = [
     "ToolSpec",
     "check_tool_name",
     "make_tool",
+    "ToolSettings",
+    "run_as_set",
     "run_tool",
     "tool_error_prefix_format",
 ]
@@ -360,6 +362,34 @@ STATELESS_PARAM_TYPES: Final[dict[str, type]] = {"tools/call": StatelessCallTool
 
 def _error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
+
+
+class ToolSettings(Protocol):
+    """What a server sets for the tools it runs (`Server(sync_in_thread=...,
+    mask_error_details=..., tool_error_prefix=...)`)."""
+
+    @property
+    def sync_in_thread(self) -> bool: ...
+
+    @property
+    def mask_error_details(self) -> bool: ...
+
+    @property
+    def tool_error_prefix(self) -> str | None: ...
+
+
+def run_as_set(
+    server: ToolSettings, spec: ToolSpec, arguments: Any, ctx: object
+) -> Awaitable[CallToolResult]:
+    """`run_tool` as `server`, the server running the call, sets it."""
+    return run_tool(
+        spec,
+        arguments,
+        ctx,
+        server.sync_in_thread,
+        mask_errors=server.mask_error_details,
+        error_prefix=server.tool_error_prefix,
+    )
 
 
 async def run_tool(

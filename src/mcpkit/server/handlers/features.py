@@ -14,7 +14,7 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.renames import unknown
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
 from mcpkit.server.catalog.shown_to import hidden, shown_to
-from mcpkit.server.catalog.tools import ToolSpec, run_tool
+from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
@@ -105,13 +105,13 @@ async def call_tool(
         raise unknown("tool", params.name, server.visibility.tombstones)
     check_access(spec, ctx.auth, "tool", params.name)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
-        return await _run(server, spec, params.arguments, ctx)
+        return await run_as_set(server, spec, params.arguments, ctx)
     terms = ctx.terms
     if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
         arguments = params.arguments
 
         def run(call_ctx: Context) -> Awaitable[CallToolResult]:
-            return _run(server, spec, arguments, call_ctx)
+            return run_as_set(server, spec, arguments, call_ctx)
 
         # 2026-07-28: the tasks extension, where the server decides (SEP-2663).
         answer: CallToolResult | dict[str, Any] = await call_tool_as_extension(
@@ -119,20 +119,6 @@ async def call_tool(
         )
         return answer
     return await _call_tool_as_declared(server, ctx, params, spec)
-
-
-def _run(
-    server: FeatureServer, spec: ToolSpec, arguments: Any, ctx: Context
-) -> Awaitable[CallToolResult]:
-    """`run_tool` with the server's settings."""
-    return run_tool(
-        spec,
-        arguments,
-        ctx,
-        server.sync_in_thread,
-        mask_errors=server.mask_error_details,
-        error_prefix=server.tool_error_prefix,
-    )
 
 
 async def _call_tool_as_declared(
@@ -145,10 +131,10 @@ async def _call_tool_as_declared(
     check_task_support(spec, task)
     arguments = params.arguments
     if task is None:
-        return await _run(server, spec, arguments, ctx)
+        return await run_as_set(server, spec, arguments, ctx)
 
     def run(task_ctx: Context) -> Awaitable[CallToolResult]:
-        return _run(server, spec, arguments, task_ctx)
+        return run_as_set(server, spec, arguments, task_ctx)
 
     return await start_tool_task(ctx, server.task_runner, task.ttl, run)
 
