@@ -341,3 +341,24 @@ async def test_a_rule_that_raises_fails_the_request_rather_than_showing_anything
                 await call
             assert failed.value.message == "Internal error"
     assert "the rule's own bug" in caplog.text
+
+
+async def test_a_sessions_own_rules_are_bounded() -> None:
+    # Before: each call of a tool that hides one name grew the session's record (kept in the
+    # store) without end.
+    from mcpkit.server.catalog.shown_to import MAX_SESSION_RULES
+
+    server = Server("bounded", mask_error_details=False)  # (to read the refusal)
+
+    @server.tool()
+    async def hide(name: str, ctx: Context) -> str:
+        await ctx.disable_components(name)
+        return "hidden"
+
+    async with asyncio.timeout(WAIT), Client(server, protocol="2025-11-25") as client:
+        for i in range(MAX_SESSION_RULES):
+            assert (await client.call_tool("hide", {"name": f"t{i}"})).is_error is not True
+        refused = await client.call_tool("hide", {"name": "one-too-many"})
+        assert refused.is_error and "MAX_SESSION_RULES" in refused.content[0].text  # type: ignore[union-attr]
+        # Hiding again what it hides already adds no rule: still accepted.
+        assert (await client.call_tool("hide", {"name": "t0"})).is_error is not True

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mcpkit.server.surface import ServerApi
 
 __all__ = [
+    "MAX_SESSION_RULES",
     "Request",
     "change_session",
     "check_routed",
@@ -175,6 +176,11 @@ def _resource_at(server: ServerApi, uri: str) -> tuple[Kind, Any] | None:
     return None
 
 
+#: The rules one session may have of its own (`ctx.disable_components()`): they travel with
+#: its record to the store, so a handler that hides one name per call cannot grow it forever.
+MAX_SESSION_RULES: Final = 256
+
+
 async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
     """Add `rule` to the rules of the session of `ctx`, and send it the list_changed of
     each list that changed for it. LocalProtocolError for a request with no session (the
@@ -198,8 +204,14 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
         ("prompt", server.prompts),
     ]
     record = session.record
+    rules = added(record.components, rule)
+    if len(rules) > MAX_SESSION_RULES:  # (kept on the record, in the store: bounded)
+        raise ValueError(
+            f"{where}: this session has {MAX_SESSION_RULES} rules of its own already "
+            "(MAX_SESSION_RULES): pick components by tag rather than one name at a time"
+        )
     before = [_shown_keys(record.components, kind, r) for kind, r in registries]
-    record.components = added(record.components, rule)
+    record.components = rules
     session.dirty = True
     changed: list[str] = []
     for (kind, registry), keys in zip(registries, before, strict=True):
