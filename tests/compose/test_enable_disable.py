@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from _heard import list_changes
 
 from mcpkit import Client, McpError, Server
 
@@ -168,11 +169,7 @@ def test_rules_that_are_overridden_are_dropped() -> None:
 @pytest.mark.parametrize("era", ERAS)
 async def test_a_connected_client_hears_list_changed(era: str) -> None:
     server = catalog()
-    heard: asyncio.Queue[str] = asyncio.Queue()
-
-    def on_notification(method: str, params: Any) -> None:
-        if method.endswith("/list_changed"):
-            heard.put_nowait(method)
+    heard, on_notification = list_changes()
 
     async with (
         asyncio.timeout(WAIT),
@@ -211,11 +208,7 @@ async def test_mounted_components_follow_both_servers_rules(era: str) -> None:
     parent.mount(child, namespace="kid")
     child.disable("wipe")  # the child's own rule hides it from the parent too
     parent.disable(tags={"search"})  # the parent's rules see the mounted tags
-    heard: asyncio.Queue[str] = asyncio.Queue()
-
-    def on_notification(method: str, params: Any) -> None:
-        if method.endswith("/list_changed"):
-            heard.put_nowait(method)
+    heard, on_notification = list_changes()
 
     async with (
         asyncio.timeout(WAIT),

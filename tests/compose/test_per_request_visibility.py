@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import httpx
 import pytest
+from _heard import list_changes
 
 from mcpkit import Client, Context, McpError, Server
 from mcpkit.auth.server.resource import ProtectedResource
@@ -69,11 +70,7 @@ async def names(client: Client) -> tuple[list[str], list[str], list[str]]:
 
 async def test_a_session_hides_components_for_itself_alone() -> None:
     server = switchboard()
-    heard: asyncio.Queue[str] = asyncio.Queue()
-
-    def on_notification(method: str, params: Any) -> None:
-        if method.endswith("/list_changed"):
-            heard.put_nowait(method)
+    heard, on_notification = list_changes()
 
     async with (
         asyncio.timeout(WAIT),
@@ -304,11 +301,7 @@ async def test_a_sessions_rules_reach_another_process_serving_it(tmp_path: Path)
 @pytest.mark.parametrize("era", ERAS)
 async def test_a_rule_added_while_serving_announces_every_list(era: str) -> None:
     server = switchboard()
-    heard: asyncio.Queue[str] = asyncio.Queue()
-
-    def on_notification(method: str, params: Any) -> None:
-        if method.endswith("/list_changed"):
-            heard.put_nowait(method)
+    heard, on_notification = list_changes()
 
     async with (
         asyncio.timeout(WAIT),
