@@ -4,11 +4,12 @@ for the compose tests to await (each wait bounded by the test's own timeout)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
+from mcpkit.client import NotificationHandler
 
-def list_changes() -> tuple[asyncio.Queue[str], Callable[[str, Any], None]]:
+
+def list_changes() -> tuple[asyncio.Queue[str], NotificationHandler]:
     """The queue of the `notifications/*/list_changed` methods heard, and the callback to give
     `Client(on_notification=...)`."""
     heard: asyncio.Queue[str] = asyncio.Queue()
