@@ -57,6 +57,7 @@ from mcpkit.server.catalog.mounted_tools import transform_tool
 from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.search import ToolSearch
+from mcpkit.server.catalog.tool_limits import check_timeout
 from mcpkit.server.catalog.tools import (
     ToolOptions,
     ToolSpec,
@@ -165,6 +166,9 @@ class Server:
             failed: True for the official SDK's `Error executing tool {name}: `, or a format
             string of your own with `{name}`, the tool's name. False (the default): the text
             alone.
+        tool_timeout: the default of every tool's `timeout=`: seconds after which a call's
+            work is cancelled and it ends with a tool error (docs/server.md, "Timeouts and
+            result budgets"). None (the default): no timeout.
         auth: protect the HTTP endpoint (`http_app()`, `run(transport="http")`, `mcpkit
             run`): a `mcpkit.auth.server.resource.ProtectedResource` (docs/auth.md). stdio
             and in-memory sessions are not protected by it (the spec: credentials for stdio
@@ -211,6 +215,7 @@ class Server:
         lenient_arguments: bool = False,
         mask_error_details: bool | None = None,
         tool_error_prefix: bool | str = False,
+        tool_timeout: float | None = None,
         auth: ProtectedResource | None = None,
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
@@ -279,7 +284,9 @@ class Server:
         )
         #: What it offers: the registries, and the registering its decorators hand over to.
         self._catalog = catalog = Catalog(
-            announce=self._broadcasts.announce, lenient_arguments=lenient_arguments
+            announce=self._broadcasts.announce,
+            lenient_arguments=lenient_arguments,
+            tool_timeout=check_timeout("Server(tool_timeout=)", tool_timeout),
         )
         # The catalog's registries, as the server's own (`server.tools.items()`): the same
         # objects, never replaced, and read on every request without a call in between.

@@ -53,9 +53,16 @@ class Catalog:
 
     `announce(method)` is called with the list_changed notification of a registry that
     changed (the `Server`'s broadcasts send it to its sessions while it serves);
-    `lenient_arguments` is the default of the tools' own (`Server(lenient_arguments=...)`)."""
+    `lenient_arguments` and `tool_timeout` are the defaults of the tools' own
+    (`Server(lenient_arguments=..., tool_timeout=...)`)."""
 
-    def __init__(self, *, announce: Callable[[str], None], lenient_arguments: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        announce: Callable[[str], None],
+        lenient_arguments: bool = False,
+        tool_timeout: float | None = None,
+    ) -> None:
         self.tools: Registry[ToolSpec] = Registry("tool")
         self.resources: Registry[ResourceSpec] = Registry("resource")
         self.templates: Registry[TemplateSpec] = Registry("resource template")
@@ -72,6 +79,8 @@ class Catalog:
         self.extension_method_names: frozenset[str] = frozenset()
         #: The default of the tools' `lenient_arguments`.
         self.lenient_arguments = lenient_arguments
+        #: The default of the tools' `timeout` (`Server(tool_timeout=...)`).
+        self.tool_timeout = tool_timeout
         #: What `add_tool_search` set (tools/list then shows the pinned tools and a search
         #: pair), or None.
         self.tool_search: ToolSearch | None = None
@@ -118,6 +127,8 @@ class Catalog:
         check_options("server.add_tool()", options, ToolOptions)
         if options.get("lenient_arguments") is None:
             options["lenient_arguments"] = self.lenient_arguments
+        if options.get("timeout") is None and self.tool_timeout is not None:
+            options["timeout"] = self.tool_timeout
         spec = make_tool(fn, name=name, **options)
         aliases = alias_specs(spec, options.get("aliases"))
         search = self.tool_search

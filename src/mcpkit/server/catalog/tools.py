@@ -24,6 +24,7 @@ from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
+from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
@@ -130,6 +131,8 @@ class ToolSpec:
     #: Its `tags=` and `version=` (also in `wire.meta`, `catalog.tags`).
     tags: frozenset[str] = frozenset()
     version: str | None = None
+    #: Its `timeout=` (`catalog.tool_limits`); None, the usual case, costs its calls nothing.
+    limits: ToolLimits | None = None
 
     @property
     def shown_wire(self) -> Tool:
@@ -193,6 +196,7 @@ class ToolOptions(TypedDict, total=False):
     tags: Iterable[str] | None
     version: str | None
     aliases: Iterable[str] | None
+    timeout: float | None
 
 
 def with_param_headers(
@@ -245,6 +249,8 @@ def make_tool(
     `tags` (strings) and `version` label it, in its `_meta` too, for `server.enable()` and
     `server.disable()` to pick it by (docs/compose.md, "Tags and visibility"); `aliases`,
     its old names, are registered beside it by `server.add_tool()` (`catalog.renames`).
+    `timeout`: seconds after which a call's work is cancelled and the call ends with a tool
+    error (`catalog.tool_limits`; docs/server.md, "Timeouts and result budgets").
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -324,6 +330,7 @@ def make_tool(
         ui=ui,
         tags=tags,
         version=version,
+        limits=limits_of(f"tool {tool_name!r}", options.get("timeout")),
     )
 
 
@@ -381,8 +388,9 @@ class ToolSettings(Protocol):
 def run_as_set(
     server: ToolSettings, spec: ToolSpec, arguments: Any, ctx: object
 ) -> Awaitable[CallToolResult]:
-    """`run_tool` as `server`, the server running the call, sets it."""
-    return run_tool(
+    """`run_tool` as `server`, the server running the call, sets it, within the tool's
+    limits if it has any."""
+    call = run_tool(
         spec,
         arguments,
         ctx,
@@ -390,6 +398,8 @@ def run_as_set(
         mask_errors=server.mask_error_details,
         error_prefix=server.tool_error_prefix,
     )
+    limits = spec.limits
+    return call if limits is None else limits.bound(spec.name, spec.is_async, call, ctx)
 
 
 async def run_tool(

@@ -1,0 +1,154 @@
+"""Per-tool `timeout=` and `Server(tool_timeout=)`: past it the tool's work is cancelled and the
+call ends with a tool error (isError), in both eras, plain and as a task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+from mcpkit import Client, Server
+from mcpkit.server.catalog.tool_limits import ToolLimits
+
+ERAS = ["2025-11-25", "2026-07-28"]
+#: Long enough for a tool that returns at once to do so on a loaded machine.
+AMPLE = 60.0
+
+
+class Stuck:
+    """An async tool body that never finishes on its own, and records its cancellation."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.cancelled = asyncio.Event()
+
+    async def wait(self) -> str:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        return "never"
+
+
+def make_server(stuck: Stuck, **options: Any) -> Server:
+    server = Server("timeouts", **options)
+
+    @server.tool(timeout=0.05)
+    async def slow() -> str:
+        return await stuck.wait()
+
+    @server.tool(timeout=AMPLE)
+    async def quick(x: int) -> int:
+        return x * 2
+
+    @server.tool
+    async def unbounded() -> str:
+        return await stuck.wait()
+
+    @server.tool(task=True, timeout=0.05)
+    async def slow_task() -> str:
+        return await stuck.wait()
+
+    return server
+
+
+def limits_of_tool(server: Server, name: str) -> ToolLimits | None:
+    spec = server.tools.get(name)
+    assert spec is not None
+    return spec.limits
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_call_past_its_timeout_is_cancelled_and_ends_with_a_tool_error(era: str) -> None:
+    stuck = Stuck()
+    async with asyncio.timeout(10), Client(make_server(stuck), protocol=era) as client:
+        result = await client.call_tool("slow")
+        assert result.is_error is True
+        assert result.text == "tool 'slow' timed out after 0.05 s"
+        await stuck.cancelled.wait()  # the work itself was cancelled
+        # a call within its timeout is answered as any other
+        assert (await client.call_tool("quick", {"x": 21})).structured_content == {"result": 42}
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_the_server_default_applies_where_a_tool_names_none(era: str) -> None:
+    stuck = Stuck()
+    server = make_server(stuck, tool_timeout=0.05)
+    assert limits_of_tool(server, "unbounded") == ToolLimits(0.05)
+    assert limits_of_tool(server, "quick") == ToolLimits(AMPLE)  # its own wins
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        result = await client.call_tool("unbounded")
+        assert result.is_error is True
+        assert result.text == "tool 'unbounded' timed out after 0.05 s"
+        await stuck.cancelled.wait()
+
+
+def test_without_a_timeout_a_tool_has_no_limits() -> None:
+    server = make_server(Stuck())
+    assert limits_of_tool(server, "unbounded") is None
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_task_run_is_bounded_by_the_timeout_too(era: str) -> None:
+    stuck = Stuck()
+    async with asyncio.timeout(10), Client(make_server(stuck), protocol=era) as client:
+        result = await client.call_tool("slow_task", task=True)
+        assert result.is_error is True
+        assert result.text == "tool 'slow_task' timed out after 0.05 s"
+        await stuck.cancelled.wait()
+
+
+async def test_a_2025_task_past_its_timeout_fails_with_the_result_kept() -> None:
+    stuck = Stuck()
+    async with asyncio.timeout(10), Client(make_server(stuck), protocol="2025-11-25") as client:
+        async with await client.call_tool_as_task("slow_task") as handle:
+            result = await handle.result()
+            assert result.is_error is True
+            task = await handle.refresh()
+    assert task.status == "failed"
+    assert task.status_message == "Tool execution failed: tool 'slow_task' timed out after 0.05 s"
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_def_tool_is_answered_on_time_while_its_thread_runs_on(
+    era: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    release = threading.Event()
+    finished = threading.Event()
+    server = Server("threads")
+
+    @server.tool(timeout=0.05)
+    def blocking() -> str:
+        release.wait(AMPLE)
+        finished.set()
+        return "late"
+
+    with caplog.at_level(logging.WARNING, logger="mcpkit.server"):
+        async with asyncio.timeout(10), Client(server, protocol=era) as client:
+            result = await client.call_tool("blocking")
+    assert result.is_error is True
+    assert result.text == "tool 'blocking' timed out after 0.05 s"
+    assert not finished.is_set()  # answered while the function still runs
+    assert "cannot be cancelled; its worker thread runs on" in caplog.text
+    release.set()
+    assert await asyncio.to_thread(finished.wait, 10)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan"), "5", True])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(bad: object) -> None:
+    server = Server("bad")
+    with pytest.raises(ValueError, match=r"tool 'f': timeout must be a number of seconds"):
+        server.add_tool(lambda: None, name="f", timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Server\(tool_timeout=\): timeout must be"):
+        Server("bad", tool_timeout=bad)  # type: ignore[arg-type]
+
+
+def test_a_misspelt_option_is_refused() -> None:
+    server = Server("typo")
+    with pytest.raises(TypeError, match="timout"):
+        server.tool(timout=5)  # type: ignore[call-overload]
