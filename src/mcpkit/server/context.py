@@ -24,7 +24,14 @@ from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.shown_to import change_session
 from mcpkit.server.catalog.visibility import Kind, make_rule
 from mcpkit.server.session import LOG_LEVELS
-from mcpkit.types import BlobResourceContents, TextResourceContents
+from mcpkit.types import (
+    BlobResourceContents,
+    GetPromptResult,
+    Prompt,
+    Resource,
+    ResourceTemplate,
+    TextResourceContents,
+)
 
 __all__ = ["Context", "ElicitationResult"]
 
@@ -120,6 +127,35 @@ class Context(ClientAsks):
         runs here, with this Context."""
         result = await self.server.read_resource(self, uri)
         return list(result.contents)
+
+    async def list_resources(self) -> list[Resource]:
+        """This server's resources as the calling client's `resources/list` would list them
+        (every page): what its token's scopes and the visibility rules show it."""
+        from mcpkit.server.handlers import context_reads  # (it reads the handlers' modules)
+
+        return context_reads.list_resources(self)
+
+    async def list_resource_templates(self) -> list[ResourceTemplate]:
+        """This server's resource templates as the calling client would list them."""
+        from mcpkit.server.handlers import context_reads
+
+        return context_reads.list_resource_templates(self)
+
+    async def list_prompts(self) -> list[Prompt]:
+        """This server's prompts as the calling client would list them."""
+        from mcpkit.server.handlers import context_reads
+
+        return context_reads.list_prompts(self)
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, str] | None = None
+    ) -> GetPromptResult:
+        """Render one of this server's prompts as the calling client's `prompts/get` would
+        get it: the same messages, the same error for a prompt it may not see. Sent nowhere:
+        the function runs here, with this Context."""
+        from mcpkit.server.handlers import context_reads
+
+        return await context_reads.get_prompt(self, name, arguments)
 
     # -------------------------------------------------------------- visibility
 
