@@ -20,6 +20,7 @@ from typing import Any, Never
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.asking.client_asks import ClientAsks, ElicitationResult
+from mcpkit.server.catalog import own_reads
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.shown_to import change_session
 from mcpkit.server.catalog.visibility import Kind, make_rule
@@ -131,21 +132,15 @@ class Context(ClientAsks):
     async def list_resources(self) -> list[Resource]:
         """This server's resources as the calling client's `resources/list` would list them
         (every page): what its token's scopes and the visibility rules show it."""
-        from mcpkit.server.handlers import context_reads  # (it reads the handlers' modules)
-
-        return context_reads.list_resources(self)
+        return own_reads.list_resources(self)
 
     async def list_resource_templates(self) -> list[ResourceTemplate]:
         """This server's resource templates as the calling client would list them."""
-        from mcpkit.server.handlers import context_reads
-
-        return context_reads.list_resource_templates(self)
+        return own_reads.list_resource_templates(self)
 
     async def list_prompts(self) -> list[Prompt]:
         """This server's prompts as the calling client would list them."""
-        from mcpkit.server.handlers import context_reads
-
-        return context_reads.list_prompts(self)
+        return own_reads.list_prompts(self)
 
     async def get_prompt(
         self, name: str, arguments: dict[str, str] | None = None
@@ -153,9 +148,7 @@ class Context(ClientAsks):
         """Render one of this server's prompts as the calling client's `prompts/get` would
         get it: the same messages, the same error for a prompt it may not see. Sent nowhere:
         the function runs here, with this Context."""
-        from mcpkit.server.handlers import context_reads
-
-        return await context_reads.get_prompt(self, name, arguments)
+        return await own_reads.get_prompt(self, name, arguments)
 
     # -------------------------------------------------------------- visibility
 

@@ -41,7 +41,6 @@ __all__ = [
     "mount_server",
     "mounted_read",
     "owner_of",
-    "prompt_owner",
     "route",
     "shown_contents",
     "with_mounted",
@@ -267,13 +266,6 @@ def _prompt_get(server: ServerApi, params: Any) -> Found | None:
     if origin is None:
         return None
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
-
-
-def prompt_owner(server: ServerApi, name: str) -> tuple[Mount, str] | None:
-    """The mount serving `server`'s prompt `name` and its name there (as prompts/get is
-    routed); None for one of `server`'s own, or an unknown name."""
-    origin = server.prompts.origin(name)
-    return None if origin is None else (_mount_of(origin[0]), origin[1])
 
 
 def mounted_read(server: ServerApi, params: Any) -> Found | None:
