@@ -8,6 +8,7 @@ from mcpkit.server.catalog.content import audio, embedded_resource, image, resou
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
+from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.skills import SkillSpec
 from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.transforms import (
@@ -32,6 +33,7 @@ __all__ = [
     "PromptSpec",
     "RegistrationWarning",
     "ResourceSpec",
+    "ResultBudget",
     "Server",
     "ServerSessionHandle",
     "SkillSpec",

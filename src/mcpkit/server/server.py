@@ -56,6 +56,7 @@ from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.mounted_tools import transform_tool
 from mcpkit.server.catalog.prompts import PromptOptions
 from mcpkit.server.catalog.registration_checks import check_options
+from mcpkit.server.catalog.result_budget import ResultBudget, budget_of
 from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.tool_limits import check_timeout
 from mcpkit.server.catalog.tools import (
@@ -169,6 +170,9 @@ class Server:
         tool_timeout: the default of every tool's `timeout=`: seconds after which a call's
             work is cancelled and it ends with a tool error (docs/server.md, "Timeouts and
             result budgets"). None (the default): no timeout.
+        max_result: the default of every tool's `max_result=`: the bytes (an int) or
+            `mcpkit.server.ResultBudget` its results' content is cut to, the overflow cut or
+            kept as a resource for the caller. None (the default): any size.
         auth: protect the HTTP endpoint (`http_app()`, `run(transport="http")`, `mcpkit
             run`): a `mcpkit.auth.server.resource.ProtectedResource` (docs/auth.md). stdio
             and in-memory sessions are not protected by it (the spec: credentials for stdio
@@ -216,6 +220,7 @@ class Server:
         mask_error_details: bool | None = None,
         tool_error_prefix: bool | str = False,
         tool_timeout: float | None = None,
+        max_result: int | ResultBudget | None = None,
         auth: ProtectedResource | None = None,
         task_store: TaskStore | None = None,
         middleware: Iterable[Middleware] = (),
@@ -287,6 +292,7 @@ class Server:
             announce=self._broadcasts.announce,
             lenient_arguments=lenient_arguments,
             tool_timeout=check_timeout("Server(tool_timeout=)", tool_timeout),
+            max_result=budget_of("Server(max_result=)", max_result),
         )
         # The catalog's registries, as the server's own (`server.tools.items()`): the same
         # objects, never replaced, and read on every request without a call in between.

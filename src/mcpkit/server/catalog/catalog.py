@@ -26,6 +26,7 @@ from mcpkit.server.catalog.resources import (
     make_resource,
     make_template,
 )
+from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.search import SearchMode, ToolSearch
 from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool
@@ -53,8 +54,8 @@ class Catalog:
 
     `announce(method)` is called with the list_changed notification of a registry that
     changed (the `Server`'s broadcasts send it to its sessions while it serves);
-    `lenient_arguments` and `tool_timeout` are the defaults of the tools' own
-    (`Server(lenient_arguments=..., tool_timeout=...)`)."""
+    `lenient_arguments`, `tool_timeout` and `max_result` are the defaults of the tools' own
+    (`Server(lenient_arguments=..., tool_timeout=..., max_result=...)`)."""
 
     def __init__(
         self,
@@ -62,6 +63,7 @@ class Catalog:
         announce: Callable[[str], None],
         lenient_arguments: bool = False,
         tool_timeout: float | None = None,
+        max_result: ResultBudget | None = None,
     ) -> None:
         self.tools: Registry[ToolSpec] = Registry("tool")
         self.resources: Registry[ResourceSpec] = Registry("resource")
@@ -81,6 +83,8 @@ class Catalog:
         self.lenient_arguments = lenient_arguments
         #: The default of the tools' `timeout` (`Server(tool_timeout=...)`).
         self.tool_timeout = tool_timeout
+        #: The default of the tools' `max_result` (`Server(max_result=...)`).
+        self.max_result = max_result
         #: What `add_tool_search` set (tools/list then shows the pinned tools and a search
         #: pair), or None.
         self.tool_search: ToolSearch | None = None
@@ -129,6 +133,8 @@ class Catalog:
             options["lenient_arguments"] = self.lenient_arguments
         if options.get("timeout") is None and self.tool_timeout is not None:
             options["timeout"] = self.tool_timeout
+        if options.get("max_result") is None and self.max_result is not None:
+            options["max_result"] = self.max_result
         spec = make_tool(fn, name=name, **options)
         aliases = alias_specs(spec, options.get("aliases"))
         search = self.tool_search

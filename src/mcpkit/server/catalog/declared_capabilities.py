@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import msgspec
 
 from mcpkit.server.catalog.skills import with_skills
+from mcpkit.server.catalog.tool_limits import keeps_overflow
 from mcpkit.types import ServerCapabilities
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ def declared_capabilities(
         present = {
             "logging": True,
             "tools": len(catalog.tools) > 0,
-            "resources": len(catalog.resources) + len(catalog.templates) > 0,
+            "resources": len(catalog.resources) + len(catalog.templates) > 0
+            or keeps_overflow(catalog.tools.items()),  # (its links are read as resources)
             "prompts": len(catalog.prompts) > 0,
             "completions": completable(),
         }

@@ -1,5 +1,6 @@
 """What bounds one tool's call, decided when it is registered: `timeout=` seconds, after which
-its work is cancelled and the call ends with a tool error.
+its work is cancelled and the call ends with a tool error, and `max_result=`, the budget its
+result's content is cut to (`catalog.result_budget`, `catalog.result_store`).
 
 A tool with neither has no `ToolLimits` at all (`ToolSpec.limits` is None), so its calls go
 straight to `run_tool` and pay nothing for this module.
@@ -10,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
+from mcpkit.server.catalog.result_budget import ResultBudget, budget_of
+from mcpkit.server.catalog.result_store import Caller, fit_result
 from mcpkit.types import CallToolResult, TextContent
 
-__all__ = ["ToolLimits", "check_timeout", "limits_of"]
+__all__ = ["Limited", "ToolLimits", "check_timeout", "keeps_overflow", "limits_of"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -41,9 +44,11 @@ def check_timeout(where: str, timeout: object) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class ToolLimits:
-    """The bounds of one tool's calls: `timeout` seconds (None: none)."""
+    """The bounds of one tool's calls: `timeout` seconds (None: none) and the `budget` its
+    result's content must fit (None: any size)."""
 
     timeout: float | None
+    budget: ResultBudget | None = None
 
     async def bound(
         self, name: str, is_async: bool, call: Awaitable[CallToolResult], ctx: object
@@ -52,15 +57,21 @@ class ToolLimits:
         bounds."""
         timeout = self.timeout
         if timeout is None:
-            return await call
-        within = asyncio.timeout(timeout)
-        try:
-            async with within:
-                return await call
-        except TimeoutError:
-            if not within.expired():
-                raise  # (not ours: `run_tool` lets only McpError out, but be exact)
-            return _timed_out(name, timeout, is_async)
+            result = await call
+        else:
+            within = asyncio.timeout(timeout)
+            try:
+                async with within:
+                    result = await call
+            except TimeoutError:
+                if not within.expired():
+                    raise  # (not ours: `run_tool` lets only McpError out, but be exact)
+                return _timed_out(name, timeout, is_async)
+        budget = self.budget
+        if budget is None:
+            return result
+        request: Caller = ctx  # type: ignore[assignment]  # (run_tool's ctx: the request's)
+        return await fit_result(budget, name, result, request)
 
 
 def _timed_out(name: str, timeout: float, is_async: bool) -> CallToolResult:
@@ -81,10 +92,29 @@ def _timed_out(name: str, timeout: float, is_async: bool) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
-def limits_of(where: str, timeout: object) -> ToolLimits | None:
-    """The `ToolLimits` of `timeout=` as given to `@server.tool` (or `Server`'s default),
-    checked; None when it bounds nothing."""
+class Limited(Protocol):
+    """A tool as far as its limits go (`ToolSpec`)."""
+
+    @property
+    def limits(self) -> ToolLimits | None: ...
+
+
+def keeps_overflow(tools: Iterable[Limited]) -> bool:
+    """Whether some tool keeps what its result budget cuts as resources for its caller to
+    read (so the server declares resources, whatever else it has)."""
+    return any(
+        spec.limits is not None
+        and spec.limits.budget is not None
+        and spec.limits.budget.overflow != "truncate"
+        for spec in tools
+    )
+
+
+def limits_of(where: str, timeout: object, max_result: object = None) -> ToolLimits | None:
+    """The `ToolLimits` of `timeout=` and `max_result=` as given to `@server.tool` (or
+    `Server`'s defaults), checked; None when neither bounds anything."""
     seconds = check_timeout(where, timeout)
-    if seconds is None:
+    budget = budget_of(where, max_result)
+    if seconds is None and budget is None:
         return None
-    return ToolLimits(seconds)
+    return ToolLimits(seconds, budget)

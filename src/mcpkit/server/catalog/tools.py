@@ -23,6 +23,7 @@ from mcpkit.server.catalog.content import is_content, to_json_text
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
+from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
@@ -131,7 +132,8 @@ class ToolSpec:
     #: Its `tags=` and `version=` (also in `wire.meta`, `catalog.tags`).
     tags: frozenset[str] = frozenset()
     version: str | None = None
-    #: Its `timeout=` (`catalog.tool_limits`); None, the usual case, costs its calls nothing.
+    #: Its `timeout=` and `max_result=` (`catalog.tool_limits`); None, the usual case, costs
+    #: its calls nothing.
     limits: ToolLimits | None = None
 
     @property
@@ -197,6 +199,7 @@ class ToolOptions(TypedDict, total=False):
     version: str | None
     aliases: Iterable[str] | None
     timeout: float | None
+    max_result: int | ResultBudget | None
 
 
 def with_param_headers(
@@ -250,7 +253,8 @@ def make_tool(
     `server.disable()` to pick it by (docs/compose.md, "Tags and visibility"); `aliases`,
     its old names, are registered beside it by `server.add_tool()` (`catalog.renames`).
     `timeout`: seconds after which a call's work is cancelled and the call ends with a tool
-    error (`catalog.tool_limits`; docs/server.md, "Timeouts and result budgets").
+    error (`catalog.tool_limits`; docs/server.md, "Timeouts and result budgets");
+    `max_result`: the bytes (an int) or `ResultBudget` its results' content is cut to.
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
@@ -330,7 +334,7 @@ def make_tool(
         ui=ui,
         tags=tags,
         version=version,
-        limits=limits_of(f"tool {tool_name!r}", options.get("timeout")),
+        limits=limits_of(f"tool {tool_name!r}", options.get("timeout"), options.get("max_result")),
     )
 
 

@@ -13,6 +13,8 @@ from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.renames import unknown
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
+from mcpkit.server.catalog.result_budget import RESULT_SCHEME
+from mcpkit.server.catalog.result_store import read_result
 from mcpkit.server.catalog.shown_to import hidden, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
@@ -156,6 +158,8 @@ async def list_resource_templates(
 async def read_resource(
     server: FeatureServer, ctx: Context, params: ReadResourceRequestParams
 ) -> ReadResourceResult:
+    if params.uri.startswith(RESULT_SCHEME):  # the overflow of a tool result past its budget
+        return read_result(ctx, params.uri)
     spec, variables = _find(server, ctx, params.uri)
     check_access(spec, ctx.auth, "resource", params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)

@@ -1,0 +1,253 @@
+"""`max_result=` and `Server(max_result=)`: a tool result past its budget is cut with a marker,
+or its overflow kept as resources only its caller reads, in both eras; never refused."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from mcpkit import Client, Server
+from mcpkit.errors import McpError
+from mcpkit.server import ResultBudget
+from mcpkit.server.catalog.result_budget import RESULT_SCHEME, content_size
+from mcpkit.server.catalog.result_store import ResultStore
+from mcpkit.types import (
+    ContentBlock,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+)
+
+ERAS = ["2025-11-25", "2026-07-28"]
+#: 6,000 bytes of numbered lines: more than any budget below.
+BIG = "".join(f"line {n:04d} é\n" for n in range(500))
+
+
+def make_server(**options: Any) -> Server:
+    server = Server("budgets", **options)
+
+    @server.tool(max_result=2048)
+    def cut() -> str:
+        return BIG
+
+    @server.tool(max_result=ResultBudget(tokens=512, overflow="resource"))
+    def moved() -> str:
+        return BIG
+
+    @server.tool(max_result=ResultBudget(bytes=2048, overflow="paginate"))
+    def paged() -> str:
+        return BIG
+
+    @server.tool(max_result=2048)
+    def small() -> str:
+        return "fits"
+
+    @server.tool(max_result=ResultBudget(bytes=2048, overflow="resource"))
+    def data() -> dict[str, str]:
+        return {"text": BIG}
+
+    @server.tool
+    def unbudgeted() -> str:
+        return BIG
+
+    return server
+
+
+def texts(content: list[ContentBlock]) -> list[str]:
+    return [b.text for b in content if isinstance(b, TextContent)]
+
+
+def link_of(content: list[ContentBlock]) -> ResourceLink:
+    (link,) = [b for b in content if isinstance(b, ResourceLink)]
+    return link
+
+
+async def read_text(client: Client, uri: str) -> list[str]:
+    read = await client.read_resource(uri)
+    return [c.text for c in read.contents if isinstance(c, TextResourceContents)]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_truncate_cuts_the_text_with_a_marker_saying_how_much(era: str) -> None:
+    async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
+        result = await client.call_tool("cut")
+        assert (await client.call_tool("small")).text == "fits"
+        assert (await client.call_tool("unbudgeted")).text == BIG
+    head, marker = texts(result.content)
+    assert result.is_error is not True
+    assert BIG.startswith(head) and head.endswith("\n")  # cut at a line's end
+    assert content_size(result.content) <= 2048
+    total = len(BIG.encode())
+    cut = total - len(head.encode())
+    assert marker == (
+        f"[cut: {cut} of {total} bytes (about {cut // 4} tokens) left out to fit this "
+        "tool's result budget of 2048 bytes]"
+    )
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_resource_moves_the_rest_where_the_caller_reads_it(era: str) -> None:
+    async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
+        result = await client.call_tool("moved")
+        assert content_size(result.content) <= 2048  # tokens=512: 2048 bytes
+        head, marker = texts(result.content)
+        link = link_of(result.content)
+        assert link.uri.startswith(RESULT_SCHEME) and link.uri.endswith("/1")
+        assert "readable by this caller for 900 s" in marker
+        (rest,) = await read_text(client, link.uri)
+        assert link.size == len(rest.encode())
+    assert head + rest == BIG
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_paginate_chains_pages_of_the_budget_s_size(era: str) -> None:
+    async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
+        result = await client.call_tool("paged")
+        (head, marker) = texts(result.content)
+        assert "pages, the first linked below, each naming the next" in marker
+        uri: str | None = link_of(result.content).uri
+        parts = [head]
+        while uri is not None:
+            read = await read_text(client, uri)
+            assert len(read[0].encode()) <= 2048
+            parts.append(read[0])
+            uri = read[1].rsplit(" ", 1)[1].rstrip("]") if len(read) == 2 else None
+    assert "".join(parts) == BIG
+    assert len(parts) > 3
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_structured_content_is_never_cut(era: str) -> None:
+    async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
+        result = await client.call_tool("data")
+        assert result.structured_content == {"text": BIG}  # whole: it must fit its schema
+        head, _marker = texts(result.content)
+        (rest,) = await read_text(client, link_of(result.content).uri)
+    assert head + rest == '{"text":' + repr_json(BIG) + "}"
+
+
+def repr_json(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False, separators=(",", ":"))
+
+
+async def test_another_session_cannot_read_the_overflow() -> None:
+    server = make_server()
+    async with asyncio.timeout(10), Client(server, protocol="2025-11-25") as owner:
+        uri = link_of((await owner.call_tool("moved")).content).uri
+        async with Client(server, protocol="2025-11-25") as other:
+            with pytest.raises(McpError, match="Resource not found"):
+                await other.read_resource(uri)
+        assert await read_text(owner, uri)  # its own session still can
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_an_unknown_or_malformed_result_uri_is_not_found(era: str) -> None:
+    async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
+        uri = link_of((await client.call_tool("moved")).content).uri
+        for wrong in (uri[:-1] + "2", uri[:-1] + "x", RESULT_SCHEME + "nope/1", RESULT_SCHEME):
+            with pytest.raises(McpError, match="not found"):
+                await client.read_resource(wrong)
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_the_server_default_and_a_mounted_tool_s_overflow(era: str) -> None:
+    inner = make_server(max_result=ResultBudget(bytes=2048, overflow="resource"))
+    outer = Server("outer")
+    outer.mount(inner, "in")
+    async with asyncio.timeout(10), Client(outer, protocol=era) as client:
+        result = await client.call_tool("in_unbudgeted")  # the inner server's default
+        head, _marker = texts(result.content)
+        (rest,) = await read_text(client, link_of(result.content).uri)  # read by the parent
+    assert head + rest == BIG
+
+
+async def test_an_image_that_does_not_fit_is_moved_whole() -> None:
+    server = Server("images")
+    data = "A" * 4000
+
+    @server.tool(max_result=ResultBudget(bytes=2048, overflow="resource"))
+    def pictures() -> list[ContentBlock]:
+        return [TextContent(text="two pictures"), ImageContent(data=data, mime_type="image/png")]
+
+    async with asyncio.timeout(10), Client(server) as client:
+        result = await client.call_tool("pictures")
+        assert texts(result.content)[0] == "two pictures"
+        link = link_of(result.content)
+        assert link.mime_type == "image/png"
+        read = await client.read_resource(link.uri)
+    (blob,) = read.contents
+    assert getattr(blob, "blob", None) == data and blob.mime_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        (100, "at least 1024 bytes"),
+        (ResultBudget, None),
+        ("big", "must be a number of bytes or a ResultBudget"),
+    ],
+)
+def test_a_bad_budget_is_refused_at_registration(given: object, error: str | None) -> None:
+    server = Server("bad")
+    if error is None:
+        with pytest.raises(ValueError, match="one of bytes= and tokens="):
+            ResultBudget(bytes=2048, tokens=512)
+        with pytest.raises(ValueError, match="overflow must be"):
+            ResultBudget(bytes=2048, overflow="drop")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="ttl must be"):
+            ResultBudget(bytes=2048, ttl=0)
+        return
+    with pytest.raises((ValueError, TypeError), match=error):
+        server.add_tool(lambda: None, name="f", max_result=given)  # type: ignore[arg-type]
+    with pytest.raises((ValueError, TypeError), match=error):
+        Server("bad", max_result=given)  # type: ignore[arg-type]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def page(text: str) -> list[list[ContentBlock]]:
+    return [[TextContent(text=text)]]
+
+
+def test_the_store_is_bounded_in_count_and_bytes_and_entries_expire() -> None:
+    clock = Clock()
+    store = ResultStore(max_entries=2, max_bytes=100, clock=clock)
+    mine: tuple[str | None, str | None] = ("s1", None)
+    first = store.put(mine, 10, page("a" * 40))
+    second = store.put(mine, 10, page("b" * 40))
+    assert first is not None and second is not None
+    third = store.put(mine, 10, page("c" * 40))  # over the count: the oldest goes
+    assert third is not None and len(store) == 2
+    assert store.get(first, 1, mine) is None
+    assert store.get(second, 1, mine) is not None
+    fourth = store.put(mine, 10, page("d" * 60))  # over the bytes: the oldest go till it fits
+    assert fourth is not None and store.get(second, 1, mine) is None
+    assert store.put(mine, 10, page("e" * 101)) is None  # larger than the store: not kept
+    clock.now = 10.0
+    assert store.get(fourth, 1, mine) is None and len(store) == 0  # expired
+
+
+def test_only_the_owner_reads_an_entry() -> None:
+    store = ResultStore()
+    by_session = store.put(("s1", None), 60, page("x"))
+    by_token = store.put((None, "alice"), 60, page("y"))
+    by_both = store.put(("s1", "alice"), 60, page("z"))
+    assert by_session is not None and by_token is not None and by_both is not None
+    assert store.get(by_session, 1, ("s1", "bob")) is not None
+    assert store.get(by_session, 1, ("s2", None)) is None
+    assert store.get(by_token, 1, (None, "alice")) is not None
+    assert store.get(by_token, 1, ("s9", "bob")) is None
+    assert store.get(by_both, 1, ("s1", None)) is None
+    assert store.get(by_both, 1, ("s1", "alice")) == ([TextContent(text="z")], 1)
+    assert store.get(by_both, 2, ("s1", "alice")) is None
