@@ -145,6 +145,15 @@ async def test_another_session_cannot_read_the_overflow() -> None:
         assert await read_text(owner, uri)  # its own session still can
 
 
+async def test_without_session_or_auth_the_uri_itself_is_the_key() -> None:
+    server = make_server()
+    async with asyncio.timeout(10), Client(server, protocol="2026-07-28") as owner:
+        uri = link_of((await owner.call_tool("moved")).content).uri
+        assert len(uri.split("/")[2]) == 32  # 24 random bytes, URL-safe base64
+    async with asyncio.timeout(10), Client(server, protocol="2026-07-28") as other:
+        assert await read_text(other, uri)  # whoever was handed the link
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_an_unknown_or_malformed_result_uri_is_not_found(era: str) -> None:
     async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
