@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, cast
 
 from mcpkit.server.catalog.result_budget import ResultBudget, budget_of
 from mcpkit.server.catalog.result_store import Caller, fit_result
@@ -70,8 +70,8 @@ class ToolLimits:
         budget = self.budget
         if budget is None:
             return result
-        request: Caller = ctx  # type: ignore[assignment]  # (run_tool's ctx: the request's)
-        return await fit_result(budget, name, result, request)
+        # (`run_tool` hands the request's Context on as `object`: it sits below the Context)
+        return await fit_result(budget, name, result, cast("Caller", ctx))
 
 
 def _timed_out(name: str, timeout: float, is_async: bool) -> CallToolResult:
