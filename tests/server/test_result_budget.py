@@ -158,7 +158,14 @@ async def test_without_session_or_auth_the_uri_itself_is_the_key() -> None:
 async def test_an_unknown_or_malformed_result_uri_is_not_found(era: str) -> None:
     async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
         uri = link_of((await client.call_tool("moved")).content).uri
-        for wrong in (uri[:-1] + "2", uri[:-1] + "x", RESULT_SCHEME + "nope/1", RESULT_SCHEME):
+        hostile = (uri[:-1] + "\u00b2", uri[:-1] + "9" * 5000)  # isdigit() but not int()-able
+        for wrong in (
+            uri[:-1] + "2",
+            uri[:-1] + "x",
+            RESULT_SCHEME + "nope/1",
+            RESULT_SCHEME,
+            *hostile,
+        ):
             with pytest.raises(McpError, match="not found"):
                 await client.read_resource(wrong)
 

@@ -311,7 +311,10 @@ def read_result(ctx: Caller, uri: str) -> ReadResourceResult:
     `ctx` is its owner and it has not expired; else -32002, as for any unknown URI (never
     saying that it exists)."""
     key, _, number = uri[len(RESULT_SCHEME) :].partition("/")
-    found = store_of(ctx.server).get(key, int(number), _owner(ctx)) if number.isdigit() else None
+    # (ASCII digits only, and few: "²" passes isdigit() and int() refuses it; a 5,000-digit
+    # page number is past int()'s limit)
+    page_number = number.isascii() and number.isdigit() and len(number) <= 9
+    found = store_of(ctx.server).get(key, int(number), _owner(ctx)) if page_number else None
     if found is None:
         raise not_found(uri)
     page, count = found
