@@ -20,6 +20,7 @@ from mcpkit.server.catalog.transforms import (
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
+from mcpkit.server.state.response_cache import ResponseCache
 
 __all__ = [
     "Arg",
@@ -32,6 +33,7 @@ __all__ = [
     "PromptSpec",
     "RegistrationWarning",
     "ResourceSpec",
+    "ResponseCache",
     "Server",
     "ServerSessionHandle",
     "SkillSpec",
