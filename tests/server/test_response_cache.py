@@ -45,6 +45,11 @@ def cached(cache: ResponseCache, *, store: Stores | str | None = None) -> tuple[
         ran.append("now")
         return len(ran)
 
+    @server.tool(task=True)
+    async def slow() -> str:
+        ran.append("slow")
+        return "done"
+
     @server.resource("data://one")
     def one() -> str:
         ran.append("one")
@@ -88,6 +93,20 @@ async def test_errors_are_never_cached(era: str) -> None:
         with pytest.raises(McpError):  # an unknown tool is a protocol error, each time
             await client.call_tool("missing", meta=caller)
         assert ran == ["fails 1", "fails 1"]
+
+
+async def test_a_call_made_as_a_task_is_never_answered_from_the_cache() -> None:
+    server, ran = cached(ResponseCache(scope="shared"))
+    async with asyncio.timeout(WAIT), Client(server, protocol="2025-11-25") as client:
+        assert text_of(await client.call_tool("slow")) == "done"  # kept
+        assert text_of(await client.call_tool("slow")) == "done"  # from the cache
+        for _ in range(2):  # a task's answer is its handle, never the kept result
+            assert text_of(await client.call_tool("slow", task=True)) == "done"
+        assert ran == ["slow", "slow", "slow"]
+
+
+def text_of(result: Any) -> str:
+    return str(result.content[0].text)
 
 
 async def test_per_caller_answers_are_each_callers_own() -> None:
