@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 __all__ = [
     "DEFAULT_MAX_KV_BYTES",
     "DEFAULT_MAX_KV_ENTRIES",
+    "MAX_TTL",
     "KeyValueStore",
     "Limit",
     "MemoryKeyValueStore",
@@ -33,6 +34,8 @@ __all__ = [
 DEFAULT_MAX_KV_ENTRIES: Final = 100_000
 #: Bytes of keys and values a `MemoryKeyValueStore` holds at most (64 MiB).
 DEFAULT_MAX_KV_BYTES: Final = 64 * 1024 * 1024
+#: The longest TTL (ten years): every store keeps one alike (Redis refuses far larger ones).
+MAX_TTL: Final = 10 * 365 * 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +54,13 @@ def entry_size(key: str, value: bytes) -> int:
 
 
 def check_ttl(ttl: float) -> float:
-    """`ttl` when it is a number of seconds above 0; ValueError otherwise (an entry that
-    never expires is what makes a store grow without end)."""
+    """`ttl` when it is a number of seconds above 0 and at most `MAX_TTL`; ValueError
+    otherwise (an entry that never expires is what makes a store grow without end)."""
     # (A bool or a string from a config is a mistake, whatever its truth.)
-    if isinstance(ttl, bool) or type(ttl) not in (int, float) or not 0 < ttl < float("inf"):
-        raise ValueError(f"a TTL must be a number of seconds above 0, not {ttl!r}")
+    if isinstance(ttl, bool) or type(ttl) not in (int, float) or not 0 < ttl <= MAX_TTL:
+        raise ValueError(
+            f"a TTL must be a number of seconds above 0 and at most {MAX_TTL:g}, not {ttl!r}"
+        )
     return float(ttl)
 
 
