@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import InvalidToken, McpError
+from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.server.state.caller import MAX_STATE_BYTES, MAX_STATE_VALUE_BYTES, STATE_KEY_META
 from mcpkit.server.state.server_kv import MAX_KV_VALUE_BYTES
 from mcpkit.stores.url import open_store
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
-from _serving import serving
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10.0  # seconds: a bound on hangs, not a measurement
@@ -128,46 +123,6 @@ async def test_values_are_json_and_bounded(era: str) -> None:
         said = [await keep("bytes", size - i) for i in range(MAX_STATE_BYTES // size + 1)]
         assert said[0] == "kept"
         assert said[-1].startswith("ValueError: ctx.set_state(): this caller's state would pass")
-
-
-async def test_a_2025_session_under_auth_is_its_owners_alone_and_2026_follows_the_owner() -> None:
-    server = counter("guarded", auth=ProtectedResource(verifier=_Tokens()))
-    async with asyncio.timeout(WAIT), serving(server.http_app()) as base:
-        url = f"{base}/mcp"
-
-        def as_(token: str, era: str) -> Client:
-            return Client(url, headers={"authorization": f"Bearer {token}"}, protocol=era)
-
-        async with (
-            as_("alice-1", "2026-07-28") as a1,
-            as_("alice-2", "2026-07-28") as a2,
-            as_("bob", "2026-07-28") as bob,
-        ):
-            assert text(await a1.call_tool("bump")) == "1"
-            assert text(await a2.call_tool("bump")) == "2"  # alice's, by another token
-            assert text(await bob.call_tool("bump")) == "1"
-            # A client key gives no way into an owner's state: the token decides.
-            assert text(await bob.call_tool("bump", meta=key_meta())) == "2"
-        async with as_("alice-1", "2025-11-25") as s1, as_("alice-1", "2025-11-25") as s2:
-            assert text(await s1.call_tool("bump")) == "1"  # each session its own
-            assert text(await s2.call_tool("bump")) == "1"
-            assert text(await s1.call_tool("bump")) == "2"
-
-
-class _Tokens:
-    """A verifier that knows two people: alice (two tokens) and bob."""
-
-    table: ClassVar[dict[str, AccessToken]] = {
-        "alice-1": AccessToken(subject="alice", client_id="app"),
-        "alice-2": AccessToken(subject="alice", client_id="other-app"),
-        "bob": AccessToken(subject="bob", client_id="app"),
-    }
-
-    async def verify(self, token: str, *, resource: str) -> AccessToken:
-        found = self.table.get(token)
-        if found is None:
-            raise InvalidToken("unknown token")
-        return found
 
 
 @pytest.mark.parametrize("era", ERAS)
