@@ -21,6 +21,7 @@ from mcpkit.server.catalog.transforms import (
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
+from mcpkit.server.state.response_cache import ResponseCache
 
 __all__ = [
     "Arg",
@@ -34,6 +35,7 @@ __all__ = [
     "RegistrationWarning",
     "ResourceSpec",
     "ResultBudget",
+    "ResponseCache",
     "Server",
     "ServerSessionHandle",
     "SkillSpec",

@@ -25,6 +25,7 @@ from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.shown_to import change_session
 from mcpkit.server.catalog.visibility import Kind, make_rule
 from mcpkit.server.session import LOG_LEVELS
+from mcpkit.server.state import caller as state
 from mcpkit.types import (
     BlobResourceContents,
     GetPromptResult,
@@ -149,6 +150,24 @@ class Context(ClientAsks):
         get it: the same messages, the same error for a prompt it may not see. Sent nowhere:
         the function runs here, with this Context."""
         return await own_reads.get_prompt(self, name, arguments)
+
+    # ------------------------------------------------------------------ state
+
+    async def get_state(self, key: str, default: Any = None) -> Any:
+        """The caller's value of `key` (its 2025-11-25 session's; under 2026-07-28 its
+        token owner's, else that of the key it sends), or `default`: docs/server.md, "State".
+        McpError when the request names no caller."""
+        return await state.get_state(self, key, default)
+
+    async def set_state(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        """Keep `value` (JSON) as the caller's `key` for `ttl` seconds (default a day), in
+        the server's store: every process sharing it reads it. TypeError for a value JSON
+        cannot hold; ValueError past a size cap (`mcpkit.server.state`)."""
+        await state.set_state(self, key, value, ttl)
+
+    async def delete_state(self, key: str) -> None:
+        """Forget the caller's `key`."""
+        await state.delete_state(self, key)
 
     # -------------------------------------------------------------- visibility
 

@@ -93,6 +93,7 @@ from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
 from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
+from mcpkit.server.state.server_kv import KeyValue
 from mcpkit.stores.broker import Broker
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import Stores, as_stores
@@ -273,6 +274,8 @@ class Server:
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
         self.store: Stores = as_stores(store)
+        #: This server's own keys and values, in `store` (docs/server.md, "State").
+        self.kv = KeyValue(self)
         #: The `lifespan` hook as its sessions share it (`running`).
         self._span = ServerLifespan(
             self, shared_broker=lambda: self._broker_link.shared, end_tasks=self._end_tasks

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
+    from mcpkit.server.state.server_kv import KeyValue
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.task_runner import TaskRunner
@@ -115,6 +116,7 @@ class ServerApi(Protocol):
     sessions: HeldSessions
     listeners: Listeners
     store: Stores
+    kv: KeyValue
     broker: Broker
     visibility: Visibility
     state_seal: StateSeal

@@ -5,6 +5,7 @@ interface says."""
 from __future__ import annotations
 
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
+from mcpkit.stores.kv import KeyValueStore, MemoryKeyValueStore
 from mcpkit.stores.sessions import MemorySessionStore, SessionRecord, SessionStore
 from mcpkit.stores.tasks import (
     LeasedTaskStore,
@@ -18,7 +19,9 @@ from mcpkit.stores.tasks import (
 __all__ = [
     "LeasedTaskStore",
     "EventStore",
+    "KeyValueStore",
     "MemoryEventStore",
+    "MemoryKeyValueStore",
     "MemorySessionStore",
     "MemoryTaskStore",
     "SessionRecord",

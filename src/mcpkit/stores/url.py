@@ -33,6 +33,7 @@ from mcpkit.stores.deadline import (
     bounded,
 )
 from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.kv import KeyValueStore, MemoryKeyValueStore
 from mcpkit.stores.liveness import Liveness, SharedSecrets
 from mcpkit.stores.replay import MemoryReplayCache, ReplayCache
 from mcpkit.stores.sessions import SessionStore
@@ -101,7 +102,9 @@ class Stores:
     refused (docs/deploy.md). `timeout` is how many
     seconds a call to a store that may wait on something else (Redis, a SQLite file) may
     take before it fails with `StoreUnavailable` (the URL's `?timeout=`;
-    `mcpkit.stores.deadline`): a request meets an outage as an error, never a hang."""
+    `mcpkit.stores.deadline`): a request meets an outage as an error, never a hang. `kv`
+    keeps values for a time (`server.kv`, a handler's `ctx.set_state()`, `ResponseCache`),
+    where every process sharing the store looks."""
 
     url: str
     tasks: TaskStore
@@ -114,6 +117,7 @@ class Stores:
     lease: float = DEFAULT_LEASE
     secrets: SharedSecrets | None = None
     replay: ReplayCache = field(default_factory=MemoryReplayCache)
+    kv: KeyValueStore = field(default_factory=MemoryKeyValueStore)
     default: bool = False
     closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), repr=False)
     probe: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
@@ -250,6 +254,7 @@ def _sqlite(url: str) -> Stores:
         SqliteTaskStore,
     )
     from mcpkit.stores.sqlite_broker import SqliteBroker
+    from mcpkit.stores.sqlite_kv import SqliteKeyValueStore
 
     path = url.partition("://")[2][1:].partition("?")[0]
     try:
@@ -283,6 +288,7 @@ def _sqlite(url: str) -> Stores:
         lease=lease,
         secrets=bounded(SqliteSecrets(db), deadline),
         replay=bounded(SqliteReplayCache(db), deadline),
+        kv=bounded(SqliteKeyValueStore(db), deadline),
         closers=closers,
         timeout=deadline.seconds,
     )
@@ -297,6 +303,7 @@ def _redis(url: str) -> Stores:
         RedisBroker,
         RedisBuckets,
         RedisEventStore,
+        RedisKeyValueStore,
         RedisLiveness,
         RedisReplayCache,
         RedisSecrets,
@@ -340,6 +347,7 @@ def _redis(url: str) -> Stores:
         lease=lease,
         secrets=bounded(RedisSecrets(client), deadline),
         replay=bounded(RedisReplayCache(client), deadline),
+        kv=bounded(RedisKeyValueStore(client), deadline),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
         probe=ping,
         timeout=deadline.seconds,

@@ -24,7 +24,8 @@ share a database: `session:<id>` (a record) and `sessions` (ids by last seen);
 `events:<stream>` and `stream:<stream>` (a stream's window and its bounds); `task:<id>`,
 `owner:<owner>` and `tasks:all|expiry|leases` (see `_task_scripts`); `bucket:<key>` (a
 rate limit's); `process:<tag>` (a process's lease, `RedisLiveness`); `secret:<name>`
-(`RedisSecrets`); `once:<key>` (a value accepted once, `RedisReplayCache`); and the
+(`RedisSecrets`); `once:<key>` (a value accepted once, `RedisReplayCache`); `kv:<key>` and
+`kvsize:<prefix>` (a value of `RedisKeyValueStore`, and the sizes under a limit); and the
 channel `tasks:changed`. The broker's channels are its own
 setting ("mcpkit:changes", and under it those of responses and cancellations). An id from a
 peer is never read as a pattern, and one over 200 bytes is named by its SHA-256 (`_keys`).
@@ -38,6 +39,7 @@ from __future__ import annotations
 from mcpkit.stores.redis._broker import RedisBroker
 from mcpkit.stores.redis._buckets import RedisBuckets
 from mcpkit.stores.redis._events import RedisEventStore
+from mcpkit.stores.redis._kv import RedisKeyValueStore
 from mcpkit.stores.redis._liveness import RedisLiveness, RedisReplayCache, RedisSecrets
 from mcpkit.stores.redis._sessions import RedisSessionStore
 from mcpkit.stores.redis._tasks import RedisTaskStore
@@ -46,6 +48,7 @@ __all__ = [
     "RedisBroker",
     "RedisBuckets",
     "RedisEventStore",
+    "RedisKeyValueStore",
     "RedisLiveness",
     "RedisReplayCache",
     "RedisSecrets",

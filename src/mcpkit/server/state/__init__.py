@@ -1,0 +1,1 @@
+"""State a handler keeps beyond its request: `server.kv`, a caller's state, cached answers."""

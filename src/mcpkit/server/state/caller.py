@@ -1,0 +1,135 @@
+"""A caller's own state (`ctx.get_state()`, `ctx.set_state()`, `ctx.delete_state()`;
+docs/server.md, "State"), in the server's store (`server.store.kv`), so that every process
+sharing the store (`--workers`, several hosts) sees the same values.
+
+A caller is a 2025-11-25 session (its id, and the token's owner on a protected server), or,
+for a 2026-07-28 request, which has no session, the access token's owner, else the key the
+client sends in `_meta["io.mcpkit/stateKey"]`: anyone who sends the same key reaches the
+same state, so it must be long and random (at least `MIN_STATE_KEY_CHARS` characters). A
+request with neither is refused with an McpError saying how to give one.
+
+Values are JSON (as msgspec encodes them: a dataclass comes back a dict), each at most
+`MAX_STATE_VALUE_BYTES`, a caller's all together at most `MAX_STATE_BYTES`, for
+`DEFAULT_STATE_TTL` seconds unless a `ttl` says otherwise. Nothing here runs for a request
+that does not ask.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.state._shapes import StateRequest, outermost
+from mcpkit.server.state.server_kv import encoded, valid_key, valid_ttl
+from mcpkit.stores.kv import Limit
+from mcpkit.stores.sessions import owner_key
+
+if TYPE_CHECKING:
+    from mcpkit.stores.kv import KeyValueStore
+
+__all__ = [
+    "DEFAULT_STATE_TTL",
+    "MAX_STATE_BYTES",
+    "MAX_STATE_KEY_CHARS",
+    "MAX_STATE_VALUE_BYTES",
+    "MIN_STATE_KEY_CHARS",
+    "STATE_KEY_META",
+    "caller_scope",
+    "delete_state",
+    "get_state",
+    "set_state",
+]
+
+#: The `_meta` entry of a 2026-07-28 request that names its caller's state, without auth.
+STATE_KEY_META: Final = "io.mcpkit/stateKey"
+#: The shortest such key: 32 random base64url characters are 192 bits (`token_urlsafe(32)`
+#: gives 43).
+MIN_STATE_KEY_CHARS: Final = 32
+MAX_STATE_KEY_CHARS: Final = 256
+#: Seconds a caller's value is kept when `set_state` names no `ttl` (a day).
+DEFAULT_STATE_TTL: Final = 86_400.0
+#: Bytes of one value's JSON (64 KiB), and of one caller's keys and values together (1 MiB).
+MAX_STATE_VALUE_BYTES: Final = 64 * 1024
+MAX_STATE_BYTES: Final = 1024 * 1024
+_sorted: Final = msgspec.json.Encoder(order="sorted")
+
+
+def caller_scope(ctx: StateRequest) -> list[str | None]:
+    """Who the request of `ctx` comes from, for state: ["session", id, owner] in a 2025-11-25
+    session, else ["owner", owner] with auth, else ["key", the client's key]; McpError
+    (invalid params) naming what is missing when none applies."""
+    terms = ctx.terms
+    stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+    token = ctx.auth
+    owner: str | None = None
+    if token is not None:
+        from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
+
+        owner = owner_key(identity_of(token))
+    session = ctx.session
+    if not stateless and isinstance(session, ServerSessionHandle):
+        return ["session", session.record.id, owner]
+    if owner is not None:
+        return ["owner", owner]
+    key = (ctx.meta or {}).get(STATE_KEY_META)
+    if key is None:
+        raise McpError(
+            codes.INVALID_PARAMS,
+            "this request has no session and no access token, so its caller has no state: "
+            f'send a key of your own in _meta["{STATE_KEY_META}"] (at least '
+            f"{MIN_STATE_KEY_CHARS} random characters, e.g. secrets.token_urlsafe(32)), or "
+            "call with an access token",
+        )
+    if not isinstance(key, str) or not MIN_STATE_KEY_CHARS <= len(key) <= MAX_STATE_KEY_CHARS:
+        raise McpError(
+            codes.INVALID_PARAMS,
+            f'_meta["{STATE_KEY_META}"] must be a string of {MIN_STATE_KEY_CHARS} to '
+            f"{MAX_STATE_KEY_CHARS} characters: anyone who knows it reaches its state, so it "
+            "must be long and random (secrets.token_urlsafe(32))",
+        )
+    return ["key", key]
+
+
+def _where(ctx: StateRequest) -> tuple[KeyValueStore, str]:
+    """The store of the caller's state and its prefix there: the outermost server's (the one
+    the client talks to, whose session it is, when a mounted server's handler asks), and a
+    digest of that server's name and the caller, so no text of either reaches another's."""
+    import hashlib  # (only where state is used: a server that keeps none never loads it)
+
+    server = outermost(ctx.server)
+    named = [server.name, *caller_scope(ctx)]
+    return server.store.kv, f"state:{hashlib.sha256(_sorted.encode(named)).hexdigest()}:"
+
+
+async def get_state(ctx: StateRequest, key: str, default: Any = None) -> Any:
+    """`ctx.get_state()`: the caller's value of `key`, or `default`."""
+    kv, prefix = _where(ctx)
+    data = await kv.get(prefix + valid_key("ctx.get_state()", key))
+    return default if data is None else msgspec.json.decode(data)
+
+
+async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) -> None:
+    """`ctx.set_state()`: keep `value` as the caller's `key`."""
+    where = "ctx.set_state()"
+    kv, prefix = _where(ctx)
+    name = prefix + valid_key(where, key)
+    data = encoded(where, value, MAX_STATE_VALUE_BYTES)
+    kept = await kv.set(
+        name, data, valid_ttl(ttl, DEFAULT_STATE_TTL), limit=Limit(prefix, MAX_STATE_BYTES)
+    )
+    if not kept:
+        raise ValueError(
+            f"{where}: this caller's state would pass {MAX_STATE_BYTES} bytes "
+            "(MAX_STATE_BYTES, keys and values): delete what it no longer needs"
+        )
+
+
+async def delete_state(ctx: StateRequest, key: str) -> None:
+    """`ctx.delete_state()`: forget the caller's `key`."""
+    kv, prefix = _where(ctx)
+    await kv.delete(prefix + valid_key("ctx.delete_state()", key))

@@ -1,0 +1,136 @@
+"""`ResponseCache`: a middleware that answers a repeated `tools/call` (and, when asked,
+`resources/read` and `prompts/get`) from the server's store instead of running the handler
+again, for a TTL, per caller or shared (docs/server.md, "Caching responses").
+
+An answer is keyed by the server's name, the method, the tool or prompt name or resource URI,
+the arguments in canonical JSON (keys sorted: `{"a": 1, "b": 2}` and `{"b": 2, "a": 1}` are
+one call) and, per caller, who asks (`mcpkit.server.state.caller.caller_scope`). It is kept
+in `server.store.kv`, so the workers sharing a store share it. Only a plain, successful
+result is kept: never a tool's error result, a protocol error, a call made as a task, or an
+answer larger than `max_entry_bytes`. What a handler sent on the way (progress, log
+messages) is not replayed: a cached answer arrives alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final, Literal, Never
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.server.catalog.registration_checks import check_options
+from mcpkit.server.state.caller import caller_scope
+from mcpkit.stores.kv import check_ttl
+from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult
+
+if TYPE_CHECKING:
+    from mcpkit.runtime.layers import CallNext
+    from mcpkit.server.state._shapes import StateRequest
+
+__all__ = ["CACHEABLE_METHODS", "DEFAULT_CACHE_TTL", "DEFAULT_MAX_ENTRY_BYTES", "ResponseCache"]
+
+#: The methods a `ResponseCache` may answer, and the result type each answers with.
+CACHEABLE_METHODS: Final[dict[str, type[Any]]] = {
+    "tools/call": CallToolResult,
+    "resources/read": ReadResourceResult,
+    "prompts/get": GetPromptResult,
+}
+#: Seconds an answer is kept when `ttl` is not given.
+DEFAULT_CACHE_TTL: Final = 60.0
+#: The largest answer kept (JSON bytes): a larger one is passed on and not kept.
+DEFAULT_MAX_ENTRY_BYTES: Final = 256 * 1024
+
+_sorted: Final = msgspec.json.Encoder(order="sorted")
+_encoder: Final = msgspec.json.Encoder()
+
+
+class ResponseCache:
+    """Answers repeated calls from the store (see the module). `ttl` is seconds an answer
+    is kept; `scope` "caller" keeps one answer per caller (a 2025 session, a token's owner,
+    a 2026 client's state key; a call with none of these is not cached), "shared" one for
+    everyone (only for tools whose answer is the same whoever asks). `tools` names the only
+    tools cached (None: all), `exclude_tools` tools never cached; `methods` are those
+    answered (`CACHEABLE_METHODS`; by default tools/call alone)."""
+
+    __slots__ = ("_exclude", "_max_bytes", "_methods", "_shared", "_tools", "_ttl")
+
+    def __init__(
+        self,
+        *,
+        ttl: float = DEFAULT_CACHE_TTL,
+        scope: Literal["caller", "shared"] = "caller",
+        tools: Iterable[str] | None = None,
+        exclude_tools: Iterable[str] = (),
+        methods: Iterable[str] = ("tools/call",),
+        max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
+        **misspelt: Never,
+    ) -> None:
+        check_options("ResponseCache()", misspelt, ResponseCache.__init__)
+        self._ttl = check_ttl(ttl)
+        if scope not in ("caller", "shared"):
+            raise ValueError(f'scope must be "caller" or "shared", not {scope!r}')
+        self._shared = scope == "shared"
+        for name in (tools, exclude_tools):
+            if isinstance(name, str):  # a string is an iterable of letters: surely a slip
+                raise TypeError(f"tools and exclude_tools take a list of names, not {name!r}")
+        self._tools = None if tools is None else frozenset(tools)
+        self._exclude = frozenset(exclude_tools)
+        self._methods = frozenset(methods)
+        unknown = sorted(self._methods - CACHEABLE_METHODS.keys())
+        if unknown or not self._methods:
+            raise ValueError(
+                f"ResponseCache answers {', '.join(CACHEABLE_METHODS)}; not {unknown or 'none'}"
+            )
+        if max_entry_bytes < 1:
+            raise ValueError(f"max_entry_bytes must be at least 1, not {max_entry_bytes}")
+        self._max_bytes = max_entry_bytes
+
+    async def __call__(self, ctx: StateRequest, params: Any, call_next: CallNext) -> Any:
+        method = ctx.method
+        if method not in self._methods:
+            return await call_next(params)
+        key = self._key(ctx, method, params)
+        if key is None:
+            return await call_next(params)
+        kind = CACHEABLE_METHODS[method]
+        kv = ctx.server.store.kv
+        kept = await kv.get(key)
+        if kept is not None:
+            return msgspec.json.decode(kept, type=kind)
+        result = await call_next(params)
+        if type(result) is kind and not (kind is CallToolResult and result.is_error):
+            data = _encoder.encode(result)
+            if len(data) <= self._max_bytes:
+                await kv.set(key, data, self._ttl)
+        return result
+
+    def _key(self, ctx: StateRequest, method: str, params: Any) -> str | None:
+        """The key of this call's answer, or None when it is not to be cached."""
+        if method == "resources/read":
+            target, arguments = field_of(params, "uri"), None
+        else:
+            target, arguments = field_of(params, "name"), field_of(params, "arguments")
+            if method == "tools/call" and not self._tool_cached(str(target), params):
+                return None
+        if isinstance(arguments, msgspec.Raw):  # (empty when the call had none)
+            try:
+                arguments = msgspec.json.decode(arguments) if len(arguments) else None
+            except msgspec.DecodeError:
+                return None  # the handler says what is wrong with them, every time
+        who: list[str | None] = []
+        if not self._shared:
+            try:
+                who = caller_scope(ctx)
+            except McpError:
+                return None  # no caller to keep an answer for: served, not kept
+        import hashlib  # (only where a cache is used)
+
+        named = _sorted.encode([ctx.server.name, method, target, arguments, who])
+        return f"cache:{hashlib.sha256(named).hexdigest()}"
+
+    def _tool_cached(self, name: str, params: Any) -> bool:
+        if field_of(params, "task") is not None:  # a task's answer is its handle
+            return False
+        return name not in self._exclude and (self._tools is None or name in self._tools)

@@ -1,0 +1,98 @@
+"""`RedisKeyValueStore`: `mcpkit.stores.kv.KeyValueStore` in Redis, shared by every process
+of a deployment: a key per entry with Redis's own TTL (`kv:<key>`), and per `Limit` prefix a
+hash of the entries written under it and their sizes (`kvsize:<prefix>`), read and written in
+one script, so that two processes writing at once cannot pass the limit together."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from redis.asyncio import Redis
+
+from mcpkit.stores.kv import KeyValueStore, Limit, check_ttl, entry_size
+from mcpkit.stores.redis._keys import check_client, id_key, milliseconds, reply_bytes
+
+__all__ = ["RedisKeyValueStore"]
+
+# The bytes of the live entries in the sizes hash KEYS[1], KEYS[2]'s left out; an entry
+# whose key has expired or was deleted is dropped from the hash on the way. The hash holds
+# at most the limit's bytes of live entries (each at least one byte), so the loop is bounded.
+_SUM: Final = """
+local function used(sizes, but)
+    local fields = redis.call('HGETALL', sizes)
+    local total = 0
+    for i = 1, #fields, 2 do
+        local key = fields[i]
+        if key ~= but then
+            if redis.call('EXISTS', key) == 1 then
+                total = total + tonumber(fields[i + 1])
+            else
+                redis.call('HDEL', sizes, key)
+            end
+        end
+    end
+    return total
+end
+"""
+
+# KEYS[1] the sizes hash, KEYS[2] the entry; ARGV value, ttl ms, size, max bytes.
+_SET_WITHIN: Final = (
+    _SUM
+    + """
+local size = tonumber(ARGV[3])
+if used(KEYS[1], KEYS[2]) + size > tonumber(ARGV[4]) then
+    return 0
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[1], KEYS[2], size)
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+"""
+)
+
+# KEYS[1] the sizes hash.
+_USED: Final = _SUM + "\nreturn used(KEYS[1], '')\n"
+
+
+class RedisKeyValueStore:
+    """`KeyValueStore` in Redis. A key from a peer names one entry and no other key
+    (`_keys.id_key`). The caller owns `client`."""
+
+    __slots__ = ("_client", "_prefix", "_set_within", "_used")
+
+    def __init__(self, client: Redis, *, prefix: str = "mcpkit:") -> None:
+        check_client(client)
+        self._client = client
+        self._prefix = prefix.encode()
+        self._set_within = client.register_script(_SET_WITHIN)
+        self._used = client.register_script(_USED)
+
+    def _key(self, key: str) -> bytes:
+        return id_key(self._prefix, "kv", key)
+
+    async def get(self, key: str) -> bytes | None:
+        found = await self._client.get(self._key(key))
+        return None if found is None else reply_bytes(found)
+
+    async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
+        ms = milliseconds(check_ttl(ttl))
+        if limit is None:
+            await self._client.set(self._key(key), value, px=ms)
+            return True
+        sizes = id_key(self._prefix, "kvsize", limit.prefix)
+        args: list[bytes | int] = [value, ms, entry_size(key, value), limit.max_bytes]
+        written = await self._set_within(keys=[sizes, self._key(key)], args=args)
+        return bool(written)
+
+    async def delete(self, key: str) -> None:
+        await self._client.delete(self._key(key))
+
+    async def used(self, prefix: str) -> int:
+        total = await self._used(keys=[id_key(self._prefix, "kvsize", prefix)])
+        return int(total)
+
+
+if TYPE_CHECKING:
+    _implements: type[KeyValueStore] = RedisKeyValueStore

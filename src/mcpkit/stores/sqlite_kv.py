@@ -1,0 +1,108 @@
+"""`SqliteKeyValueStore`: `mcpkit.stores.kv.KeyValueStore` in a `SqliteDatabase` (the file
+the other SQLite stores use, private to its user as they make it), so that the processes
+sharing the file read the same values."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from mcpkit.stores.kv import KeyValueStore, Limit, check_ttl, entry_size
+from mcpkit.stores.sqlite import SqliteDatabase
+
+__all__ = ["SqliteKeyValueStore"]
+
+_T = TypeVar("_T")
+
+# The table is this module's own, made at its first use: the other stores never read it.
+_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS mcpkit_kv ("
+    " key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, until REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS mcpkit_kv_until ON mcpkit_kv (until)",
+)
+#: Expired rows each write deletes at most: more than it adds, so they never pile up, and
+#: few enough that no write pays for a long-idle backlog at once.
+_PURGE_ROWS: Final = 64
+# The largest code point: every key that starts with a prefix sorts before prefix + this.
+_LAST: Final = "\U0010ffff"
+
+
+class SqliteKeyValueStore:
+    """`KeyValueStore` in `db`: a row per key with the wall-clock time it ends (the
+    processes sharing the file share the host's clock). Expired rows read as absent and are
+    deleted by the writes that come after them."""
+
+    __slots__ = ("_clock", "_ready", "db")
+
+    def __init__(self, db: SqliteDatabase, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self._clock = clock
+        self._ready = False
+
+    async def _run(self, work: Callable[[sqlite3.Connection, float], _T]) -> _T:
+        now = self._clock()
+        if self._ready:
+            return await self.db.run(lambda c: work(c, now))
+
+        def first(c: sqlite3.Connection) -> _T:
+            for statement in _TABLE:
+                c.execute(statement)
+            return work(c, now)
+
+        found = await self.db.run(first)
+        self._ready = True
+        return found
+
+    async def get(self, key: str) -> bytes | None:
+        def work(c: sqlite3.Connection, now: float) -> bytes | None:
+            row = c.execute(
+                "SELECT value FROM mcpkit_kv WHERE key = ? AND until > ?", (key, now)
+            ).fetchone()
+            return None if row is None else bytes(row[0])
+
+        return await self._run(work)
+
+    async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
+        seconds = check_ttl(ttl)
+        size = entry_size(key, value)
+
+        def work(c: sqlite3.Connection, now: float) -> bool:
+            c.execute(
+                "DELETE FROM mcpkit_kv WHERE key IN "
+                "(SELECT key FROM mcpkit_kv WHERE until <= ? LIMIT ?)",
+                (now, _PURGE_ROWS),
+            )
+            if limit is not None:
+                others = _used(c, limit.prefix, now, but=key)
+                if others + size > limit.max_bytes:
+                    return False
+            c.execute(
+                "INSERT OR REPLACE INTO mcpkit_kv (key, value, size, until) VALUES (?, ?, ?, ?)",
+                (key, value, size, now + seconds),
+            )
+            return True
+
+        return await self._run(work)
+
+    async def delete(self, key: str) -> None:
+        await self._run(lambda c, _: c.execute("DELETE FROM mcpkit_kv WHERE key = ?", (key,)))
+
+    async def used(self, prefix: str) -> int:
+        return await self._run(lambda c, now: _used(c, prefix, now, but=None))
+
+
+def _used(c: sqlite3.Connection, prefix: str, now: float, *, but: str | None) -> int:
+    """Bytes of the live rows under `prefix`, the row of `but` left out (a range of the
+    primary key: only those rows are read)."""
+    row = c.execute(
+        "SELECT COALESCE(SUM(size), 0) FROM mcpkit_kv "
+        "WHERE key >= ? AND key < ? AND until > ? AND key IS NOT ?",
+        (prefix, prefix + _LAST, now, but),
+    ).fetchone()
+    return int(row[0])
+
+
+if TYPE_CHECKING:
+    _implements: type[KeyValueStore] = SqliteKeyValueStore

@@ -1,0 +1,214 @@
+"""ResponseCache (mcpkit.server.state.response_cache): a repeated call answered from the
+store, in both eras; per caller or shared; never an error; only the tools chosen; keys
+canonical; answers that end with their TTL; and one cache for processes sharing a store."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpkit import Client, Server
+from mcpkit.errors import McpError
+from mcpkit.server import ResponseCache
+from mcpkit.server.state.caller import STATE_KEY_META
+from mcpkit.stores.broker import MemoryBroker
+from mcpkit.stores.kv import MemoryKeyValueStore
+from mcpkit.stores.tasks import MemoryTaskStore
+from mcpkit.stores.url import Stores, open_store
+from mcpkit.testing.stores import ManualClock
+
+ERAS = ["2025-11-25", "2026-07-28"]
+WAIT = 10.0  # seconds: a bound on hangs, not a measurement
+
+
+def cached(cache: ResponseCache, *, store: Stores | str | None = None) -> tuple[Server, list[str]]:
+    """A server behind `cache`, and the calls its handlers really ran."""
+    ran: list[str] = []
+    server = Server("cached", middleware=[cache], store=store)
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        ran.append(f"add {a} {b}")
+        return a + b
+
+    @server.tool()
+    def fails(n: int) -> int:
+        ran.append(f"fails {n}")
+        raise ValueError("no")
+
+    @server.tool()
+    def now() -> int:
+        ran.append("now")
+        return len(ran)
+
+    @server.tool(task=True)
+    async def slow() -> str:
+        ran.append("slow")
+        return "done"
+
+    @server.resource("data://one")
+    def one() -> str:
+        ran.append("one")
+        return "1"
+
+    @server.prompt()
+    def hello(name: str) -> str:
+        ran.append(f"hello {name}")
+        return f"Hello {name}"
+
+    return server, ran
+
+
+def meta() -> dict[str, Any]:
+    return {STATE_KEY_META: secrets.token_urlsafe(32)}
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_repeated_call_is_answered_from_the_cache(era: str) -> None:
+    server, ran = cached(ResponseCache())
+    caller = meta()
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        first = await client.call_tool("add", {"a": 1, "b": 2}, meta=caller)
+        again = await client.call_tool("add", {"b": 2, "a": 1}, meta=caller)  # same, reordered
+        assert first.structured_content == again.structured_content == {"result": 3}
+        assert again.content == first.content
+        assert ran == ["add 1 2"]
+        await client.call_tool("add", {"a": 2, "b": 2}, meta=caller)  # other arguments
+        assert ran == ["add 1 2", "add 2 2"]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_errors_are_never_cached(era: str) -> None:
+    server, ran = cached(ResponseCache())
+    caller = meta()
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        for _ in range(2):
+            assert (await client.call_tool("fails", {"n": 1}, meta=caller)).is_error
+        for _ in range(2):  # arguments refused by the schema: an error result each time
+            assert (await client.call_tool("add", {"a": "x"}, meta=caller)).is_error
+        with pytest.raises(McpError):  # an unknown tool is a protocol error, each time
+            await client.call_tool("missing", meta=caller)
+        assert ran == ["fails 1", "fails 1"]
+
+
+async def test_a_call_made_as_a_task_is_never_answered_from_the_cache() -> None:
+    server, ran = cached(ResponseCache(scope="shared"))
+    async with asyncio.timeout(WAIT), Client(server, protocol="2025-11-25") as client:
+        assert text_of(await client.call_tool("slow")) == "done"  # kept
+        assert text_of(await client.call_tool("slow")) == "done"  # from the cache
+        for _ in range(2):  # a task's answer is its handle, never the kept result
+            assert text_of(await client.call_tool("slow", task=True)) == "done"
+        assert ran == ["slow", "slow", "slow"]
+
+
+def text_of(result: Any) -> str:
+    return str(result.content[0].text)
+
+
+async def test_per_caller_answers_are_each_callers_own() -> None:
+    server, ran = cached(ResponseCache())
+    async with (
+        asyncio.timeout(WAIT),
+        Client(server, protocol="2025-11-25") as one,
+        Client(server, protocol="2025-11-25") as two,
+    ):
+        for client in (one, two, one, two):
+            await client.call_tool("now")
+        assert ran == ["now", "now"]  # once per session
+
+
+async def test_a_2026_call_with_no_caller_is_served_but_not_kept() -> None:
+    server, ran = cached(ResponseCache())
+    async with asyncio.timeout(WAIT), Client(server, protocol="2026-07-28") as client:
+        await client.call_tool("now")
+        await client.call_tool("now")
+        assert ran == ["now", "now"]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_shared_answer_is_everyones(era: str) -> None:
+    server, ran = cached(ResponseCache(scope="shared"))
+    async with (
+        asyncio.timeout(WAIT),
+        Client(server, protocol=era) as one,
+        Client(server, protocol=era) as two,
+    ):
+        assert (await one.call_tool("now")).structured_content == {"result": 1}
+        assert (await two.call_tool("now")).structured_content == {"result": 1}
+        assert ran == ["now"]
+
+
+async def test_only_the_tools_chosen_are_cached() -> None:
+    server, ran = cached(ResponseCache(scope="shared", tools=["add", "now"], exclude_tools=["now"]))
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        for _ in range(2):
+            await client.call_tool("add", {"a": 1, "b": 1})
+            await client.call_tool("now")
+        assert ran == ["add 1 1", "now", "now"]
+
+
+async def test_resources_and_prompts_when_asked_for() -> None:
+    server, ran = cached(ResponseCache(scope="shared", methods=["resources/read", "prompts/get"]))
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        for _ in range(2):
+            assert (await client.read_resource("data://one")).contents[0].text == "1"  # type: ignore[union-attr]
+            prompt = await client.get_prompt("hello", {"name": "Ada"})
+            assert prompt.messages[0].content.text == "Hello Ada"  # type: ignore[union-attr]
+            await client.call_tool("now")  # tools/call not among the methods
+        assert ran == ["one", "hello Ada", "now", "now"]
+
+
+async def test_an_answer_ends_with_its_ttl_and_large_ones_are_not_kept() -> None:
+    clock = ManualClock()
+    store = Stores(
+        url="memory://",
+        tasks=MemoryTaskStore(),
+        broker=MemoryBroker(),
+        kv=MemoryKeyValueStore(clock=clock),
+    )
+    server, ran = cached(ResponseCache(scope="shared", ttl=30), store=store)
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        await client.call_tool("now")
+        clock.advance(29)
+        await client.call_tool("now")
+        clock.advance(2)
+        await client.call_tool("now")
+        assert ran == ["now", "now"]
+    small, ran = cached(ResponseCache(scope="shared", max_entry_bytes=10))
+    async with asyncio.timeout(WAIT), Client(small) as client:
+        await client.call_tool("now")
+        await client.call_tool("now")
+        assert ran == ["now", "now"]
+
+
+async def test_processes_sharing_a_store_share_the_cache(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    a, ran_a = cached(ResponseCache(scope="shared"), store=open_store(url))
+    b, ran_b = cached(ResponseCache(scope="shared"), store=open_store(url))
+    try:
+        async with asyncio.timeout(WAIT), Client(a) as one, Client(b) as two:
+            await one.call_tool("add", {"a": 1, "b": 2})
+            assert (await two.call_tool("add", {"a": 1, "b": 2})).structured_content == {
+                "result": 3
+            }
+        assert (ran_a, ran_b) == (["add 1 2"], [])
+    finally:
+        await a.store.aclose()
+        await b.store.aclose()
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(TypeError, match="did you mean 'ttl'"):
+        ResponseCache(tll=5)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="a TTL must be"):
+        ResponseCache(ttl=0)
+    with pytest.raises(ValueError, match='scope must be "caller" or "shared"'):
+        ResponseCache(scope="user")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not \\['tools/list'\\]"):
+        ResponseCache(methods=["tools/list"])
+    with pytest.raises(TypeError, match="a list of names"):
+        ResponseCache(tools="add")

@@ -1,0 +1,154 @@
+"""The key-value stores (`mcpkit.stores.kv`): memory, SQLite and Redis pass the same checks
+(`KeyValueChecks`), every store URL gives one, and what expires does not stay: the memory
+store stays within its bounds, SQLite deletes expired rows as it writes, every Redis key
+has a TTL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import pytest
+from _redis_server import RedisServer
+from redis.asyncio import Redis
+from test_redis_stores import RedisCase, assert_every_key_expires, connect, new_prefix
+
+from mcpkit.stores.kv import KeyValueStore, Limit, MemoryKeyValueStore
+from mcpkit.stores.redis import RedisKeyValueStore
+from mcpkit.stores.sqlite import SqliteDatabase
+from mcpkit.stores.sqlite_kv import SqliteKeyValueStore
+from mcpkit.stores.url import open_store
+from mcpkit.testing.stores import KeyValueChecks, ManualClock
+
+WAIT = 10.0  # seconds: a bound on hangs, not a measurement
+
+
+class TestMemoryKeyValue(KeyValueChecks):
+    async def make_kv(self) -> KeyValueStore:
+        return MemoryKeyValueStore()
+
+
+class TestSqliteKeyValue(KeyValueChecks):
+    async def make_kv(self) -> KeyValueStore:
+        return SqliteKeyValueStore(SqliteDatabase(":memory:"))
+
+    async def close_kv(self, kv: KeyValueStore) -> None:
+        assert isinstance(kv, SqliteKeyValueStore)
+        await kv.db.aclose()
+
+
+class TestRedisKeyValue(RedisCase, KeyValueChecks):
+    async def make_kv(self) -> KeyValueStore:
+        return self.open(lambda client, prefix: RedisKeyValueStore(client, prefix=prefix))
+
+    async def close_kv(self, kv: KeyValueStore) -> None:
+        await self.close(kv)  # every key it left has a TTL, checked there
+
+
+async def test_the_memory_store_stays_within_its_bounds() -> None:
+    clock = ManualClock()
+    kv = MemoryKeyValueStore(max_entries=3, max_bytes=1000, clock=clock)
+    for i in range(5):  # the soonest to end go first
+        await kv.set(f"k{i}", b"v", 100 - i)
+    assert len(kv) == 3
+    assert [await kv.get(f"k{i}") for i in range(5)] == [b"v", b"v", b"v", None, None]
+    big = MemoryKeyValueStore(max_entries=100, max_bytes=50, clock=clock)
+    for i in range(10):
+        await big.set(f"k{i}", b"x" * 10, 60)
+    assert len(big) == 4  # 4 entries of 12 bytes fit in 50
+    # Set again and again, a key leaves no trail of stale expiries behind.
+    for i in range(1000):
+        await big.set("k9", b"x" * 10, 60 + i)
+    assert len(big._heap) < 100  # pyright: ignore[reportPrivateUsage]
+
+
+async def test_the_memory_store_drops_what_expired_as_it_meets_it() -> None:
+    clock = ManualClock()
+    kv = MemoryKeyValueStore(clock=clock)
+    for i in range(100):
+        await kv.set(f"k{i}", b"v", 10, limit=Limit("k", 10_000))
+    clock.advance(11)
+    assert await kv.used("k") == 0
+    assert len(kv) == 0
+
+
+async def test_sqlite_deletes_expired_rows_as_it_writes(tmp_path: Path) -> None:
+    clock = ManualClock()
+    db = SqliteDatabase(tmp_path / "kv.db")
+    try:
+        kv = SqliteKeyValueStore(db, clock=clock)
+        for i in range(200):
+            await kv.set(f"old{i}", b"v", 5)
+        clock.advance(6)
+        for i in range(4):  # each write deletes a batch of what expired
+            await kv.set(f"new{i}", b"v", 5)
+        rows = await db.run(lambda c: c.execute("SELECT COUNT(*) FROM mcpkit_kv").fetchone())
+        assert rows[0] == 4
+    finally:
+        await db.aclose()
+
+
+def test_sqlite_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    stores = open_store(f"sqlite:///{path}")
+    assert (path.stat().st_mode & 0o077) == 0
+
+    async def use() -> None:
+        try:
+            await stores.kv.set("k", b"v", 60)
+            assert await stores.kv.get("k") == b"v"
+        finally:
+            await stores.aclose()
+
+    asyncio.run(use())
+    with sqlite3.connect(path) as c:  # kept in the file every SQLite store shares
+        assert c.execute("SELECT value FROM mcpkit_kv WHERE key = 'k'").fetchone() == (b"v",)
+
+
+async def test_every_store_url_has_a_kv(tmp_path: Path, redis_server: RedisServer) -> None:
+    urls = ["memory://", f"sqlite:///{tmp_path / 'a.db'}", redis_server.url]
+    for url in urls:
+        stores = open_store(url)
+        try:
+            key = f"{new_prefix()}k"
+            assert await stores.kv.set(key, b"v", 60)
+            assert await stores.kv.get(key) == b"v"
+            await stores.kv.delete(key)
+        finally:
+            await stores.aclose()
+
+
+async def test_a_redis_store_that_is_down_is_an_error_not_a_hang() -> None:
+    # Nothing listens on port 9 of 127.0.0.1: the store's deadline turns it into an error.
+    from mcpkit.stores.deadline import StoreUnavailable
+
+    stores = open_store("redis://127.0.0.1:9/0?timeout=0.5")
+    try:
+        async with asyncio.timeout(WAIT):
+            with pytest.raises(StoreUnavailable):
+                await stores.kv.get("k")
+    finally:
+        await stores.aclose()
+
+
+async def test_two_redis_clients_share_values_and_limits(redis_server: RedisServer) -> None:
+    prefix = new_prefix()
+    clients: list[Redis] = [connect(redis_server), connect(redis_server)]
+    try:
+        one, two = (RedisKeyValueStore(c, prefix=prefix) for c in clients)
+        limit = Limit("s:", 30)
+        assert await one.set("s:a", b"x" * 20, 60, limit=limit)
+        assert await two.get("s:a") == b"x" * 20
+        assert not await two.set("s:b", b"y" * 20, 60, limit=limit)  # one limit for both
+        await two.delete("s:a")
+        assert await one.get("s:a") is None
+        assert await two.set("s:b", b"y" * 20, 60, limit=dataclasses.replace(limit))
+        await assert_every_key_expires(clients[0], prefix)
+    finally:
+        for c in clients:
+            keys = [k async for k in c.scan_iter(match=prefix + "*")]
+            if keys:
+                await c.delete(*keys)
+            await c.aclose()
