@@ -84,7 +84,17 @@ def decode_with_headroom(data: bytes, levels: int) -> None:
     while frame is not None:
         here, frame = here + 1, frame.f_back
     old = sys.getrecursionlimit()
-    sys.setrecursionlimit(here + levels + 8)
+    # The frames above may undercount the depth CPython counts, which takes in C calls too
+    # (more of them under pytest-xdist, whose worker runs the test from inside execnet). A
+    # limit at or below that depth is refused, so the first limit taken is the depth + 1.
+    depth = here
+    while depth < here + 500:
+        try:
+            sys.setrecursionlimit(depth + 1)
+            break
+        except RecursionError:
+            depth += 1
+    sys.setrecursionlimit(depth + levels + 8)
     try:
         msgspec.json.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError):
