@@ -20,6 +20,7 @@ from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import is_content, to_json_text
+from mcpkit.server.catalog.depends import with_dependencies
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
@@ -248,6 +249,7 @@ def make_tool(
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
+    fn = with_dependencies(fn, f"tool {tool_name!r}")
     lenient_arguments = options.get("lenient_arguments")
     input_schema = options.get("input_schema")
     output_schema = options.get("output_schema")

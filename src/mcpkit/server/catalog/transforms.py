@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol, TypedDict, cast
 import msgspec
 
 from mcpkit.errors import ToolError
+from mcpkit.server.catalog.depends import with_dependencies
 from mcpkit.server.catalog.invoke import Injected, context_parameter, is_context_annotation
 from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set, with_labels
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
@@ -265,6 +266,7 @@ def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrap
     """`fn` read as a wrapper of the derived tool whose input schema is `schema`."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(f"tool {tool!r}: wrap= is an async function (it awaits forward())")
+    fn = with_dependencies(fn, f"tool {tool!r}, wrap=")
     signature = build_signature(fn, skip=lambda a: is_context_annotation(a) or _is_forward(a))
     try:
         hints = typing.get_type_hints(fn)
