@@ -11,7 +11,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import contents_list
-from mcpkit.server.catalog.depends import with_dependencies
+from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.catalog.registration_checks import scope_set
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels

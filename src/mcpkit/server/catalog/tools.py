@@ -20,7 +20,7 @@ from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import is_content, to_json_text
-from mcpkit.server.catalog.depends import with_dependencies
+from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.catalog.json_arguments import retry_with_json_strings
