@@ -241,7 +241,20 @@ def child_server() -> Server:
     ) -> str:
         return f"{label}: {name}, {state}{task}"
 
+    @child.resource("notes://{name}")
+    def note(name: str, owner: str = Depends(server_name), state: LifespanState = None) -> str:
+        return f"{name} of {owner}, {state}"
+
     return child
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_mounted_template_resolves_with_its_own_server(era: str) -> None:
+    parent = Server("parent")
+    parent.mount(child_server(), namespace="kid")
+    async with asyncio.timeout(WAIT), Client(parent, protocol=era) as client:
+        read = await client.read_resource("notes://kid/todo")
+        assert read.contents[0].text == "todo of child, child state"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("era", ERAS)
