@@ -301,6 +301,22 @@ async def test_a_transformed_tool_shows_no_injected_parameter(era: str) -> None:
         assert wrapped.text.endswith(" (wrapped on child)")
 
 
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_hidden_arguments_compute_takes_dependencies(era: str) -> None:
+    server = child_server()
+
+    def label_of(state: LifespanState, ctx: Context) -> str:
+        return f"{state} for {ctx.method}"
+
+    hidden = {"label": Arg(hide=True, compute=label_of)}
+    server.transform_tool("where", name="fixed", arguments=hidden)
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        (tool,) = await client.list_tools()
+        assert tool.input_schema["properties"] == {}
+        result = await client.call_tool("fixed", {})
+        assert result.text.startswith("child state for tools/call: child, child state")
+
+
 def test_the_markers_are_public() -> None:
     import mcpkit
     import mcpkit.server

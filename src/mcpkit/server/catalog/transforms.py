@@ -59,7 +59,8 @@ class Arg:
     `required`: make it required, or optional (an argument the original requires needs a
     `default` for that). `hide=True` takes it out of the derived tool's schema; the original
     then gets `value`, or what `compute` returns (a function, sync or async, that may take
-    the request's `Context`), or, with neither, its own default."""
+    the request's `Context` and other dependencies, docs/server.md), or, with neither, its
+    own default."""
 
     name: str | None = None
     description: str | None = None
@@ -190,7 +191,7 @@ def _derived_schema(
         arg = arguments.get(original, Arg())
         where = f"tool {tool!r}, argument {original!r}"
         if _hidden(where, arg, original in required):
-            mapping.hidden[original] = arg
+            mapping.hidden[original] = _with_dependencies(where, arg)
             continue
         new = arg.name or original
         if new in shown:
@@ -206,6 +207,13 @@ def _derived_schema(
     if not shown_required:
         del derived["required"]
     return derived, mapping
+
+
+def _with_dependencies(where: str, arg: Arg) -> Arg:
+    """`arg` with its `compute` taking dependencies as a handler does (`injection`)."""
+    if arg.compute is None:
+        return arg
+    return dataclasses.replace(arg, compute=with_dependencies(arg.compute, f"{where} (compute=)"))
 
 
 def _hidden(where: str, arg: Arg, required: bool) -> bool:
