@@ -119,6 +119,9 @@ def _hints_of(fn: Callable[..., Any]) -> dict[str, Any]:
     return hints
 
 
+_FRAMES_SEARCHED: Final = 3  # the decorator's line, the function around it, and its caller
+
+
 def _registering_names() -> dict[str, Any]:
     """The locals of the nearest frames outside mcpkit: where the handler is registered."""
     names: dict[str, Any] = {}
@@ -132,9 +135,6 @@ def _registering_names() -> dict[str, Any]:
         frame = frame.f_back
     del frame
     return names
-
-
-_FRAMES_SEARCHED: Final = 3
 
 
 def _parameters(fn: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
