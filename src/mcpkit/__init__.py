@@ -18,11 +18,14 @@ __all__ = [
     "ConnectionClosed",
     "ConnectionFailed",
     "Context",
+    "CurrentToken",
+    "Depends",
     "ElicitationContentInvalid",
     "ElicitationResult",
     "InsufficientScope",
     "InvalidToken",
     "InvalidUrl",
+    "LifespanState",
     "LocalProtocolError",
     "McpError",
     "McpkitError",
@@ -30,6 +33,7 @@ __all__ = [
     "ProxyServer",
     "RegistrationWarning",
     "RemoteProtocolError",
+    "RequestHeaders",
     "RequestInfo",
     "RequestTimeout",
     "Server",
@@ -37,6 +41,7 @@ __all__ = [
     "SkillVerificationFailed",
     "StdioParameters",
     "StreamableHttpTransport",
+    "TokenClaims",
     "ToolError",
     "ToolResult",
     "TransportError",
@@ -58,11 +63,14 @@ _LAZY: dict[str, str] = {
     "ConnectionClosed": "mcpkit.errors",
     "ConnectionFailed": "mcpkit.errors",
     "Context": "mcpkit.server.context",
+    "CurrentToken": "mcpkit.server.catalog.depends",
+    "Depends": "mcpkit.server.catalog.depends",
     "ElicitationContentInvalid": "mcpkit.errors",
     "ElicitationResult": "mcpkit.server.context",
     "InsufficientScope": "mcpkit.errors",
     "InvalidToken": "mcpkit.errors",
     "InvalidUrl": "mcpkit.errors",
+    "LifespanState": "mcpkit.server.catalog.depends",
     "LocalProtocolError": "mcpkit.errors",
     "McpError": "mcpkit.errors",
     "McpkitError": "mcpkit.errors",
@@ -70,6 +78,7 @@ _LAZY: dict[str, str] = {
     "ProxyServer": "mcpkit.proxy",
     "RegistrationWarning": "mcpkit.server.catalog.registration_checks",
     "RemoteProtocolError": "mcpkit.errors",
+    "RequestHeaders": "mcpkit.server.catalog.depends",
     "RequestInfo": "mcpkit.protocol.events",
     "RequestTimeout": "mcpkit.errors",
     "Server": "mcpkit.server.server",
@@ -77,6 +86,7 @@ _LAZY: dict[str, str] = {
     "SkillVerificationFailed": "mcpkit.errors",
     "StdioParameters": "mcpkit.transports.stdio_client",
     "StreamableHttpTransport": "mcpkit.transports.http_client",  # imports httpx: only when used
+    "TokenClaims": "mcpkit.server.catalog.depends",
     "ToolError": "mcpkit.errors",
     "ToolResult": "mcpkit.client.results",
     "TransportError": "mcpkit.errors",
@@ -118,6 +128,13 @@ if TYPE_CHECKING:
     from mcpkit.protocol.events import RequestInfo
     from mcpkit.proxy import ProxyServer
     from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
+    from mcpkit.server.catalog.depends import (
+        CurrentToken,
+        Depends,
+        LifespanState,
+        RequestHeaders,
+        TokenClaims,
+    )
     from mcpkit.server.catalog.registration_checks import RegistrationWarning
     from mcpkit.server.context import Context, ElicitationResult
     from mcpkit.server.server import Server

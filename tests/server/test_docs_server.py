@@ -24,10 +24,19 @@ def _run_blocks() -> list[dict[str, Any]]:
     return snapshots
 
 
+def _last_server(snapshots: list[dict[str, Any]], name: str) -> Server:
+    """The last `server` of that name the blocks defined (by name, not by place: sections
+    come and go between them)."""
+    found = [s["server"] for s in snapshots if getattr(s.get("server"), "name", None) == name]
+    assert found, f"no block defines a Server named {name!r}"
+    server: Server = found[-1]
+    return server
+
+
 async def test_the_examples_serve_what_the_text_says(tmp_path: pathlib.Path) -> None:
     snapshots = _run_blocks()
     assert len(snapshots) >= 6
-    files: Server = snapshots[-2]["server"]  # the tools, resources, prompts and completers
+    files = _last_server(snapshots, "files")  # the tools, resources, prompts and completers
     note = tmp_path / "note.txt"
     note.write_text("x")
     async with Client(files) as client:
@@ -47,7 +56,7 @@ async def test_the_examples_serve_what_the_text_says(tmp_path: pathlib.Path) -> 
         assert stored.contents[0].text == "Stored at notes/2026/todo.md"  # type: ignore[union-attr]
         prompt = await client.get_prompt("review", {"code": "x = 1"})
         assert "python" in prompt.messages[0].content.text  # type: ignore[union-attr]
-    app: Server = snapshots[-1]["server"]
+    app = _last_server(snapshots, "app")  # the lifespan's
     async with Client(app) as client:
         await client.ping()
     assert app.lifespan_state is None  # left after the last session

@@ -1,10 +1,17 @@
-"""The server framework: `Server`, `Context`, the feature specs, content helpers and tool
-transforms."""
+"""The server framework: `Server`, `Context`, dependency markers, the feature specs, content
+helpers and tool transforms."""
 
 from __future__ import annotations
 
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
+from mcpkit.server.catalog.depends import (
+    CurrentToken,
+    Depends,
+    LifespanState,
+    RequestHeaders,
+    TokenClaims,
+)
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
@@ -27,12 +34,16 @@ __all__ = [
     "Arg",
     "CachePolicy",
     "Context",
+    "CurrentToken",
+    "Depends",
     "ElicitationResult",
     "Forward",
+    "LifespanState",
     "OriginalToolError",
     "Peer",
     "PromptSpec",
     "RegistrationWarning",
+    "RequestHeaders",
     "ResourceSpec",
     "ResultBudget",
     "ResponseCache",
@@ -40,6 +51,7 @@ __all__ = [
     "ServerSessionHandle",
     "SkillSpec",
     "TemplateSpec",
+    "TokenClaims",
     "ToolSpec",
     "ToolTransform",
     "ToolTransforms",

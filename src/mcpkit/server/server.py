@@ -157,6 +157,10 @@ class Server:
             and booleans sent as strings (`"36"` for an integer), as some models send them,
             and advertise that in the input schemas. By default arguments must fit the
             schema as JSON Schema reads it.
+        json_string_arguments: take a tool's object or array argument sent as a JSON string
+            (`"{\"a\": 1}"`, as many clients send them) when the string parses to a value
+            that fits (the default); False refuses it as the input schema reads it
+            (docs/server.md, "Arguments sent as JSON strings").
         mask_error_details: send the client a generic message instead of the text of an
             unexpected exception from a tool, resource, prompt or any handler (the traceback
             is logged on the server either way); `ToolError` and `McpError` pass as they are.
@@ -218,6 +222,7 @@ class Server:
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
         sync_in_thread: bool = True,
         lenient_arguments: bool = False,
+        json_string_arguments: bool = True,
         mask_error_details: bool | None = None,
         tool_error_prefix: bool | str = False,
         tool_timeout: float | None = None,
@@ -260,6 +265,7 @@ class Server:
             mask_error_details = os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
         self.mask_error_details = mask_error_details
         self.tool_error_prefix = tool_error_prefix_format(tool_error_prefix)
+        self.json_string_arguments = json_string_arguments
         self.auth = auth
         self._task_store = task_store
         self.middleware: tuple[Middleware, ...] = tuple(middleware)

@@ -105,6 +105,7 @@ class ServerApi(Protocol):
     sync_in_thread: bool
     mask_error_details: bool
     tool_error_prefix: str | None
+    json_string_arguments: bool
     auth: ProtectedResource | None
     request_state_single_use: bool
     cache: CachePolicy

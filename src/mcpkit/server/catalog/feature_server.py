@@ -74,6 +74,11 @@ class FeatureServer(Protocol):
         ...
 
     @property
+    def json_string_arguments(self) -> bool:
+        """Whether a tool takes an object or array argument sent as a JSON string."""
+        ...
+
+    @property
     def serves_tasks(self) -> bool:
         """Whether some tool may be called as a task (so `tasks` is declared)."""
         ...

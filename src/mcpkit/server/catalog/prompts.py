@@ -10,6 +10,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import CONTENT_TYPES
+from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.catalog.registration_checks import scope_set
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
@@ -50,6 +51,7 @@ class PromptOptions(TypedDict, total=False):
 def make_prompt(
     fn: Callable[..., Any], *, name: str | None = None, **options: Unpack[PromptOptions]
 ) -> PromptSpec:
+    fn = with_dependencies(fn, f"prompt {name or fn.__name__!r}")
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     schema = signature.input_schema
     required = set(schema.get("required", []))

@@ -11,6 +11,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import contents_list
+from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.catalog.registration_checks import scope_set
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
@@ -110,6 +111,7 @@ def _described(
 def make_resource(
     fn: Callable[..., Any], uri: str, **options: Unpack[ResourceOptions]
 ) -> ResourceSpec:
+    fn = with_dependencies(fn, f"resource {uri!r}")
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
     labels = _labels(f"resource {uri!r}", options)
@@ -143,6 +145,7 @@ def make_template(
 ) -> TemplateSpec:
     template = UriTemplate(uri_template)
     template.check_matchable()  # never register a template no read could reach
+    fn = with_dependencies(fn, f"resource template {uri_template!r}")
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
     missing = params - set(template.variables)

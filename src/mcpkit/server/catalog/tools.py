@@ -20,8 +20,10 @@ from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import is_content, to_json_text
+from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
+from mcpkit.server.catalog.json_arguments import retry_with_json_strings
 from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
 from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
@@ -258,6 +260,7 @@ def make_tool(
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
+    fn = with_dependencies(fn, f"tool {tool_name!r}")
     lenient_arguments = options.get("lenient_arguments")
     input_schema = options.get("input_schema")
     output_schema = options.get("output_schema")
@@ -388,6 +391,9 @@ class ToolSettings(Protocol):
     @property
     def tool_error_prefix(self) -> str | None: ...
 
+    @property
+    def json_string_arguments(self) -> bool: ...
+
 
 def run_as_set(
     server: ToolSettings, spec: ToolSpec, arguments: Any, ctx: object
@@ -401,6 +407,7 @@ def run_as_set(
         server.sync_in_thread,
         mask_errors=server.mask_error_details,
         error_prefix=server.tool_error_prefix,
+        json_strings=server.json_string_arguments,
     )
     limits = spec.limits
     return call if limits is None else limits.bound(spec.name, spec.is_async, call, ctx)
@@ -414,17 +421,23 @@ async def run_tool(
     *,
     mask_errors: bool = False,
     error_prefix: str | None = None,
+    json_strings: bool = False,
 ) -> CallToolResult:
     """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
     be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
     unexpected exception's text stays in the server's log (`Server(mask_error_details=)`);
     `error_prefix`, formatted with the tool's name, goes before a `ToolError`'s text
-    (`Server(tool_error_prefix=)`). `ctx`, the request's Context, is handed on as it is
+    (`Server(tool_error_prefix=)`). With `json_strings`, arguments that fail validation are
+    tried again with JSON text parsed where an object or array is wanted
+    (`Server(json_string_arguments=)`). `ctx`, the request's Context, is handed on as it is
     (this module sits below the Context, which knows the server that holds the tools)."""
     try:
         kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
-        return _error_result(f"Invalid arguments for tool {spec.name!r}: {exc}")
+        retried = _with_json_strings(spec, arguments) if json_strings else None
+        if retried is None:
+            return _error_result(f"Invalid arguments for tool {spec.name!r}: {exc}")
+        kwargs = retried
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
     try:
@@ -455,6 +468,18 @@ async def run_tool(
         )
         detail = "" if mask_errors else f": {exc}"
         return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
+
+
+def _with_json_strings(
+    spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
+) -> dict[str, Any] | None:
+    return retry_with_json_strings(
+        spec.name,
+        spec.wire.input_schema,
+        arguments,
+        lambda fixed: _keyword_arguments(spec, fixed),
+        ArgumentError,
+    )
 
 
 def _keyword_arguments(

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol, TypedDict, cast
 import msgspec
 
 from mcpkit.errors import ToolError
+from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import Injected, context_parameter, is_context_annotation
 from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set, with_labels
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
@@ -58,7 +59,8 @@ class Arg:
     `required`: make it required, or optional (an argument the original requires needs a
     `default` for that). `hide=True` takes it out of the derived tool's schema; the original
     then gets `value`, or what `compute` returns (a function, sync or async, that may take
-    the request's `Context`), or, with neither, its own default."""
+    the request's `Context` and other dependencies, docs/server.md), or, with neither, its
+    own default."""
 
     name: str | None = None
     description: str | None = None
@@ -189,7 +191,7 @@ def _derived_schema(
         arg = arguments.get(original, Arg())
         where = f"tool {tool!r}, argument {original!r}"
         if _hidden(where, arg, original in required):
-            mapping.hidden[original] = arg
+            mapping.hidden[original] = _with_dependencies(where, arg)
             continue
         new = arg.name or original
         if new in shown:
@@ -205,6 +207,13 @@ def _derived_schema(
     if not shown_required:
         del derived["required"]
     return derived, mapping
+
+
+def _with_dependencies(where: str, arg: Arg) -> Arg:
+    """`arg` with its `compute` taking dependencies as a handler does (`injection`)."""
+    if arg.compute is None:
+        return arg
+    return dataclasses.replace(arg, compute=with_dependencies(arg.compute, f"{where} (compute=)"))
 
 
 def _hidden(where: str, arg: Arg, required: bool) -> bool:
@@ -265,6 +274,7 @@ def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrap
     """`fn` read as a wrapper of the derived tool whose input schema is `schema`."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(f"tool {tool!r}: wrap= is an async function (it awaits forward())")
+    fn = with_dependencies(fn, f"tool {tool!r}, wrap=")
     signature = build_signature(fn, skip=lambda a: is_context_annotation(a) or _is_forward(a))
     try:
         hints = typing.get_type_hints(fn)

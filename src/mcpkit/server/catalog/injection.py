@@ -1,0 +1,285 @@
+"""Dependency injection, worked out once at registration and done per call.
+
+A handler that asks for nothing but (at most) the Context is left exactly as it is, so it
+pays nothing. One that asks for more (`depends`: `Depends(fn)`, the caller's token, the
+headers, the lifespan state) is registered as a stand-in (`with_dependencies`) whose
+signature lacks the injected parameters, so no input schema, prompt argument or tool
+transform ever shows them, and which takes the Context the way every handler already gets
+it (`invoke.context_parameter`); per call it resolves the dependencies in the order worked
+out at registration, each function once, then calls the handler and, after it, the
+cleanup of generator dependencies in reverse order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from mcpkit.runtime.workers import call_handler, is_async_callable
+from mcpkit.server.catalog.depends import BUILTINS, CONTEXT, ContextView, source_of
+from mcpkit.server.catalog.invoke import Injected
+from mcpkit.server.schemas._hints import resolve_hints, type_name, unwrap_callable
+
+__all__ = ["Plan", "plan_of", "with_dependencies"]
+
+
+Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One dependency function, run once per call: `sources` are its parameters, each the
+    Context or the id of the step whose value it takes."""
+
+    fn: Callable[..., Any]
+    kind: Kind
+    sources: tuple[tuple[str, int | str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A handler's dependencies in the order they run; `handler` are its own injected
+    parameters and their sources; `context_param` its Context parameter, if it has one."""
+
+    steps: tuple[_Step, ...]
+    handler: tuple[tuple[str, int | str], ...]
+    context_param: str | None
+    cleans_up: bool
+
+    async def resolve(
+        self, ctx: ContextView, stack: contextlib.AsyncExitStack | None
+    ) -> dict[str, Any]:
+        """The handler's injected keyword arguments for the request of `ctx`."""
+        values: dict[int | str, Any] = {CONTEXT: ctx}
+        for step in self.steps:
+            kwargs = {name: values[source] for name, source in step.sources}
+            values[id(step.fn)] = await _run(step, kwargs, ctx, stack)
+        return {name: values[source] for name, source in self.handler}
+
+
+async def _run(
+    step: _Step, kwargs: dict[str, Any], ctx: ContextView, stack: contextlib.AsyncExitStack | None
+) -> Any:
+    kind = step.kind
+    if kind == "builtin":
+        return step.fn(**kwargs)
+    if kind == "async":
+        return await step.fn(**kwargs)
+    # A plain `def` runs where the server runs plain handlers (Server(sync_in_thread=)).
+    in_thread = ctx.server.sync_in_thread
+    if kind == "sync":
+        return await call_handler(step.fn, (), kwargs, is_async=False, in_thread=in_thread)
+    assert stack is not None  # a plan with generators always gets one
+    if kind == "async_gen":
+        return await stack.enter_async_context(contextlib.asynccontextmanager(step.fn)(**kwargs))
+    manager = contextlib.contextmanager(step.fn)(**kwargs)
+    value = await call_handler(manager.__enter__, is_async=False, in_thread=in_thread)
+    stack.push_async_exit(functools.partial(_exit_sync, manager, in_thread))
+    return value
+
+
+async def _exit_sync(
+    manager: contextlib.AbstractContextManager[Any], in_thread: bool, *exc_info: Any
+) -> bool | None:
+    exited: bool | None = await call_handler(
+        manager.__exit__, exc_info, is_async=False, in_thread=in_thread
+    )
+    return exited
+
+
+def _kind(fn: Callable[..., Any]) -> Kind:
+    if fn in BUILTINS:
+        return "builtin"
+    target = unwrap_callable(fn)
+    if inspect.isasyncgenfunction(target):
+        return "async_gen"
+    if inspect.isgeneratorfunction(target):
+        return "sync_gen"
+    return "async" if is_async_callable(fn) else "sync"
+
+
+def _hints_of(fn: Callable[..., Any]) -> dict[str, Any]:
+    """`fn`'s resolved hints (a class: its `__init__`'s). String hints `resolve_hints` could
+    not read are tried again with the locals where the handler is registered: a dependency
+    local to a function, named in the hint of another, is found there."""
+    target = unwrap_callable(fn)
+    if isinstance(target, type):
+        # A class is called as its `__init__` is: that is where its parameters' hints are.
+        target = target.__init__  # type: ignore[misc]
+    hints = resolve_hints(target)
+    if any(isinstance(h, str) for h in hints.values()):
+        with contextlib.suppress(NameError, SyntaxError, TypeError, AttributeError):
+            localns = _registering_names()
+            hints = typing.get_type_hints(target, localns=localns, include_extras=True)
+    return hints
+
+
+_FRAMES_SEARCHED: Final = 3  # the decorator's line, the function around it, and its caller
+
+
+def _registering_names() -> dict[str, Any]:
+    """The locals of the nearest frames outside mcpkit: where the handler is registered."""
+    names: dict[str, Any] = {}
+    frame = inspect.currentframe()
+    found = 0
+    while frame is not None and found < _FRAMES_SEARCHED:
+        if not str(frame.f_globals.get("__name__", "")).startswith("mcpkit."):
+            for name, value in frame.f_locals.items():
+                names.setdefault(name, value)
+            found += 1
+        frame = frame.f_back
+    del frame
+    return names
+
+
+def _parameters(fn: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
+    """`fn`'s parameters with their resolved hints (see `_hints_of`)."""
+    hints = _hints_of(fn)
+    return [(p, hints.get(p.name, Any)) for p in inspect.signature(fn).parameters.values()]
+
+
+class _Planner:
+    """Works out the steps of one handler's dependencies, depth first, refusing cycles and
+    parameters nothing can fill; `where` names the handler in messages."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.steps: dict[int, _Step] = {}
+
+    def add(self, fn: Callable[..., Any], chain: tuple[Callable[..., Any], ...], at: str) -> int:
+        key = id(fn)
+        if key in self.steps:
+            return key
+        if fn in chain:
+            cycle = " -> ".join(f"{type_name(f)}()" for f in (*chain[chain.index(fn) :], fn))
+            raise TypeError(f"{self.where}, parameter {at!r}: the dependencies loop: {cycle}")
+        sources: list[tuple[str, int | str]] = []
+        if fn in BUILTINS:
+            sources.append(("ctx", CONTEXT))
+        else:
+            for p, hint in _parameters(fn):
+                source = self._source_of(fn, p, hint, at)
+                if isinstance(source, str):
+                    sources.append((p.name, CONTEXT))
+                elif source is not None:
+                    sources.append((p.name, self.add(source, (*chain, fn), at)))
+        self.steps[key] = _Step(fn, _kind(fn), tuple(sources))
+        return key
+
+    def _source_of(
+        self, fn: Callable[..., Any], p: inspect.Parameter, hint: Any, at: str
+    ) -> Callable[..., Any] | str | None:
+        source = source_of(p, hint)
+        if (
+            source is None
+            and p.default is p.empty
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ):
+            raise TypeError(
+                f"{self.where}, parameter {at!r}: {type_name(fn)}() takes {p.name!r}, which is "
+                "neither a dependency (Depends(...), Context, AccessToken, CurrentToken, "
+                "TokenClaims, RequestHeaders, LifespanState) nor has a default"
+            )
+        if source is not None and p.kind is p.POSITIONAL_ONLY:
+            raise TypeError(
+                f"{self.where}, parameter {at!r}: {type_name(fn)}() takes {p.name!r} "
+                "positional-only; a dependency is passed by name"
+            )
+        return source
+
+
+def plan_of(fn: Callable[..., Any], where: str) -> Plan | None:
+    """`fn`'s dependencies, or None when it has none but the Context; TypeError naming the
+    handler and parameter for a dependency that cannot be resolved."""
+    planner = _Planner(where)
+    handler: list[tuple[str, int | str]] = []
+    context_param: str | None = None
+    for p, hint in _parameters(fn):
+        source = source_of(p, hint)
+        if source is None:
+            continue
+        if isinstance(source, str):  # the Context
+            context_param = context_param or p.name
+            continue
+        if p.kind is p.POSITIONAL_ONLY:
+            raise TypeError(
+                f"{where}, parameter {p.name!r}: a dependency cannot be positional-only"
+            )
+        handler.append((p.name, planner.add(source, (), p.name)))
+    if not handler:
+        return None
+    steps = tuple(planner.steps.values())
+    cleans_up = any(s.kind in ("async_gen", "sync_gen") for s in steps)
+    return Plan(steps, tuple(handler), context_param, cleans_up)
+
+
+# ---------------------------------------------------------------- the stand-in
+
+
+def with_dependencies(fn: Callable[..., Any], where: str) -> Callable[..., Any]:
+    """`fn` itself when it takes no dependency; else an async stand-in that takes `fn`'s
+    other parameters and the Context, and fills the dependencies per call."""
+    plan = plan_of(fn, where)
+    return fn if plan is None else _stand_in(fn, plan)
+
+
+def _stand_in(fn: Callable[..., Any], plan: Plan) -> Callable[..., Any]:
+    signature = inspect.signature(fn)
+    injected = {name for name, _ in plan.handler}
+    kept = [p for p in signature.parameters.values() if p.name not in injected]
+    own_context = plan.context_param
+    # (the name of a Context parameter of its own, where `fn` has none: no argument is
+    # likely to be called so, and it never reaches the schema)
+    context_name = own_context or _free_name("_mcpkit_context", signature)
+    if own_context is None:
+        where = next((i for i, p in enumerate(kept) if p.kind is p.VAR_KEYWORD), len(kept))
+        extra = inspect.Parameter(context_name, inspect.Parameter.KEYWORD_ONLY, annotation=Injected)
+        kept.insert(where, extra)
+    is_async = is_async_callable(fn)
+    cleans_up = plan.cleans_up
+
+    async def handler(**kwargs: Any) -> Any:
+        ctx = kwargs[context_name] if own_context is not None else kwargs.pop(context_name)
+        if not cleans_up:
+            kwargs.update(await plan.resolve(ctx, None))
+            return await _call(fn, kwargs, ctx, is_async)
+        async with contextlib.AsyncExitStack() as stack:
+            kwargs.update(await plan.resolve(ctx, stack))
+            return await _call(fn, kwargs, ctx, is_async)
+
+    target = unwrap_callable(fn)
+    hints = _hints_of(fn)
+    annotations = {p.name: hints.get(p.name, p.annotation) for p in kept}
+    annotations[context_name] = hints.get(context_name, Injected)
+    if "return" in hints:
+        annotations["return"] = hints["return"]
+    handler.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    handler.__annotations__ = {
+        k: v for k, v in annotations.items() if v is not inspect.Parameter.empty
+    }
+    # `__wrapped__` too: string hints left unresolved are read in `fn`'s module, as typing
+    # does for a wrapper.
+    functools.update_wrapper(handler, fn, ("__module__", "__name__", "__qualname__"), ())
+    handler.__name__ = type_name(target)
+    handler.__doc__ = inspect.getdoc(fn)
+    return handler
+
+
+async def _call(
+    fn: Callable[..., Any], kwargs: dict[str, Any], ctx: ContextView, is_async: bool
+) -> Any:
+    if is_async:
+        return await fn(**kwargs)
+    in_thread = ctx.server.sync_in_thread
+    return await call_handler(fn, (), kwargs, is_async=False, in_thread=in_thread)
+
+
+def _free_name(name: str, signature: inspect.Signature) -> str:
+    while name in signature.parameters:
+        name += "_"
+    return name
