@@ -1,5 +1,5 @@
-"""The server framework: `Server`, `Context`, the feature specs, content helpers and tool
-transforms."""
+"""The server framework: `Server`, `Context`, the feature specs, content helpers, tool
+transforms and middleware."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from mcpkit.server.catalog.transforms import (
     ToolTransforms,
 )
 from mcpkit.server.context import Context, ElicitationResult
+from mcpkit.server.hooks import TypedMiddleware
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 
@@ -39,6 +40,7 @@ __all__ = [
     "ToolSpec",
     "ToolTransform",
     "ToolTransforms",
+    "TypedMiddleware",
     "audio",
     "embedded_resource",
     "image",
