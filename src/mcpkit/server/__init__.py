@@ -18,7 +18,7 @@ from mcpkit.server.catalog.transforms import (
     ToolTransforms,
 )
 from mcpkit.server.context import Context, ElicitationResult
-from mcpkit.server.hooks import TypedMiddleware
+from mcpkit.server.hooks import ErrorTransform, RetryTools, TypedMiddleware
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 
@@ -27,12 +27,14 @@ __all__ = [
     "CachePolicy",
     "Context",
     "ElicitationResult",
+    "ErrorTransform",
     "Forward",
     "OriginalToolError",
     "Peer",
     "PromptSpec",
     "RegistrationWarning",
     "ResourceSpec",
+    "RetryTools",
     "Server",
     "ServerSessionHandle",
     "SkillSpec",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mcpkit.server.hooks.error_transform import ErrorTransform
+from mcpkit.server.hooks.retry import RetryTools
 from mcpkit.server.hooks.typed import (
     CallToolNext,
     GetPromptNext,
@@ -12,8 +14,10 @@ from mcpkit.server.hooks.typed import (
 
 __all__ = [
     "CallToolNext",
+    "ErrorTransform",
     "GetPromptNext",
     "ListNext",
     "ReadResourceNext",
+    "RetryTools",
     "TypedMiddleware",
 ]
