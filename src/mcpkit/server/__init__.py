@@ -18,7 +18,12 @@ from mcpkit.server.catalog.transforms import (
     ToolTransforms,
 )
 from mcpkit.server.context import Context, ElicitationResult
-from mcpkit.server.hooks import ErrorTransform, RetryTools, TypedMiddleware
+from mcpkit.server.hooks import (
+    DereferenceSchemas,
+    ErrorTransform,
+    RetryTools,
+    TypedMiddleware,
+)
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 
@@ -26,6 +31,7 @@ __all__ = [
     "Arg",
     "CachePolicy",
     "Context",
+    "DereferenceSchemas",
     "ElicitationResult",
     "ErrorTransform",
     "Forward",

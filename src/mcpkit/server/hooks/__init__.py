@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mcpkit.server.hooks.error_transform import ErrorTransform
 from mcpkit.server.hooks.retry import RetryTools
+from mcpkit.server.hooks.schema_refs import DereferenceSchemas
 from mcpkit.server.hooks.typed import (
     CallToolNext,
     GetPromptNext,
@@ -14,6 +15,7 @@ from mcpkit.server.hooks.typed import (
 
 __all__ = [
     "CallToolNext",
+    "DereferenceSchemas",
     "ErrorTransform",
     "GetPromptNext",
     "ListNext",

@@ -39,7 +39,7 @@ class ErrorTransform(TypedMiddleware):
         if tools_as not in ("tool_error", "mcp_error"):
             raise ValueError(f"tools_as must be 'tool_error' or 'mcp_error', not {tools_as!r}")
         for kind in messages:
-            if not (isinstance(kind, type) and issubclass(kind, Exception)):
+            if not _exception_class(kind):
                 raise TypeError(f"ErrorTransform's keys are exception classes, not {kind!r}")
         self.messages = dict(messages)
         self.tools_as = tools_as
@@ -83,6 +83,11 @@ class ErrorTransform(TypedMiddleware):
         if self.tools_as == "mcp_error":
             raise McpError(self.code, message)
         return _tool_error(message)
+
+
+def _exception_class(kind: object) -> bool:
+    # (checked at run time too: a key written as a string would never match anything)
+    return isinstance(kind, type) and issubclass(kind, Exception)
 
 
 def _tool_error(message: str) -> CallToolResult:
