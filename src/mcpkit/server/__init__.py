@@ -21,6 +21,7 @@ from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.hooks import (
     DereferenceSchemas,
     ErrorTransform,
+    KeepAlive,
     RetryTools,
     TypedMiddleware,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "ElicitationResult",
     "ErrorTransform",
     "Forward",
+    "KeepAlive",
     "OriginalToolError",
     "Peer",
     "PromptSpec",

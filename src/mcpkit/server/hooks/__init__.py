@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcpkit.server.hooks.error_transform import ErrorTransform
+from mcpkit.server.hooks.keepalive import KeepAlive
 from mcpkit.server.hooks.retry import RetryTools
 from mcpkit.server.hooks.schema_refs import DereferenceSchemas
 from mcpkit.server.hooks.typed import (
@@ -18,6 +19,7 @@ __all__ = [
     "DereferenceSchemas",
     "ErrorTransform",
     "GetPromptNext",
+    "KeepAlive",
     "ListNext",
     "ReadResourceNext",
     "RetryTools",
