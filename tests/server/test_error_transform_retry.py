@@ -80,9 +80,11 @@ def test_error_transform_refuses_what_it_cannot_use() -> None:
         ErrorTransform({"Backend": "x"})  # type: ignore[dict-item]
 
 
-def flaky_server(retry: RetryTools, failures: int, calls: list[str]) -> Server:
+def flaky_server(
+    retry: RetryTools, failures: int, calls: list[str], *outside: Middleware
+) -> Server:
     """Tools that fail with ConnectionError `failures` times, then answer."""
-    server = Server("flaky", middleware=[retry], mask_error_details=False)
+    server = Server("flaky", middleware=[*outside, retry], mask_error_details=False)
 
     def flaky(name: str) -> str:
         calls.append(name)
@@ -155,3 +157,14 @@ def test_retry_refuses_bad_bounds() -> None:
         RetryTools(attempts=0)
     with pytest.raises(ValueError, match="negative"):
         RetryTools(backoff=-1)
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_an_error_transform_around_a_retry_transforms_the_last_failure(era: str) -> None:
+    calls: list[str] = []
+    transform = ErrorTransform({ConnectionError: "Rates are unavailable"})
+    server = flaky_server(RetryTools(attempts=2, backoff=0), 10, calls, transform)
+    async with Client(server, protocol=era) as client:
+        result = await client.call_tool("read_rate", {})
+    assert result.is_error and text_of(result) == "Rates are unavailable"
+    assert calls == ["read_rate"] * 2

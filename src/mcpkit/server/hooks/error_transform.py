@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.server.hooks.failures import caught
+from mcpkit.server.hooks.failures import failures_inside
 from mcpkit.server.hooks.typed import CallToolNext, TypedMiddleware
 from mcpkit.types import CallToolResult, TextContent
 
@@ -69,12 +69,8 @@ class ErrorTransform(TypedMiddleware):
         self, ctx: Context, name: str, arguments: dict[str, Any], call_next: CallToolNext
     ) -> Any:
         # The tool's own exception is an error result by now: kept aside to be told apart.
-        failures: list[BaseException] = []
-        token = caught.set(failures)
-        try:
+        with failures_inside() as failures:
             result = await call_next(name, arguments)
-        finally:
-            caught.reset(token)
         if not failures or not isinstance(result, CallToolResult) or not result.is_error:
             return result
         message = self.message_for(failures[-1])

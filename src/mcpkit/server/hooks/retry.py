@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.server.hooks.failures import caught
+from mcpkit.server.hooks.failures import failures_inside
 from mcpkit.server.hooks.typed import CallToolNext, TypedMiddleware
 from mcpkit.types import CallToolResult
 
@@ -67,19 +67,16 @@ class RetryTools(TypedMiddleware):
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
-            failures: list[BaseException] = []
-            token = caught.set(failures)
-            try:
-                result = await call_next(name, arguments)
-            except self.retry_on:  # (raised by a layer inside this one)
-                if last or not _in_time(loop, ends, delay):
-                    raise
-            else:
-                failed = _failed_with(result, failures, self.retry_on)
-                if last or not failed or not _in_time(loop, ends, delay):
-                    return result
-            finally:
-                caught.reset(token)
+            with failures_inside() as failures:
+                try:
+                    result = await call_next(name, arguments)
+                except self.retry_on:  # (raised by a layer inside this one)
+                    if last or not _in_time(loop, ends, delay):
+                        raise
+                else:
+                    failed = _failed_with(result, failures, self.retry_on)
+                    if last or not failed or not _in_time(loop, ends, delay):
+                        return result
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
         raise AssertionError("unreachable: the last attempt returns or raises")
