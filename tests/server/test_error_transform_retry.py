@@ -3,13 +3,15 @@ with a chosen message, and a passing fault of an idempotent tool retried, in bot
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from mcpkit import Client, Server, ToolResult
+from mcpkit import Client, Context, Server, ToolResult
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.server import ErrorTransform, RetryTools
-from mcpkit.server.middleware import Middleware
+from mcpkit.server.middleware import CallNext, Middleware
 from mcpkit.types import TextContent, ToolAnnotations
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -71,6 +73,17 @@ async def test_a_tools_exception_may_become_a_protocol_error(era: str) -> None:
         with pytest.raises(McpError) as caught:
             await client.call_tool("lookup", {})
         assert (caught.value.code, caught.value.message) == (-32050, "Unavailable")
+
+
+async def test_a_tool_error_from_a_layer_keeps_its_own_text() -> None:
+    async def refuse(ctx: Context, params: Any, call_next: CallNext) -> Any:
+        raise ToolError("over quota")
+
+    transform = ErrorTransform({Exception: "Something went wrong"})
+    async with Client(failing_server(transform, refuse)) as client:
+        with pytest.raises(McpError) as caught:  # (as a layer's ToolError goes without it)
+            await client.call_tool("other", {})
+    assert "over quota" in caught.value.message
 
 
 def test_error_transform_refuses_what_it_cannot_use() -> None:

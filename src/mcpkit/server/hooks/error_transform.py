@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from mcpkit.errors import McpError
+from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.server.hooks.failures import failures_inside
 from mcpkit.server.hooks.typed import CallToolNext, TypedMiddleware
@@ -47,7 +47,7 @@ class ErrorTransform(TypedMiddleware):
 
     def message_for(self, exc: BaseException) -> str | None:
         """The message `exc` is answered with, or None to leave it as it is."""
-        if isinstance(exc, McpError):
+        if isinstance(exc, (McpError, ToolError)):
             return None
         for kind, message in self.messages.items():
             if isinstance(exc, kind):
