@@ -1,5 +1,5 @@
 """The server framework: `Server`, `Context`, dependency markers, the feature specs, content
-helpers and tool transforms."""
+helpers, tool transforms and middleware."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ from mcpkit.server.catalog.transforms import (
     ToolTransforms,
 )
 from mcpkit.server.context import Context, ElicitationResult
+from mcpkit.server.hooks import (
+    DereferenceSchemas,
+    ErrorTransform,
+    KeepAlive,
+    RetryTools,
+    TypedMiddleware,
+)
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.server.state.response_cache import ResponseCache
@@ -36,9 +43,12 @@ __all__ = [
     "Context",
     "CurrentToken",
     "Depends",
+    "DereferenceSchemas",
     "ElicitationResult",
+    "ErrorTransform",
     "Forward",
     "LifespanState",
+    "KeepAlive",
     "OriginalToolError",
     "Peer",
     "PromptSpec",
@@ -47,6 +57,7 @@ __all__ = [
     "ResourceSpec",
     "ResultBudget",
     "ResponseCache",
+    "RetryTools",
     "Server",
     "ServerSessionHandle",
     "SkillSpec",
@@ -55,6 +66,7 @@ __all__ = [
     "ToolSpec",
     "ToolTransform",
     "ToolTransforms",
+    "TypedMiddleware",
     "audio",
     "embedded_resource",
     "image",

@@ -77,6 +77,7 @@ from mcpkit.server.handlers.routing import (
     resume,
     through_layers,
 )
+from mcpkit.server.hooks.chains import watched_event
 from mcpkit.server.middleware import Middleware
 from mcpkit.server.mount import (
     Mount,
@@ -911,6 +912,8 @@ class Server:
         return param_headers_for(self._catalog, tool_name)
 
     def handle_event(self, handle: Peer, ev: Event) -> None:
+        if self.middleware and (watched := watched_event(self.middleware, handle, ev)):
+            self._tasks.spawn(watched)  # typed middleware's on_initialize, on_notification
         if isinstance(ev, NotificationReceived):
             roots_changed = self.on_roots_changed
             if (

@@ -263,6 +263,7 @@ class ServerSessionHandle:
         tp = type(ev)
         if tp is InitializeReceived:  # the protocol session settled its terms on the record
             self.dirty = True
+            self.server.handle_event(self, ev)  # (typed middleware may watch the handshake)
         elif tp is InitializedReceived:
             self.record.initialized = True
             self.dirty = True

@@ -29,6 +29,7 @@ from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
+from mcpkit.server.hooks.failures import note_failure
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas._hints import enc_hook
@@ -458,6 +459,7 @@ async def run_tool(
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
         log_handler_failure(logger, f"tool {spec.name!r}", exc)
+        note_failure(exc)  # for a middleware that transforms or retries it (server/hooks)
         detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
         return _error_result(f"Error executing tool {spec.name!r}{detail}")
     try:

@@ -14,6 +14,7 @@ from mcpkit.protocol import codes
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler, handler_for
+from mcpkit.server.hooks.chains import chain_for
 from mcpkit.server.middleware import call_through
 from mcpkit.server.mount import route
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
@@ -41,9 +42,11 @@ def through_layers(
         if server.mounts
         else functools.partial(handler, server, ctx)
     )
-    if not server.middleware:
+    # Typed middleware takes part only in the methods it has hooks for (`chain_for`).
+    layers = chain_for(server.middleware, ctx.method) if server.middleware else ()
+    if not layers:
         return inner(params)
-    return call_through(server.middleware, ctx, params, inner)
+    return call_through(layers, ctx, params, inner)
 
 
 def masked(server: ServerApi, method: str, exc: Exception) -> McpError | None:

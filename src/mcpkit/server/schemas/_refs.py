@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-__all__ = ["inline_defs"]
+__all__ = ["inline_defs", "recursive_names"]
 
 _PREFIX: Final = "#/$defs/"
 # Keywords that describe a value without constraining it: beside a `$ref` they may simply
@@ -24,7 +24,7 @@ def inline_defs(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     """`schema` (whose `$ref`s point into `defs`) with the non-recursive definitions in
     place and the recursive ones it still uses in its `$defs`; a root that is a lone
     reference to a recursive type gets that type's definition at the root as well."""
-    recursive = _recursive_names(defs)
+    recursive = recursive_names(defs)
     root: dict[str, Any] = _expand(schema, defs, recursive)
     ref = root.get("$ref")
     if isinstance(ref, str) and len(root) == 1 and ref.startswith(_PREFIX):
@@ -77,7 +77,7 @@ def _refs_in(node: Any) -> set[str]:
     return found
 
 
-def _recursive_names(defs: dict[str, Any]) -> frozenset[str]:
+def recursive_names(defs: dict[str, Any]) -> frozenset[str]:
     """The definitions that reach themselves through references (directly or not)."""
     edges = {name: _refs_in(body) & defs.keys() for name, body in defs.items()}
     recursive: set[str] = set()

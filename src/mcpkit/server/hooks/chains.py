@@ -1,0 +1,81 @@
+"""The chain each method runs, where a typed middleware takes part only in the methods whose
+hooks it overrides, and the observing hooks a session's events start."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from mcpkit.protocol.events import InitializeReceived, NotificationReceived
+from mcpkit.server.hooks.typed import TypedMiddleware
+
+__all__ = ["chain_for", "observe", "observers", "watched_event"]
+
+logger = logging.getLogger("mcpkit.server")
+
+#: (middleware, method) -> the chain that method runs. Bounded: a server's middleware is set
+#: before it serves, so only a server rebuilt again and again would fill it.
+_chains: dict[tuple[tuple[Any, ...], str], tuple[Any, ...]] = {}
+_MAX_CHAINS = 4096
+
+
+def chain_for(middleware: tuple[Any, ...], method: str) -> tuple[Any, ...]:
+    """The layers a `method` request runs through: `middleware` itself when it holds no
+    typed middleware, else with each typed one replaced by its hooks for `method`."""
+    key = (middleware, method)
+    try:
+        return _chains[key]
+    except KeyError:
+        pass
+    except TypeError:  # a layer that cannot be hashed: worked out each time
+        return _chain(middleware, method)
+    if len(_chains) >= _MAX_CHAINS:
+        _chains.clear()
+    chain = _chains[key] = _chain(middleware, method)
+    return chain
+
+
+def _chain(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
+    if not any(isinstance(layer, TypedMiddleware) for layer in middleware):
+        return tuple(middleware)
+    chain: list[Any] = []
+    for layer in middleware:
+        if isinstance(layer, TypedMiddleware):
+            chain.extend(layer.layers_for(method))
+        else:
+            chain.append(layer)
+    return tuple(chain)
+
+
+def observers(middleware: Sequence[Any], hook: str) -> list[Callable[..., Awaitable[None]]]:
+    """The bound `hook` (on_initialize, on_notification) of each typed middleware that
+    overrides it, outermost first."""
+    return [
+        getattr(layer, hook)
+        for layer in middleware
+        if isinstance(layer, TypedMiddleware) and layer.overrides(hook)
+    ]
+
+
+async def observe(hooks: Sequence[Callable[..., Awaitable[None]]], *args: Any) -> None:
+    """Run observing hooks one after another; one that fails is logged, the rest still run."""
+    for hook in hooks:
+        try:
+            await hook(*args)
+        except Exception:  # (from a task of its own: nobody else would hear of it)
+            logger.exception("middleware hook %r failed", hook)
+
+
+def watched_event(
+    middleware: Sequence[Any], handle: Any, ev: object
+) -> Coroutine[Any, Any, None] | None:
+    """What the typed middleware that observe a 2025-era session's `initialize` or its
+    notifications make of event `ev` (to be run in a task), or None."""
+    if isinstance(ev, NotificationReceived):
+        hooks = observers(middleware, "on_notification")
+        return observe(hooks, handle, ev.method, ev.params) if hooks else None
+    if isinstance(ev, InitializeReceived):
+        hooks = observers(middleware, "on_initialize")
+        return observe(hooks, handle, ev.params) if hooks else None
+    return None

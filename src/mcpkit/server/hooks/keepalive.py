@@ -1,0 +1,146 @@
+"""`KeepAlive`: a `ping` to the client of each 2025-era session that keeps a stream open and
+has been quiet for a while, and the end of a session whose client stopped answering."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from mcpkit.errors import McpError, TransportError
+from mcpkit.server.hooks.typed import TypedMiddleware
+
+if TYPE_CHECKING:
+    from mcpkit.runtime.layers import CallNext
+    from mcpkit.server.context import Context
+    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.types import InitializeRequestParams
+
+__all__ = ["KeepAlive"]
+
+logger = logging.getLogger("mcpkit.server")
+
+
+class _Attachable(Protocol):
+    @property
+    def attached(self) -> bool: ...
+
+
+@runtime_checkable
+class _Listened(Protocol):
+    """A channel with a stream the client opens apart (Streamable HTTP's GET stream)."""
+
+    @property
+    def stream(self) -> _Attachable | None: ...
+
+
+@runtime_checkable
+class _Ended(Protocol):
+    """A channel that ends its session itself (an HTTP session: forgotten by its app)."""
+
+    async def end(self) -> None: ...
+
+
+class _Watch:
+    """One session's keepalive: when it was last heard, and how many pings went unanswered."""
+
+    __slots__ = ("heard", "missed", "task")
+
+    def __init__(self, now: float) -> None:
+        self.heard = now
+        self.missed = 0
+        self.task: asyncio.Task[None] | None = None
+
+
+class KeepAlive(TypedMiddleware):
+    """Every `every` seconds, ping the client of each 2025-era session that has an open
+    stream to send on (over Streamable HTTP, its GET stream; stdio's and the in-memory
+    pair's always are) and from which no request came in that time. A ping unanswered within
+    `timeout` seconds (default: `every`) is a miss; after `misses` misses in a row the
+    session is ended, as idle expiry ends one (`misses=None`: never, the misses are only
+    logged). A 2026-07-28 client has no session to keep: nothing runs for it."""
+
+    def __init__(
+        self,
+        every: float = 30.0,
+        *,
+        timeout: float | None = None,
+        misses: int | None = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if every <= 0 or (timeout is not None and timeout <= 0):
+            raise ValueError("every and timeout must be positive numbers of seconds")
+        if misses is not None and misses < 1:
+            raise ValueError(f"misses must be at least 1 (or None), not {misses}")
+        self.every = every
+        self.timeout = every if timeout is None else timeout
+        self.misses = misses
+        self.clock = clock
+        #: Pings sent, and those answered in time (for a metric, or a test).
+        self.sent = 0
+        self.answered = 0
+        self._watched: dict[object, _Watch] = {}
+
+    @property
+    def watched(self) -> int:
+        """How many sessions are being kept."""
+        return len(self._watched)
+
+    async def on_initialize(
+        self, session: ServerSessionHandle, params: InitializeRequestParams
+    ) -> None:
+        watch = self._watched[session] = _Watch(self.clock())
+        watch.task = asyncio.get_running_loop().create_task(self._keep(session, watch))
+
+    async def on_request(self, ctx: Context, method: str, params: Any, call_next: CallNext) -> Any:
+        watch = self._watched.get(ctx.session)
+        if watch is not None:  # (a 2026-07-28 request's peer is never watched)
+            watch.heard = self.clock()
+        return await call_next(params)
+
+    async def _keep(self, session: ServerSessionHandle, watch: _Watch) -> None:
+        try:
+            while not session.connection.closed:
+                await asyncio.sleep(self.every)
+                if session.connection.closed:
+                    return
+                if self.clock() - watch.heard < self.every or not _listening(session):
+                    continue
+                if not await self._answered(session, watch):
+                    await _end(session)
+                    return
+        finally:
+            del self._watched[session]
+
+    async def _answered(self, session: ServerSessionHandle, watch: _Watch) -> bool:
+        """Ping once; False when the session has now missed too many to go on."""
+        self.sent += 1
+        try:
+            await session.request("ping", timeout=self.timeout)
+        except (McpError, TransportError) as exc:
+            watch.missed += 1
+            logger.info("session %s... missed ping %d: %s", session.id[:8], watch.missed, exc)
+            return self.misses is None or watch.missed < self.misses
+        self.answered += 1
+        watch.missed = 0
+        watch.heard = self.clock()
+        return True
+
+
+def _listening(session: ServerSessionHandle) -> bool:
+    channel: object = session.connection.channel
+    if not isinstance(channel, _Listened):
+        return True  # stdio, the in-memory pair: the one stream is always there
+    stream = channel.stream
+    return stream is not None and stream.attached
+
+
+async def _end(session: ServerSessionHandle) -> None:
+    logger.warning("session %s... stopped answering pings: ended", session.id[:8])
+    channel: object = session.connection.channel
+    if isinstance(channel, _Ended):
+        await channel.end()
+    else:
+        await session.connection.aclose()
