@@ -9,6 +9,7 @@ import pathlib
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from mcpkit import Client, Server
@@ -41,3 +42,19 @@ async def test_the_confirm_example_asks_the_model_then_takes_its_yes(protocol: s
     assert first.content[0].text == " ".join(shown[1].split())  # the page's text, unwrapped
     assert isinstance(second.content[0], TextContent)
     assert second.content[0].text == "Removed todo.md"
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_the_url_example_sends_the_user_to_the_page_then_goes_on(protocol: str) -> None:
+    from test_ask_fallback_url import decide, link_in, serving
+
+    async with asyncio.timeout(10), serving(page_server()) as base:
+        async with Client(f"{base}/mcp", protocol=protocol) as client, httpx.AsyncClient() as web:
+            first = await client.call_tool("publish_note", {"path": "todo.md"})
+            link = link_in(first)
+            assert link.startswith(f"{base}/mcp-approval?t=")  # where the text says
+            await decide(web, link)
+            second = await client.call_tool("publish_note", {"path": "todo.md"})
+    assert first.is_error is True
+    assert isinstance(second.content[0], TextContent)
+    assert second.content[0].text == "Published todo.md"

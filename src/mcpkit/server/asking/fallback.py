@@ -1,10 +1,11 @@
 """What `ctx.elicit()` answers in a tool registered with `when_cannot_ask=` when the client
 cannot answer a form elicitation (`mcpkit.server.catalog.ask_fallback` wraps the tool): the
-generated argument's yes ("confirm"); "error", the default, never gets here.
+generated argument's yes ("confirm"), or the user's decision on this server's approval page
+("url", `mcpkit.server.asking.out_of_band`); "error", the default, never gets here.
 
 A fallback answers yes/no questions only (a form with no fields, or one boolean field: the
-`bool` one-value form among them), since an argument set by the model cannot carry the
-fields of a form; any other question raises TypeError at the ask.
+`bool` one-value form among them), since neither an argument set by the model nor a click
+on a page can carry the fields of a form; any other question raises TypeError at the ask.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ async def answer_or_fall_back(
             if exc.code != codes.METHOD_NOT_FOUND:
                 raise
     content = yes_content(call.fallback.tool, requested)
+    if call.fallback.when == "url":
+        from mcpkit.server.asking.out_of_band import approve_out_of_band
+
+        return await approve_out_of_band(ctx, call, message, content)
     if call.confirmed:
         return ElicitResult(action="accept", content=content)
     raise CannotAsk(_ask_the_user(call.fallback, message))

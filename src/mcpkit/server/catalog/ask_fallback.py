@@ -30,8 +30,8 @@ __all__ = [
     "with_fallback",
 ]
 
-WhenCannotAsk = Literal["error", "confirm"]
-WHEN_CANNOT_ASK: Final[tuple[WhenCannotAsk, ...]] = ("error", "confirm")
+WhenCannotAsk = Literal["error", "confirm", "url"]
+WHEN_CANNOT_ASK: Final[tuple[WhenCannotAsk, ...]] = ("error", "confirm", "url")
 
 #: The generated argument's name: the first of these the tool does not use itself.
 _CONFIRM_NAMES: Final = ("confirm", "confirmed", "user_confirmed", "user_agreed")
@@ -106,10 +106,8 @@ def with_fallback(
     argument = _confirm_argument(tool, fn) if when == "confirm" else None
     fallback = Fallback(tool, cast("WhenCannotAsk", when), argument)
     wrapper = _wrapped(fn, fallback, ctx_param)
-    if argument is None:
-        return wrapper, input_schema
-    _add_parameter(wrapper, fn, argument, hints(fn), tool)
-    if input_schema is not None:
+    _give_signature(wrapper, fn, hints(fn), argument, tool)
+    if argument is not None and input_schema is not None:
         properties = {**input_schema.get("properties", {}), argument: _argument_schema(tool)}
         input_schema = {**input_schema, "properties": properties}
     return wrapper, input_schema
@@ -145,20 +143,24 @@ def _wrapped(fn: Callable[..., Any], fallback: Fallback, ctx_param: str) -> Call
     return answering
 
 
-def _add_parameter(
+def _give_signature(
     wrapper: Callable[..., Any],
     fn: Callable[..., Any],
-    argument: str,
     hints: dict[str, Any],
+    argument: str | None,
     tool: str,
 ) -> None:
-    """Give `wrapper` `fn`'s signature and resolved hints plus `argument: bool = False`."""
+    """Give `wrapper` `fn`'s signature and resolved hints, plus `argument: bool = False`."""
     signature = inspect.signature(fn)
+    kept = list(signature.parameters.values())
+    if argument is None:
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
+        wrapper.__annotations__ = dict(hints)
+        return
     hint = Annotated[bool, msgspec.Meta(description=_argument_description(tool))]
     added = inspect.Parameter(
         argument, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=hint
     )
-    kept = list(signature.parameters.values())
     extra = [p for p in kept if p.kind is inspect.Parameter.VAR_KEYWORD]
     kept = [p for p in kept if p.kind is not inspect.Parameter.VAR_KEYWORD]
     wrapper.__signature__ = signature.replace(parameters=[*kept, added, *extra])  # type: ignore[attr-defined]
