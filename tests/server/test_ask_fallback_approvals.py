@@ -5,6 +5,7 @@ tool refuses a store shared with other processes, whose approval page would not 
 from __future__ import annotations
 
 import asyncio
+import os
 import pathlib
 
 import pytest
@@ -71,3 +72,38 @@ async def test_a_shared_store_is_refused_saying_why(
         result = await client.call_tool("deploy", {})
     assert result.is_error is True
     assert "the server's store is shared with other processes" in caplog.text
+
+
+async def test_over_stdio_a_url_fallback_is_refused_at_start() -> None:
+    server = Server("s")
+
+    @server.tool(when_cannot_ask="url")
+    async def deploy(ctx: Context) -> str:
+        """Deploy."""
+        await ctx.elicit("Deploy?", bool)
+        return "deployed"
+
+    @server.tool(when_cannot_ask="confirm")
+    async def undo(ctx: Context) -> str:
+        """Undo."""
+        await ctx.elicit("Undo?", bool)
+        return "undone"
+
+    with pytest.raises(ValueError, match=r"tools 'deploy' have when_cannot_ask='url'.* stdio"):
+        await server.run_stdio()  # refused before it reads anything
+
+
+async def test_over_stdio_other_fallbacks_start() -> None:
+    server = Server("s")
+
+    @server.tool(when_cannot_ask="confirm")
+    async def undo(ctx: Context) -> str:
+        """Undo."""
+        await ctx.elicit("Undo?", bool)
+        return "undone"
+
+    reading, writing = os.pipe()
+    os.close(writing)  # end of input at once: the session starts and ends
+    with open(reading, "rb") as stdin, open(os.devnull, "wb") as stdout:
+        async with asyncio.timeout(10):
+            await server.run_stdio(stdin=stdin, stdout=stdout)

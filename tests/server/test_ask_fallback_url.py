@@ -218,3 +218,18 @@ async def test_without_http_there_is_no_page_and_the_log_says_so(
         result = await client.call_tool("deploy", {"env": "prod"})
     assert result.is_error is True
     assert "only an HTTP server serves" in caplog.text
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_a_mounted_servers_tool_is_approved_on_the_page_of_the_app(protocol: str) -> None:
+    done: list[str] = []
+    front = Server("front")
+    front.mount(deploying_server(done), "ops")
+    async with asyncio.timeout(WAIT), serving(front) as base:
+        async with Client(f"{base}/mcp", protocol=protocol) as client, httpx.AsyncClient() as web:
+            tools = [t.name for t in await client.list_tools()]
+            (name,) = [t for t in tools if t.endswith("deploy")]
+            link = link_in(await client.call_tool(name, {"env": "prod"}))
+            await decide(web, link)
+            after = await client.call_tool(name, {"env": "prod"})
+    assert text_of(after) == "deployed to prod" and done == ["prod"]

@@ -1,6 +1,8 @@
 """Out-of-band approvals of tool calls (`when_cannot_ask="url"`): a one-time link the user
 opens to approve one call, bound to its caller and to what the call asks, expiring, and
-bounded in number; kept in this process's memory, one `Approvals` per server.
+bounded in number; kept in this process's memory, one `Approvals` for all the servers it
+runs (a mounted server's tools open theirs where the app of the server it is mounted in
+serves the page).
 
 An approval is opened when a call reaches its question, decided on the approval page
 (`mcpkit.transports.http.approval_page`), and taken once by the call that retries with the
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -24,7 +25,7 @@ __all__ = [
     "MAX_APPROVALS_PER_CALLER",
     "Approval",
     "Approvals",
-    "approvals_of",
+    "process_approvals",
 ]
 
 #: Where the HTTP app serves the approval page, below its root (the links lead there).
@@ -129,13 +130,9 @@ class Approvals:
             self._drop(approval)
 
 
-_of: Final[weakref.WeakKeyDictionary[object, Approvals]] = weakref.WeakKeyDictionary()
+_process: Final = Approvals()
 
 
-def approvals_of(server: object) -> Approvals:
-    """The approvals of `server` (made when first asked): the same object for its tools,
-    which open them, and for its HTTP app, which serves their page."""
-    found = _of.get(server)
-    if found is None:
-        found = _of[server] = Approvals()
-    return found
+def process_approvals() -> Approvals:
+    """The approvals of this process: those its tools open and its HTTP apps' pages show."""
+    return _process

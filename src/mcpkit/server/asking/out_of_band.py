@@ -20,7 +20,7 @@ from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.server.asking.round_trip import principal_of
 from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.schemas._hints import enc_hook
-from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
+from mcpkit.stores.approvals import APPROVAL_PATH, process_approvals
 from mcpkit.types import CallToolResult, ElicitResult, TextContent
 
 __all__ = ["approve_out_of_band"]
@@ -48,9 +48,10 @@ async def approve_out_of_band(
             f"tool {tool!r} has when_cannot_ask='url', whose approval page only an HTTP "
             "server serves: serve it over Streamable HTTP, or use 'confirm'"
         )
-    approvals = approvals_of(ctx.server)
+    approvals = process_approvals()
     caller = _caller(ctx)
-    binding = hashlib.sha256(_encoder.encode([tool, call.arguments, message])).hexdigest()
+    asked = [ctx.server.name, tool, call.arguments, message]
+    binding = hashlib.sha256(_encoder.encode(asked)).hexdigest()
     decided = approvals.take(caller, binding)
     if decided is None:
         approval = approvals.open(caller, binding, tool, message)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal, cast
+from typing import Annotated, Any, Final, Literal, Protocol, cast
 
 import msgspec
 
@@ -27,6 +28,7 @@ __all__ = [
     "FallbackCall",
     "WhenCannotAsk",
     "current_fallback",
+    "refuse_out_of_band",
     "with_fallback",
 ]
 
@@ -57,6 +59,9 @@ class FallbackCall:
     confirmed: bool
     arguments: dict[str, Any]
 
+
+#: The wrapped functions of the tools with when_cannot_ask="url" (`refuse_out_of_band`).
+_out_of_band: Final[weakref.WeakSet[Callable[..., Any]]] = weakref.WeakSet()
 
 _current: Final[contextvars.ContextVar[FallbackCall | None]] = contextvars.ContextVar(
     "mcpkit_ask_fallback", default=None
@@ -106,6 +111,8 @@ def with_fallback(
     argument = _confirm_argument(tool, fn) if when == "confirm" else None
     fallback = Fallback(tool, cast("WhenCannotAsk", when), argument)
     wrapper = _wrapped(fn, fallback, ctx_param)
+    if when == "url":
+        _out_of_band.add(wrapper)
     _give_signature(wrapper, fn, hints(fn), argument, tool)
     if argument is not None and input_schema is not None:
         properties = {**input_schema.get("properties", {}), argument: _argument_schema(tool)}
@@ -176,3 +183,23 @@ def _argument_description(tool: str) -> str:
 
 def _argument_schema(tool: str) -> dict[str, Any]:
     return {"type": "boolean", "default": False, "description": _argument_description(tool)}
+
+
+class _Tool(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fn(self) -> Callable[..., Any]: ...
+
+
+def refuse_out_of_band(tools: Iterable[_Tool], transport: str) -> None:
+    """ValueError naming the tools with when_cannot_ask="url" among `tools`, which cannot
+    be served over `transport`, which has no approval page to send their users to."""
+    found = sorted(tool.name for tool in tools if tool.fn in _out_of_band)
+    if found:
+        raise ValueError(
+            f"tools {', '.join(map(repr, found))} have when_cannot_ask='url', whose approval "
+            f"page only an HTTP server serves, and this server is starting over {transport}: "
+            "serve it over Streamable HTTP, or register them with when_cannot_ask='confirm'"
+        )
