@@ -17,14 +17,17 @@ import pytest
 import uvicorn
 
 from mcpkit import Client, Context, Server
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken
 from mcpkit.types import ElicitRequestParams, ElicitResult, TextContent
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10.0
 
 
-def deploying_server(done: list[str]) -> Server:
-    server = Server("deploys")
+def deploying_server(done: list[str], auth: ProtectedResource | None = None) -> Server:
+    server = Server("deploys", auth=auth)
 
     @server.tool(when_cannot_ask="url")
     async def deploy(env: str, ctx: Context) -> str:
@@ -233,3 +236,37 @@ async def test_a_mounted_servers_tool_is_approved_on_the_page_of_the_app(protoco
             await decide(web, link)
             after = await client.call_tool(name, {"env": "prod"})
     assert text_of(after) == "deployed to prod" and done == ["prod"]
+
+
+class Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+class Owners:
+    """A verifier that knows two tokens: alice's and bob's."""
+
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
+        if token not in ("alice-token", "bob-token"):
+            raise InvalidToken("unknown token")
+        return AccessToken(subject=token.split("-")[0], client_id="app")
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_on_a_protected_server_an_approval_is_for_the_tokens_owner(protocol: str) -> None:
+    done: list[str] = []
+    server = deploying_server(done, ProtectedResource(verifier=Owners()))
+    async with asyncio.timeout(WAIT), serving(server) as base:
+        alice = Client(f"{base}/mcp", protocol=protocol, auth=Bearer("alice-token"))
+        bob = Client(f"{base}/mcp", protocol=protocol, auth=Bearer("bob-token"))
+        async with alice, bob, httpx.AsyncClient() as web:
+            link = link_in(await alice.call_tool("deploy", {"env": "prod"}))
+            await decide(web, link)
+            bobs = await bob.call_tool("deploy", {"env": "prod"})
+            alices = await alice.call_tool("deploy", {"env": "prod"})
+    assert bobs.is_error is True and link_in(bobs) != link
+    assert text_of(alices) == "deployed to prod" and done == ["prod"]
