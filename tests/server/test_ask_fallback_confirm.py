@@ -57,7 +57,7 @@ async def test_without_elicitation_a_call_asks_the_model_to_ask_the_user(protoco
     assert schema["required"] == ["name"]
     assert first.is_error is True
     assert '"Delete the repository web?"' in text_of(first)
-    assert "call delete_repo again with the same arguments and confirm=true" in text_of(first)
+    assert "call this tool again with the same arguments and confirm=true" in text_of(first)
     assert second.is_error is not True and text_of(second) == "deleted web"
     assert done == ["web"]
 

@@ -98,7 +98,7 @@ async def test_a_link_in_the_result_and_the_call_again_after_approval(protocol: 
     assert first.is_error is True and done == ["prod"]
     assert link.startswith(f"{base}/mcp-approval?t=")
     assert '"Deploy to prod?"' in text_of(first)
-    assert "call deploy again with the same arguments" in text_of(first)
+    assert "call this tool again with the same arguments" in text_of(first)
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"

@@ -68,9 +68,10 @@ def yes_content(tool: str, requested: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ask_the_user(fallback: Fallback, message: str) -> CallToolResult:
+    # "this tool", not its name: a mounted or renamed tool is called by another name.
     text = (
         f"This call needs the user's agreement, and this client cannot ask for it. Ask the "
-        f"user: {msgspec.json.encode(message).decode()}. Only if they agree, call "
-        f"{fallback.tool} again with the same arguments and {fallback.argument}=true."
+        f"user: {msgspec.json.encode(message).decode()}. Only if they agree, call this tool "
+        f"again with the same arguments and {fallback.argument}=true."
     )
     return CallToolResult(content=[TextContent(text=text)], is_error=True)

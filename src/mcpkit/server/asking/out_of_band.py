@@ -65,7 +65,7 @@ async def approve_out_of_band(
                 return opened  # the user would not open the link
             decided = approvals.take(caller, binding)
         if decided is None:
-            raise CannotAsk(_open_the_link(tool, message, url, approvals.ttl))
+            raise CannotAsk(_open_the_link(message, url, approvals.ttl))
     if decided == "declined":
         return ElicitResult(action="decline")
     return ElicitResult(action="accept", content=yes)
@@ -91,11 +91,12 @@ def _link(info: Any, token: str) -> str:
     return f"{scheme}://{host}{APPROVAL_PATH}?t={token}"
 
 
-def _open_the_link(tool: str, message: str, url: str, ttl: float) -> CallToolResult:
+def _open_the_link(message: str, url: str, ttl: float) -> CallToolResult:
+    # "this tool", not its name: a mounted or renamed tool is called by another name.
     text = (
         f"This call needs the user's approval, and this client cannot ask for it. Ask the "
         f"user to open {url} and approve or decline: {msgspec.json.encode(message).decode()}. "
-        f"Once they have, call {tool} again with the same arguments. The link works once and "
+        "Once they have, call this tool again with the same arguments. The link works once and "
         f"for {round(ttl / 60)} minutes."
     )
     return CallToolResult(content=[TextContent(text=text)], is_error=True)
