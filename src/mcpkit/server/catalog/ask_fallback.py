@@ -35,6 +35,12 @@ __all__ = [
 WhenCannotAsk = Literal["error", "confirm", "url"]
 WHEN_CANNOT_ASK: Final[tuple[WhenCannotAsk, ...]] = ("error", "confirm", "url")
 
+#: What the generated argument says to the model. It names no tool: a mounted or renamed
+#: tool is called by another name than the one it was registered under.
+_DESCRIPTION: Final = (
+    "Set to true only after the user has agreed to this call with these arguments, when a "
+    "call of this tool without it said it needs their agreement; never on your own."
+)
 #: The generated argument's name: the first of these the tool does not use itself.
 _CONFIRM_NAMES: Final = ("confirm", "confirmed", "user_confirmed", "user_agreed")
 
@@ -113,9 +119,9 @@ def with_fallback(
     wrapper = _wrapped(fn, fallback, ctx_param)
     if when == "url":
         _out_of_band.add(wrapper)
-    _give_signature(wrapper, fn, hints(fn), argument, tool)
+    _give_signature(wrapper, fn, hints(fn), argument)
     if argument is not None and input_schema is not None:
-        properties = {**input_schema.get("properties", {}), argument: _argument_schema(tool)}
+        properties = {**input_schema.get("properties", {}), argument: _argument_schema()}
         input_schema = {**input_schema, "properties": properties}
     return wrapper, input_schema
 
@@ -155,7 +161,6 @@ def _give_signature(
     fn: Callable[..., Any],
     hints: dict[str, Any],
     argument: str | None,
-    tool: str,
 ) -> None:
     """Give `wrapper` `fn`'s signature and resolved hints, plus `argument: bool = False`."""
     signature = inspect.signature(fn)
@@ -164,7 +169,7 @@ def _give_signature(
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
         wrapper.__annotations__ = dict(hints)
         return
-    hint = Annotated[bool, msgspec.Meta(description=_argument_description(tool))]
+    hint = Annotated[bool, msgspec.Meta(description=_DESCRIPTION)]
     added = inspect.Parameter(
         argument, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=hint
     )
@@ -174,15 +179,8 @@ def _give_signature(
     wrapper.__annotations__ = {**hints, argument: hint}
 
 
-def _argument_description(tool: str) -> str:
-    return (
-        f"Set to true only after the user has agreed to this call of {tool} with these "
-        "arguments, when a previous call said it needs their agreement; never on your own."
-    )
-
-
-def _argument_schema(tool: str) -> dict[str, Any]:
-    return {"type": "boolean", "default": False, "description": _argument_description(tool)}
+def _argument_schema() -> dict[str, Any]:
+    return {"type": "boolean", "default": False, "description": _DESCRIPTION}
 
 
 class _Tool(Protocol):
