@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import pathlib
+import threading
 
 import pytest
 
 from mcpkit import Client, Context, Server
+from mcpkit.server.asking.out_of_band import binding_of
 from mcpkit.stores.approvals import MAX_APPROVALS_PER_CALLER, Approvals
 
 
@@ -107,3 +109,16 @@ async def test_over_stdio_other_fallbacks_start() -> None:
     with open(reading, "rb") as stdin, open(os.devnull, "wb") as stdout:
         async with asyncio.timeout(10):
             await server.run_stdio(stdin=stdin, stdout=stdout)
+
+
+def test_the_binding_holds_the_arguments_and_the_type_of_what_was_injected() -> None:
+    def bound(**arguments: object) -> str:
+        return binding_of("s", "deploy", dict(arguments), "Deploy?")
+
+    assert bound(env="prod") == bound(env="prod")
+    assert bound(env="prod") != bound(env="test")
+    assert binding_of("s", "deploy", {}, "Deploy?") != binding_of("s", "deploy", {}, "Go?")
+    assert binding_of("s", "deploy", {}, "Deploy?") != binding_of("t", "deploy", {}, "Deploy?")
+    # An object a framework injects is not JSON: it counts by its type, so two calls with
+    # their own instances are the same call.
+    assert bound(env="prod", db=threading.Lock()) == bound(env="prod", db=threading.Lock())

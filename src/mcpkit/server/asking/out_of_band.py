@@ -23,10 +23,22 @@ from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.stores.approvals import APPROVAL_PATH, process_approvals
 from mcpkit.types import CallToolResult, ElicitResult, TextContent
 
-__all__ = ["approve_out_of_band"]
+__all__ = ["approve_out_of_band", "binding_of"]
 
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
-_encoder: Final = msgspec.json.Encoder(enc_hook=enc_hook, order="sorted")
+
+
+def _as_bound(value: Any) -> Any:
+    """An argument as the binding holds it: as JSON where it can be; else by its type (an
+    object injected by the framework, not sent by the caller, which the call's arguments
+    already say all about)."""
+    try:
+        return enc_hook(value)
+    except TypeError:
+        return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+_encoder: Final = msgspec.json.Encoder(enc_hook=_as_bound, order="sorted")
 
 
 async def approve_out_of_band(
@@ -50,8 +62,7 @@ async def approve_out_of_band(
         )
     approvals = process_approvals()
     caller = _caller(ctx)
-    asked = [ctx.server.name, tool, call.arguments, message]
-    binding = hashlib.sha256(_encoder.encode(asked)).hexdigest()
+    binding = binding_of(ctx.server.name, tool, call.arguments, message)
     decided = approvals.take(caller, binding)
     if decided is None:
         approval = approvals.open(caller, binding, tool, message)
@@ -69,6 +80,12 @@ async def approve_out_of_band(
     if decided == "declined":
         return ElicitResult(action="decline")
     return ElicitResult(action="accept", content=yes)
+
+
+def binding_of(server: str, tool: str, arguments: dict[str, Any], message: str) -> str:
+    """What an approval is for: a digest of the server, the tool, its arguments and the
+    question (the caller is bound beside it)."""
+    return hashlib.sha256(_encoder.encode([server, tool, arguments, message])).hexdigest()
 
 
 def _caller(ctx: Any) -> str | None:
