@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import re
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
+from mcpkit.stores.approvals import process_approvals
 from mcpkit.types import ElicitRequestParams, ElicitResult, TextContent
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -270,3 +272,30 @@ async def test_on_a_protected_server_an_approval_is_for_the_tokens_owner(protoco
             alices = await alice.call_tool("deploy", {"env": "prod"})
     assert bobs.is_error is True and link_in(bobs) != link
     assert text_of(alices) == "deployed to prod" and done == ["prod"]
+
+
+async def test_a_link_that_expired_between_rounds_is_asked_anew() -> None:
+    approvals = process_approvals()
+    sent: list[str] = []
+
+    async def browser(params: ElicitRequestParams) -> ElicitResult:
+        url: str = params.url  # type: ignore[union-attr]
+        sent.append(url)
+        if len(sent) == 1:  # the user waits too long: the link expires before the retry
+            start = approvals.clock()
+            approvals.clock = lambda: start + approvals.ttl + 1
+            return ElicitResult(action="accept")
+        async with httpx.AsyncClient() as web:
+            await decide(web, url)
+        return ElicitResult(action="accept")
+
+    done: list[str] = []
+    try:
+        async with asyncio.timeout(WAIT), serving(deploying_server(done)) as base:
+            client = Client(f"{base}/mcp", protocol="2026-07-28", url_elicitation_handler=browser)
+            async with client:
+                result = await client.call_tool("deploy", {"env": "prod"})
+    finally:
+        approvals.clock = time.monotonic
+    assert len(sent) == 2 and sent[0] != sent[1]  # a new link, asked as a new question
+    assert text_of(result) == "deployed to prod" and done == ["prod"]

@@ -43,8 +43,10 @@ Decision = Literal["approved", "declined"]
 @dataclass(slots=True)
 class Approval:
     """One call waiting for the user's decision: `token` is in its link, `form_token` in
-    the page's form only (a POST must carry both: nothing is decided by opening the link)."""
+    the page's form only (a POST must carry both: nothing is decided by opening the link);
+    `id` names it where a name is no secret (a URL elicitation's id, a question's key)."""
 
+    id: str
     token: str
     form_token: str
     caller: str | None
@@ -81,6 +83,7 @@ class Approvals:
         if len(self._by_token) >= MAX_APPROVALS:
             self._drop(next(iter(self._by_token.values())))
         approval = Approval(
+            id=secrets.token_urlsafe(9),
             token=secrets.token_urlsafe(32),
             form_token=secrets.token_urlsafe(32),
             caller=caller,

@@ -229,13 +229,20 @@ class ClientAsks(RequestFacts):
     # ---------------------------------------------------------------- passing on
 
     async def ask_client(
-        self, method: str, params: Any, result_type: Any, *, timeout: float | None = None
+        self,
+        method: str,
+        params: Any,
+        result_type: Any,
+        *,
+        timeout: float | None = None,
+        key: str | None = None,
     ) -> Any:
         """Ask the client `method` (sampling/createMessage, elicitation/create, roots/list)
         with `params` as they are, the way this request asks (a request on the session, or a
         question of a 2026-07-28 round), and return its answer as `result_type`: for a
-        handler passing on another server's question, as a mounted proxy does."""
-        return await self._ask(method, params, timeout, False, result_type)
+        handler passing on another server's question, as a mounted proxy does. `key` is as
+        for `sample`."""
+        return await self._ask(method, params, timeout, False, result_type, key)
 
     # ------------------------------------------------------------------- roots
 

@@ -11,7 +11,6 @@ for whoever makes it again), to the tool, to its arguments and to the question.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any, Final
 
 import msgspec
@@ -70,8 +69,12 @@ async def approve_out_of_band(
         if ctx.client_supports("elicitation.url"):
             params: dict[str, Any] = {"mode": "url", "message": message, "url": url}
             if not is_stateless_revision(ctx.protocol_version or ""):
-                params["elicitationId"] = secrets.token_urlsafe(12)  # (2025-11-25 wants one)
-            opened: ElicitResult = await ctx.ask_client("elicitation/create", params, ElicitResult)
+                params["elicitationId"] = approval.id  # (2025-11-25 wants one)
+            # Keyed by the approval: a 2026-07-28 round after its link expired asks anew, where
+            # the same key with another link would be "a different question" (round_trip).
+            opened: ElicitResult = await ctx.ask_client(
+                "elicitation/create", params, ElicitResult, key=f"approval-{approval.id}"
+            )
             if opened.action != "accept":
                 return opened  # the user would not open the link
             decided = approvals.take(caller, binding)
