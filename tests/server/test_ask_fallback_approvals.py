@@ -91,7 +91,7 @@ async def test_over_stdio_a_url_fallback_is_refused_at_start() -> None:
         await ctx.elicit("Undo?", bool)
         return "undone"
 
-    with pytest.raises(ValueError, match=r"tools 'deploy' have when_cannot_ask='url'.* stdio"):
+    with pytest.raises(ValueError, match=r"tools 'deploy' have when_cannot_ask='url'.* over stdio"):
         await server.run_stdio()  # refused before it reads anything
 
 
@@ -122,3 +122,16 @@ def test_the_binding_holds_the_arguments_and_the_type_of_what_was_injected() -> 
     # An object a framework injects is not JSON: it counts by its type, so two calls with
     # their own instances are the same call.
     assert bound(env="prod", db=threading.Lock()) == bound(env="prod", db=threading.Lock())
+
+
+def test_with_several_workers_a_url_fallback_is_refused_at_start() -> None:
+    server = Server("s")
+
+    @server.tool(when_cannot_ask="url")
+    async def deploy(ctx: Context) -> str:
+        """Deploy."""
+        await ctx.elicit("Deploy?", bool)
+        return "deployed"
+
+    with pytest.raises(SystemExit, match=r"workers=2: tools 'deploy' .* with 2 workers"):
+        server.run(transport="http", workers=2, port=0)  # refused before anything starts

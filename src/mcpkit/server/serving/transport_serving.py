@@ -131,7 +131,7 @@ class TransportServing:
         from mcpkit.server.catalog.ask_fallback import refuse_out_of_band
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
-        refuse_out_of_band(self._host.tools, "stdio")  # (no approval page to send users to)
+        refuse_out_of_band(self._host.tools, "over stdio")  # (no approval page to show)
         channel = await open_stdio_server_channel(
             max_message_size=self._host.max_message_size, stdin=stdin, stdout=stdout
         )
@@ -236,9 +236,14 @@ def _supervise(
 ) -> None:
     """Serve with `workers` processes, once the store is one they share and it answers: a
     private SQLite store when the server was given none."""
+    from mcpkit.server.catalog.ask_fallback import refuse_out_of_band
     from mcpkit.server.serving._http_run import supervise_workers
     from mcpkit.server.serving._private_store import private_store
 
+    try:  # (each worker would keep its own approvals, and serve the others' pages)
+        refuse_out_of_band(server.tools, f"with {workers} workers")
+    except ValueError as exc:
+        raise SystemExit(f"workers={workers}: {exc}") from None
     _log_to_stderr()
     with private_store(server, workers, stateless) as env:
         refusal = unshared_refusal(server.store, workers, stateless)
