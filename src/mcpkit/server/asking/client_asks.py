@@ -10,6 +10,7 @@ from `context` because asking is the one part of a Context with a protocol of it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
@@ -19,7 +20,9 @@ import msgspec
 from mcpkit.errors import ElicitationContentInvalid
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
 from mcpkit.server.asking.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
+from mcpkit.server.asking.fallback import answer_or_fall_back
 from mcpkit.server.asking.round_trip import RoundTripAsking
+from mcpkit.server.catalog.ask_fallback import current_fallback
 from mcpkit.server.request_facts import RequestFacts
 from mcpkit.server.tasks.requestor import TaskOption, ask_as_task, cancel_quietly
 from mcpkit.server.tasks.requestor import metadata as task_metadata
@@ -174,8 +177,14 @@ class ClientAsks(RequestFacts):
         hint = value_hint(schema)
         requested = _form_schema(schema) if hint is None else value_schema(hint)
         params = {"mode": "form", "message": message, "requestedSchema": requested}
-        result: ElicitResult = await self._ask(
-            "elicitation/create", params, timeout, task, ElicitResult, key
+        ask = functools.partial(
+            self._ask, "elicitation/create", params, timeout, task, ElicitResult, key
+        )
+        fallback = current_fallback(self)  # (a tool's when_cannot_ask=)
+        result: ElicitResult = await (
+            ask()
+            if fallback is None
+            else answer_or_fall_back(self, fallback, message, requested, ask)
         )
         data: Any = None
         if result.action == "accept":
@@ -220,13 +229,20 @@ class ClientAsks(RequestFacts):
     # ---------------------------------------------------------------- passing on
 
     async def ask_client(
-        self, method: str, params: Any, result_type: Any, *, timeout: float | None = None
+        self,
+        method: str,
+        params: Any,
+        result_type: Any,
+        *,
+        timeout: float | None = None,
+        key: str | None = None,
     ) -> Any:
         """Ask the client `method` (sampling/createMessage, elicitation/create, roots/list)
         with `params` as they are, the way this request asks (a request on the session, or a
         question of a 2026-07-28 round), and return its answer as `result_type`: for a
-        handler passing on another server's question, as a mounted proxy does."""
-        return await self._ask(method, params, timeout, False, result_type)
+        handler passing on another server's question, as a mounted proxy does. `key` is as
+        for `sample`."""
+        return await self._ask(method, params, timeout, False, result_type, key)
 
     # ------------------------------------------------------------------- roots
 

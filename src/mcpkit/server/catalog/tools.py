@@ -19,6 +19,7 @@ from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_
 from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
+from mcpkit.server.catalog.ask_fallback import WhenCannotAsk, with_fallback
 from mcpkit.server.catalog.content import is_content, to_json_text
 from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import context_parameter
@@ -32,7 +33,7 @@ from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.hooks.failures import note_failure
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
-from mcpkit.server.schemas._hints import enc_hook
+from mcpkit.server.schemas._hints import enc_hook, resolve_hints
 from mcpkit.server.schemas.signature import (
     ArgumentError,
     FunctionSignature,
@@ -203,6 +204,7 @@ class ToolOptions(TypedDict, total=False):
     aliases: Iterable[str] | None
     timeout: float | None
     max_result: int | ResultBudget | None
+    when_cannot_ask: WhenCannotAsk
 
 
 def with_param_headers(
@@ -258,12 +260,18 @@ def make_tool(
     `timeout`: seconds after which a call's work is cancelled and the call ends with a tool
     error (`catalog.tool_limits`; docs/server.md, "Timeouts and result budgets");
     `max_result`: the bytes (an int) or `ResultBudget` its results' content is cut to.
+    `when_cannot_ask`: what its `ctx.elicit()` does where the client cannot answer: "error"
+    (the default), "confirm" or "url" (`mcpkit.server.asking.fallback`).
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
     fn = with_dependencies(fn, f"tool {tool_name!r}")
     lenient_arguments = options.get("lenient_arguments")
     input_schema = options.get("input_schema")
+    if "when_cannot_ask" in options:  # (docs/server.md, "When the client cannot answer")
+        fn, input_schema = with_fallback(
+            tool_name, fn, options["when_cannot_ask"], input_schema, resolve_hints
+        )
     output_schema = options.get("output_schema")
     structured_output = options.get("structured_output")
     # Arguments that passed a schema of the user's own are converted as loosely as they

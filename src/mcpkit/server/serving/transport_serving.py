@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from mcpkit.auth.server.resource import ProtectedResource
+    from mcpkit.server.catalog.tools import ToolSpec
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
@@ -44,6 +45,9 @@ class Servable(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def tools(self) -> Iterable[ToolSpec]: ...
 
     @property
     def auth(self) -> ProtectedResource | None: ...
@@ -124,8 +128,10 @@ class TransportServing:
     ) -> None:
         """Serve one session over this process's stdin and stdout (logs go to stderr), or
         over the given streams, which stay the caller's to close."""
+        from mcpkit.server.catalog.ask_fallback import refuse_out_of_band
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
+        refuse_out_of_band(self._host.tools, "over stdio")  # (no approval page to show)
         channel = await open_stdio_server_channel(
             max_message_size=self._host.max_message_size, stdin=stdin, stdout=stdout
         )
@@ -230,9 +236,14 @@ def _supervise(
 ) -> None:
     """Serve with `workers` processes, once the store is one they share and it answers: a
     private SQLite store when the server was given none."""
+    from mcpkit.server.catalog.ask_fallback import refuse_out_of_band
     from mcpkit.server.serving._http_run import supervise_workers
     from mcpkit.server.serving._private_store import private_store
 
+    try:  # (each worker would keep its own approvals, and serve the others' pages)
+        refuse_out_of_band(server.tools, f"with {workers} workers")
+    except ValueError as exc:
+        raise SystemExit(f"workers={workers}: {exc}") from None
     _log_to_stderr()
     with private_store(server, workers, stateless) as env:
         refusal = unshared_refusal(server.store, workers, stateless)

@@ -16,11 +16,13 @@ from typing import Any, Final, Literal, TypedDict
 from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.stores.approvals import APPROVAL_PATH, process_approvals
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
+from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
@@ -408,11 +410,14 @@ class McpHttpApp:
         )
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Another path: the health routes, the protected resource metadata, the legacy
-        endpoints, the apps of `auth.routes`, in this order, else 404."""
+        """Another path: the health routes, the approval page, the protected resource
+        metadata, the legacy endpoints, the apps of `auth.routes`, in this order, else 404."""
         here = local_path(scope)
         if self.health.serves(here):
             await self.health.answer(scope, here, send)
+            return
+        if here == APPROVAL_PATH:  # (`when_cannot_ask="url"` tools, docs/server.md)
+            await serve_approval_page(scope, receive, send, process_approvals())
             return
         guard = self.guard
         if guard is not None and await guard.serve_metadata(scope, send):

@@ -1,0 +1,122 @@
+"""`when_cannot_ask="url"`: a yes/no question the client cannot answer in a form is put to
+the user on this server's approval page (`mcpkit.transports.http.approval_page`), through a
+URL-mode elicitation where the client declared one, else as a link in the tool's result;
+the call made again once the user approved gets "accept" (`mcpkit.stores.approvals`).
+
+The approval is bound to the caller (its access token's owner; without auth, its 2025-11-25
+session; a 2026-07-28 request without auth has neither, and the link then approves the call
+for whoever makes it again), to the tool, to its arguments and to the question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.server.asking.round_trip import principal_of
+from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
+from mcpkit.server.schemas._hints import enc_hook
+from mcpkit.stores.approvals import APPROVAL_PATH, process_approvals
+from mcpkit.types import CallToolResult, ElicitResult, TextContent
+
+__all__ = ["approve_out_of_band", "binding_of"]
+
+_LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _as_bound(value: Any) -> Any:
+    """An argument as the binding holds it: as JSON where it can be; else by its type (an
+    object injected by the framework, not sent by the caller, which the call's arguments
+    already say all about)."""
+    try:
+        return enc_hook(value)
+    except TypeError:
+        return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+_encoder: Final = msgspec.json.Encoder(enc_hook=_as_bound, order="sorted")
+
+
+async def approve_out_of_band(
+    ctx: Any, call: FallbackCall, message: str, yes: dict[str, Any]
+) -> ElicitResult:
+    """The user's decision on this call from the approval page: `yes` (the content of an
+    accept) once they approved, "decline" once they declined; else the call ends with the
+    link (CannotAsk), after a URL-mode elicitation where the client declared one."""
+    tool = call.fallback.tool
+    if ctx.server.store.shared:
+        raise RuntimeError(
+            f"tool {tool!r} has when_cannot_ask='url', whose approvals are kept in this "
+            "process's memory, and the server's store is shared with other processes, which "
+            "would serve the approval page without them: serve one process, or use 'confirm'"
+        )
+    info = ctx.request_info
+    if info is None:
+        raise RuntimeError(
+            f"tool {tool!r} has when_cannot_ask='url', whose approval page only an HTTP "
+            "server serves: serve it over Streamable HTTP, or use 'confirm'"
+        )
+    approvals = process_approvals()
+    caller = _caller(ctx)
+    binding = binding_of(ctx.server.name, tool, call.arguments, message)
+    decided = approvals.take(caller, binding)
+    if decided is None:
+        approval = approvals.open(caller, binding, tool, message)
+        url = _link(info, approval.token)
+        if ctx.client_supports("elicitation.url"):
+            params: dict[str, Any] = {"mode": "url", "message": message, "url": url}
+            if not is_stateless_revision(ctx.protocol_version or ""):
+                params["elicitationId"] = approval.id  # (2025-11-25 wants one)
+            # Keyed by the approval: a 2026-07-28 round after its link expired asks anew, where
+            # the same key with another link would be "a different question" (round_trip).
+            opened: ElicitResult = await ctx.ask_client(
+                "elicitation/create", params, ElicitResult, key=f"approval-{approval.id}"
+            )
+            if opened.action != "accept":
+                return opened  # the user would not open the link
+            decided = approvals.take(caller, binding)
+        if decided is None:
+            raise CannotAsk(_open_the_link(message, url, approvals.ttl))
+    if decided == "declined":
+        return ElicitResult(action="decline")
+    return ElicitResult(action="accept", content=yes)
+
+
+def binding_of(server: str, tool: str, arguments: dict[str, Any], message: str) -> str:
+    """What an approval is for: a digest of the server, the tool, its arguments and the
+    question (the caller is bound beside it)."""
+    return hashlib.sha256(_encoder.encode([server, tool, arguments, message])).hexdigest()
+
+
+def _caller(ctx: Any) -> str | None:
+    """Who the approval is for: the token's owner, else the 2025-11-25 session, else None."""
+    principal = principal_of(ctx.auth)
+    if principal is not None:
+        return principal
+    if is_stateless_revision(ctx.protocol_version or ""):
+        return None  # a 2026-07-28 request without auth belongs to no one in particular
+    return f"session:{ctx.session.id}"
+
+
+def _link(info: Any, token: str) -> str:
+    """The page's URL as the client reached this server (behind a proxy: its
+    X-Forwarded-Proto, else https but for a loopback host)."""
+    host: str = info.header("host") or "localhost"
+    scheme = info.header("x-forwarded-proto")
+    if scheme not in ("http", "https"):
+        scheme = "http" if host.rsplit(":", 1)[0] in _LOOPBACK else "https"
+    return f"{scheme}://{host}{APPROVAL_PATH}?t={token}"
+
+
+def _open_the_link(message: str, url: str, ttl: float) -> CallToolResult:
+    # "this tool", not its name: a mounted or renamed tool is called by another name.
+    text = (
+        f"This call needs the user's approval, and this client cannot ask for it. Ask the "
+        f"user to open {url} and approve or decline: {msgspec.json.encode(message).decode()}. "
+        "Once they have, call this tool again with the same arguments. The link works once and "
+        f"for {round(ttl / 60)} minutes."
+    )
+    return CallToolResult(content=[TextContent(text=text)], is_error=True)
