@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
     from mcpkit.stores.broker import Broker
+    from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.url import Stores
@@ -370,7 +371,9 @@ class ServerApi(Protocol):
 
     def session_roots_changed(self, handle: ServerSessionHandle) -> None: ...
 
-    def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
+    def scopes_for(
+        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
+    ) -> frozenset[str]: ...
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None: ...
 
