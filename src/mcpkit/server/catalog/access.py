@@ -62,7 +62,8 @@ def scopes_for(
     belongs to), and for every item while per-request rules exist: those need the request's
     Context, and a 403 would tell a caller they hide an item from that it exists. The handler
     then judges, the rules first (docs/auth.md, "Protecting a server")."""
-    if catalog.visibility.request_rules:
+    visibility = catalog.visibility
+    if visibility.request_rules or visibility.rules_below:
         return frozenset()
     found = _item_for(catalog, method, target)
     if found is None:
