@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
-
-if TYPE_CHECKING:
-    from mcpkit.server.surface import Mount
+from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["MountedSource", "Registry"]
 
@@ -28,11 +25,6 @@ class MountedSource(Protocol[T]):
 
     @property
     def registry(self) -> Registry[T]: ...
-
-    @property
-    def mount(self) -> Mount:
-        """The mount it shows (its `server` is the one `registry` belongs to)."""
-        ...
 
     def rewrite(self, key: str, item: T) -> tuple[str, T] | None:
         """The key and item as shown here; None for one that cannot be shown."""

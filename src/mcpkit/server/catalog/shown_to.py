@@ -130,8 +130,13 @@ def _allowed_below(ctx: Request, kind: Kind, key: str) -> bool:
     registry = _registry_of(server, kind)
     while (origin := registry.origin(key)) is not None:
         source, key = origin
-        server = source.mount.server
         registry = source.registry
+        below = next(
+            (m.server for m in server.mounts if _registry_of(m.server, kind) is registry), None
+        )
+        if below is None:  # (every source is a mount's: `mount.mount_server`)
+            return True
+        server = below
         visibility = server.visibility
         if visibility.request_rules:
             item = registry.get(key)
