@@ -20,6 +20,7 @@ from typing import Any, Final, Literal, Never, Protocol
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.tags import tag_set
+from mcpkit.server.catalog.versioned import Versions
 from mcpkit.server.catalog.versions import check_version_filter, in_version_filter
 from mcpkit.stores.component_rules import ComponentRule
 
@@ -182,6 +183,8 @@ class Visibility:
         self._registries = registries
         #: The rules in force, in the order given (the last that picks a component decides).
         self.rules: tuple[ComponentRule, ...] = ()
+        #: The names registered in several versions (`add_version`).
+        self.versions = Versions(registries)
         #: The per-request rules, each of which must let a component through.
         self.request_rules: tuple[VisibilityRule, ...] = ()
         #: Removed names, (kind, name) -> the name that replaces it (`tombstone`).
@@ -294,7 +297,13 @@ class Visibility:
         check_options("server.disable()", misspelt, self.disable)
         self._apply(make_rule("server.disable()", False, names, tags, version, kinds, False))
 
+    def add_version(self, kind: Kind, key: str, item: Any) -> None:
+        """Register `item` as `key` of `kind`, as one more version of it if it has some
+        (`versioned.Versions`): the highest these rules show stands for the name."""
+        self.versions.add(kind, key, item, shown_by(self.rules, kind))
+
     def _apply(self, rule: ComponentRule) -> None:
         self.rules = added(self.rules, rule)
         for kind, registry in self._registries.items():
             registry.refilter(shown_by(self.rules, kind))
+        self.versions.repick(lambda kind: shown_by(self.rules, kind))
