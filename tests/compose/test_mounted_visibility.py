@@ -43,8 +43,8 @@ def child(rule: AdminsOnly, *, rule_now: bool = True) -> Server:
         return "wiped"
 
     @server.prompt(tags={"admin"})
-    def audit() -> str:
-        return "audit everything"
+    def audit(scope: str = "all") -> str:
+        return f"audit {scope}"
 
     @server.resource("notes://admin", tags={"admin"})
     def admin_notes() -> str:
@@ -53,6 +53,10 @@ def child(rule: AdminsOnly, *, rule_now: bool = True) -> Server:
     @server.resource("logs://{day}", tags={"admin"})
     def logs(day: str) -> str:
         return f"logs of {day}"
+
+    @server.completion(prompt="audit", argument="scope")
+    def scopes(value: str, given: dict[str, str]) -> list[str]:
+        return ["all", "recent"]
 
     if rule_now:
         server.add_visibility_rule(rule)
@@ -86,6 +90,8 @@ async def assert_admin_items_hidden(client: Client, prefix: str) -> None:
     unknown = await refused(lambda: client.read_resource("notes://nothing-here"))
     assert await refused(lambda: client.read_resource("notes://kid/admin")) == unknown
     assert await refused(lambda: client.read_resource("logs://kid/monday")) == unknown
+    complete = client.complete({"prompt": f"{prefix}audit"}, "scope", "")
+    assert await refused(lambda: complete) == -32602
 
 
 @pytest.mark.parametrize("protocol", ERAS)
@@ -98,6 +104,8 @@ async def test_a_mounted_server_s_rules_hide_its_items_through_the_parent(protoc
         async with Client(parent, name="admin-console", protocol=protocol) as admin:
             assert (await admin.call_tool("kid_wipe", {})).content[0].text == "wiped"  # type: ignore[union-attr]
             assert [p.name for p in await admin.list_prompts()] == ["kid_audit"]
+            done = await admin.complete({"prompt": "kid_audit"}, "scope", "")
+            assert done.completion.values == ["all", "recent"]
             read = await admin.read_resource("logs://kid/monday")
             assert read.contents[0].text == "logs of monday"  # type: ignore[union-attr]
     # Each component was judged by the mounted server's own name for it, by its Context.

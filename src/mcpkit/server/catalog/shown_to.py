@@ -210,6 +210,13 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
         found = _resource_at(server, params.uri)
         if found is not None and hidden(visibility, ctx, *found):
             raise not_found(params.uri)
+    elif method == "completion/complete":  # (as handlers/completion.py refuses its own)
+        ref = params.ref
+        prompt = ref.type == "ref/prompt"
+        key: str = ref.name if prompt else ref.uri
+        if hidden_by_key(visibility, ctx, server.prompts if prompt else server.templates, key):
+            what = "prompt" if prompt else "resource template"
+            raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
 
 
 def _resource_at(server: ServerApi, uri: str) -> tuple[Kind, Any] | None:
