@@ -1,6 +1,7 @@
 """An upstream for the config tests, run over stdio by `Server.from_config`: `where` tells
 what its process was given (its working directory, one variable of its environment), and
-`--no-listing` makes it a server whose tools/list fails."""
+`--no-listing` makes it a server whose tools/list fails, `--no-prompt-listing` one whose
+prompts/list fails (after its tools are listed)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,15 @@ async def no_listing(ctx: Context, params: object, call_next: CallNext) -> objec
     return await call_next(params)
 
 
+async def no_prompt_listing(ctx: Context, params: object, call_next: CallNext) -> object:
+    if ctx.method == "prompts/list":
+        raise McpError(-32603, "this upstream cannot list its prompts")
+    return await call_next(params)
+
+
 if __name__ == "__main__":
     if "--no-listing" in sys.argv:
         server.add_middleware(no_listing)
+    if "--no-prompt-listing" in sys.argv:
+        server.add_middleware(no_prompt_listing)
     server.run()

@@ -19,6 +19,7 @@ import pytest
 
 from mcpkit import Client, Server
 from mcpkit.proxy import from_config
+from mcpkit.proxy.config_proxy import ConfiguredProxy
 from mcpkit.types import TextContent
 
 HERE = Path(__file__).resolve().parent
@@ -248,3 +249,18 @@ async def test_an_sse_server_is_reached_over_the_old_transport(protocol: str) ->
         async with Client(server, protocol=protocol) as client:
             assert [tool.name for tool in await client.list_tools()] == ["old_add"]
             assert text(await client.call_tool("old_add", {"a": 20, "b": 22})) == "42"
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_a_skipped_upstream_leaves_none_of_its_hidden_entries(protocol: str) -> None:
+    # Its tools are listed (`where`, untagged, so hidden by include_tags), then its prompts
+    # fail: the skip must drop the hidden tool too, or the server would still declare tools.
+    half = [UPSTREAM, "--no-prompt-listing"]
+    entry = {"command": sys.executable, "args": half, "include_tags": ["public"]}
+    server = from_config({"mcpServers": {"half": entry}}, name="half", connect_timeout=10)
+    async with asyncio.timeout(WAIT), Client(server, protocol=protocol) as client:
+        (mount,) = server.mounts
+        assert isinstance(mount.server, ConfiguredProxy)
+        assert mount.server.skipped is not None and "prompts" in mount.server.skipped
+        assert mount.server.tools.own_keys() == []
+        assert client.server_capabilities.tools is None

@@ -95,8 +95,10 @@ class ConfiguredProxy(ProxyServer):
             self.name,
             why,
         )
+        # Every entry, those its `include_tags`/`exclude_tags` hide included: one left behind
+        # would still declare its capability and be shown by a later `enable()`.
         for registry in (self.tools, self.prompts, self.resources, self.templates):
-            for key, _ in registry.entries():
+            for key in registry.own_keys():
                 registry.remove(key)
 
 

@@ -124,7 +124,7 @@ async def load_catalog(proxy: Server, links: Upstreams) -> None:
 
 def _renew(registry: Registry[T], entries: dict[str, T]) -> None:
     """`registry` holding `entries` alone (each change is announced as a registration is)."""
-    for key, _ in registry.entries():
+    for key in registry.own_keys():  # hidden ones too (a proxy's `disable()`)
         if key not in entries:
             registry.remove(key)
     for key, item in entries.items():

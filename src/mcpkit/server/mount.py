@@ -163,6 +163,7 @@ def mount_server(
     for source, registry in pairs:
         registry.mount(source)
     other.mounted_in = mount
+    parent.visibility.adopt(other.visibility)  # (its per-request rules judge through here)
     parent.mounts = (*parent.mounts, mount)
     return mount
 

@@ -115,6 +115,7 @@ if TYPE_CHECKING:
     from mcpkit.openapi import RouteMap
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.surface import RootsChanged, ServerApi
+    from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
 
@@ -902,10 +903,13 @@ class Server:
         for mount in self.mounts:
             mount.server.session_ended(handle)
 
-    def scopes_for(self, method: str, target: str) -> frozenset[str]:
+    def scopes_for(
+        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
+    ) -> frozenset[str]:
         """The scopes a `method` request (tools/call, resources/read, prompts/get...) on the
-        item `target` (a name or a URI) needs: those it was registered with."""
-        return scopes_for(self._catalog, method, target)
+        item `target` (a name or a URI) needs: those it was registered with, when the request
+        (of a session with `session_rules`) can see it (`access.scopes_for`)."""
+        return scopes_for(self._catalog, method, target, session_rules)
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
         """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`)."""

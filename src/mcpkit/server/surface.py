@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
     from mcpkit.server.state.server_kv import KeyValue
     from mcpkit.stores.broker import Broker
+    from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.url import Stores
@@ -373,7 +374,9 @@ class ServerApi(Protocol):
 
     def session_roots_changed(self, handle: ServerSessionHandle) -> None: ...
 
-    def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
+    def scopes_for(
+        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
+    ) -> frozenset[str]: ...
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None: ...
 

@@ -5,15 +5,17 @@ so over stdio and in memory (`ctx.auth` is None) everything is visible and usabl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.param_headers import declared_param_headers
+from mcpkit.server.catalog.visibility import Kind, decide
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.catalog.catalog import Catalog
+    from mcpkit.stores.component_rules import ComponentRule
 
 __all__ = ["Scoped", "check_access", "scopes_for", "visible"]
 
@@ -51,22 +53,43 @@ def check_access(item: Scoped, token: AccessToken | None, kind: str, name: str) 
         )
 
 
-def scopes_for(catalog: Catalog, method: str, target: str) -> frozenset[str]:
-    """The scopes a `method` request on `target` (a name, or a resource URI) needs."""
+def scopes_for(
+    catalog: Catalog, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
+) -> frozenset[str]:
+    """The scopes a `method` request on `target` (a name, or a resource URI) needs, for the
+    HTTP endpoint to refuse with 403 before the request reaches the server; empty for an item
+    the request may not see (hidden by `session_rules`, the rules of the 2025 session it
+    belongs to), and for every item while per-request rules exist: those need the request's
+    Context, and a 403 would tell a caller they hide an item from that it exists. The handler
+    then judges, the rules first (docs/auth.md, "Protecting a server")."""
+    visibility = catalog.visibility
+    if visibility.request_rules or visibility.rules_below:
+        return frozenset()
+    found = _item_for(catalog, method, target)
+    if found is None:
+        return frozenset()
+    kind, key, item = found
+    if session_rules and not decide(session_rules, kind, key, item):
+        return frozenset()
+    return frozenset(item.scopes)
+
+
+def _item_for(catalog: Catalog, method: str, target: str) -> tuple[Kind, str, Any] | None:
+    """The (kind, key, item) a `method` request on `target` reaches, as its handler finds it."""
     if method == "tools/call":
         tool = catalog.tools.get(target)
-        return frozenset() if tool is None else tool.scopes
+        return None if tool is None else ("tool", target, tool)
     if method == "prompts/get":
         prompt = catalog.prompts.get(target)
-        return frozenset() if prompt is None else prompt.scopes
+        return None if prompt is None else ("prompt", target, prompt)
     if method in ("resources/read", "resources/subscribe"):
         resource = catalog.resources.get(target)
         if resource is not None:
-            return resource.scopes
+            return "resource", target, resource
         for template in catalog.templates:  # the first match serves it (handlers/features)
             if template.template.match(target) is not None:
-                return template.scopes
-    return frozenset()
+                return "template", template.wire.uri_template, template
+    return None
 
 
 def param_headers_for(catalog: Catalog, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:

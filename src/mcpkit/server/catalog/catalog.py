@@ -138,17 +138,18 @@ class Catalog:
         spec = make_tool(fn, name=name, **options)
         aliases = alias_specs(spec, options.get("aliases"))
         search = self.tool_search
+        versions = self.visibility.versions
         for alias in (spec, *aliases):  # all checked first, so that a refusal adds nothing
-            if self.tools.own(alias.name) is not None:  # (as `Registry.add` refuses it)
+            if not versions.can_add("tool", alias.name, alias):  # (as `Registry.add` refuses)
                 raise ValueError(f"a tool named {alias.name!r} is already registered")
             if search is not None and alias.name in search.names:  # (never reached)
                 raise ValueError(
                     f"tool {alias.name!r}: tool search (add_tool_search) answers that name; "
                     "register it under another, or give the search pair other names"
                 )
-        self.tools.add(spec.name, spec)
+        self.visibility.add_version("tool", spec.name, spec)
         for alias in aliases:
-            self.tools.add(alias.name, alias)
+            self.visibility.add_version("tool", alias.name, alias)
             self._aliases[alias.name] = spec.name
         if spec.ui is not None and UI_EXTENSION not in self.extension_settings:
             self.declare_extension(UI_EXTENSION)  # (a tool linked to a view: MCP Apps)
@@ -168,12 +169,15 @@ class Catalog:
         return found
 
     def remove_tool(self, name: str) -> None:
-        """Stop serving the tool `name`, and its aliases (KeyError if there is none)."""
+        """Stop serving the tool `name` (every version of it), and its aliases (KeyError if
+        there is none)."""
         self.tools.remove(name)
+        self.visibility.versions.forget("tool", name)
         self._aliases.pop(name, None)
         for alias in [a for a, target in self._aliases.items() if target == name]:
             del self._aliases[alias]
             self.tools.remove(alias)
+            self.visibility.versions.forget("tool", alias)
 
     # ------------------------------------------------------ large catalogs
 
@@ -259,12 +263,13 @@ class Catalog:
         """Register `fn` as a prompt (same options as `prompt()`); returns its spec."""
         check_options("server.add_prompt()", options, PromptOptions)
         spec = make_prompt(fn, name=name, **options)
-        self.prompts.add(spec.name, spec)
+        self.visibility.add_version("prompt", spec.name, spec)
         return spec
 
     def remove_prompt(self, name: str) -> None:
-        """Stop serving the prompt `name` (KeyError if there is none)."""
+        """Stop serving the prompt `name`, every version of it (KeyError if there is none)."""
         self.prompts.remove(name)
+        self.visibility.versions.forget("prompt", name)
 
     # -------------------------------------------------------------- extensions
 

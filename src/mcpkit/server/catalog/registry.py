@@ -79,6 +79,11 @@ class Registry(Generic[T]):
         """This registry's own entry `key`, shown or hidden (None if it has none)."""
         return self._items.get(key)
 
+    def own_keys(self) -> list[str]:
+        """The keys of this registry's own entries, shown or hidden, in order (not those of
+        the registries mounted here): what `remove` accepts."""
+        return list(self._items)
+
     def refilter(self, shown: Callable[[str, T], bool] | None) -> None:
         """Show only the entries `shown(key, item)` is true of (all of them for None), and
         announce the change (`on_change`, and the registries that mount this one) when that

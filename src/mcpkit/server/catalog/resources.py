@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 
 from mcpkit.errors import McpError
@@ -15,6 +15,7 @@ from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
 from mcpkit.server.catalog.registration_checks import scope_set
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
+from mcpkit.server.catalog.template_values import Screen, screen_for, screen_values
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
@@ -63,6 +64,8 @@ class TemplateSpec:
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
     tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
     version: str | None = None
+    #: How its matched values are screened before a read (`template_values`).
+    screen: Screen = field(default_factory=dict[str, bool])
 
 
 class ResourceOptions(TypedDict, total=False):
@@ -82,6 +85,7 @@ class ResourceOptions(TypedDict, total=False):
     scopes: Iterable[str] | None
     tags: Iterable[str] | None
     version: str | None
+    allow_paths: bool
 
 
 def _name_from(fn: Callable[..., Any], name: str | None) -> str:
@@ -111,6 +115,11 @@ def _described(
 def make_resource(
     fn: Callable[..., Any], uri: str, **options: Unpack[ResourceOptions]
 ) -> ResourceSpec:
+    if "allow_paths" in options:
+        raise TypeError(
+            f"resource {uri!r}: allow_paths is for a resource template's values, and a fixed "
+            "URI has none"
+        )
     fn = with_dependencies(fn, f"resource {uri!r}")
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
@@ -156,6 +165,9 @@ def make_template(
         )
     labels = _labels(f"resource template {uri_template!r}", options)
     wire = ResourceTemplate(uri_template=uri_template, **_described(fn, options, labels))
+    allow_paths: object = options.get("allow_paths", False)  # (typed, but checked: users)
+    if not isinstance(allow_paths, bool):
+        raise TypeError(f"resource template {uri_template!r}: allow_paths is True or False")
     return TemplateSpec(
         template,
         fn,
@@ -167,6 +179,7 @@ def make_template(
         argument_choices(fn, signature.renamed),
         scope_set(f"resource template {uri_template!r}", options.get("scopes")),
         *labels,
+        screen_for(template, allow_paths),
     )
 
 
@@ -185,6 +198,7 @@ async def read_spec(
     request's Context, goes to its Context parameter as it is)."""
     kwargs: dict[str, Any] = {}
     if isinstance(spec, TemplateSpec):
+        screen_values(spec.screen, uri, variables)  # (before the function sees any)
         wanted = {
             k: v
             for k, v in variables.items()

@@ -4,8 +4,10 @@ the 2025 session's own rules (`ctx.disable_components()`) and the server's per-r
 (handlers/features.py, and `mount.route` for a mounted server's components).
 
 Both are judged by the server the client talks to, by the names it shows: a request routed
-to a mounted server was judged before it got there. Without any such rule (the usual case) a
-request reads two attributes and allocates nothing.
+to a mounted server was judged before it got there. The per-request rules of the servers
+mounted in it (at any depth) judge their own components there too, by their own names, with
+the request's Context for their server. Without any such rule (the usual case) a request reads
+three attributes and allocates nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ class Request(Protocol):
     @property
     def terms(self) -> Terms[Any] | None: ...
 
+    def derive(self, *, server: ServerApi) -> Request:
+        """The same request's Context, for `server` (one mounted in this one's)."""
+        ...
+
 
 S = TypeVar("S", bound=Labelled)
 
@@ -109,10 +115,53 @@ def _allowed(
     if mine and not decide(mine, kind, key, item):
         return False
     rules = visibility.request_rules
-    if not rules:
-        return True
-    component = Component(kind, key, item.tags, item.version, item)
-    return all(rule(ctx, component) for rule in rules)
+    if rules:
+        component = Component(kind, key, item.tags, item.version, item)
+        if not all(rule(ctx, component) for rule in rules):
+            return False
+    return not visibility.rules_below or _allowed_below(ctx, kind, key)
+
+
+def _allowed_below(ctx: Request, kind: Kind, key: str) -> bool:
+    """Whether the servers `key` comes from through mounts (if it does) let the request of
+    `ctx` see it, each by its own per-request rules, its own name for it and a Context of
+    its own (`docs/compose.md`, "Per session and per request")."""
+    server = ctx.server
+    registry = _registry_of(server, kind)
+    while (origin := registry.origin(key)) is not None:
+        source, key = origin
+        registry = source.registry
+        below = next(
+            (m.server for m in server.mounts if _registry_of(m.server, kind) is registry), None
+        )
+        if below is None:  # (every source is a mount's: `mount.mount_server`)
+            return True
+        server = below
+        visibility = server.visibility
+        if visibility.request_rules:
+            item = registry.get(key)
+            if item is None:  # (not shown there: its parent would not show it either)
+                return False
+            ctx = ctx.derive(server=server)
+            component = Component(kind, key, item.tags, item.version, item)
+            if not all(rule(ctx, component) for rule in visibility.request_rules):
+                return False
+        if not visibility.rules_below:
+            return True
+    return True
+
+
+def _registry_of(server: ServerApi, kind: Kind) -> Registry[Any]:
+    if kind == "tool":
+        return server.tools
+    if kind == "prompt":
+        return server.prompts
+    return server.resources if kind == "resource" else server.templates
+
+
+def _judged(visibility: Visibility, mine: tuple[ComponentRule, ...], ctx: Request) -> bool:
+    """Whether any rule may hide something from the request of `ctx`, judged at its server."""
+    return bool(mine or visibility.request_rules or visibility.rules_below) and _judged_here(ctx)
 
 
 def shown_to(
@@ -120,7 +169,7 @@ def shown_to(
 ) -> Sequence[S]:
     """The `items` of `registry` the request of `ctx` may see."""
     mine = _session_rules(ctx)
-    if not (mine or visibility.request_rules) or not _judged_here(ctx):
+    if not _judged(visibility, mine, ctx):
         return items
     kind = _KINDS[registry.kind]
     return [item for item in items if _allowed(visibility, mine, ctx, kind, item)]
@@ -129,7 +178,7 @@ def shown_to(
 def hidden(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> bool:
     """Whether the `kind` component `item` is hidden from the request of `ctx`."""
     mine = _session_rules(ctx)
-    if not (mine or visibility.request_rules) or not _judged_here(ctx):
+    if not _judged(visibility, mine, ctx):
         return False
     return not _allowed(visibility, mine, ctx, kind, item)
 
@@ -137,19 +186,18 @@ def hidden(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> bool:
 def hidden_by_key(visibility: Visibility, ctx: Request, registry: Registry[Any], key: str) -> bool:
     """Whether the component `key` of `registry` is hidden from the request of `ctx` (False
     for an unknown one, which its handler refuses as such)."""
-    if not (_session_rules(ctx) or visibility.request_rules) or not _judged_here(ctx):
+    mine = _session_rules(ctx)
+    if not _judged(visibility, mine, ctx):
         return False
     item = registry.get(key)
-    return item is not None and not _allowed(
-        visibility, _session_rules(ctx), ctx, _KINDS[registry.kind], item
-    )
+    return item is not None and not _allowed(visibility, mine, ctx, _KINDS[registry.kind], item)
 
 
 def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
     """Refuse, as an unknown one, a component of a mounted server that the request of `ctx`
     may not use (`mount.route`, before it hands the request on)."""
     visibility = server.visibility
-    if not (_session_rules(ctx) or visibility.request_rules) or not _judged_here(ctx):
+    if not _judged(visibility, _session_rules(ctx), ctx):
         return
     method = ctx.method
     if method in ("tools/call", "prompts/get"):
@@ -162,6 +210,13 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
         found = _resource_at(server, params.uri)
         if found is not None and hidden(visibility, ctx, *found):
             raise not_found(params.uri)
+    elif method == "completion/complete":  # (as handlers/completion.py refuses its own)
+        ref = params.ref
+        prompt = ref.type == "ref/prompt"
+        key: str = ref.name if prompt else ref.uri
+        if hidden_by_key(visibility, ctx, server.prompts if prompt else server.templates, key):
+            what = "prompt" if prompt else "resource template"
+            raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
 
 
 def _resource_at(server: ServerApi, uri: str) -> tuple[Kind, Any] | None:

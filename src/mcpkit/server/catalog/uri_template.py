@@ -331,6 +331,21 @@ class UriTemplate:
                         "an expression of its own"
                     )
 
+    def slashed_variables(self) -> frozenset[str]:
+        """The variables every use of which may carry `/` as it is (RFC 6570: `{+x}`, `{#x}`,
+        a query's `{?x}` and `{&x}`, an exploded `{x*}` or `{/x*}`); any other's value has
+        a `/` only percent-encoded."""
+        slashed: set[str] = set()
+        plain: set[str] = set()
+        for part in self._parts:
+            if isinstance(part, _Expression):
+                for var in part.variables:
+                    carries = part.operator in ("+", "#", "?", "&") or (
+                        var.explode and part.operator in ("", "/")
+                    )
+                    (slashed if carries else plain).add(var.name)
+        return frozenset(slashed - plain)
+
     def match(self, uri: str) -> dict[str, str] | None:
         """The percent-decoded variable values if `uri` fits this template, else None."""
         found = self._regex.fullmatch(uri)

@@ -13,7 +13,7 @@ import functools
 import re
 from typing import Final
 
-__all__ = ["check_version_filter", "in_version_filter", "is_range"]
+__all__ = ["check_version_filter", "in_version_filter", "is_range", "version_rank"]
 
 _CLAUSE: Final = re.compile(r"\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)*)\s*")
 _NUMERIC: Final = re.compile(r"\d+(?:\.\d+)*")
@@ -50,6 +50,17 @@ def in_version_filter(wanted: str, version: str | None) -> bool:
         if not _compare(op, have, target):
             return False
     return True
+
+
+def version_rank(version: str | None) -> tuple[int, tuple[int, ...]]:
+    """What orders versions of one name, highest last: dotted numbers as numbers ("1.10" above
+    "1.9", trailing zeros ignored), above any other version, which are equal."""
+    if version is None or not _NUMERIC.fullmatch(version):
+        return (0, ())
+    key = _key(version)
+    while key and key[-1] == 0:
+        key = key[:-1]
+    return (1, key)
 
 
 def _compare(op: str, have: tuple[int, ...], target: tuple[int, ...]) -> bool:

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal, Never, Protocol
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.tags import tag_set
+from mcpkit.server.catalog.versioned import Versions
 from mcpkit.server.catalog.versions import check_version_filter, in_version_filter
 from mcpkit.stores.component_rules import ComponentRule
 
@@ -182,10 +183,30 @@ class Visibility:
         self._registries = registries
         #: The rules in force, in the order given (the last that picks a component decides).
         self.rules: tuple[ComponentRule, ...] = ()
+        #: The names registered in several versions (`add_version`).
+        self.versions = Versions(registries)
         #: The per-request rules, each of which must let a component through.
         self.request_rules: tuple[VisibilityRule, ...] = ()
         #: Removed names, (kind, name) -> the name that replaces it (`tombstone`).
         self.tombstones: dict[tuple[str, str], str | None] = {}
+        #: The rules of the server this one's is mounted in (`adopt`), if it is.
+        self.parent: Visibility | None = None
+        #: Whether a server mounted in this one, at any depth, has per-request rules: its
+        #: components shown here are judged by them too (`shown_to`). Set as they come.
+        self.rules_below = False
+
+    def adopt(self, child: Visibility) -> None:
+        """`child` is the rules of a server now mounted in this one's."""
+        child.parent = self
+        if child.request_rules or child.rules_below:
+            self._mark_rules_below()
+
+    def _mark_rules_below(self) -> None:
+        """This one and those above it have rules below (never unset: rules stay)."""
+        above: Visibility | None = self
+        while above is not None and not above.rules_below:
+            above.rules_below = True
+            above = above.parent
 
     def tombstone(
         self,
@@ -220,7 +241,8 @@ class Visibility:
         component)` returns whether the request of `ctx` (its `ctx.auth`, `ctx.client_info`...)
         may see `component` (a `Component`); a component every rule lets through is listed
         and usable, any other is as unknown. Judged by the server the client talks to, by the
-        names it shows (a mounted server's own rules are not asked). Usable as a decorator.
+        names it shows; a mounted server's rules judge its components too, by its own names
+        (`ctx.server` is the mounted server). Usable as a decorator.
         Rules run on every list and call: keep them quick, and sync. Added while serving,
         it sends every list's list_changed."""
         if not callable(rule):
@@ -228,6 +250,8 @@ class Visibility:
                 f"a visibility rule is a function (ctx, component) -> bool, not {rule!r}"
             )
         self.request_rules = (*self.request_rules, rule)
+        if self.parent is not None:
+            self.parent._mark_rules_below()
         # What a request sees may have changed for every list: clients that may hear of it
         # are told (once per list: resources and templates are one list to them).
         announced: list[object] = []
@@ -273,7 +297,13 @@ class Visibility:
         check_options("server.disable()", misspelt, self.disable)
         self._apply(make_rule("server.disable()", False, names, tags, version, kinds, False))
 
+    def add_version(self, kind: Kind, key: str, item: Any) -> None:
+        """Register `item` as `key` of `kind`, as one more version of it if it has some
+        (`versioned.Versions`): the highest these rules show stands for the name."""
+        self.versions.add(kind, key, item, shown_by(self.rules, kind))
+
     def _apply(self, rule: ComponentRule) -> None:
         self.rules = added(self.rules, rule)
         for kind, registry in self._registries.items():
             registry.refilter(shown_by(self.rules, kind))
+        self.versions.repick(lambda kind: shown_by(self.rules, kind))

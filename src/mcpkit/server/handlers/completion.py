@@ -47,12 +47,12 @@ async def complete(
     argument = params.argument.name
     value = params.argument.value
     given: dict[str, str] = dict(params.context.arguments or {}) if params.context else {}
-    if ctx.auth is not None:
-        _check_access(server, ctx, ref_type, key)
     registry = server.prompts if ref_type == "ref/prompt" else server.templates
     if hidden_by_key(server.visibility, ctx, registry, key):  # (as unknown: never listed)
         what = "prompt" if ref_type == "ref/prompt" else "resource template"
         raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
+    if ctx.auth is not None:  # (after the rules: a scope error would say a hidden one exists)
+        _check_access(server, ctx, ref_type, key)
     completer = server.completers.get((ref_type, key, argument))
     values: list[str]
     if completer is not None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.stores.broker import Broker
+    from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
@@ -83,7 +84,9 @@ class Servable(Protocol):
 
     def end_listen(self, request: object) -> bool: ...
 
-    def scopes_for(self, method: str, target: str) -> frozenset[str]: ...
+    def scopes_for(
+        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
+    ) -> frozenset[str]: ...
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None: ...
 

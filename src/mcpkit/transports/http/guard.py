@@ -23,6 +23,7 @@ from mcpkit.auth.server.resource import (
     metadata_url,
 )
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.transports.http._exchange import local_path
 from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import Refusal, refuse
@@ -126,13 +127,21 @@ class Guard:
             self._proofs = self.auth.proof_checker(store.replay, store.secrets)
         return self._proofs
 
-    def check_scopes(self, scope: Scope, token: AccessToken, body: bytes) -> Refusal | None:
+    def check_scopes(
+        self,
+        scope: Scope,
+        token: AccessToken,
+        body: bytes,
+        session_rules: tuple[ComponentRule, ...] = (),
+    ) -> Refusal | None:
         """403 when `body` calls, reads or gets an item needing scopes `token` lacks (spec:
         "Runtime Insufficient Scope Errors"); None otherwise, or when the body is not
-        JSON-RPC (the session answers that)."""
+        JSON-RPC (the session answers that). An item the request may not see (hidden by
+        the rules of its session, `session_rules`, or per request) is left to the session,
+        which answers it as unknown: a 403 would say it exists."""
         needed: list[str] = []
         for method, target in _targets(body):
-            needed.extend(self.server.scopes_for(method, target))
+            needed.extend(self.server.scopes_for(method, target, session_rules))
         missing = [s for s in dict.fromkeys(needed) if s not in token.scopes]
         if not missing:
             return None

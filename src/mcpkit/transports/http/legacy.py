@@ -243,7 +243,8 @@ class LegacySseEndpoint:
         body = await read_body(receive, self.max_message_size, self.bodies)
         if body is not None and not isinstance(body, Refusal) and token is not None:
             assert self.guard is not None  # a token comes from it
-            body = self.guard.check_scopes(scope, token, body) or body
+            rules = session.handle.record.components  # (what the session may see)
+            body = self.guard.check_scopes(scope, token, body, rules) or body
         if isinstance(body, Refusal):
             await send_refusal(send, body)
         elif body is not None:

@@ -17,6 +17,7 @@ from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.response import Response
 from mcpkit.stores.broker import Broker
+from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.sessions import SessionRecord, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http.checks import Refusal, refuse
@@ -346,9 +347,12 @@ class HostServer(Protocol):
         its graceful end; whether it serves one."""
         ...
 
-    def scopes_for(self, method: str, target: str) -> frozenset[str]:
+    def scopes_for(
+        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
+    ) -> frozenset[str]:
         """The scopes a `method` request on the item `target` (a tool's or prompt's name, a
-        resource's URI) needs beyond the endpoint's own (empty for most)."""
+        resource's URI) needs beyond the endpoint's own (empty for most, and for an item the
+        request may not see: the rules of its session, `session_rules`, hide it)."""
         ...
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:

@@ -121,27 +121,45 @@ class PostRequests:
                 return
         if body is None or isinstance(body, Refusal):
             return  # the client went away
+        info = RequestInfo("http", headers, client_address(scope), token)
+        if sid is not None and not self.stateless:
+            # Its scopes are checked once its session is found: the session's own rules
+            # may hide what it names (`Guard.check_scopes`).
+            whose = None if token is None or self.guard is None else identity_of(token)
+            await self._post_to_session(scope, str(sid), info, body, receive, send, whose)
+            return
         owner = await self._owner(scope, token, body, send)
         if owner is _REFUSED:
             return
-        info = RequestInfo("http", headers, client_address(scope), token)
         if self.stateless:
             assert isinstance(version, str)
             await self._post_stateless(version, info, body, receive, send, owner)
             return
-        if sid is None:
-            await self._post_new(info, body, receive, send, owner)
-        else:
-            await self._post_to_session(str(sid), info, body, receive, send, owner)
+        await self._post_new(info, body, receive, send, owner)
 
     async def _post_to_session(
-        self, sid: str, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
+        self,
+        scope: Scope,
+        sid: str,
+        info: RequestInfo,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        owner: object,
     ) -> None:
-        """A body for the session `sid` names, when it is `owner`'s."""
+        """A body for the session `sid` names, when it is `owner`'s and the token's scopes
+        allow what it names that the session may see."""
         session = await self.hosting.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
+        token: AccessToken | None = info.auth
+        if token is not None and self.guard is not None:
+            rules = session.handle.record.components
+            scoped = self.guard.check_scopes(scope, token, body, rules)
+            if scoped is not None:
+                await send_refusal(send, scoped)
+                return
         exchange = await _submit(session, body, info, serve_here=True)
         if exchange is None:
             await send_refusal(send, unknown_session(sid))
