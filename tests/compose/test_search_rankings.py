@@ -4,6 +4,7 @@ they were before the index and the regex engine were sped up (bench/search_catal
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
 import sys
@@ -12,7 +13,9 @@ from types import ModuleType
 
 import pytest
 
-from mcpkit.server.catalog.search import SearchMode, ToolSearch
+from mcpkit import Client, Server
+from mcpkit.server.catalog import search
+from mcpkit.server.catalog.search import Document, Postings, SearchMode, ToolSearch
 from mcpkit.server.catalog.tools import ToolSpec
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "search_catalog.py"
@@ -207,3 +210,72 @@ def test_the_answers_are_those_of_the_reference_catalog(mode: SearchMode) -> Non
         assert shown == [name for name in found if name in half], query
         digest.update(("\n".join([query, *shown]) + "\n\n").encode())
     assert digest.hexdigest() == DIGESTS[mode]
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the tools a search reads from now on, in order."""
+    read: list[str] = []
+    real = search.document
+
+    def document(spec: ToolSpec) -> Document:
+        read.append(spec.name)
+        return real(spec)
+
+    monkeypatch.setattr(search, "document", document)
+    return read
+
+
+def test_an_unchanged_catalog_is_not_read_or_indexed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tools = _catalog()[:50]
+    names = {spec.name for spec in tools}
+    lists = [tools, list(tools), [*tools[:10], *tools[11:]], tools[:30], tools]
+    # What a search that never saw the catalog before answers for each list.
+    fresh = [ToolSearch(max_results=50).find(each, "jira ticket", names) for each in lists]
+    read = _counting_reads(monkeypatch)
+    built: list[int] = []
+
+    class Counted(search.Bm25Index):
+        __slots__ = ()
+
+        def __init__(self, names: list[str], lengths: list[int], postings: Postings) -> None:
+            built.append(len(names))
+            super().__init__(names, lengths, postings)
+
+    monkeypatch.setattr(search, "Bm25Index", Counted)
+    finder = ToolSearch(max_results=50)
+    # The same tools in a new list (a visibility change that hid none) keep their index; a
+    # tool removed, then 20 more, then all back: the same answers, those 21 read again.
+    assert [finder.find(each, "jira ticket", names) for each in lists] == fresh
+    assert built == [50, 49, 30, 50]
+    assert read == [spec.name for spec in (*tools, tools[10], *tools[30:])]
+
+
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+async def test_a_change_reads_only_the_tools_that_changed_mounted_ones_included(
+    era: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = _counting_reads(monkeypatch)
+    inner = Server("inner")
+    for spec in _catalog()[:30]:
+        inner.tools.add(spec.name, spec)
+    server = Server("outer")
+    server.mount(inner, namespace="in")
+    server.add_tool_search()
+
+    @server.tool
+    def get_weather(city: str) -> str:
+        """Current weather for a city."""
+        return city
+
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        await client.call_tool("search_tools", {"query": "weather"})
+        assert len(read) == 31
+        # A new tool: the mounted tools are shown as new specs, but are the same tools.
+        server.add_tool(lambda: "ok", name="get_forecast", description="The weather ahead.")
+        found = await client.call_tool("search_tools", {"query": "weather"})
+        assert read[31:] == ["get_forecast"]
+        assert found.structured_content is not None
+        names = [tool["name"] for tool in found.structured_content["tools"]]
+        assert names[:2] == ["get_weather", "get_forecast"]
