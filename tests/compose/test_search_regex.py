@@ -88,3 +88,58 @@ def test_a_pattern_with_many_states_starts_its_cache_over_and_still_agrees_with_
     for _ in range(50):
         text = "".join(rng.choice("ab") for _ in range(60)) + rng.choice(["c", ""])
         assert pattern.search(text) is (re.search("[ab]*a[ab]{6}c", text) is not None)
+
+
+def _automaton_alone(pattern: str) -> SafePattern:
+    """`pattern` without its literal checks: every text read by the automaton."""
+    compiled = SafePattern(pattern)
+    compiled._exact = None  # pyright: ignore[reportPrivateUsage]
+    compiled._needs = ()  # pyright: ignore[reportPrivateUsage]
+    return compiled
+
+
+_LITERAL_ATOMS = st.sampled_from(["ab", "ba", "a", "B", "\\.", ".", "_", "é", "[ab]", "\\d"])
+_LITERAL_PATTERNS = st.recursive(
+    _repeated(_LITERAL_ATOMS),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=4).map("".join),
+        st.lists(inner, min_size=2, max_size=3).map("|".join),
+        _repeated(inner.map(lambda p: f"(?:{p})")),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.tuples(st.sampled_from(["", "^"]), _LITERAL_PATTERNS, st.sampled_from(["", "$"])).map(
+        "".join
+    ),
+    st.text(alphabet="abAB._1éÉ ", max_size=14),
+)
+def test_the_literal_checks_answer_as_the_automaton_does(pattern: str, text: str) -> None:
+    # The checks of what a match must hold (and the direct test of a plain literal) are a
+    # shortcut: never an answer the automaton alone would not give.
+    expected = _automaton_alone(pattern).search(text)
+    assert SafePattern(pattern).search(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "found"),
+    [
+        ("Pull.?Request", "create a pullrequest", True),
+        ("export.*csv", "export the table", False),
+        ("(jira|github)_(get|list)", "ticket_list", False),
+        ("K", "\u212a", True),  # the Kelvin sign lower-cases to k: no ASCII shortcut for it
+        ("\u212a", "k", True),
+        ("ss", "\u00df", False),
+    ],
+)
+def test_a_text_without_what_a_match_needs_is_not_read(
+    pattern: str, text: str, found: bool
+) -> None:
+    compiled = SafePattern(pattern)
+    assert compiled.search(text) is found is _automaton_alone(pattern).search(text)
+    if not found and pattern.isascii():
+        # Ruled out by its literals: the automaton never took a step.
+        assert compiled._keys == []  # pyright: ignore[reportPrivateUsage]

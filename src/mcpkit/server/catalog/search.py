@@ -1,15 +1,18 @@
 """Tool search for large catalogs (docs/compose.md, "Large catalogs: tool search"): the
 settings of `server.add_tool_search`, and the index it answers from, BM25 over each tool's
-words or a linear-time regex, rebuilt when the tool list has changed and not per query."""
+words or a linear-time regex, updated from the tools that changed when the tool list has,
+never per query."""
 
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, cast
+from itertools import chain
+from typing import Any, Final, Generic, Literal, TypeVar, cast
 
 from mcpkit.server.catalog.safe_regex import SafePattern
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
@@ -18,12 +21,14 @@ __all__ = [
     "MAX_QUERY_LENGTH",
     "Bm25Index",
     "Document",
+    "Postings",
     "SearchMode",
     "ToolSearch",
     "document",
     "tokens",
 ]
 
+T = TypeVar("T")
 SearchMode = Literal["bm25", "regex"]
 #: The longest query the search tool takes (characters); a regex's own cap is lower.
 MAX_QUERY_LENGTH: Final = 1_000
@@ -51,8 +56,9 @@ def _stem(word: str) -> str:
     return word
 
 
-#: word as written -> its token ("" for a stop word); bounded, shared by every index.
-_TOKEN_OF: dict[str, str] = {}
+#: A word as written, with what clings to it ("id," or "getHTTPResponse") -> its tokens; a
+#: catalog's words repeat, so reading a tool is mostly lookups. Bounded, shared by every index.
+_TOKENS_OF: dict[str, tuple[str, ...]] = {}
 _MAX_REMEMBERED: Final = 50_000
 
 
@@ -61,47 +67,75 @@ def _token(word: str) -> str:
     return "" if low in _STOP else _stem(low)
 
 
-def tokens(text: str) -> list[str]:
-    """The searchable words of `text`, lower-cased and singular, without the commonest."""
-    memo = _TOKEN_OF
-    found: list[str] = []
-    for word in _WORD.findall(text):
-        token = memo.get(word)
-        if token is None:
-            token = _token(word)
-            if len(memo) < _MAX_REMEMBERED:  # (a catalog's words repeat: few are new)
-                memo[word] = token
-        if token:
-            found.append(token)
+def _words(text: str) -> list[str]:
+    # No `_WORD` match holds a space or an underscore, and a word's end is found the same way
+    # before either as at the end of the text: splitting there first changes no token.
+    return text.replace("_", " ").split()
+
+
+def _remember(chunk: str) -> tuple[str, ...]:
+    found = tuple(token for word in _WORD.findall(chunk) if (token := _token(word)))
+    if len(_TOKENS_OF) < _MAX_REMEMBERED:
+        _TOKENS_OF[chunk] = found
     return found
 
 
+def _tokens_of(chunks: list[str]) -> list[str]:
+    try:  # (one pass in C when every word was seen before: a rebuild's common case)
+        return list(chain.from_iterable(map(_TOKENS_OF.__getitem__, chunks)))
+    except KeyError:
+        return list(chain.from_iterable(map(_remember, chunks)))
+
+
+def tokens(text: str) -> list[str]:
+    """The searchable words of `text`, lower-cased and singular, without the commonest."""
+    return _tokens_of(_words(text))
+
+
+class Postings:
+    """Each word -> the tools that hold it, by name, with its count in each: kept up to date
+    tool by tool as the catalog changes (`add`, `drop`), never rebuilt whole."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self) -> None:
+        self.terms: dict[str, dict[str, int]] = {}
+
+    def add(self, name: str, doc: Document) -> None:
+        terms = self.terms
+        for term, tf in doc[1].items():
+            hits = terms.get(term)
+            if hits is None:
+                terms[term] = {name: tf}
+            else:
+                hits[name] = tf
+
+    def drop(self, name: str, doc: Document) -> None:
+        terms = self.terms
+        for term in doc[1]:
+            hits = terms[term]
+            del hits[name]
+            if not hits:
+                del terms[term]
+
+
 class Bm25Index:
-    """Okapi BM25 over documents given as token lists. Building only counts words (the
-    index is rebuilt when the catalog changes); a query weighs the postings of its words."""
+    """Okapi BM25 over one tool list, its words' postings shared with the lists before it:
+    building it is only placing each name and length (the postings are up to date)."""
 
-    __slots__ = ("_average", "_lengths", "_postings", "_total")
+    __slots__ = ("_average", "_lengths", "_positions", "_postings", "_total")
 
-    def __init__(self, documents: Sequence[Document]) -> None:
-        postings: dict[str, list[tuple[int, int]]] = {}
-        lengths: list[int] = []
-        for doc, (length, counts) in enumerate(documents):
-            lengths.append(length)
-            for term, tf in counts:
-                found = postings.get(term)
-                if found is None:
-                    postings[term] = [(doc, tf)]
-                else:
-                    found.append((doc, tf))
-        self._postings = postings
+    def __init__(self, names: list[str], lengths: list[int], postings: Postings) -> None:
+        self._positions = dict(zip(names, range(len(names)), strict=True))
         self._lengths = lengths
-        self._total = len(lengths)
-        self._average = (sum(lengths) / len(lengths) or 1.0) if lengths else 1.0
+        self._postings = postings.terms
+        self._total = total = len(lengths)
+        self._average = (sum(lengths) / total or 1.0) if total else 1.0
 
     def rank(self, query: Iterable[str]) -> list[int]:
         """The documents holding some word of `query`, best first (ties by position)."""
         scores: dict[int, float] = {}
-        lengths, scale = self._lengths, _K1 * _B / self._average
+        lengths, positions, scale = self._lengths, self._positions, _K1 * _B / self._average
         base = _K1 * (1 - _B)
         for term in set(query):
             found = self._postings.get(term)
@@ -109,42 +143,95 @@ class Bm25Index:
                 continue
             n = len(found)
             idf = math.log(1 + (self._total - n + 0.5) / (n + 0.5))
-            for doc, tf in found:
+            for name, tf in found.items():
+                doc = positions[name]
                 weight = idf * tf * (_K1 + 1) / (tf + base + scale * lengths[doc])
                 scores[doc] = scores.get(doc, 0.0) + weight
         return sorted(scores, key=lambda doc: (-scores[doc], doc))
 
 
 #: A document as the index takes it: its length in words, and each word with its count.
-Document = tuple[int, tuple[tuple[str, int], ...]]
+Document = tuple[int, Mapping[str, int]]
 
 
 def document(spec: ToolSpec) -> Document:
     """The words a tool is found by: its name, title, description, and its arguments' names
     and descriptions, the first ones counted several times."""
     wire = spec.wire
-    words = tokens(spec.name) * _NAME_WEIGHT
+    # One text, each part repeated as much as it weighs, read in one go (the words of a text
+    # are those of its parts: they are joined at a space).
+    parts = [spec.name] * _NAME_WEIGHT
     if wire.title:
-        words += tokens(wire.title) * _TITLE_WEIGHT
-    prose = [wire.description or ""]
+        parts += [wire.title] * _TITLE_WEIGHT
+    if wire.description:
+        parts.append(wire.description)
     properties = wire.input_schema.get("properties")
     if isinstance(properties, dict):
         arguments = cast("dict[str, Any]", properties)
-        words += tokens(" ".join(arguments)) * _ARGUMENT_WEIGHT
+        parts += list(arguments) * _ARGUMENT_WEIGHT
         for prop in arguments.values():
-            described = (
-                cast("dict[str, Any]", prop).get("description") if isinstance(prop, dict) else None
-            )
-            if isinstance(described, str):
-                prose.append(described)
-    words += tokens(" ".join(prose))
-    return len(words), tuple(Counter(words).items())
+            if isinstance(prop, dict):
+                described = cast("dict[str, Any]", prop).get("description")
+                if isinstance(described, str):
+                    parts.append(described)
+    words = tokens(" ".join(parts))
+    return len(words), Counter(words)
 
 
 def _texts(spec: ToolSpec) -> tuple[str, ...]:
-    """What a regex is matched against: each of a tool's name, title and description."""
+    """What a regex is matched against: each of a tool's name, title and description, lower
+    cased once (the pattern ignores case)."""
     wire = spec.wire
-    return tuple(text for text in (spec.name, wire.title, wire.description) if text)
+    return tuple(text.lower() for text in (spec.name, wire.title, wire.description) if text)
+
+
+class _PerTool(Generic[T]):
+    """What `read` takes from each tool, kept per name while the tool is the same: the same
+    spec, or one with the same title, description and input schema (a mounted server's tools
+    are shown as new specs after each change of the catalog, their wire's parts shared)."""
+
+    __slots__ = ("_added", "_dropped", "_kept", "_read")
+
+    def __init__(
+        self,
+        read: Callable[[ToolSpec], T],
+        added: Callable[[str, T], None] | None = None,
+        dropped: Callable[[str, T], None] | None = None,
+    ) -> None:
+        self._read, self._added, self._dropped = read, added, dropped
+        self._kept: dict[str, tuple[ToolSpec, T]] = {}
+
+    def of(self, tools: list[ToolSpec]) -> list[T]:
+        """What was read from each of `tools`, in order; only the tools that changed are read
+        (`added`), and what was read from a tool that changed or left is `dropped`."""
+        known, read, added, dropped = self._kept, self._read, self._added, self._dropped
+        kept: dict[str, tuple[ToolSpec, T]] = {}
+        for spec in tools:
+            name = spec.name
+            found = kept.get(name) or known.get(name)
+            if found is None or not _same(found[0], spec):
+                if found is not None and dropped is not None:
+                    dropped(name, found[1])
+                found = (spec, read(spec))
+                if added is not None:
+                    added(name, found[1])
+            kept[name] = found
+        if dropped is not None:
+            for name in known.keys() - kept.keys():
+                dropped(name, known[name][1])
+        self._kept = kept
+        return [kept[spec.name][1] for spec in tools]
+
+
+def _same(before: ToolSpec, spec: ToolSpec) -> bool:
+    if before is spec:
+        return True
+    old, new = before.wire, spec.wire
+    return (
+        old.input_schema is new.input_schema
+        and old.title == new.title
+        and old.description == new.description
+    )
 
 
 @dataclass(eq=False)
@@ -156,15 +243,20 @@ class ToolSearch:
     max_results: int = 5
     search_tool_name: str = "search_tools"
     call_tool_name: str = "call_tool"
-    # The tool list the index was built from (the registry's snapshot, a new list after each
-    # change, a mounted server's included), and the index.
-    _built: tuple[list[ToolSpec], Bm25Index] | None = field(default=None, repr=False)
-    # name -> (the spec, its document): a rebuild reads only the tools that are new.
-    _documents: dict[str, tuple[ToolSpec, Document]] = field(
-        default_factory=dict[str, "tuple[ToolSpec, Document]"], repr=False
+    # The tool list last searched (the registry's snapshot, a new list after each change, a
+    # mounted server's included), and its BM25 index or each tool's texts for a regex.
+    _built: tuple[list[ToolSpec], Bm25Index | list[tuple[str, ...]]] | None = field(
+        default=None, repr=False
+    )
+    # Each word's tools, kept up to date by what `_documents` reads and drops.
+    _postings: Postings = field(default_factory=Postings, repr=False)
+    _documents: _PerTool[Document] = field(init=False, repr=False)
+    _lowered: _PerTool[tuple[str, ...]] = field(
+        default_factory=lambda: _PerTool(_texts), repr=False
     )
 
     def __post_init__(self) -> None:
+        self._documents = _PerTool(document, self._postings.add, self._postings.drop)
         if self.mode not in ("bm25", "regex"):
             raise ValueError(f"mode must be 'bm25' or 'regex', not {self.mode!r}")
         if self.max_results < 1:
@@ -185,13 +277,18 @@ class ToolSearch:
         that is too long, or a regex this engine refuses."""
         if len(query) > MAX_QUERY_LENGTH:
             raise ValueError(f"the query has {len(query)} characters; at most {MAX_QUERY_LENGTH}")
+        ranked: Iterable[ToolSpec]
         if self.mode == "regex":
             pattern = SafePattern(query)
-            ranked: Iterable[ToolSpec] = (
-                spec for spec in tools if any(pattern.search(t) for t in _texts(spec))
+            texts = cast("list[tuple[str, ...]]", self._read(tools))
+            ranked = (
+                spec
+                for spec, lowered in zip(tools, texts, strict=True)
+                if any(map(pattern.search_lowered, lowered))
             )
         else:
-            ranked = (tools[doc] for doc in self._index(tools).rank(tokens(query)))
+            index = cast("Bm25Index", self._read(tools))
+            ranked = (tools[doc] for doc in index.rank(tokens(query)))
         found: list[ToolSpec] = []
         for spec in ranked:
             if spec.name in shown and spec.name not in self.names:
@@ -200,17 +297,24 @@ class ToolSearch:
                     break
         return found
 
-    def _index(self, tools: list[ToolSpec]) -> Bm25Index:
+    def _read(self, tools: list[ToolSpec]) -> Bm25Index | list[tuple[str, ...]]:
+        """The index (or the texts) of `tools`: kept while the list is the same, or holds the
+        same specs (a visibility change that hid none of them); else rebuilt from what each
+        tool gave before, only the tools that changed read again."""
         built = self._built
-        if built is not None and built[0] is tools:
+        if built is not None and (
+            built[0] is tools
+            or (len(built[0]) == len(tools) and all(map(operator.is_, built[0], tools)))
+        ):
+            self._built = (tools, built[1])
             return built[1]
-        known = self._documents
-        documents: dict[str, tuple[ToolSpec, Document]] = {}
-        for spec in tools:
-            found = known.get(spec.name)
-            documents[spec.name] = (
-                found if found is not None and found[0] is spec else (spec, document(spec))
+        made: Bm25Index | list[tuple[str, ...]]
+        if self.mode == "regex":
+            made = self._lowered.of(tools)
+        else:
+            documents = self._documents.of(tools)
+            made = Bm25Index(
+                [spec.name for spec in tools], [length for length, _ in documents], self._postings
             )
-        index = Bm25Index([documents[spec.name][1] for spec in tools])
-        self._built, self._documents = (tools, index), documents
-        return index
+        self._built = (tools, made)
+        return made
