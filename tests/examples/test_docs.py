@@ -46,9 +46,10 @@ def write_testing_examples(folder: Path) -> int:
     the checks a class inherits from mcpkit.testing.stores included."""
     tests = 0
     for block in python_blocks("docs/testing.md"):
-        match = re.fullmatch(r"# (\w+\.py)", block.splitlines()[0])
+        match = re.fullmatch(r"# (\w+\.py)(, continued)?", block.splitlines()[0])
         assert match, f"every block in testing.md starts with its file name:\n{block}"
-        (folder / match.group(1)).write_text(block)
+        file = folder / match.group(1)
+        file.write_text((file.read_text() + "\n\n" if match.group(2) else "") + block)
         tests += len(re.findall(r"^(?:async )?def test_", block, re.M))
         for base in re.findall(r"^class Test\w*\((\w+Checks)\):", block, re.M):
             checks = getattr(importlib.import_module("mcpkit.testing.stores"), base)

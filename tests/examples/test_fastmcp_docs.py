@@ -136,8 +136,8 @@ async def test_what_the_page_says_mcpkit_refuses_or_masks() -> None:
     def today() -> str:
         return "notes"
 
-    unknown: dict[str, Any] = {"timeout": 5}  # an option FastMCP has and mcpkit has not
-    with pytest.raises(TypeError, match="timeout"):
+    unknown: dict[str, Any] = {"descripton": "x"}  # a misspelt option, as the page says
+    with pytest.raises(TypeError, match="descripton"):
         server.tool(**unknown)
     for again in (
         lambda: server.tool(name="fail")(lambda: 1),

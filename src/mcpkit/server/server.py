@@ -282,8 +282,7 @@ class Server:
         self.listeners = Listeners()
         #: The stores named by `store` (`use_store` replaces them before serving).
         self.store: Stores = as_stores(store)
-        #: This server's own keys and values, in `store` (docs/server.md, "State").
-        self.kv = KeyValue(self)
+        self._kv = KeyValue(self)
         #: The `lifespan` hook as its sessions share it (`running`).
         self._span = ServerLifespan(
             self, shared_broker=lambda: self._broker_link.shared, end_tasks=self._end_tasks
@@ -501,6 +500,11 @@ class Server:
     add_tool_search = served_by("_catalog", Catalog.add_tool_search)
     add_prompts_as_tools = served_by("_catalog", add_prompts_as_tools)
     add_resources_as_tools = served_by("_catalog", add_resources_as_tools)
+
+    @property
+    def kv(self) -> KeyValue:
+        """This server's own keys and values, in `store` (docs/server.md, "State")."""
+        return self._kv
 
     @property
     def tool_search(self) -> ToolSearch | None:

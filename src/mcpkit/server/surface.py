@@ -118,12 +118,15 @@ class ServerApi(Protocol):
     sessions: HeldSessions
     listeners: Listeners
     store: Stores
-    kv: KeyValue
     broker: Broker
     visibility: Visibility
     state_seal: StateSeal
     mounts: tuple[Mount, ...]
     mounted_in: Mount | None
+
+    @property
+    def kv(self) -> KeyValue: ...
+
     tools: Registry[ToolSpec]
     resources: Registry[ResourceSpec]
     templates: Registry[TemplateSpec]

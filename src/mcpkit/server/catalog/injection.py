@@ -25,7 +25,7 @@ from mcpkit.server.catalog.depends import BUILTINS, CONTEXT, ContextView, source
 from mcpkit.server.catalog.invoke import Injected
 from mcpkit.server.schemas._hints import resolve_hints, type_name, unwrap_callable
 
-__all__ = ["Plan", "plan_of", "with_dependencies"]
+__all__ = ["InjectionPlan", "plan_of", "with_dependencies"]
 
 
 Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen"]
@@ -42,7 +42,7 @@ class _Step:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class InjectionPlan:
     """A handler's dependencies in the order they run; `handler` are its own injected
     parameters and their sources; `context_param` its Context parameter, if it has one."""
 
@@ -193,7 +193,7 @@ class _Planner:
         return source
 
 
-def plan_of(fn: Callable[..., Any], where: str) -> Plan | None:
+def plan_of(fn: Callable[..., Any], where: str) -> InjectionPlan | None:
     """`fn`'s dependencies, or None when it has none but the Context; TypeError naming the
     handler and parameter for a dependency that cannot be resolved."""
     planner = _Planner(where)
@@ -215,7 +215,7 @@ def plan_of(fn: Callable[..., Any], where: str) -> Plan | None:
         return None
     steps = tuple(planner.steps.values())
     cleans_up = any(s.kind in ("async_gen", "sync_gen") for s in steps)
-    return Plan(steps, tuple(handler), context_param, cleans_up)
+    return InjectionPlan(steps, tuple(handler), context_param, cleans_up)
 
 
 # ---------------------------------------------------------------- the stand-in
@@ -228,7 +228,7 @@ def with_dependencies(fn: Callable[..., Any], where: str) -> Callable[..., Any]:
     return fn if plan is None else _stand_in(fn, plan)
 
 
-def _stand_in(fn: Callable[..., Any], plan: Plan) -> Callable[..., Any]:
+def _stand_in(fn: Callable[..., Any], plan: InjectionPlan) -> Callable[..., Any]:
     signature = inspect.signature(fn)
     injected = {name for name, _ in plan.handler}
     kept = [p for p in signature.parameters.values() if p.name not in injected]
