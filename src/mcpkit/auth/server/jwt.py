@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, Final
+from typing import Any, Final, Self
 
 import httpx
 from joserfc import jws
@@ -16,6 +16,7 @@ from joserfc.jwk import Key
 
 from mcpkit.auth._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
 from mcpkit.auth.server._checks import audiences, checked_access_token, json_claims
+from mcpkit.auth.server._discovery import DiscoveredKeys
 from mcpkit.auth.server._jose import fits, registry
 from mcpkit.auth.server._jwks import KeySource, RemoteKeys, StaticKeys
 from mcpkit.auth.server.verifier import AccessToken
@@ -52,7 +53,8 @@ class JwtVerifier(ClosesOnExit):
     it does not hold, at most once per `min_refresh_interval`; a fetch is bounded by
     `timeout`, `max_jwks_bytes` and `max_keys`. Tokens over `max_token_bytes` are refused
     unread. `http_client` is used if given (and not closed here); otherwise the verifier makes
-    one and `aclose()` (or `async with`) closes it.
+    one and `aclose()` (or `async with`) closes it. `from_issuer` finds the JWKS from the
+    issuer's discovery document instead.
     """
 
     def __init__(
@@ -74,18 +76,13 @@ class JwtVerifier(ClosesOnExit):
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.issuer = issuer
-        self.algorithms = _allow_list(algorithms, static=jwks is not None)
-        if leeway < 0 or max_token_bytes <= 0:
-            raise ValueError("leeway must be >= 0 and max_token_bytes > 0")
-        self._audience = audience
-        self._required_scopes = frozenset(required_scopes)
-        self._leeway = leeway
-        self._max_token_bytes = max_token_bytes
-        self._clock = clock
-        self._registry = registry(self.algorithms, max_token_bytes)
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give the issuer's keys as exactly one of jwks_url= or jwks=")
+        self._configure(
+            issuer, algorithms, static=jwks is not None, audience=audience,
+            required_scopes=required_scopes, leeway=leeway, max_token_bytes=max_token_bytes,
+            clock=clock,
+        )  # fmt: skip
         self._keys: KeySource
         if jwks is not None:
             self._keys = StaticKeys(jwks, symmetric=bool(HMAC_ALGORITHMS & self.algorithms))
@@ -102,6 +99,79 @@ class JwtVerifier(ClosesOnExit):
                 max_bytes=max_jwks_bytes,
                 timeout=timeout,
             )
+
+    @classmethod
+    def from_issuer(
+        cls,
+        issuer: str,
+        *,
+        audience: str | Collection[str] | None = None,
+        algorithms: Collection[str] = DEFAULT_ALGORITHMS,
+        required_scopes: Collection[str] = (),
+        leeway: float = 60.0,
+        max_token_bytes: int = 16 * 1024,
+        cache_ttl: float = 600.0,
+        min_refresh_interval: float = 30.0,
+        timeout: float = 5.0,
+        max_metadata_bytes: int = 64 * 1024,
+        max_jwks_bytes: int = 256 * 1024,
+        max_keys: int = 100,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> Self:
+        """A verifier of `issuer`'s tokens whose keys come from its discovery document
+        (`<issuer>/.well-known/openid-configuration`, else RFC 8414's
+        `/.well-known/oauth-authorization-server[path]`), read on the first `verify`, not
+        here: this runs at import time, before any event loop. The document's `issuer` must
+        equal `issuer` exactly and its `jwks_uri` be https (http only on loopback). Until
+        discovery succeeds, tokens get `VerifierUnavailable` (503) and it is retried after
+        1 s, 2, 4... up to `min_refresh_interval`. A document is at most
+        `max_metadata_bytes`, read within `timeout`, redirects never followed. The other
+        settings are `JwtVerifier`'s; HMAC algorithms are refused (the keys are public)."""
+        check_endpoint(issuer, "issuer")
+        verifier = cls.__new__(cls)
+        verifier._configure(
+            issuer, algorithms, static=False, audience=audience,
+            required_scopes=required_scopes, leeway=leeway, max_token_bytes=max_token_bytes,
+            clock=clock,
+        )  # fmt: skip
+        http = HttpClientSlot(http_client)
+
+        def make_keys(jwks_uri: str) -> RemoteKeys:
+            return RemoteKeys(
+                jwks_uri, http=http, clock=clock, min_refresh_interval=min_refresh_interval,
+                cache_ttl=cache_ttl, max_keys=max_keys, max_bytes=max_jwks_bytes,
+                timeout=timeout,
+            )  # fmt: skip
+
+        verifier._keys = DiscoveredKeys(
+            issuer, http=http, clock=clock, make_keys=make_keys,
+            max_retry=min_refresh_interval, max_bytes=max_metadata_bytes, timeout=timeout,
+        )  # fmt: skip
+        return verifier
+
+    def _configure(
+        self,
+        issuer: str | Callable[[str], str],
+        algorithms: Collection[str],
+        *,
+        static: bool,
+        audience: str | Collection[str] | None,
+        required_scopes: Collection[str],
+        leeway: float,
+        max_token_bytes: int,
+        clock: Callable[[], float],
+    ) -> None:
+        self.issuer = issuer
+        self.algorithms = _allow_list(algorithms, static=static)
+        if leeway < 0 or max_token_bytes <= 0:
+            raise ValueError("leeway must be >= 0 and max_token_bytes > 0")
+        self._audience = audience
+        self._required_scopes = frozenset(required_scopes)
+        self._leeway = leeway
+        self._max_token_bytes = max_token_bytes
+        self._clock = clock
+        self._registry = registry(self.algorithms, max_token_bytes)
 
     async def verify(self, token: str, *, resource: str) -> AccessToken:
         """The verified token shown to `resource`, or `InvalidToken` saying what is wrong."""

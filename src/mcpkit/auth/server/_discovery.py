@@ -1,0 +1,150 @@
+"""The keys of a `JwtVerifier.from_issuer`: the issuer's metadata found on first use (OpenID
+Connect discovery, then RFC 8414), its `issuer` held to the configured one exactly, then the
+JWKS it names, fetched and rotated by `RemoteKeys`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import httpx
+import msgspec
+from joserfc.jwk import Key
+
+from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, check_endpoint, send_bounded
+from mcpkit.auth.client._urls import well_known
+from mcpkit.auth.metadata import AuthorizationServerMetadata
+from mcpkit.auth.server._jwks import RemoteKeys, Usable
+from mcpkit.errors import VerifierUnavailable
+
+__all__ = ["DiscoveredKeys", "metadata_urls"]
+
+logger = logging.getLogger("mcpkit.auth")
+
+# Seconds before the first retry of a failed discovery (then doubled each failure).
+_FIRST_RETRY = 1.0
+
+
+def metadata_urls(issuer: str) -> list[str]:
+    """Where an issuer's metadata is looked for, in order: OpenID Connect discovery (the path
+    appended, OIDC Discovery section 4), then RFC 8414 (the path inserted after
+    `/.well-known/`, RFC 8414 section 3.1); one URL when the two coincide."""
+    urls = [f"{issuer.rstrip('/')}/.well-known/openid-configuration"]
+    rfc8414 = well_known(issuer, "oauth-authorization-server")
+    return urls if rfc8414 in urls else [*urls, rfc8414]
+
+
+class DiscoveredKeys:
+    """A `KeySource` that discovers `issuer`'s `jwks_uri` on first use and then hands over to
+    the `RemoteKeys` `make_keys` builds for it. Discovery runs once at a time; while it fails
+    (unreachable, a refused document, an `issuer` that is not ours) tokens get
+    `VerifierUnavailable` (503), and it is tried again after 1 s, 2, 4... up to `max_retry`.
+    Metadata found is kept for the verifier's life; the JWKS follows its own cache."""
+
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        http: HttpClientSlot,
+        clock: Callable[[], float],
+        make_keys: Callable[[str], RemoteKeys],
+        max_retry: float,
+        max_bytes: int,
+        timeout: float,
+    ) -> None:
+        self.issuer = issuer
+        self._http = http
+        self._clock = clock
+        self._make_keys = make_keys
+        self._max_retry = max_retry
+        self._max_bytes = max_bytes
+        self._timeout = timeout
+        self.keys: RemoteKeys | None = None
+        self._inflight: asyncio.Task[None] | None = None
+        self._failure: str | None = None
+        self._attempted_at: float | None = None
+        self._backoff = _FIRST_RETRY
+
+    async def keys_for(self, kid: str | None, usable: Usable) -> list[Key]:
+        keys = self.keys or await self._discovered()
+        return await keys.keys_for(kid, usable)
+
+    async def _discovered(self) -> RemoteKeys:
+        if self._inflight is None:
+            now = self._clock()
+            if self._attempted_at is None or not 0 <= now - self._attempted_at < self._backoff:
+                self._attempted_at = now
+                client = self._http.get()  # raises here, to the caller, once closed
+                self._inflight = asyncio.get_running_loop().create_task(self._discover(client))
+        inflight = self._inflight
+        if inflight is not None:
+            # Shielded: one waiting request cancelled (its client left) must not cancel the
+            # discovery every other request waits for.
+            try:
+                await asyncio.shield(inflight)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if not inflight.cancelled() or (current is not None and current.cancelling()):
+                    raise
+                # `aclose()` stopped the discovery, not our caller: 503 below.
+        if self.keys is None:
+            raise VerifierUnavailable(
+                f"the issuer {self.issuer}'s metadata could not be read: {self._failure}"
+            )
+        return self.keys
+
+    async def _discover(self, client: httpx.AsyncClient) -> None:
+        try:
+            jwks_uri = await self._jwks_uri(client)
+            self.keys, self._failure = self._make_keys(jwks_uri), None
+        except FetchFailed as exc:
+            logger.error("could not discover the keys of issuer %s: %s", self.issuer, exc)
+            if self._failure is not None:  # the wait before this try doubles for the next
+                self._backoff = min(self._backoff * 2, self._max_retry)
+            self._failure = str(exc)
+        finally:
+            self._inflight = None
+
+    async def _jwks_uri(self, client: httpx.AsyncClient) -> str:
+        for url in metadata_urls(self.issuer):
+            request = client.build_request("GET", url, headers={"accept": "application/json"})
+            status, body = await send_bounded(
+                client, request, limit=self._max_bytes, timeout=self._timeout
+            )
+            if status in (404, 410):
+                continue  # not published there: try the next location
+            if status != 200:
+                raise FetchFailed(f"{url} answered HTTP {status}")
+            return self._checked(url, body)
+        raise FetchFailed(f"no metadata at {' or '.join(metadata_urls(self.issuer))}")
+
+    def _checked(self, url: str, body: bytes) -> str:
+        try:
+            found = msgspec.json.decode(body, type=AuthorizationServerMetadata)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            raise FetchFailed(f"{url} is not authorization server metadata: {exc}") from None
+        if found.issuer != self.issuer:
+            # RFC 8414 section 3.3, OIDC Discovery section 4.3: a document naming another
+            # issuer could make us trust keys of a server the tokens do not come from.
+            raise FetchFailed(
+                f"{url} describes issuer {found.issuer!r}, not {self.issuer!r}: refused; "
+                "configure the issuer exactly as the provider states it",
+                refused=True,
+            )
+        if found.jwks_uri is None:
+            raise FetchFailed(f"{url} names no jwks_uri", refused=True)
+        try:
+            check_endpoint(found.jwks_uri, "the discovered jwks_uri")
+        except ValueError as exc:
+            raise FetchFailed(str(exc), refused=True) from None
+        return found.jwks_uri
+
+    async def aclose(self) -> None:
+        inflight = self._inflight
+        if inflight is not None:
+            inflight.cancel()
+            await asyncio.gather(inflight, return_exceptions=True)
+        if self.keys is not None:
+            await self.keys.aclose()
+        await self._http.aclose()
