@@ -18,6 +18,7 @@ from joserfc.jwk import Key
 Send = Any
 Receive = Any
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+OBO = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 
@@ -92,7 +93,9 @@ class Provider:
         if credentials != self.client:
             await _send(send, 401, b'{"error": "invalid_client"}')
             return
-        if form.get("grant_type") != EXCHANGE or "subject_token" not in form:
+        exchange = form.get("grant_type") == EXCHANGE and "subject_token" in form
+        obo = form.get("grant_type") == OBO and form.get("requested_token_use") == "on_behalf_of"
+        if not (exchange or (obo and "assertion" in form)):
             await _send(send, 400, b'{"error": "unsupported_grant_type"}')
             return
         answer = self.exchange_answer or {
