@@ -36,7 +36,7 @@ class Provider:
         self.keys: Sequence[Key] = keys
         self.signer: Key = keys[0]
         self.hits: dict[str, int] = {}
-        self.client = ("mcp-server", "server-secret")
+        self.client: tuple[str, str] = ("mcp-server", "server-secret")
         self.exchanges: list[dict[str, str]] = []
         self.exchange_answer: dict[str, Any] | None = None
         self.expires_in = 300

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from _oidc_double import Provider
 from _serving import WAIT, serving
+from _verify_servers import JwksEndpoint
 from _verify_tokens import EC, FixedClock
 from joserfc.jwk import ECKey
 
@@ -193,3 +194,18 @@ async def test_a_client_with_the_providers_token_calls_a_tool(era: str) -> None:
                 assert client.protocol_version == era
                 result = await client.call_tool("whoami", {})
     assert [c.text for c in result.content if isinstance(c, TextContent)] == [f"alice from {base}"]
+
+
+async def test_closing_during_a_hanging_discovery_ends_the_waiting_request() -> None:
+    endpoint = JwksEndpoint({"keys": []})
+    endpoint.mode = "hang"
+    async with asyncio.timeout(WAIT), serving(endpoint) as base:
+        verifier = JwtVerifier.from_issuer(base, audience=AUDIENCE, timeout=WAIT)
+        provider = Provider()
+        provider.base = base
+        waiting = asyncio.ensure_future(verifier.verify(provider.token(), resource=AUDIENCE))
+        await endpoint.arrived.wait()
+        await verifier.aclose()
+        with pytest.raises(VerifierUnavailable, match="could not be read"):
+            await waiting
+        endpoint.release.set()

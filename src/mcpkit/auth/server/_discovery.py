@@ -4,7 +4,6 @@ JWKS it names, fetched and rotated by `RemoteKeys`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -15,15 +14,11 @@ from joserfc.jwk import Key
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, check_endpoint, send_bounded
 from mcpkit.auth.client._urls import well_known
 from mcpkit.auth.metadata import AuthorizationServerMetadata
+from mcpkit.auth.server._attempts import Attempts
 from mcpkit.auth.server._jwks import RemoteKeys, Usable
 from mcpkit.errors import VerifierUnavailable
 
 __all__ = ["DiscoveredKeys", "metadata_urls"]
-
-logger = logging.getLogger("mcpkit.auth")
-
-# Seconds before the first retry of a failed discovery (then doubled each failure).
-_FIRST_RETRY = 1.0
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -61,50 +56,27 @@ class DiscoveredKeys:
         self._max_bytes = max_bytes
         self._timeout = timeout
         self.keys: RemoteKeys | None = None
-        self._inflight: asyncio.Task[None] | None = None
-        self._failure: str | None = None
-        self._attempted_at: float | None = None
-        self._backoff = _FIRST_RETRY
+        self._attempts = Attempts(
+            clock=clock,
+            interval=max_retry,
+            what=f"could not discover the keys of issuer {issuer}",
+            level=logging.ERROR,
+        )
 
     async def keys_for(self, kid: str | None, usable: Usable) -> list[Key]:
         keys = self.keys or await self._discovered()
         return await keys.keys_for(kid, usable)
 
     async def _discovered(self) -> RemoteKeys:
-        if self._inflight is None:
-            now = self._clock()
-            if self._attempted_at is None or not 0 <= now - self._attempted_at < self._backoff:
-                self._attempted_at = now
-                client = self._http.get()  # raises here, to the caller, once closed
-                self._inflight = asyncio.get_running_loop().create_task(self._discover(client))
-        inflight = self._inflight
-        if inflight is not None:
-            # Shielded: one waiting request cancelled (its client left) must not cancel the
-            # discovery every other request waits for.
-            try:
-                await asyncio.shield(inflight)
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if not inflight.cancelled() or (current is not None and current.cancelling()):
-                    raise
-                # `aclose()` stopped the discovery, not our caller: 503 below.
+        await self._attempts.run(lambda: self._discover(self._http.get()))
         if self.keys is None:
             raise VerifierUnavailable(
-                f"the issuer {self.issuer}'s metadata could not be read: {self._failure}"
+                f"the issuer {self.issuer}'s metadata could not be read: {self._attempts.failure}"
             )
         return self.keys
 
     async def _discover(self, client: httpx.AsyncClient) -> None:
-        try:
-            jwks_uri = await self._jwks_uri(client)
-            self.keys, self._failure = self._make_keys(jwks_uri), None
-        except FetchFailed as exc:
-            logger.error("could not discover the keys of issuer %s: %s", self.issuer, exc)
-            if self._failure is not None:  # the wait before this try doubles for the next
-                self._backoff = min(self._backoff * 2, self._max_retry)
-            self._failure = str(exc)
-        finally:
-            self._inflight = None
+        self.keys = self._make_keys(await self._jwks_uri(client))
 
     async def _jwks_uri(self, client: httpx.AsyncClient) -> str:
         for url in metadata_urls(self.issuer):
@@ -141,10 +113,7 @@ class DiscoveredKeys:
         return found.jwks_uri
 
     async def aclose(self) -> None:
-        inflight = self._inflight
-        if inflight is not None:
-            inflight.cancel()
-            await asyncio.gather(inflight, return_exceptions=True)
+        await self._attempts.aclose()
         if self.keys is not None:
             await self.keys.aclose()
         await self._http.aclose()

@@ -4,7 +4,6 @@ per `min_refresh_interval`, so a flood of tokens with made-up `kid`s costs one f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -15,14 +14,12 @@ from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.auth.server._attempts import Attempts
 from mcpkit.errors import VerifierUnavailable
 
 __all__ = ["KeySource", "RemoteKeys", "StaticKeys", "Usable", "import_keys"]
 
 logger = logging.getLogger("mcpkit.auth")
-
-# Seconds before the first retry of a failed JWKS fetch (then doubled each failure).
-_FIRST_RETRY = 1.0
 
 #: Whether a key may check the token's algorithm.
 Usable = Callable[[Key], bool]
@@ -119,11 +116,12 @@ class RemoteKeys:
         self._timeout = timeout
         self._keys: list[tuple[str | None, Key]] = []
         self._fetched_at: float | None = None
-        self._attempted_at: float | None = None
-        self._inflight: asyncio.Task[None] | None = None
-        #: Why the last fetch failed (None: it did not), and the wait before the next one.
-        self._failure: str | None = None
-        self._backoff = _FIRST_RETRY
+        self._attempts = Attempts(
+            clock=clock,
+            interval=min_refresh_interval,
+            what=f"could not refresh the JWKS from {url}",
+            level=logging.WARNING,
+        )
 
     async def keys_for(self, kid: str | None, usable: Usable) -> list[Key]:
         if self._stale(self._clock()):
@@ -134,53 +132,20 @@ class RemoteKeys:
             # section 5 leaves the cadence to it); `_refresh` rate-limits the fetches.
             await self._refresh()
             found = _select(self._keys, kid, usable)
-        if not found and self._failure is not None:
+        failure = self._attempts.failure
+        if not found and failure is not None:
             # Not "no such key": we could not learn which keys there are.
-            raise VerifierUnavailable(f"the issuer's key set could not be fetched: {self._failure}")
+            raise VerifierUnavailable(f"the issuer's key set could not be fetched: {failure}")
         return found
 
     def _stale(self, now: float) -> bool:
         return self._fetched_at is None or now - self._fetched_at >= self._cache_ttl
 
-    def _may_fetch(self, now: float) -> bool:
-        if self._attempted_at is None:
-            return True
-        since = now - self._attempted_at
-        wait = self._min_refresh_interval if self._failure is None else self._backoff
-        # A clock set back must not stop refreshes until it catches up.
-        return since < 0 or since >= wait
-
     async def _refresh(self) -> None:
-        # One fetch at a time, in a task of its own: tasks that need a refresh while it runs
-        # wait for it, and one of them being cancelled (its client went away) does not
-        # cancel the fetch, which would leave every other waiting for min_refresh_interval.
-        if self._inflight is None:
-            now = self._clock()
-            if not self._may_fetch(now):
-                return
-            self._attempted_at = now
-            client = self._http.get()  # raises here, to the caller, once closed
-            self._inflight = asyncio.get_running_loop().create_task(self._update(client))
-        inflight = self._inflight
-        try:
-            await asyncio.shield(inflight)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if not inflight.cancelled() or (current is not None and current.cancelling()):
-                raise
-            # `aclose()` stopped the fetch, not our caller: go on with the keys held.
+        await self._attempts.run(lambda: self._update(self._http.get()))
 
     async def _update(self, client: httpx.AsyncClient) -> None:
-        try:
-            self._keys, self._fetched_at = await self._fetch(client), self._clock()
-            self._failure, self._backoff = None, _FIRST_RETRY
-        except FetchFailed as exc:
-            logger.warning("could not refresh the JWKS from %s: %s", self.url, exc)
-            if self._failure is not None:  # the wait before this try doubles for the next
-                self._backoff = min(self._backoff * 2, self._min_refresh_interval)
-            self._failure = str(exc)
-        finally:
-            self._inflight = None
+        self._keys, self._fetched_at = await self._fetch(client), self._clock()
 
     async def _fetch(self, client: httpx.AsyncClient) -> list[tuple[str | None, Key]]:
         request = client.build_request("GET", self.url, headers={"accept": "application/json"})
@@ -203,8 +168,5 @@ class RemoteKeys:
         return keys
 
     async def aclose(self) -> None:
-        inflight = self._inflight
-        if inflight is not None:
-            inflight.cancel()
-            await asyncio.gather(inflight, return_exceptions=True)
+        await self._attempts.aclose()
         await self._http.aclose()
