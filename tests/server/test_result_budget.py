@@ -13,6 +13,7 @@ from mcpkit.errors import McpError
 from mcpkit.server import ResultBudget
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME, content_size
 from mcpkit.server.catalog.result_store import ResultStore
+from mcpkit.stores.kv import MemoryKeyValueStore
 from mcpkit.types import (
     ContentBlock,
     ImageContent,
@@ -236,34 +237,58 @@ def page(text: str) -> list[list[ContentBlock]]:
     return [[TextContent(text=text)]]
 
 
-def test_the_store_is_bounded_in_count_and_bytes_and_entries_expire() -> None:
+def kv_with(clock: Clock) -> MemoryKeyValueStore:
+    return MemoryKeyValueStore(clock=clock)
+
+
+async def test_the_store_is_bounded_in_count_and_bytes_and_entries_expire() -> None:
     clock = Clock()
-    store = ResultStore(max_entries=2, max_bytes=100, clock=clock)
+    store = ResultStore(kv_with(clock), "s", max_entries=2, max_bytes=400)
     mine: tuple[str | None, str | None] = ("s1", None)
-    first = store.put(mine, 10, page("a" * 40))
-    second = store.put(mine, 10, page("b" * 40))
+    first = await store.put(mine, 10, page("a" * 40))
+    second = await store.put(mine, 10, page("b" * 40))
     assert first is not None and second is not None
-    third = store.put(mine, 10, page("c" * 40))  # over the count: the oldest goes
-    assert third is not None and len(store) == 2
-    assert store.get(first, 1, mine) is None
-    assert store.get(second, 1, mine) is not None
-    fourth = store.put(mine, 10, page("d" * 60))  # over the bytes: the oldest go till it fits
-    assert fourth is not None and store.get(second, 1, mine) is None
-    assert store.put(mine, 10, page("e" * 101)) is None  # larger than the store: not kept
+    assert await store.put(mine, 10, page("c" * 40)) is None  # over the count: not kept
+    assert await store.get(first, 1, mine) is not None  # (nothing kept was dropped for it)
     clock.now = 10.0
-    assert store.get(fourth, 1, mine) is None and len(store) == 0  # expired
+    assert await store.get(first, 1, mine) is None  # expired, and their room is free again
+    third = await store.put(mine, 10, page("d" * 60))
+    assert third is not None and await store.get(third, 1, mine) is not None
+    assert await store.put(mine, 10, page("e" * 400)) is None  # over the bytes: not kept
+    assert await store.put(mine, 10, page("f" * 60)) is not None  # (its slots were given back)
 
 
-def test_only_the_owner_reads_an_entry() -> None:
-    store = ResultStore()
-    by_session = store.put(("s1", None), 60, page("x"))
-    by_token = store.put((None, "alice"), 60, page("y"))
-    by_both = store.put(("s1", "alice"), 60, page("z"))
+async def test_one_caller_cannot_take_the_room_of_others() -> None:
+    store = ResultStore(MemoryKeyValueStore(), "s", max_entries=8, per_caller=2)
+    greedy: tuple[str | None, str | None] = (None, "mallory")
+    assert [await store.put(greedy, 60, page("x")) is not None for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert await store.put((None, "alice"), 60, page("y")) is not None
+    anonymous: tuple[str | None, str | None] = (None, None)  # share half the server's count
+    kept = [await store.put(anonymous, 60, page("z")) is not None for _ in range(5)]
+    assert kept == [True, True, True, True, False]
+
+
+async def test_only_the_owner_reads_an_entry() -> None:
+    store = ResultStore(MemoryKeyValueStore(), "s")
+    by_session = await store.put(("s1", None), 60, page("x"))
+    by_token = await store.put((None, "alice"), 60, page("y"))
+    by_both = await store.put(("s1", "alice"), 60, page("z"))
     assert by_session is not None and by_token is not None and by_both is not None
-    assert store.get(by_session, 1, ("s1", "bob")) is not None
-    assert store.get(by_session, 1, ("s2", None)) is None
-    assert store.get(by_token, 1, (None, "alice")) is not None
-    assert store.get(by_token, 1, ("s9", "bob")) is None
-    assert store.get(by_both, 1, ("s1", None)) is None
-    assert store.get(by_both, 1, ("s1", "alice")) == ([TextContent(text="z")], 1)
-    assert store.get(by_both, 2, ("s1", "alice")) is None
+    assert await store.get(by_session, 1, ("s1", "bob")) is not None
+    assert await store.get(by_session, 1, ("s2", None)) is None
+    assert await store.get(by_token, 1, (None, "alice")) is not None
+    assert await store.get(by_token, 1, ("s9", "bob")) is None
+    assert await store.get(by_both, 1, ("s1", None)) is None
+    assert await store.get(by_both, 1, ("s1", "alice")) == ([TextContent(text="z")], 1)
+    assert await store.get(by_both, 2, ("s1", "alice")) is None
+
+
+async def test_servers_sharing_a_store_keep_their_overflows_apart() -> None:
+    kv = MemoryKeyValueStore()
+    key = await ResultStore(kv, "a").put((None, None), 60, page("x"))
+    assert key is not None and await ResultStore(kv, "a").get(key, 1, (None, None)) is not None
+    assert await ResultStore(kv, "ab").get(key, 1, (None, None)) is None
