@@ -4,6 +4,7 @@ or its overflow kept as resources only its caller reads, in both eras; never ref
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ from mcpkit.errors import McpError
 from mcpkit.server import ResultBudget
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME, content_size
 from mcpkit.server.catalog.result_store import ResultStore
-from mcpkit.stores.kv import MemoryKeyValueStore
+from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.stores.kv import Limit, MemoryKeyValueStore
+from mcpkit.stores.url import as_stores
 from mcpkit.types import (
     ContentBlock,
     ImageContent,
@@ -153,6 +156,31 @@ async def test_without_session_or_auth_the_uri_itself_is_the_key() -> None:
         assert len(uri.split("/")[2]) == 32  # 24 random bytes, URL-safe base64
     async with asyncio.timeout(10), Client(server, protocol="2026-07-28") as other:
         assert await read_text(other, uri)  # whoever was handed the link
+
+
+class Down(MemoryKeyValueStore):
+    """A store past its timeout (what `bounded` raises for one that does not answer)."""
+
+    async def get(self, key: str) -> bytes | None:
+        raise StoreUnavailable("the store at redis://127.0.0.1:1/0 did not answer within 1 s")
+
+    async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
+        raise StoreUnavailable("the store at redis://127.0.0.1:1/0 did not answer within 1 s")
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_store_outage_cuts_the_result_and_fails_a_read(era: str) -> None:
+    server = make_server(mask_error_details=True)
+    server.use_store(replace(as_stores(None), kv=Down()))
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        result = await client.call_tool("moved")  # the tool ran: its result is not lost
+        assert result.is_error is not True and not any(
+            isinstance(b, ResourceLink) for b in result.content
+        )
+        assert "the server's store could not be reached" in texts(result.content)[-1]
+        with pytest.raises(McpError, match="store does not answer") as raised:
+            await client.read_resource(f"{RESULT_SCHEME}{'k' * 32}/1")
+        assert "127.0.0.1:1" not in str(raised.value)
 
 
 @pytest.mark.parametrize("era", ERAS)
