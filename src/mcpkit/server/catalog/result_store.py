@@ -124,20 +124,22 @@ class Caller(Protocol):
     def auth(self) -> AccessToken | None: ...
 
 
-class _Page(msgspec.Struct, array_like=True):
-    """One page as the store keeps it: who may read it, how many pages there are, its blocks."""
+class _Kept(msgspec.Struct, array_like=True):
+    """An overflow as the store keeps it, one value: who may read it, and its pages, each
+    its own JSON (a read decodes the one it asks for, not the others)."""
 
     owner: tuple[str | None, str | None]
-    count: int
-    blocks: list[ContentBlock]
+    pages: list[msgspec.Raw]
 
 
-_page_decoder: Final = msgspec.json.Decoder(_Page)
+_kept_decoder: Final = msgspec.json.Decoder(_Kept)
+_blocks_decoder: Final = msgspec.json.Decoder(list[ContentBlock])
 
 
 class ResultStore:
     """The overflows of one server (named `server`) in `kv`, the store every process serving
-    it shares: a key per page, each until its TTL ends. The pages together stay within
+    it shares: a value per overflow (at most `MAX_OVERFLOW_BYTES` of pages), until its TTL
+    ends. The pages together stay within
     `max_bytes`, the overflows within `max_entries`, one caller's within `per_caller` (a
     `Limit` and counted slots of the store, each taken atomically)."""
 
@@ -172,27 +174,24 @@ class ResultStore:
         if not await take_slot(kv, mine, key, count, ttl):
             await release_slot(kv, everyone, key)
             return None
+        kept = _Kept(owner, [msgspec.Raw(msgspec.json.encode(page)) for page in pages])
         limit = Limit(f"result:{name}:", self.max_bytes)
-        for number, blocks in enumerate(pages, 1):
-            data = msgspec.json.encode(_Page(owner, len(pages), blocks))
-            if not await kv.set(f"result:{name}:{key}/{number}", data, ttl, limit=limit):
-                for written in range(1, number):
-                    await kv.delete(f"result:{name}:{key}/{written}")
-                await release_slot(kv, mine, key)
-                await release_slot(kv, everyone, key)
-                return None
+        if not await kv.set(f"result:{name}:{key}", msgspec.json.encode(kept), ttl, limit=limit):
+            await release_slot(kv, mine, key)
+            await release_slot(kv, everyone, key)
+            return None
         return key
 
     async def get(self, key: str, page: int, owner: Owner) -> tuple[list[ContentBlock], int] | None:
         """Page `page` (from 1) of `key`, and how many it has, if `owner` may read it and it
         has not expired: one read of the store, however many are kept."""
-        data = await self._kv.get(f"result:{self._name}:{key}/{page}")
+        data = await self._kv.get(f"result:{self._name}:{key}")
         if data is None:
             return None
-        found = _page_decoder.decode(data)
-        if not _may_read(found.owner, owner):
+        found = _kept_decoder.decode(data)
+        if not _may_read(found.owner, owner) or not 0 < page <= len(found.pages):
             return None
-        return found.blocks, found.count
+        return _blocks_decoder.decode(found.pages[page - 1]), len(found.pages)
 
     def _callers(self, owner: Owner) -> tuple[str, int]:
         """The prefix of `owner`'s slots and how many they are."""
