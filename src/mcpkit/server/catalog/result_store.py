@@ -11,7 +11,6 @@ sharing it (`--workers`, several hosts on one Redis) serves its pages (docs/serv
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -30,7 +29,6 @@ from mcpkit.server.catalog.result_budget import (
 )
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import Limit
-from mcpkit.stores.kv_slots import release_slot, take_slot
 from mcpkit.stores.sessions import owner_key
 from mcpkit.types import (
     AudioContent,
@@ -163,7 +161,9 @@ class ResultStore:
     async def put(self, owner: Owner, ttl: float, pages: list[list[ContentBlock]]) -> str | None:
         """Keep `pages` for `owner` for `ttl` seconds: the key of their URIs, or None when
         they do not fit the room left (of the server, or of this caller)."""
-        import secrets  # (loaded only where some result overflows)
+        import secrets  # (these loaded only where some result overflows)
+
+        from mcpkit.stores.kv_slots import release_slot, take_slot
 
         key = secrets.token_urlsafe(24)
         kv, name = self._kv, self._name
@@ -197,6 +197,8 @@ class ResultStore:
         """The prefix of `owner`'s slots and how many they are."""
         if owner == (None, None):  # no identity: the anonymous share one, larger, count
             return f"result-c:{self._name}:-:", self.max_entries // 2
+        import hashlib  # (loaded only where some result overflows)
+
         who = hashlib.sha256(msgspec.json.encode(owner)).hexdigest()[:32]
         return f"result-c:{self._name}:{who}:", self.per_caller
 
