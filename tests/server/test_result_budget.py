@@ -12,8 +12,8 @@ import pytest
 from mcpkit import Client, Server
 from mcpkit.errors import McpError
 from mcpkit.server import ResultBudget
-from mcpkit.server.catalog.result_budget import RESULT_SCHEME, content_size
-from mcpkit.server.catalog.result_store import ResultStore
+from mcpkit.server.catalog.result_budget import MARKER_ROOM, RESULT_SCHEME, content_size
+from mcpkit.server.catalog.result_store import MAX_OVERFLOW_BYTES, ResultStore
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import Limit, MemoryKeyValueStore
 from mcpkit.stores.url import as_stores
@@ -156,6 +156,23 @@ async def test_without_session_or_auth_the_uri_itself_is_the_key() -> None:
         assert len(uri.split("/")[2]) == 32  # 24 random bytes, URL-safe base64
     async with asyncio.timeout(10), Client(server, protocol="2026-07-28") as other:
         assert await read_text(other, uri)  # whoever was handed the link
+
+
+async def test_one_overflow_keeps_at_most_its_share_and_says_what_it_left_out() -> None:
+    server = Server("big")
+    huge = "x" * (MAX_OVERFLOW_BYTES + 5000)
+
+    @server.tool(max_result=ResultBudget(bytes=2048, overflow="resource"))
+    def dump() -> str:
+        return huge
+
+    async with asyncio.timeout(10), Client(server, protocol="2025-11-25") as client:
+        result = await client.call_tool("dump")
+        (kept,) = await read_text(client, link_of(result.content).uri)
+    assert len(kept) == MAX_OVERFLOW_BYTES
+    lost = len(huge) - (2048 - MARKER_ROOM) - MAX_OVERFLOW_BYTES
+    marker = texts(result.content)[-1]
+    assert f"; {lost} bytes past what one result may keep were left out" in marker
 
 
 class Down(MemoryKeyValueStore):
