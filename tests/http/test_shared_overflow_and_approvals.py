@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from _redis_server import shared_store_url
-from _running import mcpkit, running
+from _running import mcpkit, running, until_both_workers
 
 from mcpkit import Client
+from mcpkit.server.catalog.result_store import MAX_CALLER_ENTRIES
 from mcpkit.types import ResourceLink, TextContent, TextResourceContents
 
 WAIT = 30.0  # seconds: a bound on hangs, never a measurement
@@ -33,6 +34,11 @@ server = Server("shared")
 @server.tool(max_result=ResultBudget(bytes=1024, overflow="paginate"))
 def report(n: int) -> str:
     return f"kept by {os.getpid()}\\n" + "".join(f"{n} line {i:04d}\\n" for i in range(300))
+
+
+@server.tool()
+def pid() -> str:
+    return str(os.getpid())
 
 
 @server.tool()
@@ -58,20 +64,23 @@ def text_of(block: object) -> str:
     return block.text
 
 
-async def until_crossed(flow: Callable[[int], Awaitable[tuple[str, str]]]) -> None:
+async def until_crossed(
+    flow: Callable[[int], Awaitable[tuple[str, str]]], most: int = 10_000
+) -> None:
     """`flow(n)` for n = 0, 1, ... (each must succeed) until one was begun by one worker and
-    ended by the other; for WAIT seconds at most (the kernel hands connections to either)."""
+    ended by the other; `most` times and WAIT seconds at most (the kernel hands connections
+    to either)."""
     seen: list[tuple[str, str]] = []
     try:
         async with asyncio.timeout(WAIT):
-            for n in range(10_000):
+            for n in range(most):
                 began, ended = await flow(n)
                 seen.append((began, ended))
                 if began != ended:
                     return
     except TimeoutError:
         pass
-    raise AssertionError(f"no flow crossed workers in {WAIT:g} s: {seen}")
+    raise AssertionError(f"no flow crossed workers in {WAIT:g} s and {most} tries: {seen}")
 
 
 @pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
@@ -88,11 +97,18 @@ async def test_workers_serve_each_others_overflow_and_approvals(
         url = await sup.started()
         async with Client(url, protocol=era, headers=close) as client:
 
+            async def pid(n: int) -> str:
+                return text_of((await client.call_tool("pid")).content[0])
+
+            # Both serving first: a worker still starting leaves the other every connection,
+            # and a caller keeps 16 overflows at once (one 2025-11-25 session is one caller).
+            await until_both_workers(pid)
+
             async def overflow(n: int) -> tuple[str, str]:
                 result = await client.call_tool("report", {"n": n})
                 kept_by = text_of(result.content[0]).split()[2]
                 link = result.content[-1]
-                assert isinstance(link, ResourceLink)
+                assert isinstance(link, ResourceLink), result.content[1:]
                 read = await client.read_resource(link.uri)  # (on either worker)
                 assert text_of(read.contents[0]).startswith(f"{n} line")
                 back = text_of((await client.call_tool("read_back", {"uri": link.uri})).content[0])
@@ -100,7 +116,7 @@ async def test_workers_serve_each_others_overflow_and_approvals(
                 assert first.startswith(f"{n} line")
                 return kept_by, read_by
 
-            await until_crossed(overflow)
+            await until_crossed(overflow, most=MAX_CALLER_ENTRIES)
 
             async with httpx.AsyncClient(headers=close) as web:
 

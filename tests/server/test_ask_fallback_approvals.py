@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pathlib
 import threading
 
 import pytest
+from _redis_server import shared_store_url
 
 from mcpkit import Context, Server
 from mcpkit._asgi import Message
 from mcpkit.server.asking.out_of_band import binding_of
-from mcpkit.stores.approvals import MAX_APPROVALS_PER_CALLER, Approvals
+from mcpkit.stores.approvals import MAX_APPROVALS_PER_CALLER, Approvals, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import MemoryKeyValueStore
 from mcpkit.stores.replay import MemoryReplayCache
+from mcpkit.stores.url import open_store
 from mcpkit.transports.http.approval_page import serve_approval_page
 
 
@@ -64,6 +67,33 @@ async def test_of_two_processes_deciding_or_taking_at_once_one_does() -> None:
     assert len(won) == 1
     taken = await asyncio.gather(one.take("alice", "b"), other.take("alice", "b"))
     assert sorted(taken, key=str) == sorted([None, won[0]], key=str)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_in_a_shared_store_of_two_deciding_at_once_one_does(
+    kind: str, tmp_path: pathlib.Path, request: pytest.FixtureRequest
+) -> None:
+    url = shared_store_url(kind, tmp_path, request, db=7, lease=10)
+    one, other = open_store(url), open_store(url)  # two processes' connections to one store
+    try:
+        async with asyncio.timeout(10):
+            first, second = approvals_of(one), approvals_of(other)
+            opened = await first.open("alice", "b", "deploy", "Deploy?")
+            assert opened is not None
+            decisions = await asyncio.gather(
+                *(
+                    side.decide(opened.token, opened.form_token, decision)
+                    for side in (first, second, second, first)
+                    for decision in ("approved", "declined")
+                )
+            )
+            won = {d.decision for d in decisions if d is not None}
+            assert len(won) == 1  # one outcome (the same one pressed twice may both say so)
+            taken = await asyncio.gather(first.take("alice", "b"), second.take("alice", "b"))
+            assert sorted(taken, key=str) == sorted([None, *won], key=str)
+    finally:
+        await one.aclose()
+        await other.aclose()
 
 
 async def test_links_expire() -> None:

@@ -6,9 +6,10 @@ again sees the same approval.
 
 An approval is opened when a call reaches its question, decided on the approval page, and
 taken once by the call that retries with the same caller, tool, arguments and question. Both
-steps go through the store's `ReplayCache`, whose `first_use` is atomic: of two processes
-deciding the same link, or taking the same decision, at once, one does; a decision is made
-once and used by one call, never two.
+steps are atomic in the store: a decision is a key under a prefix whose `Limit` holds one,
+and taking it is the `ReplayCache`'s `first_use`; of two processes deciding the same link,
+or taking the same decision, at once, one does: a decision is made once and used by one
+call, never two.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import msgspec
 
+from mcpkit.stores.kv import Limit, entry_size
 from mcpkit.stores.kv_slots import release_slot, take_slot
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ MAX_APPROVALS_PER_CALLER: Final = 16
 MAX_APPROVALS: Final = 4096
 
 Decision = Literal["approved", "declined"]
-_DECISIONS: Final = ("approved", "declined")
+_DECISIONS: Final[tuple[Decision, ...]] = ("approved", "declined")
 
 
 @dataclass(slots=True)
@@ -128,25 +130,25 @@ class Approvals:
         if known is None:
             return None
         token = known.decode()
-        decision = await self._kv.get(self._key("approval-decision", token))
-        if decision is None or decision.decode() not in _DECISIONS:
+        decision = await self._decided(token)
+        if decision is None:
             return None
         if not await self._replay.first_use(self._key("approval-taken", token), self.ttl):
             return None  # another call took it
         for key in (
             self._key("approval", token),
-            self._key("approval-decision", token),
+            *(self._decision_key(token, d) for d in _DECISIONS),
             self._call_key(caller, binding),
         ):
             await self._kv.delete(key)
         for prefix, _ in self._slots(caller):
             await release_slot(self._kv, prefix, token)
-        return "approved" if decision == b"approved" else "declined"
+        return decision
 
     async def shown(self, token: str) -> Approval | None:
         """The undecided approval whose link holds `token`, for its page."""
         found = await self._record(token)
-        if found is None or await self._kv.get(self._key("approval-decision", token)):
+        if found is None or await self._decided(token) is not None:
             return None
         return found
 
@@ -156,11 +158,23 @@ class Approvals:
         approval = await self.shown(token)
         if approval is None or not hmac.compare_digest(approval.form_token, form_token):
             return None
-        if not await self._replay.first_use(self._key("approval-decided", token), self.ttl):
+        # One step of the store: the decisions of a link are keys of one size under a prefix
+        # whose `Limit` holds one, so of two written at once (two workers) one is kept.
+        key = self._decision_key(token, decision)
+        limit = Limit(f"approval-decision:{token}:", entry_size(key, b""))
+        if not await self._kv.set(key, b"", self.ttl, limit=limit):
             return None  # decided already, maybe at this very moment elsewhere
-        await self._kv.set(self._key("approval-decision", token), decision.encode(), self.ttl)
         approval.decision = decision
         return approval
+
+    async def _decided(self, token: str) -> Decision | None:
+        for decision in _DECISIONS:
+            if await self._kv.get(self._decision_key(token, decision)) is not None:
+                return decision
+        return None
+
+    def _decision_key(self, token: str, decision: Decision) -> str:
+        return f"approval-decision:{token}:{decision}"  # ("approved", "declined": one size)
 
     async def _record(self, token: str) -> Approval | None:
         if not token:
