@@ -15,7 +15,7 @@ from mcpkit.server import ResultBudget
 from mcpkit.server.catalog.result_budget import MARKER_ROOM, RESULT_SCHEME, content_size
 from mcpkit.server.catalog.result_store import MAX_OVERFLOW_BYTES, ResultStore
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.stores.kv import Limit, MemoryKeyValueStore
+from mcpkit.stores.kv import MAX_TTL, Limit, MemoryKeyValueStore
 from mcpkit.stores.url import as_stores
 from mcpkit.types import (
     ContentBlock,
@@ -263,6 +263,8 @@ def test_a_bad_budget_is_refused_at_registration(given: object, error: str | Non
             ResultBudget(bytes=2048, overflow="drop")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="ttl must be"):
             ResultBudget(bytes=2048, ttl=0)
+        with pytest.raises(ValueError, match="ttl must be"):  # past what a store keeps
+            ResultBudget(bytes=2048, ttl=MAX_TTL * 2)
         return
     with pytest.raises((ValueError, TypeError), match=error):
         server.add_tool(lambda: None, name="f", max_result=given)  # type: ignore[arg-type]
