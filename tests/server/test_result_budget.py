@@ -14,9 +14,10 @@ from mcpkit.errors import McpError
 from mcpkit.server import ResultBudget
 from mcpkit.server.catalog.result_budget import MARKER_ROOM, RESULT_SCHEME, content_size
 from mcpkit.server.catalog.result_store import MAX_OVERFLOW_BYTES, ResultStore
+from mcpkit.stores.approvals import approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import MAX_TTL, Limit, MemoryKeyValueStore
-from mcpkit.stores.url import as_stores
+from mcpkit.stores.url import as_stores, open_store
 from mcpkit.types import (
     ContentBlock,
     ImageContent,
@@ -339,3 +340,26 @@ async def test_servers_sharing_a_store_keep_their_overflows_apart() -> None:
     key = await ResultStore(kv, "a").put((None, None), 60, page("x"))
     assert key is not None and await ResultStore(kv, "a").get(key, 1, (None, None)) is not None
     assert await ResultStore(kv, "ab").get(key, 1, (None, None)) is None
+
+
+async def test_a_redis_that_never_answers_fails_within_the_stores_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes what is sent, answers nothing, until the client leaves
+        writer.close()
+
+    hole = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = hole.sockets[0].getsockname()[1]
+    stores = open_store(f"redis://127.0.0.1:{port}/0?timeout=0.5")
+    try:
+        store = ResultStore(stores.kv, "s")
+        async with asyncio.timeout(20):  # (a bound on a hang; the store's own is 0.5 s)
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+                await store.put((None, None), 60, page("x"))
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+                await store.get("k" * 32, 1, (None, None))
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+                await approvals_of(stores).shown("t" * 43)
+    finally:
+        await stores.aclose()
+        hole.close()
+        await hole.wait_closed()
