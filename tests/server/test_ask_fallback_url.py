@@ -9,8 +9,8 @@ import asyncio
 import contextlib
 import re
 import socket
-import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,7 +21,10 @@ from mcpkit import Client, Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
-from mcpkit.stores.approvals import process_approvals
+from mcpkit.stores.approvals import DEFAULT_APPROVAL_TTL
+from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.stores.kv import MemoryKeyValueStore
+from mcpkit.stores.url import as_stores
 from mcpkit.types import ElicitRequestParams, ElicitResult, TextContent
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -274,28 +277,54 @@ async def test_on_a_protected_server_an_approval_is_for_the_tokens_owner(protoco
     assert text_of(alices) == "deployed to prod" and done == ["prod"]
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_a_link_that_expired_between_rounds_is_asked_anew() -> None:
-    approvals = process_approvals()
+    clock = Clock()
     sent: list[str] = []
 
     async def browser(params: ElicitRequestParams) -> ElicitResult:
         url: str = params.url  # type: ignore[union-attr]
         sent.append(url)
         if len(sent) == 1:  # the user waits too long: the link expires before the retry
-            start = approvals.clock()
-            approvals.clock = lambda: start + approvals.ttl + 1
+            clock.now += DEFAULT_APPROVAL_TTL + 1
             return ElicitResult(action="accept")
         async with httpx.AsyncClient() as web:
             await decide(web, url)
         return ElicitResult(action="accept")
 
     done: list[str] = []
-    try:
-        async with asyncio.timeout(WAIT), serving(deploying_server(done)) as base:
-            client = Client(f"{base}/mcp", protocol="2026-07-28", url_elicitation_handler=browser)
-            async with client:
-                result = await client.call_tool("deploy", {"env": "prod"})
-    finally:
-        approvals.clock = time.monotonic
+    server = deploying_server(done)
+    server.use_store(replace(as_stores(None), kv=MemoryKeyValueStore(clock=clock)))
+    async with asyncio.timeout(WAIT), serving(server) as base:
+        client = Client(f"{base}/mcp", protocol="2026-07-28", url_elicitation_handler=browser)
+        async with client:
+            result = await client.call_tool("deploy", {"env": "prod"})
     assert len(sent) == 2 and sent[0] != sent[1]  # a new link, asked as a new question
     assert text_of(result) == "deployed to prod" and done == ["prod"]
+
+
+class Down(MemoryKeyValueStore):
+    """A store past its timeout (what `bounded` raises for one that does not answer)."""
+
+    async def get(self, key: str) -> bytes | None:
+        raise StoreUnavailable("the store at redis://127.0.0.1:1/0 did not answer within 1 s")
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_a_store_outage_fails_the_call_saying_to_try_again(protocol: str) -> None:
+    done: list[str] = []
+    server = deploying_server(done)
+    server.use_store(replace(as_stores(None), kv=Down()))
+    async with asyncio.timeout(WAIT), serving(server) as base:
+        async with Client(f"{base}/mcp", protocol=protocol) as client:
+            result = await client.call_tool("deploy", {"env": "prod"})
+    assert result.is_error is True and done == []
+    assert "cannot reach the store that keeps approvals" in text_of(result)
+    assert "127.0.0.1:1" not in text_of(result)  # (where the store is, only the log says)

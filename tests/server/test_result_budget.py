@@ -4,6 +4,7 @@ or its overflow kept as resources only its caller reads, in both eras; never ref
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,8 +12,12 @@ import pytest
 from mcpkit import Client, Server
 from mcpkit.errors import McpError
 from mcpkit.server import ResultBudget
-from mcpkit.server.catalog.result_budget import RESULT_SCHEME, content_size
-from mcpkit.server.catalog.result_store import ResultStore
+from mcpkit.server.catalog.result_budget import MARKER_ROOM, RESULT_SCHEME, content_size
+from mcpkit.server.catalog.result_store import MAX_OVERFLOW_BYTES, ResultStore
+from mcpkit.stores.approvals import approvals_of
+from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.stores.kv import MAX_TTL, Limit, MemoryKeyValueStore
+from mcpkit.stores.url import as_stores, open_store
 from mcpkit.types import (
     ContentBlock,
     ImageContent,
@@ -154,6 +159,48 @@ async def test_without_session_or_auth_the_uri_itself_is_the_key() -> None:
         assert await read_text(other, uri)  # whoever was handed the link
 
 
+async def test_one_overflow_keeps_at_most_its_share_and_says_what_it_left_out() -> None:
+    server = Server("big")
+    huge = "x" * (MAX_OVERFLOW_BYTES + 5000)
+
+    @server.tool(max_result=ResultBudget(bytes=2048, overflow="resource"))
+    def dump() -> str:
+        return huge
+
+    async with asyncio.timeout(10), Client(server, protocol="2025-11-25") as client:
+        result = await client.call_tool("dump")
+        (kept,) = await read_text(client, link_of(result.content).uri)
+    assert len(kept) == MAX_OVERFLOW_BYTES
+    lost = len(huge) - (2048 - MARKER_ROOM) - MAX_OVERFLOW_BYTES
+    marker = texts(result.content)[-1]
+    assert f"; {lost} bytes past what one result may keep were left out" in marker
+
+
+class Down(MemoryKeyValueStore):
+    """A store past its timeout (what `bounded` raises for one that does not answer)."""
+
+    async def get(self, key: str) -> bytes | None:
+        raise StoreUnavailable("the store at redis://127.0.0.1:1/0 did not answer within 1 s")
+
+    async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
+        raise StoreUnavailable("the store at redis://127.0.0.1:1/0 did not answer within 1 s")
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_store_outage_cuts_the_result_and_fails_a_read(era: str) -> None:
+    server = make_server(mask_error_details=True)
+    server.use_store(replace(as_stores(None), kv=Down()))
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        result = await client.call_tool("moved")  # the tool ran: its result is not lost
+        assert result.is_error is not True and not any(
+            isinstance(b, ResourceLink) for b in result.content
+        )
+        assert "the server's store could not be reached" in texts(result.content)[-1]
+        with pytest.raises(McpError, match="store does not answer") as raised:
+            await client.read_resource(f"{RESULT_SCHEME}{'k' * 32}/1")
+        assert "127.0.0.1:1" not in str(raised.value)
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_an_unknown_or_malformed_result_uri_is_not_found(era: str) -> None:
     async with asyncio.timeout(10), Client(make_server(), protocol=era) as client:
@@ -217,6 +264,8 @@ def test_a_bad_budget_is_refused_at_registration(given: object, error: str | Non
             ResultBudget(bytes=2048, overflow="drop")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="ttl must be"):
             ResultBudget(bytes=2048, ttl=0)
+        with pytest.raises(ValueError, match="ttl must be"):  # past what a store keeps
+            ResultBudget(bytes=2048, ttl=MAX_TTL * 2)
         return
     with pytest.raises((ValueError, TypeError), match=error):
         server.add_tool(lambda: None, name="f", max_result=given)  # type: ignore[arg-type]
@@ -236,34 +285,81 @@ def page(text: str) -> list[list[ContentBlock]]:
     return [[TextContent(text=text)]]
 
 
-def test_the_store_is_bounded_in_count_and_bytes_and_entries_expire() -> None:
+def kv_with(clock: Clock) -> MemoryKeyValueStore:
+    return MemoryKeyValueStore(clock=clock)
+
+
+async def test_the_store_is_bounded_in_count_and_bytes_and_entries_expire() -> None:
     clock = Clock()
-    store = ResultStore(max_entries=2, max_bytes=100, clock=clock)
+    store = ResultStore(kv_with(clock), "s", max_entries=2, max_bytes=400)
     mine: tuple[str | None, str | None] = ("s1", None)
-    first = store.put(mine, 10, page("a" * 40))
-    second = store.put(mine, 10, page("b" * 40))
+    first = await store.put(mine, 10, page("a" * 40))
+    second = await store.put(mine, 10, page("b" * 40))
     assert first is not None and second is not None
-    third = store.put(mine, 10, page("c" * 40))  # over the count: the oldest goes
-    assert third is not None and len(store) == 2
-    assert store.get(first, 1, mine) is None
-    assert store.get(second, 1, mine) is not None
-    fourth = store.put(mine, 10, page("d" * 60))  # over the bytes: the oldest go till it fits
-    assert fourth is not None and store.get(second, 1, mine) is None
-    assert store.put(mine, 10, page("e" * 101)) is None  # larger than the store: not kept
+    assert await store.put(mine, 10, page("c" * 40)) is None  # over the count: not kept
+    assert await store.get(first, 1, mine) is not None  # (nothing kept was dropped for it)
     clock.now = 10.0
-    assert store.get(fourth, 1, mine) is None and len(store) == 0  # expired
+    assert await store.get(first, 1, mine) is None  # expired, and their room is free again
+    third = await store.put(mine, 10, page("d" * 60))
+    assert third is not None and await store.get(third, 1, mine) is not None
+    assert await store.put(mine, 10, page("e" * 400)) is None  # over the bytes: not kept
+    assert await store.put(mine, 10, page("f" * 60)) is not None  # (its slots were given back)
 
 
-def test_only_the_owner_reads_an_entry() -> None:
-    store = ResultStore()
-    by_session = store.put(("s1", None), 60, page("x"))
-    by_token = store.put((None, "alice"), 60, page("y"))
-    by_both = store.put(("s1", "alice"), 60, page("z"))
+async def test_one_caller_cannot_take_the_room_of_others() -> None:
+    store = ResultStore(MemoryKeyValueStore(), "s", max_entries=8, per_caller=2)
+    greedy: tuple[str | None, str | None] = (None, "mallory")
+    assert [await store.put(greedy, 60, page("x")) is not None for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert await store.put((None, "alice"), 60, page("y")) is not None
+    anonymous: tuple[str | None, str | None] = (None, None)  # share half the server's count
+    kept = [await store.put(anonymous, 60, page("z")) is not None for _ in range(5)]
+    assert kept == [True, True, True, True, False]
+
+
+async def test_only_the_owner_reads_an_entry() -> None:
+    store = ResultStore(MemoryKeyValueStore(), "s")
+    by_session = await store.put(("s1", None), 60, page("x"))
+    by_token = await store.put((None, "alice"), 60, page("y"))
+    by_both = await store.put(("s1", "alice"), 60, page("z"))
     assert by_session is not None and by_token is not None and by_both is not None
-    assert store.get(by_session, 1, ("s1", "bob")) is not None
-    assert store.get(by_session, 1, ("s2", None)) is None
-    assert store.get(by_token, 1, (None, "alice")) is not None
-    assert store.get(by_token, 1, ("s9", "bob")) is None
-    assert store.get(by_both, 1, ("s1", None)) is None
-    assert store.get(by_both, 1, ("s1", "alice")) == ([TextContent(text="z")], 1)
-    assert store.get(by_both, 2, ("s1", "alice")) is None
+    assert await store.get(by_session, 1, ("s1", "bob")) is not None
+    assert await store.get(by_session, 1, ("s2", None)) is None
+    assert await store.get(by_token, 1, (None, "alice")) is not None
+    assert await store.get(by_token, 1, ("s9", "bob")) is None
+    assert await store.get(by_both, 1, ("s1", None)) is None
+    assert await store.get(by_both, 1, ("s1", "alice")) == ([TextContent(text="z")], 1)
+    assert await store.get(by_both, 2, ("s1", "alice")) is None
+
+
+async def test_servers_sharing_a_store_keep_their_overflows_apart() -> None:
+    kv = MemoryKeyValueStore()
+    key = await ResultStore(kv, "a").put((None, None), 60, page("x"))
+    assert key is not None and await ResultStore(kv, "a").get(key, 1, (None, None)) is not None
+    assert await ResultStore(kv, "ab").get(key, 1, (None, None)) is None
+
+
+async def test_a_redis_that_never_answers_fails_within_the_stores_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes what is sent, answers nothing, until the client leaves
+        writer.close()
+
+    hole = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = hole.sockets[0].getsockname()[1]
+    stores = open_store(f"redis://127.0.0.1:{port}/0?timeout=0.5")
+    try:
+        store = ResultStore(stores.kv, "s")
+        async with asyncio.timeout(20):  # (a bound on a hang; the store's own is 0.5 s)
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+                await store.put((None, None), 60, page("x"))
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+                await store.get("k" * 32, 1, (None, None))
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+                await approvals_of(stores).shown("t" * 43)
+    finally:
+        await stores.aclose()
+        hole.close()
+        await hole.wait_closed()

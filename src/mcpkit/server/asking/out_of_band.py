@@ -11,7 +11,8 @@ for whoever makes it again), to the tool, to its arguments and to the question.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Final
+import logging
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -19,10 +20,13 @@ from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.server.asking.round_trip import principal_of
 from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.schemas._hints import enc_hook
-from mcpkit.stores.approvals import APPROVAL_PATH, process_approvals
+from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.types import CallToolResult, ElicitResult, TextContent
 
 __all__ = ["approve_out_of_band", "binding_of"]
+
+logger = logging.getLogger(__name__)
 
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
@@ -47,24 +51,39 @@ async def approve_out_of_band(
     accept) once they approved, "decline" once they declined; else the call ends with the
     link (CannotAsk), after a URL-mode elicitation where the client declared one."""
     tool = call.fallback.tool
-    if ctx.server.store.shared:
-        raise RuntimeError(
-            f"tool {tool!r} has when_cannot_ask='url', whose approvals are kept in this "
-            "process's memory, and the server's store is shared with other processes, which "
-            "would serve the approval page without them: serve one process, or use 'confirm'"
-        )
     info = ctx.request_info
     if info is None:
         raise RuntimeError(
             f"tool {tool!r} has when_cannot_ask='url', whose approval page only an HTTP "
             "server serves: serve it over Streamable HTTP, or use 'confirm'"
         )
-    approvals = process_approvals()
+    try:
+        decided = await _decision(ctx, call, message, info)
+    except StoreUnavailable as exc:  # (each step within the store's timeout: never a hang)
+        logger.warning("tool %r could not reach its approvals: %s", tool, exc)
+        raise CannotAsk(_store_down()) from None
+    if isinstance(decided, ElicitResult):
+        return decided
+    if decided == "declined":
+        return ElicitResult(action="decline")
+    return ElicitResult(action="accept", content=yes)
+
+
+async def _decision(
+    ctx: Any, call: FallbackCall, message: str, info: Any
+) -> Literal["approved", "declined"] | ElicitResult:
+    """The user's decision, taken (once) from the server's store; else a new or open link
+    sent in a URL-mode elicitation (its answer when the user would not open it) or in the
+    call's result (CannotAsk)."""
+    tool = call.fallback.tool
+    approvals = approvals_of(_outermost(ctx.server).store)
     caller = _caller(ctx)
     binding = binding_of(ctx.server.name, tool, call.arguments, message)
-    decided = approvals.take(caller, binding)
+    decided = await approvals.take(caller, binding)
     if decided is None:
-        approval = approvals.open(caller, binding, tool, message)
+        approval = await approvals.open(caller, binding, tool, message)
+        if approval is None:
+            raise CannotAsk(_too_many(message))
         url = _link(info, approval.token)
         if ctx.client_supports("elicitation.url"):
             params: dict[str, Any] = {"mode": "url", "message": message, "url": url}
@@ -77,18 +96,23 @@ async def approve_out_of_band(
             )
             if opened.action != "accept":
                 return opened  # the user would not open the link
-            decided = approvals.take(caller, binding)
+            decided = await approvals.take(caller, binding)
         if decided is None:
             raise CannotAsk(_open_the_link(message, url, approvals.ttl))
-    if decided == "declined":
-        return ElicitResult(action="decline")
-    return ElicitResult(action="accept", content=yes)
+    return decided
 
 
 def binding_of(server: str, tool: str, arguments: dict[str, Any], message: str) -> str:
     """What an approval is for: a digest of the server, the tool, its arguments and the
     question (the caller is bound beside it)."""
     return hashlib.sha256(_encoder.encode([server, tool, arguments, message])).hexdigest()
+
+
+def _outermost(server: Any) -> Any:
+    """The server the client talks to, whose app serves the page, when `server` is mounted."""
+    while server.mounted_in is not None:
+        server = server.mounted_in.parent
+    return server
 
 
 def _caller(ctx: Any) -> str | None:
@@ -118,5 +142,23 @@ def _open_the_link(message: str, url: str, ttl: float) -> CallToolResult:
         f"user to open {url} and approve or decline: {msgspec.json.encode(message).decode()}. "
         "Once they have, call this tool again with the same arguments. The link works once and "
         f"for {round(ttl / 60)} minutes."
+    )
+    return CallToolResult(content=[TextContent(text=text)], is_error=True)
+
+
+def _too_many(message: str) -> CallToolResult:
+    text = (
+        "This call needs the user's approval, and this client cannot ask for it; this "
+        "caller has as many approval links waiting as it may, so no new one was made. Ask "
+        f"the user to decide the links already given, or try again later: "
+        f"{msgspec.json.encode(message).decode()}"
+    )
+    return CallToolResult(content=[TextContent(text=text)], is_error=True)
+
+
+def _store_down() -> CallToolResult:
+    text = (
+        "This call needs the user's approval, and the server cannot reach the store that "
+        "keeps approvals right now. Nothing was done: call this tool again in a moment."
     )
     return CallToolResult(content=[TextContent(text=text)], is_error=True)

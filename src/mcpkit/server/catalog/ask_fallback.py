@@ -193,13 +193,13 @@ class _Tool(Protocol):
 
 def refuse_out_of_band(tools: Iterable[_Tool], where: str) -> None:
     """ValueError naming the tools with when_cannot_ask="url" among `tools`, for a server
-    starting `where` ("over stdio", "with 4 workers"): their approvals are kept by the one
-    HTTP process that serves their page (`mcpkit.stores.approvals`)."""
+    starting `where` ("over stdio"), where no HTTP app serves their approval page
+    (`mcpkit.transports.http.approval_page`)."""
     found = sorted(tool.name for tool in tools if tool.fn in _out_of_band)
     if found:
         raise ValueError(
             f"tools {', '.join(map(repr, found))} have when_cannot_ask='url', whose approval "
-            "page and approvals are kept by one HTTP process, and this server is starting "
-            f"{where}: serve it as one HTTP process, or register them with "
+            "page only an HTTP server serves, and this server is starting "
+            f"{where}: serve it over Streamable HTTP, or register them with "
             "when_cannot_ask='confirm'"
         )

@@ -14,6 +14,7 @@ from typing import Final, Literal
 
 import msgspec
 
+from mcpkit.stores.kv import MAX_TTL
 from mcpkit.types import AudioContent, ContentBlock, ImageContent, TextContent
 
 __all__ = [
@@ -70,8 +71,11 @@ class ResultBudget:
                 f"ResultBudget: at least {MIN_BUDGET_BYTES} bytes "
                 f"({MIN_BUDGET_BYTES // BYTES_PER_TOKEN} tokens), not {self.limit} bytes"
             )
-        if not self.ttl > 0:
-            raise ValueError(f"ResultBudget: ttl must be seconds above 0, not {self.ttl!r}")
+        if not 0 < self.ttl <= MAX_TTL:  # (the store keeps nothing longer)
+            raise ValueError(
+                f"ResultBudget: ttl must be seconds above 0 and at most {MAX_TTL:g}, "
+                f"not {self.ttl!r}"
+            )
 
     @property
     def limit(self) -> int:

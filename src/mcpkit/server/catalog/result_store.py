@@ -5,16 +5,13 @@ while, within bounds; and reading them back (resources/read, `ctx.read_resource`
 Who the caller is: in a 2025-11-25 session, the session; with auth, in either era, the
 token's owner (as a requestState is bound). A 2026-07-28 request without auth
 has neither, so its link is a capability: 192 random bits in the URI that only its answer
-carried. The overflow lives in the memory of the process that ran the call (docs/server.md).
+carried. The overflow is kept in the server's store (`server.store.kv`), so every process
+sharing it (`--workers`, several hosts on one Redis) serves its pages (docs/server.md).
 """
 
 from __future__ import annotations
 
-import time
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
@@ -30,6 +27,8 @@ from mcpkit.server.catalog.result_budget import (
     fits,
     split_blocks,
 )
+from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.stores.kv import Limit
 from mcpkit.stores.sessions import owner_key
 from mcpkit.types import (
     AudioContent,
@@ -47,10 +46,14 @@ from mcpkit.types import (
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
+    from mcpkit.stores.kv import KeyValueStore
+    from mcpkit.stores.url import Stores
 
 __all__ = [
     "Caller",
+    "MAX_CALLER_ENTRIES",
     "MAX_ENTRIES",
+    "MAX_OVERFLOW_BYTES",
     "MAX_PAGES",
     "MAX_STORED_BYTES",
     "RESULT_SCHEME",
@@ -61,9 +64,17 @@ __all__ = [
     "store_of",
 ]
 
-#: Overflows kept at once per server, and their bytes together: the oldest go first.
+logger = logging.getLogger(__name__)
+
+#: Overflows kept at once per server, and their bytes together (`MAX_STORED_BYTES`, a
+#: `Limit` in the store): past them a new overflow is cut instead of kept.
 MAX_ENTRIES: Final = 256
 MAX_STORED_BYTES: Final = 64 * 1024 * 1024
+#: Overflows one caller keeps at once, each of at most `MAX_OVERFLOW_BYTES`: one caller holds
+#: at most a quarter of the server's room, so no caller can take everyone's. Callers with no
+#: identity (2026-07-28 without auth) share one count, half of `MAX_ENTRIES`.
+MAX_CALLER_ENTRIES: Final = 16
+MAX_OVERFLOW_BYTES: Final = MAX_STORED_BYTES // (4 * MAX_CALLER_ENTRIES)
 #: Pages of one "paginate" overflow; past them the rest is cut, as "truncate" does.
 MAX_PAGES: Final = 100
 
@@ -78,6 +89,12 @@ class _Mounted(Protocol):
 
 class Served(Protocol):
     """A server as far as where its overflows are kept goes (`Server`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def store(self) -> Stores: ...
 
     @property
     def mounted_in(self) -> _Mounted | None: ...
@@ -105,70 +122,85 @@ class Caller(Protocol):
     def auth(self) -> AccessToken | None: ...
 
 
-@dataclass(slots=True)
-class _Entry:
-    owner: Owner
-    expires: float
-    pages: list[list[ContentBlock]]
-    size: int
+class _Kept(msgspec.Struct, array_like=True):
+    """An overflow as the store keeps it, one value: who may read it, and its pages, each
+    its own JSON (a read decodes the one it asks for, not the others)."""
+
+    owner: tuple[str | None, str | None]
+    pages: list[msgspec.Raw]
+
+
+_kept_decoder: Final = msgspec.json.Decoder(_Kept)
+_blocks_decoder: Final = msgspec.json.Decoder(list[ContentBlock])
 
 
 class ResultStore:
-    """The overflows of one server's tool results: at most `max_entries` and `max_bytes`
-    together, each until it expires; the oldest are dropped to make room."""
+    """The overflows of one server (named `server`) in `kv`, the store every process serving
+    it shares: a value per overflow (at most `MAX_OVERFLOW_BYTES` of pages), until its TTL
+    ends. The pages together stay within
+    `max_bytes`, the overflows within `max_entries`, one caller's within `per_caller` (a
+    `Limit` and counted slots of the store, each taken atomically)."""
+
+    __slots__ = ("_kv", "_name", "max_bytes", "max_entries", "per_caller")
 
     def __init__(
         self,
+        kv: KeyValueStore,
+        server: str,
+        *,
         max_entries: int = MAX_ENTRIES,
         max_bytes: int = MAX_STORED_BYTES,
-        clock: Callable[[], float] = time.monotonic,
+        per_caller: int = MAX_CALLER_ENTRIES,
     ) -> None:
+        self._kv = kv
+        self._name = msgspec.json.encode(server).decode()  # (quoted: no name prefixes another)
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._bytes = 0
+        self.per_caller = per_caller
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def put(self, owner: Owner, ttl: float, pages: list[list[ContentBlock]]) -> str | None:
+    async def put(self, owner: Owner, ttl: float, pages: list[list[ContentBlock]]) -> str | None:
         """Keep `pages` for `owner` for `ttl` seconds: the key of their URIs, or None when
-        they are larger than the whole store."""
-        size = sum(content_size(page) for page in pages)
-        if size > self.max_bytes:
-            return None
-        import secrets  # (loaded only where some result overflows)
+        they do not fit the room left (of the server, or of this caller)."""
+        import secrets  # (these loaded only where some result overflows)
 
-        self._expire()
-        while self._entries and (
-            len(self._entries) >= self.max_entries or self._bytes + size > self.max_bytes
-        ):
-            self._drop(next(iter(self._entries)))
+        from mcpkit.stores.kv_slots import release_slot, take_slot
+
         key = secrets.token_urlsafe(24)
-        self._entries[key] = _Entry(owner, self._clock() + ttl, pages, size)
-        self._bytes += size
+        kv, name = self._kv, self._name
+        everyone = f"result-n:{name}:"
+        if not await take_slot(kv, everyone, key, self.max_entries, ttl):
+            return None
+        mine, count = self._callers(owner)
+        if not await take_slot(kv, mine, key, count, ttl):
+            await release_slot(kv, everyone, key)
+            return None
+        kept = _Kept(owner, [msgspec.Raw(msgspec.json.encode(page)) for page in pages])
+        limit = Limit(f"result:{name}:", self.max_bytes)
+        if not await kv.set(f"result:{name}:{key}", msgspec.json.encode(kept), ttl, limit=limit):
+            await release_slot(kv, mine, key)
+            await release_slot(kv, everyone, key)
+            return None
         return key
 
-    def get(self, key: str, page: int, owner: Owner) -> tuple[list[ContentBlock], int] | None:
+    async def get(self, key: str, page: int, owner: Owner) -> tuple[list[ContentBlock], int] | None:
         """Page `page` (from 1) of `key`, and how many it has, if `owner` may read it and it
-        has not expired."""
-        self._expire()
-        entry = self._entries.get(key)
-        if entry is None or not _may_read(entry.owner, owner) or not 0 < page <= len(entry.pages):
+        has not expired: one read of the store, however many are kept."""
+        data = await self._kv.get(f"result:{self._name}:{key}")
+        if data is None:
             return None
-        return entry.pages[page - 1], len(entry.pages)
+        found = _kept_decoder.decode(data)
+        if not _may_read(found.owner, owner) or not 0 < page <= len(found.pages):
+            return None
+        return _blocks_decoder.decode(found.pages[page - 1]), len(found.pages)
 
-    def _expire(self) -> None:
-        now = self._clock()
-        # Entries are kept in the order they were put, and all of one server's share no
-        # order of expiry (ttls differ): one pass over the few there are.
-        for key in [k for k, e in self._entries.items() if e.expires <= now]:
-            self._drop(key)
+    def _callers(self, owner: Owner) -> tuple[str, int]:
+        """The prefix of `owner`'s slots and how many they are."""
+        if owner == (None, None):  # no identity: the anonymous share one, larger, count
+            return f"result-c:{self._name}:-:", self.max_entries // 2
+        import hashlib  # (loaded only where some result overflows)
 
-    def _drop(self, key: str) -> None:
-        entry = self._entries.pop(key)
-        self._bytes -= entry.size
+        who = hashlib.sha256(msgspec.json.encode(owner)).hexdigest()[:32]
+        return f"result-c:{self._name}:{who}:", self.per_caller
 
 
 def _may_read(kept_for: Owner, reader: Owner) -> bool:
@@ -179,18 +211,13 @@ def _may_read(kept_for: Owner, reader: Owner) -> bool:
     )
 
 
-_stores: weakref.WeakKeyDictionary[Served, ResultStore] = weakref.WeakKeyDictionary()
-
-
 def store_of(server: Served) -> ResultStore:
-    """The overflows of the server the client talks to (`server`'s outermost parent): a
-    mounted server's tool keeps its overflow where the client's resources/read arrives."""
+    """The overflows of the server the client talks to (`server`'s outermost parent), in its
+    store: a mounted server's tool keeps its overflow where the client's resources/read
+    arrives, and every process sharing the store reads it."""
     while server.mounted_in is not None:
         server = server.mounted_in.parent
-    found = _stores.get(server)
-    if found is None:
-        found = _stores[server] = ResultStore()
-    return found
+    return ResultStore(server.store.kv, server.name)
 
 
 def _owner(ctx: Caller) -> Owner:
@@ -229,7 +256,7 @@ async def fit_result(
     if budget.overflow == "truncate":
         tail = [TextContent(text=_truncated(cut, total, limit))]
     else:
-        tail = _kept_for_caller(budget, name, rest, cut, total, ctx)
+        tail = await _kept_for_caller(budget, name, rest, cut, total, ctx)
     return msgspec.structs.replace(result, content=[*kept, *tail])
 
 
@@ -240,7 +267,7 @@ def _truncated(cut: int, total: int, limit: int, why: str = "") -> str:
     )
 
 
-def _kept_for_caller(
+async def _kept_for_caller(
     budget: ResultBudget,
     name: str,
     rest: list[ContentBlock],
@@ -249,13 +276,19 @@ def _kept_for_caller(
     ctx: Caller,
 ) -> list[ContentBlock]:
     """The marker and links of an overflow kept as resources (dropped, and said so, when
-    the store cannot hold it)."""
+    the store has no room for it or cannot be reached: the tool has run, and its result is
+    not lost for that)."""
+    rest, beyond = split_blocks(rest, MAX_OVERFLOW_BYTES)
     pages = [rest] if budget.overflow == "resource" else _pages(rest, budget.limit - MARKER_ROOM)
-    dropped = pages[MAX_PAGES:]
+    dropped = [beyond, *pages[MAX_PAGES:]]
     pages = pages[:MAX_PAGES]
-    key = store_of(ctx.server).put(_owner(ctx), budget.ttl, pages)
+    why = "; no room is left to keep it for reading now"
+    try:
+        key = await store_of(ctx.server).put(_owner(ctx), budget.ttl, pages) if rest else None
+    except StoreUnavailable as exc:
+        logger.warning("a result's overflow was not kept: %s", exc)
+        key, why = None, "; the server's store could not be reached to keep it for reading"
     if key is None:
-        why = "; too large to keep for reading"
         return [TextContent(text=_truncated(cut, total, budget.limit, why))]
     lost = sum(content_size(page) for page in dropped)
     first = pages[0]
@@ -276,7 +309,7 @@ def _kept_for_caller(
         f"[cut to fit this tool's result budget of {budget.limit} bytes: the other {kept} "
         f"bytes (about {kept // BYTES_PER_TOKEN} tokens) are in {where}, readable by this "
         f"caller for {budget.ttl:g} s"
-        + (f"; {lost} bytes past {MAX_PAGES} pages were left out" if lost else "")
+        + (f"; {lost} bytes past what one result may keep were left out" if lost else "")
         + "]"
     )
     return [TextContent(text=text), link]
@@ -306,7 +339,7 @@ def _mime_type(page: list[ContentBlock]) -> str | None:
 # ------------------------------------------------------------------ reading
 
 
-def read_result(ctx: Caller, uri: str) -> ReadResourceResult:
+async def read_result(ctx: Caller, uri: str) -> ReadResourceResult:
     """resources/read of an `mcpkit-result://` URI: the page's contents if the caller of
     `ctx` is its owner and it has not expired; else -32002, as for any unknown URI (never
     saying that it exists)."""
@@ -314,7 +347,8 @@ def read_result(ctx: Caller, uri: str) -> ReadResourceResult:
     # (ASCII digits only, and few: "²" passes isdigit() and int() refuses it; a 5,000-digit
     # page number is past int()'s limit)
     page_number = number.isascii() and number.isdigit() and len(number) <= 9
-    found = store_of(ctx.server).get(key, int(number), _owner(ctx)) if page_number else None
+    store = store_of(ctx.server)
+    found = await store.get(key, int(number), _owner(ctx)) if page_number else None
     if found is None:
         raise not_found(uri)
     page, count = found

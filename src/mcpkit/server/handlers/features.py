@@ -159,7 +159,7 @@ async def read_resource(
     server: FeatureServer, ctx: Context, params: ReadResourceRequestParams
 ) -> ReadResourceResult:
     if params.uri.startswith(RESULT_SCHEME):  # the overflow of a tool result past its budget
-        return read_result(ctx, params.uri)
+        return await read_result(ctx, params.uri)
     spec, variables = _find(server, ctx, params.uri)
     check_access(spec, ctx.auth, "resource", params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)

@@ -239,14 +239,9 @@ def _supervise(
 ) -> None:
     """Serve with `workers` processes, once the store is one they share and it answers: a
     private SQLite store when the server was given none."""
-    from mcpkit.server.catalog.ask_fallback import refuse_out_of_band
     from mcpkit.server.serving._http_run import supervise_workers
     from mcpkit.server.serving._private_store import private_store
 
-    try:  # (each worker would keep its own approvals, and serve the others' pages)
-        refuse_out_of_band(server.tools, f"with {workers} workers")
-    except ValueError as exc:
-        raise SystemExit(f"workers={workers}: {exc}") from None
     _log_to_stderr()
     with private_store(server, workers, stateless) as env:
         refusal = unshared_refusal(server.store, workers, stateless)

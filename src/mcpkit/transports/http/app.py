@@ -16,7 +16,7 @@ from typing import Any, Final, Literal, TypedDict
 from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.stores.approvals import APPROVAL_PATH, process_approvals
+from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
@@ -417,7 +417,7 @@ class McpHttpApp:
             await self.health.answer(scope, here, send)
             return
         if here == APPROVAL_PATH:  # (`when_cannot_ask="url"` tools, docs/server.md)
-            await serve_approval_page(scope, receive, send, process_approvals())
+            await serve_approval_page(scope, receive, send, approvals_of(self.server.store))
             return
         guard = self.guard
         if guard is not None and await guard.serve_metadata(scope, send):

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.stores.approvals import Approval, Approvals
+from mcpkit.stores.deadline import StoreUnavailable
 
 __all__ = ["serve_approval_page"]
 
@@ -36,14 +37,28 @@ _HEADERS: Final = (
 _GONE: Final = "This link is unknown, expired, or used already. Ask the assistant to try again."
 
 
+_OUTAGE: Final = (
+    "This server cannot reach the store that keeps approvals right now. Nothing was decided: "
+    "reload this page in a moment."
+)
+
+
 async def serve_approval_page(
     scope: Scope, receive: Receive, send: Send, approvals: Approvals
 ) -> None:
-    """Answer one request to `APPROVAL_PATH`."""
+    """Answer one request to `APPROVAL_PATH` (503 when the store is down: the store's
+    timeout bounds every step, so the page never hangs)."""
+    try:
+        await _serve(scope, receive, send, approvals)
+    except StoreUnavailable:
+        await _page(send, 503, _OUTAGE)
+
+
+async def _serve(scope: Scope, receive: Receive, send: Send, approvals: Approvals) -> None:
     method: str = scope["method"]
     if method == "GET":
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        approval = approvals.shown(query.get("t", [""])[0])
+        approval = await approvals.shown(query.get("t", [""])[0])
         if approval is None:
             await _page(send, 404, _GONE)
         else:
@@ -61,7 +76,7 @@ async def serve_approval_page(
         return
     fields = parse_qs(body.decode("latin-1"))
     answer = fields.get("decision", [""])[0]
-    decided = approvals.decide(
+    decided = await approvals.decide(
         fields.get("t", [""])[0],
         fields.get("f", [""])[0],
         "approved" if answer == "approve" else "declined",

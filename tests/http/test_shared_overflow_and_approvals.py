@@ -1,0 +1,147 @@
+"""A result's overflow and a `when_cannot_ask="url"` approval are kept in the server's store,
+so the workers sharing it (`mcpkit run --workers 2`, on one SQLite file or one Redis) serve
+each other's: an overflow page kept by one worker is read on the other, a link made by one is
+decided on either and taken by the other, once, in both eras."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from _redis_server import shared_store_url
+from _running import mcpkit, running, until_both_workers
+
+from mcpkit import Client
+from mcpkit.server.catalog.result_store import MAX_CALLER_ENTRIES
+from mcpkit.types import ResourceLink, TextContent, TextResourceContents
+
+WAIT = 30.0  # seconds: a bound on hangs, never a measurement
+pytestmark = pytest.mark.mcpkit_timeout(WAIT * 6)  # two workers started on a busy machine
+APP = """
+import os
+
+from mcpkit import Context, Server
+from mcpkit.server import ResultBudget
+
+server = Server("shared")
+
+
+@server.tool(max_result=ResultBudget(bytes=1024, overflow="paginate"))
+def report(n: int) -> str:
+    return f"kept by {os.getpid()}\\n" + "".join(f"{n} line {i:04d}\\n" for i in range(300))
+
+
+@server.tool()
+def pid() -> str:
+    return str(os.getpid())
+
+
+@server.tool()
+async def read_back(uri: str, ctx: Context) -> str:
+    contents = await ctx.read_resource(uri)
+    return f"{os.getpid()} {contents[0].text}"
+
+
+@server.tool(when_cannot_ask="url")
+async def deploy(env: str, ctx: Context) -> str:
+    asked = await ctx.server.kv.get(env)
+    if asked is None:
+        await ctx.server.kv.set(env, os.getpid())
+    answer = await ctx.elicit(f"Deploy to {env}?", bool)
+    if answer.action != "accept" or not answer.data:
+        return f"not deployed: {answer.action}"
+    return f"deployed asked-by {asked or os.getpid()} taken-by {os.getpid()}"
+"""
+
+
+def text_of(block: object) -> str:
+    assert isinstance(block, TextContent | TextResourceContents), block
+    return block.text
+
+
+async def until_crossed(
+    flow: Callable[[int], Awaitable[tuple[str, str]]], most: int = 10_000
+) -> None:
+    """`flow(n)` for n = 0, 1, ... (each must succeed) until one was begun by one worker and
+    ended by the other; `most` times and WAIT seconds at most (the kernel hands connections
+    to either)."""
+    seen: list[tuple[str, str]] = []
+    try:
+        async with asyncio.timeout(WAIT):
+            for n in range(most):
+                began, ended = await flow(n)
+                seen.append((began, ended))
+                if began != ended:
+                    return
+    except TimeoutError:
+        pass
+    raise AssertionError(f"no flow crossed workers in {WAIT:g} s and {most} tries: {seen}")
+
+
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_workers_serve_each_others_overflow_and_approvals(
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str, era: str
+) -> None:
+    (tmp_path / "shared.py").write_text(APP)
+    db = 5 if era == "2025-11-25" else 6  # a database of each test's own on the one server
+    store = shared_store_url(kind, tmp_path, request, db=db, lease=10)
+    argv = mcpkit("run", "shared.py", "--transport", "http", "--port", "0", "--workers", "2")
+    close = {"Connection": "close"}  # each request on a connection of its own: either worker
+    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+        url = await sup.started()
+        async with Client(url, protocol=era, headers=close) as client:
+
+            async def pid(n: int) -> str:
+                return text_of((await client.call_tool("pid")).content[0])
+
+            # Both serving first: a worker still starting leaves the other every connection,
+            # and a caller keeps 16 overflows at once (one 2025-11-25 session is one caller).
+            await until_both_workers(pid)
+
+            async def overflow(n: int) -> tuple[str, str]:
+                result = await client.call_tool("report", {"n": n})
+                kept_by = text_of(result.content[0]).split()[2]
+                link = result.content[-1]
+                assert isinstance(link, ResourceLink), result.content[1:]
+                read = await client.read_resource(link.uri)  # (on either worker)
+                assert text_of(read.contents[0]).startswith(f"{n} line")
+                back = text_of((await client.call_tool("read_back", {"uri": link.uri})).content[0])
+                read_by, first = back.split(" ", 1)
+                assert first.startswith(f"{n} line")
+                return kept_by, read_by
+
+            await until_crossed(overflow, most=MAX_CALLER_ENTRIES)
+
+            async with httpx.AsyncClient(headers=close) as web:
+
+                async def approval(n: int) -> tuple[str, str]:
+                    env = f"env-{n}"
+                    first = await client.call_tool("deploy", {"env": env})
+                    found = re.search(r"open (http://\S+) and approve", text_of(first.content[0]))
+                    assert first.is_error is True and found is not None
+                    page = await web.get(found[1])  # (on either worker)
+                    assert page.status_code == 200, page.text
+                    fields = dict(re.findall(r'name="(\w)" value="([^"]+)"', page.text))
+                    posted = await web.post(
+                        found[1].split("?")[0], data={**fields, "decision": "approve"}
+                    )
+                    assert posted.status_code == 200 and "You approved it" in posted.text
+                    again = await web.post(  # a second decision, on either worker: refused
+                        found[1].split("?")[0], data={**fields, "decision": "decline"}
+                    )
+                    assert again.status_code == 404
+                    done = text_of((await client.call_tool("deploy", {"env": env})).content[0])
+                    assert done.startswith("deployed"), done
+                    used = await client.call_tool("deploy", {"env": env})  # taken once
+                    assert used.is_error is True
+                    _, _, asked_by, _, taken_by = done.split()
+                    return asked_by, taken_by
+
+                await until_crossed(approval)
+        assert await sup.stop(signal.SIGTERM) == 0
