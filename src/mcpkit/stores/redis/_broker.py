@@ -130,9 +130,10 @@ class RedisBroker:
         up to `timeout` seconds (None: for as long as it takes). The listener keeps trying
         after a False."""
         self._start()
-        changes = await self._listener.ready(timeout)
-        responses = await self._responses.ready(timeout)
-        ready = await self._cancels.ready(timeout) and responses and changes
+        # The three subscriptions wait side by side: one after another, a Redis that does
+        # not answer held the first session three times `timeout`.
+        waits = (self._listener.ready(timeout), self._responses.ready(timeout))
+        ready = all(await asyncio.gather(*waits, self._cancels.ready(timeout)))
         if ready:
             await self._check_version()
         return ready
