@@ -26,6 +26,11 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.answer_checks import (
+    check_discover_answer,
+    check_initialize_answer,
+    negotiated,
+)
 from mcpkit.protocol.capabilities import (
     REQUIRED_CAPABILITY,
     TASK_CAPABILITY,
@@ -41,11 +46,6 @@ from mcpkit.protocol.events import (
     RequestInfo,
 )
 from mcpkit.protocol.extensions import Extension, declares, methods_with
-from mcpkit.protocol.handshake import (
-    check_discover_answer,
-    check_initialize_answer,
-    negotiated,
-)
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from mcpkit.protocol.events import NotificationReceived
-from mcpkit.server.hooks.handshake import ACCEPTING
+from mcpkit.server.hooks.protocol_requests import ACCEPTING
 from mcpkit.server.hooks.typed import TypedMiddleware
 
 __all__ = ["chain_for", "observe", "observers", "watched_event"]

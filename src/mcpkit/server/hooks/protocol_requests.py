@@ -17,7 +17,6 @@ from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import InitializeRequestParams, InitializeResult
 
 if TYPE_CHECKING:
-    from mcpkit.server.catalog.feature_server import FeatureServer
     from mcpkit.server.context import Context
 
 __all__ = ["ACCEPTING", "HANDSHAKE_HOOKS", "discover", "initialize", "intercepted", "ping"]
@@ -51,17 +50,17 @@ def protocol_of(ctx: Context) -> ServerSession:
     return peer.reader
 
 
-async def initialize(server: FeatureServer, ctx: Context, params: Any) -> InitializeResult:
+async def initialize(server: object, ctx: Context, params: Any) -> InitializeResult:
     """The answer the protocol would have sent (its revision negotiated)."""
     assert isinstance(params, InitializeRequestParams)
     return protocol_of(ctx).initialize_answer(params)
 
 
-async def ping(server: FeatureServer, ctx: Context, params: Any) -> dict[str, Any]:
+async def ping(server: object, ctx: Context, params: Any) -> dict[str, Any]:
     return {}
 
 
-async def discover(server: FeatureServer, ctx: Context, params: Any) -> dict[str, Any]:
+async def discover(server: object, ctx: Context, params: Any) -> dict[str, Any]:
     return protocol_of(ctx).discover_answer()
 
 
