@@ -40,3 +40,15 @@ async def test_an_http_2026_discover_goes_through_on_discover() -> None:
             assert client.instructions == "discovered"
             result = await client.call_tool("add", {"a": 1, "b": 2})
             assert result.structured_content == {"result": 3}
+
+
+async def test_a_stateless_http_initialize_goes_through_on_initialize() -> None:
+    async with serving(make_server(Greeter()).http_app(stateless=True)) as base:
+        async with Client(f"{base}/mcp", protocol="2025-11-25") as client:
+            assert client.instructions == f"hello {client.client_info.name}"
+            result = await client.call_tool("add", {"a": 1, "b": 2})
+            assert result.structured_content == {"result": 3}
+        with pytest.raises(McpError, match="not you"):
+            async with asyncio.timeout(10):
+                async with Client(f"{base}/mcp", protocol="2025-11-25", name="intruder"):
+                    pass
