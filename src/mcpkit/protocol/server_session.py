@@ -102,7 +102,9 @@ class _ParamsMeta(msgspec.Struct):
 
 
 class ServerSession(Session):
-    """The server's end: answers `initialize` itself, then serves the declared features.
+    """The server's end: answers `initialize` itself (or hands it to the runtime, `intercepts`,
+    which then has it checked and settled by `accept_initialize`), then serves the declared
+    features.
 
     `phase` changes only through `SERVER_STEPS`. `terms` is None until the handshake settles
     it (`initialize` answered, `resume`, `start_stateless`), and is then replaced whole, never
