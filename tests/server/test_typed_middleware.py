@@ -15,6 +15,7 @@ from mcpkit.server import ServerSessionHandle, TypedMiddleware
 from mcpkit.server.hooks import (
     CallToolNext,
     GetPromptNext,
+    InitializeNext,
     ListNext,
     ReadResourceNext,
 )
@@ -23,6 +24,7 @@ from mcpkit.server.middleware import CallNext
 from mcpkit.types import (
     GetPromptResult,
     InitializeRequestParams,
+    InitializeResult,
     Prompt,
     ReadResourceResult,
     Resource,
@@ -198,10 +200,11 @@ class Watcher(TypedMiddleware):
         self.heard = asyncio.Event()
 
     async def on_initialize(
-        self, session: ServerSessionHandle, params: InitializeRequestParams
-    ) -> None:
+        self, ctx: Context, params: InitializeRequestParams, call_next: InitializeNext
+    ) -> InitializeResult:
         self.clients.append(params.client_info.name)
         self.heard.set()
+        return await call_next()
 
     async def on_notification(self, session: ServerSessionHandle, method: str, params: Any) -> None:
         self.notified.append(method)
@@ -234,13 +237,14 @@ async def test_a_failing_observer_is_logged_and_the_session_goes_on(
     failed = asyncio.Event()
 
     class Broken(TypedMiddleware):
-        async def on_initialize(
-            self, session: ServerSessionHandle, params: InitializeRequestParams
+        async def on_notification(
+            self, session: ServerSessionHandle, method: str, params: Any
         ) -> None:
             failed.set()
             raise RuntimeError("observer broke")
 
-    async with Client(make_server(Broken()), protocol="2025-11-25") as client:
+    async with Client(make_server(Broken()), protocol="2025-11-25", roots=[]) as client:
+        await client.send_roots_list_changed()
         async with asyncio.timeout(5):
             await failed.wait()
         assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {"result": 3}

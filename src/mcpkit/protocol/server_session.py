@@ -26,6 +26,11 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.answer_checks import (
+    check_discover_answer,
+    check_initialize_answer,
+    negotiated,
+)
 from mcpkit.protocol.capabilities import (
     REQUIRED_CAPABILITY,
     TASK_CAPABILITY,
@@ -97,7 +102,9 @@ class _ParamsMeta(msgspec.Struct):
 
 
 class ServerSession(Session):
-    """The server's end: answers `initialize` itself, then serves the declared features.
+    """The server's end: answers `initialize` itself (or hands it to the runtime, `intercepts`,
+    which then has it checked and settled by `accept_initialize`), then serves the declared
+    features.
 
     `phase` changes only through `SERVER_STEPS`. `terms` is None until the handshake settles
     it (`initialize` answered, `resume`, `start_stateless`), and is then replaced whole, never
@@ -386,38 +393,68 @@ class ServerSession(Session):
         self, rid: RequestId, method: str, params: Any, events: list[Event]
     ) -> bool:
         if method == "server/discover":
-            self._discover(rid)
+            if method in self.intercepts:
+                return False  # the runtime answers: `discover_answer`, `accept_discover`
+            self.send_response(rid, self.discover_answer())
             return True
         # Reached only where the phase allows initialize: once in a stateful session
         # (`phases._AGAIN` refuses a second), on every POST of a stateless one.
         if method != "initialize":
             return super()._handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)
-        requested = params.protocol_version
-        supported = self.supported_revisions
-        # basic/lifecycle, Version Negotiation: the requested revision if we speak it, else
-        # our latest (the client then decides whether it can go on).
-        version = requested if requested in supported else supported[0]
+        if method in self.intercepts:
+            return False  # the runtime answers: `initialize_answer`, `accept_initialize`
+        result = self.initialize_answer(params)
+        # Settled before the result is queued: `send_response` shapes a result for the
+        # session's revision, so a 2024-11-05 client gets an InitializeResult it knows.
+        received = self._settle_initialize(params, result.protocol_version)
+        self.send_response(rid, result)
+        events.append(received)
+        return True
+
+    def initialize_answer(self, params: InitializeRequestParams) -> InitializeResult:
+        """What `initialize` is answered with: the revision negotiated, what we declare."""
+        return InitializeResult(
+            protocol_version=negotiated(params.protocol_version, self.supported_revisions),
+            capabilities=self.capabilities,
+            server_info=self.server_info,
+            instructions=self.instructions,
+        )
+
+    @property
+    def initializing(self) -> bool:
+        """Whether an `initialize` handed out (`intercepts`) waits for its answer: the
+        session is opening, though its phase is still "new"."""
+        return "initialize" in self.intercepts and any(
+            request.method == "initialize" for request in self._inflight.values()
+        )
+
+    def accept_initialize(
+        self, params: InitializeRequestParams, result: InitializeResult
+    ) -> InitializeReceived:
+        """Settle the session on `result`, the answer to `params` about to be sent (made by
+        `initialize_answer`, its instructions or capabilities maybe changed since: only
+        narrowed, `check_initialize_answer`); McpError, and nothing settled, if it may not be
+        sent. Call it right before sending `result`."""
+        if self.phase not in ("new", "stateless"):  # (one answered while this one waited)
+            raise McpError(
+                codes.INVALID_REQUEST, "Invalid Request: initialize was already answered"
+            )
+        version = negotiated(params.protocol_version, self.supported_revisions)
+        check_initialize_answer(result, version, self.server_info, self.capabilities)
+        return self._settle_initialize(params, version)
+
+    def _settle_initialize(
+        self, params: InitializeRequestParams, version: str
+    ) -> InitializeReceived:
         # A stateless session answers initialize too, but stays stateless: its terms must not
         # promise a session that requests could be sent back on.
         terms = Terms(version, params.capabilities, params.client_info, stateless=self.stateless)
-        # Settled before the result is queued: `send_response` shapes a result for the
-        # session's revision, so a 2024-11-05 client gets an InitializeResult it knows.
         self.settle(terms)
         self._step("initialize answered")
-        self.send_response(
-            rid,
-            InitializeResult(
-                protocol_version=version,
-                capabilities=self.capabilities,
-                server_info=self.server_info,
-                instructions=self.instructions,
-            ),
-        )
-        events.append(InitializeReceived(params, version))
-        return True
+        return InitializeReceived(params, version)
 
-    def _discover(self, rid: RequestId) -> None:
+    def discover_answer(self) -> dict[str, Any]:
         """server/discover: the revisions we speak, our capabilities and instructions (the
         server's info goes in the result's `_meta`, as on every 2026 result)."""
         capabilities = msgspec.to_builtins(self.capabilities)
@@ -431,7 +468,13 @@ class ServerSession(Session):
         }
         if self.instructions is not None:
             result["instructions"] = self.instructions
-        self.send_response(rid, result)
+        return result
+
+    def accept_discover(self, result: dict[str, Any]) -> dict[str, Any]:
+        """`result`, a `discover_answer` maybe changed since, if it may be sent (McpError if
+        not: `check_discover_answer`)."""
+        check_discover_answer(result, self.discover_answer())
+        return result
 
     def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
         if method != "notifications/initialized":

@@ -75,6 +75,10 @@ class Session(Answering, Requesting):
 
     #: Methods answered by this role (the peer sends them to us).
     inbound_direction: str = ""
+    #: The requests this session would answer itself (ping; initialize and server/discover
+    #: in the server role) that it hands out as a `RequestReceived` instead, for the runtime
+    #: to answer (a server whose middleware has hooks for them). On the instance only.
+    intercepts: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -436,6 +440,8 @@ class Session(Answering, Requesting):
     ) -> bool:
         """Answer requests the session serves itself (ping; initialize in the server role)."""
         if method == "ping":
+            if "ping" in self.intercepts:
+                return False
             self.send_response(rid, {})
             return True
         return False

@@ -7,18 +7,22 @@ from mcpkit.server.hooks.keepalive import KeepAlive
 from mcpkit.server.hooks.retry import RetryTools
 from mcpkit.server.hooks.schema_refs import DereferenceSchemas
 from mcpkit.server.hooks.typed import (
+    AnswerNext,
     CallToolNext,
     GetPromptNext,
+    InitializeNext,
     ListNext,
     ReadResourceNext,
     TypedMiddleware,
 )
 
 __all__ = [
+    "AnswerNext",
     "CallToolNext",
     "DereferenceSchemas",
     "ErrorTransform",
     "GetPromptNext",
+    "InitializeNext",
     "KeepAlive",
     "ListNext",
     "ReadResourceNext",

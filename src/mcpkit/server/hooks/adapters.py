@@ -33,6 +33,9 @@ HOOKS: Mapping[str, str] = {
     "resources/read": "on_read_resource",
     "prompts/list": "on_list_prompts",
     "prompts/get": "on_get_prompt",
+    "initialize": "on_initialize",
+    "ping": "on_ping",
+    "server/discover": "on_discover",
 }
 
 #: The list field of each list method's result, and the result's type.
@@ -61,7 +64,27 @@ def hook_layer(method: str, hook: Callable[..., Awaitable[Any]]) -> Layer:
         return _read_resource_layer(hook)
     if method == "prompts/get":
         return _get_prompt_layer(hook)
+    if method == "initialize":
+        return _initialize_layer(hook)
+    if method in ("ping", "server/discover"):
+        return _answer_layer(hook)
     return _list_layer(hook, *_LISTS[method])
+
+
+def _initialize_layer(hook: Callable[..., Awaitable[Any]]) -> Layer:
+    # No params for call_next: the answer is the protocol's for the request as it came
+    # (the revision negotiated from what the client asked).
+    def layer(ctx: Context, params: Any, call_next: CallNext) -> Awaitable[Any]:
+        return hook(ctx, params, lambda: call_next(params))
+
+    return layer
+
+
+def _answer_layer(hook: Callable[..., Awaitable[Any]]) -> Layer:
+    def layer(ctx: Context, params: Any, call_next: CallNext) -> Awaitable[Any]:
+        return hook(ctx, lambda: call_next(params))
+
+    return layer
 
 
 def _call_tool_layer(hook: Callable[..., Awaitable[Any]]) -> Layer:

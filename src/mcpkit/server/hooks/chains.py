@@ -1,5 +1,6 @@
 """The chain each method runs, where a typed middleware takes part only in the methods whose
-hooks it overrides, and the observing hooks a session's events start."""
+hooks it overrides (and the protocol checks the handshake's answer outside them all), and the
+observing hooks a session's events start."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from mcpkit.protocol.events import InitializeReceived, NotificationReceived
+from mcpkit.protocol.events import NotificationReceived
+from mcpkit.server.hooks.protocol_requests import ACCEPTING
 from mcpkit.server.hooks.typed import TypedMiddleware
 
 __all__ = ["chain_for", "observe", "observers", "watched_event"]
@@ -37,9 +39,10 @@ def chain_for(middleware: tuple[Any, ...], method: str) -> tuple[Any, ...]:
 
 
 def _chain(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
-    if not any(isinstance(layer, TypedMiddleware) for layer in middleware):
+    accepting = ACCEPTING.get(method)  # (initialize, server/discover: the protocol's check)
+    if accepting is None and not any(isinstance(layer, TypedMiddleware) for layer in middleware):
         return tuple(middleware)
-    chain: list[Any] = []
+    chain: list[Any] = [] if accepting is None else [accepting]
     for layer in middleware:
         if isinstance(layer, TypedMiddleware):
             chain.extend(layer.layers_for(method))
@@ -49,8 +52,8 @@ def _chain(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
 
 
 def observers(middleware: Sequence[Any], hook: str) -> list[Callable[..., Awaitable[None]]]:
-    """The bound `hook` (on_initialize, on_notification) of each typed middleware that
-    overrides it, outermost first."""
+    """The bound `hook` (on_notification) of each typed middleware that overrides it,
+    outermost first."""
     return [
         getattr(layer, hook)
         for layer in middleware
@@ -70,12 +73,9 @@ async def observe(hooks: Sequence[Callable[..., Awaitable[None]]], *args: Any) -
 def watched_event(
     middleware: Sequence[Any], handle: Any, ev: object
 ) -> Coroutine[Any, Any, None] | None:
-    """What the typed middleware that observe a 2025-era session's `initialize` or its
-    notifications make of event `ev` (to be run in a task), or None."""
+    """What the typed middleware that observe a 2025-era session's notifications make of
+    event `ev` (to be run in a task), or None."""
     if isinstance(ev, NotificationReceived):
         hooks = observers(middleware, "on_notification")
         return observe(hooks, handle, ev.method, ev.params) if hooks else None
-    if isinstance(ev, InitializeReceived):
-        hooks = observers(middleware, "on_initialize")
-        return observe(hooks, handle, ev.params) if hooks else None
     return None

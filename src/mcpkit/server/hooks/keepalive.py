@@ -10,13 +10,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mcpkit.errors import McpError, TransportError
-from mcpkit.server.hooks.typed import TypedMiddleware
+from mcpkit.server.hooks.typed import InitializeNext, TypedMiddleware
+from mcpkit.server.session import ServerSessionHandle
 
 if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext
     from mcpkit.server.context import Context
-    from mcpkit.server.session import ServerSessionHandle
-    from mcpkit.types import InitializeRequestParams
+    from mcpkit.types import InitializeRequestParams, InitializeResult
 
 __all__ = ["KeepAlive"]
 
@@ -89,10 +89,14 @@ class KeepAlive(TypedMiddleware):
         return len(self._watched)
 
     async def on_initialize(
-        self, session: ServerSessionHandle, params: InitializeRequestParams
-    ) -> None:
-        watch = self._watched[session] = _Watch(self.clock())
-        watch.task = asyncio.get_running_loop().create_task(self._keep(session, watch))
+        self, ctx: Context, params: InitializeRequestParams, call_next: InitializeNext
+    ) -> InitializeResult:
+        result = await call_next()  # (a handshake refused inside has no session to keep)
+        session = ctx.session
+        if isinstance(session, ServerSessionHandle) and session not in self._watched:
+            watch = self._watched[session] = _Watch(self.clock())
+            watch.task = asyncio.get_running_loop().create_task(self._keep(session, watch))
+        return result
 
     async def on_request(self, ctx: Context, method: str, params: Any, call_next: CallNext) -> Any:
         watch = self._watched.get(ctx.session)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         CreateTaskResult,
         GetPromptResult,
         InitializeRequestParams,
+        InitializeResult,
         Prompt,
         ReadResourceResult,
         Resource,
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AnswerNext",
     "CallToolNext",
     "GetPromptNext",
+    "InitializeNext",
     "ListNext",
     "ReadResourceNext",
     "TypedMiddleware",
@@ -40,6 +43,10 @@ ListNext = Callable[[], Awaitable[list[Any]]]
 ReadResourceNext = Callable[[str], Awaitable["ReadResourceResult"]]
 #: The next step of `on_get_prompt`: `await call_next(name, arguments)`.
 GetPromptNext = Callable[[str, "dict[str, str] | None"], Awaitable["GetPromptResult"]]
+#: The next step of `on_initialize`: `await call_next()`, the answer the protocol made.
+InitializeNext = Callable[[], Awaitable["InitializeResult"]]
+#: The next step of `on_ping` and `on_discover`: `await call_next()`, the answer as a dict.
+AnswerNext = Callable[[], Awaitable["dict[str, Any]"]]
 
 
 class TypedMiddleware:
@@ -53,11 +60,14 @@ class TypedMiddleware:
     this object's own hook for it. Only the hooks a subclass overrides are installed: a
     request of a method none of them is about never passes through this object.
 
-    `on_initialize` and `on_notification` observe: they run in a task of their own after
-    the session answered the handshake, or took the notification, and what they raise is
-    logged. They run for 2025-era sessions only: a 2026-07-28 request has no handshake
-    (`server/discover` is answered by the protocol itself; `on_request` sees each request's
-    own terms in `ctx`), and a notification posted apart from a request concerns no session.
+    `on_initialize`, `on_ping` and `on_discover` (2026-07-28's `server/discover`) are the
+    requests the protocol answers by itself: only a server whose middleware overrides one of
+    them hands that request to its middleware (all of it, `on_request` and plain layers
+    included), and the answer a hook returns is checked before it is sent (the negotiated
+    revision and the server's info unchanged, no capability the server does not declare).
+    `on_notification` observes: it runs in a task of its own after the session took the
+    notification, and what it raises is logged; a notification posted apart from a request
+    (2026-07-28) concerns no session and is not shown.
     """
 
     async def on_request(self, ctx: Context, method: str, params: Any, call_next: CallNext) -> Any:
@@ -111,10 +121,26 @@ class TypedMiddleware:
         return await call_next(name, arguments)
 
     async def on_initialize(
-        self, session: ServerSessionHandle, params: InitializeRequestParams
-    ) -> None:
-        """A 2025-era session's client finished `initialize` (its answer already sent):
-        `params` holds its info and capabilities, `session.protocol_version` what was agreed."""
+        self, ctx: Context, params: InitializeRequestParams, call_next: InitializeNext
+    ) -> InitializeResult:
+        """A 2025-era session's `initialize`, before it is answered: `params` holds the
+        client's info and capabilities, `call_next()` gives the answer (the revision the
+        protocol negotiated in `protocol_version`). Raise McpError to refuse the session;
+        return the answer with other `instructions` or fewer `capabilities` to change what
+        the client is told (what a request asks is still checked against what the server
+        declares). The session is settled once the answer is accepted: `ctx.session` is
+        not yet (its `protocol_version` is None until then)."""
+        return await call_next()
+
+    async def on_ping(self, ctx: Context, call_next: AnswerNext) -> dict[str, Any]:
+        """`ping`, of a session or of a 2026-07-28 client; `call_next()` gives `{}`."""
+        return await call_next()
+
+    async def on_discover(self, ctx: Context, call_next: AnswerNext) -> dict[str, Any]:
+        """2026-07-28's `server/discover`: `call_next()` gives its answer as the wire has it
+        (`supportedVersions`, `capabilities`, `instructions`); change `instructions`, or
+        leave capabilities out, as `on_initialize` may."""
+        return await call_next()
 
     async def on_notification(self, session: ServerSessionHandle, method: str, params: Any) -> None:
         """A notification the client of a 2025-era session sent (roots/list_changed...); the

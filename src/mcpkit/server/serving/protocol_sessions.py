@@ -7,7 +7,7 @@ them share one codec of the terms of 2026-07-28 requests and the heads of their 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec
@@ -15,6 +15,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.server.catalog.extension_methods import method_infos
 from mcpkit.server.catalog.listeners import ListenParams
 from mcpkit.server.catalog.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
+from mcpkit.server.hooks.protocol_requests import intercepted
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.catalog import Catalog
@@ -63,6 +64,9 @@ class ProtocolHost(Protocol):
     @property
     def serves_tasks(self) -> bool: ...
 
+    @property
+    def middleware(self) -> tuple[Any, ...]: ...
+
     def capabilities(self) -> ServerCapabilities: ...
 
 
@@ -85,7 +89,7 @@ class ProtocolSessions:
         """A new protocol session, with the host's settings and what it declares now."""
         host = self._host
         catalog = self._catalog
-        return self._session_type(
+        session = self._session_type(
             host.info,
             host.capabilities(),
             instructions=host.instructions,
@@ -98,6 +102,12 @@ class ProtocolSessions:
             extensions=(TASKS,) if host.serves_tasks else (),
             codec=self.codec,
         )
+        # The handshake's requests typed middleware has hooks for reach the middleware (a
+        # proxy's sessions hand out initialize and server/discover anyway, to the proxy).
+        hooked = intercepted(host.middleware) if host.middleware else None
+        if hooked and issubclass(self._session_type, FeatureSession):
+            session.intercepts = hooked
+        return session
 
     def reader(self) -> ServerSession:
         """The protocol session that reads every request carrying its own terms
@@ -114,6 +124,7 @@ class ProtocolSessions:
             self._catalog.extension_method_names,
             host.max_message_size,
             host.max_json_depth,
+            host.middleware,  # (whose hooks say what the session hands out: `new`)
         )
         made = self._reading
         # (An `initialize` in a body settles the session that read it: that handshake was

@@ -419,9 +419,14 @@ class HttpSession(HttpChannel):
 
     @property
     def opened(self) -> bool:
-        """Whether the session has answered an initialize request (and may be kept)."""
+        """Whether the session has answered an initialize request, or middleware is about
+        to (and may be kept)."""
         session = self.handle.connection.session
-        return not isinstance(session, ServerSession) or session.phase != "new"
+        return (
+            not isinstance(session, ServerSession)
+            or session.phase != "new"
+            or (session.initializing)
+        )
 
     def _ended(self) -> None:
         if self._on_close is not None:

@@ -1,0 +1,79 @@
+"""What may become of the server's answer to `initialize` or `server/discover` between the
+moment it is made and the moment it is sent (a server's middleware may change it): the
+revision stays the negotiated one, the server's identity its own, and no capability the
+server does not declare may be advertised; instructions are free."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NoReturn, cast
+
+import msgspec
+
+from mcpkit.errors import McpError
+from mcpkit.protocol import codes
+from mcpkit.types import Implementation, InitializeResult, ServerCapabilities
+
+__all__ = ["check_discover_answer", "check_initialize_answer", "negotiated", "unserved"]
+
+
+def negotiated(requested: str, supported: Sequence[str]) -> str:
+    """basic/lifecycle, Version Negotiation: the requested revision if we speak it, else our
+    latest (the client then decides whether it can go on)."""
+    return requested if requested in supported else supported[0]
+
+
+def check_initialize_answer(
+    result: object, version: str, info: Implementation, declared: ServerCapabilities
+) -> None:
+    """McpError (-32603, so the client learns the handshake failed and the server's log
+    says why) when `result` may not answer an `initialize` negotiated at `version`."""
+    if not isinstance(result, InitializeResult):  # (a hook's answer: any object at run time)
+        _refuse(f"the answer must be an InitializeResult, not {type(result).__name__}")
+    if result.protocol_version != version:
+        _refuse(
+            f"the negotiated protocol version is {version!r}, not {result.protocol_version!r}: "
+            "it is the protocol's to choose"
+        )
+    if result.server_info != info:
+        _refuse("serverInfo is the server's own and may not change")
+    path = unserved(msgspec.to_builtins(result.capabilities), msgspec.to_builtins(declared))
+    if path is not None:
+        _refuse(f"it advertises capability {path!r}, which the server does not declare")
+
+
+def check_discover_answer(answer: object, made: dict[str, Any]) -> None:
+    """As `check_initialize_answer`, for `server/discover`'s answer, `made` the one the
+    protocol made."""
+    if not isinstance(answer, dict):
+        _refuse(f"the server/discover answer must be a dict, not {type(answer).__name__}")
+    result = cast("dict[str, Any]", answer)
+    if result.get("supportedVersions") != made["supportedVersions"]:
+        _refuse("supportedVersions are the protocol's to say")
+    path = unserved(result.get("capabilities"), made["capabilities"])
+    if path is not None:
+        _refuse(f"it advertises capability {path!r}, which the server does not declare")
+
+
+def unserved(advertised: object, declared: object, path: str = "") -> str | None:
+    """The first capability (a dotted path) `advertised` claims beyond `declared`, both as
+    JSON values; None when it claims nothing more (it may claim less)."""
+    if isinstance(advertised, dict):
+        if not isinstance(declared, dict):
+            return path or "capabilities"
+        claims = cast("dict[str, object]", advertised)
+        has = cast("dict[str, object]", declared)
+        for key, value in claims.items():
+            inner = f"{path}.{key}" if path else key
+            if key not in has:
+                return inner
+            found = unserved(value, has[key], inner)
+            if found is not None:
+                return found
+        return None
+    # A leaf (`listChanged: true`...): false, or no more than what is declared.
+    return None if not advertised or advertised == declared else path
+
+
+def _refuse(why: str) -> NoReturn:
+    raise McpError(codes.INTERNAL_ERROR, f"Middleware changed the handshake's answer: {why}")
