@@ -29,14 +29,16 @@ class Counting:
 
     def __init__(self) -> None:
         self.server = Server("counting")
-        self.counts: dict[int, int] = {}
+        # Keyed by the session itself, which the key keeps alive: an id() is reused once its
+        # object is freed, and a new session at an ended one's address took over its count.
+        self.counts: dict[object, int] = {}
         self.opened = 0
         server = self.server
 
         @server.tool()
         def count(ctx: Context) -> int:
             """How many times this session called count."""
-            key = id(ctx.session)
+            key = ctx.session
             if key not in self.counts:
                 self.opened += 1
             self.counts[key] = self.counts.get(key, 0) + 1
@@ -151,20 +153,20 @@ async def test_each_sessions_roots_and_their_changes_reach_its_upstream_session(
     """The upstream keeps each session's roots, asked once, and asks again when told they
     changed: outside any call, so its question goes to that session's client."""
     upstream = Server("roots")
-    kept: dict[int, list[str]] = {}
+    kept: dict[object, list[str]] = {}
     asked_again: asyncio.Queue[list[str]] = asyncio.Queue()
 
     async def on_change(handle: ServerSessionHandle) -> None:
-        kept[id(handle)] = [root.uri for root in await handle.list_roots()]
-        asked_again.put_nowait(kept[id(handle)])
+        kept[handle] = [root.uri for root in await handle.list_roots()]
+        asked_again.put_nowait(kept[handle])
 
     upstream.on_roots_changed = on_change
 
     @upstream.tool()
     async def where(ctx: Context) -> list[str]:
-        if id(ctx.session) not in kept:
-            kept[id(ctx.session)] = [root.uri for root in await ctx.list_roots()]
-        return kept[id(ctx.session)]
+        if ctx.session not in kept:
+            kept[ctx.session] = [root.uri for root in await ctx.list_roots()]
+        return kept[ctx.session]
 
     front = Server("front")
     front.mount(ProxyServer(upstream), namespace="up")
