@@ -15,7 +15,7 @@ import msgspec
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, is_stateless_revision
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, stands_alone
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.downstream import Down, SessionHolder
 from mcpkit.proxy.handshake import ProxiedSession
@@ -275,7 +275,7 @@ class ProxyServer(Server):
             return await self._initialize(handle, ev.params)
         terms = ev.terms
         forward: Callable[[Any], Awaitable[Any]]
-        if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+        if stands_alone(terms):
             if ev.method in ("server/discover", "subscriptions/listen"):
                 return await self._answer_stateless(handle, ev)
             forward = functools.partial(self._stateless_forward, handle, ev)

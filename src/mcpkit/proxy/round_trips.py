@@ -34,7 +34,7 @@ from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.proxy.downstream import Down
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.server.asking.request_state import StateSeal, request_digest
-from mcpkit.server.asking.round_trip import principal_of
+from mcpkit.server.catalog.callers import principal_of
 
 if TYPE_CHECKING:
     from mcpkit.protocol.events import RequestReceived

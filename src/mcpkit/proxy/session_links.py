@@ -25,7 +25,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
 from mcpkit.proxy.upstream_link import Link, LinkSettings, open_link
@@ -268,7 +268,7 @@ def _session_of(ctx: Context) -> ServerSessionHandle | None:
     """The 2025 client session of the request of `ctx`, if it has one (a 2026-07-28 request
     has none, whatever carries it)."""
     terms = ctx.terms
-    if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+    if stands_alone(terms):
         return None
     session = ctx.session
     return session if isinstance(session, ServerSessionHandle) else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Never
 
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.asking.client_asks import ClientAsks, ElicitationResult
 from mcpkit.server.catalog import own_reads
@@ -90,7 +90,7 @@ class Context(ClientAsks):
         it asked for: the session's (`logging/setLevel`), or under 2026-07-28 the request's
         own (`_meta`'s logLevel), without which no message is sent at all."""
         terms = self.terms
-        if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+        if stands_alone(terms):
             wanted = log_level_of(terms)
             if level not in LOG_LEVELS:
                 raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")

@@ -47,8 +47,9 @@ from mcpkit.server.asking.asks import (
     AskBudget,
 )
 from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
-from mcpkit.server.asking.round_trip import InputRequired, RoundTrip, principal_of
+from mcpkit.server.asking.round_trip import InputRequired, RoundTrip
 from mcpkit.server.catalog.access import param_headers_for, scopes_for
+from mcpkit.server.catalog.callers import principal_of
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod

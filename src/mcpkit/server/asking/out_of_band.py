@@ -17,8 +17,8 @@ from typing import Any, Final, Literal
 import msgspec
 
 from mcpkit.protocol.own_terms import is_stateless_revision
-from mcpkit.server.asking.round_trip import principal_of
 from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
+from mcpkit.server.catalog.callers import outermost, principal_of
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
@@ -76,7 +76,7 @@ async def _decision(
     sent in a URL-mode elicitation (its answer when the user would not open it) or in the
     call's result (CannotAsk)."""
     tool = call.fallback.tool
-    approvals = approvals_of(_outermost(ctx.server).store)
+    approvals = approvals_of(outermost(ctx.server).store)
     caller = _caller(ctx)
     binding = binding_of(ctx.server.name, tool, call.arguments, message)
     decided = await approvals.take(caller, binding)
@@ -106,13 +106,6 @@ def binding_of(server: str, tool: str, arguments: dict[str, Any], message: str) 
     """What an approval is for: a digest of the server, the tool, its arguments and the
     question (the caller is bound beside it)."""
     return hashlib.sha256(_encoder.encode([server, tool, arguments, message])).hexdigest()
-
-
-def _outermost(server: Any) -> Any:
-    """The server the client talks to, whose app serves the page, when `server` is mounted."""
-    while server.mounted_in is not None:
-        server = server.mounted_in.parent
-    return server
 
 
 def _caller(ctx: Any) -> str | None:

@@ -37,27 +37,14 @@ from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.protocol.terms import Terms
 from mcpkit.server.asking.request_state import OpenedState, StateSeal, request_digest
-from mcpkit.stores.sessions import owner_key
 from mcpkit.types import ClientCapabilities
 
 if TYPE_CHECKING:
-    from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.stores.replay import ReplayCache
 
-__all__ = ["InputRequired", "RoundTrip", "RoundTripAsking", "principal_of"]
+__all__ = ["InputRequired", "RoundTrip", "RoundTripAsking"]
 
 _encoder: Final = msgspec.json.Encoder(order="sorted")
-
-
-def principal_of(token: AccessToken | None) -> str | None:
-    """Who a requestState is issued to: the access token's issuer and subject (as a session's
-    owner, `owner_key`) and its client, as one JSON array, so no two callers share a spelling
-    whatever their names hold; None without auth, as over stdio."""
-    if token is None:
-        return None
-    from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
-
-    return owner_key((*(identity_of(token) or ()), token.client_id))
 
 
 class InputRequired(BaseException):

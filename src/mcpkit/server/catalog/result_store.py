@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.own_terms import stands_alone
+from mcpkit.server.catalog.callers import Served, outermost, principal_of
 from mcpkit.server.catalog.resources import not_found
 from mcpkit.server.catalog.result_budget import (
     BYTES_PER_TOKEN,
@@ -29,7 +30,6 @@ from mcpkit.server.catalog.result_budget import (
 )
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import Limit
-from mcpkit.stores.sessions import owner_key
 from mcpkit.types import (
     AudioContent,
     BlobResourceContents,
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.stores.kv import KeyValueStore
-    from mcpkit.stores.url import Stores
 
 __all__ = [
     "Caller",
@@ -58,7 +57,6 @@ __all__ = [
     "MAX_STORED_BYTES",
     "RESULT_SCHEME",
     "ResultStore",
-    "Served",
     "fit_result",
     "read_result",
     "store_of",
@@ -80,24 +78,6 @@ MAX_PAGES: Final = 100
 
 Contents = TextResourceContents | BlobResourceContents
 Owner = tuple[str | None, str | None]  # (the 2025 session's id, the token's principal)
-
-
-class _Mounted(Protocol):
-    @property
-    def parent(self) -> Served: ...
-
-
-class Served(Protocol):
-    """A server as far as where its overflows are kept goes (`Server`)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def store(self) -> Stores: ...
-
-    @property
-    def mounted_in(self) -> _Mounted | None: ...
 
 
 class _Peer(Protocol):
@@ -215,25 +195,14 @@ def store_of(server: Served) -> ResultStore:
     """The overflows of the server the client talks to (`server`'s outermost parent), in its
     store: a mounted server's tool keeps its overflow where the client's resources/read
     arrives, and every process sharing the store reads it."""
-    while server.mounted_in is not None:
-        server = server.mounted_in.parent
+    server = outermost(server)
     return ResultStore(server.store.kv, server.name)
 
 
 def _owner(ctx: Caller) -> Owner:
     terms = ctx.terms
-    stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
-    return (None if stateless else ctx.session.id), _principal(ctx.auth)
-
-
-def _principal(token: AccessToken | None) -> str | None:
-    """The token's issuer, subject and client, spelt as a requestState's caller is
-    (`asking.round_trip.principal_of`, a room this one may not import); None without auth."""
-    if token is None:
-        return None
-    from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
-
-    return owner_key((*(identity_of(token) or ()), token.client_id))
+    stateless = stands_alone(terms)
+    return (None if stateless else ctx.session.id), principal_of(ctx.auth)
 
 
 # ------------------------------------------------------------------ cutting

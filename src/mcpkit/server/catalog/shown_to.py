@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.own_terms import stands_alone
+from mcpkit.server.catalog.callers import outermost
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import not_found
 from mcpkit.server.catalog.visibility import (
@@ -242,16 +243,14 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
     2026-07-28 era): per-request rules are `server.add_visibility_rule`'s."""
     session = ctx.session
     terms = ctx.terms
-    stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+    stateless = stands_alone(terms)
     if stateless or not isinstance(session, ServerSessionHandle):
         raise LocalProtocolError(
             f"{where} changes what one session sees, and this request has none (a "
             "2026-07-28 request stands alone): decide per request with "
             "server.add_visibility_rule(), from the caller's token (docs/compose.md)"
         )
-    server = ctx.server
-    while server.mounted_in is not None:  # the session's rules speak the outermost's names
-        server = server.mounted_in.parent
+    server = outermost(ctx.server)  # the session's rules speak the outermost's names
     registries: list[tuple[Kind, Registry[Any]]] = [
         ("tool", server.tools),
         ("resource", server.resources),

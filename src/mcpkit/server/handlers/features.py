@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import check_access, visible
 from mcpkit.server.catalog.feature_server import FeatureServer
@@ -109,7 +109,7 @@ async def call_tool(
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return await run_as_set(server, spec, params.arguments, ctx)
     terms = ctx.terms
-    if terms is not None and terms.stateless and is_stateless_revision(terms.revision):
+    if stands_alone(terms):
         arguments = params.arguments
 
         def run(call_ctx: Context) -> Awaitable[CallToolResult]:

@@ -9,29 +9,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
-    from mcpkit.stores.url import Stores
+    from mcpkit.server.catalog.callers import Served
 
-__all__ = ["Mounting", "Served", "StateRequest", "outermost"]
-
-
-class Served(Protocol):
-    """A server as the state modules read it."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def store(self) -> Stores: ...
-
-    @property
-    def mounted_in(self) -> Mounting | None: ...
-
-
-class Mounting(Protocol):
-    """Where a mounted server sits: the server it is mounted in."""
-
-    @property
-    def parent(self) -> Served: ...
+__all__ = ["StateRequest"]
 
 
 class StateRequest(Protocol):
@@ -54,10 +34,3 @@ class StateRequest(Protocol):
 
     @property
     def meta(self) -> dict[str, Any] | None: ...
-
-
-def outermost(server: Served) -> Served:
-    """The server the client talks to, whose sessions these are, when `server` is mounted."""
-    while (mounting := server.mounted_in) is not None:
-        server = mounting.parent
-    return server

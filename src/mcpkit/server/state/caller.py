@@ -22,9 +22,10 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.own_terms import stands_alone
+from mcpkit.server.catalog.callers import outermost
 from mcpkit.server.session import ServerSessionHandle
-from mcpkit.server.state._shapes import StateRequest, outermost
+from mcpkit.server.state._shapes import StateRequest
 from mcpkit.server.state.server_kv import encoded, valid_key, valid_ttl
 from mcpkit.stores.kv import Limit
 from mcpkit.stores.sessions import owner_key
@@ -64,7 +65,7 @@ def caller_scope(ctx: StateRequest) -> list[str | None]:
     session, else ["owner", owner] with auth, else ["key", the client's key]; McpError
     (invalid params) naming what is missing when none applies."""
     terms = ctx.terms
-    stateless = terms is not None and terms.stateless and is_stateless_revision(terms.revision)
+    stateless = stands_alone(terms)
     token = ctx.auth
     owner: str | None = None
     if token is not None:

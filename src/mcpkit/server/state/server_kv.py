@@ -11,7 +11,7 @@ import msgspec
 from mcpkit.stores.kv import check_ttl
 
 if TYPE_CHECKING:
-    from mcpkit.server.state._shapes import Served
+    from mcpkit.server.catalog.callers import Served
     from mcpkit.stores.kv import KeyValueStore
 
 __all__ = [
