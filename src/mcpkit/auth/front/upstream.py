@@ -50,7 +50,7 @@ class UpstreamProvider:
     authorize_url: str
     token_url: str
     client_id: str
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     token_auth: TokenAuth = "client_secret_basic"
     scopes: tuple[str, ...] = ()
     pkce: bool = True
