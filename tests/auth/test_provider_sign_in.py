@@ -5,13 +5,17 @@ MCP server as audience and refused, with the reason, where it cannot."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any, TypedDict
 
 import pytest
+from _oidc_double import Provider
+from _serving import WAIT, serving
 
 from mcpkit.auth.front import UpstreamProvider, providers
 from mcpkit.auth.front.providers import authorize_parameters, upstream_resource, verifier_for
+from mcpkit.errors import InsufficientScope
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 MCP = "https://mcp.example.com/mcp"  # the resource the MCP client asked the front for
@@ -133,5 +137,26 @@ async def test_verifier_for_checks_the_providers_issuer_and_audience() -> None:
     auth0 = providers.auth0(domain="acme.us.auth0.com", audience=MCP, **CLIENT)
     async with verifier_for(auth0) as verifier:
         assert verifier.issuer == "https://acme.us.auth0.com/"
-    async with verifier_for(entra()) as verifier:
+    async with verifier_for(entra(), required_scopes=["access_as_user"]) as verifier:
         assert verifier.issuer == f"https://login.microsoftonline.com/{TENANT}/v2.0"
+
+
+def test_an_audience_that_is_the_fronts_client_id_needs_a_required_scope() -> None:
+    assert entra().audience == entra().client_id  # the registration exposes the API itself
+    with pytest.raises(ValueError, match="ID tokens carry too; give required_scopes="):
+        verifier_for(entra())
+
+
+async def test_an_id_token_of_the_same_registration_is_not_taken_for_an_access_token() -> None:
+    """Entra's ID tokens and its v2.0 access tokens for the front's own API both name the
+    front's client ID in `aud`; only the access token has the scope (`scp`)."""
+    provider = Provider()
+    async with asyncio.timeout(WAIT), serving(provider) as base:
+        provider.base = base
+        upstream = dataclasses.replace(entra(), issuer=base)
+        async with verifier_for(upstream, required_scopes=["access_as_user"]) as verifier:
+            access = provider.token(aud="front-client", scp="access_as_user", oid="o1")
+            assert (await verifier.verify(access, resource=MCP)).subject == "alice"
+            id_token = provider.token(aud="front-client", oid="o1", nonce="n0nce")
+            with pytest.raises(InsufficientScope):
+                await verifier.verify(id_token, resource=MCP)

@@ -35,7 +35,8 @@ def verifier_for(
     document read on the first token). Refused, with the reason, for a provider that cannot
     put an audience of yours in its tokens (GitHub, Google: the front must issue its own),
     one configured without one, and one without a fixed issuer (Entra's `common` and
-    `organizations`). The other settings are `JwtVerifier.from_issuer`'s."""
+    `organizations`); `required_scopes` is needed when the audience is the front's client
+    ID, as ID tokens carry it too. The other settings are `JwtVerifier.from_issuer`'s."""
     if provider.audience is None:
         why = _OPAQUE.get(provider.name) or (
             f"{provider.name} was configured without an audience (the recipe's audience "
@@ -49,6 +50,14 @@ def verifier_for(
         raise ValueError(
             f"no pass-through verifier for {provider.name}: its tokens have no fixed issuer "
             "(a multi-tenant sign-in names each user's own tenant); configure one tenant"
+        )
+    if provider.audience == provider.client_id and not required_scopes:
+        # An ID token issued to the front's own client names it in `aud` too (Entra, when
+        # the front's registration exposes the API); it carries no scope, an access token does.
+        raise ValueError(
+            f"pass-through verifier for {provider.name}: the audience is the front's client "
+            "ID, which the provider's ID tokens carry too; give required_scopes= (the scopes "
+            "its access tokens carry) so that an ID token is never taken for an access token"
         )
     return JwtVerifier.from_issuer(
         provider.issuer,
