@@ -1,11 +1,13 @@
 """The keys of a `JwtVerifier.from_issuer`: the issuer's metadata found on first use (OpenID
-Connect discovery, then RFC 8414), its `issuer` held to the configured one exactly, then the
-JWKS it names, fetched and rotated by `RemoteKeys`."""
+Connect discovery, then RFC 8414; `read_metadata`, which the provider recipes' discovery
+shares), its `issuer` held to the configured one exactly, then the JWKS it names, fetched
+and rotated by `RemoteKeys`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 import msgspec
@@ -18,7 +20,9 @@ from mcpkit.auth.server._attempts import Attempts
 from mcpkit.auth.server._jwks import RemoteKeys, Usable
 from mcpkit.errors import VerifierUnavailable
 
-__all__ = ["DiscoveredKeys", "metadata_urls"]
+__all__ = ["DiscoveredKeys", "metadata_urls", "read_metadata"]
+
+_Metadata = TypeVar("_Metadata", bound=AuthorizationServerMetadata)
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -28,6 +32,45 @@ def metadata_urls(issuer: str) -> list[str]:
     urls = [f"{issuer.rstrip('/')}/.well-known/openid-configuration"]
     rfc8414 = well_known(issuer, "oauth-authorization-server")
     return urls if rfc8414 in urls else [*urls, rfc8414]
+
+
+async def read_metadata(
+    client: httpx.AsyncClient,
+    issuer: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    kind: type[_Metadata],
+) -> _Metadata:
+    """`issuer`'s metadata, as `kind` (for fields beyond RFC 8414's), from the first of
+    `metadata_urls` that has it, each fetch bounded by `max_bytes` and `timeout`, its
+    `issuer` held to `issuer` exactly; FetchFailed otherwise (`refused` when a document was
+    read but is not acceptable). The provider recipes' discovery reads it too."""
+    for url in metadata_urls(issuer):
+        request = client.build_request("GET", url, headers={"accept": "application/json"})
+        status, body = await send_bounded(client, request, limit=max_bytes, timeout=timeout)
+        if status in (404, 410):
+            continue  # not published there: try the next location
+        if status != 200:
+            raise FetchFailed(f"{url} answered HTTP {status}")
+        return _checked(url, body, issuer, kind)
+    raise FetchFailed(f"no metadata at {' or '.join(metadata_urls(issuer))}")
+
+
+def _checked(url: str, body: bytes, issuer: str, kind: type[_Metadata]) -> _Metadata:
+    try:
+        found = msgspec.json.decode(body, type=kind)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        raise FetchFailed(f"{url} is not authorization server metadata: {exc}") from None
+    if found.issuer != issuer:
+        # RFC 8414 section 3.3, OIDC Discovery section 4.3: a document naming another
+        # issuer could make us trust keys of a server the tokens do not come from.
+        raise FetchFailed(
+            f"{url} describes issuer {found.issuer!r}, not {issuer!r}: refused; "
+            "configure the issuer exactly as the provider states it",
+            refused=True,
+        )
+    return found
 
 
 class DiscoveredKeys:
@@ -79,33 +122,15 @@ class DiscoveredKeys:
         self.keys = self._make_keys(await self._jwks_uri(client))
 
     async def _jwks_uri(self, client: httpx.AsyncClient) -> str:
-        for url in metadata_urls(self.issuer):
-            request = client.build_request("GET", url, headers={"accept": "application/json"})
-            status, body = await send_bounded(
-                client, request, limit=self._max_bytes, timeout=self._timeout
-            )
-            if status in (404, 410):
-                continue  # not published there: try the next location
-            if status != 200:
-                raise FetchFailed(f"{url} answered HTTP {status}")
-            return self._checked(url, body)
-        raise FetchFailed(f"no metadata at {' or '.join(metadata_urls(self.issuer))}")
-
-    def _checked(self, url: str, body: bytes) -> str:
-        try:
-            found = msgspec.json.decode(body, type=AuthorizationServerMetadata)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-            raise FetchFailed(f"{url} is not authorization server metadata: {exc}") from None
-        if found.issuer != self.issuer:
-            # RFC 8414 section 3.3, OIDC Discovery section 4.3: a document naming another
-            # issuer could make us trust keys of a server the tokens do not come from.
-            raise FetchFailed(
-                f"{url} describes issuer {found.issuer!r}, not {self.issuer!r}: refused; "
-                "configure the issuer exactly as the provider states it",
-                refused=True,
-            )
+        found = await read_metadata(
+            client,
+            self.issuer,
+            max_bytes=self._max_bytes,
+            timeout=self._timeout,
+            kind=AuthorizationServerMetadata,
+        )
         if found.jwks_uri is None:
-            raise FetchFailed(f"{url} names no jwks_uri", refused=True)
+            raise FetchFailed(f"the metadata of {self.issuer} names no jwks_uri", refused=True)
         try:
             check_endpoint(found.jwks_uri, "the discovered jwks_uri")
         except ValueError as exc:
