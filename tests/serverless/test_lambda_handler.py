@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -287,3 +290,27 @@ def test_settings_the_handler_cannot_honour_are_refused() -> None:
         make_server().lambda_handler(json_response=False)
     with pytest.raises(ValueError, match="stateless=True"):
         make_server().lambda_handler(stateless=False)
+
+
+def test_a_cold_start_loads_no_http_server_or_client_stack() -> None:
+    """What a function's first answer imports is what it pays for at every cold start
+    (bench/lambda_cold_start.py): the handler drives the ASGI app itself, so no server
+    (uvicorn, its parsers, uvloop), no client (httpx) and no store it was not given."""
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from _lambda_events import FakeContext, event, mcp_headers, request\n"
+        "from mcpkit import Server\n"
+        "handler = Server('cold').lambda_handler()\n"
+        "result = handler(event('function_url', request('server/discover'),"
+        " mcp_headers('server/discover')),"
+        " FakeContext())\n"
+        "assert result['statusCode'] == 200, result\n"
+        "heavy = {'uvicorn', 'httptools', 'h11', 'uvloop', 'httpx', 'httpcore', 'sqlite3',"
+        " 'redis', 'starlette', 'anyio'}\n"
+        "print(','.join(sorted(heavy & {m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""

@@ -4,6 +4,7 @@ own Streamable HTTP app, driven in process one event at a time on an event loop 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextvars
 import json
 import math
@@ -110,6 +111,9 @@ class LambdaHandler:
         self.loop = asyncio.new_event_loop()
         self._life: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        # A runtime that exits (a local test run, `sam local`) ends the lifespan rather than
+        # leaving its tasks for the interpreter to find pending.
+        atexit.register(self.close)
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         try:
@@ -135,6 +139,7 @@ class LambdaHandler:
             self.loop.run_until_complete(self._life)
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
+        atexit.unregister(self.close)
 
     def _no_listen(self, request: LambdaRequest) -> dict[str, Any]:
         """A `subscriptions/listen` is answered with a stream held open until the server or
