@@ -6,10 +6,11 @@ refused, and what a stream or a 2025-11-25 session gets instead of a hang."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,33 @@ def test_a_cold_start_loads_no_http_server_or_client_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == ""
+
+
+def test_the_servers_lifespan_runs_once_and_a_failed_start_is_tried_again() -> None:
+    starts: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[str]:
+        starts.append("start")
+        if len(starts) == 1:
+            raise OSError("the database is not up yet")
+        yield "db"
+        starts.append("end")
+
+    server = make_server(lifespan=lifespan)
+
+    @server.tool()
+    def state(ctx: Context) -> str:
+        return str(ctx.lifespan_state)
+
+    made = server.lambda_handler()
+    sent = event("http_api_v2", call("state", {}), mcp_headers("tools/call", "state"))
+    try:
+        with pytest.raises(OSError, match="not up yet"):
+            made(sent, FakeContext())
+        for _ in range(2):
+            assert answer(made(sent, FakeContext()))["result"]["content"][0]["text"] == "db"
+        assert starts == ["start", "start"]
+    finally:
+        made.close()
+    assert starts == ["start", "start", "end"]

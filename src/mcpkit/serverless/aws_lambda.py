@@ -79,8 +79,9 @@ def lambda_handler(
 class LambdaHandler:
     """Call it with each event and context; it returns the HTTP answer in the shape the event
     came in. Every answer is buffered (one JSON object, or an HTTP error), so a request that
-    would want a stream gets a refusal saying so at once: a GET (405), a 2025-11-25 session's
-    requests (each served alone, no `Mcp-Session-Id`), `subscriptions/listen`.
+    would want a stream held open gets a refusal saying so at once: a GET (405), a
+    `subscriptions/listen` (404, -32601). A 2025-11-25 client is served each request alone
+    (`initialize` gets no `Mcp-Session-Id`).
 
     The app, its event loop and the server's lifespan are made once per execution
     environment and reused by every warm invocation; `close()` ends them (tests, a runtime
@@ -168,7 +169,8 @@ class LambdaHandler:
         await asyncio.wait((self._life, waiting), return_when=asyncio.FIRST_COMPLETED)
         if not started.is_set():
             waiting.cancel()
-            await self._life
+            failed, self._life = self._life, None  # the next invocation tries again
+            await failed
 
     async def _hold_lifespan(self, started: asyncio.Event) -> None:
         # In a task of its own, which lives as long as the loop: what the lifespan starts
@@ -190,6 +192,7 @@ class LambdaHandler:
             done, _ = await asyncio.wait((serving,), timeout=_WIND_DOWN)
             if not done:
                 serving.cancel()
+                await asyncio.wait((serving,))
             # Whatever the app sent once cut off (an SSE stream ended with no answer, the
             # way 2026-07-28 says the server is gone) is not an answer to pass on.
             message = "the function's time ran out before the answer (raise its timeout)"
@@ -205,7 +208,7 @@ class _Exchange:
     """One request's ASGI receive and send: the body at once, then (once the answer is
     complete, or the time ran out) the client leaving; the answer kept whole."""
 
-    __slots__ = ("_body", "_chunks", "_gone", "complete", "headers", "status")
+    __slots__ = ("_body", "_chunks", "_gone", "headers", "status")
 
     def __init__(self, body: bytes) -> None:
         self._body: bytes | None = body
@@ -213,7 +216,6 @@ class _Exchange:
         self._chunks: list[bytes] = []
         self.status: int | None = None
         self.headers: list[tuple[bytes, bytes]] = []
-        self.complete = False
 
     @property
     def body(self) -> bytes:
@@ -236,7 +238,6 @@ class _Exchange:
         elif message["type"] == "http.response.body":
             self._chunks.append(bytes(message.get("body", b"")))
             if not message.get("more_body", False):
-                self.complete = True
                 self._gone.set()  # nothing more to read: what a closed connection says
 
 
