@@ -68,12 +68,23 @@ print(__import__("json").dumps({{"import_ms": (imported - start) * 1e3,
     "modules": len(set(sys.modules) - before), "heavy": heavy}}))
 """
 
+# The same measure of what any mcpkit server imports, for the handler's own share.
+_BASELINE = """\
+import json, sys, time
+start = time.perf_counter()
+cpu_start = time.process_time()
+from mcpkit import Server
+Server("baseline")
+print(json.dumps({"total_ms": (time.perf_counter() - start) * 1e3,
+    "cpu_ms": (time.process_time() - cpu_start) * 1e3}))
+"""
+
 _UNSET = ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONDEVMODE")
 
 
-def one_run(python: str, warm: int) -> dict[str, Any]:
+def one_run(python: str, warm: int, *, baseline: bool = False) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in _UNSET}
-    code = _PROBE.format(servers=str(SERVERS), warm=warm)
+    code = _BASELINE if baseline else _PROBE.format(servers=str(SERVERS), warm=warm)
     done = subprocess.run(
         [python, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=120
     )
@@ -89,11 +100,17 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     one_run(args.python, 1)  # writes the bytecode caches
-    runs = [one_run(args.python, args.warm) for _ in range(args.runs)]
+    runs: list[dict[str, Any]] = []
+    bases: list[dict[str, Any]] = []
+    for _ in range(args.runs):  # interleaved, so that both see the same load
+        runs.append(one_run(args.python, args.warm))
+        bases.append(one_run(args.python, 0, baseline=True))
     report = {
         key: statistics.median(r[key] for r in runs)
         for key in ("import_ms", "first_ms", "total_ms", "cpu_ms", "warm_ms", "modules")
     }
+    report["server_ms"] = statistics.median(b["total_ms"] for b in bases)
+    report["server_cpu_ms"] = statistics.median(b["cpu_ms"] for b in bases)
     report["heavy"] = sorted({m for r in runs for m in r["heavy"]})
     report["runs"] = args.runs
     if args.json:
@@ -104,6 +121,10 @@ def main() -> None:
     print(f"  first event answered after it     {report['first_ms']:8.1f} ms")
     print(f"  import to first answer            {report['total_ms']:8.1f} ms")
     print(f"  CPU time of it (a busy machine)   {report['cpu_ms']:8.1f} ms")
+    print(
+        f"  of which any mcpkit Server's      {report['server_ms']:8.1f} ms "
+        f"({report['server_cpu_ms']:.1f} ms CPU: `from mcpkit import Server`, one made)"
+    )
     print(f"  warm invocation (tools/call)      {report['warm_ms']:8.3f} ms")
     print(f"  modules loaded                    {report['modules']:8.0f}")
     print(f"  HTTP server/client stacks loaded  {', '.join(report['heavy']) or 'none'}")
