@@ -236,9 +236,14 @@ def test_a_listen_is_refused_at_once_not_left_to_time_out(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_get_stream_is_refused_405(handler: LambdaHandler, kind: str) -> None:
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_get_stream_or_a_delete_is_refused_405(
+    handler: LambdaHandler, kind: str, method: str
+) -> None:
+    """A 2025-11-25 client's GET stream (and the DELETE ending its session) need a session
+    this function never opens: 405 at once, naming why."""
     hdrs = {"accept": "text/event-stream", "mcp-session-id": "abc"}
-    result = handler(event(kind, None, hdrs, method="GET"), FakeContext())
+    result = handler(event(kind, None, hdrs, method=method), FakeContext())
     assert result["statusCode"] == 405
     assert "stateless" in answer(result)["error"]["message"]
 
