@@ -15,12 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _lambda_events import KINDS, FakeContext, answer, event, header, mcp_headers, request
+from _lambda_events import (
+    KINDS,
+    META,
+    FakeContext,
+    answer,
+    event,
+    header,
+    mcp_headers,
+    request,
+)
 
 from mcpkit import Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
+from mcpkit.server.asking.request_state import KEY_ENV
 from mcpkit.serverless import LambdaHandler, lambda_event, lambda_handler
 
 LOOPS: list[int] = []
@@ -350,3 +360,53 @@ def test_the_servers_lifespan_runs_once_and_a_failed_start_is_tried_again() -> N
     finally:
         made.close()
     assert starts == ["start", "start", "end"]
+
+
+def asking_server() -> Server:
+    server = make_server()
+
+    @server.tool()
+    async def greet(ctx: Context) -> str:
+        """Ask a name, then greet."""
+        form = {"type": "object", "properties": {"n": {"type": "string"}}}
+        found = await ctx.elicit("Name?", form)
+        return f"hello {found.data['n'] if found.data else '?'}"
+
+    return server
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_tool_that_asks_is_answered_by_another_execution_environment(
+    monkeypatch: pytest.MonkeyPatch, shared: bool
+) -> None:
+    """A 2026-07-28 question ends the first invocation; its retry may reach another execution
+    environment (another process), which opens the requestState with the key they share
+    (docs/deploy.md: set MCPKIT_REQUEST_STATE_KEY), and refuses it without one."""
+    if shared:
+        monkeypatch.setenv(KEY_ENV, "k" * 32)
+    else:
+        monkeypatch.delenv(KEY_ENV, raising=False)
+    first, second = asking_server().lambda_handler(), asking_server().lambda_handler()
+    caps = {**META, "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}
+    hdrs = mcp_headers("tools/call", "greet")
+    try:
+        ask = call("greet", {})
+        ask["params"]["_meta"] = caps
+        asked = answer(first(event("function_url", ask, hdrs), FakeContext()))["result"]
+        assert asked["resultType"] == "input_required"
+        retry = call("greet", {}, rid=2)
+        retry["params"].update(
+            _meta=caps,
+            inputResponses={
+                key: {"action": "accept", "content": {"n": "Ada"}} for key in asked["inputRequests"]
+            },
+            requestState=asked["requestState"],
+        )
+        result = second(event("function_url", retry, hdrs), FakeContext())
+    finally:
+        first.close()
+        second.close()
+    if shared:
+        assert answer(result)["result"]["content"][0]["text"] == "hello Ada"
+    else:
+        assert (result["statusCode"], answer(result)["error"]["code"]) == (400, -32602)
