@@ -121,6 +121,10 @@ ALLOWED["cli"].add("inspector")
 ALLOWED["openapi"] = {"errors"}
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}
+# Function platforms (`mcpkit.serverless`: AWS Lambda) drive the HTTP transport's app in
+# process; `Server.lambda_handler` hands itself to it (imported only when called).
+ALLOWED["serverless"] = ALLOWED["transports"] | {"transports"}
+ALLOWED["server"].add("serverless")
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 

@@ -734,6 +734,7 @@ class Server:
     serve = served_by("_serving", TransportServing.serve)
     run_stdio = served_by("_serving", TransportServing.run_stdio)
     http_app = served_by("_serving", TransportServing.http_app)
+    lambda_handler = served_by("_serving", TransportServing.lambda_handler)
     run = served_by("_serving", TransportServing.run)
 
     # ---------------------------------------------------------------- sessions

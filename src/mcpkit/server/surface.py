@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import HeldSessions, Peer, ServerSessionHandle
     from mcpkit.server.state.server_kv import KeyValue
+    from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
@@ -399,6 +400,14 @@ class ServerApi(Protocol):
         store: str | Stores | None = None,
         **settings: Unpack[HttpSettings],
     ) -> McpHttpApp: ...
+
+    def lambda_handler(
+        self,
+        path: str = "/mcp",
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> LambdaHandler: ...
 
     def run(
         self,

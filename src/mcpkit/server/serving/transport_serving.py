@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
@@ -165,6 +166,20 @@ class TransportServing:
         if stores.events is not None and "event_store" not in settings:
             settings["event_store"] = stores.events
         return McpHttpApp(host, path=path, **settings)
+
+    def lambda_handler(
+        self,
+        path: str = "/mcp",
+        *,
+        store: str | Stores | None = None,
+        **settings: Unpack[HttpSettings],
+    ) -> LambdaHandler:
+        """An AWS Lambda handler serving this server's 2026-07-28 requests from API Gateway
+        and function URL events, through `http_app(path, store=store, **settings)`
+        (`mcpkit.serverless.lambda_handler`; docs/deploy.md, "AWS Lambda")."""
+        from mcpkit.serverless.aws_lambda import LambdaHandler
+
+        return LambdaHandler(self._host, path, store=store, **settings)
 
     def run(
         self,

@@ -115,7 +115,9 @@ class PostRequests:
             del body  # (see `_own_terms`)
             await serving
             return
-        for found in (version, sid, body):
+        # The body's refusal first: a body too large for any revision is 413 whatever its
+        # headers say (a 2026-07-28 one would be told its revision is unknown otherwise).
+        for found in (body, version, sid):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return
