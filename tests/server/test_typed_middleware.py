@@ -174,6 +174,17 @@ def test_only_the_overridden_hooks_are_installed() -> None:
     assert len(chain_for((Everything(),), "completion/complete")) == 1  # on_request only
 
 
+def test_a_misspelt_hook_is_refused_where_the_class_is_written() -> None:
+    # Only overridden hooks are installed: a hook under another name would never run.
+    with pytest.raises(TypeError, match=r"on_call_tools is no hook.*mean on_call_tool\?"):
+
+        class Misspelt(TypedMiddleware):
+            async def on_call_tools(
+                self, ctx: Context, name: str, arguments: dict[str, Any], call_next: Any
+            ) -> Any:
+                return await call_next(name, arguments)
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_a_tool_only_middleware_runs_on_tool_calls_alone(era: str) -> None:
     tools_only = ToolsOnly()
