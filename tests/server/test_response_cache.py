@@ -13,6 +13,7 @@ import pytest
 
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
+from mcpkit.proxy import ProxyServer
 from mcpkit.server import ResponseCache
 from mcpkit.server.catalog.visibility import Component
 from mcpkit.server.state.caller import STATE_KEY_META
@@ -267,3 +268,21 @@ async def test_a_kept_answer_is_not_given_once_its_session_hid_the_tool() -> Non
         with pytest.raises(McpError, match="Unknown tool: now"):
             await client.call_tool("now")
         assert ran == ["now"]
+
+
+async def test_a_proxys_answers_are_kept_too() -> None:
+    # A proxy's tools are its upstream's, not in its registries: the judging is upstream.
+    ran: list[str] = []
+    upstream = Server("upstream")
+
+    @upstream.tool()
+    def now() -> int:
+        ran.append("now")
+        return len(ran)
+
+    proxy = ProxyServer(upstream)
+    proxy.add_middleware(ResponseCache(scope="shared"))
+    async with asyncio.timeout(WAIT), Client(proxy, protocol="2025-11-25") as client:
+        for _ in range(2):
+            await client.call_tool("now")
+    assert ran == ["now"]

@@ -229,7 +229,10 @@ def serves(server: ServerApi, ctx: Request, method: str, target: str) -> bool:
     """Whether `server`'s handler of a tools/call, prompts/get or resources/read would serve
     the request of `ctx` the item `target` (a name or URI) names, as it judges before it runs
     anything: registered, hidden by no rule from this request, and within its token's scopes
-    (`ResponseCache` asks before it answers from its store, outside the handler)."""
+    (`ResponseCache` asks before it answers from its store, outside the handler). A proxy's
+    items are its upstream's, which judges them: nothing here says it would not."""
+    if not server.composable:
+        return True
     found: tuple[Kind, Any] | None
     if method in ("tools/call", "prompts/get"):
         kind: Kind = "tool" if method == "tools/call" else "prompt"
