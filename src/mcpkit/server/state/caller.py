@@ -124,7 +124,8 @@ async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) 
     if not kept:
         raise ValueError(
             f"{where}: this caller's state would pass {MAX_STATE_BYTES} bytes "
-            "(MAX_STATE_BYTES, keys and values): delete what it no longer needs"
+            "(MAX_STATE_BYTES, keys and values), or the server's memory store is full and "
+            "dropped it: delete what it no longer needs"
         )
 
 
