@@ -172,6 +172,15 @@ def test_retry_refuses_bad_bounds() -> None:
         RetryTools(backoff=-1)
 
 
+def test_retry_refuses_what_it_would_misread() -> None:
+    # A name alone is an iterable of letters: it would retry tools "d", "e"... and never it.
+    with pytest.raises(TypeError, match="list of names"):
+        RetryTools(tools="deploy")
+    # Caught with `except`, which fails only once a tool fails: refused here instead.
+    with pytest.raises(TypeError, match="exception classes"):
+        RetryTools(retry_on=(ConnectionError, "TimeoutError"))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_an_error_transform_around_a_retry_transforms_the_last_failure(era: str) -> None:
     calls: list[str] = []

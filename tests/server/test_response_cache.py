@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
-from mcpkit import Client, Server
+from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
+from mcpkit.proxy import ProxyServer
 from mcpkit.server import ResponseCache
+from mcpkit.server.catalog.visibility import Component
 from mcpkit.server.state.caller import STATE_KEY_META
+from mcpkit.server.state.response_cache import CACHEABLE_METHODS
 from mcpkit.stores.broker import MemoryBroker
 from mcpkit.stores.kv import MemoryKeyValueStore
 from mcpkit.stores.tasks import MemoryTaskStore
@@ -212,3 +215,74 @@ def test_settings_are_checked() -> None:
         ResponseCache(methods=["tools/list"])
     with pytest.raises(TypeError, match="a list of names"):
         ResponseCache(tools="add")
+
+
+def staff_only(ctx: Any, component: Component) -> bool:
+    info = ctx.client_info
+    return "staff" not in component.tags or (info is not None and info.name == "staff")
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_kept_answer_goes_only_to_a_caller_the_handler_would_serve(era: str) -> None:
+    # The cache is a middleware, outside the handler that hides items and checks scopes: a
+    # shared answer of a tool hidden from a caller must not reach that caller.
+    server, ran = cached(ResponseCache(scope="shared", methods=list(CACHEABLE_METHODS)))
+
+    @server.tool(tags=["staff"])
+    def payroll() -> str:
+        ran.append("payroll")
+        return "salaries"
+
+    @server.resource("data://staff", tags=["staff"])
+    def secret() -> str:
+        ran.append("secret")
+        return "s"
+
+    server.add_visibility_rule(staff_only)
+    async with (
+        asyncio.timeout(WAIT),
+        Client(server, protocol=era, name="staff") as staff,
+        Client(server, protocol=era, name="guest") as guest,
+    ):
+        assert text_of(await staff.call_tool("payroll")) == "salaries"
+        assert (await staff.read_resource("data://staff")).contents[0].text == "s"  # type: ignore[union-attr]
+        with pytest.raises(McpError, match="Unknown tool: payroll"):
+            await guest.call_tool("payroll")
+        with pytest.raises(McpError, match="Resource not found: data://staff"):
+            await guest.read_resource("data://staff")
+        assert text_of(await staff.call_tool("payroll")) == "salaries"  # still kept for staff
+        assert ran == ["payroll", "secret"]
+
+
+async def test_a_kept_answer_is_not_given_once_its_session_hid_the_tool() -> None:
+    server, ran = cached(ResponseCache())
+
+    @server.tool()
+    async def focus(ctx: Context) -> str:
+        await ctx.disable_components("now")
+        return "focused"
+
+    async with asyncio.timeout(WAIT), Client(server, protocol="2025-11-25") as client:
+        await client.call_tool("now")
+        await client.call_tool("focus")
+        with pytest.raises(McpError, match="Unknown tool: now"):
+            await client.call_tool("now")
+        assert ran == ["now"]
+
+
+async def test_a_proxys_answers_are_kept_too() -> None:
+    # A proxy's tools are its upstream's, not in its registries: the judging is upstream.
+    ran: list[str] = []
+    upstream = Server("upstream")
+
+    @upstream.tool()
+    def now() -> int:
+        ran.append("now")
+        return len(ran)
+
+    proxy = ProxyServer(upstream)
+    proxy.add_middleware(ResponseCache(scope="shared"))
+    async with asyncio.timeout(WAIT), Client(proxy, protocol="2025-11-25") as client:
+        for _ in range(2):
+            await client.call_tool("now")
+    assert ran == ["now"]

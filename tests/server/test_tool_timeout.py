@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from mcpkit import Client, Server
+from mcpkit.server import Depends
 from mcpkit.server.catalog.tool_limits import ToolLimits
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -152,3 +154,42 @@ def test_a_misspelt_option_is_refused() -> None:
     server = Server("typo")
     with pytest.raises(TypeError, match="timout"):
         server.tool(timout=5)  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_def_tool_past_its_timeout_keeps_its_dependencies_until_its_thread_ends(
+    era: str,
+) -> None:
+    # The call is answered on time, but the function goes on in its thread: the generator
+    # dependencies it was given (a connection, say) must not be closed under it, nor told
+    # it went well (a transaction committed for a call that timed out).
+    release, closed = threading.Event(), threading.Event()
+    events: list[str] = []
+    server = Server("threads")
+
+    def connection() -> Iterator[str]:
+        events.append("open")
+        try:
+            yield "conn"
+        except BaseException as exc:
+            events.append(f"rollback {type(exc).__name__}")
+            raise
+        else:
+            events.append("commit")
+        finally:
+            events.append("close")
+            closed.set()
+
+    @server.tool(timeout=0.05)
+    def blocking(conn: str = Depends(connection)) -> str:
+        release.wait(AMPLE)
+        events.append(f"used {conn}")
+        return "late"
+
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        result = await client.call_tool("blocking")
+        assert result.text == "tool 'blocking' timed out after 0.05 s"
+        assert events == ["open"]  # answered while the function still holds its connection
+        release.set()
+        assert await asyncio.to_thread(closed.wait, 10)
+    assert events == ["open", "used conn", "rollback CancelledError", "close"]

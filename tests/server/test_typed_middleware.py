@@ -4,6 +4,7 @@ through the real client in both eras, and only the hooks a subclass overrides in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import msgspec
@@ -172,6 +173,44 @@ def test_only_the_overridden_hooks_are_installed() -> None:
     assert chain_for((plain,), "tools/list") == (plain,)  # the chain itself, as it was
     assert chain_for((plain, tools_only, plain), "prompts/get") == (plain, plain)
     assert len(chain_for((Everything(),), "completion/complete")) == 1  # on_request only
+
+
+@dataclasses.dataclass(frozen=True)
+class Counting:
+    """A layer equal to another of the same label (a frozen dataclass), each with its own log."""
+
+    label: str
+    seen: list[str] = dataclasses.field(default_factory=list[str], compare=False)
+
+    async def __call__(self, ctx: Context, params: Any, call_next: CallNext) -> Any:
+        self.seen.append(ctx.method)
+        return await call_next(params)
+
+
+async def test_each_server_runs_its_own_layers_even_equal_ones() -> None:
+    # The chains worked out per method are remembered: by the very layers, not by equality.
+    first, second = Counting("audit"), Counting("audit")
+    for layer in (first, second):
+        server = Server("counted", middleware=[layer])
+
+        @server.tool()
+        def one() -> int:
+            return 1
+
+        async with asyncio.timeout(10), Client(server) as client:
+            await client.call_tool("one")
+    assert first.seen == ["tools/call"] and second.seen == ["tools/call"]
+
+
+def test_a_misspelt_hook_is_refused_where_the_class_is_written() -> None:
+    # Only overridden hooks are installed: a hook under another name would never run.
+    with pytest.raises(TypeError, match=r"on_call_tools is no hook.*mean on_call_tool\?"):
+
+        class Misspelt(TypedMiddleware):
+            async def on_call_tools(
+                self, ctx: Context, name: str, arguments: dict[str, Any], call_next: Any
+            ) -> Any:
+                return await call_next(name, arguments)
 
 
 @pytest.mark.parametrize("era", ERAS)

@@ -64,6 +64,21 @@ async def test_the_memory_store_stays_within_its_bounds() -> None:
     assert len(big._heap) < 100  # pyright: ignore[reportPrivateUsage]
 
 
+async def test_a_full_memory_store_says_so_when_it_drops_what_it_was_given() -> None:
+    # Full, it drops the entry closest to its end: that may be the one just given (a slot of
+    # 10 minutes among values of a day). "Written" would then be a lie that a counted slot
+    # (`take_slot`) or a caller trusts: a bound passed, a link that leads nowhere.
+    clock = ManualClock()
+    kv = MemoryKeyValueStore(max_entries=2, clock=clock)
+    assert await kv.set("day-1", b"v", 86_400)
+    assert await kv.set("day-2", b"v", 86_400)
+    assert not await kv.set("slot", b"", 600, limit=Limit("slot", 100))
+    assert not await kv.set("short", b"v", 600)
+    assert await kv.get("slot") is None and len(kv) == 2
+    assert await kv.set("longer", b"v", 100_000)  # kept: a day-long one made room
+    assert await kv.get("longer") == b"v"
+
+
 async def test_the_memory_store_drops_what_expired_as_it_meets_it() -> None:
     clock = ManualClock()
     kv = MemoryKeyValueStore(clock=clock)

@@ -75,7 +75,9 @@ class KeyValueStore(Protocol):
         """Keep `value` under `key` for `ttl` seconds from now (replacing any value). With
         `limit`, only when the entries under `limit.prefix`, this one replacing the old,
         stay within `limit.max_bytes`: False (and nothing written) otherwise; True when
-        written. ValueError for a `ttl` that is not above 0."""
+        written. (A store that drops entries to stay within its own bounds, the memory one,
+        also returns False when it dropped this one at once.) ValueError for a `ttl` that is
+        not above 0."""
         ...
 
     async def delete(self, key: str) -> None:
@@ -93,7 +95,8 @@ class MemoryKeyValueStore:
     Expired entries are dropped as they are met (each call drops those whose time is up).
     Past `max_entries` or `max_bytes` the entry closest to its end is dropped first, as a
     cache does: a process that fills its memory loses the values nearest to expiry, never
-    its ability to keep new ones. `clock` reads monotonic seconds (a fake clock in tests)."""
+    its ability to keep new ones; when that is the entry being set, `set` returns False (it
+    was not kept). `clock` reads monotonic seconds (a fake clock in tests)."""
 
     __slots__ = ("_bytes", "_clock", "_entries", "_heap", "_keys", "_max_bytes", "_max_entries")
 
@@ -138,7 +141,9 @@ class MemoryKeyValueStore:
         if len(self._heap) > 2 * len(self._entries) + 64:  # stale pairs: rebuild
             self._heap = [(e, k) for k, (_, e) in self._entries.items()]
             heapq.heapify(self._heap)
-        return True
+        # Full, the entry closest to its end went: maybe this one (a short TTL among long
+        # ones), which was then not kept, and a caller counting on it must know.
+        return key in self._entries
 
     async def delete(self, key: str) -> None:
         self._remove(key)

@@ -18,7 +18,7 @@ import msgspec
 
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
-from mcpkit.server.catalog.callers import outermost, principal_of
+from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
@@ -109,13 +109,13 @@ def binding_of(server: str, tool: str, arguments: dict[str, Any], message: str) 
 
 
 def _caller(ctx: Any) -> str | None:
-    """Who the approval is for: the token's owner, else the 2025-11-25 session, else None."""
+    """Who the approval is for: the token's owner, else the 2025-11-25 session, else None
+    (a request without auth that stands alone belongs to no one in particular)."""
     principal = principal_of(ctx.auth)
     if principal is not None:
         return principal
-    if is_stateless_revision(ctx.protocol_version or ""):
-        return None  # a 2026-07-28 request without auth belongs to no one in particular
-    return f"session:{ctx.session.id}"
+    session = lasting_session(ctx)
+    return None if session is None else f"session:{session}"
 
 
 def _link(info: Any, token: str) -> str:

@@ -5,15 +5,17 @@ owner. In the catalog room, which every room that keeps things per caller may im
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.sessions import owner_key
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.protocol.terms import Terms
     from mcpkit.stores.url import Stores
 
-__all__ = ["Mounting", "Served", "outermost", "principal_of"]
+__all__ = ["Asking", "Mounting", "Served", "lasting_session", "outermost", "principal_of"]
 
 
 class Served(Protocol):
@@ -58,3 +60,25 @@ def principal_of(token: AccessToken | None) -> str | None:
     from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
 
     return owner_key((*(identity_of(token) or ()), token.client_id))
+
+
+class Asking(Protocol):
+    """A request as `lasting_session` reads it (a `Context`)."""
+
+    @property
+    def terms(self) -> Terms[Any] | None: ...
+
+    @property
+    def session(self) -> object: ...
+
+
+def lasting_session(ctx: Asking) -> str | None:
+    """The id of the session the request of `ctx` belongs to when that session outlives it (a
+    2025-11-25 session); None for a request that stands alone: a 2026-07-28 one, and any
+    served by a stateless HTTP app (`--stateless`), whose session is made for that request
+    and gone with it, so that what is kept for it would be kept for no one."""
+    terms = ctx.terms
+    if terms is not None and terms.stateless:
+        return None
+    session = ctx.session
+    return session.id if isinstance(session, ServerSessionHandle) else None

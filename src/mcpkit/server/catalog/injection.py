@@ -12,11 +12,13 @@ cleanup of generator dependencies in reverse order.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import inspect
+import logging
 import typing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -26,6 +28,8 @@ from mcpkit.server.catalog.invoke import Injected
 from mcpkit.server.schemas._hints import resolve_hints, type_name, unwrap_callable
 
 __all__ = ["InjectionPlan", "plan_of", "with_dependencies"]
+
+logger = logging.getLogger("mcpkit.server")
 
 
 Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen"]
@@ -250,7 +254,9 @@ def _stand_in(fn: Callable[..., Any], plan: InjectionPlan) -> Callable[..., Any]
             return await _call(fn, kwargs, ctx, is_async)
         async with contextlib.AsyncExitStack() as stack:
             kwargs.update(await plan.resolve(ctx, stack))
-            return await _call(fn, kwargs, ctx, is_async)
+            if is_async or not ctx.server.sync_in_thread:
+                return await _call(fn, kwargs, ctx, is_async)
+            return await _holding(stack, _call(fn, kwargs, ctx, is_async))
 
     target = unwrap_callable(fn)
     hints = _hints_of(fn)
@@ -277,6 +283,42 @@ async def _call(
         return await fn(**kwargs)
     in_thread = ctx.server.sync_in_thread
     return await call_handler(fn, (), kwargs, is_async=False, in_thread=in_thread)
+
+
+#: Cleanups left to wait for the worker thread of a cancelled call (held: a task nobody
+#: refers to may be collected before it ends).
+_waiting: Final[set[asyncio.Task[None]]] = set()
+
+
+async def _holding(stack: contextlib.AsyncExitStack, work: Awaitable[Any]) -> Any:
+    """`work`, a plain handler's run in a worker thread, with the dependencies `stack`
+    cleans up kept until it ends. Cancelling the call (its `timeout=`) does not stop the
+    thread, and the call is answered at once; so the cleanup then waits, in a task of its
+    own, for the thread to end, and gets the cancellation, as after a failure (a
+    connection closed under a running function, or a transaction committed for a call
+    that was given up, would be worse)."""
+    running = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError as exc:
+        if not running.done():
+            later = stack.pop_all()
+            waiting = asyncio.get_running_loop().create_task(_clean_up_after(running, later, exc))
+            _waiting.add(waiting)
+            waiting.add_done_callback(_waiting.discard)
+        raise
+
+
+async def _clean_up_after(
+    running: asyncio.Future[Any], stack: contextlib.AsyncExitStack, exc: BaseException
+) -> None:
+    await asyncio.wait([running])
+    if not running.cancelled():
+        running.exception()  # (retrieved: what the thread gave is dropped, as its result is)
+    try:
+        await stack.__aexit__(type(exc), exc, exc.__traceback__)
+    except Exception:  # (nobody awaits this task: said in the log, or lost)
+        logger.exception("a dependency's cleanup failed after its call was cancelled")
 
 
 def _free_name(name: str, signature: inspect.Signature) -> str:

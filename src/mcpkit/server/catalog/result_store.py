@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
-from mcpkit.protocol.own_terms import stands_alone
-from mcpkit.server.catalog.callers import Served, outermost, principal_of
+from mcpkit.server.catalog.callers import Served, lasting_session, outermost, principal_of
 from mcpkit.server.catalog.resources import not_found
 from mcpkit.server.catalog.result_budget import (
     BYTES_PER_TOKEN,
@@ -200,9 +199,7 @@ def store_of(server: Served) -> ResultStore:
 
 
 def _owner(ctx: Caller) -> Owner:
-    terms = ctx.terms
-    stateless = stands_alone(terms)
-    return (None if stateless else ctx.session.id), principal_of(ctx.auth)
+    return lasting_session(ctx), principal_of(ctx.auth)
 
 
 # ------------------------------------------------------------------ cutting

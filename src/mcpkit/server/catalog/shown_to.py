@@ -33,6 +33,7 @@ from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.component_rules import ComponentRule
 
 if TYPE_CHECKING:
+    from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.session import Peer
     from mcpkit.server.surface import ServerApi
@@ -45,6 +46,7 @@ __all__ = [
     "hidden",
     "hidden_by_key",
     "key_of",
+    "serves",
     "shown_to",
 ]
 
@@ -64,6 +66,9 @@ class Request(Protocol):
 
     @property
     def terms(self) -> Terms[Any] | None: ...
+
+    @property
+    def auth(self) -> AccessToken | None: ...
 
     def derive(self, *, server: ServerApi) -> Request:
         """The same request's Context, for `server` (one mounted in this one's)."""
@@ -218,6 +223,27 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
         if hidden_by_key(visibility, ctx, server.prompts if prompt else server.templates, key):
             what = "prompt" if prompt else "resource template"
             raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
+
+
+def serves(server: ServerApi, ctx: Request, method: str, target: str) -> bool:
+    """Whether `server`'s handler of a tools/call, prompts/get or resources/read would serve
+    the request of `ctx` the item `target` (a name or URI) names, as it judges before it runs
+    anything: registered, hidden by no rule from this request, and within its token's scopes
+    (`ResponseCache` asks before it answers from its store, outside the handler). A proxy's
+    items are its upstream's, which judges them: nothing here says it would not."""
+    if not server.composable:
+        return True
+    found: tuple[Kind, Any] | None
+    if method in ("tools/call", "prompts/get"):
+        kind: Kind = "tool" if method == "tools/call" else "prompt"
+        item = (server.tools if kind == "tool" else server.prompts).get(target)
+        found = None if item is None else (kind, item)
+    else:
+        found = _resource_at(server, target)
+    if found is None or hidden(server.visibility, ctx, *found):
+        return False
+    token = ctx.auth
+    return token is None or found[1].scopes <= token.scopes
 
 
 def _resource_at(server: ServerApi, uri: str) -> tuple[Kind, Any] | None:

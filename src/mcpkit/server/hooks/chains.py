@@ -16,25 +16,26 @@ __all__ = ["chain_for", "observe", "observers", "watched_event"]
 
 logger = logging.getLogger("mcpkit.server")
 
-#: (middleware, method) -> the chain that method runs. Bounded: a server's middleware is set
-#: before it serves, so only a server rebuilt again and again would fill it.
-_chains: dict[tuple[tuple[Any, ...], str], tuple[Any, ...]] = {}
+#: (id of a server's middleware tuple, method) -> (that tuple, the chain that method runs).
+#: By identity, not equality: two servers' layers that compare equal (frozen dataclasses)
+#: are still each their own; the tuple kept in the value keeps its id from being reused.
+#: Bounded: a server's middleware is set before it serves, so only a server rebuilt again
+#: and again would fill it.
+_chains: dict[tuple[int, str], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 _MAX_CHAINS = 4096
 
 
 def chain_for(middleware: tuple[Any, ...], method: str) -> tuple[Any, ...]:
     """The layers a `method` request runs through: `middleware` itself when it holds no
     typed middleware, else with each typed one replaced by its hooks for `method`."""
-    key = (middleware, method)
-    try:
-        return _chains[key]
-    except KeyError:
-        pass
-    except TypeError:  # a layer that cannot be hashed: worked out each time
-        return _chain(middleware, method)
+    key = (id(middleware), method)
+    found = _chains.get(key)
+    if found is not None and found[0] is middleware:
+        return found[1]
     if len(_chains) >= _MAX_CHAINS:
         _chains.clear()
-    chain = _chains[key] = _chain(middleware, method)
+    chain = _chain(middleware, method)
+    _chains[key] = (middleware, chain)
     return chain
 
 

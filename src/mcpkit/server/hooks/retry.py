@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mcpkit.server.hooks.failures import failures_inside
 from mcpkit.server.hooks.typed import CallToolNext, TypedMiddleware
@@ -42,6 +42,11 @@ class RetryTools(TypedMiddleware):
             raise ValueError(f"attempts must be at least 1, not {attempts}")
         if backoff < 0 or max_backoff < 0 or (budget is not None and budget < 0):
             raise ValueError("backoff, max_backoff and budget must not be negative")
+        if isinstance(tools, str):  # an iterable of letters: surely a slip
+            raise TypeError(f"tools takes a list of names, not {tools!r}")
+        kinds = cast("tuple[object, ...]", retry_on)  # (as given, whatever its hint says)
+        if not all(isinstance(k, type) and issubclass(k, Exception) for k in kinds):
+            raise TypeError(f"retry_on takes a tuple of exception classes, not {retry_on!r}")
         self.retry_on = retry_on
         self.attempts = attempts
         self.backoff = backoff

@@ -58,7 +58,8 @@ class TypedMiddleware:
     the lists as the wire objects (`Tool`, `Resource`...) of the page, which a hook may
     filter or replace. `on_request` wraps every request that reaches middleware, outside
     this object's own hook for it. Only the hooks a subclass overrides are installed: a
-    request of a method none of them is about never passes through this object.
+    request of a method none of them is about never passes through this object (and a
+    subclass method named `on_...` that is no hook is a TypeError, not a hook never run).
 
     `on_initialize`, `on_ping` and `on_discover` (2026-07-28's `server/discover`) are the
     requests the protocol answers by itself: only a server whose middleware overrides one of
@@ -69,6 +70,22 @@ class TypedMiddleware:
     notification, and what it raises is logged; a notification posted apart from a request
     (2026-07-28) concerns no session and is not shown.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Only the hooks a subclass overrides are installed, so one under a misspelt name
+        # would never run: refused where the class is written.
+        super().__init_subclass__(**kwargs)
+        for name in vars(cls):
+            if name.startswith("on_") and not hasattr(TypedMiddleware, name):
+                import difflib  # (only for the error)
+
+                hooks = [h for h in vars(TypedMiddleware) if h.startswith("on_")]
+                close = difflib.get_close_matches(name, hooks, n=1)
+                raise TypeError(
+                    f"{cls.__qualname__}.{name} is no hook of TypedMiddleware"
+                    + (f" (did you mean {close[0]}?)" if close else "")
+                    + f"; its hooks are {', '.join(hooks)}"
+                )
 
     async def on_request(self, ctx: Context, method: str, params: Any, call_next: CallNext) -> Any:
         """Every request that reaches middleware, with its wire params (as a chain layer's)."""

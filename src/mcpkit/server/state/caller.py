@@ -3,7 +3,8 @@ docs/server.md, "State"), in the server's store (`server.store.kv`), so that eve
 sharing the store (`--workers`, several hosts) sees the same values.
 
 A caller is a 2025-11-25 session (its id, and the token's owner on a protected server), or,
-for a 2026-07-28 request, which has no session, the access token's owner, else the key the
+for a 2026-07-28 request, which has no session (nor has one to a stateless HTTP app, whose
+session ends with it), the access token's owner, else the key the
 client sends in `_meta["io.mcpkit/stateKey"]`: anyone who sends the same key reaches the
 same state, so it must be long and random (at least `MIN_STATE_KEY_CHARS` characters). A
 request with neither is refused with an McpError saying how to give one.
@@ -22,9 +23,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import stands_alone
-from mcpkit.server.catalog.callers import outermost
-from mcpkit.server.session import ServerSessionHandle
+from mcpkit.server.catalog.callers import lasting_session, outermost
 from mcpkit.server.state._shapes import StateRequest
 from mcpkit.server.state.server_kv import encoded, valid_key, valid_ttl
 from mcpkit.stores.kv import Limit
@@ -62,19 +61,18 @@ _sorted: Final = msgspec.json.Encoder(order="sorted")
 
 def caller_scope(ctx: StateRequest) -> list[str | None]:
     """Who the request of `ctx` comes from, for state: ["session", id, owner] in a 2025-11-25
-    session, else ["owner", owner] with auth, else ["key", the client's key]; McpError
-    (invalid params) naming what is missing when none applies."""
-    terms = ctx.terms
-    stateless = stands_alone(terms)
+    session that outlives the request (`lasting_session`), else ["owner", owner] with auth,
+    else ["key", the client's key]; McpError (invalid params) naming what is missing when
+    none applies."""
     token = ctx.auth
     owner: str | None = None
     if token is not None:
         from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
 
         owner = owner_key(identity_of(token))
-    session = ctx.session
-    if not stateless and isinstance(session, ServerSessionHandle):
-        return ["session", session.record.id, owner]
+    session = lasting_session(ctx)
+    if session is not None:
+        return ["session", session, owner]
     if owner is not None:
         return ["owner", owner]
     key = (ctx.meta or {}).get(STATE_KEY_META)
@@ -126,7 +124,8 @@ async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) 
     if not kept:
         raise ValueError(
             f"{where}: this caller's state would pass {MAX_STATE_BYTES} bytes "
-            "(MAX_STATE_BYTES, keys and values): delete what it no longer needs"
+            "(MAX_STATE_BYTES, keys and values), or the server's memory store is full and "
+            "dropped it: delete what it no longer needs"
         )
 
 

@@ -14,19 +14,21 @@ messages) is not replayed: a cached answer arrives alone.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final, Literal, Never
+from typing import TYPE_CHECKING, Any, Final, Literal, Never, cast
 
 import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.catalog.registration_checks import check_options
+from mcpkit.server.catalog.shown_to import serves
 from mcpkit.server.state.caller import caller_scope
 from mcpkit.stores.kv import check_ttl
 from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult
 
 if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext
+    from mcpkit.server.catalog.shown_to import Request
     from mcpkit.server.state._shapes import StateRequest
 
 __all__ = ["CACHEABLE_METHODS", "DEFAULT_CACHE_TTL", "DEFAULT_MAX_ENTRY_BYTES", "ResponseCache"]
@@ -91,7 +93,13 @@ class ResponseCache:
         method = ctx.method
         if method not in self._methods:
             return await call_next(params)
-        key = self._key(ctx, method, params)
+        target = str(field_of(params, "uri" if method == "resources/read" else "name"))
+        # The handler hides items and checks scopes inside this layer: a kept answer goes
+        # only to a request it would serve (else the handler refuses it, as without a cache).
+        request = cast("Request", ctx)
+        if not serves(request.server, request, method, target):
+            return await call_next(params)
+        key = self._key(ctx, method, target, params)
         if key is None:
             return await call_next(params)
         kind = CACHEABLE_METHODS[method]
@@ -106,14 +114,12 @@ class ResponseCache:
                 await kv.set(key, data, self._ttl)
         return result
 
-    def _key(self, ctx: StateRequest, method: str, params: Any) -> str | None:
-        """The key of this call's answer, or None when it is not to be cached."""
-        if method == "resources/read":
-            target, arguments = field_of(params, "uri"), None
-        else:
-            target, arguments = field_of(params, "name"), field_of(params, "arguments")
-            if method == "tools/call" and not self._tool_cached(str(target), params):
-                return None
+    def _key(self, ctx: StateRequest, method: str, target: str, params: Any) -> str | None:
+        """The key of this call's answer (to `target`, the name or URI it names), or None
+        when it is not to be cached."""
+        arguments = None if method == "resources/read" else field_of(params, "arguments")
+        if method == "tools/call" and not self._tool_cached(target, params):
+            return None
         if isinstance(arguments, msgspec.Raw):  # (empty when the call had none)
             try:
                 arguments = msgspec.json.decode(arguments) if len(arguments) else None
