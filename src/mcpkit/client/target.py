@@ -68,6 +68,11 @@ class Target:
     kind: TargetKind
     #: The URL (kind "url") or the command's argv (the others).
     argv_or_url: tuple[str, ...] | str
+    #: What a host's configuration gives the server besides (`mcpkit list cursor:github`):
+    #: a command's environment (over ours) and folder, a URL's headers.
+    env: Mapping[str, str] | None = None
+    cwd: str | None = None
+    headers: Mapping[str, str] | None = None
 
     @property
     def spawns(self) -> bool:
@@ -195,6 +200,8 @@ def open_client(
 
     resolved = parse_target(target) if isinstance(target, str) else target
     if isinstance(resolved.argv_or_url, str):
+        if resolved.headers:
+            headers = {**resolved.headers, **(headers or {})}
         return Client(
             resolved.argv_or_url,
             headers=headers,
@@ -204,7 +211,13 @@ def open_client(
     if headers:
         raise TargetError("headers are for URL targets; a server started as a process has none")
     command, *args = resolved.argv_or_url
-    params = StdioParameters(command, args, env={**os.environ, **(env or {})}, stderr=stderr)
+    params = StdioParameters(
+        command,
+        args,
+        env={**os.environ, **(resolved.env or {}), **(env or {})},
+        cwd=resolved.cwd,
+        stderr=stderr,
+    )
     return Client(params, **client_options)
 
 
