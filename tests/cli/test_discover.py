@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -238,3 +240,26 @@ def test_mcpkit_list_takes_a_server_a_host_configured(machine: Machine) -> None:
 def test_jsonc_comments_and_trailing_commas_go_strings_stay() -> None:
     text = '{"url": "http://a//b", /* x */ "s": "/* no */", // end\n "l": [1, 2,],}'
     assert json.loads(strip_jsonc(text)) == {"url": "http://a//b", "s": "/* no */", "l": [1, 2]}
+
+
+def _discover_section() -> str:
+    text = (REPO / "docs" / "cli.md").read_text()
+    start = text.index("\n## Servers configured on this machine: discover\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_discover_section_runs_as_written(machine: Machine) -> None:
+    from mcpkit.cli.hosts import HOSTS
+
+    section = _discover_section()
+    hosts = re.findall(r"^\| `([\w-]+)` \|", section, re.M)
+    assert tuple(hosts) == tuple(HOSTS)
+    (commands,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    cursor = machine.home / ".cursor" / "mcp.json"
+    cursor.write_text(json.dumps({"mcpServers": {"github": RUN}}))  # the docs' name
+    for line in commands.splitlines():
+        program, *args = shlex.split(line)
+        assert program == "mcpkit"
+        done = machine.mcpkit(*args)
+        assert done.returncode == 0, done.stderr
+    assert "cursor:github" in machine.mcpkit("discover").stdout

@@ -126,6 +126,8 @@ async def test_the_servers_of_a_config_are_one_call_surface(
             got = await client.get_prompt("notes_greet", {"name": "Ada"})
             assert "Hello Ada" in str(got.messages[0].content)
             await client.ping()
+            await client.subscribe("memo://notes/today")
+            await client.unsubscribe("memo://notes/today")
 
             # each server's own client, under the names the server gives
             notes = client.servers["notes"]
@@ -192,3 +194,22 @@ def test_a_config_is_checked_before_anything_starts(monkeypatch: pytest.MonkeyPa
     assert list(client.servers.clients) == ["a"]
     with pytest.raises(LocalProtocolError, match="not made from an mcpServers config"):
         Client(["python", "server.py"]).servers  # noqa: B018
+
+
+async def test_a_server_lost_later_is_left_out_and_the_others_still_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "mcpkit.client")
+    async with (
+        asyncio.timeout(WAIT),
+        serving(notes_server().http_app()) as notes,
+        contextlib.AsyncExitStack() as shout_running,
+    ):
+        shout = await shout_running.enter_async_context(serving(shout_server().http_app()))
+        servers = {"notes": {"url": f"{notes}/mcp"}, "shout": {"url": f"{shout}/mcp"}}
+        async with Client({"mcpServers": servers}, protocol="2025-11-25") as client:
+            assert len(await client.list_tools()) == 2
+            await shout_running.aclose()  # the shout server goes away
+            assert [tool.name for tool in await client.list_tools()] == ["notes_add"]
+            assert list(client.servers) == ["notes"] and "shout" in client.servers.failed
+            assert "'shout' of the config is left out" in caplog.text
