@@ -4,6 +4,7 @@ there; the real home is never read), in each host's own shape, on Linux, macOS a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -263,3 +264,19 @@ def test_the_discover_section_runs_as_written(machine: Machine) -> None:
         done = machine.mcpkit(*args)
         assert done.returncode == 0, done.stderr
     assert "cursor:github" in machine.mcpkit("discover").stdout
+
+
+async def test_mcpkit_proxy_serves_a_server_a_host_configured(machine: Machine) -> None:
+    from mcpkit import Client
+    from mcpkit.transports.stdio_client import StdioParameters
+
+    env = {"HOME": str(machine.home), "PYTHONPATH": str(REPO / "src")}
+    proxy = StdioParameters(
+        sys.executable,
+        ["-m", "mcpkit", "proxy", "cursor:everything"],
+        env=env,
+        cwd=machine.cwd,
+        stderr="devnull",
+    )
+    async with asyncio.timeout(60), Client(proxy) as client:
+        assert "add" in {tool.name for tool in await client.list_tools()}
