@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from mcpkit import Client, Server
+from mcpkit import Client, Context, Server
 from mcpkit.errors import ConnectionFailed, LocalProtocolError, McpError
 from mcpkit.protocol import codes
+from mcpkit.server.middleware import CallNext
 from mcpkit.transports.server_config import ConfigError
 
 HERE = Path(__file__).resolve().parent
@@ -126,6 +127,7 @@ async def test_the_servers_of_a_config_are_one_call_surface(
             got = await client.get_prompt("notes_greet", {"name": "Ada"})
             assert "Hello Ada" in str(got.messages[0].content)
             await client.ping()
+            await client.set_logging_level("info")
             await client.subscribe("memo://notes/today")
             await client.unsubscribe("memo://notes/today")
 
@@ -213,3 +215,27 @@ async def test_a_server_lost_later_is_left_out_and_the_others_still_answer(
             assert [tool.name for tool in await client.list_tools()] == ["notes_add"]
             assert list(client.servers) == ["notes"] and "shout" in client.servers.failed
             assert "'shout' of the config is left out" in caplog.text
+
+
+async def test_a_server_that_answers_a_list_with_an_error_is_left_out_of_that_list(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def refuse_lists(ctx: Context, params: Any, call_next: CallNext) -> Any:
+        if ctx.method == "tools/list":
+            raise McpError(codes.INTERNAL_ERROR, "the catalog is down")
+        return await call_next(params)
+
+    refusing = shout_server()
+    refusing.add_middleware(refuse_lists)
+    caplog.set_level(logging.WARNING, "mcpkit.client")
+    async with (
+        asyncio.timeout(WAIT),
+        serving(notes_server().http_app()) as notes,
+        serving(refusing.http_app()) as shout,
+    ):
+        servers = {"notes": {"url": f"{notes}/mcp"}, "shout": {"url": f"{shout}/mcp"}}
+        async with Client({"mcpServers": servers}) as client:
+            assert [tool.name for tool in await client.list_tools()] == ["notes_add"]
+            assert "the catalog is down" in caplog.text
+            assert list(client.servers) == ["notes", "shout"]  # still there for the rest
+            assert (await client.call_tool("shout_add", {"text": "a"})).text == "A"

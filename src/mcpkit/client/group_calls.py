@@ -11,6 +11,7 @@ name or URI names, as that server knows it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from mcpkit.runtime.connection import Connection
 
 __all__ = ["GroupCalls"]
+
+logger = logging.getLogger("mcpkit.client")
 
 # Kept as they are, as a mount keeps them (server/resources, "Common URI Schemes").
 _WEB_SCHEMES: Final = frozenset({"http", "https"})
@@ -172,8 +175,11 @@ class GroupCalls(Generic[C]):
             try:
                 async with asyncio.timeout(timeout):
                     found: list[Any] = await getattr(client, call)()
-            except TransportError as exc:
+            except TransportError as exc:  # gone: left out from now on
                 self.group.lose(name, str(exc) or type(exc).__name__)
+                return []
+            except McpError as exc:  # its error answer leaves it out of this list only
+                logger.warning("the server %r of the config could not list: %s", name, exc)
                 return []
             return found
 
