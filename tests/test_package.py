@@ -737,6 +737,7 @@ SHARED_MODULE_NAMES: dict[str, tuple[set[str], str]] = {
         _BY_METHOD,
     ),
     "listen.py": ({"client/listen.py", "server/handlers/listen.py"}, _BY_METHOD),
+    "discover.py": ({"cli/commands/discover.py", "client/discover.py"}, _BY_METHOD),
     "skills.py": (
         {"server/catalog/skills.py", "server/handlers/skills.py", "types/skills.py"},
         _BY_METHOD,

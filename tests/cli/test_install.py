@@ -75,6 +75,7 @@ HOST_FILES = [
     ("cursor", "home", ".cursor/mcp.json", "mcpServers", {}),
     ("vscode", "project", ".vscode/mcp.json", "servers", {"type": "stdio"}),
     ("mcp-json", "project", "mcp.json", "mcpServers", {}),
+    ("gemini-cli", "project", ".gemini/settings.json", "mcpServers", {}),
 ]
 
 
@@ -385,3 +386,37 @@ def test_a_module_in_the_current_folder_does_not_shadow_the_check(box: Sandbox) 
     )
     assert done.returncode == 0, done.stderr
     assert list(json.loads(done.stdout)["mcpServers"]) == ["weather"]
+
+
+def test_goose_gets_a_yaml_extension_beside_its_own_settings(box: Sandbox) -> None:
+    import yaml
+
+    path = box.home / ".config" / "goose" / "config.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("GOOSE_PROVIDER: openai\nextensions:\n  developer:\n    type: builtin\n")
+    done = box.ok("goose", "weather.py", "--env", "API_KEY=abc")
+    assert str(path) in done.stdout
+    found = yaml.safe_load(path.read_text())
+    assert found["GOOSE_PROVIDER"] == "openai"
+    assert found["extensions"]["developer"] == {"type": "builtin"}
+    run = run_entry(box)
+    assert found["extensions"]["weather"] == {
+        "name": "weather",
+        "type": "stdio",
+        "cmd": run["command"],
+        "args": run["args"],
+        "envs": {"API_KEY": "abc"},
+        "enabled": True,
+        "timeout": 300,
+    }
+
+
+def test_a_goose_file_with_comments_is_left_untouched(box: Sandbox) -> None:
+    path = box.home / ".config" / "goose" / "config.yaml"
+    path.parent.mkdir(parents=True)
+    text = "# my settings\nGOOSE_PROVIDER: openai\n"
+    path.write_text(text)
+    done = box.install("goose", "weather.py")
+    assert done.returncode == 1
+    assert "has comments" in done.stderr and "cmd:" in done.stderr  # the entry, to add by hand
+    assert path.read_text() == text

@@ -50,6 +50,10 @@ def test_claude_desktops_file_per_operating_system(
         ("vscode", "user", "darwin", "/h/Library/Application Support/Code/User/mcp.json"),
         ("vscode", "user", "linux", "/h/.config/Code/User/mcp.json"),
         ("mcp-json", "project", "linux", "/p/mcp.json"),
+        ("gemini-cli", "project", "linux", "/p/.gemini/settings.json"),
+        ("gemini-cli", "user", "win32", "/h/.gemini/settings.json"),
+        ("goose", "user", "linux", "/h/.config/goose/config.yaml"),
+        ("goose", "user", "darwin", "/h/.config/goose/config.yaml"),
     ],
 )
 def test_each_hosts_file_per_scope(host: str, scope: Scope, platform: str, expected: str) -> None:
@@ -86,3 +90,15 @@ def test_a_folder_that_cannot_be_made_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match=r"cannot write .*file/mcp\.json: .*--config"):
         write_config(tmp_path / "file" / "mcp.json", "{}\n", expected=None)
+
+
+def test_gooses_file_per_operating_system() -> None:
+    goose = HOSTS["goose"]
+    windows = config_path(
+        goose, "user", home=HOME, cwd=CWD, platform="win32", environ={"APPDATA": "/r"}
+    )
+    assert windows == Path("/r/Block/goose/config/config.yaml")
+    xdg = config_path(
+        goose, "user", home=HOME, cwd=CWD, platform="linux", environ={"XDG_CONFIG_HOME": "/x"}
+    )
+    assert xdg == Path("/x/goose/config.yaml")

@@ -100,3 +100,34 @@ def test_headers_for_a_process_are_refused_in_the_callers_terms(tmp_path: Path) 
     target = parse_target("server.py", cwd=tmp_path)
     with pytest.raises(TargetError, match=r"^headers are for URL targets; a server started as"):
         open_client(target, headers={"X-A": "1"})
+
+
+def test_a_javascript_file_is_run_with_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as the npm reference servers are run: `node dist/index.js`, never `mcpkit run`
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    node = bin_dir / "node"
+    node.write_text("#!/bin/sh\n")
+    node.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    for name in ("server.js", "server.mjs", "server.cjs"):
+        (tmp_path / name).write_text("")
+        target = parse_target(name, cwd=tmp_path)
+        assert (target.kind, target.argv_or_url) == ("command", ("node", name))
+    with pytest.raises(TargetError, match=r"gone\.js does not exist"):
+        parse_target("gone.js", cwd=tmp_path)
+    node.unlink()
+    with pytest.raises(TargetError, match=r"'node' is not on PATH \(node comes with Node\.js"):
+        parse_target("server.js", cwd=tmp_path)
+
+
+def test_a_launcher_not_installed_says_where_it_comes_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TargetError, match=r"'npx' is not on PATH \(npx comes with Node\.js"):
+        parse_target("npx -y @modelcontextprotocol/server-everything", cwd=tmp_path)
+    with pytest.raises(TargetError, match=r"'uvx' is not on PATH \(uvx comes with uv"):
+        parse_target("uvx mcp-server-fetch", cwd=tmp_path)

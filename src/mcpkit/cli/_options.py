@@ -24,8 +24,9 @@ def add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target",
         metavar="TARGET",
-        help='a server file (server.py[:object]), a module, a command in quotes ("npx -y '
-        'some-server") or a URL (http://127.0.0.1:8000/mcp)',
+        help="a server file (server.py[:object], server.js), a module, a command in quotes "
+        '("npx -y some-server"), a URL (http://127.0.0.1:8000/mcp) or a server a host '
+        "configured (cursor:github; see mcpkit discover)",
     )
 
 

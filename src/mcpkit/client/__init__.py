@@ -1,4 +1,5 @@
-"""The client: `Client` and the callback protocols a host implements."""
+"""The client: `Client`, the callback protocols a host implements, and `ServerGroup` (the
+servers of an `mcpServers` config, `Client(config).servers`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from mcpkit.client.callbacks import (
     SamplingHandler,
 )
 from mcpkit.client.client import Client
+from mcpkit.client.group import ServerGroup
 from mcpkit.client.skill_calls import LoadedSkill
 from mcpkit.client.task_requestor import ClientTask
 
@@ -22,4 +24,5 @@ __all__ = [
     "NotificationHandler",
     "RootsProvider",
     "SamplingHandler",
+    "ServerGroup",
 ]

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+import msgspec
 
 from mcpkit._delegation import served_by
 from mcpkit.client.callbacks import (
@@ -57,6 +59,7 @@ from mcpkit.types.skills import SKILLS_METHODS
 if TYPE_CHECKING:
     import httpx
 
+    from mcpkit.client.group import ServerGroup
     from mcpkit.client.request_terms import Discovered, StatelessCalls
     from mcpkit.client.task_receiver import ClientTaskReceiver
     from mcpkit.client.task_requestor import TaskSnapshot
@@ -92,7 +95,10 @@ class Client:
             `python3` means `sys.executable`), a path to a `.py` file, `StdioParameters`
             for full control of the subprocess, the URL of a Streamable HTTP endpoint
             (`"http://127.0.0.1:8000/mcp"`; a server that refuses it is spoken to over the
-            older HTTP+SSE, as is a URL ending in `/sse`), or a `StreamableHttpTransport`.
+            older HTTP+SSE, as is a URL ending in `/sse`), a `StreamableHttpTransport`, or an
+            `mcpServers` config (a dict): one connection per server, spoken to as one, names
+            prefixed by server (docs/client.md "Many servers from one config"; the other
+            options apply to each server, `servers` is the `ServerGroup`).
         name, version, client_info: the `clientInfo` sent at initialize (in the stateless
             revision: in every request's `_meta`).
         sampling_handler: answers `sampling/createMessage`; declares `sampling`.
@@ -149,7 +155,7 @@ class Client:
 
     def __init__(
         self,
-        target: Target,
+        target: Target | Mapping[str, Any],
         *,
         name: str = "mcpkit-client",
         version: str = "0.1.0",
@@ -230,6 +236,36 @@ class Client:
         self._tasks = TaskRequests(self._path)
         self._features = FeatureCalls(self._path, self._tasks)
         self._skills = SkillCalls(self._path, self._features)
+        self._group: ServerGroup[Client] | None = None
+        if isinstance(target, Mapping):
+            # Every option but the middleware (this client's own) is each server's.
+            self._group = _group_of(
+                cast("Mapping[str, Any]", target),
+                headers=headers,
+                auth=auth,
+                client_info=self.client_info,
+                sampling_handler=sampling_handler,
+                sampling_tools=sampling_tools,
+                elicitation_handler=elicitation_handler,
+                url_elicitation_handler=url_elicitation_handler,
+                roots=roots,
+                tasks=tasks,
+                task_store=task_store,
+                extensions=extensions,
+                extension_methods=extension_methods,
+                on_log=on_log,
+                on_notification=on_notification,
+                timeout=timeout,
+                init_timeout=init_timeout,
+                protocol=protocol,
+                protocol_version=protocol_version,
+                max_input_rounds=max_input_rounds,
+                stderr=stderr,
+                max_message_size=max_message_size,
+                max_json_depth=max_json_depth,
+                send_high_water=send_high_water,
+                on_message=on_message,
+            )
 
     def _outgoing(self, method: str) -> OutgoingRequest:
         """What the middleware is told of a request this client sends."""
@@ -263,9 +299,16 @@ class Client:
         await self.aclose()
 
     async def connect(self) -> None:
-        """Open the transport and run the initialize handshake."""
-        if self._connection is not None:
+        """Open the transport and run the initialize handshake (for an `mcpServers` config:
+        start every server, leaving out with a warning those that fail)."""
+        if self._connection is not None or self._path.current is not None:
             raise LocalProtocolError("this client is already connected")
+        if self._group is not None:
+            from mcpkit.client.group_calls import GroupCalls
+
+            await self._group.connect()
+            self._path.current = GroupCalls(self._group)
+            return
         channel, self._release = await open_target(
             self.target,
             stderr=self._stderr,
@@ -322,6 +365,8 @@ class Client:
         self._callbacks.cancel_all()
         if self._task_receiver is not None:  # nobody can fetch their results any more
             await self._task_receiver.aclose()
+        if self._group is not None:
+            await self._group.aclose()
 
     # ---------------------------------------------------------------- requests
 
@@ -431,8 +476,18 @@ class Client:
     # ------------------------------------------------------------------- facts
 
     @property
+    def servers(self) -> ServerGroup[Client]:
+        """The servers of the `mcpServers` config this client was made from, each its own
+        client (`client.servers["github"]`); which failed to start, and why (`.failed`)."""
+        if self._group is None:
+            raise LocalProtocolError("this client was not made from an mcpServers config")
+        return self._group
+
+    @property
     def connection(self) -> Connection:
         if self._connection is None:
+            if self._path.current is not None:  # a client of many servers says where to look
+                return self._path.current.connection
             raise LocalProtocolError(NOT_CONNECTED)
         return self._connection
 
@@ -526,3 +581,29 @@ class Client:
                 logger.exception("client notification callback failed")
 
         self._callbacks.spawn(run())
+
+
+def _group_of(
+    config: Mapping[str, Any],
+    *,
+    headers: Mapping[str, str] | None,
+    auth: httpx.Auth | None,
+    stderr: Any,
+    **options: Any,
+) -> ServerGroup[Client]:
+    """The servers of an `mcpServers` config, a `Client` each with `options`."""
+    from mcpkit.client.group import ServerGroup, config_entries
+
+    if headers is not None or auth is not None:
+        raise TypeError(
+            "headers and auth are each server's own in an mcpServers config (a URL server's "
+            '"headers"), not options of a client of many servers'
+        )
+    clients: dict[str, Client] = {}
+    for entry in config_entries(config):
+        if isinstance(entry.target, str):
+            clients[entry.name] = Client(entry.target, headers=entry.headers, **options)
+        else:  # the config's command, whose stderr goes where the caller said
+            command = msgspec.structs.replace(entry.target, stderr=stderr)
+            clients[entry.name] = Client(command, **options)
+    return ServerGroup(clients, start_timeout=options["init_timeout"])

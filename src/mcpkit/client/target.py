@@ -1,6 +1,7 @@
 """TARGET, as every `mcpkit` verb and the web inspector take it: a server file
-(`server.py[:object]`), a module (`pkg.mod[:object]`), a command (`"npx -y some-server"`), or
-a URL (Streamable HTTP or legacy SSE); `parse_target` decides which and `open_client` connects
+(`server.py[:object]`, or `server.js`, run with node), a module (`pkg.mod[:object]`), a command
+(`"npx -y some-server"`, `"uvx some-server"`), or a URL (Streamable HTTP or legacy SSE);
+`parse_target` decides which and `open_client` connects
 the mcpkit client to it. It is the client's, below both the cli and the inspector, so neither
 imports the other for it."""
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.errors import InvalidUrl
+from mcpkit.transports.connect import script_argv
 from mcpkit.transports.endpoint_url import check_endpoint_url, looks_like_url
 
 if TYPE_CHECKING:
@@ -39,9 +41,19 @@ TargetKind = Literal["file", "module", "command", "url"]
 # `pkg.mod`, `pkg.mod:app`: Python identifiers joined by dots, and an optional object name.
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?")
 _HOW = (
-    "give a server file (server.py or server.py:object), a module (package.module:object), "
+    "give a server file (server.py, server.py:object or server.js), a module "
+    "(package.module:object), "
     'a command in quotes ("npx -y some-server") or a URL (http://127.0.0.1:8000/mcp)'
 )
+
+
+#: Where the launchers hosts' configs name come from, for a command that is not there.
+_COMES_WITH = {
+    "node": "Node.js",
+    "npx": "Node.js (npm)",
+    "uvx": "uv (docs.astral.sh/uv)",
+    "uv": "uv (docs.astral.sh/uv)",
+}
 
 
 class TargetError(ValueError):
@@ -56,6 +68,11 @@ class Target:
     kind: TargetKind
     #: The URL (kind "url") or the command's argv (the others).
     argv_or_url: tuple[str, ...] | str
+    #: What a host's configuration gives the server besides (`mcpkit list cursor:github`):
+    #: a command's environment (over ours) and folder, a URL's headers.
+    env: Mapping[str, str] | None = None
+    cwd: str | None = None
+    headers: Mapping[str, str] | None = None
 
     @property
     def spawns(self) -> bool:
@@ -77,15 +94,9 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
             raise TargetError(str(exc)) from None
         return Target(text, "url", stripped)
     base = cwd if cwd is not None else Path.cwd()
-    file_part = stripped.partition(":")[0]
-    # `server.py[:object]` is a file; `python server.py` (words) is a command
-    one_word = not any(ch.isspace() for ch in stripped)
-    if one_word and _runs_by_itself(base / stripped):  # `./node_modules/.bin/some-server`
-        return Target(text, "command", (stripped,))
-    if one_word and (file_part.endswith(".py") or (base / file_part).is_file()):
-        if not (base / file_part).is_file():
-            raise TargetError(f"{file_part} does not exist (relative to {base}); {_HOW}")
-        return Target(text, "file", _serve_with_mcpkit(stripped))
+    found = _local_file(text, stripped, base)
+    if found is not None:
+        return found
     if any(ch.isspace() for ch in stripped):
         return _command(text, stripped)
     if ":" not in stripped and shutil.which(stripped) is not None:
@@ -93,6 +104,28 @@ def parse_target(text: str, *, cwd: Path | None = None) -> Target:
     if _MODULE.fullmatch(stripped):
         return Target(text, "module", _serve_with_mcpkit(stripped))
     raise TargetError(f"{text!r} is not a file, module, program on PATH or URL; {_HOW}")
+
+
+def _local_file(text: str, stripped: str, base: Path) -> Target | None:
+    """What one word names if it is a file: a program, a JavaScript server run with node, a
+    Python server file (`server.py[:object]`, which must exist); None for other text."""
+    if any(ch.isspace() for ch in stripped):
+        return None  # `python server.py` (words) is a command
+    file_part = stripped.partition(":")[0]
+    if _runs_by_itself(base / stripped):  # `./node_modules/.bin/some-server`
+        return Target(text, "command", (stripped,))
+    script = script_argv(stripped)
+    if script is not None:
+        if not (base / stripped).is_file():
+            raise TargetError(f"{stripped} does not exist (relative to {base}); {_HOW}")
+        if shutil.which(script[0]) is None:
+            raise TargetError(_not_on_path(script[0]))
+        return Target(text, "command", tuple(script))
+    if file_part.endswith(".py") or (base / file_part).is_file():
+        if not (base / file_part).is_file():
+            raise TargetError(f"{file_part} does not exist (relative to {base}); {_HOW}")
+        return Target(text, "file", _serve_with_mcpkit(stripped))
+    return None
 
 
 def _runs_by_itself(path: Path) -> bool:
@@ -114,8 +147,14 @@ def _command(text: str, stripped: str) -> Target:
     if argv[0] in ("python", "python3"):
         argv[0] = sys.executable
     elif shutil.which(argv[0]) is None:
-        raise TargetError(f"the command {argv[0]!r} is not on PATH; {_HOW}")
+        raise TargetError(_not_on_path(argv[0]))
     return Target(text, "command", tuple(argv))
+
+
+def _not_on_path(program: str) -> str:
+    comes_with = _COMES_WITH.get(program)
+    hint = f" ({program} comes with {comes_with}: install it)" if comes_with else ""
+    return f"the command {program!r} is not on PATH{hint}; {_HOW}"
 
 
 def parse_headers(values: Sequence[str]) -> dict[str, str]:
@@ -161,6 +200,8 @@ def open_client(
 
     resolved = parse_target(target) if isinstance(target, str) else target
     if isinstance(resolved.argv_or_url, str):
+        if resolved.headers:
+            headers = {**resolved.headers, **(headers or {})}
         return Client(
             resolved.argv_or_url,
             headers=headers,
@@ -170,7 +211,13 @@ def open_client(
     if headers:
         raise TargetError("headers are for URL targets; a server started as a process has none")
     command, *args = resolved.argv_or_url
-    params = StdioParameters(command, args, env={**os.environ, **(env or {})}, stderr=stderr)
+    params = StdioParameters(
+        command,
+        args,
+        env={**os.environ, **(resolved.env or {}), **(env or {})},
+        cwd=resolved.cwd,
+        stderr=stderr,
+    )
     return Client(params, **client_options)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "close_opened",
     "mcpkit_run_argv",
     "open_target",
+    "script_argv",
 ]
 
 logger = logging.getLogger("mcpkit.client")
@@ -55,6 +56,8 @@ Target = Any
 
 #: A command list or string starting with one of these runs with `sys.executable`.
 _BARE_PYTHON = frozenset({"python", "python3"})
+#: Server files another program runs (by their suffix): JavaScript, with Node.js.
+_SCRIPT_RUNNERS = {".js": "node", ".mjs": "node", ".cjs": "node"}
 
 
 async def close_opened(
@@ -76,6 +79,17 @@ def mcpkit_run_argv(target: str) -> list[str]:
     dependencies), finding the file's Server whether or not it has a `__main__` block. The
     one rule for `Client("server.py")` and the command line's TARGET."""
     return [sys.executable, "-m", "mcpkit", "run", target]
+
+
+def script_argv(target: str) -> list[str] | None:
+    """The command that serves a server file Python does not run, `server.js` (or `.mjs`,
+    `.cjs`): `node server.js`, as the npm reference servers are run; None for other text. The
+    one rule for `Client("server.js")` and the command line's TARGET."""
+    suffix = os.path.splitext(target)[1].lower()
+    runner = _SCRIPT_RUNNERS.get(suffix)
+    if runner is None or (any(ch.isspace() for ch in target) and not os.path.isfile(target)):
+        return None
+    return [runner, target]
 
 
 def _is_server_file(target: str) -> bool:
@@ -117,12 +131,13 @@ async def _open_command(
     from mcpkit.transports.stdio_client import StdioParameters, open_stdio_client_channel
 
     if isinstance(target, os.PathLike):
-        target = mcpkit_run_argv(os.fspath(cast("os.PathLike[str]", target)))
+        path = os.fspath(cast("os.PathLike[str]", target))
+        target = script_argv(path) or mcpkit_run_argv(path)
     elif isinstance(target, str):
         if _is_server_file(target):
             target = mcpkit_run_argv(target)
         else:
-            target = target.split()
+            target = script_argv(target) or target.split()
     if isinstance(target, Sequence) and not isinstance(target, str):
         # the parts may be anything (Path objects, say): each is made a str
         argv = [str(a) for a in cast("Sequence[object]", target)]
@@ -142,8 +157,8 @@ async def _open_command(
     raise TypeError(
         f"cannot connect to {target!r} (a {type(target).__name__}): give an "
         "mcpkit Server, a command list such as ['python', 'server.py'], a path "
-        "to a .py file, StdioParameters, an http(s):// URL, a StreamableHttpTransport, or an "
-        "async function returning (channel, release)"
+        "to a .py or .js file, StdioParameters, an http(s):// URL, a StreamableHttpTransport, "
+        "or an async function returning (channel, release)"
     )
 
 

@@ -29,5 +29,6 @@ VERBS: tuple[str, ...] = (
     "dev",
     "proxy",
     "install",
+    "discover",
     "completion",
 )

@@ -1,5 +1,6 @@
 """`mcpkit install HOST FILE.py[:object]`: add a server to a host's configuration (Claude
-Desktop, Claude Code, Cursor, VS Code, or a generic mcp.json) without touching anything else."""
+Desktop, Claude Code, Cursor, VS Code, Gemini CLI, Goose, or a generic mcp.json) without
+touching anything else."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ if TYPE_CHECKING:
 __all__ = ["HOST_NAMES", "register"]
 
 #: The hosts, as `mcpkit.cli.hosts.HOSTS` names them (kept here so `--help` imports nothing).
-HOST_NAMES = ("claude-desktop", "claude-code", "cursor", "vscode", "mcp-json")
+HOST_NAMES = (
+    "claude-desktop",
+    "claude-code",
+    "cursor",
+    "vscode",
+    "gemini-cli",
+    "goose",
+    "mcp-json",
+)
 # How long importing the user's file may take in the check; a hung import is a bug to report.
 _CHECK_TIMEOUT = 60.0
 # A host may rewrite its file while we write ours (Claude Code keeps state in ~/.claude.json).
@@ -30,7 +39,8 @@ class InstallError(Exception):
 def register(add_parser: AddParser) -> None:
     install = add_parser(
         "install",
-        help="add a server to Claude Desktop, Claude Code, Cursor, VS Code or an mcp.json",
+        help="add a server to Claude Desktop, Claude Code, Cursor, VS Code, Gemini CLI, Goose "
+        "or an mcp.json",
         description="Add the Server in FILE.py to a host's configuration, keeping every other "
         "entry. docs/cli.md has examples.",
     )
@@ -47,8 +57,9 @@ def register(add_parser: AddParser) -> None:
     install.add_argument(
         "--scope",
         choices=("user", "project"),
-        help="claude-code, cursor, vscode: the user's file or the current project's "
-        "(defaults: claude-code project, cursor user, vscode project)",
+        help="claude-code, cursor, vscode, gemini-cli: the user's file or the current "
+        "project's (defaults: claude-code project, cursor user, vscode project, gemini-cli "
+        "project)",
     )
     install.add_argument("--config", metavar="PATH", help="the file to change, instead")
     install.add_argument("--force", action="store_true", help="replace an entry of that name")
@@ -158,16 +169,25 @@ def _write(
     import sys
 
     from mcpkit.cli.hosts import ConfigError, add_server, load_config, render_config, write_config
+    from mcpkit.cli.hosts.yaml_file import load_yaml_config, render_yaml_config, yaml_module
 
+    yaml = host.file_format == "yaml"
+    if yaml:
+        yaml_module()  # PyYAML is there (else the error names the extra), before any reading
     for _ in range(_WRITE_TRIES):
         try:
-            config, raw = load_config(path)
+            config, raw = load_yaml_config(path) if yaml else load_config(path)
         except ConfigError as exc:
-            by_hand = json.dumps({name: entry}, indent=2, ensure_ascii=False)
+            by_hand = (
+                render_yaml_config({name: entry})
+                if yaml
+                else json.dumps({name: entry}, indent=2, ensure_ascii=False)
+            )
             raise InstallError(
                 f'{exc}; to add it by hand, put under "{host.servers_key}":\n{by_hand}'
             ) from None
-        text = render_config(add_server(config, host, name, entry, inputs, force=force, path=path))
+        changed = add_server(config, host, name, entry, inputs, force=force, path=path)
+        text = render_yaml_config(changed) if yaml else render_config(changed)
         if dry_run:
             sys.stdout.write(text)
             print(f"mcpkit install: dry run, {path} is unchanged", file=sys.stderr)

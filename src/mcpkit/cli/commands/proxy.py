@@ -49,12 +49,13 @@ def register(add_parser: AddParser) -> None:
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._verb_client import EXIT_CONNECT
     from mcpkit.cli.commands.run import http_options
+    from mcpkit.cli.hosts.configured import host_target
     from mcpkit.cli.main import ERROR_PREFIX
     from mcpkit.client.target import TargetError, parse_headers, parse_target
 
     options = http_options(parser, args)
     try:
-        target = parse_target(args.target)
+        target = host_target(args.target) or parse_target(args.target)
     except TargetError as exc:
         # A TARGET that names nothing is "no session" (3), as for every verb that talks to
         # a server (docs/cli.md, "Exit codes"), not a usage error.
@@ -93,8 +94,11 @@ def _proxy(target: object, headers: dict[str, str], max_sessions: int | None) ->
     assert isinstance(target, Target)
     upstreams = DEFAULT_MAX_UPSTREAMS if max_sessions is None else max_sessions
     if isinstance(target.argv_or_url, str):
-        return ProxyServer(target.argv_or_url, headers=headers or None, max_upstreams=upstreams)
+        sent = {**(target.headers or {}), **headers}  # a host's entry's, then --header's
+        return ProxyServer(target.argv_or_url, headers=sent or None, max_upstreams=upstreams)
     command, *rest = target.argv_or_url
-    # The user runs the command line in the shell that holds the server's settings.
-    upstream = StdioParameters(command, rest, env=dict(os.environ))
+    # The user runs the command line in the shell that holds the server's settings (and a
+    # host's entry may add its own, and its folder).
+    env = {**os.environ, **(target.env or {})}
+    upstream = StdioParameters(command, rest, env=env, cwd=target.cwd)
     return ProxyServer(upstream, max_upstreams=upstreams)

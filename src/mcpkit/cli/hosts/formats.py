@@ -8,10 +8,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 __all__ = [
     "HOSTS",
+    "FileFormat",
     "HostSpec",
     "Scope",
     "config_path",
@@ -21,6 +22,10 @@ __all__ = [
 ]
 
 Scope = Literal["user", "project"]
+#: How a host's file is written.
+FileFormat = Literal["json", "yaml"]
+#: Seconds Goose gives a stdio extension to answer (its own default, written as it writes it).
+_GOOSE_TIMEOUT: Final = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,8 @@ class HostSpec:
     has_inputs: bool
     #: What the user does next for the host to load the server.
     next_step: str
+    #: JSON for most; YAML for Goose.
+    file_format: FileFormat = "json"
 
 
 HOSTS: dict[str, HostSpec] = {
@@ -92,6 +99,32 @@ HOSTS: dict[str, HostSpec] = {
             has_inputs=True,
             next_step="start it from the MCP servers list (or the code lens in mcp.json)",
         ),
+        # Gemini CLI: geminicli.com/docs/tools/mcp-server, "Configure the MCP server in
+        # settings.json": ~/.gemini/settings.json (user) or .gemini/settings.json (project),
+        # {"mcpServers": {NAME: {"command", "args", "env", "cwd"}}} beside its other settings.
+        HostSpec(
+            "gemini-cli",
+            "Gemini CLI",
+            "mcpServers",
+            ("project", "user"),
+            typed=False,
+            has_inputs=False,
+            next_step="start `gemini` again (`/mcp` lists the server)",
+        ),
+        # Goose: block.github.io/goose/docs/getting-started/using-extensions, "Config file":
+        # ~/.config/goose/config.yaml (%APPDATA%\Block\goose\config\config.yaml on Windows),
+        # YAML, {"extensions": {NAME: {"name", "type": "stdio", "cmd", "args", "envs",
+        # "enabled", "timeout"}}} beside its other settings (GOOSE_PROVIDER...).
+        HostSpec(
+            "goose",
+            "Goose",
+            "extensions",
+            ("user",),
+            typed=True,
+            has_inputs=False,
+            next_step="start a new Goose session (`goose session`); the extension is enabled",
+            file_format="yaml",
+        ),
         # The common shape the hosts above share (and most others read): {"mcpServers": {...}}.
         HostSpec(
             "mcp-json",
@@ -126,6 +159,19 @@ def config_path(
         if scope == "user":
             return _app_config_dir(home, platform, environ) / "Code" / "User" / "mcp.json"
         return cwd / ".vscode" / "mcp.json"
+    if host.name == "gemini-cli":
+        return (home if scope == "user" else cwd) / ".gemini" / "settings.json"
+    if host.name == "goose":
+        if platform == "win32":
+            return (
+                _app_config_dir(home, platform, environ)
+                / "Block"
+                / "goose"
+                / "config"
+                / ("config.yaml")
+            )
+        # Goose keeps to the XDG layout on macOS too (~/.config/goose, not Library/)
+        return _xdg_config_dir(home, environ) / "goose" / "config.yaml"
     return cwd / "mcp.json"
 
 
@@ -136,6 +182,10 @@ def _app_config_dir(home: Path, platform: str, environ: Mapping[str, str]) -> Pa
     if platform == "win32":
         appdata = environ.get("APPDATA")
         return Path(appdata) if appdata else home / "AppData" / "Roaming"
+    return _xdg_config_dir(home, environ)
+
+
+def _xdg_config_dir(home: Path, environ: Mapping[str, str]) -> Path:
     xdg = environ.get("XDG_CONFIG_HOME")
     # XDG Base Directory: a relative $XDG_CONFIG_HOME is invalid and must be ignored
     return Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
@@ -157,6 +207,8 @@ def server_entry(
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     """The entry for `host`, and the `inputs` it refers to. An env value of None is a secret
     the host asks the user for (`${input:ID}`, VS Code); the caller allows it only there."""
+    if host.name == "goose":
+        return _goose_extension(name, command, args, env), []
     entry: dict[str, object] = {"type": "stdio"} if host.typed else {}
     entry["command"] = command
     entry["args"] = list(args)
@@ -184,3 +236,19 @@ def server_entry(
 def input_id_for(name: str, key: str) -> str:
     """A VS Code input id for `key` of server `name`: letters, digits, `-` and `_` only."""
     return re.sub(r"[^A-Za-z0-9_]+", "-", f"{name}-{key}").strip("-")
+
+
+def _goose_extension(
+    name: str, command: str, args: Sequence[str], env: Mapping[str, str | None]
+) -> dict[str, object]:
+    """A Goose extension entry: its own names for the command (`cmd`) and environment
+    (`envs`), and its name again inside."""
+    return {
+        "name": name,
+        "type": "stdio",
+        "cmd": command,
+        "args": list(args),
+        "envs": {key: value for key, value in env.items() if value is not None},
+        "enabled": True,
+        "timeout": _GOOSE_TIMEOUT,
+    }
