@@ -1,0 +1,116 @@
+"""`mcpkit generate client|cli TARGET -o FILE`: Python source made from a server's tools (a
+typed client module, or a standalone command-line script); `--check` says whether FILE is
+still current, for CI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from mcpkit.cli.commands import AddParser
+
+if TYPE_CHECKING:
+    from mcpkit.cli._output import Terminal
+    from mcpkit.client.client import Client
+
+__all__ = ["register"]
+
+#: `--check` found the file stale (or missing, or not a generated file).
+EXIT_STALE = 1
+
+
+def register(add_parser: AddParser) -> None:
+    verb = add_parser(
+        "generate",
+        help="generate a typed client module or a command-line script from a server's tools",
+        description="Generate Python source from TARGET's tools. docs/cli.md has examples.",
+    )
+    verb.set_defaults(verb_parser=verb)
+    kinds = verb.add_subparsers(dest="kind", metavar="KIND", required=True)
+    client = kinds.add_parser(
+        "client", help="a module with one typed async method per tool, over an mcpkit Client"
+    )
+    client.add_argument(
+        "--class-name", metavar="NAME", help="the class's name (default: from the server's name)"
+    )
+    script = kinds.add_parser(
+        "cli", help="a standalone script with one subcommand per tool, options from its schema"
+    )
+    from mcpkit.cli._options import add_common_options, add_target
+
+    for kind in (client, script):
+        kind.set_defaults(handler=_main, verb_parser=kind)
+        add_target(kind)
+        kind.add_argument(
+            "-o", "--output", metavar="FILE", help="where to write it (default: standard output)"
+        )
+        kind.add_argument(
+            "--check",
+            action="store_true",
+            help="write nothing: exit 1, saying what changed, when FILE is not what the server's "
+            "tools make now",
+        )
+        add_common_options(kind, interactive=False)
+
+
+def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mcpkit.cli._verb_client import run_session
+
+    if args.check and args.output is None:
+        parser.error("--check needs -o FILE, the file to check")
+
+    async def body(client: Client, ui: Terminal) -> int:
+        import msgspec
+
+        tools: list[dict[str, Any]] = []
+        if client.server_capabilities.tools is not None:
+            tools = [msgspec.to_builtins(tool) for tool in await client.list_tools()]
+        if args.check:
+            return _check(args, ui, tools)
+        _write(args, ui, _source(args, client.server_info.name, tools))
+        return 0
+
+    return run_session(args, parser, body)
+
+
+def _source(args: argparse.Namespace, server: str, tools: list[dict[str, Any]]) -> str:
+    from mcpkit.codegen import cli_script, client_module
+
+    if args.kind == "client":
+        return client_module(tools, server, class_name_=args.class_name)
+    return cli_script(tools, server, args.target)
+
+
+def _write(args: argparse.Namespace, ui: Terminal, source: str) -> None:
+    import sys
+    from pathlib import Path
+
+    if args.output is None:  # the exact text, for a pipe or a redirection
+        sys.stdout.write(source)
+        sys.stdout.flush()
+        return
+    Path(args.output).write_text(source, encoding="utf-8")
+    ui.note(f"wrote {args.output}")
+
+
+def _check(args: argparse.Namespace, ui: Terminal, tools: list[dict[str, Any]]) -> int:
+    from pathlib import Path
+
+    from mcpkit.codegen import differences, read_header
+
+    try:
+        text = Path(args.output).read_text(encoding="utf-8")
+    except OSError as exc:
+        ui.error(f"{args.output}: {exc.strerror or exc}")
+        return EXIT_STALE
+    recorded = read_header(text)
+    if recorded is None:
+        ui.error(f"{args.output} has no header of `mcpkit generate`; generate it first")
+        return EXIT_STALE
+    changes = differences(recorded, args.kind, tools)
+    if changes:
+        ui.error(f"{args.output} is stale: " + "; ".join(changes))
+        ui.note(f"regenerate it: mcpkit generate {args.kind} {args.target} -o {args.output}")
+        return EXIT_STALE
+    ui.note(f"{args.output} is current")
+    return 0

@@ -1,0 +1,10 @@
+"""Python source generated from a server's tools: a typed client module (`client_module`) and
+a standalone command-line script (`cli_script`), each headed by the digests `--check` reads."""
+
+from __future__ import annotations
+
+from mcpkit.codegen.cli_script import cli_script
+from mcpkit.codegen.client_module import client_module
+from mcpkit.codegen.header import Recorded, differences, read_header
+
+__all__ = ["Recorded", "cli_script", "client_module", "differences", "read_header"]
