@@ -48,7 +48,9 @@ def cli_script(tools: Sequence[Mapping[str, Any]], server: str, target: str) -> 
         "",
         "",
         "def parser() -> argparse.ArgumentParser:",
-        f"    made = argparse.ArgumentParser(description={_help(_about(server))})",
+        "    made = argparse.ArgumentParser(",
+        f"        description={_help(_about(server))}, allow_abbrev=False",
+        "    )",
         '    made.add_argument("--server", default=TARGET, help="default: %(default)s")',
         '    made.add_argument("--timeout", type=float, default=60.0, help="seconds per call")',
         '    tools = made.add_subparsers(dest="tool", required=True, metavar="TOOL")',
@@ -70,6 +72,7 @@ def _subcommand(tool: Mapping[str, Any], name: str, command: str) -> list[str]:
     lines = [
         "    tool = tools.add_parser(",
         f"        {string_literal(command)},",
+        "        allow_abbrev=False,",
         f"        help={_help(about.strip().split(chr(10))[0])},",
         f"        description={_help(about)},",
         "    )",
@@ -99,7 +102,8 @@ def _option(prop: dict[str, Any], option: str, dest: str, required: bool) -> lis
     extra: list[str] = []
     enum = json_list(prop.get("enum"))
     if enum and all(isinstance(v, str) for v in enum):
-        extra.append(f"choices={_choices(enum)}")
+        # argparse would spell the values out in the usage line, which they can break
+        extra += [f"choices={_choices(enum)}", f"metavar={string_literal(dest.upper())}"]
     elif kind == "integer":
         extra.append("type=int")
     elif kind == "number":
