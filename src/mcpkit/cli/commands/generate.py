@@ -12,6 +12,7 @@ from mcpkit.cli.commands import AddParser
 if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal
     from mcpkit.client.client import Client
+    from mcpkit.codegen import Recorded
 
 __all__ = ["register"]
 
@@ -54,10 +55,16 @@ def register(add_parser: AddParser) -> None:
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mcpkit.cli._output import Terminal
     from mcpkit.cli._verb_client import run_session
 
-    if args.check and args.output is None:
-        parser.error("--check needs -o FILE, the file to check")
+    recorded: Recorded | None = None
+    if args.check:
+        if args.output is None:
+            parser.error("--check needs -o FILE, the file to check")
+        recorded = _recorded(args, Terminal(json_output=False))  # before starting any server
+        if recorded is None:
+            return EXIT_STALE
 
     async def body(client: Client, ui: Terminal) -> int:
         import msgspec
@@ -65,8 +72,8 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         tools: list[dict[str, Any]] = []
         if client.server_capabilities.tools is not None:
             tools = [msgspec.to_builtins(tool) for tool in await client.list_tools()]
-        if args.check:
-            return _check(args, ui, tools)
+        if recorded is not None:
+            return _compare(args, ui, recorded, tools)
         _write(args, ui, _source(args, client.server_info.name, tools))
         return 0
 
@@ -93,20 +100,28 @@ def _write(args: argparse.Namespace, ui: Terminal, source: str) -> None:
     ui.note(f"wrote {args.output}")
 
 
-def _check(args: argparse.Namespace, ui: Terminal, tools: list[dict[str, Any]]) -> int:
+def _recorded(args: argparse.Namespace, ui: Terminal) -> Recorded | None:
+    """The header of the file `--check` was given, or None (said why) when it has none."""
     from pathlib import Path
 
-    from mcpkit.codegen import differences, read_header
+    from mcpkit.codegen import read_header
 
     try:
         text = Path(args.output).read_text(encoding="utf-8")
     except OSError as exc:
         ui.error(f"{args.output}: {exc.strerror or exc}")
-        return EXIT_STALE
+        return None
     recorded = read_header(text)
     if recorded is None:
-        ui.error(f"{args.output} has no header of `mcpkit generate`; generate it first")
-        return EXIT_STALE
+        ui.error(f"{args.output} was not made by `mcpkit generate`: it has no header of it")
+    return recorded
+
+
+def _compare(
+    args: argparse.Namespace, ui: Terminal, recorded: Recorded, tools: list[dict[str, Any]]
+) -> int:
+    from mcpkit.codegen import differences
+
     changes = differences(recorded, args.kind, tools)
     if changes:
         ui.error(f"{args.output} is stale: " + "; ".join(changes))
