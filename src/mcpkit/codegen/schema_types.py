@@ -217,7 +217,10 @@ def json_object(value: object) -> dict[str, Any]:
 
 def json_list(value: object) -> list[Any]:
     """`value` if it is a JSON array, else an empty one."""
-    return cast("list[Any]", value) if isinstance(value, list) else []
+    items: list[Any] = []
+    if isinstance(value, list):  # copied: mypy finds a cast of the list redundant, pyright not
+        items.extend(cast("list[object]", value))
+    return items
 
 
 def _text(value: object) -> str:
