@@ -67,13 +67,26 @@ def client_module(
     ]
     body = list(_OMITTED) if uses_omitted else []
     for alias in types.aliases:
-        body += ["", "", *_alias_lines(alias.name, alias.expression)]
+        body += ["", "", *_alias_lines(alias.name, alias.values)]
     for record in types.records:
-        body += ["", "", *record_lines(record)]
+        body += ["", "", *_record_lines(record)]
     body += ["", "", *_class_lines(cls, server, methods)]
     structured = any(m.returns != "ToolResult" for m in methods)
     if methods:
         body += _CHECKED + (_STRUCTURED if structured else [])
+    out += [
+        *_imports(types, methods, structured),
+        "",
+        "__all__ = [",
+        *(f"    {string_literal(name)}," for name in sorted(exported)),
+        "]",
+        *body,
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _imports(types: Types, methods: list[_Method], structured: bool) -> list[str]:
+    """What the module imports: only what it uses (strict checkers refuse an unused import)."""
     expressions = [
         *(m.returns for m in methods),
         *(f.type for r in types.records for f in r.fields),
@@ -91,16 +104,10 @@ def client_module(
     mcpkit = ["Client", *(["PeerError"] if structured else [])]
     mcpkit += ["ToolError", "ToolResult"] if methods else []
     used = [name for name, wanted in typing.items() if wanted]
-    out += [
+    return [
         *([f"from typing import {', '.join(used)}", ""] if used else []),
         f"from mcpkit import {', '.join(mcpkit)}",
-        "",
-        "__all__ = [",
-        *(f"    {string_literal(name)}," for name in sorted(exported)),
-        "]",
-        *body,
     ]
-    return "\n".join(out) + "\n"
 
 
 def _methods(tools: Sequence[Mapping[str, Any]], scope: Scope, types: Types) -> list[_Method]:
@@ -145,7 +152,7 @@ def _result(given: object, scope: Scope, types: Types, hint: str) -> tuple[str, 
     return "dict[str, Any]", False
 
 
-def record_lines(record: Record) -> list[str]:
+def _record_lines(record: Record) -> list[str]:
     """A TypedDict: the class syntax where every key can be a class attribute, else the
     functional syntax (keys such as `class`, `a-b` or `_x`, or one naming a type it uses)."""
     # A key "" is left out: no type checker takes it (its value is in the dict all the same).
@@ -178,22 +185,11 @@ def record_lines(record: Record) -> list[str]:
     return lines
 
 
-def _alias_lines(name: str, expression: str) -> list[str]:
-    line = f"{name}: TypeAlias = {expression}"
-    if len(line) <= 100 or not expression.startswith("Literal["):
+def _alias_lines(name: str, values: list[str]) -> list[str]:
+    line = f"{name}: TypeAlias = Literal[{', '.join(values)}]"
+    if len(line) <= 100:
         return [line]
-    values = expression[len("Literal[") : -1]
-    return [f"{name}: TypeAlias = Literal[", *(f"    {v}," for v in _split(values)), "]"]
-
-
-def _split(values: str) -> list[str]:
-    """The values of a Literal's text (`'a, b', 1`) one by one: commas inside quotes stay."""
-    import ast
-
-    tree = ast.parse(f"({values},)", mode="eval").body
-    assert isinstance(tree, ast.Tuple)
-    return [ast.unparse(node) if not isinstance(node, ast.Constant) else repr(node.value)
-            for node in tree.elts]  # fmt: skip
+    return [f"{name}: TypeAlias = Literal[", *(f"    {v}," for v in values), "]"]
 
 
 def _class_lines(cls: str, server: str, methods: list[_Method]) -> list[str]:

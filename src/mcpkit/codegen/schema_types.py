@@ -44,10 +44,11 @@ class Record:
 
 @dataclass
 class Alias:
-    """A `Literal[...]` type alias to define (it never refers to a name defined later)."""
+    """A `Literal[...]` type alias to define, of these values' literals (so it never refers
+    to a name defined later)."""
 
     name: str
-    expression: str
+    values: list[str]
 
 
 class Types:
@@ -143,7 +144,7 @@ class Types:
                 shown = string_literal(v) if isinstance(v, str) else repr(v)
                 seen.setdefault((type(v).__name__, v), shown)
             name = self.scope.take(hint)
-            self.aliases.append(Alias(name, f"Literal[{', '.join(seen.values())}]"))
+            self.aliases.append(Alias(name, list(seen.values())))
             parts = [name]
         else:  # too many, or values Literal cannot hold (floats, objects): their JSON types
             parts = [_json_type(v) for v in rest]
