@@ -101,7 +101,18 @@ TOOLS: list[dict[str, Any]] = [
         },
     },
     {"name": "ToolResult", "inputSchema": {"type": "object", "properties": {"client": {}}}},
-    {"name": "client", "inputSchema": {"type": "object", "properties": {}}},
+    {
+        "name": "client",
+        "inputSchema": {"type": "object", "properties": {}},
+        "execution": {"taskSupport": "required"},
+        "outputSchema": {
+            "type": "object",
+            "properties": {
+                "NotRequired": {"type": "string"},
+                **{k: {"type": "integer"} for k in ("keys", "get", "items", "type", "match")},
+            },
+        },
+    },
     {"name": "__init__", "inputSchema": {"type": "object", "properties": {"x": {"type": "null"}}}},
     {"name": "class", "description": "a duplicate name", "inputSchema": {"type": "object"}},
     {

@@ -185,11 +185,13 @@ def test_a_hostile_tool_list_gives_a_module_that_runs_nothing_it_was_sent(genera
 
 async def test_hostile_names_reach_the_server_as_it_spelt_them(generated: Path) -> None:
     module = import_file(generated / "hostile_client.py")
-    sent: list[tuple[str, dict[str, Any] | None]] = []
+    sent: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
 
     class Recorder:
-        async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> Any:
-            sent.append((name, arguments))
+        async def call_tool(
+            self, name: str, arguments: dict[str, Any] | None = None, **options: Any
+        ) -> Any:
+            sent.append((name, arguments, options))
             return ToolResult(content=[], structured_content={"huge": "v1"})
 
     tools = module.RaiseRuntimeErrorInjected1EverythingClient(Recorder())
@@ -197,12 +199,15 @@ async def test_hostile_names_reach_the_server_as_it_spelt_them(generated: Path) 
     await tools.class__2()
     assert await tools.class__3(tree={"children": []}) == {"huge": "v1"}
     await tools.raise_runtime_error_injected_3(q="x")
+    await tools.client_()  # its taskSupport is "required": called as a task
     assert sent == [
         (
             "class",
             {"class": 1, "a-b": "dash", "a_b": "under", "self": 2.5, "None": None, "": "empty"},
+            {},
         ),
-        ("class!", {}),
-        ("Class", {"tree": {"children": []}}),
-        ('"); raise RuntimeError("injected 3"); ("', {"q": "x"}),
+        ("class!", {}, {}),
+        ("Class", {"tree": {"children": []}}, {}),
+        ('"); raise RuntimeError("injected 3"); ("', {"q": "x"}, {}),
+        ("client", {}, {"task": True}),
     ]

@@ -157,7 +157,8 @@ def _record_lines(record: Record) -> list[str]:
     functional syntax (keys such as `class`, `a-b` or `_x`, or one naming a type it uses)."""
     # A key "" is left out: no type checker takes it (its value is in the dict all the same).
     fields = [f for f in record.fields if f.key]
-    used = set(_IDENTIFIER.findall(" ".join(f.type for f in fields)))
+    # a key may not be a name its class's annotations use: it would hide that name there
+    used = set(_IDENTIFIER.findall(" ".join(f.type for f in fields))) | {"NotRequired"}
     plain = all(
         f.key.isidentifier() and f.key.isascii() and not f.key.startswith("_")
         and not keyword.iskeyword(f.key) and f.key not in used
