@@ -16,7 +16,7 @@ from conftest import REPO
 
 from mcpkit.cli.main import main
 from mcpkit.codegen import cli_script
-from mcpkit.codegen.header import differences, read_header
+from mcpkit.codegen._header import differences, read_header
 
 
 def test_check_says_current_then_which_tools_changed(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from mcpkit.codegen.names import Scope, class_name, snake_name
-from mcpkit.codegen.schema_types import MAX_ENUM, Types
-from mcpkit.codegen.source import docstring
+from mcpkit.codegen._names import Scope, class_name, snake_name
+from mcpkit.codegen._schema_types import MAX_ENUM, Types
+from mcpkit.codegen._source import docstring
 
 
 def typed(schema: Any) -> tuple[str, Types]:

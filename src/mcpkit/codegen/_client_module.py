@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcpkit.codegen.header import header
-from mcpkit.codegen.names import RESERVED, Scope, class_name, snake_name
-from mcpkit.codegen.schema_types import Record, Types, json_object
-from mcpkit.codegen.source import comment_line, docstring, string_literal
+from mcpkit.codegen._header import header
+from mcpkit.codegen._names import RESERVED, Scope, class_name, snake_name
+from mcpkit.codegen._schema_types import Record, Types, json_object
+from mcpkit.codegen._source import comment_line, docstring, string_literal
 
 __all__ = ["client_module"]
 

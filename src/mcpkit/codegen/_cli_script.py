@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mcpkit.codegen.client_module import WRAP_MARK
-from mcpkit.codegen.header import header
-from mcpkit.codegen.names import RESERVED, Scope, snake_name
-from mcpkit.codegen.schema_types import json_list, json_object
-from mcpkit.codegen.source import docstring, string_literal
+from mcpkit.codegen._client_module import WRAP_MARK
+from mcpkit.codegen._header import header
+from mcpkit.codegen._names import RESERVED, Scope, snake_name
+from mcpkit.codegen._schema_types import json_list, json_object
+from mcpkit.codegen._source import docstring, string_literal
 
 __all__ = ["cli_script"]
 

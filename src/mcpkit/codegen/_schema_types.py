@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from mcpkit.codegen.names import Scope, class_name
-from mcpkit.codegen.source import string_literal
+from mcpkit.codegen._names import Scope, class_name
+from mcpkit.codegen._source import string_literal
 
 __all__ = ["Alias", "Field", "Record", "Types", "json_list", "json_object", "union"]
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcpkit.codegen.source import comment_text
+from mcpkit.codegen._source import comment_text
 
 __all__ = [
     "FORMAT",
