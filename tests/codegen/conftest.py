@@ -27,6 +27,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (where / "hostile_client.py").write_text(client_module(TOOLS, SERVER_NAME), encoding="utf-8")
     script = cli_script(TOOLS, SERVER_NAME, "hostile.py")
     (where / "hostile_cli.py").write_text(script, encoding="utf-8")
+    # a server without tools (or without the tools capability) still gets files
+    (where / "empty_client.py").write_text(client_module([], ""), encoding="utf-8")
+    (where / "empty_cli.py").write_text(cli_script([], "", "empty.py"), encoding="utf-8")
     return where
 
 

@@ -64,17 +64,20 @@ def test_differences_name_the_kind_and_the_format() -> None:
     tools = [{"name": "a", "inputSchema": {"type": "object"}}]
     text = cli_script(tools, "s", "s.py")
     recorded = read_header(text)
-    assert recorded is not None and differences(recorded, "cli", tools) == []
-    assert differences(recorded, "client", tools) == [
+    assert recorded is not None and differences(recorded, "cli", "s", tools) == []
+    assert differences(recorded, "client", "s", tools) == [
         "the file was made by `mcpkit generate cli`, not client"
+    ]
+    assert differences(recorded, "cli", 'a "new" name', tools) == [
+        'the server\'s name is now "a \\"new\\" name"'
     ]
     old = read_header(text.replace("cli format 1", "cli format 0"))
     assert old is not None
-    assert differences(old, "cli", tools) == ["made by an older generator (format 0, now 1)"]
+    assert differences(old, "cli", "s", tools) == ["made by an older generator (format 0, now 1)"]
     moved = [*tools, {"name": "b", "inputSchema": {}}]
     reordered = read_header(cli_script(moved, "s", "s.py"))
     assert reordered is not None
-    assert differences(reordered, "cli", moved[::-1]) == [
+    assert differences(reordered, "cli", "s", moved[::-1]) == [
         "the server lists its tools in another order"
     ]
 

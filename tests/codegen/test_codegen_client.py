@@ -26,6 +26,7 @@ from mcpkit.types import (
 
 BIN = Path(sys.executable).parent
 CHECK_WAIT = 300  # seconds: a bound on a hung checker, not a measurement
+GENERATED = ("everything", "hostile", "empty")
 
 USES = """
 from mcpkit import Client, ToolResult
@@ -126,7 +127,7 @@ def test_generated_files_pass_pyright_strict_and_code_using_them_too(generated: 
     (generated / "uses.py").write_text(textwrap.dedent(USES))
     (generated / "misuses.py").write_text(textwrap.dedent(MISUSES))
     (generated / "pyrightconfig.json").write_text('{"strict": ["."], "pythonVersion": "3.11"}')
-    files = ["everything_client.py", "everything_cli.py", "hostile_client.py", "hostile_cli.py"]
+    files = [f"{name}_{kind}.py" for name in GENERATED for kind in ("client", "cli")]
     ran = subprocess.run(
         [str(BIN / "pyright"), "--pythonpath", sys.executable, *files, "uses.py", "misuses.py"],
         capture_output=True,
@@ -142,7 +143,7 @@ def test_generated_files_pass_pyright_strict_and_code_using_them_too(generated: 
 
 
 def test_generated_files_pass_mypy_strict(generated: Path) -> None:
-    files = ["everything_client.py", "everything_cli.py", "hostile_client.py", "hostile_cli.py"]
+    files = [f"{name}_{kind}.py" for name in GENERATED for kind in ("client", "cli")]
     ran = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *files],
         capture_output=True,

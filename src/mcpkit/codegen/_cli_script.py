@@ -53,8 +53,10 @@ def cli_script(tools: Sequence[Mapping[str, Any]], server: str, target: str) -> 
         "    )",
         '    made.add_argument("--server", default=TARGET, help="default: %(default)s")',
         '    made.add_argument("--timeout", type=float, default=60.0, help="seconds per call")',
-        '    tools = made.add_subparsers(dest="tool", required=True, metavar="TOOL")',
-        "    tool: argparse.ArgumentParser",
+        # (a server without tools still gets a script: it says a TOOL is required)
+        f"    {'tools = ' if tools else ''}made.add_subparsers("
+        'dest="tool", required=True, metavar="TOOL")',
+        *(["    tool: argparse.ArgumentParser"] if tools else []),
         *body,
         "    return made",
         *_RUN,

@@ -73,7 +73,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if client.server_capabilities.tools is not None:
             tools = [msgspec.to_builtins(tool) for tool in await client.list_tools()]
         if recorded is not None:
-            return _compare(args, ui, recorded, tools)
+            return _compare(args, ui, recorded, client.server_info.name, tools)
         _write(args, ui, _source(args, client.server_info.name, tools))
         return 0
 
@@ -118,11 +118,15 @@ def _recorded(args: argparse.Namespace, ui: Terminal) -> Recorded | None:
 
 
 def _compare(
-    args: argparse.Namespace, ui: Terminal, recorded: Recorded, tools: list[dict[str, Any]]
+    args: argparse.Namespace,
+    ui: Terminal,
+    recorded: Recorded,
+    server: str,
+    tools: list[dict[str, Any]],
 ) -> int:
     from mcpkit.codegen import differences
 
-    changes = differences(recorded, args.kind, tools)
+    changes = differences(recorded, args.kind, server, tools)
     if changes:
         ui.error(f"{args.output} is stale: " + "; ".join(changes))
         ui.note(f"regenerate it: mcpkit generate {args.kind} {args.target} -o {args.output}")
