@@ -15,7 +15,7 @@ from _hostile_tools import SERVER_NAME, TOOLS
 from conftest import REPO
 
 from mcpkit.cli.main import main
-from mcpkit.codegen import cli_script
+from mcpkit.codegen import cli_script, client_module
 from mcpkit.codegen._header import differences, read_header
 
 
@@ -58,6 +58,20 @@ def test_check_refuses_a_missing_or_hand_written_file_without_starting_the_serve
         main(["generate", "client", nowhere, "--check"])
     assert exc.value.code == 2
     assert "--check needs -o FILE" in capsys.readouterr().err
+
+
+def test_a_class_name_that_is_no_python_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = str(tmp_path / "absent_server.py")  # refused before any server is reached
+    for wrong in ("1st", "class", "A B", "X:\n    import os", "Client", "Any", "list"):
+        with pytest.raises(SystemExit) as exc:
+            main(["generate", "client", nowhere, "--class-name", wrong])
+        assert exc.value.code == 2
+        assert f"--class-name: {wrong!r} cannot name the class" in capsys.readouterr().err
+        with pytest.raises(ValueError, match="cannot name the class"):
+            client_module([], "s", class_name=wrong)
+    assert "\nclass Notes:\n" in client_module([], "s", class_name="Notes")
 
 
 def test_differences_name_the_kind_and_the_format() -> None:

@@ -4,7 +4,14 @@ a standalone command-line script (`cli_script`), each headed by the digests `--c
 from __future__ import annotations
 
 from mcpkit.codegen._cli_script import cli_script
-from mcpkit.codegen._client_module import client_module
+from mcpkit.codegen._client_module import client_module, is_class_name
 from mcpkit.codegen._header import Recorded, differences, read_header
 
-__all__ = ["Recorded", "cli_script", "client_module", "differences", "read_header"]
+__all__ = [
+    "Recorded",
+    "cli_script",
+    "client_module",
+    "differences",
+    "is_class_name",
+    "read_header",
+]

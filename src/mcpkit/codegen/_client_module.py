@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcpkit.codegen._header import header
-from mcpkit.codegen._names import RESERVED, Scope, class_name, snake_name
+from mcpkit.codegen._names import RESERVED, Scope, snake_name
+from mcpkit.codegen._names import class_name as capwords
 from mcpkit.codegen._schema_types import Record, Types, json_object
 from mcpkit.codegen._source import comment_line, docstring, string_literal
 
-__all__ = ["client_module"]
+__all__ = ["client_module", "is_class_name"]
 
 #: The mark of an output schema that wraps a value that is not an object as `{"result": ...}`
 #: (mcpkit's servers and FastMCP's write it): the method returns the value itself.
 WRAP_MARK = "x-fastmcp-wrap-result"
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_WHY_NOT = "give a Python identifier, not a keyword, builtin or name the module imports"
 
 
 @dataclass
@@ -42,13 +44,17 @@ class _Method:
 
 
 def client_module(
-    tools: Sequence[Mapping[str, Any]], server: str, *, class_name_: str | None = None
+    tools: Sequence[Mapping[str, Any]], server: str, *, class_name: str | None = None
 ) -> str:
     """The source of the module for `tools` (`tools/list` entries as JSON objects) of the
-    server named `server`; its class is `class_name_`, or the server's name + `Client`."""
+    server named `server`; its class is `class_name`, or the server's name + `Client`.
+    A `class_name` that is not a Python identifier, a keyword, or a name the module uses
+    itself (`Client`, `Any`, a builtin) is a ValueError."""
+    if class_name is not None and not is_class_name(class_name):
+        raise ValueError(f"{class_name!r} cannot name the class: {_WHY_NOT}")
     scope = Scope()
     types = Types(scope)
-    cls = scope.take(class_name_ or class_name(server, "Server") + "Client")
+    cls = scope.take(class_name or capwords(server, "Server") + "Client")
     methods = _methods(tools, scope, types)
     uses_omitted = any(not p.required for m in methods for p in m.params)
     exported = [cls, *(a.name for a in types.aliases), *(r.name for r in types.records)]
@@ -110,12 +116,18 @@ def _imports(types: Types, methods: list[_Method], structured: bool) -> list[str
     ]
 
 
+def is_class_name(text: str) -> bool:
+    """Whether `text` can name the generated class: an identifier that is not a keyword nor
+    a name the module uses itself."""
+    return text.isidentifier() and not keyword.iskeyword(text) and text not in RESERVED
+
+
 def _methods(tools: Sequence[Mapping[str, Any]], scope: Scope, types: Types) -> list[_Method]:
     names = Scope(RESERVED | {"client"})
     methods: list[_Method] = []
     for tool in tools:
         name = str(tool.get("name"))
-        hint = class_name(name, "Tool")
+        hint = capwords(name, "Tool")
         schema = json_object(tool.get("inputSchema"))
         arguments, params = _params(schema, scope, types, hint + "Arguments")
         returns, unwrap = _result(tool.get("outputSchema"), scope, types, hint)

@@ -57,7 +57,13 @@ def register(add_parser: AddParser) -> None:
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._output import Terminal
     from mcpkit.cli._verb_client import run_session
+    from mcpkit.codegen import is_class_name
 
+    if getattr(args, "class_name", None) is not None and not is_class_name(args.class_name):
+        parser.error(
+            f"--class-name: {args.class_name!r} cannot name the class: give a Python "
+            "identifier, not a keyword, builtin or name the module imports"
+        )
     recorded: Recorded | None = None
     if args.check:
         if args.output is None:
@@ -84,7 +90,7 @@ def _source(args: argparse.Namespace, server: str, tools: list[dict[str, Any]]) 
     from mcpkit.codegen import cli_script, client_module
 
     if args.kind == "client":
-        return client_module(tools, server, class_name_=args.class_name)
+        return client_module(tools, server, class_name=args.class_name)
     return cli_script(tools, server, args.target)
 
 
