@@ -37,6 +37,7 @@ def register(add_parser: AddParser) -> None:
     script = kinds.add_parser(
         "cli", help="a standalone script with one subcommand per tool, options from its schema"
     )
+    script.set_defaults(class_name=None)  # a script has no class
     from mcpkit.cli._options import add_common_options, add_target
 
     for kind in (client, script):
@@ -59,7 +60,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._verb_client import run_session
     from mcpkit.codegen import is_class_name
 
-    if getattr(args, "class_name", None) is not None and not is_class_name(args.class_name):
+    if args.class_name is not None and not is_class_name(args.class_name):
         parser.error(
             f"--class-name: {args.class_name!r} cannot name the class: give a Python "
             "identifier, not a keyword, builtin or name the module imports"
