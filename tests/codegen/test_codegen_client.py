@@ -15,7 +15,7 @@ from typing import Any
 
 from conftest import EVERYTHING, import_file
 
-from mcpkit import Client, ToolError, ToolResult
+from mcpkit import Client, PeerError, ToolError, ToolResult
 from mcpkit.types import (
     CreateMessageRequestParams,
     CreateMessageResult,
@@ -212,3 +212,31 @@ async def test_hostile_names_reach_the_server_as_it_spelt_them(generated: Path) 
         ('"); raise RuntimeError("injected 3"); ("', {"q": "x"}, {}),
         ("client", {}, {"task": True}),
     ]
+
+
+async def test_results_that_break_their_schema_raise_peer_error(generated: Path) -> None:
+    module = import_file(generated / "everything_client.py")
+    answers = [
+        ToolResult(content=[TextContent(text="5")]),  # no structured content
+        ToolResult(content=[], structured_content={"value": 5}),  # not wrapped in "result"
+        ToolResult(content=[TextContent(text="overflow")], is_error=True),
+    ]
+
+    class Answering:
+        async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> Any:
+            return answers.pop(0)
+
+    tools = module.EverythingClient(Answering())
+    for said in ("declares an output schema but answered no structured", "without it"):
+        try:
+            await tools.add(a=1, b=2)
+        except PeerError as exc:
+            assert exc.code == -32602 and said in exc.message
+        else:
+            raise AssertionError("a result that breaks its schema was returned")
+    try:
+        await tools.add(a=1, b=2)
+    except ToolError as exc:
+        assert str(exc) == "overflow"
+    else:
+        raise AssertionError("an error result was returned")

@@ -80,6 +80,8 @@ def client_module(
     structured = any(m.returns != "ToolResult" for m in methods)
     if methods:
         body += _CHECKED + (_STRUCTURED if structured else [])
+    if any(m.unwrap for m in methods):
+        body += _UNWRAPPED
     out += [
         *_imports(types, methods, structured),
         "",
@@ -245,9 +247,7 @@ def _method_lines(method: _Method) -> list[str]:
     lines.append(f"        result = {call}")
     if method.returns == "ToolResult":
         return [*lines, f"        return _checked(result, {tool})"]
-    value = f"_structured(result, {tool})"
-    if method.unwrap:
-        value += '["result"]'
+    value = f"_{'unwrapped' if method.unwrap else 'structured'}(result, {tool})"
     return [*lines, f"        return cast({string_literal(method.returns)}, {value})"]
 
 
@@ -321,4 +321,18 @@ _STRUCTURED = [
     '            "answered no structured content",',
     "        )",
     "    return content",
+]
+
+_UNWRAPPED = [
+    "",
+    "",
+    "def _unwrapped(result: ToolResult, tool: str) -> Any:",
+    "    content = _structured(result, tool)",
+    '    if "result" not in content:',
+    "        raise PeerError(",
+    "            -32602,",
+    '            f"Invalid result for tools/call: {tool!r} declares its value wrapped in "',
+    '            "\\"result\\" but answered structured content without it",',
+    "        )",
+    '    return content["result"]',
 ]
