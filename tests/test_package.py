@@ -119,6 +119,10 @@ ALLOWED["cli"].add("inspector")
 # OpenAPI documents as tools (`mcpkit.openapi`): an adapter on errors only, so that the server
 # layer builds on it (`Server.from_openapi`, imported there only when called: it needs httpx).
 ALLOWED["openapi"] = {"errors"}
+# Source generated from a server's tools (`mcpkit.codegen`): pure text from JSON, on nothing of
+# mcpkit; `mcpkit generate` fetches the tools and writes it.
+ALLOWED["codegen"] = set()
+ALLOWED["cli"].add("codegen")
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}
 # Function platforms (`mcpkit.serverless`: AWS Lambda) drive the HTTP transport's app in

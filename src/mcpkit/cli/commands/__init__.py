@@ -28,6 +28,7 @@ VERBS: tuple[str, ...] = (
     "inspect",
     "dev",
     "proxy",
+    "generate",
     "install",
     "discover",
     "completion",
