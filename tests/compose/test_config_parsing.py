@@ -31,7 +31,7 @@ def refused(config: Any) -> str:
         ({"command": "x", "disabled": True}, "has the key 'disabled'"),
         ({"command": "x", "url": "http://h/mcp"}, "has both command and url"),
         ({"args": ["x"]}, "has neither command"),
-        ({"type": "websocket", "url": "ws://h"}, "type 'websocket' is not one mcpkit serves"),
+        ({"type": "websocket", "url": "ws://h"}, "type 'websocket' is not one mcpkit speaks"),
         ({"type": "sse"}, "type 'sse' needs url"),
         ({"type": "http", "transport": "sse", "url": "http://h"}, "type and transport"),
         ({"command": "x", "args": "y"}, "args is a JSON str, not a list"),
