@@ -11,12 +11,16 @@ from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.devserver._http import (
+    PREFLIGHT,
     Refused,
+    answer_lifespan,
     parse_form,
     read_body,
     request_origin,
+    require_content_type,
+    require_method,
     send_json,
     send_redirect,
     send_refused,
@@ -39,11 +43,6 @@ logger = logging.getLogger("mcpkit.auth.devserver")
 
 _AS_METADATA: Final = "/.well-known/oauth-authorization-server"
 _OIDC: Final = "/.well-known/openid-configuration"
-_PREFLIGHT: Final = (
-    (b"access-control-allow-origin", b"*"),
-    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"authorization, content-type, mcp-protocol-version"),
-)
 
 
 class DevAuthorizationServer:
@@ -137,7 +136,7 @@ class DevAuthorizationServer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await answer_lifespan(receive, send, self._warn_once)
             return
         if scope["type"] != "http":
             return
@@ -157,21 +156,11 @@ class DevAuthorizationServer:
                     "invalid_request", f"nothing is served at {scope['path']}", status=404
                 )
             if scope["method"] == "OPTIONS":
-                await send_whole(send, 204, b"", _PREFLIGHT)
+                await send_whole(send, 204, b"", PREFLIGHT)
                 return
             await handler(scope, receive, send)
         except Refused as refused:
             await send_refused(send, refused)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._warn_once()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     def _warn_once(self) -> None:
         if not self._warned:
@@ -179,15 +168,15 @@ class DevAuthorizationServer:
             logger.warning("%s", NOT_FOR_PRODUCTION)
 
     async def _metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
-        _method(scope, "GET")
+        require_method(scope, "GET")
         await send_json(send, metadata(self.settings, self.issuer(request_origin(scope))))
 
     async def _jwks(self, scope: Scope, receive: Receive, send: Send) -> None:
-        _method(scope, "GET")
+        require_method(scope, "GET")
         await send_json(send, self.key.jwks())
 
     async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
-        _method(scope, "GET")
+        require_method(scope, "GET")
         origin = request_origin(scope)
         query = parse_form(scope.get("query_string", b""))
         location = await self._authorizer.authorize(
@@ -205,8 +194,8 @@ class DevAuthorizationServer:
         await send_json(send, answer, store=False)
 
     async def _register(self, scope: Scope, receive: Receive, send: Send) -> None:
-        _method(scope, "POST")
-        _content_type(scope, b"application/json")
+        require_method(scope, "POST")
+        require_content_type(scope, b"application/json")
         body = await read_body(receive, self.settings.max_body_size)
         client = self._clients.register(body, source_of(scope))
         await send_json(send, client, status=201, store=False)
@@ -233,25 +222,9 @@ class DevAuthorizationServer:
         return {issuer.rstrip("/"), issuer + path}
 
     async def _form(self, scope: Scope, receive: Receive) -> dict[str, list[str]]:
-        _method(scope, "POST")
-        _content_type(scope, b"application/x-www-form-urlencoded")
+        require_method(scope, "POST")
+        require_content_type(scope, b"application/x-www-form-urlencoded")
         return parse_form(await read_body(receive, self.settings.max_body_size))
-
-
-def _method(scope: Scope, allowed: str) -> None:
-    if scope["method"] != allowed:
-        raise Refused(
-            "invalid_request",
-            f"use {allowed} here",
-            status=405,
-            headers=[(b"allow", allowed.encode())],
-        )
-
-
-def _content_type(scope: Scope, expected: bytes) -> None:
-    value = first_header(scope, b"content-type")
-    if value is None or value.split(b";")[0].strip().lower() != expected:
-        raise Refused("invalid_request", f"the body must be {expected.decode()}", status=415)
 
 
 def source_of(scope: Scope) -> str:

@@ -30,9 +30,7 @@ _CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 _SUBJECT: Final = re.compile(r"[\x21-\x7e]{1,128}")
 
 
-async def client_and_redirect(
-    clients: Clients, query: Form
-) -> tuple[ClientInformation, str, bool]:
+async def client_and_redirect(clients: Clients, query: Form) -> tuple[ClientInformation, str, bool]:
     """The client an authorization request names, the redirect URI to answer at, and whether
     the request named it; refused (an error page, never a redirect: RFC 6749 section 4.1.2.1)
     for an unknown client or a redirect URI not registered for it."""

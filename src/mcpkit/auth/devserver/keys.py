@@ -88,6 +88,13 @@ class SigningKey:
         header = {"alg": self.algorithm, "typ": "at+jwt", "kid": self.kid}
         return jwt.encode(header, claims, self._key, algorithms=[self.algorithm])
 
+    def verified_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this key signed (signature only, not expiry), else None."""
+        try:
+            return dict(jwt.decode(token, self._key, algorithms=[self.algorithm]).claims)
+        except (JoseError, ValueError):
+            return None
+
     def jwks(self) -> dict[str, Any]:
         """The JWK Set to publish at `jwks_uri`: the public key only."""
         public = self._key.as_dict(private=False) | {"alg": self.algorithm, "use": "sig"}

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from typing import Final, TypeVar
 
 import msgspec
@@ -24,6 +25,7 @@ __all__ = [
     "FrontState",
     "Grant",
     "Pending",
+    "RefreshToken",
     "UpstreamTokens",
     "new_handle",
     "source_tag",
@@ -86,6 +88,13 @@ class Code(msgspec.Struct, kw_only=True):
     grant: str | None = None
 
 
+class RefreshToken(msgspec.Struct, kw_only=True):
+    """A refresh token the front issued: the grant it renews (kept after rotation, so that a
+    rotated token presented again is recognized)."""
+
+    grant: str
+
+
 class Grant(msgspec.Struct, kw_only=True):
     """One sign-in's lasting authorization: its refresh token (a digest; rotated) and the
     provider's tokens."""
@@ -102,8 +111,10 @@ class Grant(msgspec.Struct, kw_only=True):
 class FrontState:
     """Sealed records in a `KeyValueStore`, by kind and handle."""
 
-    def __init__(self, kv: KeyValueStore, secret: bytes, max_bytes_per_source: int) -> None:
-        self._kv = kv
+    def __init__(
+        self, kv: Callable[[], KeyValueStore], secret: bytes, max_bytes_per_source: int
+    ) -> None:
+        self._store = kv  # read at each use: the server's store may be replaced before serving
         self._cipher = AESGCM(secret)
         self._max = max_bytes_per_source
 
@@ -112,7 +123,7 @@ class FrontState:
         holds its bytes of this kind already."""
         key, limit = self._where(kind, handle)
         sealed = self._seal(key, msgspec.json.encode(record))
-        if not await self._kv.set(key, sealed, ttl, limit=limit):
+        if not await self._store().set(key, sealed, ttl, limit=limit):
             raise Refused(
                 "temporarily_unavailable",
                 f"this client address holds too many {kind} entries: try again later",
@@ -125,7 +136,7 @@ class FrontState:
             key, _ = self._where(kind, handle)
         except ValueError:
             return None
-        sealed = await self._kv.get(key)
+        sealed = await self._store().get(key)
         if sealed is None:
             return None
         try:
@@ -137,12 +148,12 @@ class FrontState:
         """`get`, and forget it: a record used once."""
         found = await self.get(kind, handle, shape)
         if found is not None:
-            await self._kv.delete(self._where(kind, handle)[0])
+            await self._store().delete(self._where(kind, handle)[0])
         return found
 
     async def delete(self, kind: str, handle: str) -> None:
         try:
-            await self._kv.delete(self._where(kind, handle)[0])
+            await self._store().delete(self._where(kind, handle)[0])
         except ValueError:
             return
 

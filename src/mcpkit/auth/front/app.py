@@ -1,0 +1,320 @@
+"""`AuthorizationFront`: an OAuth 2.1 authorization server for MCP clients, as an ASGI app
+mounted beside the MCP endpoint, that signs users in with an upstream provider through the
+front's own pre-registered client there; its routes, metadata, `protect()` and `verifier()`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from http.cookies import CookieError, SimpleCookie
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
+from mcpkit.auth.devserver._http import (
+    PREFLIGHT,
+    Refused,
+    answer_lifespan,
+    parse_form,
+    read_body,
+    request_origin,
+    require_content_type,
+    require_method,
+    send_json,
+    send_refused,
+)
+from mcpkit.auth.devserver.app import source_of
+from mcpkit.auth.devserver.keys import SigningKey
+from mcpkit.auth.front.access import GrantCheckingVerifier, upstream_token
+from mcpkit.auth.front.clients import StoredClients
+from mcpkit.auth.front.grants import FrontGrants
+from mcpkit.auth.front.leg import UpstreamLeg
+from mcpkit.auth.front.metadata import front_metadata
+from mcpkit.auth.front.settings import FrontSettings
+from mcpkit.auth.front.signin import BROWSER_COOKIE, Answer, SignIn
+from mcpkit.auth.front.state import FrontState
+from mcpkit.auth.front.upstream import UpstreamProvider
+from mcpkit.auth.server.jwt import JwtVerifier
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import TokenVerifier
+from mcpkit.stores.kv import KeyValueStore
+
+__all__ = ["AuthorizationFront"]
+
+_AS_METADATA: Final = "/.well-known/oauth-authorization-server"
+_OIDC: Final = "/.well-known/openid-configuration"
+# Set by `mcpkit run --workers N` in each worker (mcpkit.server.serving._workers.WORKER).
+_WORKER_VARIABLE: Final = "MCPKIT_WORKER"
+
+Handler = Callable[[Scope, Receive, Send], Any]
+
+
+class AuthorizationFront:
+    """An authorization server for MCP clients in front of `upstream`, a provider that lets
+    them neither register nor use metadata documents: mount it beside the MCP endpoint
+    (`server.auth = front.protect(server)`).
+
+    `key` signs the front's tokens and seals what it keeps: a `SigningKey`, a PEM or JWK (text,
+    mapping, or a file's path); None generates one for this process, which is refused when
+    several workers serve (each would sign with its own). Its state lives in `store` (a
+    `KeyValueStore`), else in the store of the server given to `protect`."""
+
+    def __init__(
+        self,
+        upstream: UpstreamProvider,
+        settings: FrontSettings | None = None,
+        *,
+        key: SigningKey | str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        store: KeyValueStore | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings = settings or FrontSettings()
+        self.upstream = upstream
+        if key is None and os.environ.get(_WORKER_VARIABLE):
+            raise SystemExit(
+                "AuthorizationFront: several workers need one signing key: give key= a PEM or "
+                "JWK file (SigningKey().save(path) writes one), or serve with --workers 1"
+            )
+        self.key = (
+            key if isinstance(key, SigningKey) else SigningKey.load(key) if key else SigningKey()
+        )
+        _check_mode(settings, upstream)
+        self._store, self._server = store, None
+        self._state = FrontState(
+            self._kv, self.key.derive_secret(b"mcpkit front store"), settings.max_bytes_per_source
+        )
+        policy = settings.client_policy()
+        self._clients = StoredClients(policy, clock, self._state, settings.client_ttl)
+        self._leg = UpstreamLeg(
+            upstream,
+            timeout=settings.upstream_timeout,
+            max_bytes=settings.max_upstream_bytes,
+            http_client=http_client,
+            clock=clock,
+        )
+        self._signin = SignIn(settings, policy, self._clients, self._state, self._leg)
+        self._grants = FrontGrants(settings, self._state, self._leg, self.key, clock)
+        self._clock = clock
+        self._handlers = self._routes()
+
+    def _routes(self) -> dict[str, Handler]:
+        prefix, paths = self.settings.prefix, self.settings.paths
+        handlers: dict[str, Handler] = {
+            _AS_METADATA + prefix: self._metadata,
+            prefix + _OIDC: self._metadata,
+            prefix + paths.authorize: self._authorize,
+            prefix + paths.consent: self._consent,
+            prefix + paths.callback: self._callback,
+            prefix + paths.token: self._token,
+            prefix + paths.revoke: self._revoke,
+            prefix + paths.jwks: self._jwks,
+        }
+        if self.settings.allow_registration:
+            handlers[prefix + paths.register] = self._register
+        return handlers
+
+    @property
+    def routes(self) -> Mapping[str, AuthorizationFront]:
+        """Every path this front answers, each mapped to this app (for mounting)."""
+        return MappingProxyType(dict.fromkeys(self._handlers, self))
+
+    def issuer(self, origin: str) -> str:
+        """The issuer as seen by a client that reached the front at `origin`."""
+        configured = self.settings.issuer
+        return configured.rstrip("/") if configured else origin + self.settings.prefix
+
+    def callback_url(self, origin: str) -> str:
+        """The redirect URI to register for the front's client at the provider."""
+        return self.issuer(origin) + self.settings.paths.callback
+
+    def verifier(self, **options: Any) -> TokenVerifier:
+        """The verifier of the tokens MCP clients present: the front's own (signature, issuer,
+        audience, and their grant still live) or, in pass-through mode, the provider's
+        (issuer, `UpstreamProvider.audience`). `options` go to `JwtVerifier`."""
+        upstream = self.upstream
+        if self.settings.tokens == "pass-through":
+            assert upstream.issuer is not None and upstream.audience is not None
+            if upstream.jwks_url is None:
+                return JwtVerifier.from_issuer(
+                    upstream.issuer, audience=upstream.audience, **options
+                )
+            return JwtVerifier(
+                issuer=upstream.issuer,
+                jwks_url=upstream.jwks_url,
+                audience=upstream.audience,
+                **options,
+            )
+        jwt = JwtVerifier(issuer=self._issuer_of, jwks=self.key.jwks(), **options)
+        return GrantCheckingVerifier(jwt, self._state)
+
+    def protect(
+        self,
+        server: Any = None,
+        *,
+        required_scopes: Sequence[str] = (),
+        scopes_supported: Sequence[str] | None = None,
+        resource: str | None = None,
+        resource_name: str | None = None,
+    ) -> ProtectedResource:
+        """Protect `server` with this front mounted beside its MCP endpoint on the same origin:
+        `server.auth = front.protect(server)`. The front keeps its state in that server's
+        store (unless `store=` was given). The other arguments are `ProtectedResource`'s."""
+        if server is not None:
+            self._server = server
+        if scopes_supported is None and self.settings.scopes is not None:
+            scopes_supported = list(self.settings.scopes)
+        issuer, prefix = self.settings.issuer, self.settings.prefix
+        return ProtectedResource(
+            verifier=self.verifier(),
+            authorization_servers=[issuer] if issuer else ([prefix] if prefix else None),
+            required_scopes=required_scopes,
+            scopes_supported=scopes_supported,
+            resource=resource,
+            resource_name=resource_name,
+            routes=self.routes,
+        )
+
+    async def upstream_token(self, ctx: Any) -> str:
+        """The provider's access token of the user whose request `ctx` serves, for calling
+        the provider's API as them (renewed when about to expire); never sent to the client.
+        `mcpkit.auth.front.UpstreamTokenUnavailable` when there is none."""
+        return await upstream_token(ctx, self._state, self._leg, self._grants, self._clock)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client the front made for the provider."""
+        await self._leg.aclose()
+
+    def _kv(self) -> KeyValueStore:
+        if self._store is not None:
+            return self._store
+        if self._server is None:
+            raise RuntimeError(
+                "AuthorizationFront has no store: use front.protect(server) or store="
+            )
+        kv: KeyValueStore = self._server.store.kv
+        return kv
+
+    def _issuer_of(self, resource: str) -> str:
+        parts = urlsplit(resource)
+        return self.issuer(f"{parts.scheme}://{parts.netloc}")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await answer_lifespan(receive, send, lambda: None)
+            return
+        if scope["type"] != "http":
+            return
+        handler = self._handlers.get(scope["path"])
+        try:
+            if handler is None:
+                raise Refused(
+                    "invalid_request", f"nothing is served at {scope['path']}", status=404
+                )
+            if scope["method"] == "OPTIONS":
+                await send_whole(send, 204, b"", PREFLIGHT)
+                return
+            await handler(scope, receive, send)
+        except Refused as refused:
+            await send_refused(send, refused)
+
+    async def _metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
+        require_method(scope, "GET")
+        issuer = self.issuer(request_origin(scope))
+        await send_json(send, front_metadata(self.settings, issuer))
+
+    async def _jwks(self, scope: Scope, receive: Receive, send: Send) -> None:
+        require_method(scope, "GET")
+        await send_json(send, self.key.jwks())
+
+    async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
+        require_method(scope, "GET")
+        origin = request_origin(scope)
+        browser = _cookie(scope) or secrets.token_urlsafe(32)
+        query = parse_form(scope.get("query_string", b""))
+        answer = await self._signin.authorize(
+            query, self.issuer(origin), origin, source_of(scope), browser
+        )
+        await _send(send, answer, self._browser_cookie(scope, browser))
+
+    async def _consent(self, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self._form(scope, receive)
+        issuer = self.issuer(request_origin(scope))
+        await _send(send, await self._signin.consent(form, issuer, _cookie(scope)))
+
+    async def _callback(self, scope: Scope, receive: Receive, send: Send) -> None:
+        require_method(scope, "GET")
+        query = parse_form(scope.get("query_string", b""))
+        issuer = self.issuer(request_origin(scope))
+        answer = await self._signin.callback(query, issuer, source_of(scope), _cookie(scope))
+        await _send(send, answer)
+
+    async def _token(self, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self._form(scope, receive)
+        issuer = self.issuer(request_origin(scope))
+        client = await self._clients.authenticate(
+            scope, form, {issuer, issuer + self.settings.paths.token}
+        )
+        answer = await self._grants.exchange(form, client, issuer, source_of(scope))
+        await send_json(send, answer, store=False)
+
+    async def _revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self._form(scope, receive)
+        issuer = self.issuer(request_origin(scope))
+        client = await self._clients.authenticate(
+            scope, form, {issuer, issuer + self.settings.paths.revoke}
+        )
+        await self._grants.revoke(form, client)
+        await send_whole(send, 200, b"", ())
+
+    async def _register(self, scope: Scope, receive: Receive, send: Send) -> None:
+        require_method(scope, "POST")
+        require_content_type(scope, b"application/json")
+        body = await read_body(receive, self.settings.max_body_size)
+        client = await self._clients.register_stored(body, source_of(scope))
+        await send_json(send, client, status=201, store=False)
+
+    async def _form(self, scope: Scope, receive: Receive) -> dict[str, list[str]]:
+        require_method(scope, "POST")
+        require_content_type(scope, b"application/x-www-form-urlencoded")
+        return parse_form(await read_body(receive, self.settings.max_body_size))
+
+    def _browser_cookie(self, scope: Scope, value: str) -> tuple[bytes, bytes]:
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        path = self.settings.prefix or "/"
+        cookie = (
+            f"{BROWSER_COOKIE}={value}; Path={path}; Max-Age={self.settings.pending_ttl}; "
+            f"HttpOnly; SameSite=Lax{secure}"
+        )
+        return (b"set-cookie", cookie.encode())
+
+
+def _cookie(scope: Scope) -> str | None:
+    raw = first_header(scope, b"cookie")
+    if raw is None or len(raw) > 8192:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw.decode("latin-1"))
+    except CookieError:
+        return None
+    morsel = jar.get(BROWSER_COOKIE)
+    return None if morsel is None or not morsel.value else morsel.value
+
+
+async def _send(send: Send, answer: Answer, *extra: tuple[bytes, bytes]) -> None:
+    await send_whole(send, answer.status, answer.body, [*answer.headers, *extra])
+
+
+def _check_mode(settings: FrontSettings, upstream: UpstreamProvider) -> None:
+    if settings.tokens == "pass-through" and (upstream.audience is None or upstream.issuer is None):
+        raise ValueError(
+            "FrontSettings(tokens='pass-through') needs UpstreamProvider(issuer=..., "
+            "audience=...): the provider's tokens are checked against its issuer and must "
+            "name this server"
+        )
