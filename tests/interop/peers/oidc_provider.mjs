@@ -30,6 +30,9 @@ import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import Provider from "oidc-provider";
 
+// oidc-provider's notices go to stdout, which carries this peer's answers: send them to stderr.
+console.info = (...args) => console.error(...args);
+
 const TTL = { "mcp-service": 300, "short-lived": 5 };
 const CLIENTS = [
   { client_id: "mcp-service", client_secret: "mcp-service-secret", scope: "mcp admin" },

@@ -86,6 +86,7 @@ class AuthorizationFront:
         )
         _check_mode(settings, upstream)
         self._store, self._server = store, None
+        self._verifiers: list[JwtVerifier] = []
         self._state = FrontState(
             self._kv, self.key.derive_secret(b"mcpkit front store"), settings.max_bytes_per_source
         )
@@ -138,20 +139,21 @@ class AuthorizationFront:
         audience, and their grant still live) or, in pass-through mode, the provider's
         (issuer, `UpstreamProvider.audience`). `options` go to `JwtVerifier`."""
         upstream = self.upstream
-        if self.settings.tokens == "pass-through":
-            assert upstream.issuer is not None and upstream.audience is not None
-            if upstream.jwks_url is None:
-                return JwtVerifier.from_issuer(
-                    upstream.issuer, audience=upstream.audience, **options
-                )
-            return JwtVerifier(
+        if self.settings.tokens == "issue":
+            jwt = JwtVerifier(issuer=self._issuer_of, jwks=self.key.jwks(), **options)
+            return GrantCheckingVerifier(jwt, self._state)
+        assert upstream.issuer is not None and upstream.audience is not None
+        if upstream.jwks_url is None:
+            found = JwtVerifier.from_issuer(upstream.issuer, audience=upstream.audience, **options)
+        else:
+            found = JwtVerifier(
                 issuer=upstream.issuer,
                 jwks_url=upstream.jwks_url,
                 audience=upstream.audience,
                 **options,
             )
-        jwt = JwtVerifier(issuer=self._issuer_of, jwks=self.key.jwks(), **options)
-        return GrantCheckingVerifier(jwt, self._state)
+        self._verifiers.append(found)  # it holds an HTTP client for the keys: aclose() ends it
+        return found
 
     def protect(
         self,
@@ -187,8 +189,11 @@ class AuthorizationFront:
         return await upstream_token(ctx, self._state, self._leg, self._grants, self._clock)
 
     async def aclose(self) -> None:
-        """Close the HTTP client the front made for the provider."""
+        """Close the HTTP clients the front made for the provider (its endpoints, and the
+        keys of pass-through verifiers)."""
         await self._leg.aclose()
+        for verifier in self._verifiers:
+            await verifier.aclose()
 
     def _kv(self) -> KeyValueStore:
         if self._store is not None:
