@@ -43,11 +43,13 @@ async def token_request(
     """A token endpoint call as the MCP client registered in `authorized`."""
     client = authorized.client
     secret = client.get("client_secret")
-    auth = (client["client_id"], secret) if secret else None
-    data = form if secret else form | {"client_id": client["client_id"]}
     headers = {"host": host} if host else {}
     async with httpx.AsyncClient(timeout=WAIT) as http:
-        return await http.post(base + "/token", data=data, auth=auth, headers=headers)
+        if secret:
+            auth = (client["client_id"], secret)
+            return await http.post(base + "/token", data=form, auth=auth, headers=headers)
+        data = form | {"client_id": client["client_id"]}
+        return await http.post(base + "/token", data=data, headers=headers)
 
 
 def renew(refresh_token: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -47,14 +47,14 @@ class SigningKey:
     def load(cls, source: str | os.PathLike[str] | Mapping[str, Any]) -> SigningKey:
         """A private key given as a JWK (a mapping, or its JSON), a PEM text, or the path of a
         file holding either; its algorithm follows from it (an EC curve, or RS256 for RSA)."""
-        text: str | None = None
+        data: dict[str, Any] | bytes
         if isinstance(source, Mapping):
-            data: Any = dict(source)
+            data = dict(source)
         else:
             text = str(source)
             if not text.lstrip().startswith(("{", "-----")):
                 text = Path(text).read_text(encoding="utf-8")
-            data = json.loads(text) if text.lstrip().startswith("{") else text.encode()
+            data = _json_object(text) if text.lstrip().startswith("{") else text.encode()
         try:
             key = _import(data)
         except (JoseError, ValueError, TypeError) as exc:
@@ -101,7 +101,14 @@ class SigningKey:
         return {"keys": [public | {"kid": self.kid}]}
 
 
-def _import(data: Any) -> ECKey | RSAKey:
+def _json_object(text: str) -> dict[str, Any]:
+    found = json.loads(text)
+    if not isinstance(found, dict):
+        raise ValueError("a JWK is a JSON object")
+    return cast("dict[str, Any]", found)
+
+
+def _import(data: dict[str, Any] | bytes) -> ECKey | RSAKey:
     key: ECKey | RSAKey
     if isinstance(data, dict) and data.get("kty") == "RSA":
         key = RSAKey.import_key(data)

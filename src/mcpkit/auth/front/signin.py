@@ -153,7 +153,7 @@ class SignIn:
     async def callback(self, query: Form, issuer: str, source: str, browser: str | None) -> Answer:
         """The provider's answer: a code of the front's own for the MCP client."""
         handle, _, secret = (single(query, "state") or "").partition(":")
-        pending = await self._state.take("pending", handle, Pending)
+        pending = await self._state.get("pending", handle, Pending)
         if (
             pending is None
             or pending.upstream_secret is None
@@ -162,6 +162,8 @@ class SignIn:
             return page(400, "This sign-in has ended", "Start again from the application.")
         if browser is None or not secrets.compare_digest(digest(browser), pending.browser):
             return page(403, "Refused", "This sign-in was begun in another browser.")
+        # Used once: a guess or another browser does not spend it, the real answer does.
+        await self._state.delete("pending", handle)
         code = single(query, "code")
         if code is None:
             why = single(query, "error_description") or single(query, "error") or "no code"
