@@ -2,6 +2,7 @@
 with an upstream identity provider through its own pre-registered client (for providers that
 offer MCP clients neither dynamic registration nor client ID metadata documents)."""
 
+from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.front.app import AuthorizationFront
 from mcpkit.auth.front.front_settings import FrontPaths, FrontSettings, TokenMode
 from mcpkit.auth.front.upstream import ResourceParameter, TokenAuth, UpstreamProvider
@@ -12,6 +13,7 @@ __all__ = [
     "FrontPaths",
     "FrontSettings",
     "ResourceParameter",
+    "SigningKey",
     "TokenAuth",
     "TokenMode",
     "UpstreamProvider",
