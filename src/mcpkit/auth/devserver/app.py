@@ -42,15 +42,13 @@ __all__ = ["DevAuthorizationServer"]
 logger = logging.getLogger("mcpkit.auth.devserver")
 
 
-class DevAuthorizationServer(MountedServer):
+class DevAuthorizationServer(MountedServer[DevServerSettings]):
     """A development OAuth 2.1 authorization server for MCP, as an ASGI app: serve it alone
     or mount it beside the MCP endpoint (every path in `routes` to this app). It approves
     every request at once: never use it in production.
 
     `clients` are pre-registered (`ClientInformation`, with `client_secret` for confidential
     ones); `clock` (seconds since the epoch) is for tests of expiry."""
-
-    settings: DevServerSettings
 
     def __init__(
         self,

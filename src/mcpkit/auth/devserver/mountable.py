@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, Protocol, Self
+from typing import Any, Final, Generic, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
@@ -47,10 +47,13 @@ class _Settings(Protocol):
     def max_body_size(self) -> int: ...
 
 
-class MountedServer:
+S = TypeVar("S", bound=_Settings)
+
+
+class MountedServer(Generic[S]):
     """The base of an authorization server app: `_handlers` maps each path to its handler."""
 
-    settings: _Settings
+    settings: S
     key: SigningKey
     _handlers: dict[str, Handler]
 

@@ -49,7 +49,7 @@ __all__ = ["AuthorizationFront"]
 _WORKER_VARIABLE: Final = "MCPKIT_WORKER"
 
 
-class AuthorizationFront(MountedServer):
+class AuthorizationFront(MountedServer[FrontSettings]):
     """An authorization server for MCP clients in front of `upstream`, a provider that lets
     them neither register nor use metadata documents: mount it beside the MCP endpoint
     (`server.auth = front.protect(server)`).
@@ -58,8 +58,6 @@ class AuthorizationFront(MountedServer):
     mapping, or a file's path); None generates one for this process, which is refused when
     several workers serve (each would sign with its own). Its state lives in `store` (a
     `KeyValueStore`), else in the store of the server given to `protect`."""
-
-    settings: FrontSettings
 
     def __init__(
         self,
