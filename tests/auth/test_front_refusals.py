@@ -6,6 +6,8 @@ under several workers; and what it keeps in the store sealed."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -304,3 +306,28 @@ async def test_a_metadata_document_client_is_named_by_its_url_and_kept_on_its_ho
         )
     assert shown.status_code == 200 and f"its metadata document {base}/desk.json" in shown.text
     assert sly.status_code == 400 and "must stay on its own host" in sly.text
+
+
+SERVER_WITHOUT_KEY = """
+from mcpkit import Server
+from mcpkit.auth.front import AuthorizationFront, UpstreamProvider
+
+upstream = UpstreamProvider(
+    name="X", authorize_url="https://idp.example.com/a", token_url="https://idp.example.com/t",
+    client_id="c", client_secret="s",
+)
+front = AuthorizationFront(upstream)
+server = Server("w")
+server.auth = front.protect(server)
+"""
+
+
+def test_mcpkit_run_refuses_several_workers_for_a_front_without_a_key(tmp_path: Path) -> None:
+    (tmp_path / "srv.py").write_text(SERVER_WITHOUT_KEY)
+    mcpkit = Path(sys.executable).with_name("mcpkit")
+    argv = [str(mcpkit), "run", "srv.py", "--transport", "http", "--port", "0", "--workers", "2"]
+    argv += ["--store", f"sqlite:///{tmp_path / 'state.db'}"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    (line,) = done.stderr.strip().splitlines()
+    assert "several workers need one signing key" in line

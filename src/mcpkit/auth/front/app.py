@@ -43,10 +43,14 @@ from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import TokenVerifier
 from mcpkit.stores.kv import KeyValueStore
 
-__all__ = ["AuthorizationFront"]
+__all__ = ["AuthorizationFront", "workers_refusal"]
 
 # Set by `mcpkit run --workers N` in each worker (mcpkit.server.serving._workers.WORKER).
 _WORKER_VARIABLE: Final = "MCPKIT_WORKER"
+_ONE_KEY: Final = (
+    "several workers need one signing key: give key= a PEM or JWK file "
+    "(SigningKey().save(path) writes one), or serve with --workers 1"
+)
 
 
 class AuthorizationFront(MountedServer[FrontSettings]):
@@ -72,10 +76,8 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         self.settings = settings = settings or FrontSettings()
         self.upstream = upstream
         if key is None and os.environ.get(_WORKER_VARIABLE):
-            raise SystemExit(
-                "AuthorizationFront: several workers need one signing key: give key= a PEM or "
-                "JWK file (SigningKey().save(path) writes one), or serve with --workers 1"
-            )
+            raise SystemExit(f"AuthorizationFront: {_ONE_KEY}")
+        self.key_given = key is not None
         self.key = (
             key if isinstance(key, SigningKey) else SigningKey.load(key) if key else SigningKey()
         )
@@ -267,3 +269,14 @@ def _check_mode(settings: FrontSettings, upstream: UpstreamProvider) -> None:
             "audience=...): the provider's tokens are checked against its issuer and must "
             "name this server"
         )
+
+
+def workers_refusal(auth: object, workers: int) -> str | None:
+    """Why `workers` processes cannot serve with `auth` (a server's `ProtectedResource`): a
+    front among its routes signs with a key of its own process. None when they can."""
+    if workers <= 1 or not isinstance(auth, ProtectedResource):
+        return None
+    for app in auth.routes.values():
+        if isinstance(app, AuthorizationFront) and not app.key_given:
+            return f"its AuthorizationFront: {_ONE_KEY}"
+    return None
