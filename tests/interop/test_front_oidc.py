@@ -235,3 +235,30 @@ async def test_a_look_alike_registration_is_refused_at_consent(
             await authorize(base, browser, client_name=name)
     (page,) = browser.pages  # refused at the front: the provider was never reached
     assert why in page.text and page.url.startswith(base + "/authorize")
+
+
+async def test_revoking_at_the_front_revokes_at_the_provider_too(provider: OidcProvider) -> None:
+    async with asyncio.timeout(3 * WAIT), front_server(provider) as (base, front):
+        authorized = await authorize(base, FormBrowser(login="ivy"))
+        tokens = (await token_request(base, authorized, redeem(authorized))).json()
+        checked = await front.verifier().verify(tokens["access_token"], resource=base + "/mcp")
+
+        class Caller:
+            auth = checked
+
+        upstream = await front.upstream_token(Caller())
+        userinfo = front.upstream.userinfo_url or ""
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            bearer = {"authorization": f"Bearer {upstream}"}
+            before = await http.get(userinfo, headers=bearer)
+            secret = authorized.client.get("client_secret")
+            auth = (authorized.client["client_id"], secret) if secret else None
+            assert auth is not None  # registered with the default client_secret_basic
+            revoked = await http.post(
+                base + "/revoke", data={"token": tokens["refresh_token"]}, auth=auth
+            )
+            after = await http.get(userinfo, headers=bearer)
+        assert before.status_code == 200 and revoked.status_code == 200
+        assert after.status_code == 401  # the provider's grant ended with the front's
+        with pytest.raises(InvalidToken, match="ended"):
+            await front.verifier().verify(tokens["access_token"], resource=base + "/mcp")

@@ -6,6 +6,7 @@ and a bounded answer."""
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +22,8 @@ from mcpkit.auth.server.jwt import JwtVerifier
 from mcpkit.errors import InvalidToken
 
 __all__ = ["UpstreamLeg", "UpstreamRefused"]
+
+logger = logging.getLogger("mcpkit.auth.front")
 
 
 class UpstreamRefused(Exception):
@@ -132,9 +135,9 @@ class UpstreamLeg:
             else (tokens.access_token, "access_token")
         )
         try:
-            await self._post(url, {"token": token, "token_type_hint": hint})
-        except UpstreamRefused:
-            return
+            await self._as_client(url, {"token": token, "token_type_hint": hint})
+        except UpstreamRefused as exc:
+            logger.warning("%s did not revoke a token: %s", self.provider.name, exc)
 
     async def subject(self, answer: Mapping[str, Any], tokens: UpstreamTokens, nonce: str) -> str:
         """Who signed in: `subject_claim` of the checked ID token when the provider is an
@@ -179,9 +182,14 @@ class UpstreamLeg:
         )
 
     async def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        return await self._as_client(
+            self.provider.token_url, dict(self.provider.token_params) | form
+        )
+
+    async def _as_client(self, url: str, form: dict[str, str]) -> dict[str, Any]:
+        """POST `form` to `url` authenticated as the front's client (`token_auth`)."""
         provider = self.provider
         headers: dict[str, str] = {}
-        form = dict(provider.token_params) | form
         if provider.token_auth == "client_secret_basic":
             assert provider.client_secret is not None  # UpstreamProvider checks it
             pair = f"{quote(provider.client_id, safe='')}:{quote(provider.client_secret, safe='')}"
@@ -191,7 +199,7 @@ class UpstreamLeg:
             if provider.token_auth == "client_secret_post":
                 assert provider.client_secret is not None
                 form["client_secret"] = provider.client_secret
-        return await self._post(provider.token_url, form, headers)
+        return await self._post(url, form, headers)
 
     async def _post(
         self, url: str, form: dict[str, str], headers: Mapping[str, str] | None = None
