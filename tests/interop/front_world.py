@@ -10,7 +10,8 @@ import hashlib
 import itertools
 import secrets
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,13 +90,15 @@ async def front_server(
     *,
     key: Any = None,
     store: str | None = None,
+    clock: Callable[[], float] = time.time,
     port: int = 0,
     **upstream: Any,
 ) -> AsyncIterator[tuple[str, AuthorizationFront]]:
     """A served MCP server behind a front over `provider` (its client there registered with
     the front's callback): its base URL and the front."""
     client_id = f"front-{next(_client_ids)}"
-    front = AuthorizationFront(upstream_of(provider, client_id, **upstream), settings, key=key)
+    upstream_provider = upstream_of(provider, client_id, **upstream)
+    front = AuthorizationFront(upstream_provider, settings, key=key, clock=clock)
     server = whoami_server(front, **({"store": store} if store else {}))
     try:
         async with serving(server.http_app(), port=port) as base:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,31 @@ async def test_revoking_at_the_front_revokes_at_the_provider_too(provider: OidcP
         assert after.status_code == 401  # the provider's grant ended with the front's
         with pytest.raises(InvalidToken, match="ended"):
             await front.verifier().verify(tokens["access_token"], resource=base + "/mcp")
+
+
+async def test_the_providers_token_is_renewed_for_a_handler_when_it_is_about_to_expire(
+    provider: OidcProvider,
+) -> None:
+    now = [time.time()]
+    async with (
+        asyncio.timeout(3 * WAIT),
+        front_server(provider, clock=lambda: now[0]) as (base, front),
+    ):
+        authorized = await authorize(base, FormBrowser(login="jo"))
+        tokens = (await token_request(base, authorized, redeem(authorized))).json()
+        checked = await front.verifier().verify(tokens["access_token"], resource=base + "/mcp")
+
+        class Caller:
+            auth = checked
+
+        first = await front.upstream_token(Caller())
+        assert await front.upstream_token(Caller()) == first  # still good: kept
+        now[0] += 3600  # the provider's token (an hour) is about to expire
+        renewed = await front.upstream_token(Caller())
+        assert renewed != first
+        assert await front.upstream_token(Caller()) == renewed  # saved for every worker
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            me = await http.get(
+                front.upstream.userinfo_url or "", headers={"authorization": f"Bearer {renewed}"}
+            )
+        assert me.json()["sub"] == "jo"

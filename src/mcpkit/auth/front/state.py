@@ -144,13 +144,6 @@ class FrontState:
         except (InvalidTag, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             return None
 
-    async def take(self, kind: str, handle: str, shape: type[R]) -> R | None:
-        """`get`, and forget it: a record used once."""
-        found = await self.get(kind, handle, shape)
-        if found is not None:
-            await self._store().delete(self._where(kind, handle)[0])
-        return found
-
     async def delete(self, kind: str, handle: str) -> None:
         try:
             await self._store().delete(self._where(kind, handle)[0])
