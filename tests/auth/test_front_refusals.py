@@ -30,8 +30,10 @@ from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.auth.front.consent import redirect_refusal
+from mcpkit.auth.front.state import FrontState
 from mcpkit.auth.metadata import ClientInformation
 from mcpkit.stores.kv import MemoryKeyValueStore
+from mcpkit.stores.url import open_store
 
 WAIT = 5.0
 
@@ -331,3 +333,19 @@ def test_mcpkit_run_refuses_several_workers_for_a_front_without_a_key(tmp_path: 
     assert done.returncode != 0
     (line,) = done.stderr.strip().splitlines()
     assert "several workers need one signing key" in line
+
+
+async def test_a_code_or_token_is_claimed_once_across_workers(tmp_path: Path) -> None:
+    """Two fronts (two workers) over one SQLite store asked at the same moment: one wins."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    first, second = open_store(url), open_store(url)
+    try:
+        states = [FrontState(lambda s=s: s.kv, b"k" * 32, 4096) for s in (first, second)]
+        async with asyncio.timeout(WAIT):
+            won = await asyncio.gather(*(state.claim("code", "ab.cd", 60) for state in states))
+            again = await states[0].claim("code", "ab.cd", 60)
+            other = await states[1].claim("code", "ab.ef", 60)
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert sorted(won) == [False, True] and again is False and other is True

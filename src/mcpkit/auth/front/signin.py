@@ -162,7 +162,10 @@ class SignIn:
             return page(400, "This sign-in has ended", "Start again from the application.")
         if browser is None or not secrets.compare_digest(digest(browser), pending.browser):
             return page(403, "Refused", "This sign-in was begun in another browser.")
-        # Used once: a guess or another browser does not spend it, the real answer does.
+        # Used once: a guess or another browser does not spend it, the real answer does
+        # (and only one of two answers arriving at two workers at once).
+        if not await self._state.claim("pending", handle, self._settings.pending_ttl):
+            return page(400, "This sign-in has ended", "Start again from the application.")
         await self._state.delete("pending", handle)
         code = single(query, "code")
         if code is None:

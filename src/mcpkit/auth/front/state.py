@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mcpkit.auth.devserver._http import Refused
-from mcpkit.stores.kv import KeyValueStore, Limit
+from mcpkit.stores.kv import KeyValueStore, Limit, entry_size
 
 __all__ = [
     "Code",
@@ -143,6 +143,16 @@ class FrontState:
             return msgspec.json.decode(self._open(key, sealed), type=shape)
         except (InvalidTag, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             return None
+
+    async def claim(self, kind: str, handle: str, ttl: float) -> bool:
+        """True for the first caller only, in every process sharing the store: a code, a
+        refresh token or a pending sign-in is used once even when two workers are asked at
+        the same moment. (The store's `Limit` is checked and written in one step: a second
+        marker under the same prefix does not fit.)"""
+        prefix = f"{_PREFIX}once:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}:"
+        key = prefix + secrets.token_hex(8)
+        limit = Limit(prefix, entry_size(key, b"1"))
+        return await self._store().set(key, b"1", ttl, limit=limit)
 
     async def delete(self, kind: str, handle: str) -> None:
         try:

@@ -74,6 +74,8 @@ class FrontGrants:
             # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
             await self.end(record.grant)
             raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
+        if not await self._state.claim("code", code, self._settings.code_ttl):
+            raise Refused("invalid_grant", "the code is being redeemed by another request")
         if record.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
         check_redemption(
@@ -102,8 +104,13 @@ class FrontGrants:
             raise Refused("invalid_grant", "the refresh token is unknown or revoked")
         if grant.client_id != client.client_id:
             raise Refused("invalid_grant", "the refresh token was issued to another client")
-        if grant.refresh is None or not secrets.compare_digest(grant.refresh, digest(token)):
-            # A rotated token came back: someone holds a copy. End the whole grant.
+        if (
+            grant.refresh is None
+            or not secrets.compare_digest(grant.refresh, digest(token))
+            or not await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
+        ):
+            # A rotated token came back (or the same one twice at once): someone holds a
+            # copy. End the whole grant.
             await self.end(found.grant)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
         same_resource(single(form, "resource"), grant.resource)
