@@ -77,6 +77,12 @@ def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
             f"mcpkit run: --workers {workers} needs {refusal}: give --store "
             "redis://HOST:PORT/DB (or --store sqlite:///PATH, on one host), or --workers 1"
         )
+    if server.auth is not None:  # then mcpkit[auth] is installed
+        from mcpkit.auth.front.app import workers_refusal
+
+        refusal = workers_refusal(server.auth, workers)
+        if refusal is not None:
+            raise SystemExit(f"mcpkit run: --workers {workers}: {refusal}")
 
 
 def load_server(target: str) -> Any:

@@ -15,12 +15,23 @@
 // {"kids": [...]} (the published kids, the signing one first) on stdout:
 //   `rotate`: a new signing key; the old ones stay published, for tokens already issued;
 //   `retire`: only the signing key stays published.
+//   `client {"redirect_uris": [...], ...}`: register a confidential client for the
+//   authorization code flow (an authorization front's pre-registered client): the JSON
+//   is merged over `front` / `front-secret`, grants authorization_code and refresh_token,
+//   client_secret_basic; answered {"client_id": ...}.
+// Users sign in through oidc-provider's own login and consent pages (its devInteractions:
+// any login name with any password; the login name is the subject), which a test drives
+// with plain form posts. `offline_access` (asked for with `prompt=consent`) brings a refresh
+// token; revocation (RFC 7009) ends the whole grant of a refresh token.
 // The peer exits when stdin closes, so it never outlives the test that started it.
 
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import Provider from "oidc-provider";
+
+// oidc-provider's notices go to stdout, which carries this peer's answers: send them to stderr.
+console.info = (...args) => console.error(...args);
 
 const TTL = { "mcp-service": 300, "short-lived": 5 };
 const CLIENTS = [
@@ -34,6 +45,14 @@ const CLIENTS = [
   token_endpoint_auth_method: "client_secret_basic",
 }));
 
+const CODE_CLIENT = {
+  client_id: "front",
+  client_secret: "front-secret",
+  grant_types: ["authorization_code", "refresh_token"],
+  response_types: ["code"],
+  token_endpoint_auth_method: "client_secret_basic",
+};
+
 function newKey() {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   return { ...privateKey.export({ format: "jwk" }), kid: randomUUID(), alg: "ES256", use: "sig" };
@@ -44,11 +63,12 @@ function makeProvider(issuer, keys) {
   return new Provider(issuer, {
     clients: CLIENTS,
     jwks: { keys },
-    scopes: ["mcp", "admin"],
+    scopes: ["openid", "offline_access", "mcp", "admin"],
     clientDefaults: { id_token_signed_response_alg: "ES256" },
     cookies: { keys: [randomUUID()] },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -77,6 +97,13 @@ http.listen(0, "127.0.0.1", () => {
   process.stdout.write(`${JSON.stringify({ issuer, kids: kids() })}\n`);
   const commands = createInterface({ input: process.stdin });
   commands.on("line", (line) => {
+    if (line.startsWith("client ")) {
+      const client = { ...CODE_CLIENT, ...JSON.parse(line.slice(7)) };
+      CLIENTS.push(client);
+      handle = makeProvider(issuer, keys).callback();
+      process.stdout.write(`${JSON.stringify({ client_id: client.client_id })}\n`);
+      return;
+    }
     if (line === "rotate") keys = [newKey(), ...keys];
     else if (line === "retire") keys = keys.slice(0, 1);
     else {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
 
@@ -19,12 +19,16 @@ from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.auth.metadata import OAuthErrorResponse, encode
 
 __all__ = [
+    "PREFLIGHT",
     "Form",
     "Refused",
+    "answer_lifespan",
     "basic_credentials",
     "parse_form",
     "read_body",
     "request_origin",
+    "require_content_type",
+    "require_method",
     "send_json",
     "send_redirect",
     "send_refused",
@@ -41,6 +45,12 @@ _CORS: Final = (b"access-control-allow-origin", b"*")
 # RFC 3986 section 3.2.2 host (reg-name or IP literal) and an optional port, lower-cased first.
 _HOST: Final = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(:[0-9]{1,5})?")
 _MAX_FIELDS: Final = 64
+#: The answer to a CORS preflight: browser-based clients call these endpoints cross-origin.
+PREFLIGHT: Final = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"authorization, content-type, mcp-protocol-version"),
+)
 
 
 class Refused(Exception):
@@ -161,3 +171,33 @@ async def send_redirect(send: Send, location: str) -> None:
     """302 to `location` (the authorization response, RFC 6749 section 4.1.2)."""
     headers = [(b"location", location.encode("utf-8")), *_NO_STORE]
     await send_whole(send, 302, b"", headers)
+
+
+def require_method(scope: Scope, allowed: str) -> None:
+    """Refused with 405 unless the request's method is `allowed`."""
+    if scope["method"] != allowed:
+        raise Refused(
+            "invalid_request",
+            f"use {allowed} here",
+            status=405,
+            headers=[(b"allow", allowed.encode())],
+        )
+
+
+def require_content_type(scope: Scope, expected: bytes) -> None:
+    """Refused with 415 unless the body is of media type `expected`."""
+    value = first_header(scope, b"content-type")
+    if value is None or value.split(b";")[0].strip().lower() != expected:
+        raise Refused("invalid_request", f"the body must be {expected.decode()}", status=415)
+
+
+async def answer_lifespan(receive: Receive, send: Send, started: Callable[[], None]) -> None:
+    """Answer an ASGI lifespan scope, calling `started` at startup (an app mounted alone)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            started()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

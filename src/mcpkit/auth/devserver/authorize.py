@@ -20,7 +20,7 @@ from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import CodeRecord, Consent, Store, digest
 from mcpkit.auth.metadata import ClientInformation
 
-__all__ = ["Authorizer"]
+__all__ = ["Authorizer", "check_code_request", "client_and_redirect"]
 
 logger = logging.getLogger("mcpkit.auth.devserver")
 
@@ -28,6 +28,46 @@ logger = logging.getLogger("mcpkit.auth.devserver")
 _CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 # A subject picked by login_hint: visible ASCII, bounded.
 _SUBJECT: Final = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+async def client_and_redirect(clients: Clients, query: Form) -> tuple[ClientInformation, str, bool]:
+    """The client an authorization request names, the redirect URI to answer at, and whether
+    the request named it; refused (an error page, never a redirect: RFC 6749 section 4.1.2.1)
+    for an unknown client or a redirect URI not registered for it."""
+    client_id = single(query, "client_id")
+    if not client_id:
+        raise Refused("invalid_request", "client_id is missing")
+    client = await clients.find(client_id)
+    if client is None:
+        raise Refused("invalid_client", f"unknown client {client_id!r}: register it first")
+    registered = client.redirect_uris or []
+    redirect_uri = single(query, "redirect_uri")
+    if redirect_uri is None:
+        if len(registered) != 1:
+            raise Refused("invalid_request", "redirect_uri is missing")
+        return client, registered[0], False
+    if not matches(redirect_uri, registered):
+        raise Refused(
+            "invalid_request",
+            f"redirect_uri {redirect_uri!r} is not registered for this client",
+        )
+    return client, redirect_uri, True
+
+
+def check_code_request(query: Form, client: ClientInformation) -> str:
+    """The PKCE S256 challenge of an authorization code request (RFC 7636), refused when the
+    request is not `response_type=code` with S256, or the client may not use the grant."""
+    if single(query, "response_type") != "code":
+        raise Refused("unsupported_response_type", 'response_type must be "code"')
+    if client.grant_types is not None and "authorization_code" not in client.grant_types:
+        raise Refused("unauthorized_client", "this client may not use authorization_code")
+    challenge = single(query, "code_challenge")
+    method = single(query, "code_challenge_method")
+    if method != "S256":  # absent means "plain" (RFC 7636 section 4.3), refused too
+        raise Refused("invalid_request", "code_challenge_method must be S256 (PKCE)")
+    if challenge is None or not _CHALLENGE.fullmatch(challenge):
+        raise Refused("invalid_request", "code_challenge must be an S256 challenge (PKCE)")
+    return challenge
 
 
 class Authorizer:
@@ -49,7 +89,7 @@ class Authorizer:
         """The Location to redirect to. Refused (an error page, never a redirect) when the
         client or the redirect URI is not valid: RFC 6749 section 4.1.2.1. `source` (the
         client address) is who the code is counted against."""
-        client, redirect_uri, given = await self._client_and_redirect(query)
+        client, redirect_uri, given = await client_and_redirect(self._clients, query)
         state = single(query, "state")
         reply: dict[str, str] = {}
         try:
@@ -61,26 +101,6 @@ class Authorizer:
         reply["iss"] = issuer
         return add_query(redirect_uri, reply)
 
-    async def _client_and_redirect(self, query: Form) -> tuple[ClientInformation, str, bool]:
-        client_id = single(query, "client_id")
-        if not client_id:
-            raise Refused("invalid_request", "client_id is missing")
-        client = await self._clients.find(client_id)
-        if client is None:
-            raise Refused("invalid_client", f"unknown client {client_id!r}: register it first")
-        registered = client.redirect_uris or []
-        redirect_uri = single(query, "redirect_uri")
-        if redirect_uri is None:
-            if len(registered) != 1:
-                raise Refused("invalid_request", "redirect_uri is missing")
-            return client, registered[0], False
-        if not matches(redirect_uri, registered):
-            raise Refused(
-                "invalid_request",
-                f"redirect_uri {redirect_uri!r} is not registered for this client",
-            )
-        return client, redirect_uri, True
-
     def _issue(
         self,
         query: Form,
@@ -90,16 +110,7 @@ class Authorizer:
         origin: str,
         source: str,
     ) -> str:
-        if single(query, "response_type") != "code":
-            raise Refused("unsupported_response_type", 'response_type must be "code"')
-        if client.grant_types is not None and "authorization_code" not in client.grant_types:
-            raise Refused("unauthorized_client", "this client may not use authorization_code")
-        challenge = single(query, "code_challenge")
-        method = single(query, "code_challenge_method")
-        if method != "S256":  # absent means "plain" (RFC 7636 section 4.3), refused too
-            raise Refused("invalid_request", "code_challenge_method must be S256 (PKCE)")
-        if challenge is None or not _CHALLENGE.fullmatch(challenge):
-            raise Refused("invalid_request", "code_challenge must be an S256 challenge (PKCE)")
+        challenge = check_code_request(query, client)
         consent = Consent(
             client_id=client.client_id,
             subject=self._subject(single(query, "login_hint")),

@@ -145,6 +145,13 @@ class Clients:
     def register(self, body: bytes, source: str) -> ClientInformation:
         """RFC 7591 section 3: a new client from its metadata, with a secret unless it asked for
         `token_endpoint_auth_method: none`."""
+        client = self.new_client(body)
+        self._registered.put(client.client_id, client, source)
+        return client
+
+    def new_client(self, body: bytes, prefix: str = "dev-") -> ClientInformation:
+        """The client a registration request describes, checked and given its credentials
+        (a `client_id` starting with `prefix`), not yet remembered."""
         if deeper_than(body, MAX_DEPTH):  # msgspec recurses: refuse before it can overflow
             raise Refused("invalid_client_metadata", f"the JSON nests deeper than {MAX_DEPTH}")
         try:
@@ -176,14 +183,12 @@ class Clients:
         fields = msgspec.structs.asdict(metadata) | {
             "token_endpoint_auth_method": method,
             "grant_types": list(grants),
-            "client_id": "dev-" + secrets.token_urlsafe(16),
+            "client_id": prefix + secrets.token_urlsafe(16),
             "client_secret": None if method in _NO_SECRET else secrets.token_urlsafe(32),
             "client_id_issued_at": now,
             "client_secret_expires_at": None if method in _NO_SECRET else 0,
         }
-        client = msgspec.convert(fields, ClientInformation)
-        self._registered.put(client.client_id, client, source)
-        return client
+        return msgspec.convert(fields, ClientInformation)
 
 
 def _check_grants(grants: list[str], method: str, redirect_uris: list[str] | None) -> None:

@@ -24,7 +24,7 @@ from mcpkit.auth.devserver.store import Consent, Store, digest
 from mcpkit.auth.devserver.tokens import Minter
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
-__all__ = ["Grants"]
+__all__ = ["Grants", "check_redemption", "same_resource", "verify_pkce"]
 
 # RFC 7636 section 4.1: code_verifier = 43*128unreserved
 _VERIFIER: Final = re.compile(r"[A-Za-z0-9._~-]{43,128}")
@@ -35,7 +35,28 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashed).rstrip(b"=").decode("ascii")
 
 
-def _same_resource(requested: str | None, resource: str) -> None:
+def verify_pkce(verifier: str | None, challenge: str) -> None:
+    """RFC 7636 section 4.6: refused unless `verifier` is well formed and hashes (S256) to
+    `challenge`."""
+    if verifier is None or not _VERIFIER.fullmatch(verifier):
+        raise Refused("invalid_grant", "code_verifier is missing or malformed (PKCE)")
+    if not secrets.compare_digest(_s256(verifier), challenge):
+        raise Refused("invalid_grant", "code_verifier does not match the code_challenge")
+
+
+def check_redemption(
+    form: Form, redirect_uri: str, redirect_uri_given: bool, challenge: str, resource: str
+) -> None:
+    """A code's redemption (RFC 6749 section 4.1.3): the redirect URI of the authorization
+    request again when it named one, the PKCE verifier of its challenge, no other resource."""
+    given = single(form, "redirect_uri")
+    if (redirect_uri_given or given is not None) and given != redirect_uri:
+        raise Refused("invalid_grant", "redirect_uri differs from the authorization request")
+    verify_pkce(single(form, "code_verifier"), challenge)
+    same_resource(single(form, "resource"), resource)
+
+
+def same_resource(requested: str | None, resource: str) -> None:
     """RFC 8707 section 2.2: a token request may name the resource again, but no other."""
     if requested is not None and canonical_resource(requested) != resource:
         raise Refused("invalid_target", f"this grant is for {resource}, not {requested}")
@@ -80,17 +101,10 @@ class Grants:
             raise Refused("invalid_grant", "the code expired: authorize again")
         if record.consent.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
-        redirect_uri = single(form, "redirect_uri")
-        if (record.redirect_uri_given or redirect_uri is not None) and (
-            redirect_uri != record.redirect_uri
-        ):
-            raise Refused("invalid_grant", "redirect_uri differs from the authorization request")
-        verifier = single(form, "code_verifier")
-        if verifier is None or not _VERIFIER.fullmatch(verifier):
-            raise Refused("invalid_grant", "code_verifier is missing or malformed (PKCE)")
-        if not secrets.compare_digest(_s256(verifier), record.challenge):
-            raise Refused("invalid_grant", "code_verifier does not match the code_challenge")
-        _same_resource(single(form, "resource"), record.consent.resource)
+        check_redemption(
+            form, record.redirect_uri, record.redirect_uri_given, record.challenge,
+            record.consent.resource,
+        )  # fmt: skip
         refresh = client.grant_types is None or "refresh_token" in client.grant_types
         # A family even without a refresh token, so that a reused code can revoke the token.
         expires = self._clock() + self._settings.refresh_token_ttl
@@ -116,7 +130,7 @@ class Grants:
         now = self._clock()
         if family.expires_at <= now:
             raise Refused("invalid_grant", "the refresh token expired: authorize again")
-        _same_resource(single(form, "resource"), family.consent.resource)
+        same_resource(single(form, "resource"), family.consent.resource)
         scopes = parse_scope(single(form, "scope")) or family.consent.scopes
         if not set(scopes) <= set(family.consent.scopes):
             raise Refused("invalid_scope", "a refresh may narrow the scopes, never widen them")

@@ -12,7 +12,7 @@ from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import AccessRecord, Consent, Store, digest
 from mcpkit.auth.metadata import TokenResponse
 
-__all__ = ["Minter"]
+__all__ = ["Minter", "access_claims"]
 
 
 class Minter:
@@ -32,19 +32,8 @@ class Minter:
 
     def access_token(self, consent: Consent, issuer: str, family: str | None) -> str:
         now = int(self._clock())
-        jti = secrets.token_urlsafe(16)
-        claims: dict[str, Any] = {
-            "iss": issuer,
-            "sub": consent.subject,
-            "aud": consent.resource,
-            "client_id": consent.client_id,
-            "iat": now,
-            "nbf": now,
-            "exp": now + self._settings.access_token_ttl,
-            "jti": jti,
-        }
-        if consent.scopes:
-            claims["scope"] = " ".join(consent.scopes)
+        claims = access_claims(consent, issuer, now, self._settings.access_token_ttl)
+        jti = claims["jti"]
         token = self._key.sign_access_token(claims)
         record = AccessRecord(consent, jti, issuer, now, claims["exp"], family)
         self._store.access.put(digest(token), record)
@@ -72,3 +61,20 @@ class Minter:
             scope=" ".join(consent.scopes) if consent.scopes else None,
         )
         return response, family_id
+
+
+def access_claims(consent: Consent, issuer: str, now: int, ttl: int) -> dict[str, Any]:
+    """The RFC 9068 claims of an access token for `consent`, issued at `now` for `ttl` s."""
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": consent.subject,
+        "aud": consent.resource,
+        "client_id": consent.client_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": secrets.token_urlsafe(16),
+    }
+    if consent.scopes:
+        claims["scope"] = " ".join(consent.scopes)
+    return claims

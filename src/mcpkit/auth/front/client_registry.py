@@ -1,0 +1,42 @@
+"""The MCP clients the front knows: registered ones (RFC 7591, checked as the development
+server checks them, kept in the server's store) and client ID metadata documents (fetched,
+checked and cached as the development server does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcpkit.auth.devserver.cimd import is_metadata_url
+from mcpkit.auth.devserver.clients import Clients
+from mcpkit.auth.devserver.settings import DevServerSettings
+from mcpkit.auth.front.state import FrontState, source_tag
+from mcpkit.auth.metadata import ClientInformation
+
+__all__ = ["StoredClients"]
+
+
+class StoredClients(Clients):
+    """`Clients` whose registrations live in the front's store, so that every worker finds
+    them; lookup, authentication and validation are the development server's."""
+
+    def __init__(
+        self,
+        policy: DevServerSettings,
+        clock: Callable[[], float],
+        state: FrontState,
+        ttl: float,
+    ) -> None:
+        super().__init__(policy, clock)
+        self._state = state
+        self._ttl = ttl
+
+    async def find(self, client_id: str) -> ClientInformation | None:
+        if is_metadata_url(client_id):
+            return await self.documents.get(client_id)
+        return await self._state.get("client", client_id, ClientInformation)
+
+    async def register_stored(self, body: bytes, source: str) -> ClientInformation:
+        """RFC 7591 section 3: the new client, kept for the front's `client_ttl`."""
+        client = self.new_client(body, prefix=source_tag(source) + ".")
+        await self._state.put("client", client.client_id, client, self._ttl)
+        return client

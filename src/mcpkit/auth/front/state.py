@@ -1,0 +1,177 @@
+"""What the authorization front remembers, in the server's key-value store so that every worker
+and host sharing it sees the same: registered clients, pending sign-ins, codes, grants and
+refresh tokens. Each entry is sealed (AES-GCM, key derived from the signing key, bound to its
+key), kept for a TTL, stored under a digest of its handle, and counted against the bytes its
+source (client address) may hold."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mcpkit.auth.devserver._http import Refused
+from mcpkit.stores.kv import KeyValueStore, Limit, entry_size
+
+__all__ = [
+    "Code",
+    "FrontState",
+    "Grant",
+    "Pending",
+    "RefreshToken",
+    "UpstreamTokens",
+    "new_handle",
+    "source_tag",
+]
+
+_PREFIX: Final = "mcpkit.front:"
+_TAG_CHARS: Final = 16
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+def source_tag(source: str) -> str:
+    """The short tag of a client address that handles and store keys carry."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:_TAG_CHARS]
+
+
+def new_handle(source: str) -> str:
+    """A fresh unguessable handle (a code, a token, an id) counted against `source`."""
+    return f"{source_tag(source)}.{secrets.token_urlsafe(32)}"
+
+
+class UpstreamTokens(msgspec.Struct, kw_only=True):
+    """The provider's tokens for one sign-in, only ever kept sealed in the store."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: float | None = None
+
+
+class Pending(msgspec.Struct, kw_only=True):
+    """An authorization request checked and waiting for the user: at the consent page, then
+    at the provider. `browser` and `csrf` bind it to the browser that saw the page;
+    `upstream_secret`, `verifier` and `nonce` to the one trip to the provider."""
+
+    client_id: str
+    redirect_uri: str
+    redirect_uri_given: bool
+    state: str | None
+    challenge: str
+    scopes: list[str]
+    resource: str
+    browser: str
+    csrf: str
+    upstream_secret: str | None = None
+    verifier: str | None = None
+    nonce: str | None = None
+
+
+class Code(msgspec.Struct, kw_only=True):
+    """A code the front gave an MCP client; `grant` is set once it is redeemed (a second
+    redemption ends that grant)."""
+
+    client_id: str
+    redirect_uri: str
+    redirect_uri_given: bool
+    challenge: str
+    scopes: list[str]
+    resource: str
+    subject: str
+    upstream: UpstreamTokens
+    grant: str | None = None
+
+
+class RefreshToken(msgspec.Struct, kw_only=True):
+    """A refresh token the front issued: the grant it renews (kept after rotation, so that a
+    rotated token presented again is recognized)."""
+
+    grant: str
+
+
+class Grant(msgspec.Struct, kw_only=True):
+    """One sign-in's lasting authorization: its refresh token (a digest; rotated) and the
+    provider's tokens."""
+
+    client_id: str
+    subject: str
+    scopes: list[str]
+    resource: str
+    upstream: UpstreamTokens
+    refresh: str | None = None
+    revoked: bool = False
+
+
+class FrontState:
+    """Sealed records in a `KeyValueStore`, by kind and handle."""
+
+    def __init__(
+        self, kv: Callable[[], KeyValueStore], secret: bytes, max_bytes_per_source: int
+    ) -> None:
+        self._store = kv  # read at each use: the server's store may be replaced before serving
+        self._cipher = AESGCM(secret)
+        self._max = max_bytes_per_source
+
+    async def put(self, kind: str, handle: str, record: msgspec.Struct, ttl: float) -> None:
+        """Keep `record` under `handle` for `ttl` s; refused (429) when the handle's source
+        holds its bytes of this kind already."""
+        key, limit = self._where(kind, handle)
+        sealed = self._seal(key, msgspec.json.encode(record))
+        if not await self._store().set(key, sealed, ttl, limit=limit):
+            raise Refused(
+                "temporarily_unavailable",
+                f"this client address holds too many {kind} entries: try again later",
+                status=429,
+            )
+
+    async def get(self, kind: str, handle: str, shape: type[R]) -> R | None:
+        """The record under `handle`, None when unknown, expired or malformed."""
+        try:
+            key, _ = self._where(kind, handle)
+        except ValueError:
+            return None
+        sealed = await self._store().get(key)
+        if sealed is None:
+            return None
+        try:
+            return msgspec.json.decode(self._open(key, sealed), type=shape)
+        except (InvalidTag, ValueError, msgspec.DecodeError, msgspec.ValidationError):
+            return None
+
+    async def claim(self, kind: str, handle: str, ttl: float) -> bool:
+        """True for the first caller only, in every process sharing the store: a code, a
+        refresh token or a pending sign-in is used once even when two workers are asked at
+        the same moment. (The store's `Limit` is checked and written in one step: a second
+        marker under the same prefix does not fit.)"""
+        prefix = f"{_PREFIX}once:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}:"
+        key = prefix + secrets.token_hex(8)
+        limit = Limit(prefix, entry_size(key, b"1"))
+        return await self._store().set(key, b"1", ttl, limit=limit)
+
+    async def delete(self, kind: str, handle: str) -> None:
+        try:
+            await self._store().delete(self._where(kind, handle)[0])
+        except ValueError:
+            return
+
+    def _where(self, kind: str, handle: str) -> tuple[str, Limit]:
+        tag, dot, _ = handle.partition(".")
+        if not dot or len(tag) != _TAG_CHARS or len(handle) > 256:
+            raise ValueError("not a handle of this front")
+        hashed = hashlib.sha256(handle.encode("utf-8")).hexdigest()
+        prefix = f"{_PREFIX}{kind}:{tag}:"
+        return prefix + hashed, Limit(prefix, self._max)
+
+    def _seal(self, key: str, data: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return base64.b64encode(nonce + self._cipher.encrypt(nonce, data, key.encode()))
+
+    def _open(self, key: str, sealed: bytes) -> bytes:
+        raw = base64.b64decode(sealed, validate=True)
+        return self._cipher.decrypt(raw[:12], raw[12:], key.encode())

@@ -1,0 +1,217 @@
+"""The front's token and revocation endpoints: its codes redeemed with PKCE, refresh tokens
+rotated with reuse detection (a rotated token presented again ends the grant), the provider's
+tokens refreshed on the same call (its refusal ends the grant too), and either access tokens
+of the front's own or the provider's passed through (`FrontSettings.tokens`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+from mcpkit.auth.devserver._http import Form, Refused
+from mcpkit.auth.devserver.clients import single
+from mcpkit.auth.devserver.grants import check_redemption, same_resource
+from mcpkit.auth.devserver.keys import SigningKey
+from mcpkit.auth.devserver.policy import parse_scope
+from mcpkit.auth.devserver.store import Consent, digest
+from mcpkit.auth.devserver.tokens import access_claims
+from mcpkit.auth.front.front_settings import FrontSettings
+from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
+from mcpkit.auth.front.state import (
+    Code,
+    FrontState,
+    Grant,
+    RefreshToken,
+    UpstreamTokens,
+    new_handle,
+)
+from mcpkit.auth.metadata import ClientInformation, TokenResponse
+
+__all__ = ["FrontGrants"]
+
+logger = logging.getLogger("mcpkit.auth.front")
+
+
+class FrontGrants:
+    """Answers token and revocation requests from an authenticated MCP client."""
+
+    def __init__(
+        self,
+        settings: FrontSettings,
+        state: FrontState,
+        leg: UpstreamLeg,
+        key: SigningKey,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._state = state
+        self._leg = leg
+        self._key = key
+        self._clock = clock
+
+    async def exchange(
+        self, form: Form, client: ClientInformation, issuer: str, source: str
+    ) -> TokenResponse:
+        grant_type = single(form, "grant_type")
+        if grant_type not in ("authorization_code", "refresh_token"):
+            raise Refused("unsupported_grant_type", f"grant_type {grant_type!r} is not served")
+        if client.grant_types is not None and grant_type not in client.grant_types:
+            raise Refused("unauthorized_client", f"this client may not use {grant_type}")
+        if grant_type == "authorization_code":
+            return await self._code(form, client, issuer, source)
+        return await self._refresh(form, client, issuer, source)
+
+    async def _code(
+        self, form: Form, client: ClientInformation, issuer: str, source: str
+    ) -> TokenResponse:
+        code = single(form, "code") or ""
+        record = await self._state.get("code", code, Code)
+        if record is None:
+            raise Refused("invalid_grant", "the code is unknown or expired: authorize again")
+        if record.grant is not None:
+            # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
+            await self.end(record.grant)
+            raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
+        if not await self._state.claim("code", code, self._settings.code_ttl):
+            raise Refused("invalid_grant", "the code is being redeemed by another request")
+        if record.client_id != client.client_id:
+            raise Refused("invalid_grant", "the code was issued to another client")
+        check_redemption(
+            form, record.redirect_uri, record.redirect_uri_given, record.challenge, record.resource
+        )
+        handle = new_handle(source)
+        record.grant = handle
+        await self._state.put("code", code, record, self._settings.code_ttl)
+        grant = Grant(
+            client_id=client.client_id,
+            subject=record.subject,
+            scopes=record.scopes,
+            resource=record.resource,
+            upstream=record.upstream,
+        )
+        refresh = client.grant_types is None or "refresh_token" in client.grant_types
+        return await self._respond(handle, grant, record.scopes, issuer, source, refresh=refresh)
+
+    async def _refresh(
+        self, form: Form, client: ClientInformation, issuer: str, source: str
+    ) -> TokenResponse:
+        token = single(form, "refresh_token") or ""
+        found = await self._state.get("refresh", token, RefreshToken)
+        grant = None if found is None else await self._state.get("grant", found.grant, Grant)
+        if found is None or grant is None or grant.revoked:
+            raise Refused("invalid_grant", "the refresh token is unknown or revoked")
+        if grant.client_id != client.client_id:
+            raise Refused("invalid_grant", "the refresh token was issued to another client")
+        if (
+            grant.refresh is None
+            or not secrets.compare_digest(grant.refresh, digest(token))
+            or not await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
+        ):
+            # A rotated token came back (or the same one twice at once): someone holds a
+            # copy. End the whole grant.
+            await self.end(found.grant)
+            raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
+        same_resource(single(form, "resource"), grant.resource)
+        scopes = list(parse_scope(single(form, "scope"))) or grant.scopes
+        if not set(scopes) <= set(grant.scopes):
+            raise Refused("invalid_scope", "a refresh may narrow the scopes, never widen them")
+        grant.upstream = await self._renew_upstream(found.grant, grant)
+        return await self._respond(found.grant, grant, scopes, issuer, source, refresh=True)
+
+    async def _renew_upstream(self, handle: str, grant: Grant) -> UpstreamTokens:
+        """The provider's tokens renewed with this refresh: the provider still honours the
+        sign-in or the grant ends here."""
+        upstream = grant.upstream
+        if upstream.refresh_token is None:
+            if upstream.expires_at is not None and upstream.expires_at <= self._clock():
+                await self.end(handle, upstream=False)
+                raise Refused("invalid_grant", "the provider's sign-in expired: authorize again")
+            return upstream
+        try:
+            return await self._leg.refresh(upstream, self._leg.resource_for(grant.resource))
+        except UpstreamRefused as exc:
+            if exc.error is None:
+                raise Refused(
+                    "temporarily_unavailable", f"the provider cannot be reached: {exc}", status=503
+                ) from None
+            logger.info("the provider ended grant of %s: %s", grant.subject, exc)
+            await self.end(handle, upstream=False)
+            raise Refused(
+                "invalid_grant", f"the provider ended this sign-in ({exc.error})"
+            ) from None
+
+    async def _respond(
+        self,
+        handle: str,
+        grant: Grant,
+        scopes: list[str],
+        issuer: str,
+        source: str,
+        *,
+        refresh: bool,
+    ) -> TokenResponse:
+        refresh_token = None
+        if refresh:
+            refresh_token = new_handle(source)
+            grant.refresh = digest(refresh_token)
+            ttl = self._settings.refresh_token_ttl
+            await self._state.put("refresh", refresh_token, RefreshToken(grant=handle), ttl)
+        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
+        access, expires_in = self._access_token(handle, grant, scopes, issuer)
+        return TokenResponse(
+            access_token=access,
+            token_type="Bearer",
+            expires_in=expires_in,
+            refresh_token=refresh_token,
+            scope=" ".join(scopes) if scopes else None,
+        )
+
+    def _access_token(
+        self, handle: str, grant: Grant, scopes: list[str], issuer: str
+    ) -> tuple[str, int | None]:
+        if self._settings.tokens == "pass-through":
+            expires = grant.upstream.expires_at
+            left = None if expires is None else max(1, int(expires - self._clock()))
+            return grant.upstream.access_token, left
+        consent = Consent(grant.client_id, grant.subject, tuple(scopes), grant.resource)
+        ttl = self._settings.access_token_ttl
+        claims = access_claims(consent, issuer, int(self._clock()), ttl)
+        # `idp`: which provider named `sub`; `sid`: the grant, for revocation and for the
+        # provider's token, server-side (`AuthorizationFront.upstream_token`).
+        claims |= {"idp": self._leg.provider.name, "sid": handle}
+        return self._key.sign_access_token(claims), ttl
+
+    async def revoke(self, form: Form, client: ClientInformation) -> None:
+        """RFC 7009: end the grant of a refresh token or access token of this client (at the
+        provider too); anything else is answered the same, so nothing leaks."""
+        token = single(form, "token")
+        if token is None:
+            raise Refused("invalid_request", "token is missing")
+        found = await self._state.get("refresh", token, RefreshToken)
+        handle = found.grant if found is not None else self._grant_of_access_token(token)
+        grant = None if handle is None else await self._state.get("grant", handle, Grant)
+        if handle is not None and grant is not None and grant.client_id == client.client_id:
+            await self.end(handle)
+
+    def _grant_of_access_token(self, token: str) -> str | None:
+        claims = self._key.verified_claims(token)
+        handle = None if claims is None else claims.get("sid")
+        return handle if isinstance(handle, str) else None
+
+    async def keep(self, handle: str, grant: Grant) -> None:
+        """Save `grant` (its provider tokens renewed) for every worker."""
+        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
+
+    async def end(self, handle: str, *, upstream: bool = True) -> None:
+        """Revoke the grant `handle` (kept, marked, until its time is up), and the provider's
+        tokens with it when `upstream`."""
+        grant = await self._state.get("grant", handle, Grant)
+        if grant is None or grant.revoked:
+            return
+        grant.revoked = True
+        grant.refresh = None
+        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
+        if upstream:
+            await self._leg.revoke(grant.upstream)
