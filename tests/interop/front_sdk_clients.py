@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 from form_browser import FormBrowser
 from interop_harness import peer_env, require_node, require_python_sdk
 from oidc_peer import WAIT
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+from official_auth_client import SdkMemoryStorage, json_text
 
 __all__ = ["SdkClient", "official_client", "ts_client"]
 
@@ -35,32 +39,22 @@ class SdkClient(Protocol):
         ...
 
 
-class _OfficialClient:
+class _OfficialClient(SdkMemoryStorage):
     """The official Python SDK's client and provider, its storage and its redirect and
     callback handlers recording what it asked for."""
 
     def __init__(self, browser: FormBrowser) -> None:
+        super().__init__()
         self.browser = browser
         self.events: list[str] = []
-        self.tokens: Any = None
-        self.client_info: Any = None
         self.saved_at = 0.0
         self.answer: dict[str, list[str]] = {}
         self.session: Any = None
 
-    # TokenStorage
-    async def get_tokens(self) -> Any:
-        return self.tokens
-
     async def set_tokens(self, tokens: Any) -> None:
         self.events.append("tokens")
-        self.tokens, self.saved_at = tokens, time.time()
-
-    async def get_client_info(self) -> Any:
-        return self.client_info
-
-    async def set_client_info(self, client_info: Any) -> None:
-        self.client_info = client_info
+        self.saved_at = time.time()
+        await super().set_tokens(tokens)
 
     # The redirect and callback handlers: the test's browser signs in.
     async def redirect(self, url: str) -> None:
@@ -78,7 +72,7 @@ class _OfficialClient:
     async def call(self) -> dict[str, Any]:
         result = await self.session.call_tool("whoami", {})
         return {
-            "whoami": json.loads(result.content[0].text),
+            "whoami": json_text(result),
             "events": list(self.events),
             "access_token": self.tokens.access_token,
             "protocol_version": self.session.protocol_version,
