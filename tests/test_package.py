@@ -721,8 +721,13 @@ _EACH_SIDE = "the client's and the server's of one public feature, each an impor
 #: Module names more than one module may carry: the modules, and why.
 SHARED_MODULE_NAMES: dict[str, tuple[set[str], str]] = {
     "app.py": (
-        {"auth/devserver/app.py", "inspector/app.py", "transports/http/app.py"},
-        "the same role in three packages: the package's ASGI application",
+        {
+            "auth/devserver/app.py",
+            "auth/front/app.py",
+            "inspector/app.py",
+            "transports/http/app.py",
+        },
+        "the same role in four packages: the package's ASGI application",
     ),
     "assertions.py": ({"auth/client/assertions.py", "auth/devserver/assertions.py"}, _SIDES),
     "challenge.py": ({"auth/client/challenge.py", "auth/server/challenge.py"}, _SIDES),

@@ -250,7 +250,7 @@ def test_pass_through_needs_the_providers_issuer_and_audience() -> None:
 
 
 def test_metadata_announces_what_mcp_clients_need() -> None:
-    from mcpkit.auth.front.metadata import front_metadata
+    from mcpkit.auth.front.as_metadata import front_metadata
 
     found = front_metadata(FrontSettings(), BASE)
     assert found["code_challenge_methods_supported"] == ["S256"]

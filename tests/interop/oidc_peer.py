@@ -105,6 +105,12 @@ class OidcProvider:
         client_id: str = self._answer()["client_id"]
         return client_id
 
+    def __enter__(self) -> OidcProvider:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.close()  # the peer exits when its stdin closes

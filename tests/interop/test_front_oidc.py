@@ -30,11 +30,8 @@ from mcpkit.errors import InvalidToken
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OidcProvider]:
-    peer = OidcProvider()
-    try:
+    with OidcProvider() as peer:
         yield peer
-    finally:
-        peer.close()
 
 
 async def token_request(

@@ -33,11 +33,8 @@ RESOURCE = "https://mcp.example.com/mcp"  # a resource the provider issues token
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OidcProvider]:
-    peer = OidcProvider()
-    try:
+    with OidcProvider() as peer:
         yield peer
-    finally:
-        peer.close()
 
 
 def unverified(part: str) -> dict[str, Any]:

@@ -6,30 +6,30 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import MappingProxyType
-from typing import Any, Final
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.devserver._http import (
-    PREFLIGHT,
     Refused,
     answer_lifespan,
     parse_form,
-    read_body,
     request_origin,
-    require_content_type,
     require_method,
     send_json,
     send_redirect,
-    send_refused,
 )
 from mcpkit.auth.devserver.authorize import Authorizer
 from mcpkit.auth.devserver.clients import Clients
 from mcpkit.auth.devserver.endpoints import NOT_FOR_PRODUCTION, introspect, metadata, revoke
 from mcpkit.auth.devserver.grants import Grants
 from mcpkit.auth.devserver.keys import SigningKey
+from mcpkit.auth.devserver.mountable import (
+    AS_METADATA,
+    OPENID_CONFIGURATION,
+    Handler,
+    MountedServer,
+)
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Store
 from mcpkit.auth.devserver.tokens import Minter
@@ -41,11 +41,8 @@ __all__ = ["DevAuthorizationServer"]
 
 logger = logging.getLogger("mcpkit.auth.devserver")
 
-_AS_METADATA: Final = "/.well-known/oauth-authorization-server"
-_OIDC: Final = "/.well-known/openid-configuration"
 
-
-class DevAuthorizationServer:
+class DevAuthorizationServer(MountedServer[DevServerSettings]):
     """A development OAuth 2.1 authorization server for MCP, as an ASGI app: serve it alone
     or mount it beside the MCP endpoint (every path in `routes` to this app). It approves
     every request at once: never use it in production.
@@ -71,10 +68,10 @@ class DevAuthorizationServer:
         )
         self._warned = False
         prefix, paths = settings.prefix, settings.paths
-        self._handlers: dict[str, Callable[[Scope, Receive, Send], Any]] = {
-            _AS_METADATA + prefix: self._metadata,
-            prefix + _OIDC: self._metadata,
-            _OIDC + prefix: self._metadata,
+        self._handlers: dict[str, Handler] = {
+            AS_METADATA + prefix: self._metadata,
+            prefix + OPENID_CONFIGURATION: self._metadata,
+            OPENID_CONFIGURATION + prefix: self._metadata,
             prefix + paths.authorize: self._authorize,
             prefix + paths.token: self._token,
             prefix + paths.revoke: self._revoke,
@@ -83,19 +80,6 @@ class DevAuthorizationServer:
         }
         if settings.allow_registration:
             self._handlers[prefix + paths.register] = self._register
-
-    @property
-    def routes(self) -> Mapping[str, DevAuthorizationServer]:
-        """Every path this server answers, each mapped to this app (for mounting)."""
-        return MappingProxyType(dict.fromkeys(self._handlers, self))
-
-    def issuer(self, origin: str) -> str:
-        """The issuer as seen by a client that reached this server at `origin`."""
-        return (
-            self.settings.issuer.rstrip("/")
-            if self.settings.issuer
-            else origin + self.settings.prefix
-        )
 
     def verifier(self, **options: Any) -> JwtVerifier:
         """A `JwtVerifier` for this server's tokens, checked in process against its own key
@@ -116,23 +100,9 @@ class DevAuthorizationServer:
         checked with `verifier()`; clients discover this server through the endpoint's
         protected resource metadata. `scopes_supported` defaults to the scopes this server
         grants (`DevServerSettings.scopes`), else the required ones."""
-        if scopes_supported is None and self.settings.scopes is not None:
-            scopes_supported = list(self.settings.scopes)
-        issuer, prefix = self.settings.issuer, self.settings.prefix
-        return ProtectedResource(
-            verifier=self.verifier(),
-            # None: the origin the client used, as the issuer is when not configured.
-            authorization_servers=[issuer] if issuer else ([prefix] if prefix else None),
-            required_scopes=required_scopes,
-            scopes_supported=scopes_supported,
-            resource=resource,
-            resource_name=resource_name,
-            routes=self.routes,
+        return self._protected(
+            self.verifier(), required_scopes, scopes_supported, resource, resource_name
         )
-
-    def _issuer_of(self, resource: str) -> str:
-        parts = urlsplit(resource)
-        return self.issuer(f"{parts.scheme}://{parts.netloc}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -141,39 +111,25 @@ class DevAuthorizationServer:
         if scope["type"] != "http":
             return
         self._warn_once()
-        handler = self._handlers.get(scope["path"])
-        try:
-            if not self.settings.insecure_serve_network and not _over_loopback(scope):
-                raise Refused(
-                    "access_denied",
-                    "the development authorization server answers this machine only (it "
-                    "approves everyone): set DevServerSettings(insecure_serve_network=True) "
-                    "to serve the network anyway",
-                    status=403,
-                )
-            if handler is None:
-                raise Refused(
-                    "invalid_request", f"nothing is served at {scope['path']}", status=404
-                )
-            if scope["method"] == "OPTIONS":
-                await send_whole(send, 204, b"", PREFLIGHT)
-                return
-            await handler(scope, receive, send)
-        except Refused as refused:
-            await send_refused(send, refused)
+        await self._dispatch(scope, receive, send, self._admit)
+
+    def _admit(self, scope: Scope) -> None:
+        if not self.settings.insecure_serve_network and not _over_loopback(scope):
+            raise Refused(
+                "access_denied",
+                "the development authorization server answers this machine only (it "
+                "approves everyone): set DevServerSettings(insecure_serve_network=True) "
+                "to serve the network anyway",
+                status=403,
+            )
+
+    def _metadata_document(self, issuer: str) -> dict[str, Any]:
+        return metadata(self.settings, issuer)
 
     def _warn_once(self) -> None:
         if not self._warned:
             self._warned = True
             logger.warning("%s", NOT_FOR_PRODUCTION)
-
-    async def _metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
-        require_method(scope, "GET")
-        await send_json(send, metadata(self.settings, self.issuer(request_origin(scope))))
-
-    async def _jwks(self, scope: Scope, receive: Receive, send: Send) -> None:
-        require_method(scope, "GET")
-        await send_json(send, self.key.jwks())
 
     async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
         require_method(scope, "GET")
@@ -194,9 +150,7 @@ class DevAuthorizationServer:
         await send_json(send, answer, store=False)
 
     async def _register(self, scope: Scope, receive: Receive, send: Send) -> None:
-        require_method(scope, "POST")
-        require_content_type(scope, b"application/json")
-        body = await read_body(receive, self.settings.max_body_size)
+        body = await self._registration(scope, receive)
         client = self._clients.register(body, source_of(scope))
         await send_json(send, client, status=201, store=False)
 
@@ -214,17 +168,6 @@ class DevAuthorizationServer:
         trusted = self._clients.configured(client.client_id)
         answer = introspect(self._store, form, client, self._clock, trusted=trusted)
         await send_json(send, answer, store=False)
-
-    def _audiences(self, origin: str, path: str) -> set[str]:
-        """What a client assertion's `aud` may be here (RFC 7523 section 3): the issuer, or
-        the URL of the endpoint it is sent to."""
-        issuer = self.issuer(origin)
-        return {issuer.rstrip("/"), issuer + path}
-
-    async def _form(self, scope: Scope, receive: Receive) -> dict[str, list[str]]:
-        require_method(scope, "POST")
-        require_content_type(scope, b"application/x-www-form-urlencoded")
-        return parse_form(await read_body(receive, self.settings.max_body_size))
 
 
 def source_of(scope: Scope) -> str:

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -16,7 +16,14 @@ from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import Store, digest
 from mcpkit.auth.metadata import AuthorizationServerMetadata, ClientInformation, encode
 
-__all__ = ["NOT_FOR_PRODUCTION", "introspect", "metadata", "revoke"]
+__all__ = [
+    "NOT_FOR_PRODUCTION",
+    "EndpointPaths",
+    "introspect",
+    "metadata",
+    "revoke",
+    "server_metadata",
+]
 
 #: Said in the metadata, the startup log and the docs.
 NOT_FOR_PRODUCTION: Final = (
@@ -27,35 +34,71 @@ NOT_FOR_PRODUCTION: Final = (
 _SECRET_METHODS: Final = ["client_secret_basic", "client_secret_post"]
 
 
+class EndpointPaths(Protocol):
+    """Where an authorization server's endpoints are, below its issuer's path."""
+
+    @property
+    def authorize(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def register(self) -> str: ...
+    @property
+    def revoke(self) -> str: ...
+    @property
+    def jwks(self) -> str: ...
+
+
 def metadata(settings: DevServerSettings, issuer: str) -> dict[str, Any]:
     """The RFC 8414 document for `issuer`, with a warning field that it is for development."""
-    paths = settings.paths
+    fields: dict[str, Any] = {"mcpkit_development_server": NOT_FOR_PRODUCTION}
+    return fields | server_metadata(
+        issuer,
+        settings.paths,
+        registration=settings.allow_registration,
+        scopes=settings.scopes,
+        grant_types=GRANT_TYPES,
+        introspect=settings.paths.introspect,
+        service_documentation=settings.service_documentation,
+    )
+
+
+def server_metadata(
+    issuer: str,
+    paths: EndpointPaths,
+    *,
+    registration: bool,
+    scopes: Sequence[str] | None,
+    grant_types: Sequence[str],
+    introspect: str | None = None,
+    service_documentation: str | None = None,
+) -> dict[str, Any]:
+    """The RFC 8414 document of an authorization server of mcpkit's at `issuer`: PKCE S256,
+    client ID metadata documents, `iss` in responses, the client authentication methods
+    `Clients` serves; introspection when `introspect` names its path."""
     document = AuthorizationServerMetadata(
         issuer=issuer,
         authorization_endpoint=issuer + paths.authorize,
         token_endpoint=issuer + paths.token,
         jwks_uri=issuer + paths.jwks,
-        registration_endpoint=issuer + paths.register if settings.allow_registration else None,
-        scopes_supported=list(settings.scopes) if settings.scopes is not None else None,
+        registration_endpoint=issuer + paths.register if registration else None,
+        scopes_supported=list(scopes) if scopes is not None else None,
         response_types_supported=["code"],
         response_modes_supported=["query"],
-        grant_types_supported=list(GRANT_TYPES),
+        grant_types_supported=list(grant_types),
         token_endpoint_auth_methods_supported=list(AUTH_METHODS),
         token_endpoint_auth_signing_alg_values_supported=list(ASSERTION_ALGORITHMS),
-        service_documentation=settings.service_documentation,
+        service_documentation=service_documentation,
         revocation_endpoint=issuer + paths.revoke,
         revocation_endpoint_auth_methods_supported=list(AUTH_METHODS),
-        introspection_endpoint=issuer + paths.introspect,
-        introspection_endpoint_auth_methods_supported=_SECRET_METHODS,
+        introspection_endpoint=None if introspect is None else issuer + introspect,
+        introspection_endpoint_auth_methods_supported=None
+        if introspect is None
+        else _SECRET_METHODS,
         code_challenge_methods_supported=["S256"],
         client_id_metadata_document_supported=True,
         authorization_response_iss_parameter_supported=True,
     )
-    fields: dict[str, Any] = {"mcpkit_development_server": NOT_FOR_PRODUCTION}
-    return fields | _as_dict(document)
-
-
-def _as_dict(document: AuthorizationServerMetadata) -> dict[str, Any]:
     found: dict[str, Any] = msgspec.json.decode(encode(document))
     return found
 

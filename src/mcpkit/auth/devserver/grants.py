@@ -24,7 +24,7 @@ from mcpkit.auth.devserver.store import Consent, Store, digest
 from mcpkit.auth.devserver.tokens import Minter
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
-__all__ = ["Grants", "same_resource", "verify_pkce"]
+__all__ = ["Grants", "check_redemption", "same_resource", "verify_pkce"]
 
 # RFC 7636 section 4.1: code_verifier = 43*128unreserved
 _VERIFIER: Final = re.compile(r"[A-Za-z0-9._~-]{43,128}")
@@ -42,6 +42,18 @@ def verify_pkce(verifier: str | None, challenge: str) -> None:
         raise Refused("invalid_grant", "code_verifier is missing or malformed (PKCE)")
     if not secrets.compare_digest(_s256(verifier), challenge):
         raise Refused("invalid_grant", "code_verifier does not match the code_challenge")
+
+
+def check_redemption(
+    form: Form, redirect_uri: str, redirect_uri_given: bool, challenge: str, resource: str
+) -> None:
+    """A code's redemption (RFC 6749 section 4.1.3): the redirect URI of the authorization
+    request again when it named one, the PKCE verifier of its challenge, no other resource."""
+    given = single(form, "redirect_uri")
+    if (redirect_uri_given or given is not None) and given != redirect_uri:
+        raise Refused("invalid_grant", "redirect_uri differs from the authorization request")
+    verify_pkce(single(form, "code_verifier"), challenge)
+    same_resource(single(form, "resource"), resource)
 
 
 def same_resource(requested: str | None, resource: str) -> None:
@@ -89,13 +101,10 @@ class Grants:
             raise Refused("invalid_grant", "the code expired: authorize again")
         if record.consent.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
-        redirect_uri = single(form, "redirect_uri")
-        if (record.redirect_uri_given or redirect_uri is not None) and (
-            redirect_uri != record.redirect_uri
-        ):
-            raise Refused("invalid_grant", "redirect_uri differs from the authorization request")
-        verify_pkce(single(form, "code_verifier"), record.challenge)
-        same_resource(single(form, "resource"), record.consent.resource)
+        check_redemption(
+            form, record.redirect_uri, record.redirect_uri_given, record.challenge,
+            record.consent.resource,
+        )  # fmt: skip
         refresh = client.grant_types is None or "refresh_token" in client.grant_types
         # A family even without a refresh token, so that a reused code can revoke the token.
         expires = self._clock() + self._settings.refresh_token_ttl

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Final
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_SUBJECT", "DevServerSettings", "Paths"]
+__all__ = [
+    "DEFAULT_SUBJECT",
+    "DevServerSettings",
+    "Paths",
+    "check_issuer_and_paths",
+    "check_positive",
+]
 
 #: The resource owner every development authorization is granted for, unless a test picks one.
 DEFAULT_SUBJECT: Final = "dev-user"
+
+
+def check_issuer_and_paths(issuer: str | None, paths: object) -> None:
+    """ValueError unless `issuer` (when given) is an http(s) URL without query or fragment and
+    every endpoint path of the dataclass `paths` starts with / and has no query."""
+    if issuer is not None:
+        parts = urlsplit(issuer)
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.netloc
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(f"issuer {issuer!r} is not an http(s) URL without query or fragment")
+    for field in fields(paths):  # type: ignore[arg-type]
+        path = getattr(paths, field.name)
+        if not path.startswith("/") or "?" in path or "#" in path:
+            raise ValueError(f"endpoint path {path!r} must start with / (no query)")
+
+
+def check_positive(settings: object, *names: str) -> None:
+    """ValueError naming the first of the settings `names` that is not above 0."""
+    for name in names:
+        if getattr(settings, name) <= 0:
+            raise ValueError(f"{name} must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,30 +107,18 @@ class DevServerSettings:
     metadata_cache_size: int = 256
 
     def __post_init__(self) -> None:
-        if self.issuer is not None:
-            parts = urlsplit(self.issuer)
-            if (
-                parts.scheme not in ("https", "http")
-                or not parts.netloc
-                or parts.query
-                or parts.fragment
-            ):
-                raise ValueError(
-                    f"issuer {self.issuer!r} is not an http(s) URL without query or fragment"
-                )
-        for path in (getattr(self.paths, name) for name in Paths.__dataclass_fields__):
-            if not path.startswith("/") or "?" in path or "#" in path:
-                raise ValueError(f"endpoint path {path!r} must start with / (no query)")
-        for name in (
-            "code_ttl",
-            "access_token_ttl",
-            "refresh_token_ttl",
-            "max_clients",
-            "max_clients_per_source",
-            "max_codes_per_source",
-        ):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+        check_issuer_and_paths(self.issuer, self.paths)
+        check_positive(
+            self,
+            *(
+                "code_ttl",
+                "access_token_ttl",
+                "refresh_token_ttl",
+                "max_clients",
+                "max_clients_per_source",
+                "max_codes_per_source",
+            ),
+        )
 
     @property
     def prefix(self) -> str:

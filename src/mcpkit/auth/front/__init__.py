@@ -2,16 +2,18 @@
 with an upstream identity provider through its own pre-registered client (for providers that
 offer MCP clients neither dynamic registration nor client ID metadata documents)."""
 
-from mcpkit.auth.front.access import UpstreamTokenUnavailable
+from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.front.app import AuthorizationFront
-from mcpkit.auth.front.settings import FrontPaths, FrontSettings, TokenMode
+from mcpkit.auth.front.front_settings import FrontPaths, FrontSettings, TokenMode
 from mcpkit.auth.front.upstream import ResourceParameter, TokenAuth, UpstreamProvider
+from mcpkit.auth.front.verification import UpstreamTokenUnavailable
 
 __all__ = [
     "AuthorizationFront",
     "FrontPaths",
     "FrontSettings",
     "ResourceParameter",
+    "SigningKey",
     "TokenAuth",
     "TokenMode",
     "UpstreamProvider",

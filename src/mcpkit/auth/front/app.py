@@ -9,36 +9,35 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from http.cookies import CookieError, SimpleCookie
-from types import MappingProxyType
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import httpx
 
 from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
 from mcpkit.auth.devserver._http import (
-    PREFLIGHT,
-    Refused,
     answer_lifespan,
     parse_form,
-    read_body,
     request_origin,
-    require_content_type,
     require_method,
     send_json,
-    send_refused,
 )
 from mcpkit.auth.devserver.app import source_of
 from mcpkit.auth.devserver.keys import SigningKey
-from mcpkit.auth.front.access import GrantCheckingVerifier, upstream_token
-from mcpkit.auth.front.clients import StoredClients
-from mcpkit.auth.front.grants import FrontGrants
+from mcpkit.auth.devserver.mountable import (
+    AS_METADATA,
+    OPENID_CONFIGURATION,
+    Handler,
+    MountedServer,
+)
+from mcpkit.auth.front.as_metadata import front_metadata
+from mcpkit.auth.front.client_registry import StoredClients
+from mcpkit.auth.front.front_settings import FrontSettings
 from mcpkit.auth.front.leg import UpstreamLeg
-from mcpkit.auth.front.metadata import front_metadata
-from mcpkit.auth.front.settings import FrontSettings
 from mcpkit.auth.front.signin import BROWSER_COOKIE, Answer, SignIn
 from mcpkit.auth.front.state import FrontState
+from mcpkit.auth.front.token_endpoint import FrontGrants
 from mcpkit.auth.front.upstream import UpstreamProvider
+from mcpkit.auth.front.verification import Caller, GrantCheckingVerifier, upstream_token
 from mcpkit.auth.server.jwt import JwtVerifier
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import TokenVerifier
@@ -46,15 +45,11 @@ from mcpkit.stores.kv import KeyValueStore
 
 __all__ = ["AuthorizationFront"]
 
-_AS_METADATA: Final = "/.well-known/oauth-authorization-server"
-_OIDC: Final = "/.well-known/openid-configuration"
 # Set by `mcpkit run --workers N` in each worker (mcpkit.server.serving._workers.WORKER).
 _WORKER_VARIABLE: Final = "MCPKIT_WORKER"
 
-Handler = Callable[[Scope, Receive, Send], Any]
 
-
-class AuthorizationFront:
+class AuthorizationFront(MountedServer[FrontSettings]):
     """An authorization server for MCP clients in front of `upstream`, a provider that lets
     them neither register nor use metadata documents: mount it beside the MCP endpoint
     (`server.auth = front.protect(server)`).
@@ -107,8 +102,8 @@ class AuthorizationFront:
     def _routes(self) -> dict[str, Handler]:
         prefix, paths = self.settings.prefix, self.settings.paths
         handlers: dict[str, Handler] = {
-            _AS_METADATA + prefix: self._metadata,
-            prefix + _OIDC: self._metadata,
+            AS_METADATA + prefix: self._metadata,
+            prefix + OPENID_CONFIGURATION: self._metadata,
             prefix + paths.authorize: self._authorize,
             prefix + paths.consent: self._consent,
             prefix + paths.callback: self._callback,
@@ -119,16 +114,6 @@ class AuthorizationFront:
         if self.settings.allow_registration:
             handlers[prefix + paths.register] = self._register
         return handlers
-
-    @property
-    def routes(self) -> Mapping[str, AuthorizationFront]:
-        """Every path this front answers, each mapped to this app (for mounting)."""
-        return MappingProxyType(dict.fromkeys(self._handlers, self))
-
-    def issuer(self, origin: str) -> str:
-        """The issuer as seen by a client that reached the front at `origin`."""
-        configured = self.settings.issuer
-        return configured.rstrip("/") if configured else origin + self.settings.prefix
 
     def callback_url(self, origin: str) -> str:
         """The redirect URI to register for the front's client at the provider."""
@@ -169,20 +154,14 @@ class AuthorizationFront:
         store (unless `store=` was given). The other arguments are `ProtectedResource`'s."""
         if server is not None:
             self._server = server
-        if scopes_supported is None and self.settings.scopes is not None:
-            scopes_supported = list(self.settings.scopes)
-        issuer, prefix = self.settings.issuer, self.settings.prefix
-        return ProtectedResource(
-            verifier=self.verifier(),
-            authorization_servers=[issuer] if issuer else ([prefix] if prefix else None),
-            required_scopes=required_scopes,
-            scopes_supported=scopes_supported,
-            resource=resource,
-            resource_name=resource_name,
-            routes=self.routes,
+        return self._protected(
+            self.verifier(), required_scopes, scopes_supported, resource, resource_name
         )
 
-    async def upstream_token(self, ctx: Any) -> str:
+    def _metadata_document(self, issuer: str) -> dict[str, Any]:
+        return front_metadata(self.settings, issuer)
+
+    async def upstream_token(self, ctx: Caller) -> str:
         """The provider's access token of the user whose request `ctx` serves, for calling
         the provider's API as them (renewed when about to expire); never sent to the client.
         `mcpkit.auth.front.UpstreamTokenUnavailable` when there is none."""
@@ -205,37 +184,13 @@ class AuthorizationFront:
         kv: KeyValueStore = self._server.store.kv
         return kv
 
-    def _issuer_of(self, resource: str) -> str:
-        parts = urlsplit(resource)
-        return self.issuer(f"{parts.scheme}://{parts.netloc}")
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await answer_lifespan(receive, send, lambda: None)
             return
         if scope["type"] != "http":
             return
-        handler = self._handlers.get(scope["path"])
-        try:
-            if handler is None:
-                raise Refused(
-                    "invalid_request", f"nothing is served at {scope['path']}", status=404
-                )
-            if scope["method"] == "OPTIONS":
-                await send_whole(send, 204, b"", PREFLIGHT)
-                return
-            await handler(scope, receive, send)
-        except Refused as refused:
-            await send_refused(send, refused)
-
-    async def _metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
-        require_method(scope, "GET")
-        issuer = self.issuer(request_origin(scope))
-        await send_json(send, front_metadata(self.settings, issuer))
-
-    async def _jwks(self, scope: Scope, receive: Receive, send: Send) -> None:
-        require_method(scope, "GET")
-        await send_json(send, self.key.jwks())
+        await self._dispatch(scope, receive, send, lambda _: None)
 
     async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
         require_method(scope, "GET")
@@ -261,33 +216,22 @@ class AuthorizationFront:
 
     async def _token(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
-        issuer = self.issuer(request_origin(scope))
-        client = await self._clients.authenticate(
-            scope, form, {issuer, issuer + self.settings.paths.token}
-        )
-        answer = await self._grants.exchange(form, client, issuer, source_of(scope))
+        origin = request_origin(scope)
+        audiences = self._audiences(origin, self.settings.paths.token)
+        client = await self._clients.authenticate(scope, form, audiences)
+        answer = await self._grants.exchange(form, client, self.issuer(origin), source_of(scope))
         await send_json(send, answer, store=False)
 
     async def _revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
-        issuer = self.issuer(request_origin(scope))
-        client = await self._clients.authenticate(
-            scope, form, {issuer, issuer + self.settings.paths.revoke}
-        )
-        await self._grants.revoke(form, client)
+        audiences = self._audiences(request_origin(scope), self.settings.paths.revoke)
+        await self._grants.revoke(form, await self._clients.authenticate(scope, form, audiences))
         await send_whole(send, 200, b"", ())
 
     async def _register(self, scope: Scope, receive: Receive, send: Send) -> None:
-        require_method(scope, "POST")
-        require_content_type(scope, b"application/json")
-        body = await read_body(receive, self.settings.max_body_size)
+        body = await self._registration(scope, receive)
         client = await self._clients.register_stored(body, source_of(scope))
         await send_json(send, client, status=201, store=False)
-
-    async def _form(self, scope: Scope, receive: Receive) -> dict[str, list[str]]:
-        require_method(scope, "POST")
-        require_content_type(scope, b"application/x-www-form-urlencoded")
-        return parse_form(await read_body(receive, self.settings.max_body_size))
 
     def _browser_cookie(self, scope: Scope, value: str) -> tuple[bytes, bytes]:
         secure = "; Secure" if scope.get("scheme") == "https" else ""

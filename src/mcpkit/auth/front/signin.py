@@ -21,10 +21,10 @@ from mcpkit.auth.devserver.policy import grant_resource, grant_scopes
 from mcpkit.auth.devserver.redirects import add_query
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.devserver.store import digest
-from mcpkit.auth.front.clients import StoredClients
+from mcpkit.auth.front.client_registry import StoredClients
 from mcpkit.auth.front.consent import PAGE_HEADERS, consent_page, message_page, redirect_refusal
+from mcpkit.auth.front.front_settings import FrontSettings
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
-from mcpkit.auth.front.settings import FrontSettings
 from mcpkit.auth.front.state import Code, FrontState, Pending, new_handle
 
 __all__ = ["BROWSER_COOKIE", "Answer", "SignIn"]

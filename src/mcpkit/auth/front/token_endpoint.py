@@ -9,18 +9,24 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
 
 from mcpkit.auth.devserver._http import Form, Refused
 from mcpkit.auth.devserver.clients import single
-from mcpkit.auth.devserver.grants import same_resource, verify_pkce
+from mcpkit.auth.devserver.grants import check_redemption, same_resource
 from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.devserver.policy import parse_scope
 from mcpkit.auth.devserver.store import Consent, digest
 from mcpkit.auth.devserver.tokens import access_claims
+from mcpkit.auth.front.front_settings import FrontSettings
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
-from mcpkit.auth.front.settings import FrontSettings
-from mcpkit.auth.front.state import Code, FrontState, Grant, RefreshToken, new_handle
+from mcpkit.auth.front.state import (
+    Code,
+    FrontState,
+    Grant,
+    RefreshToken,
+    UpstreamTokens,
+    new_handle,
+)
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
 __all__ = ["FrontGrants"]
@@ -70,13 +76,9 @@ class FrontGrants:
             raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
         if record.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
-        redirect_uri = single(form, "redirect_uri")
-        if (record.redirect_uri_given or redirect_uri is not None) and (
-            redirect_uri != record.redirect_uri
-        ):
-            raise Refused("invalid_grant", "redirect_uri differs from the authorization request")
-        verify_pkce(single(form, "code_verifier"), record.challenge)
-        same_resource(single(form, "resource"), record.resource)
+        check_redemption(
+            form, record.redirect_uri, record.redirect_uri_given, record.challenge, record.resource
+        )
         handle = new_handle(source)
         record.grant = handle
         await self._state.put("code", code, record, self._settings.code_ttl)
@@ -111,7 +113,7 @@ class FrontGrants:
         grant.upstream = await self._renew_upstream(found.grant, grant)
         return await self._respond(found.grant, grant, scopes, issuer, source, refresh=True)
 
-    async def _renew_upstream(self, handle: str, grant: Grant) -> Any:
+    async def _renew_upstream(self, handle: str, grant: Grant) -> UpstreamTokens:
         """The provider's tokens renewed with this refresh: the provider still honours the
         sign-in or the grant ends here."""
         upstream = grant.upstream

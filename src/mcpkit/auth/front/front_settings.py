@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from mcpkit.auth.devserver.settings import DevServerSettings
+from mcpkit.auth.devserver.settings import (
+    DevServerSettings,
+    check_issuer_and_paths,
+    check_positive,
+)
 
 __all__ = ["FrontPaths", "FrontSettings", "TokenMode"]
 
@@ -74,24 +78,11 @@ class FrontSettings:
     def __post_init__(self) -> None:
         if self.tokens not in ("issue", "pass-through"):
             raise ValueError(f"tokens must be 'issue' or 'pass-through', not {self.tokens!r}")
-        if self.issuer is not None:
-            parts = urlsplit(self.issuer)
-            if parts.scheme not in ("https", "http") or not parts.netloc or parts.query:
-                raise ValueError(f"issuer {self.issuer!r} is not an http(s) URL without query")
-        for path in (getattr(self.paths, f.name) for f in fields(FrontPaths)):
-            if not path.startswith("/") or "?" in path or "#" in path:
-                raise ValueError(f"endpoint path {path!r} must start with / (no query)")
-        for name in (
-            "pending_ttl",
-            "code_ttl",
-            "access_token_ttl",
-            "refresh_token_ttl",
-            "client_ttl",
-            "max_bytes_per_source",
-            "upstream_timeout",
-        ):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+        check_issuer_and_paths(self.issuer, self.paths)
+        check_positive(
+            self, "pending_ttl", "code_ttl", "access_token_ttl", "refresh_token_ttl",
+            "client_ttl", "max_bytes_per_source", "upstream_timeout",
+        )  # fmt: skip
 
     @property
     def prefix(self) -> str:

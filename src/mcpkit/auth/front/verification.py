@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
-from mcpkit.auth.front.grants import FrontGrants
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
 from mcpkit.auth.front.state import FrontState, Grant
+from mcpkit.auth.front.token_endpoint import FrontGrants
 from mcpkit.auth.server.jwt import JwtVerifier
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
 
-__all__ = ["GrantCheckingVerifier", "UpstreamTokenUnavailable", "upstream_token"]
+__all__ = ["Caller", "GrantCheckingVerifier", "UpstreamTokenUnavailable", "upstream_token"]
 
 #: Seconds before its expiry that the provider's token is renewed for a handler.
 REFRESH_BEFORE = 60.0
@@ -47,8 +47,15 @@ class GrantCheckingVerifier:
         await self._jwt.aclose()
 
 
+class Caller(Protocol):
+    """What `upstream_token` reads of a handler's context: the verified token of its caller."""
+
+    @property
+    def auth(self) -> AccessToken | None: ...
+
+
 async def upstream_token(
-    ctx: Any,
+    ctx: Caller,
     state: FrontState,
     leg: UpstreamLeg,
     grants: FrontGrants,
@@ -56,8 +63,7 @@ async def upstream_token(
 ) -> str:
     """The provider's access token of the caller of the request `ctx` serves, renewed first
     when it is about to expire (and saved for every worker)."""
-    auth: AccessToken | None = getattr(ctx, "auth", None)
-    handle = None if auth is None else auth.claims.get("sid")
+    handle = None if ctx.auth is None else ctx.auth.claims.get("sid")
     if not isinstance(handle, str):
         raise UpstreamTokenUnavailable("the request carries no access token of this front")
     grant = await state.get("grant", handle, Grant)
