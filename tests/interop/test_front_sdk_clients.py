@@ -44,11 +44,8 @@ RUNS: list[tuple[str, Connect, str]] = [
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OidcProvider]:
-    peer = OidcProvider()
-    try:
+    with OidcProvider() as peer:
         yield peer
-    finally:
-        peer.close()
 
 
 async def expired(front: AuthorizationFront, token: str, resource: str, client: SdkClient) -> None:
