@@ -22,7 +22,9 @@ from _front_world import (
     query_of,
     register,
 )
+from _serving import serving
 
+from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.auth.front.consent import redirect_refusal
@@ -258,3 +260,47 @@ def test_metadata_announces_what_mcp_clients_need() -> None:
     assert found["registration_endpoint"] == BASE + "/register"
     assert found["revocation_endpoint"] == BASE + "/revoke"
     assert msgspec.json.encode(found)
+
+
+class Documents:
+    """Serves client ID metadata documents: `/<name>.json` is the document `documents[name]`
+    with its own URL as client_id."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, dict[str, object]] = {}
+        self.base = ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        name = str(scope["path"]).strip("/").removesuffix(".json")
+        body = msgspec.json.encode({"client_id": f"{self.base}/{name}.json"} | self.documents[name])
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+
+async def test_a_metadata_document_client_is_named_by_its_url_and_kept_on_its_host() -> None:
+    documents = Documents()
+    documents.documents = {
+        "desk": {"client_name": "Weather desk", "redirect_uris": [REDIRECT]},
+        "sly": {"client_name": "Weather desk", "redirect_uris": ["https://evil.example/cb"]},
+    }
+    front = make_front(FrontSettings(allow_insecure_metadata_urls=True))
+    async with (
+        asyncio.timeout(WAIT),
+        serving(documents, http="h11") as base,
+        browser(front) as http,
+    ):
+        documents.base = base
+        shown = await http.get("/authorize", params=authorize_query(f"{base}/desk.json"))
+        sly = await http.get(
+            "/authorize",
+            params=authorize_query(f"{base}/sly.json", redirect_uri="https://evil.example/cb"),
+        )
+    assert shown.status_code == 200 and f"its metadata document {base}/desk.json" in shown.text
+    assert sly.status_code == 400 and "must stay on its own host" in sly.text
