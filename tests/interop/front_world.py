@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import secrets
@@ -27,7 +28,14 @@ from mcpkit.auth.front import AuthorizationFront, FrontSettings, UpstreamProvide
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 from _serving import serving
 
-__all__ = ["PROVIDER_NAME", "Authorized", "authorize", "front_server", "upstream_of"]
+__all__ = [
+    "PROVIDER_NAME",
+    "Authorized",
+    "authorize",
+    "front_server",
+    "revoke_upstream",
+    "upstream_of",
+]
 
 PROVIDER_NAME = "Interop OIDC"
 _client_ids = itertools.count(1)
@@ -53,11 +61,21 @@ def upstream_of(provider: OidcProvider, client_id: str, **fields: Any) -> Upstre
     return UpstreamProvider(**(settings | fields))
 
 
-def whoami_server(front: AuthorizationFront, name: str = "front-e2e", **options: Any) -> Server:
+def whoami_server(
+    front: AuthorizationFront,
+    name: str = "front-e2e",
+    *,
+    leeway: float | None = None,
+    **options: Any,
+) -> Server:
     """A server whose tools report who called (as the front's token says) and who the
-    provider says the caller is (its userinfo, called with the caller's provider token)."""
+    provider says the caller is (its userinfo, called with the caller's provider token).
+    `leeway` replaces the verifier's allowance for clock difference (0: a token is refused
+    the second it expires, so a short-lived one makes clients refresh soon)."""
     server = Server(name, **options)
     server.auth = front.protect(server)
+    if leeway is not None:
+        server.auth = dataclasses.replace(server.auth, verifier=front.verifier(leeway=leeway))
 
     @server.tool()
     def whoami(ctx: Context) -> dict[str, Any]:
@@ -92,14 +110,15 @@ async def front_server(
     store: str | None = None,
     clock: Callable[[], float] = time.time,
     port: int = 0,
+    leeway: float | None = None,
     **upstream: Any,
 ) -> AsyncIterator[tuple[str, AuthorizationFront]]:
     """A served MCP server behind a front over `provider` (its client there registered with
-    the front's callback): its base URL and the front."""
+    the front's callback): its base URL and the front. `leeway` as `whoami_server`'s."""
     client_id = f"front-{next(_client_ids)}"
     upstream_provider = upstream_of(provider, client_id, **upstream)
     front = AuthorizationFront(upstream_provider, settings, key=key, clock=clock)
-    server = whoami_server(front, **({"store": store} if store else {}))
+    server = whoami_server(front, leeway=leeway, **({"store": store} if store else {}))
     try:
         async with serving(server.http_app(), port=port) as base:
             provider.register_client([front.callback_url(base)], client_id=client_id)
@@ -145,3 +164,21 @@ async def authorize(base: str, browser: FormBrowser | None = None, **metadata: A
     answer = {name: values[0] for name, values in parse_qs(urlsplit(final).query).items()}
     assert answer["state"] == "st-1" and answer["iss"] == base, answer
     return Authorized(client, answer["code"], verifier, redirect_uri, browser)
+
+
+async def revoke_upstream(front: AuthorizationFront, access_token: str, resource: str) -> None:
+    """Revoke, at the provider, the provider token the front keeps for the grant behind the
+    front's `access_token` (as the user or an administrator would there, RFC 7009)."""
+    checked = await front.verifier().verify(access_token, resource=resource)
+
+    class Caller:
+        auth = checked
+
+    upstream = await front.upstream_token(Caller())
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        revoked = await http.post(
+            front.upstream.revocation_url or "",
+            data={"token": upstream},
+            auth=(front.upstream.client_id, "front-secret"),
+        )
+    assert revoked.status_code == 200, revoked.text
