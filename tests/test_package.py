@@ -121,6 +121,9 @@ ALLOWED["cli"].add("inspector")
 ALLOWED["openapi"] = {"errors"}
 # MCP Apps' public names (`mcpkit.apps`): the extension's types and the client's helpers.
 ALLOWED["apps"] = {"types", "client"}
+# A client's tools handed to an LLM and sampling handlers over LLM APIs (`mcpkit.llm`): an
+# adapter above the client, which never imports it; the providers' SDKs are extras.
+ALLOWED["llm"] = {"errors", "types", "client"}
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 
