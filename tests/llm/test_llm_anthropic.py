@@ -5,15 +5,14 @@ mcpkit server, the step limit, and the sampling handler answering a server's `ct
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from _answers import anthropic_answer
 from _providers import provider_server
-from _tools_server import PNG, tools_server
+from _tools_server import PNG, sampling_server, tools_server
 from anthropic import AsyncAnthropic
 
-from mcpkit import Client, Context, Server
+from mcpkit import Client
 from mcpkit.llm import (
     AnthropicConversation,
     AnthropicSampling,
@@ -21,7 +20,6 @@ from mcpkit.llm import (
     Toolset,
     run_tool_loop,
 )
-from mcpkit.types import TextContent, Tool, ToolChoice, ToolResultContent, ToolUseContent
 
 WAIT = 20
 
@@ -92,47 +90,6 @@ async def test_the_step_limit_ends_a_loop_that_never_answers() -> None:
     assert raised.value.conversation is chat
     assert len(provider.bodies("anthropic")) == 2 and len(chat.messages) == 5
     assert provider.errors == []
-
-
-def sampling_server() -> Server:
-    """A tool that samples with a tool of its own, runs the model's tool use and samples
-    again with the result (client/sampling, "Tool Use in Sampling")."""
-    server = Server("sampler")
-    weather = Tool(
-        name="get.weather",
-        input_schema={"type": "object", "properties": {"city": {"type": "string"}}},
-    )
-
-    @server.tool()
-    async def forecast(city: str, ctx: Context) -> str:
-        ask = [ctx_message("user", TextContent(text=f"Weather in {city}?"))]
-        first = await ctx.sample(
-            ask, tools=[weather], tool_choice=ToolChoice(mode="required"), system_prompt="Be brief."
-        )
-        uses = [
-            b
-            for b in (first.content if isinstance(first.content, list) else [first.content])
-            if isinstance(b, ToolUseContent)
-        ]
-        assert first.stop_reason == "toolUse" and uses[0].name == "get.weather", first
-        ask.append(ctx_message("assistant", uses))
-        ask.append(
-            ctx_message(
-                "user",
-                [ToolResultContent(tool_use_id=uses[0].id, content=[TextContent(text="sunny")])],
-            )
-        )
-        second = await ctx.sample(ask, tools=[weather])
-        assert isinstance(second.content, TextContent), second
-        return f"{second.content.text} ({second.model}, {second.stop_reason})"
-
-    return server
-
-
-def ctx_message(role: Any, content: Any) -> Any:
-    from mcpkit.types import SamplingMessage
-
-    return SamplingMessage(role=role, content=content)
 
 
 async def test_the_sampling_handler_answers_with_tool_use() -> None:

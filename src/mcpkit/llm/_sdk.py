@@ -8,10 +8,11 @@ from types import ModuleType
 __all__ = ["require"]
 
 
-def require(module: str, extra: str) -> ModuleType:
+def require(module: str, package: str, extra: str) -> ModuleType:
+    """`module`, or an ImportError that names the `package` and the mcpkit extra with it."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f"this needs the {module.split('.')[0]} package: pip install 'mcpkit[{extra}]'"
+            f"this needs the {package} package: pip install 'mcpkit[{extra}]'"
         ) from exc

@@ -48,7 +48,7 @@ _CHOICE = {"auto": "auto", "required": "any", "none": "none"}
 def _client(client: AsyncAnthropic | None) -> AsyncAnthropic:
     if client is not None:
         return client
-    sdk: Any = require("anthropic", "anthropic")
+    sdk: Any = require("anthropic", "anthropic", "anthropic")
     made: AsyncAnthropic = sdk.AsyncAnthropic()
     return made
 

@@ -40,7 +40,7 @@ _ids = itertools.count(1)
 def _client(client: GenaiClient | None) -> GenaiClient:
     if client is not None:
         return client
-    sdk: Any = require("google.genai", "gemini")
+    sdk: Any = require("google.genai", "google-genai", "gemini")
     made: GenaiClient = sdk.Client()
     return made
 

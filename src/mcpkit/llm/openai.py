@@ -45,7 +45,7 @@ _STOP = {"stop": "endTurn", "length": "maxTokens", "tool_calls": "toolUse"}
 def _client(client: AsyncOpenAI | None) -> AsyncOpenAI:
     if client is not None:
         return client
-    sdk: Any = require("openai", "openai")
+    sdk: Any = require("openai", "openai", "openai")
     made: AsyncOpenAI = sdk.AsyncOpenAI()
     return made
 
