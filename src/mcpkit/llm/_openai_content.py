@@ -27,7 +27,7 @@ def chat_part(piece: Piece) -> dict[str, Any]:
             "type": "input_audio",
             "input_audio": {"data": piece.data, "format": _AUDIO[piece.mime]},
         }
-    if piece.kind == "file":
+    if piece.kind == "file" and piece.mime == "application/pdf":  # the one file type it reads
         name = piece.name.rsplit("/", 1)[-1] or "file"
         return {"type": "file", "file": {"file_data": data_url(piece), "filename": name}}
     if piece.kind != "text":
@@ -41,6 +41,9 @@ def chat_tool_messages(call_id: str, result: CallToolResult) -> list[dict[str, A
     found = pieces(result.content, result.structured_content)
     texts = [p.text for p in found if p.kind == "text"]
     media = [chat_part(p) for p in found if p.kind != "text"]
+    # what a user message cannot take either is a note in the tool message
+    texts += [part["text"] for part in media if part["type"] == "text"]
+    media = [part for part in media if part["type"] != "text"]
     shown = "\n".join(texts) or ("(see the attached content)" if media else "(no output)")
     messages: list[dict[str, Any]] = [
         {"role": "tool", "tool_call_id": call_id, "content": error_text(result, shown)}
