@@ -92,16 +92,18 @@ async def test_the_step_limit_ends_a_loop_that_never_answers() -> None:
     assert provider.errors == []
 
 
-async def test_the_sampling_handler_answers_with_tool_use() -> None:
+@pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
+async def test_the_sampling_handler_answers_with_tool_use(protocol: str) -> None:
+    """In both eras: a 2025-11-25 session's server request, and a 2026-07-28 tool's input
+    request answered and the call retried."""
     async with asyncio.timeout(WAIT), provider_server() as provider, sdk(provider.url) as model:
         provider.script["anthropic"] = [
             anthropic_answer("", [("tu1", "get_weather", {"city": "Paris"})]),
             anthropic_answer("Sunny in Paris."),
         ]
         handler = AnthropicSampling(model, model="claude-test")
-        async with Client(
-            sampling_server(), sampling_handler=handler, sampling_tools=True
-        ) as client:
+        options = {"sampling_handler": handler, "sampling_tools": True, "protocol": protocol}
+        async with Client(sampling_server(), **options) as client:
             done = await client.call_tool("forecast", {"city": "Paris"})
     assert done.text == "Sunny in Paris. (claude-test, endTurn)", done
     assert provider.errors == []
