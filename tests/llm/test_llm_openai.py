@@ -17,6 +17,7 @@ from mcpkit.llm import (
     OpenAIChatConversation,
     OpenAIChatSampling,
     OpenAIResponsesConversation,
+    OpenAIResponsesSampling,
     Toolset,
     run_tool_loop,
 )
@@ -126,3 +127,32 @@ async def test_the_chat_sampling_handler_answers_with_tool_use() -> None:
     assert first["messages"][0] == {"role": "system", "content": "Be brief."}
     assert second["messages"][1]["tool_calls"][0]["function"]["name"] == "get_weather"
     assert second["messages"][2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
+
+
+async def test_the_responses_sampling_handler_answers_with_tool_use() -> None:
+    async with asyncio.timeout(WAIT), provider_server() as provider, sdk(provider.url) as model:
+        provider.script["responses"] = [
+            responses_answer("", [("c1", "get_weather", {"city": "Paris"})]),
+            responses_answer("Sunny in Paris."),
+        ]
+        handler = OpenAIResponsesSampling(model, model="gpt-test")
+        async with Client(
+            sampling_server(), sampling_handler=handler, sampling_tools=True
+        ) as client:
+            done = await client.call_tool("forecast", {"city": "Paris"})
+    assert done.text == "Sunny in Paris. (gpt-test, endTurn)", done
+    assert provider.errors == []
+    first, second = provider.bodies("responses")
+    assert first["tool_choice"] == "required" and first["tools"][0]["name"] == "get_weather"
+    assert first["instructions"] == "Be brief." and first["store"] is False
+    assert first["input"] == [
+        {"role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]}
+    ]
+    call, output = second["input"][1:]
+    assert call == {
+        "type": "function_call",
+        "call_id": "c1",
+        "name": "get_weather",
+        "arguments": '{"city": "Paris"}',
+    }
+    assert output == {"type": "function_call_output", "call_id": "c1", "output": "sunny"}

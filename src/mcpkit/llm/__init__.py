@@ -21,6 +21,7 @@ from mcpkit.llm.openai import (
     OpenAIChatConversation,
     OpenAIChatSampling,
     OpenAIResponsesConversation,
+    OpenAIResponsesSampling,
     openai_chat_tools,
     openai_responses_tools,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "OpenAIChatConversation",
     "OpenAIChatSampling",
     "OpenAIResponsesConversation",
+    "OpenAIResponsesSampling",
     "StepLimitReached",
     "ToolNames",
     "Toolset",

@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcpkit.llm._content import Piece
-from mcpkit.llm._openai_content import chat_part, chat_tool_messages, responses_output
+from mcpkit.llm._openai_content import (
+    chat_part,
+    chat_tool_messages,
+    responses_output,
+    responses_part,
+)
 from mcpkit.llm._sampling import blocks_of, choose_model, result, tool_names
 from mcpkit.llm._sdk import require
 from mcpkit.llm.names import ToolNames
@@ -35,6 +40,7 @@ __all__ = [
     "OpenAIChatConversation",
     "OpenAIChatSampling",
     "OpenAIResponsesConversation",
+    "OpenAIResponsesSampling",
     "openai_chat_tools",
     "openai_responses_tools",
 ]
@@ -69,9 +75,7 @@ def openai_chat_tools(toolset: Toolset) -> list[dict[str, Any]]:
     return _chat_definitions(toolset.api_tools())
 
 
-def openai_responses_tools(toolset: Toolset) -> list[dict[str, Any]]:
-    """The toolset as Responses API `tools` (FunctionToolParam); not strict, since an MCP
-    tool's schema need not meet strict mode's rules."""
+def _responses_definitions(named: Sequence[tuple[str, Tool]]) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
@@ -80,8 +84,14 @@ def openai_responses_tools(toolset: Toolset) -> list[dict[str, Any]]:
             "parameters": tool.input_schema,
             "strict": False,
         }
-        for name, tool in toolset.api_tools()
+        for name, tool in named
     ]
+
+
+def openai_responses_tools(toolset: Toolset) -> list[dict[str, Any]]:
+    """The toolset as Responses API `tools` (FunctionToolParam); not strict, since an MCP
+    tool's schema need not meet strict mode's rules."""
+    return _responses_definitions(toolset.api_tools())
 
 
 class OpenAIChatConversation:
@@ -274,3 +284,86 @@ class OpenAIChatSampling:
                 content.append(ToolUseContent(id=call.id, name=name, input=arguments))
         reason = choice.finish_reason
         return result(content, completion.model, _STOP.get(reason, reason))
+
+
+def _responses_items(message: SamplingMessage, names: ToolNames) -> list[dict[str, Any]]:
+    """One sampling message as Responses input items: tool uses become `function_call`
+    items, tool results `function_call_output` items, the rest one message."""
+    items: list[dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
+    for block in blocks_of(message):
+        if isinstance(block, ToolResultContent):
+            as_result = CallToolResult(
+                content=block.content,
+                is_error=block.is_error,
+                structured_content=block.structured_content,
+            )
+            items.append(responses_output(block.tool_use_id, as_result))
+        elif isinstance(block, ToolUseContent):
+            name, arguments = names.to_api(block.name), json.dumps(block.input)
+            items.append(
+                {"type": "function_call", "call_id": block.id, "name": name, "arguments": arguments}
+            )
+        elif isinstance(block, TextContent):
+            parts.append(responses_part(Piece("text", block.text)))
+        else:  # an image or audio
+            kind: Literal["image", "audio"] = (
+                "image" if isinstance(block, ImageContent) else "audio"
+            )
+            parts.append(responses_part(Piece(kind, mime=block.mime_type, data=block.data)))
+    if message.role == "assistant":
+        text = "".join(p["text"] for p in parts if p["type"] == "input_text")
+        return [*items, {"role": "assistant", "content": text}] if text else items
+    return [*items, {"role": "user", "content": parts}] if parts else items
+
+
+class OpenAIResponsesSampling:
+    """A sampling handler over the Responses API, tool use included; nothing is stored on
+    OpenAI's side (`store=False`). The API has no stop sequences: a server's are not sent.
+    `models`: others a server's hints may pick."""
+
+    def __init__(
+        self, client: AsyncOpenAI | None = None, *, model: str, models: Sequence[str] = ()
+    ) -> None:
+        self.client = _client(client)
+        self.model = model
+        self.models = list(models)
+
+    async def __call__(self, params: CreateMessageRequestParams) -> CreateMessageResult:
+        names = tool_names(params)
+        request: dict[str, Any] = {
+            "model": choose_model(params, self.model, self.models),
+            "input": [item for m in params.messages for item in _responses_items(m, names)],
+            "max_output_tokens": int(params.max_tokens),
+            "store": False,
+        }
+        if params.system_prompt is not None:
+            request["instructions"] = params.system_prompt
+        if params.temperature is not None:
+            request["temperature"] = params.temperature
+        if params.tools:
+            request["tools"] = _responses_definitions(
+                [(names.to_api(t.name), t) for t in params.tools]
+            )
+        if params.tool_choice is not None and params.tool_choice.mode is not None:
+            request["tool_choice"] = params.tool_choice.mode
+        response = cast("Response", await self.client.responses.create(**request))
+        content: list[Any] = (
+            [TextContent(text=response.output_text)] if response.output_text else []
+        )
+        for item in response.output:
+            if item.type == "function_call":
+                name = names.to_mcp(item.name) or item.name
+                content.append(
+                    ToolUseContent(
+                        id=item.call_id, name=name, input=json.loads(item.arguments or "{}")
+                    )
+                )
+        details = response.incomplete_details
+        if any(isinstance(block, ToolUseContent) for block in content):
+            reason = "toolUse"
+        elif details is not None and details.reason == "max_output_tokens":
+            reason = "maxTokens"
+        else:
+            reason = "endTurn"
+        return result(content, response.model, reason)
