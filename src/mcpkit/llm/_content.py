@@ -37,11 +37,8 @@ def data_url(piece: Piece) -> str:
 
 def note(piece: Piece, api: str) -> Piece:
     """A text piece that says what could not be shown, so the model knows it exists."""
-    return Piece(
-        "text",
-        f"[{piece.kind} {piece.name or ''} ({piece.mime}) not shown: {api} "
-        "takes no such content here]".replace("  ", " "),
-    )
+    what = " ".join(part for part in (piece.kind, piece.name, f"({piece.mime})") if part)
+    return Piece("text", f"[{what} not shown: {api} takes no such content here]")
 
 
 def _media(mime: str, data: str, name: str = "") -> Piece:

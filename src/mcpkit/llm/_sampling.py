@@ -47,12 +47,11 @@ def tool_names(params: CreateMessageRequestParams) -> ToolNames:
 
 
 def result(content: list[Any], model: str, stop_reason: str | None) -> CreateMessageResult:
-    """One block as itself (what servers without tool use expect), several as a list."""
+    """One text block as itself (what servers that never ask for tools expect), anything
+    else as a list."""
     if not content:
         content = [TextContent(text="")]
-    single = (
-        content[0] if len(content) == 1 and not isinstance(content[0], ToolUseContent) else None
-    )
+    shape = content[0] if len(content) == 1 and isinstance(content[0], TextContent) else content
     return CreateMessageResult(
-        role="assistant", content=single or content, model=model, stop_reason=stop_reason
+        role="assistant", content=shape, model=model, stop_reason=stop_reason
     )

@@ -150,7 +150,7 @@ def _sampling_parts(
         if isinstance(block, TextContent):
             parts.append({"text": block.text})
         elif isinstance(block, ImageContent | AudioContent):
-            parts.append(_inline(Piece("image", mime=block.mime_type, data=block.data)))
+            parts.append(_inline(Piece("file", mime=block.mime_type, data=block.data)))
         elif isinstance(block, ToolUseContent):
             called[block.id] = names.to_api(block.name)
             parts.append(
