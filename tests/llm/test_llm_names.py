@@ -4,6 +4,7 @@ missing, a toolset of named tools, a step limit below one."""
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 
 import pytest
@@ -67,3 +68,15 @@ async def test_a_toolset_of_named_tools_refuses_an_unknown_name() -> None:
 async def test_the_step_limit_is_at_least_one() -> None:
     with pytest.raises(ValueError, match="max_steps must be at least 1"):
         await run_tool_loop(None, max_steps=0)  # type: ignore[arg-type]
+
+
+def test_importing_the_adapters_loads_no_sdk() -> None:
+    sdks = ("anthropic", "openai", "google")
+    code = (
+        "import sys, mcpkit.llm; "
+        f"print(','.join(m for m in sys.modules if m.split('.')[0] in {sdks!r}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "", f"import mcpkit.llm loaded: {loaded}"
