@@ -54,7 +54,7 @@ def test_claude_gets_a_pdf_as_a_document_and_notes_for_the_rest() -> None:
 
 
 def test_openai_gets_files_and_audio_where_its_apis_take_them() -> None:
-    tool, user = chat_tool_messages("c1", RESULT)
+    tool, user = chat_tool_messages([("c1", RESULT)])
     # the zip is a note in the tool message; the PDF and the audio follow in a user message
     assert tool == {"role": "tool", "tool_call_id": "c1", "content": not_shown("Chat Completions")}
     assert [part["type"] for part in user["content"]] == ["text", "file", "input_audio"]

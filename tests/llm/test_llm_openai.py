@@ -60,11 +60,14 @@ async def test_a_chat_completions_loop_runs_every_kind_of_tool_result() -> None:
     assert tool["c3"]["content"].startswith("The tool reported an error:\n")
     assert "it failed: no disk" in tool["c3"]["content"]
     assert tool["c4"]["content"].startswith("[resource note://1]\nbuy milk\n[resource link")
-    # a tool message takes text only: the image follows in a user message
-    images = [
-        m for m in second["messages"] if m["role"] == "user" and isinstance(m["content"], list)
+    # every tool message straight after the calls; a tool message takes text only, so the
+    # image follows in a user message
+    roles = [m["role"] for m in second["messages"]]
+    assert roles == ["user", "assistant", "tool", "tool", "tool", "tool", "user"]
+    assert second["messages"][-1]["content"] == [
+        {"type": "text", "text": "The content tool call c2 returned:"},
+        {"type": "image_url", "image_url": {"url": DATA_URL}},
     ]
-    assert images[0]["content"][1] == {"type": "image_url", "image_url": {"url": DATA_URL}}
 
 
 async def test_a_responses_loop_runs_every_kind_of_tool_result() -> None:

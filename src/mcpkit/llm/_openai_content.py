@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mcpkit.llm._content import Piece, data_url, note, pieces
@@ -35,22 +36,28 @@ def chat_part(piece: Piece) -> dict[str, Any]:
     return {"type": "text", "text": piece.text}
 
 
-def chat_tool_messages(call_id: str, result: CallToolResult) -> list[dict[str, Any]]:
-    """A tool's result as a `tool` message, which takes text only, then a user message with
-    its images, audio and files, if it has any."""
-    found = pieces(result.content, result.structured_content)
-    texts = [p.text for p in found if p.kind == "text"]
-    media = [chat_part(p) for p in found if p.kind != "text"]
-    # what a user message cannot take either is a note in the tool message
-    texts += [part["text"] for part in media if part["type"] == "text"]
-    media = [part for part in media if part["type"] != "text"]
-    shown = "\n".join(texts) or ("(see the attached content)" if media else "(no output)")
-    messages: list[dict[str, Any]] = [
-        {"role": "tool", "tool_call_id": call_id, "content": error_text(result, shown)}
-    ]
-    if media:
-        intro = {"type": "text", "text": f"The content tool call {call_id} returned:"}
-        messages.append({"role": "user", "content": [intro, *media]})
+def chat_tool_messages(results: Sequence[tuple[str, CallToolResult]]) -> list[dict[str, Any]]:
+    """Tool results (call id, result) as `tool` messages, which take text only, then one user
+    message with their images, audio and PDFs, if any: the API wants every call's `tool`
+    message straight after the assistant message that made the calls."""
+    messages: list[dict[str, Any]] = []
+    attached: list[dict[str, Any]] = []
+    for call_id, result in results:
+        found = pieces(result.content, result.structured_content)
+        texts = [p.text for p in found if p.kind == "text"]
+        media = [chat_part(p) for p in found if p.kind != "text"]
+        # what a user message cannot take either is a note in the tool message
+        texts += [part["text"] for part in media if part["type"] == "text"]
+        media = [part for part in media if part["type"] != "text"]
+        shown = "\n".join(texts) or ("(see the attached content)" if media else "(no output)")
+        messages.append(
+            {"role": "tool", "tool_call_id": call_id, "content": error_text(result, shown)}
+        )
+        if media:
+            intro = {"type": "text", "text": f"The content tool call {call_id} returned:"}
+            attached += [intro, *media]
+    if attached:
+        messages.append({"role": "user", "content": attached})
     return messages
 
 

@@ -134,9 +134,11 @@ class OpenAIChatConversation:
                 for c in calls
             ]
         self.messages.append(turn)
-        for call in calls:
-            done = await self.toolset.call(call.function.name, call.function.arguments)
-            self.messages.extend(chat_tool_messages(call.id, done))
+        results = [
+            (call.id, await self.toolset.call(call.function.name, call.function.arguments))
+            for call in calls
+        ]
+        self.messages.extend(chat_tool_messages(results))
         return not calls
 
     @property
@@ -210,7 +212,7 @@ class OpenAIResponsesConversation:
 def _chat_messages(message: SamplingMessage, names: ToolNames) -> list[dict[str, Any]]:
     """One sampling message as chat messages: tool results become `tool` messages, tool
     uses an assistant's `tool_calls`."""
-    out: list[dict[str, Any]] = []
+    results: list[tuple[str, CallToolResult]] = []
     parts: list[dict[str, Any]] = []
     calls: list[dict[str, Any]] = []
     for block in blocks_of(message):
@@ -220,7 +222,7 @@ def _chat_messages(message: SamplingMessage, names: ToolNames) -> list[dict[str,
                 is_error=block.is_error,
                 structured_content=block.structured_content,
             )
-            out.extend(chat_tool_messages(block.tool_use_id, as_result))
+            results.append((block.tool_use_id, as_result))
         elif isinstance(block, ToolUseContent):
             function = {"name": names.to_api(block.name), "arguments": json.dumps(block.input)}
             calls.append({"id": block.id, "type": "function", "function": function})
@@ -231,6 +233,7 @@ def _chat_messages(message: SamplingMessage, names: ToolNames) -> list[dict[str,
                 "image" if isinstance(block, ImageContent) else "audio"
             )
             parts.append(chat_part(Piece(kind, mime=block.mime_type, data=block.data)))
+    out = chat_tool_messages(results) if results else []
     if message.role == "assistant":
         text = "".join(p.get("text", "") for p in parts)
         turn: dict[str, Any] = {"role": "assistant", "content": text or None}
