@@ -129,6 +129,9 @@ ALLOWED["apps"] = {"types", "client"}
 # process; `Server.lambda_handler` hands itself to it (imported only when called).
 ALLOWED["serverless"] = ALLOWED["transports"] | {"transports"}
 ALLOWED["server"].add("serverless")
+# A client's tools handed to an LLM and sampling handlers over LLM APIs (`mcpkit.llm`): an
+# adapter above the client, which never imports it; the providers' SDKs are extras.
+ALLOWED["llm"] = {"errors", "types", "client"}
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 

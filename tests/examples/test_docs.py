@@ -33,6 +33,7 @@ USER_DOCS = [
     "docs/proxy.md",
     "docs/inspector.md",
     "docs/fastmcp.md",
+    "docs/llm.md",
 ]
 PLUGIN = "mcpkit.testing._pytest"
 
