@@ -25,7 +25,7 @@ from mcpkit.auth.front.client_registry import StoredClients
 from mcpkit.auth.front.consent import PAGE_HEADERS, consent_page, message_page, redirect_refusal
 from mcpkit.auth.front.front_settings import FrontSettings
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
-from mcpkit.auth.front.state import Code, FrontState, Pending, new_handle
+from mcpkit.auth.front.state import FrontState, IssuedCode, Pending, new_handle
 
 __all__ = ["BROWSER_COOKIE", "Answer", "SignIn"]
 
@@ -187,7 +187,7 @@ class SignIn:
         reply = _with_state({"code": ours}, pending.state, issuer)
         return redirect(add_query(pending.redirect_uri, reply))
 
-    async def _redeem(self, code: str, pending: Pending, issuer: str) -> Code:
+    async def _redeem(self, code: str, pending: Pending, issuer: str) -> IssuedCode:
         assert pending.nonce is not None
         tokens, answer = await self._leg.exchange(
             code,
@@ -197,7 +197,7 @@ class SignIn:
         )
         subject = await self._leg.subject(answer, tokens, pending.nonce)
         logger.info("%s signed in for client %s", subject, pending.client_id)
-        return Code(
+        return IssuedCode(
             client_id=pending.client_id,
             redirect_uri=pending.redirect_uri,
             redirect_uri_given=pending.redirect_uri_given,

@@ -21,7 +21,7 @@ from mcpkit.auth.devserver._http import Refused
 from mcpkit.stores.kv import KeyValueStore, Limit, entry_size
 
 __all__ = [
-    "Code",
+    "IssuedCode",
     "FrontState",
     "Grant",
     "Pending",
@@ -73,7 +73,7 @@ class Pending(msgspec.Struct, kw_only=True):
     nonce: str | None = None
 
 
-class Code(msgspec.Struct, kw_only=True):
+class IssuedCode(msgspec.Struct, kw_only=True):
     """A code the front gave an MCP client; `grant` is set once it is redeemed (a second
     redemption ends that grant)."""
 

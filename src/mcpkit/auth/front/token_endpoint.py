@@ -20,9 +20,9 @@ from mcpkit.auth.devserver.tokens import access_claims
 from mcpkit.auth.front.front_settings import FrontSettings
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
 from mcpkit.auth.front.state import (
-    Code,
     FrontState,
     Grant,
+    IssuedCode,
     RefreshToken,
     UpstreamTokens,
     new_handle,
@@ -67,7 +67,7 @@ class FrontGrants:
         self, form: Form, client: ClientInformation, issuer: str, source: str
     ) -> TokenResponse:
         code = single(form, "code") or ""
-        record = await self._state.get("code", code, Code)
+        record = await self._state.get("code", code, IssuedCode)
         if record is None:
             raise Refused("invalid_grant", "the code is unknown or expired: authorize again")
         if record.grant is not None:
