@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.errors import McpError
+from mcpkit.apps import HOST_EXTENSIONS
+from mcpkit.errors import McpError, PeerError
 from mcpkit.proxy import ProxyServer
 from mcpkit.server import ResponseCache
 from mcpkit.server.catalog.visibility import Component
@@ -331,3 +332,25 @@ async def test_a_store_that_is_down_serves_calls_uncached(
             await client.call_tool("add", {"a": 1, "b": 2})
         assert ran == ["add 1 2"] * 4
         assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_tool_for_views_alone_is_not_answered_to_a_client_that_renders_none() -> None:
+    # The handler and the cache judged with two copies of "find it, refuse it when hidden,
+    # check its scopes", and the cache's lacked MCP Apps' rule: an answer a host kept for a
+    # tool for views alone went to a client that renders none, which the handler refuses.
+    server = Server("views", middleware=[ResponseCache(scope="shared")])
+
+    @server.view("ui://views/panel")
+    def panel() -> str:
+        return "<!DOCTYPE html><html><body>panel</body></html>"
+
+    @server.tool(view="ui://views/panel", visibility=["app"])
+    def refresh() -> str:
+        return "refreshed"
+
+    async with asyncio.timeout(WAIT):
+        async with Client(server, extensions=HOST_EXTENSIONS) as host:
+            assert (await host.call_tool("refresh")).content[0].text == "refreshed"  # type: ignore[union-attr]
+        async with Client(server) as plain:
+            with pytest.raises(PeerError, match="Unknown tool: refresh"):
+                await plain.call_tool("refresh")
