@@ -222,3 +222,39 @@ async def test_a_tool_calls_downstream_as_its_caller(era: str) -> None:
     texts = [c.text for r in results for c in r.content if isinstance(c, TextContent)]
     assert texts == [f"{API} alice"] * 2
     assert [form["subject_token"] for form in provider.exchanges] == [caller]  # then cached
+
+
+async def test_an_expires_in_past_the_stores_longest_ttl_is_kept_that_long() -> None:
+    # Before: the exchange succeeded, then keeping its answer raised ValueError (a TTL past
+    # MAX_TTL, ten years), and the call failed with a token in hand.
+    provider = Provider()
+    provider.expires_in = 10**12
+    server = Server("exchanging")
+    async with asyncio.timeout(WAIT), serving(provider) as base:
+        provider.base = base
+        ctx = ctx_of(provider.token())
+        async with exchange_for(provider, kv=server.kv) as exchange:
+            token = await exchange.token_for(ctx, audience=API)
+            assert await exchange.token_for(ctx, audience=API) == token  # kept, read back
+    assert len(provider.exchanges) == 1
+
+
+@pytest.mark.parametrize("damaged", ["not base64!", base64.b64encode(b"short").decode()])
+async def test_a_damaged_cache_entry_is_a_miss_and_written_over(
+    damaged: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: a value that was not base64, or too short for a nonce, raised out of token_for.
+    provider = Provider()
+    store = Recording()
+    async with asyncio.timeout(WAIT), serving(provider) as base:
+        provider.base = base
+        ctx = ctx_of(provider.token())
+        async with exchange_for(provider, kv=store) as exchange:
+            await exchange.token_for(ctx, audience=API)
+            ((key, entry),) = store.values.items()
+            store.values[key] = {**entry, "t": damaged}
+            fresh = await exchange.token_for(ctx, audience=API)  # exchanged again
+            assert store.values[key]["t"] != damaged  # written over
+            assert await exchange.token_for(ctx, audience=API) == fresh  # and read back
+    assert len(provider.exchanges) == 2
+    assert any("could not be read" in r.getMessage() for r in caplog.records)

@@ -39,13 +39,13 @@ INITIALIZE = {
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: Any, http: Any = "auto", sndbuf: int | None = None, port: int = 0
+    app: Any, http: Any = "auto", sndbuf: int | None = None, port: int = 0, keep_alive: int = 5
 ) -> AsyncIterator[str]:
     """The app served at a fresh port: yields its base URL, and always stops the server.
     `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], with its writes
     joined as `mcpkit run` serves it: mcpkit.transports.http.joined_writes), "httptools" as
     uvicorn has it, "h11", which sends header values httptools refuses (hostile servers), or a
-    protocol class. `port` 0 is a free one."""
+    protocol class. `port` 0 is a free one; `keep_alive` is uvicorn's `timeout_keep_alive`."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit it on Linux; without it Nagle holds a response's last write
@@ -57,7 +57,12 @@ async def serving(
     port = sock.getsockname()[1]
     protocol: Any = joined_writes.protocol("httptools") if http == "auto" else http
     config = uvicorn.Config(
-        app, http=protocol, lifespan="on", log_level="warning", timeout_graceful_shutdown=2
+        app,
+        http=protocol,
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=keep_alive,
     )
     server = uvicorn.Server(config)
     # The socket listens before uvicorn runs: connections wait in its backlog until uvicorn

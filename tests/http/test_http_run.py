@@ -21,7 +21,8 @@ from _running import REPO, WAIT, mcpkit, running
 from _serving import INITIALIZE, headers, messages_of, open_session, sse_messages
 
 from mcpkit import Server
-from mcpkit.server.serving._http_run import _bind, http_implementation
+from mcpkit.server.serving._http_run import _bind, http_implementation, serve_http
+from mcpkit.transports.http.app import HttpSettings, McpHttpApp
 
 LIFESPAN_SERVER = """
 import contextlib, sys
@@ -288,12 +289,42 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["--transport", "http", "--port", "70000"], "--port 70000 is not a port"),
         (["--transport", "http", "--path", "mcp"], "must start with '/'"),
         (["--transport", "http", "--http", "granian"], "invalid choice: 'granian'"),
+        (["--transport", "http", "--keep-alive", "0"], "--keep-alive 0 must be above 0"),
+        (["--transport", "http", "--keep-alive", "9000"], "--keep-alive 9000 is above its"),
+        (["--keep-alive", "75"], "--keep-alive is an option of --transport http"),
     ],
 )
 def test_bad_options_are_named(args: list[str], message: str) -> None:
     done = run_cli("run", "examples/tools.py", *args)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+class _ConfigSeen(Exception):
+    """Raised by the recording `uvicorn.Config` once it has what serve_http gave it."""
+
+
+@pytest.mark.parametrize(("keep_alive", "expected"), [(None, 5), (75, 75)])
+async def test_keep_alive_reaches_uvicorns_config(
+    monkeypatch: pytest.MonkeyPatch, keep_alive: int | None, expected: int
+) -> None:
+    """Behind an AWS ALB (60 s idle) the server's keep-alive must be longer, and uvicorn's 5 s
+    could not be changed: `keep_alive` is given to uvicorn as `timeout_keep_alive`."""
+    import uvicorn
+
+    seen: dict[str, object] = {}
+
+    def record(app: object, **config: object) -> None:
+        seen.update(config, app=app)
+        raise _ConfigSeen
+
+    monkeypatch.setattr(uvicorn, "Config", record)
+    settings: HttpSettings = {} if keep_alive is None else {"keep_alive": keep_alive}
+    with pytest.raises(_ConfigSeen):
+        await serve_http(Server("keep"), port=0, **settings)
+    assert seen["timeout_keep_alive"] == expected
+    app = seen["app"]
+    assert isinstance(app, McpHttpApp) and app.keep_alive == expected  # its idle deadline
 
 
 def test_a_run_at_import_time_is_named(tmp_path: Path) -> None:

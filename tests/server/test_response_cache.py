@@ -5,6 +5,7 @@ canonical; answers that end with their TTL; and one cache for processes sharing 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,16 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.errors import McpError
+from mcpkit.apps import HOST_EXTENSIONS
+from mcpkit.errors import McpError, PeerError
 from mcpkit.proxy import ProxyServer
 from mcpkit.server import ResponseCache
 from mcpkit.server.catalog.visibility import Component
 from mcpkit.server.state.caller import STATE_KEY_META
 from mcpkit.server.state.response_cache import CACHEABLE_METHODS
 from mcpkit.stores.broker import MemoryBroker
-from mcpkit.stores.kv import MemoryKeyValueStore
+from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.stores.kv import Limit, MemoryKeyValueStore
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.stores.url import Stores, open_store
 from mcpkit.testing.stores import ManualClock
@@ -286,3 +289,68 @@ async def test_a_proxys_answers_are_kept_too() -> None:
         for _ in range(2):
             await client.call_tool("now")
     assert ran == ["now"]
+
+
+class FailingKv(MemoryKeyValueStore):
+    """A memory kv that, while `down`, raises as a store past its deadline does."""
+
+    down = False
+
+    async def get(self, key: str) -> bytes | None:
+        self._check()
+        return await super().get(key)
+
+    async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
+        self._check()
+        return await super().set(key, value, ttl, limit=limit)
+
+    def _check(self) -> None:
+        if self.down:
+            raise StoreUnavailable("the store at redis://cache.example does not answer")
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_store_that_is_down_serves_calls_uncached(
+    era: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: the cache's own read raised StoreUnavailable and the call failed, though the
+    # tool needs no store at all.
+    kv = FailingKv()
+    store = Stores(url="memory://", tasks=MemoryTaskStore(), broker=MemoryBroker(), kv=kv)
+    server, ran = cached(ResponseCache(scope="shared"), store=store)
+    caplog.set_level(logging.INFO, logger="mcpkit.server")
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        kv.down = True
+        for _ in range(3):
+            answer = await client.call_tool("add", {"a": 1, "b": 2})
+            assert not answer.is_error and answer.structured_content == {"result": 3}
+        assert ran == ["add 1 2"] * 3
+        said = [r.getMessage() for r in caplog.records if "uncached" in r.getMessage()]
+        assert len(said) == 1  # once per outage, not per call
+        kv.down = False
+        for _ in range(2):  # back: kept at the first call, answered from the store after
+            await client.call_tool("add", {"a": 1, "b": 2})
+        assert ran == ["add 1 2"] * 4
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_tool_for_views_alone_is_not_answered_to_a_client_that_renders_none() -> None:
+    # The handler and the cache judged with two copies of "find it, refuse it when hidden,
+    # check its scopes", and the cache's lacked MCP Apps' rule: an answer a host kept for a
+    # tool for views alone went to a client that renders none, which the handler refuses.
+    server = Server("views", middleware=[ResponseCache(scope="shared")])
+
+    @server.view("ui://views/panel")
+    def panel() -> str:
+        return "<!DOCTYPE html><html><body>panel</body></html>"
+
+    @server.tool(view="ui://views/panel", visibility=["app"])
+    def refresh() -> str:
+        return "refreshed"
+
+    async with asyncio.timeout(WAIT):
+        async with Client(server, extensions=HOST_EXTENSIONS) as host:
+            assert (await host.call_tool("refresh")).content[0].text == "refreshed"  # type: ignore[union-attr]
+        async with Client(server) as plain:
+            with pytest.raises(PeerError, match="Unknown tool: refresh"):
+                await plain.call_tool("refresh")

@@ -6,6 +6,7 @@ error when there is neither; values JSON, bounded, for a time."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.server.state.caller import MAX_STATE_BYTES, MAX_STATE_VALUE_BYTES, STATE_KEY_META
 from mcpkit.server.state.server_kv import MAX_KV_VALUE_BYTES
+from mcpkit.stores.kv import MemoryKeyValueStore
 from mcpkit.stores.url import open_store
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -195,3 +197,18 @@ def test_a_sessions_state_under_auth_is_also_its_owners() -> None:
     assert scope(None) == ["session", "s1", None]
     assert scope("alice") != scope("bob")
     assert scope("alice")[:2] == ["session", "s1"]
+
+
+async def test_callers_state_is_written_in_its_own_pool() -> None:
+    """Fresh 2026 state keys filling the memory store push out only the state written the
+    longest ago, never what else the store keeps (approvals, overflows)."""
+    server = counter()
+    kv = MemoryKeyValueStore(max_bytes=10_000, max_pool_bytes=2_000)
+    server.use_store(dataclasses.replace(open_store("memory://"), kv=kv))
+    await kv.set("approval:other-user", b"pending", 600)
+    async with asyncio.timeout(WAIT), Client(server, protocol="2026-07-28") as client:
+        for _ in range(40):
+            said = await client.call_tool("keep", {"what": "bytes", "size": 200}, meta=key_meta())
+            assert text(said) == "kept"
+    assert await kv.get("approval:other-user") == b"pending"
+    assert await kv.used("state:") <= 2_000

@@ -167,3 +167,50 @@ async def test_two_redis_clients_share_values_and_limits(redis_server: RedisServ
             if keys:
                 await c.delete(*keys)
             await c.aclose()
+
+
+async def test_a_pool_of_state_never_pushes_out_the_rest() -> None:
+    # Before: callers' state, approvals and overflows shared one budget, and past it the
+    # entries closest to their end went: one anonymous client writing day-long state pushed
+    # out every other user's ten-minute approvals and overflows.
+    clock = ManualClock()
+    kv = MemoryKeyValueStore(max_bytes=1000, max_pool_bytes=1000, clock=clock)
+    assert await kv.set("approval:a", b"x" * 100, 600, limit=Limit("approval:a", 200))
+    assert await kv.set("result:r", b"x" * 100, 600)
+    for caller in range(50):  # fresh state keys, 20 KB of state together
+        prefix = f"state:{caller:04}:"
+        assert await kv.set(prefix + "v", b"x" * 400, 86_400, limit=_state(prefix))
+    assert await kv.get("approval:a") == b"x" * 100
+    assert await kv.get("result:r") == b"x" * 100
+    assert await kv.used("state:") <= 1000
+
+
+async def test_a_full_pool_drops_the_caller_written_longest_ago_whole() -> None:
+    clock = ManualClock()
+    kv = MemoryKeyValueStore(max_pool_bytes=1000, clock=clock)
+    for caller in ("a", "b"):
+        for name in ("1", "2"):
+            assert await kv.set(f"state:{caller}:{name}", b"x" * 200, 60, limit=_state(caller))
+    # "c" needs room: "a", written the longest ago, goes whole; "b" keeps all it has.
+    assert await kv.set("state:c:1", b"x" * 200, 60, limit=_state("c"))
+    assert await kv.used("state:a:") == 0
+    assert await kv.used("state:b:") > 0 and await kv.get("state:b:1") is not None
+    # "b" writes again: now "c" is the longest ago, and goes when "d" needs room.
+    assert await kv.set("state:b:1", b"y" * 200, 60, limit=_state("b"))
+    for name in ("1", "2"):
+        assert await kv.set(f"state:d:{name}", b"x" * 200, 60, limit=_state("d"))
+    assert await kv.get("state:c:1") is None and await kv.get("state:b:1") == b"y" * 200
+
+
+async def test_a_writer_that_fills_the_pool_alone_is_the_one_refused() -> None:
+    kv = MemoryKeyValueStore(max_pool_bytes=1000, clock=ManualClock())
+    assert await kv.set("state:b:1", b"x" * 300, 60, limit=_state("b", 10_000))
+    assert await kv.set("state:a:1", b"x" * 600, 60, limit=_state("a", 10_000))
+    assert not await kv.set("state:a:2", b"x" * 600, 60, limit=_state("a", 10_000))
+    assert await kv.get("state:b:1") is not None  # nobody else paid for it
+    assert await kv.get("state:a:2") is None
+
+
+def _state(caller: str, max_bytes: int = 2000) -> Limit:
+    prefix = caller if caller.startswith("state:") else f"state:{caller}:"
+    return Limit(prefix, max_bytes, pool="state")

@@ -19,6 +19,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.proxy.caller_secrets import without_caller_secrets
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.stores.tasks import is_terminal
@@ -182,6 +183,8 @@ class Link:
                 self._results[waited] = down
         elif task_params(params) is not None:
             result_type = None  # a CreateTaskResult, decoded so its progress token is kept
+        # The caller's secrets (its state key) are this proxy's to read, never the upstream's.
+        params = without_caller_secrets(params)
         key = id(down)
         self.serving[key] = down
         # Progress is asked for when the client gave a token, and always for a call holding

@@ -7,7 +7,10 @@ deletes is gone in time: the memory store drops expired entries as it meets them
 at most `max_entries` and `max_bytes`, the SQLite store deletes expired rows as it writes,
 and Redis expires its keys itself. `set` may be given a `Limit`: the bytes held under a key
 prefix (a caller's state, say) then stay within a bound, checked and written in one step,
-so that two processes writing at once cannot pass it together.
+so that two processes writing at once cannot pass it together. A `Limit` may name a `pool`
+(callers' state does): in the memory store the entries of a pool have a budget of their own,
+`max_pool_bytes`, apart from `max_bytes`, so that filling one pool never pushes out anything
+else (approvals, overflows), and past it the pool's prefix written the longest ago goes whole.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 __all__ = [
     "DEFAULT_MAX_KV_BYTES",
     "DEFAULT_MAX_KV_ENTRIES",
+    "DEFAULT_MAX_POOL_BYTES",
     "MAX_TTL",
     "KeyValueStore",
     "Limit",
@@ -34,6 +39,9 @@ __all__ = [
 DEFAULT_MAX_KV_ENTRIES: Final = 100_000
 #: Bytes of keys and values a `MemoryKeyValueStore` holds at most (64 MiB).
 DEFAULT_MAX_KV_BYTES: Final = 64 * 1024 * 1024
+#: Bytes of one pool's entries a `MemoryKeyValueStore` holds at most (32 MiB), besides
+#: `max_bytes`: callers' state, 32 callers at their full 1 MiB, or thousands of small ones.
+DEFAULT_MAX_POOL_BYTES: Final = 32 * 1024 * 1024
 #: The longest TTL (ten years): every store keeps one alike (Redis refuses far larger ones).
 MAX_TTL: Final = 10 * 365 * 86_400.0
 
@@ -42,10 +50,17 @@ MAX_TTL: Final = 10 * 365 * 86_400.0
 class Limit:
     """At most `max_bytes` (`entry_size` summed) under the keys that start with `prefix`.
     Every key under such a prefix is written with the same `Limit`: Redis counts what was
-    written with it, not every key that happens to share the prefix."""
+    written with it, not every key that happens to share the prefix.
+
+    `pool` names a set of such prefixes that share one budget (one per caller's state,
+    pool "state"): the memory store keeps a pool within its `max_pool_bytes`, apart from the
+    rest, by dropping the prefix of the pool written the longest ago, whole, and refuses a
+    write (False) only when the writer's own prefix fills the pool alone. The SQLite and
+    Redis stores bound a pool by its entries' TTL alone."""
 
     prefix: str
     max_bytes: int
+    pool: str | None = None
 
 
 def entry_size(key: str, value: bytes) -> int:
@@ -96,28 +111,47 @@ class MemoryKeyValueStore:
     Past `max_entries` or `max_bytes` the entry closest to its end is dropped first, as a
     cache does: a process that fills its memory loses the values nearest to expiry, never
     its ability to keep new ones; when that is the entry being set, `set` returns False (it
-    was not kept). `clock` reads monotonic seconds (a fake clock in tests)."""
+    was not kept). The entries written with a `Limit` naming a pool count apart, each pool
+    within `max_pool_bytes` (past it the pool's prefix written the longest ago is dropped
+    whole; see `Limit`). `clock` reads monotonic seconds (a fake clock in tests)."""
 
-    __slots__ = ("_bytes", "_clock", "_entries", "_heap", "_keys", "_max_bytes", "_max_entries")
+    __slots__ = (
+        "_bytes",
+        "_clock",
+        "_entries",
+        "_heap",
+        "_keys",
+        "_max_bytes",
+        "_max_entries",
+        "_max_pool_bytes",
+        "_pool_heap",
+        "_pooled",
+        "_pools",
+    )
 
     def __init__(
         self,
         *,
         max_entries: int = DEFAULT_MAX_KV_ENTRIES,
         max_bytes: int = DEFAULT_MAX_KV_BYTES,
+        max_pool_bytes: int = DEFAULT_MAX_POOL_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_entries < 1 or max_bytes < 1:
-            raise ValueError("max_entries and max_bytes must be at least 1")
+        if max_entries < 1 or max_bytes < 1 or max_pool_bytes < 1:
+            raise ValueError("max_entries, max_bytes and max_pool_bytes must be at least 1")
         self._max_entries = max_entries
         self._max_bytes = max_bytes
+        self._max_pool_bytes = max_pool_bytes
         self._clock = clock
         self._entries: dict[str, tuple[bytes, float]] = {}
         # Keys in order, for prefix sums; and (expiry, key) pairs, some stale (a key set
-        # again or deleted), for dropping the soonest to end.
+        # again or deleted), for dropping the soonest to end (pooled keys never go by it).
         self._keys: list[str] = []
         self._heap: list[tuple[float, str]] = []
-        self._bytes = 0
+        self._pool_heap: list[tuple[float, str]] = []  # the same, of the pooled entries
+        self._bytes = 0  # of the entries outside any pool, as max_bytes counts
+        self._pooled: dict[str, tuple[_Pool, str]] = {}  # key: its pool and Limit prefix
+        self._pools: dict[str, _Pool] = {}
 
     async def get(self, key: str) -> bytes | None:
         self._expire(self._clock())
@@ -127,20 +161,32 @@ class MemoryKeyValueStore:
     async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
         expires = self._clock() + check_ttl(ttl)
         self._expire(self._clock())
+        size = entry_size(key, value)
+        pool = None
         if limit is not None:
             others = self._used(limit.prefix) - self._size_of(key)
-            if others + entry_size(key, value) > limit.max_bytes:
+            if others + size > limit.max_bytes:
                 return False
+            if limit.pool is not None:
+                pool = self._pools.setdefault(limit.pool, _Pool())
+                if not self._make_room(pool, limit.prefix, size - self._size_of(key)):
+                    return False
         self._remove(key)
         self._entries[key] = (value, expires)
         bisect.insort(self._keys, key)
-        heapq.heappush(self._heap, (expires, key))
-        self._bytes += entry_size(key, value)
-        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+        if pool is not None and limit is not None:
+            self._pooled[key] = (pool, limit.prefix)
+            pool.add(limit.prefix, size)
+            heapq.heappush(self._pool_heap, (expires, key))
+        else:
+            self._bytes += size
+            heapq.heappush(self._heap, (expires, key))
+        while len(self._entries) - len(self._pooled) > self._max_entries or (
+            self._bytes > self._max_bytes
+        ):
             self._drop_soonest()
-        if len(self._heap) > 2 * len(self._entries) + 64:  # stale pairs: rebuild
-            self._heap = [(e, k) for k, (_, e) in self._entries.items()]
-            heapq.heapify(self._heap)
+        if len(self._heap) + len(self._pool_heap) > 2 * len(self._entries) + 64:
+            self._rebuild_heaps()  # (stale pairs)
         # Full, the entry closest to its end went: maybe this one (a short TTL among long
         # ones), which was then not kept, and a caller counting on it must know.
         return key in self._entries
@@ -170,18 +216,51 @@ class MemoryKeyValueStore:
         found = self._entries.pop(key, None)
         if found is None:
             return
-        self._bytes -= entry_size(key, found[0])
+        size = entry_size(key, found[0])
+        pooled = self._pooled.pop(key, None)
+        if pooled is None:
+            self._bytes -= size
+        else:
+            pooled[0].discard(pooled[1], size)
         del self._keys[bisect.bisect_left(self._keys, key)]
 
+    def _rebuild_heaps(self) -> None:
+        pooled = self._pooled
+        self._heap = [(e, k) for k, (_, e) in self._entries.items() if k not in pooled]
+        self._pool_heap = [(e, k) for k, (_, e) in self._entries.items() if k in pooled]
+        heapq.heapify(self._heap)
+        heapq.heapify(self._pool_heap)
+
+    def _make_room(self, pool: _Pool, prefix: str, growth: int) -> bool:
+        """Drop the pool's prefixes written the longest ago, whole, other than `prefix`,
+        until it can grow by `growth` bytes within `max_pool_bytes`; False when `prefix`
+        alone fills it (then nothing of the others was needed: none is dropped)."""
+        if pool.used_by(prefix) + growth > self._max_pool_bytes:
+            return False
+        while pool.bytes + growth > self._max_pool_bytes:
+            oldest = next(p for p in pool.prefixes if p != prefix)
+            keys = self._keys
+            start = bisect.bisect_left(keys, oldest)
+            end = start
+            while end < len(keys) and keys[end].startswith(oldest):
+                end += 1
+            for dropped in keys[start:end]:
+                if self._pooled.get(dropped) == (pool, oldest):
+                    self._remove(dropped)
+        return True
+
     def _expire(self, now: float) -> None:
-        heap, entries = self._heap, self._entries
-        while heap and heap[0][0] <= now:
-            expires, key = heapq.heappop(heap)
-            found = entries.get(key)
-            if found is not None and found[1] == expires:
-                self._remove(key)
+        entries = self._entries
+        for heap in (self._heap, self._pool_heap):
+            while heap and heap[0][0] <= now:
+                expires, key = heapq.heappop(heap)
+                found = entries.get(key)
+                if found is not None and found[1] == expires:
+                    self._remove(key)
 
     def _drop_soonest(self) -> None:
+        """Drop the entry outside any pool closest to its end (pooled ones are in
+        `_pool_heap`, never dropped for the others' bounds)."""
         while True:
             expires, key = heapq.heappop(self._heap)
             found = self._entries.get(key)
@@ -191,6 +270,33 @@ class MemoryKeyValueStore:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class _Pool:
+    """The bytes of one pool's entries, and its prefixes by the time they were last
+    written (the longest ago first) with the bytes each holds."""
+
+    __slots__ = ("bytes", "prefixes")
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.prefixes: OrderedDict[str, int] = OrderedDict()
+
+    def used_by(self, prefix: str) -> int:
+        return self.prefixes.get(prefix, 0)
+
+    def add(self, prefix: str, size: int) -> None:
+        self.bytes += size
+        self.prefixes[prefix] = self.prefixes.get(prefix, 0) + size
+        self.prefixes.move_to_end(prefix)
+
+    def discard(self, prefix: str, size: int) -> None:
+        self.bytes -= size
+        left = self.prefixes.get(prefix, 0) - size
+        if left > 0:
+            self.prefixes[prefix] = left
+        else:  # (its last entry: a prefix nobody holds is forgotten)
+            self.prefixes.pop(prefix, None)
 
 
 if TYPE_CHECKING:

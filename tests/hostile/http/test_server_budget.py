@@ -75,6 +75,9 @@ def test_settings_out_of_range_name_themselves() -> None:
         McpHttpApp(server, max_connections=0)
     with pytest.raises(ValueError, match="body_timeout"):
         McpHttpApp(server, body_timeout=0)
+    for keep_alive in (0, 7201, 1.5):
+        with pytest.raises(ValueError, match="keep_alive"):
+            McpHttpApp(server, keep_alive=keep_alive)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_body_bytes"):
         BodyBudget(0)
     assert 16 <= default_max_connections() <= 10_000
@@ -100,6 +103,31 @@ async def test_a_silent_or_dribbling_connection_is_closed_after_header_timeout()
         # A client that sends its request at once is served as ever.
         async with httpx.AsyncClient() as client:
             await open_session(client, base + "/mcp")
+
+
+async def test_an_idle_connection_between_requests_is_kept_for_keep_alive() -> None:
+    """Behind a load balancer that reuses connections (AWS ALB, 60 s idle), the server must
+    keep an idle one open longer than the balancer: before `keep_alive`, the header deadline
+    answered 408 on an idle kept-alive connection after header_timeout, whatever uvicorn's
+    keep-alive, and the balancer saw it as a 502."""
+    app = McpHttpApp(Server("limits"), header_timeout=0.3, keep_alive=60)
+    request = b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app, http=app.uvicorn_protocol(), keep_alive=60) as base,
+    ):
+        reader, writer = await connect(base)
+        for _ in range(2):  # the second request is served on the same connection
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 "), head
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            # Idle for several header_timeouts (each swept within a quarter of itself):
+            # nothing arrives and the connection stays open.
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(reader.read(1), 1.5)
+        writer.close()
 
 
 async def test_a_dribbled_body_gets_408_after_body_timeout() -> None:

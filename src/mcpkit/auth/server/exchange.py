@@ -5,7 +5,9 @@ caller token, audience and scopes until shortly before it expires; never the cal
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import logging
 import os
 import time
 from collections import OrderedDict
@@ -28,12 +30,15 @@ from mcpkit.auth._fetch import (
     send_bounded,
 )
 from mcpkit.auth.metadata import OAuthErrorResponse, TokenResponse
+from mcpkit.stores.kv import MAX_TTL
 
 __all__ = ["EXCHANGE_GRANT", "OBO_GRANT", "CacheStore", "TokenExchange", "TokenExchangeFailed"]
 
 EXCHANGE_GRANT: Final = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693
 OBO_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"  # RFC 7523, Entra's OBO
 _ACCESS_TOKEN: Final = "urn:ietf:params:oauth:token-type:access_token"
+
+logger = logging.getLogger("mcpkit.auth")
 
 
 class TokenExchangeFailed(Exception):
@@ -154,14 +159,22 @@ class TokenExchange(ClosesOnExit):
             return None
         if expires_at - self._refresh_before <= now:
             return None
-        raw = base64.b64decode(sealed)
         try:
+            raw = base64.b64decode(sealed, validate=True)
             return self._cipher.decrypt(raw[:12], raw[12:], key.encode()).decode()
         except InvalidTag:  # another secret, or tampered with: exchange again
             return None
+        except (binascii.Error, ValueError) as exc:  # (a short nonce: ValueError)
+            # Damaged in the store: a miss, exchanged again and written over.
+            logger.warning(
+                "TokenExchange: a cached token could not be read (%s): exchanged again", exc
+            )
+            return None
 
     async def _keep(self, key: str, token: str, expires_at: float) -> None:
-        ttl = expires_at - self._refresh_before - self._clock()
+        # A provider's expires_in may be past any store's longest TTL (ten years): kept
+        # that long, re-exchanged after, rather than failing an exchange that succeeded.
+        ttl = min(expires_at - self._refresh_before - self._clock(), MAX_TTL)
         if ttl <= 0:
             return
         if self._kv is None:

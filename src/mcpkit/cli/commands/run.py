@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from mcpkit.cli.commands import AddParser
+from mcpkit.transports.http.capacity import DEFAULT_KEEP_ALIVE, MAX_KEEP_ALIVE
 
 __all__ = ["add_http_options", "http_options", "register"]
 
@@ -23,6 +24,7 @@ _HTTP_OPTIONS = (
     "max_connections",
     "header_timeout",
     "body_timeout",
+    "keep_alive",
     "max_body_bytes",
     "max_queued_bytes",
     "max_sessions_per_address",
@@ -34,6 +36,7 @@ _POSITIVE = {
     "max_connections": True,
     "header_timeout": False,
     "body_timeout": False,
+    "keep_alive": True,
     "max_body_bytes": True,
     "max_queued_bytes": True,
     "max_sessions_per_address": True,
@@ -134,6 +137,14 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         "--body-timeout", type=float, help="seconds for a request's body (default: 30)"
     )
     limits.add_argument(
+        "--keep-alive",
+        type=int,
+        metavar="SECONDS",
+        help="seconds an idle connection is kept open for its next request, 1 to "
+        f"{MAX_KEEP_ALIVE} (default: {DEFAULT_KEEP_ALIVE}); behind a load balancer, above "
+        "its idle timeout (AWS ALB: 60 s), or it answers 502 now and then",
+    )
+    limits.add_argument(
         "--max-body-bytes",
         type=int,
         help="bytes of request bodies read at once, all clients together (default: 64 MiB)",
@@ -205,4 +216,7 @@ def http_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
         if value is not None and not value > 0:
             flag = "--" + name.replace("_", "-")
             parser.error(f"{flag} {value} must be above 0")
+    keep_alive = given.get("keep_alive")
+    if keep_alive is not None and keep_alive > MAX_KEEP_ALIVE:
+        parser.error(f"--keep-alive {keep_alive} is above its bound, {MAX_KEEP_ALIVE} seconds")
     return given

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from mcpkit.server.catalog.access import check_access, visible
+from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.renames import unknown
-from mcpkit.server.catalog.shown_to import Request, hidden, shown_to
+from mcpkit.server.catalog.shown_to import Request, served, shown_to
 from mcpkit.types import GetPromptResult, Prompt, Resource, ResourceTemplate
 
 if TYPE_CHECKING:
@@ -59,14 +58,12 @@ async def get_prompt(ctx: Reader, name: str, arguments: dict[str, str] | None) -
     server's prompt is judged here, by the name this server shows, then rendered by that
     server with a Context of its own, as a routed request is (`mount.route`)."""
     server = ctx.server
-    spec = server.prompts.get(name)
-    if spec is None or hidden(server.visibility, ctx, "prompt", spec):
-        raise unknown("prompt", name, server.visibility.tombstones)
-    check_access(spec, ctx.auth, "prompt", name)
+    found = served(server, ctx, "prompt", name)
+    assert found is not None  # (None is only for completion's templates)
     origin = server.prompts.origin(name) if server.mounts else None
     if origin is not None:
         source, inner = origin
         for mount in server.mounts:
             if mount.server.prompts is source.registry:
                 return await get_prompt(ctx.derive(server=mount.server), inner, arguments)
-    return await render_prompt(spec, arguments, ctx, server.sync_in_thread)
+    return await render_prompt(found.item, arguments, ctx, server.sync_in_thread)

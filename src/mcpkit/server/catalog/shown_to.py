@@ -13,14 +13,17 @@ three attributes and allocates nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, TypeVar
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import stands_alone
+from mcpkit.server.catalog.access import check_access
 from mcpkit.server.catalog.callers import outermost
 from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.renames import unknown
 from mcpkit.server.catalog.resources import not_found
+from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.catalog.visibility import (
     Component,
     Kind,
@@ -37,15 +40,19 @@ if TYPE_CHECKING:
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.session import Peer
     from mcpkit.server.surface import ServerApi
+    from mcpkit.types import ClientCapabilities
 
 __all__ = [
     "MAX_SESSION_RULES",
     "Request",
+    "Served",
+    "Target",
     "change_session",
     "check_routed",
     "hidden",
     "hidden_by_key",
     "key_of",
+    "served",
     "serves",
     "shown_to",
 ]
@@ -69,6 +76,9 @@ class Request(Protocol):
 
     @property
     def auth(self) -> AccessToken | None: ...
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities: ...
 
     def derive(self, *, server: ServerApi) -> Request:
         """The same request's Context, for `server` (one mounted in this one's)."""
@@ -157,7 +167,7 @@ def _allowed_below(ctx: Request, kind: Kind, key: str) -> bool:
     return True
 
 
-def _registry_of(server: ServerApi, kind: Kind) -> Registry[Any]:
+def _registry_of(server: Findable, kind: Kind) -> Registry[Any]:
     if kind == "tool":
         return server.tools
     if kind == "prompt":
@@ -213,8 +223,8 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
         if item is not None and hidden(visibility, ctx, kind, item):
             raise McpError(codes.INVALID_PARAMS, f"Unknown {kind}: {params.name}")
     elif method in ("resources/read", "resources/subscribe"):
-        found = _resource_at(server, params.uri)
-        if found is not None and hidden(visibility, ctx, *found):
+        found = _resource_with_variables(server, params.uri)
+        if found is not None and hidden(visibility, ctx, found[0], found[1]):
             raise not_found(params.uri)
     elif method == "completion/complete":  # (as handlers/completion.py refuses its own)
         ref = params.ref
@@ -225,36 +235,121 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
             raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
 
 
+#: What `served` looks up: a tool or prompt by name, a resource by URI (a resource, else the
+#: first template matching it), or a resource template by its URI template (as completion
+#: names one).
+Target = Literal["tool", "prompt", "resource", "resource template"]
+_METHOD_TARGETS: Final[dict[str, Target]] = {
+    "tools/call": "tool",
+    "prompts/get": "prompt",
+    "resources/read": "resource",
+}
+
+
+class Findable(Protocol):
+    """What `served` reads of a server: its registries and its visibility rules (a
+    `FeatureServer` or a `ServerApi`)."""
+
+    @property
+    def visibility(self) -> Visibility: ...
+
+    @property
+    def tools(self) -> Registry[Any]: ...
+
+    @property
+    def prompts(self) -> Registry[Any]: ...
+
+    @property
+    def resources(self) -> Registry[Any]: ...
+
+    @property
+    def templates(self) -> Registry[Any]: ...
+
+
+class Served(NamedTuple):
+    """A component a request may use: its kind, its spec, and (a template read by a URI)
+    the URI's variables."""
+
+    kind: Kind
+    item: Any
+    variables: dict[str, str]
+
+
+def served(
+    server: Findable,
+    ctx: Request,
+    target: Target,
+    key: str,
+    *,
+    required: bool = True,
+) -> Served | None:
+    """The component `key` names, as `server`'s handler serves it to the request of `ctx`
+    before it runs anything: registered, hidden by no rule from this request (nor, a tool
+    for views alone, from a client that renders none: MCP Apps), and within its token's
+    scopes. Raises the handler's error otherwise: a hidden one is refused as unknown (it was
+    never listed), an unknown one as such (naming a removed one's replacement), one beyond
+    the token's scopes naming the scope. Not `required` (completion, which goes on to its
+    completers when none is registered): None for an unknown one, and a hidden one refused
+    in completion's words."""
+    visibility = server.visibility
+    found: tuple[Kind, Any, dict[str, str]] | None
+    if target == "resource":
+        found = _resource_with_variables(server, key)
+        if found is None:
+            raise unknown("resource", key, visibility.tombstones)
+        if hidden(visibility, ctx, found[0], found[1]):
+            raise not_found(key)
+    else:
+        kind: Kind = "template" if target == "resource template" else target
+        item = _registry_of(server, kind).get(key)
+        if item is None and not required:
+            return None
+        if (
+            item is None
+            or hidden(visibility, ctx, kind, item)
+            or (kind == "tool" and not _listed_tool(item, ctx))
+        ):
+            if not required:
+                raise McpError(codes.INVALID_PARAMS, f"Unknown {target}: {key}")
+            raise unknown(target, key, visibility.tombstones)
+        found = (kind, item, {})
+    # (After the rules: a scope error would tell the caller that a hidden one exists.)
+    check_access(found[1], ctx.auth, target, key)
+    return Served(*found)
+
+
+def _listed_tool(spec: Any, ctx: Request) -> bool:
+    """Whether the tool is listed to the client of `ctx`: a tool for views alone only to one
+    that renders views (MCP Apps' text-only fallback, docs/apps.md)."""
+    ui = spec.ui
+    return ui is None or ui.for_model or client_renders_views(ctx.client_capabilities)
+
+
 def serves(server: ServerApi, ctx: Request, method: str, target: str) -> bool:
     """Whether `server`'s handler of a tools/call, prompts/get or resources/read would serve
     the request of `ctx` the item `target` (a name or URI) names, as it judges before it runs
-    anything: registered, hidden by no rule from this request, and within its token's scopes
-    (`ResponseCache` asks before it answers from its store, outside the handler). A proxy's
-    items are its upstream's, which judges them: nothing here says it would not."""
+    anything (`served`) (`ResponseCache` asks before it answers from its store, outside the
+    handler). A proxy's items are its upstream's, which judges them: nothing here says it
+    would not."""
     if not server.composable:
         return True
-    found: tuple[Kind, Any] | None
-    if method in ("tools/call", "prompts/get"):
-        kind: Kind = "tool" if method == "tools/call" else "prompt"
-        item = (server.tools if kind == "tool" else server.prompts).get(target)
-        found = None if item is None else (kind, item)
-    else:
-        found = _resource_at(server, target)
-    if found is None or hidden(server.visibility, ctx, *found):
+    try:
+        served(server, ctx, _METHOD_TARGETS[method], target)
+    except McpError:
         return False
-    token = ctx.auth
-    return token is None or found[1].scopes <= token.scopes
+    return True
 
 
-def _resource_at(server: ServerApi, uri: str) -> tuple[Kind, Any] | None:
-    """The resource at `uri`, else the first template that matches it (as resources/read
-    finds it)."""
+def _resource_with_variables(server: Findable, uri: str) -> tuple[Kind, Any, dict[str, str]] | None:
+    """The resource at `uri`, else the first template that matches it with the URI's
+    variables (as resources/read finds it)."""
     resource = server.resources.get(uri)
     if resource is not None:
-        return "resource", resource
+        return "resource", resource, {}
     for template in server.templates.items():
-        if template.template.match(uri) is not None:
-            return "template", template
+        variables = template.template.match(uri)
+        if variables is not None:
+            return "template", template, variables
     return None
 
 

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
-from mcpkit.server.catalog.access import check_access
 from mcpkit.server.catalog.feature_server import FeatureServer
-from mcpkit.server.catalog.shown_to import hidden_by_key
+from mcpkit.server.catalog.shown_to import Target, served
 from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
 
 if TYPE_CHECKING:
@@ -47,12 +46,10 @@ async def complete(
     argument = params.argument.name
     value = params.argument.value
     given: dict[str, str] = dict(params.context.arguments or {}) if params.context else {}
-    registry = server.prompts if ref_type == "ref/prompt" else server.templates
-    if hidden_by_key(server.visibility, ctx, registry, key):  # (as unknown: never listed)
-        what = "prompt" if ref_type == "ref/prompt" else "resource template"
-        raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
-    if ctx.auth is not None:  # (after the rules: a scope error would say a hidden one exists)
-        _check_access(server, ctx, ref_type, key)
+    # Hidden: unknown, as never listed; beyond the token's scopes: refused. One not
+    # registered goes on to the completers (a template's key may be a resource's URI).
+    target: Target = "prompt" if ref_type == "ref/prompt" else "resource template"
+    served(server, ctx, target, key, required=False)
     completer = server.completers.get((ref_type, key, argument))
     values: list[str]
     if completer is not None:
@@ -69,14 +66,6 @@ async def complete(
             values=values[:_MAX_VALUES], total=total, has_more=total > _MAX_VALUES
         )
     )
-
-
-def _check_access(server: FeatureServer, ctx: Context, ref_type: str, key: str) -> None:
-    """A prompt or template the caller may not use completes nothing for it either."""
-    item = server.prompts.get(key) if ref_type == "ref/prompt" else server.templates.get(key)
-    if item is not None:
-        kind = "prompt" if ref_type == "ref/prompt" else "resource template"
-        check_access(item, ctx.auth, kind, key)
 
 
 def _ref_type(ref: Any) -> str:

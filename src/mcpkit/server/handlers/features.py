@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.protocol.pagination import paginate
-from mcpkit.server.catalog.access import check_access, visible
+from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.renames import unknown
-from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, not_found, read_spec
+from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import hidden, shown_to
+from mcpkit.server.catalog.shown_to import served, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
@@ -92,20 +91,11 @@ async def call_tool(
 ) -> CallToolResult | CreateTaskResult | dict[str, Any]:
     if (search := server.tool_search) is not None and params.name in search.names:
         return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
-    spec = server.tools.get(params.name)
-    if (
-        spec is None
-        or hidden(server.visibility, ctx, "tool", spec)
-        or (
-            spec.ui is not None
-            and not spec.ui.for_model
-            and not client_renders_views(ctx.client_capabilities)
-        )
-    ):
-        # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool
-        # for views alone, to a client that renders none: it was never listed to it.)
-        raise unknown("tool", params.name, server.visibility.tombstones)
-    check_access(spec, ctx.auth, "tool", params.name)
+    # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
+    # views alone, to a client that renders none: it was never listed to it.)
+    found = served(server, ctx, "tool", params.name)
+    assert found is not None  # (None is only for completion's templates)
+    spec: ToolSpec = found.item
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return await run_as_set(server, spec, params.arguments, ctx)
     terms = ctx.terms
@@ -161,7 +151,6 @@ async def read_resource(
     if params.uri.startswith(RESULT_SCHEME):  # the overflow of a tool result past its budget
         return await read_result(ctx, params.uri)
     spec, variables = _find(server, ctx, params.uri)
-    check_access(spec, ctx.auth, "resource", params.uri)
     contents = await read_spec(spec, params.uri, variables, ctx, server.sync_in_thread)
     return ReadResourceResult(contents=contents)
 
@@ -170,26 +159,18 @@ def _find(
     server: FeatureServer, ctx: Context, uri: str
 ) -> tuple[ResourceSpec | TemplateSpec, dict[str, str]]:
     """The resource at `uri`, else the first template matching it (with its variables);
-    -32002 if there is none, or if the request of `ctx` may not see it."""
-    spec = server.resources.get(uri)
-    if spec is not None:
-        if hidden(server.visibility, ctx, "resource", spec):
-            raise not_found(uri)
-        return spec, {}
-    for template in server.templates:
-        variables = template.template.match(uri)
-        if variables is not None:
-            if hidden(server.visibility, ctx, "template", template):
-                raise not_found(uri)
-            return template, variables
-    raise unknown("resource", uri, server.visibility.tombstones)
+    -32002 if there is none, or if the request of `ctx` may not see it; a scope error if
+    its token may not read it (`served`)."""
+    found = served(server, ctx, "resource", uri)
+    assert found is not None  # (None is only for completion's templates)
+    return found.item, found.variables
 
 
 async def subscribe(
     server: FeatureServer, ctx: Context, params: SubscribeRequestParams
 ) -> EmptyResult:
     # Only what exists, and what the caller may read, can be subscribed to.
-    check_access(_find(server, ctx, params.uri)[0], ctx.auth, "resource", params.uri)
+    _find(server, ctx, params.uri)
     ctx.session.subscribe(params.uri)
     await server.sync_subscriptions()  # (a mounted proxy subscribes upstream before we answer)
     return EmptyResult()
@@ -213,9 +194,7 @@ async def list_prompts(
 async def get_prompt(
     server: FeatureServer, ctx: Context, params: GetPromptRequestParams
 ) -> GetPromptResult:
-    spec = server.prompts.get(params.name)
-    if spec is None or hidden(server.visibility, ctx, "prompt", spec):
-        raise unknown("prompt", params.name, server.visibility.tombstones)
-    check_access(spec, ctx.auth, "prompt", params.name)
+    found = served(server, ctx, "prompt", params.name)
+    assert found is not None  # (None is only for completion's templates)
     arguments: dict[str, Any] | None = params.arguments
-    return await render_prompt(spec, arguments, ctx, server.sync_in_thread)
+    return await render_prompt(found.item, arguments, ctx, server.sync_in_thread)

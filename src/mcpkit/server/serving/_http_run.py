@@ -127,6 +127,8 @@ async def serve_http(
             # 127.0.0.1 by default: any local process could name the scheme and address).
             proxy_headers=False,
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+            # The app's, which its protocol's idle deadline follows (`keep_alive`).
+            timeout_keep_alive=app.keep_alive,
         )
         web = _graceful_server(app)(config)
         with _stopped_by_signals(web) as stopped_by:  # before the log line tells anyone

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_STATE_VALUE_BYTES",
     "MIN_STATE_KEY_CHARS",
     "STATE_KEY_META",
+    "STATE_POOL",
     "caller_scope",
     "delete_state",
     "get_state",
@@ -56,6 +57,11 @@ DEFAULT_STATE_TTL: Final = 86_400.0
 #: Bytes of one value's JSON (64 KiB), and of one caller's keys and values together (1 MiB).
 MAX_STATE_VALUE_BYTES: Final = 64 * 1024
 MAX_STATE_BYTES: Final = 1024 * 1024
+#: The pool every caller's state is written in (`Limit.pool`): the memory store keeps it
+#: within its own budget (`max_pool_bytes`), the longest-unwritten caller's state dropped
+#: first, so that callers' state never pushes out approvals or overflows, nor one caller
+#: everyone else's.
+STATE_POOL: Final = "state"
 _sorted: Final = msgspec.json.Encoder(order="sorted")
 
 
@@ -118,14 +124,14 @@ async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) 
     kv, prefix = _where(ctx)
     name = prefix + valid_key(where, key)
     data = encoded(where, value, MAX_STATE_VALUE_BYTES)
-    kept = await kv.set(
-        name, data, valid_ttl(ttl, DEFAULT_STATE_TTL), limit=Limit(prefix, MAX_STATE_BYTES)
-    )
+    limit = Limit(prefix, MAX_STATE_BYTES, pool=STATE_POOL)
+    kept = await kv.set(name, data, valid_ttl(ttl, DEFAULT_STATE_TTL), limit=limit)
     if not kept:
         raise ValueError(
             f"{where}: this caller's state would pass {MAX_STATE_BYTES} bytes "
-            "(MAX_STATE_BYTES, keys and values), or the server's memory store is full and "
-            "dropped it: delete what it no longer needs"
+            "(MAX_STATE_BYTES, keys and values), or alone fill the memory store's budget "
+            "for all callers' state (raise MemoryKeyValueStore(max_pool_bytes=...)): delete "
+            "what it no longer needs"
         )
 
 

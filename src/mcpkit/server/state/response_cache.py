@@ -8,11 +8,14 @@ one call) and, per caller, who asks (`mcpkit.server.state.caller.caller_scope`).
 in `server.store.kv`, so the workers sharing a store share it. Only a plain, successful
 result is kept: never a tool's error result, a protocol error, a call made as a task, or an
 answer larger than `max_entry_bytes`. What a handler sent on the way (progress, log
-messages) is not replayed: a cached answer arrives alone.
+messages) is not replayed: a cached answer arrives alone. While the store does not answer
+(`StoreUnavailable`), calls are served as if there were no cache, and the outage is logged
+once.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, Literal, Never, cast
 
@@ -23,6 +26,7 @@ from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.shown_to import serves
 from mcpkit.server.state.caller import caller_scope
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import check_ttl
 from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult
 
@@ -44,6 +48,8 @@ DEFAULT_CACHE_TTL: Final = 60.0
 #: The largest answer kept (JSON bytes): a larger one is passed on and not kept.
 DEFAULT_MAX_ENTRY_BYTES: Final = 256 * 1024
 
+logger = logging.getLogger("mcpkit.server")
+
 _sorted: Final = msgspec.json.Encoder(order="sorted")
 _encoder: Final = msgspec.json.Encoder()
 
@@ -56,7 +62,7 @@ class ResponseCache:
     tools cached (None: all), `exclude_tools` tools never cached; `methods` are those
     answered (`CACHEABLE_METHODS`; by default tools/call alone)."""
 
-    __slots__ = ("_exclude", "_max_bytes", "_methods", "_shared", "_tools", "_ttl")
+    __slots__ = ("_exclude", "_max_bytes", "_methods", "_shared", "_store_down", "_tools", "_ttl")
 
     def __init__(
         self,
@@ -88,6 +94,7 @@ class ResponseCache:
         if max_entry_bytes < 1:
             raise ValueError(f"max_entry_bytes must be at least 1, not {max_entry_bytes}")
         self._max_bytes = max_entry_bytes
+        self._store_down = False  # said once per outage: every call meets it meanwhile
 
     async def __call__(self, ctx: StateRequest, params: Any, call_next: CallNext) -> Any:
         method = ctx.method
@@ -104,15 +111,33 @@ class ResponseCache:
             return await call_next(params)
         kind = CACHEABLE_METHODS[method]
         kv = ctx.server.store.kv
-        kept = await kv.get(key)
+        try:
+            kept = await kv.get(key)
+        except StoreUnavailable as exc:  # a cache is an optimisation: never the call's end
+            self._down(exc)
+            return await call_next(params)
+        self._up()
         if kept is not None:
             return msgspec.json.decode(kept, type=kind)
         result = await call_next(params)
         if type(result) is kind and not (kind is CallToolResult and result.is_error):
             data = _encoder.encode(result)
             if len(data) <= self._max_bytes:
-                await kv.set(key, data, self._ttl)
+                try:
+                    await kv.set(key, data, self._ttl)
+                except StoreUnavailable as exc:  # (the answer is the handler's: sent still)
+                    self._down(exc)
         return result
+
+    def _down(self, exc: StoreUnavailable) -> None:
+        if not self._store_down:
+            self._store_down = True
+            logger.warning("ResponseCache: serving uncached while the store is down (%s)", exc)
+
+    def _up(self) -> None:
+        if self._store_down:
+            self._store_down = False
+            logger.info("ResponseCache: the store answers again; caching resumed")
 
     def _key(self, ctx: StateRequest, method: str, target: str, params: Any) -> str | None:
         """The key of this call's answer (to `target`, the name or URI it names), or None

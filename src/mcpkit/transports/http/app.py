@@ -26,8 +26,10 @@ from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_KEEP_ALIVE,
     DEFAULT_MAX_BODY_BYTES,
     check_connection_settings,
+    check_keep_alive,
     default_max_connections,
 )
 from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
@@ -89,6 +91,7 @@ class HttpSettings(TypedDict, total=False):
     auth: ProtectedResource | None
     header_timeout: float
     body_timeout: float
+    keep_alive: int
     max_connections: int | None
     max_body_bytes: int
     max_queued_bytes: int
@@ -139,10 +142,11 @@ class McpHttpApp:
     read slowly, in every stream and (served with `uvicorn_protocol()`) every connection's
     write buffer, at most `max_queued_bytes` (past it the reader holding the most is ended).
     `header_timeout` and `body_timeout` (seconds for a request's headers, and for its body
-    after them: 408) and `max_connections` (open at once; None: from the file-descriptor
-    limit) are enforced by the uvicorn protocol `uvicorn_protocol()` gives, which `mcpkit
-    run` and `server.run()` serve with: ASGI sees no connection before its headers are
-    complete.
+    after them: 408), `keep_alive` (seconds an idle connection waits for its next request:
+    above a load balancer's idle timeout) and `max_connections` (open at once; None: from
+    the file-descriptor limit) are enforced by the uvicorn protocol `uvicorn_protocol()`
+    gives, which `mcpkit run` and `server.run()` serve with: ASGI sees no connection before
+    its headers are complete.
 
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
     begins and 503 with Retry-After after, or while the server's store does not answer
@@ -181,6 +185,7 @@ class McpHttpApp:
         auth: ProtectedResource | None = None,
         header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        keep_alive: int = DEFAULT_KEEP_ALIVE,
         max_connections: int | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
@@ -205,7 +210,9 @@ class McpHttpApp:
         if max_connections is None:
             max_connections = default_max_connections()
         check_connection_settings(header_timeout, body_timeout, max_connections)
+        check_keep_alive(keep_alive)
         self.header_timeout = header_timeout
+        self.keep_alive = keep_alive
         self.body_timeout = body_timeout
         self.max_connections = max_connections
         self.path = path
@@ -374,10 +381,11 @@ class McpHttpApp:
         await store.check(store.timeout)
 
     def uvicorn_protocol(self, http: Literal["httptools", "h11"] = "httptools") -> type[Any]:
-        """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`
-        and `max_connections`, its writes joined per loop turn (`joined_writes`) and its
-        write buffer counted in `max_queued_bytes`: for
-        `uvicorn.run(app, http=app.uvicorn_protocol())` when serving the app yourself.
+        """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`,
+        `keep_alive` (give uvicorn the same as `timeout_keep_alive`) and `max_connections`,
+        its writes joined per loop turn (`joined_writes`) and its write buffer counted in
+        `max_queued_bytes`: for `uvicorn.run(app, http=app.uvicorn_protocol(),
+        timeout_keep_alive=app.keep_alive)` when serving the app yourself.
         Raises `UvicornShapeChanged` when the installed uvicorn lacks what the connection
         limits read of it (`mcpkit.transports.http.uvicorn_connections`)."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
@@ -390,6 +398,7 @@ class McpHttpApp:
                 joined_writes.uvicorn_protocol(http),
                 header_timeout=self.header_timeout,
                 body_timeout=self.body_timeout,
+                keep_alive=self.keep_alive,
                 max_connections=self.max_connections,
             ),
             self.queued,

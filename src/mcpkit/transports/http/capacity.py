@@ -14,8 +14,11 @@ from typing import Final
 __all__ = [
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_KEEP_ALIVE",
     "DEFAULT_MAX_BODY_BYTES",
+    "MAX_KEEP_ALIVE",
     "check_connection_settings",
+    "check_keep_alive",
     "default_max_connections",
 ]
 
@@ -27,6 +30,14 @@ DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
 #: Seconds a connection may take to send a request's headers, from its opening or the end of
 #: its previous response.
 DEFAULT_HEADER_TIMEOUT: Final = 10.0
+#: Seconds an idle connection is kept open after a response for the client's next request
+#: (uvicorn's own default). Behind a load balancer that reuses its connections, it must be
+#: above the balancer's idle timeout (AWS ALB: 60 s), or a request sent as the server closes
+#: the connection fails with 502.
+DEFAULT_KEEP_ALIVE: Final = 5
+#: The longest `keep_alive` taken: above any balancer's idle timeout by default (an ALB's
+#: can be raised to 4,000 s), and a bound on what an idle client can hold.
+MAX_KEEP_ALIVE: Final = 7200
 # File descriptors kept for everything else the process opens (its listeners, log files,
 # the stores, the subprocesses a proxy runs).
 _FD_RESERVE: Final = 128
@@ -57,3 +68,12 @@ def check_connection_settings(
         raise ValueError("body_timeout must be a positive number of seconds")
     if max_connections < 1:
         raise ValueError("max_connections must be at least 1")
+
+
+def check_keep_alive(keep_alive: int) -> None:
+    """Raise ValueError naming `keep_alive` unless it is whole seconds from 1 to MAX_KEEP_ALIVE
+    (whole, as uvicorn's `timeout_keep_alive` and balancers' idle timeouts are)."""
+    if int(keep_alive) != keep_alive:  # (a float given from untyped code)
+        raise ValueError(f"keep_alive must be a whole number of seconds, not {keep_alive!r}")
+    if not 1 <= keep_alive <= MAX_KEEP_ALIVE:
+        raise ValueError(f"keep_alive must be 1 to {MAX_KEEP_ALIVE} seconds, not {keep_alive}")

@@ -33,7 +33,11 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any, Final
 
-from mcpkit.transports.http.capacity import check_connection_settings
+from mcpkit.transports.http.capacity import (
+    DEFAULT_KEEP_ALIVE,
+    check_connection_settings,
+    check_keep_alive,
+)
 from mcpkit.transports.http.checks import refuse
 
 __all__ = ["LINGER_SECONDS", "UvicornShapeChanged", "check_uvicorn_shape", "guarded"]
@@ -138,14 +142,20 @@ def _self_targets(node: ast.AST) -> Iterator[str]:
 
 
 def guarded(
-    base: Any, *, header_timeout: float, body_timeout: float, max_connections: int
+    base: Any,
+    *,
+    header_timeout: float,
+    body_timeout: float,
+    max_connections: int,
+    keep_alive: int = DEFAULT_KEEP_ALIVE,
 ) -> type[asyncio.Protocol]:
     """uvicorn's protocol class `base` (`HttpToolsProtocol`, `H11Protocol`, or a subclass),
     with deadlines for a request's headers and body and a cap on open connections.
 
     A connection that has not completed a request's headers `header_timeout` seconds after it
-    opened (or after its last response) is answered 408 and closed: a silent or dribbling
-    client no longer holds a file descriptor for ever. A body not complete `body_timeout`
+    opened (after its last response: `keep_alive` seconds when longer, as uvicorn, given it
+    as `timeout_keep_alive`, closes it quietly then) is answered 408 and closed: a silent or
+    dribbling client no longer holds a file descriptor for ever. A body not complete `body_timeout`
     seconds after its headers is answered 408 and the connection closed (the app reading it
     sees the client go); a body that arrives with its headers, the usual case, costs no
     timer. When `max_connections` are open, a new
@@ -161,8 +171,12 @@ def guarded(
     docstring lists it), and ValueError naming a setting out of range."""
     check_uvicorn_shape(base)
     check_connection_settings(header_timeout, body_timeout, max_connections)
+    check_keep_alive(keep_alive)
     settings: dict[str, Any] = {
         "header_timeout": header_timeout,
+        # Idle between requests, uvicorn's keep-alive closes the connection quietly: the
+        # deadline must not answer 408 before it (a balancer reusing it would see the 408).
+        "idle_timeout": max(header_timeout, keep_alive),
         "body_timeout": body_timeout,
         "max_connections": max_connections,
         "timed_out": _raw_refusal(
@@ -202,6 +216,7 @@ class _Guard:
     quarter of itself, and a request costs a clock read, not a timer armed and cancelled."""
 
     header_timeout: float
+    idle_timeout: float
     body_timeout: float
     max_connections: int
     timed_out: bytes
@@ -219,6 +234,7 @@ class _Guard:
         super().connection_made(transport)  # type: ignore[misc]
         self._mk_opened_at = self.loop.time()
         self._mk_idle_at: float | None = self._mk_opened_at  # None while a request is served
+        self._mk_idle_for = self.header_timeout  # after a response: idle_timeout
         self._mk_seen: Any = None  # the cycle last seen: a new one is a new request
         self._mk_body_at: float | None = None  # when a body still arriving began
         self._mk_linger_until: float | None = None  # set once refused: closing after
@@ -245,6 +261,7 @@ class _Guard:
         super().on_response_complete()  # type: ignore[misc]
         if not _busy(self):  # (a pipelined request may already run)
             self._mk_idle_at = self.loop.time()
+            self._mk_idle_for = self.idle_timeout
 
     def _sweep_soon(self) -> None:
         key = id(self.connections)
@@ -263,7 +280,7 @@ class _Guard:
                 self.transport.close()
             return
         idle_at, body_at = self._mk_idle_at, self._mk_body_at
-        if idle_at is not None and now - idle_at >= self.header_timeout and not _busy(self):
+        if idle_at is not None and now - idle_at >= self._mk_idle_for and not _busy(self):
             logger.info("closed a connection: no request headers within header_timeout")
             self._refuse(self.timed_out)
         elif body_at is not None and now - body_at >= self.body_timeout:
