@@ -89,7 +89,7 @@ async def test_workers_serve_each_others_overflow_and_approvals(
     tmp_path: Path, request: pytest.FixtureRequest, kind: str, era: str
 ) -> None:
     (tmp_path / "shared.py").write_text(APP)
-    db = 5 if era == "2025-11-25" else 6  # a database of each test's own on the one server
+    db = 8 if era == "2025-11-25" else 9  # a database no other test uses on the one server
     store = shared_store_url(kind, tmp_path, request, db=db, lease=10)
     argv = mcpkit("run", "shared.py", "--transport", "http", "--port", "0", "--workers", "2")
     close = {"Connection": "close"}  # each request on a connection of its own: either worker
