@@ -16,6 +16,11 @@ import httpx
 import msgspec
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.auth.front.providers.sign_in import (
+    authorize_parameters,
+    check_authorize_params,
+    upstream_resource,
+)
 from mcpkit.auth.front.state import UpstreamTokens
 from mcpkit.auth.front.upstream import UpstreamProvider
 from mcpkit.auth.server.jwt import JwtVerifier
@@ -47,6 +52,7 @@ class UpstreamLeg:
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        check_authorize_params(provider)  # refused now, not at the first sign-in
         self.provider = provider
         self._timeout = timeout
         self._max_bytes = max_bytes
@@ -66,55 +72,41 @@ class UpstreamLeg:
                 provider.issuer, audience=provider.client_id, http_client=http_client
             )
 
-    def resource_for(self, resource: str) -> str | None:
-        """The RFC 8707 `resource` sent upstream for a grant to the MCP server `resource`."""
-        provider = self.provider
-        if provider.resource_parameter == "mcp":
-            return resource
-        return provider.resource if provider.resource_parameter == "fixed" else None
-
     def authorization_url(
-        self, callback: str, state: str, challenge: str | None, nonce: str, resource: str | None
+        self, callback: str, state: str, challenge: str | None, nonce: str, mcp_resource: str
     ) -> str:
-        """Where to send the user: the provider's authorization endpoint with the front's
-        client, `callback` as the redirect URI, and the provider's extra parameters."""
-        provider = self.provider
-        params: dict[str, str] = dict(provider.authorize_params) | {
-            "response_type": "code",
-            "client_id": provider.client_id,
-            "redirect_uri": callback,
-            "state": state,
-        }
-        if provider.scopes:
-            params["scope"] = " ".join(provider.scopes)
-        if challenge is not None:
-            params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-        if provider.issuer is not None:
-            params["nonce"] = nonce
-        if resource is not None:
-            params["resource"] = resource
-        parts = urlsplit(provider.authorize_url)
+        """Where to send the user: the provider's authorization endpoint with the query of
+        `authorize_parameters` (the front's client, `callback` as the redirect URI)."""
+        params = authorize_parameters(
+            self.provider, redirect_uri=callback, state=state, code_challenge=challenge,
+            nonce=nonce, mcp_resource=mcp_resource,
+        )  # fmt: skip
+        parts = urlsplit(self.provider.authorize_url)
         query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
         return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
     async def exchange(
-        self, code: str, callback: str, verifier: str | None, resource: str | None
+        self, code: str, callback: str, verifier: str | None, mcp_resource: str
     ) -> tuple[UpstreamTokens, dict[str, Any]]:
-        """The provider's tokens for `code`, and its whole answer (the ID token is in it)."""
+        """The provider's tokens for `code`, and its whole answer (the ID token is in it);
+        the `resource` sent is `upstream_resource`'s for the MCP server `mcp_resource`."""
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback}
         if verifier is not None:
             form["code_verifier"] = verifier
+        resource = upstream_resource(self.provider, mcp_resource)
         if resource is not None:
             form["resource"] = resource
         answer = await self._token_request(form)
         return self._tokens(answer), answer
 
-    async def refresh(self, tokens: UpstreamTokens, resource: str | None) -> UpstreamTokens:
+    async def refresh(self, tokens: UpstreamTokens, mcp_resource: str) -> UpstreamTokens:
         """New tokens from the refresh token (the old refresh token kept when the provider
-        does not rotate it); UpstreamRefused when there is none or it is refused."""
+        does not rotate it), for the grant to the MCP server `mcp_resource`; UpstreamRefused
+        when there is none or it is refused."""
         if tokens.refresh_token is None:
             raise UpstreamRefused("the provider gave no refresh token", "invalid_grant")
         form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+        resource = upstream_resource(self.provider, mcp_resource)
         if resource is not None:
             form["resource"] = resource
         fresh = self._tokens(await self._token_request(form))
