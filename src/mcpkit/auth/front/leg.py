@@ -16,6 +16,7 @@ import httpx
 import msgspec
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.auth.front.id_token import IdTokenRefused, id_tokens_for
 from mcpkit.auth.front.providers.sign_in import (
     authorize_parameters,
     check_authorize_params,
@@ -23,8 +24,6 @@ from mcpkit.auth.front.providers.sign_in import (
 )
 from mcpkit.auth.front.state import UpstreamTokens
 from mcpkit.auth.front.upstream import UpstreamProvider
-from mcpkit.auth.server.jwt import JwtVerifier
-from mcpkit.errors import InvalidToken
 
 __all__ = ["UpstreamLeg", "UpstreamRefused"]
 
@@ -58,19 +57,7 @@ class UpstreamLeg:
         self._max_bytes = max_bytes
         self._http = HttpClientSlot(http_client)
         self._clock = clock
-        self._ids: JwtVerifier | None = None
-        if provider.jwks_url is not None and provider.issuer is not None:
-            self._ids = JwtVerifier(
-                issuer=provider.issuer,
-                jwks_url=provider.jwks_url,
-                audience=provider.client_id,
-                http_client=http_client,
-                timeout=timeout,
-            )
-        elif provider.issuer is not None:
-            self._ids = JwtVerifier.from_issuer(
-                provider.issuer, audience=provider.client_id, http_client=http_client
-            )
+        self._ids = id_tokens_for(provider, timeout=timeout, http_client=http_client)
 
     def authorization_url(
         self, callback: str, state: str, challenge: str | None, nonce: str, mcp_resource: str
@@ -133,19 +120,16 @@ class UpstreamLeg:
 
     async def subject(self, answer: Mapping[str, Any], tokens: UpstreamTokens, nonce: str) -> str:
         """Who signed in: `subject_claim` of the checked ID token when the provider is an
-        OpenID one (`issuer` given), else of its userinfo answer."""
+        OpenID one (`issuer` or `issuer_template` given), else of its userinfo answer."""
         claim = self.provider.subject_claim
         id_token = answer.get("id_token")
         if self._ids is not None:
             if not isinstance(id_token, str):
                 raise UpstreamRefused("the provider's answer has no ID token")
             try:
-                checked = await self._ids.verify(id_token, resource=self.provider.client_id)
-            except InvalidToken as exc:
-                raise UpstreamRefused(f"the provider's ID token is not valid: {exc}") from None
-            claims = checked.claims
-            if claims.get("nonce") != nonce:
-                raise UpstreamRefused("the provider's ID token is not for this sign-in (nonce)")
+                claims = await self._ids.claims(id_token, nonce)
+            except IdTokenRefused as exc:
+                raise UpstreamRefused(str(exc)) from None
             if claim in claims:
                 return _as_subject(claims[claim], claim)
         if self.provider.userinfo_url is None:
