@@ -1,7 +1,8 @@
 """examples/front.py as a user runs it: `mcpkit run examples/front.py` in a subprocess, its
 provider the real oidc-provider peer (found by discovery, as the example does), its secrets in
 the environment; mcpkit's OAuth client signs in through the front and the provider's own
-login and consent pages, and `whoami` names the provider's user."""
+login and consent pages, and `whoami` names the provider's user; under `--workers 2` over one
+SQLite store and key file, both workers serve the sign-in's code and token."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ from pathlib import Path
 
 import pytest
 from form_browser import FormBrowser
+from front_world import authorize
 from oidc_peer import WAIT, OidcProvider
+from test_front_oidc import redeem, token_request
 
 from mcpkit import Client
 from mcpkit.auth.client import OAuth
+from mcpkit.auth.front import SigningKey
 from mcpkit.auth.metadata import ClientMetadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
 
-from _running import mcpkit, running
+from _running import mcpkit, running, until_both_workers
 
 NAME = "Interop OIDC"
 
@@ -60,3 +64,40 @@ async def test_the_front_example_signs_a_user_in_with_the_provider(provider: Oid
     assert tools == ["whoami"]
     assert who is not None and (who["subject"], who["provider"]) == ("erin", NAME)
     assert NAME in browser.pages[0].text  # the front's consent page names the provider
+
+
+async def test_two_workers_share_the_fronts_sign_ins_over_one_store(
+    provider: OidcProvider, tmp_path: Path
+) -> None:
+    """`mcpkit run --workers 2` over one SQLite store and one key file: a user signs in through
+    the port (the front's pages, the provider's, the callback, each on whichever worker the
+    kernel picks), the code is redeemed through the port, and the token is taken by both
+    workers, told apart by the process ID `whoami` reports."""
+    key = tmp_path / "front-key.pem"
+    SigningKey().save(key)
+    argv = mcpkit("run", "examples/front.py", "--transport", "http", "--port", "0")
+    argv += ["--workers", "2", "--store", f"sqlite:///{tmp_path / 'front.db'}"]
+    env = example_env(provider, "example-workers") | {"FRONT_KEY_FILE": str(key)}
+    async with running(argv, env=env) as server:
+        url = await server.started()
+        base = origin(url)
+        provider.register_client([base + "/callback"], client_id="example-workers")
+        async with asyncio.timeout(4 * WAIT):
+            authorized = await authorize(base, FormBrowser(login="frank"))
+            tokens = await token_request(base, authorized, redeem(authorized))
+        assert tokens.status_code == 200, tokens.text
+        # A new connection for every request: the kernel hands each to either worker.
+        headers = {
+            "authorization": f"Bearer {tokens.json()['access_token']}",
+            "connection": "close",
+        }
+        async with Client(url, headers=headers, protocol="2026-07-28") as client:
+
+            async def whoami(_: int) -> str:
+                async with asyncio.timeout(WAIT):
+                    who = (await client.call_tool("whoami", {})).structured_content
+                assert who is not None and who["subject"] == "frank", who
+                return str(who["worker"])
+
+            workers = await until_both_workers(whoami)
+    assert len(workers) == 2 and str(server.proc.pid) not in workers  # two worker processes
