@@ -35,6 +35,7 @@ def expect(**values: Any) -> dict[str, Any]:
         "issuer": None, "jwks_url": None, "userinfo_url": None, "revocation_url": None,
         "subject_claim": "sub", "resource_parameter": "omit", "resource": None,
         "audience": None, "authorize_params": {}, "token_params": {},
+        "issuer_template": None, "allowed_tenants": (),
     }  # fmt: skip
     return defaults | dict(SECRETS) | values
 

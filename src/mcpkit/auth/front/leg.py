@@ -16,10 +16,14 @@ import httpx
 import msgspec
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, send_bounded
+from mcpkit.auth.front.id_token import IdTokenRefused, id_tokens_for
+from mcpkit.auth.front.providers.sign_in import (
+    authorize_parameters,
+    check_authorize_params,
+    upstream_resource,
+)
 from mcpkit.auth.front.state import UpstreamTokens
 from mcpkit.auth.front.upstream import UpstreamProvider
-from mcpkit.auth.server.jwt import JwtVerifier
-from mcpkit.errors import InvalidToken
 
 __all__ = ["UpstreamLeg", "UpstreamRefused"]
 
@@ -47,74 +51,49 @@ class UpstreamLeg:
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        check_authorize_params(provider)  # refused now, not at the first sign-in
         self.provider = provider
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._http = HttpClientSlot(http_client)
         self._clock = clock
-        self._ids: JwtVerifier | None = None
-        if provider.jwks_url is not None and provider.issuer is not None:
-            self._ids = JwtVerifier(
-                issuer=provider.issuer,
-                jwks_url=provider.jwks_url,
-                audience=provider.client_id,
-                http_client=http_client,
-                timeout=timeout,
-            )
-        elif provider.issuer is not None:
-            self._ids = JwtVerifier.from_issuer(
-                provider.issuer, audience=provider.client_id, http_client=http_client
-            )
-
-    def resource_for(self, resource: str) -> str | None:
-        """The RFC 8707 `resource` sent upstream for a grant to the MCP server `resource`."""
-        provider = self.provider
-        if provider.resource_parameter == "mcp":
-            return resource
-        return provider.resource if provider.resource_parameter == "fixed" else None
+        self._ids = id_tokens_for(provider, timeout=timeout, http_client=http_client)
 
     def authorization_url(
-        self, callback: str, state: str, challenge: str | None, nonce: str, resource: str | None
+        self, callback: str, state: str, challenge: str | None, nonce: str, mcp_resource: str
     ) -> str:
-        """Where to send the user: the provider's authorization endpoint with the front's
-        client, `callback` as the redirect URI, and the provider's extra parameters."""
-        provider = self.provider
-        params: dict[str, str] = dict(provider.authorize_params) | {
-            "response_type": "code",
-            "client_id": provider.client_id,
-            "redirect_uri": callback,
-            "state": state,
-        }
-        if provider.scopes:
-            params["scope"] = " ".join(provider.scopes)
-        if challenge is not None:
-            params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-        if provider.issuer is not None:
-            params["nonce"] = nonce
-        if resource is not None:
-            params["resource"] = resource
-        parts = urlsplit(provider.authorize_url)
+        """Where to send the user: the provider's authorization endpoint with the query of
+        `authorize_parameters` (the front's client, `callback` as the redirect URI)."""
+        params = authorize_parameters(
+            self.provider, redirect_uri=callback, state=state, code_challenge=challenge,
+            nonce=nonce, mcp_resource=mcp_resource,
+        )  # fmt: skip
+        parts = urlsplit(self.provider.authorize_url)
         query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
         return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
     async def exchange(
-        self, code: str, callback: str, verifier: str | None, resource: str | None
+        self, code: str, callback: str, verifier: str | None, mcp_resource: str
     ) -> tuple[UpstreamTokens, dict[str, Any]]:
-        """The provider's tokens for `code`, and its whole answer (the ID token is in it)."""
+        """The provider's tokens for `code`, and its whole answer (the ID token is in it);
+        the `resource` sent is `upstream_resource`'s for the MCP server `mcp_resource`."""
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback}
         if verifier is not None:
             form["code_verifier"] = verifier
+        resource = upstream_resource(self.provider, mcp_resource)
         if resource is not None:
             form["resource"] = resource
         answer = await self._token_request(form)
         return self._tokens(answer), answer
 
-    async def refresh(self, tokens: UpstreamTokens, resource: str | None) -> UpstreamTokens:
+    async def refresh(self, tokens: UpstreamTokens, mcp_resource: str) -> UpstreamTokens:
         """New tokens from the refresh token (the old refresh token kept when the provider
-        does not rotate it); UpstreamRefused when there is none or it is refused."""
+        does not rotate it), for the grant to the MCP server `mcp_resource`; UpstreamRefused
+        when there is none or it is refused."""
         if tokens.refresh_token is None:
             raise UpstreamRefused("the provider gave no refresh token", "invalid_grant")
         form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+        resource = upstream_resource(self.provider, mcp_resource)
         if resource is not None:
             form["resource"] = resource
         fresh = self._tokens(await self._token_request(form))
@@ -141,19 +120,16 @@ class UpstreamLeg:
 
     async def subject(self, answer: Mapping[str, Any], tokens: UpstreamTokens, nonce: str) -> str:
         """Who signed in: `subject_claim` of the checked ID token when the provider is an
-        OpenID one (`issuer` given), else of its userinfo answer."""
+        OpenID one (`issuer` or `issuer_template` given), else of its userinfo answer."""
         claim = self.provider.subject_claim
         id_token = answer.get("id_token")
         if self._ids is not None:
             if not isinstance(id_token, str):
                 raise UpstreamRefused("the provider's answer has no ID token")
             try:
-                checked = await self._ids.verify(id_token, resource=self.provider.client_id)
-            except InvalidToken as exc:
-                raise UpstreamRefused(f"the provider's ID token is not valid: {exc}") from None
-            claims = checked.claims
-            if claims.get("nonce") != nonce:
-                raise UpstreamRefused("the provider's ID token is not for this sign-in (nonce)")
+                claims = await self._ids.claims(id_token, nonce)
+            except IdTokenRefused as exc:
+                raise UpstreamRefused(str(exc)) from None
             if claim in claims:
                 return _as_subject(claims[claim], claim)
         if self.provider.userinfo_url is None:

@@ -146,7 +146,7 @@ class SignIn:
             f"{handle}:{secret}",
             _s256(pending.verifier) if provider.pkce else None,
             pending.nonce,
-            self._leg.resource_for(pending.resource),
+            pending.resource,
         )
         return redirect(url, 303)
 
@@ -193,7 +193,7 @@ class SignIn:
             code,
             issuer + self._settings.paths.callback,
             pending.verifier if self._leg.provider.pkce else None,
-            self._leg.resource_for(pending.resource),
+            pending.resource,
         )
         subject = await self._leg.subject(answer, tokens, pending.nonce)
         logger.info("%s signed in for client %s", subject, pending.client_id)

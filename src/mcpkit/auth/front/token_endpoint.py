@@ -130,7 +130,7 @@ class FrontGrants:
                 raise Refused("invalid_grant", "the provider's sign-in expired: authorize again")
             return upstream
         try:
-            return await self._leg.refresh(upstream, self._leg.resource_for(grant.resource))
+            return await self._leg.refresh(upstream, grant.resource)
         except UpstreamRefused as exc:
             if exc.error is None:
                 raise Refused(

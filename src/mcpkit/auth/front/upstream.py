@@ -4,12 +4,19 @@ name the user and the audience."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-__all__ = ["ResourceParameter", "TokenAuth", "UpstreamProvider"]
+__all__ = [
+    "TENANT_PLACEHOLDER",
+    "ResourceParameter",
+    "TokenAuth",
+    "UpstreamProvider",
+    "is_tenant_id",
+]
 
 #: How the front's client authenticates at the upstream token endpoint.
 TokenAuth = Literal["client_secret_basic", "client_secret_post", "none"]
@@ -37,6 +44,11 @@ class UpstreamProvider:
     - `pkce`: send an S256 code challenge upstream (every provider here accepts one).
     - `issuer`, `jwks_url`: for an OpenID provider, the ID token is checked against them
       (signature, `iss`, `aud` = `client_id`, `nonce`, expiry) and names the user.
+    - `issuer_template`: instead of `issuer`, for a provider whose every tenant is its own
+      issuer (Entra's `common` and `organizations`): `{tenantid}` in it is filled with the ID
+      token's `tid` claim (a GUID) before `iss` is compared; the signature is checked against
+      `jwks_url`, shared by every tenant. `allowed_tenants`: the tenant IDs whose users may
+      sign in (empty: any tenant's).
     - `subject_claim`: the claim naming the user, in the ID token, else in the userinfo
       answer (`"id"` for GitHub, whose user API has no `sub`).
     - `resource_parameter`, `resource`: see `ResourceParameter`.
@@ -64,8 +76,11 @@ class UpstreamProvider:
     audience: str | None = None
     authorize_params: Mapping[str, str] = field(default_factory=_empty)
     token_params: Mapping[str, str] = field(default_factory=_empty)
+    issuer_template: str | None = None
+    allowed_tenants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        _check_tenancy(self)
         if self.resource_parameter == "fixed" and not self.resource:
             raise ValueError("UpstreamProvider: resource_parameter='fixed' needs resource=")
         if self.token_auth != "none" and not self.client_secret:
@@ -75,3 +90,37 @@ class UpstreamProvider:
             )
         object.__setattr__(self, "authorize_params", MappingProxyType(dict(self.authorize_params)))
         object.__setattr__(self, "token_params", MappingProxyType(dict(self.token_params)))
+
+
+#: What `issuer_template` has in place of the tenant, as Entra's discovery document writes it.
+TENANT_PLACEHOLDER = "{tenantid}"
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_tenant_id(value: object) -> bool:
+    """Whether `value` is a tenant ID: a GUID in lower case, as Entra's `tid` claim has it."""
+    return isinstance(value, str) and _GUID.fullmatch(value) is not None
+
+
+def _check_tenancy(provider: UpstreamProvider) -> None:
+    template, name = provider.issuer_template, provider.name
+    if template is None:
+        if provider.allowed_tenants:
+            raise ValueError(f"UpstreamProvider {name!r}: allowed_tenants= needs issuer_template=")
+        return
+    if template.count(TENANT_PLACEHOLDER) != 1 or "{" in template.replace(TENANT_PLACEHOLDER, ""):
+        raise ValueError(
+            f"UpstreamProvider {name!r}: issuer_template= has {TENANT_PLACEHOLDER} once and no "
+            f"other braces: not {template!r}"
+        )
+    if provider.issuer is not None or provider.jwks_url is None:
+        raise ValueError(
+            f"UpstreamProvider {name!r}: issuer_template= goes with jwks_url= and without issuer="
+        )
+    tenants = tuple(tenant.lower() for tenant in provider.allowed_tenants)
+    for tenant in tenants:
+        if not is_tenant_id(tenant):
+            raise ValueError(
+                f"UpstreamProvider {name!r}: allowed_tenants= are tenant IDs (GUIDs): {tenant!r}"
+            )
+    object.__setattr__(provider, "allowed_tenants", tenants)

@@ -73,7 +73,7 @@ async def upstream_token(
     if expires is None or expires - REFRESH_BEFORE > clock():
         return grant.upstream.access_token
     try:
-        grant.upstream = await leg.refresh(grant.upstream, leg.resource_for(grant.resource))
+        grant.upstream = await leg.refresh(grant.upstream, grant.resource)
     except UpstreamRefused as exc:
         if exc.error is not None:
             await grants.end(handle, upstream=False)

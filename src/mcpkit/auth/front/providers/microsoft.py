@@ -8,14 +8,14 @@ import re
 from collections.abc import Sequence
 
 from mcpkit.auth.front.providers._values import scope_list, text
-from mcpkit.auth.front.upstream import UpstreamProvider
+from mcpkit.auth.front.upstream import TENANT_PLACEHOLDER, UpstreamProvider
 
 __all__ = ["ENTRA_LOGIN", "entra"]
 
 #: Entra's sign-in host in the public cloud.
 ENTRA_LOGIN = "https://login.microsoftonline.com"
 #: Sign-in for every tenant (`common`), work and school accounts only (`organizations`).
-#: Their ID tokens' issuer names the user's own tenant, so it cannot be fixed in advance.
+#: Their ID tokens' issuer names the user's own tenant: a template, filled from `tid`.
 _MULTI_TENANT = frozenset({"common", "organizations"})
 #: `consumers` (personal Microsoft accounts) is one tenant with a fixed ID (Entra's ID token
 #: reference): its issuer is known.
@@ -33,6 +33,7 @@ def entra(
     api_scopes: Sequence[str] = (),
     api_client_id: str | None = None,
     send_resource: bool = False,
+    allowed_tenants: Sequence[str] = (),
 ) -> UpstreamProvider:
     """Microsoft Entra ID: the front's app registration `client_id` (its Application (client)
     ID) and a client secret of it, in `tenant`: the Directory (tenant) ID (a GUID, for a
@@ -51,6 +52,10 @@ def entra(
     for because Entra puts `oid` in ID tokens only with it. With `"common"` or
     `"organizations"`, the same person in two tenants is two accounts, each with its own
     `oid` (Entra's own advice: key data by `oid`, with `tid` if you shard by tenant).
+    Their ID tokens' issuer names the user's tenant: it is checked against Entra's template
+    (`https://login.microsoftonline.com/{tenantid}/v2.0`) filled with the token's `tid`.
+    `allowed_tenants` (tenant IDs) limits sign-in to those tenants' users: strongly advised,
+    or any Entra tenant's users (anyone can make one) may sign in to your server.
 
     `resource`: the front sends none by default (`resource_parameter="omit"`): Entra refuses
     a `resource` that is not the resource of the scopes asked for (AADSTS9010010), and the
@@ -71,8 +76,11 @@ def entra(
         raise ValueError(f"{name}: send_resource=True sends app_id_uri=, which is not set")
     if api_client_id is not None and api is None:
         raise ValueError(f"{name}: api_client_id= names the API of app_id_uri=, not set")
+    if allowed_tenants and tenant not in _MULTI_TENANT:
+        raise ValueError(f"{name}: allowed_tenants= is for tenant='common' or 'organizations'")
     base = f"{ENTRA_LOGIN}/{tenant}"
-    issuer = None if tenant in _MULTI_TENANT else f"{ENTRA_LOGIN}/{_tenant_id(tenant)}/v2.0"
+    multi = tenant in _MULTI_TENANT
+    issuer = None if multi else f"{ENTRA_LOGIN}/{_tenant_id(tenant)}/v2.0"
     return UpstreamProvider(
         name=name,
         authorize_url=f"{base}/oauth2/v2.0/authorize",
@@ -87,6 +95,8 @@ def entra(
         resource_parameter="fixed" if send_resource else "omit",
         resource=api[0] if send_resource and api else None,
         audience=_audience(name, client_id, api_client_id, api[0]) if api else None,
+        issuer_template=f"{ENTRA_LOGIN}/{TENANT_PLACEHOLDER}/v2.0" if multi else None,
+        allowed_tenants=tuple(_allowed(name, tenant) for tenant in allowed_tenants),
     )
 
 
@@ -97,6 +107,14 @@ def _tenant(tenant: str) -> str:
         f"Microsoft Entra ID: tenant= is 'common', 'organizations', 'consumers' or the "
         f"Directory (tenant) ID, a GUID from the app registration's overview: not {tenant!r}"
     )
+
+
+def _allowed(name: str, tenant: str) -> str:
+    if not _GUID.fullmatch(tenant.lower()):
+        raise ValueError(
+            f"{name}: allowed_tenants= are Directory (tenant) IDs (GUIDs): not {tenant!r}"
+        )
+    return tenant.lower()
 
 
 def _tenant_id(tenant: str) -> str:

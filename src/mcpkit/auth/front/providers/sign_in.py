@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mcpkit.auth.front.upstream import UpstreamProvider
 
-__all__ = ["authorize_parameters", "upstream_resource"]
+__all__ = ["authorize_parameters", "check_authorize_params", "upstream_resource"]
 
 #: Set by the front for every sign-in: a provider's `authorize_params` may not replace them.
 _RESERVED = frozenset(
@@ -74,9 +74,14 @@ def authorize_parameters(
     resource = upstream_resource(provider, mcp_resource)
     if resource is not None:
         query["resource"] = resource
+    check_authorize_params(provider)
+    return query | dict(provider.authorize_params)
+
+
+def check_authorize_params(provider: UpstreamProvider) -> None:
+    """ValueError when `provider.authorize_params` would replace a parameter the front sets."""
     clash = _RESERVED & provider.authorize_params.keys()
     if clash:
         raise ValueError(
             f"{provider.name}: authorize_params may not set {sorted(clash)}: the front sets them"
         )
-    return query | dict(provider.authorize_params)
