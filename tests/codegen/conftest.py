@@ -3,19 +3,14 @@ line, and from the hostile tool list through the generators."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from _codegen_files import EVERYTHING
 from _hostile_tools import SERVER_NAME, TOOLS
 
 from mcpkit.cli.main import main
 from mcpkit.codegen import cli_script, client_module
-
-REPO = Path(__file__).resolve().parents[2]
-EVERYTHING = REPO / "examples" / "everything.py"
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +26,3 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (where / "empty_client.py").write_text(client_module([], ""), encoding="utf-8")
     (where / "empty_cli.py").write_text(cli_script([], "", "empty.py"), encoding="utf-8")
     return where
-
-
-def import_file(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"generated_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # TypedDicts look their module up while built
-    spec.loader.exec_module(module)
-    return module

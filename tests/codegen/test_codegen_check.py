@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
+from _codegen_files import REPO
 from _hostile_tools import SERVER_NAME, TOOLS
-from conftest import REPO
 
 from mcpkit.cli.main import main
 from mcpkit.codegen import cli_script, client_module
@@ -99,7 +99,7 @@ def test_differences_name_the_kind_and_the_format() -> None:
 def test_the_generated_script_calls_everything(
     generated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import import_file
+    from _codegen_files import import_file
 
     script = import_file(generated / "everything_cli.py")
     target = ["--server", str(REPO / "examples" / "everything.py")]
@@ -114,7 +114,7 @@ def test_the_generated_script_calls_everything(
 def test_a_hostile_tool_list_gives_a_script_whose_every_help_shows(
     generated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import import_file
+    from _codegen_files import import_file
 
     parser: argparse.ArgumentParser = import_file(generated / "hostile_cli.py").parser()
     with pytest.raises(SystemExit):

@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from conftest import EVERYTHING, import_file
+from _codegen_files import EVERYTHING, import_file
 
 from mcpkit import Client, PeerError, ToolError, ToolResult
 from mcpkit.types import (

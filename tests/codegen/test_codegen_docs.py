@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, import_file
+from _codegen_files import REPO, import_file
 
 from mcpkit.cli.main import main
 

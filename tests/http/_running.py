@@ -92,6 +92,10 @@ async def running(
                 os.killpg(proc.pid, signal.SIGKILL)
             async with asyncio.timeout(WAIT):
                 await proc.wait()
+        # Read the log to its end before leaving: the pipe's end of file is what closes its
+        # transport, and a reader cancelled at once left that to a loop about to close, so
+        # the transport was collected open (a ResourceWarning failing some later test).
+        await asyncio.wait({server._reader}, timeout=WAIT)
         server._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await server._reader
