@@ -15,7 +15,7 @@ from _redis_server import RedisServer
 from redis.asyncio import Redis
 from test_redis_stores import RedisCase, assert_every_key_expires, connect, new_prefix
 
-from mcpkit.stores.kv import KeyValueStore, Limit, MemoryKeyValueStore
+from mcpkit.stores.kv import KeyValueStore, Limit, MemoryKeyValueStore, entry_size
 from mcpkit.stores.redis import RedisKeyValueStore
 from mcpkit.stores.sqlite import SqliteDatabase
 from mcpkit.stores.sqlite_kv import SqliteKeyValueStore
@@ -130,6 +130,28 @@ async def test_sqlite_deletes_expired_rows_as_it_writes(tmp_path: Path) -> None:
             await kv.set(f"new{i}", b"v", 5)
         rows = await db.run(lambda c: c.execute("SELECT COUNT(*) FROM mcpkit_kv").fetchone())
         assert rows[0] == 4
+    finally:
+        await db.aclose()
+
+
+async def test_sqlite_forgets_the_pool_bytes_of_callers_whose_state_ended(tmp_path: Path) -> None:
+    # A caller whose entries all ended leaves neither a row nor bytes in its pool's count, so
+    # the count a write reads (not a sum over every caller) stays what the pool holds.
+    clock = ManualClock()
+    db = SqliteDatabase(tmp_path / "kv.db")
+    try:
+        kv = SqliteKeyValueStore(db, max_pool_bytes=1000, clock=clock)
+        assert await kv.set("state:a:1", b"x" * 600, 5, limit=_state("a"))
+        clock.advance(6)
+        assert await kv.set("state:b:1", b"x" * 300, 60, limit=_state("b"))
+
+        def pool(c: sqlite3.Connection) -> tuple[list[tuple[str, int]], int]:
+            rows = c.execute("SELECT prefix, bytes FROM mcpkit_kv_pool").fetchall()
+            total = c.execute("SELECT bytes FROM mcpkit_kv_pools WHERE pool = 'state'")
+            return rows, total.fetchone()[0]
+
+        held = entry_size("state:b:1", b"x" * 300)
+        assert await db.run(pool) == ([("state:b:", held)], held)
     finally:
         await db.aclose()
 

@@ -35,6 +35,9 @@ _TABLE: Final = (
     " pool TEXT NOT NULL, prefix TEXT NOT NULL, bytes INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, until REAL NOT NULL, PRIMARY KEY (pool, prefix))",
     "CREATE INDEX IF NOT EXISTS mcpkit_kv_pool_seq ON mcpkit_kv_pool (pool, seq)",
+    "CREATE INDEX IF NOT EXISTS mcpkit_kv_pool_until ON mcpkit_kv_pool (until)",
+    # Each pool's bytes, the sum of its prefixes' above (kept, so no write sums them all).
+    "CREATE TABLE IF NOT EXISTS mcpkit_kv_pools (pool TEXT PRIMARY KEY, bytes INTEGER NOT NULL)",
 )
 #: Expired rows each write deletes at most: more than it adds, so they never pile up, and
 #: few enough that no write pays for a long-idle backlog at once.
@@ -99,7 +102,7 @@ class SqliteKeyValueStore:
                 "(SELECT key FROM mcpkit_kv WHERE until <= ? LIMIT ?)",
                 (now, _PURGE_ROWS),
             )
-            c.execute("DELETE FROM mcpkit_kv_pool WHERE until <= ?", (now,))
+            _purge_pools(c, now)
             if limit is not None:
                 others = _used(c, limit.prefix, now, but=key)
                 if others + size > limit.max_bytes:
@@ -130,29 +133,52 @@ def _make_room(c: sqlite3.Connection, limit: Limit, mine: int, until: float, mos
     if mine > most:
         return False
     pool, prefix = limit.pool, limit.prefix
-    found = c.execute(
-        "SELECT COALESCE(SUM(bytes), 0), COALESCE(MAX(seq), 0) FROM mcpkit_kv_pool "
-        "WHERE pool = ? AND prefix IS NOT ?",
-        (pool, prefix),
-    ).fetchone()
-    others, last = int(found[0]), int(found[1])
+    total = _one(c, "SELECT bytes FROM mcpkit_kv_pools WHERE pool = ?", (pool,))
+    own = "SELECT bytes FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?"
+    others = total - _one(c, own, (pool, prefix))
     while others + mine > most:
         oldest = c.execute(
             "SELECT prefix, bytes FROM mcpkit_kv_pool WHERE pool = ? AND prefix IS NOT ? "
             "ORDER BY seq LIMIT 1",
             (pool, prefix),
         ).fetchone()
+        if oldest is None:  # (nobody else holds anything)
+            others = 0
+            break
         gone, held = str(oldest[0]), int(oldest[1])
         c.execute("DELETE FROM mcpkit_kv WHERE key >= ? AND key < ?", (gone, gone + _LAST))
         c.execute("DELETE FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?", (pool, gone))
         others -= held
+    last = _one(c, "SELECT MAX(seq) FROM mcpkit_kv_pool WHERE pool = ?", (pool,))
     c.execute(
         "INSERT INTO mcpkit_kv_pool (pool, prefix, bytes, seq, until) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (pool, prefix) DO UPDATE SET bytes = excluded.bytes, seq = excluded.seq, "
         "until = MAX(until, excluded.until)",
         (pool, prefix, mine, last + 1, until),
     )
+    c.execute(
+        "INSERT INTO mcpkit_kv_pools (pool, bytes) VALUES (?, ?) "
+        "ON CONFLICT (pool) DO UPDATE SET bytes = excluded.bytes",
+        (pool, others + mine),
+    )
     return True
+
+
+def _purge_pools(c: sqlite3.Connection, now: float) -> None:
+    """Forget a batch of the prefixes whose entries have all ended, and their bytes."""
+    ended = c.execute(
+        "SELECT pool, prefix, bytes FROM mcpkit_kv_pool WHERE until <= ? LIMIT ?",
+        (now, _PURGE_ROWS),
+    ).fetchall()
+    for pool, prefix, held in ended:
+        c.execute("DELETE FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?", (pool, prefix))
+        c.execute("UPDATE mcpkit_kv_pools SET bytes = bytes - ? WHERE pool = ?", (held, pool))
+
+
+def _one(c: sqlite3.Connection, query: str, args: tuple[object, ...]) -> int:
+    """The number `query` selects, 0 when it selects no row or NULL."""
+    row = c.execute(query, args).fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
 
 
 def _used(c: sqlite3.Connection, prefix: str, now: float, *, but: str | None) -> int:
