@@ -3,8 +3,9 @@ of a deployment: a key per entry with Redis's own TTL (`kv:<key>`), and per `Lim
 hash of the entries written under it and their sizes (`kvsize:<prefix>`), read and written in
 one script, so that two processes writing at once cannot pass the limit together. A pool
 (`Limit.pool`) adds the bytes each of its prefixes held at its last write (`kvpool:<pool>`,
-with their sum under the field "") and the order of those writes (`kvorder:<pool>`): the
-same script drops the prefixes written the longest ago until the pool fits."""
+with their sum under the field "") and the order of those writes (`kvorder:<pool>`) and of
+their ends (`kvends:<pool>`): the same script forgets the prefixes whose entries all ended,
+then drops those written the longest ago until the pool fits."""
 
 from __future__ import annotations
 
@@ -63,10 +64,12 @@ return 1
 )
 
 # KEYS[1] the sizes hash, KEYS[2] the entry, KEYS[3] the pool's bytes by sizes hash (and
-# their sum under ""), KEYS[4] its sizes hashes by order of writing; ARGV value, ttl ms,
-# size, max bytes, max pool bytes. A prefix's bytes are counted (`used`) at its writes: an
-# entry that expired or was deleted since is counted until its prefix is written again or
-# dropped, so the pool holds at most what is counted. Dropping a prefix touches its own
+# their sum under ""), KEYS[4] its sizes hashes by order of writing, KEYS[5] by the time
+# (microseconds, read first: an entry's end counts from the script's start) their last
+# entry ends; ARGV value, ttl ms, size, max bytes, max pool bytes. A
+# prefix's bytes are counted (`used`) at its writes: an entry deleted or ended since is
+# counted until its prefix is written again, dropped, or ends whole, so the pool holds at
+# most what is counted. Dropping a prefix touches its own
 # sizes hash and entries, which no caller can name in KEYS ahead (as `used` reads entries).
 _SET_IN_POOL: Final = (
     _SUM
@@ -76,11 +79,22 @@ local function extend(key, ms)
         redis.call('PEXPIRE', key, ms)
     end
 end
-local sizes, counts, order = KEYS[1], KEYS[3], KEYS[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function forget(victim)
+    redis.call('HINCRBY', KEYS[3], '', -tonumber(redis.call('HGET', KEYS[3], victim) or '0'))
+    redis.call('HDEL', KEYS[3], victim)
+    redis.call('ZREM', KEYS[4], victim)
+    redis.call('ZREM', KEYS[5], victim)
+end
+local sizes, counts, order, ends = KEYS[1], KEYS[3], KEYS[4], KEYS[5]
 local size, most = tonumber(ARGV[3]), tonumber(ARGV[5])
 local mine = used(sizes, KEYS[2]) + size
 if mine > tonumber(ARGV[4]) or mine > most then
     return 0
+end
+for _, victim in ipairs(redis.call('ZRANGEBYSCORE', ends, '-inf', now, 'LIMIT', 0, 64)) do
+    forget(victim)
 end
 local others = tonumber(redis.call('HGET', counts, '') or '0')
     - tonumber(redis.call('HGET', counts, sizes) or '0')
@@ -100,8 +114,7 @@ while others + mine > most do
     end
     redis.call('DEL', victim)
     others = others - tonumber(redis.call('HGET', counts, victim) or '0')
-    redis.call('HDEL', counts, victim)
-    redis.call('ZREM', order, victim)
+    forget(victim)
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('HSET', sizes, KEYS[2], size)
@@ -111,8 +124,9 @@ if top[2] then
     seq = tonumber(top[2]) + 1
 end
 redis.call('ZADD', order, seq, sizes)
+redis.call('ZADD', ends, 'GT', now + tonumber(ARGV[2]) * 1000, sizes)
 redis.call('HSET', counts, sizes, mine, '', others + mine)
-for _, key in ipairs({sizes, counts, order}) do
+for _, key in ipairs({sizes, counts, order, ends}) do
     extend(key, ARGV[2])
 end
 return 1
@@ -164,7 +178,8 @@ class RedisKeyValueStore:
             return bool(written)
         counts = id_key(self._prefix, "kvpool", limit.pool)
         order = id_key(self._prefix, "kvorder", limit.pool)
-        keys = [sizes, self._key(key), counts, order]
+        ends = id_key(self._prefix, "kvends", limit.pool)
+        keys = [sizes, self._key(key), counts, order, ends]
         written = await self._set_in_pool(keys=keys, args=[*args, self._max_pool_bytes])
         return bool(written)
 

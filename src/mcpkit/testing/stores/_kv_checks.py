@@ -169,6 +169,20 @@ class KeyValueChecks:
             for key in ("st:a:1", "st:b:1"):
                 await kv.delete(key)
 
+    async def test_a_caller_whose_state_ended_pushes_nobody_out(self) -> None:
+        # What ended is no longer in the pool: room for a newcomer, and the caller written
+        # the longest ago (but still alive) keeps its state.
+        async with self._pooled(1000) as (kv, _):
+            assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
+            assert await kv.set("st:gone:1", b"x" * 500, _SHORT, limit=_in_pool("gone"))
+            async with asyncio.timeout(_BOUND):
+                while await kv.get("st:gone:1") is not None:
+                    await asyncio.sleep(_SHORT / 4)
+            assert await kv.set("st:new:1", b"x" * 400, _LONG, limit=_in_pool("new"))
+            assert await kv.get("st:old:1") == b"x" * 300
+            for key in ("st:old:1", "st:new:1"):
+                await kv.delete(key)
+
     async def test_writers_sharing_a_store_never_pass_its_pool(self) -> None:
         # Two stores over one place (two processes' worth), many fresh callers at once: the
         # pool holds at most its bytes after every round, and the latest writers keep theirs.
