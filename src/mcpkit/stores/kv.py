@@ -60,7 +60,10 @@ class Limit:
     pool "state"): every store keeps a pool within its `max_pool_bytes` by dropping the
     prefix of the pool written the longest ago, whole, in the same atomic step as the write,
     and refuses a write (False) only when the writer's own prefix fills the pool alone. (The
-    memory store counts a pool apart from its `max_bytes`.)"""
+    memory store counts a pool apart from its `max_bytes`. The SQLite and Redis stores
+    count a prefix's bytes as of its last write, and forget it when its entries have all
+    ended: an entry deleted before then still counts until its prefix is written again,
+    so the pool never holds more than it counts.)"""
 
     prefix: str
     max_bytes: int

@@ -66,11 +66,11 @@ return 1
 # KEYS[1] the sizes hash, KEYS[2] the entry, KEYS[3] the pool's bytes by sizes hash (and
 # their sum under ""), KEYS[4] its sizes hashes by order of writing, KEYS[5] by the time
 # (microseconds, read first: an entry's end counts from the script's start) their last
-# entry ends; ARGV value, ttl ms, size, max bytes, max pool bytes. A
-# prefix's bytes are counted (`used`) at its writes: an entry deleted or ended since is
-# counted until its prefix is written again, dropped, or ends whole, so the pool holds at
-# most what is counted. Dropping a prefix touches its own
-# sizes hash and entries, which no caller can name in KEYS ahead (as `used` reads entries).
+# entry ends; ARGV value, ttl ms, size, max bytes, max pool bytes. A prefix's bytes are
+# counted (`used`) at its writes: an entry deleted or ended since is counted until its
+# prefix is written again, dropped, or ends whole, so the pool holds at most what is
+# counted. Dropping a prefix touches its sizes hash and entries, which no caller can name
+# in KEYS ahead (as `used` touches the entries of the writer's own).
 _SET_IN_POOL: Final = (
     _SUM
     + """
