@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,28 @@ async def test_callers_state_is_written_in_its_own_pool() -> None:
             assert text(said) == "kept"
     assert await kv.get("approval:other-user") == b"pending"
     assert await kv.used("state:") <= 2_000
+
+
+async def test_fresh_state_keys_cannot_grow_a_sqlite_store_past_its_pool(tmp_path: Path) -> None:
+    """An anonymous 2026 client minting state keys fills a SQLite store up to its pool
+    (`?max_pool_bytes=`) and no further, the state written the longest ago going first; the
+    one writer whose state alone fills it is refused with the setting named."""
+    path = tmp_path / "state.db"
+    stores = open_store(f"sqlite:///{path}?max_pool_bytes=2000")
+    server = counter()
+    server.use_store(stores)
+    try:
+        async with asyncio.timeout(WAIT), Client(server, protocol="2026-07-28") as client:
+            for _ in range(40):
+                args = {"what": "bytes", "size": 200}
+                assert text(await client.call_tool("keep", args, meta=key_meta())) == "kept"
+            args = {"what": "bytes", "size": 2_000}
+            said = text(await client.call_tool("keep", args, meta=key_meta()))
+            assert said.startswith("ValueError: ctx.set_state()") and "max_pool_bytes" in said
+    finally:
+        await stores.aclose()
+    with sqlite3.connect(path) as c:
+        held = c.execute(
+            "SELECT SUM(size) FROM mcpkit_kv WHERE key >= 'state:' AND key < 'state;'"
+        ).fetchone()[0]
+    assert 1_000 < held <= 2_000

@@ -15,11 +15,11 @@ from _redis_server import RedisServer
 from redis.asyncio import Redis
 from test_redis_stores import RedisCase, assert_every_key_expires, connect, new_prefix
 
-from mcpkit.stores.kv import KeyValueStore, Limit, MemoryKeyValueStore
+from mcpkit.stores.kv import KeyValueStore, Limit, MemoryKeyValueStore, entry_size
 from mcpkit.stores.redis import RedisKeyValueStore
 from mcpkit.stores.sqlite import SqliteDatabase
 from mcpkit.stores.sqlite_kv import SqliteKeyValueStore
-from mcpkit.stores.url import open_store
+from mcpkit.stores.url import check_store_url, open_store
 from mcpkit.testing.stores import KeyValueChecks, ManualClock
 
 WAIT = 10.0  # seconds: a bound on hangs, not a measurement
@@ -28,6 +28,10 @@ WAIT = 10.0  # seconds: a bound on hangs, not a measurement
 class TestMemoryKeyValue(KeyValueChecks):
     async def make_kv(self) -> KeyValueStore:
         return MemoryKeyValueStore()
+
+    async def make_pooled_kvs(self, max_pool_bytes: int) -> list[KeyValueStore]:
+        kv = MemoryKeyValueStore(max_pool_bytes=max_pool_bytes)
+        return [kv, kv]
 
 
 class TestSqliteKeyValue(KeyValueChecks):
@@ -38,6 +42,18 @@ class TestSqliteKeyValue(KeyValueChecks):
         assert isinstance(kv, SqliteKeyValueStore)
         await kv.db.aclose()
 
+    @pytest.fixture(autouse=True)
+    def _folder(self, tmp_path: Path) -> None:
+        self.folder = tmp_path
+
+    async def make_pooled_kvs(self, max_pool_bytes: int) -> list[KeyValueStore]:
+        # Two databases over one file: two threads, two connections, as two processes.
+        path = self.folder / "pool.db"
+        return [
+            SqliteKeyValueStore(SqliteDatabase(path), max_pool_bytes=max_pool_bytes)
+            for _ in range(2)
+        ]
+
 
 class TestRedisKeyValue(RedisCase, KeyValueChecks):
     async def make_kv(self) -> KeyValueStore:
@@ -45,6 +61,19 @@ class TestRedisKeyValue(RedisCase, KeyValueChecks):
 
     async def close_kv(self, kv: KeyValueStore) -> None:
         await self.close(kv)  # every key it left has a TTL, checked there
+
+    async def make_pooled_kvs(self, max_pool_bytes: int) -> list[KeyValueStore]:
+        # Two clients on one Redis and one prefix, as two processes.
+        first = self.open(
+            lambda client, prefix: RedisKeyValueStore(
+                client, prefix=prefix, max_pool_bytes=max_pool_bytes
+            )
+        )
+        _, prefix = self.opened[id(first)]
+        client = connect(self.server)
+        second = RedisKeyValueStore(client, prefix=prefix, max_pool_bytes=max_pool_bytes)
+        self.opened[id(second)] = (client, prefix)
+        return [first, second]
 
 
 async def test_the_memory_store_stays_within_its_bounds() -> None:
@@ -101,6 +130,28 @@ async def test_sqlite_deletes_expired_rows_as_it_writes(tmp_path: Path) -> None:
             await kv.set(f"new{i}", b"v", 5)
         rows = await db.run(lambda c: c.execute("SELECT COUNT(*) FROM mcpkit_kv").fetchone())
         assert rows[0] == 4
+    finally:
+        await db.aclose()
+
+
+async def test_sqlite_forgets_the_pool_bytes_of_callers_whose_state_ended(tmp_path: Path) -> None:
+    # A caller whose entries all ended leaves neither a row nor bytes in its pool's count, so
+    # the count a write reads (not a sum over every caller) stays what the pool holds.
+    clock = ManualClock()
+    db = SqliteDatabase(tmp_path / "kv.db")
+    try:
+        kv = SqliteKeyValueStore(db, max_pool_bytes=1000, clock=clock)
+        assert await kv.set("state:a:1", b"x" * 600, 5, limit=_state("a"))
+        clock.advance(6)
+        assert await kv.set("state:b:1", b"x" * 300, 60, limit=_state("b"))
+
+        def pool(c: sqlite3.Connection) -> tuple[list[tuple[str, int]], int]:
+            rows = c.execute("SELECT prefix, bytes FROM mcpkit_kv_pool").fetchall()
+            total = c.execute("SELECT bytes FROM mcpkit_kv_pools WHERE pool = 'state'")
+            return rows, total.fetchone()[0]
+
+        held = entry_size("state:b:1", b"x" * 300)
+        assert await db.run(pool) == ([("state:b:", held)], held)
     finally:
         await db.aclose()
 
@@ -185,32 +236,31 @@ async def test_a_pool_of_state_never_pushes_out_the_rest() -> None:
     assert await kv.used("state:") <= 1000
 
 
-async def test_a_full_pool_drops_the_caller_written_longest_ago_whole() -> None:
-    clock = ManualClock()
-    kv = MemoryKeyValueStore(max_pool_bytes=1000, clock=clock)
-    for caller in ("a", "b"):
-        for name in ("1", "2"):
-            assert await kv.set(f"state:{caller}:{name}", b"x" * 200, 60, limit=_state(caller))
-    # "c" needs room: "a", written the longest ago, goes whole; "b" keeps all it has.
-    assert await kv.set("state:c:1", b"x" * 200, 60, limit=_state("c"))
-    assert await kv.used("state:a:") == 0
-    assert await kv.used("state:b:") > 0 and await kv.get("state:b:1") is not None
-    # "b" writes again: now "c" is the longest ago, and goes when "d" needs room.
-    assert await kv.set("state:b:1", b"y" * 200, 60, limit=_state("b"))
-    for name in ("1", "2"):
-        assert await kv.set(f"state:d:{name}", b"x" * 200, 60, limit=_state("d"))
-    assert await kv.get("state:c:1") is None and await kv.get("state:b:1") == b"y" * 200
-
-
-async def test_a_writer_that_fills_the_pool_alone_is_the_one_refused() -> None:
-    kv = MemoryKeyValueStore(max_pool_bytes=1000, clock=ManualClock())
-    assert await kv.set("state:b:1", b"x" * 300, 60, limit=_state("b", 10_000))
-    assert await kv.set("state:a:1", b"x" * 600, 60, limit=_state("a", 10_000))
-    assert not await kv.set("state:a:2", b"x" * 600, 60, limit=_state("a", 10_000))
-    assert await kv.get("state:b:1") is not None  # nobody else paid for it
-    assert await kv.get("state:a:2") is None
-
-
 def _state(caller: str, max_bytes: int = 2000) -> Limit:
     prefix = caller if caller.startswith("state:") else f"state:{caller}:"
     return Limit(prefix, max_bytes, pool="state")
+
+
+async def test_every_store_url_takes_the_pool_size(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    # The same option for every kind of store, refused loudly when misspelt or not a size.
+    urls = ["memory://", f"sqlite:///{tmp_path / 'p.db'}", redis_server.url]
+    for url in urls:
+        joined = "&" if "?" in url else "?"
+        stores = open_store(f"{url}{joined}max_pool_bytes=500")
+        try:
+            prefix = f"state:{new_prefix()}"
+            limit = Limit(prefix, 10_000, pool="state")
+            assert await stores.kv.set(prefix + "a", b"x" * 400, 60, limit=limit)
+            assert not await stores.kv.set(prefix + "b", b"x" * 400, 60, limit=limit)
+            await stores.kv.delete(prefix + "a")
+        finally:
+            await stores.aclose()
+        for bad in ("0", "-5", "1.5", "lots"):
+            with pytest.raises(ValueError, match=f"max_pool_bytes='{bad}' must be a whole"):
+                check_store_url(f"{url}{joined}max_pool_bytes={bad}")
+        with pytest.raises(ValueError, match=r"option 'max_pool_byte'.*max_pool_bytes"):
+            check_store_url(f"{url}{joined}max_pool_byte=500")
+    with pytest.raises(ValueError, match="max_pool_bytes must be a whole number"):
+        MemoryKeyValueStore(max_pool_bytes=0)

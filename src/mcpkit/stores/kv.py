@@ -8,9 +8,10 @@ at most `max_entries` and `max_bytes`, the SQLite store deletes expired rows as 
 and Redis expires its keys itself. `set` may be given a `Limit`: the bytes held under a key
 prefix (a caller's state, say) then stay within a bound, checked and written in one step,
 so that two processes writing at once cannot pass it together. A `Limit` may name a `pool`
-(callers' state does): in the memory store the entries of a pool have a budget of their own,
-`max_pool_bytes`, apart from `max_bytes`, so that filling one pool never pushes out anything
-else (approvals, overflows), and past it the pool's prefix written the longest ago goes whole.
+(callers' state does): in every store the entries of a pool have a budget of their own,
+`max_pool_bytes` (in the memory store apart from `max_bytes`, so that filling one pool never
+pushes out anything else: approvals, overflows), and past it the pool's prefix written the
+longest ago goes whole.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "KeyValueStore",
     "Limit",
     "MemoryKeyValueStore",
+    "check_pool_bytes",
     "check_ttl",
     "entry_size",
 ]
@@ -39,8 +41,10 @@ __all__ = [
 DEFAULT_MAX_KV_ENTRIES: Final = 100_000
 #: Bytes of keys and values a `MemoryKeyValueStore` holds at most (64 MiB).
 DEFAULT_MAX_KV_BYTES: Final = 64 * 1024 * 1024
-#: Bytes of one pool's entries a `MemoryKeyValueStore` holds at most (32 MiB), besides
-#: `max_bytes`: callers' state, 32 callers at their full 1 MiB, or thousands of small ones.
+#: Bytes of one pool's entries every store holds at most by default (32 MiB; in the memory
+#: store besides `max_bytes`): callers' state, 32 callers at their full 1 MiB, or thousands
+#: of small ones. Its setting is `max_pool_bytes=` of each store, `?max_pool_bytes=` of a
+#: store URL.
 DEFAULT_MAX_POOL_BYTES: Final = 32 * 1024 * 1024
 #: The longest TTL (ten years): every store keeps one alike (Redis refuses far larger ones).
 MAX_TTL: Final = 10 * 365 * 86_400.0
@@ -53,10 +57,13 @@ class Limit:
     written with it, not every key that happens to share the prefix.
 
     `pool` names a set of such prefixes that share one budget (one per caller's state,
-    pool "state"): the memory store keeps a pool within its `max_pool_bytes`, apart from the
-    rest, by dropping the prefix of the pool written the longest ago, whole, and refuses a
-    write (False) only when the writer's own prefix fills the pool alone. The SQLite and
-    Redis stores bound a pool by its entries' TTL alone."""
+    pool "state"): every store keeps a pool within its `max_pool_bytes` by dropping the
+    prefix of the pool written the longest ago, whole, in the same atomic step as the write,
+    and refuses a write (False) only when the writer's own prefix fills the pool alone. (The
+    memory store counts a pool apart from its `max_bytes`. The SQLite and Redis stores
+    count a prefix's bytes as of its last write, and forget it when its entries have all
+    ended: an entry deleted before then still counts until its prefix is written again,
+    so the pool never holds more than it counts.)"""
 
     prefix: str
     max_bytes: int
@@ -66,6 +73,16 @@ class Limit:
 def entry_size(key: str, value: bytes) -> int:
     """What an entry counts towards a `Limit`: the bytes of its key (UTF-8) and its value."""
     return len(key.encode("utf-8", "surrogatepass")) + len(value)
+
+
+def check_pool_bytes(max_pool_bytes: int) -> int:
+    """`max_pool_bytes` when it is a whole number of bytes of at least 1; ValueError naming
+    the setting otherwise."""
+    if type(max_pool_bytes) is not int or max_pool_bytes < 1:
+        raise ValueError(
+            f"max_pool_bytes must be a whole number of bytes above 0, not {max_pool_bytes!r}"
+        )
+    return max_pool_bytes
 
 
 def check_ttl(ttl: float) -> float:
@@ -137,11 +154,11 @@ class MemoryKeyValueStore:
         max_pool_bytes: int = DEFAULT_MAX_POOL_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_entries < 1 or max_bytes < 1 or max_pool_bytes < 1:
-            raise ValueError("max_entries, max_bytes and max_pool_bytes must be at least 1")
+        if max_entries < 1 or max_bytes < 1:
+            raise ValueError("max_entries and max_bytes must be at least 1")
         self._max_entries = max_entries
         self._max_bytes = max_bytes
-        self._max_pool_bytes = max_pool_bytes
+        self._max_pool_bytes = check_pool_bytes(max_pool_bytes)
         self._clock = clock
         self._entries: dict[str, tuple[bytes, float]] = {}
         # Keys in order, for prefix sums; and (expiry, key) pairs, some stale (a key set

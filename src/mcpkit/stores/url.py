@@ -9,8 +9,9 @@ hosts; `pip install "mcpkit[redis]"`).
 `open_store(url)` makes the `Stores` a URL names; `Server(store=...)` takes a URL or a
 `Stores`. The SQLite path follows SQLAlchemy's spelling: `sqlite:///state.db` is relative
 to the working directory, `sqlite:////var/lib/state.db` absolute (four slashes). Options
-after `?`: `lease=` (seconds, see `lease_of`) and `timeout=` (seconds a store call may take,
-see `timeout_of` and `mcpkit.stores.deadline`).
+after `?`: `lease=` (seconds, see `lease_of`), `timeout=` (seconds a store call may take,
+see `timeout_of` and `mcpkit.stores.deadline`) and `max_pool_bytes=` (bytes all callers'
+state may take, see `pool_bytes_of`), for every kind of store.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from mcpkit.stores.deadline import (
     bounded,
 )
 from mcpkit.stores.event_log import EventStore
-from mcpkit.stores.kv import KeyValueStore, MemoryKeyValueStore
+from mcpkit.stores.kv import (
+    DEFAULT_MAX_POOL_BYTES,
+    KeyValueStore,
+    MemoryKeyValueStore,
+    check_pool_bytes,
+)
 from mcpkit.stores.liveness import Liveness, SharedSecrets
 from mcpkit.stores.replay import MemoryReplayCache, ReplayCache
 from mcpkit.stores.sessions import SessionStore
@@ -48,6 +54,7 @@ __all__ = [
     "as_stores",
     "check_store_url",
     "open_store",
+    "pool_bytes_of",
     "timeout_of",
 ]
 
@@ -75,7 +82,7 @@ _CLIENT_OPTIONS: Final = frozenset(
     }
 )
 #: Options of a store URL that mcpkit reads itself.
-_OPTIONS: Final = frozenset({"lease", "timeout"})
+_OPTIONS: Final = ("lease", "timeout", "max_pool_bytes")
 _SCHEMES: Final = ("memory://", "sqlite:///path", "redis://host:port/db", "rediss://...")
 
 
@@ -159,11 +166,13 @@ def check_store_url(url: str) -> str:
     ValueError saying what is wrong and naming the accepted forms."""
     scheme, _, rest = url.partition("://")
     scheme = scheme.lower()
-    if scheme == "memory" and rest in ("", "/"):
+    if scheme == "memory" and rest.partition("?")[0] in ("", "/"):
+        pool_bytes_of(url)
         return "memory"
     if scheme in ("sqlite", "redis", "rediss", "unix"):
         lease_of(url)
         timeout_of(url)
+        pool_bytes_of(url)
     if scheme == "sqlite":
         if not rest.startswith("/") or rest in ("/", "//"):
             raise ValueError(
@@ -198,19 +207,38 @@ def timeout_of(url: str) -> float:
     return _seconds(url, "timeout", DEFAULT_STORE_TIMEOUT)
 
 
-def _seconds(url: str, name: str, default: float) -> float:
-    """Option `name` of a store URL, seconds above 0 (`default` when absent); ValueError for
-    any option mcpkit and the store's client do not know."""
+def pool_bytes_of(url: str) -> int:
+    """The `max_pool_bytes` option of a store URL (`?max_pool_bytes=8388608`): bytes all
+    callers' state may take together in the store, past which the state written the longest
+    ago is dropped (`mcpkit.stores.kv.Limit`); `DEFAULT_MAX_POOL_BYTES` (32 MiB) by default."""
+    values = _options(url).get("max_pool_bytes", [str(DEFAULT_MAX_POOL_BYTES)])
+    try:
+        return check_pool_bytes(int(values[-1]))
+    except ValueError:
+        raise ValueError(
+            f"max_pool_bytes={values[-1]!r} must be a whole number of bytes above 0"
+        ) from None
+
+
+def _options(url: str) -> dict[str, list[str]]:
+    """The options of a store URL; ValueError for any mcpkit and the store's client do not
+    know (a misspelt option would otherwise leave its default in force unsaid)."""
     options = parse_qs(urlsplit(url).query, keep_blank_values=True)
     client: frozenset[str] = frozenset()
     if url.lower().startswith(("redis", "unix")):
         client = _CLIENT_OPTIONS
-    unknown = sorted(set(options) - client - _OPTIONS)
+    unknown = sorted(set(options) - client - set(_OPTIONS))
     if unknown:
         raise ValueError(
-            f"unknown store option {unknown[0]!r} in {_hidden(url)!r}: known: lease, timeout"
+            f"unknown store option {unknown[0]!r} in {_hidden(url)!r}: known: {', '.join(_OPTIONS)}"
         )
-    values = options.get(name, [str(default)])
+    return options
+
+
+def _seconds(url: str, name: str, default: float) -> float:
+    """Option `name` of a store URL, seconds above 0 (`default` when absent); ValueError for
+    any option mcpkit and the store's client do not know."""
+    values = _options(url).get(name, [str(default)])
     try:
         seconds = float(values[-1])
     except ValueError:
@@ -225,7 +253,8 @@ def open_store(url: str) -> Stores:
     ValueError naming the accepted forms for anything else."""
     kind = check_store_url(url)
     if kind == "memory":
-        return Stores(url="memory://", tasks=MemoryTaskStore(), broker=MemoryBroker())
+        kv = MemoryKeyValueStore(max_pool_bytes=pool_bytes_of(url))
+        return Stores(url=url, tasks=MemoryTaskStore(), broker=MemoryBroker(), kv=kv)
     if kind == "sqlite":
         return _sqlite(url)
     return _redis(url)
@@ -288,7 +317,7 @@ def _sqlite(url: str) -> Stores:
         lease=lease,
         secrets=bounded(SqliteSecrets(db), deadline),
         replay=bounded(SqliteReplayCache(db), deadline),
-        kv=bounded(SqliteKeyValueStore(db), deadline),
+        kv=bounded(SqliteKeyValueStore(db, max_pool_bytes=pool_bytes_of(url)), deadline),
         closers=closers,
         timeout=deadline.seconds,
     )
@@ -347,7 +376,7 @@ def _redis(url: str) -> Stores:
         lease=lease,
         secrets=bounded(RedisSecrets(client), deadline),
         replay=bounded(RedisReplayCache(client), deadline),
-        kv=bounded(RedisKeyValueStore(client), deadline),
+        kv=bounded(RedisKeyValueStore(client, max_pool_bytes=pool_bytes_of(url)), deadline),
         closers=(broker.aclose, tasks.aclose, events.aclose, close_client),
         probe=ping,
         timeout=deadline.seconds,

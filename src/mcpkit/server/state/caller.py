@@ -57,10 +57,10 @@ DEFAULT_STATE_TTL: Final = 86_400.0
 #: Bytes of one value's JSON (64 KiB), and of one caller's keys and values together (1 MiB).
 MAX_STATE_VALUE_BYTES: Final = 64 * 1024
 MAX_STATE_BYTES: Final = 1024 * 1024
-#: The pool every caller's state is written in (`Limit.pool`): the memory store keeps it
-#: within its own budget (`max_pool_bytes`), the longest-unwritten caller's state dropped
-#: first, so that callers' state never pushes out approvals or overflows, nor one caller
-#: everyone else's.
+#: The pool every caller's state is written in (`Limit.pool`): every store keeps it
+#: within its budget (`max_pool_bytes`), the longest-unwritten caller's state dropped
+#: first, so that fresh callers cannot grow the store without end, nor one caller push out
+#: everyone else's (nor, in memory, approvals or overflows).
 STATE_POOL: Final = "state"
 _sorted: Final = msgspec.json.Encoder(order="sorted")
 
@@ -129,9 +129,9 @@ async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) 
     if not kept:
         raise ValueError(
             f"{where}: this caller's state would pass {MAX_STATE_BYTES} bytes "
-            "(MAX_STATE_BYTES, keys and values), or alone fill the memory store's budget "
-            "for all callers' state (raise MemoryKeyValueStore(max_pool_bytes=...)): delete "
-            "what it no longer needs"
+            "(MAX_STATE_BYTES, keys and values), or alone fill the store's budget for all "
+            "callers' state (max_pool_bytes: raise it with ?max_pool_bytes= in the store URL "
+            "or max_pool_bytes= of the store): delete what it no longer needs"
         )
 
 

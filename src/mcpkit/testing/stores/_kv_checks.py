@@ -1,5 +1,6 @@
 """The behaviour every `mcpkit.stores.kv.KeyValueStore` has: a value is kept until it is
-deleted, replaced or its TTL ends; a `Limit` bounds the bytes under its prefix; any text
+deleted, replaced or its TTL ends; a `Limit` bounds the bytes under its prefix, and its pool
+the bytes of all its prefixes together, even against writers in other processes; any text
 names one key. On real time, with TTLs of a fraction of a second: a shared store keeps time
 on its own clock (Redis's), which no check can move."""
 
@@ -28,6 +29,26 @@ class KeyValueChecks:
 
     async def close_kv(self, kv: KeyValueStore) -> None:
         """Release what `make_kv` took; by default nothing."""
+
+    async def make_pooled_kvs(self, max_pool_bytes: int) -> list[KeyValueStore]:
+        """Two stores over one new, empty place (one SQLite file, one Redis and prefix, as
+        two processes would open them), each given `max_pool_bytes`; a store that only one
+        process can reach (memory) gives itself twice. Override it."""
+        raise NotImplementedError("define make_pooled_kvs() in your subclass of KeyValueChecks")
+
+    async def close_pooled_kvs(self, kvs: list[KeyValueStore]) -> None:
+        """Release what `make_pooled_kvs` took; by default `close_kv` of each store once."""
+        for i, kv in enumerate(kvs):
+            if all(kv is not other for other in kvs[:i]):
+                await self.close_kv(kv)
+
+    @asynccontextmanager
+    async def _pooled(self, max_pool_bytes: int) -> AsyncGenerator[list[KeyValueStore], None]:
+        kvs = await self.make_pooled_kvs(max_pool_bytes)
+        try:
+            yield kvs
+        finally:
+            await self.close_pooled_kvs(kvs)
 
     @asynccontextmanager
     async def _made(self) -> AsyncGenerator[KeyValueStore, None]:
@@ -115,3 +136,76 @@ class KeyValueChecks:
             assert [await kv.get(key) for key in odd] == [str(i).encode() for i in range(8)]
             for key in odd:
                 await kv.delete(key)
+
+    async def test_a_full_pool_drops_the_caller_written_longest_ago_whole(self) -> None:
+        async with self._pooled(1000) as (kv, _):
+            for caller in ("a", "b"):
+                for name in ("1", "2"):
+                    key = f"st:{caller}:{name}"
+                    assert await kv.set(key, b"x" * 200, _LONG, limit=_in_pool(caller))
+            # "c" needs room: "a", written the longest ago, goes whole; "b" keeps all it has.
+            assert await kv.set("st:c:1", b"x" * 200, _LONG, limit=_in_pool("c"))
+            assert await kv.used("st:a:") == 0
+            assert [await kv.get(f"st:a:{name}") for name in ("1", "2")] == [None, None]
+            assert await kv.used("st:b:") == 2 * entry_size("st:b:1", b"x" * 200)
+            # "b" writes again: now "c" is the longest ago, and goes when "d" needs room.
+            assert await kv.set("st:b:1", b"y" * 200, _LONG, limit=_in_pool("b"))
+            for name in ("1", "2"):
+                assert await kv.set(f"st:d:{name}", b"x" * 200, _LONG, limit=_in_pool("d"))
+            assert await kv.get("st:c:1") is None
+            assert await kv.get("st:b:1") == b"y" * 200
+            assert sum([await kv.used(f"st:{caller}:") for caller in "abcd"]) <= 1000
+            for key in ("st:b:1", "st:b:2", "st:d:1", "st:d:2"):
+                await kv.delete(key)
+
+    async def test_a_writer_that_fills_the_pool_alone_is_the_one_refused(self) -> None:
+        async with self._pooled(1000) as (kv, _):
+            assert await kv.set("st:b:1", b"x" * 300, _LONG, limit=_in_pool("b"))
+            assert await kv.set("st:a:1", b"x" * 600, _LONG, limit=_in_pool("a"))
+            assert not await kv.set("st:a:2", b"x" * 600, _LONG, limit=_in_pool("a"))
+            assert await kv.get("st:b:1") == b"x" * 300  # nobody else paid for it
+            assert await kv.get("st:a:2") is None
+            assert await kv.get("st:a:1") == b"x" * 600
+            for key in ("st:a:1", "st:b:1"):
+                await kv.delete(key)
+
+    async def test_a_caller_whose_state_ended_pushes_nobody_out(self) -> None:
+        # What ended is no longer in the pool: room for a newcomer, and the caller written
+        # the longest ago (but still alive) keeps its state.
+        async with self._pooled(1000) as (kv, _):
+            assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
+            assert await kv.set("st:gone:1", b"x" * 500, _SHORT, limit=_in_pool("gone"))
+            async with asyncio.timeout(_BOUND):
+                while await kv.get("st:gone:1") is not None:
+                    await asyncio.sleep(_SHORT / 4)
+            assert await kv.set("st:new:1", b"x" * 400, _LONG, limit=_in_pool("new"))
+            assert await kv.get("st:old:1") == b"x" * 300
+            for key in ("st:old:1", "st:new:1"):
+                await kv.delete(key)
+
+    async def test_writers_sharing_a_store_never_pass_its_pool(self) -> None:
+        # Two stores over one place (two processes' worth), many fresh callers at once: the
+        # pool holds at most its bytes after every round, and the latest writers keep theirs.
+        callers = [f"{i:03}" for i in range(24)]
+        async with self._pooled(1000) as kvs:
+
+            async def write(i: int, caller: str, name: str) -> bool:
+                key = f"st:{caller}:{name}"
+                return await kvs[i % 2].set(key, b"x" * 150, _LONG, limit=_in_pool(caller))
+
+            for name in ("1", "2"):
+                async with asyncio.timeout(_BOUND):
+                    written = await asyncio.gather(
+                        *(write(i, caller, name) for i, caller in enumerate(callers))
+                    )
+                assert all(written)  # nobody fills the pool alone: nobody is refused
+                held = [await kvs[0].used(f"st:{caller}:") for caller in callers]
+                assert 0 < sum(held) <= 1000
+                assert held == [await kvs[1].used(f"st:{caller}:") for caller in callers]
+            for caller in callers:
+                for name in ("1", "2"):
+                    await kvs[0].delete(f"st:{caller}:{name}")
+
+
+def _in_pool(caller: str) -> Limit:
+    return Limit(f"st:{caller}:", 10_000, pool="state")
