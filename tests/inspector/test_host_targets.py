@@ -13,6 +13,9 @@ from pathlib import Path
 
 from test_dev import ENV, SECOND_TOOL, SERVER, WAIT, _line_with, _logged_in, _save, _tools
 
+from mcpkit.cli.commands.dev import _file_run_by  # pyright: ignore[reportPrivateUsage]
+from mcpkit.client.target import Target
+
 
 def fake_machine(root: Path, entry: dict[str, object]) -> tuple[dict[str, str], Path]:
     """A home whose Cursor has the server `demo` (`entry`), and a project folder; the
@@ -115,3 +118,18 @@ async def test_dev_refuses_a_configured_server_with_no_python_file_to_watch(
     assert code == 2
     assert "does not run a .py file here" in err
     assert "mcpkit inspect --web cursor:demo" in err
+
+
+def test_the_file_a_configured_command_runs_is_found_in_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "server.py").write_text("")
+
+    def run(*argv: str) -> Path | None:
+        return _file_run_by(Target("cursor:x", "command", argv, cwd=str(tmp_path)))
+
+    assert run("uv", "run", "--with", "mcpkit", "mcpkit", "run", "server.py:app") == (
+        tmp_path / "server.py"
+    )
+    assert run("python", str(tmp_path / "server.py")) == tmp_path / "server.py"
+    assert run("python", "-m", "mcpkit", "run", "other.py") is None  # not there
+    assert run("npx", "-y", "@modelcontextprotocol/server-everything") is None
+    assert _file_run_by(Target("cursor:x", "url", "http://127.0.0.1:1/mcp")) is None

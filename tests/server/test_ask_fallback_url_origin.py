@@ -46,10 +46,10 @@ async def test_a_fetch_tool_that_posts_the_form_decides_nothing() -> None:
 
 def refusals(link: str) -> dict[str, dict[str, str]]:
     own = browser_headers(link)["origin"]
-    http_port = own.rsplit(":", 1)
+    no_port = own.rsplit(":", 1)[0]
     return {
         "another site": {"origin": "https://evil.example"},
-        "another port": {"origin": f"{http_port[0]}:1"},
+        "another port": {"origin": f"{no_port}:1"},
         "another scheme": {"origin": own.replace("http://", "https://")},
         "null origin, no fetch metadata": {"origin": "null"},
         "own origin from another site": {"origin": own, "sec-fetch-site": "cross-site"},

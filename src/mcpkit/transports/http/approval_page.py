@@ -145,11 +145,11 @@ def _from_own_page(scope: Scope) -> bool:
     hosts = values_of(headers, b"host")
     if len(sites) > 1 or len(origins) > 1 or len(hosts) != 1:
         return False  # a browser sends one of each
-    same_site = sites == [b"same-origin"]
-    if sites and not same_site:
+    same_origin = sites == [b"same-origin"]
+    if sites and not same_origin:
         return False
     if not origins or origins[0].strip().lower() == b"null":
-        return same_site
+        return same_origin
     proto = values_of(headers, b"x-forwarded-proto")
     own = approval_page_origin(
         hosts[0].decode("latin-1"), proto[0].decode("latin-1") if proto else None
