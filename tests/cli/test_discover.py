@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpkit.cli.hosts.configured import Places, find_server, host_target, read_all
-from mcpkit.cli.hosts.jsonc import strip_jsonc
+from mcpkit.client.host_configs.configured import Places, find_server, host_target, read_all
+from mcpkit.client.host_configs.jsonc import strip_jsonc
 from mcpkit.client.target import TargetError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -128,12 +128,18 @@ async def test_workers_serve_each_others_overflow_and_approvals(
                     page = await web.get(found[1])  # (on either worker)
                     assert page.status_code == 200, page.text
                     fields = dict(re.findall(r'name="(\w)" value="([^"]+)"', page.text))
+                    # What a browser adds to the form's POST (the page decides on no other).
+                    browser = {"origin": found[1].split("/mcp-approval")[0]}
                     posted = await web.post(
-                        found[1].split("?")[0], data={**fields, "decision": "approve"}
+                        found[1].split("?")[0],
+                        data={**fields, "decision": "approve"},
+                        headers=browser,
                     )
                     assert posted.status_code == 200 and "You approved it" in posted.text
                     again = await web.post(  # a second decision, on either worker: refused
-                        found[1].split("?")[0], data={**fields, "decision": "decline"}
+                        found[1].split("?")[0],
+                        data={**fields, "decision": "decline"},
+                        headers=browser,
                     )
                     assert again.status_code == 404
                     done = text_of((await client.call_tool("deploy", {"env": env})).content[0])

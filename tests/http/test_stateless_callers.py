@@ -88,6 +88,10 @@ async def test_an_approval_is_taken_by_the_call_made_again() -> None:
                 page = await web.get(found[1])
                 fields = dict(re.findall(r'name="(\w)" value="([^"]+)"', page.text))
                 url = found[1].split("?")[0]
-                await web.post(url, data={**fields, "decision": "approve"})
+                # A browser's POST from the page (the page decides on no other).
+                browser = {"origin": base, "sec-fetch-site": "same-origin"}
+                form = {**fields, "decision": "approve"}
+                posted = await web.post(url, data=form, headers=browser)
+                assert posted.status_code == 200, posted.text
             after = await client.call_tool("deploy", {"env": "prod"})
     assert text_of(after) == "deployed to prod" and done == ["prod"]

@@ -6,18 +6,24 @@ gets "accept". Served by uvicorn on 127.0.0.1, the page driven with httpx, in bo
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import re
-import socket
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from _approval_web import (
+    ERAS,
+    WAIT,
+    browser_headers,
+    decide,
+    deploying_server,
+    form_fields,
+    link_in,
+    serving,
+    text_of,
+)
 
-from mcpkit import Client, Context, Server
+from mcpkit import Client, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
@@ -25,67 +31,7 @@ from mcpkit.stores.approvals import DEFAULT_APPROVAL_TTL
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import MemoryKeyValueStore
 from mcpkit.stores.url import as_stores
-from mcpkit.types import ElicitRequestParams, ElicitResult, TextContent
-
-ERAS = ["2025-11-25", "2026-07-28"]
-WAIT = 10.0
-
-
-def deploying_server(done: list[str], auth: ProtectedResource | None = None) -> Server:
-    server = Server("deploys", auth=auth)
-
-    @server.tool(when_cannot_ask="url")
-    async def deploy(env: str, ctx: Context) -> str:
-        """Deploy to an environment."""
-        answer = await ctx.elicit(f"Deploy to {env}?", bool)
-        if answer.action != "accept" or not answer.data:
-            return f"not deployed: {answer.action}"
-        done.append(env)
-        return f"deployed to {env}"
-
-    return server
-
-
-@contextlib.asynccontextmanager
-async def serving(server: Server) -> AsyncIterator[str]:
-    """`server.http_app()` served at a fresh port of 127.0.0.1: yields its base URL."""
-    config = uvicorn.Config(
-        server.http_app(), lifespan="on", log_level="warning", timeout_graceful_shutdown=2
-    )
-    running = uvicorn.Server(config)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
-        task = asyncio.get_running_loop().create_task(running.serve(sockets=[sock]))
-        try:
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-        finally:
-            running.should_exit = True
-            async with asyncio.timeout(WAIT):
-                await task
-
-
-def text_of(result: Any) -> str:
-    block = result.content[0]
-    assert isinstance(block, TextContent)
-    return block.text
-
-
-def link_in(result: Any) -> str:
-    found = re.search(r"open (http://\S+) and approve", text_of(result))
-    assert found is not None, text_of(result)
-    return found[1]
-
-
-def form_fields(page: str) -> dict[str, str]:
-    return dict(re.findall(r'name="(\w)" value="([^"]+)"', page))
-
-
-async def decide(web: httpx.AsyncClient, link: str, decision: str = "approve") -> httpx.Response:
-    """Open the link and press a button, as the user's browser does."""
-    page = await web.get(link)
-    assert page.status_code == 200, page.text
-    return await web.post(link.split("?")[0], data={**form_fields(page.text), "decision": decision})
+from mcpkit.types import ElicitRequestParams, ElicitResult
 
 
 @pytest.mark.parametrize("protocol", ERAS)
@@ -135,9 +81,12 @@ async def test_only_the_pages_own_post_decides() -> None:
             page = await web.get(link)
             fields = form_fields(page.text)
             url = link.split("?")[0]
-            no_form_token = await web.post(url, data={"t": token, "decision": "approve"})
+            browser = browser_headers(link)
+            no_form_token = await web.post(
+                url, data={"t": token, "decision": "approve"}, headers=browser
+            )
             wrong_form_token = await web.post(
-                url, data={"t": token, "f": "x", "decision": "approve"}
+                url, data={"t": token, "f": "x", "decision": "approve"}, headers=browser
             )
             elsewhere = await web.post(
                 url,

@@ -153,13 +153,13 @@ class InspectorHub:
         """Connect to `target` as `settings` say (None: those of the last connect, as
         `mcpkit dev` reconnects), closing any earlier client; the server's facts. `approve`
         sees what would be started before anything is closed or started, and may refuse."""
-        from mcpkit.client.target import parse_target
+        from mcpkit.client.host_configs.configured import resolve_target
 
         chosen = settings if settings is not None else self.settings
         async with self._lock:
             resolved: Target | ValueError
             try:  # a TargetError is a ValueError, as settings the target cannot take are
-                resolved = parse_target(target)
+                resolved = resolve_target(target)
                 chosen.check(resolved)
             except ValueError as exc:
                 resolved = exc

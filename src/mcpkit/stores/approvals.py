@@ -38,11 +38,14 @@ __all__ = [
     "MAX_APPROVALS_PER_CALLER",
     "Approval",
     "Approvals",
+    "approval_page_origin",
     "approvals_of",
 ]
 
 #: Where the HTTP app serves the approval page, below its root (the links lead there).
 APPROVAL_PATH: Final = "/mcp-approval"
+#: Host names served over plain http by default (a local server has no certificate).
+_LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 #: Seconds a link stays valid, and an approval waits for its call to be made again.
 DEFAULT_APPROVAL_TTL: Final = 600.0
 #: Approvals open at once for one caller, and in all: past these no new one is opened until
@@ -50,6 +53,18 @@ DEFAULT_APPROVAL_TTL: Final = 600.0
 #: (callers with no identity share half of `MAX_APPROVALS`).
 MAX_APPROVALS_PER_CALLER: Final = 16
 MAX_APPROVALS: Final = 4096
+
+
+def approval_page_origin(host: str, forwarded_proto: str | None) -> str:
+    """The origin the approval page is served on as the server sees it: the request's `Host`
+    with the scheme of `X-Forwarded-Proto` (behind a proxy), else http for a loopback host
+    and https for any other. The links lead there, and the page takes decisions from there."""
+    scheme = forwarded_proto
+    if scheme not in ("http", "https"):
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        scheme = "http" if name.lower() in _LOOPBACK else "https"
+    return f"{scheme}://{host}"
+
 
 Decision = Literal["approved", "declined"]
 _DECISIONS: Final[tuple[Decision, ...]] = ("approved", "declined")

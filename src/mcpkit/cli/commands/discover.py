@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.cli.commands import AddParser
 
 if TYPE_CHECKING:
-    from mcpkit.cli.hosts.configured import ConfigFile, FoundServer
+    from mcpkit.client.host_configs.configured import ConfigFile, FoundServer
 
 __all__ = ["register"]
 
@@ -30,7 +30,7 @@ def register(add_parser: AddParser) -> None:
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._output import Terminal
-    from mcpkit.cli.hosts.configured import Places, read_all
+    from mcpkit.client.host_configs.configured import Places, read_all
 
     ui = Terminal(json_output=args.json)
     files = read_all(Places.here())

@@ -49,13 +49,13 @@ def register(add_parser: AddParser) -> None:
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._verb_client import EXIT_CONNECT
     from mcpkit.cli.commands.run import http_options
-    from mcpkit.cli.hosts.configured import host_target
     from mcpkit.cli.main import ERROR_PREFIX
-    from mcpkit.client.target import TargetError, parse_headers, parse_target
+    from mcpkit.client.host_configs.configured import resolve_target
+    from mcpkit.client.target import TargetError, parse_headers
 
     options = http_options(parser, args)
     try:
-        target = host_target(args.target) or parse_target(args.target)
+        target = resolve_target(args.target)
     except TargetError as exc:
         # A TARGET that names nothing is "no session" (3), as for every verb that talks to
         # a server (docs/cli.md, "Exit codes"), not a usage error.

@@ -20,15 +20,13 @@ from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
 from mcpkit.server.schemas._hints import enc_hook
-from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
+from mcpkit.stores.approvals import APPROVAL_PATH, approval_page_origin, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.types import CallToolResult, ElicitResult, TextContent
 
 __all__ = ["approve_out_of_band", "binding_of"]
 
 logger = logging.getLogger(__name__)
-
-_LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
 
 def _as_bound(value: Any) -> Any:
@@ -120,12 +118,11 @@ def _caller(ctx: Any) -> str | None:
 
 def _link(info: Any, token: str) -> str:
     """The page's URL as the client reached this server (behind a proxy: its
-    X-Forwarded-Proto, else https but for a loopback host)."""
+    X-Forwarded-Proto, else https but for a loopback host). The Host was checked at the
+    endpoint where the app has a list of them (`allowed_hosts`, a loopback bind)."""
     host: str = info.header("host") or "localhost"
-    scheme = info.header("x-forwarded-proto")
-    if scheme not in ("http", "https"):
-        scheme = "http" if host.rsplit(":", 1)[0] in _LOOPBACK else "https"
-    return f"{scheme}://{host}{APPROVAL_PATH}?t={token}"
+    origin = approval_page_origin(host, info.header("x-forwarded-proto"))
+    return f"{origin}{APPROVAL_PATH}?t={token}"
 
 
 def _open_the_link(message: str, url: str, ttl: float) -> CallToolResult:

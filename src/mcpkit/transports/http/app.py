@@ -426,7 +426,8 @@ class McpHttpApp:
             await self.health.answer(scope, here, send)
             return
         if here == APPROVAL_PATH:  # (`when_cannot_ask="url"` tools, docs/server.md)
-            await serve_approval_page(scope, receive, send, approvals_of(self.server.store))
+            approvals = approvals_of(self.server.store)
+            await serve_approval_page(scope, receive, send, approvals, self.policy.origin)
             return
         guard = self.guard
         if guard is not None and await guard.serve_metadata(scope, send):

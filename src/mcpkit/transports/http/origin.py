@@ -15,6 +15,7 @@ __all__ = [
     "LOOPBACK_NAMES",
     "OriginPolicy",
     "is_loopback_bind",
+    "normalized_origin",
     "origin_problem",
     "values_problem",
 ]
@@ -87,6 +88,12 @@ def _origin_of(value: bytes) -> str | None:
     """One Origin header's value, normalized; None if malformed."""
     text = _ascii_lower(value)
     return None if text is None else _origin(text)
+
+
+def normalized_origin(value: bytes) -> str | None:
+    """An Origin header's value as `scheme://host:port`, lower-case with the default port of
+    http and https explicit, so that equal origins compare equal; None if malformed."""
+    return _origin_of(value)
 
 
 @memo_short

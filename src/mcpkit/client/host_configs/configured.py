@@ -1,10 +1,12 @@
 """The MCP servers configured on this machine, read-only: each host's files at their real
 places for this operating system (`config_path`), their servers put in the `mcpServers` shape
-the client reads (`mcpkit.transports.server_config`), and `HOST:NAME` as a TARGET."""
+the client reads (`mcpkit.transports.server_config`), and `HOST:NAME` as a TARGET (for every
+command that takes one: the CLI's verbs, `mcpkit discover`, and the web inspector)."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import sys
@@ -12,13 +14,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from mcpkit.cli.hosts.formats import HOSTS, config_path
-from mcpkit.cli.hosts.jsonc import strip_jsonc
+from mcpkit.client.host_configs.jsonc import strip_jsonc
+from mcpkit.client.host_configs.places import HOSTS, config_path
 
 if TYPE_CHECKING:
     from mcpkit.client.target import Target
 
-__all__ = ["ConfigFile", "FoundServer", "Places", "find_server", "host_target", "read_all"]
+__all__ = [
+    "ConfigFile",
+    "FoundServer",
+    "Places",
+    "find_server",
+    "host_target",
+    "read_all",
+    "resolve_target",
+]
 
 #: The keys of an entry the client uses; a host's others (`disabled`, `timeout`...) are its own.
 _CONNECTION_KEYS: Final = frozenset(
@@ -123,9 +133,12 @@ def _read(host: str, scope: str, path: Path, places: Places) -> ConfigFile:
 def _servers_of(host: str, scope: str, raw: str, places: Places) -> dict[str, Any]:
     """The object of servers by name in a file's text (ValueError saying what is wrong)."""
     if HOSTS[host].file_format == "yaml":
-        from mcpkit.cli.hosts.yaml_file import yaml_module
-
-        yaml = yaml_module()
+        try:  # by name: PyYAML ships no type stubs, and mypy must not need them
+            yaml: Any = importlib.import_module("yaml")
+        except ModuleNotFoundError:
+            raise ValueError(
+                "a YAML file, which needs PyYAML to read: pip install 'mcpkit[cli]'"
+            ) from None
         try:
             data: object = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
@@ -251,3 +264,11 @@ def host_target(text: str, places: Places | None = None) -> Target | None:
         env=command.env,
         cwd=None if command.cwd is None else str(command.cwd),
     )
+
+
+def resolve_target(text: str, places: Places | None = None) -> Target:
+    """A TARGET as every command takes it: `HOST:NAME` (`host_target`), else a file, module,
+    command or URL (`mcpkit.client.target.parse_target`). TargetError says what is wrong."""
+    from mcpkit.client.target import parse_target
+
+    return host_target(text, places) or parse_target(text)
