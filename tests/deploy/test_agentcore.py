@@ -124,8 +124,9 @@ async def test_a_2025_client_on_a_stateless_server_keeps_the_platforms_id() -> N
 
 
 async def test_a_2025_initialize_with_a_made_up_id_is_404_on_a_server_with_sessions() -> None:
-    """Why the recipe says --stateless: a server with sessions knows no session by the
-    platform's id, and answers 404 (the spec's 'start a new session') to the initialize."""
+    """Why the recipe says --stateless if a runtime adds its own id to `initialize`: a server
+    with sessions knows no session by it, and answers 404 (the spec's 'start a new
+    session'), as the official SDK does."""
     app = make_server().http_app(bind_host="0.0.0.0")
     initialize = {
         "jsonrpc": "2.0",
@@ -141,3 +142,41 @@ async def test_a_2025_initialize_with_a_made_up_id_is_404_on_a_server_with_sessi
     async with asyncio.timeout(WAIT), client_of(app) as client:
         response = await client.post("/mcp", json=initialize, headers=headers)
     assert response.status_code == 404
+
+
+async def test_a_2025_session_on_a_server_with_sessions_carries_the_platforms_header() -> None:
+    """AWS's stateful mode: `initialize` comes without an id, the server's id goes back, and
+    later requests carry it beside the platform's runtime session header."""
+    app = make_server().http_app(bind_host="0.0.0.0")
+    runtime = {"x-amzn-bedrock-agentcore-runtime-session-id": str(uuid.uuid4())}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "agent", "version": "1"},
+        },
+    }
+    async with asyncio.timeout(WAIT), client_of(app) as client:
+        opened = await client.post("/mcp", json=initialize, headers={"accept": ACCEPT, **runtime})
+        assert opened.status_code == 200, opened.text
+        session = opened.headers["mcp-session-id"]
+        headers = {
+            "accept": ACCEPT,
+            "mcp-session-id": session,
+            "mcp-protocol-version": "2025-11-25",
+            **runtime,
+        }
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert (await client.post("/mcp", json=initialized, headers=headers)).status_code == 202
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "add", "arguments": {"a": 4, "b": 5}},
+        }
+        called = await client.post("/mcp", json=call, headers=headers)
+    assert called.status_code == 200, called.text
+    assert last_message(called)["result"]["structuredContent"] == {"result": 9}
