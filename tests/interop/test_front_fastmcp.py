@@ -7,7 +7,8 @@ default `auto` finds it and pinned); when the front's short-lived token expires 
 refreshes through the front on its own; once the provider token behind the grant is revoked
 it signs in again; and a new client over the same storage (the next run of a CLI) uses the
 stored sign-in and refreshes it without a browser, then signs in again with its stored
-registration from another callback port.
+registration from another callback port; against a front restarted without its state, it
+registers again.
 
 FastMCP opens the authorization URL with `webbrowser.open` and waits for the redirect on a
 callback server of its own. The test replaces only the browser: `FormBrowser` goes through the
@@ -249,3 +250,29 @@ async def test_fastmcp_client_uses_refreshes_and_renews_a_stored_sign_in_in_its_
             assert asked["client_id"] == registered
             assert asked["redirect_uri"] == [run.browser.redirect_uri]
             assert run.browser.redirect_uri != first.browser.redirect_uri
+
+
+async def test_fastmcp_client_registers_again_with_a_front_that_lost_its_state(
+    provider: OidcProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A front restarted without its store (and key): the stored token is refused, and the
+    stored client is unknown at /authorize, which the front answers with 400 `invalid_client`;
+    FastMCP's check of the authorization URL before opening the browser reads that status,
+    drops its stored registration and registers again (a page answering 200 would have
+    left it waiting on its callback)."""
+    async with asyncio.timeout(4 * WAIT):
+        async with front_server(provider) as (base, _):
+            async with fastmcp_client(base + "/mcp", "auto", tmp_path, monkeypatch) as first:
+                signed_in = await first.call()
+        port = urlsplit(base).port
+        async with (
+            front_server(provider, port=port or 0) as (again_base, _),
+            fastmcp_client(base + "/mcp", "auto", tmp_path, monkeypatch) as run,
+        ):
+            assert again_base == base
+            again = await run.call()
+    assert (again["sign_ins"], again["saves"]) == (1, 1)
+    assert again["whoami"] == signed_in["whoami"]
+    assert again["access_token"] != signed_in["access_token"]
+    first_id = parse_qs(urlsplit(first.browser.sign_ins[0]).query)["client_id"]
+    assert parse_qs(urlsplit(run.browser.sign_ins[0]).query)["client_id"] != first_id
