@@ -22,9 +22,13 @@ from oidc_peer import WAIT
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from official_auth_client import SdkMemoryStorage, json_text
 
-__all__ = ["SdkClient", "official_client", "ts_client"]
+from mcpkit.auth.front import AuthorizationFront
+from mcpkit.errors import InvalidToken
+
+__all__ = ["SdkClient", "expired", "official_client", "ts_client"]
 
 HERE = Path(__file__).resolve().parent
+POLL = 0.1  # seconds between looks at the clock while a token runs out
 
 
 class SdkClient(Protocol):
@@ -170,3 +174,16 @@ async def ts_client(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def expired(front: AuthorizationFront, token: str, resource: str, client: SdkClient) -> None:
+    """Return once the server refuses `token` as expired and the client deems it so too."""
+    strict = front.verifier(leeway=0)  # as the server behind the front checks it
+    while True:
+        try:
+            await strict.verify(token, resource=resource)
+        except InvalidToken as exc:
+            assert "expired" in str(exc), exc
+            if time.time() > client.expires_at():
+                return
+        await asyncio.sleep(POLL)

@@ -9,21 +9,19 @@ and the client signs in again."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 
 import pytest
 from form_browser import FormBrowser
-from front_sdk_clients import SdkClient, official_client, ts_client
+from front_sdk_clients import SdkClient, expired, official_client, ts_client
 from front_world import PROVIDER_NAME, front_server, revoke_upstream
 from oidc_peer import WAIT, OidcProvider
 
-from mcpkit.auth.front import AuthorizationFront, FrontSettings
+from mcpkit.auth.front import FrontSettings
 from mcpkit.errors import InvalidToken
 
 TOKEN_TTL = 2  # seconds: the front's access tokens, so that clients refresh within the test
-POLL = 0.1  # seconds between looks at the clock while a token runs out
 
 Connect = Callable[[str, str, FormBrowser], AbstractAsyncContextManager[SdkClient]]
 
@@ -46,19 +44,6 @@ RUNS: list[tuple[str, Connect, str]] = [
 def provider() -> Iterator[OidcProvider]:
     with OidcProvider() as peer:
         yield peer
-
-
-async def expired(front: AuthorizationFront, token: str, resource: str, client: SdkClient) -> None:
-    """Return once the server refuses `token` as expired and the client deems it so too."""
-    strict = front.verifier(leeway=0)  # as the server behind the front checks it
-    while True:
-        try:
-            await strict.verify(token, resource=resource)
-        except InvalidToken as exc:
-            assert "expired" in str(exc), exc
-            if time.time() > client.expires_at():
-                return
-        await asyncio.sleep(POLL)
 
 
 @pytest.mark.parametrize(("name", "connect", "era"), RUNS, ids=[f"{n}-{e}" for n, _, e in RUNS])
