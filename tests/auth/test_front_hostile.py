@@ -4,11 +4,27 @@ browser reads otherwise than the checks do, and the other defects that review fo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from typing import Any
+from urllib.parse import parse_qsl
 
+import httpx
 import pytest
-from _front_world import REDIRECT, authorize_query, browser, make_front, register
+from _front_world import (
+    REDIRECT,
+    UPSTREAM,
+    VERIFIER,
+    authorize_query,
+    browser,
+    hidden,
+    make_front,
+    query_of,
+    register,
+)
 
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
+from mcpkit.auth.front import AuthorizationFront
+from mcpkit.stores.kv import MemoryKeyValueStore
 
 WAIT = 5.0
 
@@ -68,3 +84,77 @@ async def test_a_loopback_client_is_never_sent_elsewhere_through_a_backslash() -
         assert "location" not in answer.headers and "Allow" not in answer.text
     assert registration.status_code == 400
     assert registration.json()["error"] == "invalid_redirect_uri"
+
+
+class Provider:
+    """The provider's token and userinfo endpoints as an httpx transport: its answers are
+    what each test needs (`refresh`: an answer, or None for a provider that cannot be
+    reached), so that the front's side of a refresh is what is checked."""
+
+    def __init__(self) -> None:
+        self.refresh: dict[str, object] | None = {"access_token": "up-2", "expires_in": 60}
+        self.calls: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(request.url.path)
+        if request.url.path == "/userinfo":
+            return httpx.Response(200, json={"sub": "alice"})
+        form = dict(parse_qsl(request.content.decode()))
+        if form["grant_type"] == "authorization_code":
+            answer = {"access_token": "up-1", "refresh_token": "up-r", "expires_in": 60}
+            return httpx.Response(200, json=answer)
+        if self.refresh is None:
+            raise httpx.ConnectError("the provider is down", request=request)
+        return httpx.Response(200, json=self.refresh)
+
+
+async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
+    """The token answer of an MCP client that went through the whole sign-in."""
+    client = await register(http, token_endpoint_auth_method="none")
+    page = await http.get("/authorize", params=authorize_query(client["client_id"]))
+    form = {"request": hidden(page.text, "request"), "csrf": hidden(page.text, "csrf")}
+    allowed = await http.post("/consent", data=form | {"decision": "allow"})
+    state = query_of(allowed.headers["location"])["state"]
+    back = await http.get("/callback", params={"code": "upstream-code", "state": state})
+    code = query_of(back.headers["location"])["code"]
+    redeem = {"grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER}
+    redeem |= {"redirect_uri": REDIRECT}
+    answer = await http.post("/token", data=redeem | {"client_id": client["client_id"]})
+    assert answer.status_code == 200, answer.text
+    return answer.json() | {"client_id": client["client_id"]}
+
+
+def provider_front(provider: Provider) -> AuthorizationFront:
+    upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
+    transport = httpx.AsyncClient(transport=httpx.MockTransport(provider))
+    return AuthorizationFront(upstream, store=MemoryKeyValueStore(), http_client=transport)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"scope": "wider"},  # refused: a refresh never widens
+        {"resource": "https://elsewhere.example/mcp"},  # refused: another resource
+        {},  # the provider cannot be reached: 503, try again later
+    ],
+)
+async def test_a_refused_refresh_leaves_the_token_usable_for_a_retry(
+    first: dict[str, str],
+) -> None:
+    provider = Provider()
+    front = provider_front(provider)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        refresh = {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": tokens["client_id"],
+        }
+        if not first:
+            provider.refresh = None
+        refused = await http.post("/token", data=refresh | first)
+        provider.refresh = {"access_token": "up-2", "expires_in": 60}
+        retried = await http.post("/token", data=refresh)
+    assert refused.status_code in (400, 503), refused.text
+    assert refused.json()["error"] != "invalid_grant"
+    assert retried.status_code == 200, retried.text

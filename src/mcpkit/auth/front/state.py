@@ -144,15 +144,20 @@ class FrontState:
         except (InvalidTag, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             return None
 
-    async def claim(self, kind: str, handle: str, ttl: float) -> bool:
-        """True for the first caller only, in every process sharing the store: a code, a
-        refresh token or a pending sign-in is used once even when two workers are asked at
-        the same moment. (The store's `Limit` is checked and written in one step: a second
-        marker under the same prefix does not fit.)"""
+    async def claim(self, kind: str, handle: str, ttl: float) -> str | None:
+        """A marker for the first caller only, None for every other, in every process sharing
+        the store: a code, a refresh token or a pending sign-in is used once even when two
+        workers are asked at the same moment. (The store's `Limit` is checked and written in
+        one step: a second marker under the same prefix does not fit.) `release` the marker
+        when the use failed in a way that may be retried."""
         prefix = f"{_PREFIX}once:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}:"
         key = prefix + secrets.token_hex(8)
         limit = Limit(prefix, entry_size(key, b"1"))
-        return await self._store().set(key, b"1", ttl, limit=limit)
+        return key if await self._store().set(key, b"1", ttl, limit=limit) else None
+
+    async def release(self, marker: str) -> None:
+        """Give back what `claim` took (its marker): the next caller may claim it."""
+        await self._store().delete(marker)
 
     async def delete(self, kind: str, handle: str) -> None:
         try:

@@ -104,20 +104,26 @@ class FrontGrants:
             raise Refused("invalid_grant", "the refresh token is unknown or revoked")
         if grant.client_id != client.client_id:
             raise Refused("invalid_grant", "the refresh token was issued to another client")
-        if (
-            grant.refresh is None
-            or not secrets.compare_digest(grant.refresh, digest(token))
-            or not await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
-        ):
-            # A rotated token came back (or the same one twice at once): someone holds a
-            # copy. End the whole grant.
+        if grant.refresh is None or not secrets.compare_digest(grant.refresh, digest(token)):
+            # A rotated token came back: someone holds a copy. End the whole grant.
             await self.end(found.grant)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
+        # Checked before the token is spent: a refused request leaves it for a corrected one.
         same_resource(single(form, "resource"), grant.resource)
         scopes = list(parse_scope(single(form, "scope"))) or grant.scopes
         if not set(scopes) <= set(grant.scopes):
             raise Refused("invalid_scope", "a refresh may narrow the scopes, never widen them")
-        grant.upstream = await self._renew_upstream(found.grant, grant)
+        marker = await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
+        if marker is None:
+            # The same token twice at once: someone holds a copy.
+            await self.end(found.grant)
+            raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
+        try:
+            grant.upstream = await self._renew_upstream(found.grant, grant)
+        except Refused as refused:
+            if refused.status == 503:  # "try again later": the retry must find the token whole
+                await self._state.release(marker)
+            raise
         return await self._respond(found.grant, grant, scopes, issuer, source, refresh=True)
 
     async def _renew_upstream(self, handle: str, grant: Grant) -> UpstreamTokens:
