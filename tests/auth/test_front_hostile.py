@@ -21,6 +21,7 @@ from _front_world import (
     query_of,
     register,
 )
+from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_in_by
 
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
 from mcpkit.auth.front import AuthorizationFront
@@ -158,3 +159,25 @@ async def test_a_refused_refresh_leaves_the_token_usable_for_a_retry(
     assert refused.status_code in (400, 503), refused.text
     assert refused.json()["error"] != "invalid_grant"
     assert retried.status_code == 200, retried.text
+
+
+@pytest.mark.parametrize(
+    ("claims", "passes"),
+    [
+        ({"aud": ["front-client", "other-app"], "azp": "other-app"}, False),
+        ({"aud": ["front-client", "other-app"]}, False),  # several audiences, no azp
+        ({"azp": "other-app"}, False),
+        ({"aud": ["front-client", "other-app"], "azp": "front-client"}, True),
+        ({"azp": "front-client"}, True),
+    ],
+)
+async def test_an_id_token_issued_to_another_client_signs_no_one_in(
+    claims: dict[str, Any], passes: bool
+) -> None:
+    provider = entra_common(allowed_tenants=[HOME])
+    reply = await sign_in(provider, Entra(signed_in_by(HOME) | claims))
+    if passes:
+        assert "sub" in reply, reply
+    else:
+        assert reply["error"] == "access_denied"
+        assert "issued to another client (azp" in reply["error_description"]
