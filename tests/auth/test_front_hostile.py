@@ -25,6 +25,8 @@ from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_
 
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
 from mcpkit.auth.front import AuthorizationFront
+from mcpkit.auth.front.state import Grant, Pending, UpstreamTokens
+from mcpkit.auth.metadata import ClientInformation, TokenResponse
 from mcpkit.stores.kv import MemoryKeyValueStore
 
 WAIT = 5.0
@@ -181,3 +183,24 @@ async def test_an_id_token_issued_to_another_client_signs_no_one_in(
     else:
         assert reply["error"] == "access_denied"
         assert "issued to another client (azp" in reply["error_description"]
+
+
+def test_reprs_never_show_a_credential() -> None:
+    upstream = UpstreamTokens(access_token="up-access", refresh_token="up-refresh")
+    shown = [
+        repr(upstream),
+        repr(Grant(client_id="c", subject="s", scopes=[], resource="r", upstream=upstream)),
+        repr(
+            Pending(
+                client_id="c", redirect_uri=REDIRECT, redirect_uri_given=True, state=None,
+                challenge="x", scopes=[], resource="r", browser="b", csrf="the-csrf",
+                verifier="the-verifier",
+            )
+        ),
+        repr(ClientInformation(client_id="c", client_secret="client-secret")),
+        repr(TokenResponse(access_token="at", token_type="Bearer", refresh_token="rt")),
+    ]  # fmt: skip
+    for secret in ("up-access", "up-refresh", "the-csrf", "the-verifier", "client-secret", "'at'"):
+        assert not any(secret in text for text in shown), secret
+    assert "refresh_token='...'" in shown[0] and "client_id='c'" in shown[3]
+    assert "token_type='Bearer'" in shown[4] and "scope=None" in shown[4]

@@ -17,6 +17,7 @@ import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from mcpkit.auth._redact import repr_hiding
 from mcpkit.auth.devserver._http import Refused
 from mcpkit.stores.kv import KeyValueStore, Limit, entry_size
 
@@ -53,6 +54,9 @@ class UpstreamTokens(msgspec.Struct, kw_only=True):
     refresh_token: str | None = None
     expires_at: float | None = None
 
+    def __repr__(self) -> str:
+        return repr_hiding(self, "access_token", "refresh_token")
+
 
 class Pending(msgspec.Struct, kw_only=True):
     """An authorization request checked and waiting for the user: at the consent page, then
@@ -71,6 +75,9 @@ class Pending(msgspec.Struct, kw_only=True):
     upstream_secret: str | None = None
     verifier: str | None = None
     nonce: str | None = None
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "csrf", "verifier")
 
 
 class IssuedCode(msgspec.Struct, kw_only=True):
