@@ -24,7 +24,7 @@ from _front_world import (
 from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_in_by
 
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
-from mcpkit.auth.front import AuthorizationFront
+from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.auth.front.state import Grant, Pending, UpstreamTokens
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 from mcpkit.stores.kv import MemoryKeyValueStore
@@ -204,3 +204,23 @@ def test_reprs_never_show_a_credential() -> None:
         assert not any(secret in text for text in shown), secret
     assert "refresh_token='...'" in shown[0] and "client_id='c'" in shown[3]
     assert "token_type='Bearer'" in shown[4] and "scope=None" in shown[4]
+
+
+async def test_a_full_budget_and_an_unreachable_provider_name_their_setting() -> None:
+    provider = Provider()
+    front = provider_front(provider)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        provider.refresh = None
+        refresh = {"refresh_token": tokens["refresh_token"], "client_id": tokens["client_id"]}
+        down = await http.post("/token", data=refresh | {"grant_type": "refresh_token"})
+    small = make_front(FrontSettings(max_bytes_per_source=3000))
+    async with asyncio.timeout(WAIT), browser(small) as http:
+        answers = [
+            await http.post("/register", json={"redirect_uris": [REDIRECT]}) for _ in "12345678"
+        ]
+    full = answers[-1]
+    assert down.status_code == 503
+    assert "FrontSettings.upstream_timeout" in down.json()["error_description"]
+    assert full.status_code == 429
+    assert "FrontSettings.max_bytes_per_source" in full.json()["error_description"]

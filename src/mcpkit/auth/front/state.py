@@ -133,7 +133,8 @@ class FrontState:
         if not await self._store().set(key, sealed, ttl, limit=limit):
             raise Refused(
                 "temporarily_unavailable",
-                f"this client address holds too many {kind} entries: try again later",
+                f"this client address holds too many {kind} entries: try again later (the "
+                "front's bound is FrontSettings.max_bytes_per_source)",
                 status=429,
             )
 
