@@ -224,3 +224,25 @@ async def test_a_full_budget_and_an_unreachable_provider_name_their_setting() ->
     assert "FrontSettings.upstream_timeout" in down.json()["error_description"]
     assert full.status_code == 429
     assert "FrontSettings.max_bytes_per_source" in full.json()["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "base", "secure"),
+    [
+        (None, "http://127.0.0.1:8000", False),  # local development over http
+        (None, "https://127.0.0.1:8000", True),
+        ("https://front.example", "http://127.0.0.1:8000", True),  # TLS ended at a proxy
+    ],
+)
+async def test_the_browser_cookie_is_secure_whenever_the_browser_uses_https(
+    issuer: str | None, base: str, secure: bool
+) -> None:
+    front = make_front(FrontSettings(issuer=issuer))
+    transport = httpx.ASGITransport(app=front, client=("127.0.0.1", 40000))
+    async with asyncio.timeout(WAIT), httpx.AsyncClient(transport=transport, base_url=base) as http:
+        client = await register(http)
+        page = await http.get("/authorize", params=authorize_query(client["client_id"]))
+    assert page.status_code == 200, page.text
+    cookie = [part.strip() for part in page.headers["set-cookie"].split(";")]
+    assert {"HttpOnly", "SameSite=Lax", "Path=/"} <= set(cookie)
+    assert ("Secure" in cookie) == secure

@@ -199,10 +199,9 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         origin = request_origin(scope)
         browser = _cookie(scope) or secrets.token_urlsafe(32)
         query = parse_form(scope.get("query_string", b""))
-        answer = await self._signin.authorize(
-            query, self.issuer(origin), origin, source_of(scope), browser
-        )
-        await _send(send, answer, self._browser_cookie(scope, browser))
+        issuer = self.issuer(origin)
+        answer = await self._signin.authorize(query, issuer, origin, source_of(scope), browser)
+        await _send(send, answer, self._browser_cookie(issuer, browser))
 
     async def _consent(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
@@ -235,8 +234,10 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         client = await self._clients.register_stored(body, source_of(scope))
         await send_json(send, client, status=201, store=False)
 
-    def _browser_cookie(self, scope: Scope, value: str) -> tuple[bytes, bytes]:
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
+    def _browser_cookie(self, issuer: str, value: str) -> tuple[bytes, bytes]:
+        # The issuer's scheme is the browser's: behind a proxy that ends TLS the request
+        # itself may arrive as http.
+        secure = "; Secure" if issuer.startswith("https://") else ""
         path = self.settings.prefix or "/"
         cookie = (
             f"{BROWSER_COOKIE}={value}; Path={path}; Max-Age={self.settings.pending_ttl}; "
