@@ -111,18 +111,31 @@ class Provider:
         return httpx.Response(200, json=self.refresh)
 
 
-async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
-    """The token answer of an MCP client that went through the whole sign-in."""
-    client = await register(http, token_endpoint_auth_method="none")
+async def issued_code(http: httpx.AsyncClient, client: dict[str, Any]) -> str:
+    """The front's code for `client` after the user allowed it and signed in upstream."""
     page = await http.get("/authorize", params=authorize_query(client["client_id"]))
     form = {"request": hidden(page.text, "request"), "csrf": hidden(page.text, "csrf")}
     allowed = await http.post("/consent", data=form | {"decision": "allow"})
     state = query_of(allowed.headers["location"])["state"]
     back = await http.get("/callback", params={"code": "upstream-code", "state": state})
-    code = query_of(back.headers["location"])["code"]
-    redeem = {"grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER}
-    redeem |= {"redirect_uri": REDIRECT}
-    answer = await http.post("/token", data=redeem | {"client_id": client["client_id"]})
+    return query_of(back.headers["location"])["code"]
+
+
+def redemption(client: dict[str, Any], code: str) -> dict[str, str]:
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": VERIFIER,
+        "client_id": client["client_id"],
+    }
+
+
+async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
+    """The token answer of an MCP client that went through the whole sign-in."""
+    client = await register(http, token_endpoint_auth_method="none")
+    code = await issued_code(http, client)
+    answer = await http.post("/token", data=redemption(client, code))
     assert answer.status_code == 200, answer.text
     return answer.json() | {"client_id": client["client_id"]}
 
@@ -246,3 +259,18 @@ async def test_the_browser_cookie_is_secure_whenever_the_browser_uses_https(
     cookie = [part.strip() for part in page.headers["set-cookie"].split(";")]
     assert {"HttpOnly", "SameSite=Lax", "Path=/"} <= set(cookie)
     assert ("Secure" in cookie) == secure
+
+
+async def test_a_wrong_redemption_leaves_the_code_to_its_client() -> None:
+    front = provider_front(Provider())
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        client = await register(http, token_endpoint_auth_method="none")
+        intruder = await register(http, token_endpoint_auth_method="none")
+        redeem = redemption(client, await issued_code(http, client))
+        wrong = [
+            await http.post("/token", data=redeem | {"client_id": intruder["client_id"]}),
+            await http.post("/token", data=redeem | {"code_verifier": "w" * 50}),
+        ]
+        right = await http.post("/token", data=redeem)
+    assert [answer.json()["error"] for answer in wrong] == ["invalid_grant"] * 2
+    assert right.status_code == 200, right.text

@@ -74,13 +74,15 @@ class FrontGrants:
             # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
             await self.end(record.grant)
             raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
-        if not await self._state.claim("code", code, self._settings.code_ttl):
-            raise Refused("invalid_grant", "the code is being redeemed by another request")
         if record.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
         check_redemption(
             form, record.redirect_uri, record.redirect_uri_given, record.challenge, record.resource
         )
+        # Claimed once it is known to succeed: a request from another client or with the
+        # wrong verifier does not spend the code its client is about to redeem.
+        if not await self._state.claim("code", code, self._settings.code_ttl):
+            raise Refused("invalid_grant", "the code is being redeemed by another request")
         handle = new_handle(source)
         record.grant = handle
         await self._state.put("code", code, record, self._settings.code_ttl)
