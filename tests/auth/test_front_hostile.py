@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
+import time
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -23,7 +25,9 @@ from _front_world import (
 )
 from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_in_by
 
+from mcpkit.auth.devserver.cimd import MetadataDocuments
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
+from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.auth.front.state import Grant, Pending, UpstreamTokens
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
@@ -274,3 +278,38 @@ async def test_a_wrong_redemption_leaves_the_code_to_its_client() -> None:
         right = await http.post("/token", data=redeem)
     assert [answer.json()["error"] for answer in wrong] == ["invalid_grant"] * 2
     assert right.status_code == 200, right.text
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "netloc"),
+    [
+        ("https://rebind.example/client.json", "93.184.216.34", "93.184.216.34"),
+        ("https://rebind.example:8443/c.json", "2606:2800:21f::1", "[2606:2800:21f::1]:8443"),
+    ],
+)
+async def test_a_metadata_document_is_fetched_from_the_address_checked(
+    monkeypatch: pytest.MonkeyPatch, url: str, address: str, netloc: str
+) -> None:
+    """DNS rebinding: the name resolved once, to a public address, and the fetch sent there,
+    not wherever a second resolution (httpx's own) would point, such as 127.0.0.1."""
+
+    async def resolve(host: str, port: int, **_: object) -> list[tuple[Any, ...]]:
+        assert host == "rebind.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    sent: list[httpx.Request] = []
+
+    async def send(_: httpx.AsyncClient, request: httpx.Request, **__: object) -> httpx.Response:
+        sent.append(request)
+        document = {"client_id": url, "client_name": "R", "redirect_uris": [REDIRECT]}
+        return httpx.Response(200, json=document, request=request)
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    documents = MetadataDocuments(DevServerSettings(), time.time)
+    async with asyncio.timeout(WAIT):
+        found = await documents.get(url)
+    assert found.client_id == url and len(sent) == 1
+    assert sent[0].url.netloc.decode() == netloc and sent[0].url.path == urlsplit(url).path
+    assert sent[0].headers["host"] == urlsplit(url).netloc  # the server sees its own name
+    assert sent[0].extensions["sni_hostname"] == "rebind.example"  # TLS verified for it
