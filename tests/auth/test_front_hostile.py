@@ -29,6 +29,7 @@ from mcpkit.auth.devserver.cimd import MetadataDocuments
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.front import AuthorizationFront, FrontSettings
+from mcpkit.auth.front.signin import BROWSER_COOKIE
 from mcpkit.auth.front.state import Grant, Pending, UpstreamTokens
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 from mcpkit.stores.kv import MemoryKeyValueStore
@@ -313,3 +314,28 @@ async def test_a_metadata_document_is_fetched_from_the_address_checked(
     assert sent[0].url.netloc.decode() == netloc and sent[0].url.path == urlsplit(url).path
     assert sent[0].headers["host"] == urlsplit(url).netloc  # the server sees its own name
     assert sent[0].extensions["sni_hostname"] == "rebind.example"  # TLS verified for it
+
+
+@pytest.mark.parametrize(
+    "others",
+    [
+        'prefs={"theme":"dark","n":1}',  # a JSON value, as consent managers write
+        "greeting=hello world",
+        'broken="unterminated',
+    ],
+)
+async def test_the_sites_other_cookies_never_hide_the_browser_cookie(others: str) -> None:
+    front = make_front()
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        client = await register(http)
+        page = await http.get("/authorize", params=authorize_query(client["client_id"]))
+        ours = http.cookies[BROWSER_COOKIE]
+        http.cookies.clear()
+        form = {"request": hidden(page.text, "request"), "csrf": hidden(page.text, "csrf")}
+        allowed = await http.post(
+            "/consent",
+            data=form | {"decision": "allow"},
+            headers={"cookie": f"{others}; {BROWSER_COOKIE}={ours}"},
+        )
+    assert allowed.status_code == 303, allowed.text
+    assert allowed.headers["location"].startswith(UPSTREAM.authorize_url + "?")
