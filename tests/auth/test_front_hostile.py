@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 from _front_world import (
+    BASE,
     REDIRECT,
     UPSTREAM,
     VERIFIER,
@@ -339,3 +340,48 @@ async def test_the_sites_other_cookies_never_hide_the_browser_cookie(others: str
         )
     assert allowed.status_code == 303, allowed.text
     assert allowed.headers["location"].startswith(UPSTREAM.authorize_url + "?")
+
+
+class SlowProvider(Provider):
+    """`Provider` whose first refresh waits until the test opens `gate`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.gate = asyncio.Event(), asyncio.Event()
+        self.refreshes = 0
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        if b"grant_type=refresh_token" in request.content:
+            self.refreshes += 1
+            if self.refreshes == 1:
+                self.entered.set()
+                await self.gate.wait()
+        return self(request)
+
+
+async def test_a_handler_renewing_the_providers_token_keeps_the_clients_refresh_token() -> None:
+    """A handler renews the provider's token (`upstream_token`) while the MCP client
+    refreshes its own: the handler's save must not bring back the refresh token the client
+    just rotated away, or the client's next refresh reads as a stolen copy."""
+    provider = SlowProvider()
+    upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
+    http_client = httpx.AsyncClient(transport=httpx.MockTransport(provider.handle))
+    front = AuthorizationFront(upstream, store=MemoryKeyValueStore(), http_client=http_client)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        checked = await front.verifier().verify(tokens["access_token"], resource=BASE + "/mcp")
+
+        class Caller:
+            auth = checked
+
+        handler = asyncio.create_task(front.upstream_token(Caller()))
+        await provider.entered.wait()  # the provider's token is within a minute of expiry
+        renew = {"grant_type": "refresh_token", "client_id": tokens["client_id"]}
+        first = await http.post("/token", data=renew | {"refresh_token": tokens["refresh_token"]})
+        provider.gate.set()
+        assert await handler == "up-2"
+        second = await http.post(
+            "/token", data=renew | {"refresh_token": first.json()["refresh_token"]}
+        )
+    assert first.status_code == 200, first.text
+    assert second.status_code == 200, second.text

@@ -208,8 +208,15 @@ class FrontGrants:
         handle = None if claims is None else claims.get("sid")
         return handle if isinstance(handle, str) else None
 
-    async def keep(self, handle: str, grant: Grant) -> None:
-        """Save `grant` (its provider tokens renewed) for every worker."""
+    async def keep(self, handle: str, upstream: UpstreamTokens) -> None:
+        """Save the provider's renewed tokens into the grant `handle` for every worker. The
+        grant is read again first: the client may have rotated its refresh token while the
+        provider was asked, and writing back the grant read before would undo that (its next
+        refresh would then look like a stolen copy)."""
+        grant = await self._state.get("grant", handle, Grant)
+        if grant is None or grant.revoked:
+            return
+        grant.upstream = upstream
         await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
 
     async def end(self, handle: str, *, upstream: bool = True) -> None:

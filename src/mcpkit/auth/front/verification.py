@@ -73,10 +73,10 @@ async def upstream_token(
     if expires is None or expires - REFRESH_BEFORE > clock():
         return grant.upstream.access_token
     try:
-        grant.upstream = await leg.refresh(grant.upstream, grant.resource)
+        fresh = await leg.refresh(grant.upstream, grant.resource)
     except UpstreamRefused as exc:
         if exc.error is not None:
             await grants.end(handle, upstream=False)
         raise UpstreamTokenUnavailable(f"the provider did not renew the token: {exc}") from None
-    await grants.keep(handle, grant)
-    return grant.upstream.access_token
+    await grants.keep(handle, fresh)
+    return fresh.access_token
