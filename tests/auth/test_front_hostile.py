@@ -1,27 +1,26 @@
 """A hostile review of the authorization front (issue 43, session 7): redirect URIs that a
-browser reads otherwise than the checks do, and the other defects that review found."""
+browser reads otherwise than the checks do, ID tokens issued to another client, reprs,
+cookies, metadata documents fetched after DNS rebinding, answers naming their settings.
+(Requests that cross: test_front_grant_races.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from _front_upstream import Provider, provider_front, signed_in
 from _front_world import (
-    BASE,
     REDIRECT,
     UPSTREAM,
-    VERIFIER,
     authorize_query,
     browser,
     hidden,
     make_front,
-    query_of,
     register,
 )
 from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_in_by
@@ -29,11 +28,10 @@ from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_
 from mcpkit.auth.devserver.cimd import MetadataDocuments
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
 from mcpkit.auth.devserver.settings import DevServerSettings
-from mcpkit.auth.front import AuthorizationFront, FrontSettings
+from mcpkit.auth.front import FrontSettings
 from mcpkit.auth.front.signin import BROWSER_COOKIE
 from mcpkit.auth.front.state import Grant, Pending, UpstreamTokens
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
-from mcpkit.stores.kv import MemoryKeyValueStore
 
 WAIT = 5.0
 
@@ -93,93 +91,6 @@ async def test_a_loopback_client_is_never_sent_elsewhere_through_a_backslash() -
         assert "location" not in answer.headers and "Allow" not in answer.text
     assert registration.status_code == 400
     assert registration.json()["error"] == "invalid_redirect_uri"
-
-
-class Provider:
-    """The provider's token and userinfo endpoints as an httpx transport: its answers are
-    what each test needs (`refresh`: an answer, or None for a provider that cannot be
-    reached), so that the front's side of a refresh is what is checked."""
-
-    def __init__(self) -> None:
-        self.refresh: dict[str, object] | None = {"access_token": "up-2", "expires_in": 60}
-        self.calls: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append(request.url.path)
-        if request.url.path == "/userinfo":
-            return httpx.Response(200, json={"sub": "alice"})
-        form = dict(parse_qsl(request.content.decode()))
-        if form["grant_type"] == "authorization_code":
-            answer = {"access_token": "up-1", "refresh_token": "up-r", "expires_in": 60}
-            return httpx.Response(200, json=answer)
-        if self.refresh is None:
-            raise httpx.ConnectError("the provider is down", request=request)
-        return httpx.Response(200, json=self.refresh)
-
-
-async def issued_code(http: httpx.AsyncClient, client: dict[str, Any]) -> str:
-    """The front's code for `client` after the user allowed it and signed in upstream."""
-    page = await http.get("/authorize", params=authorize_query(client["client_id"]))
-    form = {"request": hidden(page.text, "request"), "csrf": hidden(page.text, "csrf")}
-    allowed = await http.post("/consent", data=form | {"decision": "allow"})
-    state = query_of(allowed.headers["location"])["state"]
-    back = await http.get("/callback", params={"code": "upstream-code", "state": state})
-    return query_of(back.headers["location"])["code"]
-
-
-def redemption(client: dict[str, Any], code: str) -> dict[str, str]:
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": VERIFIER,
-        "client_id": client["client_id"],
-    }
-
-
-async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
-    """The token answer of an MCP client that went through the whole sign-in."""
-    client = await register(http, token_endpoint_auth_method="none")
-    code = await issued_code(http, client)
-    answer = await http.post("/token", data=redemption(client, code))
-    assert answer.status_code == 200, answer.text
-    return answer.json() | {"client_id": client["client_id"]}
-
-
-def provider_front(provider: Provider) -> AuthorizationFront:
-    upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
-    transport = httpx.AsyncClient(transport=httpx.MockTransport(provider))
-    return AuthorizationFront(upstream, store=MemoryKeyValueStore(), http_client=transport)
-
-
-@pytest.mark.parametrize(
-    "first",
-    [
-        {"scope": "wider"},  # refused: a refresh never widens
-        {"resource": "https://elsewhere.example/mcp"},  # refused: another resource
-        {},  # the provider cannot be reached: 503, try again later
-    ],
-)
-async def test_a_refused_refresh_leaves_the_token_usable_for_a_retry(
-    first: dict[str, str],
-) -> None:
-    provider = Provider()
-    front = provider_front(provider)
-    async with asyncio.timeout(WAIT), browser(front) as http:
-        tokens = await signed_in(http)
-        refresh = {
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": tokens["client_id"],
-        }
-        if not first:
-            provider.refresh = None
-        refused = await http.post("/token", data=refresh | first)
-        provider.refresh = {"access_token": "up-2", "expires_in": 60}
-        retried = await http.post("/token", data=refresh)
-    assert refused.status_code in (400, 503), refused.text
-    assert refused.json()["error"] != "invalid_grant"
-    assert retried.status_code == 200, retried.text
 
 
 @pytest.mark.parametrize(
@@ -267,21 +178,6 @@ async def test_the_browser_cookie_is_secure_whenever_the_browser_uses_https(
     assert ("Secure" in cookie) == secure
 
 
-async def test_a_wrong_redemption_leaves_the_code_to_its_client() -> None:
-    front = provider_front(Provider())
-    async with asyncio.timeout(WAIT), browser(front) as http:
-        client = await register(http, token_endpoint_auth_method="none")
-        intruder = await register(http, token_endpoint_auth_method="none")
-        redeem = redemption(client, await issued_code(http, client))
-        wrong = [
-            await http.post("/token", data=redeem | {"client_id": intruder["client_id"]}),
-            await http.post("/token", data=redeem | {"code_verifier": "w" * 50}),
-        ]
-        right = await http.post("/token", data=redeem)
-    assert [answer.json()["error"] for answer in wrong] == ["invalid_grant"] * 2
-    assert right.status_code == 200, right.text
-
-
 @pytest.mark.parametrize(
     ("url", "address", "netloc"),
     [
@@ -340,48 +236,3 @@ async def test_the_sites_other_cookies_never_hide_the_browser_cookie(others: str
         )
     assert allowed.status_code == 303, allowed.text
     assert allowed.headers["location"].startswith(UPSTREAM.authorize_url + "?")
-
-
-class SlowProvider(Provider):
-    """`Provider` whose first refresh waits until the test opens `gate`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered, self.gate = asyncio.Event(), asyncio.Event()
-        self.refreshes = 0
-
-    async def handle(self, request: httpx.Request) -> httpx.Response:
-        if b"grant_type=refresh_token" in request.content:
-            self.refreshes += 1
-            if self.refreshes == 1:
-                self.entered.set()
-                await self.gate.wait()
-        return self(request)
-
-
-async def test_a_handler_renewing_the_providers_token_keeps_the_clients_refresh_token() -> None:
-    """A handler renews the provider's token (`upstream_token`) while the MCP client
-    refreshes its own: the handler's save must not bring back the refresh token the client
-    just rotated away, or the client's next refresh reads as a stolen copy."""
-    provider = SlowProvider()
-    upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
-    http_client = httpx.AsyncClient(transport=httpx.MockTransport(provider.handle))
-    front = AuthorizationFront(upstream, store=MemoryKeyValueStore(), http_client=http_client)
-    async with asyncio.timeout(WAIT), browser(front) as http:
-        tokens = await signed_in(http)
-        checked = await front.verifier().verify(tokens["access_token"], resource=BASE + "/mcp")
-
-        class Caller:
-            auth = checked
-
-        handler = asyncio.create_task(front.upstream_token(Caller()))
-        await provider.entered.wait()  # the provider's token is within a minute of expiry
-        renew = {"grant_type": "refresh_token", "client_id": tokens["client_id"]}
-        first = await http.post("/token", data=renew | {"refresh_token": tokens["refresh_token"]})
-        provider.gate.set()
-        assert await handler == "up-2"
-        second = await http.post(
-            "/token", data=renew | {"refresh_token": first.json()["refresh_token"]}
-        )
-    assert first.status_code == 200, first.text
-    assert second.status_code == 200, second.text

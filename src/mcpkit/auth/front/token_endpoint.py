@@ -121,12 +121,25 @@ class FrontGrants:
             await self.end(found.grant)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
         try:
-            grant.upstream = await self._renew_upstream(found.grant, grant)
+            renewed = await self._renew_upstream(found.grant, grant)
         except Refused as refused:
             if refused.status == 503:  # "try again later": the retry must find the token whole
                 await self._state.release(marker)
             raise
+        await self._still_live(found.grant, renewed, grant.upstream)
+        grant.upstream = renewed
         return await self._respond(found.grant, grant, scopes, issuer, source, refresh=True)
+
+    async def _still_live(
+        self, handle: str, renewed: UpstreamTokens, before: UpstreamTokens
+    ) -> None:
+        """Refused when the grant was revoked while the provider was asked: saving the grant
+        read before would bring it back. The provider's tokens just renewed go too."""
+        current = await self._state.get("grant", handle, Grant)
+        if current is None or current.revoked:
+            if renewed is not before:
+                await self._leg.revoke(renewed)
+            raise Refused("invalid_grant", "the grant was revoked during this refresh")
 
     async def _renew_upstream(self, handle: str, grant: Grant) -> UpstreamTokens:
         """The provider's tokens renewed with this refresh: the provider still honours the
