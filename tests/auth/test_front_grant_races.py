@@ -67,32 +67,6 @@ async def test_a_wrong_redemption_leaves_the_code_to_its_client() -> None:
     assert right.status_code == 200, right.text
 
 
-async def test_a_handler_renewing_the_providers_token_keeps_the_clients_refresh_token() -> None:
-    """A handler renews the provider's token (`upstream_token`) while the MCP client
-    refreshes its own: the handler's save must not bring back the refresh token the client
-    just rotated away, or the client's next refresh reads as a stolen copy."""
-    provider = SlowProvider()
-    front = provider_front(provider)
-    async with asyncio.timeout(WAIT), browser(front) as http:
-        tokens = await signed_in(http)
-        checked = await front.verifier().verify(tokens["access_token"], resource=BASE + "/mcp")
-
-        class Caller:
-            auth = checked
-
-        handler = asyncio.create_task(front.upstream_token(Caller()))
-        await provider.entered.wait()  # the provider's token is within a minute of expiry
-        renew = {"grant_type": "refresh_token", "client_id": tokens["client_id"]}
-        first = await http.post("/token", data=renew | {"refresh_token": tokens["refresh_token"]})
-        provider.gate.set()
-        assert await handler == "up-2"
-        second = await http.post(
-            "/token", data=renew | {"refresh_token": first.json()["refresh_token"]}
-        )
-    assert first.status_code == 200, first.text
-    assert second.status_code == 200, second.text
-
-
 async def test_a_revocation_during_a_refresh_is_never_undone() -> None:
     """The client revokes its grant while a refresh of it waits for the provider: the
     refresh's save must not bring the grant back to life."""
@@ -114,3 +88,33 @@ async def test_a_revocation_during_a_refresh_is_never_undone() -> None:
             await verifier.verify(tokens["access_token"], resource=BASE + "/mcp")
     assert revoked.status_code == 200
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
+async def test_the_providers_token_is_renewed_once_when_requests_cross() -> None:
+    """Two handlers, then the client's own refresh, want the provider's token renewed at
+    once: one request asks the provider (a provider that rotates refresh tokens takes a
+    second use of the old one for theft and ends the sign-in), the others wait their turn."""
+    provider = SlowProvider()
+    front = provider_front(provider)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        checked = await front.verifier().verify(tokens["access_token"], resource=BASE + "/mcp")
+
+        class Caller:
+            auth = checked
+
+        first = asyncio.create_task(front.upstream_token(Caller()))
+        await provider.entered.wait()
+        second = await front.upstream_token(Caller())  # still valid: served as it is
+        renew = {"grant_type": "refresh_token", "client_id": tokens["client_id"]}
+        renew |= {"refresh_token": tokens["refresh_token"]}
+        busy = await http.post("/token", data=renew)
+        provider.gate.set()
+        assert await first == "up-2"
+        retried = await http.post("/token", data=renew)
+        # The handler's save kept the refresh token the retry rotated in: it still works.
+        renew["refresh_token"] = retried.json()["refresh_token"]
+        again = await http.post("/token", data=renew)
+    assert second == "up-1" and provider.refreshes == 3  # the handler's, then the client's
+    assert busy.status_code == 503 and "try again" in busy.json()["error_description"]
+    assert retried.status_code == 200 and again.status_code == 200, again.text

@@ -121,14 +121,41 @@ class FrontGrants:
             await self.end(found.grant)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
         try:
-            renewed = await self._renew_upstream(found.grant, grant)
+            return await self._renewed(found.grant, scopes, issuer, source)
         except Refused as refused:
             if refused.status == 503:  # "try again later": the retry must find the token whole
                 await self._state.release(marker)
             raise
-        await self._still_live(found.grant, renewed, grant.upstream)
-        grant.upstream = renewed
-        return await self._respond(found.grant, grant, scopes, issuer, source, refresh=True)
+
+    async def _renewed(
+        self, handle: str, scopes: list[str], issuer: str, source: str
+    ) -> TokenResponse:
+        """The refresh's answer, the provider's tokens renewed under `hold_upstream`, from
+        the grant as it is once held (a handler may have just renewed them)."""
+        renewing = await self.hold_upstream(handle)
+        if renewing is None:
+            raise Refused(
+                "temporarily_unavailable",
+                "the provider's token is being renewed by another request: try again",
+                status=503,
+            )
+        try:
+            grant = await self._state.get("grant", handle, Grant)
+            if grant is None or grant.revoked:
+                raise Refused("invalid_grant", "the grant was revoked during this refresh")
+            renewed = await self._renew_upstream(handle, grant)
+            await self._still_live(handle, renewed, grant.upstream)
+            grant.upstream = renewed
+            return await self._respond(handle, grant, scopes, issuer, source, refresh=True)
+        finally:
+            await self._state.release(renewing)
+
+    async def hold_upstream(self, handle: str) -> str | None:
+        """A claim on renewing the provider's tokens of the grant `handle` (None: another
+        request renews them now), to `release` once the renewed tokens are saved: a
+        provider that rotates refresh tokens takes a second use of one for theft."""
+        hold = 2 * self._settings.upstream_timeout + 5  # outlives the call to the provider
+        return await self._state.claim("upstream", handle, hold)
 
     async def _still_live(
         self, handle: str, renewed: UpstreamTokens, before: UpstreamTokens
