@@ -6,6 +6,7 @@ cookies, metadata documents fetched after DNS rebinding, answers naming their se
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 import time
 from typing import Any
@@ -26,6 +27,7 @@ from _front_world import (
 from test_front_entra_tenants import HOME, Entra, entra_common, sign_in, signed_in_by
 
 from mcpkit.auth.devserver.cimd import MetadataDocuments
+from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.devserver.redirects import is_acceptable, matches
 from mcpkit.auth.devserver.settings import DevServerSettings
 from mcpkit.auth.front import FrontSettings
@@ -236,3 +238,16 @@ async def test_the_sites_other_cookies_never_hide_the_browser_cookie(others: str
         )
     assert allowed.status_code == 303, allowed.text
     assert allowed.headers["location"].startswith(UPSTREAM.authorize_url + "?")
+
+
+async def test_a_client_id_does_not_tell_the_address_that_registered_it() -> None:
+    """The tag a client ID (and every code and token) starts with is keyed: not a plain
+    hash of the address, which trying every IPv4 address undoes; the same in every worker
+    holding the key, so that their per-address budgets agree."""
+    key = SigningKey()
+    ids = []
+    for front in (make_front(key=key), make_front(key=key), make_front()):
+        async with asyncio.timeout(WAIT), browser(front, "203.0.113.5") as http:
+            ids.append((await register(http))["client_id"].partition(".")[0])
+    plain = hashlib.sha256(b"203.0.113.5").hexdigest()[:16]
+    assert ids[0] == ids[1] != ids[2] and plain not in ids

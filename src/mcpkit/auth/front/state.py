@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -28,23 +29,11 @@ __all__ = [
     "Pending",
     "RefreshToken",
     "UpstreamTokens",
-    "new_handle",
-    "source_tag",
 ]
 
 _PREFIX: Final = "mcpkit.front:"
 _TAG_CHARS: Final = 16
 R = TypeVar("R", bound=msgspec.Struct)
-
-
-def source_tag(source: str) -> str:
-    """The short tag of a client address that handles and store keys carry."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:_TAG_CHARS]
-
-
-def new_handle(source: str) -> str:
-    """A fresh unguessable handle (a code, a token, an id) counted against `source`."""
-    return f"{source_tag(source)}.{secrets.token_urlsafe(32)}"
 
 
 class UpstreamTokens(msgspec.Struct, kw_only=True):
@@ -123,7 +112,18 @@ class FrontState:
     ) -> None:
         self._store = kv  # read at each use: the server's store may be replaced before serving
         self._cipher = AESGCM(secret)
+        self._tags = hmac.new(secret, b"source tags", hashlib.sha256).digest()
         self._max = max_bytes_per_source
+
+    def source_tag(self, source: str) -> str:
+        """The short tag of a client address that handles and store keys carry: keyed, so
+        that a client ID or a token does not tell the address it came from (an unkeyed hash
+        of an IPv4 address is undone by trying them all), the same in every worker."""
+        return hmac.new(self._tags, source.encode("utf-8"), hashlib.sha256).hexdigest()[:_TAG_CHARS]
+
+    def new_handle(self, source: str) -> str:
+        """A fresh unguessable handle (a code, a token, an id) counted against `source`."""
+        return f"{self.source_tag(source)}.{secrets.token_urlsafe(32)}"
 
     async def put(self, kind: str, handle: str, record: msgspec.Struct, ttl: float) -> None:
         """Keep `record` under `handle` for `ttl` s; refused (429) when the handle's source

@@ -25,7 +25,6 @@ from mcpkit.auth.front.state import (
     IssuedCode,
     RefreshToken,
     UpstreamTokens,
-    new_handle,
 )
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
@@ -83,7 +82,7 @@ class FrontGrants:
         # wrong verifier does not spend the code its client is about to redeem.
         if not await self._state.claim("code", code, self._settings.code_ttl):
             raise Refused("invalid_grant", "the code is being redeemed by another request")
-        handle = new_handle(source)
+        handle = self._state.new_handle(source)
         record.grant = handle
         await self._state.put("code", code, record, self._settings.code_ttl)
         grant = Grant(
@@ -202,7 +201,7 @@ class FrontGrants:
     ) -> TokenResponse:
         refresh_token = None
         if refresh:
-            refresh_token = new_handle(source)
+            refresh_token = self._state.new_handle(source)
             grant.refresh = digest(refresh_token)
             ttl = self._settings.refresh_token_ttl
             await self._state.put("refresh", refresh_token, RefreshToken(grant=handle), ttl)
