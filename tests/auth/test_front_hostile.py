@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import socket
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -251,3 +253,20 @@ async def test_a_client_id_does_not_tell_the_address_that_registered_it() -> Non
             ids.append((await register(http))["client_id"].partition(".")[0])
     plain = hashlib.sha256(b"203.0.113.5").hexdigest()[:16]
     assert ids[0] == ids[1] != ids[2] and plain not in ids
+
+
+def test_a_key_file_others_may_read_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner_only, shared = tmp_path / "owner.pem", tmp_path / "shared.pem"
+    SigningKey().save(owner_only)
+    shared.write_bytes(owner_only.read_bytes())
+    shared.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="mcpkit.auth"):
+        assert SigningKey.load(owner_only).kid
+        assert not caplog.records
+        assert SigningKey.load(str(shared)).kid == SigningKey.load(owner_only).kid
+    assert [record.getMessage() for record in caplog.records] == [
+        f"the signing key file {shared} may be read or changed by others than its owner "
+        "(mode 0644): chmod 600 it"
+    ]
