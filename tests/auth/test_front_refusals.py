@@ -345,7 +345,10 @@ async def test_a_code_or_token_is_claimed_once_across_workers(tmp_path: Path) ->
             won = await asyncio.gather(*(state.claim("code", "ab.cd", 60) for state in states))
             again = await states[0].claim("code", "ab.cd", 60)
             other = await states[1].claim("code", "ab.ef", 60)
+            await states[0].release(next(marker for marker in won if marker is not None))
+            released = await states[1].claim("code", "ab.cd", 60)
     finally:
         await first.aclose()
         await second.aclose()
-    assert sorted(won) == [False, True] and again is False and other is True
+    assert sorted(marker is not None for marker in won) == [False, True]
+    assert again is None and other is not None and released is not None

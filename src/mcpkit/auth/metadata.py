@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from mcpkit.auth._redact import repr_hiding
+
 __all__ = [
     "AuthorizationServerMetadata",
     "ClientInformation",
@@ -107,6 +109,9 @@ class ClientInformation(ClientMetadata, kw_only=True, omit_defaults=True):
     client_id_issued_at: int | None = None
     client_secret_expires_at: int | None = None
 
+    def __repr__(self) -> str:
+        return repr_hiding(self, "client_secret")
+
 
 class TokenResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     """RFC 6749 section 5.1 (and `issued_token_type`, RFC 8693 section 2.2.1)."""
@@ -118,6 +123,9 @@ class TokenResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     scope: str | None = None
     id_token: str | None = None
     issued_token_type: str | None = None
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "access_token", "refresh_token", "id_token")
 
 
 class OAuthErrorResponse(msgspec.Struct, kw_only=True, omit_defaults=True):

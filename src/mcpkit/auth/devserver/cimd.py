@@ -6,8 +6,9 @@ never inflated, no redirects), validated, and cached.
 Server-side request forgery ("Client ID Metadata Document Security"): only https URLs with a
 path, no credentials or fragment, whose host resolves to public addresses only, unless
 `allow_insecure_metadata_urls` (local tests) also allows http and loopback or private hosts.
-The check resolves the name before httpx does; a DNS answer that changes in between is not
-caught, which is within reason for a development server.
+The name is resolved once, its addresses checked, and the document fetched from the address
+checked (TLS still verified for the name): a DNS answer that changes in between (rebinding)
+cannot send the fetch elsewhere.
 """
 
 from __future__ import annotations
@@ -47,6 +48,23 @@ def _refused(url: str, why: str) -> Refused:
     return Refused("invalid_client", f"client ID metadata document {url}: {why}")
 
 
+def _request(client: httpx.AsyncClient, url: str, address: str | None) -> httpx.Request:
+    """The GET of `url`, sent to `address` when given: the URL's host stays in the Host
+    header and is the name the server's certificate is verified for (SNI)."""
+    headers = {"accept": "application/json"}
+    if address is None:
+        return client.build_request("GET", url, headers=headers)
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    pinned = parts._replace(netloc=host if parts.port is None else f"{host}:{parts.port}")
+    return client.build_request(
+        "GET",
+        pinned.geturl(),
+        headers=headers | {"host": parts.netloc},
+        extensions={"sni_hostname": parts.hostname},
+    )
+
+
 class MetadataDocuments:
     """Fetches, checks and caches client ID metadata documents."""
 
@@ -62,13 +80,15 @@ class MetadataDocuments:
         cached = self._cache.get(url)
         if cached is not None and cached[1] > self._clock():
             return cached[0]
-        await self._check_url(url)
-        document, ttl = await self._fetch(url)
+        address = await self._check_url(url)
+        document, ttl = await self._fetch(url, address)
         if ttl > 0:
             self._cache.put(url, (document, self._clock() + ttl))
         return document
 
-    async def _check_url(self, url: str) -> None:
+    async def _check_url(self, url: str) -> str | None:
+        """The public address to fetch `url` from (None: any, `allow_insecure_metadata_urls`),
+        or refused."""
         insecure = self._settings.allow_insecure_metadata_urls
         try:
             parts = urlsplit(url)
@@ -81,10 +101,11 @@ class MetadataDocuments:
             raise _refused(url, "a client_id URL has a host, no credentials and no fragment")
         if parts.path in ("", "/") or "/./" in parts.path or "/../" in parts.path:
             raise _refused(url, "a client_id URL has a path without dot segments")
-        if not insecure:
-            await self._check_public(url, parts.hostname, port or 443)
+        if insecure:
+            return None
+        return await self._check_public(url, parts.hostname, port or 443)
 
-    async def _check_public(self, url: str, host: str, port: int) -> None:
+    async def _check_public(self, url: str, host: str, port: int) -> str:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._settings.metadata_timeout):
@@ -99,15 +120,18 @@ class MetadataDocuments:
                     f"its host resolves to the non-public address {address} "
                     "(set allow_insecure_metadata_urls for local tests)",
                 )
+        if not infos:
+            raise _refused(url, "its host does not resolve")
+        return str(infos[0][4][0]).split("%")[0]
 
-    async def _fetch(self, url: str) -> tuple[ClientInformation, int]:
+    async def _fetch(self, url: str, address: str | None) -> tuple[ClientInformation, int]:
         # One deadline over the whole exchange and the size counted as the bytes arrive,
         # never inflated: a 57 KB gzip document grew to 122 MB before the 5 KiB check, and
         # one dripped a byte every 2 s was held 38 s despite metadata_timeout=5.
         limit = self._settings.metadata_max_size
         try:
             async with httpx.AsyncClient() as client:
-                request = client.build_request("GET", url, headers={"accept": "application/json"})
+                request = _request(client, url, address)
                 response = await fetch_bounded(
                     client, request, limit=limit, timeout=self._settings.metadata_timeout
                 )

@@ -5,7 +5,9 @@ joserfc (never hand-written cryptography); its public half is the JWKS."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, cast
@@ -17,6 +19,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, RSAKey
 
 __all__ = ["SigningKey"]
+
+logger = logging.getLogger("mcpkit.auth")
 
 # The algorithms a generated key can serve, and how to generate one for each.
 _CURVES: Final = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
@@ -53,7 +57,7 @@ class SigningKey:
         else:
             text = str(source)
             if not text.lstrip().startswith(("{", "-----")):
-                text = Path(text).read_text(encoding="utf-8")
+                text = _read_key_file(Path(text))
             data = _json_object(text) if text.lstrip().startswith("{") else text.encode()
         try:
             key = _import(data)
@@ -99,6 +103,22 @@ class SigningKey:
         """The JWK Set to publish at `jwks_uri`: the public key only."""
         public = self._key.as_dict(private=False) | {"alg": self.algorithm, "use": "sig"}
         return {"keys": [public | {"kid": self.kid}]}
+
+
+def _read_key_file(path: Path) -> str:
+    """The file's text; a warning when others than its owner may read or change it (the key
+    signs every token the server issues and seals what it stores). Not refused: secrets
+    mounted by an orchestrator are often 0644 inside a container only the server runs in."""
+    text = path.read_text(encoding="utf-8")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        logger.warning(
+            "the signing key file %s may be read or changed by others than its owner (mode "
+            "%04o): chmod 600 it",
+            path,
+            mode,
+        )
+    return text
 
 
 def _json_object(text: str) -> dict[str, Any]:

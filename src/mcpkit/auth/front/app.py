@@ -5,15 +5,15 @@ front's own pre-registered client there; its routes, metadata, `protect()` and `
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
 
 import httpx
 
-from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.devserver._http import (
     answer_lifespan,
     parse_form,
@@ -47,6 +47,8 @@ __all__ = ["AuthorizationFront", "workers_refusal"]
 
 # Set by `mcpkit run --workers N` in each worker (mcpkit.server.serving._workers.WORKER).
 _WORKER_VARIABLE: Final = "MCPKIT_WORKER"
+_MAX_COOKIE_BYTES: Final = 16384
+_COOKIE_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")  # what secrets.token_urlsafe gives
 _ONE_KEY: Final = (
     "several workers need one signing key: give key= a PEM or JWK file "
     "(SigningKey().save(path) writes one), or serve with --workers 1"
@@ -199,10 +201,9 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         origin = request_origin(scope)
         browser = _cookie(scope) or secrets.token_urlsafe(32)
         query = parse_form(scope.get("query_string", b""))
-        answer = await self._signin.authorize(
-            query, self.issuer(origin), origin, source_of(scope), browser
-        )
-        await _send(send, answer, self._browser_cookie(scope, browser))
+        issuer = self.issuer(origin)
+        answer = await self._signin.authorize(query, issuer, origin, source_of(scope), browser)
+        await _send(send, answer, self._browser_cookie(issuer, browser))
 
     async def _consent(self, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self._form(scope, receive)
@@ -235,8 +236,10 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         client = await self._clients.register_stored(body, source_of(scope))
         await send_json(send, client, status=201, store=False)
 
-    def _browser_cookie(self, scope: Scope, value: str) -> tuple[bytes, bytes]:
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
+    def _browser_cookie(self, issuer: str, value: str) -> tuple[bytes, bytes]:
+        # The issuer's scheme is the browser's: behind a proxy that ends TLS the request
+        # itself may arrive as http.
+        secure = "; Secure" if issuer.startswith("https://") else ""
         path = self.settings.prefix or "/"
         cookie = (
             f"{BROWSER_COOKIE}={value}; Path={path}; Max-Age={self.settings.pending_ttl}; "
@@ -246,16 +249,18 @@ class AuthorizationFront(MountedServer[FrontSettings]):
 
 
 def _cookie(scope: Scope) -> str | None:
-    raw = first_header(scope, b"cookie")
-    if raw is None or len(raw) > 8192:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw.decode("latin-1"))
-    except CookieError:
-        return None
-    morsel = jar.get(BROWSER_COOKIE)
-    return None if morsel is None or not morsel.value else morsel.value
+    """The browser cookie's value. Read by hand: `http.cookies` stops at the first cookie it
+    cannot parse (a JSON value, a space), and a site's other cookies are not the front's to
+    judge; every Cookie header counts (HTTP/2 may send one per cookie)."""
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, raw in headers:
+        if name != b"cookie" or len(raw) > _MAX_COOKIE_BYTES:
+            continue
+        for pair in raw.decode("latin-1").split(";"):
+            key, _, value = pair.strip().partition("=")
+            if key == BROWSER_COOKIE and _COOKIE_VALUE.fullmatch(value):
+                return value
+    return None
 
 
 async def _send(send: Send, answer: Answer, *extra: tuple[bytes, bytes]) -> None:

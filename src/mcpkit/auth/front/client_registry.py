@@ -9,7 +9,7 @@ from collections.abc import Callable
 from mcpkit.auth.devserver.cimd import is_metadata_url
 from mcpkit.auth.devserver.clients import Clients
 from mcpkit.auth.devserver.settings import DevServerSettings
-from mcpkit.auth.front.state import FrontState, source_tag
+from mcpkit.auth.front.state import FrontState
 from mcpkit.auth.metadata import ClientInformation
 
 __all__ = ["StoredClients"]
@@ -37,6 +37,6 @@ class StoredClients(Clients):
 
     async def register_stored(self, body: bytes, source: str) -> ClientInformation:
         """RFC 7591 section 3: the new client, kept for the front's `client_ttl`."""
-        client = self.new_client(body, prefix=source_tag(source) + ".")
+        client = self.new_client(body, prefix=self._state.source_tag(source) + ".")
         await self._state.put("client", client.client_id, client, self._ttl)
         return client

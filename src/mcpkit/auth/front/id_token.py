@@ -1,5 +1,5 @@
-"""The provider's ID token checked for the front's sign-in: signature, `aud` (the front's
-client), expiry, `nonce`, and `iss`: the provider's fixed issuer, or its issuer template
+"""The provider's ID token checked for the front's sign-in: signature, `aud` and `azp` (the
+front's client), expiry, `nonce`, and `iss`: the provider's fixed issuer, or its issuer template
 filled with the token's own tenant (`tid`) when every tenant is its own issuer."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -44,6 +44,7 @@ class IdTokens:
             raise IdTokenRefused(f"the provider's ID token is not valid: {exc}") from None
         if checked.claims.get("nonce") != nonce:
             raise IdTokenRefused("the provider's ID token is not for this sign-in (nonce)")
+        _check_authorized_party(checked.claims, self._provider.client_id)
         return checked.claims
 
     def _issuer_of(self, id_token: str) -> str:
@@ -93,6 +94,19 @@ def id_tokens_for(
             provider.issuer, audience=audience, http_client=http_client
         )
     return IdTokens(provider, verifier)
+
+
+def _check_authorized_party(claims: Mapping[str, Any], client_id: str) -> None:
+    """OpenID Connect Core section 3.1.3.7: a token for several audiences was issued to the
+    one its `azp` names, which must be the front's client (an audience of the token is not
+    enough: another client of the provider can have the front's client among its own)."""
+    azp = claims.get("azp")
+    audiences: object = claims.get("aud")
+    several = isinstance(audiences, list) and len(cast("list[object]", audiences)) > 1
+    if (azp is None and several) or (azp is not None and azp != client_id):
+        raise IdTokenRefused(
+            f"the provider's ID token was issued to another client (azp {azp!r}, not {client_id})"
+        )
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:

@@ -200,7 +200,10 @@ class UpstreamLeg:
                 client, request, limit=self._max_bytes, timeout=self._timeout
             )
         except FetchFailed as exc:
-            raise UpstreamRefused(f"{url} could not be reached: {exc}") from None
+            setting = "max_upstream_bytes" if exc.refused else "upstream_timeout"
+            raise UpstreamRefused(
+                f"{url} could not be reached: {exc} (FrontSettings.{setting})"
+            ) from None
         try:
             answer = msgspec.json.decode(body, type=dict[str, Any]) if body.strip() else {}
         except (msgspec.DecodeError, msgspec.ValidationError):

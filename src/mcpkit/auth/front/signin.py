@@ -25,7 +25,7 @@ from mcpkit.auth.front.client_registry import StoredClients
 from mcpkit.auth.front.consent import PAGE_HEADERS, consent_page, message_page, redirect_refusal
 from mcpkit.auth.front.front_settings import FrontSettings
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
-from mcpkit.auth.front.state import FrontState, IssuedCode, Pending, new_handle
+from mcpkit.auth.front.state import FrontState, IssuedCode, Pending
 
 __all__ = ["BROWSER_COOKIE", "Answer", "SignIn"]
 
@@ -102,7 +102,7 @@ class SignIn:
         except Refused as refused:
             reply = {"error": refused.error, "error_description": refused.description}
             return redirect(add_query(redirect_uri, _with_state(reply, state, issuer)))
-        handle = new_handle(source)
+        handle = self._state.new_handle(source)
         await self._state.put("pending", handle, pending, self._settings.pending_ttl)
         body = consent_page(
             provider=self._leg.provider.name,
@@ -182,7 +182,7 @@ class SignIn:
             return redirect(
                 add_query(pending.redirect_uri, _with_state(reply, pending.state, issuer))
             )
-        ours = new_handle(source)
+        ours = self._state.new_handle(source)
         await self._state.put("code", ours, record, self._settings.code_ttl)
         reply = _with_state({"code": ours}, pending.state, issuer)
         return redirect(add_query(pending.redirect_uri, reply))

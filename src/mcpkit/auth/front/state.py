@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from mcpkit.auth._redact import repr_hiding
 from mcpkit.auth.devserver._http import Refused
 from mcpkit.stores.kv import KeyValueStore, Limit, entry_size
 
@@ -27,23 +29,11 @@ __all__ = [
     "Pending",
     "RefreshToken",
     "UpstreamTokens",
-    "new_handle",
-    "source_tag",
 ]
 
 _PREFIX: Final = "mcpkit.front:"
 _TAG_CHARS: Final = 16
 R = TypeVar("R", bound=msgspec.Struct)
-
-
-def source_tag(source: str) -> str:
-    """The short tag of a client address that handles and store keys carry."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:_TAG_CHARS]
-
-
-def new_handle(source: str) -> str:
-    """A fresh unguessable handle (a code, a token, an id) counted against `source`."""
-    return f"{source_tag(source)}.{secrets.token_urlsafe(32)}"
 
 
 class UpstreamTokens(msgspec.Struct, kw_only=True):
@@ -52,6 +42,9 @@ class UpstreamTokens(msgspec.Struct, kw_only=True):
     access_token: str
     refresh_token: str | None = None
     expires_at: float | None = None
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "access_token", "refresh_token")
 
 
 class Pending(msgspec.Struct, kw_only=True):
@@ -71,6 +64,9 @@ class Pending(msgspec.Struct, kw_only=True):
     upstream_secret: str | None = None
     verifier: str | None = None
     nonce: str | None = None
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "csrf", "verifier")
 
 
 class IssuedCode(msgspec.Struct, kw_only=True):
@@ -116,7 +112,18 @@ class FrontState:
     ) -> None:
         self._store = kv  # read at each use: the server's store may be replaced before serving
         self._cipher = AESGCM(secret)
+        self._tags = hmac.new(secret, b"source tags", hashlib.sha256).digest()
         self._max = max_bytes_per_source
+
+    def source_tag(self, source: str) -> str:
+        """The short tag of a client address that handles and store keys carry: keyed, so
+        that a client ID or a token does not tell the address it came from (an unkeyed hash
+        of an IPv4 address is undone by trying them all), the same in every worker."""
+        return hmac.new(self._tags, source.encode("utf-8"), hashlib.sha256).hexdigest()[:_TAG_CHARS]
+
+    def new_handle(self, source: str) -> str:
+        """A fresh unguessable handle (a code, a token, an id) counted against `source`."""
+        return f"{self.source_tag(source)}.{secrets.token_urlsafe(32)}"
 
     async def put(self, kind: str, handle: str, record: msgspec.Struct, ttl: float) -> None:
         """Keep `record` under `handle` for `ttl` s; refused (429) when the handle's source
@@ -126,7 +133,8 @@ class FrontState:
         if not await self._store().set(key, sealed, ttl, limit=limit):
             raise Refused(
                 "temporarily_unavailable",
-                f"this client address holds too many {kind} entries: try again later",
+                f"this client address holds too many {kind} entries: try again later (the "
+                "front's bound is FrontSettings.max_bytes_per_source)",
                 status=429,
             )
 
@@ -144,15 +152,20 @@ class FrontState:
         except (InvalidTag, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             return None
 
-    async def claim(self, kind: str, handle: str, ttl: float) -> bool:
-        """True for the first caller only, in every process sharing the store: a code, a
-        refresh token or a pending sign-in is used once even when two workers are asked at
-        the same moment. (The store's `Limit` is checked and written in one step: a second
-        marker under the same prefix does not fit.)"""
+    async def claim(self, kind: str, handle: str, ttl: float) -> str | None:
+        """A marker for the first caller only, None for every other, in every process sharing
+        the store: a code, a refresh token or a pending sign-in is used once even when two
+        workers are asked at the same moment. (The store's `Limit` is checked and written in
+        one step: a second marker under the same prefix does not fit.) `release` the marker
+        when the use failed in a way that may be retried."""
         prefix = f"{_PREFIX}once:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}:"
         key = prefix + secrets.token_hex(8)
         limit = Limit(prefix, entry_size(key, b"1"))
-        return await self._store().set(key, b"1", ttl, limit=limit)
+        return key if await self._store().set(key, b"1", ttl, limit=limit) else None
+
+    async def release(self, marker: str) -> None:
+        """Give back what `claim` took (its marker): the next caller may claim it."""
+        await self._store().delete(marker)
 
     async def delete(self, kind: str, handle: str) -> None:
         try:

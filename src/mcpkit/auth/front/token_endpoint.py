@@ -25,7 +25,6 @@ from mcpkit.auth.front.state import (
     IssuedCode,
     RefreshToken,
     UpstreamTokens,
-    new_handle,
 )
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
@@ -74,14 +73,16 @@ class FrontGrants:
             # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
             await self.end(record.grant)
             raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
-        if not await self._state.claim("code", code, self._settings.code_ttl):
-            raise Refused("invalid_grant", "the code is being redeemed by another request")
         if record.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
         check_redemption(
             form, record.redirect_uri, record.redirect_uri_given, record.challenge, record.resource
         )
-        handle = new_handle(source)
+        # Claimed once it is known to succeed: a request from another client or with the
+        # wrong verifier does not spend the code its client is about to redeem.
+        if not await self._state.claim("code", code, self._settings.code_ttl):
+            raise Refused("invalid_grant", "the code is being redeemed by another request")
+        handle = self._state.new_handle(source)
         record.grant = handle
         await self._state.put("code", code, record, self._settings.code_ttl)
         grant = Grant(
@@ -104,21 +105,67 @@ class FrontGrants:
             raise Refused("invalid_grant", "the refresh token is unknown or revoked")
         if grant.client_id != client.client_id:
             raise Refused("invalid_grant", "the refresh token was issued to another client")
-        if (
-            grant.refresh is None
-            or not secrets.compare_digest(grant.refresh, digest(token))
-            or not await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
-        ):
-            # A rotated token came back (or the same one twice at once): someone holds a
-            # copy. End the whole grant.
+        if grant.refresh is None or not secrets.compare_digest(grant.refresh, digest(token)):
+            # A rotated token came back: someone holds a copy. End the whole grant.
             await self.end(found.grant)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
+        # Checked before the token is spent: a refused request leaves it for a corrected one.
         same_resource(single(form, "resource"), grant.resource)
         scopes = list(parse_scope(single(form, "scope"))) or grant.scopes
         if not set(scopes) <= set(grant.scopes):
             raise Refused("invalid_scope", "a refresh may narrow the scopes, never widen them")
-        grant.upstream = await self._renew_upstream(found.grant, grant)
-        return await self._respond(found.grant, grant, scopes, issuer, source, refresh=True)
+        marker = await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
+        if marker is None:
+            # The same token twice at once: someone holds a copy.
+            await self.end(found.grant)
+            raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
+        try:
+            return await self._renewed(found.grant, scopes, issuer, source)
+        except Refused as refused:
+            if refused.status == 503:  # "try again later": the retry must find the token whole
+                await self._state.release(marker)
+            raise
+
+    async def _renewed(
+        self, handle: str, scopes: list[str], issuer: str, source: str
+    ) -> TokenResponse:
+        """The refresh's answer, the provider's tokens renewed under `hold_upstream`, from
+        the grant as it is once held (a handler may have just renewed them)."""
+        renewing = await self.hold_upstream(handle)
+        if renewing is None:
+            raise Refused(
+                "temporarily_unavailable",
+                "the provider's token is being renewed by another request: try again",
+                status=503,
+            )
+        try:
+            grant = await self._state.get("grant", handle, Grant)
+            if grant is None or grant.revoked:
+                raise Refused("invalid_grant", "the grant was revoked during this refresh")
+            renewed = await self._renew_upstream(handle, grant)
+            await self._still_live(handle, renewed, grant.upstream)
+            grant.upstream = renewed
+            return await self._respond(handle, grant, scopes, issuer, source, refresh=True)
+        finally:
+            await self._state.release(renewing)
+
+    async def hold_upstream(self, handle: str) -> str | None:
+        """A claim on renewing the provider's tokens of the grant `handle` (None: another
+        request renews them now), to `release` once the renewed tokens are saved: a
+        provider that rotates refresh tokens takes a second use of one for theft."""
+        hold = 2 * self._settings.upstream_timeout + 5  # outlives the call to the provider
+        return await self._state.claim("upstream", handle, hold)
+
+    async def _still_live(
+        self, handle: str, renewed: UpstreamTokens, before: UpstreamTokens
+    ) -> None:
+        """Refused when the grant was revoked while the provider was asked: saving the grant
+        read before would bring it back. The provider's tokens just renewed go too."""
+        current = await self._state.get("grant", handle, Grant)
+        if current is None or current.revoked:
+            if renewed is not before:
+                await self._leg.revoke(renewed)
+            raise Refused("invalid_grant", "the grant was revoked during this refresh")
 
     async def _renew_upstream(self, handle: str, grant: Grant) -> UpstreamTokens:
         """The provider's tokens renewed with this refresh: the provider still honours the
@@ -154,7 +201,7 @@ class FrontGrants:
     ) -> TokenResponse:
         refresh_token = None
         if refresh:
-            refresh_token = new_handle(source)
+            refresh_token = self._state.new_handle(source)
             grant.refresh = digest(refresh_token)
             ttl = self._settings.refresh_token_ttl
             await self._state.put("refresh", refresh_token, RefreshToken(grant=handle), ttl)
@@ -200,8 +247,15 @@ class FrontGrants:
         handle = None if claims is None else claims.get("sid")
         return handle if isinstance(handle, str) else None
 
-    async def keep(self, handle: str, grant: Grant) -> None:
-        """Save `grant` (its provider tokens renewed) for every worker."""
+    async def keep(self, handle: str, upstream: UpstreamTokens) -> None:
+        """Save the provider's renewed tokens into the grant `handle` for every worker. The
+        grant is read again first: the client may have rotated its refresh token while the
+        provider was asked, and writing back the grant read before would undo that (its next
+        refresh would then look like a stolen copy)."""
+        grant = await self._state.get("grant", handle, Grant)
+        if grant is None or grant.revoked:
+            return
+        grant.upstream = upstream
         await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
 
     async def end(self, handle: str, *, upstream: bool = True) -> None:

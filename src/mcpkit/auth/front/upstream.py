@@ -43,7 +43,7 @@ class UpstreamProvider:
     - `scopes`: asked of the provider on every sign-in (`openid` for OpenID providers).
     - `pkce`: send an S256 code challenge upstream (every provider here accepts one).
     - `issuer`, `jwks_url`: for an OpenID provider, the ID token is checked against them
-      (signature, `iss`, `aud` = `client_id`, `nonce`, expiry) and names the user.
+      (signature, `iss`, `aud` and `azp` = `client_id`, `nonce`, expiry) and names the user.
     - `issuer_template`: instead of `issuer`, for a provider whose every tenant is its own
       issuer (Entra's `common` and `organizations`): `{tenantid}` in it is filled with the ID
       token's `tid` claim (a GUID) before `iss` is compared; the signature is checked against

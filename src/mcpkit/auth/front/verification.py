@@ -72,11 +72,25 @@ async def upstream_token(
     expires = grant.upstream.expires_at
     if expires is None or expires - REFRESH_BEFORE > clock():
         return grant.upstream.access_token
+    renewing = await grants.hold_upstream(handle)
+    if renewing is None:  # another request renews it now: the token in hand serves if valid
+        if expires > clock():
+            return grant.upstream.access_token
+        raise UpstreamTokenUnavailable(
+            "the provider's token is being renewed by another request: try again"
+        )
     try:
-        grant.upstream = await leg.refresh(grant.upstream, grant.resource)
+        held = await state.get("grant", handle, Grant)  # as it is now that it is held
+        if held is None or held.revoked:
+            raise UpstreamTokenUnavailable("the caller's sign-in has ended")
+        if held.upstream != grant.upstream:  # renewed since it was read: nothing to do
+            return held.upstream.access_token
+        fresh = await leg.refresh(grant.upstream, grant.resource)
+        await grants.keep(handle, fresh)
     except UpstreamRefused as exc:
         if exc.error is not None:
             await grants.end(handle, upstream=False)
         raise UpstreamTokenUnavailable(f"the provider did not renew the token: {exc}") from None
-    await grants.keep(handle, grant)
-    return grant.upstream.access_token
+    finally:
+        await state.release(renewing)
+    return fresh.access_token
