@@ -230,6 +230,24 @@ class KeyValueChecks:
             assert await kv.set("", b"", _LONG, limit=limit)
             await kv.delete("")
 
+    async def test_long_prefixes_and_keys_in_a_pool_are_dropped_whole(self) -> None:
+        # Prefixes and keys of any length (a store may name long ones by a digest).
+        async with self._pooled(3000) as (kv, other):
+            long = {caller: caller * 250 + ":" for caller in "abc"}
+            for caller in "ab":
+                for name in ("1", "2" * 300):
+                    limit = Limit(long[caller], 10_000, pool="long")
+                    assert await kv.set(long[caller] + name, b"x" * 200, _LONG, limit=limit)
+            assert await kv.get(long["a"] + "1") == b"x" * 200  # (both fit: 2 x 1203 bytes)
+            limit = Limit(long["c"], 10_000, pool="long")
+            assert await other.set(long["c"] + "1", b"x" * 700, _LONG, limit=limit)
+            assert [await kv.get(long["a"] + name) for name in ("1", "2" * 300)] == [None, None]
+            assert await kv.used(long["a"]) == 0
+            assert await kv.get(long["b"] + "2" * 300) == b"x" * 200
+            for key in (long["b"] + "1", long["b"] + "2" * 300, long["c"] + "1"):
+                await kv.delete(key)
+            assert await kv.used(long["b"]) == 0
+
     async def test_writers_sharing_a_store_never_pass_its_pool(self) -> None:
         # Two stores over one place (two processes' worth), many fresh callers at once: the
         # pool holds at most its bytes after every round, and the latest writers keep theirs.
