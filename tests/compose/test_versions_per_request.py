@@ -12,7 +12,7 @@ import pytest
 
 from mcpkit import Client, Context, McpError, Server
 from mcpkit.server import ResponseCache
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility import Component, make_rule
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10
@@ -129,3 +129,23 @@ async def test_a_shared_cache_keeps_each_version_apart(era: str) -> None:
     ):
         assert await seen(tester) == ("calc 2", "hello 2")
         assert await seen(guest) == ("calc 1", "hello 1")
+
+
+def test_the_scopes_a_session_needs_are_those_of_the_version_it_sees() -> None:
+    # A protected HTTP endpoint asks for a tool's scopes up front (403 to step up): for a
+    # session that hides version 2, those of the version 1 it is served.
+    server = Server("scoped")
+
+    @server.tool(name="calc", version="1", scopes={"calc:legacy"})
+    def calc_one() -> str:
+        return "calc 1"
+
+    @server.tool(name="calc", version="2")
+    def calc_two() -> str:
+        return "calc 2"
+
+    hides_two = (make_rule("test", False, (), None, "2", None, False),)
+    assert server.scopes_for("tools/call", "calc", ()) == frozenset()
+    assert server.scopes_for("tools/call", "calc", hides_two) == {"calc:legacy"}
+    hides_both = (*hides_two, make_rule("test", False, (), None, "1", None, False))
+    assert server.scopes_for("tools/call", "calc", hides_both) == frozenset()
