@@ -66,9 +66,12 @@ def shared_store_url(
 
 
 @contextlib.contextmanager
-def redis_server_running(directory: Path, port: int | None = None) -> Iterator[RedisServer]:
+def redis_server_running(
+    directory: Path, port: int | None = None, *, flags: tuple[str, ...] = ()
+) -> Iterator[RedisServer]:
     """A redis-server serving in `directory` for as long as the context lasts, on `port`
-    (one another server used before: a restart, as clients see it), else on a free one."""
+    (one another server used before: a restart, as clients see it), else on a free one;
+    `flags` are more of its command line (`--cluster-enabled yes`, say)."""
     executable = shutil.which(server_binary())
     if executable is None:
         raise RuntimeError(missing())
@@ -81,6 +84,7 @@ def redis_server_running(directory: Path, port: int | None = None) -> Iterator[R
                 *("--bind", "127.0.0.1", "--port", str(server.port)),
                 *("--save", "", "--appendonly", "no", "--dir", str(directory)),
                 *("--logfile", str(server.log), "--daemonize", "no"),
+                *flags,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

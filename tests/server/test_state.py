@@ -162,6 +162,11 @@ async def test_server_kv_is_the_servers_own_and_shared_by_its_processes(tmp_path
             await notes.kv.set("k", 1, ttl=-1)
         with pytest.raises(TypeError, match="a key is a string"):
             await notes.kv.get("")
+        # A lone surrogate: the memory and Redis stores would keep it, SQLite fail on it.
+        with pytest.raises(TypeError, match="lone surrogate"):
+            await notes.kv.set("caf\udce9", 1)
+        await notes.kv.set("caf\u00e9", 1)
+        assert await again.kv.get("caf\u00e9") == 1
     finally:
         for s in stores:
             await s.aclose()

@@ -59,11 +59,10 @@ class Limit:
     `pool` names a set of such prefixes that share one budget (one per caller's state,
     pool "state"): every store keeps a pool within its `max_pool_bytes` by dropping the
     prefix of the pool written the longest ago, whole, in the same atomic step as the write,
-    and refuses a write (False) only when the writer's own prefix fills the pool alone. (The
-    memory store counts a pool apart from its `max_bytes`. The SQLite and Redis stores
-    count a prefix's bytes as of its last write, and forget it when its entries have all
-    ended: an entry deleted before then still counts until its prefix is written again,
-    so the pool never holds more than it counts.)"""
+    and refuses a write (False) only when the writer's own prefix fills the pool alone. An
+    entry deleted, replaced or ended leaves the pool's count at once, in every store, so
+    that it never pushes out anyone's state. (The memory store counts a pool apart from its
+    `max_bytes`.)"""
 
     prefix: str
     max_bytes: int

@@ -24,13 +24,13 @@ __all__ = ["SqliteKeyValueStore"]
 
 _T = TypeVar("_T")
 
-# The table is this module's own, made at its first use: the other stores never read it.
+# The tables are this module's own, made at their first use: the other stores never read them.
 _TABLE: Final = (
     "CREATE TABLE IF NOT EXISTS mcpkit_kv ("
     " key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, until REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS mcpkit_kv_until ON mcpkit_kv (until)",
-    # A pool's prefixes: the bytes each held at its last write (`_used`, as its `Limit`
-    # counts them), the order of those writes, and when its last entry ends.
+    # A pool's prefixes: the bytes of their entries the pool counts (those in
+    # mcpkit_kv_pooled), the order of their last writes, and when their last entry ends.
     "CREATE TABLE IF NOT EXISTS mcpkit_kv_pool ("
     " pool TEXT NOT NULL, prefix TEXT NOT NULL, bytes INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, until REAL NOT NULL, PRIMARY KEY (pool, prefix))",
@@ -38,6 +38,13 @@ _TABLE: Final = (
     "CREATE INDEX IF NOT EXISTS mcpkit_kv_pool_until ON mcpkit_kv_pool (until)",
     # Each pool's bytes, the sum of its prefixes' above (kept, so no write sums them all).
     "CREATE TABLE IF NOT EXISTS mcpkit_kv_pools (pool TEXT PRIMARY KEY, bytes INTEGER NOT NULL)",
+    # The entries a pool counts, each until it is deleted, replaced, dropped or found ended:
+    # then its bytes leave its prefix's and its pool's in the same transaction.
+    "CREATE TABLE IF NOT EXISTS mcpkit_kv_pooled ("
+    " key TEXT PRIMARY KEY, pool TEXT NOT NULL, prefix TEXT NOT NULL,"
+    " size INTEGER NOT NULL, until REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS mcpkit_kv_pooled_until ON mcpkit_kv_pooled (pool, until)",
+    "CREATE INDEX IF NOT EXISTS mcpkit_kv_pooled_prefix ON mcpkit_kv_pooled (pool, prefix)",
 )
 #: Expired rows each write deletes at most: more than it adds, so they never pile up, and
 #: few enough that no write pays for a long-idle backlog at once.
@@ -50,10 +57,10 @@ class SqliteKeyValueStore:
     """`KeyValueStore` in `db`: a row per key with the wall-clock time it ends (the
     processes sharing the file share the host's clock). Expired rows read as absent and are
     deleted by the writes that come after them. A pool (`Limit.pool`) is kept within
-    `max_pool_bytes` as the memory store keeps it: past it the pool's prefix written the
-    longest ago is deleted whole, in the writer's transaction, so that processes sharing
-    the file cannot pass it together. Every process should give the same `max_pool_bytes`
-    (each keeps the pool within its own)."""
+    `max_pool_bytes` as the memory store keeps it: an entry deleted or ended leaves it at
+    once, and past it the pool's prefix written the longest ago is deleted whole, in the
+    writer's transaction, so that processes sharing the file cannot pass it together. Every
+    process should give the same `max_pool_bytes` (each keeps the pool within its own)."""
 
     __slots__ = ("_clock", "_max_pool_bytes", "_ready", "db")
 
@@ -97,82 +104,143 @@ class SqliteKeyValueStore:
         size = entry_size(key, value)
 
         def work(c: sqlite3.Connection, now: float) -> bool:
-            c.execute(
-                "DELETE FROM mcpkit_kv WHERE key IN "
-                "(SELECT key FROM mcpkit_kv WHERE until <= ? LIMIT ?)",
-                (now, _PURGE_ROWS),
-            )
-            _purge_pools(c, now)
+            _purge(c, now)
+            until = now + seconds
             if limit is not None:
                 others = _used(c, limit.prefix, now, but=key)
                 if others + size > limit.max_bytes:
                     return False
                 if limit.pool is not None:
-                    until = now + seconds
-                    if not _make_room(c, limit, others + size, until, self._max_pool_bytes):
+                    if not _make_room(c, limit, key, size, now, self._max_pool_bytes):
                         return False
+                    _forget(c, key)
+                    _count(c, limit, key, size, until)
+            if limit is None or limit.pool is None:
+                _forget(c, key)  # (it may have been in a pool: its bytes leave it)
             c.execute(
-                "INSERT OR REPLACE INTO mcpkit_kv (key, value, size, until) VALUES (?, ?, ?, ?)",
-                (key, value, size, now + seconds),
+                "INSERT INTO mcpkit_kv (key, value, size, until) VALUES (?, ?, ?, ?)",
+                (key, value, size, until),
             )
             return True
 
         return await self._run(work)
 
     async def delete(self, key: str) -> None:
-        await self._run(lambda c, _: c.execute("DELETE FROM mcpkit_kv WHERE key = ?", (key,)))
+        await self._run(lambda c, _: _forget(c, key))
 
     async def used(self, prefix: str) -> int:
         return await self._run(lambda c, now: _used(c, prefix, now, but=None))
 
 
-def _make_room(c: sqlite3.Connection, limit: Limit, mine: int, until: float, most: int) -> bool:
-    """Record that `limit.prefix` holds `mine` bytes of its pool once this write is done,
-    as its pool's latest, after deleting the pool's prefixes written the longest ago, whole,
-    until the pool fits in `most`; False (nothing changed) when `mine` alone passes it."""
-    if mine > most:
-        return False
-    pool, prefix = limit.pool, limit.prefix
-    total = _one(c, "SELECT bytes FROM mcpkit_kv_pools WHERE pool = ?", (pool,))
+def _purge(c: sqlite3.Connection, now: float) -> None:
+    """Delete a batch of expired rows (their bytes leaving their pools), and forget a batch
+    of the pools' prefixes whose entries have all ended."""
+    ended = c.execute(
+        "SELECT key FROM mcpkit_kv WHERE until <= ? LIMIT ?", (now, _PURGE_ROWS)
+    ).fetchall()
+    for (key,) in ended:
+        _forget(c, str(key))
+    gone = c.execute(
+        "SELECT pool, prefix FROM mcpkit_kv_pool WHERE until <= ? LIMIT ?", (now, _PURGE_ROWS)
+    ).fetchall()
+    for pool, prefix in gone:
+        _drop_prefix(c, str(pool), str(prefix))
+
+
+def _forget(c: sqlite3.Connection, key: str) -> None:
+    """Delete the row of `key`, its bytes leaving the pool that counts them."""
+    c.execute("DELETE FROM mcpkit_kv WHERE key = ?", (key,))
+    counted = c.execute(
+        "DELETE FROM mcpkit_kv_pooled WHERE key = ? RETURNING pool, prefix, size", (key,)
+    ).fetchone()
+    if counted is not None:
+        _uncount(c, str(counted[0]), str(counted[1]), int(counted[2]))
+
+
+def _uncount(c: sqlite3.Connection, pool: str, prefix: str, size: int) -> None:
+    """Take `size` bytes off `prefix` and its pool; a prefix left with none is forgotten."""
+    c.execute("UPDATE mcpkit_kv_pools SET bytes = bytes - ? WHERE pool = ?", (size, pool))
+    c.execute(
+        "UPDATE mcpkit_kv_pool SET bytes = bytes - ? WHERE pool = ? AND prefix = ?",
+        (size, pool, prefix),
+    )
+    c.execute(
+        "DELETE FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ? AND bytes <= 0", (pool, prefix)
+    )
+
+
+def _drop_prefix(c: sqlite3.Connection, pool: str, prefix: str) -> None:
+    """Delete the entries of `prefix` in `pool`, whole, and forget it."""
+    keys = c.execute(
+        "SELECT key FROM mcpkit_kv_pooled WHERE pool = ? AND prefix = ?", (pool, prefix)
+    ).fetchall()
+    for (key,) in keys:
+        _forget(c, str(key))
+    # (A prefix counted before entries were, by an older release: its count goes with it.)
+    left = _one(c, "SELECT bytes FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?", (pool, prefix))
+    if left:
+        c.execute("DELETE FROM mcpkit_kv WHERE key >= ? AND key < ?", (prefix, prefix + _LAST))
+        _uncount(c, pool, prefix, left)
+    c.execute("DELETE FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?", (pool, prefix))
+
+
+def _make_room(
+    c: sqlite3.Connection, limit: Limit, key: str, size: int, now: float, most: int
+) -> bool:
+    """Make room in `limit.pool` for `key` (`size` bytes) of `limit.prefix`: the pool's
+    ended entries out first, then its prefixes written the longest ago, whole, until it fits
+    in `most`; False (nothing dropped) when the prefix alone passes it."""
+    pool, prefix = str(limit.pool), limit.prefix
+    # (The prefix's ended entries are out first, so it is not refused for them.)
+    for (ended,) in c.execute(
+        "SELECT key FROM mcpkit_kv_pooled WHERE pool = ? AND prefix = ? AND until <= ?",
+        (pool, prefix, now),
+    ).fetchall():
+        _forget(c, str(ended))
+    # The bytes `key` holds now, which its new value replaces, in its prefix and its pool.
+    mine = "SELECT size FROM mcpkit_kv_pooled WHERE key = ? AND pool = ? AND prefix = ?"
     own = "SELECT bytes FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?"
-    others = total - _one(c, own, (pool, prefix))
-    while others + mine > most:
+    if _one(c, own, (pool, prefix)) - _one(c, mine, (key, pool, prefix)) + size > most:
+        return False
+    old = _one(c, "SELECT size FROM mcpkit_kv_pooled WHERE key = ? AND pool = ?", (key, pool))
+    total = "SELECT bytes FROM mcpkit_kv_pools WHERE pool = ?"
+    if _one(c, total, (pool,)) - old + size > most:
+        for (ended,) in c.execute(
+            "SELECT key FROM mcpkit_kv_pooled WHERE pool = ? AND until <= ?", (pool, now)
+        ).fetchall():
+            _forget(c, str(ended))
+    while _one(c, total, (pool,)) - old + size > most:
         oldest = c.execute(
-            "SELECT prefix, bytes FROM mcpkit_kv_pool WHERE pool = ? AND prefix IS NOT ? "
+            "SELECT prefix FROM mcpkit_kv_pool WHERE pool = ? AND prefix IS NOT ? "
             "ORDER BY seq LIMIT 1",
             (pool, prefix),
         ).fetchone()
         if oldest is None:  # (nobody else holds anything)
-            others = 0
             break
-        gone, held = str(oldest[0]), int(oldest[1])
-        c.execute("DELETE FROM mcpkit_kv WHERE key >= ? AND key < ?", (gone, gone + _LAST))
-        c.execute("DELETE FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?", (pool, gone))
-        others -= held
-    last = _one(c, "SELECT MAX(seq) FROM mcpkit_kv_pool WHERE pool = ?", (pool,))
-    c.execute(
-        "INSERT INTO mcpkit_kv_pool (pool, prefix, bytes, seq, until) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (pool, prefix) DO UPDATE SET bytes = excluded.bytes, seq = excluded.seq, "
-        "until = MAX(until, excluded.until)",
-        (pool, prefix, mine, last + 1, until),
-    )
-    c.execute(
-        "INSERT INTO mcpkit_kv_pools (pool, bytes) VALUES (?, ?) "
-        "ON CONFLICT (pool) DO UPDATE SET bytes = excluded.bytes",
-        (pool, others + mine),
-    )
+        _drop_prefix(c, pool, str(oldest[0]))
     return True
 
 
-def _purge_pools(c: sqlite3.Connection, now: float) -> None:
-    """Forget a batch of the prefixes whose entries have all ended, and their bytes."""
-    ended = c.execute(
-        "SELECT pool, prefix, bytes FROM mcpkit_kv_pool WHERE until <= ? LIMIT ?",
-        (now, _PURGE_ROWS),
-    ).fetchall()
-    for pool, prefix, held in ended:
-        c.execute("DELETE FROM mcpkit_kv_pool WHERE pool = ? AND prefix = ?", (pool, prefix))
-        c.execute("UPDATE mcpkit_kv_pools SET bytes = bytes - ? WHERE pool = ?", (held, pool))
+def _count(c: sqlite3.Connection, limit: Limit, key: str, size: int, until: float) -> None:
+    """Count `key` (`size` bytes, until `until`) in its pool, its prefix now the latest
+    written."""
+    pool, prefix = limit.pool, limit.prefix
+    c.execute(
+        "INSERT INTO mcpkit_kv_pooled (key, pool, prefix, size, until) VALUES (?, ?, ?, ?, ?)",
+        (key, pool, prefix, size, until),
+    )
+    last = _one(c, "SELECT MAX(seq) FROM mcpkit_kv_pool WHERE pool = ?", (pool,))
+    c.execute(
+        "INSERT INTO mcpkit_kv_pool (pool, prefix, bytes, seq, until) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (pool, prefix) DO UPDATE SET bytes = bytes + excluded.bytes, "
+        "seq = excluded.seq, until = MAX(until, excluded.until)",
+        (pool, prefix, size, last + 1, until),
+    )
+    c.execute(
+        "INSERT INTO mcpkit_kv_pools (pool, bytes) VALUES (?, ?) "
+        "ON CONFLICT (pool) DO UPDATE SET bytes = bytes + excluded.bytes",
+        (pool, size),
+    )
 
 
 def _one(c: sqlite3.Connection, query: str, args: tuple[object, ...]) -> int:

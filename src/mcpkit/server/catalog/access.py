@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.param_headers import declared_param_headers
-from mcpkit.server.catalog.visibility import Kind, decide
+from mcpkit.server.catalog.visibility import Kind, decide, shown_by
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
@@ -70,7 +70,19 @@ def scopes_for(
         return frozenset()
     kind, key, item = found
     if session_rules and not decide(session_rules, kind, key, item):
-        return frozenset()
+        # The version the handler serves the session instead, the highest its rules and the
+        # server's show (`shown_to`), is the one whose scopes count.
+        shown = shown_by(visibility.rules, kind)
+        item = next(
+            (
+                other
+                for other in visibility.versions.of(kind, key)
+                if (shown is None or shown(key, other)) and decide(session_rules, kind, key, other)
+            ),
+            None,
+        )
+        if item is None:
+            return frozenset()
     return frozenset(item.scopes)
 
 

@@ -31,6 +31,7 @@ from mcpkit.server.catalog.visibility import (
     Visibility,
     added,
     decide,
+    shown_by,
 )
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.component_rules import ComponentRule
@@ -138,6 +139,27 @@ def _allowed(
     return not visibility.rules_below or _allowed_below(ctx, kind, key)
 
 
+def _seen(
+    visibility: Visibility, mine: tuple[ComponentRule, ...], ctx: Request, kind: Kind, item: Any
+) -> Any | None:
+    """What the request of `ctx` sees for the name of `item`, the version its registry lets
+    stand for it: `item` itself when every rule lets it through, else (a name registered in
+    several versions) the highest other version the server's rules show and every rule lets
+    through, so that hiding one version leaves the others; None when none is left."""
+    if _allowed(visibility, mine, ctx, kind, item):
+        return item
+    key = key_of(kind, item)
+    shown = shown_by(visibility.rules, kind)
+    for other in visibility.versions.of(kind, key):
+        if (
+            other is not item
+            and (shown is None or shown(key, other))
+            and _allowed(visibility, mine, ctx, kind, other)
+        ):
+            return other
+    return None
+
+
 def _allowed_below(ctx: Request, kind: Kind, key: str) -> bool:
     """Whether the servers `key` comes from through mounts (if it does) let the request of
     `ctx` see it, each by its own per-request rules, its own name for it and a Context of
@@ -188,25 +210,30 @@ def shown_to(
     if not _judged(visibility, mine, ctx):
         return items
     kind = _KINDS[registry.kind]
-    return [item for item in items if _allowed(visibility, mine, ctx, kind, item)]
+    seen = (_seen(visibility, mine, ctx, kind, item) for item in items)
+    return [item for item in seen if item is not None]
+
+
+def _as_seen(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> Any | None:
+    """The version of `item`'s name the request of `ctx` sees (`_seen`), `item` when no rule
+    may hide anything from it; None when it sees none."""
+    mine = _session_rules(ctx)
+    if not _judged(visibility, mine, ctx):
+        return item
+    return _seen(visibility, mine, ctx, kind, item)
 
 
 def hidden(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> bool:
-    """Whether the `kind` component `item` is hidden from the request of `ctx`."""
-    mine = _session_rules(ctx)
-    if not _judged(visibility, mine, ctx):
-        return False
-    return not _allowed(visibility, mine, ctx, kind, item)
+    """Whether the `kind` component `item` is hidden from the request of `ctx`, no version of
+    its name left to it."""
+    return _as_seen(visibility, ctx, kind, item) is None
 
 
 def hidden_by_key(visibility: Visibility, ctx: Request, registry: Registry[Any], key: str) -> bool:
     """Whether the component `key` of `registry` is hidden from the request of `ctx` (False
     for an unknown one, which its handler refuses as such)."""
-    mine = _session_rules(ctx)
-    if not _judged(visibility, mine, ctx):
-        return False
     item = registry.get(key)
-    return item is not None and not _allowed(visibility, mine, ctx, _KINDS[registry.kind], item)
+    return item is not None and hidden(visibility, ctx, _KINDS[registry.kind], item)
 
 
 def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
@@ -240,6 +267,11 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
 #: names one).
 Target = Literal["tool", "prompt", "resource", "resource template"]
 _METHOD_TARGETS: Final[dict[str, Target]] = {
+    "tools/call": "tool",
+    "prompts/get": "prompt",
+    "resources/read": "resource",
+}
+_METHOD_KINDS: Final[dict[str, Kind]] = {
     "tools/call": "tool",
     "prompts/get": "prompt",
     "resources/read": "resource",
@@ -304,11 +336,9 @@ def served(
         item = _registry_of(server, kind).get(key)
         if item is None and not required:
             return None
-        if (
-            item is None
-            or hidden(visibility, ctx, kind, item)
-            or (kind == "tool" and not _listed_tool(item, ctx))
-        ):
+        if item is not None:  # (the version this request sees, hidden versions passed over)
+            item = _as_seen(visibility, ctx, kind, item)
+        if item is None or (kind == "tool" and not _listed_tool(item, ctx)):
             if not required:
                 raise McpError(codes.INVALID_PARAMS, f"Unknown {target}: {key}")
             raise unknown(target, key, visibility.tombstones)
@@ -325,19 +355,19 @@ def _listed_tool(spec: Any, ctx: Request) -> bool:
     return ui is None or ui.for_model or client_renders_views(ctx.client_capabilities)
 
 
-def serves(server: ServerApi, ctx: Request, method: str, target: str) -> bool:
-    """Whether `server`'s handler of a tools/call, prompts/get or resources/read would serve
-    the request of `ctx` the item `target` (a name or URI) names, as it judges before it runs
-    anything (`served`) (`ResponseCache` asks before it answers from its store, outside the
-    handler). A proxy's items are its upstream's, which judges them: nothing here says it
-    would not."""
+def serves(server: ServerApi, ctx: Request, method: str, target: str) -> Served | None:
+    """What `server`'s handler of a tools/call, prompts/get or resources/read would serve the
+    request of `ctx` for `target` (a name or URI), as it judges before it runs anything
+    (`served`): the version of a name this request sees, say; None when it would refuse
+    (`ResponseCache` asks before it answers from its store, outside the handler). A proxy's
+    items are its upstream's, which judges them: nothing here says it would not (an item of
+    None)."""
     if not server.composable:
-        return True
+        return Served(_METHOD_KINDS[method], None, {})
     try:
-        served(server, ctx, _METHOD_TARGETS[method], target)
+        return served(server, ctx, _METHOD_TARGETS[method], target)
     except McpError:
-        return False
-    return True
+        return None
 
 
 def _resource_with_variables(server: Findable, uri: str) -> tuple[Kind, Any, dict[str, str]] | None:

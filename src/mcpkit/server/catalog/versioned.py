@@ -4,8 +4,9 @@ so lists and calls, the highest one the server's rules show, and the others wait
 Registering a second component under a name was refused before versions existed, and still is
 unless both it and every one already there have a version, all different; so a server that
 never does so sees no change. `server.enable()`/`disable()` choose among the versions: hide
-the highest (`disable(version="2")`) and the next one is shown in its place. Removing the
-name removes every version.
+the highest (`disable(version="2")`) and the next one is shown in its place. A per-request
+or per-session rule that hides the one standing for the name does the same for its request
+alone (`shown_to`). Removing the name removes every version.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Versions:
             return
         self._all.setdefault((kind, key), [current]).append(item)
         self._pick(kind, key, shown)
+
+    def of(self, kind: str, key: str) -> list[Any]:
+        """Every version of `key`, the highest first (none: a name in one version)."""
+        versions = self._all.get((kind, key), [])
+        return sorted(versions, key=lambda v: version_rank(v.version), reverse=True)
 
     def forget(self, kind: str, key: str) -> None:
         """The name `key` is being removed: every version of it goes."""

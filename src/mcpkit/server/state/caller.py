@@ -2,12 +2,13 @@
 docs/server.md, "State"), in the server's store (`server.store.kv`), so that every process
 sharing the store (`--workers`, several hosts) sees the same values.
 
-A caller is a 2025-11-25 session (its id, and the token's owner on a protected server), or,
-for a 2026-07-28 request, which has no session (nor has one to a stateless HTTP app, whose
-session ends with it), the access token's owner, else the key the
-client sends in `_meta["io.mcpkit/stateKey"]`: anyone who sends the same key reaches the
-same state, so it must be long and random (at least `MIN_STATE_KEY_CHARS` characters). A
-request with neither is refused with an McpError saying how to give one.
+A caller is a 2025-11-25 session (its id, and the token's principal on a protected server),
+or, for a 2026-07-28 request, which has no session (nor has one to a stateless HTTP app,
+whose session ends with it), the access token's principal (its issuer, subject and client:
+`principal_of`), else the key the client sends in `_meta["io.mcpkit/stateKey"]`: anyone who
+sends the same key reaches the same state, so it must be long and random (at least
+`MIN_STATE_KEY_CHARS` characters). A request with neither is refused with an McpError saying
+how to give one.
 
 Values are JSON (as msgspec encodes them: a dataclass comes back a dict), each at most
 `MAX_STATE_VALUE_BYTES`, a caller's all together at most `MAX_STATE_BYTES`, for
@@ -23,11 +24,10 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.callers import lasting_session, outermost
+from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
 from mcpkit.server.state._shapes import StateRequest
 from mcpkit.server.state.server_kv import encoded, valid_key, valid_ttl
 from mcpkit.stores.kv import Limit
-from mcpkit.stores.sessions import owner_key
 
 if TYPE_CHECKING:
     from mcpkit.stores.kv import KeyValueStore
@@ -67,15 +67,13 @@ _sorted: Final = msgspec.json.Encoder(order="sorted")
 
 def caller_scope(ctx: StateRequest) -> list[str | None]:
     """Who the request of `ctx` comes from, for state: ["session", id, owner] in a 2025-11-25
-    session that outlives the request (`lasting_session`), else ["owner", owner] with auth,
-    else ["key", the client's key]; McpError (invalid params) naming what is missing when
-    none applies."""
-    token = ctx.auth
-    owner: str | None = None
-    if token is not None:
-        from mcpkit.auth.server.resource import identity_of  # (loaded already where auth is)
-
-        owner = owner_key(identity_of(token))
+    session that outlives the request (`lasting_session`), else ["owner", owner] with auth
+    (the owner `principal_of` the token), else ["key", the client's key]; McpError (invalid
+    params) naming what is missing when none applies."""
+    # Who holds the token is its client acting for its subject: the same spelling as for
+    # overflowed results and approvals (`principal_of`), so that two clients of one user,
+    # each trusted by the user apart, never read each other's state (docs/server.md).
+    owner = principal_of(ctx.auth)
     session = lasting_session(ctx)
     if session is not None:
         return ["session", session, owner]

@@ -2,13 +2,14 @@
 `resources/read` and `prompts/get`) from the server's store instead of running the handler
 again, for a TTL, per caller or shared (docs/server.md, "Caching responses").
 
-An answer is keyed by the server's name, the method, the tool or prompt name or resource URI,
-the arguments in canonical JSON (keys sorted: `{"a": 1, "b": 2}` and `{"b": 2, "a": 1}` are
-one call) and, per caller, who asks (`mcpkit.server.state.caller.caller_scope`). It is kept
-in `server.store.kv`, so the workers sharing a store share it. Only a plain, successful
-result is kept: never a tool's error result, a protocol error, a call made as a task, or an
-answer larger than `max_entry_bytes`. What a handler sent on the way (progress, log
-messages) is not replayed: a cached answer arrives alone. While the store does not answer
+An answer is keyed by the server's name, the method, the tool or prompt name or resource URI
+and the version served (two callers may see two versions of one name), the arguments in
+canonical JSON (keys sorted: `{"a": 1, "b": 2}` and `{"b": 2, "a": 1}` are one call) and,
+per caller, who asks (`mcpkit.server.state.caller.caller_scope`). It is kept in
+`server.store.kv`, so the workers sharing a store share it. Only a plain, successful result
+is kept: never a tool's error result, a protocol error, a call made as a task, or an answer
+larger than `max_entry_bytes`. What a handler sent on the way (progress, log messages) is
+not replayed: a cached answer arrives alone. While the store does not answer
 (`StoreUnavailable`), calls are served as if there were no cache, and the outage is logged
 once.
 """
@@ -104,9 +105,12 @@ class ResponseCache:
         # The handler hides items and checks scopes inside this layer: a kept answer goes
         # only to a request it would serve (else the handler refuses it, as without a cache).
         request = cast("Request", ctx)
-        if not serves(request.server, request, method, target):
+        found = serves(request.server, request, method, target)
+        if found is None:
             return await call_next(params)
-        key = self._key(ctx, method, target, params)
+        # (Two requests may see two versions of one name: each is kept apart.)
+        version: str | None = None if found.item is None else found.item.version
+        key = self._key(ctx, method, [target, version], params)
         if key is None:
             return await call_next(params)
         kind = CACHEABLE_METHODS[method]
@@ -139,11 +143,13 @@ class ResponseCache:
             self._store_down = False
             logger.info("ResponseCache: the store answers again; caching resumed")
 
-    def _key(self, ctx: StateRequest, method: str, target: str, params: Any) -> str | None:
-        """The key of this call's answer (to `target`, the name or URI it names), or None
-        when it is not to be cached."""
+    def _key(
+        self, ctx: StateRequest, method: str, target: list[str | None], params: Any
+    ) -> str | None:
+        """The key of this call's answer (to `target`, the name or URI it names and the
+        version served), or None when it is not to be cached."""
         arguments = None if method == "resources/read" else field_of(params, "arguments")
-        if method == "tools/call" and not self._tool_cached(target, params):
+        if method == "tools/call" and not self._tool_cached(str(target[0]), params):
             return None
         if isinstance(arguments, msgspec.Raw):  # (empty when the call had none)
             try:

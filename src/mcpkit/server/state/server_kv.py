@@ -51,9 +51,17 @@ def encoded(where: str, value: object, max_bytes: int) -> bytes:
 
 
 def valid_key(where: str, key: object) -> str:
-    """`key` when it is a string of 1 to `MAX_KEY_CHARS` characters; TypeError otherwise."""
+    """`key` when it is a string of 1 to `MAX_KEY_CHARS` characters UTF-8 can hold (no lone
+    surrogate, which one store would keep and another fail on); TypeError otherwise."""
     if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_CHARS:
         raise TypeError(f"{where}: a key is a string of 1 to {MAX_KEY_CHARS} characters")
+    if not key.isascii():  # (the usual key is encoded by nobody here)
+        try:
+            key.encode()
+        except UnicodeEncodeError:
+            raise TypeError(
+                f"{where}: a key is text UTF-8 can hold; {key!r} has a lone surrogate"
+            ) from None
     return key
 
 

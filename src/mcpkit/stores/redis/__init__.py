@@ -24,14 +24,14 @@ share a database: `session:<id>` (a record) and `sessions` (ids by last seen);
 `events:<stream>` and `stream:<stream>` (a stream's window and its bounds); `task:<id>`,
 `owner:<owner>` and `tasks:all|expiry|leases` (see `_task_scripts`); `bucket:<key>` (a
 rate limit's); `process:<tag>` (a process's lease, `RedisLiveness`); `secret:<name>`
-(`RedisSecrets`); `once:<key>` (a value accepted once, `RedisReplayCache`); `kv:<key>` and
-`kvsize:<prefix>` (a value of `RedisKeyValueStore`, and the sizes under a limit); and the
-channel `tasks:changed`. The broker's channels are its own
-setting ("mcpkit:changes", and under it those of responses and cancellations). An id from a
-peer is never read as a pattern, and one over 200 bytes is named by its SHA-256 (`_keys`).
-Every key but a secret has a TTL, so that Redis's memory comes back to where it was once
-sessions, streams and tasks are gone, even those of a process that died; a secret is 32
-bytes, drawn once per deployment.
+(`RedisSecrets`); `once:<key>` (a value accepted once, `RedisReplayCache`); `{kv}:<key>`
+and the other `{kv}` keys (a value of `RedisKeyValueStore`, and what its limits and pools
+count: `_kv_scripts`; the hash tag puts them in one slot); and the channel `tasks:changed`.
+The broker's channels are its own setting ("mcpkit:changes", and under it those of
+responses and cancellations). An id from a peer is never read as a pattern, and one over
+200 bytes is named by its SHA-256 (`_keys`). Every key but a secret has a TTL, so that
+Redis's memory comes back to where it was once sessions, streams and tasks are gone, even
+those of a process that died; a secret is 32 bytes, drawn once per deployment.
 """
 
 from __future__ import annotations

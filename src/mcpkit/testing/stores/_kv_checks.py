@@ -183,6 +183,71 @@ class KeyValueChecks:
             for key in ("st:old:1", "st:new:1"):
                 await kv.delete(key)
 
+    async def test_a_deleted_entry_leaves_the_pool_at_once(self) -> None:
+        # What a caller deletes is no longer in the pool, though that caller writes nothing
+        # after: a newcomer fits beside the caller written the longest ago, who keeps all.
+        async with self._pooled(1000) as (kv, other):
+            assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
+            assert await kv.set("st:gone:1", b"x" * 400, _LONG, limit=_in_pool("gone"))
+            assert await kv.set("st:gone:2", b"x" * 200, _LONG, limit=_in_pool("gone"))
+            await other.delete("st:gone:1")
+            await other.delete("st:gone:2")
+            assert await other.set("st:new:1", b"x" * 500, _LONG, limit=_in_pool("new"))
+            assert await kv.get("st:old:1") == b"x" * 300
+            # and once more, the deleting caller now the one written the longest ago but one
+            assert await kv.set("st:gone:3", b"x" * 100, _LONG, limit=_in_pool("gone"))
+            await kv.delete("st:gone:3")
+            assert await kv.set("st:new:2", b"x" * 100, _LONG, limit=_in_pool("new"))
+            assert await kv.get("st:old:1") == b"x" * 300
+            for key in ("st:old:1", "st:new:1", "st:new:2"):
+                await kv.delete(key)
+
+    async def test_an_ended_entry_leaves_the_pool_though_its_caller_lives(self) -> None:
+        # One entry of a caller ends, its others live on: its bytes are out of the pool, so
+        # a newcomer fits without pushing out the caller written the longest ago.
+        async with self._pooled(1000) as (kv, other):
+            assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
+            assert await kv.set("st:half:1", b"x" * 400, _SHORT, limit=_in_pool("half"))
+            assert await kv.set("st:half:2", b"x" * 100, _LONG, limit=_in_pool("half"))
+            async with asyncio.timeout(_BOUND):
+                while await kv.get("st:half:1") is not None:
+                    await asyncio.sleep(_SHORT / 4)
+            assert await other.set("st:new:1", b"x" * 400, _LONG, limit=_in_pool("new"))
+            assert await kv.get("st:old:1") == b"x" * 300
+            assert await kv.get("st:half:2") == b"x" * 100
+            for key in ("st:old:1", "st:half:2", "st:new:1"):
+                await kv.delete(key)
+
+    async def test_an_empty_entry_in_a_pool_is_kept_and_deleted(self) -> None:
+        # Zero bytes (an empty key and value under an empty prefix) count as nothing.
+        async with self._pooled(1000) as (kv, _):
+            limit = Limit("", 100, pool="empty")
+            assert await kv.set("", b"", _LONG, limit=limit)
+            assert await kv.get("") == b""
+            assert await kv.used("") == 0
+            await kv.delete("")
+            assert await kv.get("") is None
+            assert await kv.set("", b"", _LONG, limit=limit)
+            await kv.delete("")
+
+    async def test_long_prefixes_and_keys_in_a_pool_are_dropped_whole(self) -> None:
+        # Prefixes and keys of any length (a store may name long ones by a digest).
+        async with self._pooled(3000) as (kv, other):
+            long = {caller: caller * 250 + ":" for caller in "abc"}
+            for caller in "ab":
+                for name in ("1", "2" * 300):
+                    limit = Limit(long[caller], 10_000, pool="long")
+                    assert await kv.set(long[caller] + name, b"x" * 200, _LONG, limit=limit)
+            assert await kv.get(long["a"] + "1") == b"x" * 200  # (both fit: 2 x 1203 bytes)
+            limit = Limit(long["c"], 10_000, pool="long")
+            assert await other.set(long["c"] + "1", b"x" * 700, _LONG, limit=limit)
+            assert [await kv.get(long["a"] + name) for name in ("1", "2" * 300)] == [None, None]
+            assert await kv.used(long["a"]) == 0
+            assert await kv.get(long["b"] + "2" * 300) == b"x" * 200
+            for key in (long["b"] + "1", long["b"] + "2" * 300, long["c"] + "1"):
+                await kv.delete(key)
+            assert await kv.used(long["b"]) == 0
+
     async def test_writers_sharing_a_store_never_pass_its_pool(self) -> None:
         # Two stores over one place (two processes' worth), many fresh callers at once: the
         # pool holds at most its bytes after every round, and the latest writers keep theirs.
