@@ -1,0 +1,113 @@
+// Run a plan of calls against the handlers server with a TypeScript SDK client; print a summary.
+//
+// Usage: node handlers_ts_client.mjs SDK MODE PLAN_JSON URL
+//        node handlers_ts_client.mjs SDK MODE PLAN_JSON COMMAND [ARG...]
+//
+// SDK is `v1` (npm @modelcontextprotocol/sdk, which speaks 2025-11-25) or `v2` (npm
+// @modelcontextprotocol/client). MODE is v2's `versionNegotiation.mode`: `legacy` (the
+// initialize handshake) or a revision to pin (`2026-07-28`); v1 takes only `legacy`.
+// The plan and the summary are those of official_handlers_client.py.
+
+import { runPeerClient } from "./peer_main.mjs";
+
+const OVERALL_TIMEOUT_MS = 25_000; // below the test's own bound so the failure is reported here
+const REQUEST_TIMEOUT_MS = 10_000;
+const NEXT_PAGE = /^\[page \d+ of \d+; the next: (\S+)\]$/;
+
+async function sdk(version) {
+  if (version === "v1") {
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { StreamableHTTPClientTransport } = await import(
+      "@modelcontextprotocol/sdk/client/streamableHttp.js"
+    );
+    const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
+    return { Client, StreamableHTTPClientTransport, StdioClientTransport };
+  }
+  const { Client, StreamableHTTPClientTransport } = await import("@modelcontextprotocol/client");
+  const { StdioClientTransport } = await import("@modelcontextprotocol/client/stdio");
+  return { Client, StreamableHTTPClientTransport, StdioClientTransport };
+}
+
+function connector(version, mode, target, lib) {
+  return async (token) => {
+    const transport = target[0].startsWith("http")
+      ? new lib.StreamableHTTPClientTransport(new URL(target[0]), {
+          requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+        })
+      : new lib.StdioClientTransport({ command: target[0], args: target.slice(1), env: process.env });
+    const options = {};
+    if (version === "v2") {
+      options.versionNegotiation = mode === "legacy" ? { mode } : { mode: { pin: mode } };
+    } else if (mode !== "legacy") {
+      throw new Error(`the v1 SDK speaks only the handshake, not ${mode}`);
+    }
+    const client = new lib.Client({ name: `handlers-ts-${version}`, version: "1.0.0" }, options);
+    await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+    return client;
+  };
+}
+
+const texts = (result) => (result.content ?? []).filter((b) => b.type === "text").map((b) => b.text);
+
+// v1 takes (params, resultSchema, options); v2 (params, options).
+function callTool(client, params, version, options) {
+  return version === "v1" ? client.callTool(params, undefined, options) : client.callTool(params, options);
+}
+
+async function overflow(client, step, version, options) {
+  const result = await callTool(client, { name: step.tool, arguments: step.args ?? {} }, version, options);
+  const link = result.content.find((b) => b.type === "resource_link");
+  let joined = result.content[0].text;
+  let uri = link.uri;
+  let pages = 0;
+  while (uri) {
+    let { contents } = await client.readResource({ uri }, options);
+    pages += 1;
+    uri = null;
+    const match = NEXT_PAGE.exec(contents.at(-1).text ?? "");
+    if (match) {
+      uri = match[1];
+      contents = contents.slice(0, -1);
+    }
+    joined += contents.map((part) => part.text).join("");
+  }
+  return { joined, pages, link_mime: link.mimeType ?? null };
+}
+
+async function stepResult(client, step, version) {
+  const options = { timeout: REQUEST_TIMEOUT_MS };
+  try {
+    if (step.op === "list") {
+      return { tools: (await client.listTools(undefined, options)).tools.map((t) => t.name).sort() };
+    }
+    if (step.op === "overflow") return await overflow(client, step, version, options);
+    const params = { name: step.tool, arguments: step.args ?? {}, ...(step.meta ? { _meta: step.meta } : {}) };
+    const result = await callTool(client, params, version, options);
+    return { is_error: Boolean(result.isError), text: texts(result).join("") };
+  } catch (error) {
+    if (typeof error?.code !== "number") throw error;
+    // (v1 prefixes the server's message with "MCP error CODE: ")
+    return { error: error.code, message: error.message.replace(/^MCP error -?\d+: /, "") };
+  }
+}
+
+async function runPlan([version, mode, planJson, ...target]) {
+  const plan = JSON.parse(planJson);
+  const connect = connector(version, mode, target, await sdk(version));
+  const open = new Map();
+  const results = [];
+  try {
+    for (const step of plan.steps) {
+      if (!open.has(step.conn)) open.set(step.conn, await connect(plan.connections[step.conn].token));
+      results.push(await stepResult(open.get(step.conn), step, version));
+    }
+    const versions = Object.fromEntries(
+      [...open].map(([name, client]) => [name, client.getNegotiatedProtocolVersion?.() ?? client.transport?.protocolVersion ?? null]),
+    );
+    return { client: `ts-${version}`, versions, results };
+  } finally {
+    for (const client of open.values()) await client.close();
+  }
+}
+
+await runPeerClient("handlers_ts_client.mjs", runPlan, OVERALL_TIMEOUT_MS);

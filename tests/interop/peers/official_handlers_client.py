@@ -1,0 +1,114 @@
+"""Run a plan of calls against the handlers server with the official Python SDK's client.
+
+Usage: official_handlers_client.py MODE PLAN_JSON URL
+       official_handlers_client.py MODE PLAN_JSON COMMAND [ARG...]
+
+MODE is the client's `mode=` (`legacy`: the initialize handshake, 2025-11-25; or a pinned
+revision, `2026-07-28`). PLAN_JSON names the connections (each with a bearer token or
+none) and the steps: `list` (tools/list), `call` (tools/call, with `args` and `_meta`) and
+`overflow` (a call whose result links its overflow, read page by page with resources/read).
+Prints the summary every handlers client prints (peers/handlers_ts_client.mjs, the same
+plan) and exits 0; on any failure it prints the error and exits 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from typing import Any
+
+import peer_main
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+__all__ = ["run_plan"]
+
+OVERALL_TIMEOUT = 25.0  # seconds; below the test's own bound so the failure is reported here
+NEXT_PAGE = re.compile(r"\[page \d+ of \d+; the next: (\S+)\]$")
+
+
+def wire(model: Any) -> Any:
+    """The JSON the SDK's pydantic model stands for, with the wire's camelCase names."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def texts(result: Any) -> list[str]:
+    return [block["text"] for block in wire(result).get("content", []) if block["type"] == "text"]
+
+
+class Connections:
+    """The plan's connections, each opened when a step first needs it."""
+
+    def __init__(self, mode: str, target: list[str], plan: dict[str, Any]) -> None:
+        self.mode = mode
+        self.target = target
+        self.tokens: dict[str, str | None] = {
+            name: conn.get("token") for name, conn in plan["connections"].items()
+        }
+        self.open: dict[str, Client] = {}
+        self.stack = contextlib.AsyncExitStack()
+
+    async def get(self, name: str) -> Client:
+        if name not in self.open:
+            self.open[name] = await self.stack.enter_async_context(self._client(name))
+        return self.open[name]
+
+    def _client(self, name: str) -> Client:
+        if not self.target[0].startswith("http"):
+            command, *args = self.target
+            server = StdioServerParameters(command=command, args=args, env=dict(os.environ))
+            return Client(server, mode=self.mode, read_timeout_seconds=10.0)
+        import httpx2
+
+        token = self.tokens[name]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        http = httpx2.AsyncClient(headers=headers, timeout=10.0)
+        self.stack.push_async_callback(http.aclose)
+        transport = streamable_http_client(self.target[0], http_client=http)
+        return Client(transport, mode=self.mode, read_timeout_seconds=10.0)
+
+
+async def overflow(client: Client, step: dict[str, Any]) -> dict[str, Any]:
+    """Call the tool, then read its linked overflow page after page."""
+    result = wire(await client.call_tool(step["tool"], step.get("args", {})))
+    blocks = result["content"]
+    link = next(block for block in blocks if block["type"] == "resource_link")
+    joined, uri, pages = blocks[0]["text"], link["uri"], 0
+    while uri:
+        contents = wire(await client.read_resource(uri))["contents"]
+        pages += 1
+        uri = None
+        if (match := NEXT_PAGE.match(contents[-1].get("text", ""))) is not None:
+            uri, contents = match.group(1), contents[:-1]
+        joined += "".join(part["text"] for part in contents)
+    return {"joined": joined, "pages": pages, "link_mime": link.get("mimeType")}
+
+
+async def step_result(client: Client, step: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if step["op"] == "list":
+            return {"tools": sorted(tool.name for tool in (await client.list_tools()).tools)}
+        if step["op"] == "overflow":
+            return await overflow(client, step)
+        result = await client.call_tool(step["tool"], step.get("args", {}), meta=step.get("meta"))
+        return {"is_error": bool(result.is_error), "text": "".join(texts(result))}
+    except MCPError as exc:
+        return {"error": exc.code, "message": exc.message}
+
+
+async def run_plan(argv: list[str]) -> dict[str, Any]:
+    mode, plan_json, *target = argv
+    plan = json.loads(plan_json)
+    conns = Connections(mode, target, plan)
+    async with conns.stack:
+        results = [await step_result(await conns.get(s["conn"]), s) for s in plan["steps"]]
+        versions = {name: client.protocol_version for name, client in conns.open.items()}
+    return {"client": "official", "versions": versions, "results": results}
+
+
+if __name__ == "__main__":
+    sys.exit(peer_main.main("official_handlers_client.py", run_plan, OVERALL_TIMEOUT))

@@ -1,0 +1,280 @@
+"""What issue 42 gave handlers, used by clients nobody here wrote: the official Python SDK's
+client (2025-11-25 and 2026-07-28), the TypeScript SDK v1's (2025-11-25) and v2's (both).
+
+One mcpkit server (peers/mcpkit_handlers_server.py), served over Streamable HTTP on
+127.0.0.1 in this process, open and protected by bearer tokens, and over stdio by `mcpkit
+run`. Every client runs the same plan of calls (peers/official_handlers_client.py,
+peers/handlers_ts_client.mjs) and one check judges what each saw, by era and protection:
+
+- typed middleware: `on_list_tools` hides `internal_reset`, `on_call_tool` refuses it and
+  trims the arguments `greet` gets;
+- JSON-string arguments: `area`'s object argument sent as a JSON string is accepted;
+- per-tool timeout: `stall` ends with the documented tool error, and its work was cancelled;
+- result budget: `report`'s overflow is paged into resources the client reads, and the head
+  and the pages put together are the whole report;
+- state (`count`): per session in 2025-11-25; per token owner in 2026-07-28, else per the
+  client's `_meta["io.mcpkit/stateKey"]`, and without either the documented -32602;
+- ResponseCache (`lookup`, whose text says how many ran): a repeated call is answered from
+  the cache, per caller as state is, and a 2026-07-28 call with no caller is never kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from interop_harness import PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node, require_python_sdk
+
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken
+from mcpkit.protocol import codes
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
+sys.path.insert(0, str(PEERS))
+from _serving import serving
+from mcpkit_handlers_server import REPORT, STALL_TIMEOUT, make_server
+
+HANDSHAKE = "2025-11-25"
+STATELESS = "2026-07-28"
+TOOLS = ["area", "count", "greet", "lookup", "report", "stall", "stall_outcome"]
+TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
+STATE_KEY = "io.mcpkit/stateKey"
+
+
+class TokenOwners:
+    """A `TokenVerifier` for which token `tok.NAME` speaks for NAME."""
+
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
+        if not token.startswith("tok."):
+            raise InvalidToken("the token is unknown")
+        return AccessToken(subject=token[4:], client_id="interop", scopes=frozenset({"mcp"}))
+
+
+# ------------------------------------------------------------------ the plan and its check
+
+
+class Plan:
+    """The steps every client takes, named, and the connections they take them on."""
+
+    def __init__(self, connections: dict[str, str | None]) -> None:
+        self.connections = {name: {"token": token} for name, token in connections.items()}
+        self.steps: list[dict[str, Any]] = []
+
+    def add(self, step_id: str, op: str, conn: str = "a", **fields: Any) -> None:
+        self.steps.append({"id": step_id, "op": op, "conn": conn, **fields})
+
+    def call(
+        self, step_id: str, tool: str, conn: str = "a", state_key: str = "", **args: Any
+    ) -> None:
+        meta = {"meta": {STATE_KEY: state_key}} if state_key else {}
+        self.add(step_id, "call", conn, tool=tool, args=args, **meta)
+
+    def json(self) -> str:
+        return json.dumps({"connections": self.connections, "steps": self.steps})
+
+    def by_id(self, summary: dict[str, Any]) -> dict[str, Any]:
+        results = summary["results"]
+        assert len(results) == len(self.steps), summary
+        return {step["id"]: result for step, result in zip(self.steps, results, strict=True)}
+
+
+def text(value: object) -> dict[str, Any]:
+    return {"is_error": False, "text": str(value)}
+
+
+def common_steps(plan: Plan, tag: str) -> Callable[[dict[str, Any]], None]:
+    """Steps that see the same whatever the era: middleware, JSON strings, timeout, budget."""
+    plan.add("tools", "list")
+    plan.call("greet", "greet", name="  Ada ")
+    plan.call("hidden", "internal_reset")
+    plan.call("area", "area", size='{"width": 2, "height": 3}')
+    plan.call("stall", "stall", tag=tag)
+    plan.call("stall_outcome", "stall_outcome", tag=tag)
+    plan.add("report", "overflow", tool="report")
+
+    def check(got: dict[str, Any]) -> None:
+        assert got["tools"] == {"tools": TOOLS}
+        assert got["greet"] == text("Hello, Ada")
+        assert got["hidden"] == {
+            "error": codes.INVALID_PARAMS,
+            "message": "Unknown tool: internal_reset",
+        }
+        assert got["area"] == text(6.0)
+        assert got["stall"] == {"is_error": True, "text": TIMED_OUT}
+        assert got["stall_outcome"] == text("cancelled")
+        report = got["report"]
+        assert report["joined"] == REPORT
+        assert report["pages"] > 1 and report["link_mime"] == "text/plain"
+
+    return check
+
+
+def state_and_cache_steps(
+    plan: Plan, era: str, protected: bool, tag: str, one_process: bool
+) -> Callable[[dict[str, Any]], None]:
+    """`count` and `lookup` on connections a and b (and c): who shares state and cache."""
+    if not protected and era == STATELESS:
+        return keyed_steps(plan, tag, "b" if one_process else "a")
+    plan.call("count_a1", "count")
+    plan.call("count_a2", "count")
+    plan.call("lookup_a1", "lookup", topic=tag)
+    plan.call("lookup_a2", "lookup", topic=tag)
+    # b is alice again on a connection of her own; c is bob (or, unprotected, a third
+    # session). Over stdio each connection is a server process of its own: a alone there.
+    others = ("b", "c") if one_process else ()
+    for conn in others:
+        plan.call(f"count_{conn}", "count", conn=conn)
+        plan.call(f"lookup_{conn}", "lookup", conn=conn, topic=tag)
+    shared = era == STATELESS  # by the token's owner; in 2025-11-25 by the session
+
+    def check(got: dict[str, Any]) -> None:
+        assert [got["count_a1"], got["count_a2"]] == [text(1), text(2)]
+        a1, a2 = got["lookup_a1"], got["lookup_a2"]
+        assert not a1["is_error"] and a2 == a1  # the second from the cache
+        if others:
+            assert [got["count_b"], got["count_c"]] == [text(3 if shared else 1), text(1)]
+            b, c = got["lookup_b"], got["lookup_c"]
+            assert (b == a1) is shared and c != a1 and c != b
+
+    return check
+
+
+def keyed_steps(plan: Plan, tag: str, b: str) -> Callable[[dict[str, Any]], None]:
+    """2026-07-28 without auth: the client's state key is the caller, and without one there
+    is none (docs/server.md, "State" and "Caching responses"). `b` is the other connection
+    (over stdio, each connection starts a server of its own: there, the same one)."""
+    mine, theirs = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    plan.call("count_none", "count")
+    plan.call("count_a1", "count", state_key=mine)
+    plan.call("count_a2", "count", state_key=mine)
+    plan.call("count_b_mine", "count", conn=b, state_key=mine)
+    plan.call("count_b_theirs", "count", conn=b, state_key=theirs)
+    plan.call("lookup_none1", "lookup", topic=tag)
+    plan.call("lookup_none2", "lookup", topic=tag)
+    plan.call("lookup_a1", "lookup", state_key=mine, topic=tag)
+    plan.call("lookup_a2", "lookup", state_key=mine, topic=tag)
+    plan.call("lookup_b", "lookup", conn=b, state_key=theirs, topic=tag)
+
+    def check(got: dict[str, Any]) -> None:
+        none = got["count_none"]
+        assert none["error"] == codes.INVALID_PARAMS and STATE_KEY in none["message"]
+        counts = [got[n] for n in ("count_a1", "count_a2", "count_b_mine", "count_b_theirs")]
+        assert counts == [text(1), text(2), text(3), text(1)]
+        assert got["lookup_none1"] != got["lookup_none2"]  # no caller: served, never kept
+        a1, a2, b = got["lookup_a1"], got["lookup_a2"], got["lookup_b"]
+        assert not a1["is_error"] and a2 == a1 and b != a1
+
+    return check
+
+
+def make_plan(
+    era: str, protected: bool = False, one_process: bool = True
+) -> tuple[Plan, Callable[[dict[str, Any]], None]]:
+    """The plan, and its check. `one_process`: every connection reaches the same server."""
+    run = secrets.token_hex(4)  # owners and tags of this run alone
+    if protected:
+        plan = Plan({"a": f"tok.alice-{run}", "b": f"tok.alice-{run}", "c": f"tok.bob-{run}"})
+    else:
+        plan = Plan({"a": None, "b": None, "c": None})
+    checks = [
+        common_steps(plan, f"stall-{run}"),
+        state_and_cache_steps(plan, era, protected, run, one_process),
+    ]
+
+    def check(summary: dict[str, Any]) -> None:
+        assert set(summary["versions"].values()) == {era}, summary["versions"]
+        got = plan.by_id(summary)
+        for each in checks:
+            each(got)
+
+    return plan, check
+
+
+# ------------------------------------------------------------------ the clients
+
+
+async def official(mode: str, plan: Plan, target: list[str]) -> dict[str, Any]:
+    """The official Python SDK's client, in this process (this loop may serve `target`)."""
+    require_python_sdk()
+    from official_handlers_client import run_plan
+
+    return await run_plan([mode, plan.json(), *target])
+
+
+async def typescript(sdk: str, mode: str, plan: Plan, target: list[str]) -> dict[str, Any]:
+    """peers/handlers_ts_client.mjs, awaited as a subprocess (this loop may serve `target`)."""
+    argv = [require_node(), str(PEERS / "handlers_ts_client.mjs"), sdk, mode, plan.json()]
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        *target,
+        cwd=PEERS.parent,
+        env=peer_env(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(SUBPROCESS_TIMEOUT):
+            out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, f"TypeScript {sdk} client failed:\n{err.decode()}"
+    summary: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return summary
+
+
+async def summary_of(client: str, mode: str, plan: Plan, target: list[str]) -> dict[str, Any]:
+    if client == "official":
+        return await official(mode, plan, target)
+    return await typescript(client.removeprefix("ts-"), mode, plan, target)
+
+
+@asynccontextmanager
+async def endpoint(protected: bool) -> AsyncIterator[str]:
+    auth = ProtectedResource(verifier=TokenOwners()) if protected else None
+    async with serving(make_server(auth=auth).http_app()) as base:
+        yield base + "/mcp"
+
+
+# (client, mode, the era it speaks); the TypeScript SDK v1 speaks only the handshake.
+RUNS = [
+    ("official", "legacy", HANDSHAKE),
+    ("official", STATELESS, STATELESS),
+    ("ts-v1", "legacy", HANDSHAKE),
+    ("ts-v2", "legacy", HANDSHAKE),
+    ("ts-v2", STATELESS, STATELESS),
+]
+
+
+@pytest.mark.parametrize("protected", [False, True], ids=["open", "bearer"])
+@pytest.mark.parametrize(("client", "mode", "era"), RUNS, ids=[f"{c}-{e}" for c, _, e in RUNS])
+async def test_outside_clients_over_http(client: str, mode: str, era: str, protected: bool) -> None:
+    plan, check = make_plan(era, protected)
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT), endpoint(protected) as url:
+        summary = await summary_of(client, mode, plan, [url])
+    assert summary["client"] == client
+    check(summary)
+
+
+STDIO_RUNS = [("official", STATELESS, STATELESS), ("ts-v2", "legacy", HANDSHAKE)]
+
+
+@pytest.mark.parametrize(
+    ("client", "mode", "era"), STDIO_RUNS, ids=[f"{c}-{e}" for c, _, e in STDIO_RUNS]
+)
+async def test_outside_clients_over_stdio(client: str, mode: str, era: str) -> None:
+    plan, check = make_plan(era, one_process=False)
+    server = [sys.executable, "-m", "mcpkit", "run", str(PEERS / "mcpkit_handlers_server.py")]
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT):
+        summary = await summary_of(client, mode, plan, server)
+    check(summary)
