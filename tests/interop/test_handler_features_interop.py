@@ -117,6 +117,33 @@ def common_steps(plan: Plan, tag: str) -> Callable[[dict[str, Any]], None]:
     return check
 
 
+def overflow_reader_steps(
+    plan: Plan, era: str, protected: bool, one_process: bool
+) -> Callable[[dict[str, Any]], None]:
+    """Who else may read the first page `report` linked: in 2025-11-25 its session alone;
+    in 2026-07-28 its token's owner, else whoever has the URI (docs/server.md, "Result
+    budgets"). Anyone else is told the resource is not found, in the era's code."""
+    others = {"b": era == STATELESS, "c": era == STATELESS and not protected}
+    if not one_process:
+        others = {}
+    for conn in others:
+        plan.add(f"read_{conn}", "read", conn, uri_of="report")
+    not_found = codes.RESOURCE_NOT_FOUND if era == HANDSHAKE else codes.INVALID_PARAMS
+
+    def check(got: dict[str, Any]) -> None:
+        # (TypeScript v2 reports either code as its ResourceNotFoundError's, -32602)
+        code = codes.INVALID_PARAMS if got["client"] == "ts-v2" else not_found
+        for conn, readable in others.items():
+            read = got[f"read_{conn}"]
+            if readable:
+                page, _, note = read["text"].partition("[page 1 of ")
+                assert page and page in REPORT and note, read
+            else:
+                assert read["error"] == code, read
+
+    return check
+
+
 def state_and_cache_steps(
     plan: Plan, era: str, protected: bool, tag: str, one_process: bool
 ) -> Callable[[dict[str, Any]], None]:
@@ -186,12 +213,13 @@ def make_plan(
         plan = Plan({"a": None, "b": None, "c": None})
     checks = [
         common_steps(plan, f"stall-{run}"),
+        overflow_reader_steps(plan, era, protected, one_process),
         state_and_cache_steps(plan, era, protected, run, one_process),
     ]
 
     def check(summary: dict[str, Any]) -> None:
         assert set(summary["versions"].values()) == {era}, summary["versions"]
-        got = plan.by_id(summary)
+        got = plan.by_id(summary) | {"client": summary["client"]}
         for each in checks:
             each(got)
 

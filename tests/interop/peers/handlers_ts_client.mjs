@@ -71,12 +71,16 @@ async function overflow(client, step, version, options) {
     }
     joined += contents.map((part) => part.text).join("");
   }
-  return { joined, pages, link_mime: link.mimeType ?? null };
+  return { joined, pages, link_mime: link.mimeType ?? null, uri: link.uri };
 }
 
-async function stepResult(client, step, version) {
+async function stepResult(client, step, version, done) {
   const options = { timeout: REQUEST_TIMEOUT_MS };
   try {
+    if (step.op === "read") {
+      const { contents } = await client.readResource({ uri: done.get(step.uri_of).uri }, options);
+      return { text: contents.map((part) => part.text ?? "").join("") };
+    }
     if (step.op === "list") {
       return { tools: (await client.listTools(undefined, options)).tools.map((t) => t.name).sort() };
     }
@@ -95,12 +99,13 @@ async function runPlan([version, mode, planJson, ...target]) {
   const plan = JSON.parse(planJson);
   const connect = connector(version, mode, target, await sdk(version));
   const open = new Map();
-  const results = [];
+  const done = new Map();
   try {
     for (const step of plan.steps) {
       if (!open.has(step.conn)) open.set(step.conn, await connect(plan.connections[step.conn].token));
-      results.push(await stepResult(open.get(step.conn), step, version));
+      done.set(step.id, await stepResult(open.get(step.conn), step, version, done));
     }
+    const results = [...done.values()];
     const versions = Object.fromEntries(
       [...open].map(([name, client]) => [name, client.getNegotiatedProtocolVersion?.() ?? client.transport?.protocolVersion ?? null]),
     );

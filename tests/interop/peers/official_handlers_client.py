@@ -6,7 +6,8 @@ Usage: official_handlers_client.py MODE PLAN_JSON URL
 MODE is the client's `mode=` (`legacy`: the initialize handshake, 2025-11-25; or a pinned
 revision, `2026-07-28`). PLAN_JSON names the connections (each with a bearer token or
 none) and the steps: `list` (tools/list), `call` (tools/call, with `args` and `_meta`) and
-`overflow` (a call whose result links its overflow, read page by page with resources/read).
+`overflow` (a call whose result links its overflow, read page by page with resources/read)
+and `read` (the first page an earlier overflow step linked).
 Prints the summary every handlers client prints (peers/handlers_ts_client.mjs, the same
 plan) and exits 0; on any failure it prints the error and exits 1.
 """
@@ -85,11 +86,16 @@ async def overflow(client: Client, step: dict[str, Any]) -> dict[str, Any]:
         if (match := NEXT_PAGE.match(contents[-1].get("text", ""))) is not None:
             uri, contents = match.group(1), contents[:-1]
         joined += "".join(part["text"] for part in contents)
-    return {"joined": joined, "pages": pages, "link_mime": link.get("mimeType")}
+    return {"joined": joined, "pages": pages, "link_mime": link.get("mimeType"), "uri": link["uri"]}
 
 
-async def step_result(client: Client, step: dict[str, Any]) -> dict[str, Any]:
+async def step_result(
+    client: Client, step: dict[str, Any], done: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     try:
+        if step["op"] == "read":  # the first page another step's overflow linked
+            contents = wire(await client.read_resource(done[step["uri_of"]]["uri"]))["contents"]
+            return {"text": "".join(part.get("text", "") for part in contents)}
         if step["op"] == "list":
             return {"tools": sorted(tool.name for tool in (await client.list_tools()).tools)}
         if step["op"] == "overflow":
@@ -97,7 +103,7 @@ async def step_result(client: Client, step: dict[str, Any]) -> dict[str, Any]:
         result = await client.call_tool(step["tool"], step.get("args", {}), meta=step.get("meta"))
         return {"is_error": bool(result.is_error), "text": "".join(texts(result))}
     except MCPError as exc:
-        return {"error": exc.code, "message": exc.message}
+        return {"error": exc.code, "message": exc.error.message}
 
 
 async def run_plan(argv: list[str]) -> dict[str, Any]:
@@ -105,7 +111,10 @@ async def run_plan(argv: list[str]) -> dict[str, Any]:
     plan = json.loads(plan_json)
     conns = Connections(mode, target, plan)
     async with conns.stack:
-        results = [await step_result(await conns.get(s["conn"]), s) for s in plan["steps"]]
+        done: dict[str, dict[str, Any]] = {}
+        for step in plan["steps"]:
+            done[step["id"]] = await step_result(await conns.get(step["conn"]), step, done)
+        results = list(done.values())
         versions = {name: client.protocol_version for name, client in conns.open.items()}
     return {"client": "official", "versions": versions, "results": results}
 
