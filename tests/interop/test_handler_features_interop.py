@@ -44,7 +44,18 @@ from mcpkit_handlers_server import REPORT, STALL_TIMEOUT, make_server
 
 HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
-TOOLS = ["area", "count", "greet", "lookup", "report", "stall", "stall_outcome"]
+TOOLS = [
+    "area",
+    "await_ping",
+    "caller",
+    "count",
+    "greet",
+    "lookup",
+    "report",
+    "stall",
+    "stall_outcome",
+    "total",
+]
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
 
@@ -90,24 +101,38 @@ def text(value: object) -> dict[str, Any]:
     return {"is_error": False, "text": str(value)}
 
 
-def common_steps(plan: Plan, tag: str) -> Callable[[dict[str, Any]], None]:
-    """Steps that see the same whatever the era: middleware, JSON strings, timeout, budget."""
+def common_steps(
+    plan: Plan, era: str, tag: str, owner: str, http: bool
+) -> Callable[[dict[str, Any]], None]:
+    """Steps that see the same whatever the era: middleware, JSON strings, timeout, budget,
+    what dependency injection hands a handler (`owner`, the token's; the client's revision
+    header over HTTP); and in 2025-11-25 a keepalive ping (over HTTP on the session's GET
+    stream) answered."""
     plan.add("tools", "list")
+    if era == HANDSHAKE:  # (2026-07-28 has no session to keep alive)
+        plan.call("ping", "await_ping")
     plan.call("greet", "greet", name="  Ada ")
     plan.call("hidden", "internal_reset")
     plan.call("area", "area", size='{"width": 2, "height": 3}')
+    plan.call("total", "total", values="[1, 2, 3.5]")
+    plan.call("caller", "caller")
     plan.call("stall", "stall", tag=tag)
     plan.call("stall_outcome", "stall_outcome", tag=tag)
     plan.add("report", "overflow", tool="report")
 
     def check(got: dict[str, Any]) -> None:
         assert got["tools"] == {"tools": TOOLS}
+        if era == HANDSHAKE:
+            assert got["ping"] == text("answered")
         assert got["greet"] == text("Hello, Ada")
         assert got["hidden"] == {
             "error": codes.INVALID_PARAMS,
             "message": "Unknown tool: internal_reset",
         }
         assert got["area"] == text(6.0)
+        assert got["total"] == text(6.5)
+        header = era if http else "no header"
+        assert got["caller"] == text(f"{owner}; {header}; authorization hidden")
         assert got["stall"] == {"is_error": True, "text": TIMED_OUT}
         assert got["stall_outcome"] == text("cancelled")
         report = got["report"]
@@ -207,12 +232,13 @@ def make_plan(
 ) -> tuple[Plan, Callable[[dict[str, Any]], None]]:
     """The plan, and its check. `one_process`: every connection reaches the same server."""
     run = secrets.token_hex(4)  # owners and tags of this run alone
+    alice = f"alice-{run}" if protected else "nobody"
     if protected:
-        plan = Plan({"a": f"tok.alice-{run}", "b": f"tok.alice-{run}", "c": f"tok.bob-{run}"})
+        plan = Plan({"a": f"tok.{alice}", "b": f"tok.{alice}", "c": f"tok.bob-{run}"})
     else:
         plan = Plan({"a": None, "b": None, "c": None})
     checks = [
-        common_steps(plan, f"stall-{run}"),
+        common_steps(plan, era, f"stall-{run}", alice, http=one_process),
         overflow_reader_steps(plan, era, protected, one_process),
         state_and_cache_steps(plan, era, protected, run, one_process),
     ]

@@ -1,18 +1,20 @@
 """An mcpkit server using what issue 42 gave handlers, for the outside clients of
 test_handler_features_interop.py: per-caller state, a result budget that pages its
 overflow, a per-tool timeout, typed middleware hooks, a response cache and JSON-string
-arguments. `mcpkit run` this file to serve it over stdio (`server`); the test builds its
+arguments, and keepalive pings on idle 2025-11-25 sessions. `mcpkit run` this file to
+serve it over stdio (`server`); the test builds its
 own with `make_server(auth=...)` and serves it over Streamable HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
-from mcpkit import Context, McpError, Server
+from mcpkit import Context, CurrentToken, McpError, RequestHeaders, Server
 from mcpkit.protocol.codes import INVALID_PARAMS
-from mcpkit.server import ResponseCache, ResultBudget, TypedMiddleware
+from mcpkit.server import KeepAlive, ResponseCache, ResultBudget, TypedMiddleware
 from mcpkit.server.hooks import CallToolNext, ListNext
 from mcpkit.types import Tool
 
@@ -22,6 +24,10 @@ __all__ = ["REPORT", "STALL_TIMEOUT", "make_server", "server"]
 REPORT = "".join(f"line {n:03d}: the quick brown fox jumps\n" for n in range(75))
 #: Seconds `stall` may run (it never ends by itself).
 STALL_TIMEOUT = 0.2
+#: Seconds a 2025-11-25 session may be quiet before it is pinged.
+PING_EVERY = 0.1
+#: Seconds `await_ping` waits for an answered ping (a bound, not a measurement).
+PING_WAIT = 10.0
 
 
 class Concierge(TypedMiddleware):
@@ -42,9 +48,10 @@ class Concierge(TypedMiddleware):
 
 def make_server(**options: Any) -> Server:
     """The server; `options` go to `Server` (`auth=` for a protected one)."""
+    keepalive = KeepAlive(every=PING_EVERY, timeout=PING_WAIT, misses=None)
     server = Server(
         "handlers-interop",
-        middleware=[Concierge(), ResponseCache(ttl=300, tools=["lookup"])],
+        middleware=[keepalive, Concierge(), ResponseCache(ttl=300, tools=["lookup"])],
         **options,
     )
     lookups = [0]
@@ -85,6 +92,17 @@ def make_server(**options: Any) -> Server:
         return stalls.get(tag, "never called")
 
     @server.tool()
+    async def await_ping() -> str:
+        """Wait, bounded, until a client answers a keepalive ping: this call's session is
+        quiet while it waits (no other session is, in the test's plan at that point)."""
+        before = keepalive.answered
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PING_WAIT):
+                while keepalive.answered == before:  # (KeepAlive offers counts, no event)
+                    await asyncio.sleep(PING_EVERY / 2)
+        return "answered" if keepalive.answered > before else "no ping answered"
+
+    @server.tool()
     def greet(name: str) -> str:
         return f"Hello, {name}"
 
@@ -96,6 +114,21 @@ def make_server(**options: Any) -> Server:
     def area(size: dict[str, float]) -> float:
         """An object argument, which many clients send as a JSON string."""
         return size["width"] * size["height"]
+
+    @server.tool()
+    def total(values: list[float]) -> float:
+        """An array argument, which many clients send as a JSON string."""
+        return sum(values)
+
+    @server.tool()
+    def caller(token: CurrentToken, headers: RequestHeaders) -> str:
+        """What dependency injection hands a handler: the token's owner, and the request's
+        headers (the revision the client names in them; never the Authorization header)."""
+        who = token.subject if token is not None else "nobody"
+        named = headers.get("mcp-protocol-version", "no header")
+        return (
+            f"{who}; {named}; authorization {'shown' if 'authorization' in headers else 'hidden'}"
+        )
 
     return server
 
