@@ -2,20 +2,24 @@
 client (2025-11-25 and 2026-07-28), the TypeScript SDK v1's (2025-11-25) and v2's (both).
 
 One mcpkit server (peers/mcpkit_handlers_server.py), served over Streamable HTTP on
-127.0.0.1 in this process, open and protected by bearer tokens, and over stdio by `mcpkit
-run`. Every client runs the same plan of calls (peers/official_handlers_client.py,
-peers/handlers_ts_client.mjs) and one check judges what each saw, by era and protection:
+127.0.0.1 in this process (open, protected by bearer tokens, and as a stateless app), and
+over stdio by `mcpkit run`. Every client runs the same plan of calls
+(peers/official_handlers_client.py, peers/handlers_ts_client.mjs) and one check judges what
+each saw, by era and setup:
 
 - typed middleware: `on_list_tools` hides `internal_reset`, `on_call_tool` refuses it and
   trims the arguments `greet` gets;
-- JSON-string arguments: `area`'s object argument sent as a JSON string is accepted;
+- JSON-string arguments: `area`'s object and `total`'s array sent as JSON strings are taken;
 - per-tool timeout: `stall` ends with the documented tool error, and its work was cancelled;
-- result budget: `report`'s overflow is paged into resources the client reads, and the head
-  and the pages put together are the whole report;
-- state (`count`): per session in 2025-11-25; per token owner in 2026-07-28, else per the
-  client's `_meta["io.mcpkit/stateKey"]`, and without either the documented -32602;
+- result budget: `report`'s overflow is paged into resources the client reads, the head and
+  the pages put together are the whole report, and only its caller may read them;
+- state (`count`): per session in 2025-11-25; per token owner in 2026-07-28 (and for a
+  stateless app), else per the client's `_meta["io.mcpkit/stateKey"]`, and without either
+  the documented -32602;
 - ResponseCache (`lookup`, whose text says how many ran): a repeated call is answered from
-  the cache, per caller as state is, and a 2026-07-28 call with no caller is never kept.
+  the cache, per caller as state is, and a call with no caller is never kept;
+- dependency injection (`caller`): the token's owner and the request's headers, without
+  Authorization; KeepAlive (`await_ping`): a 2025-11-25 client answers the session's ping.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,7 @@ TOOLS = [
 ]
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
+Check = Callable[[dict[str, Any]], None]
 
 
 class TokenOwners:
@@ -101,15 +107,30 @@ def text(value: object) -> dict[str, Any]:
     return {"is_error": False, "text": str(value)}
 
 
-def common_steps(
-    plan: Plan, era: str, tag: str, owner: str, http: bool
-) -> Callable[[dict[str, Any]], None]:
+@dataclass(frozen=True)
+class Setup:
+    """How a client reaches the server: the era it speaks, with a token or not, over HTTP
+    (one server for every connection) or stdio (a server per connection), and whether the
+    HTTP app is stateless (`http_app(stateless=True)`: no session outlives a request)."""
+
+    era: str
+    protected: bool = False
+    http: bool = True
+    stateless_app: bool = False
+
+    @property
+    def sessions(self) -> bool:
+        """Whether a caller is a session that outlives its request (docs/server.md, State)."""
+        return self.era == HANDSHAKE and not self.stateless_app
+
+
+def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
     """Steps that see the same whatever the era: middleware, JSON strings, timeout, budget,
     what dependency injection hands a handler (`owner`, the token's; the client's revision
-    header over HTTP); and in 2025-11-25 a keepalive ping (over HTTP on the session's GET
+    header over HTTP); and for a session, a keepalive ping (over HTTP on the session's GET
     stream) answered."""
     plan.add("tools", "list")
-    if era == HANDSHAKE:  # (2026-07-28 has no session to keep alive)
+    if setup.sessions:  # (a 2026-07-28 client, and a stateless app, keep no session alive)
         plan.call("ping", "await_ping")
     plan.call("greet", "greet", name="  Ada ")
     plan.call("hidden", "internal_reset")
@@ -122,7 +143,7 @@ def common_steps(
 
     def check(got: dict[str, Any]) -> None:
         assert got["tools"] == {"tools": TOOLS}
-        if era == HANDSHAKE:
+        if setup.sessions:
             assert got["ping"] == text("answered")
         assert got["greet"] == text("Hello, Ada")
         assert got["hidden"] == {
@@ -131,7 +152,7 @@ def common_steps(
         }
         assert got["area"] == text(6.0)
         assert got["total"] == text(6.5)
-        header = era if http else "no header"
+        header = setup.era if setup.http else "no header"
         assert got["caller"] == text(f"{owner}; {header}; authorization hidden")
         assert got["stall"] == {"is_error": True, "text": TIMED_OUT}
         assert got["stall_outcome"] == text("cancelled")
@@ -142,18 +163,16 @@ def common_steps(
     return check
 
 
-def overflow_reader_steps(
-    plan: Plan, era: str, protected: bool, one_process: bool
-) -> Callable[[dict[str, Any]], None]:
-    """Who else may read the first page `report` linked: in 2025-11-25 its session alone;
-    in 2026-07-28 its token's owner, else whoever has the URI (docs/server.md, "Result
-    budgets"). Anyone else is told the resource is not found, in the era's code."""
-    others = {"b": era == STATELESS, "c": era == STATELESS and not protected}
-    if not one_process:
+def overflow_reader_steps(plan: Plan, setup: Setup) -> Check:
+    """Who else may read the first page `report` linked: a session's, that session alone;
+    else its token's owner, else whoever has the URI (docs/server.md, "Result budgets").
+    Anyone else is told the resource is not found, in the era's code."""
+    others = {"b": not setup.sessions, "c": not setup.sessions and not setup.protected}
+    if not setup.http:
         others = {}
     for conn in others:
         plan.add(f"read_{conn}", "read", conn, uri_of="report")
-    not_found = codes.RESOURCE_NOT_FOUND if era == HANDSHAKE else codes.INVALID_PARAMS
+    not_found = codes.RESOURCE_NOT_FOUND if setup.era == HANDSHAKE else codes.INVALID_PARAMS
 
     def check(got: dict[str, Any]) -> None:
         # (TypeScript v2 reports either code as its ResourceNotFoundError's, -32602)
@@ -169,23 +188,21 @@ def overflow_reader_steps(
     return check
 
 
-def state_and_cache_steps(
-    plan: Plan, era: str, protected: bool, tag: str, one_process: bool
-) -> Callable[[dict[str, Any]], None]:
+def state_and_cache_steps(plan: Plan, setup: Setup, tag: str) -> Check:
     """`count` and `lookup` on connections a and b (and c): who shares state and cache."""
-    if not protected and era == STATELESS:
-        return keyed_steps(plan, tag, "b" if one_process else "a")
+    if not setup.protected and not setup.sessions:
+        return keyed_steps(plan, tag, "b" if setup.http else "a")
     plan.call("count_a1", "count")
     plan.call("count_a2", "count")
     plan.call("lookup_a1", "lookup", topic=tag)
     plan.call("lookup_a2", "lookup", topic=tag)
     # b is alice again on a connection of her own; c is bob (or, unprotected, a third
     # session). Over stdio each connection is a server process of its own: a alone there.
-    others = ("b", "c") if one_process else ()
+    others = ("b", "c") if setup.http else ()
     for conn in others:
         plan.call(f"count_{conn}", "count", conn=conn)
         plan.call(f"lookup_{conn}", "lookup", conn=conn, topic=tag)
-    shared = era == STATELESS  # by the token's owner; in 2025-11-25 by the session
+    shared = not setup.sessions  # by the token's owner; else by the session
 
     def check(got: dict[str, Any]) -> None:
         assert [got["count_a1"], got["count_a2"]] == [text(1), text(2)]
@@ -199,8 +216,8 @@ def state_and_cache_steps(
     return check
 
 
-def keyed_steps(plan: Plan, tag: str, b: str) -> Callable[[dict[str, Any]], None]:
-    """2026-07-28 without auth: the client's state key is the caller, and without one there
+def keyed_steps(plan: Plan, tag: str, b: str) -> Check:
+    """No session and no token: the client's state key is the caller, and without one there
     is none (docs/server.md, "State" and "Caching responses"). `b` is the other connection
     (over stdio, each connection starts a server of its own: there, the same one)."""
     mine, theirs = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -227,24 +244,22 @@ def keyed_steps(plan: Plan, tag: str, b: str) -> Callable[[dict[str, Any]], None
     return check
 
 
-def make_plan(
-    era: str, protected: bool = False, one_process: bool = True
-) -> tuple[Plan, Callable[[dict[str, Any]], None]]:
-    """The plan, and its check. `one_process`: every connection reaches the same server."""
+def make_plan(setup: Setup) -> tuple[Plan, Check]:
+    """The plan, and its check of a client's summary."""
     run = secrets.token_hex(4)  # owners and tags of this run alone
-    alice = f"alice-{run}" if protected else "nobody"
-    if protected:
+    alice = f"alice-{run}" if setup.protected else "nobody"
+    if setup.protected:
         plan = Plan({"a": f"tok.{alice}", "b": f"tok.{alice}", "c": f"tok.bob-{run}"})
     else:
         plan = Plan({"a": None, "b": None, "c": None})
     checks = [
-        common_steps(plan, era, f"stall-{run}", alice, http=one_process),
-        overflow_reader_steps(plan, era, protected, one_process),
-        state_and_cache_steps(plan, era, protected, run, one_process),
+        common_steps(plan, setup, f"stall-{run}", alice),
+        overflow_reader_steps(plan, setup),
+        state_and_cache_steps(plan, setup, run),
     ]
 
     def check(summary: dict[str, Any]) -> None:
-        assert set(summary["versions"].values()) == {era}, summary["versions"]
+        assert set(summary["versions"].values()) == {setup.era}, summary["versions"]
         got = plan.by_id(summary) | {"client": summary["client"]}
         for each in checks:
             each(got)
@@ -294,9 +309,10 @@ async def summary_of(client: str, mode: str, plan: Plan, target: list[str]) -> d
 
 
 @asynccontextmanager
-async def endpoint(protected: bool) -> AsyncIterator[str]:
-    auth = ProtectedResource(verifier=TokenOwners()) if protected else None
-    async with serving(make_server(auth=auth).http_app()) as base:
+async def endpoint(setup: Setup) -> AsyncIterator[str]:
+    auth = ProtectedResource(verifier=TokenOwners()) if setup.protected else None
+    app = make_server(auth=auth).http_app(stateless=setup.stateless_app)
+    async with serving(app) as base:
         yield base + "/mcp"
 
 
@@ -313,13 +329,29 @@ RUNS = [
 @pytest.mark.parametrize("protected", [False, True], ids=["open", "bearer"])
 @pytest.mark.parametrize(("client", "mode", "era"), RUNS, ids=[f"{c}-{e}" for c, _, e in RUNS])
 async def test_outside_clients_over_http(client: str, mode: str, era: str, protected: bool) -> None:
-    plan, check = make_plan(era, protected)
-    async with asyncio.timeout(SUBPROCESS_TIMEOUT), endpoint(protected) as url:
+    await run_over_http(client, mode, Setup(era, protected))
+
+
+async def run_over_http(client: str, mode: str, setup: Setup) -> None:
+    plan, check = make_plan(setup)
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT), endpoint(setup) as url:
         summary = await summary_of(client, mode, plan, [url])
     assert summary["client"] == client
     check(summary)
 
 
+HANDSHAKE_RUNS = [(c, m) for c, m, era in RUNS if era == HANDSHAKE]
+
+
+@pytest.mark.parametrize(("client", "mode"), HANDSHAKE_RUNS, ids=[c for c, _ in HANDSHAKE_RUNS])
+async def test_handshake_clients_of_a_stateless_app(client: str, mode: str) -> None:
+    """A 2025-11-25 client of `http_app(stateless=True)`: its session ends with each request,
+    so its caller is the state key it sends, as a 2026-07-28 client's (docs/server.md)."""
+    await run_over_http(client, mode, Setup(HANDSHAKE, stateless_app=True))
+
+
+# Over stdio each client in one era (each era by one of them): a server process per
+# connection, so only what one connection sees is checked there.
 STDIO_RUNS = [("official", STATELESS, STATELESS), ("ts-v2", "legacy", HANDSHAKE)]
 
 
@@ -327,7 +359,7 @@ STDIO_RUNS = [("official", STATELESS, STATELESS), ("ts-v2", "legacy", HANDSHAKE)
     ("client", "mode", "era"), STDIO_RUNS, ids=[f"{c}-{e}" for c, _, e in STDIO_RUNS]
 )
 async def test_outside_clients_over_stdio(client: str, mode: str, era: str) -> None:
-    plan, check = make_plan(era, one_process=False)
+    plan, check = make_plan(Setup(era, http=False))
     server = [sys.executable, "-m", "mcpkit", "run", str(PEERS / "mcpkit_handlers_server.py")]
     async with asyncio.timeout(SUBPROCESS_TIMEOUT):
         summary = await summary_of(client, mode, plan, server)
