@@ -8,7 +8,7 @@ over stdio by `mcpkit run`. Every client runs the same plan of calls
 each saw, by era and setup:
 
 - typed middleware: `on_list_tools` hides `internal_reset`, `on_call_tool` refuses it and
-  trims the arguments `greet` gets;
+  trims the arguments `greet` gets, `on_initialize` welcomes a 2025-11-25 client by name;
 - JSON-string arguments: `area`'s object and `total`'s array sent as JSON strings are taken;
 - per-tool timeout: `stall` ends with the documented tool error, and its work was cancelled;
 - result budget: `report`'s overflow is paged into resources the client reads, the head and
@@ -64,6 +64,12 @@ TOOLS = [
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
 Check = Callable[[dict[str, Any]], None]
+#: The name each client gives in its initialize request.
+CLIENT_NAMES = {
+    "official": "official-handlers",
+    "ts-v1": "handlers-ts-v1",
+    "ts-v2": "handlers-ts-v2",
+}
 
 
 class TokenOwners:
@@ -260,6 +266,9 @@ def make_plan(setup: Setup) -> tuple[Plan, Check]:
 
     def check(summary: dict[str, Any]) -> None:
         assert set(summary["versions"].values()) == {setup.era}, summary["versions"]
+        if setup.era == HANDSHAKE:  # on_initialize welcomed it (2026-07-28 has no handshake)
+            welcome = f"Welcome, {CLIENT_NAMES[summary['client']]}"
+            assert set(summary["instructions"].values()) == {welcome}
         got = plan.by_id(summary) | {"client": summary["client"]}
         for each in checks:
             each(got)

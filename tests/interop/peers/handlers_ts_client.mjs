@@ -109,7 +109,10 @@ async function runPlan([version, mode, planJson, ...target]) {
     const versions = Object.fromEntries(
       [...open].map(([name, client]) => [name, client.getNegotiatedProtocolVersion?.() ?? client.transport?.protocolVersion ?? null]),
     );
-    return { client: `ts-${version}`, versions, results };
+    const instructions = Object.fromEntries(
+      [...open].map(([name, client]) => [name, client.getInstructions() ?? null]),
+    );
+    return { client: `ts-${version}`, versions, instructions, results };
   } finally {
     for (const client of open.values()) await client.close();
   }

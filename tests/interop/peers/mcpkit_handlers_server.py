@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 from typing import Any
 
+import msgspec
+
 from mcpkit import Context, CurrentToken, McpError, RequestHeaders, Server
 from mcpkit.protocol.codes import INVALID_PARAMS
 from mcpkit.server import KeepAlive, ResponseCache, ResultBudget, TypedMiddleware
-from mcpkit.server.hooks import CallToolNext, ListNext
-from mcpkit.types import Tool
+from mcpkit.server.hooks import CallToolNext, InitializeNext, ListNext
+from mcpkit.types import InitializeRequestParams, InitializeResult, Tool
 
 __all__ = ["REPORT", "STALL_TIMEOUT", "make_server", "server"]
 
@@ -31,7 +33,15 @@ PING_WAIT = 10.0
 
 
 class Concierge(TypedMiddleware):
-    """Tools named internal_* are neither listed nor callable; string arguments are trimmed."""
+    """Tools named internal_* are neither listed nor callable; string arguments are trimmed;
+    a 2025-11-25 client is welcomed by name in the instructions."""
+
+    async def on_initialize(
+        self, ctx: Context, params: InitializeRequestParams, call_next: InitializeNext
+    ) -> InitializeResult:
+        result = await call_next()
+        welcome = f"Welcome, {params.client_info.name}"
+        return msgspec.structs.replace(result, instructions=welcome)
 
     async def on_list_tools(self, ctx: Context, call_next: ListNext) -> list[Tool]:
         tools: list[Tool] = await call_next()

@@ -21,6 +21,7 @@ import re
 import sys
 from typing import Any
 
+import mcp_types as types
 import peer_main
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -28,6 +29,7 @@ from mcp.shared.exceptions import MCPError
 
 __all__ = ["run_plan"]
 
+NAME = types.Implementation(name="official-handlers", version="1.0.0")
 OVERALL_TIMEOUT = 25.0  # seconds; below the test's own bound so the failure is reported here
 NEXT_PAGE = re.compile(r"\[page \d+ of \d+; the next: (\S+)\]$")
 
@@ -62,7 +64,7 @@ class Connections:
         if not self.target[0].startswith("http"):
             command, *args = self.target
             server = StdioServerParameters(command=command, args=args, env=dict(os.environ))
-            return Client(server, mode=self.mode, read_timeout_seconds=10.0)
+            return Client(server, mode=self.mode, client_info=NAME, read_timeout_seconds=10.0)
         import httpx2
 
         token = self.tokens[name]
@@ -70,7 +72,7 @@ class Connections:
         http = httpx2.AsyncClient(headers=headers, timeout=10.0)
         self.stack.push_async_callback(http.aclose)
         transport = streamable_http_client(self.target[0], http_client=http)
-        return Client(transport, mode=self.mode, read_timeout_seconds=10.0)
+        return Client(transport, mode=self.mode, client_info=NAME, read_timeout_seconds=10.0)
 
 
 async def overflow(client: Client, step: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +118,9 @@ async def run_plan(argv: list[str]) -> dict[str, Any]:
             done[step["id"]] = await step_result(await conns.get(step["conn"]), step, done)
         results = list(done.values())
         versions = {name: client.protocol_version for name, client in conns.open.items()}
-    return {"client": "official", "versions": versions, "results": results}
+        instructions = {name: client.instructions for name, client in conns.open.items()}
+    summary = {"client": "official", "versions": versions, "results": results}
+    return summary | {"instructions": instructions}
 
 
 if __name__ == "__main__":
