@@ -18,6 +18,7 @@ each saw, by era and setup:
   the documented -32602;
 - ResponseCache (`lookup`, whose text says how many ran): a repeated call is answered from
   the cache, per caller as state is, and a call with no caller is never kept;
+- ErrorTransform (`inventory`), RetryTools (`flaky`), DereferenceSchemas (`place_order`);
 - dependency injection (`caller`): the token's owner and the request's headers, without
   Authorization; KeepAlive (`await_ping`): a 2025-11-25 client answers the session's ping.
 """
@@ -45,22 +46,15 @@ from mcpkit.protocol import codes
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 sys.path.insert(0, str(PEERS))
 from _serving import serving
-from mcpkit_handlers_server import REPORT, STALL_TIMEOUT, make_server
+from mcpkit_handlers_server import ORDER, REPORT, STALL_TIMEOUT, UNAVAILABLE, make_server
 
 HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
-TOOLS = [
-    "area",
-    "await_ping",
-    "caller",
-    "count",
-    "greet",
-    "lookup",
-    "report",
-    "stall",
-    "stall_outcome",
-    "total",
-]
+#: What tools/list shows, sorted (not `internal_reset`: the typed middleware hides it).
+TOOLS = (
+    "area await_ping caller count flaky greet inventory lookup place_order report stall "
+    "stall_outcome total"
+).split()
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
 Check = Callable[[dict[str, Any]], None]
@@ -143,6 +137,10 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
     plan.call("area", "area", size='{"width": 2, "height": 3}')
     plan.call("total", "total", values="[1, 2, 3.5]")
     plan.call("caller", "caller")
+    plan.call("inventory", "inventory", sku="A1")
+    plan.call("flaky", "flaky", tag=tag)
+    plan.add("schema", "schema", tool="place_order")
+    plan.call("order", "place_order", ship_to='{"city": "Lisbon"}')
     plan.call("stall", "stall", tag=tag)
     plan.call("stall_outcome", "stall_outcome", tag=tag)
     plan.add("report", "overflow", tool="report")
@@ -160,6 +158,13 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         assert got["total"] == text(6.5)
         header = setup.era if setup.http else "no header"
         assert got["caller"] == text(f"{owner}; {header}; authorization hidden")
+        # ErrorTransform's message, not the exception's text; RetryTools' third attempt
+        assert got["inventory"] == {"is_error": True, "text": UNAVAILABLE}
+        assert got["flaky"] == text("answered on attempt 3")
+        # DereferenceSchemas wrote the $ref out; a JSON string fits the written-out object
+        assert got["schema"]["properties"]["ship_to"] == ORDER["$defs"]["Address"]
+        assert "$ref" not in json.dumps(got["schema"])
+        assert got["order"] == text("shipping to Lisbon")
         assert got["stall"] == {"is_error": True, "text": TIMED_OUT}
         assert got["stall_outcome"] == text("cancelled")
         report = got["report"]

@@ -81,8 +81,10 @@ async function stepResult(client, step, version, done) {
       const { contents } = await client.readResource({ uri: done.get(step.uri_of).uri }, options);
       return { text: contents.map((part) => part.text ?? "").join("") };
     }
-    if (step.op === "list") {
-      return { tools: (await client.listTools(undefined, options)).tools.map((t) => t.name).sort() };
+    if (step.op === "list" || step.op === "schema") {
+      const { tools } = await client.listTools(undefined, options);
+      if (step.op === "schema") return tools.find((t) => t.name === step.tool).inputSchema;
+      return { tools: tools.map((t) => t.name).sort() };
     }
     if (step.op === "overflow") return await overflow(client, step, version, options);
     const params = { name: step.tool, arguments: step.args ?? {}, ...(step.meta ? { _meta: step.meta } : {}) };

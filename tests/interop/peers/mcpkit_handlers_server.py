@@ -16,20 +16,41 @@ import msgspec
 
 from mcpkit import Context, CurrentToken, McpError, RequestHeaders, Server
 from mcpkit.protocol.codes import INVALID_PARAMS
-from mcpkit.server import KeepAlive, ResponseCache, ResultBudget, TypedMiddleware
+from mcpkit.server import (
+    DereferenceSchemas,
+    ErrorTransform,
+    KeepAlive,
+    ResponseCache,
+    ResultBudget,
+    RetryTools,
+    TypedMiddleware,
+)
 from mcpkit.server.hooks import CallToolNext, InitializeNext, ListNext
-from mcpkit.types import InitializeRequestParams, InitializeResult, Tool
+from mcpkit.types import InitializeRequestParams, InitializeResult, Tool, ToolAnnotations
 
-__all__ = ["REPORT", "STALL_TIMEOUT", "make_server", "server"]
+__all__ = ["ORDER", "REPORT", "STALL_TIMEOUT", "UNAVAILABLE", "make_server", "server"]
 
 #: The text `report` returns: 3,000 bytes, past its 1,024-byte budget, so paged.
 REPORT = "".join(f"line {n:03d}: the quick brown fox jumps\n" for n in range(75))
+#: What `ErrorTransform` answers for `BackendDown`, in place of its text.
+UNAVAILABLE = "The inventory is unavailable; try again later."
+#: `place_order`'s input schema, with a `$ref` that `DereferenceSchemas` writes out.
+ORDER = {
+    "type": "object",
+    "properties": {"ship_to": {"$ref": "#/$defs/Address"}},
+    "required": ["ship_to"],
+    "$defs": {"Address": {"type": "object", "properties": {"city": {"type": "string"}}}},
+}
 #: Seconds `stall` may run (it never ends by itself).
 STALL_TIMEOUT = 0.2
 #: Seconds a 2025-11-25 session may be quiet before it is pinged.
 PING_EVERY = 0.1
 #: Seconds `await_ping` waits for an answered ping (a bound, not a measurement).
 PING_WAIT = 10.0
+
+
+class BackendDown(Exception):
+    """What the inventory raises, with a host and a user in its text."""
 
 
 class Concierge(TypedMiddleware):
@@ -61,10 +82,18 @@ def make_server(**options: Any) -> Server:
     keepalive = KeepAlive(every=PING_EVERY, timeout=PING_WAIT, misses=None)
     server = Server(
         "handlers-interop",
-        middleware=[keepalive, Concierge(), ResponseCache(ttl=300, tools=["lookup"])],
+        middleware=[
+            keepalive,
+            ErrorTransform({BackendDown: UNAVAILABLE}),
+            RetryTools(retry_on=(ConnectionError,), attempts=3, backoff=0.01, budget=5.0),
+            DereferenceSchemas(),
+            Concierge(),
+            ResponseCache(ttl=300, tools=["lookup"]),
+        ],
         **options,
     )
     lookups = [0]
+    attempts: dict[str, int] = {}
     stalls: dict[str, str] = {}
 
     @server.tool()
@@ -111,6 +140,24 @@ def make_server(**options: Any) -> Server:
                 while keepalive.answered == before:  # (KeepAlive offers counts, no event)
                     await asyncio.sleep(PING_EVERY / 2)
         return "answered" if keepalive.answered > before else "no ping answered"
+
+    @server.tool()
+    def inventory(sku: str) -> int:
+        """Fails with a text that must not reach the client."""
+        raise BackendDown(f"db01.internal refused user=inventory for {sku}")
+
+    @server.tool(annotations=ToolAnnotations(idempotent_hint=True))
+    def flaky(tag: str) -> str:
+        """Fails twice with ConnectionError (per tag), then answers: RetryTools retries it."""
+        attempts[tag] = attempts.get(tag, 0) + 1
+        if attempts[tag] < 3:
+            raise ConnectionError("the backend reset the connection")
+        return f"answered on attempt {attempts[tag]}"
+
+    @server.tool(input_schema=ORDER)
+    def place_order(**order: Any) -> str:
+        """A schema given as it is, with a `$ref`."""
+        return f"shipping to {order['ship_to']['city']}"
 
     @server.tool()
     def greet(name: str) -> str:

@@ -7,7 +7,8 @@ MODE is the client's `mode=` (`legacy`: the initialize handshake, 2025-11-25; or
 revision, `2026-07-28`). PLAN_JSON names the connections (each with a bearer token or
 none) and the steps: `list` (tools/list), `call` (tools/call, with `args` and `_meta`) and
 `overflow` (a call whose result links its overflow, read page by page with resources/read)
-and `read` (the first page an earlier overflow step linked).
+`read` (the first page an earlier overflow step linked) and `schema` (a tool's input schema
+as tools/list shows it).
 Prints the summary every handlers client prints (peers/handlers_ts_client.mjs, the same
 plan) and exits 0; on any failure it prints the error and exits 1.
 """
@@ -98,8 +99,11 @@ async def step_result(
         if step["op"] == "read":  # the first page another step's overflow linked
             contents = wire(await client.read_resource(done[step["uri_of"]]["uri"]))["contents"]
             return {"text": "".join(part.get("text", "") for part in contents)}
-        if step["op"] == "list":
-            return {"tools": sorted(tool.name for tool in (await client.list_tools()).tools)}
+        if step["op"] in ("list", "schema"):
+            tools = wire(await client.list_tools())["tools"]
+            if step["op"] == "schema":  # the input schema of one tool, as listed
+                return next(tool["inputSchema"] for tool in tools if tool["name"] == step["tool"])
+            return {"tools": sorted(tool["name"] for tool in tools)}
         if step["op"] == "overflow":
             return await overflow(client, step)
         result = await client.call_tool(step["tool"], step.get("args", {}), meta=step.get("meta"))
