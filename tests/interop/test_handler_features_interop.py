@@ -18,6 +18,7 @@ each saw, by era and setup:
   the documented -32602;
 - ResponseCache (`lookup`, whose text says how many ran): a repeated call is answered from
   the cache, per caller as state is, and a call with no caller is never kept;
+- `route`'s argument mirrored into a header (`x-mcp-header`) by a 2026-07-28 client;
 - ErrorTransform (`inventory`), RetryTools (`flaky`), DereferenceSchemas (`place_order`);
 - dependency injection (`caller`): the token's owner and the request's headers, without
   Authorization; KeepAlive (`await_ping`): a 2025-11-25 client answers the session's ping.
@@ -26,6 +27,7 @@ each saw, by era and setup:
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import sys
@@ -52,12 +54,13 @@ HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
 #: What tools/list shows, sorted (not `internal_reset`: the typed middleware hides it).
 TOOLS = (
-    "area await_ping caller count flaky greet inventory lookup place_order report stall "
+    "area await_ping caller count flaky greet inventory lookup place_order report route stall "
     "stall_outcome total"
 ).split()
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
 Check = Callable[[dict[str, Any]], None]
+REGION = " Zürich "  # `route`'s argument
 #: The name each client gives in its initialize request.
 CLIENT_NAMES = {
     "official": "official-handlers",
@@ -134,6 +137,7 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         plan.call("ping", "await_ping")
     plan.call("greet", "greet", name="  Ada ")
     plan.call("hidden", "internal_reset")
+    plan.call("route", "route", region=REGION)
     plan.call("area", "area", size='{"width": 2, "height": 3}')
     plan.call("total", "total", values="[1, 2, 3.5]")
     plan.call("caller", "caller")
@@ -150,6 +154,12 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         if setup.sessions:
             assert got["ping"] == text("answered")
         assert got["greet"] == text("Hello, Ada")
+        # In 2026-07-28 over HTTP the client mirrors it into a header (base64: it is not
+        # ASCII, and padded), which the server checks against the body before any
+        # middleware; the hook then trims the body's.
+        mirrored = setup.http and setup.era == STATELESS
+        header = "=?base64?" + base64.b64encode(REGION.encode()).decode() + "?="
+        assert got["route"] == text(f"routed to Zürich; header {header if mirrored else 'absent'}")
         assert got["hidden"] == {
             "error": codes.INVALID_PARAMS,
             "message": "Unknown tool: internal_reset",

@@ -159,6 +159,11 @@ def make_server(**options: Any) -> Server:
         """A schema given as it is, with a `$ref`."""
         return f"shipping to {order['ship_to']['city']}"
 
+    @server.tool(headers={"region": "Region"})
+    def route(region: str, headers: RequestHeaders) -> str:
+        """An argument a 2026-07-28 client mirrors into `Mcp-Param-Region` (x-mcp-header)."""
+        return f"routed to {region}; header {headers.get('mcp-param-region', 'absent')}"
+
     @server.tool()
     def greet(name: str) -> str:
         return f"Hello, {name}"
