@@ -54,8 +54,8 @@ HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
 #: What tools/list shows, sorted (not `internal_reset`: the typed middleware hides it).
 TOOLS = (
-    "area await_ping caller count flaky greet inventory lookup place_order report route stall "
-    "stall_outcome total"
+    "area await_ping caller count digest flaky greet inventory lookup place_order report "
+    "route stall stall_outcome total"
 ).split()
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
@@ -193,6 +193,11 @@ def overflow_reader_steps(plan: Plan, setup: Setup) -> Check:
         others = {}
     for conn in others:
         plan.add(f"read_{conn}", "read", conn, uri_of="report")
+    # A shared ResponseCache over a tool whose rest is linked: each caller gets a link of its
+    # own that it can read (a kept answer would link another caller's).
+    digests = ["a", "b", "c"] if setup.http else ["a"]
+    for conn in digests:
+        plan.add(f"digest_{conn}", "overflow", conn, tool="digest")
     not_found = codes.RESOURCE_NOT_FOUND if setup.era == HANDSHAKE else codes.INVALID_PARAMS
 
     def check(got: dict[str, Any]) -> None:
@@ -205,6 +210,9 @@ def overflow_reader_steps(plan: Plan, setup: Setup) -> Check:
                 assert page and page in REPORT and note, read
             else:
                 assert read["error"] == code, read
+        for conn in digests:
+            digest = got[f"digest_{conn}"]
+            assert (digest["joined"], digest["pages"]) == (REPORT, 1)
 
     return check
 

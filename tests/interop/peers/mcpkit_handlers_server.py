@@ -89,6 +89,7 @@ def make_server(**options: Any) -> Server:
             DereferenceSchemas(),
             Concierge(),
             ResponseCache(ttl=300, tools=["lookup"]),
+            ResponseCache(ttl=300, scope="shared", tools=["digest"]),
         ],
         **options,
     )
@@ -112,6 +113,11 @@ def make_server(**options: Any) -> Server:
     @server.tool(max_result=ResultBudget(bytes=1024, overflow="paginate"))
     def report() -> str:
         """A report past its budget: the rest is paged into resources."""
+        return REPORT
+
+    @server.tool(max_result=ResultBudget(bytes=1024, overflow="resource"))
+    def digest() -> str:
+        """The same for everyone (so cached shared), past its budget: its rest is linked."""
         return REPORT
 
     @server.tool(timeout=STALL_TIMEOUT)
