@@ -8,7 +8,8 @@ over stdio by `mcpkit run`. Every client runs the same plan of calls
 each saw, by era and setup:
 
 - typed middleware: `on_list_tools` hides `internal_reset`, `on_call_tool` refuses it and
-  trims the arguments `greet` gets, `on_initialize` welcomes a 2025-11-25 client by name;
+  trims the arguments `greet` gets, `on_initialize` welcomes a 2025-11-25 client by name
+  and `on_discover` a 2026-07-28 one that probes (`auto`);
 - JSON-string arguments: `area`'s object and `total`'s array sent as JSON strings are taken;
 - per-tool timeout: `stall` ends with the documented tool error, and its work was cancelled;
 - result budget: `report`'s overflow is paged into resources the client reads, the head and
@@ -120,6 +121,7 @@ class Setup:
     protected: bool = False
     http: bool = True
     stateless_app: bool = False
+    discovers: bool = False  # the client's mode is "auto": it sends server/discover first
 
     @property
     def sessions(self) -> bool:
@@ -292,6 +294,8 @@ def make_plan(setup: Setup) -> tuple[Plan, Check]:
         if setup.era == HANDSHAKE:  # on_initialize welcomed it (2026-07-28 has no handshake)
             welcome = f"Welcome, {CLIENT_NAMES[summary['client']]}"
             assert set(summary["instructions"].values()) == {welcome}
+        elif setup.discovers:  # on_discover did (a pinned client does not discover)
+            assert set(summary["instructions"].values()) == {"Welcome, discoverer"}
         got = plan.by_id(summary) | {"client": summary["client"]}
         for each in checks:
             each(got)
@@ -348,20 +352,27 @@ async def endpoint(setup: Setup) -> AsyncIterator[str]:
         yield base + "/mcp"
 
 
-# (client, mode, the era it speaks); the TypeScript SDK v1 speaks only the handshake.
-RUNS = [
-    ("official", "legacy", HANDSHAKE),
-    ("official", STATELESS, STATELESS),
-    ("ts-v1", "legacy", HANDSHAKE),
-    ("ts-v2", "legacy", HANDSHAKE),
-    ("ts-v2", STATELESS, STATELESS),
+# (client, mode, the era it speaks, protected); the TypeScript SDK v1 speaks only the
+# handshake. A 2026-07-28 client is pinned to it on the open server and probes for it
+# (`auto`: server/discover first) on the protected one.
+HTTP_RUNS = [
+    *[("official", "legacy", HANDSHAKE, p) for p in (False, True)],
+    ("official", STATELESS, STATELESS, False),
+    ("official", "auto", STATELESS, True),
+    *[("ts-v1", "legacy", HANDSHAKE, p) for p in (False, True)],
+    *[("ts-v2", "legacy", HANDSHAKE, p) for p in (False, True)],
+    ("ts-v2", STATELESS, STATELESS, False),
+    ("ts-v2", "auto", STATELESS, True),
 ]
 
 
-@pytest.mark.parametrize("protected", [False, True], ids=["open", "bearer"])
-@pytest.mark.parametrize(("client", "mode", "era"), RUNS, ids=[f"{c}-{e}" for c, _, e in RUNS])
+@pytest.mark.parametrize(
+    ("client", "mode", "era", "protected"),
+    HTTP_RUNS,
+    ids=[f"{c}-{m}-{'bearer' if p else 'open'}" for c, m, _, p in HTTP_RUNS],
+)
 async def test_outside_clients_over_http(client: str, mode: str, era: str, protected: bool) -> None:
-    await run_over_http(client, mode, Setup(era, protected))
+    await run_over_http(client, mode, Setup(era, protected, discovers=mode == "auto"))
 
 
 async def run_over_http(client: str, mode: str, setup: Setup) -> None:
@@ -372,7 +383,7 @@ async def run_over_http(client: str, mode: str, setup: Setup) -> None:
     check(summary)
 
 
-HANDSHAKE_RUNS = [(c, m) for c, m, era in RUNS if era == HANDSHAKE]
+HANDSHAKE_RUNS = [(c, m) for c, m, era, protected in HTTP_RUNS if era == HANDSHAKE and protected]
 
 
 @pytest.mark.parametrize(("client", "mode"), HANDSHAKE_RUNS, ids=[c for c, _ in HANDSHAKE_RUNS])

@@ -5,7 +5,8 @@
 //
 // SDK is `v1` (npm @modelcontextprotocol/sdk, which speaks 2025-11-25) or `v2` (npm
 // @modelcontextprotocol/client). MODE is v2's `versionNegotiation.mode`: `legacy` (the
-// initialize handshake) or a revision to pin (`2026-07-28`); v1 takes only `legacy`.
+// initialize handshake), `auto` (server/discover first) or a revision to pin
+// (`2026-07-28`); v1 takes only `legacy`.
 // The plan and the summary are those of official_handlers_client.py.
 
 import { runPeerClient } from "./peer_main.mjs";
@@ -37,7 +38,7 @@ function connector(version, mode, target, lib) {
       : new lib.StdioClientTransport({ command: target[0], args: target.slice(1), env: process.env });
     const options = {};
     if (version === "v2") {
-      options.versionNegotiation = mode === "legacy" ? { mode } : { mode: { pin: mode } };
+      options.versionNegotiation = mode === "legacy" || mode === "auto" ? { mode } : { mode: { pin: mode } };
     } else if (mode !== "legacy") {
       throw new Error(`the v1 SDK speaks only the handshake, not ${mode}`);
     }

@@ -25,7 +25,7 @@ from mcpkit.server import (
     RetryTools,
     TypedMiddleware,
 )
-from mcpkit.server.hooks import CallToolNext, InitializeNext, ListNext
+from mcpkit.server.hooks import AnswerNext, CallToolNext, InitializeNext, ListNext
 from mcpkit.types import InitializeRequestParams, InitializeResult, Tool, ToolAnnotations
 
 __all__ = ["ORDER", "REPORT", "STALL_TIMEOUT", "UNAVAILABLE", "make_server", "server"]
@@ -55,7 +55,8 @@ class BackendDown(Exception):
 
 class Concierge(TypedMiddleware):
     """Tools named internal_* are neither listed nor callable; string arguments are trimmed;
-    a 2025-11-25 client is welcomed by name in the instructions."""
+    a 2025-11-25 client is welcomed by name in the instructions, a 2026-07-28 one that
+    discovers the server in its discovery's."""
 
     async def on_initialize(
         self, ctx: Context, params: InitializeRequestParams, call_next: InitializeNext
@@ -63,6 +64,9 @@ class Concierge(TypedMiddleware):
         result = await call_next()
         welcome = f"Welcome, {params.client_info.name}"
         return msgspec.structs.replace(result, instructions=welcome)
+
+    async def on_discover(self, ctx: Context, call_next: AnswerNext) -> dict[str, Any]:
+        return {**await call_next(), "instructions": "Welcome, discoverer"}
 
     async def on_list_tools(self, ctx: Context, call_next: ListNext) -> list[Tool]:
         tools: list[Tool] = await call_next()

@@ -3,14 +3,14 @@
 Usage: official_handlers_client.py MODE PLAN_JSON URL
        official_handlers_client.py MODE PLAN_JSON COMMAND [ARG...]
 
-MODE is the client's `mode=` (`legacy`: the initialize handshake, 2025-11-25; or a pinned
-revision, `2026-07-28`). PLAN_JSON names the connections (each with a bearer token or
-none) and the steps: `list` (tools/list), `call` (tools/call, with `args` and `_meta`) and
-`overflow` (a call whose result links its overflow, read page by page with resources/read)
-`read` (the first page an earlier overflow step linked) and `schema` (a tool's input schema
-as tools/list shows it).
-Prints the summary every handlers client prints (peers/handlers_ts_client.mjs, the same
-plan) and exits 0; on any failure it prints the error and exits 1.
+MODE is the client's `mode=` (`legacy`: the initialize handshake, 2025-11-25; `auto`:
+server/discover first; or a pinned revision, `2026-07-28`). PLAN_JSON names the connections
+(each with a bearer token or none) and the steps: `list` (tools/list), `schema` (a tool's
+input schema as listed), `call` (tools/call, with `args` and `_meta`), `overflow` (a call
+whose result links its overflow, read page by page with resources/read) and `read` (the
+first page an earlier overflow step linked). Prints the summary every handlers client
+prints (peers/handlers_ts_client.mjs, the same plan) and exits 0; on any failure it prints
+the error and exits 1.
 """
 
 from __future__ import annotations
