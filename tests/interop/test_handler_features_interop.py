@@ -20,6 +20,8 @@ each saw, by era and setup:
 - ResponseCache (`lookup`, whose text says how many ran): a repeated call is answered from
   the cache, per caller as state is, and a call with no caller is never kept;
 - `route`'s argument mirrored into a header (`x-mcp-header`) by a 2026-07-28 client;
+- a tool that asks, called by clients that declare no elicitation (`when_cannot_ask=
+  "confirm"`: the generated `confirm` argument, and the result saying to use it);
 - ErrorTransform (`inventory`), RetryTools (`flaky`), DereferenceSchemas (`place_order`);
 - dependency injection (`caller`): the token's owner and the request's headers, without
   Authorization; KeepAlive (`await_ping`): a 2025-11-25 client answers the session's ping.
@@ -55,8 +57,8 @@ HANDSHAKE = "2025-11-25"
 STATELESS = "2026-07-28"
 #: What tools/list shows, sorted (not `internal_reset`: the typed middleware hides it).
 TOOLS = (
-    "area await_ping caller count digest flaky greet inventory lookup place_order report "
-    "route stall stall_outcome total"
+    "area await_ping caller count digest flaky greet inventory lookup place_order "
+    "remove_note report route stall stall_outcome total"
 ).split()
 TIMED_OUT = f"tool 'stall' timed out after {STALL_TIMEOUT:g} s"
 STATE_KEY = "io.mcpkit/stateKey"
@@ -147,6 +149,9 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
     plan.call("flaky", "flaky", tag=tag)
     plan.add("schema", "schema", tool="place_order")
     plan.call("order", "place_order", ship_to='{"city": "Lisbon"}')
+    plan.add("confirm_schema", "schema", tool="remove_note")
+    plan.call("unconfirmed", "remove_note", path="todo.md")
+    plan.call("confirmed", "remove_note", path="todo.md", confirm=True)
     plan.call("stall", "stall", tag=tag)
     plan.call("stall_outcome", "stall_outcome", tag=tag)
     plan.add("report", "overflow", tool="report")
@@ -177,6 +182,13 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         assert got["schema"]["properties"]["ship_to"] == ORDER["$defs"]["Address"]
         assert "$ref" not in json.dumps(got["schema"])
         assert got["order"] == text("shipping to Lisbon")
+        # These clients declare no elicitation: the model confirms (when_cannot_ask="confirm")
+        assert got["confirm_schema"]["properties"]["confirm"]["type"] == "boolean"
+        assert "confirm" not in got["confirm_schema"].get("required", [])
+        unconfirmed = got["unconfirmed"]
+        assert unconfirmed["is_error"], unconfirmed
+        assert '"Remove todo.md?"' in unconfirmed["text"] and "confirm=true" in unconfirmed["text"]
+        assert got["confirmed"] == text("Removed todo.md")
         assert got["stall"] == {"is_error": True, "text": TIMED_OUT}
         assert got["stall_outcome"] == text("cancelled")
         report = got["report"]

@@ -174,6 +174,14 @@ def make_server(**options: Any) -> Server:
         """An argument a 2026-07-28 client mirrors into `Mcp-Param-Region` (x-mcp-header)."""
         return f"routed to {region}; header {headers.get('mcp-param-region', 'absent')}"
 
+    @server.tool(when_cannot_ask="confirm")
+    async def remove_note(path: str, ctx: Context) -> str:
+        """Asks the user first; a client that cannot ask has the model confirm instead."""
+        answer = await ctx.elicit(f"Remove {path}?", bool)
+        if answer.action != "accept" or not answer.data:
+            return f"Kept {path}"
+        return f"Removed {path}"
+
     @server.tool()
     def greet(name: str) -> str:
         return f"Hello, {name}"
