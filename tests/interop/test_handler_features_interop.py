@@ -21,7 +21,8 @@ each saw, by era and setup:
   the cache, per caller as state is, and a call with no caller is never kept;
 - `route`'s argument mirrored into a header (`x-mcp-header`) by a 2026-07-28 client;
 - a tool that asks, called by clients that declare no elicitation (`when_cannot_ask=
-  "confirm"`: the generated `confirm` argument, and the result saying to use it);
+  "confirm"`: the generated `confirm` argument, and the result saying to use it; over
+  HTTP `"url"`: a link to the approval page, approved there, and the call made again);
 - ErrorTransform (`inventory`), RetryTools (`flaky`), DereferenceSchemas (`place_order`);
 - dependency injection (`caller`): the token's owner and the request's headers, without
   Authorization; KeepAlive (`await_ping`): a 2025-11-25 client answers the session's ping.
@@ -152,12 +153,17 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
     plan.add("confirm_schema", "schema", tool="remove_note")
     plan.call("unconfirmed", "remove_note", path="todo.md")
     plan.call("confirmed", "remove_note", path="todo.md", confirm=True)
+    if setup.http:  # (the approval page is served beside the MCP endpoint)
+        plan.call("publish_unapproved", "publish_note", path="todo.md")
+        plan.add("approve", "approve", link_of="publish_unapproved")
+        plan.call("publish_approved", "publish_note", path="todo.md")
     plan.call("stall", "stall", tag=tag)
     plan.call("stall_outcome", "stall_outcome", tag=tag)
     plan.add("report", "overflow", tool="report")
 
     def check(got: dict[str, Any]) -> None:
-        assert got["tools"] == {"tools": TOOLS}
+        listed = sorted([*TOOLS, "publish_note"]) if setup.http else TOOLS
+        assert got["tools"] == {"tools": listed}
         if setup.sessions:
             assert got["ping"] == text("answered")
         assert got["greet"] == text("Hello, Ada")
@@ -189,6 +195,11 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         assert unconfirmed["is_error"], unconfirmed
         assert '"Remove todo.md?"' in unconfirmed["text"] and "confirm=true" in unconfirmed["text"]
         assert got["confirmed"] == text("Removed todo.md")
+        if setup.http:  # when_cannot_ask="url": a link, approved, then the call again
+            unapproved = got["publish_unapproved"]
+            assert unapproved["is_error"] and "/mcp-approval?t=" in unapproved["text"]
+            assert got["approve"] == {"status": 200}
+            assert got["publish_approved"] == text("Published todo.md")
         assert got["stall"] == {"is_error": True, "text": TIMED_OUT}
         assert got["stall_outcome"] == text("cancelled")
         report = got["report"]
@@ -359,7 +370,7 @@ async def summary_of(client: str, mode: str, plan: Plan, target: list[str]) -> d
 @asynccontextmanager
 async def endpoint(setup: Setup) -> AsyncIterator[str]:
     auth = ProtectedResource(verifier=TokenOwners()) if setup.protected else None
-    app = make_server(auth=auth).http_app(stateless=setup.stateless_app)
+    app = make_server(approval_page=True, auth=auth).http_app(stateless=setup.stateless_app)
     async with serving(app) as base:
         yield base + "/mcp"
 

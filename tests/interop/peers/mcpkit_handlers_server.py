@@ -81,8 +81,10 @@ class Concierge(TypedMiddleware):
         return await call_next(name, trimmed)
 
 
-def make_server(**options: Any) -> Server:
-    """The server; `options` go to `Server` (`auth=` for a protected one)."""
+def make_server(*, approval_page: bool = False, **options: Any) -> Server:
+    """The server; `options` go to `Server` (`auth=` for a protected one). With
+    `approval_page`, a tool whose question goes to this server's approval page where the
+    client cannot answer it (HTTP only: over stdio a server with one refuses to start)."""
     keepalive = KeepAlive(every=PING_EVERY, timeout=PING_WAIT, misses=None)
     server = Server(
         "handlers-interop",
@@ -181,6 +183,16 @@ def make_server(**options: Any) -> Server:
         if answer.action != "accept" or not answer.data:
             return f"Kept {path}"
         return f"Removed {path}"
+
+    if approval_page:
+
+        @server.tool(when_cannot_ask="url")
+        async def publish_note(path: str, ctx: Context) -> str:
+            """Asks the user first; a client that cannot ask gets a link to approve it."""
+            answer = await ctx.elicit(f"Publish {path} on the web?", bool)
+            if answer.action != "accept" or not answer.data:
+                return f"Did not publish {path}"
+            return f"Published {path}"
 
     @server.tool()
     def greet(name: str) -> str:

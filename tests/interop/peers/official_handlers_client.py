@@ -7,8 +7,9 @@ MODE is the client's `mode=` (`legacy`: the initialize handshake, 2025-11-25; `a
 server/discover first; or a pinned revision, `2026-07-28`). PLAN_JSON names the connections
 (each with a bearer token or none) and the steps: `list` (tools/list), `schema` (a tool's
 input schema as listed), `call` (tools/call, with `args` and `_meta`), `overflow` (a call
-whose result links its overflow, read page by page with resources/read) and `read` (the
-first page an earlier overflow step linked). Prints the summary every handlers client
+whose result links its overflow, read page by page with resources/read), `read` (the
+first page an earlier overflow step linked) and `approve` (the approval link an earlier
+call's result gave, opened and approved as a browser does). Prints the summary every handlers client
 prints (peers/handlers_ts_client.mjs, the same plan) and exits 0; on any failure it prints
 the error and exits 1.
 """
@@ -33,6 +34,8 @@ __all__ = ["run_plan"]
 NAME = types.Implementation(name="official-handlers", version="1.0.0")
 OVERALL_TIMEOUT = 25.0  # seconds; below the test's own bound so the failure is reported here
 NEXT_PAGE = re.compile(r"\[page \d+ of \d+; the next: (\S+)\]$")
+APPROVAL_LINK = re.compile(r"open (https?://\S+) and approve")
+FORM_FIELD = re.compile(r'name="(\w)" value="([^"]+)"')
 
 
 def wire(model: Any) -> Any:
@@ -92,10 +95,30 @@ async def overflow(client: Client, step: dict[str, Any]) -> dict[str, Any]:
     return {"joined": joined, "pages": pages, "link_mime": link.get("mimeType"), "uri": link["uri"]}
 
 
+async def approve(text: str) -> dict[str, Any]:
+    """Open the approval link in `text` and press Approve, as the user's browser does (its
+    POST carries the page's origin)."""
+    import httpx2
+
+    link = APPROVAL_LINK.search(text)
+    assert link is not None, text
+    scheme, _, rest = link[1].partition("://")
+    origin = f"{scheme}://{rest.split('/')[0]}"
+    async with httpx2.AsyncClient(timeout=10.0) as web:
+        page = await web.get(link[1])
+        fields = dict(FORM_FIELD.findall(page.text))
+        posted = await web.post(
+            link[1], data={**fields, "decision": "approve"}, headers={"origin": origin}
+        )
+    return {"status": posted.status_code}
+
+
 async def step_result(
     client: Client, step: dict[str, Any], done: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     try:
+        if step["op"] == "approve":  # the link an earlier call's result gave
+            return await approve(done[step["link_of"]]["text"])
         if step["op"] == "read":  # the first page another step's overflow linked
             contents = wire(await client.read_resource(done[step["uri_of"]]["uri"]))["contents"]
             return {"text": "".join(part.get("text", "") for part in contents)}
