@@ -7,7 +7,9 @@
 // @modelcontextprotocol/client). MODE is v2's `versionNegotiation.mode`: `legacy` (the
 // initialize handshake), `auto` (server/discover first) or a revision to pin
 // (`2026-07-28`); v1 takes only `legacy`.
-// The plan and the summary are those of official_handlers_client.py.
+// The plan and the summary are those of official_handlers_client.py; a connection of the
+// plan may also ask for `url_elicitation` (declared alone, and answered by approving on the
+// page the URL leads to), and the summary adds the URLs so opened (`urls_opened`).
 
 import { runPeerClient } from "./peer_main.mjs";
 
@@ -20,7 +22,10 @@ const FORM_FIELD = /name="(\w)" value="([^"]+)"/g;
 // Open the approval link in `text` and press Approve, as the user's browser does (its POST
 // carries the page's origin).
 async function approve(text) {
-  const link = APPROVAL_LINK.exec(text)[1];
+  return await approveLink(APPROVAL_LINK.exec(text)[1]);
+}
+
+async function approveLink(link) {
   const page = await (await fetch(link)).text();
   const form = new URLSearchParams([...page.matchAll(FORM_FIELD)].map((m) => [m[1], m[2]]));
   form.set("decision", "approve");
@@ -35,15 +40,20 @@ async function sdk(version) {
       "@modelcontextprotocol/sdk/client/streamableHttp.js"
     );
     const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
-    return { Client, StreamableHTTPClientTransport, StdioClientTransport };
+    const { ElicitRequestSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    return { Client, StreamableHTTPClientTransport, StdioClientTransport, elicit: ElicitRequestSchema };
   }
   const { Client, StreamableHTTPClientTransport } = await import("@modelcontextprotocol/client");
   const { StdioClientTransport } = await import("@modelcontextprotocol/client/stdio");
-  return { Client, StreamableHTTPClientTransport, StdioClientTransport };
+  return { Client, StreamableHTTPClientTransport, StdioClientTransport, elicit: "elicitation/create" };
 }
 
+// A connection that declares URL-mode elicitation alone: the user, asked to open a URL,
+// opens it and approves there, then the client says it accepted.
+const urlsOpened = [];
+
 function connector(version, mode, target, lib) {
-  return async (token) => {
+  return async ({ token, url_elicitation: urlElicitation }) => {
     const transport = target[0].startsWith("http")
       ? new lib.StreamableHTTPClientTransport(new URL(target[0]), {
           requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
@@ -55,7 +65,16 @@ function connector(version, mode, target, lib) {
     } else if (mode !== "legacy") {
       throw new Error(`the v1 SDK speaks only the handshake, not ${mode}`);
     }
+    if (urlElicitation) options.capabilities = { elicitation: { url: {} } };
     const client = new lib.Client({ name: `handlers-ts-${version}`, version: "1.0.0" }, options);
+    if (urlElicitation) {
+      client.setRequestHandler(lib.elicit, async (request) => {
+        if (request.params.mode !== "url") return { action: "decline" };
+        urlsOpened.push(request.params.url);
+        await approveLink(request.params.url);
+        return { action: "accept" };
+      });
+    }
     await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
     return client;
   };
@@ -119,7 +138,7 @@ async function runPlan([version, mode, planJson, ...target]) {
   const done = new Map();
   try {
     for (const step of plan.steps) {
-      if (!open.has(step.conn)) open.set(step.conn, await connect(plan.connections[step.conn].token));
+      if (!open.has(step.conn)) open.set(step.conn, await connect(plan.connections[step.conn]));
       done.set(step.id, await stepResult(open.get(step.conn), step, version, done));
     }
     const results = [...done.values()];
@@ -129,7 +148,7 @@ async function runPlan([version, mode, planJson, ...target]) {
     const instructions = Object.fromEntries(
       [...open].map(([name, client]) => [name, client.getInstructions() ?? null]),
     );
-    return { client: `ts-${version}`, versions, instructions, results };
+    return { client: `ts-${version}`, versions, instructions, results, urls_opened: urlsOpened };
   } finally {
     for (const client of open.values()) await client.close();
   }
