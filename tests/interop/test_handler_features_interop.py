@@ -192,3 +192,24 @@ async def test_url_mode_clients_are_sent_to_the_approval_page(
     assert plan.by_id(summary)["publish"] == text("Published todo.md")
     (opened,) = summary["urls_opened"]
     assert opened.startswith(url.removesuffix("/mcp") + "/mcp-approval?t=")
+
+
+# Clients that declare form elicitation and then answer "method not found" (the TypeScript
+# ones: no handler registered; the official one: a callback that says so). In 2025-11-25
+# that answer comes back to the server, which falls back as for a client that declared
+# none. (In 2026-07-28 the question travels in the tool's input_required result, and such a
+# client fails on its own side: the server never hears of it; docs/server.md.)
+MISREPORTING = [("official", "legacy"), ("ts-v1", "legacy"), ("ts-v2", "legacy")]
+
+
+@pytest.mark.parametrize(("client", "mode"), MISREPORTING, ids=[c for c, _ in MISREPORTING])
+async def test_clients_that_declare_forms_they_cannot_answer(client: str, mode: str) -> None:
+    plan = Plan({"f": None})
+    plan.connections["f"]["form_unanswered"] = True
+    plan.call("remove", "remove_note", conn="f", path="todo.md")
+    plan.call("publish", "publish_note", conn="f", path="todo.md")
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT), endpoint(Setup(HANDSHAKE)) as url:
+        summary = await summary_of(client, mode, plan, [url])
+    got = plan.by_id(summary)
+    assert got["remove"]["is_error"] and "confirm=true" in got["remove"]["text"]
+    assert got["publish"]["is_error"] and "/mcp-approval?t=" in got["publish"]["text"]

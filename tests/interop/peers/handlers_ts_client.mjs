@@ -53,7 +53,7 @@ async function sdk(version) {
 const urlsOpened = [];
 
 function connector(version, mode, target, lib) {
-  return async ({ token, url_elicitation: urlElicitation }) => {
+  return async ({ token, url_elicitation: urlElicitation, form_unanswered: formUnanswered }) => {
     const transport = target[0].startsWith("http")
       ? new lib.StreamableHTTPClientTransport(new URL(target[0]), {
           requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
@@ -66,6 +66,8 @@ function connector(version, mode, target, lib) {
       throw new Error(`the v1 SDK speaks only the handshake, not ${mode}`);
     }
     if (urlElicitation) options.capabilities = { elicitation: { url: {} } };
+    // Declares form elicitation and registers no handler: it answers "method not found".
+    if (formUnanswered) options.capabilities = { elicitation: { form: {} } };
     const client = new lib.Client({ name: `handlers-ts-${version}`, version: "1.0.0" }, options);
     if (urlElicitation) {
       client.setRequestHandler(lib.elicit, async (request) => {

@@ -53,9 +53,7 @@ class Connections:
     def __init__(self, mode: str, target: list[str], plan: dict[str, Any]) -> None:
         self.mode = mode
         self.target = target
-        self.tokens: dict[str, str | None] = {
-            name: conn.get("token") for name, conn in plan["connections"].items()
-        }
+        self.conns: dict[str, dict[str, Any]] = plan["connections"]
         self.open: dict[str, Client] = {}
         self.stack = contextlib.AsyncExitStack()
 
@@ -65,18 +63,28 @@ class Connections:
         return self.open[name]
 
     def _client(self, name: str) -> Client:
+        conn = self.conns[name]
+        # `form_unanswered`: it declares elicitation (the SDK does, given a callback) and
+        # answers every question "method not found".
+        options: dict[str, Any] = {"mode": self.mode, "client_info": NAME}
+        if conn.get("form_unanswered"):
+            options["elicitation_callback"] = unanswered
         if not self.target[0].startswith("http"):
             command, *args = self.target
             server = StdioServerParameters(command=command, args=args, env=dict(os.environ))
-            return Client(server, mode=self.mode, client_info=NAME, read_timeout_seconds=10.0)
+            return Client(server, read_timeout_seconds=10.0, **options)
         import httpx2
 
-        token = self.tokens[name]
+        token = conn.get("token")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         http = httpx2.AsyncClient(headers=headers, timeout=10.0)
         self.stack.push_async_callback(http.aclose)
         transport = streamable_http_client(self.target[0], http_client=http)
-        return Client(transport, mode=self.mode, client_info=NAME, read_timeout_seconds=10.0)
+        return Client(transport, read_timeout_seconds=10.0, **options)
+
+
+async def unanswered(context: Any, params: Any) -> types.ErrorData:
+    return types.ErrorData(code=-32601, message="Method not found")
 
 
 async def overflow(client: Client, step: dict[str, Any]) -> dict[str, Any]:
