@@ -22,7 +22,9 @@ each saw, by era and setup (handlers_plan.py):
 - `route`'s argument mirrored into a header (`x-mcp-header`) by a 2026-07-28 client;
 - a tool that asks, called by clients that declare no elicitation (`when_cannot_ask=
   "confirm"`: the generated `confirm` argument, and the result saying to use it; over
-  HTTP `"url"`: a link to the approval page, approved there, and the call made again);
+  HTTP `"url"`: a link to the approval page, approved there, and the call made again),
+  by TypeScript clients that declare URL mode alone (sent to the page), and by clients that
+  declare forms and answer "method not found" (the fallbacks, as for none);
 - ErrorTransform (`inventory`), RetryTools (`flaky`), DereferenceSchemas (`place_order`);
 - dependency injection (`caller`): the token's owner and the request's headers, without
   Authorization; KeepAlive (`await_ping`): a 2025-11-25 client answers the session's ping.
