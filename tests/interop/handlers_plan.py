@@ -98,6 +98,8 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
     if setup.sessions:  # (a 2026-07-28 client, and a stateless app, keep no session alive)
         plan.call("ping", "await_ping")
     plan.call("greet", "greet", name="  Ada ")
+    plan.add("alias", "read", uri="config://current")
+    plan.add("review", "prompt", name="review", args={"code": "  x = 1  "})
     plan.call("hidden", "internal_reset")
     plan.call("route", "route", region=REGION)
     plan.call("area", "area", size='{"width": 2, "height": 3}')
@@ -124,6 +126,8 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         if setup.sessions:
             assert got["ping"] == text("answered")
         assert got["greet"] == text("Hello, Ada")
+        assert got["alias"] == {"text": '{"debug": false}'}  # on_read_resource's alias
+        assert got["review"] == {"messages": [["user", "Please review this code:\nx = 1"]]}
         # In 2026-07-28 over HTTP the client mirrors it into a header (base64: it is not
         # ASCII, and padded), which the server checks against the body before any
         # middleware; the hook then trims the body's.

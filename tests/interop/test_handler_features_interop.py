@@ -8,8 +8,9 @@ over stdio by `mcpkit run`. Every client runs the same plan of calls
 each saw, by era and setup (handlers_plan.py):
 
 - typed middleware: `on_list_tools` hides `internal_reset`, `on_call_tool` refuses it and
-  trims the arguments `greet` gets, `on_initialize` welcomes a 2025-11-25 client by name
-  and `on_discover` a 2026-07-28 one that probes (`auto`);
+  trims the arguments `greet` gets, `on_read_resource` reads an alias, `on_get_prompt`
+  trims a prompt's arguments, `on_initialize` welcomes a 2025-11-25 client by name and
+  `on_discover` a 2026-07-28 one that probes (`auto`);
 - JSON-string arguments: `area`'s object and `total`'s array sent as JSON strings are taken;
 - per-tool timeout: `stall` ends with the documented tool error, and its work was cancelled;
 - result budget: `report`'s overflow is paged into resources the client reads, the head and

@@ -114,8 +114,13 @@ async function stepResult(client, step, version, done) {
   try {
     if (step.op === "approve") return await approve(done.get(step.link_of).text);
     if (step.op === "read") {
-      const { contents } = await client.readResource({ uri: done.get(step.uri_of).uri }, options);
+      const uri = step.uri ?? done.get(step.uri_of).uri;
+      const { contents } = await client.readResource({ uri }, options);
       return { text: contents.map((part) => part.text ?? "").join("") };
+    }
+    if (step.op === "prompt") {
+      const prompt = await client.getPrompt({ name: step.name, arguments: step.args }, options);
+      return { messages: prompt.messages.map((m) => [m.role, m.content.text ?? null]) };
     }
     if (step.op === "list" || step.op === "schema") {
       const { tools } = await client.listTools(undefined, options);

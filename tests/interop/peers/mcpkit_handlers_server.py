@@ -25,8 +25,22 @@ from mcpkit.server import (
     RetryTools,
     TypedMiddleware,
 )
-from mcpkit.server.hooks import AnswerNext, CallToolNext, InitializeNext, ListNext
-from mcpkit.types import InitializeRequestParams, InitializeResult, Tool, ToolAnnotations
+from mcpkit.server.hooks import (
+    AnswerNext,
+    CallToolNext,
+    GetPromptNext,
+    InitializeNext,
+    ListNext,
+    ReadResourceNext,
+)
+from mcpkit.types import (
+    GetPromptResult,
+    InitializeRequestParams,
+    InitializeResult,
+    ReadResourceResult,
+    Tool,
+    ToolAnnotations,
+)
 
 __all__ = ["ORDER", "REPORT", "STALL_TIMEOUT", "UNAVAILABLE", "make_server", "server"]
 
@@ -67,6 +81,23 @@ class Concierge(TypedMiddleware):
 
     async def on_discover(self, ctx: Context, call_next: AnswerNext) -> dict[str, Any]:
         return {**await call_next(), "instructions": "Welcome, discoverer"}
+
+    async def on_read_resource(
+        self, ctx: Context, uri: str, call_next: ReadResourceNext
+    ) -> ReadResourceResult:
+        # An alias, read as the resource it stands for.
+        return await call_next("config://app" if uri == "config://current" else uri)
+
+    async def on_get_prompt(
+        self,
+        ctx: Context,
+        name: str,
+        arguments: dict[str, str] | None,
+        call_next: GetPromptNext,
+    ) -> GetPromptResult:
+        # Arguments trimmed, as a tool's are.
+        trimmed = {k: v.strip() for k, v in (arguments or {}).items()}
+        return await call_next(name, trimmed)
 
     async def on_list_tools(self, ctx: Context, call_next: ListNext) -> list[Tool]:
         tools: list[Tool] = await call_next()
@@ -193,6 +224,14 @@ def make_server(*, approval_page: bool = False, **options: Any) -> Server:
             if answer.action != "accept" or not answer.data:
                 return f"Did not publish {path}"
             return f"Published {path}"
+
+    @server.resource("config://app", mime_type="application/json")
+    def config() -> str:
+        return '{"debug": false}'
+
+    @server.prompt()
+    def review(code: str) -> str:
+        return f"Please review this code:\n{code}"
 
     @server.tool()
     def greet(name: str) -> str:

@@ -8,7 +8,8 @@ server/discover first; or a pinned revision, `2026-07-28`). PLAN_JSON names the 
 (each with a bearer token or none) and the steps: `list` (tools/list), `schema` (a tool's
 input schema as listed), `call` (tools/call, with `args` and `_meta`), `overflow` (a call
 whose result links its overflow, read page by page with resources/read), `read` (the
-first page an earlier overflow step linked) and `approve` (the approval link an earlier
+first page an earlier overflow step linked, or `uri`), `prompt` (prompts/get of `name` with
+`args`) and `approve` (the approval link an earlier
 call's result gave, opened and approved as a browser does). Prints the summary every handlers client
 prints (peers/handlers_ts_client.mjs, the same plan) and exits 0; on any failure it prints
 the error and exits 1.
@@ -127,9 +128,13 @@ async def step_result(
     try:
         if step["op"] == "approve":  # the link an earlier call's result gave
             return await approve(done[step["link_of"]]["text"])
-        if step["op"] == "read":  # the first page another step's overflow linked
-            contents = wire(await client.read_resource(done[step["uri_of"]]["uri"]))["contents"]
+        if step["op"] == "read":  # `uri`, or the first page another step's overflow linked
+            uri = step.get("uri") or done[step["uri_of"]]["uri"]
+            contents = wire(await client.read_resource(uri))["contents"]
             return {"text": "".join(part.get("text", "") for part in contents)}
+        if step["op"] == "prompt":
+            prompt = wire(await client.get_prompt(step["name"], step["args"]))
+            return {"messages": [[m["role"], m["content"].get("text")] for m in prompt["messages"]]}
         if step["op"] in ("list", "schema"):
             tools = wire(await client.list_tools())["tools"]
             if step["op"] == "schema":  # the input schema of one tool, as listed
