@@ -23,10 +23,11 @@ from _approval_web import (
     text_of,
 )
 
-from mcpkit import Client, Server
+from mcpkit import Client, McpError, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
+from mcpkit.protocol import codes
 from mcpkit.stores.approvals import DEFAULT_APPROVAL_TTL
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import MemoryKeyValueStore
@@ -154,6 +155,25 @@ async def test_a_url_mode_client_that_has_not_approved_yet_gets_the_link(protoco
             refused = await c.call_tool("deploy", {"env": "prod"})
     assert pending.is_error is True and link_in(pending)
     assert text_of(refused) == "not deployed: decline" and done == []
+
+
+async def test_a_client_that_declared_url_mode_and_knows_no_such_method_gets_the_link() -> None:
+    """The official Python SDK declares URL mode with any elicitation callback; one that
+    answers "method not found" misreported, as a form's misreport falls back: the link goes
+    in the result (2025-11-25: in 2026-07-28 such a client never answers the server)."""
+
+    async def misreports(params: ElicitRequestParams) -> ElicitResult:
+        raise McpError(codes.METHOD_NOT_FOUND, "Method not found")
+
+    done: list[str] = []
+    async with asyncio.timeout(WAIT), serving(deploying_server(done)) as base:
+        client = Client(f"{base}/mcp", protocol="2025-11-25", url_elicitation_handler=misreports)
+        async with client, httpx.AsyncClient() as web:
+            first = await client.call_tool("deploy", {"env": "prod"})
+            assert (await decide(web, link_in(first))).status_code == 200
+            after = await client.call_tool("deploy", {"env": "prod"})
+    assert first.is_error is True and '"Deploy to prod?"' in text_of(first)
+    assert text_of(after) == "deployed to prod" and done == ["prod"]
 
 
 @pytest.mark.parametrize("protocol", ERAS)

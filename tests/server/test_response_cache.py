@@ -8,7 +8,7 @@ import asyncio
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -16,7 +16,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.apps import HOST_EXTENSIONS
 from mcpkit.errors import McpError, PeerError
 from mcpkit.proxy import ProxyServer
-from mcpkit.server import ResponseCache
+from mcpkit.server import ResponseCache, ResultBudget
 from mcpkit.server.catalog.visibility import Component
 from mcpkit.server.state.caller import STATE_KEY_META
 from mcpkit.server.state.response_cache import CACHEABLE_METHODS
@@ -26,6 +26,7 @@ from mcpkit.stores.kv import Limit, MemoryKeyValueStore
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.stores.url import Stores, open_store
 from mcpkit.testing.stores import ManualClock
+from mcpkit.types import ResourceLink
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10.0  # seconds: a bound on hangs, not a measurement
@@ -189,6 +190,47 @@ async def test_an_answer_ends_with_its_ttl_and_large_ones_are_not_kept() -> None
         await client.call_tool("now")
         await client.call_tool("now")
         assert ran == ["now", "now"]
+
+
+@pytest.mark.parametrize("scope", ["shared", "caller"])
+async def test_an_answer_linking_its_kept_overflow_is_never_kept(
+    scope: Literal["shared", "caller"],
+) -> None:
+    """The rest of a result past its budget is kept for its caller alone, for its own TTL
+    (docs/server.md, "Result budgets"): the answer linking it, replayed to another caller
+    or after that TTL, would link what they cannot read. A cut without a link is kept."""
+    clock = ManualClock()
+    kv = MemoryKeyValueStore(clock=clock)
+    store = Stores(url="memory://", tasks=MemoryTaskStore(), broker=MemoryBroker(), kv=kv)
+    ran: list[str] = []
+    server = Server("cached", middleware=[ResponseCache(scope=scope, ttl=600)], store=store)
+    full = "".join(f"line {n:03d}\n" for n in range(500))
+
+    @server.tool(max_result=ResultBudget(bytes=1024, overflow="resource", ttl=60))
+    def linked() -> str:
+        ran.append("linked")
+        return full
+
+    @server.tool(max_result=1024)
+    def cut() -> str:
+        ran.append("cut")
+        return full
+
+    async def read_all(client: Client) -> str:
+        result = await client.call_tool("linked")
+        (link,) = [block for block in result.content if isinstance(block, ResourceLink)]
+        (rest,) = (await client.read_resource(link.uri)).contents
+        return text_of(result) + getattr(rest, "text", "")
+
+    async with asyncio.timeout(WAIT), Client(server, protocol="2025-11-25") as alice:
+        async with Client(server, protocol="2025-11-25") as bob:
+            assert await read_all(alice) == full
+            assert await read_all(bob) == full  # (shared: a kept answer would be alice's)
+            clock.advance(61)  # alice's first overflow is gone; the cache's 600 s are not
+            assert await read_all(alice) == full
+            for _ in range(2):
+                await alice.call_tool("cut")
+    assert ran == ["linked", "linked", "linked", "cut"]
 
 
 async def test_processes_sharing_a_store_share_the_cache(tmp_path: Path) -> None:

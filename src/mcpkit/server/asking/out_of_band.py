@@ -16,6 +16,8 @@ from typing import Any, Final, Literal
 
 import msgspec
 
+from mcpkit.errors import PeerError
+from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import is_stateless_revision
 from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
@@ -72,7 +74,8 @@ async def _decision(
 ) -> Literal["approved", "declined"] | ElicitResult:
     """The user's decision, taken (once) from the server's store; else a new or open link
     sent in a URL-mode elicitation (its answer when the user would not open it) or in the
-    call's result (CannotAsk)."""
+    call's result (CannotAsk): there too when the client declared URL mode and then answers
+    "method not found" (as a form's misreport falls back, `asking.fallback`)."""
     tool = call.fallback.tool
     approvals = approvals_of(outermost(ctx.server).store)
     caller = _caller(ctx)
@@ -89,12 +92,17 @@ async def _decision(
                 params["elicitationId"] = approval.id  # (2025-11-25 wants one)
             # Keyed by the approval: a 2026-07-28 round after its link expired asks anew, where
             # the same key with another link would be "a different question" (round_trip).
-            opened: ElicitResult = await ctx.ask_client(
-                "elicitation/create", params, ElicitResult, key=f"approval-{approval.id}"
-            )
-            if opened.action != "accept":
-                return opened  # the user would not open the link
-            decided = await approvals.take(caller, binding)
+            try:
+                opened: ElicitResult = await ctx.ask_client(
+                    "elicitation/create", params, ElicitResult, key=f"approval-{approval.id}"
+                )
+            except PeerError as exc:  # declared, and then not implemented: it misreported
+                if exc.code != codes.METHOD_NOT_FOUND:
+                    raise
+            else:
+                if opened.action != "accept":
+                    return opened  # the user would not open the link
+                decided = await approvals.take(caller, binding)
         if decided is None:
             raise CannotAsk(_open_the_link(message, url, approvals.ttl))
     return decided

@@ -7,11 +7,12 @@ and the version served (two callers may see two versions of one name), the argum
 canonical JSON (keys sorted: `{"a": 1, "b": 2}` and `{"b": 2, "a": 1}` are one call) and,
 per caller, who asks (`mcpkit.server.state.caller.caller_scope`). It is kept in
 `server.store.kv`, so the workers sharing a store share it. Only a plain, successful result
-is kept: never a tool's error result, a protocol error, a call made as a task, or an answer
-larger than `max_entry_bytes`. What a handler sent on the way (progress, log messages) is
-not replayed: a cached answer arrives alone. While the store does not answer
-(`StoreUnavailable`), calls are served as if there were no cache, and the outage is logged
-once.
+is kept: never a tool's error result, a protocol error, a call made as a task, an answer
+that links the rest of a result past its budget (kept for its caller alone, for its own
+TTL: `catalog.result_store`), or an answer larger than `max_entry_bytes`. What a handler
+sent on the way (progress, log messages) is not replayed: a cached answer arrives alone.
+While the store does not answer (`StoreUnavailable`), calls are served as if there were no
+cache, and the outage is logged once.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.catalog.registration_checks import check_options
+from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.shown_to import serves
 from mcpkit.server.state.caller import caller_scope
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import check_ttl
-from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult
+from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult, ResourceLink
 
 if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext
@@ -124,7 +126,7 @@ class ResponseCache:
         if kept is not None:
             return msgspec.json.decode(kept, type=kind)
         result = await call_next(params)
-        if type(result) is kind and not (kind is CallToolResult and result.is_error):
+        if type(result) is kind and not (kind is CallToolResult and _not_kept(result)):
             data = _encoder.encode(result)
             if len(data) <= self._max_bytes:
                 try:
@@ -171,3 +173,13 @@ class ResponseCache:
         if field_of(params, "task") is not None:  # a task's answer is its handle
             return False
         return name not in self._exclude and (self._tools is None or name in self._tools)
+
+
+def _not_kept(result: CallToolResult) -> bool:
+    """Whether a tool's answer must not be kept: an error, or one that links the rest of a
+    result past its budget, which only its caller may read, and only for that rest's TTL
+    (replayed to another caller, or later, the link would lead nowhere)."""
+    return bool(result.is_error) or any(
+        isinstance(block, ResourceLink) and block.uri.startswith(RESULT_SCHEME)
+        for block in result.content
+    )
