@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, filterfalse
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
 from mcpkit.server.catalog.safe_regex import SafePattern
@@ -123,26 +123,36 @@ class Bm25Index:
     """Okapi BM25 over one tool list, its words' postings shared with the lists before it:
     building it is only placing each name and length (the postings are up to date)."""
 
-    __slots__ = ("_average", "_lengths", "_positions", "_postings", "_total")
+    __slots__ = ("_lengths", "_positions", "_postings", "_sum", "_total")
 
     def __init__(self, names: list[str], lengths: list[int], postings: Postings) -> None:
         self._positions = dict(zip(names, range(len(names)), strict=True))
         self._lengths = lengths
         self._postings = postings.terms
-        self._total = total = len(lengths)
-        self._average = (sum(lengths) / total or 1.0) if total else 1.0
+        self._total = len(lengths)
+        self._sum = sum(lengths)
 
-    def rank(self, query: Iterable[str]) -> list[int]:
-        """The documents holding some word of `query`, best first (ties by position)."""
+    def rank(self, query: Iterable[str], shown: Collection[str]) -> list[int]:
+        """The documents named in `shown` that hold some word of `query`, best first (ties by
+        position). The statistics are those of the shown documents alone (how many, their
+        average length, how many hold each word), so that a caller's ranking is the one a
+        catalog of only the tools it may see would give: the others' words leave no trace."""
+        positions, lengths = self._positions, self._lengths
+        hidden = set(filterfalse(shown.__contains__, positions))
+        total, length_sum = self._total - len(hidden), self._sum
+        if hidden:
+            length_sum -= sum(lengths[positions[name]] for name in hidden)
+        average = (length_sum / total or 1.0) if total else 1.0
         scores: dict[int, float] = {}
-        lengths, positions, scale = self._lengths, self._positions, _K1 * _B / self._average
-        base = _K1 * (1 - _B)
+        scale, base = _K1 * _B / average, _K1 * (1 - _B)
         for term in set(query):
             found = self._postings.get(term)
+            if found and hidden:
+                found = {name: tf for name, tf in found.items() if name not in hidden}
             if not found:
                 continue
             n = len(found)
-            idf = math.log(1 + (self._total - n + 0.5) / (n + 0.5))
+            idf = math.log(1 + (total - n + 0.5) / (n + 0.5))
             for name, tf in found.items():
                 doc = positions[name]
                 weight = idf * tf * (_K1 + 1) / (tf + base + scale * lengths[doc])
@@ -288,7 +298,7 @@ class ToolSearch:
             )
         else:
             index = cast("Bm25Index", self._read(tools))
-            ranked = (tools[doc] for doc in index.rank(tokens(query)))
+            ranked = (tools[doc] for doc in index.rank(tokens(query), shown))
         found: list[ToolSpec] = []
         for spec in ranked:
             if spec.name in shown and spec.name not in self.names:
