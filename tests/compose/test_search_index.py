@@ -1,15 +1,20 @@
 """Tool search's index (docs/compose.md, "Large catalogs: tool search"), through `Client` in
-both eras: it ranks each caller's answer by the tools that caller may see alone, so that
-the others leave no trace in it."""
+both eras: built as serving starts, not by a client's first search, and ranking each caller's
+answer by the tools that caller may see alone, so that the others leave no trace in it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from mcpkit import Client, Context, Server
+from mcpkit.server.catalog import search
+from mcpkit.server.catalog.search import Document, SearchMode
+from mcpkit.server.catalog.tools import ToolSpec
 
 ERAS = ["2025-11-25", "2026-07-28"]
 
@@ -55,3 +60,72 @@ async def test_tools_a_caller_cannot_see_leave_no_trace_in_its_ranking(era: str)
         assert seen == ["alpha_report", "beta_report"]  # alike but for the word: by position
         # The auditor's catalog holds the audits: "alpha" is common there, "beta" rare.
         assert names(await auditor.call_tool("search_tools", query))[0] == "beta_report"
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the tools read for the index from now on (BM25 and regex alike)."""
+    read: list[str] = []
+    document, texts = search.document, search._texts  # pyright: ignore[reportPrivateUsage]
+
+    def counted_document(spec: ToolSpec) -> Document:
+        read.append(spec.name)
+        return document(spec)
+
+    def counted_texts(spec: ToolSpec) -> tuple[str, ...]:
+        read.append(spec.name)
+        return texts(spec)
+
+    monkeypatch.setattr(search, "document", counted_document)
+    monkeypatch.setattr(search, "_texts", counted_texts)
+    return read
+
+
+@pytest.mark.parametrize("mode", ["bm25", "regex"])
+@pytest.mark.parametrize("era", ERAS)
+async def test_the_index_is_built_as_serving_starts(
+    era: str, mode: SearchMode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: nothing was read until a client's first search, which read every tool and
+    # built the index while the client waited (11 ms for 1,000 tools, docs/performance.md).
+    read = _counting_reads(monkeypatch)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[None]:
+        server.add_tool(lambda: "ok", name="late_tool", description="Registered at start.")
+        yield
+
+    server = Server("catalog", lifespan=lifespan)
+    for i in range(20):
+        server.add_tool(lambda: "ok", name=f"tool_{i}", description=f"Tool number {i}.")
+    server.add_tool_search(mode)
+    assert read == []
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        assert sorted(read) == sorted([*(f"tool_{i}" for i in range(20)), "late_tool"])
+        query = "late" if mode == "regex" else "registered at start"
+        found = await client.call_tool("search_tools", {"query": query})
+        assert names(found) == ["late_tool"]
+        assert len(read) == 21  # the search read nothing
+        # A change is read by the next search (or session), only the tool that changed.
+        server.add_tool(lambda: "ok", name="later_tool", description="Registered later.")
+        found = await client.call_tool("search_tools", {"query": "later"})
+        assert names(found) == ["later_tool"]
+        assert read[21:] == ["later_tool"]
+
+
+def test_reading_a_text_runs_the_word_regex_only_on_pieces_never_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before: one piece never seen sent every piece of its text through the regex again, so
+    # a catalog read for the first time (a server starting) split most of its words anew.
+    monkeypatch.setattr(search, "_TOKENS_OF", {})
+    split: list[str] = []
+    remember = search._remember  # pyright: ignore[reportPrivateUsage]
+
+    def counted(piece: str) -> tuple[str, ...]:
+        split.append(piece)
+        return remember(piece)
+
+    monkeypatch.setattr(search, "_remember", counted)
+    assert search.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
+    assert search.tokens("the entries, getHTTPResponse") == ["entry", "get", "http", "response"]
+    assert split == ["getHTTPResponse", "entries", "the", "entries,"]

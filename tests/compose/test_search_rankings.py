@@ -1,7 +1,7 @@
 """Tool search answers the same whatever makes it faster: the complete rankings (BM25) and
 matches (regex) of a fixed catalog for a caller seeing every tool, as they were before the
 index and the regex engine were sped up (bench/search_catalog.py); for a caller seeing half
-of them, what a catalog of only that half answers; the index is built as serving starts."""
+of them, what a catalog of only that half answers."""
 
 from __future__ import annotations
 

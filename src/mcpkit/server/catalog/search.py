@@ -1,7 +1,7 @@
 """Tool search for large catalogs (docs/compose.md, "Large catalogs: tool search"): the
 settings of `server.add_tool_search`, and the index it answers from, BM25 over each tool's
-words or a linear-time regex, updated from the tools that changed when the tool list has,
-never per query."""
+words or a linear-time regex, built as the server starts (`ToolSearch.prepare`) and updated
+from the tools that changed when the tool list has, never per query."""
 
 from __future__ import annotations
 
@@ -84,7 +84,14 @@ def _tokens_of(chunks: list[str]) -> list[str]:
     try:  # (one pass in C when every word was seen before: a rebuild's common case)
         return list(chain.from_iterable(map(_TOKENS_OF.__getitem__, chunks)))
     except KeyError:
-        return list(chain.from_iterable(map(_remember, chunks)))
+        # Only the words never seen go through the regex: a catalog read for the first time
+        # has a few new words in most of its texts, among many it has seen.
+        known = _TOKENS_OF.get
+        found: list[str] = []
+        for chunk in chunks:
+            seen = known(chunk)
+            found += _remember(chunk) if seen is None else seen
+        return found
 
 
 def tokens(text: str) -> list[str]:
@@ -280,6 +287,13 @@ class ToolSearch:
     def names(self) -> tuple[str, str]:
         """The names of the two tools it adds."""
         return self.search_tool_name, self.call_tool_name
+
+    def prepare(self, tools: list[ToolSpec]) -> None:
+        """Read `tools` and build their index now, not at the first search: the server does
+        as it starts serving (`Server.running`), so that no search waits for every tool to
+        be read. A search of the same list then reads nothing; of a list that changed since,
+        only the tools that changed."""
+        self._read(tools)
 
     def find(self, tools: list[ToolSpec], query: str, shown: Collection[str]) -> list[ToolSpec]:
         """Up to `max_results` of `tools` (the registry's `items()`) that match `query`, best
