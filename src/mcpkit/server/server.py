@@ -672,8 +672,15 @@ class Server:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncGenerator[Self, None]:
-        """Enter the lifespan hook once for however many sessions are being served."""
+        """Enter the lifespan hook once for however many sessions are being served, and
+        bring the tool search's index (`add_tool_search`) up to date with the tools."""
         async with self._span.running():
+            search = self._catalog.tool_search
+            if search is not None:
+                # The search index is built as serving starts (after the lifespan hook and
+                # the mounted servers', which may register tools), not by a client's first
+                # search: docs/performance.md, "Tool search".
+                search.prepare(self.tools.items())
             yield self
 
     def close_listens(self) -> None:

@@ -1,7 +1,7 @@
 """Tool search for large catalogs (docs/compose.md, "Large catalogs: tool search"): the
 settings of `server.add_tool_search`, and the index it answers from, BM25 over each tool's
-words or a linear-time regex, updated from the tools that changed when the tool list has,
-never per query."""
+words or a linear-time regex, built as the server starts (`ToolSearch.prepare`) and updated
+from the tools that changed when the tool list has, never per query."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, filterfalse
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
 from mcpkit.server.catalog.safe_regex import SafePattern
@@ -84,7 +84,14 @@ def _tokens_of(chunks: list[str]) -> list[str]:
     try:  # (one pass in C when every word was seen before: a rebuild's common case)
         return list(chain.from_iterable(map(_TOKENS_OF.__getitem__, chunks)))
     except KeyError:
-        return list(chain.from_iterable(map(_remember, chunks)))
+        # Only the words never seen go through the regex: a catalog read for the first time
+        # has a few new words in most of its texts, among many it has seen.
+        known = _TOKENS_OF.get
+        found: list[str] = []
+        for chunk in chunks:
+            seen = known(chunk)
+            found += _remember(chunk) if seen is None else seen
+        return found
 
 
 def tokens(text: str) -> list[str]:
@@ -123,26 +130,36 @@ class Bm25Index:
     """Okapi BM25 over one tool list, its words' postings shared with the lists before it:
     building it is only placing each name and length (the postings are up to date)."""
 
-    __slots__ = ("_average", "_lengths", "_positions", "_postings", "_total")
+    __slots__ = ("_lengths", "_positions", "_postings", "_sum", "_total")
 
     def __init__(self, names: list[str], lengths: list[int], postings: Postings) -> None:
         self._positions = dict(zip(names, range(len(names)), strict=True))
         self._lengths = lengths
         self._postings = postings.terms
-        self._total = total = len(lengths)
-        self._average = (sum(lengths) / total or 1.0) if total else 1.0
+        self._total = len(lengths)
+        self._sum = sum(lengths)
 
-    def rank(self, query: Iterable[str]) -> list[int]:
-        """The documents holding some word of `query`, best first (ties by position)."""
+    def rank(self, query: Iterable[str], shown: Collection[str]) -> list[int]:
+        """The documents named in `shown` that hold some word of `query`, best first (ties by
+        position). The statistics are those of the shown documents alone (how many, their
+        average length, how many hold each word), so that a caller's ranking is the one a
+        catalog of only the tools it may see would give: the others' words leave no trace."""
+        positions, lengths = self._positions, self._lengths
+        hidden = set(filterfalse(shown.__contains__, positions))
+        total, length_sum = self._total - len(hidden), self._sum
+        if hidden:
+            length_sum -= sum(lengths[positions[name]] for name in hidden)
+        average = (length_sum / total or 1.0) if total else 1.0
         scores: dict[int, float] = {}
-        lengths, positions, scale = self._lengths, self._positions, _K1 * _B / self._average
-        base = _K1 * (1 - _B)
+        scale, base = _K1 * _B / average, _K1 * (1 - _B)
         for term in set(query):
             found = self._postings.get(term)
+            if found and hidden:
+                found = {name: tf for name, tf in found.items() if name not in hidden}
             if not found:
                 continue
             n = len(found)
-            idf = math.log(1 + (self._total - n + 0.5) / (n + 0.5))
+            idf = math.log(1 + (total - n + 0.5) / (n + 0.5))
             for name, tf in found.items():
                 doc = positions[name]
                 weight = idf * tf * (_K1 + 1) / (tf + base + scale * lengths[doc])
@@ -271,6 +288,13 @@ class ToolSearch:
         """The names of the two tools it adds."""
         return self.search_tool_name, self.call_tool_name
 
+    def prepare(self, tools: list[ToolSpec]) -> None:
+        """Read `tools` and build their index now, not at the first search: the server does
+        as it starts serving (`Server.running`), so that no search waits for every tool to
+        be read. A search of the same list then reads nothing; of a list that changed since,
+        only the tools that changed."""
+        self._read(tools)
+
     def find(self, tools: list[ToolSpec], query: str, shown: Collection[str]) -> list[ToolSpec]:
         """Up to `max_results` of `tools` (the registry's `items()`) that match `query`, best
         first, among those named in `shown` (what the caller may list). ValueError for a query
@@ -288,7 +312,7 @@ class ToolSearch:
             )
         else:
             index = cast("Bm25Index", self._read(tools))
-            ranked = (tools[doc] for doc in index.rank(tokens(query)))
+            ranked = (tools[doc] for doc in index.rank(tokens(query), shown))
         found: list[ToolSpec] = []
         for spec in ranked:
             if spec.name in shown and spec.name not in self.names:
