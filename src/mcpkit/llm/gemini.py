@@ -9,8 +9,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.llm._content import Piece, pieces
-from mcpkit.llm._sampling import blocks_of, choose_model, result, tool_names
-from mcpkit.llm._sdk import require
+from mcpkit.llm._sampling import (
+    SamplingHandler,
+    as_call_result,
+    blocks_of,
+    result,
+    tool_names,
+)
+from mcpkit.llm._sdk import GEMINI
 from mcpkit.types import (
     AudioContent,
     CallToolResult,
@@ -35,14 +41,6 @@ __all__ = ["GeminiConversation", "GeminiSampling", "gemini_function_response", "
 _CHOICE = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 _STOP = {"STOP": "endTurn", "MAX_TOKENS": "maxTokens"}
 _ids = itertools.count(1)
-
-
-def _client(client: GenaiClient | None) -> GenaiClient:
-    if client is not None:
-        return client
-    sdk: Any = require("google.genai", "google-genai", "gemini")
-    made: GenaiClient = sdk.Client()
-    return made
 
 
 def _declarations(named: Sequence[tuple[str, Tool]]) -> list[dict[str, Any]]:
@@ -105,7 +103,7 @@ class GeminiConversation:
         system: str | None = None,
     ) -> None:
         self.toolset = toolset
-        self.client = _client(client)
+        self.client: GenaiClient = GEMINI.client(client)
         self.model = model
         self.system = system
         self.contents: list[Any] = (
@@ -157,27 +155,17 @@ def _sampling_parts(
                 {"function_call": {"id": block.id, "name": called[block.id], "args": block.input}}
             )
         elif isinstance(block, ToolResultContent):
-            as_result = CallToolResult(
-                content=block.content,
-                is_error=block.is_error,
-                structured_content=block.structured_content,
-            )
             name = called.get(block.tool_use_id, block.tool_use_id)
-            parts.append(gemini_function_response(block.tool_use_id, name, as_result))
+            parts.append(gemini_function_response(block.tool_use_id, name, as_call_result(block)))
     return parts
 
 
-class GeminiSampling:
+class GeminiSampling(SamplingHandler["GenaiClient"]):
     """A sampling handler (`Client(..., sampling_handler=GeminiSampling(model=...),
     sampling_tools=True)`): the server's `ctx.sample` answered by a Gemini model, tool use
     included. `models`: others a server's hints may pick."""
 
-    def __init__(
-        self, client: GenaiClient | None = None, *, model: str, models: Sequence[str] = ()
-    ) -> None:
-        self.client = _client(client)
-        self.model = model
-        self.models = list(models)
+    sdk = GEMINI
 
     async def __call__(self, params: CreateMessageRequestParams) -> CreateMessageResult:
         names = tool_names(params)
@@ -202,7 +190,7 @@ class GeminiSampling:
             config["tool_config"] = {
                 "function_calling_config": {"mode": _CHOICE[params.tool_choice.mode]}
             }
-        model = choose_model(params, self.model, self.models)
+        model = self.model_for(params)
         response = await self.client.aio.models.generate_content(  # pyright: ignore[reportUnknownMemberType]  # its signature names PIL.Image, not installed
             model=model,
             contents=contents,
