@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from mcpkit.cli.hosts.config_file import ConfigError
+from mcpkit.client.host_configs.host_file import NotAConfigFile, read_config_bytes
 
 __all__ = ["load_yaml_config", "render_yaml_config", "yaml_module"]
 
@@ -37,15 +38,17 @@ def load_yaml_config(
     `for_writing`: a file with comments is a ConfigError (mcpkit would lose them)."""
     yaml = yaml_module()
     try:
-        raw = path.read_bytes()
+        raw = read_config_bytes(path)
     except FileNotFoundError:
         return {}, None
+    except NotAConfigFile as exc:  # a folder, a pipe (which would hang a plain read), huge
+        raise ConfigError(f"{exc}; give the path of a YAML file") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")
         data: object = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
         raise ConfigError(f"{path} is not valid YAML ({exc}); mcpkit leaves it untouched") from None
     if data is None:
         return {}, raw
