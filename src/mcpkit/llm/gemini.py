@@ -4,9 +4,10 @@ function calls run through the client, and a sampling handler (`mcpkit[gemini]`)
 from __future__ import annotations
 
 import base64
+import binascii
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.llm._content import Piece, pieces
 from mcpkit.llm._sampling import (
@@ -61,8 +62,18 @@ def gemini_tools(toolset: Toolset) -> list[dict[str, Any]]:
     return _declarations(toolset.api_tools())
 
 
-def _inline(piece: Piece) -> dict[str, Any]:
-    return {"inline_data": {"mime_type": piece.mime, "data": base64.b64decode(piece.data)}}
+def _inline(piece: Piece) -> dict[str, Any] | None:
+    """The piece's bytes as an `inline_data` part (the SDK takes bytes, so they are decoded
+    here); None when its data is not base64, which the server that sent it got wrong."""
+    try:
+        data = base64.b64decode(piece.data)
+    except (binascii.Error, ValueError):
+        return None
+    return {"inline_data": {"mime_type": piece.mime, "data": data}}
+
+
+def _unreadable(piece: Piece) -> str:
+    return f"[{piece.kind} ({piece.mime}) not shown: its data is not valid base64]"
 
 
 def gemini_function_response(
@@ -71,13 +82,16 @@ def gemini_function_response(
     """A tool's result as a `function_response` part: the structured result (or the text) as
     `output`, a tool error as `error` (the keys the API names), images and files as parts."""
     found = pieces(result.content)
-    text = "\n".join(p.text for p in found if p.kind == "text")
+    inline = [(p, _inline(p)) for p in found if p.kind != "text"]
+    # a function response's parts take media only: what cannot be shown is said in its text
+    notes = [_unreadable(p) for p, part in inline if part is None]
+    text = "\n".join([*(p.text for p in found if p.kind == "text"), *notes])
     value: Any = result.structured_content if result.structured_content is not None else text
     response = {"error": value} if result.is_error else {"output": value}
     reply: dict[str, Any] = {"name": name, "response": response}
     if call_id:
         reply["id"] = call_id
-    media = [{"inline_data": _inline(p)["inline_data"]} for p in found if p.kind != "text"]
+    media = [part for _, part in inline if part is not None]
     if media:
         reply["parts"] = media
     return {"function_response": reply}
@@ -148,7 +162,11 @@ def _sampling_parts(
         if isinstance(block, TextContent):
             parts.append({"text": block.text})
         elif isinstance(block, ImageContent | AudioContent):
-            parts.append(_inline(Piece("file", mime=block.mime_type, data=block.data)))
+            kind: Literal["image", "audio"] = (
+                "image" if isinstance(block, ImageContent) else "audio"
+            )
+            piece = Piece(kind, mime=block.mime_type, data=block.data)
+            parts.append(_inline(piece) or {"text": _unreadable(piece)})
         elif isinstance(block, ToolUseContent):
             called[block.id] = names.to_api(block.name)
             parts.append(

@@ -6,7 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mcpkit.errors import McpError
 from mcpkit.llm.names import ToolNames
+from mcpkit.protocol import codes
 from mcpkit.types import CallToolResult, TextContent, Tool
 
 if TYPE_CHECKING:
@@ -46,8 +48,9 @@ class Toolset:
 
     async def call(self, api_name: str, arguments: str | dict[str, Any] | None) -> CallToolResult:
         """Run the model's call of `api_name`. What the model got wrong (a name it was never
-        given, arguments that are not a JSON object) comes back as a tool error it can fix,
-        as the server's own input errors do (SEP-1303); protocol errors raise."""
+        given, arguments that are not a JSON object, arguments a server refuses with -32602
+        as servers before SEP-1303 do) comes back as a tool error it can fix, as the server's
+        own input errors do; other protocol errors raise."""
         name = self.names.to_mcp(api_name)
         if name is None:
             return _error(f"There is no tool named {api_name!r}.")
@@ -58,5 +61,10 @@ class Toolset:
                 return _error(f"The arguments are not valid JSON: {exc}")
         if arguments is not None and not isinstance(arguments, dict):
             return _error("The arguments must be a JSON object.")
-        result: CallToolResult = await self.client.call_tool(name, arguments or {})
+        try:
+            result: CallToolResult = await self.client.call_tool(name, arguments or {})
+        except McpError as exc:
+            if exc.code != codes.INVALID_PARAMS:
+                raise
+            return _error(f"The server refused the call: {exc.message}")
         return result
