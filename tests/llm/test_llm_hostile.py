@@ -9,6 +9,8 @@ import asyncio
 import hashlib
 from typing import Any
 
+import pytest
+
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.llm import ToolNames, Toolset, gemini_function_response
@@ -17,6 +19,7 @@ from mcpkit.protocol import codes
 from mcpkit.server.middleware import CallNext
 from mcpkit.types import (
     CallToolResult,
+    ContentBlock,
     CreateMessageRequestParams,
     ImageContent,
     SamplingMessage,
@@ -103,3 +106,40 @@ async def test_arguments_a_server_refuses_with_32602_are_a_tool_error_for_the_mo
         refused = await tools.call("add", {"a": 1, "b": "two"})
     assert refused.is_error
     assert refused.content == [TextContent(text="The server refused the call: b must be a number")]
+
+
+def _flooding_server() -> Server:
+    server = Server("flood")
+
+    @server.tool()
+    def dump(size: int) -> str:
+        return "x" * size
+
+    @server.tool()
+    def picture() -> list[ContentBlock]:
+        image = ImageContent(data="A" * 5000, mime_type="image/png")
+        return [TextContent(text="a picture:"), image]
+
+    return server
+
+
+async def test_a_result_too_big_for_a_request_reaches_the_model_cut_with_a_note() -> None:
+    async with asyncio.timeout(WAIT), Client(_flooding_server()) as client:
+        tools = await Toolset.load(client, max_result_chars=1000)
+        small = await tools.call("dump", {"size": 10})
+        huge = await tools.call("dump", {"size": 5_000_000})
+        picture = await tools.call("picture", {})
+        whole = await Toolset.load(client, max_result_chars=None)
+        uncut = await whole.call("dump", {"size": 5_000_000})
+        default = await (await Toolset.load(client)).call("dump", {"size": 5_000_000})
+    assert small.content == [TextContent(text="x" * 10)]
+    first, note = huge.content
+    assert first == TextContent(text="x" * 1000) and huge.structured_content is None
+    assert isinstance(note, TextContent) and "more than the 1000 (max_result_chars)" in note.text
+    # an image larger than what is left is left out, and the note says the result was cut
+    assert [type(block).__name__ for block in picture.content] == ["TextContent", "TextContent"]
+    assert "(max_result_chars)" in picture.content[1].text  # type: ignore[union-attr]
+    assert uncut.content == [TextContent(text="x" * 5_000_000)]
+    assert sum(len(b.text) for b in default.content if isinstance(b, TextContent)) < 101_000
+    with pytest.raises(ValueError, match="max_result_chars must be at least 1"):
+        Toolset(client, [], max_result_chars=0)
