@@ -5,6 +5,7 @@ caller's cancellation) or the close (one server failing to close)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -13,7 +14,10 @@ import pytest
 
 from mcpkit import Client
 from mcpkit.client.group import ServerGroup, config_entries
+from mcpkit.client.group_calls import GroupCalls
+from mcpkit.errors import ConnectionClosed
 from mcpkit.transports.server_config import ConfigError
+from mcpkit.types import ServerCapabilities, ServerCapabilitiesTools, Tool
 
 WAIT = 30
 
@@ -81,3 +85,49 @@ async def test_one_server_failing_to_close_leaves_none_of_the_others_open() -> N
         with pytest.raises(OSError, match="the pipe is broken"):
             await group.aclose()
     assert first.closed and last.closed
+
+
+class _Member(_Fake):
+    """A started server's client for the group's calls: its tools, a ping that takes a few
+    turns of the loop (or fails), a list that never comes (`hang`)."""
+
+    def __init__(self, tool: str, *, fail: bool = False, hang: bool = False) -> None:
+        super().__init__()
+        self.tool, self.fail, self.hang = tool, fail, hang
+        self.pinged = False
+        self.server_capabilities = ServerCapabilities(tools=ServerCapabilitiesTools())
+
+    async def ping(self, *, timeout: float | None = None) -> None:
+        if self.fail:
+            raise ConnectionClosed("the server went away")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.pinged = True
+
+    async def list_tools(self) -> list[Tool]:
+        if self.hang:
+            await asyncio.Event().wait()
+        return [Tool(name=self.tool, input_schema={"type": "object"})]
+
+
+async def test_a_failing_ping_leaves_no_other_ping_running() -> None:
+    broken, slow = _Member("a", fail=True), _Member("b")
+    group = _group(broken=broken, slow=slow)
+    async with asyncio.timeout(WAIT):
+        await group.connect()
+        with pytest.raises(ConnectionClosed):
+            await GroupCalls(group).send("ping", None, None, None, None)
+    assert slow.pinged  # done by the time the error came back, not left running
+
+
+async def test_a_server_that_does_not_list_in_time_is_left_out_of_that_list(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "mcpkit.client")
+    group = _group(stuck=_Member("a", hang=True), fine=_Member("b"))
+    async with asyncio.timeout(WAIT):
+        await group.connect()
+        listed = await GroupCalls(group).send("tools/list", None, 0.2, None, None)
+    assert [tool.name for tool in listed.tools] == ["fine_b"]
+    assert "'stuck' of the config did not list" in caplog.text
+    assert list(group) == ["stuck", "fine"]  # slow once is not gone
