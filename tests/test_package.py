@@ -131,7 +131,7 @@ ALLOWED["serverless"] = ALLOWED["transports"] | {"transports"}
 ALLOWED["server"].add("serverless")
 # A client's tools handed to an LLM and sampling handlers over LLM APIs (`mcpkit.llm`): an
 # adapter above the client, which never imports it; the providers' SDKs are extras.
-ALLOWED["llm"] = {"errors", "types", "client"}
+ALLOWED["llm"] = {"errors", "types", "protocol", "client"}  # protocol: its error codes
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 

@@ -420,3 +420,38 @@ def test_a_goose_file_with_comments_is_left_untouched(box: Sandbox) -> None:
     assert done.returncode == 1
     assert "has comments" in done.stderr and "cmd:" in done.stderr  # the entry, to add by hand
     assert path.read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("GOOSE_PROVIDER: openai\nGOOSE_TELEMETRY: yes\n", "'yes' (line 2)"),
+        ("extensions:\n  a:\n    envs: {MODE: off, UMASK: 0755}\n", "unquoted value"),
+        ("GOOSE_START: 1:30\n", "'1:30'"),
+        ("GOOSE_PROVIDER: openai\nGOOSE_PROVIDER: anthropic\n", "'GOOSE_PROVIDER' twice"),
+    ],
+)
+def test_a_goose_file_rewriting_would_change_is_left_untouched(
+    box: Sandbox, text: str, says: str
+) -> None:
+    """PyYAML reads `yes`, `off`, `0755` and `1:30` by YAML 1.1's rules (a boolean, 493, 90),
+    Goose by YAML 1.2's (strings, 755): written back, they would mean something else to Goose;
+    and a key given twice would lose a value."""
+    path = box.home / ".config" / "goose" / "config.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    done = box.install("goose", "weather.py")
+    assert done.returncode == 1, done.stdout
+    assert says in done.stderr and "leaves it untouched" in done.stderr
+    assert path.read_text() == text
+
+
+def test_a_goose_file_with_quoted_values_and_anchors_is_written(box: Sandbox) -> None:
+    import yaml
+
+    path = box.home / ".config" / "goose" / "config.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("GOOSE_TELEMETRY: 'yes'\nbase: &b {timeout: 300}\nother: *b\nloop: &l [*l]\n")
+    box.ok("goose", "weather.py")
+    found = yaml.safe_load(path.read_text())
+    assert found["GOOSE_TELEMETRY"] == "yes" and "weather" in found["extensions"]

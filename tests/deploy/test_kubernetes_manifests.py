@@ -104,3 +104,29 @@ def test_resources_and_the_user_are_set() -> None:
     security = POD["spec"]["securityContext"]
     assert security["runAsNonRoot"] is True and security["runAsUser"] != 0
     assert CONTAINER["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def _installed_extras() -> set[str]:
+    """The mcpkit extras deploy/Dockerfile's image has, as built without build arguments."""
+    text = DOCKERFILE.read_text()
+    default = re.search(r"^ARG EXTRAS=(\S+)$", text, re.MULTILINE)
+    install = re.search(r'^RUN pip install "\.\[(.+)\]"$', text, re.MULTILINE)
+    assert install is not None, "the Dockerfile installs mcpkit with its extras"
+    extras = install.group(1)
+    if extras == "${EXTRAS}":
+        assert default is not None
+        extras = default.group(1)
+    return set(extras.split(","))
+
+
+def test_the_image_has_what_the_pods_arguments_need() -> None:
+    """The pods run the image's ENTRYPOINT with their `args`: each an option `mcpkit run`
+    takes, and a Redis store only where the image has the Redis client."""
+    from mcpkit.cli.main import build_parser
+
+    entry = re.search(r"^ENTRYPOINT (.+)$", DOCKERFILE.read_text(), re.MULTILINE)
+    assert entry is not None
+    argv: list[str] = [*json.loads(entry.group(1))[1:], *CONTAINER["args"]]
+    parsed = build_parser().parse_args(argv)  # a misspelt option exits the test
+    assert parsed.store.startswith("redis://")
+    assert {"http", "redis"} <= _installed_extras()

@@ -11,6 +11,7 @@ others are used. Only when none starts does connecting fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -108,9 +109,16 @@ class ServerGroup(Mapping[str, C], Generic[C]):
         if self._connected:
             raise LocalProtocolError("this group is already connected")
         self.failed.clear()
-        async with asyncio.TaskGroup() as group:
-            for name, client in self.clients.items():
-                group.create_task(self._start(name, client))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for name, client in self.clients.items():
+                    group.create_task(self._start(name, client))
+        except BaseException:
+            # Cancelled meanwhile (a caller's timeout): the servers that had started would
+            # keep their processes and connections, with no one left to close them.
+            with contextlib.suppress(Exception):
+                await self.aclose()
+            raise
         # in the config's order, whichever started first
         self._connected = {
             name: client for name, client in self.clients.items() if name not in self.failed
@@ -138,11 +146,15 @@ class ServerGroup(Mapping[str, C], Generic[C]):
         logger.warning("the server %r of the config is left out: %s", name, why)
 
     async def aclose(self) -> None:
-        """Close every server's client (those that failed are closed already)."""
+        """Close every server's client (those that failed are closed already); one that fails
+        to close stops none of the others, and its error is raised once all are closed."""
         self._connected = {}
-        async with asyncio.TaskGroup() as group:
-            for client in self.clients.values():
-                group.create_task(client.aclose())
+        closed = await asyncio.gather(
+            *(client.aclose() for client in self.clients.values()), return_exceptions=True
+        )
+        errors = [found for found in closed if isinstance(found, BaseException)]
+        if errors:
+            raise errors[0]
 
     # --------------------------------------------------------------- lookup
 

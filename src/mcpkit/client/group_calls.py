@@ -181,6 +181,9 @@ class GroupCalls(Generic[C]):
             except McpError as exc:  # its error answer leaves it out of this list only
                 logger.warning("the server %r of the config could not list: %s", name, exc)
                 return []
+            except TimeoutError:  # the others' lists are not held up by it
+                logger.warning("the server %r of the config did not list in %g s", name, bound)
+                return []
             return found
 
         lists = await asyncio.gather(*(listed(name, client) for name, client in owners))
@@ -206,7 +209,14 @@ class GroupCalls(Generic[C]):
         return msgspec.structs.replace(item, name=f"{server}{SEPARATOR}{item.name}")
 
     async def _each(self, call: Callable[[ServerClient], Awaitable[None]]) -> None:
-        await asyncio.gather(*(call(client) for client in self.group.values()))
+        """`call` on every server at once; the first error raised once all are done (none
+        left running behind it)."""
+        done = await asyncio.gather(
+            *(call(client) for client in self.group.values()), return_exceptions=True
+        )
+        errors = [found for found in done if isinstance(found, BaseException)]
+        if errors:
+            raise errors[0]
 
     # -------------------------------------------------------------- routing
 

@@ -7,8 +7,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from mcpkit.llm._content import Piece, note, pieces
-from mcpkit.llm._sampling import blocks_of, choose_model, result, tool_names
-from mcpkit.llm._sdk import require
+from mcpkit.llm._sampling import (
+    SamplingHandler,
+    as_call_result,
+    blocks_of,
+    result,
+    tool_names,
+)
+from mcpkit.llm._sdk import ANTHROPIC
 from mcpkit.llm.names import ToolNames
 from mcpkit.types import (
     AudioContent,
@@ -43,14 +49,6 @@ _STOP = {
     "tool_use": "toolUse",
 }
 _CHOICE = {"auto": "auto", "required": "any", "none": "none"}
-
-
-def _client(client: AsyncAnthropic | None) -> AsyncAnthropic:
-    if client is not None:
-        return client
-    sdk: Any = require("anthropic", "anthropic", "anthropic")
-    made: AsyncAnthropic = sdk.AsyncAnthropic()
-    return made
 
 
 def _definitions(named: Sequence[tuple[str, Tool]]) -> list[dict[str, Any]]:
@@ -125,7 +123,7 @@ class AnthropicConversation:
         system: str | None = None,
     ) -> None:
         self.toolset = toolset
-        self.client = _client(client)
+        self.client: AsyncAnthropic = ANTHROPIC.client(client)
         self.model = model
         self.max_tokens = max_tokens
         self.system = system
@@ -186,28 +184,20 @@ def _sampling_block(block: SamplingMessageContentBlock, names: ToolNames) -> dic
             "input": block.input,
         }
     # a ToolResultContent: the last of the union
-    as_result = CallToolResult(
-        content=block.content, is_error=block.is_error, structured_content=block.structured_content
-    )
-    return anthropic_tool_result(block.tool_use_id, as_result)
+    return anthropic_tool_result(block.tool_use_id, as_call_result(block))
 
 
-class AnthropicSampling:
+class AnthropicSampling(SamplingHandler["AsyncAnthropic"]):
     """A sampling handler (`Client(..., sampling_handler=AnthropicSampling(model=...),
     sampling_tools=True)`): the server's `ctx.sample` answered by a Claude model, the
     server's tools and tool choice included. `models`: others a server's hints may pick."""
 
-    def __init__(
-        self, client: AsyncAnthropic | None = None, *, model: str, models: Sequence[str] = ()
-    ) -> None:
-        self.client = _client(client)
-        self.model = model
-        self.models = list(models)
+    sdk = ANTHROPIC
 
     async def __call__(self, params: CreateMessageRequestParams) -> CreateMessageResult:
         names = tool_names(params)
         request: dict[str, Any] = {
-            "model": choose_model(params, self.model, self.models),
+            "model": self.model_for(params),
             "max_tokens": int(params.max_tokens),
             "messages": [
                 {"role": m.role, "content": [_sampling_block(b, names) for b in blocks_of(m)]}

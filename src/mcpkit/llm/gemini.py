@@ -4,13 +4,20 @@ function calls run through the client, and a sampling handler (`mcpkit[gemini]`)
 from __future__ import annotations
 
 import base64
+import binascii
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.llm._content import Piece, pieces
-from mcpkit.llm._sampling import blocks_of, choose_model, result, tool_names
-from mcpkit.llm._sdk import require
+from mcpkit.llm._sampling import (
+    SamplingHandler,
+    as_call_result,
+    blocks_of,
+    result,
+    tool_names,
+)
+from mcpkit.llm._sdk import GEMINI
 from mcpkit.types import (
     AudioContent,
     CallToolResult,
@@ -37,14 +44,6 @@ _STOP = {"STOP": "endTurn", "MAX_TOKENS": "maxTokens"}
 _ids = itertools.count(1)
 
 
-def _client(client: GenaiClient | None) -> GenaiClient:
-    if client is not None:
-        return client
-    sdk: Any = require("google.genai", "google-genai", "gemini")
-    made: GenaiClient = sdk.Client()
-    return made
-
-
 def _declarations(named: Sequence[tuple[str, Tool]]) -> list[dict[str, Any]]:
     declared = [
         {
@@ -63,8 +62,18 @@ def gemini_tools(toolset: Toolset) -> list[dict[str, Any]]:
     return _declarations(toolset.api_tools())
 
 
-def _inline(piece: Piece) -> dict[str, Any]:
-    return {"inline_data": {"mime_type": piece.mime, "data": base64.b64decode(piece.data)}}
+def _inline(piece: Piece) -> dict[str, Any] | None:
+    """The piece's bytes as an `inline_data` part (the SDK takes bytes, so they are decoded
+    here); None when its data is not base64, which the server that sent it got wrong."""
+    try:
+        data = base64.b64decode(piece.data)
+    except (binascii.Error, ValueError):
+        return None
+    return {"inline_data": {"mime_type": piece.mime, "data": data}}
+
+
+def _unreadable(piece: Piece) -> str:
+    return f"[{piece.kind} ({piece.mime}) not shown: its data is not valid base64]"
 
 
 def gemini_function_response(
@@ -73,13 +82,16 @@ def gemini_function_response(
     """A tool's result as a `function_response` part: the structured result (or the text) as
     `output`, a tool error as `error` (the keys the API names), images and files as parts."""
     found = pieces(result.content)
-    text = "\n".join(p.text for p in found if p.kind == "text")
+    inline = [(p, _inline(p)) for p in found if p.kind != "text"]
+    # a function response's parts take media only: what cannot be shown is said in its text
+    notes = [_unreadable(p) for p, part in inline if part is None]
+    text = "\n".join([*(p.text for p in found if p.kind == "text"), *notes])
     value: Any = result.structured_content if result.structured_content is not None else text
     response = {"error": value} if result.is_error else {"output": value}
     reply: dict[str, Any] = {"name": name, "response": response}
     if call_id:
         reply["id"] = call_id
-    media = [{"inline_data": _inline(p)["inline_data"]} for p in found if p.kind != "text"]
+    media = [part for _, part in inline if part is not None]
     if media:
         reply["parts"] = media
     return {"function_response": reply}
@@ -105,7 +117,7 @@ class GeminiConversation:
         system: str | None = None,
     ) -> None:
         self.toolset = toolset
-        self.client = _client(client)
+        self.client: GenaiClient = GEMINI.client(client)
         self.model = model
         self.system = system
         self.contents: list[Any] = (
@@ -150,34 +162,28 @@ def _sampling_parts(
         if isinstance(block, TextContent):
             parts.append({"text": block.text})
         elif isinstance(block, ImageContent | AudioContent):
-            parts.append(_inline(Piece("file", mime=block.mime_type, data=block.data)))
+            kind: Literal["image", "audio"] = (
+                "image" if isinstance(block, ImageContent) else "audio"
+            )
+            piece = Piece(kind, mime=block.mime_type, data=block.data)
+            parts.append(_inline(piece) or {"text": _unreadable(piece)})
         elif isinstance(block, ToolUseContent):
             called[block.id] = names.to_api(block.name)
             parts.append(
                 {"function_call": {"id": block.id, "name": called[block.id], "args": block.input}}
             )
         elif isinstance(block, ToolResultContent):
-            as_result = CallToolResult(
-                content=block.content,
-                is_error=block.is_error,
-                structured_content=block.structured_content,
-            )
             name = called.get(block.tool_use_id, block.tool_use_id)
-            parts.append(gemini_function_response(block.tool_use_id, name, as_result))
+            parts.append(gemini_function_response(block.tool_use_id, name, as_call_result(block)))
     return parts
 
 
-class GeminiSampling:
+class GeminiSampling(SamplingHandler["GenaiClient"]):
     """A sampling handler (`Client(..., sampling_handler=GeminiSampling(model=...),
     sampling_tools=True)`): the server's `ctx.sample` answered by a Gemini model, tool use
     included. `models`: others a server's hints may pick."""
 
-    def __init__(
-        self, client: GenaiClient | None = None, *, model: str, models: Sequence[str] = ()
-    ) -> None:
-        self.client = _client(client)
-        self.model = model
-        self.models = list(models)
+    sdk = GEMINI
 
     async def __call__(self, params: CreateMessageRequestParams) -> CreateMessageResult:
         names = tool_names(params)
@@ -202,7 +208,7 @@ class GeminiSampling:
             config["tool_config"] = {
                 "function_calling_config": {"mode": _CHOICE[params.tool_choice.mode]}
             }
-        model = choose_model(params, self.model, self.models)
+        model = self.model_for(params)
         response = await self.client.aio.models.generate_content(  # pyright: ignore[reportUnknownMemberType]  # its signature names PIL.Image, not installed
             model=model,
             contents=contents,

@@ -36,9 +36,13 @@ class ToolNames:
 
     def _add(self, name: str) -> None:
         api = name if _VALID.fullmatch(name) else self._rewritten(name)
-        if api in self._to_mcp:
-            suffix = _suffix(name)
-            api = api[: MAX_LENGTH - len(suffix)] + suffix
+        rewritten, n = api, 0
+        # A name the server gave may be the very one a hash would make (a hostile server can
+        # compute it): count on until it is free, so no model's name ever means two tools.
+        while api in self._to_mcp:
+            suffix = _suffix(name if n == 0 else f"{name}\x00{n}")
+            api = rewritten[: MAX_LENGTH - len(suffix)] + suffix
+            n += 1
         self._to_api[name] = api
         self._to_mcp[api] = name
 

@@ -14,8 +14,14 @@ from mcpkit.llm._openai_content import (
     responses_output,
     responses_part,
 )
-from mcpkit.llm._sampling import blocks_of, choose_model, result, tool_names
-from mcpkit.llm._sdk import require
+from mcpkit.llm._sampling import (
+    SamplingHandler,
+    as_call_result,
+    blocks_of,
+    result,
+    tool_names,
+)
+from mcpkit.llm._sdk import OPENAI
 from mcpkit.llm.names import ToolNames
 from mcpkit.types import (
     CallToolResult,
@@ -46,14 +52,6 @@ __all__ = [
 ]
 
 _STOP = {"stop": "endTurn", "length": "maxTokens", "tool_calls": "toolUse"}
-
-
-def _client(client: AsyncOpenAI | None) -> AsyncOpenAI:
-    if client is not None:
-        return client
-    sdk: Any = require("openai", "openai", "openai")
-    made: AsyncOpenAI = sdk.AsyncOpenAI()
-    return made
 
 
 def _chat_definitions(named: Sequence[tuple[str, Tool]]) -> list[dict[str, Any]]:
@@ -107,7 +105,7 @@ class OpenAIChatConversation:
         client: AsyncOpenAI | None = None,
     ) -> None:
         self.toolset = toolset
-        self.client = _client(client)
+        self.client: AsyncOpenAI = OPENAI.client(client)
         self.model = model
         self.messages: list[dict[str, Any]] = (
             [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
@@ -160,7 +158,7 @@ class OpenAIResponsesConversation:
         instructions: str | None = None,
     ) -> None:
         self.toolset = toolset
-        self.client = _client(client)
+        self.client: AsyncOpenAI = OPENAI.client(client)
         self.model = model
         self.instructions = instructions
         self.input: list[dict[str, Any]] = (
@@ -217,12 +215,7 @@ def _chat_messages(message: SamplingMessage, names: ToolNames) -> list[dict[str,
     calls: list[dict[str, Any]] = []
     for block in blocks_of(message):
         if isinstance(block, ToolResultContent):
-            as_result = CallToolResult(
-                content=block.content,
-                is_error=block.is_error,
-                structured_content=block.structured_content,
-            )
-            results.append((block.tool_use_id, as_result))
+            results.append((block.tool_use_id, as_call_result(block)))
         elif isinstance(block, ToolUseContent):
             function = {"name": names.to_api(block.name), "arguments": json.dumps(block.input)}
             calls.append({"id": block.id, "type": "function", "function": function})
@@ -243,17 +236,12 @@ def _chat_messages(message: SamplingMessage, names: ToolNames) -> list[dict[str,
     return [*out, {"role": "user", "content": parts}] if parts else out
 
 
-class OpenAIChatSampling:
+class OpenAIChatSampling(SamplingHandler["AsyncOpenAI"]):
     """A sampling handler over Chat Completions (`Client(..., sampling_handler=
     OpenAIChatSampling(model=...), sampling_tools=True)`), tool use included; any server
     speaking that API (base_url) serves. `models`: others a server's hints may pick."""
 
-    def __init__(
-        self, client: AsyncOpenAI | None = None, *, model: str, models: Sequence[str] = ()
-    ) -> None:
-        self.client = _client(client)
-        self.model = model
-        self.models = list(models)
+    sdk = OPENAI
 
     async def __call__(self, params: CreateMessageRequestParams) -> CreateMessageResult:
         names = tool_names(params)
@@ -263,7 +251,7 @@ class OpenAIChatSampling:
         for message in params.messages:
             messages.extend(_chat_messages(message, names))
         request: dict[str, Any] = {
-            "model": choose_model(params, self.model, self.models),
+            "model": self.model_for(params),
             "messages": messages,
             "max_completion_tokens": int(params.max_tokens),
         }
@@ -296,12 +284,7 @@ def _responses_items(message: SamplingMessage, names: ToolNames) -> list[dict[st
     parts: list[dict[str, Any]] = []
     for block in blocks_of(message):
         if isinstance(block, ToolResultContent):
-            as_result = CallToolResult(
-                content=block.content,
-                is_error=block.is_error,
-                structured_content=block.structured_content,
-            )
-            items.append(responses_output(block.tool_use_id, as_result))
+            items.append(responses_output(block.tool_use_id, as_call_result(block)))
         elif isinstance(block, ToolUseContent):
             name, arguments = names.to_api(block.name), json.dumps(block.input)
             items.append(
@@ -320,22 +303,17 @@ def _responses_items(message: SamplingMessage, names: ToolNames) -> list[dict[st
     return [*items, {"role": "user", "content": parts}] if parts else items
 
 
-class OpenAIResponsesSampling:
+class OpenAIResponsesSampling(SamplingHandler["AsyncOpenAI"]):
     """A sampling handler over the Responses API, tool use included; nothing is stored on
     OpenAI's side (`store=False`). The API has no stop sequences: a server's are not sent.
     `models`: others a server's hints may pick."""
 
-    def __init__(
-        self, client: AsyncOpenAI | None = None, *, model: str, models: Sequence[str] = ()
-    ) -> None:
-        self.client = _client(client)
-        self.model = model
-        self.models = list(models)
+    sdk = OPENAI
 
     async def __call__(self, params: CreateMessageRequestParams) -> CreateMessageResult:
         names = tool_names(params)
         request: dict[str, Any] = {
-            "model": choose_model(params, self.model, self.models),
+            "model": self.model_for(params),
             "input": [item for m in params.messages for item in _responses_items(m, names)],
             "max_output_tokens": int(params.max_tokens),
             "store": False,

@@ -120,7 +120,7 @@ class LambdaHandler:
         try:
             request = read_event(event)
         except EventError as exc:
-            return lambda_response("2.0", 400, _JSON, _error_body(str(exc)))
+            return lambda_response(exc.shape, 400, _JSON, _error_body(str(exc), code=exc.code))
         if _header(request, b"mcp-method") == b"subscriptions/listen":
             return self._no_listen(request)
         if self._life is None:

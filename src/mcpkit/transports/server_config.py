@@ -19,7 +19,8 @@ from typing import Any, Final, Literal, cast
 
 import msgspec
 
-from mcpkit.errors import McpkitError
+from mcpkit.errors import InvalidUrl, McpkitError
+from mcpkit.transports.endpoint_url import check_endpoint_url
 from mcpkit.transports.stdio_client import StdioParameters
 
 __all__ = [
@@ -152,7 +153,13 @@ def parse_entry(
 
     if transport != "stdio":
         headers = _strings(entry.get("headers"), "headers", text, where)
-        return ServerEntry(name, text("url", entry["url"]), headers, transport, extra)
+        url = text("url", entry["url"])
+        try:
+            # Checked here: a client given text that is not a URL would take it for a command.
+            check_endpoint_url(url)
+        except InvalidUrl as exc:
+            raise ConfigError(f"{where}: url {exc}") from None
+        return ServerEntry(name, url, headers, transport, extra)
     args: object = entry.get("args", [])
     if not isinstance(args, list):
         raise ConfigError(f"{where}: args is a JSON {type(args).__name__}, not a list")

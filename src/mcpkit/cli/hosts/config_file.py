@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from mcpkit.cli.hosts.formats import HostSpec
+from mcpkit.client.host_configs.host_file import NotAConfigFile, read_config_bytes
 
 __all__ = ["ConfigError", "add_server", "load_config", "render_config", "write_config"]
 
@@ -28,11 +29,11 @@ def load_config(path: Path) -> tuple[dict[str, Any], bytes | None]:
     """The file's JSON object and its exact bytes (None: there is no file yet). An empty file
     counts as `{}`; anything else that is not a JSON object is a ConfigError."""
     try:
-        raw = path.read_bytes()
+        raw = read_config_bytes(path)
     except FileNotFoundError:
         return {}, None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} is a folder; give the path of a JSON file") from None
+    except NotAConfigFile as exc:  # a folder, a pipe (which would hang a plain read), huge
+        raise ConfigError(f"{exc}; give the path of a JSON file") from None
     except OSError as exc:
         raise ConfigError(
             f"cannot read {path}: {exc.strerror}; check the path, or give another file "

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from mcpkit.client.host_configs.host_file import read_config_bytes
 from mcpkit.client.host_configs.jsonc import strip_jsonc
 from mcpkit.client.host_configs.places import HOSTS, config_path
 
@@ -116,8 +117,9 @@ def _locations(places: Places) -> list[tuple[str, str, Path]]:
 
 
 def _read(host: str, scope: str, path: Path, places: Places) -> ConfigFile:
+    # (a project's files come with its checkout: one may be a pipe, a device or huge)
     try:
-        raw = path.read_text(encoding="utf-8-sig")
+        raw = read_config_bytes(path).decode("utf-8-sig")
     except FileNotFoundError:
         return ConfigFile(host, scope, path)
     except (OSError, UnicodeDecodeError) as exc:
@@ -141,13 +143,10 @@ def _servers_of(host: str, scope: str, raw: str, places: Places) -> dict[str, An
             ) from None
         try:
             data: object = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, RecursionError) as exc:
             raise ValueError(f"not valid YAML: {exc}") from None
     else:
-        try:
-            data = json.loads(strip_jsonc(raw)) if raw.strip() else {}
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise ValueError(f"not valid JSON: {exc}") from None
+        data = _json(raw)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -162,6 +161,20 @@ def _servers_of(host: str, scope: str, raw: str, places: Places) -> dict[str, An
     if not isinstance(servers, dict):
         raise ValueError(f'"{HOSTS[host].servers_key}" is not an object of servers by name')
     return cast("dict[str, Any]", servers)
+
+
+def _json(raw: str) -> object:
+    """The JSON, or JSONC, text's value; plain JSON (most files, and the largest: the
+    ~/.claude.json Claude Code also keeps history in) is read without the slower JSONC pass."""
+    if not raw.strip():
+        return {}
+    try:
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return json.loads(strip_jsonc(raw))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
 
 
 def _found(host: str, scope: str, path: Path, name: str, raw: object) -> FoundServer | None:
