@@ -275,3 +275,73 @@ async def test_a_document_naming_a_redirect_the_policy_refuses_is_refused(uri: s
         response = await authorize(http, base, client_id, challenge, redirect_uri=uri)
     assert response.status_code == 400 and "location" not in response.headers
     assert "must be https, http on a loopback host" in refused_with(response)
+
+
+@contextlib.asynccontextmanager
+async def bounded(
+    host: DocumentHost, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, str, str]]:
+    """`both`, with fetch settings of the test's own."""
+    policy = DevServerSettings(allow_insecure_metadata_urls=True, **settings)
+    async with (
+        serving(DevAuthorizationServer(policy)) as base,
+        serving(host) as documents,
+        httpx.AsyncClient(timeout=WAIT) as http,
+    ):
+        yield http, base, documents + "/client.json"
+
+
+async def test_requests_for_a_document_being_fetched_share_one_fetch() -> None:
+    release = asyncio.Event()
+    host = DocumentHost(release=release, headers=[(b"cache-control", b"no-store")])
+    _, challenge = pkce()
+    async with asyncio.timeout(WAIT), bounded(host) as (http, base, client_id):
+        asked = [
+            asyncio.create_task(authorize(http, base, client_id, challenge)) for _ in range(12)
+        ]
+        while host.fetches == 0:  # bounded by the timeout above
+            await asyncio.sleep(0.01)
+        release.set()
+        answers = await asyncio.gather(*asked)
+    assert [answer.status_code for answer in answers] == [302] * 12
+    assert host.fetches == 1
+
+
+async def test_past_metadata_max_fetches_a_request_is_told_to_come_back() -> None:
+    release = asyncio.Event()
+    host = DocumentHost(release=release)
+    _, challenge = pkce()
+    async with (
+        asyncio.timeout(WAIT),
+        bounded(host, metadata_max_fetches=2) as (
+            http,
+            base,
+            client_id,
+        ),
+    ):
+        held = [
+            asyncio.create_task(authorize(http, base, f"{client_id}?{n}", challenge))
+            for n in range(2)
+        ]
+        while host.fetches < 2:  # bounded by the timeout above
+            await asyncio.sleep(0.01)
+        try:
+            third = await authorize(http, base, client_id, challenge)
+        finally:
+            release.set()
+        await asyncio.gather(*held)
+        after = await authorize(http, base, client_id, challenge)
+    assert third.status_code == 503, third.text
+    assert third.headers["retry-after"] == "5"
+    assert third.json()["error"] == "temporarily_unavailable"
+    assert "metadata_max_fetches" in third.json()["error_description"]
+    assert after.status_code == 302
+
+
+async def test_a_refused_document_is_refused_again_without_a_fetch() -> None:
+    host = DocumentHost(status=404)
+    _, challenge = pkce()
+    async with asyncio.timeout(WAIT), bounded(host) as (http, base, client_id):
+        answers = [await authorize(http, base, client_id, challenge) for _ in range(5)]
+    assert all("HTTP 404" in refused_with(answer) for answer in answers)
+    assert host.fetches == 1

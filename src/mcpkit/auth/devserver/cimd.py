@@ -74,14 +74,56 @@ class MetadataDocuments:
         self._cache: Bounded[str, tuple[ClientInformation, float]] = Bounded(
             settings.metadata_cache_size
         )
+        # A refusal is kept for `metadata_failure_ttl`: a flood of /authorize naming a URL
+        # that fails makes one fetch, not one each.
+        self._failures: Bounded[str, tuple[Refused, float]] = Bounded(settings.metadata_cache_size)
+        # The fetches under way, by URL: a second request for one joins the first, and
+        # there are at most `metadata_max_fetches` at once (each holds a socket to a host
+        # the client chose).
+        self._fetching: dict[str, asyncio.Task[ClientInformation]] = {}
 
     async def get(self, url: str) -> ClientInformation:
-        """The validated document for client id `url`; refused with invalid_client saying why."""
+        """The validated document for client id `url`; refused with invalid_client saying
+        why, or with 503 temporarily_unavailable while `metadata_max_fetches` are under way."""
+        now = self._clock()
         cached = self._cache.get(url)
-        if cached is not None and cached[1] > self._clock():
+        if cached is not None and cached[1] > now:
             return cached[0]
-        address = await self._check_url(url)
-        document, ttl = await self._fetch(url, address)
+        failed = self._failures.get(url)
+        if failed is not None and failed[1] > now:
+            raise Refused(failed[0].error, failed[0].description)
+        task = self._fetching.get(url)
+        if task is None:
+            if len(self._fetching) >= self._settings.metadata_max_fetches:
+                raise Refused(
+                    "temporarily_unavailable",
+                    f"{self._settings.metadata_max_fetches} client ID metadata documents are "
+                    "being fetched already (metadata_max_fetches): try again shortly",
+                    status=503,
+                    headers=[(b"retry-after", b"5")],
+                )
+            task = asyncio.create_task(self._load(url))
+            self._fetching[url] = task
+            task.add_done_callback(self._fetched)
+        # Shielded: a request that leaves does not end the fetch others wait on.
+        return await asyncio.shield(task)
+
+    def _fetched(self, task: asyncio.Task[ClientInformation]) -> None:
+        for url, running in list(self._fetching.items()):
+            if running is task:
+                del self._fetching[url]
+        if not task.cancelled():
+            task.exception()  # retrieved here: nobody may be left waiting for it
+
+    async def _load(self, url: str) -> ClientInformation:
+        try:
+            address = await self._check_url(url)
+            document, ttl = await self._fetch(url, address)
+        except Refused as refused:
+            until = self._clock() + self._settings.metadata_failure_ttl
+            self._failures.put(url, (refused, until))
+            raise
+        self._failures.pop(url)
         if ttl > 0:
             self._cache.put(url, (document, self._clock() + ttl))
         return document

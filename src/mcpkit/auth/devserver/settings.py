@@ -71,6 +71,12 @@ class DevServerSettings:
       authorization request's `login_hint` picks another (tests of per-identity sessions).
     - `allow_insecure_metadata_urls`: also fetch client ID metadata documents over plain http
       and from loopback or private addresses (local tests only).
+    - `metadata_*`: client ID metadata documents are fetched within `metadata_timeout`
+      seconds and `metadata_max_size` bytes, at most `metadata_max_fetches` at once (one
+      more is answered 503 with Retry-After; a second request for a document being fetched
+      waits for that fetch), and kept `metadata_cache_ttl` seconds (their Cache-Control
+      bounds it), `metadata_cache_size` of them; a refused document is refused again for
+      `metadata_failure_ttl` seconds without a fetch.
     - `insecure_serve_network`: answer requests that reach it over the network, not only
       over loopback. Off by default: it approves everyone, grants any self-registered
       client tokens, and is meant for this machine alone.
@@ -105,6 +111,8 @@ class DevServerSettings:
     metadata_max_size: int = 5 * 1024
     metadata_cache_ttl: int = 300
     metadata_cache_size: int = 256
+    metadata_max_fetches: int = 8
+    metadata_failure_ttl: int = 30
 
     def __post_init__(self) -> None:
         check_issuer_and_paths(self.issuer, self.paths)
@@ -117,6 +125,8 @@ class DevServerSettings:
                 "max_clients",
                 "max_clients_per_source",
                 "max_codes_per_source",
+                "metadata_max_fetches",
+                "metadata_failure_ttl",
             ),
         )
 

@@ -51,6 +51,9 @@ class FrontSettings:
     - `max_bytes_per_source`: the bytes of registrations, pending sign-ins, codes and grants
       one client address may hold in the store, each kind on its own: past it the request is
       refused (429), never someone else's entry dropped.
+    - `metadata_timeout`, `metadata_max_size`, `metadata_max_fetches`,
+      `metadata_failure_ttl`: how client ID metadata documents are fetched, as the
+      development server's settings of the same names say (`DevServerSettings`).
     - `upstream_timeout`: the deadline of every call to the provider, `max_upstream_bytes` the
       largest answer read from it.
     """
@@ -74,6 +77,8 @@ class FrontSettings:
     max_upstream_bytes: int = 256 * 1024
     metadata_timeout: float = 5.0
     metadata_max_size: int = 5 * 1024
+    metadata_max_fetches: int = 8
+    metadata_failure_ttl: int = 30
 
     def __post_init__(self) -> None:
         if self.tokens not in ("issue", "pass-through"):
@@ -81,7 +86,8 @@ class FrontSettings:
         check_issuer_and_paths(self.issuer, self.paths)
         check_positive(
             self, "pending_ttl", "code_ttl", "access_token_ttl", "refresh_token_ttl",
-            "client_ttl", "max_bytes_per_source", "upstream_timeout",
+            "client_ttl", "max_bytes_per_source", "upstream_timeout", "metadata_max_fetches",
+            "metadata_failure_ttl",
         )  # fmt: skip
 
     @property
@@ -99,5 +105,7 @@ class FrontSettings:
             allow_insecure_metadata_urls=self.allow_insecure_metadata_urls,
             metadata_timeout=self.metadata_timeout,
             metadata_max_size=self.metadata_max_size,
+            metadata_max_fetches=self.metadata_max_fetches,
+            metadata_failure_ttl=self.metadata_failure_ttl,
             max_body_size=self.max_body_size,
         )
