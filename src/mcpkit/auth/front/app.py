@@ -90,7 +90,9 @@ class AuthorizationFront(MountedServer[FrontSettings]):
             self._kv, self.key.derive_secret(b"mcpkit front store"), settings.max_bytes_per_source
         )
         policy = settings.client_policy()
-        self._clients = StoredClients(policy, clock, self._state, settings.client_ttl)
+        self._clients = StoredClients(
+            policy, clock, self._state, settings.client_ttl, settings.unused_client_ttl
+        )
         self._leg = UpstreamLeg(
             upstream,
             timeout=settings.upstream_timeout,
@@ -223,6 +225,7 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         audiences = self._audiences(origin, self.settings.paths.token)
         client = await self._clients.authenticate(scope, form, audiences)
         answer = await self._grants.exchange(form, client, self.issuer(origin), source_of(scope))
+        await self._clients.keep(client)
         await send_json(send, answer, store=False)
 
     async def _revoke(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -4,8 +4,10 @@ checked and cached as the development server does)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from mcpkit.auth.devserver._http import Refused
 from mcpkit.auth.devserver.cimd import is_metadata_url
 from mcpkit.auth.devserver.clients import Clients
 from mcpkit.auth.devserver.settings import DevServerSettings
@@ -13,6 +15,8 @@ from mcpkit.auth.front.state import FrontState
 from mcpkit.auth.metadata import ClientInformation
 
 __all__ = ["StoredClients"]
+
+logger = logging.getLogger("mcpkit.auth.front")
 
 
 class StoredClients(Clients):
@@ -25,10 +29,12 @@ class StoredClients(Clients):
         clock: Callable[[], float],
         state: FrontState,
         ttl: float,
+        unused_ttl: float,
     ) -> None:
         super().__init__(policy, clock)
         self._state = state
         self._ttl = ttl
+        self._unused_ttl = min(unused_ttl, ttl)
 
     async def find(self, client_id: str) -> ClientInformation | None:
         if is_metadata_url(client_id):
@@ -36,7 +42,19 @@ class StoredClients(Clients):
         return await self._state.get("client", client_id, ClientInformation)
 
     async def register_stored(self, body: bytes, source: str) -> ClientInformation:
-        """RFC 7591 section 3: the new client, kept for the front's `client_ttl`."""
+        """RFC 7591 section 3: the new client, kept `unused_client_ttl` until it gets
+        tokens (`keep`)."""
         client = self.new_client(body, prefix=self._state.source_tag(source) + ".")
-        await self._state.put("client", client.client_id, client, self._ttl)
+        await self._state.put("client", client.client_id, client, self._unused_ttl)
         return client
+
+    async def keep(self, client: ClientInformation) -> None:
+        """`client` got tokens: keep its registration `client_ttl` from now (a metadata
+        document client has none). Its tokens are issued already, so a store that refuses
+        is logged, not answered."""
+        if is_metadata_url(client.client_id):
+            return
+        try:
+            await self._state.put("client", client.client_id, client, self._ttl)
+        except Refused as refused:
+            logger.warning("client %s kept as it was: %s", client.client_id, refused.description)

@@ -48,6 +48,10 @@ class FrontSettings:
     - TTLs in seconds: a pending sign-in (`pending_ttl`, the time the user has to consent and
       log in), a code, an access token, a grant (`refresh_token_ttl`, renewed by each
       refresh), a registered client. Every entry in the store has one.
+    - `client_ttl`, `unused_client_ttl`: a registered client is kept `unused_client_ttl`
+      until it first gets tokens, then `client_ttl` from each time it gets tokens (a code
+      redeemed, a refresh): registrations nobody uses leave their address's budget within a
+      day, so that a busy address (a company's NAT) is not refused registration for months.
     - `max_bytes_per_source`: the bytes of registrations, pending sign-ins, codes and grants
       one client address may hold in the store, each kind on its own: past it the request is
       refused (429), never someone else's entry dropped.
@@ -71,6 +75,7 @@ class FrontSettings:
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 30 * 86400
     client_ttl: int = 90 * 86400
+    unused_client_ttl: int = 86400
     max_bytes_per_source: int = 256 * 1024
     max_body_size: int = 64 * 1024
     upstream_timeout: float = 10.0
@@ -86,8 +91,8 @@ class FrontSettings:
         check_issuer_and_paths(self.issuer, self.paths)
         check_positive(
             self, "pending_ttl", "code_ttl", "access_token_ttl", "refresh_token_ttl",
-            "client_ttl", "max_bytes_per_source", "upstream_timeout", "metadata_max_fetches",
-            "metadata_failure_ttl",
+            "client_ttl", "unused_client_ttl", "max_bytes_per_source", "upstream_timeout",
+            "metadata_max_fetches", "metadata_failure_ttl",
         )  # fmt: skip
 
     @property
