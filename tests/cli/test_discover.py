@@ -58,7 +58,7 @@ def test_discover_lists_every_hosts_servers_in_the_mcp_servers_shape(machine: Ma
     assert by["goose:fetch", "user"]["entry"] == {
         "command": "uvx",
         "args": ["mcp-server-fetch"],
-        "env": {"A": "1"},
+        "env": {"A": "<hidden: --show-secrets>"},  # env and header values often hold keys
     }
     assert by["goose:fetch", "user"]["disabled"]
     assert by["goose:web", "user"]["entry"] == {"type": "http", "url": "http://127.0.0.1:2/mcp"}
@@ -173,3 +173,10 @@ async def test_mcpkit_proxy_serves_a_server_a_host_configured(machine: Machine) 
     )
     async with asyncio.timeout(60), Client(proxy) as client:
         assert "add" in {tool.name for tool in await client.list_tools()}
+
+
+def test_env_and_header_values_are_printed_only_when_asked(machine: Machine) -> None:
+    shown = machine.mcpkit("discover", "--json", "--show-secrets")
+    assert shown.returncode == 0, shown.stderr
+    by = {s["target"]: s for s in json.loads(shown.stdout)["servers"]}
+    assert by["goose:fetch"]["entry"]["env"] == {"A": "1"}

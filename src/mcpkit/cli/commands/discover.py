@@ -5,7 +5,7 @@ only; each usable as a TARGET by its `HOST:NAME`."""
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mcpkit.cli.commands import AddParser
 
@@ -26,6 +26,12 @@ def register(add_parser: AddParser) -> None:
     )
     verb.set_defaults(handler=_main, verb_parser=verb)
     verb.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    verb.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print the values of each entry's env and headers in --json (hidden by "
+        "default: they often hold API keys, and discover's output gets pasted)",
+    )
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -37,7 +43,9 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.json:
         ui.json(
             {
-                "servers": [_server_json(s) for file in files for s in file.servers],
+                "servers": [
+                    _server_json(s, args.show_secrets) for file in files for s in file.servers
+                ],
                 "files": [_file_json(file) for file in files],
             }
         )
@@ -76,14 +84,30 @@ def _state(file: ConfigFile) -> str:
     return f"{count} server{'s' if count != 1 else ''}"
 
 
-def _server_json(server: FoundServer) -> dict[str, Any]:
+#: What stands for a value `--show-secrets` would print.
+HIDDEN = "<hidden: --show-secrets>"
+
+
+def _shown(entry: dict[str, Any], secrets: bool) -> dict[str, Any]:
+    """`entry`, with the values of its env and headers hidden unless `secrets`."""
+    if secrets:
+        return entry
+    shown = dict(entry)
+    for field in ("env", "headers"):
+        values: object = entry.get(field)
+        if isinstance(values, dict):
+            shown[field] = {str(name): HIDDEN for name in cast("dict[object, object]", values)}
+    return shown
+
+
+def _server_json(server: FoundServer, secrets: bool) -> dict[str, Any]:
     return {
         "target": server.target,
         "host": server.host,
         "scope": server.scope,
         "name": server.name,
         "file": str(server.path),
-        "entry": server.entry,
+        "entry": _shown(server.entry, secrets),
         "ignored": list(server.ignored),
         "disabled": server.disabled,
     }
