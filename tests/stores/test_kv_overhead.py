@@ -14,6 +14,7 @@ from test_redis_stores import connect, new_prefix
 
 from mcpkit.server.state.caller import MAX_STATE_BYTES, STATE_POOL
 from mcpkit.stores.kv import ENTRY_OVERHEAD, Limit, MemoryKeyValueStore, entry_size
+from mcpkit.stores.kv_slots import release_slot, slot_key, take_slot
 from mcpkit.stores.redis import RedisKeyValueStore
 
 BUDGET = 256 * 1024
@@ -36,6 +37,17 @@ def heap() -> int:
 def test_every_entry_counts_its_overhead() -> None:
     assert entry_size("", b"") == ENTRY_OVERHEAD
     assert entry_size("\u00e9", b"xy") == ENTRY_OVERHEAD + 4  # (the key in UTF-8)
+
+
+async def test_slots_still_count_entries_whatever_their_names() -> None:
+    # `take_slot` bounds a count by bytes (`count * entry_size(key, b"")`): that holds only
+    # while every slot key under a prefix is one size, names long, short or not ASCII.
+    kv = MemoryKeyValueStore()
+    names = ["a", "\u00e9t\u00e9" * 50, "x" * 1000, ""]
+    assert len({entry_size(slot_key("n:", name), b"") for name in names}) == 1
+    assert [await take_slot(kv, "n:", name, 3, 60) for name in names] == [True] * 3 + [False]
+    await release_slot(kv, "n:", names[0])
+    assert await take_slot(kv, "n:", names[3], 3, 60)
 
 
 async def test_a_flood_of_tiny_state_holds_about_its_budget_of_heap() -> None:
