@@ -13,6 +13,9 @@ named by its own `_meta["io.mcpkit/stateKey"]` (what a client without a token se
 - `redis://...`: redis-server's `used_memory` and key count per caller (a redis-server of
   its own on a free loopback port, no persistence; tests/_redis_server.py starts it).
 
+It also says what one such caller counts against the state pool (`entry_size`, its
+`ENTRY_OVERHEAD` included), how many the default pool holds, and what they take in each store.
+
 A first batch of callers is made before measuring, so that what is loaded or cached once
 (modules, compiled validators, the store's tables) is not counted per caller.
 """
@@ -39,6 +42,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from _redis_server import redis_server_running  # noqa: E402
 
 from mcpkit import Client, Context, Server  # noqa: E402
+from mcpkit.stores.kv import DEFAULT_MAX_POOL_BYTES, entry_size  # noqa: E402
 
 WARM = 200  # callers made before measuring
 
@@ -121,6 +125,25 @@ async def in_redis(callers: int, url: str) -> dict[str, float]:
     }
 
 
+def flood_figures(results: dict[str, Any]) -> str:
+    """What the default pool admits of such callers, as the store counts them, and what
+    they take in each store by the figures measured."""
+    # A caller's one entry: "state:<64 hex digits>:notes" holding ["milk"] (caller.py).
+    counted = entry_size(f"state:{'0' * 64}:notes", b'["milk"]')
+    held = DEFAULT_MAX_POOL_BYTES // counted
+    taken = [
+        results["memory"]["state_bytes_per_caller"],
+        results["sqlite"]["file_bytes_per_caller"],
+        results["redis"]["used_memory_per_caller"],
+    ]
+    memory, sqlite, red = (held * per / 1e6 for per in taken)
+    return (
+        f"Each counts {counted} B against the pool (entry_size): the default pool "
+        f"({DEFAULT_MAX_POOL_BYTES // 2**20} MiB) holds {held:,} such callers, "
+        f"{memory:,.0f} MB of heap, {sqlite:,.0f} MB of SQLite file, {red:,.0f} MB of Redis."
+    )
+
+
 def report(results: dict[str, Any], callers: int) -> str:
     memory, sqlite, red = results["memory"], results["sqlite"], results["redis"]
     return "\n".join(
@@ -133,6 +156,8 @@ def report(results: dict[str, Any], callers: int) -> str:
             f"| sqlite | {sqlite['file_bytes_per_caller']:,.0f} B | database file and WAL |",
             f"| redis | {red['used_memory_per_caller']:,.0f} B | `used_memory`, "
             f"{red['keys_per_caller']:.2f} keys |",
+            "",
+            flood_figures(results),
             "",
             f"A 2026-07-28 `echo` call that keeps nothing: {memory['echo_bytes_per_call']:,.1f} B "
             "of heap kept per call.",

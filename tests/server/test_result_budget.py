@@ -16,7 +16,7 @@ from mcpkit.server.catalog.result_budget import MARKER_ROOM, RESULT_SCHEME, cont
 from mcpkit.server.catalog.result_store import MAX_OVERFLOW_BYTES, ResultStore
 from mcpkit.stores.approvals import approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.stores.kv import MAX_TTL, Limit, MemoryKeyValueStore
+from mcpkit.stores.kv import ENTRY_OVERHEAD, MAX_TTL, Limit, MemoryKeyValueStore
 from mcpkit.stores.url import as_stores, open_store
 from mcpkit.types import (
     ContentBlock,
@@ -291,7 +291,8 @@ def kv_with(clock: Clock) -> MemoryKeyValueStore:
 
 async def test_the_store_is_bounded_in_count_and_bytes_and_entries_expire() -> None:
     clock = Clock()
-    store = ResultStore(kv_with(clock), "s", max_entries=2, max_bytes=400)
+    # Room for two small results, each with the overhead every entry counts, not for a large.
+    store = ResultStore(kv_with(clock), "s", max_entries=2, max_bytes=400 + 2 * ENTRY_OVERHEAD)
     mine: tuple[str | None, str | None] = ("s1", None)
     first = await store.put(mine, 10, page("a" * 40))
     second = await store.put(mine, 10, page("b" * 40))

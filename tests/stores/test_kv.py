@@ -78,15 +78,16 @@ class TestRedisKeyValue(RedisCase, KeyValueChecks):
 
 async def test_the_memory_store_stays_within_its_bounds() -> None:
     clock = ManualClock()
-    kv = MemoryKeyValueStore(max_entries=3, max_bytes=1000, clock=clock)
+    kv = MemoryKeyValueStore(max_entries=3, max_bytes=10_000, clock=clock)
     for i in range(5):  # the soonest to end go first
         await kv.set(f"k{i}", b"v", 100 - i)
     assert len(kv) == 3
     assert [await kv.get(f"k{i}") for i in range(5)] == [b"v", b"v", b"v", None, None]
-    big = MemoryKeyValueStore(max_entries=100, max_bytes=50, clock=clock)
+    one = entry_size("k0", b"x" * 10)  # (its overhead included: many tiny entries are bounded)
+    big = MemoryKeyValueStore(max_entries=100, max_bytes=4 * one + one // 2, clock=clock)
     for i in range(10):
         await big.set(f"k{i}", b"x" * 10, 60)
-    assert len(big) == 4  # 4 entries of 12 bytes fit in 50
+    assert len(big) == 4  # 4 entries fit, not 5
     # Set again and again, a key leaves no trail of stale expiries behind.
     for i in range(1000):
         await big.set("k9", b"x" * 10, 60 + i)
@@ -101,7 +102,8 @@ async def test_a_full_memory_store_says_so_when_it_drops_what_it_was_given() -> 
     kv = MemoryKeyValueStore(max_entries=2, clock=clock)
     assert await kv.set("day-1", b"v", 86_400)
     assert await kv.set("day-2", b"v", 86_400)
-    assert not await kv.set("slot", b"", 600, limit=Limit("slot", 100))
+    slot = Limit("slot", entry_size("slot", b""))  # (room for it: the store's bound drops it)
+    assert not await kv.set("slot", b"", 600, limit=slot)
     assert not await kv.set("short", b"v", 600)
     assert await kv.get("slot") is None and len(kv) == 2
     assert await kv.set("longer", b"v", 100_000)  # kept: a day-long one made room
@@ -112,7 +114,7 @@ async def test_the_memory_store_drops_what_expired_as_it_meets_it() -> None:
     clock = ManualClock()
     kv = MemoryKeyValueStore(clock=clock)
     for i in range(100):
-        await kv.set(f"k{i}", b"v", 10, limit=Limit("k", 10_000))
+        assert await kv.set(f"k{i}", b"v", 10, limit=Limit("k", 100 * entry_size("k99", b"v")))
     clock.advance(11)
     assert await kv.used("k") == 0
     assert len(kv) == 0
@@ -140,7 +142,8 @@ async def test_sqlite_forgets_the_pool_bytes_of_callers_whose_state_ended(tmp_pa
     clock = ManualClock()
     db = SqliteDatabase(tmp_path / "kv.db")
     try:
-        kv = SqliteKeyValueStore(db, max_pool_bytes=1000, clock=clock)
+        most = entry_size("state:a:1", b"x" * 600)  # "b" fits once "a" has ended
+        kv = SqliteKeyValueStore(db, max_pool_bytes=most, clock=clock)
         assert await kv.set("state:a:1", b"x" * 600, 5, limit=_state("a"))
         clock.advance(6)
         assert await kv.set("state:b:1", b"x" * 300, 60, limit=_state("b"))
@@ -204,7 +207,7 @@ async def test_two_redis_clients_share_values_and_limits(redis_server: RedisServ
     clients: list[Redis] = [connect(redis_server), connect(redis_server)]
     try:
         one, two = (RedisKeyValueStore(c, prefix=prefix) for c in clients)
-        limit = Limit("s:", 30)
+        limit = Limit("s:", entry_size("s:a", b"x" * 20))  # one such entry
         assert await one.set("s:a", b"x" * 20, 60, limit=limit)
         assert await two.get("s:a") == b"x" * 20
         assert not await two.set("s:b", b"y" * 20, 60, limit=limit)  # one limit for both
@@ -225,15 +228,17 @@ async def test_a_pool_of_state_never_pushes_out_the_rest() -> None:
     # entries closest to their end went: one anonymous client writing day-long state pushed
     # out every other user's ten-minute approvals and overflows.
     clock = ManualClock()
-    kv = MemoryKeyValueStore(max_bytes=1000, max_pool_bytes=1000, clock=clock)
-    assert await kv.set("approval:a", b"x" * 100, 600, limit=Limit("approval:a", 200))
+    approval, result = entry_size("approval:a", b"x" * 100), entry_size("result:r", b"x" * 100)
+    state = 2 * entry_size("state:0000:v", b"x" * 400)  # two callers' worth
+    kv = MemoryKeyValueStore(max_bytes=approval + result, max_pool_bytes=state, clock=clock)
+    assert await kv.set("approval:a", b"x" * 100, 600, limit=Limit("approval:a", approval))
     assert await kv.set("result:r", b"x" * 100, 600)
     for caller in range(50):  # fresh state keys, 20 KB of state together
         prefix = f"state:{caller:04}:"
         assert await kv.set(prefix + "v", b"x" * 400, 86_400, limit=_state(prefix))
     assert await kv.get("approval:a") == b"x" * 100
     assert await kv.get("result:r") == b"x" * 100
-    assert await kv.used("state:") <= 1000
+    assert 0 < await kv.used("state:") <= state
 
 
 def _state(caller: str, max_bytes: int = 2000) -> Limit:
@@ -248,9 +253,10 @@ async def test_every_store_url_takes_the_pool_size(
     urls = ["memory://", f"sqlite:///{tmp_path / 'p.db'}", redis_server.url]
     for url in urls:
         joined = "&" if "?" in url else "?"
-        stores = open_store(f"{url}{joined}max_pool_bytes=500")
+        prefix = f"state:{new_prefix()}"
+        most = entry_size(prefix + "a", b"x" * 400) * 3 // 2  # one entry, not two
+        stores = open_store(f"{url}{joined}max_pool_bytes={most}")
         try:
-            prefix = f"state:{new_prefix()}"
             limit = Limit(prefix, 10_000, pool="state")
             assert await stores.kv.set(prefix + "a", b"x" * 400, 60, limit=limit)
             assert not await stores.kv.set(prefix + "b", b"x" * 400, 60, limit=limit)

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_KV_BYTES",
     "DEFAULT_MAX_KV_ENTRIES",
     "DEFAULT_MAX_POOL_BYTES",
+    "ENTRY_OVERHEAD",
     "MAX_TTL",
     "KeyValueStore",
     "Limit",
@@ -39,13 +40,22 @@ __all__ = [
 
 #: Entries a `MemoryKeyValueStore` holds at most.
 DEFAULT_MAX_KV_ENTRIES: Final = 100_000
-#: Bytes of keys and values a `MemoryKeyValueStore` holds at most (64 MiB).
+#: Bytes a `MemoryKeyValueStore` holds at most outside its pools (64 MiB, `entry_size`
+#: summed).
 DEFAULT_MAX_KV_BYTES: Final = 64 * 1024 * 1024
-#: Bytes of one pool's entries every store holds at most by default (32 MiB; in the memory
-#: store besides `max_bytes`): callers' state, 32 callers at their full 1 MiB, or thousands
-#: of small ones. Its setting is `max_pool_bytes=` of each store, `?max_pool_bytes=` of a
-#: store URL.
+#: Bytes of one pool's entries every store holds at most by default (32 MiB, `entry_size`
+#: summed; in the memory store besides `max_bytes`): callers' state, 32 callers at their
+#: full 1 MiB, or about 56,000 callers of one small value each. Its setting is
+#: `max_pool_bytes=` of each store, `?max_pool_bytes=` of a store URL.
 DEFAULT_MAX_POOL_BYTES: Final = 32 * 1024 * 1024
+#: What one entry counts beyond its key and value (`entry_size`): what a store keeps for it
+#: besides. bench/state_memory.py measured one small state value per caller (84 bytes of key
+#: and value) at 624 bytes of Python heap in the memory store, ~880 of SQLite file and WAL,
+#: ~2,900 of Redis memory (4 keys): counting keys and values alone, a flood of such tiny
+#: entries held 7 to 35 times its budget. 512 sits near the memory and SQLite figures, so a
+#: budget bounds what they really hold to about itself (memory) and 1.5 times (SQLite);
+#: Redis, its per-key structures and a `Limit`'s hashes the largest, to about 5 times.
+ENTRY_OVERHEAD: Final = 512
 #: The longest TTL (ten years): every store keeps one alike (Redis refuses far larger ones).
 MAX_TTL: Final = 10 * 365 * 86_400.0
 
@@ -70,8 +80,10 @@ class Limit:
 
 
 def entry_size(key: str, value: bytes) -> int:
-    """What an entry counts towards a `Limit`: the bytes of its key (UTF-8) and its value."""
-    return len(key.encode("utf-8", "surrogatepass")) + len(value)
+    """What an entry counts towards a `Limit`, a pool and a memory store's `max_bytes`: the
+    bytes of its key (UTF-8) and its value, and `ENTRY_OVERHEAD` for what the store keeps
+    besides (so that a budget of bytes bounds many tiny entries as it does a few large)."""
+    return len(key.encode("utf-8", "surrogatepass")) + len(value) + ENTRY_OVERHEAD
 
 
 def check_pool_bytes(max_pool_bytes: int) -> int:

@@ -110,7 +110,8 @@ class KeyValueChecks:
             assert not await kv.set("scope:a", b"w" * 11, _LONG, limit=limit)
             assert await kv.get("scope:a") == b"w" * 10
             # Another prefix has a limit of its own; a deleted entry frees its bytes.
-            assert await kv.set("other:a", b"x" * 10, _LONG, limit=Limit("other:", 100))
+            other = Limit("other:", entry_size("other:a", b"x" * 10))
+            assert await kv.set("other:a", b"x" * 10, _LONG, limit=other)
             await kv.delete("scope:b")
             assert await kv.used("scope:") == entry_size("scope:a", b"w" * 10)
             assert await kv.set("scope:c", b"z", _LONG, limit=limit)
@@ -138,7 +139,9 @@ class KeyValueChecks:
                 await kv.delete(key)
 
     async def test_a_full_pool_drops_the_caller_written_longest_ago_whole(self) -> None:
-        async with self._pooled(1000) as (kv, _):
+        one = entry_size("st:a:1", b"x" * 200)
+        most = 4 * one + one // 2  # four such entries fit, not five
+        async with self._pooled(most) as (kv, _):
             for caller in ("a", "b"):
                 for name in ("1", "2"):
                     key = f"st:{caller}:{name}"
@@ -154,12 +157,14 @@ class KeyValueChecks:
                 assert await kv.set(f"st:d:{name}", b"x" * 200, _LONG, limit=_in_pool("d"))
             assert await kv.get("st:c:1") is None
             assert await kv.get("st:b:1") == b"y" * 200
-            assert sum([await kv.used(f"st:{caller}:") for caller in "abcd"]) <= 1000
+            assert sum([await kv.used(f"st:{caller}:") for caller in "abcd"]) <= most
             for key in ("st:b:1", "st:b:2", "st:d:1", "st:d:2"):
                 await kv.delete(key)
 
     async def test_a_writer_that_fills_the_pool_alone_is_the_one_refused(self) -> None:
-        async with self._pooled(1000) as (kv, _):
+        # Room for "b" and one of "a", not for two of "a" whoever else is dropped.
+        most = entry_size("st:b:1", b"x" * 300) + entry_size("st:a:1", b"x" * 600)
+        async with self._pooled(most) as (kv, _):
             assert await kv.set("st:b:1", b"x" * 300, _LONG, limit=_in_pool("b"))
             assert await kv.set("st:a:1", b"x" * 600, _LONG, limit=_in_pool("a"))
             assert not await kv.set("st:a:2", b"x" * 600, _LONG, limit=_in_pool("a"))
@@ -172,7 +177,8 @@ class KeyValueChecks:
     async def test_a_caller_whose_state_ended_pushes_nobody_out(self) -> None:
         # What ended is no longer in the pool: room for a newcomer, and the caller written
         # the longest ago (but still alive) keeps its state.
-        async with self._pooled(1000) as (kv, _):
+        most = entry_size("st:old:1", b"x" * 300) + entry_size("st:gone:1", b"x" * 500)
+        async with self._pooled(most) as (kv, _):
             assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
             assert await kv.set("st:gone:1", b"x" * 500, _SHORT, limit=_in_pool("gone"))
             async with asyncio.timeout(_BOUND):
@@ -186,7 +192,8 @@ class KeyValueChecks:
     async def test_a_deleted_entry_leaves_the_pool_at_once(self) -> None:
         # What a caller deletes is no longer in the pool, though that caller writes nothing
         # after: a newcomer fits beside the caller written the longest ago, who keeps all.
-        async with self._pooled(1000) as (kv, other):
+        sizes = [("st:old:1", 300), ("st:gone:1", 400), ("st:gone:2", 200)]
+        async with self._pooled(sum(entry_size(k, b"x" * n) for k, n in sizes)) as (kv, other):
             assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
             assert await kv.set("st:gone:1", b"x" * 400, _LONG, limit=_in_pool("gone"))
             assert await kv.set("st:gone:2", b"x" * 200, _LONG, limit=_in_pool("gone"))
@@ -205,7 +212,8 @@ class KeyValueChecks:
     async def test_an_ended_entry_leaves_the_pool_though_its_caller_lives(self) -> None:
         # One entry of a caller ends, its others live on: its bytes are out of the pool, so
         # a newcomer fits without pushing out the caller written the longest ago.
-        async with self._pooled(1000) as (kv, other):
+        sizes = [("st:old:1", 300), ("st:half:1", 400), ("st:half:2", 100)]
+        async with self._pooled(sum(entry_size(k, b"x" * n) for k, n in sizes)) as (kv, other):
             assert await kv.set("st:old:1", b"x" * 300, _LONG, limit=_in_pool("old"))
             assert await kv.set("st:half:1", b"x" * 400, _SHORT, limit=_in_pool("half"))
             assert await kv.set("st:half:2", b"x" * 100, _LONG, limit=_in_pool("half"))
@@ -219,12 +227,14 @@ class KeyValueChecks:
                 await kv.delete(key)
 
     async def test_an_empty_entry_in_a_pool_is_kept_and_deleted(self) -> None:
-        # Zero bytes (an empty key and value under an empty prefix) count as nothing.
-        async with self._pooled(1000) as (kv, _):
-            limit = Limit("", 100, pool="empty")
+        # The smallest entry there is (an empty key and value under an empty prefix) counts
+        # its overhead alone, and fills a pool of that size.
+        least = entry_size("", b"")
+        async with self._pooled(least) as (kv, _):
+            limit = Limit("", least, pool="empty")
             assert await kv.set("", b"", _LONG, limit=limit)
             assert await kv.get("") == b""
-            assert await kv.used("") == 0
+            assert await kv.used("") == least
             await kv.delete("")
             assert await kv.get("") is None
             assert await kv.set("", b"", _LONG, limit=limit)
@@ -232,13 +242,15 @@ class KeyValueChecks:
 
     async def test_long_prefixes_and_keys_in_a_pool_are_dropped_whole(self) -> None:
         # Prefixes and keys of any length (a store may name long ones by a digest).
-        async with self._pooled(3000) as (kv, other):
-            long = {caller: caller * 250 + ":" for caller in "abc"}
+        long = {caller: caller * 250 + ":" for caller in "abc"}
+        held = sum(entry_size(long["a"] + name, b"x" * 200) for name in ("1", "2" * 300))
+        most = 2 * held + entry_size(long["c"] + "1", b"x" * 700) // 2  # "a" and "b", not "c"
+        async with self._pooled(most) as (kv, other):
             for caller in "ab":
                 for name in ("1", "2" * 300):
                     limit = Limit(long[caller], 10_000, pool="long")
                     assert await kv.set(long[caller] + name, b"x" * 200, _LONG, limit=limit)
-            assert await kv.get(long["a"] + "1") == b"x" * 200  # (both fit: 2 x 1203 bytes)
+            assert await kv.get(long["a"] + "1") == b"x" * 200  # (both fit)
             limit = Limit(long["c"], 10_000, pool="long")
             assert await other.set(long["c"] + "1", b"x" * 700, _LONG, limit=limit)
             assert [await kv.get(long["a"] + name) for name in ("1", "2" * 300)] == [None, None]
@@ -252,7 +264,8 @@ class KeyValueChecks:
         # Two stores over one place (two processes' worth), many fresh callers at once: the
         # pool holds at most its bytes after every round, and the latest writers keep theirs.
         callers = [f"{i:03}" for i in range(24)]
-        async with self._pooled(1000) as kvs:
+        most = 6 * entry_size("st:000:1", b"x" * 150)  # three callers' two entries of 24
+        async with self._pooled(most) as kvs:
 
             async def write(i: int, caller: str, name: str) -> bool:
                 key = f"st:{caller}:{name}"
@@ -265,7 +278,7 @@ class KeyValueChecks:
                     )
                 assert all(written)  # nobody fills the pool alone: nobody is refused
                 held = [await kvs[0].used(f"st:{caller}:") for caller in callers]
-                assert 0 < sum(held) <= 1000
+                assert 0 < sum(held) <= most
                 assert held == [await kvs[1].used(f"st:{caller}:") for caller in callers]
             for caller in callers:
                 for name in ("1", "2"):
