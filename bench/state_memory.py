@@ -175,7 +175,7 @@ async def run(callers: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--callers", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
