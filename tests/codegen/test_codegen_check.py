@@ -42,6 +42,22 @@ def test_check_says_current_then_which_tools_changed(
     assert f"regenerate it: mcpkit generate client {target} -o {stale}" in err
 
 
+def test_check_sees_a_file_edited_or_made_with_other_options(
+    generated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = generated / "everything_client.py"
+    target = str(REPO / "examples" / "everything.py")
+    edited = tmp_path / "edited_client.py"
+    edited.write_text(made.read_text() + "\nprint('added by hand')\n")
+    assert main(["generate", "client", target, "-o", str(edited), "--check"]) == 1
+    assert "its text is not what `mcpkit generate` makes" in capsys.readouterr().err
+    assert main(["generate", "client", target, "-o", str(made), "--check"]) == 0
+    capsys.readouterr()
+    renamed = ["--class-name", "Other"]
+    assert main(["generate", "client", target, "-o", str(made), "--check", *renamed]) == 1
+    assert "is stale" in capsys.readouterr().err
+
+
 def test_check_refuses_a_missing_or_hand_written_file_without_starting_the_server(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -65,7 +65,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"--class-name: {args.class_name!r} cannot name the class: give a Python "
             "identifier, not a keyword, builtin or name the module imports"
         )
-    recorded: Recorded | None = None
+    recorded: tuple[Recorded, str] | None = None
     if args.check:
         if args.output is None:
             parser.error("--check needs -o FILE, the file to check")
@@ -107,8 +107,9 @@ def _write(args: argparse.Namespace, ui: Terminal, source: str) -> None:
     ui.note(f"wrote {args.output}")
 
 
-def _recorded(args: argparse.Namespace, ui: Terminal) -> Recorded | None:
-    """The header of the file `--check` was given, or None (said why) when it has none."""
+def _recorded(args: argparse.Namespace, ui: Terminal) -> tuple[Recorded, str] | None:
+    """The header and the text of the file `--check` was given, or None (said why) when it
+    has no header."""
     from pathlib import Path
 
     from mcpkit.codegen import read_header
@@ -121,19 +122,25 @@ def _recorded(args: argparse.Namespace, ui: Terminal) -> Recorded | None:
     recorded = read_header(text)
     if recorded is None:
         ui.error(f"{args.output} was not made by `mcpkit generate`: it has no header of it")
-    return recorded
+        return None
+    return recorded, text
 
 
 def _compare(
     args: argparse.Namespace,
     ui: Terminal,
-    recorded: Recorded,
+    recorded: tuple[Recorded, str],
     server: str,
     tools: list[dict[str, Any]],
 ) -> int:
     from mcpkit.codegen import differences
 
-    changes = differences(recorded, args.kind, server, tools)
+    header, text = recorded
+    changes = differences(header, args.kind, server, tools)
+    if not changes and text != _source(args, server, tools):
+        # The same tools, another text: edited by hand, another --class-name or TARGET, or
+        # made by another mcpkit.
+        changes = ["its text is not what `mcpkit generate` makes from this server now"]
     if changes:
         ui.error(f"{args.output} is stale: " + "; ".join(changes))
         ui.note(f"regenerate it: mcpkit generate {args.kind} {args.target} -o {args.output}")
