@@ -239,3 +239,24 @@ async def test_a_server_that_answers_a_list_with_an_error_is_left_out_of_that_li
             assert "the catalog is down" in caplog.text
             assert list(client.servers) == ["notes", "shout"]  # still there for the rest
             assert (await client.call_tool("shout_add", {"text": "a"})).text == "A"
+
+
+async def test_an_sse_entry_is_spoken_to_over_http_sse_as_it_says() -> None:
+    """`"type": "sse"` at a URL whose path does not end in /sse: the old transport is opened
+    at once, no Streamable HTTP POST is tried there first."""
+    from mcpkit.transports.http.legacy import LegacySse
+
+    app = notes_server().http_app(legacy_sse=LegacySse(sse_path="/events"))
+    posts: list[str] = []
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            posts.append(scope["path"])
+        await app(scope, receive, send)
+
+    async with asyncio.timeout(WAIT), serving(counted) as base:
+        config = {"mcpServers": {"old": {"type": "sse", "url": f"{base}/events"}}}
+        async with Client(config) as client:
+            result = await client.call_tool("old_add", {"a": 2, "b": 3})
+    assert result.structured_content == {"result": 5}
+    assert "/events" not in posts and posts, posts  # only the old transport's /messages

@@ -12,6 +12,7 @@ chosen at connect, `mcpkit.client.era`), and the call groups that send through i
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -593,6 +594,7 @@ def _group_of(
 ) -> ServerGroup[Client]:
     """The servers of an `mcpServers` config, a `Client` each with `options`."""
     from mcpkit.client.group import ServerGroup, config_entries
+    from mcpkit.transports.legacy_sse_client import open_legacy_sse
 
     if headers is not None or auth is not None:
         raise TypeError(
@@ -601,7 +603,15 @@ def _group_of(
         )
     clients: dict[str, Client] = {}
     for entry in config_entries(config):
-        if isinstance(entry.target, str):
+        if isinstance(entry.target, str) and entry.transport == "sse":  # as the entry says
+            opener = functools.partial(
+                open_legacy_sse,
+                entry.target,
+                entry.headers or {},
+                options.get("max_message_size") or DEFAULT_MAX_MESSAGE_SIZE,
+            )
+            clients[entry.name] = Client(opener, **options)
+        elif isinstance(entry.target, str):
             clients[entry.name] = Client(entry.target, headers=entry.headers, **options)
         else:  # the config's command, whose stderr goes where the caller said
             command = msgspec.structs.replace(entry.target, stderr=stderr)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.inspector.panel_settings import ConnectionSettings
-from mcpkit.runtime.channel import MessageChannel, extras_of
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
@@ -45,9 +44,11 @@ def open_inspector_client(target: Target, settings: ConnectionSettings, **option
         return open_client(target, headers=headers, env=env, stderr="devnull", **options)
     headers = dict(settings.headers)
     if settings.transport == "sse":
+        from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+        from mcpkit.transports.legacy_sse_client import open_legacy_sse
 
         async def legacy() -> Opened:
-            return await _open_legacy(url, headers)
+            return await open_legacy_sse(url, headers, DEFAULT_MAX_MESSAGE_SIZE)
 
         return Client(legacy, **options)
 
@@ -61,53 +62,3 @@ def open_inspector_client(target: Target, settings: ConnectionSettings, **option
         return transport, transport.aclose
 
     return Client(streamable, **options)
-
-
-async def _open_legacy(url: str, headers: dict[str, str]) -> Opened:
-    """The HTTP+SSE transport (2024-11-05) at `url`, whatever its path."""
-    import httpx
-
-    from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-    from mcpkit.transports.legacy_sse_client import open_legacy_sse_channel
-
-    http = httpx.AsyncClient()
-    try:
-        channel = await open_legacy_sse_channel(
-            url, http_client=http, headers=headers, max_message_size=DEFAULT_MAX_MESSAGE_SIZE
-        )
-    except BaseException:
-        await http.aclose()
-        raise
-    legacy = _LegacySseChannel(channel)
-
-    async def release() -> None:
-        try:
-            await channel.aclose()
-        finally:
-            await http.aclose()
-
-    return legacy, release
-
-
-class _LegacySseChannel:
-    """The HTTP+SSE channel, saying it carries the session era only
-    (`ChannelExtras.sessions_only`): HTTP+SSE has no stateless revision, so an automatic era
-    goes straight to initialize."""
-
-    sessions_only = True
-
-    def __init__(self, channel: MessageChannel) -> None:
-        self._channel = channel
-
-    @property
-    def writable(self) -> bool:
-        return extras_of(self._channel).writable
-
-    async def receive(self) -> bytes:
-        return await self._channel.receive()
-
-    async def send(self, data: bytes) -> None:
-        await self._channel.send(data)
-
-    async def aclose(self) -> None:
-        await self._channel.aclose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 import httpx
@@ -18,7 +18,7 @@ from mcpkit.runtime.authorizing import Authorizes, Authorizing, answered_within
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.transports.http_client._reading import identity_chunks
 
-__all__ = ["ENDPOINT_TIMEOUT", "LegacySseChannel", "open_legacy_sse_channel"]
+__all__ = ["ENDPOINT_TIMEOUT", "LegacySseChannel", "open_legacy_sse", "open_legacy_sse_channel"]
 
 logger = logging.getLogger("mcpkit.client")
 
@@ -63,9 +63,37 @@ async def open_legacy_sse_channel(
     return channel
 
 
+async def open_legacy_sse(
+    url: str, headers: Mapping[str, str], max_message_size: int
+) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    """`open_legacy_sse_channel` at `url` whatever its path, over an HTTP client of its own:
+    the channel and what closes both, as `Client` takes them from a function (what a config
+    entry of `"type": "sse"` and the inspector's pinned transport are opened with)."""
+    http = httpx.AsyncClient()
+    try:
+        channel = await open_legacy_sse_channel(
+            url, http_client=http, headers=headers, max_message_size=max_message_size
+        )
+    except BaseException:
+        await http.aclose()
+        raise
+
+    async def release() -> None:
+        try:
+            await channel.aclose()
+        finally:
+            await http.aclose()
+
+    return channel, release
+
+
 class LegacySseChannel:
     """A `MessageChannel` over one legacy SSE stream and its POST endpoint; `aclose` ends
-    the GET. Build it with `open_legacy_sse_channel`."""
+    the GET. Build it with `open_legacy_sse_channel`. It carries the session era only
+    (`ChannelExtras.sessions_only`): HTTP+SSE has no stateless revision, so an automatic
+    era goes straight to initialize."""
+
+    sessions_only: Final = True
 
     def __init__(
         self,
