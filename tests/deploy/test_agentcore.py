@@ -21,6 +21,16 @@ from mcpkit.transports.http.app import McpHttpApp
 
 WAIT = 10.0  # seconds: a bound on hangs, not a measurement
 ACCEPT = "application/json, text/event-stream"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "agent", "version": "1"},
+    },
+}
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
     "io.modelcontextprotocol/clientCapabilities": {},
@@ -97,18 +107,8 @@ async def test_a_2025_client_on_a_stateless_server_keeps_the_platforms_id() -> N
     no session of ours and is not refused; each request is served on its own."""
     app = make_server().http_app(bind_host="0.0.0.0", stateless=True)
     headers = {"accept": ACCEPT, **platform_headers()}
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "agent", "version": "1"},
-        },
-    }
     async with asyncio.timeout(WAIT), client_of(app) as client:
-        opened = await client.post("/mcp", json=initialize, headers=headers)
+        opened = await client.post("/mcp", json=INITIALIZE, headers=headers)
         assert opened.status_code == 200, opened.text
         assert last_message(opened)["result"]["protocolVersion"] == "2025-11-25"
         headers["mcp-protocol-version"] = "2025-11-25"
@@ -128,19 +128,9 @@ async def test_a_2025_initialize_with_a_made_up_id_is_404_on_a_server_with_sessi
     with sessions knows no session by it, and answers 404 (the spec's 'start a new
     session'), as the official SDK does."""
     app = make_server().http_app(bind_host="0.0.0.0")
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "agent", "version": "1"},
-        },
-    }
     headers = {"accept": ACCEPT, **platform_headers()}
     async with asyncio.timeout(WAIT), client_of(app) as client:
-        response = await client.post("/mcp", json=initialize, headers=headers)
+        response = await client.post("/mcp", json=INITIALIZE, headers=headers)
     assert response.status_code == 404
 
 
@@ -149,18 +139,8 @@ async def test_a_2025_session_on_a_server_with_sessions_carries_the_platforms_he
     later requests carry it beside the platform's runtime session header."""
     app = make_server().http_app(bind_host="0.0.0.0")
     runtime = {"x-amzn-bedrock-agentcore-runtime-session-id": str(uuid.uuid4())}
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "agent", "version": "1"},
-        },
-    }
     async with asyncio.timeout(WAIT), client_of(app) as client:
-        opened = await client.post("/mcp", json=initialize, headers={"accept": ACCEPT, **runtime})
+        opened = await client.post("/mcp", json=INITIALIZE, headers={"accept": ACCEPT, **runtime})
         assert opened.status_code == 200, opened.text
         session = opened.headers["mcp-session-id"]
         headers = {
