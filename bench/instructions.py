@@ -21,6 +21,13 @@ Two things made the same code's figure move by up to ~16,000 between runs, both 
   collections; whether one fell among the counted calls depended on the warmup's history.
   The server collects all generations before the count (SIGUSR1, `_PRELUDE`), so that the
   counted calls pay only the young collections their own allocations cause.
+What still moves on a loaded machine: how many young collections fall among the counted
+calls (none to 9 per 1,000 calls of the same code, up to ~4,000 instructions per call), and
+on asyncio more: two runs of 68c379f counted 505,953 and 488,307 per 2026-07-28 JSON call
+(as many asyncio tasks in both; `call_soon` alone cost 1,900 more per call in the first),
+where uvloop's moved by 2,000 (410,948 and 409,007). Judge a change of a few thousand by
+uvloop's figures, by several runs, or by the app alone (bench/app_instructions.py: the ASGI
+app called in process, no socket, the same count in every run).
 
 - stdio: `servers/mcpkit_server_async.py`, a session opened with `initialize`, or a
   2026-07-28 client after `server/discover`.
