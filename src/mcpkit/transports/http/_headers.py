@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Final, TypeVar
 
-__all__ = ["Headers", "collect", "memo_short", "quote_header", "values_of", "wanted_values"]
+__all__ = ["Headers", "collect", "memo_short", "quote_header", "values_of"]
 
 #: Request headers as an ASGI scope gives them: (lower-case name, value) pairs, in order.
 Headers = Sequence[tuple[bytes, bytes]]
@@ -32,16 +32,6 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
         if key in names:
             found.setdefault(key, []).append(value)
     return found
-
-
-def wanted_values(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes]]:
-    """`collect`, the usual request's way: when no header name comes twice (a dict of them
-    all, built in C, is as long as the list), each wanted name's one value is looked up
-    rather than every header tested in Python."""
-    each = dict(headers)
-    if len(each) != len(headers):
-        return collect(headers, names)
-    return {name: [each[name]] for name in names if name in each}
 
 
 def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:

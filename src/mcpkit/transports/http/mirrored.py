@@ -27,13 +27,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
-from mcpkit.transports.http._headers import (
-    Headers,
-    memo_short,
-    quote_header,
-    values_of,
-    wanted_values,
-)
+from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
 
@@ -86,7 +80,7 @@ def mirror_problem(
     something else than the body; None when they agree. With `check_revision`, also
     `MCP-Protocol-Version` against the body's `_meta` revision (else the caller checks it:
     it also decides which era the POST is). The headers are walked once for the fixed ones."""
-    sent = wanted_values(headers, _MIRRORED)
+    sent = collect(headers, _MIRRORED)
     if check_revision:
         meta = None if found.params is None else found.params.meta
         revision = None if meta is None else meta.protocol_version
