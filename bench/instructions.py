@@ -7,8 +7,27 @@ whether a 2026-07-28 call costs the server more than a 2025-11-25 session's are 
     bench/instructions.py [--only http|stdio] [--calls 1000] [--warmup 300] [--json]
 
 Each configuration starts its server under `valgrind --tool=callgrind` (PYTHONHASHSEED=0),
-makes `--warmup` calls of `echo` uncounted, zeroes the counters (callgrind_control), makes
-`--calls` calls one at a time, and dumps the counters: the server's instructions per call.
+makes `--warmup` calls of `echo` uncounted, has the server collect its garbage (all
+generations), zeroes the counters (callgrind_control), makes `--calls` calls one at a time,
+and dumps the counters: the server's instructions per call, read from the dump's `summary:`.
+
+Two things made the same code's figure move by up to ~16,000 between runs, both fixed here:
+- The dump's `totals:` line is not the counted part after a zeroing: it also sums costs of
+  the calls in progress when the counters were zeroed (an in-process dump of no call at all
+  read 250,390 there, and 3,154 in `summary:`; of one call, 6.5 million against 270,473).
+  How much it adds depends on where the server was when zeroed.
+- Python's full garbage collection (generation 2) walks every object the process holds
+  (~16 million instructions in this server) once enough objects have outlived the younger
+  collections; whether one fell among the counted calls depended on the warmup's history.
+  The server collects all generations before the count (SIGUSR1, `_PRELUDE`), so that the
+  counted calls pay only the young collections their own allocations cause.
+What still moves on a loaded machine: how many young collections fall among the counted
+calls (none to 9 per 1,000 calls of the same code, up to ~4,000 instructions per call), and
+on asyncio more: two runs of 68c379f counted 505,953 and 488,307 per 2026-07-28 JSON call
+(as many asyncio tasks in both; `call_soon` alone cost 1,900 more per call in the first),
+where uvloop's moved by 2,000 (410,948 and 409,007). Judge a change of a few thousand by
+uvloop's figures, by several runs, or by the app alone (bench/app_instructions.py: the ASGI
+app called in process, no socket, the same count in every run).
 
 - stdio: `servers/mcpkit_server_async.py`, a session opened with `initialize`, or a
   2026-07-28 client after `server/discover`.
@@ -31,10 +50,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,26 +79,49 @@ LOOPS = ("asyncio", "uvloop")
 #: How much slower a program runs under callgrind, roughly: the app's short waits are
 #: stretched by this much (see the module's docstring).
 SLOWDOWN = 60
-#: Run before the server's own script: stretch the app's 10 ms waits.
-_STRETCH = (
-    "import runpy, sys\n"
+#: Set by the server once it has collected its garbage (SIGUSR1): a file it writes.
+_SETTLED_ENV = "MCPKIT_BENCH_SETTLED"
+#: Run before the server's own script: on SIGUSR1, collect every generation of garbage and
+#: say so, so that no full collection falls among the counted calls by chance.
+_PRELUDE = (
+    "import gc, os, runpy, signal, sys\n"
+    "def _settle(signum, frame):\n"
+    "    gc.collect()\n"
+    f"    open(os.environ[{_SETTLED_ENV!r}], 'w').close()\n"
+    "signal.signal(signal.SIGUSR1, _settle)\n"
+)
+#: The HTTP server's prelude also stretches the app's 10 ms waits.
+_STRETCH = _PRELUDE + (
     "import mcpkit.transports.http.own_calls as own, mcpkit.transports.http.post as post\n"
     f"own.WATCH_AFTER *= {SLOWDOWN}\n"
     f"post.FIRST_WAIT *= {SLOWDOWN}\n"
-    "sys.argv = sys.argv[1:]\n"
-    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
 )
+_RUN = "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
 
 
 def callgrind(out: Path) -> list[str]:
     return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
 
 
-def env_for(loop: str) -> dict[str, str]:
+def env_for(loop: str, settled: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONHASHSEED"] = "0"
     env["MCPKIT_UVLOOP"] = "1" if loop == "uvloop" else "0"
+    env[_SETTLED_ENV] = str(settled)
     return env
+
+
+def settle(pid: int, settled: Path, call: Callable[[int], None]) -> None:
+    """Have the server `pid` collect its garbage before the count: SIGUSR1, then uncounted
+    calls (`call(n)`) until it says it has (its handler runs at its next Python code)."""
+    settled.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGUSR1)
+    for n in range(600):
+        if settled.exists():
+            return
+        call(n)
+        time.sleep(0.05)
+    raise SystemExit(f"instructions: the server {pid} did not collect its garbage when asked")
 
 
 def zero(pid: int) -> None:
@@ -91,10 +135,8 @@ def dumped_total(pid: int, out: Path) -> int:
     for _ in range(600):  # the dump is written by the server at its next instruction block
         new = set(out.parent.glob(out.name + "*")) - before
         for path in new:
-            text = path.read_text(errors="replace")
-            found = re.search(r"^totals:\s+(\d+)", text, re.M) or re.search(
-                r"^summary:\s+(\d+)", text, re.M
-            )
+            # `summary:`, not `totals:` (see the module's docstring).
+            found = re.search(r"^summary:\s+(\d+)", path.read_text(errors="replace"), re.M)
             if found:
                 return int(found.group(1))
         time.sleep(0.1)
@@ -103,8 +145,9 @@ def dumped_total(pid: int, out: Path) -> int:
 
 def stdio_figure(python: str, era: str, loop: str, warmup: int, calls: int, tmp: Path) -> float:
     out = tmp / f"stdio-{era}-{loop}"
-    cmd = [*callgrind(out), python, str(SERVERS / "mcpkit_server_async.py")]
-    transport = StdioTransport(cmd, env=env_for(loop))
+    settled = tmp / f"settled-{era}-{loop}"
+    cmd = [*callgrind(out), python, "-c", _PRELUDE + _RUN, str(SERVERS / "mcpkit_server_async.py")]
+    transport = StdioTransport(cmd, env=env_for(loop, settled))
     stateless = era == STATELESS_VERSION
     template = STATELESS_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
     try:
@@ -122,6 +165,7 @@ def stdio_figure(python: str, era: str, loop: str, warmup: int, calls: int, tmp:
 
         run(1000, warmup)
         assert transport.pid is not None
+        settle(transport.pid, settled, lambda n: run(500 + n, 1))
         zero(transport.pid)
         run(1000 + warmup, calls)
         return dumped_total(transport.pid, out) / calls
@@ -177,13 +221,21 @@ def http_figure(
     port = free_port()
     serve = [str(SERVERS / "http_serve.py"), "--app", "mcpkit_async", "--answers", answers]
     serve += ["--server", "uvicorn-httptools", "--loop", loop, "--port", str(port)]
-    served = Served([*callgrind(out), python, "-c", _STRETCH, *serve], env_for(loop))
+    settled = tmp / f"settled-{era}-{loop}-{answers}"
+    served = Served(
+        [*callgrind(out), python, "-c", _STRETCH + _RUN, *serve], env_for(loop, settled)
+    )
     try:
         sessions: list[bytes | None] = [
             None if era == STATELESS_VERSION else asyncio.run(_http_session(port))
             for _ in range(connections)
         ]
         asyncio.run(_http_load(port, era, 1000, warmup, sessions))
+        settle(
+            served.proc.pid,
+            settled,
+            lambda n: asyncio.run(_http_calls(port, era, 500 + n, 1, sessions[0])),
+        )
         zero(served.proc.pid)
         counted = calls - calls % connections
         asyncio.run(_http_load(port, era, 1000 + warmup, counted, sessions))

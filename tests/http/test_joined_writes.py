@@ -79,6 +79,42 @@ async def test_the_writes_of_one_turn_go_out_as_one_in_order() -> None:
     assert joined.get_extra_info("peername") == ("127.0.0.1", 1)  # the rest is the transport's
 
 
+class _Reading(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.reading.append("pause")
+
+    def resume_reading(self) -> None:
+        self.reading.append("resume")
+
+
+async def test_what_uvicorn_calls_per_request_is_no_failed_lookup() -> None:
+    # uvicorn asks `is_closing()` once per response, and its flow control pauses and resumes
+    # reading: each passes on to the transport without a failed attribute lookup first
+    # (`__getattr__`), which costs an AttributeError raised and cleared every time.
+    missed: list[str] = []
+
+    class Watched(JoinedWrites):
+        __slots__ = ()
+
+        def __getattr__(self, name: str) -> Any:
+            missed.append(name)
+            return super().__getattr__(name)
+
+    inner = _Reading()
+    joined = Watched(inner, asyncio.get_running_loop())
+    assert joined.is_closing() is False
+    joined.pause_reading()
+    joined.resume_reading()
+    inner.close()
+    assert joined.is_closing() is True
+    assert inner.reading == ["pause", "resume"]
+    assert missed == []
+
+
 async def test_a_large_write_is_not_held() -> None:
     inner = Recorder()
     joined = JoinedWrites(inner, asyncio.get_running_loop())

@@ -51,6 +51,12 @@ _JSON: Final = ("application", "json")
 _SSE: Final = ("text", "event-stream")
 _CONTENT_TYPE: Final = ((b"content-type", b"application/json"),)
 _CHECKED: Final = frozenset({b"origin", b"host", b"accept", b"content-type", b"content-length"})
+#: The headers whose values key `EndpointPolicy.verdicts`, in the key's order.
+_KEYED: Final = (b"origin", b"host", b"accept", b"content-type")
+#: The method, then the values of `_KEYED` (None: not sent).
+_VerdictKey = tuple[str, bytes | None, bytes | None, bytes | None, bytes | None]
+_VERDICTS: Final = 256  # verdicts remembered at most
+_VERDICT_BYTES: Final = 512  # the values of one, at most (a client's are ~100 bytes)
 # RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
 _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 # The spec: a session id is visible ASCII (0x21 to 0x7E); bounded before any lookup.
@@ -68,6 +74,10 @@ class Refusal:
     message: str
     body: bytes
     headers: tuple[tuple[bytes, bytes], ...]
+
+
+#: Not in `EndpointPolicy.verdicts` (compared by identity).
+_UNSEEN: Final = Refusal(0, "", b"", ())
 
 
 def refuse(
@@ -111,12 +121,48 @@ class EndpointPolicy:
     #: The revisions whose requests carry their own terms (2026-07-28); none to serve only
     #: the session era.
     stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
+    #: What `check_request` decided for the values of the headers it remembers by.
+    verdicts: dict[_VerdictKey, Refusal | None] = field(
+        default_factory=dict[_VerdictKey, Refusal | None], compare=False, repr=False
+    )
 
 
 def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refusal | None:
     """Every check that needs no body and no session: Origin and Host first (a foreign page
-    learns nothing else), then method, Accept, and for POST Content-Type and Content-Length."""
-    found = collect(headers, _CHECKED)
+    learns nothing else), then method, Accept, and for POST Content-Type and Content-Length.
+
+    A client sends the same Origin, Host, Accept and Content-Type on every request: what
+    they decide is remembered by their values (`EndpointPolicy.verdicts`), so a request
+    whose headers were seen before is judged by a lookup and its Content-Length."""
+    each = dict(headers)
+    if len(each) != len(headers):  # a name sent twice: the checks read every value
+        found = collect(headers, _CHECKED)
+        refusal = _judged(policy, method, found)
+        if refusal is None and method == "POST":
+            refusal = _content_length(found.get(b"content-length", []), policy.max_message_size)
+        return refusal
+    get = each.get
+    key = (method, get(b"origin"), get(b"host"), get(b"accept"), get(b"content-type"))
+    verdicts = policy.verdicts
+    refusal = verdicts.get(key, _UNSEEN)
+    if refusal is _UNSEEN:
+        values = zip(_KEYED, key[1:], strict=True)
+        found = {name: [value] for name, value in values if value is not None}
+        refusal = _judged(policy, method, found)
+        # Bounded: values past the memo's size are judged each time, and a full memo is
+        # emptied, so that a peer sending new values each time costs a bounded memory.
+        if sum(len(values[0]) for values in found.values()) <= _VERDICT_BYTES:
+            if len(verdicts) >= _VERDICTS:
+                verdicts.clear()
+            verdicts[key] = refusal
+    if refusal is None and method == "POST":
+        length = get(b"content-length")
+        return None if length is None else _content_length([length], policy.max_message_size)
+    return refusal
+
+
+def _judged(policy: EndpointPolicy, method: str, found: dict[bytes, list[bytes]]) -> Refusal | None:
+    """`check_request` but for Content-Length, given each checked header's values."""
     problem = values_problem(policy.origin, found.get(b"origin", []), found.get(b"host", []))
     if problem is not None:
         return refuse(*problem)
@@ -127,9 +173,7 @@ def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refu
         stateless=policy.stateless,
     ) or _accept(method, found.get(b"accept", []), policy.json_only)
     if refusal is None and method == "POST":
-        refusal = _content_type(found.get(b"content-type", [])) or _content_length(
-            found.get(b"content-length", []), policy.max_message_size
-        )
+        refusal = _content_type(found.get(b"content-type", []))
     return refusal
 
 
@@ -268,6 +312,8 @@ def check_content_length(headers: Headers, max_message_size: int) -> Refusal | N
 def _content_length(values: list[bytes], max_message_size: int) -> Refusal | None:
     if not values:
         return None
+    if len(values) == 1 and len(values[0]) < 16 and values[0].isdigit():  # the usual case
+        return None if int(values[0]) <= max_message_size else _too_large(max_message_size)
     if len(values) == 1 and values[0].isdigit():
         length = values[0]  # the usual case, without the splitting below
     elif len(items := {i.strip(b" \t") for v in values for i in v.split(b",")}) == 1:

@@ -127,6 +127,19 @@ class JoinedWrites:
     def get_write_buffer_size(self) -> int:
         return self._size + self.transport.get_write_buffer_size()
 
+    # What uvicorn calls on every request or read is passed on here, not by `__getattr__`:
+    # that runs only once the usual lookup has failed, which costs an AttributeError raised
+    # and cleared inside CPython each time.
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def pause_reading(self) -> None:
+        self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.transport.resume_reading()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.transport, name)
 
