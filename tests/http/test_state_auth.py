@@ -1,6 +1,8 @@
 """A caller's state over HTTP on a protected server (mcpkit.server.state.caller): a
-2026-07-28 caller's is its token owner's, whichever token or connection it comes by, and a
-client's own key gives no way into another's; a 2025-11-25 session's is that session's."""
+2026-07-28 caller's is its token owner's in the app the token was given to (issuer, subject
+and client id), whichever token or connection it comes by, another app of the same person
+has its own, and a client's own key gives no way into another's; a 2025-11-25 session's is
+that session's."""
 
 from __future__ import annotations
 
@@ -51,10 +53,12 @@ async def test_a_2025_session_under_auth_is_its_owners_alone_and_2026_follows_th
         async with (
             as_("alice-1", "2026-07-28") as a1,
             as_("alice-2", "2026-07-28") as a2,
+            as_("alice-3", "2026-07-28") as a3,
             as_("bob", "2026-07-28") as bob,
         ):
             assert text(await a1.call_tool("bump")) == "1"
-            assert text(await a2.call_tool("bump")) == "2"  # alice's, by another token
+            assert text(await a2.call_tool("bump")) == "2"  # alice's in "app", by another token
+            assert text(await a3.call_tool("bump")) == "1"  # alice's in another app: its own
             assert text(await bob.call_tool("bump")) == "1"
             # A client key gives no way into an owner's state: the token decides.
             assert text(await bob.call_tool("bump", meta=key_meta())) == "2"
@@ -84,11 +88,13 @@ async def test_a_2025_session_under_auth_is_its_owners_alone_and_2026_follows_th
 
 
 class _Tokens:
-    """A verifier that knows two people: alice (two tokens) and bob."""
+    """A verifier that knows two people: alice (two tokens of one app, one of another) and
+    bob."""
 
     table: ClassVar[dict[str, AccessToken]] = {
         "alice-1": AccessToken(subject="alice", client_id="app"),
-        "alice-2": AccessToken(subject="alice", client_id="other-app"),
+        "alice-2": AccessToken(subject="alice", client_id="app"),
+        "alice-3": AccessToken(subject="alice", client_id="other-app"),
         "bob": AccessToken(subject="bob", client_id="app"),
     }
 

@@ -121,9 +121,10 @@ class EndpointPolicy:
     #: The revisions whose requests carry their own terms (2026-07-28); none to serve only
     #: the session era.
     stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
-    #: What `check_request` decided for the values of the headers it remembers by.
+    #: What `check_request` decided for the values of the headers it remembers by (not an
+    #: argument: a policy made with `dataclasses.replace` starts with none of the old one's).
     verdicts: dict[_VerdictKey, Refusal | None] = field(
-        default_factory=dict[_VerdictKey, Refusal | None], compare=False, repr=False
+        default_factory=dict[_VerdictKey, Refusal | None], init=False, compare=False, repr=False
     )
 
 
