@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 from mcpkit import Client, Server
-from mcpkit.proxy import from_config
+from mcpkit.proxy import ProxyServer, from_config
 from mcpkit.proxy.config_proxy import ConfiguredProxy
 from mcpkit.types import TextContent
 
@@ -249,6 +249,34 @@ async def test_an_sse_server_is_reached_over_the_old_transport(protocol: str) ->
         async with Client(server, protocol=protocol) as client:
             assert [tool.name for tool in await client.list_tools()] == ["old_add"]
             assert text(await client.call_tool("old_add", {"a": 20, "b": 22})) == "42"
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_an_sse_entry_is_opened_over_the_old_transport_at_once(protocol: str) -> None:
+    """`"type": "sse"` at a URL whose path does not end in /sse: the entry says which
+    transport, so no Streamable HTTP POST is tried there first."""
+    from mcpkit.transports.http.legacy import LegacySse
+
+    app = http_upstream().http_app(legacy_sse=LegacySse(sse_path="/events"))
+    posts: list[str] = []
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            posts.append(scope["path"])
+        await app(scope, receive, send)
+
+    async with asyncio.timeout(WAIT), serving(counted) as base:
+        server = from_config({"mcpServers": {"old": {"type": "sse", "url": f"{base}/events"}}})
+        async with Client(server, protocol=protocol) as client:
+            assert text(await client.call_tool("old_add", {"a": 20, "b": 22})) == "42"
+    assert posts and "/events" not in posts, posts  # only the old transport's /messages
+
+
+def test_upstream_transport_sse_is_for_a_url_only() -> None:
+    with pytest.raises(ValueError, match="for an http"):
+        ProxyServer([sys.executable, UPSTREAM], upstream_transport="sse")
+    with pytest.raises(ValueError, match="'auto' or 'sse'"):
+        ProxyServer("http://127.0.0.1:1/mcp", upstream_transport="http")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("protocol", ERAS)

@@ -64,6 +64,8 @@ class UpstreamEntry:
     #: Its "include_tags" (only components with one of them are shown) and "exclude_tags".
     include_tags: frozenset[str] | None = None
     exclude_tags: frozenset[str] | None = None
+    #: For a URL: whether its "type" (or "transport") says "sse", an HTTP+SSE endpoint.
+    legacy_sse: bool = False
 
 
 # ------------------------------------------------------------- one server
@@ -78,7 +80,15 @@ def parse_server(name: str, raw: object, environ: Mapping[str, str]) -> Upstream
     tools = tool_transforms(entry.extra.get("tools"), where)
     include = _tags(entry.extra.get("include_tags"), f"{where}: include_tags")
     exclude = _tags(entry.extra.get("exclude_tags"), f"{where}: exclude_tags")
-    return UpstreamEntry(entry.name, entry.target, entry.headers, tools, include, exclude)
+    return UpstreamEntry(
+        entry.name,
+        entry.target,
+        entry.headers,
+        tools,
+        include,
+        exclude,
+        legacy_sse=entry.transport == "sse",
+    )
 
 
 def tool_transforms(raw: object, where: str) -> dict[str, ToolTransform] | None:
@@ -192,6 +202,7 @@ def from_config(
                     entry.target,
                     name=entry.name,
                     headers=entry.headers,
+                    upstream_transport="sse" if entry.legacy_sse else "auto",
                     connect_timeout=connect_timeout,
                     upstream_timeout=upstream_timeout,
                 )

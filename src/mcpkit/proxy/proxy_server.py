@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
@@ -87,7 +87,9 @@ class ProxyServer(Server):
     `run(transport="http")`, `http_app()`; docs/proxy.md), with one upstream session per
     client session. `target` is a `Server` (in process), a command list or string, a `.py`
     path, `StdioParameters`, or an http(s) URL. `options` are `Server`'s (`auth=` protects
-    the HTTP endpoint) beside the proxy's own: `headers` and `upstream_auth` for a URL,
+    the HTTP endpoint) beside the proxy's own: `headers` and `upstream_auth` for a URL, and
+    `upstream_transport="sse"` for a URL that is an HTTP+SSE endpoint whatever its path
+    (by default Streamable HTTP, falling back to HTTP+SSE when refused or at a `/sse` path),
     `stderr` for a command, `connect_timeout`, `upstream_timeout` (seconds a forwarded
     request may take) and `max_upstreams`; for 2026-07-28 clients, `max_stateless_upstreams`
     (upstream sessions shared by their requests) and `input_timeout` (seconds an upstream
@@ -102,6 +104,7 @@ class ProxyServer(Server):
         name: str = "mcpkit-proxy",
         headers: Mapping[str, str] | None = None,
         upstream_auth: httpx.Auth | None = None,
+        upstream_transport: Literal["auto", "sse"] = "auto",
         stderr: Any = "inherit",
         connect_timeout: float = 30.0,
         upstream_timeout: float | None = 300.0,
@@ -116,6 +119,16 @@ class ProxyServer(Server):
             _refuse_shared(options["store"])
         super().__init__(name, **options)
         check_target(target)
+        if upstream_transport not in ("auto", "sse"):
+            raise ValueError(
+                f"upstream_transport is 'auto' or 'sse' (an HTTP+SSE endpoint), not "
+                f"{upstream_transport!r}"
+            )
+        legacy_sse = upstream_transport == "sse"
+        if legacy_sse and not (isinstance(target, str) and one_server(target)):
+            raise ValueError(
+                f"upstream_transport='sse' is for an http(s) URL target, not {target!r}"
+            )
         if max_upstreams < 1:
             raise ValueError("max_upstreams must be at least 1")
         if max_stateless_upstreams < 1:
@@ -133,6 +146,7 @@ class ProxyServer(Server):
             auth=upstream_auth,
             stderr=stderr,
             max_message_size=self.max_message_size,
+            legacy_sse=legacy_sse,
         )
         self._settings = LinkSettings(
             open_channel=opener,

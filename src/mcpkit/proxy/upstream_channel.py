@@ -73,9 +73,16 @@ async def open_upstream(
     auth: httpx.Auth | None = None,
     stderr: Any = "inherit",
     max_message_size: int | None = None,
+    legacy_sse: bool = False,
 ) -> Opened:
     """A fresh channel to `target` (each downstream session gets its own), opened as the
-    client opens its own (transports/connect.py: the HTTP+SSE fallback included)."""
+    client opens its own (transports/connect.py: the HTTP+SSE fallback included; with
+    `legacy_sse`, a URL is opened as an HTTP+SSE endpoint at once)."""
     return await open_target(
-        target, headers=headers, auth=auth, stderr=stderr, max_message_size=max_message_size
+        target,
+        headers=headers,
+        auth=auth,
+        stderr=stderr,
+        max_message_size=max_message_size,
+        legacy_sse=legacy_sse,
     )

@@ -107,11 +107,21 @@ async def open_target(
     max_message_size: int | None = None,
     headers: Mapping[str, str] | None = None,
     auth: httpx.Auth | None = None,
+    legacy_sse: bool = False,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     """Open a channel to `target`; returns it and a coroutine function that releases it.
-    `headers` and `auth` are for URL targets only."""
+    `headers` and `auth` are for URL targets only; `legacy_sse` opens a URL as an HTTP+SSE
+    endpoint at once, whatever its path (a config entry's `"type": "sse"`)."""
     if _is_url(target) or _is_http_transport(target):
-        return _open_http(target, headers=headers, auth=auth, max_message_size=max_message_size)
+        return _open_http(
+            target,
+            headers=headers,
+            auth=auth,
+            max_message_size=max_message_size,
+            legacy_sse=legacy_sse,
+        )
+    if legacy_sse:
+        raise TypeError(f"only a URL can be opened as an HTTP+SSE endpoint, not {target!r}")
     if headers is not None or auth is not None:
         raise TypeError(
             f"headers and auth are for URL targets, not {type(target).__name__}; "
@@ -210,6 +220,7 @@ def _open_http(
     headers: Mapping[str, str] | None,
     auth: httpx.Auth | None,
     max_message_size: int | None,
+    legacy_sse: bool = False,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     try:
         from mcpkit.transports.http_client import StreamableHttpTransport
@@ -229,7 +240,7 @@ def _open_http(
     else:
         transport = target
     transport.open(max_message_size=max_message_size)
-    if _names_legacy_endpoint(transport.url):
+    if legacy_sse or _names_legacy_endpoint(transport.url):
         channel: MessageChannel = _HttpChannel(transport, legacy_now=True)
     else:
         channel = _HttpChannel(transport)
@@ -288,7 +299,7 @@ class _HttpChannel:
         """The old transport for a URL that names it: opened once, by whichever of the
         runtime's reader (receive) and writer (send) comes first; the other waits for it."""
         if self._opening is None:
-            why = "its URL ends in /sse"
+            why = "it is named an HTTP+SSE endpoint"
             self._opening = asyncio.ensure_future(self._open_legacy(self.http.url, why))
         return await asyncio.shield(self._opening)
 
