@@ -74,12 +74,15 @@ async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
     return answer.json() | {"client_id": client["client_id"]}
 
 
-def provider_front(provider: Provider) -> AuthorizationFront:
+def provider_front(
+    provider: Provider, store: MemoryKeyValueStore | None = None
+) -> AuthorizationFront:
     """A front over `provider` (a `SlowProvider` answers through its `handle`)."""
     upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
     handler = provider.handle if isinstance(provider, SlowProvider) else provider
     transport = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return AuthorizationFront(upstream, store=MemoryKeyValueStore(), http_client=transport)
+    kv = MemoryKeyValueStore() if store is None else store
+    return AuthorizationFront(upstream, store=kv, http_client=transport)
 
 
 class SlowProvider(Provider):

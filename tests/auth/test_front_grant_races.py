@@ -5,6 +5,7 @@ provider's token, a revocation, each while another request is under way."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from _front_upstream import (
@@ -17,7 +18,9 @@ from _front_upstream import (
 )
 from _front_world import BASE, browser, register
 
+from mcpkit.auth.front import UpstreamTokenUnavailable
 from mcpkit.errors import InvalidToken
+from mcpkit.stores.kv import Limit, MemoryKeyValueStore
 
 WAIT = 5.0
 
@@ -118,3 +121,64 @@ async def test_the_providers_token_is_renewed_once_when_requests_cross() -> None
     assert second == "up-1" and provider.refreshes == 3  # the handler's, then the client's
     assert busy.status_code == 503 and "try again" in busy.json()["error_description"]
     assert retried.status_code == 200 and again.status_code == 200, again.text
+
+
+class RevokedJustBefore(MemoryKeyValueStore):
+    """A store where, once `armed`, a revocation lands just before the next write of a
+    grant: between the writer's last read of the grant and its write, the window a store
+    shared by several workers (one round trip each) leaves open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed: Callable[[], Awaitable[object]] | None = None
+
+    async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
+        if self.armed is not None and ":grant:" in key:
+            revoke, self.armed = self.armed, None
+            await revoke()
+        return await super().set(key, value, ttl, limit=limit)
+
+
+async def test_a_revocation_just_before_a_refresh_saves_the_grant_holds() -> None:
+    store = RevokedJustBefore()
+    front = provider_front(Provider(), store)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        revoke = {"token": tokens["refresh_token"], "client_id": tokens["client_id"]}
+        revoked: list[int] = []
+
+        async def revoking() -> None:
+            revoked.append((await http.post("/revoke", data=revoke)).status_code)
+
+        store.armed = revoking
+        renew = {"grant_type": "refresh_token", "client_id": tokens["client_id"]}
+        refreshed = await http.post("/token", data=renew | {"refresh_token": revoke["token"]})
+        verifier = front.verifier()
+        with pytest.raises(InvalidToken, match="revoked"):
+            await verifier.verify(tokens["access_token"], resource=BASE + "/mcp")
+    assert revoked == [200]
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
+async def test_a_revocation_just_before_a_renewed_provider_token_is_saved_holds() -> None:
+    store = RevokedJustBefore()
+    provider = Provider()
+    front = provider_front(provider, store)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        checked = await front.verifier().verify(tokens["access_token"], resource=BASE + "/mcp")
+
+        class Caller:
+            auth = checked
+
+        revoke = {"token": tokens["refresh_token"], "client_id": tokens["client_id"]}
+
+        async def revoking() -> None:
+            assert (await http.post("/revoke", data=revoke)).status_code == 200
+
+        store.armed = revoking
+        with pytest.raises(UpstreamTokenUnavailable, match="ended"):
+            await front.upstream_token(Caller())
+        with pytest.raises(InvalidToken, match="revoked"):
+            await front.verifier().verify(tokens["access_token"], resource=BASE + "/mcp")
+    assert store.armed is None  # the revocation did land inside the renewal

@@ -167,6 +167,18 @@ class FrontState:
         """Give back what `claim` took (its marker): the next caller may claim it."""
         await self._store().delete(marker)
 
+    async def mark(self, kind: str, handle: str, ttl: float) -> None:
+        """Set a flag on `handle` for `ttl` s that nothing but its expiry clears: what a
+        record rewritten from an earlier read could otherwise undo (`marked`). One per
+        handle whatever is written, so it needs no bound of its own."""
+        await self._store().set(self._mark_key(kind, handle), b"1", ttl)
+
+    async def marked(self, kind: str, handle: str) -> bool:
+        return await self._store().get(self._mark_key(kind, handle)) is not None
+
+    def _mark_key(self, kind: str, handle: str) -> str:
+        return f"{_PREFIX}mark:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}"
+
     async def delete(self, kind: str, handle: str) -> None:
         try:
             await self._store().delete(self._where(kind, handle)[0])

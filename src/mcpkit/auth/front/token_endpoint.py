@@ -143,9 +143,15 @@ class FrontGrants:
             if grant is None or grant.revoked:
                 raise Refused("invalid_grant", "the grant was revoked during this refresh")
             renewed = await self._renew_upstream(handle, grant)
-            await self._still_live(handle, renewed, grant.upstream)
+            before = grant.upstream
+            await self._still_live(handle, renewed, before)
             grant.upstream = renewed
-            return await self._respond(handle, grant, scopes, issuer, source, refresh=True)
+            try:
+                return await self._respond(handle, grant, scopes, issuer, source, refresh=True)
+            except Refused as refused:
+                if refused.error == "invalid_grant" and renewed is not before:
+                    await self._leg.revoke(renewed)  # revoked meanwhile: these go too
+                raise
         finally:
             await self._state.release(renewing)
 
@@ -205,7 +211,8 @@ class FrontGrants:
             grant.refresh = digest(refresh_token)
             ttl = self._settings.refresh_token_ttl
             await self._state.put("refresh", refresh_token, RefreshToken(grant=handle), ttl)
-        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
+        if not await self._save(handle, grant):
+            raise Refused("invalid_grant", "the grant was revoked during this refresh")
         access, expires_in = self._access_token(handle, grant, scopes, issuer)
         return TokenResponse(
             access_token=access,
@@ -247,25 +254,44 @@ class FrontGrants:
         handle = None if claims is None else claims.get("sid")
         return handle if isinstance(handle, str) else None
 
-    async def keep(self, handle: str, upstream: UpstreamTokens) -> None:
+    async def keep(self, handle: str, upstream: UpstreamTokens) -> bool:
         """Save the provider's renewed tokens into the grant `handle` for every worker. The
         grant is read again first: the client may have rotated its refresh token while the
         provider was asked, and writing back the grant read before would undo that (its next
-        refresh would then look like a stolen copy)."""
+        refresh would then look like a stolen copy). False when the grant is revoked, or was
+        while this ran."""
         grant = await self._state.get("grant", handle, Grant)
         if grant is None or grant.revoked:
-            return
+            return False
         grant.upstream = upstream
-        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
+        return await self._save(handle, grant)
+
+    async def _save(self, handle: str, grant: Grant) -> bool:
+        """Write `grant`, read a moment before, back; False when it was revoked meanwhile, and
+        then it stays revoked. A revocation sets its mark before it writes the grant, and this
+        looks for the mark after writing: whichever order the two requests' steps take, in
+        one process or several, the grant ends revoked (a write from an earlier read that
+        lands after the revocation's is caught here; one that lands before it is
+        overwritten by it)."""
+        ttl = self._settings.refresh_token_ttl
+        await self._state.put("grant", handle, grant, ttl)
+        if not await self._state.marked("revoked", handle):
+            return True
+        grant.revoked = True
+        grant.refresh = None
+        await self._state.put("grant", handle, grant, ttl)
+        return False
 
     async def end(self, handle: str, *, upstream: bool = True) -> None:
         """Revoke the grant `handle` (kept, marked, until its time is up), and the provider's
-        tokens with it when `upstream`."""
+        tokens with it when `upstream`. The mark goes first (`_save`)."""
         grant = await self._state.get("grant", handle, Grant)
         if grant is None or grant.revoked:
             return
+        ttl = self._settings.refresh_token_ttl
+        await self._state.mark("revoked", handle, ttl)
         grant.revoked = True
         grant.refresh = None
-        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
+        await self._state.put("grant", handle, grant, ttl)
         if upstream:
             await self._leg.revoke(grant.upstream)

@@ -80,17 +80,26 @@ async def upstream_token(
             "the provider's token is being renewed by another request: try again"
         )
     try:
-        held = await state.get("grant", handle, Grant)  # as it is now that it is held
-        if held is None or held.revoked:
-            raise UpstreamTokenUnavailable("the caller's sign-in has ended")
-        if held.upstream != grant.upstream:  # renewed since it was read: nothing to do
-            return held.upstream.access_token
-        fresh = await leg.refresh(grant.upstream, grant.resource)
-        await grants.keep(handle, fresh)
+        return await _renewed(handle, grant, state, leg, grants)
     except UpstreamRefused as exc:
         if exc.error is not None:
             await grants.end(handle, upstream=False)
         raise UpstreamTokenUnavailable(f"the provider did not renew the token: {exc}") from None
     finally:
         await state.release(renewing)
+
+
+async def _renewed(
+    handle: str, grant: Grant, state: FrontState, leg: UpstreamLeg, grants: FrontGrants
+) -> str:
+    """`upstream_token`'s renewal of `grant` (as read before its renewal was held), saved."""
+    held = await state.get("grant", handle, Grant)  # as it is now that it is held
+    if held is None or held.revoked:
+        raise UpstreamTokenUnavailable("the caller's sign-in has ended")
+    if held.upstream != grant.upstream:  # renewed since it was read: nothing to do
+        return held.upstream.access_token
+    fresh = await leg.refresh(grant.upstream, grant.resource)
+    if not await grants.keep(handle, fresh):  # the sign-in ended while it was renewed
+        await leg.revoke(fresh)
+        raise UpstreamTokenUnavailable("the caller's sign-in has ended")
     return fresh.access_token
