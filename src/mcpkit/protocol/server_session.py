@@ -329,8 +329,10 @@ class ServerSession(Session):
             return
         revision = terms.revision
         methods = self.methods_of(revision) if self.extension_methods else _TABLES[revision]
-        extension = self._extension_of.get(env.method)  # type: ignore[arg-type]
-        if extension is not None and env.method not in methods:
+        method: str = env.method  # type: ignore[assignment]  # classify() checked it
+        # (`in` first: on the default, a mappingproxy, `get` is a method call)
+        extension = self._extension_of[method] if method in self._extension_of else None
+        if extension is not None and method not in methods:
             if not declares(terms.peer_capabilities, extension.id):
                 # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
                 # method needs the extension in the request's own client capabilities.

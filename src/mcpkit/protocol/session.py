@@ -177,7 +177,14 @@ class Session(Answering, Requesting):
         # What the body makes the session queue lies past `mark`: the answers it gives
         # itself and the refusals of the body as a whole (see `Outbox.split_body`).
         mark = len(self._outbox.items)
-        return self._body_read(self.receive_data(data, info), mark)
+        events = self.receive_data(data, info)
+        if len(events) == 1 and len(self._outbox.items) == mark:
+            # The common case, one request and nothing queued: `_body_read` would find just
+            # that request started.
+            only = events[0]
+            if type(only) is RequestReceived:
+                return BodyRead(events, [only.request_id], [])
+        return self._body_read(events, mark)
 
     def _body_read(self, events: list[Event], mark: int) -> BodyRead:
         """What a body that made `events`, and queued what lies past `mark`, did."""
@@ -393,7 +400,9 @@ class Session(Answering, Requesting):
             return
         # Unknown in the session's revision, a notification's name, or a request our role
         # does not serve (tools/call sent to a client): all "Method not found".
-        info = methods.get(method)
+        # (`in` and `[]`, not `get`: on a read-only table, a mappingproxy, `get` is a method
+        # call of ~500 instructions)
+        info = methods[method] if method in methods else None
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
             unknown = McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
             self._refuse(rid, env, unknown, batch)
@@ -450,7 +459,7 @@ class Session(Answering, Requesting):
         token = meta.get("progressToken") if isinstance(meta, dict) else None
         # basic/utilities/progress: a token is a string or an integer (JSON true decodes to a
         # bool, which Python counts as an int); anything else asks for no progress.
-        if isinstance(token, bool) or not isinstance(token, (int, str)):
+        if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
             token = None
         events.append(RequestReceived(rid, method, params, token, request_info, terms))
 
