@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.events import Event, RequestCancelled, StrayCancel
@@ -28,18 +30,16 @@ from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS
 __all__ = ["Answering", "Inflight", "error_answer", "progress_params"]
 
 
-class Inflight:
+class Inflight(msgspec.Struct):
     """One of the peer's requests we serve: its method (initialize cannot be cancelled), the
     batch its answer joins, the terms it is served under (its answer is shaped for their
-    revision) and the progress last sent (it must increase)."""
+    revision) and the progress last sent (it must increase). A struct: made without a Python
+    call, once per request."""
 
-    __slots__ = ("batch", "last_progress", "method", "terms")
-
-    def __init__(self, method: str, batch: Batch | None, terms: Terms[Any] | None) -> None:
-        self.method = method
-        self.batch = batch
-        self.terms = terms
-        self.last_progress: float | None = None
+    method: str
+    batch: Batch | None
+    terms: Terms[Any] | None
+    last_progress: float | None = None
 
 
 class Answering:

@@ -60,28 +60,19 @@ class BodyRead(msgspec.Struct):
     refused: list[bytes]
 
 
-class ApartRead:
+class ApartRead(msgspec.Struct):
     """What `Session.read_apart` read of a body whose request is served apart from the
     session: the request (None when the body held none to serve: a notification, or a request
     the session answered itself), the events the body made besides it, the answers the
     session gave itself (`answers`, final messages), the answers to the body as a whole
-    (`refused`, as in `BodyRead`), and whether anything in it awaits an answer (`started`)."""
+    (`refused`, as in `BodyRead`), and whether anything in it awaits an answer (`started`).
+    A struct: made without a Python call, once per body."""
 
-    __slots__ = ("answers", "events", "refused", "request", "started")
-
-    def __init__(
-        self,
-        request: RequestReceived | None,
-        events: list[Event],
-        answers: list[Outgoing],
-        refused: list[bytes],
-        started: bool,
-    ) -> None:
-        self.request = request
-        self.events = events
-        self.answers = answers
-        self.refused = refused
-        self.started = started
+    request: RequestReceived | None
+    events: list[Event]
+    answers: list[Outgoing]
+    refused: list[bytes]
+    started: bool
 
 
 class Batch:

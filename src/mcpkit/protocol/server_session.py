@@ -113,6 +113,7 @@ class ServerSession(Session):
     """
 
     inbound_direction = "client_to_server"
+    own_requests = frozenset({"ping", "initialize", "server/discover"})
     #: The revisions whose requests carry their own terms (2026-07-28), served beside a
     #: session's; none to serve only the handshake era.
     stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
@@ -130,7 +131,8 @@ class ServerSession(Session):
     _extension_of: Mapping[str, Extension] = MappingProxyType({})
     #: What reads the terms of requests that carry their own and encodes their answers
     #: (`own_terms`): the server's, shared by its sessions, else one of the session's own,
-    #: made when first needed (a 2025 session holds none).
+    #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
+    #: every request that carries its terms: a property call costs ~1,000 instructions.
     _codec: OwnTermsCodec | None = None
 
     def __init__(
@@ -181,8 +183,8 @@ class ServerSession(Session):
         if extensions:
             self.extensions = tuple(extensions)
             self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
-        if codec is not None:
-            self._codec = codec
+        if codec is not None and codec.supported == self.all_revisions:
+            self._codec = codec  # (else the session makes its own when it needs one)
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
@@ -213,7 +215,7 @@ class ServerSession(Session):
         encodes their answers: the one given (the server's), if it reads this session's
         revisions, else the session's own."""
         codec = self._codec
-        if codec is None or codec.supported != self.all_revisions:
+        if codec is None:
             codec = self._codec = OwnTermsCodec(self.all_revisions)
         return codec
 
@@ -306,7 +308,7 @@ class ServerSession(Session):
             )
             return
         # (the common case first: a `_meta` seen before)
-        codec = self.codec
+        codec = self._codec or self.codec
         terms: Terms[ClientCapabilities] | McpError | None = codec.cached(env.params)
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
@@ -327,8 +329,10 @@ class ServerSession(Session):
             return
         revision = terms.revision
         methods = self.methods_of(revision) if self.extension_methods else _TABLES[revision]
-        extension = self._extension_of.get(env.method)  # type: ignore[arg-type]
-        if extension is not None and env.method not in methods:
+        method: str = env.method  # type: ignore[assignment]  # classify() checked it
+        # (`in` first: on the default, a mappingproxy, `get` is a method call)
+        extension = self._extension_of[method] if method in self._extension_of else None
+        if extension is not None and method not in methods:
             if not declares(terms.peer_capabilities, extension.id):
                 # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
                 # method needs the extension in the request's own client capabilities.
@@ -365,7 +369,8 @@ class ServerSession(Session):
             return jsonrpc.encode_response(request_id, result)
         if terms.revision in self.stateless_revisions:
             info = self.server_info if server_info is None else server_info
-            return self.codec.response(request_id, result, method, info, self.cache)
+            codec = self._codec or self.codec
+            return codec.response(request_id, result, method, info, self.cache)
         return super()._encode_for(request_id, result, method, terms)
 
     def _check_inbound_request(

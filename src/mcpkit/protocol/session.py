@@ -79,6 +79,9 @@ class Session(Answering, Requesting):
     #: in the server role) that it hands out as a `RequestReceived` instead, for the runtime
     #: to answer (a server whose middleware has hooks for them). On the instance only.
     intercepts: frozenset[str] = frozenset()
+    #: The methods `_handle_own_request` may answer: a subclass that answers more extends
+    #: it. Any other request is handed out without the call (most are).
+    own_requests: frozenset[str] = frozenset({"ping"})
 
     def __init__(
         self,
@@ -175,6 +178,16 @@ class Session(Answering, Requesting):
         # itself and the refusals of the body as a whole (see `Outbox.split_body`).
         mark = len(self._outbox.items)
         events = self.receive_data(data, info)
+        if len(events) == 1 and len(self._outbox.items) == mark:
+            # The common case, one request and nothing queued: `_body_read` would find just
+            # that request started.
+            only = events[0]
+            if type(only) is RequestReceived:
+                return BodyRead(events, [only.request_id], [])
+        return self._body_read(events, mark)
+
+    def _body_read(self, events: list[Event], mark: int) -> BodyRead:
+        """What a body that made `events`, and queued what lies past `mark`, did."""
         started = [ev.request_id for ev in events if type(ev) is RequestReceived]
         answered, refused = self._outbox.split_body(mark)  # ping, initialize, refusals
         started += answered
@@ -188,7 +201,18 @@ class Session(Answering, Requesting):
         itself (ping, server/discover) and what the body made it queue are returned. So one
         session reads every 2026-07-28 POST a server gets with the checks a session's own
         requests pass, and no two requests, even under one id, ever meet in it."""
-        read = self.receive_body(data, info)
+        outbox = self._outbox
+        mark = len(outbox.items)
+        events = self.receive_data(data, info)
+        if len(events) == 1 and not outbox.items:
+            # The common case, one request and nothing queued (so none was answered or
+            # refused, and the session has nothing of its own to hand over): what follows
+            # would find just that.
+            only = events[0]
+            if type(only) is RequestReceived:
+                self._inflight.pop(only.request_id, None)
+                return ApartRead(only, [], [], [], True)
+        read = self._body_read(events, mark)
         request: RequestReceived | None = None
         events = read.events
         for i, ev in enumerate(events):
@@ -240,13 +264,15 @@ class Session(Answering, Requesting):
             bad = jsonrpc.check_bytes(data, depth)
         else:
             bad = None
+        # (`type() is`, not isinstance: Malformed has no subclass, and isinstance of a
+        # struct class calls its metaclass's `__instancecheck__`, ~500 instructions.)
         if bad is not None:
             self._refused(bad, events)
-        elif jsonrpc.is_batch(data):
+        elif data[:1] != b"{" and jsonrpc.is_batch(data):  # (an object: no call)
             self._receive_batch(data, events, info)
         else:
             env = jsonrpc.decode_message(data)
-            if isinstance(env, Malformed):
+            if type(env) is Malformed:
                 self._refused(env, events)
             else:
                 self._receive_envelope(env, events, None, info)
@@ -295,7 +321,7 @@ class Session(Answering, Requesting):
         batch = Batch()
         for item in items:
             env = jsonrpc.decode_message(item)
-            if isinstance(env, Malformed):
+            if type(env) is Malformed:
                 self._refused(env, events, batch)
             else:
                 self._receive_envelope(env, events, batch, info)
@@ -314,7 +340,7 @@ class Session(Answering, Requesting):
         """One message, a whole body or a batch member, by its kind: what the peer asks is
         served here; what answers our requests goes to the requesting half."""
         kind = jsonrpc.classify(env)
-        if isinstance(kind, Malformed):
+        if type(kind) is Malformed:
             self._refused(kind, events, batch)
         elif kind == "request":
             self._receive_request(env, events, batch, info)
@@ -374,7 +400,9 @@ class Session(Answering, Requesting):
             return
         # Unknown in the session's revision, a notification's name, or a request our role
         # does not serve (tools/call sent to a client): all "Method not found".
-        info = methods.get(method)
+        # (`in` and `[]`, not `get`: on a read-only table, a mappingproxy, `get` is a method
+        # call of ~500 instructions)
+        info = methods[method] if method in methods else None
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
             unknown = McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
             self._refuse(rid, env, unknown, batch)
@@ -419,7 +447,7 @@ class Session(Answering, Requesting):
         self._inflight[rid] = Inflight(method, batch, terms)
         if batch is not None:
             batch.open_ids.add(rid)
-        if self._handle_own_request(rid, method, params, events):
+        if method in self.own_requests and self._handle_own_request(rid, method, params, events):
             if batch is not None and batch.answered is None:
                 batch.answered = rid
             return
@@ -431,7 +459,7 @@ class Session(Answering, Requesting):
         token = meta.get("progressToken") if isinstance(meta, dict) else None
         # basic/utilities/progress: a token is a string or an integer (JSON true decodes to a
         # bool, which Python counts as an int); anything else asks for no progress.
-        if isinstance(token, bool) or not isinstance(token, (int, str)):
+        if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
             token = None
         events.append(RequestReceived(rid, method, params, token, request_info, terms))
 

@@ -59,11 +59,14 @@ def encode_event(
     """
     # The hot path: every message of an SSE answer is one `data` line, most with an `id`.
     # (`10 in data` is memchr; `b"\n" in data` is a substring search, several times slower.)
-    if event is None and retry_ms is None and data and 10 not in data and 13 not in data:
+    # Empty data (the priming event's) is one empty `data` line, as `_data_lines` writes it.
+    if event is None and retry_ms is None and 10 not in data and 13 not in data:
         if event_id is None:
-            return b"data: " + data + b"\n\n"
+            return b"data: " + data + b"\n\n" if data else b"data:\n\n"
         if "\n" not in event_id and "\r" not in event_id and "\0" not in event_id:
-            return b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n"
+            if data:
+                return b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n"
+            return b"id: " + event_id.encode() + b"\ndata:\n\n"
     head = b"" if event_id is None else b"id: " + _field_value("event_id", event_id) + b"\n"
     if event is not None:
         head += b"event: " + _field_value("event", event, allow_nul=True) + b"\n"

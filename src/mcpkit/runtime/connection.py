@@ -412,20 +412,20 @@ class Connection(Reading):
             # Ours when the connection forgot the task before cancelling it (`_dispatch`,
             # `_shutdown`); spent here, unless someone else cancelled the task too.
             if self._handlers.get(rid) is task or task.uncancel() > 0:
-                self._handler_done(rid)
+                self._handler_done(rid, task)
                 # Cancelled from elsewhere, with the task it ran in: the request ends
                 # unanswered, as if the peer had cancelled it, so its stream ends too.
                 self.session.cancel_forwarded(rid, None)
                 self._flush_from_reader()
                 raise
-            self._handler_done(rid)
+            self._handler_done(rid, task)
             return
         if self._handlers.get(rid) is not task and task.cancelling():
             task.uncancel()  # cancelled by the connection, and the handler swallowed it
         # The answer is taken before the handler is done (as in `_serve`): the session's
         # side of the path in one go, then the connection's, then the channel's.
         out = self.session.data_to_send()
-        self._handler_done(rid)
+        self._handler_done(rid, task)
         await self._send(out)
 
     async def _serve(self, ev: RequestReceived) -> None:
@@ -434,21 +434,23 @@ class Connection(Reading):
         except asyncio.CancelledError:
             # Cancelled by the peer (the session already forgot the request, so no response
             # goes out, and the dispatcher forgot this task) or by shutdown.
-            self._handler_done(ev.request_id)
+            self._handler_done(ev.request_id, asyncio.current_task())
             return
         # Taken from the session first (the path then crosses from session to connection
         # once); done before the send, which may wait long for the peer to read: the request
         # is answered, so it no longer holds our timeouts (hold_timeouts_while_serving).
         out = self.session.data_to_send()
-        self._handler_done(ev.request_id)
+        self._handler_done(ev.request_id, asyncio.current_task())
         await self._send(out)
 
-    def _handler_done(self, rid: RequestId) -> None:
+    def _handler_done(self, rid: RequestId, task: asyncio.Task[Any] | None) -> None:
+        """The handler `task` (the one running) of the peer's request `rid` ended."""
         # A cancelled request's id may already serve a new request of the peer's (only ids
         # in flight are refused): forget this task only if it is still the one registered.
-        if self._handlers.get(rid) is asyncio.current_task():  # the id may be reused since
+        if self._handlers.get(rid) is task:  # the id may be reused since
             del self._handlers[rid]
-        self._maybe_restart_timeouts()
+        if self.hold_timeouts_while_serving:  # (`_maybe_restart_timeouts`'s first test)
+            self._maybe_restart_timeouts()
 
     def _maybe_restart_timeouts(self) -> None:
         """If our timeouts are held while we serve the peer and no handler is left, start
