@@ -113,7 +113,7 @@ class ServerSession(Session):
     """
 
     inbound_direction = "client_to_server"
-    own_requests = frozenset({"ping", "initialize", "server/discover"})
+    answers_itself = frozenset({"ping", "initialize", "server/discover"})
     #: The revisions whose requests carry their own terms (2026-07-28), served beside a
     #: session's; none to serve only the handshake era.
     stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS

@@ -81,7 +81,7 @@ class Session(Answering, Requesting):
     intercepts: frozenset[str] = frozenset()
     #: The methods `_handle_own_request` may answer: a subclass that answers more extends
     #: it. Any other request is handed out without the call (most are).
-    own_requests: frozenset[str] = frozenset({"ping"})
+    answers_itself: frozenset[str] = frozenset({"ping"})
 
     def __init__(
         self,
@@ -447,7 +447,7 @@ class Session(Answering, Requesting):
         self._inflight[rid] = Inflight(method, batch, terms)
         if batch is not None:
             batch.open_ids.add(rid)
-        if method in self.own_requests and self._handle_own_request(rid, method, params, events):
+        if method in self.answers_itself and self._handle_own_request(rid, method, params, events):
             if batch is not None and batch.answered is None:
                 batch.answered = rid
             return
