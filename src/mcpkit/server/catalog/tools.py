@@ -122,8 +122,7 @@ class ToolSpec:
     #: handler calls `ctx.begin_task()` ("in_handler": it may ask first, multi round-trip).
     task_begins: TaskBegins = "at_call"
     #: The arguments it mirrors into headers (`x-mcp-header`), read from its input schema
-    #: when first asked (`mcpkit.server.catalog.access.param_headers_for`): asked on every 2026
-    #: tools/call over HTTP.
+    #: when first asked (`mcpkit.server.catalog.access.param_headers_by_name`).
     param_headers: Mapping[str, tuple[str, ...]] | None = None
     #: Its link to a view (MCP Apps, `server.apps`): the view and who may call it.
     ui: ToolUi | None = None
