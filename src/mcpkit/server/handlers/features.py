@@ -14,7 +14,7 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import served, shown_to
+from mcpkit.server.catalog.shown_to import served, served_tool, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
@@ -93,9 +93,7 @@ async def call_tool(
         return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
     # views alone, to a client that renders none: it was never listed to it.)
-    found = served(server, ctx, "tool", params.name)
-    assert found is not None  # (None is only for completion's templates)
-    spec: ToolSpec = found.item
+    spec: ToolSpec = served_tool(server, ctx, params.name)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return await run_as_set(server, spec, params.arguments, ctx)
     terms = ctx.terms
