@@ -440,7 +440,10 @@ async def run_tool(
     (`Server(json_string_arguments=)`). `ctx`, the request's Context, is handed on as it is
     (this module sits below the Context, which knows the server that holds the tools)."""
     try:
-        kwargs = _keyword_arguments(spec, arguments)
+        if type(arguments) is msgspec.Raw and spec.raw_validator is None:  # (the usual call)
+            kwargs = spec.signature.validate_json(arguments)
+        else:
+            kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
         retried = _with_json_strings(spec, arguments) if json_strings else None
         if retried is None:
@@ -469,6 +472,8 @@ async def run_tool(
         note_failure(exc)  # for a middleware that transforms or retries it (server/hooks)
         detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
         return _error_result(f"Error executing tool {spec.name!r}{detail}")
+    if type(value) is str and spec.wire.output_schema is None:  # (`to_tool_result`'s text)
+        return CallToolResult(content=[TextContent(text=value)])
     try:
         return to_tool_result(spec, value)
     except OutputError as exc:
