@@ -505,6 +505,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     },
     "server/server.py": {
         "getattr(params, 'input_responses', None)": _WIRE,
+        "getattr(params, 'meta', None)": _WIRE,  # (`RequestFacts.of`'s, inlined)
         "getattr(params, 'request_state', None)": _WIRE,
     },
     "server/tasks/augmented.py": {"getattr(block, 'text', None)": _WIRE},

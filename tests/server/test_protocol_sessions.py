@@ -17,6 +17,7 @@ META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
     "io.modelcontextprotocol/clientCapabilities": {},
 }
+TASKS = "io.modelcontextprotocol/tasks"
 SKILL = "---\nname: demo\ndescription: a demo skill\n---\nDo the demo.\n"
 
 
@@ -65,3 +66,83 @@ async def test_every_protocol_session_is_of_the_server_s_session_type() -> None:
     assert isinstance(server._protocols.reader(), Marked)
     _, server_end = memory_channel_pair()
     assert isinstance(server.new_connection(server_end).protocol, Marked)
+
+
+async def capabilities(server: Server) -> dict[str, Any]:
+    found: dict[str, Any] = (await serve(server, "server/discover"))["result"]["capabilities"]
+    return found
+
+
+async def test_what_changes_after_a_request_is_declared_to_the_next() -> None:
+    """The capabilities are worked out again after each change the server counts (its own
+    registries, a mounted server's, disabling, completers, extensions), not per request."""
+    server, inner = Server("later"), Server("inner")
+    assert "tools" not in await capabilities(server)
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    assert "tools" in await capabilities(server)
+    server.remove_tool("echo")
+    assert "tools" not in await capabilities(server)
+    server.mount(inner, "in")
+    assert "prompts" not in await capabilities(server)
+
+    @inner.prompt()
+    def greet(name: str) -> str:
+        return name
+
+    assert "prompts" in await capabilities(server)
+    assert "completions" not in await capabilities(server)
+
+    @inner.completion(prompt="greet", argument="name")
+    def names(value: str, given: dict[str, str]) -> list[str]:
+        return [value]
+
+    assert "completions" in await capabilities(server)
+    inner.declare_extension("com.example/audit", {"level": 1})
+    assert (await capabilities(server))["extensions"] == {"com.example/audit": {"level": 1}}
+    server.declare_extension("com.example/audit", {"level": 2})  # (its own wins)
+    assert (await capabilities(server))["extensions"] == {"com.example/audit": {"level": 2}}
+
+    @inner.tool(task=True)
+    def slow(n: int) -> int:
+        return n
+
+    # (Under 2026-07-28 tasks are an extension: SEP-2663.)
+    assert TASKS in (await capabilities(server))["extensions"]
+    inner.remove_tool("slow")
+    assert TASKS not in (await capabilities(server))["extensions"]
+
+
+def test_the_mirrored_arguments_follow_the_tools() -> None:
+    """`param_headers` (asked on every 2026-07-28 tools/call over HTTP) is worked out once
+    per change of the tools: a tool added, hidden, shown again or mounted later is seen."""
+    server, inner = Server("headers"), Server("inner")
+    assert server.param_headers("route") is None
+
+    @server.tool(headers={"region": "Region"})
+    def route(region: str, text: str) -> str:
+        return text
+
+    @server.tool()
+    def plain(text: str) -> str:
+        return text
+
+    assert server.param_headers("route") == {"Region": ("region",)}
+    assert server.param_headers("plain") == {}
+    server.disable("route")
+    assert server.param_headers("route") is None
+    server.enable("route")
+    assert server.param_headers("route") == {"Region": ("region",)}
+    server.mount(inner, "in")
+    assert server.param_headers("in_zone") is None
+
+    @inner.tool(headers={"zone": "Zone"})
+    def zone(zone: str) -> str:
+        return zone
+
+    assert server.param_headers("in_zone") == {"Zone": ("zone",)}
+    inner.remove_tool("zone")
+    assert server.param_headers("in_zone") is None

@@ -98,7 +98,7 @@ class RequestPeer:
         self._request_id: RequestId | None = None
         self._method = ""
         self._answer: bytes | None = None  # the final answer, once made
-        self._queued: list[bytes] = []  # messages made and not yet written (progress)
+        self._queued: list[bytes] | None = None  # messages made, not yet written (progress)
         self._last_progress: float | None = None
         self._closed = False
         self._id: str | None = None
@@ -133,7 +133,8 @@ class RequestPeer:
         except asyncio.CancelledError:
             self._closed = True  # the client went away: nothing more goes to it
             raise
-        await self._send_queued()
+        if self._queued:
+            await self._send_queued()
         answer, self._answer = self._answer, None
         if answer is not None and not self._closed:
             self._closed = True
@@ -157,8 +158,8 @@ class RequestPeer:
             self._answer = error_answer(request_id, error, self.terms)
 
     async def _send_queued(self) -> None:
-        queued, self._queued = self._queued, []
-        for data in queued:
+        queued, self._queued = self._queued, None
+        for data in queued or ():
             if self._closed:
                 return
             await self._emit(data, MESSAGE)
@@ -255,6 +256,8 @@ class RequestPeer:
             return  # progress MUST stop after completion (basic/utilities/progress)
         params = progress_params(self._last_progress, token, progress, total, message)
         self._last_progress = progress
+        if self._queued is None:
+            self._queued = []
         self._queued.append(jsonrpc.encode_notification("notifications/progress", params))
 
     def is_inflight(self, request_id: RequestId) -> bool:

@@ -48,7 +48,7 @@ from mcpkit.server.asking.asks import (
 )
 from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip
-from mcpkit.server.catalog.access import param_headers_for, scopes_for
+from mcpkit.server.catalog.access import param_headers_by_name, scopes_for
 from mcpkit.server.catalog.callers import principal_of
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
@@ -336,6 +336,8 @@ class Server:
         self.mounted_in: Mount | None = None
         #: `capabilities()` for what it was worked out from.
         self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
+        #: `param_headers` of every tool, for the count of the tools' changes it was made at.
+        self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
 
     # ----------------------------------------------------- from an OpenAPI document
 
@@ -553,19 +555,22 @@ class Server:
     def capabilities(self) -> ServerCapabilities:
         """What this server declares at initialize (inferred from registrations by default)."""
         # Asked for every session, and every 2026-07-28 POST is one: worked out again only
-        # when what it depends on changed (a registry's `items()` is a new list after each
-        # change, its mounted servers' included).
+        # when what it depends on changed. Its registries count their changes (a mounted
+        # server's count as its parent's), so the key is a few reads and one sum; a server
+        # with mounts also walks their completers and extensions.
         # (A skill's files are resources: the resources' list changes with the skills.)
-        key = (
+        key: tuple[Any, ...] = (
             self.features,
             self.auth is None,
-            self._completer_count(),
-            self._extension_sets(),
-            self.tools.items(),
-            self.resources.items(),
-            self.templates.items(),
-            self.prompts.items(),
+            len(self.completers),
+            self._catalog.extension_settings,  # (replaced, never changed: `declare_extension`)
+            self.tools.changes
+            + self.resources.changes
+            + self.templates.changes
+            + self.prompts.changes,  # (each only grows: the sum changes with any of them)
         )
+        if self.mounts:
+            key += (self._completer_count(), self._extension_sets())
         known = self._capabilities
         if known is not None and known[0] == key:
             return known[1]
@@ -574,8 +579,7 @@ class Server:
         return capabilities
 
     def _completer_count(self) -> int:
-        # Part of the key of every request's `capabilities()`: without mounts (the usual
-        # case) nothing is walked.
+        # Part of the key of `capabilities()` for a server with mounts.
         count = len(self.completers)
         for mount in self.mounts:
             count += sum(len(server.completers) for server in with_mounted(mount.server))
@@ -814,17 +818,27 @@ class Server:
                 codes.METHOD_NOT_FOUND,
                 f"Method not found: {ev.method} (this server does not implement it)",
             )
-        ctx = Context.of(self, handle, ev)
+        params = ev.params
+        ctx = Context(  # (`Context.of`, inlined: once per request)
+            self,
+            handle,
+            ev.request_id,
+            ev.method,
+            ev.progress_token,
+            getattr(params, "meta", None),
+            ev.request_info,
+            None,
+            terms,
+        )
         if stateless and ev.method in ROUND_TRIP_METHODS:
-            params = ev.params
             if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
                 await resume(self, ctx, terms, ev.method, params)
             else:
                 ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
             if not self.middleware and not self.mounts:
-                return await handler(self, ctx, ev.params)
-            return await through_layers(self, ctx, ev.params, handler)
+                return await handler(self, ctx, params)
+            return await through_layers(self, ctx, params, handler)
         except InputRequired:
             # basic/patterns/mrtr: the handler asked what the client has not answered yet.
             assert ctx.round_trip is not None
@@ -925,8 +939,14 @@ class Server:
         return scopes_for(self._catalog, method, target, session_rules)
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
-        """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`)."""
-        return param_headers_for(self._catalog, tool_name)
+        """The arguments tool `tool_name` mirrors into HTTP headers (`x-mcp-header`); None
+        for an unknown tool."""
+        # Asked on every 2026-07-28 tools/call over HTTP: one lookup while the tools are
+        # those the answers were worked out for (the registry counts its changes).
+        known = self._param_headers
+        if known[0] != self.tools.changes:
+            known = self._param_headers = (self.tools.changes, param_headers_by_name(self._catalog))
+        return known[1].get(tool_name)
 
     def handle_event(self, handle: Peer, ev: Event) -> None:
         if self.middleware and (watched := watched_event(self.middleware, handle, ev)):

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.catalog import Catalog
     from mcpkit.stores.component_rules import ComponentRule
 
-__all__ = ["Scoped", "check_access", "scopes_for", "visible"]
+__all__ = ["Scoped", "check_access", "param_headers_by_name", "scopes_for", "visible"]
 
 
 class Scoped(Protocol):
@@ -104,13 +104,15 @@ def _item_for(catalog: Catalog, method: str, target: str) -> tuple[Kind, str, An
     return None
 
 
-def param_headers_for(catalog: Catalog, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
-    """The arguments tool `tool_name` mirrors into `Mcp-Param-{Name}` headers over HTTP
-    (2026-07-28 `x-mcp-header`), by path; None for an unknown tool."""
-    tool = catalog.tools.get(tool_name)
-    if tool is None:
-        return None
-    found = tool.param_headers
-    if found is None:
-        found = tool.param_headers = declared_param_headers(tool.wire.input_schema)
+def param_headers_by_name(catalog: Catalog) -> dict[str, Mapping[str, tuple[str, ...]]]:
+    """The arguments each tool `catalog` shows mirrors into `Mcp-Param-{Name}` headers over
+    HTTP (2026-07-28 `x-mcp-header`), by path, by the tool's name (an empty mapping for a
+    tool that mirrors none): worked out once per change of the tools (`Server.param_headers`),
+    each tool's kept on its spec."""
+    found: dict[str, Mapping[str, tuple[str, ...]]] = {}
+    for name, tool in catalog.tools.entries():
+        headers = tool.param_headers
+        if headers is None:
+            headers = tool.param_headers = declared_param_headers(tool.wire.input_schema)
+        found[name] = headers
     return found

@@ -46,6 +46,9 @@ class Registry(Generic[T]):
         self._hidden: frozenset[str] = frozenset()  # mounted keys another entry has
         #: Whether an entry is shown (`refilter`); None shows them all, at no cost.
         self._shown: Callable[[str, T], bool] | None = None
+        #: How many times what it shows changed (its own entries, or a mounted registry's):
+        #: a stamp for what is worked out from it, cheaper to compare than its `items()`.
+        self.changes = 0
 
     def add(self, key: str, item: T, *, replace: bool = False) -> None:
         if key in self._items and not replace:
@@ -90,6 +93,7 @@ class Registry(Generic[T]):
         changes which entries are shown."""
         before = [key for key, _ in self.entries()]
         self._shown = shown
+        self.changes += 1  # (the same keys may now be shown as other objects: mounted ones)
         self._snapshot = None
         self._mounted = None
         if [key for key, _ in self.entries()] != before:
@@ -176,6 +180,7 @@ class Registry(Generic[T]):
         return mounted
 
     def _changed(self) -> None:
+        self.changes += 1
         self._snapshot = None
         self._mounted = None
         if self.on_change is not None:

@@ -54,6 +54,7 @@ __all__ = [
     "hidden_by_key",
     "key_of",
     "served",
+    "served_tool",
     "serves",
     "shown_to",
 ]
@@ -331,6 +332,8 @@ def served(
             raise unknown("resource", key, visibility.tombstones)
         if hidden(visibility, ctx, found[0], found[1]):
             raise not_found(key)
+    elif target == "tool" and required:
+        return Served("tool", served_tool(server, ctx, key), {})
     else:
         kind: Kind = "template" if target == "resource template" else target
         item = _registry_of(server, kind).get(key)
@@ -346,6 +349,25 @@ def served(
     # (After the rules: a scope error would tell the caller that a hidden one exists.)
     check_access(found[1], ctx.auth, target, key)
     return Served(*found)
+
+
+def served_tool(server: Findable, ctx: Request, name: str) -> Any:
+    """The tool `name` as `served` serves it to the request of `ctx` (its spec; the same
+    errors), for tools/call: the lookup of every call, which judges nothing that nothing asks
+    for (no rule, no view, no scope: the usual tool)."""
+    visibility = server.visibility
+    item = server.tools.get(name)
+    if item is not None:  # (the version this request sees, hidden versions passed over)
+        session = ctx.session  # (`_as_seen`, inlined: once per call)
+        mine = session.record.components if type(session) is ServerSessionHandle else ()
+        if (mine or visibility.request_rules or visibility.rules_below) and _judged_here(ctx):
+            item = _seen(visibility, mine, ctx, "tool", item)
+    if item is None or (item.ui is not None and not _listed_tool(item, ctx)):
+        raise unknown("tool", name, visibility.tombstones)
+    if item.scopes:  # (none: any token may call it, `check_access`)
+        # (After the rules: a scope error would tell the caller that a hidden one exists.)
+        check_access(item, ctx.auth, "tool", name)
+    return item
 
 
 def _listed_tool(spec: Any, ctx: Request) -> bool:

@@ -122,8 +122,7 @@ class ToolSpec:
     #: handler calls `ctx.begin_task()` ("in_handler": it may ask first, multi round-trip).
     task_begins: TaskBegins = "at_call"
     #: The arguments it mirrors into headers (`x-mcp-header`), read from its input schema
-    #: when first asked (`mcpkit.server.catalog.access.param_headers_for`): asked on every 2026
-    #: tools/call over HTTP.
+    #: when first asked (`mcpkit.server.catalog.access.param_headers_by_name`).
     param_headers: Mapping[str, tuple[str, ...]] | None = None
     #: Its link to a view (MCP Apps, `server.apps`): the view and who may call it.
     ui: ToolUi | None = None
@@ -409,14 +408,14 @@ def run_as_set(
 ) -> Awaitable[CallToolResult]:
     """`run_tool` as `server`, the server running the call, sets it, within the tool's
     limits if it has any."""
-    call = run_tool(
+    call = run_tool(  # (positional: keywords cost every call a lookup of each)
         spec,
         arguments,
         ctx,
         server.sync_in_thread,
-        mask_errors=server.mask_error_details,
-        error_prefix=server.tool_error_prefix,
-        json_strings=server.json_string_arguments,
+        server.mask_error_details,
+        server.tool_error_prefix,
+        server.json_string_arguments,
     )
     limits = spec.limits
     return call if limits is None else limits.bound(spec.name, spec.is_async, call, ctx)
@@ -427,7 +426,6 @@ async def run_tool(
     arguments: dict[str, Any] | msgspec.Raw | None,
     ctx: object,
     in_thread: bool,
-    *,
     mask_errors: bool = False,
     error_prefix: str | None = None,
     json_strings: bool = False,
@@ -441,7 +439,10 @@ async def run_tool(
     (`Server(json_string_arguments=)`). `ctx`, the request's Context, is handed on as it is
     (this module sits below the Context, which knows the server that holds the tools)."""
     try:
-        kwargs = _keyword_arguments(spec, arguments)
+        if type(arguments) is msgspec.Raw and spec.raw_validator is None:  # (the usual call)
+            kwargs = spec.signature.validate_json(arguments)
+        else:
+            kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
         retried = _with_json_strings(spec, arguments) if json_strings else None
         if retried is None:
@@ -456,20 +457,14 @@ async def run_tool(
             if spec.is_async
             else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
         )
-    except ToolError as exc:
-        prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
-        return _error_result(f"{prefix}{exc}")
-    except (PeerError, RequestTimeout) as exc:
-        # A request the tool made to the client (sampling, elicitation, roots) failed: the
-        # tool failed, which the model should hear about; the tools/call itself did not.
-        return _error_result(f"Error executing tool {spec.name!r}: {exc}")
+    except (ToolError, PeerError, RequestTimeout) as exc:
+        return _reported_failure(spec, exc, error_prefix)
     except McpError:
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
-        log_handler_failure(logger, f"tool {spec.name!r}", exc)
-        note_failure(exc)  # for a middleware that transforms or retries it (server/hooks)
-        detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
-        return _error_result(f"Error executing tool {spec.name!r}{detail}")
+        return _unexpected_failure(spec, exc, mask_errors)
+    if type(value) is str and spec.wire.output_schema is None:  # (`to_tool_result`'s text)
+        return CallToolResult(content=[TextContent(text=value)])
     try:
         return to_tool_result(spec, value)
     except OutputError as exc:
@@ -478,6 +473,27 @@ async def run_tool(
         )
         detail = "" if mask_errors else f": {exc}"
         return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
+
+
+def _reported_failure(
+    spec: ToolSpec, exc: ToolError | PeerError | RequestTimeout, error_prefix: str | None
+) -> CallToolResult:
+    """The result of a `ToolError` the tool raised (its text, after the prefix if any), or of
+    a request it made to the client (sampling, elicitation, roots) that failed: the tool
+    failed, which the model should hear about; the tools/call itself did not."""
+    if isinstance(exc, ToolError):
+        prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
+        return _error_result(f"{prefix}{exc}")
+    return _error_result(f"Error executing tool {spec.name!r}: {exc}")
+
+
+def _unexpected_failure(spec: ToolSpec, exc: Exception, mask_errors: bool) -> CallToolResult:
+    """The result of any other exception of the tool, logged here (its text in the result
+    only where errors are not masked, or where it is meant to be shown)."""
+    log_handler_failure(logger, f"tool {spec.name!r}", exc)
+    note_failure(exc)  # for a middleware that transforms or retries it (server/hooks)
+    detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
+    return _error_result(f"Error executing tool {spec.name!r}{detail}")
 
 
 def _with_json_strings(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Never
 
 from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.protocol.pagination import paginate
@@ -14,7 +14,7 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import served, shown_to
+from mcpkit.server.catalog.shown_to import served, served_tool, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
@@ -86,18 +86,33 @@ async def list_tools(
     return ListToolsResult(tools=[spec.shown_wire for spec in page], next_cursor=cursor)
 
 
-async def call_tool(
+def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
-) -> CallToolResult | CreateTaskResult | dict[str, Any]:
+) -> Awaitable[CallToolResult | CreateTaskResult | dict[str, Any]]:
+    # A plain function that hands back the call's own awaitable (the tool's run, for the
+    # usual call): one coroutine less per call. What it refuses is raised where that is
+    # awaited, as it would be from a coroutine of its own (`_raised`).
     if (search := server.tool_search) is not None and params.name in search.names:
-        return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
+        return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
     # views alone, to a client that renders none: it was never listed to it.)
-    found = served(server, ctx, "tool", params.name)
-    assert found is not None  # (None is only for completion's templates)
-    spec: ToolSpec = found.item
+    try:
+        spec: ToolSpec = served_tool(server, ctx, params.name)
+    except Exception as exc:  # (a per-request rule is the application's code)
+        return _raised(exc)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
-        return await run_as_set(server, spec, params.arguments, ctx)
+        return run_as_set(server, spec, params.arguments, ctx)
+    return _call_tool_with_tasks(server, ctx, params, spec)
+
+
+async def _raised(exc: Exception) -> Never:
+    raise exc
+
+
+async def _call_tool_with_tasks(
+    server: FeatureServer, ctx: Context, params: CallToolRequestParams, spec: ToolSpec
+) -> CallToolResult | CreateTaskResult | dict[str, Any]:
+    """A call of a tool that may be a task, or that asks to be one."""
     terms = ctx.terms
     if stands_alone(terms):
         arguments = params.arguments

@@ -105,6 +105,9 @@ class FunctionSignature:
     _fills: tuple[Fill, ...] = field(default=(), repr=False)
     _rebuilds: tuple[tuple[str, Any], ...] = field(default=(), repr=False)  # name, hint
     _plain: bool = field(default=True, repr=False)  # no renames, fills, rebuilds or **kwargs
+    #: Whether the struct `_json_decoder` makes has a value for every parameter (none is
+    #: optional without a default of its own: nothing is left UNSET).
+    _all_set: bool = field(default=False, repr=False)
 
     @property
     def renamed(self) -> dict[str, str]:
@@ -217,6 +220,8 @@ class FunctionSignature:
             obj = decoder.decode(raw)
         except msgspec.ValidationError as exc:
             return self.validate(decode_arguments(raw, exc))  # raises the worded error
+        if self._all_set:  # (its fields are the parameters, in their order)
+            return msgspec.structs.asdict(obj)
         return {  # the struct gives the defaults of Fields (`_fills`) itself
             name: value
             for name in self.parameters
@@ -347,6 +352,7 @@ def build_signature(
         raise TypeError(f"{type_name(target)}: {exc}") from exc
     python_names = arguments.python_names
     renames = tuple((w, p) for w, p in python_names.items() if w != p)
+    filled = {name for name, _, _ in arguments.fills}
     return FunctionSignature(
         name=type_name(target),
         parameters=tuple(python_names.values()),
@@ -366,6 +372,10 @@ def build_signature(
         _fills=tuple(arguments.fills),
         _rebuilds=tuple(arguments.rebuilds),
         _plain=not (renames or arguments.fills or arguments.accepts_extra or arguments.rebuilds),
+        _all_set=all(
+            typing.get_origin(wrapped) is typing.Required or python_names[wire] in filled
+            for wire, wrapped in fields.items()
+        ),
     )
 
 
