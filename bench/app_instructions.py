@@ -148,7 +148,11 @@ def main() -> int:
         raise SystemExit("app_instructions: needs valgrind (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as name:
         out = Path(name) / "app"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        # The interpreter's settings go (they move the count), not PYTHONPATH: a worktree's
+        # src measured with bench/.venv-http is put first on the path with it.
+        env = {
+            k: v for k, v in os.environ.items() if k == "PYTHONPATH" or not k.startswith("PYTHON")
+        }
         env["PYTHONHASHSEED"] = "0"
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
         cmd += ["--zero-before=sched_yield", "--dump-before=getppid"]

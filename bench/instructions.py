@@ -104,7 +104,9 @@ def callgrind(out: Path) -> list[str]:
 
 
 def env_for(loop: str, settled: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    # The interpreter's settings go (they move the count), not PYTHONPATH: a worktree's
+    # src measured with bench/.venv-http is put first on the path with it.
+    env = {k: v for k, v in os.environ.items() if k == "PYTHONPATH" or not k.startswith("PYTHON")}
     env["PYTHONHASHSEED"] = "0"
     env["MCPKIT_UVLOOP"] = "1" if loop == "uvloop" else "0"
     env[_SETTLED_ENV] = str(settled)
