@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Final, TypeVar
 
-__all__ = ["Headers", "collect", "memo_short", "quote_header", "values_of"]
+__all__ = ["Headers", "collect", "distinct", "memo_short", "quote_header", "values_of"]
 
 #: Request headers as an ASGI scope gives them: (lower-case name, value) pairs, in order.
 Headers = Sequence[tuple[bytes, bytes]]
@@ -23,6 +23,13 @@ _T = TypeVar("_T")
 def values_of(headers: Headers, name: bytes) -> list[bytes]:
     """Every value of header `name`, in order (several lines of one header are legal)."""
     return [value for key, value in headers if key == name]
+
+
+def distinct(headers: Headers) -> dict[bytes, bytes] | None:
+    """The headers by name when no name comes twice (the usual case), so that each check reads
+    a value with one lookup; None when one does (the checks then read every value sent)."""
+    each = dict(headers)
+    return each if len(each) == len(headers) else None
 
 
 def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes]]:

@@ -22,6 +22,7 @@ from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
+from mcpkit.transports.http._headers import distinct
 from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
@@ -335,7 +336,9 @@ class McpHttpApp:
         if not self._warned and not self.hosting.lifespan_ran:
             self._warn_no_lifespan()
         method: str = scope["method"]
-        refusal = check_request(self.policy, method, scope["headers"])
+        headers = scope["headers"]
+        each = distinct(headers)  # read by every check that follows (None: a name repeats)
+        refusal = check_request(self.policy, method, headers, each)
         token: AccessToken | None = None
         if refusal is None and self.guard is not None:
             # basic/authorization: the token is checked before anything touches a session.
@@ -347,7 +350,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self._post(scope, receive, send, token)
+                await self._post(scope, receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:

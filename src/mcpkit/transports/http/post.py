@@ -6,7 +6,7 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
@@ -93,8 +93,14 @@ class PostRequests:
         self.meanwhile = Meanwhile(FIRST_WAIT)
 
     async def __call__(
-        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        token: AccessToken | None,
+        each: Mapping[bytes, bytes] | None = None,
     ) -> None:
+        """Answer the POST; `each` is its headers by name when no name repeats (`distinct`)."""
         headers = scope["headers"]
         body = await read_body(receive, self.policy.max_message_size, self.bodies)
         either_era = bool(self.policy.stateless_revisions)
@@ -103,15 +109,15 @@ class PostRequests:
         # checked against its body there. (First: the session-era checks below would only
         # build a refusal to throw away.)
         if isinstance(body, bytes) and either_era and carries_terms(body):
-            serving = self._own_terms(scope, token, body, receive, send)
+            serving = self._own_terms(scope, token, body, receive, send, each)
             del body  # (see `_own_terms`)
             await serving
             return
-        version = protocol_version(headers, self.policy.supported_revisions)
-        sid = session_id(headers, required=False)
+        version = protocol_version(headers, self.policy.supported_revisions, each)
+        sid = session_id(headers, required=False, each=each)
         if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
             # No session, and a revision header we serve no session on: that revision's rules.
-            serving = self._own_terms(scope, token, body, receive, send)
+            serving = self._own_terms(scope, token, body, receive, send, each)
             del body  # (see `_own_terms`)
             await serving
             return
@@ -170,7 +176,13 @@ class PostRequests:
         await self.hosting.save_quietly(session)
 
     async def _own_terms(
-        self, scope: Scope, token: AccessToken | None, body: bytes, receive: Receive, send: Send
+        self,
+        scope: Scope,
+        token: AccessToken | None,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        each: Mapping[bytes, bytes] | None,
     ) -> None:
         """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
         owner, else its address) is below its `request_caps` (`_post_own_terms`)."""
@@ -183,7 +195,7 @@ class PostRequests:
             return
         # This frame keeps no reference to the body while it is served: a listen may stay
         # open for hours, and its body is no longer needed once read.
-        serving = self._post_own_terms(info, body, receive, send, client)
+        serving = self._post_own_terms(info, body, receive, send, client, each)
         del body
         await serving
 
@@ -220,6 +232,7 @@ class PostRequests:
         receive: Receive,
         send: Send,
         client: Hashable = None,
+        each: Mapping[bytes, bytes] | None = None,
     ) -> None:
         """A 2026-07-28 request: its mirrored headers checked against the body (-32020), then
         served in this task under the terms it carries (`own_terms`), answered with the
@@ -227,7 +240,7 @@ class PostRequests:
         found = read_mirrored(body)
         if found is not None:
             problem = mirror_problem(
-                info.headers, found, self.server.param_headers, check_revision=True
+                info.headers, found, self.server.param_headers, check_revision=True, each=each
             )
             if problem is not None:
                 await send_whole(send, 400, _error_body(found.id, problem), _JSON)
