@@ -203,8 +203,12 @@ async def answer_json(
     client that goes away meanwhile leaves the call running, no longer holding its session
     against expiry (`HttpChannel.idle_since`)."""
     try:
-        async with watch_disconnect(receive, exchange):
-            data = await exchange.next()
+        generation = exchange.generation
+        if exchange.ready(generation) or exchange.over(generation):
+            data = await exchange.next()  # (what `watch_disconnect` does then: no watcher)
+        else:
+            async with watch_disconnect(receive, exchange):
+                data = await exchange.next()
         if exchange.channel is not None:
             exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
         if data:
