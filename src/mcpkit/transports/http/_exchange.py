@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
-from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse
+from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse, too_large
 from mcpkit.transports.http.streams import Exchange, Stream
 
 __all__ = [
@@ -56,6 +56,13 @@ class BodyBudget:
 
     def take(self, size: int) -> Refusal | None:
         """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
+        refusal = self.room(size)
+        if refusal is None:
+            self.held += size
+        return refusal
+
+    def room(self, size: int) -> Refusal | None:
+        """The refusal `take` would answer for `size` bytes more now, else None (none held)."""
         if self.held + size > self.max_bytes:
             logger.warning(
                 "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
@@ -69,7 +76,6 @@ class BodyBudget:
                 "max_body_bytes",
                 headers=((b"retry-after", b"1"),),
             )
-        self.held += size
         return None
 
     def give_back(self, size: int) -> None:
@@ -172,11 +178,26 @@ async def read_body(
     went away before sending it all. With a `budget`, the body counts against the bytes of
     bodies the app holds at once (503 past them). (How long a body may take is the uvicorn
     protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        # The usual case, the whole body in one message: checked as `_take` checks a chunk,
+        # and held by the budget no longer than that (nothing is awaited in between).
+        body: bytes = message.get("body", b"")
+        size = len(body)
+        if size > max_size:
+            return too_large(max_size)
+        refusal = None if budget is None else budget.room(size)
+        return body if refusal is None else refusal
+    first = [message]
+
+    async def again() -> Message:  # the first message, then the next ones
+        return first.pop() if first else await receive()
+
     limit = BodyLimit(max_size)
     try:
         if budget is None:
-            return await read_whole_body(receive, limit.add)
-        return await read_whole_body(receive, partial(_take, limit, budget))
+            return await read_whole_body(again, limit.add)
+        return await read_whole_body(again, partial(_take, limit, budget))
     finally:
         if budget is not None:
             budget.give_back(limit.held)

@@ -46,6 +46,7 @@ __all__ = [
     "protocol_version",
     "refuse",
     "session_id",
+    "too_large",
     "unknown_session",
 ]
 
@@ -174,7 +175,7 @@ def check_request(
         return None
     if len(length) < 16 and length.isdigit():  # the usual case, as `_content_length` has it
         return (
-            None if int(length) <= policy.max_message_size else _too_large(policy.max_message_size)
+            None if int(length) <= policy.max_message_size else too_large(policy.max_message_size)
         )
     return _content_length([length], policy.max_message_size)
 
@@ -331,7 +332,7 @@ def _content_length(values: list[bytes], max_message_size: int) -> Refusal | Non
     if not values:
         return None
     if len(values) == 1 and len(values[0]) < 16 and values[0].isdigit():  # the usual case
-        return None if int(values[0]) <= max_message_size else _too_large(max_message_size)
+        return None if int(values[0]) <= max_message_size else too_large(max_message_size)
     if len(values) == 1 and values[0].isdigit():
         length = values[0]  # the usual case, without the splitting below
     elif len(items := {i.strip(b" \t") for v in values for i in v.split(b",")}) == 1:
@@ -344,11 +345,12 @@ def _content_length(values: list[bytes], max_message_size: int) -> Refusal | Non
     # Compare digit counts first: int() of thousands of digits is slow, then refused by Python.
     digits = length.lstrip(b"0") or b"0"
     if len(digits) > len(str(max_message_size)) or int(digits) > max_message_size:
-        return _too_large(max_message_size)
+        return too_large(max_message_size)
     return None
 
 
-def _too_large(limit: int) -> Refusal:
+def too_large(limit: int) -> Refusal:
+    """413 for a request body over `limit` (max_message_size) bytes."""
     return refuse(
         413,
         f"the request body is over max_message_size ({limit} bytes): send a smaller message, "
@@ -369,7 +371,7 @@ class BodyLimit:
 
     def add(self, size: int) -> Refusal | None:
         self.received += size
-        return _too_large(self.limit) if self.received > self.limit else None
+        return too_large(self.limit) if self.received > self.limit else None
 
 
 def protocol_version(
