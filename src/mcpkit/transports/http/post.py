@@ -185,58 +185,20 @@ class PostRequests:
         each: Mapping[bytes, bytes] | None,
     ) -> None:
         """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
-        owner, else its address) is below its `request_caps` (`_post_own_terms`)."""
-        owner = await self._owner(scope, token, body, send)
-        if owner is _REFUSED:
-            return
+        owner, else its address) is below its `request_caps`: its mirrored headers checked
+        against the body (-32020), then served in this task under the terms it carries
+        (`own_terms`), answered with the status its revision gives errors (400, 404 for an
+        unknown method), and forgotten."""
+        owner = None
+        if token is not None and self.guard is not None:  # (else no coroutine to await)
+            owner = await self._owner(scope, token, body, send)
+            if owner is _REFUSED:
+                return
         info = RequestInfo("http", scope["headers"], client_address(scope), token)
-        client = await self._request_room(owner, info, send)
-        if client is _REFUSED:
+        client = self._request_room(owner, info)
+        if isinstance(client, Refusal):
+            await send_refusal(send, client)
             return
-        # This frame keeps no reference to the body while it is served: a listen may stay
-        # open for hours, and its body is no longer needed once read.
-        serving = self._post_own_terms(info, body, receive, send, client, each)
-        del body
-        await serving
-
-    async def _request_room(self, owner: object, info: RequestInfo, send: Send) -> Hashable:
-        """Who sends a request that belongs to no session, for `request_caps` (None when
-        unknown), once it has room for one more (`OwnCalls.make_room`); `_REFUSED` when it
-        has none (the 503 is sent)."""
-        address = None if info.client is None else info.client[0]
-        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
-        client = self.request_caps.of(key, address)
-        full = self.own_calls.make_room(client, self.server.end_listen)
-        if full is not None:
-            await send_refusal(send, no_request_room(full))
-            return _REFUSED
-        return None if client is None else client[0]
-
-    async def _owner(
-        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
-    ) -> object:
-        """Who the token speaks for (None without auth), once its scopes allow `body`;
-        `_REFUSED` when they do not (the refusal is sent)."""
-        if token is None or self.guard is None:
-            return None
-        scoped = self.guard.check_scopes(scope, token, body)
-        if scoped is not None:
-            await send_refusal(send, scoped)
-            return _REFUSED
-        return identity_of(token)
-
-    async def _post_own_terms(
-        self,
-        info: RequestInfo,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        client: Hashable = None,
-        each: Mapping[bytes, bytes] | None = None,
-    ) -> None:
-        """A 2026-07-28 request: its mirrored headers checked against the body (-32020), then
-        served in this task under the terms it carries (`own_terms`), answered with the
-        status its revision gives errors (400, 404 for an unknown method), and forgotten."""
         found = read_mirrored(body)
         if found is not None:
             problem = mirror_problem(
@@ -255,8 +217,35 @@ class PostRequests:
             calls=self.own_calls,
             client=client,
         )
-        del body, found  # (see `_own_terms`)
+        # This frame keeps no reference to the body while it is served: a listen may stay
+        # open for hours, and its body is no longer needed once read.
+        del body, found
         await serving
+
+    def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
+        """Who sends a request that belongs to no session, for `request_caps` (None when
+        unknown), once it has room for one more (`OwnCalls.make_room`); the 503 to send when
+        it has none."""
+        address = None if info.client is None else info.client[0]
+        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
+        client = self.request_caps.of(key, address)
+        full = self.own_calls.make_room(client, self.server.end_listen)
+        if full is not None:
+            return no_request_room(full)
+        return None if client is None else client[0]
+
+    async def _owner(
+        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
+    ) -> object:
+        """Who the token speaks for (None without auth), once its scopes allow `body`;
+        `_REFUSED` when they do not (the refusal is sent)."""
+        if token is None or self.guard is None:
+            return None
+        scoped = self.guard.check_scopes(scope, token, body)
+        if scoped is not None:
+            await send_refusal(send, scoped)
+            return _REFUSED
+        return identity_of(token)
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -312,8 +301,9 @@ class PostRequests:
         too, answered with no session id), then ends with all it held, even when the client
         left mid-answer: no later POST can reach it. Counted against its client's
         `request_caps` while it runs, as no session cap counts it."""
-        client = await self._request_room(owner, info, send)
-        if client is _REFUSED:
+        client = self._request_room(owner, info)
+        if isinstance(client, Refusal):
+            await send_refusal(send, client)
             return
         session = open_stateless(
             self.server,
