@@ -134,7 +134,7 @@ class PostRequests:
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`Guard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
-            await self._post_to_session(scope, str(sid), info, body, receive, send, whose)
+            await self._post_to_session(scope, str(sid), info, body, receive, send, whose, each)
             return
         owner = await self._owner(scope, token, body, send)
         if owner is _REFUSED:
@@ -154,10 +154,16 @@ class PostRequests:
         receive: Receive,
         send: Send,
         owner: object,
+        each: Mapping[bytes, bytes] | None,
     ) -> None:
         """A body for the session `sid` names, when it is `owner`'s and the token's scopes
-        allow what it names that the session may see."""
-        session = await self.hosting.find(sid, info.headers, owner, info.client)
+        allow what it names that the session may see (`each`: the headers by name, when no
+        name repeats)."""
+        hosting = self.hosting
+        if hosting.session_store is None:  # nothing to restore a session from: no coroutine
+            session = hosting.lookup(sid, info.headers, owner, each)
+        else:
+            session = await hosting.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -173,7 +179,8 @@ class PostRequests:
             await send_refusal(send, unknown_session(sid))
             return
         await self._answer(exchange, receive, send, ())
-        await self.hosting.save_quietly(session)
+        if hosting.session_store is not None:  # (else nothing to save: no coroutine)
+            await hosting.save_quietly(session)
 
     async def _own_terms(
         self,
@@ -393,7 +400,8 @@ class PostRequests:
         channel = exchange.channel
         assert channel is not None
         if self.json_response:
-            await _after_get_stream(channel)
+            if _get_stream_ready(channel):
+                await asyncio.sleep(0)
             await answer_json(exchange, receive, send, headers)
             return
         # A call's stream waits a moment for its first message, so that a quick answer goes
@@ -409,7 +417,8 @@ class PostRequests:
             raise
         if exchange.json:
             await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
-            await _after_get_stream(channel)
+            if _get_stream_ready(channel):
+                await asyncio.sleep(0)
             await answer_json(exchange, receive, send, headers)
         else:
             await self.hosting.carry(channel, exchange, receive, send, headers)
@@ -433,13 +442,13 @@ async def _submit(
         return None
 
 
-async def _after_get_stream(channel: HttpChannel) -> None:
-    """Let the GET stream's writer, woken by what a request answered with JSON sent there
-    while it ran (progress, log messages), write it before the answer: its client then hears
-    of them before the result, as when the request ran in a task of its own."""
+def _get_stream_ready(channel: HttpChannel) -> bool:
+    """Whether the GET stream's writer has been woken by what a request answered with JSON
+    sent there while it ran (progress, log messages): it is then let write it before the
+    answer (one turn, `asyncio.sleep(0)`: the writer, scheduled already, runs first), so its
+    client hears of them before the result, as when the request ran in a task of its own."""
     get = channel.stream
-    if get is not None and get.ready(get.generation):
-        await asyncio.sleep(0)  # one turn: the writer, scheduled already, runs first
+    return get is not None and get.ready(get.generation)
 
 
 _REFUSED: Final = object()
