@@ -96,7 +96,12 @@ def local_path(scope: Scope) -> str:
 def client_address(scope: Scope) -> tuple[str, int] | None:
     """The client's (host, port), when the server says it."""
     client = scope.get("client")
-    return None if client is None else (str(client[0]), int(client[1]))
+    if client is None:
+        return None
+    host, port = client
+    if type(client) is tuple and type(host) is str and type(port) is int:
+        return client  # (uvicorn's: as it is)
+    return str(host), int(port)
 
 
 _JSON: Final = ((b"content-type", b"application/json"),)

@@ -4,7 +4,6 @@ bounded memo for parsing the short values real clients repeat on every request."
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Final, TypeVar
 
 __all__ = ["Headers", "collect", "distinct", "memo_short", "quote_header", "values_of"]
@@ -42,11 +41,20 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
 
 
 def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
-    """`parse`, remembering its answers for the last few short values (at most 64 KiB held)."""
-    remembered = lru_cache(maxsize=_MEMO_ENTRIES)(parse)
+    """`parse`, remembering its answers for up to `_MEMO_ENTRIES` short values (at most 64 KiB
+    held): emptied when full, so a peer sending new values each time costs a bounded memory.
+    (A dict, not `lru_cache`: that would build a key tuple for every bytes argument.)"""
+    remembered: dict[bytes, _T] = {}
 
     def parse_value(value: bytes) -> _T:
-        return remembered(value) if len(value) <= _MEMO_VALUE_MAX else parse(value)
+        if value in remembered:
+            return remembered[value]
+        answer = parse(value)
+        if len(value) <= _MEMO_VALUE_MAX:
+            if len(remembered) >= _MEMO_ENTRIES:
+                remembered.clear()
+            remembered[value] = answer
+        return answer
 
     return parse_value
 
