@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Final
+from typing import Final, cast
 
 from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit._asgi import read_body as read_whole_body
@@ -100,7 +100,7 @@ def client_address(scope: Scope) -> tuple[str, int] | None:
         return None
     host, port = client
     if type(client) is tuple and type(host) is str and type(port) is int:
-        return client  # (uvicorn's: as it is)
+        return cast("tuple[str, int]", client)  # (uvicorn's: as it is)
     return str(host), int(port)
 
 
