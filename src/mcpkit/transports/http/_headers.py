@@ -41,9 +41,9 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
 
 
 def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
-    """`parse`, remembering its answers for up to `_MEMO_ENTRIES` short values (at most 64 KiB
-    held): emptied when full, so a peer sending new values each time costs a bounded memory.
-    (A dict, not `lru_cache`: that would build a key tuple for every bytes argument.)"""
+    """`parse`, remembering its answers for the last `_MEMO_ENTRIES` short values seen (at most
+    64 KiB held), so a peer sending new values each time costs a bounded memory. (A dict,
+    not `lru_cache`: that would build a key tuple for every bytes argument.)"""
     remembered: dict[bytes, _T] = {}
 
     def parse_value(value: bytes) -> _T:
@@ -52,7 +52,7 @@ def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
         answer = parse(value)
         if len(value) <= _MEMO_VALUE_MAX:
             if len(remembered) >= _MEMO_ENTRIES:
-                remembered.clear()
+                del remembered[next(iter(remembered))]  # the oldest goes
             remembered[value] = answer
         return answer
 
