@@ -229,9 +229,13 @@ async def answer_json(
     client that goes away meanwhile leaves the call running, no longer holding its session
     against expiry (`HttpChannel.idle_since`)."""
     try:
+        # An answer ready, or none to come, is what `next` would return at once, and needs
+        # no disconnect watcher: no coroutine either.
         generation = exchange.generation
-        if exchange.ready(generation) or exchange.over(generation):
-            data = await exchange.next()  # (what `watch_disconnect` does then: no watcher)
+        if exchange.ready(generation):
+            data = exchange.take()[1]
+        elif exchange.over(generation):
+            data = None
         else:
             async with watch_disconnect(receive, exchange):
                 data = await exchange.next()
@@ -277,12 +281,13 @@ async def send_sse(
             {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
         )
         while not await _flush(send, stream, generation, out):
-            if watcher is None and not stream.ready(generation):  # about to wait
+            ready = stream.ready(generation)
+            if watcher is None and not ready:  # about to wait
                 watcher = asyncio.get_running_loop().create_task(
                     _close_on_disconnect(receive, stream, generation)
                 )
                 stream.start_keepalive(keepalive_interval)
-            item = await stream.next_event(generation)
+            item = stream.take() if ready else await stream.next_event(generation)
             if item is None:
                 break
             seq, data = item

@@ -514,6 +514,10 @@ class Stream:
                     self._waiter = None
         if generation != self._generation:
             return None
+        return self.take()
+
+    def take(self) -> tuple[int, bytes]:
+        """The next (seq, message) when `ready`: `next_event` without a coroutine."""
         self._sent = True
         wake(self._room)
         assert self._items is not None
