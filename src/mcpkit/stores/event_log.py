@@ -75,6 +75,11 @@ class MemoryEventStore:
         self._logs: dict[str, _Log] = {}
 
     async def append(self, stream_id: str, seq: int, data: bytes) -> None:
+        self.keep(stream_id, seq, data)
+
+    def keep(self, stream_id: str, seq: int, data: bytes) -> None:
+        """`append`, as a plain call: a caller that knows its store is this one needs no
+        coroutine (the streams of `transports.http` store every message they send)."""
         log = self._logs.get(stream_id)
         if log is None:
             log = self._logs[stream_id] = _Log(seq)
@@ -100,6 +105,10 @@ class MemoryEventStore:
         return [event for event in log.events if event[0] > seq]
 
     async def forget(self, stream_id: str) -> None:
+        self.drop(stream_id)
+
+    def drop(self, stream_id: str) -> None:
+        """`forget`, as a plain call (see `keep`)."""
         self._logs.pop(stream_id, None)
 
     def __len__(self) -> int:

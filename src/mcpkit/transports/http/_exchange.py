@@ -14,12 +14,12 @@ from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Final
+from typing import Final, cast
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
-from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse
+from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse, too_large
 from mcpkit.transports.http.streams import Exchange, Stream
 
 __all__ = [
@@ -56,6 +56,13 @@ class BodyBudget:
 
     def take(self, size: int) -> Refusal | None:
         """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
+        refusal = self.room(size)
+        if refusal is None:
+            self.held += size
+        return refusal
+
+    def room(self, size: int) -> Refusal | None:
+        """The refusal `take` would answer for `size` bytes more now, else None (none held)."""
         if self.held + size > self.max_bytes:
             logger.warning(
                 "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
@@ -69,7 +76,6 @@ class BodyBudget:
                 "max_body_bytes",
                 headers=((b"retry-after", b"1"),),
             )
-        self.held += size
         return None
 
     def give_back(self, size: int) -> None:
@@ -90,7 +96,12 @@ def local_path(scope: Scope) -> str:
 def client_address(scope: Scope) -> tuple[str, int] | None:
     """The client's (host, port), when the server says it."""
     client = scope.get("client")
-    return None if client is None else (str(client[0]), int(client[1]))
+    if client is None:
+        return None
+    host, port = client
+    if type(client) is tuple and type(host) is str and type(port) is int:
+        return cast("tuple[str, int]", client)  # (uvicorn's: as it is)
+    return str(host), int(port)
 
 
 _JSON: Final = ((b"content-type", b"application/json"),)
@@ -172,11 +183,26 @@ async def read_body(
     went away before sending it all. With a `budget`, the body counts against the bytes of
     bodies the app holds at once (503 past them). (How long a body may take is the uvicorn
     protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        # The usual case, the whole body in one message: checked as `_take` checks a chunk,
+        # and held by the budget no longer than that (nothing is awaited in between).
+        body: bytes = message.get("body", b"")
+        size = len(body)
+        if size > max_size:
+            return too_large(max_size)
+        refusal = None if budget is None else budget.room(size)
+        return body if refusal is None else refusal
+    first = [message]
+
+    async def again() -> Message:  # the first message, then the next ones
+        return first.pop() if first else await receive()
+
     limit = BodyLimit(max_size)
     try:
         if budget is None:
-            return await read_whole_body(receive, limit.add)
-        return await read_whole_body(receive, partial(_take, limit, budget))
+            return await read_whole_body(again, limit.add)
+        return await read_whole_body(again, partial(_take, limit, budget))
     finally:
         if budget is not None:
             budget.give_back(limit.held)
@@ -203,8 +229,16 @@ async def answer_json(
     client that goes away meanwhile leaves the call running, no longer holding its session
     against expiry (`HttpChannel.idle_since`)."""
     try:
-        async with watch_disconnect(receive, exchange):
-            data = await exchange.next()
+        # An answer ready, or none to come, is what `next` would return at once, and needs
+        # no disconnect watcher: no coroutine either.
+        generation = exchange.generation
+        if exchange.ready(generation):
+            data = exchange.take()[1]
+        elif exchange.over(generation):
+            data = None
+        else:
+            async with watch_disconnect(receive, exchange):
+                data = await exchange.next()
         if exchange.channel is not None:
             exchange.channel.touch()  # the call's idle time starts when its client stopped waiting
         if data:
@@ -247,12 +281,13 @@ async def send_sse(
             {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
         )
         while not await _flush(send, stream, generation, out):
-            if watcher is None and not stream.ready(generation):  # about to wait
+            ready = stream.ready(generation)
+            if watcher is None and not ready:  # about to wait
                 watcher = asyncio.get_running_loop().create_task(
                     _close_on_disconnect(receive, stream, generation)
                 )
                 stream.start_keepalive(keepalive_interval)
-            item = await stream.next_event(generation)
+            item = stream.take() if ready else await stream.next_event(generation)
             if item is None:
                 break
             seq, data = item

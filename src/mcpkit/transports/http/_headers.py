@@ -4,10 +4,9 @@ bounded memo for parsing the short values real clients repeat on every request."
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Final, TypeVar
 
-__all__ = ["Headers", "collect", "memo_short", "quote_header", "values_of"]
+__all__ = ["Headers", "collect", "distinct", "memo_short", "quote_header", "values_of"]
 
 #: Request headers as an ASGI scope gives them: (lower-case name, value) pairs, in order.
 Headers = Sequence[tuple[bytes, bytes]]
@@ -25,6 +24,13 @@ def values_of(headers: Headers, name: bytes) -> list[bytes]:
     return [value for key, value in headers if key == name]
 
 
+def distinct(headers: Headers) -> dict[bytes, bytes] | None:
+    """The headers by name when no name comes twice (the usual case), so that each check reads
+    a value with one lookup; None when one does (the checks then read every value sent)."""
+    each = dict(headers)
+    return each if len(each) == len(headers) else None
+
+
 def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes]]:
     """The values of each of `names` present, in one pass over the headers."""
     found: dict[bytes, list[bytes]] = {}
@@ -35,11 +41,20 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
 
 
 def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
-    """`parse`, remembering its answers for the last few short values (at most 64 KiB held)."""
-    remembered = lru_cache(maxsize=_MEMO_ENTRIES)(parse)
+    """`parse`, remembering its answers for the last `_MEMO_ENTRIES` short values seen (at most
+    64 KiB held), so a peer sending new values each time costs a bounded memory. (A dict,
+    not `lru_cache`: that would build a key tuple for every bytes argument.)"""
+    remembered: dict[bytes, _T] = {}
 
     def parse_value(value: bytes) -> _T:
-        return remembered(value) if len(value) <= _MEMO_VALUE_MAX else parse(value)
+        if value in remembered:
+            return remembered[value]
+        answer = parse(value)
+        if len(value) <= _MEMO_VALUE_MAX:
+            if len(remembered) >= _MEMO_ENTRIES:
+                del remembered[next(iter(remembered))]  # the oldest goes
+            remembered[value] = answer
+        return answer
 
     return parse_value
 

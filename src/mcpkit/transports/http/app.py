@@ -22,6 +22,7 @@ from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
+from mcpkit.transports.http._headers import distinct
 from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
@@ -316,26 +317,22 @@ class McpHttpApp:
         self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # An HTTP request is served here, not in a coroutine of its own: each level of
+        # coroutines costs every request ~2,000 instructions.
         kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await self.hosting.serve_lifespan(receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        # Unmounted (the usual case), two compares; below a mount point, its path below it.
-        if scope.get("root_path"):
-            mine = local_path(scope) == self._local
-        else:
-            mine = path == self.path or path == self._slashed
-        if not mine:
+        if kind != "http":
+            if kind == "lifespan":
+                await self.hosting.serve_lifespan(receive, send)
+            return
+        if not self._is_endpoint(scope):
             await self._elsewhere(scope, receive, send)
             return
         if not self._warned and not self.hosting.lifespan_ran:
             self._warn_no_lifespan()
         method: str = scope["method"]
-        refusal = check_request(self.policy, method, scope["headers"])
+        headers = scope["headers"]
+        each = distinct(headers)  # read by every check that follows (None: a name repeats)
+        refusal = check_request(self.policy, method, headers, each)
         token: AccessToken | None = None
         if refusal is None and self.guard is not None:
             # basic/authorization: the token is checked before anything touches a session.
@@ -347,7 +344,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self._post(scope, receive, send, token)
+                await self._post(scope, receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:
@@ -357,6 +354,14 @@ class McpHttpApp:
             # stream's (`Stream.put`) or logged (`AppSessions.save_quietly`).
             logger.warning("answered %s with 503: %s", method, exc)
             await send_refusal(send, store_down(self.server.store))
+
+    def _is_endpoint(self, scope: Scope) -> bool:
+        """Whether a request is for the MCP endpoint's path."""
+        # Unmounted (the usual case), two compares; below a mount point, its path below it.
+        if scope.get("root_path"):
+            return local_path(scope) == self._local
+        path: str = scope["path"]
+        return path == self.path or path == self._slashed
 
     def close_streams(self, *, calls: bool = False) -> None:
         """`AppSessions.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""

@@ -10,7 +10,7 @@ return the value the app goes on with.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,7 +19,14 @@ import msgspec
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.protocol.own_terms import unsupported_revision
-from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
+from mcpkit.transports.http._headers import (
+    Headers,
+    collect,
+    distinct,
+    memo_short,
+    quote_header,
+    values_of,
+)
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
@@ -39,6 +46,7 @@ __all__ = [
     "protocol_version",
     "refuse",
     "session_id",
+    "too_large",
     "unknown_session",
 ]
 
@@ -128,15 +136,19 @@ class EndpointPolicy:
     )
 
 
-def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refusal | None:
+def check_request(
+    policy: EndpointPolicy, method: str, headers: Headers, each: Mapping[bytes, bytes] | None = None
+) -> Refusal | None:
     """Every check that needs no body and no session: Origin and Host first (a foreign page
     learns nothing else), then method, Accept, and for POST Content-Type and Content-Length.
+    `each` is `distinct(headers)` when the caller has it already (else it is made here).
 
     A client sends the same Origin, Host, Accept and Content-Type on every request: what
     they decide is remembered by their values (`EndpointPolicy.verdicts`), so a request
     whose headers were seen before is judged by a lookup and its Content-Length."""
-    each = dict(headers)
-    if len(each) != len(headers):  # a name sent twice: the checks read every value
+    if each is None:
+        each = distinct(headers)
+    if each is None:  # a name sent twice: the checks read every value
         found = collect(headers, _CHECKED)
         refusal = _judged(policy, method, found)
         if refusal is None and method == "POST":
@@ -156,10 +168,16 @@ def check_request(policy: EndpointPolicy, method: str, headers: Headers) -> Refu
             if len(verdicts) >= _VERDICTS:
                 verdicts.clear()
             verdicts[key] = refusal
-    if refusal is None and method == "POST":
-        length = get(b"content-length")
-        return None if length is None else _content_length([length], policy.max_message_size)
-    return refusal
+    if refusal is not None or method != "POST":
+        return refusal
+    length = get(b"content-length")
+    if length is None:
+        return None
+    if len(length) < 16 and length.isdigit():  # the usual case, as `_content_length` has it
+        return (
+            None if int(length) <= policy.max_message_size else too_large(policy.max_message_size)
+        )
+    return _content_length([length], policy.max_message_size)
 
 
 def _judged(policy: EndpointPolicy, method: str, found: dict[bytes, list[bytes]]) -> Refusal | None:
@@ -314,7 +332,7 @@ def _content_length(values: list[bytes], max_message_size: int) -> Refusal | Non
     if not values:
         return None
     if len(values) == 1 and len(values[0]) < 16 and values[0].isdigit():  # the usual case
-        return None if int(values[0]) <= max_message_size else _too_large(max_message_size)
+        return None if int(values[0]) <= max_message_size else too_large(max_message_size)
     if len(values) == 1 and values[0].isdigit():
         length = values[0]  # the usual case, without the splitting below
     elif len(items := {i.strip(b" \t") for v in values for i in v.split(b",")}) == 1:
@@ -327,11 +345,12 @@ def _content_length(values: list[bytes], max_message_size: int) -> Refusal | Non
     # Compare digit counts first: int() of thousands of digits is slow, then refused by Python.
     digits = length.lstrip(b"0") or b"0"
     if len(digits) > len(str(max_message_size)) or int(digits) > max_message_size:
-        return _too_large(max_message_size)
+        return too_large(max_message_size)
     return None
 
 
-def _too_large(limit: int) -> Refusal:
+def too_large(limit: int) -> Refusal:
+    """413 for a request body over `limit` (max_message_size) bytes."""
     return refuse(
         413,
         f"the request body is over max_message_size ({limit} bytes): send a smaller message, "
@@ -352,15 +371,18 @@ class BodyLimit:
 
     def add(self, size: int) -> Refusal | None:
         self.received += size
-        return _too_large(self.limit) if self.received > self.limit else None
+        return too_large(self.limit) if self.received > self.limit else None
 
 
 def protocol_version(
-    headers: Headers, supported: Sequence[str] = SUPPORTED_REVISIONS
+    headers: Headers,
+    supported: Sequence[str] = SUPPORTED_REVISIONS,
+    each: Mapping[bytes, bytes] | None = None,
 ) -> str | Refusal:
     """The revision MCP-Protocol-Version names, ASSUMED_REVISION when absent (spec: "Protocol
-    Version Header"); 400 for an unsupported, malformed or repeated one."""
-    values = values_of(headers, b"mcp-protocol-version")
+    Version Header"); 400 for an unsupported, malformed or repeated one. `each` is
+    `distinct(headers)` when the caller has it."""
+    values = _values(headers, each, b"mcp-protocol-version")
     if not values:
         if ASSUMED_REVISION in supported:
             return ASSUMED_REVISION
@@ -383,11 +405,14 @@ def protocol_version(
     )
 
 
-def session_id(headers: Headers, *, required: bool) -> str | Refusal | None:
+def session_id(
+    headers: Headers, *, required: bool, each: Mapping[bytes, bytes] | None = None
+) -> str | Refusal | None:
     """The Mcp-Session-Id a client sent, checked before any lookup: visible ASCII, at most
     MAX_SESSION_ID_LENGTH characters, sent once. 400 when malformed, or missing where
-    `required` (every request but initialize, on a server that keeps sessions)."""
-    values = values_of(headers, b"mcp-session-id")
+    `required` (every request but initialize, on a server that keeps sessions). `each` is
+    `distinct(headers)` when the caller has it."""
+    values = _values(headers, each, b"mcp-session-id")
     if not values:
         if not required:
             return None
@@ -404,6 +429,14 @@ def session_id(headers: Headers, *, required: bool) -> str | Refusal | None:
         f"Mcp-Session-Id {got} is malformed: send the id the initialize response gave, once, "
         f"as it came (visible ASCII, at most {MAX_SESSION_ID_LENGTH} characters)",
     )
+
+
+def _values(headers: Headers, each: Mapping[bytes, bytes] | None, name: bytes) -> Sequence[bytes]:
+    """Every value of header `name`: one lookup in `each` when given (`distinct`)."""
+    if each is None:
+        return values_of(headers, name)
+    value = each.get(name)
+    return () if value is None else (value,)
 
 
 def unknown_session(session_id: str) -> Refusal:

@@ -12,7 +12,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
 from mcpkit._asgi import Receive, Send
 from mcpkit.errors import LocalProtocolError
@@ -92,16 +92,20 @@ class AppSessions:
         self._forget_session = self._forget
 
     def lookup(
-        self, sid: str, headers: Sequence[tuple[bytes, bytes]], owner: object = None
+        self,
+        sid: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        owner: object = None,
+        each: Mapping[bytes, bytes] | None = None,
     ) -> HttpSession | Refusal:
         """The live session `sid` names, if `owner` opened it (who the request's token speaks
         for: another identity learns nothing, not even that it exists) and the request speaks
-        its negotiated revision."""
+        its negotiated revision (`each`: the headers by name when no name repeats, `distinct`)."""
         session = self.sessions.get(sid)
         # (no auth: no owner, and no call to say so)
         if session is None or session.owner != (None if owner is None else owner_key(owner)):
             return unknown_session(sid)
-        return _wrong_version(session, headers) or session
+        return _wrong_version(session, headers, each) or session
 
     async def find(
         self,
@@ -365,11 +369,19 @@ class AppSessions:
                 logger.warning("idle sessions were not expired: %s", exc)
 
 
-def _wrong_version(session: HttpSession, headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
+def _wrong_version(
+    session: HttpSession,
+    headers: Sequence[tuple[bytes, bytes]],
+    each: Mapping[bytes, bytes] | None = None,
+) -> Refusal | None:
     """400 when MCP-Protocol-Version names another revision than the session negotiated
     (basic/transports, "Protocol Version Header"). Absent, the negotiated one is meant: the
     spec assumes 2025-03-26 only when the server "has no other way to identify the version"."""
-    sent = values_of(headers, b"mcp-protocol-version")
+    if each is None:
+        sent = values_of(headers, b"mcp-protocol-version")
+    else:
+        version = each.get(b"mcp-protocol-version")
+        sent = [] if version is None else [version]
     negotiated = session.revision
     if not sent or negotiated is None or sent[0].strip(b" \t").decode("latin-1") == negotiated:
         return None

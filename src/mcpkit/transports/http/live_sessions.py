@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 from mcpkit.protocol.events import RequestInfo
@@ -203,20 +203,25 @@ class ClientCaps:
     per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
     per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
     kind: str = "sessions"
+    # The settings' names, made once (`of` runs for every request).
+    _user_setting: str = field(init=False, repr=False, compare=False)
+    _address_setting: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.per_user < 1 or self.per_address < 1:
             raise ValueError(
                 f"max_{self.kind}_per_user and max_{self.kind}_per_address must be >= 1"
             )
+        object.__setattr__(self, "_user_setting", f"max_{self.kind}_per_user")
+        object.__setattr__(self, "_address_setting", f"max_{self.kind}_per_address")
 
     def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
         """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
         cap, and the setting naming it; None when neither is known."""
         if owner is not None:
-            return ("user", owner), self.per_user, f"max_{self.kind}_per_user"
+            return ("user", owner), self.per_user, self._user_setting
         if address is not None:
-            return ("address", address), self.per_address, f"max_{self.kind}_per_address"
+            return ("address", address), self.per_address, self._address_setting
         return None
 
 

@@ -64,9 +64,12 @@ def read_mirrored(body: bytes) -> Mirrored | None:
     not UTF-8, or nested too deeply to decode (the session then answers it as any malformed
     body: a parse error, or the depth limit's refusal)."""
     try:
-        return msgspec.json.decode(body, type=Mirrored)
+        return _DECODER.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
+
+
+_DECODER: Final = msgspec.json.Decoder(Mirrored)
 
 
 def mirror_problem(
@@ -75,16 +78,17 @@ def mirror_problem(
     param_headers: ParamHeaders | None = None,
     *,
     check_revision: bool = False,
+    each: Mapping[bytes, bytes] | None = None,
 ) -> McpError | None:
     """HeaderMismatch (-32020) when a header the body calls for is missing, malformed, or says
     something else than the body; None when they agree. With `check_revision`, also
     `MCP-Protocol-Version` against the body's `_meta` revision (else the caller checks it:
-    it also decides which era the POST is). The headers are walked once for the fixed ones."""
-    sent = collect(headers, _MIRRORED)
+    it also decides which era the POST is). `each` is `distinct(headers)` when the caller has
+    it: each header is then one lookup; else the headers are walked once for the fixed ones."""
+    versions, methods, named = _sent(headers, each)
     if check_revision:
         meta = None if found.params is None else found.params.meta
         revision = None if meta is None else meta.protocol_version
-        versions = sent.get(b"mcp-protocol-version", ())
         if isinstance(revision, str) and (
             len(versions) != 1 or versions[0].strip(_OWS).decode("latin-1") != revision
         ):
@@ -95,7 +99,6 @@ def mirror_problem(
     method = found.method if isinstance(found.method, str) else None
     if method is None:
         return None  # not a request or notification the session can read: it says so itself
-    methods = sent.get(b"mcp-method", ())
     if len(methods) != 1:
         return _mismatch(f"send one Mcp-Method header naming the body's method {method!r}")
     if methods[0].strip(_OWS).decode("latin-1") != method:
@@ -104,7 +107,7 @@ def mirror_problem(
             f"{method!r}"
         )
     params = found.params
-    problem = _name_problem(sent.get(b"mcp-name", ()), method, params)
+    problem = _name_problem(named, method, params)
     if problem is not None:
         return problem
     if method == "tools/call" and param_headers is not None and params is not None:
@@ -117,6 +120,29 @@ def mirror_problem(
 
 #: The headers every 2026-07-28 POST mirrors (`Mcp-Param-*` are looked up when a tool has any).
 _MIRRORED: Final = frozenset({b"mcp-protocol-version", b"mcp-method", b"mcp-name"})
+
+
+def _sent(
+    headers: Headers, each: Mapping[bytes, bytes] | None
+) -> tuple[Sequence[bytes], Sequence[bytes], Sequence[bytes]]:
+    """The values sent of MCP-Protocol-Version, Mcp-Method and Mcp-Name: a lookup each in
+    `each` when given, else from one pass over the headers."""
+    if each is None:
+        found = collect(headers, _MIRRORED)
+        get = found.get
+        return get(b"mcp-protocol-version", []), get(b"mcp-method", []), get(b"mcp-name", [])
+    version, method, name = (
+        each.get(b"mcp-protocol-version"),
+        each.get(b"mcp-method"),
+        each.get(b"mcp-name"),
+    )
+    return (
+        () if version is None else (version,),
+        () if method is None else (method,),
+        () if name is None else (name,),
+    )
+
+
 #: `decode_value`, remembered for the short values clients repeat (the same tool's name).
 _decode_value: Final = memo_short(decode_value)
 

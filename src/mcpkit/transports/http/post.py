@@ -6,7 +6,7 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
@@ -93,8 +93,14 @@ class PostRequests:
         self.meanwhile = Meanwhile(FIRST_WAIT)
 
     async def __call__(
-        self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        token: AccessToken | None,
+        each: Mapping[bytes, bytes] | None = None,
     ) -> None:
+        """Answer the POST; `each` is its headers by name when no name repeats (`distinct`)."""
         headers = scope["headers"]
         body = await read_body(receive, self.policy.max_message_size, self.bodies)
         either_era = bool(self.policy.stateless_revisions)
@@ -103,15 +109,15 @@ class PostRequests:
         # checked against its body there. (First: the session-era checks below would only
         # build a refusal to throw away.)
         if isinstance(body, bytes) and either_era and carries_terms(body):
-            serving = self._own_terms(scope, token, body, receive, send)
+            serving = self._own_terms(scope, token, body, receive, send, each)
             del body  # (see `_own_terms`)
             await serving
             return
-        version = protocol_version(headers, self.policy.supported_revisions)
-        sid = session_id(headers, required=False)
+        version = protocol_version(headers, self.policy.supported_revisions, each)
+        sid = session_id(headers, required=False, each=each)
         if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
             # No session, and a revision header we serve no session on: that revision's rules.
-            serving = self._own_terms(scope, token, body, receive, send)
+            serving = self._own_terms(scope, token, body, receive, send, each)
             del body  # (see `_own_terms`)
             await serving
             return
@@ -128,7 +134,7 @@ class PostRequests:
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`Guard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
-            await self._post_to_session(scope, str(sid), info, body, receive, send, whose)
+            await self._post_to_session(scope, str(sid), info, body, receive, send, whose, each)
             return
         owner = await self._owner(scope, token, body, send)
         if owner is _REFUSED:
@@ -148,10 +154,16 @@ class PostRequests:
         receive: Receive,
         send: Send,
         owner: object,
+        each: Mapping[bytes, bytes] | None,
     ) -> None:
         """A body for the session `sid` names, when it is `owner`'s and the token's scopes
-        allow what it names that the session may see."""
-        session = await self.hosting.find(sid, info.headers, owner, info.client)
+        allow what it names that the session may see (`each`: the headers by name, when no
+        name repeats)."""
+        hosting = self.hosting
+        if hosting.session_store is None:  # nothing to restore a session from: no coroutine
+            session = hosting.lookup(sid, info.headers, owner, each)
+        else:
+            session = await hosting.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -167,67 +179,37 @@ class PostRequests:
             await send_refusal(send, unknown_session(sid))
             return
         await self._answer(exchange, receive, send, ())
-        await self.hosting.save_quietly(session)
+        if hosting.session_store is not None:  # (else nothing to save: no coroutine)
+            await hosting.save_quietly(session)
 
     async def _own_terms(
-        self, scope: Scope, token: AccessToken | None, body: bytes, receive: Receive, send: Send
-    ) -> None:
-        """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
-        owner, else its address) is below its `request_caps` (`_post_own_terms`)."""
-        owner = await self._owner(scope, token, body, send)
-        if owner is _REFUSED:
-            return
-        info = RequestInfo("http", scope["headers"], client_address(scope), token)
-        client = await self._request_room(owner, info, send)
-        if client is _REFUSED:
-            return
-        # This frame keeps no reference to the body while it is served: a listen may stay
-        # open for hours, and its body is no longer needed once read.
-        serving = self._post_own_terms(info, body, receive, send, client)
-        del body
-        await serving
-
-    async def _request_room(self, owner: object, info: RequestInfo, send: Send) -> Hashable:
-        """Who sends a request that belongs to no session, for `request_caps` (None when
-        unknown), once it has room for one more (`OwnCalls.make_room`); `_REFUSED` when it
-        has none (the 503 is sent)."""
-        address = None if info.client is None else info.client[0]
-        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
-        client = self.request_caps.of(key, address)
-        full = self.own_calls.make_room(client, self.server.end_listen)
-        if full is not None:
-            await send_refusal(send, no_request_room(full))
-            return _REFUSED
-        return None if client is None else client[0]
-
-    async def _owner(
-        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
-    ) -> object:
-        """Who the token speaks for (None without auth), once its scopes allow `body`;
-        `_REFUSED` when they do not (the refusal is sent)."""
-        if token is None or self.guard is None:
-            return None
-        scoped = self.guard.check_scopes(scope, token, body)
-        if scoped is not None:
-            await send_refusal(send, scoped)
-            return _REFUSED
-        return identity_of(token)
-
-    async def _post_own_terms(
         self,
-        info: RequestInfo,
+        scope: Scope,
+        token: AccessToken | None,
         body: bytes,
         receive: Receive,
         send: Send,
-        client: Hashable = None,
+        each: Mapping[bytes, bytes] | None,
     ) -> None:
-        """A 2026-07-28 request: its mirrored headers checked against the body (-32020), then
-        served in this task under the terms it carries (`own_terms`), answered with the
-        status its revision gives errors (400, 404 for an unknown method), and forgotten."""
+        """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
+        owner, else its address) is below its `request_caps`: its mirrored headers checked
+        against the body (-32020), then served in this task under the terms it carries
+        (`own_terms`), answered with the status its revision gives errors (400, 404 for an
+        unknown method), and forgotten."""
+        owner = None
+        if token is not None and self.guard is not None:  # (else no coroutine to await)
+            owner = await self._owner(scope, token, body, send)
+            if owner is _REFUSED:
+                return
+        info = RequestInfo("http", scope["headers"], client_address(scope), token)
+        client = self._request_room(owner, info)
+        if isinstance(client, Refusal):
+            await send_refusal(send, client)
+            return
         found = read_mirrored(body)
         if found is not None:
             problem = mirror_problem(
-                info.headers, found, self.server.param_headers, check_revision=True
+                info.headers, found, self.server.param_headers, check_revision=True, each=each
             )
             if problem is not None:
                 await send_whole(send, 400, _error_body(found.id, problem), _JSON)
@@ -242,8 +224,35 @@ class PostRequests:
             calls=self.own_calls,
             client=client,
         )
-        del body, found  # (see `_own_terms`)
+        # This frame keeps no reference to the body while it is served: a listen may stay
+        # open for hours, and its body is no longer needed once read.
+        del body, found
         await serving
+
+    def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
+        """Who sends a request that belongs to no session, for `request_caps` (None when
+        unknown), once it has room for one more (`OwnCalls.make_room`); the 503 to send when
+        it has none."""
+        address = None if info.client is None else info.client[0]
+        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
+        client = self.request_caps.of(key, address)
+        full = self.own_calls.make_room(client, self.server.end_listen)
+        if full is not None:
+            return no_request_room(full)
+        return None if client is None else client[0]
+
+    async def _owner(
+        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
+    ) -> object:
+        """Who the token speaks for (None without auth), once its scopes allow `body`;
+        `_REFUSED` when they do not (the refusal is sent)."""
+        if token is None or self.guard is None:
+            return None
+        scoped = self.guard.check_scopes(scope, token, body)
+        if scoped is not None:
+            await send_refusal(send, scoped)
+            return _REFUSED
+        return identity_of(token)
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -299,8 +308,9 @@ class PostRequests:
         too, answered with no session id), then ends with all it held, even when the client
         left mid-answer: no later POST can reach it. Counted against its client's
         `request_caps` while it runs, as no session cap counts it."""
-        client = await self._request_room(owner, info, send)
-        if client is _REFUSED:
+        client = self._request_room(owner, info)
+        if isinstance(client, Refusal):
+            await send_refusal(send, client)
             return
         session = open_stateless(
             self.server,
@@ -390,7 +400,8 @@ class PostRequests:
         channel = exchange.channel
         assert channel is not None
         if self.json_response:
-            await _after_get_stream(channel)
+            if _get_stream_ready(channel):
+                await asyncio.sleep(0)
             await answer_json(exchange, receive, send, headers)
             return
         # A call's stream waits a moment for its first message, so that a quick answer goes
@@ -406,7 +417,8 @@ class PostRequests:
             raise
         if exchange.json:
             await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
-            await _after_get_stream(channel)
+            if _get_stream_ready(channel):
+                await asyncio.sleep(0)
             await answer_json(exchange, receive, send, headers)
         else:
             await self.hosting.carry(channel, exchange, receive, send, headers)
@@ -430,13 +442,13 @@ async def _submit(
         return None
 
 
-async def _after_get_stream(channel: HttpChannel) -> None:
-    """Let the GET stream's writer, woken by what a request answered with JSON sent there
-    while it ran (progress, log messages), write it before the answer: its client then hears
-    of them before the result, as when the request ran in a task of its own."""
+def _get_stream_ready(channel: HttpChannel) -> bool:
+    """Whether the GET stream's writer has been woken by what a request answered with JSON
+    sent there while it ran (progress, log messages): it is then let write it before the
+    answer (one turn, `asyncio.sleep(0)`: the writer, scheduled already, runs first), so its
+    client hears of them before the result, as when the request ran in a task of its own."""
     get = channel.stream
-    if get is not None and get.ready(get.generation):
-        await asyncio.sleep(0)  # one turn: the writer, scheduled already, runs first
+    return get is not None and get.ready(get.generation)
 
 
 _REFUSED: Final = object()

@@ -143,7 +143,9 @@ class ResumableStreams:
             # (a request still running is retained when it ends)
             gone = self._retain(stream)
             if gone is not None:
-                await self.forget(gone)
+                left = self._forget_here(gone)  # (`forget`, without a coroutine if it can)
+                if left:
+                    await self.settings.forget_now(left)
 
     def _retain(self, stream: Stream) -> Stream | None:
         """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
@@ -179,9 +181,17 @@ class ResumableStreams:
 
     async def forget(self, stream: Stream) -> None:
         """Free `stream`'s state and stored events; it can no longer be resumed."""
+        left = self._forget_here(stream)
+        if left:
+            await self.settings.forget_now(left)
+
+    def _forget_here(self, stream: Stream) -> list[str]:
+        """`forget` but for what waits for the store: `stream`'s state freed, and its stored
+        events too when the store never waits (`StreamSettings.forget_at_once`); the stream
+        ids the store has still to forget (`StreamSettings.forget_now`)."""
         gone: list[str] = []
         self._drop(stream, gone)
-        await self.settings.forget_now(gone)
+        return self.settings.forget_at_once(gone) if gone else gone
 
     def _drop(self, stream: Stream, gone: list[str]) -> None:
         """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing

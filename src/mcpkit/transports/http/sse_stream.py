@@ -172,6 +172,16 @@ class StreamSettings:
         self.forgetting.add(task)
         task.add_done_callback(self.forgetting.discard)
 
+    def forget_at_once(self, stream_ids: list[str]) -> list[str]:
+        """Have the store forget `stream_ids` now when it never waits (a `MemoryEventStore`);
+        those still to forget (all of them for another store), for `forget_now`."""
+        store = self.store
+        if type(store) is not MemoryEventStore:
+            return stream_ids
+        for stream_id in stream_ids:
+            store.drop(stream_id)
+        return []
+
     async def forget_now(self, stream_ids: list[str]) -> None:
         """Have the store forget `stream_ids`, waiting for it; a store that fails (it is
         down) is logged, not raised: what asked to forget (a session ending, a response's
@@ -317,9 +327,10 @@ class Stream:
         if self.ended or not (self.attached or self.resumable):
             return
         self.seq = seq = self.seq + 1
-        if self.store is not None and self.id is not None:
+        store = self.store
+        if store is not None and self.id is not None and not _kept(store, self.id, seq, data):
             try:
-                await self.store.append(self.id, seq, data)
+                await store.append(self.id, seq, data)
             except Exception as exc:  # any store's failure: the message goes out all the same
                 self._stop_storing(exc)
         if self.attached:
@@ -503,6 +514,10 @@ class Stream:
                     self._waiter = None
         if generation != self._generation:
             return None
+        return self.take()
+
+    def take(self) -> tuple[int, bytes]:
+        """The next (seq, message) when `ready`: `next_event` without a coroutine."""
         self._sent = True
         wake(self._room)
         assert self._items is not None
@@ -532,6 +547,15 @@ class Stream:
             self._keepalive.cancel()
             self._keepalive = None
         self._due = False
+
+
+def _kept(store: EventStore, stream_id: str, seq: int, data: bytes) -> bool:
+    """Store an event now if `store` never waits (a `MemoryEventStore`: no coroutine, as
+    every message of a resumable stream is stored); False for another store, to await."""
+    if type(store) is not MemoryEventStore:
+        return False
+    store.keep(stream_id, seq, data)
+    return True
 
 
 def wake(future: asyncio.Future[None] | None) -> None:
