@@ -40,11 +40,15 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
     return found
 
 
-def memo_short(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
+def memo_short(
+    parse: Callable[[bytes], _T], remembered: dict[bytes, _T] | None = None
+) -> Callable[[bytes], _T]:
     """`parse`, remembering its answers for the last `_MEMO_ENTRIES` short values seen (at most
     64 KiB held), so a peer sending new values each time costs a bounded memory. (A dict,
-    not `lru_cache`: that would build a key tuple for every bytes argument.)"""
-    remembered: dict[bytes, _T] = {}
+    not `lru_cache`: that would build a key tuple for every bytes argument.) `remembered` is
+    the memo when the caller reads it itself (`.get` first: one lookup for a value seen)."""
+    if remembered is None:
+        remembered = {}
 
     def parse_value(value: bytes) -> _T:
         if value in remembered:

@@ -85,6 +85,25 @@ def mirror_problem(
     `MCP-Protocol-Version` against the body's `_meta` revision (else the caller checks it:
     it also decides which era the POST is). `each` is `distinct(headers)` when the caller has
     it: each header is then one lookup; else the headers are walked once for the fixed ones."""
+    if each is None or not check_revision or not _agree(each, found):
+        # (Else the usual request: its headers say what its body does, each looked up once.)
+        problem = _fixed_problem(headers, found, check_revision, each)
+        if problem is not None:
+            return problem
+    # Last, the arguments a tool mirrors (most mirror none: `param_headers` says so quickly).
+    params = found.params
+    if param_headers is not None and found.method == "tools/call" and params is not None:
+        name = params.name
+        declared = param_headers(name) if isinstance(name, str) else None
+        if declared:
+            return _params_problem(headers, declared, params.arguments)
+    return None
+
+
+def _fixed_problem(
+    headers: Headers, found: Mirrored, check_revision: bool, each: Mapping[bytes, bytes] | None
+) -> McpError | None:
+    """`mirror_problem` for the fixed headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name)."""
     versions, methods, named = _sent(headers, each)
     if check_revision:
         meta = None if found.params is None else found.params.meta
@@ -106,16 +125,51 @@ def mirror_problem(
             f"Mcp-Method header {quote_header(methods[0])} does not match the body's method "
             f"{method!r}"
         )
+    return _name_problem(named, method, found.params)
+
+
+def _agree(each: Mapping[bytes, bytes], found: Mirrored) -> bool:
+    """Whether the fixed headers (one of each, by name in `each`) are what the body says: its
+    `_meta` revision, its method and the item it names; False when any is not, or when the
+    body lacks one of the first two (the full check then says what is wrong, if anything).
+    Each header's text is one lookup in a memo of the values seen (a client sends the same
+    few), not a strip and a decode per request."""
+    method = found.method
     params = found.params
-    problem = _name_problem(named, method, params)
-    if problem is not None:
-        return problem
-    if method == "tools/call" and param_headers is not None and params is not None:
-        name = params.name
-        declared = param_headers(name) if isinstance(name, str) else None
-        if declared:
-            return _params_problem(headers, declared, params.arguments)
-    return None
+    if type(method) is not str or params is None:
+        return False
+    meta = params.meta
+    if meta is None:
+        return False
+    revision = meta.protocol_version
+    if type(revision) is not str:
+        return False
+    version = each.get(b"mcp-protocol-version")
+    if version is None or (_TEXTS.get(version) or _text(version)) != revision:
+        return False
+    sent_method = each.get(b"mcp-method")
+    if sent_method is None or (_TEXTS.get(sent_method) or _text(sent_method)) != method:
+        return False
+    field = NAMED_BY.get(method)
+    if field is None:
+        return True
+    body_value = getattr(params, field, None)
+    if type(body_value) is not str:
+        return True  # (nothing for Mcp-Name to mirror: the full check asks nothing of it)
+    named = each.get(b"mcp-name")
+    return named is not None and (_NAMES.get(named) or _decode_value(named)) == body_value
+
+
+#: Header bytes -> their text without the whitespace around it, for the short values seen
+#: last (bounded like `memo_short`'s memo; read with `.get` first: one lookup when known).
+_TEXTS: Final[dict[bytes, str]] = {}
+
+
+def _stripped_text(value: bytes) -> str:
+    return value.strip(_OWS).decode("latin-1")
+
+
+_text: Final = memo_short(_stripped_text, _TEXTS)
 
 
 #: The headers every 2026-07-28 POST mirrors (`Mcp-Param-*` are looked up when a tool has any).
@@ -144,7 +198,8 @@ def _sent(
 
 
 #: `decode_value`, remembered for the short values clients repeat (the same tool's name).
-_decode_value: Final = memo_short(decode_value)
+_NAMES: Final[dict[bytes, str | None]] = {}
+_decode_value: Final = memo_short(decode_value, _NAMES)
 
 
 def _name_problem(named: Sequence[bytes], method: str, params: _Params | None) -> McpError | None:
