@@ -144,20 +144,35 @@ def _agree(each: Mapping[bytes, bytes], found: Mirrored) -> bool:
     revision = meta.protocol_version
     if type(revision) is not str:
         return False
-    version = each.get(b"mcp-protocol-version")
-    if version is None or (_TEXTS.get(version) or _text(version)) != revision:
+    # (Subscripts in a `try`, not `.get` calls: known values cost no call at all.)
+    try:
+        agree = _TEXTS[each[b"mcp-protocol-version"]] == revision
+        agree = agree and _TEXTS[each[b"mcp-method"]] == method
+    except KeyError:  # a header not sent, or a value not yet in the memo
+        agree = _sent_text(each, b"mcp-protocol-version") == revision
+        agree = agree and _sent_text(each, b"mcp-method") == method
+    if not agree:
         return False
-    sent_method = each.get(b"mcp-method")
-    if sent_method is None or (_TEXTS.get(sent_method) or _text(sent_method)) != method:
-        return False
-    field = NAMED_BY.get(method)
-    if field is None:
+    if method not in _NAMED_BY:
         return True
-    body_value = getattr(params, field, None)
+    field = _NAMED_BY[method]
+    body_value = params.name if field == "name" else getattr(params, field, None)
     if type(body_value) is not str:
         return True  # (nothing for Mcp-Name to mirror: the full check asks nothing of it)
-    named = each.get(b"mcp-name")
-    return named is not None and (_NAMES.get(named) or _decode_value(named)) == body_value
+    try:
+        return _NAMES[each[b"mcp-name"]] == body_value
+    except KeyError:
+        named = each.get(b"mcp-name")
+        return named is not None and _decode_value(named) == body_value
+
+
+def _sent_text(each: Mapping[bytes, bytes], name: bytes) -> str | None:
+    value = each.get(name)
+    return None if value is None else _text(value)
+
+
+#: `NAMED_BY` as a plain dict (a lookup through its read-only proxy costs a call).
+_NAMED_BY: Final[dict[str, str]] = dict(NAMED_BY)
 
 
 #: Header bytes -> their text without the whitespace around it, for the short values seen
