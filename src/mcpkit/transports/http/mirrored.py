@@ -37,13 +37,13 @@ _OWS: Final = b" \t"
 ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
 
 
-class _Meta(msgspec.Struct):
+class _Meta(msgspec.Struct, gc=False):
     """The one `_meta` key a header mirrors (the rest is skipped undecoded)."""
 
     protocol_version: Any = msgspec.field(default=None, name=REVISION_KEY)
 
 
-class _Params(msgspec.Struct):
+class _Params(msgspec.Struct, gc=False):
     meta: _Meta | None = msgspec.field(default=None, name="_meta")
     name: Any = None
     uri: Any = None
@@ -51,8 +51,11 @@ class _Params(msgspec.Struct):
     arguments: Any = None
 
 
-class Mirrored(msgspec.Struct):
+class Mirrored(msgspec.Struct, gc=False):
     """What the headers mirror from a request body (the rest of it is skipped undecoded)."""
+
+    # (gc=False, here and above: freshly decoded JSON cannot refer back to the struct, so it
+    # is never part of a cycle, and the collector need not track one per request.)
 
     method: Any = None
     id: Any = None
