@@ -150,7 +150,7 @@ class RoutedChannel(
 class Feeder(Protocol):
     """What a connection offers a channel that hands it bodies itself (`PushingChannel`).
 
-    `room_to_read()` returns once the connection may take another body (at once unless the
+    `room_to_read()` is done once the connection may take another body (at once unless the
     peer has too many answers unread), raising `ConnectionClosed` if it has ended. `feed(data,
     info)` reads one body there and then, as a reader task would have after `receive`: the
     channel's `body_read` is called before `feed` returns, and the handlers it starts are
@@ -159,7 +159,7 @@ class Feeder(Protocol):
     ended. `input_closed()` says no more bodies will come (the connection then ends).
     """
 
-    async def room_to_read(self) -> None: ...
+    def room_to_read(self) -> Awaitable[None]: ...
 
     def feed(
         self, data: bytes, info: RequestInfo | None, *, hold: bool = False

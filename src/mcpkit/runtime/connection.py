@@ -90,6 +90,7 @@ class Connection(Reading):
         self._on_event = on_event
         self._handlers: dict[RequestId, asyncio.Task[None]] = {}
         self._closed: ConnectionClosed | None = None
+        self._room: asyncio.Future[None] | None = None  # (`Reading.room_to_read`)
         self._input_closed: ConnectionClosed | None = None
         self._reader: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()

@@ -50,6 +50,7 @@ class Reading:
     _out: Outbound
     _handlers: dict[RequestId, asyncio.Task[None]]
     _closed: ConnectionClosed | None
+    _room: asyncio.Future[None] | None
     _receive_with_info: Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
     _body_read: Callable[[RequestInfo | None, list[RequestId], list[bytes]], None] | None
 
@@ -125,8 +126,19 @@ class Reading:
             if len(self._handlers) > _YIELD_ABOVE:
                 await asyncio.sleep(0)
 
-    async def room_to_read(self) -> None:
-        """Return once another body may be fed (see `runtime.channel.Feeder`)."""
+    def room_to_read(self) -> Awaitable[None]:
+        """Done once another body may be fed (see `runtime.channel.Feeder`)."""
+        if self._out.answers > self._out.high or self._closed is not None:
+            return self._room_later()
+        # The common case, every body: a future already done, which awaiting returns at
+        # once without the coroutine a call of an `async def` makes.
+        room = self._room
+        if room is None:
+            room = self._room = asyncio.get_running_loop().create_future()
+            room.set_result(None)
+        return room
+
+    async def _room_later(self) -> None:
         if self._out.answers > self._out.high:
             await self._wait_for_peer_to_read()
         if self._closed is not None:
