@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent / "http") not in sys.path:  # `_serving`, the HTTP tests' uvicorn helper
     sys.path.insert(0, str(HERE.parent / "http"))
 
-from _serving import serving  # noqa: E402
+from _serving import counting_posts, serving  # noqa: E402
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 30
@@ -246,14 +246,9 @@ async def test_an_sse_entry_is_spoken_to_over_http_sse_as_it_says() -> None:
     at once, no Streamable HTTP POST is tried there first."""
     from mcpkit.transports.http.legacy import LegacySse
 
-    app = notes_server().http_app(legacy_sse=LegacySse(sse_path="/events"))
-    posts: list[str] = []
-
-    async def counted(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            posts.append(scope["path"])
-        await app(scope, receive, send)
-
+    counted, posts = counting_posts(
+        notes_server().http_app(legacy_sse=LegacySse(sse_path="/events"))
+    )
     async with asyncio.timeout(WAIT), serving(counted) as base:
         config = {"mcpServers": {"old": {"type": "sse", "url": f"{base}/events"}}}
         async with Client(config) as client:

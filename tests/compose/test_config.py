@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent / "http") not in sys.path:  # `_serving`, the HTTP tests' uvicorn helper
     sys.path.insert(0, str(HERE.parent / "http"))
 
-from _serving import serving  # noqa: E402
+from _serving import counting_posts, serving  # noqa: E402
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 30
@@ -257,14 +257,9 @@ async def test_an_sse_entry_is_opened_over_the_old_transport_at_once(protocol: s
     transport, so no Streamable HTTP POST is tried there first."""
     from mcpkit.transports.http.legacy import LegacySse
 
-    app = http_upstream().http_app(legacy_sse=LegacySse(sse_path="/events"))
-    posts: list[str] = []
-
-    async def counted(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            posts.append(scope["path"])
-        await app(scope, receive, send)
-
+    counted, posts = counting_posts(
+        http_upstream().http_app(legacy_sse=LegacySse(sse_path="/events"))
+    )
     async with asyncio.timeout(WAIT), serving(counted) as base:
         server = from_config({"mcpServers": {"old": {"type": "sse", "url": f"{base}/events"}}})
         async with Client(server, protocol=protocol) as client:

@@ -78,6 +78,18 @@ async def serving(
         sock.close()
 
 
+def counting_posts(app: Any) -> tuple[Any, list[str]]:
+    """`app` wrapped to note the path of every POST it is sent, and that list."""
+    posts: list[str] = []
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            posts.append(scope["path"])
+        await app(scope, receive, send)
+
+    return counted, posts
+
+
 def headers(session: str | None = None, **extra: str) -> dict[str, str]:
     found = {"accept": ACCEPT, "content-type": "application/json", "mcp-protocol-version": VERSION}
     if session is not None:
