@@ -1,6 +1,8 @@
-"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, a header's
-value, reading a request body to its end (each chunk checked as it arrives), and sending a
-whole answer.
+"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, request
+headers (a value by name, every value of a name, the headers by name when none repeats, a
+bounded memo for parsing the values real clients repeat, a value quoted for a message),
+reading a request body to its end (each chunk checked as it arrives), and sending a whole
+answer.
 
 It sits below every layer that serves HTTP (tests/test_package.py, `ALLOWED["_asgi"]`): the
 development authorization server (auth/devserver), the Streamable HTTP and legacy transports
@@ -11,17 +13,39 @@ refusals: a body check answers what its app sends.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-__all__ = ["Message", "Receive", "Scope", "Send", "first_header", "read_body", "send_whole"]
+__all__ = [
+    "Headers",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "collect",
+    "distinct",
+    "first_header",
+    "memo_short",
+    "quote_header",
+    "read_body",
+    "send_whole",
+    "values_of",
+]
 
 #: ASGI 3 as the specification types it: a scope and messages are dicts of str keys.
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+#: Request headers as an ASGI scope gives them: (lower-case name, value) pairs, in order.
+Headers = Sequence[tuple[bytes, bytes]]
+
+# Values up to this size are memoized: every real Accept, Host or Origin is far shorter, and
+# capping it bounds what a peer sending new values each time can make the memo hold.
+_MEMO_VALUE_MAX: Final = 256
+_MEMO_ENTRIES: Final = 256
 
 R = TypeVar("R")
+_T = TypeVar("_T")
 
 
 def first_header(scope: Scope, name: bytes) -> bytes | None:
@@ -30,6 +54,57 @@ def first_header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def values_of(headers: Headers, name: bytes) -> list[bytes]:
+    """Every value of header `name`, in order (several lines of one header are legal)."""
+    return [value for key, value in headers if key == name]
+
+
+def distinct(headers: Headers) -> dict[bytes, bytes] | None:
+    """The headers by name when no name comes twice (the usual case), so that each check reads
+    a value with one lookup; None when one does (the checks then read every value sent)."""
+    each = dict(headers)
+    return each if len(each) == len(headers) else None
+
+
+def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes]]:
+    """The values of each of `names` present, in one pass over the headers."""
+    found: dict[bytes, list[bytes]] = {}
+    for key, value in headers:
+        if key in names:
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def memo_short(
+    parse: Callable[[bytes], _T], remembered: dict[bytes, _T] | None = None
+) -> Callable[[bytes], _T]:
+    """`parse`, remembering its answers for the last `_MEMO_ENTRIES` short values seen (at most
+    64 KiB held), so a peer sending new values each time costs a bounded memory. (A dict,
+    not `lru_cache`: that would build a key tuple for every bytes argument.) `remembered` is
+    the memo when the caller reads it itself (`.get` first: one lookup for a value seen)."""
+    if remembered is None:
+        remembered = {}
+
+    def parse_value(value: bytes) -> _T:
+        if value in remembered:
+            return remembered[value]
+        answer = parse(value)
+        if len(value) <= _MEMO_VALUE_MAX:
+            if len(remembered) >= _MEMO_ENTRIES:
+                del remembered[next(iter(remembered))]  # the oldest goes
+            remembered[value] = answer
+        return answer
+
+    return parse_value
+
+
+def quote_header(value: bytes, limit: int = 80) -> str:
+    """A header value quoted for a message: escaped, and cut short when long."""
+    text = repr(value[:limit].decode("latin-1"))
+    # Escapes can make the text four times the bytes: cut the text, not only the bytes.
+    return text if len(value) <= limit and len(text) <= limit + 2 else text[:limit] + "..."
 
 
 async def read_body(receive: Receive, check: Callable[[int], R | None]) -> bytes | R | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, Literal, TypedDict
 
-from mcpkit._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send, distinct
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
@@ -22,7 +22,6 @@ from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
-from mcpkit.transports.http._headers import distinct
 from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,

@@ -16,10 +16,7 @@ from typing import Final
 
 import msgspec
 
-from mcpkit.protocol.codes import INVALID_REQUEST
-from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.protocol.own_terms import unsupported_revision
-from mcpkit.transports.http._headers import (
+from mcpkit._asgi import (
     Headers,
     collect,
     distinct,
@@ -27,6 +24,9 @@ from mcpkit.transports.http._headers import (
     quote_header,
     values_of,
 )
+from mcpkit.protocol.codes import INVALID_REQUEST
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
+from mcpkit.protocol.own_terms import unsupported_revision
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
 

@@ -11,12 +11,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal, send_sse
-from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,

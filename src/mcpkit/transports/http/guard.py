@@ -11,7 +11,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.metadata import encode
 from mcpkit.auth.server.dpop import ProofChecker, RequestProof
 from mcpkit.auth.server.resource import (
@@ -25,7 +25,6 @@ from mcpkit.auth.server.resource import (
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.transports.http._exchange import local_path
-from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.live_sessions import HostServer
 

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
-from mcpkit._asgi import Receive, Send
+from mcpkit._asgi import Receive, Send, quote_header, values_of
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure
@@ -23,7 +23,6 @@ from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
 from mcpkit.stores.sessions import SessionRecord, SessionStore, owner_key
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import Resumption, send_sse
-from mcpkit.transports.http._headers import quote_header, values_of
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -22,7 +22,6 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import BodyBudget, local_path, read_body, send_refusal
-from mcpkit.transports.http._headers import values_of
 from mcpkit.transports.http.checks import (
     MAX_SESSION_ID_LENGTH,
     Refusal,

@@ -22,12 +22,12 @@ from typing import Any, Final
 
 import msgspec
 
+from mcpkit._asgi import Headers, collect, memo_short, quote_header, values_of
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
-from mcpkit.transports.http._headers import Headers, collect, memo_short, quote_header, values_of
 
 __all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
 

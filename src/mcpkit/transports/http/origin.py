@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit.transports.http._headers import Headers, memo_short, quote_header, values_of
+from mcpkit._asgi import Headers, memo_short, quote_header, values_of
 
 __all__ = [
     "LOOPBACK_NAMES",

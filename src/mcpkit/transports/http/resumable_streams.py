@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
+from mcpkit._asgi import quote_header
 from mcpkit.protocol.sse import parse_event_id
-from mcpkit.transports.http._headers import quote_header
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.sse_stream import (
     PRIMING_REVISION,
