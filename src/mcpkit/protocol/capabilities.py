@@ -24,6 +24,7 @@ __all__ = [
     "check_task_augmentation",
     "has_capability",
     "task_params",
+    "undeclared",
 ]
 
 # method -> path of attribute names into the receiver's capabilities struct. The session checks
@@ -96,6 +97,17 @@ def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:
         if node is None or node is False:
             return False
     return True
+
+
+def undeclared(capabilities: Any) -> dict[str, tuple[str, ...]]:
+    """The methods of `REQUIRED_CAPABILITY` whose capability `capabilities` does not declare,
+    each with that capability's path: worked out once for a set of capabilities, so that a
+    request's check is one lookup."""
+    return {
+        method: path
+        for method, path in REQUIRED_CAPABILITY.items()
+        if not has_capability(capabilities, path)
+    }
 
 
 def capability_error(method: str, path: tuple[str, ...], whose: str) -> str:

@@ -38,6 +38,7 @@ from mcpkit.protocol.capabilities import (
     check_task_augmentation,
     has_capability,
     task_params,
+    undeclared,
 )
 from mcpkit.protocol.events import (
     Event,
@@ -134,6 +135,9 @@ class ServerSession(Session):
     #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
     #: every request that carries its terms: a property call costs ~1,000 instructions.
     _codec: OwnTermsCodec | None = None
+    #: The capabilities we declared and the methods they do not serve (`undeclared`), worked
+    #: out by `_check_inbound_request` when it first meets them: one lookup per request.
+    _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
 
     def __init__(
         self,
@@ -389,8 +393,13 @@ class ServerSession(Session):
         if own and method in self._extension_of:
             return None  # (an extension's method: served as the extension, checked above)
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
-        path = REQUIRED_CAPABILITY.get(method)
-        if path is not None and not has_capability(self.capabilities, path):
+        # (Read again should the session be given other capabilities: they are not changed
+        # in place, only replaced.)
+        unserved = self._unserved
+        if unserved[0] is not self.capabilities:
+            unserved = self._unserved = (self.capabilities, undeclared(self.capabilities))
+        path = unserved[1].get(method)
+        if path is not None:
             return McpError(codes.METHOD_NOT_FOUND, capability_error(method, path, "the server"))
         return None
 
