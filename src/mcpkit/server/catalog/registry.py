@@ -49,6 +49,9 @@ class Registry(Generic[T]):
         #: How many times what it shows changed (its own entries, or a mounted registry's):
         #: a stamp for what is worked out from it, cheaper to compare than its `items()`.
         self.changes = 0
+        #: The entry shown under `key`, or None. While nothing is hidden or mounted (the usual
+        #: server) that is its own dict's `get`: the lookup of every call runs no Python code.
+        self.get: Callable[[str], T | None] = self._items.get
 
     def add(self, key: str, item: T, *, replace: bool = False) -> None:
         if key in self._items and not replace:
@@ -68,7 +71,8 @@ class Registry(Generic[T]):
         self._changed()
         return item
 
-    def get(self, key: str) -> T | None:
+    def _get_shown(self, key: str) -> T | None:
+        """`get` once some entries are hidden (`refilter`) or mounted (`mount`)."""
         item = self._items.get(key)
         if item is None:
             if self._sources:
@@ -93,6 +97,7 @@ class Registry(Generic[T]):
         changes which entries are shown."""
         before = [key for key, _ in self.entries()]
         self._shown = shown
+        self._choose_get()
         self.changes += 1  # (the same keys may now be shown as other objects: mounted ones)
         self._snapshot = None
         self._mounted = None
@@ -134,6 +139,7 @@ class Registry(Generic[T]):
         """Show `source`'s entries here from now on, and follow its changes."""
         self._sources.append(source)
         source.registry._dependents.append(self)
+        self._choose_get()
         self._changed()
 
     def sources_changed(self) -> None:
@@ -154,6 +160,10 @@ class Registry(Generic[T]):
         mounted one that another hides counts too): a server declares the capability of what
         it has, so that showing some later is a list change its clients can hear of."""
         return len(self._items) + sum(len(source.registry) for source in self._sources)
+
+    def _choose_get(self) -> None:
+        plain = self._shown is None and not self._sources
+        self.get = self._items.get if plain else self._get_shown
 
     def _mounted_entries(self) -> dict[str, tuple[T, MountedSource[T], str]]:
         mounted = self._mounted
