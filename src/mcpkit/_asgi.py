@@ -1,8 +1,7 @@
 """The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, request
-headers (a value by name, every value of a name, the headers by name when none repeats, a
-bounded memo for parsing the values real clients repeat, a value quoted for a message),
-reading a request body to its end (each chunk checked as it arrives), and sending a whole
-answer.
+headers (a value by name, every value of a name or of several names, a bounded memo for
+parsing the values real clients repeat, a value quoted for a message), reading a request body
+to its end (each chunk checked as it arrives), and sending a whole answer.
 
 It sits below every layer that serves HTTP (tests/test_package.py, `ALLOWED["_asgi"]`): the
 development authorization server (auth/devserver), the Streamable HTTP and legacy transports
@@ -22,7 +21,6 @@ __all__ = [
     "Scope",
     "Send",
     "collect",
-    "distinct",
     "first_header",
     "memo_short",
     "quote_header",
@@ -59,13 +57,6 @@ def first_header(scope: Scope, name: bytes) -> bytes | None:
 def values_of(headers: Headers, name: bytes) -> list[bytes]:
     """Every value of header `name`, in order (several lines of one header are legal)."""
     return [value for key, value in headers if key == name]
-
-
-def distinct(headers: Headers) -> dict[bytes, bytes] | None:
-    """The headers by name when no name comes twice (the usual case), so that each check reads
-    a value with one lookup; None when one does (the checks then read every value sent)."""
-    each = dict(headers)
-    return each if len(each) == len(headers) else None
 
 
 def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes]]:

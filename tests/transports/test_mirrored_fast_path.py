@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from mcpkit._asgi import distinct
+from mcpkit.transports.http.checks import distinct
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 
 _META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, Literal, TypedDict
 
-from mcpkit._asgi import Receive, Scope, Send, distinct
+from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
@@ -32,7 +32,13 @@ from mcpkit.transports.http.capacity import (
     check_keep_alive,
     default_max_connections,
 )
-from mcpkit.transports.http.checks import EndpointPolicy, Refusal, check_request, refuse
+from mcpkit.transports.http.checks import (
+    EndpointPolicy,
+    Refusal,
+    check_request,
+    distinct,
+    refuse,
+)
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.health import HealthRoutes

@@ -19,7 +19,6 @@ import msgspec
 from mcpkit._asgi import (
     Headers,
     collect,
-    distinct,
     memo_short,
     quote_header,
     values_of,
@@ -43,6 +42,7 @@ __all__ = [
     "check_method",
     "check_origin",
     "check_request",
+    "distinct",
     "protocol_version",
     "refuse",
     "session_id",
@@ -134,6 +134,13 @@ class EndpointPolicy:
     verdicts: dict[_VerdictKey, Refusal | None] = field(
         default_factory=dict[_VerdictKey, Refusal | None], init=False, compare=False, repr=False
     )
+
+
+def distinct(headers: Headers) -> dict[bytes, bytes] | None:
+    """The headers by name when no name comes twice (the usual case), so that each check reads
+    a value with one lookup; None when one does (the checks then read every value sent)."""
+    each = dict(headers)
+    return each if len(each) == len(headers) else None
 
 
 def check_request(
