@@ -514,7 +514,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
         "max_size, the standard one does",
     },
-    "transports/http/uvicorn_connections.py": {
+    "transports/http/uvicorn_protocol.py": {
         "getattr(c, '_mk_opened_at', 0.0)": _UVICORN,
         "getattr(connection, '_expire', None)": _UVICORN,
         "getattr(other, '_mk_idle_at', None)": _UVICORN,

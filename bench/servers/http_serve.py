@@ -84,11 +84,11 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
     protocol: Any = http
     if joined:
         from mcpkit.server.serving._http_run import http_implementation
-        from mcpkit.transports.http import joined_writes
+        from mcpkit.transports.http import uvicorn_protocol
 
         name = http_implementation(http)  # type: ignore[arg-type]
         if os.environ.get("MCPKIT_BENCH_UNGUARDED") == "1":
-            protocol = joined_writes.protocol(name)
+            protocol = uvicorn_protocol.protocol(name)
         else:
             protocol = app.uvicorn_protocol(name)
     config = uvicorn.Config(

@@ -17,7 +17,7 @@ import uvicorn
 
 import mcpkit
 from mcpkit import Context, Server
-from mcpkit.transports.http import joined_writes
+from mcpkit.transports.http import uvicorn_protocol
 
 WAIT = 10.0
 ACCEPT = "application/json, text/event-stream"
@@ -43,7 +43,7 @@ async def serving(
 ) -> AsyncIterator[str]:
     """The app served at a fresh port: yields its base URL, and always stops the server.
     `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], with its writes
-    joined as `mcpkit run` serves it: mcpkit.transports.http.joined_writes), "httptools" as
+    joined as `mcpkit run` serves it: mcpkit.transports.http.uvicorn_protocol), "httptools" as
     uvicorn has it, "h11", which sends header values httptools refuses (hostile servers), or a
     protocol class. `port` 0 is a free one; `keep_alive` is uvicorn's `timeout_keep_alive`."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -55,7 +55,7 @@ async def serving(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    protocol: Any = joined_writes.protocol("httptools") if http == "auto" else http
+    protocol: Any = uvicorn_protocol.protocol("httptools") if http == "auto" else http
     config = uvicorn.Config(
         app,
         http=protocol,

@@ -1,5 +1,5 @@
 """uvicorn's protocols with the writes of one loop turn joined (mcpkit.transports.http.
-joined_writes), as `mcpkit run` serves: one write per quick answer, order kept, nothing held
+uvicorn_protocol), as `mcpkit run` serves: one write per quick answer, order kept, nothing held
 past a bound or lost at close; and the app served by each protocol, joined or not."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from _serving import INITIALIZE, WAIT, headers, serving, small_server
 
 from mcpkit import Client, Server
-from mcpkit.transports.http.joined_writes import (
+from mcpkit.transports.http.uvicorn_protocol import (
     FLUSH_AT,
     JoinedWrites,
     joined,

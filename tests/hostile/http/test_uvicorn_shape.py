@@ -1,11 +1,12 @@
 """The connection limits (header_timeout, body_timeout, max_connections) read uvicorn's
-protocol internals, all in mcpkit.transports.http.uvicorn_connections: the installed uvicorn
+protocol internals, all in mcpkit.transports.http.uvicorn_protocol: the installed uvicorn
 has what they read, and a uvicorn that changed shape fails when the server starts, naming
 what is missing, instead of serving with the limits silently gone."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,13 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mcpkit import Server
-from mcpkit.transports.http import capacity, joined_writes
-from mcpkit.transports.http.uvicorn_connections import UvicornShapeChanged, guarded
+from mcpkit.transports.http import capacity
+from mcpkit.transports.http.uvicorn_protocol import (
+    JoinedWrites,
+    UvicornShapeChanged,
+    guarded,
+    joined,
+)
 
 SETTINGS: dict[str, Any] = {"header_timeout": 1.0, "body_timeout": 1.0, "max_connections": 8}
 
@@ -92,8 +98,10 @@ def test_a_server_started_on_a_changed_uvicorn_fails_before_serving(
 
 
 def test_the_capacity_module_keeps_no_uvicorn_internals() -> None:
-    """capacity.py holds the settings and their checks; only uvicorn_connections reads
-    uvicorn, and joined_writes wraps uvicorn's protocol from outside."""
-    for module in (capacity, joined_writes):
-        source = Path(str(module.__file__)).read_text()
+    """capacity.py holds the settings and their checks; only the connection limits of
+    uvicorn_protocol read uvicorn's internals, and its joined writes wrap uvicorn's protocol
+    from outside."""
+    sources = [Path(str(capacity.__file__)).read_text()]
+    sources += [inspect.getsource(JoinedWrites), inspect.getsource(joined)]
+    for source in sources:
         assert ".cycle" not in source and "more_body" not in source

@@ -20,7 +20,6 @@ from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
-from mcpkit.transports.http import joined_writes
 from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
 from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
@@ -393,19 +392,19 @@ class McpHttpApp:
     def uvicorn_protocol(self, http: Literal["httptools", "h11"] = "httptools") -> type[Any]:
         """uvicorn's `http` protocol class with this app's `header_timeout`, `body_timeout`,
         `keep_alive` (give uvicorn the same as `timeout_keep_alive`) and `max_connections`,
-        its writes joined per loop turn (`joined_writes`) and its write buffer counted in
+        its writes joined per loop turn and its write buffer counted in
         `max_queued_bytes`: for `uvicorn.run(app, http=app.uvicorn_protocol(),
         timeout_keep_alive=app.keep_alive)` when serving the app yourself.
         Raises `UvicornShapeChanged` when the installed uvicorn lacks what the connection
-        limits read of it (`mcpkit.transports.http.uvicorn_connections`)."""
+        limits read of it (`mcpkit.transports.http.uvicorn_protocol`, which says what)."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
         # writes only wrap the transport, from outside. Imported here: the one module that
-        # reads uvicorn's internals loads only when uvicorn serves the app.
-        from mcpkit.transports.http.uvicorn_connections import guarded
+        # hooks into uvicorn loads only when uvicorn serves the app.
+        from mcpkit.transports.http.uvicorn_protocol import guarded, joined, uvicorn_protocol
 
-        return joined_writes.joined(
+        return joined(
             guarded(
-                joined_writes.uvicorn_protocol(http),
+                uvicorn_protocol(http),
                 header_timeout=self.header_timeout,
                 body_timeout=self.body_timeout,
                 keep_alive=self.keep_alive,

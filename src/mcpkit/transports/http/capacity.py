@@ -2,7 +2,7 @@
 bodies held at once (kept by the app's `BodyBudget`, in `_exchange`, beside the body read it
 bounds), how long a request's headers and body may take and how many connections may be open
 at once (kept in uvicorn's protocol, since ASGI never sees a connection before its headers
-are complete: `uvicorn_connections`, the one module that reads uvicorn's internals). Nothing
+are complete: `uvicorn_protocol`, the one module that hooks into uvicorn). Nothing
 here runs per request.
 
 Each refusal names the setting that decides it (docs/http.md, "Limits and exposure")."""
