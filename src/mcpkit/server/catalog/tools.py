@@ -440,7 +440,7 @@ async def run_tool(
     (this module sits below the Context, which knows the server that holds the tools)."""
     try:
         if type(arguments) is msgspec.Raw and spec.raw_validator is None:  # (the usual call)
-            kwargs = spec.signature.validate_json(arguments)
+            kwargs = _json_arguments(spec.signature, arguments)
         else:
             kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
@@ -473,6 +473,18 @@ async def run_tool(
         )
         detail = "" if mask_errors else f": {exc}"
         return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
+
+
+def _json_arguments(signature: FunctionSignature, raw: msgspec.Raw) -> dict[str, Any]:
+    """`signature.validate_json(raw)`: straight from its decoder where that gives every
+    parameter (`decode_all_set`, the usual tool), else by `validate_json` itself."""
+    decode = signature.decode_all_set
+    if decode is not None and raw:
+        try:
+            return msgspec.structs.asdict(decode(raw))
+        except msgspec.ValidationError:
+            pass  # (`validate_json` words the error as `validate` does)
+    return signature.validate_json(raw)
 
 
 def _reported_failure(

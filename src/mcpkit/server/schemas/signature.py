@@ -108,6 +108,11 @@ class FunctionSignature:
     #: Whether the struct `_json_decoder` makes has a value for every parameter (none is
     #: optional without a default of its own: nothing is left UNSET).
     _all_set: bool = field(default=False, repr=False)
+    #: Where that struct has every parameter (`_all_set`), its decoder's own `decode`:
+    #: `msgspec.structs.asdict` of what it gives is what `validate_json` answers for the same
+    #: text, without a Python call (the usual tool's tools/call). Text it refuses goes
+    #: through `validate_json`, which words the error. None for the other signatures.
+    decode_all_set: Callable[[bytes | msgspec.Raw], Any] | None = field(default=None, repr=False)
 
     @property
     def renamed(self) -> dict[str, str]:
@@ -353,6 +358,16 @@ def build_signature(
     python_names = arguments.python_names
     renames = tuple((w, p) for w, p in python_names.items() if w != p)
     filled = {name for name, _, _ in arguments.fills}
+    # Mirrors are built back in `validate`; the fast path stays free of that check.
+    decoder = (
+        None
+        if arguments.accepts_extra or arguments.rebuilds
+        else _json_decoder(fields, python_names, arguments.fills, strict=not coerce)
+    )
+    all_set = all(
+        typing.get_origin(wrapped) is typing.Required or python_names[wire] in filled
+        for wire, wrapped in fields.items()
+    )
     return FunctionSignature(
         name=type_name(target),
         parameters=tuple(python_names.values()),
@@ -363,19 +378,14 @@ def build_signature(
         accepts_extra=arguments.accepts_extra,
         _arguments_type=arguments_type,
         _names=frozenset(fields),
-        # Mirrors are built back in `validate`; the fast path stays free of that check.
-        _json_decoder=None
-        if arguments.accepts_extra or arguments.rebuilds
-        else _json_decoder(fields, python_names, arguments.fills, strict=not coerce),
+        _json_decoder=decoder,
         coerce=coerce,
         _renames=renames,
         _fills=tuple(arguments.fills),
         _rebuilds=tuple(arguments.rebuilds),
         _plain=not (renames or arguments.fills or arguments.accepts_extra or arguments.rebuilds),
-        _all_set=all(
-            typing.get_origin(wrapped) is typing.Required or python_names[wire] in filled
-            for wire, wrapped in fields.items()
-        ),
+        _all_set=all_set,
+        decode_all_set=None if decoder is None or not all_set else decoder.decode,
     )
 
 
