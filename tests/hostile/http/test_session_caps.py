@@ -13,8 +13,9 @@ from _resource_helpers import ALICE, BOB, bearer, open_as, scoped_server
 from _serving import INITIALIZE, WAIT, headers, open_session, serving
 
 from mcpkit import Server
+from mcpkit.transports.http._exchange import ClientCaps
 from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.live_sessions import ClientCaps, MemorySessionRegistry
+from mcpkit.transports.http.live_sessions import MemorySessionRegistry
 
 URL = "http://127.0.0.1/mcp"
 PING = {"jsonrpc": "2.0", "id": 5, "method": "ping"}

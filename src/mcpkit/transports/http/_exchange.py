@@ -1,5 +1,6 @@
 """One exchange of the HTTP apps, over ASGI: the path below the mount point, the client's
-address, a request body read within the app's limits (its own, and `BodyBudget`'s for all
+address and how many sessions or requests in flight one client may hold (`ClientCaps`), a
+request body read within the app's limits (its own, and `BodyBudget`'s for all
 bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream` pumped
 out as server-sent events (with its priming event, replay, keep-alives and early close:
 basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
@@ -11,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Final, cast
 
@@ -23,8 +24,13 @@ from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse, too_large
 from mcpkit.transports.http.streams import Exchange, Stream
 
 __all__ = [
+    "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
+    "DEFAULT_MAX_REQUESTS_PER_USER",
+    "DEFAULT_MAX_SESSIONS_PER_ADDRESS",
+    "DEFAULT_MAX_SESSIONS_PER_USER",
     "SSE_HEADERS",
     "BodyBudget",
+    "ClientCaps",
     "Due",
     "Meanwhile",
     "Resumption",
@@ -39,6 +45,17 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mcpkit.http")
+
+#: Live sessions one authenticated user (token subject, or client for client credentials)
+#: may hold at once on one endpoint.
+DEFAULT_MAX_SESSIONS_PER_USER: Final = 100
+#: Live sessions one client address may hold at once when the endpoint has no auth.
+DEFAULT_MAX_SESSIONS_PER_ADDRESS: Final = 1000
+#: 2026-07-28 requests (calls, open `subscriptions/listen` streams) one authenticated user may
+#: have in flight at once; the same figures as the sessions', which they replace in that era.
+DEFAULT_MAX_REQUESTS_PER_USER: Final = 100
+#: 2026-07-28 requests one client address may have in flight at once without auth.
+DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
 
 
 class BodyBudget:
@@ -102,6 +119,42 @@ def client_address(scope: Scope) -> tuple[str, int] | None:
     if type(client) is tuple and type(host) is str and type(port) is int:
         return cast("tuple[str, int]", client)  # (uvicorn's: as it is)
     return str(host), int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCaps:
+    """How many live sessions one client may hold: `per_user` for an authenticated user (its
+    token's subject, or its client for client credentials), `per_address` for a client
+    address when the endpoint has no auth. A client at its cap that opens one more ends its
+    own longest-idle session, so one client cannot fill the server's `max_sessions`.
+
+    `kind` names what is counted, and so the settings (`max_{kind}_per_user`, ...): the same
+    caps count a client's 2026-07-28 requests in flight (`kind="requests"`,
+    `own_calls.OwnCalls.make_room`)."""
+
+    per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
+    per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
+    kind: str = "sessions"
+    # The settings' names, made once (`of` runs for every request).
+    _user_setting: str = field(init=False, repr=False, compare=False)
+    _address_setting: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.per_user < 1 or self.per_address < 1:
+            raise ValueError(
+                f"max_{self.kind}_per_user and max_{self.kind}_per_address must be >= 1"
+            )
+        object.__setattr__(self, "_user_setting", f"max_{self.kind}_per_user")
+        object.__setattr__(self, "_address_setting", f"max_{self.kind}_per_address")
+
+    def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
+        """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
+        cap, and the setting naming it; None when neither is known."""
+        if owner is not None:
+            return ("user", owner), self.per_user, self._user_setting
+        if address is not None:
+            return ("address", address), self.per_address, self._address_setting
+        return None
 
 
 _JSON: Final = ((b"content-type", b"application/json"),)

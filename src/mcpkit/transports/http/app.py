@@ -20,7 +20,16 @@ from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
-from mcpkit.transports.http._exchange import BodyBudget, local_path, send_refusal
+from mcpkit.transports.http._exchange import (
+    DEFAULT_MAX_REQUESTS_PER_ADDRESS,
+    DEFAULT_MAX_REQUESTS_PER_USER,
+    DEFAULT_MAX_SESSIONS_PER_ADDRESS,
+    DEFAULT_MAX_SESSIONS_PER_USER,
+    BodyBudget,
+    ClientCaps,
+    local_path,
+    send_refusal,
+)
 from mcpkit.transports.http.approval_page import serve_approval_page
 from mcpkit.transports.http.capacity import (
     DEFAULT_BODY_TIMEOUT,
@@ -44,11 +53,6 @@ from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.hosting import AppSessions, store_down
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.live_sessions import (
-    DEFAULT_MAX_REQUESTS_PER_ADDRESS,
-    DEFAULT_MAX_REQUESTS_PER_USER,
-    DEFAULT_MAX_SESSIONS_PER_ADDRESS,
-    DEFAULT_MAX_SESSIONS_PER_USER,
-    ClientCaps,
     HostServer,
     HttpSession,
     MemorySessionRegistry,

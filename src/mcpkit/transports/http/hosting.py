@@ -22,12 +22,11 @@ from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
 from mcpkit.stores.sessions import SessionRecord, SessionStore, owner_key
 from mcpkit.stores.url import Stores
-from mcpkit.transports.http._exchange import Resumption, send_sse
+from mcpkit.transports.http._exchange import ClientCaps, Resumption, send_sse
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.live_sessions import (
-    ClientCaps,
     HostServer,
     HttpSession,
     SessionRegistry,

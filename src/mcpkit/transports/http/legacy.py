@@ -21,7 +21,13 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
-from mcpkit.transports.http._exchange import BodyBudget, local_path, read_body, send_refusal
+from mcpkit.transports.http._exchange import (
+    BodyBudget,
+    ClientCaps,
+    local_path,
+    read_body,
+    send_refusal,
+)
 from mcpkit.transports.http.checks import (
     MAX_SESSION_ID_LENGTH,
     Refusal,
@@ -34,7 +40,6 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.http.live_sessions import (
-    ClientCaps,
     HostServer,
     MemorySessionRegistry,
     SessionRegistry,

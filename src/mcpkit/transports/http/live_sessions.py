@@ -8,8 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from typing import Any, Final, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.server_session import ServerSession
@@ -24,11 +23,6 @@ from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import NO_RESUMPTION, HttpChannel, StreamSettings
 
 __all__ = [
-    "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
-    "DEFAULT_MAX_REQUESTS_PER_USER",
-    "DEFAULT_MAX_SESSIONS_PER_ADDRESS",
-    "DEFAULT_MAX_SESSIONS_PER_USER",
-    "ClientCaps",
     "Expirable",
     "HostServer",
     "HttpSession",
@@ -42,17 +36,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mcpkit.http")
-
-#: Live sessions one authenticated user (token subject, or client for client credentials)
-#: may hold at once on one endpoint.
-DEFAULT_MAX_SESSIONS_PER_USER: Final = 100
-#: Live sessions one client address may hold at once when the endpoint has no auth.
-DEFAULT_MAX_SESSIONS_PER_ADDRESS: Final = 1000
-#: 2026-07-28 requests (calls, open `subscriptions/listen` streams) one authenticated user may
-#: have in flight at once; the same figures as the sessions', which they replace in that era.
-DEFAULT_MAX_REQUESTS_PER_USER: Final = 100
-#: 2026-07-28 requests one client address may have in flight at once without auth.
-DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
 
 
 class Expirable(Protocol):
@@ -189,48 +172,12 @@ async def end_expired(sessions: SessionRegistry[S], now: float) -> int:
     return len(expired)
 
 
-@dataclass(frozen=True, slots=True)
-class ClientCaps:
-    """How many live sessions one client may hold: `per_user` for an authenticated user (its
-    token's subject, or its client for client credentials), `per_address` for a client
-    address when the endpoint has no auth. A client at its cap that opens one more ends its
-    own longest-idle session, so one client cannot fill the server's `max_sessions`.
-
-    `kind` names what is counted, and so the settings (`max_{kind}_per_user`, ...): the same
-    caps count a client's 2026-07-28 requests in flight (`kind="requests"`,
-    `own_calls.OwnCalls.make_room`)."""
-
-    per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
-    per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
-    kind: str = "sessions"
-    # The settings' names, made once (`of` runs for every request).
-    _user_setting: str = field(init=False, repr=False, compare=False)
-    _address_setting: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.per_user < 1 or self.per_address < 1:
-            raise ValueError(
-                f"max_{self.kind}_per_user and max_{self.kind}_per_address must be >= 1"
-            )
-        object.__setattr__(self, "_user_setting", f"max_{self.kind}_per_user")
-        object.__setattr__(self, "_address_setting", f"max_{self.kind}_per_address")
-
-    def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
-        """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
-        cap, and the setting naming it; None when neither is known."""
-        if owner is not None:
-            return ("user", owner), self.per_user, self._user_setting
-        if address is not None:
-            return ("address", address), self.per_address, self._address_setting
-        return None
-
-
 async def make_room(
     sessions: SessionRegistry[S],
     now: float,
     client: tuple[Hashable, int, str] | None = None,
 ) -> str | None:
-    """Room for one session more in `sessions` for `client` (from `ClientCaps.of`): None
+    """Room for one session more in `sessions` for `client` (from `_exchange.ClientCaps.of`): None
     when there is some, after ending the client's longest-idle session when it is at its
     cap, and those idle past the idle timeout or else the one idle the longest when the
     registry is full. Otherwise the name of the setting that is exhausted

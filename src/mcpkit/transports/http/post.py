@@ -20,6 +20,7 @@ from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
     BodyBudget,
+    ClientCaps,
     Meanwhile,
     answer_json,
     client_address,
@@ -37,7 +38,6 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import (
-    ClientCaps,
     HostServer,
     HttpSession,
     make_room,
