@@ -41,7 +41,7 @@ from mcpkit.protocol.terms import (
 )
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.handler_failure import handler_error
-from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Response
+from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
 from mcpkit.server.session import Peer
 from mcpkit.stores.sessions import unsent_session_id
 from mcpkit.types import (
@@ -120,6 +120,7 @@ class RequestPeer:
             return read.started, []
         rid = self._request_id = request.request_id
         terms = self.terms = request.terms
+        kind: Kind
         # The handler run to its answer (`mcpkit.runtime.handler_failure.answer_request`, as a
         # session's requests are, written out here: once per request).
         try:
