@@ -38,8 +38,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class Answers(Protocol):
-    """Where a request's answer goes: its session (`mcpkit.protocol.answering.Answering`),
-    or the request itself when it is served apart from any (`RequestPeer`)."""
+    """Where a request's answer goes: its session (`mcpkit.protocol.answering.Answering`)."""
 
     def send_response(self, request_id: RequestId, result: Any) -> None: ...
 
