@@ -116,6 +116,26 @@ async def test_what_changes_after_a_request_is_declared_to_the_next() -> None:
     assert TASKS not in (await capabilities(server))["extensions"]
 
 
+async def test_a_completer_put_in_server_completers_in_place_is_declared_to_the_next() -> None:
+    """`server.completers` is a public dict: one put there directly (no registry counts it)
+    still changes what the next request is told, and so does one taken out."""
+    server = Server("completers-in-place")
+
+    @server.prompt()
+    def greet(name: str) -> str:
+        return name
+
+    assert "completions" not in await capabilities(server)
+
+    def names(value: str, given: dict[str, str]) -> list[str]:
+        return [value]
+
+    server.completers[("ref/prompt", "greet", "name")] = names
+    assert "completions" in await capabilities(server)
+    del server.completers[("ref/prompt", "greet", "name")]
+    assert "completions" not in await capabilities(server)
+
+
 def test_the_mirrored_arguments_follow_the_tools() -> None:
     """`param_headers` (asked on every 2026-07-28 tools/call over HTTP) is worked out once
     per change of the tools: a tool added, hidden, shown again or mounted later is seen."""

@@ -40,7 +40,7 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks, log_failure
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
-from mcpkit.runtime.handler_failure import answer_request
+from mcpkit.runtime.handler_failure import answer_request, handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reading
 from mcpkit.types import RequestId
@@ -407,8 +407,10 @@ class Connection(Reading):
         assert task is not None
         rid = ev.request_id
         self._handlers[rid] = task
+        # `answer_request`, written out here: one coroutine less on every request of a session
+        # served in the caller's task (an HTTP POST's).
         try:
-            await answer_request(self.session, ev, self._on_request)
+            result = await self._on_request(ev)
         except asyncio.CancelledError:
             # Ours when the connection forgot the task before cancelling it (`_dispatch`,
             # `_shutdown`); spent here, unless someone else cancelled the task too.
@@ -421,6 +423,10 @@ class Connection(Reading):
                 raise
             self._handler_done(rid, task)
             return
+        except Exception as exc:
+            self.session.send_error(rid, handler_error(ev.method, exc))
+        else:
+            self.session.send_response(rid, result)
         if self._handlers.get(rid) is not task and task.cancelling():
             task.uncancel()  # cancelled by the connection, and the handler swallowed it
         # The answer is taken before the handler is done (as in `_serve`): the session's

@@ -1,8 +1,9 @@
-"""A request's handler run to its answer (`answer_request`, the one place every request is
-served: a session's `Connection`, and a 2026-07-28 POST's `mcpkit.server.request_peer`), and
-how the failure of an application's handler (a tool, a resource, a prompt, a task) is logged:
-an expected refusal in one WARNING line, anything else at ERROR with the traceback of the
-application's own code, mcpkit's frames that lead to it left out."""
+"""A request's handler run to its answer (`answer_request`, for a session's `Connection`), the
+error that answers a handler's failure (`handler_error`, the one place that says it: a
+2026-07-28 POST's `mcpkit.server.request_peer` asks it too), and how the failure of an
+application's handler (a tool, a resource, a prompt, a task) is logged: an expected refusal in
+one WARNING line, anything else at ERROR with the traceback of the application's own code,
+mcpkit's frames that lead to it left out."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ __all__ = [
     "EXPECTED_REFUSALS",
     "Answers",
     "answer_request",
+    "handler_error",
     "log_handler_failure",
     "user_traceback",
 ]
@@ -36,8 +38,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class Answers(Protocol):
-    """Where a request's answer goes: its session (`mcpkit.protocol.answering.Answering`),
-    or the request itself when it is served apart from any (`RequestPeer`)."""
+    """Where a request's answer goes: its session (`mcpkit.protocol.answering.Answering`)."""
 
     def send_response(self, request_id: RequestId, result: Any) -> None: ...
 
@@ -56,15 +57,20 @@ async def answer_request(
     rid = request.request_id
     try:
         result = await on_request(request)
-    except McpError as exc:
-        session.send_error(rid, exc)
-        return False
     except Exception as exc:
-        log_handler_failure(_logger, f"handler for {request.method}", exc)
-        session.send_error(rid, McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}"))
+        session.send_error(rid, handler_error(request.method, exc))
         return False
     session.send_response(rid, result)
     return True
+
+
+def handler_error(method: str, exc: Exception) -> McpError:
+    """The error that answers a `method` request whose handler raised `exc`: an McpError as
+    it is, anything else as -32603 (logged)."""
+    if isinstance(exc, McpError):
+        return exc
+    log_handler_failure(_logger, f"handler for {method}", exc)
+    return McpError(codes.INTERNAL_ERROR, f"Internal error: {exc}")
 
 
 def log_handler_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:

@@ -24,10 +24,11 @@ import asyncio
 from collections.abc import Set as AbstractSet
 from typing import Any, Final, Protocol
 
-from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
+from mcpkit.errors import ConnectionClosed, LocalProtocolError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
@@ -39,8 +40,8 @@ from mcpkit.protocol.terms import (
     revision_of,
 )
 from mcpkit.runtime.awaiting import ProgressCallback
-from mcpkit.runtime.handler_failure import answer_request
-from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Response
+from mcpkit.runtime.handler_failure import handler_error
+from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
 from mcpkit.server.session import Peer
 from mcpkit.stores.sessions import unsent_session_id
 from mcpkit.types import (
@@ -73,10 +74,8 @@ class RequestPeer:
     __slots__ = (
         "_answer",
         "_closed",
-        "_emit",
         "_id",
         "_last_progress",
-        "_method",
         "_queued",
         "_request_id",
         "reader",
@@ -90,13 +89,11 @@ class RequestPeer:
         self.server = server
         self.reader = reader
         self.response = response
-        self._emit = response.emit
         #: The server's info in the answer's `_meta` (a proxy gives its upstream's).
         self.server_info: Implementation = reader.server_info
         #: What the request carried (its revision, the client's info and capabilities).
         self.terms: Terms[ClientCapabilities] | None = None
         self._request_id: RequestId | None = None
-        self._method = ""
         self._answer: bytes | None = None  # the final answer, once made
         self._queued: list[bytes] | None = None  # messages made, not yet written (progress)
         self._last_progress: float | None = None
@@ -119,50 +116,49 @@ class RequestPeer:
         # it to, nor to ask another process about.
         request = read.request
         if request is None:  # answered by the session itself, or a notification
-            for item in read.answers:
-                if item.final and not self._closed:
-                    self._closed = True
-                    await self._emit(item.data, ANSWER)
-            self._closed = True
+            await self._send_answers(read.answers)
             return read.started, []
-        self._request_id = request.request_id
-        self._method = request.method
-        self.terms = request.terms
+        rid = self._request_id = request.request_id
+        terms = self.terms = request.terms
+        kind: Kind
+        # The handler run to its answer (`mcpkit.runtime.handler_failure.answer_request`, as a
+        # session's requests are, written out here: once per request).
         try:
-            answered = await answer_request(self, request, self._run)
+            result = await self.server.handle_request(self, request)
         except asyncio.CancelledError:
             self._closed = True  # the client went away: nothing more goes to it
             raise
-        if self._queued:
-            await self._send_queued()
-        answer, self._answer = self._answer, None
-        if answer is not None and not self._closed:
-            self._closed = True
-            await self._emit(answer, RESULT if answered else ANSWER)
+        except Exception as exc:
+            kind = ANSWER
+            answer = error_answer(rid, handler_error(request.method, exc), terms)
+        else:
+            kind = RESULT
+            answer = self.reader.answer_apart(rid, result, request.method, terms, self.server_info)
+        if not self._closed:
+            self._answer = answer  # (from here on the request is no longer in flight)
+            if self._queued:
+                await self._send_queued()
+            if not self._closed:
+                self._closed = True
+                await self.response.emit(answer, kind)
+        self._answer = None
         self._closed = True
         return True, []
 
-    def _run(self, request: RequestReceived) -> Any:
-        return self.server.handle_request(self, request)
-
-    def send_response(self, request_id: RequestId, result: Any) -> None:
-        """The handler's result, as the answer (`answer_request`)."""
-        if self._answer is None and not self._closed:
-            self._answer = self.reader.answer_apart(
-                request_id, result, self._method, self.terms, self.server_info
-            )
-
-    def send_error(self, request_id: RequestId, error: McpError) -> None:
-        """The handler's error, as the answer (`answer_request`)."""
-        if self._answer is None and not self._closed:
-            self._answer = error_answer(request_id, error, self.terms)
+    async def _send_answers(self, answers: list[Outgoing]) -> None:
+        """Write the final one of what the reading session answered itself, then close."""
+        for item in answers:
+            if item.final and not self._closed:
+                self._closed = True
+                await self.response.emit(item.data, ANSWER)
+        self._closed = True
 
     async def _send_queued(self) -> None:
         queued, self._queued = self._queued, None
         for data in queued or ():
             if self._closed:
                 return
-            await self._emit(data, MESSAGE)
+            await self.response.emit(data, MESSAGE)
 
     # ------------------------------------------------- the client, as `Peer`
 
@@ -287,7 +283,7 @@ class RequestPeer:
             raise ConnectionClosed("the request was answered: nothing more can reach its client")
         await self._send_queued()
         if related is not None and related == self._request_id:
-            await self._emit(jsonrpc.encode_notification(method, params), MESSAGE)
+            await self.response.emit(jsonrpc.encode_notification(method, params), MESSAGE)
 
     async def request(
         self,
