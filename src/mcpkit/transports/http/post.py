@@ -88,6 +88,14 @@ class PostRequests:
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
+        #: MCP-Protocol-Version values that name a revision whose requests carry their own
+        #: terms and no session revision (`protocol_version` refuses them): a POST with one
+        #: and no Mcp-Session-Id is answered by that revision's rules, whatever its body.
+        self._own_terms_versions = frozenset(
+            revision.encode()
+            for revision in policy.stateless_revisions
+            if revision not in policy.supported_revisions
+        )
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_serve_here`): one timer for all of them.
         self.meanwhile = Meanwhile(FIRST_WAIT)
@@ -107,8 +115,21 @@ class PostRequests:
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
         # checked against its body there. (First: the session-era checks below would only
-        # build a refusal to throw away.)
-        if isinstance(body, bytes) and either_era and carries_terms(body):
+        # build a refusal to throw away.) A POST whose headers name such a revision and no
+        # session goes there whatever its body says (below), so a 2026 client's usual POST
+        # is known by two lookups, its body not searched.
+        if (
+            isinstance(body, bytes)
+            and either_era
+            and (
+                (
+                    each is not None
+                    and b"mcp-session-id" not in each
+                    and each.get(b"mcp-protocol-version") in self._own_terms_versions
+                )
+                or carries_terms(body)
+            )
+        ):
             serving = self._own_terms(scope, token, body, receive, send, each)
             del body  # (see `_own_terms`)
             await serving
