@@ -12,8 +12,7 @@ from typing import Final
 from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import ConnectionClosed, McpError
-from mcpkit.protocol import jsonrpc
+from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.own_terms import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
@@ -43,7 +42,7 @@ from mcpkit.transports.http.live_sessions import (
     make_room,
     no_room,
 )
-from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
+from mcpkit.transports.http.mirrored import MirrorCheck
 from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_calls import no_request_room, serve_own_terms
 from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
@@ -222,19 +221,15 @@ class PostRequests:
             owner = await self._owner(scope, token, body, send)
             if owner is _REFUSED:
                 return
-        info = RequestInfo("http", scope["headers"], client_address(scope), token)
+        headers = scope["headers"]
+        # The mirrored headers are checked by the session that reads the body, from what it
+        # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
+        check = MirrorCheck(body, headers, self.server.param_headers, each)
+        info = RequestInfo("http", headers, client_address(scope), token, check)
         client = self._request_room(owner, info)
         if isinstance(client, Refusal):
             await send_refusal(send, client)
             return
-        found = read_mirrored(body)
-        if found is not None:
-            problem = mirror_problem(
-                info.headers, found, self.server.param_headers, check_revision=True, each=each
-            )
-            if problem is not None:
-                await send_whole(send, 400, _error_body(found.id, problem), _JSON)
-                return
         serving = serve_own_terms(
             self.server,
             info,
@@ -246,8 +241,8 @@ class PostRequests:
             client=client,
         )
         # This frame keeps no reference to the body while it is served: a listen may stay
-        # open for hours, and its body is no longer needed once read.
-        del body, found
+        # open for hours, and its body is no longer needed once read (nor kept by `check`).
+        del body, check
         await serving
 
     def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
@@ -473,11 +468,6 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
 
 
 _REFUSED: Final = object()
-
-
-def _error_body(rid: object, error: McpError) -> bytes:
-    valid_id = rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
-    return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
 
 
 def _no_session() -> Refusal:
