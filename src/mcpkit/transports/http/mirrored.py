@@ -103,7 +103,7 @@ class MirrorCheck(msgspec.Struct):
     def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
         body = self.body
         if body is None:
-            return None  # (asked once: a second request of one body is a batch's, unchecked)
+            return None  # (asked before, of this body: its answer stands)
         self.body = None
         each = self.each
         if each is not None:
