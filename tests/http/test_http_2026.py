@@ -144,6 +144,54 @@ async def test_mirrored_headers_that_disagree_are_refused(
     assert (status, answer["error"]["code"], answer["id"]) == (400, -32020, 4), why
 
 
+def _unsupported_revision(payload: dict[str, Any]) -> dict[str, Any]:
+    meta = {**payload["params"]["_meta"], "io.modelcontextprotocol/protocolVersion": "2099-01-01"}
+    return {**payload, "params": {**payload["params"], "_meta": meta}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "name", "refused"),
+    [
+        (body("nope/x", rid=5), None, (404, -32601, 5)),
+        (body("tools/call", {"name": 3, "arguments": {}}, rid=5), None, (400, -32602, 5)),
+        (
+            _unsupported_revision(body("tools/call", {"name": "greet"}, rid=5)),
+            "greet",
+            (400, -32022, 5),
+        ),
+        (
+            {**body("notifications/cancelled", {"requestId": 9}), "id": None},
+            None,
+            (400, -32600, None),
+        ),
+    ],
+)
+async def test_the_mirrored_check_comes_before_the_sessions_refusals(
+    payload: dict[str, Any], name: str | None, refused: tuple[int, int, Any]
+) -> None:
+    """A body the session refuses (an unknown method, invalid params, an unsupported revision,
+    a null id) is refused -32020 first when its headers disagree with it, under its id."""
+    app = make_server().http_app()
+    method = payload["method"]
+    revision = {
+        "mcp-protocol-version": payload["params"]["_meta"][
+            "io.modelcontextprotocol/protocolVersion"
+        ]
+    }
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        status, answer = await post(client, payload, modern(method, name, **revision))
+        assert (status, answer["error"]["code"], answer["id"]) == refused
+        wrong = modern("tools/list", name, **revision)
+        status, answer = await post(client, payload, wrong)
+        assert (status, answer["error"]["code"], answer["id"]) == (400, -32020, refused[2])
+        assert "Mcp-Method" in answer["error"]["message"]
+    assert len(app.sessions) == 0
+
+
 async def test_mirrored_headers_that_agree_are_served() -> None:
     app = make_server().http_app()
     args = {"region": "Zürich ", "shard": 3, "text": "q"}

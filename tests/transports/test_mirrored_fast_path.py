@@ -56,3 +56,67 @@ def test_quick_path_answers_as_the_full_check(shape: dict[str, Any]) -> None:
             quick = mirror_problem(headers, found, params, check_revision=True, each=each)
             full = mirror_problem(headers, found, params, check_revision=True)
             assert (quick and (quick.code, quick.message)) == (full and (full.code, full.message))
+
+
+_TASK_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "progressToken": 5}
+#: Bodies as the protocol session decodes them: their params into the method's type (the
+#: server's for tools/call, which keeps the arguments raw), as `MirrorCheck.request` sees them.
+_DECODED: list[dict[str, Any]] = [
+    *_BODIES,
+    {"method": "tasks/get", "params": {"taskId": "t1", "_meta": _TASK_META}},
+    {"method": "resources/read", "params": {"uri": 5, "_meta": _META}},
+    {"method": "tools/call", "params": {"name": "echo", "_meta": {**_META, "x": [1, {}]}}},
+]
+
+
+def _params_type(method: str) -> type | None:
+    from mcpkit.server.catalog.tools import STATELESS_PARAM_TYPES
+    from mcpkit.types.methods import methods_for
+
+    if method in STATELESS_PARAM_TYPES:
+        return STATELESS_PARAM_TYPES[method]
+    info = methods_for("2026-07-28").get(method)
+    return None if info is None else info.params
+
+
+@pytest.mark.parametrize("shape", _DECODED)
+def test_the_sessions_check_answers_as_the_full_check(shape: dict[str, Any]) -> None:
+    """`MirrorCheck.request`, given the params the session decoded, refuses as `mirror_problem`
+    does over `read_mirrored`'s fields (and, where the params do not decode, `rest` answers
+    the body as it would), whatever the headers."""
+    from mcpkit.protocol import jsonrpc
+    from mcpkit.transports.http.mirrored import MirrorCheck, error_body
+
+    data = msgspec.json.encode({"jsonrpc": "2.0", "id": 1, **shape})
+    found = read_mirrored(data)
+    assert found is not None
+    method = shape["method"]
+    kind = _params_type(method) if isinstance(method, str) else None
+    try:
+        raw = msgspec.json.encode(shape.get("params", {}))
+        params = None if kind is None else jsonrpc.decode_part(kind, msgspec.Raw(raw))
+    except msgspec.ValidationError:
+        params = None
+    for version, sent_method, name, param in itertools.product(
+        _VERSIONS, _METHODS, _NAMES, [None, b"x", b"y"]
+    ):
+        headers = [
+            (key, value)
+            for key, value in [
+                (b"mcp-protocol-version", version),
+                (b"mcp-method", sent_method),
+                (b"mcp-name", name),
+                (b"mcp-param-q", param),
+            ]
+            if value is not None
+        ]
+        for each in (distinct(headers), None):
+            for param_headers in (None, _param_headers):
+                full = mirror_problem(headers, found, param_headers, check_revision=True)
+                check = MirrorCheck(data, headers, param_headers, each)
+                if params is not None:
+                    got = check.request(1, method, params)
+                    assert (got and (got.code, got.message)) == (full and (full.code, full.message))
+                    assert check.rest() is None  # (asked once)
+                else:
+                    assert check.rest() == (full and error_body(1, full))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -18,12 +18,32 @@ __all__ = [
     "NotificationReceived",
     "ProgressReceived",
     "RequestCancelled",
+    "RequestCheck",
     "RequestInfo",
     "RequestReceived",
     "RequestTimedOut",
     "ResponseReceived",
     "StrayResponse",
 ]
+
+
+class RequestCheck(Protocol):
+    """A check of its own that a transport asks of the request a body holds, made by the
+    session that reads the body from what it decoded anyway (`Session.read_apart`): over
+    Streamable HTTP under 2026-07-28, the headers that mirror the body against it
+    (`mcpkit.transports.http.mirrored`). Its refusal comes before any of the session's."""
+
+    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
+        """Asked once the session would serve the body's request (its params decoded, every
+        check of the session's own passed), before anything of it runs: the error to refuse
+        it with, or None to serve it."""
+        ...
+
+    def rest(self) -> bytes | None:
+        """Asked when the body is read and `request` was not: the answer to the body as a
+        whole (an encoded JSON-RPC error) to send instead of what the session made of it, or
+        None to keep that."""
+        ...
 
 
 class RequestInfo(msgspec.Struct, frozen=True):
@@ -34,13 +54,15 @@ class RequestInfo(msgspec.Struct, frozen=True):
     order, repeats kept); `client` is the peer's (host, port) when the transport knows it.
     `auth` is the verified access token (a `mcpkit.auth.server.verifier.AccessToken`; typed
     Any because this layer cannot import auth) when the endpoint is protected, else None.
-    The protocol session never looks inside: it only carries the value to `RequestReceived`.
+    The protocol session never looks inside but for `check`, a `RequestCheck` the transport
+    asks of the body's request (None: it has none); it carries the value to `RequestReceived`.
     """
 
     transport: str
     headers: Sequence[tuple[bytes, bytes]] = ()
     client: tuple[str, int] | None = None
     auth: Any = None
+    check: RequestCheck | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), decoded as Latin-1, or None."""

@@ -52,10 +52,14 @@ CLIENT_INFO_KEY: Final = "io.modelcontextprotocol/clientInfo"
 LOG_LEVEL_KEY: Final = "io.modelcontextprotocol/logLevel"
 SERVER_INFO_KEY: Final = "io.modelcontextprotocol/serverInfo"
 SUBSCRIPTION_ID_KEY: Final = "io.modelcontextprotocol/subscriptionId"
-# What marks a request as one that carries its terms: any key of the reserved prefix that only
-# per-request terms use. A request of a 2025-era session has none, so the search fails fast.
-_MARK_REVISION: Final = b'"io.modelcontextprotocol/protocolVersion"'
-_MARK_CLIENT: Final = b'"io.modelcontextprotocol/client'
+# What marks a request as one that carries its terms: a key of the reserved prefix that only
+# per-request terms use (`"io.modelcontextprotocol/protocolVersion"`, or one that begins
+# `"io.modelcontextprotocol/client`). Searched as the prefix, once, then what follows it: one
+# pass over the bytes (two searches, one per key, cost a 2025 body two whole passes).
+_MARK: Final = b'"io.modelcontextprotocol/'
+_MARK_END: Final = len(_MARK)
+_AFTER_REVISION: Final = b'protocolVersion"'
+_AFTER_CLIENT: Final = b"client"
 
 #: Methods whose result may be an InputRequiredResult (basic/patterns/mrtr, "Supported
 #: Requests"); any other answers only with its own result or an error.
@@ -97,8 +101,16 @@ def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> boo
         return False
     else:
         data = bytes(params)
-    # (`find`, not `in`: `bytes in bytes` raises and clears a TypeError inside CPython first)
-    return data.find(_MARK_REVISION) >= 0 or data.find(_MARK_CLIENT) >= 0
+    # (`find`, not `in`: `bytes in bytes` raises and clears a TypeError inside CPython first.
+    # The prefix holds one quote, its first byte, so no occurrence of it starts inside another:
+    # the next is searched for past the end of the last.)
+    at = data.find(_MARK)
+    while at >= 0:
+        at += _MARK_END
+        if data.startswith(_AFTER_REVISION, at) or data.startswith(_AFTER_CLIENT, at):
+            return True
+        at = data.find(_MARK, at)
+    return False
 
 
 class _Meta(msgspec.Struct):

@@ -200,19 +200,30 @@ class Session(Answering, Requesting):
         session is as it was for the next body, whoever sends it. What the session answers
         itself (ping, server/discover) and what the body made it queue are returned. So one
         session reads every 2026-07-28 POST a server gets with the checks a session's own
-        requests pass, and no two requests, even under one id, ever meet in it."""
+        requests pass, and no two requests, even under one id, ever meet in it.
+
+        `info.check`, when set, is the transport's check of the body (`RequestCheck`): asked
+        of the request before it starts, else of the body once read, whose answer it then
+        replaces (nothing the body made is kept)."""
         outbox = self._outbox
         mark = len(outbox.items)
         events = self.receive_data(data, info)
         if len(events) == 1 and not outbox.items:
             # The common case, one request and nothing queued (so none was answered or
             # refused, and the session has nothing of its own to hand over): what follows
-            # would find just that.
+            # would find just that. (Its check, if any, was asked: `_serve_request`.)
             only = events[0]
             if type(only) is RequestReceived:
                 self._inflight.pop(only.request_id, None)
                 return ApartRead(only, [], [], [], True)
         read = self._body_read(events, mark)
+        check = None if info is None else info.check
+        answer = None if check is None else check.rest()
+        if answer is not None:
+            for rid in read.started:
+                self._inflight.pop(rid, None)
+            self.data_to_send()  # (what the session made of the body: not sent)
+            return ApartRead(None, [], [], [answer], False)
         request: RequestReceived | None = None
         events = read.events
         for i, ev in enumerate(events):
@@ -429,6 +440,15 @@ class Session(Answering, Requesting):
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
             self._outbox.error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
             return
+        # Last, the transport's own check (`RequestInfo.check`), from what was decoded here:
+        # a body the session refused before is checked by `read_apart` (`RequestCheck.rest`),
+        # so its refusal comes first either way. (A batch member: no check has one to make.)
+        check = None if request_info is None else request_info.check
+        if check is not None and batch is None:
+            refusal = check.request(rid, method, params)
+            if refusal is not None:
+                self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
+                return
         self._start_request(rid, method, params, events, batch, request_info, terms)
 
     def _start_request(

@@ -11,7 +11,10 @@ HeaderMismatch, HTTP 400): otherwise what the balancer routed on and what the se
 could differ. Header names compare case-insensitively, values exactly, after the optional
 whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 
-`mirror_problem` is a pure function over the headers and the decoded body fields.
+`mirror_problem` is a pure function over the headers and the decoded body fields. `MirrorCheck`
+asks it of a body the protocol session reads (a `RequestCheck`): the session decodes the body
+anyway, and a request whose headers say what its params do is then checked from those, with no
+decode of its own; any other body is decoded here as before, so every refusal stays the same.
 """
 
 from __future__ import annotations
@@ -24,12 +27,20 @@ import msgspec
 
 from mcpkit._asgi import Headers, collect, memo_short, quote_header, values_of
 from mcpkit.errors import McpError
-from mcpkit.protocol import codes
+from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
 
-__all__ = ["Mirrored", "ParamHeaders", "decode_value", "mirror_problem", "read_mirrored"]
+__all__ = [
+    "MirrorCheck",
+    "Mirrored",
+    "ParamHeaders",
+    "decode_value",
+    "error_body",
+    "mirror_problem",
+    "read_mirrored",
+]
 
 _OWS: Final = b" \t"
 
@@ -73,6 +84,100 @@ def read_mirrored(body: bytes) -> Mirrored | None:
 
 
 _DECODER: Final = msgspec.json.Decoder(Mirrored)
+
+
+class MirrorCheck(msgspec.Struct):
+    """`mirror_problem` (`check_revision`) of one body, as the protocol session that reads it
+    asks it (`mcpkit.protocol.events.RequestCheck`): of the request it would serve, from the
+    params it decoded; else (`rest`: a body it refused, or that held no request) from the
+    body, decoded here. Either way the answer is `mirror_problem`'s over `read_mirrored`'s
+    fields, and it comes before any the session gives; the body is let go once asked. (A
+    struct: made in C, once per POST.)"""
+
+    body: bytes | None
+    headers: Headers
+    param_headers: ParamHeaders | None
+    #: `distinct(headers)`, when no name repeats.
+    each: Mapping[bytes, bytes] | None
+
+    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
+        body = self.body
+        if body is None:
+            return None  # (asked before, of this body: its answer stands)
+        self.body = None
+        each = self.each
+        if each is not None:
+            # The usual request: `_agree` of the fields `read_mirrored` would read, found in
+            # the params as decoded (whatever struct the method's params decode into), each a
+            # string (decoded from the same JSON: the same value). Where they cannot be found
+            # so, or do not agree, the full check below decides.
+            kind: type = type(params)  # pyright: ignore[reportUnknownVariableType]  # (Any)
+            key = (kind, method)
+            attrs = _ATTRS[key] if key in _ATTRS else _attrs_of(key)
+            if attrs is not None:
+                meta: dict[str, Any] | None = getattr(params, attrs[0])
+                # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
+                revision = meta.get(REVISION_KEY) if type(meta) is dict else None
+                named: object = getattr(params, attrs[1]) if attrs[1] else None
+                if (
+                    type(revision) is str
+                    and (not attrs[1] or type(named) is str)
+                    and _agrees(each, method, revision, named)
+                ):
+                    param_headers = self.param_headers
+                    if param_headers is None or method != "tools/call":
+                        return None
+                    # (a string: tools/call names its tool)
+                    if type(named) is str and not param_headers(named):
+                        return None  # the usual tool: it mirrors no argument
+        # Anything else is checked as it always was: from the fields read from the body.
+        found = read_mirrored(body)
+        if found is None:
+            return None
+        return mirror_problem(
+            self.headers, found, self.param_headers, check_revision=True, each=each
+        )
+
+    def rest(self) -> bytes | None:
+        body = self.body
+        if body is None:
+            return None  # the request was asked about: its answer stands
+        self.body = None
+        found = read_mirrored(body)
+        if found is None:
+            return None
+        problem = mirror_problem(
+            self.headers, found, self.param_headers, check_revision=True, each=self.each
+        )
+        return None if problem is None else error_body(found.id, problem)
+
+
+def error_body(rid: object, error: McpError) -> bytes:
+    """The JSON-RPC error response of `error`, under `rid` where it is one a request may have
+    (else a null id)."""
+    valid_id = rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
+    return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
+
+
+#: (params type, method) -> the attributes holding `_meta` and the item `Mcp-Name` mirrors
+#: ("" when the method names none `_Params` reads); None when the type lacks either.
+_ATTRS: Final[dict[tuple[type, str], tuple[str, str] | None]] = {}
+#: The named fields `_Params` reads (what another names is not checked: `_name_problem`).
+_READ_NAMED: Final = frozenset({"name", "uri", "taskId"})
+
+
+def _attrs_of(key: tuple[type, str]) -> tuple[str, str] | None:
+    kind, method = key
+    found: tuple[str, str] | None = None
+    if issubclass(kind, msgspec.Struct):
+        by_wire = {f.encode_name: f.name for f in msgspec.structs.fields(kind)}
+        wire = NAMED_BY.get(method, "")
+        wire = wire if wire in _READ_NAMED else ""
+        if "_meta" in by_wire and (not wire or wire in by_wire):
+            found = (by_wire["_meta"], by_wire[wire] if wire else "")
+    if len(_ATTRS) < 1024:  # (a fixed set in practice: the methods' params types)
+        _ATTRS[key] = found
+    return found
 
 
 def mirror_problem(
@@ -147,6 +252,16 @@ def _agree(each: Mapping[bytes, bytes], found: Mirrored) -> bool:
     revision = meta.protocol_version
     if type(revision) is not str:
         return False
+    named: object = None
+    if method in _NAMED_BY:
+        field = _NAMED_BY[method]
+        named = params.name if field == "name" else getattr(params, field, None)
+    return _agrees(each, method, revision, named)
+
+
+def _agrees(each: Mapping[bytes, bytes], method: str, revision: str, named: object) -> bool:
+    """`_agree` of the body's method, `_meta` revision and the item it names (`named`, not
+    mirrored unless a string)."""
     # (Subscripts in a `try`, not `.get` calls: known values cost no call at all.)
     try:
         agree = _TEXTS[each[b"mcp-protocol-version"]] == revision
@@ -156,17 +271,13 @@ def _agree(each: Mapping[bytes, bytes], found: Mirrored) -> bool:
         agree = agree and _sent_text(each, b"mcp-method") == method
     if not agree:
         return False
-    if method not in _NAMED_BY:
-        return True
-    field = _NAMED_BY[method]
-    body_value = params.name if field == "name" else getattr(params, field, None)
-    if type(body_value) is not str:
+    if type(named) is not str:
         return True  # (nothing for Mcp-Name to mirror: the full check asks nothing of it)
     try:
-        return _NAMES[each[b"mcp-name"]] == body_value
+        return _NAMES[each[b"mcp-name"]] == named
     except KeyError:
-        named = each.get(b"mcp-name")
-        return named is not None and _decode_value(named) == body_value
+        sent = each.get(b"mcp-name")
+        return sent is not None and _decode_value(sent) == named
 
 
 def _sent_text(each: Mapping[bytes, bytes], name: bytes) -> str | None:

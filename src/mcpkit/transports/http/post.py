@@ -12,8 +12,7 @@ from typing import Final
 from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import ConnectionClosed, McpError
-from mcpkit.protocol import jsonrpc
+from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.own_terms import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
@@ -43,7 +42,7 @@ from mcpkit.transports.http.live_sessions import (
     make_room,
     no_room,
 )
-from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
+from mcpkit.transports.http.mirrored import MirrorCheck
 from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_calls import no_request_room, serve_own_terms
 from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
@@ -88,6 +87,14 @@ class PostRequests:
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
+        #: MCP-Protocol-Version values that name a revision whose requests carry their own
+        #: terms and no session revision (`protocol_version` refuses them): a POST with one
+        #: and no Mcp-Session-Id is answered by that revision's rules, whatever its body.
+        self._own_terms_versions = frozenset(
+            revision.encode()
+            for revision in policy.stateless_revisions
+            if revision not in policy.supported_revisions
+        )
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_serve_here`): one timer for all of them.
         self.meanwhile = Meanwhile(FIRST_WAIT)
@@ -107,8 +114,21 @@ class PostRequests:
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
         # checked against its body there. (First: the session-era checks below would only
-        # build a refusal to throw away.)
-        if isinstance(body, bytes) and either_era and carries_terms(body):
+        # build a refusal to throw away.) A POST whose headers name such a revision and no
+        # session goes there whatever its body says (below), so a 2026 client's usual POST
+        # is known by two lookups, its body not searched.
+        if (
+            isinstance(body, bytes)
+            and either_era
+            and (
+                (
+                    each is not None
+                    and b"mcp-session-id" not in each
+                    and each.get(b"mcp-protocol-version") in self._own_terms_versions
+                )
+                or carries_terms(body)
+            )
+        ):
             serving = self._own_terms(scope, token, body, receive, send, each)
             del body  # (see `_own_terms`)
             await serving
@@ -201,19 +221,15 @@ class PostRequests:
             owner = await self._owner(scope, token, body, send)
             if owner is _REFUSED:
                 return
-        info = RequestInfo("http", scope["headers"], client_address(scope), token)
+        headers = scope["headers"]
+        # The mirrored headers are checked by the session that reads the body, from what it
+        # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
+        check = MirrorCheck(body, headers, self.server.param_headers, each)
+        info = RequestInfo("http", headers, client_address(scope), token, check)
         client = self._request_room(owner, info)
         if isinstance(client, Refusal):
             await send_refusal(send, client)
             return
-        found = read_mirrored(body)
-        if found is not None:
-            problem = mirror_problem(
-                info.headers, found, self.server.param_headers, check_revision=True, each=each
-            )
-            if problem is not None:
-                await send_whole(send, 400, _error_body(found.id, problem), _JSON)
-                return
         serving = serve_own_terms(
             self.server,
             info,
@@ -225,8 +241,8 @@ class PostRequests:
             client=client,
         )
         # This frame keeps no reference to the body while it is served: a listen may stay
-        # open for hours, and its body is no longer needed once read.
-        del body, found
+        # open for hours, and its body is no longer needed once read (nor kept by `check`).
+        del body, check
         await serving
 
     def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
@@ -452,11 +468,6 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
 
 
 _REFUSED: Final = object()
-
-
-def _error_body(rid: object, error: McpError) -> bytes:
-    valid_id = rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
-    return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
 
 
 def _no_session() -> Refusal:
