@@ -273,7 +273,9 @@ class AppSessions:
             )
         finally:
             self.open_streams.discard(stream)
-            await channel.release(stream, delivered)
+            left = channel.let_go(stream, delivered)  # (`release`, with no coroutine)
+            if left:
+                await channel.settings.forget_now(left)
             channel.touch()
 
     async def expire_idle(self) -> int:

@@ -139,30 +139,35 @@ class ResumableStreams:
         """A connection of `stream` ended. Unless a newer one carries it, the stream stays
         resumable for `retention` seconds after its request ends (the GET stream: after the
         cut), even when all was written: the client may have lost what was written last."""
-        if not stream.attached and (delivered or stream.ended or stream is self.stream):
-            # (a request still running is retained when it ends)
-            gone = self._retain(stream)
-            if gone is not None:
-                left = self._forget_here(gone)  # (`forget`, without a coroutine if it can)
-                if left:
-                    await self.settings.forget_now(left)
+        left = self.let_go(stream, delivered)
+        if left:
+            await self.settings.forget_now(left)
+
+    def let_go(self, stream: Stream, delivered: bool) -> list[str] | None:
+        """`release` but for what waits for the store: the stream ids the store has still
+        to forget (`StreamSettings.forget_now`), if any. (A plain call: an answer's every
+        stream passes here.)"""
+        if stream.attached or not (delivered or stream.ended or stream is self.stream):
+            return None  # (a request still running is retained when it ends)
+        gone = self._retain(stream)
+        return None if gone is None else self._forget_here(gone) or None
 
     def _retain(self, stream: Stream) -> Stream | None:
         """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
-        `stream` itself when it cannot be resumed, else the oldest past MAX_RETAINED. (The
-        caller awaits the forgetting: this stays a plain call, since an answer's every
-        stream passes here.)"""
+        `stream` itself when it cannot be resumed, else the oldest past MAX_RETAINED."""
         if stream.id is None or self._closed:
             return stream
+        retained = self._retained
+        if retained is None:
+            retained = self._retained = {}
+        else:
+            retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
         loop = asyncio.get_running_loop()
-        if self._retained is None:
-            self._retained = {}
-        self._retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
-        self._retained[stream] = loop.time() + self.settings.retention
+        retained[stream] = until = loop.time() + self.settings.retention
         if self._sweeper is None:
-            self._sweeper = loop.call_at(self._retained[stream], self._sweep)
-        if len(self._retained) > MAX_RETAINED:
-            return next(iter(self._retained))
+            self._sweeper = loop.call_at(until, self._sweep)
+        if len(retained) > MAX_RETAINED:
+            return next(iter(retained))
         return None
 
     def _sweep(self) -> None:
@@ -201,7 +206,7 @@ class ResumableStreams:
             self._retained.pop(stream, None)
             if not self._retained:
                 self._retained = None
-        stream.stop_keepalive()
+        stream.stop_keepalive()  # (a no-op but for a stream a connection still carries)
         if stream is self.stream:
             self.stream = None
         if stream.id is not None and self._streams is not None:

@@ -18,6 +18,7 @@ import itertools
 import logging
 import secrets
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -328,11 +329,11 @@ class Stream:
             return
         self.seq = seq = self.seq + 1
         store = self.store
-        if store is not None and self.id is not None and not _kept(store, self.id, seq, data):
-            try:
-                await store.append(self.id, seq, data)
-            except Exception as exc:  # any store's failure: the message goes out all the same
-                self._stop_storing(exc)
+        if store is not None and self.id is not None:
+            if type(store) is MemoryEventStore:  # it never waits: no coroutine
+                store.keep(self.id, seq, data)
+            else:
+                await self._append(store, self.id, seq, data)
         if self.attached:
             if self._items is None:
                 self._items = deque()
@@ -348,6 +349,12 @@ class Stream:
                 if budget.total > budget.max_bytes:
                     budget.over(self, size)
             wake(self._waiter)
+
+    async def _append(self, store: EventStore, stream_id: str, seq: int, data: bytes) -> None:
+        try:
+            await store.append(stream_id, seq, data)
+        except Exception as exc:  # any store's failure: the message goes out all the same
+            self._stop_storing(exc)
 
     def _stop_storing(self, exc: Exception) -> None:
         """The store failed to keep an event (it is down, or past its deadline: `mcpkit.
@@ -390,11 +397,15 @@ class Stream:
         self.attached = False
         self._items = None
         self._queued = 0
-        if self.held:  # (0 without a budget)
-            self._release()
-        self.stop_keepalive()
-        wake(self._room)
-        wake(self._waiter)
+        if self.held and self.budget is not None:  # (held is 0 without a budget)
+            self.budget.release(self)
+        if self._keepalive is not None:  # (`stop_keepalive`, called only when needed:
+            self.stop_keepalive()  # every answer's stream passes here)
+        self._due = False
+        if self._room is not None:
+            wake(self._room)
+        if self._waiter is not None:
+            wake(self._waiter)
 
     def close(self) -> None:
         """The client went away (the same as `detach()`)."""
@@ -525,6 +536,22 @@ class Stream:
         self._queued -= len(item[1])
         return item
 
+    def complete(self, generation: int) -> bool:
+        """Whether connection `generation` has all it will ever get queued: the stream ended,
+        and the connection is still the current one and attached (not hung up)."""
+        return self.ended and self.attached and generation == self._generation
+
+    def take_all(self) -> Sequence[tuple[int, bytes]]:
+        """Every (seq, message) queued, in order, leaving none: `take` until not `ready`."""
+        items = self._items
+        if items is None:
+            return ()
+        self._items = None
+        self._queued = 0
+        self._sent = True
+        wake(self._room)
+        return items
+
     # ------------------------------------------------------------- keep-alive
 
     def start_keepalive(self, interval: float | None) -> None:
@@ -547,15 +574,6 @@ class Stream:
             self._keepalive.cancel()
             self._keepalive = None
         self._due = False
-
-
-def _kept(store: EventStore, stream_id: str, seq: int, data: bytes) -> bool:
-    """Store an event now if `store` never waits (a `MemoryEventStore`: no coroutine, as
-    every message of a resumable stream is stored); False for another store, to await."""
-    if type(store) is not MemoryEventStore:
-        return False
-    store.keep(stream_id, seq, data)
-    return True
 
 
 def wake(future: asyncio.Future[None] | None) -> None:
