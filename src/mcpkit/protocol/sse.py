@@ -96,8 +96,8 @@ def encode_stream(
     """The events `events` (seq, data) of stream `stream_id` numbered above `after`, in one
     piece, each with the id `make_event_id(stream_id, seq)` (none when `stream_id` is None);
     opened by the stream's priming event (`encode_priming`, id `<stream_id>.0`) with
-    `priming`. Each message is copied once, into the piece: the hot path of an SSE answer
-    written whole."""
+    `priming` (never without an id: it would carry nothing). Each message is copied once,
+    into the piece: the hot path of an SSE answer written whole."""
     if stream_id is None:
         head = b""
         parts = [encode_event(data) for seq, data in events if seq > after]

@@ -83,10 +83,10 @@ class MemoryEventStore:
         log = self._logs.get(stream_id)
         if log is None:
             log = self._logs[stream_id] = _Log(seq)
-        log.events.append((seq, data))
-        log.size += len(data)
         events = log.events
-        if len(events) > self.max_events or log.size > self.max_bytes:
+        events.append((seq, data))
+        log.size = size = log.size + len(data)
+        if len(events) > self.max_events or size > self.max_bytes:
             cut = 0  # how many of the oldest go; one slice deletion for them all
             while cut < len(events) and (
                 len(events) - cut > self.max_events or log.size > self.max_bytes
@@ -94,7 +94,9 @@ class MemoryEventStore:
                 log.size -= len(events[cut][1])
                 cut += 1
             del events[:cut]
-        log.first = log.events[0][0] if log.events else seq + 1
+            log.first = events[0][0] if events else seq + 1
+        elif len(events) == 1:  # (else the oldest kept is as it was)
+            log.first = seq
 
     async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
         log = self._logs.get(stream_id)

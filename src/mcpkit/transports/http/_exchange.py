@@ -261,9 +261,9 @@ async def send_sse(
     send: Send,
     stream: Stream,
     headers: Sequence[tuple[bytes, bytes]] = (),
-    *,
     resume: Resumption | None = None,
     keepalive_interval: float | None = None,
+    *,
     first_wait: float = 0.0,
 ) -> bool:
     """Answer with `stream` as SSE until it ends, the client disconnects, or the server closes
@@ -279,25 +279,23 @@ async def send_sse(
     # end), not four, and no disconnect watcher or keep-alive timer.
     out: list[bytes] = []
     try:
-        if resume is None:
-            cursor = 0
-            priming = stream.primed and stream.id is not None
-        else:
-            cursor = _replay(out, stream, resume)
-            priming = False
+        cursor = 0 if resume is None else _replay(out, stream, resume)
         if first_wait > 0:
             await stream.wait_ready(generation, first_wait)
         await send(
             {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
         )
-        if stream.complete(generation):
+        # A fresh stream opens with its priming event (none without an id: see encode_stream).
+        priming = resume is None and stream.primed
+        rest = stream.rest(generation)
+        if rest is not None:
             # The usual answer to a call: all of it queued and nothing more to come, so one
             # write ends the response, with no loop around it.
-            out.append(encode_stream(stream.id, stream.take_all(), after=cursor, priming=priming))
+            out.append(encode_stream(stream.id, rest, after=cursor, priming=priming))
+            del rest
             await send({"type": "http.response.body", "body": b"".join(out)})
-            return stream.complete(generation)
-        if priming:
-            assert stream.id is not None
+            return True
+        if priming and stream.id is not None:
             out.append(encode_priming(stream.id + ".0"))
         return await _pump(receive, send, stream, generation, out, cursor, keepalive_interval)
     except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)

@@ -48,6 +48,7 @@ class ResumableStreams:
 
     __slots__ = (
         "_prefix",
+        "_primed",
         "_retained",
         "_streams",
         "_sweeper",
@@ -73,6 +74,7 @@ class ResumableStreams:
         self.stream: Stream | None = None  # the GET stream
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
+        self._primed: bool | None = None  # whether they open with a priming event
         # Those no connection carries, with when they stop being resumable, oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
@@ -83,13 +85,19 @@ class ResumableStreams:
         store = self.settings.store
         if store is None:
             return
-        if self._prefix is None:
-            self._prefix = new_stream_prefix(self.session_id)
+        prefix = self._prefix
+        if prefix is None:
+            prefix = self._prefix = new_stream_prefix(self.session_id)
         named = request_id if self.settings.relayed else None
-        stream.id = stream_id = new_stream_id(self._prefix, next_stream_number(), named)
+        stream.id = stream_id = new_stream_id(prefix, next_stream_number(), named)
         stream.store = store
-        revision = self.revision
-        stream.primed = revision is not None and revision >= PRIMING_REVISION
+        primed = self._primed
+        if primed is None:  # asked once the handshake has said the revision, which stays
+            revision = self.revision
+            primed = revision is not None and revision >= PRIMING_REVISION
+            if revision is not None:
+                self._primed = primed
+        stream.primed = primed
         if self._streams is None:
             self._streams = {}
         self._streams[stream_id] = stream
@@ -150,7 +158,11 @@ class ResumableStreams:
         if stream.attached or not (delivered or stream.ended or stream is self.stream):
             return None  # (a request still running is retained when it ends)
         gone = self._retain(stream)
-        return None if gone is None else self._forget_here(gone) or None
+        if gone is None:
+            return None
+        dropped: list[str] = []  # (`_forget_here`, inline)
+        self._drop(gone, dropped)
+        return self.settings.forget_at_once(dropped) if dropped else None
 
     def _retain(self, stream: Stream) -> Stream | None:
         """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
@@ -206,7 +218,7 @@ class ResumableStreams:
             self._retained.pop(stream, None)
             if not self._retained:
                 self._retained = None
-        stream.stop_keepalive()  # (a no-op but for a stream a connection still carries)
+        stream.stop_keepalive()
         if stream is self.stream:
             self.stream = None
         if stream.id is not None and self._streams is not None:

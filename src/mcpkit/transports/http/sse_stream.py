@@ -387,7 +387,8 @@ class Stream:
 
     def end(self) -> None:
         self.ended = True
-        wake(self._waiter)
+        if self._waiter is not None:
+            wake(self._waiter)
 
     def detach(self, generation: int | None = None) -> None:
         """The connection `generation` (default: the current one) is gone; the request goes on
@@ -397,8 +398,12 @@ class Stream:
         self.attached = False
         self._items = None
         self._queued = 0
-        if self.held and self.budget is not None:  # (held is 0 without a budget)
-            self.budget.release(self)
+        held = self.held  # (0 without a budget)
+        budget = self.budget
+        if held and budget is not None:  # budget.release(self) inline, as in `put`
+            self.held = 0
+            budget.total -= held
+            budget.holding.pop(self, None)
         if self._keepalive is not None:  # (`stop_keepalive`, called only when needed:
             self.stop_keepalive()  # every answer's stream passes here)
         self._due = False
@@ -530,26 +535,27 @@ class Stream:
     def take(self) -> tuple[int, bytes]:
         """The next (seq, message) when `ready`: `next_event` without a coroutine."""
         self._sent = True
-        wake(self._room)
+        if self._room is not None:
+            wake(self._room)
         assert self._items is not None
         item = self._items.popleft()
         self._queued -= len(item[1])
         return item
 
-    def complete(self, generation: int) -> bool:
-        """Whether connection `generation` has all it will ever get queued: the stream ended,
-        and the connection is still the current one and attached (not hung up)."""
-        return self.ended and self.attached and generation == self._generation
-
-    def take_all(self) -> Sequence[tuple[int, bytes]]:
-        """Every (seq, message) queued, in order, leaving none: `take` until not `ready`."""
+    def rest(self, generation: int) -> Sequence[tuple[int, bytes]] | None:
+        """Every (seq, message) queued, in order, leaving none, when they are all connection
+        `generation` will ever get (the stream ended, and the connection is the current one
+        and attached: not hung up); else None, taking nothing."""
+        if not self.ended or not self.attached or generation != self._generation:
+            return None
         items = self._items
         if items is None:
             return ()
         self._items = None
         self._queued = 0
         self._sent = True
-        wake(self._room)
+        if self._room is not None:
+            wake(self._room)
         return items
 
     # ------------------------------------------------------------- keep-alive
