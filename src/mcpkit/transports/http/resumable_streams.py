@@ -154,33 +154,28 @@ class ResumableStreams:
     def let_go(self, stream: Stream, delivered: bool) -> list[str] | None:
         """`release` but for what waits for the store: the stream ids the store has still
         to forget (`StreamSettings.forget_now`), if any. (A plain call: an answer's every
-        stream passes here.)"""
+        stream passes here.) A stream kept is resumable for `retention` seconds; one that
+        cannot be resumed is forgotten at once, and so is the oldest past MAX_RETAINED."""
         if stream.attached or not (delivered or stream.ended or stream is self.stream):
             return None  # (a request still running is retained when it ends)
-        gone = self._retain(stream)
-        if gone is None:
-            return None
-        dropped: list[str] = []  # (`_forget_here`, inline)
+        if stream.id is None or self._closed:
+            gone = stream
+        else:
+            retained = self._retained
+            if retained is None:
+                retained = self._retained = {}
+            else:
+                retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
+            loop = asyncio.get_running_loop()
+            retained[stream] = until = loop.time() + self.settings.retention
+            if self._sweeper is None:
+                self._sweeper = loop.call_at(until, self._sweep)
+            if len(retained) <= MAX_RETAINED:
+                return None
+            gone = next(iter(retained))
+        dropped: list[str] = []
         self._drop(gone, dropped)
         return self.settings.forget_at_once(dropped) if dropped else None
-
-    def _retain(self, stream: Stream) -> Stream | None:
-        """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
-        `stream` itself when it cannot be resumed, else the oldest past MAX_RETAINED."""
-        if stream.id is None or self._closed:
-            return stream
-        retained = self._retained
-        if retained is None:
-            retained = self._retained = {}
-        else:
-            retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
-        loop = asyncio.get_running_loop()
-        retained[stream] = until = loop.time() + self.settings.retention
-        if self._sweeper is None:
-            self._sweeper = loop.call_at(until, self._sweep)
-        if len(retained) > MAX_RETAINED:
-            return next(iter(retained))
-        return None
 
     def _sweep(self) -> None:
         """One timer per session, not per stream: forget the streams whose time is up. A
@@ -214,18 +209,21 @@ class ResumableStreams:
         """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing
         from now on, and what its request still sends is no longer stored); add its id to
         `gone` when the store holds events of it, for the caller to have them forgotten."""
-        if self._retained is not None:
-            self._retained.pop(stream, None)
-            if not self._retained:
+        retained = self._retained
+        if retained is not None:
+            retained.pop(stream, None)
+            if not retained:
                 self._retained = None
         stream.stop_keepalive()
         if stream is self.stream:
             self.stream = None
-        if stream.id is not None and self._streams is not None:
-            if self._streams.pop(stream.id, None) is not None and stream.store is not None:
-                gone.append(stream.id)
+        stream_id = stream.id
+        streams = self._streams
+        if stream_id is not None and streams is not None:
+            if streams.pop(stream_id, None) is not None and stream.store is not None:
+                gone.append(stream_id)
                 stream.store = None  # what its request still sends is dropped, not stored
-            if not self._streams:
+            if not streams:
                 self._streams = None
 
     def _drop_all(self) -> list[str]:

@@ -318,13 +318,8 @@ class Stream:
     async def put(self, data: bytes) -> None:
         """Number `data`, store it, and queue it for the connection, waiting while the queue is
         full; without a connection it is only stored (dropped if the stream is not resumable)."""
-        while (
-            self.attached
-            and self._items
-            and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES)
-        ):
-            self._room = room = asyncio.get_running_loop().create_future()
-            await room
+        if self._items and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES):
+            await self._room_to_queue()
         if self.ended or not (self.attached or self.resumable):
             return
         self.seq = seq = self.seq + 1
@@ -342,13 +337,23 @@ class Stream:
             self._queued += size
             budget = self.budget
             if budget is not None:  # budget.charge(self, size) inline: every message is here
-                if not self.held:
-                    budget.holding[self] = None
+                budget.holding[self] = None  # (where it was if it holds some already)
                 self.held += size
                 budget.total += size
                 if budget.total > budget.max_bytes:
                     budget.over(self, size)
-            wake(self._waiter)
+            if self._waiter is not None:  # (a call the less when none waits: every message)
+                wake(self._waiter)
+
+    async def _room_to_queue(self) -> None:
+        """Wait while the connection's queue is full (it reads slowly)."""
+        while (
+            self.attached
+            and self._items
+            and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES)
+        ):
+            self._room = room = asyncio.get_running_loop().create_future()
+            await room
 
     async def _append(self, store: EventStore, stream_id: str, seq: int, data: bytes) -> None:
         try:
