@@ -107,6 +107,27 @@ async def test_a_stream_that_ended_while_cut_is_replayed_whole() -> None:
         assert got[-1]["result"]["content"][0]["text"] == "counted"
 
 
+async def test_an_answer_written_whole_is_primed_numbered_and_kept() -> None:
+    # A call answered at once has its priming event and answer written in one piece; they
+    # carry the ids any stream's do, and the answer stays kept for a client that lost it.
+    app = make_server(Gates()).http_app()
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as client:
+        url = base + "/mcp"
+        sid = await open_session(client, url)
+        answered = await client.post(url, json=call(2, "announce", {"n": 0}), headers=headers(sid))
+        priming, answer = SSEParser().feed(answered.content)
+        stream_id = priming.id.split(".")[0]
+        assert (priming.data, priming.id, answer.id) == ("", f"{stream_id}.0", f"{stream_id}.1")
+        assert message(answer)["result"]["content"][0]["text"] == "announced"
+        get = headers(sid, **{"last-event-id": priming.id})
+        lost = await client.get(url, headers=get)
+        assert lost.status_code == 200
+        (again,) = SSEParser().feed(lost.content)
+        assert (again.id, again.data) == (answer.id, answer.data)
+        get = headers(sid, **{"last-event-id": answer.id})  # it has it all: nothing more
+        assert SSEParser().feed((await client.get(url, headers=get)).content) == []
+
+
 def events_of(text: str) -> list[Any]:
     """The messages of a whole SSE body (the priming event, with no data, is skipped)."""
     return [message(e) for e in SSEParser().feed(text.encode()) if e.data]

@@ -13,6 +13,7 @@ from mcpkit.protocol.sse import (
     encode_event,
     encode_priming,
     encode_retry,
+    encode_stream,
 )
 
 
@@ -207,6 +208,25 @@ def test_encode_event_with_id_is_one_data_line() -> None:
 def test_any_data_is_split_into_lines_that_parse_back(data: bytes, parsed: str) -> None:
     stream = encode_event(data, event_id="s.2", event="note", retry_ms=10)
     assert parse(stream) == [SSEEvent(parsed, event="note", id="s.2", retry=10)]
+
+
+def test_a_stream_written_whole_is_its_events_one_by_one() -> None:
+    events = [(1, b'{"a":1}'), (2, b""), (3, b"a\nb"), (4, b"x\r"), (5, b"\r\n")]
+    one_by_one = b"".join(encode_event(data, event_id=f"s_1.{seq}") for seq, data in events)
+    assert encode_stream("s_1", events) == one_by_one
+    assert encode_stream("s_1", events, priming=True) == encode_priming("s_1.0") + one_by_one
+    assert encode_stream(None, events) == b"".join(encode_event(data) for _, data in events)
+    # Those the client has (numbered up to `after`) are left out.
+    assert encode_stream("s_1", events, after=3) == one_by_one[one_by_one.index(b"id: s_1.4") :]
+    assert encode_stream(None, events, after=5) == b""
+    assert [event.id for event in parse(encode_stream("s_1", events, priming=True))] == [
+        f"s_1.{n}" for n in range(6)
+    ]
+
+
+def test_a_stream_id_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        encode_stream("s\nid: evil", [(1, b"{}")])
 
 
 def test_priming_event_carries_an_id_and_empty_data() -> None:

@@ -10,6 +10,7 @@ SEP-1699 (the priming event, `retry`, closing a stream early).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
 import msgspec
@@ -26,6 +27,7 @@ __all__ = [
     "encode_event",
     "encode_priming",
     "encode_retry",
+    "encode_stream",
     "make_event_id",
     "parse_event_id",
 ]
@@ -82,6 +84,38 @@ def _data_lines(data: bytes) -> bytes:
     if not data or data[-1] in b"\r\n":
         lines.append(b"")
     return b"".join(b"data: " + line + b"\n" if line else b"data:\n" for line in lines)
+
+
+def encode_stream(
+    stream_id: str | None,
+    events: Iterable[tuple[int, bytes]],
+    *,
+    after: int = 0,
+    priming: bool = False,
+) -> bytes:
+    """The events `events` (seq, data) of stream `stream_id` numbered above `after`, in one
+    piece, each with the id `make_event_id(stream_id, seq)` (none when `stream_id` is None);
+    opened by the stream's priming event (`encode_priming`, id `<stream_id>.0`) with
+    `priming` (never without an id: it would carry nothing). Each message is copied once,
+    into the piece: the hot path of an SSE answer written whole."""
+    if stream_id is None:
+        head = b""
+        parts = [encode_event(data) for seq, data in events if seq > after]
+    else:
+        if "\n" in stream_id or "\r" in stream_id or "\0" in stream_id:
+            _field_value("event_id", stream_id)  # (raises)
+        head = b"id: " + stream_id.encode() + b"."
+        parts = [head, b"0\ndata:\n\n"] if priming else []
+        for seq, data in events:
+            if seq <= after:
+                continue
+            if 10 in data or 13 in data:  # several `data` lines (see `encode_event`)
+                parts += (head, b"%d\n" % seq, _data_lines(data), b"\n")
+            elif data:
+                parts += (head, b"%d\ndata: " % seq, data, b"\n\n")
+            else:
+                parts += (head, b"%d\ndata:\n\n" % seq)
+    return b"".join(parts)
 
 
 def encode_priming(event_id: str, retry_ms: int | None = None) -> bytes:

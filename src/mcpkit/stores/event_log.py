@@ -44,16 +44,17 @@ class EventStore(Protocol):
     async def forget(self, stream_id: str) -> None: ...
 
 
-class _Log:
-    """One stream's kept events; `first` is the number of the oldest one still kept (or, when
-    none is, of the next one to come)."""
+class _Log(list[tuple[int, bytes]]):
+    """One stream's kept events, oldest first (a list: a deque costs 600 bytes even empty,
+    and a list of its own would be one more object per stream); `first` is the number of the
+    oldest one still kept (or, when none is, of the next one to come), `size` the bytes of
+    their messages. Made with no `__init__` of its own, so a new stream's log costs no
+    Python call: the one who makes it sets both."""
 
-    __slots__ = ("events", "first", "size")
+    __slots__ = ("first", "size")
 
-    def __init__(self, first: int) -> None:
-        self.events: list[tuple[int, bytes]] = []  # a deque costs 600 bytes even empty
-        self.first = first
-        self.size = 0
+    first: int
+    size: int
 
 
 class MemoryEventStore:
@@ -80,21 +81,23 @@ class MemoryEventStore:
     def keep(self, stream_id: str, seq: int, data: bytes) -> None:
         """`append`, as a plain call: a caller that knows its store is this one needs no
         coroutine (the streams of `transports.http` store every message they send)."""
-        log = self._logs.get(stream_id)
-        if log is None:
-            log = self._logs[stream_id] = _Log(seq)
-        log.events.append((seq, data))
-        log.size += len(data)
-        events = log.events
-        if len(events) > self.max_events or log.size > self.max_bytes:
+        events = self._logs.get(stream_id)
+        if events is None:
+            events = self._logs[stream_id] = _Log()
+            events.size = 0
+        events.append((seq, data))
+        events.size = size = events.size + len(data)
+        if len(events) > self.max_events or size > self.max_bytes:
             cut = 0  # how many of the oldest go; one slice deletion for them all
             while cut < len(events) and (
-                len(events) - cut > self.max_events or log.size > self.max_bytes
+                len(events) - cut > self.max_events or events.size > self.max_bytes
             ):
-                log.size -= len(events[cut][1])
+                events.size -= len(events[cut][1])
                 cut += 1
             del events[:cut]
-        log.first = log.events[0][0] if log.events else seq + 1
+            events.first = events[0][0] if events else seq + 1
+        elif len(events) == 1:  # (else the oldest kept is as it was)
+            events.first = seq
 
     async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
         log = self._logs.get(stream_id)
@@ -102,7 +105,7 @@ class MemoryEventStore:
             return [] if seq == 0 else None  # nothing stored yet, or all of it forgotten
         if seq + 1 < log.first:
             return None  # the window has dropped some of what the client missed
-        return [event for event in log.events if event[0] > seq]
+        return [event for event in log if event[0] > seq]
 
     async def forget(self, stream_id: str) -> None:
         self.drop(stream_id)

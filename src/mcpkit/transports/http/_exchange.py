@@ -19,7 +19,13 @@ from typing import Final, cast
 
 from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit._asgi import read_body as read_whole_body
-from mcpkit.protocol.sse import encode_comment, encode_event, encode_priming, encode_retry
+from mcpkit.protocol.sse import (
+    encode_comment,
+    encode_event,
+    encode_priming,
+    encode_retry,
+    encode_stream,
+)
 from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse, too_large
 from mcpkit.transports.http.streams import Exchange, Stream
 
@@ -308,9 +314,9 @@ async def send_sse(
     send: Send,
     stream: Stream,
     headers: Sequence[tuple[bytes, bytes]] = (),
-    *,
     resume: Resumption | None = None,
     keepalive_interval: float | None = None,
+    *,
     first_wait: float = 0.0,
 ) -> bool:
     """Answer with `stream` as SSE until it ends, the client disconnects, or the server closes
@@ -320,19 +326,51 @@ async def send_sse(
     client missed. Every event of a numbered stream carries its id, and none goes out twice.
     """
     generation = stream.generation
-    watcher: asyncio.Task[None] | None = None
     # Events ready together go out in one write, and the last one ends the response; and a
     # call's stream waits a moment (`first_wait`) for its first message before the head goes
     # out, so a call answered at once costs two ASGI sends (the head; priming, answer and
     # end), not four, and no disconnect watcher or keep-alive timer.
     out: list[bytes] = []
     try:
-        cursor = _open_stream(out, stream, resume)
+        cursor = 0 if resume is None else _replay(out, stream, resume)
         if first_wait > 0:
             await stream.wait_ready(generation, first_wait)
         await send(
             {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
         )
+        # A fresh stream opens with its priming event (none without an id: see encode_stream).
+        priming = resume is None and stream.primed
+        rest = stream.rest(generation)
+        if rest is not None:
+            # The usual answer to a call: all of it queued and nothing more to come, so one
+            # write ends the response, with no loop around it.
+            out.append(encode_stream(stream.id, rest, after=cursor, priming=priming))
+            del rest
+            await send({"type": "http.response.body", "body": b"".join(out)})
+            return True
+        if priming and stream.id is not None:
+            out.append(encode_priming(stream.id + ".0"))
+        return await _pump(receive, send, stream, generation, out, cursor, keepalive_interval)
+    except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)
+        return False
+    finally:
+        stream.detach(generation)  # this connection is over, however it ended
+
+
+async def _pump(
+    receive: Receive,
+    send: Send,
+    stream: Stream,
+    generation: int,
+    out: list[bytes],
+    cursor: int,
+    keepalive_interval: float | None,
+) -> bool:
+    """`send_sse` once the head has gone out and `out` holds what is to follow it: the
+    stream's events as they come, the last write ending the response, watching for the
+    client to go and sending keep-alives while it waits."""
+    watcher: asyncio.Task[None] | None = None
+    try:
         while not await _flush(send, stream, generation, out):
             ready = stream.ready(generation)
             if watcher is None and not ready:  # about to wait
@@ -351,10 +389,7 @@ async def send_sse(
                 out.append(_event(stream.id, seq, data))
             del item, data  # not held while the next one is awaited: it may be a whole answer
         return await _finish(send, stream, generation, out)
-    except OSError:  # the server's way of saying the client is gone (uvicorn: ClientDisconnected)
-        return False
     finally:
-        stream.detach(generation)  # this connection is over, however it ended
         if watcher is not None:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -375,12 +410,8 @@ async def _flush(send: Send, stream: Stream, generation: int, out: list[bytes]) 
     return False
 
 
-def _open_stream(out: list[bytes], stream: Stream, resume: Resumption | None) -> int:
-    """Queue the priming event, or the replayed events, in `out`; the last sequence number."""
-    if resume is None:
-        if stream.primed and stream.id is not None:
-            out.append(encode_priming(stream.id + ".0"))
-        return 0
+def _replay(out: list[bytes], stream: Stream, resume: Resumption) -> int:
+    """Queue the replayed events in `out`; the last sequence number."""
     cursor = resume.after
     for seq, data in resume.events:
         if seq > cursor:

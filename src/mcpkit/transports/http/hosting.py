@@ -257,21 +257,17 @@ class AppSessions:
         resume: Resumption | None = None,
     ) -> None:
         """Carry `stream` on this response; then keep it for a resumption, or free it."""
-        interval = self.streams.keepalive_interval
         delivered = False
-        self.open_streams.add(stream)
+        open_streams = self.open_streams
+        open_streams.add(stream)
         try:
-            delivered = await send_sse(
-                receive,
-                send,
-                stream,
-                headers,
-                resume=resume,
-                keepalive_interval=interval,
-            )
+            interval = self.streams.keepalive_interval
+            delivered = await send_sse(receive, send, stream, headers, resume, interval)
         finally:
-            self.open_streams.discard(stream)
-            await channel.release(stream, delivered)
+            open_streams.discard(stream)
+            left = channel.let_go(stream, delivered)  # (`release`, with no coroutine)
+            if left:
+                await channel.settings.forget_now(left)
             channel.touch()
 
     async def expire_idle(self) -> int:

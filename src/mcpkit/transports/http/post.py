@@ -423,14 +423,14 @@ class PostRequests:
         # A call's stream waits a moment for its first message, so that a quick answer goes
         # out with the response's head; and a poll's handler has said by then that it
         # wants JSON (HttpChannel.answer_as_json).
-        generation = exchange.generation
-        try:
-            if first_wait:
+        if first_wait:
+            generation = exchange.generation
+            try:
                 await exchange.wait_ready(generation, first_wait)
-        except asyncio.CancelledError:  # as if its connection went: the request goes on
-            exchange.detach(generation)
-            await channel.release(exchange, delivered=False)
-            raise
+            except asyncio.CancelledError:  # as if its connection went: the request goes on
+                exchange.detach(generation)
+                await channel.release(exchange, delivered=False)
+                raise
         if exchange.json:
             await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
             if _get_stream_ready(channel):

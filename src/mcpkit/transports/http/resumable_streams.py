@@ -48,6 +48,7 @@ class ResumableStreams:
 
     __slots__ = (
         "_prefix",
+        "_primed",
         "_retained",
         "_streams",
         "_sweeper",
@@ -73,6 +74,7 @@ class ResumableStreams:
         self.stream: Stream | None = None  # the GET stream
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
+        self._primed: bool | None = None  # whether they open with a priming event
         # Those no connection carries, with when they stop being resumable, oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
@@ -83,13 +85,19 @@ class ResumableStreams:
         store = self.settings.store
         if store is None:
             return
-        if self._prefix is None:
-            self._prefix = new_stream_prefix(self.session_id)
+        prefix = self._prefix
+        if prefix is None:
+            prefix = self._prefix = new_stream_prefix(self.session_id)
         named = request_id if self.settings.relayed else None
-        stream.id = stream_id = new_stream_id(self._prefix, next_stream_number(), named)
+        stream.id = stream_id = new_stream_id(prefix, next_stream_number(), named)
         stream.store = store
-        revision = self.revision
-        stream.primed = revision is not None and revision >= PRIMING_REVISION
+        primed = self._primed
+        if primed is None:  # asked once the handshake has said the revision, which stays
+            revision = self.revision
+            primed = revision is not None and revision >= PRIMING_REVISION
+            if revision is not None:
+                self._primed = primed
+        stream.primed = primed
         if self._streams is None:
             self._streams = {}
         self._streams[stream_id] = stream
@@ -139,31 +147,35 @@ class ResumableStreams:
         """A connection of `stream` ended. Unless a newer one carries it, the stream stays
         resumable for `retention` seconds after its request ends (the GET stream: after the
         cut), even when all was written: the client may have lost what was written last."""
-        if not stream.attached and (delivered or stream.ended or stream is self.stream):
-            # (a request still running is retained when it ends)
-            gone = self._retain(stream)
-            if gone is not None:
-                left = self._forget_here(gone)  # (`forget`, without a coroutine if it can)
-                if left:
-                    await self.settings.forget_now(left)
+        left = self.let_go(stream, delivered)
+        if left:
+            await self.settings.forget_now(left)
 
-    def _retain(self, stream: Stream) -> Stream | None:
-        """Keep `stream` resumable for `retention` seconds; the stream to forget now, if any:
-        `stream` itself when it cannot be resumed, else the oldest past MAX_RETAINED. (The
-        caller awaits the forgetting: this stays a plain call, since an answer's every
-        stream passes here.)"""
+    def let_go(self, stream: Stream, delivered: bool) -> list[str] | None:
+        """`release` but for what waits for the store: the stream ids the store has still
+        to forget (`StreamSettings.forget_now`), if any. (A plain call: an answer's every
+        stream passes here.) A stream kept is resumable for `retention` seconds; one that
+        cannot be resumed is forgotten at once, and so is the oldest past MAX_RETAINED."""
+        if stream.attached or not (delivered or stream.ended or stream is self.stream):
+            return None  # (a request still running is retained when it ends)
         if stream.id is None or self._closed:
-            return stream
-        loop = asyncio.get_running_loop()
-        if self._retained is None:
-            self._retained = {}
-        self._retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
-        self._retained[stream] = loop.time() + self.settings.retention
-        if self._sweeper is None:
-            self._sweeper = loop.call_at(self._retained[stream], self._sweep)
-        if len(self._retained) > MAX_RETAINED:
-            return next(iter(self._retained))
-        return None
+            gone = stream
+        else:
+            retained = self._retained
+            if retained is None:
+                retained = self._retained = {}
+            else:
+                retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
+            loop = asyncio.get_running_loop()
+            retained[stream] = until = loop.time() + self.settings.retention
+            if self._sweeper is None:
+                self._sweeper = loop.call_at(until, self._sweep)
+            if len(retained) <= MAX_RETAINED:
+                return None
+            gone = next(iter(retained))
+        dropped: list[str] = []
+        self._drop(gone, dropped)
+        return self.settings.forget_at_once(dropped) if dropped else None
 
     def _sweep(self) -> None:
         """One timer per session, not per stream: forget the streams whose time is up. A
@@ -197,18 +209,21 @@ class ResumableStreams:
         """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing
         from now on, and what its request still sends is no longer stored); add its id to
         `gone` when the store holds events of it, for the caller to have them forgotten."""
-        if self._retained is not None:
-            self._retained.pop(stream, None)
-            if not self._retained:
+        retained = self._retained
+        if retained is not None:
+            retained.pop(stream, None)
+            if not retained:
                 self._retained = None
         stream.stop_keepalive()
         if stream is self.stream:
             self.stream = None
-        if stream.id is not None and self._streams is not None:
-            if self._streams.pop(stream.id, None) is not None and stream.store is not None:
-                gone.append(stream.id)
+        stream_id = stream.id
+        streams = self._streams
+        if stream_id is not None and streams is not None:
+            if streams.pop(stream_id, None) is not None and stream.store is not None:
+                gone.append(stream_id)
                 stream.store = None  # what its request still sends is dropped, not stored
-            if not self._streams:
+            if not streams:
                 self._streams = None
 
     def _drop_all(self) -> list[str]:

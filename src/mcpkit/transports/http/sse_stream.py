@@ -18,6 +18,7 @@ import itertools
 import logging
 import secrets
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -317,22 +318,17 @@ class Stream:
     async def put(self, data: bytes) -> None:
         """Number `data`, store it, and queue it for the connection, waiting while the queue is
         full; without a connection it is only stored (dropped if the stream is not resumable)."""
-        while (
-            self.attached
-            and self._items
-            and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES)
-        ):
-            self._room = room = asyncio.get_running_loop().create_future()
-            await room
+        if self._items and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES):
+            await self._room_to_queue()
         if self.ended or not (self.attached or self.resumable):
             return
         self.seq = seq = self.seq + 1
         store = self.store
-        if store is not None and self.id is not None and not _kept(store, self.id, seq, data):
-            try:
-                await store.append(self.id, seq, data)
-            except Exception as exc:  # any store's failure: the message goes out all the same
-                self._stop_storing(exc)
+        if store is not None and self.id is not None:
+            if type(store) is MemoryEventStore:  # it never waits: no coroutine
+                store.keep(self.id, seq, data)
+            else:
+                await self._append(store, self.id, seq, data)
         if self.attached:
             if self._items is None:
                 self._items = deque()
@@ -341,13 +337,29 @@ class Stream:
             self._queued += size
             budget = self.budget
             if budget is not None:  # budget.charge(self, size) inline: every message is here
-                if not self.held:
-                    budget.holding[self] = None
+                budget.holding[self] = None  # (where it was if it holds some already)
                 self.held += size
                 budget.total += size
                 if budget.total > budget.max_bytes:
                     budget.over(self, size)
-            wake(self._waiter)
+            if self._waiter is not None:  # (a call the less when none waits: every message)
+                wake(self._waiter)
+
+    async def _room_to_queue(self) -> None:
+        """Wait while the connection's queue is full (it reads slowly)."""
+        while (
+            self.attached
+            and self._items
+            and (len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES)
+        ):
+            self._room = room = asyncio.get_running_loop().create_future()
+            await room
+
+    async def _append(self, store: EventStore, stream_id: str, seq: int, data: bytes) -> None:
+        try:
+            await store.append(stream_id, seq, data)
+        except Exception as exc:  # any store's failure: the message goes out all the same
+            self._stop_storing(exc)
 
     def _stop_storing(self, exc: Exception) -> None:
         """The store failed to keep an event (it is down, or past its deadline: `mcpkit.
@@ -380,7 +392,8 @@ class Stream:
 
     def end(self) -> None:
         self.ended = True
-        wake(self._waiter)
+        if self._waiter is not None:
+            wake(self._waiter)
 
     def detach(self, generation: int | None = None) -> None:
         """The connection `generation` (default: the current one) is gone; the request goes on
@@ -390,11 +403,19 @@ class Stream:
         self.attached = False
         self._items = None
         self._queued = 0
-        if self.held:  # (0 without a budget)
-            self._release()
-        self.stop_keepalive()
-        wake(self._room)
-        wake(self._waiter)
+        held = self.held  # (0 without a budget)
+        budget = self.budget
+        if held and budget is not None:  # budget.release(self) inline, as in `put`
+            self.held = 0
+            budget.total -= held
+            budget.holding.pop(self, None)
+        if self._keepalive is not None:  # (`stop_keepalive`, called only when needed:
+            self.stop_keepalive()  # every answer's stream passes here)
+        self._due = False
+        if self._room is not None:
+            wake(self._room)
+        if self._waiter is not None:
+            wake(self._waiter)
 
     def close(self) -> None:
         """The client went away (the same as `detach()`)."""
@@ -519,11 +540,28 @@ class Stream:
     def take(self) -> tuple[int, bytes]:
         """The next (seq, message) when `ready`: `next_event` without a coroutine."""
         self._sent = True
-        wake(self._room)
+        if self._room is not None:
+            wake(self._room)
         assert self._items is not None
         item = self._items.popleft()
         self._queued -= len(item[1])
         return item
+
+    def rest(self, generation: int) -> Sequence[tuple[int, bytes]] | None:
+        """Every (seq, message) queued, in order, leaving none, when they are all connection
+        `generation` will ever get (the stream ended, and the connection is the current one
+        and attached: not hung up); else None, taking nothing."""
+        if not self.ended or not self.attached or generation != self._generation:
+            return None
+        items = self._items
+        if items is None:
+            return ()
+        self._items = None
+        self._queued = 0
+        self._sent = True
+        if self._room is not None:
+            wake(self._room)
+        return items
 
     # ------------------------------------------------------------- keep-alive
 
@@ -547,15 +585,6 @@ class Stream:
             self._keepalive.cancel()
             self._keepalive = None
         self._due = False
-
-
-def _kept(store: EventStore, stream_id: str, seq: int, data: bytes) -> bool:
-    """Store an event now if `store` never waits (a `MemoryEventStore`: no coroutine, as
-    every message of a resumable stream is stored); False for another store, to await."""
-    if type(store) is not MemoryEventStore:
-        return False
-    store.keep(stream_id, seq, data)
-    return True
 
 
 def wake(future: asyncio.Future[None] | None) -> None:

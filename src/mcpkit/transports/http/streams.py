@@ -204,9 +204,9 @@ class HttpChannel(ResumableStreams):
                 await exchange.put(data)
             exchange.end()
             if not exchange.attached:  # cut before its end: resumable for a while
-                gone = self._retain(exchange)
-                if gone is not None:
-                    await self.forget(gone)
+                left = self.let_go(exchange, delivered=False)
+                if left:
+                    await self.settings.forget_now(left)
             self.touch()
             return
         target: Stream | None = exchange
