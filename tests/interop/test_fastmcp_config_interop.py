@@ -18,6 +18,10 @@ SERVER = [str(PEERS / "fastmcp_tagged_server.py")]
 WAIT = 60  # seconds: FastMCP imports a lot before it answers
 
 
+# Four FastMCP processes start (two together, then two one after the other), each in ~2 s on
+# a quiet machine and ~9 s on a busy one: the suite's default bound of 30 s is too short for
+# the test's own deadline.
+@pytest.mark.mcpkit_timeout(WAIT * 2 + 10)
 @pytest.mark.parametrize("protocol", ["2025-11-25", "2026-07-28"])
 async def test_a_fastmcp_servers_tags_pick_what_the_config_shows(protocol: str) -> None:
     upstream = {"command": sys.executable, "args": SERVER}

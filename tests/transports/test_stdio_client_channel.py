@@ -140,6 +140,26 @@ async def test_aclose_kills_a_server_that_ignores_stdin_close_and_sigterm() -> N
         await channel.send(message(1))
 
 
+async def test_a_cancelled_aclose_still_reaps_the_process_before_it_ends() -> None:
+    # A deadline or a task group may cancel the close while it waits for the server to exit.
+    # The process is killed all the same and reaped before the cancellation goes on: left to
+    # the loop, a process that exits after its loop closed is never reaped (asyncio logs
+    # "Loop ... that handles pid ... is closed", and Popen warns it "is still running").
+    channel = await open_stdio_client_channel(
+        StdioParameters(sys.executable, [RAW_PEER, "stubborn"], close_timeout=WAIT)
+    )
+    assert await receive(channel) == b'{"ready":1}'
+    closing = asyncio.ensure_future(channel.aclose())
+    await asyncio.sleep(0.05)  # (waiting for the exit that closing stdin asks for)
+    assert not closing.done()
+    closing.cancel()
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+    assert channel.returncode == -signal.SIGKILL
+    assert channel.process.returncode == -signal.SIGKILL
+
+
 async def test_aclose_of_a_well_behaved_server_just_closes_stdin() -> None:
     async with peer("silent") as channel:
         pass

@@ -16,10 +16,10 @@ from typing import Final, cast
 from mcpkit.transports._lines import FlowControl, LineBuffer, tune_read_transport
 from mcpkit.transports.stdio_client._stderr import StderrForwarder, StderrTail
 
-__all__ = ["EXIT_GRACE", "ServerProcessProtocol", "stop_process"]
+__all__ = ["EXIT_GRACE", "KILL_TIMEOUT", "ServerProcessProtocol", "stop_process"]
 
 EXIT_GRACE: Final = 1.0  # seconds between exit and end of stdout we wait for the other
-_KILL_TIMEOUT: Final = 5.0  # seconds to wait for the exit after SIGKILL
+KILL_TIMEOUT: Final = 5.0  # seconds to wait for the exit after SIGKILL
 
 
 class ServerProcessProtocol(asyncio.SubprocessProtocol):
@@ -120,7 +120,7 @@ async def stop_process(
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         transport.kill()  # SIGKILL
-    await _exited_within(exited, _KILL_TIMEOUT)
+    await _exited_within(exited, KILL_TIMEOUT)
 
 
 async def _exited_within(exited: asyncio.Future[None], timeout: float) -> bool:

@@ -18,6 +18,7 @@ from typing import Final, cast
 from mcpkit.errors import ConnectionClosed, TransportError
 from mcpkit.transports.stdio_client._process import (
     EXIT_GRACE,
+    KILL_TIMEOUT,
     ServerProcessProtocol,
     stop_process,
 )
@@ -158,6 +159,11 @@ class StdioClientChannel:
             )
         finally:
             self._release()
+            if not self._protocol.exited.done():
+                # Cancelled on the way (a deadline, a task group ending): `_release` killed
+                # it, and it is reaped before the cancellation goes on. Left to the loop, a
+                # process that exits after its loop closed is never reaped.
+                await asyncio.wait((self._protocol.exited,), timeout=KILL_TIMEOUT)
             self._closed.set()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(_RELEASE_TIMEOUT):
