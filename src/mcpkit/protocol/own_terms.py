@@ -310,9 +310,10 @@ class OwnTermsCodec:
         valid JSON (the envelope parsed) those quotes are then a key's, not a string's inside
         (whose quotes would be escaped), and a cached object followed by the last brace is
         the value of the params' last member."""
-        if params is None or isinstance(params, msgspec.UnsetType):
+        # (`is UNSET`, not isinstance of its type: ~450 instructions less a request)
+        if params is None or params is msgspec.UNSET:
             return None
-        data = params if type(params) is bytes else bytes(params)
+        data: bytes = params if type(params) is bytes else bytes(params)
         # The last hit first: the same client's next request ends the same way. A tail
         # holds no `"_meta":` but its first (it was cut at the last one), so the rule holds.
         tail, last_terms = self._last

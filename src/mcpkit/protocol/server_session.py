@@ -89,6 +89,10 @@ __all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `own_terms`'
 _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
 _NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
 _OWN_TERMS: Final = SERVER_PHASES["own terms"]
+# (Plain dicts, never changed, not read-only proxies: looked up on every request that
+# carries its terms, where a proxy's `in` or `.get` costs a call.)
+_NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
+_NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
 # Methods only a request with its own terms can name: without them, the request lacks the
 # `_meta` its revision requires (-32602), rather than naming an unknown method.
 _OWN_TERMS_ONLY: Final = frozenset(
@@ -125,11 +129,11 @@ class ServerSession(Session):
     #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
     cache: CachePolicy = CachePolicy()
     #: `param_types` for requests that carry their own terms.
-    stateless_param_types: Mapping[str, type] = MappingProxyType({})
+    stateless_param_types: Mapping[str, type] = _NO_PARAM_TYPES
     #: The extensions served to requests that carry their own terms (SEP-2133), listed in
     #: server/discover; their methods are served where a request declares them.
     extensions: tuple[Extension, ...] = ()
-    _extension_of: Mapping[str, Extension] = MappingProxyType({})
+    _extension_of: Mapping[str, Extension] = _NO_EXTENSIONS
     #: What reads the terms of requests that carry their own and encodes their answers
     #: (`own_terms`): the server's, shared by its sessions, else one of the session's own,
     #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
@@ -545,10 +549,12 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
         )
 
 
-#: Each revision's method table, by revision (`methods_for`, without the call: looked up for
-#: every request that carries its terms, whose revision was checked when they were read).
+#: Each revision's method table, by revision (`methods_for`, without the call, as a plain
+#: dict: looked up for every request that carries its terms, whose revision was checked when
+#: they were read).
 _TABLES: Final = {
-    revision: methods_for(revision) for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
+    revision: dict(methods_for(revision))
+    for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
 }
 
 

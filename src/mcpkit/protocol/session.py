@@ -167,7 +167,7 @@ class Session(Answering, Requesting):
     def methods_of(self, revision: str) -> Mapping[str, MethodInfo]:
         """The methods that exist in `revision` for this session: its table, and the
         extensions' methods where the session speaks any."""
-        table = methods_for(revision)
+        table = _plain_table(revision)
         return {**table, **self.extension_methods} if self.extension_methods else table
 
     # ----------------------------------------------------------------- inbound
@@ -545,3 +545,17 @@ class Session(Answering, Requesting):
         out = outbox.items
         outbox.items = []
         return out
+
+
+#: Each revision's method table as a plain dict, shared by every session that speaks it and
+#: never changed (`methods_for` gives a read-only proxy, whose `in` and `[]` each cost a call
+#: on every request).
+_PLAIN_TABLES: Final[dict[str, dict[str, MethodInfo]]] = {}
+
+
+def _plain_table(revision: str) -> dict[str, MethodInfo]:
+    """`methods_for(revision)`, as a plain dict (ValueError for a revision it refuses)."""
+    table = _PLAIN_TABLES.get(revision)
+    if table is None:
+        table = _PLAIN_TABLES[revision] = dict(methods_for(revision))
+    return table
