@@ -334,6 +334,8 @@ class Server:
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
+        #: What `capabilities()` depends on that counts its changes: the catalog's.
+        self._changes = catalog.changes
         #: `capabilities()` for what it was worked out from.
         self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
         #: `param_headers` of every tool, for the count of the tools' changes it was made at.
@@ -555,22 +557,18 @@ class Server:
     def capabilities(self) -> ServerCapabilities:
         """What this server declares at initialize (inferred from registrations by default)."""
         # Asked for every session, and every 2026-07-28 POST is one: worked out again only
-        # when what it depends on changed. Its registries count their changes (a mounted
-        # server's count as its parent's), so the key is a few reads and one sum; a server
-        # with mounts also walks their completers and extensions.
-        # (A skill's files are resources: the resources' list changes with the skills.)
+        # when what it depends on changed. The catalog counts the changes of its registries
+        # (a mounted server's count as its parent's), extensions and skills, so the key is
+        # that count and what cannot count: the completers (a dict changed in place) and
+        # the settings; a server with mounts also walks their completers.
         key: tuple[Any, ...] = (
+            self._changes.count,
+            len(self.completers),
             self.features,
             self.auth is None,
-            len(self.completers),
-            self._catalog.extension_settings,  # (replaced, never changed: `declare_extension`)
-            self.tools.changes
-            + self.resources.changes
-            + self.templates.changes
-            + self.prompts.changes,  # (each only grows: the sum changes with any of them)
         )
         if self.mounts:
-            key += (self._completer_count(), self._extension_sets())
+            key += (self._completer_count(),)
         known = self._capabilities
         if known is not None and known[0] == key:
             return known[1]
