@@ -336,8 +336,12 @@ class Server:
         self.mounted_in: Mount | None = None
         #: What `capabilities()` depends on that counts its changes: the catalog's.
         self._changes = catalog.changes
-        #: `capabilities()` for what it was worked out from.
-        self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
+        #: `capabilities()`, after what it was worked out from: the catalog's count of
+        #: changes, the completers here and mounted, the features and auth (a count that
+        #: never matches until it is first worked out).
+        self._capabilities: tuple[
+            int, int, frozenset[Feature] | None, ProtectedResource | None, ServerCapabilities
+        ] = (-1, 0, None, None, ServerCapabilities())
         #: `param_headers` of every tool, for the count of the tools' changes it was made at.
         self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
 
@@ -561,19 +565,23 @@ class Server:
         # (a mounted server's count as its parent's), extensions and skills, so the key is
         # that count and what cannot count: the completers (a dict changed in place) and
         # the settings; a server with mounts also walks their completers.
-        key: tuple[Any, ...] = (
-            self._changes.count,
-            len(self.completers),
-            self.features,
-            self.auth is None,
-        )
-        if self.mounts:
-            key += (self._completer_count(),)
+        # (Compared one by one, with no key built: the settings by identity, as they are
+        # replaced, never changed.)
         known = self._capabilities
-        if known is not None and known[0] == key:
-            return known[1]
+        if (
+            known[0] == self._changes.count
+            and known[1] == (len(self.completers) if not self.mounts else self._completer_count())
+            and known[2] is self.features
+            and known[3] is self.auth
+        ):
+            return known[4]
+        return self._capabilities_again()
+
+    def _capabilities_again(self) -> ServerCapabilities:
+        completers = len(self.completers) if not self.mounts else self._completer_count()
+        count, features, auth = self._changes.count, self.features, self.auth
         capabilities = self._declared_capabilities()
-        self._capabilities = (key, capabilities)
+        self._capabilities = (count, completers, features, auth, capabilities)
         return capabilities
 
     def _completer_count(self) -> int:
