@@ -166,3 +166,61 @@ def test_the_mirrored_arguments_follow_the_tools() -> None:
     assert server.param_headers("in_zone") == {"Zone": ("zone",)}
     inner.remove_tool("zone")
     assert server.param_headers("in_zone") is None
+
+
+async def test_an_extension_declared_in_a_server_mounted_deeper_is_declared_to_the_next() -> None:
+    """A server mounted in a mounted server counts its extensions as its parents' changes,
+    at every depth, and so does one declared again with other settings."""
+    server, middle, inner = Server("top"), Server("middle"), Server("inner")
+    server.mount(middle, "mid")
+    middle.mount(inner, "in")
+    assert "extensions" not in await capabilities(server)
+    inner.declare_extension("com.example/audit", {"level": 1})
+    assert (await capabilities(server))["extensions"] == {"com.example/audit": {"level": 1}}
+    inner.declare_extension("com.example/audit", {"level": 3})
+    assert (await capabilities(server))["extensions"] == {"com.example/audit": {"level": 3}}
+
+
+async def test_a_task_tool_hidden_or_shown_again_is_declared_to_the_next() -> None:
+    """Disabling a tool (here or in a mounted server) changes which tools may be tasks, so
+    the next request is told whether tasks are served; enabling it again tells it too."""
+    server, inner = Server("tasks-hidden"), Server("inner")
+    server.mount(inner, "in")
+
+    @server.tool(task=True)
+    def slow(n: int) -> int:
+        return n
+
+    @inner.tool(task=True)
+    def later(n: int) -> int:
+        return n
+
+    assert TASKS in (await capabilities(server))["extensions"]
+    server.disable("slow")
+    assert TASKS in (await capabilities(server))["extensions"]
+    inner.disable("later")
+    assert TASKS not in (await capabilities(server)).get("extensions", {})
+    server.enable("slow")
+    assert TASKS in (await capabilities(server))["extensions"]
+    server.disable("slow")
+    inner.enable("later")
+    assert TASKS in (await capabilities(server))["extensions"]
+
+
+async def test_settings_changed_after_a_request_are_served_to_the_next() -> None:
+    """The features, the instructions and the server's info are settings, not counted
+    changes: one assigned after a request still reaches the next."""
+    server = Server("settings-later")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    first = (await serve(server, "server/discover"))["result"]
+    assert "tools" in first["capabilities"]
+    assert "instructions" not in first
+    server.features = frozenset({"prompts"})
+    server.instructions = "Say hello."
+    answer = (await serve(server, "server/discover"))["result"]
+    assert "tools" not in answer["capabilities"] and "prompts" in answer["capabilities"]
+    assert answer["instructions"] == "Say hello."

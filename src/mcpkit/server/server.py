@@ -334,8 +334,14 @@ class Server:
         self.mounts: tuple[Mount, ...] = ()
         #: Where this server is mounted, if it is.
         self.mounted_in: Mount | None = None
-        #: `capabilities()` for what it was worked out from.
-        self._capabilities: tuple[tuple[Any, ...], ServerCapabilities] | None = None
+        #: What `capabilities()` depends on that counts its changes: the catalog's.
+        self._changes = catalog.changes
+        #: `capabilities()`, after what it was worked out from: the catalog's count of
+        #: changes, the completers here and mounted, the features and auth (a count that
+        #: never matches until it is first worked out).
+        self._capabilities: tuple[
+            int, int, frozenset[Feature] | None, ProtectedResource | None, ServerCapabilities
+        ] = (-1, 0, None, None, ServerCapabilities())
         #: `param_headers` of every tool, for the count of the tools' changes it was made at.
         self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
 
@@ -555,27 +561,27 @@ class Server:
     def capabilities(self) -> ServerCapabilities:
         """What this server declares at initialize (inferred from registrations by default)."""
         # Asked for every session, and every 2026-07-28 POST is one: worked out again only
-        # when what it depends on changed. Its registries count their changes (a mounted
-        # server's count as its parent's), so the key is a few reads and one sum; a server
-        # with mounts also walks their completers and extensions.
-        # (A skill's files are resources: the resources' list changes with the skills.)
-        key: tuple[Any, ...] = (
-            self.features,
-            self.auth is None,
-            len(self.completers),
-            self._catalog.extension_settings,  # (replaced, never changed: `declare_extension`)
-            self.tools.changes
-            + self.resources.changes
-            + self.templates.changes
-            + self.prompts.changes,  # (each only grows: the sum changes with any of them)
-        )
-        if self.mounts:
-            key += (self._completer_count(), self._extension_sets())
+        # when what it depends on changed. The catalog counts the changes of its registries
+        # (a mounted server's count as its parent's), extensions and skills, so the key is
+        # that count and what cannot count: the completers (a dict changed in place) and
+        # the settings; a server with mounts also walks their completers.
+        # (Compared one by one, with no key built: the settings by identity, as they are
+        # replaced, never changed.)
         known = self._capabilities
-        if known is not None and known[0] == key:
-            return known[1]
+        if (
+            known[0] == self._changes.count
+            and known[1] == (len(self.completers) if not self.mounts else self._completer_count())
+            and known[2] is self.features
+            and known[3] is self.auth
+        ):
+            return known[4]
+        return self._capabilities_again()
+
+    def _capabilities_again(self) -> ServerCapabilities:
+        completers = len(self.completers) if not self.mounts else self._completer_count()
+        count, features, auth = self._changes.count, self.features, self.auth
         capabilities = self._declared_capabilities()
-        self._capabilities = (key, capabilities)
+        self._capabilities = (count, completers, features, auth, capabilities)
         return capabilities
 
     def _completer_count(self) -> int:

@@ -17,7 +17,7 @@ from mcpkit.server.catalog.extension_methods import (
 )
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.catalog.registration_checks import check_options
-from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.registry import ChangeCount, Registry
 from mcpkit.server.catalog.renames import alias_specs
 from mcpkit.server.catalog.resources import (
     ResourceOptions,
@@ -65,10 +65,15 @@ class Catalog:
         tool_timeout: float | None = None,
         max_result: ResultBudget | None = None,
     ) -> None:
-        self.tools: Registry[ToolSpec] = Registry("tool")
-        self.resources: Registry[ResourceSpec] = Registry("resource")
-        self.templates: Registry[TemplateSpec] = Registry("resource template")
-        self.prompts: Registry[PromptSpec] = Registry("prompt")
+        #: How many times what it declares may have changed (`Server.capabilities`): moved
+        #: by its registries' changes (a mounted server's count as its own), and by the
+        #: extensions, skills and tool search it is given (`_touch`). Not by `completers`, a
+        #: dict changed in place.
+        self.changes = changes = ChangeCount()
+        self.tools: Registry[ToolSpec] = Registry("tool", changes)
+        self.resources: Registry[ResourceSpec] = Registry("resource", changes)
+        self.templates: Registry[TemplateSpec] = Registry("resource template", changes)
+        self.prompts: Registry[PromptSpec] = Registry("prompt", changes)
         self.completers: dict[tuple[str, str, str], Completer] = {}
         #: Skills served with the skills extension (SEP-2640; `add_skill`).
         self.skills = Skills()
@@ -202,6 +207,7 @@ class Catalog:
         if taken:
             raise ValueError(f"a tool named {taken[0]!r} is already registered: name the pair")
         self.tool_search = search
+        self._touch()
         if self.tools.on_change is not None:  # the list the clients hold is another now
             self.tools.on_change()
 
@@ -299,6 +305,13 @@ class Catalog:
         if added:
             self.extension_handlers = {**self.extension_handlers, **added}
             self.extension_method_names = frozenset(self.extension_handlers)
+        self._touch()
+
+    def _touch(self) -> None:
+        # What this catalog declares changed though no registry did: counted here and in
+        # the catalogs of the servers it is mounted in (through its tools', which every
+        # mount shows).
+        self.tools.touch()
 
     # ------------------------------------------------------------------ views
 
@@ -391,6 +404,7 @@ class Catalog:
         if taken:  # checked first, so that a refused skill leaves nothing behind
             raise ValueError(f"skill {spec.uri}: a resource is already registered at {taken[0]}")
         self.skills.add(spec)
+        self._touch()
         for resource in spec.resources:
             self.resources.add(resource.uri, resource)
         return spec
@@ -398,6 +412,7 @@ class Catalog:
     def remove_skill(self, uri: str) -> None:
         """Stop serving the skill whose SKILL.md is at `uri`, and its files."""
         spec = self.skills.remove(uri)
+        self._touch()
         for file in spec.files:
             self.resources.remove(spec.file_uri(file))
 

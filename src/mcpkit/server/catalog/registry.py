@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["MountedSource", "Registry"]
+__all__ = ["ChangeCount", "MountedSource", "Registry"]
 
 T = TypeVar("T")
 logger = logging.getLogger("mcpkit.server")
@@ -31,11 +31,25 @@ class MountedSource(Protocol[T]):
         ...
 
 
-class Registry(Generic[T]):
-    """Entries keyed by name (or URI), in registration order, then mounted ones."""
+class ChangeCount:
+    """How many times what a server declares may have changed: one count shared by the
+    registries of a catalog, moved by their changes, a mounted registry's included, and by
+    what else the catalog changes (`Registry.touch`). A stamp for what is worked out from all
+    of them (`Server.capabilities`): one read, where each registry's `changes` is one each."""
 
-    def __init__(self, kind: str) -> None:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class Registry(Generic[T]):
+    """Entries keyed by name (or URI), in registration order, then mounted ones; `counter`
+    is the count of changes it shares with the other registries of its catalog."""
+
+    def __init__(self, kind: str, counter: ChangeCount | None = None) -> None:
         self.kind = kind
+        self.counter = counter if counter is not None else ChangeCount()
         self._items: dict[str, T] = {}
         self._snapshot: list[T] | None = None
         self.on_change: Callable[[], None] | None = None
@@ -99,6 +113,7 @@ class Registry(Generic[T]):
         self._shown = shown
         self._choose_get()
         self.changes += 1  # (the same keys may now be shown as other objects: mounted ones)
+        self.counter.count += 1
         self._snapshot = None
         self._mounted = None
         if [key for key, _ in self.entries()] != before:
@@ -141,6 +156,13 @@ class Registry(Generic[T]):
         source.registry._dependents.append(self)
         self._choose_get()
         self._changed()
+
+    def touch(self) -> None:
+        """Count a change of what is worked out from this registry's catalog though no entry
+        changed (an extension declared), here and in the catalogs that mount it."""
+        self.counter.count += 1
+        for dependent in self._dependents:
+            dependent.touch()
 
     def sources_changed(self) -> None:
         """What a mounted source shows changed though its registry did not (a transform)."""
@@ -191,6 +213,7 @@ class Registry(Generic[T]):
 
     def _changed(self) -> None:
         self.changes += 1
+        self.counter.count += 1
         self._snapshot = None
         self._mounted = None
         if self.on_change is not None:
