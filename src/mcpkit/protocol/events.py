@@ -54,15 +54,13 @@ class RequestInfo(msgspec.Struct, frozen=True):
     order, repeats kept); `client` is the peer's (host, port) when the transport knows it.
     `auth` is the verified access token (a `mcpkit.auth.server.verifier.AccessToken`; typed
     Any because this layer cannot import auth) when the endpoint is protected, else None.
-    The protocol session never looks inside but for `check`, a `RequestCheck` the transport
-    asks of the body's request (None: it has none); it carries the value to `RequestReceived`.
+    The protocol session never looks inside: it only carries the value to `RequestReceived`.
     """
 
     transport: str
     headers: Sequence[tuple[bytes, bytes]] = ()
     client: tuple[str, int] | None = None
     auth: Any = None
-    check: RequestCheck | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), decoded as Latin-1, or None."""

@@ -35,6 +35,7 @@ from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
     NotificationReceived,
+    RequestCheck,
     RequestInfo,
     RequestReceived,
 )
@@ -82,6 +83,8 @@ class Session(Answering, Requesting):
     #: The methods `_handle_own_request` may answer: a subclass that answers more extends
     #: it. Any other request is handed out without the call (most are).
     answers_itself: frozenset[str] = frozenset({"ping"})
+    #: The transport's check of the body `read_apart` reads (None: none), while it reads it.
+    _check: RequestCheck | None = None
 
     def __init__(
         self,
@@ -193,7 +196,9 @@ class Session(Answering, Requesting):
         started += answered
         return BodyRead(events, started, refused)
 
-    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
+    def read_apart(
+        self, data: bytes, info: RequestInfo | None = None, check: RequestCheck | None = None
+    ) -> ApartRead:
         """Read `data`, one body whose request is served apart from this session, and keep
         nothing of it: the request leaves the session's care as it is handed out, so its
         answer, progress and end are its server's (`mcpkit.runtime.request_peer`), and the
@@ -202,12 +207,19 @@ class Session(Answering, Requesting):
         session reads every 2026-07-28 POST a server gets with the checks a session's own
         requests pass, and no two requests, even under one id, ever meet in it.
 
-        `info.check`, when set, is the transport's check of the body (`RequestCheck`): asked
+        `check`, when given, is the transport's check of the body (`RequestCheck`): asked
         of the request before it starts, else of the body once read, whose answer it then
         replaces (nothing the body made is kept)."""
         outbox = self._outbox
         mark = len(outbox.items)
-        events = self.receive_data(data, info)
+        if check is None:
+            events = self.receive_data(data, info)
+        else:
+            self._check = check  # (for `_serve_request`: the body is read in this call)
+            try:
+                events = self.receive_data(data, info)
+            finally:
+                self._check = None
         if len(events) == 1 and not outbox.items:
             # The common case, one request and nothing queued (so none was answered or
             # refused, and the session has nothing of its own to hand over): what follows
@@ -217,7 +229,6 @@ class Session(Answering, Requesting):
                 self._inflight.pop(only.request_id, None)
                 return ApartRead(only, [], [], [], True)
         read = self._body_read(events, mark)
-        check = None if info is None else info.check
         answer = None if check is None else check.rest()
         if answer is not None:
             for rid in read.started:
@@ -440,10 +451,10 @@ class Session(Answering, Requesting):
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
             self._outbox.error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
             return
-        # Last, the transport's own check (`RequestInfo.check`), from what was decoded here:
-        # a body the session refused before is checked by `read_apart` (`RequestCheck.rest`),
+        # Last, the transport's own check (`read_apart`'s), from what was decoded here: a
+        # body the session refused before is checked by `read_apart` (`RequestCheck.rest`),
         # so its refusal comes first either way. (A batch member: no check has one to make.)
-        check = None if request_info is None else request_info.check
+        check = self._check
         if check is not None and batch is None:
             refusal = check.request(rid, method, params)
             if refusal is not None:

@@ -27,7 +27,7 @@ from typing import Any, Final, Protocol
 from mcpkit.errors import ConnectionClosed, LocalProtocolError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
-from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.events import RequestCheck, RequestInfo, RequestReceived
 from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
@@ -102,11 +102,14 @@ class RequestPeer:
 
     # ------------------------------------------------------------------ serving
 
-    async def serve(self, body: bytes, info: RequestInfo | None) -> tuple[bool, list[bytes]]:
+    async def serve(
+        self, body: bytes, info: RequestInfo | None, check: RequestCheck | None = None
+    ) -> tuple[bool, list[bytes]]:
         """Read `body` and serve the request it holds; (whether it held a request, the
         answers to the body as a whole when it is refused: the caller sends those, 400).
+        `check` is the transport's own check of the request (`Session.read_apart`).
         Cancelling the calling task cancels the handler; nothing more is sent then."""
-        read = self.reader.read_apart(body, info)
+        read = self.reader.read_apart(body, info, check)
         del body  # not kept while the handler runs: a listen may run for hours
         if read.refused:
             self._closed = True

@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
-from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
@@ -229,8 +229,11 @@ async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> Non
 class RequestServer(Protocol):
     """What the app needs of what serves one request that carries its own terms."""
 
-    async def serve(self, body: bytes, info: RequestInfo | None) -> tuple[bool, list[bytes]]:
-        """Serve the request `body` holds; (whether it held one, the refusal of the body)."""
+    async def serve(
+        self, body: bytes, info: RequestInfo | None, check: RequestCheck | None = None
+    ) -> tuple[bool, list[bytes]]:
+        """Serve the request `body` holds, `check` asked of it before it starts; (whether it
+        held one, the refusal of the body)."""
         ...
 
 

@@ -31,7 +31,7 @@ from mcpkit.protocol.codes import (
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
-from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
@@ -131,6 +131,7 @@ async def serve_own_terms(
     json_response: bool,
     calls: OwnCalls,
     client: Hashable = None,
+    check: RequestCheck | None = None,
 ) -> None:
     """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
     answer it. While it runs it is among `calls`, as `client`'s when given: `OwnCall.cut` (a
@@ -142,7 +143,7 @@ async def serve_own_terms(
     call = OwnCall(receive, task, None, client)
     calls.start(call)
     call.request = peer = server.request_peer(response)
-    serving = peer.serve(body, info)
+    serving = peer.serve(body, info, check)
     del body  # not kept while the request runs (a listen may stay open for hours)
     try:
         started, refused = await serving

@@ -225,7 +225,7 @@ class PostRequests:
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
         check = MirrorCheck(body, headers, self.server.param_headers, each)
-        info = RequestInfo("http", headers, client_address(scope), token, check)
+        info = RequestInfo("http", headers, client_address(scope), token)
         client = self._request_room(owner, info)
         if isinstance(client, Refusal):
             await send_refusal(send, client)
@@ -239,6 +239,7 @@ class PostRequests:
             json_response=self.json_response,
             calls=self.own_calls,
             client=client,
+            check=check,
         )
         # This frame keeps no reference to the body while it is served: a listen may stay
         # open for hours, and its body is no longer needed once read (nor kept by `check`).
