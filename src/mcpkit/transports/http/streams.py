@@ -188,7 +188,7 @@ class HttpChannel(ResumableStreams):
             exchange.end()
         elif not self.json_response and self._current_resumable:
             self._number(exchange, started[0] if len(started) == 1 else None)
-        self.touch()
+        self._idle_at = self.clock()  # (`touch`, written out: every body and answer passes)
         exchange.read = (list(started), list(refused))
 
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
@@ -207,7 +207,7 @@ class HttpChannel(ResumableStreams):
                 left = self.let_go(exchange, delivered=False)
                 if left:
                     await self.settings.forget_now(left)
-            self.touch()
+            self._idle_at = self.clock()  # (`touch`)
             return
         target: Stream | None = exchange
         if exchange is None or self.json_response or exchange.json:
