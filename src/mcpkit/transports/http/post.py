@@ -6,7 +6,7 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Coroutine, Hashable, Mapping, Sequence
 from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
@@ -388,7 +388,9 @@ class PostRequests:
 
         def respond_meanwhile() -> None:
             responding.append(
-                loop.create_task(self._respond(exchange, receive, send, headers, 0.0))
+                # (what to answer with is chosen when the task runs, as the handler may
+                # still say until then that it wants JSON: `HttpChannel.answer_as_json`)
+                loop.create_task(self._respond_with_care(exchange, receive, send, headers, 0.0))
             )
 
         timer = self.meanwhile.add(respond_meanwhile)
@@ -409,7 +411,28 @@ class PostRequests:
         else:
             await self._respond(exchange, receive, send, headers, 0.0)
 
-    async def _respond(
+    def _respond(
+        self,
+        exchange: Exchange,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]],
+        first_wait: float,
+    ) -> Coroutine[object, object, None]:
+        """Answer a POST that started requests: one JSON object, or its SSE stream. The
+        usual answer is the coroutine that writes it, with none of this method's around it
+        (one coroutine less per POST); `_respond_with_care` is the rest."""
+        channel = exchange.channel
+        assert channel is not None
+        if not first_wait:
+            if self.json_response:
+                if not _get_stream_ready(channel):
+                    return answer_json(exchange, receive, send, headers)
+            elif not exchange.json:
+                return self.hosting.carry(channel, exchange, receive, send, headers)
+        return self._respond_with_care(exchange, receive, send, headers, first_wait)
+
+    async def _respond_with_care(
         self,
         exchange: Exchange,
         receive: Receive,
@@ -417,7 +440,9 @@ class PostRequests:
         headers: Sequence[tuple[bytes, bytes]],
         first_wait: float,
     ) -> None:
-        """Answer a POST that started requests: one JSON object, or its SSE stream."""
+        """`_respond` when the answer may wait a moment: for its first message (`first_wait`),
+        for the GET stream's writer, or for the stream to be forgotten (a JSON answer chosen
+        by the handler)."""
         channel = exchange.channel
         assert channel is not None
         if self.json_response:
