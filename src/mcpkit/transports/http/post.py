@@ -383,14 +383,15 @@ class PostRequests:
         request, exchange.request = exchange.request, None
         channel = exchange.channel
         assert request is not None and channel is not None
-        loop = asyncio.get_running_loop()
         responding: list[asyncio.Task[None]] = []
 
-        def respond_meanwhile() -> None:
+        def respond_meanwhile() -> None:  # (run by the loop's timer: the loop is running)
             responding.append(
                 # (what to answer with is chosen when the task runs, as the handler may
                 # still say until then that it wants JSON: `HttpChannel.answer_as_json`)
-                loop.create_task(self._respond_with_care(exchange, receive, send, headers, 0.0))
+                asyncio.get_running_loop().create_task(
+                    self._respond_with_care(exchange, receive, send, headers, 0.0)
+                )
             )
 
         timer = self.meanwhile.add(respond_meanwhile)
