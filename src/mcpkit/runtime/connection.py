@@ -432,8 +432,21 @@ class Connection(Reading):
         # The answer is taken before the handler is done (as in `_serve`): the session's
         # side of the path in one go, then the connection's, then the channel's.
         out = self.session.data_to_send()
-        self._handler_done(rid, task)
-        await self._send(out)
+        # `_handler_done` and `_send`'s common case, written out: one call and one coroutine
+        # less on every request served in the caller's task.
+        handlers = self._handlers
+        if handlers.get(rid) is task:
+            del handlers[rid]
+        if self.hold_timeouts_while_serving:
+            self._maybe_restart_timeouts()
+        ob = self._out
+        if len(out) != 1 or self._closed is not None or ob.writing or ob.queue:
+            await self._send(out)
+            return
+        await ob.send_alone(out[0], True)
+        awaiting = self._awaiting
+        if awaiting.futures or awaiting.timer_at is not None:  # (as in `_send`)
+            awaiting.arm_timer()
 
     async def _serve(self, ev: RequestReceived) -> None:
         try:

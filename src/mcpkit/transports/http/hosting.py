@@ -100,9 +100,18 @@ class AppSessions:
         for: another identity learns nothing, not even that it exists) and the request speaks
         its negotiated revision (`each`: the headers by name when no name repeats, `distinct`)."""
         session = self.sessions.get(sid)
-        # (no auth: no owner, and no call to say so)
-        if session is None or session.owner != (None if owner is None else owner_key(owner)):
+        if session is None:
             return unknown_session(sid)
+        # The record read here, not through `HttpSession.owner` and `revision`: every POST asks.
+        record = session.handle.record
+        # (no auth: no owner, and no call to say so)
+        if record.owner != (None if owner is None else owner_key(owner)):
+            return unknown_session(sid)
+        if each is not None:  # the usual case: the header sent once, as negotiated
+            terms = record.terms
+            sent = each.get(b"mcp-protocol-version")
+            if sent is None or terms is None or sent.decode("latin-1") == terms.revision:
+                return session
         return _wrong_version(session, headers, each) or session
 
     async def find(

@@ -6,7 +6,7 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Coroutine, Hashable, Mapping, Sequence
 from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
@@ -194,11 +194,16 @@ class PostRequests:
             if scoped is not None:
                 await send_refusal(send, scoped)
                 return
-        exchange = await _submit(session, body, info, serve_here=True)
-        if exchange is None:
+        # `_submit` and `_answer`, written out: two coroutines less on every POST of a session.
+        try:
+            exchange = await session.submit(body, info, serve_here=True)
+        except ConnectionClosed:
             await send_refusal(send, unknown_session(sid))
             return
-        await self._answer(exchange, receive, send, ())
+        if exchange.request is not None and not exchange.read[1]:
+            await self._serve_here(exchange, receive, send, ())  # the usual POST: one request
+        else:
+            await self._answer(exchange, receive, send, ())
         if hosting.session_store is not None:  # (else nothing to save: no coroutine)
             await hosting.save_quietly(session)
 
@@ -379,12 +384,15 @@ class PostRequests:
         request, exchange.request = exchange.request, None
         channel = exchange.channel
         assert request is not None and channel is not None
-        loop = asyncio.get_running_loop()
         responding: list[asyncio.Task[None]] = []
 
-        def respond_meanwhile() -> None:
+        def respond_meanwhile() -> None:  # (run by the loop's timer: the loop is running)
             responding.append(
-                loop.create_task(self._respond(exchange, receive, send, headers, 0.0))
+                # (what to answer with is chosen when the task runs, as the handler may
+                # still say until then that it wants JSON: `HttpChannel.answer_as_json`)
+                asyncio.get_running_loop().create_task(
+                    self._respond_with_care(exchange, receive, send, headers, 0.0)
+                )
             )
 
         timer = self.meanwhile.add(respond_meanwhile)
@@ -405,7 +413,28 @@ class PostRequests:
         else:
             await self._respond(exchange, receive, send, headers, 0.0)
 
-    async def _respond(
+    def _respond(
+        self,
+        exchange: Exchange,
+        receive: Receive,
+        send: Send,
+        headers: Sequence[tuple[bytes, bytes]],
+        first_wait: float,
+    ) -> Coroutine[object, object, None]:
+        """Answer a POST that started requests: one JSON object, or its SSE stream. The
+        usual answer is the coroutine that writes it, with none of this method's around it
+        (one coroutine less per POST); `_respond_with_care` is the rest."""
+        channel = exchange.channel
+        assert channel is not None
+        if not first_wait:
+            if self.json_response:
+                if not _get_stream_ready(channel):
+                    return answer_json(exchange, receive, send, headers)
+            elif not exchange.json:
+                return self.hosting.carry(channel, exchange, receive, send, headers)
+        return self._respond_with_care(exchange, receive, send, headers, first_wait)
+
+    async def _respond_with_care(
         self,
         exchange: Exchange,
         receive: Receive,
@@ -413,7 +442,9 @@ class PostRequests:
         headers: Sequence[tuple[bytes, bytes]],
         first_wait: float,
     ) -> None:
-        """Answer a POST that started requests: one JSON object, or its SSE stream."""
+        """`_respond` when the answer may wait a moment: for its first message (`first_wait`),
+        for the GET stream's writer, or for the stream to be forgotten (a JSON answer chosen
+        by the handler)."""
         channel = exchange.channel
         assert channel is not None
         if self.json_response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Final
 
 from mcpkit.errors import ConnectionClosed
@@ -55,6 +55,10 @@ class Exchange(Stream):
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = ([], [])
         self.request: RequestReceived | None = None
+
+
+async def _nothing_to_serve() -> None:
+    """`HttpChannel.serve` once the session ended."""
 
 
 #: Stream settings that keep nothing for a resumption (and charge no budget).
@@ -158,13 +162,13 @@ class HttpChannel(ResumableStreams):
             self._current = None
         return exchange
 
-    async def serve(self, request: RequestReceived) -> None:
+    def serve(self, request: RequestReceived) -> Coroutine[object, object, None]:
         """Serve `request`, the one an exchange's body started (`submit(serve_here=True)`),
         in the calling task: its answer and what it sends meanwhile come to its exchange as
-        any request's do. Nothing to do once the session ended (its streams ended too)."""
+        any request's do. Nothing to do once the session ended (its streams ended too).
+        (The connection's coroutine itself, not one more around it: once per request.)"""
         feeder = self._feeder
-        if feeder is not None:
-            await feeder.serve(request)
+        return _nothing_to_serve() if feeder is None else feeder.serve(request)
 
     # ------------------------------------------------------------ RoutedChannel
 
@@ -188,7 +192,7 @@ class HttpChannel(ResumableStreams):
             exchange.end()
         elif not self.json_response and self._current_resumable:
             self._number(exchange, started[0] if len(started) == 1 else None)
-        self.touch()
+        self._idle_at = self.clock()  # (`touch`, written out: every body and answer passes)
         exchange.read = (list(started), list(refused))
 
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
@@ -207,7 +211,7 @@ class HttpChannel(ResumableStreams):
                 left = self.let_go(exchange, delivered=False)
                 if left:
                     await self.settings.forget_now(left)
-            self.touch()
+            self._idle_at = self.clock()  # (`touch`)
             return
         target: Stream | None = exchange
         if exchange is None or self.json_response or exchange.json:
