@@ -139,8 +139,10 @@ class ServerSession(Session):
     #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
     #: every request that carries its terms: a property call costs ~1,000 instructions.
     _codec: OwnTermsCodec | None = None
-    #: The capabilities we declared and the methods they do not serve (`undeclared`), worked
-    #: out by `_check_inbound_request` when it first meets them: one lookup per request.
+    #: The capabilities last checked against and the methods they do not serve (`undeclared`),
+    #: worked out by `_check_inbound_request` when it meets other capabilities: one lookup per
+    #: request. Kept on the class, one entry for every session: the sessions of a server share
+    #: its capabilities object (one table per session was 272 bytes of every idle session).
     _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
 
     def __init__(
@@ -399,9 +401,9 @@ class ServerSession(Session):
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         # (Read again should the session be given other capabilities: they are not changed
         # in place, only replaced.)
-        unserved = self._unserved
+        unserved = ServerSession._unserved
         if unserved[0] is not self.capabilities:
-            unserved = self._unserved = (self.capabilities, undeclared(self.capabilities))
+            unserved = ServerSession._unserved = (self.capabilities, undeclared(self.capabilities))
         path = unserved[1].get(method)
         if path is not None:
             return McpError(codes.METHOD_NOT_FOUND, capability_error(method, path, "the server"))
