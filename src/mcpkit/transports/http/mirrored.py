@@ -131,25 +131,26 @@ class MirrorCheck(msgspec.Struct):
                     if type(named) is str and not param_headers(named):
                         return None  # the usual tool: it mirrors no argument
         # Anything else is checked as it always was: from the fields read from the body.
-        found = read_mirrored(body)
-        if found is None:
-            return None
-        return mirror_problem(
-            self.headers, found, self.param_headers, check_revision=True, each=each
-        )
+        refused = self._from_body(body)
+        return None if refused is None else refused[1]
 
     def rest(self) -> bytes | None:
         body = self.body
         if body is None:
             return None  # the request was asked about: its answer stands
         self.body = None
+        refused = self._from_body(body)
+        return None if refused is None else error_body(refused[0].id, refused[1])
+
+    def _from_body(self, body: bytes) -> tuple[Mirrored, McpError] | None:
+        """The full check, from the fields read from `body`: what it read and its refusal."""
         found = read_mirrored(body)
         if found is None:
             return None
         problem = mirror_problem(
             self.headers, found, self.param_headers, check_revision=True, each=self.each
         )
-        return None if problem is None else error_body(found.id, problem)
+        return None if problem is None else (found, problem)
 
 
 def error_body(rid: object, error: McpError) -> bytes:
