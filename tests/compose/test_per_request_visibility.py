@@ -298,6 +298,56 @@ async def test_a_sessions_rules_reach_another_process_serving_it(tmp_path: Path)
         await there.store.aclose()
 
 
+@pytest.mark.parametrize("json_response", [False, True], ids=["sse", "json"])
+async def test_an_answer_goes_out_only_once_what_it_changed_is_in_the_store(
+    tmp_path: Path, json_response: bool
+) -> None:
+    """The session's record is written before the answer of the request that changed it
+    goes out, not after: a client whose next request reaches another process at once, while
+    the first one's store is slow, is served under what it just changed (read-your-writes)."""
+    url = f"sqlite:///{tmp_path / 'sessions.db'}"
+    here, there = switchboard(), switchboard()
+    here.use_store(url)
+    there.use_store(url)
+    records = here.store.sessions
+    assert records is not None
+    put = records.put
+    slow_writes: list[SessionRecord] = []
+
+    async def put_slowly(record: SessionRecord) -> None:
+        slow_writes.append(record)
+        await asyncio.sleep(0.5)  # a store under load: the answer must not overtake it
+        await put(record)
+
+    try:
+        async with (
+            asyncio.timeout(WAIT),
+            serving(here.http_app(json_response=json_response)) as base_here,
+            serving(there.http_app()) as base_there,
+            httpx.AsyncClient() as http,
+        ):
+            async with Client(f"{base_here}/mcp", protocol="2025-11-25") as client:
+                sid = client.session_id
+                assert sid is not None
+                records.put = put_slowly  # type: ignore[method-assign]
+                await client.call_tool("hide_admin", {})
+                answer = await http.post(
+                    f"{base_there}/mcp",
+                    json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}},
+                    headers={
+                        "accept": "application/json, text/event-stream",
+                        "mcp-session-id": sid,
+                        "mcp-protocol-version": "2025-11-25",
+                    },
+                )
+                assert answer.status_code == 200, answer.text
+                assert "wipe" not in answer.text and "echo" in answer.text
+                assert slow_writes and slow_writes[0].components  # (the write was the slow one)
+    finally:
+        await here.store.aclose()
+        await there.store.aclose()
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_a_rule_added_while_serving_announces_every_list(era: str) -> None:
     server = switchboard()

@@ -12,7 +12,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 
 from mcpkit._asgi import Receive, Send, quote_header, values_of
 from mcpkit.errors import LocalProtocolError
@@ -84,6 +84,7 @@ class AppSessions:
         #: Whether `lifespan()` was ever entered (a warning when it was not).
         self.lifespan_ran = False
         self._refreshing: set[asyncio.Task[None]] = set()  # sessions read again (`_on_change`)
+        self._writing: dict[str, asyncio.Future[None]] = {}  # records being written, by id
         # This app among the processes of a deployment, in its SESSION_CHANGED.
         self._origin = secrets.token_hex(8)
         # What each session calls when its channel closes: one bound method for all of them.
@@ -168,7 +169,24 @@ class AppSessions:
             on_close=self._forget_session,
         )
         self.server.sessions.add(session.handle)
+        if record is not None and self.session_store is not None:
+            session.gate = self  # (a new session's is set once its record is first written)
         return session
+
+    def before_answer(self, channel: HttpChannel) -> Awaitable[None] | None:
+        """A session's record is written before a request's answer goes out when the request
+        changed it (a log level, a subscription, the session's own visibility rules), or
+        while a write is still in flight: the client's next request may reach another
+        process, which must read what this one changed (read-your-writes). A request that
+        changed nothing waits for nothing. (`AnswerGate`, set on the sessions that have a
+        record in the `session_store`.)"""
+        assert isinstance(channel, HttpSession)
+        handle = channel.handle
+        if handle.dirty:
+            return self.save_quietly(channel)
+        writing = self._writing.get(handle.id)
+        # (shielded: a waiter cancelled does not cancel the write's other waiters)
+        return None if writing is None else asyncio.shield(writing)
 
     async def save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
@@ -190,11 +208,18 @@ class AppSessions:
             return
         record.last_seen = now
         handle.dirty = False
+        writing = asyncio.get_running_loop().create_future()
+        self._writing[record.id] = writing
         try:
             await store.put(record)
         except BaseException:
             handle.dirty = True  # not written: the next request writes it again
             raise
+        finally:
+            if self._writing.get(record.id) is writing:
+                del self._writing[record.id]
+            writing.set_result(None)
+        session.gate = self  # written: from now on its answers wait for its changes
         if changed:
             self.publish_change(record.id)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Final
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo, RequestReceived
@@ -27,6 +27,7 @@ from mcpkit.types import RequestId
 
 __all__ = [
     "MAX_QUEUED",
+    "AnswerGate",
     "MAX_RETAINED",
     "NO_RESUMPTION",
     "Exchange",
@@ -65,13 +66,24 @@ async def _nothing_to_serve() -> None:
 NO_RESUMPTION: Final = StreamSettings(store=None, keepalive_interval=None)
 
 
+class AnswerGate(Protocol):
+    """What an answer waits for before it goes out (`HttpChannel.gate`)."""
+
+    def before_answer(self, channel: HttpChannel) -> Awaitable[None] | None:
+        """What to await before `channel` puts a request's final message on its response;
+        None for nothing (the usual case: no coroutine)."""
+        ...
+
+
 class HttpChannel(ResumableStreams):
     """A `RoutedChannel` for one HTTP session (see mcpkit.runtime.channel).
 
     With `json_response`, a POST is answered with its final message alone: the messages sent
     while serving it (progress, requests to the client) go to the GET stream when one is open,
     as the only place left to send them, else they are dropped. `HttpSession` is this with
-    the session it carries (`transports.http.live_sessions`).
+    the session it carries (`transports.http.live_sessions`). `gate`, when set, is awaited
+    before a request's final message goes out: the HTTP app writes a session's changed record
+    to its store first (`AppSessions.before_answer`).
     """
 
     __slots__ = (
@@ -83,6 +95,7 @@ class HttpChannel(ResumableStreams):
         "_pending",
         "_routes",
         "clock",
+        "gate",
         "json_response",
         "settings",
     )
@@ -107,6 +120,7 @@ class HttpChannel(ResumableStreams):
         self._pending = 0  # bodies waiting for room to be read
         self._idle_at = clock()
         self._closed = False
+        self.gate: AnswerGate | None = None
 
     @property
     def writable(self) -> bool:
@@ -198,6 +212,10 @@ class HttpChannel(ResumableStreams):
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
         exchange = None if related is None else self._routes.get(related)
         if final and exchange is not None:
+            gate = self.gate
+            waiting = None if gate is None else gate.before_answer(self)
+            if waiting is not None:
+                await waiting
             # The exchange's own ids (`body_read` routed only those), not a scan of every
             # route: a session with many calls running pays nothing per answer for the others.
             routes = self._routes
