@@ -162,6 +162,40 @@ async def test_what_the_store_is_told() -> None:
             assert (await http.post(url, json=PING, headers=headers(sid))).status_code == 404
 
 
+class Slow(Counting):
+    """A store under load: each write lands a while after it was asked for."""
+
+    async def put(self, record: SessionRecord) -> None:
+        await asyncio.sleep(0.3)
+        await super().put(record)
+
+
+async def test_what_a_request_changed_is_in_the_store_when_its_answer_arrives() -> None:
+    """A client's next request may reach another process at once: the answer (or the 202)
+    of what changed the session goes out once the record holds the change, however slow the
+    store."""
+    store = Slow()
+    server = notes()
+    async with asyncio.timeout(WAIT), serving(server.http_app(session_store=store)) as base:
+        url = f"{base}/mcp"
+        async with httpx.AsyncClient() as http:
+            sid = await open_session(http, url)  # its 202 waited for `initialized`
+            record = await store.get(sid)
+            assert record is not None and record.initialized
+            level = {
+                "jsonrpc": "2.0",
+                "id": 8,
+                "method": "logging/setLevel",
+                "params": {"level": "error"},
+            }
+            assert (await http.post(url, json=level, headers=headers(sid))).status_code == 200
+            record = await store.get(sid)
+            assert record is not None and record.log_level == "error"
+            puts = store.puts
+            assert (await http.post(url, json=PING, headers=headers(sid))).status_code == 200
+            assert store.puts == puts  # nothing changed: nothing written, nothing waited for
+
+
 async def test_a_session_the_store_does_not_know_is_still_not_found() -> None:
     store: SessionStore = MemorySessionStore()
     await store.put(SessionRecord(id="half-open"))  # initialize never finished

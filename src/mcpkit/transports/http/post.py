@@ -203,6 +203,12 @@ class PostRequests:
         if exchange.request is not None and not exchange.read[1]:
             await self._serve_here(exchange, receive, send, ())  # the usual POST: one request
         else:
+            if session.gate is not None and not exchange.read[0]:
+                # Notifications alone (`notifications/initialized`): their 202 waits for
+                # what they changed, as an answer does (`AppSessions.before_answer`).
+                waiting = session.gate.before_answer(session)
+                if waiting is not None:
+                    await waiting
             await self._answer(exchange, receive, send, ())
         if hosting.session_store is not None:  # (else nothing to save: no coroutine)
             await hosting.save_quietly(session)
