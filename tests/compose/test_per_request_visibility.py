@@ -264,6 +264,21 @@ async def test_a_hidden_prompt_is_not_completed(era: str) -> None:
         assert refused.value.message == "Unknown prompt: review"
 
 
+async def admin_hidden_there(http: httpx.AsyncClient, url: str, sid: str) -> None:
+    """Session `sid`'s tools/list, as the app at `url` serves it: the admin tool hidden."""
+    answer = await http.post(
+        url,
+        json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}},
+        headers={
+            "accept": "application/json, text/event-stream",
+            "mcp-session-id": sid,
+            "mcp-protocol-version": "2025-11-25",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert "wipe" not in answer.text and "echo" in answer.text
+
+
 async def test_a_sessions_rules_reach_another_process_serving_it(tmp_path: Path) -> None:
     """Two apps on one SQLite store (two processes, as the store can tell): what a session
     hid through one is hidden when the other serves the session's next request."""
@@ -282,17 +297,7 @@ async def test_a_sessions_rules_reach_another_process_serving_it(tmp_path: Path)
                 await client.call_tool("hide_admin", {})
                 sid = client.session_id
                 assert sid is not None
-                answer = await http.post(
-                    f"{base_there}/mcp",
-                    json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}},
-                    headers={
-                        "accept": "application/json, text/event-stream",
-                        "mcp-session-id": sid,
-                        "mcp-protocol-version": "2025-11-25",
-                    },
-                )
-                assert answer.status_code == 200, answer.text
-                assert "wipe" not in answer.text and "echo" in answer.text
+                await admin_hidden_there(http, f"{base_there}/mcp", sid)
     finally:
         await here.store.aclose()
         await there.store.aclose()
@@ -331,17 +336,7 @@ async def test_an_answer_goes_out_only_once_what_it_changed_is_in_the_store(
                 assert sid is not None
                 records.put = put_slowly  # type: ignore[method-assign]
                 await client.call_tool("hide_admin", {})
-                answer = await http.post(
-                    f"{base_there}/mcp",
-                    json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}},
-                    headers={
-                        "accept": "application/json, text/event-stream",
-                        "mcp-session-id": sid,
-                        "mcp-protocol-version": "2025-11-25",
-                    },
-                )
-                assert answer.status_code == 200, answer.text
-                assert "wipe" not in answer.text and "echo" in answer.text
+                await admin_hidden_there(http, f"{base_there}/mcp", sid)
                 assert slow_writes and slow_writes[0].components  # (the write was the slow one)
     finally:
         await here.store.aclose()

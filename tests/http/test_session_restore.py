@@ -26,6 +26,7 @@ from mcpkit.stores.sessions import (
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
 PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+SET_ERRORS = {"jsonrpc": "2.0", "id": 8, "method": "logging/setLevel", "params": {"level": "error"}}
 
 
 def notes() -> Server:
@@ -146,13 +147,7 @@ async def test_what_the_store_is_told() -> None:
             for _ in range(3):  # nothing changes: nothing is written
                 assert (await http.post(url, json=PING, headers=headers(sid))).status_code == 200
             assert store.puts == puts
-            level = {
-                "jsonrpc": "2.0",
-                "id": 8,
-                "method": "logging/setLevel",
-                "params": {"level": "error"},
-            }
-            assert (await http.post(url, json=level, headers=headers(sid))).status_code == 200
+            assert (await http.post(url, json=SET_ERRORS, headers=headers(sid))).status_code == 200
             assert store.puts == puts + 1
             record = await store.get(sid)
             assert record is not None and record.log_level == "error"
@@ -182,13 +177,7 @@ async def test_what_a_request_changed_is_in_the_store_when_its_answer_arrives() 
             sid = await open_session(http, url)  # its 202 waited for `initialized`
             record = await store.get(sid)
             assert record is not None and record.initialized
-            level = {
-                "jsonrpc": "2.0",
-                "id": 8,
-                "method": "logging/setLevel",
-                "params": {"level": "error"},
-            }
-            assert (await http.post(url, json=level, headers=headers(sid))).status_code == 200
+            assert (await http.post(url, json=SET_ERRORS, headers=headers(sid))).status_code == 200
             record = await store.get(sid)
             assert record is not None and record.log_level == "error"
             puts = store.puts
