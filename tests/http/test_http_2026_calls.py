@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import tracemalloc
+import weakref
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from _serving import WAIT, headers, messages_of, serving, small_server, sse_mess
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
 from mcpkit.server.request_peer import RequestPeer
+from mcpkit.transports.http import own_calls
 
 REVISION = "2026-07-28"
 
@@ -228,6 +230,36 @@ async def test_many_calls_leave_nothing_behind() -> None:
     assert not app._own_calls and not app.server.sessions and len(app.sessions) == 0
     assert not [o for o in gc.get_objects() if isinstance(o, RequestPeer)]
     assert left < 64 * 1024, left  # caches, not 2,000 calls' worth
+
+
+async def test_an_answered_call_is_let_go_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quick call's POST (its `receive`, through it uvicorn's request cycle) is freed when
+    its answer is out, not kept until the watcher's next look: under load that would keep a
+    few hundred requests' objects alive and push them through the garbage collector."""
+    # No watcher's look in this test, however slow the machine: nothing but the end of its
+    # call may let a POST go.
+    monkeypatch.setattr(own_calls, "WATCH_AFTER", 3600.0)
+    app = make_server(Held()).http_app()
+    hdrs = {**modern(name="add"), "host": "127.0.0.1"}
+    sent: list[Any] = []
+
+    async def post(body: bytes) -> weakref.ref[Any]:
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> Any:
+            return pending.pop() if pending else {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/mcp", "query_string": b""}
+        scope["headers"] = [(k.encode(), v.encode()) for k, v in hdrs.items()]
+        await app(scope, receive, send)
+        return weakref.ref(receive)
+
+    released = [await post(msgspec.json.encode(call("add", {"a": i, "b": 1}))) for i in range(3)]
+    assert [ref() for ref in released] == [None, None, None]
+    assert b"".join(m.get("body", b"") for m in sent).count(b'"structuredContent"') == 3
 
 
 _META = (
