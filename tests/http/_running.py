@@ -122,3 +122,25 @@ async def until_both_workers(
         if not scope.expired():
             raise  # one of `serve`'s own bounds
     raise AssertionError(f"in {BOTH_WAIT:g} s, the calls named no two workers but {named}")
+
+
+def _state(pid: int) -> str:
+    """The process's state letter in /proc (T: stopped, Z: a zombie)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+@contextlib.asynccontextmanager
+async def stopped(pid: int) -> AsyncIterator[None]:
+    """Worker `pid` stopped (SIGSTOP, and seen stopped) until the block ends, then continued
+    (SIGCONT): the workers accept from one shared listening socket, so meanwhile every new
+    connection goes to another worker. Which worker serves a request is otherwise the
+    kernel's choice: on a busy machine one may take every connection for long, or be the
+    only one accepting yet while the other still starts."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        async with asyncio.timeout(WAIT):  # signalled is not yet stopped
+            while _state(pid) != "T":
+                await asyncio.sleep(0.01)
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
