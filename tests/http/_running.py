@@ -9,6 +9,7 @@ import itertools
 import os
 import re
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 WAIT = 20.0  # seconds: a bound on hangs (a cold start imports uvicorn), not a measurement
 BOTH_WAIT = 60.0  # seconds `until_both_workers` calls for at most: a bound, not a measurement
 SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
+WORKERS = re.compile(r"with 2 worker processes \(pids (\d+), (\d+)\)")
+STOP_TRIES = 20  # a stopped worker found holding the SQLite file's write lock: tries at most
 
 
 def mcpkit(*args: str) -> list[str]:
@@ -52,6 +55,11 @@ class Running:
         async with asyncio.timeout(WAIT):
             self.url = await self._found
         return self.url
+
+    def workers(self) -> list[int]:
+        """The pids of the two workers the supervisor logged it started (`--workers 2`)."""
+        found = next(m for line in self.log if (m := WORKERS.search(line)))
+        return [int(found.group(1)), int(found.group(2))]
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         """Send `sig` and wait for the exit (and the whole log); the exit status."""
@@ -122,3 +130,54 @@ async def until_both_workers(
         if not scope.expired():
             raise  # one of `serve`'s own bounds
     raise AssertionError(f"in {BOTH_WAIT:g} s, the calls named no two workers but {named}")
+
+
+def _state(pid: int) -> str:
+    """The process's state letter in /proc (T: stopped, Z: a zombie)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _writable(db: Path) -> bool:
+    """Whether SQLite's write lock on `db` can be taken (within a few seconds: a running
+    process holds it for a transaction at a time)."""
+    connection = sqlite3.connect(db, timeout=5.0, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return False
+    finally:
+        connection.close()
+
+
+@contextlib.asynccontextmanager
+async def stopped(pid: int, db: Path | None = None) -> AsyncIterator[None]:
+    """Worker `pid` stopped (SIGSTOP, and seen stopped) until the block ends, then continued
+    (SIGCONT): the workers accept from one shared listening socket, so meanwhile every new
+    connection goes to another worker. Which worker serves a request is otherwise the
+    kernel's choice: on a busy machine one may take every connection for long, or be the
+    only one accepting yet while the other still starts.
+
+    `db` is the SQLite file the workers share: a worker stopped in the middle of a
+    transaction would hold its write lock, and the others would wait for it (SQLite's busy
+    timeout), so it is continued and stopped again until it is stopped holding none."""
+    for _ in range(STOP_TRIES):
+        os.kill(pid, signal.SIGSTOP)
+        async with asyncio.timeout(WAIT):  # signalled is not yet stopped
+            while _state(pid) != "T":
+                await asyncio.sleep(0.01)
+        if db is None or await asyncio.to_thread(_writable, db):
+            break
+        os.kill(pid, signal.SIGCONT)
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(
+            f"worker {pid} held the write lock of {db} at each of {STOP_TRIES} stops"
+        )
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from _running import mcpkit, running, until_both_workers
+from _running import mcpkit, running, stopped, until_both_workers
 
 from mcpkit import Client
 from mcpkit.types import ElicitRequestParams, ElicitResult, LoggingMessageNotificationParams
@@ -113,14 +113,20 @@ async def test_list_changed_reach_a_get_stream_held_by_either_worker(tmp_path: P
 async def test_a_log_level_set_on_one_worker_reaches_the_others_copy_of_the_session(
     tmp_path: Path,
 ) -> None:
-    """Both workers hold the session; logging/setLevel reaches one of them, and soon the
-    other logs at the new level too (before, its copy kept the old level for good)."""
+    """Both workers hold the session; logging/setLevel reaches one of them, which logs at
+    the new level at once, and soon the other logs at the new level too (before, its copy
+    kept the old level for good). Each call is sent to the worker named by stopping the
+    other meanwhile: left to the kernel, one worker may take every connection."""
     (tmp_path / "asks.py").write_text(ASKS)
-    store = f"sqlite:///{tmp_path / 'state.db'}"
+    db = tmp_path / "state.db"
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
     logs: asyncio.Queue[LoggingMessageNotificationParams] = asyncio.Queue()
-    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+    async with (
+        asyncio.timeout(WAIT * 6),
+        running([*argv, "--store", f"sqlite:///{db}"], tmp_path) as sup,
+    ):
         url = await sup.started()
+        here, there = sup.workers()
         async with Client(
             url,
             protocol="2025-11-25",
@@ -128,26 +134,28 @@ async def test_a_log_level_set_on_one_worker_reaches_the_others_copy_of_the_sess
             on_log=lambda params: logs.put_nowait(params),
         ) as client:
 
-            async def speak(n: int) -> tuple[str, set[str]]:
-                """The worker that served call `n`, and the levels it logged at."""
-                pid = (await client.call_tool("speak", {"n": n})).text
+            async def speak(n: int, on: int) -> set[str]:
+                """The levels worker `on` logged call `n` at."""
+                async with stopped(there if on == here else here, db):
+                    pid = (await client.call_tool("speak", {"n": n})).text
+                assert pid == str(on)
                 levels: set[str] = set()
                 async with asyncio.timeout(HANG):  # the error is logged last, at any level
                     while "error" not in levels:
                         log = await logs.get()
                         if log.data == str(n):
                             levels.add(log.level)
-                return pid, levels
+                return levels
 
-            async def held(n: int) -> str:
-                return (await speak(n))[0]
-
-            async def quiet(n: int) -> str | None:
-                pid, levels = await speak(n)
-                return pid if levels == {"error"} else None
-
-            both = await until_both_workers(held)  # each holds the session now
-            await client.set_logging_level("error")
-            # Until each logs errors alone (a copy that kept the old level never does).
-            assert await until_both_workers(quiet, first=1000) == both
+            assert await speak(0, here) == {"info", "error"}
+            assert await speak(1, there) == {"info", "error"}  # each holds the session now
+            async with stopped(there, db):
+                await client.set_logging_level("error")
+            assert await speak(2, here) == {"error"}
+            # The other worker logs at the old level until it reads the record again, on the
+            # SESSION_CHANGED the change published (a copy that kept it for good never does).
+            async with asyncio.timeout(WAIT):
+                n = 3
+                while await speak(n, there) != {"error"}:
+                    n += 1
         assert await sup.stop(signal.SIGTERM) == 0
