@@ -227,13 +227,9 @@ async def test_a_copy_taken_from_the_store_writes_nothing_back_until_it_changes(
         assert (await http.post(f"{base_two}/mcp", json=PING, headers=headers(sid))).is_success
         assert store.puts == puts  # restored, as read: nothing to write back
         # The first process changes the record; the second reads it again (SESSION_CHANGED).
-        level = {
-            "jsonrpc": "2.0",
-            "id": 8,
-            "method": "logging/setLevel",
-            "params": {"level": "error"},
-        }
-        assert (await http.post(f"{base_one}/mcp", json=level, headers=headers(sid))).is_success
+        assert (
+            await http.post(f"{base_one}/mcp", json=SET_ERRORS, headers=headers(sid))
+        ).is_success
         puts = store.puts
         copy = two.sessions.get(sid)
         assert copy is not None
@@ -242,6 +238,32 @@ async def test_a_copy_taken_from_the_store_writes_nothing_back_until_it_changes(
         assert store.puts == puts
         record = await store.get(sid)
         assert record is not None and record.log_level == "error"
+
+
+async def test_a_copy_keeping_its_record_alive_takes_what_another_process_wrote() -> None:
+    """A copy that changed nothing writes its record a quarter of the idle timeout after
+    the last write, so that the store does not expire it. It reads the record first: what
+    another process wrote since (its SESSION_CHANGED not here yet) is taken, not overwritten
+    with the copy's old log level."""
+    store = Counting()
+    app = notes().http_app(session_store=store)
+    async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
+        url = f"{base}/mcp"
+        sid = await open_session(http, url)
+        elsewhere = await store.get(sid)  # another process sets the level, unannounced
+        assert elsewhere is not None
+        elsewhere.log_level = "error"
+        await store.put(elsewhere)
+        copy = app.sessions.get(sid)
+        assert copy is not None
+        copy.handle.record.last_seen -= 3600  # time for the keep-alive write
+        puts = store.puts
+        assert (await http.post(url, json=PING, headers=headers(sid))).is_success
+        assert store.puts == puts + 1
+        stored = await store.get(sid)
+        assert stored is not None and stored.log_level == "error"
+        assert stored.last_seen > elsewhere.last_seen
+        assert copy.handle.log_level == "error"
 
 
 async def test_the_record_holds_the_terms_initialize_settled_and_nothing_copies_them() -> None:

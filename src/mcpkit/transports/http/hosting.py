@@ -191,7 +191,8 @@ class AppSessions:
     async def save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
         built, read or last written (`dirty`), or when a quarter of the idle timeout passed
-        (so a store that expires records by `last_seen` keeps those in use).
+        (so a store that expires records by `last_seen` keeps those in use: read first, so
+        that what another process wrote meanwhile is kept).
 
         A copy of the session that another process changed (restored from the record, or
         read again on its SESSION_CHANGED) is clean as read: it writes nothing back, so an
@@ -204,8 +205,15 @@ class AppSessions:
         record = handle.record
         now = time.time()
         changed = handle.dirty
-        if not changed and now - record.last_seen < self.session_idle_timeout / 4:
-            return
+        if not changed:
+            if now - record.last_seen < self.session_idle_timeout / 4:
+                return
+            # A copy that changed nothing keeps its record alive: what another process
+            # wrote since this copy was read (its SESSION_CHANGED not yet here) is taken
+            # first, not overwritten with this copy's old fields.
+            stored = await store.get(record.id)
+            if stored is not None and not handle.dirty:  # (else changed here meanwhile)
+                handle.refresh(stored)
         record.last_seen = now
         handle.dirty = False
         writing = asyncio.get_running_loop().create_future()
