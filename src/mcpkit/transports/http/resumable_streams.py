@@ -91,6 +91,7 @@ class ResumableStreams:
         named = request_id if self.settings.relayed else None
         stream.id = stream_id = new_stream_id(prefix, next_stream_number(), named)
         stream.store = store
+        stream.later = self.settings.own_store
         primed = self._primed
         if primed is None:  # asked once the handshake has said the revision, which stays
             revision = self.revision
@@ -221,8 +222,10 @@ class ResumableStreams:
         streams = self._streams
         if stream_id is not None and streams is not None:
             if streams.pop(stream_id, None) is not None and stream.store is not None:
-                gone.append(stream_id)
-                stream.store = None  # what its request still sends is dropped, not stored
+                if stream.later is None or stream.stored:  # (else the store was never told)
+                    gone.append(stream_id)
+                stream.store = stream.later = stream.kept = None  # what its request still
+                # sends is dropped, not stored; what it held is let go
             if not streams:
                 self._streams = None
 

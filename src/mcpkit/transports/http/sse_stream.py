@@ -147,7 +147,9 @@ class StreamSettings:
     request, for a relay to answer it should this process stop (`request_of`); otherwise
     ids stay short. `queued` is the app's budget of bytes its slow readers hold, which every
     stream is charged against (None: none). `forgetting` holds the store's deletions started
-    by `forget_later` until they are done."""
+    by `forget_later` until they are done. `own_store` is `store` when these streams alone
+    read it (the `MemoryEventStore` that `build` made), so that a stream may tell it a message
+    only once it is needed there (`Stream.later`); None otherwise."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
     retention: float = 60.0
@@ -158,6 +160,7 @@ class StreamSettings:
     forgetting: set[asyncio.Task[None]] = field(
         default_factory=set[asyncio.Task[None]], compare=False, repr=False
     )
+    own_store: MemoryEventStore | None = field(default=None, compare=False, repr=False)
 
     def forget_later(self, stream_ids: list[str]) -> None:
         """Have the store forget `stream_ids` in a task of their own. Only for callers that
@@ -215,8 +218,9 @@ class StreamSettings:
                 "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
                 "seconds > 0 (or None for no keep-alive comments)"
             )
+        own_store = None
         if resumable and store is None:
-            store = MemoryEventStore(max_events=window)
+            store = own_store = MemoryEventStore(max_events=window)
         return cls(
             store=store if resumable else None,
             retention=retention,
@@ -224,6 +228,7 @@ class StreamSettings:
             keepalive_interval=keepalive,
             relayed=relayed,
             queued=queued,
+            own_store=own_store,
         )
 
 
@@ -269,9 +274,12 @@ class Stream:
         "ended",
         "held",
         "id",
+        "kept",
+        "later",
         "primed",
         "seq",
         "store",
+        "stored",
     )
 
     def __init__(
@@ -285,6 +293,16 @@ class Stream:
         self.budget = budget
         self.held = 0  # bytes charged to `budget`
         self.store = store if stream_id is not None else None
+        # With `later` (the store itself, an app's own `MemoryEventStore`), a message queued
+        # for a connection is told to the store only once it is needed there: when the
+        # connection takes it alone (`take`), or leaves it (`detach`, `hang_up`), or a
+        # resumption takes the stream over (`attach`). What a connection took whole, the
+        # stream ended (`rest`), stays in `kept` meanwhile: a call answered at once, its
+        # stream delivered and never resumed, costs the store nothing. `stored` is the last
+        # message the store was told.
+        self.later: MemoryEventStore | None = None
+        self.kept: Sequence[tuple[int, bytes]] | None = None
+        self.stored = 0
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0
         # The queue, and futures, made only when needed: an idle stream holds none.
@@ -324,9 +342,11 @@ class Stream:
             return
         self.seq = seq = self.seq + 1
         store = self.store
-        if store is not None and self.id is not None:
+        # (A message for a connection is stored later when the stream says so: see `later`.)
+        if store is not None and self.id is not None and (self.later is None or not self.attached):
             if type(store) is MemoryEventStore:  # it never waits: no coroutine
                 store.keep(self.id, seq, data)
+                self.stored = seq
             else:
                 await self._append(store, self.id, seq, data)
         if self.attached:
@@ -374,6 +394,21 @@ class Stream:
         )
         self.store = None
 
+    def _store_held(self) -> None:
+        """Tell the store (`later`) what it has not been told yet, in order: what the
+        connection took whole (`kept`), then what is queued for it."""
+        later, stream_id = self.later, self.id
+        if later is None or stream_id is None:
+            return
+        stored = self.stored
+        for held in (self.kept, self._items):
+            for seq, data in held or ():
+                if seq > stored:
+                    later.keep(stream_id, seq, data)
+                    stored = seq
+        self.stored = stored
+        self.kept = None
+
     def relay(self, seq: int, data: bytes) -> bool:
         """Queue event `seq`, numbered and stored by the process that produced it, for the
         connection (a stream resumed in another process than its own: `relay_stream`);
@@ -400,6 +435,8 @@ class Stream:
         (the spec: a disconnect is not a cancellation), its messages only stored from now."""
         if generation is not None and generation != self._generation:
             return
+        if self._items and self.later is not None:  # what the connection leaves is stored
+            self._store_held()
         self.attached = False
         self._items = None
         self._queued = 0
@@ -426,6 +463,8 @@ class Stream:
         queued for the previous one is stored, so the new one replays it from the store."""
         self._generation += 1
         self._hangup = None
+        if self.later is not None:  # the new connection replays it from the store
+            self._store_held()
         self._items = None
         self._queued = 0
         if self.held:
@@ -469,6 +508,8 @@ class Stream:
         usable = force or (self.primed and self.resumable)
         if not (usable and self.attached) or self.ended:
             return False
+        if self.later is not None:  # what comes from now on is stored at once: after these
+            self._store_held()
         self._hangup = retry_ms
         self.attached = False
         self.stop_keepalive()
@@ -545,6 +586,10 @@ class Stream:
         assert self._items is not None
         item = self._items.popleft()
         self._queued -= len(item[1])
+        later = self.later
+        if later is not None and item[0] > self.stored and self.id is not None:
+            later.keep(self.id, item[0], item[1])  # (see `later`)
+            self.stored = item[0]
         return item
 
     def rest(self, generation: int) -> Sequence[tuple[int, bytes]] | None:
@@ -558,6 +603,11 @@ class Stream:
             return ()
         self._items = None
         self._queued = 0
+        if self.later is not None:  # (see `later`)
+            if self.kept is None:
+                self.kept = items
+            else:
+                self.kept = [*self.kept, *items]
         self._sent = True
         if self._room is not None:
             wake(self._room)
