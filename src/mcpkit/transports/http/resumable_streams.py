@@ -82,16 +82,20 @@ class ResumableStreams:
     def _number(self, stream: Stream, request_id: RequestId | None = None) -> None:
         """Give `stream` (the answer stream of `request_id`, or the GET stream) an id, so its
         events carry ids and it can be resumed."""
-        store = self.settings.store
+        settings = self.settings
+        store = settings.store
         if store is None:
             return
         prefix = self._prefix
         if prefix is None:
             prefix = self._prefix = new_stream_prefix(self.session_id)
-        named = request_id if self.settings.relayed else None
-        stream.id = stream_id = new_stream_id(prefix, next_stream_number(), named)
+        if settings.relayed:  # the id names the request, for a relay to answer it
+            stream_id = new_stream_id(prefix, next_stream_number(), request_id)
+        else:  # (`new_stream_id` of no request, written out: every call's stream is here)
+            stream_id = prefix + str(next_stream_number())
+        stream.id = stream_id
         stream.store = store
-        stream.later = self.settings.own_store
+        stream.later = settings.own_store
         primed = self._primed
         if primed is None:  # asked once the handshake has said the revision, which stays
             revision = self.revision
@@ -215,7 +219,8 @@ class ResumableStreams:
             retained.pop(stream, None)
             if not retained:
                 self._retained = None
-        stream.stop_keepalive()
+        if stream.attached:  # (a stream no connection reads has no keep-alive timer)
+            stream.stop_keepalive()
         if stream is self.stream:
             self.stream = None
         stream_id = stream.id

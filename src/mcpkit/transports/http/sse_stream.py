@@ -17,8 +17,7 @@ import hashlib
 import itertools
 import logging
 import secrets
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -100,12 +99,9 @@ def new_stream_prefix(session_id: str | None = None) -> str:
     return session_tag(session_id) + process_tag() + "_"
 
 
-_numbers = itertools.count(1)
-
-
-def next_stream_number() -> int:
-    """A stream number this process has not given before."""
-    return next(_numbers)
+#: A stream number this process has not given before, at each call. (The counter's own
+#: method: a stream is numbered for every call, and this costs no Python call.)
+next_stream_number: Final[Callable[[], int]] = itertools.count(1).__next__
 
 
 def producer_of(stream_id: str) -> str | None:
@@ -261,7 +257,6 @@ class Stream:
 
     __slots__ = (
         "_due",
-        "_generation",
         "_hangup",
         "_items",
         "_keepalive",
@@ -272,6 +267,7 @@ class Stream:
         "attached",
         "budget",
         "ended",
+        "generation",
         "held",
         "id",
         "kept",
@@ -305,8 +301,10 @@ class Stream:
         self.stored = 0
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0
-        # The queue, and futures, made only when needed: an idle stream holds none.
-        self._items: deque[tuple[int, bytes]] | None = None
+        # The queue, and futures, made only when needed: an idle stream holds none. (A list:
+        # it holds one message mostly, at most MAX_QUEUED; a deque costs 600 bytes even empty,
+        # and an answer's queue is what `kept` holds for a minute.)
+        self._items: list[tuple[int, bytes]] | None = None
         self._queued = 0  # bytes in _items
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
@@ -314,7 +312,9 @@ class Stream:
         self._sent = False  # something went out since the last keep-alive tick
         self._due = False  # a keep-alive comment is to go out
         self._hangup: int | None = None  # the retry (ms) to send before closing early
-        self._generation = 0
+        # The current connection's: one replaced by a newer one reads no more. (Read by
+        # those that carry the stream; only `attach` changes it.)
+        self.generation = 0
         self.attached = True
         self.ended = False
 
@@ -351,8 +351,9 @@ class Stream:
                 await self._append(store, self.id, seq, data)
         if self.attached:
             if self._items is None:
-                self._items = deque()
-            self._items.append((seq, data))
+                self._items = [(seq, data)]
+            else:
+                self._items.append((seq, data))
             size = len(data)
             self._queued += size
             budget = self.budget
@@ -414,7 +415,7 @@ class Stream:
         connection (a stream resumed in another process than its own: `relay_stream`);
         False when the queue is full, to be offered again."""
         if self._items is None:
-            self._items = deque()
+            self._items = []
         if len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES:
             return False
         self.seq = seq
@@ -433,7 +434,7 @@ class Stream:
     def detach(self, generation: int | None = None) -> None:
         """The connection `generation` (default: the current one) is gone; the request goes on
         (the spec: a disconnect is not a cancellation), its messages only stored from now."""
-        if generation is not None and generation != self._generation:
+        if generation is not None and generation != self.generation:
             return
         if self._items and self.later is not None:  # what the connection leaves is stored
             self._store_held()
@@ -461,7 +462,7 @@ class Stream:
     def attach(self) -> int:
         """A new connection takes the stream over (a resumption); its generation. What was
         queued for the previous one is stored, so the new one replays it from the store."""
-        self._generation += 1
+        self.generation += 1
         self._hangup = None
         if self.later is not None:  # the new connection replays it from the store
             self._store_held()
@@ -471,11 +472,7 @@ class Stream:
             self._release()
         self.attached = True
         wake(self._waiter)  # the previous connection, if any, learns it is replaced
-        return self._generation
-
-    @property
-    def generation(self) -> int:
-        return self._generation
+        return self.generation
 
     def sent(self) -> None:
         """The connection has handed what it took (`next_event`, `next`) to the server: it is
@@ -519,12 +516,12 @@ class Stream:
 
     def hung_up(self, generation: int) -> int | None:
         """The retry to send if connection `generation` was closed by `hang_up`, else None."""
-        return self._hangup if generation == self._generation else None
+        return self._hangup if generation == self.generation else None
 
     async def next(self) -> bytes | None:
         """The next message for the current connection, or None once there is none to come
         (for a reader that wants messages, not events: a JSON answer)."""
-        while (item := await self.next_event(self._generation)) is KEEPALIVE:
+        while (item := await self.next_event(self.generation)) is KEEPALIVE:
             pass
         return None if item is None else item[1]
 
@@ -535,11 +532,11 @@ class Stream:
 
     def ready(self, generation: int) -> bool:
         """Whether `next_event(generation)` has a message to return at once."""
-        return bool(self._items) and generation == self._generation
+        return bool(self._items) and generation == self.generation
 
     async def wait_ready(self, generation: int, timeout: float) -> None:
         """Return once `next_event(generation)` would return at once, or after `timeout`."""
-        if self._items or self.ended or generation != self._generation or not self.attached:
+        if self._items or self.ended or generation != self.generation or not self.attached:
             return
         loop = asyncio.get_running_loop()
         self._waiter = waiter = loop.create_future()
@@ -554,16 +551,16 @@ class Stream:
     def over(self, generation: int) -> bool:
         """Whether `next_event(generation)` would return None at once: nothing more will come
         to connection `generation` (so what it has to send may end the response)."""
-        if self._items and generation == self._generation:
+        if self._items and generation == self.generation:
             return False
-        return self.ended or generation != self._generation or not self.attached
+        return self.ended or generation != self.generation or not self.attached
 
     async def next_event(self, generation: int) -> tuple[int, bytes] | None:
         """The next (seq, message) for connection `generation`, KEEPALIVE when one is due, or
         None once there is nothing more for it: the stream ended, or the connection was
         detached, hung up or replaced."""
         while not self._items:
-            if self.ended or generation != self._generation or not self.attached:
+            if self.ended or generation != self.generation or not self.attached:
                 return None
             if self._due:
                 self._due = False
@@ -574,7 +571,7 @@ class Stream:
             finally:
                 if self._waiter is waiter:  # a replaced connection's reader may wake late
                     self._waiter = None
-        if generation != self._generation:
+        if generation != self.generation:
             return None
         return self.take()
 
@@ -584,7 +581,7 @@ class Stream:
         if self._room is not None:
             wake(self._room)
         assert self._items is not None
-        item = self._items.popleft()
+        item = self._items.pop(0)
         self._queued -= len(item[1])
         later = self.later
         if later is not None and item[0] > self.stored and self.id is not None:
@@ -596,7 +593,7 @@ class Stream:
         """Every (seq, message) queued, in order, leaving none, when they are all connection
         `generation` will ever get (the stream ended, and the connection is the current one
         and attached: not hung up); else None, taking nothing."""
-        if not self.ended or not self.attached or generation != self._generation:
+        if not self.ended or not self.attached or generation != self.generation:
             return None
         items = self._items
         if items is None:
@@ -617,8 +614,10 @@ class Stream:
 
     def start_keepalive(self, interval: float | None) -> None:
         """One timer for the stream, re-armed each `interval`: a comment goes out when no
-        message did in the last one (proxies close connections idle for long)."""
-        if interval is None or self._keepalive is not None:
+        message did in the last one (proxies close connections idle for long). None while no
+        connection reads the stream: it runs only while one does (`detach` and `hang_up` stop
+        it)."""
+        if interval is None or self._keepalive is not None or not self.attached:
             return
         self._sent = False
         self._keepalive = asyncio.get_running_loop().call_later(interval, self._tick, interval)
