@@ -11,6 +11,7 @@ import pytest
 
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.stores.event_log import MemoryEventStore
+from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
 from mcpkit.transports.http.streams import HttpChannel
 
@@ -142,3 +143,77 @@ async def test_an_answer_frees_its_own_routes_and_not_a_reused_id_routed_elsewhe
     assert (reused.seq, other.seq, batch.seq) == (1, 1, 0)
     await channel.send_routed(b'{"answer": 1}', 1, True)
     assert reused.ended and not other.ended
+
+
+def _own_stream() -> tuple[Stream, MemoryEventStore, HttpChannel]:
+    """A call's stream in a channel whose store is the app's own (`StreamSettings.build`)."""
+    settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None)
+    store = settings.own_store
+    assert store is not None and settings.store is store
+    channel = HttpChannel(settings=settings)
+    stream = Stream()
+    channel._number(stream, 1)  # pyright: ignore[reportPrivateUsage]
+    return stream, store, channel
+
+
+async def test_an_answer_taken_whole_is_stored_only_when_a_resumption_needs_it() -> None:
+    stream, store, channel = _own_stream()
+    assert stream.later is store and stream.id is not None
+    await stream.put(b"progress")
+    await stream.put(b"answer")
+    stream.end()
+    assert len(store) == 0  # queued for the connection: not stored yet
+    assert list(stream.rest(stream.generation) or ()) == [(1, b"progress"), (2, b"answer")]
+    stream.detach()
+    assert len(store) == 0  # delivered whole: held by the stream, for a resumption
+    found = channel.resumable([f"{stream.id}.1".encode()])
+    assert found == (stream, 1)
+    channel.resume(stream)  # a GET with Last-Event-ID: the store is told, then replays
+    assert await store.replay_after(stream.id, 1) == [(2, b"answer")]
+    assert await store.replay_after(stream.id, 0) == [(1, b"progress"), (2, b"answer")]
+    await channel.aclose()
+    assert len(store) == 0
+
+
+async def test_an_answer_never_resumed_costs_the_store_nothing_when_forgotten() -> None:
+    stream, store, channel = _own_stream()
+    await stream.put(b"answer")
+    stream.end()
+    assert stream.rest(stream.generation) is not None
+    stream.detach()
+    await channel.forget(stream)
+    assert len(store) == 0 and stream.kept is None and stream.store is None
+    assert isinstance(channel.resumable([f"{stream.id}.1".encode()]), Refusal)
+
+
+async def test_what_a_connection_takes_alone_or_leaves_is_stored_in_order() -> None:
+    stream, store, _ = _own_stream()
+    assert stream.id is not None
+    for data in (b"1", b"2", b"3"):
+        await stream.put(data)
+    assert len(store) == 0
+    assert stream.take() == (1, b"1")  # taken alone (a stream pumped as it goes): stored
+    assert await store.replay_after(stream.id, 0) == [(1, b"1")]
+    # Closed early (SEP-1699): what is queued is stored before what comes after, which no
+    # connection reads; the queue still goes out, and is not stored twice.
+    assert stream.hang_up(1000, force=True)
+    await stream.put(b"4")
+    assert [stream.take(), stream.take()] == [(2, b"2"), (3, b"3")]
+    events = await store.replay_after(stream.id, 0)
+    assert events == [(n, b"%d" % n) for n in (1, 2, 3, 4)]
+
+
+async def test_what_a_cut_connection_left_queued_is_stored_for_the_resumption() -> None:
+    stream, store, _ = _own_stream()
+    assert stream.id is not None
+    await stream.put(b"1")
+    await stream.put(b"2")
+    stream.detach()  # the client went with both unread
+    await stream.put(b"3")
+    assert await store.replay_after(stream.id, 0) == [(1, b"1"), (2, b"2"), (3, b"3")]
+    generation = stream.attach()
+    await stream.put(b"4")  # queued for the new connection
+    stream.attach()  # and that one replaced too: what it left is stored
+    assert stream.generation != generation
+    events = await store.replay_after(stream.id, 2)
+    assert events == [(3, b"3"), (4, b"4")]

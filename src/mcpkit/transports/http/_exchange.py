@@ -344,9 +344,12 @@ async def send_sse(
         if rest is not None:
             # The usual answer to a call: all of it queued and nothing more to come, so one
             # write ends the response, with no loop around it.
-            out.append(encode_stream(stream.id, rest, after=cursor, priming=priming))
+            body = encode_stream(stream.id, rest, after=cursor, priming=priming)
             del rest
-            await send({"type": "http.response.body", "body": b"".join(out)})
+            if out:  # (a replay before it)
+                out.append(body)
+                body = b"".join(out)
+            await send({"type": "http.response.body", "body": body})
             return True
         if priming and stream.id is not None:
             out.append(encode_priming(stream.id + ".0"))

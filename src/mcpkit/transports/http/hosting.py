@@ -307,10 +307,10 @@ class AppSessions:
             delivered = await send_sse(receive, send, stream, headers, resume, interval)
         finally:
             open_streams.discard(stream)
-            left = channel.let_go(stream, delivered)  # (`release`, with no coroutine)
+            # (`release`, with no coroutine; it notes the session's activity, `touch`)
+            left = channel.let_go(stream, delivered)
             if left:
                 await channel.settings.forget_now(left)
-            channel.touch()
 
     async def expire_idle(self) -> int:
         """End the sessions idle for `session_idle_timeout`; how many there were. The

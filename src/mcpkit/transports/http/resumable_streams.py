@@ -8,6 +8,7 @@ the event store) is its own job, which the routing only calls at a request's sta
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Final
 
 from mcpkit._asgi import quote_header
@@ -43,10 +44,11 @@ def expired(last: bytes) -> Refusal:
 
 
 class ResumableStreams:
-    """The resumable streams of `HttpChannel` (which sets `settings` and `_closed`), the GET
-    stream `stream` among them."""
+    """The resumable streams of `HttpChannel` (which sets `settings`, `_closed`, `clock` and
+    `_idle_at`), the GET stream `stream` among them."""
 
     __slots__ = (
+        "_idle_at",
         "_prefix",
         "_primed",
         "_retained",
@@ -57,6 +59,8 @@ class ResumableStreams:
 
     settings: StreamSettings
     _closed: bool
+    clock: Callable[[], float]
+    _idle_at: float
 
     @property
     def session_id(self) -> str | None:
@@ -82,15 +86,20 @@ class ResumableStreams:
     def _number(self, stream: Stream, request_id: RequestId | None = None) -> None:
         """Give `stream` (the answer stream of `request_id`, or the GET stream) an id, so its
         events carry ids and it can be resumed."""
-        store = self.settings.store
+        settings = self.settings
+        store = settings.store
         if store is None:
             return
         prefix = self._prefix
         if prefix is None:
             prefix = self._prefix = new_stream_prefix(self.session_id)
-        named = request_id if self.settings.relayed else None
-        stream.id = stream_id = new_stream_id(prefix, next_stream_number(), named)
+        if settings.relayed:  # the id names the request, for a relay to answer it
+            stream_id = new_stream_id(prefix, next_stream_number(), request_id)
+        else:  # (`new_stream_id` of no request, written out: every call's stream is here)
+            stream_id = prefix + str(next_stream_number())
+        stream.id = stream_id
         stream.store = store
+        stream.later = settings.own_store
         primed = self._primed
         if primed is None:  # asked once the handshake has said the revision, which stays
             revision = self.revision
@@ -155,7 +164,9 @@ class ResumableStreams:
         """`release` but for what waits for the store: the stream ids the store has still
         to forget (`StreamSettings.forget_now`), if any. (A plain call: an answer's every
         stream passes here.) A stream kept is resumable for `retention` seconds; one that
-        cannot be resumed is forgotten at once, and so is the oldest past MAX_RETAINED."""
+        cannot be resumed is forgotten at once, and so is the oldest past MAX_RETAINED. A
+        connection ending is the session's activity: its idle time starts now (`touch`)."""
+        self._idle_at = now = self.clock()  # (`HttpChannel.touch`, written out)
         if stream.attached or not (delivered or stream.ended or stream is self.stream):
             return None  # (a request still running is retained when it ends)
         if stream.id is None or self._closed:
@@ -166,10 +177,10 @@ class ResumableStreams:
                 retained = self._retained = {}
             else:
                 retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
-            loop = asyncio.get_running_loop()
-            retained[stream] = until = loop.time() + self.settings.retention
+            # By the session's clock (`now`), as its idle time: the loop's would cost a call.
+            retained[stream] = until = now + self.settings.retention
             if self._sweeper is None:
-                self._sweeper = loop.call_at(until, self._sweep)
+                self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
             if len(retained) <= MAX_RETAINED:
                 return None
             gone = next(iter(retained))
@@ -181,12 +192,12 @@ class ResumableStreams:
         """One timer per session, not per stream: forget the streams whose time is up. A
         timer callback cannot await, so the store's part goes to a task (`forget_later`)."""
         self._sweeper = None
-        now = asyncio.get_running_loop().time()
+        now = self.clock()
         gone: list[str] = []
         while self._retained:
             stream, until = next(iter(self._retained.items()))
             if until > now:
-                self._sweeper = asyncio.get_running_loop().call_at(until, self._sweep)
+                self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
                 break
             self._drop(stream, gone)
         self.settings.forget_later(gone)
@@ -214,15 +225,18 @@ class ResumableStreams:
             retained.pop(stream, None)
             if not retained:
                 self._retained = None
-        stream.stop_keepalive()
+        if stream.attached:  # (a stream no connection reads has no keep-alive timer)
+            stream.stop_keepalive()
         if stream is self.stream:
             self.stream = None
         stream_id = stream.id
         streams = self._streams
         if stream_id is not None and streams is not None:
             if streams.pop(stream_id, None) is not None and stream.store is not None:
-                gone.append(stream_id)
-                stream.store = None  # what its request still sends is dropped, not stored
+                if stream.later is None or stream.stored:  # (else the store was never told)
+                    gone.append(stream_id)
+                stream.store = stream.later = stream.kept = None  # what its request still
+                # sends is dropped, not stored; what it held is let go
             if not streams:
                 self._streams = None
 

@@ -17,8 +17,7 @@ import hashlib
 import itertools
 import logging
 import secrets
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -100,12 +99,9 @@ def new_stream_prefix(session_id: str | None = None) -> str:
     return session_tag(session_id) + process_tag() + "_"
 
 
-_numbers = itertools.count(1)
-
-
-def next_stream_number() -> int:
-    """A stream number this process has not given before."""
-    return next(_numbers)
+#: A stream number this process has not given before, at each call. (The counter's own
+#: method: a stream is numbered for every call, and this costs no Python call.)
+next_stream_number: Final[Callable[[], int]] = itertools.count(1).__next__
 
 
 def producer_of(stream_id: str) -> str | None:
@@ -147,7 +143,9 @@ class StreamSettings:
     request, for a relay to answer it should this process stop (`request_of`); otherwise
     ids stay short. `queued` is the app's budget of bytes its slow readers hold, which every
     stream is charged against (None: none). `forgetting` holds the store's deletions started
-    by `forget_later` until they are done."""
+    by `forget_later` until they are done. `own_store` is `store` when these streams alone
+    read it (the `MemoryEventStore` that `build` made), so that a stream may tell it a message
+    only once it is needed there (`Stream.later`); None otherwise."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
     retention: float = 60.0
@@ -158,6 +156,7 @@ class StreamSettings:
     forgetting: set[asyncio.Task[None]] = field(
         default_factory=set[asyncio.Task[None]], compare=False, repr=False
     )
+    own_store: MemoryEventStore | None = field(default=None, compare=False, repr=False)
 
     def forget_later(self, stream_ids: list[str]) -> None:
         """Have the store forget `stream_ids` in a task of their own. Only for callers that
@@ -215,8 +214,9 @@ class StreamSettings:
                 "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
                 "seconds > 0 (or None for no keep-alive comments)"
             )
+        own_store = None
         if resumable and store is None:
-            store = MemoryEventStore(max_events=window)
+            store = own_store = MemoryEventStore(max_events=window)
         return cls(
             store=store if resumable else None,
             retention=retention,
@@ -224,6 +224,7 @@ class StreamSettings:
             keepalive_interval=keepalive,
             relayed=relayed,
             queued=queued,
+            own_store=own_store,
         )
 
 
@@ -256,7 +257,6 @@ class Stream:
 
     __slots__ = (
         "_due",
-        "_generation",
         "_hangup",
         "_items",
         "_keepalive",
@@ -267,11 +267,15 @@ class Stream:
         "attached",
         "budget",
         "ended",
+        "generation",
         "held",
         "id",
+        "kept",
+        "later",
         "primed",
         "seq",
         "store",
+        "stored",
     )
 
     def __init__(
@@ -285,10 +289,22 @@ class Stream:
         self.budget = budget
         self.held = 0  # bytes charged to `budget`
         self.store = store if stream_id is not None else None
+        # With `later` (the store itself, an app's own `MemoryEventStore`), a message queued
+        # for a connection is told to the store only once it is needed there: when the
+        # connection takes it alone (`take`), or leaves it (`detach`, `hang_up`), or a
+        # resumption takes the stream over (`attach`). What a connection took whole, the
+        # stream ended (`rest`), stays in `kept` meanwhile: a call answered at once, its
+        # stream delivered and never resumed, costs the store nothing. `stored` is the last
+        # message the store was told.
+        self.later: MemoryEventStore | None = None
+        self.kept: Sequence[tuple[int, bytes]] | None = None
+        self.stored = 0
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0
-        # The queue, and futures, made only when needed: an idle stream holds none.
-        self._items: deque[tuple[int, bytes]] | None = None
+        # The queue, and futures, made only when needed: an idle stream holds none. (A list:
+        # it holds one message mostly, at most MAX_QUEUED; a deque costs 600 bytes even empty,
+        # and an answer's queue is what `kept` holds for a minute.)
+        self._items: list[tuple[int, bytes]] | None = None
         self._queued = 0  # bytes in _items
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
@@ -296,7 +312,9 @@ class Stream:
         self._sent = False  # something went out since the last keep-alive tick
         self._due = False  # a keep-alive comment is to go out
         self._hangup: int | None = None  # the retry (ms) to send before closing early
-        self._generation = 0
+        # The current connection's: one replaced by a newer one reads no more. (Read by
+        # those that carry the stream; only `attach` changes it.)
+        self.generation = 0
         self.attached = True
         self.ended = False
 
@@ -324,15 +342,18 @@ class Stream:
             return
         self.seq = seq = self.seq + 1
         store = self.store
-        if store is not None and self.id is not None:
+        # (A message for a connection is stored later when the stream says so: see `later`.)
+        if store is not None and self.id is not None and (self.later is None or not self.attached):
             if type(store) is MemoryEventStore:  # it never waits: no coroutine
                 store.keep(self.id, seq, data)
+                self.stored = seq
             else:
                 await self._append(store, self.id, seq, data)
         if self.attached:
             if self._items is None:
-                self._items = deque()
-            self._items.append((seq, data))
+                self._items = [(seq, data)]
+            else:
+                self._items.append((seq, data))
             size = len(data)
             self._queued += size
             budget = self.budget
@@ -374,12 +395,27 @@ class Stream:
         )
         self.store = None
 
+    def _store_held(self) -> None:
+        """Tell the store (`later`) what it has not been told yet, in order: what the
+        connection took whole (`kept`), then what is queued for it."""
+        later, stream_id = self.later, self.id
+        if later is None or stream_id is None:
+            return
+        stored = self.stored
+        for held in (self.kept, self._items):
+            for seq, data in held or ():
+                if seq > stored:
+                    later.keep(stream_id, seq, data)
+                    stored = seq
+        self.stored = stored
+        self.kept = None
+
     def relay(self, seq: int, data: bytes) -> bool:
         """Queue event `seq`, numbered and stored by the process that produced it, for the
         connection (a stream resumed in another process than its own: `relay_stream`);
         False when the queue is full, to be offered again."""
         if self._items is None:
-            self._items = deque()
+            self._items = []
         if len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES:
             return False
         self.seq = seq
@@ -398,8 +434,10 @@ class Stream:
     def detach(self, generation: int | None = None) -> None:
         """The connection `generation` (default: the current one) is gone; the request goes on
         (the spec: a disconnect is not a cancellation), its messages only stored from now."""
-        if generation is not None and generation != self._generation:
+        if generation is not None and generation != self.generation:
             return
+        if self._items and self.later is not None:  # what the connection leaves is stored
+            self._store_held()
         self.attached = False
         self._items = None
         self._queued = 0
@@ -424,19 +462,17 @@ class Stream:
     def attach(self) -> int:
         """A new connection takes the stream over (a resumption); its generation. What was
         queued for the previous one is stored, so the new one replays it from the store."""
-        self._generation += 1
+        self.generation += 1
         self._hangup = None
+        if self.later is not None:  # the new connection replays it from the store
+            self._store_held()
         self._items = None
         self._queued = 0
         if self.held:
             self._release()
         self.attached = True
         wake(self._waiter)  # the previous connection, if any, learns it is replaced
-        return self._generation
-
-    @property
-    def generation(self) -> int:
-        return self._generation
+        return self.generation
 
     def sent(self) -> None:
         """The connection has handed what it took (`next_event`, `next`) to the server: it is
@@ -469,6 +505,8 @@ class Stream:
         usable = force or (self.primed and self.resumable)
         if not (usable and self.attached) or self.ended:
             return False
+        if self.later is not None:  # what comes from now on is stored at once: after these
+            self._store_held()
         self._hangup = retry_ms
         self.attached = False
         self.stop_keepalive()
@@ -478,12 +516,12 @@ class Stream:
 
     def hung_up(self, generation: int) -> int | None:
         """The retry to send if connection `generation` was closed by `hang_up`, else None."""
-        return self._hangup if generation == self._generation else None
+        return self._hangup if generation == self.generation else None
 
     async def next(self) -> bytes | None:
         """The next message for the current connection, or None once there is none to come
         (for a reader that wants messages, not events: a JSON answer)."""
-        while (item := await self.next_event(self._generation)) is KEEPALIVE:
+        while (item := await self.next_event(self.generation)) is KEEPALIVE:
             pass
         return None if item is None else item[1]
 
@@ -494,11 +532,11 @@ class Stream:
 
     def ready(self, generation: int) -> bool:
         """Whether `next_event(generation)` has a message to return at once."""
-        return bool(self._items) and generation == self._generation
+        return bool(self._items) and generation == self.generation
 
     async def wait_ready(self, generation: int, timeout: float) -> None:
         """Return once `next_event(generation)` would return at once, or after `timeout`."""
-        if self._items or self.ended or generation != self._generation or not self.attached:
+        if self._items or self.ended or generation != self.generation or not self.attached:
             return
         loop = asyncio.get_running_loop()
         self._waiter = waiter = loop.create_future()
@@ -513,16 +551,16 @@ class Stream:
     def over(self, generation: int) -> bool:
         """Whether `next_event(generation)` would return None at once: nothing more will come
         to connection `generation` (so what it has to send may end the response)."""
-        if self._items and generation == self._generation:
+        if self._items and generation == self.generation:
             return False
-        return self.ended or generation != self._generation or not self.attached
+        return self.ended or generation != self.generation or not self.attached
 
     async def next_event(self, generation: int) -> tuple[int, bytes] | None:
         """The next (seq, message) for connection `generation`, KEEPALIVE when one is due, or
         None once there is nothing more for it: the stream ended, or the connection was
         detached, hung up or replaced."""
         while not self._items:
-            if self.ended or generation != self._generation or not self.attached:
+            if self.ended or generation != self.generation or not self.attached:
                 return None
             if self._due:
                 self._due = False
@@ -533,7 +571,7 @@ class Stream:
             finally:
                 if self._waiter is waiter:  # a replaced connection's reader may wake late
                     self._waiter = None
-        if generation != self._generation:
+        if generation != self.generation:
             return None
         return self.take()
 
@@ -543,21 +581,30 @@ class Stream:
         if self._room is not None:
             wake(self._room)
         assert self._items is not None
-        item = self._items.popleft()
+        item = self._items.pop(0)
         self._queued -= len(item[1])
+        later = self.later
+        if later is not None and item[0] > self.stored and self.id is not None:
+            later.keep(self.id, item[0], item[1])  # (see `later`)
+            self.stored = item[0]
         return item
 
     def rest(self, generation: int) -> Sequence[tuple[int, bytes]] | None:
         """Every (seq, message) queued, in order, leaving none, when they are all connection
         `generation` will ever get (the stream ended, and the connection is the current one
         and attached: not hung up); else None, taking nothing."""
-        if not self.ended or not self.attached or generation != self._generation:
+        if not self.ended or not self.attached or generation != self.generation:
             return None
         items = self._items
         if items is None:
             return ()
         self._items = None
         self._queued = 0
+        if self.later is not None:  # (see `later`)
+            if self.kept is None:
+                self.kept = items
+            else:
+                self.kept = [*self.kept, *items]
         self._sent = True
         if self._room is not None:
             wake(self._room)
@@ -567,8 +614,10 @@ class Stream:
 
     def start_keepalive(self, interval: float | None) -> None:
         """One timer for the stream, re-armed each `interval`: a comment goes out when no
-        message did in the last one (proxies close connections idle for long)."""
-        if interval is None or self._keepalive is not None:
+        message did in the last one (proxies close connections idle for long). None while no
+        connection reads the stream: it runs only while one does (`detach` and `hang_up` stop
+        it)."""
+        if interval is None or self._keepalive is not None or not self.attached:
             return
         self._sent = False
         self._keepalive = asyncio.get_running_loop().call_later(interval, self._tick, interval)

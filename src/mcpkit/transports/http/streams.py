@@ -91,7 +91,6 @@ class HttpChannel(ResumableStreams):
         "_current",
         "_current_resumable",
         "_feeder",
-        "_idle_at",
         "_pending",
         "_routes",
         "clock",
