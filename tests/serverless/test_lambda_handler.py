@@ -159,6 +159,9 @@ def test_a_listen_is_refused_at_once_not_left_to_time_out(
     del headerless["mcp-method"]
     result = handler(event(kind, listen, headerless), FakeContext())
     assert (result["statusCode"], answer(result)["error"]["code"]) == (400, -32020)
+    # Its header over another request's body: the app's check of mirrored headers refuses it.
+    other = handler(event(kind, request("tools/list"), mcp_headers("subscriptions/listen")))
+    assert (other["statusCode"], answer(other)["error"]["code"]) == (400, -32020)
 
 
 @pytest.mark.parametrize("kind", KINDS)

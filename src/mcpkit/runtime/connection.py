@@ -40,7 +40,7 @@ from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
 from mcpkit.runtime.background import BackgroundTasks, log_failure
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
-from mcpkit.runtime.handler_failure import answer_request, handler_error
+from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reading
 from mcpkit.types import RequestId
@@ -391,54 +391,56 @@ class Connection(Reading):
     def _spawn_handler(self, ev: RequestReceived) -> None:
         # A task per request: a long handler never holds up a ping or a cancellation.
         rid = ev.request_id
-        task = self._handlers[rid] = asyncio.get_running_loop().create_task(self._serve(ev))
-        # `_serve` answers every failure of the handler; one of its own (the channel failing
+        task = self._handlers[rid] = asyncio.get_running_loop().create_task(self.serve(ev))
+        # `serve` answers every failure of the handler; one of its own (the channel failing
         # in another way than closing) is logged, not left unretrieved.
         task.add_done_callback(log_failure)
 
     async def serve(self, ev: RequestReceived) -> None:
-        """Serve the peer's request `ev`, which `feed(..., hold=True)` handed back, in the
-        calling task (an HTTP POST's) rather than one of its own: it stands as the request's
-        handler task meanwhile, so the peer's cancellation and the connection's end cancel it
-        here. Returns once the answer is handed to the channel, or the request was cancelled
-        by either (then the session has ended its stream); a cancellation from elsewhere
-        (the server shutting down) propagates."""
+        """Serve the peer's request `ev` in the calling task: one of its own
+        (`_spawn_handler`), or one that `feed(..., hold=True)` handed it back to (an HTTP
+        POST's), which stands as the request's handler task meanwhile, so the peer's
+        cancellation and the connection's end cancel it here. Returns once the answer is
+        handed to the channel, or the request was cancelled by either (then the session has
+        ended its stream); a cancellation from elsewhere (the server shutting down) ends
+        the request unanswered, as if the peer had cancelled it, and propagates."""
         task = asyncio.current_task()
         assert task is not None
         rid = ev.request_id
-        self._handlers[rid] = task
-        # `answer_request`, written out here: one coroutine less on every request of a session
-        # served in the caller's task (an HTTP POST's).
-        try:
-            result = await self._on_request(ev)
-        except asyncio.CancelledError:
-            # Ours when the connection forgot the task before cancelling it (`_dispatch`,
-            # `_shutdown`); spent here, unless someone else cancelled the task too.
-            if self._handlers.get(rid) is task or task.uncancel() > 0:
-                self._handler_done(rid, task)
-                # Cancelled from elsewhere, with the task it ran in: the request ends
-                # unanswered, as if the peer had cancelled it, so its stream ends too.
-                self.session.cancel_forwarded(rid, None)
-                self._flush_from_reader()
-                raise
-            self._handler_done(rid, task)
-            return
-        except Exception as exc:
-            self.session.send_error(rid, handler_error(ev.method, exc))
-        else:
-            self.session.send_response(rid, result)
-        if self._handlers.get(rid) is not task and task.cancelling():
-            task.uncancel()  # cancelled by the connection, and the handler swallowed it
-        # The answer is taken before the handler is done (as in `_serve`): the session's
-        # side of the path in one go, then the connection's, then the channel's.
-        out = self.session.data_to_send()
-        # `_handler_done` and `_send`'s common case, written out: one call and one coroutine
-        # less on every request served in the caller's task.
         handlers = self._handlers
-        if handlers.get(rid) is task:
-            del handlers[rid]
-        if self.hold_timeouts_while_serving:
-            self._maybe_restart_timeouts()
+        handlers[rid] = task
+        try:
+            # `answer_request`, written out here: one coroutine less on every request.
+            try:
+                result = await self._on_request(ev)
+            except asyncio.CancelledError:
+                # Ours when the connection forgot the task before cancelling it (`_dispatch`,
+                # `_shutdown`): spent here, unless someone else cancelled the task too.
+                if handlers.get(rid) is task or task.uncancel() > 0:
+                    # Cancelled from elsewhere, with the task it ran in: the request ends
+                    # unanswered, as if the peer had cancelled it, so its stream ends too.
+                    self.session.cancel_forwarded(rid, None)
+                    self._flush_from_reader()
+                    raise
+                return
+            except Exception as exc:
+                self.session.send_error(rid, handler_error(ev.method, exc))
+            else:
+                self.session.send_response(rid, result)
+            if handlers.get(rid) is not task and task.cancelling():
+                task.uncancel()  # cancelled by the connection, and the handler swallowed it
+            # The answer is taken before the handler is done: the session's side of the path
+            # in one go, then the connection's, then the channel's.
+            out = self.session.data_to_send()
+        finally:
+            # The handler ended, whichever way: once, here. A cancelled request's id may
+            # already serve a new request of the peer's (only ids in flight are refused):
+            # the task is forgotten only if it is still the one registered.
+            if handlers.get(rid) is task:
+                del handlers[rid]
+            if self.hold_timeouts_while_serving:  # (`_maybe_restart_timeouts`'s first test)
+                self._maybe_restart_timeouts()
+        # `_send`'s common case, written out: one coroutine less on every request.
         ob = self._out
         if len(out) != 1 or self._closed is not None or ob.writing or ob.queue:
             await self._send(out)
@@ -447,30 +449,6 @@ class Connection(Reading):
         awaiting = self._awaiting
         if awaiting.futures or awaiting.timer_at is not None:  # (as in `_send`)
             awaiting.arm_timer()
-
-    async def _serve(self, ev: RequestReceived) -> None:
-        try:
-            await answer_request(self.session, ev, self._on_request)
-        except asyncio.CancelledError:
-            # Cancelled by the peer (the session already forgot the request, so no response
-            # goes out, and the dispatcher forgot this task) or by shutdown.
-            self._handler_done(ev.request_id, asyncio.current_task())
-            return
-        # Taken from the session first (the path then crosses from session to connection
-        # once); done before the send, which may wait long for the peer to read: the request
-        # is answered, so it no longer holds our timeouts (hold_timeouts_while_serving).
-        out = self.session.data_to_send()
-        self._handler_done(ev.request_id, asyncio.current_task())
-        await self._send(out)
-
-    def _handler_done(self, rid: RequestId, task: asyncio.Task[Any] | None) -> None:
-        """The handler `task` (the one running) of the peer's request `rid` ended."""
-        # A cancelled request's id may already serve a new request of the peer's (only ids
-        # in flight are refused): forget this task only if it is still the one registered.
-        if self._handlers.get(rid) is task:  # the id may be reused since
-            del self._handlers[rid]
-        if self.hold_timeouts_while_serving:  # (`_maybe_restart_timeouts`'s first test)
-            self._maybe_restart_timeouts()
 
     def _maybe_restart_timeouts(self) -> None:
         """If our timeouts are held while we serve the peer and no handler is left, start

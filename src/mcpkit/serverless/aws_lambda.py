@@ -11,8 +11,10 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
+from mcpkit.errors import McpError
 from mcpkit.protocol.codes import INTERNAL_ERROR, METHOD_NOT_FOUND
 from mcpkit.serverless.lambda_events import EventError, LambdaRequest, lambda_response, read_event
+from mcpkit.transports.http.mirrored import MirrorCheck
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -109,6 +111,7 @@ class LambdaHandler:
         settings.setdefault("legacy_sse", False)  # its GET stream cannot be served here
         settings["json_response"] = settings["stateless"] = True
         self.app: McpHttpApp = server.http_app(path, store=store, **settings)
+        self.app.post.request_check = _NoListen
         self.loop = asyncio.new_event_loop()
         self._life: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -121,8 +124,6 @@ class LambdaHandler:
             request = read_event(event)
         except EventError as exc:
             return lambda_response(exc.shape, 400, _JSON, _error_body(str(exc), code=exc.code))
-        if _header(request, b"mcp-method") == b"subscriptions/listen":
-            return self._no_listen(request)
         if self._life is None:
             self.loop.run_until_complete(self._start())
         token = _EVENT.set((event, context))
@@ -141,25 +142,6 @@ class LambdaHandler:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
         atexit.unregister(self.close)
-
-    def _no_listen(self, request: LambdaRequest) -> dict[str, Any]:
-        """A `subscriptions/listen` is answered with a stream held open until the server or
-        the client ends it; an invocation answers once, so it would wait out its timeout.
-        Refused at once instead (-32601, HTTP 404, as a method this endpoint does not serve).
-        Its header is enough to go by: a body that says otherwise is refused by the app
-        (-32020), as is a listen without the header."""
-        from mcpkit.transports.http.mirrored import read_mirrored
-
-        found = None
-        if len(request.body) <= self.app.server.max_message_size:
-            found = read_mirrored(request.body)
-        message = (
-            "subscriptions/listen is not served by an AWS Lambda function: its answer is a "
-            "stream held open, and an invocation answers once. Serve the server as a "
-            "container for change notifications (docs/deploy.md)"
-        )
-        body = _error_body(message, code=METHOD_NOT_FOUND, rid=None if found is None else found.id)
-        return lambda_response(request.shape, 404, _JSON, body)
 
     async def _start(self) -> None:
         started = asyncio.Event()
@@ -241,6 +223,29 @@ class _Exchange:
                 self._gone.set()  # nothing more to read: what a closed connection says
 
 
+#: A `subscriptions/listen` is answered with a stream held open until the server or the
+#: client ends it; an invocation answers once, so it would wait out its timeout.
+_NO_LISTEN: Final = (
+    "subscriptions/listen is not served by an AWS Lambda function: its answer is a "
+    "stream held open, and an invocation answers once. Serve the server as a "
+    "container for change notifications (docs/deploy.md)"
+)
+
+
+class _NoListen(MirrorCheck):
+    """The app's check of a 2026-07-28 body (`MirrorCheck`, from what the session decoded),
+    then a `subscriptions/listen` whose headers agree with it refused at once (-32601, HTTP
+    404, as a method this endpoint does not serve) instead of left to time out. What the
+    app refuses before (a malformed body, headers that say something else: -32020) it
+    refuses as it would anywhere."""
+
+    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
+        refused = super().request(request_id, method, params)
+        if refused is None and method == "subscriptions/listen":
+            return McpError(METHOD_NOT_FOUND, _NO_LISTEN)
+        return refused
+
+
 @runtime_checkable
 class LambdaContext(Protocol):
     """The part of Lambda's context object the handler reads (None: no deadline, a test)."""
@@ -255,10 +260,6 @@ def _seconds_left(context: object) -> float | None:
     return seconds if math.isfinite(seconds) else None
 
 
-def _header(request: LambdaRequest, name: bytes) -> bytes | None:
-    return next((value.strip() for key, value in request.headers if key == name), None)
-
-
-def _error_body(message: str, *, code: int = INTERNAL_ERROR, rid: object = None) -> bytes:
-    error = {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+def _error_body(message: str, *, code: int = INTERNAL_ERROR) -> bytes:
+    error = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
     return json.dumps(error, separators=(",", ":")).encode()

@@ -312,7 +312,7 @@ class McpHttpApp:
             health=self.health,
             clock=clock,
         )
-        self._post = PostRequests(
+        self.post = PostRequests(
             server,
             self.hosting,
             policy=self.policy,
@@ -352,7 +352,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self._post(scope, receive, send, token, each)
+                await self.post(scope, receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:

@@ -98,6 +98,10 @@ class PostRequests:
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_serve_here`): one timer for all of them.
         self.meanwhile = Meanwhile(FIRST_WAIT)
+        #: The check a 2026-07-28 POST's body is read with (`_own_terms`): its mirrored
+        #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
+        #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
+        self.request_check: type[MirrorCheck] = MirrorCheck
 
     async def __call__(
         self,
@@ -235,7 +239,7 @@ class PostRequests:
         headers = scope["headers"]
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
-        check = MirrorCheck(body, headers, self.server.param_headers, each)
+        check = self.request_check(body, headers, self.server.param_headers, each)
         info = RequestInfo("http", headers, client_address(scope), token)
         client = self._request_room(owner, info)
         if isinstance(client, Refusal):

@@ -30,8 +30,9 @@ uvicorn, and what it relies on is this:
     the client went (as uvicorn's own `connection_lost` does).
 
   Checked with uvicorn 0.30.0, 0.34.0 and 0.54.0. `guarded` checks that shape before it
-  builds its class (`check_uvicorn_shape`): a uvicorn without it fails at start with an error
-  naming what is missing, rather than serving with the limits silently gone.
+  builds its class (`check_uvicorn_shape`, in `uvicorn_shape`: it reads uvicorn's source,
+  once at start): a uvicorn without it fails at start with an error naming what is missing,
+  rather than serving with the limits silently gone.
 
 Joined writes, in more detail: uvicorn writes a response's head as soon as the app sends
 `http.response.start`, and each body part as it comes: for an MCP answer that is ready at
@@ -58,13 +59,9 @@ Each refusal of the connection limits names the setting that decides it (docs/ht
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import inspect
 import logging
-import sys
-from collections.abc import Iterable, Iterator
-from functools import cache
+from collections.abc import Iterable
 from typing import Any, Final, Literal
 
 from mcpkit.transports.http.capacity import (
@@ -74,6 +71,7 @@ from mcpkit.transports.http.capacity import (
 )
 from mcpkit.transports.http.checks import refuse
 from mcpkit.transports.http.slow_readers import QueuedBytes
+from mcpkit.transports.http.uvicorn_shape import UvicornShapeChanged, check_uvicorn_shape
 
 __all__ = [
     "FLUSH_AT",
@@ -275,97 +273,6 @@ def joined(
 #: section 9.6. Closing while the client still sends makes the kernel answer its next bytes
 #: with a reset, and a reset can discard the refusal from the client's buffer unread.
 LINGER_SECONDS: Final = 2.0
-
-# What `_Guard` takes from uvicorn (the module docstring says what each is for).
-_PROTOCOL_METHODS: Final = ("connection_made", "data_received", "on_response_complete")
-_PROTOCOL_ATTRIBUTES: Final = ("connections", "cycle", "transport", "loop", "client")
-_CYCLE_CLASS: Final = "RequestResponseCycle"
-_CYCLE_ATTRIBUTES: Final = (
-    "more_body",
-    "response_started",
-    "response_complete",
-    "disconnected",
-    "message_event",
-)
-
-
-class UvicornShapeChanged(RuntimeError):
-    """The uvicorn installed lacks what the connection limits read of its protocol."""
-
-
-def check_uvicorn_shape(base: type[Any]) -> None:
-    """Raise `UvicornShapeChanged`, naming each missing piece, unless `base` (a uvicorn HTTP
-    protocol class) has the methods and sets the attributes the module docstring lists, and
-    its module's request cycle sets those of the cycle. Read from uvicorn's source (a few
-    milliseconds, once per server start): nothing of uvicorn runs."""
-    missing = _missing(base)
-    if missing:
-        import uvicorn
-
-        raise UvicornShapeChanged(
-            f"mcpkit's connection limits (header_timeout, body_timeout, max_connections) "
-            f"read uvicorn's protocol internals, and uvicorn {uvicorn.__version__} lacks: "
-            f"{', '.join(missing)}. Serve with a uvicorn release mcpkit was checked with "
-            "(mcpkit.transports.http.uvicorn_protocol says which), or without "
-            "`http=app.uvicorn_protocol()` (and without these limits)."
-        )
-
-
-def _missing(base: type[Any]) -> tuple[str, ...]:
-    if _module_tree(base.__module__) is None:  # installed without its .py files
-        return (f"the source of {base.__module__} (the check reads it)",)
-    missing = [
-        f"{base.__name__}.{name}()"
-        for name in _PROTOCOL_METHODS
-        if not callable(getattr(base, name, None))
-    ]
-    set_on_self = _assigned_on_self(base)
-    missing += [f"{base.__name__}.{n}" for n in _PROTOCOL_ATTRIBUTES if n not in set_on_self]
-    cycle = getattr(sys.modules.get(base.__module__), _CYCLE_CLASS, None)
-    if not isinstance(cycle, type):
-        return (*missing, f"{base.__module__}.{_CYCLE_CLASS}")
-    set_on_cycle = _assigned_on_self(cycle)
-    missing += [f"{_CYCLE_CLASS}.{n}" for n in _CYCLE_ATTRIBUTES if n not in set_on_cycle]
-    return tuple(missing)
-
-
-def _assigned_on_self(cls: type[Any]) -> set[str]:
-    """The attributes the methods of `cls` and its bases assign on `self` (`self.x = ...`,
-    `self.x: T = ...`), read from their modules' source; a class without source (a builtin,
-    one made at run time) counts for none, and asyncio's own are skipped."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        if klass.__module__.partition(".")[0] in ("builtins", "asyncio"):
-            continue
-        tree = _module_tree(klass.__module__)
-        for node in tree.body if tree is not None else ():
-            if isinstance(node, ast.ClassDef) and node.name == klass.__name__:
-                names.update(_self_targets(node))
-    return names
-
-
-@cache
-def _module_tree(name: str) -> ast.Module | None:
-    """Module `name`'s source, parsed (a module's source does not change while it runs)."""
-    module = sys.modules.get(name)
-    try:
-        return ast.parse(inspect.getsource(module)) if module is not None else None
-    except (OSError, TypeError):
-        return None
-
-
-def _self_targets(node: ast.AST) -> Iterator[str]:
-    for child in ast.walk(node):
-        targets = child.targets if isinstance(child, ast.Assign) else []
-        if isinstance(child, ast.AnnAssign):
-            targets = [child.target]
-        for target in targets:
-            if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == "self"
-            ):
-                yield target.attr
 
 
 def guarded(
