@@ -410,7 +410,7 @@ class Connection(Reading):
         handlers = self._handlers
         handlers[rid] = task
         try:
-            # `answer_request`, written out here: one coroutine less on every request.
+            # The handler run to its answer here: no coroutine around it.
             try:
                 result = await self._on_request(ev)
             except asyncio.CancelledError:

@@ -1,6 +1,6 @@
-"""A request's handler run to its answer (`answer_request`, for a session's `Connection`), the
-error that answers a handler's failure (`handler_error`, the one place that says it: a
-2026-07-28 POST's `mcpkit.server.request_peer` asks it too), and how the failure of an
+"""The error that answers a request whose handler failed (`handler_error`, the one place that
+says it: a session's `Connection` and a 2026-07-28 POST's `mcpkit.server.request_peer` both
+ask it), and how the failure of an
 application's handler (a tool, a resource, a prompt, a task) is logged: an expected refusal in
 one WARNING line, anything else at ERROR with the traceback of the application's own code,
 mcpkit's frames that lead to it left out."""
@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Protocol
 
 from mcpkit.errors import LocalProtocolError, McpError, ToolError
 from mcpkit.protocol import codes
-from mcpkit.protocol.events import RequestReceived
-from mcpkit.types import RequestId
 
 __all__ = [
     "EXPECTED_REFUSALS",
-    "Answers",
-    "answer_request",
     "handler_error",
     "log_handler_failure",
     "user_traceback",
@@ -35,33 +29,6 @@ _logger = logging.getLogger("mcpkit")
 EXPECTED_REFUSALS = (ToolError, LocalProtocolError)
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-class Answers(Protocol):
-    """Where a request's answer goes: its session (`mcpkit.protocol.answering.Answering`)."""
-
-    def send_response(self, request_id: RequestId, result: Any) -> None: ...
-
-    def send_error(self, request_id: RequestId, error: McpError) -> None: ...
-
-
-async def answer_request(
-    session: Answers,
-    request: RequestReceived,
-    on_request: Callable[[RequestReceived], Awaitable[Any]],
-) -> bool:
-    """Run `on_request` (the handler) for `request` and queue its answer on `session`: its
-    result, or an McpError it raised as that error, or anything else it raised as -32603
-    (logged). True when the answer is the handler's result. A cancellation is not answered:
-    it propagates (the peer cancelled, or the runtime is shutting down)."""
-    rid = request.request_id
-    try:
-        result = await on_request(request)
-    except Exception as exc:
-        session.send_error(rid, handler_error(request.method, exc))
-        return False
-    session.send_response(rid, result)
-    return True
 
 
 def handler_error(method: str, exc: Exception) -> McpError:

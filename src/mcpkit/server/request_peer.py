@@ -124,8 +124,8 @@ class RequestPeer:
         rid = self._request_id = request.request_id
         terms = self.terms = request.terms
         kind: Kind
-        # The handler run to its answer (`mcpkit.runtime.handler_failure.answer_request`, as a
-        # session's requests are, written out here: once per request).
+        # The handler run to its answer, its failure answered by `handler_error` as a
+        # session's requests are (`Connection.serve`).
         try:
             result = await self.server.handle_request(self, request)
         except asyncio.CancelledError:
