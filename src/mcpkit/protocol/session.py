@@ -492,8 +492,10 @@ class Session(Answering, Requesting):
     ) -> None:
         # In flight, and open in its batch, before the role's own handler runs: ping and
         # initialize are answered right there, and `send_response` answers only requests in
-        # flight (and closes their batch member).
-        self._inflight[rid] = Inflight(method, batch, terms)
+        # flight (and closes their batch member). A request `read_apart` hands out with a
+        # check (every 2026-07-28 POST) is not: it would leave the session again at once.
+        if batch is not None or self._check is None or method in self.answers_itself:
+            self._inflight[rid] = Inflight(method, batch, terms)
         if batch is not None:
             batch.open_ids.add(rid)
         if method in self.answers_itself and self._handle_own_request(rid, method, params, events):
