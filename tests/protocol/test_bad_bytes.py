@@ -182,6 +182,7 @@ def test_invalid_json_is_a_parse_error_and_the_wrong_shape_is_invalid(
         (b'{"jsonrpc":"2.0","method":"notifications/progress","params":' + deep(1000) + b"}", None),
         (deep(5000), None),
         (b"{" * 1000, None),  # not even closed
+        (b"{" * 300, None),  # short, and no `[`: refused for its depth all the same
     ],
 )
 def test_deep_nesting_is_refused_under_the_id_the_head_shows(

@@ -284,7 +284,8 @@ class OwnTermsCodec:
         self._terms: dict[bytes, Terms[ClientCapabilities] | McpError] = {}
         #: The terms members of a `_meta` -> what they say (`_by_parts`).
         self._parts: dict[tuple[bytes, ...], Terms[ClientCapabilities] | McpError] = {}
-        #: The last `cached` hit: its params' tail from `"_meta":` on, and its terms.
+        #: The last `cached` hit: its params' tail from the byte before `"_meta":` on, and its
+        #: terms.
         self._last: tuple[bytes, Terms[ClientCapabilities] | None] = (b"\x00", None)
         #: method -> (server info, cache policy, the members a result of theirs starts with,
         #: without the object's braces): the objects are compared by identity (a server's
@@ -315,9 +316,10 @@ class OwnTermsCodec:
             return None
         data: bytes = params if type(params) is bytes else bytes(params)
         # The last hit first: the same client's next request ends the same way. A tail
-        # holds no `"_meta":` but its first (it was cut at the last one), so the rule holds.
+        # holds no `"_meta":` but its first (it was cut at the last one), and begins with the
+        # `{` or `,` before it, so the rule holds.
         tail, last_terms = self._last
-        if data.endswith(tail) and len(data) > len(tail) and data[-len(tail) - 1] in _BEFORE_KEY:
+        if data.endswith(tail):
             return last_terms
         at = data.rfind(b'"_meta":')
         if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
@@ -327,7 +329,7 @@ class OwnTermsCodec:
         # any `_meta`, say), and a 2025-era request with the same `_meta` must not get it.
         if not isinstance(found, Terms):
             return None
-        self._last = (data[at:], found)
+        self._last = (data[at - 1 :], found)
         return found
 
     def read(

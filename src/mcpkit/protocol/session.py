@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import msgspec
+from msgspec import UNSET
 
 from mcpkit.errors import McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
@@ -269,23 +270,26 @@ class Session(Answering, Requesting):
             )
             return events
         # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
-        # Nor can one of a few KB with no more `[` and `{` than the limit (a 2026-07-28
-        # request, whose `_meta` makes it a few hundred bytes): counted in C, `[` only where
-        # there is one (a memchr: most requests have none, and a count costs ~8 cycles a byte).
+        # Nor can one of a few KB with no more `[` and `{` than the limit: counted in C, `[`
+        # only where there is one (a memchr: most requests have none, and a count costs ~8
+        # cycles a byte). Nor can valid JSON with no `[` of at most 4 bytes a level (a
+        # 2026-07-28 request, whose `_meta` makes it a few hundred bytes): without arrays each
+        # level past the first is an object member, `"":{` at the least. Such a message is not
+        # counted (`unchecked`); should it fail to decode, the count it skipped is made then,
+        # so invalid JSON is refused as before (`{{{...`: for its depth, not as a parse error).
         # (`91 in data`, an int: `b"[" in data` first fails to read its operand as an int,
         # raising and clearing a TypeError inside CPython, ~1,800 instructions a test.)
         depth = self.max_json_depth
         size = len(data)
-        if not data.isascii() or (
-            size > depth
-            and (
-                size > SHORT_MESSAGE
-                or data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth
-            )
-        ):
+        bad = None
+        unchecked = False
+        if not data.isascii() or (size > depth and size > SHORT_MESSAGE):
             bad = jsonrpc.check_bytes(data, depth)
-        else:
-            bad = None
+        elif size > depth:
+            if 91 not in data and size <= 4 * depth:
+                unchecked = True
+            elif data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth:
+                bad = jsonrpc.check_bytes(data, depth)
         # (`type() is`, not isinstance: Malformed has no subclass, and isinstance of a
         # struct class calls its metaclass's `__instancecheck__`, ~500 instructions.)
         if bad is not None:
@@ -295,6 +299,8 @@ class Session(Answering, Requesting):
         else:
             env = jsonrpc.decode_message(data)
             if type(env) is Malformed:
+                if unchecked:
+                    env = jsonrpc.check_bytes(data, depth) or env
                 self._refused(env, events)
             else:
                 self._receive_envelope(env, events, None, info)
@@ -361,6 +367,18 @@ class Session(Answering, Requesting):
     ) -> None:
         """One message, a whole body or a batch member, by its kind: what the peer asks is
         served here; what answers our requests goes to the requesting half."""
+        # A request, the usual message, is told at once: a method, an id that is not null,
+        # no result, no error (`classify` says the same, at the cost of a call).
+        rid = env.id
+        if (
+            env.method is not UNSET
+            and rid is not UNSET
+            and rid is not None
+            and env.result is UNSET
+            and env.error is UNSET
+        ):
+            self._receive_request(env, events, batch, info)
+            return
         kind = jsonrpc.classify(env)
         if type(kind) is Malformed:
             self._refused(kind, events, batch)
@@ -474,8 +492,10 @@ class Session(Answering, Requesting):
     ) -> None:
         # In flight, and open in its batch, before the role's own handler runs: ping and
         # initialize are answered right there, and `send_response` answers only requests in
-        # flight (and closes their batch member).
-        self._inflight[rid] = Inflight(method, batch, terms)
+        # flight (and closes their batch member). A request `read_apart` hands out with a
+        # check (every 2026-07-28 POST) is not: it would leave the session again at once.
+        if batch is not None or self._check is None or method in self.answers_itself:
+            self._inflight[rid] = Inflight(method, batch, terms)
         if batch is not None:
             batch.open_ids.add(rid)
         if method in self.answers_itself and self._handle_own_request(rid, method, params, events):

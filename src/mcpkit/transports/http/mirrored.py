@@ -112,18 +112,27 @@ class MirrorCheck(msgspec.Struct):
             # string (decoded from the same JSON: the same value). Where they cannot be found
             # so, or do not agree, the full check below decides.
             kind: type = type(params)  # pyright: ignore[reportUnknownVariableType]  # (Any)
-            key = (kind, method)
-            attrs = _ATTRS[key] if key in _ATTRS else _attrs_of(key)
+            last = _LAST_ATTRS
+            if kind is last[0] and method == last[1]:
+                attrs = last[2]
+            else:
+                attrs = _attrs_for(kind, method)
             if attrs is not None:
                 meta: dict[str, Any] | None = getattr(params, attrs[0])
                 # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
                 revision = meta.get(REVISION_KEY) if type(meta) is dict else None
                 named: object = getattr(params, attrs[1]) if attrs[1] else None
-                if (
-                    type(revision) is str
-                    and (not attrs[1] or type(named) is str)
-                    and _agrees(each, method, revision, named)
-                ):
+                # `_agrees`, written out (once per POST): each header's text is one lookup
+                # in a memo of the values seen; one not in it is decided by `_agrees`.
+                try:
+                    agree = (
+                        _TEXTS[each[b"mcp-protocol-version"]] == revision
+                        and _TEXTS[each[b"mcp-method"]] == method
+                        and (type(named) is not str or _NAMES[each[b"mcp-name"]] == named)
+                    )
+                except KeyError:
+                    agree = type(revision) is str and _agrees(each, method, revision, named)
+                if agree and type(revision) is str and (not attrs[1] or type(named) is str):
                     param_headers = self.param_headers
                     if param_headers is None or method != "tools/call":
                         return None
@@ -165,6 +174,16 @@ def error_body(rid: object, error: McpError) -> bytes:
 _ATTRS: Final[dict[tuple[type, str], tuple[str, str] | None]] = {}
 #: The named fields `_Params` reads (what another names is not checked: `_name_problem`).
 _READ_NAMED: Final = frozenset({"name", "uri", "taskId"})
+#: The last `_ATTRS` entry asked for, as (params type, method, attributes): a server's POSTs
+#: are mostly of one method, found so with no tuple hashed.
+_LAST_ATTRS: list[Any] = [None, None, None]
+
+
+def _attrs_for(kind: type, method: str) -> tuple[str, str] | None:
+    key = (kind, method)
+    attrs = _ATTRS[key] if key in _ATTRS else _attrs_of(key)
+    _LAST_ATTRS[:] = (kind, method, attrs)
+    return attrs
 
 
 def _attrs_of(key: tuple[type, str]) -> tuple[str, str] | None:
