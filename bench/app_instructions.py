@@ -2,7 +2,7 @@
 `http_app()` called in process, no socket, no uvicorn, counted by valgrind's callgrind.
 
     bench/.venv-http/bin/python bench/app_instructions.py [--era 2026-07-28] [--answers json]
-        [--loop asyncio] [--calls 1000]
+        [--loop asyncio] [--calls 1000] [--no-gc]
 
 What bench/instructions.py counts for the whole server moves between runs on a loaded machine
 (its docstring says by how much); this count does not, to a few instructions: no socket, no
@@ -10,12 +10,18 @@ other process, one task. It is the app's part only (the checks, the body, the pr
 handler, the answer), with uvicorn's scope and messages imitated. Run under callgrind, the
 script zeroes the counters after a warmup (at `os.sched_yield()`) and dumps them after the
 counted calls (at `os.getppid()`); run without `--child`, it starts itself so.
+
+The collector's young-generation runs fall in the count or not by where a change moves them
+(one object more or less a call shifts them): up to ~1,500 a call either way, sometimes more.
+`--no-gc` collects before the counted calls and counts them with the collector off, which
+compares two small changes to a few instructions; the default is what a server runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import shutil
@@ -89,7 +95,7 @@ async def _post(app: Any, body: bytes, version: str, session: bytes | None) -> l
     return sent
 
 
-async def _serve(app: Any, era: str, calls: int) -> None:
+async def _serve(app: Any, era: str, calls: int, no_gc: bool = False) -> None:
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     started = asyncio.Event()
 
@@ -111,6 +117,9 @@ async def _serve(app: Any, era: str, calls: int) -> None:
         sent = await _post(app, body % (1000 + n), era, session)
     if b'"result"' not in b"".join(m.get("body", b"") for m in sent):
         raise SystemExit(f"app_instructions: {sent!r}")
+    if no_gc:
+        gc.collect()
+        gc.disable()
     os.sched_yield()  # callgrind zeroes its counters here
     for n in range(calls):
         await _post(app, body % (2000 + n), era, session)
@@ -126,9 +135,9 @@ def _child(args: argparse.Namespace) -> None:
     if args.loop == "uvloop":
         import uvloop
 
-        uvloop.run(_serve(app, args.era, args.calls))
+        uvloop.run(_serve(app, args.era, args.calls, args.no_gc))
     else:
-        asyncio.run(_serve(app, args.era, args.calls))
+        asyncio.run(_serve(app, args.era, args.calls, args.no_gc))
 
 
 def main() -> int:
@@ -139,6 +148,9 @@ def main() -> int:
     parser.add_argument("--answers", choices=("json", "sse"), default="json")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument(
+        "--no-gc", action="store_true", help="count with the collector off (see the docstring)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -163,7 +175,8 @@ def main() -> int:
     if found is None:
         raise SystemExit("app_instructions: no callgrind dump")
     per_call = int(found.group(1)) / args.calls
-    print(f"{args.era} {args.answers} {args.loop}: {per_call:,.0f} instructions per call")
+    gc_off = ", collector off" if args.no_gc else ""
+    print(f"{args.era} {args.answers} {args.loop}{gc_off}: {per_call:,.0f} instructions per call")
     return 0
 
 
