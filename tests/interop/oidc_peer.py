@@ -57,7 +57,11 @@ class OidcProvider:
         ]
         for pump in self._pumps:
             pump.start()
-        started = self._answer()
+        try:
+            started = self._answer()
+        except BaseException:  # (a peer that never started is ended, not left to the collector)
+            self.close()
+            raise
         self.issuer: str = started["issuer"]
         self.kids: list[str] = started["kids"]
 
