@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from _processes import finished
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER = REPO / "tests" / "cli" / "servers" / "verbs_server.py"
 WAIT = 60.0  # seconds: a bound on a hang, not a measurement
@@ -63,13 +65,8 @@ async def acli(*args: str, env: dict[str, str] | None = None) -> Ran:
         env=cli_env(env),
         cwd=REPO,
     )
-    try:
-        async with asyncio.timeout(WAIT):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    async with asyncio.timeout(WAIT):
+        out, err = await finished(proc)
     assert proc.returncode is not None
     return Ran(proc.returncode, out.decode(), err.decode())
 

@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from _processes import finished
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
 
 from _running import REPO, WAIT, mcpkit, running
@@ -30,13 +32,8 @@ async def run_client(*args: str) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        async with asyncio.timeout(WAIT):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    async with asyncio.timeout(WAIT):
+        out, err = await finished(proc)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _processes import finished
 from _redis_server import shared_store_url
 from _running import REPO, Running, mcpkit, running
 from mcp import Client as OfficialClient
@@ -208,7 +209,7 @@ async def test_three_processes_behind_nginx_round_robin(
             listed = await asyncio.create_subprocess_exec(
                 *listing, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
-            out, err = await listed.communicate()
+            out, err = await finished(listed)
             assert listed.returncode == 0, err.decode()
             assert all(name in out.decode() for name in ("pid", "plan", "steps")), out.decode()
             async with httpx.AsyncClient() as http:

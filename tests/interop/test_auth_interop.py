@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from _processes import finished
 from interop_harness import SUBPROCESS_TIMEOUT, peer_env, require_node, require_python_sdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
@@ -99,13 +100,8 @@ async def ts_summary(url: str, auth_method: str = "none") -> dict[str, Any]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        async with asyncio.timeout(SUBPROCESS_TIMEOUT):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT):
+        out, err = await finished(proc)
     assert proc.returncode == 0, f"TypeScript client failed:\n{err.decode()}"
     summary: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     return summary

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _processes import finished
 from handlers_plan import HANDSHAKE, STATELESS, Plan, Setup, make_plan, text
 from interop_harness import PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node, require_python_sdk
 
@@ -87,13 +88,8 @@ async def typescript(sdk: str, mode: str, plan: Plan, target: list[str]) -> dict
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        async with asyncio.timeout(SUBPROCESS_TIMEOUT):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    async with asyncio.timeout(SUBPROCESS_TIMEOUT):
+        out, err = await finished(proc)
     assert proc.returncode == 0, f"TypeScript {sdk} client failed:\n{err.decode()}"
     summary: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     return summary

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from _processes import finished
 from mcp import Client as OfficialClient
 from mcp.client.sse import sse_client
 from mcp.server.mcpserver import Context as OfficialContext
@@ -147,7 +148,7 @@ async def test_the_typescript_sdks_sse_client_uses_mcpkits_legacy_server() -> No
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await peer.communicate()
+        out, err = await finished(peer)
         assert peer.returncode == 0, err.decode()
         tasks = (
             {session.task for _, session in app.legacy.sessions.items()} if app.legacy else set()

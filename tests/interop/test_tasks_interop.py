@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _processes import finished
 from interop_harness import HERE, PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node
 
 from mcpkit import Client, McpError
@@ -224,13 +225,8 @@ async def ts_client(url: str, token: str | None = None) -> dict[str, Any]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        async with asyncio.timeout(WAIT):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    async with asyncio.timeout(WAIT):
+        out, err = await finished(proc)
     assert proc.returncode == 0, f"TypeScript client failed:\n{err.decode()}"
     summary: dict[str, Any] = json.loads(out)
     return summary

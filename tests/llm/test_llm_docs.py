@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from _answers import anthropic_answer, chat_answer, gemini_answer, responses_answer
+from _processes import finished
 from _providers import ProviderServer, provider_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ async def run(name: str, folder: Path, provider: ProviderServer) -> str:
         sys.executable, name, cwd=folder, env=environment(provider.url),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await process.communicate()
+    out, err = await finished(process)
     assert process.returncode == 0, f"{name}:\n{out.decode()}\n{err.decode()}"
     return out.decode()
 
