@@ -129,3 +129,32 @@ def test_reading_a_text_runs_the_word_regex_only_on_pieces_never_seen(
     assert search.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
     assert search.tokens("the entries, getHTTPResponse") == ["entry", "get", "http", "response"]
     assert split == ["getHTTPResponse", "entries", "the", "entries,"]
+
+
+def test_a_clients_query_is_read_but_its_words_are_not_remembered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The memo of words is the catalog's: queries, which clients write as they like, must
+    not fill it (nor push the catalog's words out of it), and read the same either way."""
+    monkeypatch.setattr(search, "_TOKENS_OF", {})
+    assert search.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
+    before = dict(search._TOKENS_OF)  # pyright: ignore[reportPrivateUsage]
+    query = "entries zqxNeverSeen getHTTPResponse"
+    read = search.query_tokens(query)
+    assert search._TOKENS_OF == before  # pyright: ignore[reportPrivateUsage]
+    assert read == search.tokens(query)  # as a catalog's text with those words reads
+    assert read[:1] == ["entry"] and read[-3:] == ["get", "http", "response"]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_searching_remembers_none_of_the_querys_words(
+    monkeypatch: pytest.MonkeyPatch, era: str
+) -> None:
+    monkeypatch.setattr(search, "_TOKENS_OF", {})
+    server = reports(Server("words"), audits=0)
+    server.add_tool_search()
+    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        found = await client.call_tool("search_tools", {"query": "report zqxFirst zqxSecond"})
+        assert names(found) == ["alpha_report", "beta_report"]
+    remembered = search._TOKENS_OF  # pyright: ignore[reportPrivateUsage]
+    assert "report" in remembered and not any("zqx" in chunk for chunk in remembered)

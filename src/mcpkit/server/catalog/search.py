@@ -25,6 +25,7 @@ __all__ = [
     "SearchMode",
     "ToolSearch",
     "document",
+    "query_tokens",
     "tokens",
 ]
 
@@ -73,8 +74,12 @@ def _words(text: str) -> list[str]:
     return text.replace("_", " ").split()
 
 
+def _split(chunk: str) -> tuple[str, ...]:
+    return tuple(token for word in _WORD.findall(chunk) if (token := _token(word)))
+
+
 def _remember(chunk: str) -> tuple[str, ...]:
-    found = tuple(token for word in _WORD.findall(chunk) if (token := _token(word)))
+    found = _split(chunk)
     if len(_TOKENS_OF) < _MAX_REMEMBERED:
         _TOKENS_OF[chunk] = found
     return found
@@ -97,6 +102,18 @@ def _tokens_of(chunks: list[str]) -> list[str]:
 def tokens(text: str) -> list[str]:
     """The searchable words of `text`, lower-cased and singular, without the commonest."""
     return _tokens_of(_words(text))
+
+
+def query_tokens(query: str) -> list[str]:
+    """`tokens` of a client's query, whose new words are not remembered: what clients send
+    must not fill the memo of the catalog's words (up to `_MAX_REMEMBERED` of them, shared by
+    every index), nor push the catalog's own out of it."""
+    known = _TOKENS_OF.get
+    found: list[str] = []
+    for chunk in _words(query):
+        seen = known(chunk)
+        found += _split(chunk) if seen is None else seen
+    return found
 
 
 class Postings:
@@ -312,7 +329,7 @@ class ToolSearch:
             )
         else:
             index = cast("Bm25Index", self._read(tools))
-            ranked = (tools[doc] for doc in index.rank(tokens(query), shown))
+            ranked = (tools[doc] for doc in index.rank(query_tokens(query), shown))
         found: list[ToolSpec] = []
         for spec in ranked:
             if spec.name in shown and spec.name not in self.names:
