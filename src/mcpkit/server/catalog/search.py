@@ -85,7 +85,8 @@ def _remember(chunk: str) -> tuple[str, ...]:
     return found
 
 
-def _tokens_of(chunks: list[str]) -> list[str]:
+def _tokens_of(chunks: list[str], remember: bool = True) -> list[str]:
+    """The tokens of `chunks`; those never seen are remembered unless not to (`remember`)."""
     try:  # (one pass in C when every word was seen before: a rebuild's common case)
         return list(chain.from_iterable(map(_TOKENS_OF.__getitem__, chunks)))
     except KeyError:
@@ -95,7 +96,9 @@ def _tokens_of(chunks: list[str]) -> list[str]:
         found: list[str] = []
         for chunk in chunks:
             seen = known(chunk)
-            found += _remember(chunk) if seen is None else seen
+            if seen is None:
+                seen = _remember(chunk) if remember else _split(chunk)
+            found += seen
         return found
 
 
@@ -108,12 +111,7 @@ def query_tokens(query: str) -> list[str]:
     """`tokens` of a client's query, whose new words are not remembered: what clients send
     must not fill the memo of the catalog's words (up to `_MAX_REMEMBERED` of them, shared by
     every index), nor push the catalog's own out of it."""
-    known = _TOKENS_OF.get
-    found: list[str] = []
-    for chunk in _words(query):
-        seen = known(chunk)
-        found += _split(chunk) if seen is None else seen
-    return found
+    return _tokens_of(_words(query), remember=False)
 
 
 class Postings:
