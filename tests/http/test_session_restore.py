@@ -22,6 +22,7 @@ from mcpkit.stores.sessions import (
     MemorySessionStore,
     SessionRecord,
     SessionStore,
+    TouchableSessionStore,
 )
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
@@ -240,12 +241,36 @@ async def test_a_copy_taken_from_the_store_writes_nothing_back_until_it_changes(
         assert record is not None and record.log_level == "error"
 
 
+class ReadAndWritten:
+    """A store of a user's own that cannot `touch` a record (not a `TouchableSessionStore`):
+    a keep-alive reads the record and writes it back. Counts its writes."""
+
+    def __init__(self) -> None:
+        self.kept = MemorySessionStore()
+        self.puts = 0
+
+    async def put(self, record: SessionRecord) -> None:
+        self.puts += 1
+        await self.kept.put(record)
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        return await self.kept.get(session_id)
+
+    async def delete(self, session_id: str) -> None:
+        await self.kept.delete(session_id)
+
+    async def expire(self, before: float) -> list[str]:
+        return await self.kept.expire(before)
+
+
 async def test_a_copy_keeping_its_record_alive_takes_what_another_process_wrote() -> None:
     """A copy that changed nothing writes its record a quarter of the idle timeout after
-    the last write, so that the store does not expire it. It reads the record first: what
+    the last write, so that the store does not expire it, when its store cannot `touch` it
+    (tests/http/test_session_keep_alive.py: those that can). It reads the record first: what
     another process wrote since (its SESSION_CHANGED not here yet) is taken, not overwritten
     with the copy's old log level."""
-    store = Counting()
+    store = ReadAndWritten()
+    assert isinstance(store, SessionStore) and not isinstance(store, TouchableSessionStore)
     app = notes().http_app(session_store=store)
     async with asyncio.timeout(WAIT), serving(app) as base, httpx.AsyncClient() as http:
         url = f"{base}/mcp"

@@ -36,9 +36,9 @@ from mcpkit.testing.stores import (
     LeasedTaskStoreChecks,
     LivenessChecks,
     ManualClock,
-    SessionStoreChecks,
     TaskSettings,
     TaskStoreChecks,
+    TouchableSessionStoreChecks,
 )
 from mcpkit.types import RequestId
 
@@ -103,7 +103,7 @@ class RedisCase:
             await client.aclose()
 
 
-class TestRedisSessionStore(RedisCase, SessionStoreChecks):
+class TestRedisSessionStore(RedisCase, TouchableSessionStoreChecks):
     async def make_store(self) -> SessionStore:
         return self.open(lambda client, prefix: RedisSessionStore(client, prefix=prefix))
 

@@ -28,14 +28,14 @@ from mcpkit.testing.stores import (
     LeasedTaskStoreChecks,
     LivenessChecks,
     ManualClock,
-    SessionStoreChecks,
     TaskSettings,
     TaskStoreChecks,
+    TouchableSessionStoreChecks,
 )
 from mcpkit.types import ClientCapabilities
 
 
-class TestSqliteSessionStore(SessionStoreChecks):
+class TestSqliteSessionStore(TouchableSessionStoreChecks):
     async def make_store(self) -> SessionStore:
         return SqliteSessionStore(SqliteDatabase(":memory:"))
 

@@ -12,13 +12,13 @@ from mcpkit.testing.stores import (
     EventStoreChecks,
     LivenessChecks,
     ManualClock,
-    SessionStoreChecks,
     TaskSettings,
     TaskStoreChecks,
+    TouchableSessionStoreChecks,
 )
 
 
-class TestMemorySessionStore(SessionStoreChecks):
+class TestMemorySessionStore(TouchableSessionStoreChecks):
     async def make_store(self) -> MemorySessionStore:
         return MemorySessionStore()
 

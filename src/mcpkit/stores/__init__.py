@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.stores.kv import KeyValueStore, MemoryKeyValueStore
-from mcpkit.stores.sessions import MemorySessionStore, SessionRecord, SessionStore
+from mcpkit.stores.sessions import (
+    MemorySessionStore,
+    SessionRecord,
+    SessionStore,
+    TouchableSessionStore,
+)
 from mcpkit.stores.tasks import (
     LeasedTaskStore,
     MemoryTaskStore,
@@ -28,6 +33,7 @@ __all__ = [
     "SessionStore",
     "TaskOutcome",
     "TaskStore",
+    "TouchableSessionStore",
     "is_terminal",
     "task_not_found",
 ]

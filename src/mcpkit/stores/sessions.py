@@ -29,6 +29,7 @@ __all__ = [
     "MemorySessionStore",
     "SessionRecord",
     "SessionStore",
+    "TouchableSessionStore",
     "decode_record",
     "encode_record",
     "new_session_id",
@@ -203,9 +204,28 @@ class SessionStore(Protocol):
     async def expire(self, before: float) -> list[str]: ...
 
 
+@runtime_checkable
+class TouchableSessionStore(SessionStore, Protocol):
+    """A `SessionStore` that can keep a record alive without writing it.
+
+    `touch(session_id, seen)` notes that the session was seen at `seen` (wall-clock
+    seconds): `expire` no longer counts the record due before that (a touch never makes it
+    due sooner), and a store that frees records on its own (a TTL) starts that time again.
+    Nothing else is written, so what another process wrote into the record stays, however
+    close before the touch it landed; the record read back keeps the `last_seen` it was last
+    `put` with. It answers the record as stored at the touch, or None when there is none
+    (and then writes nothing). Atomic: no write lands between its read and its touch.
+
+    A server keeps an unchanged session's record alive with it (a quarter of the idle
+    timeout after the last write); with a store that lacks it, it reads the record and
+    writes it back, and a write another process makes between the two is undone."""
+
+    async def touch(self, session_id: str, seen: float) -> SessionRecord | None: ...
+
+
 class MemorySessionStore:
     """Records in a dict, encoded, as a shared store would hold them: a record read back is
-    a copy, never the live session's own object."""
+    a copy, never the live session's own object. A `TouchableSessionStore`."""
 
     __slots__ = ("_records",)
 
@@ -221,6 +241,13 @@ class MemorySessionStore:
 
     async def delete(self, session_id: str) -> None:
         self._records.pop(session_id, None)
+
+    async def touch(self, session_id: str, seen: float) -> SessionRecord | None:
+        kept = self._records.get(session_id)
+        if kept is None:
+            return None
+        self._records[session_id] = (max(kept[0], seen), kept[1])
+        return decode_record(kept[1])
 
     async def expire(self, before: float) -> list[str]:
         gone = [sid for sid, (seen, _) in self._records.items() if seen < before]

@@ -286,7 +286,8 @@ def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 
 
 class SqliteSessionStore:
-    """`SessionStore` in a `SqliteDatabase`: one row per session, its record as JSON."""
+    """`TouchableSessionStore` in a `SqliteDatabase`: one row per session, its record as
+    JSON, and when it was last seen (what `expire` and `touch` go by)."""
 
     __slots__ = ("db",)
 
@@ -313,6 +314,20 @@ class SqliteSessionStore:
         await self.db.run(
             lambda c: c.execute("DELETE FROM mcpkit_sessions WHERE id = ?", (session_id,))
         )
+
+    async def touch(self, session_id: str, seen: float) -> SessionRecord | None:
+        def work(c: sqlite3.Connection) -> bytes | None:
+            # (one transaction, BEGIN IMMEDIATE: no other process writes between the two)
+            c.execute(
+                "UPDATE mcpkit_sessions SET seen = max(seen, ?) WHERE id = ?", (seen, session_id)
+            )
+            found = c.execute(
+                "SELECT record FROM mcpkit_sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            return None if found is None else bytes(found[0])
+
+        data = await self.db.run(work)
+        return None if data is None else decode_record(data)
 
     async def expire(self, before: float) -> list[str]:
         def work(c: sqlite3.Connection) -> list[str]:

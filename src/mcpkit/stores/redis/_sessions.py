@@ -36,20 +36,37 @@ end
 return gone
 """
 
+# The record of KEYS[1], its TTL (ARGV[1] ms) started again and its last seen in the index
+# (KEYS[2], member ARGV[3]) moved up to ARGV[2]; nothing when there is no record (nil).
+_TOUCH: Final = """
+local data = redis.call('GET', KEYS[1])
+if not data then
+    return false
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local seen = redis.call('ZSCORE', KEYS[2], ARGV[3])
+if not seen or tonumber(seen) < tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return data
+"""
+
 
 class RedisSessionStore:
-    """`SessionStore` in Redis: each record is `encode_record`'s JSON under a key of its own,
-    and a sorted set of the ids by last seen (created, if never seen) answers `expire`.
+    """`TouchableSessionStore` in Redis: each record is `encode_record`'s JSON under a key of
+    its own, and a sorted set of the ids by last seen (created, if never seen) answers
+    `expire`.
 
     Redis frees what nobody deletes: a record's key lives `idle_ttl` seconds after its last
-    `put`, and the index as long as its newest record may, so a process that dies leaves
+    `put` or `touch`, and the index as long as its newest record may, so a process that dies leaves
     nothing behind for good. `idle_ttl` is a safety net, not the session expiry (that is
     `expire`, which the server calls with its own idle bound): keep it longer than that
     bound, since a record Redis dropped is a session gone. The caller owns `client` (made
     with `decode_responses=False`, the default) and closes it; the store holds nothing else.
     """
 
-    __slots__ = ("_client", "_expire", "_index", "_prefix", "idle_ttl")
+    __slots__ = ("_client", "_expire", "_index", "_prefix", "_touch", "idle_ttl")
 
     def __init__(self, client: Redis, *, prefix: str = "mcpkit:", idle_ttl: float = 3600) -> None:
         check_client(client)
@@ -59,6 +76,7 @@ class RedisSessionStore:
         milliseconds(idle_ttl)  # refuse a TTL that is not positive now, not at the first put
         self._index = self._prefix + b"sessions"
         self._expire = client.register_script(_EXPIRE)
+        self._touch = client.register_script(_TOUCH)
 
     def _key(self, session_id: str) -> bytes:
         return id_key(self._prefix, "session", session_id)
@@ -80,6 +98,13 @@ class RedisSessionStore:
             pipe.delete(self._key(session_id))
             pipe.zrem(self._index, as_bytes(session_id))
             await pipe.execute()
+
+    async def touch(self, session_id: str, seen: float) -> SessionRecord | None:
+        ttl = milliseconds(self.idle_ttl)
+        data: object = await self._touch(
+            keys=[self._key(session_id), self._index], args=[ttl, repr(seen), as_bytes(session_id)]
+        )
+        return None if data is None else decode_record(reply_bytes(data))
 
     async def expire(self, before: float) -> list[str]:
         gone: list[str] = []

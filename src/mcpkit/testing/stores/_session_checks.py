@@ -1,4 +1,5 @@
-"""The behaviour every `mcpkit.stores.sessions.SessionStore` has, as checks to inherit."""
+"""The behaviour every `mcpkit.stores.sessions.SessionStore` has, and what a
+`TouchableSessionStore` has besides, as checks to inherit."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from contextlib import asynccontextmanager
 import msgspec
 
 from mcpkit.protocol.terms import Terms
-from mcpkit.stores.sessions import SessionRecord, SessionStore
+from mcpkit.stores.sessions import SessionRecord, SessionStore, TouchableSessionStore
 from mcpkit.types import ClientCapabilities, Implementation
 
-__all__ = ["SessionStoreChecks"]
+__all__ = ["SessionStoreChecks", "TouchableSessionStoreChecks"]
 
 
 def _full_record(session_id: str = "sess-A1b2") -> SessionRecord:
@@ -133,3 +134,54 @@ class SessionStoreChecks:
             await asyncio.gather(*(store.delete(record.id) for record in records[::2]))
             left = await asyncio.gather(*(store.get(record.id) for record in records))
             assert left == [None if i % 2 == 0 else r for i, r in enumerate(records)]
+
+
+class TouchableSessionStoreChecks(SessionStoreChecks):
+    """The checks of `SessionStoreChecks`, and those of `touch`, for a
+    `TouchableSessionStore` (its `make_store` answers one)."""
+
+    @asynccontextmanager
+    async def _touchable(self) -> AsyncGenerator[TouchableSessionStore, None]:
+        async with self._store() as store:
+            assert isinstance(store, TouchableSessionStore)
+            yield store
+
+    async def test_touch_keeps_a_record_from_expiring_and_writes_nothing_of_it(self) -> None:
+        async with self._touchable() as store:
+            record = msgspec.structs.replace(_full_record(), created=10.0, last_seen=500.0)
+            await store.put(record)
+            assert await store.touch(record.id, 900.0) == record  # as stored
+            assert await store.get(record.id) == record  # its last_seen as put
+            assert await store.expire(before=600.0) == []
+            assert await store.expire(before=901.0) == [record.id]
+
+    async def test_touch_never_makes_a_record_due_sooner(self) -> None:
+        async with self._touchable() as store:
+            record = SessionRecord(id="late", created=10.0, last_seen=900.0)
+            await store.put(record)
+            assert await store.touch("late", 500.0) == record
+            assert await store.expire(before=600.0) == []
+            assert await store.get("late") == record
+
+    async def test_touch_answers_what_another_writer_wrote_and_leaves_it(self) -> None:
+        # The race a read and a write back leave open: the copy read the record, another
+        # process wrote a change, the copy keeps the record alive. The change stays.
+        async with self._touchable() as store:
+            record = _full_record()
+            await store.put(record)
+            copy = await store.get(record.id)
+            assert copy is not None
+            elsewhere = msgspec.structs.replace(record, log_level="debug")
+            await store.put(elsewhere)
+            assert await store.touch(record.id, record.last_seen + 60) == elsewhere
+            assert await store.get(record.id) == elsewhere
+
+    async def test_touch_of_no_record_answers_none_and_writes_nothing(self) -> None:
+        async with self._touchable() as store:
+            assert await store.touch("never-written", 5.0) is None
+            assert await store.get("never-written") is None
+            await store.put(_full_record("gone"))
+            await store.delete("gone")
+            assert await store.touch("gone", 5.0) is None
+            assert await store.get("gone") is None
+            assert await store.expire(before=float("inf")) == []

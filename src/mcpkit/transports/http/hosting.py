@@ -20,7 +20,12 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
-from mcpkit.stores.sessions import SessionRecord, SessionStore, owner_key
+from mcpkit.stores.sessions import (
+    SessionRecord,
+    SessionStore,
+    TouchableSessionStore,
+    owner_key,
+)
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import ClientCaps, Resumption, send_sse
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
@@ -71,6 +76,11 @@ class AppSessions:
         self.server = server
         self.sessions = sessions
         self.session_store = session_store
+        # Chosen once: a store that keeps a record alive without writing it, or None (one
+        # of a user's own, without `touch`: read and written back, as before there was one).
+        self._touchable = (
+            session_store if isinstance(session_store, TouchableSessionStore) else None
+        )
         self.client_caps = client_caps
         self.session_idle_timeout = session_idle_timeout
         self.streams = streams
@@ -190,9 +200,9 @@ class AppSessions:
 
     async def save(self, session: HttpSession) -> None:
         """Write the session's record to the `session_store` when it changed since it was
-        built, read or last written (`dirty`), or when a quarter of the idle timeout passed
-        (so a store that expires records by `last_seen` keeps those in use: read first, so
-        that what another process wrote meanwhile is kept).
+        built, read or last written (`dirty`); when a quarter of the idle timeout passed,
+        keep it alive (`_keep_alive`: a store expires records by when they were last seen,
+        and those in use must stay).
 
         A copy of the session that another process changed (restored from the record, or
         read again on its SESSION_CHANGED) is clean as read: it writes nothing back, so an
@@ -208,12 +218,8 @@ class AppSessions:
         if not changed:
             if now - record.last_seen < self.session_idle_timeout / 4:
                 return
-            # A copy that changed nothing keeps its record alive: what another process
-            # wrote since this copy was read (its SESSION_CHANGED not yet here) is taken
-            # first, not overwritten with this copy's old fields.
-            stored = await store.get(record.id)
-            if stored is not None and not handle.dirty:  # (else changed here meanwhile)
-                handle.refresh(stored)
+            if await self._keep_alive(session, now):
+                return
         record.last_seen = now
         handle.dirty = False
         writing = asyncio.get_running_loop().create_future()
@@ -230,6 +236,32 @@ class AppSessions:
         session.gate = self  # written: from now on its answers wait for its changes
         if changed:
             self.publish_change(record.id)
+
+    async def _keep_alive(self, session: HttpSession, now: float) -> bool:
+        """Keep the record of a copy that changed nothing alive (`save`): True when that is
+        done, False when the record must be written (none is stored, or the store cannot
+        touch one). What another process wrote since this copy was read (its
+        SESSION_CHANGED not yet here) is taken, not overwritten with this copy's old fields:
+        a `TouchableSessionStore` writes nothing of the record, so even a write that lands
+        just before the touch stays; another store is read, then written (`save`), and a
+        write landing between the two is undone."""
+        store = self.session_store
+        assert store is not None
+        handle = session.handle
+        touchable = self._touchable
+        if touchable is not None:
+            stored = await touchable.touch(handle.id, now)
+        else:
+            stored = await store.get(handle.id)
+        if stored is not None and not handle.dirty:  # (else changed here meanwhile)
+            handle.refresh(stored)
+        if touchable is None or stored is None:
+            return False
+        # Nothing written: a change made here meanwhile stays `dirty`, for its request's
+        # own write (`before_answer`), which tells the other processes.
+        handle.record.last_seen = now
+        session.gate = self  # (a record exists: its answers wait for its changes)
+        return True
 
     async def save_quietly(self, session: HttpSession) -> None:
         """`_save` once the response has gone out: a store that fails is logged, since no
