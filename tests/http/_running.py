@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import json
 import os
 import re
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+
+import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 20.0  # seconds: a bound on hangs (a cold start imports uvicorn), not a measurement
-BOTH_WAIT = 60.0  # seconds `until_both_workers` calls for at most: a bound, not a measurement
 SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
 WORKERS = re.compile(r"with 2 worker processes \(pids (\d+), (\d+)\)")
 STOP_TRIES = 20  # a stopped worker found holding the SQLite file's write lock: tries at most
@@ -46,6 +47,9 @@ class Running:
                 self._found.set_result(match.group(1))
         if not self._found.done():
             self._found.set_exception(AssertionError("exited before serving:\n" + self.text))
+            # Marked retrieved: `started()` still raises it, and a test of a start meant to
+            # fail, which never calls it, leaves no "exception was never retrieved" error.
+            self._found.exception()
 
     @property
     def text(self) -> str:
@@ -60,6 +64,11 @@ class Running:
         """The pids of the two workers the supervisor logged it started (`--workers 2`)."""
         found = next(m for line in self.log if (m := WORKERS.search(line)))
         return [int(found.group(1)), int(found.group(2))]
+
+    def other(self, pid: int) -> int:
+        """The worker that is not `pid`, of the two `workers`."""
+        (found,) = [worker for worker in self.workers() if worker != pid]
+        return found
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         """Send `sig` and wait for the exit (and the whole log); the exit status."""
@@ -107,29 +116,6 @@ async def running(
         server._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await server._reader
-
-
-async def until_both_workers(
-    serve: Callable[[int], Awaitable[str | None]], *, first: int = 0, calls: int = 1
-) -> set[str]:
-    """The workers named by `serve(n)` for n = `first`, `first` + 1, ... until two did (None
-    names none), after `calls` calls at least; for `BOTH_WAIT` seconds at most: a worker
-    still starting leaves the other every connection meanwhile, so a count of calls would
-    not do on a busy machine. AssertionError naming who served when that is not enough."""
-    named: set[str] = set()
-    scope = asyncio.timeout(BOTH_WAIT)
-    try:
-        async with scope:
-            for n in itertools.count(first):
-                worker = await serve(n)
-                if worker is not None:
-                    named.add(worker)
-                if n + 1 - first >= calls and len(named) == 2:
-                    return named
-    except TimeoutError:
-        if not scope.expired():
-            raise  # one of `serve`'s own bounds
-    raise AssertionError(f"in {BOTH_WAIT:g} s, the calls named no two workers but {named}")
 
 
 def _state(pid: int) -> str:
@@ -181,3 +167,64 @@ async def stopped(pid: int, db: Path | None = None) -> AsyncIterator[None]:
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+class AnswersCross:
+    """Steers the calls of a client whose requests each go on a connection of their own
+    (`Connection: close`) so that its answer to a tool's question reaches another worker than
+    the one running the tool: under `on(runner)`, worker `runner` takes the call (the other
+    stopped while it is sent); from the question (call `asked()` in the client's handler)
+    until the answer's POST is answered, `runner` is stopped instead, so the other takes the
+    answer and must hand it on. Give the client `auth` (it sees that POST answered)."""
+
+    def __init__(self, sup: Running, db: Path | None) -> None:
+        self._sup = sup
+        self._db = db
+        self._held = contextlib.AsyncExitStack()  # the worker stopped now, if any
+        self._runner: int | None = None
+        self.auth = _AfterAnswers(self._held.aclose)
+
+    @contextlib.asynccontextmanager
+    async def on(self, runner: int) -> AsyncIterator[None]:
+        """Worker `runner` takes the calls made meanwhile."""
+        self._runner = runner
+        async with self._held:
+            await self._held.enter_async_context(stopped(self._sup.other(runner), self._db))
+            yield
+        self._runner = None
+
+    async def asked(self) -> None:
+        """The running worker asked (so it holds the call): it is stopped, the other goes on,
+        until the answer's POST is answered."""
+        assert self._runner is not None, "asked outside `on`"
+        await self._held.aclose()
+        await self._held.enter_async_context(stopped(self._runner, self._db))
+
+
+class _AfterAnswers(httpx.Auth):
+    """An `httpx.Auth` that adds nothing to a request, and once a POST carrying a client's
+    answer (a JSON-RPC response) is answered, awaits `then()`."""
+
+    requires_request_body = True
+
+    def __init__(self, then: Callable[[], Awaitable[object]]) -> None:
+        self._then = then
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        yield request
+        if request.method == "POST" and _is_answer(request.content):
+            await self._then()
+
+
+def _is_answer(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    return (
+        isinstance(message, dict)
+        and "method" not in message
+        and ("result" in message or "error" in message)
+    )

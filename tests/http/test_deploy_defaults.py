@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from _redis_server import RedisServer
-from _running import REPO, mcpkit, running, until_both_workers
+from _running import REPO, AnswersCross, Running, mcpkit, running
 
 from mcpkit import Client
 from mcpkit.stores.url import StoreUnavailable, as_stores, open_store
@@ -85,26 +85,30 @@ def _assert_one_error_line(code: int, log: list[str], *needles: str) -> None:
         assert needle in log[0], log[0]
 
 
-async def _asks_on_both_workers(url: str) -> None:
+async def _asks_across_workers(sup: Running, db: Path) -> None:
     """A 2025-11-25 client, each request on a connection of its own, calls a tool that asks
-    it something until both workers ran it, 6 calls at least (issue 38's 4 in 6 failed):
-    every call is answered (the 404s and
-    lost answers of a store the workers do not share would fail or hang here)."""
+    it something, 6 times (issue 38's 4 in 6 failed), each call run by one worker and its
+    answer taken by the other (each stopped in turn), both ways: every call is answered by
+    the worker that asked (the 404s and lost answers of a store the workers do not share
+    would fail or hang here)."""
+    cross = AnswersCross(sup, db)
 
-    def elicit(params: ElicitRequestParams) -> ElicitResult:
+    async def elicit(params: ElicitRequestParams) -> ElicitResult:
+        await cross.asked()
         return ElicitResult(action="accept", content={"name": "Ada"})
 
     async with Client(
-        url, protocol="2025-11-25", elicitation_handler=elicit, headers={"Connection": "close"}
+        sup.url,
+        protocol="2025-11-25",
+        elicitation_handler=elicit,
+        headers={"Connection": "close"},
+        auth=cross.auth,
     ) as client:
-
-        async def ask(n: int) -> str:
-            async with asyncio.timeout(HANG):
+        for n in range(6):
+            runner = sup.workers()[n % 2]
+            async with cross.on(runner), asyncio.timeout(HANG):
                 text = (await client.call_tool("ask")).text
-            assert text.startswith("Ada answered to "), text
-            return text
-
-        await until_both_workers(ask, calls=6)
+            assert text == f"Ada answered to {runner}"
 
 
 def _private_folder(log: list[str]) -> Path:
@@ -129,9 +133,9 @@ async def test_workers_with_no_store_share_a_private_sqlite_store_removed_at_exi
     (tmp_path / "asks.py").write_text(ASKS)
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
     async with asyncio.timeout(WAIT * 6), running(argv, tmp_path) as sup:
-        url = await sup.started()
+        await sup.started()
         folder = _private_folder(sup.log)
-        await _asks_on_both_workers(url)
+        await _asks_across_workers(sup, folder / "state.db")
         assert await sup.stop(stop) == 0  # SIGTERM, or the Ctrl+C of a terminal
     assert not folder.exists(), sup.text
     assert not any(line.startswith(("WARNING", "error")) for line in sup.log), sup.text
@@ -171,9 +175,9 @@ async def test_server_run_with_workers_and_no_store_shares_a_private_one(tmp_pat
         asyncio.timeout(WAIT * 6),
         running([sys.executable, "asks_main.py"], tmp_path) as sup,
     ):
-        url = await sup.started()
+        await sup.started()
         folder = _private_folder(sup.log)
-        await _asks_on_both_workers(url)
+        await _asks_across_workers(sup, folder / "state.db")
         assert await sup.stop(signal.SIGTERM) == 0
     assert not folder.exists(), sup.text
 

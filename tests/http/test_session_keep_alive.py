@@ -99,7 +99,7 @@ async def test_a_write_landing_after_the_copy_read_its_record_survives_its_keep_
             sid = await open_session(http, url)
             copy = app.sessions.get(sid)
             assert copy is not None
-            assert copy.handle.log_level is None
+            assert copy.handle.record.log_level is None
 
             async def another_process_sets_the_level() -> None:  # (its news not here yet)
                 elsewhere = await kept.get(sid)

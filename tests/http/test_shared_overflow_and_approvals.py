@@ -8,16 +8,15 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 from _redis_server import shared_store_url
-from _running import mcpkit, running, until_both_workers
+from _running import mcpkit, running, stopped
 
 from mcpkit import Client
-from mcpkit.server.catalog.result_store import MAX_CALLER_ENTRIES
 from mcpkit.types import ResourceLink, TextContent, TextResourceContents
 
 WAIT = 30.0  # seconds: a bound on hangs, never a measurement
@@ -64,28 +63,6 @@ def text_of(block: object) -> str:
     return block.text
 
 
-async def until_crossed(
-    flow: Callable[[int], Awaitable[tuple[str, str]]], most: int = 10_000
-) -> None:
-    """`flow(n)` for n = 0, 1, ... (each must succeed) until one was begun by one worker and
-    ended by the other; `most` times and WAIT seconds at most (the kernel hands connections
-    to either). A flow makes one request more when n is odd (`between`): two workers often
-    take connections in turn (the one that just answered is still closing its connection when
-    the next comes), and a flow of an even number of requests from its first to its last
-    would then begin and end on the same worker every time."""
-    seen: list[tuple[str, str]] = []
-    try:
-        async with asyncio.timeout(WAIT):
-            for n in range(most):
-                began, ended = await flow(n)
-                seen.append((began, ended))
-                if began != ended:
-                    return
-    except TimeoutError:
-        pass
-    raise AssertionError(f"no flow crossed workers in {WAIT:g} s and {most} tries: {seen}")
-
-
 @pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 async def test_workers_serve_each_others_overflow_and_approvals(
@@ -95,43 +72,37 @@ async def test_workers_serve_each_others_overflow_and_approvals(
     db = 8 if era == "2025-11-25" else 9  # a database no other test uses on the one server
     store = shared_store_url(kind, tmp_path, request, db=db, lease=10)
     argv = mcpkit("run", "shared.py", "--transport", "http", "--port", "0", "--workers", "2")
-    close = {"Connection": "close"}  # each request on a connection of its own: either worker
+    close = {"Connection": "close"}  # each request on a connection of its own
     async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
         url = await sup.started()
+        path = tmp_path / "state.db" if kind == "sqlite" else None  # (a lock a stop may hold)
+
+        def on(worker: int) -> AbstractAsyncContextManager[None]:
+            """Worker `worker` takes the requests made meanwhile: the other is stopped (left
+            to the kernel, one worker may take every connection)."""
+            return stopped(sup.other(worker), path)
+
         async with Client(url, protocol=era, headers=close) as client:
 
-            async def pid(n: int) -> str:
-                return text_of((await client.call_tool("pid")).content[0])
-
-            # Both serving first: a worker still starting leaves the other every connection,
-            # and a caller keeps 16 overflows at once (one 2025-11-25 session is one caller).
-            await until_both_workers(pid)
-
-            async def between(n: int) -> None:
-                if n % 2:  # (see `until_crossed`)
-                    await pid(n)
-
-            async def overflow(n: int) -> tuple[str, str]:
-                result = await client.call_tool("report", {"n": n})
-                await between(n)
-                kept_by = text_of(result.content[0]).split()[2]
+            async def overflow(n: int, keeper: int, reader: int) -> None:
+                async with on(keeper):
+                    result = await client.call_tool("report", {"n": n})
+                assert text_of(result.content[0]).split()[2] == str(keeper)
                 link = result.content[-1]
                 assert isinstance(link, ResourceLink), result.content[1:]
-                read = await client.read_resource(link.uri)  # (on either worker)
+                async with on(reader):
+                    read = await client.read_resource(link.uri)
+                    back = await client.call_tool("read_back", {"uri": link.uri})
                 assert text_of(read.contents[0]).startswith(f"{n} line")
-                back = text_of((await client.call_tool("read_back", {"uri": link.uri})).content[0])
-                read_by, first = back.split(" ", 1)
-                assert first.startswith(f"{n} line")
-                return kept_by, read_by
-
-            await until_crossed(overflow, most=MAX_CALLER_ENTRIES)
+                read_by, first = text_of(back.content[0]).split(" ", 1)
+                assert read_by == str(reader) and first.startswith(f"{n} line")
 
             async with httpx.AsyncClient(headers=close) as web:
 
-                async def approval(n: int) -> tuple[str, str]:
+                async def approval(n: int, asker: int, taker: int) -> None:
                     env = f"env-{n}"
-                    first = await client.call_tool("deploy", {"env": env})
-                    await between(n)
+                    async with on(asker):
+                        first = await client.call_tool("deploy", {"env": env})
                     found = re.search(r"open (http://\S+) and approve", text_of(first.content[0]))
                     assert first.is_error is True and found is not None
                     page = await web.get(found[1])  # (on either worker)
@@ -151,12 +122,16 @@ async def test_workers_serve_each_others_overflow_and_approvals(
                         headers=browser,
                     )
                     assert again.status_code == 404
-                    done = text_of((await client.call_tool("deploy", {"env": env})).content[0])
-                    assert done.startswith("deployed"), done
+                    async with on(taker):
+                        done = text_of((await client.call_tool("deploy", {"env": env})).content[0])
+                    assert done == f"deployed asked-by {asker} taken-by {taker}", done
                     used = await client.call_tool("deploy", {"env": env})  # taken once
                     assert used.is_error is True
-                    _, _, asked_by, _, taken_by = done.split()
-                    return asked_by, taken_by
 
-                await until_crossed(approval)
+                # Each kept or asked on one worker, and read or taken on the other, both ways.
+                one, two = sup.workers()
+                await overflow(0, one, two)
+                await overflow(1, two, one)
+                await approval(0, one, two)
+                await approval(1, two, one)
         assert await sup.stop(signal.SIGTERM) == 0

@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from _running import mcpkit, running, stopped, until_both_workers
+from _running import AnswersCross, mcpkit, running, stopped
 
 from mcpkit import Client
 from mcpkit.types import ElicitRequestParams, ElicitResult, LoggingMessageNotificationParams
@@ -56,39 +56,50 @@ def _elicit(params: ElicitRequestParams) -> ElicitResult:
 async def test_answers_reach_the_asking_worker_whichever_worker_they_are_posted_to(
     tmp_path: Path,
 ) -> None:
-    """Each request on a connection of its own, so the kernel hands the answers to either
-    worker: every call is answered, and both workers ran some (so answers crossed)."""
+    """Each call is run by one worker and its answer POSTed to the other (each stopped in
+    turn: left to the kernel, one worker may take every connection), both ways: every call
+    is answered, by the worker that asked."""
     (tmp_path / "asks.py").write_text(ASKS)
-    store = f"sqlite:///{tmp_path / 'state.db'}"
+    db = tmp_path / "state.db"
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
-    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+    async with (
+        asyncio.timeout(WAIT * 6),
+        running([*argv, "--store", f"sqlite:///{db}"], tmp_path) as sup,
+    ):
         url = await sup.started()
+        cross = AnswersCross(sup, db)
+
+        async def elicit(params: ElicitRequestParams) -> ElicitResult:
+            await cross.asked()
+            return _elicit(params)
+
         async with Client(
             url,
             protocol="2025-11-25",
-            elicitation_handler=_elicit,
+            elicitation_handler=elicit,
             headers={"Connection": "close"},
+            auth=cross.auth,
         ) as client:
-
-            async def ask(n: int) -> str:
-                async with asyncio.timeout(HANG):  # an answer lost would hang here
+            for n in range(CALLS):
+                runner = sup.workers()[n % 2]
+                async with cross.on(runner), asyncio.timeout(HANG):  # a lost answer hangs
                     text = (await client.call_tool("ask")).text
-                name, _, pid = text.partition(" answered to ")
-                assert name == "Ada", text
-                return pid
-
-            await until_both_workers(ask, calls=CALLS)
+                assert text == f"Ada answered to {runner}"
         assert await sup.stop(signal.SIGTERM) == 0
 
 
 async def test_list_changed_reach_a_get_stream_held_by_either_worker(tmp_path: Path) -> None:
     """One client listens (its GET stream on one worker); another adds tools through calls
-    the kernel hands to either worker: the listener hears of each."""
+    each worker takes in turn (the other stopped meanwhile), so some are made on the worker
+    that does not hold the stream: the listener hears of each."""
     (tmp_path / "asks.py").write_text(ASKS)
-    store = f"sqlite:///{tmp_path / 'state.db'}"
+    db = tmp_path / "state.db"
     argv = mcpkit("run", "asks.py", "--transport", "http", "--port", "0", "--workers", "2")
     heard: asyncio.Queue[str] = asyncio.Queue()
-    async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
+    async with (
+        asyncio.timeout(WAIT * 6),
+        running([*argv, "--store", f"sqlite:///{db}"], tmp_path) as sup,
+    ):
         url = await sup.started()
         async with (
             Client(
@@ -98,14 +109,13 @@ async def test_list_changed_reach_a_get_stream_held_by_either_worker(tmp_path: P
             ) as listener,
             Client(url, protocol="2025-11-25", headers={"Connection": "close"}) as caller,
         ):
-
-            async def grow(n: int) -> str:
-                grower = (await caller.call_tool("grow", {"n": n})).text
+            for n in range(CALLS):
+                grower = sup.workers()[n % 2]
+                async with stopped(sup.other(grower), db):
+                    grown = (await caller.call_tool("grow", {"n": n})).text
+                assert grown == f"grown by {grower}"
                 async with asyncio.timeout(HANG):  # a change not carried would hang here
                     assert await heard.get() == "notifications/tools/list_changed"
-                return grower
-
-            await until_both_workers(grow, calls=CALLS)
             assert listener.session_id != caller.session_id
         assert await sup.stop(signal.SIGTERM) == 0
 

@@ -1,6 +1,6 @@
 """A caller's state (`ctx.get_state()` / `set_state()`) is kept in the server's store, so the
 workers sharing it (`mcpkit run --workers 2`, on one SQLite file or one Redis) see the same
-values: a count bumped by calls the kernel hands to either worker goes up by one each time,
+values: a count bumped by calls each worker takes in turn goes up by one each time,
 in both eras (a 2025-11-25 session's state, a 2026-07-28 caller's by the key it sends)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from _redis_server import shared_store_url
-from _running import mcpkit, running, until_both_workers
+from _running import mcpkit, running, stopped
 
 from mcpkit import Client
 from mcpkit.server.state.caller import STATE_KEY_META
@@ -46,19 +46,17 @@ async def test_workers_sharing_a_store_share_a_callers_state(
     store = shared_store_url(kind, tmp_path, request, db=db, lease=10)
     argv = mcpkit("run", "counter.py", "--transport", "http", "--port", "0", "--workers", "2")
     meta = {STATE_KEY_META: secrets.token_urlsafe(32)}
+    path = tmp_path / "state.db" if kind == "sqlite" else None  # (a lock a stop may hold)
     async with asyncio.timeout(WAIT * 6), running([*argv, "--store", store], tmp_path) as sup:
         url = await sup.started()
-        # Each request on a connection of its own, so the kernel hands them to either worker.
+        # Each request on a connection of its own, taken by the one worker not stopped, in
+        # turn (left to the kernel, one worker may take every connection).
         async with Client(url, protocol=era, headers={"Connection": "close"}) as client:
-            counts: list[int] = []
-
-            async def bump(n: int) -> str:
-                text = (await client.call_tool("bump", meta=meta)).text
+            for n in range(4):
+                worker = sup.workers()[n % 2]
+                async with stopped(sup.other(worker), path):
+                    text = (await client.call_tool("bump", meta=meta)).text
                 count, last, pid = text.split()
                 assert count == last  # server.kv too: what one worker wrote, read back
-                counts.append(int(count))
-                return pid
-
-            await until_both_workers(bump, calls=4)
-            assert counts == list(range(1, len(counts) + 1))  # one count across both
+                assert (int(count), int(pid)) == (n + 1, worker)  # one count across both
         assert await sup.stop(signal.SIGTERM) == 0
