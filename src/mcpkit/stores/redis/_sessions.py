@@ -59,8 +59,8 @@ class RedisSessionStore:
     `expire`.
 
     Redis frees what nobody deletes: a record's key lives `idle_ttl` seconds after its last
-    `put` or `touch`, and the index as long as its newest record may, so a process that dies leaves
-    nothing behind for good. `idle_ttl` is a safety net, not the session expiry (that is
+    `put` or `touch`, and the index as long as its newest record may, so a process that dies
+    leaves nothing behind for good. `idle_ttl` is a safety net, not the session expiry (that is
     `expire`, which the server calls with its own idle bound): keep it longer than that
     bound, since a record Redis dropped is a session gone. The caller owns `client` (made
     with `decode_responses=False`, the default) and closes it; the store holds nothing else.
