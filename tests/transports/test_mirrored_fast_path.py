@@ -11,7 +11,8 @@ import msgspec
 import pytest
 
 from mcpkit.transports.http.checks import distinct
-from mcpkit.transports.http.mirrored import MirrorMemos, mirror_problem, read_mirrored
+from mcpkit.transports.http.mirror_memos import MirrorMemos
+from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 
 _META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
 _BODIES: list[dict[str, Any]] = [

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
-    from mcpkit.transports.http.mirrored import MirrorMemos
+    from mcpkit.transports.http.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Servable", "TransportServing", "unshared_refusal"]
@@ -161,7 +161,7 @@ class TransportServing:
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
         from mcpkit.transports.http.app import McpHttpApp
-        from mcpkit.transports.http.mirrored import MirrorMemos
+        from mcpkit.transports.http.mirror_memos import MirrorMemos
 
         host = self._host
         stores = host.use_store(store) if store is not None else host.store

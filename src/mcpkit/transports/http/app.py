@@ -58,7 +58,7 @@ from mcpkit.transports.http.live_sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
-from mcpkit.transports.http.mirrored import MirrorMemos
+from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests

@@ -15,28 +15,28 @@ whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 asks it of a body the protocol session reads (a `RequestCheck`): the session decodes the body
 anyway, and a request whose headers say what its params do is then checked from those, with no
 decode of its own; any other body is decoded here as before, so every refusal stays the same.
-What the checks remember of the headers and params they read is a server's (`MirrorMemos`,
-which it hands to each app it builds), not the process's.
+What the checks consult of a server and remember of what they read is the server's
+(`mirror_memos.MirrorMemos`, which it hands to each app it builds), not the process's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgspec
 
-from mcpkit._asgi import Headers, collect, memo_short, quote_header, values_of
+from mcpkit._asgi import Headers, collect, quote_header, values_of
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
+from mcpkit.transports.http.mirror_memos import MirrorMemos, ParamHeaders
 
 __all__ = [
     "MirrorCheck",
-    "MirrorMemos",
     "Mirrored",
     "ParamHeaders",
     "decode_value",
@@ -46,9 +46,6 @@ __all__ = [
 ]
 
 _OWS: Final = b" \t"
-
-#: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
-ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
 
 
 class _Meta(msgspec.Struct, gc=False):
@@ -181,74 +178,6 @@ def error_body(rid: object, error: McpError) -> bytes:
     return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
 
 
-#: The named fields `_Params` reads (what another names is not checked: `_name_problem`).
-_READ_NAMED: Final = frozenset({"name", "uri", "taskId"})
-#: The most of each memo a `MirrorMemos` holds (`memo_short` bounds the header memos).
-_MAX_ATTRS: Final = 1024
-
-
-class MirrorMemos:
-    """What the mirrored-header checks of one server's POSTs consult: its tools' mirrored
-    arguments (`param_headers`), and what the checks remember, each a bounded memo of what a
-    value seen before was found to be, so that a usual POST is checked by lookups. A server
-    holds one and hands it to every app it builds; an app given none makes its own. (Not
-    the process's: one server's clients would push another's values out.)"""
-
-    __slots__ = (
-        "attrs",
-        "decode_value",
-        "last_attrs",
-        "names",
-        "param_headers",
-        "text",
-        "texts",
-    )
-
-    def __init__(self, param_headers: ParamHeaders | None = None, *, remember: bool = True) -> None:
-        # (Bound once here, not per POST; `remember=False`: `_FORGETFUL`, whose memos stay
-        # empty.)
-        self.param_headers = param_headers
-        #: Header bytes -> their text without the whitespace around it (`_stripped_text`).
-        self.texts: dict[bytes, str] = {}
-        self.text = memo_short(_stripped_text, self.texts) if remember else _stripped_text
-        #: Mcp-Name bytes -> the name they carry (`decode_value`: None when malformed).
-        self.names: dict[bytes, str | None] = {}
-        self.decode_value = memo_short(decode_value, self.names) if remember else decode_value
-        #: (params type, method) -> the attributes holding `_meta` and the item `Mcp-Name`
-        #: mirrors ("" when the method names none `_Params` reads); None when the type lacks
-        #: either. (A fixed set in practice: the methods' params types.)
-        self.attrs: dict[tuple[type, str], tuple[str, str] | None] = {}
-        #: The last `attrs` entry asked for, as (params type, method, attributes): a
-        #: server's POSTs are mostly of one method, found so with no tuple hashed.
-        self.last_attrs: tuple[Any, ...] = (None, None, None)
-
-    def attrs_for(self, kind: type, method: str) -> tuple[str, str] | None:
-        """`attrs` of `kind` and `method`, found once (then `last_attrs`)."""
-        key = (kind, method)
-        known = self.attrs
-        if key in known:
-            attrs = known[key]
-        else:
-            attrs = _attrs_of(kind, method)
-            if len(known) < _MAX_ATTRS:
-                known[key] = attrs
-        self.last_attrs = (kind, method, attrs)
-        return attrs
-
-
-def _attrs_of(kind: type, method: str) -> tuple[str, str] | None:
-    """The attributes of `kind` (the params type `method` decodes into) holding `_meta` and
-    the item `Mcp-Name` mirrors; None when it lacks either."""
-    if not issubclass(kind, msgspec.Struct):
-        return None
-    by_wire = {f.encode_name: f.name for f in msgspec.structs.fields(kind)}
-    wire = NAMED_BY.get(method, "")
-    wire = wire if wire in _READ_NAMED else ""
-    if "_meta" in by_wire and (not wire or wire in by_wire):
-        return (by_wire["_meta"], by_wire[wire] if wire else "")
-    return None
-
-
 def mirror_problem(
     headers: Headers,
     found: Mirrored,
@@ -367,10 +296,6 @@ def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> 
 
 #: `NAMED_BY` as a plain dict (a lookup through its read-only proxy costs a call).
 _NAMED_BY: Final[dict[str, str]] = dict(NAMED_BY)
-
-
-def _stripped_text(value: bytes) -> str:
-    return value.strip(_OWS).decode("latin-1")
 
 
 #: The memos of a check asked with none (`mirror_problem` called outside a server's app):

@@ -42,7 +42,8 @@ from mcpkit.transports.http.live_sessions import (
     make_room,
     no_room,
 )
-from mcpkit.transports.http.mirrored import MirrorCheck, MirrorMemos
+from mcpkit.transports.http.mirror_memos import MirrorMemos
+from mcpkit.transports.http.mirrored import MirrorCheck
 from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_calls import no_request_room, serve_own_terms
 from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
