@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from mcpkit.transports.http.checks import distinct
+from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 
 _META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
@@ -56,13 +57,19 @@ def _header_sets() -> list[list[tuple[bytes, bytes]]]:
 def test_quick_path_answers_as_the_full_check(shape: dict[str, Any]) -> None:
     found = read_mirrored(msgspec.json.encode({"jsonrpc": "2.0", "id": 1, **shape}))
     assert found is not None
+    memos = MirrorMemos()  # (a server's: what one set of headers taught it serves the next)
     for headers in _header_sets():
         each = distinct(headers)
         assert each is not None
         for params in (None, _param_headers):
-            quick = mirror_problem(headers, found, params, check_revision=True, each=each)
             full = mirror_problem(headers, found, params, check_revision=True)
-            assert (quick and (quick.code, quick.message)) == (full and (full.code, full.message))
+            for remembered in (None, memos):
+                quick = mirror_problem(
+                    headers, found, params, check_revision=True, each=each, memos=remembered
+                )
+                assert (quick and (quick.code, quick.message)) == (
+                    full and (full.code, full.message)
+                )
 
 
 _TASK_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "progressToken": 5}
@@ -104,11 +111,12 @@ def test_the_sessions_check_answers_as_the_full_check(shape: dict[str, Any]) -> 
         params = None if kind is None else jsonrpc.decode_part(kind, msgspec.Raw(raw))
     except msgspec.ValidationError:
         params = None
+    memos = {ph: MirrorMemos(ph) for ph in (None, _param_headers)}
     for headers in _header_sets():
         for each in (distinct(headers), None):
             for param_headers in (None, _param_headers):
                 full = mirror_problem(headers, found, param_headers, check_revision=True)
-                check = MirrorCheck(data, headers, param_headers, each)
+                check = MirrorCheck(data, headers, memos[param_headers], each)
                 if params is not None:
                     got = check.request(1, method, params)
                     assert (got and (got.code, got.message)) == (full and (full.code, full.message))

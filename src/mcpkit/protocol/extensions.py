@@ -48,19 +48,32 @@ def declares(capabilities: ClientCapabilities, extension_id: str) -> bool:
     return extensions is not None and extension_id in extensions
 
 
-_TABLES: dict[tuple[str, tuple[str, ...]], Mapping[str, MethodInfo]] = {}
+#: (revision, the identities of the extensions) -> (those extensions, the table). By identity,
+#: not by the extensions' ids: two servers in one process may each declare an extension of
+#: one id that adds other methods. The extensions kept in the value keep their identities
+#: from being reused while the entry stands. Bounded, the oldest going first: a server's
+#: extensions are set when its sessions are built, so only servers built again and again
+#: would fill it.
+_TABLES: dict[
+    tuple[str, tuple[int, ...]], tuple[tuple[Extension, ...], Mapping[str, MethodInfo]]
+] = {}
+_MAX_TABLES: Final = 64
 
 
 def methods_with(revision: str, extensions: Sequence[Extension]) -> Mapping[str, MethodInfo]:
     """`revision`'s method table with the methods of `extensions` added (made once for each
     revision and set of extensions: a stateless server builds a session per request)."""
-    key = (revision, tuple(ext.id for ext in extensions))
-    table = _TABLES.get(key)
-    if table is None:
-        merged = dict(methods_for(revision))
-        for extension in extensions:
-            merged.update(extension.methods)
-        table = _TABLES[key] = MappingProxyType(merged)
+    key = (revision, tuple(map(id, extensions)))
+    found = _TABLES.get(key)
+    if found is not None:
+        return found[1]
+    merged = dict(methods_for(revision))
+    for extension in extensions:
+        merged.update(extension.methods)
+    table = MappingProxyType(merged)
+    if len(_TABLES) >= _MAX_TABLES:
+        del _TABLES[next(iter(_TABLES))]
+    _TABLES[key] = (tuple(extensions), table)
     return table
 
 

@@ -88,7 +88,11 @@ def extension_methods(
     return added
 
 
+#: (skills, names) -> their table. Keyed by what the table is made of, and nothing else: two
+#: servers with the same key rightly share one. Bounded, the oldest going first (a server
+#: declares its extensions before it serves: only servers built again and again fill it).
 _infos: dict[tuple[bool, frozenset[str]], Mapping[str, MethodInfo] | None] = {}
+_MAX_INFOS: Final = 256
 
 
 def method_infos(skills: bool, names: frozenset[str]) -> Mapping[str, MethodInfo] | None:
@@ -100,6 +104,8 @@ def method_infos(skills: bool, names: frozenset[str]) -> Mapping[str, MethodInfo
         return _infos[key]
     table: dict[str, MethodInfo] = dict(SKILLS_METHODS) if skills else {}
     table.update(own_requests(names))
+    if len(_infos) >= _MAX_INFOS:
+        del _infos[next(iter(_infos))]
     found = _infos[key] = MappingProxyType(table) if table else None
     return found
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.http.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Servable", "TransportServing", "unshared_refusal"]
@@ -114,6 +115,10 @@ class TransportServing:
 
     def __init__(self, host: Servable) -> None:
         self._host = host
+        #: What the checks of the server's 2026-07-28 POSTs consult and remember, shared by
+        #: every app built here (the server's, not the process's: `MirrorMemos`), made with
+        #: the first.
+        self._mirror_memos: MirrorMemos | None = None
 
     async def serve(self, channel: MessageChannel) -> None:
         """Serve one client session over `channel` until it closes."""
@@ -156,6 +161,7 @@ class TransportServing:
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
         from mcpkit.transports.http.app import McpHttpApp
+        from mcpkit.transports.http.mirror_memos import MirrorMemos
 
         host = self._host
         stores = host.use_store(store) if store is not None else host.store
@@ -165,7 +171,9 @@ class TransportServing:
             settings["session_store"] = stores.sessions
         if stores.events is not None and "event_store" not in settings:
             settings["event_store"] = stores.events
-        return McpHttpApp(host, path=path, **settings)
+        if self._mirror_memos is None:
+            self._mirror_memos = MirrorMemos(host.param_headers)
+        return McpHttpApp(host, path=path, mirror_memos=self._mirror_memos, **settings)
 
     def lambda_handler(
         self,

@@ -58,6 +58,7 @@ from mcpkit.transports.http.live_sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
+from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests
@@ -161,6 +162,10 @@ class McpHttpApp:
     begins and 503 with Retry-After after, or while the server's store does not answer
     (`transports.http.health`); None serves neither. A request that needs the store when it
     does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
+
+    `mirror_memos` is what the checks of the server's 2026-07-28 POSTs consult and remember
+    of the values they read (`Server.http_app` gives every app of the server its one; None:
+    the app's own).
     """
 
     def __init__(
@@ -201,6 +206,7 @@ class McpHttpApp:
         health_path: str | None = "/healthz",
         ready_path: str | None = "/readyz",
         clock: Callable[[], float] = time.monotonic,
+        mirror_memos: MirrorMemos | None = None,
     ) -> None:
         self.server = server
         if path in (health_path, ready_path):
@@ -321,6 +327,7 @@ class McpHttpApp:
             stateless=stateless,
             request_caps=self.request_caps,
             stateless_streams=self.stateless_streams,
+            mirror_memos=mirror_memos,
         )
         self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
 

@@ -15,22 +15,25 @@ whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 asks it of a body the protocol session reads (a `RequestCheck`): the session decodes the body
 anyway, and a request whose headers say what its params do is then checked from those, with no
 decode of its own; any other body is decoded here as before, so every refusal stays the same.
+What the checks consult of a server and remember of what they read is the server's
+(`mirror_memos.MirrorMemos`, which it hands to each app it builds), not the process's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgspec
 
-from mcpkit._asgi import Headers, collect, memo_short, quote_header, values_of
+from mcpkit._asgi import Headers, collect, quote_header, values_of
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
+from mcpkit.transports.http.mirror_memos import MirrorMemos, ParamHeaders
 
 __all__ = [
     "MirrorCheck",
@@ -43,9 +46,6 @@ __all__ = [
 ]
 
 _OWS: Final = b" \t"
-
-#: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
-ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
 
 
 class _Meta(msgspec.Struct, gc=False):
@@ -96,7 +96,8 @@ class MirrorCheck(msgspec.Struct):
 
     body: bytes | None
     headers: Headers
-    param_headers: ParamHeaders | None
+    #: The server's: its tools' mirrored arguments, and what its checks remember.
+    memos: MirrorMemos
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
@@ -112,11 +113,12 @@ class MirrorCheck(msgspec.Struct):
             # string (decoded from the same JSON: the same value). Where they cannot be found
             # so, or do not agree, the full check below decides.
             kind: type = type(params)  # pyright: ignore[reportUnknownVariableType]  # (Any)
-            last = _LAST_ATTRS
+            memos = self.memos
+            last = memos.last_attrs
             if kind is last[0] and method == last[1]:
                 attrs = last[2]
             else:
-                attrs = _attrs_for(kind, method)
+                attrs = memos.attrs_for(kind, method)
             if attrs is not None:
                 meta: dict[str, Any] | None = getattr(params, attrs[0])
                 # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
@@ -124,16 +126,17 @@ class MirrorCheck(msgspec.Struct):
                 named: object = getattr(params, attrs[1]) if attrs[1] else None
                 # `_agrees`, written out (once per POST): each header's text is one lookup
                 # in a memo of the values seen; one not in it is decided by `_agrees`.
+                texts = memos.texts
                 try:
                     agree = (
-                        _TEXTS[each[b"mcp-protocol-version"]] == revision
-                        and _TEXTS[each[b"mcp-method"]] == method
-                        and (type(named) is not str or _NAMES[each[b"mcp-name"]] == named)
+                        texts[each[b"mcp-protocol-version"]] == revision
+                        and texts[each[b"mcp-method"]] == method
+                        and (type(named) is not str or memos.names[each[b"mcp-name"]] == named)
                     )
                 except KeyError:
-                    agree = type(revision) is str and _agrees(each, method, revision, named)
+                    agree = type(revision) is str and _agrees(memos, each, method, revision, named)
                 if agree and type(revision) is str and (not attrs[1] or type(named) is str):
-                    param_headers = self.param_headers
+                    param_headers = memos.param_headers
                     if param_headers is None or method != "tools/call":
                         return None
                     # (a string: tools/call names its tool)
@@ -156,8 +159,14 @@ class MirrorCheck(msgspec.Struct):
         found = read_mirrored(body)
         if found is None:
             return None
+        memos = self.memos
         problem = mirror_problem(
-            self.headers, found, self.param_headers, check_revision=True, each=self.each
+            self.headers,
+            found,
+            memos.param_headers,
+            check_revision=True,
+            each=self.each,
+            memos=memos,
         )
         return None if problem is None else (found, problem)
 
@@ -169,37 +178,6 @@ def error_body(rid: object, error: McpError) -> bytes:
     return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
 
 
-#: (params type, method) -> the attributes holding `_meta` and the item `Mcp-Name` mirrors
-#: ("" when the method names none `_Params` reads); None when the type lacks either.
-_ATTRS: Final[dict[tuple[type, str], tuple[str, str] | None]] = {}
-#: The named fields `_Params` reads (what another names is not checked: `_name_problem`).
-_READ_NAMED: Final = frozenset({"name", "uri", "taskId"})
-#: The last `_ATTRS` entry asked for, as (params type, method, attributes): a server's POSTs
-#: are mostly of one method, found so with no tuple hashed.
-_LAST_ATTRS: list[Any] = [None, None, None]
-
-
-def _attrs_for(kind: type, method: str) -> tuple[str, str] | None:
-    key = (kind, method)
-    attrs = _ATTRS[key] if key in _ATTRS else _attrs_of(key)
-    _LAST_ATTRS[:] = (kind, method, attrs)
-    return attrs
-
-
-def _attrs_of(key: tuple[type, str]) -> tuple[str, str] | None:
-    kind, method = key
-    found: tuple[str, str] | None = None
-    if issubclass(kind, msgspec.Struct):
-        by_wire = {f.encode_name: f.name for f in msgspec.structs.fields(kind)}
-        wire = NAMED_BY.get(method, "")
-        wire = wire if wire in _READ_NAMED else ""
-        if "_meta" in by_wire and (not wire or wire in by_wire):
-            found = (by_wire["_meta"], by_wire[wire] if wire else "")
-    if len(_ATTRS) < 1024:  # (a fixed set in practice: the methods' params types)
-        _ATTRS[key] = found
-    return found
-
-
 def mirror_problem(
     headers: Headers,
     found: Mirrored,
@@ -207,15 +185,19 @@ def mirror_problem(
     *,
     check_revision: bool = False,
     each: Mapping[bytes, bytes] | None = None,
+    memos: MirrorMemos | None = None,
 ) -> McpError | None:
     """HeaderMismatch (-32020) when a header the body calls for is missing, malformed, or says
     something else than the body; None when they agree. With `check_revision`, also
     `MCP-Protocol-Version` against the body's `_meta` revision (else the caller checks it:
     it also decides which era the POST is). `each` is `distinct(headers)` when the caller has
-    it: each header is then one lookup; else the headers are walked once for the fixed ones."""
-    if each is None or not check_revision or not _agree(each, found):
+    it: each header is then one lookup; else the headers are walked once for the fixed ones.
+    `memos`: the server's, where the values seen are remembered (None: none is)."""
+    if memos is None:
+        memos = _FORGETFUL
+    if each is None or not check_revision or not _agree(memos, each, found):
         # (Else the usual request: its headers say what its body does, each looked up once.)
-        problem = _fixed_problem(headers, found, check_revision, each)
+        problem = _fixed_problem(memos, headers, found, check_revision, each)
         if problem is not None:
             return problem
     # Last, the arguments a tool mirrors (most mirror none: `param_headers` says so quickly).
@@ -229,7 +211,11 @@ def mirror_problem(
 
 
 def _fixed_problem(
-    headers: Headers, found: Mirrored, check_revision: bool, each: Mapping[bytes, bytes] | None
+    memos: MirrorMemos,
+    headers: Headers,
+    found: Mirrored,
+    check_revision: bool,
+    each: Mapping[bytes, bytes] | None,
 ) -> McpError | None:
     """`mirror_problem` for the fixed headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name)."""
     versions, methods, named = _sent(headers, each)
@@ -253,10 +239,10 @@ def _fixed_problem(
             f"Mcp-Method header {quote_header(methods[0])} does not match the body's method "
             f"{method!r}"
         )
-    return _name_problem(named, method, found.params)
+    return _name_problem(memos, named, method, found.params)
 
 
-def _agree(each: Mapping[bytes, bytes], found: Mirrored) -> bool:
+def _agree(memos: MirrorMemos, each: Mapping[bytes, bytes], found: Mirrored) -> bool:
     """Whether the fixed headers (one of each, by name in `each`) are what the body says: its
     `_meta` revision, its method and the item it names; False when any is not, or when the
     body lacks one of the first two (the full check then says what is wrong, if anything).
@@ -276,49 +262,45 @@ def _agree(each: Mapping[bytes, bytes], found: Mirrored) -> bool:
     if method in _NAMED_BY:
         field = _NAMED_BY[method]
         named = params.name if field == "name" else getattr(params, field, None)
-    return _agrees(each, method, revision, named)
+    return _agrees(memos, each, method, revision, named)
 
 
-def _agrees(each: Mapping[bytes, bytes], method: str, revision: str, named: object) -> bool:
+def _agrees(
+    memos: MirrorMemos, each: Mapping[bytes, bytes], method: str, revision: str, named: object
+) -> bool:
     """`_agree` of the body's method, `_meta` revision and the item it names (`named`, not
     mirrored unless a string)."""
     # (Subscripts in a `try`, not `.get` calls: known values cost no call at all.)
+    texts = memos.texts
     try:
-        agree = _TEXTS[each[b"mcp-protocol-version"]] == revision
-        agree = agree and _TEXTS[each[b"mcp-method"]] == method
+        agree = texts[each[b"mcp-protocol-version"]] == revision
+        agree = agree and texts[each[b"mcp-method"]] == method
     except KeyError:  # a header not sent, or a value not yet in the memo
-        agree = _sent_text(each, b"mcp-protocol-version") == revision
-        agree = agree and _sent_text(each, b"mcp-method") == method
+        agree = _sent_text(memos, each, b"mcp-protocol-version") == revision
+        agree = agree and _sent_text(memos, each, b"mcp-method") == method
     if not agree:
         return False
     if type(named) is not str:
         return True  # (nothing for Mcp-Name to mirror: the full check asks nothing of it)
     try:
-        return _NAMES[each[b"mcp-name"]] == named
+        return memos.names[each[b"mcp-name"]] == named
     except KeyError:
         sent = each.get(b"mcp-name")
-        return sent is not None and _decode_value(sent) == named
+        return sent is not None and memos.decode_value(sent) == named
 
 
-def _sent_text(each: Mapping[bytes, bytes], name: bytes) -> str | None:
+def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> str | None:
     value = each.get(name)
-    return None if value is None else _text(value)
+    return None if value is None else memos.text(value)
 
 
 #: `NAMED_BY` as a plain dict (a lookup through its read-only proxy costs a call).
 _NAMED_BY: Final[dict[str, str]] = dict(NAMED_BY)
 
 
-#: Header bytes -> their text without the whitespace around it, for the short values seen
-#: last (bounded like `memo_short`'s memo; read with `.get` first: one lookup when known).
-_TEXTS: Final[dict[bytes, str]] = {}
-
-
-def _stripped_text(value: bytes) -> str:
-    return value.strip(_OWS).decode("latin-1")
-
-
-_text: Final = memo_short(_stripped_text, _TEXTS)
+#: The memos of a check asked with none (`mirror_problem` called outside a server's app):
+#: kept empty, so what one caller was sent is not remembered for another.
+_FORGETFUL: Final = MirrorMemos(remember=False)
 
 
 #: The headers every 2026-07-28 POST mirrors (`Mcp-Param-*` are looked up when a tool has any).
@@ -346,12 +328,9 @@ def _sent(
     )
 
 
-#: `decode_value`, remembered for the short values clients repeat (the same tool's name).
-_NAMES: Final[dict[bytes, str | None]] = {}
-_decode_value: Final = memo_short(decode_value, _NAMES)
-
-
-def _name_problem(named: Sequence[bytes], method: str, params: _Params | None) -> McpError | None:
+def _name_problem(
+    memos: MirrorMemos, named: Sequence[bytes], method: str, params: _Params | None
+) -> McpError | None:
     """`Mcp-Name` must carry the item a tools/call, prompts/get or resources/read names (or
     an extension's method: the task of tasks/get, tasks/update, tasks/cancel)."""
     field = NAMED_BY.get(method)
@@ -360,7 +339,7 @@ def _name_problem(named: Sequence[bytes], method: str, params: _Params | None) -
         return None
     if len(named) != 1:
         return _mismatch(f"send one Mcp-Name header naming the body's params.{field}")
-    value = _decode_value(named[0])
+    value = memos.decode_value(named[0])
     if value is None:
         return _mismatch(f"Mcp-Name header {quote_header(named[0])} is malformed")
     if value != body_value:

@@ -42,6 +42,7 @@ from mcpkit.transports.http.live_sessions import (
     make_room,
     no_room,
 )
+from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.mirrored import MirrorCheck
 from mcpkit.transports.http.one_shot_sessions import open_stateless
 from mcpkit.transports.http.own_calls import no_request_room, serve_own_terms
@@ -61,7 +62,8 @@ class PostRequests:
     requests served now), `policy` says which revisions and sizes it serves, `bodies` bounds
     the bodies read at once, `guard` checks scopes (None: no auth), `request_caps` bounds a
     client's 2026-07-28 requests in flight, `stateless` serves each POST alone, its streams
-    by `stateless_streams` (not resumable, charged to the app's budget)."""
+    by `stateless_streams` (not resumable, charged to the app's budget). `mirror_memos`: what
+    the checks of the server's 2026-07-28 POSTs consult (None: the app's own)."""
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class PostRequests:
         stateless: bool,
         request_caps: ClientCaps,
         stateless_streams: StreamSettings,
+        mirror_memos: MirrorMemos | None = None,
     ) -> None:
         self.server = server
         self.hosting = hosting
@@ -102,6 +105,9 @@ class PostRequests:
         #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
         #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
         self.request_check: type[MirrorCheck] = MirrorCheck
+        self.mirror_memos = (
+            MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
+        )
 
     async def __call__(
         self,
@@ -239,7 +245,7 @@ class PostRequests:
         headers = scope["headers"]
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
-        check = self.request_check(body, headers, self.server.param_headers, each)
+        check = self.request_check(body, headers, self.mirror_memos, each)
         info = RequestInfo("http", headers, client_address(scope), token)
         client = self._request_room(owner, info)
         if isinstance(client, Refusal):

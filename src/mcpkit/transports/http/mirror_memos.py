@@ -1,0 +1,96 @@
+"""`MirrorMemos`: what the checks of one server's 2026-07-28 POSTs (`mirrored.MirrorCheck`)
+consult of it and remember: its tools' mirrored arguments, and bounded memos of what the
+header values and params types seen before were found to be, so that a usual POST is checked
+by lookups. The server's, not the process's (issue 40: per-process caches are owned by objects
+the server holds): it makes one with its first app and hands it to every app it builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import msgspec
+
+from mcpkit._asgi import memo_short
+from mcpkit.protocol.extensions import NAMED_BY
+from mcpkit.protocol.param_headers import decode_value
+
+__all__ = ["MirrorMemos", "ParamHeaders"]
+
+#: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
+ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
+
+#: The optional whitespace around a header's value (RFC 9110, 5.5), not part of it.
+_OWS: Final = b" \t"
+
+#: The named fields `mirrored._Params` reads (what another names is not checked there).
+_READ_NAMED: Final = frozenset({"name", "uri", "taskId"})
+#: The most entries `MirrorMemos.attrs` holds (`memo_short` bounds the header memos).
+_MAX_ATTRS: Final = 1024
+
+
+class MirrorMemos:
+    """What the mirrored-header checks of one server's POSTs consult: its tools' mirrored
+    arguments (`param_headers`), and what the checks remember, each a bounded memo of what a
+    value seen before was found to be. A server holds one and hands it to every app it
+    builds; an app given none makes its own. (Not the process's: one server's clients would
+    push another's values out.)"""
+
+    __slots__ = (
+        "attrs",
+        "decode_value",
+        "last_attrs",
+        "names",
+        "param_headers",
+        "text",
+        "texts",
+    )
+
+    def __init__(self, param_headers: ParamHeaders | None = None, *, remember: bool = True) -> None:
+        # (`param_headers` bound once here, not per POST. `remember=False`: memos that stay
+        # empty, for a check outside a server's app.)
+        self.param_headers = param_headers
+        #: Header bytes -> their text without the whitespace around it (`_stripped_text`).
+        self.texts: dict[bytes, str] = {}
+        self.text = memo_short(_stripped_text, self.texts) if remember else _stripped_text
+        #: Mcp-Name bytes -> the name they carry (`decode_value`: None when malformed).
+        self.names: dict[bytes, str | None] = {}
+        self.decode_value = memo_short(decode_value, self.names) if remember else decode_value
+        #: (params type, method) -> the attributes holding `_meta` and the item `Mcp-Name`
+        #: mirrors ("" when the method names none `_READ_NAMED` has); None when the type lacks
+        #: either. (A fixed set in practice: the methods' params types.)
+        self.attrs: dict[tuple[type, str], tuple[str, str] | None] = {}
+        #: The last `attrs` entry asked for, as (params type, method, attributes): a
+        #: server's POSTs are mostly of one method, found so with no tuple hashed.
+        self.last_attrs: tuple[Any, ...] = (None, None, None)
+
+    def attrs_for(self, kind: type, method: str) -> tuple[str, str] | None:
+        """`attrs` of `kind` and `method`, found once (then `last_attrs`)."""
+        key = (kind, method)
+        known = self.attrs
+        if key in known:
+            attrs = known[key]
+        else:
+            attrs = _attrs_of(kind, method)
+            if len(known) < _MAX_ATTRS:
+                known[key] = attrs
+        self.last_attrs = (kind, method, attrs)
+        return attrs
+
+
+def _attrs_of(kind: type, method: str) -> tuple[str, str] | None:
+    """The attributes of `kind` (the params type `method` decodes into) holding `_meta` and
+    the item `Mcp-Name` mirrors; None when it lacks either."""
+    if not issubclass(kind, msgspec.Struct):
+        return None
+    by_wire = {f.encode_name: f.name for f in msgspec.structs.fields(kind)}
+    wire = NAMED_BY.get(method, "")
+    wire = wire if wire in _READ_NAMED else ""
+    if "_meta" in by_wire and (not wire or wire in by_wire):
+        return (by_wire["_meta"], by_wire[wire] if wire else "")
+    return None
+
+
+def _stripped_text(value: bytes) -> str:
+    return value.strip(_OWS).decode("latin-1")
