@@ -175,15 +175,31 @@ class ResumableStreams:
             retained = self._retained
             if retained is None:
                 retained = self._retained = {}
-            else:
-                retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
+            elif stream in retained:  # (re)inserted last: the dict stays in expiry order
+                del retained[stream]
             # By the session's clock (`now`), as its idle time: the loop's would cost a call.
             retained[stream] = until = now + self.settings.retention
             if self._sweeper is None:
                 self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
             if len(retained) <= MAX_RETAINED:
                 return None
-            gone = next(iter(retained))
+            gone = stream
+            for gone in retained:  # noqa: B007 (the oldest: a loop's first turn, no call)
+                break
+            streams, gone_id = self._streams, gone.id
+            if gone.later is not None and not gone.stored and gone_id and streams:
+                # The usual: a call's stream, its store never told (`Stream.later`): `_drop`
+                # with nothing for the store to forget, written out, since a session past
+                # MAX_RETAINED frees one at every call. (Retained, it has no connection:
+                # only `resume` attaches one, and it takes it out of here.)
+                del retained[gone]
+                if gone is self.stream:
+                    self.stream = None
+                if streams.pop(gone_id, None) is not None:
+                    gone.store = gone.later = gone.kept = None  # (see `_drop`)
+                    if not streams:
+                        self._streams = None
+                return None
         dropped: list[str] = []
         self._drop(gone, dropped)
         return self.settings.forget_at_once(dropped) if dropped else None
