@@ -187,18 +187,15 @@ class ResumableStreams:
             for gone in retained:  # noqa: B007 (the oldest: a loop's first turn, no call)
                 break
             streams, gone_id = self._streams, gone.id
-            if gone.later is not None and not gone.stored and gone_id and streams:
+            if gone.later is not None and not gone.stored and gone_id and gone is not self.stream:
                 # The usual: a call's stream, its store never told (`Stream.later`): `_drop`
                 # with nothing for the store to forget, written out, since a session past
                 # MAX_RETAINED frees one at every call. (Retained, it has no connection:
-                # only `resume` attaches one, and it takes it out of here.)
+                # only `resume` attaches one, and it takes it out of here; `_streams` holds
+                # the stream just retained, so it stays a dict.)
                 del retained[gone]
-                if gone is self.stream:
-                    self.stream = None
-                if streams.pop(gone_id, None) is not None:
+                if streams is not None and streams.pop(gone_id, None) is not None:
                     gone.store = gone.later = gone.kept = None  # (see `_drop`)
-                    if not streams:
-                        self._streams = None
                 return None
         dropped: list[str] = []
         self._drop(gone, dropped)
