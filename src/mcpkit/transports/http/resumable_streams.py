@@ -8,7 +8,7 @@ the event store) is its own job, which the routing only calls at a request's sta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from mcpkit._asgi import quote_header
@@ -83,9 +83,9 @@ class ResumableStreams:
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
 
-    def _number(self, stream: Stream, request_id: RequestId | None = None) -> None:
-        """Give `stream` (the answer stream of `request_id`, or the GET stream) an id, so its
-        events carry ids and it can be resumed."""
+    def _number(self, stream: Stream, started: Sequence[RequestId] = ()) -> None:
+        """Give `stream` (the answer stream of the requests `started`, or the GET stream) an
+        id, so its events carry ids and it can be resumed."""
         settings = self.settings
         store = settings.store
         if store is None:
@@ -94,6 +94,7 @@ class ResumableStreams:
         if prefix is None:
             prefix = self._prefix = new_stream_prefix(self.session_id)
         if settings.relayed:  # the id names the request, for a relay to answer it
+            request_id = started[0] if len(started) == 1 else None
             stream_id = new_stream_id(prefix, next_stream_number(), request_id)
         else:  # (`new_stream_id` of no request, written out: every call's stream is here)
             stream_id = prefix + str(next_stream_number())

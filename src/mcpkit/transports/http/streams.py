@@ -211,7 +211,7 @@ class HttpChannel(ResumableStreams):
         if not started:
             exchange.end()
         elif not self.json_response and self._current_resumable:
-            self._number(exchange, started[0] if len(started) == 1 else None)
+            self._number(exchange, started)
         self._idle_at = self.clock()  # (`touch`, written out: every body and answer passes)
         # (Held as given: the session makes them for this body alone, `BodyRead`.)
         exchange.read = (started, refused)
