@@ -10,7 +10,7 @@ SEP-1699 (the priming event, `retry`, closing a stream early).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Final
 
 import msgspec
@@ -88,7 +88,7 @@ def _data_lines(data: bytes) -> bytes:
 
 def encode_stream(
     stream_id: str | None,
-    events: Iterable[tuple[int, bytes]],
+    events: Sequence[tuple[int, bytes]],
     *,
     after: int = 0,
     priming: bool = False,
@@ -99,30 +99,35 @@ def encode_stream(
     `priming` (never without an id: it would carry nothing). Each message is copied once,
     into the piece: the hot path of an SSE answer written whole."""
     if stream_id is None:
-        head = b""
-        parts = [encode_event(data) for seq, data in events if seq > after]
-    else:
-        if "\n" in stream_id or "\r" in stream_id or "\0" in stream_id:
-            _field_value("event_id", stream_id)  # (raises)
-        head = b"id: " + stream_id.encode() + b"."
-        parts = [head, b"0\ndata:\n\n"] if priming else []
-        for seq, data in events:
-            if seq <= after:
-                continue
-            if 10 in data or 13 in data:  # several `data` lines (see `encode_event`)
-                parts += (head, b"%d\n" % seq, _data_lines(data), b"\n")
-            elif data:
-                numbered = _NUMBERED[seq] if seq < _NUMBERED_UP_TO else b"%d\ndata: " % seq
-                parts += (head, numbered, data, b"\n\n")
-            else:
-                parts += (head, b"%d\ndata:\n\n" % seq)
+        return b"".join([encode_event(data) for seq, data in events if seq > after])
+    if "\n" in stream_id or "\r" in stream_id or "\0" in stream_id:
+        _field_value("event_id", stream_id)  # (raises)
+    sid = stream_id.encode()
+    if len(events) == 1:  # the usual answer to a call: its one message, in one join
+        seq, data = events[0]
+        if seq > after and data and 10 not in data and 13 not in data:
+            numbered = _NUMBERED[seq] if seq < _NUMBERED_UP_TO else b".%d\ndata: " % seq
+            if priming:
+                return b"".join((b"id: ", sid, b".0\ndata:\n\nid: ", sid, numbered, data, b"\n\n"))
+            return b"".join((b"id: ", sid, numbered, data, b"\n\n"))
+    parts = [b"id: ", sid, b".0\ndata:\n\n"] if priming else []
+    for seq, data in events:
+        if seq <= after:
+            continue
+        if 10 in data or 13 in data:  # several `data` lines (see `encode_event`)
+            parts += (b"id: ", sid, b".%d\n" % seq, _data_lines(data), b"\n")
+        elif data:
+            numbered = _NUMBERED[seq] if seq < _NUMBERED_UP_TO else b".%d\ndata: " % seq
+            parts += (b"id: ", sid, numbered, data, b"\n\n")
+        else:
+            parts += (b"id: ", sid, b".%d\ndata:\n\n" % seq)
     return b"".join(parts)
 
 
 # The end of an event's id and the start of its data, for the first events of a stream (most
 # streams are a call's: a message or two), made once rather than formatted for each event.
 _NUMBERED_UP_TO: Final = 64
-_NUMBERED: Final = tuple(b"%d\ndata: " % seq for seq in range(_NUMBERED_UP_TO))
+_NUMBERED: Final = tuple(b".%d\ndata: " % seq for seq in range(_NUMBERED_UP_TO))
 
 
 def encode_priming(event_id: str, retry_ms: int | None = None) -> bytes:

@@ -14,7 +14,7 @@ sees every call and nothing probes a channel by name (tests/test_package.py,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from mcpkit.protocol.events import RequestInfo, RequestReceived
@@ -75,8 +75,10 @@ class ReadsBodies(Protocol):
     """A channel told when each body has been read (`RoutedChannel.body_read`)."""
 
     def body_read(
-        self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
-    ) -> None: ...
+        self, info: RequestInfo | None, started: list[RequestId], refused: list[bytes]
+    ) -> None:
+        """Told once per body, right after the session read it. The lists are the body's
+        own (`BodyRead`'s), given over: the channel may keep them as they are."""
 
 
 @runtime_checkable
@@ -251,7 +253,7 @@ class ChannelExtras:
     @property
     def body_read(
         self,
-    ) -> Callable[[RequestInfo | None, Sequence[RequestId], Sequence[bytes]], None] | None:
+    ) -> Callable[[RequestInfo | None, list[RequestId], list[bytes]], None] | None:
         ch = self.channel
         return ch.body_read if isinstance(ch, ReadsBodies) else None
 

@@ -8,7 +8,7 @@ the event store) is its own job, which the routing only calls at a request's sta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from mcpkit._asgi import quote_header
@@ -83,9 +83,9 @@ class ResumableStreams:
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
 
-    def _number(self, stream: Stream, request_id: RequestId | None = None) -> None:
-        """Give `stream` (the answer stream of `request_id`, or the GET stream) an id, so its
-        events carry ids and it can be resumed."""
+    def _number(self, stream: Stream, started: Sequence[RequestId] = ()) -> None:
+        """Give `stream` (the answer stream of the requests `started`, or the GET stream) an
+        id, so its events carry ids and it can be resumed."""
         settings = self.settings
         store = settings.store
         if store is None:
@@ -94,6 +94,7 @@ class ResumableStreams:
         if prefix is None:
             prefix = self._prefix = new_stream_prefix(self.session_id)
         if settings.relayed:  # the id names the request, for a relay to answer it
+            request_id = started[0] if len(started) == 1 else None
             stream_id = new_stream_id(prefix, next_stream_number(), request_id)
         else:  # (`new_stream_id` of no request, written out: every call's stream is here)
             stream_id = prefix + str(next_stream_number())
@@ -175,15 +176,28 @@ class ResumableStreams:
             retained = self._retained
             if retained is None:
                 retained = self._retained = {}
-            else:
-                retained.pop(stream, None)  # (re)inserted last: the dict stays in expiry order
+            elif stream in retained:  # (re)inserted last: the dict stays in expiry order
+                del retained[stream]
             # By the session's clock (`now`), as its idle time: the loop's would cost a call.
             retained[stream] = until = now + self.settings.retention
             if self._sweeper is None:
                 self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
             if len(retained) <= MAX_RETAINED:
                 return None
-            gone = next(iter(retained))
+            gone = stream
+            for gone in retained:  # noqa: B007 (the oldest: a loop's first turn, no call)
+                break
+            streams, gone_id = self._streams, gone.id
+            if gone.later is not None and not gone.stored and gone_id and gone is not self.stream:
+                # The usual: a call's stream, its store never told (`Stream.later`): `_drop`
+                # with nothing for the store to forget, written out, since a session past
+                # MAX_RETAINED frees one at every call. (Retained, it has no connection:
+                # only `resume` attaches one, and it takes it out of here; `_streams` holds
+                # the stream just retained, so it stays a dict.)
+                del retained[gone]
+                if streams is not None and streams.pop(gone_id, None) is not None:
+                    gone.store = gone.later = gone.kept = None  # (see `_drop`)
+                return None
         dropped: list[str] = []
         self._drop(gone, dropped)
         return self.settings.forget_at_once(dropped) if dropped else None

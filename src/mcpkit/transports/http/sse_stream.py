@@ -436,20 +436,23 @@ class Stream:
         (the spec: a disconnect is not a cancellation), its messages only stored from now."""
         if generation is not None and generation != self.generation:
             return
-        if self._items and self.later is not None:  # what the connection leaves is stored
-            self._store_held()
+        items = self._items
+        if items is not None:  # (None: `_queued` is 0, as after `rest`, every answer's)
+            if items and self.later is not None:  # what the connection leaves is stored
+                self._store_held()
+            self._items = None
+            self._queued = 0
         self.attached = False
-        self._items = None
-        self._queued = 0
         held = self.held  # (0 without a budget)
         budget = self.budget
         if held and budget is not None:  # budget.release(self) inline, as in `put`
             self.held = 0
             budget.total -= held
             budget.holding.pop(self, None)
-        if self._keepalive is not None:  # (`stop_keepalive`, called only when needed:
-            self.stop_keepalive()  # every answer's stream passes here)
-        self._due = False
+        # (`stop_keepalive`, called only when needed: every answer's stream passes here. It
+        # clears `_due` too, which only a running timer sets.)
+        if self._keepalive is not None:
+            self.stop_keepalive()
         if self._room is not None:
             wake(self._room)
         if self._waiter is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
@@ -51,11 +51,18 @@ class Exchange(Stream):
     __slots__ = ("channel", "json", "read", "request")
 
     def __init__(self, channel: HttpChannel | None = None) -> None:
-        super().__init__(budget=None if channel is None else channel.settings.queued)
+        # (`Stream.__init__` named: `super()` makes an object and searches the MRO, for
+        # every POST)
+        Stream.__init__(self, budget=None if channel is None else channel.settings.queued)
         self.channel = channel
         self.json = False
-        self.read: tuple[list[RequestId], list[bytes]] = ([], [])
+        self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
         self.request: RequestReceived | None = None
+
+
+#: `Exchange.read` until the body is read: nothing started or refused. (One for all: nothing
+#: changes an exchange's lists, a body's read replaces them.)
+_UNREAD: Final[tuple[list[RequestId], list[bytes]]] = ([], [])
 
 
 async def _nothing_to_serve() -> None:
@@ -192,7 +199,7 @@ class HttpChannel(ResumableStreams):
         raise RuntimeError("an HttpChannel delivers its bodies with submit(), not receive()")
 
     def body_read(
-        self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
+        self, info: RequestInfo | None, started: list[RequestId], refused: list[bytes]
     ) -> None:
         exchange, self._current = self._current, None
         if exchange is None:
@@ -204,9 +211,10 @@ class HttpChannel(ResumableStreams):
         if not started:
             exchange.end()
         elif not self.json_response and self._current_resumable:
-            self._number(exchange, started[0] if len(started) == 1 else None)
+            self._number(exchange, started)
         self._idle_at = self.clock()  # (`touch`, written out: every body and answer passes)
-        exchange.read = (list(started), list(refused))
+        # (Held as given: the session makes them for this body alone, `BodyRead`.)
+        exchange.read = (started, refused)
 
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
         exchange = None if related is None else self._routes.get(related)
