@@ -567,18 +567,19 @@ class Server:
         # the settings; a server with mounts also walks their completers.
         # (Compared one by one, with no key built: the settings by identity, as they are
         # replaced, never changed.)
+        # (The completers counted once: a miss keys its answer with the same count.)
         known = self._capabilities
+        completers = len(self.completers) if not self.mounts else self._completer_count()
         if (
             known[0] == self._changes.count
-            and known[1] == (len(self.completers) if not self.mounts else self._completer_count())
+            and known[1] == completers
             and known[2] is self.features
             and known[3] is self.auth
         ):
             return known[4]
-        return self._capabilities_again()
+        return self._capabilities_again(completers)
 
-    def _capabilities_again(self) -> ServerCapabilities:
-        completers = len(self.completers) if not self.mounts else self._completer_count()
+    def _capabilities_again(self, completers: int) -> ServerCapabilities:
         count, features, auth = self._changes.count, self.features, self.auth
         capabilities = self._declared_capabilities()
         self._capabilities = (count, completers, features, auth, capabilities)
