@@ -108,7 +108,16 @@ class OwnTermsResponse:
                 self.done = True
                 status = 200 if kind is RESULT else error_status(data)
                 if self.json or status != 200:
-                    await send_whole(send, status, data, _JSON)
+                    # (`send_whole`, written out: a coroutine less on every JSON answer)
+                    length = (b"content-length", b"%d" % len(data))
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [*_JSON, length],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": data})
                 else:
                     await _start_sse(send)
                     await send({"type": "http.response.body", "body": encode_event(data)})
