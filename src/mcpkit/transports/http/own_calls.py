@@ -165,7 +165,6 @@ async def serve_own_terms(
     finally:
         call.serving = False
         calls.end(call)
-        call.stop()
     if call.cut_off:
         task.uncancel()  # a handler swallowed the cancellation; it is spent
     if refused:
@@ -237,8 +236,9 @@ class OwnCalls:
 
     def start(self, call: OwnCall) -> None:
         self._running.add(call)
-        if call.client is not None:
-            self.count_in(call.client, call)
+        client = call.client
+        if client is not None:  # (`count_in`, written out: once per call)
+            self._by_client.setdefault(client, {})[call] = None
         self._unwatched.append(call)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_at(
@@ -246,9 +246,18 @@ class OwnCalls:
             )
 
     def end(self, call: OwnCall) -> None:
-        """Forget `call` (its `serving` is false by now)."""
+        """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
+        if call.watcher is not None:
+            call.watcher.cancel()
         self._running.discard(call)
-        self.count_out(call.client, call)
+        # (`count_out`, written out: once per call)
+        by_client = self._by_client
+        client = call.client
+        if client in by_client:
+            mine = by_client[client]
+            mine.pop(call, None)
+            if not mine:
+                del by_client[client]
         call.request = None
         # Calls mostly end in the order they began: the ended ones at the head of
         # `_unwatched` go now, not at the next sweep. Kept there, each would hold its POST's
@@ -322,10 +331,6 @@ class OwnCall:
     async def _watch(self) -> None:
         await until_disconnect(self.receive)
         self.cut()
-
-    def stop(self) -> None:
-        if self.watcher is not None:
-            self.watcher.cancel()
 
 
 def no_request_room(setting: str) -> Refusal:
