@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Final
 
 import msgspec
@@ -125,9 +125,10 @@ class OwnTermsResponse:
             pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too
 
 
-async def _start_sse(send: Send) -> None:
-    """The head of an SSE answer (a new header list each time: middleware may change it)."""
-    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
+def _start_sse(send: Send) -> Awaitable[None]:
+    """The head of an SSE answer (a new header list each time: middleware may change it):
+    what to await for it (the send itself, no coroutine of its own)."""
+    return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
 
 
 async def serve_own_terms(
