@@ -3,6 +3,8 @@ change: one shared ServerCapabilities per feature set, `serves_tasks` per tool l
 
 from __future__ import annotations
 
+import pytest
+
 from mcpkit import Server
 from mcpkit.stores.sessions import unsent_session_id
 
@@ -54,3 +56,29 @@ def test_a_completer_added_later_here_or_in_a_mounted_server_is_declared() -> No
     auth_free = server.capabilities()
     server.features = frozenset({"tools"})
     assert server.capabilities() is not auth_free and server.capabilities().completions is None
+
+
+def test_capabilities_worked_out_again_walk_the_mounted_completers_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, inner = Server("outer"), Server("inner")
+    server.mount(inner, "in")
+    assert server.capabilities().completions is None
+    walks: list[int] = []
+    count = Server._completer_count  # pyright: ignore[reportPrivateUsage]
+
+    def counted(self: Server) -> int:
+        walks.append(1)
+        return count(self)
+
+    monkeypatch.setattr(Server, "_completer_count", counted)
+
+    @inner.completion(prompt="p", argument="a")
+    def complete(value: str) -> list[str]:
+        return [value]
+
+    # A miss (the completers, changed in place, are what changed): they are counted once.
+    assert server.capabilities().completions is not None
+    assert len(walks) == 1
+    server.capabilities()  # a hit
+    assert len(walks) == 2

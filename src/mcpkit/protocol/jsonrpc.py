@@ -15,6 +15,7 @@ error carries a null id (5).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Final, cast, final
 
 import msgspec
@@ -27,6 +28,7 @@ from mcpkit.types import Error, RequestId
 __all__ = [
     "Envelope",
     "Malformed",
+    "TOO_DEEP_TO_DECODE",
     "check_bytes",
     "classify",
     "decode_batch_items",
@@ -38,6 +40,7 @@ __all__ = [
     "encode_response",
     "field_of",
     "is_batch",
+    "part_decoder",
     "refuse_by_head",
 ]
 
@@ -324,6 +327,13 @@ _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 EMPTY_PARAMS: Final = b"{}"
 
 
+#: Why `decode_part` fails on a part its decoder cannot recurse through: only when
+#: max_json_depth is set above what this interpreter's stack allows.
+TOO_DEEP_TO_DECODE: Final = (
+    "nested too deeply to decode (max_json_depth is set above what this interpreter allows)"
+)
+
+
 def decode_part(tp: Any, raw: bytes | Raw | UnsetType) -> Any:
     """Decode params or a result (a raw part of a message that passed `check_bytes`) into
     `tp`; absent params decode as `{}`. One cached decoder per type: building one costs
@@ -336,10 +346,17 @@ def decode_part(tp: Any, raw: bytes | Raw | UnsetType) -> Any:
     try:
         return dec.decode(raw)
     except RecursionError:
-        # Only when max_json_depth is set above what this interpreter's stack allows.
-        raise msgspec.ValidationError(
-            "nested too deeply to decode (max_json_depth is set above what this interpreter allows)"
-        ) from None
+        raise msgspec.ValidationError(TOO_DEEP_TO_DECODE) from None
+
+
+def part_decoder(tp: Any) -> Callable[[bytes | Raw], Any]:
+    """The decode of `tp` `decode_part` uses (which a caller that decodes many parts may
+    keep, and call with no call of `decode_part`'s around it): RecursionError where the
+    part is nested beyond the stack, which `decode_part` says as `TOO_DEEP_TO_DECODE`."""
+    dec = _decoders.get(tp)
+    if dec is None:
+        dec = _decoders[tp] = msgspec.json.Decoder(tp)
+    return dec.decode
 
 
 def field_of(params: Any, key: str) -> Any:

@@ -89,6 +89,8 @@ __all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `own_terms`'
 _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
 _NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
 _OWN_TERMS: Final = SERVER_PHASES["own terms"]
+# `_check_inbound_request` asks nothing of this row: it refuses no method.
+assert _OWN_TERMS.receives is None and not _OWN_TERMS.refuses
 # (Plain dicts, never changed, not read-only proxies: looked up on every request that
 # carries its terms, where a proxy's `in` or `.get` costs a call.)
 _NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
@@ -388,24 +390,26 @@ class ServerSession(Session):
     ) -> McpError | None:
         # A request served under its own terms (2026-07-28) is never under the session's:
         # those are None until a handshake, and replaced whole, never by a request's.
-        own = terms is not self._kept.terms
-        # basic/lifecycle, Initialization: only initialize and ping before the handshake;
-        # a second initialize is refused too (`phases._AGAIN`).
-        rules = _OWN_TERMS if own else self._rules
-        if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
-            refusal = rules.refusal(method)
-            if refusal is not None:
-                return McpError(codes.INVALID_REQUEST, refusal)
-        if own and method in self._extension_of:
-            return None  # (an extension's method: served as the extension, checked above)
+        if terms is not self._kept.terms:
+            # Its phase row (`_OWN_TERMS`) receives any method and refuses none.
+            if method in self._extension_of:
+                return None  # (an extension's method: served as the extension, checked above)
+        else:
+            # basic/lifecycle, Initialization: only initialize and ping before the handshake;
+            # a second initialize is refused too (`phases._AGAIN`).
+            rules = self._rules
+            if rules.receives is not None or method in rules.refuses:  # (the usual: no call)
+                refusal = rules.refusal(method)
+                if refusal is not None:
+                    return McpError(codes.INVALID_REQUEST, refusal)
         # basic/lifecycle, Operation: only negotiated capabilities are used, ours included.
         # (Read again should the session be given other capabilities: they are not changed
         # in place, only replaced.)
         unserved = ServerSession._unserved
         if unserved[0] is not self.capabilities:
             unserved = ServerSession._unserved = (self.capabilities, undeclared(self.capabilities))
-        path = unserved[1].get(method)
-        if path is not None:
+        if method in unserved[1]:  # (`in`, not a `get` call: most methods are served)
+            path = unserved[1][method]
             return McpError(codes.METHOD_NOT_FOUND, capability_error(method, path, "the server"))
         return None
 

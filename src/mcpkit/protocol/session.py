@@ -21,7 +21,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -63,6 +63,13 @@ _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON
 
 #: No extension methods: one shared empty mapping, not a dict per session.
 _NO_METHODS: Final[Mapping[str, MethodInfo]] = MappingProxyType({})
+#: A params type -> its decode (`jsonrpc.part_decoder`), for `_serve_request`.
+_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
+
+
+def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
+    decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
+    return decode
 
 
 class Session(Answering, Requesting):
@@ -459,11 +466,16 @@ class Session(Answering, Requesting):
                 batch,
             )
             return
+        # (`decode_part`, written out: the decode kept by type, `in` before a subscript)
+        tp = param_types[method] if method in param_types else info.params
+        decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
+        raw = env.params
         try:
-            params = jsonrpc.decode_part(param_types.get(method, info.params), env.params)
-        except msgspec.ValidationError as exc:
+            params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
+        except (msgspec.ValidationError, RecursionError) as exc:
+            why = jsonrpc.TOO_DEEP_TO_DECODE if isinstance(exc, RecursionError) else exc
             self._outbox.error(
-                rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}", batch
+                rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {why}", batch
             )
             return
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
@@ -494,11 +506,13 @@ class Session(Answering, Requesting):
         # initialize are answered right there, and `send_response` answers only requests in
         # flight (and closes their batch member). A request `read_apart` hands out with a
         # check (every 2026-07-28 POST) is not: it would leave the session again at once.
-        if batch is not None or self._check is None or method in self.answers_itself:
-            self._inflight[rid] = Inflight(method, batch, terms)
+        own = method in self.answers_itself
         if batch is not None:
+            self._inflight[rid] = Inflight(method, batch, terms)
             batch.open_ids.add(rid)
-        if method in self.answers_itself and self._handle_own_request(rid, method, params, events):
+        elif self._check is None or own:
+            self._inflight[rid] = Inflight(method, batch, terms)
+        if own and self._handle_own_request(rid, method, params, events):
             if batch is not None and batch.answered is None:
                 batch.answered = rid
             return
@@ -506,8 +520,11 @@ class Session(Answering, Requesting):
         if batch is not None and batch.route is None:
             batch.route = rid
         meta: dict[str, Any] | None = getattr(params, "meta", None)
-        # (No `cast()` call: the isinstance narrows it, at no cost per request.)
-        token = meta.get("progressToken") if isinstance(meta, dict) else None
+        # (No `cast()` call: the isinstance narrows it, at no cost per request. `in`, then a
+        # subscript, not a `get` call: most requests ask no progress.)
+        token = (
+            meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
+        )
         # basic/utilities/progress: a token is a string or an integer (JSON true decodes to a
         # bool, which Python counts as an int); anything else asks for no progress.
         if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):

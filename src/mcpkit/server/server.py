@@ -567,18 +567,19 @@ class Server:
         # the settings; a server with mounts also walks their completers.
         # (Compared one by one, with no key built: the settings by identity, as they are
         # replaced, never changed.)
+        # (The completers counted once: a miss keys its answer with the same count.)
         known = self._capabilities
+        completers = len(self.completers) if not self.mounts else self._completer_count()
         if (
             known[0] == self._changes.count
-            and known[1] == (len(self.completers) if not self.mounts else self._completer_count())
+            and known[1] == completers
             and known[2] is self.features
             and known[3] is self.auth
         ):
             return known[4]
-        return self._capabilities_again()
+        return self._capabilities_again(completers)
 
-    def _capabilities_again(self) -> ServerCapabilities:
-        completers = len(self.completers) if not self.mounts else self._completer_count()
+    def _capabilities_again(self, completers: int) -> ServerCapabilities:
         count, features, auth = self._changes.count, self.features, self.auth
         capabilities = self._declared_capabilities()
         self._capabilities = (count, completers, features, auth, capabilities)
@@ -813,32 +814,35 @@ class Server:
         terms = ev.terms
         # (`is_stateless_revision`, inlined: once per request)
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
-        route = HANDLERS.get(ev.method)  # (`handler_for`, inlined: once per request)
+        method = ev.method
+        # (`handler_for`, inlined: once per request; `in` and `[]`, not `get`: on a read-only
+        # table, a mappingproxy, `get` is a method call)
+        route = HANDLERS[method] if method in HANDLERS else None
         handler = None if route is None else route.own_terms if stateless else route.session
-        if handler is None and ev.method in self._catalog.extension_handlers:
-            handler = extension_handler(self._catalog.extension_handlers[ev.method])
+        if handler is None and method in self._catalog.extension_handlers:
+            handler = extension_handler(self._catalog.extension_handlers[method])
         if handler is None:
             # A method of the protocol this server does not implement (tasks/*, say):
             # JSON-RPC 2.0 section 5.1 names -32601 for it, not an internal error.
             raise McpError(
                 codes.METHOD_NOT_FOUND,
-                f"Method not found: {ev.method} (this server does not implement it)",
+                f"Method not found: {method} (this server does not implement it)",
             )
         params = ev.params
         ctx = Context(  # (`Context.of`, inlined: once per request)
             self,
             handle,
             ev.request_id,
-            ev.method,
+            method,
             ev.progress_token,
             getattr(params, "meta", None),
             ev.request_info,
             None,
             terms,
         )
-        if stateless and ev.method in ROUND_TRIP_METHODS:
+        if stateless and method in ROUND_TRIP_METHODS:
             if getattr(params, "request_state", None) or getattr(params, "input_responses", None):
-                await resume(self, ctx, terms, ev.method, params)
+                await resume(self, ctx, terms, method, params)
             else:
                 ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
@@ -852,7 +856,7 @@ class Server:
         except (McpError, ToolError):
             raise
         except Exception as exc:
-            error = masked(self, ev.method, exc)
+            error = masked(self, method, exc)
             if error is None:
                 raise
             raise error from None

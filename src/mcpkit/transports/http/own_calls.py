@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Final
 
 import msgspec
@@ -108,7 +108,16 @@ class OwnTermsResponse:
                 self.done = True
                 status = 200 if kind is RESULT else error_status(data)
                 if self.json or status != 200:
-                    await send_whole(send, status, data, _JSON)
+                    # (`send_whole`, written out: a coroutine less on every JSON answer)
+                    length = (b"content-length", b"%d" % len(data))
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [*_JSON, length],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": data})
                 else:
                     await _start_sse(send)
                     await send({"type": "http.response.body", "body": encode_event(data)})
@@ -116,9 +125,10 @@ class OwnTermsResponse:
             pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too
 
 
-async def _start_sse(send: Send) -> None:
-    """The head of an SSE answer (a new header list each time: middleware may change it)."""
-    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
+def _start_sse(send: Send) -> Awaitable[None]:
+    """The head of an SSE answer (a new header list each time: middleware may change it):
+    what to await for it (the send itself, no coroutine of its own)."""
+    return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
 
 
 async def serve_own_terms(
@@ -156,7 +166,6 @@ async def serve_own_terms(
     finally:
         call.serving = False
         calls.end(call)
-        call.stop()
     if call.cut_off:
         task.uncancel()  # a handler swallowed the cancellation; it is spent
     if refused:
@@ -228,8 +237,9 @@ class OwnCalls:
 
     def start(self, call: OwnCall) -> None:
         self._running.add(call)
-        if call.client is not None:
-            self.count_in(call.client, call)
+        client = call.client
+        if client is not None:  # (`count_in`, written out: once per call)
+            self._by_client.setdefault(client, {})[call] = None
         self._unwatched.append(call)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_at(
@@ -237,9 +247,18 @@ class OwnCalls:
             )
 
     def end(self, call: OwnCall) -> None:
-        """Forget `call` (its `serving` is false by now)."""
+        """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
+        if call.watcher is not None:
+            call.watcher.cancel()
         self._running.discard(call)
-        self.count_out(call.client, call)
+        # (`count_out`, written out: once per call)
+        by_client = self._by_client
+        client = call.client
+        if client in by_client:
+            mine = by_client[client]
+            mine.pop(call, None)
+            if not mine:
+                del by_client[client]
         call.request = None
         # Calls mostly end in the order they began: the ended ones at the head of
         # `_unwatched` go now, not at the next sweep. Kept there, each would hold its POST's
@@ -313,10 +332,6 @@ class OwnCall:
     async def _watch(self) -> None:
         await until_disconnect(self.receive)
         self.cut()
-
-    def stop(self) -> None:
-        if self.watcher is not None:
-            self.watcher.cancel()
 
 
 def no_request_room(setting: str) -> Refusal:

@@ -21,9 +21,11 @@ from mcpkit.transports.http._exchange import (
     BodyBudget,
     ClientCaps,
     Meanwhile,
+    More,
     answer_json,
+    body_in,
     client_address,
-    read_body,
+    read_rest,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
@@ -119,7 +121,12 @@ class PostRequests:
     ) -> None:
         """Answer the POST; `each` is its headers by name when no name repeats (`distinct`)."""
         headers = scope["headers"]
-        body = await read_body(receive, self.policy.max_message_size, self.bodies)
+        # (`read_body`, written out: the usual body is in the first message, read with no
+        # coroutine of its own)
+        message = await receive()
+        body = body_in(message, self.policy.max_message_size, self.bodies)
+        if type(body) is More:  # (not isinstance: a call that costs more than the test)
+            body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
         either_era = bool(self.policy.stateless_revisions)
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
@@ -139,8 +146,13 @@ class PostRequests:
                 or carries_terms(body)
             )
         ):
-            serving = self._own_terms(scope, token, body, receive, send, each)
-            del body  # (see `_own_terms`)
+            # (`_own_terms`, written out: a call less on every such POST)
+            serving = (
+                self._serve_own_terms(None, token, scope, body, receive, send, each)
+                if token is None or self.guard is None
+                else self._own_terms_owned(scope, token, body, receive, send, each)
+            )
+            del body  # (see `_serve_own_terms`)
             await serving
             return
         version = protocol_version(headers, self.policy.supported_revisions, each)
@@ -148,7 +160,7 @@ class PostRequests:
         if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
             # No session, and a revision header we serve no session on: that revision's rules.
             serving = self._own_terms(scope, token, body, receive, send, each)
-            del body  # (see `_own_terms`)
+            del body  # (see `_serve_own_terms`)
             await serving
             return
         # The body's refusal first: a body too large for any revision is 413 whatever its
@@ -223,7 +235,7 @@ class PostRequests:
         if hosting.session_store is not None:  # (else nothing to save: no coroutine)
             await hosting.save_quietly(session)
 
-    async def _own_terms(
+    def _own_terms(
         self,
         scope: Scope,
         token: AccessToken | None,
@@ -231,17 +243,45 @@ class PostRequests:
         receive: Receive,
         send: Send,
         each: Mapping[bytes, bytes] | None,
-    ) -> None:
+    ) -> Coroutine[object, object, None]:
         """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
         owner, else its address) is below its `request_caps`: its mirrored headers checked
         against the body (-32020), then served in this task under the terms it carries
         (`own_terms`), answered with the status its revision gives errors (400, 404 for an
-        unknown method), and forgotten."""
-        owner = None
-        if token is not None and self.guard is not None:  # (else no coroutine to await)
-            owner = await self._owner(scope, token, body, send)
-            if owner is _REFUSED:
-                return
+        unknown method), and forgotten. What to await for it: without auth, the request's
+        own serving, not a coroutine around it (one level less on every such POST)."""
+        if token is not None and self.guard is not None:
+            return self._own_terms_owned(scope, token, body, receive, send, each)
+        return self._serve_own_terms(None, token, scope, body, receive, send, each)
+
+    async def _own_terms_owned(
+        self,
+        scope: Scope,
+        token: AccessToken,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        each: Mapping[bytes, bytes] | None,
+    ) -> None:
+        """`_own_terms` of a POST with a token: its owner found, and its scopes checked."""
+        owner = await self._owner(scope, token, body, send)
+        if owner is _REFUSED:
+            return
+        serving = self._serve_own_terms(owner, token, scope, body, receive, send, each)
+        del body  # (see `_serve_own_terms`)
+        await serving
+
+    def _serve_own_terms(
+        self,
+        owner: object,
+        token: AccessToken | None,
+        scope: Scope,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        each: Mapping[bytes, bytes] | None,
+    ) -> Coroutine[object, object, None]:
+        """`_own_terms` once `owner` is known: what serves the POST, or refuses it."""
         headers = scope["headers"]
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
@@ -249,9 +289,11 @@ class PostRequests:
         info = RequestInfo("http", headers, client_address(scope), token)
         client = self._request_room(owner, info)
         if isinstance(client, Refusal):
-            await send_refusal(send, client)
-            return
-        serving = serve_own_terms(
+            return send_refusal(send, client)
+        # No frame keeps a reference to the body while it is served (this one has returned):
+        # a listen may stay open for hours, and its body is no longer needed once read (nor
+        # kept by `check`).
+        return serve_own_terms(
             self.server,
             info,
             body,
@@ -262,10 +304,6 @@ class PostRequests:
             client=client,
             check=check,
         )
-        # This frame keeps no reference to the body while it is served: a listen may stay
-        # open for hours, and its body is no longer needed once read (nor kept by `check`).
-        del body, check
-        await serving
 
     def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
         """Who sends a request that belongs to no session, for `request_caps` (None when
