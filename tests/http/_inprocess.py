@@ -5,7 +5,7 @@ tests send."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -27,10 +27,15 @@ __all__ = [
 
 
 async def asgi_request(
-    app: Any, method: str, headers: Mapping[str, str], body: bytes = b"", path: str = "/mcp"
+    app: Any,
+    method: str,
+    headers: Mapping[str, str],
+    body: bytes | Sequence[bytes] = b"",
+    path: str = "/mcp",
 ) -> list[Any]:
     """One request: the ASGI messages the app sent back. The client stays until the response
-    is complete, then disconnects; the call returns once the app has returned."""
+    is complete, then disconnects; the call returns once the app has returned. A `body` given
+    as a sequence of pieces arrives in as many messages (a client sending it in parts)."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -46,11 +51,15 @@ async def asgi_request(
     }
     answered = asyncio.Event()
     sent: list[Any] = []
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    pieces = [body] if isinstance(body, bytes) else list(body)
+    pending = [
+        {"type": "http.request", "body": piece, "more_body": n < len(pieces) - 1}
+        for n, piece in enumerate(pieces)
+    ]
 
     async def receive() -> Any:
         if pending:
-            return pending.pop()
+            return pending.pop(0)
         await answered.wait()
         return {"type": "http.disconnect"}
 

@@ -4,12 +4,11 @@ either era."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from typing import Any
 
 import msgspec
 import pytest
+from _inprocess import asgi_request
 
 from mcpkit import Server
 
@@ -19,14 +18,14 @@ STATELESS_CALL = (
     b'"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
     b'"io.modelcontextprotocol/clientCapabilities":{}}}}'
 )
-HEADERS = [
-    (b"host", b"127.0.0.1:8000"),
-    (b"content-type", b"application/json"),
-    (b"accept", b"application/json, text/event-stream"),
-    (b"mcp-protocol-version", b"2026-07-28"),
-    (b"mcp-method", b"tools/call"),
-    (b"mcp-name", b"echo"),
-]
+HEADERS = {
+    "host": "127.0.0.1:8000",
+    "content-type": "application/json",
+    "accept": "application/json, text/event-stream",
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": "tools/call",
+    "mcp-name": "echo",
+}
 
 
 def make_server(max_message_size: int = 1 << 20) -> Server:
@@ -39,49 +38,13 @@ def make_server(max_message_size: int = 1 << 20) -> Server:
     return server
 
 
-async def post(app: Any, pieces: list[bytes]) -> list[Any]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/mcp",
-        "raw_path": b"/mcp",
-        "query_string": b"",
-        "headers": HEADERS,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    answered = asyncio.Event()
-    sent: list[Any] = []
-    pending = [
-        {"type": "http.request", "body": piece, "more_body": n < len(pieces) - 1}
-        for n, piece in enumerate(pieces)
-    ]
-
-    async def receive() -> Any:
-        if pending:
-            return pending.pop(0)
-        await answered.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            answered.set()
-
-    await app(scope, receive, send)
-    return sent
-
-
 @pytest.mark.parametrize("cuts", [[], [10], [1, 50, 120]])
 async def test_a_body_in_pieces_is_served_as_one_in_one_message(cuts: list[int]) -> None:
     app = make_server().http_app(json_response=True)
     async with app.lifespan():
         bounds = [0, *cuts, len(STATELESS_CALL)]
         pieces = [STATELESS_CALL[a:b] for a, b in itertools.pairwise(bounds)]
-        sent = await post(app, pieces)
+        sent = await asgi_request(app, "POST", HEADERS, pieces)
     assert sent[0]["status"] == 200
     answer = msgspec.json.decode(b"".join(m.get("body", b"") for m in sent[1:]))
     assert answer["id"] == 7
@@ -94,5 +57,5 @@ async def test_a_body_past_the_limit_is_413_in_one_message_or_in_pieces(pieces: 
     async with app.lifespan():
         size = -(-len(STATELESS_CALL) // pieces)
         parts = [STATELESS_CALL[i : i + size] for i in range(0, len(STATELESS_CALL), size)]
-        sent = await post(app, parts)
+        sent = await asgi_request(app, "POST", HEADERS, parts)
     assert sent[0]["status"] == 413
