@@ -9,8 +9,9 @@ run in bench/.venv-official), and `floor` (a bare ASGI app that answers a fixed 
 (main thread only) and writes the stats to FILE when it is stopped with SIGINT.
 Access logs are off for every server: they would cost the same for every app. mcpkit's apps
 are served on uvicorn as `mcpkit run` serves them, with the writes of one loop turn joined
-and the header and body deadlines and connection cap (`app.uvicorn_protocol()`); the others
-on uvicorn's own protocols. `MCPKIT_BENCH_UNGUARDED=1` serves mcpkit's apps with the joined
+and the header and body deadlines and connection cap (`app.uvicorn_protocol()`), and no
+X-Forwarded-* headers taken (`proxy_headers=False`); the others on uvicorn's own protocols
+and its defaults. `MCPKIT_BENCH_UNGUARDED=1` serves mcpkit's apps with the joined
 writes alone, to measure what the guard costs.
 """
 
@@ -100,6 +101,10 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
         lifespan="on",
         log_level="warning",
         access_log=False,
+        # As `mcpkit run` serves (it takes X-Forwarded-* from nobody): uvicorn's default
+        # wraps the app in its proxy-headers middleware, a coroutine and a walk of the
+        # headers per request. The other apps keep uvicorn's defaults, as their SDKs run them.
+        proxy_headers=not joined,
     )
     uvicorn.Server(config).run()
 
