@@ -41,7 +41,9 @@ class FeatureSession(ServerSession):
 
 class ProtocolHost(Protocol):
     """What a protocol session is built with, read of its server (`mcpkit.Server`) each time
-    one is built: its settings may change until it serves, its capabilities at any time."""
+    one is built: its settings may change until it serves, its capabilities at any time.
+    A setting replaced counts as a change in its catalog's `changes` (`Server.__setattr__`),
+    which is how `ProtocolSessions.reader` knows one was."""
 
     @property
     def info(self) -> Implementation: ...
