@@ -7,11 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 
 from mcpkit import Server
+from mcpkit.auth.server.resource import ProtectedResource
+from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.errors import InvalidToken
+from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.runtime.response import Kind
+from mcpkit.server import Context, TypedMiddleware
+from mcpkit.server.hooks.typed import AnswerNext
 from mcpkit.server.serving.protocol_sessions import FeatureSession
 from mcpkit.transports.memory import memory_channel_pair
+from mcpkit.types import Implementation
 
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -224,3 +232,65 @@ async def test_settings_changed_after_a_request_are_served_to_the_next() -> None
     answer = (await serve(server, "server/discover"))["result"]
     assert "tools" not in answer["capabilities"] and "prompts" in answer["capabilities"]
     assert answer["instructions"] == "Say hello."
+
+
+class NoTokens:
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
+        raise InvalidToken("no token is good")
+
+
+class Marking(TypedMiddleware):
+    """Says in `server/discover`'s instructions that it saw the request."""
+
+    async def on_discover(self, ctx: Context, call_next: AnswerNext) -> dict[str, Any]:
+        return {**(await call_next()), "instructions": "marked"}
+
+
+async def test_middleware_added_after_a_request_sees_the_next() -> None:
+    """Middleware is a setting the reading session is made with (its hooks say which
+    handshake requests it hands out): one added after a request sees the next."""
+    server = Server("middleware-later")
+    assert "instructions" not in (await serve(server, "server/discover"))["result"]
+    server.add_middleware(Marking())
+    assert (await serve(server, "server/discover"))["result"]["instructions"] == "marked"
+
+
+SETTINGS: list[tuple[str, Any, str]] = [
+    ("info", Implementation(name="renamed", version="2"), "server_info"),
+    ("cache", CachePolicy(ttl_ms=5000, scope="public"), "cache"),
+    ("max_message_size", 12345, "max_message_size"),
+    ("max_json_depth", 7, "max_json_depth"),
+    ("max_inflight", 3, "max_inflight"),
+]
+
+
+@pytest.mark.parametrize(("setting", "value", "held_as"), SETTINGS)
+async def test_a_setting_replaced_after_a_request_is_read_with_by_the_next(
+    setting: str, value: Any, held_as: str
+) -> None:
+    """Each setting the reading session is built with, replaced after a request, is the
+    one the next request is read with (the server counts its replacement as a change)."""
+    server = Server("replaced")
+    await serve(server, "server/discover")
+    before = server._protocols.reader()
+    setattr(server, setting, value)
+    after = server._protocols.reader()
+    assert after is not before
+    assert getattr(after, held_as) == value
+    assert server._protocols.reader() is after  # (and kept while nothing changes)
+
+
+async def test_auth_given_after_a_request_is_declared_to_the_next() -> None:
+    """Whether tasks/list is declared depends on auth (requestors told apart): auth given
+    after a request changes what the next is told."""
+    server = Server("auth-later")
+
+    @server.tool(task=True)
+    def slow(n: int) -> int:
+        return n
+
+    await capabilities(server)
+    declared = server.capabilities()
+    server.auth = ProtectedResource(verifier=NoTokens())
+    assert server.capabilities() != declared
+    assert server._protocols.reader().capabilities == server.capabilities()

@@ -128,6 +128,22 @@ MASK_ERRORS_VARIABLE = "MCPKIT_MASK_ERROR_DETAILS"
 logger = logging.getLogger("mcpkit.server")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
+#: The settings its protocol sessions and `capabilities()` are worked out from: replaced,
+#: never changed in place, and each replacement counted as a change (`Server.__setattr__`).
+_COUNTED_SETTINGS = frozenset(
+    {
+        "info",
+        "instructions",
+        "features",
+        "auth",
+        "cache",
+        "max_message_size",
+        "max_json_depth",
+        "max_inflight",
+        "middleware",
+        "mounts",
+    }
+)
 
 
 class Server:
@@ -337,13 +353,20 @@ class Server:
         #: What `capabilities()` depends on that counts its changes: the catalog's.
         self._changes = catalog.changes
         #: `capabilities()`, after what it was worked out from: the catalog's count of
-        #: changes, the completers here and mounted, the features and auth (a count that
-        #: never matches until it is first worked out).
-        self._capabilities: tuple[
-            int, int, frozenset[Feature] | None, ProtectedResource | None, ServerCapabilities
-        ] = (-1, 0, None, None, ServerCapabilities())
+        #: changes (the settings' included) and the completers here and mounted (a count
+        #: that never matches until it is first worked out).
+        self._capabilities: tuple[int, int, ServerCapabilities] = (-1, 0, ServerCapabilities())
         #: `param_headers` of every tool, for the count of the tools' changes it was made at.
         self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A setting replaced counts as a change of what the server declares, as a tool
+        # registered does: what is worked out from them (`capabilities()`, the session that
+        # reads 2026-07-28 requests) then compares one count on every request, not each
+        # setting. (None counted before the catalog exists: nothing was worked out yet.)
+        object.__setattr__(self, name, value)
+        if name in _COUNTED_SETTINGS and "_changes" in self.__dict__:
+            self._changes.count += 1
 
     # ----------------------------------------------------- from an OpenAPI document
 
@@ -563,26 +586,20 @@ class Server:
         # Asked for every session, and every 2026-07-28 POST is one: worked out again only
         # when what it depends on changed. The catalog counts the changes of its registries
         # (a mounted server's count as its parent's), extensions and skills, so the key is
-        # that count and what cannot count: the completers (a dict changed in place) and
-        # the settings; a server with mounts also walks their completers.
-        # (Compared one by one, with no key built: the settings by identity, as they are
-        # replaced, never changed.)
+        # that count (which counts the settings replaced too: `__setattr__`) and what cannot
+        # count: the completers (a dict changed in place); a server with mounts also walks
+        # their completers.
         # (The completers counted once: a miss keys its answer with the same count.)
         known = self._capabilities
         completers = len(self.completers) if not self.mounts else self._completer_count()
-        if (
-            known[0] == self._changes.count
-            and known[1] == completers
-            and known[2] is self.features
-            and known[3] is self.auth
-        ):
-            return known[4]
+        if known[0] == self._changes.count and known[1] == completers:
+            return known[2]
         return self._capabilities_again(completers)
 
     def _capabilities_again(self, completers: int) -> ServerCapabilities:
-        count, features, auth = self._changes.count, self.features, self.auth
+        count = self._changes.count
         capabilities = self._declared_capabilities()
-        self._capabilities = (count, completers, features, auth, capabilities)
+        self._capabilities = (count, completers, capabilities)
         return capabilities
 
     def _completer_count(self) -> int:

@@ -41,7 +41,9 @@ class FeatureSession(ServerSession):
 
 class ProtocolHost(Protocol):
     """What a protocol session is built with, read of its server (`mcpkit.Server`) each time
-    one is built: its settings may change until it serves, its capabilities at any time."""
+    one is built: its settings may change until it serves, its capabilities at any time.
+    A setting replaced counts as a change in its catalog's `changes` (`Server.__setattr__`),
+    which is how `ProtocolSessions.reader` knows one was."""
 
     @property
     def info(self) -> Implementation: ...
@@ -83,7 +85,12 @@ class ProtocolSessions:
         #: Shared by the sessions built here: what one request taught it serves the next
         #: (the terms of a `_meta` already seen, the head of a method's answers).
         self.codec = OwnTermsCodec(session_type.all_revisions)
-        self._reading: tuple[tuple[object, ...], ServerSession] | None = None
+        #: What counts the changes of the catalog and of the host's settings.
+        self._changes = catalog.changes
+        #: The session `reader` hands out, and what it was made with.
+        self._reading: ServerSession | None = None
+        self._read_count = -1
+        self._read_capabilities: ServerCapabilities | None = None
 
     def new(self) -> ServerSession:
         """A new protocol session, with the host's settings and what it declares now."""
@@ -114,21 +121,19 @@ class ProtocolSessions:
         (`ServerSession.read_apart`, which keeps nothing of any): made again only when what
         it answers with changed (a tool registered, say, changes the capabilities), or a
         handshake in a body settled it."""
-        host = self._host
-        # (The capabilities say whether tools may be tasks and whether there are skills.)
-        key = (
-            host.capabilities(),
-            host.info,
-            host.instructions,
-            host.cache,
-            self._catalog.extension_method_names,
-            host.max_message_size,
-            host.max_json_depth,
-            host.middleware,  # (whose hooks say what the session hands out: `new`)
-        )
         made = self._reading
-        # (An `initialize` in a body settles the session that read it: that handshake was
-        # the body's alone, and the next body is read by a new session.)
-        if made is None or made[0] != key or made[1].phase != "new":
-            made = self._reading = (key, self.new())
-        return made[1]
+        # One count and the capabilities, with no key built (every 2026-07-28 POST asks):
+        # the catalog counts its changes and the host's settings replaced (`Server`'s
+        # `__setattr__`), and the capabilities change as the completers do. (Compared by
+        # identity first: a server's are the same object until what they depend on changed;
+        # a proxy's are made anew, equal.) (An `initialize` in a body settles the session
+        # that read it: that handshake was the body's alone, and the next body is read by a
+        # new session.)
+        if made is not None and made.phase == "new" and self._read_count == self._changes.count:
+            capabilities = self._host.capabilities()
+            if capabilities is self._read_capabilities or capabilities == self._read_capabilities:
+                return made
+        self._read_count = self._changes.count
+        self._read_capabilities = self._host.capabilities()
+        made = self._reading = self.new()
+        return made
