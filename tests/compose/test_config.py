@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import sys
+from asyncio.base_subprocess import BaseSubprocessTransport
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import pytest
 from mcpkit import Client, Server
 from mcpkit.proxy import ProxyServer, from_config
 from mcpkit.proxy.config_proxy import ConfiguredProxy
+from mcpkit.transports import connect
 from mcpkit.types import TextContent
 
 HERE = Path(__file__).resolve().parent
@@ -287,3 +290,26 @@ async def test_a_skipped_upstream_leaves_none_of_its_hidden_entries(protocol: st
         assert mount.server.skipped is not None and "prompts" in mount.server.skipped
         assert mount.server.tools.own_keys() == []
         assert client.server_capabilities.tools is None
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+async def test_upstreams_are_reaped_when_the_server_ends_later_than_the_client_waits(
+    protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy machine, where the in-process server's end outlasts the client's wait for it:
+    the client cancels it, and every stdio upstream is then killed and reaped before the
+    close returns (left running, the loop's end would leave them to the collector)."""
+    monkeypatch.setattr(connect, "_SERVER_END_WAIT", 0.0)
+    before = {id(t) for t in _subprocesses()}
+    config = {
+        "mcpServers": {name: {"command": sys.executable, "args": [UPSTREAM]} for name in "ab"}
+    }
+    async with asyncio.timeout(WAIT), Client(from_config(config), protocol=protocol) as client:
+        assert {tool.name for tool in await client.list_tools()} == {"a_where", "b_where"}
+        assert text(await client.call_tool("b_where", {"variable": "HOME"}))
+    running = [t for t in _subprocesses() if id(t) not in before and t.get_returncode() is None]
+    assert running == []
+
+
+def _subprocesses() -> list[BaseSubprocessTransport]:
+    return [t for t in gc.get_objects() if isinstance(t, BaseSubprocessTransport)]

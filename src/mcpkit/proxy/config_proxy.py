@@ -123,7 +123,14 @@ def reaching_first(proxies: Sequence[ConfiguredProxy], inner: Lifespan | None) -
                 async with inner(server) as state:
                     yield state
         finally:
-            for proxy in proxies:
-                await proxy.pool.aclose()
+            # All at once, and each to its end even when this is cancelled (gather cancels
+            # them all and waits for them): a stdio upstream is then killed and reaped, not
+            # left running because an upstream closed before it was cancelled.
+            ended = await asyncio.gather(
+                *(proxy.pool.aclose() for proxy in proxies), return_exceptions=True
+            )
+            for outcome in ended:
+                if isinstance(outcome, BaseException):
+                    raise outcome
 
     return lifespan

@@ -241,8 +241,13 @@ class LinkPool:
         self._subscribed_on, self._followed = None, collections.Counter()
         links, self.links = self.links, []
         self.declared.clear()
-        for link in links:
-            await link.aclose()
+        # All at once, each to its end even when this is cancelled (gather cancels them all
+        # and waits for them): a stdio upstream is then killed and reaped, never left running
+        # because a link closed before it was cancelled.
+        ended = await asyncio.gather(*(link.aclose() for link in links), return_exceptions=True)
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
         self.upstream = None
         self._closed = False
 

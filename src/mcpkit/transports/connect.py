@@ -56,6 +56,11 @@ Target = Any
 
 #: A command list or string starting with one of these runs with `sys.executable`.
 _BARE_PYTHON = frozenset({"python", "python3"})
+#: Seconds an in-process server has to end at the client's close, before it is cancelled.
+_SERVER_END_WAIT = 5.0
+#: Seconds it then has to end its cleanup (a stdio channel it holds waits up to 5 s for the
+#: process it killed to be reaped).
+_CANCELLED_SERVER_WAIT = 10.0
 #: Server files another program runs (by their suffix): JavaScript, with Node.js.
 _SCRIPT_RUNNERS = {".js": "node", ".mjs": "node", ".cjs": "node"}
 
@@ -202,9 +207,13 @@ async def _open_in_process(
     async def release() -> None:
         await client_end.aclose()
         try:
-            await asyncio.wait_for(asyncio.shield(task), 5)
+            await asyncio.wait_for(asyncio.shield(task), _SERVER_END_WAIT)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
+            # Its cleanup runs under that cancellation (a proxy kills and reaps its stdio
+            # upstreams): wait for it here. Left to itself, it is cancelled again as the loop
+            # closes, and a process killed but not yet reaped is left to the collector.
+            await asyncio.wait((task,), timeout=_CANCELLED_SERVER_WAIT)
         except Exception as exc:  # already told to the client: server_ended closed its channel
             logger.debug("the in-process server ended with %r", exc)
 
