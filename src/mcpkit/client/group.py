@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
 
 from mcpkit.errors import ConnectionFailed, LocalProtocolError
+from mcpkit.runtime.background import close_all
 from mcpkit.transports.server_config import (
     ConfigError,
     ServerEntry,
@@ -149,12 +150,7 @@ class ServerGroup(Mapping[str, C], Generic[C]):
         """Close every server's client (those that failed are closed already); one that fails
         to close stops none of the others, and its error is raised once all are closed."""
         self._connected = {}
-        closed = await asyncio.gather(
-            *(client.aclose() for client in self.clients.values()), return_exceptions=True
-        )
-        errors = [found for found in closed if isinstance(found, BaseException)]
-        if errors:
-            raise errors[0]
+        await close_all(client.aclose() for client in self.clients.values())
 
     # --------------------------------------------------------------- lookup
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from mcpkit.proxy.proxy_server import ProxyServer
 from mcpkit.proxy.upstream_channel import UpstreamTarget
+from mcpkit.runtime.background import close_all
 
 __all__ = ["ConfiguredProxy", "reaching_first"]
 
@@ -123,14 +124,8 @@ def reaching_first(proxies: Sequence[ConfiguredProxy], inner: Lifespan | None) -
                 async with inner(server) as state:
                     yield state
         finally:
-            # All at once, and each to its end even when this is cancelled (gather cancels
-            # them all and waits for them): a stdio upstream is then killed and reaped, not
-            # left running because an upstream closed before it was cancelled.
-            ended = await asyncio.gather(
-                *(proxy.pool.aclose() for proxy in proxies), return_exceptions=True
-            )
-            for outcome in ended:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+            # All at once, and each to its end even when this is cancelled: a stdio upstream
+            # is then killed and reaped, not left running because another closed first.
+            await close_all(proxy.pool.aclose() for proxy in proxies)
 
     return lifespan

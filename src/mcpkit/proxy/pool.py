@@ -29,7 +29,7 @@ import msgspec
 from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
 from mcpkit.proxy.upstream_link import LIST_CHANGES, Asker, Link, LinkSettings, open_link
-from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
     ClientCapabilities,
@@ -241,13 +241,9 @@ class LinkPool:
         self._subscribed_on, self._followed = None, collections.Counter()
         links, self.links = self.links, []
         self.declared.clear()
-        # All at once, each to its end even when this is cancelled (gather cancels them all
-        # and waits for them): a stdio upstream is then killed and reaped, never left running
-        # because a link closed before it was cancelled.
-        ended = await asyncio.gather(*(link.aclose() for link in links), return_exceptions=True)
-        for outcome in ended:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        # All at once, each to its end even when this is cancelled: a stdio upstream is then
+        # killed and reaped, never left running because a link closed before it was cancelled.
+        await close_all(link.aclose() for link in links)
         self.upstream = None
         self._closed = False
 

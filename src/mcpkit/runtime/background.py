@@ -1,15 +1,15 @@
 """Fire-and-forget tasks that are kept alive until they finish (asyncio holds only weak
 references to tasks, so an unreferenced one may be collected mid-way), and whose failure is
-logged once, when it happens."""
+logged once, when it happens; and closing many things at once (`close_all`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine, Iterable
 from typing import Any
 
-__all__ = ["BackgroundTasks", "log_failure"]
+__all__ = ["BackgroundTasks", "close_all", "log_failure"]
 
 logger = logging.getLogger("mcpkit.runtime")
 
@@ -21,6 +21,17 @@ def log_failure(task: asyncio.Task[Any]) -> None:
     task kept referenced)."""
     if not task.cancelled() and (exc := task.exception()) is not None:
         logger.error("the task %s failed", task.get_name(), exc_info=exc)
+
+
+async def close_all(closes: Iterable[Awaitable[object]]) -> None:
+    """Await every close in `closes` at once, each to its end: one that fails stops none of
+    the others, and the first error is raised once all ended. Cancelled, it cancels them all
+    and still waits for each (`asyncio.gather`), so a process one of them kills is reaped,
+    not left to the collector."""
+    ended = await asyncio.gather(*closes, return_exceptions=True)
+    for outcome in ended:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 class BackgroundTasks:
