@@ -20,7 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 WAIT = 20.0  # seconds: a bound on hangs (a cold start imports uvicorn), not a measurement
 SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
 WORKERS = re.compile(r"with 2 worker processes \(pids (\d+), (\d+)\)")
-STOP_TRIES = 20  # a stopped worker found holding the SQLite file's write lock: tries at most
+STOP_TRIES = 50  # a stopped worker found holding the SQLite file's write lock: tries at most
+#: Seconds the lock probe of a stopped worker's SQLite file waits. Far below the store's
+#: deadline (5 s): while it waits, a worker stopped holding the lock keeps the running one's
+#: writes waiting too (its lease at start, a session record), and a wait as long as the
+#: deadline failed them (a CI run's "could not take this process's lease").
+LOCK_PROBE = 0.05
 
 
 def mcpkit(*args: str) -> list[str]:
@@ -124,9 +129,10 @@ def _state(pid: int) -> str:
 
 
 def _writable(db: Path) -> bool:
-    """Whether SQLite's write lock on `db` can be taken (within a few seconds: a running
-    process holds it for a transaction at a time)."""
-    connection = sqlite3.connect(db, timeout=5.0, isolation_level=None)
+    """Whether SQLite's write lock on `db` can be taken within `LOCK_PROBE` seconds. A
+    running process holds it for a transaction at a time, so a False now and then is one
+    more try of `stopped`, never a wait the other worker's writes would notice."""
+    connection = sqlite3.connect(db, timeout=LOCK_PROBE, isolation_level=None)
     try:
         connection.execute("BEGIN IMMEDIATE")
         connection.execute("ROLLBACK")
