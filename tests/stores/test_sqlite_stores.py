@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from mcpkit.protocol.terms import Terms
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.liveness import Liveness
-from mcpkit.stores.sessions import SessionRecord, SessionStore
+from mcpkit.stores.sessions import MemorySessionStore, SessionRecord, SessionStore
 from mcpkit.stores.sqlite import (
     SqliteDatabase,
     SqliteEventStore,
@@ -28,20 +29,44 @@ from mcpkit.testing.stores import (
     LeasedTaskStoreChecks,
     LivenessChecks,
     ManualClock,
+    RememberingSessionStoreChecks,
     TaskSettings,
     TaskStoreChecks,
-    TouchableSessionStoreChecks,
 )
 from mcpkit.types import ClientCapabilities
 
 
-class TestSqliteSessionStore(TouchableSessionStoreChecks):
+class TestSqliteSessionStore(RememberingSessionStoreChecks):
     async def make_store(self) -> SessionStore:
         return SqliteSessionStore(SqliteDatabase(":memory:"))
 
     async def close_store(self, store: SessionStore) -> None:
         assert isinstance(store, SqliteSessionStore)
         await store.db.aclose()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_a_mark_of_an_ended_session_goes_with_the_records_expired_after_it(
+    kind: str,
+) -> None:
+    """The stores that nothing frees on its own keep the marks of the sessions they deleted
+    (`RememberingSessionStore`) until `expire` drops the records last seen before a time
+    after the mark was left: the server's idle bound bounds them as it bounds the records.
+    (Redis frees them by their TTL: tests/stores/test_redis_stores.py.)"""
+    db = SqliteDatabase(":memory:")
+    store = MemorySessionStore() if kind == "memory" else SqliteSessionStore(db)
+    try:
+        await store.put(SessionRecord(id="gone", created=10.0))
+        await store.delete("gone")
+        assert await store.expire(before=time.time() - 60) == []
+        assert await store.ended("gone")
+        assert await store.expire(before=time.time() + 1) == []
+        assert not await store.ended("gone")
+        record = SessionRecord(id="gone", created=20.0)  # (an id is never used again, but:)
+        await store.put(record)
+        assert await store.get("gone") == record
+    finally:
+        await db.aclose()
 
 
 class TestSqliteEventStore(EventStoreChecks):

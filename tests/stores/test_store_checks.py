@@ -12,13 +12,13 @@ from mcpkit.testing.stores import (
     EventStoreChecks,
     LivenessChecks,
     ManualClock,
+    RememberingSessionStoreChecks,
     TaskSettings,
     TaskStoreChecks,
-    TouchableSessionStoreChecks,
 )
 
 
-class TestMemorySessionStore(TouchableSessionStoreChecks):
+class TestMemorySessionStore(RememberingSessionStoreChecks):
     async def make_store(self) -> MemorySessionStore:
         return MemorySessionStore()
 

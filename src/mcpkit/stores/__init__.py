@@ -8,6 +8,7 @@ from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.stores.kv import KeyValueStore, MemoryKeyValueStore
 from mcpkit.stores.sessions import (
     MemorySessionStore,
+    RememberingSessionStore,
     SessionRecord,
     SessionStore,
     TouchableSessionStore,
@@ -29,6 +30,7 @@ __all__ = [
     "MemoryKeyValueStore",
     "MemorySessionStore",
     "MemoryTaskStore",
+    "RememberingSessionStore",
     "SessionRecord",
     "SessionStore",
     "TaskOutcome",

@@ -27,6 +27,7 @@ from mcpkit.types import ClientCapabilities, Implementation
 
 __all__ = [
     "MemorySessionStore",
+    "RememberingSessionStore",
     "SessionRecord",
     "SessionStore",
     "TouchableSessionStore",
@@ -223,16 +224,41 @@ class TouchableSessionStore(SessionStore, Protocol):
     async def touch(self, session_id: str, seen: float) -> SessionRecord | None: ...
 
 
+@runtime_checkable
+class RememberingSessionStore(TouchableSessionStore, Protocol):
+    """A `TouchableSessionStore` that remembers the sessions it deleted, for a while.
+
+    `delete` leaves a mark that the session of that id ended, and `ended(session_id)` says
+    whether there is one: a session deleted, not a record lost (a Redis restarted without
+    persistence loses records and marks alike), nor one never written. While the mark is
+    kept, `put` of that id writes nothing (an ended session is never written again) and
+    `touch` answers None; `get` answers None, as for any id without a record. A mark is kept
+    at least as long as a record nobody touches (a TTL of the store's own, or `expire`: a
+    mark left before `before` goes with the records last seen before it); session ids are
+    random and never reused, so a mark only has to outlive the copies of the session that
+    other processes held when it ended.
+
+    A server ends its copy of a session whose record `touch` no longer finds when the store
+    says it ended: a `DELETE` served by another process, whose news has not reached this
+    one. Without the mark, the copy writes its record again (what it does when the store
+    lost it), and the ended session lives on in the store."""
+
+    async def ended(self, session_id: str) -> bool: ...
+
+
 class MemorySessionStore:
     """Records in a dict, encoded, as a shared store would hold them: a record read back is
-    a copy, never the live session's own object. A `TouchableSessionStore`."""
+    a copy, never the live session's own object. A `RememberingSessionStore`."""
 
-    __slots__ = ("_records",)
+    __slots__ = ("_ended", "_records")
 
     def __init__(self) -> None:
         self._records: dict[str, tuple[float, bytes]] = {}
+        self._ended: dict[str, float] = {}  # a deleted session's id: when (wall clock)
 
     async def put(self, record: SessionRecord) -> None:
+        if record.id in self._ended:
+            return
         self._records[record.id] = (record.last_seen or record.created, encode_record(record))
 
     async def get(self, session_id: str) -> SessionRecord | None:
@@ -241,6 +267,10 @@ class MemorySessionStore:
 
     async def delete(self, session_id: str) -> None:
         self._records.pop(session_id, None)
+        self._ended[session_id] = time.time()
+
+    async def ended(self, session_id: str) -> bool:
+        return session_id in self._ended
 
     async def touch(self, session_id: str, seen: float) -> SessionRecord | None:
         kept = self._records.get(session_id)
@@ -253,6 +283,9 @@ class MemorySessionStore:
         gone = [sid for sid, (seen, _) in self._records.items() if seen < before]
         for sid in gone:
             del self._records[sid]
+        ended = self._ended
+        for sid in [sid for sid, at in ended.items() if at < before]:
+            del ended[sid]
         return gone
 
     def __len__(self) -> int:

@@ -82,6 +82,11 @@ CREATE TABLE IF NOT EXISTS mcpkit_sessions (
     record BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mcpkit_sessions_seen ON mcpkit_sessions (seen);
+CREATE TABLE IF NOT EXISTS mcpkit_ended_sessions (
+    id TEXT PRIMARY KEY,
+    at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mcpkit_ended_sessions_at ON mcpkit_ended_sessions (at);
 CREATE TABLE IF NOT EXISTS mcpkit_events (
     stream TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -286,8 +291,9 @@ def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 
 
 class SqliteSessionStore:
-    """`TouchableSessionStore` in a `SqliteDatabase`: one row per session, its record as
-    JSON, and when it was last seen (what `expire` and `touch` go by)."""
+    """`RememberingSessionStore` in a `SqliteDatabase`: one row per session, its record as
+    JSON, and when it was last seen (what `expire` and `touch` go by); and one row per
+    session deleted, with when, until `expire` is given a time after it."""
 
     __slots__ = ("db",)
 
@@ -295,10 +301,12 @@ class SqliteSessionStore:
         self.db = db
 
     async def put(self, record: SessionRecord) -> None:
-        row = (record.id, record.last_seen or record.created, encode_record(record))
+        row = (record.id, record.last_seen or record.created, encode_record(record), record.id)
         await self.db.run(
             lambda c: c.execute(
-                "INSERT OR REPLACE INTO mcpkit_sessions (id, seen, record) VALUES (?, ?, ?)", row
+                "INSERT OR REPLACE INTO mcpkit_sessions (id, seen, record) SELECT ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM mcpkit_ended_sessions WHERE id = ?)",
+                row,
             )
         )
 
@@ -311,9 +319,22 @@ class SqliteSessionStore:
         return None if found is None else decode_record(bytes(found[0]))
 
     async def delete(self, session_id: str) -> None:
-        await self.db.run(
-            lambda c: c.execute("DELETE FROM mcpkit_sessions WHERE id = ?", (session_id,))
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM mcpkit_sessions WHERE id = ?", (session_id,))
+            c.execute(
+                "INSERT OR REPLACE INTO mcpkit_ended_sessions (id, at) VALUES (?, ?)",
+                (session_id, time.time()),
+            )
+
+        await self.db.run(work)
+
+    async def ended(self, session_id: str) -> bool:
+        found = await self.db.run(
+            lambda c: c.execute(
+                "SELECT 1 FROM mcpkit_ended_sessions WHERE id = ?", (session_id,)
+            ).fetchone()
         )
+        return found is not None
 
     async def touch(self, session_id: str, seen: float) -> SessionRecord | None:
         def work(c: sqlite3.Connection) -> bytes | None:
@@ -336,6 +357,7 @@ class SqliteSessionStore:
                 for row in c.execute("SELECT id FROM mcpkit_sessions WHERE seen < ?", (before,))
             ]
             c.execute("DELETE FROM mcpkit_sessions WHERE seen < ?", (before,))
+            c.execute("DELETE FROM mcpkit_ended_sessions WHERE at < ?", (before,))
             return gone
 
         return await self.db.run(work)

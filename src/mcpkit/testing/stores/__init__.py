@@ -1,11 +1,11 @@
 """Conformance checks for stores: the behaviour every `SessionStore`, `EventStore` and
 `TaskStore` (`mcpkit.stores`) has, what a `LeasedTaskStore` (a task store that processes
-share) and a `TouchableSessionStore` have besides (`LeasedTaskStoreChecks`,
-`TouchableSessionStoreChecks`), and what the leases of processes sharing a
-store do (`LivenessChecks`), and what a `KeyValueStore` does (`KeyValueChecks`), as classes
-of `async def test_...` methods to inherit. The
-in-memory stores pass them in mcpkit's own tests, and a store of your own (SQLite, Redis)
-passes the same ones by saying how to make it:
+share), a `TouchableSessionStore` and a `RememberingSessionStore` have besides
+(`LeasedTaskStoreChecks`, `TouchableSessionStoreChecks`, `RememberingSessionStoreChecks`),
+what the leases of processes sharing a store do (`LivenessChecks`), and what a
+`KeyValueStore` does (`KeyValueChecks`), as classes of `async def test_...` methods to
+inherit. The in-memory stores pass them in mcpkit's own tests, and a store of your own
+(SQLite, Redis) passes the same ones by saying how to make it:
 
 ```python
 from mcpkit.stores import MemoryEventStore
@@ -31,7 +31,11 @@ from mcpkit.testing.stores._event_checks import EventStoreChecks
 from mcpkit.testing.stores._kv_checks import KeyValueChecks
 from mcpkit.testing.stores._lease_checks import LeasedTaskStoreChecks
 from mcpkit.testing.stores._liveness_checks import LivenessChecks
-from mcpkit.testing.stores._session_checks import SessionStoreChecks, TouchableSessionStoreChecks
+from mcpkit.testing.stores._session_checks import (
+    RememberingSessionStoreChecks,
+    SessionStoreChecks,
+    TouchableSessionStoreChecks,
+)
 from mcpkit.testing.stores._task_checks import TaskSettings, TaskStoreChecks
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "LeasedTaskStoreChecks",
     "LivenessChecks",
     "ManualClock",
+    "RememberingSessionStoreChecks",
     "SessionStoreChecks",
     "TaskSettings",
     "TaskStoreChecks",

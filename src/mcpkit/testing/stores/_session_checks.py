@@ -1,19 +1,25 @@
 """The behaviour every `mcpkit.stores.sessions.SessionStore` has, and what a
-`TouchableSessionStore` has besides, as checks to inherit."""
+`TouchableSessionStore` and a `RememberingSessionStore` have besides, as checks to inherit."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import msgspec
 
 from mcpkit.protocol.terms import Terms
-from mcpkit.stores.sessions import SessionRecord, SessionStore, TouchableSessionStore
+from mcpkit.stores.sessions import (
+    RememberingSessionStore,
+    SessionRecord,
+    SessionStore,
+    TouchableSessionStore,
+)
 from mcpkit.types import ClientCapabilities, Implementation
 
-__all__ = ["SessionStoreChecks", "TouchableSessionStoreChecks"]
+__all__ = ["RememberingSessionStoreChecks", "SessionStoreChecks", "TouchableSessionStoreChecks"]
 
 
 def _full_record(session_id: str = "sess-A1b2") -> SessionRecord:
@@ -185,3 +191,56 @@ class TouchableSessionStoreChecks(SessionStoreChecks):
             assert await store.touch("gone", 5.0) is None
             assert await store.get("gone") is None
             assert await store.expire(before=float("inf")) == []
+
+
+class RememberingSessionStoreChecks(TouchableSessionStoreChecks):
+    """The checks of `TouchableSessionStoreChecks`, and those of the marks a
+    `RememberingSessionStore` keeps of the sessions it deleted (its `make_store` answers
+    one)."""
+
+    @asynccontextmanager
+    async def _remembering(self) -> AsyncGenerator[RememberingSessionStore, None]:
+        async with self._store() as store:
+            assert isinstance(store, RememberingSessionStore)
+            yield store
+
+    async def test_a_deleted_session_is_ended_and_a_lost_or_live_one_is_not(self) -> None:
+        async with self._remembering() as store:
+            for session_id in ("gone", "abc", "abc:1"):
+                await store.put(_full_record(session_id))
+            await store.delete("gone")
+            await store.delete("abc")
+            assert await store.ended("gone") and await store.ended("abc")
+            assert await store.get("gone") is None
+            assert await store.touch("gone", 5.0) is None
+            # Never written (or lost, as a store that lost its data loses its marks too),
+            # still there, or one whose id is like an ended one's: none of them ended.
+            for other in ("never-written", "abc:1", "ab*", "ABC", "abc:", "ab", "abc "):
+                assert not await store.ended(other), other
+            assert await store.get("abc:1") == _full_record("abc:1")
+
+    async def test_an_ended_session_is_never_written_again(self) -> None:
+        # A copy of the session in another process, which has not heard of the delete yet,
+        # writes its record: the session must not live on in the store.
+        async with self._remembering() as store:
+            record = _full_record()
+            await store.put(record)
+            await store.delete(record.id)
+            await store.put(msgspec.structs.replace(record, last_seen=time.time()))
+            assert await store.get(record.id) is None
+            assert await store.touch(record.id, time.time()) is None
+            assert await store.ended(record.id)
+            assert await store.expire(before=float("inf")) == []  # no record to expire
+
+    async def test_a_mark_is_kept_as_long_as_the_records_last_seen_when_it_was_left(
+        self,
+    ) -> None:
+        async with self._remembering() as store:
+            await store.put(_full_record("gone"))
+            left = time.time()
+            await store.delete("gone")
+            # Records last seen when the mark was left are all kept by this expire: the mark too.
+            assert await store.expire(before=left - 1.0) == []
+            assert await store.ended("gone")
+            await store.put(_full_record("gone"))
+            assert await store.get("gone") is None

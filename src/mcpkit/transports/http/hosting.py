@@ -21,6 +21,7 @@ from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
 from mcpkit.stores.sessions import (
+    RememberingSessionStore,
     SessionRecord,
     SessionStore,
     TouchableSessionStore,
@@ -80,6 +81,10 @@ class AppSessions:
         # of a user's own, without `touch`: read and written back, as before there was one).
         self._touchable = (
             session_store if isinstance(session_store, TouchableSessionStore) else None
+        )
+        # Chosen once too: a store that can tell a session deleted from a record lost.
+        self._remembering = (
+            session_store if isinstance(session_store, RememberingSessionStore) else None
         )
         self.client_caps = client_caps
         self.session_idle_timeout = session_idle_timeout
@@ -202,7 +207,7 @@ class AppSessions:
         """Write the session's record to the `session_store` when it changed since it was
         built, read or last written (`dirty`); when a quarter of the idle timeout passed,
         keep it alive (`_keep_alive`: a store expires records by when they were last seen,
-        and those in use must stay).
+        and those in use must stay), or end the copy of a session another process ended.
 
         A copy of the session that another process changed (restored from the record, or
         read again on its SESSION_CHANGED) is clean as read: it writes nothing back, so an
@@ -239,12 +244,17 @@ class AppSessions:
 
     async def _keep_alive(self, session: HttpSession, now: float) -> bool:
         """Keep the record of a copy that changed nothing alive (`save`): True when that is
-        done, False when the record must be written (none is stored, or the store cannot
-        touch one). What another process wrote since this copy was read (its
-        SESSION_CHANGED not yet here) is taken, not overwritten with this copy's old fields:
-        a `TouchableSessionStore` writes nothing of the record, so even a write that lands
-        just before the touch stays; another store is read, then written (`save`), and a
-        write landing between the two is undone."""
+        done, or when the copy ended instead; False when the record must be written (none is
+        stored, or the store cannot touch one). What another process wrote since this copy was
+        read (its SESSION_CHANGED not yet here) is taken, not overwritten with this copy's old
+        fields: a `TouchableSessionStore` writes nothing of the record, so even a write that
+        lands just before the touch stays; another store is read, then written (`save`), and
+        a write landing between the two is undone.
+
+        No record stored: the store lost it (a Redis restarted without persistence), and the
+        copy writes it again; or a `DELETE` served by another process removed it, its news not
+        yet here, and the copy, which must not bring the session back, ends as it would on that
+        news (`refresh`). Only a `RememberingSessionStore` tells the two apart."""
         store = self.session_store
         assert store is not None
         handle = session.handle
@@ -253,9 +263,19 @@ class AppSessions:
             stored = await touchable.touch(handle.id, now)
         else:
             stored = await store.get(handle.id)
-        if stored is not None and not handle.dirty:  # (else changed here meanwhile)
+        if stored is None:
+            remembering = self._remembering
+            if remembering is None or not await remembering.ended(handle.id):
+                return False
+            sid = handle.id
+            logger.info("session %s... was ended by another process: ended here too", sid[:8])
+            if self.sessions.get(sid) is session:  # (else already ended here)
+                self.sessions.remove(sid)
+                await session.end()
+            return True
+        if not handle.dirty:  # (else changed here meanwhile)
             handle.refresh(stored)
-        if touchable is None or stored is None:
+        if touchable is None:
             return False
         # Nothing written: a change made here meanwhile stays `dirty`, for its request's
         # own write (`before_answer`), which tells the other processes.
