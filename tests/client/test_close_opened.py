@@ -99,6 +99,8 @@ async def test_a_release_under_a_timeout_ends_with_the_timeout() -> None:
     it would leave the timeout unexpired, the caller waiting on)."""
     server = SlowToEnd()
     _, release = await open_target(server)
+    async with asyncio.timeout(WAIT):
+        await server.serving.wait()
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.01):
             await release()
