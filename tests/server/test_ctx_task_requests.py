@@ -15,6 +15,7 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
+from mcpkit.server.tasks import requestor
 from mcpkit.server.tasks.requestor import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import connected, raw_session
@@ -406,3 +407,59 @@ async def test_a_server_tasks_polls_name_their_task_in_params_only_and_flip_stat
     creating = [meta for method, meta in asked if not method.startswith("tasks/")]
     assert all((meta or {})[RELATED] == {"taskId": server_task} for meta in creating)
     assert statuses == ["input_required", "working", "input_required", "working", "completed"]
+
+
+async def call_and_take_the_task_request(peer: Any) -> dict[str, Any]:
+    """Call `ask` (a plain call), and return the task-augmented request it sends."""
+    await peer.send(
+        {"jsonrpc": "2.0", "id": "call", "method": "tools/call", "params": {"name": "ask"}}
+    )
+    request: dict[str, Any] = await peer.receive()
+    assert request["method"] == "sampling/createMessage" and "task" in request["params"]
+    return request
+
+
+async def test_a_tool_cancelled_as_its_task_answer_arrives_cancels_that_task() -> None:
+    """A busy server reads the client's answer (the task it made) and the tool's
+    cancellation at once: the tool is cancelled before it has seen the task, which must be
+    cancelled all the same, not left working."""
+    async with raw_session(make_server(), capabilities=TASK_CAPS) as peer:
+        request = await call_and_take_the_task_request(peer)
+        # Both queued before the server reads either (an in-memory send does not wait).
+        await peer.send(
+            {"jsonrpc": "2.0", "id": request["id"], "result": {"task": task_state("working")}}
+        )
+        await peer.notify("notifications/cancelled", {"requestId": "call"})
+        cancel = await peer.receive()
+        assert (cancel["method"], cancel["params"]) == ("tasks/cancel", {"taskId": "c1"})
+        await peer.send({"jsonrpc": "2.0", "id": cancel["id"], "result": task_state("cancelled")})
+
+
+async def test_a_tool_cancelled_before_its_task_answer_cancels_the_task_it_names() -> None:
+    """The tool is cancelled while the client is still answering with its task: a
+    task-augmented request is cancelled with tasks/cancel ("Cancellation": not
+    notifications/cancelled), so the server waits for that answer and cancels its task."""
+    async with raw_session(make_server(), capabilities=TASK_CAPS) as peer:
+        request = await call_and_take_the_task_request(peer)
+        await peer.notify("notifications/cancelled", {"requestId": "call"})
+        await asyncio.sleep(0.05)  # the server has read the cancellation (either order passes)
+        await peer.send(
+            {"jsonrpc": "2.0", "id": request["id"], "result": {"task": task_state("working")}}
+        )
+        cancel = await peer.receive()
+        assert (cancel["method"], cancel["params"]) == ("tasks/cancel", {"taskId": "c1"})
+        await peer.send({"jsonrpc": "2.0", "id": cancel["id"], "result": task_state("cancelled")})
+
+
+async def test_a_tool_cancelled_while_its_task_request_goes_unanswered_cancels_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that never answers the task-augmented request: the server waits for its task
+    a bounded time, then cancels the request itself."""
+    monkeypatch.setattr(requestor, "_CANCEL_WAIT", 0.05)
+    async with raw_session(make_server(), capabilities=TASK_CAPS) as peer:
+        request = await call_and_take_the_task_request(peer)
+        await peer.notify("notifications/cancelled", {"requestId": "call"})
+        cancelled = await peer.receive()
+        assert cancelled["method"] == "notifications/cancelled"
+        assert cancelled["params"]["requestId"] == request["id"]

@@ -362,12 +362,14 @@ class Client:
             await current.aclose()
         conn, self._connection = self._connection, None
         release, self._release = self._release, None
-        await close_opened(conn, release)
-        self._callbacks.cancel_all()
-        if self._task_receiver is not None:  # nobody can fetch their results any more
-            await self._task_receiver.aclose()
-        if self._group is not None:
-            await self._group.aclose()
+        try:
+            await close_opened(conn, release)
+        finally:  # (cancelled while the release waits for an in-process server, say)
+            self._callbacks.cancel_all()
+            if self._task_receiver is not None:  # nobody can fetch their results any more
+                await self._task_receiver.aclose()
+            if self._group is not None:
+                await self._group.aclose()
 
     # ---------------------------------------------------------------- requests
 

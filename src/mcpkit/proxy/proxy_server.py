@@ -32,6 +32,7 @@ from mcpkit.proxy.upstream_channel import (
     open_upstream,
 )
 from mcpkit.proxy.upstream_link import Link, LinkSettings
+from mcpkit.runtime.background import close_all
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.server.context import Context
@@ -192,8 +193,9 @@ class ProxyServer(Server):
             finally:
                 if self._span.users == 1:
                     self.round_trips.aclose()
-                    await self.session_links.aclose()
-                    await self.pool.aclose()
+                    # Both to their end, whatever the other does (`close_all`): an upstream
+                    # process is never left running because the other close failed first.
+                    await close_all((self.session_links.aclose(), self.pool.aclose()))
 
     # ------------------------------------------------------------ mounted
 

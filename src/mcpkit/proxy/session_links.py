@@ -29,7 +29,7 @@ from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
 from mcpkit.proxy.upstream_link import Link, LinkSettings, open_link
-from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
@@ -193,10 +193,11 @@ class SessionLinks:
         """End every session's upstream session (the proxy stops serving)."""
         self._closing = True
         try:
-            for handle in list(self.links):
-                await self.drop(handle)
-            for link in list(self._dead):
-                await link.aclose()
+            # All at once, each to its end even when this is cancelled, the first error raised
+            # after: an upstream process is then killed and reaped, never left running
+            # because another session's close failed or was cancelled first.
+            drops = [self.drop(handle) for handle in list(self.links)]
+            await close_all([*drops, *(link.aclose() for link in list(self._dead))])
         finally:
             self._closing = False
 

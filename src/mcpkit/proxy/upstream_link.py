@@ -162,8 +162,10 @@ class Link:
         self.closing = True
         conn, self.connection = self.connection, None
         release, self._release = self._release, None
-        await close_opened(conn, release)
-        self.tasks.cancel_all()
+        try:
+            await close_opened(conn, release)
+        finally:  # (a close that failed, or a release cancelled while it waited)
+            self.tasks.cancel_all()
 
     # -------------------------------------------------------------- client → up
 

@@ -71,11 +71,14 @@ async def close_opened(
     """End what was opened for a target: the connection first (its channel, so the peer sees
     the end), then the transport's release (stdio: stdin closed, then SIGTERM, then SIGKILL).
     Either may be None: not opened, or already closed (take them from their owner first, so
-    a second close finds nothing)."""
-    if connection is not None:
-        await connection.aclose()
-    if release is not None:
-        await release()
+    a second close finds nothing). The release runs whatever the connection's close raised
+    (a cancellation too), which is raised after it."""
+    try:
+        if connection is not None:
+            await connection.aclose()
+    finally:
+        if release is not None:
+            await release()
 
 
 def mcpkit_run_argv(target: str) -> list[str]:
@@ -206,16 +209,22 @@ async def _open_in_process(
 
     async def release() -> None:
         await client_end.aclose()
+        cancelled: asyncio.CancelledError | None = None
         try:
-            await asyncio.wait_for(asyncio.shield(task), _SERVER_END_WAIT)
-        except (TimeoutError, asyncio.CancelledError):
+            await asyncio.wait((task,), timeout=_SERVER_END_WAIT)
+        except asyncio.CancelledError as exc:  # the caller's: raised once the server ended
+            cancelled = exc
+        if not task.done():
             task.cancel()
             # Its cleanup runs under that cancellation (a proxy kills and reaps its stdio
             # upstreams): wait for it here. Left to itself, it is cancelled again as the loop
             # closes, and a process killed but not yet reaped is left to the collector.
             await asyncio.wait((task,), timeout=_CANCELLED_SERVER_WAIT)
-        except Exception as exc:  # already told to the client: server_ended closed its channel
-            logger.debug("the in-process server ended with %r", exc)
+        if cancelled is not None:
+            raise cancelled
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            # Already told to the client: server_ended closed its channel with it.
+            logger.debug("the in-process server ended with %r", task.exception())
 
     return client_end, release
 

@@ -79,14 +79,20 @@ async def ask_as_task(
     (a JSON-RPC error stored for it is raised as that error, as the plain request would
     have). `timeout` bounds the whole wait; on it, or on cancellation, the task is cancelled."""
     params = {**params, "task": task}
+    # Sent from a task of its own, which the caller's cancellation does not cancel: the answer
+    # may have come unread, or be on its way, when the caller gives up, and the task it names
+    # is then cancelled with tasks/cancel, as a task-augmented request is ("Cancellation"),
+    # not left working (a busy server reads the answer and the caller's cancellation at once).
+    creating = asyncio.ensure_future(send(method, params, None))
+    creating.add_done_callback(_retrieved)
     created: CreateTaskResult | None = None
     try:
         async with asyncio.timeout(timeout):
-            created = await send(method, params, None)
-            if not isinstance(created, CreateTaskResult):
-                raise McpError(codes.INTERNAL_ERROR, f"the client answered {method} with no task")
+            created = _task_made(method, await asyncio.shield(creating))
             return await _result_of(send, created.task, result_type)
     except TimeoutError:
+        if created is None:
+            created = await _made_after_all(creating, 0.0)
         if created is None:
             raise RequestTimeout(
                 f"{method}: the client did not answer within {timeout} s"
@@ -96,9 +102,44 @@ async def ask_as_task(
             f"{method}: the client's task did not finish within {timeout} s; it was cancelled"
         ) from None
     except asyncio.CancelledError:
+        if created is None:
+            created = await _made_after_all(creating, _CANCEL_WAIT)
         if created is not None:
             await cancel(created.task.task_id)
         raise
+
+
+def _task_made(method: str, answer: object) -> CreateTaskResult:
+    """The client's answer to a task-augmented request: the task it made."""
+    if not isinstance(answer, CreateTaskResult):
+        raise McpError(codes.INTERNAL_ERROR, f"the client answered {method} with no task")
+    return answer
+
+
+def _retrieved(creating: asyncio.Future[Any]) -> None:
+    """Its failure is read here once: by the caller through the shield, else by nobody (a
+    caller gone), which asyncio would report when the task is collected."""
+    if not creating.cancelled():
+        creating.exception()
+
+
+async def _made_after_all(creating: asyncio.Future[Any], wait: float) -> CreateTaskResult | None:
+    """The task a request its caller gave up on made after all: its answer, read already or
+    within `wait` seconds (a client answers a task-augmented request at once). Past that the
+    request itself is cancelled (notifications/cancelled), and None is returned, as for a
+    failed request or an answer with no task."""
+    try:
+        if not creating.done():
+            await asyncio.wait((creating,), timeout=wait)
+    finally:
+        if not creating.done():  # (also when the caller is cancelled again meanwhile)
+            creating.cancel()
+    if not creating.done():
+        await asyncio.wait((creating,))
+    if creating.cancelled() or creating.exception() is not None:
+        return None
+    answer = creating.result()
+    return answer if isinstance(answer, CreateTaskResult) else None
 
 
 async def _result_of(send: Send, task: Task, result_type: Any) -> Any:
