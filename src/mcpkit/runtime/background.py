@@ -5,6 +5,7 @@ logged once, when it happens; and closing many things at once (`close_all`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Coroutine, Iterable
 from typing import Any
@@ -26,12 +27,34 @@ def log_failure(task: asyncio.Task[Any]) -> None:
 async def close_all(closes: Iterable[Awaitable[object]]) -> None:
     """Await every close in `closes` at once, each to its end: one that fails stops none of
     the others, and the first error is raised once all ended. Cancelled, it cancels them all
-    and still waits for each (`asyncio.gather`), so a process one of them kills is reaped,
-    not left to the collector."""
-    ended = await asyncio.gather(*closes, return_exceptions=True)
-    for outcome in ended:
-        if isinstance(outcome, BaseException):
-            raise outcome
+    and still waits for each, so a process one of them kills is reaped, not left to the
+    collector.
+
+    Each close is a task that has had its first step before it can be cancelled: the
+    cancellation reaches this coroutine after the steps the tasks were scheduled for. A task
+    cancelled before its first step never runs, and a close that never ran leaves its
+    process running (`asyncio.gather`, cancelled in the loop turn it started its tasks,
+    cancels them at once)."""
+    tasks = [asyncio.ensure_future(close) for close in closes]
+    if not tasks:
+        return
+    try:
+        await asyncio.wait(tasks)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()  # (nothing for those that ended)
+        while not all(task.done() for task in tasks):
+            with contextlib.suppress(asyncio.CancelledError):  # (cancelled again: still each)
+                await asyncio.wait(tasks)
+        for task in tasks:  # read: the caller's cancellation is what is raised
+            if not task.cancelled():
+                task.exception()
+        raise
+    for task in tasks:  # each read, so that asyncio reports none as never retrieved
+        task.exception()
+    for task in tasks:
+        if (exc := task.exception()) is not None:
+            raise exc
 
 
 class BackgroundTasks:
