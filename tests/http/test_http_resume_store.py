@@ -10,8 +10,10 @@ from typing import cast
 import pytest
 
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.sse import encode_stream
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.checks import Refusal
+from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
 from mcpkit.transports.http.streams import HttpChannel
 
@@ -175,6 +177,44 @@ async def test_an_answer_taken_whole_is_stored_only_when_a_resumption_needs_it()
     assert len(store) == 0
 
 
+@pytest.mark.parametrize("primed", [True, False])
+@pytest.mark.parametrize(
+    "messages", [[b"answer"], [b"progress", b"answer"], [b"line\nbreak"], [b""], []]
+)
+async def test_a_stream_written_whole_is_its_encoded_events_and_its_connection_is_over(
+    primed: bool, messages: list[bytes]
+) -> None:
+    stream, store, channel = _own_stream()
+    stream.primed = primed
+    budget = QueuedBytes(1 << 20)
+    stream.budget = budget
+    for data in messages:
+        await stream.put(data)
+    assert stream.whole() is None  # not ended: nothing taken
+    stream.end()
+    assert stream.id is not None and stream.held == sum(map(len, messages))
+    events = list(enumerate(messages, 1))
+    assert stream.whole() == encode_stream(stream.id, events, priming=primed)
+    assert not stream.attached and stream.held == 0 and budget.total == 0
+    assert stream.whole() is None  # the connection is over
+    assert len(store) == 0  # held by the stream, for a resumption
+    if messages:
+        channel.resume(stream)
+        assert await store.replay_after(stream.id, 0) == events
+
+
+async def test_a_stream_hung_up_or_replaced_is_not_written_whole() -> None:
+    stream, _, _ = _own_stream()
+    stream.primed = True
+    await stream.put(b"answer")
+    assert stream.hang_up(1000)
+    stream.end()
+    assert stream.whole() is None
+    generation = stream.attach()
+    assert stream.whole() == encode_stream(stream.id, [], priming=True)
+    assert stream.generation == generation and not stream.attached
+
+
 async def test_an_answer_never_resumed_costs_the_store_nothing_when_forgotten() -> None:
     stream, store, channel = _own_stream()
     await stream.put(b"answer")
@@ -217,3 +257,4 @@ async def test_what_a_cut_connection_left_queued_is_stored_for_the_resumption() 
     assert stream.generation != generation
     events = await store.replay_after(stream.id, 2)
     assert events == [(3, b"3"), (4, b"4")]
+
