@@ -15,7 +15,7 @@ from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
-from mcpkit.transports.http.streams import HttpChannel
+from mcpkit.transports.http.streams import Exchange, HttpChannel
 
 
 async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_window() -> None:
@@ -258,3 +258,31 @@ async def test_what_a_cut_connection_left_queued_is_stored_for_the_resumption() 
     events = await store.replay_after(stream.id, 2)
     assert events == [(3, b"3"), (4, b"4")]
 
+
+def test_an_exchange_starts_as_a_stream_with_no_id_does() -> None:
+    # `Exchange.__init__` writes `Stream.__init__` out: every field of a stream alike.
+    settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None, queued=QueuedBytes())
+    channel = HttpChannel(settings=settings)
+    exchange, stream = Exchange(channel), Stream(budget=channel.settings.queued)
+    for name in Stream.__slots__:
+        assert getattr(exchange, name) == getattr(stream, name), name
+
+
+async def test_a_message_offered_is_queued_as_put_would_unless_it_must_wait_or_be_stored() -> None:
+    stream, store, _ = _own_stream()
+    budget = stream.budget = QueuedBytes(1 << 20)
+    assert stream.offer(b"answer")  # told to the store later: queued at once
+    assert not stream.offer(b"more")  # one queued before it: `put` (which may wait)
+    await stream.put(b"more")
+    assert stream.seq == 2 and stream.held == budget.total == len(b"answermore")
+    assert [stream.take(), stream.take()] == [(1, b"answer"), (2, b"more")]
+    assert stream.id is not None  # taken alone: stored then, in order
+    assert await store.replay_after(stream.id, 0) == [(1, b"answer"), (2, b"more")]
+    stored = Stream("s", MemoryEventStore())  # a store told at once: `put`
+    assert not stored.offer(b"x") and stored.seq == 0
+    stream.detach()
+    assert not stream.offer(b"late")  # no connection: `put` stores it
+    plain = Exchange()  # no store: queued at once
+    assert plain.offer(b"x")
+    plain.end()
+    assert plain.rest(0) == [(1, b"x")]

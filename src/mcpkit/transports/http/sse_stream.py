@@ -366,6 +366,29 @@ class Stream:
             if self._waiter is not None:  # (a call the less when none waits: every message)
                 wake(self._waiter)
 
+    def offer(self, data: bytes) -> bool:
+        """`put` when it has nothing to wait for: no message queued before this one, and none
+        to store now (no store, or one told later: `later`); the message numbered and queued
+        for the connection at once, with no coroutine (a call's answer on its own stream, the
+        usual case). False, doing nothing, otherwise: `put` it then."""
+        if self._items is not None or self.ended or not self.attached:
+            return False
+        if self.store is not None and self.later is None:
+            return False
+        self.seq = seq = self.seq + 1
+        self._items = [(seq, data)]
+        self._queued = size = len(data)
+        budget = self.budget
+        if budget is not None:  # (as in `put`)
+            budget.holding[self] = None
+            self.held += size
+            budget.total += size
+            if budget.total > budget.max_bytes:
+                budget.over(self, size)
+        if self._waiter is not None:
+            wake(self._waiter)
+        return True
+
     async def _room_to_queue(self) -> None:
         """Wait while the connection's queue is full (it reads slowly)."""
         while (
