@@ -10,10 +10,12 @@ from typing import cast
 import pytest
 
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.sse import encode_stream
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.http.checks import Refusal
+from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
-from mcpkit.transports.http.streams import HttpChannel
+from mcpkit.transports.http.streams import Exchange, HttpChannel
 
 
 async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_window() -> None:
@@ -175,6 +177,44 @@ async def test_an_answer_taken_whole_is_stored_only_when_a_resumption_needs_it()
     assert len(store) == 0
 
 
+@pytest.mark.parametrize("primed", [True, False])
+@pytest.mark.parametrize(
+    "messages", [[b"answer"], [b"progress", b"answer"], [b"line\nbreak"], [b""], []]
+)
+async def test_a_stream_written_whole_is_its_encoded_events_and_its_connection_is_over(
+    primed: bool, messages: list[bytes]
+) -> None:
+    stream, store, channel = _own_stream()
+    stream.primed = primed
+    budget = QueuedBytes(1 << 20)
+    stream.budget = budget
+    for data in messages:
+        await stream.put(data)
+    assert stream.whole() is None  # not ended: nothing taken
+    stream.end()
+    assert stream.id is not None and stream.held == sum(map(len, messages))
+    events = list(enumerate(messages, 1))
+    assert stream.whole() == encode_stream(stream.id, events, priming=primed)
+    assert not stream.attached and stream.held == 0 and budget.total == 0
+    assert stream.whole() is None  # the connection is over
+    assert len(store) == 0  # held by the stream, for a resumption
+    if messages:
+        channel.resume(stream)
+        assert await store.replay_after(stream.id, 0) == events
+
+
+async def test_a_stream_hung_up_or_replaced_is_not_written_whole() -> None:
+    stream, _, _ = _own_stream()
+    stream.primed = True
+    await stream.put(b"answer")
+    assert stream.hang_up(1000)
+    stream.end()
+    assert stream.whole() is None
+    generation = stream.attach()
+    assert stream.whole() == encode_stream(stream.id, [], priming=True)
+    assert stream.generation == generation and not stream.attached
+
+
 async def test_an_answer_never_resumed_costs_the_store_nothing_when_forgotten() -> None:
     stream, store, channel = _own_stream()
     await stream.put(b"answer")
@@ -217,3 +257,32 @@ async def test_what_a_cut_connection_left_queued_is_stored_for_the_resumption() 
     assert stream.generation != generation
     events = await store.replay_after(stream.id, 2)
     assert events == [(3, b"3"), (4, b"4")]
+
+
+def test_an_exchange_starts_as_a_stream_with_no_id_does() -> None:
+    # `Exchange.__init__` writes `Stream.__init__` out: every field of a stream alike.
+    settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None, queued=QueuedBytes())
+    channel = HttpChannel(settings=settings)
+    exchange, stream = Exchange(channel), Stream(budget=channel.settings.queued)
+    for name in Stream.__slots__:
+        assert getattr(exchange, name) == getattr(stream, name), name
+
+
+async def test_a_message_offered_is_queued_as_put_would_unless_it_must_wait_or_be_stored() -> None:
+    stream, store, _ = _own_stream()
+    budget = stream.budget = QueuedBytes(1 << 20)
+    assert stream.offer(b"answer")  # told to the store later: queued at once
+    assert not stream.offer(b"more")  # one queued before it: `put` (which may wait)
+    await stream.put(b"more")
+    assert stream.seq == 2 and stream.held == budget.total == len(b"answermore")
+    assert [stream.take(), stream.take()] == [(1, b"answer"), (2, b"more")]
+    assert stream.id is not None  # taken alone: stored then, in order
+    assert await store.replay_after(stream.id, 0) == [(1, b"answer"), (2, b"more")]
+    stored = Stream("s", MemoryEventStore())  # a store told at once: `put`
+    assert not stored.offer(b"x") and stored.seq == 0
+    stream.detach()
+    assert not stream.offer(b"late")  # no connection: `put` stores it
+    plain = Exchange()  # no store: queued at once
+    assert plain.offer(b"x")
+    plain.end()
+    assert plain.rest(0) == [(1, b"x")]

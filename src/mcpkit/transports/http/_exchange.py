@@ -275,7 +275,9 @@ def body_in(
         size = len(body)
         if size > max_size:
             return too_large(max_size)
-        refusal = None if budget is None else budget.room(size)
+        if budget is None or budget.held + size <= budget.max_bytes:  # (`room`'s test first)
+            return body
+        refusal = budget.room(size)
         return body if refusal is None else refusal
     return MORE
 

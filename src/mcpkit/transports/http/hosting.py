@@ -28,7 +28,7 @@ from mcpkit.stores.sessions import (
     owner_key,
 )
 from mcpkit.stores.url import Stores
-from mcpkit.transports.http._exchange import ClientCaps, Resumption, send_sse
+from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
 from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
@@ -352,13 +352,26 @@ class AppSessions:
     ) -> None:
         """Carry `stream` on this response; then keep it for a resumption, or free it."""
         delivered = False
-        open_streams = self.open_streams
-        open_streams.add(stream)
+        body = None if resume is not None else stream.whole()
         try:
-            interval = self.streams.keepalive_interval
-            delivered = await send_sse(receive, send, stream, headers, resume, interval)
+            if body is None:
+                self.open_streams.add(stream)
+                interval = self.streams.keepalive_interval
+                delivered = await send_sse(receive, send, stream, headers, resume, interval)
+            else:
+                # The usual answer to a call: the stream ended before its response began, so
+                # all of it goes out at once, in two sends, with no writer (`send_sse`) around
+                # them; and it is not one of `open_streams`, as a shutdown has nothing to end.
+                head = [*SSE_HEADERS, *headers]
+                await send({"type": "http.response.start", "status": 200, "headers": head})
+                await send({"type": "http.response.body", "body": body})
+                delivered = True
+        except OSError:  # the client is gone (as in `send_sse`, which says so itself)
+            pass
         finally:
-            open_streams.discard(stream)
+            if body is None:
+                self.open_streams.discard(stream)
+            del body  # not held while the store forgets
             # (`release`, with no coroutine; it notes the session's activity, `touch`)
             left = channel.let_go(stream, delivered)
             if left:

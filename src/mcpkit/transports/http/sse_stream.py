@@ -23,7 +23,7 @@ from typing import Final
 
 import msgspec
 
-from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH
+from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH, encode_stream
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.stores.liveness import TAG_LENGTH, process_tag
 from mcpkit.transports.http.slow_readers import QueuedBytes
@@ -366,6 +366,29 @@ class Stream:
             if self._waiter is not None:  # (a call the less when none waits: every message)
                 wake(self._waiter)
 
+    def offer(self, data: bytes) -> bool:
+        """`put` when it has nothing to wait for: no message queued before this one, and none
+        to store now (no store, or one told later: `later`); the message numbered and queued
+        for the connection at once, with no coroutine (a call's answer on its own stream, the
+        usual case). False, doing nothing, otherwise: `put` it then."""
+        if self._items is not None or self.ended or not self.attached:
+            return False
+        if self.store is not None and self.later is None:
+            return False
+        self.seq = seq = self.seq + 1
+        self._items = [(seq, data)]
+        self._queued = size = len(data)
+        budget = self.budget
+        if budget is not None:  # (as in `put`)
+            budget.holding[self] = None
+            self.held += size
+            budget.total += size
+            if budget.total > budget.max_bytes:
+                budget.over(self, size)
+        if self._waiter is not None:
+            wake(self._waiter)
+        return True
+
     async def _room_to_queue(self) -> None:
         """Wait while the connection's queue is full (it reads slowly)."""
         while (
@@ -612,6 +635,46 @@ class Stream:
         if self._room is not None:
             wake(self._room)
         return items
+
+    def whole(self) -> bytes | None:
+        """The SSE body that ends the current connection's response with all it will ever
+        get, opened by the priming event when the stream is primed, once the stream has
+        ended while that connection reads it (not hung up): the usual answer to a call,
+        written at once. The connection is over then: `rest` and `detach` in one, with no
+        call to either (every such answer is here). None otherwise, taking nothing."""
+        if not self.ended or not self.attached:
+            return None
+        items = self._items
+        self._items = None
+        self._queued = 0
+        self.attached = False
+        held = self.held  # (0 without a budget; `detach`'s release, written out)
+        budget = self.budget
+        if held and budget is not None:
+            self.held = 0
+            budget.total -= held
+            budget.holding.pop(self, None)
+        if self._keepalive is not None:
+            self.stop_keepalive()
+        if self._room is not None:
+            wake(self._room)
+        if self._waiter is not None:
+            wake(self._waiter)
+        if items is None:
+            items = []
+        elif self.later is not None:  # taken whole: kept until the store needs it (`later`)
+            self.kept = items if self.kept is None else [*self.kept, *items]
+        stream_id = self.id
+        if stream_id is not None and len(items) == 1:
+            seq, data = items[0]
+            if seq == 1 and self.primed and data and 10 not in data and 13 not in data:
+                # `encode_stream` of a call's one answer, with none of its checks: the id is
+                # one `new_stream_id` made or `parse_event_id` read, all [A-Za-z0-9_-].
+                sid = stream_id.encode()
+                return b"".join(
+                    (b"id: ", sid, b".0\ndata:\n\nid: ", sid, b".1\ndata: ", data, b"\n\n")
+                )
+        return encode_stream(stream_id, items, priming=self.primed)
 
     # ------------------------------------------------------------- keep-alive
 
