@@ -359,7 +359,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self.post(scope, receive, send, token, each)
+                await self.post(scope, await receive(), receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:
