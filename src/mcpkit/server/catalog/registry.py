@@ -48,7 +48,9 @@ class ChangeCount:
 class CountedDict(dict[K, V]):
     """A dict that calls `on_change` after each change made to it (a key set, replaced or
     taken out), however it is made: for a public dict users may change in place
-    (`server.completers`), of which something is worked out once per change, not per request."""
+    (`server.completers`), of which something is worked out once per change, not per request.
+    (A change that fails part-way, an `update` from a bad iterable, is counted too: one count
+    too many only has the answer worked out again.)"""
 
     __slots__ = ("on_change",)
 
