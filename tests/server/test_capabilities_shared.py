@@ -7,6 +7,7 @@ import pytest
 
 from mcpkit import Server
 from mcpkit.stores.sessions import unsent_session_id
+from mcpkit.types import ServerCapabilities
 
 
 def test_sessions_share_one_capabilities_object_until_something_changes() -> None:
@@ -58,27 +59,31 @@ def test_a_completer_added_later_here_or_in_a_mounted_server_is_declared() -> No
     assert server.capabilities() is not auth_free and server.capabilities().completions is None
 
 
-def test_capabilities_worked_out_again_walk_the_mounted_completers_once(
+def test_the_capabilities_of_a_server_with_mounts_are_worked_out_once_per_change(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A mounted server's completers, changed in place, count as its parent's change: the
+    parent works its capabilities out again once, and a hit walks none of its mounts."""
     server, inner = Server("outer"), Server("inner")
     server.mount(inner, "in")
     assert server.capabilities().completions is None
-    walks: list[int] = []
-    count = Server._completer_count  # pyright: ignore[reportPrivateUsage]
+    worked: list[int] = []
+    declared = Server._declared_capabilities  # pyright: ignore[reportPrivateUsage]
 
-    def counted(self: Server) -> int:
-        walks.append(1)
-        return count(self)
+    def counted(self: Server) -> ServerCapabilities:
+        worked.append(1)
+        return declared(self)
 
-    monkeypatch.setattr(Server, "_completer_count", counted)
+    monkeypatch.setattr(Server, "_declared_capabilities", counted)
 
     @inner.completion(prompt="p", argument="a")
     def complete(value: str) -> list[str]:
         return [value]
 
-    # A miss (the completers, changed in place, are what changed): they are counted once.
     assert server.capabilities().completions is not None
-    assert len(walks) == 1
+    assert len(worked) == 1
     server.capabilities()  # a hit
-    assert len(walks) == 2
+    assert len(worked) == 1
+    del inner.completers[("ref/prompt", "p", "a")]
+    assert server.capabilities().completions is None
+    assert len(worked) == 2

@@ -125,7 +125,7 @@ async def test_what_changes_after_a_request_is_declared_to_the_next() -> None:
 
 
 async def test_a_completer_put_in_server_completers_in_place_is_declared_to_the_next() -> None:
-    """`server.completers` is a public dict: one put there directly (no registry counts it)
+    """`server.completers` is a public dict: one put there directly (not by `completion`)
     still changes what the next request is told, and so does one taken out."""
     server = Server("completers-in-place")
 
@@ -142,6 +142,67 @@ async def test_a_completer_put_in_server_completers_in_place_is_declared_to_the_
     assert "completions" in await capabilities(server)
     del server.completers[("ref/prompt", "greet", "name")]
     assert "completions" not in await capabilities(server)
+
+
+def names(value: str, given: dict[str, str]) -> list[str]:
+    return [value]
+
+
+async def test_every_change_of_the_completers_in_place_is_declared_to_the_next() -> None:
+    """Each way a dict can be changed in place counts, here and in a mounted server (whose
+    completers are its parent's to declare)."""
+    server, inner = Server("completers-every-way"), Server("inner")
+    server.mount(inner, "in")
+    key = ("ref/prompt", "greet", "name")
+    for completers in (server.completers, inner.completers):
+        assert "completions" not in await capabilities(server)
+        completers.update({key: names})
+        assert "completions" in await capabilities(server)
+        completers.pop(key)
+        assert "completions" not in await capabilities(server)
+        completers.setdefault(key, names)
+        assert "completions" in await capabilities(server)
+        completers.popitem()
+        assert "completions" not in await capabilities(server)
+        completers |= {key: names}
+        assert "completions" in await capabilities(server)
+        completers.clear()
+
+
+async def test_completers_assigned_to_the_server_replace_its_own() -> None:
+    """`server.completers = {...}` puts those in the server's dict (what completion/complete
+    and the capabilities both read), and is declared to the next request."""
+    server = Server("completers-assigned")
+    server.completers = {("ref/prompt", "greet", "name"): names}
+    assert "completions" in await capabilities(server)
+    assert server.completers == {("ref/prompt", "greet", "name"): names}
+    server.completers = {}
+    assert "completions" not in await capabilities(server)
+
+
+async def test_a_request_after_no_change_asks_nothing_of_the_capabilities(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reading session of 2026-07-28 requests is kept while nothing the server counts
+    changed, and the capabilities are not asked again for each request (every POST would
+    pay for it)."""
+    server = Server("kept")
+    await capabilities(server)
+    reader = server._protocols.reader()
+    asked: list[object] = []
+    declared = Server.capabilities
+
+    def counted(self: Server) -> Any:
+        asked.append(self)
+        return declared(self)
+
+    monkeypatch.setattr(Server, "capabilities", counted)
+    await capabilities(server)
+    assert asked == []
+    assert server._protocols.reader() is reader
+    server.completers[("ref/prompt", "greet", "name")] = names
+    assert "completions" in await capabilities(server)
+    assert asked == [server]
 
 
 def test_the_mirrored_arguments_follow_the_tools() -> None:

@@ -50,7 +50,7 @@ from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, Sta
 from mcpkit.server.asking.round_trip import InputRequired, RoundTrip
 from mcpkit.server.catalog.access import param_headers_by_name, scopes_for
 from mcpkit.server.catalog.callers import principal_of
-from mcpkit.server.catalog.catalog import Catalog
+from mcpkit.server.catalog.catalog import Catalog, Completer
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
@@ -327,7 +327,6 @@ class Server:
         self.resources = catalog.resources
         self.templates = catalog.templates
         self.prompts = catalog.prompts
-        self.completers = catalog.completers
         self.skills = catalog.skills
         #: What it shows of them (`enable`, `disable`, `add_visibility_rule`).
         self.visibility = catalog.visibility
@@ -352,10 +351,9 @@ class Server:
         self.mounted_in: Mount | None = None
         #: What `capabilities()` depends on that counts its changes: the catalog's.
         self._changes = catalog.changes
-        #: `capabilities()`, after what it was worked out from: the catalog's count of
-        #: changes (the settings' included) and the completers here and mounted (a count
-        #: that never matches until it is first worked out).
-        self._capabilities: tuple[int, int, ServerCapabilities] = (-1, 0, ServerCapabilities())
+        #: `capabilities()`, after the catalog's count of changes it was worked out at (the
+        #: settings' and the completers' included; -1: not yet).
+        self._capabilities: tuple[int, ServerCapabilities] = (-1, ServerCapabilities())
         #: `param_headers` of every tool, for the count of the tools' changes it was made at.
         self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
 
@@ -539,6 +537,20 @@ class Server:
         return self._kv
 
     @property
+    def completers(self) -> dict[tuple[str, str, str], Completer]:
+        """The completers (`completion`): (reference type, prompt or template, argument) ->
+        completer. A dict to change in place as well (each change is counted, and declared
+        to the next request); one assigned here replaces what it holds."""
+        return self._catalog.completers
+
+    @completers.setter
+    def completers(self, completers: dict[tuple[str, str, str], Completer]) -> None:
+        mine = self._catalog.completers
+        if completers is not mine:
+            mine.clear()
+            mine.update(completers)
+
+    @property
     def tool_search(self) -> ToolSearch | None:
         """What `add_tool_search` set, or None (docs/compose.md, "Large catalogs")."""
         return self._catalog.tool_search
@@ -583,31 +595,17 @@ class Server:
 
     def capabilities(self) -> ServerCapabilities:
         """What this server declares at initialize (inferred from registrations by default)."""
-        # Asked for every session, and every 2026-07-28 POST is one: worked out again only
-        # when what it depends on changed. The catalog counts the changes of its registries
-        # (a mounted server's count as its parent's), extensions and skills, so the key is
-        # that count (which counts the settings replaced too: `__setattr__`) and what cannot
-        # count: the completers (a dict changed in place); a server with mounts also walks
-        # their completers.
-        # (The completers counted once: a miss keys its answer with the same count.)
+        # Asked for every session: worked out again only when what it depends on changed.
+        # The catalog counts every such change: of its registries (a mounted server's count
+        # as its parent's), extensions, skills and completers (a dict that counts its
+        # changes in place), and the settings replaced (`__setattr__`).
         known = self._capabilities
-        completers = len(self.completers) if not self.mounts else self._completer_count()
-        if known[0] == self._changes.count and known[1] == completers:
-            return known[2]
-        return self._capabilities_again(completers)
-
-    def _capabilities_again(self, completers: int) -> ServerCapabilities:
+        if known[0] == self._changes.count:
+            return known[1]
         count = self._changes.count
         capabilities = self._declared_capabilities()
-        self._capabilities = (count, completers, capabilities)
+        self._capabilities = (count, capabilities)
         return capabilities
-
-    def _completer_count(self) -> int:
-        # Part of the key of `capabilities()` for a server with mounts.
-        count = len(self.completers)
-        for mount in self.mounts:
-            count += sum(len(server.completers) for server in with_mounted(mount.server))
-        return count
 
     def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
         """The declared extensions of this server and of those mounted in it (each dict is

@@ -132,8 +132,10 @@ class ServerApi(Protocol):
     resources: Registry[ResourceSpec]
     templates: Registry[TemplateSpec]
     prompts: Registry[PromptSpec]
-    completers: dict[tuple[str, str, str], Completer]
     skills: Skills
+
+    @property
+    def completers(self) -> dict[tuple[str, str, str], Completer]: ...
 
     @property
     def tool_search(self) -> ToolSearch | None: ...

@@ -17,7 +17,7 @@ from mcpkit.server.catalog.extension_methods import (
 )
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.catalog.registration_checks import check_options
-from mcpkit.server.catalog.registry import ChangeCount, Registry
+from mcpkit.server.catalog.registry import ChangeCount, CountedDict, Registry
 from mcpkit.server.catalog.renames import alias_specs
 from mcpkit.server.catalog.resources import (
     ResourceOptions,
@@ -67,14 +67,14 @@ class Catalog:
     ) -> None:
         #: How many times what it declares may have changed (`Server.capabilities`): moved
         #: by its registries' changes (a mounted server's count as its own), and by the
-        #: extensions, skills and tool search it is given (`_touch`). Not by `completers`, a
-        #: dict changed in place.
+        #: extensions, skills, tool search and completers it is given (`_touch`).
         self.changes = changes = ChangeCount()
         self.tools: Registry[ToolSpec] = Registry("tool", changes)
         self.resources: Registry[ResourceSpec] = Registry("resource", changes)
         self.templates: Registry[TemplateSpec] = Registry("resource template", changes)
         self.prompts: Registry[PromptSpec] = Registry("prompt", changes)
-        self.completers: dict[tuple[str, str, str], Completer] = {}
+        #: A public dict (`server.completers`), changed in place too: each change counted.
+        self.completers: dict[tuple[str, str, str], Completer] = CountedDict(self._touch)
         #: Skills served with the skills extension (SEP-2640; `add_skill`).
         self.skills = Skills()
         #: The extensions declared beyond those the features imply (SEP-2133;

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
-__all__ = ["ChangeCount", "MountedSource", "Registry"]
+__all__ = ["ChangeCount", "CountedDict", "MountedSource", "Registry"]
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 logger = logging.getLogger("mcpkit.server")
 
 
@@ -41,6 +43,71 @@ class ChangeCount:
 
     def __init__(self) -> None:
         self.count = 0
+
+
+class CountedDict(dict[K, V]):
+    """A dict that calls `on_change` after each change made to it (a key set, replaced or
+    taken out), however it is made: for a public dict users may change in place
+    (`server.completers`), of which something is worked out once per change, not per request.
+    (A change that fails part-way, an `update` from a bad iterable, is counted too: one count
+    too many only has the answer worked out again.)"""
+
+    __slots__ = ("on_change",)
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_change = on_change
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.on_change()
+
+    def __delitem__(self, key: K) -> None:
+        super().__delitem__(key)
+        self.on_change()
+
+    @overload
+    def pop(self, key: K, /) -> V: ...
+    @overload
+    def pop(self, key: K, default: V, /) -> V: ...
+    @overload
+    def pop(self, key: K, default: T, /) -> V | T: ...
+    def pop(self, key: K, *default: Any) -> Any:
+        try:
+            return super().pop(key, *default)
+        finally:
+            self.on_change()
+
+    def popitem(self) -> tuple[K, V]:
+        try:
+            return super().popitem()
+        finally:
+            self.on_change()
+
+    def clear(self) -> None:
+        super().clear()
+        self.on_change()
+
+    def setdefault(self, key: K, default: V, /) -> V:
+        try:
+            return super().setdefault(key, default)
+        finally:
+            self.on_change()
+
+    def update(self, *args: Any, **kwargs: V) -> None:
+        try:
+            super().update(*args, **kwargs)
+        finally:
+            self.on_change()
+
+    def __ior__(self, other: Any) -> Self:  # type: ignore[override,misc]  # (dict's, any operand)
+        self.update(other)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A copy (`copy.copy`, pickle) is a plain dict of the same items: the callback is
+        # the catalog's, not the copy's.
+        return (dict, (dict(self),))
 
 
 class Registry(Generic[T]):

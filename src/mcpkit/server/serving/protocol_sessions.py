@@ -41,8 +41,8 @@ class FeatureSession(ServerSession):
 
 class ProtocolHost(Protocol):
     """What a protocol session is built with, read of its server (`mcpkit.Server`) each time
-    one is built: its settings may change until it serves, its capabilities at any time.
-    A setting replaced counts as a change in its catalog's `changes` (`Server.__setattr__`),
+    one is built: its settings may change until it serves, its capabilities at any time,
+    each change counted in its catalog's `changes` (a setting replaced: `Server.__setattr__`),
     which is how `ProtocolSessions.reader` knows one was."""
 
     @property
@@ -90,7 +90,6 @@ class ProtocolSessions:
         #: The session `reader` hands out, and what it was made with.
         self._reading: ServerSession | None = None
         self._read_count = -1
-        self._read_capabilities: ServerCapabilities | None = None
 
     def new(self) -> ServerSession:
         """A new protocol session, with the host's settings and what it declares now."""
@@ -122,18 +121,13 @@ class ProtocolSessions:
         it answers with changed (a tool registered, say, changes the capabilities), or a
         handshake in a body settled it."""
         made = self._reading
-        # One count and the capabilities, with no key built (every 2026-07-28 POST asks):
-        # the catalog counts its changes and the host's settings replaced (`Server`'s
-        # `__setattr__`), and the capabilities change as the completers do. (Compared by
-        # identity first: a server's are the same object until what they depend on changed;
-        # a proxy's are made anew, equal.) (An `initialize` in a body settles the session
-        # that read it: that handshake was the body's alone, and the next body is read by a
-        # new session.)
+        # One count compared (every 2026-07-28 POST asks): the catalog counts its changes,
+        # the completers' and the host's settings replaced (`Server`'s `__setattr__`)
+        # included, and the capabilities change only with them. (An `initialize` in a body
+        # settles the session that read it: that handshake was the body's alone, and the
+        # next body is read by a new session.)
         if made is not None and made.phase == "new" and self._read_count == self._changes.count:
-            capabilities = self._host.capabilities()
-            if capabilities is self._read_capabilities or capabilities == self._read_capabilities:
-                return made
+            return made
         self._read_count = self._changes.count
-        self._read_capabilities = self._host.capabilities()
         made = self._reading = self.new()
         return made

@@ -44,7 +44,6 @@ from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
     check_request,
-    distinct,
     refuse,
 )
 from mcpkit.transports.http.get_delete import GetDeleteRequests
@@ -346,7 +345,10 @@ class McpHttpApp:
             self._warn_no_lifespan()
         method: str = scope["method"]
         headers = scope["headers"]
-        each = distinct(headers)  # read by every check that follows (None: a name repeats)
+        # The headers by name, read by every check that follows; None when a name repeats.
+        # (`distinct`, written out: once per request)
+        by_name = dict(headers)
+        each = by_name if len(by_name) == len(headers) else None
         refusal = check_request(self.policy, method, headers, each)
         token: AccessToken | None = None
         if refusal is None and self.guard is not None:
@@ -359,7 +361,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self.post(scope, receive, send, token, each)
+                await self.post(scope, await receive(), receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:

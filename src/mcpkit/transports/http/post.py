@@ -6,10 +6,10 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Hashable, Mapping, Sequence
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -111,32 +111,31 @@ class PostRequests:
             MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
         )
 
-    async def __call__(
+    def __call__(
         self,
         scope: Scope,
+        message: Message,
         receive: Receive,
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None = None,
-    ) -> None:
-        """Answer the POST; `each` is its headers by name when no name repeats (`distinct`)."""
-        headers = scope["headers"]
+    ) -> Awaitable[None]:
+        """What answers the POST whose first message (`receive`'s) is `message`: what to
+        await, the serving itself where it can be told at once (a 2026-07-28 request), not a
+        coroutine around it (one level less on every such POST); `each` is its headers by
+        name when no name repeats (`distinct`)."""
         # (`read_body`, written out: the usual body is in the first message, read with no
         # coroutine of its own)
-        message = await receive()
         body = body_in(message, self.policy.max_message_size, self.bodies)
-        if type(body) is More:  # (not isinstance: a call that costs more than the test)
-            body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
-        either_era = bool(self.policy.stateless_revisions)
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
-        # checked against its body there. (First: the session-era checks below would only
-        # build a refusal to throw away.) A POST whose headers name such a revision and no
-        # session goes there whatever its body says (below), so a 2026 client's usual POST
-        # is known by two lookups, its body not searched.
+        # checked against its body there. (First: the session-era checks would only build a
+        # refusal to throw away.) A POST whose headers name such a revision and no session
+        # goes there whatever its body says (`_answer_body`), so a 2026 client's usual POST
+        # is known by two lookups, its body not searched. (`_own_terms_body`, written out.)
         if (
             isinstance(body, bytes)
-            and either_era
+            and self.policy.stateless_revisions
             and (
                 (
                     each is not None
@@ -147,14 +146,44 @@ class PostRequests:
             )
         ):
             # (`_own_terms`, written out: a call less on every such POST)
-            serving = (
-                self._serve_own_terms(None, token, scope, body, receive, send, each)
-                if token is None or self.guard is None
-                else self._own_terms_owned(scope, token, body, receive, send, each)
+            if token is None or self.guard is None:
+                return self._serve_own_terms(None, token, scope, body, receive, send, each)
+            return self._own_terms_owned(scope, token, body, receive, send, each)
+        # No frame keeps the body once this returns (see `_serve_own_terms`).
+        return self._answer_body(scope, message, body, receive, send, token, each)
+
+    def _own_terms_body(self, body: bytes, each: Mapping[bytes, bytes] | None) -> bool:
+        """Whether `body`, read whole, is a 2026-07-28 request's (`__call__`)."""
+        return bool(self.policy.stateless_revisions) and (
+            (
+                each is not None
+                and b"mcp-session-id" not in each
+                and each.get(b"mcp-protocol-version") in self._own_terms_versions
             )
-            del body  # (see `_serve_own_terms`)
-            await serving
-            return
+            or carries_terms(body)
+        )
+
+    async def _answer_body(
+        self,
+        scope: Scope,
+        message: Message,
+        body: bytes | Refusal | More | None,
+        receive: Receive,
+        send: Send,
+        token: AccessToken | None,
+        each: Mapping[bytes, bytes] | None,
+    ) -> None:
+        """`__call__` for any POST but a 2026-07-28 request whose body came whole: the rest
+        of a body read, then the revision and the session its headers name."""
+        headers = scope["headers"]
+        if type(body) is More:  # (not isinstance: a call that costs more than the test)
+            body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
+            if isinstance(body, bytes) and self._own_terms_body(body, each):
+                serving = self._own_terms(scope, token, body, receive, send, each)
+                del body  # (see `_serve_own_terms`)
+                await serving
+                return
+        either_era = bool(self.policy.stateless_revisions)
         version = protocol_version(headers, self.policy.supported_revisions, each)
         sid = session_id(headers, required=False, each=each)
         if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
