@@ -47,6 +47,10 @@ from mcpkit.types import RequestId
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
 
+#: Seconds `aclose` waits for the reader it cancelled to stop (its channel's receive may
+#: clean up under the cancellation): a reader that outlasts it is left to end alone.
+_READER_STOP_WAIT = 5.0
+
 
 # Serves one of the peer's requests, in a task of its own: what it returns is the result, an
 # McpError it raises is the error answer, and any other exception is answered -32603 with
@@ -152,12 +156,21 @@ class Connection(Reading):
         self._shutdown(ConnectionClosed("the connection was closed"))
         await self.channel.aclose()
         reader = self._reader
-        if reader is not None and reader is not asyncio.current_task():
-            reader.cancel()
-            try:
-                await reader
-            except (asyncio.CancelledError, Exception):
-                pass
+        if reader is None or reader is asyncio.current_task():
+            return
+        reader.cancel()
+        # Waited with `asyncio.wait`, which tells the reader's end from the caller's
+        # cancellation (an `await reader` raises both alike). The caller cancelled meanwhile
+        # (its timeout, its task group) still lets the reader stop, for a bounded time, then
+        # sees its cancellation raised.
+        cancelled: asyncio.CancelledError | None = None
+        try:
+            await asyncio.wait((reader,), timeout=_READER_STOP_WAIT)
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+            await asyncio.wait((reader,), timeout=_READER_STOP_WAIT)
+        if cancelled is not None:
+            raise cancelled
 
     # ----------------------------------------------------------------- sending
 
