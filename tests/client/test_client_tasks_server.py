@@ -31,10 +31,15 @@ class Gate:
     def __init__(self) -> None:
         self.started = asyncio.Event()
         self.go = asyncio.Event()
+        self.cancelled = asyncio.Event()
 
     async def pass_(self) -> None:
         self.started.set()
-        await self.go.wait()
+        try:
+            await self.go.wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
 
 
 def make_server(gate: Gate) -> Server:
@@ -180,3 +185,33 @@ async def test_a_client_that_left_mid_task_fetches_the_result_on_a_new_connectio
             assert (await handle.result(timeout=10)).structured_content == {"result": 10}
             assert (await second.get_task(task_id)).status == "completed"
         await keeper.ping()
+
+
+@pytest.mark.parametrize("how", ["task cancelled", "as_task cancelled", "timeout"])
+async def test_a_caller_cancelled_while_its_task_is_made_cancels_that_task(how: str) -> None:
+    # The caller gives up while the server's answer, the task it made, is on its way or read
+    # already: the client sent notifications/cancelled for the request (which must not cancel
+    # a task) or dropped the answer, and the server's task was left working. tasks/cancel is
+    # the spec's way ("Cancellation"). A timeout that expires at the caller's first await is
+    # the same: the request is out, or about to be.
+    gate = Gate()
+    async with asyncio.timeout(10), Client(make_server(gate)) as client:
+
+        async def call() -> None:
+            if how == "as_task cancelled":
+                await client.call_tool_as_task("double", {"x": 2})
+            elif how == "task cancelled":
+                await client.call_tool("double", {"x": 2}, task=True)
+            else:
+                async with asyncio.timeout(0):
+                    await client.call_tool("double", {"x": 2}, task=True)
+
+        calling = asyncio.ensure_future(call())
+        if how != "timeout":
+            await gate.started.wait()  # the server's task runs: its answer is on its way
+            calling.cancel()
+        with pytest.raises(TimeoutError if how == "timeout" else asyncio.CancelledError):
+            await calling
+        await gate.cancelled.wait()  # the server's task was cancelled (tasks/cancel)
+        gate.go.set()
+        assert (await client.call_tool("double", {"x": 3}, task=True)).text == "6"

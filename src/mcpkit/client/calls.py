@@ -17,6 +17,7 @@ from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
 from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.runtime.background import answer_after_all, start_alone
 from mcpkit.types import (
     CompleteResult,
     CreateTaskResult,
@@ -135,9 +136,19 @@ class FeatureCalls:
         meta: dict[str, Any] | None,
     ) -> ClientTask[ToolResult]:
         params = _params(name=name, arguments=arguments, _meta=meta, task=_task_field(task))
-        created: CreateTaskResult = await self._requests.request(
-            "tools/call", params, progress=progress
-        )
+        # Sent from a task of its own, which the caller's cancellation does not cancel: the
+        # answer may have come unread, or be on its way, when the caller gives up, and the
+        # task it names is then cancelled with tasks/cancel, the spec's way for a
+        # task-augmented request ("Cancellation"), where notifications/cancelled (what a
+        # cancelled request sends) would leave it working, as would an answer dropped.
+        creating = start_alone(self._requests.request("tools/call", params, progress=progress))
+        try:
+            created: CreateTaskResult = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            made = await answer_after_all(creating, _CANCEL_WAIT)
+            if isinstance(made, CreateTaskResult):
+                await self._cancel_unwanted(made.task.task_id)
+            raise
         try:
             return self._tasks.track_task(
                 created.task, ToolResult, created.meta, method="tools/call"
@@ -145,6 +156,16 @@ class FeatureCalls:
         except McpError:
             self._tasks.forget_task(created.task.task_id)
             raise
+
+    async def _cancel_unwanted(self, task_id: str) -> None:
+        """Cancel a task whose caller gave up before it had the handle (best effort, for at
+        most _CANCEL_WAIT seconds, as `_cancel_quietly`), and stop passing its progress on."""
+        try:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(_CANCEL_WAIT):
+                    await self._tasks.request("tasks/cancel", {"taskId": task_id})
+        finally:
+            self._tasks.forget_task(task_id)
 
     # --------------------------------------------------------------- resources
 

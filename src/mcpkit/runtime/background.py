@@ -1,6 +1,7 @@
 """Fire-and-forget tasks that are kept alive until they finish (asyncio holds only weak
 references to tasks, so an unreferenced one may be collected mid-way), and whose failure is
-logged once, when it happens; and closing many things at once (`close_all`)."""
+logged once, when it happens; closing many things at once (`close_all`); and requests whose
+caller may give up on them while their answer still matters (`start_alone`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Coroutine, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["BackgroundTasks", "close_all", "log_failure"]
+__all__ = ["BackgroundTasks", "answer_after_all", "close_all", "log_failure", "start_alone"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("mcpkit.runtime")
 
@@ -55,6 +58,41 @@ async def close_all(closes: Iterable[Awaitable[object]]) -> None:
     for task in tasks:
         if (exc := task.exception()) is not None:
             raise exc
+
+
+def start_alone(request: Awaitable[T]) -> asyncio.Future[T]:
+    """Run `request` in a task of its own, for a caller that awaits it through
+    `asyncio.shield`: cancelled, the caller may still need its answer (a task-augmented
+    request's answer names the task to cancel) and takes it with `answer_after_all`. Its
+    failure is read once here: by the caller through the shield, else by nobody (a caller
+    gone), which asyncio would report when the task is collected."""
+    started = asyncio.ensure_future(request)
+    started.add_done_callback(_retrieved)
+    return started
+
+
+def _retrieved(started: asyncio.Future[Any]) -> None:
+    if not started.cancelled():
+        started.exception()
+
+
+async def answer_after_all(started: asyncio.Future[T], wait: float) -> T | None:
+    """The answer of a request from `start_alone` that its caller gave up on: read already
+    or within `wait` seconds. Past that the request itself is cancelled (a connection's
+    request then sends notifications/cancelled) and None is returned, as for a request that
+    failed. Cancelled again meanwhile, the request is cancelled too and the cancellation
+    raised."""
+    try:
+        if not started.done():
+            await asyncio.wait((started,), timeout=wait)
+    finally:
+        if not started.done():  # (also when the caller is cancelled again meanwhile)
+            started.cancel()
+    if not started.done():
+        await asyncio.wait((started,))
+    if started.cancelled() or started.exception() is not None:
+        return None
+    return started.result()
 
 
 class BackgroundTasks:

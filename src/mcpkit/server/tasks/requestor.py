@@ -22,6 +22,7 @@ from mcpkit.errors import (
     TransportError,
 )
 from mcpkit.protocol import codes
+from mcpkit.runtime.background import answer_after_all, start_alone
 from mcpkit.stores.task_runner import Peer
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.types import CreateTaskResult, GetTaskResult, RequestId, Task, TaskMetadata
@@ -83,8 +84,7 @@ async def ask_as_task(
     # may have come unread, or be on its way, when the caller gives up, and the task it names
     # is then cancelled with tasks/cancel, as a task-augmented request is ("Cancellation"),
     # not left working (a busy server reads the answer and the caller's cancellation at once).
-    creating = asyncio.ensure_future(send(method, params, None))
-    creating.add_done_callback(_retrieved)
+    creating = start_alone(send(method, params, None))
     created: CreateTaskResult | None = None
     try:
         async with asyncio.timeout(timeout):
@@ -116,29 +116,11 @@ def _task_made(method: str, answer: object) -> CreateTaskResult:
     return answer
 
 
-def _retrieved(creating: asyncio.Future[Any]) -> None:
-    """Its failure is read here once: by the caller through the shield, else by nobody (a
-    caller gone), which asyncio would report when the task is collected."""
-    if not creating.cancelled():
-        creating.exception()
-
-
 async def _made_after_all(creating: asyncio.Future[Any], wait: float) -> CreateTaskResult | None:
     """The task a request its caller gave up on made after all: its answer, read already or
-    within `wait` seconds (a client answers a task-augmented request at once). Past that the
-    request itself is cancelled (notifications/cancelled), and None is returned, as for a
-    failed request or an answer with no task."""
-    try:
-        if not creating.done():
-            await asyncio.wait((creating,), timeout=wait)
-    finally:
-        if not creating.done():  # (also when the caller is cancelled again meanwhile)
-            creating.cancel()
-    if not creating.done():
-        await asyncio.wait((creating,))
-    if creating.cancelled() or creating.exception() is not None:
-        return None
-    answer = creating.result()
+    within `wait` seconds (a client answers a task-augmented request at once); None past
+    that (the request is then cancelled), for a failed request or an answer with no task."""
+    answer = await answer_after_all(creating, wait)
     return answer if isinstance(answer, CreateTaskResult) else None
 
 
