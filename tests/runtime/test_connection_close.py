@@ -38,12 +38,16 @@ class SlowToStopChannel:
 
 
 async def started(channel: SlowToStopChannel) -> Connection:
+    return (await started_with_reader(channel))[0]
+
+
+async def started_with_reader(channel: SlowToStopChannel) -> tuple[Connection, asyncio.Task[None]]:
     conn = Connection(
         Session(), channel, on_request=lambda ev: asyncio.sleep(0), on_event=lambda ev: None
     )
-    conn.start()
+    reader = conn.start()
     await channel.receiving.wait()
-    return conn
+    return conn, reader
 
 
 async def test_a_caller_timed_out_while_the_reader_stops_sees_its_timeout() -> None:
@@ -85,3 +89,21 @@ async def test_aclose_returns_once_the_reader_stopped() -> None:
     async with asyncio.timeout(WAIT):
         await conn.aclose()
     assert channel.cleaned and conn.closed
+
+
+class SlowToCloseChannel(SlowToStopChannel):
+    """A channel whose `aclose` takes long and leaves `receive` waiting."""
+
+    async def aclose(self) -> None:
+        await asyncio.sleep(WAIT)
+
+
+async def test_a_caller_cancelled_while_the_channel_closes_still_stops_the_reader() -> None:
+    # The reader used to be cancelled only after the channel's close returned: a caller that
+    # gave up meanwhile left it waiting on the channel for good.
+    channel = SlowToCloseChannel(cleanup=0.01)
+    conn, reader = await started_with_reader(channel)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await conn.aclose()
+    assert reader.done() and channel.cleaned

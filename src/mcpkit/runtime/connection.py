@@ -154,7 +154,13 @@ class Connection(Reading):
         # Shut down before the channel closes: the reader, woken by the close, then finds the
         # connection closed and skips the drain that the peer's own end of input gets.
         self._shutdown(ConnectionClosed("the connection was closed"))
-        await self.channel.aclose()
+        try:
+            await self.channel.aclose()
+        finally:  # (a close that failed or was cancelled: the reader may still wait on it)
+            await self._stop_reader()
+
+    async def _stop_reader(self) -> None:
+        """Cancel the reader and wait for it to stop: `aclose`'s last step."""
         reader = self._reader
         if reader is None or reader is asyncio.current_task():
             return
