@@ -465,6 +465,11 @@ class Stream:
                 self._store_held()
             self._items = None
             self._queued = 0
+        self._let_connection_go()
+
+    def _let_connection_go(self) -> None:
+        """The connection no longer reads the stream (`detach`, `whole`): what its queue held
+        of the budget released, its keep-alive stopped, anything waiting on it woken."""
         self.attached = False
         held = self.held  # (0 without a budget)
         budget = self.budget
@@ -647,19 +652,7 @@ class Stream:
         items = self._items
         self._items = None
         self._queued = 0
-        self.attached = False
-        held = self.held  # (0 without a budget; `detach`'s release, written out)
-        budget = self.budget
-        if held and budget is not None:
-            self.held = 0
-            budget.total -= held
-            budget.holding.pop(self, None)
-        if self._keepalive is not None:
-            self.stop_keepalive()
-        if self._room is not None:
-            wake(self._room)
-        if self._waiter is not None:
-            wake(self._waiter)
+        self._let_connection_go()
         if items is None:
             items = []
         elif self.later is not None:  # taken whole: kept until the store needs it (`later`)
