@@ -1,6 +1,7 @@
 """Fire-and-forget tasks that are kept alive until they finish (asyncio holds only weak
 references to tasks, so an unreferenced one may be collected mid-way), and whose failure is
-logged once, when it happens; closing many things at once (`close_all`); and requests whose
+logged once, when it happens; closing many things at once (`close_all`); ending a task within
+a bound that the caller's cancellation does not cut short (`end_within`); and requests whose
 caller may give up on them while their answer still matters (`start_alone`)."""
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ import logging
 from collections.abc import Awaitable, Coroutine, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["BackgroundTasks", "answer_after_all", "close_all", "log_failure", "start_alone"]
+__all__ = [
+    "BackgroundTasks",
+    "answer_after_all",
+    "close_all",
+    "end_within",
+    "log_failure",
+    "start_alone",
+]
 
 T = TypeVar("T")
 
@@ -76,21 +84,35 @@ def _retrieved(started: asyncio.Future[Any]) -> None:
         started.exception()
 
 
+async def end_within(task: asyncio.Future[Any], wait: float) -> None:
+    """Cancel `task` (unless it ended) and wait at most `wait` seconds for it to end. A caller
+    cancelled meanwhile (its timeout, its task group) still waits, as long again at most,
+    then sees its cancellation raised: a task whose cleanup reaps a process or stops a reader
+    gets to run it, and the caller's cancellation is neither lost nor waited on for good.
+
+    Waited with `asyncio.wait`, which tells the task's end from the caller's cancellation
+    (an `await task` raises both alike); the task's own failure is the owner's to read."""
+    if task.done():
+        return
+    task.cancel()
+    try:
+        await asyncio.wait((task,), timeout=wait)
+    except asyncio.CancelledError:
+        await asyncio.wait((task,), timeout=wait)
+        raise
+
+
 async def answer_after_all(started: asyncio.Future[T], wait: float) -> T | None:
     """The answer of a request from `start_alone` that its caller gave up on: read already
-    or within `wait` seconds. Past that the request itself is cancelled (a connection's
-    request then sends notifications/cancelled) and None is returned, as for a request that
-    failed. Cancelled again meanwhile, the request is cancelled too and the cancellation
-    raised."""
+    or within `wait` seconds. Past that the request itself is ended (a connection's request
+    then sends notifications/cancelled) and None is returned, as for a request that failed.
+    Cancelled again meanwhile, the request is ended too and the cancellation raised."""
     try:
         if not started.done():
             await asyncio.wait((started,), timeout=wait)
-    finally:
-        if not started.done():  # (also when the caller is cancelled again meanwhile)
-            started.cancel()
-    if not started.done():
-        await asyncio.wait((started,))
-    if started.cancelled() or started.exception() is not None:
+    finally:  # (also when the caller is cancelled again meanwhile)
+        await end_within(started, wait)
+    if not started.done() or started.cancelled() or started.exception() is not None:
         return None
     return started.result()
 

@@ -38,7 +38,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
-from mcpkit.runtime.background import BackgroundTasks, log_failure
+from mcpkit.runtime.background import BackgroundTasks, end_within, log_failure
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
@@ -164,19 +164,9 @@ class Connection(Reading):
         reader = self._reader
         if reader is None or reader is asyncio.current_task():
             return
-        reader.cancel()
-        # Waited with `asyncio.wait`, which tells the reader's end from the caller's
-        # cancellation (an `await reader` raises both alike). The caller cancelled meanwhile
-        # (its timeout, its task group) still lets the reader stop, for a bounded time, then
-        # sees its cancellation raised.
-        cancelled: asyncio.CancelledError | None = None
-        try:
-            await asyncio.wait((reader,), timeout=_READER_STOP_WAIT)
-        except asyncio.CancelledError as exc:
-            cancelled = exc
-            await asyncio.wait((reader,), timeout=_READER_STOP_WAIT)
-        if cancelled is not None:
-            raise cancelled
+        # The caller cancelled meanwhile (its timeout, its task group) still lets the
+        # reader stop, for a bounded time, then sees its cancellation raised.
+        await end_within(reader, _READER_STOP_WAIT)
 
     # ----------------------------------------------------------------- sending
 

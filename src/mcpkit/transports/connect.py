@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from mcpkit.runtime.authorizing import Authorizing
+from mcpkit.runtime.background import end_within
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.types import RequestId
@@ -209,19 +210,13 @@ async def _open_in_process(
 
     async def release() -> None:
         await client_end.aclose()
-        cancelled: asyncio.CancelledError | None = None
-        try:
+        try:  # the server ends by itself once its channel closed
             await asyncio.wait((task,), timeout=_SERVER_END_WAIT)
-        except asyncio.CancelledError as exc:  # the caller's: raised once the server ended
-            cancelled = exc
-        if not task.done():
-            task.cancel()
-            # Its cleanup runs under that cancellation (a proxy kills and reaps its stdio
+        finally:  # (also on the caller's cancellation: raised once the server ended)
+            # Its cleanup runs under the cancellation (a proxy kills and reaps its stdio
             # upstreams): wait for it here. Left to itself, it is cancelled again as the loop
             # closes, and a process killed but not yet reaped is left to the collector.
-            await asyncio.wait((task,), timeout=_CANCELLED_SERVER_WAIT)
-        if cancelled is not None:
-            raise cancelled
+            await end_within(task, _CANCELLED_SERVER_WAIT)
         if task.done() and not task.cancelled() and task.exception() is not None:
             # Already told to the client: server_ended closed its channel with it.
             logger.debug("the in-process server ended with %r", task.exception())
