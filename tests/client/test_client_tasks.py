@@ -413,3 +413,51 @@ async def test_the_creation_answers_meta_and_a_bad_task_option() -> None:
         assert handle.immediate_response == text and handle.meta == immediate
         with pytest.raises(TypeError, match="task must be True, a ttl in milliseconds"):
             await client.call_tool("forecast", task="yes")  # type: ignore[arg-type]
+
+
+def late(book: Book, after: float) -> Handler:
+    """`book`, whose tools/call is answered only `after` seconds after it came."""
+
+    async def handler(peer: Scripted, method: str, params: dict[str, Any]) -> Any:
+        if method == "tools/call":
+            await asyncio.sleep(after)
+        return await book(peer, method, params)
+
+    return handler
+
+
+@pytest.mark.parametrize("how", ["call_tool", "call_tool_as_task"])
+async def test_a_task_made_after_the_clients_timeout_is_cancelled_with_tasks_cancel(
+    how: str,
+) -> None:
+    # The client's own request timeout (not the caller's cancellation) passed before the
+    # server's task answer came: the client sent notifications/cancelled, which must not be
+    # used for a task-augmented request (basic/utilities/cancellation), dropped the late
+    # answer, and the server's task was left working. It waits (_CANCEL_WAIT) for the
+    # answer as a cancelled caller does, cancels the task it names, then raises.
+    book = Book(["working"])
+    server = Scripted(late(book, 0.3))
+    async with asyncio.timeout(10), Client(server, timeout=0.1) as client:
+        with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
+            if how == "call_tool":
+                await client.call_tool("slow", task=True)
+            else:
+                await client.call_tool_as_task("slow")
+        assert book.task["status"] == "cancelled"  # told before the timeout was raised
+        assert "notifications/cancelled" not in server.methods()
+        await client.ping()
+
+
+async def test_a_task_answer_that_never_comes_is_cancelled_as_a_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No answer within the wait after the timeout: no task is known, so the request itself
+    # is cancelled (notifications/cancelled), and the timeout raised.
+    monkeypatch.setattr("mcpkit.client.calls._CANCEL_WAIT", 0.1)
+    server = Scripted(late(Book(["working"]), 60))
+    async with asyncio.timeout(10), Client(server, timeout=0.1) as client:
+        with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
+            await client.call_tool("slow", task=True)
+        await server.arrival("notifications/cancelled")
+        assert "tasks/cancel" not in server.methods()
+        await client.ping()

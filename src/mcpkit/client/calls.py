@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from mcpkit.client.pages import MAX_PAGES, all_pages
+from mcpkit.client.request_path import request_timeout
 from mcpkit.client.results import ToolResult
 from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
@@ -141,14 +143,25 @@ class FeatureCalls:
         # task it names is then cancelled with tasks/cancel, the spec's way for a
         # task-augmented request ("Cancellation"), where notifications/cancelled (what a
         # cancelled request sends) would leave it working, as would an answer dropped.
-        creating = start_alone(self._requests.request("tools/call", params, progress=progress))
+        # The client's request timeout is applied here, not by the connection, whose expiry
+        # sends notifications/cancelled and drops a later answer: its passing is a giving up
+        # as the caller's cancellation is. (So it is counted from here, and neither progress
+        # nor the server's requests meanwhile restart it.)
+        limit = request_timeout(None, self._requests.timeout)
+        creating = start_alone(
+            self._requests.request("tools/call", params, timeout=math.inf, progress=progress)
+        )
         try:
-            created: CreateTaskResult = await asyncio.shield(creating)
+            await asyncio.wait((creating,), timeout=limit)
         except asyncio.CancelledError:
-            made = await answer_after_all(creating, _CANCEL_WAIT)
-            if isinstance(made, CreateTaskResult):
-                await self._cancel_unwanted(made.task.task_id)
+            await self._give_up_creating(creating)
             raise
+        if not creating.done():
+            await self._give_up_creating(creating)
+            raise RequestTimeout(
+                f"tools/call got no response within {limit:g} s; the server was told to cancel it"
+            )
+        created: CreateTaskResult = creating.result()
         try:
             return self._tasks.track_task(
                 created.task, ToolResult, created.meta, method="tools/call"
@@ -156,6 +169,14 @@ class FeatureCalls:
         except McpError:
             self._tasks.forget_task(created.task.task_id)
             raise
+
+    async def _give_up_creating(self, creating: asyncio.Future[Any]) -> None:
+        """The caller gave up on the task-creating request (cancelled, or its timeout passed):
+        its answer, read already or within _CANCEL_WAIT seconds, names the task to cancel;
+        past that the request itself is cancelled (`answer_after_all`)."""
+        made = await answer_after_all(creating, _CANCEL_WAIT)
+        if isinstance(made, CreateTaskResult):
+            await self._cancel_unwanted(made.task.task_id)
 
     async def _cancel_unwanted(self, task_id: str) -> None:
         """Cancel a task whose caller gave up before it had the handle (best effort, for at
