@@ -451,6 +451,29 @@ async def test_a_tool_cancelled_before_its_task_answer_cancels_the_task_it_names
         await peer.send({"jsonrpc": "2.0", "id": cancel["id"], "result": task_state("cancelled")})
 
 
+async def test_a_task_answer_after_the_asks_timeout_is_cancelled_with_tasks_cancel() -> None:
+    """The ask's own timeout passes before the client's task answer arrives: as for the
+    tool's cancellation, the server waits for that answer (bounded) and cancels the task it
+    names; a notifications/cancelled would drop the answer and leave the client's task
+    working ("Cancellation")."""
+    async with raw_session(make_server(timeout=0.05), capabilities=TASK_CAPS) as peer:
+        request = await call_and_take_the_task_request(peer)
+        await asyncio.sleep(0.3)  # past the ask's timeout (either order passes)
+        await peer.send(
+            {"jsonrpc": "2.0", "id": request["id"], "result": {"task": task_state("working")}}
+        )
+        seen: list[str | None] = []
+        async with asyncio.timeout(WAIT):
+            while "tasks/cancel" not in seen and "call" not in seen:
+                message = await peer.receive()
+                seen.append(message.get("method", message.get("id")))
+                if message.get("method") == "tasks/cancel":
+                    assert message["params"] == {"taskId": "c1"}
+                    answer = {"jsonrpc": "2.0", "id": message["id"]}
+                    await peer.send({**answer, "result": task_state("cancelled")})
+        assert "tasks/cancel" in seen and "notifications/cancelled" not in seen, seen
+
+
 async def test_a_tool_cancelled_while_its_task_request_goes_unanswered_cancels_the_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

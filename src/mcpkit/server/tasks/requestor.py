@@ -77,8 +77,9 @@ async def ask_as_task(
     timeout: float | None,
 ) -> Any:
     """Send `method` with `task`, then return the task's result decoded as `result_type`
-    (a JSON-RPC error stored for it is raised as that error, as the plain request would
-    have). `timeout` bounds the whole wait; on it, or on cancellation, the task is cancelled."""
+        (a JSON-RPC error stored for it is raised as that error, as the plain request would
+        have). `timeout` bounds the whole wait; on it, or on cancellation, the task is cancelled
+    (a task answer not yet read is waited for at most _CANCEL_WAIT seconds more, to know it)."""
     params = {**params, "task": task}
     # Sent from a task of its own, which the caller's cancellation does not cancel: the answer
     # may have come unread, or be on its way, when the caller gives up, and the task it names
@@ -91,8 +92,8 @@ async def ask_as_task(
             created = _task_made(method, await asyncio.shield(creating))
             return await _result_of(send, created.task, result_type)
     except TimeoutError:
-        if created is None:
-            created = await _made_after_all(creating, 0.0)
+        if created is None:  # (its answer may be on its way: waited for as on cancellation)
+            created = await _made_after_all(creating, _CANCEL_WAIT)
         if created is None:
             raise RequestTimeout(
                 f"{method}: the client did not answer within {timeout} s"
