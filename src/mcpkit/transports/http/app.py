@@ -338,7 +338,13 @@ class McpHttpApp:
             if kind == "lifespan":
                 await self.hosting.serve_lifespan(receive, send)
             return
-        if not self._is_endpoint(scope):
+        # (`_is_endpoint`, written out: once per request)
+        path: str = scope["path"]
+        if not (
+            local_path(scope) == self._local
+            if scope.get("root_path")
+            else path == self.path or path == self._slashed
+        ):
             await self._elsewhere(scope, receive, send)
             return
         if not self._warned and not self.hosting.lifespan_ran:
