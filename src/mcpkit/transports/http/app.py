@@ -329,6 +329,8 @@ class McpHttpApp:
             mirror_memos=mirror_memos,
         )
         self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
+        # (Its `__call__`, bound once: calling the object itself looks the method up each time.)
+        self._post = self.post.__call__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # An HTTP request is served here, not in a coroutine of its own: each level of
@@ -367,7 +369,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self.post(scope, await receive(), receive, send, token, each)
+                await self._post(scope, await receive(), receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:

@@ -34,7 +34,7 @@ from mcpkit.protocol.codes import (
 from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
-from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
+from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.live_sessions import HostServer
 
@@ -140,12 +140,12 @@ def serve_own_terms(
     *,
     json_response: bool,
     calls: OwnCalls,
-    client: Hashable = None,
+    room: tuple[Hashable, int, str] | None = None,
     check: RequestCheck | None = None,
 ) -> Coroutine[object, object, None]:
     """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
     answer it: `calls.serve` (what to await: the serving itself, no coroutine around it)."""
-    return calls.serve(server, info, body, receive, send, json_response, client, check)
+    return calls.serve(server, info, body, receive, send, json_response, room, check)
 
 
 class OwnCalls:
@@ -178,15 +178,22 @@ class OwnCalls:
         receive: Receive,
         send: Send,
         json_response: bool,
-        client: Hashable = None,
+        room: tuple[Hashable, int, str] | None = None,
         check: RequestCheck | None = None,
     ) -> None:
         """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
-        answer it (as JSON when `json_response`, else as its handler's messages say).
-        While it runs it is among these calls, as `client`'s when given: `OwnCall.cut` (a
+        answer it (as JSON when `json_response`, else as its handler's messages say), once
+        its client has room for it (`room`: from `ClientCaps.of`, see `make_room`; else a
+        503). While it runs it is among these calls, as its client's: `OwnCall.cut` (a
         shutdown past its grace) ends it as a client that goes away does, the handler
         cancelled and the response ended with no answer. (Its settings come by position:
         keywords would cost every POST more.)"""
+        client: Hashable = None if room is None else room[0]
+        # (`make_room`'s first test, written out: a client below its cap is the rule)
+        if room is not None and len(self._by_client.get(client, ())) >= room[1]:
+            full = self.make_room(room, server.end_listen)
+            if full is not None:
+                return await send_refusal(send, no_request_room(full))
         task = asyncio.current_task()
         assert task is not None
         # The call is its own response: one object made per request, not two.

@@ -89,6 +89,9 @@ class PostRequests:
         self.request_caps = request_caps
         self.stateless_streams = stateless_streams
         self.json_response = hosting.json_response
+        # (The policy's, read once: it is frozen.)
+        self._max_size = policy.max_message_size
+        self._own_terms_on = bool(policy.stateless_revisions)
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
@@ -110,6 +113,11 @@ class PostRequests:
         self.mirror_memos = (
             MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
         )
+        # A client known by its address alone: its cap and the setting naming it
+        # (`ClientCaps.of`, made once).
+        known = request_caps.of(None, "")
+        assert known is not None
+        self._address_cap, self._address_setting = known[1], known[2]
 
     def __call__(
         self,
@@ -126,7 +134,7 @@ class PostRequests:
         name when no name repeats (`distinct`)."""
         # (`read_body`, written out: the usual body is in the first message, read with no
         # coroutine of its own)
-        body = body_in(message, self.policy.max_message_size, self.bodies)
+        body = body_in(message, self._max_size, self.bodies)
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
         # checked against its body there. (First: the session-era checks would only build a
@@ -135,7 +143,7 @@ class PostRequests:
         # is known by two lookups, its body not searched. (`_own_terms_body`, written out.)
         if (
             isinstance(body, bytes)
-            and self.policy.stateless_revisions
+            and self._own_terms_on
             and (
                 (
                     each is not None
@@ -148,7 +156,7 @@ class PostRequests:
             # (`_own_terms`, written out: a call less on every such POST)
             if token is not None and self.guard is not None:
                 return self._own_terms_owned(scope, token, body, receive, send, each)
-            # (`_serve_own_terms` with no owner, `_request_room` and `client_address`,
+            # (`_serve_own_terms` with no owner, `client_address` and `ClientCaps.of`,
             # written out: three calls less on every such POST)
             headers = scope["headers"]
             check = self.request_check(body, headers, self.mirror_memos, each)
@@ -161,16 +169,14 @@ class PostRequests:
             ):
                 where = client_address(scope)  # (not uvicorn's (host, port): made one)
             info = RequestInfo("http", headers, where, token)
-            client: Hashable = None
-            if where is not None:
-                room = self.request_caps.of(None, where[0])
-                full = self.own_calls.make_room(room, self.server.end_listen)
-                if full is not None:
-                    return send_refusal(send, no_request_room(full))
-                client = None if room is None else room[0]
+            room = (
+                None
+                if where is None
+                else (("address", where[0]), self._address_cap, self._address_setting)
+            )
             # (No frame keeps the body while it is served: see `_serve_own_terms`.)
             return self.own_calls.serve(
-                self.server, info, body, receive, send, self.json_response, client, check
+                self.server, info, body, receive, send, self.json_response, room, check
             )
         # No frame keeps the body once this returns (see `_serve_own_terms`).
         return self._answer_body(scope, message, body, receive, send, token, each)
@@ -339,14 +345,20 @@ class PostRequests:
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
         check = self.request_check(body, headers, self.mirror_memos, each)
         info = RequestInfo("http", headers, client_address(scope), token)
-        client = self._request_room(owner, info)
-        if isinstance(client, Refusal):
-            return send_refusal(send, client)
+        address = None if info.client is None else info.client[0]
+        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
         # No frame keeps a reference to the body while it is served (this one has returned):
         # a listen may stay open for hours, and its body is no longer needed once read (nor
         # kept by `check`).
         return self.own_calls.serve(
-            self.server, info, body, receive, send, self.json_response, client, check
+            self.server,
+            info,
+            body,
+            receive,
+            send,
+            self.json_response,
+            self.request_caps.of(key, address),
+            check,
         )
 
     def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
