@@ -329,6 +329,8 @@ class McpHttpApp:
             mirror_memos=mirror_memos,
         )
         self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
+        # (Its `__call__`, bound once: calling the object itself looks the method up each time.)
+        self._post = self.post.__call__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # An HTTP request is served here, not in a coroutine of its own: each level of
@@ -338,7 +340,13 @@ class McpHttpApp:
             if kind == "lifespan":
                 await self.hosting.serve_lifespan(receive, send)
             return
-        if not self._is_endpoint(scope):
+        # (`_is_endpoint`, written out: once per request)
+        path: str = scope["path"]
+        if not (
+            local_path(scope) == self._local
+            if scope.get("root_path")
+            else path == self.path or path == self._slashed
+        ):
             await self._elsewhere(scope, receive, send)
             return
         if not self._warned and not self.hosting.lifespan_ran:
@@ -361,7 +369,7 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self.post(scope, await receive(), receive, send, token, each)
+                await self._post(scope, await receive(), receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:

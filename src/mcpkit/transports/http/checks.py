@@ -134,6 +134,13 @@ class EndpointPolicy:
     verdicts: dict[_VerdictKey, Refusal | None] = field(
         default_factory=dict[_VerdictKey, Refusal | None], init=False, compare=False, repr=False
     )
+    #: The digits of `max_message_size`: a Content-Length with fewer is below it, known so
+    #: without reading its number.
+    size_digits: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        limit = self.max_message_size
+        object.__setattr__(self, "size_digits", len(str(limit)) if limit > 0 else 0)
 
 
 def distinct(headers: Headers) -> dict[bytes, bytes] | None:
@@ -178,12 +185,8 @@ def check_request(
     if refusal is not None or method != "POST":
         return refusal
     length = get(b"content-length")
-    if length is None:
-        return None
-    if len(length) < 16 and length.isdigit():  # the usual case, as `_content_length` has it
-        return (
-            None if int(length) <= policy.max_message_size else too_large(policy.max_message_size)
-        )
+    if length is None or (len(length) < policy.size_digits and length.isdigit()):
+        return None  # none, or the usual case: fewer digits than the limit, so below it
     return _content_length([length], policy.max_message_size)
 
 

@@ -120,10 +120,20 @@ class MirrorCheck(msgspec.Struct):
             else:
                 attrs = memos.attrs_for(kind, method)
             if attrs is not None:
-                meta: dict[str, Any] | None = getattr(params, attrs[0])
+                held, naming = attrs
+                # (The usual attribute names read as attributes: `getattr` costs a call.)
+                meta: dict[str, Any] | None = (
+                    params.meta if held == "meta" else getattr(params, held)
+                )
                 # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
                 revision = meta.get(REVISION_KEY) if type(meta) is dict else None
-                named: object = getattr(params, attrs[1]) if attrs[1] else None
+                named: object = (
+                    None
+                    if not naming
+                    else params.name
+                    if naming == "name"
+                    else getattr(params, naming)
+                )
                 # `_agrees`, written out (once per POST): each header's text is one lookup
                 # in a memo of the values seen; one not in it is decided by `_agrees`.
                 texts = memos.texts
@@ -135,7 +145,7 @@ class MirrorCheck(msgspec.Struct):
                     )
                 except KeyError:
                     agree = type(revision) is str and _agrees(memos, each, method, revision, named)
-                if agree and type(revision) is str and (not attrs[1] or type(named) is str):
+                if agree and type(revision) is str and (not naming or type(named) is str):
                     param_headers = memos.param_headers
                     if param_headers is None or method != "tools/call":
                         return None

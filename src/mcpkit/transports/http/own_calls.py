@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Final
 
 import msgspec
@@ -34,7 +34,7 @@ from mcpkit.protocol.codes import (
 from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
-from mcpkit.transports.http._exchange import SSE_HEADERS, until_disconnect
+from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.live_sessions import HostServer
 
@@ -131,7 +131,7 @@ def _start_sse(send: Send) -> Awaitable[None]:
     return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
 
 
-async def serve_own_terms(
+def serve_own_terms(
     server: HostServer,
     info: RequestInfo,
     body: bytes,
@@ -140,38 +140,12 @@ async def serve_own_terms(
     *,
     json_response: bool,
     calls: OwnCalls,
-    client: Hashable = None,
+    room: tuple[Hashable, int, str] | None = None,
     check: RequestCheck | None = None,
-) -> None:
+) -> Coroutine[object, object, None]:
     """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
-    answer it. While it runs it is among `calls`, as `client`'s when given: `OwnCall.cut` (a
-    shutdown past its grace) ends it as a client that goes away does, the handler cancelled
-    and the response ended with no answer."""
-    response = OwnTermsResponse(send, json=json_response)
-    task = asyncio.current_task()
-    assert task is not None
-    call = OwnCall(receive, task, None, client)
-    calls.start(call)
-    call.request = peer = server.request_peer(response)
-    serving = peer.serve(body, info, check)
-    del body  # not kept while the request runs (a listen may stay open for hours)
-    try:
-        started, refused = await serving
-    except asyncio.CancelledError:
-        call.serving = False
-        if not call.cut_off or task.uncancel() > 0:
-            raise  # not ours: the server cancels this response
-        await response.end()
-        return
-    finally:
-        call.serving = False
-        calls.end(call)
-    if call.cut_off:
-        task.uncancel()  # a handler swallowed the cancellation; it is spent
-    if refused:
-        await send_whole(send, error_status(refused[0]), refused[0], _JSON)
-    elif not started:
-        await send_whole(send, 202)
+    answer it: `calls.serve` (what to await: the serving itself, no coroutine around it)."""
+    return calls.serve(server, info, body, receive, send, json_response, room, check)
 
 
 class OwnCalls:
@@ -195,6 +169,62 @@ class OwnCalls:
 
     def __len__(self) -> int:
         return len(self._running)
+
+    async def serve(
+        self,
+        server: HostServer,
+        info: RequestInfo,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        json_response: bool,
+        room: tuple[Hashable, int, str] | None = None,
+        check: RequestCheck | None = None,
+    ) -> None:
+        """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
+        answer it (as JSON when `json_response`, else as its handler's messages say), once
+        its client has room for it (`room`: from `ClientCaps.of`, see `make_room`; else a
+        503). While it runs it is among these calls, as its client's: `OwnCall.cut` (a
+        shutdown past its grace) ends it as a client that goes away does, the handler
+        cancelled and the response ended with no answer. (Its settings come by position:
+        keywords would cost every POST more.)"""
+        client: Hashable = None if room is None else room[0]
+        # (`make_room`'s first test, written out: a client below its cap is the rule)
+        if room is not None and len(self._by_client.get(client, ())) >= room[1]:
+            full = self.make_room(room, server.end_listen)
+            if full is not None:
+                return await send_refusal(send, no_request_room(full))
+        task = asyncio.current_task()
+        assert task is not None
+        # The call is its own response: one object made per request, not two.
+        call = OwnCall(receive, task, send, json_response, client)
+        # (`start`, written out: once per call)
+        self._running.add(call)
+        if client is not None:
+            self._by_client.setdefault(client, {})[call] = None
+        self._unwatched.append(call)
+        if self._timer is None:
+            self._arm(call)
+        call.request = peer = server.request_peer(call)
+        serving = peer.serve(body, info, check)
+        del body  # not kept while the request runs (a listen may stay open for hours)
+        try:
+            started, refused = await serving
+        except asyncio.CancelledError:
+            call.serving = False
+            if not call.cut_off or task.uncancel() > 0:
+                raise  # not ours: the server cancels this response
+            await call.end()
+            return
+        finally:
+            call.serving = False
+            self.end(call)
+        if call.cut_off:
+            task.uncancel()  # a handler swallowed the cancellation; it is spent
+        if refused:
+            await send_whole(send, error_status(refused[0]), refused[0], _JSON)
+        elif not started:
+            await send_whole(send, 202)
 
     def count(self, client: Hashable) -> int:
         """How many requests `client` has in flight (those ending to make room not counted)."""
@@ -242,9 +272,11 @@ class OwnCalls:
             self._by_client.setdefault(client, {})[call] = None
         self._unwatched.append(call)
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_at(
-                call.started + WATCH_AFTER, self._sweep
-            )
+            self._arm(call)
+
+    def _arm(self, call: OwnCall) -> None:
+        """Arm the timer (none is) for when `call` is to be watched."""
+        self._timer = asyncio.get_running_loop().call_at(call.started + WATCH_AFTER, self._sweep)
 
     def end(self, call: OwnCall) -> None:
         """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
@@ -287,9 +319,10 @@ class OwnCalls:
             call.watch()  # (nothing for a call that has ended)
 
 
-class OwnCall:
-    """A request served in its POST's `task`: cut off (`cut`) when its client disconnects,
-    which a watcher notices once the call has run for `WATCH_AFTER`, or at shutdown."""
+class OwnCall(OwnTermsResponse):
+    """A request served in its POST's `task`, and its response (`send`, as JSON when
+    `json`): cut off (`cut`) when its client disconnects, which a watcher notices once the
+    call has run for `WATCH_AFTER`, or at shutdown."""
 
     __slots__ = (
         "client",
@@ -306,12 +339,18 @@ class OwnCall:
         self,
         receive: Receive,
         task: asyncio.Task[object],
-        request: object = None,
+        send: Send,
+        json: bool,
         client: Hashable = None,
     ) -> None:
+        # (`OwnTermsResponse.__init__`, written out: once per call)
+        self.send = send
+        self.json = json
+        self.streaming = False  # the head of an SSE answer is sent
+        self.done = False  # the final answer is sent
         self.receive = receive
         self.task = task
-        self.request = request  # what serves it (`HostServer.request_peer`)
+        self.request: object = None  # what serves it (`HostServer.request_peer`)
         self.client = client  # who sent it, for its cap (`OwnCalls.make_room`)
         self.started = task.get_loop().time()
         self.serving = True
