@@ -1,6 +1,6 @@
 """Where the answer to one request that carries its own terms (2026-07-28) is written: the
 transport's `Response`, and the kinds of message written to it (`mcpkit.server.request_peer`
-serves the request; `mcpkit.transports.http.own_calls.OwnTermsResponse` is the response)."""
+serves the request; `mcpkit.transports.http.own_calls.OwnCall` is the response)."""
 
 from __future__ import annotations
 

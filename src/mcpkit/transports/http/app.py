@@ -340,7 +340,8 @@ class McpHttpApp:
             if kind == "lifespan":
                 await self.hosting.serve_lifespan(receive, send)
             return
-        # (`_is_endpoint`, written out: once per request)
+        # For the MCP endpoint's path? Unmounted (the usual case), two compares; below a
+        # mount point, its path below it.
         path: str = scope["path"]
         if not (
             local_path(scope) == self._local
@@ -379,14 +380,6 @@ class McpHttpApp:
             # stream's (`Stream.put`) or logged (`AppSessions.save_quietly`).
             logger.warning("answered %s with 503: %s", method, exc)
             await send_refusal(send, store_down(self.server.store))
-
-    def _is_endpoint(self, scope: Scope) -> bool:
-        """Whether a request is for the MCP endpoint's path."""
-        # Unmounted (the usual case), two compares; below a mount point, its path below it.
-        if scope.get("root_path"):
-            return local_path(scope) == self._local
-        path: str = scope["path"]
-        return path == self.path or path == self._slashed
 
     def close_streams(self, *, calls: bool = False) -> None:
         """`AppSessions.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""

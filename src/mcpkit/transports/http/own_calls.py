@@ -43,7 +43,6 @@ __all__ = [
     "WATCH_AFTER",
     "OwnCall",
     "OwnCalls",
-    "OwnTermsResponse",
     "error_status",
     "no_request_room",
     "serve_own_terms",
@@ -58,71 +57,6 @@ WATCH_AFTER: Final = 0.01
 #: Seconds a listen ended to make room has to send its answer before it is cut off: a client
 #: that does not read it must not keep it.
 END_GRACE: Final = 5.0
-
-
-class OwnTermsResponse:
-    """The HTTP response to one request that carries its own terms
-    (`mcpkit.runtime.response.Response`)."""
-
-    __slots__ = ("done", "json", "send", "streaming")
-
-    def __init__(self, send: Send, *, json: bool) -> None:
-        self.send = send
-        self.json = json
-        self.streaming = False  # the head of an SSE answer is sent
-        self.done = False  # the final answer is sent
-
-    def answer_as_json(self) -> None:
-        self.json = True
-
-    async def end(self) -> None:
-        """End the response with no answer (the request was cut off): an SSE stream that
-        ends without its response, which a client reads as the server gone (with no
-        resumption under 2026-07-28, there is nothing else to say)."""
-        if self.done:
-            return
-        self.done = True
-        try:
-            if not self.streaming:
-                await _start_sse(self.send)
-            await self.send({"type": "http.response.body", "body": b""})
-        except OSError:
-            pass
-
-    async def emit(self, data: bytes, kind: Kind) -> None:
-        send = self.send
-        try:
-            if kind is MESSAGE:
-                if self.json:
-                    return  # one JSON object carries the answer alone
-                if not self.streaming:
-                    self.streaming = True
-                    await _start_sse(send)
-                await send(
-                    {"type": "http.response.body", "body": encode_event(data), "more_body": True}
-                )
-            elif self.streaming:
-                self.done = True
-                await send({"type": "http.response.body", "body": encode_event(data)})
-            else:
-                self.done = True
-                status = 200 if kind is RESULT else error_status(data)
-                if self.json or status != 200:
-                    # (`send_whole`, written out: a coroutine less on every JSON answer)
-                    length = (b"content-length", b"%d" % len(data))
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": status,
-                            "headers": [*_JSON, length],
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": data})
-                else:
-                    await _start_sse(send)
-                    await send({"type": "http.response.body", "body": encode_event(data)})
-        except OSError:
-            pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too
 
 
 def _start_sse(send: Send) -> Awaitable[None]:
@@ -198,7 +132,7 @@ class OwnCalls:
         assert task is not None
         # The call is its own response: one object made per request, not two.
         call = OwnCall(receive, task, send, json_response, client)
-        # (`start`, written out: once per call)
+        # Among the calls running (and its client's), watched once it has run WATCH_AFTER.
         self._running.add(call)
         if client is not None:
             self._by_client.setdefault(client, {})[call] = None
@@ -254,7 +188,7 @@ class OwnCalls:
         return setting
 
     def count_in(self, client: Hashable, request: object) -> None:
-        """Count `request` among `client`'s until `count_out`: what `start` does for a
+        """Count `request` among `client`'s until `count_out`: what `serve` does for a
         2026-07-28 call, for a POST of a stateless app (which no session cap counts either)."""
         self._by_client.setdefault(client, {})[request] = None
 
@@ -264,15 +198,6 @@ class OwnCalls:
             mine.pop(request, None)
             if not mine:
                 del self._by_client[client]
-
-    def start(self, call: OwnCall) -> None:
-        self._running.add(call)
-        client = call.client
-        if client is not None:  # (`count_in`, written out: once per call)
-            self._by_client.setdefault(client, {})[call] = None
-        self._unwatched.append(call)
-        if self._timer is None:
-            self._arm(call)
 
     def _arm(self, call: OwnCall) -> None:
         """Arm the timer (none is) for when `call` is to be watched."""
@@ -319,18 +244,23 @@ class OwnCalls:
             call.watch()  # (nothing for a call that has ended)
 
 
-class OwnCall(OwnTermsResponse):
-    """A request served in its POST's `task`, and its response (`send`, as JSON when
-    `json`): cut off (`cut`) when its client disconnects, which a watcher notices once the
-    call has run for `WATCH_AFTER`, or at shutdown."""
+class OwnCall:
+    """A request served in its POST's `task`, and its HTTP response (`send`, as JSON when
+    `json`: a `mcpkit.runtime.response.Response`). Cut off (`cut`) when its client
+    disconnects, which a watcher notices once the call has run for `WATCH_AFTER`, or at
+    shutdown."""
 
     __slots__ = (
         "client",
         "cut_off",
+        "done",
+        "json",
         "receive",
         "request",
+        "send",
         "serving",
         "started",
+        "streaming",
         "task",
         "watcher",
     )
@@ -343,7 +273,6 @@ class OwnCall(OwnTermsResponse):
         json: bool,
         client: Hashable = None,
     ) -> None:
-        # (`OwnTermsResponse.__init__`, written out: once per call)
         self.send = send
         self.json = json
         self.streaming = False  # the head of an SSE answer is sent
@@ -356,6 +285,58 @@ class OwnCall(OwnTermsResponse):
         self.serving = True
         self.cut_off = False
         self.watcher: asyncio.Task[None] | None = None
+
+    def answer_as_json(self) -> None:
+        self.json = True
+
+    async def end(self) -> None:
+        """End the response with no answer (the request was cut off): an SSE stream that
+        ends without its response, which a client reads as the server gone (with no
+        resumption under 2026-07-28, there is nothing else to say)."""
+        if self.done:
+            return
+        self.done = True
+        try:
+            if not self.streaming:
+                await _start_sse(self.send)
+            await self.send({"type": "http.response.body", "body": b""})
+        except OSError:
+            pass
+
+    async def emit(self, data: bytes, kind: Kind) -> None:
+        send = self.send
+        try:
+            if kind is MESSAGE:
+                if self.json:
+                    return  # one JSON object carries the answer alone
+                if not self.streaming:
+                    self.streaming = True
+                    await _start_sse(send)
+                await send(
+                    {"type": "http.response.body", "body": encode_event(data), "more_body": True}
+                )
+            elif self.streaming:
+                self.done = True
+                await send({"type": "http.response.body", "body": encode_event(data)})
+            else:
+                self.done = True
+                status = 200 if kind is RESULT else error_status(data)
+                if self.json or status != 200:
+                    # (`send_whole`, written out: a coroutine less on every JSON answer)
+                    length = (b"content-length", b"%d" % len(data))
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [*_JSON, length],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": data})
+                else:
+                    await _start_sse(send)
+                    await send({"type": "http.response.body", "body": encode_event(data)})
+        except OSError:
+            pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too
 
     def cut(self) -> None:
         """Cancel the request. Only while it is served: the task then waits inside it, so

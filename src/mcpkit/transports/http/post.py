@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Coroutine, Hashable, Mapping, Sequence
-from typing import Final, cast
+from typing import Final
 
 from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
@@ -113,11 +113,6 @@ class PostRequests:
         self.mirror_memos = (
             MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
         )
-        # A client known by its address alone: its cap and the setting naming it
-        # (`ClientCaps.of`, made once).
-        known = request_caps.of(None, "")
-        assert known is not None
-        self._address_cap, self._address_setting = known[1], known[2]
 
     def __call__(
         self,
@@ -156,28 +151,7 @@ class PostRequests:
             # (`_own_terms`, written out: a call less on every such POST)
             if token is not None and self.guard is not None:
                 return self._own_terms_owned(scope, token, body, receive, send, each)
-            # (`_serve_own_terms` with no owner, `client_address` and `ClientCaps.of`,
-            # written out: three calls less on every such POST)
-            headers = scope["headers"]
-            check = self.request_check(body, headers, self.mirror_memos, each)
-            where = cast("tuple[str, int] | None", scope.get("client"))
-            if where is not None and not (
-                type(where) is tuple
-                and len(where) == 2
-                and type(where[0]) is str
-                and type(where[1]) is int
-            ):
-                where = client_address(scope)  # (not uvicorn's (host, port): made one)
-            info = RequestInfo("http", headers, where, token)
-            room = (
-                None
-                if where is None
-                else (("address", where[0]), self._address_cap, self._address_setting)
-            )
-            # (No frame keeps the body while it is served: see `_serve_own_terms`.)
-            return self.own_calls.serve(
-                self.server, info, body, receive, send, self.json_response, room, check
-            )
+            return self._serve_own_terms(None, token, scope, body, receive, send, each)
         # No frame keeps the body once this returns (see `_serve_own_terms`).
         return self._answer_body(scope, message, body, receive, send, token, each)
 
