@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Coroutine, Hashable, Mapping, Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
@@ -57,6 +57,10 @@ _JSON: Final = ((b"content-type", b"application/json"),)
 # long enough for a quick tool, short enough that no client notices.
 FIRST_WAIT: Final = 0.01
 
+#: What the response of a request served in its POST's task is written with, should it
+#: begin before the request ends (`PostRequests._respond_meanwhile`).
+_Answer: TypeAlias = tuple[Receive, Send, Sequence[tuple[bytes, bytes]]]
+
 
 class PostRequests:
     """How `McpHttpApp` answers a POST that passed its checks: `hosting` holds the sessions
@@ -102,7 +106,9 @@ class PostRequests:
         )
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_serve_here`): one timer for all of them.
-        self.meanwhile = Meanwhile(FIRST_WAIT)
+        self.meanwhile: Meanwhile[Exchange, _Answer, asyncio.Task[None]] = Meanwhile(
+            FIRST_WAIT, self._respond_meanwhile
+        )
         #: The check a 2026-07-28 POST's body is read with (`_own_terms`): its mirrored
         #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
         #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
@@ -467,34 +473,44 @@ class PostRequests:
         request, exchange.request = exchange.request, None
         channel = exchange.channel
         assert request is not None and channel is not None
-        responding: list[asyncio.Task[None]] = []
-
-        def respond_meanwhile() -> None:  # (run by the loop's timer: the loop is running)
-            responding.append(
-                # (what to answer with is chosen when the task runs, as the handler may
-                # still say until then that it wants JSON: `HttpChannel.answer_as_json`)
-                asyncio.get_running_loop().create_task(
-                    self._respond_with_care(exchange, receive, send, headers, 0.0)
-                )
-            )
-
-        timer = self.meanwhile.add(respond_meanwhile)
+        # `meanwhile` begins its response if it still runs after FIRST_WAIT
+        # (`_respond_meanwhile`): an entry in the dict its timer hands on, taken out once
+        # the request is served. (`Meanwhile`'s add, written out: every call passes here.)
+        meanwhile = self.meanwhile
+        waiting = meanwhile.waiting
+        waiting[exchange] = (receive, send, headers)
+        if meanwhile.timer is None:
+            meanwhile.arm()
         try:
             await channel.serve(request)
         except BaseException:  # cancelled from elsewhere: the request ended unanswered
-            for task in responding:
-                task.cancel()
-            if not responding:  # as `_respond` leaves a stream no connection carries
+            begun = None
+            if waiting.pop(exchange, None) is None:
+                begun = meanwhile.ran.pop(exchange, None)
+            if begun is not None:
+                begun.cancel()
+            else:  # as `_respond` leaves a stream no connection carries
                 exchange.detach()
                 await channel.release(exchange, delivered=False)
             raise
         finally:
-            timer.cancel()
             del request  # not kept while the answer is written
-        if responding:
-            await responding[0]
-        else:
-            await self._respond(exchange, receive, send, headers, 0.0)
+        if waiting.pop(exchange, None) is None:
+            begun = meanwhile.ran.pop(exchange, None)
+            if begun is not None:
+                await begun
+                return
+        await self._respond(exchange, receive, send, headers, 0.0)
+
+    def _respond_meanwhile(self, exchange: Exchange, answer: _Answer) -> asyncio.Task[None]:
+        """Begin the response of a request `_serve_here` still serves after FIRST_WAIT, in
+        a task of its own (`meanwhile`'s timer runs it: the loop is running)."""
+        receive, send, headers = answer
+        # (What to answer with is chosen when the task runs, as the handler may still say
+        # until then that it wants JSON: `HttpChannel.answer_as_json`.)
+        return asyncio.get_running_loop().create_task(
+            self._respond_with_care(exchange, receive, send, headers, 0.0)
+        )
 
     def _respond(
         self,
