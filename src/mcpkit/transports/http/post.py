@@ -18,6 +18,7 @@ from mcpkit.protocol.own_terms import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
+    SSE_HEADERS,
     BodyBudget,
     ClientCaps,
     Meanwhile,
@@ -468,8 +469,9 @@ class PostRequests:
     ) -> None:
         """Serve the body's one request in this task, then answer it: a quick answer goes
         out with the response's head. A request still running after FIRST_WAIT has its
-        response begun meanwhile, in a task of its own (`_respond`), so that what it sends
-        goes out as it comes and a client that leaves is noticed, as for any request."""
+        response begun meanwhile, in a task of its own (`_respond_meanwhile`), so that what
+        it sends goes out as it comes and a client that leaves is noticed, as for any
+        request."""
         request, exchange.request = exchange.request, None
         channel = exchange.channel
         assert request is not None and channel is not None
@@ -484,22 +486,16 @@ class PostRequests:
         try:
             await channel.serve(request)
         except BaseException:  # cancelled from elsewhere: the request ended unanswered
-            begun = None
-            if waiting.pop(exchange, None) is None:
-                begun = meanwhile.ran.pop(exchange, None)
-            if begun is not None:
-                begun.cancel()
-            else:  # as `_respond` leaves a stream no connection carries
-                exchange.detach()
-                await channel.release(exchange, delivered=False)
+            await self._unanswered(exchange, waiting)
             raise
         finally:
             del request  # not kept while the answer is written
-        if waiting.pop(exchange, None) is None:
-            begun = meanwhile.ran.pop(exchange, None)
-            if begun is not None:
-                await begun
-                return
+        begun = (  # its response begun meanwhile, if it was: that task answers it
+            None if waiting.pop(exchange, None) is not None else meanwhile.ran.pop(exchange, None)
+        )
+        if begun is not None:
+            await begun
+            return
         # (`_respond` with no first wait, written out: a call less on every such POST)
         if self.json_response:
             get = channel.stream  # (`_get_stream_ready`, written out)
@@ -507,9 +503,41 @@ class PostRequests:
                 await answer_json(exchange, receive, send, headers)
                 return
         elif not exchange.json:
-            await self.hosting.carry(channel, exchange, receive, send, headers)
+            body = exchange.whole()
+            if body is None:  # more is to come: a writer carries it
+                await self.hosting.carry(channel, exchange, receive, send, headers)
+                return
+            # The usual: the answer ended before its response began (`AppSessions.carry`'s
+            # case of it, written out: a coroutine less on every such call).
+            delivered = False
+            try:
+                head = [*SSE_HEADERS, *headers]
+                await send({"type": "http.response.start", "status": 200, "headers": head})
+                await send({"type": "http.response.body", "body": body})
+                delivered = True
+            except OSError:  # the client is gone (as in `send_sse`, which says so itself)
+                pass
+            finally:
+                del body  # not held while the store forgets
+                left = channel.let_go(exchange, delivered)  # (`release`, with no coroutine)
+                if left:
+                    await channel.settings.forget_now(left)
             return
         await self._respond_with_care(exchange, receive, send, headers, 0.0)
+
+    async def _unanswered(self, exchange: Exchange, waiting: dict[Exchange, _Answer]) -> None:
+        """`_serve_here` once its request ended unanswered (cancelled from elsewhere), its
+        entry in `waiting` (`meanwhile`'s dict it was added to): the response begun meanwhile
+        is cancelled, or the stream is left as `_respond` leaves one no connection carries."""
+        if waiting.pop(exchange, None) is None:
+            begun = self.meanwhile.ran.pop(exchange, None)
+            if begun is not None:
+                begun.cancel()
+                return
+        channel = exchange.channel
+        assert channel is not None
+        exchange.detach()
+        await channel.release(exchange, delivered=False)
 
     def _respond_meanwhile(self, exchange: Exchange, answer: _Answer) -> asyncio.Task[None]:
         """Begin the response of a request `_serve_here` still serves after FIRST_WAIT, in
