@@ -55,7 +55,8 @@ __all__ = ["FIRST_WAIT", "PostRequests"]
 
 _JSON: Final = ((b"content-type", b"application/json"),)
 # Seconds a call's SSE answer waits for its first message before the head goes out alone:
-# long enough for a quick tool, short enough that no client notices.
+# long enough for a quick tool, short enough that no client notices. (Up to half as long
+# again for a request served in its POST's task: `Meanwhile` counts time in half-steps.)
 FIRST_WAIT: Final = 0.01
 
 #: What the response of a request served in its POST's task is written with, should it
