@@ -174,17 +174,40 @@ async def test_a_running_session_request_streams_what_it_sends_before_its_answer
     assert sent[0]["status"] == 200 and b'"done"' in body_of(sent)
 
 
-async def test_meanwhile_runs_what_is_due_and_not_what_was_cancelled() -> None:
+async def test_meanwhile_runs_what_still_waits_and_not_what_was_taken_out() -> None:
     # What starts the response of a request still running (one timer for all of them).
-    meanwhile = Meanwhile(0.001)
-    ran: list[str] = []
+    loop = asyncio.get_running_loop()
+    ran: dict[str, float] = {}
     done = asyncio.Event()
-    meanwhile.add(lambda: ran.append("first"))
-    meanwhile.add(lambda: ran.append("cancelled")).cancel()
-    meanwhile.add(lambda: (ran.append("last"), done.set()))
+
+    def run(key: str, value: int) -> str:
+        ran[key] = loop.time()
+        if len(ran) == 2:
+            done.set()
+        return key * value
+
+    meanwhile = Meanwhile(0.02, run)
+    added = loop.time()
+    waiting = meanwhile.waiting
+    waiting["first"] = 1
+    meanwhile.arm()
+    timer = meanwhile.timer
+    waiting["taken out"] = 2
+    meanwhile.arm()  # the turns run already: one timer
+    assert meanwhile.timer is timer
     async with asyncio.timeout(WAIT):
+        await asyncio.sleep(0.01)  # a turn: what is added now goes in the next dict
+        assert meanwhile.waiting is not waiting
+        meanwhile.waiting["last"] = 3
+        assert waiting.pop("taken out") == 2
         await done.wait()
-        again = asyncio.Event()
-        meanwhile.add(again.set)  # added once the timer is spent: it is armed again
-        await again.wait()
-    assert ran == ["first", "last"]
+        assert set(ran) == {"first", "last"}
+        assert meanwhile.ran == {"first": "first", "last": "lastlastlast"}
+        # None runs before its time: `after` (0.02), less the clock's grain.
+        assert ran["first"] - added >= 0.019 and ran["last"] - added >= 0.029
+        while meanwhile.timer is not None:  # the turns stop once nothing waits
+            await asyncio.sleep(0.01)
+        meanwhile.waiting["again"] = 1  # added once they stopped: armed again
+        meanwhile.arm()
+        while "again" not in ran:
+            await asyncio.sleep(0.01)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Coroutine, Hashable, Mapping, Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
@@ -18,6 +18,7 @@ from mcpkit.protocol.own_terms import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
+    SSE_HEADERS,
     BodyBudget,
     ClientCaps,
     Meanwhile,
@@ -54,8 +55,13 @@ __all__ = ["FIRST_WAIT", "PostRequests"]
 
 _JSON: Final = ((b"content-type", b"application/json"),)
 # Seconds a call's SSE answer waits for its first message before the head goes out alone:
-# long enough for a quick tool, short enough that no client notices.
+# long enough for a quick tool, short enough that no client notices. (Up to half as long
+# again for a request served in its POST's task: `Meanwhile` counts time in half-steps.)
 FIRST_WAIT: Final = 0.01
+
+#: What the response of a request served in its POST's task is written with, should it
+#: begin before the request ends (`PostRequests._respond_meanwhile`).
+_Answer: TypeAlias = tuple[Receive, Send, Sequence[tuple[bytes, bytes]]]
 
 
 class PostRequests:
@@ -105,7 +111,9 @@ class PostRequests:
         )
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_serve_here`): one timer for all of them.
-        self.meanwhile = Meanwhile(FIRST_WAIT)
+        self.meanwhile: Meanwhile[Exchange, _Answer, asyncio.Task[None]] = Meanwhile(
+            FIRST_WAIT, self._respond_meanwhile
+        )
         #: The check a 2026-07-28 POST's body is read with (`_own_terms`): its mirrored
         #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
         #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
@@ -463,39 +471,85 @@ class PostRequests:
     ) -> None:
         """Serve the body's one request in this task, then answer it: a quick answer goes
         out with the response's head. A request still running after FIRST_WAIT has its
-        response begun meanwhile, in a task of its own (`_respond`), so that what it sends
-        goes out as it comes and a client that leaves is noticed, as for any request."""
+        response begun meanwhile, in a task of its own (`_respond_meanwhile`), so that what
+        it sends goes out as it comes and a client that leaves is noticed, as for any
+        request."""
         request, exchange.request = exchange.request, None
         channel = exchange.channel
         assert request is not None and channel is not None
-        responding: list[asyncio.Task[None]] = []
-
-        def respond_meanwhile() -> None:  # (run by the loop's timer: the loop is running)
-            responding.append(
-                # (what to answer with is chosen when the task runs, as the handler may
-                # still say until then that it wants JSON: `HttpChannel.answer_as_json`)
-                asyncio.get_running_loop().create_task(
-                    self._respond_with_care(exchange, receive, send, headers, 0.0)
-                )
-            )
-
-        timer = self.meanwhile.add(respond_meanwhile)
+        # `meanwhile` begins its response if it still runs after FIRST_WAIT
+        # (`_respond_meanwhile`): an entry in the dict its timer hands on, taken out once
+        # the request is served. (`Meanwhile`'s add, written out: every call passes here.)
+        meanwhile = self.meanwhile
+        waiting = meanwhile.waiting
+        waiting[exchange] = (receive, send, headers)
+        if meanwhile.timer is None:
+            meanwhile.arm()
         try:
             await channel.serve(request)
         except BaseException:  # cancelled from elsewhere: the request ended unanswered
-            for task in responding:
-                task.cancel()
-            if not responding:  # as `_respond` leaves a stream no connection carries
-                exchange.detach()
-                await channel.release(exchange, delivered=False)
+            await self._unanswered(exchange, waiting)
             raise
         finally:
-            timer.cancel()
             del request  # not kept while the answer is written
-        if responding:
-            await responding[0]
-        else:
-            await self._respond(exchange, receive, send, headers, 0.0)
+        begun = (  # its response begun meanwhile, if it was: that task answers it
+            None if waiting.pop(exchange, None) is not None else meanwhile.ran.pop(exchange, None)
+        )
+        if begun is not None:
+            await begun
+            return
+        # (`_respond` with no first wait, written out: a call less on every such POST)
+        if self.json_response:
+            get = channel.stream  # (`_get_stream_ready`, written out)
+            if get is None or not get.ready(get.generation):
+                await answer_json(exchange, receive, send, headers)
+                return
+        elif not exchange.json:
+            body = exchange.whole()
+            if body is None:  # more is to come: a writer carries it
+                await self.hosting.carry(channel, exchange, receive, send, headers)
+                return
+            # The usual: the answer ended before its response began (`AppSessions.carry`'s
+            # case of it, written out: a coroutine less on every such call).
+            delivered = False
+            try:
+                head = [*SSE_HEADERS, *headers]
+                await send({"type": "http.response.start", "status": 200, "headers": head})
+                await send({"type": "http.response.body", "body": body})
+                delivered = True
+            except OSError:  # the client is gone (as in `send_sse`, which says so itself)
+                pass
+            finally:
+                del body  # not held while the store forgets
+                left = channel.let_go(exchange, delivered)  # (`release`, with no coroutine)
+                if left:
+                    await channel.settings.forget_now(left)
+            return
+        await self._respond_with_care(exchange, receive, send, headers, 0.0)
+
+    async def _unanswered(self, exchange: Exchange, waiting: dict[Exchange, _Answer]) -> None:
+        """`_serve_here` once its request ended unanswered (cancelled from elsewhere), its
+        entry in `waiting` (`meanwhile`'s dict it was added to): the response begun meanwhile
+        is cancelled, or the stream is left as `_respond` leaves one no connection carries."""
+        if waiting.pop(exchange, None) is None:
+            begun = self.meanwhile.ran.pop(exchange, None)
+            if begun is not None:
+                begun.cancel()
+                return
+        channel = exchange.channel
+        assert channel is not None
+        exchange.detach()
+        await channel.release(exchange, delivered=False)
+
+    def _respond_meanwhile(self, exchange: Exchange, answer: _Answer) -> asyncio.Task[None]:
+        """Begin the response of a request `_serve_here` still serves after FIRST_WAIT, in
+        a task of its own (`meanwhile`'s timer runs it: the loop is running)."""
+        receive, send, headers = answer
+        # (What to answer with is chosen when the task runs, as the handler may still say
+        # until then that it wants JSON: `HttpChannel.answer_as_json`.)
+        return asyncio.get_running_loop().create_task(
+            self._respond_with_care(exchange, receive, send, headers, 0.0)
+        )
 
     def _respond(
         self,

@@ -79,7 +79,8 @@ class ResumableStreams:
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
         self._primed: bool | None = None  # whether they open with a priming event
-        # Those no connection carries, with when they stop being resumable, oldest first.
+        # Those no connection carries, with when they were let go (resumable `retention`
+        # seconds from then), oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
 
@@ -179,9 +180,11 @@ class ResumableStreams:
             elif stream in retained:  # (re)inserted last: the dict stays in expiry order
                 del retained[stream]
             # By the session's clock (`now`), as its idle time: the loop's would cost a call.
-            retained[stream] = until = now + self.settings.retention
+            retained[stream] = now
             if self._sweeper is None:
-                self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
+                self._sweeper = asyncio.get_running_loop().call_later(
+                    self.settings.retention, self._sweep
+                )
             if len(retained) <= MAX_RETAINED:
                 return None
             gone = stream
@@ -207,9 +210,11 @@ class ResumableStreams:
         timer callback cannot await, so the store's part goes to a task (`forget_later`)."""
         self._sweeper = None
         now = self.clock()
+        retention = self.settings.retention
         gone: list[str] = []
         while self._retained:
-            stream, until = next(iter(self._retained.items()))
+            stream, let_go = next(iter(self._retained.items()))
+            until = let_go + retention
             if until > now:
                 self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
                 break
