@@ -18,7 +18,6 @@ from mcpkit.protocol.own_terms import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
-    SSE_HEADERS,
     BodyBudget,
     ClientCaps,
     Meanwhile,
@@ -504,26 +503,8 @@ class PostRequests:
             if get is None or not get.ready(get.generation):
                 await answer_json(exchange, receive, send, headers)
                 return
-        elif not exchange.json:
-            body = exchange.whole()
-            if body is None:  # more is to come: a writer carries it
-                await self.hosting.carry(channel, exchange, receive, send, headers)
-                return
-            # The usual: the answer ended before its response began (`AppSessions.carry`'s
-            # case of it, written out: a coroutine less on every such call).
-            delivered = False
-            try:
-                head = [*SSE_HEADERS, *headers]
-                await send({"type": "http.response.start", "status": 200, "headers": head})
-                await send({"type": "http.response.body", "body": body})
-                delivered = True
-            except OSError:  # the client is gone (as in `send_sse`, which says so itself)
-                pass
-            finally:
-                del body  # not held while the store forgets
-                left = channel.let_go(exchange, delivered)  # (`release`, with no coroutine)
-                if left:
-                    await channel.settings.forget_now(left)
+        elif not exchange.json:  # (whole, if it ended before its response began)
+            await self.hosting.carry(channel, exchange, receive, send, headers)
             return
         await self._respond_with_care(exchange, receive, send, headers, 0.0)
 
