@@ -123,6 +123,8 @@ class _Meta(msgspec.Struct):
 # a cache holds at most 256 x 4 KiB whatever peers send; emptied when full.
 _TERMS_CACHE_SIZE: Final = 256
 _CACHED_META_BYTES: Final = 4096
+#: The longest params `OwnTermsCodec.cached` keeps a copy of, to tell them again by a compare.
+_SAME_PARAMS_BYTES: Final = 8192
 _BEFORE_KEY: Final = frozenset(b",{")
 _CLOSE: Final = ord("}")
 
@@ -276,7 +278,7 @@ class OwnTermsCodec:
     process (a test starts from nothing by building its server). `supported` is every
     revision the server speaks, the stateless ones first (`ServerSession.all_revisions`)."""
 
-    __slots__ = ("_fields", "_heads", "_last", "_parts", "_terms", "supported")
+    __slots__ = ("_fields", "_heads", "_last", "_parts", "_same", "_terms", "supported")
 
     def __init__(self, supported: Sequence[str]) -> None:
         self.supported = tuple(supported)
@@ -287,6 +289,10 @@ class OwnTermsCodec:
         #: The last `cached` hit: its params' tail from the byte before `"_meta":` on, and its
         #: terms.
         self._last: tuple[bytes, Terms[ClientCapabilities] | None] = (b"\x00", None)
+        #: The params of the last `cached` hit found by its `_meta` looked up (a copy of at
+        #: most _SAME_PARAMS_BYTES), and its terms: the same params again (a list request, a
+        #: call repeated) are told by one comparison.
+        self._same: tuple[bytes | msgspec.Raw, Terms[ClientCapabilities] | None] = (b"", None)
         #: method -> (server info, cache policy, the members a result of theirs starts with,
         #: without the object's braces): the objects are compared by identity (a server's
         #: info is replaced, not changed, when it changes: the proxy's is its upstream's).
@@ -314,6 +320,10 @@ class OwnTermsCodec:
         # (`is UNSET`, not isinstance of its type: ~450 instructions less a request)
         if params is None or params is msgspec.UNSET:
             return None
+        # (A Raw equals only a Raw of the same bytes, bytes only the same bytes.)
+        same, same_terms = self._same
+        if params == same:
+            return same_terms
         data: bytes = params if type(params) is bytes else bytes(params)
         # The last hit first: the same client's next request ends the same way. A tail
         # holds no `"_meta":` but its first (it was cut at the last one), and begins with the
@@ -330,6 +340,9 @@ class OwnTermsCodec:
         if not isinstance(found, Terms):
             return None
         self._last = (data[at - 1 :], found)
+        if len(data) <= _SAME_PARAMS_BYTES:
+            # (A copy: a decoded Raw is a view of the whole body, which is not to be kept.)
+            self._same = (params.copy() if type(params) is msgspec.Raw else data, found)
         return found
 
     def read(
