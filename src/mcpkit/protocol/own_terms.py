@@ -267,7 +267,9 @@ def _added_fields_of(kind: type) -> tuple[str, ...]:
     return tuple(n for n in _ADDED if n in fields)
 
 
-_Head = tuple[Implementation, CachePolicy, bytes]
+#: (server info, cache policy, the members a result starts with, the same as the bytes from
+#: a response's id to its result's own members: `,"result":{` members `,`).
+_Head = tuple[Implementation, CachePolicy, bytes, bytes]
 
 
 class OwnTermsCodec:
@@ -293,9 +295,10 @@ class OwnTermsCodec:
         #: most _SAME_PARAMS_BYTES), and its terms: the same params again (a list request, a
         #: call repeated) are told by one comparison.
         self._same: tuple[bytes | msgspec.Raw, Terms[ClientCapabilities] | None] = (b"", None)
-        #: method -> (server info, cache policy, the members a result of theirs starts with,
-        #: without the object's braces): the objects are compared by identity (a server's
-        #: info is replaced, not changed, when it changes: the proxy's is its upstream's).
+        #: method -> `_Head` (server info, cache policy, the members a result of theirs
+        #: starts with, without the object's braces): the objects are compared by identity
+        #: (a server's info is replaced, not changed, when it changes: the proxy's is its
+        #: upstream's).
         self._heads: dict[str, _Head] = {}
         #: A result type -> `_added_fields_of` it (one entry per type a handler returns).
         self._fields: dict[type, tuple[str, ...]] = {}
@@ -426,7 +429,12 @@ class OwnTermsCodec:
                 head = self._heads.get(method)
                 if head is None or head[0] is not server_info or head[1] is not cache:
                     head = self._heads[method] = _head(method, server_info, cache)
-                return jsonrpc.encode_merged_response(request_id, head[2], _encode(result))
+                body = _encode(result)
+                if type(request_id) is not int or body == b"{}":  # (not a bool: no id)
+                    return jsonrpc.encode_merged_response(request_id, head[2], body)
+                # (`encode_merged_response`, written out for the usual answer: an int id, a
+                # result with members of its own, the head's part before them made once)
+                return b'{"jsonrpc":"2.0","id":%d%b%b}' % (request_id, head[3], body[1:])
         return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
 
 
@@ -437,4 +445,5 @@ def _head(method: str, server_info: Implementation, cache: CachePolicy) -> _Head
     }
     if method in CACHEABLE:
         fields["ttlMs"], fields["cacheScope"] = cache.for_method(method)
-    return server_info, cache, _encode(fields)[1:-1]
+    members = _encode(fields)[1:-1]
+    return server_info, cache, members, b',"result":{%b,' % members
