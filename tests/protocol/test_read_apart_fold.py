@@ -110,6 +110,8 @@ BODIES = [
     _call(args='{"a":' * 100 + "1" + "}" * 100),
     _call()[:-3],  # not JSON
     b"{}",
+    _call().replace(b'"2.0"', b'"1.0"', 1),
+    _call().replace(b'"jsonrpc":"2.0",', b"", 1),
     b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]}',
 ]
 

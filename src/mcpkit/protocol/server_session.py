@@ -52,7 +52,7 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
-from mcpkit.protocol.jsonrpc import Envelope, Malformed, field_of
+from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import ApartRead, Batch
 from mcpkit.protocol.own_terms import (
@@ -334,19 +334,26 @@ class ServerSession(Session):
             or size > self.max_message_size
             or data[:1] != b"{"
             or not data.isascii()
-        ):
-            return super().read_apart(data, info, check)
-        # `receive_data`'s depth rule: only a body it would decode without `check_bytes`.
-        if size > depth and (
-            size > SHORT_MESSAGE
+            # `receive_data`'s depth rule: only a body it would decode without `check_bytes`
             or (
-                (91 in data or size > 4 * depth)
-                and data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth
+                size > depth
+                and (
+                    size > SHORT_MESSAGE
+                    or (
+                        (91 in data or size > 4 * depth)
+                        and data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth
+                    )
+                )
             )
         ):
             return super().read_apart(data, info, check)
-        env = jsonrpc.decode_message(data)
-        if type(env) is Malformed:
+        # (`decode_message`'s decode, without its call: what it would refuse is read the
+        # general way, and refused there)
+        try:
+            env = jsonrpc.decode_envelope(data)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            return super().read_apart(data, info, check)
+        if env.jsonrpc != "2.0":
             return super().read_apart(data, info, check)
         rid = env.id
         method = env.method
