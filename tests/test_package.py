@@ -439,6 +439,9 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     },
     "protocol/capabilities.py": {"getattr(params, 'task', None)": _WIRE},
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
+    "protocol/server_session.py": {
+        "getattr(params, 'meta', None)": _WIRE,  # (`Session._start_request`'s, written out)
+    },
     "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
     "proxy/upstream_link.py": {
         "getattr(params, 'meta', None)": _WIRE,

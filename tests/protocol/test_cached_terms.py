@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import msgspec
+
 from mcpkit.protocol.own_terms import OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
@@ -111,3 +113,25 @@ def test_a_meta_that_changes_with_each_request_is_read_once_for_its_terms() -> N
     bad = {**META, "io.modelcontextprotocol/logLevel": "loud", "progressToken": 1}
     text = json.dumps(bad, separators=(",", ":"))
     assert not isinstance(c.read(params(f'{{"_meta":{text}}}')), Terms)
+
+
+def test_the_same_params_again_are_found_as_raw_or_bytes_long_or_short() -> None:
+    c = codec()
+    envelope = msgspec.json.Decoder(_Envelope)
+    for args in ['{"x":1}', '{"x":"' + "a" * 9000 + '"}']:
+        text = f'{{"name":"t","arguments":{args},"_meta":{META_JSON}}}'
+        decoded = c.read(params(text))
+        assert isinstance(decoded, Terms)
+        for _ in range(3):  # by its `_meta` looked up, then as the params seen last
+            assert c.cached(params(text)) is decoded
+            body = f'{{"id":1,"params":{text}}}'.encode()
+            assert c.cached(envelope.decode(body).params) is decoded
+        other = f'{{"name":"t","arguments":{{"x":2}},"_meta":{META_JSON}}}'
+        assert c.cached(params(other)) is decoded  # (its `_meta`: the last hit's tail)
+    # Params the same but for their `_meta` are not taken for the last ones.
+    c.read(params('{"_meta":{}}'))
+    assert c.cached(params('{"_meta":{}}')) is None
+
+
+class _Envelope(msgspec.Struct):
+    params: msgspec.Raw

@@ -32,6 +32,7 @@ __all__ = [
     "check_bytes",
     "classify",
     "decode_batch_items",
+    "decode_envelope",
     "decode_message",
     "decode_part",
     "encode_error",
@@ -75,6 +76,9 @@ class Malformed(msgspec.Struct):
 
 # Built once: a Decoder compiles its type when it is made.
 _envelope_decoder: Final = msgspec.json.Decoder(Envelope)
+#: The envelope's decode alone, raising what msgspec raises (`decode_message` says why): for a
+#: caller that reads the usual message without a call around it, and the rest the long way.
+decode_envelope: Final = _envelope_decoder.decode
 _batch_decoder: Final = msgspec.json.Decoder(list[Raw])
 _any_decoder: Final = msgspec.json.Decoder()
 _id_decoder: Final = msgspec.json.Decoder(RequestId)

@@ -123,6 +123,8 @@ class _Meta(msgspec.Struct):
 # a cache holds at most 256 x 4 KiB whatever peers send; emptied when full.
 _TERMS_CACHE_SIZE: Final = 256
 _CACHED_META_BYTES: Final = 4096
+#: The longest params `OwnTermsCodec.cached` keeps a copy of, to tell them again by a compare.
+_SAME_PARAMS_BYTES: Final = 8192
 _BEFORE_KEY: Final = frozenset(b",{")
 _CLOSE: Final = ord("}")
 
@@ -265,7 +267,9 @@ def _added_fields_of(kind: type) -> tuple[str, ...]:
     return tuple(n for n in _ADDED if n in fields)
 
 
-_Head = tuple[Implementation, CachePolicy, bytes]
+#: (server info, cache policy, the members a result starts with, the same as the bytes from
+#: a response's id to its result's own members: `,"result":{` members `,`).
+_Head = tuple[Implementation, CachePolicy, bytes, bytes]
 
 
 class OwnTermsCodec:
@@ -276,7 +280,7 @@ class OwnTermsCodec:
     process (a test starts from nothing by building its server). `supported` is every
     revision the server speaks, the stateless ones first (`ServerSession.all_revisions`)."""
 
-    __slots__ = ("_fields", "_heads", "_last", "_parts", "_terms", "supported")
+    __slots__ = ("_fields", "_heads", "_last", "_parts", "_same", "_terms", "supported")
 
     def __init__(self, supported: Sequence[str]) -> None:
         self.supported = tuple(supported)
@@ -287,9 +291,14 @@ class OwnTermsCodec:
         #: The last `cached` hit: its params' tail from the byte before `"_meta":` on, and its
         #: terms.
         self._last: tuple[bytes, Terms[ClientCapabilities] | None] = (b"\x00", None)
-        #: method -> (server info, cache policy, the members a result of theirs starts with,
-        #: without the object's braces): the objects are compared by identity (a server's
-        #: info is replaced, not changed, when it changes: the proxy's is its upstream's).
+        #: The params of the last `cached` hit found by its `_meta` looked up (a copy of at
+        #: most _SAME_PARAMS_BYTES), and its terms: the same params again (a list request, a
+        #: call repeated) are told by one comparison.
+        self._same: tuple[bytes | msgspec.Raw, Terms[ClientCapabilities] | None] = (b"", None)
+        #: method -> `_Head` (server info, cache policy, the members a result of theirs
+        #: starts with, without the object's braces): the objects are compared by identity
+        #: (a server's info is replaced, not changed, when it changes: the proxy's is its
+        #: upstream's).
         self._heads: dict[str, _Head] = {}
         #: A result type -> `_added_fields_of` it (one entry per type a handler returns).
         self._fields: dict[type, tuple[str, ...]] = {}
@@ -314,6 +323,10 @@ class OwnTermsCodec:
         # (`is UNSET`, not isinstance of its type: ~450 instructions less a request)
         if params is None or params is msgspec.UNSET:
             return None
+        # (A Raw equals only a Raw of the same bytes, bytes only the same bytes.)
+        same, same_terms = self._same
+        if params == same:
+            return same_terms
         data: bytes = params if type(params) is bytes else bytes(params)
         # The last hit first: the same client's next request ends the same way. A tail
         # holds no `"_meta":` but its first (it was cut at the last one), and begins with the
@@ -330,6 +343,9 @@ class OwnTermsCodec:
         if not isinstance(found, Terms):
             return None
         self._last = (data[at - 1 :], found)
+        if len(data) <= _SAME_PARAMS_BYTES:
+            # (A copy: a decoded Raw is a view of the whole body, which is not to be kept.)
+            self._same = (params.copy() if type(params) is msgspec.Raw else data, found)
         return found
 
     def read(
@@ -413,7 +429,12 @@ class OwnTermsCodec:
                 head = self._heads.get(method)
                 if head is None or head[0] is not server_info or head[1] is not cache:
                     head = self._heads[method] = _head(method, server_info, cache)
-                return jsonrpc.encode_merged_response(request_id, head[2], _encode(result))
+                body = _encode(result)
+                if type(request_id) is not int or body == b"{}":  # (not a bool: no id)
+                    return jsonrpc.encode_merged_response(request_id, head[2], body)
+                # (`encode_merged_response`, written out for the usual answer: an int id, a
+                # result with members of its own, the head's part before them made once)
+                return b'{"jsonrpc":"2.0","id":%d%b%b}' % (request_id, head[3], body[1:])
         return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
 
 
@@ -424,4 +445,5 @@ def _head(method: str, server_info: Implementation, cache: CachePolicy) -> _Head
     }
     if method in CACHEABLE:
         fields["ttlMs"], fields["cacheScope"] = cache.for_method(method)
-    return server_info, cache, _encode(fields)[1:-1]
+    members = _encode(fields)[1:-1]
+    return server_info, cache, members, b',"result":{%b,' % members

@@ -18,11 +18,12 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
 import msgspec
+from msgspec import UNSET
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
@@ -40,17 +41,20 @@ from mcpkit.protocol.capabilities import (
     task_params,
     undeclared,
 )
+from mcpkit.protocol.depth import SHORT_MESSAGE
 from mcpkit.protocol.events import (
     Event,
     InitializedReceived,
     InitializeReceived,
+    RequestCheck,
     RequestInfo,
+    RequestReceived,
 )
 from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope, field_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.outbox import Batch
+from mcpkit.protocol.outbox import ApartRead, Batch
 from mcpkit.protocol.own_terms import (
     REVISION_KEY,
     CachePolicy,
@@ -146,6 +150,8 @@ class ServerSession(Session):
     #: request. Kept on the class, one entry for every session: the sessions of a server share
     #: its capabilities object (one table per session was 272 bytes of every idle session).
     _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
+    #: Whether `read_apart` may read the usual request in one frame (`__init_subclass__`).
+    _folds: bool = True
 
     def __init__(
         self,
@@ -303,6 +309,128 @@ class ServerSession(Session):
             return None
         return unsupported_revision(requested, self.all_revisions)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass that changes a step `read_apart` writes out is read the general way.
+        cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
+
+    def read_apart(
+        self, data: bytes, info: RequestInfo | None = None, check: RequestCheck | None = None
+    ) -> ApartRead:
+        # The usual 2026-07-28 POST, one request whose `_meta` was read before, read in this
+        # one frame: what `Session.read_apart` does through `receive_data`,
+        # `_receive_envelope`, `_receive_request`, `_serve_request`, `_check_inbound_request`
+        # and `_start_request`, written out for that case alone (a frame costs ~400
+        # instructions). Whatever else a body holds or asks is told before anything is
+        # queued or asked of `check`, and read the general way from where it parted.
+        size = len(data)
+        depth = self.max_json_depth
+        if (
+            check is None
+            or not self._folds
+            or self._outbox.items
+            or not self._rules.own_terms
+            or not self.stateless_revisions
+            or size > self.max_message_size
+            or data[:1] != b"{"
+            or not data.isascii()
+            # `receive_data`'s depth rule: only a body it would decode without `check_bytes`
+            or (
+                size > depth
+                and (
+                    size > SHORT_MESSAGE
+                    or (
+                        (91 in data or size > 4 * depth)
+                        and data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth
+                    )
+                )
+            )
+        ):
+            return super().read_apart(data, info, check)
+        # (`decode_message`'s decode, without its call: what it would refuse is read the
+        # general way, and refused there)
+        try:
+            env = jsonrpc.decode_envelope(data)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            return super().read_apart(data, info, check)
+        if env.jsonrpc != "2.0":
+            return super().read_apart(data, info, check)
+        rid = env.id
+        method = env.method
+        if (
+            method is UNSET
+            or rid is UNSET
+            or rid is None
+            or env.result is not UNSET
+            or env.error is not UNSET
+        ):
+            return self._read_apart_from(env, info, check, False, None)
+        terms = (self._codec or self.codec).cached(env.params)
+        if (
+            terms is None
+            or self.extension_methods
+            or method in self._extension_of
+            or rid in self._inflight
+            or method in self.answers_itself
+            or terms is self._kept.terms
+        ):
+            return self._read_apart_from(env, info, check, True, terms)
+        methods = _TABLES[terms.revision]
+        known = methods[method] if method in methods else None
+        unserved = ServerSession._unserved
+        if (
+            known is None
+            or known.kind != "request"
+            or self.inbound_direction not in known.direction
+            or unserved[0] is not self.capabilities
+            or method in unserved[1]
+            or len(self._inflight) >= self.max_inflight
+        ):
+            return self._read_apart_from(env, info, check, True, terms)
+        param_types = self.stateless_param_types
+        tp = param_types[method] if method in param_types else known.params
+        decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
+        raw = env.params
+        try:
+            params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            return self._read_apart_from(env, info, check, True, terms)
+        refusal = check.request(rid, method, params)
+        if refusal is not None:
+            self._outbox.error(rid, refusal.code, refusal.message, None, data=refusal.data)
+            return self._read_apart_end([], 0, check)
+        # (`_start_request`'s progress token: a string or an integer, not a bool)
+        meta: dict[str, Any] | None = getattr(params, "meta", None)
+        token = (
+            meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
+        )
+        if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
+            token = None
+        request = RequestReceived(rid, method, params, token, info, terms)
+        return ApartRead(request, [], [], [], True)
+
+    def _read_apart_from(
+        self,
+        env: Envelope,
+        info: RequestInfo | None,
+        check: RequestCheck,
+        asked: bool,
+        cached: Terms[ClientCapabilities] | None,
+    ) -> ApartRead:
+        """`Session.read_apart` of a body that decoded into `env` (nothing queued before it),
+        from `_receive_envelope` on, or from `_receive_own` where the terms cache was `asked`
+        (it answered `cached`)."""
+        events: list[Event] = []
+        self._check = check
+        try:
+            if asked:
+                self._receive_own(env, events, None, info, cached)
+            else:
+                self._receive_envelope(env, events, None, info)
+        finally:
+            self._check = None
+        return self._read_apart_end(events, 0, check)
+
     def _receive_request(
         self,
         env: Envelope,
@@ -321,7 +449,20 @@ class ServerSession(Session):
             return
         # (the common case first: a `_meta` seen before)
         codec = self._codec or self.codec
-        terms: Terms[ClientCapabilities] | McpError | None = codec.cached(env.params)
+        self._receive_own(env, events, batch, request_info, codec.cached(env.params))
+
+    def _receive_own(
+        self,
+        env: Envelope,
+        events: list[Event],
+        batch: Batch | None,
+        request_info: RequestInfo | None,
+        cached: Terms[ClientCapabilities] | None,
+    ) -> None:
+        """`_receive_request` of a request that may carry its own terms, once the terms
+        cache was asked of its `_meta` (`cached`: None when it could not tell)."""
+        codec = self._codec or self.codec
+        terms: Terms[ClientCapabilities] | McpError | None = cached
         if terms is None:
             if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
                 self._serve_request(
@@ -562,6 +703,27 @@ _TABLES: Final = {
     revision: dict(methods_for(revision))
     for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
 }
+
+
+#: The steps `ServerSession.read_apart` writes out for the usual request: a subclass that
+#: changes any of them is read through them.
+_FOLDED: Final = (
+    "receive_data",
+    "_receive_envelope",
+    "_receive_request",
+    "_receive_own",
+    "_serve_request",
+    "_check_inbound_request",
+    "_start_request",
+    "_read_apart_end",
+)
+#: A params type -> its decode (`jsonrpc.part_decoder`), for `read_apart`.
+_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
+
+
+def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
+    decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
+    return decode
 
 
 @functools.cache

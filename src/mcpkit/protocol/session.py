@@ -218,8 +218,7 @@ class Session(Answering, Requesting):
         `check`, when given, is the transport's check of the body (`RequestCheck`): asked
         of the request before it starts, else of the body once read, whose answer it then
         replaces (nothing the body made is kept)."""
-        outbox = self._outbox
-        mark = len(outbox.items)
+        mark = len(self._outbox.items)
         if check is None:
             events = self.receive_data(data, info)
         else:
@@ -228,7 +227,14 @@ class Session(Answering, Requesting):
                 events = self.receive_data(data, info)
             finally:
                 self._check = None
-        if len(events) == 1 and not outbox.items:
+        return self._read_apart_end(events, mark, check)
+
+    def _read_apart_end(
+        self, events: list[Event], mark: int, check: RequestCheck | None
+    ) -> ApartRead:
+        """What `read_apart` returns for a body that made `events` and queued what lies past
+        `mark` (read with `check` as `self._check`)."""
+        if len(events) == 1 and not self._outbox.items:
             # The common case, one request and nothing queued (so none was answered or
             # refused, and the session has nothing of its own to hand over): what follows
             # would find just that. (Its check, if any, was asked: `_serve_request`.)
