@@ -18,7 +18,7 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -68,7 +68,7 @@ from mcpkit.protocol.phases import (
     SERVER_STEPS,
     next_phase,
 )
-from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, PARAM_DECODES, Session, param_decode_of
 from mcpkit.protocol.terms import KeepsTerms, Terms
 from mcpkit.types import (
     ClientCapabilities,
@@ -389,7 +389,7 @@ class ServerSession(Session):
             return self._read_apart_from(env, info, check, True, terms)
         param_types = self.stateless_param_types
         tp = param_types[method] if method in param_types else known.params
-        decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
+        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
@@ -717,13 +717,6 @@ _FOLDED: Final = (
     "_start_request",
     "_read_apart_end",
 )
-#: A params type -> its decode (`jsonrpc.part_decoder`), for `read_apart`.
-_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
-
-
-def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
-    decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
-    return decode
 
 
 @functools.cache

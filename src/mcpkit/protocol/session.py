@@ -63,12 +63,13 @@ _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON
 
 #: No extension methods: one shared empty mapping, not a dict per session.
 _NO_METHODS: Final[Mapping[str, MethodInfo]] = MappingProxyType({})
-#: A params type -> its decode (`jsonrpc.part_decoder`), for `_serve_request`.
-_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
+#: A params type -> its decode (`jsonrpc.part_decoder`), for `_serve_request` (and
+#: `ServerSession.read_apart`, which writes it out).
+PARAM_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
 
 
-def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
-    decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
+def param_decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
+    decode = PARAM_DECODES[tp] = jsonrpc.part_decoder(tp)
     return decode
 
 
@@ -474,7 +475,7 @@ class Session(Answering, Requesting):
             return
         # (`decode_part`, written out: the decode kept by type, `in` before a subscript)
         tp = param_types[method] if method in param_types else info.params
-        decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
+        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
