@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Final
 
 import msgspec
@@ -45,7 +45,6 @@ __all__ = [
     "OwnCalls",
     "error_status",
     "no_request_room",
-    "serve_own_terms",
 ]
 
 logger = logging.getLogger("mcpkit.http")
@@ -63,23 +62,6 @@ def _start_sse(send: Send) -> Awaitable[None]:
     """The head of an SSE answer (a new header list each time: middleware may change it):
     what to await for it (the send itself, no coroutine of its own)."""
     return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
-
-
-def serve_own_terms(
-    server: HostServer,
-    info: RequestInfo,
-    body: bytes,
-    receive: Receive,
-    send: Send,
-    *,
-    json_response: bool,
-    calls: OwnCalls,
-    room: tuple[Hashable, int, str] | None = None,
-    check: RequestCheck | None = None,
-) -> Coroutine[object, object, None]:
-    """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
-    answer it: `calls.serve` (what to await: the serving itself, no coroutine around it)."""
-    return calls.serve(server, info, body, receive, send, json_response, room, check)
 
 
 class OwnCalls:
