@@ -8,9 +8,10 @@ closing the response is the cancellation. So nothing session-shaped is built for
 server's one reading session (`Session.read_apart`) checks the body and hands the request
 over, and `RequestPeer`, one object per request, carries the rest: its terms, its id, where
 its messages go (a `mcpkit.runtime.response.Response`: over Streamable HTTP
-`transports/http/own_calls.OwnCall`) and whether it is still served. It is what `ctx.session` is for such a request (`Peer`), and
-its own runtime (`Link`) and protocol state (`PeerState`). The handler runs in the caller's
-task; once the answer is out nothing more can be sent through it.
+`transports/http/own_calls.OwnCall`) and whether it is still served. It is what
+`ctx.session` is for such a request (`Peer`), and its own runtime (`Link`) and protocol
+state (`PeerState`). The handler runs in the caller's task; once the answer is out nothing
+more can be sent through it.
 
 What is emitted, in order: the messages sent while serving (`MESSAGE`: progress, log
 messages), then the final answer: `RESULT` when it is the handler's result, `ANSWER` when it
