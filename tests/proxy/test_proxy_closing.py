@@ -119,3 +119,69 @@ async def test_a_link_whose_close_fails_still_stops_its_tasks() -> None:
     async with asyncio.timeout(WAIT):
         await asyncio.wait((running,))
     assert running.cancelled()
+
+
+def _slow_link(proxy: ProxyServer, gate: asyncio.Event, released: list[str]) -> Link:
+    """A real link whose release (a stdio upstream stopped and reaped) waits for `gate`."""
+    link = Link(proxy.link_settings, proxy.session_links)
+
+    async def release() -> None:
+        await gate.wait()
+        released.append("reaped")
+
+    link._release = release  # pyright: ignore[reportPrivateUsage]
+    return link
+
+
+async def test_a_second_close_of_a_link_waits_for_the_first_to_end() -> None:
+    gate, released = asyncio.Event(), list[str]()
+    link = _slow_link(a_proxy(), gate, released)
+    first = asyncio.ensure_future(link.aclose())
+    await asyncio.sleep(0)  # the first close waits in the release
+    second = asyncio.ensure_future(link.aclose())
+    await asyncio.sleep(0.01)
+    assert not second.done()  # before, it found nothing to close and returned at once
+    gate.set()
+    async with asyncio.timeout(WAIT):
+        await asyncio.wait((first, second))
+    assert released == ["reaped"] and second.exception() is None
+
+
+async def test_the_proxys_close_waits_for_a_session_link_dropped_meanwhile() -> None:
+    """A client session's end drops its upstream session in a task of its own
+    (`ProxyServer.session_ended`); the proxy stopping then must not return before that
+    close has reaped its process (a 2025-11-25 config test saw one left running)."""
+    gate, released = asyncio.Event(), list[str]()
+    proxy = a_proxy()
+    handle = cast(ServerSessionHandle, object())
+    proxy.session_links.links[handle] = _slow_link(proxy, gate, released)
+    dropping = asyncio.ensure_future(proxy.session_links.drop(handle))
+    await asyncio.sleep(0)  # the drop took the link and waits in its close
+    closing = asyncio.ensure_future(proxy.session_links.aclose())
+    await asyncio.sleep(0.01)
+    assert not closing.done()
+    gate.set()
+    async with asyncio.timeout(WAIT):
+        await asyncio.wait((dropping, closing))
+    assert released == ["reaped"] and closing.exception() is None
+
+
+async def test_a_cancelled_close_of_the_proxy_still_waits_for_a_dropped_session_link() -> None:
+    """The proxy's close is cancelled on its way (its server's end outlasted the client's
+    wait, which then cancels it): the close under way in the drop's task is still waited
+    for, bounded, before the cancellation goes on (a config test saw its process left)."""
+    gate, released = asyncio.Event(), list[str]()
+    proxy = a_proxy()
+    handle = cast(ServerSessionHandle, object())
+    proxy.session_links.links[handle] = _slow_link(proxy, gate, released)
+    dropping = asyncio.ensure_future(proxy.session_links.drop(handle))
+    await asyncio.sleep(0)
+    closing = asyncio.ensure_future(proxy.session_links.aclose())
+    await asyncio.sleep(0.01)
+    closing.cancel()
+    await asyncio.sleep(0.01)
+    assert not closing.done()  # before, the cancelled wait for the drop's close gave up
+    gate.set()
+    async with asyncio.timeout(WAIT):
+        await asyncio.wait((dropping, closing))
+    assert released == ["reaped"] and closing.cancelled()

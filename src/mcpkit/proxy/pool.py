@@ -81,6 +81,8 @@ class LinkPool:
         self._followed: collections.Counter[str] = collections.Counter()
         self._subscribed_on: Link | None = None
         self._tasks = BackgroundTasks()
+        #: Idle links closed to make room, in a task of their own: `aclose` waits for them.
+        self._ending: set[Link] = set()
         self._first = asyncio.Lock()
         self._closed = False
         #: Told of each change the listens are told of (a mounted proxy renews its entries).
@@ -141,7 +143,15 @@ class LinkPool:
         if spare is not None:
             self.links.remove(spare)
             self.declared.pop(spare, None)
-            self._tasks.spawn(spare.aclose())
+            self._ending.add(spare)
+            self._tasks.spawn(self._reap(spare))
+
+    async def _reap(self, link: Link) -> None:
+        """Close `link`, among those `aclose` waits for while it closes."""
+        try:
+            await link.aclose()
+        finally:
+            self._ending.discard(link)
 
     def release(self, link: Link, holder: Asker) -> None:
         if link.holder is holder:
@@ -240,10 +250,13 @@ class LinkPool:
         self._tasks.cancel_all()
         self._subscribed_on, self._followed = None, collections.Counter()
         links, self.links = self.links, []
+        ending, self._ending = self._ending, set()  # (a task cancelled unstarted left its own)
         self.declared.clear()
         # All at once, each to its end even when this is cancelled: a stdio upstream is then
         # killed and reaped, never left running because a link closed before it was cancelled.
-        await close_all(link.aclose() for link in links)
+        # (A link closing to make room, its task cancelled above, is waited for: `Link.aclose`
+        # called again waits for its first close to end.)
+        await close_all(link.aclose() for link in [*links, *ending])
         self.upstream = None
         self._closed = False
 

@@ -101,8 +101,9 @@ class SessionLinks:
         self._sessions: dict[Link, ServerSessionHandle] = {}
         self._opening = 0
         self._closing = False
-        #: Links whose upstream session ended on its own, being closed (a process reaped).
-        self._dead: set[Link] = set()
+        #: Links being closed in a task of their own (their upstream session ended on its
+        #: own, or their client session did): `aclose` waits for those closes too.
+        self._ending: set[Link] = set()
         self._tasks = BackgroundTasks()
 
     async def acquire(self, handle: ServerSessionHandle, ctx: Context) -> Link:
@@ -183,7 +184,7 @@ class SessionLinks:
         link = self.links.pop(handle, None)
         if link is not None:
             self._forget(link)
-            await link.aclose()
+            await self._reap(link)
 
     def _forget(self, link: Link) -> None:
         self._last_used.pop(link, None)
@@ -197,7 +198,7 @@ class SessionLinks:
             # after: an upstream process is then killed and reaped, never left running
             # because another session's close failed or was cancelled first.
             drops = [self.drop(handle) for handle in list(self.links)]
-            await close_all([*drops, *(link.aclose() for link in list(self._dead))])
+            await close_all([*drops, *(link.aclose() for link in list(self._ending))])
         finally:
             self._closing = False
 
@@ -223,14 +224,16 @@ class SessionLinks:
             del self.links[handle]
         self._forget(link)
         if not link.closing:  # what it opened (a process, a connection) is released
-            self._dead.add(link)
+            self._ending.add(link)  # (now: `aclose` may come before the task's first step)
             self._tasks.spawn(self._reap(link))
 
     async def _reap(self, link: Link) -> None:
+        """Close `link`, among those `aclose` waits for while it closes."""
+        self._ending.add(link)
         try:
             await link.aclose()
         finally:
-            self._dead.discard(link)
+            self._ending.discard(link)
 
 
 async def _pass_down(handle: ServerSessionHandle, method: str, params: Any) -> None:

@@ -20,7 +20,7 @@ from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.proxy.caller_secrets import without_caller_secrets
-from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.runtime.background import BackgroundTasks, outlast
 from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
@@ -39,6 +39,9 @@ __all__ = [
 logger = logging.getLogger("mcpkit.proxy")
 
 #: The upstream's announcements that one of its lists changed.
+#: Seconds a second `Link.aclose` waits for the first to end, however often it is cancelled
+#: (the first is bounded itself: a stdio upstream is killed within its close's timeouts).
+_CLOSE_WAIT: Final = 10.0
 LIST_CHANGES: Final = frozenset(
     {
         "notifications/tools/list_changed",
@@ -116,6 +119,8 @@ class Link:
         self._results: dict[str, Downstream] = {}
         self.tasks = BackgroundTasks()
         self.closing = False
+        #: Done once `aclose` has ended (its process reaped): a later `aclose` waits for it.
+        self._closed: asyncio.Future[None] | None = None
         self.opened = False  # initialize answered: the client session depends on it
 
     # ----------------------------------------------------------------- opening
@@ -158,7 +163,14 @@ class Link:
         return result
 
     async def aclose(self) -> None:
-        """End the upstream session (a process is stopped as a client stops it)."""
+        """End the upstream session (a process is stopped as a client stops it). Called
+        again, it waits for the first close to end: whoever closes the proxy knows then
+        that a close begun elsewhere (a session's end, in a task of its own) has reaped its
+        process too."""
+        if self._closed is not None:
+            await outlast(self._closed, _CLOSE_WAIT)  # (even when this is cancelled: bounded)
+            return
+        self._closed = asyncio.get_running_loop().create_future()
         self.closing = True
         conn, self.connection = self.connection, None
         release, self._release = self._release, None
@@ -166,6 +178,7 @@ class Link:
             await close_opened(conn, release)
         finally:  # (a close that failed, or a release cancelled while it waited)
             self.tasks.cancel_all()
+            self._closed.set_result(None)
 
     # -------------------------------------------------------------- client → up
 

@@ -1,8 +1,9 @@
 """Fire-and-forget tasks that are kept alive until they finish (asyncio holds only weak
 references to tasks, so an unreferenced one may be collected mid-way), and whose failure is
-logged once, when it happens; closing many things at once (`close_all`); ending a task within
-a bound that the caller's cancellation does not cut short (`end_within`); and requests whose
-caller may give up on them while their answer still matters (`start_alone`)."""
+logged once, when it happens; closing many things at once (`close_all`); waiting for a task,
+or ending it, within a bound that the caller's cancellation does not cut short (`outlast`,
+`end_within`); and requests whose caller may give up on them while their answer still
+matters (`start_alone`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ __all__ = [
     "close_all",
     "end_within",
     "log_failure",
+    "outlast",
     "start_alone",
 ]
 
@@ -84,6 +86,18 @@ def _retrieved(started: asyncio.Future[Any]) -> None:
         started.exception()
 
 
+async def outlast(future: asyncio.Future[Any], wait: float) -> None:
+    """Wait at most `wait` seconds for `future` to end. A caller cancelled meanwhile still
+    waits, as long again at most, then sees its cancellation raised: a close under way in
+    another task (a process being reaped) is waited for by whoever closes everything, even
+    when that is cancelled."""
+    try:
+        await asyncio.wait((future,), timeout=wait)
+    except asyncio.CancelledError:
+        await asyncio.wait((future,), timeout=wait)
+        raise
+
+
 async def end_within(task: asyncio.Future[Any], wait: float) -> None:
     """Cancel `task` (unless it ended) and wait at most `wait` seconds for it to end. A caller
     cancelled meanwhile (its timeout, its task group) still waits, as long again at most,
@@ -95,11 +109,7 @@ async def end_within(task: asyncio.Future[Any], wait: float) -> None:
     if task.done():
         return
     task.cancel()
-    try:
-        await asyncio.wait((task,), timeout=wait)
-    except asyncio.CancelledError:
-        await asyncio.wait((task,), timeout=wait)
-        raise
+    await outlast(task, wait)
 
 
 async def answer_after_all(started: asyncio.Future[T], wait: float) -> T | None:
