@@ -28,7 +28,14 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
-from mcpkit.proxy.upstream_link import LIST_CHANGES, Asker, Link, LinkSettings, open_link
+from mcpkit.proxy.upstream_link import (
+    LIST_CHANGES,
+    Asker,
+    Closings,
+    Link,
+    LinkSettings,
+    open_link,
+)
 from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.stores.broker import Change
 from mcpkit.types import (
@@ -82,7 +89,7 @@ class LinkPool:
         self._subscribed_on: Link | None = None
         self._tasks = BackgroundTasks()
         #: Idle links closed to make room, in a task of their own: `aclose` waits for them.
-        self._ending: set[Link] = set()
+        self._ending = Closings()
         self._first = asyncio.Lock()
         self._closed = False
         #: Told of each change the listens are told of (a mounted proxy renews its entries).
@@ -143,15 +150,7 @@ class LinkPool:
         if spare is not None:
             self.links.remove(spare)
             self.declared.pop(spare, None)
-            self._ending.add(spare)
-            self._tasks.spawn(self._reap(spare))
-
-    async def _reap(self, link: Link) -> None:
-        """Close `link`, among those `aclose` waits for while it closes."""
-        try:
-            await link.aclose()
-        finally:
-            self._ending.discard(link)
+            self._tasks.spawn(self._ending.close(spare))
 
     def release(self, link: Link, holder: Asker) -> None:
         if link.holder is holder:
@@ -250,7 +249,7 @@ class LinkPool:
         self._tasks.cancel_all()
         self._subscribed_on, self._followed = None, collections.Counter()
         links, self.links = self.links, []
-        ending, self._ending = self._ending, set()  # (a task cancelled unstarted left its own)
+        ending = self._ending.take()  # (with those of tasks cancelled unstarted)
         self.declared.clear()
         # All at once, each to its end even when this is cancelled: a stdio upstream is then
         # killed and reaped, never left running because a link closed before it was cancelled.

@@ -28,7 +28,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
-from mcpkit.proxy.upstream_link import Link, LinkSettings, open_link
+from mcpkit.proxy.upstream_link import Closings, Link, LinkSettings, open_link
 from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
@@ -103,7 +103,7 @@ class SessionLinks:
         self._closing = False
         #: Links being closed in a task of their own (their upstream session ended on its
         #: own, or their client session did): `aclose` waits for those closes too.
-        self._ending: set[Link] = set()
+        self._ending = Closings()
         self._tasks = BackgroundTasks()
 
     async def acquire(self, handle: ServerSessionHandle, ctx: Context) -> Link:
@@ -184,7 +184,7 @@ class SessionLinks:
         link = self.links.pop(handle, None)
         if link is not None:
             self._forget(link)
-            await self._reap(link)
+            await self._ending.close(link)
 
     def _forget(self, link: Link) -> None:
         self._last_used.pop(link, None)
@@ -198,7 +198,7 @@ class SessionLinks:
             # after: an upstream process is then killed and reaped, never left running
             # because another session's close failed or was cancelled first.
             drops = [self.drop(handle) for handle in list(self.links)]
-            await close_all([*drops, *(link.aclose() for link in list(self._ending))])
+            await close_all([*drops, *(link.aclose() for link in self._ending.take())])
         finally:
             self._closing = False
 
@@ -224,16 +224,7 @@ class SessionLinks:
             del self.links[handle]
         self._forget(link)
         if not link.closing:  # what it opened (a process, a connection) is released
-            self._ending.add(link)  # (now: `aclose` may come before the task's first step)
-            self._tasks.spawn(self._reap(link))
-
-    async def _reap(self, link: Link) -> None:
-        """Close `link`, among those `aclose` waits for while it closes."""
-        self._ending.add(link)
-        try:
-            await link.aclose()
-        finally:
-            self._ending.discard(link)
+            self._tasks.spawn(self._ending.close(link))
 
 
 async def _pass_down(handle: ServerSessionHandle, method: str, params: Any) -> None:

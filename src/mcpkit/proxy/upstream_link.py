@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Protocol, cast
 
@@ -29,6 +29,7 @@ from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 __all__ = [
     "LIST_CHANGES",
     "Asker",
+    "Closings",
     "Downstream",
     "Link",
     "LinkOwner",
@@ -38,10 +39,10 @@ __all__ = [
 
 logger = logging.getLogger("mcpkit.proxy")
 
-#: The upstream's announcements that one of its lists changed.
 #: Seconds a second `Link.aclose` waits for the first to end, however often it is cancelled
 #: (the first is bounded itself: a stdio upstream is killed within its close's timeouts).
 _CLOSE_WAIT: Final = 10.0
+#: The upstream's announcements that one of its lists changed.
 LIST_CHANGES: Final = frozenset(
     {
         "notifications/tools/list_changed",
@@ -98,6 +99,35 @@ class LinkOwner(Protocol):
     def notified(self, link: Link, method: str, params: Any) -> None: ...
 
     def ended(self, link: Link) -> None: ...
+
+
+class Closings:
+    """The links an owner closes outside its own close (in a task of their own, say), so
+    that its close waits for them too: a link is among them from `close(link)` until its
+    close ends, even when the task awaiting that close is cancelled before its first step."""
+
+    __slots__ = ("_links",)
+
+    def __init__(self) -> None:
+        self._links: set[Link] = set()
+
+    def close(self, link: Link) -> Coroutine[Any, Any, None]:
+        """`link.aclose()`, `link` counted among the closings from now on."""
+        self._links.add(link)
+        return self._close(link)
+
+    async def _close(self, link: Link) -> None:
+        try:
+            await link.aclose()
+        finally:
+            self._links.discard(link)
+
+    def take(self) -> list[Link]:
+        """The links closing now (their `aclose` waits for their close: `Link.aclose`),
+        forgotten here."""
+        links = list(self._links)
+        self._links.clear()
+        return links
 
 
 class Link:
