@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from mcpkit.protocol.terms import Terms
+from mcpkit.stores import sessions as sessions_module
+from mcpkit.stores import sqlite as sqlite_module
 from mcpkit.stores.event_log import EventStore
 from mcpkit.stores.liveness import Liveness
 from mcpkit.stores.sessions import MemorySessionStore, SessionRecord, SessionStore
@@ -65,6 +67,32 @@ async def test_a_mark_of_an_ended_session_goes_with_the_records_expired_after_it
         record = SessionRecord(id="gone", created=20.0)  # (an id is never used again, but:)
         await store.put(record)
         assert await store.get("gone") == record
+    finally:
+        await db.aclose()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_marks_of_ended_sessions_are_bounded_in_number(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that opens and deletes sessions in a loop leaves a mark per session: past
+    `MAX_ENDED_MARKS`, the oldest go (the memory store at the delete, SQLite's at `expire`),
+    so that the marks' memory is bounded within the session expiry too."""
+    monkeypatch.setattr(sessions_module, "MAX_ENDED_MARKS", 3)
+    monkeypatch.setattr(sqlite_module, "MAX_ENDED_MARKS", 3)
+    db = SqliteDatabase(":memory:")
+    store = MemorySessionStore() if kind == "memory" else SqliteSessionStore(db)
+    try:
+        for n in range(5):
+            await store.put(SessionRecord(id=f"s{n}", created=10.0))
+            await store.delete(f"s{n}")
+            if kind == "sqlite":
+                await asyncio.sleep(0.002)  # (distinct times: the bound goes by them)
+        assert await store.expire(before=time.time() - 60) == []
+        kept = [n for n in range(5) if await store.ended(f"s{n}")]
+        assert kept == [2, 3, 4]
+        await store.put(SessionRecord(id="s4", created=20.0))  # still refused
+        assert await store.get("s4") is None
     finally:
         await db.aclose()
 

@@ -26,6 +26,7 @@ from mcpkit.stores.random_tokens import token_urlsafe
 from mcpkit.types import ClientCapabilities, Implementation
 
 __all__ = [
+    "MAX_ENDED_MARKS",
     "MemorySessionStore",
     "RememberingSessionStore",
     "SessionRecord",
@@ -98,6 +99,11 @@ def unsent_session_id() -> str:
     the cost of `new_session_id`, paid on every 2026-07-28 request over HTTP."""
     return f"{_UNSENT_PREFIX}{next(_unsent_count)}"
 
+
+#: Marks of ended sessions a `MemorySessionStore` or `SqliteSessionStore` keeps at most,
+#: the oldest going first past it (~150 bytes each in memory): a client that opens and
+#: deletes sessions in a loop leaves one per session, for as long as the session expiry.
+MAX_ENDED_MARKS: Final = 100_000
 
 _UNSENT_PREFIX: Final = f"unsent-{token_urlsafe(12)}-"
 _unsent_count = itertools.count()
@@ -234,7 +240,8 @@ class RememberingSessionStore(TouchableSessionStore, Protocol):
     kept, `put` of that id writes nothing (an ended session is never written again) and
     `touch` answers None; `get` answers None, as for any id without a record. A mark is kept
     at least as long as a record nobody touches (a TTL of the store's own, or `expire`: a
-    mark left before `before` goes with the records last seen before it); session ids are
+    mark left before `before` goes with the records last seen before it), unless a bound on
+    how many are kept (`MAX_ENDED_MARKS`) lets later marks push it out; session ids are
     random and never reused, so a mark only has to outlive the copies of the session that
     other processes held when it ended.
 
@@ -267,7 +274,10 @@ class MemorySessionStore:
 
     async def delete(self, session_id: str) -> None:
         self._records.pop(session_id, None)
-        self._ended[session_id] = time.time()
+        ended = self._ended
+        ended[session_id] = time.time()
+        if len(ended) > MAX_ENDED_MARKS:  # the oldest (a dict keeps the order of its keys)
+            del ended[next(iter(ended))]
 
     async def ended(self, session_id: str) -> bool:
         return session_id in self._ended

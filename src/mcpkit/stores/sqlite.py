@@ -40,7 +40,12 @@ from mcpkit.stores._private_files import check_private, make_private_file
 from mcpkit.stores.event_log import DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS
 from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
 from mcpkit.stores.replay import ReplayCache
-from mcpkit.stores.sessions import SessionRecord, decode_record, encode_record
+from mcpkit.stores.sessions import (
+    MAX_ENDED_MARKS,
+    SessionRecord,
+    decode_record,
+    encode_record,
+)
 from mcpkit.stores.tasks import (
     LAPSED,
     LeasedTaskStore,
@@ -293,7 +298,8 @@ def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 class SqliteSessionStore:
     """`RememberingSessionStore` in a `SqliteDatabase`: one row per session, its record as
     JSON, and when it was last seen (what `expire` and `touch` go by); and one row per
-    session deleted, with when, until `expire` is given a time after it."""
+    session deleted, with when, until `expire` is given a time after it (or, past
+    `MAX_ENDED_MARKS` of them, `expire` drops the oldest)."""
 
     __slots__ = ("db",)
 
@@ -358,6 +364,12 @@ class SqliteSessionStore:
             ]
             c.execute("DELETE FROM mcpkit_sessions WHERE seen < ?", (before,))
             c.execute("DELETE FROM mcpkit_ended_sessions WHERE at < ?", (before,))
+            # Past the bound, the oldest marks go (the index on `at` finds the newest kept).
+            c.execute(
+                "DELETE FROM mcpkit_ended_sessions WHERE at < (SELECT at FROM "
+                "mcpkit_ended_sessions ORDER BY at DESC LIMIT 1 OFFSET ?)",
+                (MAX_ENDED_MARKS - 1,),
+            )
             return gone
 
         return await self.db.run(work)
