@@ -453,7 +453,7 @@ async def test_a_task_answer_that_never_comes_is_cancelled_as_a_request(
 ) -> None:
     # No answer within the wait after the timeout: no task is known, so the request itself
     # is cancelled (notifications/cancelled), and the timeout raised.
-    monkeypatch.setattr("mcpkit.client.calls._CANCEL_WAIT", 0.1)
+    monkeypatch.setattr("mcpkit.client.request_path.CANCEL_WAIT", 0.1)
     server = Scripted(late(Book(["working"]), 60))
     async with asyncio.timeout(10), Client(server, timeout=0.1) as client:
         with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
@@ -461,3 +461,89 @@ async def test_a_task_answer_that_never_comes_is_cancelled_as_a_request(
         await server.arrival("notifications/cancelled")
         assert "tasks/cancel" not in server.methods()
         await client.ping()
+
+
+async def passing(request: Any, params: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+    """A client middleware layer that changes nothing (the path with layers is taken)."""
+    return await call_next(params)
+
+
+RAW_TASK_CALL: dict[str, Any] = {"name": "slow", "arguments": {}, "task": {"ttl": 60000}}
+
+
+@pytest.mark.parametrize(
+    ("result_type", "layers"),
+    [(None, False), (dict, False), (msgspec.Raw, False), (None, True)],
+    ids=["decoded", "dict", "raw", "middleware"],
+)
+async def test_a_raw_task_request_that_times_out_cancels_its_task_with_tasks_cancel(
+    result_type: Any, layers: bool
+) -> None:
+    # A task-augmented request sent with Client.request (not call_tool) timed out through the
+    # connection's deadline: notifications/cancelled went out, which must not be used for a
+    # task-augmented request (basic/utilities/cancellation), the late CreateTaskResult was
+    # dropped, and the server's task stayed working. It goes the way of call_tool(task=...):
+    # the answer is waited for, the task it names cancelled, then the timeout raised.
+    book = Book(["working"])
+    server = Scripted(late(book, 0.3))
+    middleware = [passing] if layers else []
+    async with asyncio.timeout(10), Client(server, middleware=middleware) as client:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
+            await client.request("tools/call", RAW_TASK_CALL, timeout=0.1, result_type=result_type)
+        assert loop.time() - started < 5  # the answer came 0.3 s in, well within CANCEL_WAIT
+        assert book.task["status"] == "cancelled"  # told before the timeout was raised
+        cancels = [params for _, method, params in server.received if method == "tasks/cancel"]
+        assert cancels == [{"taskId": "t1"}]
+        assert "notifications/cancelled" not in server.methods()
+        await client.ping()
+
+
+async def test_a_raw_task_request_under_the_clients_own_timeout_cancels_its_task() -> None:
+    # The client's default timeout, not the call's: the same.
+    book = Book(["working"])
+    server = Scripted(late(book, 0.3))
+    async with asyncio.timeout(10), Client(server, timeout=0.1) as client:
+        with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
+            await client.request("tools/call", RAW_TASK_CALL)
+        assert book.task["status"] == "cancelled"
+        assert "notifications/cancelled" not in server.methods()
+
+
+async def test_a_cancelled_raw_task_request_cancels_its_task_with_tasks_cancel() -> None:
+    # The caller cancelled before the CreateTaskResult came: its task is cancelled with
+    # tasks/cancel once the answer names it, and no notifications/cancelled is sent.
+    book = Book(["working"])
+    server = Scripted(late(book, 0.3))
+    async with asyncio.timeout(10), Client(server) as client:
+        call = asyncio.get_running_loop().create_task(client.request("tools/call", RAW_TASK_CALL))
+        await server.arrival("tools/call")
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert book.task["status"] == "cancelled"  # told before the cancellation went on
+        assert "notifications/cancelled" not in server.methods()
+        await client.ping()
+
+
+async def test_a_raw_task_request_answered_in_time_returns_the_task() -> None:
+    book = Book(["working"])
+    async with asyncio.timeout(10), Client(Scripted(book)) as client:
+        created = await client.request("tools/call", RAW_TASK_CALL, timeout=5)
+        assert created.task.task_id == "t1" and created.task.status == "working"
+        assert book.task["status"] == "working"  # nothing cancelled
+
+
+async def test_a_raw_task_answer_that_never_comes_is_cancelled_as_a_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No answer within CANCEL_WAIT after the timeout: no task is known, so the request itself
+    # is cancelled (notifications/cancelled), as a plain request's would be.
+    monkeypatch.setattr("mcpkit.client.request_path.CANCEL_WAIT", 0.1)
+    server = Scripted(late(Book(["working"]), 60))
+    async with asyncio.timeout(10), Client(server) as client:
+        with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
+            await client.request("tools/call", RAW_TASK_CALL, timeout=0.1)
+        await server.arrival("notifications/cancelled")
+        assert "tasks/cancel" not in server.methods()

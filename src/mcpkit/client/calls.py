@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from mcpkit.client.pages import MAX_PAGES, all_pages
-from mcpkit.client.request_path import request_timeout
+from mcpkit.client.request_path import CANCEL_WAIT
 from mcpkit.client.results import ToolResult
 from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
-from mcpkit.runtime.background import answer_after_all, start_alone
 from mcpkit.types import (
     CompleteResult,
     CreateTaskResult,
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["FeatureCalls"]
 
 _MAX_PAGES = MAX_PAGES
-_CANCEL_WAIT = 5.0
 
 
 def _params(**fields: Any) -> dict[str, Any]:
@@ -138,30 +135,12 @@ class FeatureCalls:
         meta: dict[str, Any] | None,
     ) -> ClientTask[ToolResult]:
         params = _params(name=name, arguments=arguments, _meta=meta, task=_task_field(task))
-        # Sent from a task of its own, which the caller's cancellation does not cancel: the
-        # answer may have come unread, or be on its way, when the caller gives up, and the
-        # task it names is then cancelled with tasks/cancel, the spec's way for a
-        # task-augmented request ("Cancellation"), where notifications/cancelled (what a
-        # cancelled request sends) would leave it working, as would an answer dropped.
-        # The client's request timeout is applied here, not by the connection, whose expiry
-        # sends notifications/cancelled and drops a later answer: its passing is a giving up
-        # as the caller's cancellation is. (So it is counted from here, and neither progress
-        # nor the server's requests meanwhile restart it.)
-        limit = request_timeout(None, self._requests.timeout)
-        creating = start_alone(
-            self._requests.request("tools/call", params, timeout=math.inf, progress=progress)
+        # The request path gives up on a task-augmented request the spec's way: its timeout
+        # passed or its caller cancelled, it cancels the task made with tasks/cancel
+        # (`RequestPath._create_task`).
+        created: CreateTaskResult = await self._requests.request(
+            "tools/call", params, progress=progress
         )
-        try:
-            await asyncio.wait((creating,), timeout=limit)
-        except asyncio.CancelledError:
-            await self._give_up_creating(creating)
-            raise
-        if not creating.done():
-            await self._give_up_creating(creating)
-            raise RequestTimeout(
-                f"tools/call got no response within {limit:g} s; the server was told to cancel it"
-            )
-        created: CreateTaskResult = creating.result()
         try:
             return self._tasks.track_task(
                 created.task, ToolResult, created.meta, method="tools/call"
@@ -169,24 +148,6 @@ class FeatureCalls:
         except McpError:
             self._tasks.forget_task(created.task.task_id)
             raise
-
-    async def _give_up_creating(self, creating: asyncio.Future[Any]) -> None:
-        """The caller gave up on the task-creating request (cancelled, or its timeout passed):
-        its answer, read already or within _CANCEL_WAIT seconds, names the task to cancel;
-        past that the request itself is cancelled (`answer_after_all`)."""
-        made = await answer_after_all(creating, _CANCEL_WAIT)
-        if isinstance(made, CreateTaskResult):
-            await self._cancel_unwanted(made.task.task_id)
-
-    async def _cancel_unwanted(self, task_id: str) -> None:
-        """Cancel a task whose caller gave up before it had the handle (best effort, for at
-        most _CANCEL_WAIT seconds, as `_cancel_quietly`), and stop passing its progress on."""
-        try:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(_CANCEL_WAIT):
-                    await self._tasks.request("tasks/cancel", {"taskId": task_id})
-        finally:
-            self._tasks.forget_task(task_id)
 
     # --------------------------------------------------------------- resources
 
@@ -287,9 +248,9 @@ class FeatureCalls:
 
 async def _cancel_quietly(handle: ClientTask[Any]) -> None:
     """Cancel a task whose caller gave up waiting (best effort, for at most
-    _CANCEL_WAIT seconds: it may have just ended, or the server may not offer tasks/cancel)."""
+    CANCEL_WAIT seconds: it may have just ended, or the server may not offer tasks/cancel)."""
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(_CANCEL_WAIT):
+        async with asyncio.timeout(CANCEL_WAIT):
             await handle.cancel()
 
 

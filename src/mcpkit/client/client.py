@@ -384,7 +384,9 @@ class Client:
     ) -> Any:
         """Send any request through the middleware, if any, and return its decoded result
         (as `result_type` if given). `timeout`: seconds; None for the client's default;
-        `math.inf` for no bound."""
+        `math.inf` for no bound. A task-augmented request (params with `task`, 2025-11-25)
+        that times out or is cancelled cancels its task with `tasks/cancel` once its answer
+        names it (docs/client.md, on timeouts)."""
         return await self._path.request(
             method, params, timeout=timeout, progress=progress, result_type=result_type
         )

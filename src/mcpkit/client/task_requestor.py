@@ -379,8 +379,7 @@ class TaskRequests:
 
     def forget_task(self, task_id: str) -> None:
         """Stop passing progress about `task_id` on (see `Connection.release_task_progress`)."""
-        with contextlib.suppress(Exception):  # not connected (any more): nothing is kept
-            self._requests.era.connection.release_task_progress(task_id)
+        self._requests.release_task_progress(task_id)
 
     def status_received(self, params: Any) -> None:
         """A `notifications/tasks/status` from the server: update the task's live handle."""
