@@ -105,3 +105,79 @@ def test_each_memo_is_bounded() -> None:
     assert 0 < len(memos.texts) <= 256 and 0 < len(memos.names) <= 256
     assert 0 < len(memos.attrs) <= 1024
     assert memos.last_attrs == (int, "method/4999", None)
+
+
+async def test_a_change_of_the_tools_is_seen_by_the_next_call() -> None:
+    """Which tools mirror no argument is remembered (`plain_tools`) only while the tools stay
+    as they were: a tool replaced by one that mirrors `region`, removed, hidden or added is
+    checked as it now is on the very next call."""
+    made = server("north", mirrored=False)
+    app = made.http_app(json_response=True)
+    memos = memos_of(app)
+    body = call("query", {"region": "eu"})
+    assert (await answer(app, "query", body))[0] == 200
+    assert (await answer(app, "query", body))[0] == 200
+    assert "query" in memos.plain_tools  # (the second call was checked from the memo)
+    made.tools.remove("query")
+
+    @made.tool(headers={"region": "Region"})
+    def query(region: str) -> str:
+        return f"mirrored {region}"
+
+    status, found = await answer(app, "query", body)
+    assert (status, found["error"]["code"]) == (400, -32020)
+    assert "query" not in memos.plain_tools
+    status, found = await answer(app, "query", body, **{"mcp-param-region": "eu"})
+    assert (status, found["result"]["content"][0]["text"]) == (200, "mirrored eu")
+    # Removed: the call is answered as any call of an unknown tool, not by what was mirrored.
+    made.tools.remove("query")
+    status, found = await answer(app, "query", body)
+    assert (status, found["error"]) == (400, {"code": -32602, "message": "Unknown tool: query"})
+    # Added back without mirrored arguments: served without the header again.
+
+    @made.tool(name="query")
+    def plain_query(region: str) -> str:
+        return f"plain {region}"
+
+    status, found = await answer(app, "query", body)
+    assert (status, found["result"]["content"][0]["text"]) == (200, "plain eu")
+    assert "query" in memos.plain_tools
+    # Hidden, then shown as a mirroring tool of a mounted server under the same name.
+    made.disable("query")
+    status, found = await answer(app, "query", body)
+    assert (status, found["error"]) == (400, {"code": -32602, "message": "Unknown tool: query"})
+    assert "query" not in memos.plain_tools
+    made.tools.remove("query")
+    made.mount(server("inner", mirrored=True), "inner")
+    status, found = await answer(app, "inner_query", call("inner_query", {"region": "eu"}))
+    assert (status, found["error"]["code"]) == (400, -32020)
+
+
+async def test_the_plain_tools_memo_holds_only_tools_the_server_has() -> None:
+    """A peer naming a new tool in every call adds nothing to `plain_tools` (each is refused
+    as an unknown tool); what it holds is bounded by the server's own tools."""
+    made = server("north", mirrored=False)
+    app = made.http_app(json_response=True)
+    memos = memos_of(app)
+    for n in range(300):
+        name = f"no-such-tool-{n}"
+        status, found = await answer(app, name, call(name, {}))
+        assert (status, found["error"]["code"]) == (400, -32602)
+    assert not memos.plain_tools
+    for name in ("query", "north_only"):
+        await answer(app, name, call(name, {"region": "eu"}))
+    assert memos.plain_tools == {"query", "north_only"}
+
+
+def test_without_a_count_of_changes_param_headers_is_asked_each_time() -> None:
+    """Memos given no count of the tools' changes (an app built around a host without one)
+    remember no tool: `param_headers` is asked on every call."""
+    asked: list[str] = []
+
+    def param_headers(name: str) -> dict[str, tuple[str, ...]] | None:
+        asked.append(name)
+        return {}
+
+    memos = MirrorMemos(param_headers)
+    assert memos.mirrors_none("query") and memos.mirrors_none("query")
+    assert asked == ["query", "query"] and not memos.plain_tools

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from mcpkit.auth.server.resource import ProtectedResource
+    from mcpkit.server.catalog.registry import Registry
     from mcpkit.server.catalog.tools import ToolSpec
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
@@ -50,7 +51,7 @@ class Servable(Protocol):
     def name(self) -> str: ...
 
     @property
-    def tools(self) -> Iterable[ToolSpec]: ...
+    def tools(self) -> Registry[ToolSpec]: ...
 
     @property
     def auth(self) -> ProtectedResource | None: ...
@@ -172,7 +173,7 @@ class TransportServing:
         if stores.events is not None and "event_store" not in settings:
             settings["event_store"] = stores.events
         if self._mirror_memos is None:
-            self._mirror_memos = MirrorMemos(host.param_headers)
+            self._mirror_memos = MirrorMemos(host.param_headers, tools=host.tools)
         return McpHttpApp(host, path=path, mirror_memos=self._mirror_memos, **settings)
 
     def lambda_handler(

@@ -1,14 +1,15 @@
 """`MirrorMemos`: what the checks of one server's 2026-07-28 POSTs (`mirrored.MirrorCheck`)
-consult of it and remember: its tools' mirrored arguments, and bounded memos of what the
-header values and params types seen before were found to be, so that a usual POST is checked
-by lookups. The server's, not the process's (issue 40: per-process caches are owned by objects
-the server holds): it makes one with its first app and hands it to every app it builds.
+consult of it and remember: its tools' mirrored arguments (and which tools mirror none, while
+the tools stay as they are), and bounded memos of what the header values and params types seen
+before were found to be, so that a usual POST is checked by lookups. The server's, not the
+process's (issue 40: per-process caches are owned by objects the server holds): it makes one
+with its first app and hands it to every app it builds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -16,10 +17,19 @@ from mcpkit._asgi import memo_short
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.param_headers import decode_value
 
-__all__ = ["MirrorMemos", "ParamHeaders"]
+__all__ = ["Counted", "MirrorMemos", "ParamHeaders"]
 
 #: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
 ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
+
+
+class Counted(Protocol):
+    """What counts the changes of a server's tools (its `tools` registry): what
+    `param_headers` answers stays the same while `changes` does."""
+
+    @property
+    def changes(self) -> int: ...
+
 
 #: The optional whitespace around a header's value (RFC 9110, 5.5), not part of it.
 _OWS: Final = b" \t"
@@ -28,6 +38,9 @@ _OWS: Final = b" \t"
 _READ_NAMED: Final = frozenset({"name", "uri", "taskId"})
 #: The most entries `MirrorMemos.attrs` holds (`memo_short` bounds the header memos).
 _MAX_ATTRS: Final = 1024
+#: The most names `MirrorMemos.plain_tools` holds (each a tool the server has: a peer sending
+#: new names cannot add any, but a server may have many tools).
+_MAX_PLAIN: Final = 4096
 
 
 class MirrorMemos:
@@ -43,14 +56,31 @@ class MirrorMemos:
         "last_attrs",
         "names",
         "param_headers",
+        "plain_tools",
         "text",
         "texts",
+        "tools",
+        "tools_at",
     )
 
-    def __init__(self, param_headers: ParamHeaders | None = None, *, remember: bool = True) -> None:
+    def __init__(
+        self,
+        param_headers: ParamHeaders | None = None,
+        *,
+        remember: bool = True,
+        tools: Counted | None = None,
+    ) -> None:
         # (`param_headers` bound once here, not per POST. `remember=False`: memos that stay
         # empty, for a check outside a server's app.)
         self.param_headers = param_headers
+        #: What counts the changes of the tools `param_headers` tells of (the server's
+        #: registry); None: `param_headers` is asked on every tools/call (as when there is
+        #: none: then no tool mirrors an argument).
+        self.tools = tools if remember and param_headers is not None else None
+        #: The names of tools `param_headers` found to mirror no argument, while the tools'
+        #: count of changes is `tools_at` (a tools/call of one is then checked with no call).
+        self.plain_tools: set[str] = set()
+        self.tools_at = -1
         #: Header bytes -> their text without the whitespace around it (`_stripped_text`).
         self.texts: dict[bytes, str] = {}
         self.text = memo_short(_stripped_text, self.texts) if remember else _stripped_text
@@ -77,6 +107,26 @@ class MirrorMemos:
                 known[key] = attrs
         self.last_attrs = (kind, method, attrs)
         return attrs
+
+    def mirrors_none(self, tool: str) -> bool:
+        """Whether a tools/call of `tool` has no argument to check (`param_headers` says it
+        mirrors none, or there is no such tool); a tool found so is remembered in
+        `plain_tools` until the tools change."""
+        param_headers = self.param_headers
+        if param_headers is None:
+            return True
+        tools = self.tools
+        if tools is None:
+            return not param_headers(tool)
+        changes = tools.changes
+        if self.tools_at != changes:  # (what was found before may no longer hold)
+            self.plain_tools.clear()
+            self.tools_at = changes
+        declared = param_headers(tool)
+        # (Only a tool the server has: a peer naming new ones each time adds nothing.)
+        if declared is not None and not declared and len(self.plain_tools) < _MAX_PLAIN:
+            self.plain_tools.add(tool)
+        return not declared
 
 
 def _attrs_of(kind: type, method: str) -> tuple[str, str] | None:

@@ -146,12 +146,18 @@ class MirrorCheck(msgspec.Struct):
                 except KeyError:
                     agree = type(revision) is str and _agrees(memos, each, method, revision, named)
                 if agree and type(revision) is str and (not naming or type(named) is str):
-                    param_headers = memos.param_headers
-                    if param_headers is None or method != "tools/call":
+                    if method != "tools/call":
                         return None
-                    # (a string: tools/call names its tool)
-                    if type(named) is str and not param_headers(named):
-                        return None  # the usual tool: it mirrors no argument
+                    # The usual tool mirrors no argument: one found so since the tools last
+                    # changed is in `plain_tools` (the count compared first: a tool changed
+                    # since is asked of again). (`named`: a string, tools/call names its tool.)
+                    tools = memos.tools
+                    if (
+                        memos.tools_at == tools.changes and named in memos.plain_tools
+                        if tools is not None
+                        else memos.param_headers is None
+                    ) or (type(named) is str and memos.mirrors_none(named)):
+                        return None
         # Anything else is checked as it always was: from the fields read from the body.
         refused = self._from_body(body)
         return None if refused is None else refused[1]
