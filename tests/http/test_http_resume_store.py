@@ -306,3 +306,26 @@ async def test_a_last_message_offered_ends_the_stream_and_its_whole_answer_frees
     nothing = Exchange()  # an empty last message (a cancelled request's) only ends it
     assert nothing.offer(b"", True) and nothing.ended and nothing.seq == 0
     assert nothing.rest(0) == () and not Exchange().offer(b"")
+
+
+async def test_a_call_keeps_its_session_active_until_its_connection_lets_go_of_it() -> None:
+    now = [100.0]
+    channel = HttpChannel(clock=lambda: now[0])
+    calls = []
+    for request_id in (1, 2, 3):
+        exchange = Exchange(channel)
+        channel._current = exchange  # pyright: ignore[reportPrivateUsage]  (as `submit` does)
+        channel.body_read(None, [request_id], [])
+        calls.append(exchange)
+    now[0] = 200.0
+    assert channel.idle_since is None  # calls running, their clients holding their answers
+    calls[0].end_slow()  # a client too slow for the budget: cut
+    calls[1].hang_up(1000, force=True)  # told to come back (a shutdown)
+    calls[2].detach()  # its client gone, noticed as `send_sse` notices it
+    calls[2].connection_lost()
+    assert channel.idle_since == 200.0  # no call keeps it alive from the first cut on
+    now[0] = 300.0
+    notification = Exchange(channel)
+    channel._current = notification  # pyright: ignore[reportPrivateUsage]
+    channel.body_read(None, [], [])  # notifications alone: activity at once
+    assert notification.ended and channel.idle_since == 300.0

@@ -84,6 +84,24 @@ class Exchange(Stream):
         self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
         self.request: RequestReceived | None = None
 
+    def connection_lost(self) -> None:
+        """Its connection let go of it while its request still runs (the client went, read
+        too slowly, or was told to come back): its session's idle time starts now, as the
+        request no longer keeps it alive (`HttpChannel.idle_since`). (Its body's read did
+        not note the session's activity: see `HttpChannel.body_read`.)"""
+        if not self.ended and self.channel is not None:
+            self.channel.touch()
+
+    def end_slow(self) -> None:
+        super().end_slow()
+        self.connection_lost()
+
+    def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
+        hung = super().hang_up(retry_ms, force=force)
+        if hung:
+            self.connection_lost()
+        return hung
+
 
 #: `Exchange.read` until the body is read: nothing started or refused. (One for all: nothing
 #: changes an exchange's lists, a body's read replaces them.)
@@ -235,6 +253,7 @@ class HttpChannel(ResumableStreams):
             self._routes[request_id] = exchange
         if not started:
             exchange.end()
+            self._idle_at = self.clock()  # (`touch`, written out)
         elif not self.json_response and self._current_resumable:
             prefix, primed, settings = self._prefix, self._primed, self.settings
             if prefix is None or primed is None or settings.relayed:
@@ -248,7 +267,10 @@ class HttpChannel(ResumableStreams):
                 if streams is None:
                     streams = self._streams = {}
                 streams[stream_id] = exchange
-        self._idle_at = self.clock()  # (`touch`, written out: every body and answer passes)
+        # A body that started requests is no activity to note (`touch`) by itself: while
+        # its exchange is routed and its connection holds it, the session is not idle
+        # (`idle_since`), and its answer, or its connection letting go of it, notes it
+        # (`send_routed`, `let_go`, `Exchange.connection_lost`). One clock read less a call.
         # (Held as given: the session makes them for this body alone, `BodyRead`.)
         exchange.read = (started, refused)
 
