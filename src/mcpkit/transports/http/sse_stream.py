@@ -660,20 +660,17 @@ class Stream:
         items = self._items
         self._items = None
         self._queued = 0
-        # (`_let_connection_go`, written out: every call answered whole passes here.)
-        self.attached = False
-        held = self.held
+        # The connection lets go of it (`_let_connection_go`), with no call in the usual
+        # answer: what it held of the budget released here, and nothing to stop or wake.
         budget = self.budget
+        held = self.held
         if held and budget is not None:
-            self.held = 0
             budget.total -= held
+            self.held = 0
             budget.holding.pop(self, None)
-        if self._keepalive is not None:
-            self.stop_keepalive()
-        if self._room is not None:
-            wake(self._room)
-        if self._waiter is not None:
-            wake(self._waiter)
+        self.attached = False
+        if self._keepalive is not None or self._room is not None or self._waiter is not None:
+            self._let_connection_go()
         if items is None:
             items = []
         elif self.later is not None:  # taken whole: kept until the store needs it (`later`)
