@@ -286,3 +286,46 @@ async def test_a_message_offered_is_queued_as_put_would_unless_it_must_wait_or_b
     assert plain.offer(b"x")
     plain.end()
     assert plain.rest(0) == [(1, b"x")]
+
+
+async def test_a_last_message_offered_ends_the_stream_and_its_whole_answer_frees_the_budget() -> (
+    None
+):
+    stream, _, channel = _own_stream()
+    budget = stream.budget = QueuedBytes(1 << 20)
+    waiting = asyncio.get_running_loop().create_task(stream.wait_ready(0, 5))
+    await asyncio.sleep(0)
+    assert stream.offer(b"answer", True)  # queued, and the stream ended with it
+    await asyncio.wait_for(waiting, 1)  # its reader woken, as by `end`
+    assert stream.ended and stream.held == budget.total == len(b"answer")
+    body = stream.whole()  # taken whole: the connection lets go of it, and of the budget
+    assert body is not None and body.endswith(b".1\ndata: answer\n\n")
+    assert not stream.attached and stream.held == budget.total == 0 and not budget.holding
+    found = channel.resumable([f"{stream.id}.1".encode()])  # resumable, as any answer
+    assert found == (stream, 1)
+    nothing = Exchange()  # an empty last message (a cancelled request's) only ends it
+    assert nothing.offer(b"", True) and nothing.ended and nothing.seq == 0
+    assert nothing.rest(0) == () and not Exchange().offer(b"")
+
+
+async def test_a_call_keeps_its_session_active_until_its_connection_lets_go_of_it() -> None:
+    now = [100.0]
+    channel = HttpChannel(clock=lambda: now[0])
+    calls = []
+    for request_id in (1, 2, 3):
+        exchange = Exchange(channel)
+        channel._current = exchange  # pyright: ignore[reportPrivateUsage]  (as `submit` does)
+        channel.body_read(None, [request_id], [])
+        calls.append(exchange)
+    now[0] = 200.0
+    assert channel.idle_since is None  # calls running, their clients holding their answers
+    calls[0].end_slow()  # a client too slow for the budget: cut
+    calls[1].hang_up(1000, force=True)  # told to come back (a shutdown)
+    calls[2].detach()  # its client gone, noticed as `send_sse` notices it
+    calls[2].connection_lost()
+    assert channel.idle_since == 200.0  # no call keeps it alive from the first cut on
+    now[0] = 300.0
+    notification = Exchange(channel)
+    channel._current = notification  # pyright: ignore[reportPrivateUsage]
+    channel.body_read(None, [], [])  # notifications alone: activity at once
+    assert notification.ended and channel.idle_since == 300.0

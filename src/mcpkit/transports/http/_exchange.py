@@ -485,6 +485,8 @@ async def until_disconnect(receive: Receive) -> None:
 async def _close_on_disconnect(receive: Receive, stream: Stream, generation: int) -> None:
     await until_disconnect(receive)
     stream.detach(generation)
+    if type(stream) is Exchange:  # a call's: its session's idle time may start now
+        stream.connection_lost()
 
 
 @contextlib.asynccontextmanager

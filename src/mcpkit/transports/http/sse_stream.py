@@ -366,11 +366,17 @@ class Stream:
             if self._waiter is not None:  # (a call the less when none waits: every message)
                 wake(self._waiter)
 
-    def offer(self, data: bytes) -> bool:
+    def offer(self, data: bytes, last: bool = False) -> bool:
         """`put` when it has nothing to wait for: no message queued before this one, and none
         to store now (no store, or one told later: `later`); the message numbered and queued
         for the connection at once, with no coroutine (a call's answer on its own stream, the
-        usual case). False, doing nothing, otherwise: `put` it then."""
+        usual case), and the stream ended after it when it is the `last` (`end`, with no
+        call); an empty `last` only ends the stream. False, doing nothing, otherwise: `put`
+        it then."""
+        if not data:  # (a cancelled request's end: nothing to send)
+            if last:
+                self.end()
+            return last
         if self._items is not None or self.ended or not self.attached:
             return False
         if self.store is not None and self.later is None:
@@ -385,6 +391,8 @@ class Stream:
             budget.total += size
             if budget.total > budget.max_bytes:
                 budget.over(self, size)
+        if last:
+            self.ended = True
         if self._waiter is not None:
             wake(self._waiter)
         return True
@@ -652,7 +660,17 @@ class Stream:
         items = self._items
         self._items = None
         self._queued = 0
-        self._let_connection_go()
+        # The connection lets go of it (`_let_connection_go`), with no call in the usual
+        # answer: what it held of the budget released here, and nothing to stop or wake.
+        budget = self.budget
+        held = self.held
+        if held and budget is not None:
+            budget.total -= held
+            self.held = 0
+            budget.holding.pop(self, None)
+        self.attached = False
+        if self._keepalive is not None or self._room is not None or self._waiter is not None:
+            self._let_connection_go()
         if items is None:
             items = []
         elif self.later is not None:  # taken whole: kept until the store needs it (`later`)

@@ -17,12 +17,18 @@ from typing import Final, Protocol
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.channel import Feeder
+from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.transports.http.resumable_streams import (
     MAX_RETAINED,
     ResumableStreams,
     expired,
 )
-from mcpkit.transports.http.sse_stream import MAX_QUEUED, Stream, StreamSettings
+from mcpkit.transports.http.sse_stream import (
+    MAX_QUEUED,
+    Stream,
+    StreamSettings,
+    next_stream_number,
+)
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -53,11 +59,11 @@ class Exchange(Stream):
     def __init__(self, channel: HttpChannel | None = None) -> None:
         # `Stream.__init__` of a stream with no id yet, written out: a call less on every
         # POST (tests/http/test_http_resume_store.py checks that both set every field alike).
-        self.id = None
+        self.id: str | None = None
         self.budget = None if channel is None else channel.settings.queued
         self.held = 0
-        self.store = None
-        self.later = None
+        self.store: EventStore | None = None
+        self.later: MemoryEventStore | None = None
         self.kept = None
         self.stored = 0
         self.primed = False
@@ -77,6 +83,24 @@ class Exchange(Stream):
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
         self.request: RequestReceived | None = None
+
+    def connection_lost(self) -> None:
+        """Its connection let go of it while its request still runs (the client went, read
+        too slowly, or was told to come back): its session's idle time starts now, as the
+        request no longer keeps it alive (`HttpChannel.idle_since`). (Its body's read did
+        not note the session's activity: see `HttpChannel.body_read`.)"""
+        if not self.ended and self.channel is not None:
+            self.channel.touch()
+
+    def end_slow(self) -> None:
+        super().end_slow()
+        self.connection_lost()
+
+    def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
+        hung = super().hang_up(retry_ms, force=force)
+        if hung:
+            self.connection_lost()
+        return hung
 
 
 #: `Exchange.read` until the body is read: nothing started or refused. (One for all: nothing
@@ -229,9 +253,24 @@ class HttpChannel(ResumableStreams):
             self._routes[request_id] = exchange
         if not started:
             exchange.end()
+            self._idle_at = self.clock()  # (`touch`, written out)
         elif not self.json_response and self._current_resumable:
-            self._number(exchange, started)
-        self._idle_at = self.clock()  # (`touch`, written out: every body and answer passes)
+            prefix, primed, settings = self._prefix, self._primed, self.settings
+            if prefix is None or primed is None or settings.relayed:
+                self._number(exchange, started)
+            else:  # (`_number` once it knows the prefix and the priming, written out: every call)
+                exchange.id = stream_id = prefix + str(next_stream_number())
+                exchange.store = settings.store
+                exchange.later = settings.own_store
+                exchange.primed = primed
+                streams = self._streams
+                if streams is None:
+                    streams = self._streams = {}
+                streams[stream_id] = exchange
+        # A body that started requests is no activity to note (`touch`) by itself: while
+        # its exchange is routed and its connection holds it, the session is not idle
+        # (`idle_since`), and its answer, or its connection letting go of it, notes it
+        # (`send_routed`, `let_go`, `Exchange.connection_lost`). One clock read less a call.
         # (Held as given: the session makes them for this body alone, `BodyRead`.)
         exchange.read = (started, refused)
 
@@ -248,9 +287,9 @@ class HttpChannel(ResumableStreams):
             for request_id in exchange.read[0]:
                 if routes.get(request_id) is exchange:  # (a reused id may route elsewhere now)
                     del routes[request_id]
-            if data and not exchange.offer(data):  # (offered: no coroutine, the usual case)
+            if not exchange.offer(data, True):  # (offered and ended: no coroutine, the usual)
                 await exchange.put(data)
-            exchange.end()
+                exchange.end()
             if not exchange.attached:  # cut before its end: resumable for a while
                 left = self.let_go(exchange, delivered=False)
                 if left:
