@@ -158,6 +158,46 @@ async def test_a_client_that_hangs_up_cancels_its_call() -> None:
         assert messages_of(response)[-1]["result"]["structuredContent"] == {"result": 3}
 
 
+async def test_a_call_is_watched_at_the_second_look_after_it_began(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watcher's timer stamps calls by its looks, not by the clock: a call that began
+    since the previous look is not watched yet (a quick call never pays for a watcher), one
+    that began before it is, and its client leaving then cancels it."""
+    monkeypatch.setattr(own_calls, "WATCH_AFTER", 3600.0)  # the looks below are the only ones
+    held = Held()
+    app = make_server(held).http_app()
+    gone = asyncio.Event()
+    payload = msgspec.json.encode(call("wait", {}))
+    pending = [{"type": "http.request", "body": payload, "more_body": False}]
+
+    async def receive() -> Any:
+        if pending:
+            return pending.pop()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        pass
+
+    scope = {"type": "http", "method": "POST", "path": "/mcp", "query_string": b""}
+    hdrs = {**modern(name="wait"), "host": "127.0.0.1"}
+    scope["headers"] = [(k.encode(), v.encode()) for k, v in hdrs.items()]
+    post = asyncio.ensure_future(app(scope, receive, send))
+    calls = app._own_calls
+    async with asyncio.timeout(WAIT):
+        await held.started.wait()
+        (running,) = calls._running
+        calls._sweep()
+        assert running.watcher is None  # it began since the previous look
+        calls._sweep()
+        assert running.watcher is not None
+        gone.set()  # the client goes: the watcher cancels the call
+        await held.cancelled.wait()
+        await post
+    assert not calls
+
+
 async def test_a_shutdown_past_its_grace_ends_a_running_call_with_no_answer() -> None:
     held = Held()
     app = make_server(held).http_app()

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from asyncio import AbstractEventLoop, get_running_loop
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -50,9 +52,16 @@ __all__ = [
 logger = logging.getLogger("mcpkit.http")
 
 _JSON: Final = ((b"content-type", b"application/json"),)
-#: Seconds a request runs before a watcher starts to notice its client leaving: a call that
-#: is answered sooner never costs a task for it.
+#: Seconds a request runs at most before a watcher starts to notice its client leaving: a
+#: call answered within half of it never costs a task for it (`OwnCalls`).
 WATCH_AFTER: Final = 0.01
+#: The task running on a loop. Python 3.11's `asyncio.current_task` is a Python function
+#: (~1,500 instructions a call) around a lookup in the dict asyncio keeps of them, this.
+_task_on: Final[Callable[[AbstractEventLoop], asyncio.Task[Any] | None]] = (
+    asyncio.current_task
+    if sys.version_info >= (3, 12)
+    else vars(asyncio.tasks)["_current_tasks"].get
+)
 #: Seconds a listen ended to make room has to send its answer before it is cut off: a client
 #: that does not read it must not keep it.
 END_GRACE: Final = 5.0
@@ -66,13 +75,18 @@ def _start_sse(send: Send) -> Awaitable[None]:
 
 class OwnCalls:
     """The 2026-07-28 requests an app serves now: ended all at once at shutdown (`cut_all`),
-    and each watched for its client leaving once it has run `WATCH_AFTER`. One timer serves
-    them all (armed when a call starts with none armed, re-armed while calls wait to be
-    watched), not one per call: a timer costs more than a quick call's answer (5,500
+    and each watched for its client leaving once it has run `WATCH_AFTER` at most. One timer
+    serves them all (armed when a call starts with none armed, re-armed while calls wait to
+    be watched), not one per call: a timer costs more than a quick call's answer (5,500
     instructions on uvloop, 20,000 on asyncio, to make and cancel one). Each client's are
-    counted apart, oldest first, for its cap (`make_room`)."""
+    counted apart, oldest first, for its cap (`make_room`).
 
-    __slots__ = ("_by_client", "_running", "_timer", "_unwatched")
+    The timer looks every half of `WATCH_AFTER`, and a call is stamped with the number of
+    looks before it began (`OwnCall.look`), not with the time: it is watched at the second
+    look after, having run between half of `WATCH_AFTER` and `WATCH_AFTER` by then. (A clock
+    read costs every call ~1,000 instructions; the count, an attribute read.)"""
+
+    __slots__ = ("_by_client", "_looks", "_running", "_timer", "_unwatched")
 
     def __init__(self) -> None:
         self._running: set[OwnCall] = set()
@@ -82,6 +96,7 @@ class OwnCalls:
         # In the order they started; an entry whose call ended is skipped when reached.
         self._unwatched: deque[OwnCall] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._looks = 0  # the timer's looks so far
 
     def __len__(self) -> int:
         return len(self._running)
@@ -110,17 +125,17 @@ class OwnCalls:
             full = self.make_room(room, server.end_listen)
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
-        task = asyncio.current_task()
+        task = _task_on(get_running_loop())
         assert task is not None
         # The call is its own response: one object made per request, not two.
-        call = OwnCall(receive, task, send, json_response, client)
+        call = OwnCall(receive, task, send, json_response, client, self._looks)
         # Among the calls running (and its client's), watched once it has run WATCH_AFTER.
         self._running.add(call)
         if client is not None:
             self._by_client.setdefault(client, {})[call] = None
         self._unwatched.append(call)
         if self._timer is None:
-            self._arm(call)
+            self._arm()
         call.request = peer = server.request_peer(call)
         serving = peer.serve(body, info, check)
         del body  # not kept while the request runs (a listen may stay open for hours)
@@ -181,9 +196,9 @@ class OwnCalls:
             if not mine:
                 del self._by_client[client]
 
-    def _arm(self, call: OwnCall) -> None:
-        """Arm the timer (none is) for when `call` is to be watched."""
-        self._timer = asyncio.get_running_loop().call_at(call.started + WATCH_AFTER, self._sweep)
+    def _arm(self) -> None:
+        """Arm the timer (none is) for the next look, half of `WATCH_AFTER` from now."""
+        self._timer = get_running_loop().call_later(WATCH_AFTER / 2, self._sweep)
 
     def end(self, call: OwnCall) -> None:
         """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
@@ -213,14 +228,14 @@ class OwnCalls:
             call.cut()
 
     def _sweep(self) -> None:
+        """A look: the calls that began before the previous one are watched."""
         self._timer = None
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        self._looks = looks = self._looks + 1
         unwatched = self._unwatched
         while unwatched:
             call = unwatched[0]
-            if call.serving and call.started + WATCH_AFTER > now:
-                self._timer = loop.call_at(call.started + WATCH_AFTER, self._sweep)
+            if call.serving and call.look >= looks - 1:  # began since the previous look
+                self._arm()
                 return
             unwatched.popleft()
             call.watch()  # (nothing for a call that has ended)
@@ -229,19 +244,19 @@ class OwnCalls:
 class OwnCall:
     """A request served in its POST's `task`, and its HTTP response (`send`, as JSON when
     `json`: a `mcpkit.runtime.response.Response`). Cut off (`cut`) when its client
-    disconnects, which a watcher notices once the call has run for `WATCH_AFTER`, or at
-    shutdown."""
+    disconnects, which a watcher notices once the call has run for `WATCH_AFTER` at most
+    (`OwnCalls`), or at shutdown."""
 
     __slots__ = (
         "client",
         "cut_off",
         "done",
         "json",
+        "look",
         "receive",
         "request",
         "send",
         "serving",
-        "started",
         "streaming",
         "task",
         "watcher",
@@ -254,6 +269,7 @@ class OwnCall:
         send: Send,
         json: bool,
         client: Hashable = None,
+        look: int = 0,
     ) -> None:
         self.send = send
         self.json = json
@@ -263,7 +279,7 @@ class OwnCall:
         self.task = task
         self.request: object = None  # what serves it (`HostServer.request_peer`)
         self.client = client  # who sent it, for its cap (`OwnCalls.make_room`)
-        self.started = task.get_loop().time()
+        self.look = look  # the looks of `OwnCalls`' timer before it began
         self.serving = True
         self.cut_off = False
         self.watcher: asyncio.Task[None] | None = None
