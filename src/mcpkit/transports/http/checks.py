@@ -168,8 +168,18 @@ def check_request(
         if refusal is None and method == "POST":
             refusal = _content_length(found.get(b"content-length", []), policy.max_message_size)
         return refusal
-    get = each.get
-    key = (method, get(b"origin"), get(b"host"), get(b"accept"), get(b"content-type"))
+    # Read by subscripts, which cost less than `get` calls (~700 instructions a request):
+    # the usual POST sends each of these but Origin (a browser's only); `get` for a request
+    # that does not (a GET has no Content-Type, a chunked POST no Content-Length).
+    length: bytes | None
+    try:
+        origin = each[b"origin"] if b"origin" in each else None
+        key: _VerdictKey = (method, origin, each[b"host"], each[b"accept"], each[b"content-type"])
+        length = each[b"content-length"]
+    except KeyError:
+        get = each.get
+        key = (method, get(b"origin"), get(b"host"), get(b"accept"), get(b"content-type"))
+        length = get(b"content-length")
     verdicts = policy.verdicts
     refusal = verdicts.get(key, _UNSEEN)
     if refusal is _UNSEEN:
@@ -184,7 +194,6 @@ def check_request(
             verdicts[key] = refusal
     if refusal is not None or method != "POST":
         return refusal
-    length = get(b"content-length")
     if length is None or (len(length) < policy.size_digits and length.isdigit()):
         return None  # none, or the usual case: fewer digits than the limit, so below it
     return _content_length([length], policy.max_message_size)
