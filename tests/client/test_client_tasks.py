@@ -453,7 +453,7 @@ async def test_a_task_answer_that_never_comes_is_cancelled_as_a_request(
 ) -> None:
     # No answer within the wait after the timeout: no task is known, so the request itself
     # is cancelled (notifications/cancelled), and the timeout raised.
-    monkeypatch.setattr("mcpkit.client.request_path.CANCEL_WAIT", 0.1)
+    monkeypatch.setattr("mcpkit.runtime.task_augmented.CANCEL_WAIT", 0.1)
     server = Scripted(late(Book(["working"]), 60))
     async with asyncio.timeout(10), Client(server, timeout=0.1) as client:
         with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):
@@ -540,7 +540,7 @@ async def test_a_raw_task_answer_that_never_comes_is_cancelled_as_a_request(
 ) -> None:
     # No answer within CANCEL_WAIT after the timeout: no task is known, so the request itself
     # is cancelled (notifications/cancelled), as a plain request's would be.
-    monkeypatch.setattr("mcpkit.client.request_path.CANCEL_WAIT", 0.1)
+    monkeypatch.setattr("mcpkit.runtime.task_augmented.CANCEL_WAIT", 0.1)
     server = Scripted(late(Book(["working"]), 60))
     async with asyncio.timeout(10), Client(server) as client:
         with pytest.raises(RequestTimeout, match=r"tools/call .*within 0\.1 s"):

@@ -419,6 +419,26 @@ async def call_and_take_the_task_request(peer: Any) -> dict[str, Any]:
     return request
 
 
+async def cancels_answered(
+    peer: Any, until: tuple[str, ...]
+) -> tuple[list[str | None], dict[str, Any] | None]:
+    """Read what the server sends (each message's method, or its id) until one of `until`,
+    answering each tasks/cancel of task c1 as done; and the answer to the call, if read."""
+    seen: list[str | None] = []
+    call: dict[str, Any] | None = None
+    async with asyncio.timeout(WAIT):
+        while not any(name in seen for name in until):
+            message = await peer.receive()
+            seen.append(message.get("method", message.get("id")))
+            if message.get("method") == "tasks/cancel":
+                assert message["params"] == {"taskId": "c1"}
+                answer = {"jsonrpc": "2.0", "id": message["id"]}
+                await peer.send({**answer, "result": task_state("cancelled")})
+            elif message.get("id") == "call":
+                call = message
+    return seen, call
+
+
 async def test_a_tool_cancelled_as_its_task_answer_arrives_cancels_that_task() -> None:
     """A busy server reads the client's answer (the task it made) and the tool's
     cancellation at once: the tool is cancelled before it has seen the task, which must be
@@ -462,15 +482,7 @@ async def test_a_task_answer_after_the_asks_timeout_is_cancelled_with_tasks_canc
         await peer.send(
             {"jsonrpc": "2.0", "id": request["id"], "result": {"task": task_state("working")}}
         )
-        seen: list[str | None] = []
-        async with asyncio.timeout(WAIT):
-            while "tasks/cancel" not in seen and "call" not in seen:
-                message = await peer.receive()
-                seen.append(message.get("method", message.get("id")))
-                if message.get("method") == "tasks/cancel":
-                    assert message["params"] == {"taskId": "c1"}
-                    answer = {"jsonrpc": "2.0", "id": message["id"]}
-                    await peer.send({**answer, "result": task_state("cancelled")})
+        seen, _ = await cancels_answered(peer, until=("tasks/cancel", "call"))
         assert "tasks/cancel" in seen and "notifications/cancelled" not in seen, seen
 
 
@@ -486,3 +498,48 @@ async def test_a_tool_cancelled_while_its_task_request_goes_unanswered_cancels_t
         cancelled = await peer.receive()
         assert cancelled["method"] == "notifications/cancelled"
         assert cancelled["params"]["requestId"] == request["id"]
+
+
+def raw_asking_server() -> Server:
+    """A tool that sends a task-augmented sampling request itself, through its session's
+    low-level `request` (not `ctx.sample`), with a short timeout."""
+    server = Server("raw-asking")
+
+    @server.tool
+    async def raw_ask(ctx: Context) -> str:
+        params = {
+            "messages": [{"role": "user", "content": {"type": "text", "text": "q"}}],
+            "maxTokens": 5,
+            "task": {"ttl": 60000},
+        }
+        session: Any = ctx.session
+        try:
+            await session.request("sampling/createMessage", params, timeout=0.05)
+        except RequestTimeout as exc:
+            return f"timed out: {exc}"
+        return "answered"
+
+    return server
+
+
+async def test_a_raw_task_augmented_request_that_times_out_cancels_its_task() -> None:
+    """A handler's own task-augmented request through the session's `request`: its timeout
+    passes before the client's task answer arrives. The server waits for that answer
+    (bounded) and cancels the task it names with tasks/cancel; it sends no
+    notifications/cancelled, which would drop the answer and leave the task working
+    (basic/utilities/cancellation)."""
+    async with raw_session(raw_asking_server(), capabilities=TASK_CAPS) as peer:
+        await peer.send(
+            {"jsonrpc": "2.0", "id": "call", "method": "tools/call", "params": {"name": "raw_ask"}}
+        )
+        request: dict[str, Any] = await peer.receive()
+        assert request["method"] == "sampling/createMessage" and "task" in request["params"]
+        await asyncio.sleep(0.3)  # past the request's timeout
+        await peer.send(
+            {"jsonrpc": "2.0", "id": request["id"], "result": {"task": task_state("working")}}
+        )
+        seen, result = await cancels_answered(peer, until=("call",))
+        assert "tasks/cancel" in seen and "notifications/cancelled" not in seen, seen
+        assert result is not None and result["result"]["content"][0]["text"].startswith(
+            "timed out:"
+        )

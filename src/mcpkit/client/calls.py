@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from mcpkit.client.pages import MAX_PAGES, all_pages
-from mcpkit.client.request_path import CANCEL_WAIT
 from mcpkit.client.results import ToolResult
 from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
+from mcpkit.runtime.task_augmented import CANCEL_WAIT
 from mcpkit.types import (
     CompleteResult,
     CreateTaskResult,
@@ -137,7 +137,7 @@ class FeatureCalls:
         params = _params(name=name, arguments=arguments, _meta=meta, task=_task_field(task))
         # The request path gives up on a task-augmented request the spec's way: its timeout
         # passed or its caller cancelled, it cancels the task made with tasks/cancel
-        # (`RequestPath._create_task`).
+        # (`runtime.task_augmented.created_or_cancelled`).
         created: CreateTaskResult = await self._requests.request(
             "tools/call", params, progress=progress
         )

@@ -10,13 +10,12 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
-import msgspec
-
-from mcpkit.errors import LocalProtocolError, RequestTimeout
+from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.capabilities import task_params
-from mcpkit.runtime.background import answer_after_all, start_alone
+from mcpkit.runtime import task_augmented
+from mcpkit.runtime.background import start_alone
 from mcpkit.runtime.layers import Layer, call_through
-from mcpkit.types import CreateTaskResult
+from mcpkit.runtime.task_augmented import created_or_cancelled
 
 if TYPE_CHECKING:
     from mcpkit.client.request_terms import Discovered, StatelessCalls
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from mcpkit.types import Implementation, ServerCapabilities
 
 __all__ = [
-    "CANCEL_WAIT",
     "NOT_CONNECTED",
     "Era",
     "LogLevel",
@@ -37,9 +35,6 @@ __all__ = [
 #: What a client that is not connected says when asked to send.
 NOT_CONNECTED = "the client is not connected; use `async with Client(...)`"
 Q = TypeVar("Q")
-#: Seconds a caller that gave up on a task-augmented request (its timeout passed, or it was
-#: cancelled) waits for the answer that names the task to cancel, then for that tasks/cancel.
-CANCEL_WAIT = 5.0
 
 ProgressHandler = Callable[[float, "float | None", "str | None"], "Awaitable[None] | None"]
 LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
@@ -149,53 +144,24 @@ class RequestPath(Generic[Q]):
         def call(params: Any) -> Awaitable[Any]:
             # Its params as the middleware left them: a task-augmented request (params with
             # `task`, in an era where the client asks for tasks) goes out with no bound, and
-            # `_create_task` applies the timeout, whatever sent it (`call_tool(task=...)`,
-            # `Client.request`).
+            # `created_or_cancelled` applies the timeout, whatever sent it
+            # (`call_tool(task=...)`, `Client.request`).
             if era.client_tasks and task_params(params) is not None:
                 creating = start_alone(era.send(method, params, None, progress, result_type))
-                return self._create_task(method, creating, timeout)
+                return created_or_cancelled(method, creating, timeout, self._cancel_task)
             return era.send(method, params, timeout, progress, result_type)
 
         if not self.middleware:  # no layer: no frame more than the era's and this call's
             return await call(params)
         return await call_through(self.middleware, self.outgoing(method), params, call)
 
-    async def _create_task(
-        self, method: str, creating: asyncio.Future[Any], timeout: float | None
-    ) -> Any:
-        """The answer of a task-augmented request, `creating` (the task it made). A caller
-        that gives up on it, its timeout passed or cancelled, cancels that task with
-        tasks/cancel, the spec's way for a task-augmented request (basic/utilities/
-        cancellation), where notifications/cancelled would leave it working."""
-        # Sent from a task of its own, which the caller's cancellation does not cancel: the
-        # answer may have come unread, or be on its way, when the caller gives up, and it
-        # names the task to cancel. The timeout is applied here, not by the connection, whose
-        # expiry sends notifications/cancelled and drops a later answer: its passing is a
-        # giving up as the caller's cancellation is. (So it is counted from the send, and
-        # neither progress nor the server's requests meanwhile restart it.)
-        try:
-            await asyncio.wait((creating,), timeout=timeout)
-        except asyncio.CancelledError:
-            await self._give_up(creating)
-            raise
-        if not creating.done():
-            await self._give_up(creating)
-            raise RequestTimeout(
-                f"{method} got no response within {timeout:g} s; the server was told to cancel it"
-            )
-        return creating.result()
-
-    async def _give_up(self, creating: asyncio.Future[Any]) -> None:
-        """The caller gave up on a task-augmented request: its answer, read already or within
-        CANCEL_WAIT seconds, names the task to cancel (best effort, for at most CANCEL_WAIT
-        seconds more: the server may not offer tasks/cancel), whose progress is no longer
-        passed on; past that wait the request itself is cancelled (`answer_after_all`)."""
-        task_id = _task_made(await answer_after_all(creating, CANCEL_WAIT))
-        if task_id is None:
-            return
+    async def _cancel_task(self, task_id: str) -> None:
+        """Cancel a task whose caller gave up on the request that made it (best effort, for
+        at most CANCEL_WAIT seconds: the server may not offer tasks/cancel, through the
+        middleware), and stop passing its progress on."""
         try:
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(CANCEL_WAIT):
+                async with asyncio.timeout(task_augmented.CANCEL_WAIT):
                     await self.request("tasks/cancel", {"taskId": task_id})
         finally:
             self.release_task_progress(task_id)
@@ -204,18 +170,3 @@ class RequestPath(Generic[Q]):
         """Stop passing progress about task `task_id` on (`Connection.release_task_progress`)."""
         with contextlib.suppress(Exception):  # not connected (any more): nothing is kept
             self.era.connection.release_task_progress(task_id)
-
-
-def _task_made(answer: object) -> str | None:
-    """The id of the task a task-augmented request's answer names, however it was decoded
-    (`result_type`), or None (no answer, or one with no task)."""
-    if isinstance(answer, CreateTaskResult):
-        return answer.task.task_id
-    try:
-        if isinstance(answer, msgspec.Raw):
-            return msgspec.json.decode(answer, type=CreateTaskResult).task.task_id
-        if isinstance(answer, dict):
-            return msgspec.convert(answer, CreateTaskResult).task.task_id
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        pass
-    return None

@@ -11,15 +11,19 @@ from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
+from mcpkit.protocol.capabilities import has_capability, task_params
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms
 from mcpkit.runtime.awaiting import ProgressCallback
+from mcpkit.runtime.background import start_alone
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.link import Link
+from mcpkit.runtime.task_augmented import created_or_cancelled
 from mcpkit.server.asking.asks import AskBudget
+from mcpkit.server.tasks.requestor import cancel_quietly
 from mcpkit.stores.sessions import SessionRecord, new_session_id
 from mcpkit.types import (
     ClientCapabilities,
@@ -333,18 +337,38 @@ class ServerSessionHandle:
     ) -> Any:
         """Send a request to the client and return its result, decoded as `result_type` (the
         method's own type when None), counted against the server's
-        `max_pending_client_requests` while it waits."""
+        `max_pending_client_requests` while it waits. A task-augmented request (params with
+        `task`) given up on (its timeout passed, or the caller cancelled) cancels the task
+        the client made with `tasks/cancel`, not `notifications/cancelled`
+        (`runtime.task_augmented`)."""
         if timeout is None:
             timeout = self.server.request_timeout
         with self.server.asks.hold(self):
-            return await self.connection.request(
-                method,
-                params,
-                timeout=timeout,
-                related=related,
-                on_progress=on_progress,
-                result_type=result_type,
+            if task_params(params) is None:
+                return await self.connection.request(
+                    method,
+                    params,
+                    timeout=timeout,
+                    related=related,
+                    on_progress=on_progress,
+                    result_type=result_type,
+                )
+            creating = start_alone(
+                self.connection.request(
+                    method,
+                    params,
+                    timeout=None,
+                    related=related,
+                    on_progress=on_progress,
+                    result_type=result_type,
+                )
             )
+
+            async def cancel(task_id: str) -> None:
+                if has_capability(self.client_capabilities, ("tasks", "cancel")):
+                    await cancel_quietly(self.connection, related, task_id)
+
+            return await created_or_cancelled(method, creating, timeout, cancel)
 
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
