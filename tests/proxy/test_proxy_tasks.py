@@ -259,3 +259,26 @@ def test_task_owners_are_bounded() -> None:
         owners.check("alice", "t9")  # the least recently active identity went
     with pytest.raises(McpError):
         owners.check("bob", "y")
+
+
+async def test_a_task_made_past_the_upstream_timeout_is_cancelled_upstream() -> None:
+    """The upstream answers a task-augmented tools/call after the proxy's upstream_timeout:
+    the proxy sends it no notifications/cancelled (which would leave the task working,
+    basic/utilities/cancellation) but waits for the answer, cancels the task it names with
+    tasks/cancel, and answers its client with the timeout."""
+    asked: list[str] = []
+
+    async def late_answers(ctx: Context, params: Any, call_next: Any) -> Any:
+        asked.append(ctx.method)
+        result = await call_next(params)
+        if ctx.method == "tools/call":
+            await asyncio.sleep(0.3)  # the task is made; its answer comes late
+        return result
+
+    origin = upstream(middleware=[late_answers])
+    proxy = ProxyServer(origin, upstream_timeout=0.1)
+    async with asyncio.timeout(WAIT), Client(proxy) as client:
+        with pytest.raises(McpError, match=r"no response within 0\.1 s") as timed_out:
+            await client.call_tool_as_task("forever", {})
+        assert timed_out.value.code == -32001
+        assert asked == ["tools/call", "tasks/cancel"], asked

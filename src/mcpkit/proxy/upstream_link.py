@@ -14,14 +14,22 @@ from typing import Any, ClassVar, Final, Protocol, cast
 
 import msgspec
 
-from mcpkit.errors import ConnectionClosed, ConnectionFailed, LocalProtocolError, McpError
+from mcpkit.errors import (
+    ConnectionClosed,
+    ConnectionFailed,
+    LocalProtocolError,
+    McpError,
+    McpkitError,
+)
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.proxy.caller_secrets import without_caller_secrets
-from mcpkit.runtime.background import BackgroundTasks, outlast
+from mcpkit.runtime import task_augmented
+from mcpkit.runtime.background import BackgroundTasks, outlast, start_alone
 from mcpkit.runtime.connection import Connection, ProgressCallback
+from mcpkit.runtime.task_augmented import created_or_cancelled
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
@@ -215,10 +223,11 @@ class Link:
     async def forward(self, down: Downstream, ev: RequestReceived, params: Any) -> Any:
         """Send a client's request upstream and return the answer; the upstream's progress
         and log messages on it go to `down`. Cancelling the caller (the client cancelled, or
-        left) cancels the upstream request."""
+        left) cancels the upstream request (a task-augmented one: the task it made)."""
         result_type: Any = msgspec.Raw if self.settings.raw_results else None
         timeout = self.settings.upstream_timeout
         waited = None
+        tasked = False
         if ev.method == "tasks/result":
             # Blocks until the task ends, however long (its ttl bounds it upstream); the
             # result is the underlying request's, whatever it is: passed down as bytes.
@@ -227,6 +236,7 @@ class Link:
             if isinstance(waited, str):
                 self._results[waited] = down
         elif task_params(params) is not None:
+            tasked = True
             result_type = None  # a CreateTaskResult, decoded so its progress token is kept
         # The caller's secrets (its state key) are this proxy's to read, never the upstream's.
         params = without_caller_secrets(params)
@@ -237,13 +247,31 @@ class Link:
         held = self.holder is not None and id(self.holder) == key
         progress = _ProgressTo(down) if held or ev.progress_token is not None else None
         try:
-            return await self.send(
-                ev.method, params, timeout=timeout, progress=progress, result_type=result_type
+            if not tasked:
+                return await self.send(
+                    ev.method, params, timeout=timeout, progress=progress, result_type=result_type
+                )
+            # A task-augmented request given up on (its timeout passed, or the client went)
+            # cancels the task it made with tasks/cancel, not notifications/cancelled, which
+            # would leave it working upstream (basic/utilities/cancellation).
+            creating = start_alone(
+                self.send(
+                    ev.method, params, timeout=None, progress=progress, result_type=result_type
+                )
             )
+            return await created_or_cancelled(ev.method, creating, timeout, self._cancel_task)
         finally:
             self.serving.pop(key, None)
             if waited is not None and self._results.get(waited) is down:
                 del self._results[waited]
+
+    async def _cancel_task(self, task_id: str) -> None:
+        """Cancel an upstream task nobody waits for (best effort, for at most CANCEL_WAIT
+        seconds: the upstream may not offer tasks/cancel, or be going away)."""
+        try:
+            await self.send("tasks/cancel", {"taskId": task_id}, timeout=task_augmented.CANCEL_WAIT)
+        except (McpkitError, TimeoutError) as exc:
+            logger.debug("could not cancel the upstream task %s: %s", task_id, exc)
 
     async def send(
         self,
