@@ -29,6 +29,7 @@ from mcpkit.protocol import codes
 from mcpkit.proxy import ProxyServer
 from mcpkit.proxy.task_owners import TaskOwners
 from mcpkit.stores.tasks import MemoryTaskStore
+from mcpkit.testing import raw_session
 from mcpkit.types import ElicitRequestParams, TaskMetadata
 
 # The session proxy of 2025-11-25 (one upstream session per client session): the client is
@@ -282,3 +283,46 @@ async def test_a_task_made_past_the_upstream_timeout_is_cancelled_upstream() -> 
             await client.call_tool_as_task("forever", {})
         assert timed_out.value.code == -32001
         assert asked == ["tools/call", "tasks/cancel"], asked
+
+
+ASKED_TASKS = {
+    "elicitation": {},
+    "tasks": {"cancel": {}, "requests": {"elicitation": {"create": {}}}},
+}
+
+
+async def test_a_task_the_client_makes_past_the_proxys_timeout_is_cancelled() -> None:
+    """The upstream asks the client for an elicitation as a task of the client's, through
+    the proxy; the client answers with its task after the proxy's request_timeout: the proxy
+    sends the client no notifications/cancelled (which would leave its task working) but
+    waits for that answer and cancels the task it names with tasks/cancel."""
+    proxy = ProxyServer(upstream(), request_timeout=0.1)
+    async with asyncio.timeout(WAIT), raw_session(proxy, capabilities=ASKED_TASKS) as peer:
+        await peer.send(
+            {
+                "jsonrpc": "2.0",
+                "id": "call",
+                "method": "tools/call",
+                "params": {"name": "ask_client"},
+            }
+        )
+        request: dict[str, Any] = await peer.receive()
+        assert request["method"] == "elicitation/create" and "task" in request["params"]
+        await asyncio.sleep(0.3)  # past the proxy's timeout
+        state = {
+            "taskId": "c1",
+            "status": "working",
+            "createdAt": "2025-11-25T10:30:00Z",
+            "lastUpdatedAt": "2025-11-25T10:30:00Z",
+            "ttl": 60000,
+        }
+        await peer.send({"jsonrpc": "2.0", "id": request["id"], "result": {"task": state}})
+        seen: list[str | None] = []
+        while "call" not in seen:
+            message = await peer.receive()
+            seen.append(message.get("method", message.get("id")))
+            if message.get("method") == "tasks/cancel":
+                assert message["params"] == {"taskId": "c1"}
+                answer = {"jsonrpc": "2.0", "id": message["id"]}
+                await peer.send({**answer, "result": {**state, "status": "cancelled"}})
+        assert "tasks/cancel" in seen and "notifications/cancelled" not in seen, seen

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import msgspec
 
 from mcpkit.errors import ConnectionClosed, LocalProtocolError
+from mcpkit.protocol.capabilities import task_params
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.proxy.upstream_link import LIST_CHANGES
@@ -103,6 +104,17 @@ class SessionHolder:
         timeout, result_type = self.timeout, None
         if ev.method == "tasks/result":  # waits for the client's task; any result
             timeout, result_type = math.inf, msgspec.Raw
+        elif task_params(ev.params) is not None:
+            # Given up on (the timeout passed, or the upstream went), it cancels the task the
+            # client made with tasks/cancel, not notifications/cancelled, which would leave
+            # it working (`ServerSessionHandle.request`).
+            return await self.handle.request(
+                ev.method,
+                ev.params,
+                timeout=timeout,
+                related=None if related is None else related.request_id,
+                on_progress=on_progress,
+            )
         return await self.handle.connection.request(
             ev.method,
             ev.params,
