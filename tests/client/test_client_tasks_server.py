@@ -215,3 +215,29 @@ async def test_a_caller_cancelled_while_its_task_is_made_cancels_that_task(how: 
         await gate.cancelled.wait()  # the server's task was cancelled (tasks/cancel)
         gate.go.set()
         assert (await client.call_tool("double", {"x": 3}, task=True)).text == "6"
+
+
+async def test_a_2026_call_followed_as_a_task_and_given_up_on_cancels_that_task() -> None:
+    # Under 2026-07-28 the server makes the call a task (the tasks extension) and call_tool
+    # follows it with tasks/get: a caller that gives up meanwhile cancels the task with
+    # tasks/cancel, or it would run on with nobody to read what it comes to.
+    gate = Gate()
+    polled = asyncio.Event()
+
+    async def seen(ctx: Context, params: Any, call_next: Any) -> Any:
+        if ctx.method == "tasks/get":
+            polled.set()
+        return await call_next(params)
+
+    server = make_server(gate)
+    server.add_middleware(seen)
+    async with asyncio.timeout(10), Client.func(server) as client:
+        assert client.protocol_version == "2026-07-28"
+        calling = asyncio.ensure_future(client.call_tool("double", {"x": 2}))
+        await polled.wait()  # call_tool has the task's handle and follows it
+        calling.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await calling
+        await gate.cancelled.wait()  # the server's task was cancelled (tasks/cancel)
+        gate.go.set()
+        assert (await client.call_tool("double", {"x": 3})).text == "6"

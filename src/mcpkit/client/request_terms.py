@@ -16,6 +16,7 @@ Complete results decode into the same types the 2025-11-25 client returns (`Tool
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,7 +26,7 @@ import msgspec
 
 from mcpkit.client.callbacks import ServerRequestRouter
 from mcpkit.client.results import RESULT_TYPES
-from mcpkit.errors import McpError
+from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import (
     CLIENT_CAPABILITIES_KEY,
@@ -34,6 +35,7 @@ from mcpkit.protocol.own_terms import (
     REVISION_KEY,
     SERVER_INFO_KEY,
 )
+from mcpkit.runtime import task_augmented
 from mcpkit.types import (
     CreateMessageRequestParams,
     ElicitRequestParams,
@@ -339,32 +341,45 @@ class StatelessCalls:
     ) -> Any:
         """A call the server runs as a task (SEP-2663): poll tasks/get at the interval it
         asks, answer its questions with tasks/update, and return its inlined result (or raise
-        its error). Each poll is a request bounded by the client's timeout."""
+        its error). Each poll is a request bounded by the client's timeout. A caller that
+        gives up (cancelled, or a poll timed out) cancels the task with tasks/cancel: nobody
+        would read what it comes to."""
         task = _read(_TASK, raw, method)
-        for _ in range(_MAX_POLLS):
-            if task.status == "completed":
-                return self.decode(
-                    method, msgspec.Raw(msgspec.json.encode(task.result)), result_type
-                )
-            if task.status in ("failed", "cancelled"):
-                error = task.error or {}
-                code = error.get("code")
-                raise McpError(
-                    code if type(code) is int else codes.INTERNAL_ERROR,
-                    str(error.get("message", f"the task {task.status}")),
-                    error.get("data"),
-                )
-            if task.status == "input_required" and task.input_requests:
-                answers = await self._answer(task.input_requests)
-                update = {"taskId": task.task_id, "inputResponses": answers}
-                await send("tasks/update", self.params(update))
-            else:
-                await asyncio.sleep(min(max(task.poll_interval_ms or 500, 10), 5000) / 1000)
-            polled = await send("tasks/get", self.params({"taskId": task.task_id}))
-            task = _read(_TASK, polled, "tasks/get")
-        raise McpError(
-            codes.INTERNAL_ERROR, f"task {task.task_id} did not end in {_MAX_POLLS} polls"
-        )
+        task_id = task.task_id
+        try:
+            for _ in range(_MAX_POLLS):
+                if task.status == "completed":
+                    return self.decode(
+                        method, msgspec.Raw(msgspec.json.encode(task.result)), result_type
+                    )
+                if task.status in ("failed", "cancelled"):
+                    error = task.error or {}
+                    code = error.get("code")
+                    raise McpError(
+                        code if type(code) is int else codes.INTERNAL_ERROR,
+                        str(error.get("message", f"the task {task.status}")),
+                        error.get("data"),
+                    )
+                if task.status == "input_required" and task.input_requests:
+                    answers = await self._answer(task.input_requests)
+                    update = {"taskId": task_id, "inputResponses": answers}
+                    await send("tasks/update", self.params(update))
+                else:
+                    await asyncio.sleep(min(max(task.poll_interval_ms or 500, 10), 5000) / 1000)
+                polled = await send("tasks/get", self.params({"taskId": task_id}))
+                task = _read(_TASK, polled, "tasks/get")
+        except (asyncio.CancelledError, RequestTimeout):
+            await self._cancel_task(send, task_id)
+            raise
+        await self._cancel_task(send, task_id)
+        raise McpError(codes.INTERNAL_ERROR, f"task {task_id} did not end in {_MAX_POLLS} polls")
+
+    async def _cancel_task(self, send: Send, task_id: str) -> None:
+        """tasks/cancel for a task nobody waits for (best effort, for at most CANCEL_WAIT
+        seconds: it may have just ended, or the server be going away)."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(task_augmented.CANCEL_WAIT):
+                await send("tasks/cancel", self.params({"taskId": task_id}))
 
     async def _answer(self, requests: dict[str, Any]) -> dict[str, Any]:
         """Each input request answered by the user's handler, under the same key."""
