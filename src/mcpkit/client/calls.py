@@ -7,7 +7,6 @@ Each `list_*` gathers every page (bounded by `max_pages`); `list_*_page` returns
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from mcpkit.client.pages import MAX_PAGES, all_pages
 from mcpkit.client.results import ToolResult
 from mcpkit.client.task_requestor import ClientTask, TaskRequests
 from mcpkit.errors import McpError, RequestTimeout
-from mcpkit.runtime.task_augmented import CANCEL_WAIT
+from mcpkit.runtime.task_augmented import quietly
 from mcpkit.types import (
     CompleteResult,
     CreateTaskResult,
@@ -249,9 +248,7 @@ class FeatureCalls:
 async def _cancel_quietly(handle: ClientTask[Any]) -> None:
     """Cancel a task whose caller gave up waiting (best effort, for at most
     CANCEL_WAIT seconds: it may have just ended, or the server may not offer tasks/cancel)."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CANCEL_WAIT):
-            await handle.cancel()
+    await quietly(handle.cancel(), handle.id)
 
 
 def _task_field(task: object) -> dict[str, Any] | None:

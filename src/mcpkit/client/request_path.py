@@ -4,7 +4,6 @@ their own terms)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,10 +11,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.capabilities import task_params
-from mcpkit.runtime import task_augmented
-from mcpkit.runtime.background import start_alone
 from mcpkit.runtime.layers import Layer, call_through
-from mcpkit.runtime.task_augmented import created_or_cancelled
+from mcpkit.runtime.task_augmented import created_or_cancelled, quietly
 
 if TYPE_CHECKING:
     from mcpkit.client.request_terms import Discovered, StatelessCalls
@@ -147,8 +144,8 @@ class RequestPath(Generic[Q]):
             # `created_or_cancelled` applies the timeout, whatever sent it
             # (`call_tool(task=...)`, `Client.request`).
             if era.client_tasks and task_params(params) is not None:
-                creating = start_alone(era.send(method, params, None, progress, result_type))
-                return created_or_cancelled(method, creating, timeout, self._cancel_task)
+                sending = era.send(method, params, None, progress, result_type)
+                return created_or_cancelled(method, sending, timeout, self._cancel_task)
             return era.send(method, params, timeout, progress, result_type)
 
         if not self.middleware:  # no layer: no frame more than the era's and this call's
@@ -160,9 +157,7 @@ class RequestPath(Generic[Q]):
         at most CANCEL_WAIT seconds: the server may not offer tasks/cancel, through the
         middleware), and stop passing its progress on."""
         try:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(task_augmented.CANCEL_WAIT):
-                    await self.request("tasks/cancel", {"taskId": task_id})
+            await quietly(self.request("tasks/cancel", {"taskId": task_id}), task_id)
         finally:
             self.release_task_progress(task_id)
 

@@ -16,7 +16,6 @@ Complete results decode into the same types the 2025-11-25 client returns (`Tool
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,7 +34,7 @@ from mcpkit.protocol.own_terms import (
     REVISION_KEY,
     SERVER_INFO_KEY,
 )
-from mcpkit.runtime import task_augmented
+from mcpkit.runtime.task_augmented import quietly
 from mcpkit.types import (
     CreateMessageRequestParams,
     ElicitRequestParams,
@@ -377,9 +376,7 @@ class StatelessCalls:
     async def _cancel_task(self, send: Send, task_id: str) -> None:
         """tasks/cancel for a task nobody waits for (best effort, for at most CANCEL_WAIT
         seconds: it may have just ended, or the server be going away)."""
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(task_augmented.CANCEL_WAIT):
-                await send("tasks/cancel", self.params({"taskId": task_id}))
+        await quietly(send("tasks/cancel", self.params({"taskId": task_id})), task_id)
 
     async def _answer(self, requests: dict[str, Any]) -> dict[str, Any]:
         """Each input request answered by the user's handler, under the same key."""

@@ -19,17 +19,15 @@ from mcpkit.errors import (
     ConnectionFailed,
     LocalProtocolError,
     McpError,
-    McpkitError,
 )
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.proxy.caller_secrets import without_caller_secrets
-from mcpkit.runtime import task_augmented
-from mcpkit.runtime.background import BackgroundTasks, outlast, start_alone
+from mcpkit.runtime.background import BackgroundTasks, outlast
 from mcpkit.runtime.connection import Connection, ProgressCallback
-from mcpkit.runtime.task_augmented import created_or_cancelled
+from mcpkit.runtime.task_augmented import created_or_cancelled, quietly
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.transports.connect import close_opened
 from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
@@ -247,31 +245,27 @@ class Link:
         held = self.holder is not None and id(self.holder) == key
         progress = _ProgressTo(down) if held or ev.progress_token is not None else None
         try:
+            sending = self.send(
+                ev.method,
+                params,
+                timeout=None if tasked else timeout,
+                progress=progress,
+                result_type=result_type,
+            )
             if not tasked:
-                return await self.send(
-                    ev.method, params, timeout=timeout, progress=progress, result_type=result_type
-                )
+                return await sending
             # A task-augmented request given up on (its timeout passed, or the client went)
             # cancels the task it made with tasks/cancel, not notifications/cancelled, which
             # would leave it working upstream (basic/utilities/cancellation).
-            creating = start_alone(
-                self.send(
-                    ev.method, params, timeout=None, progress=progress, result_type=result_type
-                )
-            )
-            return await created_or_cancelled(ev.method, creating, timeout, self._cancel_task)
+            return await created_or_cancelled(ev.method, sending, timeout, self._cancel_task)
         finally:
             self.serving.pop(key, None)
             if waited is not None and self._results.get(waited) is down:
                 del self._results[waited]
 
     async def _cancel_task(self, task_id: str) -> None:
-        """Cancel an upstream task nobody waits for (best effort, for at most CANCEL_WAIT
-        seconds: the upstream may not offer tasks/cancel, or be going away)."""
-        try:
-            await self.send("tasks/cancel", {"taskId": task_id}, timeout=task_augmented.CANCEL_WAIT)
-        except (McpkitError, TimeoutError) as exc:
-            logger.debug("could not cancel the upstream task %s: %s", task_id, exc)
+        """Cancel an upstream task nobody waits for (best effort: `quietly`)."""
+        await quietly(self.send("tasks/cancel", {"taskId": task_id}), task_id)
 
     async def send(
         self,

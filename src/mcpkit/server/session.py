@@ -18,7 +18,6 @@ from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms
 from mcpkit.runtime.awaiting import ProgressCallback
-from mcpkit.runtime.background import start_alone
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.link import Link
 from mcpkit.runtime.task_augmented import created_or_cancelled
@@ -344,31 +343,24 @@ class ServerSessionHandle:
         if timeout is None:
             timeout = self.server.request_timeout
         with self.server.asks.hold(self):
-            if task_params(params) is None:
-                return await self.connection.request(
-                    method,
-                    params,
-                    timeout=timeout,
-                    related=related,
-                    on_progress=on_progress,
-                    result_type=result_type,
-                )
-            creating = start_alone(
-                self.connection.request(
-                    method,
-                    params,
-                    timeout=None,
-                    related=related,
-                    on_progress=on_progress,
-                    result_type=result_type,
-                )
+            tasked = task_params(params) is not None
+            # (A task-augmented one goes out with no deadline: `created_or_cancelled` bounds it.)
+            sending = self.connection.request(
+                method,
+                params,
+                timeout=None if tasked else timeout,
+                related=related,
+                on_progress=on_progress,
+                result_type=result_type,
             )
+            if not tasked:
+                return await sending
 
             async def cancel(task_id: str) -> None:
                 if has_capability(self.client_capabilities, ("tasks", "cancel")):
                     await cancel_quietly(self.connection, related, task_id)
 
-            return await created_or_cancelled(method, creating, timeout, cancel)
+            return await created_or_cancelled(method, sending, timeout, cancel)
 
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
