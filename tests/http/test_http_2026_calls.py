@@ -187,7 +187,7 @@ async def test_a_call_is_watched_at_the_second_look_after_it_began(
     calls = app._own_calls
     async with asyncio.timeout(WAIT):
         await held.started.wait()
-        (running,) = calls._running
+        (running,) = calls._calls()
         calls._sweep()
         assert running.watcher is None  # it began since the previous look
         calls._sweep()
@@ -214,6 +214,27 @@ async def test_a_shutdown_past_its_grace_ends_a_running_call_with_no_answer() ->
     assert dict(sent[0]["headers"])[b"content-type"] == b"text/event-stream"
     assert sse_messages(body_of(sent).decode()) == []  # the stream ends unanswered
     assert not app._own_calls
+
+
+async def test_a_listen_ended_to_make_room_is_still_cut_at_shutdown_until_it_ends() -> None:
+    """A listen `make_room` answered counts no more among its client's requests, but it is
+    still served (until its answer is out, or `END_GRACE` passes): a shutdown cuts it too."""
+    calls = own_calls.OwnCalls()
+    task = asyncio.ensure_future(asyncio.sleep(WAIT))
+    listen: own_calls.OwnCall = object.__new__(own_calls.OwnCall)
+    listen.serving, listen.cut_off, listen.watcher = True, False, None
+    listen.task, listen.request, listen.client = task, "the listen", ("address", "10.0.0.1")
+    calls.count_in(listen.client, listen)
+    assert calls.make_room((listen.client, 1, "max_requests_per_address"), bool) is None
+    assert calls.count(("address", "10.0.0.1")) == 0
+    assert len(calls) == 1
+    calls.cut_all()
+    assert listen.cut_off
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    listen.serving = False
+    calls.end(listen)
+    assert not calls
 
 
 async def test_a_context_kept_past_its_answer_reaches_no_one() -> None:

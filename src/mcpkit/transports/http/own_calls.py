@@ -69,6 +69,9 @@ END_GRACE: Final = 5.0
 
 #: Makes an object of a class without running its `__init__` (`OwnCalls.serve`).
 _new: Final = object.__new__
+#: Whose the listens `OwnCalls.make_room` ended are, until they end: no client's (its count
+#: of requests leaves them out), but still among the calls served (`OwnCalls.cut_all`).
+_ENDING: Final = object()
 
 
 def _start_sse(send: Send) -> Awaitable[None]:
@@ -90,12 +93,13 @@ class OwnCalls:
     look after, having run between half of `WATCH_AFTER` and `WATCH_AFTER` by then. (A clock
     read costs every call ~1,000 instructions; the count, an attribute read.)"""
 
-    __slots__ = ("_by_client", "_looks", "_running", "_timer", "_unwatched")
+    __slots__ = ("_by_client", "_looks", "_timer", "_unwatched")
 
     def __init__(self) -> None:
-        self._running: set[OwnCall] = set()
         # Each client's requests in the order they began: its `OwnCall`s, and the POSTs of a
-        # stateless app (`count_in`), which have none.
+        # stateless app (`count_in`), which have none. Every call served now is in it: under
+        # None when its client is unknown, under `_ENDING` once `make_room` ended it. (One
+        # place for them all: a set of the calls besides would cost every call two calls.)
         self._by_client: dict[Hashable, dict[object, None]] = {}
         # In the order they started; an entry whose call ended is skipped when reached.
         self._unwatched: deque[OwnCall] = deque()
@@ -103,7 +107,12 @@ class OwnCalls:
         self._looks = 0  # the timer's looks so far
 
     def __len__(self) -> int:
-        return len(self._running)
+        return len(self._calls())
+
+    def _calls(self) -> list[OwnCall]:
+        """The calls served now."""
+        every = self._by_client.values()
+        return [call for mine in every for call in mine if isinstance(call, OwnCall)]
 
     async def serve(
         self,
@@ -147,10 +156,8 @@ class OwnCalls:
         call.serving = True
         call.cut_off = False
         call.watcher = None
-        # Among the calls running (and its client's), watched once it has run WATCH_AFTER.
-        self._running.add(call)
-        if client is not None:
-            self._by_client.setdefault(client, {})[call] = None
+        # Among its client's calls running, watched once it has run WATCH_AFTER.
+        self._by_client.setdefault(client, {})[call] = None
         self._unwatched.append(call)
         if self._timer is None:
             self._arm()
@@ -197,6 +204,8 @@ class OwnCalls:
         for call in mine:
             if isinstance(call, OwnCall) and call.serving and end_listen(call.request):
                 self.count_out(key, call)
+                call.client = _ENDING  # (served still, until its answer is out or it is cut)
+                self.count_in(_ENDING, call)
                 asyncio.get_running_loop().call_later(END_GRACE, call.cut)
                 logger.info("a client was at its %s cap: ended its oldest listen", setting)
                 return None
@@ -222,7 +231,6 @@ class OwnCalls:
         """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
         if call.watcher is not None:
             call.watcher.cancel()
-        self._running.discard(call)
         # (`count_out`, written out: once per call)
         by_client = self._by_client
         client = call.client
@@ -242,7 +250,7 @@ class OwnCalls:
             unwatched.popleft()
 
     def cut_all(self) -> None:
-        for call in list(self._running):
+        for call in self._calls():
             call.cut()
 
     def _sweep(self) -> None:
