@@ -57,6 +57,9 @@ __all__ = ["PeerServer", "RequestPeer"]
 
 _RANK: Final = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
 _NOTHING: Final[frozenset[str]] = frozenset()
+#: What `serve` returns for a request it served: one value for all of them, not a tuple and
+#: a list made for each. (Its list is never added to: nothing refused, nothing to send.)
+_SERVED: Final[tuple[bool, list[bytes]]] = (True, [])
 
 
 class PeerServer(Protocol):
@@ -146,7 +149,7 @@ class RequestPeer:
                 await self.response.emit(answer, kind)
         self._answer = None
         self._closed = True
-        return True, []
+        return _SERVED
 
     async def _send_answers(self, answers: list[Outgoing]) -> None:
         """Write the final one of what the reading session answered itself, then close."""
