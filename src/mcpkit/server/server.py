@@ -68,7 +68,7 @@ from mcpkit.server.catalog.tools import (
 from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
 from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.server.context import Context
-from mcpkit.server.handlers import HANDLERS, Handler
+from mcpkit.server.handlers import OWN_TERMS_HANDLERS, SESSION_HANDLERS, Handler
 from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
@@ -830,10 +830,9 @@ class Server:
         # (`is_stateless_revision`, inlined: once per request)
         stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
         method = ev.method
-        # (`handler_for`, inlined: once per request; `in` and `[]`, not `get`: on a read-only
-        # table, a mappingproxy, `get` is a method call)
-        route = HANDLERS[method] if method in HANDLERS else None
-        handler = None if route is None else route.own_terms if stateless else route.session
+        # (`handler_for`, inlined: once per request; `in` and `[]`, not a `get` call)
+        table = OWN_TERMS_HANDLERS if stateless else SESSION_HANDLERS
+        handler = table[method] if method in table else None
         if handler is None:
             handler = self._handler_beyond_table(method)
         params = ev.params
