@@ -356,7 +356,8 @@ def served_tool(server: Findable, ctx: Request, name: str) -> Any:
     errors), for tools/call: the lookup of every call, which judges nothing that nothing asks
     for (no rule, no view, no scope: the usual tool)."""
     visibility = server.visibility
-    item = server.tools.get(name)
+    get = server.tools.get  # (an attribute, read as one: a method lookup costs more)
+    item = get(name)
     if item is not None:  # (the version this request sees, hidden versions passed over)
         session = ctx.session  # (`_as_seen`, inlined: once per call)
         mine = session.record.components if type(session) is ServerSessionHandle else ()

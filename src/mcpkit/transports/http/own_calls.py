@@ -51,7 +51,8 @@ __all__ = [
 
 logger = logging.getLogger("mcpkit.http")
 
-_JSON: Final = ((b"content-type", b"application/json"),)
+_CONTENT_TYPE: Final = (b"content-type", b"application/json")
+_JSON: Final = (_CONTENT_TYPE,)
 #: Seconds a request runs at most before a watcher starts to notice its client leaving: a
 #: call answered within half of it never costs a task for it (`OwnCalls`).
 WATCH_AFTER: Final = 0.01
@@ -343,7 +344,7 @@ class OwnCall:
                         {
                             "type": "http.response.start",
                             "status": status,
-                            "headers": [*_JSON, length],
+                            "headers": [_CONTENT_TYPE, length],
                         }
                     )
                     await send({"type": "http.response.body", "body": data})
