@@ -439,15 +439,7 @@ def run_as_set(
 ) -> Awaitable[CallToolResult]:
     """`run_tool` as `server`, the server running the call, sets it, within the tool's
     limits if it has any."""
-    call = run_tool(  # (positional: keywords cost every call a lookup of each)
-        spec,
-        arguments,
-        ctx,
-        server.sync_in_thread,
-        server.mask_error_details,
-        server.tool_error_prefix,
-        server.json_string_arguments,
-    )
+    call = run_tool(spec, arguments, ctx, server)
     limits = spec.limits
     return call if limits is None else limits.bound(spec.name, spec.is_async, call, ctx)
 
@@ -456,19 +448,17 @@ async def run_tool(
     spec: ToolSpec,
     arguments: dict[str, Any] | msgspec.Raw | None,
     ctx: object,
-    in_thread: bool,
-    mask_errors: bool = False,
-    error_prefix: str | None = None,
-    json_strings: bool = False,
+    server: ToolSettings,
 ) -> CallToolResult:
-    """Validate, call, and turn the outcome into a CallToolResult. `arguments` may still
-    be JSON text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_errors`, an
-    unexpected exception's text stays in the server's log (`Server(mask_error_details=)`);
-    `error_prefix`, formatted with the tool's name, goes before a `ToolError`'s text
-    (`Server(tool_error_prefix=)`). With `json_strings`, arguments that fail validation are
-    tried again with JSON text parsed where an object or array is wanted
-    (`Server(json_string_arguments=)`). `ctx`, the request's Context, is handed on as it is
-    (this module sits below the Context, which knows the server that holds the tools)."""
+    """Validate, call, and turn the outcome into a CallToolResult, as `server` sets it (each
+    setting read where it is used: the usual call reads none). `arguments` may still be JSON
+    text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_error_details`, an
+    unexpected exception's text stays in the server's log; `tool_error_prefix`, formatted
+    with the tool's name, goes before a `ToolError`'s text; with `json_string_arguments`,
+    arguments that fail validation are tried again with JSON text parsed where an object or
+    array is wanted; `sync_in_thread` runs a sync function in the worker pool. `ctx`, the
+    request's Context, is handed on as it is (this module sits below the Context, which
+    knows the server that holds the tools)."""
     kwargs: dict[str, Any] | tuple[Any, ...]
     try:
         if type(arguments) is msgspec.Raw and spec.raw_validator is None:  # (the usual call)
@@ -476,7 +466,7 @@ async def run_tool(
         else:
             kwargs = _keyword_arguments(spec, arguments)
     except ArgumentError as exc:
-        retried = _with_json_strings(spec, arguments) if json_strings else None
+        retried = _with_json_strings(spec, arguments) if server.json_string_arguments else None
         if retried is None:
             return _error_result(f"Invalid arguments for tool {spec.name!r}: {exc}")
         kwargs = retried
@@ -489,17 +479,19 @@ async def run_tool(
             (
                 spec.fn(**kwargs)
                 if spec.is_async
-                else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
+                else call_handler(
+                    spec.fn, (), kwargs, is_async=False, in_thread=server.sync_in_thread
+                )
             )
             if type(kwargs) is dict
             else spec.fn(*kwargs)  # by position (`ToolSpec.in_order`: an `async def`)
         )
     except (ToolError, PeerError, RequestTimeout) as exc:
-        return _reported_failure(spec, exc, error_prefix)
+        return _reported_failure(spec, exc, server.tool_error_prefix)
     except McpError:
         raise  # protocol errors (e.g. -32042 URL elicitation required) go out as they are
     except Exception as exc:
-        return _unexpected_failure(spec, exc, mask_errors)
+        return _unexpected_failure(spec, exc, server.mask_error_details)
     if type(value) is str and spec.wire.output_schema is None:  # (`to_tool_result`'s text)
         return CallToolResult(content=[TextContent(text=value)])
     try:
@@ -508,7 +500,7 @@ async def run_tool(
         logger.error(
             "tool %r returned a value that does not fit its output schema: %s", spec.name, exc
         )
-        detail = "" if mask_errors else f": {exc}"
+        detail = "" if server.mask_error_details else f": {exc}"
         return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
 
 
