@@ -1,13 +1,15 @@
 """An `async def` tool whose parameters are its arguments alone is called with them by position
 (`ToolSpec.in_order`: no dict made for them, nor unpacked), which binds each argument to the
 parameter of its name, whatever order the client sent them in; any other tool is called by
-keyword, as it always was (a context, a wrapper's own `**kwargs`, keyword-only parameters)."""
+keyword, as it always was (a context, a wrapper's own `**kwargs`, whatever signature it shows,
+keyword-only parameters, a sync function)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +30,18 @@ def _logged(fn: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
     async def wrapper(**kwargs: Any) -> str:
         return "logged " + await fn(**kwargs)
 
+    return wrapper
+
+
+def _shown_as(fn: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """A decorator whose wrapper takes keywords alone but says it has `fn`'s parameters
+    (`__signature__`, no `__wrapped__`): only its code says what it takes."""
+
+    async def wrapper(**kwargs: Any) -> str:
+        return "shown " + await fn(**kwargs)
+
+    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    wrapper.__name__ = fn.__name__
     return wrapper
 
 
@@ -52,6 +66,11 @@ def make_server() -> Server:
         return f"{a - b}"
 
     @server.tool
+    @_shown_as
+    async def minus_shown(a: int, b: int) -> str:
+        return f"{a - b}"
+
+    @server.tool
     def minus_sync(a: int, b: int) -> str:
         return f"sync: {a - b}"
 
@@ -67,7 +86,7 @@ def _spec(server: Server, name: str) -> ToolSpec:
 def test_only_an_async_tool_taking_its_arguments_alone_is_called_by_position() -> None:
     server = make_server()
     assert _spec(server, "minus").in_order
-    for name in ("minus_in", "minus_by_name", "minus_logged", "minus_sync"):
+    for name in ("minus_in", "minus_by_name", "minus_logged", "minus_shown", "minus_sync"):
         assert not _spec(server, name).in_order, name
 
 
@@ -90,6 +109,7 @@ async def test_arguments_sent_in_any_order_reach_the_parameters_of_their_names(e
         assert (await client.call_tool("minus_in", {"b": 2, "a": 7})).text == "tools/call: 5"
         assert (await client.call_tool("minus_by_name", {"b": 2, "a": 7})).text == "by name: 5"
         assert (await client.call_tool("minus_logged", {"b": 2, "a": 7})).text == "logged 5"
+        assert (await client.call_tool("minus_shown", {"b": 2, "a": 7})).text == "shown 5"
         assert (await client.call_tool("minus_sync", {"b": 2, "a": 7})).text == "sync: 5"
 
 

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any, ClassVar, Final, Literal, Protocol, TypedDict, Unpack, cast
 
 import msgspec
@@ -172,17 +173,21 @@ def _takes_in_order(
     parameters are those arguments alone, in the decoder's order, each positional or keyword
     (no context, nothing injected, no `*args` or `**kwargs`). It then binds them by position
     as it would by name; called so, no dict is made for them nor unpacked (~1,300
-    instructions a call). Its own parameters (`follow_wrapped=False`): a wrapper's may not
-    be the function's it wraps."""
-    if signature.decode_all_set is None or context_param is not None or not is_async:
+    instructions a call). A plain function only, its parameters read from its code: a
+    wrapper's `__signature__` (or `__wrapped__`) says what it shows, not what it takes."""
+    if (
+        signature.decode_all_set is None
+        or context_param is not None
+        or not is_async
+        or type(fn) is not FunctionType
+    ):
         return False
-    try:
-        parameters = inspect.signature(fn, follow_wrapped=False).parameters.values()
-    except (TypeError, ValueError):
-        return False
+    code = fn.__code__
     return (
-        all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
-        and tuple(p.name for p in parameters) == signature.parameters
+        not code.co_posonlyargcount
+        and not code.co_kwonlyargcount
+        and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+        and code.co_varnames[: code.co_argcount] == signature.parameters
     )
 
 
