@@ -11,6 +11,7 @@ import pytest
 from mcpkit import Context, Server, ToolError
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.stores.task_runner import UNANSWERED
 from mcpkit.testing import raw_session
 
 EXT = "io.modelcontextprotocol/tasks"
@@ -307,3 +308,42 @@ async def test_a_server_without_task_tools_serves_no_extension() -> None:
         assert "extensions" not in caps
         error = error_of(await call(peer, "tasks/get", {"taskId": "t"}))
         assert error["code"] == codes.METHOD_NOT_FOUND
+
+
+async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
+    """The call (its connection gone) is cancelled the moment `ctx.begin_task()` made the
+    task, before the handle was answered: nobody could ever poll or cancel that task, so it
+    is cancelled, and its work stopped."""
+    server = Server("orphans")
+    calls: list[asyncio.Task[Any]] = []
+    began: list[str] = []
+    stopped = asyncio.Event()
+
+    async def note_the_call(ctx: Context, params: Any, call_next: Any) -> Any:
+        if ctx.method == "tools/call":
+            task = asyncio.current_task()
+            assert task is not None
+            calls.append(task)
+        return await call_next(params)
+
+    server.add_middleware(note_the_call)
+
+    @server.tool(task="required", task_begins="in_handler")
+    async def begins(ctx: Context) -> str:
+        await ctx.begin_task()
+        assert ctx.task is not None
+        began.append(ctx.task.id)
+        calls[0].cancel()  # the call goes: its handle is answered to nobody
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()
+        return "never"
+
+    async with raw_session(server, initialize=False) as peer:
+        params = {"name": "begins", "_meta": meta()}
+        await peer.send({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": params})
+        async with asyncio.timeout(5):
+            await stopped.wait()
+        got = await until(peer, began[0], "cancelled", "completed", "failed")
+        assert got["status"] == "cancelled" and got["statusMessage"] == UNANSWERED
