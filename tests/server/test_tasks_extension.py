@@ -4,7 +4,7 @@ their own terms, beside a 2025-11-25 session on the same store."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -12,6 +12,7 @@ from mcpkit import Context, Server, ToolError
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.stores.task_runner import UNANSWERED
+from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import raw_session
 
 EXT = "io.modelcontextprotocol/tasks"
@@ -347,3 +348,44 @@ async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
             await stopped.wait()
         got = await until(peer, began[0], "cancelled", "completed", "failed")
         assert got["status"] == "cancelled" and got["statusMessage"] == UNANSWERED
+
+
+async def test_a_call_given_up_on_before_its_task_began_begins_none() -> None:
+    """The call is cancelled while the tool still runs in it, and the tool swallows the
+    cancellation and calls `ctx.begin_task()`: there is no call left to answer with the
+    handle, so no task begins (False), rather than one nobody will ever know of."""
+    server = Server("late-begin")
+    calls: list[asyncio.Task[Any]] = []
+    waiting = asyncio.Event()
+    began: list[bool] = []
+
+    async def note_the_call(ctx: Context, params: Any, call_next: Any) -> Any:
+        if ctx.method == "tools/call":
+            task = asyncio.current_task()
+            assert task is not None
+            calls.append(task)
+        return await call_next(params)
+
+    server.add_middleware(note_the_call)
+
+    @server.tool(task="required", task_begins="in_handler")
+    async def stubborn(ctx: Context) -> str:
+        waiting.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # (a tool that will not stop)
+        began.append(await ctx.begin_task())
+        return "done"
+
+    async with raw_session(server, initialize=False) as peer:
+        params = {"name": "stubborn", "_meta": meta()}
+        await peer.send({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": params})
+        async with asyncio.timeout(5):
+            await waiting.wait()
+            calls[0].cancel()
+            while not began:
+                await asyncio.sleep(0.01)
+        assert began == [False]
+        assert len(server.task_runner) == 0
+        assert len(cast("MemoryTaskStore", server.task_runner.store)) == 0

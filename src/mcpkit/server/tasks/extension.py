@@ -211,6 +211,7 @@ async def _call_until_task(
             finally:
                 call.cancel()
         else:
+            ctx.task_starter = None  # a tool that runs on regardless begins no task
             call.cancel()
         raise
     if starter.began.done():
