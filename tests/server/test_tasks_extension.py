@@ -311,14 +311,10 @@ async def test_a_server_without_task_tools_serves_no_extension() -> None:
         assert error["code"] == codes.METHOD_NOT_FOUND
 
 
-async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
-    """The call (its connection gone) is cancelled the moment `ctx.begin_task()` made the
-    task, before the handle was answered: nobody could ever poll or cancel that task, so it
-    is cancelled, and its work stopped."""
-    server = Server("orphans")
+def calls_of(server: Server) -> list[asyncio.Task[Any]]:
+    """The asyncio tasks that serve `server`'s tools/call requests, as they come: a test
+    cancels one as its connection's going would."""
     calls: list[asyncio.Task[Any]] = []
-    began: list[str] = []
-    stopped = asyncio.Event()
 
     async def note_the_call(ctx: Context, params: Any, call_next: Any) -> Any:
         if ctx.method == "tools/call":
@@ -328,6 +324,23 @@ async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
         return await call_next(params)
 
     server.add_middleware(note_the_call)
+    return calls
+
+
+async def send_call(peer: Any, tool: str) -> None:
+    """A 2026 tools/call declaring the extension, its answer not waited for."""
+    params = {"name": tool, "_meta": meta()}
+    await peer.send({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": params})
+
+
+async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
+    """The call (its connection gone) is cancelled the moment `ctx.begin_task()` made the
+    task, before the handle was answered: nobody could ever poll or cancel that task, so it
+    is cancelled, and its work stopped."""
+    server = Server("orphans")
+    calls = calls_of(server)
+    began: list[str] = []
+    stopped = asyncio.Event()
 
     @server.tool(task="required", task_begins="in_handler")
     async def begins(ctx: Context) -> str:
@@ -342,8 +355,7 @@ async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
         return "never"
 
     async with raw_session(server, initialize=False) as peer:
-        params = {"name": "begins", "_meta": meta()}
-        await peer.send({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": params})
+        await send_call(peer, "begins")
         async with asyncio.timeout(5):
             await stopped.wait()
         got = await until(peer, began[0], "cancelled", "completed", "failed")
@@ -355,18 +367,9 @@ async def test_a_call_given_up_on_before_its_task_began_begins_none() -> None:
     cancellation and calls `ctx.begin_task()`: there is no call left to answer with the
     handle, so no task begins (False), rather than one nobody will ever know of."""
     server = Server("late-begin")
-    calls: list[asyncio.Task[Any]] = []
+    calls = calls_of(server)
     waiting = asyncio.Event()
     began: list[bool] = []
-
-    async def note_the_call(ctx: Context, params: Any, call_next: Any) -> Any:
-        if ctx.method == "tools/call":
-            task = asyncio.current_task()
-            assert task is not None
-            calls.append(task)
-        return await call_next(params)
-
-    server.add_middleware(note_the_call)
 
     @server.tool(task="required", task_begins="in_handler")
     async def stubborn(ctx: Context) -> str:
@@ -379,8 +382,7 @@ async def test_a_call_given_up_on_before_its_task_began_begins_none() -> None:
         return "done"
 
     async with raw_session(server, initialize=False) as peer:
-        params = {"name": "stubborn", "_meta": meta()}
-        await peer.send({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": params})
+        await send_call(peer, "stubborn")
         async with asyncio.timeout(5):
             await waiting.wait()
             calls[0].cancel()
