@@ -36,6 +36,7 @@ from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
+from mcpkit.protocol.unread_meta import UNREAD_TYPES
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
@@ -850,7 +851,9 @@ class Server:
             ev.request_id,
             method,
             ev.progress_token,
-            getattr(params, "meta", None),
+            # (`_meta` undecoded, where it still is: `RequestFacts.meta` decodes it if asked;
+            # only a request that carries its terms is read so)
+            params if stateless and type(params) in UNREAD_TYPES else getattr(params, "meta", None),
             ev.request_info,
             None,
             terms,
