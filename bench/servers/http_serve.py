@@ -105,6 +105,8 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
         # wraps the app in its proxy-headers middleware, a coroutine and a walk of the
         # headers per request. The other apps keep uvicorn's defaults, as their SDKs run them.
         proxy_headers=not joined,
+        # As `mcpkit run` serves: no `Server: uvicorn` header on each response.
+        server_header=not joined,
     )
     uvicorn.Server(config).run()
 

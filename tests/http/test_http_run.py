@@ -236,6 +236,7 @@ async def test_run_from_code_takes_the_http_settings(tmp_path: Path) -> None:
             response = await client.post(url, json=INITIALIZE, headers=headers())
             assert response.headers["content-type"] == "application/json"
             assert "mcp-session-id" not in response.headers  # stateless
+            assert "server" not in response.headers  # uvicorn's names it to any scanner
             response = await client.post(
                 url, json=call(2, "greet", {"name": "Bo"}), headers=headers()
             )
@@ -258,6 +259,7 @@ async def test_the_cli_flags_reach_the_app(tmp_path: Path) -> None:
             response = await client.post(url, json=INITIALIZE, headers=headers())
             assert response.headers["content-type"] == "application/json"
             assert "mcp-session-id" not in response.headers
+            assert "server" not in response.headers
         assert await server.stop() == 0
 
 

@@ -51,7 +51,11 @@ class _Check:
         self.rest_answer = rest
         self.asked: list[Any] = []
 
-    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
+    def request(
+        self, request_id: int | str, method: str, params: Any, revision: str | None = None
+    ) -> McpError | None:
+        # (`revision`, where the session gives it, is what the params' `_meta` names: the
+        # folded read gives it, the general one leaves it to the check, with the same answer)
         self.asked.append(("request", request_id, method, msgspec.to_builtins(params)))
         return self.refusal
 

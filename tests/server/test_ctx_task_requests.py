@@ -15,7 +15,6 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
-from mcpkit.server.tasks import requestor
 from mcpkit.server.tasks.requestor import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import connected, raw_session
@@ -491,7 +490,7 @@ async def test_a_tool_cancelled_while_its_task_request_goes_unanswered_cancels_t
 ) -> None:
     """A client that never answers the task-augmented request: the server waits for its task
     a bounded time, then cancels the request itself."""
-    monkeypatch.setattr(requestor, "_CANCEL_WAIT", 0.05)
+    monkeypatch.setattr("mcpkit.runtime.task_augmented.CANCEL_WAIT", 0.05)
     async with raw_session(make_server(), capabilities=TASK_CAPS) as peer:
         request = await call_and_take_the_task_request(peer)
         await peer.notify("notifications/cancelled", {"requestId": "call"})

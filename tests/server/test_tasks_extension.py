@@ -4,13 +4,15 @@ their own terms, beside a 2025-11-25 session on the same store."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from mcpkit import Context, Server, ToolError
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.stores.task_runner import UNANSWERED
+from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import raw_session
 
 EXT = "io.modelcontextprotocol/tasks"
@@ -307,3 +309,85 @@ async def test_a_server_without_task_tools_serves_no_extension() -> None:
         assert "extensions" not in caps
         error = error_of(await call(peer, "tasks/get", {"taskId": "t"}))
         assert error["code"] == codes.METHOD_NOT_FOUND
+
+
+def calls_of(server: Server) -> list[asyncio.Task[Any]]:
+    """The asyncio tasks that serve `server`'s tools/call requests, as they come: a test
+    cancels one as its connection's going would."""
+    calls: list[asyncio.Task[Any]] = []
+
+    async def note_the_call(ctx: Context, params: Any, call_next: Any) -> Any:
+        if ctx.method == "tools/call":
+            task = asyncio.current_task()
+            assert task is not None
+            calls.append(task)
+        return await call_next(params)
+
+    server.add_middleware(note_the_call)
+    return calls
+
+
+async def send_call(peer: Any, tool: str) -> None:
+    """A 2026 tools/call declaring the extension, its answer not waited for."""
+    params = {"name": tool, "_meta": meta()}
+    await peer.send({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": params})
+
+
+async def test_a_call_cancelled_as_its_task_began_cancels_the_task() -> None:
+    """The call (its connection gone) is cancelled the moment `ctx.begin_task()` made the
+    task, before the handle was answered: nobody could ever poll or cancel that task, so it
+    is cancelled, and its work stopped."""
+    server = Server("orphans")
+    calls = calls_of(server)
+    began: list[str] = []
+    stopped = asyncio.Event()
+
+    @server.tool(task="required", task_begins="in_handler")
+    async def begins(ctx: Context) -> str:
+        await ctx.begin_task()
+        assert ctx.task is not None
+        began.append(ctx.task.id)
+        calls[0].cancel()  # the call goes: its handle is answered to nobody
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()
+        return "never"
+
+    async with raw_session(server, initialize=False) as peer:
+        await send_call(peer, "begins")
+        async with asyncio.timeout(5):
+            await stopped.wait()
+        got = await until(peer, began[0], "cancelled", "completed", "failed")
+        assert got["status"] == "cancelled" and got["statusMessage"] == UNANSWERED
+
+
+async def test_a_call_given_up_on_before_its_task_began_begins_none() -> None:
+    """The call is cancelled while the tool still runs in it, and the tool swallows the
+    cancellation and calls `ctx.begin_task()`: there is no call left to answer with the
+    handle, so no task begins (False), rather than one nobody will ever know of."""
+    server = Server("late-begin")
+    calls = calls_of(server)
+    waiting = asyncio.Event()
+    began: list[bool] = []
+
+    @server.tool(task="required", task_begins="in_handler")
+    async def stubborn(ctx: Context) -> str:
+        waiting.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # (a tool that will not stop)
+        began.append(await ctx.begin_task())
+        return "done"
+
+    async with raw_session(server, initialize=False) as peer:
+        await send_call(peer, "stubborn")
+        async with asyncio.timeout(5):
+            await waiting.wait()
+            calls[0].cancel()
+            while not began:
+                await asyncio.sleep(0.01)
+        assert began == [False]
+        assert len(server.task_runner) == 0
+        assert len(cast("MemoryTaskStore", server.task_runner.store)) == 0

@@ -165,6 +165,28 @@ def test_a_listen_is_refused_at_once_not_left_to_time_out(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_compact_bodies_whose_meta_is_known_are_served_and_a_listen_refused(
+    handler: LambdaHandler, kind: str
+) -> None:
+    # Written as clients write JSON (no spaces): from the second body on, the session knows
+    # the `_meta` and reads the request in one frame, asking the function's own check with
+    # the revision it read (a check that took no revision failed there with a TypeError).
+    def compact(body: object) -> bytes:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    for rid in ("c1", "c2"):
+        sent = compact(call("add", {"a": 2, "b": 3}, rid))
+        called = handler(event(kind, sent, mcp_headers("tools/call", "add")), FakeContext())
+        assert (called["statusCode"], answer(called)["result"]["structuredContent"]) == (
+            200,
+            {"result": 5},
+        )
+    listen = request("subscriptions/listen", {"notifications": {"toolsListChanged": True}}, 7)
+    result = handler(event(kind, compact(listen), mcp_headers("subscriptions/listen")))
+    assert (result["statusCode"], answer(result)["error"]["code"]) == (404, -32601)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 def test_a_get_stream_or_a_delete_is_refused_405(
     handler: LambdaHandler, kind: str, method: str

@@ -1,6 +1,9 @@
 """Tasks in a store that processes share (SQLite here): a `tasks/cancel` answered by one
 process stops the work where it runs, and a task whose process died is failed once its lease
 lapses, never left `working`. Two `SqliteDatabase`s on one file stand for two processes.
+Nor is a task nobody can reach left `working` with no work: the start that created it was
+cancelled while the store wrote it (its id reached nobody), or its work was stopped before
+it ever ran (a shutdown, or a cancel, the moment after it was created).
 
 The stores read the time from a `ManualClock`: a lease lapses when the test moves the clock
 past it, never because a busy machine ran a renewal late (the runner renews every quarter of
@@ -14,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from mcpkit.stores.sqlite import SqliteDatabase, SqliteTaskStore
-from mcpkit.stores.task_runner import TaskRun, TaskRunner
-from mcpkit.stores.tasks import LAPSED
+from mcpkit.stores.task_runner import UNANSWERED, TaskRun, TaskRunner
+from mcpkit.stores.tasks import LAPSED, MemoryTaskStore
 from mcpkit.testing.stores import ManualClock
-from mcpkit.types import RequestId
+from mcpkit.types import RequestId, Task
 
 LEASE = 0.4  # seconds: the runner renews every 0.1 (of real time)
 WAIT = 10.0  # seconds: a bound on hangs, never a measurement
@@ -142,3 +145,71 @@ async def test_a_running_task_keeps_its_lease_and_its_result(tmp_path: Path) -> 
     await runner.aclose()
     await watcher.db.aclose()
     await db.aclose()
+
+
+class SlowToAnswer(SqliteTaskStore):
+    """A store a network away: `create` has written the task while its answer is still on
+    its way (until `answer` is set)."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__(db, lease=LEASE, clock=ManualClock())
+        self.written: list[Task] = []
+        self.answer = asyncio.Event()
+
+    async def create(self, owner: str, *, ttl: int | None = None) -> Task:
+        task = await super().create(owner, ttl=ttl)
+        self.written.append(task)
+        await self.answer.wait()
+        return task
+
+
+async def never_runs(run: TaskRun) -> dict[str, Any]:
+    raise AssertionError("the work of a task nobody can reach ran")
+
+
+async def test_a_start_cancelled_while_the_store_writes_the_task_cancels_it(
+    tmp_path: Path,
+) -> None:
+    db = SqliteDatabase(tmp_path / "t.db")
+    store = SlowToAnswer(db)
+    runner = TaskRunner(store)
+    starting = asyncio.ensure_future(runner.start("alice", None, Requestor(), never_runs))
+    async with asyncio.timeout(WAIT):
+        while not store.written:
+            await asyncio.sleep(0.001)
+        starting.cancel()  # the request creating the task goes, its answer to nobody
+        await asyncio.sleep(0.01)
+        store.answer.set()  # the store's answer comes after all
+        await asyncio.wait((starting,))
+    assert starting.cancelled()
+    task = await store.get("alice", store.written[0].task_id)
+    assert (task.status, task.status_message) == ("cancelled", UNANSWERED)
+    assert len(runner) == 0
+    await runner.aclose()
+    await db.aclose()
+
+
+async def test_a_shutdown_before_the_work_ran_still_ends_its_task() -> None:
+    store = MemoryTaskStore()
+    runner = TaskRunner(store)
+    shut = (await runner.start("alice", None, Requestor(), never_runs)).task.task_id
+    await runner.aclose()  # at once: the work has not had its first step
+    task = await store.get("alice", shut)
+    assert task.status == "failed"
+    assert task.status_message == "The receiver shut down before the task finished"
+    assert len(runner) == 0
+
+
+async def test_a_cancel_before_the_work_ran_still_ends_its_run() -> None:
+    store = MemoryTaskStore()
+    runner = TaskRunner(store)
+    requestor = Requestor()
+    cancelled = (await runner.start("alice", None, requestor, never_runs)).task.task_id
+    run = runner.running(cancelled)
+    assert run is not None
+    await runner.cancel("alice", cancelled)
+    async with asyncio.timeout(WAIT):
+        await run.finished.wait()  # a tasks/result waiting for it is answered
+    assert (await store.get("alice", cancelled)).status == "cancelled"
+    assert requestor.statuses == ["cancelled"]
+    assert len(runner) == 0

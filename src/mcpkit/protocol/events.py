@@ -33,10 +33,14 @@ class RequestCheck(Protocol):
     Streamable HTTP under 2026-07-28, the headers that mirror the body against it
     (`mcpkit.transports.http.mirrored`). Its refusal comes before any of the session's."""
 
-    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
+    def request(
+        self, request_id: int | str, method: str, params: Any, revision: str | None = None
+    ) -> McpError | None:
         """Asked once the session would serve the body's request (its params decoded, every
         check of the session's own passed), before anything of it runs: the error to refuse
-        it with, or None to serve it."""
+        it with, or None to serve it. `revision`: what the params' `_meta` names as the
+        revision, where the session knows it (the terms it read from it), so that the check
+        need not read the `_meta` itself."""
         ...
 
     def rest(self) -> bytes | None:

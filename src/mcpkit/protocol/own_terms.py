@@ -129,6 +129,13 @@ _BEFORE_KEY: Final = frozenset(b",{")
 _CLOSE: Final = ord("}")
 
 
+def _names_token(meta: bytes) -> bool:
+    """Whether the `_meta` `meta` (a JSON object's text) may have a `progressToken` member:
+    False only when its bytes hold neither the name nor a backslash (an escape could spell
+    the name otherwise)."""
+    return meta.find(b"progressToken") >= 0 or meta.find(b"\\") >= 0
+
+
 def unsupported_revision(requested: str, supported: Sequence[str]) -> McpError:
     """UnsupportedProtocolVersionError (-32022, basic/versioning), listing what we speak. A
     client of both eras that finds only handshake revisions in the list falls back to
@@ -280,7 +287,16 @@ class OwnTermsCodec:
     process (a test starts from nothing by building its server). `supported` is every
     revision the server speaks, the stateless ones first (`ServerSession.all_revisions`)."""
 
-    __slots__ = ("_fields", "_heads", "_last", "_parts", "_same", "_terms", "supported")
+    __slots__ = (
+        "_fields",
+        "_heads",
+        "_last",
+        "_parts",
+        "_same",
+        "_terms",
+        "names_token",
+        "supported",
+    )
 
     def __init__(self, supported: Sequence[str]) -> None:
         self.supported = tuple(supported)
@@ -288,13 +304,22 @@ class OwnTermsCodec:
         self._terms: dict[bytes, Terms[ClientCapabilities] | McpError] = {}
         #: The terms members of a `_meta` -> what they say (`_by_parts`).
         self._parts: dict[tuple[bytes, ...], Terms[ClientCapabilities] | McpError] = {}
-        #: The last `cached` hit: its params' tail from the byte before `"_meta":` on, and its
-        #: terms.
-        self._last: tuple[bytes, Terms[ClientCapabilities] | None] = (b"\x00", None)
+        #: The last `cached` hit: its params' tail from the byte before `"_meta":` on, its
+        #: terms, and whether its `_meta` may name a progress token (`names_token`).
+        self._last: tuple[bytes, Terms[ClientCapabilities] | None, bool] = (b"\x00", None, True)
         #: The params of the last `cached` hit found by its `_meta` looked up (a copy of at
-        #: most _SAME_PARAMS_BYTES), and its terms: the same params again (a list request, a
-        #: call repeated) are told by one comparison.
-        self._same: tuple[bytes | msgspec.Raw, Terms[ClientCapabilities] | None] = (b"", None)
+        #: most _SAME_PARAMS_BYTES), its terms and `names_token`: the same params again (a
+        #: list request, a call repeated) are told by one comparison.
+        self._same: tuple[bytes | msgspec.Raw, Terms[ClientCapabilities] | None, bool] = (
+            b"",
+            None,
+            True,
+        )
+        #: Whether the `_meta` of the params `cached` last found terms for may name a
+        #: progress token: False when its bytes cannot (`_names_token`), and the session
+        #: then looks for none in it, which is what lets it leave the `_meta` undecoded
+        #: (`unread_meta`). Read right after `cached` answered.
+        self.names_token = True
         #: method -> `_Head` (server info, cache policy, the members a result of theirs
         #: starts with, without the object's braces): the objects are compared by identity
         #: (a server's info is replaced, not changed, when it changes: the proxy's is its
@@ -324,28 +349,32 @@ class OwnTermsCodec:
         if params is None or params is msgspec.UNSET:
             return None
         # (A Raw equals only a Raw of the same bytes, bytes only the same bytes.)
-        same, same_terms = self._same
+        same, same_terms, token = self._same
         if params == same:
+            self.names_token = token
             return same_terms
         data: bytes = params if type(params) is bytes else bytes(params)
         # The last hit first: the same client's next request ends the same way. A tail
         # holds no `"_meta":` but its first (it was cut at the last one), and begins with the
         # `{` or `,` before it, so the rule holds.
-        tail, last_terms = self._last
+        tail, last_terms, token = self._last
         if data.endswith(tail):
+            self.names_token = token
             return last_terms
         at = data.rfind(b'"_meta":')
         if at < 1 or data[at - 1] not in _BEFORE_KEY or data[-1] != _CLOSE:
             return None
-        found = self._terms.get(data[at + 8 : -1])
+        meta = data[at + 8 : -1]
+        found = self._terms.get(meta)
         # Terms only: a refusal was cached for what some request sent (server/discover with
         # any `_meta`, say), and a 2025-era request with the same `_meta` must not get it.
         if not isinstance(found, Terms):
             return None
-        self._last = (data[at - 1 :], found)
+        token = self.names_token = _names_token(meta)
+        self._last = (data[at - 1 :], found, token)
         if len(data) <= _SAME_PARAMS_BYTES:
             # (A copy: a decoded Raw is a view of the whole body, which is not to be kept.)
-            self._same = (params.copy() if type(params) is msgspec.Raw else data, found)
+            self._same = (params.copy() if type(params) is msgspec.Raw else data, found, token)
         return found
 
     def read(

@@ -68,8 +68,9 @@ from mcpkit.protocol.phases import (
     SERVER_STEPS,
     next_phase,
 )
-from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, PARAM_DECODES, Session, param_decode_of
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session, progress_token_of
 from mcpkit.protocol.terms import KeepsTerms, Terms
+from mcpkit.protocol.unread_meta import UNREAD_DECODES, unread_decode_of
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -365,7 +366,8 @@ class ServerSession(Session):
             or env.error is not UNSET
         ):
             return self._read_apart_from(env, info, check, False, None)
-        terms = (self._codec or self.codec).cached(env.params)
+        codec = self._codec or self.codec
+        terms = codec.cached(env.params)
         if (
             terms is None
             or self.extension_methods
@@ -389,23 +391,21 @@ class ServerSession(Session):
             return self._read_apart_from(env, info, check, True, terms)
         param_types = self.stateless_param_types
         tp = param_types[method] if method in param_types else known.params
-        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
+        # (The params' `_meta` is one the terms cache read, an object: left undecoded until
+        # something reads it, `unread_meta`.)
+        decode = UNREAD_DECODES[tp] if tp in UNREAD_DECODES else unread_decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             return self._read_apart_from(env, info, check, True, terms)
-        refusal = check.request(rid, method, params)
+        # (the revision its `_meta` names: the terms', read from the same bytes)
+        refusal = check.request(rid, method, params, terms.revision)
         if refusal is not None:
             self._outbox.error(rid, refusal.code, refusal.message, None, data=refusal.data)
             return self._read_apart_end([], 0, check)
-        # (`_start_request`'s progress token: a string or an integer, not a bool)
-        meta: dict[str, Any] | None = getattr(params, "meta", None)
-        token = (
-            meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
-        )
-        if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
-            token = None
+        # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
+        token = progress_token_of(params) if codec.names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
         return ApartRead(request, [], [], [], True)
 

@@ -73,6 +73,16 @@ def param_decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
     return decode
 
 
+def progress_token_of(params: Any) -> RequestId | None:
+    """The progress token of a request's params (basic/utilities/progress: a string or an
+    integer; JSON true decodes to a bool, which Python counts as an int: no token)."""
+    meta: dict[str, Any] | None = getattr(params, "meta", None)
+    token = meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
+    if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
+        return None
+    return token
+
+
 class Session(Answering, Requesting):
     """Sans-I/O JSON-RPC session for one MCP connection (either role).
 
@@ -526,9 +536,10 @@ class Session(Answering, Requesting):
         # The first request handed out routes the batch's array (see `Batch.route`).
         if batch is not None and batch.route is None:
             batch.route = rid
+        # (`progress_token_of`, written out: a call for each request of a session. No `cast()`
+        # call: the isinstance narrows it, at no cost per request. `in`, then a subscript,
+        # not a `get` call: most requests ask no progress.)
         meta: dict[str, Any] | None = getattr(params, "meta", None)
-        # (No `cast()` call: the isinstance narrows it, at no cost per request. `in`, then a
-        # subscript, not a `get` call: most requests ask no progress.)
         token = (
             meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
         )

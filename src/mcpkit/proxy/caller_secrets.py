@@ -30,7 +30,9 @@ def without_caller_secrets(params: Any) -> Any:
         return stripped
     # A request's params struct (the spec's `_meta` is its `meta` field).
     if isinstance(params, msgspec.Struct) and "meta" in params.__struct_fields__:
-        kept = _kept(msgspec.structs.asdict(params)["meta"])
+        # (Read as an attribute, not from its slot (`asdict`): params decoded by a server's
+        # 2026-07-28 reads hold their `_meta` undecoded until it is, `unread_meta`.)
+        kept = _kept(getattr(params, "meta", None))
         if kept is not None:
             return msgspec.structs.replace(params, meta=kept or None)
     return params

@@ -17,6 +17,7 @@ from mcpkit.errors import McpkitError
 from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
+from mcpkit.protocol.unread_meta import UNREAD_TYPES, UnreadMeta
 from mcpkit.server.catalog.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 
@@ -40,7 +41,7 @@ class RequestFacts(Injected):
     """The request a `Context` serves, and who sent it (`Context` adds what a handler may do)."""
 
     __slots__ = (
-        "meta",
+        "_meta",
         "method",
         "progress_token",
         "request_id",
@@ -61,7 +62,7 @@ class RequestFacts(Injected):
         request_id: RequestId,
         method: str,
         progress_token: RequestId | None = None,
-        meta: dict[str, Any] | None = None,
+        meta: dict[str, Any] | UnreadMeta | None = None,
         request_info: RequestInfo | None = None,
         task: TaskRun | None = None,
         terms: Terms[ClientCapabilities] | None = None,
@@ -71,7 +72,9 @@ class RequestFacts(Injected):
         self.request_id = request_id
         self.method = method
         self.progress_token = progress_token
-        self.meta = meta
+        #: `meta`: the request's `_meta`, or the params it is still undecoded in (their type
+        #: in UNREAD_TYPES, `mcpkit.protocol.unread_meta`), decoded if `meta` is read.
+        self._meta = meta
         #: What the transport knew about the message this request came in: for Streamable
         #: HTTP its headers (`ctx.request_info.header("user-agent")`) and the peer's
         #: address; None over stdio and in memory.
@@ -93,10 +96,29 @@ class RequestFacts(Injected):
         #: a task (`ctx.begin_task()`, `mcpkit.server.tasks.extension`).
         self.task_starter: TaskBeginning | None = None
 
+    if TYPE_CHECKING:
+        #: The request's `_meta`, as the client sent it (read and set as an attribute: the
+        #: property below, to type checkers).
+        meta: dict[str, Any] | None
+    else:
+
+        @property
+        def meta(self) -> dict[str, Any] | None:
+            """The request's `_meta`, as the client sent it."""
+            meta = self._meta
+            if type(meta) in UNREAD_TYPES:  # (most requests' handlers never ask: decoded here)
+                meta = self._meta = meta.meta
+            return meta
+
+        @meta.setter
+        def meta(self, meta: dict[str, Any] | None) -> None:
+            self._meta = meta
+
     @classmethod
     def of(cls, server: ServerApi, session: Peer, ev: RequestReceived) -> Self:
         """The Context of the request `ev`, which `session`'s client sent."""
-        meta = getattr(ev.params, "meta", None)
+        params = ev.params
+        meta = params if type(params) in UNREAD_TYPES else getattr(params, "meta", None)
         return cls(
             server,
             session,
@@ -118,7 +140,7 @@ class RequestFacts(Injected):
             self.request_id,
             self.method,
             self.progress_token,
-            self.meta,
+            self._meta,  # (as it is: undecoded, if it still is)
             self.request_info,
             self.task if task is None else task,
             self.terms,

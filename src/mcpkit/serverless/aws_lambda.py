@@ -239,8 +239,10 @@ class _NoListen(MirrorCheck):
     app refuses before (a malformed body, headers that say something else: -32020) it
     refuses as it would anywhere."""
 
-    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
-        refused = super().request(request_id, method, params)
+    def request(
+        self, request_id: int | str, method: str, params: Any, revision: str | None = None
+    ) -> McpError | None:
+        refused = super().request(request_id, method, params, revision)
         if refused is None and method == "subscriptions/listen":
             return McpError(METHOD_NOT_FOUND, _NO_LISTEN)
         return refused

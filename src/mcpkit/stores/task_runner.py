@@ -12,16 +12,19 @@ running work (an asyncio task), its end written to the store and announced, and 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final, Literal, TypeVar, cast
 
 import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK
+from mcpkit.runtime.background import answer_after_all, start_alone
 from mcpkit.runtime.handler_failure import log_handler_failure
+from mcpkit.runtime.task_augmented import CANCEL_WAIT, quietly
 from mcpkit.stores.task_run import Peer, TaskRun, with_related_task
 from mcpkit.stores.tasks import LeasedTaskStore, TaskOutcome, TaskStore, is_terminal
 from mcpkit.types import (
@@ -33,7 +36,7 @@ from mcpkit.types import (
     Task,
 )
 
-__all__ = ["RELATED_TASK", "Peer", "TaskRun", "TaskRunner", "with_related_task"]
+__all__ = ["RELATED_TASK", "UNANSWERED", "Peer", "TaskRun", "TaskRunner", "with_related_task"]
 
 logger = logging.getLogger("mcpkit.tasks")
 _T = TypeVar("_T")
@@ -84,8 +87,21 @@ class TaskRunner:
         to answer the request with at once ("Result Retrieval"). `polled`: a task of the tasks
         extension (SEP-2663): its questions wait for tasks/update (`TaskRun.ask_polled`), a
         result completes it whatever it says (a tool's `isError` included), and no status
-        notification goes to the connection it was created on."""
-        task = await self.store.create(owner, ttl=ttl)
+        notification goes to the connection it was created on.
+
+        Cancelled while the store writes the task (a store a network away), it cancels the
+        task it may have made after all, as tasks/cancel would: nobody else will ever learn
+        its id."""
+        # From a task of its own, which this one's cancellation does not cancel: the store's
+        # answer names the task to cancel then.
+        creating = start_alone(self.store.create(owner, ttl=ttl))
+        try:
+            task = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            made = await answer_after_all(creating, CANCEL_WAIT)
+            if made is not None:
+                await quietly(self.store.cancel(owner, made.task_id, UNANSWERED), made.task_id)
+            raise
         run = TaskRun(self, owner, task.task_id, peer)
         run.polled = polled
         self._runs[run.id] = run
@@ -118,7 +134,8 @@ class TaskRunner:
                     if run is None or run.work is None or run.cancelled:
                         continue
                     run.cancelled = True  # its status is the store's; nothing to write
-                    run.work.cancel()
+                    if self._stop(run):
+                        self._forget(run)
                     try:
                         await self._announce(run, await store.get(run.owner, task_id))
                     except Exception:  # expired meanwhile: nobody can ask for it
@@ -132,16 +149,24 @@ class TaskRunner:
         if run.work is not None:
             run.work.cancel()
 
+    def _stop(self, run: TaskRun) -> bool:
+        """Cancel the run's work; True when it never began. A task cancelled before its
+        first step never runs its coroutine: `_drive` then neither writes how the task ended
+        (`_stopped`) nor forgets it (`_forget`), and whoever stopped it does."""
+        work = run.work
+        if work is None or work.done():
+            return False
+        coro = cast("Coroutine[Any, Any, None]", work.get_coro())  # `_drive(...)`, from start
+        began = inspect.getcoroutinestate(coro) != inspect.CORO_CREATED
+        work.cancel()
+        return not began
+
     async def _drive(self, run: TaskRun, work: Work) -> None:
         try:
             try:
                 result = await work(run)
             except asyncio.CancelledError:
-                if run.expired:
-                    await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _EXPIRED))
-                    await self.store.purge_expired()
-                elif not run.cancelled:  # shutdown, not tasks/cancel: say so in the store
-                    await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _SHUTDOWN))
+                await self._stopped(run)
                 raise
             except McpError as exc:  # the error's message is the status message (_finish)
                 await self._finish(run, "failed", _error(exc.code, exc.message, exc.data))
@@ -157,13 +182,25 @@ class TaskRunner:
                 status: Literal["completed", "failed"] = "failed" if message else "completed"
                 await self._finish(run, status, TaskOutcome(result=raw), message)
         finally:
-            if run.expiry is not None:
-                run.expiry.cancel()
-                run.expiry = None
-            run.finished.set()
-            self._runs.pop(run.id, None)
-            if not self._runs:  # a dict keeps its largest size: give a burst's table back
-                self._runs = {}
+            self._forget(run)
+
+    async def _stopped(self, run: TaskRun) -> None:
+        """Write how a task whose work was cancelled ended, unless tasks/cancel did."""
+        if run.expired:
+            await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _EXPIRED))
+            await self.store.purge_expired()
+        elif not run.cancelled:  # shutdown, not tasks/cancel: say so in the store
+            await self._finish(run, "failed", _error(codes.INTERNAL_ERROR, _SHUTDOWN))
+
+    def _forget(self, run: TaskRun) -> None:
+        """The run's work ended: no more expiry, its `tasks/result` waiters woken."""
+        if run.expiry is not None:
+            run.expiry.cancel()
+            run.expiry = None
+        run.finished.set()
+        self._runs.pop(run.id, None)
+        if not self._runs:  # a dict keeps its largest size: give a burst's table back
+            self._runs = {}
 
     async def _finish(
         self,
@@ -226,15 +263,18 @@ class TaskRunner:
         tasks, next_cursor = await self.store.list(owner, cursor)
         return ListTasksResult(tasks=tasks, next_cursor=next_cursor)
 
-    async def cancel(self, owner: str, task_id: str) -> CancelTaskResult:
+    async def cancel(
+        self, owner: str, task_id: str, message: str = "The task was cancelled by request."
+    ) -> CancelTaskResult:
         """Cancelled in the store before the answer ("Task Cancellation"), then the work is
-        stopped (best effort: a `def` handler in a thread runs on, its outcome dropped)."""
-        task = await self.store.cancel(owner, task_id, "The task was cancelled by request.")
+        stopped (best effort: a `def` handler in a thread runs on, its outcome dropped).
+        `message` is its status message."""
+        task = await self.store.cancel(owner, task_id, message)
         run = self._runs.get(task_id)
         if run is not None:
             run.cancelled = True
-            if run.work is not None:
-                run.work.cancel()
+            if self._stop(run):
+                self._forget(run)
             await self._announce(run, task)
         return _as(CancelTaskResult, task)
 
@@ -283,15 +323,21 @@ class TaskRunner:
         if self._renewing is not None:
             self._renewing.cancel()
         runs = list(self._runs.values())
-        for run in runs:
-            if run.work is not None:
-                run.work.cancel()
+        never_began = [run for run in runs if self._stop(run)]
         for run in runs:
             if run.work is not None:
                 await asyncio.gather(run.work, return_exceptions=True)
+        for run in never_began:  # (a shutdown the moment after it was created)
+            try:
+                await self._stopped(run)
+            finally:
+                self._forget(run)
 
 
 _SHUTDOWN = "The receiver shut down before the task finished"
+#: The status message of a task cancelled because the request that created it was cancelled
+#: before it was answered: nobody but this process ever knew its id.
+UNANSWERED: Final = "The request that created the task was cancelled before it was answered"
 _EXPIRED = "The task's ttl elapsed before it finished: it was stopped"
 
 

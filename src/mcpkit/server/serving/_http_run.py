@@ -126,6 +126,9 @@ async def serve_http(
             # X-Forwarded-Proto and -For are not taken from anyone (uvicorn trusts them from
             # 127.0.0.1 by default: any local process could name the scheme and address).
             proxy_headers=False,
+            # No `Server: uvicorn` on each response: it tells a scanner what runs here, and
+            # checking and writing it costs each answer ~4,000 instructions (~1.5%).
+            server_header=False,
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
             # The app's, which its protocol's idle deadline follows (`keep_alive`).
             timeout_keep_alive=app.keep_alive,

@@ -27,9 +27,10 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import declares
 from mcpkit.protocol.own_terms import missing_capability
+from mcpkit.runtime.task_augmented import quietly
 from mcpkit.server.catalog.listeners import MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.server.tasks.augmented import owner_of
-from mcpkit.stores.task_runner import Peer, TaskRun, TaskRunner
+from mcpkit.stores.task_runner import UNANSWERED, Peer, TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, Task
 from mcpkit.types.tasks_extension import EXTENSION_ID, DetailedTask
 
@@ -200,7 +201,17 @@ async def _call_until_task(
     try:
         await asyncio.wait((call, starter.began), return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
-        if not starter.began.done():
+        if starter.began.done():
+            # The task was made, and its handle will be answered to nobody (the client cannot
+            # know a call became a task): cancelled as tasks/cancel would, not left running
+            # with nobody to poll, answer or cancel it.
+            task_id = starter.began.result()["taskId"]
+            try:
+                await quietly(runner.cancel(starter.owner, task_id, UNANSWERED), task_id)
+            finally:
+                call.cancel()
+        else:
+            ctx.task_starter = None  # a tool that runs on regardless begins no task
             call.cancel()
         raise
     if starter.began.done():

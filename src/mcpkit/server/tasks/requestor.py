@@ -10,22 +10,15 @@ fetched. A caller that gives up (timeout, cancellation) cancels the client's tas
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcpkit.errors import (
-    ConnectionClosed,
-    McpError,
-    McpkitError,
-    RequestTimeout,
-    TransportError,
-)
+from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout, TransportError
 from mcpkit.protocol import codes
-from mcpkit.runtime.background import answer_after_all, start_alone
+from mcpkit.runtime.task_augmented import created_or_cancelled, quietly, task_made
 from mcpkit.stores.task_runner import Peer
 from mcpkit.stores.tasks import is_terminal
-from mcpkit.types import CreateTaskResult, GetTaskResult, RequestId, Task, TaskMetadata
+from mcpkit.types import GetTaskResult, RequestId, TaskMetadata
 
 __all__ = [
     "POLL_CEILING",
@@ -38,8 +31,6 @@ __all__ = [
     "poll_seconds",
 ]
 
-logger = logging.getLogger("mcpkit.server")
-
 #: What `task=` accepts: True (the client's default ttl), a ttl in ms, or the wire metadata.
 TaskOption = bool | int | TaskMetadata
 #: Seconds between `tasks/get` polls: the task's pollInterval, kept within these bounds (a
@@ -47,7 +38,6 @@ TaskOption = bool | int | TaskMetadata
 POLL_FLOOR = 0.05
 POLL_CEILING = 30.0
 POLL_DEFAULT = 1.0
-_CANCEL_WAIT = 5.0  # seconds for the best-effort tasks/cancel of an abandoned task
 
 #: Sends one request to the client as the caller's requests go: (method, params, result type).
 Send = Callable[[str, Any, Any], Awaitable[Any]]
@@ -77,56 +67,34 @@ async def ask_as_task(
     timeout: float | None,
 ) -> Any:
     """Send `method` with `task`, then return the task's result decoded as `result_type`
-        (a JSON-RPC error stored for it is raised as that error, as the plain request would
-        have). `timeout` bounds the whole wait; on it, or on cancellation, the task is cancelled
-    (a task answer not yet read is waited for at most _CANCEL_WAIT seconds more, to know it)."""
+    (a JSON-RPC error stored for it is raised as that error, as the plain request would
+    have). `timeout` bounds the whole wait: the task's creation, then what is left of it its
+    result; on it, or on cancellation, the task is cancelled (a task answer not yet read is
+    waited for at most `CANCEL_WAIT` seconds more, to know it: `created_or_cancelled`)."""
     params = {**params, "task": task}
-    # Sent from a task of its own, which the caller's cancellation does not cancel: the answer
-    # may have come unread, or be on its way, when the caller gives up, and the task it names
-    # is then cancelled with tasks/cancel, as a task-augmented request is ("Cancellation"),
-    # not left working (a busy server reads the answer and the caller's cancellation at once).
-    creating = start_alone(send(method, params, None))
-    created: CreateTaskResult | None = None
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    # Awaited as every task-augmented request is (`runtime.task_augmented`): given up on,
+    # the task its answer names (read already, or on its way) is cancelled with tasks/cancel
+    # ("Cancellation"), not left working (a busy server reads the answer and the caller's
+    # cancellation at once).
+    answer = await created_or_cancelled(method, send(method, params, None), timeout, cancel)
+    task_id = task_made(answer)
+    if task_id is None:
+        raise McpError(codes.INTERNAL_ERROR, f"the client answered {method} with no task")
     try:
-        async with asyncio.timeout(timeout):
-            created = _task_made(method, await asyncio.shield(creating))
-            return await _result_of(send, created.task, result_type)
+        async with asyncio.timeout_at(deadline):
+            return await _result_of(send, task_id, result_type)
     except TimeoutError:
-        if created is None:  # (its answer may be on its way: waited for as on cancellation)
-            created = await _made_after_all(creating, _CANCEL_WAIT)
-        if created is None:
-            raise RequestTimeout(
-                f"{method}: the client did not answer within {timeout} s"
-            ) from None
-        await cancel(created.task.task_id)
+        await cancel(task_id)
         raise RequestTimeout(
             f"{method}: the client's task did not finish within {timeout} s; it was cancelled"
         ) from None
     except asyncio.CancelledError:
-        if created is None:
-            created = await _made_after_all(creating, _CANCEL_WAIT)
-        if created is not None:
-            await cancel(created.task.task_id)
+        await cancel(task_id)
         raise
 
 
-def _task_made(method: str, answer: object) -> CreateTaskResult:
-    """The client's answer to a task-augmented request: the task it made."""
-    if not isinstance(answer, CreateTaskResult):
-        raise McpError(codes.INTERNAL_ERROR, f"the client answered {method} with no task")
-    return answer
-
-
-async def _made_after_all(creating: asyncio.Future[Any], wait: float) -> CreateTaskResult | None:
-    """The task a request its caller gave up on made after all: its answer, read already or
-    within `wait` seconds (a client answers a task-augmented request at once); None past
-    that (the request is then cancelled), for a failed request or an answer with no task."""
-    answer = await answer_after_all(creating, wait)
-    return answer if isinstance(answer, CreateTaskResult) else None
-
-
-async def _result_of(send: Send, task: Task, result_type: Any) -> Any:
-    task_id = task.task_id
+async def _result_of(send: Send, task_id: str, result_type: Any) -> Any:
     try:
         return await send("tasks/result", {"taskId": task_id}, result_type)
     except ConnectionClosed:
@@ -151,12 +119,8 @@ async def _poll_until_terminal(send: Send, task_id: str) -> GetTaskResult:
 
 async def cancel_quietly(peer: Peer, related: RequestId | None, task_id: str) -> None:
     """`tasks/cancel` for a task whose result nobody waits for any more ("Task Cancellation"),
-    for at most a few seconds: it may have just ended, or the connection be going away."""
-    try:
-        async with asyncio.timeout(_CANCEL_WAIT):
-            await peer.request("tasks/cancel", {"taskId": task_id}, related=related)
-    except (McpkitError, TimeoutError) as exc:
-        logger.debug("could not cancel the client's task %s: %s", task_id, exc)
+    best effort (`quietly`): it may have just ended, or the connection be going away."""
+    await quietly(peer.request("tasks/cancel", {"taskId": task_id}, related=related), task_id)
 
 
 def poll_seconds(poll_interval: float | None) -> float:

@@ -101,7 +101,9 @@ class MirrorCheck(msgspec.Struct):
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
-    def request(self, request_id: int | str, method: str, params: Any) -> McpError | None:
+    def request(
+        self, request_id: int | str, method: str, params: Any, revision: str | None = None
+    ) -> McpError | None:
         body = self.body
         if body is None:
             return None  # (asked before, of this body: its answer stands)
@@ -121,12 +123,13 @@ class MirrorCheck(msgspec.Struct):
                 attrs = memos.attrs_for(kind, method)
             if attrs is not None:
                 held, naming = attrs
-                # (The usual attribute names read as attributes: `getattr` costs a call.)
-                meta: dict[str, Any] | None = (
-                    params.meta if held == "meta" else getattr(params, held)
-                )
-                # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
-                revision = meta.get(REVISION_KEY) if type(meta) is dict else None
+                if revision is None:  # (else the session's, from the same `_meta`)
+                    # (The usual attribute names read as attributes: `getattr` costs a call.)
+                    meta: dict[str, Any] | None = (
+                        params.meta if held == "meta" else getattr(params, held)
+                    )
+                    # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
+                    revision = meta.get(REVISION_KEY) if type(meta) is dict else None
                 named: object = (
                     None
                     if not naming
