@@ -439,9 +439,6 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     },
     "protocol/capabilities.py": {"getattr(params, 'task', None)": _WIRE},
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
-    "protocol/server_session.py": {
-        "getattr(params, 'meta', None)": _WIRE,  # (`Session._start_request`'s, written out)
-    },
     "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
     "proxy/upstream_link.py": {
         "getattr(params, 'meta', None)": _WIRE,
@@ -453,6 +450,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'level', 'info')": _WIRE,
         "getattr(params, 'logger', None)": _WIRE,
     },
+    "proxy/caller_secrets.py": {"getattr(params, 'meta', None)": _WIRE},
     "proxy/downstream.py": {"getattr(params, 'level', None)": _WIRE},
     "proxy/pool.py": {"getattr(params, 'uri', None)": _WIRE},
     "proxy/task_owners.py": {"getattr(params, 'task_id', None)": _WIRE},
@@ -499,17 +497,12 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "server/catalog/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
     "server/catalog/listeners.py": {"getattr(declared, 'list_changed', None)": _WIRE},
     "server/catalog/registration_checks.py": {"getattr(fn, '__qualname__', None)": _USER},
-    "server/request_facts.py": {"getattr(ev.params, 'meta', None)": _WIRE},
+    "server/request_facts.py": {"getattr(params, 'meta', None)": _WIRE},
     "server/asking/round_trip.py": {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'name', None)": _WIRE,
         "getattr(params, 'request_state', None)": _WIRE,
         "getattr(params, 'uri', '')": _WIRE,
-    },
-    "server/server.py": {
-        "getattr(params, 'input_responses', None)": _WIRE,
-        "getattr(params, 'meta', None)": _WIRE,  # (`RequestFacts.of`'s, inlined)
-        "getattr(params, 'request_state', None)": _WIRE,
     },
     "server/tasks/augmented.py": {"getattr(block, 'text', None)": _WIRE},
     "server/tracing.py": {"getattr(result, 'is_error', None)": _WIRE},
