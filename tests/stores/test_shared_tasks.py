@@ -3,7 +3,8 @@ process stops the work where it runs, and a task whose process died is failed on
 lapses, never left `working`. Two `SqliteDatabase`s on one file stand for two processes.
 Nor is a task nobody can reach left `working` with no work: the start that created it was
 cancelled while the store wrote it (its id reached nobody), or its work was stopped before
-it ever ran (a shutdown, or a cancel, the moment after it was created).
+it ever ran (a shutdown, or a cancel, the moment after it was created); nor one made after
+the runner shut down, by a start that was still waiting on its store.
 
 The stores read the time from a `ManualClock`: a lease lapses when the test moves the clock
 past it, never because a busy machine ran a renewal late (the runner renews every quarter of
@@ -213,3 +214,36 @@ async def test_a_cancel_before_the_work_ran_still_ends_its_run() -> None:
     assert (await store.get("alice", cancelled)).status == "cancelled"
     assert requestor.statuses == ["cancelled"]
     assert len(runner) == 0
+
+
+async def test_a_shutdown_while_the_store_writes_a_task_fails_it(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db")
+    store = SlowToAnswer(db)
+    runner = TaskRunner(store)
+    starting = asyncio.ensure_future(runner.start("alice", None, Requestor(), never_runs))
+    async with asyncio.timeout(WAIT):
+        while not store.written:
+            await asyncio.sleep(0.001)
+        await runner.aclose()  # the server stops while its store still writes the task
+        store.answer.set()
+        made = await starting
+    assert (made.task.status, made.task.status_message) == (
+        "failed",
+        "The receiver shut down before the task finished",
+    )
+    task = await store.get("alice", made.task.task_id)
+    assert task.status == "failed"
+    assert len(runner) == 0  # no work registered after the shutdown: never_runs never ran
+    # The same runner serves again once its server does (a server's lifespan, re-entered).
+    again = await runner.start("alice", None, Requestor(), answers_at_once)
+    run = runner.running(again.task.task_id)
+    assert run is not None
+    async with asyncio.timeout(WAIT):
+        await run.finished.wait()
+    assert (await store.get("alice", again.task.task_id)).status == "completed"
+    await runner.aclose()
+    await db.aclose()
+
+
+async def answers_at_once(run: TaskRun) -> dict[str, Any]:
+    return {"content": []}

@@ -71,6 +71,10 @@ class TaskRunner:
         self._notify_status = status_notifications
         self._on_polled_status = on_polled_status
         self._runs: dict[str, TaskRun] = {}
+        #: How many times `aclose` began: a `start` that was waiting on its store meanwhile
+        #: fails the task it made, never runs it (nothing would stop its work any more). A
+        #: count, not a flag: a server that serves again uses the same runner.
+        self._shutdowns = 0
         #: Renews the leases of the tasks running here, when the store is shared.
         self._renewing: asyncio.Task[None] | None = None
 
@@ -91,9 +95,11 @@ class TaskRunner:
 
         Cancelled while the store writes the task (a store a network away), it cancels the
         task it may have made after all, as tasks/cancel would: nobody else will ever learn
-        its id."""
+        its id. Once the runner is shut down (`aclose`), a task the store still makes is
+        failed as every task running then was, and answered so: its work never starts."""
         # From a task of its own, which this one's cancellation does not cancel: the store's
         # answer names the task to cancel then.
+        shutdowns = self._shutdowns
         creating = start_alone(self.store.create(owner, ttl=ttl))
         try:
             task = await asyncio.shield(creating)
@@ -102,6 +108,11 @@ class TaskRunner:
             if made is not None:
                 await quietly(self.store.cancel(owner, made.task_id, UNANSWERED), made.task_id)
             raise
+        if self._shutdowns != shutdowns:
+            finished = await self.store.finish(
+                owner, task.task_id, "failed", _error(codes.INTERNAL_ERROR, _SHUTDOWN), _SHUTDOWN
+            )
+            return CreateTaskResult(task=finished)
         run = TaskRun(self, owner, task.task_id, peer)
         run.polled = polled
         self._runs[run.id] = run
@@ -319,7 +330,9 @@ class TaskRunner:
     # ------------------------------------------------------------ shutdown
 
     async def aclose(self) -> None:
-        """Stop every task still running here (each is marked failed in the store)."""
+        """Stop every task still running here (each is marked failed in the store), and
+        every task a `start` still makes (failed as it is made)."""
+        self._shutdowns += 1
         if self._renewing is not None:
             self._renewing.cancel()
         runs = list(self._runs.values())
