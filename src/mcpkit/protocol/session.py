@@ -536,17 +536,7 @@ class Session(Answering, Requesting):
         # The first request handed out routes the batch's array (see `Batch.route`).
         if batch is not None and batch.route is None:
             batch.route = rid
-        # (`progress_token_of`, written out: a call for each request of a session. No `cast()`
-        # call: the isinstance narrows it, at no cost per request. `in`, then a subscript,
-        # not a `get` call: most requests ask no progress.)
-        meta: dict[str, Any] | None = getattr(params, "meta", None)
-        token = (
-            meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
-        )
-        # basic/utilities/progress: a token is a string or an integer (JSON true decodes to a
-        # bool, which Python counts as an int); anything else asks for no progress.
-        if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
-            token = None
+        token = progress_token_of(params)
         events.append(RequestReceived(rid, method, params, token, request_info, terms))
 
     def _handle_own_request(
