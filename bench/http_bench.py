@@ -181,6 +181,8 @@ CORE_VARIANTS = (
     "official_async-2026",
     "ts",
     "ts2-2026",
+    # What the same server costs with no MCP at all: how much of each target is the app's.
+    "floor/httptools",
 )
 CORE_IDLE = ("mcpkit_async/h11",)
 BY_KEY = {v.key: v for v in VARIANTS}

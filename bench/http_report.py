@@ -245,6 +245,46 @@ def _core_bounds(samples: Samples) -> list[str]:
     return found
 
 
+CORE_FLOOR = "floor/httptools"
+
+
+def _floor_lines(samples: Samples) -> list[str]:
+    """What the HTTP server itself leaves to mcpkit: the bare ASGI app's calls/s and CPU per
+    call on the same server (uvicorn httptools, same loop), mcpkit's CPU per call above it,
+    and each calls/s target against what the bare app reaches. A target past the floor's
+    calls/s cannot be met by mcpkit's code on this machine, whatever it cuts."""
+    key = f"http:{CORE_FLOOR}:json"
+    floor_rps, floor_cpu = _median(samples, key, "http_rps"), _median(samples, key, "http_cpu_us")
+    if floor_rps is None or floor_cpu is None:
+        return []
+    found = [
+        f"- the floor ({BY_KEY[CORE_FLOOR].label}: reads the body, answers a fixed JSON body): "
+        f"{floor_rps:,.0f} calls/s, {floor_cpu:,.1f} us CPU per call"
+    ]
+    for answers in ANSWERS:
+        for label, mine, official, ts, ts_version, official_bound, ts_bound in CORE_ROWS:
+            cpu = _median(samples, f"http:{mine}:{answers}", "http_cpu_us")
+            if cpu is None:
+                continue
+            asks = []
+            for name, theirs, bound in (
+                ("official SDK", official, official_bound),
+                (f"TypeScript SDK {ts_version}", ts, ts_bound),
+            ):
+                their_rps = _median(samples, f"http:{theirs}:{answers}", "http_rps")
+                if bound is not None and their_rps:
+                    wanted = bound * their_rps
+                    asks.append(
+                        f"{bound:g}x the {name} asks {wanted:,.0f} calls/s, "
+                        f"{wanted / floor_rps:.0%} of the floor's"
+                    )
+            found.append(
+                f"- {answers}, {label}: mcpkit {cpu - floor_cpu:,.1f} us CPU per call above the "
+                "floor" + "".join(f"; {ask}" for ask in asks)
+            )
+    return found
+
+
 def core_report(samples: Samples, header: str, sessions: int) -> str:
     """`bench/run --only core`: issue 40's targets and the rows they are read from."""
     return "\n".join(
@@ -256,6 +296,11 @@ def core_report(samples: Samples, header: str, sessions: int) -> str:
             "httptools, the official SDK's `async def` server on uvicorn's defaults:",
             "",
             core_table(samples),
+            "",
+            "How much of each is mcpkit's: the same HTTP server with no MCP behind it (JSON "
+            "answers), and what each calls/s target asks against it:",
+            "",
+            *_floor_lines(samples),
             "",
             "The rows they are read from:",
             "",
