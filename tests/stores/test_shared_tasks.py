@@ -21,7 +21,7 @@ from mcpkit.stores.sqlite import SqliteDatabase, SqliteTaskStore
 from mcpkit.stores.task_runner import UNANSWERED, TaskRun, TaskRunner
 from mcpkit.stores.tasks import LAPSED, MemoryTaskStore
 from mcpkit.testing.stores import ManualClock
-from mcpkit.types import RequestId, Task
+from mcpkit.types import CreateTaskResult, RequestId, Task
 
 LEASE = 0.4  # seconds: the runner renews every 0.1 (of real time)
 WAIT = 10.0  # seconds: a bound on hangs, never a measurement
@@ -168,9 +168,10 @@ async def never_runs(run: TaskRun) -> dict[str, Any]:
     raise AssertionError("the work of a task nobody can reach ran")
 
 
-async def test_a_start_cancelled_while_the_store_writes_the_task_cancels_it(
+async def start_held(
     tmp_path: Path,
-) -> None:
+) -> tuple[SqliteDatabase, SlowToAnswer, TaskRunner, asyncio.Future[CreateTaskResult]]:
+    """A start of `never_runs` whose store has written the task, its answer held back."""
     db = SqliteDatabase(tmp_path / "t.db")
     store = SlowToAnswer(db)
     runner = TaskRunner(store)
@@ -178,6 +179,14 @@ async def test_a_start_cancelled_while_the_store_writes_the_task_cancels_it(
     async with asyncio.timeout(WAIT):
         while not store.written:
             await asyncio.sleep(0.001)
+    return db, store, runner, starting
+
+
+async def test_a_start_cancelled_while_the_store_writes_the_task_cancels_it(
+    tmp_path: Path,
+) -> None:
+    db, store, runner, starting = await start_held(tmp_path)
+    async with asyncio.timeout(WAIT):
         starting.cancel()  # the request creating the task goes, its answer to nobody
         await asyncio.sleep(0.01)
         store.answer.set()  # the store's answer comes after all
@@ -217,13 +226,8 @@ async def test_a_cancel_before_the_work_ran_still_ends_its_run() -> None:
 
 
 async def test_a_shutdown_while_the_store_writes_a_task_fails_it(tmp_path: Path) -> None:
-    db = SqliteDatabase(tmp_path / "t.db")
-    store = SlowToAnswer(db)
-    runner = TaskRunner(store)
-    starting = asyncio.ensure_future(runner.start("alice", None, Requestor(), never_runs))
+    db, store, runner, starting = await start_held(tmp_path)
     async with asyncio.timeout(WAIT):
-        while not store.written:
-            await asyncio.sleep(0.001)
         await runner.aclose()  # the server stops while its store still writes the task
         store.answer.set()
         made = await starting
