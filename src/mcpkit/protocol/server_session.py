@@ -333,7 +333,9 @@ class ServerSession(Session):
             or not self._rules.own_terms
             or not self.stateless_revisions
             or size > self.max_message_size
-            or data[:1] != b"{"
+            # (its first byte as an int, not a slice: no object made)
+            or not size
+            or data[0] != 123  # `{`
             or not data.isascii()
             # `receive_data`'s depth rule: only a body it would decode without `check_bytes`
             or (
