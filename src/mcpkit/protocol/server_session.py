@@ -409,7 +409,7 @@ class ServerSession(Session):
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if codec.names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
-        return ApartRead(request, [], [], [], True)
+        return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
     def _read_apart_from(
         self,
@@ -697,6 +697,10 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
             f"(it supports: {', '.join(sorted(declared_modes))})"
         )
 
+
+#: The events, answers and refusals of the usual request `read_apart` reads: none, one list
+#: for all of them (never added to: its reader only tests them), not three made a request.
+_NOTHING: Final[list[Any]] = []
 
 #: Each revision's method table, by revision (`methods_for`, without the call, as a plain
 #: dict: looked up for every request that carries its terms, whose revision was checked when
