@@ -375,7 +375,7 @@ class ServerSession(Session):
             or self.extension_methods
             or method in self._extension_of
             or rid in self._inflight
-            or method in self.answers_itself
+            or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
             return self._read_apart_from(env, info, check, True, terms)
@@ -385,7 +385,7 @@ class ServerSession(Session):
         if (
             known is None
             or known.kind != "request"
-            or self.inbound_direction not in known.direction
+            or _INBOUND not in known.direction
             or unserved[0] is not self.capabilities
             or method in unserved[1]
             or len(self._inflight) >= self.max_inflight
@@ -711,9 +711,16 @@ _TABLES: Final = {
 }
 
 
-#: The steps `ServerSession.read_apart` writes out for the usual request: a subclass that
-#: changes any of them is read through them.
+#: The class settings `ServerSession.read_apart` reads as these constants: a class attribute
+#: read through an instance is not specialized in Python 3.11 (~300 instructions a read).
+_INBOUND: Final = ServerSession.inbound_direction
+_ANSWERS_ITSELF: Final = ServerSession.answers_itself
+
+#: The steps `ServerSession.read_apart` writes out for the usual request, and the settings it
+#: reads as constants: a subclass that changes any of them is read through them.
 _FOLDED: Final = (
+    "inbound_direction",
+    "answers_itself",
     "receive_data",
     "_receive_envelope",
     "_receive_request",
