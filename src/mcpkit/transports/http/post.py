@@ -327,7 +327,7 @@ class PostRequests:
         check = self.request_check(body, headers, self.mirror_memos, each)
         # (`client_address` is asked only of what is not uvicorn's (host, port) as it is: its
         # call cost every POST ~400 instructions)
-        client = scope.get("client")
+        client: tuple[str, int] | None = scope.get("client")
         if (
             type(client) is not tuple
             or len(client) != 2
@@ -337,6 +337,7 @@ class PostRequests:
             client = client_address(scope)
         info = RequestInfo("http", headers, client, token)
         caps = self.request_caps
+        room: tuple[Hashable, int, str] | None
         if owner is None and client is not None:
             # (`caps.of` of a client known by its address alone, written out: a call less)
             room = ("address", client[0]), caps.per_address, caps.address_setting
