@@ -237,6 +237,51 @@ async def test_a_listen_ended_to_make_room_is_still_cut_at_shutdown_until_it_end
     assert not calls
 
 
+async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted() -> None:
+    """At a cap of one, the listen `make_room` ends was all its client had in flight: the
+    call that made room is then its client's one request, counted while it runs."""
+    calls = own_calls.OwnCalls()
+    client = ("address", "10.0.0.1")
+    task = asyncio.ensure_future(asyncio.sleep(WAIT))
+    listen: own_calls.OwnCall = object.__new__(own_calls.OwnCall)
+    listen.serving, listen.cut_off, listen.watcher = True, False, None
+    listen.task, listen.request, listen.client = task, "the listen", client
+    calls.count_in(client, listen)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Peer:
+        async def serve(self, body: bytes, info: object, check: object) -> tuple[bool, list[bytes]]:
+            started.set()
+            await release.wait()
+            return True, []
+
+    class Host:
+        def request_peer(self, response: object) -> Peer:
+            return Peer()
+
+        def end_listen(self, request: object) -> bool:
+            return True
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    room = (client, 1, "max_requests_per_address")
+    serving = asyncio.ensure_future(
+        calls.serve(Host(), None, b"{}", receive, send, True, room)  # type: ignore[arg-type]
+    )
+    async with asyncio.timeout(WAIT):
+        await started.wait()
+        assert calls.count(client) == 1  # the new call, the listen counted no more
+        release.set()
+        await serving
+    assert calls.count(client) == 0
+    task.cancel()
+
+
 async def test_a_context_kept_past_its_answer_reaches_no_one() -> None:
     """A handler that keeps its Context (as a task's work does) can send nothing through it
     once its request is answered, not even to another client's request with the same id."""

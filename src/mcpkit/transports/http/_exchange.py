@@ -148,25 +148,26 @@ class ClientCaps:
     per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
     per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
     kind: str = "sessions"
-    # The settings' names, made once (`of` runs for every request).
-    _user_setting: str = field(init=False, repr=False, compare=False)
-    _address_setting: str = field(init=False, repr=False, compare=False)
+    # The settings' names, made once (`of` runs for every request, and a 2026-07-28 POST
+    # reads them as `of` would: `PostRequests._serve_own_terms`).
+    user_setting: str = field(init=False, repr=False, compare=False)
+    address_setting: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.per_user < 1 or self.per_address < 1:
             raise ValueError(
                 f"max_{self.kind}_per_user and max_{self.kind}_per_address must be >= 1"
             )
-        object.__setattr__(self, "_user_setting", f"max_{self.kind}_per_user")
-        object.__setattr__(self, "_address_setting", f"max_{self.kind}_per_address")
+        object.__setattr__(self, "user_setting", f"max_{self.kind}_per_user")
+        object.__setattr__(self, "address_setting", f"max_{self.kind}_per_address")
 
     def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
         """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
         cap, and the setting naming it; None when neither is known."""
         if owner is not None:
-            return ("user", owner), self.per_user, self._user_setting
+            return ("user", owner), self.per_user, self.user_setting
         if address is not None:
-            return ("address", address), self.per_address, self._address_setting
+            return ("address", address), self.per_address, self.address_setting
         return None
 
 

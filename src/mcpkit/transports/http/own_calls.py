@@ -134,11 +134,17 @@ class OwnCalls:
         cancelled and the response ended with no answer. (Its settings come by position:
         keywords would cost every POST more.)"""
         client: Hashable = None if room is None else room[0]
-        # (`make_room`'s first test, written out: a client below its cap is the rule)
-        if room is not None and len(self._by_client.get(client, ())) >= room[1]:
+        by_client = self._by_client
+        # (`make_room`'s first test, written out: a client below its cap is the rule. Its
+        # calls' dict is looked up once, and made only where it has none.)
+        mine = by_client.get(client)
+        if mine is None:
+            mine = by_client[client] = {}
+        elif room is not None and len(mine) >= room[1]:
             full = self.make_room(room, server.end_listen)
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
+            mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
         task = _task_on(get_running_loop())
         assert task is not None
         # The call is its own response: one object made per request, not two. (Made here,
@@ -158,7 +164,7 @@ class OwnCalls:
         call.cut_off = False
         call.watcher = None
         # Among its client's calls running, watched once it has run WATCH_AFTER.
-        self._by_client.setdefault(client, {})[call] = None
+        mine[call] = None
         self._unwatched.append(call)
         if self._timer is None:
             self._arm()
@@ -235,8 +241,8 @@ class OwnCalls:
         # (`count_out`, written out: once per call)
         by_client = self._by_client
         client = call.client
-        if client in by_client:
-            mine = by_client[client]
+        mine = by_client.get(client)  # (one lookup of a tuple key: `in` then `[]` hash it twice)
+        if mine is not None:
             mine.pop(call, None)
             if not mine:
                 del by_client[client]
