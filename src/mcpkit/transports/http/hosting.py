@@ -29,7 +29,7 @@ from mcpkit.stores.sessions import (
 )
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
-from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
+from mcpkit.transports.http.checks import Refusal, forget_session_id, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.live_sessions import (
@@ -339,6 +339,7 @@ class AppSessions:
         sid = session.handle.id
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
+        forget_session_id(sid)  # (nor is its id remembered well-formed: `session_id`)
         self.server.sessions.discard(session.handle)
 
     async def carry(
