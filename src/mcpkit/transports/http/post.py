@@ -208,7 +208,9 @@ class PostRequests:
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`Guard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
-            return self._post_to_session(scope, str(sid), info, body, receive, send, whose, each)
+            return self._post_to_session(
+                scope, str(sid), info, body, receive, send, whose, each, version
+            )
         return self._post_without_session(scope, token, version, info, body, receive, send)
 
     async def _answer_rest(
@@ -261,13 +263,14 @@ class PostRequests:
         send: Send,
         owner: object,
         each: Mapping[bytes, bytes] | None,
+        version: str | Refusal,
     ) -> None:
         """A body for the session `sid` names, when it is `owner`'s and the token's scopes
         allow what it names that the session may see (`each`: the headers by name, when no
-        name repeats)."""
+        name repeats; `version`: what `protocol_version` read of them, never a refusal)."""
         hosting = self.hosting
         if hosting.session_store is None:  # nothing to restore a session from: no coroutine
-            session = hosting.lookup(sid, info.headers, owner, each)
+            session = hosting.lookup(sid, info.headers, owner, each, version)
         else:
             session = await hosting.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
