@@ -76,7 +76,11 @@ def param_decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
 def progress_token_of(params: Any) -> RequestId | None:
     """The progress token of a request's params (basic/utilities/progress: a string or an
     integer; JSON true decodes to a bool, which Python counts as an int: no token)."""
-    meta: dict[str, Any] | None = getattr(params, "meta", None)
+    return progress_token_in(getattr(params, "meta", None))
+
+
+def progress_token_in(meta: dict[str, Any] | None) -> RequestId | None:
+    """`progress_token_of` params whose `_meta` is `meta`."""
     token = meta["progressToken"] if isinstance(meta, dict) and "progressToken" in meta else None
     if token is not None and (isinstance(token, bool) or not isinstance(token, (int, str))):
         return None
@@ -536,7 +540,9 @@ class Session(Answering, Requesting):
         # The first request handed out routes the batch's array (see `Batch.route`).
         if batch is not None and batch.route is None:
             batch.route = rid
-        token = progress_token_of(params)
+        # (`progress_token_of`, its call made only for params with a `_meta`: most have none)
+        meta = getattr(params, "meta", None)
+        token = None if meta is None else progress_token_in(meta)
         events.append(RequestReceived(rid, method, params, token, request_info, terms))
 
     def _handle_own_request(

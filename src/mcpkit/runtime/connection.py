@@ -38,7 +38,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.awaiting import MAX_TIMEOUT_FACTOR, Awaiting, ProgressCallback
-from mcpkit.runtime.background import BackgroundTasks, end_within, log_failure
+from mcpkit.runtime.background import BackgroundTasks, end_within, log_failure, task_on
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
@@ -413,7 +413,7 @@ class Connection(Reading):
         handed to the channel, or the request was cancelled by either (then the session has
         ended its stream); a cancellation from elsewhere (the server shutting down) ends
         the request unanswered, as if the peer had cancelled it, and propagates."""
-        task = asyncio.current_task()
+        task = task_on(asyncio.get_running_loop())  # (`asyncio.current_task()`, for less)
         assert task is not None
         rid = ev.request_id
         handlers = self._handlers

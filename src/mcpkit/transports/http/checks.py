@@ -43,6 +43,7 @@ __all__ = [
     "check_origin",
     "check_request",
     "distinct",
+    "forget_session_id",
     "protocol_version",
     "refuse",
     "session_id",
@@ -401,13 +402,23 @@ def protocol_version(
     """The revision MCP-Protocol-Version names, ASSUMED_REVISION when absent (spec: "Protocol
     Version Header"); 400 for an unsupported, malformed or repeated one. `each` is
     `distinct(headers)` when the caller has it."""
-    values = _values(headers, each, b"mcp-protocol-version")
+    if each is not None:  # (one lookup in `each`, then the memo's)
+        value = each.get(b"mcp-protocol-version")
+        if value is not None:
+            # A client sends its revision on every request: its text is remembered, not
+            # stripped and decoded each time (~1,500 instructions a request).
+            text = _REVISION_TEXTS.get(value) or _revision_text(value)
+            if text in supported:
+                return text
+        values: Sequence[bytes] = () if value is None else (value,)
+    else:
+        values = values_of(headers, b"mcp-protocol-version")
     if not values:
         if ASSUMED_REVISION in supported:
             return ASSUMED_REVISION
         message = f"no MCP-Protocol-Version header: send one of {', '.join(supported)}"
         return refuse(400, message)
-    text = values[0].strip(b" \t").decode("latin-1")
+    text = _stripped_revision(values[0])
     if len(values) == 1 and text in supported:
         return text
     if len(values) == 1 and _REVISION.fullmatch(text):
@@ -431,7 +442,18 @@ def session_id(
     MAX_SESSION_ID_LENGTH characters, sent once. 400 when malformed, or missing where
     `required` (every request but initialize, on a server that keeps sessions). `each` is
     `distinct(headers)` when the caller has it."""
-    values = _values(headers, each, b"mcp-session-id")
+    if each is not None:  # (one lookup in `each`, then the memo's)
+        value = each.get(b"mcp-session-id")
+        if value is not None:
+            # A client sends its session's id on every request: the id found well-formed
+            # is remembered, decoded, not matched and decoded each time (~3,500
+            # instructions a request). (`or`: a malformed one is remembered as None.)
+            text = _SESSION_IDS.get(value) or _session_id_text(value)
+            if text is not None:
+                return text
+        values: Sequence[bytes] = () if value is None else (value,)
+    else:
+        values = values_of(headers, b"mcp-session-id")
     if not values:
         if not required:
             return None
@@ -450,12 +472,30 @@ def session_id(
     )
 
 
-def _values(headers: Headers, each: Mapping[bytes, bytes] | None, name: bytes) -> Sequence[bytes]:
-    """Every value of header `name`: one lookup in `each` when given (`distinct`)."""
-    if each is None:
-        return values_of(headers, name)
-    value = each.get(name)
-    return () if value is None else (value,)
+def _stripped_revision(value: bytes) -> str:
+    """An MCP-Protocol-Version value as the text `protocol_version` compares."""
+    return value.strip(b" \t").decode("latin-1")
+
+
+#: `_revision_text`'s memo, read first (`memo_short`).
+_REVISION_TEXTS: Final[dict[bytes, str]] = {}
+_revision_text: Final = memo_short(_stripped_revision, _REVISION_TEXTS)
+
+
+def _well_formed_id(value: bytes) -> str | None:
+    """An Mcp-Session-Id value decoded, when well-formed (`_SESSION_ID`); else None."""
+    return value.decode("ascii") if _SESSION_ID.fullmatch(value) else None
+
+
+#: `_session_id_text`'s memo, read first (`memo_short`). A session's id leaves it when the
+#: session ends (`forget_session_id`): ended sessions leave nothing behind in it.
+_SESSION_IDS: Final[dict[bytes, str | None]] = {}
+_session_id_text: Final = memo_short(_well_formed_id, _SESSION_IDS)
+
+
+def forget_session_id(sid: str) -> None:
+    """Drop the id of a session that ended from what `session_id` remembers."""
+    _SESSION_IDS.pop(sid.encode(), None)
 
 
 def unknown_session(session_id: str) -> Refusal:

@@ -29,7 +29,7 @@ from mcpkit.stores.sessions import (
 )
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
-from mcpkit.transports.http.checks import Refusal, refuse, unknown_session
+from mcpkit.transports.http.checks import Refusal, forget_session_id, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.live_sessions import (
@@ -111,10 +111,13 @@ class AppSessions:
         headers: Sequence[tuple[bytes, bytes]],
         owner: object = None,
         each: Mapping[bytes, bytes] | None = None,
+        version: object = None,
     ) -> HttpSession | Refusal:
         """The live session `sid` names, if `owner` opened it (who the request's token speaks
         for: another identity learns nothing, not even that it exists) and the request speaks
-        its negotiated revision (`each`: the headers by name when no name repeats, `distinct`)."""
+        its negotiated revision (`each`: the headers by name when no name repeats, `distinct`;
+        `version`: the revision its MCP-Protocol-Version names, when `protocol_version` has
+        read it already)."""
         session = self.sessions.get(sid)
         if session is None:
             return unknown_session(sid)
@@ -125,8 +128,10 @@ class AppSessions:
             return unknown_session(sid)
         if each is not None:  # the usual case: the header sent once, as negotiated
             terms = record.terms
+            if terms is None or version == terms.revision:  # (the header not read again)
+                return session
             sent = each.get(b"mcp-protocol-version")
-            if sent is None or terms is None or sent.decode("latin-1") == terms.revision:
+            if sent is None or sent.decode("latin-1") == terms.revision:
                 return session
         return _wrong_version(session, headers, each) or session
 
@@ -339,6 +344,7 @@ class AppSessions:
         sid = session.handle.id
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
+        forget_session_id(sid)  # (nor is its id remembered well-formed: `session_id`)
         self.server.sessions.discard(session.handle)
 
     async def carry(

@@ -173,7 +173,7 @@ class PostRequests:
             or carries_terms(body)
         )
 
-    async def _answer_body(
+    def _answer_body(
         self,
         scope: Scope,
         message: Message,
@@ -182,41 +182,68 @@ class PostRequests:
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None,
-    ) -> None:
+    ) -> Awaitable[None]:
         """`__call__` for any POST but a 2026-07-28 request whose body came whole: the rest
-        of a body read, then the revision and the session its headers name."""
-        headers = scope["headers"]
+        of a body read, then the revision and the session its headers name. What to await:
+        for a session's POST (most), `_post_to_session` itself, not a coroutine around it
+        (one level less on every such POST)."""
         if type(body) is More:  # (not isinstance: a call that costs more than the test)
-            body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
-            if isinstance(body, bytes) and self._own_terms_body(body, each):
-                serving = self._own_terms(scope, token, body, receive, send, each)
-                del body  # (see `_serve_own_terms`)
-                await serving
-                return
+            return self._answer_rest(scope, token, message, receive, send, each)
+        headers = scope["headers"]
         either_era = bool(self.policy.stateless_revisions)
         version = protocol_version(headers, self.policy.supported_revisions, each)
         sid = session_id(headers, required=False, each=each)
         if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
             # No session, and a revision header we serve no session on: that revision's rules.
-            serving = self._own_terms(scope, token, body, receive, send, each)
-            del body  # (see `_serve_own_terms`)
-            await serving
-            return
+            return self._own_terms(scope, token, body, receive, send, each)
         # The body's refusal first: a body too large for any revision is 413 whatever its
         # headers say (a 2026-07-28 one would be told its revision is unknown otherwise).
         for found in (body, version, sid):
             if isinstance(found, Refusal):
-                await send_refusal(send, found)
-                return
+                return send_refusal(send, found)
         if body is None or isinstance(body, Refusal):
-            return  # the client went away
+            return _nothing()  # the client went away
         info = RequestInfo("http", headers, client_address(scope), token)
         if sid is not None and not self.stateless:
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`Guard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
-            await self._post_to_session(scope, str(sid), info, body, receive, send, whose, each)
-            return
+            return self._post_to_session(
+                scope, str(sid), info, body, receive, send, whose, each, version
+            )
+        return self._post_without_session(scope, token, version, info, body, receive, send)
+
+    async def _answer_rest(
+        self,
+        scope: Scope,
+        token: AccessToken | None,
+        message: Message,
+        receive: Receive,
+        send: Send,
+        each: Mapping[bytes, bytes] | None,
+    ) -> None:
+        """`_answer_body` of a body not all in its first message: the rest read first."""
+        body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
+        serving: Awaitable[None]
+        if isinstance(body, bytes) and self._own_terms_body(body, each):
+            serving = self._own_terms(scope, token, body, receive, send, each)
+        else:
+            serving = self._answer_body(scope, message, body, receive, send, token, each)
+        del body  # (see `_serve_own_terms`)
+        await serving
+
+    async def _post_without_session(
+        self,
+        scope: Scope,
+        token: AccessToken | None,
+        version: str | Refusal,
+        info: RequestInfo,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """`_answer_body` of a body that names no session (or any, to a stateless app),
+        once its token's scopes allow it: a new session's, or a stateless one's."""
         owner = await self._owner(scope, token, body, send)
         if owner is _REFUSED:
             return
@@ -236,13 +263,14 @@ class PostRequests:
         send: Send,
         owner: object,
         each: Mapping[bytes, bytes] | None,
+        version: str | Refusal,
     ) -> None:
         """A body for the session `sid` names, when it is `owner`'s and the token's scopes
         allow what it names that the session may see (`each`: the headers by name, when no
-        name repeats)."""
+        name repeats; `version`: what `protocol_version` read of them, never a refusal)."""
         hosting = self.hosting
         if hosting.session_store is None:  # nothing to restore a session from: no coroutine
-            session = hosting.lookup(sid, info.headers, owner, each)
+            session = hosting.lookup(sid, info.headers, owner, each, version)
         else:
             session = await hosting.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
@@ -628,6 +656,10 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
 
 
 _REFUSED: Final = object()
+
+
+async def _nothing() -> None:
+    """What `_answer_body` answers a POST whose client went away with: nothing."""
 
 
 def _no_session() -> Refusal:
