@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
-from asyncio import AbstractEventLoop, get_running_loop
+from asyncio import get_running_loop
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Final
@@ -35,6 +34,7 @@ from mcpkit.protocol.codes import (
 )
 from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.sse import encode_event
+from mcpkit.runtime.background import task_on
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
@@ -56,13 +56,6 @@ _JSON: Final = (_CONTENT_TYPE,)
 #: Seconds a request runs at most before a watcher starts to notice its client leaving: a
 #: call answered within half of it never costs a task for it (`OwnCalls`).
 WATCH_AFTER: Final = 0.01
-#: The task running on a loop. Python 3.11's `asyncio.current_task` is a Python function
-#: (~1,500 instructions a call) around a lookup in the dict asyncio keeps of them, this.
-_task_on: Final[Callable[[AbstractEventLoop], asyncio.Task[Any] | None]] = (
-    asyncio.current_task
-    if sys.version_info >= (3, 12)
-    else vars(asyncio.tasks)["_current_tasks"].get
-)
 #: Seconds a listen ended to make room has to send its answer before it is cut off: a client
 #: that does not read it must not keep it.
 END_GRACE: Final = 5.0
@@ -145,7 +138,7 @@ class OwnCalls:
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
             mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
-        task = _task_on(get_running_loop())
+        task = task_on(get_running_loop())  # (`asyncio.current_task()`, for less)
         assert task is not None
         # The call is its own response: one object made per request, not two. (Made here,
         # not by an `__init__`: a class called with one runs it in a frame of its own, ~800
