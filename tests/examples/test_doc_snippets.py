@@ -7,6 +7,7 @@ _doc_snippets.py has the conventions."""
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import os
 import re
@@ -21,7 +22,7 @@ if str(REPO / "tests" / "http") not in sys.path:  # `mcpkit run` children, for `
     sys.path.insert(0, str(REPO / "tests" / "http"))
 from _running import mcpkit, running
 
-WAIT = 120  # seconds: a bound on a hang of a whole page's programs, not a measurement
+WAIT = 120  # seconds: a bound on a hang of one program, not a measurement
 HERE = Path(__file__).resolve().parent
 
 
@@ -89,6 +90,19 @@ def page_folder(doc: str, tmp_path: Path) -> dict[str, str]:
     return kinds
 
 
+def programs() -> list[tuple[str, str]]:
+    """(page, program) for each program a page's files make: each module, script, `against`
+    client and `run by` file on its own, and the page's test files together (one pytest run).
+    One test each, so that each test's limit bounds one program (a page's ten programs in one
+    test had one 30 s limit between them, and a busy machine ran past it)."""
+    found: list[tuple[str, str]] = []
+    for doc in DOCS:
+        names = [name for name, parts in files(doc).items() if kind(name, parts) != "pytest"]
+        tests = len(names) < len(files(doc))
+        found += [(doc, name) for name in names] + ([(doc, "pytest")] if tests else [])
+    return found
+
+
 def run(argv: list[str], folder: Path) -> str:
     done = subprocess.run(
         argv, cwd=folder, env=env(), capture_output=True, text=True, timeout=WAIT, check=False
@@ -97,34 +111,36 @@ def run(argv: list[str], folder: Path) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("doc", DOCS)
-async def test_every_file_runs_as_the_page_says(doc: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("doc", "program"), programs())
+def test_every_program_runs_as_the_page_says(doc: str, program: str, tmp_path: Path) -> None:
     kinds = page_folder(doc, tmp_path)
-    by_kind: dict[str, list[str]] = {}
-    for name, found in kinds.items():
-        by_kind.setdefault(found, []).append(name)
-    modules = by_kind.get("module", [])
-    if modules:
-        listed = run([sys.executable, str(HERE / "_doc_servers.py"), *modules], tmp_path)
-        loaded = {found["file"]: found["servers"] for found in map(json.loads, listed.splitlines())}
-        assert list(loaded) == modules, listed
-        for name, servers in loaded.items():
-            # a server file offers what its blocks register (one that only configures a
-            # Server, its transport or stores, may offer nothing)
-            assert all(isinstance(offers, dict) for offers in servers.values()), (name, servers)
-    for name in by_kind.get("script", []):
-        printed = run([sys.executable, name], tmp_path)
-        shown = files(doc)[name][-1].prints
-        assert shown is None or printed == shown, f"{doc}: {name} printed\n{printed}"
-    if by_kind.get("pytest"):
+    found = kinds.get(program, "pytest")
+    if found == "module":
+        listed = run([sys.executable, str(HERE / "_doc_servers.py"), program], tmp_path)
+        (loaded,) = map(json.loads, listed.splitlines())
+        assert loaded["file"] == program, listed
+        # a server file offers what its blocks register (one that only configures a Server,
+        # its transport or stores, may offer nothing)
+        assert all(isinstance(offers, dict) for offers in loaded["servers"].values()), loaded
+    elif found == "script":
+        printed = run([sys.executable, program], tmp_path)
+        shown = files(doc)[program][-1].prints
+        assert shown is None or printed == shown, f"{doc}: {program} printed\n{printed}"
+    elif found == "pytest":
         tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path)
         assert re.search(r"\d+ passed", tests), tests
-    for name in by_kind.get("against", []):
-        (server,) = {part.mark_value for part in files(doc)[name]}
-        argv = mcpkit("run", server, "--transport", "http", "--port", "0")
-        async with running(argv, cwd=tmp_path) as served:
-            url = await served.started()
-            run([sys.executable, name, url], tmp_path)
-    for name in by_kind.get("run by", []):
-        (test,) = {part.mark_value for part in files(doc)[name]}
-        assert name in (REPO / test).read_text(), f"{doc}: {test} does not run {name}"
+    elif found == "against":
+        (server,) = {part.mark_value for part in files(doc)[program]}
+        asyncio.run(_against(server, program, tmp_path))
+    else:
+        (test,) = {part.mark_value for part in files(doc)[program]}
+        assert program in (REPO / test).read_text(), f"{doc}: {test} does not run {program}"
+
+
+async def _against(server: str, client: str, folder: Path) -> None:
+    """`client URL` against `mcpkit run SERVER --transport http`: each step bounded by its own
+    limit (the server's start and stop by `running`'s, the client's run by WAIT)."""
+    argv = mcpkit("run", server, "--transport", "http", "--port", "0")
+    async with running(argv, cwd=folder) as served:
+        url = await served.started()
+        await asyncio.to_thread(run, [sys.executable, client, url], folder)

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from _processes import finished
+from _processes import finished, starts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTTP tests' helpers
 
@@ -38,6 +38,7 @@ async def run_client(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@starts(3)
 async def test_the_oauth_client_example_completes_the_flow_against_mcpkit_run() -> None:
     argv = mcpkit("run", "examples/protected.py", "--transport", "http", "--port", "0")
     async with running(argv) as server:

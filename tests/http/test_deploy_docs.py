@@ -13,6 +13,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+from _processes import starts
 from _running import REPO, mcpkit, running
 
 from mcpkit import Client
@@ -36,6 +37,7 @@ def working_in(folder: Path) -> Iterator[None]:
         os.chdir(before)
 
 
+@starts(4)
 async def test_the_durable_server_runs_with_each_store_the_page_shows(tmp_path: Path) -> None:
     (block,) = [b for b in blocks("deploy.md") if b.startswith("# durable.py\n")]
     (tmp_path / "durable.py").write_text(block)
@@ -46,8 +48,11 @@ async def test_the_durable_server_runs_with_each_store_the_page_shows(tmp_path: 
     ):
         assert line in text
     argv = mcpkit("run", "durable.py", "--transport", "http", "--port", "0")
-    for extra in ([], ["--workers", "2"]):
-        async with asyncio.timeout(WAIT), running([*argv, *extra], cwd=tmp_path) as served:
+    for extra, programs in (([], 1), (["--workers", "2"], 3)):
+        async with (
+            asyncio.timeout(WAIT * programs),
+            running([*argv, *extra], cwd=tmp_path) as served,
+        ):
             url = await served.started()
             async with Client(url, protocol="2025-11-25") as client:
                 assert (await client.call_tool("build_report", {"pages": 2}, task=True)).text == (

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _processes import starts
 from _running import REPO, WAIT, mcpkit, running
 from _serving import INITIALIZE, headers, messages_of, open_session, sse_messages
 
@@ -136,6 +137,7 @@ async def long(marker: str) -> str:
 """
 
 
+@starts(2)
 async def test_ctrl_c_during_a_long_call_ends_it_after_the_grace_and_the_client_learns(
     tmp_path: Path,
 ) -> None:
@@ -458,6 +460,7 @@ async def forecast(url: str, stateless: bool = False) -> str:
         return text
 
 
+@starts(2)
 async def test_the_serving_section_of_http_md_works(tmp_path: Path) -> None:
     serving_doc = section("http.md", "Serving")
     (command,) = blocks(serving_doc, "sh")
@@ -493,6 +496,7 @@ async def test_the_stateless_section_of_http_md_works(tmp_path: Path) -> None:
         assert await server.stop() == 0
 
 
+@starts(2)
 async def test_the_http_section_of_cli_md_works(tmp_path: Path) -> None:
     over_http = section("cli.md", "Over HTTP")
     (command,) = blocks(over_http, "sh")

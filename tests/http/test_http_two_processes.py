@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from _processes import starts
 from _running import REPO, mcpkit, running
 
 SERVER = str(REPO / "tests" / "http" / "_round_trip_server.py")
@@ -69,6 +70,7 @@ async def balancer(backends: list[str]) -> AsyncIterator[tuple[str, RoundRobin]]
         await app.client.aclose()
 
 
+@starts(2)
 async def test_a_tool_that_asks_twice_is_served_by_two_processes_with_no_store() -> None:
     from mcp import Client as OfficialClient
     from mcp.types import CreateMessageResult, ElicitResult, TextContent
@@ -97,6 +99,7 @@ async def test_a_tool_that_asks_twice_is_served_by_two_processes_with_no_store()
             assert len(rounds) >= 3 and set(rounds) == set(backends)
 
 
+@starts(2)
 async def test_without_a_shared_key_a_retry_on_the_other_process_is_refused_clearly() -> None:
     argv = mcpkit("run", SERVER, "--transport", "http", "--port", "0")
     meta = {

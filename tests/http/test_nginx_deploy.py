@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _processes import finished
+from _processes import finished, starts
 from _redis_server import shared_store_url
 from _running import REPO, Running, mcpkit, running
 from mcp import Client as OfficialClient
@@ -185,6 +185,7 @@ async def nginx(folder: Path, port: int, backends: list[int]) -> AsyncIterator[s
             await proc.wait()
 
 
+@starts(5)
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 async def test_three_processes_behind_nginx_round_robin(
     tmp_path: Path, kind: str, request: pytest.FixtureRequest
@@ -195,7 +196,6 @@ async def test_three_processes_behind_nginx_round_robin(
     front = free_port()
     *serve, listing = doc_commands(front, ports, store)
     async with (
-        asyncio.timeout(WAIT * 4),
         running(serve[0], tmp_path, NO_KEY) as one,
         running(serve[1], tmp_path, NO_KEY) as two,
         running(serve[2], tmp_path, NO_KEY) as three,

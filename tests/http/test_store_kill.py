@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from _processes import starts
 from _redis_server import shared_store_url
 from _running import mcpkit, running
 
@@ -37,6 +38,7 @@ async def quick(n: int) -> str:
 WAIT = 30.0
 
 
+@starts(2)
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 async def test_a_killed_server_restarted_on_its_store_loses_no_task(
     tmp_path: Path, kind: str, request: pytest.FixtureRequest

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _processes import finished
+from _processes import finished, starts
 from interop_harness import HERE, PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node
 
 from mcpkit import Client, McpError
@@ -272,6 +272,7 @@ async def test_the_typescript_client_runs_every_flow_against_the_mcpkit_server()
     assert summary["list"] == codes.METHOD_NOT_FOUND
 
 
+@starts(2)
 async def test_protected_tasks_are_bound_to_the_token_and_listed_for_it() -> None:
     server = make_server(auth=ProtectedResource(verifier=TwoTokens()))
     async with serving(server.http_app()) as base:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from _processes import starts
 
 from mcpkit import Client, Server
 from mcpkit.client import NotificationHandler
@@ -216,6 +217,7 @@ class Shared(Recording):
         self.forwarded_cancels.append((session_id, request_id, reason))
 
 
+@starts(2)
 async def test_a_shared_broker_is_told_apart_when_the_server_takes_it() -> None:
     """A `SharedBroker` is started with the server, hands it what other processes forward,
     and is told of a cancel for a request served elsewhere; a plain `Broker` is asked for

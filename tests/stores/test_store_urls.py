@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from _processes import starts
 from _redis_server import RedisServer
 
 from mcpkit import McpError, Server
@@ -173,6 +174,7 @@ class SteppedLiveness:
                 await self._beaten.wait()
 
 
+@starts(3)
 async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Path) -> None:
     """While a server serves from a shared store, other processes see this one alive (the
     relays of its streams wait for it); once it stops, at once not (they end its calls)."""
@@ -204,6 +206,7 @@ async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Pat
     assert Server("m").store.liveness is None  # memory: nothing is known of other processes
 
 
+@starts(3)
 async def test_servers_on_one_shared_store_seal_request_state_with_one_key(
     tmp_path: Path,
 ) -> None:
