@@ -152,7 +152,8 @@ class Server:
 
     Args:
         name, version, title, description, website_url, icons: the `serverInfo` sent at
-            initialize.
+            initialize (and in `server/discover`); without a `version`, mcpkit's own, as the
+            official SDK and FastMCP send theirs.
         instructions: how to use this server, for the client's model.
         lifespan: an async context manager factory `lifespan(server)` entered before the
             first session and left after the last; what it yields is `ctx.lifespan_state`.
@@ -221,7 +222,7 @@ class Server:
     def __init__(
         self,
         name: str,
-        version: str = "0.0.0",
+        version: str | None = None,
         *,
         title: str | None = None,
         description: str | None = None,
@@ -257,6 +258,8 @@ class Server:
         cache: CachePolicy | None = None,
         store: str | Stores | None = None,
     ) -> None:
+        if version is None:
+            from mcpkit import __version__ as version
         self.name = name
         self.version = version
         self.info = Implementation(
