@@ -62,8 +62,11 @@ async def test_the_example_view_renders_calls_its_tool_and_follows_the_host(
             # fullscreen, asked by the view
             await frame.locator("#fullscreen").click()
             await page.wait_for_selector(".view.fullscreen", timeout=WAIT_MS)
-            await frame.locator("#mode >> text=mode: fullscreen").wait_for(timeout=WAIT_MS)
+            await frame.locator("html[data-mode=fullscreen]").wait_for(timeout=WAIT_MS)
             await shoot(page, tmp_path, "apps-fullscreen")
+            # and back, asked by the view again
+            await frame.locator("#fullscreen >> text=Back inline").click()
+            await frame.locator("html[data-mode=inline]").wait_for(timeout=WAIT_MS)
             # its CSP (it declares no origin) stops a script of the view reaching one
             inner = next(f for f in page.frames if "/view/" in f.url)
             reached = await inner.evaluate(

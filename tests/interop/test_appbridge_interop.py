@@ -202,8 +202,9 @@ def answer(wire: list[dict[str, Any]], sender: str, request_id: Any) -> tuple[in
 
 
 def shown(days: list[dict[str, Any]]) -> list[str]:
-    """The view's day boxes for `days` (JavaScript prints 19.0 as 19, as `g` does)."""
-    return [f"{d['day']}: {d['celsius']:g} °C, {d['sky']}" for d in days]
+    """The view's day boxes for `days`, the day above the weather (JavaScript prints 19.0 as
+    19, as `g` does)."""
+    return [f"{d['day']}\n{d['celsius']:g} °C, {d['sky']}" for d in days]
 
 
 # The client's versionNegotiation: its default, the 2025-11-25 handshake; and "auto", which
@@ -223,7 +224,7 @@ async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_
         days = view.locator(".day")
         assert await days.all_inner_texts() == shown(example.forecast(CITY)["days"])
         assert await view.locator("html").get_attribute("data-theme") == "dark"
-        assert await view.locator("#mode").inner_text() == "mode: inline"
+        assert await view.locator("html").get_attribute("data-mode") == "inline"
         await check_discovery(page, site, era)
         await check_handshake(page, example)
         await check_sizes(page, view)
@@ -235,14 +236,14 @@ async def test_the_reference_appbridge_hosts_our_example_view_through_a_sandbox_
         await check_view_read(page, site)
 
         await view.locator("#fullscreen:enabled").click()
-        await view.locator("#mode >> text=mode: fullscreen").wait_for()
+        await view.locator("html[data-mode=fullscreen]").wait_for(state="attached")
         await page.evaluate("window.host.change({theme: 'light'})")
         await view.locator("html[data-theme=light]").wait_for(state="attached")
         await check_context_changes(page)
         # A host that stops offering fullscreen: the view no longer offers to ask for it.
         inline_only = "{displayMode: 'inline', availableDisplayModes: ['inline']}"
         await page.evaluate(f"window.host.change({inline_only})")
-        await view.locator("#mode >> text=mode: inline").wait_for()
+        await view.locator("html[data-mode=inline]").wait_for(state="attached")
         assert await view.locator("#fullscreen").is_disabled()
         await shoot(page, tmp_path, f"appbridge-host-{era}")
 
