@@ -6,6 +6,7 @@ under several workers; and what it keeps in the store sealed."""
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,25 @@ async def test_the_consent_page_names_the_client_and_its_target_and_is_never_fra
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+@pytest.mark.parametrize("redirect", [REDIRECT, "com.example.desk:/cb"])
+async def test_a_name_reading_as_a_domain_is_not_shown_as_who_asks_off_the_web(
+    redirect: str,
+) -> None:
+    """Loopback and app redirects pass (the answer stays on the user's device, and desktop and
+    command-line clients use them), but "claude.ai" asking from 127.0.0.1 is not "Allow
+    claude.ai?": the page names the program and says its name is not checked."""
+    front = make_front()
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        client = await register(http, client_name="claude. ai", redirect_uris=[redirect])
+        query = authorize_query(client["client_id"], redirect_uri=redirect)
+        page = await http.get("/authorize", params=query)
+    assert page.status_code == 200
+    title = re.search(r"<title>(.*)</title>", page.text)
+    assert title is not None and "calling itself claude. ai" in title.group(1), page.text
+    assert not title.group(1).startswith("Allow claude")
+    assert "Its name is not checked:</strong> claude.ai is a web address" in page.text
+
+
 async def consent_form(
     http: httpx.AsyncClient, front: AuthorizationFront
 ) -> tuple[dict[str, str], str]:
@@ -165,6 +185,8 @@ async def test_a_provider_refusal_goes_back_to_the_client() -> None:
         ("c1", "Weather", "https://xn--wather-3ya.example/cb", "punycode"),
         ("c1", "Weather", "https://wéather.example/cb", "punycode"),
         ("c1", "weather.example", "https://weather-example.attacker.net/cb", "redirects to"),
+        ("c1", "claude. ai", "https://claude-ai.attacker.net/cb", "not claude.ai"),
+        ("c1", "Claude . AI desktop", "https://attacker.net/cb", "not claude.ai"),
         ("c1", "Wéather", "https://weather.example/cb", "outside ASCII"),
         ("https://app.example/client.json", "App", "https://evil.example/cb", "own host"),
     ],

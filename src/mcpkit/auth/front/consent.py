@@ -49,6 +49,12 @@ def _within(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
+def named_domains(name: str) -> list[str]:
+    """The domains a client's name reads as, spaces around a dot ignored (`claude. ai` reads
+    as `claude.ai` to a person, so it does here)."""
+    return [d.lower() for d in _DOMAIN.findall(re.sub(r"\s*\.\s*", ".", name))]
+
+
 def redirect_refusal(client: ClientInformation, redirect_uri: str) -> str | None:
     """Why the redirect target of `client` may imitate another, or None when it looks like
     what it is. Only web (https) targets are judged: loopback and app schemes stay here."""
@@ -71,7 +77,7 @@ def redirect_refusal(client: ClientInformation, redirect_uri: str) -> str | None
     name = client.client_name or ""
     if not name.isascii():
         return "the client's name uses characters outside ASCII, which can imitate another name"
-    for domain in (d.lower() for d in _DOMAIN.findall(name)):
+    for domain in named_domains(name):
         if not _within(host, domain):
             return f"the client calls itself {name!r} but redirects to {host}, not {domain}"
     return None
@@ -90,6 +96,17 @@ def consent_page(
     """The page asking the user whether `client` may sign them in with `provider`."""
     e = html.escape
     name = client.client_name or "An unnamed application"
+    where = redirect_target(redirect_uri)
+    unchecked = ""
+    named = named_domains(name)
+    if named and urlsplit(redirect_uri).scheme != "https":
+        # A program on this computer (or an app) may call itself anything, and its answer never
+        # reaches the web site its name reads as: the page says so rather than "Allow claude.ai".
+        name = f"{where}, calling itself {name}"
+        unchecked = (
+            f"<p><strong>Its name is not checked:</strong> {e(named[0])} is a web address, "
+            f"and the answer goes to {e(where)}, not to {e(named[0])}.</p>\n"
+        )
     identity = (
         f"its metadata document {e(client.client_id)}"
         if is_metadata_url(client.client_id)
@@ -104,8 +121,8 @@ code{{word-break:break-all}}</style>
 <h1>Allow <q>{e(name)}</q> to use your {e(provider)} sign-in?</h1>
 <p>The application is <strong>{e(name)}</strong>, {identity}.</p>
 <p>After you sign in with {e(provider)}, you are sent back to
-<strong>{e(redirect_target(redirect_uri))}</strong>: <code>{e(redirect_uri)}</code></p>
-{scope_line}<p>Allow only if you started this from that application and you know where
+<strong>{e(where)}</strong>: <code>{e(redirect_uri)}</code></p>
+{unchecked}{scope_line}<p>Allow only if you started this from that application and you know where
 it sends you.</p>
 <form method="post" action="{e(action)}">
 <input type="hidden" name="request" value="{e(request)}">
