@@ -17,6 +17,7 @@ from mcpkit import Client, Server
 from mcpkit.openapi import (
     OpenApiComponent,
     OpenApiRoute,
+    OpenApiSpecError,
     Operation,
     RouteKind,
     RouteMap,
@@ -157,10 +158,12 @@ def test_a_read_map_takes_get_only_and_methods_match_in_any_case() -> None:
     assert [(r.name, r.kind) for r in routes] == [("list_items", "resource"), ("get_item", "tool")]
 
 
-def test_a_route_built_by_hand_as_a_resource_must_be_a_get() -> None:
-    reset = build_routes(read_spec(admin_api()), client=httpx.AsyncClient())[2]
+def test_a_route_built_by_hand_as_a_resource_must_be_a_get_with_a_uri() -> None:
+    listing, _, reset = build_routes(read_spec(admin_api()), client=httpx.AsyncClient())
     with pytest.raises(ValueError, match=r"OpenApiRoute makes POST /admin/reset .* a resource"):
         OpenApiRoute("resource", "reset", None, reset.operation, reset.client, None, "x://r")
+    with pytest.raises(ValueError, match="a resource needs its uri"):
+        OpenApiRoute("resource", "items", None, listing.operation, listing.client, None)
     with pytest.raises(ValueError, match="'exlude' is not a kind"):
         OpenApiRoute("exlude", "reset", None, reset.operation, reset.client, None)  # type: ignore[arg-type]
 
@@ -325,3 +328,11 @@ def test_what_mcp_component_fn_may_not_do_is_refused_naming_the_operation(
             mcp_component_fn=_changing(field, value),
         )
     assert "POST /admin/reset" in str(caught.value) or field == "name"
+
+
+def test_a_summary_that_is_no_string_is_refused_where_it_is() -> None:
+    document = admin_api()
+    document["paths"]["/items"]["get"]["summary"] = ["List", "items"]
+    with pytest.raises(OpenApiSpecError, match="`summary` must be a string") as caught:
+        build_routes(read_spec(document), client=httpx.AsyncClient())
+    assert caught.value.where == "#/paths/~1items/get/summary"

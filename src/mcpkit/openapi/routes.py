@@ -70,7 +70,10 @@ class OpenApiRoute:
 
     def __post_init__(self) -> None:
         # (whoever built it: a POST listed as a resource would run on every read)
-        check_readable(self.operation, check_kind("OpenApiRoute", self.kind), "OpenApiRoute")
+        kind = check_kind("OpenApiRoute", self.kind)
+        check_readable(self.operation, kind, "OpenApiRoute")
+        if kind in ("resource", "resource_template") and self.uri is None:
+            raise ValueError(f"OpenApiRoute {self.name!r}: a {kind} needs its uri")
 
     @property
     def input_schema(self) -> dict[str, Any]:
