@@ -135,6 +135,7 @@ async def test_the_misspelt_map_never_lets_a_read_run_the_post() -> None:
         ({"tags": [""]}, TypeError, "non-empty strings"),
         ({"forward_headers": "Authorization"}, TypeError, "forward_headers=['Authorization']"),
         ({"mcp_tags": "api"}, TypeError, "mcp_tags=['api']"),
+        ({"forward_headers": ["Authorization: x"]}, ValueError, "'Authorization: x' is not a"),
     ],
 )
 def test_every_field_of_a_route_map_is_checked_where_it_is_written(

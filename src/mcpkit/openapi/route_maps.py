@@ -43,6 +43,7 @@ KINDS: Final[tuple[RouteKind, ...]] = get_args(RouteKind)
 #: The methods an OpenAPI path item can hold (Path Item Object).
 HTTP_METHODS: Final = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 _READS: Final = ("resource", "resource_template")
+_TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110, 5.1)
 
 #: `route_map_fn(operation, kind)`: the kind the route maps chose for `operation` (a tool where
 #: none matched); return another kind, or None to keep it.
@@ -72,6 +73,16 @@ def _names(where: str, value: object, example: str) -> tuple[str, ...]:
         if not isinstance(item, str) or not item:
             raise TypeError(f"{where} holds names (non-empty strings), not {item!r}: {example}")
     return cast(tuple[str, ...], found)
+
+
+def _header_names(headers: object) -> None:
+    example = "forward_headers=['Authorization']"
+    for header in _names("RouteMap forward_headers", headers, example):
+        if not _TOKEN.fullmatch(header):
+            raise ValueError(
+                f"RouteMap forward_headers: {header!r} is not a header name "
+                "(an RFC 9110 token, such as 'X-Api-Key')"
+            )
 
 
 def _methods(kind: RouteKind, methods: object) -> frozenset[str] | None:
@@ -132,9 +143,7 @@ class RouteMap:
     def __post_init__(self) -> None:
         kind = check_kind("RouteMap kind", self.kind)
         tags = _names("RouteMap tags", self.tags, "tags=['admin']")
-        _names(
-            "RouteMap forward_headers", self.forward_headers, "forward_headers=['Authorization']"
-        )
+        _header_names(self.forward_headers)
         _names("RouteMap mcp_tags", self.mcp_tags, "mcp_tags=['api']")
         object.__setattr__(self, "_methods", _methods(kind, self.methods))
         object.__setattr__(self, "_pattern", _pattern(self.pattern))
