@@ -59,6 +59,8 @@ def test_a_relative_target_is_found_from_another_folder_then_missed_in_one_line(
     script = root / "tools" / "cli.py"
     text = script.read_text(encoding="utf-8")
     assert 'TARGET = "server.py"\n' in text and 'TARGET_FOLDER = ".."\n' in text
+    # (kept relative, the text is the same wherever the project is: --check agrees)
+    assert main(["generate", "cli", "server.py", "-o", "tools/cli.py", "--check"]) == 0
     ran = run_script(script, elsewhere, "add", "--a", "2", "--b", "3")
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "5\n", "")
     # The folder moves with the script: a copy of the project answers from its own copy.
