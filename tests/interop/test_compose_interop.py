@@ -163,6 +163,11 @@ def shop_calls(prefix: str, base_url: str) -> tuple[Call, ...]:
 
 # ------------------------------------------------------------------ the petstore (_petstore.py)
 
+
+def tagged(*tags: str) -> dict[str, Any]:
+    return {"io.mcpkit/tags": list(tags)}
+
+
 REX = {"id": 1, "name": "Rex", "tag": None, "kind": "dog", "owner": None}
 TREE = {"name": "a", "children": [{"name": "b", "children": []}]}
 PETSTORE = Shape(
@@ -171,9 +176,12 @@ PETSTORE = Shape(
     # `add pet!` and an operation without operationId, named by what tool names allow
     tools=frozenset(["add_pet", "categoryTree", "delete_pets_petId", "getPet", "listPets"]),
     listed={
-        "getPet": Listed(("petId",), ("petId",), output_schema=True),
+        # the document's tags are the tools' (mcpkit's, in `_meta`)
+        "getPet": Listed(("petId",), ("petId",), output_schema=True, meta=tagged("pets")),
         "categoryTree": Listed(("depth", "id"), ("id",), output_schema=True),
-        "delete_pets_petId": Listed(("X-Api-Key", "petId"), ("X-Api-Key", "petId")),
+        "delete_pets_petId": Listed(
+            ("X-Api-Key", "petId"), ("X-Api-Key", "petId"), meta=tagged("admin")
+        ),
     },
     calls=(
         # `nullable` (3.0) answers, checked against the 2020-12 schemas made of them

@@ -3,15 +3,17 @@ its options made from the tool's input schema, that calls the server through mcp
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from mcpkit.codegen._client_module import WRAP_MARK
 from mcpkit.codegen._header import header
 from mcpkit.codegen._names import RESERVED, Scope, snake_name
 from mcpkit.codegen._schema_types import json_list, json_object
-from mcpkit.codegen._source import docstring, string_literal
+from mcpkit.codegen._source import ascii_literal, docstring, string_literal
 
 __all__ = ["cli_script"]
 
@@ -21,9 +23,18 @@ _TYPABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _OWN = {"help", "server", "timeout", "json"}
 
 
-def cli_script(tools: Sequence[Mapping[str, Any]], server: str, target: str) -> str:
+def cli_script(
+    tools: Sequence[Mapping[str, Any]],
+    server: str,
+    target: str,
+    *,
+    written_to: str | os.PathLike[str] | None = None,
+) -> str:
     """The source of a script for `tools` of the server named `server`, which it reaches at
-    `target` (any TARGET `mcpkit` takes) unless given `--server`."""
+    `target` (any TARGET `mcpkit` takes) unless given `--server`. `target` is read from the
+    folder this is called in, wherever the script runs: the script holds that folder
+    relative to its own (`written_to`, the file it will be; its folder moves with it), or
+    as an absolute path when it is printed."""
     commands = Scope(frozenset())
     body: list[str] = []
     for tool in tools:
@@ -39,19 +50,26 @@ def cli_script(tools: Sequence[Mapping[str, Any]], server: str, target: str) -> 
         "",
         "import argparse",
         "import asyncio",
+        "import dataclasses",
         "import json",
+        "import os",
         "import sys",
+        "from pathlib import Path",
         "",
-        "from mcpkit.client.target import open_client",
+        "from mcpkit.client.target import Target, TargetError, open_client, parse_target",
+        "from mcpkit.errors import McpkitError",
         "",
-        f"TARGET = {string_literal(target)}",
+        f"TARGET = {ascii_literal(target)}",
+        "#: The folder TARGET was given in, relative to this file's: TARGET is read, and a server",
+        "#: it names is started, from there, wherever the script is run from.",
+        f"TARGET_FOLDER = {ascii_literal(_folder(written_to))}",
         "",
         "",
         "def parser() -> argparse.ArgumentParser:",
         "    made = argparse.ArgumentParser(",
         f"        description={_help(_about(server))}, allow_abbrev=False",
         "    )",
-        '    made.add_argument("--server", default=TARGET, help="default: %(default)s")',
+        '    made.add_argument("--server", help="default: " + TARGET.replace("%", "%%"))',
         '    made.add_argument("--timeout", type=float, default=60.0, help="seconds per call")',
         # (a server without tools still gets a script: it says a TOOL is required)
         f"    {'tools = ' if tools else ''}made.add_subparsers("
@@ -62,6 +80,18 @@ def cli_script(tools: Sequence[Mapping[str, Any]], server: str, target: str) -> 
         *_RUN,
     ]
     return "\n".join(out) + "\n"
+
+
+def _folder(written_to: str | os.PathLike[str] | None) -> str:
+    """Where `mcpkit generate` runs, relative to the folder of the file it writes, or
+    absolute (printed, or on another drive)."""
+    here = Path.cwd()
+    if written_to is None:
+        return str(here)
+    try:
+        return Path(os.path.relpath(here, Path(written_to).absolute().parent)).as_posix()
+    except ValueError:  # (Windows: another drive has no relative path)
+        return str(here)
 
 
 def _about(server: str) -> str:
@@ -148,11 +178,23 @@ _SIMPLE: dict[object, list[str]] = {
 _RUN = [
     "",
     "",
+    "def server(given: str | None) -> Target:",
+    '    """`--server` as given, read from the folder the script is run in; else TARGET,',
+    '    read from TARGET_FOLDER, where a server it starts runs too."""',
+    "    if given is not None:",
+    "        return parse_target(given)",
+    "    here = os.path.dirname(os.path.abspath(__file__))",
+    "    folder = os.path.normpath(os.path.join(here, TARGET_FOLDER))",
+    "    found = parse_target(TARGET, cwd=Path(folder))",
+    "    return dataclasses.replace(found, cwd=folder) if found.spawns else found",
+    "",
+    "",
     "async def call(args: argparse.Namespace) -> int:",
     "    keys: dict[str, str] = args.keys",
     "    given = vars(args)",
     "    arguments = {key: given[dest] for dest, key in keys.items() if dest in given}",
-    "    async with open_client(args.server, timeout=args.timeout or None) as client:",
+    "    target = server(args.server)",
+    "    async with open_client(target, timeout=args.timeout or None) as client:",
     "        result = await client.call_tool(args.name, arguments)",
     "    found = result.structured_content",
     "    if found is not None:  # a value that is not an object comes as {'result': value}",
@@ -166,7 +208,14 @@ _RUN = [
     "",
     "",
     "def main(argv: list[str] | None = None) -> int:",
-    "    return asyncio.run(call(parser().parse_args(argv)))",
+    "    args = parser().parse_args(argv)",
+    "    try:",
+    "        return asyncio.run(call(args))",
+    "    except TargetError as exc:  # said in one line, as mcpkit's own commands say it",
+    '        print(f"error: {exc}", file=sys.stderr)',
+    "    except (McpkitError, OSError) as exc:",
+    '        print(f"error: {args.server or TARGET}: {exc}", file=sys.stderr)',
+    "    return 1",
     "",
     "",
     'if __name__ == "__main__":',

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["comment_line", "comment_text", "docstring", "string_literal"]
+__all__ = ["ascii_literal", "comment_line", "comment_text", "docstring", "string_literal"]
 
 
 def string_literal(text: str) -> str:
@@ -14,6 +14,16 @@ def string_literal(text: str) -> str:
     surrogates included)."""
     shown = repr(text)
     if shown.startswith("'") and '"' not in text:  # so repr escaped no quote in it
+        return f'"{shown[1:-1]}"'
+    return shown
+
+
+def ascii_literal(text: str) -> str:
+    """`text` as a Python string literal of ASCII characters only (`ascii`: `repr` with every
+    other character escaped), in double quotes where it has none: for paths, which the
+    generated file holds as data, whatever the user's or the server's alphabet."""
+    shown = ascii(text)
+    if shown.startswith("'") and '"' not in text:
         return f'"{shown[1:-1]}"'
     return shown
 

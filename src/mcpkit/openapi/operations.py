@@ -112,14 +112,23 @@ def _read(
         path=path,
         where=where,
         operation_id=op.get("operationId"),
-        summary=op.get("summary"),
-        description=op.get("description"),
+        summary=_text(op, "summary", where),
+        description=_text(op, "description", where),
         tags=tuple(str(t) for t in as_list(tags) or []),
         arguments=arguments,
         body=body,
         input_schema=_input_schema(arguments, defs),
         response=response,
     )
+
+
+def _text(op: Mapping[str, Any], key: str, where: str) -> str | None:
+    """An operation's `summary` or `description`: a string (they become a title and a
+    description, which clients show), else refused naming where."""
+    value = op.get(key)
+    if value is not None and not isinstance(value, str):
+        raise OpenApiSpecError(f"{where}/{key}", f"`{key}` must be a string, not {value!r}")
+    return value
 
 
 def _parameters(

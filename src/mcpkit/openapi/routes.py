@@ -1,15 +1,12 @@
-"""Route maps and names: which operations become tools, resources, resource templates or
-nothing, and the `OpenApiRoute` each becomes, ready to be called.
+"""The `OpenApiRoute` each operation becomes, ready to be called, and its name.
 
-Route maps are tried in order and the first that matches decides; an operation no map
-matches is a tool. A map matches by method, by a regular expression searched in the path
-as the document writes it (`/pets/{petId}`), and by tags (all of them on the operation).
-A `resource` map applies only to a GET with no path parameter, a `resource_template` map
-only to a GET with path parameters; either skips an operation with a required query,
-header or body argument, since reading a resource passes none. A resource's URI is
-`<uri_prefix><path>`, a template's the same with each path parameter as a `{variable}`
-(renamed to a Python name where the document's is not one: `pet-id` -> `pet_id`); the
-default prefix is `openapi://<name>`.
+What each operation becomes is the route maps' choice (`mcpkit.openapi.route_maps`). A
+resource's URI is `<uri_prefix><path>`, a template's the same with each path parameter as a
+`{variable}` (renamed to a Python name where the document's is not one: `pet-id` ->
+`pet_id`); the default prefix is `openapi://<name>`. A route's title is the operation's
+`summary`, its description the operation's `description` (the summary where it has none),
+its tags the operation's and its route map's `mcp_tags`; `mcp_component_fn` (FastMCP's
+name and shape) may change them, and the name, before the route is made.
 
 Names come from `operationId` (characters outside `A-Za-z0-9_.-` become `_`, at most 128,
 per server/tools "Tool Names"), else from the method and path (`get_pets_petId`); a name
@@ -21,70 +18,34 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urljoin
 
 from mcpkit.openapi.bounded import MAX_RESPONSE_BYTES
+from mcpkit.openapi.components import ComponentFn, OpenApiComponent, checked_component
 from mcpkit.openapi.exceptions import OpenApiSpecError
 from mcpkit.openapi.operations import Operation, read_operations
 from mcpkit.openapi.requests import OpenApiResult, call_operation
+from mcpkit.openapi.route_maps import (
+    RouteKind,
+    RouteMap,
+    RouteMapFn,
+    check_kind,
+    check_readable,
+    choose_kind,
+)
 from mcpkit.openapi.schemas import as_list, as_object
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["OpenApiRoute", "RouteKind", "RouteMap", "build_routes", "tool_name"]
-
-#: What an operation becomes.
-RouteKind = Literal["tool", "resource", "resource_template", "exclude"]
+__all__ = ["OpenApiRoute", "build_routes", "tool_name"]
 
 _NAME_LIMIT: Final = 128
 _NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 _NOT_NAME: Final = re.compile(r"[^A-Za-z0-9_.\-]+")
 _NOT_VAR: Final = re.compile(r"[^A-Za-z0-9_]+")
-
-
-@dataclass(frozen=True)
-class RouteMap:
-    """One rule: operations matching `methods` (any when `None`; GET for resource maps),
-    `pattern` (searched in the path) and every tag of `tags` become `kind`.
-    `forward_headers` names headers of the incoming MCP request that calls of the matched
-    operations pass on to the API (see `OpenApiRoute.headers_to_forward`)."""
-
-    kind: RouteKind
-    methods: Collection[str] | None = None
-    pattern: str | None = None
-    tags: Collection[str] = ()
-    forward_headers: Collection[str] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind in ("resource", "resource_template") and self.methods is not None:
-            if {m.upper() for m in self.methods} != {"GET"}:
-                raise ValueError(f"a {self.kind} route map matches GET only, not {self.methods}")
-        if self.pattern is not None:
-            re.compile(self.pattern)
-
-    def matches(self, op: Operation) -> bool:
-        methods = self.methods
-        if methods is None and self.kind in ("resource", "resource_template"):
-            methods = ("GET",)
-        if methods is not None and op.method not in {m.upper() for m in methods}:
-            return False
-        if self.pattern is not None and not re.search(self.pattern, op.path):
-            return False
-        if not set(self.tags) <= set(op.tags):
-            return False
-        if self.kind == "resource":
-            return _readable(op) and not op.path_arguments
-        if self.kind == "resource_template":
-            return _readable(op) and bool(op.path_arguments)
-        return True
-
-
-def _readable(op: Operation) -> bool:
-    """Reading a resource passes no argument but its URI's variables."""
-    return all(a.location == "path" or not a.required for a in op.arguments)
 
 
 @dataclass(frozen=True)
@@ -102,6 +63,17 @@ class OpenApiRoute:
     variables: Mapping[str, str] = field(default_factory=dict[str, str])
     forward_headers: frozenset[str] = frozenset()
     max_response_bytes: int = MAX_RESPONSE_BYTES
+    title: str | None = None
+    tags: frozenset[str] = frozenset()
+    #: the item's `_meta` (tags are added to it by the server)
+    meta: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        # (whoever built it: a POST listed as a resource would run on every read)
+        kind = check_kind("OpenApiRoute", self.kind)
+        check_readable(self.operation, kind, "OpenApiRoute")
+        if kind in ("resource", "resource_template") and self.uri is None:
+            raise ValueError(f"OpenApiRoute {self.name!r}: a {kind} needs its uri")
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -114,10 +86,6 @@ class OpenApiRoute:
     @property
     def mime_type(self) -> str | None:
         return self.operation.response.media_type
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        return self.operation.tags
 
     @property
     def hints(self) -> dict[str, bool]:
@@ -172,10 +140,9 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _description(op: Operation) -> str | None:
-    parts = [p for p in (op.summary, op.description) if p]
-    if len(parts) == 2 and parts[0] == parts[1]:
-        parts.pop()
-    return "\n\n".join(parts) or None
+    """The operation's description; its summary where it has none (a model may be shown no
+    title, so the summary is not lost)."""
+    return op.description or op.summary or None
 
 
 def _server_url(spec: Mapping[str, Any], document_url: str | None) -> str | None:
@@ -203,6 +170,8 @@ def build_routes(
     client: httpx.AsyncClient,
     names: Mapping[str, str] | None = None,
     route_maps: Collection[RouteMap] = (),
+    route_map_fn: RouteMapFn | None = None,
+    mcp_component_fn: ComponentFn | None = None,
     uri_prefix: str | None = None,
     document_url: str | None = None,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
@@ -210,7 +179,8 @@ def build_routes(
     """Every operation of a checked document (`load_spec`) as a route, excluded ones left
     out, in document order. Calls go to `client`'s base URL, or where it has none to the
     document's first server (relative to `document_url`, the URL it was fetched from); an
-    answer longer than `max_response_bytes` fails the call."""
+    answer longer than `max_response_bytes` fails the call. `route_map_fn` and
+    `mcp_component_fn` are FastMCP's hooks (see `route_maps` and `components`)."""
     if max_response_bytes < 1:
         raise ValueError("max_response_bytes must be >= 1")
     overrides = dict(names or {})
@@ -218,7 +188,39 @@ def build_routes(
         operations = read_operations(spec)
     except RecursionError:  # schemas nested past what the interpreter's recursion allows
         raise OpenApiSpecError("#", "a schema is nested too deeply to read") from None
-    known_ids = {op.operation_id for op in operations}
+    _check_names(overrides, {op.operation_id for op in operations})
+    title = (as_object(spec.get("info")) or {}).get("title")
+    prefix = uri_prefix if uri_prefix is not None else f"openapi://{_slug(title)}"
+    server_url = _server_url(spec, document_url)
+    taken = set(overrides.values())
+    routes: list[OpenApiRoute] = []
+    for op in operations:
+        kind, rule = choose_kind(op, route_maps, route_map_fn)
+        if kind == "exclude":
+            continue
+        given = overrides.get(op.operation_id) if op.operation_id is not None else None
+        name = given if given is not None else _unique(tool_name(op), taken)
+        uri, variables = _uri(prefix, op) if kind != "tool" else (None, {})
+        route = OpenApiRoute(
+            kind,
+            name,
+            _description(op),
+            op,
+            client,
+            server_url,
+            uri,
+            variables,
+            frozenset(h.lower() for h in (rule.forward_headers if rule else ())),
+            max_response_bytes,
+            title=op.summary or None,
+            tags=frozenset(t for t in (*op.tags, *(rule.mcp_tags if rule else ())) if t),
+        )
+        routes.append(route if mcp_component_fn is None else _customised(route, mcp_component_fn))
+    _check_unique(routes)
+    return routes
+
+
+def _check_names(overrides: Mapping[str, str], known_ids: set[str | None]) -> None:
     unknown = sorted(set(overrides) - known_ids)
     if unknown:
         raise ValueError(f"names= has operationIds the document does not have: {unknown}")
@@ -228,35 +230,48 @@ def build_routes(
     for wanted in overrides.values():
         if not _NAME.fullmatch(wanted):
             raise ValueError(f"invalid tool name {wanted!r}: use 1 to 128 of A-Z a-z 0-9 _ - .")
-    title = (as_object(spec.get("info")) or {}).get("title")
-    prefix = uri_prefix if uri_prefix is not None else f"openapi://{_slug(title)}"
-    server_url = _server_url(spec, document_url)
-    taken = set(overrides.values())
-    routes: list[OpenApiRoute] = []
-    for op in operations:
-        rule = next((m for m in route_maps if m.matches(op)), None)
-        kind: RouteKind = rule.kind if rule is not None else "tool"
-        if kind == "exclude":
-            continue
-        given = overrides.get(op.operation_id) if op.operation_id is not None else None
-        name = given if given is not None else _unique(tool_name(op), taken)
-        uri, variables = _uri(prefix, op) if kind != "tool" else (None, {})
-        forwarded = frozenset(h.lower() for h in (rule.forward_headers if rule else ()))
-        routes.append(
-            OpenApiRoute(
-                kind,
-                name,
-                _description(op),
-                op,
-                client,
-                server_url,
-                uri,
-                variables,
-                forwarded,
-                max_response_bytes,
-            )
+
+
+def _customised(route: OpenApiRoute, fn: ComponentFn) -> OpenApiRoute:
+    """`route` as `fn` (`mcp_component_fn`) changed its component."""
+    op = route.operation
+    component = OpenApiComponent(
+        route.kind,
+        route.uri,
+        route.name,
+        route.title,
+        route.description,
+        set(route.tags),
+        dict(route.meta or {}),
+    )
+    fn(op, component)
+    where = f"{op.method} {op.path}"
+    checked_component(component, route.kind, route.uri, where)
+    if route.kind == "tool" and not _NAME.fullmatch(component.name):
+        raise ValueError(
+            f"mcp_component_fn for {where} set the invalid tool name {component.name!r}: "
+            "use 1 to 128 of A-Z a-z 0-9 _ - ."
         )
-    return routes
+    return replace(
+        route,
+        name=component.name,
+        title=component.title,
+        description=component.description,
+        tags=frozenset(component.tags),
+        meta=component.meta or None,
+    )
+
+
+def _check_unique(routes: list[OpenApiRoute]) -> None:
+    """Two tools of one name would make one of them unreachable: refused (the names were
+    unique until `mcp_component_fn` changed some)."""
+    seen: set[str] = set()
+    for route in routes:
+        if route.kind != "tool":
+            continue
+        if route.name in seen:
+            raise ValueError(f"two tools are named {route.name!r}: mcp_component_fn named both")
+        seen.add(route.name)
 
 
 def _variable(name: str) -> str:

@@ -114,7 +114,7 @@ if TYPE_CHECKING:
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.openapi import RouteMap
+    from mcpkit.openapi import ComponentFn, RouteMap, RouteMapFn
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.surface import RootsChanged, ServerApi
     from mcpkit.stores.component_rules import ComponentRule
@@ -381,6 +381,8 @@ class Server:
         name: str | None = None,
         names: Mapping[str, str] | None = None,
         route_maps: Collection[RouteMap] = (),
+        route_map_fn: RouteMapFn | None = None,
+        mcp_component_fn: ComponentFn | None = None,
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         document_url: str | None = None,
@@ -390,7 +392,8 @@ class Server:
         """A server whose tools, resources and templates are the operations of an OpenAPI
         3.0/3.1 document (a dict, or a JSON or YAML file), called through `client`
         (`httpx.AsyncClient(base_url=...)`; docs/compose.md). `names`, `route_maps`,
-        `uri_prefix` and `max_response_bytes` are `mcpkit.openapi.build_routes`'s;
+        `route_map_fn`, `mcp_component_fn` (FastMCP's hooks), `uri_prefix` and
+        `max_response_bytes` are `mcpkit.openapi.build_routes`'s;
         `forward_headers` names headers of the MCP request passed on by every call, besides
         those a route map names. The name and version are the document's unless given;
         other keywords go to `Server(...)`. A URL needs a fetch: `from_openapi_url`."""
@@ -411,6 +414,8 @@ class Server:
             server_options=server_options,
             names=names,
             route_maps=route_maps,
+            route_map_fn=route_map_fn,
+            mcp_component_fn=mcp_component_fn,
             uri_prefix=uri_prefix,
             document_url=document_url,
             max_response_bytes=max_response_bytes,
@@ -425,6 +430,8 @@ class Server:
         name: str | None = None,
         names: Mapping[str, str] | None = None,
         route_maps: Collection[RouteMap] = (),
+        route_map_fn: RouteMapFn | None = None,
+        mcp_component_fn: ComponentFn | None = None,
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         max_response_bytes: int | None = None,
@@ -444,6 +451,8 @@ class Server:
             server_options=server_options,
             names=names,
             route_maps=route_maps,
+            route_map_fn=route_map_fn,
+            mcp_component_fn=mcp_component_fn,
             uri_prefix=uri_prefix,
             document_url=url,
             max_response_bytes=max_response_bytes,
@@ -457,6 +466,8 @@ class Server:
         name: str | None = None,
         names: Mapping[str, str] | None = None,
         route_maps: Collection[RouteMap] = (),
+        route_map_fn: RouteMapFn | None = None,
+        mcp_component_fn: ComponentFn | None = None,
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         base_url: str = "http://fastapi",
@@ -480,6 +491,8 @@ class Server:
             server_options={**server_options, "lifespan": app_lifespan(app, state, lifespan)},
             names=names,
             route_maps=route_maps,
+            route_map_fn=route_map_fn,
+            mcp_component_fn=mcp_component_fn,
             uri_prefix=uri_prefix,
             max_response_bytes=max_response_bytes,
         )

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from mcpkit.auth.server.resource import ProtectedResource
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.openapi import RouteMap
+    from mcpkit.openapi import ComponentFn, RouteMap, RouteMapFn
     from mcpkit.protocol.events import Event, RequestReceived
     from mcpkit.protocol.own_terms import CachePolicy
     from mcpkit.protocol.terms import Terms
@@ -183,6 +183,8 @@ class ServerApi(Protocol):
         name: str | None = None,
         names: Mapping[str, str] | None = None,
         route_maps: Collection[RouteMap] = (),
+        route_map_fn: RouteMapFn | None = None,
+        mcp_component_fn: ComponentFn | None = None,
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         document_url: str | None = None,
@@ -199,6 +201,8 @@ class ServerApi(Protocol):
         name: str | None = None,
         names: Mapping[str, str] | None = None,
         route_maps: Collection[RouteMap] = (),
+        route_map_fn: RouteMapFn | None = None,
+        mcp_component_fn: ComponentFn | None = None,
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         max_response_bytes: int | None = None,
@@ -213,6 +217,8 @@ class ServerApi(Protocol):
         name: str | None = None,
         names: Mapping[str, str] | None = None,
         route_maps: Collection[RouteMap] = (),
+        route_map_fn: RouteMapFn | None = None,
+        mcp_component_fn: ComponentFn | None = None,
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         base_url: str = "http://fastapi",

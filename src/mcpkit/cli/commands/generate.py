@@ -92,7 +92,7 @@ def _source(args: argparse.Namespace, server: str, tools: list[dict[str, Any]]) 
 
     if args.kind == "client":
         return client_module(tools, server, class_name=args.class_name)
-    return cli_script(tools, server, args.target)
+    return cli_script(tools, server, args.target, written_to=args.output)
 
 
 def _write(args: argparse.Namespace, ui: Terminal, source: str) -> None:

@@ -210,23 +210,25 @@ def _annotations(route: OpenApiRoute) -> ToolAnnotations:
 def add_routes(server: ServerApi, routes: list[OpenApiRoute]) -> None:
     """Register each route on `server` as what its kind says."""
     for route in routes:
+        common: dict[str, Any] = {
+            "name": route.name,
+            "title": route.title,
+            "description": route.description,
+            "tags": route.tags,
+            "meta": dict(route.meta) if route.meta else None,
+        }
         if route.kind == "tool":
             server.add_tool(
                 _tool(route),
-                name=route.name,
-                description=route.description,
                 input_schema=route.input_schema,
                 output_schema=route.output_schema,
                 annotations=_annotations(route),
+                **common,
             )
-        elif route.uri is not None:
-            server.add_resource(
-                _reader(route),
-                route.uri,
-                name=route.name,
-                description=route.description,
-                mime_type=route.mime_type,
-            )
+        elif route.kind in ("resource", "resource_template") and route.uri is not None:
+            server.add_resource(_reader(route), route.uri, mime_type=route.mime_type, **common)
+        else:  # (an OpenApiRoute checks its kind; one excluded is never a route)
+            raise ValueError(f"route {route.name!r}: a {route.kind!r} is not registered")
 
 
 def app_lifespan(app: Any, state: dict[str, Any], then: Lifespan | None) -> Lifespan:
