@@ -68,11 +68,14 @@ ALLOWED: dict[str, set[str]] = {
     # `served_by`, a public method handed to a collaborator its class holds (issue 40: objects
     # hold collaborators): `Server` and `Client` both use it. It imports nothing of mcpkit.
     "_delegation": set(),
+    # The version, which `Server` sends when given none and `mcpkit --version` prints.
+    "_version": set(),
     "auth": {"errors", "types", "protocol", "runtime", "stores", "_asgi"},
     "transports": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth"},
     "server": {
         *("errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"),
         "_delegation",
+        "_version",
         # `Server.from_openapi`: the engine below, on errors only (`openapi` below)
         "openapi",
     },

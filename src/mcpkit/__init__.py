@@ -8,8 +8,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 __all__ = [
     "AuthError",
     "AuthorizationFailed",
@@ -56,6 +54,7 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
+    "__version__": "mcpkit._version",
     "AuthError": "mcpkit.errors",
     "AuthorizationFailed": "mcpkit.errors",
     "Client": "mcpkit.client.client",
@@ -100,6 +99,7 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
+    from mcpkit._version import __version__
     from mcpkit.client.client import Client
     from mcpkit.client.results import ToolResult
     from mcpkit.client.task_requestor import ClientTask

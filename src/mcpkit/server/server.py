@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Mapp
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Unpack, overload
 
 from mcpkit._delegation import served_by
+from mcpkit._version import __version__
 from mcpkit.errors import LocalProtocolError, McpError, ToolError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import (
@@ -259,7 +260,7 @@ class Server:
         store: str | Stores | None = None,
     ) -> None:
         if version is None:
-            from mcpkit import __version__ as version
+            version = __version__
         self.name = name
         self.version = version
         self.info = Implementation(
