@@ -83,7 +83,11 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
     if headers and target.spawns:
         raise UsageError("--header is for URL targets; a server started as a process has none")
     client = open_client(
-        target, headers=headers or None, oauth=args.oauth, **_client_options(args, ui)
+        target,
+        headers=headers or None,
+        oauth=args.oauth,
+        show_authorization=ui.note,
+        **_client_options(args, ui),
     )
     try:
         await client.connect()
