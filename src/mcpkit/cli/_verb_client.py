@@ -206,6 +206,11 @@ def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
     options["elicitation_handler"] = asker.elicit
     options["url_elicitation_handler"] = asker.elicit_url
     options["roots"] = _roots(getattr(args, "root", None) or [])
+    state_key: str | None = getattr(args, "state_key", None)
+    if state_key is not None:
+        from mcpkit.client.middleware import StateKey
+
+        options["middleware"] = (StateKey(state_key),)
     return options
 
 
