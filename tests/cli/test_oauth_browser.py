@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from _verbs import REPO, WAIT
 
 # tests/http's helpers, importable once _verbs has put their folder on the path
@@ -20,6 +21,9 @@ PROTECTED = ["run", "examples/protected.py", "--transport", "http", "--port", "0
 NO_DISPLAY = ("DISPLAY", "WAYLAND_DISPLAY", "TERM", "FORCE_COLOR", "TTY_COMPATIBLE")
 
 
+# A server and a command line started one after another (Python starts, on a busy machine):
+# each step has its own bound (WAIT).
+@pytest.mark.mcpkit_timeout(WAIT * 2)
 async def test_where_no_browser_opens_the_url_and_oauth_headless_are_shown_at_once(
     tmp_path: Path,
 ) -> None:

@@ -11,7 +11,8 @@ import secrets
 import sys
 from pathlib import Path
 
-from _verbs import REPO, acli, cli
+import pytest
+from _verbs import REPO, WAIT, acli, cli
 
 # tests/http's helpers, importable once _verbs has put their folder on the path
 from _running import mcpkit, running  # isort: skip
@@ -28,6 +29,9 @@ def notes_state(folder: Path) -> Path:
     return path
 
 
+# A server and four command lines, one after another (each a Python start): each step has its
+# own bound (WAIT), their sum passed the default whole-test bound on a busy machine.
+@pytest.mark.mcpkit_timeout(WAIT * 4)
 async def test_two_runs_with_one_state_key_share_the_callers_state(tmp_path: Path) -> None:
     key, other = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     served = ["run", str(notes_state(tmp_path)), "--transport", "http", "--port", "0"]
