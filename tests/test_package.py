@@ -419,6 +419,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "cli/_verb_client.py": {
         "getattr(args, 'protocol', 'auto')": _ARGS,
         "getattr(args, 'root', None)": _ARGS,
+        "getattr(args, 'state_key', None)": _ARGS,
         "getattr(args, 'save_dir', None)": _ARGS,
         "hasattr(args, 'no_input')": _ARGS,
     },

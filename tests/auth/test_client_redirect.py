@@ -110,6 +110,44 @@ async def test_it_times_out_cleanly_and_frees_the_port() -> None:
     _assert_free(port)
 
 
+async def test_where_no_browser_opens_the_url_and_the_hint_are_shown_at_once() -> None:
+    # Issue 63: over SSH, webbrowser.open returned False, was ignored, and the user waited
+    # five minutes in silence for "no authorization came back".
+    shown: list[str] = []
+    told = asyncio.Event()
+
+    def show(line: str) -> None:
+        shown.append(line)
+        told.set()
+
+    handler = LoopbackBrowser(timeout=WAIT, open_browser=lambda url: False, show=show, hint="do X")
+    url = "https://auth.example.com/authorize?state=s"
+    waiting = asyncio.get_running_loop().create_task(handler.authorize(url))
+    await asyncio.wait_for(told.wait(), WAIT)
+    assert not waiting.done()  # shown while it waits, not when the wait ends
+    uri = f"http://127.0.0.1:{handler.port}/callback"
+    assert shown == [
+        f"no browser could be opened: authorize at {url} in a browser on this machine "
+        f"(waiting {WAIT:g} s for the redirect to {uri}); do X"
+    ]
+    async with httpx.AsyncClient() as http:
+        await http.get(f"{uri}?code=c&state=s")
+    assert (await asyncio.wait_for(waiting, WAIT)).code == "c"
+
+
+async def test_an_opened_browser_is_shown_the_url_too_and_the_timeout_names_the_hint() -> None:
+    shown: list[str] = []
+    handler = LoopbackBrowser(timeout=0.05, open_browser=lambda url: True, show=shown.append)
+    with pytest.raises(AuthorizationFailed) as raised:
+        await handler.authorize("https://a.example/authorize")
+    assert shown[0].startswith("authorize in the browser that opened, or at https://a.example/")
+    assert "(no browser" not in str(raised.value)
+    unopened = LoopbackBrowser(timeout=0.05, open_browser=lambda url: False, hint="do X")
+    with pytest.raises(AuthorizationFailed) as raised:
+        await unopened.authorize("https://a.example/authorize")
+    assert str(raised.value).endswith("within 0.05 s (no browser could be opened): do X")
+
+
 async def test_cancelling_it_frees_the_port() -> None:
     opened = asyncio.Event()
     handler = LoopbackBrowser(timeout=WAIT, open_browser=lambda url: opened.set())

@@ -1,5 +1,5 @@
 """The options every verb that talks to a server shares (TARGET, --json, --header, --timeout,
---oauth, --protocol, --log-level; --no-input and --root where the server may ask things).
+--oauth, --protocol, --log-level; --no-input, --root and --state-key where a handler runs).
 Only argparse is imported: `mcpkit --help` builds every verb's parser."""
 
 from __future__ import annotations
@@ -83,6 +83,13 @@ def add_common_options(parser: argparse.ArgumentParser, *, interactive: bool = T
         metavar="PATH",
         help="a directory offered to the server as a root (repeatable)",
     )
+    parser.add_argument(
+        "--state-key",
+        type=_state_key,
+        metavar="KEY",
+        help='sent as _meta["io.mcpkit/stateKey"]: the caller\'s state on an mcpkit server '
+        "when there is no session or token (32 to 256 random characters; keep it secret)",
+    )
 
 
 def _seconds(text: str) -> float:
@@ -93,6 +100,15 @@ def _seconds(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError("give 0 (wait forever) or more seconds")
     return value
+
+
+def _state_key(text: str) -> str:
+    from mcpkit.protocol.meta_keys import check_state_key
+
+    wrong = check_state_key(text)
+    if wrong is not None:
+        raise argparse.ArgumentTypeError(wrong)
+    return text
 
 
 def add_pairs(parser: argparse.ArgumentParser, help: str) -> None:

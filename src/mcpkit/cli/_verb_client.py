@@ -83,7 +83,11 @@ async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
     if headers and target.spawns:
         raise UsageError("--header is for URL targets; a server started as a process has none")
     client = open_client(
-        target, headers=headers or None, oauth=args.oauth, **_client_options(args, ui)
+        target,
+        headers=headers or None,
+        oauth=args.oauth,
+        show_authorization=ui.note,
+        **_client_options(args, ui),
     )
     try:
         await client.connect()
@@ -202,6 +206,11 @@ def _client_options(args: argparse.Namespace, ui: Terminal) -> dict[str, Any]:
     options["elicitation_handler"] = asker.elicit
     options["url_elicitation_handler"] = asker.elicit_url
     options["roots"] = _roots(getattr(args, "root", None) or [])
+    state_key: str | None = getattr(args, "state_key", None)
+    if state_key is not None:
+        from mcpkit.client.middleware import StateKey
+
+        options["middleware"] = (StateKey(state_key),)
     return options
 
 

@@ -12,7 +12,7 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.client.client import Client
 
 __all__ = [
+    "NO_BROWSER_HINT",
     "Target",
     "TargetError",
     "TargetKind",
@@ -37,6 +38,13 @@ __all__ = [
 ]
 
 TargetKind = Literal["file", "module", "command", "url"]
+
+#: What a browser login says where no browser can open (a shell over SSH), and when nothing
+#: came back: the command line's ways to authorize without one.
+NO_BROWSER_HINT = (
+    "where no browser can open, use --oauth headless (for an authorization server that "
+    "approves without a person) or send a token with --header 'Authorization: Bearer TOKEN'"
+)
 
 # `pkg.mod`, `pkg.mod:app`: Python identifiers joined by dots, and an optional object name.
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?")
@@ -185,13 +193,16 @@ def open_client(
     token_directory: Path | None = None,
     env: Mapping[str, str] | None = None,
     stderr: Any = "inherit",
+    show_authorization: Callable[[str], object] | None = None,
     **client_options: Any,
 ) -> Client:
     """A `Client` (not yet connected: use `async with`) for `target`.
 
     URLs: `headers` go on every request; unless `oauth="off"` or an Authorization header is
     given, a server that answers 401 is authorized with OAuth (in a browser, or headless for
-    authorization servers that approve at once), tokens kept in `token_directory`.
+    authorization servers that approve at once), tokens kept in `token_directory`. With
+    `show_authorization` (the command line's), a browser login tells it at once where to
+    authorize, and where no browser opens, names the command line's ways around one.
     Processes: they inherit this environment (the user runs the command line in the shell
     that holds the server's settings) plus `env`.
     """
@@ -205,7 +216,7 @@ def open_client(
         return Client(
             resolved.argv_or_url,
             headers=headers,
-            auth=_oauth(oauth, headers, token_directory),
+            auth=_oauth(oauth, headers, token_directory, show_authorization),
             **client_options,
         )
     if headers:
@@ -225,15 +236,27 @@ def _oauth(
     mode: Literal["browser", "headless", "off"],
     headers: Mapping[str, str] | None,
     token_directory: Path | None,
+    show: Callable[[str], object] | None,
 ) -> httpx.Auth | None:
     if mode == "off" or any(name.lower() == "authorization" for name in headers or {}):
         return None
     try:
-        from mcpkit.auth.client import FileTokenStorage, HeadlessRedirect, LoopbackBrowser, OAuth
+        from mcpkit.auth.client import (
+            FileTokenStorage,
+            HeadlessRedirect,
+            LoopbackBrowser,
+            OAuth,
+            RedirectHandler,
+        )
         from mcpkit.auth.metadata import ClientMetadata
     except ModuleNotFoundError:  # without mcpkit[auth] a server's 401 is reported as it is
         return None
 
-    redirect = LoopbackBrowser() if mode == "browser" else HeadlessRedirect()
+    if mode == "headless":
+        redirect: RedirectHandler = HeadlessRedirect()
+    elif show is None:
+        redirect = LoopbackBrowser()
+    else:
+        redirect = LoopbackBrowser(show=show, hint=NO_BROWSER_HINT)
     storage = FileTokenStorage(token_directory or default_token_directory())
     return OAuth(redirect, storage=storage, client_metadata=ClientMetadata(client_name="mcpkit"))

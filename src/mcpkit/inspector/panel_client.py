@@ -21,13 +21,19 @@ _MIN_INIT_TIMEOUT = 30.0
 
 
 def era_options(settings: ConnectionSettings) -> dict[str, Any]:
-    """The `Client` options the settings give whatever the transport: the era, the timeout."""
+    """The `Client` options the settings give whatever the transport: the era, the timeout,
+    the state key's middleware."""
     timeout = settings.timeout
-    return {
+    options: dict[str, Any] = {
         "protocol": settings.protocol,
         "timeout": timeout,
         "init_timeout": max(timeout or 0.0, _MIN_INIT_TIMEOUT),
     }
+    if settings.state_key is not None:
+        from mcpkit.client.middleware import StateKey
+
+        options["middleware"] = (StateKey(settings.state_key),)
+    return options
 
 
 def open_inspector_client(target: Target, settings: ConnectionSettings, **options: Any) -> Client:

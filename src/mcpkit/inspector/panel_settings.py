@@ -1,6 +1,6 @@
 """The connection panel's settings (docs/inspector.md, "The connection panel"): the protocol era,
-the transport, the request timeout, a command's environment variables and a URL's headers,
-checked once as the page sends them and applied by the hub at every (re)connect."""
+the transport, the request timeout, a command's environment variables, a URL's headers and a
+state key, checked once as the page sends them and applied by the hub at every (re)connect."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ class ConnectionSettings:
     env: Mapping[str, str] = field(default_factory=dict[str, str])
     #: Sent with every HTTP request to a URL target.
     headers: Mapping[str, str] = field(default_factory=dict[str, str])
+    #: Sent as `_meta["io.mcpkit/stateKey"]` with each request that runs a handler: the
+    #: caller's state on an mcpkit server with no session or token (docs/server.md, "State").
+    state_key: str | None = None
 
     @classmethod
     def from_json(cls, data: object) -> ConnectionSettings:
@@ -61,6 +64,7 @@ class ConnectionSettings:
             timeout=_timeout(given.get("timeout")),
             env=_pairs(given.get("env"), "env", _ENV_NAME),
             headers=_pairs(given.get("headers"), "headers", _HEADER_NAME),
+            state_key=_state_key(given.get("stateKey")),
         )
 
     def check(self, target: Target) -> None:
@@ -87,13 +91,15 @@ class ConnectionSettings:
 
     def public(self) -> dict[str, Any]:
         """What a page may be told: every setting, the names of headers and environment
-        variables but not their values (they are often secrets, and the page keeps its own)."""
+        variables but not their values, whether a state key is set but not the key (they are
+        often secrets, and the page keeps its own)."""
         return {
             "protocol": self.protocol,
             "transport": self.transport,
             "timeout": self.timeout,
             "env": sorted(self.env),
             "headers": sorted(self.headers),
+            "stateKey": self.state_key is not None,
         }
 
 
@@ -105,6 +111,18 @@ def _timeout(value: object) -> float | None:
     if not 0 < value <= _MAX_TIMEOUT:
         raise ValueError(f"timeout {value} is not between 0 (no timeout) and {_MAX_TIMEOUT:g} s")
     return float(value)
+
+
+def _state_key(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    from mcpkit.protocol.meta_keys import check_state_key
+
+    wrong = check_state_key(value)
+    if wrong is not None:
+        raise ValueError(f"stateKey: {wrong}")
+    assert isinstance(value, str)  # (check_state_key found nothing wrong)
+    return value
 
 
 def _pairs(value: object, what: str, names: re.Pattern[str]) -> dict[str, str]:

@@ -23,7 +23,8 @@ from mcpkit.types import RequestId
 if TYPE_CHECKING:
     import httpx
 
-    from mcpkit.transports.http_client import StreamableHttpTransport
+    from mcpkit.transports.http_client import LegacyFallback, StreamableHttpTransport
+    from mcpkit.transports.legacy_sse_client import StreamRefused
 
 __all__ = [
     "ChannelOpener",
@@ -324,9 +325,7 @@ class _HttpChannel:
         try:
             return await self.http.receive()
         except self._signal as signal:
-            legacy = await self._open_legacy(
-                signal.url, str(signal), signal.not_mcp() if signal.page else None
-            )
+            legacy = await self._open_legacy(signal.url, str(signal), signal)
             await legacy.send(signal.initialize_body)
             return await legacy.receive()
 
@@ -338,11 +337,15 @@ class _HttpChannel:
         else:
             await self.http.send(data)
 
-    async def _open_legacy(self, url: str, why: str, page: str | None = None) -> MessageChannel:
-        """The old transport at `url`, opened because of `why`; `page`: the web page the
-        Streamable HTTP POST got instead, which is all the error says if this fails too."""
+    async def _open_legacy(
+        self, url: str, why: str, refused: LegacyFallback | None = None
+    ) -> MessageChannel:
+        """The old transport at `url`, opened because of `why`: the Streamable HTTP POST was
+        `refused`. If this fails too, a web page the POST got is all the error says, and a
+        404 to both is a wrong path."""
         from mcpkit.errors import ConnectionClosed
 
+        legacy_client: Any = None
         try:
             # Imported here: only a server that needs the old transport loads it (by name,
             # so this module type-checks whether or not that transport is installed).
@@ -355,8 +358,10 @@ class _HttpChannel:
                 max_message_size=self.http.max_message_size,
             )
         except Exception as exc:
-            if page is not None:  # neither transport: a web server, not an MCP one
-                raise ConnectionClosed(page) from exc
+            if refused is not None and refused.page:  # a web server, not an MCP one
+                raise ConnectionClosed(refused.not_mcp()) from exc
+            if refused is not None and refused.status == 404 and _is_404(legacy_client, exc):
+                raise ConnectionClosed(refused.wrong_path()) from exc
             if self._legacy_now:  # the only transport tried: its failure is the story
                 raise ConnectionClosed(str(exc)) from exc
             raise ConnectionClosed(f"{why}; the HTTP+SSE transport failed too: {exc}") from exc
@@ -371,3 +376,11 @@ class _HttpChannel:
         if legacy is not None:
             await legacy.aclose()
         await self.http.aclose()
+
+
+def _is_404(legacy_client: Any, exc: Exception) -> bool:
+    """Whether the old transport's GET was answered 404 (`StreamRefused`)."""
+    if legacy_client is None:  # (not installed)
+        return False
+    refused: type[StreamRefused] = legacy_client.StreamRefused
+    return isinstance(exc, refused) and exc.status == 404

@@ -18,7 +18,13 @@ from mcpkit.runtime.authorizing import Authorizes, Authorizing, answered_within
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.transports.http_client._reading import identity_chunks
 
-__all__ = ["ENDPOINT_TIMEOUT", "LegacySseChannel", "open_legacy_sse", "open_legacy_sse_channel"]
+__all__ = [
+    "ENDPOINT_TIMEOUT",
+    "LegacySseChannel",
+    "StreamRefused",
+    "open_legacy_sse",
+    "open_legacy_sse_channel",
+]
 
 logger = logging.getLogger("mcpkit.client")
 
@@ -29,6 +35,15 @@ ENDPOINT_TIMEOUT: Final = 30.0
 _QUEUED: Final = 64
 # An event's `data: ` prefix and line ends, beyond the message it carries.
 _FRAMING: Final = 64
+
+
+class StreamRefused(TransportError):
+    """The GET that opens the SSE stream was answered with `status`, not a stream: the
+    Streamable HTTP fallback reads a 404 as a wrong path, not as an old server."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def open_legacy_sse_channel(
@@ -44,9 +59,10 @@ async def open_legacy_sse_channel(
     message there. `headers` go on every request (authorization, say), and so does `auth` (an
     `httpx.Auth`, such as OAuth); `max_message_size` bounds each message read from the stream.
 
-    Raises `TransportError` when `url` is no legacy SSE endpoint (a status other than 200,
-    not an event stream, no endpoint event in time) or names a POST URL on another origin,
-    which is refused: messages must not be sent where the user did not point the client.
+    Raises `TransportError` when `url` is no legacy SSE endpoint (a status other than 200:
+    `StreamRefused`, not an event stream, no endpoint event in time) or names a POST URL on
+    another origin, which is refused: messages must not be sent where the user did not point
+    the client.
     """
     channel = LegacySseChannel(
         url,
@@ -152,10 +168,13 @@ class LegacySseChannel:
     # ------------------------------------------------------------- reading
 
     async def _read(self) -> None:
+        refused: StreamRefused | None = None
         try:
             await self._read_stream()
             self._parser.feed_eof()
             reason = "the server ended the SSE stream"
+        except StreamRefused as exc:
+            reason, refused = str(exc), exc
         except (TransportError, RemoteProtocolError) as exc:
             reason = str(exc)
         except AuthError as exc:
@@ -168,7 +187,7 @@ class LegacySseChannel:
         except Exception as exc:  # a bug here must still end the channel, not hang it
             logger.exception("reading the legacy SSE stream failed")
             reason = f"reading the SSE stream from {self.url} failed: {exc!r}"
-        self._close(reason)
+        self._close(reason, refused)
 
     async def _read_stream(self) -> None:
         headers = self._headers.copy()
@@ -200,12 +219,12 @@ class LegacySseChannel:
             await self._messages.put(event.data.encode())
         # Other events (and empty messages, some servers' keep-alives) mean nothing here.
 
-    def _close(self, reason: str) -> None:
+    def _close(self, reason: str, refused: StreamRefused | None = None) -> None:
         if self._closed is not None:
             return
         self._closed = reason
         if not self._found.done():
-            self._found.set_exception(TransportError(reason))
+            self._found.set_exception(refused or TransportError(reason))
             self._found.exception()  # retrieved: open_legacy_sse_channel may be gone
         with contextlib.suppress(asyncio.QueueFull):  # full: the reader is woken anyway
             self._messages.put_nowait(None)
@@ -254,9 +273,10 @@ def _check_stream(url: httpx.URL, response: httpx.Response) -> None:
     if response.status_code != 200:
         where = response.headers.get("location")
         hint = f": use {where}" if where and response.is_redirect else ""
-        raise TransportError(
+        raise StreamRefused(
             f"GET {url} answered {response.status_code} {response.reason_phrase}, not an SSE "
-            f"stream{hint}"
+            f"stream{hint}",
+            response.status_code,
         )
     kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind != "text/event-stream":

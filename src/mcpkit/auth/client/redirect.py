@@ -137,7 +137,12 @@ class LoopbackBrowser:
     Only a redirect carrying the `state` of the authorization URL completes it: another
     local process that finds the port and sends a wrong one gets a 400 page, and the
     listener keeps waiting. `open_browser` is `webbrowser.open` unless given (tests, hosts
-    with their own window)."""
+    with their own window); its returning False means no browser could be opened.
+
+    `show`, when given, is told in one line, as soon as the browser was tried, the
+    authorization URL and whether a browser opened, so that a person where none can open (a
+    shell over SSH) need not wait in silence: a command line prints it. `hint` says what to
+    do where no browser can open, in that line and in the error when nothing came back."""
 
     def __init__(
         self,
@@ -146,11 +151,15 @@ class LoopbackBrowser:
         path: str = "/callback",
         timeout: float = 300.0,
         open_browser: Callable[[str], object] | None = None,
+        show: Callable[[str], object] | None = None,
+        hint: str = "",
     ) -> None:
         self.port = port
         self.path = path
         self.timeout = timeout
         self._open = open_browser or webbrowser.open
+        self._show = show
+        self._hint = hint
         self._server: asyncio.Server | None = None
         self._answer: asyncio.Future[AuthorizationResponse] | None = None
         self._state: str | None = None  # what the redirect must carry
@@ -164,17 +173,33 @@ class LoopbackBrowser:
         assert self._answer is not None
         states = parse_qs(urlsplit(authorization_url).query).get("state", [])
         self._state = states[0] if len(states) == 1 else None
+        opened = True
         try:
-            self._open(authorization_url)
+            opened = self._open(authorization_url) is not False
+            if self._show is not None:
+                self._show(self._waiting(authorization_url, uri, opened))
             async with asyncio.timeout(self.timeout):
                 return await asyncio.shield(self._answer)
         except TimeoutError:
+            unopened = "" if opened else " (no browser could be opened)"
+            hint = f": {self._hint}" if self._hint else ""
             raise AuthorizationFailed(
                 "access_denied",
-                f"no authorization came back to {uri} within {self.timeout} s",
+                f"no authorization came back to {uri} within {self.timeout:g} s{unopened}{hint}",
             ) from None
         finally:
             await self.aclose()
+
+    def _waiting(self, authorization_url: str, uri: str, opened: bool) -> str:
+        """The line `show` is told: where to authorize, and for how long it is waited for."""
+        wait = f"waiting {self.timeout:g} s for the redirect to {uri}"
+        if opened:
+            return f"authorize in the browser that opened, or at {authorization_url} ({wait})"
+        hint = f"; {self._hint}" if self._hint else ""
+        return (
+            f"no browser could be opened: authorize at {authorization_url} in a browser on "
+            f"this machine ({wait}){hint}"
+        )
 
     async def aclose(self) -> None:
         """Stop listening (done after each authorization; idempotent)."""

@@ -1,8 +1,9 @@
 // The connection panel: era, transport, timeout, a started server's environment variables or
-// a URL's headers, and Ping. Everything but the variables' and headers' values is kept in the
-// page's address (its fragment, which no request carries), so a reload or a bookmark keeps it;
-// the values are often secrets (Authorization, API keys): they stay in this tab's
-// sessionStorage, never in the address, the history or a Referer (docs/inspector.md).
+// a URL's headers, a state key, and Ping. Everything but the variables' and headers' values
+// and the state key is kept in the page's address (its fragment, which no request carries), so
+// a reload or a bookmark keeps it; those are often secrets (Authorization, API keys, a key to
+// someone's state): they stay in this tab's sessionStorage, never in the address, the history
+// or a Referer (docs/inspector.md).
 import { el } from "./form.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +18,10 @@ function storedValues() {
 }
 
 function saveValues() {
-  const values = { env: Object.fromEntries(state.env), headers: Object.fromEntries(state.headers) };
+  const values = {
+    env: Object.fromEntries(state.env), headers: Object.fromEntries(state.headers),
+    stateKey: $("conn-state-key").value,
+  };
   try { sessionStorage.setItem(VALUES, JSON.stringify(values)); } catch { /* storage off: this page only */ }
 }
 
@@ -50,7 +54,16 @@ export function currentSettings() {
   return {
     protocol: $("conn-protocol").value, transport: $("conn-transport").value, timeout,
     env: url ? {} : pairs("env"), headers: url ? pairs("headers") : {},
+    stateKey: $("conn-state-key").value.trim() || null,
   };
+}
+
+// A new state key: 32 random bytes in base64url (43 characters), as secrets.token_urlsafe(32).
+function newStateKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const text = btoa(String.fromCharCode(...bytes));
+  $("conn-state-key").value = text.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  saveValues();
 }
 
 // Fill the panel: from the address if it holds settings (a reload), else from the inspector's
@@ -71,6 +84,7 @@ export function loadSettings(hub, commandLineHeaders) {
     const names = given[kind] ? given[kind].split(",") : [];
     state[kind] = names.filter(Boolean).map((name) => [name, (values[kind] || {})[name] ?? ""]);
   }
+  $("conn-state-key").value = values.stateKey || "";
   fromCommandLine = commandLineHeaders || [];
   return address ? address.get("target") : null;
 }
@@ -142,5 +156,7 @@ export function initPanel(api) {
   for (const key of ["protocol", "transport", "timeout"]) $(`conn-${key}`).addEventListener("change", writeAddress);
   $("target").addEventListener("input", render);
   $("conn-ping").onclick = () => ping(api);
+  $("conn-state-key").addEventListener("input", saveValues);
+  $("conn-state-new").onclick = newStateKey;
   render();
 }

@@ -24,6 +24,12 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.meta_keys import (
+    MAX_STATE_KEY_CHARS,
+    MIN_STATE_KEY_CHARS,
+    STATE_KEY_META,
+    check_state_key,
+)
 from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
 from mcpkit.server.state._shapes import StateRequest
 from mcpkit.server.state.server_kv import encoded, valid_key, valid_ttl
@@ -46,12 +52,6 @@ __all__ = [
     "set_state",
 ]
 
-#: The `_meta` entry of a 2026-07-28 request that names its caller's state, without auth.
-STATE_KEY_META: Final = "io.mcpkit/stateKey"
-#: The shortest such key: 32 random base64url characters are 192 bits (`token_urlsafe(32)`
-#: gives 43).
-MIN_STATE_KEY_CHARS: Final = 32
-MAX_STATE_KEY_CHARS: Final = 256
 #: Seconds a caller's value is kept when `set_state` names no `ttl` (a day).
 DEFAULT_STATE_TTL: Final = 86_400.0
 #: Bytes of one value's JSON (64 KiB), and of one caller's keys and values together (1 MiB).
@@ -63,6 +63,15 @@ MAX_STATE_BYTES: Final = 1024 * 1024
 #: everyone else's (nor, in memory, approvals or overflows).
 STATE_POOL: Final = "state"
 _sorted: Final = msgspec.json.Encoder(order="sorted")
+#: Every way a caller can have state, as the tools that reach a server send it.
+_NO_CALLER: Final = (
+    "this request has no session and no access token, so its caller has no state: send a "
+    f"key of your own ({MIN_STATE_KEY_CHARS} to {MAX_STATE_KEY_CHARS} random characters, "
+    f'e.g. secrets.token_urlsafe(32)) in _meta["{STATE_KEY_META}"], as `mcpkit call '
+    "--state-key KEY`, the inspector's State key field and the client middleware "
+    "StateKey(KEY) do; or speak a 2025-11-25 session, whose state is its own (mcpkit call "
+    "--protocol 2025-11-25); or call with an access token"
+)
 
 
 def caller_scope(ctx: StateRequest) -> list[str | None]:
@@ -81,20 +90,11 @@ def caller_scope(ctx: StateRequest) -> list[str | None]:
         return ["owner", owner]
     key = (ctx.meta or {}).get(STATE_KEY_META)
     if key is None:
-        raise McpError(
-            codes.INVALID_PARAMS,
-            "this request has no session and no access token, so its caller has no state: "
-            f'send a key of your own in _meta["{STATE_KEY_META}"] (at least '
-            f"{MIN_STATE_KEY_CHARS} random characters, e.g. secrets.token_urlsafe(32)), or "
-            "call with an access token",
-        )
-    if not isinstance(key, str) or not MIN_STATE_KEY_CHARS <= len(key) <= MAX_STATE_KEY_CHARS:
-        raise McpError(
-            codes.INVALID_PARAMS,
-            f'_meta["{STATE_KEY_META}"] must be a string of {MIN_STATE_KEY_CHARS} to '
-            f"{MAX_STATE_KEY_CHARS} characters: anyone who knows it reaches its state, so it "
-            "must be long and random (secrets.token_urlsafe(32))",
-        )
+        raise McpError(codes.INVALID_PARAMS, _NO_CALLER)
+    wrong = check_state_key(key)
+    if wrong is not None:
+        raise McpError(codes.INVALID_PARAMS, f'_meta["{STATE_KEY_META}"]: {wrong}')
+    assert isinstance(key, str)  # (check_state_key found nothing wrong)
     return ["key", key]
 
 

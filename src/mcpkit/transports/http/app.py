@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import ProtectedResource
@@ -67,8 +67,6 @@ from mcpkit.transports.http.streams import StreamSettings
 __all__ = ["HttpSettings", "McpHttpApp"]
 
 logger = logging.getLogger("mcpkit.http")
-
-_NOT_FOUND: Final = refuse(404, "no MCP endpoint at this path")
 
 
 class HttpSettings(TypedDict, total=False):
@@ -274,6 +272,7 @@ class McpHttpApp:
         self._own_calls = OwnCalls()  # 2026-07-28 requests served now
         self._local = path.rstrip("/") or "/"
         self._slashed = self._local.rstrip("/") + "/"
+        self._not_found = _not_found(self._local)
         self._warned = False
         if (
             auth is not None
@@ -463,4 +462,12 @@ class McpHttpApp:
         if mounted is not None:
             await call_route(*mounted, scope, receive, send)
         else:
-            await send_refusal(send, _NOT_FOUND)
+            root = str(scope.get("root_path", "")).rstrip("/")
+            # Below a mount point the endpoint is the mount's path and ours.
+            await send_refusal(send, _not_found(root + self._local) if root else self._not_found)
+
+
+def _not_found(endpoint: str) -> Refusal:
+    """The 404 of a path this app does not serve, naming the one it does: a client pointed at
+    the server's root learns where to go."""
+    return refuse(404, f"no MCP endpoint at this path: this server's MCP endpoint is {endpoint}")

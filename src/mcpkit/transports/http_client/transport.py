@@ -42,6 +42,8 @@ _MAX_FAILURES = 256  # failed requests kept for the runtime to take (`failed_her
 #: sent as the server closes the connection (an OAuth login that took 5 s before the retried
 #: request, say) meets the close and fails with no answer, though the server never saw it.
 KEEPALIVE_EXPIRY = 4.0
+#: How an mcpkit server's 404 names its MCP endpoint (`transports.http.app`).
+_ENDPOINT_NAMED = "MCP endpoint is "
 
 
 class LegacyFallback(ConnectionClosed):
@@ -68,6 +70,23 @@ class LegacyFallback(ConnectionClosed):
         """One line for a URL that speaks neither transport and answered with a web page."""
         reason = httpx.codes.get_reason_phrase(self.status)
         return f"{self.url} answered HTTP {self.status} {reason}: {self.server_message}"
+
+    def wrong_path(self) -> str:
+        """One line for a URL whose server answered 404 to both transports, with no web page:
+        its path is most likely not the MCP endpoint (mcpkit's own serve `/mcp`)."""
+        line = (
+            f"{self.url} answered 404 to both Streamable HTTP and HTTP+SSE "
+            f"({self.server_message}): is the path right?"
+        )
+        # An mcpkit server's 404 names its endpoint ("this server's MCP endpoint is /api"):
+        # that one is suggested; else the path mcpkit serves by default.
+        named = self.server_message.partition(_ENDPOINT_NAMED)[2].split(" ", 1)[0]
+        endpoint = named if named.startswith("/") else "/mcp"
+        where = httpx.URL(self.url)
+        if where.path.rstrip("/") == endpoint.rstrip("/"):
+            return line
+        serves = "this server serves" if endpoint == named else "mcpkit servers serve"
+        return f"{line} {serves} {endpoint}: try {where.copy_with(path=endpoint)}"
 
 
 class StreamableHttpTransport(StreamFollower):
