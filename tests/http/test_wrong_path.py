@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from mcpkit import Client, ConnectionClosed, Server
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 
 
 def make_server() -> Server:
@@ -36,17 +37,30 @@ async def test_a_url_without_the_endpoint_gets_a_short_message_naming_it(path: s
             assert (await client.call_tool("ping", {})).text == "pong"
     said = str(raised.value)
     assert said == (
-        f"{base}{path} answered 404 to both Streamable HTTP and HTTP+SSE (no MCP endpoint at "
-        "this path: this server's MCP endpoint is /mcp): is the path right? this server "
-        f"serves /mcp: try {base}/mcp"
+        f"{base}{path} answered 404 to both Streamable HTTP and HTTP+SSE: this server's MCP "
+        f"endpoint is /mcp: try {base}/mcp"
     )
 
 
 async def test_the_endpoint_the_server_names_is_the_one_suggested() -> None:
     async with asyncio.timeout(WAIT), serving(make_server().http_app(path="/api")) as base:
-        with pytest.raises(ConnectionClosed, match=r"this server serves /api: try http\S+/api$"):
+        with pytest.raises(ConnectionClosed, match=r"endpoint is /api: try http\S+/api$"):
             async with Client(base + "/mcp"):
                 pass
+
+
+async def test_another_servers_404_gets_mcpkits_endpoint_as_a_guess() -> None:
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await send_whole(send, 404, b"nothing here", [(b"content-type", b"text/plain")])
+
+    async with asyncio.timeout(WAIT), serving(not_found) as base:
+        with pytest.raises(ConnectionClosed) as raised:
+            async with Client(base + "/"):
+                pass
+    said = str(raised.value)
+    assert said.startswith(f"{base}/ answered 404 to both Streamable HTTP and HTTP+SSE (")
+    assert said.endswith(f"): is the path right? mcpkit servers serve /mcp: try {base}/mcp")
 
 
 async def test_the_404_body_names_the_endpoint_also_below_a_mount_point() -> None:

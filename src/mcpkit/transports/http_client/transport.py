@@ -74,19 +74,21 @@ class LegacyFallback(ConnectionClosed):
     def wrong_path(self) -> str:
         """One line for a URL whose server answered 404 to both transports, with no web page:
         its path is most likely not the MCP endpoint (mcpkit's own serve `/mcp`)."""
-        line = (
-            f"{self.url} answered 404 to both Streamable HTTP and HTTP+SSE "
-            f"({self.server_message}): is the path right?"
-        )
+        head = f"{self.url} answered 404 to both Streamable HTTP and HTTP+SSE"
         # An mcpkit server's 404 names its endpoint ("this server's MCP endpoint is /api"):
         # that one is suggested; else the path mcpkit serves by default.
         named = self.server_message.partition(_ENDPOINT_NAMED)[2].split(" ", 1)[0]
-        endpoint = named if named.startswith("/") else "/mcp"
         where = httpx.URL(self.url)
-        if where.path.rstrip("/") == endpoint.rstrip("/"):
+        if named.startswith("/"):
+            if where.path.rstrip("/") == named.rstrip("/"):
+                return f"{head} ({self.server_message})"
+            return (
+                f"{head}: this server's MCP endpoint is {named}: try {where.copy_with(path=named)}"
+            )
+        line = f"{head} ({self.server_message}): is the path right?"
+        if where.path.rstrip("/") == "/mcp":
             return line
-        serves = "this server serves" if endpoint == named else "mcpkit servers serve"
-        return f"{line} {serves} {endpoint}: try {where.copy_with(path=endpoint)}"
+        return f"{line} mcpkit servers serve /mcp: try {where.copy_with(path='/mcp')}"
 
 
 class StreamableHttpTransport(StreamFollower):
