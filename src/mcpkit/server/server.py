@@ -120,6 +120,7 @@ if TYPE_CHECKING:
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
+    from mcpkit.transports.http.custom_routes import CustomRoute
 
 __all__ = ["Lifespan", "Server"]
 
@@ -770,6 +771,12 @@ class Server:
     http_app = served_by("_serving", TransportServing.http_app)
     lambda_handler = served_by("_serving", TransportServing.lambda_handler)
     run = served_by("_serving", TransportServing.run)
+    custom_route = served_by("_serving", TransportServing.custom_route)
+
+    @property
+    def custom_routes(self) -> tuple[CustomRoute, ...]:
+        """The routes of `custom_route`, in the order they were registered."""
+        return tuple(self._serving.custom_routes)
 
     # ---------------------------------------------------------------- sessions
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
@@ -28,13 +28,16 @@ if TYPE_CHECKING:
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.surface import Mount, ServerApi
     from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.http.custom_routes import CustomRoute, CustomRoutes
     from mcpkit.transports.http.mirror_memos import MirrorMemos
+    from mcpkit.transports.http.starlette_routes import RouteHandler
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Servable", "TransportServing", "unshared_refusal"]
@@ -67,6 +70,12 @@ class Servable(Protocol):
 
     @property
     def store(self) -> Stores: ...
+
+    @property
+    def mounts(self) -> tuple[Mount, ...]: ...
+
+    @property
+    def custom_routes(self) -> tuple[CustomRoute, ...]: ...
 
     @property
     def broker(self) -> Broker: ...
@@ -120,6 +129,48 @@ class TransportServing:
         #: every app built here (the server's, not the process's: `MirrorMemos`), made with
         #: the first.
         self._mirror_memos: MirrorMemos | None = None
+        #: The routes of `custom_route`, in the order they were registered.
+        self.custom_routes: list[CustomRoute] = []
+
+    def custom_route(
+        self,
+        path: str,
+        methods: Sequence[str],
+        name: str | None = None,
+        include_in_schema: bool = True,
+        *,
+        auth: bool = False,
+    ) -> Callable[[RouteHandler], RouteHandler]:
+        """Serve an HTTP route beside the MCP endpoint, in every HTTP app of this server
+        (and of a server it is mounted in): `@server.custom_route("/health", methods=["GET"])`
+        on `async def health(request: Request) -> Response` (Starlette's; FastMCP's
+        `custom_route`). The server's lifespan has started before a route is served; the
+        endpoint's Host and Origin checks apply. `auth=True` asks for the bearer token the
+        endpoint asks for (`Server(auth=...)`), found as `request.auth`. `name` and
+        `include_in_schema` are Starlette's. A path the app serves itself (the endpoint, the
+        health routes, the auth metadata, the legacy SSE paths) is refused when the app is
+        built, naming both (docs/http.md, "Routes beside the endpoint")."""
+        from mcpkit.transports.http.starlette_routes import (
+            checked_methods,
+            make_route,
+            register_route,
+        )
+
+        upper = checked_methods(path, methods)
+
+        def decorator(handler: RouteHandler) -> RouteHandler:
+            route = make_route(
+                path,
+                upper,
+                handler,
+                name=name,
+                include_in_schema=include_in_schema,
+                auth=auth,
+            )
+            register_route(self.custom_routes, route)
+            return handler
+
+        return decorator
 
     async def serve(self, channel: MessageChannel) -> None:
         """Serve one client session over `channel` until it closes."""
@@ -174,7 +225,13 @@ class TransportServing:
             settings["event_store"] = stores.events
         if self._mirror_memos is None:
             self._mirror_memos = MirrorMemos(host.param_headers, tools=host.tools)
-        return McpHttpApp(host, path=path, mirror_memos=self._mirror_memos, **settings)
+        return McpHttpApp(
+            host,
+            path=path,
+            mirror_memos=self._mirror_memos,
+            custom_routes=_routes_of(host),
+            **settings,
+        )
 
     def lambda_handler(
         self,
@@ -256,6 +313,25 @@ class TransportServing:
                 runner.run(_checked(server.store, main))
             finally:
                 runner.run(server.store.aclose())
+
+
+def _routes_of(server: Servable) -> CustomRoutes | None:
+    """The custom routes of `server` and of the servers mounted in it (a mounted server's
+    routes after its parent's, as FastMCP serves them); None when there are none."""
+    from mcpkit.transports.http.starlette_routes import register_route
+
+    found: list[CustomRoute] = []
+    pending: list[Servable | ServerApi] = [server]
+    while pending:
+        each = pending.pop(0)
+        for route in each.custom_routes:  # (one path and method served once: refused)
+            register_route(found, route)
+        pending.extend(mount.server for mount in each.mounts)
+    if not found:
+        return None
+    from mcpkit.transports.http.custom_routes import CustomRoutes
+
+    return CustomRoutes(found)
 
 
 def _supervise(
